@@ -1,0 +1,12 @@
+"""adcompile: reverse-mode automatic differentiation by source transformation.
+
+``@ad.grad`` reads a function's source and emits a new Python function: the
+forward statements, then the reversed adjoint ("bar") statements. Print it
+with ``ad.show``; write it to a module with ``ad.build``.
+"""
+
+from .api import build, check_grad, grad, show, value_and_grad, vjp
+from .errors import TransformError
+
+__all__ = ["TransformError", "build", "check_grad", "grad", "show", "value_and_grad", "vjp"]
+__version__ = "0.1.0"

@@ -1,0 +1,95 @@
+"""From generated AST to source text, to a live function, or to a standalone module."""
+
+import ast
+import copy
+import inspect
+import itertools
+import linecache
+import math
+import types
+
+import numpy as np
+
+from . import ir, runtime
+
+#: names generated code may use for helpers, and the objects they stand for
+RUNTIME = {"np": np, "math": math, "slice": slice}
+RUNTIME.update({name: obj for name, obj in vars(runtime).items()
+                if inspect.isfunction(obj) and obj.__module__ == runtime.__name__})
+
+_counter = itertools.count(1)
+
+
+def runtime_aliases(source, namer):
+    """Choose the name each runtime helper has in code generated for ``source``."""
+    aliases = {}
+    for name, obj in RUNTIME.items():
+        shadowed = name in namer.taken and (
+            name in _locals(source) or source.resolve(name, None) is not obj)
+        aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
+    return aliases
+
+
+def _locals(source):
+    found = set(source.params)
+    for node in ast.walk(source.node):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+    return found
+
+
+def function_def(adjoint, name, form, doc, wrt_tuple):
+    """The generated function: ``form`` is "vjp" (return value and gradients) or "grad"."""
+    fn = adjoint.fn
+    args = copy.deepcopy(fn.source.node.args)
+    for a in args.posonlyargs + args.args + args.kwonlyargs:
+        a.annotation = None
+    args.args.append(ast.arg(arg="out_bar"))
+    args.defaults.append(ast.Constant(1.0))
+    grads = adjoint.grads
+    grad_value = ast.Tuple(elts=grads, ctx=ast.Load()) if wrt_tuple else grads[0]
+    if form == "vjp":
+        outputs = adjoint.outputs
+        value = outputs[0] if not fn.tuple_output else ast.Tuple(elts=outputs, ctx=ast.Load())
+        result = ast.Tuple(elts=[value, grad_value], ctx=ast.Load())
+    else:
+        result = grad_value
+    body = [ast.Expr(ast.Constant(doc))] + adjoint.forward + adjoint.backward + [ast.Return(result)]
+    node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
+                           type_comment=None)
+    if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
+        node.type_params = []
+    return ast.fix_missing_locations(node)
+
+
+def to_source(node):
+    return ast.unparse(node) + "\n"
+
+
+def compile_function(source_text, name, source, aliases):
+    """Turn generated source into a function that runs in the user's module namespace."""
+    tree = ast.parse(source_text)
+    free = ir.names_read(tree)
+    helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items() if alias in free}
+    closure_names = [n for n in source.closure if n in free and n not in helpers]
+    outer = sorted(helpers) + closure_names
+    filename = f"<adcompile {name}#{next(_counter)}>"
+    text = f"def __factory({', '.join(outer)}):\n" \
+           + "".join(f"    {line}\n" for line in source_text.splitlines()) \
+           + f"    return {name}\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {}
+    exec(compile(text, filename, "exec"), namespace)
+    inner = namespace["__factory"](*[None] * len(outer))
+    cells = []
+    for var in inner.__code__.co_freevars:
+        if var in helpers:
+            cells.append(types.CellType(helpers[var]))
+        else:
+            cells.append(source.closure[var])
+    func = source.func
+    defaults = (func.__defaults__ or ()) + (1.0,)
+    result = types.FunctionType(inner.__code__, func.__globals__, name, defaults, tuple(cells))
+    result.__kwdefaults__ = copy.copy(func.__kwdefaults__)
+    result.__doc__ = inner.__doc__
+    return result

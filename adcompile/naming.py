@@ -1,0 +1,64 @@
+"""The one naming scheme of generated code.
+
+User names are kept. A variable assigned again gets a numbered version
+(``h``, ``h_2``, ``h_3``); expression temporaries are ``t1, t2, ...``; the
+adjoint of ``v`` is ``v_bar``. A name is never handed out twice and never
+collides with a name the user's function mentions.
+"""
+
+import ast
+
+
+def names_in(tree):
+    """Every identifier that appears in ``tree``."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found.add(node.name)
+    return found
+
+
+class Namer:
+    """Hands out fresh names that collide with nothing taken before."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self._counters = {}
+
+    def take(self, name):
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base):
+        """``base`` if free, else ``base_2``, ``base_3``, ..."""
+        if base not in self.taken:
+            return self.take(base)
+        n = self._counters.get(base, 1)
+        while True:
+            n += 1
+            candidate = f"{base}_{n}"
+            if candidate not in self.taken:
+                self._counters[base] = n
+                return self.take(candidate)
+
+    def temp(self, prefix="t"):
+        """The next numbered temporary: ``t1``, ``t2``, ..."""
+        n = self._counters.get(("temp", prefix), 0)
+        while True:
+            n += 1
+            candidate = f"{prefix}{n}"
+            if candidate not in self.taken:
+                self._counters[("temp", prefix)] = n
+                return self.take(candidate)
+
+    def version(self, name):
+        """A new name for another assignment to the user variable ``name``."""
+        return self.fresh(name)
+
+    def bar(self, name):
+        """The adjoint variable of ``name``."""
+        return self.fresh(f"{name}_bar")

@@ -1,0 +1,178 @@
+"""The one registry of adjoint rules.
+
+A rule is a small Python function written in the lectures' bar notation::
+
+    @adjoint(np.tanh)
+    def tanh(y, x):
+        x_bar += y_bar * (1 - y * y)
+
+Its first parameter names the primitive's result, the following ones its
+inputs (positional, in call order), and parameters with defaults are static
+keyword arguments (``axis``, ``keepdims``). The body is never called: the
+compiler reads its source and inlines it, substituting the real names, so
+the generated code reads like a hand derivation.
+
+Template rules:
+- ``v_bar += E`` adds ``E`` to the adjoint of input ``v``; it is dropped when
+  ``v`` is not active.
+- Other assignments define local temporaries (renamed fresh on inlining).
+- ``if`` tests on static facts (``ndim(x) == 2``, ``axis is None``,
+  ``keepdims``) are decided at compile time. A test that cannot be decided
+  counts as false, so each branch must be correct whenever its own test
+  holds, and the final ``else`` must be correct always.
+- ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars.
+
+Rule groups live beside this file: ``python.py`` (operators and builtins),
+``math.py`` and ``numpy.py``. ``ad.primitive`` registers user rules here too.
+"""
+
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+
+from ..errors import TransformError
+
+#: shape behaviour of a primitive, used to infer ``ndim`` for rule selection
+SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown")
+
+
+@dataclass(eq=False)
+class Rule:
+    """One primitive's adjoint template."""
+
+    name: str
+    output: str
+    inputs: list
+    statics: dict            # static parameter name -> default expression (ast)
+    body: list               # template statements (ast)
+    shape: str = "elementwise"
+    keys: list = field(default_factory=list)
+    source: str = ""
+    filename: str = ""
+    lineno: int = 0
+
+    @property
+    def differentiable_inputs(self):
+        """Inputs that have a ``v_bar += ...`` line somewhere in the template."""
+        bars = set()
+        for node in ast.walk(ast.Module(body=self.body, type_ignores=[])):
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                bars.add(node.target.id)
+        return [v for v in self.inputs if f"{v}_bar" in bars]
+
+    def describe(self):
+        return f"{self.name} ({self.filename}:{self.lineno})"
+
+
+class Registry:
+    """Rules and non-differentiable functions, looked up by what the user calls."""
+
+    def __init__(self):
+        self.by_object = {}      # id(function object) -> (object, Rule)
+        self.by_method = {}      # method name -> Rule   (x.sum(...))
+        self.by_attribute = {}   # attribute name -> Rule (x.T)
+        self.nondiff_objects = {}
+        self.nondiff_attributes = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+        self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
+        self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
+        self.rules = []
+
+    def add(self, rule, objects=(), methods=(), attributes=()):
+        for obj in objects:
+            self.by_object[id(obj)] = (obj, rule)
+            rule.keys.append(obj)
+        for name in methods:
+            self.by_method[name] = rule
+            rule.keys.append(f".{name}()")
+        for name in attributes:
+            self.by_attribute[name] = rule
+            rule.keys.append(f".{name}")
+        self.rules.append(rule)
+
+    def rule_for(self, obj):
+        entry = self.by_object.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+    def is_nondifferentiable(self, obj):
+        entry = self.nondiff_objects.get(id(obj))
+        return entry is not None and entry is obj
+
+    def is_inert(self, obj):
+        entry = self.inert_objects.get(id(obj))
+        return entry is not None and entry is obj
+
+
+REGISTRY = Registry()
+
+
+def parse_rule(func, shape="elementwise"):
+    """Read a template function's source into a Rule."""
+    try:
+        lines, lineno = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise TransformError(f"cannot read the source of rule {func.__name__!r}: {exc}") from None
+    text = textwrap.dedent("".join(lines))
+    node = ast.parse(text).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    args = node.args
+    names = [a.arg for a in args.args]
+    n_static = len(args.defaults)
+    positional = names[: len(names) - n_static]
+    if not positional:
+        raise TransformError(f"rule {func.__name__!r} needs a parameter for the primitive's result")
+    statics = dict(zip(names[len(names) - n_static:], args.defaults))
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        statics[a.arg] = d if d is not None else ast.Constant(None)
+    body = [s for s in node.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    rule = Rule(name=func.__name__, output=positional[0], inputs=positional[1:],
+                statics=statics, body=body, shape=shape, source=text,
+                filename=inspect.getsourcefile(func) or "?", lineno=lineno)
+    _check_template(rule)
+    return rule
+
+
+def _check_template(rule):
+    allowed = {f"{v}_bar" for v in rule.inputs}
+    for node in ast.walk(ast.Module(body=rule.body, type_ignores=[])):
+        if isinstance(node, ast.AugAssign):
+            if not (isinstance(node.target, ast.Name) and node.target.id in allowed
+                    and isinstance(node.op, ast.Add)):
+                raise TransformError(
+                    f"rule {rule.name!r}: only 'input_bar += expression' may use +=; "
+                    f"inputs are {rule.inputs}")
+
+
+def adjoint(*objects, methods=(), attributes=(), shape="elementwise", registry=None):
+    """Register the decorated template as the adjoint rule of ``objects``."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}")
+
+    def register(func):
+        rule = parse_rule(func, shape)
+        (registry or REGISTRY).add(rule, objects, methods, attributes)
+        return func
+
+    return register
+
+
+def nondifferentiable(*objects, registry=None):
+    """Functions whose result is piecewise constant (zero gradient) or not a number."""
+    reg = registry or REGISTRY
+    for obj in objects:
+        reg.nondiff_objects[id(obj)] = obj
+
+
+def inert(*objects, registry=None):
+    """Functions called for their effect only (``print``): kept in the forward sweep."""
+    reg = registry or REGISTRY
+    for obj in objects:
+        reg.inert_objects[id(obj)] = obj
+
+
+def load_builtin_rules():
+    from . import math as _math, numpy as _numpy, python as _python  # noqa: F401
+
+
+load_builtin_rules()

@@ -1,0 +1,109 @@
+"""Adjoints of Python's operators and numeric builtins.
+
+In every rule ``z`` (or ``y``) is the result, ``z_bar`` its adjoint.
+"""
+# The templates are read, not run: names like z_bar are bound where they are inlined.
+# ruff: noqa: F821, F841
+
+import operator
+
+import numpy as np
+
+from . import REGISTRY, adjoint, inert, nondifferentiable
+from ..runtime import unbroadcast
+
+
+@adjoint()
+def copy(y, x):
+    x_bar += y_bar
+
+
+REGISTRY.special = {"copy": REGISTRY.rules[-1]}
+
+
+@adjoint(operator.add)
+def add(z, x, y):
+    x_bar += unbroadcast(z_bar, x)
+    y_bar += unbroadcast(z_bar, y)
+
+
+@adjoint(operator.sub)
+def sub(z, x, y):
+    x_bar += unbroadcast(z_bar, x)
+    y_bar += unbroadcast(-z_bar, y)
+
+
+@adjoint(operator.mul)
+def mul(z, x, y):
+    x_bar += unbroadcast(z_bar * y, x)
+    y_bar += unbroadcast(z_bar * x, y)
+
+
+@adjoint(operator.truediv)
+def truediv(z, x, y):
+    x_bar += unbroadcast(z_bar / y, x)
+    y_bar += unbroadcast(-z_bar * z / y, y)
+
+
+@adjoint(operator.pow)
+def pow(z, x, y):
+    x_bar += unbroadcast(z_bar * (y * x ** (y - 1)), x)
+    y_bar += unbroadcast(z_bar * (z * np.log(x)), y)
+
+
+@adjoint(operator.neg)
+def neg(y, x):
+    x_bar += -y_bar
+
+
+@adjoint(operator.pos, float)
+def pos(y, x):
+    x_bar += y_bar
+
+
+@adjoint(abs)
+def abs_(y, x):
+    x_bar += y_bar * np.sign(x)
+
+
+@adjoint(max, shape="elementwise")
+def max_(m, x, y):
+    # Python's max returns its first argument on a tie; the gradient follows it.
+    x_bar += m_bar * (x >= y)
+    y_bar += m_bar * (y > x)
+
+
+@adjoint(min, shape="elementwise")
+def min_(m, x, y):
+    x_bar += m_bar * (x <= y)
+    y_bar += m_bar * (y < x)
+
+
+@adjoint(operator.matmul, np.matmul, shape="matmul")
+def matmul(z, x, y):
+    if ndim(x) == 2 and ndim(y) == 2:
+        x_bar += z_bar @ y.T
+        y_bar += x.T @ z_bar
+    elif ndim(x) == 2 and ndim(y) == 1:
+        x_bar += np.outer(z_bar, y)
+        y_bar += x.T @ z_bar
+    elif ndim(x) == 1 and ndim(y) == 2:
+        x_bar += y @ z_bar
+        y_bar += np.outer(x, z_bar)
+    elif ndim(x) == 1 and ndim(y) == 1:
+        x_bar += z_bar * y
+        y_bar += z_bar * x
+    else:
+        x_bar += matmul_bar_left(z_bar, x, y)
+        y_bar += matmul_bar_right(z_bar, x, y)
+
+
+@adjoint(operator.getitem, shape="unknown")
+def getitem(y, x, index):
+    x_bar += getitem_bar(y_bar, x, index)
+
+
+nondifferentiable(len, int, round, bool, isinstance, type, range, operator.floordiv,
+                  operator.mod, operator.not_, operator.invert, operator.lt, operator.le,
+                  operator.gt, operator.ge, operator.eq, operator.ne)
+inert(print)

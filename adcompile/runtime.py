@@ -1,0 +1,108 @@
+"""The few helpers generated code calls.
+
+Generated functions look these up by name; ``adcompile build`` copies the
+source of the ones a module uses into it, so a built module needs only
+NumPy. Keep every helper self-contained: it may use ``np`` and nothing else.
+"""
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """Sum the gradient ``g`` over the axes NumPy broadcast ``x`` along, giving x's shape."""
+    shape = getattr(x, "shape", ())
+    if getattr(g, "shape", ()) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if not shape:
+        return g[()] if isinstance(g, np.ndarray) else g
+    return np.broadcast_to(g, shape)
+
+
+def zeros_like(x):
+    """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
+    if isinstance(x, (int, float)):
+        return 0.0
+    return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the gradient ``g`` of a reduction of ``x`` back to x's shape."""
+    if not keepdims and axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def reduced_size(x, axis=None):
+    """How many entries of ``x`` each result of a reduction over ``axis`` combines."""
+    shape = np.shape(x)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def argmax_mask(x, y, axis=None, keepdims=False):
+    """Where ``x`` attains its maximum ``y`` along ``axis``, divided by the number of ties."""
+    if not keepdims and axis is not None:
+        y = np.expand_dims(y, axis)
+    hit = x == y
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def matmul_bar_left(z_bar, x, y):
+    """The adjoint of ``x`` in ``z = x @ y`` for operands of any dimensions."""
+    if np.ndim(y) == 1:
+        if np.ndim(x) == 1:
+            return z_bar * y
+        return unbroadcast(np.expand_dims(z_bar, -1) * y, x)
+    if np.ndim(x) == 1:
+        return unbroadcast((y @ np.expand_dims(z_bar, -1))[..., 0], x)
+    return unbroadcast(z_bar @ np.swapaxes(y, -1, -2), x)
+
+
+def matmul_bar_right(z_bar, x, y):
+    """The adjoint of ``y`` in ``z = x @ y`` for operands of any dimensions."""
+    if np.ndim(x) == 1:
+        if np.ndim(y) == 1:
+            return z_bar * x
+        return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(z_bar, -2), y)
+    if np.ndim(y) == 1:
+        return unbroadcast((np.swapaxes(x, -1, -2) @ np.expand_dims(z_bar, -1))[..., 0], y)
+    return unbroadcast(np.swapaxes(x, -1, -2) @ z_bar, y)
+
+
+def getitem_bar(y_bar, x, index):
+    """The adjoint of ``y = x[index]``: y_bar scattered into zeros shaped like x."""
+    x_bar = np.zeros(np.shape(x), dtype=np.result_type(y_bar, float))
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+        x_bar[index] = y_bar  # basic indexing never repeats an entry
+    else:
+        np.add.at(x_bar, index, y_bar)
+    return x_bar
+
+
+def dot_bar_left(z_bar, x, y):
+    """The adjoint of ``x`` in ``z = np.dot(x, y)``."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(z_bar * y, x)
+    if np.ndim(y) > 2:
+        raise ValueError("adcompile: the gradient of np.dot with a right operand of more "
+                         "than 2 dimensions is not supported; use np.matmul (@)")
+    return matmul_bar_left(z_bar, x, y)
+
+
+def dot_bar_right(z_bar, x, y):
+    """The adjoint of ``y`` in ``z = np.dot(x, y)``."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(z_bar * x, y)
+    if np.ndim(y) > 2:
+        raise ValueError("adcompile: the gradient of np.dot with a right operand of more "
+                         "than 2 dimensions is not supported; use np.matmul (@)")
+    return matmul_bar_right(z_bar, x, y)
