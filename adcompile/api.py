@@ -165,5 +165,5 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):
 
 def build(f_or_list, path, wrt=0, force=False):
     """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function."""
-    from .build import build_module
+    from .standalone import build_module
     return build_module(f_or_list, path, wrt, force)

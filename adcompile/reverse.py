@@ -28,9 +28,10 @@ class Adjoint:
     grads: list           # one expression per wrt parameter
 
 
-def reverse(fn, param_ndims, aliases):
+def reverse(fn, param_ndims, aliases, return_value=True):
     """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
-    ``aliases``: runtime helper name -> name in the generated code."""
+    ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
+    the generated function returns ``fn``'s value too (else its last statements may be dead)."""
     active = activity(fn)
     _, ndim_of = infer_ndims(fn, param_ndims)
     namer = fn.namer
@@ -81,7 +82,8 @@ def reverse(fn, param_ndims, aliases):
     live = set().union(*(ir.names_read(g) for g in grads))
     backward = prune(backward, live)
     live |= set().union(*(ir.names_read(s) for s in backward))
-    live |= set().union(*(ir.names_read(o) for o in fn.outputs))
+    if return_value:
+        live |= set().union(*(ir.names_read(o) for o in fn.outputs))
     forward = [s.stmt if isinstance(s, ir.Keep) else ir.assign(s.target, s.expr)
                for s in prune(fn.body, live)]
     return Adjoint(fn, forward, backward, list(fn.outputs), grads)

@@ -1,0 +1,120 @@
+"""The command line: ``adcompile show``, ``adcompile build`` and ``adcompile demo``.
+
+Exit status 0 on success, 1 on a user error (a one-paragraph message, no
+traceback), 2 on bad usage.
+"""
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import TransformError
+
+
+class UserError(Exception):
+    """An error in what the user asked for, reported as one paragraph and exit status 1."""
+
+
+def load_function(spec):
+    """The function named by ``FILE.py:FUNC`` or ``package.module:FUNC``."""
+    if ":" not in spec:
+        raise UserError(f"expected FILE.py:FUNCTION or package.module:FUNCTION, got {spec!r}")
+    where, _, name = spec.rpartition(":")
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise UserError(f"no such file: {where}")
+        module = _import_file(path)
+    else:
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise UserError(f"cannot import module {where!r}: {exc}") from None
+    func = module
+    for part in name.split("."):
+        if not hasattr(func, part):
+            raise UserError(f"{where} has no function named {name!r}")
+        func = getattr(func, part)
+    func = getattr(func, "__wrapped__", func)
+    if not callable(func):
+        raise UserError(f"{where}:{name} is a {type(func).__name__}, not a function")
+    return func
+
+
+def _import_file(path):
+    path = path.resolve()
+    name = f"adcompile_user_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise UserError(f"{exc.filename}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}\n"
+                        f"    {(exc.text or '').rstrip()}") from None
+    except Exception as exc:  # the user's module failed while importing
+        raise UserError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def parse_wrt(text):
+    if text is None:
+        return 0
+    items = [int(p) if p.strip().lstrip("-").isdigit() else p.strip() for p in text.split(",")]
+    return tuple(items) if len(items) > 1 else items[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="adcompile",
+        description="Reverse-mode automatic differentiation by source transformation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    show = commands.add_parser("show", help="print the generated gradient code of a function")
+    show.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
+    show.add_argument("--wrt", help="parameters to differentiate, by name or index (e.g. x,y)")
+    show.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    build = commands.add_parser("build", help="write gradients into a standalone module")
+    build.add_argument("functions", nargs="+", help="FILE.py:FUNC or package.module:FUNC")
+    build.add_argument("-o", "--output", required=True, help="the module file to write")
+    build.add_argument("--wrt", help="parameters to differentiate, by name or index (e.g. x,y)")
+    build.add_argument("--force", action="store_true",
+                       help="overwrite OUTPUT even if adcompile did not write it")
+    commands.add_parser("demo", help="differentiate the lecture example and print the code")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (UserError, TransformError, ValueError, NotImplementedError, OSError) as exc:
+        message = str(exc)
+        print(f"adcompile: error: {message}", file=sys.stderr)
+        return 1
+
+
+def run(args):
+    from . import api
+    if args.command == "demo":
+        from .demo import main as demo
+        demo()
+        return 0
+    wrt = parse_wrt(args.wrt)
+    if args.command == "show":
+        func = load_function(args.function)
+        print(api.show(func, wrt=wrt, mode=args.mode), end="")
+        return 0
+    funcs = [load_function(spec) for spec in args.functions]
+    path = api.build(funcs, args.output, wrt=wrt, force=args.force)
+    names = ", ".join(f"grad_{f.__name__}" for f in funcs)
+    print(textwrap.fill(f"wrote {path} ({names})", 100))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

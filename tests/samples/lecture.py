@@ -1,0 +1,37 @@
+"""Functions the CLI and build tests differentiate (a real file, as adcompile needs)."""
+
+import math
+
+import numpy as np
+
+SCALE = 0.5
+OFFSET = np.array([1.0, -2.0, 0.5])
+SHAPE = (3,)
+
+
+def f(x, y):
+    return x ** 3 * (x + 3 * y)
+
+
+def graph(x, y, z):
+    return (x + y) * max(y, z)
+
+
+def least_squares(w, A, b):
+    e = A @ w - b - OFFSET
+    return SCALE * np.sum(e ** 2)
+
+
+def scalar_math(x):
+    return math.sin(x) * math.exp(x) + math.sqrt(x)
+
+
+def np_shadow(x):
+    np = 3.0  # a local that shadows the module: generated code must not use it for NumPy
+    return np * x * x
+
+
+def unsupported(x):
+    for i in range(3):
+        x = x * 2
+    return x

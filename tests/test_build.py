@@ -1,0 +1,107 @@
+"""ad.build / `adcompile build`: standalone modules that import without adcompile."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+from tests.samples import lecture
+
+from adcompile.checking import numerical_gradient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_isolated(code, cwd):
+    """Run ``code`` in a fresh interpreter that cannot import adcompile."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    script = textwrap.dedent("""
+        import importlib.util, sys
+        # hide an editable install of adcompile and the source tree
+        sys.meta_path = [f for f in sys.meta_path if 'editable' not in str(getattr(f, '__module__', ''))]
+        sys.path = [p for p in sys.path if p and not p.startswith(%r)]
+        sys.path_importer_cache.clear()
+        if importlib.util.find_spec('adcompile') is not None:
+            raise SystemExit('adcompile is importable: the test would prove nothing')
+        sys.path.insert(0, %r)
+    """ % (str(ROOT), str(cwd))) + textwrap.dedent(code)
+    return subprocess.run([sys.executable, "-I", "-c", script], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_built_module_imports_and_computes_the_gradient_without_adcompile(tmp_path):
+    out = tmp_path / "grads.py"
+    ad.build([lecture.f, lecture.least_squares], out, wrt=0)
+    text = out.read_text()
+    assert "import adcompile" not in text and "from adcompile" not in text
+    result = run_isolated("""
+        import numpy as np, grads
+        print(repr(grads.grad_f(2.0, 3.0)))
+        w = np.array([0.5, -1.0]); A = np.arange(6.0).reshape(3, 2); b = np.ones(3)
+        print(repr(grads.grad_least_squares(w, A, b).tolist()))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert float(lines[0]) == pytest.approx(140.0)
+    w = np.array([0.5, -1.0])
+    A = np.arange(6.0).reshape(3, 2)
+    b = np.ones(3)
+    expected = numerical_gradient(lecture.least_squares, (w, A, b), 0)
+    np.testing.assert_allclose(eval(lines[1]), expected, rtol=1e-6)
+
+
+def test_built_module_matches_ad_grad_for_tuple_wrt(tmp_path):
+    out = tmp_path / "g2.py"
+    ad.build(lecture.graph, out, wrt=(0, 1, 2))
+    result = run_isolated("import g2; print(g2.grad_graph(1.0, 2.0, 0.0))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert eval(result.stdout) == ad.grad(lecture.graph, wrt=(0, 1, 2))(1.0, 2.0, 0.0) == (2, 5, 0)
+
+
+def test_build_writes_math_and_shadowed_names_correctly(tmp_path):
+    out = tmp_path / "g3.py"
+    ad.build([lecture.scalar_math, lecture.np_shadow], out)
+    result = run_isolated("import g3; print(g3.grad_scalar_math(0.7)); print(g3.grad_np_shadow(2.0))",
+                          tmp_path)
+    assert result.returncode == 0, result.stderr
+    got = [float(v) for v in result.stdout.split()]
+    assert got[0] == pytest.approx(numerical_gradient(lecture.scalar_math, (0.7,), 0), rel=1e-7)
+    assert got[1] == pytest.approx(12.0)
+
+
+def test_build_refuses_to_overwrite_a_file_it_did_not_write(tmp_path):
+    target = tmp_path / "mine.py"
+    target.write_text("precious = 1\n")
+    with pytest.raises(ValueError, match="not written by adcompile"):
+        ad.build(lecture.f, target)
+    assert target.read_text() == "precious = 1\n"
+    ad.build(lecture.f, target, force=True)
+    assert "def grad_f" in target.read_text()
+
+
+def test_build_overwrites_its_own_output(tmp_path):
+    target = tmp_path / "g.py"
+    ad.build(lecture.f, target)
+    ad.build(lecture.graph, target)
+    assert "def grad_graph" in target.read_text()
+    assert "def grad_f" not in target.read_text()
+
+
+def test_build_into_an_unwritable_place_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="cannot write"):
+        ad.build(lecture.f, blocker / "g.py")
+    assert blocker.read_text() == ""
+
+
+def test_build_of_an_unsupported_function_writes_nothing(tmp_path):
+    target = tmp_path / "g.py"
+    with pytest.raises(ad.TransformError):
+        ad.build(lecture.unsupported, target)
+    assert not target.exists()
