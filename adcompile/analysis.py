@@ -49,7 +49,11 @@ def infer_ndims(fn, known):
         return None
 
     for s in fn.body:
-        if not isinstance(s, ir.Op):
+        if isinstance(s, ir.Keep):
+            stmt = s.stmt
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name) and of(stmt.value) is not None:
+                ndims[stmt.targets[0].id] = of(stmt.value)
             continue
         dims = [of(e) for e in s.inputs]
         n = _result_ndim(s.rule.shape, dims, s.statics)

@@ -22,7 +22,9 @@ _cache_lock = threading.Lock()
 
 def _transform(f, wrt):
     """The cached Transform of ``f`` for ``wrt``; redefining ``f`` gives a new one."""
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), f.__code__)
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None))
+    if key[1] is None:
+        return Transform(f, wrt)  # not a Python function: FunctionSource explains why
     with _cache_lock:
         per_function = _cache.setdefault(f, {})
         transform = per_function.get(key)
@@ -34,13 +36,37 @@ def _transform(f, wrt):
 
 
 def _ndims(args):
-    """The specialisation key of a call: each positional argument's ndim, None if unknown."""
-    return tuple(0 if type(a) in _SCALARS else a.ndim if type(a) is np.ndarray else None
+    """The specialisation key of a call: each positional argument's ndim, None if unknown.
+
+    A 0-d array counts as unknown: its gradient must come back as an array, which the
+    general code ensures."""
+    return tuple(0 if type(a) in _SCALARS else a.ndim or None if type(a) is np.ndarray else None
                  for a in args)
 
 
+def _dispatcher(transform, form):
+    """``lookup(args)``: the compiled variant for a call's positional arguments.
+
+    Calls whose arguments are all Python or NumPy scalars are looked up by their
+    types alone, which is cheaper than computing the ndims."""
+    variants = transform.variants[form]
+    by_types = {}
+
+    def lookup(args):
+        types = tuple(map(type, args))
+        fn = by_types.get(types)
+        if fn is None:
+            key = _ndims(args)
+            fn = variants.get(key) or transform.compiled(key, form)
+            if np.ndarray not in types:
+                by_types[types] = fn
+        return fn
+
+    return lookup
+
+
 def _check_scalar(value, f):
-    if type(value) is float or np.ndim(value) == 0:
+    if np.ndim(value) == 0:
         return
     raise ValueError(
         f"grad requires {f.__name__}() to return a scalar, but it returned a value of shape "
@@ -73,15 +99,21 @@ def grad(f=None, wrt=0):
     return _decorator(_make_grad, f, wrt)
 
 
+def _require_scalar_output(transform, f):
+    if transform.tuple_output:
+        raise ValueError(f"grad requires {f.__name__}() to return a scalar, but it returns a "
+                         f"tuple; use ad.vjp to pull back a non-scalar output")
+
+
 def _make_grad(f, wrt):
     transform = _transform(f, wrt)
-    variants = transform.variants["vjp"]
+    _require_scalar_output(transform, f)
+    lookup = _dispatcher(transform, "vjp")
 
     def gradient(*args, **kwargs):
-        key = _ndims(args)
-        fn = variants.get(key) or transform.compiled(key, "vjp")
-        value, g = fn(*args, **kwargs)
-        _check_scalar(value, f)
+        value, g = lookup(args)(*args, **kwargs)
+        if type(value) is not float:
+            _check_scalar(value, f)
         return g
 
     return _finish(gradient, f, transform, "vjp")
@@ -94,13 +126,13 @@ def value_and_grad(f=None, wrt=0):
 
 def _make_value_and_grad(f, wrt):
     transform = _transform(f, wrt)
-    variants = transform.variants["vjp"]
+    _require_scalar_output(transform, f)
+    lookup = _dispatcher(transform, "vjp")
 
     def value_and_gradient(*args, **kwargs):
-        key = _ndims(args)
-        fn = variants.get(key) or transform.compiled(key, "vjp")
-        result = fn(*args, **kwargs)
-        _check_scalar(result[0], f)
+        result = lookup(args)(*args, **kwargs)
+        if type(result[0]) is not float:
+            _check_scalar(result[0], f)
         return result
 
     return _finish(value_and_gradient, f, transform, "vjp")
@@ -117,7 +149,7 @@ def vjp(f=None, wrt=0):
 
 def _make_vjp(f, wrt):
     transform = _transform(f, wrt)
-    variants = transform.variants["vjp"]
+    lookup = _dispatcher(transform, "vjp")
 
     def pullback(*args, **kwargs):
         if "out_bar" in kwargs:
@@ -126,9 +158,7 @@ def _make_vjp(f, wrt):
             out_bar, args = args[-1], args[:-1]
         else:
             raise TypeError(f"vjp of {f.__name__}() needs out_bar (the adjoint of its output)")
-        key = _ndims(args)
-        fn = variants.get(key) or transform.compiled(key, "vjp")
-        return fn(*args, out_bar=out_bar, **kwargs)
+        return lookup(args)(*args, out_bar=out_bar, **kwargs)
 
     return _finish(pullback, f, transform, "vjp")
 

@@ -32,6 +32,7 @@ def compare_with_finite_differences(f, args, positional, wrt, grads, eps, rtol, 
         if np.shape(g) != np.shape(expected):
             raise AssertionError(f"gradient w.r.t. {name} has shape {np.shape(g)}, but "
                                  f"{name} has shape {np.shape(expected)}")
+        expected = np.asarray(expected, dtype=np.float64)
         err = np.abs(np.asarray(g, dtype=np.float64) - expected)
         tol = atol + rtol * np.abs(expected)
         excess = err - tol

@@ -50,6 +50,7 @@ class Transform:
         self.variants = {"vjp": {}, "grad": {}}
         self.texts = {}
         # transform once now, so that errors surface where the function is defined
+        self.tuple_output = normalize(self.source, self.wrt).tuple_output
         self.generate((), "vjp")
 
     def param_ndims(self, key):

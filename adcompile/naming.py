@@ -27,6 +27,7 @@ class Namer:
 
     def __init__(self, taken=()):
         self.taken = set(taken)
+        self.temps = set()         # names handed out by temp(): the compiler's, not the user's
         self._counters = {}
 
     def take(self, name):
@@ -53,6 +54,7 @@ class Namer:
             candidate = f"{prefix}{n}"
             if candidate not in self.taken:
                 self._counters[("temp", prefix)] = n
+                self.temps.add(candidate)
                 return self.take(candidate)
 
     def version(self, name):

@@ -187,6 +187,33 @@ class Normalizer:
             return "method", func.attr
         return "unknown", ast.unparse(func)
 
+    def check_call(self, e):
+        """Reject a call that could read or change a value being differentiated without a rule,
+        wherever it appears (also inside print(...) or len(...))."""
+        kind, what = self.callee(e.func)
+        args = list(e.args) + [k.value for k in e.keywords]
+        if kind == "method":
+            if not self.varies(e.func.value):
+                return
+            if what in self.registry.by_method or what in self.registry.nondiff_methods:
+                return
+            raise self.src.error(e, f"method .{what}() of a value being differentiated is not "
+                                    f"supported (it has no adjoint rule, and it may change the "
+                                    f"value in place)")
+        if kind == "object" and (self.registry.rule_for(what) is not None
+                                 or self.registry.is_nondifferentiable(what)
+                                 or self.registry.is_inert(what)):
+            return
+        if not any(self.varies(a) for a in args):
+            return
+        if kind == "object":
+            name = getattr(what, "__qualname__", None) or ast.unparse(e.func)
+            raise self.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot be "
+                                    f"differentiated: it has no adjoint rule (register one with "
+                                    f"ad.primitive)")
+        raise self.src.error(e, f"call to unknown function {what!r} on a value being "
+                                f"differentiated")
+
     # -- statements ----------------------------------------------------------
 
     def run(self):
@@ -197,6 +224,9 @@ class Normalizer:
             if type(node) in FORBIDDEN_EXPRESSIONS:
                 raise self.src.error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be "
                                            f"differentiated; write it as plain statements")
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                self.check_call(node)
         statements = list(fn.body)
         if statements and isinstance(statements[0], ast.Expr) and isinstance(
                 statements[0].value, ast.Constant) and isinstance(statements[0].value.value, str):
@@ -266,7 +296,7 @@ class Normalizer:
     def augmented(self, stmt):
         target = stmt.target
         if not isinstance(target, ast.Name):
-            if self.varies(target) or self.varies(stmt.value):
+            if self.varies(_base(target)) or self.varies(stmt.value):
                 raise self.src.error(stmt, f"in-place update of {ast.unparse(target)!r} "
                                            f"cannot be differentiated; build a new array instead")
             return self.keep(stmt, pure=False)
@@ -295,7 +325,7 @@ class Normalizer:
             if isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
                 what = {ast.Subscript: "item or slice assignment", ast.Attribute:
                         "attribute assignment", ast.Starred: "starred assignment"}[type(t)]
-                if self.varies(value) or self.varies(t):
+                if self.varies(value) or self.varies(_base(t)):
                     raise self.src.error(stmt, f"{what} ({ast.unparse(target)} = ...) "
                                                f"cannot be differentiated; build a new array")
                 if not isinstance(target, ast.Name):
@@ -304,31 +334,71 @@ class Normalizer:
             self._note_alias(target.id, value)
             if not self.is_active(value):
                 return self.keep_assignment(target.id, value)
-            return self.emit_value(self.define(target.id), value, node=stmt)
-        # tuple unpacking: a, b = value
-        names = [t.id for t in target.elts]
-        if isinstance(value, (ast.Tuple, ast.List)):
-            if len(value.elts) != len(names):
-                raise self.src.error(stmt, "tuple assignment with mismatched lengths")
-            operands = [self.operand(e) for e in value.elts]
-        elif self.is_active(value):
-            whole = self.operand(value)
-            getitem = self.registry.rule_for(operator.getitem)
-            operands = [ir.load(self.emit(None, ast.Subscript(value=whole, slice=ast.Constant(i),
-                                                              ctx=ast.Load()),
-                                          stmt, getitem, [whole, ast.Constant(i)], {}))
-                        for i in range(len(names))]
-        else:
+            # the target is named only after the right-hand side is read: y = y + 1
+            return self.emit_value(_Deferred(self.define, target.id), value, node=stmt)
+        # tuple unpacking: a, b = value; (a, b), c = (x, y), z
+        pairs = self._unpack(target, value, stmt)
+        if pairs is None:
             return self.keep_tuple(target, value)
-        for name, operand in zip(names, operands):
-            self._note_alias(name, None)
+        operands = []  # every right-hand side is read before any name is assigned
+        for name, part in pairs:
+            if isinstance(part, ast.AST) and not isinstance(part, _Part):
+                operands.append(self.operand(part))
+            else:
+                operands.append(part)
+        for (name, source), operand in zip(pairs, operands):
+            if isinstance(operand, _Part):
+                operand = ir.load(self.emit(None, ast.Subscript(
+                    value=operand.whole, slice=ast.Constant(operand.index), ctx=ast.Load()),
+                    stmt, self.registry.rule_for(operator.getitem),
+                    [operand.whole, ast.Constant(operand.index)], {}))
+            self._note_alias(name, source if not isinstance(source, _Part) else None)
             if self.is_active_operand(operand):
                 self.emit_copy(self.define(name), operand, stmt)
             else:
-                self.keep_assignment(name, operand)
+                self._keep_renamed(name, operand)
+
+    def _unpack(self, target, value, stmt):
+        """(name, value) pairs for a tuple assignment, or None if nothing in it is active."""
+        if isinstance(target, ast.Name):
+            return [(target.id, value)]
+        if not isinstance(target, (ast.Tuple, ast.List)) or any(
+                isinstance(t, ast.Starred) for t in target.elts):
+            raise self.src.error(stmt, "starred assignment is not supported")
+        if isinstance(value, (ast.Tuple, ast.List)):
+            if len(value.elts) != len(target.elts):
+                raise self.src.error(stmt, "tuple assignment with mismatched lengths")
+            pairs = []
+            for t, v in zip(target.elts, value.elts):
+                inner = self._unpack(t, v, stmt)
+                if inner is None:
+                    inner = self._unpack_active(t, v, stmt)
+                pairs.extend(inner)
+            return pairs
+        if not self.is_active(value):
+            return None
+        return self._unpack_active(target, value, stmt)
+
+    def _unpack_active(self, target, value, stmt):
+        """Pairs for ``a, b = value`` where value is not a literal: a = value[0], b = value[1]."""
+        if isinstance(target, ast.Name):
+            return [(target.id, value)]
+        if not self.is_active(value):
+            if all(isinstance(t, ast.Name) for t in target.elts):
+                whole = self.operand(value)
+                return [(t.id, ast.Subscript(value=whole, slice=ast.Constant(i), ctx=ast.Load()))
+                        for i, t in enumerate(target.elts)]
+        if not all(isinstance(t, ast.Name) for t in target.elts):
+            raise self.src.error(stmt, "nested unpacking of a value that is not a tuple literal "
+                                       "is not supported; unpack one level per statement")
+        whole = self.operand(value)
+        return [(t.id, _Part(whole, i)) for i, t in enumerate(target.elts)]
 
     def keep_assignment(self, name, value):
-        value = self.rename(value)
+        self._keep_renamed(name, self.rename(value))
+
+    def _keep_renamed(self, name, value):
+        """Keep ``name = value`` where ``value`` is already in generated names."""
         new = self.define(name)
         self.body.append(ir.Keep(ir.assign(new, value), [new], pure=not _has_call(value)))
 
@@ -478,6 +548,10 @@ class Normalizer:
                 raise self.src.error(e, f"method .{what}() of a value being differentiated "
                                         f"is not supported")
             receiver = e.func.value
+            packed = self.registry.varargs_methods.get(what)
+            if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))
+                e = ast.Call(func=e.func, args=[ast.Tuple(elts=list(e.args), ctx=ast.Load())],
+                             keywords=e.keywords)
             return self.emit_mapped(target, e, rule, [receiver] + list(e.args), e.keywords,
                                     lambda ins, args, kws: ast.Call(
                                         func=ast.Attribute(value=ins[0], attr=e.func.attr,
@@ -538,7 +612,7 @@ class Normalizer:
         rule = self.registry.rule_for(obj)
         if rule is None:
             if self.registry.is_nondifferentiable(obj):
-                target = target or self.namer.temp()
+                target = target() if isinstance(target, _Deferred) else target or self.namer.temp()
                 self.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
                 return target
             raise self.src.error(node, f"{describe} of a value being differentiated has no "
@@ -553,9 +627,28 @@ class Normalizer:
     def emit(self, target, expr, node, rule, inputs, statics):
         if target is None:
             target = self.namer.temp()
+        elif isinstance(target, _Deferred):
+            target = target()
         self.varied_ssa.add(target)
         self.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         return target
+
+
+class _Part:
+    """Element ``index`` of the active value ``whole`` in ``a, b = whole``."""
+
+    def __init__(self, whole, index):
+        self.whole, self.index = whole, index
+
+
+class _Deferred:
+    """A target name decided only when the statement is emitted."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __call__(self):
+        return self.func(*self.args)
 
 
 def _symbol(op):
@@ -563,6 +656,13 @@ def _symbol(op):
     text = ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b"))) if isinstance(op, ast.operator) \
         else ast.unparse(ast.UnaryOp(op, ast.Name("a")))
     return text.replace("a", "").replace("b", "").strip()
+
+
+def _base(target):
+    """The variable at the root of ``x.a[i].b``."""
+    while isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
+        target = target.value
+    return target
 
 
 def _has_call(tree):
@@ -574,8 +674,11 @@ def _index_expression(index):
     if isinstance(index, ast.Slice):
         parts = [p if p is not None else ast.Constant(None)
                  for p in (index.lower, index.upper, index.step)]
-        while len(parts) > 1 and isinstance(parts[-1], ast.Constant) and parts[-1].value is None:
+        if index.step is None:
             parts.pop()
+            if index.lower is None and index.upper is None:
+                parts = [ast.Constant(None)]  # slice(None) is the bare ':'
+
         return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), args=parts, keywords=[])
     if isinstance(index, ast.Tuple):
         return ast.Tuple(elts=[_index_expression(p) for p in index.elts], ctx=ast.Load())

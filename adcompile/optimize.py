@@ -37,6 +37,8 @@ class _Simplify(ast.NodeTransformer):
                 return ast.Constant(value) if value >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-value))
         if op is ast.Pow and _is(node.right, 1):
             return node.left
+        if op is ast.Pow and _is(node.right, 0):
+            return ast.Constant(1)
         if op is ast.Mult:
             if _is(node.left, 1):
                 return node.right
@@ -46,6 +48,8 @@ class _Simplify(ast.NodeTransformer):
                 return ast.BinOp(left=node.right, op=node.op, right=node.left)
         if op is ast.Div and _is(node.right, 1):
             return node.left
+        if op is ast.Add and ast.dump(node.left) == ast.dump(node.right):
+            return ast.BinOp(left=ast.Constant(2), op=ast.Mult(), right=node.left)
         return node
 
     def visit_UnaryOp(self, node):
@@ -97,3 +101,39 @@ def prune(statements, live):
         kept.append(s)
     kept.reverse()
     return kept
+
+
+def fuse(statements, fusable, live):
+    """Put single-use temporaries back into the expression that uses them.
+
+    ``t1 = X @ W1; t2 = t1 + b1; h = np.tanh(t2)`` becomes ``h = np.tanh(X @ W1 + b1)``
+    when nothing else (``live``: names read later, by the backward sweep or the return)
+    reads ``t1`` or ``t2``: the code reads like the user's, and the intermediates are freed
+    as soon as they are used. Only straight-line code whose names are assigned once.
+    """
+    uses = {}
+    for s in statements:
+        for name in ir.names_read(s):
+            uses[name] = uses.get(name, 0) + 1
+    pending = {}   # temp -> its expression, waiting for its one use
+    out = []
+    for s in statements:
+        if pending:
+            s = _Inline(pending).visit(s)
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and s.targets[0].id in fusable and s.targets[0].id not in live
+                and uses.get(s.targets[0].id) == 1):
+            pending[s.targets[0].id] = s.value
+            continue
+        out.append(s)
+    return out
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, pending):
+        self.pending = pending
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.pending:
+            return self.pending.pop(node.id)
+        return node

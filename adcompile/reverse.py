@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .analysis import activity, infer_ndims
-from .optimize import prune, simplify, total
+from .optimize import fuse, prune, simplify, total
 from .templates import instantiate
 
 
@@ -76,6 +76,11 @@ def reverse(fn, param_ndims, aliases, return_value=True):
             value = ast.Call(func=ir.load(aliases["zeros_like"]), args=[ir.load(p)], keywords=[])
         else:
             value = simplify(total(terms))
+            # Python numbers are immutable, so only an array view needs converting for them
+            n = ndim_of(ir.load(p))
+            if n is None or _may_alias(value, aliases) and (n > 0 or isinstance(value, ast.Call)):
+                value = ast.Call(func=ir.load(aliases["as_gradient"]), args=[value, ir.load(p)],
+                                 keywords=[])
         backward.append(ir.assign(bar, value))
         grads.append(ir.load(bar))
 
@@ -84,6 +89,56 @@ def reverse(fn, param_ndims, aliases, return_value=True):
     live |= set().union(*(ir.names_read(s) for s in backward))
     if return_value:
         live |= set().union(*(ir.names_read(o) for o in fn.outputs))
-    forward = [s.stmt if isinstance(s, ir.Keep) else ir.assign(s.target, s.expr)
-               for s in prune(fn.body, live)]
+    body = prune(fn.body, live)
+    forward = [s.stmt if isinstance(s, ir.Keep) else ir.assign(s.target, s.expr) for s in body]
+    fusable = {s.target for s in body if isinstance(s, ir.Op)} | {
+        d for s in body if isinstance(s, ir.Keep) and s.pure for d in s.defines}
+    forward = fuse(forward, fusable & namer.temps, live)
+    renumber_temps(forward + backward, fn.outputs, namer)
     return Adjoint(fn, forward, backward, list(fn.outputs), grads)
+
+
+_VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
+_NUMPY_VIEWS = {"broadcast_to", "transpose", "expand_dims", "reshape", "swapaxes", "ravel"}
+
+
+def _may_alias(value, aliases):
+    """Whether a gradient expression may evaluate to a view or to another variable's array,
+    which must not be handed to the caller (they could write into it)."""
+    if isinstance(value, (ast.Name, ast.Subscript)):
+        return True
+    if isinstance(value, ast.Attribute):
+        return value.attr == "T"
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Name):
+            return func.id in {aliases[h] for h in _VIEWS}
+        if isinstance(func, ast.Attribute):
+            return func.attr in _NUMPY_VIEWS
+    return False
+
+
+def renumber_temps(statements, outputs, namer):
+    """Number the temporaries that remain t1, t2, ... in order of appearance (their adjoints
+    follow: t3_bar), so gaps left by fused or dead temporaries do not show."""
+    order = []
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name):
+                base = node.id[:-4] if node.id.endswith("_bar") else node.id
+                if base in namer.temps and base not in order:
+                    order.append(base)
+    reserved = namer.taken - namer.temps - {f"{t}_bar" for t in namer.temps}
+    mapping, k = {}, 0
+    for old in order:
+        k += 1
+        while f"t{k}" in reserved or f"t{k}_bar" in reserved:
+            k += 1
+        mapping[old] = f"t{k}"
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name):
+                if node.id in mapping:
+                    node.id = mapping[node.id]
+                elif node.id.endswith("_bar") and node.id[:-4] in mapping:
+                    node.id = mapping[node.id[:-4]] + "_bar"

@@ -106,3 +106,21 @@ def dot_bar_right(z_bar, x, y):
         raise ValueError("adcompile: the gradient of np.dot with a right operand of more "
                          "than 2 dimensions is not supported; use np.matmul (@)")
     return matmul_bar_right(z_bar, x, y)
+
+
+def transpose_bar(y_bar, axes):
+    """The adjoint of ``y = np.transpose(x, axes)``: the inverse permutation applied to y_bar."""
+    if axes is None:
+        return np.transpose(y_bar)
+    n = np.ndim(y_bar)
+    return np.transpose(y_bar, np.argsort([a % n for a in axes]))
+
+
+def as_gradient(g, x):
+    """The gradient handed back for argument ``x``: a float for a Python number, else a new
+    writable array of x's shape (never a view of, or the same object as, another value)."""
+    if isinstance(x, (int, float)) and not isinstance(x, np.ndarray):
+        return float(g)
+    shape = np.shape(x)
+    g = np.array(g, dtype=np.result_type(g, 1.0))
+    return g if g.shape == shape else np.array(np.broadcast_to(g, shape))

@@ -34,15 +34,18 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
         params[name] = e
     params.update(statics)
     index = {name: i for i, name in enumerate(rule.inputs)}
+    # inputs that cannot broadcast another one up: known scalars, and repeats of the same name
     scalar_inputs = {i for i, e in enumerate(inputs) if ndim_of(e) == 0}
     local_names = {}
 
     def subst(tree):
-        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs)
+        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs)
         return _Substitute(params, local_names, aliases).visit(tree)
 
     def run(body):
         for stmt in body:
+            if isinstance(stmt, ast.Pass):
+                continue
             if isinstance(stmt, ast.If):
                 decided = _decide(stmt.test, params, index, inputs, ndim_of, rule)
                 run(stmt.body if decided is True else stmt.orelse)
@@ -80,8 +83,8 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
-def _drop_unbroadcast(tree, index, scalar_inputs):
-    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar."""
+def _drop_unbroadcast(tree, index, scalar_inputs, inputs):
+    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself."""
 
     class Drop(ast.NodeTransformer):
         def visit_Call(self, node):
@@ -89,7 +92,9 @@ def _drop_unbroadcast(tree, index, scalar_inputs):
             if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
                     and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
                     and node.args[1].id in index):
-                others = set(range(len(index))) - {index[node.args[1].id]}
+                mine = index[node.args[1].id]
+                same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
+                others = set(range(len(index))) - same
                 if others <= scalar_inputs:
                     return node.args[0]
             return node

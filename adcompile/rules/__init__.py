@@ -76,6 +76,7 @@ class Registry:
         self.nondiff_attributes = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
         self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
         self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
+        self.varargs_methods = {"transpose": "axes", "reshape": "shape"}  # x.transpose(1, 0)
         self.rules = []
 
     def add(self, rule, objects=(), methods=(), attributes=()):

@@ -84,12 +84,14 @@ def transpose(y, x, axes=None):
     if axes is None:
         x_bar += np.transpose(y_bar)
     else:
-        x_bar += np.transpose(y_bar, np.argsort(axes))
+        x_bar += transpose_bar(y_bar, axes)
 
 
 @adjoint(np.sum, methods=("sum",), shape="reduce")
 def sum(y, x, axis=None, keepdims=False):
-    if axis is None or keepdims:
+    if ndim(x) == 0:
+        x_bar += y_bar
+    elif axis is None or keepdims:
         x_bar += np.broadcast_to(y_bar, np.shape(x))
     else:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims)
@@ -97,7 +99,9 @@ def sum(y, x, axis=None, keepdims=False):
 
 @adjoint(np.mean, methods=("mean",), shape="reduce")
 def mean(y, x, axis=None, keepdims=False):
-    if axis is None:
+    if ndim(x) == 0:
+        x_bar += y_bar
+    elif axis is None:
         x_bar += np.broadcast_to(y_bar / np.size(x), np.shape(x))
     else:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis=axis)

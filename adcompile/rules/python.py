@@ -47,7 +47,10 @@ def truediv(z, x, y):
 
 @adjoint(operator.pow)
 def pow(z, x, y):
-    x_bar += unbroadcast(z_bar * (y * x ** (y - 1)), x)
+    if y == 0:
+        pass  # x ** 0 is constant; y * x ** -1 would be NaN at x = 0
+    else:
+        x_bar += unbroadcast(z_bar * (y * x ** (y - 1)), x)
     y_bar += unbroadcast(z_bar * (z * np.log(x)), y)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: workloads.py lists them, run.py times them (python benchmarks/run.py)."""

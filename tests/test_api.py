@@ -1,0 +1,641 @@
+"""The public API of SPEC.md: grad, value_and_grad, vjp, show, check_grad, and how the
+generated callables behave (caching, argument handling, the Python constructs of a body)."""
+
+import builtins
+import importlib
+import sys
+
+import numpy as np
+import pytest
+from conftest import (assert_close, assert_grad, assert_gradient_like, numerical_grad,
+                      numerical_vjp)
+
+import adcompile as ad
+
+RNG = np.random.default_rng(12345)
+
+
+def f_xy(x, y):
+    return x * x * y + 3.0 * y
+
+
+def f_arrays(x, y):
+    return np.sum(np.sin(x) * y)
+
+
+def f_three(a, b, c):
+    return a * b * b + np.sum(c) * a
+
+
+# ---------------------------------------------------------------------------
+# ad.grad: call forms and wrt
+# ---------------------------------------------------------------------------
+
+def test_grad_as_function_default_wrt_is_0():
+    g = ad.grad(f_xy)(2.0, 3.0)
+    assert g == 12.0 and isinstance(g, float)
+    assert_grad(f_xy, 2.0, 3.0)
+
+
+@ad.grad
+def bare_decorated(x, y):
+    return x * x * y
+
+
+@ad.grad(wrt=("x", "y"))
+def decorated_with_wrt(x, y):
+    return x * x * y
+
+
+@ad.grad(wrt=1)
+def decorated_with_index(x, y):
+    return x * x * y
+
+
+def test_grad_as_bare_decorator():
+    assert bare_decorated(2.0, 3.0) == 12.0
+    f = bare_decorated.__wrapped__
+    assert f(2.0, 3.0) == 12.0                       # the original function
+    assert_close(bare_decorated(2.0, 3.0), numerical_grad(f, (2.0, 3.0), 0))
+    assert_close(bare_decorated(x=-1.0, y=0.5), -1.0, 0, 0)
+
+
+def test_grad_as_decorator_with_wrt():
+    assert decorated_with_wrt(2.0, 3.0) == (12.0, 4.0)
+    assert decorated_with_index(2.0, 3.0) == 4.0
+    assert decorated_with_wrt.__wrapped__(2.0, 3.0) == 12.0
+
+
+@pytest.mark.parametrize("wrt,expected", [
+    (0, "a"), (1, "b"), (2, "c"), (-1, "c"), (-3, "a"), ("b", "b"), ("c", "c"),
+    ((0, 2), ("a", "c")), (("c", "a"), ("c", "a")), ((1,), ("b",)), ((-1, "a", 1), ("c", "a", "b")),
+])
+def test_grad_wrt_forms(wrt, expected):
+    a, b, c = 1.5, -0.5, RNG.normal(size=(2, 3))
+    g = assert_grad(f_three, a, b, c, wrt=wrt)
+    full = {"a": b * b + np.sum(c), "b": 2 * a * b, "c": a * np.ones((2, 3))}
+    if isinstance(wrt, tuple):
+        assert isinstance(g, tuple) and len(g) == len(expected)
+        for gi, name in zip(g, expected):
+            assert_close(gi, full[name])
+    else:
+        assert not isinstance(g, tuple)
+        assert_close(g, full[expected])
+
+
+@pytest.mark.parametrize("bad", ["z", "out_bar", 3, -4, 10, ("a", "nope"), (0, 7)])
+def test_bad_wrt_raises_value_error(bad):
+    with pytest.raises(ValueError):
+        ad.grad(f_three, wrt=bad)(1.0, 2.0, np.ones(2))
+
+
+@pytest.mark.parametrize("api", [ad.value_and_grad, ad.vjp])
+def test_bad_wrt_raises_value_error_everywhere(api):
+    with pytest.raises(ValueError, match="z"):
+        api(f_three, wrt="z")
+    with pytest.raises(ValueError):
+        api(f_three, wrt=5)
+    with pytest.raises(ValueError):
+        ad.show(f_three, wrt="z")
+    with pytest.raises(ValueError):
+        ad.check_grad(f_three, 1.0, 2.0, np.ones(2), wrt=9)
+
+
+def keyword_only(x, *, k, scale=2.0):
+    return np.sum(x * k) * scale
+
+
+def test_wrt_keyword_only_parameter_and_defaults():
+    x, k = RNG.normal(size=3), RNG.normal(size=3)
+    g = assert_grad(keyword_only, x, kwargs={"k": k}, wrt="k")
+    assert_close(g, 2.0 * x)
+    gx, gk = ad.grad(keyword_only, wrt=("x", "k"))(x, k=k, scale=3.0)
+    assert_close(gx, 3.0 * k)
+    assert_close(gk, 3.0 * x)
+
+
+def with_default(x, y=2.0):
+    return x * x * y
+
+
+def test_parameter_defaults_are_kept():
+    assert ad.grad(with_default)(3.0) == 12.0
+    assert ad.grad(with_default)(3.0, 1.0) == 6.0
+    assert ad.grad(with_default, wrt="y")(3.0) == 9.0
+    assert ad.grad(with_default)(y=1.0, x=3.0) == 6.0
+
+
+# ---------------------------------------------------------------------------
+# value_and_grad and vjp
+# ---------------------------------------------------------------------------
+
+def test_value_and_grad():
+    x, y = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    value, g = ad.value_and_grad(f_arrays)(x, y)
+    assert_close(value, f_arrays(x, y), 1e-14, 0)
+    assert_gradient_like(g, x)
+    assert_close(g, numerical_grad(f_arrays, (x, y), 0))
+    value, (gx, gy) = ad.value_and_grad(f_arrays, wrt=(0, 1))(x, y)
+    assert_close(gy, numerical_grad(f_arrays, (x, y), 1))
+    value, g = ad.value_and_grad(f_xy, wrt="y")(2.0, 3.0)
+    assert (value, g) == (21.0, 7.0)
+    value, g = ad.value_and_grad(f_xy)(x=2.0, y=3.0)
+    assert (value, g) == (21.0, 12.0)
+
+
+@ad.value_and_grad
+def value_and_grad_decorated(x):
+    return np.sum(x ** 2)
+
+
+@ad.value_and_grad(wrt=(0, 1))
+def value_and_grad_decorated_wrt(x, y):
+    return np.sum(x * y)
+
+
+def test_value_and_grad_decorators():
+    x = np.array([1.0, -2.0])
+    value, g = value_and_grad_decorated(x)
+    assert value == 5.0
+    assert_close(g, 2 * x, 0, 0)
+    value, (gx, gy) = value_and_grad_decorated_wrt(x, 2 * x)
+    assert value == 10.0
+    assert_close(gx, 2 * x, 0, 0)
+    assert_close(gy, x, 0, 0)
+
+
+def vector_valued(x, W):
+    return np.tanh(W @ x) * x[0]
+
+
+def two_outputs(x, y):
+    a = x * y
+    b = np.sum(np.exp(x)) * y
+    return a, b
+
+
+def test_vjp_array_output_positional_and_keyword():
+    x, W = RNG.normal(size=3), RNG.normal(size=(3, 3))
+    out_bar = RNG.normal(size=3)
+    value, g = ad.vjp(vector_valued)(x, W, out_bar)
+    assert_close(value, vector_valued(x, W), 1e-14, 0)
+    assert_gradient_like(g, x)
+    assert_close(g, numerical_vjp(vector_valued, (x, W), 0, out_bar))
+    value2, g2 = ad.vjp(vector_valued)(x, W, out_bar=out_bar)
+    assert_close(value2, value, 0, 0)
+    assert_close(g2, g, 0, 0)
+    value3, g3 = ad.vjp(vector_valued)(x=x, W=W, out_bar=out_bar)
+    assert_close(g3, g, 1e-14, 0)
+    value, (gx, gW) = ad.vjp(vector_valued, wrt=(0, "W"))(x, W, out_bar)
+    assert_close(gx, g, 1e-14, 0)
+    assert_gradient_like(gW, W)
+    assert_close(gW, numerical_vjp(vector_valued, (x, W), 1, out_bar))
+
+
+def test_vjp_scalar_output_scales_by_out_bar():
+    value, g = ad.vjp(f_xy)(2.0, 3.0, 0.5)
+    assert (value, g) == (21.0, 6.0)
+    value, g = ad.vjp(f_xy, wrt=(0, 1))(2.0, 3.0, out_bar=-2.0)
+    assert g == (-24.0, -14.0)
+
+
+def test_vjp_tuple_output():
+    x, y = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    out_bar = (RNG.normal(size=(2, 3)), 1.5)
+    value, (gx, gy) = ad.vjp(two_outputs, wrt=(0, 1))(x, y, out_bar)
+    a, b = two_outputs(x, y)
+    assert isinstance(value, tuple) and len(value) == 2
+    assert_close(value[0], a, 1e-14, 0)
+    assert_close(value[1], b, 1e-14, 0)
+    assert_gradient_like(gx, x)
+    assert_gradient_like(gy, y)
+    assert_close(gx, numerical_vjp(two_outputs, (x, y), 0, out_bar))
+    assert_close(gy, numerical_vjp(two_outputs, (x, y), 1, out_bar))
+    _, g = ad.vjp(two_outputs)(x, y, out_bar=out_bar)
+    assert_close(g, gx, 1e-14, 0)
+    # only the second output pulled back
+    zero_first = (np.zeros((2, 3)), 1.0)
+    _, g = ad.vjp(two_outputs)(x, y, zero_first)
+    assert_close(g, numerical_vjp(two_outputs, (x, y), 0, zero_first))
+
+
+def test_vjp_needs_out_bar():
+    with pytest.raises(TypeError):
+        ad.vjp(vector_valued)()
+
+
+# ---------------------------------------------------------------------------
+# non-scalar outputs, zero gradients, non-differentiated arguments
+# ---------------------------------------------------------------------------
+
+def non_scalar(x):
+    return x * 2.0
+
+
+def test_grad_of_non_scalar_output_raises():
+    with pytest.raises(ValueError, match="vjp") as info:
+        ad.grad(non_scalar)(np.ones(3))
+    assert "scalar" in str(info.value)
+    with pytest.raises(ValueError, match="vjp"):
+        ad.value_and_grad(non_scalar)(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="vjp"):
+        ad.grad(two_outputs)(1.0, 2.0)
+    assert ad.grad(non_scalar)(1.5) == 2.0          # a scalar output is fine
+
+
+def ignores_some(x, y, z):
+    unused = y * 2.0
+    return np.sum(x * 3.0)
+
+
+@pytest.mark.parametrize("y,z", [(np.ones((2, 3)), 4.0), (2.0, np.ones(5)), (3, np.ones(()))])
+def test_gradient_of_unused_argument_is_zero(y, z):
+    x = RNG.normal(size=4)
+    gx, gy, gz = ad.grad(ignores_some, wrt=(0, 1, 2))(x, y, z)
+    assert_close(gx, 3.0 * np.ones(4), 0, 0)
+    for g, arg in [(gy, y), (gz, z)]:
+        assert_gradient_like(g, arg)
+        assert np.all(np.asarray(g) == 0.0)
+
+
+def with_statics(x, n, flag, shape, label):
+    z = x * np.ones(shape)
+    return np.sum(z) * n + float(flag) + len(label)
+
+
+def test_non_differentiated_arguments_may_be_anything():
+    x = RNG.normal(size=3)
+    g = ad.grad(with_statics)(x, 4, True, (2, 3), "name")
+    assert_close(g, 8.0 * np.ones(3))
+    assert_grad(with_statics, x, 4, True, (2, 3), "name")
+    assert_grad(with_statics, 1.5, 2, False, [4], "")
+    g = ad.grad(with_statics)(x, n=2, flag=False, shape=(1, 3), label="a")
+    assert_close(g, 2.0 * np.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# ad.show
+# ---------------------------------------------------------------------------
+
+def product(x, y):
+    return x * y
+
+
+def test_show_returns_readable_source():
+    text = ad.show(f_xy)
+    assert isinstance(text, str)
+    assert "def grad_f_xy(" in text and "x_bar" in text
+    compile(text, "<show>", "exec")
+    text = ad.show(f_xy, wrt=("x", "y"))
+    assert "x_bar" in text and "y_bar" in text
+    assert "def grad_" in ad.show(bare_decorated)          # a decorated gradient: its original
+    assert ad.show(bare_decorated) == ad.show(bare_decorated.__wrapped__)
+
+
+def test_show_specialised_on_arguments():
+    general = ad.show(product, wrt=(0, 1))
+    scalars = ad.show(product, wrt=(0, 1), args=(2.0, 3.0))
+    arrays = ad.show(product, wrt=(0, 1), args=(np.ones(2), np.ones((3, 2))))
+    for text in (general, scalars, arrays):
+        assert "def grad_product(" in text and "x_bar" in text and "y_bar" in text
+        compile(text, "<show>", "exec")
+    # two scalars: nothing is broadcast, so no unbroadcast in the code
+    assert "unbroadcast" not in scalars
+    assert "unbroadcast" in general
+
+
+def test_show_rejects_unknown_mode():
+    with pytest.raises(ValueError):
+        ad.show(f_xy, mode="sideways")
+
+
+# ---------------------------------------------------------------------------
+# .source and .__wrapped__ on every returned callable
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda: ad.grad(f_xy), lambda: ad.grad(f_xy, wrt=(0, 1)), lambda: ad.grad(wrt="y")(f_xy),
+    lambda: ad.value_and_grad(f_xy), lambda: ad.value_and_grad(wrt=1)(f_xy),
+    lambda: ad.vjp(f_xy), lambda: ad.vjp(wrt=(0, 1))(f_xy),
+], ids=["grad", "grad-tuple", "grad-decorator", "value_and_grad", "value_and_grad-decorator",
+        "vjp", "vjp-decorator"])
+def test_source_and_wrapped(make):
+    fn = make()
+    assert fn.__wrapped__ is f_xy
+    assert isinstance(fn.source, str) and "def " in fn.source and "_bar" in fn.source
+    compile(fn.source, "<source>", "exec")
+
+
+def test_source_and_wrapped_on_decorated():
+    for fn in (bare_decorated, decorated_with_wrt, value_and_grad_decorated):
+        assert isinstance(fn.source, str) and "_bar" in fn.source
+        assert callable(fn.__wrapped__) and fn.__wrapped__.__name__ in fn.source
+
+
+# ---------------------------------------------------------------------------
+# ad.check_grad
+# ---------------------------------------------------------------------------
+
+def floor_plus(x):
+    return np.sum(x + np.floor(x))
+
+
+def test_check_grad_passes_on_correct_gradients():
+    x, y = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    err = ad.check_grad(f_arrays, x, y)
+    assert isinstance(err, float) and 0.0 <= err < 1e-6
+    assert ad.check_grad(f_arrays, x, y, wrt=(0, 1)) < 1e-6
+    assert ad.check_grad(f_xy, 2.0, 3.0, wrt="y") < 1e-6
+    assert ad.check_grad(bare_decorated, 2.0, 3.0) < 1e-6       # accepts a decorated gradient
+
+
+def test_check_grad_raises_naming_the_worst_entry():
+    # floor jumps at 1.0: finite differences see a huge slope there, the gradient does not
+    x = np.array([0.5, 0.25, 1.0, 2.5])
+    with pytest.raises(AssertionError) as info:
+        ad.check_grad(floor_plus, x)
+    message = str(info.value)
+    assert "x[2]" in message and "floor_plus" in message
+
+
+def test_check_grad_scalar_mismatch():
+    with pytest.raises(AssertionError, match="x"):
+        ad.check_grad(floor_plus, 3.0)
+    assert ad.check_grad(floor_plus, 3.5) < 1e-6
+
+
+# ---------------------------------------------------------------------------
+# caching and redefinition
+# ---------------------------------------------------------------------------
+
+def cached_function(x):
+    return np.sum(np.exp(x) * x)
+
+
+def test_generated_code_is_cached(monkeypatch):
+    x = RNG.normal(size=3)
+    first = ad.grad(cached_function)
+    g1 = first(x)
+    first(1.5)
+    calls = []
+    real_compile = builtins.compile
+    monkeypatch.setattr(builtins, "compile", lambda *a, **k: calls.append(a) or real_compile(*a, **k))
+    second = ad.grad(cached_function)
+    g2 = second(x)
+    second(2.5)
+    ad.grad(cached_function)(x)
+    monkeypatch.undo()
+    assert calls == [], "calling ad.grad(f) again parsed or compiled code again"
+    assert second.source == first.source
+    assert_close(g1, g2, 0, 0)
+
+
+def test_redefined_function_gets_new_code():
+    def f(x):
+        return x * x
+
+    g1 = ad.grad(f)
+    assert g1(3.0) == 6.0
+
+    def f(x):  # noqa: F811
+        return x * x * x
+
+    g2 = ad.grad(f)
+    assert g2(3.0) == 27.0
+    assert g1(3.0) == 6.0
+    assert g1.source != g2.source
+
+
+def make_scaled(c):
+    def scaled(x):
+        return c * x * x
+    return scaled
+
+
+def test_closures_with_the_same_code_are_distinct():
+    assert ad.grad(make_scaled(2.0))(1.0) == 4.0
+    assert ad.grad(make_scaled(3.0))(1.0) == 6.0
+
+
+def test_reloaded_module_gets_new_code(tmp_path, monkeypatch):
+    module = tmp_path / "adc_reload_target.py"
+    module.write_text("def f(x):\n    return x * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    mod = importlib.import_module("adc_reload_target")
+    try:
+        assert ad.grad(mod.f)(3.0) == 6.0
+        module.write_text("def f(x):\n    return 5.0 * x * x * x\n")
+        mod = importlib.reload(mod)
+        assert ad.grad(mod.f)(1.0) == 15.0
+    finally:
+        sys.modules.pop("adc_reload_target", None)
+
+
+# ---------------------------------------------------------------------------
+# the caller's values, repeated calls, returned arrays
+# ---------------------------------------------------------------------------
+
+def in_place_update(x, y):
+    x += y
+    x *= 2.0
+    return np.sum(x * x)
+
+
+def test_callers_arrays_are_not_mutated():
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    x0, y0 = x.copy(), y.copy()
+    gx, gy = ad.grad(in_place_update, wrt=(0, 1))(x, y)
+    assert np.array_equal(x, x0) and np.array_equal(y, y0)
+    assert_close(gx, 8 * (x0 + y0))
+    assert_close(gy, 8 * (x0 + y0))
+    out_bar = np.ones(3)
+    ad.vjp(non_scalar)(x, out_bar)
+    assert np.array_equal(out_bar, np.ones(3)) and np.array_equal(x, x0)
+
+
+def test_repeated_calls_give_the_same_result():
+    x, W = RNG.normal(size=3), RNG.normal(size=(3, 3))
+    fn = ad.vjp(vector_valued, wrt=(0, 1))
+    out_bar = np.ones(3)
+    first = fn(x, W, out_bar)
+    for _ in range(3):
+        again = fn(x, W, out_bar)
+        assert_close(again[0], first[0], 0, 0)
+        assert_close(again[1][0], first[1][0], 0, 0)
+        assert_close(again[1][1], first[1][1], 0, 0)
+    g = ad.grad(f_arrays)
+    assert_close(g(W, x), g(W, x), 0, 0)
+
+
+def add_two(x, y):
+    return np.sum(x + y)
+
+
+def test_returned_gradients_are_independent_writable_arrays():
+    # a caller may update gradients in place (clipping, scaling) without side effects
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    gx, gy = ad.grad(add_two, wrt=(0, 1))(x, y)
+    assert gx.flags.writeable and gy.flags.writeable
+    assert not np.shares_memory(gx, gy)
+    gx *= 0.5
+    assert_close(gy, np.ones(3), 0, 0)
+    out_bar = np.ones(3)
+    _, g = ad.vjp(non_scalar)(x, out_bar)
+    assert g.flags.writeable and not np.shares_memory(g, out_bar)
+    g = ad.grad(cached_function)(x)
+    g[0] = 0.0
+
+
+def times_two(x):
+    return x * 2.0
+
+
+def sum_of(x):
+    return np.sum(x)
+
+
+def math_of(x):
+    return float(x) * 3.0
+
+
+@pytest.mark.parametrize("fn", [times_two, sum_of, math_of, cached_function])
+def test_zero_dim_array_gets_zero_dim_array_gradient(fn):
+    # SPEC: "an ndarray of the argument's shape for an array" -- 0-d arrays included
+    x = np.array(0.75)
+    g = ad.grad(fn)(x)
+    assert isinstance(g, np.ndarray) and g.shape == () and g.dtype == np.float64
+    assert_close(g, numerical_grad(fn, (x,), 0))
+
+
+@pytest.mark.parametrize("fn", [times_two, sum_of, math_of, cached_function])
+@pytest.mark.parametrize("x", [0.75, 2], ids=["float", "int"])
+def test_python_number_gets_float_gradient(fn, x):
+    g = ad.grad(fn)(x)
+    assert isinstance(g, float) and not isinstance(g, np.ndarray), repr(g)
+
+
+# ---------------------------------------------------------------------------
+# the Python constructs of a function body
+# ---------------------------------------------------------------------------
+
+def augmented(x, y):
+    x = x * 2
+    x += y
+    x *= x
+    x -= 1.0
+    x /= 2.0
+    x **= 2
+    return np.sum(x)
+
+
+def unpack_and_swap(x, y):
+    a, b = x, y * 2.0
+    a, b = b, a
+    return np.sum(a * 3.0 + b * b)
+
+
+def unpack_array(x):
+    first, second = x
+    return np.sum(first * second ** 2)
+
+
+def nested_unpack(x, y):
+    (a, b), c = (x, y * 2.0), x * 3.0
+    return np.sum(a * b * c)
+
+
+def swap_parameters(x, y):
+    x, y = y, x
+    return np.sum(x * 2.0 + y * y * 3.0)
+
+
+def reassign_parameter(x, y):
+    x = x * y
+    x = np.sin(x)
+    y = x + y
+    return np.sum(x * y)
+
+
+def multiple_targets(x):
+    a = b = x * 2.0
+    c = d = 3.0
+    return np.sum(a * b + c * d * a)
+
+
+def constants_and_unused(x, y):
+    c = 3.0
+    k = np.arange(3.0)
+    unused = np.exp(x) * 100.0
+    also_unused = y * y
+    return np.sum(c * x + k) + 2
+
+
+def prints_and_len(x):
+    n = len(x)
+    assert x.shape == (n,)
+    print("n =", n)
+    print(x.shape)
+    return np.sum(x * x) / n
+
+
+def annotated_and_docstring(x: np.ndarray) -> float:
+    """A docstring and annotations are ignored."""
+    y: np.ndarray = x * 3.0
+    pass
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("fn,args,wrt", [
+    (augmented, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    (augmented, (0.7, -0.3), (0, 1)),
+    (unpack_and_swap, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    (unpack_and_swap, (1.5, -2.0), (0, 1)),
+    (unpack_array, (RNG.normal(size=(2, 3)),), 0),
+    (nested_unpack, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    (nested_unpack, (0.5, -1.5), (0, 1)),
+    (swap_parameters, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    (reassign_parameter, (RNG.normal(size=(2, 3)), RNG.normal(size=3)), (0, 1)),
+    (reassign_parameter, (0.3, 1.2), ("x", "y")),
+    (multiple_targets, (RNG.normal(size=4),), 0),
+    (multiple_targets, (1.25,), 0),
+    (constants_and_unused, (RNG.normal(size=3), 4.0), (0, 1)),
+    (prints_and_len, (RNG.normal(size=5),), 0),
+    (annotated_and_docstring, (RNG.normal(size=2),), 0),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_python_constructs(fn, args, wrt):
+    assert_grad(fn, *args, wrt=wrt)
+
+
+def test_python_constructs_closed_forms(capsys):
+    x, y = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.25, -1.0])
+    gx, gy = ad.grad(unpack_and_swap, wrt=(0, 1))(x, y)
+    assert_close(gx, 2 * x, 0, 0)
+    assert_close(gy, 6.0 * np.ones(3), 0, 0)
+    assert_close(ad.grad(multiple_targets)(x), 8 * x + 18.0, 1e-15, 0)
+    gx, gy = ad.grad(constants_and_unused, wrt=(0, 1))(x, 4.0)
+    assert_close(gx, 3.0 * np.ones(3), 0, 0)
+    assert gy == 0.0 and isinstance(gy, float)
+    capsys.readouterr()
+    g = ad.grad(prints_and_len)(x)
+    assert_close(g, 2 * x / 3, 1e-15, 0)
+    assert capsys.readouterr().out == "n = 3\n(3,)\n"
+
+
+# ---------------------------------------------------------------------------
+# errors, never a wrong gradient
+# ---------------------------------------------------------------------------
+
+counter = 0
+
+
+def uses_global(x):
+    global counter
+    return x * 2.0
+
+
+def test_global_declaration_is_a_transform_error():
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(uses_global)
+    assert isinstance(info.value, ValueError)
+    assert f"{__file__}:" in str(info.value) and "global" in str(info.value)

@@ -1,0 +1,680 @@
+"""Errors, never a wrong gradient (SPEC.md).
+
+Every construct adcompile cannot differentiate must be rejected by ``ad.grad``
+with ``adcompile.TransformError`` (a ``ValueError``) whose message shows
+``file:line:col``, the offending source line, and names the construct.
+
+Each offending function lives at module level in this file (adcompile reads
+source with ``inspect``). The line it must point at carries a marker comment
+``# ERR:<tag>``; the expected line number is found by searching this file for
+the marker, never hard-coded.
+"""
+
+import math
+import re
+import types
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+
+HERE = __file__
+with open(HERE, encoding="utf-8") as _fh:
+    LINES = _fh.read().splitlines()
+
+MARK = "# ERR:"
+
+
+def marker_line(tag):
+    """The 1-based line number of the unique line ending with ``# ERR:<tag>``."""
+    hits = [i for i, text in enumerate(LINES, 1) if text.rstrip().endswith(MARK + tag)]
+    assert len(hits) == 1, f"marker {MARK + tag!r} found {len(hits)} times"
+    return hits[0]
+
+
+def code_of(lineno):
+    """The code on a line of this file, without the marker comment."""
+    return LINES[lineno - 1].split(MARK)[0].strip()
+
+
+def expect_rejected(f, *alternatives, wrt=0):
+    """``ad.grad(f, wrt)`` must raise TransformError pointing at one of ``alternatives``.
+
+    Each alternative is ``(tag, word_regex)``: the error must be at the line marked
+    ``# ERR:<tag>``, quote that line, and its explanation (the message without the
+    quoted line) must match ``word_regex`` (case-insensitive).
+    """
+    assert issubclass(ad.TransformError, ValueError)
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(f, wrt=wrt)
+    exc = info.value
+    assert isinstance(exc, ValueError)
+    msg = str(exc)
+    assert HERE in msg, f"message does not name the file {HERE}:\n{msg}"
+    where = re.search(re.escape(HERE) + r":(\d+):(\d+)", msg)
+    assert where, f"message has no {HERE}:LINE:COL:\n{msg}"
+    lineno, col = int(where.group(1)), int(where.group(2))
+    expected = {marker_line(tag): (tag, word) for tag, word in alternatives}
+    assert lineno in expected, (
+        f"error points at line {lineno}, expected one of {sorted(expected)}:\n{msg}")
+    assert f":{lineno}:" in msg
+    code = code_of(lineno)
+    assert code in msg, f"message does not quote the source line {code!r}:\n{msg}"
+    line_text = LINES[lineno - 1]
+    assert 1 <= col <= len(line_text), f"column {col} outside line {line_text!r}"
+    explanation = msg.replace(line_text.strip(), "").replace(code, "")
+    word = expected[lineno][1]
+    assert re.search(word, explanation, re.IGNORECASE), (
+        f"explanation does not name the construct ({word!r}):\n{msg}")
+    return exc
+
+
+# ---------------------------------------------------------------------------
+# Always rejected: global, nonlocal, yield/await, class definitions
+# ---------------------------------------------------------------------------
+
+G = 3.0
+
+
+def f_global(x):
+    global G  # ERR:global
+    G = 2.0
+    return x * G
+
+
+def test_global():
+    expect_rejected(f_global, ("global", r"\bglobal\b"))
+
+
+def make_nonlocal_closure():
+    count = 0
+
+    def f_nonlocal(x):
+        nonlocal count  # ERR:nonlocal
+        count = count + 1
+        return x * x
+
+    return f_nonlocal
+
+
+def test_nonlocal_in_closure():
+    expect_rejected(make_nonlocal_closure(), ("nonlocal", r"\bnonlocal\b"))
+
+
+def f_yield(x):
+    y = yield x * x  # ERR:yield
+    return y
+
+
+def test_yield():
+    expect_rejected(f_yield, ("yield", r"\byield\b"))
+
+
+def f_yield_from(x):
+    y = yield from [x]  # ERR:yield_from
+    return y
+
+
+def test_yield_from():
+    expect_rejected(f_yield_from, ("yield_from", r"\byield\b"))
+
+
+async def f_async(x):  # ERR:async
+    return x * x
+
+
+def test_async_function():
+    expect_rejected(f_async, ("async", r"\basync\b|\bawait\b"))
+
+
+def f_class(x):
+    class Box:  # ERR:class
+        scale = 2.0
+    return x * Box.scale
+
+
+def test_class_definition():
+    expect_rejected(f_class, ("class", r"\bclass\b"))
+
+
+# ---------------------------------------------------------------------------
+# Control flow not supported (yet): if, for, while, break/continue, try, with
+# ---------------------------------------------------------------------------
+
+def f_if(x):
+    if x > 1.0:  # ERR:if
+        y = x * x
+    elif x > 0.0:
+        y = 2.0 * x
+    else:
+        y = -x
+    return y
+
+
+def test_if_elif_else_on_active_value():
+    expect_rejected(f_if, ("if", r"\bif\b"))
+
+
+def f_for(x):
+    s = 0.0
+    for i in range(3):  # ERR:for
+        s = s + x * i
+    return s
+
+
+def test_for_loop():
+    expect_rejected(f_for, ("for", r"\bfor\b|\bloop\b"))
+
+
+def f_while(x):
+    s = x
+    while s < 10.0:  # ERR:while
+        s = s * 2.0
+    return s
+
+
+def test_while_loop():
+    expect_rejected(f_while, ("while", r"\bwhile\b|\bloop\b"))
+
+
+def f_break(x):
+    s = 0.0
+    for i in range(3):  # ERR:break_loop
+        s = s + x
+        break  # ERR:break
+    return s
+
+
+def test_break_inside_loop():
+    # either the loop (rejected first) or the break itself may be reported
+    expect_rejected(f_break, ("break", r"\bbreak\b"), ("break_loop", r"\bloop\b"))
+
+
+def f_continue(x):
+    s = 0.0
+    while s < 5.0:  # ERR:continue_loop
+        s = s + x
+        continue  # ERR:continue
+    return s
+
+
+def test_continue_inside_loop():
+    expect_rejected(f_continue, ("continue", r"\bcontinue\b"), ("continue_loop", r"\bloop\b"))
+
+
+def f_try(x):
+    try:  # ERR:try
+        y = x * x
+    except ZeroDivisionError:
+        y = x
+    return y
+
+
+def test_try():
+    expect_rejected(f_try, ("try", r"\btry\b"))
+
+
+def f_with(x):
+    with np.errstate(all="ignore"):  # ERR:with
+        y = np.log(x)
+    return np.sum(y)
+
+
+def test_with():
+    expect_rejected(f_with, ("with", r"\bwith\b"))
+
+
+# ---------------------------------------------------------------------------
+# Expressions rejected anywhere: lambda, comprehensions, :=
+# ---------------------------------------------------------------------------
+
+def f_lambda(x):
+    square = lambda t: t * t  # ERR:lambda
+    return square(x)
+
+
+def test_lambda_inside_function():
+    expect_rejected(f_lambda, ("lambda", r"\blambda\b"))
+
+
+def f_listcomp(x):
+    return sum([t * t for t in x])  # ERR:listcomp
+
+
+def test_list_comprehension():
+    expect_rejected(f_listcomp, ("listcomp", r"comprehension"))
+
+
+def f_setcomp(x):
+    s = {t * t for t in x}  # ERR:setcomp
+    return sum(s)
+
+
+def test_set_comprehension():
+    expect_rejected(f_setcomp, ("setcomp", r"comprehension"))
+
+
+def f_dictcomp(x):
+    d = {i: t * t for i, t in enumerate(x)}  # ERR:dictcomp
+    return sum(d.values())
+
+
+def test_dict_comprehension():
+    expect_rejected(f_dictcomp, ("dictcomp", r"comprehension"))
+
+
+def f_genexp(x):
+    return sum(t * t for t in x)  # ERR:genexp
+
+
+def test_generator_expression():
+    expect_rejected(f_genexp, ("genexp", r"generator"))
+
+
+def f_walrus(x):
+    y = (z := x * 2.0) + 1.0  # ERR:walrus
+    return y * z
+
+
+def test_walrus():
+    expect_rejected(f_walrus, ("walrus", r":=|assignment expression|walrus"))
+
+
+# ---------------------------------------------------------------------------
+# Statements rejected: del, import
+# ---------------------------------------------------------------------------
+
+def f_del(x):
+    y = x * 2.0
+    del y  # ERR:del
+    return x * x
+
+
+def test_del():
+    expect_rejected(f_del, ("del", r"\bdel\b"))
+
+
+def f_import(x):
+    import math as m  # ERR:import
+    return m.sin(x)
+
+
+def test_import_inside_function():
+    expect_rejected(f_import, ("import", r"\bimport\b"))
+
+
+def f_import_from(x):
+    from math import sin  # ERR:import_from
+    return sin(x)
+
+
+def test_import_from_inside_function():
+    expect_rejected(f_import_from, ("import_from", r"\bimport\b"))
+
+
+# ---------------------------------------------------------------------------
+# Calls, methods and attributes without an adjoint rule
+# ---------------------------------------------------------------------------
+
+def helper(v):
+    return v * 2
+
+
+def f_user_helper(x):
+    y = helper(x)  # ERR:helper
+    return y * y
+
+
+def test_unknown_user_function_on_active_value():
+    expect_rejected(f_user_helper, ("helper", r"\bhelper\b"))
+
+
+def f_callback(x, callback):
+    return callback(x)  # ERR:callback
+
+
+def test_function_passed_as_argument_on_active_value():
+    expect_rejected(f_callback, ("callback", r"\bcallback\b"))
+
+
+def f_np_cumsum(x):
+    y = np.cumsum(x)  # ERR:np_cumsum
+    return np.sum(y)
+
+
+def test_numpy_function_without_rule_cumsum():
+    expect_rejected(f_np_cumsum, ("np_cumsum", r"cumsum"))
+
+
+def f_np_sort(x):
+    return np.sum(np.sort(x) * np.arange(3.0))  # ERR:np_sort
+
+
+def test_numpy_function_without_rule_sort():
+    expect_rejected(f_np_sort, ("np_sort", r"\bsort\b"))
+
+
+def f_method_cumsum(x):
+    y = x.cumsum()  # ERR:method_cumsum
+    return y.sum()
+
+
+def test_unsupported_method():
+    expect_rejected(f_method_cumsum, ("method_cumsum", r"cumsum"))
+
+
+def f_attr_real(x):
+    y = x.real  # ERR:attr_real
+    return np.sum(y * y)
+
+
+def test_unsupported_attribute():
+    expect_rejected(f_attr_real, ("attr_real", r"\breal\b"))
+
+
+# ---------------------------------------------------------------------------
+# Mutation of values being differentiated
+# ---------------------------------------------------------------------------
+
+def f_setitem(x):
+    x[0] = 0.0  # ERR:setitem
+    return np.sum(x * x)
+
+
+def test_item_assignment_on_active_value():
+    expect_rejected(f_setitem, ("setitem", r"\bitem\b|assignment"))
+
+
+def f_setitem_into_constant(x):
+    z = np.zeros(3)
+    z[0] = x[1] * 2.0  # ERR:setitem_into_constant
+    return np.sum(z * x)
+
+
+def test_item_assignment_of_active_value_into_constant_array():
+    expect_rejected(f_setitem_into_constant, ("setitem_into_constant", r"\bitem\b|assignment"))
+
+
+def f_setattr(x, box):
+    box.value = x * 2.0  # ERR:setattr
+    return x * box.value
+
+
+def test_attribute_assignment_of_active_value():
+    expect_rejected(f_setattr, ("setattr", r"attribute"))
+
+
+def f_setattr_shape(x):
+    x.shape = (3, 1)  # ERR:setattr_shape
+    return np.sum(x * np.arange(3.0))
+
+
+def test_attribute_assignment_on_active_value():
+    expect_rejected(f_setattr_shape, ("setattr_shape", r"attribute"))
+
+
+def f_inplace_alias(x):
+    y = x
+    y += 1.0  # ERR:inplace_alias
+    return np.sum(x * y)
+
+
+def test_inplace_update_of_alias():
+    expect_rejected(f_inplace_alias, ("inplace_alias", r"in[- ]place"))
+
+
+def f_inplace_tuple_alias(x):
+    y, z = x, 2.0
+    y += 1.0  # ERR:inplace_tuple_alias
+    return np.sum(x * y) * z
+
+
+def test_inplace_update_of_alias_made_by_tuple_unpacking():
+    # y is the same array as x: y += 1.0 changes x too
+    expect_rejected(f_inplace_tuple_alias, ("inplace_tuple_alias", r"in[- ]place"))
+
+def f_inplace_item(x):
+    x[0] += 1.0  # ERR:inplace_item
+    return np.sum(x * x)
+
+
+def test_inplace_update_of_item():
+    expect_rejected(f_inplace_item, ("inplace_item", r"in[- ]place|\bitem\b"))
+
+
+def f_expr_sort(x):
+    x.sort()  # ERR:expr_sort
+    return np.sum(x * np.arange(3.0))
+
+
+def test_expression_statement_on_active_value():
+    expect_rejected(f_expr_sort, ("expr_sort", r"expression|\bsort\b"))
+
+
+def f_print_sort(x):
+    print(x.sort())  # ERR:print_sort
+    return np.sum(x * np.arange(3.0))
+
+
+def test_inplace_method_inside_print_on_active_value():
+    # print is kept in the forward sweep, but x.sort() inside it mutates x
+    expect_rejected(f_print_sort, ("print_sort", r"expression|\bsort\b|in[- ]place"))
+
+# ---------------------------------------------------------------------------
+# Expressions on active values: a if c else b, and/or, active index
+# ---------------------------------------------------------------------------
+
+def f_ifexp(x):
+    y = x if x > 0.0 else -x  # ERR:ifexp
+    return y * y
+
+
+def test_conditional_expression_on_active_values():
+    expect_rejected(f_ifexp, ("ifexp", r"conditional|if.*else"))
+
+
+def f_or(x):
+    y = x or 1.0  # ERR:or
+    return y * y
+
+
+def test_or_on_active_value():
+    expect_rejected(f_or, ("or", r"\bor\b"))
+
+
+def f_and(x):
+    y = x and 2.0  # ERR:and
+    return y * y
+
+
+def test_and_on_active_value():
+    expect_rejected(f_and, ("and", r"\band\b"))
+
+
+def f_active_index(x, y):
+    return x[y] * 2.0  # ERR:active_index
+
+
+def test_active_index():
+    expect_rejected(f_active_index, ("active_index", r"\bindex"), wrt=("x", "y"))
+
+
+# ---------------------------------------------------------------------------
+# Signatures and returns
+# ---------------------------------------------------------------------------
+
+def f_varargs(*args):  # ERR:varargs
+    return args[0] * args[0]
+
+
+def test_star_args():
+    expect_rejected(f_varargs, ("varargs", r"\*args|variadic"))
+
+
+def f_kwargs(x, **options):  # ERR:kwargs
+    return x * x
+
+
+def test_star_star_kwargs():
+    expect_rejected(f_kwargs, ("kwargs", r"\*\*kwargs|variadic"))
+
+
+def f_out_bar(x, out_bar):  # ERR:out_bar
+    return x * out_bar
+
+
+def test_parameter_named_out_bar():
+    expect_rejected(f_out_bar, ("out_bar", r"\bout_bar\b"))
+
+
+def f_no_return(x):  # ERR:no_return
+    y = x * x  # ERR:no_return_last
+    y = y + 1.0
+
+
+def test_missing_return():
+    expect_rejected(f_no_return, ("no_return", r"\breturn\b"), ("no_return_last", r"\breturn\b"))
+
+
+def f_return_middle(x):
+    y = x * x
+    return y  # ERR:return_middle
+    z = y + 1.0  # ERR:after_return
+
+
+def test_return_not_at_end():
+    expect_rejected(f_return_middle, ("return_middle", r"\breturn\b|unreachable"),
+                    ("after_return", r"\breturn\b|unreachable"))
+
+
+# ---------------------------------------------------------------------------
+# Things that are not functions with source
+# ---------------------------------------------------------------------------
+
+f_module_lambda = lambda x: x * x  # noqa: E731
+
+
+def test_lambda_passed_to_grad():
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(f_module_lambda)
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert re.search(r"\blambda\b", msg), msg
+    assert f"{HERE}:{f_module_lambda.__code__.co_firstlineno}" in msg, msg
+
+
+@pytest.mark.parametrize("builtin", [np.sin, math.sin], ids=["np.sin", "math.sin"])
+def test_builtin_passed_to_grad(builtin):
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(builtin)
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert "sin" in msg, msg
+    assert "source" in msg or "primitive" in msg, msg
+
+
+_exec_namespace = {}
+exec("def g_exec(x):\n    return x * x\n", _exec_namespace)
+g_exec = _exec_namespace["g_exec"]
+
+
+def test_function_built_with_exec():
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(g_exec)
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert "g_exec" in msg, msg
+    assert "source" in msg, msg
+
+
+# ---------------------------------------------------------------------------
+# Accepted: constructs that do not touch values being differentiated
+# ---------------------------------------------------------------------------
+
+X = np.array([0.5, -1.25, 2.0])
+
+
+def ok_print(x):
+    print(x)
+    return np.sum(x * x)
+
+
+def test_print_is_accepted(capsys):
+    g = ad.grad(ok_print)(X.copy())
+    np.testing.assert_allclose(g, 2.0 * X, rtol=1e-12)
+    assert "1.25" in capsys.readouterr().out
+
+
+def ok_len(x):
+    n = len(x)
+    return np.sum(x * x) / n
+
+
+def test_len_is_accepted():
+    g = ad.grad(ok_len)(X.copy())
+    np.testing.assert_allclose(g, 2.0 * X / 3.0, rtol=1e-12)
+
+
+def ok_shape(x):
+    n = x.shape[0]
+    return np.sum(np.sin(x)) * n
+
+
+def test_shape_is_accepted():
+    g = ad.grad(ok_shape)(X.copy())
+    np.testing.assert_allclose(g, 3.0 * np.cos(X), rtol=1e-12)
+
+
+def ok_rng(x):
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=3)
+    return np.sum(c * x)
+
+
+def test_unknown_functions_on_constants_are_accepted():
+    g = ad.grad(ok_rng)(X.copy())
+    np.testing.assert_allclose(g, np.random.default_rng(0).normal(size=3), rtol=1e-12)
+
+
+def ok_helper_on_ints(x):
+    k = helper(3)
+    return k * x * x
+
+
+def test_user_helper_on_ints_is_accepted():
+    g = ad.grad(ok_helper_on_ints)(1.5)
+    assert isinstance(g, float)
+    assert g == pytest.approx(2.0 * 6 * 1.5, rel=1e-12)
+
+
+def ok_docstring_assert_pass(x):
+    """A docstring is not a statement to differentiate."""
+    assert x.ndim == 1, "expects a vector"
+    pass
+    return np.sum(np.exp(x))
+
+
+def test_docstring_assert_pass_are_accepted():
+    g = ad.grad(ok_docstring_assert_pass)(X.copy())
+    np.testing.assert_allclose(g, np.exp(X), rtol=1e-12)
+
+
+def test_accepted_function_with_everything_inactive():
+    def combined_grad(v):
+        return ad.grad(ok_all_inactive)(v, types.SimpleNamespace(scale=2.0))
+
+    g = combined_grad(X.copy())
+    np.testing.assert_allclose(g, 2.0 * 2 * 3 * 2.0 * X, rtol=1e-12)
+
+
+def ok_all_inactive(x, box):
+    """Docstring."""
+    print("shape", x.shape)
+    n = len(x)
+    m = x.shape[0]
+    assert n == m
+    k = helper(1)
+    pass
+    return box.scale * k * np.sum(x * x) * n
+

@@ -1,0 +1,1227 @@
+"""Every registered adjoint rule, checked against central finite differences.
+
+Each rule in ``adcompile.rules.REGISTRY`` has at least one test below, marked
+with ``@covers(module, rule_name)``; ``test_every_registered_rule_has_a_test``
+fails when a rule is registered without one. The functions that adcompile
+differentiates are defined at module level (adcompile reads their source).
+Hypothesis draws shapes (scalars, 0-d to 3-d arrays, broadcasting pairs,
+size-1 axes) and values kept away from kinks, poles and ties.
+"""
+# ruff: noqa: E731
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import (FEW, SOME, arrays, assert_close, assert_grad, broadcast_pairs, grid,
+                      nonzero, operand, reals, shapes, weights)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import adcompile as ad
+from adcompile.rules import REGISTRY
+
+# a gradient that divides by zero or takes log of a negative number is a bug here
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+#: (rule module stem, rule name) -> names of the tests that check the rule
+COVERED = {}
+
+
+def covers(*keys):
+    """Record that the decorated test checks the rules ``keys`` = (module stem, rule name)."""
+
+    def mark(test):
+        for key in keys:
+            COVERED.setdefault(key, []).append(test.__name__)
+        return test
+
+    return mark
+
+
+class ShapeOf:
+    """Stands in for the weight ``w`` in ``w * expr`` to learn the shape of ``expr``."""
+
+    shape = None
+
+    def __mul__(self, other):
+        self.shape = np.shape(other)
+        return 0.0
+
+
+def output_shape(case, **args):
+    """The shape of the expression a case multiplies by its weight parameter ``w``."""
+    probe = ShapeOf()
+    case(**{**args, "w": probe})
+    assert probe.shape is not None
+    return probe.shape
+
+
+def draw_shape(data, min_shape, extra=2):
+    """A shape with each axis at least ``min_shape``'s (and up to ``extra`` longer)."""
+    return tuple(data.draw(st.integers(m, m + extra)) for m in min_shape)
+
+
+# ===========================================================================
+# meta-test
+# ===========================================================================
+
+PACKAGE_RULES = Path(ad.__file__).resolve().parent / "rules"
+
+
+def registered_rules():
+    """(module stem, name) of every rule adcompile registers itself (not user rules)."""
+    keys = set()
+    for rule in REGISTRY.rules:
+        path = Path(rule.filename).resolve()
+        if path.parent == PACKAGE_RULES:
+            keys.add((path.stem, rule.name))
+    return keys
+
+
+def test_every_registered_rule_has_a_test():
+    registered = registered_rules()
+    assert registered, "no rules registered?"
+    missing = sorted(registered - set(COVERED))
+    assert not missing, f"registered rules without a finite-difference test: {missing}"
+    stale = sorted(set(COVERED) - registered)
+    assert not stale, f"tests claim to cover rules that are not registered: {stale}"
+    module = globals()
+    for key, tests in COVERED.items():
+        for name in tests:
+            assert name.startswith("test_") and callable(module.get(name)), (key, name)
+
+
+# ===========================================================================
+# python.py: assignment, operators, builtins
+# ===========================================================================
+
+def copy_case(x, w):
+    y = x
+    z = y
+    return np.sum(w * z * y)
+
+
+def copy_tuple_case(x, y):
+    a, b = y, x
+    c = a
+    return c * b + a
+
+
+@covers(("python", "copy"))
+@FEW
+@given(data=st.data())
+def test_copy(data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape))
+    w = data.draw(weights(shape))
+    assert_grad(copy_case, x, w)
+    y = data.draw(reals())
+    assert_grad(copy_tuple_case, data.draw(reals()), y, wrt=(0, 1))
+
+
+# -- + - * / ** on broadcasting arrays ----------------------------------------
+
+def add_case(x, y, w):
+    return np.sum(w * (x + y))
+
+
+def sub_case(x, y, w):
+    return np.sum(w * (x - y))
+
+
+def mul_case(x, y, w):
+    return np.sum(w * (x * y))
+
+
+def truediv_case(x, y, w):
+    return np.sum(w * (x / y))
+
+
+def pow_active_case(x, y, w):
+    return np.sum(w * x ** y)
+
+
+def check_binary(data, case, x_elements, y_elements, wrt=(0, 1)):
+    sx, sy = data.draw(broadcast_pairs())
+    x = data.draw(operand(sx, x_elements))
+    y = data.draw(operand(sy, y_elements))
+    w = data.draw(weights(np.broadcast_shapes(sx, sy)))
+    assert_grad(case, x, y, w, wrt=wrt)
+
+
+@covers(("python", "add"))
+@SOME
+@given(data=st.data())
+def test_add_broadcasting(data):
+    check_binary(data, add_case, reals(), reals())
+
+
+@covers(("python", "sub"))
+@SOME
+@given(data=st.data())
+def test_sub_broadcasting(data):
+    check_binary(data, sub_case, reals(), reals())
+
+
+@covers(("python", "mul"))
+@SOME
+@given(data=st.data())
+def test_mul_broadcasting(data):
+    check_binary(data, mul_case, reals(), reals())
+
+
+@covers(("python", "truediv"))
+@SOME
+@given(data=st.data())
+def test_truediv_broadcasting(data):
+    check_binary(data, truediv_case, reals(), nonzero())
+
+
+@covers(("python", "pow"))
+@SOME
+@given(data=st.data())
+def test_pow_active_exponent_broadcasting(data):
+    check_binary(data, pow_active_case, reals(0.3, 2.0), reals(-2.0, 2.0))
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+@FEW
+@given(data=st.data())
+def test_binary_one_operand_active(data, wrt):
+    for case, y_elements in [(add_case, reals()), (sub_case, reals()), (mul_case, reals()),
+                             (truediv_case, nonzero())]:
+        check_binary(data, case, reals(), y_elements, wrt=wrt)
+    check_binary(data, pow_active_case, reals(0.3, 2.0), reals(), wrt=wrt)
+
+
+# -- the same operators on Python scalars ------------------------------------------
+
+def add_scalars(x, y):
+    return x + y + 2
+
+
+def sub_scalars(x, y):
+    return 1.5 - x - y
+
+
+def mul_scalars(x, y):
+    return 3 * x * y
+
+
+def truediv_scalars(x, y):
+    return x / y + 1 / y - x / 4
+
+
+def pow_scalars(x, y):
+    return x ** y + 2.0 ** y
+
+
+SCALAR_CASES = [(add_scalars, reals(-5, 5)), (sub_scalars, reals(-5, 5)),
+                (mul_scalars, reals(-5, 5)), (truediv_scalars, nonzero(0.5, 5.0)),
+                (pow_scalars, reals(0.3, 3.0))]
+
+
+@pytest.mark.parametrize("case,elements", SCALAR_CASES, ids=lambda c: getattr(c, "__name__", ""))
+@FEW
+@given(data=st.data())
+def test_binary_python_scalars(case, elements, data):
+    x, y = data.draw(elements), data.draw(elements)
+    for wrt in [0, 1, (0, 1), ("y", "x"), -1, "y"]:
+        assert_grad(case, x, y, wrt=wrt)
+    # a numpy scalar argument goes down the same scalar path
+    assert_grad(case, np.float64(x), y, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("case", [add_scalars, sub_scalars, mul_scalars, truediv_scalars,
+                                  pow_scalars])
+def test_binary_python_ints(case):
+    # int arguments: the gradient is a float
+    g = assert_grad(case, 2, 3, wrt=(0, 1))
+    assert all(type(v) in (float, np.float64) for v in g)
+
+
+# -- ** with a constant exponent ---------------------------------------------------
+
+def pow_const_int(x, w):
+    return np.sum(w * x ** 3)
+
+
+def pow_const_square(x, w):
+    return np.sum(w * x ** 2)
+
+
+def pow_const_negative(x, w):
+    return np.sum(w * x ** -2)
+
+
+def pow_const_float(x, w):
+    return np.sum(w * x ** 2.5)
+
+
+def pow_const_base(x, w):
+    return np.sum(w * 2.0 ** x)
+
+
+def pow_exponent_argument(x, n):
+    # n is not differentiated: no log(x) term may appear
+    return np.sum(x ** n)
+
+
+@covers(("python", "pow"))
+@pytest.mark.parametrize("case,elements", [
+    (pow_const_int, reals(-2, 2)),          # negative and zero bases included
+    (pow_const_square, reals(-2, 2)),
+    (pow_const_negative, nonzero(0.3, 2.0)),
+    (pow_const_float, reals(0.1, 2.0)),
+    (pow_const_base, reals(-2, 2)),
+], ids=lambda c: getattr(c, "__name__", ""))
+@SOME
+@given(data=st.data())
+def test_pow_constant_exponent(case, elements, data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, elements))
+    w = data.draw(weights(shape))
+    assert_grad(case, x, w)
+
+
+@covers(("python", "pow"))
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("x", [0.0, -0.0, -1.5, 2.0, np.array([0.0, -1.5, 2.0, -0.0]),
+                               np.array([[-1.0, 0.0], [0.5, -3.0]])],
+                         ids=["0.0", "-0.0", "-1.5", "2.0", "1d", "2d"])
+def test_pow_integer_exponent_at_nonpositive_base(x, n):
+    """x ** n for x <= 0 and an integer n: n * x ** (n - 1), never NaN (Tangent's bug)."""
+    g = assert_grad(pow_exponent_argument, x, n)
+    assert_close(g, n * np.asarray(x, dtype=float) ** (n - 1), 1e-12, 0)
+    g = assert_grad(pow_const_int, x, 1.0)
+    assert_close(g, 3 * np.asarray(x, dtype=float) ** 2, 1e-12, 0)
+
+
+def pow_zero(x):
+    return np.sum(x ** 0 + x)
+
+
+def pow_one(x):
+    return np.sum(x ** 1 * 2.0)
+
+
+@covers(("python", "pow"))
+@pytest.mark.parametrize("x", [0.0, -2.0, 1.5, np.array([0.0, -2.0, 1.5])],
+                         ids=["0.0", "-2.0", "1.5", "array"])
+def test_pow_exponents_zero_and_one(x):
+    """d/dx x**0 = 0 and d/dx x**1 = 1 everywhere, including x = 0."""
+    g = assert_grad(pow_zero, x)
+    assert_close(g, np.ones_like(x), 0, 0)
+    g = assert_grad(pow_one, x)
+    assert_close(g, 2.0 * np.ones_like(x), 0, 0)
+
+
+# -- unary operators -----------------------------------------------------------------
+
+def neg_case(x, w):
+    return np.sum(w * -x)
+
+
+def neg_scalar(x):
+    return -x - -(x * x)
+
+
+def pos_case(x, w):
+    return np.sum(w * +x)
+
+
+def float_case(x):
+    return float(x) * 3.0 + float(x * x)
+
+
+@covers(("python", "neg"))
+@FEW
+@given(data=st.data())
+def test_neg(data):
+    shape = data.draw(shapes())
+    assert_grad(neg_case, data.draw(operand(shape)), data.draw(weights(shape)))
+    assert_grad(neg_scalar, data.draw(reals()))
+
+
+@covers(("python", "pos"))
+@FEW
+@given(data=st.data())
+def test_pos_and_float(data):
+    shape = data.draw(shapes())
+    assert_grad(pos_case, data.draw(operand(shape)), data.draw(weights(shape)))
+    x = data.draw(reals())
+    assert_grad(float_case, x)
+    assert_grad(float_case, np.float64(x))
+    assert_grad(float_case, np.array(x))
+    assert_grad(float_case, 3)
+
+
+# -- builtins abs, max, min ---------------------------------------------------------
+
+def abs_builtin_case(x, w):
+    return np.sum(w * abs(x))
+
+
+def abs_builtin_scalar(x):
+    return abs(x) * x + abs(-2.0 * x)
+
+
+@covers(("python", "abs_"))
+@FEW
+@given(data=st.data())
+def test_abs_builtin(data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, nonzero(0.1, 3.0)))
+    assert_grad(abs_builtin_case, x, data.draw(weights(shape)))
+    assert_grad(abs_builtin_scalar, data.draw(nonzero(0.1, 3.0)))
+
+
+def max_builtin(x, y):
+    return max(x, y) * 2.0
+
+
+def max_builtin_relu(x):
+    return max(x, 0.0) + max(0.0, 3.0 * x)
+
+
+def max_builtin_expression(x, y):
+    return max(x * x, y) + max(y, x)
+
+
+def min_builtin(x, y):
+    return min(x, y) * 2.0
+
+
+def min_builtin_relu(x):
+    return min(x, 0.0) + min(0.0, 3.0 * x)
+
+
+def min_builtin_expression(x, y):
+    return min(x * x, y) + min(y, x)
+
+
+def max_self(x):
+    return max(x, x)
+
+
+def min_self(x):
+    return min(x, x)
+
+
+@covers(("python", "max_"), ("python", "min_"))
+@pytest.mark.parametrize("pair,relu,expression", [
+    (max_builtin, max_builtin_relu, max_builtin_expression),
+    (min_builtin, min_builtin_relu, min_builtin_expression)], ids=["max", "min"])
+@SOME
+@given(data=st.data())
+def test_max_min_builtins(pair, relu, expression, data):
+    # x and y on grids with different offsets never tie
+    x, y = data.draw(grid(0.1)), data.draw(grid(0.35))
+    assert_grad(pair, x, y, wrt=(0, 1))
+    assert_grad(pair, y, x, wrt=(0, 1))
+    assert_grad(relu, data.draw(nonzero(0.1, 3.0)))
+    assert_grad(expression, x, y, wrt=(0, 1))
+    assert_grad(pair, np.array(x), np.array(y), wrt=(0, 1))
+
+
+@covers(("python", "max_"), ("python", "min_"))
+@pytest.mark.parametrize("pair,same", [(max_builtin, max_self), (min_builtin, min_self)],
+                         ids=["max", "min"])
+def test_max_min_builtins_at_a_tie(pair, same):
+    # max(x, x) is x: gradient 1. At a tie of two inputs the gradients sum to 1.
+    assert ad.grad(same)(1.5) == 1.0
+    gx, gy = ad.grad(pair, wrt=(0, 1))(1.5, 1.5)
+    assert gx + gy == 2.0 and {gx, gy} <= {0.0, 1.0, 2.0}
+
+
+# -- matmul -----------------------------------------------------------------------------
+
+def matmul_operator(x, y, w):
+    return np.sum(w * (x @ y))
+
+
+def matmul_function(x, y, w):
+    return np.sum(w * np.matmul(x, y))
+
+
+MATMUL_SHAPES = {
+    "2d@2d": lambda n, m, k, b: ((n, m), (m, k)),
+    "2d@1d": lambda n, m, k, b: ((n, m), (m,)),
+    "1d@2d": lambda n, m, k, b: ((m,), (m, k)),
+    "1d@1d": lambda n, m, k, b: ((m,), (m,)),
+    "3d@3d": lambda n, m, k, b: ((b, n, m), (b, m, k)),
+    "3d@2d": lambda n, m, k, b: ((b, n, m), (m, k)),
+    "2d@3d": lambda n, m, k, b: ((n, m), (b, m, k)),
+    "3d@1d": lambda n, m, k, b: ((b, n, m), (m,)),
+    "1d@3d": lambda n, m, k, b: ((m,), (b, m, k)),
+    "batch-broadcast": lambda n, m, k, b: ((1, n, m), (b, m, k)),
+}
+
+
+@covers(("python", "matmul"))
+@pytest.mark.parametrize("kind", list(MATMUL_SHAPES))
+@FEW
+@given(data=st.data())
+def test_matmul(kind, data):
+    n, m, k, b = (data.draw(st.integers(1, 4)) for _ in range(4))
+    sx, sy = MATMUL_SHAPES[kind](n, m, k, b)
+    x, y = data.draw(arrays(sx)), data.draw(arrays(sy))
+    w = data.draw(weights(np.matmul(np.ones(sx), np.ones(sy)).shape))
+    for case in (matmul_operator, matmul_function):
+        assert_grad(case, x, y, w, wrt=(0, 1))
+    assert_grad(matmul_operator, x, y, w, wrt=1)
+
+
+M = np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]])   # a constant operand (a global)
+
+
+def matmul_constant_operand(x, w):
+    return np.sum(w * (M @ x)) + np.sum(x.T @ M.T)
+
+
+def dot_constant_operand(x, w):
+    return np.sum(w * np.dot(M, x)) + np.sum(M.T.dot(w) * x)
+
+
+@covers(("python", "matmul"), ("numpy", "dot"), ("numpy", "transpose"))
+@pytest.mark.parametrize("case", [matmul_constant_operand, dot_constant_operand],
+                         ids=["@", "dot"])
+@FEW
+@given(data=st.data())
+def test_matmul_with_constant_operand(case, data):
+    # the constant's ndim is not known when the code is generated: the general form runs
+    shape = data.draw(st.sampled_from([(2,), (2, 1), (2, 3)]))
+    x = data.draw(arrays(shape))
+    w = data.draw(weights((3,) + shape[1:]))
+    assert_grad(case, x, w)
+
+
+# -- indexing -----------------------------------------------------------------------------
+
+IDX = np.array([0, 2, 0, 1, 0])        # repeated entries: their gradients add up
+ROWS = np.array([0, 1, 0, 0])
+COLS = np.array([2, 0, 2, 2])
+
+
+def idx_int(x, w):
+    return w * x[1]
+
+
+def idx_negative_int(x, w):
+    return w * x[-1]
+
+
+def idx_slice(x, w):
+    return np.sum(w * x[1:3])
+
+
+def idx_tail(x, w):
+    return np.sum(w * x[1:])
+
+
+def idx_negative_slice(x, w):
+    return np.sum(w * x[-3:-1])
+
+
+def idx_step(x, w):
+    return np.sum(w * x[::2])
+
+
+def idx_reverse(x, w):
+    return np.sum(w * x[::-1])
+
+
+def idx_negative_step(x, w):
+    return np.sum(w * x[-1:0:-2])
+
+
+def idx_open_slice(x, w):
+    return np.sum(w * x[:])
+
+
+def idx_two_ints(x, w):
+    return w * x[1, 2]
+
+
+def idx_row(x, w):
+    return np.sum(w * x[1])
+
+
+def idx_column(x, w):
+    return np.sum(w * x[:, -1])
+
+
+def idx_tuple_slices(x, w):
+    return np.sum(w * x[1:, ::-1])
+
+
+def idx_3d_mixed(x, w):
+    return np.sum(w * x[0, :, 1:3])
+
+
+def idx_ellipsis(x, w):
+    return np.sum(w * x[..., 0])
+
+
+def idx_newaxis(x, w):
+    return np.sum(w * x[:, None])
+
+
+def idx_int_array(x, w):
+    return np.sum(w * x[IDX])
+
+
+def idx_list(x, w):
+    return np.sum(w * x[[0, 0, 1]])
+
+
+def idx_2d_int_arrays(x, w):
+    return np.sum(w * x[ROWS, COLS])
+
+
+def idx_int_array_and_slice(x, w):
+    return np.sum(w * x[IDX, 1:])
+
+
+def idx_of_expression(x, w):
+    return np.sum(w * (x * x)[1:])
+
+
+def idx_chained(x, w):
+    return np.sum(w * x[1:][::-1][0])
+
+
+INDEX_CASES = [  # case, minimal shape of x
+    (idx_int, (3,)), (idx_negative_int, (1,)), (idx_slice, (3,)), (idx_tail, (2,)),
+    (idx_negative_slice, (3,)),
+    (idx_step, (1,)), (idx_reverse, (1,)), (idx_negative_step, (2,)), (idx_open_slice, (1,)),
+    (idx_two_ints, (2, 3)), (idx_row, (2, 1)), (idx_column, (1, 1)), (idx_tuple_slices, (2, 1)),
+    (idx_3d_mixed, (1, 1, 3)), (idx_ellipsis, (1,)), (idx_ellipsis, (2, 1, 1)),
+    (idx_newaxis, (2, 2)), (idx_int_array, (3,)), (idx_int_array, (3, 2)), (idx_list, (2,)),
+    (idx_2d_int_arrays, (2, 3)), (idx_int_array_and_slice, (3, 2)), (idx_of_expression, (2,)),
+    (idx_chained, (3, 2)),
+]
+
+
+@covers(("python", "getitem"))
+@pytest.mark.parametrize("case,min_shape", INDEX_CASES,
+                         ids=[f"{c.__name__}-{len(s)}d" for c, s in INDEX_CASES])
+@FEW
+@given(data=st.data())
+def test_getitem(case, min_shape, data):
+    x = data.draw(arrays(draw_shape(data, min_shape)))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+def idx_array_argument(x, idx, w):
+    return np.sum(w * x[idx])
+
+
+def idx_int_argument(x, i):
+    return x[i] * 3.0 + x[i] * x[0]
+
+
+def idx_repeated_reads(x):
+    return x[0] * x[0] + x[0] * x[1] - x[-1]
+
+
+def idx_mask_of_itself(x):
+    return np.sum(x[x > 0] ** 2)
+
+
+@covers(("python", "getitem"))
+@FEW
+@given(data=st.data())
+def test_getitem_index_arguments(data):
+    n = data.draw(st.integers(2, 6))
+    x = data.draw(arrays((n, 2)))
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=8)))
+    assert_grad(idx_array_argument, x, idx, data.draw(weights((len(idx), 2))))
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    assert_grad(idx_array_argument, x, mask, data.draw(weights((int(mask.sum()), 2))))
+    assert_grad(idx_int_argument, x[:, 0].copy(), data.draw(st.integers(-n, n - 1)))
+    assert_grad(idx_repeated_reads, x[:, 0].copy())
+    assert_grad(idx_mask_of_itself, data.draw(arrays((n,), nonzero(0.1, 2.0))))
+
+
+def test_getitem_repeated_entries_closed_form():
+    x = np.arange(4.0)
+    g = ad.grad(idx_int_array)(x, np.ones(5))
+    assert_close(g, [3.0, 1.0, 1.0, 0.0], 0, 0)
+
+
+# ===========================================================================
+# math.py: functions of Python floats
+# ===========================================================================
+
+def math_exp(x, a):
+    return a * math.exp(x)
+
+
+def math_log(x, a):
+    return a * math.log(x)
+
+
+def math_sqrt(x, a):
+    return a * math.sqrt(x)
+
+
+def math_sin(x, a):
+    return a * math.sin(x)
+
+
+def math_cos(x, a):
+    return a * math.cos(x)
+
+
+def math_tan(x, a):
+    return a * math.tan(x)
+
+
+def math_tanh(x, a):
+    return a * math.tanh(x)
+
+
+def math_chain(x, y):
+    return math.exp(math.sin(x) * y) + math.log(1.0 + x * x) * math.sqrt(y) - math.tanh(x / y) \
+        + math.cos(math.tan(0.5 * x))
+
+
+MATH_CASES = [  # rule name, case, domain, an int in the domain
+    ("exp", math_exp, reals(-3, 3), 1), ("log", math_log, reals(0.1, 5), 2),
+    ("sqrt", math_sqrt, reals(0.1, 5), 3), ("sin", math_sin, reals(-4, 4), 2),
+    ("cos", math_cos, reals(-4, 4), -1), ("tan", math_tan, reals(-1.3, 1.3), 1),
+    ("tanh", math_tanh, reals(-3, 3), 1),
+]
+
+
+@covers(*[("math", name) for name, *_ in MATH_CASES])
+@pytest.mark.parametrize("name,case,domain,integer", MATH_CASES, ids=[c[0] for c in MATH_CASES])
+@FEW
+@given(data=st.data())
+def test_math_functions(name, case, domain, integer, data):
+    x, a = data.draw(domain), data.draw(nonzero(0.5, 2.0))
+    assert_grad(case, x, a)
+    assert_grad(case, np.float64(x), a)
+    assert_grad(case, x, a, wrt=(0, 1))
+    assert_grad(case, integer, 2)
+
+
+@covers(*[("math", name) for name, *_ in MATH_CASES])
+@FEW
+@given(x=reals(-1.5, 1.5), y=reals(0.5, 2.0))
+def test_math_chain(x, y):
+    assert_grad(math_chain, x, y, wrt=(0, 1))
+
+
+# ===========================================================================
+# numpy.py
+# ===========================================================================
+
+def np_exp(x, w):
+    return np.sum(w * np.exp(x))
+
+
+def np_log(x, w):
+    return np.sum(w * np.log(x))
+
+
+def np_sqrt(x, w):
+    return np.sum(w * np.sqrt(x))
+
+
+def np_sin(x, w):
+    return np.sum(w * np.sin(x))
+
+
+def np_cos(x, w):
+    return np.sum(w * np.cos(x))
+
+
+def np_tan(x, w):
+    return np.sum(w * np.tan(x))
+
+
+def np_tanh(x, w):
+    return np.sum(w * np.tanh(x))
+
+
+def np_abs(x, w):
+    return np.sum(w * np.abs(x))
+
+
+def np_absolute(x, w):
+    return np.sum(w * np.absolute(x))
+
+
+UNARY_CASES = [  # rule name, case, domain
+    ("exp", np_exp, reals(-3, 3)), ("log", np_log, reals(0.1, 5)),
+    ("sqrt", np_sqrt, reals(0.1, 5)), ("sin", np_sin, reals(-4, 4)),
+    ("cos", np_cos, reals(-4, 4)), ("tan", np_tan, reals(-1.3, 1.3)),
+    ("tanh", np_tanh, reals(-3, 3)), ("abs", np_abs, nonzero(0.1, 3)),
+    ("abs", np_absolute, nonzero(0.1, 3)),
+]
+
+
+@covers(*[("numpy", name) for name, *_ in UNARY_CASES])
+@pytest.mark.parametrize("name,case,domain", UNARY_CASES,
+                         ids=[c[1].__name__ for c in UNARY_CASES])
+@FEW
+@given(data=st.data())
+def test_numpy_unary(name, case, domain, data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, domain))
+    w = data.draw(weights(shape))
+    assert_grad(case, x, w)
+
+
+def np_unary_chain(x):
+    return np.sum(np.tanh(np.exp(np.sin(x)) * np.cos(x)) + np.sqrt(np.abs(x)) * np.log(x * x)
+                  + np.tan(0.3 * x))
+
+
+@covers(*[("numpy", name) for name, *_ in UNARY_CASES])
+@FEW
+@given(x=arrays(shapes(0, 2), nonzero(0.2, 2.0)))
+def test_numpy_unary_chain(x):
+    assert_grad(np_unary_chain, x)
+
+
+# -- maximum / minimum -------------------------------------------------------------------
+
+def np_maximum(x, y, w):
+    return np.sum(w * np.maximum(x, y))
+
+
+def np_minimum(x, y, w):
+    return np.sum(w * np.minimum(x, y))
+
+
+def np_relu(x, w):
+    return np.sum(w * np.maximum(x, 0) + np.maximum(0.0, -x))
+
+
+def np_clip_below(x, w):
+    return np.sum(w * np.minimum(x, 0.0) + np.minimum(1, x))
+
+
+@covers(("numpy", "maximum"), ("numpy", "minimum"))
+@pytest.mark.parametrize("case", [np_maximum, np_minimum], ids=["maximum", "minimum"])
+@SOME
+@given(data=st.data())
+def test_maximum_minimum(case, data):
+    # the two grids are offset by 0.25: no ties anywhere, whatever broadcasting pairs up
+    sx, sy = data.draw(broadcast_pairs())
+    x, y = data.draw(operand(sx, grid(0.1))), data.draw(operand(sy, grid(0.35)))
+    w = data.draw(weights(np.broadcast_shapes(sx, sy)))
+    assert_grad(case, x, y, w, wrt=(0, 1))
+    assert_grad(case, x, y, w, wrt=1)
+
+
+@covers(("numpy", "maximum"), ("numpy", "minimum"))
+@pytest.mark.parametrize("case", [np_relu, np_clip_below], ids=["relu", "clip"])
+@FEW
+@given(data=st.data())
+def test_maximum_minimum_with_constant(case, data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, grid(0.1, 0.5, 6)))   # 1.0 and 0.0 are not on the grid
+    assert_grad(case, x, data.draw(weights(shape)))
+
+
+def np_maximum_self(x):
+    return np.sum(np.maximum(x, x) + np.minimum(x, x))
+
+
+@covers(("numpy", "maximum"), ("numpy", "minimum"))
+def test_maximum_minimum_tie():
+    # maximum(x, x) = minimum(x, x) = x: an even split of the tie still gives 1 each
+    x = np.array([-1.0, 0.0, 2.0])
+    assert_close(ad.grad(np_maximum_self)(x), 2.0 * np.ones(3), 0, 0)
+    gx, gy = ad.grad(np_maximum, wrt=(0, 1))(x, x.copy(), np.ones(3))
+    assert_close(gx + gy, np.ones(3), 0, 0)
+
+
+# -- dot -------------------------------------------------------------------------------------
+
+def dot_function(x, y, w):
+    return np.sum(w * np.dot(x, y))
+
+
+def dot_method(x, y, w):
+    return np.sum(w * x.dot(y))
+
+
+DOT_SHAPES = {
+    "2d.2d": lambda n, m, k: ((n, m), (m, k)),
+    "2d.1d": lambda n, m, k: ((n, m), (m,)),
+    "1d.2d": lambda n, m, k: ((m,), (m, k)),
+    "1d.1d": lambda n, m, k: ((m,), (m,)),
+    "3d.1d": lambda n, m, k: ((k, n, m), (m,)),
+    "3d.2d": lambda n, m, k: ((k, n, m), (m, n)),
+    "2d.0d": lambda n, m, k: ((n, m), ()),
+    "0d.1d": lambda n, m, k: ((), (m,)),
+}
+
+
+@covers(("numpy", "dot"))
+@pytest.mark.parametrize("kind", list(DOT_SHAPES))
+@FEW
+@given(data=st.data())
+def test_dot(kind, data):
+    n, m, k = (data.draw(st.integers(1, 4)) for _ in range(3))
+    sx, sy = DOT_SHAPES[kind](n, m, k)
+    x = data.draw(operand(sx))
+    y = data.draw(operand(sy))
+    w = data.draw(weights(np.dot(np.ones(sx), np.ones(sy)).shape))
+    assert_grad(dot_function, x, y, w, wrt=(0, 1))
+    assert_grad(dot_function, x, y, w, wrt=0)
+    assert_grad(dot_method, np.asarray(x), y, w, wrt=(0, 1))
+
+
+# -- transpose -----------------------------------------------------------------------------
+
+def transpose_attribute(x, w):
+    return np.sum(w * x.T)
+
+
+def transpose_function(x, w):
+    return np.sum(w * np.transpose(x))
+
+
+def transpose_method(x, w):
+    return np.sum(w * x.transpose())
+
+
+def transpose_axes_function(x, w):
+    return np.sum(w * np.transpose(x, (1, 2, 0)))
+
+
+def transpose_axes_keyword(x, w):
+    return np.sum(w * np.transpose(x, axes=(2, 0, 1)))
+
+
+def transpose_negative_axes(x, w):
+    return np.sum(w * np.transpose(x, (-1, 0, 1)))
+
+
+def transpose_axes_method_tuple(x, w):
+    return np.sum(w * x.transpose((0, 2, 1)))
+
+
+def transpose_axes_method_varargs(x, w):
+    return np.sum(w * x.transpose(2, 0, 1))
+
+
+def transpose_of_expression(x, w):
+    return np.sum(w * (x * 2.0).T.T.T)
+
+
+TRANSPOSE_CASES = [  # case, possible ndims of x
+    (transpose_attribute, (0, 1, 2, 3)), (transpose_function, (1, 2, 3)),
+    (transpose_method, (1, 2, 3)), (transpose_axes_function, (3,)),
+    (transpose_axes_keyword, (3,)), (transpose_negative_axes, (3,)),
+    (transpose_axes_method_tuple, (3,)),
+    (transpose_axes_method_varargs, (3,)), (transpose_of_expression, (2, 3)),
+]
+
+
+@covers(("numpy", "transpose"))
+@pytest.mark.parametrize("case,ndims", TRANSPOSE_CASES, ids=[c.__name__ for c, _ in TRANSPOSE_CASES])
+@FEW
+@given(data=st.data())
+def test_transpose(case, ndims, data):
+    ndim = data.draw(st.sampled_from(ndims))
+    x = data.draw(arrays(data.draw(shapes(ndim, ndim))))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+def transpose_axes_argument(x, w, axes):
+    return np.sum(w * np.transpose(x, axes))
+
+
+@covers(("numpy", "transpose"))
+@FEW
+@given(data=st.data())
+def test_transpose_axes_from_argument(data):
+    """axes passed as a (non-differentiated) argument: None or a permutation, unknown at
+    compile time."""
+    ndim = data.draw(st.integers(1, 3))
+    x = data.draw(arrays(data.draw(shapes(ndim, ndim))))
+    axes = data.draw(st.one_of(st.none(), st.permutations(range(ndim)).map(tuple)))
+    w = data.draw(weights(output_shape(transpose_axes_argument, x=x, axes=axes)))
+    assert_grad(transpose_axes_argument, x, w, axes)
+
+
+# -- reductions: sum, mean, max ----------------------------------------------------------------
+
+def sum_all(x, w):
+    return w * np.sum(x)
+
+
+def sum_method(x, w):
+    return w * x.sum()
+
+
+def sum_keepdims_all(x, w):
+    return np.sum(w * np.sum(x, keepdims=True))
+
+
+def sum_axis0(x, w):
+    return np.sum(w * np.sum(x, axis=0))
+
+
+def sum_axis_negative_keepdims(x, w):
+    return np.sum(w * np.sum(x, axis=-1, keepdims=True))
+
+
+def sum_axis_positional(x, w):
+    return np.sum(w * np.sum(x, 1))
+
+
+def sum_axis_tuple(x, w):
+    return np.sum(w * np.sum(x, axis=(0, 2)))
+
+
+def sum_axis_tuple_keepdims(x, w):
+    return np.sum(w * np.sum(x, axis=(0, -1), keepdims=True))
+
+
+def sum_method_axis(x, w):
+    return np.sum(w * x.sum(axis=-2))
+
+
+def sum_method_axis_keepdims(x, w):
+    return np.sum(w * x.sum(1, keepdims=True))
+
+
+def sum_keepdims_false(x, w):
+    return np.sum(w * np.sum(x, axis=(-1, -2), keepdims=False))
+
+
+def mean_all(x, w):
+    return w * np.mean(x)
+
+
+def mean_method(x, w):
+    return w * x.mean()
+
+
+def mean_keepdims_all(x, w):
+    return np.sum(w * np.mean(x, keepdims=True))
+
+
+def mean_axis0(x, w):
+    return np.sum(w * np.mean(x, axis=0))
+
+
+def mean_axis_negative_keepdims(x, w):
+    return np.sum(w * np.mean(x, axis=-1, keepdims=True))
+
+
+def mean_axis_positional(x, w):
+    return np.sum(w * np.mean(x, 1))
+
+
+def mean_axis_tuple(x, w):
+    return np.sum(w * np.mean(x, axis=(0, 2)))
+
+
+def mean_axis_tuple_keepdims(x, w):
+    return np.sum(w * np.mean(x, axis=(0, -1), keepdims=True))
+
+
+def mean_method_axis(x, w):
+    return np.sum(w * x.mean(axis=-2))
+
+
+def mean_method_axis_keepdims(x, w):
+    return np.sum(w * x.mean(1, keepdims=True))
+
+
+def mean_keepdims_false(x, w):
+    return np.sum(w * np.mean(x, axis=(-1, -2), keepdims=False))
+
+
+def max_all(x, w):
+    return w * np.max(x)
+
+
+def max_method(x, w):
+    return w * x.max()
+
+
+def max_amax(x, w):
+    return np.sum(w * np.amax(x, axis=0))
+
+
+def max_keepdims_all(x, w):
+    return np.sum(w * np.max(x, keepdims=True))
+
+
+def max_axis0(x, w):
+    return np.sum(w * np.max(x, axis=0))
+
+
+def max_axis_negative_keepdims(x, w):
+    return np.sum(w * np.max(x, axis=-1, keepdims=True))
+
+
+def max_axis_positional(x, w):
+    return np.sum(w * np.max(x, 1))
+
+
+def max_axis_tuple(x, w):
+    return np.sum(w * np.max(x, axis=(0, 2)))
+
+
+def max_axis_tuple_keepdims(x, w):
+    return np.sum(w * np.max(x, axis=(0, -1), keepdims=True))
+
+
+def max_method_axis(x, w):
+    return np.sum(w * x.max(axis=-2))
+
+
+def max_method_axis_keepdims(x, w):
+    return np.sum(w * x.max(1, keepdims=True))
+
+
+def max_keepdims_false(x, w):
+    return np.sum(w * np.max(x, axis=(-1, -2), keepdims=False))
+
+
+def reduction_cases(prefix, extra=()):
+    """(case, minimal ndim, accepts a Python float) for each spelling of a reduction."""
+    g = globals()
+    table = [("all", 0, True), ("method", 0, False), ("keepdims_all", 0, True), ("axis0", 1, False),
+             ("axis_negative_keepdims", 1, False), ("axis_positional", 2, False),
+             ("axis_tuple", 3, False), ("axis_tuple_keepdims", 2, False),
+             ("method_axis", 2, False), ("method_axis_keepdims", 2, False),
+             ("keepdims_false", 2, False)] + list(extra)
+    return [(g[f"{prefix}_{suffix}"], ndim, scalar) for suffix, ndim, scalar in table]
+
+
+def check_reduction(case, min_ndim, scalar_ok, data, elements, max_side=4, unique=False):
+    if scalar_ok and data.draw(st.booleans()):
+        x = data.draw(elements)        # a Python float
+    else:
+        shape = data.draw(shapes(min_ndim, 3, max_side=max_side))
+        x = data.draw(arrays(shape, elements, unique=unique))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+@covers(("numpy", "sum"))
+@pytest.mark.parametrize("case,min_ndim,scalar_ok", reduction_cases("sum"),
+                         ids=lambda v: getattr(v, "__name__", None))
+@FEW
+@given(data=st.data())
+def test_sum(case, min_ndim, scalar_ok, data):
+    check_reduction(case, min_ndim, scalar_ok, data, reals())
+
+
+@covers(("numpy", "mean"))
+@pytest.mark.parametrize("case,min_ndim,scalar_ok", reduction_cases("mean"),
+                         ids=lambda v: getattr(v, "__name__", None))
+@FEW
+@given(data=st.data())
+def test_mean(case, min_ndim, scalar_ok, data):
+    check_reduction(case, min_ndim, scalar_ok, data, reals())
+
+
+@covers(("numpy", "max"))
+@pytest.mark.parametrize("case,min_ndim,scalar_ok",
+                         reduction_cases("max", extra=[("amax", 1, False)]),
+                         ids=lambda v: getattr(v, "__name__", None))
+@FEW
+@given(data=st.data())
+def test_max(case, min_ndim, scalar_ok, data):
+    # distinct grid values: no ties, so the reduction is differentiable
+    check_reduction(case, min_ndim, scalar_ok, data, grid(0.0, 0.25, 40), max_side=3,
+                    unique=True)
+
+
+def sum_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.sum(x, axis=axis, keepdims=keepdims))
+
+
+def mean_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.mean(x, axis=axis, keepdims=keepdims))
+
+
+def max_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.max(x, axis=axis, keepdims=keepdims))
+
+
+@st.composite
+def axis_arguments(draw, ndim):
+    """axis = None, an int (maybe negative) or a tuple of distinct axes; keepdims True/False."""
+    choices = [st.none()]
+    if ndim:
+        choices.append(st.integers(-ndim, ndim - 1))
+        choices.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)
+                       .map(lambda axes: tuple(a - ndim if i % 2 else a
+                                               for i, a in enumerate(axes))))
+    return draw(st.one_of(*choices)), draw(st.booleans())
+
+
+@covers(("numpy", "sum"), ("numpy", "mean"), ("numpy", "max"))
+@pytest.mark.parametrize("case", [sum_static_arguments, mean_static_arguments,
+                                  max_static_arguments], ids=["sum", "mean", "max"])
+@SOME
+@given(data=st.data())
+def test_reduction_axis_from_argument(case, data):
+    """axis and keepdims passed as (non-differentiated) arguments, unknown at compile time."""
+    shape = data.draw(shapes(0, 3, max_side=3))
+    x = data.draw(arrays(shape, grid(0.0, 0.25, 40), unique=True))
+    axis, keepdims = data.draw(axis_arguments(len(shape)))
+    reference = {"sum": np.sum, "mean": np.mean, "max": np.max}[case.__name__.split("_")[0]]
+    w = data.draw(weights(np.shape(reference(x, axis=axis, keepdims=keepdims))))
+    assert_grad(case, x, w, axis, keepdims)
+
+
+def max_with_ties(x):
+    return np.sum(np.max(x, axis=1))
+
+
+@covers(("numpy", "max"))
+def test_max_reduction_tie_is_a_subgradient():
+    # at a tie the gradient is split among the maximisers: each row's gradient sums to 1
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, 5.0, -1.0]])
+    g = ad.grad(max_with_ties)(x)
+    assert_close(g.sum(axis=1), np.ones(3), 0, 1e-15)
+    assert_close(g[[0, 0, 1, 2], [0, 1, 0, 0]], [0, 0.5, 1 / 3, 0], 0, 1e-15)
+
+
+# -- the generated code is specialised per argument ndim: same function, many ndims -------
+
+def mixed_rules(x, y):
+    return np.sum(np.tanh(x) * y + np.maximum(x, 0.0) * 2.0 - np.mean(x * y)) / 3.0
+
+
+@covers(("python", "add"), ("python", "sub"), ("python", "mul"), ("python", "truediv"),
+        ("numpy", "tanh"), ("numpy", "maximum"), ("numpy", "sum"), ("numpy", "mean"))
+def test_one_function_many_ndims():
+    rng = np.random.default_rng(0)
+    f_grad = ad.grad(mixed_rules, wrt=(0, 1))
+    for sx, sy in [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((3,), ())]:
+        x = rng.uniform(0.2, 1.0, sx) * rng.choice([-1, 1], sx)
+        y = rng.normal(size=sy)
+        if sx == ():
+            x = float(x)
+        if sy == ():
+            y = float(y)
+        assert_grad(mixed_rules, x, y, wrt=(0, 1))
+        g = f_grad(x, y)
+        assert np.shape(g[0]) == np.shape(x) and np.shape(g[1]) == np.shape(y)
+
+
+def test_rules_keyed_by_module_and_name():
+    # the same rule name may be registered in two modules (math.exp and np.exp)
+    names = [r.name for r in REGISTRY.rules if Path(r.filename).resolve().parent == PACKAGE_RULES]
+    keys = registered_rules()
+    assert len(keys) == len(names), "two rules in one module share a name"
