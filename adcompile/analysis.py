@@ -2,7 +2,7 @@
 
 - activity: a name is *active* when it depends on a differentiated parameter
   (varied) and the returned value depends on it (useful); only active names
-  get adjoints.
+  get adjoints. Loops make these fixed points.
 - ndim: the number of dimensions of a value when it is known (Python
   scalars, literals, and the argument dimensions a call specialises on);
   rule templates use it to pick the plain form of a rule (``z_bar @ y.T``)
@@ -14,31 +14,68 @@ import ast
 from . import ir
 
 
-def activity(fn):
-    """The set of active names of ``fn`` (an ``ir.NormalFunction``)."""
-    varied = set(fn.wrt)
-    for s in fn.body:
+def _flows(fn):
+    """(target, sources) pairs: the target's value depends differentiably on the sources."""
+    pairs = []
+    for s in ir.walk(fn.body):
         if isinstance(s, ir.Op):
             diff = set(s.rule.differentiable_inputs)
-            if any(isinstance(e, ast.Name) and e.id in varied
-                   for v, e in zip(s.rule.inputs, s.inputs) if v in diff):
-                varied.add(s.target)
+            sources = [e.id for v, e in zip(s.rule.inputs, s.inputs)
+                       if v in diff and isinstance(e, ast.Name)]
+            pairs.append((s.target, sources))
+        elif isinstance(s, ir.Carry):
+            pairs.append((s.target, [s.source]))
+        elif isinstance(s, ir.ListNew):
+            pairs.append((s.target, [e.id for e in s.elements if isinstance(e, ast.Name)]))
+        elif isinstance(s, ir.ListAppend):
+            if isinstance(s.value, ast.Name):
+                pairs.append((s.target, [s.value.id]))
+        elif isinstance(s, ir.ListGet):
+            pairs.append((s.target, [s.source]))
+    return pairs
+
+
+def activity(fn):
+    """The set of active names of ``fn`` (an ``ir.NormalFunction``)."""
+    pairs = _flows(fn)
+    varied = set(fn.wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in pairs:
+            if target not in varied and any(x in varied for x in sources):
+                varied.add(target)
+                changed = True
     useful = {e.id for e in fn.outputs if isinstance(e, ast.Name)}
-    for s in reversed(fn.body):
-        if isinstance(s, ir.Op) and s.target in useful:
-            useful.update(s.input_names)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in pairs:
+            if target in useful:
+                new = set(sources) - useful
+                if new:
+                    useful |= new
+                    changed = True
     return varied & useful
 
 
+_UNSET = object()
+
+
 def infer_ndims(fn, known):
-    """Known ndim of each name, from the parameters' ``known`` ndims and the rules' shapes."""
+    """Known ndim of each name, from the parameters' ``known`` ndims and the rules' shapes.
+
+    A name assigned in several places (after a branch, in a loop) has a known ndim only
+    if every assignment agrees."""
     ndims = {p: n for p, n in known.items() if n is not None}
+    for p in fn.params:
+        ndims.setdefault(p, None)
 
     def of(e):
         if isinstance(e, ast.Constant):
             return 0 if isinstance(e.value, (int, float)) and not isinstance(e.value, bool) else None
         if isinstance(e, ast.Name):
-            return ndims.get(e.id)
+            return ndims.get(e.id, _UNSET)
         if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
             return of(e.operand)
         if isinstance(e, ast.Attribute) and e.attr in ("ndim", "size"):
@@ -46,20 +83,83 @@ def infer_ndims(fn, known):
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
                 and e.value.attr == "shape" and not isinstance(e.slice, (ast.Slice, ast.Tuple)):
             return 0
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
+            return _indexed_ndim(of(e.value), e.slice, of)
         return None
 
-    for s in fn.body:
-        if isinstance(s, ir.Keep):
-            stmt = s.stmt
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], ast.Name) and of(stmt.value) is not None:
-                ndims[stmt.targets[0].id] = of(stmt.value)
+    def assignments():
+        for s in ir.walk(fn.body):
+            if isinstance(s, ir.Keep):
+                stmt = s.stmt
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                        and isinstance(stmt.targets[0], ast.Name):
+                    yield stmt.targets[0].id, of(stmt.value)
+                else:
+                    for d in s.defines:
+                        yield d, None
+            elif isinstance(s, ir.Op) and s.rule.name == "getitem":
+                base = of(s.inputs[0])
+                yield s.target, _UNSET if base is _UNSET else _indexed_ndim(base, s.expr.slice, of)
+            elif isinstance(s, ir.Op):
+                dims = [of(e) for e in s.inputs]
+                yield s.target, _UNSET if _UNSET in dims else _result_ndim(s.rule.shape, dims,
+                                                                              s.statics)
+            elif isinstance(s, ir.Carry):
+                yield s.target, of(ir.load(s.source))
+            elif isinstance(s, ir.ListNew):
+                yield s.target, None
+                for e in s.elements:  # a list's items: "name[]"
+                    yield s.target + "[]", of(e)
+            elif isinstance(s, ir.ListAppend):
+                yield s.target + "[]", of(s.value)
+            elif isinstance(s, ir.ListGet):
+                yield s.target, ndims.get(s.source + "[]", _UNSET)
+            elif isinstance(s, ir.Loop):
+                if s.index:
+                    yield s.index, 0 if s.kind == "for" else None
+                if s.counter:
+                    yield s.counter, 0
+
+    # Each name starts unknown-yet; an assignment sets it, a disagreeing one makes it None
+    # for good. Values only move unset -> n -> None, so this stops.
+    changed = True
+    while changed:
+        changed = False
+        for name, n in assignments():
+            if n is _UNSET:
+                continue
+            old = ndims.get(name, _UNSET)
+            new = n if old is _UNSET else (old if old == n else None)
+            if new != old or old is _UNSET:
+                ndims[name] = new
+                changed = True
+
+    def known(e):
+        n = of(e)
+        return None if n is _UNSET else n
+
+    return {k: v for k, v in ndims.items() if v is not None}, known
+
+
+def _indexed_ndim(base, index, of):
+    """ndim of ``x[index]`` for an ``x`` of ``base`` dimensions: known for integer indexes
+    (each removes a dimension) and plain slices (each keeps one)."""
+    if base is _UNSET:
+        return _UNSET
+    if base is None:
+        return None
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    removed = 0
+    for p in parts:
+        if isinstance(p, ast.Slice):
             continue
-        dims = [of(e) for e in s.inputs]
-        n = _result_ndim(s.rule.shape, dims, s.statics)
-        if n is not None:
-            ndims[s.target] = n
-    return ndims, of
+        n = of(p)
+        if n is _UNSET:
+            return _UNSET
+        if n != 0 or (isinstance(p, ast.Constant) and not isinstance(p.value, int)):
+            return None
+        removed += 1
+    return base - removed if removed <= base else None
 
 
 def _result_ndim(shape, dims, statics):

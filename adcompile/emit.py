@@ -66,11 +66,16 @@ def to_source(node):
     return ast.unparse(node) + "\n"
 
 
-def compile_function(source_text, name, source, aliases):
-    """Turn generated source into a function that runs in the user's module namespace."""
+def compile_function(source_text, name, source, aliases, extra=None):
+    """Turn generated source into a function that runs in the user's module namespace.
+
+    ``extra``: generated name -> object, for names inlined callees read from their own
+    modules."""
     tree = ast.parse(source_text)
     free = ir.names_read(tree)
-    helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items() if alias in free}
+    helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items()
+               if alias in free and canonical in RUNTIME}
+    helpers.update({n: obj for n, obj in (extra or {}).items() if n in free})
     closure_names = [n for n in source.closure if n in free and n not in helpers]
     outer = sorted(helpers) + closure_names
     filename = f"<adcompile {name}#{next(_counter)}>"

@@ -62,3 +62,146 @@ def assign(name, value):
 
 def names_read(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+@dataclass(eq=False)
+class If:
+    """``if test: body else: orelse``; ``test`` is a name or an inactive expression."""
+
+    test: ast.expr
+    body: list
+    orelse: list
+    node: ast.AST
+
+
+@dataclass(eq=False)
+class Loop:
+    """A ``for`` loop over ``range(...)`` (``index``/``iterable``) or a ``while`` loop (``test``).
+
+    ``counter`` names the iteration count kept for the reverse sweep (``while`` loops and
+    loops with ``break``); a ``for`` loop without break is reversed with ``reversed(range)``.
+    """
+
+    kind: str                      # "for" | "while"
+    body: list
+    node: ast.AST
+    index: str = None
+    iterable: ast.expr = None
+    test: ast.expr = None
+    counter: str = None
+    carried: dict = field(default_factory=dict)   # user name -> loop name
+
+
+@dataclass(eq=False)
+class Jump:
+    """``break`` or ``continue`` (``kind``)."""
+
+    kind: str
+    node: ast.AST
+
+
+@dataclass(eq=False)
+class Carry:
+    """``target = source`` where ``target`` is a loop's name for a variable the loop assigns:
+    copied at each iteration's exit so the next iteration (or the code after the loop)
+    sees the latest value."""
+
+    target: str
+    source: str
+    node: ast.AST = None
+
+
+@dataclass(eq=False)
+class ListNew:
+    """``name = [e1, e2, ...]`` (or a tuple) holding values being differentiated."""
+
+    target: str
+    elements: list
+    node: ast.AST
+    is_tuple: bool = False
+
+
+@dataclass(eq=False)
+class ListAppend:
+    """``name.append(value)``."""
+
+    target: str
+    value: ast.expr
+    node: ast.AST
+
+
+@dataclass(eq=False)
+class ListGet:
+    """``target = name[index]`` on a list of values being differentiated."""
+
+    target: str
+    source: str
+    index: ast.expr
+    node: ast.AST
+
+
+def children(s):
+    """The nested statement lists of an IR statement."""
+    if isinstance(s, If):
+        return [s.body, s.orelse]
+    if isinstance(s, Loop):
+        return [s.body]
+    return []
+
+
+def walk(stmts):
+    """Every IR statement of ``stmts``, nested ones included, in order."""
+    for s in stmts:
+        yield s
+        for block in children(s):
+            yield from walk(block)
+
+
+def defined_names(s):
+    """Names an IR statement (with what it contains) assigns."""
+    found = set()
+    for t in walk([s]):
+        if isinstance(t, (Op, ListGet, Carry, ListNew)):
+            found.add(t.target)
+        elif isinstance(t, Keep):
+            found.update(t.defines)
+        elif isinstance(t, Loop):
+            if t.index:
+                found.add(t.index)
+            if t.counter:
+                found.add(t.counter)
+    return found
+
+
+def rename(stmts, old, new):
+    """Rename ``old`` to ``new`` everywhere in ``stmts`` (in place)."""
+
+    def fix(tree):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == old:
+                node.id = new
+
+    for s in walk(stmts):
+        for attr in ("target", "source", "index", "counter"):
+            if getattr(s, attr, None) == old and not isinstance(getattr(s, attr), ast.AST):
+                setattr(s, attr, new)
+        if isinstance(s, Op):
+            fix(s.expr)
+            for e in s.inputs + list(s.statics.values()):
+                fix(e)
+        elif isinstance(s, Keep):
+            fix(s.stmt)
+            s.defines = [new if d == old else d for d in s.defines]
+        elif isinstance(s, If):
+            fix(s.test)
+        elif isinstance(s, Loop):
+            for e in (s.iterable, s.test):
+                if e is not None:
+                    fix(e)
+        elif isinstance(s, ListNew):
+            for e in s.elements:
+                fix(e)
+        elif isinstance(s, ListAppend):
+            fix(s.value)
+        elif isinstance(s, ListGet):
+            fix(s.index)

@@ -54,7 +54,8 @@ class Namer:
             candidate = f"{prefix}{n}"
             if candidate not in self.taken:
                 self._counters[("temp", prefix)] = n
-                self.temps.add(candidate)
+                if prefix == "t":
+                    self.temps.add(candidate)
                 return self.take(candidate)
 
     def version(self, name):

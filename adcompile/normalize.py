@@ -12,9 +12,13 @@ import ast
 import copy
 import operator
 
+import inspect
+
 from . import ir
+from .lower import lower_function
 from .naming import Namer, names_in
 from .rules import REGISTRY
+from .source import FunctionSource
 
 # Constructs rejected wherever they appear in a differentiated function.
 FORBIDDEN_EXPRESSIONS = {
@@ -30,11 +34,6 @@ FORBIDDEN_EXPRESSIONS = {
 }
 
 STATEMENT_NAMES = {
-    ast.If: "an if statement (branches are not supported yet)",
-    ast.For: "a for loop (loops are not supported yet)",
-    ast.While: "a while loop (loops are not supported yet)",
-    ast.Break: "break",
-    ast.Continue: "continue",
     ast.Try: "a try statement",
     ast.With: "a with statement",
     ast.AsyncWith: "an async with statement",
@@ -90,37 +89,93 @@ def _is_trivial(e):
 
 class Normalizer:
     def __init__(self, source, wrt, registry=REGISTRY):
-        self.src = source
+        self.root = source
         self.registry = registry
-        fn = source.node
+        if "out_bar" in source.params:
+            raise source.error(source.node, "a parameter named 'out_bar' clashes with the seed "
+                                            "argument of generated gradients; rename it")
+        self.namer = Namer(names_in(source.node) | {"out_bar"})
+        self.body = []
+        self.wrt = list(wrt)
+        self.varied_ssa = set(wrt)   # generated names whose values are being differentiated
+        self.lists = set()           # generated names bound to lists of such values
+        self.extra_globals = {}      # generated name -> object, for names an inlined callee reads
+        self.call_stack = []         # functions being inlined, to refuse recursion
+        self.loops = []              # enclosing loops' names for the variables they assign
+        self.loop_depth = 0          # loops around the current statement, across inlined calls
+        self.terminated = False      # the current block ended with break/continue
+        self.sources = {}            # inlined function -> its FunctionSource
+        self.kept_free = set()       # callees' free names that mean the same in the root
+        self.root_locals = set(source.params) | {
+            n.id for n in ast.walk(source.node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.fn = self._enter(source, {p: p for p in source.params}, set(wrt))
+
+    def _enter(self, source, env, varied_params):
+        """Make ``source`` the function being normalized; returns its lowered ``def``."""
+        fn = copy.deepcopy(source.node)
+        lower_function(fn, source.error)
+        self.src = source
+        self.env = dict(env)
         self.locals = set(source.params)
         for node in ast.walk(fn):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.locals.add(node.id)
-        if "out_bar" in source.params:
-            raise source.error(fn, "a parameter named 'out_bar' clashes with the seed argument "
-                                   "of generated gradients; rename it")
-        self.namer = Namer(names_in(fn) | {"out_bar"})
-        self.env = {p: p for p in source.params}
-        self.body = []
-        self.wrt = list(wrt)
         self._defined = set()
-        self.varied_ssa = set(wrt)
-        self.varied = self._varied_names(fn, set(wrt))
         self._alias_parent = {}
+        self.free_map = {}
+        if source is not self.root:
+            self._map_free_names(fn)
+        self.varied = self._varied_names(fn, set(varied_params))
+        return fn
+
+    def _scope(self):
+        return (self.src, self.env, self.locals, self._defined, self._alias_parent,
+                self.free_map, self.varied, self.loops, self.terminated)
+
+    def _restore(self, scope):
+        (self.src, self.env, self.locals, self._defined, self._alias_parent,
+         self.free_map, self.varied, self.loops, self.terminated) = scope
+
+    def _map_free_names(self, fn):
+        """Free names of an inlined callee that mean something else (or nothing) in the
+        function being differentiated get fresh names bound to the callee's objects."""
+        root_names = names_in(self.root.node)
+        for name in sorted(ir.names_read(fn) - self.locals):
+            obj = self.src.resolve(name, _MISSING)
+            if obj is _MISSING:
+                continue
+            same = self.root.resolve(name, _MISSING) is obj and name not in self.root_locals
+            generated = name in self.namer.taken and name not in root_names \
+                and name not in self.kept_free
+            if same and not generated:
+                self.namer.take(name)
+                self.kept_free.add(name)
+                continue
+            fresh = self.namer.fresh(name)
+            self.extra_globals[fresh] = obj
+            self.free_map[name] = fresh
 
     # -- activity before renaming: which user names may depend on wrt -------
 
     def _varied_names(self, fn, varied):
-        assigns = [n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+        assigns = [n for n in ast.walk(fn)
+                   if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+                   or _is_append(n)]
         changed = True
         while changed:
             changed = False
             for node in assigns:
-                if node.value is None:
-                    continue
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                varies = self.varies(node.value, varied)
+                if isinstance(node, ast.For):
+                    targets, varies = self._loop_targets(node, varied), True
+                elif isinstance(node, ast.Expr):  # xs.append(value)
+                    targets = [node.value.func.value]
+                    varies = self.varies(node.value.args[0], varied)
+                else:
+                    if node.value is None:
+                        continue
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    varies = self.varies(node.value, varied)
                 if isinstance(node, ast.AugAssign):
                     varies = varies or self.varies(node.target, varied)
                 if varies:
@@ -130,6 +185,22 @@ class Normalizer:
                                 varied.add(n.id)
                                 changed = True
         return varied
+
+    def _loop_targets(self, node, varied):
+        """The targets of a for loop that take values depending on wrt."""
+        it, target = node.iter, node.target
+        kind, what = self.callee(it.func) if isinstance(it, ast.Call) else (None, None)
+        if kind == "object" and what is range:
+            return []
+        if kind == "object" and what is enumerate and isinstance(target, ast.Tuple) \
+                and len(target.elts) == 2 and it.args:
+            return [target.elts[1]] if self.varies(it.args[0], varied) else []
+        if kind == "object" and what is zip and isinstance(target, ast.Tuple) \
+                and len(target.elts) == len(it.args):
+            return [t for t, a in zip(target.elts, it.args) if self.varies(a, varied)]
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return [target] if any(self.varies(e, varied) for e in it.elts) else []
+        return [target] if self.varies(it, varied) else []
 
     def varies(self, e, varied=None):
         """Whether expression ``e`` (in user names) may depend on a differentiated input."""
@@ -197,12 +268,17 @@ class Normalizer:
                 return
             if what in self.registry.by_method or what in self.registry.nondiff_methods:
                 return
+            if what == "append" and isinstance(e.func.value, ast.Name):
+                return  # xs.append(value): only as a statement, checked there
             raise self.src.error(e, f"method .{what}() of a value being differentiated is not "
                                     f"supported (it has no adjoint rule, and it may change the "
                                     f"value in place)")
         if kind == "object" and (self.registry.rule_for(what) is not None
                                  or self.registry.is_nondifferentiable(what)
-                                 or self.registry.is_inert(what)):
+                                 or self.registry.is_inert(what) or _is_user_function(what)
+                                 or what in (enumerate, zip)):
+            return
+        if kind == "method" and what == "append":
             return
         if not any(self.varies(a) for a in args):
             return
@@ -216,8 +292,8 @@ class Normalizer:
 
     # -- statements ----------------------------------------------------------
 
-    def run(self):
-        fn = self.src.node
+    def check_function(self, fn):
+        """Reject what can never be differentiated, wherever it is in ``fn``."""
         for node in ast.walk(fn):
             if node is not fn and type(node) in STATEMENT_NAMES:
                 raise self.src.error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
@@ -227,18 +303,16 @@ class Normalizer:
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
                 self.check_call(node)
+
+    def run(self):
+        fn = self.fn
+        self.check_function(fn)
         statements = list(fn.body)
-        if statements and isinstance(statements[0], ast.Expr) and isinstance(
-                statements[0].value, ast.Constant) and isinstance(statements[0].value.value, str):
-            statements = statements[1:]
-        for i, stmt in enumerate(statements):
-            if isinstance(stmt, ast.Return):
-                if i != len(statements) - 1:
-                    raise self.src.error(statements[i + 1], "unreachable code after return")
-                return self._finish(stmt)
-            self.statement(stmt)
-        raise self.src.error(fn, f"function {fn.name!r} must end with a return statement "
-                                 f"returning the value to differentiate")
+        if not statements or not isinstance(statements[-1], ast.Return):
+            raise self.src.error(fn, f"function {fn.name!r} must end with a return statement "
+                                     f"returning the value to differentiate")
+        self.statements(statements[:-1])
+        return self._finish(statements[-1])
 
     def _finish(self, ret):
         if ret.value is None:
@@ -255,12 +329,44 @@ class Normalizer:
                 outputs = [ir.load(target)]
             else:
                 outputs = [self.operand(value)]
-        return ir.NormalFunction(self.src, list(self.src.params), self.wrt, self.body,
-                                 outputs, tuple_output, self.namer)
+        for out in outputs:
+            if isinstance(out, ast.Name) and out.id in self.lists:
+                raise self.src.error(ret, "returning a list of values being differentiated is "
+                                          "not supported; return a tuple of them")
+        fn = ir.NormalFunction(self.src, list(self.src.params), self.wrt, self.body,
+                               outputs, tuple_output, self.namer)
+        fn.extra_globals = self.extra_globals
+        fn.lists = self.lists
+        return fn
+
+    def statements(self, stmts):
+        for stmt in stmts:
+            if self.terminated:
+                break  # unreachable after break/continue
+            self.statement(stmt)
+
+    def block(self, stmts):
+        """Normalize a nested block; returns its IR statements and whether it ended with a jump."""
+        saved_body, saved_terminated = self.body, self.terminated
+        self.body, self.terminated = [], False
+        self.statements(stmts)
+        result = (self.body, self.terminated)
+        self.body, self.terminated = saved_body, saved_terminated
+        return result
 
     def statement(self, stmt):
         if isinstance(stmt, ast.Pass):
             return
+        if isinstance(stmt, ast.If):
+            return self.branch(stmt)
+        if isinstance(stmt, (ast.For, ast.While)):
+            return self.loop(stmt)
+        if isinstance(stmt, (ast.Break, ast.Continue)):
+            return self.jump(stmt)
+        if isinstance(stmt, ast.Return):
+            raise self.src.error(stmt, "internal: a return that was not lowered")
+        if _is_append(stmt) and self.varies(stmt.value.func.value):
+            return self.append(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
         if isinstance(stmt, ast.Assert):
@@ -275,6 +381,298 @@ class Normalizer:
         if isinstance(stmt, ast.Assign):
             return self.assignment(stmt)
         raise self.src.error(stmt, f"a {type(stmt).__name__} statement cannot be differentiated")
+
+    # -- control flow ----------------------------------------------------------
+
+    def condition(self, test):
+        """The test of an ``if`` as a name (bound once, so the reverse sweep can reuse it)."""
+        test = self.rename(test)
+        if isinstance(test, (ast.Name, ast.Constant)):
+            return test
+        name = self.namer.temp("c")
+        self.body.append(ir.Keep(ir.assign(name, test), [name], pure=not _has_call(test)))
+        return ir.load(name)
+
+    def branch(self, stmt):
+        test = self.condition(stmt.test)
+        before = dict(self.env)
+        then, then_jumps = self.block(stmt.body)
+        env_then, self.env = self.env, dict(before)
+        orelse, else_jumps = self.block(stmt.orelse)
+        env_else = self.env
+        paths = [(b, e) for b, e, jumps in ((then, env_then, then_jumps),
+                                            (orelse, env_else, else_jumps)) if not jumps]
+        self.env = dict(before)
+        if not paths:
+            self.terminated = True
+        for v in sorted(set().union(*(set(e) for _, e in paths))):
+            versions = [e.get(v) for _, e in paths]
+            previous = before.get(v)
+            if all(x == versions[0] for x in versions):
+                self.env[v] = versions[0]
+                continue
+            # one name for the variable after the if: a version made in a branch
+            merged = next(x for x in versions if x is not None and x != previous)
+            for (block, _), x in zip(paths, versions):
+                if x is None or x == merged:
+                    continue
+                if x != previous:
+                    ir.rename(block, x, merged)
+                else:
+                    block.append(self.copy_statement(merged, x, stmt))
+            for group in (self.varied_ssa, self.lists):
+                if any(x in group for x in versions):
+                    group.add(merged)
+            self.env[v] = merged
+        self.body.append(ir.If(test, then, orelse, stmt))
+
+    def copy_statement(self, target, source, node):
+        if source in self.varied_ssa:
+            self.varied_ssa.add(target)
+            return ir.Op(target, ir.load(source), self.registry.special["copy"], [ir.load(source)],
+                         {}, node)
+        return ir.Keep(ir.assign(target, ir.load(source)), [target])
+
+    def loop(self, stmt):
+        assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
+                           + stmt.body for n in _stores(s)})
+        index_user, sequences, iterable = None, [], None
+        if isinstance(stmt, ast.For):
+            index_user, sequences, iterable = self.iteration(stmt)
+        before = dict(self.env)
+        names = {}
+        for v in assigned:
+            names[v] = before[v] if v in before else self.define(v)
+        index = names[index_user] if index_user else self.namer.fresh("i")
+        for v, name in names.items():
+            if v in self.varied:
+                self.varied_ssa.add(name)
+        self.env.update(names)
+        carried = {v: n for v, n in names.items() if v != index_user}
+        test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
+        saved_body, saved_terminated = self.body, self.terminated
+        self.body, self.terminated = [], False
+        self.loops.append(carried)
+        self.loop_depth += 1
+        for target, seq in sequences:
+            self.assign_operand(target, self.emit_index(None, seq, ir.load(index), stmt), stmt)
+        self.statements(stmt.body)
+        if not self.terminated:
+            mark = len(self.body)
+            self.exit_copies(carried)
+            copies = self.body[mark:]
+            del self.body[mark:]
+            _append_where_falling_through(self.body, copies)
+        body = self.body
+        self.loop_depth -= 1
+        self.loops.pop()
+        self.body, self.terminated = saved_body, saved_terminated
+        self.env = dict(before)
+        self.env.update(names)
+        breaks = any(isinstance(s, ir.Jump) and s.kind == "break" for s in _same_loop(body))
+        counter = self.namer.temp("n") if isinstance(stmt, ast.While) or breaks else None
+        self.body.append(ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
+                                 index=index, iterable=iterable, test=test, counter=counter,
+                                 carried=carried))
+
+    def iteration(self, stmt):
+        """(index user name or None, [(target, sequence operand)], range expression) of a for."""
+        it, target = stmt.iter, stmt.target
+        kind, what = self.callee(it.func) if isinstance(it, ast.Call) else (None, None)
+        if kind == "object" and what is range:
+            if not isinstance(target, ast.Name):
+                raise self.src.error(target, "a range loop needs a plain variable")
+            if any(self.varies(a) for a in it.args):
+                raise self.src.error(it, "range() bounds that depend on the differentiated "
+                                         "input are not supported")
+            return target.id, [], self.rename(it)
+        if kind == "object" and what is enumerate:
+            if len(it.args) != 1 or it.keywords or not (
+                    isinstance(target, ast.Tuple) and len(target.elts) == 2
+                    and isinstance(target.elts[0], ast.Name)):
+                raise self.src.error(it, "only 'for i, x in enumerate(xs)' is supported")
+            inner = it.args[0]
+            inner_kind = self.callee(inner.func) if isinstance(inner, ast.Call) else (None, None)
+            if inner_kind == ("object", zip) and isinstance(target.elts[1], ast.Tuple) \
+                    and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
+                seqs = [self.sequence(a) for a in inner.args]  # enumerate(zip(xs, ys))
+                return target.elts[0].id, list(zip(target.elts[1].elts, seqs)), \
+                    self._range_of(seqs)
+            seq = self.sequence(inner)
+            return target.elts[0].id, [(target.elts[1], seq)], self._range_of([seq])
+        if kind == "object" and what is zip:
+            if it.keywords or not (isinstance(target, ast.Tuple)
+                                   and len(target.elts) == len(it.args)):
+                raise self.src.error(it, "only 'for a, b in zip(as, bs)' is supported")
+            seqs = [self.sequence(a) for a in it.args]
+            return None, list(zip(target.elts, seqs)), self._range_of(seqs)
+        seq = self.sequence(it)
+        return None, [(target, seq)], self._range_of([seq])
+
+    def sequence(self, e):
+        """An operand for something a for loop iterates over; a literal list or tuple of
+        values being differentiated becomes a list."""
+        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+            if self.loop_depth:
+                raise self.src.error(e, "a literal list of values being differentiated cannot "
+                                        "be iterated over inside another loop; bind it to a "
+                                        "variable before the loop")
+            return ir.load(self.new_list_result(e, e))
+        return self.operand(e)
+
+    def _range_of(self, seqs):
+        lengths = [ast.Call(func=ir.load("len"), args=[s], keywords=[]) for s in seqs]
+        n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
+                                                          keywords=[])
+        return ast.Call(func=ir.load("range"), args=[n], keywords=[])
+
+    def assign_operand(self, target, operand, stmt):
+        """Bind user target (a name, or a tuple of names) to an operand in generated names."""
+        if isinstance(target, ast.Name):
+            self._note_alias(target.id, None)
+            if self.is_active_operand(operand):
+                return self.emit_copy(self.define(target.id), operand, stmt)
+            return self._keep_renamed(target.id, operand)
+        if not isinstance(target, ast.Tuple) or not all(isinstance(t, ast.Name)
+                                                          for t in target.elts):
+            raise self.src.error(target, "nested unpacking in a for loop is not supported")
+        parts = [self.emit_index(None, operand, ast.Constant(i), stmt)
+                 for i in range(len(target.elts))]
+        for t, part in zip(target.elts, parts):
+            self.assign_operand(t, part, stmt)
+
+    def jump(self, stmt):
+        if not self.loops:
+            raise self.src.error(stmt, "break or continue outside a loop")
+        self.exit_copies(self.loops[-1])
+        self.body.append(ir.Jump("break" if isinstance(stmt, ast.Break) else "continue", stmt))
+        self.terminated = True
+
+    def exit_copies(self, carried):
+        """At an exit of a loop iteration, the loop's names take the latest versions."""
+        for v, name in carried.items():
+            current = self.env.get(v)
+            if current is not None and current != name:
+                self.body.append(ir.Carry(name, current))
+
+    # -- lists -----------------------------------------------------------------
+
+    def new_list(self, target, value, stmt):
+        if self.loop_depth:
+            raise self.src.error(stmt, "a list of values being differentiated must be created "
+                                       "outside loops (create it before the loop, append inside)")
+        elements = [self.operand(e) for e in value.elts]
+        name = self.define(target)
+        self.lists.add(name)
+        self.varied_ssa.add(name)
+        self.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
+        return name
+
+    def append(self, stmt):
+        base = stmt.value.func.value
+        name = self.env.get(base.id) if isinstance(base, ast.Name) else None
+        if name not in self.lists:
+            raise self.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
+                                       f"differentiated needs {ast.unparse(base)} to be a list "
+                                       f"made in this function ([] or [a, b])")
+        if len(stmt.value.args) != 1 or stmt.value.keywords:
+            raise self.src.error(stmt, "append takes one argument")
+        self.body.append(ir.ListAppend(name, self.operand(stmt.value.args[0]), stmt))
+
+    def emit_index(self, target, base, index, node):
+        """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
+        if isinstance(base, ast.Name) and base.id in self.lists:
+            if isinstance(index, ast.Slice):
+                raise self.src.error(node, "slicing a list of values being differentiated is "
+                                           "not supported")
+            target = target() if isinstance(target, _Deferred) else target or self.namer.temp()
+            self.varied_ssa.add(target)
+            self.body.append(ir.ListGet(target, base.id, index, node))
+            return ir.load(target)
+        expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
+        if self.is_active_operand(base):
+            getitem = self.registry.rule_for(operator.getitem)
+            return ir.load(self.emit(target, expr, node, getitem,
+                                     [base, _index_expression(index)], {}))
+        target = target() if isinstance(target, _Deferred) else target or self.namer.temp()
+        self.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
+        return ir.load(target)
+
+    # -- calls to the user's own functions ------------------------------------------
+
+    def inline(self, target, func, call):
+        """Inline a call to a user-defined function: its body, renamed, in place of the call."""
+        name = getattr(func, "__qualname__", func.__name__)
+        if func in self.call_stack or func is self.root.func:
+            raise self.src.error(call, f"{name}() is recursive (directly or through other "
+                                       f"functions); recursion cannot be differentiated")
+        source = self.sources.get(func)
+        if source is None:
+            source = self.sources[func] = FunctionSource(func)
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except TypeError as exc:
+            raise self.src.error(call, f"call to {name}(): {exc}") from None
+        operands = {}
+        for param, p in inspect.signature(func).parameters.items():
+            if param in bound.arguments:
+                operands[param] = self.operand(bound.arguments[param])
+            elif p.default is not inspect.Parameter.empty:
+                if not _is_literal(p.default):
+                    raise self.src.error(call, f"{name}() is called without {param}=, whose "
+                                               f"default is not a literal; pass it explicitly")
+                operands[param] = ast.parse(repr(p.default), mode="eval").body
+        env, varied = {}, set()
+        for param, op in operands.items():
+            if not isinstance(op, ast.Name):
+                fresh = self.namer.fresh(param)
+                self.body.append(ir.Keep(ir.assign(fresh, op), [fresh]))
+                op = ir.load(fresh)
+            env[param] = op.id
+            if op.id in self.varied_ssa:
+                varied.add(param)
+        scope = self._scope()
+        self.call_stack.append(func)
+        try:
+            fn = self._enter(source, env, varied)
+            self.loops, self.terminated = [], False
+            self.check_function(fn)
+            self.statements(fn.body[:-1])
+            value = fn.body[-1].value
+            if value is None:
+                raise self.src.error(fn.body[-1], f"{name}() returns nothing")
+            if isinstance(value, (ast.Tuple, ast.List)) and self.is_active(value):
+                result = ir.load(self.new_list_result(value, fn.body[-1]))
+            else:
+                result = self.operand(value)
+        finally:
+            self.call_stack.pop()
+            self._restore(scope)
+        if target is None:
+            return result.id if isinstance(result, ast.Name) else self._bind(result)
+        if self.is_active_operand(result):
+            return self.emit(target, result, call, self.registry.special["copy"], [result], {})
+        target = target() if isinstance(target, _Deferred) else target
+        self.body.append(ir.Keep(ir.assign(target, result), [target]))
+        return target
+
+    def new_list_result(self, value, node):
+        depth, self.loop_depth = self.loop_depth, 0   # a tuple result is read at once
+        try:
+            name = self.namer.temp()
+            elements = [self.operand(e) for e in value.elts]
+            self.lists.add(name)
+            self.varied_ssa.add(name)
+            self.body.append(ir.ListNew(name, elements, node, True))
+            return name
+        finally:
+            self.loop_depth = depth
+
+    def _bind(self, expr):
+        name = self.namer.temp()
+        self.body.append(ir.Keep(ir.assign(name, expr), [name]))
+        return name
 
     def expression_statement(self, stmt):
         e = stmt.value
@@ -332,8 +730,21 @@ class Normalizer:
                     return self.keep(stmt, pure=False)
         if isinstance(target, ast.Name):
             self._note_alias(target.id, value)
+            if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.varied:
+                return self.new_list(target.id, value, stmt)
             if not self.is_active(value):
                 return self.keep_assignment(target.id, value)
+            if isinstance(value, (ast.Name, ast.Call)):
+                operand = self.operand(value) if isinstance(value, ast.Call) and \
+                    _is_user_function(self.callee(value.func)[1]) else None
+                if isinstance(value, ast.Name) and self.env.get(value.id) in self.lists:
+                    operand = ir.load(self.env[value.id])
+                if operand is not None:
+                    if operand.id in self.lists:  # the same list under another name
+                        self.env[target.id] = operand.id
+                        self._defined.add(target.id)
+                        return
+                    return self.emit_copy(self.define(target.id), operand, stmt)
             # the target is named only after the right-hand side is read: y = y + 1
             return self.emit_value(_Deferred(self.define, target.id), value, node=stmt)
         # tuple unpacking: a, b = value; (a, b), c = (x, y), z
@@ -348,10 +759,7 @@ class Normalizer:
                 operands.append(part)
         for (name, source), operand in zip(pairs, operands):
             if isinstance(operand, _Part):
-                operand = ir.load(self.emit(None, ast.Subscript(
-                    value=operand.whole, slice=ast.Constant(operand.index), ctx=ast.Load()),
-                    stmt, self.registry.rule_for(operator.getitem),
-                    [operand.whole, ast.Constant(operand.index)], {}))
+                operand = self.emit_index(None, operand.whole, ast.Constant(operand.index), stmt)
             self._note_alias(name, source if not isinstance(source, _Part) else None)
             if self.is_active_operand(operand):
                 self.emit_copy(self.define(name), operand, stmt)
@@ -414,7 +822,11 @@ class Normalizer:
 
     def define(self, name):
         """The name of a new assignment to user variable ``name``."""
-        new = name if name not in self.env and name not in self._defined else self.namer.version(name)
+        if name not in self.env and name not in self._defined:
+            # the first assignment keeps the user's name; an inlined callee's names are fresh
+            new = name if self.src is self.root else self.namer.fresh(name)
+        else:
+            new = self.namer.version(name)
         self._defined.add(name)
         self.env[name] = new
         return new
@@ -455,12 +867,17 @@ class Normalizer:
         """A copy of ``tree`` with user names replaced by their current versions."""
         tree = copy.deepcopy(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.env:
-                node.id = self.env[node.id]
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                if node.id in self.env:
+                    node.id = self.env[node.id]
+                elif node.id in self.free_map:
+                    node.id = self.free_map[node.id]
         return tree
 
     def operand(self, e):
         """An expression usable as a primitive's operand: a name or a trivial inactive expression."""
+        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+            return self.sequence(e)
         if not self.is_active(e):
             e = self.rename(e)
             if _is_trivial(e):
@@ -519,9 +936,7 @@ class Normalizer:
                 self.body.append(ir.Keep(ir.assign(name, _index_expression(index)), [name],
                                          pure=not _has_call(index)))
                 index = ir.load(name)
-            expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
-            return self.emit_rule(target, expr, operator.getitem,
-                                  [base, _index_expression(index)], {}, e, "indexing")
+            return self.emit_index(target, base, index, e).id
         what = {ast.IfExp: "a conditional expression (a if c else b)",
                 ast.BoolOp: "'and'/'or' on values being differentiated",
                 ast.Tuple: "a tuple of values being differentiated",
@@ -557,6 +972,8 @@ class Normalizer:
                                         func=ast.Attribute(value=ins[0], attr=e.func.attr,
                                                            ctx=ast.Load()),
                                         args=args[1:], keywords=kws), f".{what}()")
+        if kind == "object" and self.registry.rule_for(what) is None and _is_user_function(what):
+            return self.inline(target, what, e)
         if kind == "object":
             rule = self.registry.rule_for(what)
             if rule is not None:
@@ -625,6 +1042,11 @@ class Normalizer:
                   statics={})
 
     def emit(self, target, expr, node, rule, inputs, statics):
+        for e in inputs:
+            if isinstance(e, ast.Name) and e.id in self.lists:
+                raise self.src.error(node, f"{ast.unparse(node)!r} applies a primitive to a "
+                                           f"whole list of values being differentiated, which "
+                                           f"is not supported; index the list or loop over it")
         if target is None:
             target = self.namer.temp()
         elif isinstance(target, _Deferred):
@@ -649,6 +1071,75 @@ class _Deferred:
 
     def __call__(self):
         return self.func(*self.args)
+
+
+_MISSING = object()
+
+
+def _is_append(node):
+    """``name.append(value)`` as a statement."""
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "append"
+            and isinstance(node.value.func.value, ast.Name))
+
+
+def _is_user_function(obj):
+    """A plain Python function adcompile can read and inline."""
+    return inspect.isfunction(obj) and not obj.__module__.startswith(("numpy", "adcompile"))
+
+
+def _is_literal(value):
+    if value is None or isinstance(value, (bool, int, float, complex, str)):
+        return True
+    return isinstance(value, tuple) and all(_is_literal(v) for v in value)
+
+
+def _stores(stmt):
+    """User names a statement assigns (not descending into nested definitions)."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _append_where_falling_through(block, stmts):
+    """Append ``stmts`` at the end of every path through ``block`` that does not jump.
+
+    After an ``if`` one of whose branches jumps, the code that follows belongs to the
+    other branch only (the reverse sweep relies on it)."""
+    if not stmts:
+        return
+    last = block[-1] if block else None
+    if isinstance(last, ir.If) and any(isinstance(s, ir.Jump) for s in _same_loop([last])):
+        for branch in (last.body, last.orelse):
+            if not _jumps(branch):
+                _append_where_falling_through(branch, [copy.copy(s) for s in stmts])
+        return
+    block.extend(stmts)
+
+
+def _jumps(block):
+    """Whether every path through an IR block ends with break or continue."""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, ir.Jump):
+        return True
+    if isinstance(last, ir.If):
+        return _jumps(last.body) and _jumps(last.orelse)
+    return False
+
+
+def _same_loop(stmts):
+    """IR statements of a loop body, not descending into nested loops."""
+    for s in stmts:
+        yield s
+        if isinstance(s, ir.If):
+            yield from _same_loop(s.body)
+            yield from _same_loop(s.orelse)
 
 
 def _symbol(op):

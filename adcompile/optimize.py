@@ -65,7 +65,17 @@ def simplify(expr):
 
 
 def total(terms):
-    """The sum of a list of expressions."""
+    """The sum of a list of expressions (a repeated term counted once, times its count)."""
+    counted = []
+    for t in terms:
+        for entry in counted:
+            if ast.dump(entry[0]) == ast.dump(t):
+                entry[1] += 1
+                break
+        else:
+            counted.append([t, 1])
+    terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
+             for t, n in counted]
     result = terms[0]
     for t in terms[1:]:
         if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.USub):

@@ -1,10 +1,27 @@
 """Reverse mode: the forward sweep followed by the reversed sweep of bar statements.
 
-Each variable's adjoint is defined once, where the reversed sweep reaches
-the statement that assigned the variable: by then every use of the variable
-has contributed its term, so ``v_bar`` is written as the sum of those terms
-(no zero initialisation, no accumulation in place). A term that is just
-another adjoint is not copied; the name is reused.
+Straight-line code: each variable's adjoint is defined once, where the
+reversed sweep reaches the statement that assigned the variable. By then
+every use of the variable has contributed its term, so ``v_bar`` is written
+as the sum of those terms: no zero initialisation, no accumulation in place.
+A term that is just another adjoint is not copied; the name is reused.
+
+Control flow is replayed backwards:
+
+- ``if c:`` is reversed as ``if c:`` over the reversed branches (``c`` is
+  kept in a variable; inside a loop it is saved per iteration).
+- a ``for`` loop over ``range`` without ``break`` is reversed with
+  ``reversed(range(...))``; ``while`` loops and loops with ``break`` count
+  their iterations and are reversed that many times.
+- Inside loops, each piece of code (a run of simple statements, a nested
+  ``if`` or loop) saves, on every way out of it, exactly the values its
+  backward statements read that later iterations overwrite, pushing them on
+  one stack; its reversed code pops them first. Nothing else is saved.
+- Adjoints of variables defined outside an ``if`` or loop that receive terms
+  inside it are accumulated there (``W_bar = W_bar + ...``), starting from
+  their terms so far or zero. A loop's carried variable (``h`` in
+  ``h = tanh(W @ h)``) has one adjoint variable that each reversed
+  iteration replaces.
 """
 
 import ast
@@ -13,7 +30,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .analysis import activity, infer_ndims
-from .optimize import fuse, prune, simplify, total
+from .optimize import fuse, simplify, total
 from .templates import instantiate
 
 
@@ -32,70 +49,729 @@ def reverse(fn, param_ndims, aliases, return_value=True):
     """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
     the generated function returns ``fn``'s value too (else its last statements may be dead)."""
-    active = activity(fn)
-    _, ndim_of = infer_ndims(fn, param_ndims)
-    namer = fn.namer
-    pending = defaultdict(list)
-    backward = []
+    return Reverser(fn, param_ndims, aliases, return_value).run()
 
-    def define_bar(name):
-        terms = pending.pop(name, None)
+
+def _reads(nodes):
+    found = set()
+    for node in nodes:
+        found |= ir.names_read(node)
+    return found
+
+
+def _assigns(nodes):
+    found = set()
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                found.add(n.id)
+    return found
+
+
+def _call(func, *args):
+    return ast.Call(func=func if isinstance(func, ast.AST) else ir.load(func),
+                    args=list(args), keywords=[])
+
+
+def _segments(stmts):
+    """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
+    units, run = [], []
+    i = 0
+    while i < len(stmts):
+        s = stmts[i]
+        if isinstance(s, (ir.If, ir.Loop)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            units.append(("control", s))
+        elif isinstance(s, (ir.Carry, ir.Jump)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            carries = []
+            while i < len(stmts) and isinstance(stmts[i], ir.Carry):
+                carries.append(stmts[i])
+                i += 1
+            jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], ir.Jump) else None
+            units.append(("exit", carries, jump))
+            i += 1 if jump is not None else 0
+            continue
+        else:
+            run.append(s)
+        i += 1
+    if run:
+        units.append(("simple", run))
+    return units
+
+
+class Reverser:
+    def __init__(self, fn, param_ndims, aliases, return_value):
+        self.fn = fn
+        self.namer = fn.namer
+        self.aliases = aliases
+        self.return_value = return_value
+        self.active = activity(fn)
+        _, self.ndim_of = infer_ndims(fn, param_ndims)
+        self.pending = defaultdict(list)
+        self.saves = {}          # id(unit object) -> names pushed after it, popped before its reverse
+        self.pops = {}           # id(unit object) -> the pop statement (targets filled at the end)
+        self.list_bar = {}       # list name -> its adjoint list
+        self.owner = {}          # adjoint variable -> the variable it is the adjoint of
+        self.fresh = set()       # adjoint variables holding arrays that nothing else refers to
+        self.stack = None
+        self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
+        self.top_loops = []      # loops not inside other loops
+        self.reversed_loops = {} # id(loop) -> its reversed loop statement
+
+    # -- adjoint bookkeeping ---------------------------------------------------
+
+    def new_bar(self, name, value, out):
+        """Assign ``value`` to a new adjoint variable of ``name``."""
+        bar = self.namer.bar(name)
+        self.owner[bar] = name
+        if not _may_alias(value, self.aliases):
+            self.fresh.add(bar)
+        out.append(ir.assign(bar, value))
+        return bar
+
+    def define_bar(self, name, out):
+        """The adjoint of ``name`` once all its terms are in: a name, or None if it has none."""
+        terms = self.pending.pop(name, None)
         if not terms:
             return None
         if len(terms) == 1 and isinstance(terms[0], ast.Name):
             return terms[0].id
-        bar = namer.bar(name)
-        backward.append(ir.assign(bar, simplify(total(terms))))
-        return bar
+        return self.new_bar(name, simplify(total(terms)), out)
 
-    for i, out in enumerate(fn.outputs):
-        if isinstance(out, ast.Name) and out.id in active:
-            seed = ir.load("out_bar")
-            if fn.tuple_output:
-                seed = ast.Subscript(value=seed, slice=ast.Constant(i), ctx=ast.Load())
-            pending[out.id].append(seed)
-
-    for s in reversed(fn.body):
-        if not isinstance(s, ir.Op) or s.target not in active:
-            continue
-        bar = define_bar(s.target)
-        if bar is None:
-            continue
-        wanted = {i for i, e in enumerate(s.inputs) if isinstance(e, ast.Name) and e.id in active}
-        inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted, ndim_of, namer,
-                           aliases)
-        backward.extend(inst.statements)
-        for i, term in inst.contributions:
-            pending[s.inputs[i].id].append(simplify(term))
-
-    grads = []
-    for p in fn.wrt:
-        terms = pending.pop(p, None)
-        bar = namer.bar(p)
+    def materialize(self, name, out, zero=False, fresh=False):
+        """Put the terms of ``name``'s adjoint so far into a variable that later code may
+        reassign (or zero); ``fresh``: an array nothing else refers to, to update in place."""
+        terms = self.pending.pop(name, None)
+        if not terms and not zero:
+            return None
+        if terms and len(terms) == 1 and isinstance(terms[0], ast.Name):
+            bar = terms[0].id
+            reusable = self.owner.get(bar) == name and not any(
+                bar in _reads(other) for other in self.pending.values())
+            if reusable and (bar in self.fresh or not fresh):
+                self.pending[name] = [ir.load(bar)]
+                return bar
         if not terms:
-            value = ast.Call(func=ir.load(aliases["zeros_like"]), args=[ir.load(p)], keywords=[])
+            value = self.zeros(name)
+        elif fresh:
+            value = ast.BinOp(left=self.zeros(name), op=ast.Add(), right=simplify(total(terms)))
         else:
             value = simplify(total(terms))
-            # Python numbers are immutable, so only an array view needs converting for them
-            n = ndim_of(ir.load(p))
-            if n is None or _may_alias(value, aliases) and (n > 0 or isinstance(value, ast.Call)):
-                value = ast.Call(func=ir.load(aliases["as_gradient"]), args=[value, ir.load(p)],
-                                 keywords=[])
-        backward.append(ir.assign(bar, value))
-        grads.append(ir.load(bar))
+        bar = self.new_bar(name, value, out)
+        self.pending[name] = [ir.load(bar)]
+        return bar
 
-    live = set().union(*(ir.names_read(g) for g in grads))
-    backward = prune(backward, live)
-    live |= set().union(*(ir.names_read(s) for s in backward))
-    if return_value:
-        live |= set().union(*(ir.names_read(o) for o in fn.outputs))
-    body = prune(fn.body, live)
-    forward = [s.stmt if isinstance(s, ir.Keep) else ir.assign(s.target, s.expr) for s in body]
-    fusable = {s.target for s in body if isinstance(s, ir.Op)} | {
-        d for s in body if isinstance(s, ir.Keep) and s.pure for d in s.defines}
-    forward = fuse(forward, fusable & namer.temps, live)
-    renumber_temps(forward + backward, fn.outputs, namer)
-    return Adjoint(fn, forward, backward, list(fn.outputs), grads)
+    def accumulate(self, bar, terms, out):
+        """``bar = bar + terms``; indexed terms (getitem adjoints) are added in place."""
+        rest = []
+        for term in terms:
+            scatter = _scatter(term, self.aliases, self.ndim_of)
+            if scatter is not None and bar in self.fresh:
+                index, value = scatter
+                out.append(ast.AugAssign(target=ast.Subscript(value=ir.load(bar), slice=index,
+                                                              ctx=ast.Store()),
+                                         op=ast.Add(), value=value))
+            else:
+                rest.append(term)
+        if rest:
+            out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
+
+    def zeros(self, name):
+        return _call(self.aliases["zeros_like"], ir.load(name))
+
+    def flush_reading(self, names, out):
+        """Materialize pending terms that read any of ``names`` (about to be overwritten)."""
+        for target in list(self.pending):
+            if _reads(self.pending[target]) & names:
+                self.materialize(target, out)
+
+    def contribute(self, name, term):
+        self.pending[name].append(term)
+
+    # -- statements --------------------------------------------------------------
+
+    def run(self):
+        fn = self.fn
+        out = []
+        for i, value in enumerate(fn.outputs):
+            if isinstance(value, ast.Name) and value.id in self.active:
+                seed = ir.load("out_bar")
+                if fn.tuple_output:
+                    seed = ast.Subscript(value=seed, slice=ast.Constant(i), ctx=ast.Load())
+                self.contribute(value.id, seed)
+        init = []
+        for s in ir.walk(fn.body):
+            if isinstance(s, ir.ListNew) and s.target in self.active:
+                bar = self.list_bar[s.target] = self.namer.bar(s.target)
+                item = self.namer.fresh("item")
+                init.append(ir.assign(bar, ast.ListComp(
+                    elt=self.zeros(item),
+                    generators=[ast.comprehension(target=ir.store(item), iter=ir.load(s.target),
+                                                  ifs=[], is_async=0)])))
+        backward = init + self.block(fn.body, None)
+        grads = []
+        for p in fn.wrt:
+            terms = self.pending.pop(p, None)
+            value = simplify(total(terms)) if terms else self.zeros(p)
+            # Hand back a new array of the argument's shape (a float for a number). Python
+            # numbers are immutable, so only an array view needs converting for them.
+            n = self.ndim_of(ir.load(p))
+            if terms and (n is None or _may_alias(value, self.aliases) and (
+                    n > 0 or isinstance(value, ast.Call))):
+                if not (isinstance(value, ast.Name) and value.id in self.fresh and n is not None):
+                    value = _call(self.aliases["as_gradient"], value, ir.load(p))
+            if isinstance(value, ast.Name) and self.owner.get(value.id) == p:
+                bar = value.id
+            else:
+                bar = self.namer.bar(p)
+                backward.append(ir.assign(bar, value))
+            grads.append(ir.load(bar))
+        self.save_carried_for_top_loops(backward)
+        for key, pop in self.pops.items():
+            names = self.saves[key]
+            pop.targets = [ir.store(names[0]) if len(names) == 1 else
+                           ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+        backward = _prune_backward(backward, _reads(grads))
+        live = _reads(backward) | _reads(grads)
+        outputs = list(fn.outputs)
+        keep_value = []
+        if self.return_value:
+            # the reverse sweep restores loop variables: keep the value before it starts
+            overwritten = _assigns(backward)
+            for i, value in enumerate(outputs):
+                if isinstance(value, ast.Name) and value.id in overwritten:
+                    name = self.namer.fresh("value")
+                    keep_value.append(ir.assign(name, value))
+                    outputs[i] = ir.load(name)
+            live |= _reads(fn.outputs)
+        body = _prune_forward(fn.body, live)
+        forward = self.forward(body, False, [])
+        if self.stack is not None:
+            forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
+        forward = _fuse_blocks(forward, self.namer.temps, live) + keep_value
+        renumber_temps(forward + backward, outputs, self.namer)
+        return Adjoint(fn, forward, backward, outputs, grads)
+
+    def block(self, stmts, loop_vars):
+        """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
+        overwrite (None outside loops)."""
+        out = []
+        for unit in reversed(_segments(stmts)):
+            kind = unit[0]
+            if kind == "exit":
+                # target = source at the end of the iteration: the target's adjoint so far
+                # (the next iteration's, or after the loop) is the source's
+                for carry in reversed(unit[1]):
+                    for term in self.pending.pop(carry.target, []):
+                        self.contribute(carry.source, term)
+                continue
+            terms_before = {k: list(v) for k, v in self.pending.items()}
+            if kind == "simple":
+                code = []
+                for s in reversed(unit[1]):
+                    self.statement(s, code)
+                own = code
+                key = id(unit[1][0])
+                for s in unit[1]:
+                    self.unit_of[id(s)] = key
+            else:
+                node = unit[1]
+                own, code = self.control(node, loop_vars)
+                key = id(node)
+            if loop_vars is not None:
+                created = [t for k, v in self.pending.items() for t in v
+                           if not any(t is old for old in terms_before.get(k, []))]
+                needed = sorted((_reads(own) | _reads(created)) & loop_vars
+                                - (set() if kind == "simple" else _assigns(own)))
+                if needed:
+                    self.saves[key] = needed
+                    pop = ast.Assign(targets=[], value=_call(
+                        ast.Attribute(value=ir.load(self.stack_name()), attr="pop",
+                                      ctx=ast.Load())))
+                    self.pops[key] = pop
+                    code = [pop] + code
+            out.extend(code)
+        return out
+
+    def stack_name(self):
+        if self.stack is None:
+            self.stack = self.namer.fresh("stack")
+        return self.stack
+
+    def statement(self, s, out):
+        if isinstance(s, ir.Op):
+            if s.target not in self.active:
+                return
+            bar = self.define_bar(s.target, out)
+            if bar is None:
+                return
+            wanted = {i for i, e in enumerate(s.inputs)
+                      if isinstance(e, ast.Name) and e.id in self.active}
+            inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted, self.ndim_of,
+                               self.namer, self.aliases)
+            out.extend(inst.statements)
+            for i, term in inst.contributions:
+                self.contribute(s.inputs[i].id, simplify(term))
+        elif isinstance(s, ir.ListGet):
+            if s.target in self.active:
+                bar = self.define_bar(s.target, out)
+                if bar is not None:
+                    item = ast.Subscript(value=ir.load(self.list_bar[s.source]), slice=s.index,
+                                         ctx=ast.Load())
+                    out.append(ast.Assign(targets=[ast.Subscript(
+                        value=ir.load(self.list_bar[s.source]), slice=s.index, ctx=ast.Store())],
+                        value=ast.BinOp(left=item, op=ast.Add(), right=ir.load(bar))))
+        elif isinstance(s, ir.ListAppend):
+            if s.target in self.list_bar:
+                pop = _call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
+                                          ctx=ast.Load()))
+                if isinstance(s.value, ast.Name) and s.value.id in self.active:
+                    bar = self.namer.bar(s.value.id)
+                    out.append(ir.assign(bar, pop))
+                    self.contribute(s.value.id, ir.load(bar))
+                else:
+                    out.append(ast.Expr(pop))
+        elif isinstance(s, ir.ListNew):
+            if s.target in self.list_bar:
+                for i, e in enumerate(s.elements):
+                    if isinstance(e, ast.Name) and e.id in self.active:
+                        self.contribute(e.id, ast.Subscript(
+                            value=ir.load(self.list_bar[s.target]), slice=ast.Constant(i),
+                            ctx=ast.Load()))
+
+    # -- control flow ------------------------------------------------------------
+
+    def control(self, node, loop_vars):
+        """(statements whose reads must be saved, all backward statements) of an if or loop."""
+        if isinstance(node, ir.If):
+            return self.reverse_if(node, loop_vars)
+        return self.reverse_loop(node, loop_vars)
+
+    def _branch(self, block, seeds, loop_vars):
+        """Reverse one block with a fresh set of terms; returns its code and the terms it
+        leaves for names defined before it."""
+        saved = self.pending
+        self.pending = defaultdict(list)
+        for name, bar in seeds.items():
+            self.pending[name] = [ir.load(bar)]
+        code = self.block(block, loop_vars)
+        left = {x: terms for x, terms in self.pending.items() if terms}
+        self.pending = saved
+        return code, left
+
+    def reverse_if(self, node, loop_vars):
+        pre = []
+        # adjoints of names the branches assign go into both branches
+        seeds = {}
+        for name in sorted(ir.defined_names(node) & set(self.pending)):
+            bar = self.materialize(name, pre)
+            if bar is not None:
+                seeds[name] = bar
+                self.pending.pop(name)
+        branches = [self._branch(b, seeds, loop_vars) for b in (node.body, node.orelse)]
+        # What the branches leave is summed into one variable per name; names made inside
+        # the if (and so undefined on some path) pass nothing on.
+        made_inside = ir.defined_names(node) - {c.target for c in ir.walk([node])
+                                                if isinstance(c, ir.Carry)}
+        for _, left in branches:
+            for x in made_inside & set(left):
+                del left[x]
+        receiving = sorted(set().union(*(set(left) for _, left in branches)))
+        acc, assigned_in_branches = {}, {}
+        for x in receiving:
+            fresh = any(_scatter(t, self.aliases, self.ndim_of)
+                        for _, left in branches for t in left.get(x, []))
+            if x in seeds:
+                # a carried name the if reassigns on some path: each branch says what its
+                # adjoint is (zero where the branch reassigned it and read nothing)
+                acc[x] = self.namer.bar(x)
+                self.owner[acc[x]] = x
+                assigned_in_branches[x] = acc[x]
+                self.pending[x] = [ir.load(acc[x])]
+            else:
+                acc[x] = self.materialize(x, pre, zero=True, fresh=fresh)
+        codes = []
+        for code, left in branches:
+            for x in receiving:
+                if x in assigned_in_branches:
+                    terms = left.get(x)
+                    code.append(ir.assign(acc[x], simplify(total(terms)) if terms
+                                          else self.zeros(x)))
+                elif x in left:
+                    self.accumulate(acc[x], left[x], code)
+            codes.append(code)
+        if not codes[0] and not codes[1]:
+            return pre, pre
+        test = node.test
+        if not codes[0]:
+            test, codes = ast.UnaryOp(op=ast.Not(), operand=test), [codes[1], []]
+        statement = ast.If(test=test, body=codes[0], orelse=codes[1])
+        return pre + [ast.Expr(test)], pre + [statement]
+
+    def reverse_loop(self, node, loop_vars):
+        pre = []
+        assigned = ir.defined_names(node)
+        self.flush_reading(assigned, pre)
+        carried = sorted(n for n in set(node.carried.values()) if n in self.active)
+        bars = {}
+        for name in carried:
+            bars[name] = self.materialize(name, pre, zero=True)
+            self.pending.pop(name)
+        reversed_range = node.counter is None
+        inner_vars = (loop_vars or set()) | assigned
+        if reversed_range:
+            inner_vars = inner_vars - {node.index}
+        if loop_vars is None:
+            self.top_loops.append(node)
+        body, left = self._branch(node.body, bars, inner_vars)
+        outer = sorted(x for x in left if x not in bars and x not in assigned)
+        tail = []
+        accumulate = {}
+        for x in outer:
+            if x in left:
+                scatter = any(_scatter(t, self.aliases, self.ndim_of) for t in left[x])
+                accumulate[x] = self.materialize(x, pre, zero=True, fresh=scatter)
+                self.pending.pop(x)
+                self.accumulate(accumulate[x], left[x], tail)
+        updates = [(bars[n], simplify(total(left[n])) if n in left else self.zeros(n))
+                   for n in carried]
+        updates = [(bar, value) for bar, value in updates
+                   if not (isinstance(value, ast.Name) and value.id == bar)]
+        if len(updates) == 1:
+            tail.append(ir.assign(*updates[0]))
+        elif updates:  # all at once: one carried adjoint may be read by another's update
+            tail.append(ast.Assign(
+                targets=[ast.Tuple(elts=[ir.store(bar) for bar, _ in updates], ctx=ast.Store())],
+                value=ast.Tuple(elts=[value for _, value in updates], ctx=ast.Load())))
+        for name in carried:
+            self.pending[name] = [ir.load(bars[name])]
+        for x, bar in accumulate.items():
+            self.pending[x] = [ir.load(bar)]
+        if reversed_range:
+            header = ast.For(target=ir.store(node.index),
+                             iter=_call("reversed", node.iterable), body=None, orelse=[])
+        else:
+            header = ast.For(target=ir.store("_"), iter=_call("range", ir.load(node.counter)),
+                             body=None, orelse=[])
+        header.body = (body + tail) or [ast.Pass()]
+        self.reversed_loops[id(node)] = header
+        header_reads = [header.iter]
+        if not body and not tail:
+            return pre, pre
+        return pre + [ast.Expr(e) for e in header_reads], pre + [header]
+
+    def save_carried_for_top_loops(self, backward):
+        """A loop outside all loops reuses the names of the variables it carries; if the
+        backward code outside the loop reads them, each iteration saves their values so that
+        reversing the loop restores them."""
+        for loop in self.top_loops:
+            reversed_loop = self.reversed_loops.get(id(loop))
+            if reversed_loop is None:
+                continue
+            outside = _reads(_after(backward, reversed_loop) or [])
+            needed = sorted(set(loop.carried.values()) & outside)
+            if not needed:
+                continue
+            units = _segments(loop.body)
+            first = next((u for u in units if u[0] != "exit"), None)
+            if first is None:
+                continue
+            key = id(first[1][0]) if first[0] == "simple" else id(first[1])
+            names = self.saves.setdefault(key, [])
+            for n in needed:
+                if n not in names:
+                    names.append(n)
+            if key not in self.pops:
+                # the first piece of the body saved nothing so far: its pop ends the iteration
+                self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
+                    value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
+                reversed_loop.body.append(self.pops[key])
+
+    # -- the forward sweep, with the saves -----------------------------------------
+
+    def push(self, key):
+        names = self.saves.get(key)
+        if not names:
+            return []
+        value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
+            elts=[ir.load(n) for n in names], ctx=ast.Load())
+        return [ast.Expr(_call(ast.Attribute(value=ir.load(self.stack_name()), attr="append",
+                                             ctx=ast.Load()), value))]
+
+    def forward(self, stmts, in_loop, exit_pushes):
+        out = []
+        for unit in _segments(stmts):
+            kind = unit[0]
+            if kind == "simple":
+                out.extend(_forward_statement(s) for s in unit[1])
+                keys = []
+                for s in unit[1]:
+                    key = self.unit_of.get(id(s))
+                    if key is not None and key not in keys:
+                        keys.append(key)
+                for key in keys:
+                    out.extend(self.push(key))
+            elif kind == "exit":
+                if unit[2] is not None:
+                    for key in reversed(exit_pushes):
+                        out.extend(self.push(key))
+                out.extend(ir.assign(c.target, ir.load(c.source)) for c in unit[1])
+                if unit[2] is not None:
+                    out.append(ast.Break() if unit[2].kind == "break" else ast.Continue())
+            else:
+                node = unit[1]
+                key = id(node)
+                if isinstance(node, ir.If):
+                    body = self.forward(node.body, in_loop, exit_pushes + [key])
+                    orelse = self.forward(node.orelse, in_loop, exit_pushes + [key])
+                    out.append(ast.If(test=node.test, body=body or [ast.Pass()], orelse=orelse))
+                    if not (_jumps(node.body) and _jumps(node.orelse)):
+                        out.extend(self.push(key))
+                else:
+                    body = self.forward(node.body, True, [])
+                    if node.counter:
+                        out.append(ir.assign(node.counter, ast.Constant(0)))
+                        body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
+                                                     value=ast.Constant(1)))
+                    if node.kind == "for":
+                        loop = ast.For(target=ir.store(node.index), iter=node.iterable,
+                                       body=body or [ast.Pass()], orelse=[])
+                    else:
+                        loop = ast.While(test=node.test, body=body or [ast.Pass()], orelse=[])
+                    out.append(loop)
+                    out.extend(self.push(key))
+        return out
+
+
+def _jumps(stmts):
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ir.Jump):
+        return True
+    if isinstance(last, ir.If):
+        return _jumps(last.body) and _jumps(last.orelse)
+    return False
+
+
+def _after(stmts, target):
+    """The backward statements that run after ``target`` (None if it is not in ``stmts``)."""
+    for i, s in enumerate(stmts):
+        if s is target:
+            return stmts[i + 1:]
+        for field in ("body", "orelse"):
+            inner = getattr(s, field, None) or []
+            found = _after(inner, target)
+            if found is not None:
+                rest = stmts[i + 1:]
+                if isinstance(s, ast.For):  # later iterations run the loop body again
+                    rest = inner + rest
+                return found + rest
+    return None
+
+
+def _scatter(term, aliases, ndim_of):
+    """(index, value) when ``term`` is ``getitem_bar(value, x, index)`` with a plain index
+    (ints and slices), which can be added in place: ``x_bar[index] += value``."""
+    if not (isinstance(term, ast.Call) and isinstance(term.func, ast.Name)
+            and term.func.id == aliases["getitem_bar"] and len(term.args) == 3):
+        return None
+    value, _, index = term.args
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for p in parts:
+        if isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == aliases["slice"]:
+            continue
+        if isinstance(p, ast.Constant) and type(p.value) is int:
+            continue
+        if isinstance(p, ast.Name) and ndim_of(p) == 0:
+            continue
+        return None
+    return _slice_syntax(index, aliases), value
+
+
+def _slice_syntax(index, aliases):
+    """``slice(a, b)`` calls back into subscript syntax ``a:b``."""
+    def one(p):
+        if isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == aliases["slice"]:
+            args = list(p.args) + [None] * (3 - len(p.args))
+            if len(p.args) == 1:
+                args = [None, p.args[0], None]
+            lower, upper, step = [None if isinstance(a, ast.Constant) and a.value is None else a
+                                  for a in args]
+            return ast.Slice(lower=lower, upper=upper, step=step)
+        return p
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[one(p) for p in index.elts], ctx=ast.Load())
+    return one(index)
+
+
+def _without(stmts, skip):
+    """Top-level and nested statements of ``stmts`` except the subtree ``skip``."""
+    out = []
+    for s in stmts:
+        if s is skip:
+            continue
+        if isinstance(s, (ast.If, ast.For)):
+            copy = ast.If(test=s.test, body=[], orelse=[]) if isinstance(s, ast.If) else \
+                ast.For(target=s.target, iter=s.iter, body=[], orelse=[])
+            out.append(copy)
+            out.extend(_without(s.body, skip))
+            out.extend(_without(getattr(s, "orelse", []) or [], skip))
+        else:
+            out.append(s)
+    return out
+
+
+def _forward_statement(s):
+    if isinstance(s, ir.Keep):
+        return s.stmt
+    if isinstance(s, ir.Op):
+        return ir.assign(s.target, s.expr)
+    if isinstance(s, ir.ListNew):
+        elts = list(s.elements)
+        value = ast.Tuple(elts=elts, ctx=ast.Load()) if s.is_tuple else ast.List(elts=elts,
+                                                                                 ctx=ast.Load())
+        return ir.assign(s.target, value)
+    if isinstance(s, ir.ListAppend):
+        return ast.Expr(_call(ast.Attribute(value=ir.load(s.target), attr="append",
+                                            ctx=ast.Load()), s.value))
+    if isinstance(s, ir.ListGet):
+        return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
+                                                 ctx=ast.Load()))
+    raise AssertionError(s)
+
+
+def _statement_reads(s):
+    if isinstance(s, ir.Keep):
+        return ir.names_read(s.stmt)
+    if isinstance(s, ir.Op):
+        return ir.names_read(s.expr)
+    if isinstance(s, ir.ListNew):
+        return _reads(s.elements)
+    if isinstance(s, ir.ListAppend):
+        return {s.target} | ir.names_read(s.value)
+    if isinstance(s, ir.ListGet):
+        return {s.source} | ir.names_read(s.index)
+    if isinstance(s, ir.Carry):
+        return {s.source}
+    if isinstance(s, ir.If):
+        return ir.names_read(s.test)
+    if isinstance(s, ir.Loop):
+        return _reads([e for e in (s.iterable, s.test) if e is not None])
+    return set()
+
+
+def _prune_forward(stmts, live):
+    """Drop forward statements whose results nothing reads (a fixed point, for loops)."""
+    # the reversed loops make their own indices
+    needed = set(live) - {s.index for s in ir.walk(stmts)
+                          if isinstance(s, ir.Loop) and s.counter is None}
+    keep = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(stmts):
+            if id(s) in keep:
+                continue
+            if isinstance(s, (ir.If, ir.Loop, ir.Jump)):
+                wanted = True
+            elif isinstance(s, ir.Keep):
+                wanted = not s.pure or bool(set(s.defines) & needed)
+            elif isinstance(s, ir.ListAppend):
+                wanted = s.target in needed
+            else:
+                wanted = s.target in needed
+            if wanted:
+                keep.add(id(s))
+                needed |= _statement_reads(s)
+                if isinstance(s, ir.Loop) and s.counter:
+                    needed.add(s.counter)
+                changed = True
+
+    def rebuild(block):
+        out = []
+        for s in block:
+            if id(s) not in keep:
+                continue
+            if isinstance(s, ir.If):
+                s.body, s.orelse = rebuild(s.body), rebuild(s.orelse)
+            elif isinstance(s, ir.Loop):
+                s.body = rebuild(s.body)
+                if s.kind == "for" and not s.body and s.index not in needed:
+                    continue  # nothing in it is needed (a while loop stays: it may not end)
+            out.append(s)
+        return out
+
+    return rebuild(stmts)
+
+
+def _prune_backward(stmts, live):
+    """Drop backward assignments to names nothing later reads (backward code is pure)."""
+    live = set(live)
+
+    def prune(block, live):
+        kept = []
+        for s in reversed(block):
+            if isinstance(s, (ast.If, ast.For)):
+                inner_live = live | _reads([s])  # conservative for loops: anything read inside
+                if isinstance(s, ast.If):
+                    s.body = prune(s.body, set(live)) or [ast.Pass()]
+                    s.orelse = prune(s.orelse, set(live))
+                else:
+                    s.body = prune(s.body, inner_live) or [ast.Pass()]
+                live |= _reads([s])
+                kept.append(s)
+                continue
+            if isinstance(s, ast.Assign):
+                targets = _assigns([s])
+                is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
+                    and s.value.func.attr == "pop"
+                simple = all(isinstance(t, ast.Name) for t in s.targets)
+                if simple and not is_pop and not (targets & live):
+                    continue
+                live -= targets if simple else set()
+            live |= _reads([s])
+            kept.append(s)
+        kept.reverse()
+        return kept
+
+    return prune(stmts, live)
+
+
+def _fuse_blocks(stmts, temps, live):
+    """Fuse single-use temporaries within each run of simple statements (never into a loop
+    or branch, which could run them more or fewer times)."""
+    uses = {}
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                uses[n.id] = uses.get(n.id, 0) + 1
+    single = {t for t in temps if uses.get(t) == 1}
+
+    def walk(block):
+        out, run = [], []
+        for s in block + [None]:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], ast.Name):
+                run.append(s)
+                continue
+            if run:
+                out.extend(fuse(run, single, live))
+                run = []
+            if s is None:
+                break
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                s.body = walk(s.body)
+                s.orelse = walk(s.orelse)
+            out.append(s)
+        return out
+
+    return walk(stmts)
 
 
 _VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
@@ -135,9 +811,11 @@ def renumber_temps(statements, outputs, namer):
         while f"t{k}" in reserved or f"t{k}_bar" in reserved:
             k += 1
         mapping[old] = f"t{k}"
+    seen = set()  # a node shared by the two sweeps is renamed once
     for s in statements + list(outputs):
         for node in ast.walk(s):
-            if isinstance(node, ast.Name):
+            if isinstance(node, ast.Name) and id(node) not in seen:
+                seen.add(id(node))
                 if node.id in mapping:
                     node.id = mapping[node.id]
                 elif node.id.endswith("_bar") and node.id[:-4] in mapping:

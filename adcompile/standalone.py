@@ -71,7 +71,7 @@ def module_source(funcs, wrt=0):
     pieces, helpers, header, values = [], set(), {}, {}
     for f in funcs:
         transform = _transform(f, wrt)
-        text, _, aliases = transform.generate((), "grad")
+        text, _, aliases, extra = transform.generate((), "grad")
         tree = ast.parse(text)
         used = ir.names_read(tree)
         local = _assigned(tree)
@@ -81,7 +81,7 @@ def module_source(funcs, wrt=0):
                 if canonical in _helper_names():
                     helpers |= _helper_closure(canonical)
         for name in sorted(used - local - set(aliases.values())):
-            value = transform.source.resolve(name, _Missing)
+            value = extra[name] if name in extra else transform.source.resolve(name, _Missing)
             if value is _Missing:
                 raise BuildError(f"{f.__name__} reads {name!r}, which is not defined")
             if getattr(builtins, name, _Missing) is value:

@@ -9,7 +9,9 @@ installed, autograd, PyTorch (CPU, float64) and JAX (jitted and not). Before
 anything is timed, every gradient is checked against the hand-written one
 (relative error at most 1e-8 in the max norm, per gradient), so a wrong
 gradient is never timed; compilation (adcompile's, JAX's jit) happens in a
-warm-up call that is not timed.
+warm-up call that is not timed. A workload adcompile cannot differentiate yet
+(its transform or its first call raises) is timed without it: the table shows
+adcompile as not supported and, below it, the error's first line.
 
 Timing is interleaved: each round times every contender once, in a rotated
 order, so that drift (frequency scaling, the other core's load) hits all of
@@ -117,10 +119,16 @@ def with_numpy(f, module):
                               f.__defaults__, f.__closure__)
 
 
+def static(value):
+    """Whether an argument is passed to the peers as it is: a Python int (a step count)."""
+    return type(value) is int
+
+
 def peer_autograd(workload, args):
     import autograd
     import autograd.numpy as anp
-    forward = workload.peers.get("autograd") or with_numpy(workload.forward, anp)
+    forward = (workload.peers.get("autograd")
+               or with_numpy(workload.peers.get("numpy", workload.forward), anp))
     gradient = autograd.grad(forward, argnum=workload.wrt)
     return [("autograd", lambda: gradient(*args))]
 
@@ -133,7 +141,7 @@ def peer_torch(workload, args):
     forward = workload.peers.get("torch")
     if forward is None:
         return []
-    targs = [torch.from_numpy(a) if isinstance(a, np.ndarray)
+    targs = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a if static(a)
              else torch.tensor(a, dtype=torch.float64) for a in args]
     params = [targs[i].requires_grad_(True) for i in workload.wrt]
 
@@ -147,10 +155,11 @@ def peer_jax(workload, args):
     import jax
     import jax.numpy as jnp
     jax.config.update("jax_enable_x64", True)
-    forward = workload.peers.get("jax") or with_numpy(workload.forward, jnp)
-    jargs = [jnp.asarray(a, dtype=jnp.float64) for a in args]
+    forward = (workload.peers.get("jax")
+               or with_numpy(workload.peers.get("numpy", workload.forward), jnp))
+    jargs = [a if static(a) else jnp.asarray(a, dtype=jnp.float64) for a in args]
     gradient = jax.grad(forward, argnums=workload.wrt)
-    jitted = jax.jit(gradient)
+    jitted = jax.jit(gradient, static_argnums=[i for i, a in enumerate(args) if static(a)])
     return [("jax.jit(jax.grad)", lambda: jax.block_until_ready(jitted(*jargs))),
             ("jax.grad (no jit)", lambda: jax.block_until_ready(gradient(*jargs)))]
 
@@ -216,17 +225,39 @@ def time_interleaved(contenders, budget, target, min_rounds=7, max_rounds=2000):
 
 # --- a workload -----------------------------------------------------------------------
 
+def first_line(error):
+    """``TypeName: first line of the message`` (a TransformError's next lines show the source)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def adcompile_gradient(workload, args, expected):
+    """``(callable, None)``: adcompile's gradient, checked and warmed up; or ``(None, why)``
+    when adcompile raises on the workload. A wrong gradient still raises AssertionError."""
+    try:
+        ad_gradient = ad.grad(workload.forward, wrt=workload.wrt)
+        got = ad_gradient(*args)  # also the compiling warm-up
+    except Exception as error:  # any failure means "not supported (yet)"
+        why = f"not supported ({first_line(error)})"
+        log(f"    {ADCOMPILE}: {why}")
+        return None, why
+    check_gradient(ADCOMPILE, workload, got, expected)
+    return (lambda: ad_gradient(*args)), None
+
+
 def bench(workload, budget, target, use_peers):
+    """The table rows of one workload, and its notes (lines to print below the table)."""
     log(f"{workload.name}: {workload.description}")
     args = workload.make_args()
     forward = lambda: workload.forward(*args)  # noqa: E731
     hand_grad = lambda: workload.hand_grad(*args)  # noqa: E731
-    ad_gradient = ad.grad(workload.forward, wrt=workload.wrt)
-    ad_grad = lambda: ad_gradient(*args)  # noqa: E731
 
     expected = workload.hand_grad(*args)
-    check_gradient(ADCOMPILE, workload, ad_grad(), expected)  # also the compiling warm-up
-    contenders = [(FORWARD, forward), (HAND, hand_grad), (ADCOMPILE, ad_grad)]
+    ad_grad, why = adcompile_gradient(workload, args, expected)
+    unsupported = {ADCOMPILE: why} if ad_grad is None else {}  # label -> why
+    contenders = [(FORWARD, forward), (HAND, hand_grad)]
+    if ad_grad is not None:
+        contenders.append((ADCOMPILE, ad_grad))
     if use_peers:
         for name, make in PEERS.items():
             try:
@@ -240,7 +271,13 @@ def bench(workload, budget, target, use_peers):
     times = time_interleaved(contenders, budget, target)
     medians = {label: statistics.median(ts) for label, ts in times.items()}
     rows = []
-    for label, _ in contenders:
+    order = [FORWARD, HAND, ADCOMPILE] + [label for label, _ in contenders[2:]
+                                          if label != ADCOMPILE]
+    for label in order:
+        if label in unsupported:
+            rows.append({"workload": workload.name, "contender": label,
+                         "unsupported": unsupported[label]})
+            continue
         t = medians[label]
         rows.append({
             "workload": workload.name,
@@ -250,7 +287,8 @@ def bench(workload, budget, target, use_peers):
             "x_forward": t / medians[FORWARD] if label != FORWARD else None,
             "x_hand": t / medians[HAND] if label != FORWARD else None,
         })
-    return rows
+    notes = [f"{workload.name}: {label}: {why}" for label, why in unsupported.items()]
+    return rows, notes
 
 
 # --- output ---------------------------------------------------------------------------
@@ -275,14 +313,17 @@ HEADER = ["workload", "contender", "median", "min", "÷ forward", "÷ hand-writt
 def table_cells(rows):
     cells, last = [], None
     for row in rows:
-        cells.append([row["workload"] if row["workload"] != last else "", row["contender"],
-                      fmt_time(row["median"]), fmt_time(row["min"]),
-                      fmt_ratio(row["x_forward"]), fmt_ratio(row["x_hand"])])
+        name = row["workload"] if row["workload"] != last else ""
+        if "unsupported" in row:
+            cells.append([name, row["contender"], "not supported", "—", "—", "—"])
+        else:
+            cells.append([name, row["contender"], fmt_time(row["median"]), fmt_time(row["min"]),
+                          fmt_ratio(row["x_forward"]), fmt_ratio(row["x_hand"])])
         last = row["workload"]
     return cells
 
 
-def print_plain(rows, descriptions, environment):
+def print_plain(rows, descriptions, environment, notes):
     cells = table_cells(rows)
     widths = [max(len(r[i]) for r in cells + [HEADER]) for i in range(len(HEADER))]
     left = {0, 1}
@@ -301,9 +342,13 @@ def print_plain(rows, descriptions, environment):
         if i and r[0]:
             print()
         print(line(r))
+    if notes:
+        print()
+        for note in notes:
+            print(note)
 
 
-def print_markdown(rows, descriptions, environment):
+def print_markdown(rows, descriptions, environment, notes):
     print(f"_{environment}_")
     print()
     for name, text in descriptions:
@@ -314,6 +359,11 @@ def print_markdown(rows, descriptions, environment):
     for r in table_cells(rows):
         r = [f"`{r[0]}`" if r[0] else ""] + r[1:]
         print("| " + " | ".join(r) + " |")
+    if notes:
+        print()
+        for note in notes:
+            name, rest = note.split(": ", 1)
+            print(f"- `{name}`: {rest}")
 
 
 def environment_line(use_peers, threads):
@@ -345,12 +395,15 @@ def main(options):
         parser.error(f"unknown workload(s) {sorted(unknown)}; there are "
                      f"{[w.name for w in workloads.WORKLOADS]}")
     use_peers = not options.no_peers
-    rows = []
+    rows, notes = [], []
     for workload in chosen:
-        rows += bench(workload, options.budget / len(chosen), options.sample, use_peers)
+        more_rows, more_notes = bench(workload, options.budget / len(chosen), options.sample,
+                                      use_peers)
+        rows += more_rows
+        notes += more_notes
     descriptions = [(w.name, w.description) for w in chosen]
     environment = environment_line(use_peers, options.threads)
-    (print_markdown if options.markdown else print_plain)(rows, descriptions, environment)
+    (print_markdown if options.markdown else print_plain)(rows, descriptions, environment, notes)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,280 @@
+"""Python lists and tuples of active values (SPEC.md: "for over range(...), arrays and
+lists"): ``hs = []`` then ``hs.append(h)`` in a loop, read back by index (``hs[-1]``,
+``hs[3]``, ``hs[i]`` in a second loop), iterated over (``for h in hs``) and summed in a
+loop; list and tuple literals of active values, indexed and unpacked.
+
+Gradients are compared with central finite differences (conftest.assert_grad), closed
+forms, and for the RNN that collects its hidden states, with a backprop-through-time
+written here with NumPy.
+"""
+
+import numpy as np
+import pytest
+from conftest import assert_close, assert_grad, numerical_grad, reals
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import adcompile as ad
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+CF = settings(max_examples=15, deadline=None)
+
+
+# ---------------------------------------------------------------------------
+# an RNN that collects its hidden states in a list
+# ---------------------------------------------------------------------------
+
+def rnn_states_loss(W, U, h0, xs, c):
+    h = h0
+    hs = []
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + U @ xs[t])
+        hs.append(h)
+    total = 0.0
+    for i in range(len(hs)):
+        total = total + np.sum(c * hs[i])
+    return total + np.sum(hs[-1] ** 2) + 2.0 * np.sum(hs[3] * c)
+
+
+def rnn_states_bptt(W, U, h0, xs, c):
+    """Hand-written backprop-through-time for rnn_states_loss: (dW, dU, dh0)."""
+    T = len(xs)
+    hs = [h0]
+    for t in range(T):
+        hs.append(np.tanh(W @ hs[-1] + U @ xs[t]))
+    # direct gradient of the loss with respect to hs[t + 1] (= the list's hs[t])
+    direct = [c.copy() for _ in range(T)]
+    direct[T - 1] = direct[T - 1] + 2.0 * hs[T]
+    direct[3] = direct[3] + 2.0 * c
+    dW, dU = np.zeros_like(W), np.zeros_like(U)
+    dh = np.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        dh = dh + direct[t]
+        da = dh * (1.0 - hs[t + 1] ** 2)
+        dW += np.outer(da, hs[t])
+        dU += np.outer(da, xs[t])
+        dh = W.T @ da
+    return dW, dU, dh
+
+
+def rnn_problem(seed, hidden, inputs, steps):
+    rng = np.random.default_rng(seed)
+    return (1.2 * rng.normal(size=(hidden, hidden)) / np.sqrt(hidden),
+            rng.normal(size=(hidden, inputs)) / np.sqrt(inputs),
+            rng.normal(size=hidden), rng.normal(size=(steps, inputs)), rng.normal(size=hidden))
+
+
+def test_reference_bptt_matches_finite_differences():
+    args = rnn_problem(0, 4, 3, 6)
+    for where, expected in enumerate(rnn_states_bptt(*args)):
+        assert_close(expected, numerical_grad(rnn_states_loss, args, where), 1e-6, 1e-8)
+
+
+@pytest.mark.parametrize("steps", [4, 5, 12])
+def test_rnn_collecting_hidden_states(steps):
+    args = rnn_problem(steps, 6, 3, steps)
+    gW, gU, gh0 = assert_grad(rnn_states_loss, *args, wrt=(0, 1, 2))
+    dW, dU, dh0 = rnn_states_bptt(*args)
+    assert_close(gW, dW, 1e-10, 1e-13, "dW")
+    assert_close(gU, dU, 1e-10, 1e-13, "dU")
+    assert_close(gh0, dh0, 1e-10, 1e-13, "dh0")
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), steps=st.integers(4, 9), hidden=st.integers(1, 5))
+def test_rnn_collecting_hidden_states_property(seed, steps, hidden):
+    args = rnn_problem(seed, hidden, 2, steps)
+    grads = ad.grad(rnn_states_loss, wrt=(0, 1, 2))(*args)
+    for got, want in zip(grads, rnn_states_bptt(*args)):
+        assert_close(got, want, 1e-10, 1e-13)
+
+
+# ---------------------------------------------------------------------------
+# iterating over a collected list; reading it back by index
+# ---------------------------------------------------------------------------
+
+def iterate_collected(W, h0, n):
+    h = h0
+    hs = []
+    for t in range(n):
+        h = np.tanh(W @ h)
+        hs.append(h)
+    total = 0.0
+    for k in hs:
+        total = total + np.sum(k * k)
+    return total
+
+
+def enumerate_collected(x, w, n):
+    hs = []
+    h = x
+    for i in range(n):
+        h = np.sin(h * w) + x
+        hs.append(h)
+    s = 0.0
+    for i, h in enumerate(hs):
+        s = s + (i + 1) * h
+    return s
+
+
+def pairwise(x, w, n):
+    hs = [x]
+    for i in range(n):
+        hs.append(np.tanh(hs[-1] * w))
+    s = 0.0
+    for i in range(1, len(hs)):
+        s = s + hs[i] * hs[i - 1]
+    return s
+
+
+def reversed_reads(x, n):
+    vals = []
+    for i in range(n):
+        vals.append(np.sin(x * (i + 1)))
+    s = 0.0
+    for i in range(len(vals)):
+        s = s * 0.5 + vals[len(vals) - 1 - i] * (i + 1)
+    return s
+
+
+def scalar_list(x, n):
+    vals = []
+    for i in range(n):
+        vals.append(x * (i + 1))
+    s = 0.0
+    for v in vals:
+        s = s + v * v
+    return s + len(vals)
+
+
+def test_for_over_a_collected_list():
+    rng = np.random.default_rng(1)
+    W, h0 = 0.8 * rng.normal(size=(3, 3)), rng.normal(size=3)
+    g = ad.grad(iterate_collected, wrt=(0, 1))
+    for n in (0, 1, 6):
+        got = assert_grad(iterate_collected, W, h0, n, wrt=(0, 1))
+        for a, b in zip(g(W, h0, n), got):
+            assert_close(a, b, 1e-14, 0)
+    gW, gh0 = g(W, h0, 0)
+    assert_close(gW, np.zeros((3, 3)), 0, 0)
+    assert_close(gh0, np.zeros(3), 0, 0)
+    for n in (0, 1, 4):
+        assert_grad(enumerate_collected, 0.4, 1.3, n, wrt=(0, 1))
+
+
+def test_list_read_by_index_in_a_second_loop():
+    for n in (0, 1, 2, 7):
+        assert_grad(pairwise, 0.8, 1.1, n, wrt=(0, 1))
+        assert_grad(reversed_reads, 0.6, n)
+    # pairwise with n = 1: x * tanh(w x)
+    gx, gw = ad.grad(pairwise, wrt=(0, 1))(0.8, 1.1, 1)
+    t = np.tanh(1.1 * 0.8)
+    assert_close(gx, t + 0.8 * (1 - t ** 2) * 1.1, 1e-12, 1e-14)
+    assert_close(gw, 0.8 * (1 - t ** 2) * 0.8, 1e-12, 1e-14)
+
+
+@CF
+@given(x=reals(-2.0, 2.0), n=st.integers(0, 6))
+def test_scalar_list_property(x, n):
+    g = assert_grad(scalar_list, x, n)
+    assert_close(g, sum(2 * x * (i + 1) ** 2 for i in range(n)), 1e-12, 1e-12)
+
+
+@CF
+@given(x=reals(-2.0, 2.0), w=reals(-2.0, 2.0), n=st.integers(0, 5))
+def test_collected_lists_property(x, w, n):
+    assert_grad(pairwise, x, w, n, wrt=(0, 1))
+    assert_grad(enumerate_collected, x, w, n, wrt=(0, 1))
+
+
+def append_then_rebind(x):
+    vals = []
+    y = x * 2.0
+    vals.append(y)
+    y = y * y
+    vals.append(y)
+    return vals[0] * 10.0 + vals[1] + y
+
+
+def test_the_list_keeps_the_value_appended_not_the_variable():
+    # vals = [2x, 4x**2], y = 4x**2: 20x + 8x**2
+    for x in (0.5, -1.5):
+        assert_close(assert_grad(append_then_rebind, x), 20.0 + 16.0 * x, 1e-12, 1e-14)
+
+
+# ---------------------------------------------------------------------------
+# list and tuple literals of active values
+# ---------------------------------------------------------------------------
+
+def literals(a, b):
+    p = [a, b]
+    q = (a, b * a)
+    return np.sum(p[0] * q[1] + p[-1] * np.sin(q[0]))
+
+
+def literal_unpack(a, b):
+    p = [a * b, a + b]
+    u, v = p
+    t = (u, v, a)
+    x, y, z = t
+    return np.sum(x * y * z)
+
+
+def loop_over_list_literal(a, b):
+    s = 0.0
+    for v in [a, b, a * b]:
+        s = s + np.sum(np.tanh(v))
+    return s
+
+
+def total(seq):
+    s = 0.0
+    for v in seq:
+        s = s + v
+    return s
+
+
+def list_to_helper(x, y):
+    return np.sum(total([x, y, x * y]) ** 2)
+
+
+def collect(x, n):
+    hs = []
+    h = x
+    for i in range(n):
+        h = np.cos(h) * x
+        hs.append(h)
+    return hs
+
+
+def list_from_helper(x, n):
+    hs = collect(x, n)
+    return np.sum(hs[-1]) + np.sum(hs[0] * hs[0])
+
+
+@pytest.mark.parametrize("scalar", [True, False], ids=["floats", "arrays"])
+def test_list_and_tuple_literals(scalar):
+    if scalar:
+        a, b = 0.7, -1.2
+    else:
+        a, b = np.array([0.7, 0.1, -0.5]), np.array([-1.2, 0.4, 2.0])
+    ga, gb = assert_grad(literals, a, b, wrt=(0, 1))
+    # a * b * a + b * sin(a)
+    assert_close(ga, 2 * a * b + b * np.cos(a), 1e-12, 1e-14)
+    assert_close(gb, a * a + np.sin(a), 1e-12, 1e-14)
+    ga, gb = assert_grad(literal_unpack, a, b, wrt=(0, 1))
+    # (a b)(a + b) a = a**3 b + a**2 b**2
+    assert_close(ga, 3 * a ** 2 * b + 2 * a * b ** 2, 1e-12, 1e-14)
+    assert_close(gb, a ** 3 + 2 * a ** 2 * b, 1e-12, 1e-14)
+    ga, gb = assert_grad(loop_over_list_literal, a, b, wrt=(0, 1))
+    s_ab = 1 - np.tanh(a * b) ** 2
+    assert_close(ga, 1 - np.tanh(a) ** 2 + b * s_ab, 1e-12, 1e-14)
+    ga, gb = assert_grad(list_to_helper, a, b, wrt=(0, 1))
+    assert_close(ga, 2 * (a + b + a * b) * (1 + b), 1e-12, 1e-14)
+
+
+def test_list_returned_by_a_helper():
+    x = np.array([0.3, -0.9])
+    for n in (1, 2, 5):
+        assert_grad(list_from_helper, x, n)
