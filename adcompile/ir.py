@@ -64,6 +64,17 @@ def names_read(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def reads(trees):
+    """Names read anywhere in a list of ASTs."""
+    return set().union(*(names_read(t) for t in trees)) if trees else set()
+
+
+def assigns(trees):
+    """Names assigned anywhere in a list of ASTs."""
+    return {n.id for t in trees for n in ast.walk(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
 @dataclass(eq=False)
 class If:
     """``if test: body else: orelse``; ``test`` is a name or an inactive expression."""

@@ -1,4 +1,5 @@
-"""Clean-ups on generated code: algebraic simplification and dead-code removal."""
+"""Clean-ups on generated code: algebraic simplification, dead-code removal, fusing
+single-use temporaries back into expressions, and tidy temporary numbers."""
 
 import ast
 import operator
@@ -85,34 +86,6 @@ def total(terms):
     return result
 
 
-def prune(statements, live):
-    """Drop assignments whose targets nothing later reads. ``statements`` are ir.Keep/ir.Op or
-    plain ast statements; ``live`` is the set of names read after them."""
-    kept = []
-    live = set(live)
-    for s in reversed(statements):
-        if isinstance(s, ir.Op):
-            if s.target not in live:
-                continue
-            live.discard(s.target)
-            live |= ir.names_read(s.expr)
-            kept.append(s)
-            continue
-        if isinstance(s, ir.Keep):
-            defines, pure, node = set(s.defines), s.pure, s.stmt
-        else:
-            # a generated backward statement: pure by construction
-            defines = {t.id for t in ast.walk(s) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
-            pure, node = True, s
-        if pure and defines and not (defines & live):
-            continue
-        live -= defines
-        live |= ir.names_read(node)
-        kept.append(s)
-    kept.reverse()
-    return kept
-
-
 def fuse(statements, fusable, live):
     """Put single-use temporaries back into the expression that uses them.
 
@@ -147,3 +120,159 @@ class _Inline(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load) and node.id in self.pending:
             return self.pending.pop(node.id)
         return node
+
+
+def statement_reads(s):
+    if isinstance(s, ir.Keep):
+        return ir.names_read(s.stmt)
+    if isinstance(s, ir.Op):
+        return ir.names_read(s.expr)
+    if isinstance(s, ir.ListNew):
+        return ir.reads(s.elements)
+    if isinstance(s, ir.ListAppend):
+        return {s.target} | ir.names_read(s.value)
+    if isinstance(s, ir.ListGet):
+        return {s.source} | ir.names_read(s.index)
+    if isinstance(s, ir.Carry):
+        return {s.source}
+    if isinstance(s, ir.If):
+        return ir.names_read(s.test)
+    if isinstance(s, ir.Loop):
+        return ir.reads([e for e in (s.iterable, s.test) if e is not None])
+    return set()
+
+
+def prune_forward(stmts, live):
+    """Drop forward statements whose results nothing reads (a fixed point, for loops)."""
+    # the reversed loops make their own indices
+    needed = set(live) - {s.index for s in ir.walk(stmts)
+                          if isinstance(s, ir.Loop) and s.counter is None}
+    keep = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(stmts):
+            if id(s) in keep:
+                continue
+            if isinstance(s, (ir.If, ir.Loop, ir.Jump)):
+                wanted = True
+            elif isinstance(s, ir.Keep):
+                wanted = not s.pure or bool(set(s.defines) & needed)
+            elif isinstance(s, ir.ListAppend):
+                wanted = s.target in needed
+            else:
+                wanted = s.target in needed
+            if wanted:
+                keep.add(id(s))
+                needed |= statement_reads(s)
+                if isinstance(s, ir.Loop) and s.counter:
+                    needed.add(s.counter)
+                changed = True
+
+    def rebuild(block):
+        out = []
+        for s in block:
+            if id(s) not in keep:
+                continue
+            if isinstance(s, ir.If):
+                s.body, s.orelse = rebuild(s.body), rebuild(s.orelse)
+            elif isinstance(s, ir.Loop):
+                s.body = rebuild(s.body)
+                if s.kind == "for" and not s.body and s.index not in needed:
+                    continue  # nothing in it is needed (a while loop stays: it may not end)
+            out.append(s)
+        return out
+
+    return rebuild(stmts)
+
+
+def prune_backward(stmts, live):
+    """Drop backward assignments to names nothing later reads (backward code is pure)."""
+    live = set(live)
+
+    def prune(block, live):
+        kept = []
+        for s in reversed(block):
+            if isinstance(s, (ast.If, ast.For)):
+                inner_live = live | ir.reads([s])  # conservative for loops: anything read inside
+                if isinstance(s, ast.If):
+                    s.body = prune(s.body, set(live)) or [ast.Pass()]
+                    s.orelse = prune(s.orelse, set(live))
+                else:
+                    s.body = prune(s.body, inner_live) or [ast.Pass()]
+                live |= ir.reads([s])
+                kept.append(s)
+                continue
+            if isinstance(s, ast.Assign):
+                targets = ir.assigns([s])
+                is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
+                    and s.value.func.attr == "pop"
+                simple = all(isinstance(t, ast.Name) for t in s.targets)
+                if simple and not is_pop and not (targets & live):
+                    continue
+                live -= targets if simple else set()
+            live |= ir.reads([s])
+            kept.append(s)
+        kept.reverse()
+        return kept
+
+    return prune(stmts, live)
+
+
+def fuse_blocks(stmts, temps, live):
+    """Fuse single-use temporaries within each run of simple statements (never into a loop
+    or branch, which could run them more or fewer times)."""
+    uses = {}
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                uses[n.id] = uses.get(n.id, 0) + 1
+    single = {t for t in temps if uses.get(t) == 1}
+
+    def walk(block):
+        out, run = [], []
+        for s in block + [None]:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], ast.Name):
+                run.append(s)
+                continue
+            if run:
+                out.extend(fuse(run, single, live))
+                run = []
+            if s is None:
+                break
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                s.body = walk(s.body)
+                s.orelse = walk(s.orelse)
+            out.append(s)
+        return out
+
+    return walk(stmts)
+
+
+def renumber_temps(statements, outputs, namer):
+    """Number the temporaries that remain t1, t2, ... in order of appearance (their adjoints
+    follow: t3_bar), so gaps left by fused or dead temporaries do not show."""
+    order = []
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name):
+                base = node.id[:-4] if node.id.endswith("_bar") else node.id
+                if base in namer.temps and base not in order:
+                    order.append(base)
+    reserved = namer.taken - namer.temps - {f"{t}_bar" for t in namer.temps}
+    mapping, k = {}, 0
+    for old in order:
+        k += 1
+        while f"t{k}" in reserved or f"t{k}_bar" in reserved:
+            k += 1
+        mapping[old] = f"t{k}"
+    seen = set()  # a node shared by the two sweeps is renamed once
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name) and id(node) not in seen:
+                seen.add(id(node))
+                if node.id in mapping:
+                    node.id = mapping[node.id]
+                elif node.id.endswith("_bar") and node.id[:-4] in mapping:
+                    node.id = mapping[node.id[:-4]] + "_bar"

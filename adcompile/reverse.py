@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 from . import ir
 from .analysis import activity, infer_ndims
-from .optimize import fuse, simplify, total
+from .optimize import (fuse_blocks, prune_backward, prune_forward, renumber_temps, simplify,
+                       total)
 from .templates import instantiate
 
 
@@ -50,22 +51,6 @@ def reverse(fn, param_ndims, aliases, return_value=True):
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
     the generated function returns ``fn``'s value too (else its last statements may be dead)."""
     return Reverser(fn, param_ndims, aliases, return_value).run()
-
-
-def _reads(nodes):
-    found = set()
-    for node in nodes:
-        found |= ir.names_read(node)
-    return found
-
-
-def _assigns(nodes):
-    found = set()
-    for node in nodes:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                found.add(n.id)
-    return found
 
 
 def _call(func, *args):
@@ -152,7 +137,7 @@ class Reverser:
         if terms and len(terms) == 1 and isinstance(terms[0], ast.Name):
             bar = terms[0].id
             reusable = self.owner.get(bar) == name and not any(
-                bar in _reads(other) for other in self.pending.values())
+                bar in ir.reads(other) for other in self.pending.values())
             if reusable and (bar in self.fresh or not fresh):
                 self.pending[name] = [ir.load(bar)]
                 return bar
@@ -178,7 +163,10 @@ class Reverser:
                                          op=ast.Add(), value=value))
             else:
                 rest.append(term)
-        if rest:
+        if rest and bar in self.fresh:  # an array only this adjoint refers to: add in place
+            out.append(ast.AugAssign(target=ir.store(bar), op=ast.Add(),
+                                     value=simplify(total(rest))))
+        elif rest:
             out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
 
     def zeros(self, name):
@@ -187,7 +175,7 @@ class Reverser:
     def flush_reading(self, names, out):
         """Materialize pending terms that read any of ``names`` (about to be overwritten)."""
         for target in list(self.pending):
-            if _reads(self.pending[target]) & names:
+            if ir.reads(self.pending[target]) & names:
                 self.materialize(target, out)
 
     def contribute(self, name, term):
@@ -197,7 +185,6 @@ class Reverser:
 
     def run(self):
         fn = self.fn
-        out = []
         for i, value in enumerate(fn.outputs):
             if isinstance(value, ast.Name) and value.id in self.active:
                 seed = ir.load("out_bar")
@@ -236,24 +223,24 @@ class Reverser:
             names = self.saves[key]
             pop.targets = [ir.store(names[0]) if len(names) == 1 else
                            ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
-        backward = _prune_backward(backward, _reads(grads))
-        live = _reads(backward) | _reads(grads)
+        backward = prune_backward(backward, ir.reads(grads))
+        live = ir.reads(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
         keep_value = []
         if self.return_value:
             # the reverse sweep restores loop variables: keep the value before it starts
-            overwritten = _assigns(backward)
+            overwritten = ir.assigns(backward)
             for i, value in enumerate(outputs):
                 if isinstance(value, ast.Name) and value.id in overwritten:
                     name = self.namer.fresh("value")
                     keep_value.append(ir.assign(name, value))
                     outputs[i] = ir.load(name)
-            live |= _reads(fn.outputs)
-        body = _prune_forward(fn.body, live)
+            live |= ir.reads(fn.outputs)
+        body = prune_forward(fn.body, live)
         forward = self.forward(body, False, [])
         if self.stack is not None:
             forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
-        forward = _fuse_blocks(forward, self.namer.temps, live) + keep_value
+        forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
         renumber_temps(forward + backward, outputs, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)
 
@@ -286,8 +273,8 @@ class Reverser:
             if loop_vars is not None:
                 created = [t for k, v in self.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
-                needed = sorted((_reads(own) | _reads(created)) & loop_vars
-                                - (set() if kind == "simple" else _assigns(own)))
+                needed = sorted((ir.reads(own) | ir.reads(created)) & loop_vars
+                                - (set() if kind == "simple" else ir.assigns(own)))
                 if needed:
                     self.saves[key] = needed
                     pop = ast.Assign(targets=[], value=_call(
@@ -430,14 +417,27 @@ class Reverser:
             self.top_loops.append(node)
         body, left = self._branch(node.body, bars, inner_vars)
         outer = sorted(x for x in left if x not in bars and x not in assigned)
-        tail = []
+        tail, post = [], []
         accumulate = {}
         for x in outer:
             if x in left:
                 scatter = any(_scatter(t, self.aliases, self.ndim_of) for t in left[x])
                 accumulate[x] = self.materialize(x, pre, zero=True, fresh=scatter)
                 self.pending.pop(x)
-                self.accumulate(accumulate[x], left[x], tail)
+                outers = [t for t in left[x] if self._is_outer(t)]
+                if outers:
+                    # one outer product per iteration: collect the vectors, multiply once
+                    pairs = self.namer.fresh(f"{x}_outers")
+                    pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
+                    for t in outers:
+                        tail.append(ast.Expr(_call(ast.Attribute(
+                            value=ir.load(pairs), attr="append", ctx=ast.Load()),
+                            ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
+                    self.accumulate(accumulate[x], [_call(self.aliases["outer_sum"],
+                                                          ir.load(pairs))], post)
+                rest = [t for t in left[x] if not self._is_outer(t)]
+                if rest:
+                    self.accumulate(accumulate[x], rest, tail)
         updates = [(bars[n], simplify(total(left[n])) if n in left else self.zeros(n))
                    for n in carried]
         updates = [(bar, value) for bar, value in updates
@@ -463,7 +463,13 @@ class Reverser:
         header_reads = [header.iter]
         if not body and not tail:
             return pre, pre
-        return pre + [ast.Expr(e) for e in header_reads], pre + [header]
+        return pre + [ast.Expr(e) for e in header_reads], pre + [header] + post
+
+    def _is_outer(self, term):
+        return (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
+                and term.func.attr == "outer" and isinstance(term.func.value, ast.Name)
+                and term.func.value.id == self.aliases["np"] and len(term.args) == 2
+                and not term.keywords)
 
     def save_carried_for_top_loops(self, backward):
         """A loop outside all loops reuses the names of the variables it carries; if the
@@ -473,7 +479,7 @@ class Reverser:
             reversed_loop = self.reversed_loops.get(id(loop))
             if reversed_loop is None:
                 continue
-            outside = _reads(_after(backward, reversed_loop) or [])
+            outside = ir.reads(_after(backward, reversed_loop) or [])
             needed = sorted(set(loop.carried.values()) & outside)
             if not needed:
                 continue
@@ -610,23 +616,6 @@ def _slice_syntax(index, aliases):
     return one(index)
 
 
-def _without(stmts, skip):
-    """Top-level and nested statements of ``stmts`` except the subtree ``skip``."""
-    out = []
-    for s in stmts:
-        if s is skip:
-            continue
-        if isinstance(s, (ast.If, ast.For)):
-            copy = ast.If(test=s.test, body=[], orelse=[]) if isinstance(s, ast.If) else \
-                ast.For(target=s.target, iter=s.iter, body=[], orelse=[])
-            out.append(copy)
-            out.extend(_without(s.body, skip))
-            out.extend(_without(getattr(s, "orelse", []) or [], skip))
-        else:
-            out.append(s)
-    return out
-
-
 def _forward_statement(s):
     if isinstance(s, ir.Keep):
         return s.stmt
@@ -644,134 +633,6 @@ def _forward_statement(s):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                  ctx=ast.Load()))
     raise AssertionError(s)
-
-
-def _statement_reads(s):
-    if isinstance(s, ir.Keep):
-        return ir.names_read(s.stmt)
-    if isinstance(s, ir.Op):
-        return ir.names_read(s.expr)
-    if isinstance(s, ir.ListNew):
-        return _reads(s.elements)
-    if isinstance(s, ir.ListAppend):
-        return {s.target} | ir.names_read(s.value)
-    if isinstance(s, ir.ListGet):
-        return {s.source} | ir.names_read(s.index)
-    if isinstance(s, ir.Carry):
-        return {s.source}
-    if isinstance(s, ir.If):
-        return ir.names_read(s.test)
-    if isinstance(s, ir.Loop):
-        return _reads([e for e in (s.iterable, s.test) if e is not None])
-    return set()
-
-
-def _prune_forward(stmts, live):
-    """Drop forward statements whose results nothing reads (a fixed point, for loops)."""
-    # the reversed loops make their own indices
-    needed = set(live) - {s.index for s in ir.walk(stmts)
-                          if isinstance(s, ir.Loop) and s.counter is None}
-    keep = set()
-    changed = True
-    while changed:
-        changed = False
-        for s in ir.walk(stmts):
-            if id(s) in keep:
-                continue
-            if isinstance(s, (ir.If, ir.Loop, ir.Jump)):
-                wanted = True
-            elif isinstance(s, ir.Keep):
-                wanted = not s.pure or bool(set(s.defines) & needed)
-            elif isinstance(s, ir.ListAppend):
-                wanted = s.target in needed
-            else:
-                wanted = s.target in needed
-            if wanted:
-                keep.add(id(s))
-                needed |= _statement_reads(s)
-                if isinstance(s, ir.Loop) and s.counter:
-                    needed.add(s.counter)
-                changed = True
-
-    def rebuild(block):
-        out = []
-        for s in block:
-            if id(s) not in keep:
-                continue
-            if isinstance(s, ir.If):
-                s.body, s.orelse = rebuild(s.body), rebuild(s.orelse)
-            elif isinstance(s, ir.Loop):
-                s.body = rebuild(s.body)
-                if s.kind == "for" and not s.body and s.index not in needed:
-                    continue  # nothing in it is needed (a while loop stays: it may not end)
-            out.append(s)
-        return out
-
-    return rebuild(stmts)
-
-
-def _prune_backward(stmts, live):
-    """Drop backward assignments to names nothing later reads (backward code is pure)."""
-    live = set(live)
-
-    def prune(block, live):
-        kept = []
-        for s in reversed(block):
-            if isinstance(s, (ast.If, ast.For)):
-                inner_live = live | _reads([s])  # conservative for loops: anything read inside
-                if isinstance(s, ast.If):
-                    s.body = prune(s.body, set(live)) or [ast.Pass()]
-                    s.orelse = prune(s.orelse, set(live))
-                else:
-                    s.body = prune(s.body, inner_live) or [ast.Pass()]
-                live |= _reads([s])
-                kept.append(s)
-                continue
-            if isinstance(s, ast.Assign):
-                targets = _assigns([s])
-                is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
-                    and s.value.func.attr == "pop"
-                simple = all(isinstance(t, ast.Name) for t in s.targets)
-                if simple and not is_pop and not (targets & live):
-                    continue
-                live -= targets if simple else set()
-            live |= _reads([s])
-            kept.append(s)
-        kept.reverse()
-        return kept
-
-    return prune(stmts, live)
-
-
-def _fuse_blocks(stmts, temps, live):
-    """Fuse single-use temporaries within each run of simple statements (never into a loop
-    or branch, which could run them more or fewer times)."""
-    uses = {}
-    for s in stmts:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                uses[n.id] = uses.get(n.id, 0) + 1
-    single = {t for t in temps if uses.get(t) == 1}
-
-    def walk(block):
-        out, run = [], []
-        for s in block + [None]:
-            if isinstance(s, ast.Assign) and len(s.targets) == 1 \
-                    and isinstance(s.targets[0], ast.Name):
-                run.append(s)
-                continue
-            if run:
-                out.extend(fuse(run, single, live))
-                run = []
-            if s is None:
-                break
-            if isinstance(s, (ast.If, ast.For, ast.While)):
-                s.body = walk(s.body)
-                s.orelse = walk(s.orelse)
-            out.append(s)
-        return out
-
-    return walk(stmts)
 
 
 _VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
@@ -792,31 +653,3 @@ def _may_alias(value, aliases):
         if isinstance(func, ast.Attribute):
             return func.attr in _NUMPY_VIEWS
     return False
-
-
-def renumber_temps(statements, outputs, namer):
-    """Number the temporaries that remain t1, t2, ... in order of appearance (their adjoints
-    follow: t3_bar), so gaps left by fused or dead temporaries do not show."""
-    order = []
-    for s in statements + list(outputs):
-        for node in ast.walk(s):
-            if isinstance(node, ast.Name):
-                base = node.id[:-4] if node.id.endswith("_bar") else node.id
-                if base in namer.temps and base not in order:
-                    order.append(base)
-    reserved = namer.taken - namer.temps - {f"{t}_bar" for t in namer.temps}
-    mapping, k = {}, 0
-    for old in order:
-        k += 1
-        while f"t{k}" in reserved or f"t{k}_bar" in reserved:
-            k += 1
-        mapping[old] = f"t{k}"
-    seen = set()  # a node shared by the two sweeps is renamed once
-    for s in statements + list(outputs):
-        for node in ast.walk(s):
-            if isinstance(node, ast.Name) and id(node) not in seen:
-                seen.add(id(node))
-                if node.id in mapping:
-                    node.id = mapping[node.id]
-                elif node.id.endswith("_bar") and node.id[:-4] in mapping:
-                    node.id = mapping[node.id[:-4]] + "_bar"

@@ -28,6 +28,8 @@ def zeros_like(x):
     """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
     if isinstance(x, (int, float)):
         return 0.0
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return np.zeros_like(x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
@@ -124,3 +126,14 @@ def as_gradient(g, x):
     shape = np.shape(x)
     g = np.array(g, dtype=np.result_type(g, 1.0))
     return g if g.shape == shape else np.array(np.broadcast_to(g, shape))
+
+
+def outer_sum(pairs):
+    """sum(np.outer(u, v) for u, v in pairs), as one matrix product."""
+    if not pairs:
+        return 0.0
+    left, right = zip(*pairs)
+    try:
+        return np.array(left).T @ np.array(right)
+    except ValueError:  # the vectors' lengths changed from one iteration to the next
+        return sum(np.outer(u, v) for u, v in pairs)

@@ -91,6 +91,8 @@ def transpose(y, x, axes=None):
 def sum(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
+    elif axis is None and not keepdims:
+        x_bar += np.full(np.shape(x), y_bar)
     elif axis is None or keepdims:
         x_bar += np.broadcast_to(y_bar, np.shape(x))
     else:
