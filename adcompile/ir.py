@@ -101,6 +101,7 @@ class Loop:
     test: ast.expr = None
     counter: str = None
     carried: dict = field(default_factory=dict)   # user name -> loop name
+    existing: set = field(default_factory=set)    # loop names defined before the loop
 
 
 @dataclass(eq=False)
@@ -209,6 +210,7 @@ def rename(stmts, old, new):
             for e in (s.iterable, s.test):
                 if e is not None:
                     fix(e)
+            s.carried = {v: new if n == old else n for v, n in s.carried.items()}
         elif isinstance(s, ListNew):
             for e in s.elements:
                 fix(e)

@@ -14,7 +14,7 @@ import operator
 
 import inspect
 
-from . import ir
+from . import ir, liveness
 from .lower import lower_function
 from .naming import Namer, names_in
 from .rules import REGISTRY
@@ -106,6 +106,8 @@ class Normalizer:
         self.terminated = False      # the current block ended with break/continue
         self.sources = {}            # inlined function -> its FunctionSource
         self.kept_free = set()       # callees' free names that mean the same in the root
+        self._body_stores = set()    # user names the body of the loop being set up assigns
+        self.maybe_undefined = set() # names with no value on some path (first set in a loop)
         self.root_locals = set(source.params) | {
             n.id for n in ast.walk(source.node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -115,6 +117,7 @@ class Normalizer:
         """Make ``source`` the function being normalized; returns its lowered ``def``."""
         fn = copy.deepcopy(source.node)
         lower_function(fn, source.error)
+        liveness.annotate(fn)
         self.src = source
         self.env = dict(env)
         self.locals = set(source.params)
@@ -405,11 +408,16 @@ class Normalizer:
         self.env = dict(before)
         if not paths:
             self.terminated = True
+        live = getattr(stmt, "live_out", None)
         for v in sorted(set().union(*(set(e) for _, e in paths))):
             versions = [e.get(v) for _, e in paths]
             previous = before.get(v)
             if all(x == versions[0] for x in versions):
                 self.env[v] = versions[0]
+                continue
+            if live is not None and v not in live:
+                # not read before it is assigned again: no name after the if is needed
+                self.env.pop(v, None)
                 continue
             # one name for the variable after the if: a version made in a branch
             merged = next(x for x in versions if x is not None and x != previous)
@@ -423,6 +431,8 @@ class Normalizer:
             for group in (self.varied_ssa, self.lists):
                 if any(x in group for x in versions):
                     group.add(merged)
+            if any(x is None or x in self.maybe_undefined for x in versions):
+                self.maybe_undefined.add(merged)
             self.env[v] = merged
         self.body.append(ir.If(test, then, orelse, stmt))
 
@@ -436,19 +446,25 @@ class Normalizer:
     def loop(self, stmt):
         assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
                            + stmt.body for n in _stores(s)})
+        live = getattr(stmt, "live_header", None)
         index_user, sequences, iterable = None, [], None
         if isinstance(stmt, ast.For):
-            index_user, sequences, iterable = self.iteration(stmt)
+            body_stores = {n.id for b in stmt.body for n in _stores(b)}
+            index_user, sequences, iterable = self.iteration(stmt, body_stores)
         before = dict(self.env)
         names = {}
         for v in assigned:
-            names[v] = before[v] if v in before else self.define(v)
+            # the loop index is a new variable (an int); a carried variable keeps its name
+            names[v] = self.define(v) if v == index_user or v not in before else before[v]
         index = names[index_user] if index_user else self.namer.fresh("i")
         for v, name in names.items():
-            if v in self.varied:
+            if v in self.varied and v != index_user:
                 self.varied_ssa.add(name)
         self.env.update(names)
-        carried = {v: n for v, n in names.items() if v != index_user}
+        # a variable needs the loop's name only if it is read at the start of an iteration or
+        # after the loop; others are per-iteration values
+        carried = {v: n for v, n in names.items()
+                   if v != index_user and (live is None or v in live)}
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
         saved_body, saved_terminated = self.body, self.terminated
         self.body, self.terminated = [], False
@@ -456,6 +472,9 @@ class Normalizer:
         self.loop_depth += 1
         for target, seq in sequences:
             self.assign_operand(target, self.emit_index(None, seq, ir.load(index), stmt), stmt)
+            for t in ([target] if isinstance(target, ast.Name) else target.elts):
+                # an array's row is a view of it: an in-place update of the row is refused
+                self._alias_parent.setdefault(t.id, set()).add("<the iterated sequence>")
         self.statements(stmt.body)
         if not self.terminated:
             mark = len(self.body)
@@ -469,14 +488,25 @@ class Normalizer:
         self.body, self.terminated = saved_body, saved_terminated
         self.env = dict(before)
         self.env.update(names)
+        for v in names:
+            if v not in carried and v != index_user:
+                self.env.pop(v, None)  # dead after the loop
         breaks = any(isinstance(s, ir.Jump) and s.kind == "break" for s in _same_loop(body))
         counter = self.namer.temp("n") if isinstance(stmt, ast.While) or breaks else None
-        self.body.append(ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
-                                 index=index, iterable=iterable, test=test, counter=counter,
-                                 carried=carried))
+        loop = ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
+                       index=index, iterable=iterable, test=test, counter=counter,
+                       carried=carried)
+        # the loop's names that surely have a value before it starts
+        loop.existing = {n for v, n in carried.items()
+                         if v in before and n not in self.maybe_undefined}
+        self.maybe_undefined |= {n for v, n in names.items() if v not in before}
+        self.body.append(loop)
 
-    def iteration(self, stmt):
-        """(index user name or None, [(target, sequence operand)], range expression) of a for."""
+    def iteration(self, stmt, body_stores):
+        """(index user name or None, [(target, sequence operand)], range expression) of a for.
+
+        What the loop iterates over is evaluated once, before it, as in Python: a bound or a
+        sequence the body reassigns is bound to a name of its own first."""
         it, target = stmt.iter, stmt.target
         kind, what = self.callee(it.func) if isinstance(it, ast.Call) else (None, None)
         if kind == "object" and what is range:
@@ -485,7 +515,11 @@ class Normalizer:
             if any(self.varies(a) for a in it.args):
                 raise self.src.error(it, "range() bounds that depend on the differentiated "
                                          "input are not supported")
-            return target.id, [], self.rename(it)
+            iterable = self.rename(it)
+            if ir.names_read(it) & body_stores:
+                iterable = ir.load(self._bind(iterable))
+            return target.id, [], iterable
+        self._body_stores = body_stores
         if kind == "object" and what is enumerate:
             if len(it.args) != 1 or it.keywords or not (
                     isinstance(target, ast.Tuple) and len(target.elts) == 2
@@ -518,7 +552,13 @@ class Normalizer:
                                         "be iterated over inside another loop; bind it to a "
                                         "variable before the loop")
             return ir.load(self.new_list_result(e, e))
-        return self.operand(e)
+        operand = self.operand(e)
+        if isinstance(e, ast.Name) and e.id in self._body_stores and operand.id not in self.lists:
+            # the body reassigns the name: iterate over the value it has now
+            fresh = self.namer.temp()
+            self.body.append(self.copy_statement(fresh, operand.id, e))
+            operand = ir.load(fresh)
+        return operand
 
     def _range_of(self, seqs):
         lengths = [ast.Call(func=ir.load("len"), args=[s], keywords=[]) for s in seqs]
@@ -600,8 +640,11 @@ class Normalizer:
 
     # -- calls to the user's own functions ------------------------------------------
 
-    def inline(self, target, func, call):
-        """Inline a call to a user-defined function: its body, renamed, in place of the call."""
+    def inline(self, target, func, call, unpack=None):
+        """Inline a call to a user-defined function: its body, renamed, in place of the call.
+
+        Returns the name of the result; with ``unpack=n``, a callee returning a literal tuple
+        of n values gives the list of their operands instead."""
         name = getattr(func, "__qualname__", func.__name__)
         if func in self.call_stack or func is self.root.func:
             raise self.src.error(call, f"{name}() is recursive (directly or through other "
@@ -623,33 +666,51 @@ class Normalizer:
                     raise self.src.error(call, f"{name}() is called without {param}=, whose "
                                                f"default is not a literal; pass it explicitly")
                 operands[param] = ast.parse(repr(p.default), mode="eval").body
+        stored = {n.id for b in source.node.body for n in _stores(b)}
         env, varied = {}, set()
         for param, op in operands.items():
-            if not isinstance(op, ast.Name):
+            if not isinstance(op, ast.Name) or (param in stored and op.id not in self.lists):
+                # a constant, or a parameter the callee assigns: its own name, so that a loop
+                # in the callee never writes to the caller's variable
                 fresh = self.namer.fresh(param)
-                self.body.append(ir.Keep(ir.assign(fresh, op), [fresh]))
+                if isinstance(op, ast.Name) and op.id in self.varied_ssa:
+                    self.emit(fresh, op, call, self.registry.special["copy"], [op], {})
+                else:
+                    self.body.append(ir.Keep(ir.assign(fresh, op), [fresh]))
                 op = ir.load(fresh)
             env[param] = op.id
             if op.id in self.varied_ssa:
                 varied.add(param)
+        if isinstance(target, _Deferred):  # name the caller's variable in the caller's scope
+            target = target()
         scope = self._scope()
         self.call_stack.append(func)
         try:
             fn = self._enter(source, env, varied)
+            for param in operands:  # a parameter is the caller's object
+                self._alias_parent.setdefault(param, set()).add("<caller's argument>")
             self.loops, self.terminated = [], False
             self.check_function(fn)
             self.statements(fn.body[:-1])
             value = fn.body[-1].value
             if value is None:
                 raise self.src.error(fn.body[-1], f"{name}() returns nothing")
+            if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
+                return [self.operand(e) for e in value.elts]
             if isinstance(value, (ast.Tuple, ast.List)) and self.is_active(value):
+                if self.loop_depth:
+                    raise self.src.error(call, f"{name}() returns a tuple; inside a loop, "
+                                               f"unpack it where you call it: a, b = {name}(...)")
                 result = ir.load(self.new_list_result(value, fn.body[-1]))
+            elif target is not None and self.is_active(value) and not isinstance(value, ast.Name):
+                # y = helper(x): the helper's last primitive assigns y itself
+                return self.emit_value(target, value)
             else:
                 result = self.operand(value)
         finally:
             self.call_stack.pop()
             self._restore(scope)
-        if target is None:
+        if target is None or (isinstance(result, ast.Name) and result.id in self.lists):
             return result.id if isinstance(result, ast.Name) else self._bind(result)
         if self.is_active_operand(result):
             return self.emit(target, result, call, self.registry.special["copy"], [result], {})
@@ -734,17 +795,20 @@ class Normalizer:
                 return self.new_list(target.id, value, stmt)
             if not self.is_active(value):
                 return self.keep_assignment(target.id, value)
-            if isinstance(value, (ast.Name, ast.Call)):
-                operand = self.operand(value) if isinstance(value, ast.Call) and \
-                    _is_user_function(self.callee(value.func)[1]) else None
-                if isinstance(value, ast.Name) and self.env.get(value.id) in self.lists:
-                    operand = ir.load(self.env[value.id])
-                if operand is not None:
-                    if operand.id in self.lists:  # the same list under another name
-                        self.env[target.id] = operand.id
-                        self._defined.add(target.id)
-                        return
-                    return self.emit_copy(self.define(target.id), operand, stmt)
+            shared_list = None
+            if isinstance(value, ast.Name) and self.env.get(value.id) in self.lists:
+                shared_list = self.env[value.id]
+            elif isinstance(value, ast.Call) and self.callee(value.func)[0] == "object" \
+                    and _is_user_function(self.callee(value.func)[1]):
+                result = self.inline(_Deferred(self.define, target.id),
+                                     self.callee(value.func)[1], value)
+                if result not in self.lists:
+                    return
+                shared_list = result
+            if shared_list is not None:  # the same list under another name
+                self.env[target.id] = shared_list
+                self._defined.add(target.id)
+                return
             # the target is named only after the right-hand side is read: y = y + 1
             return self.emit_value(_Deferred(self.define, target.id), value, node=stmt)
         # tuple unpacking: a, b = value; (a, b), c = (x, y), z
@@ -753,14 +817,16 @@ class Normalizer:
             return self.keep_tuple(target, value)
         operands = []  # every right-hand side is read before any name is assigned
         for name, part in pairs:
-            if isinstance(part, ast.AST) and not isinstance(part, _Part):
+            if isinstance(part, _Ready):
+                operands.append(part.operand)
+            elif isinstance(part, ast.AST) and not isinstance(part, _Part):
                 operands.append(self.operand(part))
             else:
                 operands.append(part)
         for (name, source), operand in zip(pairs, operands):
             if isinstance(operand, _Part):
                 operand = self.emit_index(None, operand.whole, ast.Constant(operand.index), stmt)
-            self._note_alias(name, source if not isinstance(source, _Part) else None)
+            self._note_alias(name, source if not isinstance(source, (_Part, _Ready)) else None)
             if self.is_active_operand(operand):
                 self.emit_copy(self.define(name), operand, stmt)
             else:
@@ -791,6 +857,15 @@ class Normalizer:
         """Pairs for ``a, b = value`` where value is not a literal: a = value[0], b = value[1]."""
         if isinstance(target, ast.Name):
             return [(target.id, value)]
+        kind, what = self.callee(value.func) if isinstance(value, ast.Call) else (None, None)
+        if kind == "object" and _is_user_function(what) and all(
+                isinstance(t, ast.Name) for t in target.elts):
+            # a, b = helper(x): bind the helper's returned values directly
+            parts = self.inline(None, what, value, unpack=len(target.elts))
+            if isinstance(parts, list):
+                return [(t.id, _Ready(p)) for t, p in zip(target.elts, parts)]
+            value = ast.Name(id=parts, ctx=ast.Load())
+            return [(t.id, _Part(ir.load(parts), i)) for i, t in enumerate(target.elts)]
         if not self.is_active(value):
             if all(isinstance(t, ast.Name) for t in target.elts):
                 whole = self.operand(value)
@@ -1054,6 +1129,13 @@ class Normalizer:
         self.varied_ssa.add(target)
         self.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         return target
+
+
+class _Ready:
+    """A value that is already an operand (in generated names)."""
+
+    def __init__(self, operand):
+        self.operand = operand
 
 
 class _Part:

@@ -142,11 +142,11 @@ def statement_reads(s):
     return set()
 
 
-def prune_forward(stmts, live):
-    """Drop forward statements whose results nothing reads (a fixed point, for loops)."""
-    # the reversed loops make their own indices
-    needed = set(live) - {s.index for s in ir.walk(stmts)
-                          if isinstance(s, ir.Loop) and s.counter is None}
+def prune_forward(stmts, live, anchors=()):
+    """Drop forward statements whose results nothing reads (a fixed point, for loops).
+
+    ``anchors``: ids of statements the saves of the reverse sweep are attached to."""
+    needed = set(live)
     keep = set()
     changed = True
     while changed:
@@ -154,7 +154,7 @@ def prune_forward(stmts, live):
         for s in ir.walk(stmts):
             if id(s) in keep:
                 continue
-            if isinstance(s, (ir.If, ir.Loop, ir.Jump)):
+            if isinstance(s, (ir.If, ir.Loop, ir.Jump)) or id(s) in anchors:
                 wanted = True
             elif isinstance(s, ir.Keep):
                 wanted = not s.pure or bool(set(s.defines) & needed)
@@ -178,7 +178,8 @@ def prune_forward(stmts, live):
                 s.body, s.orelse = rebuild(s.body), rebuild(s.orelse)
             elif isinstance(s, ir.Loop):
                 s.body = rebuild(s.body)
-                if s.kind == "for" and not s.body and s.index not in needed:
+                if s.kind == "for" and not s.body and s.index not in needed \
+                        and id(s) not in anchors:
                     continue  # nothing in it is needed (a while loop stays: it may not end)
             out.append(s)
         return out

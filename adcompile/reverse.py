@@ -107,6 +107,7 @@ class Reverser:
         self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
+        self.tail_start = {}     # id(loop) -> where the updates of carried adjoints start
 
     # -- adjoint bookkeeping ---------------------------------------------------
 
@@ -114,7 +115,7 @@ class Reverser:
         """Assign ``value`` to a new adjoint variable of ``name``."""
         bar = self.namer.bar(name)
         self.owner[bar] = name
-        if not _may_alias(value, self.aliases):
+        if _fresh_value(value, self.aliases):
             self.fresh.add(bar)
         out.append(ir.assign(bar, value))
         return bar
@@ -202,16 +203,25 @@ class Reverser:
                                                   ifs=[], is_async=0)])))
         backward = init + self.block(fn.body, None)
         grads = []
+        values = {p: simplify(total(self.pending.pop(p))) if self.pending.get(p) else None
+                  for p in fn.wrt}
+        roots = [_root(v, self.aliases) for v in values.values() if v is not None]
         for p in fn.wrt:
-            terms = self.pending.pop(p, None)
-            value = simplify(total(terms)) if terms else self.zeros(p)
-            # Hand back a new array of the argument's shape (a float for a number). Python
-            # numbers are immutable, so only an array view needs converting for them.
+            value = values[p]
+            terms = value is not None
+            if value is None:
+                value = self.zeros(p)
+            # Hand back a new array of the argument's shape (a float for a number): convert
+            # what may be a view, the caller's out_bar, or an array another gradient is too.
+            # Python numbers are immutable, so only an array view needs converting for them.
             n = self.ndim_of(ir.load(p))
+            root = _root(value, self.aliases)
+            shared = root is not None and (root == "out_bar" or roots.count(root) > 1
+                                           or root not in self.fresh)
             if terms and (n is None or _may_alias(value, self.aliases) and (
-                    n > 0 or isinstance(value, ast.Call))):
-                if not (isinstance(value, ast.Name) and value.id in self.fresh and n is not None):
-                    value = _call(self.aliases["as_gradient"], value, ir.load(p))
+                    n > 0 and shared or n == 0 and isinstance(value, ast.Call)
+                    and not _is_unbroadcast(value, self.aliases))):
+                value = _call(self.aliases["as_gradient"], value, ir.load(p))
             if isinstance(value, ast.Name) and self.owner.get(value.id) == p:
                 bar = value.id
             else:
@@ -224,7 +234,7 @@ class Reverser:
             pop.targets = [ir.store(names[0]) if len(names) == 1 else
                            ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
         backward = prune_backward(backward, ir.reads(grads))
-        live = ir.reads(backward) | ir.reads(grads)
+        live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
         keep_value = []
         if self.return_value:
@@ -236,7 +246,7 @@ class Reverser:
                     keep_value.append(ir.assign(name, value))
                     outputs[i] = ir.load(name)
             live |= ir.reads(fn.outputs)
-        body = prune_forward(fn.body, live)
+        body = prune_forward(fn.body, live, set(self.saves))
         forward = self.forward(body, False, [])
         if self.stack is not None:
             forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
@@ -262,6 +272,14 @@ class Reverser:
                 code = []
                 for s in reversed(unit[1]):
                     self.statement(s, code)
+                if loop_vars is not None:
+                    # Terms this code creates read this iteration's values: evaluate them
+                    # here, where what they read is restored, not later.
+                    for x, terms in list(self.pending.items()):
+                        old = terms_before.get(x, [])
+                        new = [t for t in terms if not any(t is o for o in old)]
+                        if ir.reads(new) & loop_vars:
+                            self.materialize(x, code)
                 own = code
                 key = id(unit[1][0])
                 for s in unit[1]:
@@ -353,6 +371,7 @@ class Reverser:
 
     def reverse_if(self, node, loop_vars):
         pre = []
+        self.flush_reading(ir.defined_names(node), pre)
         # adjoints of names the branches assign go into both branches
         seeds = {}
         for name in sorted(ir.defined_names(node) & set(self.pending)):
@@ -438,8 +457,13 @@ class Reverser:
                 rest = [t for t in left[x] if not self._is_outer(t)]
                 if rest:
                     self.accumulate(accumulate[x], rest, tail)
-        updates = [(bars[n], simplify(total(left[n])) if n in left else self.zeros(n))
-                   for n in carried]
+        # No terms: the value at the start of the iteration did not matter, so its adjoint
+        # is zero, shaped like that value (saved for it: the shape may change from one
+        # iteration to the next), or, for a variable the loop creates, like the adjoint.
+        zero_from_value = [n for n in carried if n not in left and n in node.existing]
+        updates = [(bars[n], simplify(total(left[n])) if n in left else
+                    self.zeros(n) if n in node.existing else
+                    _call(self.aliases["zeros_like"], ir.load(bars[n]))) for n in carried]
         updates = [(bar, value) for bar, value in updates
                    if not (isinstance(value, ast.Name) and value.id == bar)]
         if len(updates) == 1:
@@ -460,6 +484,9 @@ class Reverser:
                              body=None, orelse=[])
         header.body = (body + tail) or [ast.Pass()]
         self.reversed_loops[id(node)] = header
+        self.tail_start[id(node)] = len(body)
+        if zero_from_value:
+            self.save_at_iteration_start(node, zero_from_value)
         header_reads = [header.iter]
         if not body and not tail:
             return pre, pre
@@ -481,22 +508,28 @@ class Reverser:
                 continue
             outside = ir.reads(_after(backward, reversed_loop) or [])
             needed = sorted(set(loop.carried.values()) & outside)
-            if not needed:
-                continue
-            units = _segments(loop.body)
-            first = next((u for u in units if u[0] != "exit"), None)
-            if first is None:
-                continue
-            key = id(first[1][0]) if first[0] == "simple" else id(first[1])
-            names = self.saves.setdefault(key, [])
-            for n in needed:
-                if n not in names:
-                    names.append(n)
-            if key not in self.pops:
-                # the first piece of the body saved nothing so far: its pop ends the iteration
-                self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
-                    value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
-                reversed_loop.body.append(self.pops[key])
+            if needed:
+                self.save_at_iteration_start(loop, needed)
+
+    def save_at_iteration_start(self, loop, names):
+        """Save the values ``names`` have when an iteration of ``loop`` starts (the first piece
+        of its body saves them; the reversed iteration restores them last)."""
+        units = _segments(loop.body)
+        first = next((u for u in units if u[0] != "exit"), None)
+        if first is None:
+            return
+        key = id(first[1][0]) if first[0] == "simple" else id(first[1])
+        saved = self.saves.setdefault(key, [])
+        for n in names:
+            if n not in saved:
+                saved.append(n)
+        if key not in self.pops:
+            # the first piece saved nothing so far: its pop ends the reversed iteration,
+            # before the carried adjoints are updated
+            self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
+                value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
+            reversed_loop = self.reversed_loops[id(loop)]
+            reversed_loop.body.insert(self.tail_start[id(loop)], self.pops[key])
 
     # -- the forward sweep, with the saves -----------------------------------------
 
@@ -633,6 +666,46 @@ def _forward_statement(s):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                  ctx=ast.Load()))
     raise AssertionError(s)
+
+
+def _reads_outside_own_loops(stmts, bound=frozenset()):
+    """Names read in backward code, except a reversed loop's index read inside that loop
+    (the reversed loop makes it)."""
+    found = set()
+    for s in stmts:
+        if isinstance(s, ast.For):
+            found |= ir.names_read(s.iter) - bound
+            inner = bound | ({s.target.id} if isinstance(s.target, ast.Name) else set())
+            found |= _reads_outside_own_loops(s.body, inner)
+        elif isinstance(s, ast.If):
+            found |= ir.names_read(s.test) - bound
+            found |= _reads_outside_own_loops(s.body, bound)
+            found |= _reads_outside_own_loops(s.orelse, bound)
+        else:
+            found |= ir.names_read(s) - bound
+    return found
+
+
+def _fresh_value(value, aliases):
+    """Whether an expression evaluates to a new array nothing else refers to."""
+    if _is_unbroadcast(value, aliases):  # returns its argument, or a new sum of it
+        return _fresh_value(value.args[0], aliases)
+    return not _may_alias(value, aliases)
+
+
+def _is_unbroadcast(value, aliases):
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+        and value.func.id == aliases["unbroadcast"]
+
+
+def _root(value, aliases):
+    """The adjoint variable a gradient expression may hand back unchanged: ``g`` for ``g``
+    and for ``unbroadcast(g, x)`` (which returns g itself when nothing was broadcast)."""
+    if isinstance(value, ast.Name):
+        return value.id
+    if _is_unbroadcast(value, aliases) and isinstance(value.args[0], ast.Name):
+        return value.args[0].id
+    return None
 
 
 _VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}

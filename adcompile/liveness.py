@@ -1,0 +1,73 @@
+"""Which user variables are live (may be read before being assigned again) where.
+
+Normalization gives each assignment its own name, and so needs a name for a
+variable after an ``if`` (whichever branch ran) and across loop iterations.
+It needs one only for variables that are read later: copying a variable that
+is dead on some path could even read one that was never assigned there.
+``annotate`` marks each ``if`` with ``live_out`` (user names live after it)
+and each loop with ``live_header`` (live where an iteration starts or the
+loop ends), on the lowered AST.
+"""
+
+import ast
+
+
+def annotate(fn):
+    _block(fn.body, set(), None)
+
+
+def _reads(node):
+    """User names an expression (or a statement's expressions) reads."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stores(target):
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _block(stmts, live, loop):
+    """Names live before ``stmts`` given ``live`` after them; ``loop`` = (live after the
+    enclosing loop, live at its header) for break and continue."""
+    for s in reversed(stmts):
+        live = _statement(s, live, loop)
+    return live
+
+
+def _statement(s, live, loop):
+    if isinstance(s, ast.Assign):
+        killed = set().union(*(_stores(t) for t in s.targets if isinstance(t, (ast.Name, ast.Tuple,
+                                                                                ast.List))))
+        # subscript/attribute targets read their base
+        extra = set().union(*(_reads(t) for t in s.targets))
+        return (live - killed) | _reads(s.value) | extra
+    if isinstance(s, ast.AnnAssign):
+        if s.value is None:
+            return live
+        return (live - _stores(s.target)) | _reads(s.value) | _reads(s.target)
+    if isinstance(s, ast.AugAssign):
+        return live | _reads(s.value) | {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+    if isinstance(s, ast.If):
+        s.live_out = set(live)
+        return _block(s.body, live, loop) | _block(s.orelse, live, loop) | _reads(s.test)
+    if isinstance(s, (ast.For, ast.While)):
+        after = set(live)
+        header = set(after)
+        while True:  # a fixed point: an iteration's start is live-in of the body or the exit
+            inner = _block(s.body, header, (after, header))
+            if isinstance(s, ast.For):
+                inner = inner - _stores(s.target)
+                new = after | inner | _reads(s.iter)
+            else:
+                new = after | inner | _reads(s.test)
+            if new <= header:
+                break
+            header |= new
+        s.live_header = header
+        return header
+    if isinstance(s, ast.Break):
+        return set(loop[0]) if loop else set(live)
+    if isinstance(s, ast.Continue):
+        return set(loop[1]) if loop else set(live)
+    if isinstance(s, ast.Return):
+        return _reads(s.value) if s.value is not None else set()
+    return live | _reads(s)
