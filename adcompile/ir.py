@@ -83,6 +83,7 @@ class If:
     body: list
     orelse: list
     node: ast.AST
+    before: set = field(default_factory=set)   # names that have values before the if
 
 
 @dataclass(eq=False)

@@ -118,6 +118,8 @@ class Normalizer:
         fn = copy.deepcopy(source.node)
         lower_function(fn, source.error)
         liveness.annotate(fn)
+        if source is self.root:  # names the lowering added (result, returned) are taken too
+            self.namer.taken |= names_in(fn)
         self.src = source
         self.env = dict(env)
         self.locals = set(source.params)
@@ -434,7 +436,7 @@ class Normalizer:
             if any(x is None or x in self.maybe_undefined for x in versions):
                 self.maybe_undefined.add(merged)
             self.env[v] = merged
-        self.body.append(ir.If(test, then, orelse, stmt))
+        self.body.append(ir.If(test, then, orelse, stmt, set(before.values())))
 
     def copy_statement(self, target, source, node):
         if source in self.varied_ssa:
@@ -452,10 +454,21 @@ class Normalizer:
             body_stores = {n.id for b in stmt.body for n in _stores(b)}
             index_user, sequences, iterable = self.iteration(stmt, body_stores)
         before = dict(self.env)
+        if index_user in before and index_user in self.varied:
+            raise self.src.error(stmt.target, f"the loop variable {index_user!r} reuses the "
+                                              f"name of a value being differentiated; rename it")
         names = {}
         for v in assigned:
             # the loop index is a new variable (an int); a carried variable keeps its name
             names[v] = self.define(v) if v == index_user or v not in before else before[v]
+        if index_user in before and (live is None or index_user in live):
+            # after a loop that did not run, the index keeps the value it had
+            self.body.append(ir.Keep(ir.assign(names[index_user], ir.load(before[index_user])),
+                                     [names[index_user]]))
+        elif index_user and (live is None or index_user in live):
+            # read after the loop, which may not run: unbound until then (None here)
+            self.body.append(ir.Keep(ir.assign(names[index_user], ast.Constant(None)),
+                                     [names[index_user]]))
         index = names[index_user] if index_user else self.namer.fresh("i")
         for v, name in names.items():
             if v in self.varied and v != index_user:
@@ -465,6 +478,10 @@ class Normalizer:
         # after the loop; others are per-iteration values
         carried = {v: n for v, n in names.items()
                    if v != index_user and (live is None or v in live)}
+        for v, n in carried.items():
+            if v not in before:
+                # first assigned in the loop: unbound until then (None here), as in Python
+                self.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
         saved_body, saved_terminated = self.body, self.terminated
         self.body, self.terminated = [], False

@@ -188,23 +188,33 @@ def prune_forward(stmts, live, anchors=()):
 
 
 def prune_backward(stmts, live):
-    """Drop backward assignments to names nothing later reads (backward code is pure)."""
-    live = set(live)
+    """Drop backward assignments to names nothing later reads (backward code is pure, but
+    for popping the stack)."""
+
+    def uses(node):
+        """Names a statement reads; ``a += b`` reads ``a`` too."""
+        found = ir.names_read(node)
+        for n in ast.walk(node):
+            if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                found.add(n.target.id)
+        return found
 
     def prune(block, live):
         kept = []
         for s in reversed(block):
             if isinstance(s, (ast.If, ast.For)):
-                inner_live = live | ir.reads([s])  # conservative for loops: anything read inside
                 if isinstance(s, ast.If):
                     s.body = prune(s.body, set(live)) or [ast.Pass()]
                     s.orelse = prune(s.orelse, set(live))
-                else:
-                    s.body = prune(s.body, inner_live) or [ast.Pass()]
-                live |= ir.reads([s])
+                else:  # what one iteration reads, an earlier one may have to provide
+                    s.body = prune(s.body, live | uses(s)) or [ast.Pass()]
+                live |= uses(s)
                 kept.append(s)
                 continue
-            if isinstance(s, ast.Assign):
+            if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+                if s.target.id not in live:
+                    continue
+            elif isinstance(s, ast.Assign):
                 targets = ir.assigns([s])
                 is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
                     and s.value.func.attr == "pop"
@@ -212,12 +222,12 @@ def prune_backward(stmts, live):
                 if simple and not is_pop and not (targets & live):
                     continue
                 live -= targets if simple else set()
-            live |= ir.reads([s])
+            live |= uses(s)
             kept.append(s)
         kept.reverse()
         return kept
 
-    return prune(stmts, live)
+    return prune(stmts, set(live))
 
 
 def fuse_blocks(stmts, temps, live):

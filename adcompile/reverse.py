@@ -107,7 +107,6 @@ class Reverser:
         self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
-        self.tail_start = {}     # id(loop) -> where the updates of carried adjoints start
 
     # -- adjoint bookkeeping ---------------------------------------------------
 
@@ -231,8 +230,11 @@ class Reverser:
         self.save_carried_for_top_loops(backward)
         for key, pop in self.pops.items():
             names = self.saves[key]
-            pop.targets = [ir.store(names[0]) if len(names) == 1 else
-                           ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+            if names:
+                pop.targets = [ir.store(names[0]) if len(names) == 1 else
+                               ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+        unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
+        backward = _without_statements(backward, unused)
         backward = prune_backward(backward, ir.reads(grads))
         live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
@@ -293,13 +295,15 @@ class Reverser:
                            if not any(t is old for old in terms_before.get(k, []))]
                 needed = sorted((ir.reads(own) | ir.reads(created)) & loop_vars
                                 - (set() if kind == "simple" else ir.assigns(own)))
-                if needed:
-                    self.saves[key] = needed
-                    pop = ast.Assign(targets=[], value=_call(
-                        ast.Attribute(value=ir.load(self.stack_name()), attr="pop",
-                                      ctx=ast.Load())))
-                    self.pops[key] = pop
-                    code = [pop] + code
+                # Every piece in a loop gets its pop in place, even if it saves nothing yet:
+                # saving values at an iteration's start may add to the first piece later.
+                # Pops that save nothing are dropped at the end.
+                self.saves[key] = needed
+                pop = ast.Assign(targets=[], value=_call(
+                    ast.Attribute(value=ir.load(self.stack_name()), attr="pop",
+                                  ctx=ast.Load())))
+                self.pops[key] = pop
+                code = [pop] + code
             out.extend(code)
         return out
 
@@ -382,11 +386,17 @@ class Reverser:
         branches = [self._branch(b, seeds, loop_vars) for b in (node.body, node.orelse)]
         # What the branches leave is summed into one variable per name; names made inside
         # the if (and so undefined on some path) pass nothing on.
-        made_inside = ir.defined_names(node) - {c.target for c in ir.walk([node])
-                                                if isinstance(c, ir.Carry)}
+        made_inside = ir.defined_names(node) - node.before
         for _, left in branches:
             for x in made_inside & set(left):
                 del left[x]
+        # terms both branches leave alike do not depend on the branch
+        (_, left_then), (_, left_else) = branches
+        for x in sorted(set(left_then) & set(left_else)):
+            if x not in seeds and [ast.dump(t) for t in left_then[x]] == \
+                    [ast.dump(t) for t in left_else[x]]:
+                self.pending[x].extend(left_then.pop(x))
+                del left_else[x]
         receiving = sorted(set().union(*(set(left) for _, left in branches)))
         acc, assigned_in_branches = {}, {}
         for x in receiving:
@@ -484,7 +494,6 @@ class Reverser:
                              body=None, orelse=[])
         header.body = (body + tail) or [ast.Pass()]
         self.reversed_loops[id(node)] = header
-        self.tail_start[id(node)] = len(body)
         if zero_from_value:
             self.save_at_iteration_start(node, zero_from_value)
         header_reads = [header.iter]
@@ -523,13 +532,6 @@ class Reverser:
         for n in names:
             if n not in saved:
                 saved.append(n)
-        if key not in self.pops:
-            # the first piece saved nothing so far: its pop ends the reversed iteration,
-            # before the carried adjoints are updated
-            self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
-                value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
-            reversed_loop = self.reversed_loops[id(loop)]
-            reversed_loop.body.insert(self.tail_start[id(loop)], self.pops[key])
 
     # -- the forward sweep, with the saves -----------------------------------------
 
@@ -666,6 +668,21 @@ def _forward_statement(s):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                  ctx=ast.Load()))
     raise AssertionError(s)
+
+
+def _without_statements(stmts, drop):
+    """``stmts`` without the statements whose ids are in ``drop`` (at any depth)."""
+    out = []
+    for s in stmts:
+        if id(s) in drop:
+            continue
+        for field in ("body", "orelse"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list) and inner:
+                setattr(s, field, _without_statements(inner, drop) or
+                        ([ast.Pass()] if field == "body" else []))
+        out.append(s)
+    return out
 
 
 def _reads_outside_own_loops(stmts, bound=frozenset()):
