@@ -153,6 +153,18 @@ class ListGet:
     node: ast.AST
 
 
+def always_jumps(block):
+    """Whether every path through an IR block ends with break or continue."""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Jump):
+        return True
+    if isinstance(last, If):
+        return always_jumps(last.body) and always_jumps(last.orelse)
+    return False
+
+
 def children(s):
     """The nested statement lists of an IR statement."""
     if isinstance(s, If):

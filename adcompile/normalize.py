@@ -287,13 +287,16 @@ class Normalizer:
             return
         if not any(self.varies(a) for a in args):
             return
+        raise self.unknown_call(e, kind, what)
+
+    def unknown_call(self, e, kind, what):
+        """The error for a call, on a value being differentiated, to something with no rule."""
         if kind == "object":
             name = getattr(what, "__qualname__", None) or ast.unparse(e.func)
-            raise self.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot be "
-                                    f"differentiated: it has no adjoint rule (register one with "
-                                    f"ad.primitive)")
-        raise self.src.error(e, f"call to unknown function {what!r} on a value being "
-                                f"differentiated")
+            return self.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot be "
+                                     f"differentiated: it has no adjoint rule")
+        return self.src.error(e, f"call to unknown function {what!r} on a value being "
+                                 f"differentiated")
 
     # -- statements ----------------------------------------------------------
 
@@ -424,7 +427,11 @@ class Normalizer:
             # one name for the variable after the if: a version made in a branch
             merged = next(x for x in versions if x is not None and x != previous)
             for (block, _), x in zip(paths, versions):
-                if x is None or x == merged:
+                if x is None:
+                    # unbound on this path in Python: None here, so later copies can read it
+                    block.append(ir.Keep(ir.assign(merged, ast.Constant(None)), [merged]))
+                    continue
+                if x == merged:
                     continue
                 if x != previous:
                     ir.rename(block, x, merged)
@@ -1074,12 +1081,7 @@ class Normalizer:
                                         lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                         keywords=kws),
                                         ast.unparse(e.func))
-            name = getattr(what, "__qualname__", None) or ast.unparse(e.func)
-            raise self.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot be "
-                                    f"differentiated: it has no adjoint rule (register one with "
-                                    f"ad.primitive)")
-        raise self.src.error(e, f"call to unknown function {what!r} on a value being "
-                                f"differentiated")
+        raise self.unknown_call(e, kind, what)
 
     def emit_mapped(self, target, e, rule, args, keywords, rebuild, describe):
         """Map call arguments onto the rule's inputs and statics, flattening active ones."""
@@ -1214,22 +1216,10 @@ def _append_where_falling_through(block, stmts):
     last = block[-1] if block else None
     if isinstance(last, ir.If) and any(isinstance(s, ir.Jump) for s in _same_loop([last])):
         for branch in (last.body, last.orelse):
-            if not _jumps(branch):
+            if not ir.always_jumps(branch):
                 _append_where_falling_through(branch, [copy.copy(s) for s in stmts])
         return
     block.extend(stmts)
-
-
-def _jumps(block):
-    """Whether every path through an IR block ends with break or continue."""
-    if not block:
-        return False
-    last = block[-1]
-    if isinstance(last, ir.Jump):
-        return True
-    if isinstance(last, ir.If):
-        return _jumps(last.body) and _jumps(last.orelse)
-    return False
 
 
 def _same_loop(stmts):

@@ -107,6 +107,9 @@ class Reverser:
         self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
+        self.body_end = {}       # id(loop) -> index in its reversed body where the tail starts
+        self.loop = None         # the innermost loop being reversed: what it assigns, its
+                                 # carried names, its accumulators and outer-product lists
 
     # -- adjoint bookkeeping ---------------------------------------------------
 
@@ -275,13 +278,7 @@ class Reverser:
                 for s in reversed(unit[1]):
                     self.statement(s, code)
                 if loop_vars is not None:
-                    # Terms this code creates read this iteration's values: evaluate them
-                    # here, where what they read is restored, not later.
-                    for x, terms in list(self.pending.items()):
-                        old = terms_before.get(x, [])
-                        new = [t for t in terms if not any(t is o for o in old)]
-                        if ir.reads(new) & loop_vars:
-                            self.materialize(x, code)
+                    self.settle_terms(terms_before, loop_vars, code)
                 own = code
                 key = id(unit[1][0])
                 for s in unit[1]:
@@ -306,6 +303,45 @@ class Reverser:
                 code = [pop] + code
             out.extend(code)
         return out
+
+    def settle_terms(self, terms_before, loop_vars, code):
+        """Inside a loop, the terms a piece of code creates read values restored for that
+        piece; another piece may restore other values into the same names. So: a term for a
+        variable defined outside the loop goes into its accumulator here; a term for one
+        that an earlier piece of this iteration defines is evaluated into a variable here."""
+        ctx = self.loop
+        for x, terms in list(self.pending.items()):
+            old = terms_before.get(x, [])
+            new = [t for t in terms if not any(t is o for o in old)]
+            if not new or not (ir.reads(new) & loop_vars):
+                continue
+            if x in ctx["assigned"]:
+                if x not in ctx["carried"]:
+                    self.materialize(x, code)
+                continue
+            kept = [t for t in terms if any(t is o for o in old)]
+            if kept:
+                self.pending[x] = kept
+            else:
+                del self.pending[x]
+            acc = ctx["acc"].get(x)
+            if acc is None:
+                acc = ctx["acc"][x] = self.namer.bar(x)
+                self.owner[acc] = x
+                self.fresh.add(acc)
+            rest = []
+            for t in new:
+                if self._is_outer(t):  # one outer product per iteration: multiply once
+                    pairs = ctx["pairs"].get(x)
+                    if pairs is None:
+                        pairs = ctx["pairs"][x] = self.namer.fresh(f"{x}_outers")
+                    code.append(ast.Expr(_call(ast.Attribute(
+                        value=ir.load(pairs), attr="append", ctx=ast.Load()),
+                        ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
+                else:
+                    rest.append(t)
+            if rest:
+                self.accumulate(acc, rest, code)
 
     def stack_name(self):
         if self.stack is None:
@@ -374,8 +410,9 @@ class Reverser:
         return code, left
 
     def reverse_if(self, node, loop_vars):
-        pre = []
-        self.flush_reading(ir.defined_names(node), pre)
+        pre, flushed = [], []
+        # (terms flushed here were made by later code, which saved what they read)
+        self.flush_reading(ir.defined_names(node), flushed)
         # adjoints of names the branches assign go into both branches
         seeds = {}
         for name in sorted(ir.defined_names(node) & set(self.pending)):
@@ -422,17 +459,18 @@ class Reverser:
                     self.accumulate(acc[x], left[x], code)
             codes.append(code)
         if not codes[0] and not codes[1]:
-            return pre, pre
+            return pre, flushed + pre
         test = node.test
         if not codes[0]:
             test, codes = ast.UnaryOp(op=ast.Not(), operand=test), [codes[1], []]
         statement = ast.If(test=test, body=codes[0], orelse=codes[1])
-        return pre + [ast.Expr(test)], pre + [statement]
+        return pre + [ast.Expr(test)], flushed + pre + [statement]
 
     def reverse_loop(self, node, loop_vars):
-        pre = []
+        pre, flushed = [], []
         assigned = ir.defined_names(node)
-        self.flush_reading(assigned, pre)
+        # (terms flushed here were made by later code, which saved what they read)
+        self.flush_reading(assigned, flushed)
         carried = sorted(n for n in set(node.carried.values()) if n in self.active)
         bars = {}
         for name in carried:
@@ -444,10 +482,28 @@ class Reverser:
             inner_vars = inner_vars - {node.index}
         if loop_vars is None:
             self.top_loops.append(node)
+        outer_loop = self.loop
+        ctx = self.loop = {"assigned": assigned, "carried": set(node.carried.values()),
+                           "acc": {}, "pairs": {}}
         body, left = self._branch(node.body, bars, inner_vars)
-        outer = sorted(x for x in left if x not in bars and x not in assigned)
+        self.loop = outer_loop
         tail, post = [], []
         accumulate = {}
+        for x, acc in sorted(ctx["acc"].items()):
+            # accumulators the iterations add to: a new array, from what x had so far
+            terms = self.pending.pop(x, None)
+            value = self.zeros(x)
+            if terms:
+                value = ast.BinOp(left=value, op=ast.Add(), right=simplify(total(terms)))
+            pre.append(ir.assign(acc, value))
+            accumulate[x] = acc
+            pairs = ctx["pairs"].get(x)
+            if pairs:
+                pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
+                self.accumulate(acc, [_call(self.aliases["outer_sum"], ir.load(pairs))], post)
+            if x in left:
+                self.accumulate(acc, left.pop(x), tail)
+        outer = sorted(x for x in left if x not in bars and x not in assigned)
         for x in outer:
             if x in left:
                 scatter = any(_scatter(t, self.aliases, self.ndim_of) for t in left[x])
@@ -494,12 +550,13 @@ class Reverser:
                              body=None, orelse=[])
         header.body = (body + tail) or [ast.Pass()]
         self.reversed_loops[id(node)] = header
+        self.body_end[id(node)] = len(body)  # where the reversed body ends and the tail starts
         if zero_from_value:
             self.save_at_iteration_start(node, zero_from_value)
         header_reads = [header.iter]
         if not body and not tail:
-            return pre, pre
-        return pre + [ast.Expr(e) for e in header_reads], pre + [header] + post
+            return pre, flushed + pre
+        return pre + [ast.Expr(e) for e in header_reads], flushed + pre + [header] + post
 
     def _is_outer(self, term):
         return (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
@@ -521,14 +578,14 @@ class Reverser:
                 self.save_at_iteration_start(loop, needed)
 
     def save_at_iteration_start(self, loop, names):
-        """Save the values ``names`` have when an iteration of ``loop`` starts (the first piece
-        of its body saves them; the reversed iteration restores them last)."""
-        units = _segments(loop.body)
-        first = next((u for u in units if u[0] != "exit"), None)
-        if first is None:
-            return
-        key = id(first[1][0]) if first[0] == "simple" else id(first[1])
+        """Save the values ``names`` have when an iteration of ``loop`` starts: the first
+        statement of each iteration pushes them, the last of each reversed one pops them."""
+        key = ("start", id(loop))
         saved = self.saves.setdefault(key, [])
+        if key not in self.pops:
+            self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
+                value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
+            self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], self.pops[key])
         for n in names:
             if n not in saved:
                 saved.append(n)
@@ -571,10 +628,10 @@ class Reverser:
                     body = self.forward(node.body, in_loop, exit_pushes + [key])
                     orelse = self.forward(node.orelse, in_loop, exit_pushes + [key])
                     out.append(ast.If(test=node.test, body=body or [ast.Pass()], orelse=orelse))
-                    if not (_jumps(node.body) and _jumps(node.orelse)):
+                    if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
                         out.extend(self.push(key))
                 else:
-                    body = self.forward(node.body, True, [])
+                    body = self.push(("start", key)) + self.forward(node.body, True, [])
                     if node.counter:
                         out.append(ir.assign(node.counter, ast.Constant(0)))
                         body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
@@ -587,17 +644,6 @@ class Reverser:
                     out.append(loop)
                     out.extend(self.push(key))
         return out
-
-
-def _jumps(stmts):
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, ir.Jump):
-        return True
-    if isinstance(last, ir.If):
-        return _jumps(last.body) and _jumps(last.orelse)
-    return False
 
 
 def _after(stmts, target):

@@ -26,8 +26,8 @@ class FunctionSource:
         if not inspect.isfunction(func):
             raise TransformError(
                 f"cannot read the source of {name!r}: adcompile differentiates Python "
-                f"functions defined in a file (got {type(func).__name__}); register a rule "
-                f"with ad.primitive for functions without Python source")
+                f"functions defined in a file (got {type(func).__name__}); functions without "
+                f"Python source cannot be differentiated yet")
         if func.__name__ == "<lambda>":
             raise TransformError(
                 f"cannot differentiate a lambda ({func.__code__.co_filename}:"

@@ -23,7 +23,7 @@ Template rules:
 - ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars.
 
 Rule groups live beside this file: ``python.py`` (operators and builtins),
-``math.py`` and ``numpy.py``. ``ad.primitive`` registers user rules here too.
+``math.py`` and ``numpy.py``.
 """
 
 import ast
