@@ -105,3 +105,24 @@ def test_build_of_an_unsupported_function_writes_nothing(tmp_path):
     with pytest.raises(ad.TransformError):
         ad.build(lecture.unsupported, target)
     assert not target.exists()
+
+
+def test_built_loop_calling_a_helper_from_another_module(tmp_path):
+    rng = np.random.default_rng(3)
+    W, U = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 2))
+    h, xs = rng.normal(size=3), rng.normal(size=(4, 2))
+    ad.build(lecture.rnn_with_helper, tmp_path / "g4.py", wrt=(0, 1))
+    np.savez(tmp_path / "args.npz", W=W, U=U, h=h, xs=xs)
+    result = run_isolated("""
+        import numpy as np, g4
+        a = np.load('args.npz')
+        gW, gU = g4.grad_rnn_with_helper(a['W'], a['U'], a['h'], a['xs'])
+        np.savez('out.npz', gW=gW, gU=gU)
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = np.load(tmp_path / "out.npz")
+    gW, gU = out["gW"], out["gU"]
+    np.testing.assert_allclose(gW, numerical_gradient(lecture.rnn_with_helper, (W, U, h, xs), 0),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gU, numerical_gradient(lecture.rnn_with_helper, (W, U, h, xs), 1),
+                               rtol=1e-6, atol=1e-8)

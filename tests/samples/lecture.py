@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from tests.samples import cf_helpers
+
 SCALE = 0.5
 OFFSET = np.array([1.0, -2.0, 0.5])
 SHAPE = (3,)
@@ -37,3 +39,11 @@ def unsupported(x):
     except ValueError:
         pass
     return x
+
+
+
+def rnn_with_helper(W, U, h, xs):
+    """A loop calling a helper from another module, whose globals travel with it."""
+    for t in range(len(xs)):
+        h = cf_helpers.scaled_softplus(W @ h + U @ xs[t]) * 0.1
+    return np.sum(h ** 2)
