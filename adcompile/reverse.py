@@ -459,12 +459,13 @@ class Reverser:
                     self.accumulate(acc[x], left[x], code)
             codes.append(code)
         if not codes[0] and not codes[1]:
-            return pre, flushed + pre
+            return self._zero_shapes(pre), flushed + pre
         test = node.test
         if not codes[0]:
             test, codes = ast.UnaryOp(op=ast.Not(), operand=test), [codes[1], []]
         statement = ast.If(test=test, body=codes[0], orelse=codes[1])
-        return pre + [ast.Expr(test)], flushed + pre + [statement]
+        own = self._zero_shapes(pre + codes[0] + codes[1]) + [ast.Expr(test)]
+        return own, flushed + pre + [statement]
 
     def reverse_loop(self, node, loop_vars):
         pre, flushed = [], []
@@ -555,8 +556,17 @@ class Reverser:
             self.save_at_iteration_start(node, zero_from_value)
         header_reads = [header.iter]
         if not body and not tail:
-            return pre, flushed + pre
-        return pre + [ast.Expr(e) for e in header_reads], flushed + pre + [header] + post
+            return self._zero_shapes(pre), flushed + pre
+        own = self._zero_shapes(pre) + [ast.Expr(e) for e in header_reads]
+        return own, flushed + pre + [header] + post
+
+    def _zero_shapes(self, stmts):
+        """What an if or loop reads itself (not through terms other code made and saved
+        for): the variables whose shapes its zero adjoints take."""
+        zeros = self.aliases["zeros_like"]
+        return [ast.Expr(n.args[0]) for s in stmts for n in ast.walk(s)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == zeros
+                and n.args and isinstance(n.args[0], ast.Name)]
 
     def _is_outer(self, term):
         return (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
