@@ -30,8 +30,14 @@ from dataclasses import dataclass
 
 from . import ir
 from .analysis import activity, infer_ndims
-from .optimize import (fuse_blocks, prune_backward, prune_forward, renumber_temps, simplify,
-                       total)
+from .optimize import (
+    fuse_blocks,
+    prune_backward,
+    prune_forward,
+    renumber_temps,
+    simplify,
+    total,
+)
 from .templates import instantiate
 
 

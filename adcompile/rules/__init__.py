@@ -173,7 +173,8 @@ def inert(*objects, registry=None):
 
 
 def load_builtin_rules():
-    from . import math as _math, numpy as _numpy, python as _python  # noqa: F401
+    # importing the rule modules registers their rules
+    from . import math, numpy, python  # noqa: F401
 
 
 load_builtin_rules()

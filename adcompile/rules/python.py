@@ -9,8 +9,8 @@ import operator
 
 import numpy as np
 
-from . import REGISTRY, adjoint, inert, nondifferentiable
 from ..runtime import unbroadcast
+from . import REGISTRY, adjoint, inert, nondifferentiable
 
 
 @adjoint()

@@ -1,0 +1,54 @@
+"""Normalizing lists of values being differentiated: [a, b], append, and indexing them.
+
+Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import operator
+
+from . import ir
+from .syntax import Deferred, index_expression
+
+
+class Lists:
+
+    def new_list(self, target, value, stmt):
+        if self.loop_depth:
+            raise self.src.error(stmt, "a list of values being differentiated must be created "
+                                       "outside loops (create it before the loop, append inside)")
+        elements = [self.operand(e) for e in value.elts]
+        name = self.define(target)
+        self.lists.add(name)
+        self.varied_ssa.add(name)
+        self.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
+        return name
+
+    def append(self, stmt):
+        base = stmt.value.func.value
+        name = self.env.get(base.id) if isinstance(base, ast.Name) else None
+        if name not in self.lists:
+            raise self.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
+                                       f"differentiated needs {ast.unparse(base)} to be a list "
+                                       f"made in this function ([] or [a, b])")
+        if len(stmt.value.args) != 1 or stmt.value.keywords:
+            raise self.src.error(stmt, "append takes one argument")
+        self.body.append(ir.ListAppend(name, self.operand(stmt.value.args[0]), stmt))
+
+    def emit_index(self, target, base, index, node):
+        """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
+        if isinstance(base, ast.Name) and base.id in self.lists:
+            if isinstance(index, ast.Slice):
+                raise self.src.error(node, "slicing a list of values being differentiated is "
+                                           "not supported")
+            target = target() if isinstance(target, Deferred) else target or self.namer.temp()
+            self.varied_ssa.add(target)
+            self.body.append(ir.ListGet(target, base.id, index, node))
+            return ir.load(target)
+        expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
+        if self.is_active_operand(base):
+            getitem = self.registry.rule_for(operator.getitem)
+            return ir.load(self.emit(target, expr, node, getitem,
+                                     [base, index_expression(index)], {}))
+        target = target() if isinstance(target, Deferred) else target or self.namer.temp()
+        self.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
+        return ir.load(target)

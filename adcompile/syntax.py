@@ -1,0 +1,122 @@
+"""Small facts about the user's syntax that normalization's parts share."""
+
+import ast
+import inspect
+import operator
+
+MISSING = object()
+
+
+def operator_named(name):
+    return getattr(operator, name)
+
+
+def is_trivial(e):
+    """Cheap, side-effect-free expressions that may be repeated in the backward sweep."""
+    if isinstance(e, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        return isinstance(e.operand, ast.Constant)
+    if isinstance(e, ast.Attribute):
+        return is_trivial(e.value)
+    if isinstance(e, ast.Subscript):
+        return is_trivial(e.value) and is_trivial(e.slice)
+    if isinstance(e, ast.Slice):
+        return all(p is None or is_trivial(p) for p in (e.lower, e.upper, e.step))
+    if isinstance(e, ast.Tuple):
+        return all(is_trivial(p) for p in e.elts)
+    return False
+
+
+class Ready:
+    """A value that is already an operand (in generated names)."""
+
+    def __init__(self, operand):
+        self.operand = operand
+
+
+class Part:
+    """Element ``index`` of the active value ``whole`` in ``a, b = whole``."""
+
+    def __init__(self, whole, index):
+        self.whole, self.index = whole, index
+
+
+class Deferred:
+    """A target name decided only when the statement is emitted."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __call__(self):
+        return self.func(*self.args)
+
+
+MISSING = object()
+
+
+def is_append(node):
+    """``name.append(value)`` as a statement."""
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "append"
+            and isinstance(node.value.func.value, ast.Name))
+
+
+def is_user_function(obj):
+    """A plain Python function adcompile can read and inline."""
+    return inspect.isfunction(obj) and not obj.__module__.startswith(("numpy", "adcompile"))
+
+
+def is_literal(value):
+    if value is None or isinstance(value, (bool, int, float, complex, str)):
+        return True
+    return isinstance(value, tuple) and all(is_literal(v) for v in value)
+
+
+def stores(stmt):
+    """User names a statement assigns (not descending into nested definitions)."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+
+
+
+
+def symbol(op):
+    """The source spelling of an operator node: '+', '@', 'not', ..."""
+    text = ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b"))) if isinstance(op, ast.operator) \
+        else ast.unparse(ast.UnaryOp(op, ast.Name("a")))
+    return text.replace("a", "").replace("b", "").strip()
+
+
+def base_of(target):
+    """The variable at the root of ``x.a[i].b``."""
+    while isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
+        target = target.value
+    return target
+
+
+def has_call(tree):
+    return any(isinstance(n, ast.Call) for n in ast.walk(tree))
+
+
+def index_expression(index):
+    """The subscript ``x[index]`` as an expression that can be passed to a function."""
+    if isinstance(index, ast.Slice):
+        parts = [p if p is not None else ast.Constant(None)
+                 for p in (index.lower, index.upper, index.step)]
+        if index.step is None:
+            parts.pop()
+            if index.lower is None and index.upper is None:
+                parts = [ast.Constant(None)]  # slice(None) is the bare ':'
+
+        return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), args=parts, keywords=[])
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[index_expression(p) for p in index.elts], ctx=ast.Load())
+    return index
