@@ -454,13 +454,15 @@ class Reverser:
                 self.pending[x] = [ir.load(acc[x])]
             else:
                 acc[x] = self.materialize(x, pre, zero=True, fresh=fresh)
-        codes = []
+        codes, own_zeros = [], []
         for code, left in branches:
             for x in receiving:
                 if x in assigned_in_branches:
                     terms = left.get(x)
                     code.append(ir.assign(acc[x], simplify(total(terms)) if terms
                                           else self.zeros(x)))
+                    if not terms:
+                        own_zeros.append(code[-1])
                 elif x in left:
                     self.accumulate(acc[x], left[x], code)
             codes.append(code)
@@ -470,7 +472,7 @@ class Reverser:
         if not codes[0]:
             test, codes = ast.UnaryOp(op=ast.Not(), operand=test), [codes[1], []]
         statement = ast.If(test=test, body=codes[0], orelse=codes[1])
-        own = self._zero_shapes(pre + codes[0] + codes[1]) + [ast.Expr(test)]
+        own = self._zero_shapes(pre + own_zeros) + [ast.Expr(test)]
         return own, flushed + pre + [statement]
 
     def reverse_loop(self, node, loop_vars):
