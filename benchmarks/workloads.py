@@ -209,6 +209,27 @@ def rnn_hand_grad(W, U, b, h0, xs, ys):
     return dW, dU, db, dh
 
 
+def rnn_stepwise_hand_grad(W, U, b, h0, xs, ys):
+    """Backpropagation through time that keeps the program's own forward computation (one
+    step at a time, as rnn_loss is written) and writes each step's adjoints by hand."""
+    h = h0
+    hs = [h0]
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t] + b)
+        hs.append(h)
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    dh = np.zeros_like(h0)
+    for t in range(xs.shape[0] - 1, -1, -1):
+        h = hs[t + 1]
+        dh += h - ys[t]
+        da = dh * (1.0 - h * h)
+        dW += np.outer(da, hs[t])
+        dU += np.outer(da, xs[t])
+        db += da
+        dh = W.T @ da
+    return dW, dU, db, dh
+
+
 def rnn_args(seed=0):
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((RNN_HIDDEN, RNN_HIDDEN)) * (0.9 / np.sqrt(RNN_HIDDEN))
@@ -271,5 +292,14 @@ WORKLOADS = [
         make_args=rnn_args,
         hand_grad=rnn_hand_grad,
         peers={"torch": rnn_loss_torch},
+    ),
+    Workload(
+        name="rnn_stepwise",
+        description=("the same RNN against a hand-written gradient that keeps the program's "
+                     "step-by-step forward computation"),
+        forward=rnn_loss,
+        wrt=(0, 1, 2, 3),
+        make_args=rnn_args,
+        hand_grad=rnn_stepwise_hand_grad,
     ),
 ]
