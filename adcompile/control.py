@@ -166,7 +166,6 @@ class ControlFlow:
             if ir.names_read(it) & body_stores:
                 iterable = ir.load(self._bind(iterable))
             return target.id, [], iterable
-        self._body_stores = body_stores
         if kind == "object" and what is enumerate:
             if len(it.args) != 1 or it.keywords or not (
                     isinstance(target, ast.Tuple) and len(target.elts) == 2
@@ -176,21 +175,21 @@ class ControlFlow:
             inner_kind = self.callee(inner.func) if isinstance(inner, ast.Call) else (None, None)
             if inner_kind == ("object", zip) and isinstance(target.elts[1], ast.Tuple) \
                     and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
-                seqs = [self.sequence(a) for a in inner.args]  # enumerate(zip(xs, ys))
+                seqs = [self.sequence(body_stores, a) for a in inner.args]  # enumerate(zip(xs, ys))
                 return target.elts[0].id, list(zip(target.elts[1].elts, seqs)), \
                     self._range_of(seqs)
-            seq = self.sequence(inner)
+            seq = self.sequence(body_stores, inner)
             return target.elts[0].id, [(target.elts[1], seq)], self._range_of([seq])
         if kind == "object" and what is zip:
             if it.keywords or not (isinstance(target, ast.Tuple)
                                    and len(target.elts) == len(it.args)):
                 raise self.src.error(it, "only 'for a, b in zip(as, bs)' is supported")
-            seqs = [self.sequence(a) for a in it.args]
+            seqs = [self.sequence(body_stores, a) for a in it.args]
             return None, list(zip(target.elts, seqs)), self._range_of(seqs)
-        seq = self.sequence(it)
+        seq = self.sequence(body_stores, it)
         return None, [(target, seq)], self._range_of([seq])
 
-    def sequence(self, e):
+    def sequence(self, body_stores, e):
         """An operand for something a for loop iterates over; a literal list or tuple of
         values being differentiated becomes a list."""
         if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
@@ -200,7 +199,7 @@ class ControlFlow:
                                         "variable before the loop")
             return ir.load(self.new_list_result(e, e))
         operand = self.operand(e)
-        if isinstance(e, ast.Name) and e.id in self._body_stores and operand.id not in self.lists:
+        if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.lists:
             # the body reassigns the name: iterate over the value it has now
             fresh = self.namer.temp()
             self.body.append(self.copy_statement(fresh, operand.id, e))

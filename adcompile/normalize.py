@@ -98,7 +98,6 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.terminated = False      # the current block ended with break/continue
         self.sources = {}            # inlined function -> its FunctionSource
         self.kept_free = set()       # callees' free names that mean the same in the root
-        self._body_stores = set()    # user names the body of the loop being set up assigns
         self.maybe_undefined = set() # names with no value on some path (first set in a loop)
         self.root_locals = set(source.params) | {
             n.id for n in ast.walk(source.node)
@@ -599,7 +598,7 @@ class Normalizer(ControlFlow, Lists, Calls):
     def operand(self, e):
         """An expression usable as a primitive's operand: a name or a trivial inactive expression."""
         if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
-            return self.sequence(e)
+            return self.sequence(frozenset(), e)
         if not self.is_active(e):
             e = self.rename(e)
             if is_trivial(e):
