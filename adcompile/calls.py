@@ -21,6 +21,11 @@ class Calls:
         if func in self.call_stack or func is self.root.func:
             raise self.src.error(call, f"{name}() is recursive (directly or through other "
                                        f"functions); recursion cannot be differentiated")
+        unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
+            k.value for k in call.keywords if k.arg is None]
+        if unpacked:
+            raise self.src.error(unpacked[0], f"*args or **kwargs in a call to {name}() are not "
+                                              f"supported; pass the arguments one by one")
         source = self.sources.get(func)
         if source is None:
             source = self.sources[func] = FunctionSource(func)

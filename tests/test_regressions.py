@@ -236,7 +236,23 @@ def index_shadows_a_differentiated_value(x):
     return x + i
 
 
+def product(a, b):
+    return a * b
+
+
+def starred_call_to_a_helper(x, y):
+    args = (x, y)
+    return product(*args)
+
+
+def double_starred_call_to_a_helper(x, y):
+    options = {"b": y}
+    return product(x, **options)
+
+
 @pytest.mark.parametrize("f, word", [
+    (starred_call_to_a_helper, r"\*args"),
+    (double_starred_call_to_a_helper, r"\*\*kwargs"),
     (rows_updated_in_place, "in-place"),
     (parameter_updated_in_place, "in-place"),
     (index_shadows_a_differentiated_value, "loop variable"),
