@@ -51,7 +51,7 @@ def lower_function(node, error):
     result = _fresh("result", taken)
     flag = _fresh("returned", taken)
     sites = []
-    body = _replace_returns(body, result, flag, in_loop=False, sites=sites)
+    body = _replace_returns(body, result, flag, in_loop=False, sites=sites, counter=[0])
     if any(isinstance(n, ast.Name) and n.id == flag for b in body for n in ast.walk(b)):
         body.insert(0, _assign(flag, ast.Constant(0), node.body[0]))
     body = _absorb(body, loop_level=False)
@@ -107,7 +107,7 @@ def _assign(name, value, where):
     return ast.copy_location(node, where)
 
 
-def _replace_returns(stmts, result, flag, in_loop, sites):
+def _replace_returns(stmts, result, flag, in_loop, sites, counter):
     """Returns outside loops assign the result; a return inside a loop records which return
     it was (``flag = k``) and breaks; after the outermost loop, ``if flag == k: return e_k``
     evaluates the returned expression, with the values the variables had at the return
@@ -116,19 +116,22 @@ def _replace_returns(stmts, result, flag, in_loop, sites):
     for s in stmts:
         if isinstance(s, ast.Return):
             if in_loop:
-                sites.append(s)
-                out.append(_assign(flag, ast.Constant(len(sites)), s))
+                # numbered across the whole function, so that nested loops never share one
+                counter[0] += 1
+                number = counter[0]
+                sites.append((number, s))
+                out.append(_assign(flag, ast.Constant(number), s))
                 out.append(ast.copy_location(ast.Break(), s))
             else:
                 out.append(_assign(result, s.value, s))
                 out.append(ast.copy_location(_Returned(), s))
             return out  # the rest of this block is unreachable
         if isinstance(s, ast.If):
-            s.body = _replace_returns(s.body, result, flag, in_loop, sites)
-            s.orelse = _replace_returns(s.orelse, result, flag, in_loop, sites)
+            s.body = _replace_returns(s.body, result, flag, in_loop, sites, counter)
+            s.orelse = _replace_returns(s.orelse, result, flag, in_loop, sites, counter)
         elif isinstance(s, (ast.For, ast.While)):
             inner = []
-            s.body = _replace_returns(s.body, result, flag, True, inner)
+            s.body = _replace_returns(s.body, result, flag, True, inner, counter)
             out.append(s)
             if inner:
                 sites.extend(inner) if in_loop else None
@@ -137,14 +140,14 @@ def _replace_returns(stmts, result, flag, in_loop, sites):
                                    body=[ast.copy_location(ast.Break(), s)], orelse=[])
                     out.append(ast.copy_location(check, s))
                 else:
-                    for k, site in enumerate(inner, 1):
+                    for k, site in inner:
                         check = ast.If(test=ast.Compare(
                             left=ast.Name(id=flag, ctx=ast.Load()), ops=[ast.Eq()],
                             comparators=[ast.Constant(k)]),
                             body=[ast.copy_location(ast.Return(value=site.value), site)],
                             orelse=[])
                         out.extend(_replace_returns([ast.copy_location(check, site)], result,
-                                                    flag, False, sites))
+                                                    flag, False, sites, counter))
             continue
         out.append(s)
     return out

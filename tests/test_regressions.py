@@ -166,7 +166,23 @@ def return_reads_an_inner_index(x):
     return s
 
 
+def returns_from_nested_loops(x, y, n0, flag):
+    hs = [x]
+    for u0 in hs:
+        if flag:
+            return x * 2.0
+        else:
+            w1 = 0
+            while w1 < n0:
+                w1 += 1
+                return y * y
+    return 0.0
+
+
 CASES = [
+    (returns_from_nested_loops, (-0.8, 0.2, 3, False), (0, 1)),
+    (returns_from_nested_loops, (-0.8, 0.2, 3, True), (0, 1)),
+    (returns_from_nested_loops, (-0.8, 0.2, 0, False), (0, 1)),
     (loop_in_one_branch, (0.3, 0), 0),
     (loop_in_one_branch, (0.3, 2), 0),
     (helper_reassigns_its_parameter_in_a_loop, (0.7,), 0),
