@@ -52,14 +52,15 @@ class ControlFlow:
             for (block, _), x in zip(paths, versions):
                 if x is None:
                     # unbound on this path in Python: None here, so later copies can read it
-                    block.append(ir.Keep(ir.assign(merged, ast.Constant(None)), [merged]))
+                    _append_where_falling_through(
+                        block, [ir.Keep(ir.assign(merged, ast.Constant(None)), [merged])])
                     continue
                 if x == merged:
                     continue
                 if x != previous:
                     ir.rename(block, x, merged)
                 else:
-                    block.append(self.copy_statement(merged, x, stmt))
+                    _append_where_falling_through(block, [self.copy_statement(merged, x, stmt)])
             for group in (self.varied_ssa, self.lists):
                 if any(x in group for x in versions):
                     group.add(merged)

@@ -179,7 +179,25 @@ def returns_from_nested_loops(x, y, n0, flag):
     return 0.0
 
 
+def continue_in_a_nested_branch(x, y, flag):
+    b = y * 0.5
+    c = 0.0
+    hs = [0.5, b]
+    for u0 in hs:
+        a = x
+        if x < 0.5:
+            c = c + hs[-1] * 0.5
+        elif flag:
+            a = a + hs[-1] * 0.5
+        else:
+            continue
+    return hs[-1] * a + c
+
+
 CASES = [
+    (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
+    (continue_in_a_nested_branch, (0.525541, 0.857493, True), (0, 1)),
+    (continue_in_a_nested_branch, (0.3, 0.857493, False), (0, 1)),
     (returns_from_nested_loops, (-0.8, 0.2, 3, False), (0, 1)),
     (returns_from_nested_loops, (-0.8, 0.2, 3, True), (0, 1)),
     (returns_from_nested_loops, (-0.8, 0.2, 0, False), (0, 1)),
