@@ -10,7 +10,7 @@ import ast
 import copy
 
 from . import ir
-from .syntax import has_call, stores
+from .syntax import has_call, is_append, stores
 
 
 class ControlFlow:
@@ -82,7 +82,10 @@ class ControlFlow:
         live = getattr(stmt, "live_header", None)
         index_user, sequences, iterable = None, [], None
         if isinstance(stmt, ast.For):
-            body_stores = {n.id for b in stmt.body for n in stores(b)}
+            # names the body assigns, and lists it appends to: iterating over them, or a bound
+            # computed from them, must use their value from before the loop
+            body_stores = {n.id for b in stmt.body for n in stores(b)} | {
+                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)}
             index_user, sequences, iterable = self.iteration(stmt, body_stores)
         before = dict(self.env)
         if index_user in before and index_user in self.varied:
@@ -200,6 +203,9 @@ class ControlFlow:
                                         "variable before the loop")
             return ir.load(self.new_list_result(e, e))
         operand = self.operand(e)
+        if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.lists:
+            raise self.src.error(e, f"the loop appends to {e.id!r} while iterating over it; "
+                                    f"iterate over range(n) for the n items you mean")
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.lists:
             # the body reassigns the name: iterate over the value it has now
             fresh = self.namer.temp()

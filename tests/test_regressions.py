@@ -194,7 +194,17 @@ def continue_in_a_nested_branch(x, y, flag):
     return hs[-1] * a + c
 
 
+def range_over_a_list_the_loop_appends_to(x, y):
+    hs = [x]
+    c = y
+    for i in range(len(hs)):
+        c = c * hs[i]
+        hs.append(y)
+    return c
+
+
 CASES = [
+    (range_over_a_list_the_loop_appends_to, (0.3, 0.4), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, True), (0, 1)),
     (continue_in_a_nested_branch, (0.3, 0.857493, False), (0, 1)),
@@ -284,7 +294,18 @@ def double_starred_call_to_a_helper(x, y):
     return product(x, **options)
 
 
+def iterating_a_list_while_appending(x, y):
+    hs = [x, y]
+    c = 0.0
+    for u in hs:
+        c = c + u * u
+        hs.append(y * 3.0)
+        break
+    return c
+
+
 @pytest.mark.parametrize("f, word", [
+    (iterating_a_list_while_appending, "appends to"),
     (starred_call_to_a_helper, r"\*args"),
     (double_starred_call_to_a_helper, r"\*\*kwargs"),
     (rows_updated_in_place, "in-place"),
