@@ -1,0 +1,68 @@
+"""The long fuzz run: ``python -m tests.fuzz --count 10000 --start 0 [--jobs N]``.
+
+Checks the programs of seeds start .. start+count-1, prints a summary line
+(programs checked, ok, rejected, invalid, wrong, crash) and, for each failure,
+its seed, what was wrong and the line-reduced program. Exit status 1 if any
+program gave a wrong result or crashed.
+"""
+
+import argparse
+import collections
+import os
+import re
+import sys
+import time
+
+from .check import FAILURES, check_seed, format_failure, run, summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000, help="number of programs (default 1000)")
+    parser.add_argument("--start", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: the number of CPUs)")
+    parser.add_argument("--no-reduce", action="store_true", help="do not reduce failing programs")
+    parser.add_argument("--reasons", action="store_true",
+                        help="also list the most common reasons for rejected and invalid programs")
+    parser.add_argument("--show", type=int, metavar="SEED",
+                        help="print the program of SEED and its outcome, and exit")
+    args = parser.parse_args(argv)
+
+    if args.show is not None:
+        program, outcome = check_seed(args.show)
+        print(program.source)
+        print("argument sets:", *program.argsets, sep="\n    ")
+        print(f"{outcome.status}: {outcome.detail}")
+        return 0
+
+    seeds = range(args.start, args.start + args.count)
+    started = time.time()
+    done = [0]
+
+    def progress(result):
+        done[0] += 1
+        seed, outcome, minimal = result
+        if outcome.status in FAILURES:
+            print(format_failure(seed, outcome, minimal), flush=True)
+        if done[0] % 500 == 0:
+            print(f"... {done[0]} / {args.count} ({time.time() - started:.0f} s)",
+                  file=sys.stderr, flush=True)
+
+    results = run(seeds, jobs=args.jobs, reduce=not args.no_reduce, progress=progress)
+    print(f"{summary(results)} (seeds {args.start}..{args.start + args.count - 1}, "
+          f"{time.time() - started:.0f} s)")
+    failures = [(s, o) for s, o, _ in results if o.status in FAILURES]
+    if failures:
+        print("failing seeds:", " ".join(f"{s} ({o.status})" for s, o in failures))
+    if args.reasons:
+        reasons = collections.Counter(
+            (o.status, re.sub(r"^\S*:\d+:\d+: ", "", o.detail)[:90])
+            for _, o, _ in results if o.status in ("rejected", "invalid"))
+        for (status, why), n in reasons.most_common(20):
+            print(f"{n:6d}  {status}: {why}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
