@@ -22,6 +22,20 @@ Template rules:
   holds, and the final ``else`` must be correct always.
 - ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars.
 
+Forward mode (``ad.jvp``) needs a tangent for each primitive, written the
+same way with ``y_dot += E`` lines, one per input, each reading exactly one
+input's ``v_dot`` (the line is dropped when ``v`` is not active)::
+
+    @tangent(np.matmul)
+    def matmul(z, x, y):
+        z_dot += x_dot @ y
+        z_dot += x @ y_dot
+
+Most primitives need none: an ``elementwise`` rule's tangent is its adjoint
+read the other way (``x_bar += y_bar * D`` gives ``y_dot += x_dot * D``), and
+a rule registered with ``linear=True`` (linear in its first input, the other
+inputs being indices, shapes or axes) has the primitive itself as tangent.
+
 Rule groups live beside this file: ``python.py`` (operators and builtins),
 ``math.py`` and ``numpy.py``.
 """
@@ -48,6 +62,8 @@ class Rule:
     body: list               # template statements (ast)
     shape: str = "elementwise"
     keys: list = field(default_factory=list)
+    linear: bool = False     # linear in its first input: the tangent is the primitive itself
+    tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
     source: str = ""
     filename: str = ""
     lineno: int = 0
@@ -107,7 +123,7 @@ class Registry:
 REGISTRY = Registry()
 
 
-def parse_rule(func, shape="elementwise"):
+def parse_rule(func, shape="elementwise", check=True):
     """Read a template function's source into a Rule."""
     try:
         lines, lineno = inspect.getsourcelines(func)
@@ -130,7 +146,8 @@ def parse_rule(func, shape="elementwise"):
     rule = Rule(name=func.__name__, output=positional[0], inputs=positional[1:],
                 statics=statics, body=body, shape=shape, source=text,
                 filename=inspect.getsourcefile(func) or "?", lineno=lineno)
-    _check_template(rule)
+    if check:
+        _check_template(rule)
     return rule
 
 
@@ -145,17 +162,51 @@ def _check_template(rule):
                     f"inputs are {rule.inputs}")
 
 
-def adjoint(*objects, methods=(), attributes=(), shape="elementwise", registry=None):
+def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
+            registry=None):
     """Register the decorated template as the adjoint rule of ``objects``."""
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}")
 
     def register(func):
         rule = parse_rule(func, shape)
+        rule.linear = linear
         (registry or REGISTRY).add(rule, objects, methods, attributes)
         return func
 
     return register
+
+
+def tangent(*objects, method=None, registry=None):
+    """Attach the decorated ``y_dot += E`` template to the rule registered for ``objects[0]``
+    (or for the array method ``method``)."""
+    reg = registry or REGISTRY
+
+    def register(func):
+        rule = reg.by_method.get(method) if method else reg.rule_for(objects[0])
+        if rule is None:
+            raise TransformError(f"tangent {func.__name__!r}: register its adjoint rule first")
+        form = parse_rule(func, rule.shape, check=False)
+        if [form.output, *form.inputs] != [rule.output, *rule.inputs]:
+            raise TransformError(f"tangent {func.__name__!r}: parameters must match the adjoint "
+                                 f"rule's {[rule.output, *rule.inputs]}")
+        _check_tangent(rule, form.body)
+        rule.tangent = form.body
+        return func
+
+    return register
+
+
+def _check_tangent(rule, body):
+    dots = {f"{v}_dot" for v in rule.inputs}
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.AugAssign):
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)} & dots
+            if not (isinstance(node.target, ast.Name) and node.target.id == f"{rule.output}_dot"
+                    and isinstance(node.op, ast.Add) and len(read) == 1):
+                raise TransformError(
+                    f"tangent of {rule.name!r}: each line must be '{rule.output}_dot += E' "
+                    f"with E reading exactly one of {sorted(dots)}")
 
 
 def nondifferentiable(*objects, registry=None):

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from . import adjoint, nondifferentiable
+from . import adjoint, nondifferentiable, tangent
 
 
 @adjoint(np.exp)
@@ -79,7 +79,14 @@ def dot(z, x, y):
         y_bar += dot_bar_right(z_bar, x, y)
 
 
-@adjoint(np.transpose, methods=("transpose",), attributes=("T",), shape="same")
+@tangent(np.dot)
+def dot_tangent(z, x, y):
+    z_dot += np.dot(x_dot, y)
+    z_dot += np.dot(x, y_dot)
+
+
+@adjoint(np.transpose, methods=("transpose",), attributes=("T",), shape="same",
+         linear=True)
 def transpose(y, x, axes=None):
     if axes is None:
         x_bar += np.transpose(y_bar)
@@ -87,7 +94,7 @@ def transpose(y, x, axes=None):
         x_bar += transpose_bar(y_bar, axes)
 
 
-@adjoint(np.sum, methods=("sum",), shape="reduce")
+@adjoint(np.sum, methods=("sum",), shape="reduce", linear=True)
 def sum(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
@@ -99,7 +106,7 @@ def sum(y, x, axis=None, keepdims=False):
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, methods=("mean",), shape="reduce")
+@adjoint(np.mean, methods=("mean",), shape="reduce", linear=True)
 def mean(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
@@ -113,6 +120,13 @@ def mean(y, x, axis=None, keepdims=False):
 def max(y, x, axis=None, keepdims=False):
     # ties share the gradient evenly, as in JAX
     x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * argmax_mask(x, y, axis=axis, keepdims=keepdims)
+
+
+@tangent(np.max)
+def max_tangent(y, x, axis=None, keepdims=False):
+    # the mean of the tangents of the maximal entries (ties share, as in the adjoint)
+    y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
+                    keepdims=keepdims)
 
 
 nondifferentiable(np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,

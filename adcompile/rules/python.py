@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from ..runtime import unbroadcast
-from . import REGISTRY, adjoint, inert, nondifferentiable
+from . import REGISTRY, adjoint, inert, nondifferentiable, tangent
 
 
 @adjoint()
@@ -101,7 +101,13 @@ def matmul(z, x, y):
         y_bar += matmul_bar_right(z_bar, x, y)
 
 
-@adjoint(operator.getitem, shape="unknown")
+@tangent(operator.matmul)
+def matmul_tangent(z, x, y):
+    z_dot += x_dot @ y
+    z_dot += x @ y_dot
+
+
+@adjoint(operator.getitem, shape="unknown", linear=True)
 def getitem(y, x, index):
     x_bar += getitem_bar(y_bar, x, index)
 
