@@ -87,6 +87,10 @@ class ControlFlow:
             body_stores = {n.id for b in stmt.body for n in stores(b)} | {
                 n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)}
             index_user, sequences, iterable = self.iteration(stmt, body_stores)
+            if not isinstance(iterable, ast.Name) and any(
+                    isinstance(n, ast.Name) and n.id == "len" for n in ast.walk(iterable)):
+                # a list may grow after the loop: the reversed loop must see today's length
+                iterable = ir.load(self._bind(iterable))
         before = dict(self.env)
         if index_user in before and index_user in self.varied:
             raise self.src.error(stmt.target, f"the loop variable {index_user!r} reuses the "

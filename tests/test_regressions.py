@@ -203,6 +203,56 @@ def range_over_a_list_the_loop_appends_to(x, y):
     return c
 
 
+# fuzzer seeds 59, 105, 177, 199: a list grows after a loop whose range reads its length;
+# the reversed loop re-read len() and ran one step too many
+
+
+def list_grows_after_the_loop_over_it(x, y):
+    b = y * 0.5
+    hs = [0.5, b]
+    for u0 in hs:
+        c = u0
+    hs.append(y * hs[0] ** 3)
+    return c * x
+
+
+def constant_list_grows_after_a_range_over_its_length(x):
+    ns = [1, 2]
+    s = x
+    for i in range(len(ns)):
+        s = s * x
+    ns.append(3)
+    return s
+
+
+def fuzz_105(x, y):
+    a = x
+    b = y - 0.5
+    hs = [a]
+    w0 = 0
+    while w0 < 2:
+        w0 += 1
+        for j in range(len(hs)):
+            b = b + hs[-1] * 0.5
+        for j in range(w0):
+            c = w0
+            a = 0.5
+        a += y * b
+    hs.append(c * b)
+    return (hs[-1] ** 3) ** 2
+
+
+def fuzz_199(x):
+    a = x * 0.5
+    c = 0.5
+    hs = [a]
+    for i in range(2):
+        for u1 in hs:
+            c = c + hs[0] * 0.5
+        hs.append(max(i, 0.5 * i * hs[-1]))
+    return a * abs(c)
+
+
 CASES = [
     (range_over_a_list_the_loop_appends_to, (0.3, 0.4), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
@@ -229,6 +279,10 @@ CASES = [
     (assigned_in_a_branch_of_a_while, (0.5,), 0),
     (returning_helper_in_a_loop, (0.5,), 0),
     (return_reads_an_inner_index, (0.5,), 0),
+    (list_grows_after_the_loop_over_it, (0.3, 0.8), (0, 1)),
+    (constant_list_grows_after_a_range_over_its_length, (0.7,), 0),
+    (fuzz_105, (0.827919, -0.665544), (0, 1)),
+    (fuzz_199, (0.672614,), 0),
 ]
 
 
