@@ -1,0 +1,91 @@
+"""Every lecture example in examples/ runs and reproduces its lecture's result.
+
+Each example asserts its own result (140/24, df/dy = 5, >= 95% accuracy, the
+flipped prediction, ...); here each runs in its small mode, in this process, and
+the test checks what it returns and the figures it saves.
+"""
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+OUT = os.path.join(EXAMPLES, "out")
+NAMES = sorted(name[:-3] for name in os.listdir(EXAMPLES)
+               if name.endswith(".py") and not name.startswith("_"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def examples_on_path():
+    import matplotlib
+    matplotlib.use("Agg")
+    sys.path.insert(0, EXAMPLES)
+    yield
+    sys.path.remove(EXAMPLES)
+
+
+def run(name, capsys):
+    module = importlib.import_module(name)
+    result = module.main(small=True)
+    return result, capsys.readouterr().out
+
+
+def saved(name):
+    path = os.path.join(OUT, name + ".png")
+    return os.path.exists(path) and os.path.getsize(path) > 1000
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstring_gives_the_command(name):
+    with open(os.path.join(EXAMPLES, name + ".py")) as f:
+        doc = ast.get_docstring(ast.parse(f.read()))
+    assert f"python examples/{name}.py" in doc
+
+
+def test_one_neuron(capsys):
+    history, out = run("one_neuron", capsys)
+    assert history[-1] < 0.01 * history[0]
+    for name in ("e_bar", "v_bar", "h_bar", "z_bar", "w_bar"):
+        assert f"    {name} = " in out          # a statement of the printed adjoint
+    assert "all five equal" in out
+    assert saved("one_neuron_loss")
+
+
+def test_sgd_with_and_without_replacement(capsys):
+    run("sgd_replacement", capsys)
+    assert saved("sgd_averaging") and saved("sgd_least_squares")
+
+
+def test_digits_mlp_reaches_95_percent(capsys):
+    (_, accuracy), _ = run("digits_mlp", capsys)
+    assert accuracy >= 0.95
+    assert saved("digits_mlp_loss")
+
+
+def test_adversarial_inputs_flip_the_prediction(capsys):
+    (flipped, median_change), out = run("adversarial", capsys)
+    assert flipped >= 18 and median_change < 0.25
+    assert "X_bar = " in out
+    assert saved("adversarial")
+
+
+def test_computation_graph(capsys):
+    grads, out = run("computation_graph", capsys)
+    assert grads == (2.0, 5.0, 0.0)
+    assert "y_bar = b_bar * (y >= z) + a_bar" in out
+
+
+def test_runs_as_a_script():
+    """The command in the docstring, as a user types it (the fastest example)."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(EXAMPLES) + os.pathsep
+               + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, os.path.join("examples", "computation_graph.py")],
+                          cwd=os.path.dirname(EXAMPLES), env=env, capture_output=True, text=True,
+                          check=False,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "df/dx, df/dy, df/dz = (2.0, 5.0, 0.0)" in done.stdout
