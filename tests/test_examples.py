@@ -61,8 +61,9 @@ def test_sgd_with_and_without_replacement(capsys):
 
 
 def test_digits_mlp_reaches_95_percent(capsys):
-    (_, accuracy), _ = run("digits_mlp", capsys)
+    (_, accuracy), out = run("digits_mlp", capsys)
     assert accuracy >= 0.95
+    assert "equal the lecture's formulas" in out
     assert saved("digits_mlp_loss")
 
 
