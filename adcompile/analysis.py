@@ -180,6 +180,55 @@ def _result_ndim(shape, dims, statics):
         if 1 <= a <= 2 and 1 <= b <= 2:
             return 1 if 1 in (a, b) else 2
         return None
+    if shape == "flat" or shape == "outer":
+        return 1 if shape == "flat" else 2
+    if shape == "second":
+        return dims[1]
+    if dims[0] is None and shape not in ("reshape", "reduce", "scan"):
+        return None
+    if shape in ("drop1", "drop2"):
+        n = dims[0] - (1 if shape == "drop1" else 2)
+        return n if n >= 0 else None
+    if shape == "diag":
+        return {1: 2, 2: 1}.get(dims[0])
+    if shape == "scan":    # flattened when axis is None
+        axis = statics.get("axis")
+        if isinstance(axis, ast.Constant):
+            return 1 if axis.value is None else dims[0]
+        return dims[0] if dims[0] == 1 else None
+    if shape == "reshape":  # the static ``shape``: a tuple literal or an int
+        new = statics.get("shape")
+        if isinstance(new, ast.Tuple):
+            return len(new.elts)
+        if isinstance(new, ast.Constant) and isinstance(new.value, int):
+            return 1
+        return None
+    if shape in ("expand", "squeeze"):
+        axis = statics.get("axis")
+        if isinstance(axis, ast.Tuple):
+            n = len(axis.elts)
+        elif isinstance(axis, ast.Constant) and isinstance(axis.value, int) \
+                and not isinstance(axis.value, bool):
+            n = 1
+        else:
+            return None
+        return dims[0] + n if shape == "expand" else dims[0] - n
+    if shape == "inner":
+        a, b = dims[0], dims[1]
+        if b is None:
+            return None
+        return a + b if 0 in (a, b) else a + b - 2
+    if shape == "tensordot":
+        a, b = dims[0], dims[1]
+        axes = statics.get("axes")
+        if b is None:
+            return None
+        if isinstance(axes, ast.Constant) and isinstance(axes.value, int):
+            return a + b - 2 * axes.value
+        if isinstance(axes, (ast.Tuple, ast.List)) and len(axes.elts) == 2 \
+                and all(isinstance(p, (ast.Tuple, ast.List)) for p in axes.elts):
+            return a + b - 2 * len(axes.elts[0].elts)
+        return None
     if shape == "reduce":
         axis = statics.get("axis")
         keepdims = statics.get("keepdims")

@@ -12,7 +12,7 @@ def unbroadcast(g, x):
     """Sum the gradient ``g`` over the axes NumPy broadcast ``x`` along, giving x's shape."""
     shape = getattr(x, "shape", ())
     if getattr(g, "shape", ()) == shape:
-        return g
+        return g[()] if not shape and isinstance(g, np.ndarray) else g
     extra = np.ndim(g) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
@@ -137,3 +137,54 @@ def outer_sum(pairs):
         return np.array(left).T @ np.array(right)
     except ValueError:  # the vectors' lengths changed from one iteration to the next
         return sum(np.outer(u, v) for u, v in pairs)
+
+
+def _axes(axis, ndim):
+    """``axis`` (None, an int or a tuple, maybe negative) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))))
+
+
+def prod_others(x, axis=None):
+    """For each entry of ``x``, the product of the other entries it is multiplied with in
+    ``np.prod(x, axis)``: exclusive products from both ends, exact where ``x`` has zeros."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    axes = _axes(axis, x.ndim)
+    keep = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, keep + list(axes))
+    flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.transpose((left * right).reshape(moved.shape), np.argsort(keep + list(axes)))
+
+
+def _cumprod_jacobian(x, axis):
+    """``x`` with ``axis`` last (flattened if None) and d cumprod[..., j] / d x[..., i] as
+    ``J[..., j, i]``; built column by column, exact where ``x`` has zeros."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    x = np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
+    n = x.shape[-1]
+    J = np.zeros(x.shape + (n,))
+    for i in range(n):
+        others = x.copy()
+        others[..., i] = 1.0
+        J[..., i:, i] = np.cumprod(others, axis=-1)[..., i:]
+    return J
+
+
+def cumprod_bar(y_bar, x, axis=None):
+    """The adjoint of ``y = np.cumprod(x, axis)``."""
+    J = _cumprod_jacobian(x, axis)
+    g = y_bar if axis is None else np.moveaxis(y_bar, axis, -1)
+    g = np.einsum("...j,...ji->...i", g, J)
+    return np.reshape(g, np.shape(x))[()] if axis is None else np.moveaxis(g, -1, axis)
+
+
+def cumprod_dot(x_dot, x, axis=None):
+    """The tangent of ``y = np.cumprod(x, axis)``."""
+    J = _cumprod_jacobian(x, axis)
+    t = np.ravel(x_dot) if axis is None else np.moveaxis(x_dot, axis, -1)
+    t = np.einsum("...ji,...i->...j", J, np.broadcast_to(t, J.shape[:-1]))
+    return t if axis is None else np.moveaxis(t, -1, axis)

@@ -1225,3 +1225,421 @@ def test_rules_keyed_by_module_and_name():
     names = [r.name for r in REGISTRY.rules if Path(r.filename).resolve().parent == PACKAGE_RULES]
     keys = registered_rules()
     assert len(keys) == len(names), "two rules in one module share a name"
+
+
+# -- more elementwise functions -------------------------------------------------------------
+
+def np_exp2(x, w):
+    return np.sum(w * np.exp2(x))
+
+
+def np_expm1(x, w):
+    return np.sum(w * np.expm1(x))
+
+
+def np_log2(x, w):
+    return np.sum(w * np.log2(x))
+
+
+def np_log10(x, w):
+    return np.sum(w * np.log10(x))
+
+
+def np_log1p(x, w):
+    return np.sum(w * np.log1p(x))
+
+
+def np_cbrt(x, w):
+    return np.sum(w * np.cbrt(x))
+
+
+def np_square(x, w):
+    return np.sum(w * np.square(x))
+
+
+def np_reciprocal(x, w):
+    return np.sum(w * np.reciprocal(x))
+
+
+def np_arcsin(x, w):
+    return np.sum(w * np.arcsin(x))
+
+
+def np_arccos(x, w):
+    return np.sum(w * np.arccos(x))
+
+
+def np_arctan(x, w):
+    return np.sum(w * np.arctan(x))
+
+
+def np_sinh(x, w):
+    return np.sum(w * np.sinh(x))
+
+
+def np_cosh(x, w):
+    return np.sum(w * np.cosh(x))
+
+
+def np_arcsinh(x, w):
+    return np.sum(w * np.arcsinh(x))
+
+
+def np_arccosh(x, w):
+    return np.sum(w * np.arccosh(x))
+
+
+def np_arctanh(x, w):
+    return np.sum(w * np.arctanh(x))
+
+
+def np_negative(x, w):
+    return np.sum(w * np.negative(x))
+
+
+MORE_UNARY_CASES = [  # module, rule name, case, domain
+    ("numpy", "exp2", np_exp2, reals(-3, 3)), ("numpy", "expm1", np_expm1, reals(-3, 3)),
+    ("numpy", "log2", np_log2, reals(0.1, 5)), ("numpy", "log10", np_log10, reals(0.1, 5)),
+    ("numpy", "log1p", np_log1p, reals(-0.8, 3)), ("numpy", "cbrt", np_cbrt, nonzero(0.2, 3)),
+    ("numpy", "square", np_square, reals()), ("numpy", "reciprocal", np_reciprocal, nonzero(0.3, 3)),
+    ("numpy", "arcsin", np_arcsin, reals(-0.9, 0.9)), ("numpy", "arccos", np_arccos, reals(-0.9, 0.9)),
+    ("numpy", "arctan", np_arctan, reals(-3, 3)), ("numpy", "sinh", np_sinh, reals(-2, 2)),
+    ("numpy", "cosh", np_cosh, reals(-2, 2)), ("numpy", "arcsinh", np_arcsinh, reals(-3, 3)),
+    ("numpy", "arccosh", np_arccosh, reals(1.1, 4)), ("numpy", "arctanh", np_arctanh, reals(-0.9, 0.9)),
+    ("python", "neg", np_negative, reals()),
+]
+
+
+@covers(*[(module, name) for module, name, *_ in MORE_UNARY_CASES])
+@pytest.mark.parametrize("module,name,case,domain", MORE_UNARY_CASES,
+                         ids=[c[2].__name__ for c in MORE_UNARY_CASES])
+@FEW
+@given(data=st.data())
+def test_numpy_more_unary(module, name, case, domain, data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, domain))
+    assert_grad(case, x, data.draw(weights(shape)))
+
+
+def np_arctan2(x, y, w):
+    return np.sum(w * np.arctan2(x, y))
+
+
+def np_hypot(x, y, w):
+    return np.sum(w * np.hypot(x, y))
+
+
+def np_logaddexp(x, y, w):
+    return np.sum(w * np.logaddexp(x, y))
+
+
+def np_power(x, y, w):
+    return np.sum(w * np.power(x, y))
+
+
+def np_add(x, y, w):
+    return np.sum(w * np.add(x, y))
+
+
+def np_subtract(x, y, w):
+    return np.sum(w * np.subtract(x, y))
+
+
+def np_multiply(x, y, w):
+    return np.sum(w * np.multiply(x, y))
+
+
+def np_divide(x, y, w):
+    return np.sum(w * np.divide(x, y))
+
+
+BINARY_UFUNC_CASES = [  # module, rule name, case, x domain, y domain
+    ("numpy", "arctan2", np_arctan2, nonzero(), nonzero()),
+    ("numpy", "hypot", np_hypot, nonzero(), nonzero()),
+    ("numpy", "logaddexp", np_logaddexp, reals(-3, 3), reals(-3, 3)),
+    ("python", "pow", np_power, reals(0.3, 2.0), reals()),
+    ("python", "add", np_add, reals(), reals()),
+    ("python", "sub", np_subtract, reals(), reals()),
+    ("python", "mul", np_multiply, reals(), reals()),
+    ("python", "truediv", np_divide, reals(), nonzero()),
+]
+
+
+@covers(*[(module, name) for module, name, *_ in BINARY_UFUNC_CASES])
+@pytest.mark.parametrize("module,name,case,xs,ys", BINARY_UFUNC_CASES,
+                         ids=[c[2].__name__ for c in BINARY_UFUNC_CASES])
+@FEW
+@given(data=st.data())
+def test_numpy_binary_ufuncs(module, name, case, xs, ys, data):
+    check_binary(data, case, xs, ys)
+    check_binary(data, case, xs, ys, wrt=data.draw(st.sampled_from([0, 1])))
+
+
+def np_power_constant(x, w):
+    return np.sum(w * np.power(x, 3) + np.power(2.0, x))
+
+
+@covers(("python", "pow"))
+@FEW
+@given(data=st.data())
+def test_np_power_constant_exponent(data):
+    shape = data.draw(shapes())
+    assert_grad(np_power_constant, data.draw(operand(shape)), data.draw(weights(shape)))
+
+
+# -- clip, where, sign -------------------------------------------------------------------------
+
+def clip_constants(x, w):
+    return np.sum(w * np.clip(x, -0.5, 1.0))
+
+
+def clip_method(x, w):
+    return np.sum(w * x.clip(-1.0, 0.5))
+
+
+def clip_one_sided(x, w):
+    return np.sum(w * np.clip(x, None, 0.5) + np.clip(x, -0.5, None))
+
+
+def clip_active_bounds(x, lo, hi, w):
+    return np.sum(w * np.clip(x, lo, hi))
+
+
+@covers(("numpy", "clip"))
+@pytest.mark.parametrize("case", [clip_constants, clip_method, clip_one_sided],
+                         ids=lambda c: c.__name__)
+@FEW
+@given(data=st.data())
+def test_clip(case, data):
+    # the grid 0.1 + 0.5 k never meets the bounds: no ties
+    shape = data.draw(shapes(1 if case is clip_method else 0))
+    x = data.draw(operand(shape, grid(0.1, 0.5, 6), python_float=case is not clip_method))
+    assert_grad(case, x, data.draw(weights(shape)))
+
+
+@covers(("numpy", "clip"))
+@FEW
+@given(data=st.data())
+def test_clip_active_bounds(data):
+    sx, sb = data.draw(broadcast_pairs())
+    x = data.draw(operand(sx, grid(0.1)))
+    lo = data.draw(operand(sb, grid(0.35, 0.5, 4)))
+    hi = lo + 1.5                                       # offset 0.35 from the grid too
+    w = data.draw(weights(np.broadcast_shapes(sx, sb)))
+    assert_grad(clip_active_bounds, x, lo, hi, w, wrt=(0, 1, 2))
+
+
+def where_case(c, x, y, w):
+    return np.sum(w * np.where(c, x, y))
+
+
+def where_of_itself(x, w):
+    return np.sum(w * np.where(x > 0, np.log(np.abs(x) + 1.0), 2.0 * x))
+
+
+def where_masks_nan(x):
+    # log(x) is NaN where x < 0, but that side is not selected: the gradient stays finite
+    return np.sum(np.where(x > 0, x * x, 0.0) + np.where(x > 0, 0.0, -x))
+
+
+@covers(("numpy", "where"))
+@FEW
+@given(data=st.data())
+def test_where(data):
+    sx, sy = data.draw(broadcast_pairs())
+    sc = data.draw(st.sampled_from([(), sx, sy, np.broadcast_shapes(sx, sy)]))
+    c = np.array(data.draw(arrays(sc, reals())) > 0)
+    x, y = data.draw(operand(sx)), data.draw(operand(sy))
+    w = data.draw(weights(np.broadcast_shapes(sc, sx, sy)))
+    assert_grad(where_case, c, x, y, w, wrt=(1, 2))
+    shape = data.draw(shapes())
+    assert_grad(where_of_itself, data.draw(operand(shape, nonzero(0.1, 2))),
+                data.draw(weights(shape)))
+    assert_grad(where_masks_nan, data.draw(arrays(shape, nonzero(0.1, 2))))
+
+
+def sign_case(x, w):
+    return np.sum(w * np.sign(x) * x)
+
+
+@FEW
+@given(data=st.data())
+def test_sign_has_zero_gradient(data):
+    shape = data.draw(shapes())
+    x = data.draw(operand(shape, nonzero(0.1, 2)))
+    w = data.draw(weights(shape))
+    g = assert_grad(sign_case, x, w)
+    assert_close(g, w * np.sign(x), 1e-12, 0)
+
+
+# -- more reductions: min, prod, var, std (axis int / tuple / negative / None, keepdims) ----
+
+def min_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.min(x, axis=axis, keepdims=keepdims))
+
+
+def prod_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.prod(x, axis=axis, keepdims=keepdims))
+
+
+def var_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.var(x, axis=axis, keepdims=keepdims))
+
+
+def std_static_arguments(x, w, axis, keepdims):
+    return np.sum(w * np.std(x, axis=axis, keepdims=keepdims))
+
+
+REDUCTIONS = {"min": np.min, "prod": np.prod, "var": np.var, "std": np.std}
+
+
+@covers(("numpy", "min"), ("numpy", "prod"), ("numpy", "var"), ("numpy", "std"))
+@pytest.mark.parametrize("case", [min_static_arguments, prod_static_arguments,
+                                  var_static_arguments, std_static_arguments],
+                         ids=["min", "prod", "var", "std"])
+@SOME
+@given(data=st.data())
+def test_more_reductions_axis_from_argument(case, data):
+    shape = data.draw(shapes(0, 3, max_side=3))
+    # distinct values (no ties for min, no zero spread for std), away from zero for prod
+    x = data.draw(arrays(shape, grid(0.05, 0.05, 40), unique=True))
+    axis, keepdims = data.draw(axis_arguments(len(shape)))
+    reference = REDUCTIONS[case.__name__.split("_")[0]]
+    if reference is np.std and np.size(x) and np.any(reference(x, axis=axis) == 0):
+        return  # one entry per group: std has its kink there
+    w = data.draw(weights(np.shape(reference(x, axis=axis, keepdims=keepdims))))
+    assert_grad(case, x, w, axis, keepdims)
+
+
+def min_spellings(x, w):
+    return (np.sum(w * np.min(x, axis=0)) + np.amin(x) * 2.0 + np.sum(x.min(-1, keepdims=True))
+            + x.min())
+
+
+def prod_spellings(x, w):
+    return np.sum(w * np.prod(x, axis=0)) + np.prod(x) + np.sum(x.prod(axis=(0, -1))) + x.prod()
+
+
+def var_std_spellings(x, w):
+    return (np.sum(w * np.var(x, axis=0)) + np.std(x) + np.sum(x.var(-1, keepdims=True))
+            + np.sum(x.std(axis=(0, 1), ddof=1)) + np.var(x, ddof=1))
+
+
+@covers(("numpy", "min"), ("numpy", "prod"), ("numpy", "var"), ("numpy", "std"))
+@pytest.mark.parametrize("case", [min_spellings, prod_spellings, var_std_spellings],
+                         ids=["min", "prod", "var-std"])
+@FEW
+@given(data=st.data())
+def test_more_reductions_spellings(case, data):
+    shape = data.draw(shapes(3, 3, min_side=2, max_side=3))
+    x = data.draw(arrays(shape, grid(0.05, 0.05, 40), unique=True))
+    w = data.draw(weights(shape[1:]))
+    assert_grad(case, x, w)
+
+
+def prod_with_zeros(x):
+    return np.sum(np.prod(x, axis=1)) + np.prod(x)
+
+
+@covers(("numpy", "prod"))
+def test_prod_gradient_at_zeros():
+    x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]])
+    g = assert_grad(prod_with_zeros, x)
+    assert_close(g, [[6.0, 0, 0], [0, 0, 0], [8.0, 4.0, 2.0]], 0, 0)
+
+
+def min_with_ties(x):
+    return np.sum(np.min(x, axis=0))
+
+
+@covers(("numpy", "min"))
+def test_min_tie_is_shared():
+    g = ad.grad(min_with_ties)(np.array([[1.0, 2.0], [1.0, 0.0]]))
+    assert_close(g, [[0.5, 0.0], [0.5, 1.0]], 0, 0)
+
+
+def std_of_constant(x):
+    return np.std(x * 0.0 + 1.0) + np.sum(np.std(x, axis=0))
+
+
+@covers(("numpy", "std"))
+def test_std_zero_spread_has_zero_gradient():
+    g = ad.grad(std_of_constant)(np.array([[1.0, 2.0, 3.0]]))
+    assert_close(g, np.zeros((1, 3)), 0, 0)
+
+
+def cumsum_case(x, w, axis):
+    return np.sum(w * np.cumsum(x, axis=axis))
+
+
+def cumprod_case(x, w, axis):
+    return np.sum(w * np.cumprod(x, axis=axis))
+
+
+def cumulative_spellings(x, w):
+    return (np.sum(w * np.cumsum(x, 1)) + np.sum(x.cumsum() ** 2) + np.sum(w * x.cumprod(-1))
+            + np.sum(np.cumprod(x)) + np.sum(np.cumsum(x, axis=-2)[0]))
+
+
+@covers(("numpy", "cumsum"), ("numpy", "cumprod"))
+@pytest.mark.parametrize("case", [cumsum_case, cumprod_case], ids=["cumsum", "cumprod"])
+@FEW
+@given(data=st.data())
+def test_cumulative(case, data):
+    shape = data.draw(shapes(0, 3))
+    x = data.draw(operand(shape, nonzero(0.5, 1.5)))
+    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1))) \
+        if shape else None
+    reference = np.cumsum if case is cumsum_case else np.cumprod
+    w = data.draw(weights(reference(x, axis=axis).shape))
+    assert_grad(case, x, w, axis)
+
+
+@covers(("numpy", "cumsum"), ("numpy", "cumprod"))
+@FEW
+@given(data=st.data())
+def test_cumulative_spellings(data):
+    shape = data.draw(shapes(2, 2))
+    x = data.draw(arrays(shape, nonzero(0.5, 1.5)))
+    assert_grad(cumulative_spellings, x, data.draw(weights(shape)))
+
+
+def cumprod_zero(x):
+    return np.sum(np.cumprod(x) * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+@covers(("numpy", "cumprod"))
+def test_cumprod_at_zero():
+    assert_grad(cumprod_zero, np.array([2.0, 0.0, 3.0, 0.5]))
+    assert_grad(cumprod_zero, np.array([0.0, 0.0, 3.0, 0.5]))
+
+
+def logsumexp(x):
+    m = x.max()
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def logsumexp_rows(x, w):
+    m = np.max(x, axis=-1, keepdims=True)
+    return np.sum(w * (m[..., 0] + np.log(np.sum(np.exp(x - m), axis=-1))))
+
+
+def softmax_cross_entropy(x, y):
+    z = x - x.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return -np.mean(np.sum(y * np.log(p), axis=1))
+
+
+@covers(("numpy", "max"), ("numpy", "sum"), ("numpy", "mean"))
+@FEW
+@given(data=st.data())
+def test_logsumexp_user_code(data):
+    shape = data.draw(shapes(1, 3, min_side=2))
+    x = data.draw(arrays(shape, grid(0.05, 0.05, 40), unique=True))
+    g = assert_grad(logsumexp, x)
+    e = np.exp(x - x.max())
+    assert_close(g, e / e.sum(), 1e-12, 1e-14)
+    assert_grad(logsumexp_rows, x, data.draw(weights(shape[:-1])))
+    if len(shape) == 2:
+        y = data.draw(arrays(shape, reals(0.0, 1.0)))
+        assert_grad(softmax_cross_entropy, x, y)

@@ -48,7 +48,10 @@ from dataclasses import dataclass, field
 from ..errors import TransformError
 
 #: shape behaviour of a primitive, used to infer ``ndim`` for rule selection
-SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown")
+#: (``analysis._result_ndim`` reads it; "unknown" when no rule of thumb fits)
+SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown",
+          "scan", "reshape", "flat", "expand", "squeeze", "diag", "drop1", "drop2", "outer",
+          "inner", "tensordot", "second")
 
 
 @dataclass(eq=False)

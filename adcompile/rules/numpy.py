@@ -47,6 +47,128 @@ def abs(y, x):
     x_bar += y_bar * np.sign(x)
 
 
+@adjoint(np.exp2)
+def exp2(y, x):
+    x_bar += y_bar * (y * np.log(2.0))
+
+
+@adjoint(np.expm1)
+def expm1(y, x):
+    x_bar += y_bar * (y + 1.0)
+
+
+@adjoint(np.log2)
+def log2(y, x):
+    x_bar += y_bar / (x * np.log(2.0))
+
+
+@adjoint(np.log10)
+def log10(y, x):
+    x_bar += y_bar / (x * np.log(10.0))
+
+
+@adjoint(np.log1p)
+def log1p(y, x):
+    x_bar += y_bar / (1.0 + x)
+
+
+@adjoint(np.cbrt)
+def cbrt(y, x):
+    # infinite at x = 0, as in JAX
+    x_bar += y_bar / (3.0 * y * y)
+
+
+@adjoint(np.square)
+def square(y, x):
+    x_bar += y_bar * (2.0 * x)
+
+
+@adjoint(np.reciprocal)
+def reciprocal(y, x):
+    x_bar += -y_bar * (y * y)
+
+
+@adjoint(np.arcsin)
+def arcsin(y, x):
+    x_bar += y_bar / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos)
+def arccos(y, x):
+    x_bar += -y_bar / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arctan)
+def arctan(y, x):
+    x_bar += y_bar / (1.0 + x * x)
+
+
+@adjoint(np.arctan2)
+def arctan2(z, a, b):
+    # z = arctan2(a, b), the angle of the point (b, a)
+    a_bar += unbroadcast(z_bar * (b / (a * a + b * b)), a)
+    b_bar += unbroadcast(z_bar * (-a / (a * a + b * b)), b)
+
+
+@adjoint(np.sinh)
+def sinh(y, x):
+    x_bar += y_bar * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def cosh(y, x):
+    x_bar += y_bar * np.sinh(x)
+
+
+@adjoint(np.arcsinh)
+def arcsinh(y, x):
+    x_bar += y_bar / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh)
+def arccosh(y, x):
+    x_bar += y_bar / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh)
+def arctanh(y, x):
+    x_bar += y_bar / (1.0 - x * x)
+
+
+@adjoint(np.hypot)
+def hypot(z, x, y):
+    # NaN at the origin, where hypot has a kink
+    x_bar += unbroadcast(z_bar * (x / z), x)
+    y_bar += unbroadcast(z_bar * (y / z), y)
+
+
+@adjoint(np.logaddexp)
+def logaddexp(z, x, y):
+    x_bar += unbroadcast(z_bar * np.exp(x - z), x)
+    y_bar += unbroadcast(z_bar * np.exp(y - z), y)
+
+
+@adjoint(np.clip, methods=("clip",))
+def clip(y, x, a_min, a_max):
+    # x at a bound (a tie) keeps its gradient; a bound gets it where x is beyond it.
+    # Assumes a_min <= a_max; either bound may be None.
+    x_bar += unbroadcast(y_bar * (y == x), x)
+    a_min_bar += unbroadcast(y_bar * (x < a_min), a_min)
+    a_max_bar += unbroadcast(y_bar * (x > a_max), a_max)
+
+
+@adjoint(np.where)
+def where(y, c, a, b):
+    # the condition is not differentiated; masking (not multiplying by c) keeps an inf or
+    # NaN in the unselected branch's adjoint out of the other's
+    if ndim(c) == 0 and ndim(a) == 0 and ndim(b) == 0:  # numbers, not 0-d arrays
+        a_bar += y_bar if c else 0.0
+        b_bar += 0.0 if c else y_bar
+    else:
+        a_bar += unbroadcast(np.where(c, y_bar, 0.0), a)
+        b_bar += unbroadcast(np.where(c, 0.0, y_bar), b)
+
+
 @adjoint(np.maximum)
 def maximum(z, x, y):
     # a tie splits the gradient evenly, as in JAX
@@ -127,6 +249,69 @@ def max_tangent(y, x, axis=None, keepdims=False):
     # the mean of the tangents of the maximal entries (ties share, as in the adjoint)
     y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
                     keepdims=keepdims)
+
+
+@adjoint(np.min, np.amin, methods=("min",), shape="reduce")
+def min(y, x, axis=None, keepdims=False):
+    # ties share the gradient evenly, as in JAX (argmax_mask marks where x equals y)
+    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * argmax_mask(x, y, axis=axis, keepdims=keepdims)
+
+
+@tangent(np.min)
+def min_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
+                    keepdims=keepdims)
+
+
+@adjoint(np.prod, methods=("prod",), shape="reduce")
+def prod(y, x, axis=None, keepdims=False):
+    # the product of the other entries, not y / x: exact where x has zeros
+    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * prod_others(x, axis=axis)
+
+
+@tangent(np.prod)
+def prod_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(x_dot * prod_others(x, axis=axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.var, methods=("var",), shape="reduce")
+def var(y, x, axis=None, ddof=0, keepdims=False):
+    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * (2.0 * (x - np.mean(x, axis=axis, keepdims=True)) / (reduced_size(x, axis=axis) - ddof))
+
+
+@tangent(np.var)
+def var_tangent(y, x, axis=None, ddof=0, keepdims=False):
+    y_dot += np.sum(x_dot * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / (reduced_size(x, axis=axis) - ddof))
+
+
+@adjoint(np.std, methods=("std",), shape="reduce")
+def std(y, x, axis=None, ddof=0, keepdims=False):
+    # where the spread is zero the gradient is 0 (a subgradient of this norm at its kink)
+    x_bar += unreduce(y_bar / (y + (y == 0)), x, axis=axis, keepdims=keepdims) * ((x - np.mean(x, axis=axis, keepdims=True)) / (reduced_size(x, axis=axis) - ddof))
+
+
+@tangent(np.std)
+def std_tangent(y, x, axis=None, ddof=0, keepdims=False):
+    y_dot += np.sum(x_dot * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / ((y + (y == 0)) * (reduced_size(x, axis=axis) - ddof))
+
+
+@adjoint(np.cumsum, methods=("cumsum",), shape="scan", linear=True)
+def cumsum(y, x, axis=None):
+    # each x[i] feeds every y[j], j >= i: a cumulative sum from the end (flattened if axis is None)
+    if ndim(x) == 0:
+        x_bar += y_bar[0]
+    else:
+        x_bar += np.reshape(np.flip(np.cumsum(np.flip(y_bar, axis), axis=axis), axis), np.shape(x))
+
+
+@adjoint(np.cumprod, methods=("cumprod",), shape="scan")
+def cumprod(y, x, axis=None):
+    x_bar += cumprod_bar(y_bar, x, axis=axis)
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(y, x, axis=None):
+    y_dot += cumprod_dot(x_dot, x, axis=axis)
 
 
 nondifferentiable(np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,

@@ -21,31 +21,31 @@ def copy(y, x):
 REGISTRY.special = {"copy": REGISTRY.rules[-1]}
 
 
-@adjoint(operator.add)
+@adjoint(operator.add, np.add)
 def add(z, x, y):
     x_bar += unbroadcast(z_bar, x)
     y_bar += unbroadcast(z_bar, y)
 
 
-@adjoint(operator.sub)
+@adjoint(operator.sub, np.subtract)
 def sub(z, x, y):
     x_bar += unbroadcast(z_bar, x)
     y_bar += unbroadcast(-z_bar, y)
 
 
-@adjoint(operator.mul)
+@adjoint(operator.mul, np.multiply)
 def mul(z, x, y):
     x_bar += unbroadcast(z_bar * y, x)
     y_bar += unbroadcast(z_bar * x, y)
 
 
-@adjoint(operator.truediv)
+@adjoint(operator.truediv, np.divide)
 def truediv(z, x, y):
     x_bar += unbroadcast(z_bar / y, x)
     y_bar += unbroadcast(-z_bar * z / y, y)
 
 
-@adjoint(operator.pow)
+@adjoint(operator.pow, np.power)
 def pow(z, x, y):
     if y == 0:
         pass  # x ** 0 is constant; y * x ** -1 would be NaN at x = 0
@@ -54,7 +54,7 @@ def pow(z, x, y):
     y_bar += unbroadcast(z_bar * (z * np.log(x)), y)
 
 
-@adjoint(operator.neg)
+@adjoint(operator.neg, np.negative)
 def neg(y, x):
     x_bar += -y_bar
 
