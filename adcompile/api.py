@@ -52,10 +52,13 @@ def _dispatcher(transform, form):
     variants = transform.variants[form]
     by_types = {}
 
-    def lookup(args):
+    def lookup(args, kwargs=None):
         types = tuple(map(type, args))
         fn = by_types.get(types)
+        if kwargs:
+            _check_real(transform, (), kwargs)
         if fn is None:
+            _check_real(transform, args, {})
             key = _ndims(args)
             fn = variants.get(key) or transform.compiled(key, form)
             if np.ndarray not in types:
@@ -63,6 +66,20 @@ def _dispatcher(transform, form):
         return fn
 
     return lookup
+
+
+def _check_real(transform, args, kwargs):
+    """Refuse complex arguments: adcompile's rules are those of real functions."""
+    named = list(zip(transform.source.positional_params, args)) + list(kwargs.items())
+    for name, value in named:
+        if type(value) is complex or isinstance(value, np.complexfloating) or (
+                isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+            kind = f"a complex array ({value.dtype})" if isinstance(value, np.ndarray) \
+                else f"a complex number, {value!r}"
+            raise TypeError(
+                f"argument {name!r} of {transform.source.name}() is {kind}: adcompile "
+                f"differentiates real-valued functions of real arguments; pass the real and "
+                f"imaginary parts as separate real arguments")
 
 
 def _check_scalar(value, f):
@@ -111,7 +128,7 @@ def _make_grad(f, wrt):
     lookup = _dispatcher(transform, "vjp")
 
     def gradient(*args, **kwargs):
-        value, g = lookup(args)(*args, **kwargs)
+        value, g = lookup(args, kwargs)(*args, **kwargs)
         if type(value) is not float:
             _check_scalar(value, f)
         return g
@@ -130,7 +147,7 @@ def _make_value_and_grad(f, wrt):
     lookup = _dispatcher(transform, "vjp")
 
     def value_and_gradient(*args, **kwargs):
-        result = lookup(args)(*args, **kwargs)
+        result = lookup(args, kwargs)(*args, **kwargs)
         if type(result[0]) is not float:
             _check_scalar(result[0], f)
         return result
@@ -158,7 +175,7 @@ def _make_vjp(f, wrt):
             out_bar, args = args[-1], args[:-1]
         else:
             raise TypeError(f"vjp of {f.__name__}() needs out_bar (the adjoint of its output)")
-        return lookup(args)(*args, out_bar=out_bar, **kwargs)
+        return lookup(args, kwargs)(*args, out_bar=out_bar, **kwargs)
 
     return _finish(pullback, f, transform, "vjp")
 
@@ -170,13 +187,11 @@ def show(f, wrt=0, mode="reverse", args=None):
     dimensions, as a call with them runs it; without, the general code that
     ``build`` writes and that works for any shapes.
     """
-    if mode == "forward":
-        raise NotImplementedError("forward mode (ad.jvp) is not implemented yet")
-    if mode != "reverse":
+    if mode not in ("reverse", "forward"):
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     f = getattr(f, "__wrapped__", f)
     key = _ndims(args) if args is not None else ()
-    return _transform(f, wrt).generate(key, "grad")[0]
+    return _transform(f, wrt).generate(key, "grad" if mode == "reverse" else "jvp")[0]
 
 
 def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):
@@ -197,3 +212,105 @@ def build(f_or_list, path, wrt=0, force=False):
     """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function."""
     from .standalone import build_module
     return build_module(f_or_list, path, wrt, force)
+
+
+def jvp(f=None, wrt=0):
+    """Forward mode: a callable ``(*args, tangents)`` returning ``(value, value_dot)``, the
+    derivative of ``f`` at ``args`` along ``tangents`` (one per ``wrt`` parameter, a tuple
+    when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``."""
+    return _decorator(_make_jvp, f, wrt)
+
+
+def _make_jvp(f, wrt):
+    transform = _transform(f, wrt)
+    lookup = _dispatcher(transform, "jvp")
+    wrapper_source = transform.generate((), "jvp")[0]
+    names = transform.tangent_names
+
+    def pushforward(*args, **kwargs):
+        if "tangents" in kwargs:
+            tangents = kwargs.pop("tangents")
+        elif args:
+            tangents, args = args[-1], args[:-1]
+        else:
+            raise TypeError(f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
+        if not transform.wrt_tuple:
+            tangents = (tangents,)
+        elif not isinstance(tangents, (tuple, list)) or len(tangents) != len(names):
+            raise ValueError(f"jvp of {f.__name__}() with wrt={tuple(transform.wrt)} needs a "
+                             f"tuple of {len(names)} tangents")
+        kwargs.update(zip(names, tangents))
+        return lookup(args)(*args, **kwargs)
+
+    wrapper = _finish(pushforward, f, transform, "jvp")
+    wrapper.source = wrapper_source
+    return wrapper
+
+
+def jacobian(f, wrt=0, mode=None):
+    """The dense Jacobian of ``f``: a callable returning an array of shape
+    ``output shape + input shape`` (a tuple of them when ``wrt`` is a tuple).
+
+    Reverse mode costs one backward sweep per output entry, forward mode one tangent
+    sweep per input entry; ``mode=None`` picks the cheaper: reverse when the output has
+    no more entries than the inputs together, forward otherwise."""
+    if mode not in (None, "forward", "reverse"):
+        raise ValueError(f"mode must be None, 'forward' or 'reverse', not {mode!r}")
+    f = getattr(f, "__wrapped__", f)
+    transform = _transform(f, wrt)
+    if transform.tuple_output:
+        raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
+    positions = [transform.source.positional_params.index(p)
+                 if p in transform.source.positional_params else p for p in transform.wrt]
+
+    def jacobian_of(*args, **kwargs):
+        inputs = [args[p] if isinstance(p, int) else kwargs[p] for p in positions]
+        value = f(*args, **kwargs)
+        n_out = int(np.size(value))
+        n_in = sum(int(np.size(x)) for x in inputs)
+        how = mode or ("reverse" if n_out <= n_in else "forward")
+        blocks = (_jacobian_reverse if how == "reverse" else _jacobian_forward)(
+            f, wrt, args, kwargs, inputs, value)
+        return tuple(blocks) if transform.wrt_tuple else blocks[0]
+
+    functools.update_wrapper(jacobian_of, f)
+    jacobian_of.__wrapped__ = f
+    jacobian_of.__name__ = jacobian_of.__qualname__ = f"jacobian_{f.__name__}"
+    return jacobian_of
+
+
+def _basis(like):
+    """Unit vectors shaped like ``like`` (a Python float gives 1.0)."""
+    if np.ndim(like) == 0 and not isinstance(like, np.ndarray):
+        yield 1.0
+        return
+    e = np.zeros(np.shape(like))
+    for k in range(e.size):
+        e.flat[k] = 1.0
+        yield e.copy()
+        e.flat[k] = 0.0
+
+
+def _jacobian_reverse(f, wrt, args, kwargs, inputs, value):
+    pullback = vjp(f, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+    rows = [pullback(*args, out_bar=e, **kwargs)[1] for e in _basis(value)]
+    out_shape = np.shape(value)
+    return [np.array([r[i] for r in rows]).reshape(out_shape + np.shape(x))
+            for i, x in enumerate(inputs)]
+
+
+def _jacobian_forward(f, wrt, args, kwargs, inputs, value):
+    push = jvp(f, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+    zeros = [0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else np.zeros(np.shape(x))
+             for x in inputs]
+    blocks = []
+    for i, x in enumerate(inputs):
+        columns = []
+        for e in _basis(x):
+            tangents = tuple(e if j == i else z for j, z in enumerate(zeros))
+            columns.append(np.asarray(push(*args, tangents=tangents, **kwargs)[1]))
+        stacked = np.array(columns).reshape(np.shape(x) + np.shape(value))
+        # columns are indexed by the input entry: move the output axes to the front
+        blocks.append(np.moveaxis(stacked, list(range(np.ndim(x))),
+                                  list(range(np.ndim(value), np.ndim(value) + np.ndim(x)))))
+    return blocks

@@ -7,6 +7,7 @@ import itertools
 import linecache
 import math
 import types
+import weakref
 
 import numpy as np
 
@@ -62,6 +63,30 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     return ast.fix_missing_locations(node)
 
 
+def forward_def(tangent, name, doc, wrt_tuple):
+    """The generated forward-mode function ``name(*params, *, x_dot, ...)`` returning
+    ``(value, value_dot)``."""
+    fn = tangent.fn
+    args = copy.deepcopy(fn.source.node.args)
+    for a in args.posonlyargs + args.args + args.kwonlyargs:
+        a.annotation = None
+    for d in tangent.param_dots:
+        args.kwonlyargs.append(ast.arg(arg=d))
+        args.kw_defaults.append(None)
+    if fn.tuple_output:
+        value = ast.Tuple(elts=tangent.outputs, ctx=ast.Load())
+        dot = ast.Tuple(elts=tangent.out_dots, ctx=ast.Load())
+    else:
+        value, dot = tangent.outputs[0], tangent.out_dots[0]
+    result = ast.Tuple(elts=[value, dot], ctx=ast.Load())
+    body = [ast.Expr(ast.Constant(doc))] + tangent.body + [ast.Return(result)]
+    node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
+                           type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        node.type_params = []
+    return ast.fix_missing_locations(node)
+
+
 def to_source(node):
     return ast.unparse(node) + "\n"
 
@@ -93,8 +118,14 @@ def compile_function(source_text, name, source, aliases, extra=None):
         else:
             cells.append(source.closure[var])
     func = source.func
-    defaults = (func.__defaults__ or ()) + (1.0,)
+    if func is None:
+        raise RuntimeError(f"{source.name}() was garbage collected while being compiled")
+    code = inner.__code__
+    reverse_mode = code.co_argcount and code.co_varnames[code.co_argcount - 1] == "out_bar"
+    defaults = (func.__defaults__ or ()) + ((1.0,) if reverse_mode else ())
     result = types.FunctionType(inner.__code__, func.__globals__, name, defaults, tuple(cells))
     result.__kwdefaults__ = copy.copy(func.__kwdefaults__)
     result.__doc__ = inner.__doc__
+    # the source shown in tracebacks lives as long as the function
+    weakref.finalize(result, linecache.cache.pop, filename, None)
     return result

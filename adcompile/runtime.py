@@ -139,6 +139,14 @@ def outer_sum(pairs):
         return sum(np.outer(u, v) for u, v in pairs)
 
 
+def rebroadcast(t, y):
+    """A tangent term ``t`` at the shape of the result ``y`` it is part of (forward mode)."""
+    shape = np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(t, shape))
+
+
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple, maybe negative) as a sorted tuple of axes."""
     if axis is None:
@@ -188,3 +196,64 @@ def cumprod_dot(x_dot, x, axis=None):
     t = np.ravel(x_dot) if axis is None else np.moveaxis(x_dot, axis, -1)
     t = np.einsum("...ji,...i->...j", J, np.broadcast_to(t, J.shape[:-1]))
     return t if axis is None else np.moveaxis(t, -1, axis)
+
+
+def tile_bar(y_bar, x, reps):
+    """The adjoint of ``y = np.tile(x, reps)``: the sum over the copies."""
+    shape = np.shape(x)
+    reps = tuple(reps) if np.ndim(reps) else (int(reps),)
+    d = max(len(reps), len(shape))
+    reps = (1,) * (d - len(reps)) + reps
+    full = (1,) * (d - len(shape)) + shape
+    g = np.reshape(y_bar, [n for pair in zip(reps, full) for n in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * d, 2))), shape)[()]
+
+
+def repeat_bar(y_bar, x, repeats, axis=None):
+    """The adjoint of ``y = np.repeat(x, repeats, axis)``: the copies of each entry summed."""
+    shape = np.shape(x)
+    flat = (int(np.prod(shape)),) if axis is None else shape
+    axis = 0 if axis is None else axis % len(shape)
+    g = np.zeros(flat, dtype=np.result_type(y_bar, 1.0))
+    index = np.repeat(np.arange(flat[axis]), repeats)
+    np.add.at(g, (slice(None),) * axis + (index,), y_bar)
+    return np.reshape(g, shape)[()]
+
+
+def diag_bar(y_bar, x, k=0):
+    """The adjoint of ``y = np.diag(x, k)``: for a matrix x, y_bar on its k-th diagonal."""
+    if np.ndim(x) == 1:
+        return np.array(np.diag(y_bar, k))
+    g = np.zeros(np.shape(x), dtype=np.result_type(y_bar, 1.0))
+    i = np.arange(len(y_bar))
+    g[i + max(-k, 0), i + max(k, 0)] = y_bar
+    return g
+
+
+def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``y = np.trace(x, offset, axis1, axis2)``."""
+    shape = np.shape(x)
+    a1, a2 = axis1 % len(shape), axis2 % len(shape)
+    eye = np.eye(shape[a1], shape[a2], k=offset)
+    rest = [n for i, n in enumerate(shape) if i not in (a1, a2)]
+    g = np.broadcast_to(eye, tuple(rest) + eye.shape) * np.reshape(y_bar, np.shape(y_bar) + (1, 1))
+    return np.moveaxis(g, (-2, -1), (a1, a2))
+
+
+def unpad(y_bar, x, pad_width, mode="constant"):
+    """The adjoint of ``y = np.pad(x, pad_width)`` (constant mode): the part of y_bar over x."""
+    if mode != "constant":
+        raise ValueError(f"adcompile: the gradient of np.pad with mode={mode!r} is not "
+                         f"supported; only mode='constant'")
+    shape = np.shape(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, shape))
+    return np.array(np.asarray(y_bar)[index])[()]
+
+
+def astype_bar(g, dtype):
+    """The adjoint of ``y = x.astype(dtype)``: g for a floating type, zero for an integer or
+    bool type (a piecewise constant cast)."""
+    if np.issubdtype(np.dtype(dtype), np.inexact):
+        return np.array(g, dtype=np.result_type(g, np.float64))
+    return np.zeros(np.shape(g))

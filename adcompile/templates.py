@@ -20,18 +20,24 @@ class Instance:
         self.contributions = []   # (input index, expression)
 
 
-def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases):
+def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases,
+                dots=None):
     """Inline ``rule`` for ``output = prim(*inputs, **statics)``.
 
     wanted: indices of the inputs whose adjoints are needed.
     ndim_of: expression -> known ndim or None.
     aliases: runtime name -> the name it has in the generated code.
+    dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
+    the expression of that input's tangent; ``output_bar`` is then unused and each
+    contribution is a term of the output's tangent.
     """
     inst = Instance()
     params = {rule.output: ast.Name(id=output, ctx=ast.Load()),
               f"{rule.output}_bar": ast.Name(id=output_bar, ctx=ast.Load())}
     for name, e in zip(rule.inputs, inputs):
         params[name] = e
+    for i, e in (dots or {}).items():
+        params[f"{rule.inputs[i]}_dot"] = e
     params.update(statics)
     index = {name: i for i, name in enumerate(rule.inputs)}
     # inputs that cannot broadcast another one up: known scalars, and repeats of the same name
@@ -42,6 +48,11 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
         tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs)
         return _Substitute(params, local_names, aliases).visit(tree)
 
+    if dots is not None:
+        body = rule.tangent if rule.tangent is not None else derived_tangent(rule)
+    else:
+        body = rule.body
+
     def run(body):
         for stmt in body:
             if isinstance(stmt, ast.Pass):
@@ -49,6 +60,13 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
             if isinstance(stmt, ast.If):
                 decided = _decide(stmt.test, params, index, inputs, ndim_of, rule)
                 run(stmt.body if decided is True else stmt.orelse)
+            elif isinstance(stmt, ast.AugAssign) and dots is not None:
+                read = {n.id[:-len("_dot")] for n in ast.walk(stmt.value)
+                        if isinstance(n, ast.Name) and n.id.endswith("_dot")
+                        and n.id[:-len("_dot")] in index}
+                (i,) = [index[v] for v in read]
+                if i in dots:
+                    inst.contributions.append((i, subst(stmt.value)))
             elif isinstance(stmt, ast.AugAssign):
                 i = index[stmt.target.id[:-len("_bar")]]
                 if i in wanted:
@@ -63,8 +81,49 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
                 raise TransformError(f"rule {rule.describe()}: unsupported template statement "
                                      f"{ast.unparse(stmt)!r}")
 
-    run(rule.body)
+    run(body)
     return inst
+
+
+def derived_tangent(rule):
+    """The tangent of an elementwise rule, read off its adjoint.
+
+    An elementwise primitive's Jacobian is diagonal after broadcasting, so each adjoint line
+    ``x_bar += unbroadcast(y_bar * D, x)`` is the tangent line ``y_dot += rebroadcast(x_dot
+    * D, y)`` (``rebroadcast`` is dropped with ``unbroadcast`` where nothing is broadcast)."""
+    if rule.shape not in ("elementwise", "scalar"):
+        raise TransformError(f"rule {rule.describe()} has no tangent for forward mode: write "
+                             f"one with @tangent")
+    bar = f"{rule.output}_bar"
+
+    class Flip(ast.NodeTransformer):
+        def __init__(self, v):
+            self.v = v
+
+        def visit_Name(self, node):
+            return ast.Name(id=f"{self.v}_dot", ctx=node.ctx) if node.id == bar else node
+
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast":
+                node.func.id = "rebroadcast"
+                node.args = [node.args[0], ast.Name(id=rule.output, ctx=ast.Load()), node.args[1]]
+            return node
+
+    def flip(body):
+        out = []
+        for stmt in body:
+            stmt = copy.deepcopy(stmt)
+            if isinstance(stmt, ast.If):
+                stmt.body, stmt.orelse = flip(stmt.body), flip(stmt.orelse)
+            elif isinstance(stmt, ast.AugAssign):
+                v = stmt.target.id[:-len("_bar")]
+                stmt = ast.AugAssign(target=ast.Name(id=f"{rule.output}_dot", ctx=ast.Store()),
+                                     op=ast.Add(), value=Flip(v).visit(stmt.value))
+            out.append(stmt)
+        return out
+
+    return flip(rule.body)
 
 
 class _Substitute(ast.NodeTransformer):
@@ -86,17 +145,25 @@ class _Substitute(ast.NodeTransformer):
 def _drop_unbroadcast(tree, index, scalar_inputs, inputs):
     """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself."""
 
+    def others_scalar(name):
+        mine = index[name]
+        same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
+        # a one-input rule's unbroadcast is against a static shape (np.broadcast_to): kept
+        return len(index) > 1 and set(range(len(index))) - same <= scalar_inputs
+
     class Drop(ast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
                     and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
                     and node.args[1].id in index):
-                mine = index[node.args[1].id]
-                same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
-                others = set(range(len(index))) - same
-                if others <= scalar_inputs:
+                if others_scalar(node.args[1].id):
                     return node.args[0]
+            if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
+                    and len(node.args) == 3):
+                if others_scalar(node.args[2].id):
+                    return node.args[0]
+                node.args = node.args[:2]
             return node
 
     return Drop().visit(tree)

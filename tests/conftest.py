@@ -155,8 +155,28 @@ def _assert_unchanged(before, after):
             assert type(a) is type(b)
 
 
-def assert_grad(f, *args, wrt=0, kwargs=None, rtol=RTOL, atol=ATOL, keywords=True):
-    """adcompile's gradient of scalar ``f`` at ``args`` equals central finite differences.
+def assert_jvp(f, args, kwargs, wrt, numerical, rtol=RTOL, atol=ATOL):
+    """Forward mode along random tangents equals <finite-difference gradient, tangent>.
+
+    ``numerical``: (argument, its finite-difference gradient) for each ``wrt`` entry."""
+    rng = np.random.default_rng(len(numerical))
+    tangents = [rng.uniform(-1.0, 1.0, np.shape(x)) if isinstance(x, np.ndarray)
+                else float(rng.uniform(-1.0, 1.0)) for x, _ in numerical]
+    expected = sum(float(np.sum(np.asarray(g) * t)) for (_, g), t in zip(numerical, tangents))
+    before = _snapshot(list(args) + list(kwargs.values()))
+    value, dot = ad.jvp(f, wrt=wrt)(*args, tangents=tuple(tangents) if isinstance(wrt, tuple)
+                                    else tangents[0], **kwargs)
+    _assert_unchanged(before, list(args) + list(kwargs.values()))
+    assert np.ndim(dot) == 0, f"jvp of {f.__name__}: tangent of shape {np.shape(dot)}"
+    assert_close(value, _call(f, args, kwargs), 1e-12, 1e-12, f"jvp value of {f.__name__}")
+    size = sum(int(np.size(x)) for x, _ in numerical)
+    assert_close(dot, expected, rtol, atol * size, f"jvp of {f.__name__}")
+
+
+def assert_grad(f, *args, wrt=0, kwargs=None, rtol=RTOL, atol=ATOL, keywords=True,
+                forward=True):
+    """adcompile's gradient of scalar ``f`` at ``args`` equals central finite differences,
+    and (``forward=True``) so does forward mode along random tangents.
 
     Checks the gradient's structure (one value, or a tuple for a tuple ``wrt``), each
     gradient's type, shape and dtype, that the call leaves the arguments unchanged, and
@@ -167,6 +187,7 @@ def assert_grad(f, *args, wrt=0, kwargs=None, rtol=RTOL, atol=ATOL, keywords=Tru
     targets = resolve_wrt(f, wrt)
     before = _snapshot(list(args) + list(kwargs.values()))
     gradient = ad.grad(f, wrt=wrt)(*args, **kwargs)
+    numerical = []
     _assert_unchanged(before, list(args) + list(kwargs.values()))
     grads = gradient if isinstance(wrt, tuple) else (gradient,)
     if isinstance(wrt, tuple):
@@ -177,7 +198,10 @@ def assert_grad(f, *args, wrt=0, kwargs=None, rtol=RTOL, atol=ATOL, keywords=Tru
         where = index if index is not None and index < len(args) else name
         assert_gradient_like(g, x, f"d{f.__name__}/d{name}")
         expected = numerical_grad(f, args, where, kwargs)
+        numerical.append((x, expected))
         assert_close(g, expected, rtol, atol, f"d{f.__name__}/d{name}")
+    if forward:
+        assert_jvp(f, args, kwargs, wrt, numerical, rtol, atol)
     if keywords:
         names = list(inspect.signature(f).parameters)
         by_name = dict(zip(names, args))

@@ -2,10 +2,10 @@
 
 A program is written to a module file of its own (adcompile reads source from
 files), imported, and, at each of its argument sets, differentiated with
-respect to ``x`` and ``y`` four ways: ``ad.value_and_grad`` called twice
+respect to ``x`` and ``y`` five ways: ``ad.value_and_grad`` called twice
 with positional arguments, ``ad.grad`` with every argument by keyword (the
-general, unspecialised code), and ``ad.grad`` with 0-d arrays for ``x`` and
-``y``. Each value and gradient is compared with plain evaluation and with
+general, unspecialised code), ``ad.grad`` with 0-d arrays for ``x`` and
+``y``, and forward mode (``ad.jvp`` along each of the two unit tangents). Each value and gradient is compared with plain evaluation and with
 central finite differences in float64, computed by the code here.
 
 Outcomes:
@@ -321,6 +321,7 @@ def _check_module(f, traced, argsets):
     try:
         by_position = ad.value_and_grad(f, wrt=(0, 1))
         by_name = ad.grad(f, wrt=WRT)
+        forward = ad.jvp(f, wrt=(0, 1))
     except ad.TransformError as exc:
         return Outcome("rejected", str(exc).splitlines()[0], "rejected")
     except Exception as exc:  # noqa: BLE001
@@ -347,6 +348,10 @@ def _check_module(f, traced, argsets):
             results.append((stage, None, by_name(**kwargs)))
             stage = "0-d arrays"
             results.append((stage, None, ad.grad(f, wrt=(0, 1))(*zero_d)))
+            stage = "forward"
+            v, dx = forward(*positional, tangents=(1.0, 0.0))
+            _, dy = forward(*positional, tangents=(0.0, 1.0))
+            results.append((stage, v, (dx, dy)))
         except ad.TransformError as exc:
             return Outcome("rejected", str(exc).splitlines()[0], "rejected")
         except Exception as exc:  # noqa: BLE001
@@ -372,7 +377,9 @@ def _compare(traced, kwargs, value, expected, results):
             return Outcome("wrong", f"at {kwargs}: gradient ({call}) {g!r} is not a pair",
                            "wrong:structure")
         for name, gi in zip(WRT, g):
-            if call == "0-d arrays":
+            if call == "forward":
+                ok_type = np.ndim(gi) == 0 and not isinstance(gi, (bool, np.bool_))
+            elif call == "0-d arrays":
                 ok_type = isinstance(gi, (np.ndarray, np.generic)) and np.shape(gi) == ()
             else:
                 ok_type = _is_float_like(gi)

@@ -1,0 +1,170 @@
+"""Forward mode: each statement followed by the statement of its tangent ("dot").
+
+Where reverse mode runs the chain rule from the output back, forward mode runs
+it alongside the program: after ``y = f(x)`` comes ``y_dot = f'(x) x_dot``,
+the directional derivative of ``y`` along the tangents given for the
+parameters. Nothing is saved and control flow is kept as it is, so loops need
+no stack; the cost is one sweep per tangent direction (reverse mode: one per
+output).
+
+Only *active* values (those that depend on a differentiated parameter and
+reach the result) have tangents. A value that becomes active only on some
+paths (``s = 0.0`` before a loop that adds ``x`` to it) gets a zero tangent
+where it is defined inactive, so every path has one.
+"""
+
+import ast
+import copy
+from dataclasses import dataclass
+
+from . import ir
+from .analysis import activity, infer_ndims
+from .errors import TransformError
+from .optimize import fuse_blocks, simplify, total
+from .templates import instantiate
+
+
+@dataclass
+class Tangent:
+    """The generated pieces of one forward-mode function."""
+
+    fn: object            # ir.NormalFunction
+    body: list            # ast statements
+    outputs: list         # returned value expressions
+    out_dots: list        # their tangents
+    param_dots: list      # tangent parameter names, one per wrt parameter
+
+
+def forward(fn, param_ndims, aliases):
+    return Forward(fn, param_ndims, aliases).run()
+
+
+class Forward:
+    def __init__(self, fn, param_ndims, aliases):
+        self.fn = fn
+        self.namer = fn.namer
+        self.aliases = aliases
+        self.active = activity(fn)
+        _, self.ndim_of = infer_ndims(fn, param_ndims)
+        self.dots = {}
+
+    def dot(self, name):
+        """The tangent variable of ``name``."""
+        if name not in self.dots:
+            self.dots[name] = self.namer.fresh(f"{name}_dot")
+        return self.dots[name]
+
+    def zeros(self, e):
+        if self.ndim_of(e) == 0:
+            return ast.Constant(0.0)
+        return ast.Call(func=ir.load(self.aliases["zeros_like"]), args=[e], keywords=[])
+
+    def dot_of(self, e):
+        """The tangent of operand ``e``: its dot variable, or zeros when it is inactive."""
+        if isinstance(e, ast.Name) and e.id in self.active:
+            return ir.load(self.dot(e.id))
+        return self.zeros(e)
+
+    def run(self):
+        fn = self.fn
+        param_dots = [self.dot(p) for p in fn.wrt]
+        body = [ir.assign(self.dot(p), self.zeros(ir.load(p)))
+                for p in fn.params if p in self.active and p not in fn.wrt]
+        body += self.block(fn.body)
+        out_dots = []
+        for e in fn.outputs:
+            d = self.dot_of(e)
+            out_dots.append(d)
+        temps = set(self.namer.temps) | {self.dots[t] for t in self.namer.temps if t in self.dots}
+        live = ir.reads(fn.outputs + out_dots)
+        body = fuse_blocks(body, temps, live)
+        return Tangent(fn, body, list(fn.outputs), out_dots, param_dots)
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            self.statement(s, out)
+        return out
+
+    def statement(self, s, out):
+        if isinstance(s, ir.If):
+            out.append(ast.If(test=s.test, body=self.block(s.body) or [ast.Pass()],
+                              orelse=self.block(s.orelse)))
+        elif isinstance(s, ir.Loop):
+            body = self.block(s.body) or [ast.Pass()]
+            if s.kind == "for":
+                out.append(ast.For(target=ir.store(s.index), iter=s.iterable, body=body,
+                                   orelse=[]))
+            else:
+                out.append(ast.While(test=s.test, body=body, orelse=[]))
+        elif isinstance(s, ir.Jump):
+            out.append(ast.Break() if s.kind == "break" else ast.Continue())
+        elif isinstance(s, ir.Carry):
+            out.append(ir.assign(s.target, ir.load(s.source)))
+            if s.target in self.active:
+                out.append(ir.assign(self.dot(s.target), self.dot_of(ir.load(s.source))))
+        elif isinstance(s, ir.Keep):
+            out.append(s.stmt)
+            for name in s.defines:
+                if name in self.active:   # defined inactive here, active on another path
+                    out.append(ir.assign(self.dot(name), self.zeros(ir.load(name))))
+        elif isinstance(s, ir.Op):
+            out.append(ir.assign(s.target, s.expr))
+            if s.target in self.active:
+                out.extend(self.op_tangent(s))
+        elif isinstance(s, ir.ListNew):
+            elts = list(s.elements)
+            seq = ast.Tuple if s.is_tuple else ast.List
+            out.append(ir.assign(s.target, seq(elts=elts, ctx=ast.Load())))
+            if s.target in self.active:
+                out.append(ir.assign(self.dot(s.target), seq(
+                    elts=[self.dot_of(e) for e in elts], ctx=ast.Load())))
+        elif isinstance(s, ir.ListAppend):
+            out.append(ast.Expr(_method(s.target, "append", s.value)))
+            if s.target in self.active:
+                out.append(ast.Expr(_method(self.dot(s.target), "append", self.dot_of(s.value))))
+        elif isinstance(s, ir.ListGet):
+            out.append(ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
+                                                         ctx=ast.Load())))
+            if s.target in self.active:
+                out.append(ir.assign(self.dot(s.target), ast.Subscript(
+                    value=self.dot_of(ir.load(s.source)), slice=s.index, ctx=ast.Load())))
+        else:
+            raise AssertionError(s)
+
+    def op_tangent(self, s):
+        """``target_dot = ...`` for the primitive application ``s``."""
+        rule = s.rule
+        dots = {i: ir.load(self.dot(e.id)) for i, e in enumerate(s.inputs)
+                if isinstance(e, ast.Name) and e.id in self.active}
+        statements = []
+        if rule.name == "copy":
+            terms = [dots[0]] if dots else []
+        elif rule.linear and rule.tangent is None:
+            # a linear primitive's tangent is the primitive applied to the tangent
+            terms = []
+            if 0 in dots:
+                first = s.inputs[0].id
+                terms = [_replace_name(copy.deepcopy(s.expr), first, dots[0].id)]
+        else:
+            try:
+                inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,
+                                   self.namer, self.aliases, dots=dots)
+            except TransformError as exc:
+                raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
+            statements = inst.statements
+            terms = [simplify(t) for _, t in inst.contributions]
+        value = simplify(total(terms)) if terms else self.zeros(ir.load(s.target))
+        return statements + [ir.assign(self.dot(s.target), value)]
+
+
+def _method(name, method, arg):
+    return ast.Call(func=ast.Attribute(value=ir.load(name), attr=method, ctx=ast.Load()),
+                    args=[arg], keywords=[])
+
+
+def _replace_name(tree, old, new):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == old:
+            node.id = new
+    return tree
