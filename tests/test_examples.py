@@ -46,6 +46,14 @@ def test_docstring_gives_the_command(name):
     assert f"python examples/{name}.py" in doc
 
 
+def test_reverse_vs_forward(capsys):
+    (reverse_times, forward_times), out = run("reverse_vs_forward", capsys)
+    assert "(df/dx, df/dy) = (140.0, 24.0)" in out
+    assert "df/dx = 140.0 (tangent (1, 0)), df/dy = 24.0 (tangent (0, 1))" in out
+    assert forward_times[-1] > 10 * reverse_times[-1]
+    assert saved("reverse_vs_forward")
+
+
 def test_one_neuron(capsys):
     history, out = run("one_neuron", capsys)
     assert history[-1] < 0.01 * history[0]
