@@ -24,7 +24,7 @@ Every gradient is from adcompile: ad.grad of one component's loss.
 import argparse
 
 import numpy as np
-from _common import heading, pyplot, savefig
+from _common import heading, pyplot, savefig, side_by_side
 
 import adcompile as ad
 
@@ -66,7 +66,16 @@ def least_squares_sgd(a, b, x0, step, order):
 
 def part_averaging(rng, runs):
     heading("Part 1: averaging 100 uniform random numbers by SGD")
-    print(ad.show(square_distance, args=(0.0, 0.0)))
+    side_by_side("""
+        f_a(x) = (x - a)^2 / 2
+
+
+        x_bar = (x - a) f_bar
+        so x <- x - (1/k)(x - a)
+             = ((k - 1) x + a) / k:
+        the running average
+        """, ad.show(square_distance, args=(0.0, 0.0)))
+    print()
     n = 100
     a = rng.random(n)
     mean = a.mean()
@@ -87,7 +96,14 @@ def part_averaging(rng, runs):
 
 def part_least_squares(rng, runs):
     heading("Part 2: SGD on one-dimensional least squares")
-    print(ad.show(residual_loss, args=(0.0, 0.0, 0.0)))
+    side_by_side("""
+        f_i(x) = (a_i x - b_i)^2 / 2
+
+
+        x_bar = (a_i x - b_i) a_i f_bar
+        = 0 at x_i = b_i / a_i
+        """, ad.show(residual_loss, args=(0.0, 0.0, 0.0)))
+    print()
     n = 20
     a = rng.uniform(0.5, 1.5, size=n)
     b = a * (1 + 0.4 * rng.normal(size=n))
@@ -101,8 +117,9 @@ def part_least_squares(rng, runs):
     results = {}
     for step in steps:
         for replace in (True, False):
-            paths = np.array([least_squares_sgd(a, b, x0, step, indices(rng, n, epochs * n, replace))
-                              for _ in range(runs)])
+            paths = np.array([
+                least_squares_sgd(a, b, x0, step, indices(rng, n, epochs * n, replace))
+                for _ in range(runs)])
             results[step, replace] = paths
             entered = np.argmax(paths >= lo, axis=1)
             tail = paths[:, -10 * n:]                       # the last ten epochs
@@ -120,7 +137,8 @@ def part_least_squares(rng, runs):
     for replace in (True, False):
         assert spread[0.02, replace] < spread[0.1, replace] < spread[0.4, replace], spread
     for step in (0.02, 0.1):   # (at step 0.4 both oscillate about as much)
-        ends = {r: results[step, r][:, n * np.arange(epochs // 2, epochs + 1)] for r in (True, False)}
+        ends = {r: results[step, r][:, n * np.arange(epochs // 2, epochs + 1)]
+                for r in (True, False)}
         rms = {r: np.sqrt(np.mean((e - x_star) ** 2)) for r, e in ends.items()}
         assert rms[False] < rms[True], (step, rms)
     return a, b, x_star, (lo, hi), x0, n, results
@@ -145,7 +163,8 @@ def plot(averaging, least_squares):
     axes[0].legend(fontsize=8)
     axes[1].loglog(k, rms_with, label="with replacement")
     axes[1].loglog(k[:-1], rms_without[:-1], label="without replacement")
-    axes[1].loglog(k, a.std() / np.sqrt(k), color="gray", linestyle="--", label=r"$\sigma/\sqrt{k}$")
+    axes[1].loglog(k, a.std() / np.sqrt(k), color="gray", linestyle="--",
+                   label=r"$\sigma/\sqrt{k}$")
     axes[1].set_xlabel("step k")
     axes[1].set_ylabel("rms distance to the sample mean")
     axes[1].set_title("error over many runs (without: exact at k = n)")
