@@ -52,11 +52,12 @@ class Adjoint:
     grads: list           # one expression per wrt parameter
 
 
-def reverse(fn, param_ndims, aliases, return_value=True):
+def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False):
     """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
-    the generated function returns ``fn``'s value too (else its last statements may be dead)."""
-    return Reverser(fn, param_ndims, aliases, return_value).run()
+    the generated function returns ``fn``'s value too (else its last statements may be dead);
+    ``differentiable``: code that adcompile can differentiate again (no in-place updates)."""
+    return Reverser(fn, param_ndims, aliases, return_value, differentiable).run()
 
 
 def _call(func, *args):
@@ -96,8 +97,9 @@ def _segments(stmts):
 
 
 class Reverser:
-    def __init__(self, fn, param_ndims, aliases, return_value):
+    def __init__(self, fn, param_ndims, aliases, return_value, differentiable=False):
         self.fn = fn
+        self.differentiable = differentiable
         self.namer = fn.namer
         self.aliases = aliases
         self.return_value = return_value
@@ -123,7 +125,7 @@ class Reverser:
         """Assign ``value`` to a new adjoint variable of ``name``."""
         bar = self.namer.bar(name)
         self.owner[bar] = name
-        if _fresh_value(value, self.aliases):
+        if _fresh_value(value, self.aliases) and not self.differentiable:
             self.fresh.add(bar)
         out.append(ir.assign(bar, value))
         return bar
@@ -577,7 +579,7 @@ class Reverser:
                 and n.args and isinstance(n.args[0], ast.Name)]
 
     def _is_outer(self, term):
-        return (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
+        return not self.differentiable and (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
                 and term.func.attr == "outer" and isinstance(term.func.value, ast.Name)
                 and term.func.value.id == self.aliases["np"] and len(term.args) == 2
                 and not term.keywords)
@@ -790,7 +792,8 @@ def _root(value, aliases):
 
 
 _VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
-_NUMPY_VIEWS = {"broadcast_to", "transpose", "expand_dims", "reshape", "swapaxes", "ravel"}
+_NUMPY_VIEWS = {"broadcast_to", "transpose", "expand_dims", "reshape", "swapaxes", "ravel",
+                "moveaxis", "flip", "squeeze", "diag", "diagonal"}
 
 
 def _may_alias(value, aliases):

@@ -1643,3 +1643,194 @@ def test_logsumexp_user_code(data):
     if len(shape) == 2:
         y = data.draw(arrays(shape, reals(0.0, 1.0)))
         assert_grad(softmax_cross_entropy, x, y)
+
+
+# -- shape operations (linear: forward mode applies the primitive to the tangent) -------------
+
+REPS = np.array([2, 0, 1])      # np.repeat with per-entry counts, one of them zero
+
+
+def reshape_function(x, w):
+    return np.sum(w * np.reshape(x, (-1,)))
+
+
+def reshape_method(x, w):
+    return np.sum(w * x.reshape(1, -1, 1)) + np.sum(x.reshape((x.size,)) ** 2)
+
+
+def reshape_shape_argument(x, w):
+    return np.sum(w * np.reshape(x * x, x.shape[::-1]))
+
+
+def ravel_spellings(x, w):
+    return np.sum(w * np.ravel(x)) + np.sum(x.ravel() ** 2) + np.sum(x.flatten() ** 3)
+
+
+def swapaxes_function(x, w):
+    return np.sum(w * np.swapaxes(x, 0, -1))
+
+
+def swapaxes_method(x, w):
+    return np.sum(w * x.swapaxes(1, 0))
+
+
+def moveaxis_case(x, w):
+    return np.sum(w * np.moveaxis(x, 0, -1))
+
+
+def moveaxis_tuples(x, w):
+    return np.sum(w * np.moveaxis(x, (0, 1), (-1, 0)))
+
+
+def expand_dims_case(x, w):
+    return np.sum(w * np.expand_dims(x, 0))
+
+
+def expand_dims_tuple(x, w):
+    return np.sum(w * np.expand_dims(x, (0, -1)))
+
+
+def squeeze_all(x, w):
+    return np.sum(w * np.squeeze(x)) + np.sum(x.squeeze() ** 2)
+
+
+def squeeze_axis(x, w):
+    return np.sum(w * np.squeeze(x, axis=1))
+
+
+def broadcast_to_case(x, w):
+    return np.sum(w * np.broadcast_to(x, (2,) + np.shape(x)))
+
+
+def broadcast_to_fixed(x, w):
+    return np.sum(w * np.broadcast_to(x, (2, 3, 4)))
+
+
+def tile_int(x, w):
+    return np.sum(w * np.tile(x, 2))
+
+
+def tile_tuple(x, w):
+    return np.sum(w * np.tile(x, (2, 1, 3)))
+
+
+def repeat_flat(x, w):
+    return np.sum(w * np.repeat(x, 2))
+
+
+def repeat_axis(x, w):
+    return np.sum(w * np.repeat(x, 3, axis=-1)) + np.sum(x.repeat(2, axis=0) ** 2)
+
+
+def repeat_counts(x, w):
+    return np.sum(w * np.repeat(x, REPS, axis=0))
+
+
+def flip_all(x, w):
+    return np.sum(w * np.flip(x))
+
+
+def flip_axes(x, w):
+    return np.sum(w * np.flip(x, 0)) + np.sum(np.flip(x, (0, -1)) * x)
+
+
+def roll_flat(x, w):
+    return np.sum(w * np.roll(x, 2))
+
+
+def roll_axes(x, w):
+    return np.sum(w * np.roll(x, -1, axis=0)) + np.sum(np.roll(x, (1, 2), axis=(0, -1)) * x)
+
+
+def diag_of_vector(x, w):
+    return np.sum(w * np.diag(x)) + np.sum(np.diag(x, 1) ** 2) + np.sum(np.diag(x, -2) ** 3)
+
+
+def diag_of_matrix(x, w):
+    return np.sum(w * np.diag(x)) + np.sum(np.diag(x, 1) ** 2) + np.sum(np.diag(x, -1) ** 2)
+
+
+def trace_case(x, w):
+    return w * np.trace(x) + np.trace(x, 1) * x.trace(-1)
+
+
+def trace_3d(x, w):
+    return np.sum(w * np.trace(x, axis1=1, axis2=2)) + np.sum(np.trace(x, 0, -1, 0) ** 2)
+
+
+def triangles(x, w):
+    return np.sum(w * np.triu(x)) + np.sum(np.tril(x, -1) ** 2) + np.sum(np.triu(x, 1) * x)
+
+
+def pad_case(x, w):
+    return np.sum(w * np.pad(x, 1)) + np.sum(np.pad(x, 2, constant_values=3.0) ** 2)
+
+
+def pad_widths(x, w):
+    return np.sum(w * np.pad(x, ((1, 0), (0, 2))))
+
+
+def astype_case(x, w):
+    return np.sum(w * x.astype(float)) + np.sum(x.astype(int) * x)
+
+
+SHAPE_CASES = [  # module, rule name, case, minimal shape of x (one entry per shape to test)
+    ("numpy", "reshape", reshape_function, [(), (1,), (2, 1), (1, 2, 3)]),
+    ("numpy", "reshape", reshape_method, [(1,), (2, 3), (2, 1, 2)]),
+    ("numpy", "reshape", reshape_shape_argument, [(2, 3), (1, 2, 3)]),
+    ("numpy", "ravel", ravel_spellings, [(1,), (2, 3), (1, 2, 3)]),
+    ("numpy", "swapaxes", swapaxes_function, [(1,), (2, 3), (1, 2, 3)]),
+    ("numpy", "swapaxes", swapaxes_method, [(2, 3), (1, 2, 3)]),
+    ("numpy", "moveaxis", moveaxis_case, [(1,), (2, 3), (1, 2, 3)]),
+    ("numpy", "moveaxis", moveaxis_tuples, [(2, 3, 1)]),
+    ("numpy", "expand_dims", expand_dims_case, [(), (1,), (2, 3)]),
+    ("numpy", "expand_dims", expand_dims_tuple, [(), (2,), (2, 3)]),
+    ("numpy", "squeeze", squeeze_all, [(1,), (2, 1), (1, 2, 1)]),
+    ("numpy", "squeeze", squeeze_axis, [(2, 1), (1, 1, 3)]),
+    ("numpy", "broadcast_to", broadcast_to_case, [(), (1,), (2, 1), (1, 2, 3)]),
+    ("numpy", "broadcast_to", broadcast_to_fixed, [(), (4,), (3, 1), (1, 4), (2, 3, 4)]),
+    ("numpy", "tile", tile_int, [(), (2,), (2, 3)]),
+    ("numpy", "tile", tile_tuple, [(), (2,), (1, 2), (2, 1, 3), (1, 1, 1, 2)]),
+    ("numpy", "repeat", repeat_flat, [(), (2,), (2, 3)]),
+    ("numpy", "repeat", repeat_axis, [(2,), (2, 3), (1, 2, 2)]),
+    ("numpy", "repeat", repeat_counts, [(3,), (3, 2)]),
+    ("numpy", "flip", flip_all, [(1,), (2, 3)]),
+    ("numpy", "flip", flip_axes, [(2, 3), (1, 2, 3)]),
+    ("numpy", "roll", roll_flat, [(1,), (3,), (2, 3)]),
+    ("numpy", "roll", roll_axes, [(2, 2), (2, 1, 3)]),
+    ("numpy", "diag", diag_of_vector, [(1,), (3,)]),
+    ("numpy", "diag", diag_of_matrix, [(2, 2), (3, 2), (2, 4)]),
+    ("numpy", "trace", trace_case, [(2, 2), (3, 2), (2, 4)]),
+    ("numpy", "trace", trace_3d, [(2, 2, 2), (2, 3, 4)]),
+    ("numpy", "triu", triangles, [(2, 2), (3, 2), (2, 2, 3)]),
+    ("numpy", "tril", triangles, [(2, 2), (2, 4)]),
+    ("numpy", "pad", pad_case, [(), (1,), (2, 3)]),
+    ("numpy", "pad", pad_widths, [(1, 1), (2, 3)]),
+    ("numpy", "astype", astype_case, [(1,), (2, 3)]),
+]
+
+
+@covers(*[(module, name) for module, name, *_ in SHAPE_CASES])
+@pytest.mark.parametrize("module,name,case,min_shapes", SHAPE_CASES,
+                         ids=[f"{c[1]}-{c[2].__name__}" for c in SHAPE_CASES])
+@FEW
+@given(data=st.data())
+def test_shape_operations(module, name, case, min_shapes, data):
+    min_shape = data.draw(st.sampled_from(min_shapes))
+    extra = 0 if case in (broadcast_to_fixed, squeeze_all, squeeze_axis, repeat_counts) else 1
+    shape = draw_shape(data, min_shape, extra)
+    if case is squeeze_all:
+        shape = tuple(1 if n == 1 else n + 1 for n in min_shape)
+    elements = grid(0.25, 0.5, 6) if case is astype_case else reals()  # never an integer
+    x = data.draw(operand(shape, elements, python_float=case is not astype_case))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+def pad_reflect(x):
+    return np.sum(np.pad(x, 1, mode="reflect") ** 2)
+
+
+def test_pad_other_modes_are_refused():
+    with pytest.raises(ValueError, match="mode='reflect'"):
+        ad.grad(pad_reflect)(np.arange(3.0))

@@ -314,6 +314,109 @@ def cumprod_tangent(y, x, axis=None):
     y_dot += cumprod_dot(x_dot, x, axis=axis)
 
 
+# -- shapes: linear in x, so their tangent is the primitive applied to x_dot -------------------
+
+@adjoint(np.reshape, methods=("reshape",), shape="reshape", linear=True)
+def reshape(y, x, shape=None):
+    x_bar += np.reshape(y_bar, np.shape(x))
+
+
+@adjoint(np.ravel, methods=("ravel", "flatten"), shape="flat", linear=True)
+def ravel(y, x):
+    x_bar += np.reshape(y_bar, np.shape(x))
+
+
+@adjoint(np.expand_dims, shape="expand", linear=True)
+def expand_dims(y, x, axis=None):
+    x_bar += np.reshape(y_bar, np.shape(x))
+
+
+@adjoint(np.squeeze, methods=("squeeze",), shape="squeeze", linear=True)
+def squeeze(y, x, axis=None):
+    x_bar += np.reshape(y_bar, np.shape(x))
+
+
+@adjoint(np.swapaxes, methods=("swapaxes",), shape="same", linear=True)
+def swapaxes(y, x, axis1=None, axis2=None):
+    x_bar += np.swapaxes(y_bar, axis1, axis2)
+
+
+@adjoint(np.moveaxis, shape="same", linear=True)
+def moveaxis(y, x, source=None, destination=None):
+    x_bar += np.moveaxis(y_bar, destination, source)
+
+
+@adjoint(np.broadcast_to, shape="reshape", linear=True)
+def broadcast_to(y, x, shape=None):
+    x_bar += unbroadcast(y_bar, x)
+
+
+@adjoint(np.tile, shape="unknown", linear=True)
+def tile(y, x, reps=None):
+    x_bar += tile_bar(y_bar, x, reps)
+
+
+@adjoint(np.repeat, methods=("repeat",), shape="scan", linear=True)
+def repeat(y, x, repeats=None, axis=None):
+    # a repeated entry's copies all add to its adjoint
+    x_bar += repeat_bar(y_bar, x, repeats, axis)
+
+
+@adjoint(np.flip, shape="same", linear=True)
+def flip(y, x, axis=None):
+    x_bar += np.flip(y_bar, axis)
+
+
+@adjoint(np.roll, shape="same", linear=True)
+def roll(y, x, shift=None, axis=None):
+    x_bar += np.roll(y_bar, np.negative(shift), axis)
+
+
+@adjoint(np.diag, shape="diag", linear=True)
+def diag(y, x, k=0):
+    if ndim(x) == 1:
+        x_bar += np.diag(y_bar, k)
+    else:
+        x_bar += diag_bar(y_bar, x, k)
+
+
+@adjoint(np.trace, methods=("trace",), shape="drop2", linear=True)
+def trace(y, x, offset=0, axis1=0, axis2=1):
+    x_bar += trace_bar(y_bar, x, offset, axis1, axis2)
+
+
+@adjoint(np.triu, shape="same", linear=True)
+def triu(y, x, k=0):
+    x_bar += np.triu(y_bar, k)
+
+
+@adjoint(np.tril, shape="same", linear=True)
+def tril(y, x, k=0):
+    x_bar += np.tril(y_bar, k)
+
+
+@adjoint(np.pad, shape="same")
+def pad(y, x, pad_width=None, mode="constant", constant_values=0):
+    # the padding is constant: only the slice of y that holds x flows back
+    x_bar += unpad(y_bar, x, pad_width, mode)
+
+
+@tangent(np.pad)
+def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
+    y_dot += np.pad(x_dot, pad_width) if mode == "constant" else unpad(x_dot, x, pad_width, mode)
+
+
+@adjoint(methods=("astype",), shape="same")
+def astype(y, x, dtype=None):
+    # a cast to an integer or bool type is piecewise constant: zero gradient
+    x_bar += astype_bar(y_bar, dtype)
+
+
+@tangent(method="astype")
+def astype_tangent(y, x, dtype=None):
+    y_dot += astype_bar(x_dot, dtype)
+
+
 nondifferentiable(np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                   np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil, np.round,
                   np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,
