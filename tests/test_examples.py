@@ -82,6 +82,13 @@ def test_adversarial_inputs_flip_the_prediction(capsys):
     assert saved("adversarial")
 
 
+def test_window_classifier(capsys):
+    (precision, recall), out = run("window_classifier", capsys)
+    assert precision >= 0.9 and recall >= 0.9
+    assert "equal the closed forms" in out
+    assert "[seoul" in out and "[nairobi" in out and "[kyoto" in out   # unseen words, by context
+
+
 def test_computation_graph(capsys):
     grads, out = run("computation_graph", capsys)
     assert grads == (2.0, 5.0, 0.0)
