@@ -49,7 +49,8 @@ def load_function(spec):
 
 def _import_file(path):
     path = path.resolve()
-    name = f"adcompile_user_{abs(hash(str(path)))}"
+    # not "adcompile...": functions of modules named so are taken for adcompile's own
+    name = f"_user_module_{abs(hash(str(path)))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -57,8 +58,10 @@ def _import_file(path):
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        raise UserError(f"{exc.filename}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}\n"
-                        f"    {(exc.text or '').rstrip()}") from None
+        where = ":".join(str(p) for p in (exc.filename or path, exc.lineno, exc.offset) if p)
+        text = (exc.text or "").strip("\n\x00").rstrip()
+        raise UserError(f"{where}: syntax error: {exc.msg}" + (f"\n    {text}" if text else "")) \
+            from None
     except Exception as exc:  # the user's module failed while importing
         raise UserError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
     finally:

@@ -59,7 +59,6 @@ STATEMENT_NAMES = {
     ast.Delete: "del",
     ast.Import: "an import inside the differentiated function",
     ast.ImportFrom: "an import inside the differentiated function",
-    ast.Raise: "raise",
 }
 if hasattr(ast, "Match"):
     STATEMENT_NAMES[ast.Match] = "a match statement"
@@ -86,6 +85,10 @@ class Normalizer(ControlFlow, Lists, Calls):
         if "out_bar" in source.params:
             raise source.error(source.node, "a parameter named 'out_bar' clashes with the seed "
                                             "argument of generated gradients; rename it")
+        for node in ast.walk(source.node):
+            if isinstance(node, ast.Name) and node.id == "out_bar":
+                raise source.error(node, "a variable named 'out_bar' clashes with the seed "
+                                         "argument of generated gradients; rename it")
         self.namer = Namer(names_in(source.node) | {"out_bar"})
         self.body = []
         self.wrt = list(wrt)
@@ -276,6 +279,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             return
         if kind == "method" and what == "append":
             return
+        if kind == "object" and isinstance(what, type) and issubclass(what, BaseException):
+            return  # raise ValueError(f"bad {x}"): reads x; its value is never differentiated
         if not any(self.varies(a) for a in args):
             return
         raise self.unknown_call(e, kind, what)
@@ -322,7 +327,14 @@ class Normalizer(ControlFlow, Lists, Calls):
             tuple_output = True
         else:
             tuple_output = False
-            if self.is_active(value) and not isinstance(value, ast.Name):
+            if isinstance(value, ast.IfExp) and self.is_active(value):
+                # return a if c else b: out = a if c else b (an if statement); return out
+                name = self.namer.fresh("out")
+                self.assignment(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                           value=value, lineno=ret.lineno,
+                                           col_offset=ret.col_offset))
+                outputs = [ir.load(self.env[name])]
+            elif self.is_active(value) and not isinstance(value, ast.Name):
                 target = self.namer.fresh("out")
                 self.emit_value(target, value)
                 outputs = [ir.load(target)]
@@ -368,7 +380,7 @@ class Normalizer(ControlFlow, Lists, Calls):
             return self.append(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
-        if isinstance(stmt, ast.Assert):
+        if isinstance(stmt, (ast.Assert, ast.Raise)):
             return self.keep(stmt, pure=False)
         if isinstance(stmt, ast.AnnAssign):
             if stmt.value is None:
@@ -426,6 +438,12 @@ class Normalizer(ControlFlow, Lists, Calls):
                                            lineno=stmt.lineno, col_offset=stmt.col_offset))
             return
         target, value = targets[0], stmt.value
+        if isinstance(value, ast.IfExp) and self.is_active(value):
+            # y = a if c else b is the if statement that assigns y in both branches
+            branches = [ast.Assign(targets=[copy.deepcopy(target)], value=v, lineno=stmt.lineno,
+                                   col_offset=stmt.col_offset) for v in (value.body, value.orelse)]
+            return self.branch(ast.If(test=value.test, body=branches[:1], orelse=branches[1:],
+                                      lineno=stmt.lineno, col_offset=stmt.col_offset))
         for t in ast.walk(target):
             if isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
                 what = {ast.Subscript: "item or slice assignment", ast.Attribute:
@@ -658,7 +676,7 @@ class Normalizer(ControlFlow, Lists, Calls):
                                          pure=not has_call(index)))
                 index = ir.load(name)
             return self.emit_index(target, base, index, e).id
-        what = {ast.IfExp: "a conditional expression (a if c else b)",
+        what = {ast.IfExp: "a conditional expression (a if c else b) inside another expression",
                 ast.BoolOp: "'and'/'or' on values being differentiated",
                 ast.Tuple: "a tuple of values being differentiated",
                 ast.List: "a list of values being differentiated",
@@ -666,7 +684,9 @@ class Normalizer(ControlFlow, Lists, Calls):
                 ast.Set: "a set of values being differentiated",
                 ast.JoinedStr: "an f-string of a value being differentiated",
                 ast.Starred: "starred arguments"}.get(type(e), type(e).__name__)
-        raise self.src.error(e, f"{what} is not supported")
+        hint = "; assign it to a variable first: y = a if c else b" \
+            if isinstance(e, ast.IfExp) else ""
+        raise self.src.error(e, f"{what} is not supported{hint}")
 
     def emit_call(self, target, e):
         kind, what = self.callee(e.func)

@@ -10,18 +10,20 @@ module was imported as.
 import ast
 import builtins
 import inspect
+import os
 import textwrap
+import weakref
 
 from .errors import TransformError
 
 _MISSING = object()
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 class FunctionSource:
     """The parsed source of one Python function."""
 
     def __init__(self, func):
-        self.func = func
         name = getattr(func, "__qualname__", repr(func))
         if not inspect.isfunction(func):
             raise TransformError(
@@ -32,9 +34,22 @@ class FunctionSource:
             raise TransformError(
                 f"cannot differentiate a lambda ({func.__code__.co_filename}:"
                 f"{func.__code__.co_firstlineno}): define it with def")
+        # the function itself is held weakly: adcompile's cache keys on it, and a value
+        # that held it strongly would keep it (and its generated code) alive forever
+        self._func = weakref.ref(func)
+        self.globals = func.__globals__
         self.filename = func.__code__.co_filename
+        if hasattr(func, "__wrapped__") and os.path.abspath(self.filename).startswith(
+                _PACKAGE + os.sep):
+            raise TransformError(
+                f"{name!r} is a function adcompile made (a gradient or another transformed "
+                f"function), not one with Python source of its own; it cannot be "
+                f"differentiated (higher derivatives of it are not supported)")
         try:
-            lines, firstline = inspect.getsourcelines(func)
+            # the function's own source: not inspect.getsourcelines, which follows
+            # __wrapped__ to the source of the function a decorator wrapped
+            all_lines, start = inspect.findsource(func)
+            lines, firstline = inspect.getblock(all_lines[start:]), start + 1
         except (OSError, TypeError) as exc:
             raise TransformError(
                 f"cannot read the source of {name!r} ({exc}); functions typed at an "
@@ -42,12 +57,19 @@ class FunctionSource:
         first = lines[0]
         self.indent = len(first) - len(first.lstrip())
         text = textwrap.dedent("".join(lines))
-        tree = ast.parse(text)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            tree = ast.Module(body=[], type_ignores=[])
         ast.increment_lineno(tree, firstline - 1)
-        node = tree.body[0]
+        node = tree.body[0] if tree.body else None
+        if not self._matches(node, func):
+            raise TransformError(
+                f"the source of {name!r} in {self.filename} does not match the running "
+                f"function: the file was changed after it was imported (line {firstline} now "
+                f"reads {first.strip()!r}); import it again", self.filename, firstline)
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.error(node, "an async function cannot be differentiated")
-        assert isinstance(node, ast.FunctionDef), ast.dump(node)[:80]
         node.decorator_list = []
         self.node = node
         self.name = node.name
@@ -57,11 +79,32 @@ class FunctionSource:
                 self.closure[var] = cell
         self.params = self._params(node.args)
 
+    @staticmethod
+    def _matches(node, func):
+        """Whether ``node`` is the ``def`` of ``func`` (same name and parameters), and not
+        what a file edited after the import now holds at its line."""
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        code = func.__code__
+        args = node.args
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                names.append(extra.arg)
+        count = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS) \
+            + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+        return node.name == code.co_name and names == list(code.co_varnames[:count])
+
     def _params(self, args):
         if args.vararg or args.kwarg:
             bad = args.vararg or args.kwarg
             raise self.error(bad, "variadic parameters (*args, **kwargs) are not supported")
         return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+    @property
+    def func(self):
+        """The function (None once it has been garbage collected)."""
+        return self._func()
 
     @property
     def positional_params(self):
@@ -76,7 +119,7 @@ class FunctionSource:
                 return cell.cell_contents
             except ValueError:
                 pass
-        value = self.func.__globals__.get(name, _MISSING)
+        value = self.globals.get(name, _MISSING)
         if value is _MISSING:
             value = getattr(builtins, name, _MISSING)
         if value is _MISSING:

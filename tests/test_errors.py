@@ -485,11 +485,13 @@ def test_inplace_method_inside_print_on_active_value():
 # ---------------------------------------------------------------------------
 
 def f_ifexp(x):
-    y = x if x > 0.0 else -x  # ERR:ifexp
+    y = 2.0 * (x if x > 0.0 else -x)  # ERR:ifexp
     return y * y
 
 
-def test_conditional_expression_on_active_values():
+def test_conditional_expression_inside_an_expression_on_active_values():
+    # y = a if c else b is an if statement (tests/test_catalog.py); inside another
+    # expression it is refused
     expect_rejected(f_ifexp, ("ifexp", r"conditional|if.*else"))
 
 
