@@ -257,3 +257,85 @@ def astype_bar(g, dtype):
     if np.issubdtype(np.dtype(dtype), np.inexact):
         return np.array(g, dtype=np.result_type(g, np.float64))
     return np.zeros(np.shape(g))
+
+
+def _tensordot_axes(x, y, axes):
+    """np.tensordot's ``axes`` as two lists of paired axes (non-negative)."""
+    nx, ny = np.ndim(x), np.ndim(y)
+    if isinstance(axes, (int, np.integer)):
+        return list(range(nx - axes, nx)), list(range(axes))
+    ax, ay = axes
+    ax = [ax] if isinstance(ax, (int, np.integer)) else list(ax)
+    ay = [ay] if isinstance(ay, (int, np.integer)) else list(ay)
+    return [a % nx for a in ax], [a % ny for a in ay]
+
+
+def inner_axes(x, y):
+    """np.inner(x, y) as np.tensordot(x, y, inner_axes(x, y))."""
+    return 0 if np.ndim(x) == 0 or np.ndim(y) == 0 else ([-1], [-1])
+
+
+def tensordot_bar_left(z_bar, x, y, axes=2):
+    """The adjoint of ``x`` in ``z = np.tensordot(x, y, axes)``."""
+    ax, ay = _tensordot_axes(x, y, axes)
+    free_x = [i for i in range(np.ndim(x)) if i not in ax]
+    free_y = [i for i in range(np.ndim(y)) if i not in ay]
+    g = np.tensordot(z_bar, y, axes=(list(range(len(free_x), len(free_x) + len(free_y))), free_y))
+    order = free_x + [ax[k] for k in sorted(range(len(ay)), key=lambda k: ay[k])]
+    return np.transpose(g, np.argsort(order))[()]
+
+
+def tensordot_bar_right(z_bar, x, y, axes=2):
+    """The adjoint of ``y`` in ``z = np.tensordot(x, y, axes)``."""
+    ax, ay = _tensordot_axes(x, y, axes)
+    free_x = [i for i in range(np.ndim(x)) if i not in ax]
+    free_y = [i for i in range(np.ndim(y)) if i not in ay]
+    g = np.tensordot(x, z_bar, axes=(free_x, list(range(len(free_x)))))
+    order = [ay[k] for k in sorted(range(len(ax)), key=lambda k: ax[k])] + free_y
+    return np.transpose(g, np.argsort(order))[()]
+
+
+def _kron_blocks(z_bar, x, y):
+    """z_bar of ``z = np.kron(x, y)`` with x's and y's axes interleaved, and their shapes
+    padded to a common length."""
+    n = max(np.ndim(x), np.ndim(y))
+    sx = (1,) * (n - np.ndim(x)) + np.shape(x)
+    sy = (1,) * (n - np.ndim(y)) + np.shape(y)
+    return np.reshape(z_bar, [d for pair in zip(sx, sy) for d in pair]), sx, sy, n
+
+
+def kron_bar_left(z_bar, x, y):
+    """The adjoint of ``x`` in ``z = np.kron(x, y)``."""
+    Z, sx, sy, n = _kron_blocks(z_bar, x, y)
+    Y = np.reshape(y, [d for s in sy for d in (1, s)])
+    return np.reshape(np.sum(Z * Y, axis=tuple(range(1, 2 * n, 2))), np.shape(x))[()]
+
+
+def kron_bar_right(z_bar, x, y):
+    """The adjoint of ``y`` in ``z = np.kron(x, y)``."""
+    Z, sx, sy, n = _kron_blocks(z_bar, x, y)
+    X = np.reshape(x, [d for s in sx for d in (s, 1)])
+    return np.reshape(np.sum(Z * X, axis=tuple(range(0, 2 * n, 2))), np.shape(y))[()]
+
+
+def einsum_bar(z_bar, spec, operands, k):
+    """The adjoint of operand ``k`` in ``z = np.einsum(spec, *operands)``: the einsum of
+    z_bar with the other operands onto operand k's subscripts."""
+    spec = spec.replace(" ", "")
+    inputs, _, output = spec.partition("->")
+    inputs = inputs.split(",")
+    if not _:
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    mine = inputs[k]
+    if "." in spec or len(set(mine)) != len(mine):
+        raise ValueError(f"adcompile: the gradient of np.einsum({spec!r}) is not supported "
+                         f"(an ellipsis, or an index repeated within one operand)")
+    others = [s for i, s in enumerate(inputs) if i != k]
+    reach = set(output).union(*others)
+    kept = "".join(c for c in mine if c in reach)
+    g = np.einsum(",".join([output] + others) + "->" + kept, z_bar,
+                  *[o for i, o in enumerate(operands) if i != k])
+    shape = np.shape(operands[k])
+    g = np.reshape(g, [n if c in reach else 1 for c, n in zip(mine, shape)])
+    return np.array(np.broadcast_to(g, shape))[()]

@@ -314,6 +314,75 @@ def cumprod_tangent(y, x, axis=None):
     y_dot += cumprod_dot(x_dot, x, axis=axis)
 
 
+# -- products: bilinear, so each has a tangent line per operand ---------------------------------
+
+@adjoint(np.outer, shape="outer")
+def outer(z, x, y):
+    # np.outer flattens its operands
+    x_bar += np.reshape(z_bar @ np.ravel(y), np.shape(x))
+    y_bar += np.reshape(np.ravel(x) @ z_bar, np.shape(y))
+
+
+@tangent(np.outer)
+def outer_tangent(z, x, y):
+    z_dot += np.outer(x_dot, y)
+    z_dot += np.outer(x, y_dot)
+
+
+@adjoint(np.inner, shape="inner")
+def inner(z, x, y):
+    if ndim(x) == 1 and ndim(y) == 1:
+        x_bar += z_bar * y
+        y_bar += z_bar * x
+    else:
+        x_bar += tensordot_bar_left(z_bar, x, y, inner_axes(x, y))
+        y_bar += tensordot_bar_right(z_bar, x, y, inner_axes(x, y))
+
+
+@tangent(np.inner)
+def inner_tangent(z, x, y):
+    z_dot += np.inner(x_dot, y)
+    z_dot += np.inner(x, y_dot)
+
+
+@adjoint(np.tensordot, shape="tensordot")
+def tensordot(z, x, y, axes=2):
+    x_bar += tensordot_bar_left(z_bar, x, y, axes)
+    y_bar += tensordot_bar_right(z_bar, x, y, axes)
+
+
+@tangent(np.tensordot)
+def tensordot_tangent(z, x, y, axes=2):
+    z_dot += np.tensordot(x_dot, y, axes)
+    z_dot += np.tensordot(x, y_dot, axes)
+
+
+@adjoint(np.kron, shape="elementwise")
+def kron(z, x, y):
+    x_bar += kron_bar_left(z_bar, x, y)
+    y_bar += kron_bar_right(z_bar, x, y)
+
+
+@tangent(np.kron)
+def kron_tangent(z, x, y):
+    z_dot += np.kron(x_dot, y)
+    z_dot += np.kron(x, y_dot)
+
+
+@adjoint(np.einsum, shape="unknown")
+def einsum(z, spec, a, b):
+    # two operands; the subscripts are a string constant (no '...', no repeated index in one
+    # operand: einsum_bar raises for those)
+    a_bar += einsum_bar(z_bar, spec, [a, b], 0)
+    b_bar += einsum_bar(z_bar, spec, [a, b], 1)
+
+
+@tangent(np.einsum)
+def einsum_tangent(z, spec, a, b):
+    z_dot += np.einsum(spec, a_dot, b)
+    z_dot += np.einsum(spec, a, b_dot)
+
+
 # -- shapes: linear in x, so their tangent is the primitive applied to x_dot -------------------
 
 @adjoint(np.reshape, methods=("reshape",), shape="reshape", linear=True)
