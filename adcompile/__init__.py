@@ -6,9 +6,10 @@ with ``ad.show``; write it to a module with ``ad.build``. ``ad.jvp`` is forward
 mode: each statement followed by its tangent ("dot") statement.
 """
 
-from .api import build, check_grad, grad, jacobian, jvp, show, value_and_grad, vjp
+from .api import (build, check_grad, grad, hessian, jacobian, jvp, show, value_and_grad,
+                  vjp)
 from .errors import TransformError
 
-__all__ = ["TransformError", "build", "check_grad", "grad", "jacobian", "jvp", "show",
+__all__ = ["TransformError", "build", "check_grad", "grad", "hessian", "jacobian", "jvp", "show",
            "value_and_grad", "vjp"]
 __version__ = "0.1.0"

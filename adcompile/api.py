@@ -90,9 +90,11 @@ def _check_scalar(value, f):
         f"{np.shape(value)}; use ad.vjp to pull back a non-scalar output")
 
 
-def _finish(wrapper, f, transform, form):
+def _finish(wrapper, f, transform, form, kind=None):
     functools.update_wrapper(wrapper, f)
     wrapper.__wrapped__ = f
+    # what adcompile needs to differentiate the wrapper again (ad.grad(ad.grad(f)))
+    wrapper._adcompile = (transform, kind or form)
     wrapper.source = transform.generate((), form)[0]
     wrapper.__name__ = f"{'grad' if form == 'grad' else form}_{f.__name__}"
     wrapper.__qualname__ = wrapper.__name__
@@ -133,7 +135,7 @@ def _make_grad(f, wrt):
             _check_scalar(value, f)
         return g
 
-    return _finish(gradient, f, transform, "vjp")
+    return _finish(gradient, f, transform, "vjp", kind="grad")
 
 
 def value_and_grad(f=None, wrt=0):
@@ -256,7 +258,6 @@ def jacobian(f, wrt=0, mode=None):
     no more entries than the inputs together, forward otherwise."""
     if mode not in (None, "forward", "reverse"):
         raise ValueError(f"mode must be None, 'forward' or 'reverse', not {mode!r}")
-    f = getattr(f, "__wrapped__", f)
     transform = _transform(f, wrt)
     if transform.tuple_output:
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
@@ -314,3 +315,13 @@ def _jacobian_forward(f, wrt, args, kwargs, inputs, value):
         blocks.append(np.moveaxis(stacked, list(range(np.ndim(x))),
                                   list(range(np.ndim(value), np.ndim(value) + np.ndim(x)))))
     return blocks
+
+
+def hessian(f, wrt=0, mode=None):
+    """The dense Hessian of scalar ``f`` with respect to one parameter: the Jacobian of its
+    generated gradient code, so shape ``input shape + input shape``. ``mode``: how that
+    gradient code is differentiated, "reverse" (reverse over reverse) or "forward"
+    (forward over reverse); by default reverse."""
+    if isinstance(wrt, (tuple, list)):
+        raise ValueError("hessian takes one parameter (wrt=index or name), not a tuple")
+    return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")

@@ -141,11 +141,12 @@ class Forward:
         if rule.name == "copy":
             terms = [dots[0]] if dots else []
         elif rule.linear and rule.tangent is None:
-            # a linear primitive's tangent is the primitive applied to the tangent
+            # a linear primitive's tangent is the primitive applied to the tangent of its one
+            # differentiable input
             terms = []
-            if 0 in dots:
-                first = s.inputs[0].id
-                terms = [_replace_name(copy.deepcopy(s.expr), first, dots[0].id)]
+            k = rule.inputs.index(rule.differentiable_inputs[0])
+            if k in dots:
+                terms = [_replace_name(copy.deepcopy(s.expr), s.inputs[k].id, dots[k].id)]
         else:
             try:
                 inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,

@@ -336,7 +336,8 @@ class Reverser:
             if acc is None:
                 acc = ctx["acc"][x] = self.namer.bar(x)
                 self.owner[acc] = x
-                self.fresh.add(acc)
+                if not self.differentiable:
+                    self.fresh.add(acc)
             rest = []
             for t in new:
                 if self._is_outer(t):  # one outer product per iteration: multiply once

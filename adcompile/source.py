@@ -135,3 +135,38 @@ class FunctionSource:
         if col is not None:
             col += self.indent
         return TransformError(message, self.filename, lineno, col)
+
+
+class GeneratedSource(FunctionSource):
+    """Code adcompile generated (a gradient), read back to be differentiated again.
+
+    ``compiled`` is the generated function: its closure holds the runtime helpers and what
+    the original function's code refers to, so names resolve as they do when it runs. Its
+    seed parameter ``out_bar`` is renamed, leaving ``out_bar`` to the new code's seed."""
+
+    def __init__(self, text, compiled, filename):
+        import linecache
+
+        from .naming import names_in
+        tree = ast.parse(text)
+        node = tree.body[0]
+        inner = "out_bar_inner"
+        taken = names_in(node)
+        while inner in taken:
+            inner += "_"
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id == "out_bar":
+                n.id = inner
+            elif isinstance(n, ast.arg) and n.arg == "out_bar":
+                n.arg = inner
+        self.text = ast.unparse(node) + "\n"
+        self.filename = filename
+        linecache.cache[filename] = (len(self.text), None, self.text.splitlines(True), filename)
+        node = ast.parse(self.text).body[0]   # positions of the text errors will show
+        self._func = weakref.ref(compiled)
+        self.globals = compiled.__globals__
+        self.indent = 0
+        self.node = node
+        self.name = node.name
+        self.closure = dict(zip(compiled.__code__.co_freevars, compiled.__closure__ or ()))
+        self.params = self._params(node.args)

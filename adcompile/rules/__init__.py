@@ -33,11 +33,13 @@ input's ``v_dot`` (the line is dropped when ``v`` is not active)::
 
 Most primitives need none: an ``elementwise`` rule's tangent is its adjoint
 read the other way (``x_bar += y_bar * D`` gives ``y_dot += x_dot * D``), and
-a rule registered with ``linear=True`` (linear in its first input, the other
-inputs being indices, shapes or axes) has the primitive itself as tangent.
+a rule registered with ``linear=True`` (linear in its one differentiable input,
+the other inputs being indices, shapes or axes) has the primitive itself as
+tangent.
 
 Rule groups live beside this file: ``python.py`` (operators and builtins),
-``math.py`` and ``numpy.py``.
+``math.py``, ``numpy.py``, and ``generated.py`` (the helpers generated code calls,
+so that it can be differentiated again).
 """
 
 import ast
@@ -65,7 +67,7 @@ class Rule:
     body: list               # template statements (ast)
     shape: str = "elementwise"
     keys: list = field(default_factory=list)
-    linear: bool = False     # linear in its first input: the tangent is the primitive itself
+    linear: bool = False     # linear in its one differentiable input: tangent = the primitive
     tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
     source: str = ""
     filename: str = ""
@@ -228,7 +230,7 @@ def inert(*objects, registry=None):
 
 def load_builtin_rules():
     # importing the rule modules registers their rules
-    from . import math, numpy, python  # noqa: F401
+    from . import generated, math, numpy, python  # noqa: F401
 
 
 load_builtin_rules()
