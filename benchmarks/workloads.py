@@ -251,6 +251,99 @@ def rnn_loss_torch(W, U, b, h0, xs, ys):
     return loss
 
 
+# --- 5. ADBench's GMM objective: a Gaussian mixture with a Wishart prior --------------------
+
+# The GMM task of ADBench (Srajer, Kukelova and Fitzgibbon, 2018), written here from its
+# description. Component k has weight softmax(alphas)_k, mean means[k] and precision
+# Q_k^T Q_k, where Q_k is lower triangular: its diagonal is exp(icf[k, :d]) and
+# icf[k, d:] fills its strictly-lower triangle column by column ((1,0), (2,0), ...,
+# (d-1,0), (2,1), ...). The value is the negative log posterior: the negative
+# log-likelihood of the points x plus, for each component, the negative log density of a
+# Wishart prior on its precision, with scale matrix I / gamma^2 and d + m + 1 degrees of
+# freedom. Every term is kept, constants included.
+GMM_D, GMM_K, GMM_N = 10, 25, 1000
+
+
+def gmm_objective(alphas, means, icf, x, gamma, m):
+    n, d = x.shape
+    k = alphas.shape[0]
+    qs = icf[:, :d]  # log-diagonals of the Q_k
+    # Q_k[r, c] for r > c is icf[k, d + (entries in the columns before c) + (r - c - 1)]
+    j = np.arange(d)
+    lower = j[:, None] > j[None, :]
+    before = j * (2 * d - j - 1) // 2
+    index = np.where(lower, d + before[None, :] + j[:, None] - j[None, :] - 1, 0)
+    Q = np.exp(qs)[:, :, None] * np.eye(d) + icf[:, index] * lower  # (k, d, d)
+    xc = x[None, :, :] - means[:, None, :]  # (k, n, d): x_i - mu_k
+    Qx = xc @ np.swapaxes(Q, 1, 2)  # Qx[k, i] = Q_k (x_i - mu_k)
+    # log(weight_k N(x_i | mu_k, (Q_k^T Q_k)^-1)) up to -log sum(exp(alphas)) - d/2 log(2 pi)
+    b = alphas[:, None] + np.sum(qs, axis=1)[:, None] - 0.5 * np.sum(Qx ** 2, axis=2)
+    bmax = np.max(b, axis=0)
+    lse = bmax + np.log(np.sum(np.exp(b - bmax), axis=0))  # (n,): logsumexp over k
+    amax = np.max(alphas)
+    lse_alphas = amax + np.log(np.sum(np.exp(alphas - amax)))
+    neg_log_likelihood = 0.5 * n * d * math.log(2 * math.pi) - np.sum(lse) + n * lse_alphas
+    # -log Wishart(Q^T Q | I / gamma^2, nu) = 0.5 gamma^2 |Q|_F^2 - m log det Q - C, with
+    # log det Q = sum(q), C = nu d (log gamma - log(2) / 2) - log Gamma_d(nu / 2)
+    nu = d + m + 1
+    log_gamma_d = 0.25 * d * (d - 1) * math.log(math.pi)
+    for i in range(d):
+        log_gamma_d = log_gamma_d + math.lgamma(0.5 * (nu - i))
+    c = nu * d * (np.log(gamma) - 0.5 * math.log(2.0)) - log_gamma_d  # np: gamma may be traced
+    frobenius = np.sum(np.exp(2 * qs)) + np.sum(icf[:, d:] ** 2)
+    neg_log_prior = 0.5 * gamma ** 2 * frobenius - m * np.sum(qs) - k * c
+    return neg_log_likelihood + neg_log_prior
+
+
+def gmm_lower_indices(d):
+    """(rows, cols) of Q's strictly-lower entries in the order icf[:, d:] holds them."""
+    cols, rows = np.triu_indices(d, 1)  # (c, r) with c < r, c-major: column by column
+    return rows, cols
+
+
+def gmm_hand_grad(alphas, means, icf, x, gamma, m):
+    n, d = x.shape
+    k = alphas.shape[0]
+    qs = icf[:, :d]
+    ls = icf[:, d:]
+    rows, cols = gmm_lower_indices(d)
+    diag = np.arange(d)
+    eq = np.exp(qs)
+    Q = np.zeros((k, d, d))
+    Q[:, rows, cols] = ls
+    Q[:, diag, diag] = eq
+    xc = x[None, :, :] - means[:, None, :]
+    z = xc @ Q.transpose(0, 2, 1)  # z[k, i] = Q_k (x_i - mu_k)
+    # the program's own forward computation (np.einsum("kid,kid->ki", z, z) would be
+    # faster than this sum over a short last axis, in the forward pass as well)
+    b = alphas[:, None] + qs.sum(axis=1)[:, None] - 0.5 * np.sum(z ** 2, axis=2)
+    # d value / d b[k, i] = -r[k, i], the responsibilities (softmax of b over k)
+    r = np.exp(b - b.max(axis=0))
+    r /= r.sum(axis=0)
+    counts = r.sum(axis=1)
+    w = np.exp(alphas - alphas.max())
+    w /= w.sum()
+    d_alphas = n * w - counts
+    # b[k, i] holds -0.5 |z[k, i]|^2, so d value / d z[k, i] = r[k, i] z[k, i]; z becomes it
+    z *= r[:, :, None]
+    dQ = z.transpose(0, 2, 1) @ xc  # sum_i (r z)[k, i] (x_i - mu_k)^T
+    d_means = -np.einsum("kab,ka->kb", Q, z.sum(axis=1))  # -Q_k^T sum_i (r z)[k, i]
+    # q[k] enters through exp on Q's diagonal, through b (its sum: -counts), and the prior
+    d_icf = np.empty_like(icf)
+    d_icf[:, :d] = dQ[:, diag, diag] * eq - counts[:, None] - m + gamma ** 2 * eq * eq
+    d_icf[:, d:] = dQ[:, rows, cols] + gamma ** 2 * ls
+    return d_alphas, d_means, d_icf
+
+
+def gmm_args(d=GMM_D, k=GMM_K, n=GMM_N, seed=0):
+    rng = np.random.default_rng(seed)
+    alphas = rng.standard_normal(k)
+    means = rng.uniform(-2.0, 2.0, (k, d))
+    icf = 0.3 * rng.standard_normal((k, d * (d + 1) // 2))
+    x = rng.uniform(-2.0, 2.0, (n, d))
+    return alphas, means, icf, x, 1.0, 0
+
+
 # --- the list the runner reads ---------------------------------------------------------
 
 WORKLOADS = [
@@ -301,5 +394,15 @@ WORKLOADS = [
         wrt=(0, 1, 2, 3),
         make_args=rnn_args,
         hand_grad=rnn_stepwise_hand_grad,
+    ),
+    Workload(
+        name="gmm",
+        description=(f"ADBench GMM: negative log posterior of a {GMM_K}-component Gaussian "
+                     f"mixture with a Wishart prior, d={GMM_D}, n={GMM_N}, "
+                     f"d/dalphas dmeans dicf"),
+        forward=gmm_objective,
+        wrt=(0, 1, 2),
+        make_args=gmm_args,
+        hand_grad=gmm_hand_grad,
     ),
 ]
