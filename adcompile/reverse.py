@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .analysis import activity, infer_ndims
+from .errors import TransformError
 from .optimize import (
     fuse_blocks,
     prune_backward,
@@ -366,8 +367,11 @@ class Reverser:
                 return
             wanted = {i for i, e in enumerate(s.inputs)
                       if isinstance(e, ast.Name) and e.id in self.active}
-            inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted, self.ndim_of,
-                               self.namer, self.aliases)
+            try:
+                inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted,
+                                   self.ndim_of, self.namer, self.aliases)
+            except TransformError as exc:  # unsupported(...) in a rule: point at the call
+                raise self.fn.source.error(s.node, exc.reason) from None
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 self.contribute(s.inputs[i].id, simplify(term))

@@ -28,6 +28,8 @@ def zeros_like(x):
     """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
     if isinstance(x, (int, float)):
         return 0.0
+    if isinstance(x, tuple):  # a tuple result (np.linalg.slogdet): its parts' zeros
+        return pair(*[zeros_like(v) for v in x])
     if type(x) is np.ndarray and x.dtype.kind == "f":
         return np.zeros_like(x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
@@ -81,6 +83,10 @@ def matmul_bar_right(z_bar, x, y):
 
 def getitem_bar(y_bar, x, index):
     """The adjoint of ``y = x[index]``: y_bar scattered into zeros shaped like x."""
+    if isinstance(x, tuple):  # a part of a tuple result (np.linalg.eigh)
+        x_bar = zeros_like(x)
+        x_bar[index] = y_bar
+        return x_bar
     x_bar = np.zeros(np.shape(x), dtype=np.result_type(y_bar, float))
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
@@ -339,3 +345,166 @@ def einsum_bar(z_bar, spec, operands, k):
     shape = np.shape(operands[k])
     g = np.reshape(g, [n if c in reach else 1 for c, n in zip(mine, shape)])
     return np.array(np.broadcast_to(g, shape))[()]
+
+
+def pair(*values):
+    """A tuple result's adjoint or tangent (np.linalg.slogdet, eigh): an object array, so that
+    adding two of them adds their parts."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
+def _T(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _solve_adjoint(z_bar, a, b):
+    """a^-T z_bar at the broadcast shape of ``z = np.linalg.solve(a, b)``."""
+    if np.ndim(b) == 1:
+        return np.linalg.solve(_T(a), np.asarray(z_bar)[..., None])[..., 0]
+    return np.linalg.solve(_T(a), z_bar)
+
+
+def solve_bar(z_bar, a, b):
+    """The adjoint of ``b`` in ``z = np.linalg.solve(a, b)``."""
+    return unbroadcast(_solve_adjoint(z_bar, a, b), b)
+
+
+def solve_bar_matrix(z_bar, a, b, z):
+    """The adjoint of ``a`` in ``z = np.linalg.solve(a, b)``: -b_bar z^T."""
+    g = _solve_adjoint(z_bar, a, b)
+    if np.ndim(b) == 1:
+        return unbroadcast(-g[..., :, None] * np.asarray(z)[..., None, :], a)
+    return unbroadcast(-g @ _T(z), a)
+
+
+def solve_dot(a, a_dot, b, z):
+    """The tangent of ``z = np.linalg.solve(a, b)`` along ``a_dot``: -a^-1 a_dot z."""
+    if np.ndim(b) == 1:
+        return -np.linalg.solve(a, (a_dot @ np.asarray(z)[..., None]))[..., 0]
+    return -np.linalg.solve(a, a_dot @ z)
+
+
+def _phi(a):
+    """The lower triangle of ``a`` with its diagonal halved."""
+    return np.tril(a) - 0.5 * np.eye(a.shape[-1]) * a
+
+
+def cholesky_bar(L_bar, L):
+    """The adjoint of ``L = np.linalg.cholesky(x)``, symmetric in x."""
+    P = _phi(_T(L) @ L_bar)
+    S = np.linalg.solve(_T(L), _T(np.linalg.solve(_T(L), _T(P))))   # L^-T P L^-1
+    return 0.5 * (S + _T(S))
+
+
+def cholesky_dot(x_dot, L):
+    """The tangent of ``L = np.linalg.cholesky(x)`` along the symmetric part of x_dot."""
+    s = 0.5 * (x_dot + _T(x_dot))
+    inner = np.linalg.solve(L, _T(np.linalg.solve(L, _T(s))))      # L^-1 s L^-T
+    return L @ _phi(inner)
+
+
+def _norm_axes(x, ord, axis):
+    """(reduced axes, whether a matrix norm) of ``np.linalg.norm(x, ord, axis)``."""
+    n = np.ndim(x)
+    if axis is None:
+        if ord is None or n == 1:
+            return tuple(range(n)), False
+        return (0, 1), True
+    if isinstance(axis, tuple) and len(axis) == 2:
+        return tuple(a % n for a in axis), True
+    a = axis[0] if isinstance(axis, tuple) else axis
+    return (a % n,), False
+
+
+def _share(hit, axes):
+    """A 0/1 mask ``hit`` divided by its count along ``axes``: ties share."""
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def norm_bar(y_bar, x, y, ord=None, axis=None, keepdims=False):
+    """The adjoint of ``y = np.linalg.norm(x, ord, axis, keepdims)``. The gradient at 0 is 0;
+    ties (ord=1, inf, -inf, the extreme singular value) share the gradient evenly."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    axes, matrix = _norm_axes(x, ord, axis)
+    if not keepdims:
+        y_bar, y = np.expand_dims(y_bar, axes), np.expand_dims(y, axes)
+    if not matrix:
+        if ord is None or ord == 2:
+            return y_bar * x / (y + (y == 0))
+        if ord == 1:
+            return y_bar * np.sign(x)
+        if ord in (np.inf, -np.inf):
+            return y_bar * np.sign(x) * _share(np.abs(x) == y, axes)
+        if ord == 0:
+            return np.zeros_like(x)
+        return y_bar * np.sign(x) * np.abs(x) ** (ord - 1) / (y + (y == 0)) ** (ord - 1)
+    if ord is None or ord == "fro":
+        return y_bar * x / (y + (y == 0))
+    m = np.moveaxis(x, axes, (-2, -1))
+    yb = np.moveaxis(y_bar, axes, (-2, -1))
+    if ord in (1, -1, np.inf, -np.inf):
+        # a column (ord 1) or row (ord inf) of extreme absolute sum: its signs
+        along = -2 if ord in (1, -1) else -1
+        sums = np.sum(np.abs(m), axis=along, keepdims=True)
+        best = np.max(sums, axis=-1 if along == -2 else -2, keepdims=True) if ord > 0 else \
+            np.min(sums, axis=-1 if along == -2 else -2, keepdims=True)
+        g = yb * np.sign(m) * _share(sums == best, (-1, -2))
+    else:
+        u, s, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            g = yb * (u @ vt)
+        elif ord in (2, -2):
+            best = s[..., :1] if ord == 2 else s[..., -1:]
+            w = _share(s == best, (-1,))
+            g = yb * ((u * w[..., None, :]) @ vt)
+        else:
+            raise ValueError(f"adcompile: the gradient of np.linalg.norm with ord={ord!r} is "
+                             f"not supported")
+    return np.moveaxis(g, (-2, -1), axes)
+
+
+def norm_dot(x_dot, x, y, ord=None, axis=None, keepdims=False):
+    """The tangent of ``y = np.linalg.norm(x, ord, axis, keepdims)``."""
+    axes, _ = _norm_axes(x, ord, axis)
+    d = norm_bar(np.ones(np.shape(y)), x, y, ord, axis, keepdims)
+    return np.sum(d * x_dot, axis=axes, keepdims=keepdims)[()]
+
+
+def _eigh_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    gaps = w[..., None, :] - w[..., :, None]
+    n = w.shape[-1]
+    return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n)))
+
+
+def eigh_bar(w_bar, V_bar, x):
+    """The adjoint of ``w, V = np.linalg.eigh(x)`` (symmetric in x; V_bar may be None)."""
+    w, V = np.linalg.eigh(x)
+    inner = np.zeros(np.shape(x)) + np.asarray(w_bar)[..., None, :] * np.eye(w.shape[-1])
+    if V_bar is not None:
+        inner = inner + _eigh_gaps(w) * (_T(V) @ V_bar)
+    g = V @ inner @ _T(V)
+    return 0.5 * (g + _T(g))
+
+
+def eigh_dot(x_dot, x):
+    """The tangent (w_dot, V_dot) of ``w, V = np.linalg.eigh(x)`` along the symmetric part of
+    x_dot."""
+    w, V = np.linalg.eigh(x)
+    s = _T(V) @ (0.5 * (x_dot + _T(x_dot))) @ V
+    return pair(np.diagonal(s, axis1=-2, axis2=-1).copy(), V @ (_eigh_gaps(w) * s))
+
+
+def svd_values_bar(s_bar, x):
+    """The adjoint of ``s = np.linalg.svd(x, compute_uv=False)``: U diag(s_bar) V^T."""
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    return (u * np.asarray(s_bar)[..., None, :]) @ vt
+
+
+def svd_values_dot(x_dot, x):
+    """The tangent of ``s = np.linalg.svd(x, compute_uv=False)``: diag(U^T x_dot V)."""
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ik,...ij,...kj->...k", u, x_dot, vt)

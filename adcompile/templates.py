@@ -77,6 +77,11 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
                     local_names[t.id] = namer.fresh(f"{output}_{t.id}")
                 targets = [ast.Name(id=local_names[t.id], ctx=ast.Store()) for t in stmt.targets]
                 inst.statements.append(ast.Assign(targets=targets, value=value, lineno=0))
+            elif (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                  and isinstance(stmt.value.func, ast.Name)
+                  and stmt.value.func.id == "unsupported"):
+                # unsupported("message"): a use the rule cannot differentiate is refused
+                raise TransformError(stmt.value.args[0].value)
             else:
                 raise TransformError(f"rule {rule.describe()}: unsupported template statement "
                                      f"{ast.unparse(stmt)!r}")

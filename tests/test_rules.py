@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import (FEW, SOME, arrays, assert_close, assert_grad, broadcast_pairs, grid,
                       nonzero, operand, reals, shapes, weights)
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import adcompile as ad
@@ -1959,3 +1959,232 @@ def einsum_diagonal(x, y):
 def test_einsum_repeated_index_is_refused():
     with pytest.raises(ValueError, match="einsum"):
         ad.grad(einsum_diagonal)(np.eye(2), np.ones(2))
+
+
+# -- more indexing reads ------------------------------------------------------------------------
+
+IDX_2D = np.array([[0, 1], [1, 0], [0, 0]])     # an index array of two dimensions, repeated
+IDX_NEG = np.array([-1, 0, -1, -1])
+
+
+def idx_none_ellipsis(x, w):
+    return np.sum(w * x[None, ..., 0])
+
+
+def idx_mixed_basic(x, w):
+    return np.sum(w * x[::-2, None, 1:])
+
+
+def idx_negative_steps_2d(x, w):
+    return np.sum(w * x[-1::-1, ::-2])
+
+
+def idx_int_array_2d(x, w):
+    return np.sum(w * x[IDX_2D])
+
+
+def idx_columns_repeated(x, w):
+    return np.sum(w * x[:, IDX_NEG])
+
+
+def idx_ellipsis_array(x, w):
+    return np.sum(w * x[..., IDX_NEG])
+
+
+def idx_mask_2d(x, w):
+    return np.sum(w * x[x > 0.0]) + np.sum(x[x < 0.0] ** 2)
+
+
+MORE_INDEX_CASES = [
+    (idx_none_ellipsis, (1,)), (idx_none_ellipsis, (2, 1, 2)), (idx_mixed_basic, (1, 2)),
+    (idx_negative_steps_2d, (2, 3)), (idx_int_array_2d, (2,)), (idx_int_array_2d, (2, 3)),
+    (idx_columns_repeated, (1, 1)), (idx_ellipsis_array, (2, 1, 1)),
+]
+
+
+@covers(("python", "getitem"))
+@pytest.mark.parametrize("case,min_shape", MORE_INDEX_CASES,
+                         ids=[f"{c.__name__}-{len(s)}d" for c, s in MORE_INDEX_CASES])
+@FEW
+@given(data=st.data())
+def test_more_indexing(case, min_shape, data):
+    x = data.draw(arrays(draw_shape(data, min_shape)))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+@covers(("python", "getitem"))
+@FEW
+@given(data=st.data())
+def test_boolean_mask_of_itself(data):
+    x = data.draw(arrays(data.draw(shapes(1, 3)), nonzero(0.1, 2)))
+    assert_grad(idx_mask_2d, x, np.float64(data.draw(nonzero(0.5, 2))))
+
+
+def test_repeated_columns_accumulate():
+    g = ad.grad(idx_columns_repeated)(np.zeros((2, 3)), np.ones((2, 4)))
+    assert_close(g, [[1.0, 0.0, 3.0], [1.0, 0.0, 3.0]], 0, 0)
+
+
+# ===========================================================================
+# linalg.py
+# ===========================================================================
+
+def well_conditioned(data, n, batch=()):
+    """A matrix (or a stack of them) near the identity: invertible, moderately conditioned."""
+    x = data.draw(arrays(batch + (n, n), reals(-0.5, 0.5))) + 2.0 * np.eye(n)
+    return x
+
+
+def la_inv(x, w):
+    return np.sum(w * np.linalg.inv(x))
+
+
+def la_solve(a, b, w):
+    return np.sum(w * np.linalg.solve(a, b))
+
+
+def la_det(x, w):
+    return np.sum(w * np.linalg.det(x))
+
+
+def la_slogdet(x, w):
+    sign, logdet = np.linalg.slogdet(x)
+    return np.sum(w * logdet * sign)
+
+
+def la_slogdet_indexed(x, w):
+    result = np.linalg.slogdet(x)
+    return np.sum(w * result[1]) + np.sum(result[0])
+
+
+def la_cholesky(x, w):
+    L = np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 2.0 * np.eye(x.shape[-1]))
+    return np.sum(w * L)
+
+
+@covers(("linalg", "inv"), ("linalg", "det"), ("linalg", "slogdet"), ("linalg", "cholesky"))
+@pytest.mark.parametrize("case", [la_inv, la_det, la_slogdet, la_slogdet_indexed, la_cholesky],
+                         ids=lambda c: c.__name__)
+@FEW
+@given(data=st.data())
+def test_linalg_square(case, data):
+    n = data.draw(st.integers(1, 3))
+    batch = data.draw(st.sampled_from([(), (2,)]))
+    x = well_conditioned(data, n, batch)
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+@covers(("linalg", "solve"))
+@FEW
+@given(data=st.data())
+def test_linalg_solve(data):
+    n = data.draw(st.integers(1, 3))
+    batch = data.draw(st.sampled_from([(), (2,)]))
+    a = well_conditioned(data, n, batch)
+    b = data.draw(arrays(data.draw(st.sampled_from([(n,), batch + (n, 1), batch + (n, 2)]))))
+    w = data.draw(weights(np.linalg.solve(a, b).shape))
+    assert_grad(la_solve, a, b, w, wrt=(0, 1))
+
+
+def la_inv_closed_form(x):
+    return np.sum(np.linalg.inv(x))
+
+
+@covers(("linalg", "inv"))
+def test_linalg_inv_closed_form():
+    x = np.array([[2.0, 1.0], [0.5, 3.0]])
+    y = np.linalg.inv(x)
+    assert_close(ad.grad(la_inv_closed_form)(x), -y.T @ np.ones((2, 2)) @ y.T, 1e-12, 1e-14)
+
+
+def la_norm(x, w, ord, axis, keepdims):
+    return np.sum(w * np.linalg.norm(x, ord, axis, keepdims))
+
+
+def la_norm_default(x, w):
+    return w * np.linalg.norm(x) + np.sum(np.linalg.norm(x, axis=-1) ** 2)
+
+
+NORM_FORMS = [  # shape of x, ord, axis, keepdims
+    ((3,), None, None, False), ((3,), 2, None, False), ((3,), 1, None, False),
+    ((3,), np.inf, None, False), ((3,), -np.inf, None, False), ((3,), 3, None, True),
+    ((2, 3), None, None, False), ((2, 3), "fro", None, False), ((2, 3), "nuc", None, False),
+    ((3, 2), 2, None, False), ((2, 3), -2, None, False), ((2, 3), 1, None, False),
+    ((2, 3), -1, None, True), ((2, 3), np.inf, None, False), ((3, 2), -np.inf, None, False),
+    ((2, 3), None, 1, False), ((2, 3), 1, 0, True), ((2, 3, 2), 2, -1, False),
+    ((2, 3, 2), "fro", (0, 2), False), ((2, 3, 2), 1, (2, 1), True), ((2, 2, 3), "nuc", (1, 2), False),
+    ((2, 3, 2), None, None, False),
+]
+
+
+@covers(("linalg", "norm"))
+@pytest.mark.parametrize("shape,ord,axis,keepdims", NORM_FORMS,
+                         ids=[f"{len(f[0])}d-{f[1]}-{f[2]}" for f in NORM_FORMS])
+@FEW
+@given(data=st.data())
+def test_linalg_norm(shape, ord, axis, keepdims, data):
+    # distinct absolute values and grid entries: no ties of the maximum, no zero entry
+    x = data.draw(arrays(shape, grid(0.1, 0.25, 12), unique=True))
+    matrix = np.ndim(x) >= 2 and ord is not None and (axis is None or isinstance(axis, tuple))
+    if ord in (2, -2, "nuc") and matrix:
+        s = np.linalg.svd(np.moveaxis(x, axis or (0, 1), (-2, -1)), compute_uv=False)
+        assume(np.all(np.diff(s) < -0.05) and np.all(s > 0.05))
+    if ord in (1, -1, np.inf, -np.inf) and matrix:
+        axes = axis or (0, 1)
+        m = np.moveaxis(np.abs(x), axes, (-2, -1))
+        sums = np.sort(np.sum(m, axis=-2 if ord in (1, -1) else -1), axis=-1)
+        assume(np.all(np.diff(sums, axis=-1) > 0.05))
+    w = data.draw(weights(np.shape(np.linalg.norm(x, ord, axis, keepdims))))
+    assert_grad(la_norm, x, w, ord, axis, keepdims)
+
+
+@covers(("linalg", "norm"))
+@FEW
+@given(data=st.data())
+def test_linalg_norm_default(data):
+    x = data.draw(arrays(data.draw(shapes(1, 3)), nonzero(0.1, 2)))
+    assert_grad(la_norm_default, x, data.draw(nonzero(0.5, 2)))
+
+
+def la_eigvalsh(x, w):
+    return np.sum(w * np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2)))
+
+
+def la_eigh(x, w):
+    values, vectors = np.linalg.eigh(x + np.swapaxes(x, -1, -2))
+    return np.sum(w * values) + np.sum(vectors ** 2 * np.arange(x.shape[-1]))  # sign-free
+
+
+def la_svd_values(x, w):
+    return np.sum(w * np.linalg.svd(x, compute_uv=False))
+
+
+@covers(("linalg", "eigvalsh"), ("linalg", "eigh"), ("linalg", "svd"))
+@pytest.mark.parametrize("case", [la_eigvalsh, la_eigh, la_svd_values], ids=lambda c: c.__name__)
+@FEW
+@given(data=st.data())
+def test_linalg_spectral(case, data):
+    n = data.draw(st.integers(1, 3))
+    batch = data.draw(st.sampled_from([(), (2,)]))
+    square = case is not la_svd_values or data.draw(st.booleans())
+    x = data.draw(arrays(batch + (n, n if square else n + 1)))
+    if case is la_svd_values:
+        s = np.linalg.svd(x, compute_uv=False)
+        assume(np.all(s > 0.05) and np.all(np.diff(s, axis=-1) < -0.05))
+    else:
+        e = np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2))
+        assume(np.all(np.diff(e, axis=-1) > 0.05))
+    w = data.draw(weights(output_shape(case, x=x)))
+    assert_grad(case, x, w)
+
+
+def la_svd_vectors(x):
+    u, s, vt = np.linalg.svd(x)
+    return np.sum(s)
+
+
+def test_linalg_svd_vectors_are_refused():
+    with pytest.raises(ad.TransformError, match="compute_uv"):
+        ad.grad(la_svd_vectors)(np.eye(2))

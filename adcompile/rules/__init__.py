@@ -230,7 +230,7 @@ def inert(*objects, registry=None):
 
 def load_builtin_rules():
     # importing the rule modules registers their rules
-    from . import generated, math, numpy, python  # noqa: F401
+    from . import generated, linalg, math, numpy, python  # noqa: F401
 
 
 load_builtin_rules()
