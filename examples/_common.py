@@ -28,7 +28,7 @@ def savefig(fig, name):
     """Save ``fig`` as ``examples/out/NAME.png`` and close it; returns the path."""
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name + ".png")
-    fig.savefig(path, dpi=80, bbox_inches="tight")
+    fig.savefig(path, dpi=80)
     pyplot().close(fig)
     print(f"saved {os.path.relpath(path)}")
     return path

@@ -155,14 +155,15 @@ def plot(history, test_accuracy):
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper center",
               bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
+    fig.tight_layout()
     savefig(fig, "digits_mlp_loss")
 
 
 def main(small=False):
     heading("The generated adjoint of the MLP's cross-entropy")
     print("The lecture's backward pass:" + DERIVATION)
-    rng = np.random.default_rng(1)
-    example = init(rng) + (rng.random((5, 64)), np.eye(10)[rng.integers(0, 10, 5)])
+    rng = np.random.default_rng(1)   # a small network and batch: the same code, any sizes
+    example = init(rng, 6, 5, 4) + (rng.random((5, 6)), np.eye(4)[rng.integers(0, 4, 5)])
     print(ad.show(mlp_loss, wrt=("W1", "b1", "W2", "b2"), args=example))
     check_against_lecture(*example)
     ad.check_grad(mlp_loss, *example, wrt=("W1", "b1", "W2", "b2"))

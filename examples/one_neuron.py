@@ -138,6 +138,7 @@ def main(small=False):
     ax.set_ylabel("mean loss")
     ax.set_title("one neuron, SGD with adcompile gradients")
     ax.legend()
+    fig.tight_layout()
     savefig(fig, "one_neuron_loss")
     return history
 

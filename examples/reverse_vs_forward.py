@@ -134,6 +134,7 @@ def plot(sizes, reverse_times, forward_times):
     ax.set_ylabel("time for the Jacobian (ms)")
     ax.set_title(r"ad.jacobian of $f(x) = \sum \tanh(Ax)$, $\mathbb{R}^n \to \mathbb{R}$")
     ax.legend()
+    fig.tight_layout()
     savefig(fig, "reverse_vs_forward")
 
 

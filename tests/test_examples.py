@@ -8,6 +8,7 @@ the test checks what it returns and the figures it saves.
 import ast
 import importlib
 import os
+import re
 import subprocess
 import sys
 
@@ -93,6 +94,26 @@ def test_computation_graph(capsys):
     grads, out = run("computation_graph", capsys)
     assert grads == (2.0, 5.0, 0.0)
     assert "y_bar = b_bar * (y >= z) + a_bar" in out
+
+
+def test_newton_cg(capsys):
+    (norms, _), out = run("newton_cg", capsys)
+    assert norms[-1] < 1e-10 and len(norms) <= 20
+    assert "H v from one forward-over-reverse sweep" in out
+    assert saved("newton_cg")
+
+
+def test_tutorial_figures_exist():
+    """Every figure docs/tutorial.md embeds is committed, and every example is in it."""
+    docs = os.path.join(os.path.dirname(EXAMPLES), "docs")
+    with open(os.path.join(docs, "tutorial.md")) as f:
+        text = f.read()
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(images) >= 7
+    for image in images:
+        assert os.path.exists(os.path.join(docs, image)), image
+    for name in NAMES:
+        assert f"examples/{name}.py" in text, name
 
 
 def test_runs_as_a_script():
