@@ -2188,3 +2188,62 @@ def la_svd_vectors(x):
 def test_linalg_svd_vectors_are_refused():
     with pytest.raises(ad.TransformError, match="compute_uv"):
         ad.grad(la_svd_vectors)(np.eye(2))
+
+
+# ===========================================================================
+# zero-gradient functions, math.copysign
+# ===========================================================================
+
+def zero_gradient_functions(x):
+    n = len(x)
+    m = x.shape[0]
+    z = np.zeros_like(x) + np.ones_like(x) + np.ones(x.shape) + np.ones(n)
+    i = np.argmax(x)
+    f = np.floor(x) + np.round(x) + np.ceil(x) + np.sign(x)
+    c = (x > 0) * 1.0 + np.greater(x, 0.5) + (x <= -1.0)
+    return (np.sum(x * z) + x[i] * 2.0 + np.sum(f * x) + np.sum(c * x) + m * np.sum(x) / n
+            + x[x.argmin()] + np.sum(x.astype(int) * x))
+
+
+@FEW
+@given(data=st.data())
+def test_zero_gradient_functions(data):
+    # grid values 0.1 + 0.25 k: never an integer, a half-integer, 0.5 or -1 (no kinks)
+    x = data.draw(arrays((data.draw(st.integers(1, 5)),), grid(0.1, 0.25, 12), unique=True))
+    g = assert_grad(zero_gradient_functions, x)
+    f = np.floor(x) + np.round(x) + np.ceil(x) + np.sign(x)
+    c = (x > 0) * 1.0 + (x > 0.5) + (x <= -1.0)
+    expected = 3.0 + f + c + 1.0 + x.astype(int)
+    expected[np.argmax(x)] += 2.0
+    expected[np.argmin(x)] += 1.0
+    assert_close(g, expected, 1e-12, 1e-12)
+
+
+def math_copysign(x, y):
+    return math.copysign(x, y) * 3.0 + math.copysign(2.0, x)
+
+
+@covers(("math", "copysign"))
+@FEW
+@given(x=nonzero(0.1, 3.0), y=nonzero(0.1, 3.0))
+def test_math_copysign(x, y):
+    g = assert_grad(math_copysign, x, y, wrt=(0, 1))
+    assert_close(g, (3.0 * np.sign(x) * np.sign(y), 0.0), 0, 0)
+
+
+# ===========================================================================
+# README's table of primitives is generated from the registry
+# ===========================================================================
+
+def test_readme_table_of_primitives_is_current():
+    from adcompile.rules import table
+
+    readme = (Path(ad.__file__).resolve().parent.parent / "README.md").read_text()
+    start, end = readme.find(table.START), readme.find(table.END)
+    assert 0 <= start < end, "README.md lacks the primitives markers"
+    assert readme[start:end + len(table.END)] == table.readme_block(), \
+        "README.md's table of primitives is stale: run python -m adcompile.rules.table"
+    for rule in REGISTRY.rules:
+        if Path(rule.filename).resolve().parent == PACKAGE_RULES and rule.keys \
+                and Path(rule.filename).stem != "generated":
+            assert table.key_name(rule.keys[0]) in readme
