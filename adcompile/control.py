@@ -164,6 +164,18 @@ class ControlFlow:
         sequence the body reassigns is bound to a name of its own first."""
         it, target = stmt.iter, stmt.target
         kind, what = self.callee(it.func) if isinstance(it, ast.Call) else (None, None)
+        backwards = False
+        if kind == "object" and what is reversed and len(it.args) == 1 and not it.keywords \
+                and isinstance(it.args[0], ast.Call) \
+                and self.callee(it.args[0].func) == ("object", range):
+            # reversed(range(...)), as in generated gradient code: range(...)[::-1]
+            it, backwards = it.args[0], True
+            kind, what = "object", range
+        elif kind == "object" and what is reversed and len(it.args) == 1 and not it.keywords:
+            # reversed(seq) is seq[::-1] for the sequences a loop may iterate over
+            it = ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
+                op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
+            kind = what = None
         if kind == "object" and what is range:
             if not isinstance(target, ast.Name):
                 raise self.src.error(target, "a range loop needs a plain variable")
@@ -171,6 +183,9 @@ class ControlFlow:
                 raise self.src.error(it, "range() bounds that depend on the differentiated "
                                          "input are not supported")
             iterable = self.rename(it)
+            if backwards:
+                iterable = ast.Subscript(value=iterable, slice=ast.Slice(
+                    step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
             if ir.names_read(it) & body_stores:
                 iterable = ir.load(self._bind(iterable))
             return target.id, [], iterable

@@ -123,6 +123,11 @@ class Forward:
             out.append(ast.Expr(_method(s.target, "append", s.value)))
             if s.target in self.active:
                 out.append(ast.Expr(_method(self.dot(s.target), "append", self.dot_of(s.value))))
+        elif isinstance(s, ir.ListGet) and s.pop:
+            out.append(ir.assign(s.target, _method(s.source, "pop")))
+            if s.source in self.active:
+                dot = ir.assign(self.dot(s.target), _method(self.dot(s.source), "pop"))
+                out.append(dot if s.target in self.active else ast.Expr(dot.value))
         elif isinstance(s, ir.ListGet):
             out.append(ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                          ctx=ast.Load())))
@@ -159,9 +164,9 @@ class Forward:
         return statements + [ir.assign(self.dot(s.target), value)]
 
 
-def _method(name, method, arg):
+def _method(name, method, *args):
     return ast.Call(func=ast.Attribute(value=ir.load(name), attr=method, ctx=ast.Load()),
-                    args=[arg], keywords=[])
+                    args=list(args), keywords=[])
 
 
 def _replace_name(tree, old, new):

@@ -145,12 +145,14 @@ class ListAppend:
 
 @dataclass(eq=False)
 class ListGet:
-    """``target = name[index]`` on a list of values being differentiated."""
+    """``target = name[index]`` on a list of values being differentiated, or with ``pop``,
+    ``target = name.pop()`` (index -1), which also removes the item."""
 
     target: str
     source: str
     index: ast.expr
     node: ast.AST
+    pop: bool = False
 
 
 def always_jumps(block):

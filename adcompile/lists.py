@@ -34,6 +34,16 @@ class Lists:
             raise self.src.error(stmt, "append takes one argument")
         self.body.append(ir.ListAppend(name, self.operand(stmt.value.args[0]), stmt))
 
+    def pop(self, target, value, stmt):
+        """``target = name.pop()`` on a list of values being differentiated."""
+        if value.args or value.keywords:
+            raise self.src.error(stmt, "only pop() of the last item of a list of values being "
+                                       "differentiated is supported")
+        source = self.env[value.func.value.id]
+        name = self.define(target)
+        self.varied_ssa.add(name)
+        self.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
+
     def emit_index(self, target, base, index, node):
         """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
         if isinstance(base, ast.Name) and base.id in self.lists:

@@ -27,6 +27,7 @@ from .syntax import (
     has_call,
     index_expression,
     is_append,
+    is_pop,
     is_trivial,
     is_user_function,
     operator_named,
@@ -267,15 +268,15 @@ class Normalizer(ControlFlow, Lists, Calls):
                 return
             if what in self.registry.by_method or what in self.registry.nondiff_methods:
                 return
-            if what == "append" and isinstance(e.func.value, ast.Name):
-                return  # xs.append(value): only as a statement, checked there
+            if what in ("append", "pop") and isinstance(e.func.value, ast.Name):
+                return  # xs.append(value), x = xs.pop(): only as statements, checked there
             raise self.src.error(e, f"method .{what}() of a value being differentiated is not "
                                     f"supported (it has no adjoint rule, and it may change the "
                                     f"value in place)")
         if kind == "object" and (self.registry.rule_for(what) is not None
                                  or self.registry.is_nondifferentiable(what)
                                  or self.registry.is_inert(what) or is_user_function(what)
-                                 or what in (enumerate, zip)):
+                                 or what in (enumerate, zip, reversed)):
             return
         if kind == "method" and what == "append":
             return
@@ -455,6 +456,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                     return self.keep(stmt, pure=False)
         if isinstance(target, ast.Name):
             self._note_alias(target.id, value)
+            if is_pop(value) and self.env.get(value.func.value.id) in self.lists:
+                return self.pop(target.id, value, stmt)
             if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.varied:
                 return self.new_list(target.id, value, stmt)
             if not self.is_active(value):

@@ -160,6 +160,8 @@ def prune_forward(stmts, live, anchors=()):
                 wanted = not s.pure or bool(set(s.defines) & needed)
             elif isinstance(s, ir.ListAppend):
                 wanted = s.target in needed
+            elif isinstance(s, ir.ListGet) and s.pop:
+                wanted = s.target in needed or s.source in needed  # it shortens the list
             else:
                 wanted = s.target in needed
             if wanted:

@@ -113,6 +113,7 @@ class Reverser:
         self.owner = {}          # adjoint variable -> the variable it is the adjoint of
         self.fresh = set()       # adjoint variables holding arrays that nothing else refers to
         self.stack = None
+        self.stacks = {}         # saved name -> its own stack, in differentiable code
         self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
@@ -240,13 +241,18 @@ class Reverser:
                 backward.append(ir.assign(bar, value))
             grads.append(ir.load(bar))
         self.save_carried_for_top_loops(backward)
+        separate = {}
         for key, pop in self.pops.items():
             names = self.saves[key]
-            if names:
+            if names and self.differentiable:   # one stack per saved variable
+                separate[id(pop)] = [ir.assign(n, _call(ast.Attribute(
+                    value=ir.load(self.stack_of(n)), attr="pop", ctx=ast.Load())))
+                    for n in reversed(names)]
+            elif names:
                 pop.targets = [ir.store(names[0]) if len(names) == 1 else
                                ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
         unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
-        backward = _without_statements(backward, unused)
+        backward = _without_statements(backward, unused, separate)
         backward = prune_backward(backward, ir.reads(grads))
         live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
@@ -262,8 +268,10 @@ class Reverser:
             live |= ir.reads(fn.outputs)
         body = prune_forward(fn.body, live, set(self.saves))
         forward = self.forward(body, False, [])
-        if self.stack is not None:
+        if self.stack is not None and not self.differentiable:
             forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
+        for stack in reversed(list(self.stacks.values())):
+            forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
         forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
         renumber_temps(forward + backward, outputs, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)
@@ -353,6 +361,13 @@ class Reverser:
             if rest:
                 self.accumulate(acc, rest, code)
 
+    def stack_of(self, name):
+        """The stack of one saved variable (differentiable code: a list of values of one
+        kind, so that the saves of integers stay out of the derivative's way)."""
+        if name not in self.stacks:
+            self.stacks[name] = self.namer.fresh(f"{name}_stack")
+        return self.stacks[name]
+
     def stack_name(self):
         if self.stack is None:
             self.stack = self.namer.fresh("stack")
@@ -375,6 +390,12 @@ class Reverser:
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 self.contribute(s.inputs[i].id, simplify(term))
+        elif isinstance(s, ir.ListGet) and s.pop:
+            if s.source in self.list_bar:   # the item goes back, with its adjoint
+                bar = self.define_bar(s.target, out) if s.target in self.active else None
+                out.append(ast.Expr(_call(ast.Attribute(
+                    value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
+                    ir.load(bar) if bar is not None else self.zeros(s.target))))
         elif isinstance(s, ir.ListGet):
             if s.target in self.active:
                 bar = self.define_bar(s.target, out)
@@ -621,6 +642,9 @@ class Reverser:
         names = self.saves.get(key)
         if not names:
             return []
+        if self.differentiable:
+            return [ast.Expr(_call(ast.Attribute(value=ir.load(self.stack_of(n)), attr="append",
+                                                 ctx=ast.Load()), ir.load(n))) for n in names]
         value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
             elts=[ir.load(n) for n in names], ctx=ast.Load())
         return [ast.Expr(_call(ast.Attribute(value=ir.load(self.stack_name()), attr="append",
@@ -735,22 +759,30 @@ def _forward_statement(s):
     if isinstance(s, ir.ListAppend):
         return ast.Expr(_call(ast.Attribute(value=ir.load(s.target), attr="append",
                                             ctx=ast.Load()), s.value))
+    if isinstance(s, ir.ListGet) and s.pop:
+        return ir.assign(s.target, _call(ast.Attribute(value=ir.load(s.source), attr="pop",
+                                                       ctx=ast.Load())))
     if isinstance(s, ir.ListGet):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                  ctx=ast.Load()))
     raise AssertionError(s)
 
 
-def _without_statements(stmts, drop):
-    """``stmts`` without the statements whose ids are in ``drop`` (at any depth)."""
+def _without_statements(stmts, drop, replace=None):
+    """``stmts`` without the statements whose ids are in ``drop`` (at any depth), and with
+    those whose ids are keys of ``replace`` replaced by its lists of statements."""
     out = []
+    replace = replace or {}
     for s in stmts:
         if id(s) in drop:
+            continue
+        if id(s) in replace:
+            out.extend(replace[id(s)])
             continue
         for field in ("body", "orelse"):
             inner = getattr(s, field, None)
             if isinstance(inner, list) and inner:
-                setattr(s, field, _without_statements(inner, drop) or
+                setattr(s, field, _without_statements(inner, drop, replace) or
                         ([ast.Pass()] if field == "body" else []))
         out.append(s)
     return out

@@ -62,6 +62,12 @@ def is_append(node):
             and isinstance(node.value.func.value, ast.Name))
 
 
+def is_pop(node):
+    """``name.pop()`` as an expression."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "pop" and isinstance(node.func.value, ast.Name))
+
+
 def is_user_function(obj):
     """A plain Python function adcompile can read and inline."""
     return inspect.isfunction(obj) and not obj.__module__.startswith(("numpy", "adcompile"))

@@ -1144,3 +1144,26 @@ def test_value_and_grad_through_a_loop():
     value, (gx, gw) = ad.value_and_grad(scalar_recurrence, wrt=(0, 1))(x, 0.9)
     assert_close(value, scalar_recurrence(x, 0.9), 1e-14, 0, "value")
     assert_close(gx, 0.9 ** np.arange(7, -1, -1.0), 1e-12, 1e-14)
+
+
+def reversed_range(x, n):
+    s = x
+    for i in reversed(range(n)):
+        s = s * x + i
+    return s
+
+
+def reversed_rows(X):
+    s = 0.0
+    for row in reversed(X):
+        s = np.sin(s) + np.sum(row * row)
+    return s
+
+
+@pytest.mark.parametrize("n", [0, 1, 4])
+def test_for_over_reversed_range(n):
+    assert_grad(reversed_range, 0.6, n)
+
+
+def test_for_over_reversed_rows():
+    assert_grad(reversed_rows, np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.7]]))

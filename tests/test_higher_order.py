@@ -103,9 +103,76 @@ def test_hessian_vector_product_300_dimensions():
     assert_close(hv, H @ v, 1e-10, 1e-10)
 
 
+def loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sin(x * s + x)
+    return s
+
+
+def while_loop(x, y):
+    k = 0
+    h = x
+    while k < 4:
+        h = np.tanh(h * y) + x
+        k += 1
+    return h * h
+
+
+def rnn(W, xs, h0):
+    h = h0
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h * h0)
+
+
+def collects(x):
+    hs = [x]
+    for i in range(2):
+        hs.append(np.sin(hs[-1]))
+    return hs[-1]
+
+
+def second_numerical(f, x, *rest, wrt=0):
+    return numerical_grad(lambda *a: ad.grad(f, wrt=wrt)(*a), (x, *rest), wrt)
+
+
+@pytest.mark.parametrize("x", [0.4, -1.1])
+def test_grad_of_grad_through_a_loop(x):
+    assert_close(ad.grad(ad.grad(loop))(x), second_numerical(loop, x))
+
+
+def test_hessian_through_a_while_loop_both_modes():
+    expected = np.array([[float(numerical_grad(
+        lambda a, b: ad.grad(while_loop, wrt=(0, 1))(a, b)[i], (0.3, 0.8), j))
+        for j in range(2)] for i in range(2)])
+    g = ad.grad(while_loop, wrt=0)
+    assert_close(ad.grad(g, wrt=0)(0.3, 0.8), expected[0, 0])
+    assert_close(ad.grad(g, wrt=1)(0.3, 0.8), expected[0, 1])
+    _, dot = ad.jvp(g, wrt=1)(0.3, 0.8, 1.0)
+    assert_close(dot, expected[0, 1])
+
+
+def test_rnn_hessian_vector_product_forward_over_reverse():
+    rng = np.random.default_rng(4)
+    W, xs, h0 = 0.5 * rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    V = rng.normal(size=(3, 3))
+    _, hv = ad.jvp(ad.grad(rnn))(W, xs, h0, V)
+    H = ad.hessian(rnn)(W, xs, h0)
+    assert_close(hv, np.tensordot(H, V, axes=2), 1e-9, 1e-10)
+    g = ad.grad(rnn)
+    eps = 1e-6
+    assert_close(hv, (g(W + eps * V, xs, h0) - g(W - eps * V, xs, h0)) / (2 * eps), 1e-5, 1e-6)
+
+
 def test_second_order_code_is_shown():
     code = ad.show(ad.grad(ad.grad(cube)))
     assert code.startswith("def grad_grad_cube(x, out_bar_inner=1.0, out_bar=1.0):")
+
+
+def test_lists_in_the_gradient_code_are_refused():
+    with pytest.raises(ad.TransformError, match="list comprehension"):
+        ad.grad(ad.grad(collects))
 
 
 def test_differentiating_a_jvp_is_refused():

@@ -278,3 +278,30 @@ def test_list_returned_by_a_helper():
     x = np.array([0.3, -0.9])
     for n in (1, 2, 5):
         assert_grad(list_from_helper, x, n)
+
+
+def pops_what_it_pushed(x):
+    saved = []
+    s = x
+    for i in range(3):
+        saved.append(s)
+        s = np.sin(s) * x
+    for i in range(3):
+        u = saved.pop()
+        s = s + u * u
+    return s
+
+
+def pops_some(x, y):
+    hs = [x, y]
+    hs.append(x * y)
+    top = hs.pop()
+    return top * hs[-1]
+
+
+def test_pop_returns_items_in_reverse():
+    assert_grad(pops_what_it_pushed, 0.7)
+
+
+def test_pop_then_index():
+    assert_grad(pops_some, 0.7, -0.4, wrt=(0, 1))
