@@ -8,6 +8,7 @@ the code that runs for scalars has no broadcasting helpers in it.
 
 import functools
 import threading
+import types
 import weakref
 
 import numpy as np
@@ -21,18 +22,66 @@ _cache_lock = threading.Lock()
 
 
 def _transform(f, wrt):
-    """The cached Transform of ``f`` for ``wrt``; redefining ``f`` gives a new one."""
+    """The cached Transform of ``f`` for ``wrt``; redefining ``f``, or a function or module
+    it reads (a helper redefined in a notebook), gives a new one."""
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None))
     if key[1] is None:
         return Transform(f, wrt)  # not a Python function: FunctionSource explains why
+    depends = _dependencies(f)
     with _cache_lock:
         per_function = _cache.setdefault(f, {})
-        transform = per_function.get(key)
-    if transform is None:
+        transform, depended = per_function.get(key, (None, None))
+    if transform is None or not _unchanged(depended, depends):
         transform = Transform(f, wrt)
         with _cache_lock:
-            per_function[key] = transform
+            per_function[key] = (transform, _remember(depends))
     return transform
+
+
+def _dependencies(f):
+    """(function, name, object) for each function, class or module ``f`` reads by name from
+    its globals or closure, and in turn the functions among them read: the code inlined
+    from them is only valid while each name still means the same object."""
+    found, seen, todo = [], set(), [f]
+    while todo:
+        g = todo.pop()
+        if id(g) in seen:
+            continue
+        seen.add(id(g))
+        code = g.__code__
+        pairs = [(n, g.__globals__.get(n, _ABSENT)) for n in code.co_names]
+        for n, cell in zip(code.co_freevars, g.__closure__ or ()):
+            try:
+                pairs.append((n, cell.cell_contents))
+            except ValueError:  # an empty cell
+                pass
+        for name, obj in pairs:
+            if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)):
+                continue  # numbers and arrays are read when the gradient runs
+            found.append((g, name, obj))
+            if isinstance(obj, types.FunctionType):
+                todo.append(obj)
+    return found
+
+
+def _remember(depends):
+    # functions are held weakly: the cache must not keep the user's functions alive
+    return [(weakref.ref(g), name, weakref.ref(obj) if isinstance(obj, types.FunctionType)
+             else obj) for g, name, obj in depends]
+
+
+def _unchanged(remembered, depends):
+    if len(remembered) != len(depends):
+        return False
+    for (g_ref, name, obj_ref), (g, name2, obj) in zip(remembered, depends):
+        if isinstance(obj_ref, weakref.ref):
+            obj_ref = obj_ref()
+        if g_ref() is not g or name != name2 or obj_ref is not obj:
+            return False
+    return True
+
+
+_ABSENT = object()
 
 
 def _ndims(args):

@@ -104,9 +104,16 @@ def compile_function(source_text, name, source, aliases, extra=None):
     closure_names = [n for n in source.closure if n in free and n not in helpers]
     outer = sorted(helpers) + closure_names
     filename = f"<adcompile {name}#{next(_counter)}>"
+    # inside the factory the def binds its name: if the code reads a global or closure
+    # variable of that name (the user's vjp_f = ...), the def gets another one
+    local_name = name
+    while local_name in free or local_name in outer:
+        local_name += "_"
+    if local_name != name:
+        source_text = source_text.replace(f"def {name}(", f"def {local_name}(", 1)
     text = f"def __factory({', '.join(outer)}):\n" \
            + "".join(f"    {line}\n" for line in source_text.splitlines()) \
-           + f"    return {name}\n"
+           + f"    return {local_name}\n"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {}
     exec(compile(text, filename, "exec"), namespace)
@@ -126,6 +133,7 @@ def compile_function(source_text, name, source, aliases, extra=None):
     result = types.FunctionType(inner.__code__, func.__globals__, name, defaults, tuple(cells))
     result.__kwdefaults__ = copy.copy(func.__kwdefaults__)
     result.__doc__ = inner.__doc__
+    result.__qualname__ = name
     # the source shown in tracebacks lives as long as the function
     weakref.finalize(result, linecache.cache.pop, filename, None)
     return result

@@ -81,6 +81,9 @@ def module_source(funcs, wrt=0):
                 if canonical in _helper_names():
                     helpers |= _helper_closure(canonical)
         for name in sorted(used - local - set(aliases.values())):
+            if name in {f"grad_{g.__name__}" for g in funcs}:
+                raise BuildError(f"{f.__name__} reads a global named {name!r}, which is the name "
+                                 f"of a gradient in the built module; rename it")
             value = extra[name] if name in extra else transform.source.resolve(name, _Missing)
             if value is _Missing:
                 raise BuildError(f"{f.__name__} reads {name!r}, which is not defined")
