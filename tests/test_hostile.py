@@ -172,6 +172,23 @@ def test_globals_named_like_the_generated_functions(tmp_path):
     assert not (tmp_path / "built.py").exists()
 
 
+def test_functions_named_like_runtime_helpers(tmp_path):
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        def zeros_like(v):
+            return v * 0.0 + 1.0
+
+        def unbroadcast(x, y):
+            s = zeros_like(x) * x
+            for i in range(2):
+                s = s + x * y
+            return np.sum(s * s)
+    """)
+    assert_grad(mod.unbroadcast, V, M, wrt=(0, 1))
+    assert_grad(mod.unbroadcast, 0.5, V, wrt=(0, 1))
+
+
 def test_local_shadowing_np():
     assert_grad(hostile_shadow_np, V)
     assert_grad(hostile_shadow_np, M)
