@@ -9,7 +9,8 @@ mode: each statement followed by its tangent ("dot") statement.
 from .api import (build, check_grad, grad, hessian, jacobian, jvp, show, value_and_grad,
                   vjp)
 from .errors import TransformError
+from .primitives import adjoint_rule, primitive, tangent_rule
 
-__all__ = ["TransformError", "build", "check_grad", "grad", "hessian", "jacobian", "jvp", "show",
-           "value_and_grad", "vjp"]
+__all__ = ["TransformError", "adjoint_rule", "build", "check_grad", "grad", "hessian",
+           "jacobian", "jvp", "primitive", "show", "tangent_rule", "value_and_grad", "vjp"]
 __version__ = "0.1.0"

@@ -155,7 +155,8 @@ class Forward:
         else:
             try:
                 inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,
-                                   self.namer, self.aliases, dots=dots)
+                                   self.namer, self.aliases, dots=dots,
+                                   extra=self.fn.extra_globals)
             except TransformError as exc:
                 raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
             statements = inst.statements

@@ -717,6 +717,10 @@ class Normalizer(ControlFlow, Lists, Calls):
                                                            ctx=ast.Load()),
                                         args=args[1:], keywords=kws), f".{what}()")
         if kind == "object" and self.registry.rule_for(what) is None and is_user_function(what):
+            if getattr(what, "_adcompile_primitive", False):
+                raise self.src.error(e, f"{ast.unparse(e.func)}() is declared a primitive "
+                                        f"(ad.primitive) but has no adjoint rule; add one with "
+                                        f"@{ast.unparse(e.func)}.adjoint")
             return self.inline(target, what, e)
         if kind == "object":
             rule = self.registry.rule_for(what)

@@ -384,7 +384,8 @@ class Reverser:
                       if isinstance(e, ast.Name) and e.id in self.active}
             try:
                 inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted,
-                                   self.ndim_of, self.namer, self.aliases)
+                                   self.ndim_of, self.namer, self.aliases,
+                                   extra=self.fn.extra_globals)
             except TransformError as exc:  # unsupported(...) in a rule: point at the call
                 raise self.fn.source.error(s.node, exc.reason) from None
             out.extend(inst.statements)

@@ -179,6 +179,9 @@ def _serialise(name, value):
         for mod_name, mod in (("np", np), ("math", _math)):
             if getattr(mod, qualname, None) is value:
                 return f"{name} = {mod_name}.{qualname}"
+        if module and module != "__main__" and _importable(module, qualname, value):
+            # a primitive of the user's (with a rule of their own): imported from its module
+            return f"from {module} import {qualname}" + (f" as {name}" if name != qualname else "")
         raise BuildError(f"{name!r} is a function ({module}.{qualname}) that a standalone "
                          f"module cannot import; only numpy and math functions can be used")
     if isinstance(value, np.ndarray):
@@ -192,6 +195,14 @@ def _serialise(name, value):
         return f"{name} = {value!r}"
     raise BuildError(f"the global {name!r} (a {type(value).__name__}) cannot be written into a "
                      f"standalone module; pass it as an argument instead")
+
+
+def _importable(module, qualname, value):
+    import importlib
+    try:
+        return getattr(importlib.import_module(module), qualname, None) is value
+    except Exception:  # noqa: BLE001 - any failure means it cannot be imported
+        return False
 
 
 def _is_literal(value):

@@ -21,7 +21,7 @@ class Instance:
 
 
 def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases,
-                dots=None):
+                dots=None, extra=None):
     """Inline ``rule`` for ``output = prim(*inputs, **statics)``.
 
     wanted: indices of the inputs whose adjoints are needed.
@@ -30,6 +30,7 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
     the expression of that input's tangent; ``output_bar`` is then unused and each
     contribution is a term of the output's tangent.
+    extra: generated name -> object, where the other names a user's rule reads are added.
     """
     inst = Instance()
     params = {rule.output: ast.Name(id=output, ctx=ast.Load()),
@@ -44,14 +45,18 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     scalar_inputs = {i for i, e in enumerate(inputs) if ndim_of(e) == 0}
     local_names = {}
 
-    def subst(tree):
-        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs)
-        return _Substitute(params, local_names, aliases).visit(tree)
-
     if dots is not None:
         body = rule.tangent if rule.tangent is not None else derived_tangent(rule)
+        where = getattr(rule, "tangent_globals", None) if rule.tangent is not None else None
+        where = where or getattr(rule, "user_globals", None)
     else:
         body = rule.body
+        where = getattr(rule, "user_globals", None)
+    resolve = _user_names(where, namer, extra) if where is not None else None
+
+    def subst(tree):
+        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs)
+        return _Substitute(params, local_names, aliases, resolve).visit(tree)
 
     def run(body):
         for stmt in body:
@@ -131,11 +136,34 @@ def derived_tangent(rule):
     return flip(rule.body)
 
 
+def _user_names(where, namer, extra):
+    """For a user's rule: the generated-code name of a free name of its template, which
+    ``where`` (the globals of the rule's module) defines; added to ``extra``."""
+    import builtins
+
+    def resolve(name):
+        if name not in where:
+            if hasattr(builtins, name):
+                return name
+            raise TransformError(f"a rule template reads {name!r}, which its module does not "
+                                 f"define")
+        obj = where[name]
+        for known, value in extra.items():
+            if value is obj:
+                return known
+        fresh = namer.fresh(name)
+        extra[fresh] = obj
+        return fresh
+
+    return resolve
+
+
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, params, local_names, aliases):
+    def __init__(self, params, local_names, aliases, resolve=None):
         self.params = params
         self.local_names = local_names
         self.aliases = aliases
+        self.resolve = resolve
 
     def visit_Name(self, node):
         if node.id in self.params:
@@ -144,6 +172,8 @@ class _Substitute(ast.NodeTransformer):
             return ast.Name(id=self.local_names[node.id], ctx=node.ctx)
         if node.id in self.aliases:
             return ast.Name(id=self.aliases[node.id], ctx=node.ctx)
+        if self.resolve is not None and node.id != "ndim":
+            return ast.Name(id=self.resolve(node.id), ctx=node.ctx)
         return node
 
 
