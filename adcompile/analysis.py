@@ -50,7 +50,7 @@ def activity(fn):
     changed = True
     while changed:
         changed = False
-        for target, sources in pairs:
+        for target, sources in reversed(pairs):   # uses come after definitions: one pass
             if target in useful:
                 new = set(sources) - useful
                 if new:

@@ -77,6 +77,10 @@ def total(terms):
             counted.append([t, 1])
     terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
              for t, n in counted]
+    if len(terms) > 32:
+        # a balanced sum: a chain of hundreds of terms would nest too deep to compile
+        half = len(terms) // 2
+        return ast.BinOp(left=total(terms[:half]), op=ast.Add(), right=total(terms[half:]))
     result = terms[0]
     for t in terms[1:]:
         if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.USub):

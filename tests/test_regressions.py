@@ -253,6 +253,7 @@ def fuzz_199(x):
     return a * abs(c)
 
 
+
 CASES = [
     (range_over_a_list_the_loop_appends_to, (0.3, 0.4), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
@@ -369,3 +370,12 @@ def iterating_a_list_while_appending(x, y):
 def test_refused(f, word):
     with pytest.raises(ad.TransformError, match=word):
         ad.grad(f)
+
+
+def test_a_value_read_by_hundreds_of_statements(tmp_path, monkeypatch):
+    """The adjoint of x is a sum of 400 terms; as one chain it nested too deep to compile."""
+    (tmp_path / "many_uses.py").write_text(
+        "def many_uses(x):\n    s = 0.0\n" + "    s = s + x * 1.5\n" * 400 + "    return s\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import many_uses
+    assert ad.grad(many_uses.many_uses)(0.5) == pytest.approx(600.0, rel=1e-12)

@@ -2247,3 +2247,26 @@ def test_readme_table_of_primitives_is_current():
         if Path(rule.filename).resolve().parent == PACKAGE_RULES and rule.keys \
                 and Path(rule.filename).stem != "generated":
             assert table.key_name(rule.keys[0]) in readme
+
+
+# ===========================================================================
+# the remainder: x % y = x - q y with a piecewise-constant quotient q
+# ===========================================================================
+
+def mod_case(x, y, w):
+    return w * (x % y)
+
+
+def np_mod_case(x, y, w):
+    return np.sum(w * np.mod(x, y)) + np.sum(w * np.fmod(x, y))
+
+
+@covers(("python", "mod"))
+@pytest.mark.parametrize("x, y", [(0.7, 2.0), (-2.7, 2.0), (5.0, 0.7), (5.0, -0.7), (-5.0, 0.7)])
+def test_mod(x, y):
+    assert_grad(mod_case, x, y, 1.5, wrt=(0, 1))
+
+
+def test_np_mod_and_fmod():
+    x, y = np.array([1.3, -2.3, 3.7]), np.array([0.9, 1.1, -1.6])
+    assert_grad(np_mod_case, x, y, np.array([0.5, -1.0, 2.0]), wrt=(0, 1))

@@ -112,7 +112,15 @@ def getitem(y, x, index):
     x_bar += getitem_bar(y_bar, x, index)
 
 
+@adjoint(operator.mod, np.mod, np.fmod)
+def mod(z, x, y):
+    # x % y is x - q * y with a piecewise-constant quotient q = (x - z) / y (floor for %
+    # and np.mod, truncation for np.fmod); at the jumps, the gradient of the piece on the right
+    x_bar += unbroadcast(z_bar, x)
+    y_bar += unbroadcast(-z_bar * ((x - z) / y), y)
+
+
 nondifferentiable(len, int, round, bool, isinstance, type, range, operator.floordiv,
-                  operator.mod, operator.not_, operator.invert, operator.lt, operator.le,
+                  operator.not_, operator.invert, operator.lt, operator.le,
                   operator.gt, operator.ge, operator.eq, operator.ne)
 inert(print)
