@@ -240,8 +240,12 @@ def show(f, wrt=0, mode="reverse", args=None):
     """
     if mode not in ("reverse", "forward"):
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
-    f = getattr(f, "__wrapped__", f)
     key = _ndims(args) if args is not None else ()
+    made = getattr(f, "_adcompile", None)
+    if made is not None and made[1] == "grad" and mode == "forward":
+        # forward mode of a gradient: the Hessian-vector product code (forward over reverse)
+        return _transform(f, wrt).generate(key, "jvp")[0]
+    f = getattr(f, "__wrapped__", f)
     return _transform(f, wrt).generate(key, "grad" if mode == "reverse" else "jvp")[0]
 
 

@@ -70,7 +70,8 @@ def is_pop(node):
 
 def is_user_function(obj):
     """A plain Python function adcompile can read and inline."""
-    return inspect.isfunction(obj) and not obj.__module__.startswith(("numpy", "adcompile"))
+    module = obj.__module__ or "" if inspect.isfunction(obj) else ""
+    return inspect.isfunction(obj) and module.split(".")[0] not in ("numpy", "adcompile")
 
 
 def is_literal(value):

@@ -514,3 +514,15 @@ def test_recursion_is_rejected(f, args):
     assert isinstance(info.value, ValueError)
     assert re.search(r"recurs", msg, re.IGNORECASE), msg
     assert __file__ in msg, msg
+
+
+def test_helpers_in_modules_named_like_numpy_or_adcompile_are_user_functions(tmp_path,
+                                                                              monkeypatch):
+    for name in ("numpy_helpers", "adcompile_utils"):
+        (tmp_path / f"{name}.py").write_text("def helper(x):\n    return x * x * x\n")
+    (tmp_path / "calls_them.py").write_text(
+        "import numpy_helpers\nimport adcompile_utils\n\n\n"
+        "def f(x):\n    return numpy_helpers.helper(x) + adcompile_utils.helper(x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import calls_them
+    assert ad.grad(calls_them.f)(2.0) == 24.0

@@ -261,3 +261,9 @@ def uses_full(x):
 def test_full():
     assert_grad(uses_full, 0.7)
     assert_grad(uses_full, np.array([0.7, -0.2, 0.4]))
+
+
+def test_show_forward_mode_of_a_gradient_is_the_hessian_vector_product_code():
+    code = ad.show(ad.grad(cube), mode="forward")
+    assert code.startswith("def jvp_grad_cube(x, out_bar_inner=1.0, *, x_dot):")
+    assert code == ad.jvp(ad.grad(cube)).source
