@@ -258,8 +258,9 @@ def _is_float_like(g):
     return isinstance(g, float) and not isinstance(g, np.ndarray)
 
 
-def check_program(source, argsets, label="p"):
-    """The Outcome of one program (module text defining ``f``) at its argument sets."""
+def check_program(source, argsets, label="p", second_order=False):
+    """The Outcome of one program (module text defining ``f``) at its argument sets;
+    ``second_order``: also check grad of grad (d2f/dx2) against differences of the gradient."""
     try:
         traced = _Traced(source)
     except Exception as exc:  # noqa: BLE001 - the program itself is broken
@@ -273,7 +274,7 @@ def check_program(source, argsets, label="p"):
         with _time_limit(TIMEOUT), warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow or nan in values the program never uses is not our concern
             warnings.simplefilter("ignore", RuntimeWarning)
-            return _check_module(module.f, traced, argsets)
+            return _check_module(module.f, traced, argsets, second_order)
     finally:
         _unload(name, path)
         _forget(module.f, lines_before)
@@ -316,7 +317,7 @@ def _forget(f, lines_before):
         linecache.cache.pop(key, None)
 
 
-def _check_module(f, traced, argsets):
+def _check_module(f, traced, argsets, second_order=False):
     # transformation: refusing is fine, anything else but success is a crash
     try:
         by_position = ad.value_and_grad(f, wrt=(0, 1))
@@ -359,12 +360,37 @@ def _check_module(f, traced, argsets):
             outcome.where = kwargs
             return outcome
         problem = _compare(traced, kwargs, value, expected, results)
+        if problem is None and second_order and valid == 1:
+            problem = _check_second_order(f, by_position, positional, kwargs)
         if problem is not None:
             problem.where = kwargs
             return problem
     if not valid:
         return Outcome("invalid", "; ".join(sorted(set(reasons))))
     return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked")
+
+
+def _check_second_order(f, by_position, positional, kwargs):
+    """d2f/dx2 from ad.grad(ad.grad(f)) against central differences of adcompile's gradient
+    (already checked against finite differences of f). Refusing is allowed."""
+    try:
+        second = ad.grad(ad.grad(f, wrt=0), wrt=0)
+        got = second(*positional)
+    except ad.TransformError:
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return _crash("grad of grad", exc, f" at {kwargs}")
+    estimates = []
+    for step in (1e-5, 1e-4):
+        h = step * _step(positional[0])
+        sides = [by_position(positional[0] + s * h, *positional[1:])[1][0] for s in (1, -1)]
+        estimates.append((float(sides[0]) - float(sides[1])) / (2 * h))
+    if not np.isclose(estimates[0], estimates[1], rtol=1e-3, atol=1e-5):
+        return None   # the gradient is not smooth enough here to tell
+    if np.ndim(got) != 0 or not np.isclose(float(got), estimates[0], rtol=1e-4, atol=1e-5):
+        return Outcome("wrong", f"at {kwargs}: d2f/dx2 (grad of grad) = {got!r}, differences "
+                                f"of the gradient give {estimates[0]!r}", "wrong:second")
+    return None
 
 
 def _compare(traced, kwargs, value, expected, results):
@@ -402,7 +428,8 @@ def _compare(traced, kwargs, value, expected, results):
 def check_seed(seed):
     """(Program, Outcome) for one seed."""
     program = generate(seed)
-    return program, check_program(program.source, program.argsets, label=str(seed))
+    return program, check_program(program.source, program.argsets, label=str(seed),
+                                  second_order=seed % 4 == 0)
 
 
 def minimize(program, outcome, budget=1000):
