@@ -22,6 +22,9 @@ def _flows(fn):
             diff = set(s.rule.differentiable_inputs)
             sources = [e.id for v, e in zip(s.rule.inputs, s.inputs)
                        if v in diff and isinstance(e, ast.Name)]
+            sources += [x.id for v, e in zip(s.rule.inputs, s.inputs)  # np.stack([a, b])
+                        if v in diff and isinstance(e, (ast.List, ast.Tuple))
+                        for x in e.elts if isinstance(x, ast.Name)]
             pairs.append((s.target, sources))
         elif isinstance(s, ir.Carry):
             pairs.append((s.target, [s.source]))

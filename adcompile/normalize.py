@@ -741,7 +741,7 @@ class Normalizer(ControlFlow, Lists, Calls):
         given = {}
         new_args = []
         for slot, a in zip(slots, args):
-            value = self.operand(a) if slot in rule.inputs else self.static(a)
+            value = self.rule_operand(rule, slot, a)
             given[slot] = value
             new_args.append(value)
         new_keywords = []
@@ -751,7 +751,7 @@ class Normalizer(ControlFlow, Lists, Calls):
                                               f"supported")
             if k.arg in given:
                 raise self.src.error(k.value, f"argument {k.arg} given twice")
-            value = self.operand(k.value) if k.arg in rule.inputs else self.static(k.value)
+            value = self.rule_operand(rule, k.arg, k.value)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
         missing = [v for v in rule.inputs if v not in given]
@@ -761,6 +761,20 @@ class Normalizer(ControlFlow, Lists, Calls):
         statics = self._defaults(rule, {s: given[s] for s in rule.statics if s in given})
         expr = rebuild(inputs, new_args, new_keywords)
         return self.emit(target, expr, e, rule=rule, inputs=inputs, statics=statics)
+
+    def rule_operand(self, rule, slot, a):
+        """The operand for argument ``a`` in the rule's ``slot``: a static, an input, or for a
+        sequence input (np.concatenate's list) a list literal of operands or a list's name."""
+        if slot not in rule.inputs:
+            return self.static(a)
+        if slot not in rule.sequences or not self.is_active(a):
+            return self.operand(a)
+        if isinstance(a, (ast.List, ast.Tuple)):
+            if any(isinstance(e, ast.Starred) for e in a.elts):
+                raise self.src.error(a, "a starred item in a list of values being "
+                                        "differentiated is not supported")
+            return type(a)(elts=[self.operand(e) for e in a.elts], ctx=ast.Load())
+        return self.operand(a)   # a list's name, or an array (a sequence of its rows)
 
     @staticmethod
     def _defaults(rule, statics):
@@ -785,8 +799,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                   statics={})
 
     def emit(self, target, expr, node, rule, inputs, statics):
-        for e in inputs:
-            if isinstance(e, ast.Name) and e.id in self.lists:
+        for v, e in zip(rule.inputs, inputs):
+            if isinstance(e, ast.Name) and e.id in self.lists and v not in rule.sequences:
                 raise self.src.error(node, f"{ast.unparse(node)!r} applies a primitive to a "
                                            f"whole list of values being differentiated, which "
                                            f"is not supported; index the list or loop over it")

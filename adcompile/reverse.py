@@ -194,6 +194,24 @@ class Reverser:
     def contribute(self, name, term):
         self.pending[name].append(term)
 
+    def contribute_pieces(self, sequence, term, out):
+        """``term`` is a list of adjoints, one per item of ``sequence`` (a list literal of
+        operands, or a list's name): each item gets its piece."""
+        if isinstance(sequence, ast.Name) and sequence.id not in self.list_bar:
+            self.contribute(sequence.id, term)   # an array: the rule's helper gave an array
+            return
+        pieces = self.namer.fresh("pieces")
+        out.append(ir.assign(pieces, term))
+        if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
+            bar = self.list_bar[sequence.id]
+            out.append(ir.assign(bar, _call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
+                                            ir.load(pieces))))
+            return
+        for k, e in enumerate(sequence.elts):
+            if isinstance(e, ast.Name) and e.id in self.active:
+                self.contribute(e.id, ast.Subscript(value=ir.load(pieces), slice=ast.Constant(k),
+                                                    ctx=ast.Load()))
+
     # -- statements --------------------------------------------------------------
 
     def run(self):
@@ -381,7 +399,9 @@ class Reverser:
             if bar is None:
                 return
             wanted = {i for i, e in enumerate(s.inputs)
-                      if isinstance(e, ast.Name) and e.id in self.active}
+                      if isinstance(e, ast.Name) and e.id in self.active
+                      or isinstance(e, (ast.List, ast.Tuple)) and any(
+                          isinstance(x, ast.Name) and x.id in self.active for x in e.elts)}
             try:
                 inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted,
                                    self.ndim_of, self.namer, self.aliases,
@@ -390,7 +410,10 @@ class Reverser:
                 raise self.fn.source.error(s.node, exc.reason) from None
             out.extend(inst.statements)
             for i, term in inst.contributions:
-                self.contribute(s.inputs[i].id, simplify(term))
+                if s.rule.inputs[i] in s.rule.sequences:
+                    self.contribute_pieces(s.inputs[i], simplify(term), out)
+                else:
+                    self.contribute(s.inputs[i].id, simplify(term))
         elif isinstance(s, ir.ListGet) and s.pop:
             if s.source in self.list_bar:   # the item goes back, with its adjoint
                 bar = self.define_bar(s.target, out) if s.target in self.active else None

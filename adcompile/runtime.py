@@ -28,7 +28,7 @@ def zeros_like(x):
     """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
     if isinstance(x, (int, float)):
         return 0.0
-    if isinstance(x, tuple):  # a tuple result (np.linalg.slogdet): its parts' zeros
+    if isinstance(x, (tuple, list)):  # a tuple or list result (slogdet, split): per part
         return pair(*[zeros_like(v) for v in x])
     if type(x) is np.ndarray and x.dtype.kind == "f":
         return np.zeros_like(x)
@@ -83,7 +83,7 @@ def matmul_bar_right(z_bar, x, y):
 
 def getitem_bar(y_bar, x, index):
     """The adjoint of ``y = x[index]``: y_bar scattered into zeros shaped like x."""
-    if isinstance(x, tuple):  # a part of a tuple result (np.linalg.eigh)
+    if isinstance(x, (tuple, list)):  # a part of a tuple or list result (eigh, np.split)
         x_bar = zeros_like(x)
         x_bar[index] = y_bar
         return x_bar
@@ -508,3 +508,63 @@ def svd_values_dot(x_dot, x):
     """The tangent of ``s = np.linalg.svd(x, compute_uv=False)``: diag(U^T x_dot V)."""
     u, _, vt = np.linalg.svd(x, full_matrices=False)
     return np.einsum("...ik,...ij,...kj->...k", u, x_dot, vt)
+
+
+def add_pieces(bars, pieces):
+    """A list's adjoints plus one piece each (np.concatenate(xs) for a list xs)."""
+    return [b + p for b, p in zip(bars, pieces)]
+
+
+def _as_items(bar, xs):
+    """``bar(y_bar, items)`` for a list or tuple ``xs``; for an array, its rows' pieces
+    stacked back into one array."""
+    if isinstance(xs, (list, tuple)):
+        return bar(list(xs))
+    return np.array(bar(list(xs)))
+
+
+def concatenate_bar(y_bar, xs, axis=0):
+    """The adjoint of ``y = np.concatenate(xs, axis)``: y_bar cut back into pieces shaped like
+    the items (axis None: of the flattened items)."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: concatenate_bar(y_bar, items, axis), xs)
+    if axis is None:
+        sizes = [np.size(x) for x in xs]
+        return [np.reshape(p, np.shape(x))[()] for p, x in
+                zip(np.split(y_bar, np.cumsum(sizes)[:-1]), xs)]
+    sizes = [np.shape(x)[axis] for x in xs]
+    return [np.array(p) for p in np.split(y_bar, np.cumsum(sizes)[:-1], axis=axis)]
+
+
+def stack_bar(y_bar, xs, axis=0):
+    """The adjoint of ``y = np.stack(xs, axis)`` (and ``np.array(xs)``): y_bar's slices along
+    axis, each shaped like its item."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: stack_bar(y_bar, items, axis), xs)
+    return [np.reshape(p, np.shape(x))[()] for p, x in
+            zip(np.moveaxis(y_bar, axis, 0), xs)]
+
+
+def array_bar(y_bar, xs):
+    """The adjoint of ``y = np.array(xs)``: the items' slices of y_bar for a list or tuple,
+    a copy of y_bar for an array or a number."""
+    if isinstance(xs, (list, tuple)):
+        return stack_bar(y_bar, xs, 0)
+    return np.array(y_bar, dtype=np.result_type(y_bar, 1.0))[()]
+
+
+def hstack_bar(y_bar, xs):
+    """The adjoint of ``y = np.hstack(xs)``."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: hstack_bar(y_bar, items), xs)
+    if all(np.ndim(x) <= 1 for x in xs):   # 1-d (or 0-d) items are joined end to end
+        return concatenate_bar(y_bar, [np.atleast_1d(x) for x in xs], 0)
+    return concatenate_bar(y_bar, xs, 1)
+
+
+def vstack_bar(y_bar, xs):
+    """The adjoint of ``y = np.vstack(xs)``: 0-d and 1-d items are rows."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: vstack_bar(y_bar, items), xs)
+    pieces = concatenate_bar(y_bar, [np.atleast_2d(x) for x in xs], 0)
+    return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]

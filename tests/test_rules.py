@@ -2250,6 +2250,102 @@ def test_readme_table_of_primitives_is_current():
 
 
 # ===========================================================================
+# sequences of arrays: np.concatenate, stack, hstack, vstack, array, split
+# ===========================================================================
+
+def seq_concatenate(a, b, w):
+    return np.sum(w * np.concatenate([a, b * 2.0, a], axis=0)) + np.sum(np.concatenate((b, a), axis=-1) ** 2)
+
+
+def seq_concatenate_flat(a, b, w):
+    return np.sum(w * np.concatenate([a, b], axis=None))
+
+
+def seq_stack(a, b, w):
+    return np.sum(w * np.stack([a, b], axis=-1)) + np.sum(np.stack((b, a * a)) ** 2)
+
+
+def seq_hstack_vstack(a, b, w):
+    return np.sum(w * np.hstack([a, b])) + np.sum(np.vstack([a, b]) ** 2)
+
+
+def seq_array(a, b, w):
+    return np.sum(w * np.array([a, b, a * b])) + np.sum(np.asarray(a) ** 2)
+
+
+def seq_split(a, b, w):
+    p, q = np.split(np.concatenate([a, b]), 2)
+    return np.sum(w * p * q) + np.sum(np.array_split(a, 2, axis=-1)[1] ** 2)
+
+
+SEQUENCE_CASES = [  # rule names, case
+    (("concatenate",), seq_concatenate), (("concatenate",), seq_concatenate_flat),
+    (("stack",), seq_stack), (("hstack", "vstack"), seq_hstack_vstack), (("array",), seq_array),
+    (("split", "concatenate"), seq_split),
+]
+
+
+@covers(*[("numpy", name) for names, _ in SEQUENCE_CASES for name in names])
+@pytest.mark.parametrize("names,case", SEQUENCE_CASES, ids=[c.__name__ for _, c in SEQUENCE_CASES])
+@FEW
+@given(data=st.data())
+def test_sequences(names, case, data):
+    shape = data.draw(shapes(1, 3, max_side=3))
+    if case is seq_split:
+        shape = (2 * shape[0],) + shape[1:]
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape))
+    w = data.draw(weights(output_shape(case, a=a, b=b)))
+    assert_grad(case, a, b, w, wrt=(0, 1), forward=False)
+
+
+def seq_of_numbers(x, y):
+    v = np.array([x, y * x, 2.0])
+    return np.sum(v ** 2) + np.sum(np.stack([x, y]) * np.array([1.0, 3.0]))
+
+
+def seq_of_a_list(x):
+    hs = []
+    for i in range(3):
+        hs.append(x * (i + 1.0))
+    return np.sum(np.stack(hs) ** 2) + np.sum(np.concatenate(hs) ** 3)
+
+
+def seq_of_an_array(x):
+    return np.sum(np.concatenate(x) ** 2) + np.sum(np.stack(x, axis=1) * x.T)
+
+
+@covers(("numpy", "array"), ("numpy", "stack"), ("numpy", "concatenate"))
+@FEW
+@given(data=st.data())
+def test_sequences_of_numbers_lists_and_arrays(data):
+    assert_grad(seq_of_numbers, data.draw(reals()), data.draw(reals()), wrt=(0, 1),
+                forward=False)
+    shape = data.draw(shapes(1, 2, max_side=3))
+    assert_grad(seq_of_a_list, data.draw(arrays(shape)), forward=False)
+    assert_grad(seq_of_an_array, data.draw(arrays(shape[:1] + (2,))), forward=False)
+
+
+def split_only(x, w):
+    p, q = np.split(x, 2, axis=-1)
+    return np.sum(w * p * q) + np.sum(np.array_split(x, [1], axis=0)[0] ** 2)
+
+
+@covers(("numpy", "split"))
+@FEW
+@given(data=st.data())
+def test_split_forward_and_reverse(data):
+    shape = data.draw(shapes(1, 3, max_side=3))
+    shape = shape[:-1] + (2 * shape[-1],)
+    x = data.draw(arrays(shape))
+    assert_grad(split_only, x, data.draw(weights(shape[:-1] + (shape[-1] // 2,))))
+
+
+def test_sequences_refuse_forward_mode():
+    with pytest.raises(ad.TransformError, match="forward mode"):
+        ad.jvp(seq_stack, wrt=0)(np.ones(2), np.ones(2), np.ones((2, 2)), np.ones(2))
+
+
+# ===========================================================================
 # the remainder: x % y = x - q y with a piecewise-constant quotient q
 # ===========================================================================
 

@@ -68,6 +68,7 @@ class Rule:
     shape: str = "elementwise"
     keys: list = field(default_factory=list)
     linear: bool = False     # linear in its one differentiable input: tangent = the primitive
+    sequences: tuple = ()    # inputs that take a list of arrays (np.concatenate's first)
     tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
     source: str = ""
     filename: str = ""
@@ -168,14 +169,18 @@ def _check_template(rule):
 
 
 def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
-            registry=None):
-    """Register the decorated template as the adjoint rule of ``objects``."""
+            sequence=None, registry=None):
+    """Register the decorated template as the adjoint rule of ``objects``.
+
+    ``sequence`` names an input that takes a list of arrays (``np.concatenate(xs)``): in the
+    template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item."""
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}")
 
     def register(func):
         rule = parse_rule(func, shape)
         rule.linear = linear
+        rule.sequences = (sequence,) if sequence else ()
         (registry or REGISTRY).add(rule, objects, methods, attributes)
         return func
 

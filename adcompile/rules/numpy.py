@@ -464,6 +464,66 @@ def tril(y, x, k=0):
     x_bar += np.tril(y_bar, k)
 
 
+# -- sequences of arrays: the list's items get one piece each of the adjoint --------------------
+# (forward mode through them is not supported yet: it needs the items' tangents as a list)
+
+@adjoint(np.concatenate, shape="unknown", sequence="xs")
+def concatenate(y, xs, axis=0):
+    xs_bar += concatenate_bar(y_bar, xs, axis)
+
+
+@tangent(np.concatenate)
+def concatenate_tangent(y, xs, axis=0):
+    unsupported("forward mode (ad.jvp) through np.concatenate is not supported yet")
+
+
+@adjoint(np.stack, shape="unknown", sequence="xs")
+def stack(y, xs, axis=0):
+    xs_bar += stack_bar(y_bar, xs, axis)
+
+
+@tangent(np.stack)
+def stack_tangent(y, xs, axis=0):
+    unsupported("forward mode (ad.jvp) through np.stack is not supported yet")
+
+
+@adjoint(np.hstack, shape="unknown", sequence="xs")
+def hstack(y, xs):
+    xs_bar += hstack_bar(y_bar, xs)
+
+
+@tangent(np.hstack)
+def hstack_tangent(y, xs):
+    unsupported("forward mode (ad.jvp) through np.hstack is not supported yet")
+
+
+@adjoint(np.vstack, shape="unknown", sequence="xs")
+def vstack(y, xs):
+    xs_bar += vstack_bar(y_bar, xs)
+
+
+@tangent(np.vstack)
+def vstack_tangent(y, xs):
+    unsupported("forward mode (ad.jvp) through np.vstack is not supported yet")
+
+
+@adjoint(np.array, np.asarray, shape="unknown", sequence="xs")
+def array(y, xs):
+    # np.array([a, b]) stacks its items; np.array(x) of an array is a copy of it
+    xs_bar += array_bar(y_bar, xs)
+
+
+@tangent(np.array)
+def array_tangent(y, xs):
+    unsupported("forward mode (ad.jvp) through np.array of a list is not supported yet")
+
+
+@adjoint(np.split, np.array_split, shape="unknown", linear=True)
+def split(y, x, indices_or_sections=None, axis=0):
+    # y is a list of pieces; their adjoints (zero for unused pieces) are put back together
+    x_bar += np.concatenate(list(y_bar), axis=axis)
+
+
 @adjoint(np.pad, shape="same")
 def pad(y, x, pad_width=None, mode="constant", constant_values=0):
     # the padding is constant: only the slice of y that holds x flows back
