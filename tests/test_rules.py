@@ -2366,3 +2366,29 @@ def test_mod(x, y):
 def test_np_mod_and_fmod():
     x, y = np.array([1.3, -2.3, 3.7]), np.array([0.9, 1.1, -1.6])
     assert_grad(np_mod_case, x, y, np.array([0.5, -1.0, 2.0]), wrt=(0, 1))
+
+
+# ===========================================================================
+# the new runtime helpers work in a built module, without adcompile
+# ===========================================================================
+
+def built_helpers(x):
+    a = np.tile(x, (2, 1)) * np.prod(x, axis=0) + np.repeat(np.cumprod(x, axis=1), 2, axis=0)
+    b = np.concatenate([a, x * x])
+    sign, logdet = np.linalg.slogdet(x @ x.T + 2.0 * np.eye(x.shape[0]))
+    return np.sum(b ** 2) + np.linalg.norm(x, 2) + logdet + np.sum(np.einsum("ij,kj->ik", x, x))
+
+
+def test_new_helpers_in_a_built_module(tmp_path):
+    from test_build import run_isolated
+
+    ad.build(built_helpers, tmp_path / "helpers_grad.py")
+    x = np.array([[1.0, -0.5, 2.0], [0.25, 1.5, -1.0]])
+    result = run_isolated("""
+        import numpy as np, helpers_grad
+        x = np.array([[1.0, -0.5, 2.0], [0.25, 1.5, -1.0]])
+        print(repr(helpers_grad.grad_built_helpers(x).tolist()))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_close(eval(result.stdout.strip()), ad.grad(built_helpers)(x), 1e-12, 1e-12)
+    assert_grad(built_helpers, x, forward=False)
