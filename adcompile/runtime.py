@@ -37,6 +37,8 @@ def zeros_like(x):
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient ``g`` of a reduction of ``x`` back to x's shape."""
+    if not isinstance(g, np.ndarray):   # a Python number takes x's precision
+        g = np.asarray(g, dtype=np.result_type(x, g))
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
@@ -56,7 +58,8 @@ def argmax_mask(x, y, axis=None, keepdims=False):
     if not keepdims and axis is not None:
         y = np.expand_dims(y, axis)
     hit = x == y
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return share.astype(np.result_type(x, 1.0), copy=False)   # float32 stays float32
 
 
 def matmul_bar_left(z_bar, x, y):
@@ -87,7 +90,7 @@ def getitem_bar(y_bar, x, index):
         x_bar = zeros_like(x)
         x_bar[index] = y_bar
         return x_bar
-    x_bar = np.zeros(np.shape(x), dtype=np.result_type(y_bar, float))
+    x_bar = np.zeros(np.shape(x), dtype=np.result_type(y_bar, 1.0))
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
         x_bar[index] = y_bar  # basic indexing never repeats an entry

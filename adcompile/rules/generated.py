@@ -96,7 +96,7 @@ def dot_bar_right_tangent(u, g, x, y):
 
 
 @adjoint(np.full, shape="unknown", linear=True)
-def full(y, shape, fill):
+def full(y, shape, fill, dtype=None):
     # generated code fills with an adjoint (the adjoint of a full sum)
     fill_bar += unbroadcast(y_bar, fill)
 

@@ -221,7 +221,7 @@ def sum(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
     elif axis is None and not keepdims:
-        x_bar += np.full(np.shape(x), y_bar)
+        x_bar += np.full(np.shape(x), y_bar, dtype=np.result_type(x, y_bar))
     elif axis is None or keepdims:
         x_bar += np.broadcast_to(y_bar, np.shape(x))
     else:
@@ -233,7 +233,7 @@ def mean(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
     elif axis is None:
-        x_bar += np.broadcast_to(y_bar / np.size(x), np.shape(x))
+        x_bar += np.full(np.shape(x), y_bar / np.size(x), dtype=np.result_type(x, y_bar))
     else:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis=axis)
 
@@ -546,7 +546,7 @@ def astype_tangent(y, x, dtype=None):
     y_dot += astype_bar(x_dot, dtype)
 
 
-nondifferentiable(np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
+nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                   np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil, np.round,
                   np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,
                   np.less_equal, np.greater, np.greater_equal)
