@@ -128,12 +128,16 @@ class Forward:
             if s.source in self.active:
                 dot = ir.assign(self.dot(s.target), _method(self.dot(s.source), "pop"))
                 out.append(dot if s.target in self.active else ast.Expr(dot.value))
+            elif s.target in self.active:   # active on another path that assigns it
+                out.append(ir.assign(self.dot(s.target), self.zeros(ir.load(s.target))))
         elif isinstance(s, ir.ListGet):
             out.append(ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                          ctx=ast.Load())))
-            if s.target in self.active:
+            if s.target in self.active and s.source in self.active:
                 out.append(ir.assign(self.dot(s.target), ast.Subscript(
-                    value=self.dot_of(ir.load(s.source)), slice=s.index, ctx=ast.Load())))
+                    value=ir.load(self.dot(s.source)), slice=s.index, ctx=ast.Load())))
+            elif s.target in self.active:   # active on another path that assigns it
+                out.append(ir.assign(self.dot(s.target), self.zeros(ir.load(s.target))))
         else:
             raise AssertionError(s)
 

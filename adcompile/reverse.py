@@ -415,15 +415,17 @@ class Reverser:
                 else:
                     self.contribute(s.inputs[i].id, simplify(term))
         elif isinstance(s, ir.ListGet) and s.pop:
+            # the target's terms are used up here even when the list is not active (a
+            # variable assigned on several paths may be active through another one)
+            bar = self.define_bar(s.target, out) if s.target in self.active else None
             if s.source in self.list_bar:   # the item goes back, with its adjoint
-                bar = self.define_bar(s.target, out) if s.target in self.active else None
                 out.append(ast.Expr(_call(ast.Attribute(
                     value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
                     ir.load(bar) if bar is not None else self.zeros(s.target))))
         elif isinstance(s, ir.ListGet):
             if s.target in self.active:
-                bar = self.define_bar(s.target, out)
-                if bar is not None:
+                bar = self.define_bar(s.target, out)   # used up even if the list is not active
+                if bar is not None and s.source in self.list_bar:
                     item = ast.Subscript(value=ir.load(self.list_bar[s.source]), slice=s.index,
                                          ctx=ast.Load())
                     out.append(ast.Assign(targets=[ast.Subscript(

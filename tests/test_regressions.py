@@ -254,6 +254,29 @@ def fuzz_199(x):
 
 
 
+
+def returns_an_inactive_list_item_on_one_path(x, y, n0):
+    # fuzzer seed 10224: the merged result is active through the other return
+    b = y - 0.25
+    hs = [0.5, b]
+    b = np.sin(x)
+    for i in range(len(hs)):
+        w0 = 0
+        while w0 < n0:
+            w0 += 1
+            return -b + 1.39
+    return hs[-1]
+
+
+def pops_an_inactive_list_on_one_path(x, flag):
+    hs = [0.5, 0.25]
+    if flag:
+        r = hs.pop()
+    else:
+        r = x * x
+    return r
+
+
 CASES = [
     (range_over_a_list_the_loop_appends_to, (0.3, 0.4), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
@@ -284,6 +307,10 @@ CASES = [
     (constant_list_grows_after_a_range_over_its_length, (0.7,), 0),
     (fuzz_105, (0.827919, -0.665544), (0, 1)),
     (fuzz_199, (0.672614,), 0),
+    (returns_an_inactive_list_item_on_one_path, (0.56, 0.12, 1), 0),
+    (returns_an_inactive_list_item_on_one_path, (0.56, 0.12, 0), 0),
+    (pops_an_inactive_list_on_one_path, (0.56, True), 0),
+    (pops_an_inactive_list_on_one_path, (0.56, False), 0),
 ]
 
 
