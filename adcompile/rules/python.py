@@ -30,7 +30,7 @@ def add(z, x, y):
 @adjoint(operator.sub, np.subtract)
 def sub(z, x, y):
     x_bar += unbroadcast(z_bar, x)
-    y_bar += unbroadcast(-z_bar, y)
+    y_bar += -unbroadcast(z_bar, y)   # negate after summing: the sum may be smaller
 
 
 @adjoint(operator.mul, np.multiply)
