@@ -5,7 +5,9 @@ files), imported, and, at each of its argument sets, differentiated with
 respect to ``x`` and ``y`` five ways: ``ad.value_and_grad`` called twice
 with positional arguments, ``ad.grad`` with every argument by keyword (the
 general, unspecialised code), ``ad.grad`` with 0-d arrays for ``x`` and
-``y``, and forward mode (``ad.jvp`` along each of the two unit tangents). Each value and gradient is compared with plain evaluation and with
+``y``, and forward mode (``ad.jvp`` along each of the two unit tangents);
+on every fourth program also the second derivative in ``x``, and, when
+autograd is installed, against autograd's gradient to 1e-8. Each value and gradient is compared with plain evaluation and with
 central finite differences in float64, computed by the code here.
 
 Outcomes:
@@ -274,7 +276,7 @@ def check_program(source, argsets, label="p", second_order=False):
         with _time_limit(TIMEOUT), warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow or nan in values the program never uses is not our concern
             warnings.simplefilter("ignore", RuntimeWarning)
-            return _check_module(module.f, traced, argsets, second_order)
+            return _check_module(module.f, traced, argsets, second_order, source)
     finally:
         _unload(name, path)
         _forget(module.f, lines_before)
@@ -317,7 +319,7 @@ def _forget(f, lines_before):
         linecache.cache.pop(key, None)
 
 
-def _check_module(f, traced, argsets, second_order=False):
+def _check_module(f, traced, argsets, second_order=False, source=None):
     # transformation: refusing is fine, anything else but success is a crash
     try:
         by_position = ad.value_and_grad(f, wrt=(0, 1))
@@ -328,6 +330,7 @@ def _check_module(f, traced, argsets, second_order=False):
     except Exception as exc:  # noqa: BLE001
         return _crash("transform", exc)
 
+    peer = _autograd_version(source) if source is not None else None
     reasons = []
     valid = 0
     for kwargs in argsets:
@@ -362,12 +365,65 @@ def _check_module(f, traced, argsets, second_order=False):
         problem = _compare(traced, kwargs, value, expected, results)
         if problem is None and second_order and valid == 1:
             problem = _check_second_order(f, by_position, positional, kwargs)
+        if problem is None and peer is not None:
+            problem = _compare_with_autograd(peer, traced, kwargs, positional, results[0][2])
         if problem is not None:
             problem.where = kwargs
             return problem
     if not valid:
         return Outcome("invalid", "; ".join(sorted(set(reasons))))
     return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked")
+
+
+def _autograd_version(source):
+    """The program run by autograd (a tape-based peer), when autograd is installed: its
+    gradient is exact too, so it is compared far more tightly than finite differences."""
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        return None
+    tree = ast.parse(source)
+
+    class ToAutograd(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            self.generic_visit(node)
+            if isinstance(node.value, ast.Name) and node.value.id == "math" \
+                    and hasattr(anp, node.attr):
+                node.value = ast.Name("np", ast.Load())
+            return node
+
+    tree = ToAutograd().visit(tree)
+    ast.fix_missing_locations(tree)
+    ns = {"__name__": "fuzz_autograd"}
+    try:
+        exec(compile(tree, "<fuzz program, autograd>", "exec"), ns)
+    except Exception:  # noqa: BLE001
+        return None
+    ns["np"] = anp
+    f = ns["f"]
+    return [autograd.grad(f, 0), autograd.grad(f, 1)]
+
+
+def _compare_with_autograd(peer, traced, kwargs, positional, grads):
+    """adcompile's gradient (already checked against finite differences) against autograd's,
+    to 1e-8; a disagreement counts only if the 5-point difference sides with autograd."""
+    for name, g, peer_grad in zip(WRT, grads, peer):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # "output seems independent of input"
+                theirs = float(peer_grad(*positional))
+        except Exception:  # noqa: BLE001 - autograd cannot run every program (float(box))
+            return None
+        ours = float(g)
+        if np.isclose(ours, theirs, rtol=1e-8, atol=1e-10):
+            continue
+        second = _fourth_order(traced, kwargs, name)
+        if second is not None and abs(theirs - second) < abs(ours - second) / 10:
+            return Outcome("wrong", f"at {kwargs}: d/d{name} = {ours!r}, autograd gives "
+                                    f"{theirs!r} (5-point difference: {second!r})",
+                           "wrong:autograd")
+    return None
 
 
 def _check_second_order(f, by_position, positional, kwargs):
