@@ -5,10 +5,11 @@ files), imported, and, at each of its argument sets, differentiated with
 respect to ``x`` and ``y`` five ways: ``ad.value_and_grad`` called twice
 with positional arguments, ``ad.grad`` with every argument by keyword (the
 general, unspecialised code), ``ad.grad`` with 0-d arrays for ``x`` and
-``y``, and forward mode (``ad.jvp`` along each of the two unit tangents);
-on every fourth program also the second derivative in ``x``, and, when
-autograd is installed, against autograd's gradient to 1e-8. Each value and gradient is compared with plain evaluation and with
-central finite differences in float64, computed by the code here.
+``y``, and forward mode (``ad.jvp`` along each of the two unit tangents).
+Each value and gradient is compared with plain evaluation and with central
+finite differences in float64, computed by the code here. Every fourth
+program also has its second derivative in ``x`` checked, and, when autograd
+is installed, the gradient is compared with autograd's to 1e-8.
 
 Outcomes:
 
