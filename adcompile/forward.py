@@ -149,6 +149,19 @@ class Forward:
         statements = []
         if rule.name == "copy":
             terms = [dots[0]] if dots else []
+        elif rule.sequences and rule.tangent is None:
+            # np.concatenate([a, b]), np.stack(hs), np.array([x, y]): linear in the list, so
+            # the tangent is the primitive applied to the list of the items' tangents
+            k = rule.inputs.index(rule.sequences[0])
+            seq = s.inputs[k]
+            if isinstance(seq, (ast.List, ast.Tuple)):
+                items = [self.dot_of(e) for e in seq.elts]
+                active = any(isinstance(e, ast.Name) and e.id in self.active for e in seq.elts)
+                dot_seq = type(seq)(elts=items, ctx=ast.Load())
+            else:
+                active = isinstance(seq, ast.Name) and seq.id in self.active
+                dot_seq = ir.load(self.dot(seq.id)) if active else None
+            terms = [copy.deepcopy(s.expr, {id(seq): dot_seq})] if active else []
         elif rule.linear and rule.tangent is None:
             # a linear primitive's tangent is the primitive applied to the tangent of its one
             # differentiable input

@@ -465,16 +465,12 @@ def tril(y, x, k=0):
 
 
 # -- sequences of arrays: the list's items get one piece each of the adjoint --------------------
-# (forward mode through them is not supported yet: it needs the items' tangents as a list)
+# (forward mode applies the primitive to the list of the items' tangents: see forward.py)
 
 @adjoint(np.concatenate, shape="unknown", sequence="xs")
 def concatenate(y, xs, axis=0):
     xs_bar += concatenate_bar(y_bar, xs, axis)
 
-
-@tangent(np.concatenate)
-def concatenate_tangent(y, xs, axis=0):
-    unsupported("forward mode (ad.jvp) through np.concatenate is not supported yet")
 
 
 @adjoint(np.stack, shape="unknown", sequence="xs")
@@ -482,19 +478,11 @@ def stack(y, xs, axis=0):
     xs_bar += stack_bar(y_bar, xs, axis)
 
 
-@tangent(np.stack)
-def stack_tangent(y, xs, axis=0):
-    unsupported("forward mode (ad.jvp) through np.stack is not supported yet")
-
 
 @adjoint(np.hstack, shape="unknown", sequence="xs")
 def hstack(y, xs):
     xs_bar += hstack_bar(y_bar, xs)
 
-
-@tangent(np.hstack)
-def hstack_tangent(y, xs):
-    unsupported("forward mode (ad.jvp) through np.hstack is not supported yet")
 
 
 @adjoint(np.vstack, shape="unknown", sequence="xs")
@@ -502,20 +490,12 @@ def vstack(y, xs):
     xs_bar += vstack_bar(y_bar, xs)
 
 
-@tangent(np.vstack)
-def vstack_tangent(y, xs):
-    unsupported("forward mode (ad.jvp) through np.vstack is not supported yet")
-
 
 @adjoint(np.array, np.asarray, shape="unknown", sequence="xs")
 def array(y, xs):
     # np.array([a, b]) stacks its items; np.array(x) of an array is a copy of it
     xs_bar += array_bar(y_bar, xs)
 
-
-@tangent(np.array)
-def array_tangent(y, xs):
-    unsupported("forward mode (ad.jvp) through np.array of a list is not supported yet")
 
 
 @adjoint(np.split, np.array_split, shape="unknown", linear=True)

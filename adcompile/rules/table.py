@@ -42,11 +42,9 @@ def key_name(key):
 
 def forward_mode(rule):
     """How ``ad.jvp`` gets the rule's tangent."""
-    if rule.sequences:   # its tangent would need the list's tangents (not yet)
-        return "no"
     if rule.tangent is not None:
         return "tangent rule"
-    if rule.linear:
+    if rule.linear or rule.sequences:   # a sequence rule is linear in its list
         return "linear"
     if rule.shape in ("elementwise", "scalar"):
         return "from the adjoint"
