@@ -214,6 +214,8 @@ def prune_backward(stmts, live):
                     s.orelse = prune(s.orelse, set(live))
                 else:  # what one iteration reads, an earlier one may have to provide
                     s.body = prune(s.body, live | uses(s)) or [ast.Pass()]
+                    if all(isinstance(b, ast.Pass) for b in s.body):
+                        continue   # a reversed loop with nothing left to do
                 live |= uses(s)
                 kept.append(s)
                 continue

@@ -286,7 +286,7 @@ class Reverser:
             live |= ir.reads(fn.outputs)
         body = prune_forward(fn.body, live, set(self.saves))
         forward = self.forward(body, False, [])
-        if self.stack is not None and not self.differentiable:
+        if self.stack is not None and not self.differentiable and any(self.saves.values()):
             forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
         for stack in reversed(list(self.stacks.values())):
             forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))

@@ -1167,3 +1167,16 @@ def test_for_over_reversed_range(n):
 
 def test_for_over_reversed_rows():
     assert_grad(reversed_rows, np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.7]]))
+
+
+def loop_of_constants(x, n):
+    c = 0.0
+    for i in range(n):
+        c = c + math.lgamma(i + 2.0)
+    return x * c
+
+
+def test_a_loop_with_nothing_to_reverse_is_not_reversed():
+    code = ad.show(loop_of_constants, args=(0.5, 3))
+    assert "reversed(" not in code and "pass" not in code and "stack" not in code
+    assert_grad(loop_of_constants, 0.5, 3)
