@@ -145,7 +145,7 @@ def _finish(wrapper, f, transform, form, kind=None):
     # what adcompile needs to differentiate the wrapper again (ad.grad(ad.grad(f)))
     wrapper._adcompile = (transform, kind or form)
     wrapper.source = transform.generate((), form)[0]
-    wrapper.__name__ = f"{'grad' if form == 'grad' else form}_{f.__name__}"
+    wrapper.__name__ = f"{kind or form}_{f.__name__}"
     wrapper.__qualname__ = wrapper.__name__
     return wrapper
 
@@ -203,7 +203,7 @@ def _make_value_and_grad(f, wrt):
             _check_scalar(result[0], f)
         return result
 
-    return _finish(value_and_gradient, f, transform, "vjp")
+    return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
 
 
 def vjp(f=None, wrt=0):

@@ -639,3 +639,13 @@ def test_global_declaration_is_a_transform_error():
         ad.grad(uses_global)
     assert isinstance(info.value, ValueError)
     assert f"{__file__}:" in str(info.value) and "global" in str(info.value)
+
+
+def test_wrapper_names_say_what_they_compute():
+    def cube(x):
+        return x ** 3
+
+    assert ad.grad(cube).__name__ == "grad_cube"
+    assert ad.value_and_grad(cube).__name__ == "value_and_grad_cube"
+    assert ad.vjp(cube).__name__ == "vjp_cube"
+    assert ad.jvp(cube).__name__ == "jvp_cube"
