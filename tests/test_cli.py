@@ -33,6 +33,15 @@ def test_show_file_function():
     assert "return (x_bar, y_bar)" in code
 
 
+def test_show_forward_mode():
+    result = adcompile("show", f"{SAMPLES / 'lecture.py'}:f", "--wrt", "x,y", "--mode", "forward")
+    assert result.returncode == 0, result.stderr
+    code = result.stdout
+    assert code.startswith("def jvp_f(x, y, *, x_dot, y_dot):")
+    compile(code, "<shown>", "exec")
+    assert "out_dot = " in code and "_bar" not in code
+
+
 def test_show_module_function():
     result = adcompile("show", "tests.samples.lecture:graph", "--wrt", "0,1,2")
     assert result.returncode == 0, result.stderr
