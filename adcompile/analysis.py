@@ -201,6 +201,8 @@ def _result_ndim(shape, dims, statics):
         return dims[0] if dims[0] == 1 else None
     if shape == "reshape":  # the static ``shape``: a tuple literal or an int
         new = statics.get("shape")
+        if isinstance(new, ast.UnaryOp) and isinstance(new.op, ast.USub):
+            new = new.operand   # reshape(-1)
         if isinstance(new, ast.Tuple):
             return len(new.elts)
         if isinstance(new, ast.Constant) and isinstance(new.value, int):

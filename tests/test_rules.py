@@ -2386,3 +2386,14 @@ def test_new_helpers_in_a_built_module(tmp_path):
     assert result.returncode == 0, result.stderr
     assert_close(eval(result.stdout.strip()), ad.grad(built_helpers)(x), 1e-12, 1e-12)
     assert_grad(built_helpers, x)
+
+
+def reshape_minus_one(W, E):
+    return np.sum(np.tanh(W @ E.reshape(-1)))
+
+
+def test_reshape_minus_one_keeps_the_number_of_dimensions():
+    W, E = np.ones((3, 4)) * 0.1, np.arange(4.0).reshape(2, 2) / 4
+    code = ad.show(reshape_minus_one, wrt=(0, 1), args=(W, E))
+    assert "np.outer(" in code and "matmul_bar" not in code
+    assert_grad(reshape_minus_one, W, E, wrt=(0, 1))
