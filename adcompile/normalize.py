@@ -10,6 +10,9 @@ file:line:col.
 
 import ast
 import copy
+import inspect
+
+import numpy as np
 
 from . import ir, liveness
 from .calls import Calls
@@ -711,6 +714,7 @@ class Normalizer(ControlFlow, Lists, Calls):
             if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))
                 e = ast.Call(func=e.func, args=[ast.Tuple(elts=list(e.args), ctx=ast.Load())],
                              keywords=e.keywords)
+            self._check_positions(e, rule, len(e.args) + 1, getattr(np, what, None), f".{what}()")
             return self.emit_mapped(target, e, rule, [receiver] + list(e.args), e.keywords,
                                     lambda ins, args, kws: ast.Call(
                                         func=ast.Attribute(value=ins[0], attr=e.func.attr,
@@ -726,11 +730,27 @@ class Normalizer(ControlFlow, Lists, Calls):
             rule = self.registry.rule_for(what)
             if rule is not None:
                 func = self.rename(e.func)
+                self._check_positions(e, rule, len(e.args), what, ast.unparse(e.func))
                 return self.emit_mapped(target, e, rule, list(e.args), e.keywords,
                                         lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                         keywords=kws),
                                         ast.unparse(e.func))
         raise self.unknown_call(e, kind, what)
+
+    def _check_positions(self, e, rule, count, func, describe):
+        """Positional arguments after the inputs go to the rule's statics in its order; refuse
+        a call where that is not the function's own order (np.sum(x, 0, np.float32) passes a
+        dtype, not keepdims)."""
+        try:
+            params = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            return
+        slots = list(rule.inputs) + list(rule.statics)
+        for i in range(len(rule.inputs), min(count, len(slots), len(params))):
+            if params[i] != slots[i]:
+                raise self.src.error(e, f"pass {params[i]!r} to {describe} by keyword: given by "
+                                        f"position, adcompile's rule would read it as "
+                                        f"{slots[i]!r}")
 
     def emit_mapped(self, target, e, rule, args, keywords, rebuild, describe):
         """Map call arguments onto the rule's inputs and statics, flattening active ones."""

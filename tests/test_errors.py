@@ -699,3 +699,17 @@ def ok_all_inactive(x, box):
     pass
     return box.scale * k * np.sum(x * x) * n
 
+
+
+def sum_with_positional_dtype(x):
+    return np.sum(np.sum(x, 1, np.float64) ** 2)
+
+
+def mean_method_with_positional_dtype(x):
+    return np.sum(x.mean(1, np.float64) ** 2)
+
+
+def test_positional_argument_the_rule_would_misread():
+    for f in (sum_with_positional_dtype, mean_method_with_positional_dtype):
+        with pytest.raises(ad.TransformError, match="pass 'dtype' .* by keyword"):
+            ad.grad(f)
