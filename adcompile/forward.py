@@ -55,6 +55,7 @@ class Forward:
         return self.dots[name]
 
     def zeros(self, e):
+        """A zero tangent for ``e``: 0.0 for a known scalar, else zeros shaped like it."""
         if self.ndim_of(e) == 0:
             return ast.Constant(0.0)
         return ast.Call(func=ir.load(self.aliases["zeros_like"]), args=[e], keywords=[])
@@ -71,10 +72,7 @@ class Forward:
         body = [ir.assign(self.dot(p), self.zeros(ir.load(p)))
                 for p in fn.params if p in self.active and p not in fn.wrt]
         body += self.block(fn.body)
-        out_dots = []
-        for e in fn.outputs:
-            d = self.dot_of(e)
-            out_dots.append(d)
+        out_dots = [self.dot_of(e) for e in fn.outputs]
         temps = set(self.namer.temps) | {self.dots[t] for t in self.namer.temps if t in self.dots}
         live = ir.reads(fn.outputs + out_dots)
         body = fuse_blocks(body, temps, live)
