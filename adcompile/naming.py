@@ -52,7 +52,9 @@ class Namer:
         while True:
             n += 1
             candidate = f"{prefix}{n}"
-            if candidate not in self.taken:
+            # not t6 beside an unrelated t6_bar (in a gradient differentiated again): the
+            # adjoint of t6 is called t6_bar
+            if not {candidate, f"{candidate}_bar", f"{candidate}_dot"} & self.taken:
                 self._counters[("temp", prefix)] = n
                 if prefix == "t":
                     self.temps.add(candidate)
