@@ -215,17 +215,23 @@ def vjp(f=None, wrt=0):
     return _decorator(_make_vjp, f, wrt)
 
 
+def _trailing(args, kwargs, name, missing):
+    """The argument passed as keyword ``name`` or else as the last positional one (removed
+    from ``kwargs`` or ``args``), and the remaining positional arguments."""
+    if name in kwargs:
+        return kwargs.pop(name), args
+    if args:
+        return args[-1], args[:-1]
+    raise TypeError(missing)
+
+
 def _make_vjp(f, wrt):
     transform = _transform(f, wrt)
     lookup = _dispatcher(transform, "vjp")
 
     def pullback(*args, **kwargs):
-        if "out_bar" in kwargs:
-            out_bar = kwargs.pop("out_bar")
-        elif args:
-            out_bar, args = args[-1], args[:-1]
-        else:
-            raise TypeError(f"vjp of {f.__name__}() needs out_bar (the adjoint of its output)")
+        out_bar, args = _trailing(args, kwargs, "out_bar",
+                                  f"vjp of {f.__name__}() needs out_bar (the adjoint of its output)")
         return lookup(args, kwargs)(*args, out_bar=out_bar, **kwargs)
 
     return _finish(pullback, f, transform, "vjp")
@@ -283,12 +289,8 @@ def _make_jvp(f, wrt):
     names = transform.tangent_names
 
     def pushforward(*args, **kwargs):
-        if "tangents" in kwargs:
-            tangents = kwargs.pop("tangents")
-        elif args:
-            tangents, args = args[-1], args[:-1]
-        else:
-            raise TypeError(f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
+        tangents, args = _trailing(args, kwargs, "tangents",
+                                   f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
         if not transform.wrt_tuple:
             tangents = (tangents,)
         elif not isinstance(tangents, (tuple, list)) or len(tangents) != len(names):
@@ -316,6 +318,13 @@ def jacobian(f, wrt=0, mode=None):
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
     positions = [transform.source.positional_params.index(p)
                  if p in transform.source.positional_params else p for p in transform.wrt]
+    as_tuple = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+    sweeps = {}   # "reverse" -> the vjp, "forward" -> the jvp, made on first use
+
+    def sweep(how):
+        if how not in sweeps:
+            sweeps[how] = (vjp if how == "reverse" else jvp)(f, wrt=as_tuple)
+        return sweeps[how]
 
     def jacobian_of(*args, **kwargs):
         inputs = [args[p] if isinstance(p, int) else kwargs[p] for p in positions]
@@ -324,7 +333,7 @@ def jacobian(f, wrt=0, mode=None):
         n_in = sum(int(np.size(x)) for x in inputs)
         how = mode or ("reverse" if n_out <= n_in else "forward")
         blocks = (_jacobian_reverse if how == "reverse" else _jacobian_forward)(
-            f, wrt, args, kwargs, inputs, value)
+            sweep(how), args, kwargs, inputs, value)
         return tuple(blocks) if transform.wrt_tuple else blocks[0]
 
     functools.update_wrapper(jacobian_of, f)
@@ -345,16 +354,14 @@ def _basis(like):
         e.flat[k] = 0.0
 
 
-def _jacobian_reverse(f, wrt, args, kwargs, inputs, value):
-    pullback = vjp(f, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+def _jacobian_reverse(pullback, args, kwargs, inputs, value):
     rows = [pullback(*args, out_bar=e, **kwargs)[1] for e in _basis(value)]
     out_shape = np.shape(value)
     return [np.array([r[i] for r in rows]).reshape(out_shape + np.shape(x))
             for i, x in enumerate(inputs)]
 
 
-def _jacobian_forward(f, wrt, args, kwargs, inputs, value):
-    push = jvp(f, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+def _jacobian_forward(push, args, kwargs, inputs, value):
     zeros = [0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else np.zeros(np.shape(x))
              for x in inputs]
     blocks = []

@@ -100,3 +100,14 @@ class Progress:
             yield item
             self._draw(done, start)
         self.stream.write("\n")
+
+
+def best_time(fn, args, repeat=5, number=1):
+    """The best of ``repeat`` timings of ``number`` calls ``fn(*args)``, per call, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn(*args)
+        best = min(best, (time.perf_counter() - start) / number)
+    return best

@@ -19,7 +19,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import heading, pyplot, savefig
+from _common import best_time, heading, pyplot, savefig
 
 import adcompile as ad
 
@@ -105,17 +105,6 @@ def make_problem(rng, n, d):
     return X, y
 
 
-def best_time(fn, args, repeat=5, number=3):
-    """The best of ``repeat`` timings of ``number`` calls ``fn(*args)``, per call, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn(*args)
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
-
-
 def part_small(rng):
     heading("Hessian-vector products against the dense Hessian (d = 5)")
     print("H v = d/de grad f(w + e v) at e = 0: forward mode applied to the generated gradient.")
@@ -169,9 +158,9 @@ def part_cost(rng, n, sizes):
     for d in sizes:
         X, y = make_problem(rng, n, d)
         w, v, lam = rng.normal(size=d) * 0.1, rng.normal(size=d), 1e-3
-        t_f = best_time(logistic_loss, (w, X, y, lam))
-        t_g = best_time(gradient, (w, X, y, lam))
-        t_hv = best_time(hvp, (w, X, y, lam, v))
+        t_f = best_time(logistic_loss, (w, X, y, lam), number=3)
+        t_g = best_time(gradient, (w, X, y, lam), number=3)
+        t_hv = best_time(hvp, (w, X, y, lam, v), number=3)
         t_h = best_time(hessian, (w, X, y, lam), repeat=2, number=1)
         rows.append((d, t_f, t_g, t_hv, t_h))
         print(f"{d:>6} {t_f * 1e3:>8.3f}ms {t_g * 1e3:>8.3f}ms {t_hv * 1e3:>8.3f}ms "

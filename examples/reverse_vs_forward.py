@@ -21,7 +21,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import heading, pyplot, savefig, side_by_side
+from _common import best_time, heading, pyplot, savefig, side_by_side
 
 import adcompile as ad
 
@@ -56,17 +56,6 @@ f_dot = 3x^2 x_dot t2 + (x_dot + 3 y_dot) t1
   (1, 0): 12 * 11 + 8     = 140
   (0, 1): 3 * 8           = 24
 """
-
-
-def best_time(fn, args, repeat=5, number=1):
-    """The best of ``repeat`` timings of ``number`` calls ``fn(*args)``, per call, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn(*args)
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 def part_scalar():

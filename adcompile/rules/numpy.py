@@ -238,27 +238,16 @@ def mean(y, x, axis=None, keepdims=False):
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis=axis)
 
 
-@adjoint(np.max, np.amax, methods=("max",), shape="reduce")
+@adjoint(np.max, np.amax, np.min, np.amin, methods=("max", "min"), shape="reduce")
 def max(y, x, axis=None, keepdims=False):
-    # ties share the gradient evenly, as in JAX
+    # max and min alike: the entries equal to the result get it; ties share it evenly, as in
+    # JAX (argmax_mask marks where x equals y)
     x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * argmax_mask(x, y, axis=axis, keepdims=keepdims)
 
 
 @tangent(np.max)
 def max_tangent(y, x, axis=None, keepdims=False):
     # the mean of the tangents of the maximal entries (ties share, as in the adjoint)
-    y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
-                    keepdims=keepdims)
-
-
-@adjoint(np.min, np.amin, methods=("min",), shape="reduce")
-def min(y, x, axis=None, keepdims=False):
-    # ties share the gradient evenly, as in JAX (argmax_mask marks where x equals y)
-    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * argmax_mask(x, y, axis=axis, keepdims=keepdims)
-
-
-@tangent(np.min)
-def min_tangent(y, x, axis=None, keepdims=False):
     y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
                     keepdims=keepdims)
 
