@@ -154,7 +154,10 @@ def _indexed_ndim(base, index, of):
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     removed = 0
     for p in parts:
-        if isinstance(p, ast.Slice):
+        if isinstance(p, ast.Slice) or isinstance(p, ast.Constant) and p.value is Ellipsis:
+            continue
+        if isinstance(p, ast.Constant) and p.value is None:
+            removed -= 1
             continue
         n = of(p)
         if n is _UNSET:
@@ -182,6 +185,8 @@ def _result_ndim(shape, dims, statics):
             return 0
         if 1 <= a <= 2 and 1 <= b <= 2:
             return 1 if 1 in (a, b) else 2
+        if shape == "matmul" and a >= 2 and b >= 2:
+            return max(a, b)   # a stack of matrix products
         return None
     if shape == "flat" or shape == "outer":
         return 1 if shape == "flat" else 2

@@ -295,3 +295,140 @@ def renumber_temps(statements, outputs, namer):
                     node.id = mapping[node.id]
                 elif node.id.endswith("_bar") and node.id[:-4] in mapping:
                     node.id = mapping[node.id[:-4]] + "_bar"
+
+
+def fuse_products(stmts, aliases):
+    """Two rewrites of the backward sweep's products that save whole passes over arrays.
+
+    - Sum before a product: ``v = g @ y`` read once, by ``unbroadcast(v, x)``, becomes
+      ``unbroadcast_product(g, y, x)`` there (``v = matmul_bar_left(g, a, y)`` becomes
+      ``matmul_bar_left(g, a, y, to=x)``): where ``x`` has one row, ``g``'s rows are
+      summed before the product. This is the adjoint of ``(data - mu) @ W`` with one ``mu``
+      for many rows of data: one row to multiply, not a matrix to multiply and sum.
+    - Multiply before broadcasting: the adjoint of a sum, ``unreduce(g, x, ...)`` or
+      ``np.full(np.shape(x), g, ...)``, times ``e`` becomes ``unreduce_times(g, e, x,
+      ...)`` (a constant factor of ``e`` moves to ``g``): in the adjoint of
+      ``np.sum(d ** 2)``, ``g * (2 * d)`` is one pass over ``d``, not three.
+
+    Each rewrite also applies to a name assigned once and read once, later in the same
+    block, when nothing it reads changes in between.
+    """
+    loads, stores = {}, {}
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name):
+                counts = loads if isinstance(n.ctx, ast.Load) else stores
+                counts[n.id] = counts.get(n.id, 0) + 1
+    unbroadcast = aliases["unbroadcast"]
+
+    def summed(value, call):
+        """``call`` (``unbroadcast(v, x)``, ``v`` being ``value``) with the sum first, or None."""
+        if _calls(value, unbroadcast) and len(value.args) == 2:
+            value = value.args[0]   # summing to x sums over what value was summed over
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.MatMult):
+            return _call(aliases["unbroadcast_product"], [value.left, value.right, call.args[1]])
+        if _calls(value, aliases["matmul_bar_left"]) and len(value.args) == 3 \
+                and not value.keywords:
+            return _call(aliases["matmul_bar_left"], value.args, to=call.args[1])
+        return None
+
+    def broadcast(value):
+        """(g, x, keywords) if ``value`` broadcasts the adjoint ``g`` of a sum of ``x``."""
+        if _calls(value, aliases["unreduce"]) and len(value.args) == 2:
+            return value.args[0], value.args[1], value.keywords
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "full" and _is_name(value.func.value, aliases["np"]) \
+                and len(value.args) == 2 and _calls(value.args[0], f"{aliases['np']}.shape"):
+            return value.args[1], value.args[0].args[0], []
+        return None
+
+    def times(value, product, side):
+        """``product`` (``side * e`` or ``e * side``; ``side`` stands for ``value``)
+        multiplied before broadcasting, or None."""
+        parts = broadcast(value)
+        if parts is None:
+            return None
+        g, x, keywords = parts
+        e = product.right if product.left is side else product.left
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult) \
+                and _number(e.left) is not None:
+            g, e = ast.BinOp(left=e.left, op=ast.Mult(), right=g), e.right
+        return _call(aliases["unreduce_times"], [g, e, x], keywords)
+
+    class Inline(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Mult):
+                for side in (node.left, node.right):
+                    fused = times(side, node, side)
+                    if fused is not None:
+                        return fused
+            return node
+
+    def use_of(v, later):
+        """(the node reading ``v`` in ``later``, its rewrite for v's value), or None."""
+        for n in ast.walk(later):
+            if _calls(n, unbroadcast) and len(n.args) == 2 and _is_name(n.args[0], v):
+                return n, lambda value, n=n: summed(value, n)
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for side in (n.left, n.right):
+                    if _is_name(side, v):
+                        return n, lambda value, n=n, side=side: times(value, n, side)
+        return None
+
+    def rewrite(block):
+        for s in block:
+            for child in (getattr(s, "body", None), getattr(s, "orelse", None)):
+                if isinstance(child, list):
+                    rewrite(child)
+        dropped = set()
+        for i, s in enumerate(block):
+            if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+                    and isinstance(s.targets[0], ast.Name)):
+                continue
+            v = s.targets[0].id
+            if loads.get(v) != 1 or stores.get(v) != 1:
+                continue
+            reads = ir.names_read(s.value)
+            for later in block[i + 1:]:
+                found = isinstance(later, (ast.Assign, ast.AugAssign)) and use_of(v, later)
+                fused = found and found[1](s.value)
+                if fused:
+                    block[block.index(later)] = _Replace(found[0], fused).visit(later)
+                    dropped.add(id(s))
+                    break
+                if v in ir.names_read(later) or reads & ir.assigns([later]):
+                    break   # read some other way, or what it reads changes first
+        block[:] = [Inline().visit(s) if isinstance(s, (ast.Assign, ast.AugAssign)) else s
+                    for s in block if id(s) not in dropped]
+
+    rewrite(stmts)
+    return [ast.fix_missing_locations(s) for s in stmts]
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit(self, node):
+        return self.new if node is self.old else super().visit(node)
+
+
+def _is_name(node, name):
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _call(name, args, keywords=(), **named):
+    return ast.Call(func=ir.load(name), args=list(args), keywords=list(keywords) + [
+        ast.keyword(arg=k, value=v) for k, v in named.items()])
+
+
+def _calls(node, name):
+    """Whether ``node`` calls ``name`` (a name, or ``module.attribute``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    if "." in name:
+        module, attr = name.split(".")
+        return isinstance(node.func, ast.Attribute) and node.func.attr == attr \
+            and _is_name(node.func.value, module)
+    return _is_name(node.func, name)

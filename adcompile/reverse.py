@@ -32,6 +32,7 @@ from . import ir
 from .analysis import activity, infer_ndims
 from .errors import TransformError
 from .optimize import (
+    fuse_products,
     fuse_blocks,
     prune_backward,
     prune_forward,
@@ -272,6 +273,8 @@ class Reverser:
         unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
         backward = _without_statements(backward, unused, separate)
         backward = prune_backward(backward, ir.reads(grads))
+        if not self.differentiable:   # (its helpers have no rules to differentiate)
+            backward = fuse_products(backward, self.aliases)
         live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
         keep_value = []

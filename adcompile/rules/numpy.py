@@ -235,7 +235,7 @@ def mean(y, x, axis=None, keepdims=False):
     elif axis is None:
         x_bar += np.full(np.shape(x), y_bar / np.size(x), dtype=np.result_type(x, y_bar))
     else:
-        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis=axis)
+        x_bar += unreduce(y_bar / reduced_size(x, axis=axis), x, axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.max, np.amax, np.min, np.amin, methods=("max", "min"), shape="reduce")

@@ -1,0 +1,116 @@
+"""The backward sweep's product rewrites (optimize.fuse_products) and the fast sums of the
+runtime: the code they make, and that gradients through them stay right."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import adcompile as ad
+from adcompile import runtime
+
+from conftest import assert_close, assert_grad
+
+
+def centred_projection(mu, W, X):
+    return np.sum(np.tanh((X - mu) @ W))
+
+
+def centred_stack(mu, Q, X):
+    xc = X[None, :, :] - mu[:, None, :]   # (k, n, d)
+    return np.sum(np.sin(xc @ Q))
+
+
+def squared_error(pred, target):
+    return np.sum((pred - target) ** 2)
+
+
+def row_energies(Z):
+    return np.sum(np.exp(-0.5 * np.sum(Z ** 2, axis=1)))
+
+
+def mean_square(pred, target):
+    return np.mean((pred - target) ** 2)
+
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("mu", [RNG.standard_normal(3), RNG.standard_normal((1, 3)),
+                                RNG.standard_normal((5, 3)), 0.3])
+def test_sum_before_product(mu):
+    # one mu for every row (1-D, one row, a number) or one per row (no sum to move)
+    W, X = RNG.standard_normal((3, 4)), RNG.standard_normal((5, 3))
+    assert_grad(centred_projection, mu, W, X, wrt=(0, 1))
+
+
+def test_sum_before_product_is_in_the_code():
+    mu, W, X = RNG.standard_normal(3), RNG.standard_normal((3, 4)), RNG.standard_normal((5, 3))
+    code = ad.show(centred_projection, wrt=0, args=(mu, W, X))
+    assert "unbroadcast_product(" in code
+    mu, Q, X = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3, 3)), \
+        RNG.standard_normal((4, 3))
+    code = ad.show(centred_stack, wrt=(0, 1), args=(mu, Q, X))
+    assert "to=" in code
+    assert_grad(centred_stack, mu, Q, X, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("f", [squared_error, mean_square])
+@pytest.mark.parametrize("shape", [(), (4,), (3, 4)])
+def test_multiply_before_broadcasting(f, shape):
+    pred, target = RNG.standard_normal(shape), RNG.standard_normal(shape)
+    if not shape:
+        pred, target = float(pred), float(target)
+    assert_grad(f, pred, target, wrt=(0, 1))
+
+
+def test_multiply_before_broadcasting_is_in_the_code():
+    code = ad.show(squared_error, wrt=0, args=(np.ones(3), np.ones(3)))
+    assert "unreduce_times(2 *" in code and "np.full" not in code
+    Z = RNG.standard_normal((4, 3))
+    assert "unreduce_times(" in ad.show(row_energies, args=(Z,))
+    assert_grad(row_energies, Z)
+
+
+def test_multiply_before_broadcasting_keeps_float32():
+    pred, target = np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
+    g = ad.grad(squared_error)(pred, target)
+    assert g.dtype == np.float32
+    assert_close(g, 2 * (pred - target))
+
+
+def test_a_broadcast_target_is_summed():
+    # the sum's adjoint times a smaller factor: the product is broadcast back to x's shape
+    g = runtime.unreduce_times(2.0, np.ones(3), np.zeros((2, 3)))
+    assert g.shape == (2, 3) and g.flags.writeable and np.all(g == 2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), min_size=1, max_size=4),
+       which=st.sampled_from(["leading", "second last", "last", "all"]),
+       dtype=st.sampled_from([np.float64, np.float32, np.int64]),
+       transposed=st.booleans())
+def test_sum_axes_is_np_sum(shape, which, dtype, transposed):
+    g = np.arange(np.prod(shape), dtype=dtype).reshape(shape) % 7 - 3
+    if transposed:
+        g = g.T   # not C-contiguous
+    n = g.ndim
+    axes = {"leading": tuple(range(max(1, n - 1))), "second last": (max(0, n - 2),),
+            "last": (n - 1,), "all": tuple(range(n))}[which]
+    summed = runtime._sum_axes(g, axes)
+    expected = np.sum(g, axis=axes, keepdims=True)
+    assert summed.shape == expected.shape and summed.dtype == expected.dtype
+    assert_close(summed, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("g_shape, x_shape", [((5, 3), (3,)), ((5, 3), (1, 3)), ((5, 3), ()),
+                                              ((2, 5, 3), (5, 1)), ((2, 5, 3), (2, 1, 3)),
+                                              ((4, 2, 5, 3), (5, 3))])
+def test_unbroadcast_sums_like_np_sum(g_shape, x_shape):
+    g = RNG.standard_normal(g_shape)
+    x = np.zeros(x_shape)
+    extra = g.ndim - x.ndim
+    expected = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(x_shape) if n == 1)
+    expected = np.sum(expected, axis=axes, keepdims=True)
+    assert_close(runtime.unbroadcast(g, x), expected.reshape(x_shape))
