@@ -774,6 +774,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             value = self.rule_operand(rule, k.arg, k.value)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
+        for v in rule.optional:   # an optional input left out (np.einsum with one operand)
+            given.setdefault(v, ast.Constant(None))
         missing = [v for v in rule.inputs if v not in given]
         if missing:
             raise self.src.error(e, f"{describe} is missing argument {missing[0]!r}")

@@ -295,15 +295,21 @@ def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
     return np.moveaxis(g, (-2, -1), (a1, a2))
 
 
-def unpad(y_bar, x, pad_width, mode="constant"):
-    """The adjoint of ``y = np.pad(x, pad_width)`` (constant mode): the part of y_bar over x."""
-    if mode != "constant":
-        raise ValueError(f"adcompile: the gradient of np.pad with mode={mode!r} is not "
-                         f"supported; only mode='constant'")
+def pad_bar(y_bar, x, pad_width, mode="constant"):
+    """The adjoint of ``y = np.pad(x, pad_width, mode)``: for mode 'constant' the part of y_bar
+    over x; for the modes that copy entries of x ('edge', 'reflect', 'symmetric', 'wrap') each
+    entry of y_bar added to the entry of x it copies (found by padding the entries' indices)."""
     shape = np.shape(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
-    index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, shape))
-    return np.array(np.asarray(y_bar)[index])[()]
+    if mode == "constant":
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+        index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, shape))
+        return np.array(np.asarray(y_bar)[index])[()]
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(f"adcompile: the gradient of np.pad with mode={mode!r} is not "
+                         f"supported; only 'constant', 'edge', 'reflect', 'symmetric', 'wrap'")
+    source = np.pad(np.arange(np.size(x)).reshape(shape), pad_width, mode=mode)
+    g = np.bincount(np.ravel(source), weights=np.ravel(y_bar), minlength=np.size(x))
+    return np.reshape(g.astype(np.result_type(y_bar, 1.0), copy=False), shape)[()]
 
 
 def astype_bar(g, dtype):
@@ -373,27 +379,40 @@ def kron_bar_right(z_bar, x, y):
     return np.reshape(np.sum(Z * X, axis=tuple(range(0, 2 * n, 2))), np.shape(y))[()]
 
 
-def einsum_bar(z_bar, spec, operands, k):
-    """The adjoint of operand ``k`` in ``z = np.einsum(spec, *operands)``: the einsum of
-    z_bar with the other operands onto operand k's subscripts."""
+def einsum_bar(z_bar, spec, a, b, k):
+    """The adjoint of operand ``k`` (0 or 1) in ``z = np.einsum(spec, a, b)``, or of ``a`` in
+    ``z = np.einsum(spec, a)`` when ``b`` is None: z_bar contracted with the other operand onto
+    operand k's subscripts, broadcast along a subscript used nowhere else ('ij->i') and put on
+    the diagonal where a subscript repeats ('ii->i')."""
     spec = spec.replace(" ", "")
-    inputs, _, output = spec.partition("->")
+    inputs, arrow, output = spec.partition("->")
     inputs = inputs.split(",")
-    if not _:
+    if not arrow:
         letters = "".join(inputs)
         output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "." in spec:
+        raise ValueError(f"adcompile: the gradient of np.einsum({spec!r}) (an ellipsis) is "
+                         f"not supported")
+    operands = [a] if b is None else [a, b]
     mine = inputs[k]
-    if "." in spec or len(set(mine)) != len(mine):
-        raise ValueError(f"adcompile: the gradient of np.einsum({spec!r}) is not supported "
-                         f"(an ellipsis, or an index repeated within one operand)")
     others = [s for i, s in enumerate(inputs) if i != k]
     reach = set(output).union(*others)
-    kept = "".join(c for c in mine if c in reach)
+    kept = "".join(dict.fromkeys(c for c in mine if c in reach))   # once each, in order
     g = np.einsum(",".join([output] + others) + "->" + kept, z_bar,
                   *[o for i, o in enumerate(operands) if i != k])
-    shape = np.shape(operands[k])
-    g = np.reshape(g, [n if c in reach else 1 for c, n in zip(mine, shape)])
-    return np.array(np.broadcast_to(g, shape))[()]
+    terms, factors, result = [kept], [g], ""
+    fresh = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec)
+    for c, n in zip(mine, np.shape(operands[k])):
+        if c in result:          # a repeated subscript: only its diagonal is used
+            f = next(fresh)
+            terms.append(c + f)
+            factors.append(np.eye(n))
+            c = f
+        elif c not in reach:     # summed over within this operand: every entry gets z_bar
+            terms.append(c)
+            factors.append(np.ones(n))
+        result += c
+    return np.einsum(",".join(terms) + "->" + result, *factors)[()]
 
 
 def pair(*values):

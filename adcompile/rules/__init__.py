@@ -69,6 +69,7 @@ class Rule:
     keys: list = field(default_factory=list)
     linear: bool = False     # linear in its one differentiable input: tangent = the primitive
     sequences: tuple = ()    # inputs that take a list of arrays (np.concatenate's first)
+    optional: tuple = ()     # trailing inputs a call may leave out: they are None then
     tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
     source: str = ""
     filename: str = ""
@@ -169,11 +170,13 @@ def _check_template(rule):
 
 
 def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
-            sequence=None, registry=None):
+            sequence=None, optional=(), registry=None):
     """Register the decorated template as the adjoint rule of ``objects``.
 
     ``sequence`` names an input that takes a list of arrays (``np.concatenate(xs)``): in the
-    template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item."""
+    template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item.
+    ``optional`` names trailing inputs a call may leave out (``np.einsum(spec, a)`` has no
+    second operand): the template sees ``None`` for them and tests ``if b is None``."""
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}")
 
@@ -181,6 +184,9 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
         rule = parse_rule(func, shape)
         rule.linear = linear
         rule.sequences = (sequence,) if sequence else ()
+        if list(optional) != rule.inputs[len(rule.inputs) - len(optional):]:
+            raise ValueError(f"rule {rule.name!r}: optional inputs must be its last ones")
+        rule.optional = tuple(optional)
         (registry or REGISTRY).add(rule, objects, methods, attributes)
         return func
 

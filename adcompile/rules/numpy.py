@@ -358,18 +358,21 @@ def kron_tangent(z, x, y):
     z_dot += np.kron(x, y_dot)
 
 
-@adjoint(np.einsum, shape="unknown")
+@adjoint(np.einsum, shape="unknown", optional=("b",))
 def einsum(z, spec, a, b):
-    # two operands; the subscripts are a string constant (no '...', no repeated index in one
-    # operand: einsum_bar raises for those)
-    a_bar += einsum_bar(z_bar, spec, [a, b], 0)
-    b_bar += einsum_bar(z_bar, spec, [a, b], 1)
+    # one operand (b is None) or two; the subscripts are a string constant (an ellipsis makes
+    # einsum_bar raise)
+    a_bar += einsum_bar(z_bar, spec, a, b, 0)
+    b_bar += einsum_bar(z_bar, spec, a, b, 1)
 
 
 @tangent(np.einsum)
 def einsum_tangent(z, spec, a, b):
-    z_dot += np.einsum(spec, a_dot, b)
-    z_dot += np.einsum(spec, a, b_dot)
+    if b is None:
+        z_dot += np.einsum(spec, a_dot)
+    else:
+        z_dot += np.einsum(spec, a_dot, b)
+        z_dot += np.einsum(spec, a, b_dot)
 
 
 # -- shapes: linear in x, so their tangent is the primitive applied to x_dot -------------------
@@ -495,13 +498,19 @@ def split(y, x, indices_or_sections=None, axis=0):
 
 @adjoint(np.pad, shape="same")
 def pad(y, x, pad_width=None, mode="constant", constant_values=0):
-    # the padding is constant: only the slice of y that holds x flows back
-    x_bar += unpad(y_bar, x, pad_width, mode)
+    # the padding is constant or copies entries of x; only x is differentiated
+    if mode == "linear_ramp" or mode == "maximum" or mode == "mean" or mode == "median" \
+            or mode == "minimum" or mode == "empty":
+        unsupported("np.pad with a ramp, statistic or empty mode: only the modes 'constant', "
+                    "'edge', 'reflect', 'symmetric' and 'wrap' are differentiated")
+    else:
+        x_bar += pad_bar(y_bar, x, pad_width, mode)
 
 
 @tangent(np.pad)
 def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
-    y_dot += np.pad(x_dot, pad_width) if mode == "constant" else unpad(x_dot, x, pad_width, mode)
+    # linear in x; the constant padding of the tangent is zero
+    y_dot += np.pad(x_dot, pad_width, mode=mode)
 
 
 @adjoint(methods=("astype",), shape="same")
