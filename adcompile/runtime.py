@@ -566,12 +566,6 @@ def eigh_dot(x_dot, x):
     return pair(np.diagonal(s, axis1=-2, axis2=-1).copy(), V @ (_eigh_gaps(w) * s))
 
 
-def svd_values_bar(s_bar, x):
-    """The adjoint of ``s = np.linalg.svd(x, compute_uv=False)``: U diag(s_bar) V^T."""
-    u, _, vt = np.linalg.svd(x, full_matrices=False)
-    return (u * np.asarray(s_bar)[..., None, :]) @ vt
-
-
 def svd_values_dot(x_dot, x):
     """The tangent of ``s = np.linalg.svd(x, compute_uv=False)``: diag(U^T x_dot V)."""
     u, _, vt = np.linalg.svd(x, full_matrices=False)
@@ -636,3 +630,23 @@ def vstack_bar(y_bar, xs):
         return _as_items(lambda items: vstack_bar(y_bar, items), xs)
     pieces = concatenate_bar(y_bar, [np.atleast_2d(x) for x in xs], 0)
     return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
+
+
+def _svd_gaps(s):
+    """F[i, j] = 1 / (s[j]^2 - s[i]^2) off the diagonal, 0 on it."""
+    return _eigh_gaps(s * s)
+
+
+def svd_dot(x_dot, y):
+    """The tangent (U_dot, s_dot, Vt_dot) of the thin SVD ``y = (U, s, Vt) =
+    np.linalg.svd(x, full_matrices=False)`` along x_dot (distinct nonzero singular values).
+    With dP = U^T x_dot V: s_dot = diag(dP), U_dot = U F*(dP S + S dP^T) + (I - U U^T) x_dot V
+    S^-1 and V_dot = V F*(S dP + dP^T S) + (I - V V^T) x_dot^T U S^-1."""
+    U, s, Vt = y
+    V = _T(Vt)
+    dP = _T(U) @ x_dot @ V
+    F = _svd_gaps(s)
+    row, col = s[..., None, :], s[..., :, None]
+    dU = U @ (F * (dP * row + col * _T(dP))) + (x_dot @ V - U @ dP) / row
+    dV = V @ (F * (col * dP + _T(dP) * row)) + (_T(x_dot) @ U - V @ _T(dP)) / row
+    return pair(dU, np.diagonal(dP, axis1=-2, axis2=-1).copy(), _T(dV))

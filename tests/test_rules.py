@@ -2271,14 +2271,68 @@ def test_linalg_spectral(case, data):
     assert_grad(case, x, w)
 
 
-def la_svd_vectors(x):
+# the thin SVD's U and V, through losses that do not depend on the signs of the singular
+# vectors (a column of U and the matching row of V^T may both change sign)
+
+def la_svd_product(x, C):
+    U, s, Vt = np.linalg.svd(x, full_matrices=False)
+    return np.sum((U * np.expand_dims(s, -2)) @ Vt * C)
+
+
+def la_svd_projectors(x, C):
+    U, s, Vt = np.linalg.svd(x, full_matrices=False)
+    P = U @ np.swapaxes(U, -1, -2)
+    Q = np.swapaxes(Vt, -1, -2) @ Vt
+    return np.sum(P * C) + np.sum(Q ** 2 * np.arange(Q.shape[-1])) + np.sum(s ** 3)
+
+
+def la_svd_vectors(x, C):
+    result = np.linalg.svd(x, full_matrices=False)
+    U, Vt = result[0], result[2]
+    return np.sum(U ** 2 * C) + np.sum(U[..., :, :1] * Vt[..., :1, :] * x) + np.sum(np.abs(Vt[..., 0, :]))
+
+
+def la_svd_fixed_factor(x):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return np.sum(u[:, 0] * (vt[0] @ x.T))
+
+
+@covers(("linalg", "svd"))
+@pytest.mark.parametrize("case", [la_svd_product, la_svd_projectors, la_svd_vectors],
+                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2)], ids=str)
+def test_linalg_svd_vectors(case, shape):
+    rng = np.random.default_rng(len(shape) * 10 + shape[-1])
+    while True:   # distinct singular values, away from zero
+        x = rng.normal(size=shape)
+        s = np.linalg.svd(x, compute_uv=False)
+        if np.all(s > 0.2) and np.all(np.diff(s, axis=-1) < -0.2):
+            break
+    U = np.linalg.svd(x, full_matrices=False)[0]
+    weighted = {la_svd_product: x, la_svd_projectors: U @ np.swapaxes(U, -1, -2), la_svd_vectors: U}
+    C = rng.normal(size=np.shape(weighted[case]))
+    assert_grad(case, x, C)
+
+
+@covers(("linalg", "svd"))
+def test_linalg_svd_closed_form():
+    # U diag(s) V^T is x itself: its gradient is C exactly
+    x = np.array([[3.0, 1.0], [0.5, -2.0], [1.0, 0.0]])
+    C = np.arange(6.0).reshape(3, 2)
+    assert_close(ad.grad(la_svd_product)(x, C), C, 1e-12, 1e-12)
+    assert_grad(la_svd_fixed_factor, x)
+
+
+def la_svd_full(x):
     u, s, vt = np.linalg.svd(x)
     return np.sum(s)
 
 
-def test_linalg_svd_vectors_are_refused():
-    with pytest.raises(ad.TransformError, match="compute_uv"):
-        ad.grad(la_svd_vectors)(np.eye(2))
+def test_linalg_svd_full_matrices_are_refused():
+    with pytest.raises(ad.TransformError, match="full_matrices=False"):
+        ad.grad(la_svd_full)(np.eye(2))
+    with pytest.raises(ad.TransformError, match="full_matrices=False"):
+        ad.jvp(la_svd_full)(np.eye(2), np.eye(2))
 
 
 # ===========================================================================

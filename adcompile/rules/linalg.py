@@ -109,16 +109,40 @@ def eigh_tangent(y, x):
 def svd(y, x, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv is False or compute_uv == 0:
         # singular values only: x = U diag(s) V^T gives x_bar = U diag(s_bar) V^T
-        x_bar += svd_values_bar(y_bar, x)
+        usv = np.linalg.svd(x, full_matrices=False)
+        x_bar += (usv[0] * np.expand_dims(y_bar, -2)) @ usv[2]
+    elif full_matrices is False or full_matrices == 0:
+        # the thin SVD x = U diag(s) V^T, y = (U, s, V^T), with distinct nonzero singular
+        # values (else inf/NaN); derived in docs/svd.md. With F[i, j] = 1 / (s[j]^2 - s[i]^2)
+        # off the diagonal, J = U^T U_bar and K = V^T V_bar:
+        # x_bar = U (F*(J - J^T) S + diag(s_bar) + S F*(K - K^T)) V^T
+        #         + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T)
+        U = y[0]
+        s = y[1]
+        Vt = y[2]
+        eye = np.eye(np.shape(s)[-1])
+        F = (1.0 - eye) / (np.expand_dims(s * s, -2) - np.expand_dims(s * s, -1) + eye)
+        J = np.swapaxes(U, -1, -2) @ y_bar[0]
+        K = Vt @ np.swapaxes(y_bar[2], -1, -2)
+        inner = (F * (J - np.swapaxes(J, -1, -2))) * np.expand_dims(s, -2) \
+            + np.expand_dims(y_bar[1], -2) * eye \
+            + np.expand_dims(s, -1) * (F * (K - np.swapaxes(K, -1, -2)))
+        left = (y_bar[0] - U @ J) / np.expand_dims(s, -2)
+        right = y_bar[2] - (y_bar[2] @ np.swapaxes(Vt, -1, -2)) @ Vt
+        x_bar += U @ inner @ Vt + left @ Vt + (U / np.expand_dims(s, -2)) @ right
     else:
-        unsupported("np.linalg.svd with compute_uv=True (the gradient of U and V); "
-                    "pass compute_uv=False for the singular values")
+        unsupported("np.linalg.svd with full_matrices=True (the default) and compute_uv=True: "
+                    "the extra columns of U or V are not unique; pass full_matrices=False "
+                    "for the thin SVD, or compute_uv=False for the singular values only")
 
 
 @tangent(np.linalg.svd)
 def svd_tangent(y, x, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv is False or compute_uv == 0:
         y_dot += svd_values_dot(x_dot, x)
+    elif full_matrices is False or full_matrices == 0:
+        y_dot += svd_dot(x_dot, y)
     else:
-        unsupported("np.linalg.svd with compute_uv=True (the tangent of U and V); "
-                    "pass compute_uv=False for the singular values")
+        unsupported("np.linalg.svd with full_matrices=True (the default) and compute_uv=True: "
+                    "the extra columns of U or V are not unique; pass full_matrices=False "
+                    "for the thin SVD, or compute_uv=False for the singular values only")
