@@ -297,7 +297,7 @@ def renumber_temps(statements, outputs, namer):
                     node.id = mapping[node.id[:-4]] + "_bar"
 
 
-def fuse_products(stmts, aliases):
+def fuse_products(stmts, aliases, same_shape=None):
     """Two rewrites of the backward sweep's products that save whole passes over arrays.
 
     - Sum before a product: ``v = g @ y`` read once, by ``unbroadcast(v, x)``, becomes
@@ -353,6 +353,12 @@ def fuse_products(stmts, aliases):
         if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult) \
                 and _number(e.left) is not None:
             g, e = ast.BinOp(left=e.left, op=ast.Mult(), right=g), e.right
+        if isinstance(x, ast.Name) and isinstance(e, ast.Name) and same_shape.get(x.id) == e.id:
+            axis = next((k.value for k in keywords if k.arg == "axis"), None)
+            if axis is None or _is_none(axis):
+                # g is the adjoint of a sum of all of x, a number: g * e has e's shape
+                return ast.BinOp(left=g, op=ast.Mult(), right=e)
+            x = ir.load(e.id)
         return _call(aliases["unreduce_times"], [g, e, x], keywords)
 
     class Inline(ast.NodeTransformer):
@@ -412,6 +418,10 @@ class _Replace(ast.NodeTransformer):
 
     def visit(self, node):
         return self.new if node is self.old else super().visit(node)
+
+
+def _is_none(node):
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _is_name(node, name):

@@ -268,13 +268,22 @@ class Reverser:
                     value=ir.load(self.stack_of(n)), attr="pop", ctx=ast.Load())))
                     for n in reversed(names)]
             elif names:
-                pop.targets = [ir.store(names[0]) if len(names) == 1 else
-                               ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+                pop.targets = _pop_targets(names)
         unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
         backward = _without_statements(backward, unused, separate)
         backward = prune_backward(backward, ir.reads(grads))
         if not self.differentiable:   # (its helpers have no rules to differentiate)
-            backward = fuse_products(backward, self.aliases)
+            backward = fuse_products(backward, self.aliases, _same_shape(fn))
+            # what the fused products no longer read (x in x ** 2) need not be saved
+            read, emptied = ir.reads(backward), set()
+            for key, pop in self.pops.items():
+                names = [n for n in self.saves[key] if n in read]
+                if names != self.saves[key]:
+                    self.saves[key] = names
+                    pop.targets = _pop_targets(names)
+                    if not names:
+                        emptied.add(id(pop))
+            backward = _without_statements(backward, emptied)
         live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
         keep_value = []
@@ -722,6 +731,28 @@ class Reverser:
                     out.append(loop)
                     out.extend(self.push(key))
         return out
+
+
+def _pop_targets(names):
+    """``a = stack.pop()`` or ``a, b = stack.pop()``: the targets restoring ``names``."""
+    return [ir.store(names[0]) if len(names) == 1 else
+            ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+
+
+def _same_shape(fn):
+    """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
+    ``y = np.exp(x)``, an elementwise op of one name and numbers. Both assigned once."""
+    counts, same = defaultdict(int), {}
+    for s in ir.walk(fn.body):
+        for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
+                     s.defines if isinstance(s, ir.Keep) else []):
+            counts[name] += 1
+        if isinstance(s, ir.Op) and s.rule.shape == "elementwise":
+            names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
+                                                 and type(e.value) in (int, float))]
+            if len(names) == 1 and isinstance(names[0], ast.Name):
+                same[s.target] = names[0].id
+    return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}
 
 
 def _after(stmts, target):
