@@ -132,7 +132,8 @@ def unbroadcast_product(g, y, x):
 
 def getitem_bar(y_bar, x, index):
     """The adjoint of ``y = x[index]``: y_bar scattered into zeros shaped like x."""
-    if isinstance(x, (tuple, list)):  # a part of a tuple or list result (eigh, np.split)
+    if isinstance(x, (tuple, list)) or getattr(x, "dtype", None) == object:
+        # a part of a tuple or list result (eigh, np.split), or of its adjoint (see pair)
         x_bar = zeros_like(x)
         x_bar[index] = y_bar
         return x_bar
@@ -428,26 +429,6 @@ def _T(a):
     return np.swapaxes(a, -1, -2)
 
 
-def _solve_adjoint(z_bar, a, b):
-    """a^-T z_bar at the broadcast shape of ``z = np.linalg.solve(a, b)``."""
-    if np.ndim(b) == 1:
-        return np.linalg.solve(_T(a), np.asarray(z_bar)[..., None])[..., 0]
-    return np.linalg.solve(_T(a), z_bar)
-
-
-def solve_bar(z_bar, a, b):
-    """The adjoint of ``b`` in ``z = np.linalg.solve(a, b)``."""
-    return unbroadcast(_solve_adjoint(z_bar, a, b), b)
-
-
-def solve_bar_matrix(z_bar, a, b, z):
-    """The adjoint of ``a`` in ``z = np.linalg.solve(a, b)``: -b_bar z^T."""
-    g = _solve_adjoint(z_bar, a, b)
-    if np.ndim(b) == 1:
-        return unbroadcast(-g[..., :, None] * np.asarray(z)[..., None, :], a)
-    return unbroadcast(-g @ _T(z), a)
-
-
 def solve_dot(a, a_dot, b, z):
     """The tangent of ``z = np.linalg.solve(a, b)`` along ``a_dot``: -a^-1 a_dot z."""
     if np.ndim(b) == 1:
@@ -458,13 +439,6 @@ def solve_dot(a, a_dot, b, z):
 def _phi(a):
     """The lower triangle of ``a`` with its diagonal halved."""
     return np.tril(a) - 0.5 * np.eye(a.shape[-1]) * a
-
-
-def cholesky_bar(L_bar, L):
-    """The adjoint of ``L = np.linalg.cholesky(x)``, symmetric in x."""
-    P = _phi(_T(L) @ L_bar)
-    S = np.linalg.solve(_T(L), _T(np.linalg.solve(_T(L), _T(P))))   # L^-T P L^-1
-    return 0.5 * (S + _T(S))
 
 
 def cholesky_dot(x_dot, L):
@@ -546,16 +520,6 @@ def _eigh_gaps(w):
     gaps = w[..., None, :] - w[..., :, None]
     n = w.shape[-1]
     return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n)))
-
-
-def eigh_bar(w_bar, V_bar, x):
-    """The adjoint of ``w, V = np.linalg.eigh(x)`` (symmetric in x; V_bar may be None)."""
-    w, V = np.linalg.eigh(x)
-    inner = np.zeros(np.shape(x)) + np.asarray(w_bar)[..., None, :] * np.eye(w.shape[-1])
-    if V_bar is not None:
-        inner = inner + _eigh_gaps(w) * (_T(V) @ V_bar)
-    g = V @ inner @ _T(V)
-    return 0.5 * (g + _T(g))
 
 
 def eigh_dot(x_dot, x):
@@ -650,3 +614,97 @@ def svd_dot(x_dot, y):
     dU = U @ (F * (dP * row + col * _T(dP))) + (x_dot @ V - U @ dP) / row
     dV = V @ (F * (col * dP + _T(dP) * row)) + (_T(x_dot) @ U - V @ _T(dP)) / row
     return pair(dU, np.diagonal(dP, axis1=-2, axis2=-1).copy(), _T(dV))
+
+
+def as_column(v, b):
+    """``v`` as a matrix of columns where ``b`` is a vector (np.linalg.solve's right-hand side
+    with one dimension is a column): v[..., None], else v."""
+    return np.expand_dims(v, -1) if np.ndim(b) == 1 else v
+
+
+def from_column(w, b):
+    """The inverse of as_column: w[..., 0] where ``b`` is a vector, else w."""
+    return w[..., 0] if np.ndim(b) == 1 else w
+
+
+def norm_hvp(g, v, x, y, ord=None, axis=None, keepdims=False):
+    """The derivative of ``norm_bar(g, x, y, ord, axis, keepdims)`` along ``v`` (``y`` being
+    x's norm): the norm's Hessian at x applied to v, times g. Zero where the norm is
+    piecewise linear (ord 0, 1, inf, the matrix 1 and inf norms) and where x is 0."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    v = np.broadcast_to(v, x.shape)
+    axes, matrix = _norm_axes(x, ord, axis)
+    if not keepdims:
+        g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
+    if not matrix or ord is None or ord == "fro":
+        if ord in (0, 1, np.inf, -np.inf):
+            return np.zeros_like(x)
+        # y = (sum |x|^p)^(1/p), G = sign(x) |x|^(p-1) / y^(p-1):
+        # H v = (p - 1) / y (|x|^(p-2) / y^(p-2) v - G <G, v>)
+        p = 2 if ord is None or ord == "fro" else ord
+        safe = y + (y == 0)
+        G = np.sign(x) * np.abs(x) ** (p - 1) / safe ** (p - 1)
+        Gv = np.sum(G * v, axis=axes, keepdims=True)
+        h = (p - 1) / safe * (np.abs(x) ** (p - 2) / safe ** (p - 2) * v - G * Gv)
+        return g * np.where(y == 0, 0.0, h)
+    if ord in (1, -1, np.inf, -np.inf):
+        return np.zeros_like(x)
+    if ord not in ("nuc", 2, -2):
+        raise ValueError(f"adcompile: the gradient of np.linalg.norm with ord={ord!r} is "
+                         f"not supported")
+    # the gradient is U diag(w) V^T (w: ones for 'nuc', the extreme singular value's share
+    # for 2 and -2); its derivative along v follows U and V
+    m = np.moveaxis(x, axes, (-2, -1))
+    usv = np.linalg.svd(m, full_matrices=False)
+    s = usv[1]
+    if ord == "nuc":
+        w = np.ones_like(s)
+    else:
+        w = _share(s == (s[..., :1] if ord == 2 else s[..., -1:]), (-1,))
+    dU, _, dVt = svd_dot(np.moveaxis(v, axes, (-2, -1)), usv)
+    h = (dU * w[..., None, :]) @ usv[2] + (usv[0] * w[..., None, :]) @ dVt
+    return g * np.moveaxis(h, (-2, -1), axes)
+
+
+def prod_hvp(c, x, axis=None):
+    """The Hessian of ``np.prod(x, axis)`` applied to ``c``, one product at a time: for each
+    entry k, the sum over the other entries i of its product of c[i] times the product of the
+    entries other than i and k. Exact where x has zeros."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    c = np.broadcast_to(c, x.shape)
+    axes = _axes(axis, x.ndim)
+    keep = [a for a in range(x.ndim) if a not in axes]
+    order = keep + list(axes)
+    moved = np.transpose(x, order)
+    flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
+    cs = np.transpose(c, order).reshape(flat.shape)
+    out = np.zeros(flat.shape)
+    for k in range(flat.shape[-1]):
+        others = flat.copy()
+        others[..., k] = 1.0
+        p = prod_others(others, axis=-1)   # the product of the entries other than i and k
+        out[..., k] = np.sum(cs * p, axis=-1) - cs[..., k] * p[..., k]
+    return np.transpose(out.reshape(moved.shape), np.argsort(order))
+
+
+def cumprod_hvp(g, v, x, axis=None):
+    """The derivative of ``cumprod_bar(g, x, axis)`` along ``v``: sum over j, i of g[j] v[i]
+    d2 y[j] / dx[i] dx[k] for ``y = np.cumprod(x, axis)``, the second derivative being the
+    product of x[:j + 1] without its entries i and k (i != k; both <= j). Exact where x has
+    zeros."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+
+    def last(a):   # the cumulative axis last (flattened if None)
+        return np.ravel(a) if axis is None else np.moveaxis(a, axis, -1)
+
+    xs = last(x)
+    gs, vs = last(g), np.broadcast_to(last(v), xs.shape)
+    out = np.zeros(xs.shape)
+    for k in range(xs.shape[-1]):
+        others = xs.copy()
+        others[..., k] = 1.0
+        J = _cumprod_jacobian(others, -1)   # J[..., j, i]: the product of x[:j + 1] but i, k
+        J[..., :, k] = 0.0
+        J[..., :k, :] = 0.0
+        out[..., k] = np.einsum("...j,...ji,...i->...", gs, J, vs)
+    return np.reshape(out, np.shape(x)) if axis is None else np.moveaxis(out, -1, axis)

@@ -71,13 +71,17 @@ class Rule:
     sequences: tuple = ()    # inputs that take a list of arrays (np.concatenate's first)
     optional: tuple = ()     # trailing inputs a call may leave out: they are None then
     tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
+    refusal: str = ""        # why the rule refuses to differentiate (see refused)
     source: str = ""
     filename: str = ""
     lineno: int = 0
 
     @property
     def differentiable_inputs(self):
-        """Inputs that have a ``v_bar += ...`` line somewhere in the template."""
+        """Inputs that have a ``v_bar += ...`` line somewhere in the template (all inputs of a
+        rule that refuses: differentiating any of them must reach the refusal)."""
+        if self.refusal:
+            return list(self.inputs)
         bars = set()
         for node in ast.walk(ast.Module(body=self.body, type_ignores=[])):
             if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
@@ -223,6 +227,26 @@ def _check_tangent(rule, body):
                 raise TransformError(
                     f"tangent of {rule.name!r}: each line must be '{rule.output}_dot += E' "
                     f"with E reading exactly one of {sorted(dots)}")
+
+
+def refused(*objects, reason, registry=None):
+    """Register for each of ``objects`` (functions of inputs, then statics with defaults) a rule
+    that refuses to differentiate it: a TransformError with ``reason``, in reverse and forward
+    mode. For helpers whose derivative adcompile does not have (a third derivative), where a
+    zero gradient would be wrong."""
+    reg = registry or REGISTRY
+    filename = inspect.stack()[1].filename
+    refuse = ast.parse(f"unsupported({reason!r})").body
+    for obj in objects:
+        params = list(inspect.signature(obj).parameters.values())
+        rule = Rule(name=obj.__name__, output="y",
+                    inputs=[p.name for p in params if p.default is p.empty],
+                    statics={p.name: ast.Constant(p.default) for p in params
+                             if p.default is not p.empty},
+                    body=refuse, shape="unknown", tangent=refuse, refusal=reason,
+                    source=f"unsupported({reason!r})", filename=filename,
+                    lineno=inspect.getsourcelines(obj)[1])
+        reg.add(rule, [obj])
 
 
 def nondifferentiable(*objects, registry=None):

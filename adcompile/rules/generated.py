@@ -1,16 +1,20 @@
 """Adjoints of the runtime helpers generated code calls.
 
 With these, generated gradient code is itself differentiable: ``ad.grad`` of
-a gradient, Hessians, and forward-over-reverse Hessian-vector products. Each
-helper is linear in its first argument (an adjoint), except the matmul and dot
-helpers, which are bilinear in the adjoint and the other operand.
+a gradient, Hessians, and forward-over-reverse Hessian-vector products. Most
+helpers are linear in their first argument (an adjoint); the product helpers
+(matmul, dot, kron, tensordot, einsum) are bilinear in the adjoint and the
+other operand; the adjoints of np.prod, np.cumprod and np.linalg.norm depend
+on x too, and their derivatives call second-derivative helpers (``*_hvp``),
+which are not differentiated again (``refused``). tests/test_second_order.py
+checks that every helper a rule emits into gradient code has a rule here.
 """
 # ruff: noqa: F821, F841
 
 import numpy as np
 
 from .. import runtime
-from . import adjoint, nondifferentiable, tangent
+from . import adjoint, nondifferentiable, refused, tangent
 
 
 @adjoint(runtime.unbroadcast, shape="unknown", linear=True)
@@ -101,4 +105,177 @@ def full(y, shape, fill, dtype=None):
     fill_bar += unbroadcast(y_bar, fill)
 
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask)
+# -- adjoints of shape operations: linear in the adjoint g, so each one's adjoint is the shape
+# operation itself, and its tangent is the helper applied to g_dot -----------------------------
+
+@adjoint(runtime.tile_bar, shape="unknown", linear=True)
+def tile_bar(u, g, x, reps):
+    g_bar += np.tile(u_bar, reps)
+
+
+@adjoint(runtime.repeat_bar, shape="unknown", linear=True)
+def repeat_bar(u, g, x, repeats, axis=None):
+    g_bar += np.repeat(u_bar, repeats, axis)
+
+
+@adjoint(runtime.diag_bar, shape="unknown", linear=True)
+def diag_bar(u, g, x, k=0):
+    # a vector x: u is the k-th diagonal of g; a matrix x: g put on u's k-th diagonal
+    g_bar += np.diag(u_bar, k)
+
+
+@adjoint(runtime.trace_bar, shape="unknown", linear=True)
+def trace_bar(u, g, x, offset=0, axis1=0, axis2=1):
+    g_bar += np.trace(u_bar, offset, axis1, axis2)
+
+
+@adjoint(runtime.pad_bar, shape="unknown", linear=True)
+def pad_bar(u, g, x, pad_width, mode="constant"):
+    # pad_bar is the transpose of padding with zeros (or with copies of entries)
+    g_bar += np.pad(u_bar, pad_width, mode=mode)
+
+
+@adjoint(runtime.astype_bar, shape="same", linear=True)
+def astype_bar(u, g, dtype):
+    # the identity for a floating type, zero for an integer one: its own adjoint
+    g_bar += astype_bar(u_bar, dtype)
+
+
+# -- adjoints of products: bilinear in the adjoint g and the other operand ----------------------
+
+@adjoint(runtime.kron_bar_left, shape="unknown")
+def kron_bar_left(u, g, x, y):
+    # u = the adjoint of x in np.kron(x, y): <a, u> = <np.kron(a, y), g>
+    g_bar += np.kron(u_bar, y)
+    y_bar += kron_bar_right(g, u_bar, y)
+
+
+@tangent(runtime.kron_bar_left)
+def kron_bar_left_tangent(u, g, x, y):
+    u_dot += kron_bar_left(g_dot, x, y)
+    u_dot += kron_bar_left(g, x, y_dot)
+
+
+@adjoint(runtime.kron_bar_right, shape="unknown")
+def kron_bar_right(u, g, x, y):
+    # <b, u> = <np.kron(x, b), g>
+    g_bar += np.kron(x, u_bar)
+    x_bar += kron_bar_left(g, x, u_bar)
+
+
+@tangent(runtime.kron_bar_right)
+def kron_bar_right_tangent(u, g, x, y):
+    u_dot += kron_bar_right(g_dot, x, y)
+    u_dot += kron_bar_right(g, x_dot, y)
+
+
+@adjoint(runtime.tensordot_bar_left, shape="unknown")
+def tensordot_bar_left(u, g, x, y, axes=2):
+    # <a, u> = <np.tensordot(a, y, axes), g>
+    g_bar += np.tensordot(u_bar, y, axes)
+    y_bar += tensordot_bar_right(g, u_bar, y, axes)
+
+
+@tangent(runtime.tensordot_bar_left)
+def tensordot_bar_left_tangent(u, g, x, y, axes=2):
+    u_dot += tensordot_bar_left(g_dot, x, y, axes)
+    u_dot += tensordot_bar_left(g, x, y_dot, axes)
+
+
+@adjoint(runtime.tensordot_bar_right, shape="unknown")
+def tensordot_bar_right(u, g, x, y, axes=2):
+    # <b, u> = <np.tensordot(x, b, axes), g>
+    g_bar += np.tensordot(x, u_bar, axes)
+    x_bar += tensordot_bar_left(g, x, u_bar, axes)
+
+
+@tangent(runtime.tensordot_bar_right)
+def tensordot_bar_right_tangent(u, g, x, y, axes=2):
+    u_dot += tensordot_bar_right(g_dot, x, y, axes)
+    u_dot += tensordot_bar_right(g, x_dot, y, axes)
+
+
+@adjoint(runtime.einsum_bar, shape="unknown")
+def einsum_bar(u, g, spec, a, b, k=0):
+    # u = the adjoint of operand k: <v, u> = <np.einsum(spec, v, b), g> for k = 0
+    if b is None:
+        g_bar += np.einsum(spec, u_bar)
+    elif k == 0:
+        g_bar += np.einsum(spec, u_bar, b)
+        b_bar += einsum_bar(g, spec, u_bar, b, 1)
+    elif k == 1:
+        g_bar += np.einsum(spec, a, u_bar)
+        a_bar += einsum_bar(g, spec, a, u_bar, 0)
+    else:
+        unsupported("einsum_bar with an operand number that is not a constant")
+
+
+@tangent(runtime.einsum_bar)
+def einsum_bar_tangent(u, g, spec, a, b, k=0):
+    u_dot += einsum_bar(g_dot, spec, a, b, k)
+    if k == 0:
+        u_dot += einsum_bar(g, spec, a, b_dot, k)
+    elif k == 1:
+        u_dot += einsum_bar(g, spec, a_dot, b, k)
+    else:
+        unsupported("einsum_bar with an operand number that is not a constant")
+
+
+@adjoint(runtime.as_column, shape="unknown", linear=True)
+def as_column(u, v, b):
+    v_bar += from_column(u_bar, b)
+
+
+@adjoint(runtime.from_column, shape="unknown", linear=True)
+def from_column(u, w, b):
+    w_bar += as_column(u_bar, b)
+
+
+# -- helpers that are not linear in x: their derivatives need the primitive's second
+# derivative, a helper of its own (*_hvp) ---------------------------------------------------
+
+@adjoint(runtime.prod_others, shape="same")
+def prod_others(p, x, axis=None):
+    # p = the gradient of np.prod(x, axis): its derivative is the product's Hessian
+    x_bar += prod_hvp(p_bar, x, axis)
+
+
+@tangent(runtime.prod_others)
+def prod_others_tangent(p, x, axis=None):
+    p_dot += prod_hvp(x_dot, x, axis)
+
+
+@adjoint(runtime.cumprod_bar, shape="unknown")
+def cumprod_bar(u, g, x, axis=None):
+    # u = J^T g, J the Jacobian of y = np.cumprod(x, axis)
+    g_bar += cumprod_dot(u_bar, x, axis)
+    x_bar += cumprod_hvp(g, u_bar, x, axis)
+
+
+@tangent(runtime.cumprod_bar)
+def cumprod_bar_tangent(u, g, x, axis=None):
+    u_dot += cumprod_bar(g_dot, x, axis)
+    u_dot += cumprod_hvp(g, x_dot, x, axis)
+
+
+@adjoint(runtime.norm_bar, shape="unknown")
+def norm_bar(u, g, x, y, ord=None, axis=None, keepdims=False):
+    # u = J^T g, J the Jacobian of y = np.linalg.norm(x, ...). y is x's norm (the norm rule
+    # passes its result), so the derivative in x is the whole derivative and y gets none
+    g_bar += norm_dot(u_bar, x, y, ord, axis, keepdims)
+    x_bar += norm_hvp(g, u_bar, x, y, ord, axis, keepdims)
+
+
+@tangent(runtime.norm_bar)
+def norm_bar_tangent(u, g, x, y, ord=None, axis=None, keepdims=False):
+    u_dot += norm_bar(g_dot, x, y, ord, axis, keepdims)
+    u_dot += norm_hvp(g, x_dot, x, y, ord, axis, keepdims)
+
+
+refused(runtime.prod_hvp, runtime.cumprod_dot, runtime.cumprod_hvp, runtime.norm_dot,
+        runtime.norm_hvp,
+        reason="a third derivative through np.prod, np.cumprod or np.linalg.norm (of an "
+               "order other than 2-norm and Frobenius) is not supported")
+
+nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
+                  runtime.inner_axes)

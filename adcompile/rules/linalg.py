@@ -24,9 +24,20 @@ def inv_tangent(y, x):
 
 @adjoint(np.linalg.solve, shape="second")
 def solve(z, a, b):
-    # z = a^-1 b: b_bar = a^-T z_bar, a_bar = -b_bar z^T
-    b_bar += solve_bar(z_bar, a, b)
-    a_bar += solve_bar_matrix(z_bar, a, b, z)
+    # z = a^-1 b: b_bar = a^-T z_bar, a_bar = -b_bar z^T; a vector b is a column (NumPy solves
+    # for a column when b has one dimension)
+    if ndim(a) == 2 and ndim(b) == 1:
+        w = np.linalg.solve(a.T, z_bar)
+        b_bar += w
+        a_bar += -np.outer(w, z)
+    elif ndim(a) == 2 and ndim(b) == 2:
+        w = np.linalg.solve(a.T, z_bar)
+        b_bar += w
+        a_bar += -(w @ z.T)
+    else:
+        w = np.linalg.solve(np.swapaxes(a, -1, -2), as_column(z_bar, b))
+        b_bar += unbroadcast(from_column(w, b), b)
+        a_bar += unbroadcast(-(w @ np.swapaxes(as_column(z, b), -1, -2)), a)
 
 
 @tangent(np.linalg.solve)
@@ -59,8 +70,14 @@ def slogdet_tangent(y, x):
 
 @adjoint(np.linalg.cholesky, shape="same")
 def cholesky(y, x):
-    # the symmetric gradient (x is symmetric; NumPy reads its lower triangle), as in JAX
-    x_bar += cholesky_bar(y_bar, y)
+    # x = L L^T: P = phi(L^T L_bar), the lower triangle with its diagonal halved; the gradient
+    # is the symmetric part of L^-T P L^-1 (x is symmetric; NumPy reads its lower triangle),
+    # as in JAX
+    Lt = np.swapaxes(y, -1, -2)
+    P = Lt @ y_bar
+    phi = np.tril(P) - 0.5 * np.triu(np.tril(P))
+    S = np.linalg.solve(Lt, np.swapaxes(np.linalg.solve(Lt, np.swapaxes(phi, -1, -2)), -1, -2))
+    x_bar += 0.5 * (S + np.swapaxes(S, -1, -2))
 
 
 @tangent(np.linalg.cholesky)
@@ -70,10 +87,12 @@ def cholesky_tangent(y, x):
 
 @adjoint(np.linalg.norm, shape="reduce")
 def norm(y, x, ord=None, axis=None, keepdims=False):
-    # ties (ord 1/inf, repeated singular values) share or pick as documented in norm_bar;
-    # the gradient at x = 0 is 0
+    # the 2-norm (Frobenius for matrices): x / y, 0 where y = 0. Other orders: norm_bar, where
+    # ties (ord 1/inf, repeated singular values) share as documented; the gradient at 0 is 0
     if ord is None and axis is None and ndim(x) == 1:
         x_bar += y_bar * x / (y + (y == 0))
+    elif ord is None or ord == "fro":
+        x_bar += unreduce(y_bar / (y + (y == 0)), x, axis=axis, keepdims=keepdims) * x
     else:
         x_bar += norm_bar(y_bar, x, y, ord, axis, keepdims)
 
@@ -86,7 +105,8 @@ def norm_tangent(y, x, ord=None, axis=None, keepdims=False):
 @adjoint(np.linalg.eigvalsh, shape="drop1")
 def eigvalsh(w, x):
     # x = V diag(w) V^T: w_bar goes back as V diag(w_bar) V^T (distinct eigenvalues)
-    x_bar += eigh_bar(w_bar, None, x)
+    V = np.linalg.eigh(x)[1]
+    x_bar += (V * np.expand_dims(w_bar, -2)) @ np.swapaxes(V, -1, -2)
 
 
 @tangent(np.linalg.eigvalsh)
@@ -96,8 +116,14 @@ def eigvalsh_tangent(w, x):
 
 @adjoint(np.linalg.eigh, shape="unknown")
 def eigh(y, x):
-    # y = (w, V); the eigenvectors' adjoint needs distinct eigenvalues (else inf/NaN)
-    x_bar += eigh_bar(y_bar[0], y_bar[1], x)
+    # y = (w, V), x = V diag(w) V^T: x_bar = V (diag(w_bar) + F * (V^T V_bar)) V^T, symmetrised,
+    # with F[i, j] = 1 / (w[j] - w[i]) off the diagonal (distinct eigenvalues, else inf/NaN)
+    V = y[1]
+    eye = np.eye(np.shape(V)[-1])
+    F = (1.0 - eye) / (np.expand_dims(y[0], -2) - np.expand_dims(y[0], -1) + eye)
+    inner = np.expand_dims(y_bar[0], -2) * eye + F * (np.swapaxes(V, -1, -2) @ y_bar[1])
+    g = V @ inner @ np.swapaxes(V, -1, -2)
+    x_bar += 0.5 * (g + np.swapaxes(g, -1, -2))
 
 
 @tangent(np.linalg.eigh)

@@ -1,0 +1,468 @@
+"""Second derivatives through NumPy primitives whose adjoints call runtime helpers.
+
+A primitive's adjoint may call a helper of ``adcompile.runtime`` (``tile_bar``,
+``cumprod_bar``, ``norm_bar``, ...). Differentiating gradient code again needs
+an adjoint rule for each such helper (``adcompile/rules/generated.py``), or an
+adjoint written in differentiable primitives (``np.linalg.solve``,
+``cholesky``, ``eigh``, ``svd``). Here, for each, the Hessian (reverse over
+reverse, and forward over reverse) and the Hessian-vector product
+``ad.jvp(ad.grad(f))`` are compared with central differences of the generated
+gradient.
+"""
+
+import numpy as np
+import pytest
+from conftest import EPS, assert_close
+from test_rules import covers
+
+import adcompile as ad
+from adcompile import runtime
+from adcompile.rules import REGISTRY
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def gradient_differences(f, args, wrt):
+    """d grad f / dx by central differences of adcompile's gradient: shape x + x."""
+    g = ad.grad(f, wrt=wrt)
+    x = args[wrt]
+    base = np.array(x, dtype=np.float64)
+    columns = []
+    for i in np.ndindex(base.shape):
+        h = EPS * max(1.0, abs(float(base[i])))
+        values = []
+        for step in (h, -h):
+            p = base.copy()
+            p[i] += step
+            moved = list(args)
+            moved[wrt] = p if isinstance(x, np.ndarray) else float(p)
+            values.append(np.asarray(g(*moved), dtype=np.float64))
+        columns.append((values[0] - values[1]) / (2 * h))
+    return np.stack(columns, axis=-1).reshape(base.shape + base.shape)
+
+
+def assert_second_order(f, *args, wrt=0, rtol=1e-5, atol=1e-6):
+    """ad.hessian in both modes, and ad.jvp(ad.grad(f)) along a random direction, equal
+    central differences of the gradient; for a number x, so does ad.grad(ad.grad(f))."""
+    expected = gradient_differences(f, args, wrt)
+    x = args[wrt]
+    scale = atol * max(1, np.size(x))
+    for mode in ("reverse", "forward"):
+        H = ad.hessian(f, wrt=wrt, mode=mode)(*args)
+        assert np.shape(H) == np.shape(expected)
+        assert_close(H, expected, rtol, scale, f"Hessian ({mode} over reverse) of {f.__name__}")
+    v = np.random.default_rng(np.size(x)).uniform(-1.0, 1.0, np.shape(x))
+    direction = v if isinstance(x, np.ndarray) else float(v)
+    _, hv = ad.jvp(ad.grad(f, wrt=wrt), wrt=wrt)(*args, direction)
+    assert_close(hv, np.tensordot(expected, v, axes=np.ndim(x)), rtol, scale,
+                 f"Hessian-vector product of {f.__name__}")
+    if not isinstance(x, np.ndarray):
+        assert_close(ad.grad(ad.grad(f, wrt=wrt), wrt=wrt)(*args), expected, rtol, atol,
+                     f"grad of grad of {f.__name__}")
+
+
+RNG = np.random.default_rng(11)
+
+
+def normal(*shape):
+    return RNG.normal(size=shape)
+
+
+# ---------------------------------------------------------------------------
+# adjoints linear in the adjoint: tile, repeat, diag, trace, pad, astype
+# ---------------------------------------------------------------------------
+
+def tile_case(x, w, reps):
+    return np.sum(w * np.tile(x, reps) ** 3)
+
+
+def repeat_case(x, w, repeats, axis):
+    return np.sum(w * np.repeat(x, repeats, axis) ** 3)
+
+
+def diag_case(x, w, k):
+    return np.sum(w * np.diag(x, k) ** 3)
+
+
+def trace_case(x, w, offset, axis1, axis2):
+    return np.sum(w * np.trace(x, offset, axis1, axis2) ** 3)
+
+
+def pad_case(x, w, widths, mode):
+    return np.sum(w * np.pad(x, widths, mode=mode) ** 3)
+
+
+def pad_literal(x):
+    return np.sum(np.pad(x, ((1, 2), (0, 3)), mode="reflect") ** 3) + np.sum(np.pad(x, 1) ** 4)
+
+
+def astype_case(x, w):
+    return np.sum(w * x.astype(np.float64) ** 3) + np.sum(x.astype(int) * x ** 2)
+
+
+def weights_for(f, x, *rest):
+    """Weights shaped like the array ``f`` cubes (found by calling it with weight 1)."""
+    probe = {tile_case: lambda: np.tile(x, rest[0]), repeat_case: lambda: np.repeat(x, *rest),
+             diag_case: lambda: np.diag(x, *rest), trace_case: lambda: np.trace(x, *rest),
+             pad_case: lambda: np.pad(x, rest[0], mode=rest[1])}[f]
+    return RNG.uniform(0.5, 1.5, np.shape(probe()))
+
+
+LINEAR_CASES = [  # case, x, static arguments
+    (tile_case, normal(3), ((2, 1),)), (tile_case, normal(2, 2), (2,)),
+    (tile_case, 0.7, ((2, 3),)),
+    (repeat_case, normal(3), (2, None)), (repeat_case, normal(2, 3), (np.array([1, 0, 2]), 1)),
+    (diag_case, normal(3), (1,)), (diag_case, normal(3, 4), (-1,)), (diag_case, normal(3, 3), (0,)),
+    (trace_case, normal(3, 3), (0, 0, 1)), (trace_case, normal(2, 3, 4), (1, 2, 0)),
+    (pad_case, normal(3), ((1, 2), "constant")), (pad_case, normal(2, 3), (((2, 0), (1, 1)), "edge")),
+    (pad_case, normal(3), ((4, 2), "reflect")), (pad_case, normal(2, 3), (((1, 2), (3, 0)), "symmetric")),
+    (pad_case, normal(3), ((1, 5), "wrap")), (pad_case, normal(2, 2), (1, "wrap")),
+]
+
+
+@covers(("generated", "tile_bar"), ("generated", "repeat_bar"), ("generated", "diag_bar"),
+        ("generated", "trace_bar"), ("generated", "pad_bar"))
+@pytest.mark.parametrize("case,x,rest", LINEAR_CASES,
+                         ids=[f"{c.__name__}-{np.ndim(x)}d" for c, x, _ in LINEAR_CASES])
+def test_linear_adjoints(case, x, rest):
+    assert_second_order(case, x, weights_for(case, x, *rest), *rest)
+
+
+@covers(("generated", "pad_bar"), ("generated", "astype_bar"))
+def test_literal_pad_and_astype():
+    assert_second_order(pad_literal, normal(2, 3))
+    assert_second_order(astype_case, normal(2, 3) + 0.25, RNG.uniform(0.5, 1.5, (2, 3)))
+
+
+# ---------------------------------------------------------------------------
+# products: bilinear adjoints (kron, tensordot, inner, einsum with one or two operands)
+# ---------------------------------------------------------------------------
+
+def kron_case(x, w):
+    return np.sum(w * np.kron(x, np.sin(x)) ** 2)
+
+
+def tensordot_case(x, w, axes):
+    return np.sum(w * np.tensordot(x, np.sin(x), axes) ** 2)
+
+
+def inner_case(x, w):
+    return np.sum(w * np.inner(x, np.cos(x)) ** 2)
+
+
+def einsum_two(x, w, spec):
+    return np.sum(w * np.einsum(spec, x, np.sin(x)) ** 2)
+
+
+def einsum_one(x, w, spec):
+    return np.sum(w * np.einsum(spec, x) ** 3)
+
+
+@covers(("generated", "kron_bar_left"), ("generated", "kron_bar_right"))
+@pytest.mark.parametrize("shape", [(3,), (2, 2)], ids=str)
+def test_kron(shape):
+    x = normal(*shape)
+    assert_second_order(kron_case, x, RNG.uniform(0.5, 1.5, np.shape(np.kron(x, x))))
+
+
+@covers(("generated", "tensordot_bar_left"), ("generated", "tensordot_bar_right"))
+@pytest.mark.parametrize("shape,axes", [((2, 3), ([0], [0])), ((2, 2), 1), ((2, 3), 2),
+                                        ((2, 2, 3), ([0, 2], [1, 2]))], ids=str)
+def test_tensordot(shape, axes):
+    x = normal(*shape)
+    w = RNG.uniform(0.5, 1.5, np.shape(np.tensordot(x, x, axes)))
+    assert_second_order(tensordot_case, x, w, axes)
+
+
+@covers(("generated", "tensordot_bar_left"), ("generated", "tensordot_bar_right"))
+def test_inner():
+    x = normal(2, 3)
+    assert_second_order(inner_case, x, RNG.uniform(0.5, 1.5, (2, 2)))
+
+
+@covers(("generated", "einsum_bar"))
+@pytest.mark.parametrize("spec,shape", [("ij,kj->ik", (2, 3)), ("ij,ij->i", (2, 3)),
+                                        ("ii,ij->j", (3, 3)), ("ij,jk", (2, 2))], ids=str)
+def test_einsum_two_operands(spec, shape):
+    x = normal(*shape)
+    w = RNG.uniform(0.5, 1.5, np.shape(np.einsum(spec, x, x)))
+    assert_second_order(einsum_two, x, w, spec)
+
+
+@covers(("generated", "einsum_bar"))
+@pytest.mark.parametrize("spec,shape", [("ii->", (3, 3)), ("ij->ji", (2, 3)), ("ij->i", (2, 3)),
+                                        ("ii->i", (3, 3)), ("iji->j", (2, 3, 2))], ids=str)
+def test_einsum_one_operand(spec, shape):
+    x = normal(*shape)
+    w = RNG.uniform(0.5, 1.5, np.shape(np.einsum(spec, x)))
+    assert_second_order(einsum_one, x, w, spec)
+
+
+# ---------------------------------------------------------------------------
+# products and norms: the helper's derivative is the primitive's second derivative
+# ---------------------------------------------------------------------------
+
+def prod_case(x, w, axis):
+    return np.sum(w * np.prod(x, axis=axis))
+
+
+def cumprod_case(x, w, axis):
+    return np.sum(w * np.cumprod(x, axis=axis))
+
+
+def norm_case(x, w, ord, axis, keepdims):
+    return np.sum(w * np.linalg.norm(x, ord, axis, keepdims))
+
+
+def norm_literal(x):
+    return (np.linalg.norm(x) ** 2 + np.sum(np.linalg.norm(x, axis=0)) + np.linalg.norm(x, "nuc")
+            + np.linalg.norm(x, 2) * np.linalg.norm(x, "fro") + np.sum(np.linalg.norm(x, 3, axis=1)))
+
+
+@covers(("generated", "prod_others"))
+@pytest.mark.parametrize("x,axis", [(normal(4), None), (normal(2, 3), 1), (normal(2, 3, 2), (0, 2)),
+                                    (np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0]]), None),
+                                    (np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0]]), 1)],
+                         ids=["1d", "axis", "axes", "zero", "zeros"])
+def test_prod(x, axis):
+    w = RNG.uniform(0.5, 1.5, np.shape(np.prod(x, axis=axis)))
+    assert_second_order(prod_case, x, w, axis)
+
+
+@covers(("generated", "cumprod_bar"))
+@pytest.mark.parametrize("x,axis", [(normal(4), None), (normal(2, 3), 1), (normal(3, 2), 0),
+                                    (np.array([2.0, 0.0, 3.0, 0.5]), None),
+                                    (np.array([[0.0, 0.0, 3.0], [1.5, 0.0, -1.0]]), -1)],
+                         ids=["1d", "axis1", "axis0", "zero", "zeros"])
+def test_cumprod(x, axis):
+    w = RNG.uniform(0.5, 1.5, np.shape(np.cumprod(x, axis=axis)))
+    assert_second_order(cumprod_case, x, w, axis)
+
+
+NORMS = [  # shape, ord, axis, keepdims (the ord None and 'fro' cases are primitives)
+    ((3,), None, None, False), ((2, 3), None, 1, True), ((2, 3), "fro", None, False),
+    ((3,), 2, None, False), ((3,), 3, None, False), ((2, 3), 3, 0, True), ((3,), 1, None, False),
+    ((3,), np.inf, None, False), ((3, 2), 2, None, False), ((2, 3), -2, None, False),
+    ((3, 3), "nuc", None, True), ((2, 3, 2), "nuc", (0, 2), False), ((2, 3), 1, None, False),
+]
+
+
+@covers(("generated", "norm_bar"), ("linalg", "norm"))
+@pytest.mark.parametrize("shape,ord,axis,keepdims", NORMS,
+                         ids=[f"{len(s)}d-{o}-{a}" for s, o, a, _ in NORMS])
+def test_norm(shape, ord, axis, keepdims):
+    rng = np.random.default_rng(len(shape) + 3)
+    while True:   # distinct entries and singular values, no zero
+        x = rng.normal(size=shape)
+        absolute = np.sort(np.abs(x).ravel())
+        m = np.moveaxis(x, axis, (-2, -1)) if isinstance(axis, tuple) else np.atleast_2d(x)
+        s = np.linalg.svd(m, compute_uv=False)
+        sums = np.sort(np.concatenate([np.sum(np.abs(m), -1).ravel(),
+                                       np.sum(np.abs(m), -2).ravel()]))
+        if np.all(np.diff(absolute) > 0.1) and absolute[0] > 0.2 and np.all(s > 0.2) \
+                and np.all(np.diff(s, axis=-1) < -0.2) and np.all(np.diff(sums) > 0.1):
+            break
+    w = rng.uniform(0.5, 1.5, np.shape(np.linalg.norm(x, ord, axis, keepdims)))
+    assert_second_order(norm_case, x, w, ord, axis, keepdims)
+
+
+@covers(("generated", "norm_bar"), ("linalg", "norm"))
+def test_norm_literal():
+    x = np.array([[2.0, -0.5, 1.0], [0.3, 1.5, -1.2]])
+    assert_second_order(norm_literal, x)
+
+
+# ---------------------------------------------------------------------------
+# linalg: adjoints written in primitives (solve, cholesky, eigh, svd)
+# ---------------------------------------------------------------------------
+
+def solve_case(a, b, w):
+    return np.sum(w * np.linalg.solve(a, b) ** 2)
+
+
+def solve_vector(x, w):
+    return np.sum(w * np.linalg.solve(x + 3.0 * np.eye(x.shape[-1]), np.sin(x.reshape(-1)[:3])) ** 2)
+
+
+def solve_matrix(x, w):
+    return np.sum(w * np.linalg.solve(x + 3.0 * np.eye(x.shape[-1]), np.sin(x[..., :2])) ** 2)
+
+
+def cholesky_case(x, w):
+    return np.sum(w * np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + np.eye(x.shape[-1])) ** 2)
+
+
+def eigvalsh_case(x, w):
+    return np.sum(w * np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2)) ** 2)
+
+
+def eigh_case(x, w):
+    values, vectors = np.linalg.eigh(x + np.swapaxes(x, -1, -2))
+    return np.sum(w * values ** 2) + np.sum(vectors ** 2 * np.arange(x.shape[-1]))   # sign-free
+
+
+def svd_values_case(x, w):
+    return np.sum(w * np.linalg.svd(x, compute_uv=False) ** 2)
+
+
+def svd_vectors_case(x, C):
+    # gauge-invariant: U diag(s) V^T, the projector V V^T and squares of the singular vectors
+    U, s, Vt = np.linalg.svd(x, full_matrices=False)
+    return (np.sum(((U * np.expand_dims(s, -2)) @ Vt) ** 2 * C)
+            + np.sum((np.swapaxes(Vt, -1, -2) @ Vt) ** 2) + np.sum(U ** 2 * np.arange(U.shape[-1]))
+            + np.sum(U[..., :, :1] * Vt[..., :1, :] * C))
+
+
+def invertible(*shape):
+    return RNG.uniform(-0.5, 0.5, shape) + 2.0 * np.eye(shape[-1])
+
+
+@covers(("generated", "as_column"), ("generated", "from_column"), ("linalg", "solve"))
+@pytest.mark.parametrize("a_shape,b_shape", [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)),
+                                             ((2, 3, 3), (3, 2)), ((3, 3), (2, 3, 1))], ids=str)
+def test_solve(a_shape, b_shape):
+    a, b = invertible(*a_shape), normal(*b_shape)
+    w = RNG.uniform(0.5, 1.5, np.shape(np.linalg.solve(a, b)))
+    assert_second_order(solve_case, a, b, w, wrt=0)
+    assert_second_order(solve_case, a, b, w, wrt=1)
+
+
+@covers(("linalg", "solve"))
+@pytest.mark.parametrize("case,shape", [(solve_vector, (3, 3)), (solve_vector, (2, 3, 3)),
+                                        (solve_matrix, (3, 3)), (solve_matrix, (2, 3, 3))],
+                         ids=["vector", "vector-batched", "matrix", "matrix-batched"])
+def test_solve_of_one_argument(case, shape):
+    x = normal(*shape) * 0.3
+    w = RNG.uniform(0.5, 1.5, shape[:-1] if case is solve_vector else shape[:-1] + (2,))
+    assert_second_order(case, x, w)
+
+
+@covers(("linalg", "cholesky"), ("linalg", "eigvalsh"), ("linalg", "eigh"))
+@pytest.mark.parametrize("case", [cholesky_case, eigvalsh_case, eigh_case], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("shape", [(3, 3), (2, 2, 2)], ids=str)
+def test_symmetric_matrix_functions(case, shape):
+    rng = np.random.default_rng(shape[0])
+    while True:   # distinct eigenvalues
+        x = rng.normal(size=shape)
+        e = np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2))
+        if np.all(np.diff(e, axis=-1) > 0.3):
+            break
+    w = RNG.uniform(0.5, 1.5, shape[:-1])
+    assert_second_order(case, x, w)
+
+
+@covers(("linalg", "svd"))
+@pytest.mark.parametrize("case", [svd_values_case, svd_vectors_case], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 3), (2, 3, 2)], ids=str)
+def test_svd(case, shape):
+    rng = np.random.default_rng(shape[-1] + 7)
+    while True:   # distinct singular values, away from zero
+        x = rng.normal(size=shape)
+        s = np.linalg.svd(x, compute_uv=False)
+        if np.all(s > 0.3) and np.all(np.diff(s, axis=-1) < -0.3):
+            break
+    w = rng.uniform(0.5, 1.5, np.shape(s) if case is svd_values_case else shape)
+    assert_second_order(case, x, w, rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# third derivatives: through the linear helpers they work; through the second
+# derivatives of prod, cumprod and norm they are refused
+# ---------------------------------------------------------------------------
+
+C3 = np.array([0.5, -1.0, 1.5])
+
+
+def third_tile(x):
+    return np.sum(np.tile(x * C3, 2) ** 4)
+
+
+def third_pad(x):
+    return np.sum(np.pad(x * C3, (2, 1), mode="reflect") ** 4)
+
+
+def third_trace(x):
+    return np.trace(np.diag(x * C3, 1)) + np.sum(np.diag(np.outer(C3, C3) * x) ** 4)
+
+
+def third_einsum(x):
+    return np.einsum("ii->", np.outer(C3, C3) * x) ** 4 + np.sum(np.einsum("i,j->ij", C3 * x, np.sin(C3 * x)) ** 2)
+
+
+def third_kron(x):
+    return np.sum(np.kron(C3 * x, np.cos(C3 * x)) ** 2)
+
+
+def third_solve(x):
+    a = np.eye(3) * 2.0 + np.outer(C3, C3) * x
+    return np.sum(np.linalg.solve(a, C3 * x) ** 2)
+
+
+def third_cholesky(x):
+    a = np.eye(3) * 2.0 + np.outer(C3, C3) * x
+    return np.sum(np.linalg.cholesky(a) ** 3)
+
+
+def third_prod(x):
+    return np.prod(C3 * x)
+
+
+def third_cumprod(x):
+    return np.sum(np.cumprod(C3 * x))
+
+
+def third_norm(x):
+    return np.linalg.norm(C3 * x, 3)
+
+
+@pytest.mark.parametrize("case", [third_tile, third_pad, third_trace, third_einsum, third_kron,
+                                  third_solve, third_cholesky], ids=lambda c: c.__name__)
+def test_third_derivative(case):
+    x = 0.7
+    d3 = ad.grad(ad.grad(ad.grad(case)))(x)
+    h = 1e-5
+    d2 = ad.grad(ad.grad(case))
+    assert_close(d3, (d2(x + h) - d2(x - h)) / (2 * h), 1e-5, 1e-5)
+
+
+def uses_prod_hvp(c, x):
+    return np.sum(runtime.prod_hvp(c, x))
+
+
+def uses_cumprod_dot(v, x):
+    return np.sum(runtime.cumprod_dot(v, x))
+
+
+def uses_cumprod_hvp(g, v, x):
+    return np.sum(runtime.cumprod_hvp(g, v, x))
+
+
+def uses_norm_dot(v, x, y):
+    return np.sum(runtime.norm_dot(v, x, y, 3))
+
+
+def uses_norm_hvp(g, v, x, y):
+    return np.sum(runtime.norm_hvp(g, v, x, y, 3))
+
+
+@covers(("generated", "prod_hvp"), ("generated", "cumprod_dot"), ("generated", "cumprod_hvp"),
+        ("generated", "norm_dot"), ("generated", "norm_hvp"))
+def test_third_derivatives_of_prod_cumprod_and_norm_are_refused():
+    x = np.array([0.5, -1.0, 2.0])
+    y = np.linalg.norm(x, 3)
+    for f, args in [(uses_prod_hvp, (x, x)), (uses_cumprod_dot, (x, x)),
+                    (uses_cumprod_hvp, (x, x, x)), (uses_norm_dot, (x, x, y)),
+                    (uses_norm_hvp, (1.0, x, x, y))]:
+        with pytest.raises(ad.TransformError, match="third derivative"):
+            ad.grad(f, wrt=len(args) - 2)(*args)
+        with pytest.raises(ad.TransformError, match="third derivative"):
+            ad.jvp(f, wrt=len(args) - 2)(*args, x)
+    for case in (third_prod, third_cumprod, third_norm):
+        assert np.isfinite(ad.grad(ad.grad(case))(0.7))
+        with pytest.raises(ad.TransformError, match="third derivative"):
+            ad.grad(ad.grad(ad.grad(case)))(0.7)
+
+
+def test_refused_helpers_are_the_known_third_derivatives():
+    refused = {rule.name for rule in REGISTRY.rules if rule.refusal}
+    assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp"}
