@@ -2538,8 +2538,18 @@ def reshape_minus_one(W, E):
     return np.sum(np.tanh(W @ E.reshape(-1)))
 
 
-def test_reshape_minus_one_keeps_the_number_of_dimensions():
+def np_reshape_minus_one(W, E):
+    return np.sum(np.tanh(W @ np.reshape(E, -1)))
+
+
+def np_reshape_minus_one_tuple(W, E):
+    return np.sum(np.tanh(W @ np.reshape(E, (-1,))) * (W @ E.reshape((-1))))
+
+
+@pytest.mark.parametrize("case", [reshape_minus_one, np_reshape_minus_one,
+                                  np_reshape_minus_one_tuple], ids=lambda c: c.__name__)
+def test_reshape_minus_one_keeps_the_number_of_dimensions(case):
     W, E = np.ones((3, 4)) * 0.1, np.arange(4.0).reshape(2, 2) / 4
-    code = ad.show(reshape_minus_one, wrt=(0, 1), args=(W, E))
+    code = ad.show(case, wrt=(0, 1), args=(W, E))
     assert "np.outer(" in code and "matmul_bar" not in code
-    assert_grad(reshape_minus_one, W, E, wrt=(0, 1))
+    assert_grad(case, W, E, wrt=(0, 1))
