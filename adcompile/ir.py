@@ -221,11 +221,13 @@ def rename(stmts, old, new):
             s.defines = [new if d == old else d for d in s.defines]
         elif isinstance(s, If):
             fix(s.test)
+            s.before = {new if n == old else n for n in s.before}
         elif isinstance(s, Loop):
             for e in (s.iterable, s.test):
                 if e is not None:
                     fix(e)
             s.carried = {v: new if n == old else n for v, n in s.carried.items()}
+            s.existing = {new if n == old else n for n in s.existing}
         elif isinstance(s, ListNew):
             for e in s.elements:
                 fix(e)

@@ -277,7 +277,45 @@ def pops_an_inactive_list_on_one_path(x, flag):
     return r
 
 
+# fuzzer seed 24481 (a wrong gradient): the copy c = b in a branch, renamed to the name c has
+# after the outer if, left the inner if and loop believing c was made inside them, and the
+# reverse sweep dropped c's adjoint there
+
+
+def fuzz_24481(x, y, n0, k0, flag):
+    a = x
+    b = y * 0.5
+    hs = [0.5, b]
+    if not flag:
+        c, a = a, c
+    else:
+        c = b
+        if y >= 0.5:
+            w0 = 0
+            while w0 < 4 and c > a:
+                w0 += 1
+                c = c + hs[len(hs) // 2] * 0.5
+    return np.cos((c ** 2))
+
+
+def loop_in_a_branch_after_a_copy(x, y, flag):
+    a = x
+    b = y * 0.5
+    if not flag:
+        c = a
+    else:
+        c = b
+        if y >= 0.5:
+            for i in range(3):
+                c = c * b + a
+    return np.cos(c ** 2)
+
+
 CASES = [
+    (fuzz_24481, (-0.294265, 0.500564, 3, 0, True), (0, 1)),
+    (loop_in_a_branch_after_a_copy, (-0.3, 0.7, True), (0, 1)),
+    (loop_in_a_branch_after_a_copy, (-0.3, 0.7, False), (0, 1)),
+    (loop_in_a_branch_after_a_copy, (-0.3, 0.2, True), (0, 1)),
     (range_over_a_list_the_loop_appends_to, (0.3, 0.4), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, False), (0, 1)),
     (continue_in_a_nested_branch, (0.525541, 0.857493, True), (0, 1)),
