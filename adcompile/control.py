@@ -34,6 +34,13 @@ class ControlFlow:
         paths = [(b, e) for b, e, jumps in ((then, env_then, then_jumps),
                                             (orelse, env_else, else_jumps)) if not jumps]
         self.env = dict(before)
+        if isinstance(test, ast.Name) and test.id in set().union(
+                *(ir.defined_names(s) for s in then + orelse)):
+            # a branch assigns the tested name (a loop in it carries it, as the ``returned``
+            # flag of an early return): the reverse sweep needs the value tested, kept apart
+            name = self.namer.temp("c")
+            self.body.append(ir.Keep(ir.assign(name, test), [name]))
+            test = ir.load(name)
         if not paths:
             self.terminated = True
         live = getattr(stmt, "live_out", None)

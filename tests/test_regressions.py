@@ -277,6 +277,39 @@ def pops_an_inactive_list_on_one_path(x, flag):
     return r
 
 
+# fuzzer seed 21105 (a crash), and the wrong gradient behind it: the early returns' flag is
+# tested by an if whose loop sets it; the reverse sweep tested the flag's new value
+
+
+def fuzz_21105(x, y, n0, k0, flag):
+    b = y
+    hs = [0.5, b]
+    for i in range(n0):
+        w0 = 0
+        while w0 < n0:
+            w0 += 1
+            if b >= 0.5:
+                b = x
+                return b
+        for j in range(len(hs)):
+            return 0.5
+
+
+def returns_from_a_loop_in_the_other_branch(x, n0):
+    b = x
+    for i in range(n0):
+        k = 0
+        while k < n0:
+            k += 1
+            if b >= 0.5:
+                b = x * b
+                return b
+        for j in range(2):
+            b = np.sin(b) * x
+            return b
+    return b
+
+
 # fuzzer seed 24481 (a wrong gradient): the copy c = b in a branch, renamed to the name c has
 # after the outer if, left the inner if and loop believing c was made inside them, and the
 # reverse sweep dropped c's adjoint there
@@ -312,6 +345,11 @@ def loop_in_a_branch_after_a_copy(x, y, flag):
 
 
 CASES = [
+    (fuzz_21105, (-0.549165, -0.098878, 3, 1, True), (0, 1)),
+    (fuzz_21105, (0.549165, 0.698878, 3, 1, True), (0, 1)),
+    (returns_from_a_loop_in_the_other_branch, (0.3, 3), 0),
+    (returns_from_a_loop_in_the_other_branch, (-0.4, 3), 0),
+    (returns_from_a_loop_in_the_other_branch, (0.7, 3), 0),
     (fuzz_24481, (-0.294265, 0.500564, 3, 0, True), (0, 1)),
     (loop_in_a_branch_after_a_copy, (-0.3, 0.7, True), (0, 1)),
     (loop_in_a_branch_after_a_copy, (-0.3, 0.7, False), (0, 1)),
