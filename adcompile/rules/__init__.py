@@ -235,7 +235,7 @@ def refused(*objects, reason, registry=None):
     mode. For helpers whose derivative adcompile does not have (a third derivative), where a
     zero gradient would be wrong."""
     reg = registry or REGISTRY
-    filename = inspect.stack()[1].filename
+    filename = inspect.currentframe().f_back.f_code.co_filename
     refuse = ast.parse(f"unsupported({reason!r})").body
     for obj in objects:
         params = list(inspect.signature(obj).parameters.values())
