@@ -10,7 +10,7 @@ import ast
 import copy
 
 from . import ir
-from .syntax import has_call, is_append, stores
+from .syntax import has_call, is_append, is_pop, stores
 
 
 class ControlFlow:
@@ -89,10 +89,11 @@ class ControlFlow:
         live = getattr(stmt, "live_header", None)
         index_user, sequences, iterable = None, [], None
         if isinstance(stmt, ast.For):
-            # names the body assigns, and lists it appends to: iterating over them, or a bound
-            # computed from them, must use their value from before the loop
+            # names the body assigns, and lists it appends to or pops from: iterating over
+            # them, or a bound computed from them, must use their value from before the loop
             body_stores = {n.id for b in stmt.body for n in stores(b)} | {
-                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)}
+                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)} | {
+                n.func.value.id for b in stmt.body for n in ast.walk(b) if is_pop(n)}
             index_user, sequences, iterable = self.iteration(stmt, body_stores)
             if not isinstance(iterable, ast.Name) and any(
                     isinstance(n, ast.Name) and n.id == "len" for n in ast.walk(iterable)):
@@ -133,7 +134,12 @@ class ControlFlow:
         self.loops.append(carried)
         self.loop_depth += 1
         for target, seq in sequences:
-            self.assign_operand(target, self.emit_index(None, seq, ir.load(index), stmt), stmt)
+            at = ir.load(index)
+            if isinstance(seq, _FromEnd):
+                seq, at = seq.seq, ir.load(self.namer.temp())
+                self.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
+                    left=ast.Constant(-1), op=ast.Sub(), right=ir.load(index))), [at.id]))
+            self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
             for t in ([target] if isinstance(target, ast.Name) else target.elts):
                 # an array's row is a view of it: an in-place update of the row is refused
                 self._alias_parent.setdefault(t.id, set()).add("<the iterated sequence>")
@@ -178,7 +184,8 @@ class ControlFlow:
             # reversed(range(...)), as in generated gradient code: range(...)[::-1]
             it, backwards = it.args[0], True
             kind, what = "object", range
-        elif kind == "object" and what is reversed and len(it.args) == 1 and not it.keywords:
+        elif kind == "object" and what is reversed and len(it.args) == 1 and not it.keywords \
+                and self._reversed_list(it) is None:
             # reversed(seq) is seq[::-1] for the sequences a loop may iterate over
             it = ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
                 op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
@@ -219,9 +226,21 @@ class ControlFlow:
         seq = self.sequence(body_stores, it)
         return None, [(target, seq)], self._range_of([seq])
 
+    def _reversed_list(self, e):
+        """``hs`` for ``reversed(hs)`` of a list of values being differentiated, else None."""
+        if isinstance(e, ast.Call) and self.callee(e.func) == ("object", reversed) \
+                and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name) \
+                and self.env.get(e.args[0].id) in self.lists:
+            return e.args[0]
+        return None
+
     def sequence(self, body_stores, e):
         """An operand for something a for loop iterates over; a literal list or tuple of
-        values being differentiated becomes a list."""
+        values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
+        cannot be sliced) becomes ``_FromEnd(hs)``, read as hs[-1 - i] at step i."""
+        backwards = self._reversed_list(e)
+        if backwards is not None:
+            return _FromEnd(self.sequence(body_stores, backwards))
         if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
             if self.loop_depth:
                 raise self.src.error(e, "a literal list of values being differentiated cannot "
@@ -230,7 +249,8 @@ class ControlFlow:
             return ir.load(self.new_list_result(e, e))
         operand = self.operand(e)
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.lists:
-            raise self.src.error(e, f"the loop appends to {e.id!r} while iterating over it; "
+            raise self.src.error(e, f"the loop appends to or pops from {e.id!r} while "
+                                    f"iterating over it; "
                                     f"iterate over range(n) for the n items you mean")
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.lists:
             # the body reassigns the name: iterate over the value it has now
@@ -240,7 +260,8 @@ class ControlFlow:
         return operand
 
     def _range_of(self, seqs):
-        lengths = [ast.Call(func=ir.load("len"), args=[s], keywords=[]) for s in seqs]
+        lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, _FromEnd) else s],
+                            keywords=[]) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
                                                           keywords=[])
         return ast.Call(func=ir.load("range"), args=[n], keywords=[])
@@ -273,6 +294,13 @@ class ControlFlow:
             current = self.env.get(v)
             if current is not None and current != name:
                 self.body.append(ir.Carry(name, current))
+
+
+class _FromEnd:
+    """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
+
+    def __init__(self, seq):
+        self.seq = seq
 
 
 def _append_where_falling_through(block, stmts):

@@ -305,3 +305,38 @@ def test_pop_returns_items_in_reverse():
 
 def test_pop_then_index():
     assert_grad(pops_some, 0.7, -0.4, wrt=(0, 1))
+
+
+def reversed_lists(x):
+    hs = []
+    for i in range(3):
+        hs.append(np.sin(x * (i + 1.0)))
+    ws = [x, x * x, np.cos(x)]
+    s = 0.0
+    for h in reversed(hs):
+        s = s * 0.5 + np.sum(h)
+    for i, h in enumerate(reversed(hs)):
+        s = s + np.sum(h * i)
+    for h, w in zip(reversed(hs), ws):
+        s = s + np.sum(h * w)
+    for i, (h, w) in enumerate(zip(hs, reversed(ws))):
+        s = s + np.sum(h * w * i)
+    return s
+
+
+@pytest.mark.parametrize("x", [0.8, np.array([0.3, -0.6])])
+def test_iterating_a_list_backwards(x):
+    assert_grad(reversed_lists, x)
+
+
+def pops_while_iterating_backwards(x):
+    hs = [x, x * x, np.sin(x)]
+    s = 0.0
+    for h in reversed(hs):
+        s = s + h * hs.pop()
+    return s
+
+
+def test_popping_from_a_list_being_iterated_is_refused():
+    with pytest.raises(ad.TransformError, match="pops from 'hs' while iterating"):
+        ad.grad(pops_while_iterating_backwards)
