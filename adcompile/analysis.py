@@ -30,7 +30,7 @@ def _flows(fn):
             pairs.append((s.target, [s.source]))
         elif isinstance(s, ir.ListNew):
             pairs.append((s.target, [e.id for e in s.elements if isinstance(e, ast.Name)]))
-        elif isinstance(s, ir.ListAppend):
+        elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
             if isinstance(s.value, ast.Name):
                 pairs.append((s.target, [s.value.id]))
         elif isinstance(s, ir.ListGet):
@@ -113,7 +113,7 @@ def infer_ndims(fn, known):
                 yield s.target, None
                 for e in s.elements:  # a list's items: "name[]"
                     yield s.target + "[]", of(e)
-            elif isinstance(s, ir.ListAppend):
+            elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
                 yield s.target + "[]", of(s.value)
             elif isinstance(s, ir.ListGet):
                 yield s.target, ndims.get(s.source + "[]", _UNSET)

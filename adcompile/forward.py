@@ -136,6 +136,11 @@ class Forward:
                     value=ir.load(self.dot(s.source)), slice=s.index, ctx=ast.Load())))
             elif s.target in self.active:   # active on another path that assigns it
                 out.append(ir.assign(self.dot(s.target), self.zeros(ir.load(s.target))))
+        elif isinstance(s, ir.ListAdd):
+            out.append(_add_to_item(s.target, s.index, s.value))
+            if s.target in self.active and isinstance(s.value, ast.Name) \
+                    and s.value.id in self.active:   # linear: the tangent's item gets value_dot
+                out.append(_add_to_item(self.dot(s.target), s.index, ir.load(self.dot(s.value.id))))
         else:
             raise AssertionError(s)
 
@@ -147,7 +152,8 @@ class Forward:
         statements = []
         if rule.name == "copy":
             terms = [dots[0]] if dots else []
-        elif rule.sequences and rule.tangent is None:
+        elif rule.sequences and rule.sequences[0] in rule.differentiable_inputs \
+                and rule.tangent is None:
             # np.concatenate([a, b]), np.stack(hs), np.array([x, y]): linear in the list, so
             # the tangent is the primitive applied to the list of the items' tangents
             k = rule.inputs.index(rule.sequences[0])
@@ -178,6 +184,13 @@ class Forward:
             terms = [simplify(t) for _, t in inst.contributions]
         value = simplify(total(terms)) if terms else self.zeros(ir.load(s.target))
         return statements + [ir.assign(self.dot(s.target), value)]
+
+
+def _add_to_item(name, index, value):
+    """``name[index] = name[index] + value``"""
+    item = ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Load())
+    return ast.Assign(targets=[ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Store())],
+                      value=ast.BinOp(left=item, op=ast.Add(), right=value))
 
 
 def _method(name, method, *args):

@@ -155,6 +155,20 @@ class ListGet:
     pop: bool = False
 
 
+@dataclass(eq=False)
+class ListAdd:
+    """``name[index] = name[index] + value``: a value added to an item of a list, in place
+    (the list keeps its length; the item is replaced by a new value). Generated gradient
+    code adds an item's adjoint into a list's adjoint list this way; it is linear, so its
+    reverse reads the item's adjoint (``value_bar = name_bar[index]``) and its tangent adds
+    ``value_dot`` to the tangent list's item."""
+
+    target: str
+    index: ast.expr
+    value: ast.expr
+    node: ast.AST
+
+
 def always_jumps(block):
     """Whether every path through an IR block ends with break or continue."""
     if not block:
@@ -235,3 +249,6 @@ def rename(stmts, old, new):
             fix(s.value)
         elif isinstance(s, ListGet):
             fix(s.index)
+        elif isinstance(s, ListAdd):
+            fix(s.index)
+            fix(s.value)

@@ -7,7 +7,7 @@ import ast
 import operator
 
 from . import ir
-from .syntax import Deferred, index_expression
+from .syntax import Deferred, has_call, index_expression, is_trivial
 
 
 class Lists:
@@ -35,14 +35,38 @@ class Lists:
         self.body.append(ir.ListAppend(name, self.operand(stmt.value.args[0]), stmt))
 
     def pop(self, target, value, stmt):
-        """``target = name.pop()`` on a list of values being differentiated."""
+        """``target = name.pop()`` on a list of values being differentiated (``target``
+        None: ``name.pop()`` as a statement, the item dropped)."""
         if value.args or value.keywords:
             raise self.src.error(stmt, "only pop() of the last item of a list of values being "
                                        "differentiated is supported")
         source = self.env[value.func.value.id]
-        name = self.define(target)
+        name = self.define(target) if target is not None else self.namer.temp()
         self.varied_ssa.add(name)
         self.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
+
+    def add_to_item(self, target, value, stmt):
+        """``xs[i] = xs[i] + v`` as ``ir.ListAdd``, in generated code only: it is how gradient
+        code adds the adjoint of an item read into the list's adjoint list, and there ``v``
+        has the item's shape (in user code ``v`` could broadcast the item to a new shape,
+        which ListAdd does not model). Returns whether ``stmt`` was of that form."""
+        base, index = target.value, target.slice
+        if not (self.src.generated and isinstance(base, ast.Name)
+                and self.env.get(base.id) in self.lists
+                and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
+                and isinstance(value.left, ast.Subscript)
+                and isinstance(value.left.value, ast.Name) and value.left.value.id == base.id
+                and ast.dump(value.left.slice) == ast.dump(index)
+                and not isinstance(index, ast.Slice) and not has_call(index)
+                and not self.varies(index)):
+            return False
+        index = self.rename(index)
+        if not is_trivial(index):
+            name = self.namer.temp()
+            self.body.append(ir.Keep(ir.assign(name, index), [name]))
+            index = ir.load(name)
+        self.body.append(ir.ListAdd(self.env[base.id], index, self.operand(value.right), stmt))
+        return True
 
     def emit_index(self, target, base, index, node):
         """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""

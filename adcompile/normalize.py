@@ -183,8 +183,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                     varies = varies or self.varies(node.target, varied)
                 if varies:
                     for t in targets:
-                        for n in ast.walk(t):
-                            if isinstance(n, ast.Name) and n.id not in varied:
+                        for n in _target_names(t):
+                            if n.id not in varied:
                                 varied.add(n.id)
                                 changed = True
         return varied
@@ -405,6 +405,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             kind, what = self.callee(e.func)
             if kind == "object" and self.registry.is_inert(what):
                 return self.keep(stmt, pure=False)
+        if is_pop(e) and self.env.get(e.func.value.id) in self.lists:
+            return self.pop(None, e, stmt)
         if self.is_active(e):
             raise self.src.error(stmt, "an expression statement on a value being differentiated "
                                        "(it could change the value in place); assign its result")
@@ -448,6 +450,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                                    col_offset=stmt.col_offset) for v in (value.body, value.orelse)]
             return self.branch(ast.If(test=value.test, body=branches[:1], orelse=branches[1:],
                                       lineno=stmt.lineno, col_offset=stmt.col_offset))
+        if isinstance(target, ast.Subscript) and self.add_to_item(target, value, stmt):
+            return
         for t in ast.walk(target):
             if isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
                 what = {ast.Subscript: "item or slice assignment", ast.Attribute:
@@ -833,6 +837,18 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.varied_ssa.add(target)
         self.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         return target
+
+
+def _target_names(target):
+    """The variables an assignment to ``target`` changes: for ``xs[i] = ...`` the list or
+    array ``xs``, not the index ``i``."""
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for t in target.elts:
+            yield from _target_names(t)
+    elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
+        yield from _target_names(base_of(target))
 
 
 def normalize(source, wrt):

@@ -137,6 +137,8 @@ def statement_reads(s):
         return {s.target} | ir.names_read(s.value)
     if isinstance(s, ir.ListGet):
         return {s.source} | ir.names_read(s.index)
+    if isinstance(s, ir.ListAdd):
+        return {s.target} | ir.names_read(s.index) | ir.names_read(s.value)
     if isinstance(s, ir.Carry):
         return {s.source}
     if isinstance(s, ir.If):

@@ -205,6 +205,15 @@ class Reverser:
         out.append(ir.assign(pieces, term))
         if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
             bar = self.list_bar[sequence.id]
+            if self.differentiable:
+                # item by item, which adcompile differentiates (add_pieces makes a new list):
+                # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
+                k = self.namer.fresh("k")
+                piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
+                out.append(ast.For(target=ir.store(k),
+                                   iter=_call("range", _call("len", ir.load(pieces))),
+                                   body=[_add_to_item(bar, ir.load(k), piece)], orelse=[]))
+                return
             out.append(ir.assign(bar, _call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
                                             ir.load(pieces))))
             return
@@ -228,6 +237,15 @@ class Reverser:
             if isinstance(s, ir.ListNew) and s.target in self.active:
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
                 item = self.namer.fresh("item")
+                if self.differentiable:
+                    # a loop that appends, which adcompile differentiates (a comprehension
+                    # it refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
+                    init.append(ir.assign(bar, ast.List(elts=[], ctx=ast.Load())))
+                    init.append(ast.For(target=ir.store(item), iter=ir.load(s.target), body=[
+                        ast.Expr(_call(ast.Attribute(value=ir.load(bar), attr="append",
+                                                     ctx=ast.Load()), self.zeros(item)))],
+                        orelse=[]))
+                    continue
                 init.append(ir.assign(bar, ast.ListComp(
                     elt=self.zeros(item),
                     generators=[ast.comprehension(target=ir.store(item), iter=ir.load(s.target),
@@ -438,11 +456,7 @@ class Reverser:
             if s.target in self.active:
                 bar = self.define_bar(s.target, out)   # used up even if the list is not active
                 if bar is not None and s.source in self.list_bar:
-                    item = ast.Subscript(value=ir.load(self.list_bar[s.source]), slice=s.index,
-                                         ctx=ast.Load())
-                    out.append(ast.Assign(targets=[ast.Subscript(
-                        value=ir.load(self.list_bar[s.source]), slice=s.index, ctx=ast.Store())],
-                        value=ast.BinOp(left=item, op=ast.Add(), right=ir.load(bar))))
+                    out.append(_add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
         elif isinstance(s, ir.ListAppend):
             if s.target in self.list_bar:
                 pop = _call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
@@ -453,6 +467,15 @@ class Reverser:
                     self.contribute(s.value.id, ir.load(bar))
                 else:
                     out.append(ast.Expr(pop))
+        elif isinstance(s, ir.ListAdd):
+            # linear in the value: its adjoint is the item's adjoint, read now (the reverse
+            # of an earlier read of the item replaces the item's adjoint in its list)
+            if s.target in self.list_bar and isinstance(s.value, ast.Name) \
+                    and s.value.id in self.active:
+                bar = self.namer.bar(s.value.id)
+                out.append(ir.assign(bar, ast.Subscript(
+                    value=ir.load(self.list_bar[s.target]), slice=s.index, ctx=ast.Load())))
+                self.contribute(s.value.id, ir.load(bar))
         elif isinstance(s, ir.ListNew):
             if s.target in self.list_bar:
                 for i, e in enumerate(s.elements):
@@ -825,7 +848,16 @@ def _forward_statement(s):
     if isinstance(s, ir.ListGet):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
                                                  ctx=ast.Load()))
+    if isinstance(s, ir.ListAdd):
+        return _add_to_item(s.target, s.index, s.value)
     raise AssertionError(s)
+
+
+def _add_to_item(name, index, value):
+    """``name[index] = name[index] + value``"""
+    item = ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Load())
+    return ast.Assign(targets=[ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Store())],
+                      value=ast.BinOp(left=item, op=ast.Add(), right=value))
 
 
 def _without_statements(stmts, drop, replace=None):

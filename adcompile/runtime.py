@@ -541,6 +541,15 @@ def add_pieces(bars, pieces):
     return [b + p for b, p in zip(bars, pieces)]
 
 
+def array_of_pieces(bars):
+    """The adjoint of ``pieces = array_bar(g, xs)`` (differentiated gradient code): for a
+    list ``xs``, the pieces' adjoints (held one per entry by an object array, see pair)
+    stacked as g was; for an array or a number, g's copy's adjoint itself."""
+    if isinstance(bars, np.ndarray) and bars.dtype == object:
+        return np.stack(list(bars))
+    return bars
+
+
 def _as_items(bar, xs):
     """``bar(y_bar, items)`` for a list or tuple ``xs``; for an array, its rows' pieces
     stacked back into one array."""
@@ -584,7 +593,8 @@ def hstack_bar(y_bar, xs):
     if not isinstance(xs, (list, tuple)):
         return _as_items(lambda items: hstack_bar(y_bar, items), xs)
     if all(np.ndim(x) <= 1 for x in xs):   # 1-d (or 0-d) items are joined end to end
-        return concatenate_bar(y_bar, [np.atleast_1d(x) for x in xs], 0)
+        pieces = concatenate_bar(y_bar, [np.atleast_1d(x) for x in xs], 0)
+        return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
     return concatenate_bar(y_bar, xs, 1)
 
 

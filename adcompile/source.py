@@ -23,6 +23,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 class FunctionSource:
     """The parsed source of one Python function."""
 
+    generated = False   # code adcompile wrote (see GeneratedSource)
+
     def __init__(self, func):
         name = getattr(func, "__qualname__", repr(func))
         if not inspect.isfunction(func):
@@ -143,6 +145,8 @@ class GeneratedSource(FunctionSource):
     ``compiled`` is the generated function: its closure holds the runtime helpers and what
     the original function's code refers to, so names resolve as they do when it runs. Its
     seed parameter ``out_bar`` is renamed, leaving ``out_bar`` to the new code's seed."""
+
+    generated = True
 
     def __init__(self, text, compiled, filename):
         import linecache

@@ -170,9 +170,250 @@ def test_second_order_code_is_shown():
     assert code.startswith("def grad_grad_cube(x, out_bar_inner=1.0, out_bar=1.0):")
 
 
-def test_lists_in_the_gradient_code_are_refused():
-    with pytest.raises(ad.TransformError, match="list comprehension"):
-        ad.grad(ad.grad(collects))
+# ---------------------------------------------------------------------------
+# functions that build lists: their gradient code keeps a list of the items' adjoints
+# ---------------------------------------------------------------------------
+
+def tanh_chain(x):
+    hs = []
+    h = x
+    for i in range(3):
+        h = np.tanh(h * x)
+        hs.append(h)
+    return hs[0] * hs[2] + np.sum(hs[1])
+
+
+def rnn_states(W, xs, h0):
+    h = h0
+    hs = []
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    total = 0.0
+    for t in range(1, len(hs)):
+        total = total + np.sum(hs[t] * hs[t - 1])
+    return total + np.sum(hs[-1] ** 2) + np.sum(np.stack(hs) * xs)
+
+
+def pops(x):
+    xs = []
+    for i in range(4):
+        xs.append(np.sin(x * (i + 1)))
+    a = xs.pop()
+    b = xs.pop()
+    return np.sum(a * b + xs[0] * xs[-1] * x)
+
+
+def dropped_pop(x):
+    hs = []
+    for i in range(4):
+        hs.append(np.exp(x * i))
+    hs.pop()
+    return np.sum(hs[-1] * hs[0])
+
+
+def counter_indices(x):
+    hs = [x]
+    for i in range(3):
+        hs.append(np.sin(hs[-1]) * hs[i] + x)
+    s = 0.0
+    for i in range(len(hs)):
+        s = s + np.sum(hs[len(hs) - 1 - i] * hs[i])
+    return s + np.sum(hs[-2] ** 3)
+
+
+def literals(x, y):
+    pair = (x * y, np.exp(x))
+    items = [pair[0], pair[1], x]
+    a, b, c = items
+    return np.sum(a * b + c ** 2 * items[1])
+
+
+def collect(x, n):
+    hs = []
+    for i in range(n):
+        hs.append(np.cos(x * (i + 1)))
+    return hs
+
+
+def total_of(hs, w):
+    s = 0.0
+    for h in hs:
+        s = s + np.sum(h * w)
+    return s
+
+
+def passes_lists(x):
+    hs = collect(x, 3)
+    return total_of(hs, x) + np.sum(hs[1] * hs[2])
+
+
+def iterates(x):
+    hs = []
+    ws = []
+    for i in range(3):
+        hs.append(x ** (i + 2))
+        ws.append(np.sin(x) + i)
+    s = 0.0
+    for i, w in enumerate(ws):
+        s = s + np.sum(w * hs[i] * i)
+    for h, w in zip(hs, ws):
+        s = s + np.sum(h * w)
+    for h in reversed(hs):
+        s = s * 0.5 + np.sum(h)
+    for i, (h, w) in enumerate(zip(reversed(hs), ws)):
+        s = s + np.sum(h * w * i)
+    return s
+
+
+def list_in_branches(x):
+    hs = [x]
+    for i in range(4):
+        if np.sum(hs[-1]) > 0.5:
+            hs.append(hs[-1] * 0.5)
+        else:
+            hs.append(np.exp(hs[-1]) - 1.0)
+    return np.sum(hs[-1] * hs[1])
+
+
+def list_in_while(x):
+    hs = []
+    k = 0
+    h = x
+    while k < 3:
+        h = np.sin(h) * x
+        hs.append(h)
+        k += 1
+    p = hs.pop()
+    return np.sum(p * hs[0] + hs[-1])
+
+
+def joins(x):
+    hs = []
+    for i in range(3):
+        hs.append(x * (i + 1.0) + np.sin(x))
+    a = np.sum(np.concatenate(hs) ** 3)
+    b = np.sum(np.array(hs) ** 2 * np.vstack(hs))
+    c = np.sum(np.hstack([hs[0], x]) * np.stack((x, hs[2]), axis=-1).ravel())
+    return a + b + c
+
+
+def joins_numbers(x):
+    hs = []
+    for i in range(3):
+        hs.append(np.sin(x * (i + 1.0)))
+    a = np.sum(np.hstack((hs[0], x * x)) * x)
+    return a + np.sum(np.stack(hs) ** 3) + np.sum(np.array(hs) * np.vstack(hs).ravel())
+
+
+def stack_in_loop(x):
+    hs = [x, np.sin(x) * 2.0]
+    s = 0.0
+    for i in range(3):
+        hs.append(hs[-1] * x)
+        s = s + np.sum(np.stack(hs) * (i + 1.0)) ** 2
+    return s
+
+
+RNG_LISTS = np.random.default_rng(5)
+
+LIST_CASES = [
+    (tanh_chain, (0.7,)),
+    (rnn_states, (0.5 * RNG_LISTS.normal(size=(3, 3)), RNG_LISTS.normal(size=(4, 3)),
+                  RNG_LISTS.normal(size=3))),
+    (pops, (0.6,)),
+    (pops, (RNG_LISTS.normal(size=2),)),
+    (dropped_pop, (0.3,)),
+    (counter_indices, (0.4,)),
+    (counter_indices, (0.5 * RNG_LISTS.normal(size=3),)),
+    (literals, (0.3, 1.2)),
+    (literals, (RNG_LISTS.normal(size=2), 0.7)),
+    (passes_lists, (0.3,)),
+    (passes_lists, (RNG_LISTS.normal(size=2),)),
+    (iterates, (0.8,)),
+    (iterates, (RNG_LISTS.normal(size=2),)),
+    (list_in_branches, (0.3,)),
+    (list_in_branches, (1.7,)),
+    (list_in_branches, (np.array([0.4, 0.5]),)),
+    (list_in_while, (0.9,)),
+    (list_in_while, (RNG_LISTS.normal(size=3),)),
+    (joins, (RNG_LISTS.normal(size=2),)),
+    (joins_numbers, (0.4,)),
+    (stack_in_loop, (0.4,)),
+    (stack_in_loop, (np.array([0.3, -0.6]),)),
+]
+
+
+def check_second_derivatives(f, *args):
+    """The first gradient against differences of f; then, against central differences of
+    that gradient: ad.hessian by reverse over reverse and by forward over reverse,
+    ad.grad(ad.grad(f)) for a number, and ad.jvp(ad.grad(f)) (a Hessian-vector product)."""
+    assert_grad(f, *args)
+    x, rest = args[0], args[1:]
+    expected = dense_hessian(f, x, *rest)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(f, mode=mode)(*args), expected, 1e-6, 1e-6, f"hessian ({mode})")
+    v = RNG_LISTS.normal(size=np.shape(x))
+    v = v if np.ndim(x) else float(v)
+    _, hv = ad.jvp(ad.grad(f))(*args, v)
+    assert np.shape(hv) == np.shape(x)
+    assert_close(hv, np.tensordot(expected, v, axes=np.ndim(x)), 1e-6, 1e-6, "H v")
+    if np.ndim(x) == 0:
+        assert_close(ad.grad(ad.grad(f))(*args), expected, 1e-6, 1e-6, "grad of grad")
+
+
+@pytest.mark.parametrize("f, args", LIST_CASES,
+                         ids=[f"{f.__name__}-{np.ndim(a[0])}d" for f, a in LIST_CASES])
+def test_second_derivatives_of_functions_that_build_lists(f, args):
+    check_second_derivatives(f, *args)
+
+
+def test_mixed_second_derivative_through_a_list():
+    def g(x, y):
+        hs = [x * y]
+        for i in range(3):
+            hs.append(np.sin(hs[-1] * y) + x)
+        return np.sum(hs[-1] * hs[1]) + np.sum(hs[0] * y)
+
+    expected = numerical_grad(lambda a, b: ad.grad(g, wrt=0)(a, b), (0.4, 0.9), 1)
+    assert_close(ad.grad(ad.grad(g, wrt=0), wrt=1)(0.4, 0.9), expected, 1e-6, 1e-7)
+    _, dot = ad.jvp(ad.grad(g, wrt=0), wrt=1)(0.4, 0.9, 1.0)
+    assert_close(dot, expected, 1e-6, 1e-7)
+
+
+def test_rnn_collecting_states_hessian_vector_product():
+    rng = np.random.default_rng(6)
+    W, xs, h0 = 0.5 * rng.normal(size=(4, 4)), rng.normal(size=(5, 4)), rng.normal(size=4)
+    V = rng.normal(size=(4, 4))
+    _, hv = ad.jvp(ad.grad(rnn_states))(W, xs, h0, V)
+    g = ad.grad(rnn_states)
+    eps = 1e-6
+    assert_close(hv, (g(W + eps * V, xs, h0) - g(W - eps * V, xs, h0)) / (2 * eps), 1e-6, 1e-7)
+    assert_close(hv, np.tensordot(ad.hessian(rnn_states)(W, xs, h0), V, axes=2), 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("f, x", [(tanh_chain, 0.7), (pops, 0.6), (collects, 0.5),
+                                  (list_in_branches, 0.3)])
+def test_third_derivative_of_functions_that_build_lists(f, x):
+    third = ad.grad(ad.grad(ad.grad(f)))(x)
+    assert_close(third, numerical_grad(ad.grad(ad.grad(f)), (x,), 0), 1e-6, 1e-6)
+
+
+def test_joining_a_list_differentiated_three_times_is_refused():
+    # the second derivative joins the pieces' adjoints again (np.stack of a list() of them)
+    assert_close(ad.grad(ad.grad(joins_numbers))(0.4),
+                 numerical_grad(ad.grad(joins_numbers), (0.4,), 0), 1e-6, 1e-6)
+    with pytest.raises(ad.TransformError, match="cannot be differentiated"):
+        ad.grad(ad.grad(ad.grad(joins_numbers)))
+
+
+def test_first_order_gradient_code_of_lists_is_unchanged():
+    # the loops that make the gradient code differentiable are for the code differentiated
+    # again; the gradient itself keeps its one-line adjoint list and in-place adds
+    code = ad.grad(rnn_states).source
+    assert "[zeros_like(item) for item in hs]" in code and "add_pieces(hs_bar, pieces)" in code
+    assert "for item in hs:" not in code
+    assert "hs_bar.append(" in ad.show(ad.grad(rnn_states), mode="forward")
 
 
 def test_differentiating_a_jvp_is_refused():
@@ -251,6 +492,43 @@ def test_bilinear_helpers(xs, ys):
     if len(xs) <= 2 and len(ys) <= 2:
         for f in (uses_dot_bar_left, uses_dot_bar_right):
             assert_grad(f, g, x, y, wrt=(0, 1, 2))
+
+
+def uses_concatenate_bar(g, x):
+    pieces = runtime.concatenate_bar(g, [x, x[:, :1]], 1)
+    return np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1]))
+
+
+def uses_stack_bar(g, x):
+    pieces = runtime.stack_bar(g, [x, x, x], 1)
+    rows = runtime.stack_bar(g, x * np.ones((3, 1, 1)), 1)   # an array: its rows' pieces
+    return np.sum(pieces[0] * pieces[2] ** 2) + np.sum(rows ** 3)
+
+
+def uses_hstack_bar(g, x):
+    pieces = runtime.hstack_bar(g, [x[:2], x[2:], x[0]])
+    return np.sum(pieces[1] ** 2) + np.sum(pieces[0] * pieces[2])
+
+
+def uses_vstack_bar(g, x):
+    pieces = runtime.vstack_bar(g, [x[0], x[1:]])
+    return np.sum(np.cos(pieces[0])) + np.sum(pieces[1] ** 2)
+
+
+def uses_array_bar(g, x):
+    pieces = runtime.array_bar(g, [x, x])
+    return np.sum(pieces[0] ** 2 * pieces[1]) + np.sum(runtime.array_bar(g, x) ** 3)
+
+
+@covers(("generated", "concatenate_bar"), ("generated", "stack_bar"),
+        ("generated", "hstack_bar"), ("generated", "vstack_bar"), ("generated", "array_bar"))
+def test_helpers_that_cut_an_adjoint_into_pieces():
+    x = RNG.normal(size=(2, 3))
+    assert_grad(uses_concatenate_bar, RNG.normal(size=(2, 4)), x)
+    assert_grad(uses_stack_bar, RNG.normal(size=(2, 3, 3)), x)
+    assert_grad(uses_hstack_bar, RNG.normal(size=6), RNG.normal(size=5))
+    assert_grad(uses_vstack_bar, RNG.normal(size=(2, 3)), x)
+    assert_grad(uses_array_bar, RNG.normal(size=(2, 2, 3)), x)
 
 
 def uses_full(x):

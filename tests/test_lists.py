@@ -307,6 +307,19 @@ def test_pop_then_index():
     assert_grad(pops_some, 0.7, -0.4, wrt=(0, 1))
 
 
+def drops_the_last_item(x):
+    hs = []
+    for i in range(4):
+        hs.append(np.exp(x * i))
+    hs.pop()
+    return np.sum(hs[-1] * hs[0])
+
+
+def test_pop_as_a_statement_drops_the_item():
+    assert_grad(drops_the_last_item, 0.3)
+    assert_grad(drops_the_last_item, np.array([0.3, -0.2]))
+
+
 def reversed_lists(x):
     hs = []
     for i in range(3):

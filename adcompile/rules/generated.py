@@ -105,6 +105,38 @@ def full(y, shape, fill, dtype=None):
     fill_bar += unbroadcast(y_bar, fill)
 
 
+# The adjoints of np.concatenate, np.stack, ... cut an adjoint g into one piece per item of
+# a list xs (xs gives only the items' shapes): linear in g, and their adjoint joins the
+# pieces' adjoints back the way the primitive joins its items. For an array xs (its rows
+# are the items) the pieces are an array. The pieces' adjoints are an object array, one per
+# piece (see runtime.pair), which list() makes a list again (and which cannot be
+# differentiated a third time: list() has no rule, so that is refused).
+
+@adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs")
+def concatenate_bar(pieces, g, xs, axis=0):
+    g_bar += np.concatenate(list(pieces_bar), axis=axis)
+
+
+@adjoint(runtime.stack_bar, shape="unknown", linear=True, sequence="xs")
+def stack_bar(pieces, g, xs, axis=0):
+    g_bar += np.stack(list(pieces_bar), axis)
+
+
+@adjoint(runtime.hstack_bar, shape="unknown", linear=True, sequence="xs")
+def hstack_bar(pieces, g, xs):
+    g_bar += np.hstack(list(pieces_bar))
+
+
+@adjoint(runtime.vstack_bar, shape="unknown", linear=True, sequence="xs")
+def vstack_bar(pieces, g, xs):
+    g_bar += np.reshape(np.vstack(list(pieces_bar)), np.shape(g))
+
+
+@adjoint(runtime.array_bar, shape="unknown", linear=True, sequence="xs")
+def array_bar(pieces, g, xs):
+    g_bar += array_of_pieces(pieces_bar)
+
+
 # -- adjoints of shape operations: linear in the adjoint g, so each one's adjoint is the shape
 # operation itself, and its tangent is the helper applied to g_dot -----------------------------
 
