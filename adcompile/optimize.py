@@ -313,8 +313,11 @@ def fuse_products(stmts, aliases, same_shape=None):
       ``np.sum(d ** 2)``, ``g * (2 * d)`` is one pass over ``d``, not three.
 
     Each rewrite also applies to a name assigned once and read once, later in the same
-    block, when nothing it reads changes in between.
+    block, when nothing it reads changes in between. ``same_shape`` maps forward names to
+    names of values of the same shape (``y = x ** 2``): where the sum was of ``y`` and ``e``
+    is ``x``, ``x`` gives the shape, and the forward sweep need not keep ``y`` for it.
     """
+    same_shape = same_shape or {}
     loads, stores = {}, {}
     for s in stmts:
         for n in ast.walk(s):
@@ -412,6 +415,24 @@ def fuse_products(stmts, aliases, same_shape=None):
 
     rewrite(stmts)
     return [ast.fix_missing_locations(s) for s in stmts]
+
+
+def reuse_dead_arrays(stmts, owned, kept, aliases):
+    """``v = unreduce_times(g, e, x, ...)`` at the top of the backward sweep, where ``e`` is
+    an array of the generated code's own (``owned``: no other value shares its memory) that
+    nothing reads afterwards (nor ``kept``: the gradients and the value), gets ``out=e``:
+    the product goes into e's memory, with no new array to allocate and fault in."""
+    read_later = set(kept)
+    for s in reversed(stmts):
+        value = getattr(s, "value", None)
+        if isinstance(s, ast.Assign) and _calls(value, aliases["unreduce_times"]) \
+                and len(value.args) == 3 and not any(k.arg == "out" for k in value.keywords):
+            g, e, _ = value.args
+            if isinstance(e, ast.Name) and e.id in owned and e.id not in read_later \
+                    and e.id not in ir.names_read(g):
+                value.keywords.append(ast.keyword(arg="out", value=ir.load(e.id)))
+        read_later |= ir.names_read(s)
+    return stmts
 
 
 class _Replace(ast.NodeTransformer):

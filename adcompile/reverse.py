@@ -28,6 +28,8 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import ir
 from .analysis import activity, infer_ndims
 from .errors import TransformError
@@ -37,6 +39,8 @@ from .optimize import (
     prune_backward,
     prune_forward,
     renumber_temps,
+    reuse_dead_arrays,
+    statement_reads,
     simplify,
     total,
 )
@@ -302,6 +306,8 @@ class Reverser:
                     if not names:
                         emptied.add(id(pop))
             backward = _without_statements(backward, emptied)
+            backward = reuse_dead_arrays(backward, _owned_arrays(fn, self.aliases),
+                                         ir.reads(grads) | ir.reads(fn.outputs), self.aliases)
         live = _reads_outside_own_loops(backward) | ir.reads(grads)
         outputs = list(fn.outputs)
         keep_value = []
@@ -760,6 +766,45 @@ def _pop_targets(names):
     """``a = stack.pop()`` or ``a, b = stack.pop()``: the targets restoring ``names``."""
     return [ir.store(names[0]) if len(names) == 1 else
             ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
+
+
+_MAKES_NEW = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
+_READS_ONLY = {"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "dot",
+               "matmul", "inner", "outer", "tensordot", "einsum", "trace", "cumsum", "cumprod"}
+
+
+def _owned_arrays(fn, aliases):
+    """Forward names whose arrays no other value shares: each made once, by arithmetic or a
+    NumPy ufunc (a new array), and read only by arithmetic, ufuncs and reductions (never
+    viewed, listed, copied, kept as written or returned)."""
+    np_name = aliases["np"]
+
+    def numpy_call(expr, names=None):
+        return isinstance(expr, ast.Call) and not expr.keywords \
+            and isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Name) \
+            and expr.func.value.id == np_name and (
+                isinstance(getattr(np, expr.func.attr, None), np.ufunc)
+                or names is not None and expr.func.attr in names)
+
+    def makes_new(expr):
+        return isinstance(expr, ast.BinOp) and isinstance(expr.op, _MAKES_NEW) \
+            or isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) \
+            or numpy_call(expr)
+
+    counts, made, shared = defaultdict(int), set(), set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Op):
+            counts[s.target] += 1
+            if makes_new(s.expr):
+                made.add(s.target)
+            if not (makes_new(s.expr) or numpy_call(s.expr, _READS_ONLY)
+                    or isinstance(s.expr, ast.Compare)):
+                shared |= set(s.input_names)
+        else:   # anything else may keep a reference (a list, a copy, a view)
+            shared |= statement_reads(s)
+            for name in s.defines if isinstance(s, ir.Keep) else [getattr(s, "target", None)]:
+                counts[name] += 1
+    return {n for n in made if counts[n] == 1 and n not in shared}
 
 
 def _same_shape(fn):

@@ -61,13 +61,18 @@ def unreduce(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, np.shape(x))
 
 
-def unreduce_times(g, e, x, axis=None, keepdims=False):
+def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
     """``unreduce(g, x, axis, keepdims) * e``, multiplied before ``g`` is broadcast to x's
-    shape: one pass over ``e`` instead of a broadcast copy and a product."""
+    shape: one pass over ``e`` instead of a broadcast copy and a product. ``out`` is ``e``
+    where nothing reads ``e`` afterwards: the product goes into its memory if it fits."""
     g = np.asarray(g, dtype=np.result_type(x, g))   # a Python number takes x's precision
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
-    product = g * e
+    if type(out) is np.ndarray and out.flags.writeable and out.dtype == np.result_type(g, e) \
+            and np.broadcast_shapes(g.shape, out.shape) == out.shape:
+        product = np.multiply(g, e, out=out)
+    else:
+        product = g * e
     if product.shape == np.shape(x):
         return product
     shape = np.broadcast_shapes(np.shape(x), product.shape)

@@ -1,6 +1,8 @@
 """The backward sweep's product rewrites (optimize.fuse_products) and the fast sums of the
 runtime: the code they make, and that gradients through them stay right."""
 
+import ast
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,6 +10,7 @@ from hypothesis import strategies as st
 
 import adcompile as ad
 from adcompile import runtime
+from adcompile.optimize import reuse_dead_arrays
 
 from conftest import assert_close, assert_grad
 
@@ -134,3 +137,62 @@ def test_the_square_is_not_saved_for_its_shape():
     assert "** 2" not in code and pushed.count(",") == 2, code   # (h, h_2, t) only
     assert_grad(rnn_like, W, h0, ys, wrt=(0, 1))
     assert_grad(rnn_like, W, h0, ys[:0], wrt=(0, 1))
+
+
+def row_log_norms(X, W):
+    P = X @ W
+    return np.sum(np.log(np.sum(P ** 2, axis=1)))
+
+
+def row_log_norms_and_a_view(X, W):
+    P = X @ W
+    first = P[0]    # a view of P: P's memory must not be reused
+    return np.sum(np.log(np.sum(P ** 2, axis=1))) + np.sum(first * first)
+
+
+def argument_log_norms(P):
+    return np.sum(np.log(np.sum(P ** 2, axis=1)))
+
+
+def test_a_dead_array_takes_the_product():
+    X, W = RNG.standard_normal((5, 3)), RNG.standard_normal((3, 4))
+    assert "out=P" in ad.show(row_log_norms, wrt=(0, 1), args=(X, W))
+    assert_grad(row_log_norms, X, W, wrt=(0, 1))
+
+
+def test_a_viewed_array_is_not_reused():
+    X, W = RNG.standard_normal((5, 3)), RNG.standard_normal((3, 4))
+    assert "out=" not in ad.show(row_log_norms_and_a_view, wrt=(0, 1), args=(X, W))
+    assert_grad(row_log_norms_and_a_view, X, W, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("code, owned, kept, reused", [
+    ("v = unreduce_times(g, e, e, axis=1)\nw = v + 1", {"e"}, set(), True),
+    ("v = unreduce_times(g, e, e, axis=1)\nw = e + 1", {"e"}, set(), False),   # read later
+    ("v = unreduce_times(g, e, e, axis=1)\nif c:\n    w = e", {"e"}, set(), False),
+    ("v = unreduce_times(g, e, e, axis=1)", {"e"}, {"e"}, False),   # handed back
+    ("v = unreduce_times(g, e, e, axis=1)", set(), set(), False),   # not the code's own
+    ("v = unreduce_times(e, e, e, axis=1)", {"e"}, set(), False),   # g is e
+    ("for i in r:\n    v = unreduce_times(g, e, e)", {"e"}, set(), False),   # in a loop
+])
+def test_reuse_only_what_nothing_reads_afterwards(code, owned, kept, reused):
+    stmts = ast.parse(code).body
+    out = reuse_dead_arrays(stmts, owned, kept, {"unreduce_times": "unreduce_times"})
+    assert ("out=e" in ast.unparse(out)) == reused
+
+
+def test_an_argument_is_not_reused():
+    P = RNG.standard_normal((5, 3))
+    assert "out=" not in ad.show(argument_log_norms, args=(P,))
+    assert_grad(argument_log_norms, P)   # (checks that P is unchanged)
+
+
+def test_reuse_only_where_shape_and_dtype_fit():
+    e = np.ones((2, 3), dtype=np.float32)
+    product = runtime.unreduce_times(np.full(2, 2.0), e, e, axis=1, out=e)
+    assert product.dtype == np.float64 and np.all(e == 1)   # float64 does not fit in e
+    e = np.ones(3)
+    product = runtime.unreduce_times(np.ones((2, 1)), e, np.zeros((2, 3)), keepdims=True, out=e)
+    assert product.shape == (2, 3) and np.all(e == 1)        # (2, 3) does not fit in e
+    e = np.ones((2, 3))
+    assert runtime.unreduce_times(np.full(2, 3.0), e, e, axis=1, out=e) is e and np.all(e == 3)
