@@ -7,8 +7,12 @@ adjoint written in differentiable primitives (``np.linalg.solve``,
 ``cholesky``, ``eigh``, ``svd``). Here, for each, the Hessian (reverse over
 reverse, and forward over reverse) and the Hessian-vector product
 ``ad.jvp(ad.grad(f))`` are compared with central differences of the generated
-gradient.
+gradient, and ``test_every_helper_a_rule_emits_has_a_rule`` checks that no
+helper a rule can emit into gradient code is left without a rule.
 """
+
+import ast
+import inspect
 
 import numpy as np
 import pytest
@@ -367,7 +371,7 @@ def test_svd(case, shape):
 
 # ---------------------------------------------------------------------------
 # third derivatives: through the linear helpers they work; through the second
-# derivatives of prod, cumprod and norm they are refused
+# derivatives of prod, cumprod and norm (and np.array of a list) they are refused
 # ---------------------------------------------------------------------------
 
 C3 = np.array([0.5, -1.0, 1.5])
@@ -445,14 +449,18 @@ def uses_norm_hvp(g, v, x, y):
     return np.sum(runtime.norm_hvp(g, v, x, y, 3))
 
 
+def uses_array_of_pieces(x, w):
+    return np.sum(runtime.array_of_pieces(x) * w)
+
+
 @covers(("generated", "prod_hvp"), ("generated", "cumprod_dot"), ("generated", "cumprod_hvp"),
-        ("generated", "norm_dot"), ("generated", "norm_hvp"))
-def test_third_derivatives_of_prod_cumprod_and_norm_are_refused():
+        ("generated", "norm_dot"), ("generated", "norm_hvp"), ("generated", "array_of_pieces"))
+def test_third_derivatives_through_second_derivative_helpers_are_refused():
     x = np.array([0.5, -1.0, 2.0])
     y = np.linalg.norm(x, 3)
     for f, args in [(uses_prod_hvp, (x, x)), (uses_cumprod_dot, (x, x)),
                     (uses_cumprod_hvp, (x, x, x)), (uses_norm_dot, (x, x, y)),
-                    (uses_norm_hvp, (1.0, x, x, y))]:
+                    (uses_norm_hvp, (1.0, x, x, y)), (uses_array_of_pieces, (x, x))]:
         with pytest.raises(ad.TransformError, match="third derivative"):
             ad.grad(f, wrt=len(args) - 2)(*args)
         with pytest.raises(ad.TransformError, match="third derivative"):
@@ -465,4 +473,46 @@ def test_third_derivatives_of_prod_cumprod_and_norm_are_refused():
 
 def test_refused_helpers_are_the_known_third_derivatives():
     refused = {rule.name for rule in REGISTRY.rules if rule.refusal}
-    assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp"}
+    assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
+                       "array_of_pieces"}
+
+
+# ---------------------------------------------------------------------------
+# no helper a rule emits into gradient code is left without a rule
+# ---------------------------------------------------------------------------
+
+#: helpers that need no adjoint rule, and why
+NOT_DIFFERENTIATED = {
+    "zeros_like": "a zero of the argument's shape",
+    "reduced_size": "a count of entries",
+    "argmax_mask": "where x equals its maximum, divided by the ties: piecewise constant",
+    "inner_axes": "the axes np.inner contracts (integers)",
+}
+
+
+def helpers_rules_emit():
+    """Runtime helper name -> the rules whose adjoint templates call it, and so put it in
+    generated gradient code (tangent templates write jvp code, never differentiated again)."""
+    helpers = {name for name, obj in vars(runtime).items()
+               if inspect.isfunction(obj) and obj.__module__ == runtime.__name__}
+    emitted = {}
+    for rule in REGISTRY.rules:
+        for node in ast.walk(ast.Module(body=rule.body, type_ignores=[])):
+            if isinstance(node, ast.Name) and node.id in helpers:
+                emitted.setdefault(node.id, set()).add(rule.describe())
+    return emitted
+
+
+def test_every_helper_a_rule_emits_has_a_rule():
+    emitted = helpers_rules_emit()
+    assert {"tile_bar", "cumprod_bar", "pad_bar", "norm_bar", "unbroadcast"} <= set(emitted)
+    missing = []
+    for name, rules in sorted(emitted.items()):
+        obj = getattr(runtime, name)
+        if REGISTRY.rule_for(obj) is None and not REGISTRY.is_nondifferentiable(obj):
+            missing.append(f"{name} (emitted by {', '.join(sorted(rules))})")
+    assert not missing, f"runtime helpers without an adjoint rule: {missing}"
+    nondifferentiable = {obj.__name__ for obj in REGISTRY.nondiff_objects.values()
+                         if getattr(obj, "__module__", None) == runtime.__name__}
+    assert nondifferentiable == set(NOT_DIFFERENTIATED), \
+        "list each runtime helper declared non-differentiable in NOT_DIFFERENTIATED, with a reason"

@@ -308,6 +308,8 @@ refused(runtime.prod_hvp, runtime.cumprod_dot, runtime.cumprod_hvp, runtime.norm
         runtime.norm_hvp,
         reason="a third derivative through np.prod, np.cumprod or np.linalg.norm (of an "
                "order other than 2-norm and Frobenius) is not supported")
+refused(runtime.array_of_pieces,
+        reason="a third derivative through np.array of a list is not supported")
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes)
