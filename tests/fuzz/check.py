@@ -70,6 +70,9 @@ class Outcome:
     signature: str = ""
     #: the argument set (keyword dict) at which it failed
     where: dict = None
+    #: for the programs whose second derivative is checked: "checked", "refused" (adcompile
+    #: raised TransformError on grad of grad) or "not smooth" (differences disagree)
+    second: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -334,6 +337,7 @@ def _check_module(f, traced, argsets, second_order=False, source=None):
     peer = _autograd_version(source) if source is not None else None
     reasons = []
     valid = 0
+    second = ""
     for kwargs in argsets:
         reference = _reference(traced, kwargs)
         if isinstance(reference, str):
@@ -366,6 +370,8 @@ def _check_module(f, traced, argsets, second_order=False, source=None):
         problem = _compare(traced, kwargs, value, expected, results)
         if problem is None and second_order and valid == 1:
             problem = _check_second_order(f, by_position, positional, kwargs)
+            if isinstance(problem, str):
+                second, problem = problem, None
         if problem is None and peer is not None:
             problem = _compare_with_autograd(peer, traced, kwargs, positional, results[0][2])
         if problem is not None:
@@ -373,7 +379,8 @@ def _check_module(f, traced, argsets, second_order=False, source=None):
             return problem
     if not valid:
         return Outcome("invalid", "; ".join(sorted(set(reasons))))
-    return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked")
+    return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked"
+                         + (f"; second order {second}" if second else ""), second=second)
 
 
 def _autograd_version(source):
@@ -429,12 +436,13 @@ def _compare_with_autograd(peer, traced, kwargs, positional, grads):
 
 def _check_second_order(f, by_position, positional, kwargs):
     """d2f/dx2 from ad.grad(ad.grad(f)) against central differences of adcompile's gradient
-    (already checked against finite differences of f). Refusing is allowed."""
+    (already checked against finite differences of f): an Outcome if it is wrong, else
+    what happened ("checked", "refused", "not smooth"). Refusing is allowed."""
     try:
         second = ad.grad(ad.grad(f, wrt=0), wrt=0)
         got = second(*positional)
     except ad.TransformError:
-        return None
+        return "refused"
     except Exception as exc:  # noqa: BLE001
         return _crash("grad of grad", exc, f" at {kwargs}")
     estimates = []
@@ -443,11 +451,11 @@ def _check_second_order(f, by_position, positional, kwargs):
         sides = [by_position(positional[0] + s * h, *positional[1:])[1][0] for s in (1, -1)]
         estimates.append((float(sides[0]) - float(sides[1])) / (2 * h))
     if not np.isclose(estimates[0], estimates[1], rtol=1e-3, atol=1e-5):
-        return None   # the gradient is not smooth enough here to tell
+        return "not smooth"   # the gradient is not smooth enough here to tell
     if np.ndim(got) != 0 or not np.isclose(float(got), estimates[0], rtol=1e-4, atol=1e-5):
         return Outcome("wrong", f"at {kwargs}: d2f/dx2 (grad of grad) = {got!r}, differences "
                                 f"of the gradient give {estimates[0]!r}", "wrong:second")
-    return None
+    return "checked"
 
 
 def _compare(traced, kwargs, value, expected, results):
@@ -545,8 +553,13 @@ def run(seeds, jobs=1, reduce=True, progress=None):
 
 def summary(results):
     counts = collections.Counter(outcome.status for _, outcome, _ in results)
-    return (f"{len(results)} programs checked: "
+    seconds = collections.Counter(outcome.second for _, outcome, _ in results if outcome.second)
+    text = (f"{len(results)} programs checked: "
             + ", ".join(f"{counts[s]} {s}" for s in STATUSES))
+    if seconds:
+        text += " (second order: " + ", ".join(f"{n} {what}" for what, n in
+                                                sorted(seconds.items())) + ")"
+    return text
 
 
 def format_failure(seed, outcome, minimal):
