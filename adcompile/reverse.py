@@ -294,6 +294,16 @@ class Reverser:
         unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
         backward = _without_statements(backward, unused, separate)
         backward = prune_backward(backward, ir.reads(grads))
+        if self.differentiable:
+            # a value saved that nothing reads once popped is not saved (its push would read
+            # a value the pruned forward sweep may no longer compute)
+            read, unread = ir.reads(backward), set()
+            for key, pop in self.pops.items():
+                for restore in separate.get(id(pop), []):
+                    if restore.targets[0].id not in read:
+                        self.saves[key].remove(restore.targets[0].id)
+                        unread.add(id(restore))
+            backward = _without_statements(backward, unread)
         if not self.differentiable:   # (its helpers have no rules to differentiate)
             backward = fuse_products(backward, self.aliases, _same_shape(fn))
             # what the fused products no longer read (x in x ** 2) need not be saved
@@ -324,8 +334,10 @@ class Reverser:
         forward = self.forward(body, False, [])
         if self.stack is not None and not self.differentiable and any(self.saves.values()):
             forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
-        for stack in reversed(list(self.stacks.values())):
-            forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
+        saved = {n for names in self.saves.values() for n in names}
+        for name, stack in reversed(list(self.stacks.items())):
+            if name in saved:
+                forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
         forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
         renumber_temps(forward + backward, outputs, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)

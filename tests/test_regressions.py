@@ -482,3 +482,39 @@ def test_a_value_read_by_hundreds_of_statements(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     import many_uses
     assert ad.grad(many_uses.many_uses)(0.5) == pytest.approx(600.0, rel=1e-12)
+
+
+# fuzzer seed 27056 (a crash of grad of grad): the code differentiated again saved, at the
+# start of each iteration, a variable the loop carries (b) that nothing read once restored,
+# and whose value before the loop the pruned forward sweep no longer computed
+
+
+def saves_a_carried_value_nothing_reads(x, y):
+    b = y - 0.25
+    hs = [x]
+    for i in range(1):
+        for k in range(0):
+            a = hs[0] ** 3
+            hs.append(0.5)
+            y = a
+        b = 0.5
+        return x * x - y
+    return b
+
+
+def carried_value_restored_but_unread(x, y):
+    b = y * 2.0
+    s = x
+    for i in range(3):
+        s = np.sin(s) * x
+        b = s
+    return s * x
+
+
+@pytest.mark.parametrize("f, args", [(saves_a_carried_value_nothing_reads, (0.7, 0.3)),
+                                     (carried_value_restored_but_unread, (0.7, 0.3))])
+def test_second_derivative(f, args):
+    g = ad.grad(f)
+    assert_grad(g, *args)
+    _, hv = ad.jvp(g)(*args, 1.0)
+    assert hv == pytest.approx(ad.grad(g)(*args), rel=1e-12)
