@@ -146,7 +146,8 @@ def infer_ndims(fn, known):
 
 def _indexed_ndim(base, index, of):
     """ndim of ``x[index]`` for an ``x`` of ``base`` dimensions: known for integer indexes
-    (each removes a dimension) and plain slices (each keeps one)."""
+    (each removes a dimension), plain slices and ``...`` (which keep them) and ``None``
+    (which adds one)."""
     if base is _UNSET:
         return _UNSET
     if base is None:
