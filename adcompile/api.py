@@ -237,22 +237,29 @@ def _make_vjp(f, wrt):
     return _finish(pullback, f, transform, "vjp")
 
 
-def show(f, wrt=0, mode="reverse", args=None):
+def show(f, wrt=None, mode=None, args=None):
     """The generated gradient code of ``f`` as a string.
 
     With ``args`` (example positional arguments), the code specialised to their
     dimensions, as a call with them runs it; without, the general code that
-    ``build`` writes and that works for any shapes.
+    ``build`` writes and that works for any shapes.  ``wrt`` and ``mode`` default to
+    the first argument and reverse mode or, for a function adcompile made
+    (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
     """
+    made = getattr(f, "_adcompile", None)
+    if mode is None:
+        mode = "forward" if made is not None and made[1] == "jvp" else "reverse"
     if mode not in ("reverse", "forward"):
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     key = _ndims(args) if args is not None else ()
-    made = getattr(f, "_adcompile", None)
+    form = "grad" if mode == "reverse" else "jvp"
     if made is not None and made[1] == "grad" and mode == "forward":
         # forward mode of a gradient: the Hessian-vector product code (forward over reverse)
-        return _transform(f, wrt).generate(key, "jvp")[0]
+        return _transform(f, 0 if wrt is None else wrt).generate(key, "jvp")[0]
+    if made is not None and wrt is None:
+        return made[0].generate(key, form)[0]
     f = getattr(f, "__wrapped__", f)
-    return _transform(f, wrt).generate(key, "grad" if mode == "reverse" else "jvp")[0]
+    return _transform(f, 0 if wrt is None else wrt).generate(key, form)[0]
 
 
 def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):

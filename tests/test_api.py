@@ -292,6 +292,13 @@ def test_show_returns_readable_source():
     assert ad.show(bare_decorated) == ad.show(bare_decorated.__wrapped__)
 
 
+def test_show_of_a_made_function_shows_what_it_runs():
+    both = ad.grad(f_xy, wrt=(0, 1))
+    assert ad.show(both) == ad.show(f_xy, wrt=(0, 1)) != ad.show(f_xy)
+    assert ad.show(ad.jvp(f_xy, wrt=1)) == ad.show(f_xy, wrt=1, mode="forward")
+    assert ad.show(both, wrt=0) == ad.show(f_xy)   # what is asked for overrides
+
+
 def test_show_specialised_on_arguments():
     general = ad.show(product, wrt=(0, 1))
     scalars = ad.show(product, wrt=(0, 1), args=(2.0, 3.0))
