@@ -94,11 +94,16 @@ def _ndims(args):
 
 
 def _dispatcher(transform, form):
-    """``lookup(args)``: the compiled variant for a call's positional arguments.
+    """``lookup(args)``: the compiled variant of ``form`` (or what ``form(key)`` makes) for
+    a call's positional arguments.
 
     Calls whose arguments are all Python or NumPy scalars are looked up by their
     types alone, which is cheaper than computing the ndims."""
-    variants = transform.variants[form]
+    if callable(form):   # make(key): the callable for argument ndims key
+        variants, make = {}, form
+    else:
+        variants = transform.variants[form]
+        make = functools.partial(transform.compiled, form=form)
     by_types = {}
 
     def lookup(args, kwargs=None):
@@ -109,7 +114,9 @@ def _dispatcher(transform, form):
         if fn is None:
             _check_real(transform, args, {})
             key = _ndims(args)
-            fn = variants.get(key) or transform.compiled(key, form)
+            fn = variants.get(key)
+            if fn is None:
+                fn = variants[key] = make(key)
             if np.ndarray not in types:
                 by_types[types] = fn
         return fn
@@ -176,13 +183,27 @@ def _require_scalar_output(transform, f):
 def _make_grad(f, wrt):
     transform = _transform(f, wrt)
     _require_scalar_output(transform, f)
-    lookup = _dispatcher(transform, "vjp")
+
+    def make(key):
+        """The gradient code for argument ndims ``key``: the code that computes no value
+        where the value is known to be a number, else the code that returns the value too,
+        to check that it is one."""
+        if transform.returns_number(key):
+            return transform.compiled(key, "grad")
+        value_and_gradient = transform.compiled(key, "vjp")
+
+        def checked(*args, **kwargs):
+            value, g = value_and_gradient(*args, **kwargs)
+            if type(value) is not float:
+                _check_scalar(value, f)
+            return g
+
+        return checked
+
+    lookup = _dispatcher(transform, make)
 
     def gradient(*args, **kwargs):
-        value, g = lookup(args, kwargs)(*args, **kwargs)
-        if type(value) is not float:
-            _check_scalar(value, f)
-        return g
+        return lookup(args, kwargs)(*args, **kwargs)
 
     return _finish(gradient, f, transform, "vjp", kind="grad")
 

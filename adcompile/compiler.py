@@ -8,6 +8,7 @@ argument, when the call reveals it).
 
 import threading
 
+from .analysis import infer_ndims
 from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
 from .forward import forward
 from .normalize import normalize
@@ -54,9 +55,21 @@ class Transform:
         self._lock = threading.Lock()
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
+        self.number_output = {}   # argument ndims -> returns_number
         # transform once now, so that errors surface where the function is defined
         self.tuple_output = normalize(self.source, self.wrt).tuple_output
         self.generate((), "vjp")
+
+    def returns_number(self, key):
+        """Whether the function's value is known to be 0-d when called with arguments of
+        ndims ``key`` (a gradient then need not compute the value to check that it is)."""
+        known = self.number_output.get(key)
+        if known is None:
+            fn = normalize(self.source, self.wrt)
+            _, ndim_of = infer_ndims(fn, self.param_ndims(key))
+            known = self.number_output[key] = (not fn.tuple_output and len(fn.outputs) == 1
+                                               and ndim_of(fn.outputs[0]) == 0)
+        return known
 
     def param_ndims(self, key):
         positional = self.source.positional_params

@@ -241,6 +241,27 @@ def test_grad_of_non_scalar_output_raises():
     with pytest.raises(ValueError, match="vjp"):
         ad.grad(two_outputs)(1.0, 2.0)
     assert ad.grad(non_scalar)(1.5) == 2.0          # a scalar output is fine
+    # an output whose ndim the code does not give (a 0-d array's ndim is not specialised
+    # on): the value is computed and checked
+    with pytest.raises(ValueError, match="scalar"):
+        ad.grad(scaled)(np.ones(2), np.array(2.0))
+    assert ad.grad(scaled)(np.array(1.5), np.array(2.0)) == 2.0
+
+
+def scaled(x, s):
+    return x * s
+
+
+def sum_of_squares(x, n):
+    return np.sum(x ** n)
+
+
+def test_grad_computes_no_value_it_knows_is_a_number():
+    g = ad.grad(sum_of_squares)
+    assert_close(g(np.arange(3.0), 2), [0.0, 2.0, 4.0], 0, 0)
+    transform = g._adcompile[0]
+    assert list(transform.variants["grad"]) == [(1, 0)] and not transform.variants["vjp"]
+    assert_close(g(np.arange(3.0), 2), [0.0, 2.0, 4.0], 0, 0)   # (the cached one)
 
 
 def ignores_some(x, y, z):
