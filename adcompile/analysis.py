@@ -12,6 +12,7 @@
 import ast
 
 from . import ir
+from .rules import broadcasts
 
 
 def _flows(fn):
@@ -70,25 +71,89 @@ def infer_ndims(fn, known):
 
     A name assigned in several places (after a branch, in a loop) has a known ndim only
     if every assignment agrees."""
-    ndims = {p: n for p, n in known.items() if n is not None}
+
+    def op(s, of):
+        if s.rule.name == "getitem":
+            base = of(s.inputs[0])
+            return _UNSET if base is _UNSET else _indexed_ndim(base, s.expr.slice, of)
+        dims = [of(e) for e in s.inputs]
+        return _UNSET if _UNSET in dims else _result_ndim(s.rule.shape, dims, s.statics)
+
+    def subscript(e, of):
+        return _indexed_ndim(of(e.value), e.slice, of)
+
+    return _propagate(fn, known, None, 0, op, subscript)
+
+
+def infer_full(fn, known, ndim_of):
+    """Which names are known to be *full*: no axis of length 1 (a number is full). Where
+    all the operands of a broadcasting operation are full, the result has the shape of
+    each operand of the most dimensions, so nothing was broadcast into it.
+
+    ``known``: parameter -> True for an argument known to be full; ``ndim_of`` from
+    ``infer_ndims``. Returns ``full_of(expression)``, True when known to be full."""
+
+    def indexes_numbers(index):   # x[i, j] with integers i, j: removes axes, adds none
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        return all(ndim_of(p) == 0 and not (isinstance(p, ast.Constant)
+                                            and not isinstance(p.value, int)) for p in parts)
+
+    def op(s, of):
+        if s.rule.name == "getitem":
+            base = of(s.inputs[0])
+            return base if base is _UNSET else base is True and indexes_numbers(s.expr.slice)
+        full = [of(e) for e in s.inputs]
+        if _UNSET in full:
+            return _UNSET
+        shape = s.rule.shape
+        if shape == "scalar":
+            return True
+        if broadcasts(s.rule) or shape in ("matmul", "dot") or s.rule.name == "copy" \
+                and not s.rule.keys:   # (the copy of a value: y = x, a call's argument)
+            return all(f is True for f in full)
+        if shape == "reduce":   # its remaining axes are the operand's, without keepdims
+            keepdims = s.statics.get("keepdims")
+            return (full[0] is True and isinstance(keepdims, ast.Constant)
+                    and keepdims.value is False)
+        return False
+
+    def subscript(e, of):
+        base = of(e.value)
+        return base if base is _UNSET else base is True and indexes_numbers(e.slice)
+
+    _, full_of = _propagate(fn, {p: f or None for p, f in known.items()}, False, True, op,
+                            subscript)
+    return lambda e: full_of(e) is True
+
+
+def _propagate(fn, known, unknown, number, op, subscript):
+    """A property of each name's value (its ndim, whether it is full) from the parameters'
+    ``known`` values: ``number`` is the property of a number, ``unknown`` the one that says
+    nothing, ``op(s, of)`` that of a primitive's result and ``subscript(e, of)`` that of
+    ``x[index]``. A name assigned in several places (after a branch, in a loop) has a
+    property only if every assignment agrees.
+
+    Returns ({name: property}, of(expression) -> property or ``unknown``)."""
+    values = {p: v for p, v in known.items() if v is not None}
     for p in fn.params:
-        ndims.setdefault(p, None)
+        values.setdefault(p, unknown)
 
     def of(e):
         if isinstance(e, ast.Constant):
-            return 0 if isinstance(e.value, (int, float)) and not isinstance(e.value, bool) else None
+            return number if isinstance(e.value, (int, float)) \
+                and not isinstance(e.value, bool) else unknown
         if isinstance(e, ast.Name):
-            return ndims.get(e.id, _UNSET)
+            return values.get(e.id, _UNSET)
         if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
             return of(e.operand)
         if isinstance(e, ast.Attribute) and e.attr in ("ndim", "size"):
-            return 0
+            return number
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
                 and e.value.attr == "shape" and not isinstance(e.slice, (ast.Slice, ast.Tuple)):
-            return 0
+            return number
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
-            return _indexed_ndim(of(e.value), e.slice, of)
-        return None
+            return subscript(e, of)
+        return unknown
 
     def assignments():
         for s in ir.walk(fn.body):
@@ -99,49 +164,44 @@ def infer_ndims(fn, known):
                     yield stmt.targets[0].id, of(stmt.value)
                 else:
                     for d in s.defines:
-                        yield d, None
-            elif isinstance(s, ir.Op) and s.rule.name == "getitem":
-                base = of(s.inputs[0])
-                yield s.target, _UNSET if base is _UNSET else _indexed_ndim(base, s.expr.slice, of)
+                        yield d, unknown
             elif isinstance(s, ir.Op):
-                dims = [of(e) for e in s.inputs]
-                yield s.target, _UNSET if _UNSET in dims else _result_ndim(s.rule.shape, dims,
-                                                                              s.statics)
+                yield s.target, op(s, of)
             elif isinstance(s, ir.Carry):
                 yield s.target, of(ir.load(s.source))
             elif isinstance(s, ir.ListNew):
-                yield s.target, None
+                yield s.target, unknown
                 for e in s.elements:  # a list's items: "name[]"
                     yield s.target + "[]", of(e)
             elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
                 yield s.target + "[]", of(s.value)
             elif isinstance(s, ir.ListGet):
-                yield s.target, ndims.get(s.source + "[]", _UNSET)
+                yield s.target, values.get(s.source + "[]", _UNSET)
             elif isinstance(s, ir.Loop):
                 if s.index:
-                    yield s.index, 0 if s.kind == "for" else None
+                    yield s.index, number if s.kind == "for" else unknown
                 if s.counter:
-                    yield s.counter, 0
+                    yield s.counter, number
 
-    # Each name starts unknown-yet; an assignment sets it, a disagreeing one makes it None
-    # for good. Values only move unset -> n -> None, so this stops.
+    # Each name starts unknown-yet; an assignment sets it, a disagreeing one makes it
+    # ``unknown`` for good. Values only move unset -> v -> unknown, so this stops.
     changed = True
     while changed:
         changed = False
-        for name, n in assignments():
-            if n is _UNSET:
+        for name, v in assignments():
+            if v is _UNSET:
                 continue
-            old = ndims.get(name, _UNSET)
-            new = n if old is _UNSET else (old if old == n else None)
+            old = values.get(name, _UNSET)
+            new = v if old is _UNSET else (old if old == v else unknown)
             if new != old or old is _UNSET:
-                ndims[name] = new
+                values[name] = new
                 changed = True
 
-    def known(e):
-        n = of(e)
-        return None if n is _UNSET else n
+    def known_value(e):
+        v = of(e)
+        return unknown if v is _UNSET else v
 
-    return {k: v for k, v in ndims.items() if v is not None}, known
+    return {k: v for k, v in values.items() if v is not unknown}, known_value
 
 
 def _indexed_ndim(base, index, of):

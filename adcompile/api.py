@@ -15,8 +15,9 @@ import numpy as np
 
 from .compiler import Transform
 
-_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32,
-                      np.int16, np.int8, np.uint8, np.bool_})
+# numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
+_NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
+                      np.int16, np.int8, np.uint8})
 _cache = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
@@ -85,12 +86,13 @@ _ABSENT = object()
 
 
 def _ndims(args):
-    """The specialisation key of a call: each positional argument's ndim, None if unknown.
+    """The specialisation key of a call: for each positional argument 0 for a number,
+    (ndim, full) for an array (full: no axis of length 1), None when unknown.
 
     A 0-d array counts as unknown: its gradient must come back as an array, which the
     general code ensures."""
-    return tuple(0 if type(a) in _SCALARS else a.ndim or None if type(a) is np.ndarray else None
-                 for a in args)
+    return tuple(0 if type(a) in _NUMBERS else (a.ndim, 1 not in a.shape)
+                 if type(a) is np.ndarray and a.ndim else None for a in args)
 
 
 def _dispatcher(transform, form):

@@ -18,7 +18,7 @@ import copy
 from dataclasses import dataclass
 
 from . import ir
-from .analysis import activity, infer_ndims
+from .analysis import activity, infer_full, infer_ndims
 from .errors import TransformError
 from .optimize import fuse_blocks, simplify, total
 from .templates import instantiate
@@ -35,17 +35,18 @@ class Tangent:
     param_dots: list      # tangent parameter names, one per wrt parameter
 
 
-def forward(fn, param_ndims, aliases):
-    return Forward(fn, param_ndims, aliases).run()
+def forward(fn, param_ndims, aliases, param_full=None):
+    return Forward(fn, param_ndims, aliases, param_full).run()
 
 
 class Forward:
-    def __init__(self, fn, param_ndims, aliases):
+    def __init__(self, fn, param_ndims, aliases, param_full=None):
         self.fn = fn
         self.namer = fn.namer
         self.aliases = aliases
         self.active = activity(fn)
         _, self.ndim_of = infer_ndims(fn, param_ndims)
+        self.full_of = infer_full(fn, param_full or {}, self.ndim_of)
         self.dots = {}
 
     def dot(self, name):
@@ -177,7 +178,7 @@ class Forward:
             try:
                 inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,
                                    self.namer, self.aliases, dots=dots,
-                                   extra=self.fn.extra_globals)
+                                   extra=self.fn.extra_globals, full_of=self.full_of)
             except TransformError as exc:
                 raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
             statements = inst.statements

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ir
-from .analysis import activity, infer_ndims
+from .analysis import activity, infer_full, infer_ndims
 from .errors import TransformError
 from .optimize import (
     fuse_products,
@@ -58,12 +58,12 @@ class Adjoint:
     grads: list           # one expression per wrt parameter
 
 
-def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False):
+def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False, param_full=None):
     """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
-    ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
+    ``param_full``: parameters known to have no axis of length 1 (True); ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
     the generated function returns ``fn``'s value too (else its last statements may be dead);
     ``differentiable``: code that adcompile can differentiate again (no in-place updates)."""
-    return Reverser(fn, param_ndims, aliases, return_value, differentiable).run()
+    return Reverser(fn, param_ndims, aliases, return_value, differentiable, param_full).run()
 
 
 def _call(func, *args):
@@ -103,7 +103,8 @@ def _segments(stmts):
 
 
 class Reverser:
-    def __init__(self, fn, param_ndims, aliases, return_value, differentiable=False):
+    def __init__(self, fn, param_ndims, aliases, return_value, differentiable=False,
+                 param_full=None):
         self.fn = fn
         self.differentiable = differentiable
         self.namer = fn.namer
@@ -111,6 +112,7 @@ class Reverser:
         self.return_value = return_value
         self.active = activity(fn)
         _, self.ndim_of = infer_ndims(fn, param_ndims)
+        self.full_of = infer_full(fn, param_full or {}, self.ndim_of)
         self.pending = defaultdict(list)
         self.saves = {}          # id(unit object) -> names pushed after it, popped before its reverse
         self.pops = {}           # id(unit object) -> the pop statement (targets filled at the end)
@@ -453,7 +455,7 @@ class Reverser:
             try:
                 inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted,
                                    self.ndim_of, self.namer, self.aliases,
-                                   extra=self.fn.extra_globals)
+                                   extra=self.fn.extra_globals, full_of=self.full_of)
             except TransformError as exc:  # unsupported(...) in a rule: point at the call
                 raise self.fn.source.error(s.node, exc.reason) from None
             out.extend(inst.statements)

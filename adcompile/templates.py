@@ -10,6 +10,7 @@ import ast
 import copy
 
 from .errors import TransformError
+from .rules import broadcasts
 
 UNKNOWN = object()
 
@@ -21,11 +22,12 @@ class Instance:
 
 
 def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases,
-                dots=None, extra=None):
+                dots=None, extra=None, full_of=None):
     """Inline ``rule`` for ``output = prim(*inputs, **statics)``.
 
     wanted: indices of the inputs whose adjoints are needed.
     ndim_of: expression -> known ndim or None.
+    full_of: expression -> True when it is known to have no axis of length 1.
     aliases: runtime name -> the name it has in the generated code.
     dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
     the expression of that input's tangent; ``output_bar`` is then unused and each
@@ -43,6 +45,11 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     index = {name: i for i, name in enumerate(rule.inputs)}
     # inputs that cannot broadcast another one up: known scalars, and repeats of the same name
     scalar_inputs = {i for i, e in enumerate(inputs) if ndim_of(e) == 0}
+    # the ndims of the inputs known to have no axis of length 1 (None for the others): the
+    # result of a broadcasting primitive of such inputs has the shape of the one of most
+    # dimensions
+    full_ndims = [ndim_of(e) if broadcasts(rule) and full_of is not None and full_of(e)
+                  else None for e in inputs]
     local_names = {}
 
     if dots is not None:
@@ -55,7 +62,7 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     resolve = _user_names(where, namer, extra) if where is not None else None
 
     def subst(tree):
-        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs)
+        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs, full_ndims)
         return _Substitute(params, local_names, aliases, resolve).visit(tree)
 
     def run(body):
@@ -177,14 +184,21 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
-def _drop_unbroadcast(tree, index, scalar_inputs, inputs):
-    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself."""
+def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims):
+    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself,
+    or when all inputs are full (``full_ndims``) and none has more dimensions than ``x``."""
 
     def others_scalar(name):
         mine = index[name]
         same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
         # a one-input rule's unbroadcast is against a static shape (np.broadcast_to): kept
-        return len(index) > 1 and set(range(len(index))) - same <= scalar_inputs
+        if len(index) <= 1:
+            return False
+        others = set(range(len(index))) - same
+        full = dict(enumerate(full_ndims))
+        n = full.get(mine)
+        return others <= scalar_inputs or n is not None and all(
+            full.get(i) is not None and full[i] <= n for i in others)
 
     class Drop(ast.NodeTransformer):
         def visit_Call(self, node):

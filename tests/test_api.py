@@ -260,7 +260,7 @@ def test_grad_computes_no_value_it_knows_is_a_number():
     g = ad.grad(sum_of_squares)
     assert_close(g(np.arange(3.0), 2), [0.0, 2.0, 4.0], 0, 0)
     transform = g._adcompile[0]
-    assert list(transform.variants["grad"]) == [(1, 0)] and not transform.variants["vjp"]
+    assert list(transform.variants["grad"]) == [((1, True), 0)] and not transform.variants["vjp"]
     assert_close(g(np.arange(3.0), 2), [0.0, 2.0, 4.0], 0, 0)   # (the cached one)
 
 
@@ -330,6 +330,28 @@ def test_show_specialised_on_arguments():
     # two scalars: nothing is broadcast, so no unbroadcast in the code
     assert "unbroadcast" not in scalars
     assert "unbroadcast" in general
+
+
+def recurrence_with_bias(W, b, h, xs):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t] + b)
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("shapes", [((3, 3), (3,), (3,), (4, 3)),     # no axis of length 1
+                                    ((3, 3), (1,), (3,), (4, 3)),     # b broadcast
+                                    ((1, 3), (3,), (3,), (2, 3)),     # W @ h broadcast
+                                    ((3, 3), (3,), (3,), (2, 1))])    # xs[t] broadcast
+def test_specialised_on_axes_of_length_one(shapes):
+    """Arguments with no axis of length 1 (*full*) cannot be broadcast up by other full
+    values of no more dimensions, so where every operand is full the code has no
+    unbroadcast; an axis of length 1 anywhere keeps it."""
+    args = [RNG.normal(size=s) * 0.5 for s in shapes]
+    for wrt in range(3):
+        assert_grad(recurrence_with_bias, *args, wrt=wrt)
+    code = ad.show(recurrence_with_bias, wrt=(0, 1, 2), args=args)
+    full = all(1 not in s for s in shapes)
+    assert ("unbroadcast" in code) != full, code
 
 
 def test_show_rejects_unknown_mode():

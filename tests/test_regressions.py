@@ -518,3 +518,14 @@ def test_second_derivative(f, args):
     assert_grad(g, *args)
     _, hv = ad.jvp(g)(*args, 1.0)
     assert hv == pytest.approx(ad.grad(g)(*args), rel=1e-12)
+
+
+def indexed_by_flag(x, flag):
+    y = x[flag] * x      # x[True] adds an axis of length 1: y has shape (1, n)
+    return np.sum(y * y)
+
+
+def test_a_bool_argument_used_as_an_index():
+    # a bool was specialised on as a number, so x[flag] was taken to remove an axis
+    for flag in (True, np.bool_(True)):
+        assert_grad(indexed_by_flag, VEC, flag, forward=False)

@@ -20,7 +20,9 @@ Template rules:
   ``keepdims``) are decided at compile time. A test that cannot be decided
   counts as false, so each branch must be correct whenever its own test
   holds, and the final ``else`` must be correct always.
-- ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars.
+- ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars, or
+  when the primitive broadcasts (see ``broadcasts``) and every input is known
+  to have no axis of length 1, none having more dimensions than ``v``.
 
 Forward mode (``ad.jvp``) needs a tangent for each primitive, written the
 same way with ``y_dot += E`` lines, one per input, each reading exactly one
@@ -44,8 +46,11 @@ so that it can be differentiated again).
 
 import ast
 import inspect
+import operator
 import textwrap
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import TransformError
 
@@ -54,6 +59,21 @@ from ..errors import TransformError
 SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown",
           "scan", "reshape", "flat", "expand", "squeeze", "diag", "drop1", "drop2", "outer",
           "inner", "tensordot", "second")
+
+
+#: primitives, besides NumPy's ufuncs, whose result has the broadcast shape of their inputs
+_BROADCASTING = frozenset({operator.add, operator.sub, operator.mul, operator.truediv,
+                           operator.pow, operator.neg, operator.mod, abs, np.where, np.clip,
+                           ".clip()"})
+
+
+def broadcasts(rule):
+    """Whether every primitive of ``rule`` gives the broadcast shape of its inputs, as
+    NumPy's ufuncs and the arithmetic operators do (``shape="elementwise"``, the default
+    of user rules too, promises only the number of dimensions)."""
+    return bool(rule.keys) and all(
+        isinstance(k, np.ufunc) and k.signature is None or k in _BROADCASTING
+        for k in rule.keys)
 
 
 @dataclass(eq=False)
