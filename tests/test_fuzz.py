@@ -6,10 +6,10 @@ import os
 
 from fuzz.check import FAILURES, format_failure, generate, run, summary
 
+
 def test_generator_is_deterministic():
     assert generate(12345) == generate(12345)
     assert generate(1).source != generate(2).source
-
 
 
 def test_seeded_programs():
@@ -25,3 +25,10 @@ def test_seeded_programs():
     # refuses none of them since lists differentiate twice
     checked = sum(outcome.second == "checked" for _, outcome, _ in results)
     assert checked >= 50, summary(results)
+
+
+def test_a_point_where_the_program_overflows_is_not_used():
+    # seed 60651 cubes a value until it overflows to inf at one argument set; the result
+    # does not depend on it, but its adjoint is 0 * inf = nan (as in any reverse mode)
+    (_, outcome, _), = run([60651], jobs=1, reduce=False)
+    assert outcome.status == "ok", outcome

@@ -144,7 +144,10 @@ class _Traced:
 
     def run(self, kwargs):
         self.trace = []
-        with np.errstate(all="ignore"):
+        # an overflow makes the point unusable, for NumPy numbers as for Python floats
+        # (which raise OverflowError): an infinite intermediate the value does not depend
+        # on still makes its adjoint 0 * inf = nan, in adcompile as in any reverse mode
+        with np.errstate(all="ignore", over="raise"):
             value = self.f(**kwargs)
         return value, tuple(self.trace)
 
