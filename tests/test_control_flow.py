@@ -1180,3 +1180,36 @@ def test_a_loop_with_nothing_to_reverse_is_not_reversed():
     code = ad.show(loop_of_constants, args=(0.5, 3))
     assert "reversed(" not in code and "pass" not in code and "stack" not in code
     assert_grad(loop_of_constants, 0.5, 3)
+
+
+# ---------------------------------------------------------------------------
+# code specialised on axes of length 1, through a loop: any operand with such an axis
+# (or a scalar among arrays) may have been broadcast, and its adjoint is summed back
+# ---------------------------------------------------------------------------
+
+def broadcasting_loop(x, y, W, zs):
+    h = x
+    s = 0.0
+    for i in range(zs.shape[0]):
+        h = np.tanh(W @ h + y * h) + zs[i]
+        s = s + np.sum(h * h)
+    return s + np.sum(np.mean(W, axis=0) * h)
+
+
+@st.composite
+def broadcasting_loop_args(draw):
+    k = draw(st.integers(1, 3))
+    steps = draw(st.integers(0, 3))
+    y_shape = draw(st.sampled_from([(), (1,), (k,)]))
+    W_shape = draw(st.sampled_from([(k, k), (1, k)]))
+    zs_shape = (steps, draw(st.sampled_from([1, k])))
+    values = reals(-1.0, 1.0)
+    y = draw(arrays(y_shape, values)) if y_shape else draw(values)
+    return (draw(arrays((k,), values)), y, draw(arrays(W_shape, values)),
+            draw(arrays(zs_shape, values)))
+
+
+@CF
+@given(args=broadcasting_loop_args(), wrt=st.sampled_from([0, 1, 2, 3]))
+def test_loop_over_operands_with_axes_of_length_one(args, wrt):
+    assert_grad(broadcasting_loop, *args, wrt=wrt)
