@@ -32,3 +32,11 @@ def test_a_point_where_the_program_overflows_is_not_used():
     # does not depend on it, but its adjoint is 0 * inf = nan (as in any reverse mode)
     (_, outcome, _), = run([60651], jobs=1, reduce=False)
     assert outcome.status == "ok", outcome
+
+
+def test_a_point_where_rounding_hides_a_term_is_not_used():
+    # seed 72755 computes r - (y + r) with r = -3.6e16 at one argument set: 0 in float64,
+    # so finite differences (and forward mode's tangent, by the same rounding) see no y
+    # there, while the reverse sweep gives the expression's -1
+    (_, outcome, _), = run([72755], jobs=1, reduce=False)
+    assert outcome.status == "ok", outcome
