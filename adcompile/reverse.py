@@ -36,6 +36,7 @@ from .errors import TransformError
 from .optimize import (
     fuse_products,
     fuse_blocks,
+    per_step_lists,
     prune_backward,
     prune_forward,
     renumber_temps,
@@ -342,6 +343,8 @@ class Reverser:
                 forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
         forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
         renumber_temps(forward + backward, outputs, self.namer)
+        if self.stack is not None and not self.differentiable:
+            forward, backward = per_step_lists(forward, backward, self.stack, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)
 
     def block(self, stmts, loop_vars):

@@ -133,8 +133,8 @@ def test_the_square_is_not_saved_for_its_shape():
     # d/dr sum(r ** 2) is 2 r: the loop saves r, not r ** 2 as well
     W, h0, ys = RNG.standard_normal((3, 3)) / 3, RNG.standard_normal(3), RNG.standard_normal((4, 3))
     code = ad.show(rnn_like, wrt=(0, 1), args=(W, h0, ys))
-    pushed = next(line for line in code.splitlines() if "stack.append" in line)
-    assert "** 2" not in code and pushed.count(",") == 2, code   # (h, h_2, t) only
+    saved = [line.split(".")[0].strip() for line in code.splitlines() if "_steps.append(" in line]
+    assert "** 2" not in code and saved == ["h_steps", "h_2_steps", "t1_steps"], code
     assert_grad(rnn_like, W, h0, ys, wrt=(0, 1))
     assert_grad(rnn_like, W, h0, ys[:0], wrt=(0, 1))
 
@@ -196,3 +196,67 @@ def test_reuse_only_where_shape_and_dtype_fit():
     assert product.shape == (2, 3) and np.all(e == 1)        # (2, 3) does not fit in e
     e = np.ones((2, 3))
     assert runtime.unreduce_times(np.full(2, 3.0), e, e, axis=1, out=e) is e and np.all(e == 3)
+
+
+# ---------------------------------------------------------------------------
+# the values a loop saves each step, in one list per value (per_step_lists)
+# ---------------------------------------------------------------------------
+
+def decaying_sines(x, w, n):
+    for i in range(n):
+        x = np.sin(x * w) + 0.1 * x
+    return x
+
+
+def reads_its_rows(x, rows):
+    s = 0.0
+    for t in range(rows.shape[0]):
+        x = np.tanh(x * rows[t])
+        s = s + np.sum(x)
+    return s
+
+
+def stops_early(x, n):
+    for i in range(n):
+        x = np.sin(x)
+        if x < 0.2:
+            break
+    return x
+
+
+def two_loops(x, n):
+    for i in range(n):
+        x = np.sin(x)
+    for i in range(n):
+        x = np.cos(x) * x
+    return x
+
+
+def names_like_the_lists(x, n):
+    x_steps = 0.5
+    for i in range(n):
+        x = np.sin(x) * x_steps
+    return x + x_steps
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_one_list_per_saved_value(n):
+    code = ad.show(decaying_sines, wrt=(0, 1), args=(0.7, 1.3, n))
+    assert "stack" not in code and "x_steps.append(x)" in code, code
+    assert " in zip(reversed(t1_steps), reversed(x_steps)):" in code, code   # (no index)
+    assert_grad(decaying_sines, 0.7, 1.3, n, wrt=(0, 1))
+    rows = RNG.normal(size=(n, 3))
+    code = ad.show(reads_its_rows, args=(RNG.normal(size=3), rows))
+    assert "in zip(reversed(range(rows.shape[0])), reversed(x" in code, code
+    assert_grad(reads_its_rows, RNG.normal(size=3), rows)
+    code = ad.show(names_like_the_lists, args=(0.7, n))
+    assert "x_steps_2.append(x)" in code, code
+    assert_grad(names_like_the_lists, 0.7, n)
+
+
+@pytest.mark.parametrize("f", [stops_early, two_loops])
+def test_other_loops_keep_the_stack(f):
+    code = ad.show(f, args=(0.9, 4))
+    assert "stack.pop()" in code and "_steps" not in code, code
+    for n in (0, 1, 4):
+        assert_grad(f, 0.9, n)
