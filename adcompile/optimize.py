@@ -300,60 +300,66 @@ def renumber_temps(statements, outputs, namer):
 
 
 def per_step_lists(forward, backward, stack, namer):
-    """Where the one loop that saves values saves a tuple each step, which the one reversed
-    loop pops (``for t in range(n): ... stack.append((h, y))`` and ``for t in reversed(
+    """Where each loop that saves values saves a tuple per step, which its reversed loop
+    pops (``for t in range(n): ... stack.append((h, y))`` and ``for t in reversed(
     range(n)): h, y = stack.pop() ...``), keep one list per value instead and walk them
     backwards: ``h_steps.append(h)``, ``for t, h, y in zip(reversed(range(n)),
     reversed(h_steps), reversed(y_steps))``. No tuple is built or unpacked per step.
 
-    Only that simplest shape of the code is changed: the stack named nowhere else, the
-    forward loop outside other loops, pushing once per step (no break, continue or return
-    in it), the reversed loop walking the same range backwards and popping first."""
-    uses = [n for s in forward + backward for n in ast.walk(s) if _is_name(n, stack)]
-    if len(uses) != 3:
-        return forward, backward
+    Only that simplest shape of the code is changed: the stack used by nothing else; each
+    saving loop outside other loops, pushing once per step (no break, continue or return
+    in it); its reversed loop walking the same range backwards and popping first."""
+    uses = sum(_is_name(n, stack) for s in forward + backward for n in ast.walk(s))
     create = next((s for s in forward if isinstance(s, ast.Assign)
                    and _is_name(s.targets[0], stack)), None)
-    loop = push = None
+    pushes = []   # (loop, its push), in order
     for s in forward:
         if isinstance(s, ast.For):
-            for item in s.body:
-                if isinstance(item, ast.Expr) and _calls(item.value, f"{stack}.append"):
-                    loop, push = s, item
-    rloop = next((s for s in backward if isinstance(s, ast.For) and s.body
-                  and isinstance(s.body[0], ast.Assign)
-                  and _calls(s.body[0].value, f"{stack}.pop")), None)
-    if create is None or loop is None or rloop is None:
+            found = [item for item in s.body if isinstance(item, ast.Expr)
+                     and _calls(item.value, f"{stack}.append")]
+            if len(found) > 1:
+                return forward, backward
+            pushes += [(s, item) for item in found]
+    pops = [s for s in backward if isinstance(s, ast.For) and s.body
+            and isinstance(s.body[0], ast.Assign) and _calls(s.body[0].value, f"{stack}.pop")]
+    if create is None or not pushes or len(pops) != len(pushes) \
+            or uses != 1 + 2 * len(pushes):
         return forward, backward
-    if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop)):
-        return forward, backward
-    if not (_calls(rloop.iter, "reversed") and len(rloop.iter.args) == 1
-            and ast.dump(rloop.iter.args[0]) == ast.dump(loop.iter)
-            and ast.dump(rloop.target) == ast.dump(loop.target)):
-        return forward, backward
-    names = _names(push.value.args[0])
-    if names is None or names != _names(rloop.body[0].targets[0]):
-        return forward, backward
-    lists = [namer.fresh(f"{n}_steps") for n in names]
+    pairs = list(zip(pushes, reversed(pops)))   # the last loop saved is reversed first
+    for (loop, push), rloop in pairs:
+        if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop)):
+            return forward, backward
+        if not (_calls(rloop.iter, "reversed") and len(rloop.iter.args) == 1
+                and ast.dump(rloop.iter.args[0]) == ast.dump(loop.iter)
+                and ast.dump(rloop.target) == ast.dump(loop.target)):
+            return forward, backward
+        names = _names(push.value.args[0])
+        if names is None or names != _names(rloop.body[0].targets[0]):
+            return forward, backward
+    made = []
+    index_read = ir.reads(backward)
+    for (loop, push), rloop in pairs:
+        names = _names(push.value.args[0])
+        lists = [namer.fresh(f"{n}_steps") for n in names]
+        made += lists
+        at = loop.body.index(push)
+        loop.body[at:at + 1] = [ast.Expr(ast.Call(
+            func=ast.Attribute(value=ir.load(lst), attr="append", ctx=ast.Load()),
+            args=[ir.load(n)], keywords=[])) for lst, n in zip(lists, names)]
+        walks = [_call("reversed", [ir.load(lst)]) for lst in lists]
+        targets = [ir.store(n) for n in names]
+        if isinstance(loop.target, ast.Name) and loop.target.id in index_read:
+            walks.insert(0, rloop.iter)   # the step's index too
+            targets.insert(0, rloop.target)
+        rloop.body = rloop.body[1:] or [ast.Pass()]
+        if len(walks) == 1:
+            rloop.target, rloop.iter = targets[0], walks[0]
+        else:
+            rloop.target = ast.Tuple(elts=targets, ctx=ast.Store())
+            rloop.iter = _call("zip", walks)
     at = forward.index(create)
-    forward = forward[:at] + [ir.assign(lst, ast.List(elts=[], ctx=ast.Load()))
-                              for lst in lists] + forward[at + 1:]
-    at = loop.body.index(push)
-    loop.body[at:at + 1] = [ast.Expr(ast.Call(
-        func=ast.Attribute(value=ir.load(lst), attr="append", ctx=ast.Load()),
-        args=[ir.load(n)], keywords=[])) for lst, n in zip(lists, names)]
-    walks = [_call("reversed", [ir.load(lst)]) for lst in lists]
-    targets = [ir.store(n) for n in names]
-    if isinstance(loop.target, ast.Name) and loop.target.id in ir.reads(backward):
-        walks.insert(0, rloop.iter)   # the step's index too
-        targets.insert(0, rloop.target)
-    rloop.body = rloop.body[1:] or [ast.Pass()]
-    if len(walks) == 1:
-        rloop.target, rloop.iter = targets[0], walks[0]
-    else:
-        rloop.target = ast.Tuple(elts=targets, ctx=ast.Store())
-        rloop.iter = _call("zip", walks)
-    return forward, backward
+    return forward[:at] + [ir.assign(lst, ast.List(elts=[], ctx=ast.Load()))
+                           for lst in made] + forward[at + 1:], backward
 
 
 def _names(node):

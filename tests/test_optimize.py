@@ -254,7 +254,32 @@ def test_one_list_per_saved_value(n):
     assert_grad(names_like_the_lists, 0.7, n)
 
 
-@pytest.mark.parametrize("f", [stops_early, two_loops])
+def sines_then_tanhs(x, w, n):
+    for i in range(n):
+        x = np.sin(x * w)
+    s = x * 1.5
+    for i in range(n):
+        s = np.tanh(s) * w
+    return s
+
+
+def test_each_loop_keeps_its_own_lists():
+    code = ad.show(sines_then_tanhs, wrt=(0, 1), args=(0.9, 1.1, 4))
+    assert "stack" not in code and code.count("_steps = []") == 3, code
+    for n in (0, 1, 4):
+        assert_grad(sines_then_tanhs, 0.9, 1.1, n, wrt=(0, 1))
+
+
+def branch_in_loop(x, n):
+    for i in range(n):
+        if x > 0.5:
+            x = np.sin(x)
+        else:
+            x = x * x + 0.3
+    return x
+
+
+@pytest.mark.parametrize("f", [stops_early, two_loops, branch_in_loop])
 def test_other_loops_keep_the_stack(f):
     code = ad.show(f, args=(0.9, 4))
     assert "stack.pop()" in code and "_steps" not in code, code
