@@ -61,9 +61,10 @@ class Adjoint:
 
 def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False, param_full=None):
     """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
-    ``param_full``: parameters known to have no axis of length 1 (True); ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
+    ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
     the generated function returns ``fn``'s value too (else its last statements may be dead);
-    ``differentiable``: code that adcompile can differentiate again (no in-place updates)."""
+    ``differentiable``: code that adcompile can differentiate again (no in-place updates);
+    ``param_full``: parameter -> True where the argument has no axis of length 1."""
     return Reverser(fn, param_ndims, aliases, return_value, differentiable, param_full).run()
 
 

@@ -188,7 +188,7 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims):
     """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself,
     or when all inputs are full (``full_ndims``) and none has more dimensions than ``x``."""
 
-    def others_scalar(name):
+    def nothing_broadcast_into(name):
         mine = index[name]
         same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
         # a one-input rule's unbroadcast is against a static shape (np.broadcast_to): kept
@@ -206,11 +206,11 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims):
             if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
                     and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
                     and node.args[1].id in index):
-                if others_scalar(node.args[1].id):
+                if nothing_broadcast_into(node.args[1].id):
                     return node.args[0]
             if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
                     and len(node.args) == 3):
-                if others_scalar(node.args[2].id):
+                if nothing_broadcast_into(node.args[2].id):
                     return node.args[0]
                 node.args = node.args[:2]
             return node

@@ -62,17 +62,17 @@ SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown",
 
 
 #: primitives, besides NumPy's ufuncs, whose result has the broadcast shape of their inputs
-_BROADCASTING = frozenset({operator.add, operator.sub, operator.mul, operator.truediv,
-                           operator.pow, operator.neg, operator.mod, abs, np.where, np.clip,
-                           ".clip()"})
+_BROADCASTING = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                 operator.neg, operator.mod, abs, np.where, np.clip, ".clip()")
 
 
 def broadcasts(rule):
     """Whether every primitive of ``rule`` gives the broadcast shape of its inputs, as
     NumPy's ufuncs and the arithmetic operators do (``shape="elementwise"``, the default
     of user rules too, promises only the number of dimensions)."""
-    return bool(rule.keys) and all(
-        isinstance(k, np.ufunc) and k.signature is None or k in _BROADCASTING
+    return bool(rule.keys) and all(   # (by identity: a key may be any object)
+        isinstance(k, np.ufunc) and k.signature is None
+        or any(k is b or isinstance(k, str) and k == b for b in _BROADCASTING)
         for k in rule.keys)
 
 
