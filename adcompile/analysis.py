@@ -7,6 +7,10 @@
   scalars, literals, and the argument dimensions a call specialises on);
   rule templates use it to pick the plain form of a rule (``z_bar @ y.T``)
   and to drop ``unbroadcast`` where nothing was broadcast.
+- full: a value known to have no axis of length 1 (arguments without one, and
+  what broadcasting primitives, matrix products, integer indexing and
+  reductions make of them): a broadcast can only have added axes to it, so
+  ``unbroadcast`` against it is dropped where no operand has more dimensions.
 """
 
 import ast

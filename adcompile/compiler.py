@@ -55,7 +55,6 @@ class Transform:
         self._lock = threading.Lock()
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
-        self.number_output = {}   # argument ndims -> returns_number
         # transform once now, so that errors surface where the function is defined
         self.tuple_output = normalize(self.source, self.wrt).tuple_output
         self.generate((), "vjp")
@@ -63,13 +62,9 @@ class Transform:
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of
         ndims ``key`` (a gradient then need not compute the value to check that it is)."""
-        known = self.number_output.get(key)
-        if known is None:
-            fn = normalize(self.source, self.wrt)
-            _, ndim_of = infer_ndims(fn, self.param_ndims(key))
-            known = self.number_output[key] = (not fn.tuple_output and len(fn.outputs) == 1
-                                               and ndim_of(fn.outputs[0]) == 0)
-        return known
+        fn = normalize(self.source, self.wrt)
+        _, ndim_of = infer_ndims(fn, self.param_ndims(key))
+        return not fn.tuple_output and len(fn.outputs) == 1 and ndim_of(fn.outputs[0]) == 0
 
     def param_ndims(self, key):
         """Parameter -> ndim (None: unknown) for a specialisation key (see api._ndims)."""

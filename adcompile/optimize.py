@@ -325,8 +325,8 @@ def per_step_lists(forward, backward, stack, namer):
     if create is None or not pushes or len(pops) != len(pushes) \
             or uses != 1 + 2 * len(pushes):
         return forward, backward
-    pairs = list(zip(pushes, reversed(pops)))   # the last loop saved is reversed first
-    for (loop, push), rloop in pairs:
+    pairs = []    # (loop, push, reversed loop, the names saved): the last saved is reversed first
+    for (loop, push), rloop in zip(pushes, reversed(pops)):
         if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop)):
             return forward, backward
         if not (_calls(rloop.iter, "reversed") and len(rloop.iter.args) == 1
@@ -336,10 +336,10 @@ def per_step_lists(forward, backward, stack, namer):
         names = _names(push.value.args[0])
         if names is None or names != _names(rloop.body[0].targets[0]):
             return forward, backward
+        pairs.append((loop, push, rloop, names))
     made = []
     index_read = ir.reads(backward)
-    for (loop, push), rloop in pairs:
-        names = _names(push.value.args[0])
+    for loop, push, rloop, names in pairs:
         lists = [namer.fresh(f"{n}_steps") for n in names]
         made += lists
         at = loop.body.index(push)

@@ -48,8 +48,8 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     # the ndims of the inputs known to have no axis of length 1 (None for the others): the
     # result of a broadcasting primitive of such inputs has the shape of the one of most
     # dimensions
-    full_ndims = [ndim_of(e) if broadcasts(rule) and full_of is not None and full_of(e)
-                  else None for e in inputs]
+    full_ndims = [ndim_of(e) if full_of(e) else None for e in inputs] \
+        if full_of is not None and broadcasts(rule) else []
     local_names = {}
 
     if dots is not None:
