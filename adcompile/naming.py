@@ -28,6 +28,8 @@ class Namer:
     def __init__(self, taken=()):
         self.taken = set(taken)
         self.temps = set()         # names handed out by temp(): the compiler's, not the user's
+        self.bar_of = {}           # adjoint variable -> the variable it is the adjoint of
+        self.made = set()          # names handed out by fresh()
         self._counters = {}
 
     def take(self, name):
@@ -37,6 +39,7 @@ class Namer:
     def fresh(self, base):
         """``base`` if free, else ``base_2``, ``base_3``, ..."""
         if base not in self.taken:
+            self.made.add(base)
             return self.take(base)
         n = self._counters.get(base, 1)
         while True:
@@ -44,6 +47,7 @@ class Namer:
             candidate = f"{base}_{n}"
             if candidate not in self.taken:
                 self._counters[base] = n
+                self.made.add(candidate)
                 return self.take(candidate)
 
     def temp(self, prefix="t"):
@@ -66,4 +70,6 @@ class Namer:
 
     def bar(self, name):
         """The adjoint variable of ``name``."""
-        return self.fresh(f"{name}_bar")
+        bar = self.fresh(f"{name}_bar")
+        self.bar_of[bar] = name
+        return bar

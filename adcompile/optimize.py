@@ -2,6 +2,7 @@
 single-use temporaries back into expressions, and tidy temporary numbers."""
 
 import ast
+import re
 import operator
 
 from . import ir
@@ -271,33 +272,54 @@ def fuse_blocks(stmts, temps, live):
     return walk(stmts)
 
 
+_DERIVED = re.compile(r"(t\d+)((?:_bar)?(?:s|_steps)?(?:_\d+)?)$")
+
+
 def renumber_temps(statements, outputs, namer):
-    """Number the temporaries that remain t1, t2, ... in order of appearance (their adjoints
-    follow: t3_bar), so gaps left by fused or dead temporaries do not show."""
-    order = []
+    """Number the temporaries that remain t1, t2, ... in order of appearance, so gaps left
+    by fused or dead temporaries do not show. The names made from a temporary's follow
+    (``t3_bar``, ``t3s``, ``t3_bar_steps``). Returns ``rename(name)``: a name's new name."""
+
+    temps, made = set(namer.temps), set(namer.made)
+
+    def parts(name):
+        m = _DERIVED.match(name)
+        if m and m.group(1) in temps and (not m.group(2) or name in made):
+            return m.group(1), m.group(2)
+        return None
+
+    order, renamed = [], set()
     for s in statements + list(outputs):
         for node in ast.walk(s):
-            if isinstance(node, ast.Name):
-                base = node.id[:-4] if node.id.endswith("_bar") else node.id
-                if base in namer.temps and base not in order:
-                    order.append(base)
-    reserved = namer.taken - namer.temps - {f"{t}_bar" for t in namer.temps}
+            if isinstance(node, ast.Name) and parts(node.id):
+                renamed.add(node.id)
+                if parts(node.id)[0] not in order:
+                    order.append(parts(node.id)[0])
+    suffixes = {parts(n)[1] for n in renamed}
+    reserved = {n for n in namer.taken if not parts(n)} - namer.temps
     mapping, k = {}, 0
     for old in order:
         k += 1
-        while f"t{k}" in reserved or f"t{k}_bar" in reserved:
+        while any(f"t{k}{suffix}" in reserved for suffix in suffixes | {"", "_bar", "_dot"}):
             k += 1
         mapping[old] = f"t{k}"
+
+    def rename(name):
+        found = parts(name)
+        return mapping[found[0]] + found[1] if found and found[0] in mapping else name
+
     seen = set()  # a node shared by the two sweeps is renamed once
     for s in statements + list(outputs):
         for node in ast.walk(s):
             if isinstance(node, ast.Name) and id(node) not in seen:
                 seen.add(id(node))
-                if node.id in mapping:
-                    node.id = mapping[node.id]
-                elif node.id.endswith("_bar") and node.id[:-4] in mapping:
-                    node.id = mapping[node.id[:-4]] + "_bar"
-
+                node.id = rename(node.id)
+    # the namer knows the new names: later passes make names and renumber again
+    derived = {rename(name) for name in renamed if parts(name)[1]}
+    namer.temps = (namer.temps - set(mapping)) | set(mapping.values())
+    namer.taken |= derived | set(mapping.values())
+    namer.made |= derived
+    return rename
 
 def per_step_lists(forward, backward, stack, namer):
     """Where each loop that saves values saves a tuple per step, which its reversed loop
@@ -308,7 +330,10 @@ def per_step_lists(forward, backward, stack, namer):
 
     Only that simplest shape of the code is changed: the stack used by nothing else; each
     saving loop outside other loops, pushing once per step (no break, continue or return
-    in it); its reversed loop walking the same range backwards and popping first."""
+    in it); its reversed loop walking the same range backwards and popping first.
+
+    Returns the new sweeps and, per loop changed, (loop, reversed loop, the names saved,
+    their lists)."""
     uses = sum(_is_name(n, stack) for s in forward + backward for n in ast.walk(s))
     create = next((s for s in forward if isinstance(s, ast.Assign)
                    and _is_name(s.targets[0], stack)), None)
@@ -318,30 +343,31 @@ def per_step_lists(forward, backward, stack, namer):
             found = [item for item in s.body if isinstance(item, ast.Expr)
                      and _calls(item.value, f"{stack}.append")]
             if len(found) > 1:
-                return forward, backward
+                return forward, backward, []
             pushes += [(s, item) for item in found]
     pops = [s for s in backward if isinstance(s, ast.For) and s.body
             and isinstance(s.body[0], ast.Assign) and _calls(s.body[0].value, f"{stack}.pop")]
     if create is None or not pushes or len(pops) != len(pushes) \
             or uses != 1 + 2 * len(pushes):
-        return forward, backward
+        return forward, backward, []
     pairs = []    # (loop, push, reversed loop, the names saved): the last saved is reversed first
     for (loop, push), rloop in zip(pushes, reversed(pops)):
         if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop)):
-            return forward, backward
+            return forward, backward, []
         if not (_calls(rloop.iter, "reversed") and len(rloop.iter.args) == 1
                 and ast.dump(rloop.iter.args[0]) == ast.dump(loop.iter)
                 and ast.dump(rloop.target) == ast.dump(loop.target)):
-            return forward, backward
+            return forward, backward, []
         names = _names(push.value.args[0])
         if names is None or names != _names(rloop.body[0].targets[0]):
-            return forward, backward
+            return forward, backward, []
         pairs.append((loop, push, rloop, names))
-    made = []
+    made, changed = [], []
     index_read = ir.reads(backward)
     for loop, push, rloop, names in pairs:
         lists = [namer.fresh(f"{n}_steps") for n in names]
         made += lists
+        changed.append((loop, rloop, names, lists))
         at = loop.body.index(push)
         loop.body[at:at + 1] = [ast.Expr(ast.Call(
             func=ast.Attribute(value=ir.load(lst), attr="append", ctx=ast.Load()),
@@ -359,7 +385,7 @@ def per_step_lists(forward, backward, stack, namer):
             rloop.iter = _call("zip", walks)
     at = forward.index(create)
     return forward[:at] + [ir.assign(lst, ast.List(elts=[], ctx=ast.Load()))
-                           for lst in made] + forward[at + 1:], backward
+                           for lst in made] + forward[at + 1:], backward, changed
 
 
 def _names(node):

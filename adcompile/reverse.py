@@ -33,6 +33,7 @@ import numpy as np
 from . import ir
 from .analysis import activity, infer_full, infer_ndims
 from .errors import TransformError
+from .fission import hoist_inputs, split_reversed
 from .optimize import (
     fuse_products,
     fuse_blocks,
@@ -343,10 +344,34 @@ class Reverser:
             if name in saved:
                 forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
         forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
-        renumber_temps(forward + backward, outputs, self.namer)
-        if self.stack is not None and not self.differentiable:
-            forward, backward = per_step_lists(forward, backward, self.stack, self.namer)
+        ndims = self.known_ndims(forward + backward)
+        rename = renumber_temps(forward + backward, outputs, self.namer)
+        if not self.differentiable:   # (fission's batched code is not differentiated again)
+            ndims = {rename(n): d for n, d in ndims.items()}
+            if self.stack is not None:
+                forward, backward, loops = per_step_lists(forward, backward, self.stack,
+                                                          self.namer)
+                split_reversed(forward, backward, loops, ndims, self.aliases, self.namer,
+                               ir.reads(grads) | ir.reads(outputs))
+            forward = hoist_inputs(forward, ndims, self.aliases, self.namer)
+            renumber_temps(forward + backward, outputs, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)
+
+    def known_ndims(self, code):
+        """Name -> ndim, where known, for the names of generated code (an adjoint has the
+        ndim of its variable)."""
+        ndims = {}
+        for name in ir.reads(code) | ir.assigns(code):
+            primal = self.namer.bar_of.get(name, name)
+            n = self.ndim_of(ir.load(primal))
+            if n is not None:
+                ndims[name] = n
+        fn = self.fn
+        if not fn.tuple_output and len(fn.outputs) == 1:
+            n = self.ndim_of(fn.outputs[0])
+            if n is not None:
+                ndims["out_bar"] = n
+        return ndims
 
     def block(self, stmts, loop_vars):
         """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
