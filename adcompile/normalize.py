@@ -73,6 +73,33 @@ if hasattr(ast, "TryStar"):
 # in-place update of one name would change the other behind the gradient's back.
 VIEW_METHODS = {"T", "transpose", "reshape", "ravel", "swapaxes", "view", "squeeze"}
 
+# NumPy functions and array methods that write into an array they are given.
+WRITING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
+                     "shuffle"}
+WRITING_METHODS = {"fill", "sort", "partition", "resize", "put", "itemset", "setfield",
+                   "byteswap"}
+
+
+def changed_in_place(stmt):
+    """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
+    ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
+    found = set()
+    for node in ast.walk(stmt):
+        if not isinstance(node, ast.Call):
+            continue
+        for k in node.keywords:
+            if k.arg == "out":
+                found |= ir.names_read(k.value)
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_METHODS \
+                and isinstance(f.value, ast.Name):
+            found.add(f.value.id)
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_FUNCTIONS and node.args \
+                and isinstance(f.value, (ast.Name, ast.Attribute)):
+            found |= ir.names_read(node.args[0])
+    return found
+
+
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
     ast.MatMult: "matmul", ast.FloorDiv: "floordiv", ast.Mod: "mod",
@@ -106,6 +133,7 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.sources = {}            # inlined function -> its FunctionSource
         self.kept_free = set()       # callees' free names that mean the same in the root
         self.maybe_undefined = set() # names with no value on some path (first set in a loop)
+        self.changes = []            # (names a kept statement may change in place, error)
         self.root_locals = set(source.params) | {
             n.id for n in ast.walk(source.node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -348,6 +376,14 @@ class Normalizer(ControlFlow, Lists, Calls):
             if isinstance(out, ast.Name) and out.id in self.lists:
                 raise self.src.error(ret, "returning a list of values being differentiated is "
                                           "not supported; return a tuple of them")
+        # an in-place change the gradient can see: of an array an operation read before
+        # (or, in a loop, reads in any iteration)
+        order = {id(s): i for i, s in enumerate(ir.walk(self.body))}
+        for changed, kept, in_loop, error in self.changes:
+            for op in ir.walk(self.body):
+                if isinstance(op, ir.Op) and changed & ir.names_read(op.expr) \
+                        and (in_loop or order[id(op)] < order[id(kept)]):
+                    raise error
         fn = ir.NormalFunction(self.src, list(self.src.params), self.wrt, self.body,
                                outputs, tuple_output, self.namer)
         fn.extra_globals = self.extra_globals
@@ -413,8 +449,16 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.keep(stmt, pure=False)
 
     def keep(self, stmt, pure=True, defines=()):
-        stmt = self.rename(stmt)
-        self.body.append(ir.Keep(stmt, list(defines), pure))
+        original, stmt = stmt, self.rename(stmt)
+        kept = ir.Keep(stmt, list(defines), pure)
+        changed = changed_in_place(stmt)
+        if changed:
+            what = ast.unparse(original).strip()
+            self.changes.append((changed, kept, self.loop_depth > 0, self.src.error(
+                original, f"{what!r} may change in place an array that the gradient reads "
+                          f"before (the reverse pass would see the changed values); build a "
+                          f"new array instead")))
+        self.body.append(kept)
 
     def augmented(self, stmt):
         target = stmt.target

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import adcompile as ad
+from conftest import assert_grad
 
 HERE = __file__
 with open(HERE, encoding="utf-8") as _fh:
@@ -713,3 +714,45 @@ def test_positional_argument_the_rule_would_misread():
     for f in (sum_with_positional_dtype, mean_method_with_positional_dtype):
         with pytest.raises(ad.TransformError, match="pass 'dtype' .* by keyword"):
             ad.grad(f)
+
+
+def fill_after_read(w, xs):
+    zs = xs.copy()
+    s = np.sum(np.sin(zs[0] * w))
+    zs.fill(2.0)
+    return s
+
+
+def out_after_read(w, xs):
+    zs = xs.copy()
+    s = np.sum(np.sin(zs[0] * w))
+    np.multiply(zs, 2.0, out=zs)
+    return s
+
+
+def copyto_in_loop(w, xs):
+    zs = xs.copy()
+    s = 0.0
+    for t in range(xs.shape[0] - 1):
+        s = s + np.sum(np.sin(zs[t] * w))
+        np.copyto(zs, zs * 0.5)
+    return s
+
+
+def fill_before_any_read(w):
+    zs = np.empty(3)
+    zs.fill(2.0)
+    return np.sum(np.sin(zs * w))
+
+
+def test_in_place_change_of_an_array_the_gradient_reads():
+    # the reverse pass reads zs (d sin(zs[0] * w) / dw needs it): changed in place after
+    # the forward read it, the gradient would be wrong, so adcompile refuses
+    for f, line in ((fill_after_read, "zs.fill(2.0)"),
+                    (out_after_read, "np.multiply(zs, 2.0, out=zs)"),
+                    (copyto_in_loop, "np.copyto(zs, zs * 0.5)")):
+        with pytest.raises(ad.TransformError, match="may change in place") as info:
+            ad.grad(f)
+        assert line in str(info.value) and "test_errors.py:" in str(info.value)
+    w = np.array([0.3, -0.2, 0.5])
+    assert_grad(fill_before_any_read, w)
