@@ -79,8 +79,7 @@ def batch(e, env):
         n = env.ndims.get(e.value.id)
         if e.value.id in env.changed or e.value.id in env.per_step or not n:
             return None
-        return "step", n - 1, ast.Subscript(value=e.value, slice=copy.deepcopy(env.steps_expr),
-                                            ctx=ast.Load())
+        return "step", n - 1, _rows(e.value.id, env.steps_expr)
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
         r = batch(e.operand, env)
         return r and (r[0], r[1], ast.UnaryOp(op=e.op, operand=r[2]))
@@ -92,6 +91,56 @@ def batch(e, env):
     if isinstance(e, ast.BinOp) and isinstance(e.op, ast.MatMult):
         return _matmul(e, env)
     return None
+
+
+def _rows(name, steps):
+    """``x[t]`` for every ``t`` of ``steps`` (``range(...)``): ``x[range(...)]``, or ``x``
+    itself for ``range(x.shape[0])`` and ``range(len(x))``."""
+    if len(steps.args) == 1 and not steps.keywords:
+        n = steps.args[0]
+        whole = ast.dump(ast.parse(f"{name}.shape[0]", mode="eval").body)
+        if ast.dump(n) == whole or isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                and n.func.id == "len" and len(n.args) == 1 \
+                and isinstance(n.args[0], ast.Name) and n.args[0].id == name:
+            return ir.load(name)
+    return ast.Subscript(value=ir.load(name), slice=copy.deepcopy(steps), ctx=ast.Load())
+
+
+def _transposes(stmts, changed, ndims, namer):
+    """``W.T`` of a matrix the loop does not change, made once before the loop: returns
+    the statements that make them (the loop's statements read the new names)."""
+    made = {}
+    for s in stmts:
+        for node in ast.walk(s):
+            for field, value in ast.iter_fields(node):
+                if isinstance(value, ast.Attribute) and value.attr == "T" \
+                        and isinstance(value.value, ast.Name) and value.value.id not in changed \
+                        and ndims.get(value.value.id) == 2:
+                    name = value.value.id
+                    if name not in made:
+                        made[name] = namer.fresh(f"{name}_T")
+                    setattr(node, field, ir.load(made[name]))
+    return [ir.assign(new, ast.Attribute(value=ir.load(old), attr="T", ctx=ast.Load()))
+            for old, new in made.items()]
+
+
+def _reads_free(stmts, name):
+    """Whether ``stmts`` read ``name`` other than inside loops that assign it first (their
+    loop variable)."""
+    for s in stmts:
+        if isinstance(s, ast.For) and name in ir.assigns([s.target]):
+            if name in ir.names_read(s.iter):
+                return True
+            continue
+        if isinstance(s, (ast.For, ast.While, ast.If)):
+            heads = [getattr(s, "iter", None), getattr(s, "test", None)]
+            if name in ir.reads([h for h in heads if h is not None]) \
+                    or _reads_free(s.body, name) or _reads_free(s.orelse, name):
+                return True
+            continue
+        if name in ir.names_read(s):
+            return True
+    return False
 
 
 def _elementwise(operands, env, build):
@@ -188,9 +237,15 @@ def _regroup(e, env):
     return add(rest + [group]) if together is not None and together[0] == "step" else e
 
 
-def _changed(stmts, np_name):
+_PURE_BUILTINS = {"range", "len", "reversed", "zip", "enumerate", "float", "int", "bool",
+                  "abs", "min", "max", "sum", "isinstance", "print"}
+_NUMPY_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+
+
+def _changed(stmts, aliases):
     """Names a block assigns, or may change in place (``x[i] = ...``, ``x.append(...)``,
-    ``out=x``)."""
+    ``out=x``, ``np.copyto(x, ...)``, ``helper(x)`` for a function not known to be pure)."""
+    np_name, pure = aliases["np"], set(aliases.values()) | _PURE_BUILTINS
     found = set()
     for s in stmts:
         for node in ast.walk(s):
@@ -199,11 +254,25 @@ def _changed(stmts, np_name):
             elif isinstance(node, (ast.Subscript, ast.Attribute)) \
                     and not isinstance(node.ctx, ast.Load):
                 found |= ir.names_read(node.value)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id != np_name:
-                found.add(node.func.value.id)
             elif isinstance(node, ast.keyword) and node.arg == "out":
                 found |= ir.names_read(node.value)
+            elif isinstance(node, ast.Call):
+                f = node.func
+                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+                        and f.value.id == np_name:
+                    if f.attr in _NUMPY_WRITERS and node.args:
+                        found |= ir.names_read(node.args[0])
+                elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+                        and f.value.id in pure:
+                    pass                           # math.sin(x)
+                elif isinstance(f, ast.Attribute):
+                    found |= ir.names_read(f.value)    # x.sort(), x.append(v)
+                    if f.attr != "append":
+                        found |= {a.id for a in node.args if isinstance(a, ast.Name)}
+                elif not (isinstance(f, ast.Name) and f.id in pure):
+                    found |= {a.id for a in node.args if isinstance(a, ast.Name)}
+                    found |= {k.value.id for k in node.keywords
+                              if isinstance(k.value, ast.Name)}
     return found
 
 
@@ -239,13 +308,15 @@ def _walk_steps(targets, iterables, reverse):
 
 # --- forward loops: rows of inputs -----------------------------------------------------------
 
-def hoist_inputs(forward, ndims, aliases, namer):
+def hoist_inputs(forward, ndims, aliases, namer, later=()):
     """Batch, before each top-level forward ``for`` loop over ``range``, the expressions of
-    its body that read only values the loop does not change and their rows ``x[t]``."""
+    its body that read only values the loop does not change and their rows ``x[t]``.
+    ``later``: the code that runs after the forward sweep (the loop index is dropped from
+    a loop that no longer reads it, if nothing after reads it either)."""
     out = []
-    for s in forward:
+    for at, s in enumerate(forward):
         if _is_range_loop(s):
-            env = _Env(s.target.id, s.iter, _changed(s.body, aliases["np"]) | {s.target.id},
+            env = _Env(s.target.id, s.iter, _changed(s.body, aliases) | {s.target.id},
                        ndims, aliases["np"])
             found, moved = [], []
             for i, stmt in enumerate(s.body):
@@ -265,8 +336,12 @@ def hoist_inputs(forward, ndims, aliases, namer):
             if found:
                 arrays = [namer.fresh(name + "s") for name, _, _ in found]
                 out += [ir.assign(a, value) for a, (_, value, _) in zip(arrays, found)]
-                s.target, s.iter = _walk_steps([s.target.id] + [n for n, _, _ in found],
-                                               [s.iter] + [ir.load(a) for a in arrays], False)
+                index = s.target.id
+                targets, walks = [n for n, _, _ in found], [ir.load(a) for a in arrays]
+                if _reads_free(s.body + forward[at + 1:] + list(later), index):
+                    targets, walks = [index] + targets, [s.iter] + walks
+                s.target, s.iter = _walk_steps(targets, walks, False)
+            out += _transposes(s.body, env.changed, ndims, namer)
         out.append(s)
     return out
 
@@ -291,11 +366,8 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
     loop, reversed loop, saved names, their lists); ``live``: names read after the backward
     code (gradients, returned values)."""
     for loop, rloop, names, lists in loops:
-        if rloop not in backward or not _is_range_loop(loop) or not all(
-                isinstance(s, ast.Assign) and len(s.targets) == 1
-                and isinstance(s.targets[0], ast.Name) or isinstance(s, ast.AugAssign)
-                and isinstance(s.target, ast.Name) or isinstance(s, ast.Expr)
-                for s in rloop.body):
+        if rloop not in backward or not _is_range_loop(loop) \
+                or not all(_plain(s, rloop.body, names) for s in rloop.body):
             continue
         at = backward.index(rloop)
         split = _Split(loop, rloop, names, lists, ndims, aliases, namer,
@@ -307,6 +379,20 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
         used = ir.reads(forward + backward) | ir.assigns(forward + backward)
         namer.taken -= set(split.stacked.values()) - used   # names reserved, not used
     return forward, backward
+
+
+def _plain(s, body, saved):
+    """Whether a statement of a reversed loop is one fission handles: an assignment, an
+    in-place sum into a variable the loop only adds to, or an append. (A value of one step
+    may become a row of an array of all steps, so nothing may change one in place.)"""
+    if isinstance(s, ast.Assign):
+        return len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+    if isinstance(s, ast.AugAssign):
+        return isinstance(s.target, ast.Name) and s.target.id not in saved \
+            and _count(body, s.target.id, stores=True) == 1
+    return isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+        and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+        and not s.value.keywords
 
 
 class _Split:
@@ -325,7 +411,7 @@ class _Split:
 
     def run(self):
         body = self.rloop.body
-        env = _Env(self.index, self.steps, _changed(body, self.np) | set(self.names)
+        env = _Env(self.index, self.steps, _changed(body, self.aliases) | set(self.names)
                    | {self.index}, self.ndims, self.np)
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
@@ -386,7 +472,8 @@ class _Split:
                      for lst in collected.values()]
         if not pre:
             return before, creations + slow_loop + slow_post, after
-        fast_code = pre + creations + fast_loop + fast_post
+        fast_code = pre + creations + _transposes(fast_loop, env.changed, self.ndims,
+                                                  self.namer) + fast_loop + fast_post
         if not stacked:
             if remat:   # the saved lists recomputed are no longer needed
                 self.drop_saves(remat)
@@ -418,11 +505,11 @@ class _Split:
         first_push = min(pushes)
         assigned_at = {}
         for i, s in enumerate(body):
-            for n in _changed([s], self.np):
+            for n in _changed([s], self.aliases):
                 assigned_at.setdefault(n, []).append(i)
         at = self.forward.index(self.loop)
-        changed = (_changed(body, self.np) | _changed(self.forward[at + 1:], self.np)
-                   | _changed(self.before, self.np) | _changed(self.rloop.body, self.np)
+        changed = (_changed(body, self.aliases) | _changed(self.forward[at + 1:], self.aliases)
+                   | _changed(self.before, self.aliases) | _changed(self.rloop.body, self.aliases)
                    | {self.index})
         found = {}
         more = True
@@ -458,7 +545,7 @@ class _Split:
         def per_step(e):
             if isinstance(e, ast.Subscript):
                 return _step_value(e, self.index) and not _count(body, e.value.id, stores=True) \
-                    and e.value.id not in _changed(body, self.np)
+                    and e.value.id not in _changed(body, self.aliases)
             if not isinstance(e, ast.Name):
                 return False
             if e.id in self.names:
@@ -506,8 +593,7 @@ class _Split:
 
         def steps_of(e, at):
             if isinstance(e, ast.Subscript):
-                return ast.Subscript(value=ir.load(e.value.id), slice=copy.deepcopy(self.steps),
-                                     ctx=ast.Load())
+                return _rows(e.value.id, self.steps)
             if e.id in self.names and e.id not in remat:   # saved: stacked, or the list
                 use = batched and e.id in stacked
                 return ir.load(self.stacked[e.id] if use else self.list_of[e.id])

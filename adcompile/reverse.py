@@ -353,7 +353,8 @@ class Reverser:
                                                           self.namer)
                 split_reversed(forward, backward, loops, ndims, self.aliases, self.namer,
                                ir.reads(grads) | ir.reads(outputs))
-            forward = hoist_inputs(forward, ndims, self.aliases, self.namer)
+            forward = hoist_inputs(forward, ndims, self.aliases, self.namer,
+                                   backward + [ast.Expr(e) for e in outputs + grads])
             renumber_temps(forward + backward, outputs, self.namer)
         return Adjoint(fn, forward, backward, outputs, grads)
 
