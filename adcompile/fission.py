@@ -42,9 +42,10 @@ _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 class _Env:
     """What a loop's expressions may be batched over."""
 
-    def __init__(self, index, steps_expr, changed, ndims, np_name):
+    def __init__(self, index, steps_expr, changed, ndims, np_name, steps_call=None):
         self.index = index              # the loop's step index (a name) or None
-        self.steps_expr = steps_expr    # range(...): the steps, to index rows with
+        self.steps_expr = steps_expr    # range(...) or a name for it: the steps
+        self.steps_call = steps_call if steps_call is not None else steps_expr  # range(...)
         self.changed = changed          # names the loop assigns or may change in place
         self.ndims = ndims              # name -> ndim (None: unknown)
         self.np_name = np_name
@@ -79,13 +80,14 @@ def batch(e, env):
         n = env.ndims.get(e.value.id)
         if e.value.id in env.changed or e.value.id in env.per_step or not n:
             return None
-        return "step", n - 1, _rows(e.value.id, env.steps_expr)
+        return "step", n - 1, _rows(e.value.id, env.steps_expr, env.steps_call)
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
         r = batch(e.operand, env)
         return r and (r[0], r[1], ast.UnaryOp(op=e.op, operand=r[2]))
     if isinstance(e, ast.BinOp) and isinstance(e.op, _ELEMENTWISE):
         return _elementwise([e.left, e.right], env,
-                            lambda a: ast.BinOp(left=a[0], op=e.op, right=a[1]))
+                            lambda a: ast.BinOp(left=a[0], op=e.op, right=a[1]),
+                            may_raise=isinstance(e.op, (ast.Div, ast.Pow)))
     if isinstance(e, ast.Call) and _ufunc(e, env):
         return _elementwise(e.args, env, lambda a: ast.Call(func=e.func, args=a, keywords=[]))
     if isinstance(e, ast.BinOp) and isinstance(e.op, ast.MatMult):
@@ -93,11 +95,11 @@ def batch(e, env):
     return None
 
 
-def _rows(name, steps):
-    """``x[t]`` for every ``t`` of ``steps`` (``range(...)``): ``x[range(...)]``, or ``x``
-    itself for ``range(x.shape[0])`` and ``range(len(x))``."""
-    if len(steps.args) == 1 and not steps.keywords:
-        n = steps.args[0]
+def _rows(name, steps, call):
+    """``x[t]`` for every ``t`` of ``steps`` (``range(...)``, or a name for ``call``, the
+    range): ``x[steps]``, or ``x`` itself for ``range(x.shape[0])`` and ``range(len(x))``."""
+    if len(call.args) == 1 and not call.keywords:
+        n = call.args[0]
         whole = ast.dump(ast.parse(f"{name}.shape[0]", mode="eval").body)
         if ast.dump(n) == whole or isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id == "len" and len(n.args) == 1 \
@@ -143,12 +145,14 @@ def _reads_free(stmts, name):
     return False
 
 
-def _elementwise(operands, env, build):
+def _elementwise(operands, env, build, may_raise=False):
     parts = [batch(o, env) for o in operands]
     if None in parts:
         return None
     per_step = {p[1] for p in parts if p[0] == "step"}
     if not per_step:
+        if may_raise:   # 1 / y on numbers raises for y = 0, before a loop that has no steps
+            return None
         return "fixed", max(p[1] for p in parts), build([p[2] for p in parts])
     if len(per_step) > 1:
         return None   # (a steps axis in front would not line up with the other operands')
@@ -280,10 +284,26 @@ def _has_jump(loop):
     return any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop))
 
 
-def _is_range_loop(loop):
+def _range_call(e, code):
+    """The ``range(...)`` call ``e`` is, or that the name ``e`` is assigned once in
+    ``code`` (``t1 = range(len(xs))``); else None."""
+    if isinstance(e, ast.Name):
+        made = [s for s in code for n in ast.walk(s)
+                if isinstance(n, ast.Name) and n.id == e.id and not isinstance(n.ctx, ast.Load)]
+        if len(made) != 1 or not (isinstance(made[0], ast.Assign)
+                                  and len(made[0].targets) == 1):
+            return None
+        e = made[0].value
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "range":
+        return e
+    return None
+
+
+def _is_range_loop(loop, code):
+    """A ``for`` loop over ``range`` (in ``code``, the forward sweep) with no jumps."""
     return isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) \
-        and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) \
-        and loop.iter.func.id == "range" and not loop.orelse and not _has_jump(loop)
+        and _range_call(loop.iter, code) is not None and not loop.orelse \
+        and not _has_jump(loop)
 
 
 def _call(func, *args):
@@ -315,9 +335,9 @@ def hoist_inputs(forward, ndims, aliases, namer, later=()):
     a loop that no longer reads it, if nothing after reads it either)."""
     out = []
     for at, s in enumerate(forward):
-        if _is_range_loop(s):
+        if _is_range_loop(s, forward):
             env = _Env(s.target.id, s.iter, _changed(s.body, aliases) | {s.target.id},
-                       ndims, aliases["np"])
+                       ndims, aliases["np"], _range_call(s.iter, forward))
             found, moved = [], []
             for i, stmt in enumerate(s.body):
                 if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -366,7 +386,7 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
     loop, reversed loop, saved names, their lists); ``live``: names read after the backward
     code (gradients, returned values)."""
     for loop, rloop, names, lists in loops:
-        if rloop not in backward or not _is_range_loop(loop) \
+        if rloop not in backward or not _is_range_loop(loop, forward) \
                 or not all(_plain(s, rloop.body, names) for s in rloop.body):
             continue
         at = backward.index(rloop)
@@ -406,13 +426,14 @@ class _Split:
         self.live = live | ir.reads(after)
         self.index = loop.target.id
         self.steps = loop.iter
+        self.steps_call = _range_call(loop.iter, forward)
         self.stacked = {n: namer.fresh(n + "s") for n in names}   # a saved value, all steps
         self.arrays = {}          # a list collected in the loop -> its values as one array
 
     def run(self):
         body = self.rloop.body
         env = _Env(self.index, self.steps, _changed(body, self.aliases) | set(self.names)
-                   | {self.index}, self.ndims, self.np)
+                   | {self.index}, self.ndims, self.np, self.steps_call)
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
         remat = self.recomputed()
@@ -457,7 +478,7 @@ class _Split:
         collected = {}
         fast_loop, fast_post = self.finish(fast, sums, env, collected, batched=True,
                                            remat=remat, stacked=stacked)
-        slow_env = _Env(self.index, self.steps, set(), self.ndims, self.np)
+        slow_env = _Env(self.index, self.steps, set(), self.ndims, self.np, self.steps_call)
         slow_loop, slow_post = self.finish(slow, sums, slow_env, collected, batched=False,
                                            remat=remat)
         outer_lists = {s[3] for s in sums if s[3]}
@@ -524,7 +545,8 @@ class _Split:
                         or _count(self.rloop.body, n, stores=True) \
                         or n in self.read_elsewhere([s] + [t for _, t in found.values()]):
                     continue   # (recomputing pays where the forward loop no longer computes it)
-                fenv = _Env(self.index, self.steps, changed, self.ndims, self.np)
+                fenv = _Env(self.index, self.steps, changed, self.ndims, self.np,
+                            self.steps_call)
                 # saved values that have, when s runs, the value the step saves
                 fenv.per_step = {m: (self.ndims[m], self.stacked[m]) for m in self.names
                                  if m != n and self.ndims.get(m) is not None
@@ -593,7 +615,7 @@ class _Split:
 
         def steps_of(e, at):
             if isinstance(e, ast.Subscript):
-                return _rows(e.value.id, self.steps)
+                return _rows(e.value.id, self.steps, self.steps_call)
             if e.id in self.names and e.id not in remat:   # saved: stacked, or the list
                 use = batched and e.id in stacked
                 return ir.load(self.stacked[e.id] if use else self.list_of[e.id])
