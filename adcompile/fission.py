@@ -57,8 +57,9 @@ def _ufunc(call, env):
     if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
             and f.value.id == env.np_name and not call.keywords):
         return False
-    u = getattr(np, f.attr, None)
-    return isinstance(u, np.ufunc) and u.nout == 1 and u.nin == len(call.args)
+    u = getattr(np, f.attr, None)   # (not np.matmul and the like: signature "(n,k),(k,m)...")
+    return isinstance(u, np.ufunc) and u.signature is None and u.nout == 1 \
+        and u.nin == len(call.args)
 
 
 def batch(e, env):

@@ -312,3 +312,51 @@ def test_index_read_after_the_loop_and_rows_that_change():
     assert "for t, " in ad.show(index_after, args=(w, xs))
     with pytest.raises(ad.TransformError, match="may change in place"):
         ad.grad(changes_rows)     # (test_errors.py: refused, the gradient reads zs)
+
+
+def readme_rnn(W, U, b, h, xs, ys):
+    loss = 0.0
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + U @ xs[t] + b)
+        loss = loss + np.sum((h - ys[t]) ** 2)
+    return loss
+
+
+def test_readme_shows_the_code_generated_for_its_rnn():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Loops, in generated code")[1]
+    blocks = section.split("```python\n")
+    source, generated = blocks[1].split("```")[0], blocks[2].split("```")[0]
+    assert source.replace("def rnn(", "def readme_rnn(") in open(__file__).read()
+    args = (RNG.standard_normal((4, 4)), RNG.standard_normal((4, 3)), RNG.standard_normal(4),
+            RNG.standard_normal(4), RNG.standard_normal((5, 3)), RNG.standard_normal((5, 4)))
+    code = ad.show(readme_rnn, wrt=("W", "U", "b"), args=args)
+    assert code.replace("readme_rnn", "rnn") == generated
+    for wrt in ("W", "U", "b", "h"):
+        assert_grad(readme_rnn, *args, wrt=wrt)
+
+
+def test_what_batch_accepts():
+    # batch() on expressions of one step: np.matmul is a ufunc with a signature, not an
+    # elementwise one; operands of different dims per step do not line up with a steps axis
+    import ast
+    from adcompile import fission
+    env = fission._Env("t", ast.parse("range(n)", mode="eval").body, {"t", "h", "s"},
+                       {"W": 2, "xs": 2, "b": 1, "c": 0, "h": 1, "s": 0, "v": 1}, "np")
+    env.per_step = {"h": (1, "hs"), "s": (0, "ss")}
+
+    def batched(text):
+        found = fission.batch(ast.parse(text, mode="eval").body, env)
+        return found and (found[0], found[1], ast.unparse(found[2]))
+
+    assert batched("np.matmul(v, xs[t])") is None     # (v @ xs would be wrong)
+    assert batched("v * xs[t]") == ("step", 1, "v * xs[range(n)]")
+    assert batched("W @ xs[t] + b") == ("step", 1, "xs[range(n)] @ W.T + b")
+    assert batched("np.tanh(h) * b - 1") == ("step", 1, "np.tanh(hs) * b - 1")
+    assert batched("h * s") is None          # (n, k) * (n,) would not line up
+    assert batched("s * c") == ("step", 0, "ss * c")
+    assert batched("c * b") == ("fixed", 1, "c * b")
+    assert batched("1 / c") is None          # may raise before a loop of no steps
+    assert batched("h / c") == ("step", 1, "hs / c")
+    assert batched("W @ h") == ("step", 1, "hs @ W.T")
