@@ -264,7 +264,8 @@ def _random_loop(rng, matmul):
     body.append(f"h = np.tanh({expr(2)} + {'W @ h' if matmul else 'w * h'})")
     body.append(f"acc = acc + np.sum({expr(3)})")
     lines = ["def f(W, w, U, b, h0, xs, ys):", "    h = h0", "    acc = 0.0",
-             "    for t in range(xs.shape[0]):"] + [f"        {line}" for line in body] + [
+             f"    for t in range({'len(xs)' if rng.random() < 0.5 else 'xs.shape[0]'}):"
+             ] + [f"        {line}" for line in body] + [
              "    return acc + np.sum(h * b)"]
     return "\n".join(lines) + "\n"
 
