@@ -324,7 +324,8 @@ def _walk_steps(targets, iterables, reverse):
         iterables = [_call("reversed", it) for it in iterables]
     if len(targets) == 1:
         return ir.store(targets[0]), iterables[0]
-    return ast.Tuple(elts=[ir.store(t) for t in targets], ctx=ast.Store()), _call("zip", *iterables)
+    target = ast.Tuple(elts=[ir.store(t) for t in targets], ctx=ast.Store())
+    return target, _call("zip", *iterables)
 
 
 # --- forward loops: rows of inputs -----------------------------------------------------------
@@ -612,9 +613,9 @@ class _Split:
     def finish(self, items, sums, env, collected, batched, remat=(), stacked=()):
         """One version of the reversed loop (``items``: its statements, with the positions
         of the sums over steps in place of theirs) and the sums after it."""
-        seq = {}          # id of an operand -> the expression of its values, all steps
+        seq = {}          # an operand (ast.dump) -> the expression of its values, all steps
 
-        def steps_of(e, at):
+        def steps_of(e):
             if isinstance(e, ast.Subscript):
                 return _rows(e.value.id, self.steps, self.steps_call)
             if e.id in self.names and e.id not in remat:   # saved: stacked, or the list
@@ -639,7 +640,7 @@ class _Split:
                         key = ast.dump(e)
                         if key not in appended:
                             appended.add(key)
-                            seq[key] = steps_of(e, item)
+                            seq[key] = steps_of(e)
         read = ir.reads(code)
         targets, walks = [], []
         if self.index in read:

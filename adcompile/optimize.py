@@ -2,8 +2,8 @@
 single-use temporaries back into expressions, and tidy temporary numbers."""
 
 import ast
-import re
 import operator
+import re
 
 from . import ir
 
@@ -320,6 +320,7 @@ def renumber_temps(statements, outputs, namer):
     namer.taken |= derived | set(mapping.values())
     namer.made |= derived
     return rename
+
 
 def per_step_lists(forward, backward, stack, namer):
     """Where each loop that saves values saves a tuple per step, which its reversed loop

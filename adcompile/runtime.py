@@ -251,7 +251,6 @@ def step_arrays(*lists):
     return None if len(lists) == 1 else (None,) * len(lists)
 
 
-
 def rebroadcast(t, y):
     """A tangent term ``t`` at the shape of the result ``y`` it is part of (forward mode)."""
     shape = np.shape(y)
