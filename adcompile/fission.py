@@ -338,8 +338,10 @@ def hoist_inputs(forward, ndims, aliases, namer, later=()):
     out = []
     for at, s in enumerate(forward):
         if _is_range_loop(s, forward):
-            env = _Env(s.target.id, s.iter, _changed(s.body, aliases) | {s.target.id},
-                       ndims, aliases["np"], _range_call(s.iter, forward))
+            changed = _changed(s.body, aliases)
+            index = None if s.target.id in changed else s.target.id   # (rows need t intact)
+            env = _Env(index, s.iter, changed | {s.target.id}, ndims, aliases["np"],
+                       _range_call(s.iter, forward))
             found, moved = [], []
             for i, stmt in enumerate(s.body):
                 if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -426,7 +428,10 @@ class _Split:
         self.aliases, self.namer, self.np = aliases, namer, aliases["np"]
         self.forward, self.before, self.after = forward, before, after
         self.live = live | ir.reads(after)
-        self.index = loop.target.id
+        self.loop_var = loop.target.id
+        # (it names rows only where the loops do not assign it)
+        self.index = None if self.loop_var in _changed(loop.body + rloop.body, aliases) \
+            else self.loop_var
         self.steps = loop.iter
         self.steps_call = _range_call(loop.iter, forward)
         self.stacked = {n: namer.fresh(n + "s") for n in names}   # a saved value, all steps
@@ -435,7 +440,7 @@ class _Split:
     def run(self):
         body = self.rloop.body
         env = _Env(self.index, self.steps, _changed(body, self.aliases) | set(self.names)
-                   | {self.index}, self.ndims, self.np, self.steps_call)
+                   | {self.loop_var}, self.ndims, self.np, self.steps_call)
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
         remat = self.recomputed()
@@ -533,7 +538,7 @@ class _Split:
         at = self.forward.index(self.loop)
         changed = (_changed(body, self.aliases) | _changed(self.forward[at + 1:], self.aliases)
                    | _changed(self.before, self.aliases) | _changed(self.rloop.body, self.aliases)
-                   | {self.index})
+                   | {self.loop_var})
         found = {}
         more = True
         while more:    # (a value becomes worth recomputing when what read it is recomputed)
@@ -643,8 +648,8 @@ class _Split:
                             seq[key] = steps_of(e)
         read = ir.reads(code)
         targets, walks = [], []
-        if self.index in read:
-            targets.append(self.index)
+        if self.loop_var in read:
+            targets.append(self.loop_var)
             walks.append(copy.deepcopy(self.steps))
         for n in self.names:
             if n in read and n not in remat:
@@ -659,7 +664,7 @@ class _Split:
                     targets.append(n)
                     walks.append(ir.load(array))
         if not targets:
-            targets, walks = [self.index], [copy.deepcopy(self.steps)]
+            targets, walks = [self.loop_var], [copy.deepcopy(self.steps)]
         target, walk = _walk_steps(targets, walks, True)
         loop = ast.For(target=target, iter=walk, body=code or [ast.Pass()], orelse=[],
                        lineno=0)

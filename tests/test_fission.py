@@ -361,3 +361,28 @@ def test_what_batch_accepts():
     assert batched("1 / c") is None          # may raise before a loop of no steps
     assert batched("h / c") == ("step", 1, "hs / c")
     assert batched("W @ h") == ("step", 1, "hs @ W.T")
+
+
+def encoder_decoder(W, V, h0, xs, ys):
+    """Two loops one after the other, each saving per step; the second reads the first's
+    last state as a value fixed for it."""
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    g = h0
+    loss = 0.0
+    for t in range(ys.shape[0]):
+        g = np.tanh(V @ g + h)
+        loss = loss + np.sum((g - ys[t]) ** 2)
+    return loss
+
+
+def test_two_loops_one_after_the_other():
+    args = (RNG.standard_normal((3, 3)) / 2, RNG.standard_normal((3, 3)) / 2,
+            RNG.standard_normal(3), RNG.standard_normal((4, 3)), RNG.standard_normal((5, 3)))
+    code = ad.show(encoder_decoder, wrt=(0, 1, 2), args=args)
+    assert code.count("step_arrays(") == 2, code
+    for wrt in (0, 1, 2):
+        assert_grad(encoder_decoder, *args, wrt=wrt)
+        assert_grad(encoder_decoder, *args[:3], args[3][:0], args[4], wrt=wrt)
+        assert_grad(encoder_decoder, *args[:4], args[4][:1], wrt=wrt)
