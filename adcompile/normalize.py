@@ -100,6 +100,41 @@ def changed_in_place(stmt):
     return found
 
 
+def shared_memory(body):
+    """Name -> the names that may share its array, through kept assignments that alias or
+    view it (``v = x``, ``v = x[0]``, ``v = x.T``, ``v = x.reshape(...)``)."""
+    edges = {}
+    for s in ir.walk(body):
+        if not (isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign)
+                and len(s.stmt.targets) == 1 and isinstance(s.stmt.targets[0], ast.Name)):
+            continue
+        value, target = s.stmt.value, s.stmt.targets[0].id
+        while isinstance(value, (ast.Subscript, ast.Attribute, ast.Call)):
+            if isinstance(value, ast.Call):
+                if not (isinstance(value.func, ast.Attribute)
+                        and value.func.attr in VIEW_METHODS):
+                    break
+                value = value.func.value
+            else:
+                value = value.value
+        if isinstance(value, ast.Name):
+            edges.setdefault(value.id, set()).add(target)
+            edges.setdefault(target, set()).add(value.id)
+    groups = {}
+    for start in edges:
+        if start in groups:
+            continue
+        group, todo = set(), [start]
+        while todo:
+            n = todo.pop()
+            if n not in group:
+                group.add(n)
+                todo += edges.get(n, ())
+        for n in group:
+            groups[n] = group
+    return groups
+
+
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
     ast.MatMult: "matmul", ast.FloorDiv: "floordiv", ast.Mod: "mod",
@@ -379,7 +414,9 @@ class Normalizer(ControlFlow, Lists, Calls):
         # an in-place change the gradient can see: of an array an operation read before
         # (or, in a loop, reads in any iteration)
         order = {id(s): i for i, s in enumerate(ir.walk(self.body))}
+        views = shared_memory(self.body)
         for changed, kept, in_loop, error in self.changes:
+            changed = set().union(*(views.get(n, {n}) for n in changed))
             for op in ir.walk(self.body):
                 if isinstance(op, ir.Op) and changed & ir.names_read(op.expr) \
                         and (in_loop or order[id(op)] < order[id(kept)]):

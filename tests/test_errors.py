@@ -739,6 +739,23 @@ def copyto_in_loop(w, xs):
     return s
 
 
+def fill_through_a_view(w, xs):
+    zs = xs.copy()
+    v = zs.T
+    u = v[:, 0]
+    s = np.sum(np.sin(u * w))
+    zs.fill(2.0)            # changes u, which the gradient reads
+    return s
+
+
+def fill_a_copy(w, xs):
+    zs = xs.copy()
+    u = zs.copy()
+    s = np.sum(np.sin(u[0] * w))
+    zs.fill(2.0)            # u is a copy: unchanged
+    return s
+
+
 def fill_before_any_read(w):
     zs = np.empty(3)
     zs.fill(2.0)
@@ -750,9 +767,11 @@ def test_in_place_change_of_an_array_the_gradient_reads():
     # the forward read it, the gradient would be wrong, so adcompile refuses
     for f, line in ((fill_after_read, "zs.fill(2.0)"),
                     (out_after_read, "np.multiply(zs, 2.0, out=zs)"),
-                    (copyto_in_loop, "np.copyto(zs, zs * 0.5)")):
+                    (copyto_in_loop, "np.copyto(zs, zs * 0.5)"),
+                    (fill_through_a_view, "zs.fill(2.0)")):
         with pytest.raises(ad.TransformError, match="may change in place") as info:
             ad.grad(f)
         assert line in str(info.value) and "test_errors.py:" in str(info.value)
     w = np.array([0.3, -0.2, 0.5])
     assert_grad(fill_before_any_read, w)
+    assert_grad(fill_a_copy, w, np.arange(12.0).reshape(4, 3) / 10)
