@@ -244,7 +244,6 @@ def _regroup(e, env):
 
 _PURE_BUILTINS = {"range", "len", "reversed", "zip", "enumerate", "float", "int", "bool",
                   "abs", "min", "max", "sum", "isinstance", "print"}
-_NUMPY_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 
 
 def _changed(stmts, aliases):
@@ -253,23 +252,18 @@ def _changed(stmts, aliases):
     np_name, pure = aliases["np"], set(aliases.values()) | _PURE_BUILTINS
     found = set()
     for s in stmts:
+        found |= ir.changed_in_place(s)
         for node in ast.walk(s):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 found.add(node.id)
             elif isinstance(node, (ast.Subscript, ast.Attribute)) \
                     and not isinstance(node.ctx, ast.Load):
                 found |= ir.names_read(node.value)
-            elif isinstance(node, ast.keyword) and node.arg == "out":
-                found |= ir.names_read(node.value)
             elif isinstance(node, ast.Call):
                 f = node.func
                 if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-                        and f.value.id == np_name:
-                    if f.attr in _NUMPY_WRITERS and node.args:
-                        found |= ir.names_read(node.args[0])
-                elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-                        and f.value.id in pure:
-                    pass                           # math.sin(x)
+                        and f.value.id in pure | {np_name}:
+                    pass                           # np.tanh(x), math.sin(x)
                 elif isinstance(f, ast.Attribute):
                     found |= ir.names_read(f.value)    # x.sort(), x.append(v)
                     if f.attr != "append":
@@ -307,12 +301,6 @@ def _is_range_loop(loop, code):
         and not _has_jump(loop)
 
 
-def _call(func, *args):
-    if isinstance(func, str):
-        func = ir.load(func)
-    return ast.Call(func=func, args=list(args), keywords=[])
-
-
 def _method(obj, name, *args):
     return ast.Call(func=ast.Attribute(value=ir.load(obj), attr=name, ctx=ast.Load()),
                     args=list(args), keywords=[])
@@ -321,11 +309,11 @@ def _method(obj, name, *args):
 def _walk_steps(targets, iterables, reverse):
     """``for a, b in zip(x, y)`` (or ``for a in x``), each walked backwards if ``reverse``."""
     if reverse:
-        iterables = [_call("reversed", it) for it in iterables]
+        iterables = [ir.call("reversed", it) for it in iterables]
     if len(targets) == 1:
         return ir.store(targets[0]), iterables[0]
     target = ast.Tuple(elts=[ir.store(t) for t in targets], ctx=ast.Store())
-    return target, _call("zip", *iterables)
+    return target, ir.call("zip", *iterables)
 
 
 # --- forward loops: rows of inputs -----------------------------------------------------------
@@ -508,7 +496,7 @@ class _Split:
             return before, fast_code, after
         self.drop_saves(remat)
         values = [self.stacked[n] for n in stacked]
-        guard = _call(self.aliases["step_arrays"], *[ir.load(self.list_of[n]) for n in stacked])
+        guard = ir.call(self.aliases["step_arrays"], *[ir.load(self.list_of[n]) for n in stacked])
         if len(values) == 1:
             head = [ir.assign(values[0], guard)]
         else:
@@ -687,7 +675,7 @@ class _Split:
             if lst not in arrays:
                 arrays[lst] = self.namer.fresh(lst[:-len("_steps")] + "s"
                                                if lst.endswith("_steps") else lst + "_array")
-            post.append(ir.assign(arrays[lst], _call(self.aliases["stacked"], ir.load(lst))))
+            post.append(ir.assign(arrays[lst], ir.call(self.aliases["stacked"], ir.load(lst))))
         for _, acc, operands, pairs in sums:
             args = []
             for e in operands:
@@ -697,7 +685,7 @@ class _Split:
                 args.append(value)
             helper = self.aliases["outer_steps" if pairs else "sum_steps"]
             post.append(ast.AugAssign(target=ir.store(acc), op=ast.Add(),
-                                      value=_call(helper, *args)))
+                                      value=ir.call(helper, *args)))
         return [loop], post
 
     def drop_saves(self, remat):

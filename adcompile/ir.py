@@ -60,6 +60,12 @@ def assign(name, value):
     return ast.Assign(targets=[store(name)], value=value, lineno=0)
 
 
+def call(func, *args):
+    """``func(*args)``; ``func`` a name or an expression."""
+    return ast.Call(func=load(func) if isinstance(func, str) else func, args=list(args),
+                    keywords=[])
+
+
 def names_read(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
@@ -252,3 +258,30 @@ def rename(stmts, old, new):
         elif isinstance(s, ListAdd):
             fix(s.index)
             fix(s.value)
+
+
+# NumPy functions and array methods that write into an array they are given.
+WRITING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
+                     "shuffle"}
+WRITING_METHODS = {"fill", "sort", "partition", "resize", "put", "itemset", "setfield",
+                   "byteswap"}
+
+
+def changed_in_place(stmt):
+    """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
+    ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
+    found = set()
+    for node in ast.walk(stmt):
+        if not isinstance(node, ast.Call):
+            continue
+        for k in node.keywords:
+            if k.arg == "out":
+                found |= names_read(k.value)
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_METHODS \
+                and isinstance(f.value, ast.Name):
+            found.add(f.value.id)
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_FUNCTIONS and node.args \
+                and isinstance(f.value, (ast.Name, ast.Attribute)):
+            found |= names_read(node.args[0])
+    return found

@@ -73,33 +73,6 @@ if hasattr(ast, "TryStar"):
 # in-place update of one name would change the other behind the gradient's back.
 VIEW_METHODS = {"T", "transpose", "reshape", "ravel", "swapaxes", "view", "squeeze"}
 
-# NumPy functions and array methods that write into an array they are given.
-WRITING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
-                     "shuffle"}
-WRITING_METHODS = {"fill", "sort", "partition", "resize", "put", "itemset", "setfield",
-                   "byteswap"}
-
-
-def changed_in_place(stmt):
-    """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
-    ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
-    found = set()
-    for node in ast.walk(stmt):
-        if not isinstance(node, ast.Call):
-            continue
-        for k in node.keywords:
-            if k.arg == "out":
-                found |= ir.names_read(k.value)
-        f = node.func
-        if isinstance(f, ast.Attribute) and f.attr in WRITING_METHODS \
-                and isinstance(f.value, ast.Name):
-            found.add(f.value.id)
-        if isinstance(f, ast.Attribute) and f.attr in WRITING_FUNCTIONS and node.args \
-                and isinstance(f.value, (ast.Name, ast.Attribute)):
-            found |= ir.names_read(node.args[0])
-    return found
-
-
 def shared_memory(body):
     """Name -> the names that may share its array, through kept assignments that alias or
     view it (``v = x``, ``v = x[0]``, ``v = x.T``, ``v = x.reshape(...)``)."""
@@ -488,7 +461,7 @@ class Normalizer(ControlFlow, Lists, Calls):
     def keep(self, stmt, pure=True, defines=()):
         original, stmt = stmt, self.rename(stmt)
         kept = ir.Keep(stmt, list(defines), pure)
-        changed = changed_in_place(stmt)
+        changed = ir.changed_in_place(stmt)
         if changed:
             what = ast.unparse(original).strip()
             self.changes.append((changed, kept, self.loop_depth > 0, self.src.error(

@@ -69,11 +69,6 @@ def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False, p
     return Reverser(fn, param_ndims, aliases, return_value, differentiable, param_full).run()
 
 
-def _call(func, *args):
-    return ast.Call(func=func if isinstance(func, ast.AST) else ir.load(func),
-                    args=list(args), keywords=[])
-
-
 def _segments(stmts):
     """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
     units, run = [], []
@@ -193,7 +188,7 @@ class Reverser:
             out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
 
     def zeros(self, name):
-        return _call(self.aliases["zeros_like"], ir.load(name))
+        return ir.call(self.aliases["zeros_like"], ir.load(name))
 
     def flush_reading(self, names, out):
         """Materialize pending terms that read any of ``names`` (about to be overwritten)."""
@@ -220,10 +215,10 @@ class Reverser:
                 k = self.namer.fresh("k")
                 piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
                 out.append(ast.For(target=ir.store(k),
-                                   iter=_call("range", _call("len", ir.load(pieces))),
+                                   iter=ir.call("range", ir.call("len", ir.load(pieces))),
                                    body=[_add_to_item(bar, ir.load(k), piece)], orelse=[]))
                 return
-            out.append(ir.assign(bar, _call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
+            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
                                             ir.load(pieces))))
             return
         for k, e in enumerate(sequence.elts):
@@ -251,7 +246,7 @@ class Reverser:
                     # it refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
                     init.append(ir.assign(bar, ast.List(elts=[], ctx=ast.Load())))
                     init.append(ast.For(target=ir.store(item), iter=ir.load(s.target), body=[
-                        ast.Expr(_call(ast.Attribute(value=ir.load(bar), attr="append",
+                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
                                                      ctx=ast.Load()), self.zeros(item)))],
                         orelse=[]))
                     continue
@@ -279,7 +274,7 @@ class Reverser:
             if terms and (n is None or _may_alias(value, self.aliases) and (
                     n > 0 and shared or n == 0 and isinstance(value, ast.Call)
                     and not _is_unbroadcast(value, self.aliases))):
-                value = _call(self.aliases["as_gradient"], value, ir.load(p))
+                value = ir.call(self.aliases["as_gradient"], value, ir.load(p))
             if isinstance(value, ast.Name) and self.owner.get(value.id) == p:
                 bar = value.id
             else:
@@ -291,7 +286,7 @@ class Reverser:
         for key, pop in self.pops.items():
             names = self.saves[key]
             if names and self.differentiable:   # one stack per saved variable
-                separate[id(pop)] = [ir.assign(n, _call(ast.Attribute(
+                separate[id(pop)] = [ir.assign(n, ir.call(ast.Attribute(
                     value=ir.load(self.stack_of(n)), attr="pop", ctx=ast.Load())))
                     for n in reversed(names)]
             elif names:
@@ -411,7 +406,7 @@ class Reverser:
                 # saving values at an iteration's start may add to the first piece later.
                 # Pops that save nothing are dropped at the end.
                 self.saves[key] = needed
-                pop = ast.Assign(targets=[], value=_call(
+                pop = ast.Assign(targets=[], value=ir.call(
                     ast.Attribute(value=ir.load(self.stack_name()), attr="pop",
                                   ctx=ast.Load())))
                 self.pops[key] = pop
@@ -451,7 +446,7 @@ class Reverser:
                     pairs = ctx["pairs"].get(x)
                     if pairs is None:
                         pairs = ctx["pairs"][x] = self.namer.fresh(f"{x}_outers")
-                    code.append(ast.Expr(_call(ast.Attribute(
+                    code.append(ast.Expr(ir.call(ast.Attribute(
                         value=ir.load(pairs), attr="append", ctx=ast.Load()),
                         ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
                 else:
@@ -499,7 +494,7 @@ class Reverser:
             # variable assigned on several paths may be active through another one)
             bar = self.define_bar(s.target, out) if s.target in self.active else None
             if s.source in self.list_bar:   # the item goes back, with its adjoint
-                out.append(ast.Expr(_call(ast.Attribute(
+                out.append(ast.Expr(ir.call(ast.Attribute(
                     value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
                     ir.load(bar) if bar is not None else self.zeros(s.target))))
         elif isinstance(s, ir.ListGet):
@@ -509,7 +504,7 @@ class Reverser:
                     out.append(_add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
         elif isinstance(s, ir.ListAppend):
             if s.target in self.list_bar:
-                pop = _call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
+                pop = ir.call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
                                           ctx=ast.Load()))
                 if isinstance(s.value, ast.Name) and s.value.id in self.active:
                     bar = self.namer.bar(s.value.id)
@@ -648,7 +643,7 @@ class Reverser:
             pairs = ctx["pairs"].get(x)
             if pairs:
                 pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
-                self.accumulate(acc, [_call(self.aliases["outer_sum"], ir.load(pairs))], post)
+                self.accumulate(acc, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
             if x in left:
                 self.accumulate(acc, left.pop(x), tail)
         outer = sorted(x for x in left if x not in bars and x not in assigned)
@@ -663,10 +658,10 @@ class Reverser:
                     pairs = self.namer.fresh(f"{x}_outers")
                     pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
                     for t in outers:
-                        tail.append(ast.Expr(_call(ast.Attribute(
+                        tail.append(ast.Expr(ir.call(ast.Attribute(
                             value=ir.load(pairs), attr="append", ctx=ast.Load()),
                             ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
-                    self.accumulate(accumulate[x], [_call(self.aliases["outer_sum"],
+                    self.accumulate(accumulate[x], [ir.call(self.aliases["outer_sum"],
                                                           ir.load(pairs))], post)
                 rest = [t for t in left[x] if not self._is_outer(t)]
                 if rest:
@@ -677,7 +672,7 @@ class Reverser:
         zero_from_value = [n for n in carried if n not in left and n in node.existing]
         updates = [(bars[n], simplify(total(left[n])) if n in left else
                     self.zeros(n) if n in node.existing else
-                    _call(self.aliases["zeros_like"], ir.load(bars[n]))) for n in carried]
+                    ir.call(self.aliases["zeros_like"], ir.load(bars[n]))) for n in carried]
         updates = [(bar, value) for bar, value in updates
                    if not (isinstance(value, ast.Name) and value.id == bar)]
         if len(updates) == 1:
@@ -692,9 +687,9 @@ class Reverser:
             self.pending[x] = [ir.load(bar)]
         if reversed_range:
             header = ast.For(target=ir.store(node.index),
-                             iter=_call("reversed", node.iterable), body=None, orelse=[])
+                             iter=ir.call("reversed", node.iterable), body=None, orelse=[])
         else:
-            header = ast.For(target=ir.store("_"), iter=_call("range", ir.load(node.counter)),
+            header = ast.For(target=ir.store("_"), iter=ir.call("range", ir.load(node.counter)),
                              body=None, orelse=[])
         header.body = (body + tail) or [ast.Pass()]
         self.reversed_loops[id(node)] = header
@@ -740,7 +735,7 @@ class Reverser:
         key = ("start", id(loop))
         saved = self.saves.setdefault(key, [])
         if key not in self.pops:
-            self.pops[key] = ast.Assign(targets=[], value=_call(ast.Attribute(
+            self.pops[key] = ast.Assign(targets=[], value=ir.call(ast.Attribute(
                 value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
             self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], self.pops[key])
         for n in names:
@@ -754,11 +749,11 @@ class Reverser:
         if not names:
             return []
         if self.differentiable:
-            return [ast.Expr(_call(ast.Attribute(value=ir.load(self.stack_of(n)), attr="append",
+            return [ast.Expr(ir.call(ast.Attribute(value=ir.load(self.stack_of(n)), attr="append",
                                                  ctx=ast.Load()), ir.load(n))) for n in names]
         value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
             elts=[ir.load(n) for n in names], ctx=ast.Load())
-        return [ast.Expr(_call(ast.Attribute(value=ir.load(self.stack_name()), attr="append",
+        return [ast.Expr(ir.call(ast.Attribute(value=ir.load(self.stack_name()), attr="append",
                                              ctx=ast.Load()), value))]
 
     def forward(self, stmts, in_loop, exit_pushes):
@@ -929,10 +924,10 @@ def _forward_statement(s):
                                                                                  ctx=ast.Load())
         return ir.assign(s.target, value)
     if isinstance(s, ir.ListAppend):
-        return ast.Expr(_call(ast.Attribute(value=ir.load(s.target), attr="append",
+        return ast.Expr(ir.call(ast.Attribute(value=ir.load(s.target), attr="append",
                                             ctx=ast.Load()), s.value))
     if isinstance(s, ir.ListGet) and s.pop:
-        return ir.assign(s.target, _call(ast.Attribute(value=ir.load(s.source), attr="pop",
+        return ir.assign(s.target, ir.call(ast.Attribute(value=ir.load(s.source), attr="pop",
                                                        ctx=ast.Load())))
     if isinstance(s, ir.ListGet):
         return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
