@@ -79,6 +79,28 @@ def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
     return product if product.shape == shape else np.array(np.broadcast_to(product, shape))
 
 
+def scaled_power(c, x, p):
+    """``c * x ** p``, and 0 where ``c`` is 0 (the derivative of ``x ** y`` in x is
+    ``scaled_power(y, x, y - 1)``: 0 where y is 0, as x ** 0 is constant). Where x is 0 and
+    p < 0 the power is infinite, as NumPy gives it, never a ZeroDivisionError nor a warning;
+    a Python number in gives a Python number out."""
+    if type(c) in (int, float) and type(x) in (int, float) and type(p) in (int, float):
+        if c == 0:
+            return 0.0
+        if x == 0 and p < 0:   # Python raises; NumPy's power is inf (-inf for -0.0 ** odd)
+            with np.errstate(divide="ignore"):
+                return float(c * np.power(float(x), p))
+        if x < 0 and p != int(p):   # not real: NaN as in NumPy, not a complex number
+            return float("nan")
+        return c * x ** p
+    if np.result_type(x, p).kind in "biu":   # integers to a negative power are an error
+        x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        power = np.power(x, p)
+    # where c is 0 the power may be inf: it is replaced before the product (0 * inf is NaN)
+    return (c * np.where(c == 0, 1, power))[()]
+
+
 def reduced_size(x, axis=None):
     """How many entries of ``x`` each result of a reduction over ``axis`` combines."""
     shape = np.shape(x)
@@ -774,3 +796,11 @@ def cumprod_hvp(g, v, x, axis=None):
         J[..., :k, :] = 0.0
         out[..., k] = np.einsum("...j,...ji,...i->...", gs, J, vs)
     return np.reshape(out, np.shape(x)) if axis is None else np.moveaxis(out, -1, axis)
+
+
+def require_immutable(x, message):
+    """Raise TypeError(message) unless ``x`` is a number (or another immutable value): the
+    generated code computes ``x op= e`` as a new value, which is what Python does for a
+    number but not for an array another variable shares (see ``aliasing``)."""
+    if not isinstance(x, (int, float, complex, np.generic, str, bytes, tuple, frozenset)):
+        raise TypeError(message)

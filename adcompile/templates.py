@@ -228,6 +228,10 @@ def _decide(test, params, index, inputs, ndim_of, rule):
             bound = params.get(e.id)
             if isinstance(bound, ast.Constant):
                 return bound.value
+            if (isinstance(bound, ast.UnaryOp) and isinstance(bound.op, ast.USub)
+                    and isinstance(bound.operand, ast.Constant)
+                    and type(bound.operand.value) in (int, float)):
+                return -bound.operand.value   # a negative number: x ** -2
             return UNKNOWN
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "ndim":
             n = ndim_of(inputs[index[e.args[0].id]])

@@ -139,6 +139,92 @@ def test_literal_pad_and_astype():
 
 
 # ---------------------------------------------------------------------------
+# x ** y: d/dx is scaled_power(y, x, y - 1) (0 where y == 0, inf rather than an error at
+# x == 0 for 0 < y < 1), d/dy is x ** y log(x) with log(0) taken as 0
+# ---------------------------------------------------------------------------
+
+def power_case(x, y, w):
+    return np.sum(w * x ** y)
+
+
+def power_scalar(x, y):
+    return x ** y * 1.5 + np.power(x, y)
+
+
+def power_constant(x, w):
+    return np.sum(w * (x ** 0.5 + x ** 2.5 + x ** -1.5))
+
+
+def power_two_and_a_half(x):
+    return x ** 2.5
+
+
+def mixed_differences(f, args, wrt, by):
+    """d grad_wrt f / d args[by] by central differences of adcompile's gradient."""
+    g = ad.grad(f, wrt=wrt)
+    base = np.array(args[by], dtype=np.float64)
+    columns = []
+    for i in np.ndindex(base.shape):
+        h = EPS * max(1.0, abs(float(base[i])))
+        values = []
+        for step in (h, -h):
+            p = base.copy()
+            p[i] += step
+            moved = list(args)
+            moved[by] = p if isinstance(args[by], np.ndarray) else float(p)
+            values.append(np.asarray(g(*moved), dtype=np.float64))
+        columns.append((values[0] - values[1]) / (2 * h))
+    return np.stack(columns, axis=-1).reshape(np.shape(args[wrt]) + base.shape)
+
+
+POWERS = [  # x, y: the differences of the gradient exist (x == 0 only with y an integer for
+    # d/dx, with y > 0 for d/dy)
+    (np.array([0.0, 0.7, 1.5, -0.0]), np.array([[0.0], [1.0], [2.0], [3.0]]), (0,)),
+    (np.array([0.3, 0.7, 1.5]), np.array([[0.5], [-1.5], [2.5], [0.0]]), (0, 1)),
+    (np.array([0.0, 0.7, 1.5]), np.array([[0.5], [2.0], [2.5]]), (1,)),
+    (np.array([[0.4, 1.2]]), 0.0, (0, 1)),
+]
+
+
+@covers(("generated", "scaled_power"), ("python", "pow"))
+@pytest.mark.parametrize("x,y,wrts", POWERS, ids=["x-at-0", "x-and-y", "y-at-0", "y-is-0"])
+def test_power(x, y, wrts):
+    w = RNG.uniform(0.5, 1.5, np.broadcast_shapes(np.shape(x), np.shape(y)))
+    for wrt in wrts:
+        assert_second_order(power_case, x, y, w, wrt=wrt)
+    if wrts == (0, 1):   # the mixed partials, both ways round
+        for wrt, by in [(0, 1), (1, 0)]:
+            H = ad.jacobian(ad.grad(power_case, wrt=wrt), wrt=by)(x, y, w)
+            assert_close(H, mixed_differences(power_case, (x, y, w), wrt, by), 1e-5, 1e-6,
+                         f"d2 / d{'xy'[wrt]} d{'xy'[by]}")
+
+
+@covers(("generated", "scaled_power"), ("python", "pow"))
+@pytest.mark.parametrize("x,y", [(0.0, 2.0), (0.0, 3.0), (0.0, 1.0), (0.0, 0.0), (1.5, 0.7),
+                                 (2.0, 0.0), (0.5, -1.5)], ids=str)
+def test_power_of_numbers(x, y):
+    assert_second_order(power_scalar, x, y, wrt=0)
+    if x != 0:   # d/dy: 0 ** (y - h) is inf for y = 0
+        assert_second_order(power_scalar, x, y, wrt=1)
+        for wrt, by in [(0, 1), (1, 0)]:
+            assert_close(ad.grad(ad.grad(power_scalar, wrt=wrt), wrt=by)(x, y),
+                         mixed_differences(power_scalar, (x, y), wrt, by), 1e-5, 1e-6)
+    # the mixed partial at y == 0 is x ** -1 (not 0: only x ** 0 itself is constant in x)
+    if y == 0 and x != 0:
+        assert ad.grad(ad.grad(power_scalar, wrt=0), wrt=1)(x, y) == pytest.approx(2.5 / x)
+
+
+@covers(("generated", "scaled_power"), ("python", "pow"))
+def test_power_constant_exponents():
+    x = np.array([0.3, 0.8, 1.7])
+    assert_second_order(power_constant, x, RNG.uniform(0.5, 1.5, 3))
+    # at x == 0: d2/dx2 x ** 2.5 is 0, and the third derivative 2.5 * 1.5 * 0.5 * x ** -0.5
+    # is infinite (the exponent 0.5 - 1 goes through scaled_power): no ZeroDivisionError
+    assert ad.grad(ad.grad(power_two_and_a_half))(0.0) == 0.0
+    assert ad.grad(ad.grad(ad.grad(power_two_and_a_half)))(0.0) == np.inf
+
+
+# ---------------------------------------------------------------------------
 # products: bilinear adjoints (kron, tensordot, inner, einsum with one or two operands)
 # ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ checks that every helper a rule emits into gradient code has a rule here.
 import numpy as np
 
 from .. import runtime
-from . import adjoint, nondifferentiable, refused, tangent
+from . import adjoint, inert, nondifferentiable, refused, tangent
 
 
 @adjoint(runtime.unbroadcast, shape="unknown", linear=True)
@@ -97,6 +97,15 @@ def dot_bar_right(u, g, x, y):
 def dot_bar_right_tangent(u, g, x, y):
     u_dot += dot_bar_right(g_dot, x, y)
     u_dot += dot_bar_right(g, x_dot, y)
+
+
+@adjoint(runtime.scaled_power)
+def scaled_power(s, c, x, p):
+    # s = c * x ** p, 0 where c == 0 (the pow rule's d/dx): each partial is a scaled power
+    # too, 0 where its factor is (where s does not change); log(x) is taken as 0 at x == 0
+    c_bar += unbroadcast(s_bar * scaled_power(1.0, x, p), c)
+    x_bar += unbroadcast(s_bar * scaled_power(c * p, x, p - 1), x)
+    p_bar += unbroadcast(s_bar * scaled_power(c * np.log(np.where(x == 0, 1.0, x)), x, p), p)
 
 
 @adjoint(np.full, shape="unknown", linear=True)
@@ -313,3 +322,4 @@ refused(runtime.array_of_pieces,
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes)
+inert(runtime.require_immutable)

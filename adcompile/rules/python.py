@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime import scaled_power, unbroadcast
 from . import REGISTRY, adjoint, inert, nondifferentiable, tangent
 
 
@@ -47,11 +47,18 @@ def truediv(z, x, y):
 
 @adjoint(operator.pow, np.power)
 def pow(z, x, y):
+    # As in JAX: d/dx is y * x ** (y - 1), and 0 where y == 0 (x ** 0 is constant); at x == 0
+    # it is inf for 0 < y < 1, never a ZeroDivisionError (scaled_power). d/dy is z * log(x)
+    # with log(x) taken as 0 where x == 0.
     if y == 0:
-        pass  # x ** 0 is constant; y * x ** -1 would be NaN at x = 0
-    else:
+        pass
+    elif y >= 1 or y < 0:
+        # a constant exponent whose x ** (y - 1) is finite at x == 0 (or for which x ** y
+        # itself is not): plain code, x ** 2 gives 2 * x
         x_bar += unbroadcast(z_bar * (y * x ** (y - 1)), x)
-    y_bar += unbroadcast(z_bar * (z * np.log(x)), y)
+    else:
+        x_bar += unbroadcast(z_bar * scaled_power(y, x, y - 1), x)
+    y_bar += unbroadcast(z_bar * (z * np.log(np.where(x == 0, 1.0, x))), y)
 
 
 @adjoint(operator.neg, np.negative)
