@@ -520,8 +520,9 @@ def _phi(a):
 
 
 def cholesky_dot(x_dot, L):
-    """The tangent of ``L = np.linalg.cholesky(x)`` along the symmetric part of x_dot."""
-    s = 0.5 * (x_dot + _T(x_dot))
+    """The tangent of ``L = np.linalg.cholesky(x)`` along x_dot, of which only the lower
+    triangle counts (cholesky reads no other)."""
+    s = read_symmetric(x_dot, "L")
     inner = np.linalg.solve(L, _T(np.linalg.solve(L, _T(s))))      # L^-1 s L^-T
     return L @ _phi(inner)
 
@@ -600,18 +601,37 @@ def _eigh_gaps(w):
     return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n)))
 
 
-def eigh_dot(x_dot, x):
-    """The tangent (w_dot, V_dot) of ``w, V = np.linalg.eigh(x)`` along the symmetric part of
-    x_dot."""
-    w, V = np.linalg.eigh(x)
-    s = _T(V) @ (0.5 * (x_dot + _T(x_dot))) @ V
+def eigh_dot(x_dot, x, UPLO="L"):
+    """The tangent (w_dot, V_dot) of ``w, V = np.linalg.eigh(x, UPLO)`` along x_dot, of which
+    only the triangle eigh reads counts (see read_symmetric)."""
+    w, V = np.linalg.eigh(x, UPLO)
+    s = _T(V) @ read_symmetric(x_dot, UPLO) @ V
     return pair(np.diagonal(s, axis1=-2, axis2=-1).copy(), V @ (_eigh_gaps(w) * s))
 
 
-def svd_values_dot(x_dot, x):
-    """The tangent of ``s = np.linalg.svd(x, compute_uv=False)``: diag(U^T x_dot V)."""
+def svd_values_dot(x_dot, x, hermitian=False):
+    """The tangent of ``s = np.linalg.svd(x, compute_uv=False, hermitian=hermitian)``:
+    diag(U^T x_dot V) (for hermitian=True, of the matrix read from x's lower triangle)."""
+    if hermitian:
+        x, x_dot = read_symmetric(x), read_symmetric(x_dot)
     u, _, vt = np.linalg.svd(x, full_matrices=False)
     return np.einsum("...ik,...ij,...kj->...k", u, x_dot, vt)
+
+
+def read_symmetric(x, UPLO="L"):
+    """The symmetric matrix (or stack of them) that np.linalg.eigh(x, UPLO), eigvalsh,
+    cholesky (the lower triangle) and svd(hermitian=True) (the lower one) work with: the
+    triangle of ``x`` they read, mirrored across the diagonal; the other one is ignored."""
+    if UPLO in ("U", "u"):
+        return np.triu(x) + np.swapaxes(np.triu(x, 1), -1, -2)
+    return np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+
+
+def read_symmetric_bar(g, UPLO="L"):
+    """The adjoint of ``read_symmetric(x, UPLO)``: an entry of the triangle read gets g at its
+    place and at its mirror image (its own only, on the diagonal); the other triangle 0."""
+    both = np.where(np.eye(np.shape(g)[-1], dtype=bool), g, g + np.swapaxes(g, -1, -2))
+    return np.triu(both) if UPLO in ("U", "u") else np.tril(both)
 
 
 def add_pieces(bars, pieces):
@@ -689,11 +709,14 @@ def _svd_gaps(s):
     return _eigh_gaps(s * s)
 
 
-def svd_dot(x_dot, y):
+def svd_dot(x_dot, y, hermitian=False):
     """The tangent (U_dot, s_dot, Vt_dot) of the thin SVD ``y = (U, s, Vt) =
     np.linalg.svd(x, full_matrices=False)`` along x_dot (distinct nonzero singular values).
     With dP = U^T x_dot V: s_dot = diag(dP), U_dot = U F*(dP S + S dP^T) + (I - U U^T) x_dot V
-    S^-1 and V_dot = V F*(S dP + dP^T S) + (I - V V^T) x_dot^T U S^-1."""
+    S^-1 and V_dot = V F*(S dP + dP^T S) + (I - V V^T) x_dot^T U S^-1. For hermitian=True
+    only x_dot's lower triangle counts (see read_symmetric)."""
+    if hermitian:
+        x_dot = read_symmetric(x_dot)
     U, s, Vt = y
     V = _T(Vt)
     dP = _T(U) @ x_dot @ V

@@ -262,6 +262,17 @@ def einsum_bar_tangent(u, g, spec, a, b, k=0):
         unsupported("einsum_bar with an operand number that is not a constant")
 
 
+@adjoint(runtime.read_symmetric, shape="same", linear=True)
+def read_symmetric(y, x, UPLO="L"):
+    # the matrix eigh reads from one triangle of x; its adjoint puts a gradient on that triangle
+    x_bar += read_symmetric_bar(y_bar, UPLO)
+
+
+@adjoint(runtime.read_symmetric_bar, shape="same", linear=True)
+def read_symmetric_bar(u, g, UPLO="L"):
+    g_bar += read_symmetric(u_bar, UPLO)
+
+
 @adjoint(runtime.as_column, shape="unknown", linear=True)
 def as_column(u, v, b):
     v_bar += from_column(u_bar, b)

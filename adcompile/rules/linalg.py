@@ -70,14 +70,14 @@ def slogdet_tangent(y, x):
 
 @adjoint(np.linalg.cholesky, shape="same")
 def cholesky(y, x):
-    # x = L L^T: P = phi(L^T L_bar), the lower triangle with its diagonal halved; the gradient
-    # is the symmetric part of L^-T P L^-1 (x is symmetric; NumPy reads its lower triangle),
-    # as in JAX
+    # x = L L^T: P = phi(L^T L_bar), the lower triangle with its diagonal halved; S = L^-T P
+    # L^-1 is the gradient for a symmetric x, as in JAX. NumPy reads only x's lower triangle:
+    # read_symmetric_bar puts S there (an entry below the diagonal stands for two)
     Lt = np.swapaxes(y, -1, -2)
     P = Lt @ y_bar
     phi = np.tril(P) - 0.5 * np.triu(np.tril(P))
     S = np.linalg.solve(Lt, np.swapaxes(np.linalg.solve(Lt, np.swapaxes(phi, -1, -2)), -1, -2))
-    x_bar += 0.5 * (S + np.swapaxes(S, -1, -2))
+    x_bar += read_symmetric_bar(S, "L")
 
 
 @tangent(np.linalg.cholesky)
@@ -103,40 +103,43 @@ def norm_tangent(y, x, ord=None, axis=None, keepdims=False):
 
 
 @adjoint(np.linalg.eigvalsh, shape="drop1")
-def eigvalsh(w, x):
-    # x = V diag(w) V^T: w_bar goes back as V diag(w_bar) V^T (distinct eigenvalues)
-    V = np.linalg.eigh(x)[1]
-    x_bar += (V * np.expand_dims(w_bar, -2)) @ np.swapaxes(V, -1, -2)
+def eigvalsh(w, x, UPLO="L"):
+    # eigvalsh reads the UPLO triangle of x, the matrix A = read_symmetric(x, UPLO) = V diag(w)
+    # V^T: w_bar goes back as V diag(w_bar) V^T (distinct eigenvalues), put on that triangle
+    V = np.linalg.eigh(x, UPLO)[1]
+    x_bar += read_symmetric_bar((V * np.expand_dims(w_bar, -2)) @ np.swapaxes(V, -1, -2), UPLO)
 
 
 @tangent(np.linalg.eigvalsh)
-def eigvalsh_tangent(w, x):
-    w_dot += eigh_dot(x_dot, x)[0]
+def eigvalsh_tangent(w, x, UPLO="L"):
+    w_dot += eigh_dot(x_dot, x, UPLO)[0]
 
 
 @adjoint(np.linalg.eigh, shape="unknown")
-def eigh(y, x):
-    # y = (w, V), x = V diag(w) V^T: x_bar = V (diag(w_bar) + F * (V^T V_bar)) V^T, symmetrised,
-    # with F[i, j] = 1 / (w[j] - w[i]) off the diagonal (distinct eigenvalues, else inf/NaN)
+def eigh(y, x, UPLO="L"):
+    # y = (w, V), A = read_symmetric(x, UPLO) = V diag(w) V^T (eigh reads the UPLO triangle of
+    # x): A_bar = V (diag(w_bar) + F * (V^T V_bar)) V^T with F[i, j] = 1 / (w[j] - w[i]) off
+    # the diagonal (distinct eigenvalues, else inf/NaN), put on the triangle read
     V = y[1]
-    eye = np.eye(np.shape(V)[-1])
+    eye = np.eye(np.shape(V)[-1], dtype=V.dtype)
     F = (1.0 - eye) / (np.expand_dims(y[0], -2) - np.expand_dims(y[0], -1) + eye)
     inner = np.expand_dims(y_bar[0], -2) * eye + F * (np.swapaxes(V, -1, -2) @ y_bar[1])
-    g = V @ inner @ np.swapaxes(V, -1, -2)
-    x_bar += 0.5 * (g + np.swapaxes(g, -1, -2))
+    x_bar += read_symmetric_bar(V @ inner @ np.swapaxes(V, -1, -2), UPLO)
 
 
 @tangent(np.linalg.eigh)
-def eigh_tangent(y, x):
-    y_dot += eigh_dot(x_dot, x)
+def eigh_tangent(y, x, UPLO="L"):
+    y_dot += eigh_dot(x_dot, x, UPLO)
 
 
 @adjoint(np.linalg.svd, shape="unknown")
 def svd(y, x, full_matrices=True, compute_uv=True, hermitian=False):
+    # g is the gradient for the matrix factorised: x itself, or for hermitian=True the matrix
+    # read from x's lower triangle (NumPy calls eigh), and then g goes onto that triangle
     if compute_uv is False or compute_uv == 0:
         # singular values only: x = U diag(s) V^T gives x_bar = U diag(s_bar) V^T
-        usv = np.linalg.svd(x, full_matrices=False)
-        x_bar += (usv[0] * np.expand_dims(y_bar, -2)) @ usv[2]
+        usv = np.linalg.svd(x, full_matrices=False, hermitian=hermitian)
+        g = (usv[0] * np.expand_dims(y_bar, -2)) @ usv[2]
     elif full_matrices is False or full_matrices == 0:
         # the thin SVD x = U diag(s) V^T, y = (U, s, V^T), with distinct nonzero singular
         # values (else inf/NaN); derived in docs/svd.md. With F[i, j] = 1 / (s[j]^2 - s[i]^2)
@@ -146,7 +149,7 @@ def svd(y, x, full_matrices=True, compute_uv=True, hermitian=False):
         U = y[0]
         s = y[1]
         Vt = y[2]
-        eye = np.eye(np.shape(s)[-1])
+        eye = np.eye(np.shape(s)[-1], dtype=s.dtype)
         F = (1.0 - eye) / (np.expand_dims(s * s, -2) - np.expand_dims(s * s, -1) + eye)
         J = np.swapaxes(U, -1, -2) @ y_bar[0]
         K = Vt @ np.swapaxes(y_bar[2], -1, -2)
@@ -155,19 +158,25 @@ def svd(y, x, full_matrices=True, compute_uv=True, hermitian=False):
             + np.expand_dims(s, -1) * (F * (K - np.swapaxes(K, -1, -2)))
         left = (y_bar[0] - U @ J) / np.expand_dims(s, -2)
         right = y_bar[2] - (y_bar[2] @ np.swapaxes(Vt, -1, -2)) @ Vt
-        x_bar += U @ inner @ Vt + left @ Vt + (U / np.expand_dims(s, -2)) @ right
+        g = U @ inner @ Vt + left @ Vt + (U / np.expand_dims(s, -2)) @ right
     else:
         unsupported("np.linalg.svd with full_matrices=True (the default) and compute_uv=True: "
                     "the extra columns of U or V are not unique; pass full_matrices=False "
                     "for the thin SVD, or compute_uv=False for the singular values only")
+    if hermitian is False or hermitian == 0:
+        x_bar += g
+    elif hermitian is True or hermitian == 1:
+        x_bar += read_symmetric_bar(g, "L")
+    else:
+        unsupported("np.linalg.svd with hermitian= other than a constant True or False")
 
 
 @tangent(np.linalg.svd)
 def svd_tangent(y, x, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv is False or compute_uv == 0:
-        y_dot += svd_values_dot(x_dot, x)
+        y_dot += svd_values_dot(x_dot, x, hermitian)
     elif full_matrices is False or full_matrices == 0:
-        y_dot += svd_dot(x_dot, y)
+        y_dot += svd_dot(x_dot, y, hermitian)
     else:
         unsupported("np.linalg.svd with full_matrices=True (the default) and compute_uv=True: "
                     "the extra columns of U or V are not unique; pass full_matrices=False "
