@@ -7,6 +7,7 @@ the code that runs for scalars has no broadcasting helpers in it.
 """
 
 import functools
+import inspect
 import threading
 import types
 import weakref
@@ -95,26 +96,29 @@ def _ndims(args):
                  if type(a) is np.ndarray and a.ndim else None for a in args)
 
 
-def _dispatcher(transform, form):
-    """``lookup(args)``: the compiled variant of ``form`` (or what ``form(key)`` makes) for
-    a call's positional arguments.
+def _dispatcher(transform, form, name, trailing=None):
+    """``lookup(args, kwargs)``: the compiled variant of ``form`` (or what ``form(key)``
+    makes) for a call's positional arguments, once they are checked (see ``_Arguments``).
 
     Calls whose arguments are all Python or NumPy scalars are looked up by their
-    types alone, which is cheaper than computing the ndims."""
+    types alone, which is cheaper than computing the ndims; the checks of positional
+    arguments run only for a combination of types not seen before (and for arrays, whose
+    dtype their type does not tell)."""
     if callable(form):   # make(key): the callable for argument ndims key
         variants, make = {}, form
     else:
         variants = transform.variants[form]
         make = functools.partial(transform.compiled, form=form)
     by_types = {}
+    check = _Arguments(transform, name, trailing)
 
     def lookup(args, kwargs=None):
         types = tuple(map(type, args))
         fn = by_types.get(types)
         if kwargs:
-            _check_real(transform, (), kwargs)
+            check.keywords(kwargs)
         if fn is None:
-            _check_real(transform, args, {})
+            check.positional(args)
             key = _ndims(args)
             fn = variants.get(key)
             if fn is None:
@@ -126,16 +130,58 @@ def _dispatcher(transform, form):
     return lookup
 
 
-def _check_real(transform, args, kwargs):
-    """Refuse complex arguments: adcompile's rules are those of real functions."""
-    named = list(zip(transform.source.positional_params, args)) + list(kwargs.items())
-    for name, value in named:
-        if type(value) is complex or isinstance(value, np.complexfloating) or (
+class _Arguments:
+    """The checks a call's arguments pass before generated code runs: no more positional
+    arguments than ``f`` has (the generated function would take one too many as its seed),
+    no keyword that is not one of ``f``'s parameters (such as ``out_bar`` for ``grad``), no
+    complex numbers.
+
+    ``name``: the callable's name, for messages; ``trailing``: the name of the argument
+    that follows ``f``'s own ones (``out_bar`` for vjp, ``tangents`` for jvp), if any."""
+
+    def __init__(self, transform, name, trailing):
+        source = transform.source
+        self.function = source.name
+        self.params_in_order = source.positional_params
+        self.params = frozenset(source.params)
+        self.name = name
+        self.trailing = trailing
+
+    def positional(self, args):
+        if len(args) > len(self.params_in_order):
+            n = len(self.params_in_order)
+            takes = f"{n} positional argument{'s' if n != 1 else ''}"
+            if self.trailing is None:
+                raise TypeError(f"{self.name}() takes {takes} but {len(args)} were given")
+            raise TypeError(f"{self.name}() takes the {takes} of {self.function}() and then "
+                            f"{self.trailing}, but {len(args)} were given before "
+                            f"{self.trailing}")
+        for param, value in zip(self.params_in_order, args):
+            self.value(param, value)
+
+    def keywords(self, kwargs):
+        for param, value in kwargs.items():
+            if param not in self.params:
+                hint = ""
+                if param == "out_bar" and self.trailing is None:
+                    hint = ("; out_bar is not an argument of a gradient (its function must "
+                            "return a scalar): use ad.vjp to pull back another out_bar")
+                raise TypeError(f"{self.name}() got an unexpected keyword argument "
+                                f"{param!r}{hint}")
+            self.value(param, value)
+
+    def value(self, param, value):
+        kind = type(value)
+        if kind in _NUMBERS:
+            return
+        if kind is np.ndarray and value.dtype.kind in "fiu":
+            return
+        if kind is complex or isinstance(value, np.complexfloating) or (
                 isinstance(value, np.ndarray) and value.dtype.kind == "c"):
-            kind = f"a complex array ({value.dtype})" if isinstance(value, np.ndarray) \
+            what = f"a complex array ({value.dtype})" if isinstance(value, np.ndarray) \
                 else f"a complex number, {value!r}"
             raise TypeError(
-                f"argument {name!r} of {transform.source.name}() is {kind}: adcompile "
+                f"argument {param!r} of {self.function}() is {what}: adcompile "
                 f"differentiates real-valued functions of real arguments; pass the real and "
                 f"imaginary parts as separate real arguments")
 
@@ -202,7 +248,7 @@ def _make_grad(f, wrt):
 
         return checked
 
-    lookup = _dispatcher(transform, make)
+    lookup = _dispatcher(transform, make, f"grad_{f.__name__}")
 
     def gradient(*args, **kwargs):
         return lookup(args, kwargs)(*args, **kwargs)
@@ -218,7 +264,7 @@ def value_and_grad(f=None, wrt=0):
 def _make_value_and_grad(f, wrt):
     transform = _transform(f, wrt)
     _require_scalar_output(transform, f)
-    lookup = _dispatcher(transform, "vjp")
+    lookup = _dispatcher(transform, "vjp", f"value_and_grad_{f.__name__}")
 
     def value_and_gradient(*args, **kwargs):
         result = lookup(args, kwargs)(*args, **kwargs)
@@ -250,7 +296,7 @@ def _trailing(args, kwargs, name, missing):
 
 def _make_vjp(f, wrt):
     transform = _transform(f, wrt)
-    lookup = _dispatcher(transform, "vjp")
+    lookup = _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")
 
     def pullback(*args, **kwargs):
         out_bar, args = _trailing(args, kwargs, "out_bar",
@@ -314,20 +360,21 @@ def jvp(f=None, wrt=0):
 
 def _make_jvp(f, wrt):
     transform = _transform(f, wrt)
-    lookup = _dispatcher(transform, "jvp")
+    lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
     wrapper_source = transform.generate((), "jvp")[0]
     names = transform.tangent_names
 
     def pushforward(*args, **kwargs):
         tangents, args = _trailing(args, kwargs, "tangents",
                                    f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
+        fn = lookup(args, kwargs)
         if not transform.wrt_tuple:
             tangents = (tangents,)
         elif not isinstance(tangents, (tuple, list)) or len(tangents) != len(names):
             raise ValueError(f"jvp of {f.__name__}() with wrt={tuple(transform.wrt)} needs a "
                              f"tuple of {len(names)} tangents")
         kwargs.update(zip(names, tangents))
-        return lookup(args)(*args, **kwargs)
+        return fn(*args, **kwargs)
 
     wrapper = _finish(pushforward, f, transform, "jvp")
     wrapper.source = wrapper_source
@@ -346,8 +393,7 @@ def jacobian(f, wrt=0, mode=None):
     transform = _transform(f, wrt)
     if transform.tuple_output:
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
-    positions = [transform.source.positional_params.index(p)
-                 if p in transform.source.positional_params else p for p in transform.wrt]
+    signature = inspect.signature(f)   # (a gradient's: its function's, via __wrapped__)
     as_tuple = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
     sweeps = {}   # "reverse" -> the vjp, "forward" -> the jvp, made on first use
 
@@ -357,7 +403,12 @@ def jacobian(f, wrt=0, mode=None):
         return sweeps[how]
 
     def jacobian_of(*args, **kwargs):
-        inputs = [args[p] if isinstance(p, int) else kwargs[p] for p in positions]
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:   # arguments f does not take
+            raise TypeError(f"jacobian_{f.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        inputs = [bound.arguments[p] for p in transform.wrt]
         value = f(*args, **kwargs)
         n_out = int(np.size(value))
         n_in = sum(int(np.size(x)) for x in inputs)

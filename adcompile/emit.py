@@ -45,8 +45,10 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     args = copy.deepcopy(fn.source.node.args)
     for a in args.posonlyargs + args.args + args.kwonlyargs:
         a.annotation = None
-    args.args.append(ast.arg(arg="out_bar"))
-    args.defaults.append(ast.Constant(1.0))
+    # the seed comes by keyword only: a positional argument too many is a TypeError, never
+    # a seed that silently scales the gradient
+    args.kwonlyargs.append(ast.arg(arg="out_bar"))
+    args.kw_defaults.append(ast.Constant(1.0))
     grads = adjoint.grads
     grad_value = ast.Tuple(elts=grads, ctx=ast.Load()) if wrt_tuple else grads[0]
     if form == "vjp":
@@ -127,11 +129,15 @@ def compile_function(source_text, name, source, aliases, extra=None):
     func = source.func
     if func is None:
         raise RuntimeError(f"{source.name}() was garbage collected while being compiled")
+    # the user's default values (the text's defaults were evaluated in the factory, not
+    # where the user's were); out_bar, the seed of reverse mode, defaults to 1.0
     code = inner.__code__
-    reverse_mode = code.co_argcount and code.co_varnames[code.co_argcount - 1] == "out_bar"
-    defaults = (func.__defaults__ or ()) + ((1.0,) if reverse_mode else ())
-    result = types.FunctionType(inner.__code__, func.__globals__, name, defaults, tuple(cells))
-    result.__kwdefaults__ = copy.copy(func.__kwdefaults__)
+    keyword_only = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    kwdefaults = {k: v for k, v in (func.__kwdefaults__ or {}).items() if k in keyword_only}
+    if "out_bar" in keyword_only:
+        kwdefaults["out_bar"] = 1.0
+    result = types.FunctionType(code, func.__globals__, name, func.__defaults__, tuple(cells))
+    result.__kwdefaults__ = kwdefaults or None
     result.__doc__ = inner.__doc__
     result.__qualname__ = name
     # the source shown in tracebacks lives as long as the function

@@ -143,8 +143,11 @@ class GeneratedSource(FunctionSource):
     """Code adcompile generated (a gradient), read back to be differentiated again.
 
     ``compiled`` is the generated function: its closure holds the runtime helpers and what
-    the original function's code refers to, so names resolve as they do when it runs. Its
-    seed parameter ``out_bar`` is renamed, leaving ``out_bar`` to the new code's seed."""
+    the original function's code refers to, so names resolve as they do when it runs.
+
+    What is differentiated is ``ad.grad(f)``, which has exactly ``f``'s parameters: the
+    code's seed parameter ``out_bar`` (keyword-only) becomes a local ``out_bar_inner = 1.0``,
+    leaving ``out_bar`` to the new code's seed."""
 
     generated = True
 
@@ -161,8 +164,15 @@ class GeneratedSource(FunctionSource):
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id == "out_bar":
                 n.id = inner
-            elif isinstance(n, ast.arg) and n.arg == "out_bar":
-                n.arg = inner
+        args = node.args
+        seed = [i for i, a in enumerate(args.kwonlyargs) if a.arg == "out_bar"]
+        for i in reversed(seed):
+            del args.kwonlyargs[i], args.kw_defaults[i]
+        docstring = int(bool(node.body) and isinstance(node.body[0], ast.Expr)
+                        and isinstance(node.body[0].value, ast.Constant))
+        node.body.insert(docstring, ast.Assign(targets=[ast.Name(id=inner, ctx=ast.Store())],
+                                               value=ast.Constant(1.0)))
+        ast.fix_missing_locations(node)
         self.text = ast.unparse(node) + "\n"
         self.filename = filename
         linecache.cache[filename] = (len(self.text), None, self.text.splitlines(True), filename)

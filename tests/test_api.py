@@ -699,3 +699,161 @@ def test_wrapper_names_say_what_they_compute():
     assert ad.value_and_grad(cube).__name__ == "value_and_grad_cube"
     assert ad.vjp(cube).__name__ == "vjp_cube"
     assert ad.jvp(cube).__name__ == "jvp_cube"
+
+
+# ---------------------------------------------------------------------------
+# every callable takes exactly f's arguments (out_bar is never positional for grad)
+# ---------------------------------------------------------------------------
+
+def one_param(x):
+    return x * x
+
+
+def square_sum(x):
+    return np.sum(x * x)
+
+
+def scaled_product(x, s):
+    return x * s
+
+
+X = object()   # stands for the argument in WRONG_CALLS
+
+WRONG_CALLS = [
+    # (arguments, keyword arguments, what the message says)
+    ((X, 5.0), {}, "positional"),                 # the old bug: 5 was taken as out_bar
+    ((X, 5), {}, "positional"),
+    ((X, 1.0, 1.0), {}, "positional"),
+    ((), {}, "missing"),
+    ((X,), {"z": 1.0}, "unexpected keyword argument 'z'"),
+    ((X,), {"x": 1.0}, "multiple values"),
+    ((X,), {"out_bar": 5.0}, "unexpected keyword argument 'out_bar'"),
+]
+
+
+@pytest.mark.parametrize("x", [2.0, np.array([1.0, 2.0]), np.array(2.0)],
+                         ids=["number", "array", "0-d array"])
+@pytest.mark.parametrize("fn", [one_param, square_sum])
+@pytest.mark.parametrize("make", [ad.grad, ad.value_and_grad], ids=["grad", "value_and_grad"])
+@pytest.mark.parametrize("args, kwargs, needle", WRONG_CALLS,
+                         ids=["extra-float", "extra-int", "two-extra", "none", "unknown-keyword",
+                              "twice", "out_bar-keyword"])
+def test_grad_takes_exactly_the_functions_arguments(make, fn, x, args, kwargs, needle):
+    """One number, one array, one 0-d array (whose ndim is not specialised on: the code
+    that checks the value runs), with each kind of wrong call."""
+    if fn is one_param and np.ndim(x):
+        return   # (its value is not a scalar: another test)
+    args = tuple(x if a is X else a for a in args)
+    g = make(fn)
+    with pytest.raises(TypeError, match=needle):
+        g(*args, **kwargs)
+    # the callable still works, and is not changed by the calls it refused
+    expected = 2 * x
+    result = g(x) if make is ad.grad else g(x)[1]
+    assert_close(result, expected, 0, 0)
+    with pytest.raises(TypeError, match=needle):
+        g(*args, **kwargs)
+
+
+def test_an_extra_argument_is_never_a_seed():
+    # it used to be bound to out_bar: ad.grad(f)(x, 5) was 5 times the gradient
+    for x in (3.0, np.array(3.0), np.float32(3.0)):
+        with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
+            ad.grad(one_param)(x, 5)
+        with pytest.raises(TypeError):
+            ad.value_and_grad(one_param)(x, 5)
+        with pytest.raises(TypeError):
+            ad.grad(ad.grad(one_param))(x, 5)
+    with pytest.raises(TypeError, match="use ad.vjp"):
+        ad.grad(one_param)(3.0, out_bar=5.0)
+    with pytest.raises(TypeError):
+        ad.grad(scaled_product)(np.ones(2), np.array(2.0), 3.0)   # (the checking code)
+    assert ad.grad(ad.grad(one_param))(3.0) == 2.0
+
+
+def test_keyword_only_and_default_parameters_are_bound_as_by_python():
+    x, k = RNG.normal(size=3), RNG.normal(size=3)
+    g = ad.grad(keyword_only)
+    with pytest.raises(TypeError, match="positional"):
+        g(x, k)                       # k is keyword-only
+    with pytest.raises(TypeError, match="'k'"):
+        g(x)                          # and required
+    with pytest.raises(TypeError, match="unexpected keyword argument 'K'"):
+        g(x, k=k, K=1.0)
+    assert_close(g(x, k=k), 2.0 * k, 0, 0)
+    assert ad.grad(with_default)(3.0) == 12.0
+    with pytest.raises(TypeError, match="positional"):
+        ad.grad(with_default)(3.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("args, kwargs, needle", [
+    ((2.0, 3.0, 1.0, 5.0), {}, "positional"),                # one too many before out_bar
+    ((2.0, 3.0), {"out_bar": 1.0, "z": 1.0}, "unexpected keyword argument 'z'"),
+    ((2.0,), {"out_bar": 1.0}, "missing"),
+    ((2.0, 1.0), {}, "missing"),                              # 1.0 is out_bar: y is missing
+    ((), {}, "out_bar"),
+    ((2.0, 3.0, 1.0), {"x": 2.0}, "multiple values"),
+    ((2.0, 3.0, 1.0), {"out_bar": 1.0}, "positional"),       # out_bar twice
+])
+def test_vjp_takes_the_functions_arguments_then_out_bar(args, kwargs, needle):
+    pullback = ad.vjp(f_xy, wrt=(0, 1))
+    with pytest.raises(TypeError, match=needle):
+        pullback(*args, **kwargs)
+    assert pullback(2.0, 3.0, 1.0) == pullback(2.0, 3.0, out_bar=1.0) == (21.0, (12.0, 7.0))
+    assert pullback(2.0, 3.0, 2.0)[1] == (24.0, 14.0)
+
+
+@pytest.mark.parametrize("args, kwargs, needle", [
+    ((2.0, 3.0, 1.0, 5.0), {}, "positional"),
+    ((2.0, 3.0), {"tangents": 1.0, "z": 1.0}, "unexpected keyword argument 'z'"),
+    ((2.0, 3.0), {"x_dot": 1.0}, "unexpected keyword argument 'x_dot'"),
+    ((2.0,), {"tangents": 1.0}, "missing"),
+    ((), {}, "tangents"),
+    ((2.0, 3.0, 1.0), {"y": 2.0}, "multiple values"),
+])
+def test_jvp_takes_the_functions_arguments_then_tangents(args, kwargs, needle):
+    push = ad.jvp(f_xy)
+    with pytest.raises(TypeError, match=needle):
+        push(*args, **kwargs)
+    assert push(2.0, 3.0, 1.0) == push(2.0, 3.0, tangents=1.0) == (21.0, 12.0)
+
+
+@pytest.mark.parametrize("make", [ad.jacobian, ad.hessian])
+@pytest.mark.parametrize("args, kwargs", [
+    ((np.ones(3), np.ones(3), 1.0), {}), ((np.ones(3),), {}), ((), {}),
+    ((np.ones(3), np.ones(3)), {"z": 1.0}), ((np.ones(3), np.ones(3)), {"x": np.ones(3)}),
+    ((np.ones(3), np.ones(3)), {"out_bar": 1.0}),
+], ids=["extra", "missing", "none", "unknown-keyword", "twice", "out_bar"])
+def test_jacobian_and_hessian_take_the_functions_arguments(make, args, kwargs):
+    with pytest.raises(TypeError):
+        make(f_arrays)(*args, **kwargs)
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0])
+    H = make(f_arrays)(x, y) if make is ad.hessian else make(f_arrays)(x, y=y)
+    expected = np.diag(-np.sin(x) * y) if make is ad.hessian else np.cos(x) * y
+    assert_close(H, expected, 1e-12, 1e-12)
+
+
+def test_jacobian_of_a_parameter_given_by_keyword_or_left_at_its_default():
+    def pair(x, y=2.0):
+        return np.stack([x * y, x + y])
+
+    assert_close(ad.jacobian(pair)(x=1.5), [2.0, 1.0], 0, 0)
+    assert_close(ad.jacobian(pair, wrt="y")(1.5), [1.5, 1.0], 0, 0)
+    assert_close(ad.jacobian(pair, wrt="y")(y=3.0, x=1.5), [1.5, 1.0], 0, 0)
+
+
+def test_check_grad_takes_the_functions_arguments():
+    with pytest.raises(TypeError):
+        ad.check_grad(one_param, 2.0, 1.0)
+    assert ad.check_grad(one_param, 2.0) < 1e-6
+
+
+def test_generated_code_takes_out_bar_by_keyword_only():
+    for text in (ad.show(f_xy), ad.show(f_xy, args=(1.0, 2.0)), ad.grad(f_xy).source,
+                 ad.vjp(non_scalar).source):
+        assert "*, out_bar=1.0)" in text, text
+    vjp_code = ad.vjp(non_scalar)._adcompile[0].compiled((), "vjp")
+    with pytest.raises(TypeError):
+        vjp_code(np.ones(2), np.ones(2))
+    _, g = vjp_code(np.ones(2), out_bar=np.arange(2.0))
+    assert_close(g, [0.0, 2.0], 0, 0)

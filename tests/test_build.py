@@ -126,3 +126,28 @@ def test_built_loop_calling_a_helper_from_another_module(tmp_path):
                                rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(gU, numerical_gradient(lecture.rnn_with_helper, (W, U, h, xs), 1),
                                rtol=1e-6, atol=1e-8)
+
+
+def test_built_gradient_takes_the_functions_arguments_and_out_bar_by_keyword(tmp_path):
+    ad.build([lecture.f, lecture.least_squares], tmp_path / "g5.py", wrt=0)
+    text = (tmp_path / "g5.py").read_text()
+    assert "def grad_f(x, y, *, out_bar=1.0):" in text
+    result = run_isolated("""
+        import numpy as np, g5
+        def outcome(call):
+            try:
+                return repr(call())
+            except TypeError as exc:
+                return "TypeError"
+        print(outcome(lambda: g5.grad_f(2.0, 3.0, 4.0)))        # once a seed: 4 x 140
+        print(outcome(lambda: g5.grad_f(2.0)))
+        print(outcome(lambda: g5.grad_f(2.0, 3.0, z=1.0)))
+        print(outcome(lambda: g5.grad_f(2.0, 3.0, x=1.0)))
+        print(outcome(lambda: g5.grad_f(2.0, 3.0, out_bar=0.5)))
+        print(outcome(lambda: g5.grad_f(y=3.0, x=2.0)))
+        w = np.array([0.5, -1.0]); A = np.arange(6.0).reshape(3, 2); b = np.ones(3)
+        print(outcome(lambda: g5.grad_least_squares(w, A, b, 1.0)))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["TypeError", "TypeError", "TypeError", "TypeError",
+                                     "70.0", "140.0", "TypeError"]

@@ -18,7 +18,7 @@ def adcompile(*args, cwd=ROOT):
 def test_demo_prints_the_lecture_example_and_its_gradient():
     result = adcompile("demo")
     assert result.returncode == 0, result.stderr
-    assert "def grad_f(x, y, out_bar=1.0):" in result.stdout
+    assert "def grad_f(x, y, *, out_bar=1.0):" in result.stdout
     assert "x_bar = " in result.stdout and "y_bar = " in result.stdout
     assert "df/dx = 140" in result.stdout and "df/dy = 24" in result.stdout
     assert "finite differences agree" in result.stdout
@@ -28,7 +28,7 @@ def test_show_file_function():
     result = adcompile("show", f"{SAMPLES / 'lecture.py'}:f", "--wrt", "x,y")
     assert result.returncode == 0, result.stderr
     code = result.stdout
-    assert code.startswith("def grad_f(x, y, out_bar=1.0):")
+    assert code.startswith("def grad_f(x, y, *, out_bar=1.0):")
     compile(code, "<shown>", "exec")
     assert "return (x_bar, y_bar)" in code
 
@@ -45,7 +45,7 @@ def test_show_forward_mode():
 def test_show_module_function():
     result = adcompile("show", "tests.samples.lecture:graph", "--wrt", "0,1,2")
     assert result.returncode == 0, result.stderr
-    assert "def grad_graph(x, y, z, out_bar=1.0):" in result.stdout
+    assert "def grad_graph(x, y, z, *, out_bar=1.0):" in result.stdout
 
 
 def test_show_default_wrt_is_the_first_parameter():

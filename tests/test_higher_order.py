@@ -167,7 +167,9 @@ def test_rnn_hessian_vector_product_forward_over_reverse():
 
 def test_second_order_code_is_shown():
     code = ad.show(ad.grad(ad.grad(cube)))
-    assert code.startswith("def grad_grad_cube(x, out_bar_inner=1.0, out_bar=1.0):")
+    # ad.grad(cube) takes x alone: its seed is a constant of the code differentiated again
+    assert code.startswith("def grad_grad_cube(x, *, out_bar=1.0):")
+    assert "out_bar_inner = 1.0" in code
 
 
 # ---------------------------------------------------------------------------
@@ -543,5 +545,5 @@ def test_full():
 
 def test_show_forward_mode_of_a_gradient_is_the_hessian_vector_product_code():
     code = ad.show(ad.grad(cube), mode="forward")
-    assert code.startswith("def jvp_grad_cube(x, out_bar_inner=1.0, *, x_dot):")
+    assert code.startswith("def jvp_grad_cube(x, *, x_dot):")
     assert code == ad.jvp(ad.grad(cube)).source
