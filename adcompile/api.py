@@ -6,6 +6,7 @@ Python number is 0-d), the way a tracing compiler specialises on shapes, so
 the code that runs for scalars has no broadcasting helpers in it.
 """
 
+import ast
 import functools
 import inspect
 import threading
@@ -15,6 +16,7 @@ import weakref
 import numpy as np
 
 from .compiler import Transform
+from .emit import compile_function, seeded
 
 # numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
 _NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
@@ -186,12 +188,54 @@ class _Arguments:
                 f"imaginary parts as separate real arguments")
 
 
-def _check_scalar(value, f):
-    if np.ndim(value) == 0:
-        return
-    raise ValueError(
-        f"grad requires {f.__name__}() to return a scalar, but it returned a value of shape "
-        f"{np.shape(value)}; use ad.vjp to pull back a non-scalar output")
+def _scalar_seed(kind, function):
+    """``scalar_seed(value)``: 1.0, the seed of the reverse sweep of ``kind`` ("grad",
+    "value_and_grad") of ``function``, when ``value`` is a scalar; else a ValueError."""
+
+    def scalar_seed(value):
+        if type(value) is float or (isinstance(value, (np.ndarray, np.generic, int, float))
+                                    and np.ndim(value) == 0):
+            return 1.0
+        shape = getattr(value, "shape", None)
+        what = f"a value of shape {shape}" if isinstance(shape, tuple) \
+            else f"a {type(value).__name__}"
+        raise ValueError(f"{kind} requires {function}() to return a scalar, but it returned "
+                         f"{what}; use ad.vjp to pull back a non-scalar output")
+
+    return scalar_seed
+
+
+_checked_variants = weakref.WeakKeyDictionary()   # transform -> {(kind, key): function}
+_checked_lock = threading.Lock()
+
+
+def _checked(transform, key, kind):
+    """The code of ``kind`` ("grad": the gradient, "value_and_grad": value and gradient)
+    for argument ndims ``key`` when the value is not known to be a scalar: the vjp code
+    with no out_bar parameter, whose reverse sweep starts only once ``scalar_seed`` has
+    seen the value (a non-scalar value is a ValueError, never a gradient of it)."""
+    with _checked_lock:
+        per_transform = _checked_variants.setdefault(transform, {})
+        fn = per_transform.get((kind, key))
+        if fn is not None:
+            return fn
+        text, _, aliases, extra = transform.generate(key, "vjp")
+        name = f"{kind}_{transform.source.name}"
+        taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+        seed = "scalar_seed"
+        while seed in taken or seed in aliases.values():
+            seed += "_"
+
+        def seed_statements(value):
+            call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
+            return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
+
+        code = seeded(text, name, seed_statements, gradients_only=kind == "grad")
+        extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
+        fn = compile_function(code, name, transform.source, aliases, extra)
+        fn.source = code
+        per_transform[(kind, key)] = fn
+        return fn
 
 
 def _finish(wrapper, f, transform, form, kind=None):
@@ -234,19 +278,11 @@ def _make_grad(f, wrt):
 
     def make(key):
         """The gradient code for argument ndims ``key``: the code that computes no value
-        where the value is known to be a number, else the code that returns the value too,
-        to check that it is one."""
+        where the value is known to be a number, else the code that checks that it is one
+        before its reverse sweep."""
         if transform.returns_number(key):
             return transform.compiled(key, "grad")
-        value_and_gradient = transform.compiled(key, "vjp")
-
-        def checked(*args, **kwargs):
-            value, g = value_and_gradient(*args, **kwargs)
-            if type(value) is not float:
-                _check_scalar(value, f)
-            return g
-
-        return checked
+        return _checked(transform, key, "grad")
 
     lookup = _dispatcher(transform, make, f"grad_{f.__name__}")
 
@@ -264,13 +300,16 @@ def value_and_grad(f=None, wrt=0):
 def _make_value_and_grad(f, wrt):
     transform = _transform(f, wrt)
     _require_scalar_output(transform, f)
-    lookup = _dispatcher(transform, "vjp", f"value_and_grad_{f.__name__}")
+
+    def make(key):
+        if transform.returns_number(key):
+            return transform.compiled(key, "vjp")
+        return _checked(transform, key, "value_and_grad")
+
+    lookup = _dispatcher(transform, make, f"value_and_grad_{f.__name__}")
 
     def value_and_gradient(*args, **kwargs):
-        result = lookup(args, kwargs)(*args, **kwargs)
-        if type(result[0]) is not float:
-            _check_scalar(result[0], f)
-        return result
+        return lookup(args, kwargs)(*args, **kwargs)
 
     return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
 

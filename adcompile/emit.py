@@ -89,6 +89,40 @@ def forward_def(tangent, name, doc, wrt_tuple):
     return ast.fix_missing_locations(node)
 
 
+def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
+    """Generated code that checks its value before the reverse sweep starts.
+
+    ``text`` is vjp-form code (``function_def`` with form "vjp": it returns ``(value,
+    gradients)`` and takes the seed as the keyword-only ``out_bar``). The result, the source
+    of a function named ``name``, runs the statements ``seed(value)`` (``value``: the AST of
+    the function's value) where the reverse sweep begins: after the forward sweep computed
+    the value, before anything reads ``out_bar``. A value the seed does not fit (a gradient
+    of a non-scalar) is then reported as such, not as whatever error the reverse sweep would
+    raise on it. Without ``keep_out_bar`` the parameter is dropped and ``seed`` assigns
+    ``out_bar``; ``gradients_only``: return the gradients, not the value."""
+    node = ast.parse(text).body[0]
+    node.name = name
+    body = node.body
+    value, gradients = body[-1].value.elts
+    # the forward sweep never reads out_bar: the first statement that does begins the
+    # reverse sweep (or, if none does, the return)
+    start = next((i for i, s in enumerate(body) if "out_bar" in ir.names_read(s)),
+                 len(body) - 1)
+    if ir.names_read(value) & ir.assigns(body[start:]):
+        start = len(body) - 1   # (the value is kept from the reverse sweep: never so)
+    body[start:start] = seed(value)
+    if gradients_only:
+        body[-1].value = gradients
+        doc = body[0].value if isinstance(body[0], ast.Expr) else None
+        if isinstance(doc, ast.Constant) and isinstance(doc.value, str):
+            doc.value = doc.value.replace("The value and gradient of", "The gradient of", 1)
+    if not keep_out_bar:
+        args = node.args
+        at = [a.arg for a in args.kwonlyargs].index("out_bar")
+        del args.kwonlyargs[at], args.kw_defaults[at]
+    return to_source(ast.fix_missing_locations(node))
+
+
 def to_source(node):
     return ast.unparse(node) + "\n"
 

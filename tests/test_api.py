@@ -857,3 +857,104 @@ def test_generated_code_takes_out_bar_by_keyword_only():
         vjp_code(np.ones(2), np.ones(2))
     _, g = vjp_code(np.ones(2), out_bar=np.arange(2.0))
     assert_close(g, [0.0, 2.0], 0, 0)
+
+
+# ---------------------------------------------------------------------------
+# grad of a value that is not a scalar: always the ValueError, never another error
+# ---------------------------------------------------------------------------
+
+def summed_keepdims(x):
+    return np.sum(x, axis=0, keepdims=True)
+
+
+def first_entry_slice(x):
+    return x[:1]
+
+
+def array_of_sum(x):
+    return np.array([x.sum()])
+
+
+def matrix_times_vector(x, w):
+    return x @ w
+
+
+def stacked(x):
+    return np.stack([np.sum(x), np.sum(x * x)])
+
+
+def cubes(x):
+    return np.sum(x ** 3)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (summed_keepdims, (np.ones(3),)),
+    (summed_keepdims, (np.ones(1),)),
+    (summed_keepdims, (np.ones((3, 1)),)),
+    (first_entry_slice, (np.ones(3),)),
+    (first_entry_slice, (np.ones(1),)),
+    (array_of_sum, (np.ones(3),)),      # the reverse sweep of np.array([...]) raised AxisError
+    (array_of_sum, (np.ones((2, 2)),)),
+    (array_of_sum, (np.ones(1),)),
+    (matrix_times_vector, (np.ones((1, 3)), np.ones(3))),
+    (matrix_times_vector, (np.ones((2, 3)), np.ones(3))),
+    (matrix_times_vector, (np.ones(3), np.ones((3, 1)))),
+    (stacked, (np.ones(2),)),
+    (stacked, (1.5,)),
+    (scaled_product, (np.ones(1), np.array(2.0))),   # ndim not known to the code: checked
+    (scaled_product, (np.array(2.0), np.ones(1))),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_grad_of_a_non_scalar_value_is_a_value_error(fn, args):
+    """A shape-(1,) value is not a scalar (as in JAX), whether its ndim is known when the
+    code is made or only when it runs."""
+    for make in (ad.grad, ad.value_and_grad, ad.grad(wrt=(0,))):
+        g = make(fn)
+        for _ in range(2):   # (the second call: the cached code)
+            with pytest.raises(ValueError, match="scalar") as info:
+                g(*args)
+            assert "vjp" in str(info.value) and fn.__name__ in str(info.value)
+            assert type(info.value) is ValueError, repr(info.value)
+    # the vector-Jacobian product of the same function is fine
+    value = fn(*args)
+    out_bar = np.ones(np.shape(value))
+    got, gradient = ad.vjp(fn)(*args, out_bar)
+    assert_close(got, value, 0, 0)
+    assert_close(gradient, numerical_vjp(fn, args, 0, out_bar))
+
+
+def test_second_derivative_of_a_vector_gradient_is_a_value_error():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="scalar"):
+        ad.grad(ad.grad(cubes))(x)
+    with pytest.raises(ValueError, match="scalar"):
+        ad.value_and_grad(ad.grad(cubes))(x)
+    assert ad.grad(ad.grad(cubes))(2.0) == 12.0
+    assert_close(ad.hessian(cubes)(x), np.diag(6 * x), 1e-12, 0)
+
+
+def test_checked_value_runs_no_reverse_sweep_on_a_non_scalar(monkeypatch):
+    # the check comes between the forward and reverse sweeps: the reverse sweep of
+    # np.array([...]) is never asked to pull back the seed 1.0 through a shape (1,) value
+    from adcompile import emit, runtime
+    calls = []
+    real = runtime.array_bar
+    monkeypatch.setitem(emit.RUNTIME, "array_bar", lambda *a: calls.append(a) or real(*a))
+
+    def one_of(x):
+        return np.array([x.sum()])
+
+    with pytest.raises(ValueError, match="scalar"):
+        ad.grad(one_of)(np.ones(3))
+    assert calls == []
+    _, g = ad.vjp(one_of)(np.ones(3), np.array([2.0]))
+    assert_close(g, 2.0 * np.ones(3), 0, 0)
+    assert len(calls) == 1    # (the vjp's reverse sweep)
+
+
+def test_scalar_values_of_unknown_ndim_still_give_gradients():
+    # 0-d arrays: the code checks the value and goes on
+    assert ad.grad(scaled_product)(np.array(1.5), np.array(2.0)) == 2.0
+    value, g = ad.value_and_grad(scaled_product, wrt=(0, 1))(np.array(1.5), np.array(2.0))
+    assert value == 3.0 and g == (2.0, 1.5)
+    g = ad.grad(summed_keepdims)(np.array(2.0))
+    assert isinstance(g, np.ndarray) and g.shape == () and g == 1.0

@@ -151,3 +151,54 @@ def test_built_gradient_takes_the_functions_arguments_and_out_bar_by_keyword(tmp
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["TypeError", "TypeError", "TypeError", "TypeError",
                                      "70.0", "140.0", "TypeError"]
+
+
+NON_SCALAR = '''
+import numpy as np
+
+
+def doubled(x):
+    return x * 2.0
+
+
+def first_of(x):
+    return np.array([x.sum()])
+
+
+def loss(x):
+    return np.sum(x * x)
+'''
+
+
+def test_built_gradient_of_a_non_scalar_value_is_a_value_error(tmp_path, monkeypatch):
+    # ad.grad raises ValueError for these; the built gradient did return the gradient of
+    # the sum of the entries (doubled) or fail in its reverse sweep (first_of: AxisError)
+    (tmp_path / "vector_valued.py").write_text(NON_SCALAR)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import vector_valued
+    try:
+        ad.build([vector_valued.doubled, vector_valued.first_of, vector_valued.loss],
+                 tmp_path / "g6.py")
+    finally:
+        sys.modules.pop("vector_valued", None)
+    result = run_isolated("""
+        import numpy as np, g6
+        def outcome(call):
+            try:
+                return repr(np.asarray(call()).tolist()).replace(" ", "")
+            except Exception as exc:
+                return type(exc).__name__ + ("(scalar)" if "scalar" in str(exc) else "")
+        x = np.array([1.0, 2.0, 3.0])
+        print(outcome(lambda: g6.grad_doubled(x)))
+        print(outcome(lambda: g6.grad_doubled(x, out_bar=np.array([1.0, 0.0, -1.0]))))
+        print(outcome(lambda: g6.grad_doubled(x, out_bar=np.ones(2))))
+        print(outcome(lambda: g6.grad_doubled(1.5)))
+        print(outcome(lambda: g6.grad_first_of(x)))
+        print(outcome(lambda: g6.grad_first_of(x, out_bar=np.array([2.0]))))
+        print(outcome(lambda: g6.grad_first_of(np.ones(1))))
+        print(outcome(lambda: g6.grad_loss(x)))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "ValueError(scalar)", "[2.0,0.0,-2.0]", "ValueError(scalar)", "2.0",
+        "ValueError(scalar)", "[2.0,2.0,2.0]", "ValueError(scalar)", "[2.0,4.0,6.0]"]
