@@ -136,7 +136,7 @@ class _Arguments:
     """The checks a call's arguments pass before generated code runs: no more positional
     arguments than ``f`` has (the generated function would take one too many as its seed),
     no keyword that is not one of ``f``'s parameters (such as ``out_bar`` for ``grad``), no
-    complex numbers.
+    complex numbers, and for differentiated parameters a number or an array of numbers.
 
     ``name``: the callable's name, for messages; ``trailing``: the name of the argument
     that follows ``f``'s own ones (``out_bar`` for vjp, ``tangents`` for jvp), if any."""
@@ -146,6 +146,7 @@ class _Arguments:
         self.function = source.name
         self.params_in_order = source.positional_params
         self.params = frozenset(source.params)
+        self.wrt = frozenset(transform.wrt)
         self.name = name
         self.trailing = trailing
 
@@ -186,6 +187,39 @@ class _Arguments:
                 f"argument {param!r} of {self.function}() is {what}: adcompile "
                 f"differentiates real-valued functions of real arguments; pass the real and "
                 f"imaginary parts as separate real arguments")
+        if param in self.wrt:
+            _check_differentiable(self.function, param, value)
+
+
+def _check_differentiable(function, param, value):
+    """Refuse ``value`` for a differentiated parameter unless it is a real number or an
+    array of them. (A Python bool is an int, 1 or 0; NumPy's booleans are not numbers: True +
+    True is True.)"""
+    if isinstance(value, np.bool_) or (isinstance(value, np.ndarray) and value.dtype.kind == "b"):
+        what = "an array of bool" if isinstance(value, np.ndarray) else "a numpy.bool_"
+        raise TypeError(f"argument {param!r} of {function}() is {what}, and it is "
+                        f"differentiated (wrt): NumPy's booleans add as logical or, so nothing "
+                        f"is differentiable with respect to them; pass floats (x.astype(float))")
+    if isinstance(value, (np.matrix, np.ma.MaskedArray)):
+        raise TypeError(f"argument {param!r} of {function}() is a {type(value).__module__}."
+                        f"{type(value).__name__}, and it is differentiated (wrt): its "
+                        f"operators differ from an ndarray's; pass np.asarray of it")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fiu":
+            return
+        what = f"an array of dtype {value.dtype}"
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        return
+    else:
+        kind = type(value)
+        name = kind.__qualname__ if kind.__module__ == "builtins" \
+            else f"{kind.__module__}.{kind.__qualname__}"
+        what = "None" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    raise TypeError(
+        f"argument {param!r} of {function}() is {what}, and it is differentiated (wrt): a "
+        f"differentiated argument must be a number or a NumPy array of numbers. "
+        f"Differentiating with respect to a structure (a tuple, list, dict or other object "
+        f"holding arrays) is not supported yet: pass its arrays as separate arguments")
 
 
 def _scalar_seed(kind, function):
@@ -433,6 +467,7 @@ def jacobian(f, wrt=0, mode=None):
     if transform.tuple_output:
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
     signature = inspect.signature(f)   # (a gradient's: its function's, via __wrapped__)
+    check = _Arguments(transform, f"jacobian_{f.__name__}", None)
     as_tuple = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
     sweeps = {}   # "reverse" -> the vjp, "forward" -> the jvp, made on first use
 
@@ -448,6 +483,8 @@ def jacobian(f, wrt=0, mode=None):
             raise TypeError(f"jacobian_{f.__name__}(): {exc}") from None
         bound.apply_defaults()
         inputs = [bound.arguments[p] for p in transform.wrt]
+        for p, x in zip(transform.wrt, inputs):
+            check.value(p, x)
         value = f(*args, **kwargs)
         n_out = int(np.size(value))
         n_in = sum(int(np.size(x)) for x in inputs)

@@ -4,6 +4,7 @@ generated callables behave (caching, argument handling, the Python constructs of
 import builtins
 import importlib
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -958,3 +959,132 @@ def test_scalar_values_of_unknown_ndim_still_give_gradients():
     assert value == 3.0 and g == (2.0, 1.5)
     g = ad.grad(summed_keepdims)(np.array(2.0))
     assert isinstance(g, np.ndarray) and g.shape == () and g == 1.0
+
+
+# ---------------------------------------------------------------------------
+# what a differentiated argument may be: a number or an array of numbers
+# ---------------------------------------------------------------------------
+
+def pair_product(t):
+    return t[0] * t[1]
+
+
+def times_two_sum(t, scale=1.0):
+    return np.sum(t * 2.0) * scale
+
+
+class Holder:
+    def __mul__(self, other):
+        return 1.0
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX = np.matrix([[1.0, 2.0]])
+
+NOT_DIFFERENTIABLE = [
+    ((1.0, 2.0), "a tuple"),             # used to give array([2.0, 1.0], dtype=object)
+    ([np.ones(2), np.ones(3)], "a list"),   # used to fail with NumPy's inhomogeneous shape
+    ([1.0, 2.0], "a list"),
+    ({"a": 1.0}, "a dict"),
+    (None, "None"),
+    ("abc", "a str"),
+    (Holder(), "test_api.Holder"),
+    (np.array(["a", "b"]), "dtype <U1"),
+    (np.array([1.0, 2.0], dtype=object), "dtype object"),
+    (np.array([True, False]), "array of bool"),
+    (np.bool_(True), "numpy.bool_"),
+    (MATRIX, "numpy.matrix"),
+    (np.ma.masked_array([1.0, 2.0]), "MaskedArray"),
+]
+
+
+@pytest.mark.parametrize("value, kind", NOT_DIFFERENTIABLE,
+                         ids=[k for _, k in NOT_DIFFERENTIABLE])
+def test_differentiated_argument_must_be_a_number_or_an_array(value, kind):
+    def calls():
+        yield lambda: ad.grad(pair_product)(value)
+        yield lambda: ad.grad(pair_product, wrt="t")(t=value)
+        yield lambda: ad.value_and_grad(pair_product)(value)
+        yield lambda: ad.vjp(pair_product)(value, 1.0)
+        yield lambda: ad.jvp(pair_product)(value, 1.0)
+        yield lambda: ad.grad(times_two_sum)(value)
+        yield lambda: ad.grad(times_two_sum, wrt=(0, 1))(value, 2.0)
+        yield lambda: ad.jacobian(times_two_sum)(value)
+        yield lambda: ad.check_grad(times_two_sum, value)
+
+    for call in calls():
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert "argument 't'" in message and kind in message, message
+        if kind in ("a tuple", "a list", "a dict"):
+            assert "structure" in message and "separate arguments" in message, message
+
+
+def test_arguments_not_differentiated_may_be_structures():
+    # the check is for the wrt parameters only
+    assert ad.grad(times_two_sum, wrt="scale")(np.ones(2), 3.0) == 4.0
+    assert ad.grad(with_statics)(1.5, 2, True, [4], "") == 8.0
+    g = ad.grad(pair_product, wrt=0)
+    with pytest.raises(TypeError, match="tuple"):
+        g((1.0, 2.0))
+    assert_close(g(np.array([1.0, 2.0])), [2.0, 1.0], 0, 0)   # the same callable, an array
+
+
+def test_a_python_bool_is_an_int():
+    # (SPEC: a float gradient for an int argument; True is the int 1)
+    g = ad.grad(one_param)(True)
+    assert g == 2.0 and type(g) is float
+
+
+def test_argument_types_are_checked_once_per_combination_of_types(monkeypatch):
+    from adcompile import api
+    checked = []
+    real = api._Arguments.positional
+    monkeypatch.setattr(api._Arguments, "positional",
+                        lambda self, args: checked.append(args) or real(self, args))
+    g = ad.grad(f_xy, wrt=(0, 1))
+    for _ in range(3):
+        assert g(2.0, 3.0) == (12.0, 7.0)
+    assert len(checked) == 1
+    g(2, 3.0)
+    g(2, 3.0)
+    assert len(checked) == 2
+    with pytest.raises(TypeError, match="tuple"):
+        g((2.0,), 3.0)
+    with pytest.raises(TypeError, match="tuple"):
+        g((2.0,), 3.0)          # (a refused combination is not remembered as checked)
+
+
+INT_CASES = [
+    (cubes, np.arange(1, 4)),
+    (cubes, np.arange(6, dtype=np.int32).reshape(2, 3)),
+    (cubes, np.arange(3, dtype=np.uint8)),
+    (sum_of, np.arange(4)),
+    (cached_function, np.arange(3, dtype=np.int16)),
+    (square_sum, np.array(3)),
+]
+
+
+@pytest.mark.parametrize("fn, x", INT_CASES, ids=lambda v: getattr(v, "__name__", None))
+def test_int_arrays_get_float_gradients_of_their_shape(fn, x):
+    as_float = x.astype(np.float64)
+    expected = ad.grad(fn)(as_float)
+    for g in (ad.grad(fn)(x), ad.value_and_grad(fn)(x)[1], ad.vjp(fn)(x, 1.0)[1],
+              ad.grad(fn, wrt=(0,))(x)[0]):
+        # (float64, or the float type NumPy computes in: np.exp of int16 is float32)
+        assert isinstance(g, np.ndarray) and g.dtype.kind == "f" and g.shape == x.shape, \
+            repr(g)
+        assert x.dtype.itemsize < 4 or g.dtype == np.float64, repr(g)
+        assert_close(g, expected, 1e-6, 0)
+    assert_close(ad.jvp(fn)(x, np.ones(x.shape))[1], np.sum(expected), 1e-6, 0)
+    assert_close(ad.hessian(fn)(x), ad.hessian(fn)(as_float), 1e-6, 1e-12)
+
+
+@pytest.mark.parametrize("x", [3, np.int64(3), np.int32(3), np.uint8(3)])
+def test_int_numbers_get_float_gradients(x):
+    for fn in (one_param, cubes, square_sum):
+        g = ad.grad(fn)(x)
+        assert isinstance(g, float) and not isinstance(g, np.ndarray), repr(g)
+        assert g == ad.grad(fn)(3.0)
