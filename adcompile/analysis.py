@@ -14,6 +14,9 @@
 """
 
 import ast
+import operator
+
+import numpy as np
 
 from . import ir
 from .rules import broadcasts
@@ -86,7 +89,9 @@ def infer_ndims(fn, known):
     def subscript(e, of):
         return _indexed_ndim(of(e.value), e.slice, of)
 
-    return _propagate(fn, known, None, 0, op, subscript)
+    callee = callee_of(fn)
+    return _propagate(fn, known, None, 0, op, subscript,
+                      lambda e, of: _made_ndim(e, callee, of))
 
 
 def infer_full(fn, known, ndim_of):
@@ -130,11 +135,116 @@ def infer_full(fn, known, ndim_of):
     return lambda e: full_of(e) is True
 
 
-def _propagate(fn, known, unknown, number, op, subscript):
+def callee_of(fn):
+    """``callee(func_expr)``: the object a call's function expression names in ``fn`` when it
+    is a global or a module's attribute (``np.zeros``, an inlined helper's import), else
+    None (a local variable, a method of a value)."""
+    found = getattr(fn, "_callee", None)
+    if found is not None:
+        return found
+    local = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+
+    def callee(func):
+        chain = []
+        while isinstance(func, ast.Attribute):
+            chain.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name) or func.id in local:
+            return None
+        extra = getattr(fn, "extra_globals", {})
+        obj = extra[func.id] if func.id in extra else fn.source.resolve(func.id, None)
+        for attr in reversed(chain):
+            obj = getattr(obj, attr, None)
+        return obj
+
+    fn._callee = callee
+    return callee
+
+
+#: NumPy functions whose result has as many dimensions as their shape argument has entries
+_SHAPED = (np.zeros, np.ones, np.empty, np.full)
+#: NumPy functions that make a 1-d or a 2-d array
+_ONE_D = (np.arange, np.linspace, np.logspace, np.geomspace)
+_TWO_D = (np.eye, np.identity)
+
+
+def _made_ndim(e, callee, of):
+    """ndim of an array made by a NumPy constructor (np.zeros((2, 3)): 2), else None."""
+    if not isinstance(e, ast.Call):
+        return None
+    obj = callee(e.func)
+    if obj is None:
+        return None
+    if any(obj is f for f in _ONE_D):
+        return 1
+    if any(obj is f for f in _TWO_D):
+        return 2
+    if any(obj is f for f in _SHAPED) and e.args:
+        shape = e.args[0]
+        if isinstance(shape, (ast.Tuple, ast.List)) \
+                and not any(isinstance(p, ast.Starred) for p in shape.elts):
+            return len(shape.elts)
+        return 1 if of(shape) == 0 else None
+    return None
+
+
+def infer_numbers(fn, known):
+    """Which names are known to hold a number (a Python or NumPy scalar, immutable, so that
+    ``x += e`` makes a new one), from ``known``: parameter -> True for an argument that is
+    one. Returns ``is_number(expression)``."""
+    callee = callee_of(fn)
+
+    def operands(s):
+        return [e for v, e in zip(s.rule.inputs, s.inputs) if v in s.rule.differentiable_inputs]
+
+    def op(s, of):
+        rule = s.rule
+        parts = [of(e) for e in operands(s)]
+        if _UNSET in parts:
+            return _UNSET
+        if rule.filename.endswith("math.py"):
+            return True    # math.* returns a float
+        if rule.name in ("copy", "max_", "min_", "pos") or any(
+                k in _NUMBER_OPERATORS or isinstance(k, np.ufunc) for k in rule.keys):
+            return all(p is True for p in parts)
+        if rule.shape == "reduce":   # np.sum(x) is a NumPy scalar, whatever x is
+            axis, keepdims = s.statics.get("axis"), s.statics.get("keepdims")
+            return all(isinstance(a, ast.Constant) and a.value in (None, False)
+                       for a in (axis, keepdims))
+        return False
+
+    def expression(e, of):
+        if isinstance(e, ast.Constant):
+            return isinstance(e.value, (bool, int, float))
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare)):
+            parts = [of(c) for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
+            return _UNSET if _UNSET in parts else all(p is True for p in parts)
+        if isinstance(e, ast.Call):
+            obj = callee(e.func)
+            if any(obj is f for f in (len, int, float, round, bool)) \
+                    or getattr(obj, "__module__", "") == "math":
+                return True
+            if isinstance(obj, np.ufunc) or any(obj is f for f in (abs, min, max)):
+                parts = [of(a) for a in e.args]
+                return _UNSET if _UNSET in parts else bool(parts) and all(
+                    p is True for p in parts) and not e.keywords
+        return False
+
+    _, number_of = _propagate(fn, {p: v or None for p, v in known.items()}, False, True, op,
+                              lambda e, of: False, expression)
+    return lambda e: number_of(e) is True
+
+
+#: operators whose result is a number when their operands are
+_NUMBER_OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                     operator.neg, operator.mod, operator.floordiv, abs, float)
+
+
+def _propagate(fn, known, unknown, number, op, subscript, expression=None):
     """A property of each name's value (its ndim, whether it is full) from the parameters'
     ``known`` values: ``number`` is the property of a number, ``unknown`` the one that says
-    nothing, ``op(s, of)`` that of a primitive's result and ``subscript(e, of)`` that of
-    ``x[index]``. A name assigned in several places (after a branch, in a loop) has a
+    nothing, ``op(s, of)`` that of a primitive's result, ``subscript(e, of)`` that of
+    ``x[index]`` and ``expression(e, of)``, if given, that of other expressions. A name assigned in several places (after a branch, in a loop) has a
     property only if every assignment agrees.
 
     Returns ({name: property}, of(expression) -> property or ``unknown``)."""
@@ -157,7 +267,7 @@ def _propagate(fn, known, unknown, number, op, subscript):
             return number
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
             return subscript(e, of)
-        return unknown
+        return unknown if expression is None else expression(e, of)
 
     def assignments():
         for s in ir.walk(fn.body):

@@ -64,8 +64,6 @@ class Calls:
         self.call_stack.append(func)
         try:
             fn = self._enter(source, env, varied)
-            for param in operands:  # a parameter is the caller's object
-                self._alias_parent.setdefault(param, set()).add("<caller's argument>")
             self.loops, self.terminated = [], False
             self.check_function(fn)
             self.statements(fn.body[:-1])

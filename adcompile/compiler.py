@@ -6,9 +6,12 @@ gradients only) and each specialisation (the number of dimensions of each
 argument, when the call reveals it).
 """
 
+import ast
 import threading
 
-from .analysis import infer_ndims
+from . import ir
+from .aliasing import check_rebindings
+from .analysis import infer_ndims, infer_numbers
 from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
 from .forward import forward
 from .normalize import normalize
@@ -66,6 +69,21 @@ class Transform:
         _, ndim_of = infer_ndims(fn, self.param_ndims(key))
         return not fn.tuple_output and len(fn.outputs) == 1 and ndim_of(fn.outputs[0]) == 0
 
+    def check_rebindings(self, fn, key, aliases):
+        """Refuse, or check when the code runs, each ``x op= e`` that is exact only for a
+        number ``x`` (see aliasing.check_rebindings), for the argument types of ``key``."""
+        if not fn.rebindings:
+            return
+        _, ndim_of = infer_ndims(fn, self.param_ndims(key))
+        positional = self.source.positional_params
+        is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(positional, key)})
+
+        def guard(name, message):
+            check = ir.call(aliases["require_immutable"], ir.load(name), ast.Constant(message))
+            return ir.Keep(ast.Expr(check), [], pure=False)
+
+        check_rebindings(fn, is_number, ndim_of, guard)
+
     def param_ndims(self, key):
         """Parameter -> ndim (None: unknown) for a specialisation key (see api._ndims)."""
         positional = self.source.positional_params
@@ -83,6 +101,7 @@ class Transform:
         if text is None:
             fn = normalize(self.source, self.wrt)
             aliases = runtime_aliases(self.source, fn.namer)
+            self.check_rebindings(fn, key, aliases)
             name = f"{'grad' if form == 'grad2' else form}_{self.source.name}"
             wrt = ", ".join(self.wrt)
             if form == "jvp":

@@ -140,9 +140,6 @@ class ControlFlow:
                 self.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
                     left=ast.Constant(-1), op=ast.Sub(), right=ir.load(index))), [at.id]))
             self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
-            for t in ([target] if isinstance(target, ast.Name) else target.elts):
-                # an array's row is a view of it: an in-place update of the row is refused
-                self._alias_parent.setdefault(t.id, set()).add("<the iterated sequence>")
         self.statements(stmt.body)
         if not self.terminated:
             mark = len(self.body)
@@ -269,7 +266,6 @@ class ControlFlow:
     def assign_operand(self, target, operand, stmt):
         """Bind user target (a name, or a tuple of names) to an operand in generated names."""
         if isinstance(target, ast.Name):
-            self._note_alias(target.id, None)
             if self.is_active_operand(operand):
                 return self.emit_copy(self.define(target.id), operand, stmt)
             return self._keep_renamed(target.id, operand)

@@ -33,6 +33,7 @@ class Keep:
     stmt: ast.stmt
     defines: list = field(default_factory=list)
     pure: bool = True              # may be dropped when nothing reads what it defines
+    origin: tuple = None           # (source, the user's statement), for errors
 
 
 @dataclass(eq=False)
@@ -46,6 +47,18 @@ class NormalFunction:
     namer: object
     ndims: dict = field(default_factory=dict)    # name -> known ndim
     active: set = field(default_factory=set)
+    rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
+    origin: dict = field(default_factory=dict)   # generated name -> the user's variable
+
+
+@dataclass(eq=False)
+class Rebinding:
+    """``x op= e`` on a name, compiled as ``new = old op e``: a new value, where Python
+    changes an array in place (``aliasing`` decides when the two are the same)."""
+
+    old: str
+    new: str
+    origin: tuple                  # (source, the user's statement)
 
 
 def load(name):
@@ -262,9 +275,9 @@ def rename(stmts, old, new):
 
 # NumPy functions and array methods that write into an array they are given.
 WRITING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
-                     "shuffle"}
+                     "shuffle", "at"}
 WRITING_METHODS = {"fill", "sort", "partition", "resize", "put", "itemset", "setfield",
-                   "byteswap"}
+                   "byteswap", "setflags"}
 
 
 def changed_in_place(stmt):

@@ -11,10 +11,11 @@ file:line:col.
 import ast
 import copy
 import inspect
+import itertools
 
 import numpy as np
 
-from . import ir, liveness
+from . import aliasing, ir, liveness
 from .calls import Calls
 from .control import ControlFlow
 from .lists import Lists
@@ -36,77 +37,7 @@ from .syntax import (
     operator_named,
     symbol,
 )
-
-# Constructs rejected wherever they appear in a differentiated function.
-FORBIDDEN_EXPRESSIONS = {
-    ast.Lambda: "a lambda",
-    ast.ListComp: "a list comprehension",
-    ast.SetComp: "a set comprehension",
-    ast.DictComp: "a dict comprehension",
-    ast.GeneratorExp: "a generator expression",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield from",
-    ast.Await: "await",
-    ast.NamedExpr: "an assignment expression (:=)",
-}
-
-STATEMENT_NAMES = {
-    ast.Try: "a try statement",
-    ast.With: "a with statement",
-    ast.AsyncWith: "an async with statement",
-    ast.AsyncFor: "an async for loop",
-    ast.Global: "a global declaration",
-    ast.Nonlocal: "a nonlocal declaration",
-    ast.ClassDef: "a class definition",
-    ast.FunctionDef: "a function definition inside the differentiated function",
-    ast.AsyncFunctionDef: "a function definition inside the differentiated function",
-    ast.Delete: "del",
-    ast.Import: "an import inside the differentiated function",
-    ast.ImportFrom: "an import inside the differentiated function",
-}
-if hasattr(ast, "Match"):
-    STATEMENT_NAMES[ast.Match] = "a match statement"
-if hasattr(ast, "TryStar"):
-    STATEMENT_NAMES[ast.TryStar] = "a try statement"
-
-# Operations that return a view of (or the same object as) their operand: an
-# in-place update of one name would change the other behind the gradient's back.
-VIEW_METHODS = {"T", "transpose", "reshape", "ravel", "swapaxes", "view", "squeeze"}
-
-def shared_memory(body):
-    """Name -> the names that may share its array, through kept assignments that alias or
-    view it (``v = x``, ``v = x[0]``, ``v = x.T``, ``v = x.reshape(...)``)."""
-    edges = {}
-    for s in ir.walk(body):
-        if not (isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign)
-                and len(s.stmt.targets) == 1 and isinstance(s.stmt.targets[0], ast.Name)):
-            continue
-        value, target = s.stmt.value, s.stmt.targets[0].id
-        while isinstance(value, (ast.Subscript, ast.Attribute, ast.Call)):
-            if isinstance(value, ast.Call):
-                if not (isinstance(value.func, ast.Attribute)
-                        and value.func.attr in VIEW_METHODS):
-                    break
-                value = value.func.value
-            else:
-                value = value.value
-        if isinstance(value, ast.Name):
-            edges.setdefault(value.id, set()).add(target)
-            edges.setdefault(target, set()).add(value.id)
-    groups = {}
-    for start in edges:
-        if start in groups:
-            continue
-        group, todo = set(), [start]
-        while todo:
-            n = todo.pop()
-            if n not in group:
-                group.add(n)
-                todo += edges.get(n, ())
-        for n in group:
-            groups[n] = group
-    return groups
-
+from .validate import attributes_by_name, refuse_unsupported
 
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
@@ -141,11 +72,14 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.sources = {}            # inlined function -> its FunctionSource
         self.kept_free = set()       # callees' free names that mean the same in the root
         self.maybe_undefined = set() # names with no value on some path (first set in a loop)
-        self.changes = []            # (names a kept statement may change in place, error)
+        self.rebindings = []         # ir.Rebinding for each x op= e on a name
+        self.origin = {}             # generated name -> (scope, the user's variable)
+        self._scopes = itertools.count()   # numbers the function and each inlined call
         self.root_locals = set(source.params) | {
             n.id for n in ast.walk(source.node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.fn = self._enter(source, {p: p for p in source.params}, set(wrt))
+        self.origin.update({p: (0, p) for p in source.params})
 
     def _enter(self, source, env, varied_params):
         """Make ``source`` the function being normalized; returns its lowered ``def``."""
@@ -155,13 +89,14 @@ class Normalizer(ControlFlow, Lists, Calls):
         if source is self.root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
         self.src = source
+        self.scope = next(self._scopes)
         self.env = dict(env)
         self.locals = set(source.params)
         for node in ast.walk(fn):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.locals.add(node.id)
+        attributes_by_name(fn, self.callee)
         self._defined = set()
-        self._alias_parent = {}
         self.free_map = {}
         if source is not self.root:
             self._map_free_names(fn)
@@ -169,12 +104,12 @@ class Normalizer(ControlFlow, Lists, Calls):
         return fn
 
     def _scope(self):
-        return (self.src, self.env, self.locals, self._defined, self._alias_parent,
-                self.free_map, self.varied, self.loops, self.terminated)
+        return (self.src, self.env, self.locals, self._defined, self.free_map, self.varied,
+                self.loops, self.terminated, self.scope)
 
     def _restore(self, scope):
-        (self.src, self.env, self.locals, self._defined, self._alias_parent,
-         self.free_map, self.varied, self.loops, self.terminated) = scope
+        (self.src, self.env, self.locals, self._defined, self.free_map, self.varied,
+         self.loops, self.terminated, self.scope) = scope
 
     def _map_free_names(self, fn):
         """Free names of an inlined callee that mean something else (or nothing) in the
@@ -255,8 +190,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             if e.attr in self.registry.nondiff_attributes:
                 return False
             return self.varies(e.value, varied)
-        if isinstance(e, ast.Subscript):
-            return self.varies(e.value, varied)
+        if isinstance(e, ast.Subscript):   # np.r_[a, b] depends on a and b
+            return self.varies(e.value, varied) or self.varies(e.slice, varied)
         if isinstance(e, ast.Call):
             kind, what = self.callee(e.func)
             if kind == "object" and (self.registry.is_nondifferentiable(what)
@@ -338,12 +273,7 @@ class Normalizer(ControlFlow, Lists, Calls):
 
     def check_function(self, fn):
         """Reject what can never be differentiated, wherever it is in ``fn``."""
-        for node in ast.walk(fn):
-            if node is not fn and type(node) in STATEMENT_NAMES:
-                raise self.src.error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
-            if type(node) in FORBIDDEN_EXPRESSIONS:
-                raise self.src.error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be "
-                                           f"differentiated; write it as plain statements")
+        refuse_unsupported(fn, self.src.error, self.callee)
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
                 self.check_call(node)
@@ -384,20 +314,13 @@ class Normalizer(ControlFlow, Lists, Calls):
             if isinstance(out, ast.Name) and out.id in self.lists:
                 raise self.src.error(ret, "returning a list of values being differentiated is "
                                           "not supported; return a tuple of them")
-        # an in-place change the gradient can see: of an array an operation read before
-        # (or, in a loop, reads in any iteration)
-        order = {id(s): i for i, s in enumerate(ir.walk(self.body))}
-        views = shared_memory(self.body)
-        for changed, kept, in_loop, error in self.changes:
-            changed = set().union(*(views.get(n, {n}) for n in changed))
-            for op in ir.walk(self.body):
-                if isinstance(op, ir.Op) and changed & ir.names_read(op.expr) \
-                        and (in_loop or order[id(op)] < order[id(kept)]):
-                    raise error
         fn = ir.NormalFunction(self.src, list(self.src.params), self.wrt, self.body,
                                outputs, tuple_output, self.namer)
         fn.extra_globals = self.extra_globals
         fn.lists = self.lists
+        fn.rebindings = self.rebindings
+        fn.origin = self.origin
+        aliasing.check_mutations(fn, aliasing.of(fn))
         return fn
 
     def statements(self, stmts):
@@ -416,6 +339,15 @@ class Normalizer(ControlFlow, Lists, Calls):
         return result
 
     def statement(self, stmt):
+        """Normalize one user statement; statements kept as written remember it (errors
+        about them point at it)."""
+        body, mark = self.body, len(self.body)
+        self._statement(stmt)
+        for s in ir.walk(body[mark:]):
+            if isinstance(s, ir.Keep) and s.origin is None:
+                s.origin = (self.src, stmt)
+
+    def _statement(self, stmt):
         if isinstance(stmt, ast.Pass):
             return
         if isinstance(stmt, ast.If):
@@ -459,16 +391,7 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.keep(stmt, pure=False)
 
     def keep(self, stmt, pure=True, defines=()):
-        original, stmt = stmt, self.rename(stmt)
-        kept = ir.Keep(stmt, list(defines), pure)
-        changed = ir.changed_in_place(stmt)
-        if changed:
-            what = ast.unparse(original).strip()
-            self.changes.append((changed, kept, self.loop_depth > 0, self.src.error(
-                original, f"{what!r} may change in place an array that the gradient reads "
-                          f"before (the reverse pass would see the changed values); build a "
-                          f"new array instead")))
-        self.body.append(kept)
+        self.body.append(ir.Keep(self.rename(stmt), list(defines), pure))
 
     def augmented(self, stmt):
         target = stmt.target
@@ -477,15 +400,16 @@ class Normalizer(ControlFlow, Lists, Calls):
                 raise self.src.error(stmt, f"in-place update of {ast.unparse(target)!r} "
                                            f"cannot be differentiated; build a new array instead")
             return self.keep(stmt, pure=False)
-        if self._shares_memory(target.id):
-            raise self.src.error(
-                stmt, f"in-place update of {target.id!r}, which may share its array with another "
-                      f"variable; write {target.id} = {target.id} {symbol(stmt.op)} ...")
         value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=stmt.op,
                           right=stmt.value)
         ast.copy_location(value, stmt)
+        old = self.env.get(target.id)
         self.assignment(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                    value=value, lineno=stmt.lineno, col_offset=stmt.col_offset))
+        new = self.env.get(target.id)
+        if old is not None and new != old:
+            # Python changes an array x in place here; see aliasing.rebinding_hazards
+            self.rebindings.append(ir.Rebinding(old, new, (self.src, stmt)))
 
     def assignment(self, stmt):
         targets = stmt.targets
@@ -516,7 +440,6 @@ class Normalizer(ControlFlow, Lists, Calls):
                 if not isinstance(target, ast.Name):
                     return self.keep(stmt, pure=False)
         if isinstance(target, ast.Name):
-            self._note_alias(target.id, value)
             if is_pop(value) and self.env.get(value.func.value.id) in self.lists:
                 return self.pop(target.id, value, stmt)
             if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.varied:
@@ -554,7 +477,6 @@ class Normalizer(ControlFlow, Lists, Calls):
         for (name, source), operand in zip(pairs, operands):
             if isinstance(operand, Part):
                 operand = self.emit_index(None, operand.whole, ast.Constant(operand.index), stmt)
-            self._note_alias(name, source if not isinstance(source, (Part, Ready)) else None)
             if self.is_active_operand(operand):
                 self.emit_copy(self.define(name), operand, stmt)
             else:
@@ -632,30 +554,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             new = self.namer.version(name)
         self._defined.add(name)
         self.env[name] = new
+        self.origin[new] = (self.scope, name)
         return new
-
-    def _note_alias(self, name, value):
-        view = None
-        if isinstance(value, ast.Name):
-            view = value.id
-        elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
-            view = value.value.id
-        elif isinstance(value, ast.Attribute) and value.attr in VIEW_METHODS \
-                and isinstance(value.value, ast.Name):
-            view = value.value.id
-        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                and value.func.attr in VIEW_METHODS and isinstance(value.func.value, ast.Name):
-            view = value.func.value.id
-        if view is not None and view != name:
-            self._alias_parent.setdefault(name, set()).add(view)
-            self._alias_parent.setdefault(view, set()).add(name)
-        else:
-            # a fresh value: the name no longer shares memory with anything
-            for other in self._alias_parent.pop(name, set()):
-                self._alias_parent.get(other, set()).discard(name)
-
-    def _shares_memory(self, name):
-        return bool(self._alias_parent.get(name))
 
     # -- expressions ---------------------------------------------------------
 

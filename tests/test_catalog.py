@@ -185,7 +185,7 @@ CASES = [
             y = x
             y += 1.0  # ERR
             return np.sum(x * y)
-    """, word=r"in-place"),
+    """, args=((V,),), word=r"in[- ]place"),
     Case(("AnnAssign",), SUPPORTED, """
         def f(x):
             y: float = x * 3.0

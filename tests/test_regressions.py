@@ -462,17 +462,26 @@ def iterating_a_list_while_appending(x, y):
     return c
 
 
-@pytest.mark.parametrize("f, word", [
-    (iterating_a_list_while_appending, "appends to"),
-    (starred_call_to_a_helper, r"\*args"),
-    (double_starred_call_to_a_helper, r"\*\*kwargs"),
-    (rows_updated_in_place, "in-place"),
-    (parameter_updated_in_place, "in-place"),
-    (index_shadows_a_differentiated_value, "loop variable"),
+@pytest.mark.parametrize("f, word, args", [
+    (iterating_a_list_while_appending, "appends to", None),
+    (starred_call_to_a_helper, r"\*args", None),
+    (double_starred_call_to_a_helper, r"\*\*kwargs", None),
+    # in place for an array, which another name shares (a number shares nothing)
+    (rows_updated_in_place, "in place", (np.ones(2),)),
+    (rows_updated_in_place, "in place", (1.5,)),
+    (parameter_updated_in_place, "in place", (np.ones(2),)),
+    (index_shadows_a_differentiated_value, "loop variable", None),
 ])
-def test_refused(f, word):
+def test_refused(f, word, args):
     with pytest.raises(ad.TransformError, match=word):
-        ad.grad(f)
+        gradient = ad.grad(f)
+        if args is not None:
+            gradient(*args)
+
+
+def test_a_number_updated_in_place_in_a_helper():
+    # a += 1.0 on a number makes a new number: v keeps its value
+    assert ad.grad(parameter_updated_in_place)(1.5) == pytest.approx(3.0)
 
 
 def test_a_value_read_by_hundreds_of_statements(tmp_path, monkeypatch):

@@ -1,0 +1,526 @@
+"""Which names may share memory, and the in-place changes that makes unsafe.
+
+The generated code runs the user's statements on the same objects as the
+user's function, with two differences that aliasing could make visible:
+
+- ``x += e`` on a name is compiled as ``x_2 = x + e``, a new value. For a
+  number that is exactly what Python does; for an array Python changes the
+  array in place, and so every other name that shares its memory (``y = x``,
+  a view ``x[1:]``, ``x.T``, ``np.asarray(x)``, a list holding it, the array
+  a loop walks) changes too. The new value is exact only if no such name is
+  read afterwards (*rebinding* hazard).
+- A statement kept as written that changes an array in place (``k[0] = v``,
+  ``k.fill(0)``, ``np.copyto(k, ...)``, ``out=k``, a call that may write into
+  its arguments, ``hs.append``) changes it in the generated code too. The
+  reverse sweep reads the inputs of each primitive after the whole forward
+  sweep has run, so the change is wrong for a primitive that read the array
+  before it (or in the same loop): *mutation* hazard.
+
+A flow-insensitive points-to analysis over the normalized IR (each name of
+which is assigned once, except a loop's carried names) finds the objects a
+name may refer to and the objects a container may hold. What it does not
+know (an unknown function, a primitive that may return a view) is assumed to
+share memory with everything it reads. Mutation hazards are refused at once;
+rebinding hazards depend on whether the value is a number, which the
+specialisation to argument types decides (see ``check_rebindings``).
+"""
+
+import ast
+import types
+
+import numpy as np
+
+from . import ir
+from .analysis import callee_of, infer_numbers
+from .rules import REGISTRY, broadcasts
+from .syntax import base_of
+
+#: built-in primitives whose result is a new array or number, never a view of an input
+_NEW_RESULTS = {
+    "inv", "solve", "det", "slogdet", "cholesky", "norm", "eigvalsh", "eigh", "svd",
+    "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
+    "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
+    "stack", "hstack", "vstack", "pad", "matmul", "pos",
+}
+
+#: array and container methods that return a new object (the registry's views aside)
+_NEW_FROM_METHODS = {"copy", "astype", "flatten", "tolist", "sum", "mean", "prod", "max", "min",
+                     "std", "var", "cumsum", "cumprod", "dot", "round", "argmax", "argmin",
+                     "argsort", "nonzero", "any", "all", "item", "clip", "repeat"}
+
+#: array and container methods that change nothing (the registry's methods aside)
+_READING_METHODS = {"copy", "tolist", "item", "astype", "conj", "conjugate", "round", "get",
+                    "keys", "values", "items", "index", "count", "any", "all", "view",
+                    "reshape", "ravel", "flatten", "squeeze", "transpose", "swapaxes",
+                    "__len__", "startswith", "endswith", "format", "split", "join"}
+
+#: container methods that change their receiver only
+_CONTAINER_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "reverse",
+                      "add", "discard", "update", "setdefault", "popitem"}
+
+#: builtins that neither keep nor change what they are given
+_PURE_BUILTINS = {len, int, float, complex, bool, str, repr, range, min, max, sum, abs, round,
+                  print, isinstance, type, tuple, list, dict, set, frozenset, sorted, reversed,
+                  enumerate, zip, any, all, id, hash, format, divmod, pow, getattr, hasattr,
+                  iter, slice}
+
+
+def of(fn):
+    """The points-to facts of normalized function ``fn`` (computed once)."""
+    found = getattr(fn, "_aliases", None)
+    if found is None:
+        found = fn._aliases = Aliases(fn, REGISTRY)
+    return found
+
+
+class Aliases:
+    """The points-to facts of one normalized function.
+
+    ``objects[name]``: the abstract objects (allocation sites) the name may refer to;
+    ``contents[obj]``: the objects a container (list, tuple, dict, an unknown object)
+    may hold."""
+
+    def __init__(self, fn, registry):
+        self.fn, self.registry, self.callee = fn, registry, callee_of(fn)
+        self.objects, self.contents, self._reach = {}, {}, {}
+        self.local = {p for p in fn.params} | {
+            n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+        # numbers (whatever the arguments) share nothing and cannot change in place
+        self.is_number = infer_numbers(fn, {})
+        for p in fn.params:
+            self._unknown_object(p, f"argument {p}")
+        self._solve()
+
+    # -- the analysis -----------------------------------------------------------------
+
+    def _unknown_object(self, name, site):
+        """``name`` refers to an object made elsewhere, which may hold anything made elsewhere."""
+        inner = site + "[]"
+        self.objects.setdefault(name, set()).add(site)
+        self.contents.setdefault(site, set()).add(inner)
+        self.contents.setdefault(inner, set()).add(inner)
+
+    def _add(self, table, key, values):
+        if table is self.objects and self.is_number(ir.load(key)):
+            return
+        have = table.setdefault(key, set())
+        if not values <= have:
+            have |= values
+            self.changed = True
+
+    def _solve(self):
+        self.changed = True
+        while self.changed:
+            self.changed = False
+            for s in ir.walk(self.fn.body):
+                self._statement(s)
+
+    def of(self, name):
+        """The objects ``name`` may refer to (a free name: an object made elsewhere, unless it
+        is a module, a function or a class, whose contents the function cannot change)."""
+        found = self.objects.get(name)
+        if found is None:
+            if name in self.local or _is_code(self.callee(ir.load(name))) \
+                    or self.is_number(ir.load(name)):
+                return set()
+            self._unknown_object(name, f"global {name}")
+            found = self.objects[name]
+        return found
+
+    def reach(self, name):
+        """Every object reading ``name`` may read: what it refers to and what that holds."""
+        found = self._reach.get(name)
+        if found is None:
+            found = self._reach[name] = self.deep(self.of(name))
+        return found
+
+    def deep(self, objects):
+        """``objects`` and everything they may hold, at any depth."""
+        found, todo = set(), list(objects)
+        while todo:
+            o = todo.pop()
+            if o not in found:
+                found.add(o)
+                todo.extend(self.contents.get(o, ()))
+        return found
+
+    def _new(self, s, name):
+        return f"{name}@{id(s)}"
+
+    def _statement(self, s):
+        if isinstance(s, ir.Op):
+            if self._makes_new(s):
+                self._add(self.objects, s.target, {self._new(s, s.target)})
+            else:
+                self._add(self.objects, s.target, self._value(s.expr))
+        elif isinstance(s, ir.Keep):
+            self._kept(s)
+        elif isinstance(s, ir.Carry):
+            self._add(self.objects, s.target, set(self.of(s.source)))
+        elif isinstance(s, ir.ListNew):
+            site = self._new(s, s.target)
+            self._add(self.objects, s.target, {site})
+            self._add(self.contents, site, set().union(*(self._value(e) for e in s.elements)))
+        elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
+            for site in list(self.of(s.target)):
+                self._add(self.contents, site, self._value(s.value))
+        elif isinstance(s, ir.ListGet):
+            self._add(self.objects, s.target, self._held(self.of(s.source)))
+
+    def _held(self, objects):
+        return set().union(*(self.contents.get(o, set()) for o in objects)) if objects else set()
+
+    def _makes_new(self, op):
+        rule, expr = op.rule, op.expr
+        if broadcasts(rule) or rule.name in _NEW_RESULTS:
+            return True
+        if rule.shape == "scalar" and rule.filename.endswith("math.py"):
+            return True
+        method = expr.func.attr if isinstance(expr, ast.Call) and isinstance(
+            expr.func, ast.Attribute) else None
+        copy = [k.value for k in getattr(expr, "keywords", []) if k.arg == "copy"]
+        if rule.name == "ravel" and method == "flatten":
+            return True
+        if rule.name in ("array", "astype") and method in ("array", "astype") and not (
+                copy and not (isinstance(copy[0], ast.Constant) and copy[0].value is True)):
+            return True
+        return False
+
+    def _kept(self, s):
+        stmt = s.stmt
+        if isinstance(stmt, ast.Assign):
+            value = self._value(stmt.value)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self._add(self.objects, target.id, value)
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    held = value | self._held(value)
+                    for t in ast.walk(target):
+                        if isinstance(t, ast.Name):
+                            self._add(self.objects, t.id, held)
+                else:   # k[i] = v, obj.a = v: k (or obj) may now hold v
+                    for site in list(self.of_expression(base_of(target))):
+                        self._add(self.contents, site, value)
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("append", "insert", "extend", "add", "update",
+                                           "setdefault") \
+                    and isinstance(node.func.value, ast.Name):
+                for site in list(self.of(node.func.value.id)):
+                    self._add(self.contents, site,
+                              set().union(set(), *(self._value(a) for a in node.args)))
+
+    def of_expression(self, e):
+        return self.of(e.id) if isinstance(e, ast.Name) else set()
+
+    def _value(self, e):
+        """The objects expression ``e`` may evaluate to."""
+        if isinstance(e, ast.Constant) or e is None:
+            return set()
+        if isinstance(e, ast.Name):
+            return set(self.of(e.id))
+        if isinstance(e, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            site = f"display@{id(e)}"
+            parts = e.values + e.keys if isinstance(e, ast.Dict) else e.elts
+            self._add(self.contents, site, set().union(set(), *(
+                self._value(p) for p in parts if p is not None)))
+            return {site}
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+            # a new array or number; a new list or tuple (a + b) holds what a and b hold
+            site = f"new@{id(e)}"
+            operands = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
+            self._add(self.contents, site, self._held(set().union(
+                set(), *(self._value(c) for c in operands))))
+            return {site}
+        if isinstance(e, ast.Call) and self._allocates(e):
+            return {f"new@{id(e)}"}
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr in _NEW_FROM_METHODS \
+                and not any(k.arg == "copy" for k in e.keywords):
+            # x.copy(), x.astype(t), x.sum(): a new array; a copied list holds the same items
+            site = f"new@{id(e)}"
+            self._add(self.contents, site, self._held(self._value(e.func.value)))
+            return {site}
+        if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
+            return set()
+        # a view, an item, an attribute, whatever an unknown call returns: it may be, or
+        # be held by, anything the expression reads
+        read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
+        return self.deep(read)
+
+    def _allocates(self, call):
+        """Whether a call surely returns a new object holding no object the caller has."""
+        obj = self.callee(call.func)
+        if obj is None:
+            return False
+        if obj is np.array or obj is np.copy:
+            return not any(k.arg == "copy" for k in call.keywords)
+        if self.registry.is_nondifferentiable(obj):
+            return True   # numbers, shapes, index arrays
+        name = getattr(obj, "__name__", "")
+        module = getattr(obj, "__module__", "") or ""
+        return module.split(".")[0] == "numpy" and name in _NUMPY_ALLOCATORS \
+            or any(obj is f for f in (len, int, float, range, sorted, list, tuple, dict, set)) \
+            or module == "math"
+
+    # -- changes in place -------------------------------------------------------------
+
+    def changed_in_place(self, s):
+        """Names whose objects statement ``s`` (its own code, not nested blocks) may change."""
+        if isinstance(s, ir.ListAppend) or isinstance(s, ir.ListGet) and s.pop:
+            return {s.target if isinstance(s, ir.ListAppend) else s.source}
+        if not isinstance(s, ir.Keep):
+            return set()
+        stmt, found = s.stmt, set()
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+            [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+        for t in targets:
+            for part in ast.walk(t):
+                if isinstance(part, (ast.Subscript, ast.Attribute)):
+                    found |= ir.names_read(base_of(part)) & self._names(base_of(part))
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                found |= self._call_changes(node)
+        return found
+
+    @staticmethod
+    def _names(e):
+        return {e.id} if isinstance(e, ast.Name) else set()
+
+    def _call_changes(self, call):
+        found = set()
+        for k in call.keywords:
+            if k.arg == "out":
+                found |= ir.names_read(k.value)
+        args = [a for a in call.args] + [k.value for k in call.keywords if k.arg != "out"]
+        named = {n for a in args for n in ir.names_read(a) if self.of(n)}
+        func = call.func
+        obj = self.callee(func)
+        if obj is not None:
+            if getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS and call.args:
+                return found | ir.names_read(call.args[0])
+            if self._leaves_arguments(obj):
+                return found
+            return found | named   # an unknown function may write into what it is given
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            receiver, method = func.value.id, func.attr
+            if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
+                return found | {receiver}
+            if method in _READING_METHODS or method in self.registry.by_method \
+                    or method in self.registry.nondiff_methods:
+                return found
+            return found | {receiver} | named
+        return found | named
+
+    def _leaves_arguments(self, obj):
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return True   # raise ValueError(f"... {x}")
+        reg = self.registry
+        if reg.rule_for(obj) is not None or reg.is_nondifferentiable(obj) or reg.is_inert(obj):
+            return True
+        if any(obj is b for b in _PURE_BUILTINS):
+            return True
+        module = getattr(obj, "__module__", None) or ""
+        if isinstance(obj, np.ufunc):
+            return True
+        return module.split(".")[0] in ("numpy", "math", "_operator", "operator")
+
+
+def _is_code(obj):
+    return isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                            type)) or isinstance(obj, np.ufunc)
+
+
+#: NumPy functions that return a new array (or number) built from their arguments' values
+_NUMPY_ALLOCATORS = {
+    "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+    "arange", "linspace", "logspace", "geomspace", "eye", "identity", "copy", "array",
+    "concatenate", "stack", "hstack", "vstack", "tile", "repeat", "sum", "mean", "prod",
+    "cumsum", "dot", "matmul", "outer", "argmax", "argmin", "argsort", "sort", "where",
+    "nonzero", "count_nonzero", "isnan", "isfinite", "isinf", "sign", "floor", "ceil",
+    "round", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "maximum", "minimum",
+    "clip", "normal", "uniform", "standard_normal", "random", "rand", "randn", "integers",
+    "default_rng", "meshgrid", "tri", "triu", "tril", "diff", "allclose", "isclose",
+    "array_equal", "shape", "ndim", "size",
+}
+
+
+# -- hazards ---------------------------------------------------------------------------
+
+def own_reads(s):
+    """Names an IR statement reads itself (not in the blocks it contains)."""
+    if isinstance(s, ir.Op):
+        return ir.reads([s.expr, *s.inputs, *s.statics.values()])
+    if isinstance(s, ir.Keep):
+        return ir.names_read(s.stmt)
+    if isinstance(s, ir.If):
+        return ir.names_read(s.test)
+    if isinstance(s, ir.Loop):
+        return ir.reads([e for e in (s.iterable, s.test) if e is not None])
+    if isinstance(s, ir.Carry):
+        return {s.source}
+    if isinstance(s, ir.ListNew):
+        return ir.reads(s.elements)
+    if isinstance(s, ir.ListAppend):
+        return {s.target} | ir.names_read(s.value)
+    if isinstance(s, ir.ListGet):
+        return {s.source} | ir.names_read(s.index)
+    if isinstance(s, ir.ListAdd):
+        return {s.target} | ir.reads([s.index, s.value])
+    return set()
+
+
+def _reverse_reads(s):
+    """Names whose values the reverse sweep reads for statement ``s``: a primitive's inputs
+    and result (read by its adjoint after the whole forward sweep), an item's index."""
+    if isinstance(s, ir.Op):
+        return own_reads(s) | {s.target}
+    if isinstance(s, (ir.ListGet, ir.ListAdd)):
+        return ir.names_read(s.index)
+    return set()
+
+
+def _program_order(body):
+    """id(statement) -> (statement, position in program order, ids of the enclosing loops)."""
+    order = {}
+
+    def visit(stmts, loops):
+        for s in stmts:
+            order[id(s)] = (s, len(order), loops)
+            inner = loops | {id(s)} if isinstance(s, ir.Loop) else loops
+            for block in ir.children(s):
+                visit(block, inner)
+
+    visit(body, frozenset())
+    return order
+
+
+def _defining(body, name):
+    for s in ir.walk(body):
+        if isinstance(s, (ir.Op, ir.ListGet, ir.Carry, ir.ListNew)) and s.target == name \
+                or isinstance(s, ir.Keep) and name in s.defines:
+            return s
+    return None
+
+
+def check_mutations(fn, aliases):
+    """Refuse a statement kept as written that changes, in place, an object a primitive read
+    before it (or in the same loop): the reverse sweep would read the changed values."""
+    order = _program_order(fn.body)
+    entries = sorted(order.values(), key=lambda e: e[1])
+    for s, pos, loops in entries:
+        changed = aliases.changed_in_place(s)
+        if not changed:
+            continue
+        objects = set().union(*(aliases.of(n) for n in changed))
+        if not objects:
+            continue
+        for r, rpos, rloops in entries:
+            if r is s or not (rpos < pos or rloops & loops):
+                continue
+            for n in sorted(_reverse_reads(r)):
+                if aliases.reach(n) & objects:
+                    raise _error(fn, s, _mutation_message(fn, s, n, changed))
+    return None
+
+
+def rebinding_hazards(fn, aliases):
+    """For each ``x op= e`` that normalization compiled as ``x_2 = x op e``: the name of
+    another variable that may share x's object and is read afterwards (so that the new
+    value is exact only if x is not an array), or None."""
+    order = _program_order(fn.body)
+    entries = sorted(order.values(), key=lambda e: e[1])
+    found = []
+    for rebinding in fn.rebindings:
+        s = _defining(fn.body, rebinding.new)
+        objects = aliases.of(rebinding.old)
+        observer = None
+        if s is not None and objects:
+            _, pos, loops = order[id(s)]
+            readers = [(r, rpos) for r, rpos, rloops in entries
+                       if r is not s and (rpos > pos or rloops & loops)]
+            # a later version of the same variable holds the new value, as Python's does
+            same = fn.origin.get(rebinding.old, rebinding.old)
+            for r, _ in readers:
+                for n in sorted(own_reads(r) - {rebinding.old}):
+                    if fn.origin.get(n) == same:
+                        continue
+                    if aliases.reach(n) & objects:
+                        observer = n
+                        break
+                if observer:
+                    break
+            if observer is None:
+                observer = next((e.id for e in fn.outputs if isinstance(e, ast.Name)
+                                 and e.id != rebinding.old and fn.origin.get(e.id) != same
+                                 and aliases.reach(e.id) & objects), None)
+        found.append((rebinding, s, observer))
+    return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _user_name(fn, name):
+    return fn.origin.get(name, (None, name))[1]
+
+
+def _mutation_message(fn, s, reader, changed):
+    what = ast.unparse(s.origin[1]).strip() if getattr(s, "origin", None) else \
+        f"the change of {', '.join(sorted(_user_name(fn, n) for n in changed))}"
+    return (f"{what!r} may change in place an array (or list) that the gradient reads "
+            f"through {_user_name(fn, reader)!r} before this line (or in the same loop): the "
+            f"reverse pass would see the changed values. Build a new array instead (copy it "
+            f"before changing it)")
+
+
+def _error(fn, s, message):
+    origin = getattr(s, "origin", None)
+    if origin is not None:
+        source, node = origin
+        return source.error(node, message)
+    node = getattr(s, "node", None)
+    return fn.source.error(node, message) if node is not None else fn.source.error(
+        fn.source.node, message)
+
+
+def check_rebindings(fn, is_number, ndim_of, guard):
+    """Make each ``x op= e`` compiled as a new value exact: nothing to do where ``x`` is a
+    number, or where no other name that may share its object is read afterwards; a
+    TransformError where ``x`` is known to be an array (of one or more dimensions);
+    otherwise a check before the statement that ``x`` is a number when the code runs
+    (``guard(name, message)`` gives the statement)."""
+    for rebinding, s, observer in rebinding_hazards(fn, of(fn)):
+        x = ir.load(rebinding.old)
+        if is_number(x):
+            continue
+        source, node = rebinding.origin
+        message = _rebinding_message(fn, rebinding, node, observer)
+        error = source.error(node, message)
+        ndim = ndim_of(x)
+        if ndim is not None and ndim > 0:
+            raise error
+        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
+        _insert_before(fn.body, s, guard(rebinding.old, where + message))
+
+
+def _rebinding_message(fn, rebinding, node, observer):
+    name = _user_name(fn, rebinding.old)
+    other = _user_name(fn, observer)
+    return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
+            f"{other!r}, which may share its memory, is read afterwards; adcompile computes "
+            f"{name} as a new array here, so the two would differ. Write {name} = "
+            f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "
+            f"value), or copy {name!r} where it is made")
+
+
+def _symbol(node):
+    return ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2].strip() \
+        if isinstance(node, ast.AugAssign) else "+"
+
+
+def _insert_before(stmts, target, statement):
+    for i, s in enumerate(stmts):
+        if s is target:
+            stmts.insert(i, statement)
+            return True
+        if any(_insert_before(block, target, statement) for block in ir.children(s)):
+            return True
+    return False

@@ -1,0 +1,123 @@
+"""What is refused wherever it appears in a differentiated function, whatever it touches.
+
+Some constructs can never be differentiated (``yield``, a class definition);
+others let code read or change the function's variables behind the analysis's
+back (``eval``, ``locals()``, ``getattr`` with a computed name), so that no
+activity analysis can be sound in their presence. Both are refused here,
+before anything else looks at the function, with the user's file:line:col.
+"""
+
+import ast
+import builtins
+import importlib
+import inspect
+import sys
+
+# Constructs rejected wherever they appear in a differentiated function.
+FORBIDDEN_EXPRESSIONS = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield from",
+    ast.Await: "await",
+    ast.NamedExpr: "an assignment expression (:=)",
+}
+
+STATEMENT_NAMES = {
+    ast.Try: "a try statement",
+    ast.With: "a with statement",
+    ast.AsyncWith: "an async with statement",
+    ast.AsyncFor: "an async for loop",
+    ast.Global: "a global declaration",
+    ast.Nonlocal: "a nonlocal declaration",
+    ast.ClassDef: "a class definition",
+    ast.FunctionDef: "a function definition inside the differentiated function",
+    ast.AsyncFunctionDef: "a function definition inside the differentiated function",
+    ast.Delete: "del",
+    ast.Import: "an import inside the differentiated function",
+    ast.ImportFrom: "an import inside the differentiated function",
+}
+if hasattr(ast, "Match"):
+    STATEMENT_NAMES[ast.Match] = "a match statement"
+if hasattr(ast, "TryStar"):
+    STATEMENT_NAMES[ast.TryStar] = "a try statement"
+
+#: functions that read or write variables, or run code, by name at run time
+REFLECTION = {
+    builtins.eval: "eval()", builtins.exec: "exec()", builtins.compile: "compile()",
+    builtins.locals: "locals()", builtins.globals: "globals()", builtins.vars: "vars()",
+    builtins.dir: "dir()", builtins.__import__: "__import__()",
+    builtins.setattr: "setattr()", builtins.delattr: "delattr()",
+    builtins.breakpoint: "breakpoint()", sys._getframe: "sys._getframe()",
+    inspect.currentframe: "inspect.currentframe()", inspect.stack: "inspect.stack()",
+    inspect.getouterframes: "inspect.getouterframes()",
+    importlib.import_module: "importlib.import_module()",
+}
+
+#: getattr(obj, name) and hasattr(obj, name) are plain attribute reads when name is a literal
+BY_NAME = {builtins.getattr: "getattr()", builtins.hasattr: "hasattr()"}
+
+#: attributes that expose a function's or frame's variables
+REFLECTIVE_ATTRIBUTES = {"__dict__", "__globals__", "__closure__", "__code__", "__builtins__",
+                         "f_locals", "f_globals", "f_back", "gi_frame", "tb_frame"}
+
+_WHY = ("it reads or changes variables by name at run time, which adcompile cannot follow: "
+        "a gradient could silently miss what flows through it")
+
+
+def refuse_unsupported(fn, error, callee):
+    """Raise ``error(node, message)`` for the first construct of ``fn`` (an ast.FunctionDef)
+    that is never differentiated. ``callee(func_expr)`` resolves a call's function as
+    ``Normalizer.callee`` does."""
+    for node in ast.walk(fn):
+        if node is not fn and type(node) in STATEMENT_NAMES:
+            raise error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
+        if type(node) in FORBIDDEN_EXPRESSIONS:
+            raise error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be differentiated; "
+                              f"write it as plain statements")
+        if isinstance(node, ast.Attribute) and node.attr in REFLECTIVE_ATTRIBUTES:
+            raise error(node, f"the attribute .{node.attr} cannot be used in a differentiated "
+                              f"function: {_WHY}")
+        if isinstance(node, ast.Call):
+            kind, what = callee(node.func)
+            if kind != "object":
+                continue
+            name = _lookup(REFLECTION, what)
+            if name is not None:
+                raise error(node, f"{name} cannot be used in a differentiated function: {_WHY}")
+            name = _lookup(BY_NAME, what)
+            if name is not None and not _literal_attribute(node):
+                raise error(node, f"{name} with a computed attribute name cannot be used in a "
+                                  f"differentiated function: {_WHY}; write obj.name")
+
+
+def attributes_by_name(fn, callee):
+    """Rewrite ``getattr(obj, "name")`` in ``fn`` (in place) as ``obj.name``: the same read,
+    which the rest of the compiler knows how to treat."""
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if len(node.args) == 2 and not node.keywords and _literal_attribute(node) \
+                    and callee(node.func) == ("object", builtins.getattr):
+                attr = ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load())
+                return ast.copy_location(attr, node)
+            return node
+
+    Rewrite().visit(fn)
+
+
+def _literal_attribute(call):
+    """Whether the second argument of getattr/hasattr is a string literal naming an attribute."""
+    return len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) \
+        and isinstance(call.args[1].value, str) and call.args[1].value.isidentifier()
+
+
+def _lookup(table, obj):
+    for known, name in table.items():
+        if obj is known:
+            return name
+    return None

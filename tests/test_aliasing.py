@@ -1,0 +1,302 @@
+"""In-place changes and the names that share memory (adcompile/aliasing.py).
+
+Each function below is either differentiated correctly (checked against
+central finite differences) or refused with a TransformError at the line
+that changes the array. The refused ones all gave a silently wrong gradient
+before the alias analysis: an in-place change through a name, a view, a list
+or a loop the old check did not see.
+"""
+
+import numpy as np
+import pytest
+from conftest import assert_close, assert_grad, numerical_grad
+
+import adcompile as ad
+from adcompile import aliasing
+from adcompile.normalize import normalize
+from adcompile.source import FunctionSource
+
+X = np.array([0.3, -1.2, 0.8])
+
+
+# ---------------------------------------------------------------------------
+# x op= e on a number, or on an array nothing else shares: a new value, exact
+# ---------------------------------------------------------------------------
+
+def number_alias(x, y):
+    b = x
+    b += y          # numbers: b is a new number, x keeps its value
+    return b * x
+
+
+def number_in_a_list(x):
+    c = x * 1.0
+    hs = [c]
+    c += 5.0        # hs[0] keeps the old number
+    return hs[0] * x + c
+
+
+def array_nothing_shares(x):
+    y = x * 2.0
+    y += 1.0
+    return np.sum(y * y)
+
+
+def array_accumulated_in_a_loop(x):
+    s = x * 0.0
+    for i in range(3):
+        s += x * i
+    return np.sum(s ** 2)
+
+
+def alias_read_only_before(x):
+    y = x
+    z = np.sum(y * y)
+    y += 1.0        # changes x too, but x is not read afterwards
+    return z + np.sum(y * y)
+
+
+def number_swapped_and_updated(x, y):
+    a, b = x, y
+    for i in range(3):
+        a, b = b, a
+        a *= 1.5
+    return a * b + x
+
+
+@pytest.mark.parametrize("f, args", [
+    (number_alias, (0.7, -1.3)),
+    (number_in_a_list, (0.7,)),
+    (array_nothing_shares, (X,)),
+    (array_accumulated_in_a_loop, (X,)),
+    (number_swapped_and_updated, (0.7, 1.1)),
+])
+def test_new_value_is_exact(f, args):
+    assert_grad(f, *args)
+
+
+def test_alias_read_only_before_the_change():
+    # keywords=False: by keyword the general code runs, which checks that y is a number
+    assert_grad(alias_read_only_before, X, keywords=False)
+
+
+# ---------------------------------------------------------------------------
+# x op= e on an array another name shares and reads afterwards: refused
+# ---------------------------------------------------------------------------
+
+def array_in_a_list(a):
+    c = a * 1.0
+    hs = [c]
+    c += 5.0
+    return np.sum(hs[0] * a)
+
+
+def array_through_asarray(a):
+    c = a * 1.0
+    d = np.asarray(c)
+    c += 5.0
+    return np.sum(d * a)
+
+
+def argument_through_ravel(a, k):
+    v = np.ravel(k)
+    y = np.sum(a * v)
+    k += 1.0
+    return y + np.sum(a * v)
+
+
+def made_array_through_reshape(a):
+    k = np.ones(2)
+    v = k.reshape(2)
+    k += 1.0
+    return np.sum(a * v)
+
+
+def through_a_slice(a):
+    k = a * 2.0
+    v = k[1:]
+    k *= 3.0
+    return np.sum(v)
+
+
+def through_a_transpose(a):
+    k = np.outer(a, a)
+    v = k.T
+    k -= 1.0
+    return np.sum(v * v)
+
+
+def rows_of_a_loop(a):
+    m = np.outer(a, a)
+    for row in m:
+        row += a
+    return np.sum(m * m)
+
+
+def parameter_of_a_helper(a):
+    v = a * 1.0
+    w = add_in_place(v)
+    return np.sum(v * w)
+
+
+def add_in_place(p):
+    p += 1.0
+    return p
+
+
+@pytest.mark.parametrize("f, args, line", [
+    (array_in_a_list, (X,), "c += 5.0"),
+    (array_through_asarray, (X,), "c += 5.0"),
+    (argument_through_ravel, (X, np.ones(3)), "k += 1.0"),
+    (made_array_through_reshape, (X[:2],), "k += 1.0"),
+    (through_a_slice, (X,), "k *= 3.0"),
+    (through_a_transpose, (X,), "k -= 1.0"),
+    (rows_of_a_loop, (X,), "row += a"),
+    (parameter_of_a_helper, (X,), "p += 1.0"),
+])
+def test_shared_array_changed_in_place_is_refused(f, args, line):
+    with pytest.raises(ad.TransformError, match="in place") as info:
+        ad.grad(f)(*args)
+    assert line in str(info.value) and "test_aliasing.py:" in str(info.value)
+
+
+def test_the_same_functions_of_numbers_differentiate():
+    # with numbers nothing is shared: the same code is differentiated
+    assert_grad(array_in_a_list, 0.7)
+    assert_grad(array_through_asarray, 0.7)
+
+
+def argument_in_a_list(a):
+    c = a
+    hs = [c]
+    c += 5.0
+    return hs[0] * a
+
+
+def test_general_code_checks_that_the_value_is_a_number():
+    # without argument types (ad.show, build, a 0-d array) the code checks at run time
+    text = ad.show(argument_in_a_list)
+    assert "require_immutable(c, " in text
+    g = ad.grad(argument_in_a_list)
+    assert g(0.7) == pytest.approx(numerical_grad(argument_in_a_list, (0.7,), 0))
+    with pytest.raises(TypeError, match="'c \\+= 5.0' changes the array 'c' in place"):
+        g(np.array(0.7))   # a 0-d array: specialised as unknown, the general code runs
+
+
+def accumulated_number(x):
+    s = 0.0
+    for i in range(3):
+        s += x * i
+    return s
+
+
+def test_no_check_where_nothing_is_shared():
+    assert "require_immutable" not in ad.show(array_accumulated_in_a_loop)
+    assert "require_immutable" not in ad.show(accumulated_number)
+
+
+# ---------------------------------------------------------------------------
+# changes kept as written (k[0] = v, k.fill, np.copyto, out=, append): refused
+# when a primitive read the array before them, or in the same loop
+# ---------------------------------------------------------------------------
+
+def item_set_after_a_read(a):
+    k = np.ones(3)
+    y = np.sum(k * a)
+    k[0] = 5.0
+    return y + np.sum(k)
+
+
+def item_set_before_any_read(a):
+    k = np.ones(3)
+    k[0] = 5.0
+    return np.sum(k * a)
+
+
+def changed_while_iterated(a):
+    k = np.ones(3)
+    s = 0.0
+    for v in k:
+        k[2] = 5.0
+        s = s + a * v
+    return s
+
+
+def list_appended_after_stack(x):
+    hs = [x]
+    y = np.stack(hs)
+    hs.append(x * 2.0)
+    return np.sum(y * y) + np.sum(hs[1])
+
+
+def shuffled_after_a_read(a, k):
+    y = np.sum(np.sin(k * a))
+    np.random.shuffle(k)
+    return y
+
+
+def changed_by_an_unknown_function(a, k):
+    y = np.sum(np.sin(k * a))
+    scale_rows(k)
+    return y
+
+
+def scale_rows(m):   # not differentiated: called on an inactive array, kept as a call
+    m *= 2.0
+
+
+@pytest.mark.parametrize("f, args, line", [
+    (item_set_after_a_read, (X,), "k[0] = 5.0"),
+    (changed_while_iterated, (0.7,), "k[2] = 5.0"),
+    (list_appended_after_stack, (X,), "hs.append(x * 2.0)"),
+    (shuffled_after_a_read, (X, np.arange(3.0)), "np.random.shuffle(k)"),
+    (changed_by_an_unknown_function, (X, np.arange(3.0)), "scale_rows(k)"),
+])
+def test_change_after_a_read_is_refused(f, args, line):
+    with pytest.raises(ad.TransformError, match="may change in place") as info:
+        ad.grad(f)(*args)
+    assert line in str(info.value)
+
+
+def test_change_before_any_read_is_differentiated():
+    assert_grad(item_set_before_any_read, X)
+
+
+# ---------------------------------------------------------------------------
+# the analysis itself
+# ---------------------------------------------------------------------------
+
+def views_and_copies(a):
+    k = np.arange(3.0)
+    v = k[1:]
+    w = k.T
+    c = k.copy()
+    d = np.array(k)
+    e = np.asarray(k)
+    hs = [c]
+    h = hs[0]
+    return a * (np.sum(v) + np.sum(w) + np.sum(d) + np.sum(e) + np.sum(h))
+
+
+def test_points_to_facts():
+    fn = normalize(FunctionSource(views_and_copies), ["a"])
+    facts = aliasing.of(fn)
+
+    def shares(x, y):
+        return bool(facts.reach(x) & facts.reach(y))
+
+    assert shares("k", "v") and shares("k", "w") and shares("k", "e")
+    assert not shares("k", "c") and not shares("k", "d")
+    assert shares("c", "hs") and shares("c", "h") and not shares("k", "h")
+
+
+def test_numbers_share_nothing():
+    fn = normalize(FunctionSource(number_swapped_and_updated), ["x", "y"])
+    facts = aliasing.of(fn)
+    assert facts.reach("i") == set()   # a loop index is a number whatever the arguments
+
+
+def test_gradient_values_of_the_accepted_cases():
+    # the closed forms, besides finite differences
+    assert ad.grad(number_alias)(0.7, -1.3) == pytest.approx(2 * 0.7 - 1.3)
+    assert_close(ad.grad(array_nothing_shares)(X), 4 * (2 * X + 1))
