@@ -84,7 +84,7 @@ def scaled_power(c, x, p):
     ``scaled_power(y, x, y - 1)``: 0 where y is 0, as x ** 0 is constant). Where x is 0 and
     p < 0 the power is infinite, as NumPy gives it, never a ZeroDivisionError nor a warning;
     a Python number in gives a Python number out."""
-    if type(c) in (int, float) and type(x) in (int, float) and type(p) in (int, float):
+    if type(c) in (bool, int, float) and type(x) in (int, float) and type(p) in (int, float):
         if c == 0:
             return 0.0
         if x == 0 and p < 0:   # Python raises; NumPy's power is inf (-inf for -0.0 ** odd)
@@ -99,6 +99,14 @@ def scaled_power(c, x, p):
         power = np.power(x, p)
     # where c is 0 the power may be inf: it is replaced before the product (0 * inf is NaN)
     return (c * np.where(c == 0, 1, power))[()]
+
+
+def log_or_zero(x):
+    """``log(x)``, and 0 where x is 0 (in d(x ** y)/dy = x ** y log(x), as in JAX): a Python
+    number for a Python number, x's precision for an array."""
+    if type(x) in (bool, int, float):
+        return float(np.log(x)) if x != 0 else 0.0
+    return np.log(np.where(x == 0, 1, x))[()]
 
 
 def reduced_size(x, axis=None):
@@ -162,9 +170,12 @@ def getitem_bar(y_bar, x, index):
     if isinstance(x, (tuple, list)) or getattr(x, "dtype", None) == object:
         # a part of a tuple or list result (eigh, np.split), or of its adjoint (see pair)
         x_bar = zeros_like(x)
+        part = x[index]
+        if type(y_bar) in (int, float) and isinstance(part, (np.ndarray, np.generic)):
+            y_bar = np.result_type(part, y_bar, 1.0).type(y_bar)   # in the part's precision
         x_bar[index] = y_bar
         return x_bar
-    x_bar = np.zeros(np.shape(x), dtype=np.result_type(y_bar, 1.0))
+    x_bar = np.zeros(np.shape(x), dtype=np.result_type(x, y_bar, 1.0))   # float32 stays
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
         x_bar[index] = y_bar  # basic indexing never repeats an entry
@@ -203,11 +214,15 @@ def transpose_bar(y_bar, axes):
 
 def as_gradient(g, x):
     """The gradient handed back for argument ``x``: a float for a Python number, else a new
-    writable array of x's shape (never a view of, or the same object as, another value)."""
+    writable array of x's shape and floating precision (never a view of, or the same object
+    as, another value; float32 for float32 x even where the adjoint started from the Python
+    number 1.0)."""
     if isinstance(x, (int, float)) and not isinstance(x, np.ndarray):
         return float(g)
     shape = np.shape(x)
-    g = np.array(g, dtype=np.result_type(g, 1.0))
+    dtype = getattr(x, "dtype", None)
+    g = np.array(g, dtype=dtype if dtype is not None and dtype.kind in "fc"
+                 else np.result_type(g, 1.0))
     return g if g.shape == shape else np.array(np.broadcast_to(g, shape))
 
 
@@ -296,7 +311,7 @@ def prod_others(x, axis=None):
     keep = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, keep + list(axes))
     flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.transpose((left * right).reshape(moved.shape), np.argsort(keep + list(axes)))
@@ -308,7 +323,7 @@ def _cumprod_jacobian(x, axis):
     x = np.asarray(x, dtype=np.result_type(x, 1.0))
     x = np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
     n = x.shape[-1]
-    J = np.zeros(x.shape + (n,))
+    J = np.zeros(x.shape + (n,), dtype=x.dtype)
     for i in range(n):
         others = x.copy()
         others[..., i] = 1.0
@@ -348,7 +363,7 @@ def repeat_bar(y_bar, x, repeats, axis=None):
     shape = np.shape(x)
     flat = (int(np.prod(shape)),) if axis is None else shape
     axis = 0 if axis is None else axis % len(shape)
-    g = np.zeros(flat, dtype=np.result_type(y_bar, 1.0))
+    g = np.zeros(flat, dtype=np.result_type(x, y_bar, 1.0))
     index = np.repeat(np.arange(flat[axis]), repeats)
     np.add.at(g, (slice(None),) * axis + (index,), y_bar)
     return np.reshape(g, shape)[()]
@@ -358,7 +373,7 @@ def diag_bar(y_bar, x, k=0):
     """The adjoint of ``y = np.diag(x, k)``: for a matrix x, y_bar on its k-th diagonal."""
     if np.ndim(x) == 1:
         return np.array(np.diag(y_bar, k))
-    g = np.zeros(np.shape(x), dtype=np.result_type(y_bar, 1.0))
+    g = np.zeros(np.shape(x), dtype=np.result_type(x, y_bar, 1.0))
     i = np.arange(len(y_bar))
     g[i + max(-k, 0), i + max(k, 0)] = y_bar
     return g
@@ -368,7 +383,8 @@ def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
     """The adjoint of ``y = np.trace(x, offset, axis1, axis2)``."""
     shape = np.shape(x)
     a1, a2 = axis1 % len(shape), axis2 % len(shape)
-    eye = np.eye(shape[a1], shape[a2], k=offset)
+    y_bar = np.asarray(y_bar, dtype=np.result_type(x, y_bar, 1.0))   # float32 stays float32
+    eye = np.eye(shape[a1], shape[a2], k=offset, dtype=y_bar.dtype)
     rest = [n for i, n in enumerate(shape) if i not in (a1, a2)]
     g = np.broadcast_to(eye, tuple(rest) + eye.shape) * np.reshape(y_bar, np.shape(y_bar) + (1, 1))
     return np.moveaxis(g, (-2, -1), (a1, a2))
@@ -391,12 +407,17 @@ def pad_bar(y_bar, x, pad_width, mode="constant"):
     return np.reshape(g.astype(np.result_type(y_bar, 1.0), copy=False), shape)[()]
 
 
-def astype_bar(g, dtype):
-    """The adjoint of ``y = x.astype(dtype)``: g for a floating type, zero for an integer or
-    bool type (a piecewise constant cast)."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
-        return np.array(g, dtype=np.result_type(g, np.float64))
-    return np.zeros(np.shape(g))
+def astype_bar(g, dtype, precision=None):
+    """The adjoint of ``y = x.astype(dtype)`` given ``precision = np.result_type(x)``: g in x's
+    precision (float64 for an integer x) for a floating type, zero for an integer or bool type
+    (a piecewise constant cast). Without ``precision``, the tangent of y: g cast to dtype
+    (for an integer type zero, in g's precision)."""
+    floating = np.issubdtype(np.dtype(dtype), np.inexact)
+    if precision is None:
+        to = np.dtype(dtype) if floating else np.result_type(g, 1.0)
+    else:
+        to = np.result_type(precision, 1.0)
+    return np.array(g, dtype=to) if floating else np.zeros(np.shape(g), dtype=to)
 
 
 def _tensordot_axes(x, y, axes):
@@ -473,11 +494,12 @@ def einsum_bar(z_bar, spec, a, b, k):
         raise ValueError(f"adcompile: the gradient of np.einsum({spec!r}) (an ellipsis) is "
                          f"not supported")
     operands = [a] if b is None else [a, b]
+    dtype = np.result_type(z_bar, *operands, 1.0)   # a number z_bar: the operands' precision
     mine = inputs[k]
     others = [s for i, s in enumerate(inputs) if i != k]
     reach = set(output).union(*others)
     kept = "".join(dict.fromkeys(c for c in mine if c in reach))   # once each, in order
-    g = np.einsum(",".join([output] + others) + "->" + kept, z_bar,
+    g = np.einsum(",".join([output] + others) + "->" + kept, np.asarray(z_bar, dtype=dtype),
                   *[o for i, o in enumerate(operands) if i != k])
     terms, factors, result = [kept], [g], ""
     fresh = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec)
@@ -485,11 +507,11 @@ def einsum_bar(z_bar, spec, a, b, k):
         if c in result:          # a repeated subscript: only its diagonal is used
             f = next(fresh)
             terms.append(c + f)
-            factors.append(np.eye(n))
+            factors.append(np.eye(n, dtype=dtype))
             c = f
         elif c not in reach:     # summed over within this operand: every entry gets z_bar
             terms.append(c)
-            factors.append(np.ones(n))
+            factors.append(np.ones(n, dtype=dtype))
         result += c
     return np.einsum(",".join(terms) + "->" + result, *factors)[()]
 
@@ -516,7 +538,7 @@ def solve_dot(a, a_dot, b, z):
 
 def _phi(a):
     """The lower triangle of ``a`` with its diagonal halved."""
-    return np.tril(a) - 0.5 * np.eye(a.shape[-1]) * a
+    return np.tril(a) - 0.5 * np.eye(a.shape[-1], dtype=a.dtype) * a
 
 
 def cholesky_dot(x_dot, L):
@@ -540,8 +562,9 @@ def _norm_axes(x, ord, axis):
     return (a % n,), False
 
 
-def _share(hit, axes):
-    """A 0/1 mask ``hit`` divided by its count along ``axes``: ties share."""
+def _share(hit, axes, dtype):
+    """A 0/1 mask ``hit`` divided by its count along ``axes`` (ties share), of ``dtype``."""
+    hit = hit.astype(dtype)
     return hit / np.sum(hit, axis=axes, keepdims=True)
 
 
@@ -549,6 +572,7 @@ def norm_bar(y_bar, x, y, ord=None, axis=None, keepdims=False):
     """The adjoint of ``y = np.linalg.norm(x, ord, axis, keepdims)``. The gradient at 0 is 0;
     ties (ord=1, inf, -inf, the extreme singular value) share the gradient evenly."""
     x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    y_bar = np.asarray(y_bar, dtype=np.result_type(x, y_bar))   # a number takes x's precision
     axes, matrix = _norm_axes(x, ord, axis)
     if not keepdims:
         y_bar, y = np.expand_dims(y_bar, axes), np.expand_dims(y, axes)
@@ -558,7 +582,7 @@ def norm_bar(y_bar, x, y, ord=None, axis=None, keepdims=False):
         if ord == 1:
             return y_bar * np.sign(x)
         if ord in (np.inf, -np.inf):
-            return y_bar * np.sign(x) * _share(np.abs(x) == y, axes)
+            return y_bar * np.sign(x) * _share(np.abs(x) == y, axes, x.dtype)
         if ord == 0:
             return np.zeros_like(x)
         return y_bar * np.sign(x) * np.abs(x) ** (ord - 1) / (y + (y == 0)) ** (ord - 1)
@@ -572,14 +596,14 @@ def norm_bar(y_bar, x, y, ord=None, axis=None, keepdims=False):
         sums = np.sum(np.abs(m), axis=along, keepdims=True)
         best = np.max(sums, axis=-1 if along == -2 else -2, keepdims=True) if ord > 0 else \
             np.min(sums, axis=-1 if along == -2 else -2, keepdims=True)
-        g = yb * np.sign(m) * _share(sums == best, (-1, -2))
+        g = yb * np.sign(m) * _share(sums == best, (-1, -2), x.dtype)
     else:
         u, s, vt = np.linalg.svd(m, full_matrices=False)
         if ord == "nuc":
             g = yb * (u @ vt)
         elif ord in (2, -2):
             best = s[..., :1] if ord == 2 else s[..., -1:]
-            w = _share(s == best, (-1,))
+            w = _share(s == best, (-1,), x.dtype)
             g = yb * ((u * w[..., None, :]) @ vt)
         else:
             raise ValueError(f"adcompile: the gradient of np.linalg.norm with ord={ord!r} is "
@@ -590,7 +614,7 @@ def norm_bar(y_bar, x, y, ord=None, axis=None, keepdims=False):
 def norm_dot(x_dot, x, y, ord=None, axis=None, keepdims=False):
     """The tangent of ``y = np.linalg.norm(x, ord, axis, keepdims)``."""
     axes, _ = _norm_axes(x, ord, axis)
-    d = norm_bar(np.ones(np.shape(y)), x, y, ord, axis, keepdims)
+    d = norm_bar(np.ones(np.shape(y), dtype=np.result_type(y, 1.0)), x, y, ord, axis, keepdims)
     return np.sum(d * x_dot, axis=axes, keepdims=keepdims)[()]
 
 
@@ -598,7 +622,7 @@ def _eigh_gaps(w):
     """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
     gaps = w[..., None, :] - w[..., :, None]
     n = w.shape[-1]
-    return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n)))
+    return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n, dtype=gaps.dtype)))
 
 
 def eigh_dot(x_dot, x, UPLO="L"):
@@ -771,7 +795,7 @@ def norm_hvp(g, v, x, y, ord=None, axis=None, keepdims=False):
     if ord == "nuc":
         w = np.ones_like(s)
     else:
-        w = _share(s == (s[..., :1] if ord == 2 else s[..., -1:]), (-1,))
+        w = _share(s == (s[..., :1] if ord == 2 else s[..., -1:]), (-1,), x.dtype)
     dU, _, dVt = svd_dot(np.moveaxis(v, axes, (-2, -1)), usv)
     h = (dU * w[..., None, :]) @ usv[2] + (usv[0] * w[..., None, :]) @ dVt
     return g * np.moveaxis(h, (-2, -1), axes)
@@ -789,7 +813,7 @@ def prod_hvp(c, x, axis=None):
     moved = np.transpose(x, order)
     flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
     cs = np.transpose(c, order).reshape(flat.shape)
-    out = np.zeros(flat.shape)
+    out = np.zeros(flat.shape, dtype=x.dtype)
     for k in range(flat.shape[-1]):
         others = flat.copy()
         others[..., k] = 1.0
@@ -810,7 +834,7 @@ def cumprod_hvp(g, v, x, axis=None):
 
     xs = last(x)
     gs, vs = last(g), np.broadcast_to(last(v), xs.shape)
-    out = np.zeros(xs.shape)
+    out = np.zeros(xs.shape, dtype=x.dtype)
     for k in range(xs.shape[-1]):
         others = xs.copy()
         others[..., k] = 1.0

@@ -82,8 +82,12 @@ def registered_rules():
 
 
 def test_every_registered_rule_has_a_test():
+    import importlib
+
     import test_higher_order  # noqa: F401 - covers the rules of generated.py
     import test_second_order  # noqa: F401 - and more of them
+    for path in sorted(Path(__file__).parent.glob("test_rules_*.py")):
+        importlib.import_module(path.stem)   # tests of one question each (float32, x ** y, ...)
     registered = registered_rules()
     assert registered, "no rules registered?"
     missing = sorted(registered - set(COVERED))

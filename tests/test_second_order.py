@@ -186,7 +186,7 @@ POWERS = [  # x, y: the differences of the gradient exist (x == 0 only with y an
 ]
 
 
-@covers(("generated", "scaled_power"), ("python", "pow"))
+@covers(("generated", "scaled_power"), ("generated", "log_or_zero"), ("python", "pow"))
 @pytest.mark.parametrize("x,y,wrts", POWERS, ids=["x-at-0", "x-and-y", "y-at-0", "y-is-0"])
 def test_power(x, y, wrts):
     w = RNG.uniform(0.5, 1.5, np.broadcast_shapes(np.shape(x), np.shape(y)))

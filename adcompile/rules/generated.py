@@ -102,10 +102,16 @@ def dot_bar_right_tangent(u, g, x, y):
 @adjoint(runtime.scaled_power)
 def scaled_power(s, c, x, p):
     # s = c * x ** p, 0 where c == 0 (the pow rule's d/dx): each partial is a scaled power
-    # too, 0 where its factor is (where s does not change); log(x) is taken as 0 at x == 0
+    # too, 0 where its factor is (where s does not change)
     c_bar += unbroadcast(s_bar * scaled_power(1.0, x, p), c)
     x_bar += unbroadcast(s_bar * scaled_power(c * p, x, p - 1), x)
-    p_bar += unbroadcast(s_bar * scaled_power(c * np.log(np.where(x == 0, 1.0, x)), x, p), p)
+    p_bar += unbroadcast(s_bar * scaled_power(c * log_or_zero(x), x, p), p)
+
+
+@adjoint(runtime.log_or_zero)
+def log_or_zero(y, x):
+    # 1 / x, and 0 where x == 0 (where log(x) was replaced by the constant 0)
+    x_bar += y_bar * scaled_power(x != 0, x, -1)
 
 
 @adjoint(np.full, shape="unknown", linear=True)
@@ -177,9 +183,9 @@ def pad_bar(u, g, x, pad_width, mode="constant"):
 
 
 @adjoint(runtime.astype_bar, shape="same", linear=True)
-def astype_bar(u, g, dtype):
-    # the identity for a floating type, zero for an integer one: its own adjoint
-    g_bar += astype_bar(u_bar, dtype)
+def astype_bar(u, g, dtype, precision=None):
+    # a cast for a floating type, zero for an integer one: its own adjoint, back in g's precision
+    g_bar += astype_bar(u_bar, dtype, np.result_type(g))
 
 
 # -- adjoints of products: bilinear in the adjoint g and the other operand ----------------------

@@ -1,6 +1,8 @@
 """Adjoints of NumPy functions and array methods."""
 # ruff: noqa: F821, F841
 
+import math
+
 import numpy as np
 
 from . import adjoint, nondifferentiable, tangent
@@ -49,7 +51,7 @@ def abs(y, x):
 
 @adjoint(np.exp2)
 def exp2(y, x):
-    x_bar += y_bar * (y * np.log(2.0))
+    x_bar += y_bar * (y * math.log(2.0))
 
 
 @adjoint(np.expm1)
@@ -59,12 +61,12 @@ def expm1(y, x):
 
 @adjoint(np.log2)
 def log2(y, x):
-    x_bar += y_bar / (x * np.log(2.0))
+    x_bar += y_bar / (x * math.log(2.0))
 
 
 @adjoint(np.log10)
 def log10(y, x):
-    x_bar += y_bar / (x * np.log(10.0))
+    x_bar += y_bar / (x * math.log(10.0))
 
 
 @adjoint(np.log1p)
@@ -171,15 +173,15 @@ def where(y, c, a, b):
 
 @adjoint(np.maximum)
 def maximum(z, x, y):
-    # a tie splits the gradient evenly, as in JAX
-    x_bar += unbroadcast(z_bar * ((x > y) + 0.5 * (x == y)), x)
-    y_bar += unbroadcast(z_bar * ((y > x) + 0.5 * (x == y)), y)
+    # a tie splits the gradient evenly, as in JAX (z_bar times a mask keeps its precision)
+    x_bar += unbroadcast(z_bar * (x > y) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * (y > x) + 0.5 * z_bar * (x == y), y)
 
 
 @adjoint(np.minimum)
 def minimum(z, x, y):
-    x_bar += unbroadcast(z_bar * ((x < y) + 0.5 * (x == y)), x)
-    y_bar += unbroadcast(z_bar * ((y < x) + 0.5 * (x == y)), y)
+    x_bar += unbroadcast(z_bar * (x < y) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * (y < x) + 0.5 * z_bar * (x == y), y)
 
 
 @adjoint(np.dot, methods=("dot",), shape="dot")
@@ -516,7 +518,7 @@ def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
 @adjoint(methods=("astype",), shape="same")
 def astype(y, x, dtype=None):
     # a cast to an integer or bool type is piecewise constant: zero gradient
-    x_bar += astype_bar(y_bar, dtype)
+    x_bar += astype_bar(y_bar, dtype, np.result_type(x))
 
 
 @tangent(method="astype")

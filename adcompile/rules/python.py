@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import scaled_power, unbroadcast
+from ..runtime import log_or_zero, scaled_power, unbroadcast
 from . import REGISTRY, adjoint, inert, nondifferentiable, tangent
 
 
@@ -58,7 +58,7 @@ def pow(z, x, y):
         x_bar += unbroadcast(z_bar * (y * x ** (y - 1)), x)
     else:
         x_bar += unbroadcast(z_bar * scaled_power(y, x, y - 1), x)
-    y_bar += unbroadcast(z_bar * (z * np.log(np.where(x == 0, 1.0, x))), y)
+    y_bar += unbroadcast(z_bar * (z * log_or_zero(x)), y)
 
 
 @adjoint(operator.neg, np.negative)

@@ -1,0 +1,620 @@
+"""float32 in, float32 out, for every rule (SPEC: gradients keep the argument's dtype).
+
+Each rule adcompile registers has a case below, a scalar function of float32
+arrays whose gradient (reverse mode, ``ad.grad``) and tangent (forward mode,
+``ad.jvp``) must be float32, and close to the float64 ones;
+``test_every_registered_rule_has_a_float32_case`` enumerates the registry, so a
+new rule without a case fails the suite. Only the rules listed in ``EXEMPT``,
+with the reason, have none. ``test_python_numbers_give_python_floats`` checks
+the other end: Python floats in, Python floats out.
+
+The values are checked against finite differences elsewhere (test_rules.py
+and the other test_rules_* files); here against adcompile's own float64
+gradient, in float32's precision.
+"""
+# ruff: noqa: E731
+
+import math
+
+import numpy as np
+import pytest
+from test_rules import registered_rules
+
+import adcompile as ad
+from adcompile import runtime as rt
+
+RNG = np.random.default_rng(32)
+
+#: rules with no float32 case, and why
+EXEMPT = {
+    **{("math", name): "math functions take and return Python floats: there is no float32"
+       for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign")},
+    **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
+       for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
+                    "array_of_pieces")},
+}
+
+#: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
+CASES = []
+
+
+def case(*keys, args, wrt=0):
+    def add(f):
+        CASES.append((keys, f, args, wrt))
+        return f
+    return add
+
+
+def A(*shape, lo=-1.0, hi=1.0):
+    return RNG.uniform(lo, hi, shape)
+
+
+def W(*shape):
+    return RNG.uniform(0.5, 1.5, shape)
+
+
+def spd(n):
+    a = RNG.normal(size=(n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+def lopsided(n):
+    """Not symmetric, with well separated eigenvalues of its lower triangle mirrored."""
+    return np.diag(np.arange(1.0, n + 1) * 2.0) + np.tril(A(n, n), -1) * 0.3 + np.triu(A(n, n), 1)
+
+
+# -- python.py --------------------------------------------------------------------------------
+
+@case(("python", "copy"), args=(A(3, 4), W(3, 4)))
+def f_copy(x, w):
+    y = x
+    return np.sum(w * y)
+
+
+@case(("python", "add"), args=(A(3, 1), A(4), W(3, 4)), wrt=(0, 1))
+def f_add(x, y, w):
+    return np.sum(w * (x + y))
+
+
+@case(("python", "sub"), args=(A(3, 1), A(4), W(3, 4)), wrt=(0, 1))
+def f_sub(x, y, w):
+    return np.sum(w * (x - y))
+
+
+@case(("python", "mul"), args=(A(3, 1), A(4), W(3, 4)), wrt=(0, 1))
+def f_mul(x, y, w):
+    return np.sum(w * (x * y))
+
+
+@case(("python", "truediv"), args=(A(3, 1), A(4, lo=0.5, hi=2.0), W(3, 4)), wrt=(0, 1))
+def f_truediv(x, y, w):
+    return np.sum(w * (x / y))
+
+
+@case(("python", "pow"), args=(A(3, 1, lo=0.5, hi=2.0), A(4), W(3, 4)), wrt=(0, 1))
+def f_pow(x, y, w):
+    return np.sum(w * x ** y + np.power(x, 3) + x ** 0.5 + 2.0 ** x)
+
+
+@case(("python", "neg"), args=(A(3, 4),))
+def f_neg(x):
+    return np.sum(-x * x)
+
+
+@case(("python", "pos"), args=(A(3, 4),))
+def f_pos(x):
+    return np.sum(+x * x)
+
+
+@case(("python", "abs_"), args=(A(3, 4),))
+def f_abs_builtin(x):
+    return np.sum(abs(x) * x)
+
+
+@case(("python", "max_"), ("python", "min_"), args=(A(), A(), A(3)), wrt=(0, 1))
+def f_max_min_builtin(x, y, v):
+    # 0-d arrays: the builtins need numbers
+    return np.sum(max(x, y) * v) + min(x, y) * max(y, x) + max(x, x)
+
+
+@case(("python", "matmul"), args=(A(3, 4), A(4, 2), W(3, 2)), wrt=(0, 1))
+def f_matmul(x, y, w):
+    return np.sum(w * (x @ y)) + np.sum(x[0] @ y) + np.sum(np.matmul(x, y[:, 0]))
+
+
+@case(("python", "getitem"), args=(A(3, 4),))
+def f_getitem(x):
+    return x[0, 1] + np.sum(x[1:, ::2] ** 2) + x[-1][2] * x[x > 0][0] + np.sum(x[[0, 0, 2]])
+
+
+@case(("python", "mod"), args=(A(3, 4, lo=0.1, hi=3.0), A(4, lo=0.7, hi=1.3)), wrt=(0, 1))
+def f_mod(x, y):
+    return np.sum((x % y) * x) + np.sum(np.fmod(x, y)) + np.sum(np.mod(x, y))
+
+
+# -- numpy.py: elementwise ----------------------------------------------------------------------
+
+def unary(name, lo=-0.9, hi=0.9):
+    return case(("numpy", name), args=(A(3, 4, lo=lo, hi=hi),))
+
+
+@unary("exp")
+def f_exp(x):
+    return np.sum(np.exp(x))
+
+
+@unary("log", 0.2, 2.0)
+def f_log(x):
+    return np.sum(np.log(x))
+
+
+@unary("sqrt", 0.2, 2.0)
+def f_sqrt(x):
+    return np.sum(np.sqrt(x))
+
+
+@unary("sin")
+def f_sin(x):
+    return np.sum(np.sin(x))
+
+
+@unary("cos")
+def f_cos(x):
+    return np.sum(np.cos(x))
+
+
+@unary("tan")
+def f_tan(x):
+    return np.sum(np.tan(x))
+
+
+@unary("tanh")
+def f_tanh(x):
+    return np.sum(np.tanh(x))
+
+
+@unary("abs")
+def f_np_abs(x):
+    return np.sum(np.abs(x) * x)
+
+
+@unary("exp2")
+def f_exp2(x):
+    return np.sum(np.exp2(x))
+
+
+@unary("expm1")
+def f_expm1(x):
+    return np.sum(np.expm1(x))
+
+
+@unary("log2", 0.2, 2.0)
+def f_log2(x):
+    return np.sum(np.log2(x))
+
+
+@unary("log10", 0.2, 2.0)
+def f_log10(x):
+    return np.sum(np.log10(x))
+
+
+@unary("log1p")
+def f_log1p(x):
+    return np.sum(np.log1p(x))
+
+
+@unary("cbrt", 0.2, 2.0)
+def f_cbrt(x):
+    return np.sum(np.cbrt(x))
+
+
+@unary("square")
+def f_square(x):
+    return np.sum(np.square(x))
+
+
+@unary("reciprocal", 0.2, 2.0)
+def f_reciprocal(x):
+    return np.sum(np.reciprocal(x))
+
+
+@unary("arcsin")
+def f_arcsin(x):
+    return np.sum(np.arcsin(x))
+
+
+@unary("arccos")
+def f_arccos(x):
+    return np.sum(np.arccos(x))
+
+
+@unary("arctan")
+def f_arctan(x):
+    return np.sum(np.arctan(x))
+
+
+@unary("sinh")
+def f_sinh(x):
+    return np.sum(np.sinh(x))
+
+
+@unary("cosh")
+def f_cosh(x):
+    return np.sum(np.cosh(x))
+
+
+@unary("arcsinh")
+def f_arcsinh(x):
+    return np.sum(np.arcsinh(x))
+
+
+@unary("arccosh", 1.2, 3.0)
+def f_arccosh(x):
+    return np.sum(np.arccosh(x))
+
+
+@unary("arctanh")
+def f_arctanh(x):
+    return np.sum(np.arctanh(x))
+
+
+def binary(name, lo=-1.0, hi=1.0):
+    return case(("numpy", name), args=(A(3, 1, lo=lo, hi=hi), A(4, lo=lo, hi=hi), W(3, 4)),
+                wrt=(0, 1))
+
+
+@binary("arctan2", 0.2, 2.0)
+def f_arctan2(x, y, w):
+    return np.sum(w * np.arctan2(x, y))
+
+
+@binary("hypot", 0.2, 2.0)
+def f_hypot(x, y, w):
+    return np.sum(w * np.hypot(x, y))
+
+
+@binary("logaddexp")
+def f_logaddexp(x, y, w):
+    return np.sum(w * np.logaddexp(x, y))
+
+
+@case(("numpy", "clip"), args=(A(3, 4), A(4, lo=-0.9, hi=-0.1), A(3, 1, lo=0.1, hi=0.9), W(3, 4)),
+      wrt=(0, 1, 2))
+def f_clip(x, lo, hi, w):
+    return np.sum(w * np.clip(x, lo, hi)) + np.sum(x.clip(-0.5, 0.5)) + np.sum(np.clip(x, None, 0.2))
+
+
+@case(("numpy", "where"), args=(A(3, 1), A(4), W(3, 4)), wrt=(0, 1))
+def f_where(x, y, w):
+    return np.sum(w * np.where(x > y, x, y)) + np.sum(np.where(x > 0, x * x, 0.0))
+
+
+TIES = np.array([[0.5, -0.25, 0.0, 1.0]])
+
+
+@case(("numpy", "maximum"), ("numpy", "minimum"), args=(np.array([[0.5], [0.0], [-0.25]]), TIES, W(3, 4)),
+      wrt=(0, 1))
+def f_maximum_minimum(x, y, w):
+    # ties included: they give the gradient's 0.5 weights
+    return np.sum(w * np.maximum(x, y) + np.minimum(x, y) * w) + np.sum(np.maximum(x, 0.0))
+
+
+# -- numpy.py: products ------------------------------------------------------------------------
+
+@case(("numpy", "dot"), args=(A(3, 4), A(4, 2), A(2, 3, 4), A(4)), wrt=(0, 1, 2, 3))
+def f_dot(x, y, z, v):
+    return (np.sum(np.dot(x, y) ** 2) + np.sum(x.dot(v)) + np.sum(np.dot(z, v) ** 2)
+            + np.sum(np.dot(v, v)) + np.sum(np.dot(z, y) ** 2))
+
+
+@case(("numpy", "outer"), args=(A(3), A(4), W(3, 4)), wrt=(0, 1))
+def f_outer(x, y, w):
+    return np.sum(w * np.outer(x, y))
+
+
+@case(("numpy", "inner"), args=(A(2, 4), A(3, 4), W(2, 3)), wrt=(0, 1))
+def f_inner(x, y, w):
+    return np.sum(w * np.inner(x, y)) + np.inner(x[0], y[0])
+
+
+@case(("numpy", "tensordot"), args=(A(2, 3, 4), A(3, 4, 2), W(2, 2)), wrt=(0, 1))
+def f_tensordot(x, y, w):
+    return np.sum(w * np.tensordot(x, y)) + np.sum(np.tensordot(x, y, axes=([1], [0])) ** 2)
+
+
+@case(("numpy", "kron"), args=(A(2, 3), A(2, 2), W(4, 6)), wrt=(0, 1))
+def f_kron(x, y, w):
+    return np.sum(w * np.kron(x, y))
+
+
+@case(("numpy", "einsum"), args=(A(3, 4), A(4, 2), W(3, 2)), wrt=(0, 1))
+def f_einsum(x, y, w):
+    return (np.sum(w * np.einsum("ij,jk->ik", x, y)) + np.einsum("ij,ij", x, x)
+            + np.sum(np.einsum("ij->j", x) ** 2))
+
+
+# -- numpy.py: reductions and scans ------------------------------------------------------------
+
+@case(("numpy", "sum"), args=(A(3, 4),))
+def f_sum(x):
+    return np.sum(x * x) + np.sum(np.sum(x, axis=0) ** 2) + np.sum(x.sum(axis=1, keepdims=True) * x)
+
+
+@case(("numpy", "mean"), args=(A(3, 4),))
+def f_mean(x):
+    return np.mean(x * x) + np.sum(np.mean(x, axis=0) ** 2) + np.sum(x.mean(axis=1, keepdims=True) * x)
+
+
+@case(("numpy", "max"), args=(np.array([[0.5, 0.5, -1.0], [0.25, 1.0, 0.75]]),))
+def f_max(x):
+    return np.max(x) + np.sum(np.max(x, axis=1) ** 2) + np.sum(x.min(axis=0)) + np.amax(x * x)
+
+
+@case(("numpy", "prod"), args=(A(3, 4, lo=0.5, hi=1.5),))
+def f_prod(x):
+    return np.prod(x) + np.sum(np.prod(x, axis=0)) + np.sum(x.prod(axis=1, keepdims=True))
+
+
+@case(("numpy", "var"), ("numpy", "std"), args=(A(3, 4),))
+def f_var_std(x):
+    return np.var(x) + np.sum(np.std(x, axis=0)) + np.sum(x.var(axis=1, ddof=1))
+
+
+@case(("numpy", "cumsum"), ("numpy", "cumprod"), args=(A(3, 4, lo=0.5, hi=1.5), W(3, 4)))
+def f_cumulative(x, w):
+    return np.sum(w * np.cumsum(x, axis=1)) + np.sum(np.cumprod(x, axis=0) * w) + np.sum(x.cumsum())
+
+
+# -- numpy.py: shapes ----------------------------------------------------------------------------
+
+@case(("numpy", "transpose"), args=(A(2, 3, 4), W(4, 3, 2)))
+def f_transpose(x, w):
+    return np.sum(w * x.T) + np.sum(np.transpose(x, (1, 2, 0)) ** 2) + np.sum(x.transpose(0, 2, 1) * x.transpose(0, 2, 1))
+
+
+@case(("numpy", "reshape"), ("numpy", "ravel"), args=(A(2, 3, 4), W(6, 4)))
+def f_reshape_ravel(x, w):
+    return np.sum(w * np.reshape(x, (6, 4))) + np.sum(x.reshape(-1) ** 2) + np.sum(np.ravel(x) * x.flatten())
+
+
+@case(("numpy", "expand_dims"), ("numpy", "squeeze"), args=(A(3, 1, 4), W(3, 1, 4)))
+def f_expand_squeeze(x, w):
+    return np.sum(np.expand_dims(np.squeeze(x), 1) * w) + np.sum(x.squeeze(axis=1) ** 2)
+
+
+@case(("numpy", "swapaxes"), ("numpy", "moveaxis"), args=(A(2, 3, 4), W(4, 3, 2)))
+def f_swap_move(x, w):
+    return np.sum(w * np.swapaxes(x, 0, 2)) + np.sum(np.moveaxis(x, 0, -1) ** 2) + np.sum(x.swapaxes(1, 2) ** 2)
+
+
+@case(("numpy", "broadcast_to"), ("numpy", "tile"), ("numpy", "repeat"), args=(A(3, 1), W(2, 3, 4)))
+def f_broadcast_tile_repeat(x, w):
+    return (np.sum(np.broadcast_to(x, (2, 3, 4)) * w) + np.sum(np.tile(x, (2, 3)) ** 2)
+            + np.sum(np.repeat(x, 2, axis=0) ** 2) + np.sum(x.repeat(3) ** 2))
+
+
+@case(("numpy", "flip"), ("numpy", "roll"), args=(A(3, 4), W(3, 4)))
+def f_flip_roll(x, w):
+    return np.sum(w * np.flip(x, 0)) + np.sum(np.roll(x, 1, axis=1) * w) + np.sum(np.flip(x) ** 2)
+
+
+@case(("numpy", "diag"), ("numpy", "trace"), ("numpy", "triu"), ("numpy", "tril"), args=(A(3, 3), A(3)),
+      wrt=(0, 1))
+def f_diag_trace_triangles(x, v):
+    return (np.sum(np.diag(x) ** 2) + np.sum(np.diag(v, 1) * np.triu(x, 0).sum()) + np.trace(x * x)
+            + x.trace() + np.sum(np.tril(x, -1) ** 2) + np.sum(np.triu(x) * x))
+
+
+@case(("numpy", "concatenate"), ("numpy", "stack"), ("numpy", "hstack"), ("numpy", "vstack"),
+      ("numpy", "array"), ("numpy", "split"), args=(A(2, 3), A(2, 3)), wrt=(0, 1))
+def f_sequences(a, b):
+    p, q = np.split(np.concatenate([a, b]), 2)
+    return (np.sum(np.concatenate([a, b * 2.0], axis=1) ** 2) + np.sum(np.stack([a, b]) ** 3)
+            + np.sum(np.hstack([a, b]) ** 2) + np.sum(np.vstack([a, b]) ** 2)
+            + np.sum(np.array([a, b]) ** 2) + np.sum(np.asarray(a) ** 2) + np.sum(p * q)
+            + np.sum(np.array_split(a, 2, axis=1)[1] ** 2))
+
+
+@case(("numpy", "pad"), args=(A(2, 3), W(4, 6)))
+def f_pad(x, w):
+    return np.sum(w * np.pad(x, ((1, 1), (2, 1)))) + np.sum(np.pad(x, 1, mode="reflect") ** 2)
+
+
+@case(("numpy", "astype"), args=(A(2, 3),))
+def f_astype(x):
+    return (np.sum(x.astype(np.float32) ** 2) + np.sum(x.astype(np.int8) * x)
+            + np.sum(x.astype(np.float64).astype(np.float32) ** 3))
+
+
+# -- linalg.py -----------------------------------------------------------------------------------
+
+@case(("linalg", "inv"), ("linalg", "det"), ("linalg", "slogdet"), args=(spd(3) + A(3, 3) * 0.3,))
+def f_inv_det(x):
+    return np.sum(np.linalg.inv(x) ** 2) + np.linalg.det(x) + np.linalg.slogdet(x)[1]
+
+
+@case(("linalg", "solve"), args=(spd(3) + A(3, 3) * 0.3, A(3), A(3, 2)), wrt=(0, 1, 2))
+def f_solve(a, b, c):
+    return np.sum(np.linalg.solve(a, b) ** 2) + np.sum(np.linalg.solve(a, c) ** 2)
+
+
+@case(("linalg", "cholesky"), args=(spd(3),))
+def f_cholesky(x):
+    return np.sum(np.linalg.cholesky(x) ** 2 * np.arange(1.0, 4.0, dtype=np.float32))
+
+
+@case(("linalg", "norm"), args=(A(3, 4),))
+def f_norm(x):
+    return (np.linalg.norm(x) + np.sum(np.linalg.norm(x, axis=1)) + np.linalg.norm(x, "nuc")
+            + np.linalg.norm(x[0], 3) + np.linalg.norm(x, 2))
+
+
+@case(("linalg", "eigvalsh"), ("linalg", "eigh"), args=(lopsided(3),))
+def f_eigh(x):
+    values, vectors = np.linalg.eigh(x, UPLO="U")
+    return (np.sum(np.linalg.eigvalsh(x) ** 2) + np.sum(values ** 2)
+            + np.sum(vectors ** 2 * np.arange(3.0, dtype=np.float32)))
+
+
+@case(("linalg", "svd"), args=(A(4, 3),))
+def f_svd(x):
+    U, s, Vt = np.linalg.svd(x, full_matrices=False)
+    return (np.sum(np.linalg.svd(x, compute_uv=False) ** 2) + np.sum(s * s)
+            + np.sum(U ** 2 * np.arange(3.0, dtype=np.float32)) + np.sum(Vt ** 2 * np.arange(3.0, dtype=np.float32)))
+
+
+# -- generated.py: the helpers' own rules (second derivatives), through direct calls ------------
+
+@case(("generated", "unbroadcast"), ("generated", "rebroadcast"), ("generated", "as_gradient"),
+      args=(A(3, 2, 4), A(2, 1)), wrt=(0, 1))
+def f_broadcast_helpers(g, x):
+    return (np.sum(rt.unbroadcast(g, x) ** 2 * x) + np.sum(np.sin(rt.rebroadcast(x, g)))
+            + np.sum(rt.as_gradient(x, g) ** 3))
+
+
+@case(("generated", "getitem_bar"), ("generated", "unreduce"), ("generated", "transpose_bar"),
+      args=(A(3), A(3, 4), A(2, 3, 4)), wrt=(0, 1, 2))
+def f_linear_helpers(g, x, y):
+    return (np.sum(np.cos(rt.getitem_bar(g, x, (slice(None), 1)))) + np.sum(rt.unreduce(g, x, axis=1) ** 2 * x)
+            + np.sum(rt.transpose_bar(y, (2, 0, 1)) ** 2))
+
+
+@case(("generated", "matmul_bar_left"), ("generated", "matmul_bar_right"),
+      ("generated", "dot_bar_left"), ("generated", "dot_bar_right"),
+      args=(A(3, 2), A(3, 4), A(4, 2)), wrt=(0, 1, 2))
+def f_product_helpers(g, x, y):
+    return (np.sum(rt.matmul_bar_left(g, x, y) ** 2) + np.sum(rt.matmul_bar_right(g, x, y) ** 2)
+            + np.sum(rt.dot_bar_left(g, x, y) ** 2) + np.sum(rt.dot_bar_right(g, x, y) ** 2))
+
+
+@case(("generated", "scaled_power"), args=(A(3, 1, lo=0.5, hi=1.5), A(4, lo=0.2, hi=2.0), A(4)),
+      wrt=(0, 1, 2))
+def f_scaled_power(c, x, p):
+    return np.sum(rt.scaled_power(c, x, p))
+
+
+@case(("generated", "log_or_zero"), args=(A(3, 4, lo=0.2, hi=2.0),))
+def f_log_or_zero(x):
+    return np.sum(rt.log_or_zero(x) * x)
+
+
+@case(("generated", "full"), args=(A(3),))
+def f_full(x):
+    return np.sum(np.full((2, 3), x) ** 2)
+
+
+@case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
+      ("generated", "vstack_bar"), ("generated", "array_bar"), args=(A(2, 4), A(2, 3), A(2, 2, 3)),
+      wrt=(0, 1, 2))
+def f_piece_helpers(g, x, s):
+    pieces = rt.concatenate_bar(g, [x, x[:, :1]], 1)
+    stacked = rt.stack_bar(s, [x, x], 0)
+    flat = rt.hstack_bar(g[0], [x[0], x[1, :1]])
+    rows = rt.vstack_bar(g[:, :3], [x[0], x[1:]])
+    copies = rt.array_bar(s, [x, x])
+    return (np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) + np.sum(stacked[1] ** 2)
+            + np.sum(flat[0] * flat[1]) + np.sum(rows[0] ** 2) + np.sum(copies[1] ** 2 * copies[0]))
+
+
+@case(("generated", "tile_bar"), ("generated", "repeat_bar"), ("generated", "diag_bar"),
+      ("generated", "trace_bar"), ("generated", "pad_bar"), ("generated", "astype_bar"),
+      args=(A(3, 4), A(3, 2), A(3)), wrt=(0, 1, 2))
+def f_shape_helpers(g, x, v):
+    return (np.sum(rt.tile_bar(g, x, (1, 2)) ** 2) + np.sum(rt.repeat_bar(g, x, 2, 1) ** 2)
+            + np.sum(rt.diag_bar(v, g[:, :3], 0) ** 2) + np.sum(rt.trace_bar(v[0], g[:, :3]) ** 2)
+            + np.sum(rt.pad_bar(g, x, ((0, 0), (1, 1))) ** 2) + np.sum(rt.astype_bar(x, np.float32) ** 2))
+
+
+@case(("generated", "kron_bar_left"), ("generated", "kron_bar_right"),
+      ("generated", "tensordot_bar_left"), ("generated", "tensordot_bar_right"),
+      args=(A(4, 6), A(2, 3), A(2, 2)), wrt=(0, 1, 2))
+def f_bilinear_helpers(g, x, y):
+    return (np.sum(rt.kron_bar_left(g, x, y) ** 2) + np.sum(rt.kron_bar_right(g, x, y) ** 2)
+            + np.sum(rt.tensordot_bar_left(g[:2, :2], x, y, ([0], [0])) ** 2)
+            + np.sum(rt.tensordot_bar_right(g[:3, :2], x, y, ([0], [0])) ** 2))
+
+
+@case(("generated", "einsum_bar"), args=(A(3, 2), A(3, 4), A(4, 2)), wrt=(0, 1, 2))
+def f_einsum_bar(g, x, y):
+    return (np.sum(rt.einsum_bar(g, "ij,jk->ik", x, y, 0) ** 2)
+            + np.sum(rt.einsum_bar(g, "ij,jk->ik", x, y, 1) ** 2))
+
+
+@case(("generated", "read_symmetric"), ("generated", "read_symmetric_bar"), args=(A(3, 3),))
+def f_symmetric_helpers(x):
+    return np.sum(rt.read_symmetric(x, "U") ** 3) + np.sum(rt.read_symmetric_bar(x) ** 3)
+
+
+@case(("generated", "as_column"), ("generated", "from_column"), args=(A(3), A(3, 1)), wrt=(0, 1))
+def f_column_helpers(v, w):
+    return np.sum(rt.as_column(v, v) ** 2 * w) + np.sum(rt.from_column(w, v) ** 3)
+
+
+@case(("generated", "prod_others"), ("generated", "cumprod_bar"), ("generated", "norm_bar"),
+      args=(A(3, 4, lo=0.5, hi=1.5), A(3, 4)), wrt=(0, 1))
+def f_nonlinear_helpers(x, g):
+    y = np.linalg.norm(x, 3, axis=1)
+    return (np.sum(rt.prod_others(x, 1) ** 2) + np.sum(rt.cumprod_bar(g, x, 0) ** 2)
+            + np.sum(rt.norm_bar(g[:, 0], x, y, 3, 1)))
+
+
+# ---------------------------------------------------------------------------------------------
+
+def test_every_registered_rule_has_a_float32_case():
+    covered = {key for keys, *_ in CASES for key in keys}
+    registered = registered_rules()
+    missing = sorted(registered - covered - set(EXEMPT))
+    assert not missing, f"registered rules without a float32 case (or an EXEMPT reason): {missing}"
+    stale = sorted((covered | set(EXEMPT)) - registered)
+    assert not stale, f"float32 cases for rules that are not registered: {stale}"
+    assert not covered & set(EXEMPT), "a rule is both checked and exempt"
+
+
+def float32(v):
+    return v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == np.float64 else v
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("keys,f,args,wrt", CASES, ids=[c[1].__name__ for c in CASES])
+def test_float32_in_float32_out(keys, f, args, wrt):
+    single = not isinstance(wrt, tuple)
+    small = [float32(a) for a in args]
+    assert np.asarray(f(*small)).dtype == np.float32, "the case itself is not float32"
+    grads = ad.grad(f, wrt=wrt)(*small)
+    reference = ad.grad(f, wrt=wrt)(*args)
+    for g, g64 in zip((grads,) if single else grads, (reference,) if single else reference):
+        assert np.asarray(g).dtype == np.float32, f"gradient of {f.__name__}: {np.asarray(g).dtype}"
+        np.testing.assert_allclose(g, g64, rtol=2e-3, atol=2e-3 * max(1.0, np.max(np.abs(g64))))
+    indices = (wrt,) if single else wrt
+    tangents = tuple(float32(RNG.uniform(-1.0, 1.0, np.shape(args[i]))) for i in indices)
+    value, dot = ad.jvp(f, wrt=wrt)(*small, tangents[0] if single else tangents)
+    assert np.asarray(value).dtype == np.float32
+    assert np.asarray(dot).dtype == np.float32, f"tangent of {f.__name__}: {np.asarray(dot).dtype}"
+    _, dot64 = ad.jvp(f, wrt=wrt)(*args, tuple(t.astype(np.float64) for t in tangents)
+                                  if not single else tangents[0].astype(np.float64))
+    np.testing.assert_allclose(dot, dot64, rtol=2e-3, atol=2e-3 * max(1.0, abs(dot64)))
+
+
+# -- Python numbers in, Python floats out ----------------------------------------------------
+
+def scalars_python(x, y):
+    return (x * y + x / y - y ** 2 + x ** y + abs(x) + max(x, y) * min(x, y) + -x + (x % y)
+            + math.exp(x) + math.log(y) + math.sqrt(y) + math.sin(x) * math.cos(y) + math.tan(x)
+            + math.tanh(y) + math.copysign(x, -1.0) + float(x))
+
+
+def scalars_numpy(x, y):
+    return (np.exp(x) + np.log(y) + np.sqrt(y) + np.tanh(x) + np.maximum(x, y) + np.minimum(x, 0.1)
+            + np.arctan2(x, y) + np.hypot(x, y) + np.logaddexp(x, y) + np.clip(x, -0.5, 0.5)
+            + np.where(x > y, x, y) + np.power(x, 2.5) + np.cbrt(y) + np.abs(x) + np.square(y))
+
+
+@pytest.mark.parametrize("f", [scalars_python, scalars_numpy], ids=lambda f: f.__name__)
+def test_python_numbers_give_python_floats(f):
+    for x, y in [(0.3, 1.7), (2, 3)]:
+        grads = ad.grad(f, wrt=(0, 1))(x, y)
+        for g in grads:
+            assert isinstance(g, float) and not isinstance(g, np.ndarray), repr(g)
+            assert np.asarray(g).dtype == np.float64
+        _, dot = ad.jvp(f, wrt=(0, 1))(x, y, (1.0, 0.5))
+        assert isinstance(dot, float), repr(dot)
