@@ -2042,19 +2042,7 @@ def test_einsum_repeated_index():
     assert_close(g[1], np.diag(x), 1e-12, 1e-12)
 
 
-def einsum_ellipsis(x):
-    return np.sum(np.einsum("...ij->...ji", x))
-
-
-def einsum_three(x):
-    return np.sum(np.einsum("ij,jk,kl->il", x, x, x))
-
-
-def test_einsum_ellipsis_and_three_operands_are_refused():
-    with pytest.raises(ValueError, match="ellipsis"):
-        ad.grad(einsum_ellipsis)(np.eye(2))
-    with pytest.raises(ad.TransformError, match="4 positional arguments"):
-        ad.grad(einsum_three)(np.eye(2))
+# (an ellipsis: tests/test_rules_products.py)
 
 
 # -- more indexing reads ------------------------------------------------------------------------

@@ -362,8 +362,8 @@ def kron_tangent(z, x, y):
 
 @adjoint(np.einsum, shape="unknown", optional=("b",))
 def einsum(z, spec, a, b):
-    # one operand (b is None) or two; the subscripts are a string constant (an ellipsis makes
-    # einsum_bar raise)
+    # one operand (b is None) or two; the subscripts are a string constant, with an ellipsis
+    # or not (einsum_bar sums what NumPy broadcast an operand's ellipsis dimensions along)
     a_bar += einsum_bar(z_bar, spec, a, b, 0)
     b_bar += einsum_bar(z_bar, spec, a, b, 1)
 
