@@ -12,7 +12,6 @@ The values are checked against finite differences elsewhere (test_rules.py
 and the other test_rules_* files); here against adcompile's own float64
 gradient, in float32's precision.
 """
-# ruff: noqa: E731
 
 import math
 

@@ -9,6 +9,8 @@ not (the kink of x ** y at x == 0 for y == 0 or 0 < y < 1) the convention is
 checked as a closed form. Second derivatives are in tests/test_second_order.py.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad
@@ -89,7 +91,7 @@ def test_fractional_exponent_at_zero_base_is_infinite(y, kind):
     assert dot == np.inf
     # the differences from the right grow without bound, as the derivative says
     slopes = [(power(h, y) - power(0.0, y)) / h for h in (1e-3, 1e-6, 1e-9, 1e-12)]
-    assert all(a < b for a, b in zip(slopes, slopes[1:]))
+    assert all(a < b for a, b in itertools.pairwise(slopes))
 
 
 @covers(("python", "pow"))
