@@ -619,6 +619,19 @@ def einsum_one_operand(x):
             + np.einsum("ij->", x) ** 2)
 
 
+@case(normal(2, 3, 4), normal(4, 2), "...ij,jk->...ik", wrt=(0, 1), order=2)
+@case(normal(3, 4), normal(2, 4, 3), "ij,...jk->...ik", wrt=(0, 1))
+@case(normal(2, 3, 3), normal(3), "...ij,j->...i", wrt=(0, 1))
+def einsum_with_an_ellipsis(x, y, spec):
+    return np.sum(np.sin(np.einsum(spec, x, y))) + np.sum(np.einsum("...j->...", x) ** 2)
+
+
+@case(normal(2, 3, 4), normal(5, 4, 2), wrt=(0, 1))
+@case(normal(3, 4), normal(2, 4, 3), wrt=(0, 1))
+def np_dot_of_higher_dimensional_arrays(x, y):
+    return np.sum(np.sin(np.dot(x, y)))
+
+
 def einsum_diagonal_twin(x):
     # autograd's einsum VJP builds a subscript with a repeated output index and fails
     return (anp.trace(x) ** 2 + anp.sum(anp.diag(x) ** 3)
