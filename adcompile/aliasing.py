@@ -235,6 +235,9 @@ class Aliases:
         if isinstance(e, ast.Call) and self._allocates(e):
             return {f"new@{id(e)}"}
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "pop" and isinstance(e.func.value, ast.Name):
+            return self._held(self.of(e.func.value.id))   # an item, not the list
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
                 and e.func.attr in _NEW_FROM_METHODS \
                 and not any(k.arg == "copy" for k in e.keywords):
             # x.copy(), x.astype(t), x.sum(): a new array; a copied list holds the same items
@@ -265,10 +268,12 @@ class Aliases:
 
     # -- changes in place -------------------------------------------------------------
 
-    def changed_in_place(self, s):
-        """Names whose objects statement ``s`` (its own code, not nested blocks) may change."""
-        if isinstance(s, ir.ListAppend) or isinstance(s, ir.ListGet) and s.pop:
-            return {s.target if isinstance(s, ir.ListAppend) else s.source}
+    def changed_objects(self, s):
+        """The objects statement ``s`` (its own code, not nested blocks) may change in place."""
+        if isinstance(s, ir.ListAppend):
+            return set(self.of(s.target))
+        if isinstance(s, ir.ListGet) and s.pop:
+            return set(self.of(s.source))
         if not isinstance(s, ir.Keep):
             return set()
         stmt, found = s.stmt, set()
@@ -276,41 +281,40 @@ class Aliases:
             [stmt.target] if isinstance(stmt, ast.AugAssign) else []
         for t in targets:
             for part in ast.walk(t):
-                if isinstance(part, (ast.Subscript, ast.Attribute)):
-                    found |= ir.names_read(base_of(part)) & self._names(base_of(part))
+                if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
+                    found |= self._value(part.value)
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call):
                 found |= self._call_changes(node)
         return found
 
-    @staticmethod
-    def _names(e):
-        return {e.id} if isinstance(e, ast.Name) else set()
-
     def _call_changes(self, call):
+        """The objects a call may change: what it is given with out=, what a function or
+        method known to write changes, and for one not known to leave its arguments alone,
+        everything its arguments (and its receiver) hold."""
         found = set()
         for k in call.keywords:
             if k.arg == "out":
-                found |= ir.names_read(k.value)
-        args = [a for a in call.args] + [k.value for k in call.keywords if k.arg != "out"]
-        named = {n for a in args for n in ir.names_read(a) if self.of(n)}
+                found |= self.deep(self._value(k.value))
+        args = list(call.args) + [k.value for k in call.keywords if k.arg != "out"]
+        given = self.deep(set().union(set(), *(self._value(a) for a in args)))
         func = call.func
         obj = self.callee(func)
         if obj is not None:
             if getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS and call.args:
-                return found | ir.names_read(call.args[0])
+                return found | self._value(call.args[0])
             if self._leaves_arguments(obj):
                 return found
-            return found | named   # an unknown function may write into what it is given
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            receiver, method = func.value.id, func.attr
+            return found | given   # an unknown function may write into what it is given
+        if isinstance(func, ast.Attribute):
+            receiver, method = self._value(func.value), func.attr
             if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
-                return found | {receiver}
+                return found | receiver
             if method in _READING_METHODS or method in self.registry.by_method \
                     or method in self.registry.nondiff_methods:
                 return found
-            return found | {receiver} | named
-        return found | named
+            return found | self.deep(receiver) | given
+        return found | given
 
     def _leaves_arguments(self, obj):
         if isinstance(obj, type) and issubclass(obj, BaseException):
@@ -409,10 +413,7 @@ def check_mutations(fn, aliases):
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
     for s, pos, loops in entries:
-        changed = aliases.changed_in_place(s)
-        if not changed:
-            continue
-        objects = set().union(*(aliases.of(n) for n in changed))
+        objects = aliases.changed_objects(s)
         if not objects:
             continue
         for r, rpos, rloops in entries:
@@ -420,7 +421,7 @@ def check_mutations(fn, aliases):
                 continue
             for n in sorted(_reverse_reads(r)):
                 if aliases.reach(n) & objects:
-                    raise _error(fn, s, _mutation_message(fn, s, n, changed))
+                    raise _error(fn, s, _mutation_message(fn, s, n))
     return None
 
 
@@ -462,9 +463,9 @@ def _user_name(fn, name):
     return fn.origin.get(name, (None, name))[1]
 
 
-def _mutation_message(fn, s, reader, changed):
-    what = ast.unparse(s.origin[1]).strip() if getattr(s, "origin", None) else \
-        f"the change of {', '.join(sorted(_user_name(fn, n) for n in changed))}"
+def _mutation_message(fn, s, reader):
+    origin = getattr(s, "origin", None)
+    what = ast.unparse(origin[1] if origin else s.node).strip()
     return (f"{what!r} may change in place an array (or list) that the gradient reads "
             f"through {_user_name(fn, reader)!r} before this line (or in the same loop): the "
             f"reverse pass would see the changed values. Build a new array instead (copy it "

@@ -10,6 +10,7 @@ import ast
 import copy
 
 from . import ir
+from .lists import Struct, tuple_length
 from .syntax import has_call, is_append, is_pop, stores
 
 
@@ -54,6 +55,10 @@ class ControlFlow:
                 # not read before it is assigned again: no name after the if is needed
                 self.env.pop(v, None)
                 continue
+            if any(x in self.structs for x in versions):
+                raise self.src.error(stmt, f"{v!r}, a list of tuples of values being "
+                                           f"differentiated, is made differently on the paths "
+                                           f"of this if; make it before the if")
             # one name for the variable after the if: a version made in a branch
             merged = next(x for x in versions if x is not None and x != previous)
             for (block, _), x in zip(paths, versions):
@@ -210,18 +215,19 @@ class ControlFlow:
             if inner_kind == ("object", zip) and isinstance(target.elts[1], ast.Tuple) \
                     and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
                 seqs = [self.sequence(body_stores, a) for a in inner.args]  # enumerate(zip(xs, ys))
-                return target.elts[0].id, list(zip(target.elts[1].elts, seqs)), \
-                    self._range_of(seqs)
+                return target.elts[0].id, self._structs_unpacked(
+                    zip(target.elts[1].elts, seqs)), self._range_of(seqs)
             seq = self.sequence(body_stores, inner)
-            return target.elts[0].id, [(target.elts[1], seq)], self._range_of([seq])
+            return target.elts[0].id, self._structs_unpacked([(target.elts[1], seq)]), \
+                self._range_of([seq])
         if kind == "object" and what is zip:
             if it.keywords or not (isinstance(target, ast.Tuple)
                                    and len(target.elts) == len(it.args)):
                 raise self.src.error(it, "only 'for a, b in zip(as, bs)' is supported")
             seqs = [self.sequence(body_stores, a) for a in it.args]
-            return None, list(zip(target.elts, seqs)), self._range_of(seqs)
+            return None, self._structs_unpacked(zip(target.elts, seqs)), self._range_of(seqs)
         seq = self.sequence(body_stores, it)
-        return None, [(target, seq)], self._range_of([seq])
+        return None, self._structs_unpacked([(target, seq)]), self._range_of([seq])
 
     def _reversed_list(self, e):
         """``hs`` for ``reversed(hs)`` of a list of values being differentiated, else None."""
@@ -243,7 +249,15 @@ class ControlFlow:
                 raise self.src.error(e, "a literal list of values being differentiated cannot "
                                         "be iterated over inside another loop; bind it to a "
                                         "variable before the loop")
+            k = tuple_length(e.elts)
+            if k:   # for W, b in [(W1, b1), (W2, b2)]
+                return self.structs[self.new_struct(None, e.elts, k, e)]
             return ir.load(self.new_list_result(e, e))
+        struct = self.struct_of(e)
+        if struct is not None:
+            if e.id in body_stores:
+                raise self.src.error(e, f"the loop appends to {e.id!r} while iterating over it")
+            return struct
         operand = self.operand(e)
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.lists:
             raise self.src.error(e, f"the loop appends to or pops from {e.id!r} while "
@@ -256,7 +270,24 @@ class ControlFlow:
             operand = ir.load(fresh)
         return operand
 
+    def _structs_unpacked(self, pairs):
+        """(target, sequence) pairs with each list of k-tuples iterated as its k lists, which
+        the target, a k-tuple of names, unpacks."""
+        out = []
+        for target, seq in pairs:
+            if not isinstance(seq, Struct):
+                out.append((target, seq))
+            elif isinstance(target, (ast.Tuple, ast.List)) \
+                    and len(target.elts) == len(seq.lists):
+                out += [(t, ir.load(c)) for t, c in zip(target.elts, seq.lists)]
+            else:
+                raise self.src.error(target, f"the loop walks a list of {len(seq.lists)}-tuples: "
+                                             f"unpack them in the for statement "
+                                             f"(for a, b in ...)")
+        return out
+
     def _range_of(self, seqs):
+        seqs = [ir.load(s.lists[0]) if isinstance(s, Struct) else s for s in seqs]
         lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, _FromEnd) else s],
                             keywords=[]) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,

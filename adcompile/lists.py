@@ -1,5 +1,11 @@
 """Normalizing lists of values being differentiated: [a, b], append, and indexing them.
 
+A list of k-tuples (``layers = [(W1, b1), (W2, b2)]``, or ``layers = []`` that only
+ever gets k-tuples appended) is kept as k lists, one per position (``layers0 = [W1,
+W2]``, ``layers1 = [b1, b2]``): iterated with a tuple target (``for W, b in layers``,
+also under enumerate and zip), indexed and unpacked (``W, b = layers[i]``,
+``layers[i][1]``), appended to and measured with ``len``. Any other use is refused.
+
 Part of ``normalize.Normalizer``.
 """
 
@@ -7,7 +13,34 @@ import ast
 import operator
 
 from . import ir
-from .syntax import Deferred, has_call, index_expression, is_trivial
+from .syntax import Deferred, has_call, index_expression, is_append, is_trivial
+
+
+class Struct:
+    """A list of k-tuples of values, kept as k lists (their generated names)."""
+
+    def __init__(self, lists):
+        self.lists = lists
+
+
+def tuple_length(elements):
+    """k when every item is a k-tuple (or k-list) literal without starred items, else None."""
+    lengths = {len(e.elts) if isinstance(e, (ast.Tuple, ast.List))
+               and not any(isinstance(p, ast.Starred) for p in e.elts) else None
+               for e in elements}
+    return lengths.pop() if len(lengths) == 1 and None not in lengths and 0 not in lengths \
+        else None
+
+
+def appended_tuples(fn):
+    """User name -> k for lists to which the function only appends k-tuple literals."""
+    found = {}
+    for node in ast.walk(fn):
+        if is_append(node):
+            name = node.value.func.value.id
+            k = tuple_length(node.value.args) if len(node.value.args) == 1 else None
+            found[name] = k if found.get(name, k) == k else None
+    return {name: k for name, k in found.items() if k}
 
 
 class Lists:
@@ -16,6 +49,14 @@ class Lists:
         if self.loop_depth:
             raise self.src.error(stmt, "a list of values being differentiated must be created "
                                        "outside loops (create it before the loop, append inside)")
+        k = tuple_length(value.elts) if value.elts else self.tuple_appends.get(target)
+        if k:
+            return self.new_struct(target, value.elts, k, stmt)
+        for e in value.elts:
+            if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+                raise self.src.error(e, "a list holding both tuples (or lists) and other "
+                                        "values, or tuples of different lengths, is not "
+                                        "supported; make every item a tuple of the same length")
         elements = [self.operand(e) for e in value.elts]
         name = self.define(target)
         self.lists.add(name)
@@ -23,8 +64,64 @@ class Lists:
         self.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
 
+    def new_struct(self, target, items, k, stmt):
+        """``target = [(a1, b1), (a2, b2), ...]`` as k lists (``target`` None: a literal a loop
+        iterates over); returns the handle of the whole."""
+        operands = [[self.operand(part) for part in item.elts] for item in items]
+        handle = self.define(target) if target is not None else self.namer.temp()
+        lists = []
+        for j in range(k):
+            name = self.namer.fresh(f"{target or 'items'}{j}")
+            self.lists.add(name)
+            self.varied_ssa.add(name)
+            self.body.append(ir.ListNew(name, [parts[j] for parts in operands], stmt))
+            lists.append(name)
+        self.structs[handle] = Struct(lists)
+        return handle
+
+    def struct_of(self, e):
+        """The Struct a user expression names (a list of tuples), else None."""
+        if isinstance(e, ast.Name):
+            return self.structs.get(self.env.get(e.id))
+        return None
+
+    def struct_item(self, value, stmt):
+        """The operands of the items of ``layers[i]`` (``value``), a tuple of a list of tuples,
+        or None when ``value`` is something else."""
+        if not isinstance(value, ast.Subscript):
+            return None
+        struct = self.struct_of(value.value)
+        if struct is None:
+            return None
+        if isinstance(value.slice, ast.Slice) or self.is_active(value.slice):
+            raise self.src.error(value, "a list of tuples is indexed by an integer here: "
+                                        "slicing it is not supported")
+        index = self.rename(value.slice)
+        if not is_trivial(index):
+            name = self.namer.temp()
+            self.body.append(ir.Keep(ir.assign(name, index), [name]))
+            index = ir.load(name)
+        return [self.emit_index(None, ir.load(c), index, stmt) for c in struct.lists]
+
+    def refuse_struct(self, node, name):
+        return self.src.error(node, f"{name!r} is a list of tuples of values being "
+                                    f"differentiated: it can be iterated with a tuple target "
+                                    f"(for a, b in {name}), indexed and unpacked "
+                                    f"(a, b = {name}[i]), appended to and given to len(); "
+                                    f"other uses are not supported yet")
+
     def append(self, stmt):
         base = stmt.value.func.value
+        struct = self.struct_of(base)
+        if struct is not None:
+            item = stmt.value.args[0] if len(stmt.value.args) == 1 else None
+            if stmt.value.keywords or not isinstance(item, (ast.Tuple, ast.List)) \
+                    or tuple_length([item]) != len(struct.lists):
+                raise self.refuse_struct(stmt, base.id)
+            parts = [self.operand(p) for p in item.elts]
+            for c, part in zip(struct.lists, parts):
+                self.body.append(ir.ListAppend(c, part, stmt))
+            return
         name = self.env.get(base.id) if isinstance(base, ast.Name) else None
         if name not in self.lists:
             raise self.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
@@ -32,7 +129,12 @@ class Lists:
                                        f"made in this function ([] or [a, b])")
         if len(stmt.value.args) != 1 or stmt.value.keywords:
             raise self.src.error(stmt, "append takes one argument")
-        self.body.append(ir.ListAppend(name, self.operand(stmt.value.args[0]), stmt))
+        value = self.operand(stmt.value.args[0])
+        if isinstance(value, ast.Name) and value.id in self.lists:
+            raise self.src.error(stmt, "appending a list (or tuple) of values being "
+                                       "differentiated to another list is not supported, "
+                                       "except tuples of the same length to a list of them")
+        self.body.append(ir.ListAppend(name, value, stmt))
 
     def pop(self, target, value, stmt):
         """``target = name.pop()`` on a list of values being differentiated (``target``

@@ -16,9 +16,10 @@ import itertools
 import numpy as np
 
 from . import aliasing, ir, liveness
+from . import einsum as einsum_forms
 from .calls import Calls
 from .control import ControlFlow
-from .lists import Lists
+from .lists import Lists, appended_tuples
 from .lower import lower_function
 from .naming import Namer, names_in
 from .rules import REGISTRY
@@ -64,6 +65,7 @@ class Normalizer(ControlFlow, Lists, Calls):
         self.wrt = list(wrt)
         self.varied_ssa = set(wrt)   # generated names whose values are being differentiated
         self.lists = set()           # generated names bound to lists of such values
+        self.structs = {}            # generated name of a list of tuples -> lists.Struct
         self.extra_globals = {}      # generated name -> object, for names an inlined callee reads
         self.call_stack = []         # functions being inlined, to refuse recursion
         self.loops = []              # enclosing loops' names for the variables they assign
@@ -96,6 +98,7 @@ class Normalizer(ControlFlow, Lists, Calls):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.locals.add(node.id)
         attributes_by_name(fn, self.callee)
+        self.tuple_appends = appended_tuples(fn)
         self._defined = set()
         self.free_map = {}
         if source is not self.root:
@@ -105,11 +108,11 @@ class Normalizer(ControlFlow, Lists, Calls):
 
     def _scope(self):
         return (self.src, self.env, self.locals, self._defined, self.free_map, self.varied,
-                self.loops, self.terminated, self.scope)
+                self.loops, self.terminated, self.scope, self.tuple_appends)
 
     def _restore(self, scope):
         (self.src, self.env, self.locals, self._defined, self.free_map, self.varied,
-         self.loops, self.terminated, self.scope) = scope
+         self.loops, self.terminated, self.scope, self.tuple_appends) = scope
 
     def _map_free_names(self, fn):
         """Free names of an inlined callee that mean something else (or nothing) in the
@@ -179,6 +182,8 @@ class Normalizer(ControlFlow, Lists, Calls):
     def varies(self, e, varied=None):
         """Whether expression ``e`` (in user names) may depend on a differentiated input."""
         varied = self.varied if varied is None else varied
+        if isinstance(e, Ready):   # an operand already in generated names
+            return self.is_active_operand(e.operand)
         if isinstance(e, ast.Name):
             return e.id in varied
         if isinstance(e, ast.Constant):
@@ -447,7 +452,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             if not self.is_active(value):
                 return self.keep_assignment(target.id, value)
             shared_list = None
-            if isinstance(value, ast.Name) and self.env.get(value.id) in self.lists:
+            if isinstance(value, ast.Name) and (self.env.get(value.id) in self.lists
+                                                or self.struct_of(value) is not None):
                 shared_list = self.env[value.id]
             elif isinstance(value, ast.Call) and self.callee(value.func)[0] == "object" \
                     and is_user_function(self.callee(value.func)[1]):
@@ -507,6 +513,13 @@ class Normalizer(ControlFlow, Lists, Calls):
         """Pairs for ``a, b = value`` where value is not a literal: a = value[0], b = value[1]."""
         if isinstance(target, ast.Name):
             return [(target.id, value)]
+        parts = self.struct_item(value, stmt)
+        if parts is not None:   # a, b = layers[i]
+            if len(parts) != len(target.elts) or not all(
+                    isinstance(t, ast.Name) for t in target.elts):
+                raise self.src.error(stmt, f"unpacking {len(parts)}-tuples into "
+                                           f"{ast.unparse(target)} is not supported")
+            return [(t.id, Ready(p)) for t, p in zip(target.elts, parts)]
         kind, what = self.callee(value.func) if isinstance(value, ast.Call) else (None, None)
         if kind == "object" and is_user_function(what) and all(
                 isinstance(t, ast.Name) for t in target.elts):
@@ -569,7 +582,15 @@ class Normalizer(ControlFlow, Lists, Calls):
     def rename(self, tree):
         """A copy of ``tree`` with user names replaced by their current versions."""
         tree = copy.deepcopy(tree)
+        for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part
+            if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
+                    and self.struct_of(node.args[0]) is not None \
+                    and self.callee(node.func) == ("object", len):
+                node.args[0] = ir.load(self.struct_of(node.args[0]).lists[0])
         for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                    and self.struct_of(node) is not None:
+                raise self.refuse_struct(node, node.id)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if node.id in self.env:
                     node.id = self.env[node.id]
@@ -579,6 +600,8 @@ class Normalizer(ControlFlow, Lists, Calls):
 
     def operand(self, e):
         """An expression usable as a primitive's operand: a name or a trivial inactive expression."""
+        if isinstance(e, Ready):
+            return e.operand
         if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
             return self.sequence(frozenset(), e)
         if not self.is_active(e):
@@ -589,6 +612,8 @@ class Normalizer(ControlFlow, Lists, Calls):
             self.body.append(ir.Keep(ir.assign(name, e), [name], pure=not has_call(e)))
             return ir.load(name)
         if isinstance(e, ast.Name):
+            if self.struct_of(e) is not None:
+                raise self.refuse_struct(e, e.id)
             return ir.load(self.env.get(e.id, e.id))
         return ir.load(self.emit_value(None, e))
 
@@ -628,6 +653,15 @@ class Normalizer(ControlFlow, Lists, Calls):
             expr = ast.Attribute(value=inputs[0], attr=e.attr, ctx=ast.Load())
             return self.emit(target, expr, e, rule=rule, inputs=inputs,
                              statics=self._defaults(rule, {}))
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Subscript) \
+                and self.struct_of(e.value.value) is not None:   # layers[i][1]
+            parts = self.struct_item(e.value, e)
+            j = e.slice.value if isinstance(e.slice, ast.Constant) else None
+            if not isinstance(j, int) or not -len(parts) <= j < len(parts):
+                raise self.refuse_struct(e, e.value.value.id)
+            return self.emit_copy(target, parts[j], e)
+        if isinstance(e, ast.Subscript) and self.struct_of(e.value) is not None:
+            raise self.refuse_struct(e, e.value.id)   # the whole tuple layers[i]
         if isinstance(e, ast.Subscript):
             if self.is_active(e.slice):
                 raise self.src.error(e.slice, "an index that depends on the differentiated "
@@ -678,6 +712,10 @@ class Normalizer(ControlFlow, Lists, Calls):
                                         func=ast.Attribute(value=ins[0], attr=e.func.attr,
                                                            ctx=ast.Load()),
                                         args=args[1:], keywords=kws), f".{what}()")
+        if kind == "object" and what is np.einsum:
+            done = self.einsum(target, e)
+            if done is not None:
+                return done
         if kind == "object" and self.registry.rule_for(what) is None and is_user_function(what):
             if getattr(what, "_adcompile_primitive", False):
                 raise self.src.error(e, f"{ast.unparse(e.func)}() is declared a primitive "
@@ -694,6 +732,38 @@ class Normalizer(ControlFlow, Lists, Calls):
                                                                         keywords=kws),
                                         ast.unparse(e.func))
         raise self.unknown_call(e, kind, what)
+
+    def einsum(self, target, e):
+        """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
+        as subscripts, three or more operands as a chain of two-operand calls. Returns the
+        result's name, or None when the call is already of a form the rule takes."""
+        args = list(e.args)
+        keywords = [k for k in e.keywords if k.arg != "optimize"]   # (a speed setting only)
+        if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            operands = args[1:]
+            spec = einsum_forms.explicit(args[0].value, len(operands))
+            if spec is None:
+                raise self.src.error(e, f"np.einsum subscripts {args[0].value!r} for "
+                                        f"{len(operands)} operands are not supported")
+            if len(operands) <= 2 and len(keywords) == len(e.keywords):
+                return None
+        elif args and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
+            return None   # subscripts in a variable: the rule reads them
+        else:
+            found = einsum_forms.from_sublists(args)
+            if found is None or found[0] is None:
+                raise self.src.error(e, "np.einsum's sublist form is differentiated with "
+                                        "literal sublists of integers (and ...) only")
+            spec, operands = found
+        current = operands[0]
+        steps = einsum_forms.pairwise(spec) if len(operands) > 2 else [(spec, 1)]
+        for i, (subscripts, k) in enumerate(steps):
+            parts = [current, operands[k]] if len(operands) > 1 else [current]
+            call = ast.copy_location(ast.Call(func=e.func, args=[ast.Constant(subscripts)] + parts,
+                                              keywords=keywords), e)
+            if i == len(steps) - 1:
+                return self.emit_call(target, call)
+            current = Ready(ir.load(self.emit_call(None, call)))
 
     def _check_positions(self, e, rule, count, func, describe):
         """Positional arguments after the inputs go to the rule's statics in its order; refuse
@@ -753,8 +823,30 @@ class Normalizer(ControlFlow, Lists, Calls):
             if any(isinstance(e, ast.Starred) for e in a.elts):
                 raise self.src.error(a, "a starred item in a list of values being "
                                         "differentiated is not supported")
-            return type(a)(elts=[self.operand(e) for e in a.elts], ctx=ast.Load())
+            return type(a)(elts=[self.sequence_item(e) for e in a.elts], ctx=ast.Load())
         return self.operand(a)   # a list's name, or an array (a sequence of its rows)
+
+    def sequence_item(self, e):
+        """An item of a list literal NumPy makes an array of (np.array([[c, -s], [s, c]]),
+        np.stack, np.concatenate): a nested literal of values being differentiated is the
+        array NumPy makes of it, np.array(item)."""
+        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+            call = ast.copy_location(ast.Call(func=self.numpy_function("array", e), args=[e],
+                                              keywords=[]), e)
+            return ir.load(self.emit_value(None, call))
+        return self.operand(e)
+
+    def numpy_function(self, name, node):
+        """An expression for ``numpy.<name>`` in the generated code: through the name the
+        function being differentiated gives NumPy."""
+        for module in ("np", "numpy"):
+            if self.src.resolve(module, None) is np and module not in self.locals:
+                module = self.free_map.get(module, module)   # (an inlined helper's name)
+                return ast.Attribute(value=ast.Name(id=module, ctx=ast.Load()), attr=name,
+                                     ctx=ast.Load())
+        raise self.src.error(node, f"a nested list here is turned into numpy.{name}(...), "
+                                   f"but this function has no name for NumPy; import numpy "
+                                   f"as np in its module")
 
     @staticmethod
     def _defaults(rule, statics):
@@ -775,8 +867,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                          statics=self._defaults(rule, statics))
 
     def emit_copy(self, target, operand, node):
-        self.emit(target, operand, node, rule=self.registry.special["copy"], inputs=[operand],
-                  statics={})
+        return self.emit(target, operand, node, rule=self.registry.special["copy"],
+                         inputs=[operand], statics={})
 
     def emit(self, target, expr, node, rule, inputs, statics):
         for v, e in zip(rule.inputs, inputs):

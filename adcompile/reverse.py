@@ -115,6 +115,7 @@ class Reverser:
         self.saves = {}          # id(unit object) -> names pushed after it, popped before its reverse
         self.pops = {}           # id(unit object) -> the pop statement (targets filled at the end)
         self.list_bar = {}       # list name -> its adjoint list
+        self.branch_inits = {}   # id(branch block) -> adjoint lists made where it is reversed
         self.owner = {}          # adjoint variable -> the variable it is the adjoint of
         self.fresh = set()       # adjoint variables holding arrays that nothing else refers to
         self.stack = None
@@ -226,6 +227,22 @@ class Reverser:
                 self.contribute(e.id, ast.Subscript(value=ir.load(pieces), slice=ast.Constant(k),
                                                     ctx=ast.Load()))
 
+    def new_list_bar(self, bar, name):
+        """Statements making ``bar``, the adjoint list of list ``name``: a zero per item."""
+        item = self.namer.fresh("item")
+        if self.differentiable:
+            # a loop that appends, which adcompile differentiates (a comprehension it
+            # refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
+            return [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
+                    ast.For(target=ir.store(item), iter=ir.load(name), body=[
+                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
+                                                       ctx=ast.Load()), self.zeros(item)))],
+                        orelse=[])]
+        return [ir.assign(bar, ast.ListComp(
+            elt=self.zeros(item),
+            generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
+                                          ifs=[], is_async=0)]))]
+
     # -- statements --------------------------------------------------------------
 
     def run(self):
@@ -237,23 +254,15 @@ class Reverser:
                     seed = ast.Subscript(value=seed, slice=ast.Constant(i), ctx=ast.Load())
                 self.contribute(value.id, seed)
         init = []
+        homes = _list_homes(fn.body)
         for s in ir.walk(fn.body):
             if isinstance(s, ir.ListNew) and s.target in self.active:
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
-                item = self.namer.fresh("item")
-                if self.differentiable:
-                    # a loop that appends, which adcompile differentiates (a comprehension
-                    # it refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
-                    init.append(ir.assign(bar, ast.List(elts=[], ctx=ast.Load())))
-                    init.append(ast.For(target=ir.store(item), iter=ir.load(s.target), body=[
-                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
-                                                     ctx=ast.Load()), self.zeros(item)))],
-                        orelse=[]))
-                    continue
-                init.append(ir.assign(bar, ast.ListComp(
-                    elt=self.zeros(item),
-                    generators=[ast.comprehension(target=ir.store(item), iter=ir.load(s.target),
-                                                  ifs=[], is_async=0)])))
+                home = homes.get(s.target)
+                # a list made in a branch and only used there: its adjoint list is made where
+                # the branch is reversed (the list does not exist on the other paths)
+                made = init if home is None else self.branch_inits.setdefault(id(home), [])
+                made.extend(self.new_list_bar(bar, s.target))
         backward = init + self.block(fn.body, None)
         grads = []
         values = {p: simplify(total(self.pending.pop(p))) if self.pending.get(p) else None
@@ -544,7 +553,7 @@ class Reverser:
         self.pending = defaultdict(list)
         for name, bar in seeds.items():
             self.pending[name] = [ir.load(bar)]
-        code = self.block(block, loop_vars)
+        code = self.branch_inits.get(id(block), []) + self.block(block, loop_vars)
         left = {x: terms for x, terms in self.pending.items() if terms}
         self.pending = saved
         return code, left
@@ -799,6 +808,50 @@ class Reverser:
                     out.append(loop)
                     out.extend(self.push(key))
         return out
+
+
+def _list_homes(body):
+    """List name -> the innermost branch block (of an if outside loops) that makes the list
+    and holds every statement using it, for lists that have one."""
+    homes = {}
+
+    def visit(stmts, branch):
+        for s in stmts:
+            if isinstance(s, ir.ListNew) and branch is not None:
+                homes[s.target] = branch
+            if isinstance(s, ir.If):
+                visit(s.body, s.body)
+                visit(s.orelse, s.orelse)
+
+    visit(body, None)
+    for name, branch in list(homes.items()):
+        inside = {id(s) for s in ir.walk(branch)}
+        if any(name in _statement_names(s) for s in ir.walk(body) if id(s) not in inside):
+            del homes[name]
+    return homes
+
+
+def _statement_names(s):
+    """Names an IR statement reads or assigns itself (not in the blocks it contains)."""
+    found = ir.defined_names(s) if not ir.children(s) else set()
+    for attr in ("target", "source"):
+        if isinstance(getattr(s, attr, None), str):
+            found.add(getattr(s, attr))
+    if isinstance(s, ir.Op):
+        found |= ir.reads([s.expr, *s.inputs])
+    elif isinstance(s, ir.Keep):
+        found |= ir.names_read(s.stmt)
+    elif isinstance(s, ir.If):
+        found |= ir.names_read(s.test)
+    elif isinstance(s, ir.Loop):
+        found |= ir.reads([e for e in (s.iterable, s.test) if e is not None])
+    elif isinstance(s, ir.ListNew):
+        found |= ir.reads(s.elements)
+    elif isinstance(s, (ir.ListAppend, ir.ListGet, ir.ListAdd)):
+        found |= ir.reads([e for e in (getattr(s, "value", None), s.index
+                                       if not isinstance(s, ir.ListAppend) else None)
+                           if e is not None])
+    return found
 
 
 def _pop_targets(names):

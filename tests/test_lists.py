@@ -353,3 +353,118 @@ def pops_while_iterating_backwards(x):
 def test_popping_from_a_list_being_iterated_is_refused():
     with pytest.raises(ad.TransformError, match="pops from 'hs' while iterating"):
         ad.grad(pops_while_iterating_backwards)
+
+
+# ---------------------------------------------------------------------------
+# lists of tuples (kept as one list per position) and nested list literals
+# ---------------------------------------------------------------------------
+
+RNG = np.random.default_rng(7)
+W1, B1 = RNG.normal(size=(4, 3)), RNG.normal(size=4)
+W2, B2 = RNG.normal(size=(2, 4)), RNG.normal(size=2)
+X3 = RNG.normal(size=3)
+
+
+def layers_literal(W1, b1, W2, b2, x):
+    # layers of different widths: h changes shape from one iteration to the next
+    params = [(W1, b1), (W2, b2)]
+    h = x
+    for W, b in params:
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def layers_appended(W1, b1, W2, b2, x):
+    layers = []
+    layers.append((W1, b1))
+    layers.append((W2, b2 * 2.0))
+    h = x
+    for i, (W, b) in enumerate(layers):
+        h = np.tanh(W @ h + b) * (i + 1.0)
+    return np.sum(h) + len(layers)
+
+
+def layers_indexed(W1, b1, W2, b2, x):
+    layers = ((W1, b1), (W2, b2))
+    h = x
+    for i in range(len(layers)):
+        W, b = layers[i]
+        h = np.tanh(W @ h + b)
+    return np.sum(h) + np.sum(layers[1][1] ** 2) + np.sum(layers[0][0])
+
+
+def layers_zipped(W1, b1, W2, b2, x):
+    h = x
+    for (W, b), scale in zip([(W1, b1), (W2, b2)], [1.0, 0.5]):
+        h = np.tanh(W @ h + b) * scale
+    return np.sum(h)
+
+
+def test_layer_loops_over_lists_of_pairs():
+    # all four parameters were given a zero gradient before lists of tuples were kept as lists
+    for f in (layers_literal, layers_appended, layers_indexed, layers_zipped):
+        grads = assert_grad(f, W1, B1, W2, B2, X3, wrt=(0, 1, 2, 3))
+        assert all(np.any(g != 0) for g in grads)
+
+
+def test_lists_of_pairs_are_kept_as_one_list_per_position():
+    text = ad.show(layers_literal, wrt=(0, 1, 2, 3))
+    assert "params0 = [W1, W2]" in text and "params1 = [b1, b2]" in text
+    assert "zip(" not in text or "params0" in text
+
+
+def test_list_of_pairs_to_second_order():
+    H = ad.hessian(layers_literal, wrt=4)(W1, B1, W2, B2, X3)
+    g = ad.grad(layers_literal, wrt=4)
+    columns = [(g(W1, B1, W2, B2, X3 + e) - g(W1, B1, W2, B2, X3 - e)) / 2e-6
+               for e in np.eye(3) * 1e-6]
+    assert_close(H, np.array(columns).T, rtol=1e-4, atol=1e-6)
+
+
+def whole_pair_taken(W1, b1, x):
+    layers = [(W1, b1)]
+    layer = layers[0]
+    return np.sum(layer[0] @ x)
+
+
+def pair_loop_without_unpacking(W1, b1, x):
+    layers = [(W1, b1)]
+    s = 0.0
+    for layer in layers:
+        s = s + np.sum(layer[0] @ x)
+    return s
+
+
+def pairs_passed_to_numpy(W1, b1, x):
+    layers = [(W1, b1)]
+    return np.sum(np.stack(layers))
+
+
+def pairs_returned(W1, b1, x):
+    layers = [(W1, b1)]
+    return layers
+
+
+@pytest.mark.parametrize("f", [whole_pair_taken, pair_loop_without_unpacking,
+                               pairs_passed_to_numpy, pairs_returned])
+def test_other_uses_of_a_list_of_pairs_are_refused(f):
+    with pytest.raises(ad.TransformError, match="list of .*tuples"):
+        ad.grad(f)(W1, B1, X3)
+
+
+def rotation(t):
+    c, s = np.cos(t), np.sin(t)
+    R = np.array([[c, -s], [s, c]])
+    return np.sum(R @ np.array([1.0, 2.0]))
+
+
+def stacked_pairs(a, b):
+    return np.sum(np.stack([[a, b * 2.0], [b, a]]) ** 2)
+
+
+def test_nested_list_literals_in_numpy_calls():
+    # d/dt was 0 before: the inner lists were taken for arrays of their own
+    assert_grad(rotation, 0.3)
+    assert ad.grad(rotation)(0.3) == pytest.approx(-np.sin(0.3) - 2 * np.cos(0.3) + np.cos(0.3)
+                                                   - 2 * np.sin(0.3))
+    assert_grad(stacked_pairs, np.array([0.5, -1.0]), np.array([2.0, 0.25]), wrt=(0, 1))

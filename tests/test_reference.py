@@ -991,14 +991,7 @@ def linalg_svd_thin(x):
             + np.sum(U ** 2 * W44[:x.shape[0], :k]) + np.sum(Vt ** 2 * W44[:k, :x.shape[1]]))
 
 
-REFUSED_AS_A_CHANGE_IN_PLACE = (
-    ("BUG: refused with TransformError \"'the change of x' may change in place an array ... "
-     "that the gradient reads\": nothing is changed in place (since af78dc2, the may-alias "
-     "analysis)"), ad.TransformError)
-
-
-@case(singular_distinct(3, 4), xfail={"reverse": REFUSED_AS_A_CHANGE_IN_PLACE,
-                                      "forward": REFUSED_AS_A_CHANGE_IN_PLACE})
+@case(singular_distinct(3, 4))
 def reshape_of_a_constant_beside_svd(x):
     _, _, Vt = np.linalg.svd(x, full_matrices=False)
     return np.sum(Vt * np.arange(12.0).reshape(x.shape))
@@ -1088,10 +1081,7 @@ def indexing_corners(x):
             + np.sum(np.diag(np.diag(x[:3])) ** 2))
 
 
-@case(uniform(-1, 1), uniform(-1, 1), uniform(-1, 1), wrt=(0, 1, 2), xfail={
-    "reverse": (("BUG: np.array of a nested list ([[a, b], [c * a, 1.0]]) has a zero "
-                 "gradient in reverse mode, the items' adjoints are dropped (forward mode is "
-                 "right)"), AssertionError)})
+@case(uniform(-1, 1), uniform(-1, 1), uniform(-1, 1), wrt=(0, 1, 2))
 def nested_list_of_numbers(a, b, c):
     m = np.array([[a, b], [c * a, 1.0]])
     return np.sum(m @ m) + np.linalg.det(m)
@@ -1236,10 +1226,7 @@ def horner_over_range(x, coeffs):
     return acc
 
 
-@case(normal(4, 3), normal(3), wrt=(0, 1), order=2, hessian_wrt=(1,), xfail={
-    "second": (("BUG: the Hessian w.r.t. w is refused with TransformError \"'row_2 = "
-                "row_2_stack.pop()' may change in place an array ... that the gradient reads\" "
-                "(in adcompile's own gradient code; since af78dc2)"), ad.TransformError)})
+@case(normal(4, 3), normal(3), wrt=(0, 1), order=2, hessian_wrt=(1,))
 def loop_over_rows(X, w):
     s = 0.0
     for row in X:
@@ -1507,11 +1494,7 @@ def gaussian_mixture_log_likelihood(X, means, scales):
     return -np.sum(m[:, 0] + np.log(np.sum(np.exp(logp - m), axis=1)))
 
 
-@case(uniform(0.2, 0.8), 6, order=3, xfail={
-    "third": (("BUG: the third derivative is refused with TransformError \"'t1_bar_2 = "
-               "t1_bar_2_stack.pop()' may change in place an array ... that the gradient "
-               "reads\" (in adcompile's own second-derivative code; since af78dc2)"),
-              ad.TransformError)})
+@case(uniform(0.2, 0.8), 6, order=3)
 def python_scalars_in_a_loop(x, n):
     s = 0.0
     t = x
