@@ -1,0 +1,139 @@
+"""Default deny: what the analysis does not know is active and, without a rule, refused.
+
+A constant is only what is provably constant: a value computed from constants by
+functions that cannot see the function's variables. Each function below once gave
+a silently wrong gradient (the unknown thing was taken for a constant) or would
+if the rule were relaxed; each must now be refused at its line, or differentiated
+correctly.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+from conftest import assert_grad
+
+import adcompile as ad
+
+X = np.array([0.5, -1.5, 2.0])
+
+
+def unknown_numpy_function(x):
+    return np.sum(np.i0(x))
+
+
+def unknown_c_function(x):
+    return math.gamma(x) * x
+
+
+def unknown_method(x):
+    return np.sum(x.conj())
+
+
+def unknown_attribute(x):
+    return np.sum(x.real)
+
+
+def index_depending_on_x(x):
+    k = np.arange(3.0)
+    return np.sum(k[x > 0] * x[0]) + k[int(x[0])]
+
+
+def unknown_subscriptable(x):
+    return np.sum(np.s_[x, x][0])
+
+
+def container_to_unknown_function(x):
+    return sorted([x[0], x[1] * 2.0])[0] * x[2]
+
+
+def evaluated_string(a):
+    return eval("a * a") * a
+
+
+def executed_string(a):
+    exec("b = a * a")
+    return a
+
+
+def locals_read(a):
+    b = a * a
+    return locals()["b"] * a
+
+
+def vars_read(a):
+    b = a * a
+    return vars()["b"] * a
+
+
+def computed_attribute(a):
+    name = "s" + "in"
+    return getattr(np, name)(a)
+
+
+def frame_read(a):
+    b = a * a
+    return inspect.currentframe().f_locals["b"]
+
+
+def dict_of_values(a):
+    d = {"a": a}
+    return d["a"] * a
+
+
+@pytest.mark.parametrize("f, x, word", [
+    (unknown_numpy_function, X, r"np\.i0"),
+    (unknown_c_function, 1.5, r"math\.gamma"),
+    (unknown_method, X, r"\.conj\(\)"),
+    (unknown_attribute, X, r"\.real"),
+    (unknown_subscriptable, X, r"index"),
+    (evaluated_string, 1.5, r"eval\(\)"),
+    (executed_string, 1.5, r"exec\(\)"),
+    (locals_read, 1.5, r"locals\(\)"),
+    (vars_read, 1.5, r"vars\(\)"),
+    (computed_attribute, 1.5, r"getattr\(\)"),
+    (frame_read, 1.5, r"currentframe|f_locals"),
+    (dict_of_values, 1.5, r"dict"),
+    (container_to_unknown_function, X, r"sorted"),
+])
+def test_unknown_is_refused_not_ignored(f, x, word):
+    with pytest.raises(ad.TransformError, match=word) as info:
+        ad.grad(f)(x)
+    assert "test_default_deny.py:" in str(info.value)
+
+
+def literal_attribute(a):
+    return getattr(np, "sin")(a) + getattr(a, "real", 0.0) * 0.0
+
+
+def zero_gradient_functions(x):
+    # the allowlist: piecewise constant functions and facts about shapes
+    return np.sum(x * np.sign(x) * np.floor(3.0)) + len(x) + x.shape[0] + np.argmax(x)
+
+
+def constants_from_unknown_functions(x):
+    # unknown functions of constants give constants: nothing active reaches them
+    k = np.i0(np.arange(3.0))
+    return np.sum(x * k) + math.gamma(2.5)
+
+
+@pytest.mark.parametrize("f, x", [
+    (zero_gradient_functions, X),
+    (constants_from_unknown_functions, X),
+    (index_depending_on_x, X),
+])
+def test_known_constants_are_differentiated(f, x):
+    assert_grad(f, x)
+
+
+def test_getattr_with_a_literal_name_is_an_attribute():
+    # getattr(np, "sin") is np.sin; getattr(a, "real", 0.0) has a default: a call kept
+    # as written, of a value being differentiated, so refused
+    with pytest.raises(ad.TransformError, match="getattr"):
+        ad.grad(literal_attribute)(0.3)
+    assert ad.grad(computed_attribute_free)(0.3) == pytest.approx(np.cos(0.3))
+
+
+def computed_attribute_free(a):
+    return getattr(np, "sin")(a)
