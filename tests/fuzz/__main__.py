@@ -1,9 +1,11 @@
 """The long fuzz run: ``python -m tests.fuzz --count 10000 --start 0 [--jobs N]``.
 
 Checks the programs of seeds start .. start+count-1, prints a summary line
-(programs checked, ok, rejected, invalid, wrong, crash) and, for each failure,
-its seed, what was wrong and the line-reduced program. Exit status 1 if any
-program gave a wrong result or crashed.
+(programs checked, ok, rejected, invalid, wrong, crash, suspect) and, for each
+failure, its seed, its kinds, what was wrong and the line-reduced program.
+``--exclude alias,pairs`` generates no program of those kinds (the classic
+kind, numbers only, is ``--exclude all``). Exit status 1 if any program gave
+a wrong result, crashed or is suspect.
 """
 
 import argparse
@@ -13,7 +15,8 @@ import re
 import sys
 import time
 
-from .check import FAILURES, check_seed, format_failure, run, summary
+from .check import FAILURES, by_kind, check_seed, format_failure, run, summary
+from .generator import FEATURES
 
 
 def main(argv=None):
@@ -24,13 +27,29 @@ def main(argv=None):
                         help="worker processes (default: the number of CPUs)")
     parser.add_argument("--no-reduce", action="store_true", help="do not reduce failing programs")
     parser.add_argument("--reasons", action="store_true",
-                        help="also list the most common reasons for rejected and invalid programs")
+                        help="also list the most common reasons for rejected and invalid programs, "
+                             "and the outcomes by program kind")
+    parser.add_argument("--exclude", default="", metavar="KINDS",
+                        help=f"comma-separated program kinds not to generate, of {', '.join(FEATURES)} "
+                             f"(or 'all': the classic programs only)")
+    parser.add_argument("--float-0d", action="store_true",
+                        help="compare the call with 0-d arrays with the differences taken on floats "
+                             "(as before; blind to 0-d arguments changed in place through an alias)")
+    parser.add_argument("--late-refusals-ok", action="store_true",
+                        help="count adcompile's call-time TypeError for an in-place change "
+                             "(runtime.require_immutable) as a refusal, not a crash")
     parser.add_argument("--show", type=int, metavar="SEED",
                         help="print the program of SEED and its outcome, and exit")
     args = parser.parse_args(argv)
+    exclude = FEATURES if args.exclude == "all" else tuple(k for k in args.exclude.split(",") if k)
+    leniency = {"zero_d": not args.float_0d, "late_refusals": args.late_refusals_ok}
+    unknown = set(exclude) - set(FEATURES)
+    if unknown:
+        parser.error(f"unknown kinds {', '.join(sorted(unknown))}; the kinds are {', '.join(FEATURES)}")
 
     if args.show is not None:
-        program, outcome = check_seed(args.show)
+        program, outcome = check_seed(args.show, exclude, **leniency)
+        print(f"# kinds: {', '.join(sorted(program.features)) or 'classic'}")
         print(program.source)
         print("argument sets:", *program.argsets, sep="\n    ")
         print(f"{outcome.status}: {outcome.detail}")
@@ -49,7 +68,8 @@ def main(argv=None):
             print(f"... {done[0]} / {args.count} ({time.time() - started:.0f} s)",
                   file=sys.stderr, flush=True)
 
-    results = run(seeds, jobs=args.jobs, reduce=not args.no_reduce, progress=progress)
+    results = run(seeds, jobs=args.jobs, reduce=not args.no_reduce, progress=progress, exclude=exclude,
+                  **leniency)
     print(f"{summary(results)} (seeds {args.start}..{args.start + args.count - 1}, "
           f"{time.time() - started:.0f} s)")
     failures = [(s, o) for s, o, _ in results if o.status in FAILURES]
@@ -61,6 +81,7 @@ def main(argv=None):
             for _, o, _ in results if o.status in ("rejected", "invalid"))
         for (status, why), n in reasons.most_common(20):
             print(f"{n:6d}  {status}: {why}")
+        print("by kind:", *by_kind(results), sep="\n    ")
     return 1 if failures else 0
 
 
