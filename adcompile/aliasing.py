@@ -54,9 +54,11 @@ _READING_METHODS = {"copy", "tolist", "item", "astype", "conj", "conjugate", "ro
                     "reshape", "ravel", "flatten", "squeeze", "transpose", "swapaxes",
                     "__len__", "startswith", "endswith", "format", "split", "join"}
 
-#: container methods that change their receiver only
-_CONTAINER_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "reverse",
-                      "add", "discard", "update", "setdefault", "popitem"}
+#: container methods that change their receiver only (append and extend only add to a
+#: list: what a primitive read of it before stays as it was)
+_CONTAINER_METHODS = {"insert", "pop", "remove", "clear", "reverse", "add", "discard",
+                      "update", "setdefault", "popitem"}
+_ADDING_METHODS = {"append", "extend"}
 
 #: builtins that neither keep nor change what they are given
 _PURE_BUILTINS = {len, int, float, complex, bool, str, repr, range, min, max, sum, abs, round,
@@ -270,8 +272,8 @@ class Aliases:
 
     def changed_objects(self, s):
         """The objects statement ``s`` (its own code, not nested blocks) may change in place."""
-        if isinstance(s, ir.ListAppend):
-            return set(self.of(s.target))
+        # (appending leaves the items there: the adjoints of np.stack(hs) and the like
+        # cover the items the list had when they ran, whatever it holds later)
         if isinstance(s, ir.ListGet) and s.pop:
             return set(self.of(s.source))
         if not isinstance(s, ir.Keep):
@@ -300,6 +302,9 @@ class Aliases:
         given = self.deep(set().union(set(), *(self._value(a) for a in args)))
         func = call.func
         obj = self.callee(func)
+        if obj is not None and isinstance(func, ast.Attribute) \
+                and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))):
+            obj = None   # a method of an object (M.T.dot): by the method's name, below
         if obj is not None:
             if getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS and call.args:
                 return found | self._value(call.args[0])
@@ -310,6 +315,8 @@ class Aliases:
             receiver, method = self._value(func.value), func.attr
             if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
                 return found | receiver
+            if method in _ADDING_METHODS:
+                return found
             if method in _READING_METHODS or method in self.registry.by_method \
                     or method in self.registry.nondiff_methods:
                 return found
@@ -465,7 +472,8 @@ def _user_name(fn, name):
 
 def _mutation_message(fn, s, reader):
     origin = getattr(s, "origin", None)
-    what = ast.unparse(origin[1] if origin else s.node).strip()
+    node = origin[1] if origin else getattr(s, "node", None)
+    what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
     return (f"{what!r} may change in place an array (or list) that the gradient reads "
             f"through {_user_name(fn, reader)!r} before this line (or in the same loop): the "
             f"reverse pass would see the changed values. Build a new array instead (copy it "

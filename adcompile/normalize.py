@@ -294,6 +294,16 @@ class Normalizer(ControlFlow, Lists, Calls):
         return self._finish(statements[-1])
 
     def _finish(self, ret):
+        mark = len(self.body)
+        fn = self._function(ret)
+        for s in ir.walk(fn.body[mark:]):   # statements made for the returned expression
+            if isinstance(s, ir.Keep) and s.origin is None:
+                s.origin = (self.src, ret)
+        aliasing.check_mutations(fn, aliasing.of(fn))
+        return fn
+
+    def _function(self, ret):
+        """The normalized function, ``ret`` (the final return) normalized last."""
         if ret.value is None:
             raise self.src.error(ret, "return without a value: nothing to differentiate")
         value = ret.value
@@ -325,7 +335,6 @@ class Normalizer(ControlFlow, Lists, Calls):
         fn.lists = self.lists
         fn.rebindings = self.rebindings
         fn.origin = self.origin
-        aliasing.check_mutations(fn, aliasing.of(fn))
         return fn
 
     def statements(self, stmts):
@@ -653,6 +662,9 @@ class Normalizer(ControlFlow, Lists, Calls):
             expr = ast.Attribute(value=inputs[0], attr=e.attr, ctx=ast.Load())
             return self.emit(target, expr, e, rule=rule, inputs=inputs,
                              statics=self._defaults(rule, {}))
+        if isinstance(e, ast.Subscript) and self.callee(e.value)[0] == "object" \
+                and self.registry.rule_for(self.callee(e.value)[1]) is not None:
+            return self.emit_joined(target, e)   # np.r_[a, b]
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Subscript) \
                 and self.struct_of(e.value.value) is not None:   # layers[i][1]
             parts = self.struct_item(e.value, e)
@@ -685,6 +697,20 @@ class Normalizer(ControlFlow, Lists, Calls):
         hint = "; assign it to a variable first: y = a if c else b" \
             if isinstance(e, ast.IfExp) else ""
         raise self.src.error(e, f"{what} is not supported{hint}")
+
+    def emit_joined(self, target, e):
+        """``np.r_[a, b, ...]`` or ``np.c_[...]``: a primitive of the list of the items."""
+        rule = self.registry.rule_for(self.callee(e.value)[1])
+        items = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+        for item in items:
+            if isinstance(item, (ast.Slice, ast.Starred)) or isinstance(item, ast.Constant) \
+                    and isinstance(item.value, str):
+                raise self.src.error(item, f"{ast.unparse(e.value)}[...] with slices or string "
+                                           f"directives is not supported; list the arrays "
+                                           f"to join")
+        joined = ast.Tuple(elts=[self.sequence_item(item) for item in items], ctx=ast.Load())
+        expr = ast.Subscript(value=self.rename(e.value), slice=joined, ctx=ast.Load())
+        return self.emit(target, expr, e, rule=rule, inputs=[joined], statics={})
 
     def emit_call(self, target, e):
         kind, what = self.callee(e.func)
@@ -876,6 +902,13 @@ class Normalizer(ControlFlow, Lists, Calls):
                 raise self.src.error(node, f"{ast.unparse(node)!r} applies a primitive to a "
                                            f"whole list of values being differentiated, which "
                                            f"is not supported; index the list or loop over it")
+            if v not in rule.differentiable_inputs and v not in rule.constant and (
+                    self.is_active_operand(e) or isinstance(e, (ast.List, ast.Tuple)) and any(
+                        self.is_active_operand(x) for x in e.elts)):
+                # default deny: a value being differentiated where the rule has no adjoint
+                raise self.src.error(node, f"{ast.unparse(node)!r} gives a value being "
+                                           f"differentiated as argument {v!r}, which the rule "
+                                           f"{rule.describe()} does not differentiate")
         if target is None:
             target = self.namer.temp()
         elif isinstance(target, Deferred):

@@ -33,16 +33,20 @@ needs a tangent: an elementwise rule has one already, others declare it with
 from .rules import REGISTRY, SHAPES, adjoint, tangent
 
 
-def adjoint_rule(func, *, shape="unknown", linear=False):
+def adjoint_rule(func, *, shape="unknown", linear=False, constant=()):
     """Decorator: the decorated template is the adjoint rule of ``func``, which adcompile
-    then treats as a primitive (it does not read or inline ``func``'s own code)."""
+    then treats as a primitive (it does not read or inline ``func``'s own code).
+
+    An input the template gives no ``v_bar += ...`` line may receive a value being
+    differentiated only if it is named in ``constant`` (its derivative is zero: an index,
+    a condition, a shape); otherwise such a call is refused."""
     if not callable(func):
         raise TypeError(f"adjoint_rule needs the function the rule is for, got {func!r}")
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, not {shape!r}")
 
     def register(template):
-        adjoint(func, shape=shape, linear=linear)(template)
+        adjoint(func, shape=shape, linear=linear, constant=constant)(template)
         rule = REGISTRY.rule_for(func)
         rule.user_globals = template.__globals__   # where the template's free names live
         return template
@@ -62,13 +66,13 @@ def tangent_rule(func):
     return register
 
 
-def primitive(func=None, *, shape="unknown", linear=False):
+def primitive(func=None, *, shape="unknown", linear=False, constant=()):
     """Mark ``func`` as a primitive; attach its rules with ``@func.adjoint`` and
     ``@func.tangent``. Usable as ``@ad.primitive`` or ``@ad.primitive(shape=...)``."""
 
     def mark(f):
         f._adcompile_primitive = True   # never inlined, even before its rule is attached
-        f.adjoint = adjoint_rule(f, shape=shape, linear=linear)
+        f.adjoint = adjoint_rule(f, shape=shape, linear=linear, constant=constant)
         f.tangent = tangent_rule(f)
         return f
 

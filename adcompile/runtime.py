@@ -742,6 +742,39 @@ def concatenate_bar(y_bar, xs, axis=0):
     return [np.array(p) for p in np.split(y_bar, np.cumsum(sizes)[:-1], axis=axis)]
 
 
+def r_bar(y_bar, xs):
+    """The adjoint of ``y = np.r_[xs]``: y_bar cut along the first axis into pieces shaped like
+    the items (a number took one entry)."""
+    pieces, start = [], 0
+    for x in xs:
+        n = np.shape(x)[0] if np.ndim(x) else 1
+        pieces.append(np.reshape(y_bar[start:start + n], np.shape(x))[()])
+        start += n
+    return pieces
+
+
+def c_bar(y_bar, xs):
+    """The adjoint of ``y = np.c_[xs]``: y_bar cut along its last axis into pieces shaped like
+    the items (a 1-d item or a number took one column)."""
+    pieces, start = [], 0
+    for x in xs:
+        n = np.shape(x)[-1] if np.ndim(x) >= 2 else 1
+        pieces.append(np.reshape(y_bar[..., start:start + n], np.shape(x))[()])
+        start += n
+    return pieces
+
+
+def r_join(pieces):
+    """The adjoint of ``pieces = r_bar(g, xs)`` (differentiated gradient code): np.r_ of the
+    pieces' adjoints (a list, or an object array holding them, see pair)."""
+    return np.r_[tuple(pieces)]
+
+
+def c_join(pieces):
+    """The adjoint of ``pieces = c_bar(g, xs)``: np.c_ of the pieces' adjoints."""
+    return np.c_[tuple(pieces)]
+
+
 def stack_bar(y_bar, xs, axis=0):
     """The adjoint of ``y = np.stack(xs, axis)`` (and ``np.array(xs)``): y_bar's slices along
     axis, each shaped like its item."""

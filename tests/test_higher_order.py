@@ -522,10 +522,23 @@ def uses_array_bar(g, x):
     return np.sum(pieces[0] ** 2 * pieces[1]) + np.sum(runtime.array_bar(g, x) ** 3)
 
 
+def uses_r_bar(g, x):
+    pieces = runtime.r_bar(g, [x, x[:2], 1.5])
+    return np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) * pieces[2]
+
+
+def uses_c_bar(g, x):
+    pieces = runtime.c_bar(g, [x, x[:, 0]])
+    return np.sum(pieces[0] ** 3) + np.sum(pieces[1] * pieces[0][:, 1])
+
+
 @covers(("generated", "concatenate_bar"), ("generated", "stack_bar"),
-        ("generated", "hstack_bar"), ("generated", "vstack_bar"), ("generated", "array_bar"))
+        ("generated", "hstack_bar"), ("generated", "vstack_bar"), ("generated", "array_bar"),
+        ("generated", "r_bar"), ("generated", "c_bar"))
 def test_helpers_that_cut_an_adjoint_into_pieces():
     x = RNG.normal(size=(2, 3))
+    assert_grad(uses_r_bar, RNG.normal(size=6), RNG.normal(size=3))
+    assert_grad(uses_c_bar, RNG.normal(size=(2, 4)), x)
     assert_grad(uses_concatenate_bar, RNG.normal(size=(2, 4)), x)
     assert_grad(uses_stack_bar, RNG.normal(size=(2, 3, 3)), x)
     assert_grad(uses_hstack_bar, RNG.normal(size=6), RNG.normal(size=5))

@@ -59,7 +59,8 @@ import autograd.numpy as anp
 # a gradient that divides by zero or takes the log of a negative number is a bug here
 # (autograd warns when a differentiated argument only enters a comparison: np.where's condition)
 pytestmark = [pytest.mark.filterwarnings("error::RuntimeWarning"),
-              pytest.mark.filterwarnings("ignore:Output seems independent of input")]
+              pytest.mark.filterwarnings("ignore:Output seems independent of input"),
+              pytest.mark.filterwarnings("ignore:(r|c)_ is slow for array inputs")]
 
 RTOL_AUTOGRAD = 1e-7     # two exact methods, only rounding between them
 RTOL_FD, ATOL_FD = 1e-5, 1e-6
@@ -838,6 +839,12 @@ def np_triu_tril(x):
 def np_concatenate(x, y):
     return (np.sum(np.concatenate([x, y], axis=1) ** 3)
             + np.sum(np.sin(np.concatenate((x.ravel(), y.ravel(), x[0])))))
+
+
+@case(normal(2, 3), normal(2, 3), wrt=(0, 1), order=2, hessian_wrt=(0,))
+def np_r_and_c(x, y):
+    return (np.sum(np.r_[x, y ** 2] ** 3) + np.sum(np.sin(np.r_[x[0], 1.5, y[1]]))
+            + np.sum(np.c_[x, y * x] ** 2) + np.sum(np.c_[x[0], y[1]] ** 3))
 
 
 @case(normal(2, 3), normal(2, 3), wrt=(0, 1), order=2, hessian_wrt=(0,))
@@ -2091,6 +2098,10 @@ def refused_array(x):
     return np.sum(np.array([C3 * x, np.sin(C3 * x)]) ** 3)
 
 
+def refused_r_c(x):
+    return np.sum(np.r_[C3 * x, np.sin(C3 * x)] ** 3) + np.sum(np.c_[C3 * x, C3 * x * x] ** 3)
+
+
 #: rule -> (why autograd is no reference for it, a program whose second derivative's code
 #: calls the rule's helper, reached at x = 0.7)
 WITHOUT_AUTOGRAD = {
@@ -2101,7 +2112,8 @@ WITHOUT_AUTOGRAD = {
          "differences of the gradient"), program)
     for name, program in [("prod_hvp", refused_prod), ("cumprod_dot", refused_cumprod),
                           ("cumprod_hvp", refused_cumprod), ("norm_dot", refused_norm),
-                          ("norm_hvp", refused_norm), ("array_of_pieces", refused_array)]
+                          ("norm_hvp", refused_norm), ("array_of_pieces", refused_array),
+                          ("r_join", refused_r_c), ("c_join", refused_r_c)]
 }
 
 

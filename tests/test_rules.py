@@ -2416,7 +2416,18 @@ def seq_split(a, b, w):
     return np.sum(w * p * q) + np.sum(np.array_split(a, 2, axis=-1)[1] ** 2)
 
 
+def seq_r(a, b, w):
+    # np.r_ joins along the first axis; a number is a 1-element array there
+    return np.sum(w * np.r_[a, b * 2.0, a]) + np.sum(np.r_[np.ravel(b), 1.5, a[..., 0].ravel()] ** 2)
+
+
+def seq_c(a, b, w):
+    # np.c_ joins along the last axis; a 1-d item (or a number) is a column
+    return np.sum(w * np.c_[a, b * 2.0]) + np.sum(np.c_[np.ravel(a), np.ravel(b) * a.ravel()] ** 2)
+
+
 SEQUENCE_CASES = [  # rule names, case
+    (("r_",), seq_r), (("c_",), seq_c),
     (("concatenate",), seq_concatenate), (("concatenate",), seq_concatenate_flat),
     (("stack",), seq_stack), (("hstack", "vstack"), seq_hstack_vstack), (("array",), seq_array),
     (("split", "concatenate"), seq_split),

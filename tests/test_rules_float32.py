@@ -30,7 +30,7 @@ EXEMPT = {
        for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign")},
     **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
-                    "array_of_pieces")},
+                    "array_of_pieces", "r_join", "c_join")},
 }
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
@@ -405,10 +405,12 @@ def f_diag_trace_triangles(x, v):
 
 
 @case(("numpy", "concatenate"), ("numpy", "stack"), ("numpy", "hstack"), ("numpy", "vstack"),
-      ("numpy", "array"), ("numpy", "split"), args=(A(2, 3), A(2, 3)), wrt=(0, 1))
+      ("numpy", "array"), ("numpy", "split"), ("numpy", "r_"), ("numpy", "c_"),
+      args=(A(2, 3), A(2, 3)), wrt=(0, 1))
 def f_sequences(a, b):
     p, q = np.split(np.concatenate([a, b]), 2)
     return (np.sum(np.concatenate([a, b * 2.0], axis=1) ** 2) + np.sum(np.stack([a, b]) ** 3)
+            + np.sum(np.r_[a, b] ** 2) + np.sum(np.c_[a, b * a] ** 2)
             + np.sum(np.hstack([a, b]) ** 2) + np.sum(np.vstack([a, b]) ** 2)
             + np.sum(np.array([a, b]) ** 2) + np.sum(np.asarray(a) ** 2) + np.sum(p * q)
             + np.sum(np.array_split(a, 2, axis=1)[1] ** 2))
@@ -503,16 +505,20 @@ def f_full(x):
 
 
 @case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
-      ("generated", "vstack_bar"), ("generated", "array_bar"), args=(A(2, 4), A(2, 3), A(2, 2, 3)),
-      wrt=(0, 1, 2))
+      ("generated", "vstack_bar"), ("generated", "array_bar"), ("generated", "r_bar"),
+      ("generated", "c_bar"), args=(A(2, 4), A(2, 3), A(2, 2, 3)), wrt=(0, 1, 2))
 def f_piece_helpers(g, x, s):
+    joined = rt.r_bar(s[0].ravel(), [x[0], x[1]])
+    columns = rt.c_bar(g, [x, x[:, 0]])
     pieces = rt.concatenate_bar(g, [x, x[:, :1]], 1)
     stacked = rt.stack_bar(s, [x, x], 0)
     flat = rt.hstack_bar(g[0], [x[0], x[1, :1]])
     rows = rt.vstack_bar(g[:, :3], [x[0], x[1:]])
     copies = rt.array_bar(s, [x, x])
     return (np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) + np.sum(stacked[1] ** 2)
-            + np.sum(flat[0] * flat[1]) + np.sum(rows[0] ** 2) + np.sum(copies[1] ** 2 * copies[0]))
+            + np.sum(flat[0] * flat[1]) + np.sum(rows[0] ** 2) + np.sum(copies[1] ** 2 * copies[0])
+            + np.sum(joined[0] ** 2) + np.sum(joined[1]) * np.sum(columns[1])
+            + np.sum(columns[0] ** 2))
 
 
 @case(("generated", "tile_bar"), ("generated", "repeat_bar"), ("generated", "diag_bar"),

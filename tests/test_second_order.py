@@ -543,14 +543,24 @@ def uses_array_of_pieces(x, w):
     return np.sum(runtime.array_of_pieces(x) * w)
 
 
+def uses_r_join(x, w):   # (the pieces' adjoints as an array's rows)
+    return np.sum(runtime.r_join(x * np.ones((2, 1))) * w)
+
+
+def uses_c_join(x, w):
+    return np.sum(runtime.c_join(x * np.ones((2, 1))) * w)
+
+
 @covers(("generated", "prod_hvp"), ("generated", "cumprod_dot"), ("generated", "cumprod_hvp"),
-        ("generated", "norm_dot"), ("generated", "norm_hvp"), ("generated", "array_of_pieces"))
+        ("generated", "norm_dot"), ("generated", "norm_hvp"), ("generated", "array_of_pieces"),
+        ("generated", "r_join"), ("generated", "c_join"))
 def test_third_derivatives_through_second_derivative_helpers_are_refused():
     x = np.array([0.5, -1.0, 2.0])
     y = np.linalg.norm(x, 3)
     for f, args in [(uses_prod_hvp, (x, x)), (uses_cumprod_dot, (x, x)),
                     (uses_cumprod_hvp, (x, x, x)), (uses_norm_dot, (x, x, y)),
-                    (uses_norm_hvp, (1.0, x, x, y)), (uses_array_of_pieces, (x, x))]:
+                    (uses_norm_hvp, (1.0, x, x, y)), (uses_array_of_pieces, (x, x)),
+                    (uses_r_join, (x, np.ones(6))), (uses_c_join, (x, np.ones((3, 2))))]:
         with pytest.raises(ad.TransformError, match="third derivative"):
             ad.grad(f, wrt=len(args) - 2)(*args)
         with pytest.raises(ad.TransformError, match="third derivative"):
@@ -564,7 +574,7 @@ def test_third_derivatives_through_second_derivative_helpers_are_refused():
 def test_refused_helpers_are_the_known_third_derivatives():
     refused = {rule.name for rule in REGISTRY.rules if rule.refusal}
     assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
-                       "array_of_pieces"}
+                       "array_of_pieces", "r_join", "c_join"}
 
 
 # ---------------------------------------------------------------------------

@@ -92,6 +92,8 @@ class Rule:
     optional: tuple = ()     # trailing inputs a call may leave out: they are None then
     tangent: list = None     # ``y_dot += E`` template statements (ast), when written out
     refusal: str = ""        # why the rule refuses to differentiate (see refused)
+    constant: tuple = ()     # inputs with no adjoint line whose derivative is zero (a shape,
+                             # a condition, an index): an active value may be given to them
     source: str = ""
     filename: str = ""
     lineno: int = 0
@@ -194,8 +196,12 @@ def _check_template(rule):
 
 
 def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
-            sequence=None, optional=(), registry=None):
+            sequence=None, optional=(), constant=(), registry=None):
     """Register the decorated template as the adjoint rule of ``objects``.
+
+    Default deny: an input without a ``v_bar += ...`` line may receive a value being
+    differentiated only when it is declared ``constant`` (the primitive's derivative in it
+    is zero, or the rule reads only its shape); otherwise such a call is refused.
 
     ``sequence`` names an input that takes a list of arrays (``np.concatenate(xs)``): in the
     template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item.
@@ -211,6 +217,11 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
         if list(optional) != rule.inputs[len(rule.inputs) - len(optional):]:
             raise ValueError(f"rule {rule.name!r}: optional inputs must be its last ones")
         rule.optional = tuple(optional)
+        rule.constant = tuple(constant)
+        wrong = [v for v in constant if v not in rule.inputs or v in rule.differentiable_inputs]
+        if wrong:
+            raise ValueError(f"rule {rule.name!r}: constant inputs must be inputs without an "
+                             f"adjoint line, not {wrong}")
         (registry or REGISTRY).add(rule, objects, methods, attributes)
         return func
 

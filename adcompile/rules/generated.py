@@ -17,29 +17,29 @@ from .. import runtime
 from . import adjoint, inert, nondifferentiable, refused, tangent
 
 
-@adjoint(runtime.unbroadcast, shape="unknown", linear=True)
+@adjoint(runtime.unbroadcast, shape="unknown", linear=True, constant=('x',))
 def unbroadcast(y, g, x):
     # summing over the broadcast axes; its adjoint broadcasts back
     g_bar += rebroadcast(y_bar, g)
 
 
-@adjoint(runtime.rebroadcast, shape="unknown", linear=True)
+@adjoint(runtime.rebroadcast, shape="unknown", linear=True, constant=('like',))
 def rebroadcast(y, t, like):
     t_bar += unbroadcast(y_bar, t)
 
 
-@adjoint(runtime.as_gradient, shape="unknown", linear=True)
+@adjoint(runtime.as_gradient, shape="unknown", linear=True, constant=('x',))
 def as_gradient(y, g, x):
     g_bar += unbroadcast(y_bar, g)
 
 
-@adjoint(runtime.getitem_bar, shape="unknown", linear=True)
+@adjoint(runtime.getitem_bar, shape="unknown", linear=True, constant=('x', 'index'))
 def getitem_bar(y, g, x, index):
     # scattering g into zeros at index; its adjoint gathers
     g_bar += y_bar[index]
 
 
-@adjoint(runtime.unreduce, shape="unknown", linear=True)
+@adjoint(runtime.unreduce, shape="unknown", linear=True, constant=('x',))
 def unreduce(y, g, x, axis=None, keepdims=False):
     g_bar += np.sum(y_bar, axis=axis, keepdims=keepdims)
 
@@ -49,7 +49,7 @@ def transpose_bar(y, g, axes=None):
     g_bar += np.transpose(y_bar, axes)
 
 
-@adjoint(runtime.matmul_bar_left, shape="unknown")
+@adjoint(runtime.matmul_bar_left, shape="unknown", constant=('x',))
 def matmul_bar_left(u, g, x, y):
     # u = the adjoint of x in x @ y, bilinear in (g, y): <a, u> = <a @ y, g>
     g_bar += np.matmul(u_bar, y)
@@ -62,7 +62,7 @@ def matmul_bar_left_tangent(u, g, x, y):
     u_dot += matmul_bar_left(g, x, y_dot)
 
 
-@adjoint(runtime.matmul_bar_right, shape="unknown")
+@adjoint(runtime.matmul_bar_right, shape="unknown", constant=('y',))
 def matmul_bar_right(u, g, x, y):
     # u = the adjoint of y in x @ y: <b, u> = <x @ b, g>
     g_bar += np.matmul(x, u_bar)
@@ -75,7 +75,7 @@ def matmul_bar_right_tangent(u, g, x, y):
     u_dot += matmul_bar_right(g, x_dot, y)
 
 
-@adjoint(runtime.dot_bar_left, shape="unknown")
+@adjoint(runtime.dot_bar_left, shape="unknown", constant=('x',))
 def dot_bar_left(u, g, x, y):
     g_bar += np.dot(u_bar, y)
     y_bar += dot_bar_right(g, u_bar, y)
@@ -87,7 +87,7 @@ def dot_bar_left_tangent(u, g, x, y):
     u_dot += dot_bar_left(g, x, y_dot)
 
 
-@adjoint(runtime.dot_bar_right, shape="unknown")
+@adjoint(runtime.dot_bar_right, shape="unknown", constant=('y',))
 def dot_bar_right(u, g, x, y):
     g_bar += np.dot(x, u_bar)
     x_bar += dot_bar_left(g, x, u_bar)
@@ -114,7 +114,7 @@ def log_or_zero(y, x):
     x_bar += y_bar * scaled_power(x != 0, x, -1)
 
 
-@adjoint(np.full, shape="unknown", linear=True)
+@adjoint(np.full, shape="unknown", linear=True, constant=("shape",))
 def full(y, shape, fill, dtype=None):
     # generated code fills with an adjoint (the adjoint of a full sum)
     fill_bar += unbroadcast(y_bar, fill)
@@ -127,27 +127,37 @@ def full(y, shape, fill, dtype=None):
 # piece (see runtime.pair), which list() makes a list again (and which cannot be
 # differentiated a third time: list() has no rule, so that is refused).
 
-@adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs")
+@adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def concatenate_bar(pieces, g, xs, axis=0):
     g_bar += np.concatenate(list(pieces_bar), axis=axis)
 
 
-@adjoint(runtime.stack_bar, shape="unknown", linear=True, sequence="xs")
+@adjoint(runtime.stack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def stack_bar(pieces, g, xs, axis=0):
     g_bar += np.stack(list(pieces_bar), axis)
 
 
-@adjoint(runtime.hstack_bar, shape="unknown", linear=True, sequence="xs")
+@adjoint(runtime.hstack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def hstack_bar(pieces, g, xs):
     g_bar += np.hstack(list(pieces_bar))
 
 
-@adjoint(runtime.vstack_bar, shape="unknown", linear=True, sequence="xs")
+@adjoint(runtime.vstack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def vstack_bar(pieces, g, xs):
     g_bar += np.reshape(np.vstack(list(pieces_bar)), np.shape(g))
 
 
-@adjoint(runtime.array_bar, shape="unknown", linear=True, sequence="xs")
+@adjoint(runtime.r_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def r_bar(pieces, g, xs):
+    g_bar += r_join(pieces_bar)
+
+
+@adjoint(runtime.c_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def c_bar(pieces, g, xs):
+    g_bar += c_join(pieces_bar)
+
+
+@adjoint(runtime.array_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def array_bar(pieces, g, xs):
     g_bar += array_of_pieces(pieces_bar)
 
@@ -155,34 +165,34 @@ def array_bar(pieces, g, xs):
 # -- adjoints of shape operations: linear in the adjoint g, so each one's adjoint is the shape
 # operation itself, and its tangent is the helper applied to g_dot -----------------------------
 
-@adjoint(runtime.tile_bar, shape="unknown", linear=True)
+@adjoint(runtime.tile_bar, shape="unknown", linear=True, constant=('x', 'reps'))
 def tile_bar(u, g, x, reps):
     g_bar += np.tile(u_bar, reps)
 
 
-@adjoint(runtime.repeat_bar, shape="unknown", linear=True)
+@adjoint(runtime.repeat_bar, shape="unknown", linear=True, constant=('x', 'repeats'))
 def repeat_bar(u, g, x, repeats, axis=None):
     g_bar += np.repeat(u_bar, repeats, axis)
 
 
-@adjoint(runtime.diag_bar, shape="unknown", linear=True)
+@adjoint(runtime.diag_bar, shape="unknown", linear=True, constant=('x',))
 def diag_bar(u, g, x, k=0):
     # a vector x: u is the k-th diagonal of g; a matrix x: g put on u's k-th diagonal
     g_bar += np.diag(u_bar, k)
 
 
-@adjoint(runtime.trace_bar, shape="unknown", linear=True)
+@adjoint(runtime.trace_bar, shape="unknown", linear=True, constant=('x',))
 def trace_bar(u, g, x, offset=0, axis1=0, axis2=1):
     g_bar += np.trace(u_bar, offset, axis1, axis2)
 
 
-@adjoint(runtime.pad_bar, shape="unknown", linear=True)
+@adjoint(runtime.pad_bar, shape="unknown", linear=True, constant=('x', 'pad_width'))
 def pad_bar(u, g, x, pad_width, mode="constant"):
     # pad_bar is the transpose of padding with zeros (or with copies of entries)
     g_bar += np.pad(u_bar, pad_width, mode=mode)
 
 
-@adjoint(runtime.astype_bar, shape="same", linear=True)
+@adjoint(runtime.astype_bar, shape="same", linear=True, constant=('dtype',))
 def astype_bar(u, g, dtype, precision=None):
     # a cast for a floating type, zero for an integer one: its own adjoint, back in g's precision
     g_bar += astype_bar(u_bar, dtype, np.result_type(g))
@@ -190,7 +200,7 @@ def astype_bar(u, g, dtype, precision=None):
 
 # -- adjoints of products: bilinear in the adjoint g and the other operand ----------------------
 
-@adjoint(runtime.kron_bar_left, shape="unknown")
+@adjoint(runtime.kron_bar_left, shape="unknown", constant=('x',))
 def kron_bar_left(u, g, x, y):
     # u = the adjoint of x in np.kron(x, y): <a, u> = <np.kron(a, y), g>
     g_bar += np.kron(u_bar, y)
@@ -203,7 +213,7 @@ def kron_bar_left_tangent(u, g, x, y):
     u_dot += kron_bar_left(g, x, y_dot)
 
 
-@adjoint(runtime.kron_bar_right, shape="unknown")
+@adjoint(runtime.kron_bar_right, shape="unknown", constant=('y',))
 def kron_bar_right(u, g, x, y):
     # <b, u> = <np.kron(x, b), g>
     g_bar += np.kron(x, u_bar)
@@ -216,7 +226,7 @@ def kron_bar_right_tangent(u, g, x, y):
     u_dot += kron_bar_right(g, x_dot, y)
 
 
-@adjoint(runtime.tensordot_bar_left, shape="unknown")
+@adjoint(runtime.tensordot_bar_left, shape="unknown", constant=('x',))
 def tensordot_bar_left(u, g, x, y, axes=2):
     # <a, u> = <np.tensordot(a, y, axes), g>
     g_bar += np.tensordot(u_bar, y, axes)
@@ -229,7 +239,7 @@ def tensordot_bar_left_tangent(u, g, x, y, axes=2):
     u_dot += tensordot_bar_left(g, x, y_dot, axes)
 
 
-@adjoint(runtime.tensordot_bar_right, shape="unknown")
+@adjoint(runtime.tensordot_bar_right, shape="unknown", constant=('y',))
 def tensordot_bar_right(u, g, x, y, axes=2):
     # <b, u> = <np.tensordot(x, b, axes), g>
     g_bar += np.tensordot(x, u_bar, axes)
@@ -242,7 +252,7 @@ def tensordot_bar_right_tangent(u, g, x, y, axes=2):
     u_dot += tensordot_bar_right(g, x_dot, y, axes)
 
 
-@adjoint(runtime.einsum_bar, shape="unknown")
+@adjoint(runtime.einsum_bar, shape="unknown", constant=('spec',))
 def einsum_bar(u, g, spec, a, b, k=0):
     # u = the adjoint of operand k: <v, u> = <np.einsum(spec, v, b), g> for k = 0
     if b is None:
@@ -279,12 +289,12 @@ def read_symmetric_bar(u, g, UPLO="L"):
     g_bar += read_symmetric(u_bar, UPLO)
 
 
-@adjoint(runtime.as_column, shape="unknown", linear=True)
+@adjoint(runtime.as_column, shape="unknown", linear=True, constant=('b',))
 def as_column(u, v, b):
     v_bar += from_column(u_bar, b)
 
 
-@adjoint(runtime.from_column, shape="unknown", linear=True)
+@adjoint(runtime.from_column, shape="unknown", linear=True, constant=('b',))
 def from_column(u, w, b):
     w_bar += as_column(u_bar, b)
 
@@ -316,7 +326,7 @@ def cumprod_bar_tangent(u, g, x, axis=None):
     u_dot += cumprod_hvp(g, x_dot, x, axis)
 
 
-@adjoint(runtime.norm_bar, shape="unknown")
+@adjoint(runtime.norm_bar, shape="unknown", constant=('y',))
 def norm_bar(u, g, x, y, ord=None, axis=None, keepdims=False):
     # u = J^T g, J the Jacobian of y = np.linalg.norm(x, ...). y is x's norm (the norm rule
     # passes its result), so the derivative in x is the whole derivative and y gets none
@@ -336,6 +346,8 @@ refused(runtime.prod_hvp, runtime.cumprod_dot, runtime.cumprod_hvp, runtime.norm
                "order other than 2-norm and Frobenius) is not supported")
 refused(runtime.array_of_pieces,
         reason="a third derivative through np.array of a list is not supported")
+refused(runtime.r_join, runtime.c_join,
+        reason="a third derivative through np.r_ or np.c_ is not supported")
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes)

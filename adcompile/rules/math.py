@@ -41,7 +41,7 @@ def tanh(y, x):
     x_bar += y_bar * (1 - y * y)
 
 
-@adjoint(math.copysign, shape="scalar")
+@adjoint(math.copysign, shape="scalar", constant=('y',))
 def copysign(z, x, y):
     # |x| with the sign of y: the slope is +-1 (0 at x = 0, as for abs); y's sign is constant
     x_bar += z_bar * (math.copysign(1.0, x) * math.copysign(1.0, y) if x != 0 else 0.0)

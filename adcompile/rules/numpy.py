@@ -159,7 +159,7 @@ def clip(y, x, a_min, a_max):
     a_max_bar += unbroadcast(y_bar * (x > a_max), a_max)
 
 
-@adjoint(np.where)
+@adjoint(np.where, constant=('c',))
 def where(y, c, a, b):
     # the condition is not differentiated; masking (not multiplying by c) keeps an inf or
     # NaN in the unselected branch's adjoint out of the other's
@@ -360,7 +360,7 @@ def kron_tangent(z, x, y):
     z_dot += np.kron(x, y_dot)
 
 
-@adjoint(np.einsum, shape="unknown", optional=("b",))
+@adjoint(np.einsum, shape="unknown", optional=("b",), constant=('spec',))
 def einsum(z, spec, a, b):
     # one operand (b is None) or two; the subscripts are a string constant, with an ellipsis
     # or not (einsum_bar sums what NumPy broadcast an operand's ellipsis dimensions along)
@@ -465,6 +465,19 @@ def tril(y, x, k=0):
 def concatenate(y, xs, axis=0):
     xs_bar += concatenate_bar(y_bar, xs, axis)
 
+
+
+@adjoint(np.r_, shape="unknown", sequence="xs")
+def r_(y, xs):
+    # np.r_[a, b, ...]: the items, numbers as 1-element arrays, joined along the first axis
+    xs_bar += r_bar(y_bar, xs)
+
+
+@adjoint(np.c_, shape="unknown", sequence="xs")
+def c_(y, xs):
+    # np.c_[a, b, ...]: 1-d items (and numbers) as columns, the others joined along their
+    # last axis
+    xs_bar += c_bar(y_bar, xs)
 
 
 @adjoint(np.stack, shape="unknown", sequence="xs")

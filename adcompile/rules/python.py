@@ -114,7 +114,7 @@ def matmul_tangent(z, x, y):
     z_dot += x @ y_dot
 
 
-@adjoint(operator.getitem, shape="unknown", linear=True)
+@adjoint(operator.getitem, shape="unknown", linear=True, constant=('index',))
 def getitem(y, x, index):
     x_bar += getitem_bar(y_bar, x, index)
 

@@ -30,6 +30,11 @@ def key_name(key):
         return f"`x{key}`"
     if key in _SYMBOLS:
         return _SYMBOLS[key]
+    if not hasattr(key, "__name__"):   # an object indexed like np.r_[a, b]
+        for prefix, namespace in _NAMESPACES:
+            for name, value in vars(namespace).items():
+                if value is key:
+                    return f"`{prefix}.{name}[...]`"
     name = getattr(key, "__name__", repr(key))
     for prefix, namespace in _NAMESPACES:
         if getattr(namespace, name, None) is key:
