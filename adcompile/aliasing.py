@@ -26,6 +26,7 @@ specialisation to argument types decides (see ``check_rebindings``).
 """
 
 import ast
+import builtins
 import types
 
 import numpy as np
@@ -82,15 +83,16 @@ class Aliases:
     ``contents[obj]``: the objects a container (list, tuple, dict, an unknown object)
     may hold."""
 
-    def __init__(self, fn, registry):
+    def __init__(self, fn, registry, is_number=None):
         self.fn, self.registry, self.callee = fn, registry, callee_of(fn)
         self.objects, self.contents, self._reach = {}, {}, {}
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
-        # numbers (whatever the arguments) share nothing and cannot change in place
-        self.is_number = infer_numbers(fn, {})
+        # numbers (whatever the arguments, unless told) share nothing and cannot change
+        self.is_number = is_number or infer_numbers(fn, {})
         for p in fn.params:
-            self._unknown_object(p, f"argument {p}")
+            if not self.is_number(ir.load(p)):
+                self._unknown_object(p, f"argument {p}")
         self._solve()
 
     # -- the analysis -----------------------------------------------------------------
@@ -334,7 +336,64 @@ class Aliases:
         module = getattr(obj, "__module__", None) or ""
         if isinstance(obj, np.ufunc):
             return True
-        return module.split(".")[0] in ("numpy", "math", "_operator", "operator")
+        if module.split(".")[0] in ("numpy", "math", "_operator", "operator"):
+            return True
+        return isinstance(obj, types.FunctionType) and _changes_nothing(obj, self, 3)
+
+
+def _changes_nothing(func, facts, depth):
+    """Whether a Python function of the user's (called on values not being differentiated,
+    and so not inlined) surely changes nothing in place: no augmented assignment, no item or
+    attribute assignment, no method call but reading ones, no call but to functions that
+    change nothing (looked into ``depth`` levels deep)."""
+    import inspect
+    import textwrap
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign):
+            return False   # m *= 2 changes an array m in place (m may be an argument)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) \
+                else [node.target]
+            if not all(isinstance(t, ast.Name) or isinstance(t, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Name) for e in t.elts) for t in targets):
+                return False
+        elif isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Yield, ast.YieldFrom,
+                               ast.ClassDef)) or isinstance(node, ast.FunctionDef) \
+                and node is not tree.body[0]:
+            return False
+        elif isinstance(node, ast.Call):
+            if any(k.arg == "out" for k in node.keywords):
+                return False
+            f = node.func
+            if isinstance(f, ast.Name):
+                obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+                    and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+                obj = getattr(func.__globals__[f.value.id], f.attr, None)
+            elif isinstance(f, ast.Attribute):   # a method
+                if f.attr in _READING_METHODS or f.attr in facts.registry.by_method \
+                        or f.attr in facts.registry.nondiff_methods:
+                    continue
+                return False
+            else:
+                return False
+            if obj is None or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
+                return False
+            if isinstance(obj, types.FunctionType) and obj is not func \
+                    and not (module_of(obj) in ("numpy", "math")) \
+                    and not (depth > 0 and _changes_nothing(obj, facts, depth - 1)):
+                return False
+            if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
+                return False
+    return True
+
+
+def module_of(obj):
+    return (getattr(obj, "__module__", None) or "").split(".")[0]
 
 
 def _is_code(obj):
@@ -406,14 +465,6 @@ def _program_order(body):
     return order
 
 
-def _defining(body, name):
-    for s in ir.walk(body):
-        if isinstance(s, (ir.Op, ir.ListGet, ir.Carry, ir.ListNew)) and s.target == name \
-                or isinstance(s, ir.Keep) and name in s.defines:
-            return s
-    return None
-
-
 def check_mutations(fn, aliases):
     """Refuse a statement kept as written that changes, in place, an object a primitive read
     before it (or in the same loop): the reverse sweep would read the changed values."""
@@ -440,7 +491,7 @@ def rebinding_hazards(fn, aliases):
     entries = sorted(order.values(), key=lambda e: e[1])
     found = []
     for rebinding in fn.rebindings:
-        s = _defining(fn.body, rebinding.new)
+        s = rebinding.statement if id(rebinding.statement) in order else None
         objects = aliases.of(rebinding.old)
         observer = None
         if s is not None and objects:
@@ -490,13 +541,17 @@ def _error(fn, s, message):
         fn.source.node, message)
 
 
-def check_rebindings(fn, is_number, ndim_of, guard):
-    """Make each ``x op= e`` compiled as a new value exact: nothing to do where ``x`` is a
-    number, or where no other name that may share its object is read afterwards; a
-    TransformError where ``x`` is known to be an array (of one or more dimensions);
-    otherwise a check before the statement that ``x`` is a number when the code runs
-    (``guard(name, message)`` gives the statement)."""
-    for rebinding, s, observer in rebinding_hazards(fn, of(fn)):
+def check_rebindings(fn, is_number, ndim_of, guard, arrays=()):
+    """Make each ``x op= e`` compiled as a new value exact, for a call whose arguments
+    ``is_number`` and ``ndim_of`` know about (``arrays``: the parameters that are arrays):
+    nothing to do where ``x`` is a number, or where no other name that may share its
+    object is read afterwards; a TransformError where ``x`` is known to be an array of one
+    or more dimensions, or may be an argument that is an array; otherwise a check before
+    the statement that ``x`` is a number when the code runs (``guard(name, message)``
+    gives the statement)."""
+    facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
+    arguments = {f"argument {p}" for p in arrays}
+    for rebinding, s, observer in rebinding_hazards(fn, facts):
         x = ir.load(rebinding.old)
         if is_number(x):
             continue
@@ -504,7 +559,7 @@ def check_rebindings(fn, is_number, ndim_of, guard):
         message = _rebinding_message(fn, rebinding, node, observer)
         error = source.error(node, message)
         ndim = ndim_of(x)
-        if ndim is not None and ndim > 0:
+        if ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments:
             raise error
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         _insert_before(fn.body, s, guard(rebinding.old, where + message))
@@ -533,3 +588,15 @@ def _insert_before(stmts, target, statement):
         if any(_insert_before(block, target, statement) for block in ir.children(s)):
             return True
     return False
+
+
+def changed_arguments(fn):
+    """The parameters not differentiated whose objects the function changes in place (a
+    change of a value being differentiated is refused). The generated code changes private
+    copies of them: a gradient never writes into its caller's arrays."""
+    facts = of(fn)
+    found = set()
+    for s in ir.walk(fn.body):
+        objects = facts.changed_objects(s)
+        found |= {p for p in fn.params if {f"argument {p}", f"argument {p}[]"} & objects}
+    return [p for p in fn.params if p in found and p not in fn.wrt]

@@ -79,10 +79,15 @@ def infer_ndims(fn, known):
     A name assigned in several places (after a branch, in a loop) has a known ndim only
     if every assignment agrees."""
 
+    lists = getattr(fn, "lists", set())
+
     def op(s, of):
         if s.rule.name == "getitem":
             base = of(s.inputs[0])
             return _UNSET if base is _UNSET else _indexed_ndim(base, s.expr.slice, of)
+        if s.rule.name == "array" and isinstance(s.inputs[0], ast.Name) \
+                and s.inputs[0].id not in lists:   # np.asarray(x) of an array or a number
+            return of(s.inputs[0])
         dims = [of(e) for e in s.inputs]
         return _UNSET if _UNSET in dims else _result_ndim(s.rule.shape, dims, s.statics)
 
@@ -188,10 +193,12 @@ def _made_ndim(e, callee, of):
     return None
 
 
-def infer_numbers(fn, known):
+def infer_numbers(fn, known, ndim_of=None):
     """Which names are known to hold a number (a Python or NumPy scalar, immutable, so that
     ``x += e`` makes a new one), from ``known``: parameter -> True for an argument that is
-    one. Returns ``is_number(expression)``."""
+    one, and ``ndim_of`` (from ``infer_ndims``) if given: arithmetic and ufuncs give a
+    NumPy scalar, not a 0-d array, where the result has no dimension. Returns
+    ``is_number(expression)``."""
     callee = callee_of(fn)
 
     def operands(s):
@@ -206,7 +213,8 @@ def infer_numbers(fn, known):
             return True    # math.* returns a float
         if rule.name in ("copy", "max_", "min_", "pos") or any(
                 k in _NUMBER_OPERATORS or isinstance(k, np.ufunc) for k in rule.keys):
-            return all(p is True for p in parts)
+            return all(p is True for p in parts) or rule.name != "copy" \
+                and ndim_of is not None and ndim_of(ir.load(s.target)) == 0
         if rule.shape == "reduce":   # np.sum(x) is a NumPy scalar, whatever x is
             axis, keepdims = s.statics.get("axis"), s.statics.get("keepdims")
             return all(isinstance(a, ast.Constant) and a.value in (None, False)

@@ -92,15 +92,17 @@ def _ndims(args):
     """The specialisation key of a call: for each positional argument 0 for a number,
     (ndim, full) for an array (full: no axis of length 1), None when unknown.
 
-    A 0-d array counts as unknown: its gradient must come back as an array, which the
-    general code ensures."""
-    return tuple(0 if type(a) in _NUMBERS else (a.ndim, 1 not in a.shape)
-                 if type(a) is np.ndarray and a.ndim else None for a in args)
+    A 0-d array is (None, False): an array (it can be changed in place, see
+    aliasing.check_rebindings) of unknown ndim, so that its gradient comes back as an
+    array, as the general code ensures."""
+    return tuple(0 if type(a) in _NUMBERS else ((a.ndim or None), a.ndim > 0 and 1 not in a.shape)
+                 if type(a) is np.ndarray else None for a in args)
 
 
 def _dispatcher(transform, form, name, trailing=None):
     """``lookup(args, kwargs)``: the compiled variant of ``form`` (or what ``form(key)``
-    makes) for a call's positional arguments, once they are checked (see ``_Arguments``).
+    makes) for a call's arguments (those given by keyword in their positions), once they
+    are checked (see ``_Arguments``).
 
     Calls whose arguments are all Python or NumPy scalars are looked up by their
     types alone, which is cheaper than computing the ndims; the checks of positional
@@ -115,10 +117,16 @@ def _dispatcher(transform, form, name, trailing=None):
     check = _Arguments(transform, name, trailing)
 
     def lookup(args, kwargs=None):
+        if kwargs:   # arguments by keyword count as in their positions
+            check.keywords(kwargs)
+            check.positional(args)
+            key = _ndims(list(args) + [kwargs.get(p) for p in check.params_in_order[len(args):]])
+            fn = variants.get(key)
+            if fn is None:
+                fn = variants[key] = make(key)
+            return fn
         types = tuple(map(type, args))
         fn = by_types.get(types)
-        if kwargs:
-            check.keywords(kwargs)
         if fn is None:
             check.positional(args)
             key = _ndims(args)

@@ -10,7 +10,7 @@ import ast
 import threading
 
 from . import ir
-from .aliasing import check_rebindings
+from .aliasing import changed_arguments, check_rebindings
 from .analysis import infer_ndims, infer_numbers
 from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
 from .forward import forward
@@ -74,15 +74,18 @@ class Transform:
         number ``x`` (see aliasing.check_rebindings), for the argument types of ``key``."""
         if not fn.rebindings:
             return
-        _, ndim_of = infer_ndims(fn, self.param_ndims(key))
         positional = self.source.positional_params
-        is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(positional, key)})
+        # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
+        _, ndim_of = infer_ndims(fn, {p: 0 if n == (None, False) else d for (p, d), n in zip(
+            self.param_ndims(key).items(), key)})
+        is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(positional, key)}, ndim_of)
+        arrays = {p for p, n in zip(positional, key) if isinstance(n, tuple)}
 
         def guard(name, message):
             check = ir.call(aliases["require_immutable"], ir.load(name), ast.Constant(message))
             return ir.Keep(ast.Expr(check), [], pure=False)
 
-        check_rebindings(fn, is_number, ndim_of, guard)
+        check_rebindings(fn, is_number, ndim_of, guard, arrays)
 
     def param_ndims(self, key):
         """Parameter -> ndim (None: unknown) for a specialisation key (see api._ndims)."""
@@ -101,7 +104,11 @@ class Transform:
         if text is None:
             fn = normalize(self.source, self.wrt)
             aliases = runtime_aliases(self.source, fn.namer)
+            changed = changed_arguments(fn)
             self.check_rebindings(fn, key, aliases)
+            for p in reversed(changed):   # p = private_copy(p) first
+                fn.body.insert(0, ir.Keep(ir.assign(p, ir.call(aliases["private_copy"],
+                                                               ir.load(p))), [p], pure=False))
             name = f"{'grad' if form == 'grad2' else form}_{self.source.name}"
             wrt = ", ".join(self.wrt)
             if form == "jvp":

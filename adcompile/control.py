@@ -18,11 +18,12 @@ class ControlFlow:
 
     def condition(self, test):
         """The test of an ``if`` as a name (bound once, so the reverse sweep can reuse it)."""
-        test = self.rename(test)
+        original, test = test, self.rename(test)
         if isinstance(test, (ast.Name, ast.Constant)):
             return test
         name = self.namer.temp("c")
-        self.body.append(ir.Keep(ir.assign(name, test), [name], pure=not has_call(test)))
+        self.body.append(ir.Keep(ir.assign(name, test), [name], pure=not has_call(test),
+                                 origin=(self.src, original)))
         return ir.load(name)
 
     def branch(self, stmt):
@@ -45,9 +46,10 @@ class ControlFlow:
         if not paths:
             self.terminated = True
         live = getattr(stmt, "live_out", None)
+        existing = set(before.values())   # names with values before the if (a loop may assign
+        #                                   them again in a branch: still not the branch's own)
         for v in sorted(set().union(*(set(e) for _, e in paths))):
             versions = [e.get(v) for _, e in paths]
-            previous = before.get(v)
             if all(x == versions[0] for x in versions):
                 self.env[v] = versions[0]
                 continue
@@ -59,9 +61,13 @@ class ControlFlow:
                 raise self.src.error(stmt, f"{v!r}, a list of tuples of values being "
                                            f"differentiated, is made differently on the paths "
                                            f"of this if; make it before the if")
-            # one name for the variable after the if: a version made in a branch
-            merged = next(x for x in versions if x is not None and x != previous)
-            for (block, _), x in zip(paths, versions):
+            # one name for the variable after the if: a version made in a branch, or a new
+            # one when no branch made one (each took a list made before: ls = la / ls = lb)
+            made = [x is not None and x not in existing and x in set().union(set(), *(
+                ir.defined_names(s) for s in block)) for (block, _), x in zip(paths, versions)]
+            merged = next((x for x, m in zip(versions, made) if m), None) \
+                or self.namer.version(v)
+            for (block, _), x, m in zip(paths, versions, made):
                 if x is None:
                     # unbound on this path in Python: None here, so later copies can read it
                     _append_where_falling_through(
@@ -69,7 +75,7 @@ class ControlFlow:
                     continue
                 if x == merged:
                     continue
-                if x != previous:
+                if m:
                     ir.rename(block, x, merged)
                 else:
                     _append_where_falling_through(block, [self.copy_statement(merged, x, stmt)])

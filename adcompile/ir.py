@@ -53,12 +53,23 @@ class NormalFunction:
 
 @dataclass(eq=False)
 class Rebinding:
-    """``x op= e`` on a name, compiled as ``new = old op e``: a new value, where Python
-    changes an array in place (``aliasing`` decides when the two are the same)."""
+    """``x op= e`` on a name, compiled as ``statement``, ``new = old op e``: a new value,
+    where Python changes an array in place (``aliasing`` decides when the two are the
+    same). The names are read from the statement: later passes may rename them."""
 
-    old: str
-    new: str
+    statement: object              # the Op or Keep that computes the new value
     origin: tuple                  # (source, the user's statement)
+
+    @property
+    def old(self):
+        s = self.statement
+        value = s.expr if isinstance(s, Op) else s.stmt.value
+        return value.left.id
+
+    @property
+    def new(self):
+        s = self.statement
+        return s.target if isinstance(s, Op) else s.defines[0]
 
 
 def load(name):

@@ -255,8 +255,11 @@ class Reverser:
                 self.contribute(value.id, seed)
         init = []
         homes = _list_homes(fn.body)
+        lists = getattr(fn, "lists", set())
         for s in ir.walk(fn.body):
-            if isinstance(s, ir.ListNew) and s.target in self.active:
+            if isinstance(s, ir.ListNew) and s.target in self.active \
+                    or isinstance(s, ir.Op) and s.rule.name == "copy" and s.target in lists \
+                    and s.target in self.active and s.target not in self.list_bar:
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
                 home = homes.get(s.target)
                 # a list made in a branch and only used there: its adjoint list is made where
@@ -478,6 +481,12 @@ class Reverser:
     def statement(self, s, out):
         if isinstance(s, ir.Op):
             if s.target not in self.active:
+                return
+            if s.rule.name == "copy" and s.target in self.list_bar:
+                # a list under another name (``ls_2 = ls`` where an if joins): its items'
+                # adjoints are the list's too
+                if s.inputs[0].id in self.list_bar:
+                    self.contribute_pieces(s.inputs[0], ir.load(self.list_bar[s.target]), out)
                 return
             bar = self.define_bar(s.target, out)
             if bar is None:

@@ -933,3 +933,13 @@ def require_immutable(x, message):
     number but not for an array another variable shares (see ``aliasing``)."""
     if not isinstance(x, (int, float, complex, np.generic, str, bytes, tuple, frozenset)):
         raise TypeError(message)
+
+
+def private_copy(x):
+    """A copy of an argument the function changes in place, so that the generated code
+    changes its own copy, not the caller's object (an array; a list, tuple or dict with
+    arrays in it; another object as ``copy.deepcopy`` copies it)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    import copy
+    return copy.deepcopy(x)

@@ -173,14 +173,22 @@ def argument_in_a_list(a):
     return hs[0] * a
 
 
-def test_general_code_checks_that_the_value_is_a_number():
-    # without argument types (ad.show, build, a 0-d array) the code checks at run time
+def test_general_code_checks_that_the_value_is_a_number(tmp_path, monkeypatch):
+    # without argument types (ad.show, a built module) the code checks it when it runs
     text = ad.show(argument_in_a_list)
     assert "require_immutable(c, " in text
     g = ad.grad(argument_in_a_list)
     assert g(0.7) == pytest.approx(numerical_grad(argument_in_a_list, (0.7,), 0))
+    assert g(a=0.7) == g(0.7)
+    for a in (np.array(0.7), np.array([0.7])):   # arrays: refused when the code is made
+        with pytest.raises(ad.TransformError, match="'c \\+= 5.0' changes the array 'c' in"):
+            g(a)
+    ad.build(argument_in_a_list, tmp_path / "built_alias.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import built_alias
+    assert built_alias.grad_argument_in_a_list(0.7) == pytest.approx(g(0.7))
     with pytest.raises(TypeError, match="'c \\+= 5.0' changes the array 'c' in place"):
-        g(np.array(0.7))   # a 0-d array: specialised as unknown, the general code runs
+        built_alias.grad_argument_in_a_list(np.array(0.7))
 
 
 def accumulated_number(x):
@@ -316,3 +324,31 @@ def test_gradient_values_of_the_accepted_cases():
     # the closed forms, besides finite differences
     assert ad.grad(number_alias)(0.7, -1.3) == pytest.approx(2 * 0.7 - 1.3)
     assert_close(ad.grad(array_nothing_shares)(X), 4 * (2 * X + 1))
+
+
+# ---------------------------------------------------------------------------
+# arguments the function changes in place: the gradient changes a private copy
+# ---------------------------------------------------------------------------
+
+def reverses_its_argument(x, g):
+    z = g.copy()
+    t = z[1:]
+    g[...] = g[::-1]
+    return np.tanh(np.min(t)) * x + np.sum(g * x)
+
+
+def changes_a_list_argument(x, rows):
+    rows[0][1] = 5.0
+    return np.sum(rows[0] * x)
+
+
+def test_arguments_changed_in_place_are_copied():
+    g = np.array([-1.72, 0.84, -1.85])
+    before = g.copy()
+    assert_grad(reverses_its_argument, 0.5, g)
+    assert np.array_equal(g, before)          # not written into (the function itself does)
+    assert "g = private_copy(g)" in ad.show(reverses_its_argument)
+    rows = [np.ones(3), np.ones(3)]
+    gradient = ad.grad(changes_a_list_argument)(X, rows)
+    assert_close(gradient, [1.0, 5.0, 1.0])
+    assert rows[0][1] == 1.0

