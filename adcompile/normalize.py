@@ -780,7 +780,8 @@ class Normalizer(ControlFlow, Lists, Calls):
                                         f"{len(operands)} operands are not supported")
             if len(operands) <= 2 and len(keywords) == len(e.keywords):
                 return None
-        elif args and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
+        elif args and not self.is_active(args[0]) \
+                and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
             return None   # subscripts in a variable: the rule reads them
         else:
             found = einsum_forms.from_sublists(args)

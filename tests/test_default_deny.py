@@ -137,3 +137,22 @@ def test_getattr_with_a_literal_name_is_an_attribute():
 
 def computed_attribute_free(a):
     return getattr(np, "sin")(a)
+
+
+def subscripts_in_a_variable(x, spec):
+    return np.sum(np.einsum(spec, x) ** 2)
+
+
+def einsum_of_x_as_subscripts(x, spec):
+    return np.sum(np.einsum(x, spec))
+
+
+def where_of_active_condition(x):
+    return np.sum(np.where(x, x * 2.0, x))   # the condition's derivative is zero
+
+
+def test_rule_inputs_without_adjoint_lines():
+    assert_grad(subscripts_in_a_variable, X, "i->i")
+    with pytest.raises(ad.TransformError, match="sublist form"):   # x is an operand there
+        ad.grad(einsum_of_x_as_subscripts)(X, "i")
+    assert_grad(where_of_active_condition, X)

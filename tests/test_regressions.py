@@ -538,3 +538,66 @@ def test_a_bool_argument_used_as_an_index():
     # a bool was specialised on as a number, so x[flag] was taken to remove an axis
     for flag in (True, np.bool_(True)):
         assert_grad(indexed_by_flag, VEC, flag, forward=False)
+
+
+# ---------------------------------------------------------------------------
+# found by the fuzzer's container and alias programs (seeds 301127, 301786, 116)
+# ---------------------------------------------------------------------------
+
+def list_rebuilt_on_one_path(x, y, n0):
+    a = x
+    hs = [a]
+    ls = [0.5, np.log(0.5 + hs[-1])]
+    if n0 > 1 and x >= -0.73:
+        for i in range(1):
+            continue
+    else:
+        ls = [y, y]
+    return ls[1]
+
+
+def tuple_rebuilt_on_one_path(x, y):
+    a = x + 0.5
+    hs = [x]
+    tp = (a, 0.5)
+    if a < x:
+        tp = (y, hs[-1])
+    hs.append(tp[0] + hs[len(hs) - 1])
+    return -hs[len(hs) - 1] + 0.5 + tp[0]
+
+
+def one_of_two_lists(x, y, c):
+    la = [x, x * 2.0]
+    lb = [y, x * y]
+    if c:
+        ls = la
+    else:
+        ls = lb
+    return ls[1] * ls[0]
+
+
+@pytest.mark.parametrize("f, args", [
+    (list_rebuilt_on_one_path, (0.221703, 0.3, 2)),    # d/dx was 0
+    (list_rebuilt_on_one_path, (0.2, 0.3, 0)),
+    (tuple_rebuilt_on_one_path, (-0.908007, 0.3)),     # d/dx was -1, not -2
+    (one_of_two_lists, (0.7, 1.3, True)),
+    (one_of_two_lists, (0.7, 1.3, False)),              # the value itself was la's
+])
+def test_lists_joined_after_an_if(f, args):
+    assert_grad(f, *args, wrt=(0, 1))
+    assert ad.value_and_grad(f, wrt=(0, 1))(*args)[0] == pytest.approx(f(*args))
+
+
+def checked_alias_then_forward(x, y):
+    a = x
+    hs = [a]
+    a -= -0.6                      # checked when it runs (the general code): x may be an array
+    return hs[0] * a + y
+
+
+def test_forward_mode_beside_a_runtime_check():
+    # the check's call was taken for a change of x in place, and x was copied: the copy
+    # had no tangent, so d/dx was 0 in forward mode
+    _, tangent = ad.jvp(checked_alias_then_forward, wrt=(0, 1))(0.7, 0.2, (1.0, 0.0))
+    assert tangent == pytest.approx(2 * 0.7 + 0.6)
+    assert "private_copy" not in ad.show(checked_alias_then_forward, mode="forward")

@@ -90,3 +90,20 @@ def test_built_module_imports_the_primitive_and_inlines_the_rule(tmp_path):
     got = np.array(eval(lines[1]))
     np.testing.assert_allclose(got, ad.grad(ur.uses_softplus)(np.array([0.1, 0.2, -0.3]),
                                                               np.eye(3)), rtol=1e-12)
+
+
+def test_an_input_without_adjoint_must_be_declared_constant():
+    # default deny: a value being differentiated given to an input the rule has no adjoint
+    # line for is refused, unless the rule declares the input constant (zero derivative)
+    x, w = np.array([0.2, 0.9, 1.4]), np.array([1.5, -0.5, 2.0])
+    assert_grad(ur.uses_signed, x, w)
+    with pytest.raises(ad.TransformError, match="argument 's'.* does not differentiate"):
+        ad.grad(ur.uses_signed_undeclared)(x, w)
+    assert_grad(ur.uses_signed_undeclared, x, w, wrt=1)   # s gets no value being differentiated
+
+
+def test_constant_inputs_must_be_inputs_without_an_adjoint():
+    with pytest.raises(ValueError, match="constant inputs"):
+        @ad.adjoint_rule(np.fabs, constant=("x",))
+        def fabs(y, x):
+            x_bar += y_bar * np.sign(x)  # noqa: F821

@@ -79,3 +79,34 @@ def no_rule_yet(x):
 
 def calls_no_rule_yet(x):
     return no_rule_yet(x) + x
+
+
+# a primitive with an input whose derivative is zero (only its sign is read), declared or not
+
+
+@ad.primitive(shape="elementwise", constant=("s",))
+def signed(x, s):
+    return x * np.sign(s)
+
+
+@signed.adjoint
+def _(y, x, s):
+    x_bar += y_bar * np.sign(s)
+
+
+@ad.primitive(shape="elementwise")
+def signed_undeclared(x, s):
+    return x * np.sign(s)
+
+
+@signed_undeclared.adjoint
+def _(y, x, s):
+    x_bar += y_bar * np.sign(s)
+
+
+def uses_signed(x, w):
+    return np.sum(signed(x * w, x - 0.5) ** 2)
+
+
+def uses_signed_undeclared(x, w):
+    return np.sum(signed_undeclared(x * w, x - 0.5) ** 2)
