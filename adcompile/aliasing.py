@@ -11,7 +11,7 @@ user's function, with two differences that aliasing could make visible:
   read afterwards (*rebinding* hazard).
 - A statement kept as written that changes an array in place (``k[0] = v``,
   ``k.fill(0)``, ``np.copyto(k, ...)``, ``out=k``, a call that may write into
-  its arguments, ``hs.append``) changes it in the generated code too. The
+  its arguments, ``hs.pop()``) changes it in the generated code too. The
   reverse sweep reads the inputs of each primitive after the whole forward
   sweep has run, so the change is wrong for a primitive that read the array
   before it (or in the same loop): *mutation* hazard.
@@ -153,9 +153,10 @@ class Aliases:
 
     def _statement(self, s):
         if isinstance(s, ir.Op):
-            if self._makes_new(s):
-                self._add(self.objects, s.target, {self._new(s, s.target)})
-            else:
+            # a new object (np.asarray of a number is one too), or for a primitive that may
+            # return a view, also whatever it reads
+            self._add(self.objects, s.target, {self._new(s, s.target)})
+            if not self._makes_new(s):
                 self._add(self.objects, s.target, self._value(s.expr))
         elif isinstance(s, ir.Keep):
             self._kept(s)
@@ -250,10 +251,10 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
-        # a view, an item, an attribute, whatever an unknown call returns: it may be, or
-        # be held by, anything the expression reads
+        # a view, an item, an attribute, whatever an unknown call returns: a new object, or
+        # anything the expression reads or what that holds
         read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
-        return self.deep(read)
+        return self.deep(read) | {f"new@{id(e)}"}
 
     def _allocates(self, call):
         """Whether a call surely returns a new object holding no object the caller has."""

@@ -213,7 +213,8 @@ def infer_numbers(fn, known, ndim_of=None):
             return True    # math.* returns a float
         if rule.name in ("copy", "max_", "min_", "pos") or any(
                 k in _NUMBER_OPERATORS or isinstance(k, np.ufunc) for k in rule.keys):
-            return all(p is True for p in parts) or rule.name != "copy" \
+            # (max(a, b) and a copy are one of their operands, a 0-d array too)
+            return all(p is True for p in parts) or rule.name not in ("copy", "max_", "min_") \
                 and ndim_of is not None and ndim_of(ir.load(s.target)) == 0
         if rule.shape == "reduce":   # np.sum(x) is a NumPy scalar, whatever x is
             axis, keepdims = s.statics.get("axis"), s.statics.get("keepdims")

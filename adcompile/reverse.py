@@ -820,23 +820,36 @@ class Reverser:
 
 
 def _list_homes(body):
-    """List name -> the innermost branch block (of an if outside loops) that makes the list
-    and holds every statement using it, for lists that have one."""
-    homes = {}
+    """List name -> the innermost branch block (of an if outside loops) that holds every
+    statement making or using the list, for lists that have one: its adjoint list is made
+    where that branch is reversed (the list does not exist on the other paths)."""
+    chains = {}   # name -> the branch blocks around every statement using it
 
-    def visit(stmts, branch):
+    def visit(stmts, chain):
         for s in stmts:
-            if isinstance(s, ir.ListNew) and branch is not None:
-                homes[s.target] = branch
+            for name in _statement_names(s):
+                known = chains.get(name)
+                if known is None:
+                    chains[name] = chain
+                else:
+                    common = 0
+                    while common < min(len(known), len(chain)) \
+                            and known[common] is chain[common]:
+                        common += 1
+                    chains[name] = known[:common]
             if isinstance(s, ir.If):
-                visit(s.body, s.body)
-                visit(s.orelse, s.orelse)
+                visit(s.body, chain + (s.body,))
+                visit(s.orelse, chain + (s.orelse,))
+            elif isinstance(s, ir.Loop):
+                visit(s.body, chain + (None,))   # (not a home: cut the chain here)
 
-    visit(body, None)
-    for name, branch in list(homes.items()):
-        inside = {id(s) for s in ir.walk(branch)}
-        if any(name in _statement_names(s) for s in ir.walk(body) if id(s) not in inside):
-            del homes[name]
+    visit(body, ())
+    homes = {}
+    for name, chain in chains.items():
+        if None in chain:
+            chain = chain[:chain.index(None)]
+        if chain:
+            homes[name] = chain[-1]
     return homes
 
 

@@ -601,3 +601,43 @@ def test_forward_mode_beside_a_runtime_check():
     _, tangent = ad.jvp(checked_alias_then_forward, wrt=(0, 1))(0.7, 0.2, (1.0, 0.0))
     assert tangent == pytest.approx(2 * 0.7 + 0.6)
     assert "private_copy" not in ad.show(checked_alias_then_forward, mode="forward")
+
+
+def new_array_shared_by_max(x, y):
+    d = np.asarray(np.sin(x))    # a new 0-d array, though made of a number
+    a = max(d, d)                # a is that array
+    d += y                       # changes a too
+    return a * 2.0
+
+
+def max_of_two_zero_d_arguments(x, y):
+    hs = [x]
+    a = max(hs[0], hs[-1])       # with 0-d arrays, a is x itself
+    a += y - 0.5                 # changes x in place
+    return x
+
+
+def list_made_on_the_path_after_an_early_return(x, y, n0, flag):
+    ls = [0.5 - y, x]
+    if n0 % 2 == 1:
+        return x * 2.0
+    elif flag:
+        b = x
+    else:
+        ls = [y, x * x]
+    return ls[1] * 3.0 + ls[0]
+
+
+def test_fuzzer_seeds_1362_1520_2424():
+    # np.asarray of a number is a new array (it was taken to share nothing): refused, as the
+    # generated code would not see d += y change a
+    with pytest.raises(TypeError, match="changes the array 'd' in place"):
+        ad.grad(new_array_shared_by_max)(0.3, 0.2)
+    # max of 0-d arrays is one of them, not a new number: refused for 0-d arrays
+    assert ad.grad(max_of_two_zero_d_arguments)(0.3, 0.2) == 1.0
+    with pytest.raises(ad.TransformError, match="changes the array 'a' in place"):
+        ad.grad(max_of_two_zero_d_arguments)(np.array(0.3), np.array(0.2))
+    # a list made on the paths after an early return: its adjoint list was made before the
+    # if, where the list did not exist (UnboundLocalError)
+    for n0, flag in ((0, True), (0, False), (1, True)):
+        assert_grad(list_made_on_the_path_after_an_early_return, 0.7, 0.4, n0, flag, wrt=(0, 1))
