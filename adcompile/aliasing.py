@@ -418,34 +418,11 @@ _NUMPY_ALLOCATORS = {
 
 # -- hazards ---------------------------------------------------------------------------
 
-def own_reads(s):
-    """Names an IR statement reads itself (not in the blocks it contains)."""
-    if isinstance(s, ir.Op):
-        return ir.reads([s.expr, *s.inputs, *s.statics.values()])
-    if isinstance(s, ir.Keep):
-        return ir.names_read(s.stmt)
-    if isinstance(s, ir.If):
-        return ir.names_read(s.test)
-    if isinstance(s, ir.Loop):
-        return ir.reads([e for e in (s.iterable, s.test) if e is not None])
-    if isinstance(s, ir.Carry):
-        return {s.source}
-    if isinstance(s, ir.ListNew):
-        return ir.reads(s.elements)
-    if isinstance(s, ir.ListAppend):
-        return {s.target} | ir.names_read(s.value)
-    if isinstance(s, ir.ListGet):
-        return {s.source} | ir.names_read(s.index)
-    if isinstance(s, ir.ListAdd):
-        return {s.target} | ir.reads([s.index, s.value])
-    return set()
-
-
 def _reverse_reads(s):
     """Names whose values the reverse sweep reads for statement ``s``: a primitive's inputs
     and result (read by its adjoint after the whole forward sweep), an item's index."""
     if isinstance(s, ir.Op):
-        return own_reads(s) | {s.target}
+        return ir.own_reads(s) | {s.target}
     if isinstance(s, (ir.ListGet, ir.ListAdd)):
         return ir.names_read(s.index)
     return set()
@@ -502,7 +479,7 @@ def rebinding_hazards(fn, aliases):
             # a later version of the same variable holds the new value, as Python's does
             same = fn.origin.get(rebinding.old, rebinding.old)
             for r, _ in readers:
-                for n in sorted(own_reads(r) - {rebinding.old}):
+                for n in sorted(ir.own_reads(r) - {rebinding.old}):
                     if fn.origin.get(n) == same:
                         continue
                     if aliases.reach(n) & objects:

@@ -228,6 +228,29 @@ def walk(stmts):
             yield from walk(block)
 
 
+def own_reads(s):
+    """Names an IR statement reads itself (not in the blocks it contains)."""
+    if isinstance(s, Op):
+        return reads([s.expr, *s.inputs, *s.statics.values()])
+    if isinstance(s, Keep):
+        return names_read(s.stmt)
+    if isinstance(s, If):
+        return names_read(s.test)
+    if isinstance(s, Loop):
+        return reads([e for e in (s.iterable, s.test) if e is not None])
+    if isinstance(s, Carry):
+        return {s.source}
+    if isinstance(s, ListNew):
+        return reads(s.elements)
+    if isinstance(s, ListAppend):
+        return {s.target} | names_read(s.value)
+    if isinstance(s, ListGet):
+        return {s.source} | names_read(s.index)
+    if isinstance(s, ListAdd):
+        return {s.target} | reads([s.index, s.value])
+    return set()
+
+
 def defined_names(s):
     """Names an IR statement (with what it contains) assigns."""
     found = set()

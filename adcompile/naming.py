@@ -7,6 +7,7 @@ collides with a name the user's function mentions.
 """
 
 import ast
+import keyword
 
 
 def names_in(tree):
@@ -37,8 +38,9 @@ class Namer:
         return name
 
     def fresh(self, base):
-        """``base`` if free, else ``base_2``, ``base_3``, ..."""
-        if base not in self.taken:
+        """``base`` if free (and not a Python keyword: ``as``, the steps of ``a``), else
+        ``base_2``, ``base_3``, ..."""
+        if base not in self.taken and not keyword.iskeyword(base):
             self.made.add(base)
             return self.take(base)
         n = self._counters.get(base, 1)

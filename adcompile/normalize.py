@@ -334,6 +334,7 @@ class Normalizer(ControlFlow, Lists, Calls):
         fn.extra_globals = self.extra_globals
         fn.lists = self.lists
         fn.rebindings = self.rebindings
+        fn.maybe_undefined = self.maybe_undefined
         fn.origin = self.origin
         return fn
 

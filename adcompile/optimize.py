@@ -127,28 +127,6 @@ class _Inline(ast.NodeTransformer):
         return node
 
 
-def statement_reads(s):
-    if isinstance(s, ir.Keep):
-        return ir.names_read(s.stmt)
-    if isinstance(s, ir.Op):
-        return ir.names_read(s.expr)
-    if isinstance(s, ir.ListNew):
-        return ir.reads(s.elements)
-    if isinstance(s, ir.ListAppend):
-        return {s.target} | ir.names_read(s.value)
-    if isinstance(s, ir.ListGet):
-        return {s.source} | ir.names_read(s.index)
-    if isinstance(s, ir.ListAdd):
-        return {s.target} | ir.names_read(s.index) | ir.names_read(s.value)
-    if isinstance(s, ir.Carry):
-        return {s.source}
-    if isinstance(s, ir.If):
-        return ir.names_read(s.test)
-    if isinstance(s, ir.Loop):
-        return ir.reads([e for e in (s.iterable, s.test) if e is not None])
-    return set()
-
-
 def prune_forward(stmts, live, anchors=()):
     """Drop forward statements whose results nothing reads (a fixed point, for loops).
 
@@ -173,7 +151,7 @@ def prune_forward(stmts, live, anchors=()):
                 wanted = s.target in needed
             if wanted:
                 keep.add(id(s))
-                needed |= statement_reads(s)
+                needed |= ir.own_reads(s)
                 if isinstance(s, ir.Loop) and s.counter:
                     needed.add(s.counter)
                 changed = True

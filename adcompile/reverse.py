@@ -42,7 +42,6 @@ from .optimize import (
     prune_forward,
     renumber_temps,
     reuse_dead_arrays,
-    statement_reads,
     simplify,
     total,
 )
@@ -228,20 +227,26 @@ class Reverser:
                                                     ctx=ast.Load()))
 
     def new_list_bar(self, bar, name):
-        """Statements making ``bar``, the adjoint list of list ``name``: a zero per item."""
+        """Statements making ``bar``, the adjoint list of list ``name``: a zero per item (and
+        None where the list is None: unbound on some path in the user's code)."""
         item = self.namer.fresh("item")
         if self.differentiable:
             # a loop that appends, which adcompile differentiates (a comprehension it
             # refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
-            return [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
+            made = [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
                     ast.For(target=ir.store(item), iter=ir.load(name), body=[
                         ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
                                                        ctx=ast.Load()), self.zeros(item)))],
                         orelse=[])]
-        return [ir.assign(bar, ast.ListComp(
-            elt=self.zeros(item),
-            generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
-                                          ifs=[], is_async=0)]))]
+        else:
+            made = [ir.assign(bar, ast.ListComp(
+                elt=self.zeros(item),
+                generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
+                                              ifs=[], is_async=0)]))]
+        if name not in getattr(self.fn, "maybe_undefined", ()):
+            return made
+        unbound = ast.Compare(left=ir.load(name), ops=[ast.Is()], comparators=[ast.Constant(None)])
+        return [ast.If(test=unbound, body=[ir.assign(bar, ast.Constant(None))], orelse=made)]
 
     # -- statements --------------------------------------------------------------
 
@@ -855,24 +860,12 @@ def _list_homes(body):
 
 def _statement_names(s):
     """Names an IR statement reads or assigns itself (not in the blocks it contains)."""
-    found = ir.defined_names(s) if not ir.children(s) else set()
+    found = ir.own_reads(s)
+    if not ir.children(s):
+        found |= ir.defined_names(s)
     for attr in ("target", "source"):
         if isinstance(getattr(s, attr, None), str):
             found.add(getattr(s, attr))
-    if isinstance(s, ir.Op):
-        found |= ir.reads([s.expr, *s.inputs])
-    elif isinstance(s, ir.Keep):
-        found |= ir.names_read(s.stmt)
-    elif isinstance(s, ir.If):
-        found |= ir.names_read(s.test)
-    elif isinstance(s, ir.Loop):
-        found |= ir.reads([e for e in (s.iterable, s.test) if e is not None])
-    elif isinstance(s, ir.ListNew):
-        found |= ir.reads(s.elements)
-    elif isinstance(s, (ir.ListAppend, ir.ListGet, ir.ListAdd)):
-        found |= ir.reads([e for e in (getattr(s, "value", None), s.index
-                                       if not isinstance(s, ir.ListAppend) else None)
-                           if e is not None])
     return found
 
 
@@ -915,7 +908,7 @@ def _owned_arrays(fn, aliases):
                     or isinstance(s.expr, ast.Compare)):
                 shared |= set(s.input_names)
         else:   # anything else may keep a reference (a list, a copy, a view)
-            shared |= statement_reads(s)
+            shared |= ir.own_reads(s)
             for name in s.defines if isinstance(s, ir.Keep) else [getattr(s, "target", None)]:
                 counts[name] += 1
     return {n for n in made if counts[n] == 1 and n not in shared}

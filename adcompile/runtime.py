@@ -321,6 +321,18 @@ def prod_others(x, axis=None):
     return np.transpose((left * right).reshape(moved.shape), np.argsort(keep + list(axes)))
 
 
+def cofactor(x):
+    """The cofactor matrix of (each matrix of) ``x``, the derivative of ``det(x)``: det(x)
+    times the transposed inverse where x is invertible, and its limit where x is singular.
+    From the SVD x = U diag(s) Vt: adj(x) = det(U) det(Vt) V diag(the product of the other
+    singular values) U^T, which divides by no singular value."""
+    u, s, vt = np.linalg.svd(x)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    adjugate = np.swapaxes(vt, -1, -2) @ (prod_others(s, axis=-1)[..., :, None]
+                                          * np.swapaxes(u, -1, -2))
+    return np.swapaxes(sign[..., None, None] * adjugate, -1, -2)
+
+
 def _cumprod_jacobian(x, axis):
     """``x`` with ``axis`` last (flattened if None) and d cumprod[..., j] / d x[..., i] as
     ``J[..., j, i]``; built column by column, exact where ``x`` has zeros."""

@@ -522,6 +522,19 @@ def uses_array_bar(g, x):
     return np.sum(pieces[0] ** 2 * pieces[1]) + np.sum(runtime.array_bar(g, x) ** 3)
 
 
+def uses_cofactor(x):
+    return np.sum(runtime.cofactor(x) ** 2 * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+@covers(("generated", "cofactor"))
+def test_cofactor_matrix():
+    x = RNG.normal(size=(3, 3)) + 2.0 * np.eye(3)
+    assert_close(runtime.cofactor(x), np.linalg.det(x) * np.linalg.inv(x).T, 1e-10, 1e-12)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert_close(runtime.cofactor(singular), [[4.0, -2.0], [-2.0, 1.0]], 1e-12, 1e-12)
+    assert_grad(uses_cofactor, x)
+
+
 def uses_private_copy(x):
     return np.sum(runtime.private_copy(x) ** 2 * np.sin(x))
 

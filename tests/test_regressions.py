@@ -641,3 +641,60 @@ def test_fuzzer_seeds_1362_1520_2424():
     # if, where the list did not exist (UnboundLocalError)
     for n0, flag in ((0, True), (0, False), (1, True)):
         assert_grad(list_made_on_the_path_after_an_early_return, 0.7, 0.4, n0, flag, wrt=(0, 1))
+
+
+def list_built_after_an_early_return(x, flag):
+    if flag:
+        return x * 2.0
+    hs = []
+    hs.append(x * x)
+    return hs[0]
+
+
+def test_list_built_after_an_early_return():
+    # the adjoint list was made outside the branch that makes the list: UnboundLocalError
+    # when the early return was taken
+    for flag in (True, False):
+        assert_grad(list_built_after_an_early_return, 0.7, flag)
+
+
+def det_of_a_singular_matrix(v, y):
+    z = np.zeros(3)
+    m = np.stack([z[::2], v[::2]])      # a row of zeros: det(m) = 0
+    return (np.linalg.det(m) + np.sum(v * y)) * y + m.reshape(2, 2)[1][0]
+
+
+def test_det_of_a_singular_matrix():
+    # fuzzer seed 3127: the adjoint used inv(m), a LinAlgError at a singular matrix, where
+    # det has a gradient (the cofactor matrix)
+    assert_grad(det_of_a_singular_matrix, np.array([0.7, -0.4, 0.9]), 0.36, wrt=(0, 1))
+
+
+def tuple_made_on_one_path(x, y, flag):
+    a = x * 2.0
+    if flag:
+        tp = (x, a * y)
+    if flag:
+        return tp[1] * y + tp[0]
+    return a * x
+
+
+def test_tuple_made_on_one_path_to_second_order():
+    # fuzzer seed 3144: tp is None on the other path (unbound in Python); the adjoint list of
+    # the gradient code's tp was made from it there, 'NoneType' object is not iterable
+    for flag in (True, False):
+        assert_grad(tuple_made_on_one_path, 0.7, 0.4, flag)
+        h = ad.grad(ad.grad(tuple_made_on_one_path))(0.7, 0.4, flag)
+        assert h == pytest.approx(0.0 if flag else 4.0)   # 2 x y^2 + x, or 2 x^2
+
+
+def loop_of_a_variable_named_a(x, y, k0):
+    a = x + 0.5
+    for i in range(k0):
+        a = np.log(2.0 + np.sin(a)) * y
+    return a
+
+
+def test_generated_names_are_never_keywords():
+    # fuzzer seed 8342: loop fission named the steps of a "as" (a SyntaxError)
+    assert_grad(loop_of_a_variable_named_a, -0.755157, 0.935436, 2, wrt=(0, 1))

@@ -506,10 +506,12 @@ def f_full(x):
 
 @case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
       ("generated", "vstack_bar"), ("generated", "array_bar"), ("generated", "r_bar"),
-      ("generated", "c_bar"), ("generated", "private_copy"), args=(A(2, 4), A(2, 3), A(2, 2, 3)),
+      ("generated", "c_bar"), ("generated", "private_copy"), ("generated", "cofactor"),
+      args=(A(2, 4), A(2, 3), A(2, 2, 3)),
       wrt=(0, 1, 2))
 def f_piece_helpers(g, x, s):
     joined = rt.r_bar(rt.private_copy(s[0]).ravel(), [x[0], x[1]])
+    cofactors = rt.cofactor(s[0][:, :2] + np.eye(2, dtype=s.dtype))
     columns = rt.c_bar(g, [x, x[:, 0]])
     pieces = rt.concatenate_bar(g, [x, x[:, :1]], 1)
     stacked = rt.stack_bar(s, [x, x], 0)
@@ -519,7 +521,7 @@ def f_piece_helpers(g, x, s):
     return (np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) + np.sum(stacked[1] ** 2)
             + np.sum(flat[0] * flat[1]) + np.sum(rows[0] ** 2) + np.sum(copies[1] ** 2 * copies[0])
             + np.sum(joined[0] ** 2) + np.sum(joined[1]) * np.sum(columns[1])
-            + np.sum(columns[0] ** 2))
+            + np.sum(columns[0] ** 2) + np.sum(cofactors ** 2))
 
 
 @case(("generated", "tile_bar"), ("generated", "repeat_bar"), ("generated", "diag_bar"),

@@ -354,6 +354,23 @@ nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
 inert(runtime.require_immutable)
 
 
+@adjoint(runtime.cofactor, shape="same")
+def cofactor(c, x):
+    # c = det(x) M^T with M = x^-1 (second derivatives need x invertible):
+    # dc = det(x) (tr(M dx) M^T - (M dx M)^T)
+    x_bar += np.expand_dims(np.sum(c_bar * c, axis=(-2, -1)) / np.linalg.det(x), (-1, -2)) * c \
+        - np.expand_dims(np.linalg.det(x), (-1, -2)) * np.swapaxes(
+            np.linalg.inv(x) @ c_bar @ np.linalg.inv(x), -1, -2)
+
+
+@tangent(runtime.cofactor)
+def cofactor_tangent(c, x):
+    c_dot += np.expand_dims(np.trace(np.linalg.solve(x, x_dot), axis1=-2, axis2=-1),
+                            (-1, -2)) * c \
+        - np.expand_dims(np.linalg.det(x), (-1, -2)) * np.swapaxes(
+            np.linalg.inv(x) @ x_dot @ np.linalg.inv(x), -1, -2)
+
+
 @adjoint(runtime.private_copy, shape="same", linear=True)
 def private_copy(y, x):
     # a copy: the identity

@@ -48,13 +48,17 @@ def solve_tangent(z, a, b):
 
 @adjoint(np.linalg.det, shape="drop2")
 def det(y, x):
-    # d det(x) = det(x) tr(x^-1 dx)
-    x_bar += np.expand_dims(y_bar * y, (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
+    # d det(x) = <cofactor(x), dx>, det(x) x^-T where x is invertible (and defined where it
+    # is not: a singular matrix has a gradient too)
+    if ndim(x) == 2:
+        x_bar += y_bar * cofactor(x)
+    else:   # (y_bar in y's precision: a Python float would make the product float64)
+        x_bar += np.expand_dims(y_bar * np.ones_like(y), (-1, -2)) * cofactor(x)
 
 
 @tangent(np.linalg.det)
 def det_tangent(y, x):
-    y_dot += y * np.trace(np.linalg.solve(x, x_dot), axis1=-2, axis2=-1)
+    y_dot += np.sum(cofactor(x) * x_dot, axis=(-2, -1))
 
 
 @adjoint(np.linalg.slogdet, shape="unknown")
