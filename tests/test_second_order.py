@@ -26,11 +26,12 @@ from adcompile.rules import REGISTRY
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
-def gradient_differences(f, args, wrt):
-    """d grad f / dx by central differences of adcompile's gradient: shape x + x."""
+def gradient_differences(f, args, wrt, by=None):
+    """d grad f / d args[by] (``by`` None: ``wrt``) by central differences of adcompile's
+    gradient with respect to ``wrt``: shape args[wrt] + args[by]."""
+    by = wrt if by is None else by
     g = ad.grad(f, wrt=wrt)
-    x = args[wrt]
-    base = np.array(x, dtype=np.float64)
+    base = np.array(args[by], dtype=np.float64)
     columns = []
     for i in np.ndindex(base.shape):
         h = EPS * max(1.0, abs(float(base[i])))
@@ -39,10 +40,10 @@ def gradient_differences(f, args, wrt):
             p = base.copy()
             p[i] += step
             moved = list(args)
-            moved[wrt] = p if isinstance(x, np.ndarray) else float(p)
+            moved[by] = p if isinstance(args[by], np.ndarray) else float(p)
             values.append(np.asarray(g(*moved), dtype=np.float64))
         columns.append((values[0] - values[1]) / (2 * h))
-    return np.stack(columns, axis=-1).reshape(base.shape + base.shape)
+    return np.stack(columns, axis=-1).reshape(np.shape(args[wrt]) + base.shape)
 
 
 def assert_second_order(f, *args, wrt=0, rtol=1e-5, atol=1e-6):
@@ -159,24 +160,6 @@ def power_two_and_a_half(x):
     return x ** 2.5
 
 
-def mixed_differences(f, args, wrt, by):
-    """d grad_wrt f / d args[by] by central differences of adcompile's gradient."""
-    g = ad.grad(f, wrt=wrt)
-    base = np.array(args[by], dtype=np.float64)
-    columns = []
-    for i in np.ndindex(base.shape):
-        h = EPS * max(1.0, abs(float(base[i])))
-        values = []
-        for step in (h, -h):
-            p = base.copy()
-            p[i] += step
-            moved = list(args)
-            moved[by] = p if isinstance(args[by], np.ndarray) else float(p)
-            values.append(np.asarray(g(*moved), dtype=np.float64))
-        columns.append((values[0] - values[1]) / (2 * h))
-    return np.stack(columns, axis=-1).reshape(np.shape(args[wrt]) + base.shape)
-
-
 POWERS = [  # x, y: the differences of the gradient exist (x == 0 only with y an integer for
     # d/dx, with y > 0 for d/dy)
     (np.array([0.0, 0.7, 1.5, -0.0]), np.array([[0.0], [1.0], [2.0], [3.0]]), (0,)),
@@ -195,7 +178,7 @@ def test_power(x, y, wrts):
     if wrts == (0, 1):   # the mixed partials, both ways round
         for wrt, by in [(0, 1), (1, 0)]:
             H = ad.jacobian(ad.grad(power_case, wrt=wrt), wrt=by)(x, y, w)
-            assert_close(H, mixed_differences(power_case, (x, y, w), wrt, by), 1e-5, 1e-6,
+            assert_close(H, gradient_differences(power_case, (x, y, w), wrt, by), 1e-5, 1e-6,
                          f"d2 / d{'xy'[wrt]} d{'xy'[by]}")
 
 
@@ -208,7 +191,7 @@ def test_power_of_numbers(x, y):
         assert_second_order(power_scalar, x, y, wrt=1)
         for wrt, by in [(0, 1), (1, 0)]:
             assert_close(ad.grad(ad.grad(power_scalar, wrt=wrt), wrt=by)(x, y),
-                         mixed_differences(power_scalar, (x, y), wrt, by), 1e-5, 1e-6)
+                         gradient_differences(power_scalar, (x, y), wrt, by), 1e-5, 1e-6)
     # the mixed partial at y == 0 is x ** -1 (not 0: only x ** 0 itself is constant in x)
     if y == 0 and x != 0:
         assert ad.grad(ad.grad(power_scalar, wrt=0), wrt=1)(x, y) == pytest.approx(2.5 / x)
