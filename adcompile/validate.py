@@ -72,6 +72,7 @@ def refuse_unsupported(fn, error, callee):
     """Raise ``error(node, message)`` for the first construct of ``fn`` (an ast.FunctionDef)
     that is never differentiated. ``callee(func_expr)`` resolves a call's function as
     ``Normalizer.callee`` does."""
+    allowed = set()   # ids of getattr/hasattr called with a literal name
     for node in ast.walk(fn):
         if node is not fn and type(node) in STATEMENT_NAMES:
             raise error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
@@ -83,15 +84,21 @@ def refuse_unsupported(fn, error, callee):
                               f"function: {_WHY}")
         if isinstance(node, ast.Call):
             kind, what = callee(node.func)
-            if kind != "object":
-                continue
-            name = _lookup(REFLECTION, what)
-            if name is not None:
-                raise error(node, f"{name} cannot be used in a differentiated function: {_WHY}")
-            name = _lookup(BY_NAME, what)
+            name = _lookup(BY_NAME, what) if kind == "object" else None
             if name is not None and not _literal_attribute(node):
                 raise error(node, f"{name} with a computed attribute name cannot be used in a "
                                   f"differentiated function: {_WHY}; write obj.name")
+            if name is not None:
+                allowed.add(id(node.func))
+    for node in ast.walk(fn):
+        # any mention of a reflective function, called or not (e = eval; e("a * a"))
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
+                and id(node) not in allowed:
+            kind, what = callee(node)
+            name = _lookup(REFLECTION, what) or _lookup(BY_NAME, what) \
+                if kind == "object" else None
+            if name is not None:
+                raise error(node, f"{name} cannot be used in a differentiated function: {_WHY}")
 
 
 def attributes_by_name(fn, callee):

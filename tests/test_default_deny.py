@@ -77,6 +77,11 @@ def frame_read(a):
     return inspect.currentframe().f_locals["b"]
 
 
+def eval_under_another_name(a):
+    e = eval
+    return e("a * a") * a
+
+
 def dict_of_values(a):
     d = {"a": a}
     return d["a"] * a
@@ -96,6 +101,7 @@ def dict_of_values(a):
     (frame_read, 1.5, r"currentframe|f_locals"),
     (dict_of_values, 1.5, r"dict"),
     (container_to_unknown_function, X, r"sorted"),
+    (eval_under_another_name, 1.5, r"eval\(\)"),
 ])
 def test_unknown_is_refused_not_ignored(f, x, word):
     with pytest.raises(ad.TransformError, match=word) as info:
