@@ -199,6 +199,10 @@ class Normalizer(ControlFlow, Lists, Calls):
             return self.varies(e.value, varied) or self.varies(e.slice, varied)
         if isinstance(e, ast.Call):
             kind, what = self.callee(e.func)
+            if kind == "unknown" and not isinstance(e.func, ast.Call):
+                # a function held in a variable (a parameter: it could be eval): default deny.
+                # (What a known function returns, ad.grad(f)(y), sees only its arguments.)
+                return True
             if kind == "object" and (self.registry.is_nondifferentiable(what)
                                      or self.registry.is_inert(what)):
                 return False
@@ -271,8 +275,10 @@ class Normalizer(ControlFlow, Lists, Calls):
             name = getattr(what, "__qualname__", None) or ast.unparse(e.func)
             return self.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot be "
                                      f"differentiated: it has no adjoint rule")
-        return self.src.error(e, f"call to unknown function {what!r} on a value being "
-                                 f"differentiated")
+        return self.src.error(e, f"call to {what!r}, a function held in a variable: adcompile "
+                                 f"cannot read what it does (it could read the function's "
+                                 f"variables, as eval does); call a module-level function, or "
+                                 f"compute the value outside and pass it in")
 
     # -- statements ----------------------------------------------------------
 

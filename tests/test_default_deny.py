@@ -82,6 +82,10 @@ def eval_under_another_name(a):
     return e("a * a") * a
 
 
+def function_passed_in(a, g):
+    return g("a * a") * a     # g may be eval: what it returns is not known to be constant
+
+
 def dict_of_values(a):
     d = {"a": a}
     return d["a"] * a
@@ -162,3 +166,9 @@ def test_rule_inputs_without_adjoint_lines():
     with pytest.raises(ad.TransformError, match="sublist form"):   # x is an operand there
         ad.grad(einsum_of_x_as_subscripts)(X, "i")
     assert_grad(where_of_active_condition, X)
+
+
+def test_a_function_held_in_a_variable_is_unknown():
+    # called with eval, function_passed_in gave the gradient of a constant times a (9, not 27)
+    with pytest.raises(ad.TransformError, match="'g', a function held in a variable"):
+        ad.grad(function_passed_in)(3.0, eval)
