@@ -424,20 +424,13 @@ class Normalizer(ControlFlow, Lists, Calls):
         value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=stmt.op,
                           right=stmt.value)
         ast.copy_location(value, stmt)
-        old = self.env.get(target.id)
+        old = self.env.get(target.id)   # (None: x is unbound, a NameError when it runs)
         self.assignment(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                    value=value, lineno=stmt.lineno, col_offset=stmt.col_offset))
-        new = self.env.get(target.id)
-        made = self.body[-1] if self.body else None
-        if old is not None and new != old and (
-                isinstance(made, ir.Op) and made.target == new and isinstance(made.expr, ast.BinOp)
-                and isinstance(made.expr.left, ast.Name) and made.expr.left.id == old
-                or isinstance(made, ir.Keep) and made.defines == [new]
-                and isinstance(made.stmt, ast.Assign) and isinstance(made.stmt.value, ast.BinOp)
-                and isinstance(made.stmt.value.left, ast.Name)
-                and made.stmt.value.left.id == old):
-            # Python changes an array x in place here; see aliasing.rebinding_hazards
-            self.rebindings.append(ir.Rebinding(made, (self.src, stmt)))
+        if old is not None:
+            # Python changes an array x in place here; see aliasing.rebinding_hazards. The
+            # last statement made computes new = old op e (its first operand is old's name).
+            self.rebindings.append(ir.Rebinding(self.body[-1], (self.src, stmt)))
 
     def assignment(self, stmt):
         targets = stmt.targets
