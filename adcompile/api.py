@@ -387,7 +387,7 @@ def _make_vjp(f, wrt):
     return _finish(pullback, f, transform, "vjp")
 
 
-def show(f, wrt=None, mode=None, args=None):
+def show(f, wrt=None, mode=None, args=None, stage=None):
     """The generated gradient code of ``f`` as a string.
 
     With ``args`` (example positional arguments), the code specialised to their
@@ -395,6 +395,8 @@ def show(f, wrt=None, mode=None, args=None):
     ``build`` writes and that works for any shapes.  ``wrt`` and ``mode`` default to
     the first argument and reverse mode or, for a function adcompile made
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
+    With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
+    adcompile/pipeline.py), the code as that pass left it, for debugging.
     """
     made = getattr(f, "_adcompile", None)
     if mode is None:
@@ -405,11 +407,14 @@ def show(f, wrt=None, mode=None, args=None):
     form = "grad" if mode == "reverse" else "jvp"
     if made is not None and made[1] == "grad" and mode == "forward":
         # forward mode of a gradient: the Hessian-vector product code (forward over reverse)
-        return _transform(f, 0 if wrt is None else wrt).generate(key, "jvp")[0]
-    if made is not None and wrt is None:
-        return made[0].generate(key, form)[0]
-    f = getattr(f, "__wrapped__", f)
-    return _transform(f, 0 if wrt is None else wrt).generate(key, form)[0]
+        transform = _transform(f, 0 if wrt is None else wrt)
+    elif made is not None and wrt is None:
+        transform = made[0]
+    else:
+        transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt)
+    if stage is not None:
+        return transform.stage(key, form, stage)
+    return transform.generate(key, form)[0]
 
 
 def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):

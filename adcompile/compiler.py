@@ -1,4 +1,4 @@
-"""The pipeline: source -> normalize -> reverse -> emit, for one function and one ``wrt``.
+"""Transforms: the passes of pipeline.py for one function and one ``wrt``, cached.
 
 A ``Transform`` parses and checks the function once, then generates and
 compiles code on demand for each form ("vjp": value and gradients, "grad":
@@ -6,16 +6,11 @@ gradients only) and each specialisation (the number of dimensions of each
 argument, when the call reveals it).
 """
 
-import ast
 import threading
 
-from . import ir
-from .aliasing import changed_arguments, check_rebindings
-from .analysis import infer_ndims, infer_numbers
+from . import pipeline
+from .analysis import infer_ndims
 from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
-from .forward import forward
-from .normalize import normalize
-from .reverse import reverse
 from .errors import TransformError
 from .source import FunctionSource, GeneratedSource
 
@@ -58,72 +53,47 @@ class Transform:
         self._lock = threading.Lock()
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
-        # transform once now, so that errors surface where the function is defined
-        self.tuple_output = normalize(self.source, self.wrt).tuple_output
+        # normalized once, and generated once now, so that errors surface where the
+        # function is defined
+        self.normal = pipeline.normalize(self.source, self.wrt)
+        # (the names of the runtime helpers are taken in the normalized function's namer)
+        self.aliases = runtime_aliases(self.source, self.normal.namer)
+        self.tuple_output = self.normal.tuple_output
         self.generate((), "vjp")
 
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of
         ndims ``key`` (a gradient then need not compute the value to check that it is)."""
-        fn = normalize(self.source, self.wrt)
-        _, ndim_of = infer_ndims(fn, self.param_ndims(key))
+        fn = self.normal
+        _, ndim_of = infer_ndims(fn, self.target(key, "grad").param_ndims)
         return not fn.tuple_output and len(fn.outputs) == 1 and ndim_of(fn.outputs[0]) == 0
 
-    def check_rebindings(self, fn, key, aliases):
-        """Refuse, or check when the code runs, each ``x op= e`` that is exact only for a
-        number ``x`` (see aliasing.check_rebindings), for the argument types of ``key``."""
-        if not fn.rebindings:
-            return
-        positional = self.source.positional_params
-        # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
-        _, ndim_of = infer_ndims(fn, {p: 0 if n == (None, False) else d for (p, d), n in zip(
-            self.param_ndims(key).items(), key)})
-        is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(positional, key)}, ndim_of)
-        arrays = {p for p, n in zip(positional, key) if isinstance(n, tuple)}
+    def target(self, key, form, aliases=None):
+        return pipeline.Target(form, key, tuple(self.source.positional_params), aliases)
 
-        def guard(name, message):
-            check = ir.call(aliases["require_immutable"], ir.load(name), ast.Constant(message))
-            return ir.Keep(ast.Expr(check), [], pure=False)
-
-        check_rebindings(fn, is_number, ndim_of, guard, arrays)
-
-    def param_ndims(self, key):
-        """Parameter -> ndim (None: unknown) for a specialisation key (see api._ndims)."""
-        positional = self.source.positional_params
-        return {p: n[0] if isinstance(n, tuple) else n for p, n in zip(positional, key)}
-
-    def param_full(self, key):
-        """Parameter -> whether it is known to have no axis of length 1 (numbers have none)."""
-        positional = self.source.positional_params
-        return {p: n == 0 or isinstance(n, tuple) and n[1] for p, n in zip(positional, key)}
+    def stage(self, key, form, stage):
+        """The code of ``form`` for ``key`` after pass ``stage``, as text (see pipeline)."""
+        return pipeline.run(self.normal, self.target(key, form, self.aliases), stop_after=stage)
 
     def generate(self, key, form):
         """Generated source text for ``form`` specialised to argument ndims ``key``."""
         cache_key = (form, key)
         text = self.texts.get(cache_key)
         if text is None:
-            fn = normalize(self.source, self.wrt)
-            aliases = runtime_aliases(self.source, fn.namer)
-            changed = changed_arguments(fn)
-            self.check_rebindings(fn, key, aliases)
-            for p in reversed(changed):   # p = private_copy(p) first
-                fn.body.insert(0, ir.Keep(ir.assign(p, ir.call(aliases["private_copy"],
-                                                               ir.load(p))), [p], pure=False))
+            fn = self.normal
+            aliases = self.aliases
+            code = pipeline.run(fn, self.target(key, form, aliases))
             name = f"{'grad' if form == 'grad2' else form}_{self.source.name}"
             wrt = ", ".join(self.wrt)
             if form == "jvp":
-                tangent = forward(fn, self.param_ndims(key), aliases, self.param_full(key))
                 doc = (f"The value of {self.source.name} and its derivative along tangents "
-                       f"{', '.join(tangent.param_dots)} of {wrt} (generated by adcompile).")
-                node = forward_def(tangent, name, doc, self.wrt_tuple)
-                self.tangent_names = tangent.param_dots
+                       f"{', '.join(code.param_dots)} of {wrt} (generated by adcompile).")
+                node = forward_def(code, name, doc, self.wrt_tuple)
+                self.tangent_names = code.param_dots
             else:
-                adjoint = reverse(fn, self.param_ndims(key), aliases, return_value=form == "vjp",
-                                  differentiable=form == "grad2",
-                                  param_full=self.param_full(key))
                 what = "value and gradient" if form == "vjp" else "gradient"
                 doc = f"The {what} of {self.source.name} with respect to {wrt} (generated by adcompile)."
-                node = function_def(adjoint, name, "vjp" if form == "vjp" else "grad", doc,
+                node = function_def(code, name, "vjp" if form == "vjp" else "grad", doc,
                                     self.wrt_tuple)
             text = (to_source(node), name, aliases, fn.extra_globals)
             self.texts[cache_key] = text

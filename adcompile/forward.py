@@ -138,10 +138,10 @@ class Forward:
             elif s.target in self.active:   # active on another path that assigns it
                 out.append(ir.assign(self.dot(s.target), self.zeros(ir.load(s.target))))
         elif isinstance(s, ir.ListAdd):
-            out.append(_add_to_item(s.target, s.index, s.value))
+            out.append(ir.add_to_item(s.target, s.index, s.value))
             if s.target in self.active and isinstance(s.value, ast.Name) \
                     and s.value.id in self.active:   # linear: the tangent's item gets value_dot
-                out.append(_add_to_item(self.dot(s.target), s.index, ir.load(self.dot(s.value.id))))
+                out.append(ir.add_to_item(self.dot(s.target), s.index, ir.load(self.dot(s.value.id))))
         else:
             raise AssertionError(s)
 
@@ -185,13 +185,6 @@ class Forward:
             terms = [simplify(t) for _, t in inst.contributions]
         value = simplify(total(terms)) if terms else self.zeros(ir.load(s.target))
         return statements + [ir.assign(self.dot(s.target), value)]
-
-
-def _add_to_item(name, index, value):
-    """``name[index] = name[index] + value``"""
-    item = ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Load())
-    return ast.Assign(targets=[ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Store())],
-                      value=ast.BinOp(left=item, op=ast.Add(), right=value))
 
 
 def _method(name, method, *args):

@@ -7,7 +7,8 @@ nothing to differentiate). Every ``Op`` target is assigned exactly once.
 """
 
 import ast
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 
 
 @dataclass(eq=False)
@@ -332,3 +333,75 @@ def changed_in_place(stmt):
                 and isinstance(f.value, (ast.Name, ast.Attribute)):
             found |= names_read(node.args[0])
     return found
+
+
+def segments(stmts):
+    """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
+    units, run = [], []
+    i = 0
+    while i < len(stmts):
+        s = stmts[i]
+        if isinstance(s, (If, Loop)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            units.append(("control", s))
+        elif isinstance(s, (Carry, Jump)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            carries = []
+            while i < len(stmts) and isinstance(stmts[i], Carry):
+                carries.append(stmts[i])
+                i += 1
+            jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], Jump) else None
+            units.append(("exit", carries, jump))
+            i += 1 if jump is not None else 0
+            continue
+        else:
+            run.append(s)
+        i += 1
+    if run:
+        units.append(("simple", run))
+    return units
+
+
+def add_to_item(name, index, value):
+    """``name[index] = name[index] + value``"""
+    item = ast.Subscript(value=load(name), slice=index, ctx=ast.Load())
+    return ast.Assign(targets=[ast.Subscript(value=load(name), slice=index, ctx=ast.Store())],
+                      value=ast.BinOp(left=item, op=ast.Add(), right=value))
+
+
+def copy_function(fn):
+    """A copy of ``fn`` whose statements, expressions and namer later passes may change
+    without changing ``fn`` (the rules, the user's nodes and the source are shared)."""
+    memo, made = {}, {}
+    new = copy.copy(fn)
+    for name, value in vars(fn).items():
+        if isinstance(value, (set, dict, list)):
+            setattr(new, name, copy.copy(value))
+    vars(new).pop("_callee", None)   # (analysis.callee_of's cache)
+    new.body = _copy_block(fn.body, memo, made)
+    new.outputs = copy.deepcopy(fn.outputs, memo)
+    new.namer = copy.deepcopy(fn.namer)
+    new.rebindings = [replace(r, statement=made[id(r.statement)]) for r in fn.rebindings]
+    return new
+
+
+_SHARED = ("node", "rule", "origin")   # fields a copy shares with the original
+
+
+def _copy_block(stmts, memo, made):
+    out = []
+    for s in stmts:
+        changes = {}
+        for f in fields(s):
+            value = getattr(s, f.name)
+            if f.name in ("body", "orelse"):
+                changes[f.name] = _copy_block(value, memo, made)
+            elif f.name not in _SHARED:
+                changes[f.name] = copy.deepcopy(value, memo)
+        made[id(s)] = replace(s, **changes)
+        out.append(made[id(s)])
+    return out

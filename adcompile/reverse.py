@@ -28,98 +28,58 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
-
-from . import ir
+from . import ir, tape
 from .analysis import activity, infer_full, infer_ndims
 from .errors import TransformError
-from .fission import hoist_inputs, split_reversed
-from .optimize import (
-    fuse_products,
-    fuse_blocks,
-    per_step_lists,
-    prune_backward,
-    prune_forward,
-    renumber_temps,
-    reuse_dead_arrays,
-    simplify,
-    total,
-)
+from .optimize import simplify, total
+from .sweeps import Sweeps
 from .templates import instantiate
 
 
 @dataclass
-class Adjoint:
-    """The generated pieces of one reverse-mode function."""
+class Context:
+    """What the reverse pass and the passes after it know besides the code."""
 
-    fn: object            # ir.NormalFunction
-    forward: list         # ast statements
-    backward: list        # ast statements
-    outputs: list         # returned value expressions
-    grads: list           # one expression per wrt parameter
+    namer: object         # naming.Namer of the function
+    aliases: dict         # runtime helper -> its name in the generated code
+    ndim_of: object       # expression -> its ndim, None when unknown
+    full_of: object       # expression -> True when it has no axis of length 1
+    return_value: bool    # the generated function returns the value too
+    in_place: bool        # adjoints may be updated in place (False: code adcompile can
+                          # differentiate again, which needs new values)
+
+    @property
+    def save_policy(self):
+        return "per_step" if self.in_place else "per_name"
 
 
-def reverse(fn, param_ndims, aliases, return_value=True, differentiable=False, param_full=None):
-    """Build the adjoint of ``fn``. ``param_ndims``: known ndim of parameters (None = unknown);
-    ``aliases``: runtime helper name -> name in the generated code; ``return_value``: whether
-    the generated function returns ``fn``'s value too (else its last statements may be dead);
-    ``differentiable``: code that adcompile can differentiate again (no in-place updates);
+def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_full=None):
+    """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
+    by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
+    ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
+    whether the generated function returns ``fn``'s value too; ``in_place``: see Context;
     ``param_full``: parameter -> True where the argument has no axis of length 1."""
-    return Reverser(fn, param_ndims, aliases, return_value, differentiable, param_full).run()
-
-
-def _segments(stmts):
-    """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
-    units, run = [], []
-    i = 0
-    while i < len(stmts):
-        s = stmts[i]
-        if isinstance(s, (ir.If, ir.Loop)):
-            if run:
-                units.append(("simple", run))
-                run = []
-            units.append(("control", s))
-        elif isinstance(s, (ir.Carry, ir.Jump)):
-            if run:
-                units.append(("simple", run))
-                run = []
-            carries = []
-            while i < len(stmts) and isinstance(stmts[i], ir.Carry):
-                carries.append(stmts[i])
-                i += 1
-            jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], ir.Jump) else None
-            units.append(("exit", carries, jump))
-            i += 1 if jump is not None else 0
-            continue
-        else:
-            run.append(s)
-        i += 1
-    if run:
-        units.append(("simple", run))
-    return units
+    _, ndim_of = infer_ndims(fn, param_ndims)
+    full_of = infer_full(fn, param_full or {}, ndim_of)
+    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place)
+    return Reverser(fn, context).run()
 
 
 class Reverser:
-    def __init__(self, fn, param_ndims, aliases, return_value, differentiable=False,
-                 param_full=None):
+    def __init__(self, fn, context):
         self.fn = fn
-        self.differentiable = differentiable
+        self.context = context
+        self.differentiable = not context.in_place
         self.namer = fn.namer
-        self.aliases = aliases
-        self.return_value = return_value
+        self.aliases = context.aliases
+        self.ndim_of, self.full_of = context.ndim_of, context.full_of
         self.active = activity(fn)
-        _, self.ndim_of = infer_ndims(fn, param_ndims)
-        self.full_of = infer_full(fn, param_full or {}, self.ndim_of)
         self.pending = defaultdict(list)
-        self.saves = {}          # id(unit object) -> names pushed after it, popped before its reverse
-        self.pops = {}           # id(unit object) -> the pop statement (targets filled at the end)
+        self.tape = tape.Tape()  # what each piece of code in a loop saves
         self.list_bar = {}       # list name -> its adjoint list
         self.branch_inits = {}   # id(branch block) -> adjoint lists made where it is reversed
         self.owner = {}          # adjoint variable -> the variable it is the adjoint of
         self.fresh = set()       # adjoint variables holding arrays that nothing else refers to
-        self.stack = None
-        self.stacks = {}         # saved name -> its own stack, in differentiable code
-        self.unit_of = {}        # id(statement) -> key of the run of simple statements it is in
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
         self.body_end = {}       # id(loop) -> index in its reversed body where the tail starts
@@ -216,7 +176,7 @@ class Reverser:
                 piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
                 out.append(ast.For(target=ir.store(k),
                                    iter=ir.call("range", ir.call("len", ir.load(pieces))),
-                                   body=[_add_to_item(bar, ir.load(k), piece)], orelse=[]))
+                                   body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[]))
                 return
             out.append(ir.assign(bar, ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
                                             ir.load(pieces))))
@@ -298,99 +258,19 @@ class Reverser:
                 bar = self.namer.bar(p)
                 backward.append(ir.assign(bar, value))
             grads.append(ir.load(bar))
+        self.tape.fill(backward)
         self.save_carried_for_top_loops(backward)
-        separate = {}
-        for key, pop in self.pops.items():
-            names = self.saves[key]
-            if names and self.differentiable:   # one stack per saved variable
-                separate[id(pop)] = [ir.assign(n, ir.call(ast.Attribute(
-                    value=ir.load(self.stack_of(n)), attr="pop", ctx=ast.Load())))
-                    for n in reversed(names)]
-            elif names:
-                pop.targets = _pop_targets(names)
-        unused = {id(pop) for key, pop in self.pops.items() if not self.saves[key]}
-        backward = _without_statements(backward, unused, separate)
-        backward = prune_backward(backward, ir.reads(grads))
-        if self.differentiable:
-            # a value saved that nothing reads once popped is not saved (its push would read
-            # a value the pruned forward sweep may no longer compute)
-            read, unread = ir.reads(backward), set()
-            for key, pop in self.pops.items():
-                for restore in separate.get(id(pop), []):
-                    if restore.targets[0].id not in read:
-                        self.saves[key].remove(restore.targets[0].id)
-                        unread.add(id(restore))
-            backward = _without_statements(backward, unread)
-        if not self.differentiable:   # (its helpers have no rules to differentiate)
-            backward = fuse_products(backward, self.aliases, _same_shape(fn))
-            # what the fused products no longer read (x in x ** 2) need not be saved
-            read, emptied = ir.reads(backward), set()
-            for key, pop in self.pops.items():
-                names = [n for n in self.saves[key] if n in read]
-                if names != self.saves[key]:
-                    self.saves[key] = names
-                    pop.targets = _pop_targets(names)
-                    if not names:
-                        emptied.add(id(pop))
-            backward = _without_statements(backward, emptied)
-            backward = reuse_dead_arrays(backward, _owned_arrays(fn, self.aliases),
-                                         ir.reads(grads) | ir.reads(fn.outputs), self.aliases)
-        live = _reads_outside_own_loops(backward) | ir.reads(grads)
-        outputs = list(fn.outputs)
-        keep_value = []
-        if self.return_value:
-            # the reverse sweep restores loop variables: keep the value before it starts
-            overwritten = ir.assigns(backward)
-            for i, value in enumerate(outputs):
-                if isinstance(value, ast.Name) and value.id in overwritten:
-                    name = self.namer.fresh("value")
-                    keep_value.append(ir.assign(name, value))
-                    outputs[i] = ir.load(name)
-            live |= ir.reads(fn.outputs)
-        body = prune_forward(fn.body, live, set(self.saves))
-        forward = self.forward(body, False, [])
-        if self.stack is not None and not self.differentiable and any(self.saves.values()):
-            forward.insert(0, ir.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
-        saved = {n for names in self.saves.values() for n in names}
-        for name, stack in reversed(list(self.stacks.items())):
-            if name in saved:
-                forward.insert(0, ir.assign(stack, ast.List(elts=[], ctx=ast.Load())))
-        forward = fuse_blocks(forward, self.namer.temps, live) + keep_value
-        ndims = self.known_ndims(forward + backward)
-        rename = renumber_temps(forward + backward, outputs, self.namer)
-        if not self.differentiable:   # (fission's batched code is not differentiated again)
-            ndims = {rename(n): d for n, d in ndims.items()}
-            if self.stack is not None:
-                forward, backward, loops = per_step_lists(forward, backward, self.stack,
-                                                          self.namer)
-                split_reversed(forward, backward, loops, ndims, self.aliases, self.namer,
-                               ir.reads(grads) | ir.reads(outputs))
-            forward = hoist_inputs(forward, ndims, self.aliases, self.namer,
-                                   backward + [ast.Expr(e) for e in outputs + grads])
-            renumber_temps(forward + backward, outputs, self.namer)
-        return Adjoint(fn, forward, backward, outputs, grads)
-
-    def known_ndims(self, code):
-        """Name -> ndim, where known, for the names of generated code (an adjoint has the
-        ndim of its variable)."""
-        ndims = {}
-        for name in ir.reads(code) | ir.assigns(code):
-            primal = self.namer.bar_of.get(name, name)
-            n = self.ndim_of(ir.load(primal))
-            if n is not None:
-                ndims[name] = n
-        fn = self.fn
-        if not fn.tuple_output and len(fn.outputs) == 1:
-            n = self.ndim_of(fn.outputs[0])
-            if n is not None:
-                ndims["out_bar"] = n
-        return ndims
+        self.tape.fill(backward)
+        return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context)
 
     def block(self, stmts, loop_vars):
         """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
         overwrite (None outside loops)."""
         out = []
-        for unit in reversed(_segments(stmts)):
+        units = ir.segments(stmts)
+        if loop_vars is not None:
+            self.tape.record_chain(stmts, [(_piece(u), u[1]) for u in units])
+        for unit in reversed(units):
             kind = unit[0]
             if kind == "exit":
                 # target = source at the end of the iteration: the target's adjoint so far
@@ -409,7 +289,7 @@ class Reverser:
                 own = code
                 key = id(unit[1][0])
                 for s in unit[1]:
-                    self.unit_of[id(s)] = key
+                    self.tape.unit_of[id(s)] = key
             else:
                 node = unit[1]
                 own, code = self.control(node, loop_vars)
@@ -422,11 +302,7 @@ class Reverser:
                 # Every piece in a loop gets its pop in place, even if it saves nothing yet:
                 # saving values at an iteration's start may add to the first piece later.
                 # Pops that save nothing are dropped at the end.
-                self.saves[key] = needed
-                pop = ast.Assign(targets=[], value=ir.call(
-                    ast.Attribute(value=ir.load(self.stack_name()), attr="pop",
-                                  ctx=ast.Load())))
-                self.pops[key] = pop
+                pop = self.tape.save(key, needed)
                 code = [pop] + code
             out.extend(code)
         return out
@@ -471,18 +347,6 @@ class Reverser:
             if rest:
                 self.accumulate(acc, rest, code)
 
-    def stack_of(self, name):
-        """The stack of one saved variable (differentiable code: a list of values of one
-        kind, so that the saves of integers stay out of the derivative's way)."""
-        if name not in self.stacks:
-            self.stacks[name] = self.namer.fresh(f"{name}_stack")
-        return self.stacks[name]
-
-    def stack_name(self):
-        if self.stack is None:
-            self.stack = self.namer.fresh("stack")
-        return self.stack
-
     def statement(self, s, out):
         if isinstance(s, ir.Op):
             if s.target not in self.active:
@@ -524,7 +388,7 @@ class Reverser:
             if s.target in self.active:
                 bar = self.define_bar(s.target, out)   # used up even if the list is not active
                 if bar is not None and s.source in self.list_bar:
-                    out.append(_add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
+                    out.append(ir.add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
         elif isinstance(s, ir.ListAppend):
             if s.target in self.list_bar:
                 pop = ir.call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
@@ -652,6 +516,9 @@ class Reverser:
         ctx = self.loop = {"assigned": assigned, "carried": set(node.carried.values()),
                            "acc": {}, "pairs": {}}
         body, left = self._branch(node.body, bars, inner_vars)
+        start = tape.Piece(("start", id(node)), set(), False)   # (saved at each iteration's start)
+        chains = self.tape.chains
+        chains[id(node.body)] = [start] + chains.get(id(node.body), [])
         self.loop = outer_loop
         tail, post = [], []
         accumulate = {}
@@ -741,87 +608,67 @@ class Reverser:
 
     def save_carried_for_top_loops(self, backward):
         """A loop outside all loops reuses the names of the variables it carries; if the
-        backward code outside the loop reads them, each iteration saves their values so that
-        reversing the loop restores them."""
+        backward code after the reversed loop reads them, their values before the loop are
+        saved when it starts and restored when the reversed loop ends."""
         for loop in self.top_loops:
             reversed_loop = self.reversed_loops.get(id(loop))
             if reversed_loop is None:
                 continue
-            outside = ir.reads(_after(backward, reversed_loop) or [])
+            outside = live_before(_after(backward, reversed_loop) or [], set())
             needed = sorted(set(loop.carried.values()) & outside)
             if needed:
-                self.save_at_iteration_start(loop, needed)
+                _insert_after(backward, reversed_loop, self.tape.save(("entry", id(loop)),
+                                                                      needed))
 
     def save_at_iteration_start(self, loop, names):
         """Save the values ``names`` have when an iteration of ``loop`` starts: the first
-        statement of each iteration pushes them, the last of each reversed one pops them."""
-        key = ("start", id(loop))
-        saved = self.saves.setdefault(key, [])
-        if key not in self.pops:
-            self.pops[key] = ast.Assign(targets=[], value=ir.call(ast.Attribute(
-                value=ir.load(self.stack_name()), attr="pop", ctx=ast.Load())))
-            self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], self.pops[key])
-        for n in names:
-            if n not in saved:
-                saved.append(n)
+        statement of each iteration saves them, the last of each reversed one restores them."""
+        restore = self.tape.save(("start", id(loop)), names)
+        if restore is not None:
+            self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], restore)
 
-    # -- the forward sweep, with the saves -----------------------------------------
 
-    def push(self, key):
-        names = self.saves.get(key)
-        if not names:
-            return []
-        if self.differentiable:
-            return [ast.Expr(ir.call(ast.Attribute(value=ir.load(self.stack_of(n)), attr="append",
-                                                 ctx=ast.Load()), ir.load(n))) for n in names]
-        value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
-            elts=[ir.load(n) for n in names], ctx=ast.Load())
-        return [ast.Expr(ir.call(ast.Attribute(value=ir.load(self.stack_name()), attr="append",
-                                             ctx=ast.Load()), value))]
+def _piece(unit):
+    """The tape.Piece of a unit of ir.segments."""
+    kind = unit[0]
+    stmts = [unit[1]] if kind == "control" else unit[1]
+    writes = {n for s in stmts for n in ir.defined_names(s)}
+    jumps = kind == "exit" and unit[2] is not None \
+        or any(isinstance(s, ir.Jump) for s in ir.walk(stmts))
+    key = None if kind == "exit" else id(unit[1]) if kind == "control" else id(unit[1][0])
+    return tape.Piece(key, writes, jumps)
 
-    def forward(self, stmts, in_loop, exit_pushes):
-        out = []
-        for unit in _segments(stmts):
-            kind = unit[0]
-            if kind == "simple":
-                out.extend(_forward_statement(s) for s in unit[1])
-                keys = []
-                for s in unit[1]:
-                    key = self.unit_of.get(id(s))
-                    if key is not None and key not in keys:
-                        keys.append(key)
-                for key in keys:
-                    out.extend(self.push(key))
-            elif kind == "exit":
-                if unit[2] is not None:
-                    for key in reversed(exit_pushes):
-                        out.extend(self.push(key))
-                out.extend(ir.assign(c.target, ir.load(c.source)) for c in unit[1])
-                if unit[2] is not None:
-                    out.append(ast.Break() if unit[2].kind == "break" else ast.Continue())
-            else:
-                node = unit[1]
-                key = id(node)
-                if isinstance(node, ir.If):
-                    body = self.forward(node.body, in_loop, exit_pushes + [key])
-                    orelse = self.forward(node.orelse, in_loop, exit_pushes + [key])
-                    out.append(ast.If(test=node.test, body=body or [ast.Pass()], orelse=orelse))
-                    if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
-                        out.extend(self.push(key))
-                else:
-                    body = self.push(("start", key)) + self.forward(node.body, True, [])
-                    if node.counter:
-                        out.append(ir.assign(node.counter, ast.Constant(0)))
-                        body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
-                                                     value=ast.Constant(1)))
-                    if node.kind == "for":
-                        loop = ast.For(target=ir.store(node.index), iter=node.iterable,
-                                       body=body or [ast.Pass()], orelse=[])
-                    else:
-                        loop = ast.While(test=node.test, body=body or [ast.Pass()], orelse=[])
-                    out.append(loop)
-                    out.extend(self.push(key))
-        return out
+
+def live_before(stmts, live):
+    """The names whose values ``stmts`` may read before assigning them, given ``live``: the
+    names read after them. (A loop may run no time; a restore assigns its names.)"""
+    live = set(live)
+    for s in reversed(stmts):
+        if isinstance(s, ast.If):
+            live = ir.names_read(s.test) | live_before(s.body, live) \
+                | live_before(s.orelse, live)
+        elif isinstance(s, (ast.For, ast.While)):
+            header = ir.names_read(s.iter if isinstance(s, ast.For) else s.test)
+            live = live | header | live_before(s.body, live | ir.reads(s.body))
+        elif isinstance(s, (ast.Assign, tape.Restore)):
+            targets = s.targets if isinstance(s, ast.Assign) else s.names
+            killed = {t.id for t in targets if isinstance(t, ast.Name)}
+            live = (live - killed) | ir.names_read(s)
+        else:
+            live |= ir.names_read(s) | {n.target.id for n in ast.walk(s) if isinstance(
+                n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+    return live
+
+
+def _insert_after(stmts, target, new):
+    """Put statement ``new`` right after ``target`` in ``stmts`` (at any depth)."""
+    for i, s in enumerate(stmts):
+        if s is target:
+            stmts.insert(i + 1, new)
+            return True
+        if any(_insert_after(getattr(s, f, None) or [], target, new) for f in ("body", "orelse")):
+            return True
+    return False
 
 
 def _list_homes(body):
@@ -867,67 +714,6 @@ def _statement_names(s):
         if isinstance(getattr(s, attr, None), str):
             found.add(getattr(s, attr))
     return found
-
-
-def _pop_targets(names):
-    """``a = stack.pop()`` or ``a, b = stack.pop()``: the targets restoring ``names``."""
-    return [ir.store(names[0]) if len(names) == 1 else
-            ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())]
-
-
-_MAKES_NEW = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
-_READS_ONLY = {"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "dot",
-               "matmul", "inner", "outer", "tensordot", "einsum", "trace", "cumsum", "cumprod"}
-
-
-def _owned_arrays(fn, aliases):
-    """Forward names whose arrays no other value shares: each made once, by arithmetic or a
-    NumPy ufunc (a new array), and read only by arithmetic, ufuncs and reductions (never
-    viewed, listed, copied, kept as written or returned)."""
-    np_name = aliases["np"]
-
-    def numpy_call(expr, names=None):
-        return isinstance(expr, ast.Call) and not expr.keywords \
-            and isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Name) \
-            and expr.func.value.id == np_name and (
-                isinstance(getattr(np, expr.func.attr, None), np.ufunc)
-                or names is not None and expr.func.attr in names)
-
-    def makes_new(expr):
-        return isinstance(expr, ast.BinOp) and isinstance(expr.op, _MAKES_NEW) \
-            or isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) \
-            or numpy_call(expr)
-
-    counts, made, shared = defaultdict(int), set(), set()
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.Op):
-            counts[s.target] += 1
-            if makes_new(s.expr):
-                made.add(s.target)
-            if not (makes_new(s.expr) or numpy_call(s.expr, _READS_ONLY)
-                    or isinstance(s.expr, ast.Compare)):
-                shared |= set(s.input_names)
-        else:   # anything else may keep a reference (a list, a copy, a view)
-            shared |= ir.own_reads(s)
-            for name in s.defines if isinstance(s, ir.Keep) else [getattr(s, "target", None)]:
-                counts[name] += 1
-    return {n for n in made if counts[n] == 1 and n not in shared}
-
-
-def _same_shape(fn):
-    """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
-    ``y = np.exp(x)``, an elementwise op of one name and numbers. Both assigned once."""
-    counts, same = defaultdict(int), {}
-    for s in ir.walk(fn.body):
-        for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
-                     s.defines if isinstance(s, ir.Keep) else []):
-            counts[name] += 1
-        if isinstance(s, ir.Op) and s.rule.shape == "elementwise":
-            names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
-                                                 and type(e.value) in (int, float))]
-            if len(names) == 1 and isinstance(names[0], ast.Name):
-                same[s.target] = names[0].id
-    return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}
 
 
 def _after(stmts, target):
@@ -979,75 +765,6 @@ def _slice_syntax(index, aliases):
     if isinstance(index, ast.Tuple):
         return ast.Tuple(elts=[one(p) for p in index.elts], ctx=ast.Load())
     return one(index)
-
-
-def _forward_statement(s):
-    if isinstance(s, ir.Keep):
-        return s.stmt
-    if isinstance(s, ir.Op):
-        return ir.assign(s.target, s.expr)
-    if isinstance(s, ir.ListNew):
-        elts = list(s.elements)
-        value = ast.Tuple(elts=elts, ctx=ast.Load()) if s.is_tuple else ast.List(elts=elts,
-                                                                                 ctx=ast.Load())
-        return ir.assign(s.target, value)
-    if isinstance(s, ir.ListAppend):
-        return ast.Expr(ir.call(ast.Attribute(value=ir.load(s.target), attr="append",
-                                            ctx=ast.Load()), s.value))
-    if isinstance(s, ir.ListGet) and s.pop:
-        return ir.assign(s.target, ir.call(ast.Attribute(value=ir.load(s.source), attr="pop",
-                                                       ctx=ast.Load())))
-    if isinstance(s, ir.ListGet):
-        return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
-                                                 ctx=ast.Load()))
-    if isinstance(s, ir.ListAdd):
-        return _add_to_item(s.target, s.index, s.value)
-    raise AssertionError(s)
-
-
-def _add_to_item(name, index, value):
-    """``name[index] = name[index] + value``"""
-    item = ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Load())
-    return ast.Assign(targets=[ast.Subscript(value=ir.load(name), slice=index, ctx=ast.Store())],
-                      value=ast.BinOp(left=item, op=ast.Add(), right=value))
-
-
-def _without_statements(stmts, drop, replace=None):
-    """``stmts`` without the statements whose ids are in ``drop`` (at any depth), and with
-    those whose ids are keys of ``replace`` replaced by its lists of statements."""
-    out = []
-    replace = replace or {}
-    for s in stmts:
-        if id(s) in drop:
-            continue
-        if id(s) in replace:
-            out.extend(replace[id(s)])
-            continue
-        for field in ("body", "orelse"):
-            inner = getattr(s, field, None)
-            if isinstance(inner, list) and inner:
-                setattr(s, field, _without_statements(inner, drop, replace) or
-                        ([ast.Pass()] if field == "body" else []))
-        out.append(s)
-    return out
-
-
-def _reads_outside_own_loops(stmts, bound=frozenset()):
-    """Names read in backward code, except a reversed loop's index read inside that loop
-    (the reversed loop makes it)."""
-    found = set()
-    for s in stmts:
-        if isinstance(s, ast.For):
-            found |= ir.names_read(s.iter) - bound
-            inner = bound | ({s.target.id} if isinstance(s.target, ast.Name) else set())
-            found |= _reads_outside_own_loops(s.body, inner)
-        elif isinstance(s, ast.If):
-            found |= ir.names_read(s.test) - bound
-            found |= _reads_outside_own_loops(s.body, bound)
-            found |= _reads_outside_own_loops(s.orelse, bound)
-        else:
-            found |= ir.names_read(s) - bound
-    return found
 
 
 def _fresh_value(value, aliases):

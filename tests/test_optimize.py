@@ -281,9 +281,19 @@ def branch_in_loop(x, n):
     return x
 
 
-@pytest.mark.parametrize("f", [stops_early, two_loops, branch_in_loop])
-def test_other_loops_keep_the_stack(f):
-    code = ad.show(f, args=(0.9, 4))
+def test_a_loop_that_breaks_keeps_the_stack():
+    code = ad.show(stops_early, args=(0.9, 4))
     assert "stack.pop()" in code and "_steps" not in code, code
+    for n in (0, 1, 4):
+        assert_grad(stops_early, 0.9, n)
+
+
+@pytest.mark.parametrize("f", [two_loops, branch_in_loop])
+def test_a_loop_saving_once_per_step_keeps_lists(f):
+    # (the second loop of two_loops saved x twice per step, at its start and with t1; a
+    # branch's pieces saved x once more in each branch)
+    code = ad.show(f, args=(0.9, 4))
+    assert "stack" not in code and "x_steps.append(x)" in code, code
+    assert code.count(".append(x)") == code.count(" in range(n):"), code   # once per step
     for n in (0, 1, 4):
         assert_grad(f, 0.9, n)

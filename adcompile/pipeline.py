@@ -1,0 +1,165 @@
+"""Every pass of adcompile, in the order it runs.
+
+    source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
+        reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
+            reuse_dead_arrays* ─ prune_tape ─ forward_sweep ─ fuse_temporaries ─ renumber ─
+            lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber ─► emit
+        forward mode:  tangents ─► emit
+    (* only where adjoints may be updated in place: not in code adcompile will
+    differentiate again)
+
+``normalize`` (frontend: parse, validate, inline calls, rename, lower to one primitive
+per statement; see normalize.py) runs once per function and ``wrt``; everything after
+it runs once per generated form and specialisation, on a copy of the normalized IR.
+Each pass takes the code the previous one returned and returns new code; the runner
+hands each pass a copy when asked to keep every stage (``ad.show(f, stage=...)``
+prints the code after any named pass).
+"""
+
+import ast
+import copy
+from dataclasses import dataclass, replace
+
+from . import ir, sweeps
+from .aliasing import changed_arguments, check_rebindings
+from .analysis import infer_ndims, infer_numbers
+from .dump import dump
+from .forward import forward
+from .normalize import normalize
+from .reverse import reverse
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to generate: ``form`` ("vjp", "grad", "grad2": a gradient adcompile can
+    differentiate again, "jvp") for arguments of kinds ``key`` (see api._ndims)."""
+
+    form: str
+    key: tuple
+    params: tuple         # the function's positional parameters
+    aliases: dict         # runtime helper -> its name in the generated code
+
+    @property
+    def param_ndims(self):
+        """Parameter -> ndim (None: unknown)."""
+        return {p: n[0] if isinstance(n, tuple) else n for p, n in zip(self.params, self.key)}
+
+    @property
+    def param_full(self):
+        """Parameter -> whether it is known to have no axis of length 1 (numbers have none)."""
+        return {p: n == 0 or isinstance(n, tuple) and n[1] for p, n in zip(self.params, self.key)}
+
+    @property
+    def in_place(self):
+        return self.form != "grad2"
+
+
+# -- passes on the normalized IR ---------------------------------------------------------
+
+
+def guard_rebindings(fn, target):
+    """Refuse, or check when the code runs, each ``x op= e`` that is exact only for a number
+    ``x`` (see aliasing.check_rebindings), for the argument kinds of the target."""
+    if not fn.rebindings:
+        return fn
+    fn = ir.copy_function(fn)
+    key, params = target.key, target.params
+    # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
+    _, ndim_of = infer_ndims(fn, {p: 0 if n == (None, False) else d for (p, d), n in zip(
+        target.param_ndims.items(), key)})
+    is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(params, key)}, ndim_of)
+    arrays = {p for p, n in zip(params, key) if isinstance(n, tuple)}
+
+    def guard(name, message):
+        check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(message))
+        return ir.Keep(ast.Expr(check), [], pure=False)
+
+    check_rebindings(fn, is_number, ndim_of, guard, arrays)
+    return fn
+
+
+def private_copies(fn, target):
+    """``p = private_copy(p)`` first, for each argument the function changes in place."""
+    changed = changed_arguments(fn)
+    if not changed:
+        return fn
+    fn = ir.copy_function(fn)
+    copies = [ir.Keep(ir.assign(p, ir.call(target.aliases["private_copy"], ir.load(p))), [p],
+                      pure=False) for p in changed]
+    fn.body = copies + fn.body
+    return fn
+
+
+IR_PASSES = [guard_rebindings, private_copies]
+
+
+# -- reverse mode ---------------------------------------------------------------------
+
+
+def reverse_pass(fn, target):
+    """The backward sweep and its tape (reverse.py), on a copy of ``fn``."""
+    return reverse(ir.copy_function(fn), target.param_ndims, target.aliases,
+                   return_value=target.form == "vjp", in_place=target.in_place,
+                   param_full=target.param_full)
+
+
+def sweep_passes(in_place):
+    """The passes after the reverse pass, in order."""
+    if in_place:
+        return [sweeps.prune_backward, sweeps.fuse_products, sweeps.reuse_dead_arrays,
+                sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
+                sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
+                sweeps.renumber]
+    return [sweeps.prune_backward, sweeps.prune_tape, sweeps.forward_sweep,
+            sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
+
+
+# -- forward mode ---------------------------------------------------------------------
+
+
+def tangent_pass(fn, target):
+    """The tangent code (forward.py), on a copy of ``fn``."""
+    return forward(ir.copy_function(fn), target.param_ndims, target.aliases, target.param_full)
+
+
+# -- running them -----------------------------------------------------------------------
+
+
+def stages(form):
+    """The names of the passes a form runs, in order (for ``ad.show(f, stage=...)``)."""
+    names = ["normalize"] + [p.__name__ for p in IR_PASSES]
+    if form == "jvp":
+        return names + ["tangents"]
+    return names + ["reverse"] + [p.__name__ for p in sweep_passes(form != "grad2")]
+
+
+def run(fn, target, stop_after=None):
+    """The generated code for ``target`` from normalized ``fn``: sweeps.Sweeps (reverse
+    mode) or forward.Tangent. With ``stop_after`` (a stage name), the text of the code
+    after that pass instead."""
+    if stop_after is not None and stop_after not in stages(target.form):
+        raise ValueError(f"stage must be one of {', '.join(stages(target.form))}; "
+                         f"got {stop_after!r}")
+    if stop_after == "normalize":
+        return dump(fn)
+    for step in IR_PASSES:
+        fn = step(fn, target)
+        if stop_after == step.__name__:
+            return dump(fn)
+    if target.form == "jvp":
+        code = tangent_pass(fn, target)
+        return dump(code) if stop_after == "tangents" else code
+    code = reverse_pass(fn, target)
+    if stop_after == "reverse":
+        return dump(code)
+    for step in sweep_passes(target.in_place):
+        if stop_after is not None:   # keep every stage as it was: each pass gets a copy
+            code = replace(code, forward=copy.deepcopy(code.forward),
+                           backward=copy.deepcopy(code.backward))
+        code = step(code)
+        if stop_after == step.__name__:
+            return dump(code)
+    return code
+
+
+__all__ = ["normalize", "run", "stages", "Target"]

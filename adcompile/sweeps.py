@@ -1,0 +1,307 @@
+"""The passes after the reverse pass, each from one ``Sweeps`` to the next.
+
+The reverse pass (reverse.py) gives the backward sweep, with a ``tape.Restore``
+where a piece of code in a loop needs values back, and the tape's record of what
+each piece saves. These passes clean the backward sweep, make the forward sweep
+(the normalized function's statements with a ``tape.Save`` after each piece that
+saves), lower the tape by a save policy, and reorganise loops. pipeline.py lists
+them in order.
+
+Each pass returns new ``Sweeps``; a pass may change the statements of the sweeps it
+is given (the pipeline copies them first: see pipeline.run_passes).
+"""
+
+import ast
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import ir, optimize, tape
+from .fission import hoist_inputs as _hoist_inputs, split_reversed
+
+
+@dataclass
+class Sweeps:
+    """Reverse-mode code between two passes."""
+
+    fn: object            # ir.NormalFunction the forward sweep is made from
+    forward: list         # ast statements and tape.Save nodes ([] before forward_sweep)
+    backward: list        # ast statements and tape.Restore nodes
+    outputs: list         # the returned value expressions
+    grads: list           # one expression per wrt parameter
+    tape: object          # tape.Tape
+    context: object       # reverse.Context: names, helpers, ndims, options
+    step_loops: list = None   # loops lowered to per-step lists (tape.Lowered), for fission
+    ndims: dict = None    # name -> ndim of the names of the sweeps, where known
+
+    @property
+    def live(self):
+        """Names read after the sweeps: the gradients and, if returned, the value."""
+        return ir.reads(self.grads) | (ir.reads(self.outputs) if self.context.return_value
+                                       else set())
+
+
+def prune_backward(sw):
+    """Drop backward statements whose results nothing reads."""
+    return replace(sw, backward=optimize.prune_backward(sw.backward, ir.reads(sw.grads)))
+
+
+def fuse_products(sw):
+    """Fold a broadcast or a product of adjoints into the operation that uses it."""
+    aliases = sw.context.aliases
+    return replace(sw, backward=optimize.fuse_products(sw.backward, aliases, _same_shape(sw.fn)))
+
+
+def reuse_dead_arrays(sw):
+    """Let an adjoint take over an array nothing reads any more, updating it in place."""
+    owned = _owned_arrays(sw.fn, sw.context.aliases)
+    kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
+    return replace(sw, backward=optimize.reuse_dead_arrays(sw.backward, owned, kept,
+                                                          sw.context.aliases))
+
+
+def prune_tape(sw):
+    """Save only what the backward sweep reads back, and once per iteration: a value that a
+    later piece of the same iteration saves unchanged is not saved again."""
+    backward = sw.tape.keep_read(sw.backward)
+    backward = optimize.prune_backward(backward, ir.reads(sw.grads))   # (loops left empty)
+    sw.tape.drop_repeated()
+    return replace(sw, backward=sw.tape.keep_read(backward))
+
+
+def forward_sweep(sw):
+    """The forward sweep: the statements of the function that the backward sweep or the
+    value needs, with the tape's saves; the value is kept where the backward sweep
+    overwrites it (it restores loop variables)."""
+    fn, ctx = sw.fn, sw.context
+    live = _reads_outside_own_loops(sw.backward) | ir.reads(sw.grads)
+    outputs, keep_value = list(fn.outputs), []
+    if ctx.return_value:
+        overwritten = ir.assigns(sw.backward)
+        for i, value in enumerate(outputs):
+            if isinstance(value, ast.Name) and value.id in overwritten:
+                name = ctx.namer.fresh("value")
+                keep_value.append(ir.assign(name, value))
+                outputs[i] = ir.load(name)
+        live |= ir.reads(fn.outputs)
+    saving = {key for key, names in sw.tape.saves.items() if names}
+    body = optimize.prune_forward(fn.body, live, saving)
+    forward = _forward(body, sw.tape, []) + keep_value
+    return replace(sw, forward=forward, outputs=outputs)
+
+
+def fuse_temporaries(sw):
+    """Put single-use temporaries of the forward sweep back into the expression using them."""
+    live = _reads_outside_own_loops(sw.backward) | sw.live
+    forward = optimize.fuse_blocks(sw.forward, sw.context.namer.temps, live)
+    return replace(sw, forward=forward)
+
+
+def renumber(sw):
+    """Number the temporaries that remain t1, t2, ... in order of appearance."""
+    ndims = sw.ndims if sw.ndims is not None else _known_ndims(sw)
+    rename = optimize.renumber_temps(sw.forward + sw.backward, sw.outputs, sw.context.namer)
+    return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
+
+
+def lower_tape(sw):
+    """Lower the Save/Restore nodes by the context's save policy."""
+    lowered = tape.lower(sw.forward, sw.backward, sw.context.namer, sw.context.save_policy)
+    return replace(sw, forward=lowered.forward, backward=lowered.backward,
+                   step_loops=lowered.step_loops)
+
+
+def loop_fission(sw):
+    """Split each reversed loop over per-step lists into batched array code and the rest."""
+    ctx = sw.context
+    forward, backward = split_reversed(sw.forward, sw.backward, sw.step_loops or [], sw.ndims,
+                                       ctx.aliases, ctx.namer,
+                                       ir.reads(sw.grads) | ir.reads(sw.outputs))
+    return replace(sw, forward=forward, backward=backward)
+
+
+def hoist_inputs(sw):
+    """Batch, before each forward loop, what its body computes from values it does not
+    change."""
+    ctx = sw.context
+    later = sw.backward + [ast.Expr(e) for e in sw.outputs + sw.grads]
+    forward = _hoist_inputs(sw.forward, sw.ndims, ctx.aliases, ctx.namer, later)
+    return replace(sw, forward=forward)
+
+
+# -- the forward sweep ----------------------------------------------------------------
+
+
+def _forward(stmts, the_tape, exit_keys):
+    """Python statements for IR ``stmts`` with the tape's saves: after each piece that
+    saves, and, before a break or continue, those of the ifs it leaves (``exit_keys``)."""
+    out = []
+    for unit in ir.segments(stmts):
+        kind = unit[0]
+        if kind == "simple":
+            out.extend(forward_statement(s) for s in unit[1])
+            keys = []
+            for s in unit[1]:
+                key = the_tape.unit_of.get(id(s))
+                if key is not None and key not in keys:
+                    keys.append(key)
+            for key in keys:
+                out.extend(the_tape.save_nodes(key))
+        elif kind == "exit":
+            if unit[2] is not None:
+                for key in reversed(exit_keys):
+                    out.extend(the_tape.save_nodes(key))
+            out.extend(ir.assign(c.target, ir.load(c.source)) for c in unit[1])
+            if unit[2] is not None:
+                out.append(ast.Break() if unit[2].kind == "break" else ast.Continue())
+        elif isinstance(unit[1], ir.If):
+            out.extend(_forward_if(unit[1], the_tape, exit_keys))
+        else:
+            out.extend(_forward_loop(unit[1], the_tape))
+    return out
+
+
+def _forward_if(node, the_tape, exit_keys):
+    key = id(node)
+    body = _forward(node.body, the_tape, exit_keys + [key])
+    orelse = _forward(node.orelse, the_tape, exit_keys + [key])
+    out = [ast.If(test=node.test, body=body or [ast.Pass()], orelse=orelse)]
+    if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
+        out.extend(the_tape.save_nodes(key))
+    return out
+
+
+def _forward_loop(node, the_tape):
+    key = id(node)
+    out = the_tape.save_nodes(("entry", key))
+    body = the_tape.save_nodes(("start", key)) + _forward(node.body, the_tape, [])
+    if node.counter:
+        out.append(ir.assign(node.counter, ast.Constant(0)))
+        body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
+                                     value=ast.Constant(1)))
+    if node.kind == "for":
+        out.append(ast.For(target=ir.store(node.index), iter=node.iterable,
+                           body=body or [ast.Pass()], orelse=[]))
+    else:
+        out.append(ast.While(test=node.test, body=body or [ast.Pass()], orelse=[]))
+    return out + the_tape.save_nodes(key)
+
+
+def forward_statement(s):
+    """The Python statement of a simple IR statement."""
+    if isinstance(s, ir.Keep):
+        return s.stmt
+    if isinstance(s, ir.Op):
+        return ir.assign(s.target, s.expr)
+    if isinstance(s, ir.ListNew):
+        elts = list(s.elements)
+        value = ast.Tuple(elts=elts, ctx=ast.Load()) if s.is_tuple else ast.List(elts=elts,
+                                                                                 ctx=ast.Load())
+        return ir.assign(s.target, value)
+    if isinstance(s, ir.ListAppend):
+        return ast.Expr(ir.call(ast.Attribute(value=ir.load(s.target), attr="append",
+                                            ctx=ast.Load()), s.value))
+    if isinstance(s, ir.ListGet) and s.pop:
+        return ir.assign(s.target, ir.call(ast.Attribute(value=ir.load(s.source), attr="pop",
+                                                       ctx=ast.Load())))
+    if isinstance(s, ir.ListGet):
+        return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
+                                                 ctx=ast.Load()))
+    if isinstance(s, ir.ListAdd):
+        return ir.add_to_item(s.target, s.index, s.value)
+    raise AssertionError(s)
+
+
+# -- what the passes need to know ------------------------------------------------------
+
+
+def _known_ndims(sw):
+    """Name -> ndim, where known, for the names of the sweeps (an adjoint has the ndim of
+    its variable)."""
+    ctx, fn = sw.context, sw.fn
+    ndims = {}
+    code = sw.forward + sw.backward
+    for name in ir.reads(code) | ir.assigns(code):
+        primal = ctx.namer.bar_of.get(name, name)
+        n = ctx.ndim_of(ir.load(primal))
+        if n is not None:
+            ndims[name] = n
+    if not fn.tuple_output and len(fn.outputs) == 1:
+        n = ctx.ndim_of(fn.outputs[0])
+        if n is not None:
+            ndims["out_bar"] = n
+    return ndims
+
+
+def _reads_outside_own_loops(stmts, bound=frozenset()):
+    """Names read in backward code, except a reversed loop's index read inside that loop
+    (the reversed loop makes it)."""
+    found = set()
+    for s in stmts:
+        if isinstance(s, ast.For):
+            found |= ir.names_read(s.iter) - bound
+            inner = bound | ({s.target.id} if isinstance(s.target, ast.Name) else set())
+            found |= _reads_outside_own_loops(s.body, inner)
+        elif isinstance(s, ast.If):
+            found |= ir.names_read(s.test) - bound
+            found |= _reads_outside_own_loops(s.body, bound)
+            found |= _reads_outside_own_loops(s.orelse, bound)
+        else:
+            found |= ir.names_read(s) - bound
+    return found
+
+
+_MAKES_NEW = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
+_READS_ONLY = {"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "dot",
+               "matmul", "inner", "outer", "tensordot", "einsum", "trace", "cumsum", "cumprod"}
+
+
+def _owned_arrays(fn, aliases):
+    """Forward names whose arrays no other value shares: each made once, by arithmetic or a
+    NumPy ufunc (a new array), and read only by arithmetic, ufuncs and reductions (never
+    viewed, listed, copied, kept as written or returned)."""
+    np_name = aliases["np"]
+
+    def numpy_call(expr, names=None):
+        return isinstance(expr, ast.Call) and not expr.keywords \
+            and isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Name) \
+            and expr.func.value.id == np_name and (
+                isinstance(getattr(np, expr.func.attr, None), np.ufunc)
+                or names is not None and expr.func.attr in names)
+
+    def makes_new(expr):
+        return isinstance(expr, ast.BinOp) and isinstance(expr.op, _MAKES_NEW) \
+            or isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) \
+            or numpy_call(expr)
+
+    counts, made, shared = defaultdict(int), set(), set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Op):
+            counts[s.target] += 1
+            if makes_new(s.expr):
+                made.add(s.target)
+            if not (makes_new(s.expr) or numpy_call(s.expr, _READS_ONLY)
+                    or isinstance(s.expr, ast.Compare)):
+                shared |= set(s.input_names)
+        else:   # anything else may keep a reference (a list, a copy, a view)
+            shared |= ir.own_reads(s)
+            for name in s.defines if isinstance(s, ir.Keep) else [getattr(s, "target", None)]:
+                counts[name] += 1
+    return {n for n in made if counts[n] == 1 and n not in shared}
+
+
+def _same_shape(fn):
+    """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
+    ``y = np.exp(x)``, an elementwise op of one name and numbers. Both assigned once."""
+    counts, same = defaultdict(int), {}
+    for s in ir.walk(fn.body):
+        for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
+                     s.defines if isinstance(s, ir.Keep) else []):
+            counts[name] += 1
+        if isinstance(s, ir.Op) and s.rule.shape == "elementwise":
+            names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
+                                                 and type(e.value) in (int, float))]
+            if len(names) == 1 and isinstance(names[0], ast.Name):
+                same[s.target] = names[0].id
+    return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}

@@ -1,0 +1,322 @@
+"""The tape: values the forward sweep keeps for the backward sweep, as nodes of the code.
+
+The reverse pass does not decide how values are kept. Where a piece of code inside
+a loop must keep values that later iterations overwrite, it emits a ``Save`` node in
+the forward sweep and a ``Restore`` node, with the same ``key``, in the backward
+sweep: ``Save(key=3, names=[h, y])`` ... ``Restore(key=3, names=[h, y])``. Passes
+between the reverse pass and the lowering see them as ordinary statements (a
+``Save`` reads its names, a ``Restore`` assigns them), so renaming, liveness and
+pruning need no special case; ``prune`` drops the values nothing reads back.
+
+A *save policy* then lowers the nodes to Python:
+
+- ``stack``: one list for all saves, a tuple per save
+  (``stack.append((h, y))`` ... ``h, y = stack.pop()``);
+- ``per_name``: one list per saved variable, for code that adcompile differentiates
+  again (a list holds values of one kind, so integer saves stay out of the way);
+- ``per_step``: a loop outside other loops that saves once per step keeps one list
+  per value and its reversed loop walks them backwards with ``zip(reversed(...))``;
+  other saves fall back to ``stack``.
+
+A checkpointing policy (recompute instead of store) plugs in at the same place.
+"""
+
+import ast
+from dataclasses import dataclass, field
+
+from . import ir
+
+
+class Save(ast.stmt):
+    """Forward sweep: keep the current values of ``names`` under ``key``."""
+
+    _fields = ("names",)     # ast.Name nodes (Load)
+    _attributes = ()
+
+    def __init__(self, key=None, names=()):
+        super().__init__()
+        self.key = key
+        self.names = [ir.load(n) for n in names]
+
+
+class Restore(ast.stmt):
+    """Backward sweep: give ``names`` back the values the ``Save`` of ``key`` kept."""
+
+    _fields = ("names",)     # ast.Name nodes (Store)
+    _attributes = ()
+
+    def __init__(self, key=None, names=()):
+        super().__init__()
+        self.key = key
+        self.names = [ir.store(n) for n in names]
+
+
+@dataclass
+class Piece:
+    """A piece of a block in a loop (a run of simple statements, an if or a loop, or the
+    carries and jump ending an iteration): the key of its saves (None: it saves nothing),
+    the names it assigns, whether it may jump out of the block."""
+
+    key: object
+    writes: set
+    jumps: bool
+
+
+@dataclass
+class Tape:
+    """What the reverse pass decided to keep: per key (a piece of code in a loop, the start
+    of each iteration of a loop, or a loop's entry), the names saved and the Restore node
+    in the backward sweep; and the order the pieces run in, for ``drop_repeated``."""
+
+    saves: dict = field(default_factory=dict)      # key -> names
+    unit_of: dict = field(default_factory=dict)    # id(IR statement) -> key of its piece
+    chains: dict = field(default_factory=dict)     # id(block in a loop) -> its Pieces
+    continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), index of its if)
+
+    def save(self, key, names=()):
+        """Record that ``key`` saves ``names`` too. For a new key, returns its Restore node,
+        which the caller puts in the backward sweep; else None."""
+        new = key not in self.saves
+        saved = self.saves.setdefault(key, [])
+        saved.extend(n for n in names if n not in saved)
+        return Restore(key, saved) if new else None
+
+    def fill(self, backward):
+        """Give each Restore node of ``backward`` the names its key saves."""
+        for node in nodes(backward, Restore):
+            node.names = [ir.store(n) for n in self.saves[node.key]]
+
+    def keep_read(self, backward):
+        """Save only what the backward sweep reads back; returns it without empty restores."""
+        self.fill(backward)
+        _, backward = prune([], backward)
+        kept = {r.key: saved_names(r) for r in nodes(backward, Restore)}
+        self.saves = {key: kept.get(key, []) for key in self.saves}
+        return backward
+
+    def record_chain(self, block, pieces):
+        """The pieces of ``block`` (a block in a loop) in the order they run, and for each
+        if among them, where its branches continue (the if's own save, then what follows)."""
+        self.chains[id(block)] = [piece for piece, _ in pieces]
+        for i, (_, node) in enumerate(pieces):
+            if isinstance(node, ir.If):
+                self.continues[id(node.body)] = self.continues[id(node.orelse)] = (id(block), i)
+
+    def following(self, block, i):
+        """The pieces that run after piece ``i`` of ``block`` in the same iteration."""
+        yield from self.chains.get(block, [])[i + 1:]
+        parent = self.continues.get(block)
+        if parent is not None:
+            yield from self.chains[parent[0]][parent[1]:parent[1] + 1]
+            yield from self.following(*parent)
+
+    def drop_repeated(self):
+        """A value a piece saves need not be saved there when a later piece of the same
+        iteration saves it too and nothing assigns it in between: the later save is
+        restored first in the backward sweep, and the value is the same."""
+        for block, chain in self.chains.items():
+            for i, piece in enumerate(chain):
+                names = self.saves.get(piece.key)
+                if not names:
+                    continue
+                assigned, later = set(), set()
+                for other in self.following(block, i):
+                    if other.jumps:
+                        break
+                    assigned |= other.writes
+                    later |= set(self.saves.get(other.key, ())) - assigned
+                self.saves[piece.key] = [n for n in names if n not in later]
+
+    def save_nodes(self, key):
+        """The forward sweep's Save for ``key``: [] when it saves nothing."""
+        names = self.saves.get(key)
+        return [Save(key, names)] if names else []
+
+
+def saved_names(node):
+    return [n.id for n in node.names]
+
+
+def nodes(stmts, kind):
+    """The ``kind`` (Save or Restore) nodes in ``stmts``, at any depth, in order."""
+    return [n for s in stmts for n in ast.walk(s) if isinstance(n, kind)]
+
+
+def prune(forward, backward):
+    """Keep only the values that backward code reads back (a restored name nothing reads
+    need not be saved); a save and restore left with no value go away."""
+    read = ir.reads(backward)
+    keep = {}
+    for restore in nodes(backward, Restore):
+        keep[restore.key] = [n for n in saved_names(restore) if n in read]
+    for node in nodes(forward, Save) + nodes(backward, Restore):
+        names = keep.get(node.key, [])
+        node.names = [type(n)(id=n.id, ctx=n.ctx) for n in node.names if n.id in names]
+    return _drop_empty(forward), _drop_empty(backward)
+
+
+def _drop_empty(stmts):
+    """``stmts`` without Save/Restore nodes that keep nothing (a block left empty passes)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, (Save, Restore)) and not s.names:
+            continue
+        if isinstance(s, (ast.If, ast.For, ast.While)):
+            s.body = _drop_empty(s.body) or [ast.Pass()]
+            s.orelse = _drop_empty(s.orelse)
+        out.append(s)
+    return out
+
+
+# -- save policies -------------------------------------------------------------------
+
+
+@dataclass
+class Lowered:
+    """The sweeps with the tape lowered; ``step_loops``: per loop turned to per-step lists,
+    (forward loop, reversed loop, the names saved, their lists), for loop fission."""
+
+    forward: list
+    backward: list
+    step_loops: list = field(default_factory=list)
+
+
+def lower(forward, backward, namer, policy="stack"):
+    """Replace the Save/Restore nodes of the two sweeps by Python code, by ``policy``."""
+    if policy == "per_name":
+        return Lowered(*_per_name(forward, backward, namer))
+    step_loops = []
+    if policy == "per_step":
+        forward, backward, step_loops = _per_step(forward, backward, namer)
+    elif policy != "stack":
+        raise ValueError(f"unknown save policy {policy!r}")
+    forward, backward = _one_stack(forward, backward, namer)
+    return Lowered(forward, backward, step_loops)
+
+
+def _method(owner, name, *args):
+    return ir.call(ast.Attribute(value=ir.load(owner), attr=name, ctx=ast.Load()), *args)
+
+
+def _targets(names):
+    """``a`` or ``a, b``: the targets restoring ``names``."""
+    if len(names) == 1:
+        return ir.store(names[0])
+    return ast.Tuple(elts=[ir.store(n) for n in names], ctx=ast.Store())
+
+
+def _replace(stmts, replace):
+    """``stmts`` with each Save/Restore node replaced by ``replace(node)`` (a list)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, (Save, Restore)):
+            out.extend(replace(s))
+            continue
+        if isinstance(s, (ast.If, ast.For, ast.While)):
+            s.body = _replace(s.body, replace) or [ast.Pass()]
+            s.orelse = _replace(s.orelse, replace)
+        out.append(s)
+    return out
+
+
+def _one_stack(forward, backward, namer):
+    """One list for all saves; a save that runs at most once (outside loops) keeps its
+    values in variables of its own instead (``x_saved = x`` ... ``x = x_saved``)."""
+    saves = nodes(forward, Save)
+    if not saves:
+        return forward, backward
+    once = {s.key: [namer.fresh(f"{n}_saved") for n in saved_names(s)]
+            for s in _outside_loops(forward) if isinstance(s, Save)}
+    stack = namer.fresh("stack") if len(once) < len(saves) else None
+
+    def replace(node):
+        names = saved_names(node)
+        if node.key in once:
+            pairs = zip(names, once[node.key])
+            if isinstance(node, Restore):
+                return [ir.assign(n, ir.load(kept)) for n, kept in pairs]
+            return [ir.assign(kept, ir.load(n)) for n, kept in pairs]
+        if isinstance(node, Restore):
+            return [ast.Assign(targets=[_targets(names)], value=_method(stack, "pop"))]
+        value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
+            elts=[ir.load(n) for n in names], ctx=ast.Load())
+        return [ast.Expr(_method(stack, "append", value))]
+
+    made = [] if stack is None else [ir.assign(stack, ast.List(elts=[], ctx=ast.Load()))]
+    return made + _replace(forward, replace), _replace(backward, replace)
+
+
+def _outside_loops(stmts):
+    """The statements of ``stmts`` that no loop encloses (in ifs too)."""
+    for s in stmts:
+        yield s
+        if isinstance(s, ast.If):
+            yield from _outside_loops(s.body)
+            yield from _outside_loops(s.orelse)
+
+
+def _per_name(forward, backward, namer):
+    stacks = {}
+    for node in nodes(forward, Save):
+        for name in saved_names(node):
+            if name not in stacks:
+                stacks[name] = namer.fresh(f"{name}_stack")
+
+    def replace(node):
+        names = saved_names(node)
+        if isinstance(node, Save):
+            return [ast.Expr(_method(stacks[n], "append", ir.load(n))) for n in names]
+        return [ir.assign(n, _method(stacks[n], "pop")) for n in reversed(names)]
+
+    made = [ir.assign(s, ast.List(elts=[], ctx=ast.Load())) for s in stacks.values()]
+    return made + _replace(forward, replace), _replace(backward, replace)
+
+
+def _per_step(forward, backward, namer):
+    """Per-step lists for each top-level ``for`` loop that saves once per step, directly in
+    its body, and whose reversed loop (walking the same range backwards) restores first;
+    that loop has no break, continue or return. Other saves are left for the stack."""
+    restores = {s.body[0].key: s for s in backward if isinstance(s, ast.For) and s.body
+                and isinstance(s.body[0], Restore)}
+    read = ir.reads(backward)
+    step_loops = []
+    for loop in forward:
+        if not isinstance(loop, ast.For):
+            continue
+        saves = nodes(loop.body, Save)
+        if len(saves) != 1 or saves[0] not in loop.body or saves[0].key not in restores \
+                or any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
+                       for n in ast.walk(loop)):
+            continue
+        rloop = restores[saves[0].key]
+        if not (_walks_back(rloop, loop)):
+            continue
+        names = saved_names(saves[0])
+        lists = [namer.fresh(f"{n}_steps") for n in names]
+        at = loop.body.index(saves[0])
+        loop.body[at:at + 1] = [ast.Expr(_method(lst, "append", ir.load(n)))
+                                for lst, n in zip(lists, names)]
+        walks = [ir.call("reversed", ir.load(lst)) for lst in lists]
+        targets = [ir.store(n) for n in names]
+        if isinstance(loop.target, ast.Name) and loop.target.id in read:
+            walks.insert(0, rloop.iter)   # the step's index too
+            targets.insert(0, rloop.target)
+        rloop.body = rloop.body[1:] or [ast.Pass()]
+        if len(walks) == 1:
+            rloop.target, rloop.iter = targets[0], walks[0]
+        else:
+            rloop.target = ast.Tuple(elts=targets, ctx=ast.Store())
+            rloop.iter = ir.call("zip", *walks)
+        step_loops.append((loop, rloop, names, lists))
+    made = [ir.assign(lst, ast.List(elts=[], ctx=ast.Load()))
+            for _, _, _, lists in step_loops for lst in lists]
+    return made + forward, backward, step_loops
+
+
+def _walks_back(rloop, loop):
+    """Whether reversed loop ``rloop`` is ``for i in reversed(<loop's iterable>)``."""
+    it = rloop.iter
+    return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+        and it.func.id == "reversed" and len(it.args) == 1 \
+        and ast.dump(it.args[0]) == ast.dump(loop.iter) \
+        and ast.dump(rloop.target) == ast.dump(loop.target)
