@@ -4,6 +4,7 @@ single-use temporaries back into expressions, and tidy temporary numbers."""
 import ast
 import operator
 import re
+from dataclasses import replace
 
 from . import ir
 
@@ -127,10 +128,9 @@ class _Inline(ast.NodeTransformer):
         return node
 
 
-def prune_forward(stmts, live, anchors=()):
+def prune_forward(stmts, live):
     """Drop forward statements whose results nothing reads (a fixed point, for loops).
-
-    ``anchors``: ids of statements the saves of the reverse sweep are attached to."""
+    The tape's Save nodes stay (they read what they save)."""
     needed = set(live)
     keep = set()
     changed = True
@@ -139,7 +139,7 @@ def prune_forward(stmts, live, anchors=()):
         for s in ir.walk(stmts):
             if id(s) in keep:
                 continue
-            if isinstance(s, (ir.If, ir.Loop, ir.Jump)) or id(s) in anchors:
+            if isinstance(s, (ir.If, ir.Loop, ir.Jump, ast.stmt)):   # (ast.stmt: a Save)
                 wanted = True
             elif isinstance(s, ir.Keep):
                 wanted = not s.pure or bool(set(s.defines) & needed)
@@ -152,8 +152,6 @@ def prune_forward(stmts, live, anchors=()):
             if wanted:
                 keep.add(id(s))
                 needed |= ir.own_reads(s)
-                if isinstance(s, ir.Loop) and s.counter:
-                    needed.add(s.counter)
                 changed = True
 
     def rebuild(block):
@@ -162,16 +160,27 @@ def prune_forward(stmts, live, anchors=()):
             if id(s) not in keep:
                 continue
             if isinstance(s, ir.If):
-                s.body, s.orelse = rebuild(s.body), rebuild(s.orelse)
+                s = replace(s, body=rebuild(s.body), orelse=rebuild(s.orelse))
             elif isinstance(s, ir.Loop):
-                s.body = rebuild(s.body)
-                if s.kind == "for" and not s.body and s.index not in needed \
-                        and id(s) not in anchors:
+                s = replace(s, body=rebuild(s.body))
+                if s.kind == "for" and not s.body and s.index not in needed:
                     continue  # nothing in it is needed (a while loop stays: it may not end)
+            elif isinstance(s, ir.Keep) and s.defines and not set(s.defines) & needed:
+                s = _run_only(s)   # a call that may do something: run it, keep nothing
             out.append(s)
         return out
 
     return rebuild(stmts)
+
+
+def _run_only(keep):
+    """``name = call(...)`` kept for what the call may do, with nothing reading ``name``:
+    the call alone."""
+    stmt = keep.stmt
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name):
+        return replace(keep, stmt=ast.copy_location(ast.Expr(stmt.value), stmt), defines=[])
+    return keep
 
 
 def prune_backward(stmts, live):
@@ -298,79 +307,6 @@ def renumber_temps(statements, outputs, namer):
     namer.taken |= derived | set(mapping.values())
     namer.made |= derived
     return rename
-
-
-def per_step_lists(forward, backward, stack, namer):
-    """Where each loop that saves values saves a tuple per step, which its reversed loop
-    pops (``for t in range(n): ... stack.append((h, y))`` and ``for t in reversed(
-    range(n)): h, y = stack.pop() ...``), keep one list per value instead and walk them
-    backwards: ``h_steps.append(h)``, ``for t, h, y in zip(reversed(range(n)),
-    reversed(h_steps), reversed(y_steps))``. No tuple is built or unpacked per step.
-
-    Only that simplest shape of the code is changed: the stack used by nothing else; each
-    saving loop outside other loops, pushing once per step (no break, continue or return
-    in it); its reversed loop walking the same range backwards and popping first.
-
-    Returns the new sweeps and, per loop changed, (loop, reversed loop, the names saved,
-    their lists)."""
-    uses = sum(_is_name(n, stack) for s in forward + backward for n in ast.walk(s))
-    create = next((s for s in forward if isinstance(s, ast.Assign)
-                   and _is_name(s.targets[0], stack)), None)
-    pushes = []   # (loop, its push), in order
-    for s in forward:
-        if isinstance(s, ast.For):
-            found = [item for item in s.body if isinstance(item, ast.Expr)
-                     and _calls(item.value, f"{stack}.append")]
-            if len(found) > 1:
-                return forward, backward, []
-            pushes += [(s, item) for item in found]
-    pops = [s for s in backward if isinstance(s, ast.For) and s.body
-            and isinstance(s.body[0], ast.Assign) and _calls(s.body[0].value, f"{stack}.pop")]
-    if create is None or not pushes or len(pops) != len(pushes) \
-            or uses != 1 + 2 * len(pushes):
-        return forward, backward, []
-    pairs = []    # (loop, push, reversed loop, the names saved): the last saved is reversed first
-    for (loop, push), rloop in zip(pushes, reversed(pops)):
-        if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop)):
-            return forward, backward, []
-        if not (_calls(rloop.iter, "reversed") and len(rloop.iter.args) == 1
-                and ast.dump(rloop.iter.args[0]) == ast.dump(loop.iter)
-                and ast.dump(rloop.target) == ast.dump(loop.target)):
-            return forward, backward, []
-        names = _names(push.value.args[0])
-        if names is None or names != _names(rloop.body[0].targets[0]):
-            return forward, backward, []
-        pairs.append((loop, push, rloop, names))
-    made, changed = [], []
-    index_read = ir.reads(backward)
-    for loop, push, rloop, names in pairs:
-        lists = [namer.fresh(f"{n}_steps") for n in names]
-        made += lists
-        changed.append((loop, rloop, names, lists))
-        at = loop.body.index(push)
-        loop.body[at:at + 1] = [ast.Expr(ast.Call(
-            func=ast.Attribute(value=ir.load(lst), attr="append", ctx=ast.Load()),
-            args=[ir.load(n)], keywords=[])) for lst, n in zip(lists, names)]
-        walks = [_call("reversed", [ir.load(lst)]) for lst in lists]
-        targets = [ir.store(n) for n in names]
-        if isinstance(loop.target, ast.Name) and loop.target.id in index_read:
-            walks.insert(0, rloop.iter)   # the step's index too
-            targets.insert(0, rloop.target)
-        rloop.body = rloop.body[1:] or [ast.Pass()]
-        if len(walks) == 1:
-            rloop.target, rloop.iter = targets[0], walks[0]
-        else:
-            rloop.target = ast.Tuple(elts=targets, ctx=ast.Store())
-            rloop.iter = _call("zip", walks)
-    at = forward.index(create)
-    return forward[:at] + [ir.assign(lst, ast.List(elts=[], ctx=ast.Load()))
-                           for lst in made] + forward[at + 1:], backward, changed
-
-
-def _names(node):
-    """The names of ``a`` or ``(a, b)``; None for anything else."""
-    parts = node.elts if isinstance(node, ast.Tuple) else [node]
-    return [p.id for p in parts] if all(isinstance(p, ast.Name) for p in parts) else None
 
 
 def fuse_products(stmts, aliases, same_shape=None):

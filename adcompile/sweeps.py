@@ -64,10 +64,20 @@ def reuse_dead_arrays(sw):
 def prune_tape(sw):
     """Save only what the backward sweep reads back, and once per iteration: a value that a
     later piece of the same iteration saves unchanged is not saved again."""
-    backward = sw.tape.keep_read(sw.backward)
-    backward = optimize.prune_backward(backward, ir.reads(sw.grads))   # (loops left empty)
+    backward = _keep_read(sw.tape, sw.backward, sw.grads)
     sw.tape.drop_repeated()
-    return replace(sw, backward=sw.tape.keep_read(backward))
+    return replace(sw, backward=_keep_read(sw.tape, backward, sw.grads))
+
+
+def _keep_read(the_tape, backward, grads):
+    """Drop the saves nothing reads back, and the backward code that only read them (a
+    reversed loop left with nothing to do), until nothing changes."""
+    while True:
+        before = {key: list(names) for key, names in the_tape.saves.items()}
+        backward = the_tape.keep_read(backward)
+        backward = optimize.prune_backward(backward, ir.reads(grads))
+        if the_tape.saves == before:
+            return backward
 
 
 def forward_sweep(sw):
@@ -85,9 +95,9 @@ def forward_sweep(sw):
                 keep_value.append(ir.assign(name, value))
                 outputs[i] = ir.load(name)
         live |= ir.reads(fn.outputs)
-    saving = {key for key, names in sw.tape.saves.items() if names}
-    body = optimize.prune_forward(fn.body, live, saving)
-    forward = _forward(body, sw.tape, []) + keep_value
+    body = optimize.prune_forward(_with_saves(fn.body, sw.tape, []), live)
+    kept = live | {n for names in sw.tape.saves.values() for n in names}
+    forward = _python(body, kept) + keep_value
     return replace(sw, forward=forward, outputs=outputs)
 
 
@@ -133,50 +143,60 @@ def hoist_inputs(sw):
 # -- the forward sweep ----------------------------------------------------------------
 
 
-def _forward(stmts, the_tape, exit_keys):
-    """Python statements for IR ``stmts`` with the tape's saves: after each piece that
-    saves, and, before a break or continue, those of the ifs it leaves (``exit_keys``)."""
+def _with_saves(stmts, the_tape, exit_keys):
+    """IR ``stmts`` with the tape's Save nodes: after each piece that saves, at the start of
+    each iteration and before each loop that does, and before a break or continue, those of
+    the ifs it leaves (``exit_keys``)."""
     out = []
     for unit in ir.segments(stmts):
-        kind = unit[0]
+        kind, node = unit[0], unit[1]
         if kind == "simple":
-            out.extend(forward_statement(s) for s in unit[1])
-            keys = []
-            for s in unit[1]:
-                key = the_tape.unit_of.get(id(s))
-                if key is not None and key not in keys:
-                    keys.append(key)
-            for key in keys:
-                out.extend(the_tape.save_nodes(key))
+            keys = list(dict.fromkeys(the_tape.unit_of[id(s)] for s in node
+                                      if id(s) in the_tape.unit_of))
+            out += node + [save for key in keys for save in the_tape.save_nodes(key)]
         elif kind == "exit":
             if unit[2] is not None:
-                for key in reversed(exit_keys):
-                    out.extend(the_tape.save_nodes(key))
-            out.extend(ir.assign(c.target, ir.load(c.source)) for c in unit[1])
-            if unit[2] is not None:
-                out.append(ast.Break() if unit[2].kind == "break" else ast.Continue())
-        elif isinstance(unit[1], ir.If):
-            out.extend(_forward_if(unit[1], the_tape, exit_keys))
+                out += [save for key in reversed(exit_keys)
+                        for save in the_tape.save_nodes(key)]
+            out += node + ([unit[2]] if unit[2] is not None else [])
+        elif isinstance(node, ir.If):
+            key = id(node)
+            out.append(replace(node, body=_with_saves(node.body, the_tape, exit_keys + [key]),
+                               orelse=_with_saves(node.orelse, the_tape, exit_keys + [key])))
+            if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
+                out += the_tape.save_nodes(key)
         else:
-            out.extend(_forward_loop(unit[1], the_tape))
+            key = id(node)
+            body = the_tape.save_nodes(("start", key)) + _with_saves(node.body, the_tape, [])
+            out += the_tape.save_nodes(("entry", key)) + [replace(node, body=body)]
+            out += the_tape.save_nodes(key)
     return out
 
 
-def _forward_if(node, the_tape, exit_keys):
-    key = id(node)
-    body = _forward(node.body, the_tape, exit_keys + [key])
-    orelse = _forward(node.orelse, the_tape, exit_keys + [key])
-    out = [ast.If(test=node.test, body=body or [ast.Pass()], orelse=orelse)]
-    if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
-        out.extend(the_tape.save_nodes(key))
+def _python(stmts, needed):
+    """Python statements for IR ``stmts`` (with Save nodes); a loop's iteration counter is
+    kept where ``needed`` (by the backward sweep or a save) has it."""
+    out = []
+    for s in stmts:
+        if isinstance(s, tape.Save):
+            out.append(s)
+        elif isinstance(s, ir.If):
+            out.append(ast.If(test=s.test, body=_python(s.body, needed) or [ast.Pass()],
+                              orelse=_python(s.orelse, needed)))
+        elif isinstance(s, ir.Loop):
+            out += _python_loop(s, needed)
+        elif isinstance(s, ir.Carry):
+            out.append(ir.assign(s.target, ir.load(s.source)))
+        elif isinstance(s, ir.Jump):
+            out.append(ast.Break() if s.kind == "break" else ast.Continue())
+        else:
+            out.append(forward_statement(s))
     return out
 
 
-def _forward_loop(node, the_tape):
-    key = id(node)
-    out = the_tape.save_nodes(("entry", key))
-    body = the_tape.save_nodes(("start", key)) + _forward(node.body, the_tape, [])
-    if node.counter:
+def _python_loop(node, needed):
+    out, body = [], _python(node.body, needed)
+    if node.counter and node.counter in needed:
         out.append(ir.assign(node.counter, ast.Constant(0)))
         body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
                                      value=ast.Constant(1)))
@@ -185,7 +205,7 @@ def _forward_loop(node, the_tape):
                            body=body or [ast.Pass()], orelse=[]))
     else:
         out.append(ast.While(test=node.test, body=body or [ast.Pass()], orelse=[]))
-    return out + the_tape.save_nodes(key)
+    return out
 
 
 def forward_statement(s):

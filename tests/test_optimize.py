@@ -201,7 +201,7 @@ def test_reuse_only_where_shape_and_dtype_fit():
 
 
 # ---------------------------------------------------------------------------
-# the values a loop saves each step, in one list per value (per_step_lists)
+# the values a loop saves each step, in one list per value (the tape's per_step policy)
 # ---------------------------------------------------------------------------
 
 def decaying_sines(x, w, n):
