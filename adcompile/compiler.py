@@ -12,7 +12,9 @@ import threading
 from . import ir
 from .aliasing import changed_arguments, check_rebindings
 from .analysis import infer_ndims, infer_numbers
-from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
+from .backend.compile import compile_function
+from .backend.emit import forward_def, function_def, to_source
+from .backend.helpers import runtime_aliases
 from .forward import forward
 from .normalize import normalize
 from .reverse import reverse
