@@ -15,8 +15,10 @@ import weakref
 
 import numpy as np
 
+from .backend.compile import compile_function
+from .backend.emit import seeded
+from .backend.standalone import build_module
 from .compiler import Transform
-from .emit import compile_function, seeded
 
 # numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
 _NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
@@ -433,8 +435,9 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):
 
 def build(f_or_list, path, wrt=0, force=False):
     """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function."""
-    from .standalone import build_module
-    return build_module(f_or_list, path, wrt, force)
+    funcs = list(f_or_list) if isinstance(f_or_list, (list, tuple)) else [f_or_list]
+    funcs = [getattr(f, "__wrapped__", f) for f in funcs]
+    return build_module(funcs, path, lambda f: _transform(f, wrt), force)
 
 
 def jvp(f=None, wrt=0):

@@ -10,7 +10,9 @@ import threading
 
 from . import pipeline
 from .analysis import infer_ndims
-from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
+from .backend.compile import compile_function
+from .backend.emit import forward_def, function_def, to_source
+from .backend.helpers import runtime_aliases
 from .errors import TransformError
 from .source import FunctionSource, GeneratedSource
 

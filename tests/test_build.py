@@ -1,5 +1,7 @@
 """ad.build / `adcompile build`: standalone modules that import without adcompile."""
 
+import ast
+import inspect
 import os
 import subprocess
 import sys
@@ -202,3 +204,51 @@ def test_built_gradient_of_a_non_scalar_value_is_a_value_error(tmp_path, monkeyp
     assert result.stdout.split() == [
         "ValueError(scalar)", "[2.0,0.0,-2.0]", "ValueError(scalar)", "2.0",
         "ValueError(scalar)", "[2.0,2.0,2.0]", "ValueError(scalar)", "[2.0,4.0,6.0]"]
+
+
+def test_each_runtime_helper_runs_from_its_copied_source():
+    # a built module holds the source of the helpers it calls and of the helpers those call
+    # (standalone._helper_closure): that must define every global the helper reads, so
+    # none may read a constant or import of its module other than np
+    import builtins
+    import dis
+    from adcompile import runtime
+    from adcompile.backend.standalone import _helper_closure
+
+    def globals_read(code):
+        found = {i.argval for i in dis.get_instructions(code)
+                 if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+        for const in code.co_consts:
+            if hasattr(const, "co_code"):
+                found |= globals_read(const)
+        return found
+
+    for name in runtime.HELPERS:
+        namespace = {"np": np}
+        for helper in _helper_closure(name):
+            exec(textwrap.dedent(inspect.getsource(runtime.HELPERS[helper])), namespace)
+        missing = {g for g in globals_read(namespace[name].__code__)
+                   if g not in namespace and not hasattr(builtins, g)}
+        assert not missing, f"runtime.{name} reads {missing}, which a built module lacks"
+
+
+def _relative_imports(path, package):
+    """The adcompile modules (top level: ``ir``, ``backend``) a file of ``package`` imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.add(package)
+        elif isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 2:
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_backend_and_runtime_import_nothing_above_them():
+    # imports point downwards: the back end is handed its Transforms by the API
+    allowed = {"backend": {"ir", "runtime", "version", "backend"}, "runtime": {"runtime"}}
+    for package, may_import in allowed.items():
+        for path in sorted((ROOT / "adcompile" / package).glob("*.py")):
+            wrong = _relative_imports(path, package) - may_import
+            assert not wrong, f"{package}/{path.name} imports {wrong}"

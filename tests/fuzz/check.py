@@ -522,7 +522,7 @@ def _zero_d(kwargs):
 
 def _late_refusal(exc):
     """Whether exc is adcompile's call-time refusal of an in-place change (see check_program)."""
-    return isinstance(exc, TypeError) and _where(exc) == "runtime.py:require_immutable"
+    return isinstance(exc, TypeError) and _where(exc).endswith(":require_immutable")
 
 
 def _check_module(f, traced, argsets, params, wrt, second_order=False, source=None, zero_d=True,

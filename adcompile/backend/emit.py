@@ -1,42 +1,14 @@
-"""From generated AST to source text, to a live function, or to a standalone module."""
+"""From generated statements to a function definition, and to its source text.
+
+``function_def`` (reverse mode) and ``forward_def`` (forward mode) wrap the statements a
+sweep produced into a ``def``; ``seeded`` inserts a check of the value where the reverse
+sweep begins; ``to_source`` unparses.
+"""
 
 import ast
 import copy
-import inspect
-import itertools
-import linecache
-import math
-import types
-import weakref
 
-import numpy as np
-
-from . import ir, runtime
-
-#: names generated code may use for helpers, and the objects they stand for
-RUNTIME = {"np": np, "math": math, "slice": slice}
-RUNTIME.update({name: obj for name, obj in vars(runtime).items()
-                if inspect.isfunction(obj) and obj.__module__ == runtime.__name__})
-
-_counter = itertools.count(1)
-
-
-def runtime_aliases(source, namer):
-    """Choose the name each runtime helper has in code generated for ``source``."""
-    aliases = {}
-    for name, obj in RUNTIME.items():
-        shadowed = name in namer.taken and (
-            name in _locals(source) or source.resolve(name, None) is not obj)
-        aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
-    return aliases
-
-
-def _locals(source):
-    found = set(source.params)
-    for node in ast.walk(source.node):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            found.add(node.id)
-    return found
+from .. import ir
 
 
 def function_def(adjoint, name, form, doc, wrt_tuple):
@@ -124,56 +96,5 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
 
 
 def to_source(node):
+    """The source text of a generated ``def`` (or any AST node), with a final newline."""
     return ast.unparse(node) + "\n"
-
-
-def compile_function(source_text, name, source, aliases, extra=None):
-    """Turn generated source into a function that runs in the user's module namespace.
-
-    ``extra``: generated name -> object, for names inlined callees read from their own
-    modules."""
-    tree = ast.parse(source_text)
-    free = ir.names_read(tree)
-    helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items()
-               if alias in free and canonical in RUNTIME}
-    helpers.update({n: obj for n, obj in (extra or {}).items() if n in free})
-    closure_names = [n for n in source.closure if n in free and n not in helpers]
-    outer = sorted(helpers) + closure_names
-    filename = f"<adcompile {name}#{next(_counter)}>"
-    # inside the factory the def binds its name: if the code reads a global or closure
-    # variable of that name (the user's vjp_f = ...), the def gets another one
-    local_name = name
-    while local_name in free or local_name in outer:
-        local_name += "_"
-    if local_name != name:
-        source_text = source_text.replace(f"def {name}(", f"def {local_name}(", 1)
-    text = f"def __factory({', '.join(outer)}):\n" \
-           + "".join(f"    {line}\n" for line in source_text.splitlines()) \
-           + f"    return {local_name}\n"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace = {}
-    exec(compile(text, filename, "exec"), namespace)
-    inner = namespace["__factory"](*[None] * len(outer))
-    cells = []
-    for var in inner.__code__.co_freevars:
-        if var in helpers:
-            cells.append(types.CellType(helpers[var]))
-        else:
-            cells.append(source.closure[var])
-    func = source.func
-    if func is None:
-        raise RuntimeError(f"{source.name}() was garbage collected while being compiled")
-    # the user's default values (the text's defaults were evaluated in the factory, not
-    # where the user's were); out_bar, the seed of reverse mode, defaults to 1.0
-    code = inner.__code__
-    keyword_only = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
-    kwdefaults = {k: v for k, v in (func.__kwdefaults__ or {}).items() if k in keyword_only}
-    if "out_bar" in keyword_only:
-        kwdefaults["out_bar"] = 1.0
-    result = types.FunctionType(code, func.__globals__, name, func.__defaults__, tuple(cells))
-    result.__kwdefaults__ = kwdefaults or None
-    result.__doc__ = inner.__doc__
-    result.__qualname__ = name
-    # the source shown in tracebacks lives as long as the function
-    weakref.finalize(result, linecache.cache.pop, filename, None)
-    return result

@@ -1,0 +1,36 @@
+"""The names generated code calls its helpers by.
+
+``RUNTIME`` maps each name generated code may use for a helper (``np``, ``math``,
+``slice`` and the functions of ``adcompile.runtime``) to the object it stands for;
+``runtime_aliases`` picks, for one user function, the name each has in its generated
+code (another one where the function's own names would shadow it).
+"""
+
+import ast
+import math
+
+import numpy as np
+
+from .. import runtime
+
+#: names generated code may use for helpers, and the objects they stand for
+RUNTIME = {"np": np, "math": math, "slice": slice, **runtime.HELPERS}
+
+
+def runtime_aliases(source, namer):
+    """Choose the name each runtime helper has in code generated for ``source``."""
+    aliases = {}
+    for name, obj in RUNTIME.items():
+        shadowed = name in namer.taken and (
+            name in _locals(source) or source.resolve(name, None) is not obj)
+        aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
+    return aliases
+
+
+def _locals(source):
+    """The parameters of ``source`` and the names its body assigns."""
+    found = set(source.params)
+    for node in ast.walk(source.node):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+    return found

@@ -1,0 +1,106 @@
+"""The adjoints of indexing and of the functions that move, copy or cast an array's entries
+(transpose, tile, repeat, diag, trace, pad, astype)."""
+
+import numpy as np
+
+from .values import zeros_like
+
+
+def getitem_bar(y_bar, x, index):
+    """The adjoint of ``y = x[index]``: y_bar scattered into zeros shaped like x."""
+    if isinstance(x, (tuple, list)) or getattr(x, "dtype", None) == object:
+        # a part of a tuple or list result (eigh, np.split), or of its adjoint (see pair)
+        x_bar = zeros_like(x)
+        part = x[index]
+        if type(y_bar) in (int, float) and isinstance(part, (np.ndarray, np.generic)):
+            y_bar = np.result_type(part, y_bar, 1.0).type(y_bar)   # in the part's precision
+        x_bar[index] = y_bar
+        return x_bar
+    x_bar = np.zeros(np.shape(x), dtype=np.result_type(x, y_bar, 1.0))   # float32 stays
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+        x_bar[index] = y_bar  # basic indexing never repeats an entry
+    else:
+        np.add.at(x_bar, index, y_bar)
+    return x_bar
+
+
+def transpose_bar(y_bar, axes):
+    """The adjoint of ``y = np.transpose(x, axes)``: the inverse permutation applied to y_bar."""
+    if axes is None:
+        return np.transpose(y_bar)
+    n = np.ndim(y_bar)
+    return np.transpose(y_bar, np.argsort([a % n for a in axes]))
+
+
+def tile_bar(y_bar, x, reps):
+    """The adjoint of ``y = np.tile(x, reps)``: the sum over the copies."""
+    shape = np.shape(x)
+    reps = tuple(reps) if np.ndim(reps) else (int(reps),)
+    d = max(len(reps), len(shape))
+    reps = (1,) * (d - len(reps)) + reps
+    full = (1,) * (d - len(shape)) + shape
+    g = np.reshape(y_bar, [n for pair in zip(reps, full) for n in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * d, 2))), shape)[()]
+
+
+def repeat_bar(y_bar, x, repeats, axis=None):
+    """The adjoint of ``y = np.repeat(x, repeats, axis)``: the copies of each entry summed."""
+    shape = np.shape(x)
+    flat = (int(np.prod(shape)),) if axis is None else shape
+    axis = 0 if axis is None else axis % len(shape)
+    g = np.zeros(flat, dtype=np.result_type(x, y_bar, 1.0))
+    index = np.repeat(np.arange(flat[axis]), repeats)
+    np.add.at(g, (slice(None),) * axis + (index,), y_bar)
+    return np.reshape(g, shape)[()]
+
+
+def diag_bar(y_bar, x, k=0):
+    """The adjoint of ``y = np.diag(x, k)``: for a matrix x, y_bar on its k-th diagonal."""
+    if np.ndim(x) == 1:
+        return np.array(np.diag(y_bar, k))
+    g = np.zeros(np.shape(x), dtype=np.result_type(x, y_bar, 1.0))
+    i = np.arange(len(y_bar))
+    g[i + max(-k, 0), i + max(k, 0)] = y_bar
+    return g
+
+
+def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``y = np.trace(x, offset, axis1, axis2)``."""
+    shape = np.shape(x)
+    a1, a2 = axis1 % len(shape), axis2 % len(shape)
+    y_bar = np.asarray(y_bar, dtype=np.result_type(x, y_bar, 1.0))   # float32 stays float32
+    eye = np.eye(shape[a1], shape[a2], k=offset, dtype=y_bar.dtype)
+    rest = [n for i, n in enumerate(shape) if i not in (a1, a2)]
+    g = np.broadcast_to(eye, tuple(rest) + eye.shape) * np.reshape(y_bar, np.shape(y_bar) + (1, 1))
+    return np.moveaxis(g, (-2, -1), (a1, a2))
+
+
+def pad_bar(y_bar, x, pad_width, mode="constant"):
+    """The adjoint of ``y = np.pad(x, pad_width, mode)``: for mode 'constant' the part of y_bar
+    over x; for the modes that copy entries of x ('edge', 'reflect', 'symmetric', 'wrap') each
+    entry of y_bar added to the entry of x it copies (found by padding the entries' indices)."""
+    shape = np.shape(x)
+    if mode == "constant":
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+        index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, shape))
+        return np.array(np.asarray(y_bar)[index])[()]
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(f"adcompile: the gradient of np.pad with mode={mode!r} is not "
+                         f"supported; only 'constant', 'edge', 'reflect', 'symmetric', 'wrap'")
+    source = np.pad(np.arange(np.size(x)).reshape(shape), pad_width, mode=mode)
+    g = np.bincount(np.ravel(source), weights=np.ravel(y_bar), minlength=np.size(x))
+    return np.reshape(g.astype(np.result_type(y_bar, 1.0), copy=False), shape)[()]
+
+
+def astype_bar(g, dtype, precision=None):
+    """The adjoint of ``y = x.astype(dtype)`` given ``precision = np.result_type(x)``: g in x's
+    precision (float64 for an integer x) for a floating type, zero for an integer or bool type
+    (a piecewise constant cast). Without ``precision``, the tangent of y: g cast to dtype
+    (for an integer type zero, in g's precision)."""
+    floating = np.issubdtype(np.dtype(dtype), np.inexact)
+    if precision is None:
+        to = np.dtype(dtype) if floating else np.result_type(g, 1.0)
+    else:
+        to = np.result_type(precision, 1.0)
+    return np.array(g, dtype=to) if floating else np.zeros(np.shape(g), dtype=to)

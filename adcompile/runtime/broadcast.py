@@ -1,0 +1,90 @@
+"""Broadcasting and reductions: a gradient summed back to the shape of an operand NumPy
+broadcast, or spread out again over the entries a reduction combined."""
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """Sum the gradient ``g`` over the axes NumPy broadcast ``x`` along, giving x's shape."""
+    shape = getattr(x, "shape", ())
+    if getattr(g, "shape", ()) == shape:
+        return g[()] if not shape and isinstance(g, np.ndarray) else g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = _sum_axes(g, tuple(range(extra)))[(0,) * extra]
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = _sum_axes(g, axes)
+    if not shape:
+        return g[()] if isinstance(g, np.ndarray) else g
+    return np.array(np.broadcast_to(g, shape))  # a new array: g was smaller than x
+
+
+def _sum_axes(g, axes):
+    """``np.sum(g, axis=axes, keepdims=True)``, as a product with a vector of ones where the
+    axes allow: BLAS sums over the leading axes, or the second last, several times faster
+    than np.sum, which is slow over any axis but the last."""
+    if not isinstance(g, np.ndarray) or g.dtype.kind not in "fc" or g.size == 0:
+        return np.sum(g, axis=axes, keepdims=True)
+    n = g.ndim
+    if axes == (n - 2,):
+        return np.expand_dims(np.ones(g.shape[-2], dtype=g.dtype) @ g, -2)
+    if axes == tuple(range(len(axes))) and g.flags.c_contiguous:
+        leading = g.shape[:len(axes)]
+        rows = g.reshape(int(np.prod(leading)), -1)
+        summed = np.ones(rows.shape[0], dtype=g.dtype) @ rows
+        return summed.reshape((1,) * len(axes) + g.shape[len(axes):])
+    return np.sum(g, axis=axes, keepdims=True)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the gradient ``g`` of a reduction of ``x`` back to x's shape."""
+    if not isinstance(g, np.ndarray):   # a Python number takes x's precision
+        g = np.asarray(g, dtype=np.result_type(x, g))
+    if not keepdims and axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
+    """``unreduce(g, x, axis, keepdims) * e``, multiplied before ``g`` is broadcast to x's
+    shape: one pass over ``e`` instead of a broadcast copy and a product. ``out`` is ``e``
+    where nothing reads ``e`` afterwards: the product goes into its memory if it fits."""
+    g = np.asarray(g, dtype=np.result_type(x, g))   # a Python number takes x's precision
+    if not keepdims and axis is not None:
+        g = np.expand_dims(g, axis)
+    if type(out) is np.ndarray and out.flags.writeable and out.dtype == np.result_type(g, e) \
+            and np.broadcast_shapes(g.shape, out.shape) == out.shape:
+        product = np.multiply(g, e, out=out)
+    else:
+        product = g * e
+    if product.shape == np.shape(x):
+        return product
+    shape = np.broadcast_shapes(np.shape(x), product.shape)
+    return product if product.shape == shape else np.array(np.broadcast_to(product, shape))
+
+
+def rebroadcast(t, y):
+    """A tangent term ``t`` at the shape of the result ``y`` it is part of (forward mode)."""
+    shape = np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(t, shape))
+
+
+def reduced_size(x, axis=None):
+    """How many entries of ``x`` each result of a reduction over ``axis`` combines."""
+    shape = np.shape(x)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def argmax_mask(x, y, axis=None, keepdims=False):
+    """Where ``x`` attains its maximum ``y`` along ``axis``, divided by the number of ties."""
+    if not keepdims and axis is not None:
+        y = np.expand_dims(y, axis)
+    hit = x == y
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return share.astype(np.result_type(x, 1.0), copy=False)   # float32 stays float32

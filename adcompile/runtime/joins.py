@@ -1,0 +1,107 @@
+"""The adjoints of joining arrays (np.concatenate, stack, hstack, vstack, np.r_, np.c_,
+np.array of a list): the gradient cut back into one piece per item."""
+
+import numpy as np
+
+
+def add_pieces(bars, pieces):
+    """A list's adjoints plus one piece each (np.concatenate(xs) for a list xs)."""
+    return [b + p for b, p in zip(bars, pieces)]
+
+
+def array_of_pieces(bars):
+    """The adjoint of ``pieces = array_bar(g, xs)`` (differentiated gradient code): for a
+    list ``xs``, the pieces' adjoints (held one per entry by an object array, see pair)
+    stacked as g was; for an array or a number, g's copy's adjoint itself."""
+    if isinstance(bars, np.ndarray) and bars.dtype == object:
+        return np.stack(list(bars))
+    return bars
+
+
+def _as_items(bar, xs):
+    """``bar(y_bar, items)`` for a list or tuple ``xs``; for an array, its rows' pieces
+    stacked back into one array."""
+    if isinstance(xs, (list, tuple)):
+        return bar(list(xs))
+    return np.array(bar(list(xs)))
+
+
+def concatenate_bar(y_bar, xs, axis=0):
+    """The adjoint of ``y = np.concatenate(xs, axis)``: y_bar cut back into pieces shaped like
+    the items (axis None: of the flattened items)."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: concatenate_bar(y_bar, items, axis), xs)
+    if axis is None:
+        sizes = [np.size(x) for x in xs]
+        return [np.reshape(p, np.shape(x))[()] for p, x in
+                zip(np.split(y_bar, np.cumsum(sizes)[:-1]), xs)]
+    sizes = [np.shape(x)[axis] for x in xs]
+    return [np.array(p) for p in np.split(y_bar, np.cumsum(sizes)[:-1], axis=axis)]
+
+
+def r_bar(y_bar, xs):
+    """The adjoint of ``y = np.r_[xs]``: y_bar cut along the first axis into pieces shaped like
+    the items (a number took one entry)."""
+    pieces, start = [], 0
+    for x in xs:
+        n = np.shape(x)[0] if np.ndim(x) else 1
+        pieces.append(np.reshape(y_bar[start:start + n], np.shape(x))[()])
+        start += n
+    return pieces
+
+
+def c_bar(y_bar, xs):
+    """The adjoint of ``y = np.c_[xs]``: y_bar cut along its last axis into pieces shaped like
+    the items (a 1-d item or a number took one column)."""
+    pieces, start = [], 0
+    for x in xs:
+        n = np.shape(x)[-1] if np.ndim(x) >= 2 else 1
+        pieces.append(np.reshape(y_bar[..., start:start + n], np.shape(x))[()])
+        start += n
+    return pieces
+
+
+def r_join(pieces):
+    """The adjoint of ``pieces = r_bar(g, xs)`` (differentiated gradient code): np.r_ of the
+    pieces' adjoints (a list, or an object array holding them, see pair)."""
+    return np.r_[tuple(pieces)]
+
+
+def c_join(pieces):
+    """The adjoint of ``pieces = c_bar(g, xs)``: np.c_ of the pieces' adjoints."""
+    return np.c_[tuple(pieces)]
+
+
+def stack_bar(y_bar, xs, axis=0):
+    """The adjoint of ``y = np.stack(xs, axis)`` (and ``np.array(xs)``): y_bar's slices along
+    axis, each shaped like its item."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: stack_bar(y_bar, items, axis), xs)
+    return [np.reshape(p, np.shape(x))[()] for p, x in
+            zip(np.moveaxis(y_bar, axis, 0), xs)]
+
+
+def array_bar(y_bar, xs):
+    """The adjoint of ``y = np.array(xs)``: the items' slices of y_bar for a list or tuple,
+    a copy of y_bar for an array or a number."""
+    if isinstance(xs, (list, tuple)):
+        return stack_bar(y_bar, xs, 0)
+    return np.array(y_bar, dtype=np.result_type(y_bar, 1.0))[()]
+
+
+def hstack_bar(y_bar, xs):
+    """The adjoint of ``y = np.hstack(xs)``."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: hstack_bar(y_bar, items), xs)
+    if all(np.ndim(x) <= 1 for x in xs):   # 1-d (or 0-d) items are joined end to end
+        pieces = concatenate_bar(y_bar, [np.atleast_1d(x) for x in xs], 0)
+        return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
+    return concatenate_bar(y_bar, xs, 1)
+
+
+def vstack_bar(y_bar, xs):
+    """The adjoint of ``y = np.vstack(xs)``: 0-d and 1-d items are rows."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: vstack_bar(y_bar, items), xs)
+    pieces = concatenate_bar(y_bar, [np.atleast_2d(x) for x in xs], 0)
+    return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]

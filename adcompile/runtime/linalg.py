@@ -1,0 +1,118 @@
+"""Linear algebra: the derivatives of det (the cofactor), solve, cholesky, eigh and svd, and
+the symmetric matrix eigh, cholesky and svd(hermitian=True) read."""
+
+import numpy as np
+
+from .prods import prod_others
+from .values import pair
+
+
+def _T(a):
+    """Each matrix of ``a`` transposed (its last two axes swapped)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def cofactor(x):
+    """The cofactor matrix of (each matrix of) ``x``, the derivative of ``det(x)``: det(x)
+    times the transposed inverse where x is invertible, and its limit where x is singular.
+    From the SVD x = U diag(s) Vt: adj(x) = det(U) det(Vt) V diag(the product of the other
+    singular values) U^T, which divides by no singular value."""
+    u, s, vt = np.linalg.svd(x)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    adjugate = np.swapaxes(vt, -1, -2) @ (prod_others(s, axis=-1)[..., :, None]
+                                          * np.swapaxes(u, -1, -2))
+    return np.swapaxes(sign[..., None, None] * adjugate, -1, -2)
+
+
+def solve_dot(a, a_dot, b, z):
+    """The tangent of ``z = np.linalg.solve(a, b)`` along ``a_dot``: -a^-1 a_dot z."""
+    if np.ndim(b) == 1:
+        return -np.linalg.solve(a, (a_dot @ np.asarray(z)[..., None]))[..., 0]
+    return -np.linalg.solve(a, a_dot @ z)
+
+
+def _phi(a):
+    """The lower triangle of ``a`` with its diagonal halved."""
+    return np.tril(a) - 0.5 * np.eye(a.shape[-1], dtype=a.dtype) * a
+
+
+def cholesky_dot(x_dot, L):
+    """The tangent of ``L = np.linalg.cholesky(x)`` along x_dot, of which only the lower
+    triangle counts (cholesky reads no other)."""
+    s = read_symmetric(x_dot, "L")
+    inner = np.linalg.solve(L, _T(np.linalg.solve(L, _T(s))))      # L^-1 s L^-T
+    return L @ _phi(inner)
+
+
+def _eigh_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    gaps = w[..., None, :] - w[..., :, None]
+    n = w.shape[-1]
+    return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / (gaps + np.eye(n, dtype=gaps.dtype)))
+
+
+def eigh_dot(x_dot, x, UPLO="L"):
+    """The tangent (w_dot, V_dot) of ``w, V = np.linalg.eigh(x, UPLO)`` along x_dot, of which
+    only the triangle eigh reads counts (see read_symmetric)."""
+    w, V = np.linalg.eigh(x, UPLO)
+    s = _T(V) @ read_symmetric(x_dot, UPLO) @ V
+    return pair(np.diagonal(s, axis1=-2, axis2=-1).copy(), V @ (_eigh_gaps(w) * s))
+
+
+def svd_values_dot(x_dot, x, hermitian=False):
+    """The tangent of ``s = np.linalg.svd(x, compute_uv=False, hermitian=hermitian)``:
+    diag(U^T x_dot V) (for hermitian=True, of the matrix read from x's lower triangle)."""
+    if hermitian:
+        x, x_dot = read_symmetric(x), read_symmetric(x_dot)
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ik,...ij,...kj->...k", u, x_dot, vt)
+
+
+def read_symmetric(x, UPLO="L"):
+    """The symmetric matrix (or stack of them) that np.linalg.eigh(x, UPLO), eigvalsh,
+    cholesky (the lower triangle) and svd(hermitian=True) (the lower one) work with: the
+    triangle of ``x`` they read, mirrored across the diagonal; the other one is ignored."""
+    if UPLO in ("U", "u"):
+        return np.triu(x) + np.swapaxes(np.triu(x, 1), -1, -2)
+    return np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+
+
+def read_symmetric_bar(g, UPLO="L"):
+    """The adjoint of ``read_symmetric(x, UPLO)``: an entry of the triangle read gets g at its
+    place and at its mirror image (its own only, on the diagonal); the other triangle 0."""
+    both = np.where(np.eye(np.shape(g)[-1], dtype=bool), g, g + np.swapaxes(g, -1, -2))
+    return np.triu(both) if UPLO in ("U", "u") else np.tril(both)
+
+
+def _svd_gaps(s):
+    """F[i, j] = 1 / (s[j]^2 - s[i]^2) off the diagonal, 0 on it."""
+    return _eigh_gaps(s * s)
+
+
+def svd_dot(x_dot, y, hermitian=False):
+    """The tangent (U_dot, s_dot, Vt_dot) of the thin SVD ``y = (U, s, Vt) =
+    np.linalg.svd(x, full_matrices=False)`` along x_dot (distinct nonzero singular values).
+    With dP = U^T x_dot V: s_dot = diag(dP), U_dot = U F*(dP S + S dP^T) + (I - U U^T) x_dot V
+    S^-1 and V_dot = V F*(S dP + dP^T S) + (I - V V^T) x_dot^T U S^-1. For hermitian=True
+    only x_dot's lower triangle counts (see read_symmetric)."""
+    if hermitian:
+        x_dot = read_symmetric(x_dot)
+    U, s, Vt = y
+    V = _T(Vt)
+    dP = _T(U) @ x_dot @ V
+    F = _svd_gaps(s)
+    row, col = s[..., None, :], s[..., :, None]
+    dU = U @ (F * (dP * row + col * _T(dP))) + (x_dot @ V - U @ dP) / row
+    dV = V @ (F * (col * dP + _T(dP) * row)) + (_T(x_dot) @ U - V @ _T(dP)) / row
+    return pair(dU, np.diagonal(dP, axis1=-2, axis2=-1).copy(), _T(dV))
+
+
+def as_column(v, b):
+    """``v`` as a matrix of columns where ``b`` is a vector (np.linalg.solve's right-hand side
+    with one dimension is a column): v[..., None], else v."""
+    return np.expand_dims(v, -1) if np.ndim(b) == 1 else v
+
+
+def from_column(w, b):
+    """The inverse of as_column: w[..., 0] where ``b`` is a vector, else w."""
+    return w[..., 0] if np.ndim(b) == 1 else w

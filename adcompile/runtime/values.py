@@ -1,0 +1,56 @@
+"""The values at the edges of gradient code: zero gradients, the adjoints of tuple results,
+the gradients handed back to the caller, and the checks and copies of arguments."""
+
+import numpy as np
+
+
+def zeros_like(x):
+    """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
+    if isinstance(x, (int, float)):
+        return 0.0
+    if isinstance(x, (tuple, list)):  # a tuple or list result (slogdet, split): per part
+        return pair(*[zeros_like(v) for v in x])
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return np.zeros_like(x)
+    return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def pair(*values):
+    """A tuple result's adjoint or tangent (np.linalg.slogdet, eigh): an object array, so that
+    adding two of them adds their parts."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
+def as_gradient(g, x):
+    """The gradient handed back for argument ``x``: a float for a Python number, else a new
+    writable array of x's shape and floating precision (never a view of, or the same object
+    as, another value; float32 for float32 x even where the adjoint started from the Python
+    number 1.0)."""
+    if isinstance(x, (int, float)) and not isinstance(x, np.ndarray):
+        return float(g)
+    shape = np.shape(x)
+    dtype = getattr(x, "dtype", None)
+    g = np.array(g, dtype=dtype if dtype is not None and dtype.kind in "fc"
+                 else np.result_type(g, 1.0))
+    return g if g.shape == shape else np.array(np.broadcast_to(g, shape))
+
+
+def require_immutable(x, message):
+    """Raise TypeError(message) unless ``x`` is a number (or another immutable value): the
+    generated code computes ``x op= e`` as a new value, which is what Python does for a
+    number but not for an array another variable shares (see ``aliasing``)."""
+    if not isinstance(x, (int, float, complex, np.generic, str, bytes, tuple, frozenset)):
+        raise TypeError(message)
+
+
+def private_copy(x):
+    """A copy of an argument the function changes in place, so that the generated code
+    changes its own copy, not the caller's object (an array; a list, tuple or dict with
+    arrays in it; another object as ``copy.deepcopy`` copies it)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    import copy
+    return copy.deepcopy(x)
