@@ -26,14 +26,26 @@ Control flow is replayed backwards:
 
 import ast
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import ir, tape
+from .adjoints import Adjoints
 from .analysis import activity, infer_full, infer_ndims
 from .errors import TransformError
 from .optimize import simplify, total
 from .sweeps import Sweeps
+from .terms import adjoint_root, is_unbroadcast, may_alias, scatter
 from .templates import instantiate
+
+
+@dataclass
+class LoopState:
+    """What the reverse pass knows of the loop it is reversing."""
+
+    assigned: set         # the names the loop assigns
+    carried: set          # the loop's names of the variables it carries
+    acc: dict = field(default_factory=dict)     # variable defined before -> its accumulator
+    pairs: dict = field(default_factory=dict)   # variable -> list of its outer products' vectors
 
 
 @dataclass
@@ -69,144 +81,21 @@ class Reverser:
     def __init__(self, fn, context):
         self.fn = fn
         self.context = context
-        self.differentiable = not context.in_place
         self.namer = fn.namer
         self.aliases = context.aliases
         self.ndim_of, self.full_of = context.ndim_of, context.full_of
         self.active = activity(fn)
-        self.pending = defaultdict(list)
+        self.adj = Adjoints(fn, self.active, fn.namer, context.aliases, context.ndim_of,
+                            context.in_place)
+        self.adj.pending = defaultdict(list)
         self.tape = tape.Tape()  # what each piece of code in a loop saves
-        self.list_bar = {}       # list name -> its adjoint list
-        self.branch_inits = {}   # id(branch block) -> adjoint lists made where it is reversed
-        self.owner = {}          # adjoint variable -> the variable it is the adjoint of
-        self.fresh = set()       # adjoint variables holding arrays that nothing else refers to
+        self.adj.list_bar = {}       # list name -> its adjoint list
+        self.adj.owner = {}          # adjoint variable -> the variable it is the adjoint of
+        self.adj.fresh = set()       # adjoint variables holding arrays that nothing else refers to
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # id(loop) -> its reversed loop statement
         self.body_end = {}       # id(loop) -> index in its reversed body where the tail starts
-        self.loop = None         # the innermost loop being reversed: what it assigns, its
-                                 # carried names, its accumulators and outer-product lists
-
-    # -- adjoint bookkeeping ---------------------------------------------------
-
-    def new_bar(self, name, value, out):
-        """Assign ``value`` to a new adjoint variable of ``name``."""
-        bar = self.namer.bar(name)
-        self.owner[bar] = name
-        if _fresh_value(value, self.aliases) and not self.differentiable:
-            self.fresh.add(bar)
-        out.append(ir.assign(bar, value))
-        return bar
-
-    def define_bar(self, name, out):
-        """The adjoint of ``name`` once all its terms are in: a name, or None if it has none."""
-        terms = self.pending.pop(name, None)
-        if not terms:
-            return None
-        if len(terms) == 1 and isinstance(terms[0], ast.Name):
-            return terms[0].id
-        return self.new_bar(name, simplify(total(terms)), out)
-
-    def materialize(self, name, out, zero=False, fresh=False):
-        """Put the terms of ``name``'s adjoint so far into a variable that later code may
-        reassign (or zero); ``fresh``: an array nothing else refers to, to update in place."""
-        terms = self.pending.pop(name, None)
-        if not terms and not zero:
-            return None
-        if terms and len(terms) == 1 and isinstance(terms[0], ast.Name):
-            bar = terms[0].id
-            reusable = self.owner.get(bar) == name and not any(
-                bar in ir.reads(other) for other in self.pending.values())
-            if reusable and (bar in self.fresh or not fresh):
-                self.pending[name] = [ir.load(bar)]
-                return bar
-        if not terms:
-            value = self.zeros(name)
-        elif fresh:
-            value = ast.BinOp(left=self.zeros(name), op=ast.Add(), right=simplify(total(terms)))
-        else:
-            value = simplify(total(terms))
-        bar = self.new_bar(name, value, out)
-        self.pending[name] = [ir.load(bar)]
-        return bar
-
-    def accumulate(self, bar, terms, out):
-        """``bar = bar + terms``; indexed terms (getitem adjoints) are added in place."""
-        rest = []
-        for term in terms:
-            scatter = _scatter(term, self.aliases, self.ndim_of)
-            if scatter is not None and bar in self.fresh:
-                index, value = scatter
-                out.append(ast.AugAssign(target=ast.Subscript(value=ir.load(bar), slice=index,
-                                                              ctx=ast.Store()),
-                                         op=ast.Add(), value=value))
-            else:
-                rest.append(term)
-        if rest and bar in self.fresh:  # an array only this adjoint refers to: add in place
-            out.append(ast.AugAssign(target=ir.store(bar), op=ast.Add(),
-                                     value=simplify(total(rest))))
-        elif rest:
-            out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
-
-    def zeros(self, name):
-        return ir.call(self.aliases["zeros_like"], ir.load(name))
-
-    def flush_reading(self, names, out):
-        """Materialize pending terms that read any of ``names`` (about to be overwritten)."""
-        for target in list(self.pending):
-            if ir.reads(self.pending[target]) & names:
-                self.materialize(target, out)
-
-    def contribute(self, name, term):
-        self.pending[name].append(term)
-
-    def contribute_pieces(self, sequence, term, out):
-        """``term`` is a list of adjoints, one per item of ``sequence`` (a list literal of
-        operands, or a list's name): each item gets its piece."""
-        if isinstance(sequence, ast.Name) and sequence.id not in self.list_bar:
-            self.contribute(sequence.id, term)   # an array: the rule's helper gave an array
-            return
-        pieces = self.namer.fresh("pieces")
-        out.append(ir.assign(pieces, term))
-        if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
-            bar = self.list_bar[sequence.id]
-            if self.differentiable:
-                # item by item, which adcompile differentiates (add_pieces makes a new list):
-                # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
-                k = self.namer.fresh("k")
-                piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
-                out.append(ast.For(target=ir.store(k),
-                                   iter=ir.call("range", ir.call("len", ir.load(pieces))),
-                                   body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[]))
-                return
-            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
-                                            ir.load(pieces))))
-            return
-        for k, e in enumerate(sequence.elts):
-            if isinstance(e, ast.Name) and e.id in self.active:
-                self.contribute(e.id, ast.Subscript(value=ir.load(pieces), slice=ast.Constant(k),
-                                                    ctx=ast.Load()))
-
-    def new_list_bar(self, bar, name):
-        """Statements making ``bar``, the adjoint list of list ``name``: a zero per item (and
-        None where the list is None: unbound on some path in the user's code)."""
-        item = self.namer.fresh("item")
-        if self.differentiable:
-            # a loop that appends, which adcompile differentiates (a comprehension it
-            # refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
-            made = [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
-                    ast.For(target=ir.store(item), iter=ir.load(name), body=[
-                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
-                                                       ctx=ast.Load()), self.zeros(item)))],
-                        orelse=[])]
-        else:
-            made = [ir.assign(bar, ast.ListComp(
-                elt=self.zeros(item),
-                generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
-                                              ifs=[], is_async=0)]))]
-        if name not in getattr(self.fn, "maybe_undefined", ()):
-            return made
-        unbound = ast.Compare(left=ir.load(name), ops=[ast.Is()], comparators=[ast.Constant(None)])
-        return [ast.If(test=unbound, body=[ir.assign(bar, ast.Constant(None))], orelse=made)]
+        self.loop = None         # LoopState of the innermost loop being reversed
 
     # -- statements --------------------------------------------------------------
 
@@ -217,42 +106,30 @@ class Reverser:
                 seed = ir.load("out_bar")
                 if fn.tuple_output:
                     seed = ast.Subscript(value=seed, slice=ast.Constant(i), ctx=ast.Load())
-                self.contribute(value.id, seed)
-        init = []
-        homes = _list_homes(fn.body)
-        lists = getattr(fn, "lists", set())
-        for s in ir.walk(fn.body):
-            if isinstance(s, ir.ListNew) and s.target in self.active \
-                    or isinstance(s, ir.Op) and s.rule.name == "copy" and s.target in lists \
-                    and s.target in self.active and s.target not in self.list_bar:
-                bar = self.list_bar[s.target] = self.namer.bar(s.target)
-                home = homes.get(s.target)
-                # a list made in a branch and only used there: its adjoint list is made where
-                # the branch is reversed (the list does not exist on the other paths)
-                made = init if home is None else self.branch_inits.setdefault(id(home), [])
-                made.extend(self.new_list_bar(bar, s.target))
+                self.adj.contribute(value.id, seed)
+        init = self.adj.make_list_bars(fn.body)
         backward = init + self.block(fn.body, None)
         grads = []
-        values = {p: simplify(total(self.pending.pop(p))) if self.pending.get(p) else None
+        values = {p: simplify(total(self.adj.pending.pop(p))) if self.adj.pending.get(p) else None
                   for p in fn.wrt}
-        roots = [_root(v, self.aliases) for v in values.values() if v is not None]
+        roots = [adjoint_root(v, self.aliases) for v in values.values() if v is not None]
         for p in fn.wrt:
             value = values[p]
             terms = value is not None
             if value is None:
-                value = self.zeros(p)
+                value = self.adj.zeros(p)
             # Hand back a new array of the argument's shape (a float for a number): convert
             # what may be a view, the caller's out_bar, or an array another gradient is too.
             # Python numbers are immutable, so only an array view needs converting for them.
             n = self.ndim_of(ir.load(p))
-            root = _root(value, self.aliases)
-            shared = root is not None and (root == "out_bar" or roots.count(root) > 1
-                                           or root not in self.fresh)
-            if terms and (n is None or _may_alias(value, self.aliases) and (
+            own = adjoint_root(value, self.aliases)
+            shared = own is not None and (own == "out_bar" or roots.count(own) > 1
+                                          or own not in self.adj.fresh)
+            if terms and (n is None or may_alias(value, self.aliases) and (
                     n > 0 and shared or n == 0 and isinstance(value, ast.Call)
-                    and not _is_unbroadcast(value, self.aliases))):
+                    and not is_unbroadcast(value, self.aliases))):
                 value = ir.call(self.aliases["as_gradient"], value, ir.load(p))
-            if isinstance(value, ast.Name) and self.owner.get(value.id) == p:
+            if isinstance(value, ast.Name) and self.adj.owner.get(value.id) == p:
                 bar = value.id
             else:
                 bar = self.namer.bar(p)
@@ -276,10 +153,10 @@ class Reverser:
                 # target = source at the end of the iteration: the target's adjoint so far
                 # (the next iteration's, or after the loop) is the source's
                 for carry in reversed(unit[1]):
-                    for term in self.pending.pop(carry.target, []):
-                        self.contribute(carry.source, term)
+                    for term in self.adj.pending.pop(carry.target, []):
+                        self.adj.contribute(carry.source, term)
                 continue
-            terms_before = {k: list(v) for k, v in self.pending.items()}
+            terms_before = {k: list(v) for k, v in self.adj.pending.items()}
             if kind == "simple":
                 code = []
                 for s in reversed(unit[1]):
@@ -295,7 +172,7 @@ class Reverser:
                 own, code = self.control(node, loop_vars)
                 key = id(node)
             if loop_vars is not None:
-                created = [t for k, v in self.pending.items() for t in v
+                created = [t for k, v in self.adj.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
                 needed = sorted((ir.reads(own) | ir.reads(created)) & loop_vars
                                 - (set() if kind == "simple" else ir.assigns(own)))
@@ -312,52 +189,50 @@ class Reverser:
         piece; another piece may restore other values into the same names. So: a term for a
         variable defined outside the loop goes into its accumulator here; a term for one
         that an earlier piece of this iteration defines is evaluated into a variable here."""
-        ctx = self.loop
-        for x, terms in list(self.pending.items()):
+        state = self.loop
+        for x, terms in list(self.adj.pending.items()):
             old = terms_before.get(x, [])
             new = [t for t in terms if not any(t is o for o in old)]
             if not new or not (ir.reads(new) & loop_vars):
                 continue
-            if x in ctx["assigned"]:
-                if x not in ctx["carried"]:
-                    self.materialize(x, code)
+            if x in state.assigned:
+                if x not in state.carried:
+                    self.adj.materialize(x, code)
                 continue
             kept = [t for t in terms if any(t is o for o in old)]
             if kept:
-                self.pending[x] = kept
+                self.adj.pending[x] = kept
             else:
-                del self.pending[x]
-            acc = ctx["acc"].get(x)
+                del self.adj.pending[x]
+            acc = state.acc.get(x)
             if acc is None:
-                acc = ctx["acc"][x] = self.namer.bar(x)
-                self.owner[acc] = x
-                if not self.differentiable:
-                    self.fresh.add(acc)
+                acc = state.acc[x] = self.namer.bar(x)
+                self.adj.owner[acc] = x
+                if self.context.in_place:
+                    self.adj.fresh.add(acc)
             rest = []
             for t in new:
                 if self._is_outer(t):  # one outer product per iteration: multiply once
-                    pairs = ctx["pairs"].get(x)
+                    pairs = state.pairs.get(x)
                     if pairs is None:
-                        pairs = ctx["pairs"][x] = self.namer.fresh(f"{x}_outers")
-                    code.append(ast.Expr(ir.call(ast.Attribute(
-                        value=ir.load(pairs), attr="append", ctx=ast.Load()),
-                        ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
+                        pairs = state.pairs[x] = self.namer.fresh(f"{x}_outers")
+                    code.append(_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load())))
                 else:
                     rest.append(t)
             if rest:
-                self.accumulate(acc, rest, code)
+                self.adj.accumulate(acc, rest, code)
 
     def statement(self, s, out):
         if isinstance(s, ir.Op):
             if s.target not in self.active:
                 return
-            if s.rule.name == "copy" and s.target in self.list_bar:
+            if s.rule.name == "copy" and s.target in self.adj.list_bar:
                 # a list under another name (``ls_2 = ls`` where an if joins): its items'
                 # adjoints are the list's too
-                if s.inputs[0].id in self.list_bar:
-                    self.contribute_pieces(s.inputs[0], ir.load(self.list_bar[s.target]), out)
+                if s.inputs[0].id in self.adj.list_bar:
+                    self.adj.contribute_pieces(s.inputs[0], ir.load(self.adj.list_bar[s.target]), out)
                 return
-            bar = self.define_bar(s.target, out)
+            bar = self.adj.define_bar(s.target, out)
             if bar is None:
                 return
             wanted = {i for i, e in enumerate(s.inputs)
@@ -373,48 +248,11 @@ class Reverser:
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 if s.rule.inputs[i] in s.rule.sequences:
-                    self.contribute_pieces(s.inputs[i], simplify(term), out)
+                    self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
                 else:
-                    self.contribute(s.inputs[i].id, simplify(term))
-        elif isinstance(s, ir.ListGet) and s.pop:
-            # the target's terms are used up here even when the list is not active (a
-            # variable assigned on several paths may be active through another one)
-            bar = self.define_bar(s.target, out) if s.target in self.active else None
-            if s.source in self.list_bar:   # the item goes back, with its adjoint
-                out.append(ast.Expr(ir.call(ast.Attribute(
-                    value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
-                    ir.load(bar) if bar is not None else self.zeros(s.target))))
-        elif isinstance(s, ir.ListGet):
-            if s.target in self.active:
-                bar = self.define_bar(s.target, out)   # used up even if the list is not active
-                if bar is not None and s.source in self.list_bar:
-                    out.append(ir.add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
-        elif isinstance(s, ir.ListAppend):
-            if s.target in self.list_bar:
-                pop = ir.call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
-                                          ctx=ast.Load()))
-                if isinstance(s.value, ast.Name) and s.value.id in self.active:
-                    bar = self.namer.bar(s.value.id)
-                    out.append(ir.assign(bar, pop))
-                    self.contribute(s.value.id, ir.load(bar))
-                else:
-                    out.append(ast.Expr(pop))
-        elif isinstance(s, ir.ListAdd):
-            # linear in the value: its adjoint is the item's adjoint, read now (the reverse
-            # of an earlier read of the item replaces the item's adjoint in its list)
-            if s.target in self.list_bar and isinstance(s.value, ast.Name) \
-                    and s.value.id in self.active:
-                bar = self.namer.bar(s.value.id)
-                out.append(ir.assign(bar, ast.Subscript(
-                    value=ir.load(self.list_bar[s.target]), slice=s.index, ctx=ast.Load())))
-                self.contribute(s.value.id, ir.load(bar))
-        elif isinstance(s, ir.ListNew):
-            if s.target in self.list_bar:
-                for i, e in enumerate(s.elements):
-                    if isinstance(e, ast.Name) and e.id in self.active:
-                        self.contribute(e.id, ast.Subscript(
-                            value=ir.load(self.list_bar[s.target]), slice=ast.Constant(i),
-                            ctx=ast.Load()))
+                    self.adj.contribute(s.inputs[i].id, simplify(term))
+        else:
+            self.adj.list_statement(s, out)
 
     # -- control flow ------------------------------------------------------------
 
@@ -427,26 +265,26 @@ class Reverser:
     def _branch(self, block, seeds, loop_vars):
         """Reverse one block with a fresh set of terms; returns its code and the terms it
         leaves for names defined before it."""
-        saved = self.pending
-        self.pending = defaultdict(list)
+        saved = self.adj.pending
+        self.adj.pending = defaultdict(list)
         for name, bar in seeds.items():
-            self.pending[name] = [ir.load(bar)]
-        code = self.branch_inits.get(id(block), []) + self.block(block, loop_vars)
-        left = {x: terms for x, terms in self.pending.items() if terms}
-        self.pending = saved
+            self.adj.pending[name] = [ir.load(bar)]
+        code = self.adj.branch_inits.get(id(block), []) + self.block(block, loop_vars)
+        left = {x: terms for x, terms in self.adj.pending.items() if terms}
+        self.adj.pending = saved
         return code, left
 
     def reverse_if(self, node, loop_vars):
         pre, flushed = [], []
         # (terms flushed here were made by later code, which saved what they read)
-        self.flush_reading(ir.defined_names(node), flushed)
+        self.adj.flush_reading(ir.defined_names(node), flushed)
         # adjoints of names the branches assign go into both branches
         seeds = {}
-        for name in sorted(ir.defined_names(node) & set(self.pending)):
-            bar = self.materialize(name, pre)
+        for name in sorted(ir.defined_names(node) & set(self.adj.pending)):
+            bar = self.adj.materialize(name, pre)
             if bar is not None:
                 seeds[name] = bar
-                self.pending.pop(name)
+                self.adj.pending.pop(name)
         branches = [self._branch(b, seeds, loop_vars) for b in (node.body, node.orelse)]
         # What the branches leave is summed into one variable per name; names made inside
         # the if (and so undefined on some path) pass nothing on.
@@ -459,152 +297,158 @@ class Reverser:
         for x in sorted(set(left_then) & set(left_else)):
             if x not in seeds and [ast.dump(t) for t in left_then[x]] == \
                     [ast.dump(t) for t in left_else[x]]:
-                self.pending[x].extend(left_then.pop(x))
+                self.adj.pending[x].extend(left_then.pop(x))
                 del left_else[x]
         receiving = sorted(set().union(*(set(left) for _, left in branches)))
         acc, assigned_in_branches = {}, {}
         for x in receiving:
-            fresh = any(_scatter(t, self.aliases, self.ndim_of)
+            fresh = any(scatter(t, self.aliases, self.ndim_of)
                         for _, left in branches for t in left.get(x, []))
             if x in seeds:
                 # a carried name the if reassigns on some path: each branch says what its
                 # adjoint is (zero where the branch reassigned it and read nothing)
                 acc[x] = self.namer.bar(x)
-                self.owner[acc[x]] = x
+                self.adj.owner[acc[x]] = x
                 assigned_in_branches[x] = acc[x]
-                self.pending[x] = [ir.load(acc[x])]
+                self.adj.pending[x] = [ir.load(acc[x])]
             else:
-                acc[x] = self.materialize(x, pre, zero=True, fresh=fresh)
+                acc[x] = self.adj.materialize(x, pre, zero=True, fresh=fresh)
         codes, own_zeros = [], []
         for code, left in branches:
             for x in receiving:
                 if x in assigned_in_branches:
                     terms = left.get(x)
                     code.append(ir.assign(acc[x], simplify(total(terms)) if terms
-                                          else self.zeros(x)))
+                                          else self.adj.zeros(x)))
                     if not terms:
                         own_zeros.append(code[-1])
                 elif x in left:
-                    self.accumulate(acc[x], left[x], code)
+                    self.adj.accumulate(acc[x], left[x], code)
             codes.append(code)
         if not codes[0] and not codes[1]:
-            return self._zero_shapes(pre), flushed + pre
+            return _zero_shapes(self.aliases, pre), flushed + pre
         test = node.test
         if not codes[0]:
             test, codes = ast.UnaryOp(op=ast.Not(), operand=test), [codes[1], []]
         statement = ast.If(test=test, body=codes[0], orelse=codes[1])
-        own = self._zero_shapes(pre + own_zeros) + [ast.Expr(test)]
+        own = _zero_shapes(self.aliases, pre + own_zeros) + [ast.Expr(test)]
         return own, flushed + pre + [statement]
 
     def reverse_loop(self, node, loop_vars):
         pre, flushed = [], []
         assigned = ir.defined_names(node)
         # (terms flushed here were made by later code, which saved what they read)
-        self.flush_reading(assigned, flushed)
+        self.adj.flush_reading(assigned, flushed)
         carried = sorted(n for n in set(node.carried.values()) if n in self.active)
         bars = {}
         for name in carried:
-            bars[name] = self.materialize(name, pre, zero=True)
-            self.pending.pop(name)
-        reversed_range = node.counter is None
+            bars[name] = self.adj.materialize(name, pre, zero=True)
+            self.adj.pending.pop(name)
         inner_vars = (loop_vars or set()) | assigned
-        if reversed_range:
+        if node.counter is None:   # reversed(range(...)) gives the index back
             inner_vars = inner_vars - {node.index}
         if loop_vars is None:
             self.top_loops.append(node)
-        outer_loop = self.loop
-        ctx = self.loop = {"assigned": assigned, "carried": set(node.carried.values()),
-                           "acc": {}, "pairs": {}}
+        outer_loop, state = self.loop, LoopState(assigned, set(node.carried.values()))
+        self.loop = state
         body, left = self._branch(node.body, bars, inner_vars)
-        start = tape.Piece(("start", id(node)), set(), False)   # (saved at each iteration's start)
-        chains = self.tape.chains
-        chains[id(node.body)] = [start] + chains.get(id(node.body), [])
         self.loop = outer_loop
+        start = tape.Piece(("start", id(node)), set(), False)   # (saved at each iteration's start)
+        self.tape.chains[id(node.body)] = [start] + self.tape.chains.get(id(node.body), [])
         tail, post = [], []
+        accumulate = self._accumulators(state, left, pre, tail, post)
+        for x in sorted(x for x in left if x not in bars and x not in assigned):
+            accumulate[x] = self._outside_adjoint(x, left[x], pre, tail, post)
+        tail += self._carried_updates(node, carried, bars, left)
+        for name in carried:
+            self.adj.pending[name] = [ir.load(bars[name])]
+        for x, bar in accumulate.items():
+            self.adj.pending[x] = [ir.load(bar)]
+        header = self._reversed_header(node, body + tail)
+        self.body_end[id(node)] = len(body)  # where the reversed body ends and the tail starts
+        # (no terms: the value at the start of the iteration did not matter; its adjoint is
+        # zero, shaped like that value, saved for it: the shape may change between steps)
+        zero_from_value = [n for n in carried if n not in left and n in node.existing]
+        if zero_from_value:
+            self.save_at_iteration_start(node, zero_from_value)
+        if not body and not tail:
+            return _zero_shapes(self.aliases, pre), flushed + pre
+        own = _zero_shapes(self.aliases, pre) + [ast.Expr(header.iter)]
+        return own, flushed + pre + [header] + post
+
+    def _accumulators(self, state, left, pre, tail, post):
+        """The accumulators the iterations added to (``settle_terms``): each a new array,
+        from what its variable had so far, with the outer products collected added after
+        the loop and what the body left added at the end of each iteration."""
         accumulate = {}
-        for x, acc in sorted(ctx["acc"].items()):
-            # accumulators the iterations add to: a new array, from what x had so far
-            terms = self.pending.pop(x, None)
-            value = self.zeros(x)
+        for x, acc in sorted(state.acc.items()):
+            terms = self.adj.pending.pop(x, None)
+            value = self.adj.zeros(x)
             if terms:
                 value = ast.BinOp(left=value, op=ast.Add(), right=simplify(total(terms)))
             pre.append(ir.assign(acc, value))
             accumulate[x] = acc
-            pairs = ctx["pairs"].get(x)
+            pairs = state.pairs.get(x)
             if pairs:
                 pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
-                self.accumulate(acc, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
+                self.adj.accumulate(acc, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
             if x in left:
-                self.accumulate(acc, left.pop(x), tail)
-        outer = sorted(x for x in left if x not in bars and x not in assigned)
-        for x in outer:
-            if x in left:
-                scatter = any(_scatter(t, self.aliases, self.ndim_of) for t in left[x])
-                accumulate[x] = self.materialize(x, pre, zero=True, fresh=scatter)
-                self.pending.pop(x)
-                outers = [t for t in left[x] if self._is_outer(t)]
-                if outers:
-                    # one outer product per iteration: collect the vectors, multiply once
-                    pairs = self.namer.fresh(f"{x}_outers")
-                    pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
-                    for t in outers:
-                        tail.append(ast.Expr(ir.call(ast.Attribute(
-                            value=ir.load(pairs), attr="append", ctx=ast.Load()),
-                            ast.Tuple(elts=list(t.args), ctx=ast.Load()))))
-                    self.accumulate(accumulate[x], [ir.call(self.aliases["outer_sum"],
-                                                          ir.load(pairs))], post)
-                rest = [t for t in left[x] if not self._is_outer(t)]
-                if rest:
-                    self.accumulate(accumulate[x], rest, tail)
-        # No terms: the value at the start of the iteration did not matter, so its adjoint
-        # is zero, shaped like that value (saved for it: the shape may change from one
-        # iteration to the next), or, for a variable the loop creates, like the adjoint.
-        zero_from_value = [n for n in carried if n not in left and n in node.existing]
+                self.adj.accumulate(acc, left.pop(x), tail)
+        return accumulate
+
+    def _outside_adjoint(self, x, terms, pre, tail, post):
+        """The adjoint variable of ``x``, defined before the loop and not assigned in it,
+        to which each iteration adds ``terms`` (outer products collected, summed once)."""
+        scattered = any(scatter(t, self.aliases, self.ndim_of) for t in terms)
+        bar = self.adj.materialize(x, pre, zero=True, fresh=scattered)
+        self.adj.pending.pop(x)
+        outers = [t for t in terms if self._is_outer(t)]
+        if outers:
+            pairs = self.namer.fresh(f"{x}_outers")
+            pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
+            tail += [_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load()))
+                     for t in outers]
+            self.adj.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
+        rest = [t for t in terms if not self._is_outer(t)]
+        if rest:
+            self.adj.accumulate(bar, rest, tail)
+        return bar
+
+    def _carried_updates(self, node, carried, bars, left):
+        """The end of a reversed iteration: each carried adjoint becomes what the body left
+        for it (zero where it left nothing), all at once (one may read another)."""
         updates = [(bars[n], simplify(total(left[n])) if n in left else
-                    self.zeros(n) if n in node.existing else
+                    self.adj.zeros(n) if n in node.existing else
                     ir.call(self.aliases["zeros_like"], ir.load(bars[n]))) for n in carried]
         updates = [(bar, value) for bar, value in updates
                    if not (isinstance(value, ast.Name) and value.id == bar)]
         if len(updates) == 1:
-            tail.append(ir.assign(*updates[0]))
-        elif updates:  # all at once: one carried adjoint may be read by another's update
-            tail.append(ast.Assign(
+            return [ir.assign(*updates[0])]
+        if updates:
+            return [ast.Assign(
                 targets=[ast.Tuple(elts=[ir.store(bar) for bar, _ in updates], ctx=ast.Store())],
-                value=ast.Tuple(elts=[value for _, value in updates], ctx=ast.Load())))
-        for name in carried:
-            self.pending[name] = [ir.load(bars[name])]
-        for x, bar in accumulate.items():
-            self.pending[x] = [ir.load(bar)]
-        if reversed_range:
-            header = ast.For(target=ir.store(node.index),
-                             iter=ir.call("reversed", node.iterable), body=None, orelse=[])
-        else:
-            header = ast.For(target=ir.store("_"), iter=ir.call("range", ir.load(node.counter)),
-                             body=None, orelse=[])
-        header.body = (body + tail) or [ast.Pass()]
-        self.reversed_loops[id(node)] = header
-        self.body_end[id(node)] = len(body)  # where the reversed body ends and the tail starts
-        if zero_from_value:
-            self.save_at_iteration_start(node, zero_from_value)
-        header_reads = [header.iter]
-        if not body and not tail:
-            return self._zero_shapes(pre), flushed + pre
-        own = self._zero_shapes(pre) + [ast.Expr(e) for e in header_reads]
-        return own, flushed + pre + [header] + post
+                value=ast.Tuple(elts=[value for _, value in updates], ctx=ast.Load()))]
+        return []
 
-    def _zero_shapes(self, stmts):
-        """What an if or loop reads itself (not through terms other code made and saved
-        for): the variables whose shapes its zero adjoints take."""
-        zeros = self.aliases["zeros_like"]
-        return [ast.Expr(n.args[0]) for s in stmts for n in ast.walk(s)
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == zeros
-                and n.args and isinstance(n.args[0], ast.Name)]
+    def _reversed_header(self, node, body):
+        """``for i in reversed(range(...))`` or, for a loop that counted its iterations,
+        ``for _ in range(count)``, around ``body``."""
+        if node.counter is None:
+            target, iterable = ir.store(node.index), ir.call("reversed", node.iterable)
+        else:
+            target, iterable = ir.store("_"), ir.call("range", ir.load(node.counter))
+        header = ast.For(target=target, iter=iterable, body=body or [ast.Pass()], orelse=[])
+        self.reversed_loops[id(node)] = header
+        return header
 
     def _is_outer(self, term):
-        return not self.differentiable and (isinstance(term, ast.Call) and isinstance(term.func, ast.Attribute)
-                and term.func.attr == "outer" and isinstance(term.func.value, ast.Name)
-                and term.func.value.id == self.aliases["np"] and len(term.args) == 2
-                and not term.keywords)
+        """Whether ``term`` is ``np.outer(u, v)`` (in code that may update in place, the
+        outer products of a loop's iterations are summed at once: runtime.outer_sum)."""
+        return self.context.in_place and isinstance(term, ast.Call) \
+            and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
+            and isinstance(term.func.value, ast.Name) \
+            and term.func.value.id == self.aliases["np"] and len(term.args) == 2 \
+            and not term.keywords
 
     def save_carried_for_top_loops(self, backward):
         """A loop outside all loops reuses the names of the variables it carries; if the
@@ -626,6 +470,21 @@ class Reverser:
         restore = self.tape.save(("start", id(loop)), names)
         if restore is not None:
             self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], restore)
+
+
+def _zero_shapes(aliases, stmts):
+    """What an if or loop reads itself (not through terms other code made and saved for):
+    the variables whose shapes its zero adjoints take."""
+    zeros = aliases["zeros_like"]
+    return [ast.Expr(n.args[0]) for s in stmts for n in ast.walk(s)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == zeros
+            and n.args and isinstance(n.args[0], ast.Name)]
+
+
+def _append(name, value):
+    """``name.append(value)``"""
+    return ast.Expr(ir.call(ast.Attribute(value=ir.load(name), attr="append", ctx=ast.Load()),
+                            value))
 
 
 def _piece(unit):
@@ -671,58 +530,13 @@ def _insert_after(stmts, target, new):
     return False
 
 
-def _list_homes(body):
-    """List name -> the innermost branch block (of an if outside loops) that holds every
-    statement making or using the list, for lists that have one: its adjoint list is made
-    where that branch is reversed (the list does not exist on the other paths)."""
-    chains = {}   # name -> the branch blocks around every statement using it
-
-    def visit(stmts, chain):
-        for s in stmts:
-            for name in _statement_names(s):
-                known = chains.get(name)
-                if known is None:
-                    chains[name] = chain
-                else:
-                    common = 0
-                    while common < min(len(known), len(chain)) \
-                            and known[common] is chain[common]:
-                        common += 1
-                    chains[name] = known[:common]
-            if isinstance(s, ir.If):
-                visit(s.body, chain + (s.body,))
-                visit(s.orelse, chain + (s.orelse,))
-            elif isinstance(s, ir.Loop):
-                visit(s.body, chain + (None,))   # (not a home: cut the chain here)
-
-    visit(body, ())
-    homes = {}
-    for name, chain in chains.items():
-        if None in chain:
-            chain = chain[:chain.index(None)]
-        if chain:
-            homes[name] = chain[-1]
-    return homes
-
-
-def _statement_names(s):
-    """Names an IR statement reads or assigns itself (not in the blocks it contains)."""
-    found = ir.own_reads(s)
-    if not ir.children(s):
-        found |= ir.defined_names(s)
-    for attr in ("target", "source"):
-        if isinstance(getattr(s, attr, None), str):
-            found.add(getattr(s, attr))
-    return found
-
-
 def _after(stmts, target):
     """The backward statements that run after ``target`` (None if it is not in ``stmts``)."""
     for i, s in enumerate(stmts):
         if s is target:
             return stmts[i + 1:]
-        for field in ("body", "orelse"):
-            inner = getattr(s, field, None) or []
+        for block in ("body", "orelse"):
+            inner = getattr(s, block, None) or []
             found = _after(inner, target)
             if found is not None:
                 rest = stmts[i + 1:]
@@ -730,81 +544,3 @@ def _after(stmts, target):
                     rest = inner + rest
                 return found + rest
     return None
-
-
-def _scatter(term, aliases, ndim_of):
-    """(index, value) when ``term`` is ``getitem_bar(value, x, index)`` with a plain index
-    (ints and slices), which can be added in place: ``x_bar[index] += value``."""
-    if not (isinstance(term, ast.Call) and isinstance(term.func, ast.Name)
-            and term.func.id == aliases["getitem_bar"] and len(term.args) == 3):
-        return None
-    value, _, index = term.args
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    for p in parts:
-        if isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == aliases["slice"]:
-            continue
-        if isinstance(p, ast.Constant) and type(p.value) is int:
-            continue
-        if isinstance(p, ast.Name) and ndim_of(p) == 0:
-            continue
-        return None
-    return _slice_syntax(index, aliases), value
-
-
-def _slice_syntax(index, aliases):
-    """``slice(a, b)`` calls back into subscript syntax ``a:b``."""
-    def one(p):
-        if isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == aliases["slice"]:
-            args = list(p.args) + [None] * (3 - len(p.args))
-            if len(p.args) == 1:
-                args = [None, p.args[0], None]
-            lower, upper, step = [None if isinstance(a, ast.Constant) and a.value is None else a
-                                  for a in args]
-            return ast.Slice(lower=lower, upper=upper, step=step)
-        return p
-    if isinstance(index, ast.Tuple):
-        return ast.Tuple(elts=[one(p) for p in index.elts], ctx=ast.Load())
-    return one(index)
-
-
-def _fresh_value(value, aliases):
-    """Whether an expression evaluates to a new array nothing else refers to."""
-    if _is_unbroadcast(value, aliases):  # returns its argument, or a new sum of it
-        return _fresh_value(value.args[0], aliases)
-    return not _may_alias(value, aliases)
-
-
-def _is_unbroadcast(value, aliases):
-    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-        and value.func.id == aliases["unbroadcast"]
-
-
-def _root(value, aliases):
-    """The adjoint variable a gradient expression may hand back unchanged: ``g`` for ``g``
-    and for ``unbroadcast(g, x)`` (which returns g itself when nothing was broadcast)."""
-    if isinstance(value, ast.Name):
-        return value.id
-    if _is_unbroadcast(value, aliases) and isinstance(value.args[0], ast.Name):
-        return value.args[0].id
-    return None
-
-
-_VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
-_NUMPY_VIEWS = {"broadcast_to", "transpose", "expand_dims", "reshape", "swapaxes", "ravel",
-                "moveaxis", "flip", "squeeze", "diag", "diagonal"}
-
-
-def _may_alias(value, aliases):
-    """Whether a gradient expression may evaluate to a view or to another variable's array,
-    which must not be handed to the caller (they could write into it)."""
-    if isinstance(value, (ast.Name, ast.Subscript)):
-        return True
-    if isinstance(value, ast.Attribute):
-        return value.attr == "T"
-    if isinstance(value, ast.Call):
-        func = value.func
-        if isinstance(func, ast.Name):
-            return func.id in {aliases[h] for h in _VIEWS}
-        if isinstance(func, ast.Attribute):
-            return func.attr in _NUMPY_VIEWS
-    return False

@@ -1,0 +1,260 @@
+"""The adjoints the reverse pass is building: the terms each variable's adjoint has
+received so far, the adjoint variables made from them, and the adjoint lists of lists.
+
+A term is an expression (``out_bar * s``) contributed by the reversed statement of a
+use of the variable; ``define_bar`` sums the terms into ``v_bar`` when the reversed
+sweep reaches the statement that assigned ``v`` (every use has contributed by then).
+Loops and ifs ``materialize`` adjoints into variables that their reversed code
+updates (``accumulate``), in place where the array is the adjoint's alone (``fresh``)
+and the code is not going to be differentiated again (``in_place``).
+"""
+
+import ast
+from collections import defaultdict
+
+from . import ir
+from .optimize import simplify, total
+from .terms import fresh_value, scatter
+
+
+class Adjoints:
+    """Terms and adjoint variables of one reverse pass."""
+
+    def __init__(self, fn, active, namer, aliases, ndim_of, in_place):
+        self.fn = fn
+        self.active = active       # names whose values depend on the wrt parameters
+        self.namer = namer
+        self.aliases = aliases
+        self.ndim_of = ndim_of
+        self.in_place = in_place
+        self.pending = defaultdict(list)   # variable -> the terms of its adjoint so far
+        self.owner = {}            # adjoint variable -> the variable it is the adjoint of
+        self.fresh = set()         # adjoint variables holding arrays nothing else refers to
+        self.list_bar = {}         # list name -> its adjoint list
+        self.branch_inits = {}     # id(branch block) -> adjoint lists made where it is reversed
+
+    def new_bar(self, name, value, out):
+        """Assign ``value`` to a new adjoint variable of ``name``."""
+        bar = self.namer.bar(name)
+        self.owner[bar] = name
+        if fresh_value(value, self.aliases) and self.in_place:
+            self.fresh.add(bar)
+        out.append(ir.assign(bar, value))
+        return bar
+
+    def define_bar(self, name, out):
+        """The adjoint of ``name`` once all its terms are in: a name, or None if it has none."""
+        terms = self.pending.pop(name, None)
+        if not terms:
+            return None
+        if len(terms) == 1 and isinstance(terms[0], ast.Name):
+            return terms[0].id
+        return self.new_bar(name, simplify(total(terms)), out)
+
+    def materialize(self, name, out, zero=False, fresh=False):
+        """Put the terms of ``name``'s adjoint so far into a variable that later code may
+        reassign (or zero); ``fresh``: an array nothing else refers to, to update in place."""
+        terms = self.pending.pop(name, None)
+        if not terms and not zero:
+            return None
+        if terms and len(terms) == 1 and isinstance(terms[0], ast.Name):
+            bar = terms[0].id
+            reusable = self.owner.get(bar) == name and not any(
+                bar in ir.reads(other) for other in self.pending.values())
+            if reusable and (bar in self.fresh or not fresh):
+                self.pending[name] = [ir.load(bar)]
+                return bar
+        if not terms:
+            value = self.zeros(name)
+        elif fresh:
+            value = ast.BinOp(left=self.zeros(name), op=ast.Add(), right=simplify(total(terms)))
+        else:
+            value = simplify(total(terms))
+        bar = self.new_bar(name, value, out)
+        self.pending[name] = [ir.load(bar)]
+        return bar
+
+    def accumulate(self, bar, terms, out):
+        """``bar = bar + terms``; indexed terms (getitem adjoints) are added in place."""
+        rest = []
+        for term in terms:
+            indexed = scatter(term, self.aliases, self.ndim_of)
+            if indexed is not None and bar in self.fresh:
+                index, value = indexed
+                out.append(ast.AugAssign(target=ast.Subscript(value=ir.load(bar), slice=index,
+                                                              ctx=ast.Store()),
+                                         op=ast.Add(), value=value))
+            else:
+                rest.append(term)
+        if rest and bar in self.fresh:  # an array only this adjoint refers to: add in place
+            out.append(ast.AugAssign(target=ir.store(bar), op=ast.Add(),
+                                     value=simplify(total(rest))))
+        elif rest:
+            out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
+
+    def zeros(self, name):
+        return ir.call(self.aliases["zeros_like"], ir.load(name))
+
+    def flush_reading(self, names, out):
+        """Materialize pending terms that read any of ``names`` (about to be overwritten)."""
+        for target in list(self.pending):
+            if ir.reads(self.pending[target]) & names:
+                self.materialize(target, out)
+
+    def contribute(self, name, term):
+        self.pending[name].append(term)
+
+    def contribute_pieces(self, sequence, term, out):
+        """``term`` is a list of adjoints, one per item of ``sequence`` (a list literal of
+        operands, or a list's name): each item gets its piece."""
+        if isinstance(sequence, ast.Name) and sequence.id not in self.list_bar:
+            self.contribute(sequence.id, term)   # an array: the rule's helper gave an array
+            return
+        pieces = self.namer.fresh("pieces")
+        out.append(ir.assign(pieces, term))
+        if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
+            bar = self.list_bar[sequence.id]
+            if not self.in_place:
+                # item by item, which adcompile differentiates (add_pieces makes a new list):
+                # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
+                k = self.namer.fresh("k")
+                piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
+                out.append(ast.For(target=ir.store(k),
+                                   iter=ir.call("range", ir.call("len", ir.load(pieces))),
+                                   body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[]))
+                return
+            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
+                                            ir.load(pieces))))
+            return
+        for k, e in enumerate(sequence.elts):
+            if isinstance(e, ast.Name) and e.id in self.active:
+                self.contribute(e.id, ast.Subscript(value=ir.load(pieces), slice=ast.Constant(k),
+                                                    ctx=ast.Load()))
+
+    def make_list_bars(self, body):
+        """The adjoint list of each list of active values: the statements making those made
+        at the start of the backward sweep (the others: see branch_inits)."""
+        init = []
+        homes = _list_homes(body)
+        lists = getattr(self.fn, "lists", set())
+        for s in ir.walk(body):
+            if isinstance(s, ir.ListNew) and s.target in self.active \
+                    or isinstance(s, ir.Op) and s.rule.name == "copy" and s.target in lists \
+                    and s.target in self.active and s.target not in self.list_bar:
+                bar = self.list_bar[s.target] = self.namer.bar(s.target)
+                home = homes.get(s.target)
+                # a list made in a branch and only used there: its adjoint list is made where
+                # the branch is reversed (the list does not exist on the other paths)
+                made = init if home is None else self.branch_inits.setdefault(id(home), [])
+                made.extend(self.new_list_bar(bar, s.target))
+        return init
+
+    def new_list_bar(self, bar, name):
+        """Statements making ``bar``, the adjoint list of list ``name``: a zero per item (and
+        None where the list is None: unbound on some path in the user's code)."""
+        item = self.namer.fresh("item")
+        if not self.in_place:
+            # a loop that appends, which adcompile differentiates (a comprehension it
+            # refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
+            made = [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
+                    ast.For(target=ir.store(item), iter=ir.load(name), body=[
+                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
+                                                       ctx=ast.Load()), self.zeros(item)))],
+                        orelse=[])]
+        else:
+            made = [ir.assign(bar, ast.ListComp(
+                elt=self.zeros(item),
+                generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
+                                              ifs=[], is_async=0)]))]
+        if name not in getattr(self.fn, "maybe_undefined", ()):
+            return made
+        unbound = ast.Compare(left=ir.load(name), ops=[ast.Is()], comparators=[ast.Constant(None)])
+        return [ast.If(test=unbound, body=[ir.assign(bar, ast.Constant(None))], orelse=made)]
+
+    def list_statement(self, s, out):
+        """The backward statements of a list statement (ListGet, ListAppend, ListAdd,
+        ListNew): its items' adjoints move between the list's adjoint list and the items'."""
+        if isinstance(s, ir.ListGet) and s.pop:
+            # the target's terms are used up here even when the list is not active (a
+            # variable assigned on several paths may be active through another one)
+            bar = self.define_bar(s.target, out) if s.target in self.active else None
+            if s.source in self.list_bar:   # the item goes back, with its adjoint
+                out.append(ast.Expr(ir.call(ast.Attribute(
+                    value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
+                    ir.load(bar) if bar is not None else self.zeros(s.target))))
+        elif isinstance(s, ir.ListGet):
+            if s.target in self.active:
+                bar = self.define_bar(s.target, out)   # used up even if the list is not active
+                if bar is not None and s.source in self.list_bar:
+                    out.append(ir.add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
+        elif isinstance(s, ir.ListAppend):
+            if s.target in self.list_bar:
+                pop = ir.call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
+                                          ctx=ast.Load()))
+                if isinstance(s.value, ast.Name) and s.value.id in self.active:
+                    bar = self.namer.bar(s.value.id)
+                    out.append(ir.assign(bar, pop))
+                    self.contribute(s.value.id, ir.load(bar))
+                else:
+                    out.append(ast.Expr(pop))
+        elif isinstance(s, ir.ListAdd):
+            # linear in the value: its adjoint is the item's adjoint, read now (the reverse
+            # of an earlier read of the item replaces the item's adjoint in its list)
+            if s.target in self.list_bar and isinstance(s.value, ast.Name) \
+                    and s.value.id in self.active:
+                bar = self.namer.bar(s.value.id)
+                out.append(ir.assign(bar, ast.Subscript(
+                    value=ir.load(self.list_bar[s.target]), slice=s.index, ctx=ast.Load())))
+                self.contribute(s.value.id, ir.load(bar))
+        elif isinstance(s, ir.ListNew):
+            if s.target in self.list_bar:
+                for i, e in enumerate(s.elements):
+                    if isinstance(e, ast.Name) and e.id in self.active:
+                        self.contribute(e.id, ast.Subscript(
+                            value=ir.load(self.list_bar[s.target]), slice=ast.Constant(i),
+                            ctx=ast.Load()))
+
+
+def _list_homes(body):
+    """List name -> the innermost branch block (of an if outside loops) that holds every
+    statement making or using the list, for lists that have one: its adjoint list is made
+    where that branch is reversed (the list does not exist on the other paths)."""
+    chains = {}   # name -> the branch blocks around every statement using it
+
+    def visit(stmts, chain):
+        for s in stmts:
+            for name in _statement_names(s):
+                known = chains.get(name)
+                if known is None:
+                    chains[name] = chain
+                else:
+                    common = 0
+                    while common < min(len(known), len(chain)) \
+                            and known[common] is chain[common]:
+                        common += 1
+                    chains[name] = known[:common]
+            if isinstance(s, ir.If):
+                visit(s.body, chain + (s.body,))
+                visit(s.orelse, chain + (s.orelse,))
+            elif isinstance(s, ir.Loop):
+                visit(s.body, chain + (None,))   # (not a home: cut the chain here)
+
+    visit(body, ())
+    homes = {}
+    for name, chain in chains.items():
+        if None in chain:
+            chain = chain[:chain.index(None)]
+        if chain:
+            homes[name] = chain[-1]
+    return homes
+
+
+def _statement_names(s):
+    """Names an IR statement reads or assigns itself (not in the blocks it contains)."""
+    found = ir.own_reads(s)
+    if not ir.children(s):
+        found |= ir.defined_names(s)
+    for attr in ("target", "source"):
+        if isinstance(getattr(s, attr, None), str):
+            found.add(getattr(s, attr))
+    return found
