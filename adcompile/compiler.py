@@ -14,10 +14,10 @@ from .aliasing import changed_arguments, check_rebindings
 from .analysis import infer_ndims, infer_numbers
 from .emit import compile_function, forward_def, function_def, runtime_aliases, to_source
 from .forward import forward
-from .normalize import normalize
+from .frontend import normalize
 from .reverse import reverse
 from .errors import TransformError
-from .source import FunctionSource, GeneratedSource
+from .frontend.source import FunctionSource, GeneratedSource
 
 
 def resolve_wrt(source, wrt):

@@ -15,14 +15,15 @@ import itertools
 
 import numpy as np
 
-from . import aliasing, ir, liveness
-from . import einsum as einsum_forms
+from .. import aliasing, ir
+from . import liveness
+from .. import einsum as einsum_forms
 from .calls import Calls
 from .control import ControlFlow
 from .lists import Lists, appended_tuples
 from .lower import lower_function
-from .naming import Namer, names_in
-from .rules import REGISTRY
+from ..naming import Namer, names_in
+from ..rules import REGISTRY
 from .syntax import (
     MISSING,
     Deferred,

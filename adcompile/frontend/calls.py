@@ -5,7 +5,7 @@ call, with its own module's globals kept apart. Part of ``normalize.Normalizer``
 import ast
 import inspect
 
-from . import ir
+from .. import ir
 from .source import FunctionSource
 from .syntax import Deferred, is_literal, stores
 

@@ -14,10 +14,10 @@ import os
 import textwrap
 import weakref
 
-from .errors import TransformError
+from ..errors import TransformError
 
 _MISSING = object()
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
 
 
 class FunctionSource:
@@ -154,7 +154,7 @@ class GeneratedSource(FunctionSource):
     def __init__(self, text, compiled, filename):
         import linecache
 
-        from .naming import names_in
+        from ..naming import names_in
         tree = ast.parse(text)
         node = tree.body[0]
         inner = "out_bar_inner"

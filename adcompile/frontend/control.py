@@ -9,7 +9,7 @@ Part of ``normalize.Normalizer``.
 import ast
 import copy
 
-from . import ir
+from .. import ir
 from .lists import Struct, tuple_length
 from .syntax import has_call, is_append, is_pop, stores
 

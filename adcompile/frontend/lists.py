@@ -12,7 +12,7 @@ Part of ``normalize.Normalizer``.
 import ast
 import operator
 
-from . import ir
+from .. import ir
 from .syntax import Deferred, has_call, index_expression, is_append, is_trivial
 
 
