@@ -86,7 +86,7 @@ class Calls:
                                               f"{len(operands)} operands are not supported")
             if len(operands) <= 2 and len(keywords) == len(e.keywords):
                 return None
-        elif args and not self.is_active(args[0]) \
+        elif args and not self.varies(args[0]) \
                 and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
             return None   # subscripts in a variable: the rule reads them
         else:
@@ -158,7 +158,7 @@ class Calls:
         sequence input (np.concatenate's list) a list literal of operands or a list's name."""
         if slot not in rule.inputs:
             return self.static(a)
-        if slot not in rule.sequences or not self.is_active(a):
+        if slot not in rule.sequences or not self.varies(a):
             return self.operand(a)
         if isinstance(a, (ast.List, ast.Tuple)):
             if any(isinstance(e, ast.Starred) for e in a.elts):
@@ -171,7 +171,7 @@ class Calls:
         """An item of a list literal NumPy makes an array of (np.array([[c, -s], [s, c]]),
         np.stack, np.concatenate): a nested literal of values being differentiated is the
         array NumPy makes of it, np.array(item)."""
-        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             call = ast.copy_location(ast.Call(func=self.numpy_function("array", e), args=[e],
                                               keywords=[]), e)
             return ir.load(self.emit_value(None, call))

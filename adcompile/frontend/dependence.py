@@ -6,7 +6,9 @@ cannot see, as for a function held in a variable). It decides what the
 frontend flattens into primitives and what it refuses. It is not
 ``analysis.activity``, which is asked later of the normalized IR, per
 generated name, and also requires that the value reach the output: that IR is
-what this answer is used to build.
+what this answer is used to build. Hence the words: the frontend asks whether
+an expression *varies* (and, for operands in generated names, whether it is a
+*varied operand*); *active* is kept for what ``analysis.activity`` answers.
 """
 
 import ast
@@ -69,7 +71,7 @@ class Dependence:
         """Whether expression ``e`` (in user names) may depend on a differentiated input."""
         varied = self.scope.varied if varied is None else varied
         if isinstance(e, Ready):   # an operand already in generated names
-            return self.is_active_operand(e.operand)
+            return self.is_varied_operand(e.operand)
         if isinstance(e, ast.Name):
             return e.id in varied
         if isinstance(e, ast.Constant):
@@ -105,12 +107,10 @@ class Dependence:
             parts.append(e.func.value)
         return any(self.varies(p, varied) for p in parts)
 
-    def is_active(self, e):
-        """Whether user expression ``e`` is a value being differentiated (may vary)."""
-        return self.varies(e)
-
-    def is_active_operand(self, e):
-        """Whether a flattened operand (in generated names) is a value being differentiated."""
+    def is_varied_operand(self, e):
+        """Whether a flattened operand (in generated names) is a value being differentiated:
+        the frontend's running answer for generated names (``out.varied_ssa``), before the
+        IR exists for ``analysis.activity`` to ask."""
         return isinstance(e, ast.Name) and e.id in self.out.varied_ssa
 
 

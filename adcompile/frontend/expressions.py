@@ -61,9 +61,9 @@ class Expressions:
         expression."""
         if isinstance(e, Ready):
             return e.operand
-        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             return self.sequence(frozenset(), e)
-        if not self.is_active(e):
+        if not self.varies(e):
             e = self.rename(e)
             if is_trivial(e):
                 return e
@@ -78,7 +78,7 @@ class Expressions:
 
     def static(self, e):
         """The operand for a rule's static argument (a shape, an axis): never active."""
-        if self.is_active(e):
+        if self.varies(e):
             raise self.scope.src.error(e, f"{ast.unparse(e)!r} is used as a shape, axis or "
                                           f"index but depends on the differentiated input")
         return self.operand(e)
@@ -147,7 +147,7 @@ class Expressions:
             return self.emit_copy(target, parts[j], e)
         if self.struct_of(e.value) is not None:
             raise self.refuse_struct(e, e.value.id)   # the whole tuple layers[i]
-        if self.is_active(e.slice):
+        if self.varies(e.slice):
             raise self.scope.src.error(e.slice, "an index that depends on the differentiated "
                                                 "input cannot be differentiated")
         base = self.operand(e.value)
@@ -201,8 +201,8 @@ class Expressions:
                                                  f"which is not supported; index the list or "
                                                  f"loop over it")
             if v not in rule.differentiable_inputs and v not in rule.constant and (
-                    self.is_active_operand(e) or isinstance(e, (ast.List, ast.Tuple)) and any(
-                        self.is_active_operand(x) for x in e.elts)):
+                    self.is_varied_operand(e) or isinstance(e, (ast.List, ast.Tuple)) and any(
+                        self.is_varied_operand(x) for x in e.elts)):
                 # default deny: a value being differentiated where the rule has no adjoint
                 raise self.scope.src.error(node, f"{ast.unparse(node)!r} gives a value being "
                                                  f"differentiated as argument {v!r}, which the "

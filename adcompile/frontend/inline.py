@@ -51,7 +51,7 @@ class Inline:
             self.scope = caller
         if target is None or (isinstance(result, ast.Name) and result.id in self.out.lists):
             return result.id if isinstance(result, ast.Name) else self._bind(result)
-        if self.is_active_operand(result):
+        if self.is_varied_operand(result):
             return self.emit(target, result, call, self.registry.special["copy"], [result], {})
         self.out.body.append(ir.Keep(ir.assign(target, result), [target]))
         return target
@@ -101,13 +101,13 @@ class Inline:
             raise self.scope.src.error(fn.body[-1], f"{name}() returns nothing")
         if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
             return True, [self.operand(e) for e in value.elts]
-        if isinstance(value, (ast.Tuple, ast.List)) and self.is_active(value):
+        if isinstance(value, (ast.Tuple, ast.List)) and self.varies(value):
             if self.loop_depth:
                 raise self.scope.src.error(call, f"{name}() returns a tuple; inside a loop, "
                                                  f"unpack it where you call it: a, b = "
                                                  f"{name}(...)")
             return False, ir.load(self.new_list_result(value, fn.body[-1]))
-        if target is not None and self.is_active(value) and not isinstance(value, ast.Name):
+        if target is not None and self.varies(value) and not isinstance(value, ast.Name):
             # y = helper(x): the helper's last primitive assigns y itself
             return True, self.emit_value(target, value)
         return False, self.operand(value)

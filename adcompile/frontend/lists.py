@@ -57,7 +57,7 @@ class Lists:
         if k:
             return self.new_struct(target, value.elts, k, stmt)
         for e in value.elts:
-            if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
                 raise self.scope.src.error(e, "a list holding both tuples (or lists) and other "
                                               "values, or tuples of different lengths, is not "
                                               "supported; make every item a tuple of the same "
@@ -98,7 +98,7 @@ class Lists:
         struct = self.struct_of(value.value)
         if struct is None:
             return None
-        if isinstance(value.slice, ast.Slice) or self.is_active(value.slice):
+        if isinstance(value.slice, ast.Slice) or self.varies(value.slice):
             raise self.scope.src.error(value, "a list of tuples is indexed by an integer here: "
                                               "slicing it is not supported")
         index = self.rename(value.slice)
@@ -189,7 +189,7 @@ class Lists:
             self.out.body.append(ir.ListGet(target, base.id, index, node))
             return ir.load(target)
         expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
-        if self.is_active_operand(base):
+        if self.is_varied_operand(base):
             getitem = self.registry.rule_for(operator.getitem)
             return ir.load(self.emit(target, expr, node, getitem,
                                      [base, index_expression(index)], {}))

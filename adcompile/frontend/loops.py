@@ -228,7 +228,7 @@ class Loops:
         backwards = self._reversed_list(e)
         if backwards is not None:
             return FromEnd(self.sequence(body_stores, backwards))
-        if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             if self.loop_depth:
                 raise self.scope.src.error(e, "a literal list of values being differentiated "
                                               "cannot be iterated over inside another loop; "
@@ -283,7 +283,7 @@ class Loops:
     def assign_operand(self, target, operand, stmt):
         """Bind user target (a name, or a tuple of names) to an operand in generated names."""
         if isinstance(target, ast.Name):
-            if self.is_active_operand(operand):
+            if self.is_varied_operand(operand):
                 return self.emit_copy(self.define(target.id), operand, stmt)
             return self._keep_renamed(target.id, operand)
         if not isinstance(target, ast.Tuple) or not all(isinstance(t, ast.Name)

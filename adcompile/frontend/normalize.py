@@ -123,14 +123,14 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         value = ret.value
         if isinstance(value, (ast.Tuple, ast.List)):
             return [self.operand(e) for e in value.elts], True
-        if isinstance(value, ast.IfExp) and self.is_active(value):
+        if isinstance(value, ast.IfExp) and self.varies(value):
             # return a if c else b: out = a if c else b (an if statement); return out
             name = self.namer.fresh("out")
             self.assignment(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                                        value=value, lineno=ret.lineno,
                                        col_offset=ret.col_offset))
             return [ir.load(self.scope.env[name])], False
-        if self.is_active(value) and not isinstance(value, ast.Name):
+        if self.varies(value) and not isinstance(value, ast.Name):
             target = self.namer.fresh("out")
             self.emit_value(target, value)
             return [ir.load(target)], False

@@ -86,7 +86,7 @@ class Statements:
                 return self.keep(stmt, pure=False)
         if is_pop(e) and self.scope.env.get(e.func.value.id) in self.out.lists:
             return self.pop(None, e, stmt)
-        if self.is_active(e):
+        if self.varies(e):
             raise self.scope.src.error(stmt, "an expression statement on a value being "
                                              "differentiated (it could change the value in "
                                              "place); assign its result")
@@ -128,7 +128,7 @@ class Statements:
                                            lineno=stmt.lineno, col_offset=stmt.col_offset))
             return
         target, value = targets[0], stmt.value
-        if isinstance(value, ast.IfExp) and self.is_active(value):
+        if isinstance(value, ast.IfExp) and self.varies(value):
             # y = a if c else b is the if statement that assigns y in both branches
             branches = [ast.Assign(targets=[copy.deepcopy(target)], value=v, lineno=stmt.lineno,
                                    col_offset=stmt.col_offset) for v in (value.body, value.orelse)]
@@ -157,7 +157,7 @@ class Statements:
             return self.pop(target.id, value, stmt)
         if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.scope.varied:
             return self.new_list(target.id, value, stmt)
-        if not self.is_active(value):
+        if not self.varies(value):
             return self.keep_assignment(target.id, value)
         shared_list = None
         if isinstance(value, ast.Name) and (self.scope.env.get(value.id) in self.out.lists
@@ -193,7 +193,7 @@ class Statements:
         for (name, source), operand in zip(pairs, operands):
             if isinstance(operand, Part):
                 operand = self.emit_index(None, operand.whole, ast.Constant(operand.index), stmt)
-            if self.is_active_operand(operand):
+            if self.is_varied_operand(operand):
                 self.emit_copy(self.define(name), operand, stmt)
             else:
                 self._keep_renamed(name, operand)
@@ -215,7 +215,7 @@ class Statements:
                     inner = self._unpack_active(t, v, stmt)
                 pairs.extend(inner)
             return pairs
-        if not self.is_active(value):
+        if not self.varies(value):
             return None
         return self._unpack_active(target, value, stmt)
 
@@ -239,7 +239,7 @@ class Statements:
                 return [(t.id, Ready(p)) for t, p in zip(target.elts, parts)]
             value = ast.Name(id=parts, ctx=ast.Load())
             return [(t.id, Part(ir.load(parts), i)) for i, t in enumerate(target.elts)]
-        if not self.is_active(value):
+        if not self.varies(value):
             if all(isinstance(t, ast.Name) for t in target.elts):
                 whole = self.operand(value)
                 return [(t.id, ast.Subscript(value=whole, slice=ast.Constant(i), ctx=ast.Load()))
