@@ -34,7 +34,7 @@ import numpy as np
 from . import ir
 from .analysis import callee_of, infer_numbers
 from .rules import REGISTRY, broadcasts
-from .syntax import base_of
+from .frontend.syntax import base_of
 
 #: built-in primitives whose result is a new array or number, never a view of an input
 _NEW_RESULTS = {

@@ -14,7 +14,7 @@ from .backend.compile import compile_function
 from .backend.emit import forward_def, function_def, to_source
 from .backend.helpers import runtime_aliases
 from .errors import TransformError
-from .source import FunctionSource, GeneratedSource
+from .frontend.source import FunctionSource, GeneratedSource
 
 
 def resolve_wrt(source, wrt):

@@ -25,7 +25,7 @@ from .aliasing import changed_arguments, check_rebindings
 from .analysis import infer_ndims, infer_numbers
 from .dump import dump
 from .forward import forward
-from .normalize import normalize
+from .frontend import normalize
 from .reverse import reverse
 
 

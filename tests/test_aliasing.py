@@ -13,8 +13,8 @@ from conftest import assert_close, assert_grad, numerical_grad
 
 import adcompile as ad
 from adcompile import aliasing
-from adcompile.normalize import normalize
-from adcompile.source import FunctionSource
+from adcompile.frontend import normalize
+from adcompile.frontend.source import FunctionSource
 
 X = np.array([0.3, -1.2, 0.8])
 

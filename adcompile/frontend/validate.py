@@ -13,6 +13,8 @@ import importlib
 import inspect
 import sys
 
+from .syntax import is_user_function
+
 # Constructs rejected wherever they appear in a differentiated function.
 FORBIDDEN_EXPRESSIONS = {
     ast.Lambda: "a lambda",
@@ -68,11 +70,22 @@ _WHY = ("it reads or changes variables by name at run time, which adcompile cann
         "a gradient could silently miss what flows through it")
 
 
+def refuse_seed_name(source):
+    """Refuse the name ``out_bar`` in ``source``: generated gradients take the seed under it."""
+    if "out_bar" in source.params:
+        raise source.error(source.node, "a parameter named 'out_bar' clashes with the seed "
+                                        "argument of generated gradients; rename it")
+    for node in ast.walk(source.node):
+        if isinstance(node, ast.Name) and node.id == "out_bar":
+            raise source.error(node, "a variable named 'out_bar' clashes with the seed "
+                                     "argument of generated gradients; rename it")
+
+
 def refuse_unsupported(fn, error, callee):
     """Raise ``error(node, message)`` for the first construct of ``fn`` (an ast.FunctionDef)
-    that is never differentiated. ``callee(func_expr)`` resolves a call's function as
-    ``Normalizer.callee`` does."""
-    allowed = set()   # ids of getattr/hasattr called with a literal name
+    that is never differentiated. ``callee(func_expr)`` resolves a call's function to a
+    ``source.Callee``."""
+    allowed = set()   # the function nodes of getattr/hasattr called with a literal name
     for node in ast.walk(fn):
         if node is not fn and type(node) in STATEMENT_NAMES:
             raise error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
@@ -83,20 +96,20 @@ def refuse_unsupported(fn, error, callee):
             raise error(node, f"the attribute .{node.attr} cannot be used in a differentiated "
                               f"function: {_WHY}")
         if isinstance(node, ast.Call):
-            kind, what = callee(node.func)
-            name = _lookup(BY_NAME, what) if kind == "object" else None
+            called = callee(node.func)
+            name = _lookup(BY_NAME, called.what) if called.kind == "object" else None
             if name is not None and not _literal_attribute(node):
                 raise error(node, f"{name} with a computed attribute name cannot be used in a "
                                   f"differentiated function: {_WHY}; write obj.name")
             if name is not None:
-                allowed.add(id(node.func))
+                allowed.add(node.func)
     for node in ast.walk(fn):
         # any mention of a reflective function, called or not (e = eval; e("a * a"))
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
-                and id(node) not in allowed:
-            kind, what = callee(node)
-            name = _lookup(REFLECTION, what) or _lookup(BY_NAME, what) \
-                if kind == "object" else None
+                and node not in allowed:
+            called = callee(node)
+            name = _lookup(REFLECTION, called.what) or _lookup(BY_NAME, called.what) \
+                if called.kind == "object" else None
             if name is not None:
                 raise error(node, f"{name} cannot be used in a differentiated function: {_WHY}")
 
@@ -109,12 +122,68 @@ def attributes_by_name(fn, callee):
         def visit_Call(self, node):
             self.generic_visit(node)
             if len(node.args) == 2 and not node.keywords and _literal_attribute(node) \
-                    and callee(node.func) == ("object", builtins.getattr):
+                    and callee(node.func).is_(builtins.getattr):
                 attr = ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load())
                 return ast.copy_location(attr, node)
             return node
 
     Rewrite().visit(fn)
+
+
+class Validation:
+    """Part of ``normalize.Normalizer``: refusals that need to know what may vary."""
+
+    def check_function(self, fn):
+        """Reject what can never be differentiated, wherever it is in ``fn``."""
+        refuse_unsupported(fn, self.scope.src.error, self.callee)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                self.check_call(node)
+
+    def check_call(self, e):
+        """Reject a call that could read or change a value being differentiated without a
+        rule, wherever it appears (also inside print(...) or len(...))."""
+        called = self.callee(e.func)
+        what = called.what
+        if called.kind == "method":
+            return self._check_method(e, what)
+        if called.kind == "object" and (self.registry.rule_for(what) is not None
+                                        or self.registry.is_nondifferentiable(what)
+                                        or self.registry.is_inert(what)
+                                        or is_user_function(what)
+                                        or what in (enumerate, zip, reversed)):
+            return
+        if called.kind == "object" and isinstance(what, type) \
+                and issubclass(what, BaseException):
+            return  # raise ValueError(f"bad {x}"): reads x; its value is never differentiated
+        if not any(self.varies(a) for a in list(e.args) + [k.value for k in e.keywords]):
+            return
+        raise self.unknown_call(e, called)
+
+    def _check_method(self, e, name):
+        """Reject ``value.name(...)`` on a value being differentiated without a rule."""
+        if not self.varies(e.func.value):
+            return
+        if name in self.registry.by_method or name in self.registry.nondiff_methods:
+            return
+        if name in ("append", "pop") and isinstance(e.func.value, ast.Name):
+            return  # xs.append(value), x = xs.pop(): only as statements, checked there
+        raise self.scope.src.error(e, f"method .{name}() of a value being differentiated is "
+                                      f"not supported (it has no adjoint rule, and it may "
+                                      f"change the value in place)")
+
+    def unknown_call(self, e, called):
+        """The error for a call, on a value being differentiated, to something with no rule
+        (``called``, the ``source.Callee`` of its function)."""
+        if called.kind == "object":
+            name = getattr(called.what, "__qualname__", None) or ast.unparse(e.func)
+            return self.scope.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot "
+                                           f"be differentiated: it has no adjoint rule")
+        return self.scope.src.error(e, f"call to {called.what!r}, a function held in a "
+                                       f"variable: adcompile cannot read what it does (it "
+                                       f"could read the function's variables, as eval does); "
+                                       f"call a module-level function, or compute the value "
+                                       f"outside and pass it in")
 
 
 def _literal_attribute(call):

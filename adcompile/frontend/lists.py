@@ -11,16 +11,17 @@ Part of ``normalize.Normalizer``.
 
 import ast
 import operator
+from dataclasses import dataclass
 
-from . import ir
-from .syntax import Deferred, has_call, index_expression, is_append, is_trivial
+from .. import ir
+from .syntax import has_call, index_expression, is_append, is_trivial
 
 
+@dataclass
 class Struct:
     """A list of k-tuples of values, kept as k lists (their generated names)."""
 
-    def __init__(self, lists):
-        self.lists = lists
+    lists: list
 
 
 def tuple_length(elements):
@@ -44,24 +45,28 @@ def appended_tuples(fn):
 
 
 class Lists:
+    """Part of ``normalize.Normalizer``: lists of values being differentiated."""
 
     def new_list(self, target, value, stmt):
+        """``target = [a, b, ...]`` (or a tuple) of values being differentiated."""
         if self.loop_depth:
-            raise self.src.error(stmt, "a list of values being differentiated must be created "
-                                       "outside loops (create it before the loop, append inside)")
-        k = tuple_length(value.elts) if value.elts else self.tuple_appends.get(target)
+            raise self.scope.src.error(stmt, "a list of values being differentiated must be "
+                                             "created outside loops (create it before the loop, "
+                                             "append inside)")
+        k = tuple_length(value.elts) if value.elts else self.scope.tuple_appends.get(target)
         if k:
             return self.new_struct(target, value.elts, k, stmt)
         for e in value.elts:
-            if isinstance(e, (ast.List, ast.Tuple)) and self.is_active(e):
-                raise self.src.error(e, "a list holding both tuples (or lists) and other "
-                                        "values, or tuples of different lengths, is not "
-                                        "supported; make every item a tuple of the same length")
+            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+                raise self.scope.src.error(e, "a list holding both tuples (or lists) and other "
+                                              "values, or tuples of different lengths, is not "
+                                              "supported; make every item a tuple of the same "
+                                              "length")
         elements = [self.operand(e) for e in value.elts]
         name = self.define(target)
-        self.lists.add(name)
-        self.varied_ssa.add(name)
-        self.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
+        self.out.lists.add(name)
+        self.out.varied_ssa.add(name)
+        self.out.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
 
     def new_struct(self, target, items, k, stmt):
@@ -72,17 +77,17 @@ class Lists:
         lists = []
         for j in range(k):
             name = self.namer.fresh(f"{target or 'items'}{j}")
-            self.lists.add(name)
-            self.varied_ssa.add(name)
-            self.body.append(ir.ListNew(name, [parts[j] for parts in operands], stmt))
+            self.out.lists.add(name)
+            self.out.varied_ssa.add(name)
+            self.out.body.append(ir.ListNew(name, [parts[j] for parts in operands], stmt))
             lists.append(name)
-        self.structs[handle] = Struct(lists)
+        self.out.structs[handle] = Struct(lists)
         return handle
 
     def struct_of(self, e):
         """The Struct a user expression names (a list of tuples), else None."""
         if isinstance(e, ast.Name):
-            return self.structs.get(self.env.get(e.id))
+            return self.out.structs.get(self.scope.env.get(e.id))
         return None
 
     def struct_item(self, value, stmt):
@@ -93,24 +98,26 @@ class Lists:
         struct = self.struct_of(value.value)
         if struct is None:
             return None
-        if isinstance(value.slice, ast.Slice) or self.is_active(value.slice):
-            raise self.src.error(value, "a list of tuples is indexed by an integer here: "
-                                        "slicing it is not supported")
+        if isinstance(value.slice, ast.Slice) or self.varies(value.slice):
+            raise self.scope.src.error(value, "a list of tuples is indexed by an integer here: "
+                                              "slicing it is not supported")
         index = self.rename(value.slice)
         if not is_trivial(index):
             name = self.namer.temp()
-            self.body.append(ir.Keep(ir.assign(name, index), [name]))
+            self.out.body.append(ir.Keep(ir.assign(name, index), [name]))
             index = ir.load(name)
         return [self.emit_index(None, ir.load(c), index, stmt) for c in struct.lists]
 
     def refuse_struct(self, node, name):
-        return self.src.error(node, f"{name!r} is a list of tuples of values being "
-                                    f"differentiated: it can be iterated with a tuple target "
-                                    f"(for a, b in {name}), indexed and unpacked "
-                                    f"(a, b = {name}[i]), appended to and given to len(); "
-                                    f"other uses are not supported yet")
+        """The error for a use of a list of tuples that is not supported."""
+        return self.scope.src.error(node, f"{name!r} is a list of tuples of values being "
+                                          f"differentiated: it can be iterated with a tuple target "
+                                          f"(for a, b in {name}), indexed and unpacked "
+                                          f"(a, b = {name}[i]), appended to and given to len(); "
+                                          f"other uses are not supported yet")
 
     def append(self, stmt):
+        """``xs.append(value)`` on a list of values being differentiated."""
         base = stmt.value.func.value
         struct = self.struct_of(base)
         if struct is not None:
@@ -120,32 +127,32 @@ class Lists:
                 raise self.refuse_struct(stmt, base.id)
             parts = [self.operand(p) for p in item.elts]
             for c, part in zip(struct.lists, parts):
-                self.body.append(ir.ListAppend(c, part, stmt))
+                self.out.body.append(ir.ListAppend(c, part, stmt))
             return
-        name = self.env.get(base.id) if isinstance(base, ast.Name) else None
-        if name not in self.lists:
-            raise self.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
-                                       f"differentiated needs {ast.unparse(base)} to be a list "
-                                       f"made in this function ([] or [a, b])")
+        name = self.scope.env.get(base.id) if isinstance(base, ast.Name) else None
+        if name not in self.out.lists:
+            raise self.scope.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
+                                             f"differentiated needs {ast.unparse(base)} to be a "
+                                             f"list made in this function ([] or [a, b])")
         if len(stmt.value.args) != 1 or stmt.value.keywords:
-            raise self.src.error(stmt, "append takes one argument")
+            raise self.scope.src.error(stmt, "append takes one argument")
         value = self.operand(stmt.value.args[0])
-        if isinstance(value, ast.Name) and value.id in self.lists:
-            raise self.src.error(stmt, "appending a list (or tuple) of values being "
-                                       "differentiated to another list is not supported, "
-                                       "except tuples of the same length to a list of them")
-        self.body.append(ir.ListAppend(name, value, stmt))
+        if isinstance(value, ast.Name) and value.id in self.out.lists:
+            raise self.scope.src.error(stmt, "appending a list (or tuple) of values being "
+                                             "differentiated to another list is not supported, "
+                                             "except tuples of the same length to a list of them")
+        self.out.body.append(ir.ListAppend(name, value, stmt))
 
     def pop(self, target, value, stmt):
         """``target = name.pop()`` on a list of values being differentiated (``target``
         None: ``name.pop()`` as a statement, the item dropped)."""
         if value.args or value.keywords:
-            raise self.src.error(stmt, "only pop() of the last item of a list of values being "
-                                       "differentiated is supported")
-        source = self.env[value.func.value.id]
+            raise self.scope.src.error(stmt, "only pop() of the last item of a list of values "
+                                             "being differentiated is supported")
+        source = self.scope.env[value.func.value.id]
         name = self.define(target) if target is not None else self.namer.temp()
-        self.varied_ssa.add(name)
-        self.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
+        self.out.varied_ssa.add(name)
+        self.out.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
 
     def add_to_item(self, target, value, stmt):
         """``xs[i] = xs[i] + v`` as ``ir.ListAdd``, in generated code only: it is how gradient
@@ -153,8 +160,8 @@ class Lists:
         has the item's shape (in user code ``v`` could broadcast the item to a new shape,
         which ListAdd does not model). Returns whether ``stmt`` was of that form."""
         base, index = target.value, target.slice
-        if not (self.src.generated and isinstance(base, ast.Name)
-                and self.env.get(base.id) in self.lists
+        if not (self.scope.src.generated and isinstance(base, ast.Name)
+                and self.scope.env.get(base.id) in self.out.lists
                 and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
                 and isinstance(value.left, ast.Subscript)
                 and isinstance(value.left.value, ast.Name) and value.left.value.id == base.id
@@ -165,26 +172,27 @@ class Lists:
         index = self.rename(index)
         if not is_trivial(index):
             name = self.namer.temp()
-            self.body.append(ir.Keep(ir.assign(name, index), [name]))
+            self.out.body.append(ir.Keep(ir.assign(name, index), [name]))
             index = ir.load(name)
-        self.body.append(ir.ListAdd(self.env[base.id], index, self.operand(value.right), stmt))
+        self.out.body.append(ir.ListAdd(self.scope.env[base.id], index,
+                                        self.operand(value.right), stmt))
         return True
 
     def emit_index(self, target, base, index, node):
         """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
-        if isinstance(base, ast.Name) and base.id in self.lists:
+        if isinstance(base, ast.Name) and base.id in self.out.lists:
             if isinstance(index, ast.Slice):
-                raise self.src.error(node, "slicing a list of values being differentiated is "
-                                           "not supported")
-            target = target() if isinstance(target, Deferred) else target or self.namer.temp()
-            self.varied_ssa.add(target)
-            self.body.append(ir.ListGet(target, base.id, index, node))
+                raise self.scope.src.error(node, "slicing a list of values being differentiated is "
+                                                 "not supported")
+            target = self.named(target)
+            self.out.varied_ssa.add(target)
+            self.out.body.append(ir.ListGet(target, base.id, index, node))
             return ir.load(target)
         expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
-        if self.is_active_operand(base):
+        if self.is_varied_operand(base):
             getitem = self.registry.rule_for(operator.getitem)
             return ir.load(self.emit(target, expr, node, getitem,
                                      [base, index_expression(index)], {}))
-        target = target() if isinstance(target, Deferred) else target or self.namer.temp()
-        self.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
+        target = self.named(target)
+        self.out.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
         return ir.load(target)

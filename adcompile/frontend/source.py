@@ -13,11 +13,30 @@ import inspect
 import os
 import textwrap
 import weakref
+from dataclasses import dataclass
 
-from .errors import TransformError
+from ..errors import TransformError
 
 _MISSING = object()
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What the function of a call (or a name) refers to: ``kind`` "object" with ``what`` the
+    object for a resolvable function, "method" with the method's name for ``value.name``,
+    "unknown" with a description for anything else (a local variable: it could be eval)."""
+
+    kind: str
+    what: object
+
+    def is_(self, obj):
+        """Whether this resolves to the object ``obj``."""
+        return self.kind == "object" and self.what is obj
+
+
+#: the Callee of an expression that is not a call
+NOT_A_CALL = Callee(None, None)
 
 
 class FunctionSource:
@@ -130,6 +149,32 @@ class FunctionSource:
             return default
         return value
 
+    def callee(self, func, local_names):
+        """The ``Callee`` expression ``func`` refers to, ``local_names`` being the function's
+        parameters and the names it assigns (never resolved: they hold anything)."""
+        if isinstance(func, ast.Name):
+            if func.id in local_names:
+                return Callee("unknown", func.id)
+            obj = self.resolve(func.id, None)
+            return Callee("object", obj) if obj is not None else Callee("unknown", func.id)
+        if isinstance(func, ast.Attribute):
+            chain = []
+            base = func
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id not in local_names:
+                obj = self.resolve(base.id, None)
+                for attr in reversed(chain):
+                    if obj is None:
+                        break
+                    obj = getattr(obj, attr, None)
+                if obj is not None:
+                    return Callee("object", obj)
+                return Callee("unknown", ast.unparse(func))
+            return Callee("method", func.attr)
+        return Callee("unknown", ast.unparse(func))
+
     def error(self, node, message):
         """A TransformError pointing at ``node`` in the user's file."""
         lineno = getattr(node, "lineno", None)
@@ -154,7 +199,7 @@ class GeneratedSource(FunctionSource):
     def __init__(self, text, compiled, filename):
         import linecache
 
-        from .naming import names_in
+        from ..naming import names_in
         tree = ast.parse(text)
         node = tree.body[0]
         inner = "out_bar_inner"

@@ -3,6 +3,8 @@
 import ast
 import inspect
 import operator
+from dataclasses import dataclass
+from typing import Callable
 
 MISSING = object()
 
@@ -28,31 +30,31 @@ def is_trivial(e):
     return False
 
 
+@dataclass
 class Ready:
     """A value that is already an operand (in generated names)."""
 
-    def __init__(self, operand):
-        self.operand = operand
+    operand: ast.expr
 
 
+@dataclass
 class Part:
     """Element ``index`` of the active value ``whole`` in ``a, b = whole``."""
 
-    def __init__(self, whole, index):
-        self.whole, self.index = whole, index
+    whole: ast.expr
+    index: int
 
 
+@dataclass
 class Deferred:
-    """A target name decided only when the statement is emitted."""
+    """The target user variable ``name``, whose generated name ``define(name)`` is decided
+    only when the statement is emitted (after its right-hand side is read: y = y + 1)."""
 
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
+    define: Callable[[str], str]
+    name: str
 
     def __call__(self):
-        return self.func(*self.args)
-
-
-MISSING = object()
+        return self.define(self.name)
 
 
 def is_append(node):
@@ -89,10 +91,6 @@ def stores(stmt):
             yield node
         if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
             todo.extend(ast.iter_child_nodes(node))
-
-
-
-
 
 
 def symbol(op):

@@ -1,0 +1,190 @@
+"""Calls of functions that have adjoint rules: arguments mapped onto a rule's slots.
+
+A call's positional and keyword arguments are matched to the rule's inputs
+(flattened to operands) and statics (kept inactive); ``np.einsum`` is first
+rewritten into the forms its rule takes, and a call of the user's own
+function is handed to inlining. Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import inspect
+
+import numpy as np
+
+from .. import einsum as einsum_forms
+from .. import ir
+from .syntax import Ready, is_user_function
+
+
+class Calls:
+    """Part of ``normalize.Normalizer``: calls of functions and methods with rules."""
+
+    def emit_call(self, target, e):
+        """Emit ``target = e`` for an active call ``e``; returns the target's name."""
+        called = self.callee(e.func)
+        for a in e.args:
+            if isinstance(a, ast.Starred):
+                raise self.scope.src.error(a, "starred arguments (*args) in a call on a value "
+                                              "being differentiated are not supported")
+        for k in e.keywords:
+            if k.arg is None:
+                raise self.scope.src.error(k.value, "**kwargs in a call on a value being "
+                                                    "differentiated are not supported")
+        if called.kind == "method":
+            return self._emit_method(target, e, called.what)
+        what = called.what
+        if called.is_(np.einsum):
+            done = self.einsum(target, e)
+            if done is not None:
+                return done
+        if called.kind == "object" and self.registry.rule_for(what) is None \
+                and is_user_function(what):
+            if getattr(what, "_adcompile_primitive", False):
+                raise self.scope.src.error(e, f"{ast.unparse(e.func)}() is declared a primitive "
+                                              f"(ad.primitive) but has no adjoint rule; add one "
+                                              f"with @{ast.unparse(e.func)}.adjoint")
+            return self.inline(target, what, e)
+        rule = self.registry.rule_for(what) if called.kind == "object" else None
+        if rule is None:
+            raise self.unknown_call(e, called)
+        func = self.rename(e.func)
+        self._check_positions(e, rule, len(e.args), what, ast.unparse(e.func))
+        return self.emit_mapped(target, e, rule, list(e.args), e.keywords,
+                                lambda ins, args, kws: ast.Call(func=func, args=args,
+                                                                keywords=kws),
+                                ast.unparse(e.func))
+
+    def _emit_method(self, target, e, name):
+        """``value.name(...)`` with the rule of the method, ``value`` its first input."""
+        rule = self.registry.by_method.get(name)
+        if rule is None:
+            raise self.scope.src.error(e, f"method .{name}() of a value being differentiated "
+                                          f"is not supported")
+        receiver = e.func.value
+        packed = self.registry.varargs_methods.get(name)
+        if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))
+            e = ast.Call(func=e.func, args=[ast.Tuple(elts=list(e.args), ctx=ast.Load())],
+                         keywords=e.keywords)
+        self._check_positions(e, rule, len(e.args) + 1, getattr(np, name, None), f".{name}()")
+        return self.emit_mapped(target, e, rule, [receiver] + list(e.args), e.keywords,
+                                lambda ins, args, kws: ast.Call(
+                                    func=ast.Attribute(value=ins[0], attr=e.func.attr,
+                                                       ctx=ast.Load()),
+                                    args=args[1:], keywords=kws), f".{name}()")
+
+    def einsum(self, target, e):
+        """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
+        as subscripts, three or more operands as a chain of two-operand calls. Returns the
+        result's name, or None when the call is already of a form the rule takes."""
+        args = list(e.args)
+        keywords = [k for k in e.keywords if k.arg != "optimize"]   # (a speed setting only)
+        if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            operands = args[1:]
+            spec = einsum_forms.explicit(args[0].value, len(operands))
+            if spec is None:
+                raise self.scope.src.error(e, f"np.einsum subscripts {args[0].value!r} for "
+                                              f"{len(operands)} operands are not supported")
+            if len(operands) <= 2 and len(keywords) == len(e.keywords):
+                return None
+        elif args and not self.varies(args[0]) \
+                and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
+            return None   # subscripts in a variable: the rule reads them
+        else:
+            found = einsum_forms.from_sublists(args)
+            if found is None or found[0] is None:
+                raise self.scope.src.error(e, "np.einsum's sublist form is differentiated with "
+                                              "literal sublists of integers (and ...) only")
+            spec, operands = found
+        current = operands[0]
+        steps = einsum_forms.pairwise(spec) if len(operands) > 2 else [(spec, 1)]
+        for i, (subscripts, k) in enumerate(steps):
+            parts = [current, operands[k]] if len(operands) > 1 else [current]
+            call = ast.copy_location(ast.Call(func=e.func, args=[ast.Constant(subscripts)] + parts,
+                                              keywords=keywords), e)
+            if i == len(steps) - 1:
+                return self.emit_call(target, call)
+            current = Ready(ir.load(self.emit_call(None, call)))
+
+    def _check_positions(self, e, rule, count, func, describe):
+        """Positional arguments after the inputs go to the rule's statics in its order; refuse
+        a call where that is not the function's own order (np.sum(x, 0, np.float32) passes a
+        dtype, not keepdims)."""
+        try:
+            params = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            return
+        slots = list(rule.inputs) + list(rule.statics)
+        for i in range(len(rule.inputs), min(count, len(slots), len(params))):
+            if params[i] != slots[i]:
+                raise self.scope.src.error(e, f"pass {params[i]!r} to {describe} by keyword: "
+                                              f"given by position, adcompile's rule would "
+                                              f"read it as {slots[i]!r}")
+
+    def emit_mapped(self, target, e, rule, args, keywords, rebuild, describe):
+        """Map call arguments onto the rule's inputs and statics, flattening active ones."""
+        slots = list(rule.inputs) + list(rule.statics)
+        if len(args) > len(slots):
+            raise self.scope.src.error(e, f"{describe} with {len(args)} positional arguments "
+                                          f"is not supported (the rule takes "
+                                          f"{', '.join(slots)})")
+        given = {}
+        new_args = []
+        for slot, a in zip(slots, args):
+            value = self.rule_operand(rule, slot, a)
+            given[slot] = value
+            new_args.append(value)
+        new_keywords = []
+        for k in keywords:
+            if k.arg not in slots:
+                raise self.scope.src.error(k.value, f"keyword argument {k.arg}= of {describe} "
+                                                    f"is not supported")
+            if k.arg in given:
+                raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
+            value = self.rule_operand(rule, k.arg, k.value)
+            given[k.arg] = value
+            new_keywords.append(ast.keyword(arg=k.arg, value=value))
+        for v in rule.optional:   # an optional input left out (np.einsum with one operand)
+            given.setdefault(v, ast.Constant(None))
+        missing = [v for v in rule.inputs if v not in given]
+        if missing:
+            raise self.scope.src.error(e, f"{describe} is missing argument {missing[0]!r}")
+        inputs = [given[v] for v in rule.inputs]
+        statics = self._defaults(rule, {s: given[s] for s in rule.statics if s in given})
+        expr = rebuild(inputs, new_args, new_keywords)
+        return self.emit(target, expr, e, rule=rule, inputs=inputs, statics=statics)
+
+    def rule_operand(self, rule, slot, a):
+        """The operand for argument ``a`` in the rule's ``slot``: a static, an input, or for a
+        sequence input (np.concatenate's list) a list literal of operands or a list's name."""
+        if slot not in rule.inputs:
+            return self.static(a)
+        if slot not in rule.sequences or not self.varies(a):
+            return self.operand(a)
+        if isinstance(a, (ast.List, ast.Tuple)):
+            if any(isinstance(e, ast.Starred) for e in a.elts):
+                raise self.scope.src.error(a, "a starred item in a list of values being "
+                                              "differentiated is not supported")
+            return type(a)(elts=[self.sequence_item(e) for e in a.elts], ctx=ast.Load())
+        return self.operand(a)   # a list's name, or an array (a sequence of its rows)
+
+    def sequence_item(self, e):
+        """An item of a list literal NumPy makes an array of (np.array([[c, -s], [s, c]]),
+        np.stack, np.concatenate): a nested literal of values being differentiated is the
+        array NumPy makes of it, np.array(item)."""
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            call = ast.copy_location(ast.Call(func=self.numpy_function("array", e), args=[e],
+                                              keywords=[]), e)
+            return ir.load(self.emit_value(None, call))
+        return self.operand(e)
+
+    def numpy_function(self, name, node):
+        """An expression for ``numpy.<name>`` in the generated code: through the name the
+        function being differentiated gives NumPy."""
+        for module in ("np", "numpy"):
+            if self.scope.src.resolve(module, None) is np and module not in self.scope.locals:
+                module = self.scope.free_map.get(module, module)   # (an inlined helper's name)
+                return ast.Attribute(value=ast.Name(id=module, ctx=ast.Load()), attr=name,
+                                     ctx=ast.Load())
+        raise self.scope.src.error(node, f"a nested list here is turned into numpy.{name}(...), "
+                                         f"but this function has no name for NumPy; import numpy "
+                                         f"as np in its module")

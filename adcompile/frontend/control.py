@@ -1,0 +1,152 @@
+"""Normalizing branches and jumps: if/elif/else, break and continue.
+
+Each branch gets names of its own (SSA); after an ``if`` a variable read
+later has one name, whichever branch ran: a version one branch made, renamed
+in the others, or copies at the ends of the paths that fall through. A jump
+first copies the loop's variables back to the loop's names (see loops.py).
+Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+from dataclasses import dataclass
+
+from .. import ir
+from .syntax import has_call
+
+
+@dataclass
+class Path:
+    """A way through an ``if`` that falls through: its IR statements and the names of the
+    user's variables at its end."""
+
+    block: list
+    env: dict
+
+
+class ControlFlow:
+    """Part of ``normalize.Normalizer``: branches and jumps."""
+
+    def condition(self, test):
+        """The test of an ``if`` as a name (bound once, so the reverse sweep can reuse it)."""
+        original, test = test, self.rename(test)
+        if isinstance(test, (ast.Name, ast.Constant)):
+            return test
+        name = self.namer.temp("c")
+        self.out.body.append(ir.Keep(ir.assign(name, test), [name], pure=not has_call(test),
+                                     origin=(self.scope.src, original)))
+        return ir.load(name)
+
+    def branch(self, stmt):
+        """Normalize an ``if``: both branches from the same names, merged after it."""
+        test = self.condition(stmt.test)
+        before = dict(self.scope.env)
+        then, then_jumps = self.block(stmt.body)
+        env_then, self.scope.env = self.scope.env, dict(before)
+        orelse, else_jumps = self.block(stmt.orelse)
+        env_else = self.scope.env
+        paths = [Path(b, e) for b, e, jumps in ((then, env_then, then_jumps),
+                                                (orelse, env_else, else_jumps)) if not jumps]
+        self.scope.env = dict(before)
+        if isinstance(test, ast.Name) and test.id in set().union(
+                *(ir.defined_names(s) for s in then + orelse)):
+            # a branch assigns the tested name (a loop in it carries it, as the ``returned``
+            # flag of an early return): the reverse sweep needs the value tested, kept apart
+            name = self.namer.temp("c")
+            self.out.body.append(ir.Keep(ir.assign(name, test), [name]))
+            test = ir.load(name)
+        if not paths:
+            self.scope.terminated = True
+        live = getattr(stmt, "live_out", None)
+        existing = set(before.values())   # names with values before the if (a loop may assign
+        #                                   them again in a branch: still not the branch's own)
+        for v in sorted(set().union(*(set(p.env) for p in paths))):
+            self._merge(stmt, v, paths, live, existing)
+        self.out.body.append(ir.If(test, then, orelse, stmt, set(before.values())))
+
+    def _merge(self, stmt, v, paths, live, existing):
+        """Give user variable ``v`` one name after the if, whichever ``paths`` ran."""
+        versions = [p.env.get(v) for p in paths]
+        if all(x == versions[0] for x in versions):
+            self.scope.env[v] = versions[0]
+            return
+        if live is not None and v not in live:
+            # not read before it is assigned again: no name after the if is needed
+            self.scope.env.pop(v, None)
+            return
+        if any(x in self.out.structs for x in versions):
+            raise self.scope.src.error(stmt, f"{v!r}, a list of tuples of values being "
+                                             f"differentiated, is made differently on the paths "
+                                             f"of this if; make it before the if")
+        # one name for the variable after the if: a version made in a branch, or a new
+        # one when no branch made one (each took a list made before: ls = la / ls = lb)
+        made = [x is not None and x not in existing and x in set().union(set(), *(
+            ir.defined_names(s) for s in p.block)) for p, x in zip(paths, versions)]
+        merged = next((x for x, m in zip(versions, made) if m), None) \
+            or self.namer.version(v)
+        for p, x, m in zip(paths, versions, made):
+            if x is None:
+                # unbound on this path in Python: None here, so later copies can read it
+                append_where_falling_through(
+                    p.block, [ir.Keep(ir.assign(merged, ast.Constant(None)), [merged])])
+                continue
+            if x == merged:
+                continue
+            if m:
+                ir.rename(p.block, x, merged)
+            else:
+                append_where_falling_through(p.block, [self.copy_statement(merged, x, stmt)])
+        for group in (self.out.varied_ssa, self.out.lists):
+            if any(x in group for x in versions):
+                group.add(merged)
+        if any(x is None or x in self.out.maybe_undefined for x in versions):
+            self.out.maybe_undefined.add(merged)
+        self.scope.env[v] = merged
+
+    def copy_statement(self, target, source, node):
+        """``target = source`` in generated names: the copy primitive for a value being
+        differentiated, else kept as written."""
+        if source in self.out.varied_ssa:
+            self.out.varied_ssa.add(target)
+            return ir.Op(target, ir.load(source), self.registry.special["copy"],
+                         [ir.load(source)], {}, node)
+        return ir.Keep(ir.assign(target, ir.load(source)), [target])
+
+    def jump(self, stmt):
+        if not self.scope.loops:
+            raise self.scope.src.error(stmt, "break or continue outside a loop")
+        self.exit_copies(self.scope.loops[-1])
+        self.out.body.append(ir.Jump("break" if isinstance(stmt, ast.Break) else "continue", stmt))
+        self.scope.terminated = True
+
+    def exit_copies(self, carried):
+        """At an exit of a loop iteration, the loop's names take the latest versions."""
+        for v, name in carried.items():
+            current = self.scope.env.get(v)
+            if current is not None and current != name:
+                self.out.body.append(ir.Carry(name, current))
+
+
+def append_where_falling_through(block, stmts):
+    """Append ``stmts`` at the end of every path through ``block`` that does not jump.
+
+    After an ``if`` one of whose branches jumps, the code that follows belongs to the
+    other branch only (the reverse sweep relies on it)."""
+    if not stmts:
+        return
+    last = block[-1] if block else None
+    if isinstance(last, ir.If) and any(isinstance(s, ir.Jump) for s in same_loop([last])):
+        for branch in (last.body, last.orelse):
+            if not ir.always_jumps(branch):
+                append_where_falling_through(branch, [copy.copy(s) for s in stmts])
+        return
+    block.extend(stmts)
+
+
+def same_loop(stmts):
+    """IR statements of a loop body, not descending into nested loops."""
+    for s in stmts:
+        yield s
+        if isinstance(s, ir.If):
+            yield from same_loop(s.body)
+            yield from same_loop(s.orelse)

@@ -1,0 +1,126 @@
+"""Which of the user's variables may depend on the values differentiated, before renaming.
+
+This is the frontend's question, asked of the user's AST (one answer per user
+name, for the whole function: flow-insensitive, and conservative where it
+cannot see, as for a function held in a variable). It decides what the
+frontend flattens into primitives and what it refuses. It is not
+``analysis.activity``, which is asked later of the normalized IR, per
+generated name, and also requires that the value reach the output: that IR is
+what this answer is used to build. Hence the words: the frontend asks whether
+an expression *varies* (and, for operands in generated names, whether it is a
+*varied operand*); *active* is kept for what ``analysis.activity`` answers.
+"""
+
+import ast
+
+from .source import NOT_A_CALL
+from .syntax import Ready, base_of, is_append
+
+
+class Dependence:
+    """Part of ``normalize.Normalizer``: whether user names and expressions may vary."""
+
+    def varied_user_names(self, fn, varied):
+        """The user names of ``fn`` that may depend on the parameters in ``varied`` (a set,
+        extended in place and returned): a fixed point over its assignments."""
+        assigns = [n for n in ast.walk(fn)
+                   if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+                   or is_append(n)]
+        changed = True
+        while changed:
+            changed = False
+            for node in assigns:
+                for t in self._varied_targets(node, varied):
+                    for n in _target_names(t):
+                        if n.id not in varied:
+                            varied.add(n.id)
+                            changed = True
+        return varied
+
+    def _varied_targets(self, node, varied):
+        """The targets of an assignment, append or for loop that take a varying value."""
+        if isinstance(node, ast.For):
+            return self._loop_targets(node, varied)
+        if isinstance(node, ast.Expr):  # xs.append(value)
+            return [node.value.func.value] if self.varies(node.value.args[0], varied) else []
+        if node.value is None:
+            return []
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        varies = self.varies(node.value, varied)
+        if isinstance(node, ast.AugAssign):
+            varies = varies or self.varies(node.target, varied)
+        return targets if varies else []
+
+    def _loop_targets(self, node, varied):
+        """The targets of a for loop that take values depending on wrt."""
+        it, target = node.iter, node.target
+        called = self.callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
+        if called.is_(range):
+            return []
+        if called.is_(enumerate) and isinstance(target, ast.Tuple) \
+                and len(target.elts) == 2 and it.args:
+            return [target.elts[1]] if self.varies(it.args[0], varied) else []
+        if called.is_(zip) and isinstance(target, ast.Tuple) \
+                and len(target.elts) == len(it.args):
+            return [t for t, a in zip(target.elts, it.args) if self.varies(a, varied)]
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return [target] if any(self.varies(e, varied) for e in it.elts) else []
+        return [target] if self.varies(it, varied) else []
+
+    def varies(self, e, varied=None):
+        """Whether expression ``e`` (in user names) may depend on a differentiated input."""
+        varied = self.scope.varied if varied is None else varied
+        if isinstance(e, Ready):   # an operand already in generated names
+            return self.is_varied_operand(e.operand)
+        if isinstance(e, ast.Name):
+            return e.id in varied
+        if isinstance(e, ast.Constant):
+            return False
+        if isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp)
+                                          and isinstance(e.op, (ast.Not, ast.Invert))):
+            return False
+        if isinstance(e, ast.Attribute):
+            if e.attr in self.registry.nondiff_attributes:
+                return False
+            return self.varies(e.value, varied)
+        if isinstance(e, ast.Subscript):   # np.r_[a, b] depends on a and b
+            return self.varies(e.value, varied) or self.varies(e.slice, varied)
+        if isinstance(e, ast.Call):
+            return self._call_varies(e, varied)
+        return any(self.varies(c, varied) for c in ast.iter_child_nodes(e)
+                   if isinstance(c, ast.expr))
+
+    def _call_varies(self, e, varied):
+        """Whether call ``e`` may depend on a differentiated input."""
+        called = self.callee(e.func)
+        if called.kind == "unknown" and not isinstance(e.func, ast.Call):
+            # a function held in a variable (a parameter: it could be eval): default deny.
+            # (What a known function returns, ad.grad(f)(y), sees only its arguments.)
+            return True
+        if called.kind == "object" and (self.registry.is_nondifferentiable(called.what)
+                                        or self.registry.is_inert(called.what)):
+            return False
+        if called.kind == "method" and e.func.attr in self.registry.nondiff_methods:
+            return False
+        parts = list(e.args) + [k.value for k in e.keywords]
+        if called.kind == "method":
+            parts.append(e.func.value)
+        return any(self.varies(p, varied) for p in parts)
+
+    def is_varied_operand(self, e):
+        """Whether a flattened operand (in generated names) is a value being differentiated:
+        the frontend's running answer for generated names (``out.varied_ssa``), before the
+        IR exists for ``analysis.activity`` to ask."""
+        return isinstance(e, ast.Name) and e.id in self.out.varied_ssa
+
+
+def _target_names(target):
+    """The variables an assignment to ``target`` changes: for ``xs[i] = ...`` the list or
+    array ``xs``, not the index ``i``."""
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for t in target.elts:
+            yield from _target_names(t)
+    elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
+        yield from _target_names(base_of(target))

@@ -1,0 +1,221 @@
+"""Expressions in A-normal form: an active expression becomes one primitive per statement.
+
+``operand`` turns a user expression into something a primitive can take (a
+generated name, or a trivial inactive expression); ``emit_value`` emits one
+primitive for an active expression, flattening its operands first; ``emit``
+appends the ``ir.Op`` and refuses a value being differentiated where the
+rule has no adjoint (default deny). Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+
+from .. import ir
+from .syntax import Deferred, Ready, has_call, index_expression, is_trivial, operator_named, symbol
+
+BINOPS = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
+    ast.MatMult: "matmul", ast.FloorDiv: "floordiv", ast.Mod: "mod",
+    ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor",
+    ast.LShift: "lshift", ast.RShift: "rshift",
+}
+UNARYOPS = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_", ast.Invert: "invert"}
+
+#: what the error calls an expression that has no primitive of its own
+UNSUPPORTED = {
+    ast.IfExp: "a conditional expression (a if c else b) inside another expression",
+    ast.BoolOp: "'and'/'or' on values being differentiated",
+    ast.Tuple: "a tuple of values being differentiated",
+    ast.List: "a list of values being differentiated",
+    ast.Dict: "a dict of values being differentiated",
+    ast.Set: "a set of values being differentiated",
+    ast.JoinedStr: "an f-string of a value being differentiated",
+    ast.Starred: "starred arguments",
+}
+
+
+class Expressions:
+    """Part of ``normalize.Normalizer``: renaming and flattening expressions."""
+
+    def rename(self, tree):
+        """A copy of ``tree`` with user names replaced by their current versions."""
+        tree = copy.deepcopy(tree)
+        for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part
+            if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
+                    and self.struct_of(node.args[0]) is not None \
+                    and self.callee(node.func).is_(len):
+                node.args[0] = ir.load(self.struct_of(node.args[0]).lists[0])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                    and self.struct_of(node) is not None:
+                raise self.refuse_struct(node, node.id)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                if node.id in self.scope.env:
+                    node.id = self.scope.env[node.id]
+                elif node.id in self.scope.free_map:
+                    node.id = self.scope.free_map[node.id]
+        return tree
+
+    def operand(self, e):
+        """An expression usable as a primitive's operand: a name or a trivial inactive
+        expression."""
+        if isinstance(e, Ready):
+            return e.operand
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            return self.sequence(frozenset(), e)
+        if not self.varies(e):
+            e = self.rename(e)
+            if is_trivial(e):
+                return e
+            name = self.namer.temp()
+            self.out.body.append(ir.Keep(ir.assign(name, e), [name], pure=not has_call(e)))
+            return ir.load(name)
+        if isinstance(e, ast.Name):
+            if self.struct_of(e) is not None:
+                raise self.refuse_struct(e, e.id)
+            return ir.load(self.scope.env.get(e.id, e.id))
+        return ir.load(self.emit_value(None, e))
+
+    def static(self, e):
+        """The operand for a rule's static argument (a shape, an axis): never active."""
+        if self.varies(e):
+            raise self.scope.src.error(e, f"{ast.unparse(e)!r} is used as a shape, axis or "
+                                          f"index but depends on the differentiated input")
+        return self.operand(e)
+
+    def named(self, target):
+        """The generated name for ``target``: a fresh temporary for None, a ``Deferred``
+        user variable's new name, or ``target`` itself."""
+        if target is None:
+            return self.namer.temp()
+        return target() if isinstance(target, Deferred) else target
+
+    def emit_value(self, target, e, node=None):
+        """Emit ``target = e`` for an active expression ``e`` as one primitive; return the
+        target.
+
+        A ``target`` of None names a fresh temporary once the operands are flattened, so
+        temporaries are numbered in the order they are computed."""
+        node = node or e
+        if isinstance(e, ast.Name):
+            return self.emit_copy(target, self.operand(e), node)
+        if isinstance(e, (ast.BinOp, ast.UnaryOp)):
+            return self._emit_operator(target, e)
+        if isinstance(e, ast.Call):
+            return self.emit_call(target, e)
+        if isinstance(e, ast.Attribute):
+            rule = self.registry.by_attribute.get(e.attr)
+            if rule is None:
+                raise self.scope.src.error(e, f"attribute .{e.attr} of a value being "
+                                              f"differentiated is not supported")
+            inputs = [self.operand(e.value)]
+            expr = ast.Attribute(value=inputs[0], attr=e.attr, ctx=ast.Load())
+            return self.emit(target, expr, e, rule=rule, inputs=inputs,
+                             statics=self._defaults(rule, {}))
+        if isinstance(e, ast.Subscript):
+            return self._emit_subscript(target, e)
+        hint = "; assign it to a variable first: y = a if c else b" \
+            if isinstance(e, ast.IfExp) else ""
+        raise self.scope.src.error(e, f"{UNSUPPORTED.get(type(e), type(e).__name__)} is not "
+                                      f"supported{hint}")
+
+    def _emit_operator(self, target, e):
+        """``a op b`` or ``op a`` as the primitive of the operator."""
+        if isinstance(e, ast.BinOp):
+            op = operator_named(BINOPS[type(e.op)])
+            inputs = [self.operand(e.left), self.operand(e.right)]
+            expr = ast.BinOp(left=inputs[0], op=e.op, right=inputs[1])
+        else:
+            op = operator_named(UNARYOPS[type(e.op)])
+            inputs = [self.operand(e.operand)]
+            expr = ast.UnaryOp(op=e.op, operand=inputs[0])
+        return self.emit_rule(target, expr, op, inputs, {}, e,
+                              describe=f"the operator {symbol(e.op)}")
+
+    def _emit_subscript(self, target, e):
+        """``value[index]``: an item of an array or list, of a list of tuples, or
+        ``np.r_[a, b]``."""
+        called = self.callee(e.value)
+        if called.kind == "object" and self.registry.rule_for(called.what) is not None:
+            return self.emit_joined(target, e)   # np.r_[a, b]
+        if isinstance(e.value, ast.Subscript) \
+                and self.struct_of(e.value.value) is not None:   # layers[i][1]
+            parts = self.struct_item(e.value, e)
+            j = e.slice.value if isinstance(e.slice, ast.Constant) else None
+            if not isinstance(j, int) or not -len(parts) <= j < len(parts):
+                raise self.refuse_struct(e, e.value.value.id)
+            return self.emit_copy(target, parts[j], e)
+        if self.struct_of(e.value) is not None:
+            raise self.refuse_struct(e, e.value.id)   # the whole tuple layers[i]
+        if self.varies(e.slice):
+            raise self.scope.src.error(e.slice, "an index that depends on the differentiated "
+                                                "input cannot be differentiated")
+        base = self.operand(e.value)
+        index = self.rename(e.slice)
+        if not is_trivial(index):
+            name = self.namer.temp()
+            self.out.body.append(ir.Keep(ir.assign(name, index_expression(index)), [name],
+                                         pure=not has_call(index)))
+            index = ir.load(name)
+        return self.emit_index(target, base, index, e).id
+
+    def emit_joined(self, target, e):
+        """``np.r_[a, b, ...]`` or ``np.c_[...]``: a primitive of the list of the items."""
+        rule = self.registry.rule_for(self.callee(e.value).what)
+        items = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+        for item in items:
+            if isinstance(item, (ast.Slice, ast.Starred)) or isinstance(item, ast.Constant) \
+                    and isinstance(item.value, str):
+                raise self.scope.src.error(item, f"{ast.unparse(e.value)}[...] with slices or "
+                                                 f"string directives is not supported; list "
+                                                 f"the arrays to join")
+        joined = ast.Tuple(elts=[self.sequence_item(item) for item in items], ctx=ast.Load())
+        expr = ast.Subscript(value=self.rename(e.value), slice=joined, ctx=ast.Load())
+        return self.emit(target, expr, e, rule=rule, inputs=[joined], statics={})
+
+    def emit_rule(self, target, expr, obj, inputs, statics, node, describe):
+        """Emit ``expr``, an application of ``obj``, with its rule; a function with no
+        derivative (np.sign) is kept as it is."""
+        rule = self.registry.rule_for(obj)
+        if rule is None:
+            if self.registry.is_nondifferentiable(obj):
+                target = self.named(target)
+                self.out.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
+                return target
+            raise self.scope.src.error(node, f"{describe} of a value being differentiated has "
+                                             f"no adjoint rule")
+        return self.emit(target, expr, node, rule=rule, inputs=inputs,
+                         statics=self._defaults(rule, statics))
+
+    def emit_copy(self, target, operand, node):
+        """``target = operand`` as the copy primitive (its adjoint passes the bar on)."""
+        return self.emit(target, operand, node, rule=self.registry.special["copy"],
+                         inputs=[operand], statics={})
+
+    def emit(self, target, expr, node, rule, inputs, statics):
+        """Append ``target = expr``, an ``ir.Op`` of ``rule``; returns the target's name."""
+        for v, e in zip(rule.inputs, inputs):
+            if isinstance(e, ast.Name) and e.id in self.out.lists and v not in rule.sequences:
+                raise self.scope.src.error(node, f"{ast.unparse(node)!r} applies a primitive to "
+                                                 f"a whole list of values being differentiated, "
+                                                 f"which is not supported; index the list or "
+                                                 f"loop over it")
+            if v not in rule.differentiable_inputs and v not in rule.constant and (
+                    self.is_varied_operand(e) or isinstance(e, (ast.List, ast.Tuple)) and any(
+                        self.is_varied_operand(x) for x in e.elts)):
+                # default deny: a value being differentiated where the rule has no adjoint
+                raise self.scope.src.error(node, f"{ast.unparse(node)!r} gives a value being "
+                                                 f"differentiated as argument {v!r}, which the "
+                                                 f"rule {rule.describe()} does not "
+                                                 f"differentiate")
+        target = self.named(target)
+        self.out.varied_ssa.add(target)
+        self.out.body.append(ir.Op(target, expr, rule, inputs, statics, node))
+        return target
+
+    @staticmethod
+    def _defaults(rule, statics):
+        """The rule's statics: its defaults, overridden by those given."""
+        full = {s: copy.deepcopy(d) for s, d in rule.statics.items()}
+        full.update(statics)
+        return full

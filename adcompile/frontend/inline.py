@@ -1,0 +1,153 @@
+"""Calls to the user's own functions, inlined: the callee's body, renamed, in place of the
+call, with its own module's globals kept apart. Part of ``normalize.Normalizer``.
+
+Each inlined call gets a ``state.Scope`` of its own (made by ``Normalizer.enter``,
+which runs the same passes on the callee as on the differentiated function); the
+caller's scope is put back when the callee's body is done.
+"""
+
+import ast
+import inspect
+
+from .. import ir
+from ..naming import names_in
+from .source import FunctionSource
+from .syntax import MISSING, Deferred, is_literal, stores
+
+
+class Inline:
+    """Part of ``normalize.Normalizer``: inlining calls of the user's functions."""
+
+    def inline(self, target, func, call, unpack=None):
+        """Inline a call to a user-defined function: its body, renamed, in place of the call.
+
+        Returns the name of the result; with ``unpack=n``, a callee returning a literal tuple
+        of n values gives the list of their operands instead."""
+        name = getattr(func, "__qualname__", func.__name__)
+        if func in self.inlining.stack or func is self.inlining.root.func:
+            raise self.scope.src.error(call, f"{name}() is recursive (directly or through "
+                                             f"other functions); recursion cannot be "
+                                             f"differentiated")
+        unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
+            k.value for k in call.keywords if k.arg is None]
+        if unpacked:
+            raise self.scope.src.error(unpacked[0], f"*args or **kwargs in a call to {name}() "
+                                                    f"are not supported; pass the arguments "
+                                                    f"one by one")
+        source = self.inlining.sources.get(func)
+        if source is None:
+            source = self.inlining.sources[func] = FunctionSource(func)
+        env, varied = self._bind_parameters(func, call, source, name)
+        if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
+            target = target()
+        caller = self.scope
+        self.inlining.stack.append(func)
+        try:
+            done, result = self._inline_body(source, env, varied, target, call, name, unpack)
+            if done:
+                return result
+        finally:
+            self.inlining.stack.pop()
+            self.scope = caller
+        if target is None or (isinstance(result, ast.Name) and result.id in self.out.lists):
+            return result.id if isinstance(result, ast.Name) else self._bind(result)
+        if self.is_varied_operand(result):
+            return self.emit(target, result, call, self.registry.special["copy"], [result], {})
+        self.out.body.append(ir.Keep(ir.assign(target, result), [target]))
+        return target
+
+    def _bind_parameters(self, func, call, source, name):
+        """(env, varied) for the callee: each parameter's generated name, and the parameters
+        given values being differentiated. A constant argument, or one for a parameter the
+        callee assigns, is first copied to a name of its own, so that a loop in the callee
+        never writes to the caller's variable."""
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except TypeError as exc:
+            raise self.scope.src.error(call, f"call to {name}(): {exc}") from None
+        operands = {}
+        for param, p in inspect.signature(func).parameters.items():
+            if param in bound.arguments:
+                operands[param] = self.operand(bound.arguments[param])
+            elif p.default is not inspect.Parameter.empty:
+                if not is_literal(p.default):
+                    raise self.scope.src.error(call, f"{name}() is called without {param}=, "
+                                                     f"whose default is not a literal; pass "
+                                                     f"it explicitly")
+                operands[param] = ast.parse(repr(p.default), mode="eval").body
+        stored = {n.id for b in source.node.body for n in stores(b)}
+        env, varied = {}, set()
+        for param, op in operands.items():
+            if not isinstance(op, ast.Name) or (param in stored and op.id not in self.out.lists):
+                fresh = self.namer.fresh(param)
+                if isinstance(op, ast.Name) and op.id in self.out.varied_ssa:
+                    self.emit(fresh, op, call, self.registry.special["copy"], [op], {})
+                else:
+                    self.out.body.append(ir.Keep(ir.assign(fresh, op), [fresh]))
+                op = ir.load(fresh)
+            env[param] = op.id
+            if op.id in self.out.varied_ssa:
+                varied.add(param)
+        return env, varied
+
+    def _inline_body(self, source, env, varied, target, call, name, unpack):
+        """Normalize the callee's statements in a scope of its own; returns (True, what
+        ``inline`` returns) when done, else (False, the operand of the returned value)."""
+        fn = self.enter(source, env, varied)
+        self.statements(fn.body[:-1])
+        value = fn.body[-1].value
+        if value is None:
+            raise self.scope.src.error(fn.body[-1], f"{name}() returns nothing")
+        if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
+            return True, [self.operand(e) for e in value.elts]
+        if isinstance(value, (ast.Tuple, ast.List)) and self.varies(value):
+            if self.loop_depth:
+                raise self.scope.src.error(call, f"{name}() returns a tuple; inside a loop, "
+                                                 f"unpack it where you call it: a, b = "
+                                                 f"{name}(...)")
+            return False, ir.load(self.new_list_result(value, fn.body[-1]))
+        if target is not None and self.varies(value) and not isinstance(value, ast.Name):
+            # y = helper(x): the helper's last primitive assigns y itself
+            return True, self.emit_value(target, value)
+        return False, self.operand(value)
+
+    def map_free_names(self, fn):
+        """Free names of an inlined callee that mean something else (or nothing) in the
+        function being differentiated get fresh names bound to the callee's objects."""
+        root = self.inlining.root
+        root_names = names_in(root.node)
+        for name in sorted(ir.names_read(fn) - self.scope.locals):
+            obj = self.scope.src.resolve(name, MISSING)
+            if obj is MISSING:
+                continue
+            same = root.resolve(name, MISSING) is obj and name not in self.inlining.root_locals
+            generated = name in self.namer.taken and name not in root_names \
+                and name not in self.inlining.kept_free
+            if same and not generated:
+                self.namer.take(name)
+                self.inlining.kept_free.add(name)
+                continue
+            fresh = self.namer.fresh(name)
+            self.out.extra_globals[fresh] = obj
+            self.scope.free_map[name] = fresh
+
+    def new_list_result(self, value, node):
+        """A list of the operands of a tuple of values being differentiated (what a callee
+        returns), read at once; returns its name."""
+        depth, self.loop_depth = self.loop_depth, 0   # a tuple result is read at once
+        try:
+            name = self.namer.temp()
+            elements = [self.operand(e) for e in value.elts]
+            self.out.lists.add(name)
+            self.out.varied_ssa.add(name)
+            self.out.body.append(ir.ListNew(name, elements, node, True))
+            return name
+        finally:
+            self.loop_depth = depth
+
+    def _bind(self, expr):
+        """A temporary bound to ``expr``; returns its name."""
+        name = self.namer.temp()
+        self.out.body.append(ir.Keep(ir.assign(name, expr), [name]))
+        return name

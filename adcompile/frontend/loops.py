@@ -1,0 +1,297 @@
+"""Normalizing loops: for and while, their variables, and what a for loop walks.
+
+A loop's variables keep one name across iterations: those read at the start
+of an iteration or after the loop (liveness's ``live_header``) are copied
+back to the loop's names at each way out of an iteration (``ir.Carry``).
+What a for loop iterates over is evaluated once, before it; ``range``,
+``enumerate``, ``zip`` and ``reversed`` of lists, arrays and lists of tuples
+become an integer index and one read per sequence at each step.
+Part of ``normalize.Normalizer``.
+"""
+
+import ast
+from dataclasses import dataclass
+
+from .. import ir
+from .control import append_where_falling_through, same_loop
+from .lists import Struct, tuple_length
+from .source import NOT_A_CALL
+from .syntax import is_append, is_pop, stores
+
+
+@dataclass
+class FromEnd:
+    """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
+
+    seq: ast.expr
+
+
+@dataclass
+class Header:
+    """What a loop iterates over, evaluated before it."""
+
+    index_user: str = None      # the user's integer loop variable (range, enumerate), or None
+    sequences: list = None      # (user target, sequence operand) pairs read at each step
+    iterable: ast.expr = None   # the range the generated for loop walks (None: a while loop)
+    live: set = None            # user names live where an iteration starts or the loop ends
+
+
+@dataclass
+class Names:
+    """The generated names of a loop's variables."""
+
+    before: dict                # user name -> generated name, before the loop
+    names: dict                 # user name -> the loop's name, for each name the loop assigns
+    index: str                  # the generated name of the step index
+    carried: dict               # the names read at the start of an iteration or after the loop
+
+
+class Loops:
+    """Part of ``normalize.Normalizer``: for and while loops."""
+
+    def loop(self, stmt):
+        """Normalize a for or while loop into an ``ir.Loop``."""
+        header = self._header(stmt)
+        names = self._names(stmt, header)
+        test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
+        body = self._body(stmt, header, names)
+        self.scope.env = dict(names.before)
+        self.scope.env.update(names.names)
+        for v in names.names:
+            if v not in names.carried and v != header.index_user:
+                self.scope.env.pop(v, None)  # dead after the loop
+        breaks = any(isinstance(s, ir.Jump) and s.kind == "break" for s in same_loop(body))
+        counter = self.namer.temp("n") if isinstance(stmt, ast.While) or breaks else None
+        loop = ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
+                       index=names.index, iterable=header.iterable, test=test, counter=counter,
+                       carried=names.carried)
+        # the loop's names that surely have a value before it starts
+        loop.existing = {n for v, n in names.carried.items()
+                         if v in names.before and n not in self.out.maybe_undefined}
+        self.out.maybe_undefined |= {n for v, n in names.names.items() if v not in names.before}
+        self.out.body.append(loop)
+
+    def _header(self, stmt):
+        """The loop's ``Header``; for a for loop, what it walks is evaluated here."""
+        header = Header(sequences=[], live=getattr(stmt, "live_header", None))
+        if isinstance(stmt, ast.For):
+            # names the body assigns, and lists it appends to or pops from: iterating over
+            # them, or a bound computed from them, must use their value from before the loop
+            body_stores = {n.id for b in stmt.body for n in stores(b)} | {
+                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)} | {
+                n.func.value.id for b in stmt.body for n in ast.walk(b) if is_pop(n)}
+            header.index_user, header.sequences, header.iterable = \
+                self.iteration(stmt, body_stores)
+            if not isinstance(header.iterable, ast.Name) and any(
+                    isinstance(n, ast.Name) and n.id == "len" for n in ast.walk(header.iterable)):
+                # a list may grow after the loop: the reversed loop must see today's length
+                header.iterable = ir.load(self._bind(header.iterable))
+        return header
+
+    def _names(self, stmt, header):
+        """The loop's ``Names``: a new name for the index, the current one for each variable
+        it carries; an index or variable with no value yet starts as None."""
+        assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
+                           + stmt.body for n in stores(s)})
+        index_user, live = header.index_user, header.live
+        before = dict(self.scope.env)
+        if index_user in before and index_user in self.scope.varied:
+            raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
+                                                    f"the name of a value being differentiated; "
+                                                    f"rename it")
+        names = {}
+        for v in assigned:
+            # the loop index is a new variable (an int); a carried variable keeps its name
+            names[v] = self.define(v) if v == index_user or v not in before else before[v]
+        if index_user and (live is None or index_user in live):
+            # after a loop that did not run, the index keeps the value it had (or is unbound
+            # until then: None here)
+            start = ir.load(before[index_user]) if index_user in before else ast.Constant(None)
+            self.out.body.append(ir.Keep(ir.assign(names[index_user], start),
+                                         [names[index_user]]))
+        index = names[index_user] if index_user else self.namer.fresh("i")
+        for v, name in names.items():
+            if v in self.scope.varied and v != index_user:
+                self.out.varied_ssa.add(name)
+        self.scope.env.update(names)
+        # a variable needs the loop's name only if it is read at the start of an iteration or
+        # after the loop; others are per-iteration values
+        carried = {v: n for v, n in names.items()
+                   if v != index_user and (live is None or v in live)}
+        for v, n in carried.items():
+            if v not in before:
+                # first assigned in the loop: unbound until then (None here), as in Python
+                self.out.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
+        return Names(before, names, index, carried)
+
+    def _body(self, stmt, header, names):
+        """The IR statements of one iteration: the items read at the step, the body, and
+        the copies to the loop's names where an iteration falls through."""
+        saved_body, saved_terminated = self.out.body, self.scope.terminated
+        self.out.body, self.scope.terminated = [], False
+        self.scope.loops.append(names.carried)
+        self.loop_depth += 1
+        for target, seq in header.sequences:
+            at = ir.load(names.index)
+            if isinstance(seq, FromEnd):
+                seq, at = seq.seq, ir.load(self.namer.temp())
+                self.out.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
+                    left=ast.Constant(-1), op=ast.Sub(), right=ir.load(names.index))), [at.id]))
+            self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
+        self.statements(stmt.body)
+        if not self.scope.terminated:
+            mark = len(self.out.body)
+            self.exit_copies(names.carried)
+            copies = self.out.body[mark:]
+            del self.out.body[mark:]
+            append_where_falling_through(self.out.body, copies)
+        body = self.out.body
+        self.loop_depth -= 1
+        self.scope.loops.pop()
+        self.out.body, self.scope.terminated = saved_body, saved_terminated
+        return body
+
+    def iteration(self, stmt, body_stores):
+        """(index user name or None, [(target, sequence operand)], range expression) of a for.
+
+        What the loop iterates over is evaluated once, before it, as in Python: a bound or a
+        sequence the body reassigns is bound to a name of its own first."""
+        it, target = stmt.iter, stmt.target
+        called = self.callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
+        if called.is_(reversed) and len(it.args) == 1 and not it.keywords \
+                and isinstance(it.args[0], ast.Call) and self.callee(it.args[0].func).is_(range):
+            # reversed(range(...)), as in generated gradient code: range(...)[::-1]
+            return self._range_iteration(it.args[0], target, body_stores, backwards=True)
+        if called.is_(reversed) and len(it.args) == 1 and not it.keywords \
+                and self._reversed_list(it) is None:
+            # reversed(seq) is seq[::-1] for the sequences a loop may iterate over
+            it = ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
+                op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
+            called = NOT_A_CALL
+        if called.is_(range):
+            return self._range_iteration(it, target, body_stores, backwards=False)
+        if called.is_(enumerate):
+            return self._enumerate_iteration(it, target, body_stores)
+        if called.is_(zip):
+            if it.keywords or not (isinstance(target, ast.Tuple)
+                                   and len(target.elts) == len(it.args)):
+                raise self.scope.src.error(it, "only 'for a, b in zip(as, bs)' is supported")
+            seqs = [self.sequence(body_stores, a) for a in it.args]
+            return None, self._structs_unpacked(zip(target.elts, seqs)), self._range_of(seqs)
+        seq = self.sequence(body_stores, it)
+        return None, self._structs_unpacked([(target, seq)]), self._range_of([seq])
+
+    def _range_iteration(self, it, target, body_stores, backwards):
+        """``for i in range(...)`` (or ``reversed(range(...))``)."""
+        if not isinstance(target, ast.Name):
+            raise self.scope.src.error(target, "a range loop needs a plain variable")
+        if any(self.varies(a) for a in it.args):
+            raise self.scope.src.error(it, "range() bounds that depend on the differentiated "
+                                           "input are not supported")
+        iterable = self.rename(it)
+        if backwards:
+            iterable = ast.Subscript(value=iterable, slice=ast.Slice(
+                step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
+        if ir.names_read(it) & body_stores:
+            iterable = ir.load(self._bind(iterable))
+        return target.id, [], iterable
+
+    def _enumerate_iteration(self, it, target, body_stores):
+        """``for i, x in enumerate(xs)``, also of ``zip(xs, ys)``."""
+        if len(it.args) != 1 or it.keywords or not (
+                isinstance(target, ast.Tuple) and len(target.elts) == 2
+                and isinstance(target.elts[0], ast.Name)):
+            raise self.scope.src.error(it, "only 'for i, x in enumerate(xs)' is supported")
+        inner = it.args[0]
+        inner_called = self.callee(inner.func) if isinstance(inner, ast.Call) else NOT_A_CALL
+        if inner_called.is_(zip) and isinstance(target.elts[1], ast.Tuple) \
+                and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
+            seqs = [self.sequence(body_stores, a) for a in inner.args]  # enumerate(zip(xs, ys))
+            return target.elts[0].id, self._structs_unpacked(
+                zip(target.elts[1].elts, seqs)), self._range_of(seqs)
+        seq = self.sequence(body_stores, inner)
+        return target.elts[0].id, self._structs_unpacked([(target.elts[1], seq)]), \
+            self._range_of([seq])
+
+    def _reversed_list(self, e):
+        """``hs`` for ``reversed(hs)`` of a list of values being differentiated, else None."""
+        if isinstance(e, ast.Call) and self.callee(e.func).is_(reversed) \
+                and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name) \
+                and self.scope.env.get(e.args[0].id) in self.out.lists:
+            return e.args[0]
+        return None
+
+    def sequence(self, body_stores, e):
+        """An operand for something a for loop iterates over; a literal list or tuple of
+        values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
+        cannot be sliced) becomes ``FromEnd(hs)``, read as hs[-1 - i] at step i."""
+        backwards = self._reversed_list(e)
+        if backwards is not None:
+            return FromEnd(self.sequence(body_stores, backwards))
+        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            if self.loop_depth:
+                raise self.scope.src.error(e, "a literal list of values being differentiated "
+                                              "cannot be iterated over inside another loop; "
+                                              "bind it to a variable before the loop")
+            k = tuple_length(e.elts)
+            if k:   # for W, b in [(W1, b1), (W2, b2)]
+                return self.out.structs[self.new_struct(None, e.elts, k, e)]
+            return ir.load(self.new_list_result(e, e))
+        struct = self.struct_of(e)
+        if struct is not None:
+            if e.id in body_stores:
+                raise self.scope.src.error(e, f"the loop appends to {e.id!r} while iterating "
+                                              f"over it")
+            return struct
+        operand = self.operand(e)
+        if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.out.lists:
+            raise self.scope.src.error(e, f"the loop appends to or pops from {e.id!r} while "
+                                          f"iterating over it; "
+                                          f"iterate over range(n) for the n items you mean")
+        if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
+            # the body reassigns the name: iterate over the value it has now
+            fresh = self.namer.temp()
+            self.out.body.append(self.copy_statement(fresh, operand.id, e))
+            operand = ir.load(fresh)
+        return operand
+
+    def _structs_unpacked(self, pairs):
+        """(target, sequence) pairs with each list of k-tuples iterated as its k lists, which
+        the target, a k-tuple of names, unpacks."""
+        out = []
+        for target, seq in pairs:
+            if not isinstance(seq, Struct):
+                out.append((target, seq))
+            elif isinstance(target, (ast.Tuple, ast.List)) \
+                    and len(target.elts) == len(seq.lists):
+                out += [(t, ir.load(c)) for t, c in zip(target.elts, seq.lists)]
+            else:
+                raise self.scope.src.error(target, f"the loop walks a list of "
+                                                   f"{len(seq.lists)}-tuples: unpack them in "
+                                                   f"the for statement (for a, b in ...)")
+        return out
+
+    def _range_of(self, seqs):
+        """``range(len(s))`` for one sequence, ``range(min(len(a), len(b)))`` for several."""
+        seqs = [ir.load(s.lists[0]) if isinstance(s, Struct) else s for s in seqs]
+        lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, FromEnd) else s],
+                            keywords=[]) for s in seqs]
+        n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
+                                                          keywords=[])
+        return ast.Call(func=ir.load("range"), args=[n], keywords=[])
+
+    def assign_operand(self, target, operand, stmt):
+        """Bind user target (a name, or a tuple of names) to an operand in generated names."""
+        if isinstance(target, ast.Name):
+            if self.is_varied_operand(operand):
+                return self.emit_copy(self.define(target.id), operand, stmt)
+            return self._keep_renamed(target.id, operand)
+        if not isinstance(target, ast.Tuple) or not all(isinstance(t, ast.Name)
+                                                          for t in target.elts):
+            raise self.scope.src.error(target, "nested unpacking in a for loop is not "
+                                               "supported")
+        parts = [self.emit_index(None, operand, ast.Constant(i), stmt)
+                 for i in range(len(target.elts))]
+        for t, part in zip(target.elts, parts):
+            self.assign_operand(t, part, stmt)
+

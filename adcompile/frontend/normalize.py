@@ -1,0 +1,137 @@
+"""Flatten a function into the normalized form of ``ir``: one primitive per statement.
+
+Active expressions (those that depend on a differentiated parameter) are
+split so that each assignment applies one primitive to names; every
+assignment gets a name of its own (a variable assigned again becomes
+``h_2``); inactive expressions stay as the user wrote them. Anything that
+cannot be differentiated correctly is rejected here, with the user's
+file:line:col.
+
+``Normalizer`` is assembled from parts, one module each (statements,
+control, loops, lists, expressions, calls, inline, dependence, validate);
+they share the records of state.py: ``self.scope`` (the function being
+normalized), ``self.out`` (what is built) and ``self.inlining``.
+"""
+
+import ast
+import copy
+
+from .. import ir
+from ..naming import Namer, names_in
+from ..rules import REGISTRY
+from . import liveness
+from .calls import Calls
+from .control import ControlFlow
+from .dependence import Dependence
+from .expressions import Expressions
+from .inline import Inline
+from .lists import Lists, appended_tuples
+from .loops import Loops
+from .lower import lower_function
+from .state import Inlining, Output, Scope
+from .statements import Statements
+from .validate import Validation, attributes_by_name
+
+
+def desugar(source):
+    """A copy of ``source``'s ``def`` after the passes that need only its syntax: jumps at
+    the ends of their paths and one return at the end (lower.py), then each ``if`` and loop
+    marked with the variables read after it (liveness.py)."""
+    fn = lower_function(copy.deepcopy(source.node), source.error)
+    liveness.annotate(fn)
+    return fn
+
+
+class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
+                 Dependence, Validation):
+    """Normalizes one function (and the callees it inlines) for the parameters ``wrt``."""
+
+    def __init__(self, source, wrt, registry=REGISTRY):
+        self.registry = registry
+        self.namer = Namer(names_in(source.node) | {"out_bar"})
+        self.wrt = list(wrt)
+        self.loop_depth = 0          # loops around the current statement, across inlined calls
+        self.inlining = Inlining.of(source)
+        self.out = Output(varied_ssa=set(wrt))
+        self.scope = None
+
+    def enter(self, source, env, varied_params):
+        """Make ``source`` the function being normalized, in a new ``Scope``: ``env`` maps
+        its parameters to generated names, ``varied_params`` are those being differentiated.
+        Runs, in order, the passes on its user AST and returns the ``def`` they leave:
+        desugar (lower, liveness), getattr with a literal name as an attribute, fresh names
+        for a callee's free names, dependence (which user names may vary), validation."""
+        fn = desugar(source)
+        root = source is self.inlining.root
+        if root:  # names the lowering added (result, returned) are taken too
+            self.namer.taken |= names_in(fn)
+        self.scope = Scope(source, next(self.inlining.numbers), dict(env),
+                           set(source.params) | {n.id for n in ast.walk(fn)
+                                                 if isinstance(n, ast.Name)
+                                                 and isinstance(n.ctx, ast.Store)})
+        attributes_by_name(fn, self.callee)
+        self.scope.tuple_appends = appended_tuples(fn)
+        if not root:
+            self.map_free_names(fn)
+        self.scope.varied = self.varied_user_names(fn, set(varied_params))
+        self.check_function(fn)
+        return fn
+
+    def callee(self, func):
+        """The ``source.Callee`` the expression ``func`` refers to in the current function."""
+        return self.scope.src.callee(func, self.scope.locals)
+
+    def function(self):
+        """Normalize the differentiated function: its passes (``enter``), then its
+        statements one by one, the returned value last; returns the ``ir.NormalFunction``."""
+        source = self.inlining.root
+        fn = self.enter(source, {p: p for p in source.params}, set(self.wrt))
+        self.out.origin.update({p: (0, p) for p in source.params})
+        statements = list(fn.body)
+        if not statements or not isinstance(statements[-1], ast.Return):
+            raise source.error(fn, f"function {fn.name!r} must end with a return statement "
+                                   f"returning the value to differentiate")
+        self.statements(statements[:-1])
+        ret = statements[-1]
+        mark = len(self.out.body)
+        normal = self._function(ret)
+        for s in ir.walk(normal.body[mark:]):   # statements made for the returned expression
+            if isinstance(s, ir.Keep) and s.origin is None:
+                s.origin = (self.scope.src, ret)
+        return normal
+
+    def _function(self, ret):
+        """The normalized function, ``ret`` (the final return) normalized last."""
+        if ret.value is None:
+            raise self.scope.src.error(ret, "return without a value: nothing to differentiate")
+        outputs, tuple_output = self._outputs(ret)
+        for out in outputs:
+            if isinstance(out, ast.Name) and out.id in self.out.lists:
+                raise self.scope.src.error(ret, "returning a list of values being differentiated "
+                                                "is not supported; return a tuple of them")
+        fn = ir.NormalFunction(self.scope.src, list(self.scope.src.params), self.wrt,
+                               self.out.body, outputs, tuple_output, self.namer)
+        fn.extra_globals = self.out.extra_globals
+        fn.lists = self.out.lists
+        fn.rebindings = self.out.rebindings
+        fn.maybe_undefined = self.out.maybe_undefined
+        fn.origin = self.out.origin
+        return fn
+
+    def _outputs(self, ret):
+        """(operands of the returned values, whether a tuple is returned)."""
+        value = ret.value
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return [self.operand(e) for e in value.elts], True
+        if isinstance(value, ast.IfExp) and self.varies(value):
+            # return a if c else b: out = a if c else b (an if statement); return out
+            name = self.namer.fresh("out")
+            self.assignment(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                       value=value, lineno=ret.lineno,
+                                       col_offset=ret.col_offset))
+            return [ir.load(self.scope.env[name])], False
+        if self.varies(value) and not isinstance(value, ast.Name):
+            target = self.namer.fresh("out")
+            self.emit_value(target, value)
+            return [ir.load(target)], False
+        return [self.operand(value)], False

@@ -1,0 +1,65 @@
+"""The state normalization shares between its parts, as named records.
+
+Three lifetimes, three records:
+
+- ``Scope``: the function whose statements are being normalized, either the
+  differentiated one or a callee being inlined into it. ``Normalizer.enter``
+  makes a new one for each; inlining swaps it in and puts the caller's back.
+- ``Output``: what normalization builds, across the function and every
+  callee inlined into it; it becomes the ``ir.NormalFunction``.
+- ``Inlining``: what inlining needs to remember across calls (the functions
+  being inlined, their parsed sources, which free names were kept).
+"""
+
+import ast
+import itertools
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Scope:
+    """The function being normalized (the differentiated one, or an inlined callee)."""
+
+    src: object                 # its FunctionSource
+    number: int                 # 0 for the differentiated function, then one per inlined call
+    env: dict                   # user name -> the generated name of its current value
+    locals: set                 # the user names it assigns, and its parameters
+    defined: set = field(default_factory=set)       # user names assigned so far
+    free_map: dict = field(default_factory=dict)    # free user name -> fresh generated name
+    varied: set = field(default_factory=set)        # user names that may depend on wrt
+    loops: list = field(default_factory=list)       # enclosing loops' carried names
+    terminated: bool = False                        # the current block ended with a jump
+    tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
+
+
+@dataclass
+class Output:
+    """What normalization builds: statements and facts about generated names."""
+
+    body: list = field(default_factory=list)        # the block statements go to now
+    varied_ssa: set = field(default_factory=set)    # generated names being differentiated
+    lists: set = field(default_factory=set)         # generated names of lists of such values
+    structs: dict = field(default_factory=dict)     # name of a list of tuples -> lists.Struct
+    extra_globals: dict = field(default_factory=dict)   # fresh name -> object a callee reads
+    maybe_undefined: set = field(default_factory=set)   # names with no value on some path
+    rebindings: list = field(default_factory=list)  # ir.Rebinding for each x op= e on a name
+    origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)
+
+
+@dataclass
+class Inlining:
+    """What inlining calls to the user's functions remembers from call to call."""
+
+    root: object                # the FunctionSource of the differentiated function
+    root_locals: set            # the names it assigns, and its parameters
+    stack: list = field(default_factory=list)       # functions being inlined (no recursion)
+    sources: dict = field(default_factory=dict)     # inlined function -> its FunctionSource
+    kept_free: set = field(default_factory=set)     # callees' free names kept as they are
+    numbers: itertools.count = field(default_factory=itertools.count)   # scope numbers
+
+    @classmethod
+    def of(cls, source):
+        """The record for differentiating ``source``."""
+        assigned = {n.id for n in ast.walk(source.node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return cls(source, set(source.params) | assigned)
