@@ -1,0 +1,260 @@
+"""The pipeline's passes, one at a time: golden text after every pass, and the doc.
+
+For each function of golden_functions.py, the code after every pass (as
+``ad.show(f, stage=...)`` prints it) is compared exactly with a file in
+tests/golden/:
+
+- ``<name>.<stage>.txt``: the gradient ("grad" form) specialised to the example
+  arguments, after each stage of ``pipeline.stages("grad")``;
+- ``<name>.final.txt``: the generated function a call with those arguments runs;
+- ``<name>.jvp.tangents.txt``, ``<name>.jvp.final.txt``: forward mode;
+- ``<name>.grad2.<stage>.txt``, ``<name>.grad2.final.txt``: the gradient code that
+  adcompile differentiates again (general, not specialised), after each pass that
+  is particular to it.
+
+After an intended change to a pass, rewrite the files and review the diff:
+
+    ADCOMPILE_UPDATE_GOLDEN=1 python -m pytest -q tests/test_pipeline.py
+    git diff tests/golden docs/architecture.md
+
+The same variable rewrites the generated blocks of docs/architecture.md.
+The golden code is only worth pinning if it is right: each function's gradient
+(reverse, forward and the differentiable variant) is checked against finite
+differences here too.
+"""
+
+import copy
+import difflib
+import functools
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+from adcompile import pipeline
+from adcompile.api import _ndims
+from adcompile.compiler import Transform
+from adcompile.dump import dump
+
+from conftest import assert_close, assert_grad, numerical_grad
+from golden_functions import CASES
+
+GOLDEN = Path(__file__).parent / "golden"
+DOC = Path(__file__).parent.parent / "docs" / "architecture.md"
+UPDATE = os.environ.get("ADCOMPILE_UPDATE_GOLDEN") == "1"
+HOW_TO_UPDATE = ("if the change is intended, rewrite the golden files with\n"
+                 "    ADCOMPILE_UPDATE_GOLDEN=1 python -m pytest -q tests/test_pipeline.py\n"
+                 "and review `git diff tests/golden docs/architecture.md` before committing")
+
+
+def _unique(names):
+    """``names`` without repeats, in order ("renumber" runs twice: ``ad.show`` stops after
+    the first, and the final code shows what the second left)."""
+    return list(dict.fromkeys(names))
+
+
+GRAD_STAGES = _unique(pipeline.stages("grad"))
+JVP_ONLY = [s for s in pipeline.stages("jvp") if s not in GRAD_STAGES]
+#: the stages of the differentiable form after those it shares with every form
+GRAD2_ONLY = pipeline.stages("grad2")[pipeline.stages("grad2").index("reverse"):]
+
+
+@functools.lru_cache(maxsize=None)
+def golden_texts(name):
+    """File name -> text, for every golden file of function ``name``."""
+    f, args, wrt = CASES[name]
+    texts = {}
+    for stage in GRAD_STAGES:
+        texts[f"{name}.{stage}.txt"] = ad.show(f, wrt=wrt, args=args, stage=stage)
+    texts[f"{name}.final.txt"] = ad.show(f, wrt=wrt, args=args)
+    for stage in JVP_ONLY:
+        texts[f"{name}.jvp.{stage}.txt"] = ad.show(f, wrt=wrt, args=args, mode="forward",
+                                                   stage=stage)
+    texts[f"{name}.jvp.final.txt"] = ad.show(f, wrt=wrt, args=args, mode="forward")
+    transform = Transform(f, wrt)   # (the differentiable form: general code, key ())
+    for stage in GRAD2_ONLY:
+        texts[f"{name}.grad2.{stage}.txt"] = transform.stage((), "grad2", stage)
+    texts[f"{name}.grad2.final.txt"] = transform.generate((), "grad2")[0]
+    return {file: text.rstrip("\n") + "\n" for file, text in texts.items()}
+
+
+def _files():
+    return [(name, file) for name in CASES for file in golden_texts(name)]
+
+
+def _diff(expected, actual, what):
+    return "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                        f"{what} (golden)", f"{what} (now)"))
+
+
+@pytest.mark.parametrize("name,file", _files(), ids=[file for _, file in _files()])
+def test_golden(name, file):
+    actual = golden_texts(name)[file]
+    path = GOLDEN / file
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        if not path.exists() or path.read_text() != actual:
+            path.write_text(actual)
+        return
+    assert path.exists(), f"no golden file tests/golden/{file}; {HOW_TO_UPDATE}"
+    expected = path.read_text()
+    assert actual == expected, (f"the code after a pass changed: tests/golden/{file}\n"
+                                f"{_diff(expected, actual, file)}\n{HOW_TO_UPDATE}")
+
+
+def test_no_stale_golden_files():
+    """Every file in tests/golden/ is one the tests compare (a renamed stage or function
+    leaves none behind)."""
+    made = {file for _, file in _files()}
+    stale = sorted(p.name for p in GOLDEN.glob("*.txt") if p.name not in made)
+    if UPDATE:
+        for file in stale:
+            (GOLDEN / file).unlink()
+        return
+    assert not stale, f"golden files no test compares: {stale}; {HOW_TO_UPDATE}"
+
+
+# -- the golden code is right -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_golden_function_gradients(name):
+    """Reverse mode, forward mode (assert_grad runs both) against finite differences."""
+    f, args, wrt = CASES[name]
+    assert_grad(f, *args, wrt=wrt)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_golden_differentiable_form(name):
+    """The grad2 code pinned above (the form adcompile differentiates again) computes the
+    same gradient as finite differences."""
+    f, args, wrt = CASES[name]
+    transform = Transform(f, wrt)
+    grads = transform.compiled((), "grad2")(*args)
+    grads = grads if isinstance(wrt, tuple) else (grads,)
+    names = list(wrt) if isinstance(wrt, tuple) else [wrt]
+    params = transform.source.positional_params
+    for param, g in zip(names, grads):
+        expected = numerical_grad(f, args, params.index(param))
+        assert_close(g, expected, what=f"grad2 d{name}/d{param}")
+
+
+def test_second_derivative_through_the_golden_code():
+    """The differentiable code of a loop with a branch, differentiated again."""
+    f, (x, n), _ = CASES["clipped"]
+    second = ad.grad(ad.grad(f))(x, n)
+    expected = numerical_grad(lambda x, n: ad.grad(f)(x, n), (x, n), 0, eps=1e-5)
+    assert_close(second, expected, rtol=1e-4, atol=1e-5, what="d2 clipped / dx2")
+
+
+# -- passes do not change their input ---------------------------------------------------
+
+
+def _fingerprint(fn):
+    """What later passes could change in a normalized function, as comparable values."""
+    namer = fn.namer
+    return (dump(fn), sorted(fn.active), dict(fn.ndims), dict(fn.origin),
+            [(r.old, r.new) for r in fn.rebindings],
+            sorted(namer.taken), sorted(namer.temps), dict(namer.bar_of), sorted(namer.made),
+            dict(namer._counters))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_pipeline_leaves_the_normalized_ir_unchanged(name):
+    """Generating every form and specialisation, and every stage of them, leaves
+    ``Transform.normal`` as normalize made it, and the code of a form does not depend on
+    what was generated before it."""
+    f, args, wrt = CASES[name]
+    transform = Transform(f, wrt)
+    before = copy.deepcopy(_fingerprint(transform.normal))
+    first_grad = transform.generate(_ndims(args), "grad")[0]
+    keys = [(), _ndims(args)]
+    for key in keys:
+        for form in ("vjp", "grad", "jvp", "grad2"):
+            transform.generate(key, form)
+            for stage in pipeline.stages(form):
+                transform.stage(key, form, stage)
+    assert _fingerprint(transform.normal) == before
+    # a fresh transform, after all that, gives the code the first one gave
+    again = Transform(f, wrt)
+    for key in keys:
+        for form in ("vjp", "grad", "jvp", "grad2"):
+            assert again.generate(key, form)[0] == transform.generate(key, form)[0]
+    assert again.generate(_ndims(args), "grad")[0] == first_grad
+    # and the same stage asked twice prints the same text
+    for stage in pipeline.stages("grad"):
+        assert transform.stage(_ndims(args), "grad", stage) == \
+            transform.stage(_ndims(args), "grad", stage)
+
+
+# -- ad.show(stage=...) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode,form", [("reverse", "grad"), ("forward", "jvp")])
+def test_every_stage_name_is_accepted(mode, form):
+    f, args, wrt = CASES["recurrence"]
+    for stage in pipeline.stages(form):
+        text = ad.show(f, wrt=wrt, args=args, mode=mode, stage=stage)
+        assert isinstance(text, str) and text.strip()
+    for stage in pipeline.stages("grad2"):   # (grad2 is not a mode of ad.show)
+        assert Transform(f, wrt).stage((), "grad2", stage).strip()
+
+
+@pytest.mark.parametrize("mode,form,bad", [("reverse", "grad", "no_such_pass"),
+                                           ("reverse", "grad", "tangents"),
+                                           ("forward", "jvp", "reverse")])
+def test_an_unknown_stage_is_refused_with_the_names_of_the_stages(mode, form, bad):
+    f, args, wrt = CASES["cubic"]
+    with pytest.raises(ValueError) as error:
+        ad.show(f, wrt=wrt, args=args, mode=mode, stage=bad)
+    message = str(error.value)
+    assert repr(bad) in message
+    for stage in pipeline.stages(form):
+        assert stage in message
+
+
+def test_stages_are_listed_in_order():
+    assert pipeline.stages("grad")[:4] == ["normalize", "guard_rebindings", "private_copies",
+                                           "reverse"]
+    assert pipeline.stages("jvp")[-1] == "tangents"
+    assert set(pipeline.stages("grad2")) < set(pipeline.stages("grad"))
+
+
+# -- docs/architecture.md ---------------------------------------------------------------
+
+# In the doc, a block the tests check follows a marker line
+#     <!-- generated: <function> <stage> -->
+# where <stage> is a stage name, "final" (the generated function) or "source" (the
+# function as golden_functions.py has it); the block is the next ``` fence.
+_MARKER = re.compile(r"<!-- generated: (\w+) (\w+) -->\n+```\w*\n(.*?)```", re.S)
+
+
+def _doc_text(name, stage):
+    if stage == "source":
+        import inspect
+        return inspect.getsource(CASES[name][0])
+    return golden_texts(name)[f"{name}.{stage}.txt"]
+
+
+def test_architecture_doc_shows_what_the_passes_print():
+    text = DOC.read_text()
+    blocks = list(_MARKER.finditer(text))
+    assert len(blocks) >= 6, "docs/architecture.md has lost its generated examples"
+    stale = []
+    for m in blocks:
+        name, stage, shown = m.group(1), m.group(2), m.group(3)
+        actual = _doc_text(name, stage).rstrip("\n") + "\n"
+        if shown != actual:
+            stale.append((m, actual))
+    if UPDATE and stale:
+        for m, actual in reversed(stale):
+            start, end = m.span(3)
+            text = text[:start] + actual + text[end:]
+        DOC.write_text(text)
+        return
+    assert not stale, "docs/architecture.md shows stale code:\n" + "\n".join(
+        _diff(m.group(3), actual, f"{m.group(1)} after {m.group(2)}") for m, actual in stale) \
+        + "\n" + HOW_TO_UPDATE
