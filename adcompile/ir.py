@@ -385,8 +385,8 @@ def copy_function(fn):
             setattr(new, name, copy.copy(value))
     vars(new).pop("_callee", None)   # (analysis.callee_of's cache)
     new.body = _copy_block(fn.body, memo, made)
-    new.outputs = copy.deepcopy(fn.outputs, memo)
-    new.namer = copy.deepcopy(fn.namer)
+    new.outputs = copy_tree(fn.outputs, memo)
+    new.namer = fn.namer.copy()
     new.rebindings = [replace(r, statement=made[id(r.statement)]) for r in fn.rebindings]
     return new
 
@@ -403,7 +403,41 @@ def _copy_block(stmts, memo, made):
             if f.name in ("body", "orelse"):
                 changes[f.name] = _copy_block(value, memo, made)
             elif f.name not in _SHARED:
-                changes[f.name] = copy.deepcopy(value, memo)
+                changes[f.name] = copy_tree(value, memo)
         made[id(s)] = replace(s, **changes)
         out.append(made[id(s)])
     return out
+
+
+def copy_tree(tree, memo=None):
+    """A copy of ``tree`` (an AST node, a list of them, or anything holding them: a dict, a
+    tuple, a set of names), inner nodes shared within it shared in the copy (``memo``:
+    id -> copy, for several trees that share nodes). Much faster than copy.deepcopy,
+    which the passes would pay for on every statement."""
+    return _copy(tree, {} if memo is None else memo)
+
+
+_LEAVES = (ast.Name, ast.Constant)   # no nodes inside (but a context): copied shallowly
+
+
+def _copy(tree, memo):
+    cls = tree.__class__
+    if cls is list:
+        return [_copy(x, memo) for x in tree]
+    if cls in _LEAVES:
+        made = cls.__new__(cls)
+        made.__dict__.update(tree.__dict__)
+        return made
+    if not isinstance(tree, ast.AST):
+        if cls is tuple:
+            return tuple(_copy(x, memo) for x in tree)
+        if cls is dict:
+            return {k: _copy(v, memo) for k, v in tree.items()}
+        return set(tree) if cls is set else tree
+    if isinstance(tree, ast.expr_context):
+        return tree   # (Load, Store: no state of their own)
+    made = memo.get(id(tree))
+    if made is None:
+        made = memo[id(tree)] = cls.__new__(cls)
+        made.__dict__.update({k: _copy(v, memo) for k, v in tree.__dict__.items()})
+    return made

@@ -33,6 +33,13 @@ class Namer:
         self.made = set()          # names handed out by fresh()
         self._counters = {}
 
+    def copy(self):
+        """A namer that hands out what this one would, from now on independently."""
+        new = Namer.__new__(Namer)
+        new.taken, new.temps, new.made = set(self.taken), set(self.temps), set(self.made)
+        new.bar_of, new._counters = dict(self.bar_of), dict(self._counters)
+        return new
+
     def take(self, name):
         self.taken.add(name)
         return name

@@ -11,14 +11,12 @@
 ``normalize`` (frontend: parse, validate, inline calls, rename, lower to one primitive
 per statement; see normalize.py) runs once per function and ``wrt``; everything after
 it runs once per generated form and specialisation, on a copy of the normalized IR.
-Each pass takes the code the previous one returned and returns new code; the runner
-hands each pass a copy when asked to keep every stage (``ad.show(f, stage=...)``
-prints the code after any named pass).
+Each pass takes the code the previous one returned and returns new code, leaving its
+input as it was; ``ad.show(f, stage=...)`` prints the code after any named pass.
 """
 
 import ast
-import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import ir, sweeps
 from .aliasing import changed_arguments, check_rebindings
@@ -153,9 +151,6 @@ def run(fn, target, stop_after=None):
     if stop_after == "reverse":
         return dump(code)
     for step in sweep_passes(target.in_place):
-        if stop_after is not None:   # keep every stage as it was: each pass gets a copy
-            code = replace(code, forward=copy.deepcopy(code.forward),
-                           backward=copy.deepcopy(code.backward))
         code = step(code)
         if stop_after == step.__name__:
             return dump(code)

@@ -7,11 +7,12 @@ each piece saves. These passes clean the backward sweep, make the forward sweep
 saves), lower the tape by a save policy, and reorganise loops. pipeline.py lists
 them in order.
 
-Each pass returns new ``Sweeps``; a pass may change the statements of the sweeps it
-is given (the pipeline copies them first: see pipeline.run_passes).
+Each pass returns new ``Sweeps`` and leaves the ones it is given as they were: it
+works on a copy (``sweep_pass``).
 """
 
 import ast
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,19 @@ class Sweeps:
     step_loops: list = None   # loops lowered to per-step lists (tape.Lowered), for fission
     ndims: dict = None    # name -> ndim of the names of the sweeps, where known
 
+    def copy(self, changes):
+        """Sweeps whose fields ``changes`` ("forward", "backward", ..., "tape", "namer") later
+        code may change without changing these (the other fields are shared)."""
+        memo, fields = {}, {}
+        for name in changes:
+            if name == "tape":
+                fields[name] = self.tape.copy()
+            elif name == "namer":
+                fields["context"] = replace(self.context, namer=self.context.namer.copy())
+            else:
+                fields[name] = ir.copy_tree(getattr(self, name), memo)
+        return replace(self, **fields)
+
     @property
     def live(self):
         """Names read after the sweeps: the gradients and, if returned, the value."""
@@ -42,17 +56,31 @@ class Sweeps:
                                        else set())
 
 
+def sweep_pass(*changes):
+    """A pass from a function that changes the fields ``changes`` of the sweeps it is
+    given: it is given a copy of those (copying all would cost as much as the passes)."""
+    def make(run):
+        @functools.wraps(run)
+        def step(sw):
+            return run(sw.copy(changes))
+        return step
+    return make
+
+
+@sweep_pass("backward")
 def prune_backward(sw):
     """Drop backward statements whose results nothing reads."""
     return replace(sw, backward=optimize.prune_backward(sw.backward, ir.reads(sw.grads)))
 
 
+@sweep_pass("backward")
 def fuse_products(sw):
     """Fold a broadcast or a product of adjoints into the operation that uses it."""
     aliases = sw.context.aliases
     return replace(sw, backward=optimize.fuse_products(sw.backward, aliases, _same_shape(sw.fn)))
 
 
+@sweep_pass("backward")
 def reuse_dead_arrays(sw):
     """Let an adjoint take over an array nothing reads any more, updating it in place."""
     owned = _owned_arrays(sw.fn, sw.context.aliases)
@@ -61,6 +89,7 @@ def reuse_dead_arrays(sw):
                                                           sw.context.aliases))
 
 
+@sweep_pass("backward", "tape")
 def prune_tape(sw):
     """Save only what the backward sweep reads back, and once per iteration: a value that a
     later piece of the same iteration saves unchanged is not saved again."""
@@ -80,6 +109,7 @@ def _keep_read(the_tape, backward, grads):
             return backward
 
 
+@sweep_pass("namer")
 def forward_sweep(sw):
     """The forward sweep: the statements of the function that the backward sweep or the
     value needs, with the tape's saves; the value is kept where the backward sweep
@@ -101,6 +131,7 @@ def forward_sweep(sw):
     return replace(sw, forward=forward, outputs=outputs)
 
 
+@sweep_pass("forward")
 def fuse_temporaries(sw):
     """Put single-use temporaries of the forward sweep back into the expression using them."""
     live = _reads_outside_own_loops(sw.backward) | sw.live
@@ -108,6 +139,7 @@ def fuse_temporaries(sw):
     return replace(sw, forward=forward)
 
 
+@sweep_pass("forward", "backward", "outputs", "grads", "namer")
 def renumber(sw):
     """Number the temporaries that remain t1, t2, ... in order of appearance."""
     ndims = sw.ndims if sw.ndims is not None else _known_ndims(sw)
@@ -115,6 +147,7 @@ def renumber(sw):
     return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
 
 
+@sweep_pass("forward", "backward", "namer")
 def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
     lowered = tape.lower(sw.forward, sw.backward, sw.context.namer, sw.context.save_policy)
@@ -122,6 +155,7 @@ def lower_tape(sw):
                    step_loops=lowered.step_loops)
 
 
+@sweep_pass("forward", "backward", "step_loops", "namer")
 def loop_fission(sw):
     """Split each reversed loop over per-step lists into batched array code and the rest."""
     ctx = sw.context
@@ -131,6 +165,7 @@ def loop_fission(sw):
     return replace(sw, forward=forward, backward=backward)
 
 
+@sweep_pass("forward", "namer")
 def hoist_inputs(sw):
     """Batch, before each forward loop, what its body computes from values it does not
     change."""

@@ -22,7 +22,7 @@ A checkpointing policy (recompute instead of store) plugs in at the same place.
 """
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import ir
 
@@ -72,6 +72,10 @@ class Tape:
     unit_of: dict = field(default_factory=dict)    # id(IR statement) -> key of its piece
     chains: dict = field(default_factory=dict)     # id(block in a loop) -> its Pieces
     continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), index of its if)
+
+    def copy(self):
+        """A tape whose saves later passes may change (the pieces are read only)."""
+        return replace(self, saves={key: list(names) for key, names in self.saves.items()})
 
     def save(self, key, names=()):
         """Record that ``key`` saves ``names`` too. For a new key, returns its Restore node,

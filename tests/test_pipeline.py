@@ -153,6 +153,27 @@ def test_second_derivative_through_the_golden_code():
 # -- passes do not change their input ---------------------------------------------------
 
 
+@pytest.mark.parametrize("form", ["grad", "grad2"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_pass_leaves_its_input_as_it_was(name, form):
+    """Every pass after the reverse pass returns new code: what it was given (statements,
+    tape, names) reads the same afterwards."""
+    f, args, wrt = CASES[name]
+    transform = Transform(f, wrt)
+    key = _ndims(args) if form == "grad" else ()
+    target = transform.target(key, form, transform.aliases)
+    fn = transform.normal
+    for step in pipeline.IR_PASSES:
+        fn = step(fn, target)
+    code = pipeline.reverse_pass(fn, target)
+    for step in pipeline.sweep_passes(target.in_place):
+        before = (dump(code), copy.deepcopy(code.tape.saves), set(code.context.namer.taken))
+        new = step(code)
+        after = (dump(code), code.tape.saves, code.context.namer.taken)
+        assert after == before, f"{step.__name__} changed its input"
+        code = new
+
+
 def _fingerprint(fn):
     """What later passes could change in a normalized function, as comparable values."""
     namer = fn.namer
