@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 import pytest
+from conftest import assert_grad
 
 import adcompile as ad
 from adcompile.rules import REGISTRY, adjoint_from
@@ -81,6 +82,8 @@ def test_the_questions_other_passes_ask():
     assert not SHAPES["reduce"].full([True], statics(keepdims="True"))
     assert SHAPES["reduce"].number(statics(axis="None", keepdims="False"))
     assert not SHAPES["reduce"].number(statics(axis="1", keepdims="False"))
+    assert not SHAPES["reduce"].number(statics(axis="0", keepdims="False"))   # (0 == False)
+    assert not SHAPES["reduce"].number(statics(axis="None", keepdims="True"))
 
 
 def test_names_map_to_kinds_in_one_table():
@@ -91,6 +94,9 @@ def test_names_map_to_kinds_in_one_table():
         result_shape("round")
     with pytest.raises(ValueError, match="not 'round'"):
         ad.primitive(shape="round")(lambda x: x)
+    with pytest.raises(TypeError, match="not with 'scalar'"):
+        assert REGISTRY.rule_for(math.exp).shape == "scalar"   # an old tag test is loud
+    assert REGISTRY.rule_for(math.exp).shape == SHAPES["scalar"]
 
 
 def test_dot_and_matmul_share_one_template():
@@ -109,3 +115,20 @@ def test_a_helper_the_template_does_not_read_is_an_error():
         adjoint_from(matrix_product, np.vdot, name="vdot", shape="unknown",
                      helpers={"product_bar_middle": "vdot_bar"})
     assert REGISTRY.rule_for(np.vdot) is None
+
+
+def sum_axis0_then_add_in_place(x):
+    s = np.sum(x, axis=0)
+    t = s
+    t += x[0]          # changes s too: np.sum(x, axis=0) is an array, not a number
+    return np.sum(s * s)
+
+
+def test_a_sum_over_axis_0_is_an_array_not_a_number():
+    # it was taken for a NumPy scalar (axis=0 compared equal to False), so the change of s
+    # through t was missed: a wrong gradient, with no error
+    x = np.arange(6.0).reshape(2, 3) / 7 + 0.3
+    try:
+        assert_grad(sum_axis0_then_add_in_place, x)
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)

@@ -47,6 +47,16 @@ class ResultShape:
     def __repr__(self):
         return f"ResultShape({self.name!r})"
 
+    def __eq__(self, other):
+        """A kind is only itself; comparing it with a name (``rule.shape == "scalar"``, the
+        old string tags) is an error rather than a silent False."""
+        if isinstance(other, str):
+            raise TypeError(f"compare {self!r} with a kind of shapes.SHAPES, or ask it "
+                            f"(.elementwise, .scalar, .ndim(...)), not with {other!r}")
+        return self is other
+
+    __hash__ = object.__hash__
+
 
 # -- helpers reading the static arguments ------------------------------------------------------
 
@@ -214,9 +224,11 @@ def _reduce_full(fulls, statics):
 
 
 def _reduce_number(statics):
-    """A reduction over all axes without keepdims is a NumPy scalar."""
-    return all(isinstance(a, ast.Constant) and a.value in (None, False)
-               for a in (statics.get("axis"), statics.get("keepdims")))
+    """A reduction over all axes (``axis=None``; not ``axis=0``, nor ``axis=False``, which
+    is axis 0) without keepdims is a NumPy scalar."""
+    axis, keepdims = statics.get("axis"), statics.get("keepdims")
+    return isinstance(axis, ast.Constant) and axis.value is None \
+        and isinstance(keepdims, ast.Constant) and not keepdims.value
 
 
 # -- the kinds, and the one table from names to them -----------------------------------------
