@@ -179,7 +179,7 @@ class Aliases:
         rule, expr = op.rule, op.expr
         if broadcasts(rule) or rule.name in _NEW_RESULTS:
             return True
-        if rule.shape == "scalar" and rule.filename.endswith("math.py"):
+        if rule.shape.scalar and rule.filename.endswith("math.py"):
             return True
         method = expr.func.attr if isinstance(expr, ast.Call) and isinstance(
             expr.func, ast.Attribute) else None

@@ -89,7 +89,7 @@ def infer_ndims(fn, known):
                 and s.inputs[0].id not in lists:   # np.asarray(x) of an array or a number
             return of(s.inputs[0])
         dims = [of(e) for e in s.inputs]
-        return _UNSET if _UNSET in dims else _result_ndim(s.rule.shape, dims, s.statics)
+        return _UNSET if _UNSET in dims else s.rule.shape.ndim(dims, s.statics)
 
     def subscript(e, of):
         return _indexed_ndim(of(e.value), e.slice, of)
@@ -117,19 +117,7 @@ def infer_full(fn, known, ndim_of):
             base = of(s.inputs[0])
             return base if base is _UNSET else base is True and indexes_numbers(s.expr.slice)
         full = [of(e) for e in s.inputs]
-        if _UNSET in full:
-            return _UNSET
-        shape = s.rule.shape
-        if shape == "scalar":
-            return True
-        if broadcasts(s.rule) or shape in ("matmul", "dot") or s.rule.name == "copy" \
-                and not s.rule.keys:   # (the copy of a value: y = x, a call's argument)
-            return all(f is True for f in full)
-        if shape == "reduce":   # its remaining axes are the operand's, without keepdims
-            keepdims = s.statics.get("keepdims")
-            return (full[0] is True and isinstance(keepdims, ast.Constant)
-                    and keepdims.value is False)
-        return False
+        return _UNSET if _UNSET in full else _result_full(s, full)
 
     def subscript(e, of):
         base = of(e.value)
@@ -138,6 +126,17 @@ def infer_full(fn, known, ndim_of):
     _, full_of = _propagate(fn, {p: f or None for p, f in known.items()}, False, True, op,
                             subscript)
     return lambda e: full_of(e) is True
+
+
+def _result_full(s, full):
+    """Whether the result of the primitive ``s`` is full, from whether its operands are
+    (``full``): a number is; a broadcasting primitive's result and a copy are when all
+    their operands are; otherwise the result's shape kind says."""
+    if s.rule.shape.scalar:
+        return True
+    if broadcasts(s.rule) or s.rule.name == "copy" and not s.rule.keys:
+        return all(f is True for f in full)   # (the copy of a value: y = x, a call's argument)
+    return s.rule.shape.full(full, s.statics)
 
 
 def callee_of(fn):
@@ -216,11 +215,7 @@ def infer_numbers(fn, known, ndim_of=None):
             # (max(a, b) and a copy are one of their operands, a 0-d array too)
             return all(p is True for p in parts) or rule.name not in ("copy", "max_", "min_") \
                 and ndim_of is not None and ndim_of(ir.load(s.target)) == 0
-        if rule.shape == "reduce":   # np.sum(x) is a NumPy scalar, whatever x is
-            axis, keepdims = s.statics.get("axis"), s.statics.get("keepdims")
-            return all(isinstance(a, ast.Constant) and a.value in (None, False)
-                       for a in (axis, keepdims))
-        return False
+        return rule.shape.number(s.statics)   # np.sum(x) is a NumPy scalar, whatever x is
 
     def expression(e, of):
         if isinstance(e, ast.Constant):
@@ -253,78 +248,102 @@ def _propagate(fn, known, unknown, number, op, subscript, expression=None):
     """A property of each name's value (its ndim, whether it is full) from the parameters'
     ``known`` values: ``number`` is the property of a number, ``unknown`` the one that says
     nothing, ``op(s, of)`` that of a primitive's result, ``subscript(e, of)`` that of
-    ``x[index]`` and ``expression(e, of)``, if given, that of other expressions. A name assigned in several places (after a branch, in a loop) has a
-    property only if every assignment agrees.
+    ``x[index]`` and ``expression(e, of)``, if given, that of other expressions. A name
+    assigned in several places (after a branch, in a loop) has a property only if every
+    assignment agrees.
 
     Returns ({name: property}, of(expression) -> property or ``unknown``)."""
-    values = {p: v for p, v in known.items() if v is not None}
-    for p in fn.params:
-        values.setdefault(p, unknown)
-
-    def of(e):
-        if isinstance(e, ast.Constant):
-            return number if isinstance(e.value, (int, float)) \
-                and not isinstance(e.value, bool) else unknown
-        if isinstance(e, ast.Name):
-            return values.get(e.id, _UNSET)
-        if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
-            return of(e.operand)
-        if isinstance(e, ast.Attribute) and e.attr in ("ndim", "size"):
-            return number
-        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
-                and e.value.attr == "shape" and not isinstance(e.slice, (ast.Slice, ast.Tuple)):
-            return number
-        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
-            return subscript(e, of)
-        return unknown if expression is None else expression(e, of)
-
-    def assignments():
-        for s in ir.walk(fn.body):
-            if isinstance(s, ir.Keep):
-                stmt = s.stmt
-                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                        and isinstance(stmt.targets[0], ast.Name):
-                    yield stmt.targets[0].id, of(stmt.value)
-                else:
-                    for d in s.defines:
-                        yield d, unknown
-            elif isinstance(s, ir.Op):
-                yield s.target, op(s, of)
-            elif isinstance(s, ir.Carry):
-                yield s.target, of(ir.load(s.source))
-            elif isinstance(s, ir.ListNew):
-                yield s.target, unknown
-                for e in s.elements:  # a list's items: "name[]"
-                    yield s.target + "[]", of(e)
-            elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
-                yield s.target + "[]", of(s.value)
-            elif isinstance(s, ir.ListGet):
-                yield s.target, values.get(s.source + "[]", _UNSET)
-            elif isinstance(s, ir.Loop):
-                if s.index:
-                    yield s.index, number if s.kind == "for" else unknown
-                if s.counter:
-                    yield s.counter, number
-
-    # Each name starts unknown-yet; an assignment sets it, a disagreeing one makes it
-    # ``unknown`` for good. Values only move unset -> v -> unknown, so this stops.
-    changed = True
-    while changed:
-        changed = False
-        for name, v in assignments():
-            if v is _UNSET:
-                continue
-            old = values.get(name, _UNSET)
-            new = v if old is _UNSET else (old if old == v else unknown)
-            if new != old or old is _UNSET:
-                values[name] = new
-                changed = True
+    prop = _Propagation(fn, known, unknown, number, op, subscript, expression)
+    prop.run()
 
     def known_value(e):
-        v = of(e)
+        v = prop.of(e)
         return unknown if v is _UNSET else v
 
-    return {k: v for k, v in values.items() if v is not unknown}, known_value
+    return {k: v for k, v in prop.values.items() if v is not unknown}, known_value
+
+
+class _Propagation:
+    """The state of ``_propagate``: each name's property so far (``values``)."""
+
+    def __init__(self, fn, known, unknown, number, op, subscript, expression):
+        self.fn, self.unknown, self.number = fn, unknown, number
+        self.op, self.subscript, self.expression = op, subscript, expression
+        self.values = {p: v for p, v in known.items() if v is not None}
+        for p in fn.params:
+            self.values.setdefault(p, unknown)
+
+    def of(self, e):
+        """The property of expression ``e``'s value (``_UNSET`` while a name it reads has
+        none yet)."""
+        if isinstance(e, ast.Constant):
+            return self.number if isinstance(e.value, (int, float)) \
+                and not isinstance(e.value, bool) else self.unknown
+        if isinstance(e, ast.Name):
+            return self.values.get(e.id, _UNSET)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
+            return self.of(e.operand)
+        if isinstance(e, ast.Attribute) and e.attr in ("ndim", "size"):
+            return self.number
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
+                and e.value.attr == "shape" and not isinstance(e.slice, (ast.Slice, ast.Tuple)):
+            return self.number
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
+            return self.subscript(e, self.of)
+        return self.unknown if self.expression is None else self.expression(e, self.of)
+
+    def run(self):
+        """Each name starts unset; an assignment sets it, a disagreeing one makes it
+        ``unknown`` for good. Values only move unset -> v -> unknown, so this stops."""
+        changed = True
+        while changed:
+            changed = False
+            for name, v in self.assignments():
+                if v is _UNSET:
+                    continue
+                old = self.values.get(name, _UNSET)
+                new = v if old is _UNSET else (old if old == v else self.unknown)
+                if new != old or old is _UNSET:
+                    self.values[name] = new
+                    changed = True
+
+    def assignments(self):
+        """(name, property of the value assigned) for each assignment in the function; a
+        list's items are the name ``"name[]"``."""
+        for s in ir.walk(self.fn.body):
+            if isinstance(s, ir.Keep):
+                yield from self._kept(s.stmt, s.defines)
+            elif isinstance(s, ir.Op):
+                yield s.target, self.op(s, self.of)
+            elif isinstance(s, ir.Carry):
+                yield s.target, self.of(ir.load(s.source))
+            elif isinstance(s, ir.ListNew):
+                yield s.target, self.unknown
+                for e in s.elements:
+                    yield s.target + "[]", self.of(e)
+            elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
+                yield s.target + "[]", self.of(s.value)
+            elif isinstance(s, ir.ListGet):
+                yield s.target, self.values.get(s.source + "[]", _UNSET)
+            elif isinstance(s, ir.Loop):
+                yield from self._loop_names(s)
+
+    def _kept(self, stmt, defines):
+        """A statement kept as written: ``name = expression`` has the expression's property,
+        the names other statements define have none."""
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name):
+            yield stmt.targets[0].id, self.of(stmt.value)
+        else:
+            for d in defines:
+                yield d, self.unknown
+
+    def _loop_names(self, loop):
+        """A for loop's index and a loop's counter are numbers."""
+        if loop.index:
+            yield loop.index, self.number if loop.kind == "for" else self.unknown
+        if loop.counter:
+            yield loop.counter, self.number
 
 
 def _indexed_ndim(base, index, of):
@@ -350,93 +369,3 @@ def _indexed_ndim(base, index, of):
             return None
         removed += 1
     return base - removed if removed <= base else None
-
-
-def _result_ndim(shape, dims, statics):
-    if shape == "scalar":
-        return 0
-    if shape == "same":
-        return dims[0]
-    if shape == "elementwise":
-        return max(dims) if dims and None not in dims else None
-    if shape in ("matmul", "dot"):
-        a, b = dims[0], dims[1]
-        if a is None or b is None:
-            return None
-        if shape == "dot" and (a == 0 or b == 0):
-            return max(a, b)
-        if a == 1 and b == 1:
-            return 0
-        if 1 <= a <= 2 and 1 <= b <= 2:
-            return 1 if 1 in (a, b) else 2
-        if shape == "matmul" and a >= 2 and b >= 2:
-            return max(a, b)   # a stack of matrix products
-        return None
-    if shape == "flat" or shape == "outer":
-        return 1 if shape == "flat" else 2
-    if shape == "second":
-        return dims[1]
-    if dims[0] is None and shape not in ("reshape", "reduce", "scan"):
-        return None
-    if shape in ("drop1", "drop2"):
-        n = dims[0] - (1 if shape == "drop1" else 2)
-        return n if n >= 0 else None
-    if shape == "diag":
-        return {1: 2, 2: 1}.get(dims[0])
-    if shape == "scan":    # flattened when axis is None
-        axis = statics.get("axis")
-        if isinstance(axis, ast.Constant):
-            return 1 if axis.value is None else dims[0]
-        return dims[0] if dims[0] == 1 else None
-    if shape == "reshape":  # the static ``shape``: a tuple literal or an int
-        new = statics.get("shape")
-        if isinstance(new, ast.UnaryOp) and isinstance(new.op, ast.USub):
-            new = new.operand   # reshape(-1)
-        if isinstance(new, ast.Tuple):
-            return len(new.elts)
-        if isinstance(new, ast.Constant) and isinstance(new.value, int):
-            return 1
-        return None
-    if shape in ("expand", "squeeze"):
-        axis = statics.get("axis")
-        if isinstance(axis, ast.Tuple):
-            n = len(axis.elts)
-        elif isinstance(axis, ast.Constant) and isinstance(axis.value, int) \
-                and not isinstance(axis.value, bool):
-            n = 1
-        else:
-            return None
-        return dims[0] + n if shape == "expand" else dims[0] - n
-    if shape == "inner":
-        a, b = dims[0], dims[1]
-        if b is None:
-            return None
-        return a + b if 0 in (a, b) else a + b - 2
-    if shape == "tensordot":
-        a, b = dims[0], dims[1]
-        axes = statics.get("axes")
-        if b is None:
-            return None
-        if isinstance(axes, ast.Constant) and isinstance(axes.value, int):
-            return a + b - 2 * axes.value
-        if isinstance(axes, (ast.Tuple, ast.List)) and len(axes.elts) == 2 \
-                and all(isinstance(p, (ast.Tuple, ast.List)) for p in axes.elts):
-            return a + b - 2 * len(axes.elts[0].elts)
-        return None
-    if shape == "reduce":
-        axis = statics.get("axis")
-        keepdims = statics.get("keepdims")
-        if not isinstance(keepdims, ast.Constant):
-            return None
-        if keepdims.value:
-            return dims[0]
-        if isinstance(axis, ast.Constant) and axis.value is None:
-            return 0
-        if dims[0] is None:
-            return None
-        if isinstance(axis, ast.Constant) and isinstance(axis.value, int):
-            return dims[0] - 1
-        if isinstance(axis, ast.Tuple):
-            return dims[0] - len(axis.elts)
-        return None
-    return None

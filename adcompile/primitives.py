@@ -30,7 +30,7 @@ needs a tangent: an elementwise rule has one already, others declare it with
 ``ad.tangent_rule`` (``y_dot += E`` lines, one per input).
 """
 
-from .rules import REGISTRY, SHAPES, adjoint, tangent
+from .rules import REGISTRY, adjoint, result_shape, tangent
 
 
 def adjoint_rule(func, *, shape="unknown", linear=False, constant=()):
@@ -42,8 +42,7 @@ def adjoint_rule(func, *, shape="unknown", linear=False, constant=()):
     a condition, a shape); otherwise such a call is refused."""
     if not callable(func):
         raise TypeError(f"adjoint_rule needs the function the rule is for, got {func!r}")
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {SHAPES}, not {shape!r}")
+    shape = result_shape(shape)   # an unknown name fails now, before the template comes
 
     def register(template):
         adjoint(func, shape=shape, linear=linear, constant=constant)(template)

@@ -354,7 +354,7 @@ def _same_shape(fn):
         for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
                      s.defines if isinstance(s, ir.Keep) else []):
             counts[name] += 1
-        if isinstance(s, ir.Op) and s.rule.shape == "elementwise":
+        if isinstance(s, ir.Op) and s.rule.shape.elementwise:
             names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
                                                  and type(e.value) in (int, float))]
             if len(names) == 1 and isinstance(names[0], ast.Name):

@@ -16,6 +16,8 @@ UNKNOWN = object()
 
 
 class Instance:
+    """What inlining a template gives: statements to emit, and each input's contribution."""
+
     def __init__(self):
         self.statements = []
         self.contributions = []   # (input index, expression)
@@ -34,7 +36,30 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     contribution is a term of the output's tangent.
     extra: generated name -> object, where the other names a user's rule reads are added.
     """
-    inst = Instance()
+    body, where = _template(rule, dots)
+    params = _params(rule, output, output_bar, inputs, statics, dots)
+    inliner = _Inliner(rule, output, inputs, params, wanted, dots, ndim_of, namer)
+    resolve = _user_names(where, namer, extra) if where is not None else None
+    inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
+                                       inliner.local_names, aliases, resolve)
+    inliner.run(body)
+    return inliner.inst
+
+
+def _template(rule, dots):
+    """The template statements to inline (the adjoint's, or for a tangent its own or the one
+    derived from the adjoint) and the globals of a user's template (None for built-ins)."""
+    if dots is None:
+        return rule.body, getattr(rule, "user_globals", None)
+    if rule.tangent is None:
+        return derived_tangent(rule), getattr(rule, "user_globals", None)
+    where = getattr(rule, "tangent_globals", None) or getattr(rule, "user_globals", None)
+    return rule.tangent, where
+
+
+def _params(rule, output, output_bar, inputs, statics, dots):
+    """Template name -> the expression it stands for at this use: the result, its bar, the
+    inputs, the inputs' tangents and the statics."""
     params = {rule.output: ast.Name(id=output, ctx=ast.Load()),
               f"{rule.output}_bar": ast.Name(id=output_bar, ctx=ast.Load())}
     for name, e in zip(rule.inputs, inputs):
@@ -42,6 +67,12 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     for i, e in (dots or {}).items():
         params[f"{rule.inputs[i]}_dot"] = e
     params.update(statics)
+    return params
+
+
+def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, resolve):
+    """``substitute(tree)``: a template expression at this use, with the ``unbroadcast``
+    calls that can have nothing to do dropped and the names replaced."""
     index = {name: i for i, name in enumerate(rule.inputs)}
     # inputs that cannot broadcast another one up: known scalars, and repeats of the same name
     scalar_inputs = {i for i, e in enumerate(inputs) if ndim_of(e) == 0}
@@ -50,56 +81,74 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     # dimensions
     full_ndims = [ndim_of(e) if full_of(e) else None for e in inputs] \
         if full_of is not None and broadcasts(rule) else []
-    local_names = {}
 
-    if dots is not None:
-        body = rule.tangent if rule.tangent is not None else derived_tangent(rule)
-        where = getattr(rule, "tangent_globals", None) if rule.tangent is not None else None
-        where = where or getattr(rule, "user_globals", None)
-    else:
-        body = rule.body
-        where = getattr(rule, "user_globals", None)
-    resolve = _user_names(where, namer, extra) if where is not None else None
-
-    def subst(tree):
+    def substitute(tree):
         tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs, full_ndims)
         return _Substitute(params, local_names, aliases, resolve).visit(tree)
 
-    def run(body):
+    return substitute
+
+
+class _Inliner:
+    """Runs a template's statements at one use: decides its ``if`` tests, collects the
+    contributions of the wanted inputs and renames its temporaries."""
+
+    def __init__(self, rule, output, inputs, params, wanted, dots, ndim_of, namer):
+        self.rule, self.output, self.inputs, self.params = rule, output, inputs, params
+        self.wanted, self.dots, self.ndim_of, self.namer = wanted, dots, ndim_of, namer
+        self.index = {name: i for i, name in enumerate(rule.inputs)}
+        self.local_names = {}       # template temporary -> its fresh name
+        self.substitute = None      # template expression -> the expression at this use
+        self.inst = Instance()
+
+    def run(self, body):
+        """Inline the statements of ``body``."""
         for stmt in body:
             if isinstance(stmt, ast.Pass):
                 continue
             if isinstance(stmt, ast.If):
-                decided = _decide(stmt.test, params, index, inputs, ndim_of, rule)
-                run(stmt.body if decided is True else stmt.orelse)
-            elif isinstance(stmt, ast.AugAssign) and dots is not None:
-                read = {n.id[:-len("_dot")] for n in ast.walk(stmt.value)
-                        if isinstance(n, ast.Name) and n.id.endswith("_dot")
-                        and n.id[:-len("_dot")] in index}
-                (i,) = [index[v] for v in read]
-                if i in dots:
-                    inst.contributions.append((i, subst(stmt.value)))
+                decided = _decide(stmt.test, self.params, self.index, self.inputs,
+                                  self.ndim_of, self.rule)
+                self.run(stmt.body if decided is True else stmt.orelse)
             elif isinstance(stmt, ast.AugAssign):
-                i = index[stmt.target.id[:-len("_bar")]]
-                if i in wanted:
-                    inst.contributions.append((i, subst(stmt.value)))
-            elif isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
-                value = subst(stmt.value)
-                for t in stmt.targets:
-                    local_names[t.id] = namer.fresh(f"{output}_{t.id}")
-                targets = [ast.Name(id=local_names[t.id], ctx=ast.Store()) for t in stmt.targets]
-                inst.statements.append(ast.Assign(targets=targets, value=value, lineno=0))
-            elif (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-                  and isinstance(stmt.value.func, ast.Name)
-                  and stmt.value.func.id == "unsupported"):
+                self._contribution(stmt)
+            elif isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name)
+                                                      for t in stmt.targets):
+                self._temporary(stmt)
+            elif _is_refusal(stmt):
                 # unsupported("message"): a use the rule cannot differentiate is refused
                 raise TransformError(stmt.value.args[0].value)
             else:
-                raise TransformError(f"rule {rule.describe()}: unsupported template statement "
-                                     f"{ast.unparse(stmt)!r}")
+                raise TransformError(f"rule {self.rule.describe()}: unsupported template "
+                                     f"statement {ast.unparse(stmt)!r}")
 
-    run(body)
-    return inst
+    def _contribution(self, stmt):
+        """``v_bar += E`` (or ``y_dot += E`` reading ``v_dot``): E for input v, if wanted."""
+        if self.dots is not None:
+            read = {n.id[:-len("_dot")] for n in ast.walk(stmt.value)
+                    if isinstance(n, ast.Name) and n.id.endswith("_dot")
+                    and n.id[:-len("_dot")] in self.index}
+            (i,) = [self.index[v] for v in read]
+            needed = i in self.dots
+        else:
+            i = self.index[stmt.target.id[:-len("_bar")]]
+            needed = i in self.wanted
+        if needed:
+            self.inst.contributions.append((i, self.substitute(stmt.value)))
+
+    def _temporary(self, stmt):
+        """``t = E``: a template temporary, emitted under a fresh name."""
+        value = self.substitute(stmt.value)
+        for t in stmt.targets:
+            self.local_names[t.id] = self.namer.fresh(f"{self.output}_{t.id}")
+        targets = [ast.Name(id=self.local_names[t.id], ctx=ast.Store()) for t in stmt.targets]
+        self.inst.statements.append(ast.Assign(targets=targets, value=value, lineno=0))
+
+
+def _is_refusal(stmt):
+    """Whether ``stmt`` is a template's ``unsupported("message")``."""
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "unsupported")
 
 
 def derived_tangent(rule):
@@ -108,7 +157,7 @@ def derived_tangent(rule):
     An elementwise primitive's Jacobian is diagonal after broadcasting, so each adjoint line
     ``x_bar += unbroadcast(y_bar * D, x)`` is the tangent line ``y_dot += rebroadcast(x_dot
     * D, y)`` (``rebroadcast`` is dropped with ``unbroadcast`` where nothing is broadcast)."""
-    if rule.shape not in ("elementwise", "scalar"):
+    if not rule.shape.tangent_from_adjoint:
         raise TransformError(f"rule {rule.describe()} has no tangent for forward mode: write "
                              f"one with @tangent")
     bar = f"{rule.output}_bar"

@@ -39,12 +39,19 @@ a rule registered with ``linear=True`` (linear in its one differentiable input,
 the other inputs being indices, shapes or axes) has the primitive itself as
 tangent.
 
+A rule's ``shape`` names how its result's shape follows from its inputs'
+(``"elementwise"``, ``"reduce"``, ...); the rule holds the kind, an object of
+``shapes.py`` that the analyses ask. A template several primitives share (the
+matrix product's, for ``@``, ``np.matmul`` and ``np.dot``) is registered for
+each of them with ``adjoint_from``.
+
 Rule groups live beside this file: ``python.py`` (operators and builtins),
-``math.py``, ``numpy.py``, and ``generated.py`` (the helpers generated code calls,
-so that it can be differentiated again).
+``math.py``, ``numpy.py``, ``linalg.py``, and ``generated.py`` (the helpers
+generated code calls, so that it can be differentiated again).
 """
 
 import ast
+import copy
 import inspect
 import operator
 import textwrap
@@ -53,13 +60,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TransformError
-
-#: shape behaviour of a primitive, used to infer ``ndim`` for rule selection
-#: (``analysis._result_ndim`` reads it; "unknown" when no rule of thumb fits)
-SHAPES = ("elementwise", "scalar", "same", "reduce", "matmul", "dot", "unknown",
-          "scan", "reshape", "flat", "expand", "squeeze", "diag", "drop1", "drop2", "outer",
-          "inner", "tensordot", "second")
-
+from .shapes import ELEMENTWISE, SHAPES, UNKNOWN, ResultShape, result_shape  # noqa: F401
 
 #: primitives, besides NumPy's ufuncs, whose result has the broadcast shape of their inputs
 _BROADCASTING = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -85,7 +86,7 @@ class Rule:
     inputs: list
     statics: dict            # static parameter name -> default expression (ast)
     body: list               # template statements (ast)
-    shape: str = "elementwise"
+    shape: ResultShape = ELEMENTWISE   # how the result's shape follows from the inputs'
     keys: list = field(default_factory=list)
     linear: bool = False     # linear in its one differentiable input: tangent = the primitive
     sequences: tuple = ()    # inputs that take a list of arrays (np.concatenate's first)
@@ -97,6 +98,9 @@ class Rule:
     source: str = ""
     filename: str = ""
     lineno: int = 0
+
+    def __post_init__(self):
+        self.shape = result_shape(self.shape)   # a kind's name is accepted too
 
     @property
     def differentiable_inputs(self):
@@ -156,8 +160,9 @@ class Registry:
 REGISTRY = Registry()
 
 
-def parse_rule(func, shape="elementwise", check=True):
-    """Read a template function's source into a Rule."""
+def parse_rule(func, shape=ELEMENTWISE, check=True):
+    """Read a template function's source into a Rule whose result has the ``shape`` given
+    (a ``ResultShape`` or its name)."""
     try:
         lines, lineno = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
@@ -199,6 +204,8 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
             sequence=None, optional=(), constant=(), registry=None):
     """Register the decorated template as the adjoint rule of ``objects``.
 
+    ``shape`` names the kind of the result's shape (see ``shapes.SHAPES``).
+
     Default deny: an input without a ``v_bar += ...`` line may receive a value being
     differentiated only when it is declared ``constant`` (the primitive's derivative in it
     is zero, or the rule reads only its shape); otherwise such a call is refused.
@@ -207,25 +214,64 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
     template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item.
     ``optional`` names trailing inputs a call may leave out (``np.einsum(spec, a)`` has no
     second operand): the template sees ``None`` for them and tests ``if b is None``."""
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {SHAPES}")
+    shape = result_shape(shape)
 
     def register(func):
         rule = parse_rule(func, shape)
-        rule.linear = linear
-        rule.sequences = (sequence,) if sequence else ()
-        if list(optional) != rule.inputs[len(rule.inputs) - len(optional):]:
-            raise ValueError(f"rule {rule.name!r}: optional inputs must be its last ones")
-        rule.optional = tuple(optional)
-        rule.constant = tuple(constant)
-        wrong = [v for v in constant if v not in rule.inputs or v in rule.differentiable_inputs]
-        if wrong:
-            raise ValueError(f"rule {rule.name!r}: constant inputs must be inputs without an "
-                             f"adjoint line, not {wrong}")
-        (registry or REGISTRY).add(rule, objects, methods, attributes)
+        _register(rule, objects, methods, attributes, linear, sequence, optional, constant,
+                  registry)
         return func
 
     return register
+
+
+def adjoint_from(template, *objects, name, helpers=None, methods=(), attributes=(),
+                 shape="elementwise", linear=False, sequence=None, optional=(), constant=(),
+                 registry=None):
+    """Register ``template``, a template function shared by several primitives (the matrix
+    product's, for ``@``, ``np.matmul`` and ``np.dot``), as the adjoint rule of ``objects``.
+
+    The rule is called ``name`` and is placed where this call is (its file and line, as
+    for a decorated rule); ``helpers`` maps the names of the runtime helpers the template
+    calls to the ones this primitive needs (``{"product_bar_left": "dot_bar_left"}``). The
+    other options are ``adjoint``'s."""
+    caller = inspect.currentframe().f_back
+    rule = parse_rule(template, result_shape(shape))
+    rule.name, rule.filename, rule.lineno = name, caller.f_code.co_filename, caller.f_lineno
+    rule.body = _renamed(rule.body, helpers or {}, name)
+    _register(rule, objects, methods, attributes, linear, sequence, optional, constant,
+              registry)
+    return rule
+
+
+def _renamed(body, names, rule_name):
+    """The template statements ``body`` with each name of ``names`` replaced by its value."""
+    body = copy.deepcopy(body)
+    seen = set()
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Name) and node.id in names:
+            seen.add(node.id)
+            node.id = names[node.id]
+    if set(names) - seen:
+        raise ValueError(f"rule {rule_name!r}: its template does not read "
+                         f"{sorted(set(names) - seen)}")
+    return body
+
+
+def _register(rule, objects, methods, attributes, linear, sequence, optional, constant,
+              registry):
+    """Set ``rule``'s options (see ``adjoint``), check them, and add it to the registry."""
+    rule.linear = linear
+    rule.sequences = (sequence,) if sequence else ()
+    if list(optional) != rule.inputs[len(rule.inputs) - len(optional):]:
+        raise ValueError(f"rule {rule.name!r}: optional inputs must be its last ones")
+    rule.optional = tuple(optional)
+    rule.constant = tuple(constant)
+    wrong = [v for v in constant if v not in rule.inputs or v in rule.differentiable_inputs]
+    if wrong:
+        raise ValueError(f"rule {rule.name!r}: constant inputs must be inputs without an "
+                         f"adjoint line, not {wrong}")
+    (registry or REGISTRY).add(rule, objects, methods, attributes)
 
 
 def tangent(*objects, method=None, registry=None):
@@ -274,7 +320,7 @@ def refused(*objects, reason, registry=None):
                     inputs=[p.name for p in params if p.default is p.empty],
                     statics={p.name: ast.Constant(p.default) for p in params
                              if p.default is not p.empty},
-                    body=refuse, shape="unknown", tangent=refuse, refusal=reason,
+                    body=refuse, shape=UNKNOWN, tangent=refuse, refusal=reason,
                     source=f"unsupported({reason!r})", filename=filename,
                     lineno=inspect.getsourcelines(obj)[1])
         reg.add(rule, [obj])

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import adjoint, nondifferentiable, tangent
+from . import adjoint, adjoint_from, nondifferentiable, tangent
 
 
 @adjoint(np.exp)
@@ -184,8 +184,10 @@ def minimum(z, x, y):
     y_bar += unbroadcast(z_bar * (y < x) + 0.5 * z_bar * (x == y), y)
 
 
-@adjoint(np.dot, methods=("dot",), shape="dot")
-def dot(z, x, y):
+def matrix_product(z, x, y):
+    # The adjoint of z = x @ y, np.matmul(x, y) and np.dot(x, y), registered for each of them:
+    # the plain forms for vectors and matrices; operands of other or unknown dimensions go to
+    # the primitive's own helpers (stacks of matrices for @, a tensordot for np.dot)
     if ndim(x) == 2 and ndim(y) == 2:
         x_bar += z_bar @ y.T
         y_bar += x.T @ z_bar
@@ -199,8 +201,12 @@ def dot(z, x, y):
         x_bar += z_bar * y
         y_bar += z_bar * x
     else:
-        x_bar += dot_bar_left(z_bar, x, y)
-        y_bar += dot_bar_right(z_bar, x, y)
+        x_bar += product_bar_left(z_bar, x, y)
+        y_bar += product_bar_right(z_bar, x, y)
+
+
+adjoint_from(matrix_product, np.dot, methods=("dot",), shape="dot", name="dot",
+             helpers={"product_bar_left": "dot_bar_left", "product_bar_right": "dot_bar_right"})
 
 
 @tangent(np.dot)

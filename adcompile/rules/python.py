@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 from ..runtime import log_or_zero, scaled_power, unbroadcast
-from . import REGISTRY, adjoint, inert, nondifferentiable, tangent
+from . import REGISTRY, adjoint, adjoint_from, inert, nondifferentiable, tangent
+from .numpy import matrix_product
 
 
 @adjoint()
@@ -89,23 +90,11 @@ def min_(m, x, y):
     y_bar += m_bar * (y < x)
 
 
-@adjoint(operator.matmul, np.matmul, shape="matmul")
-def matmul(z, x, y):
-    if ndim(x) == 2 and ndim(y) == 2:
-        x_bar += z_bar @ y.T
-        y_bar += x.T @ z_bar
-    elif ndim(x) == 2 and ndim(y) == 1:
-        x_bar += np.outer(z_bar, y)
-        y_bar += x.T @ z_bar
-    elif ndim(x) == 1 and ndim(y) == 2:
-        x_bar += y @ z_bar
-        y_bar += np.outer(x, z_bar)
-    elif ndim(x) == 1 and ndim(y) == 1:
-        x_bar += z_bar * y
-        y_bar += z_bar * x
-    else:
-        x_bar += matmul_bar_left(z_bar, x, y)
-        y_bar += matmul_bar_right(z_bar, x, y)
+# x @ y and np.matmul: the matrix product's template (numpy.py), whose other operands are
+# stacks of matrices
+adjoint_from(matrix_product, operator.matmul, np.matmul, shape="matmul", name="matmul",
+             helpers={"product_bar_left": "matmul_bar_left",
+                      "product_bar_right": "matmul_bar_right"})
 
 
 @tangent(operator.matmul)

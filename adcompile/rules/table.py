@@ -51,7 +51,7 @@ def forward_mode(rule):
         return "tangent rule"
     if rule.linear or rule.sequences:   # a sequence rule is linear in its list
         return "linear"
-    if rule.shape in ("elementwise", "scalar"):
+    if rule.shape.tangent_from_adjoint:
         return "from the adjoint"
     return "no"
 
