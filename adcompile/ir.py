@@ -424,10 +424,6 @@ def _copy(tree, memo):
     cls = tree.__class__
     if cls is list:
         return [_copy(x, memo) for x in tree]
-    if cls in _LEAVES:
-        made = cls.__new__(cls)
-        made.__dict__.update(tree.__dict__)
-        return made
     if not isinstance(tree, ast.AST):
         if cls is tuple:
             return tuple(_copy(x, memo) for x in tree)
@@ -437,7 +433,10 @@ def _copy(tree, memo):
     if isinstance(tree, ast.expr_context):
         return tree   # (Load, Store: no state of their own)
     made = memo.get(id(tree))
-    if made is None:
+    if made is None:   # (a node shared, as an Op's input is with its expression, stays so)
         made = memo[id(tree)] = cls.__new__(cls)
-        made.__dict__.update({k: _copy(v, memo) for k, v in tree.__dict__.items()})
+        if cls in _LEAVES:
+            made.__dict__.update(tree.__dict__)
+        else:
+            made.__dict__.update({k: _copy(v, memo) for k, v in tree.__dict__.items()})
     return made
