@@ -62,7 +62,7 @@ def _simple(s):
         return f"{s.target} <- {s.source}"
     if isinstance(s, ir.Jump):
         return s.kind
-    from .sweeps import forward_statement   # (the list statements print as they run)
+    from .ad.sweeps import forward_statement  # (the list statements print as they run)
     return ast.unparse(forward_statement(s))
 
 

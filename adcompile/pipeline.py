@@ -18,13 +18,14 @@ input as it was; ``ad.show(f, stage=...)`` prints the code after any named pass.
 import ast
 from dataclasses import dataclass
 
-from . import ir, sweeps
-from .aliasing import changed_arguments, check_rebindings
+from . import ir
+from .ad import sweeps
+from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis import infer_ndims, infer_numbers
 from .dump import dump
-from .forward import forward
+from .ad.forward import forward
 from .frontend import normalize
-from .reverse import reverse
+from .ad.reverse import reverse
 
 
 @dataclass(frozen=True)

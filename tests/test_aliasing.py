@@ -12,7 +12,7 @@ import pytest
 from conftest import assert_close, assert_grad, numerical_grad
 
 import adcompile as ad
-from adcompile import aliasing
+from adcompile.analysis import aliasing
 from adcompile.frontend import normalize
 from adcompile.frontend.source import FunctionSource
 

@@ -1,6 +1,5 @@
 """ad.build / `adcompile build`: standalone modules that import without adcompile."""
 
-import ast
 import inspect
 import os
 import subprocess
@@ -230,25 +229,3 @@ def test_each_runtime_helper_runs_from_its_copied_source():
         missing = {g for g in globals_read(namespace[name].__code__)
                    if g not in namespace and not hasattr(builtins, g)}
         assert not missing, f"runtime.{name} reads {missing}, which a built module lacks"
-
-
-def _relative_imports(path, package):
-    """The adcompile modules (top level: ``ir``, ``backend``) a file of ``package`` imports."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add(package)
-        elif isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 2:
-            found.update(alias.name for alias in node.names)
-    return found
-
-
-def test_backend_and_runtime_import_nothing_above_them():
-    # imports point downwards: the back end is handed its Transforms by the API
-    allowed = {"backend": {"ir", "runtime", "version", "backend"}, "runtime": {"runtime"}}
-    for package, may_import in allowed.items():
-        for path in sorted((ROOT / "adcompile" / package).glob("*.py")):
-            wrong = _relative_imports(path, package) - may_import
-            assert not wrong, f"{package}/{path.name} imports {wrong}"

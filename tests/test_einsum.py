@@ -6,7 +6,7 @@ import pytest
 from conftest import assert_close, assert_grad
 
 import adcompile as ad
-from adcompile import einsum
+from adcompile.rules import einsum
 
 RNG = np.random.default_rng(3)
 A, B, C = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2))

@@ -333,7 +333,7 @@ def test_what_batch_accepts():
     # batch() on expressions of one step: np.matmul is a ufunc with a signature, not an
     # elementwise one; operands of different dims per step do not line up with a steps axis
     import ast
-    from adcompile import fission
+    from adcompile.optimize import fission
     env = fission._Env("t", ast.parse("range(n)", mode="eval").body, {"t", "h", "s"},
                        {"W": 2, "xs": 2, "b": 1, "c": 0, "h": 1, "s": 0, "v": 1}, "np")
     env.per_step = {"h": (1, "hs"), "s": (0, "ss")}

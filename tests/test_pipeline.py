@@ -30,7 +30,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import adcompile as ad

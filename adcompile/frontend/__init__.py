@@ -16,7 +16,7 @@ expressions.py, calls.py and inline.py): SSA names, lists, calls inlined, one
 primitive per statement; finally the aliasing check of in-place changes.
 """
 
-from .. import aliasing
+from ..analysis import aliasing
 from ..rules import REGISTRY
 from .normalize import Normalizer
 from .validate import refuse_seed_name

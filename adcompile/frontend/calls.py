@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from .. import einsum as einsum_forms
+from ..rules import einsum as einsum_forms
 from .. import ir
 from .syntax import Ready, is_user_function
 

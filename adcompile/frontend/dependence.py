@@ -14,7 +14,8 @@ an expression *varies* (and, for operands in generated names, whether it is a
 import ast
 
 from .source import NOT_A_CALL
-from .syntax import Ready, base_of, is_append
+from .. import ir
+from .syntax import Ready, is_append
 
 
 class Dependence:
@@ -123,4 +124,4 @@ def _target_names(target):
         for t in target.elts:
             yield from _target_names(t)
     elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
-        yield from _target_names(base_of(target))
+        yield from _target_names(ir.base_of(target))

@@ -10,7 +10,7 @@ import ast
 import inspect
 
 from .. import ir
-from ..naming import names_in
+from ..ir.naming import names_in
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
 

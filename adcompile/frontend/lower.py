@@ -16,7 +16,7 @@ pass rewrites the user's function (as an AST, before normalization) so that:
 import ast
 import copy
 
-from ..naming import names_in
+from ..ir.naming import names_in
 
 
 class _Returned(ast.stmt):

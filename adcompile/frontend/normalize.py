@@ -17,7 +17,7 @@ import ast
 import copy
 
 from .. import ir
-from ..naming import Namer, names_in
+from ..ir.naming import Namer, names_in
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls

@@ -199,7 +199,7 @@ class GeneratedSource(FunctionSource):
     def __init__(self, text, compiled, filename):
         import linecache
 
-        from ..naming import names_in
+        from ..ir.naming import names_in
         tree = ast.parse(text)
         node = tree.body[0]
         inner = "out_bar_inner"

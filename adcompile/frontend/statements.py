@@ -12,7 +12,7 @@ import copy
 
 from .. import ir
 from .source import NOT_A_CALL
-from .syntax import Deferred, Part, Ready, base_of, has_call, is_append, is_pop, is_user_function
+from .syntax import Deferred, Part, Ready, has_call, is_append, is_pop, is_user_function
 
 
 class Statements:
@@ -100,7 +100,7 @@ class Statements:
         """``x op= e`` as ``x = x op e``, remembered as a rebinding (see aliasing)."""
         target = stmt.target
         if not isinstance(target, ast.Name):
-            if self.varies(base_of(target)) or self.varies(stmt.value):
+            if self.varies(ir.base_of(target)) or self.varies(stmt.value):
                 raise self.scope.src.error(stmt, f"in-place update of {ast.unparse(target)!r} "
                                                  f"cannot be differentiated; build a new array "
                                                  f"instead")
@@ -140,7 +140,7 @@ class Statements:
             if isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
                 what = {ast.Subscript: "item or slice assignment", ast.Attribute:
                         "attribute assignment", ast.Starred: "starred assignment"}[type(t)]
-                if self.varies(value) or self.varies(base_of(t)):
+                if self.varies(value) or self.varies(ir.base_of(t)):
                     raise self.scope.src.error(stmt, f"{what} ({ast.unparse(target)} = ...) "
                                                      f"cannot be differentiated; build a new "
                                                      f"array")

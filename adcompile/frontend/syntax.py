@@ -100,13 +100,6 @@ def symbol(op):
     return text.replace("a", "").replace("b", "").strip()
 
 
-def base_of(target):
-    """The variable at the root of ``x.a[i].b``."""
-    while isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
-        target = target.value
-    return target
-
-
 def has_call(tree):
     return any(isinstance(n, ast.Call) for n in ast.walk(tree))
 

@@ -6,7 +6,7 @@ import operator
 import re
 from dataclasses import replace
 
-from . import ir
+from .. import ir
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow}

@@ -18,8 +18,8 @@ import operator
 
 import numpy as np
 
-from . import ir
-from .rules import broadcasts
+from .. import ir
+from ..rules import broadcasts
 
 
 def _flows(fn):

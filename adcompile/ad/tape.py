@@ -24,7 +24,7 @@ A checkpointing policy (recompute instead of store) plugs in at the same place.
 import ast
 from dataclasses import dataclass, field, replace
 
-from . import ir
+from .. import ir
 
 
 class Save(ast.stmt):

@@ -12,8 +12,8 @@ and the code is not going to be differentiated again (``in_place``).
 import ast
 from collections import defaultdict
 
-from . import ir
-from .optimize import simplify, total
+from .. import ir
+from ..optimize import simplify, total
 from .terms import fresh_value, scatter
 
 

@@ -17,10 +17,10 @@ import ast
 import copy
 from dataclasses import dataclass
 
-from . import ir
-from .analysis import activity, infer_full, infer_ndims
-from .errors import TransformError
-from .optimize import fuse_blocks, simplify, total
+from .. import ir
+from ..analysis import activity, infer_full, infer_ndims
+from ..errors import TransformError
+from ..optimize import fuse_blocks, simplify, total
 from .templates import instantiate
 
 

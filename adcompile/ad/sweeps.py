@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import ir, optimize, tape
-from .fission import hoist_inputs as _hoist_inputs, split_reversed
+from .. import ir, optimize
+from . import tape
+from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
 
 @dataclass

@@ -31,10 +31,9 @@ import types
 
 import numpy as np
 
-from . import ir
-from .analysis import callee_of, infer_numbers
-from .rules import REGISTRY, broadcasts
-from .frontend.syntax import base_of
+from .. import ir
+from . import callee_of, infer_numbers
+from ..rules import REGISTRY, broadcasts
 
 #: built-in primitives whose result is a new array or number, never a view of an input
 _NEW_RESULTS = {
@@ -204,7 +203,7 @@ class Aliases:
                         if isinstance(t, ast.Name):
                             self._add(self.objects, t.id, held)
                 else:   # k[i] = v, obj.a = v: k (or obj) may now hold v
-                    for site in list(self.of_expression(base_of(target))):
+                    for site in list(self.of_expression(ir.base_of(target))):
                         self._add(self.contents, site, value)
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \

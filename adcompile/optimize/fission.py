@@ -34,7 +34,7 @@ import copy
 
 import numpy as np
 
-from . import ir
+from .. import ir
 
 _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 

@@ -91,6 +91,13 @@ def call(func, *args):
                     keywords=[])
 
 
+def base_of(target):
+    """The variable at the root of ``x.a[i].b``."""
+    while isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
+        target = target.value
+    return target
+
+
 def names_read(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 

@@ -9,8 +9,8 @@ that input's adjoint receives.
 import ast
 import copy
 
-from .errors import TransformError
-from .rules import broadcasts
+from ..errors import TransformError
+from ..rules import broadcasts
 
 UNKNOWN = object()
 

@@ -28,11 +28,12 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import ir, tape
+from .. import ir
+from . import tape
 from .adjoints import Adjoints
-from .analysis import activity, infer_full, infer_ndims
-from .errors import TransformError
-from .optimize import simplify, total
+from ..analysis import activity, infer_full, infer_ndims
+from ..errors import TransformError
+from ..optimize import simplify, total
 from .sweeps import Sweeps
 from .terms import adjoint_root, is_unbroadcast, may_alias, scatter
 from .templates import instantiate

@@ -1,0 +1,79 @@
+"""The package layout shows the stages, and imports point only downwards.
+
+Each package (and top-level module) of adcompile has a layer; a module may import
+from its own package and from lower layers, never from a higher one. So the order
+of the stages can be read off the imports, and there is no import cycle between
+packages.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent / "adcompile"
+
+#: bottom to top; a name is a package or a top-level module of adcompile
+LAYERS = [
+    {"errors", "version"},
+    {"ir"},                          # the normalized form, its def-use helpers, naming
+    {"runtime"},                     # the helpers generated code calls
+    {"rules"},                       # one registry of primitives and their adjoints
+    {"analysis"},                    # activity, ndims, aliasing
+    {"frontend"},                    # source -> normalized IR
+    {"optimize"},                    # clean-ups on generated code, loop fission
+    {"ad"},                          # reverse and forward mode, the tape
+    {"backend"},                     # emit, compile, standalone modules
+    {"dump"},                        # the code between passes as text
+    {"pipeline"},                    # the passes in order
+    {"compiler", "checking", "primitives"},
+    {"api"},
+    {"demo", "__init__"},
+    {"cli"},
+    {"__main__"},
+]
+LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
+
+
+def _unit(path):
+    """The package or top-level module a file belongs to."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return parts[0]
+
+
+def _imported_units(path):
+    """The packages and top-level modules of adcompile that ``path`` imports."""
+    package = path.relative_to(ROOT).parent.parts
+    if path.name == "__init__.py" and package:
+        package = package   # (an __init__ is its package)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package)[:len(package) - (node.level - 1)] if node.level > 1 \
+                else list(package)
+            target = base + (node.module.split(".") if node.module else [])
+            if target:
+                found.add(target[0])
+            else:   # from . import x at the top: x is a unit itself
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module \
+                and node.module.split(".")[0] == "adcompile":
+            parts = node.module.split(".")[1:]
+            found.update([parts[0]] if parts else [a.name for a in node.names])
+    return found
+
+
+FILES = sorted(p for p in ROOT.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_unit_has_a_layer():
+    units = {_unit(p) for p in FILES}
+    assert units <= set(LAYER), f"no layer for {sorted(units - set(LAYER))}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+def test_imports_point_downwards(path):
+    unit = _unit(path)
+    upward = {u for u in _imported_units(path) if u != unit and LAYER.get(u, -1) >= LAYER[unit]}
+    assert not upward, f"{path.relative_to(ROOT)} ({unit}) imports {sorted(upward)}, " \
+                       f"which are not below it"
