@@ -698,3 +698,28 @@ def loop_of_a_variable_named_a(x, y, k0):
 def test_generated_names_are_never_keywords():
     # fuzzer seed 8342: loop fission named the steps of a "as" (a SyntaxError)
     assert_grad(loop_of_a_variable_named_a, -0.755157, 0.935436, 2, wrt=(0, 1))
+
+
+def carried_value_read_before_and_in_a_branch(x, w, n):
+    s = 0.0
+    k = 0.5
+    for i in range(n):
+        y = x * k          # (this piece saves k, which it does not assign)
+        z = np.sin(x)
+        if w > 0.5:
+            s = s + z * k  # (and so does the branch: its save must stay)
+        x = y * 0.5 + 0.3
+        k = k * 1.5
+    return s + x
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+@pytest.mark.parametrize("w", [0.9, 0.1])
+def test_a_branch_keeps_its_save_when_only_an_earlier_piece_saves_the_value(w, n):
+    # The saves of one iteration were deduplicated with the pieces after a branch
+    # looked up by position, one off once the loop's start piece was put first: the
+    # piece before the if counted as after it, the branch did not save k, and read the
+    # k of the next iteration (1.017 for 0.696 at w=0.9, n=3).
+    assert_grad(carried_value_read_before_and_in_a_branch, 0.7, w, n)
+    second = ad.grad(ad.grad(carried_value_read_before_and_in_a_branch))
+    assert np.isfinite(second(0.7, w, n))

@@ -71,7 +71,7 @@ class Tape:
     saves: dict = field(default_factory=dict)      # key -> names
     unit_of: dict = field(default_factory=dict)    # id(IR statement) -> key of its piece
     chains: dict = field(default_factory=dict)     # id(block in a loop) -> its Pieces
-    continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), index of its if)
+    continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), key of its if)
 
     def copy(self):
         """A tape whose saves later passes may change (the pieces are read only)."""
@@ -102,17 +102,23 @@ class Tape:
         """The pieces of ``block`` (a block in a loop) in the order they run, and for each
         if among them, where its branches continue (the if's own save, then what follows)."""
         self.chains[id(block)] = [piece for piece, _ in pieces]
-        for i, (_, node) in enumerate(pieces):
+        for piece, node in pieces:
             if isinstance(node, ir.If):
-                self.continues[id(node.body)] = self.continues[id(node.orelse)] = (id(block), i)
+                self.continues[id(node.body)] = self.continues[id(node.orelse)] = \
+                    (id(block), piece.key)
 
     def following(self, block, i):
         """The pieces that run after piece ``i`` of ``block`` in the same iteration."""
         yield from self.chains.get(block, [])[i + 1:]
         parent = self.continues.get(block)
         if parent is not None:
-            yield from self.chains[parent[0]][parent[1]:parent[1] + 1]
-            yield from self.following(*parent)
+            # then the if's own save, at its exit: what this branch assigns after piece i
+            # is counted already (the if's writes include the other branch's, and the
+            # earlier ones of this branch)
+            outer, key = parent
+            at = next(k for k, piece in enumerate(self.chains[outer]) if piece.key == key)
+            yield Piece(key, set(), self.chains[outer][at].jumps)
+            yield from self.following(outer, at)
 
     def drop_repeated(self):
         """A value a piece saves need not be saved there when a later piece of the same
