@@ -33,7 +33,7 @@ class ControlFlow:
         if isinstance(test, (ast.Name, ast.Constant)):
             return test
         name = self.namer.temp("c")
-        self.out.body.append(ir.Keep(ir.assign(name, test), [name], pure=not has_call(test),
+        self.out.body.append(ir.Keep(ir.assign(name, test), [name], pure=self.is_pure(original),
                                      origin=(self.scope.src, original)))
         return ir.load(name)
 

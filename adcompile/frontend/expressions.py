@@ -64,11 +64,11 @@ class Expressions:
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             return self.sequence(frozenset(), e)
         if not self.varies(e):
-            e = self.rename(e)
+            pure, e = self.is_pure(e), self.rename(e)
             if is_trivial(e):
                 return e
             name = self.namer.temp()
-            self.out.body.append(ir.Keep(ir.assign(name, e), [name], pure=not has_call(e)))
+            self.out.body.append(ir.Keep(ir.assign(name, e), [name], pure=pure))
             return ir.load(name)
         if isinstance(e, ast.Name):
             if self.struct_of(e) is not None:
@@ -155,7 +155,7 @@ class Expressions:
         if not is_trivial(index):
             name = self.namer.temp()
             self.out.body.append(ir.Keep(ir.assign(name, index_expression(index)), [name],
-                                         pure=not has_call(index)))
+                                         pure=self.is_pure(e.slice)))
             index = ir.load(name)
         return self.emit_index(target, base, index, e).id
 

@@ -23,6 +23,7 @@ from . import liveness
 from .calls import Calls
 from .control import ControlFlow
 from .dependence import Dependence
+from .effects import is_pure
 from .expressions import Expressions
 from .inline import Inline
 from .lists import Lists, appended_tuples
@@ -80,6 +81,11 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
     def callee(self, func):
         """The ``source.Callee`` the expression ``func`` refers to in the current function."""
         return self.scope.src.callee(func, self.scope.locals)
+
+    def is_pure(self, tree):
+        """Whether the user's expression ``tree`` only computes a value (see effects.py):
+        a statement keeping it may be dropped when nothing reads what it assigns."""
+        return is_pure(tree, self.callee)
 
     def function(self):
         """Normalize the differentiated function: its passes (``enter``), then its

@@ -253,15 +253,18 @@ class Statements:
 
     def keep_assignment(self, name, value):
         """Keep ``name = value`` for an inactive user expression ``value``."""
-        self._keep_renamed(name, self.rename(value))
+        self._keep_renamed(name, self.rename(value), self.is_pure(value))
 
-    def _keep_renamed(self, name, value):
-        """Keep ``name = value`` where ``value`` is already in generated names."""
+    def _keep_renamed(self, name, value, pure=None):
+        """Keep ``name = value`` where ``value`` is already in generated names (``pure``:
+        whether it only computes a value; by default, whether it calls nothing)."""
         new = self.define(name)
-        self.out.body.append(ir.Keep(ir.assign(new, value), [new], pure=not has_call(value)))
+        pure = not has_call(value) if pure is None else pure
+        self.out.body.append(ir.Keep(ir.assign(new, value), [new], pure=pure))
 
     def keep_tuple(self, target, value):
         """Keep ``a, b = value`` when nothing in it is active."""
+        pure = self.is_pure(value)
         value = self.rename(value)
         target = copy.deepcopy(target)
         defines = []
@@ -269,7 +272,7 @@ class Statements:
             t.id = self.define(t.id)
             defines.append(t.id)
         self.out.body.append(ir.Keep(ast.Assign(targets=[target], value=value, lineno=0),
-                                     defines, pure=not has_call(value)))
+                                     defines, pure=pure))
 
     def define(self, name):
         """The name of a new assignment to user variable ``name``."""
