@@ -459,7 +459,7 @@ class Reverser:
             reversed_loop = self.reversed_loops.get(id(loop))
             if reversed_loop is None:
                 continue
-            outside = live_before(_after(backward, reversed_loop) or [], set())
+            outside = ir.live_before(_after(backward, reversed_loop) or [], set())
             needed = sorted(set(loop.carried.values()) & outside)
             if needed:
                 _insert_after(backward, reversed_loop, self.tape.save(("entry", id(loop)),
@@ -497,27 +497,6 @@ def _piece(unit):
         or any(isinstance(s, ir.Jump) for s in ir.walk(stmts))
     key = None if kind == "exit" else id(unit[1]) if kind == "control" else id(unit[1][0])
     return tape.Piece(key, writes, jumps)
-
-
-def live_before(stmts, live):
-    """The names whose values ``stmts`` may read before assigning them, given ``live``: the
-    names read after them. (A loop may run no time; a restore assigns its names.)"""
-    live = set(live)
-    for s in reversed(stmts):
-        if isinstance(s, ast.If):
-            live = ir.names_read(s.test) | live_before(s.body, live) \
-                | live_before(s.orelse, live)
-        elif isinstance(s, (ast.For, ast.While)):
-            header = ir.names_read(s.iter if isinstance(s, ast.For) else s.test)
-            live = live | header | live_before(s.body, live | ir.reads(s.body))
-        elif isinstance(s, (ast.Assign, tape.Restore)):
-            targets = s.targets if isinstance(s, ast.Assign) else s.names
-            killed = {t.id for t in targets if isinstance(t, ast.Name)}
-            live = (live - killed) | ir.names_read(s)
-        else:
-            live |= ir.names_read(s) | {n.target.id for n in ast.walk(s) if isinstance(
-                n, ast.AugAssign) and isinstance(n.target, ast.Name)}
-    return live
 
 
 def _insert_after(stmts, target, new):

@@ -116,7 +116,7 @@ def forward_sweep(sw):
     value needs, with the tape's saves; the value is kept where the backward sweep
     overwrites it (it restores loop variables)."""
     fn, ctx = sw.fn, sw.context
-    live = _reads_outside_own_loops(sw.backward) | ir.reads(sw.grads)
+    live = ir.reads_outside_own_loops(sw.backward) | ir.reads(sw.grads)
     outputs, keep_value = list(fn.outputs), []
     if ctx.return_value:
         overwritten = ir.assigns(sw.backward)
@@ -135,7 +135,7 @@ def forward_sweep(sw):
 @sweep_pass("forward")
 def fuse_temporaries(sw):
     """Put single-use temporaries of the forward sweep back into the expression using them."""
-    live = _reads_outside_own_loops(sw.backward) | sw.live
+    live = ir.reads_outside_own_loops(sw.backward) | sw.live
     forward = optimize.fuse_blocks(sw.forward, sw.context.namer.temps, live)
     return replace(sw, forward=forward)
 
@@ -288,24 +288,6 @@ def _known_ndims(sw):
         if n is not None:
             ndims["out_bar"] = n
     return ndims
-
-
-def _reads_outside_own_loops(stmts, bound=frozenset()):
-    """Names read in backward code, except a reversed loop's index read inside that loop
-    (the reversed loop makes it)."""
-    found = set()
-    for s in stmts:
-        if isinstance(s, ast.For):
-            found |= ir.names_read(s.iter) - bound
-            inner = bound | ({s.target.id} if isinstance(s.target, ast.Name) else set())
-            found |= _reads_outside_own_loops(s.body, inner)
-        elif isinstance(s, ast.If):
-            found |= ir.names_read(s.test) - bound
-            found |= _reads_outside_own_loops(s.body, bound)
-            found |= _reads_outside_own_loops(s.orelse, bound)
-        else:
-            found |= ir.names_read(s) - bound
-    return found
 
 
 _MAKES_NEW = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)

@@ -1,0 +1,28 @@
+"""Small builders of Python syntax for generated code."""
+
+import ast
+
+
+def load(name):
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def store(name):
+    return ast.Name(id=name, ctx=ast.Store())
+
+
+def assign(name, value):
+    return ast.Assign(targets=[store(name)], value=value, lineno=0)
+
+
+def call(func, *args):
+    """``func(*args)``; ``func`` a name or an expression."""
+    return ast.Call(func=load(func) if isinstance(func, str) else func, args=list(args),
+                    keywords=[])
+
+
+def add_to_item(name, index, value):
+    """``name[index] = name[index] + value``"""
+    item = ast.Subscript(value=load(name), slice=index, ctx=ast.Load())
+    return ast.Assign(targets=[ast.Subscript(value=load(name), slice=index, ctx=ast.Store())],
+                      value=ast.BinOp(left=item, op=ast.Add(), right=value))

@@ -1,0 +1,236 @@
+"""Def-use: the names a piece of code reads and assigns, for IR statements and generated
+Python alike, and the structure of blocks (children, walk, segments) passes need to
+ask it."""
+
+import ast
+
+from .nodes import Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, Loop, Op
+
+
+def base_of(target):
+    """The variable at the root of ``x.a[i].b``."""
+    while isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
+        target = target.value
+    return target
+
+
+def names_read(tree):
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def reads(trees):
+    """Names read anywhere in a list of ASTs."""
+    return set().union(*(names_read(t) for t in trees)) if trees else set()
+
+
+def assigns(trees):
+    """Names assigned anywhere in a list of ASTs."""
+    return {n.id for t in trees for n in ast.walk(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def always_jumps(block):
+    """Whether every path through an IR block ends with break or continue."""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Jump):
+        return True
+    if isinstance(last, If):
+        return always_jumps(last.body) and always_jumps(last.orelse)
+    return False
+
+
+def children(s):
+    """The nested statement lists of an IR statement."""
+    if isinstance(s, If):
+        return [s.body, s.orelse]
+    if isinstance(s, Loop):
+        return [s.body]
+    return []
+
+
+def walk(stmts):
+    """Every IR statement of ``stmts``, nested ones included, in order."""
+    for s in stmts:
+        yield s
+        for block in children(s):
+            yield from walk(block)
+
+
+def own_reads(s):
+    """Names an IR statement reads itself (not in the blocks it contains)."""
+    if isinstance(s, Op):
+        return reads([s.expr, *s.inputs, *s.statics.values()])
+    if isinstance(s, Keep):
+        return names_read(s.stmt)
+    if isinstance(s, If):
+        return names_read(s.test)
+    if isinstance(s, Loop):
+        return reads([e for e in (s.iterable, s.test) if e is not None])
+    if isinstance(s, Carry):
+        return {s.source}
+    if isinstance(s, ListNew):
+        return reads(s.elements)
+    if isinstance(s, ListAppend):
+        return {s.target} | names_read(s.value)
+    if isinstance(s, ListGet):
+        return {s.source} | names_read(s.index)
+    if isinstance(s, ListAdd):
+        return {s.target} | reads([s.index, s.value])
+    if isinstance(s, ast.stmt):   # a node of the tape (tape.Save)
+        return names_read(s)
+    return set()
+
+
+def defined_names(s):
+    """Names an IR statement (with what it contains) assigns."""
+    found = set()
+    for t in walk([s]):
+        if isinstance(t, (Op, ListGet, Carry, ListNew)):
+            found.add(t.target)
+        elif isinstance(t, Keep):
+            found.update(t.defines)
+        elif isinstance(t, Loop):
+            if t.index:
+                found.add(t.index)
+            if t.counter:
+                found.add(t.counter)
+    return found
+
+
+def rename(stmts, old, new):
+    """Rename ``old`` to ``new`` everywhere in ``stmts`` (in place)."""
+
+    def fix(tree):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == old:
+                node.id = new
+
+    for s in walk(stmts):
+        for attr in ("target", "source", "index", "counter"):
+            if getattr(s, attr, None) == old and not isinstance(getattr(s, attr), ast.AST):
+                setattr(s, attr, new)
+        if isinstance(s, Op):
+            fix(s.expr)
+            for e in s.inputs + list(s.statics.values()):
+                fix(e)
+        elif isinstance(s, Keep):
+            fix(s.stmt)
+            s.defines = [new if d == old else d for d in s.defines]
+        elif isinstance(s, If):
+            fix(s.test)
+            s.before = {new if n == old else n for n in s.before}
+        elif isinstance(s, Loop):
+            for e in (s.iterable, s.test):
+                if e is not None:
+                    fix(e)
+            s.carried = {v: new if n == old else n for v, n in s.carried.items()}
+            s.existing = {new if n == old else n for n in s.existing}
+        elif isinstance(s, ListNew):
+            for e in s.elements:
+                fix(e)
+        elif isinstance(s, ListAppend):
+            fix(s.value)
+        elif isinstance(s, ListGet):
+            fix(s.index)
+        elif isinstance(s, ListAdd):
+            fix(s.index)
+            fix(s.value)
+
+
+# NumPy functions and array methods that write into an array they are given.
+WRITING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
+                     "shuffle", "at"}
+WRITING_METHODS = {"fill", "sort", "partition", "resize", "put", "itemset", "setfield",
+                   "byteswap", "setflags"}
+
+
+def changed_in_place(stmt):
+    """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
+    ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
+    found = set()
+    for node in ast.walk(stmt):
+        if not isinstance(node, ast.Call):
+            continue
+        for k in node.keywords:
+            if k.arg == "out":
+                found |= names_read(k.value)
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_METHODS \
+                and isinstance(f.value, ast.Name):
+            found.add(f.value.id)
+        if isinstance(f, ast.Attribute) and f.attr in WRITING_FUNCTIONS and node.args \
+                and isinstance(f.value, (ast.Name, ast.Attribute)):
+            found |= names_read(node.args[0])
+    return found
+
+
+def segments(stmts):
+    """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
+    units, run = [], []
+    i = 0
+    while i < len(stmts):
+        s = stmts[i]
+        if isinstance(s, (If, Loop)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            units.append(("control", s))
+        elif isinstance(s, (Carry, Jump)):
+            if run:
+                units.append(("simple", run))
+                run = []
+            carries = []
+            while i < len(stmts) and isinstance(stmts[i], Carry):
+                carries.append(stmts[i])
+                i += 1
+            jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], Jump) else None
+            units.append(("exit", carries, jump))
+            i += 1 if jump is not None else 0
+            continue
+        else:
+            run.append(s)
+        i += 1
+    if run:
+        units.append(("simple", run))
+    return units
+
+
+def live_before(stmts, live):
+    """The names whose values ``stmts`` may read before assigning them, given ``live``: the
+    names read after them. (A loop may run no time; a restore assigns its names.)"""
+    live = set(live)
+    for s in reversed(stmts):
+        if isinstance(s, ast.If):
+            live = names_read(s.test) | live_before(s.body, live) \
+                | live_before(s.orelse, live)
+        elif isinstance(s, (ast.For, ast.While)):
+            header = names_read(s.iter if isinstance(s, ast.For) else s.test)
+            live = live | header | live_before(s.body, live | reads(s.body))
+        elif isinstance(s, ast.Assign) or hasattr(s, "names"):   # (a tape.Restore)
+            targets = s.targets if isinstance(s, ast.Assign) else s.names
+            killed = {t.id for t in targets if isinstance(t, ast.Name)}
+            live = (live - killed) | names_read(s)
+        else:
+            live |= names_read(s) | {n.target.id for n in ast.walk(s) if isinstance(
+                n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+    return live
+
+
+def reads_outside_own_loops(stmts, bound=frozenset()):
+    """Names read in backward code, except a reversed loop's index read inside that loop
+    (the reversed loop makes it)."""
+    found = set()
+    for s in stmts:
+        if isinstance(s, ast.For):
+            found |= names_read(s.iter) - bound
+            inner = bound | ({s.target.id} if isinstance(s.target, ast.Name) else set())
+            found |= reads_outside_own_loops(s.body, inner)
+        elif isinstance(s, ast.If):
+            found |= names_read(s.test) - bound
+            found |= reads_outside_own_loops(s.body, bound)
+            found |= reads_outside_own_loops(s.orelse, bound)
+        else:
+            found |= names_read(s) - bound
+    return found

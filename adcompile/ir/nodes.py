@@ -1,0 +1,160 @@
+"""The statements of the normalized form (dataclasses) and the normalized function."""
+
+import ast
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Op:
+    """``target = expr``, where ``expr`` applies ``rule``'s primitive once."""
+
+    target: str
+    expr: ast.expr                 # the forward expression, operands already flattened
+    rule: object                   # rules.Rule
+    inputs: list                   # one ast.expr per rule input (Name or inactive expression)
+    statics: dict                  # static parameter -> ast.expr
+    node: ast.AST                  # the user's node, for error positions
+
+    @property
+    def input_names(self):
+        return [e.id for e in self.inputs if isinstance(e, ast.Name)]
+
+
+@dataclass(eq=False)
+class Keep:
+    """A statement run as written in the forward sweep (inactive values, print, assert)."""
+
+    stmt: ast.stmt
+    defines: list = field(default_factory=list)
+    pure: bool = True              # may be dropped when nothing reads what it defines
+    origin: tuple = None           # (source, the user's statement), for errors
+
+
+@dataclass(eq=False)
+class NormalFunction:
+    source: object                 # source.FunctionSource
+    params: list                   # user parameter names, in order
+    wrt: list                      # names of the parameters differentiated
+    body: list                     # Op | Keep
+    outputs: list                  # ast.expr per returned value (Name or inactive expression)
+    tuple_output: bool
+    namer: object
+    ndims: dict = field(default_factory=dict)    # name -> known ndim
+    active: set = field(default_factory=set)
+    rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
+    origin: dict = field(default_factory=dict)   # generated name -> the user's variable
+
+
+@dataclass(eq=False)
+class Rebinding:
+    """``x op= e`` on a name, compiled as ``statement``, ``new = old op e``: a new value,
+    where Python changes an array in place (``aliasing`` decides when the two are the
+    same). The names are read from the statement: later passes may rename them."""
+
+    statement: object              # the Op or Keep that computes the new value
+    origin: tuple                  # (source, the user's statement)
+
+    @property
+    def old(self):
+        s = self.statement
+        value = s.expr if isinstance(s, Op) else s.stmt.value
+        return value.left.id
+
+    @property
+    def new(self):
+        s = self.statement
+        return s.target if isinstance(s, Op) else s.defines[0]
+
+
+@dataclass(eq=False)
+class If:
+    """``if test: body else: orelse``; ``test`` is a name or an inactive expression."""
+
+    test: ast.expr
+    body: list
+    orelse: list
+    node: ast.AST
+    before: set = field(default_factory=set)   # names that have values before the if
+
+
+@dataclass(eq=False)
+class Loop:
+    """A ``for`` loop over ``range(...)`` (``index``/``iterable``) or a ``while`` loop (``test``).
+
+    ``counter`` names the iteration count kept for the reverse sweep (``while`` loops and
+    loops with ``break``); a ``for`` loop without break is reversed with ``reversed(range)``.
+    """
+
+    kind: str                      # "for" | "while"
+    body: list
+    node: ast.AST
+    index: str = None
+    iterable: ast.expr = None
+    test: ast.expr = None
+    counter: str = None
+    carried: dict = field(default_factory=dict)   # user name -> loop name
+    existing: set = field(default_factory=set)    # loop names defined before the loop
+
+
+@dataclass(eq=False)
+class Jump:
+    """``break`` or ``continue`` (``kind``)."""
+
+    kind: str
+    node: ast.AST
+
+
+@dataclass(eq=False)
+class Carry:
+    """``target = source`` where ``target`` is a loop's name for a variable the loop assigns:
+    copied at each iteration's exit so the next iteration (or the code after the loop)
+    sees the latest value."""
+
+    target: str
+    source: str
+    node: ast.AST = None
+
+
+@dataclass(eq=False)
+class ListNew:
+    """``name = [e1, e2, ...]`` (or a tuple) holding values being differentiated."""
+
+    target: str
+    elements: list
+    node: ast.AST
+    is_tuple: bool = False
+
+
+@dataclass(eq=False)
+class ListAppend:
+    """``name.append(value)``."""
+
+    target: str
+    value: ast.expr
+    node: ast.AST
+
+
+@dataclass(eq=False)
+class ListGet:
+    """``target = name[index]`` on a list of values being differentiated, or with ``pop``,
+    ``target = name.pop()`` (index -1), which also removes the item."""
+
+    target: str
+    source: str
+    index: ast.expr
+    node: ast.AST
+    pop: bool = False
+
+
+@dataclass(eq=False)
+class ListAdd:
+    """``name[index] = name[index] + value``: a value added to an item of a list, in place
+    (the list keeps its length; the item is replaced by a new value). Generated gradient
+    code adds an item's adjoint into a list's adjoint list this way; it is linear, so its
+    reverse reads the item's adjoint (``value_bar = name_bar[index]``) and its tangent adds
+    ``value_dot`` to the tangent list's item."""
+
+    target: str
+    index: ast.expr
+    value: ast.expr
+    node: ast.AST
