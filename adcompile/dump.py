@@ -19,9 +19,10 @@ def dump(code):
         return _function(code)
     if hasattr(code, "backward"):
         keys = {}
-        return ("# forward sweep\n" + _python(code.forward, keys)
-                + "\n# backward sweep\n" + _python(code.backward, keys)
-                + "\n# returns " + ", ".join(ast.unparse(e) for e in code.outputs + code.grads))
+        parts = ["# forward sweep\n" + _python(code.forward, keys)] if code.forward else []
+        parts.append("# backward sweep\n" + _python(code.backward, keys))
+        returned = code.grads if not code.context.return_value else code.outputs + code.grads
+        return "\n".join(parts) + "\n# returns " + ", ".join(ast.unparse(e) for e in returned)
     return _python(code.body, {}) + "\n# returns " + ", ".join(
         ast.unparse(e) for e in code.outputs + code.out_dots)
 
@@ -74,7 +75,7 @@ class _ShowTape(ast.NodeTransformer):
 
     def _show(self, node, verb):
         number = self.keys.setdefault(node.key, len(self.keys) + 1)
-        names = ", ".join(n.id for n in node.names)
+        names = ", ".join(n.id for n in node.names) or "nothing"
         return ast.Expr(ast.Name(id=f"{verb}({number}: {names})", ctx=ast.Load()))
 
     def visit_Save(self, node):

@@ -3,7 +3,7 @@
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
         reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
             reuse_dead_arrays* ─ prune_tape ─ forward_sweep ─ fuse_temporaries ─ renumber ─
-            lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber ─► emit
+            lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
     differentiate again)
@@ -108,7 +108,7 @@ def sweep_passes(in_place):
         return [sweeps.prune_backward, sweeps.fuse_products, sweeps.reuse_dead_arrays,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
-                sweeps.renumber]
+                sweeps.renumber_again]
     return [sweeps.prune_backward, sweeps.prune_tape, sweeps.forward_sweep,
             sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
 

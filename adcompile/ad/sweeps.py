@@ -148,6 +148,14 @@ def renumber(sw):
     return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
 
 
+@sweep_pass("forward", "backward", "outputs", "grads", "namer")
+def renumber_again(sw):
+    """Number the temporaries again after loop fission and hoisting, which make and drop
+    some."""
+    optimize.renumber_temps(sw.forward + sw.backward, sw.outputs, sw.context.namer)
+    return sw
+
+
 @sweep_pass("forward", "backward", "namer")
 def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
