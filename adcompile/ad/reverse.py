@@ -147,31 +147,30 @@ class Reverser:
         out = []
         units = ir.segments(stmts)
         if loop_vars is not None:
-            self.tape.record_chain(stmts, [(_piece(u), u[1]) for u in units])
+            self.tape.record_chain(stmts, [(_piece(u), u.node) for u in units])
         for unit in reversed(units):
-            kind = unit[0]
+            kind = unit.kind
             if kind == "exit":
                 # target = source at the end of the iteration: the target's adjoint so far
                 # (the next iteration's, or after the loop) is the source's
-                for carry in reversed(unit[1]):
+                for carry in reversed(unit.body):
                     for term in self.adj.pending.pop(carry.target, []):
                         self.adj.contribute(carry.source, term)
                 continue
             terms_before = {k: list(v) for k, v in self.adj.pending.items()}
             if kind == "simple":
                 code = []
-                for s in reversed(unit[1]):
+                for s in reversed(unit.body):
                     self.statement(s, code)
                 if loop_vars is not None:
                     self.settle_terms(terms_before, loop_vars, code)
                 own = code
-                key = id(unit[1][0])
-                for s in unit[1]:
+                key = id(unit.body[0])
+                for s in unit.body:
                     self.tape.unit_of[id(s)] = key
             else:
-                node = unit[1]
-                own, code = self.control(node, loop_vars)
-                key = id(node)
+                own, code = self.control(unit.node, loop_vars)
+                key = id(unit.node)
             if loop_vars is not None:
                 created = [t for k, v in self.adj.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
@@ -489,13 +488,11 @@ def _append(name, value):
 
 
 def _piece(unit):
-    """The tape.Piece of a unit of ir.segments."""
-    kind = unit[0]
-    stmts = [unit[1]] if kind == "control" else unit[1]
+    """The tape.Piece of an ir.Segment."""
+    stmts = [unit.node] if unit.kind == "control" else unit.body
     writes = {n for s in stmts for n in ir.defined_names(s)}
-    jumps = kind == "exit" and unit[2] is not None \
-        or any(isinstance(s, ir.Jump) for s in ir.walk(stmts))
-    key = None if kind == "exit" else id(unit[1]) if kind == "control" else id(unit[1][0])
+    jumps = unit.jump is not None or any(isinstance(s, ir.Jump) for s in ir.walk(stmts))
+    key = None if unit.kind == "exit" else id(stmts[0])
     return tape.Piece(key, writes, jumps)
 
 

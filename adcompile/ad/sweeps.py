@@ -193,24 +193,23 @@ def _with_saves(stmts, the_tape, exit_keys):
     the ifs it leaves (``exit_keys``)."""
     out = []
     for unit in ir.segments(stmts):
-        kind, node = unit[0], unit[1]
-        if kind == "simple":
-            keys = list(dict.fromkeys(the_tape.unit_of[id(s)] for s in node
+        if unit.kind == "simple":
+            keys = list(dict.fromkeys(the_tape.unit_of[id(s)] for s in unit.body
                                       if id(s) in the_tape.unit_of))
-            out += node + [save for key in keys for save in the_tape.save_nodes(key)]
-        elif kind == "exit":
-            if unit[2] is not None:
+            out += unit.body + [save for key in keys for save in the_tape.save_nodes(key)]
+        elif unit.kind == "exit":
+            if unit.jump is not None:
                 out += [save for key in reversed(exit_keys)
                         for save in the_tape.save_nodes(key)]
-            out += node + ([unit[2]] if unit[2] is not None else [])
-        elif isinstance(node, ir.If):
-            key = id(node)
+            out += unit.body + ([unit.jump] if unit.jump is not None else [])
+        elif isinstance(unit.node, ir.If):
+            node, key = unit.node, id(unit.node)
             out.append(replace(node, body=_with_saves(node.body, the_tape, exit_keys + [key]),
                                orelse=_with_saves(node.orelse, the_tape, exit_keys + [key])))
             if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
                 out += the_tape.save_nodes(key)
         else:
-            key = id(node)
+            node, key = unit.node, id(unit.node)
             body = the_tape.save_nodes(("start", key)) + _with_saves(node.body, the_tape, [])
             out += the_tape.save_nodes(("entry", key)) + [replace(node, body=body)]
             out += the_tape.save_nodes(key)

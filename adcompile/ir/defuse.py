@@ -3,6 +3,7 @@ Python alike, and the structure of blocks (children, walk, segments) passes need
 ask it."""
 
 import ast
+from dataclasses import dataclass, field
 
 from .nodes import Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, Loop, Op
 
@@ -166,35 +167,44 @@ def changed_in_place(stmt):
     return found
 
 
+@dataclass
+class Segment:
+    """A piece of a block: a run of simple statements (``kind`` "simple", ``body``), an if
+    or a loop ("control", ``node``), or the end of an iteration ("exit": the carries in
+    ``body``, then ``jump``, a break or continue, or None)."""
+
+    kind: str
+    body: list = field(default_factory=list)
+    node: object = None
+    jump: object = None
+
+
 def segments(stmts):
-    """Split a block into units: ("simple", [stmts]), ("control", stmt), ("exit", [carries], jump)."""
-    units, run = [], []
+    """A block as its Segments, in order."""
+    found, run = [], []
     i = 0
     while i < len(stmts):
         s = stmts[i]
+        if isinstance(s, (If, Loop, Carry, Jump)) and run:
+            found.append(Segment("simple", run))
+            run = []
         if isinstance(s, (If, Loop)):
-            if run:
-                units.append(("simple", run))
-                run = []
-            units.append(("control", s))
+            found.append(Segment("control", node=s))
         elif isinstance(s, (Carry, Jump)):
-            if run:
-                units.append(("simple", run))
-                run = []
             carries = []
             while i < len(stmts) and isinstance(stmts[i], Carry):
                 carries.append(stmts[i])
                 i += 1
             jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], Jump) else None
-            units.append(("exit", carries, jump))
+            found.append(Segment("exit", carries, jump=jump))
             i += 1 if jump is not None else 0
             continue
         else:
             run.append(s)
         i += 1
     if run:
-        units.append(("simple", run))
-    return units
+        found.append(Segment("simple", run))
+    return found
 
 
 def live_before(stmts, live):
