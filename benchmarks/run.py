@@ -17,7 +17,25 @@ Timing is interleaved: each round times every contender once, in a rotated
 order, so that drift (frequency scaling, the other core's load) hits all of
 them alike. A sample is a loop of enough calls to last about --sample
 seconds; a contender's time is the median over rounds of the time per call.
-Ratios are ratios of those medians. Progress goes to stderr, the table to stdout.
+Ratios are ratios of those medians, or with --ratios min of the minima: on a
+machine other processes load, a sample now and then runs at half speed, the
+medians of two runs can differ by 2x while the minima agree within a few per
+cent. Progress goes to stderr, the table to stdout.
+
+Before the gradients, the transformation is timed: per workload, the time of
+``ad.grad(f, wrt=...)`` (which parses, normalizes and generates the general code
+once) and of the gradient's first call (which generates the code specialised to
+the arguments, compiles it and runs it once), each the best of
+--transform-repeats fresh transformations of a fresh function object (a new
+function with ``f``'s code, which adcompile's cache has not seen). The clock is
+the process's CPU time: a transformation is single-threaded Python, so on an idle
+machine it equals wall time, and on a shared one it does not count the
+milliseconds the scheduler gives other processes (wall times of 10 ms and more
+varied by 50% there; with --threads 0 the first call's run counts the CPU time of
+every BLAS thread). It is printed as a second table.
+
+The script benchmarks the adcompile of the checkout it is in (its parent
+directory comes first on sys.path), not whichever adcompile is installed.
 
 Every library runs on one thread by default (--threads 1): NumPy's OpenBLAS,
 PyTorch's OpenMP/MKL and XLA each keep a thread pool whose idle threads
@@ -51,6 +69,10 @@ def make_parser():
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this workload (repeatable)")
     parser.add_argument("--no-peers", action="store_true", help="skip autograd, torch and JAX")
+    parser.add_argument("--ratios", choices=("median", "min"), default="median",
+                        help="the statistic the ratios are of (default median)")
+    parser.add_argument("--transform-repeats", type=int, default=5, metavar="N",
+                        help="fresh transformations per workload, the best counts (default 5)")
     return parser
 
 
@@ -72,7 +94,8 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # workloads, and this checkout's adcompile
 
 import adcompile as ad  # noqa: E402
 import workloads  # noqa: E402
@@ -223,6 +246,55 @@ def time_interleaved(contenders, budget, target, min_rounds=7, max_rounds=2000):
     return times
 
 
+# --- transformation time -------------------------------------------------------------
+
+def fresh(f):
+    """A new function object with ``f``'s code: adcompile's cache (keyed by the function)
+    has not seen it, so ``ad.grad`` transforms it afresh."""
+    return types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                              f.__closure__)
+
+
+def transformation_time(workload, repeats):
+    """``{"transform": s, "first_call": s}``, CPU seconds, each the best of ``repeats``
+    fresh transformations, or ``{"unsupported": why}`` when adcompile raises."""
+    args = workload.make_args()
+    best = {"transform": math.inf, "first_call": math.inf}
+    for _ in range(max(1, repeats)):
+        f = fresh(workload.forward)
+        gc.collect()
+        try:
+            start = time.process_time()
+            gradient = ad.grad(f, wrt=workload.wrt)
+            made = time.process_time()
+            gradient(*args)
+            called = time.process_time()
+        except Exception as error:  # reported with the gradient timing too
+            return {"unsupported": f"not supported ({first_line(error)})"}
+        best["transform"] = min(best["transform"], made - start)
+        best["first_call"] = min(best["first_call"], called - made)
+    return best
+
+
+TRANSFORM_HEADER = ["workload", "transform ms", "first call ms", "total ms"]
+
+
+def transform_cells(transform_rows):
+    cells = []
+    for name, row in transform_rows:
+        if "unsupported" in row:
+            cells.append([name, "not supported", "—", "—"])
+        else:
+            t, c = row["transform"] * 1e3, row["first_call"] * 1e3
+            cells.append([name, f"{t:.1f}", f"{c:.1f}", f"{t + c:.1f}"])
+    return cells
+
+
+TRANSFORM_NOTE = ("Transformation: ad.grad(f, wrt=...) (parse, normalize, generate), then the "
+                  "first call (specialise, compile, run once); CPU time, best of {n} fresh "
+                  "transformations.")
+
+
 # --- a workload -----------------------------------------------------------------------
 
 def first_line(error):
@@ -245,7 +317,7 @@ def adcompile_gradient(workload, args, expected):
     return (lambda: ad_gradient(*args)), None
 
 
-def bench(workload, budget, target, use_peers):
+def bench(workload, budget, target, use_peers, ratios="median"):
     """The table rows of one workload, and its notes (lines to print below the table)."""
     log(f"{workload.name}: {workload.description}")
     args = workload.make_args()
@@ -270,6 +342,7 @@ def bench(workload, budget, target, use_peers):
 
     times = time_interleaved(contenders, budget, target)
     medians = {label: statistics.median(ts) for label, ts in times.items()}
+    of = medians if ratios == "median" else {label: min(ts) for label, ts in times.items()}
     rows = []
     order = [FORWARD, HAND, ADCOMPILE] + [label for label, _ in contenders[2:]
                                           if label != ADCOMPILE]
@@ -284,8 +357,8 @@ def bench(workload, budget, target, use_peers):
             "contender": label,
             "median": t,
             "min": min(times[label]),
-            "x_forward": t / medians[FORWARD] if label != FORWARD else None,
-            "x_hand": t / medians[HAND] if label != FORWARD else None,
+            "x_forward": of[label] / of[FORWARD] if label != FORWARD else None,
+            "x_hand": of[label] / of[HAND] if label != FORWARD else None,
         })
     notes = [f"{workload.name}: {label}: {why}" for label, why in unsupported.items()]
     return rows, notes
@@ -323,14 +396,20 @@ def table_cells(rows):
     return cells
 
 
-def print_plain(rows, descriptions, environment, notes):
-    cells = table_cells(rows)
-    widths = [max(len(r[i]) for r in cells + [HEADER]) for i in range(len(HEADER))]
-    left = {0, 1}
+def plain_lines(header, cells, left):
+    """``line(cells)``: a row of a plain table with columns as wide as their widest cell."""
+    widths = [max(len(r[i]) for r in cells + [header]) for i in range(len(header))]
 
     def line(r):
         return "  ".join(c.ljust(w) if i in left else c.rjust(w)
                          for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    return line, widths
+
+
+def print_plain(rows, descriptions, environment, notes, transform_rows, repeats):
+    cells = table_cells(rows)
+    line, widths = plain_lines(HEADER, cells, {0, 1})
 
     print(environment)
     for name, text in descriptions:
@@ -346,9 +425,19 @@ def print_plain(rows, descriptions, environment, notes):
         print()
         for note in notes:
             print(note)
+    if transform_rows:
+        cells = transform_cells(transform_rows)
+        line, widths = plain_lines(TRANSFORM_HEADER, cells, {0})
+        print()
+        print(TRANSFORM_NOTE.format(n=repeats))
+        print()
+        print(line(TRANSFORM_HEADER))
+        print(line(["-" * w for w in widths]))
+        for r in cells:
+            print(line(r))
 
 
-def print_markdown(rows, descriptions, environment, notes):
+def print_markdown(rows, descriptions, environment, notes, transform_rows, repeats):
     print(f"_{environment}_")
     print()
     for name, text in descriptions:
@@ -364,6 +453,15 @@ def print_markdown(rows, descriptions, environment, notes):
         for note in notes:
             name, rest = note.split(": ", 1)
             print(f"- `{name}`: {rest}")
+    if transform_rows:
+        print()
+        print(TRANSFORM_NOTE.format(n=repeats).replace("ad.grad(f, wrt=...)",
+                                                       "`ad.grad(f, wrt=...)`"))
+        print()
+        print("| " + " | ".join(TRANSFORM_HEADER) + " |")
+        print("|:---|" + "---:|" * (len(TRANSFORM_HEADER) - 1))
+        for r in transform_cells(transform_rows):
+            print("| " + " | ".join([f"`{r[0]}`"] + r[1:]) + " |")
 
 
 def environment_line(use_peers, threads):
@@ -395,15 +493,26 @@ def main(options):
         parser.error(f"unknown workload(s) {sorted(unknown)}; there are "
                      f"{[w.name for w in workloads.WORKLOADS]}")
     use_peers = not options.no_peers
+    log(f"adcompile {ad.__version__} from {os.path.dirname(ad.__file__)}")
+    transform_rows = []
+    if options.transform_repeats > 0:
+        log(f"transformation time, best of {options.transform_repeats}")
+        for workload in chosen:
+            transform_rows.append((workload.name,
+                                   transformation_time(workload, options.transform_repeats)))
     rows, notes = [], []
     for workload in chosen:
         more_rows, more_notes = bench(workload, options.budget / len(chosen), options.sample,
-                                      use_peers)
+                                      use_peers, options.ratios)
         rows += more_rows
         notes += more_notes
     descriptions = [(w.name, w.description) for w in chosen]
     environment = environment_line(use_peers, options.threads)
-    (print_markdown if options.markdown else print_plain)(rows, descriptions, environment, notes)
+    if options.ratios == "min":
+        environment += "; ratios of the minima"
+    (print_markdown if options.markdown else print_plain)(rows, descriptions, environment, notes,
+                                                          transform_rows,
+                                                          options.transform_repeats)
 
 
 if __name__ == "__main__":
