@@ -16,18 +16,38 @@ def base_of(target):
 
 
 def names_read(tree):
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """Names ``tree`` reads."""
+    return _names([tree], ast.Load)
 
 
 def reads(trees):
     """Names read anywhere in a list of ASTs."""
-    return set().union(*(names_read(t) for t in trees)) if trees else set()
+    return _names(list(trees), ast.Load)
 
 
 def assigns(trees):
     """Names assigned anywhere in a list of ASTs."""
-    return {n.id for t in trees for n in ast.walk(t)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return _names(list(trees), ast.Store)
+
+
+def _names(stack, context):
+    """The names in the trees of ``stack`` whose context is ``context`` (an ast.walk for
+    names only, without its generators: the passes ask this more than anything else)."""
+    found = set()
+    name, node_type = ast.Name, ast.AST
+    while stack:
+        node = stack.pop()
+        if node.__class__ is name:
+            if isinstance(node.ctx, context):
+                found.add(node.id)
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                stack.extend(v for v in value if isinstance(v, node_type))
+            elif isinstance(value, node_type):
+                stack.append(value)
+    return found
 
 
 def always_jumps(block):
