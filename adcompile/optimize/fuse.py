@@ -1,0 +1,74 @@
+"""Fusing single-use temporaries back into the expression that reads them, in straight-line
+code (``fuse``) and in each run of simple statements of a sweep (``fuse_blocks``)."""
+
+import ast
+
+from .. import ir
+
+
+def fuse(statements, fusable, live):
+    """Put single-use temporaries back into the expression that uses them.
+
+    ``t1 = X @ W1; t2 = t1 + b1; h = np.tanh(t2)`` becomes ``h = np.tanh(X @ W1 + b1)``
+    when nothing else (``live``: names read later, by the backward sweep or the return)
+    reads ``t1`` or ``t2``: the code reads like the user's, and the intermediates are freed
+    as soon as they are used. Only straight-line code whose names are assigned once.
+    """
+    uses = {}
+    for s in statements:
+        for name in ir.names_read(s):
+            uses[name] = uses.get(name, 0) + 1
+    pending = {}   # temp -> its expression, waiting for its one use
+    out = []
+    for s in statements:
+        if pending:
+            s = _Inline(pending).visit(s)
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and s.targets[0].id in fusable and s.targets[0].id not in live
+                and uses.get(s.targets[0].id) == 1):
+            pending[s.targets[0].id] = s.value
+            continue
+        out.append(s)
+    return out
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, pending):
+        self.pending = pending
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.pending:
+            return self.pending.pop(node.id)
+        return node
+
+
+
+def fuse_blocks(stmts, temps, live):
+    """Fuse single-use temporaries within each run of simple statements (never into a loop
+    or branch, which could run them more or fewer times)."""
+    uses = {}
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                uses[n.id] = uses.get(n.id, 0) + 1
+    single = {t for t in temps if uses.get(t) == 1}
+
+    def walk(block):
+        out, run = [], []
+        for s in block + [None]:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], ast.Name):
+                run.append(s)
+                continue
+            if run:
+                out.extend(fuse(run, single, live))
+                run = []
+            if s is None:
+                break
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                s.body = walk(s.body)
+                s.orelse = walk(s.orelse)
+            out.append(s)
+        return out
+
+    return walk(stmts)

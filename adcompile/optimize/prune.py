@@ -1,0 +1,107 @@
+"""Dead-code removal: forward statements whose results nothing reads (``prune_forward``)
+and backward assignments to names nothing later reads (``prune_backward``)."""
+
+import ast
+from dataclasses import replace
+
+from .. import ir
+
+
+def prune_forward(stmts, live):
+    """Drop forward statements whose results nothing reads (a fixed point, for loops).
+    The tape's Save nodes stay (they read what they save)."""
+    needed = set(live)
+    keep = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(stmts):
+            if id(s) in keep:
+                continue
+            if isinstance(s, (ir.If, ir.Loop, ir.Jump, ast.stmt)):   # (ast.stmt: a Save)
+                wanted = True
+            elif isinstance(s, ir.Keep):
+                wanted = not s.pure or bool(set(s.defines) & needed)
+            elif isinstance(s, ir.ListAppend):
+                wanted = s.target in needed
+            elif isinstance(s, ir.ListGet) and s.pop:
+                wanted = s.target in needed or s.source in needed  # it shortens the list
+            else:
+                wanted = s.target in needed
+            if wanted:
+                keep.add(id(s))
+                needed |= ir.own_reads(s)
+                changed = True
+
+    def rebuild(block):
+        out = []
+        for s in block:
+            if id(s) not in keep:
+                continue
+            if isinstance(s, ir.If):
+                s = replace(s, body=rebuild(s.body), orelse=rebuild(s.orelse))
+            elif isinstance(s, ir.Loop):
+                s = replace(s, body=rebuild(s.body))
+                if s.kind == "for" and not s.body and s.index not in needed:
+                    continue  # nothing in it is needed (a while loop stays: it may not end)
+            elif isinstance(s, ir.Keep) and s.defines and not set(s.defines) & needed:
+                s = _run_only(s)   # a call that may do something: run it, keep nothing
+            out.append(s)
+        return out
+
+    return rebuild(stmts)
+
+
+def _run_only(keep):
+    """``name = call(...)`` kept for what the call may do, with nothing reading ``name``:
+    the call alone."""
+    stmt = keep.stmt
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name):
+        return replace(keep, stmt=ast.copy_location(ast.Expr(stmt.value), stmt), defines=[])
+    return keep
+
+
+def prune_backward(stmts, live):
+    """Drop backward assignments to names nothing later reads (backward code is pure, but
+    for popping the stack)."""
+
+    def uses(node):
+        """Names a statement reads; ``a += b`` reads ``a`` too."""
+        found = ir.names_read(node)
+        for n in ast.walk(node):
+            if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                found.add(n.target.id)
+        return found
+
+    def prune(block, live):
+        kept = []
+        for s in reversed(block):
+            if isinstance(s, (ast.If, ast.For)):
+                if isinstance(s, ast.If):
+                    s.body = prune(s.body, set(live)) or [ast.Pass()]
+                    s.orelse = prune(s.orelse, set(live))
+                else:  # what one iteration reads, an earlier one may have to provide
+                    s.body = prune(s.body, live | uses(s)) or [ast.Pass()]
+                    if all(isinstance(b, ast.Pass) for b in s.body):
+                        continue   # a reversed loop with nothing left to do
+                live |= uses(s)
+                kept.append(s)
+                continue
+            if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+                if s.target.id not in live:
+                    continue
+            elif isinstance(s, ast.Assign):
+                targets = ir.assigns([s])
+                is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
+                    and s.value.func.attr == "pop"
+                simple = all(isinstance(t, ast.Name) for t in s.targets)
+                if simple and not is_pop and not (targets & live):
+                    continue
+                live -= targets if simple else set()
+            live |= uses(s)
+            kept.append(s)
+        kept.reverse()
+        return kept
+
+    return prune(stmts, set(live))

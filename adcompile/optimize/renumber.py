@@ -1,0 +1,54 @@
+"""Tidy temporary numbers: the temporaries that remain numbered t1, t2, ... in order of
+appearance, with the names made from them following."""
+
+import ast
+import re
+
+_DERIVED = re.compile(r"(t\d+)((?:_bar)?(?:s|_steps)?(?:_\d+)?)$")
+
+
+def renumber_temps(statements, outputs, namer):
+    """Number the temporaries that remain t1, t2, ... in order of appearance, so gaps left
+    by fused or dead temporaries do not show. The names made from a temporary's follow
+    (``t3_bar``, ``t3s``, ``t3_bar_steps``). Returns ``rename(name)``: a name's new name."""
+
+    temps, made = set(namer.temps), set(namer.made)
+
+    def parts(name):
+        m = _DERIVED.match(name)
+        if m and m.group(1) in temps and (not m.group(2) or name in made):
+            return m.group(1), m.group(2)
+        return None
+
+    order, renamed = [], set()
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name) and parts(node.id):
+                renamed.add(node.id)
+                if parts(node.id)[0] not in order:
+                    order.append(parts(node.id)[0])
+    suffixes = {parts(n)[1] for n in renamed}
+    reserved = {n for n in namer.taken if not parts(n)} - namer.temps
+    mapping, k = {}, 0
+    for old in order:
+        k += 1
+        while any(f"t{k}{suffix}" in reserved for suffix in suffixes | {"", "_bar", "_dot"}):
+            k += 1
+        mapping[old] = f"t{k}"
+
+    def rename(name):
+        found = parts(name)
+        return mapping[found[0]] + found[1] if found and found[0] in mapping else name
+
+    seen = set()  # a node shared by the two sweeps is renamed once
+    for s in statements + list(outputs):
+        for node in ast.walk(s):
+            if isinstance(node, ast.Name) and id(node) not in seen:
+                seen.add(id(node))
+                node.id = rename(node.id)
+    # the namer knows the new names: later passes make names and renumber again
+    derived = {rename(name) for name in renamed if parts(name)[1]}
+    namer.temps = (namer.temps - set(mapping)) | set(mapping.values())
+    namer.taken |= derived | set(mapping.values())
+    namer.made |= derived
+    return rename

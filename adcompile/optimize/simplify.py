@@ -1,0 +1,90 @@
+"""Algebraic simplification of generated expressions: constants folded, ``x * 1`` and
+``x ** 1`` dropped, ``a + a`` as ``2 * a``; and the sum of a list of terms."""
+
+import ast
+import operator
+
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+         ast.Div: operator.truediv, ast.Pow: operator.pow}
+
+
+def number(e):
+    """The value of a literal int or float (``-2`` too), else None."""
+    if isinstance(e, ast.Constant) and type(e.value) in (int, float):
+        return e.value
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        v = number(e.operand)
+        return None if v is None else -v
+    return None
+
+
+def _is(e, value):
+    v = number(e)
+    return v is not None and v == value
+
+
+class _Simplify(ast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        a, b = number(node.left), number(node.right)
+        op = type(node.op)
+        if a is not None and b is not None and op in _FOLD:
+            try:
+                value = _FOLD[op](a, b)
+            except (ZeroDivisionError, OverflowError):
+                return node
+            if isinstance(value, (int, float)) and abs(value) < 1e15:
+                return ast.Constant(value) if value >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        if op is ast.Pow and _is(node.right, 1):
+            return node.left
+        if op is ast.Pow and _is(node.right, 0):
+            return ast.Constant(1)
+        if op is ast.Mult:
+            if _is(node.left, 1):
+                return node.right
+            if _is(node.right, 1):
+                return node.left
+            if b is not None and a is None:  # constants first: 3 * t_bar
+                return ast.BinOp(left=node.right, op=node.op, right=node.left)
+        if op is ast.Div and _is(node.right, 1):
+            return node.left
+        if op is ast.Add and ast.dump(node.left) == ast.dump(node.right):
+            return ast.BinOp(left=ast.Constant(2), op=ast.Mult(), right=node.left)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) \
+                and isinstance(node.operand.op, ast.USub):
+            return node.operand.operand
+        return node
+
+
+def simplify(expr):
+    """``expr`` simplified (in place; the result may be a part of it)."""
+    return ast.fix_missing_locations(_Simplify().visit(expr))
+
+
+def total(terms):
+    """The sum of a list of expressions (a repeated term counted once, times its count)."""
+    counted = []
+    for t in terms:
+        for entry in counted:
+            if ast.dump(entry[0]) == ast.dump(t):
+                entry[1] += 1
+                break
+        else:
+            counted.append([t, 1])
+    terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
+             for t, n in counted]
+    if len(terms) > 32:
+        # a balanced sum: a chain of hundreds of terms would nest too deep to compile
+        half = len(terms) // 2
+        return ast.BinOp(left=total(terms[:half]), op=ast.Add(), right=total(terms[half:]))
+    result = terms[0]
+    for t in terms[1:]:
+        if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.USub):
+            result = ast.BinOp(left=result, op=ast.Sub(), right=t.operand)
+        else:
+            result = ast.BinOp(left=result, op=ast.Add(), right=t)
+    return result
