@@ -18,8 +18,12 @@ def prune_forward(stmts, live):
         for s in ir.walk(stmts):
             if id(s) in keep:
                 continue
-            if isinstance(s, (ir.If, ir.Loop, ir.Jump, ast.stmt)):   # (ast.stmt: a Save)
+            if isinstance(s, (ir.Jump, ast.stmt)) or isinstance(s, ir.Loop) \
+                    and s.kind == "while":   # (ast.stmt: a Save; a while loop may not end)
                 wanted = True
+            elif isinstance(s, (ir.If, ir.Loop)):   # for what it holds, or a loop's index
+                wanted = isinstance(s, ir.Loop) and s.index in needed \
+                    or any(id(x) in keep for block in ir.children(s) for x in ir.walk(block))
             elif isinstance(s, ir.Keep):
                 wanted = not s.pure or bool(set(s.defines) & needed)
             elif isinstance(s, ir.ListAppend):
@@ -46,6 +50,8 @@ def prune_forward(stmts, live):
                     continue  # nothing in it is needed (a while loop stays: it may not end)
             elif isinstance(s, ir.Keep) and s.defines and not set(s.defines) & needed:
                 s = _run_only(s)   # a call that may do something: run it, keep nothing
+            elif isinstance(s, ir.Keep) and not set(s.defines) <= needed:
+                s = _unpack_only(s, needed)
             out.append(s)
         return out
 
@@ -53,13 +59,28 @@ def prune_forward(stmts, live):
 
 
 def _run_only(keep):
-    """``name = call(...)`` kept for what the call may do, with nothing reading ``name``:
-    the call alone."""
+    """``name = call(...)`` (or ``a, b = call(...)``) kept for what the call may do, with
+    nothing reading the names: the call alone."""
     stmt = keep.stmt
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-            and isinstance(stmt.targets[0], ast.Name):
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and all(
+            isinstance(t, ast.Name) for t in ast.walk(stmt.targets[0])
+            if not isinstance(t, (ast.Tuple, ast.List, ast.expr_context))):
         return replace(keep, stmt=ast.copy_location(ast.Expr(stmt.value), stmt), defines=[])
     return keep
+
+
+def _unpack_only(keep, needed):
+    """``a, b = value`` kept with only ``b`` read later: ``_, b = value``."""
+    stmt = keep.stmt
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], (ast.Tuple, ast.List))):
+        return keep
+    target = ir.copy_tree(stmt.targets[0])
+    for t in ast.walk(target):
+        if isinstance(t, ast.Name) and t.id not in needed:
+            t.id = "_"
+    new = ast.copy_location(ast.Assign(targets=[target], value=stmt.value), stmt)
+    return replace(keep, stmt=new, defines=[n for n in keep.defines if n in needed])
 
 
 def prune_backward(stmts, live):
@@ -81,6 +102,11 @@ def prune_backward(stmts, live):
                 if isinstance(s, ast.If):
                     s.body = prune(s.body, set(live)) or [ast.Pass()]
                     s.orelse = prune(s.orelse, set(live))
+                    if all(isinstance(b, ast.Pass) for b in s.body + s.orelse):
+                        continue   # a reversed branch with nothing left to do
+                    if all(isinstance(b, ast.Pass) for b in s.body):   # if not c: ...
+                        s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
+                        s.body, s.orelse = s.orelse, []
                 else:  # what one iteration reads, an earlier one may have to provide
                     s.body = prune(s.body, live | uses(s)) or [ast.Pass()]
                     if all(isinstance(b, ast.Pass) for b in s.body):
@@ -96,8 +122,10 @@ def prune_backward(stmts, live):
                 is_pop = isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) \
                     and s.value.func.attr == "pop"
                 simple = all(isinstance(t, ast.Name) for t in s.targets)
-                if simple and not is_pop and not (targets & live):
-                    continue
+                if simple and not (targets & live):
+                    if not is_pop:
+                        continue
+                    s = ast.copy_location(ast.Expr(s.value), s)   # the pop, nothing kept
                 live -= targets if simple else set()
             live |= uses(s)
             kept.append(s)
