@@ -4,7 +4,7 @@
         reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
             reuse_dead_arrays* ─ prune_tape ─ forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
-        forward mode:  tangents ─► emit
+        forward mode:  tangents ─ renumber_tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
     differentiate again)
 
@@ -16,7 +16,7 @@ input as it was; ``ad.show(f, stage=...)`` prints the code after any named pass.
 """
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ir
 from .ad import sweeps
@@ -26,6 +26,7 @@ from .dump import dump
 from .ad.forward import forward
 from .frontend import normalize
 from .ad.reverse import reverse
+from .optimize import renumber_temps
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,16 @@ def tangent_pass(fn, target):
     return forward(ir.copy_function(fn), target.param_ndims, target.aliases, target.param_full)
 
 
+def renumber_tangents(code):
+    """Number the temporaries the tangent code keeps t1, t2, ... in order of appearance."""
+    memo = {}
+    code = replace(code, body=ir.copy_tree(code.body, memo),
+                   outputs=ir.copy_tree(code.outputs, memo),
+                   out_dots=ir.copy_tree(code.out_dots, memo))
+    renumber_temps(code.body, code.outputs + code.out_dots, code.fn.namer.copy())
+    return code
+
+
 # -- running them -----------------------------------------------------------------------
 
 
@@ -128,7 +139,7 @@ def stages(form):
     """The names of the passes a form runs, in order (for ``ad.show(f, stage=...)``)."""
     names = ["normalize"] + [p.__name__ for p in IR_PASSES]
     if form == "jvp":
-        return names + ["tangents"]
+        return names + ["tangents", "renumber_tangents"]
     return names + ["reverse"] + [p.__name__ for p in sweep_passes(form != "grad2")]
 
 
@@ -147,7 +158,10 @@ def run(fn, target, stop_after=None):
             return dump(fn)
     if target.form == "jvp":
         code = tangent_pass(fn, target)
-        return dump(code) if stop_after == "tangents" else code
+        if stop_after == "tangents":
+            return dump(code)
+        code = renumber_tangents(code)
+        return dump(code) if stop_after == "renumber_tangents" else code
     code = reverse_pass(fn, target)
     if stop_after == "reverse":
         return dump(code)

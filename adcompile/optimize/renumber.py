@@ -4,7 +4,7 @@ appearance, with the names made from them following."""
 import ast
 import re
 
-_DERIVED = re.compile(r"(t\d+)((?:_bar)?(?:s|_steps)?(?:_\d+)?)$")
+_DERIVED = re.compile(r"(t\d+)((?:_bar|_dot)?(?:s|_steps)?(?:_\d+)?)$")
 
 
 def renumber_temps(statements, outputs, namer):
