@@ -1,4 +1,4 @@
-"""Loop fission (adcompile/fission.py): the per-step work of a loop that does not depend on
+"""Loop fission (adcompile/optimize/fission.py): the per-step work of a loop that does not depend on
 earlier steps is computed for all steps at once. Every case is checked against central
 finite differences, on the batched code and on its step-by-step fallback."""
 
