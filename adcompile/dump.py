@@ -8,7 +8,6 @@ and the backward sweep, with the tape's nodes as ``save(key: a, b)`` and
 """
 
 import ast
-import copy
 
 from . import ir
 
@@ -87,6 +86,6 @@ class _ShowTape(ast.NodeTransformer):
 
 def _python(stmts, keys):
     module = ast.Module(body=_ShowTape(keys).visit(ast.Module(
-        body=copy.deepcopy(stmts), type_ignores=[])).body, type_ignores=[])
+        body=ir.copy_tree(stmts), type_ignores=[])).body, type_ignores=[])
     return ast.unparse(ast.fix_missing_locations(module))
 

@@ -166,7 +166,8 @@ def test_each_pass_leaves_its_input_as_it_was(name, form):
         fn = step(fn, target)
     code = pipeline.reverse_pass(fn, target)
     for step in pipeline.sweep_passes(target.in_place):
-        before = (dump(code), copy.deepcopy(code.tape.saves), set(code.context.namer.taken))
+        saves = {key: list(names) for key, names in code.tape.saves.items()}
+        before = (dump(code), saves, set(code.context.namer.taken))
         new = step(code)
         after = (dump(code), code.tape.saves, code.context.namer.taken)
         assert after == before, f"{step.__name__} changed its input"

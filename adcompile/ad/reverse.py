@@ -94,8 +94,8 @@ class Reverser:
         self.adj.owner = {}          # adjoint variable -> the variable it is the adjoint of
         self.adj.fresh = set()       # adjoint variables holding arrays that nothing else refers to
         self.top_loops = []      # loops not inside other loops
-        self.reversed_loops = {} # id(loop) -> its reversed loop statement
-        self.body_end = {}       # id(loop) -> index in its reversed body where the tail starts
+        self.reversed_loops = {} # loop -> its reversed loop statement
+        self.body_end = {}       # loop -> index in its reversed body where the tail starts
         self.loop = None         # LoopState of the innermost loop being reversed
 
     # -- statements --------------------------------------------------------------
@@ -165,12 +165,12 @@ class Reverser:
                 if loop_vars is not None:
                     self.settle_terms(terms_before, loop_vars, code)
                 own = code
-                key = id(unit.body[0])
+                key = unit.body[0]
                 for s in unit.body:
-                    self.tape.unit_of[id(s)] = key
+                    self.tape.unit_of[s] = key
             else:
                 own, code = self.control(unit.node, loop_vars)
-                key = id(unit.node)
+                key = unit.node
             if loop_vars is not None:
                 created = [t for k, v in self.adj.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
@@ -353,7 +353,7 @@ class Reverser:
         self.loop = state
         body, left = self._branch(node.body, bars, inner_vars)
         self.loop = outer_loop
-        start = tape.Piece(("start", id(node)), set(), False)   # (saved at each iteration's start)
+        start = tape.Piece(("start", node), set(), False)   # (saved at each iteration's start)
         self.tape.chains[id(node.body)] = [start] + self.tape.chains.get(id(node.body), [])
         tail, post = [], []
         accumulate = self._accumulators(state, left, pre, tail, post)
@@ -365,7 +365,7 @@ class Reverser:
         for x, bar in accumulate.items():
             self.adj.pending[x] = [ir.load(bar)]
         header = self._reversed_header(node, body + tail)
-        self.body_end[id(node)] = len(body)  # where the reversed body ends and the tail starts
+        self.body_end[node] = len(body)  # where the reversed body ends and the tail starts
         # (no terms: the value at the start of the iteration did not matter; its adjoint is
         # zero, shaped like that value, saved for it: the shape may change between steps)
         zero_from_value = [n for n in carried if n not in left and n in node.existing]
@@ -438,7 +438,7 @@ class Reverser:
         else:
             target, iterable = ir.store("_"), ir.call("range", ir.load(node.counter))
         header = ast.For(target=target, iter=iterable, body=body or [ast.Pass()], orelse=[])
-        self.reversed_loops[id(node)] = header
+        self.reversed_loops[node] = header
         return header
 
     def _is_outer(self, term):
@@ -455,21 +455,21 @@ class Reverser:
         backward code after the reversed loop reads them, their values before the loop are
         saved when it starts and restored when the reversed loop ends."""
         for loop in self.top_loops:
-            reversed_loop = self.reversed_loops.get(id(loop))
+            reversed_loop = self.reversed_loops.get(loop)
             if reversed_loop is None:
                 continue
             outside = ir.live_before(_after(backward, reversed_loop) or [], set())
             needed = sorted(set(loop.carried.values()) & outside)
             if needed:
-                _insert_after(backward, reversed_loop, self.tape.save(("entry", id(loop)),
+                _insert_after(backward, reversed_loop, self.tape.save(("entry", loop),
                                                                       needed))
 
     def save_at_iteration_start(self, loop, names):
         """Save the values ``names`` have when an iteration of ``loop`` starts: the first
         statement of each iteration saves them, the last of each reversed one restores them."""
-        restore = self.tape.save(("start", id(loop)), names)
+        restore = self.tape.save(("start", loop), names)
         if restore is not None:
-            self.reversed_loops[id(loop)].body.insert(self.body_end[id(loop)], restore)
+            self.reversed_loops[loop].body.insert(self.body_end[loop], restore)
 
 
 def _zero_shapes(aliases, stmts):
@@ -492,7 +492,7 @@ def _piece(unit):
     stmts = [unit.node] if unit.kind == "control" else unit.body
     writes = {n for s in stmts for n in ir.defined_names(s)}
     jumps = unit.jump is not None or any(isinstance(s, ir.Jump) for s in ir.walk(stmts))
-    key = None if unit.kind == "exit" else id(stmts[0])
+    key = None if unit.kind == "exit" else stmts[0]
     return tape.Piece(key, writes, jumps)
 
 

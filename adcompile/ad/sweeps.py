@@ -194,8 +194,8 @@ def _with_saves(stmts, the_tape, exit_keys):
     out = []
     for unit in ir.segments(stmts):
         if unit.kind == "simple":
-            keys = list(dict.fromkeys(the_tape.unit_of[id(s)] for s in unit.body
-                                      if id(s) in the_tape.unit_of))
+            keys = list(dict.fromkeys(the_tape.unit_of[s] for s in unit.body
+                                      if s in the_tape.unit_of))
             out += unit.body + [save for key in keys for save in the_tape.save_nodes(key)]
         elif unit.kind == "exit":
             if unit.jump is not None:
@@ -203,15 +203,15 @@ def _with_saves(stmts, the_tape, exit_keys):
                         for save in the_tape.save_nodes(key)]
             out += unit.body + ([unit.jump] if unit.jump is not None else [])
         elif isinstance(unit.node, ir.If):
-            node, key = unit.node, id(unit.node)
+            node = key = unit.node
             out.append(replace(node, body=_with_saves(node.body, the_tape, exit_keys + [key]),
                                orelse=_with_saves(node.orelse, the_tape, exit_keys + [key])))
             if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
                 out += the_tape.save_nodes(key)
         else:
-            node, key = unit.node, id(unit.node)
-            body = the_tape.save_nodes(("start", key)) + _with_saves(node.body, the_tape, [])
-            out += the_tape.save_nodes(("entry", key)) + [replace(node, body=body)]
+            node = key = unit.node
+            body = the_tape.save_nodes(("start", node)) + _with_saves(node.body, the_tape, [])
+            out += the_tape.save_nodes(("entry", node)) + [replace(node, body=body)]
             out += the_tape.save_nodes(key)
     return out
 

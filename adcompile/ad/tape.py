@@ -64,12 +64,13 @@ class Piece:
 
 @dataclass
 class Tape:
-    """What the reverse pass decided to keep: per key (a piece of code in a loop, the start
-    of each iteration of a loop, or a loop's entry), the names saved and the Restore node
+    """What the reverse pass decided to keep: per key (a piece of code in a loop: its first
+    IR statement, or its if or loop; ``("start", loop)``, the start of each iteration of a
+    loop; ``("entry", loop)``, a loop's entry), the names saved and the Restore node
     in the backward sweep; and the order the pieces run in, for ``drop_repeated``."""
 
     saves: dict = field(default_factory=dict)      # key -> names
-    unit_of: dict = field(default_factory=dict)    # id(IR statement) -> key of its piece
+    unit_of: dict = field(default_factory=dict)    # IR statement -> key of its piece
     chains: dict = field(default_factory=dict)     # id(block in a loop) -> its Pieces
     continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), key of its if)
 
