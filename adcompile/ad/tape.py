@@ -66,8 +66,8 @@ class Piece:
 class Tape:
     """What the reverse pass decided to keep: per key (a piece of code in a loop: its first
     IR statement, or its if or loop; ``("start", loop)``, the start of each iteration of a
-    loop; ``("entry", loop)``, a loop's entry), the names saved and the Restore node
-    in the backward sweep; and the order the pieces run in, for ``drop_repeated``."""
+    loop; ``("entry", loop)``, a loop's entry), the names saved (the Save and Restore
+    nodes of the key carry them); and the order the pieces run in, for ``drop_repeated``."""
 
     saves: dict = field(default_factory=dict)      # key -> names
     unit_of: dict = field(default_factory=dict)    # IR statement -> key of its piece
@@ -145,6 +145,7 @@ class Tape:
 
 
 def saved_names(node):
+    """The names a Save or Restore node keeps."""
     return [n.id for n in node.names]
 
 
