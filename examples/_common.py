@@ -13,7 +13,14 @@ import numpy as np
 
 import adcompile as ad
 
+#: where figures go unless the environment variable ADCOMPILE_EXAMPLES_OUT names a directory
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+
+
+def output_dir():
+    """The directory figures are saved in: ``$ADCOMPILE_EXAMPLES_OUT`` when it is set (the test
+    suite sets it to a temporary directory), else ``examples/out``."""
+    return os.environ.get("ADCOMPILE_EXAMPLES_OUT") or OUT
 
 
 def pyplot():
@@ -25,12 +32,14 @@ def pyplot():
 
 
 def savefig(fig, name):
-    """Save ``fig`` as ``examples/out/NAME.png`` and close it; returns the path."""
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name + ".png")
+    """Save ``fig`` as ``NAME.png`` in ``output_dir()`` and close it; returns the path."""
+    out = output_dir()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name + ".png")
     fig.savefig(path, dpi=80)
     pyplot().close(fig)
-    print(f"saved {os.path.relpath(path)}")
+    shown = os.path.relpath(path)
+    print(f"saved {path if shown.startswith(os.pardir) else shown}")
     return path
 
 

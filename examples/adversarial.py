@@ -50,8 +50,10 @@ def plot(rows):
         scale = np.abs(delta).max()
         ax_row[0].imshow(x.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax_row[0].set_title(f"original: {p.argmax()} ({p.max():.0%})", fontsize=9)
-        ax_row[1].imshow(delta.reshape(8, 8), cmap="RdBu_r", vmin=-scale, vmax=scale)
+        image = ax_row[1].imshow(delta.reshape(8, 8), cmap="RdBu_r", vmin=-scale, vmax=scale)
         ax_row[1].set_title(f"perturbation (max {scale:.2f})", fontsize=9)
+        colorbar = fig.colorbar(image, ax=ax_row[1], fraction=0.046, pad=0.04)
+        colorbar.ax.tick_params(labelsize=7)   # pixel change, on the [0, 1] pixel scale
         ax_row[2].imshow(x_adv.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax_row[2].set_title(f"result: {p_adv.argmax()} ({p_adv.max():.0%})", fontsize=9)
         for ax in ax_row[:3]:

@@ -156,7 +156,9 @@ def plot(averaging, least_squares):
                      label="without replacement" if j == 0 else None)
     axes[0].axhline(0.5, color="black", linestyle="--", linewidth=1, label="1/2")
     axes[0].axhline(a.mean(), color="gray", linestyle=":", linewidth=1, label="sample mean")
-    axes[0].set_ylim(0.2, 0.8)
+    shown = np.concatenate([with_r[:3].ravel(), without[:3].ravel(), [0.5, a.mean()]])
+    margin = 0.05 * (shown.max() - shown.min())
+    axes[0].set_ylim(shown.min() - margin, shown.max() + margin)   # every curve, whole
     axes[0].set_xlabel("step k")
     axes[0].set_ylabel("$x_k$ (running average)")
     axes[0].set_title("SGD with step 1/k: three runs each")

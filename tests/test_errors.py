@@ -19,6 +19,7 @@ import pytest
 
 import adcompile as ad
 from conftest import assert_grad
+from tests.samples import refusing_helpers
 
 HERE = __file__
 with open(HERE, encoding="utf-8") as _fh:
@@ -394,6 +395,121 @@ def f_attr_real(x):
 
 def test_unsupported_attribute():
     expect_rejected(f_attr_real, ("attr_real", r"\breal\b"))
+
+
+# ---------------------------------------------------------------------------
+# What a refusal suggests, and the calls that led into an inlined helper
+# ---------------------------------------------------------------------------
+
+def message_of(f, *args, wrt=0, mode="reverse"):
+    with pytest.raises(ad.TransformError) as info:
+        if mode == "forward":
+            ad.jvp(f, wrt=wrt)(*args)
+        else:
+            ad.grad(f, wrt=wrt)(*args)
+    return str(info.value)
+
+
+def test_unknown_function_suggests_a_rule():
+    message = message_of(f_np_convolve, np.ones(3))
+    lines = message.splitlines()
+    # the first line as it always was; the suggestion last, on a line of its own
+    assert lines[0].endswith(": call to 'np.convolve' (convolve) cannot be differentiated: "
+                             "it has no adjoint rule")
+    assert lines[-1] == ("hint: give it a rule with ad.adjoint_rule(np.convolve) or "
+                         "ad.primitive (README: 'Your own primitives')")
+
+
+def test_unknown_callable_object_suggests_a_rule():
+    message = message_of(f_user_helper, 1.5)
+    assert message.splitlines()[-1].startswith("hint: give it a rule with "
+                                               "ad.adjoint_rule(helper) or ad.primitive")
+
+
+def test_unknown_attribute_says_what_is_read_and_how_to_read_another():
+    message = message_of(f_attr_real, np.ones(3))
+    first, hint = message.splitlines()[0], message.splitlines()[-1]
+    assert first.endswith(": attribute .real of a value being differentiated is not supported")
+    assert hint.startswith("hint: the attributes of such a value adcompile reads are .T ")
+    assert ".shape" in hint and "@ad.primitive" in hint and "'Your own primitives'" in hint
+
+
+def test_unknown_method_suggests_a_fix():
+    hint = message_of(f_method_partition, np.ones(3)).splitlines()[-1]
+    assert hint.startswith("hint: call a function that has a rule instead")
+    assert "@ad.primitive" in hint
+
+
+def test_function_in_a_variable_keeps_its_own_advice():
+    message = message_of(f_callback, 1.5, abs)
+    assert "call a module-level function, or compute the value outside" in message
+    assert "hint:" not in message     # a rule cannot be given to a variable
+
+
+def inner_refusing(v):
+    return np.convolve(v, v)  # ERR:inner_refusing
+
+
+def middle_calling(v):
+    y = inner_refusing(v) * 2.0  # ERR:middle_calling
+    return y
+
+
+def outer_calling(x):
+    z = middle_calling(x)  # ERR:outer_calling
+    return np.sum(z)
+
+
+def test_refusal_in_an_inlined_helper_names_the_call_chain():
+    exc = expect_rejected(outer_calling, ("inner_refusing", r"np\.convolve"))
+    lines = str(exc).splitlines()
+    chain = [line for line in lines if line.startswith("  called from ")]
+    assert chain == [
+        (f"  called from {HERE}:{marker_line('middle_calling')}:9 in middle_calling: "
+         f"{LINES[marker_line('middle_calling') - 1].strip()}"),
+        (f"  called from {HERE}:{marker_line('outer_calling')}:9 in outer_calling: "
+         f"{LINES[marker_line('outer_calling') - 1].strip()}")]
+    assert exc.callers[0][:2] == (HERE, marker_line("middle_calling"))
+    # the error's own line and caret come first, the suggestion last
+    assert lines.index(chain[0]) == 3 and lines[-1].startswith("hint: give it a rule")
+
+
+def test_no_chain_for_a_refusal_in_the_function_itself():
+    message = message_of(f_np_convolve, np.ones(3))
+    assert "called from" not in message
+
+
+def calls_convolved(x):
+    return refusing_helpers.convolved(x) * 3.0  # ERR:calls_convolved
+
+
+def calls_uses_total(x):
+    return refusing_helpers.uses_total(x) * 3.0  # ERR:calls_uses_total
+
+
+def sample_line(tag):
+    """The line of tests/samples/refusing_helpers.py marked ``# REFUSES:tag``."""
+    with open(refusing_helpers.__file__, encoding="utf-8") as f:
+        hits = [i for i, text in enumerate(f, 1) if text.rstrip().endswith("# REFUSES:" + tag)]
+    assert len(hits) == 1
+    return hits[0]
+
+
+def test_refusal_in_a_helper_of_another_module_names_its_file_and_the_caller():
+    message = message_of(calls_convolved, np.ones(3))
+    assert message.startswith(f"{refusing_helpers.__file__}:{sample_line('convolve')}:")
+    assert f"\n  called from {HERE}:{marker_line('calls_convolved')}:12 in calls_convolved: " \
+        in message
+
+
+def test_forward_mode_refusal_in_a_helper_names_the_helper_file():
+    """A refusal after normalization (forward mode, at a primitive without a tangent) points
+    into the helper's file, not at the same line number of the differentiated function's."""
+    message = message_of(calls_uses_total, np.ones(3), np.ones(3), mode="forward")
+    assert message.startswith(f"{refusing_helpers.__file__}:{sample_line('tangent')}:")
+    assert "write one with @total.tangent (or ad.tangent_rule(total))" in message
+    assert f"\n  called from {HERE}:{marker_line('calls_uses_total')}:12 in calls_uses_total: " \
+        in message
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each example asserts its own result (140/24, df/dy = 5, >= 95% accuracy, the
 flipped prediction, ...); here each runs in its small mode, in this process, and
-the test checks what it returns and the figures it saves.
+the test checks what it returns and the figures it saves. The figures go to a
+temporary directory (ADCOMPILE_EXAMPLES_OUT), never into examples/out/.
 """
 
 import ast
@@ -29,6 +30,27 @@ def examples_on_path():
     sys.path.remove(EXAMPLES)
 
 
+def snapshot(folder):
+    """The files under ``folder`` with their sizes and modification times."""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            info = os.stat(path)
+            found[os.path.relpath(path, folder)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def figures_in_tmp(tmp_path, monkeypatch):
+    """Each test's figures go to its own temporary directory; examples/out/ stays as it was."""
+    out = tmp_path / "figures"
+    monkeypatch.setenv("ADCOMPILE_EXAMPLES_OUT", str(out))
+    before = snapshot(OUT)
+    yield out
+    assert snapshot(OUT) == before, "an example wrote into examples/out/"
+
+
 def run(name, capsys):
     module = importlib.import_module(name)
     result = module.main(small=True)
@@ -36,8 +58,25 @@ def run(name, capsys):
 
 
 def saved(name):
-    path = os.path.join(OUT, name + ".png")
+    path = os.path.join(os.environ["ADCOMPILE_EXAMPLES_OUT"], name + ".png")
     return os.path.exists(path) and os.path.getsize(path) > 1000
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures examples save, by name: each example's ``savefig`` is wrapped to keep them."""
+    import _common
+    kept = {}
+
+    def keep(fig, name):
+        kept[name] = fig
+        return _common.savefig(fig, name)
+
+    for name in NAMES:
+        module = importlib.import_module(name)
+        if hasattr(module, "savefig"):
+            monkeypatch.setattr(module, "savefig", keep)
+    return kept
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -64,9 +103,14 @@ def test_one_neuron(capsys):
     assert saved("one_neuron_loss")
 
 
-def test_sgd_with_and_without_replacement(capsys):
+def test_sgd_with_and_without_replacement(capsys, figures):
     run("sgd_replacement", capsys)
     assert saved("sgd_averaging") and saved("sgd_least_squares")
+    running = figures["sgd_averaging"].axes[0]         # the running averages, whole
+    low, high = running.get_ylim()
+    for line in running.get_lines():
+        y = line.get_ydata()
+        assert low <= min(y) and max(y) <= high, line.get_label()
 
 
 def test_digits_mlp_reaches_95_percent(capsys):
@@ -76,11 +120,18 @@ def test_digits_mlp_reaches_95_percent(capsys):
     assert saved("digits_mlp_loss")
 
 
-def test_adversarial_inputs_flip_the_prediction(capsys):
+def test_adversarial_inputs_flip_the_prediction(capsys, figures):
     (flipped, median_change), out = run("adversarial", capsys)
     assert flipped >= 18 and median_change < 0.25
     assert "X_bar = " in out
     assert saved("adversarial")
+    fig = figures["adversarial"]
+    perturbations = [ax for ax in fig.axes if ax.get_title().startswith("perturbation")]
+    assert len(perturbations) == 4
+    for ax in perturbations:                               # each with its colour scale
+        colorbar = ax.images[0].colorbar
+        assert colorbar is not None
+        assert colorbar.vmin == -colorbar.vmax > -1
 
 
 def test_window_classifier(capsys):
@@ -116,10 +167,28 @@ def test_tutorial_figures_exist():
         assert f"examples/{name}.py" in text, name
 
 
-def test_runs_as_a_script():
+def test_figures_go_to_the_output_directory(figures_in_tmp):
+    """savefig honours ADCOMPILE_EXAMPLES_OUT (and examples/out/ is left alone: the fixture)."""
+    import _common
+    plt = _common.pyplot()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = _common.savefig(fig, "a_test_figure")
+    assert path == str(figures_in_tmp / "a_test_figure.png")
+    assert os.path.getsize(path) > 1000
+    assert not os.path.exists(os.path.join(OUT, "a_test_figure.png"))
+
+
+def test_examples_out_is_ignored_by_git():
+    with open(os.path.join(os.path.dirname(EXAMPLES), ".gitignore")) as f:
+        assert "examples/out/" in f.read().split()
+
+
+def test_runs_as_a_script(figures_in_tmp):
     """The command in the docstring, as a user types it (the fastest example)."""
     env = dict(os.environ, PYTHONPATH=os.path.dirname(EXAMPLES) + os.pathsep
-               + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
+               + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg",
+               ADCOMPILE_EXAMPLES_OUT=str(figures_in_tmp))
     done = subprocess.run([sys.executable, os.path.join("examples", "computation_graph.py")],
                           cwd=os.path.dirname(EXAMPLES), env=env, capture_output=True, text=True,
                           check=False,

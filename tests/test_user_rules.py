@@ -57,8 +57,34 @@ def test_forward_mode_needs_a_tangent_for_non_elementwise_rules():
         return total(v) * 2.0
 
     assert ad.grad(twice)(np.ones(3)).tolist() == [2.0, 2.0, 2.0]
-    with pytest.raises(ad.TransformError, match="tangent"):
+    with pytest.raises(ad.TransformError) as info:
         ad.jvp(twice)(np.ones(3), np.ones(3))
+    message = str(info.value)
+    # the public names of the fix, not an internal decorator
+    assert "the adjoint rule of total (" in message
+    assert "write one with @total.tangent (or ad.tangent_rule(total))" in message
+    assert "'y_dot += ...' line per input" in message
+    assert "@tangent" not in message.replace("@total.tangent", "")
+
+
+def test_forward_mode_error_names_tangent_rule_for_an_adjoint_rule():
+    def spread(v):
+        return np.sum(v) * np.ones(2)
+
+    @ad.adjoint_rule(spread)
+    def _(y, v):
+        v_bar += np.full(np.shape(v), np.sum(y_bar))  # noqa: F821
+
+    def uses(v):
+        return np.sum(spread(v) * 3.0)
+
+    assert ad.grad(uses)(np.ones(3)).tolist() == [6.0, 6.0, 6.0]
+    with pytest.raises(ad.TransformError) as info:
+        ad.jvp(uses)(np.ones(3), np.ones(3))
+    message = str(info.value)
+    assert "result shape 'unknown'" in message
+    assert "write one with ad.tangent_rule(spread)," in message
+    assert "spread.tangent" not in message      # spread is no ad.primitive
 
 
 def test_bad_templates_are_refused():

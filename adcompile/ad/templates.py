@@ -151,6 +151,35 @@ def _is_refusal(stmt):
             and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "unsupported")
 
 
+def _named(key):
+    """How a user writes the primitive ``key`` (a rule key: an object, or a method's name)."""
+    if isinstance(key, str):
+        return key
+    module = getattr(key, "__module__", None) or ""
+    name = getattr(key, "__qualname__", None) or getattr(key, "__name__", None) or repr(key)
+    if "<locals>" in name:   # a function defined in a function: called by its own name
+        name = key.__name__
+    if module == "numpy" or module.startswith("numpy.") or type(key).__module__ == "numpy":
+        return f"np.{getattr(key, '__name__', name)}"
+    if module == "math":
+        return f"math.{name}"
+    return name
+
+
+def missing_tangent(rule):
+    """The refusal of forward mode through ``rule``, which has no tangent, with how to give it
+    one: ``@f.tangent`` for a function marked ``ad.primitive``, else ``ad.tangent_rule(f)``."""
+    key = rule.keys[0] if rule.keys else None
+    name = _named(key) if key is not None else rule.name
+    how = f"ad.tangent_rule({name})"
+    if getattr(key, "_adcompile_primitive", False):
+        how = f"@{name}.tangent (or {how})"
+    return (f"the adjoint rule of {name} ({rule.filename}:{rule.lineno}) has no tangent, and "
+            f"none can be read off an adjoint of result shape {rule.shape.name!r} (only "
+            f"'elementwise' and 'scalar' ones): write one with {how}, with one "
+            f"'{rule.output}_dot += ...' line per input")
+
+
 def derived_tangent(rule):
     """The tangent of an elementwise rule, read off its adjoint.
 
@@ -158,8 +187,7 @@ def derived_tangent(rule):
     ``x_bar += unbroadcast(y_bar * D, x)`` is the tangent line ``y_dot += rebroadcast(x_dot
     * D, y)`` (``rebroadcast`` is dropped with ``unbroadcast`` where nothing is broadcast)."""
     if not rule.shape.tangent_from_adjoint:
-        raise TransformError(f"rule {rule.describe()} has no tangent for forward mode: write "
-                             f"one with @tangent")
+        raise TransformError(missing_tangent(rule))
     bar = f"{rule.output}_bar"
 
     class Flip(ast.NodeTransformer):

@@ -14,6 +14,7 @@ import numpy as np
 from ..rules import einsum as einsum_forms
 from .. import ir
 from .syntax import Ready, is_user_function
+from .validate import METHOD_HINT
 
 
 class Calls:
@@ -59,7 +60,7 @@ class Calls:
         rule = self.registry.by_method.get(name)
         if rule is None:
             raise self.scope.src.error(e, f"method .{name}() of a value being differentiated "
-                                          f"is not supported")
+                                          f"is not supported", hint=METHOD_HINT)
         receiver = e.func.value
         packed = self.registry.varargs_methods.get(name)
         if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))

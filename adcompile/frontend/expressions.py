@@ -12,6 +12,7 @@ import copy
 
 from .. import ir
 from .syntax import Deferred, Ready, has_call, index_expression, is_trivial, operator_named, symbol
+from .validate import attribute_hint
 
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
@@ -107,7 +108,8 @@ class Expressions:
             rule = self.registry.by_attribute.get(e.attr)
             if rule is None:
                 raise self.scope.src.error(e, f"attribute .{e.attr} of a value being "
-                                              f"differentiated is not supported")
+                                              f"differentiated is not supported",
+                                           hint=attribute_hint(self.registry))
             inputs = [self.operand(e.value)]
             expr = ast.Attribute(value=inputs[0], attr=e.attr, ctx=ast.Load())
             return self.emit(target, expr, e, rule=rule, inputs=inputs,

@@ -94,7 +94,8 @@ class Inline:
     def _inline_body(self, source, env, varied, target, call, name, unpack):
         """Normalize the callee's statements in a scope of its own; returns (True, what
         ``inline`` returns) when done, else (False, the operand of the returned value)."""
-        fn = self.enter(source, env, varied)
+        caller = self.scope
+        fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers))
         self.statements(fn.body[:-1])
         value = fn.body[-1].value
         if value is None:
@@ -103,9 +104,9 @@ class Inline:
             return True, [self.operand(e) for e in value.elts]
         if isinstance(value, (ast.Tuple, ast.List)) and self.varies(value):
             if self.loop_depth:
-                raise self.scope.src.error(call, f"{name}() returns a tuple; inside a loop, "
-                                                 f"unpack it where you call it: a, b = "
-                                                 f"{name}(...)")
+                raise caller.src.error(call, f"{name}() returns a tuple; inside a loop, "
+                                             f"unpack it where you call it: a, b = "
+                                             f"{name}(...)")
             return False, ir.load(self.new_list_result(value, fn.body[-1]))
         if target is not None and self.varies(value) and not isinstance(value, ast.Name):
             # y = helper(x): the helper's last primitive assigns y itself

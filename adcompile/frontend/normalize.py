@@ -29,16 +29,21 @@ from .inline import Inline
 from .lists import Lists, appended_tuples
 from .loops import Loops
 from .lower import lower_function
+from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
 from .validate import Validation, attributes_by_name
 
 
-def desugar(source):
+def desugar(source, callers=()):
     """A copy of ``source``'s ``def`` after the passes that need only its syntax: jumps at
     the ends of their paths and one return at the end (lower.py), then each ``if`` and loop
-    marked with the variables read after it (liveness.py)."""
-    fn = lower_function(copy.deepcopy(source.node), source.error)
+    marked with the variables read after it (liveness.py). The copy of a function inlined
+    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
+    fn = copy.deepcopy(source.node)
+    if callers:
+        mark_place(fn, source, callers)
+    fn = lower_function(fn, source.error)
     liveness.annotate(fn)
     return fn
 
@@ -56,20 +61,22 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         self.out = Output(varied_ssa=set(wrt))
         self.scope = None
 
-    def enter(self, source, env, varied_params):
+    def enter(self, source, env, varied_params, callers=()):
         """Make ``source`` the function being normalized, in a new ``Scope``: ``env`` maps
-        its parameters to generated names, ``varied_params`` are those being differentiated.
+        its parameters to generated names, ``varied_params`` are those being differentiated,
+        ``callers`` the call sites that inline it (none for the differentiated function).
         Runs, in order, the passes on its user AST and returns the ``def`` they leave:
         desugar (lower, liveness), getattr with a literal name as an attribute, fresh names
         for a callee's free names, dependence (which user names may vary), validation."""
-        fn = desugar(source)
+        fn = desugar(source, callers)
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
         self.scope = Scope(source, next(self.inlining.numbers), dict(env),
                            set(source.params) | {n.id for n in ast.walk(fn)
                                                  if isinstance(n, ast.Name)
-                                                 and isinstance(n.ctx, ast.Store)})
+                                                 and isinstance(n.ctx, ast.Store)},
+                           callers=tuple(callers))
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
         if not root:

@@ -175,13 +175,40 @@ class FunctionSource:
             return Callee("method", func.attr)
         return Callee("unknown", ast.unparse(func))
 
-    def error(self, node, message):
-        """A TransformError pointing at ``node`` in the user's file."""
+    def error(self, node, message, hint=None):
+        """A TransformError pointing at ``node`` in the user's file, and through the calls
+        that led there when ``node`` is in a function that was inlined (``mark_place``);
+        ``hint`` suggests a fix."""
+        filename, indent, callers = getattr(node, PLACE, None) or (self.filename, self.indent, ())
         lineno = getattr(node, "lineno", None)
         col = getattr(node, "col_offset", None)
         if col is not None:
-            col += self.indent
-        return TransformError(message, self.filename, lineno, col)
+            col += indent
+        return TransformError(message, filename, lineno, col, hint=hint, callers=callers)
+
+    def call_site(self, call, callers):
+        """The chain of call sites for a function inlined at ``call``, a node of this function,
+        which itself was reached through ``callers``: innermost first, each (file, line,
+        column, function name)."""
+        filename, indent, _ = getattr(call, PLACE, None) or (self.filename, self.indent, ())
+        col = getattr(call, "col_offset", None)
+        return ((filename, getattr(call, "lineno", None),
+                 None if col is None else col + indent, self.name),) + tuple(callers)
+
+
+#: the attribute the nodes of an inlined function's AST carry: (file, indent, callers), with
+#: ``callers`` the call sites that led to it (see ``FunctionSource.call_site``), so that an
+#: error at any of its nodes, in any later pass, names its file and how it was reached
+PLACE = "_adcompile_place"
+
+
+def mark_place(tree, source, callers):
+    """Mark every positioned node of ``tree``, a copy of ``source``'s AST inlined through the
+    call sites ``callers``, with its ``PLACE``."""
+    place = (source.filename, source.indent, tuple(callers))
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno"):
+            setattr(node, PLACE, place)
 
 
 class GeneratedSource(FunctionSource):

@@ -30,6 +30,7 @@ class Scope:
     loops: list = field(default_factory=list)       # enclosing loops' carried names
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
+    callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
 
 
 @dataclass

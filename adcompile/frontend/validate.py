@@ -170,7 +170,7 @@ class Validation:
             return  # xs.append(value), x = xs.pop(): only as statements, checked there
         raise self.scope.src.error(e, f"method .{name}() of a value being differentiated is "
                                       f"not supported (it has no adjoint rule, and it may "
-                                      f"change the value in place)")
+                                      f"change the value in place)", hint=METHOD_HINT)
 
     def unknown_call(self, e, called):
         """The error for a call, on a value being differentiated, to something with no rule
@@ -178,12 +178,37 @@ class Validation:
         if called.kind == "object":
             name = getattr(called.what, "__qualname__", None) or ast.unparse(e.func)
             return self.scope.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot "
-                                           f"be differentiated: it has no adjoint rule")
+                                           f"be differentiated: it has no adjoint rule",
+                                        hint=rule_hint(ast.unparse(e.func)))
         return self.scope.src.error(e, f"call to {called.what!r}, a function held in a "
                                        f"variable: adcompile cannot read what it does (it "
                                        f"could read the function's variables, as eval does); "
                                        f"call a module-level function, or compute the value "
                                        f"outside and pass it in")
+
+
+#: where the README shows how to write a rule
+_README_RULES = "README: 'Your own primitives'"
+
+#: the suggestion for a method of a value being differentiated that has no rule
+METHOD_HINT = (f"call a function that has a rule instead (README: 'Supported primitives'), or "
+               f"make the call in a function of your own marked @ad.primitive and give it an "
+               f"adjoint ({_README_RULES})")
+
+
+def rule_hint(called):
+    """The suggestion for a call of ``called`` (as the user wrote it), which has no rule."""
+    return f"give it a rule with ad.adjoint_rule({called}) or ad.primitive ({_README_RULES})"
+
+
+def attribute_hint(registry):
+    """The suggestion for reading an attribute without a rule of a value being
+    differentiated: the attributes there are, and how to read another."""
+    rules = ", ".join(f".{a}" for a in sorted(registry.by_attribute))
+    plain = ", ".join(f".{a}" for a in sorted(registry.nondiff_attributes))
+    return (f"the attributes of such a value adcompile reads are {rules} (differentiated) "
+            f"and {plain} (not differentiated); read another in a function of your own "
+            f"marked @ad.primitive and give it an adjoint ({_README_RULES})")
 
 
 def _literal_attribute(call):
