@@ -47,8 +47,9 @@ def serialise(name, value, directory=None):
         if source is not None:
             # a primitive of the user's (with a rule of their own): imported from its module
             return f"from {source} import {qualname}" + (f" as {name}" if name != qualname else "")
-        if module and module != "__main__" and module in sys.modules \
-                and getattr(sys.modules[module], "__file__", None):
+        if module and module != "__main__" and not _findable(module.partition(".")[0]) \
+                and getattr(sys.modules.get(module), "__file__", None) \
+                and getattr(sys.modules[module], qualname, None) is value:
             path = sys.modules[module].__file__
             raise BuildError(
                 f"{name!r} is a function of {path}, loaded from that path: the built module "

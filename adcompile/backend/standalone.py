@@ -193,14 +193,14 @@ def _imports(imports, body, directory):
             users.setdefault(module, []).append(name)
     folder = Path(directory or ".")
     first = []
-    for module in users:
+    for module, names in users.items():
         # one line per name (tests/test_user_rules.py looks for the line of one), which
         # isort would join where a module gives two primitives
         top = folder / module.partition(".")[0]
         local = top.with_suffix(".py").is_file() or (top / "__init__.py").is_file()
         (first if local else third).extend(
             (module, f"from {module} import {name}")
-            for name in sorted(users[module], key=_isort_key))
+            for name in sorted(names, key=_isort_key))
     lines = []
     for section in (standard, [line for _, line in sorted(third, key=_isort_module)],
                     [line for _, line in sorted(first, key=_isort_module)]):
