@@ -9,21 +9,31 @@ the code that runs for scalars has no broadcasting helpers in it.
 import ast
 import functools
 import inspect
+import os
 import threading
 import types
 import weakref
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Union
 
 import numpy as np
 
 from .backend.compile import compile_function
+from .backend.display import Code
 from .backend.emit import seeded
-from .backend.standalone import build_module
+from .backend.standalone import build_module, module_source
 from .compiler import Transform
+
+#: a function to differentiate, or a callable adcompile made
+Function = Callable[..., Any]
+#: which parameters: an index or a name, or a tuple (list) of them
+Wrt = Union[int, str, Sequence[Union[int, str]]]
 
 # numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
 _NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
                       np.int16, np.int8, np.uint8})
-_cache = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -249,8 +259,34 @@ def _scalar_seed(kind, function):
     return scalar_seed
 
 
-_checked_variants = weakref.WeakKeyDictionary()   # transform -> {(kind, key): function}
+# transform -> {(kind, key): function, ("code", kind, key): (text, aliases, extra)}
+_checked_variants: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _checked_lock = threading.Lock()
+
+
+def _checked_code(transform, key, kind):
+    """(text, aliases, extra) of the code ``_checked`` compiles, made once per transform,
+    ``key`` and ``kind`` (``.source`` shows it without compiling it)."""
+    with _checked_lock:
+        per_transform = _checked_variants.setdefault(transform, {})
+        made = per_transform.get(("code", kind, key))
+        if made is not None:
+            return made
+    text, _, aliases, extra = transform.generate(key, "vjp")
+    name = f"{kind}_{transform.source.name}"
+    taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+    seed = "scalar_seed"
+    while seed in taken or seed in aliases.values():
+        seed += "_"
+
+    def seed_statements(value):
+        call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
+        return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
+
+    code = seeded(text, name, seed_statements, gradients_only=kind == "grad")
+    extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
+    with _checked_lock:
+        return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
 
 
 def _checked(transform, key, kind):
@@ -258,38 +294,81 @@ def _checked(transform, key, kind):
     for argument ndims ``key`` when the value is not known to be a scalar: the vjp code
     with no out_bar parameter, whose reverse sweep starts only once ``scalar_seed`` has
     seen the value (a non-scalar value is a ValueError, never a gradient of it)."""
+    code, aliases, extra = _checked_code(transform, key, kind)
     with _checked_lock:
         per_transform = _checked_variants.setdefault(transform, {})
         fn = per_transform.get((kind, key))
         if fn is not None:
             return fn
-        text, _, aliases, extra = transform.generate(key, "vjp")
-        name = f"{kind}_{transform.source.name}"
-        taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
-        seed = "scalar_seed"
-        while seed in taken or seed in aliases.values():
-            seed += "_"
-
-        def seed_statements(value):
-            call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
-            return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
-
-        code = seeded(text, name, seed_statements, gradients_only=kind == "grad")
-        extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
-        fn = compile_function(code, name, transform.source, aliases, extra)
+        fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
+                              aliases, extra)
         fn.source = code
         per_transform[(kind, key)] = fn
         return fn
 
 
+def _general_source(transform, kind):
+    """The general code (for arguments of any shape) that a callable of ``kind`` ("grad",
+    "value_and_grad", "vjp", "jvp") runs: what its ``.source`` holds."""
+    if kind in ("vjp", "jvp"):
+        return transform.generate((), kind)[0]
+    if transform.returns_number(()):
+        return transform.generate((), "grad" if kind == "grad" else "vjp")[0]
+    return _checked_code(transform, (), kind)[0]
+
+
+def _docstring(f, transform, kind):
+    """The docstring of the callable of ``kind`` that adcompile made of ``f``: what it
+    computes, with respect to what, and its signature."""
+    wrt = list(transform.wrt)
+    params = ", ".join(str(p) for p in wrt)
+    respect = f"with respect to {params}" if len(wrt) == 1 else f"with respect to ({params})"
+    try:
+        signature = str(inspect.signature(f))[1:-1]
+    except (TypeError, ValueError):
+        signature = "*args"
+    name = f"{kind}_{f.__name__}"
+    gradient = "the gradient" if not transform.wrt_tuple \
+        else f"a tuple of gradients, one per parameter ({params})"
+    if kind == "grad":
+        head = f"{name}({signature}) -> {gradient}"
+        body = (f"The gradient of {f.__name__}() {respect}. It takes {f.__name__}'s arguments "
+                f"(by position or keyword); {f.__name__}() must return a scalar. There is no "
+                f"out_bar argument: ad.vjp pulls back another adjoint of the value.")
+    elif kind == "value_and_grad":
+        head = f"{name}({signature}) -> (value, {gradient})"
+        body = (f"The value of {f.__name__}() and its gradient {respect}, in one sweep; "
+                f"{f.__name__}() must return a scalar. There is no out_bar argument.")
+    elif kind == "vjp":
+        head = f"{name}({signature + ', ' if signature else ''}out_bar) -> (value, {gradient})"
+        body = (f"The value of {f.__name__}() and the vector-Jacobian product {respect}: the "
+                f"gradient of the sum of out_bar times the value. out_bar, the adjoint of the "
+                f"value (the value's shape, a tuple for a tuple), comes last by position or as "
+                f"the keyword out_bar=.")
+    else:
+        head = f"{name}({signature + ', ' if signature else ''}tangents) -> (value, value_dot)"
+        body = (f"Forward mode: the value of {f.__name__}() and its directional derivative "
+                f"when {params} move along tangents (one tangent per parameter: a tuple for a "
+                f"tuple wrt), which come last by position or as the keyword tangents=.")
+    return (f"{head}\n\n{body}\n\nGenerated by adcompile; .source holds the generated code "
+            f"it runs (the general version, for arguments of any shape), .__wrapped__ is "
+            f"{f.__name__}.")
+
+
 def _finish(wrapper, f, transform, form, kind=None):
+    """``wrapper``, the callable of ``kind`` (by default ``form``) made of ``f``, with its
+    name, docstring, ``__wrapped__`` and ``.source``: the general code of the function it
+    calls, named as it is (``grad_f``: for ``grad`` the gradient code that checks the value
+    is a scalar before the reverse sweep)."""
+    kind = kind or form
     functools.update_wrapper(wrapper, f)
     wrapper.__wrapped__ = f
     # what adcompile needs to differentiate the wrapper again (ad.grad(ad.grad(f)))
-    wrapper._adcompile = (transform, kind or form)
-    wrapper.source = transform.generate((), form)[0]
-    wrapper.__name__ = f"{kind or form}_{f.__name__}"
+    wrapper._adcompile = (transform, kind)
+    wrapper.source = Code(_general_source(transform, kind))
+    wrapper.__name__ = f"{kind}_{f.__name__}"
     wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = _docstring(f, transform, kind)
     return wrapper
 
 
@@ -301,7 +380,7 @@ def _decorator(make, f, wrt):
     return make(f, wrt)
 
 
-def grad(f=None, wrt=0):
+def grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
     """The gradient of scalar-valued ``f`` with respect to parameter(s) ``wrt``.
 
     Usable as ``ad.grad(f)``, ``@ad.grad`` or ``@ad.grad(wrt=("x", "y"))``. The result
@@ -336,7 +415,7 @@ def _make_grad(f, wrt):
     return _finish(gradient, f, transform, "vjp", kind="grad")
 
 
-def value_and_grad(f=None, wrt=0):
+def value_and_grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
     """Like ``grad``, but the callable returns ``(f(*args), gradient)``."""
     return _decorator(_make_value_and_grad, f, wrt)
 
@@ -358,7 +437,7 @@ def _make_value_and_grad(f, wrt):
     return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
 
 
-def vjp(f=None, wrt=0):
+def vjp(f: Function | None = None, wrt: Wrt = 0) -> Function:
     """Vector-Jacobian product: a callable ``(*args, out_bar)`` returning ``(value, gradient)``.
 
     ``out_bar`` has the structure of ``f``'s output and is passed as the last
@@ -389,8 +468,10 @@ def _make_vjp(f, wrt):
     return _finish(pullback, f, transform, "vjp")
 
 
-def show(f, wrt=None, mode=None, args=None, stage=None):
-    """The generated gradient code of ``f`` as a string.
+def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
+         args: Sequence[Any] | None = None, stage: str | None = None) -> Code:
+    """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
+    highlighted code: see ``backend.display.Code``).
 
     With ``args`` (example positional arguments), the code specialised to their
     dimensions, as a call with them runs it; without, the general code that
@@ -415,11 +496,12 @@ def show(f, wrt=None, mode=None, args=None, stage=None):
     else:
         transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt)
     if stage is not None:
-        return transform.stage(key, form, stage)
-    return transform.generate(key, form)[0]
+        return Code(transform.stage(key, form, stage))
+    return Code(transform.generate(key, form)[0])
 
 
-def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):
+def check_grad(f: Function, *args: Any, wrt: Wrt = 0, eps: float = 1e-6, rtol: float = 1e-5,
+               atol: float = 1e-6) -> float:
     """Compare adcompile's gradient of ``f`` at ``args`` with central finite differences.
 
     Raises AssertionError naming the worst entry on a mismatch; returns the
@@ -433,14 +515,30 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6):
                                            transform.wrt, grads, eps, rtol, atol)
 
 
-def build(f_or_list, path, wrt=0, force=False):
-    """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function."""
-    funcs = list(f_or_list) if isinstance(f_or_list, (list, tuple)) else [f_or_list]
-    funcs = [getattr(f, "__wrapped__", f) for f in funcs]
+def build(f_or_list: Function | Sequence[Function], path: str | os.PathLike[str], wrt: Wrt = 0,
+          force: bool = False) -> Path:
+    """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function;
+    return its path. The file gets the mode of a new file (0o666 less the umask), or keeps
+    that of the module it replaces; a file adcompile did not write is overwritten only with
+    ``force``."""
+    funcs = _functions(f_or_list)
     return build_module(funcs, path, lambda f: _transform(f, wrt), force)
 
 
-def jvp(f=None, wrt=0):
+def build_source(f_or_list: Function | Sequence[Function], wrt: Wrt = 0,
+                 directory: str | os.PathLike[str] | None = None) -> str:
+    """The text ``build`` writes (``adcompile build -o -`` prints it). ``directory``: the
+    folder the module will be in (by default the current one), where a primitive's module
+    loaded from a file path must be found."""
+    return module_source(_functions(f_or_list), lambda f: _transform(f, wrt), directory)
+
+
+def _functions(f_or_list):
+    funcs = list(f_or_list) if isinstance(f_or_list, (list, tuple)) else [f_or_list]
+    return [getattr(f, "__wrapped__", f) for f in funcs]
+
+
+def jvp(f: Function | None = None, wrt: Wrt = 0) -> Function:
     """Forward mode: a callable ``(*args, tangents)`` returning ``(value, value_dot)``, the
     derivative of ``f`` at ``args`` along ``tangents`` (one per ``wrt`` parameter, a tuple
     when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``."""
@@ -450,7 +548,7 @@ def jvp(f=None, wrt=0):
 def _make_jvp(f, wrt):
     transform = _transform(f, wrt)
     lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
-    wrapper_source = transform.generate((), "jvp")[0]
+    transform.generate((), "jvp")   # (sets tangent_names)
     names = transform.tangent_names
 
     def pushforward(*args, **kwargs):
@@ -465,12 +563,10 @@ def _make_jvp(f, wrt):
         kwargs.update(zip(names, tangents))
         return fn(*args, **kwargs)
 
-    wrapper = _finish(pushforward, f, transform, "jvp")
-    wrapper.source = wrapper_source
-    return wrapper
+    return _finish(pushforward, f, transform, "jvp")
 
 
-def jacobian(f, wrt=0, mode=None):
+def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
     """The dense Jacobian of ``f``: a callable returning an array of shape
     ``output shape + input shape`` (a tuple of them when ``wrt`` is a tuple).
 
@@ -510,9 +606,21 @@ def jacobian(f, wrt=0, mode=None):
         return tuple(blocks) if transform.wrt_tuple else blocks[0]
 
     functools.update_wrapper(jacobian_of, f)
-    jacobian_of.__wrapped__ = f
     jacobian_of.__name__ = jacobian_of.__qualname__ = f"jacobian_{f.__name__}"
+    jacobian_of.__doc__ = (
+        f"jacobian_{f.__name__}{_signature_text(f)} -> the Jacobian of {f.__name__}() with "
+        f"respect to {', '.join(map(str, transform.wrt))}: an array of shape output shape + "
+        f"input shape{' (a tuple of them, one per parameter)' if transform.wrt_tuple else ''}"
+        f", by {mode or 'the cheaper'} mode{'' if mode else ' (reverse or forward)'}.\n\n"
+        f"Made by adcompile; .__wrapped__ is {f.__name__}.")
     return jacobian_of
+
+
+def _signature_text(f):
+    try:
+        return str(inspect.signature(f))
+    except (TypeError, ValueError):
+        return "(*args)"
 
 
 def _basis(like):
@@ -550,7 +658,7 @@ def _jacobian_forward(push, args, kwargs, inputs, value):
     return blocks
 
 
-def hessian(f, wrt=0, mode=None):
+def hessian(f: Function, wrt: int | str = 0, mode: str | None = None) -> Function:
     """The dense Hessian of scalar ``f`` with respect to one parameter: the Jacobian of its
     generated gradient code, so shape ``input shape + input shape``. ``mode``: how that
     gradient code is differentiated, "reverse" (reverse over reverse) or "forward"

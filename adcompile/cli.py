@@ -1,7 +1,8 @@
 """The command line: ``adcompile show``, ``adcompile build`` and ``adcompile demo``.
 
 Exit status 0 on success, 1 on a user error (a one-paragraph message, no
-traceback), 2 on bad usage.
+traceback), 2 on bad usage. ``adcompile --version`` prints the version;
+``adcompile build ... -o -`` writes the module to standard output.
 """
 
 import argparse
@@ -10,9 +11,11 @@ import importlib.util
 import os
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import TransformError
+from .version import __version__
 
 
 class UserError(Exception):
@@ -76,10 +79,13 @@ def parse_wrt(text):
     return tuple(items) if len(items) > 1 else items[0]
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (by default ``sys.argv[1:]``); return the exit
+    status (argparse exits by itself, with 2, on bad usage, and with 0 for --version)."""
     parser = argparse.ArgumentParser(
         prog="adcompile",
         description="Reverse-mode automatic differentiation by source transformation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser("show", help="print the generated gradient code of a function")
     show.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
@@ -87,7 +93,8 @@ def main(argv=None):
     show.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
     build = commands.add_parser("build", help="write gradients into a standalone module")
     build.add_argument("functions", nargs="+", help="FILE.py:FUNC or package.module:FUNC")
-    build.add_argument("-o", "--output", required=True, help="the module file to write")
+    build.add_argument("-o", "--output", required=True,
+                       help="the module file to write ('-': standard output)")
     build.add_argument("--wrt", help="parameters to differentiate, by name or index (e.g. x,y)")
     build.add_argument("--force", action="store_true",
                        help="overwrite OUTPUT even if adcompile did not write it")
@@ -113,6 +120,10 @@ def run(args):
         print(api.show(func, wrt=wrt, mode=args.mode), end="")
         return 0
     funcs = [load_function(spec) for spec in args.functions]
+    if args.output == "-":
+        # the module as text, for a pipe or a redirection into the current folder
+        sys.stdout.write(api.build_source(funcs, wrt=wrt, directory=os.getcwd()))
+        return 0
     path = api.build(funcs, args.output, wrt=wrt, force=args.force)
     names = ", ".join(f"grad_{f.__name__}" for f in funcs)
     print(textwrap.fill(f"wrote {path} ({names})", 100))

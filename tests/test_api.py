@@ -850,9 +850,11 @@ def test_check_grad_takes_the_functions_arguments():
 
 
 def test_generated_code_takes_out_bar_by_keyword_only():
-    for text in (ad.show(f_xy), ad.show(f_xy, args=(1.0, 2.0)), ad.grad(f_xy).source,
+    for text in (ad.show(f_xy), ad.show(f_xy, args=(1.0, 2.0)), ad.vjp(f_xy).source,
                  ad.vjp(non_scalar).source):
         assert "*, out_bar=1.0)" in text, text
+    # a gradient takes no out_bar (ad.vjp does): nor does the code its .source shows
+    assert ad.grad(f_xy).source.startswith("def grad_f_xy(x, y):\n")
     vjp_code = ad.vjp(non_scalar)._adcompile[0].compiled((), "vjp")
     with pytest.raises(TypeError):
         vjp_code(np.ones(2), np.ones(2))
@@ -1089,3 +1091,103 @@ def test_int_numbers_get_float_gradients(x):
         g = ad.grad(fn)(x)
         assert isinstance(g, float) and not isinstance(g, np.ndarray), repr(g)
         assert g == ad.grad(fn)(3.0)
+
+
+# ---------------------------------------------------------------------------
+# ad.show in a notebook; .source, docstrings and type hints of what adcompile makes
+# ---------------------------------------------------------------------------
+
+def test_show_returns_a_str_a_notebook_displays_as_code():
+    import html
+    import re
+    code = ad.show(f_xy, wrt=("x", "y"))
+    plain = str(code)
+    assert isinstance(code, str) and code == plain and type(plain) is str
+    assert code.startswith("def grad_f_xy(x, y, *, out_bar=1.0):")
+    rendered = code._repr_html_()
+    assert "<pre" in rendered
+    # the code comes back from the HTML with its tags taken away (highlighted or not)
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == plain.strip()
+    markdown = code._repr_markdown_()
+    assert markdown == f"```python\n{plain.rstrip()}\n```\n"
+    assert isinstance(ad.show(f_xy, stage="normalize"), type(code))
+
+
+def test_show_html_without_pygments_is_escaped_pre(monkeypatch):
+    import html
+    monkeypatch.setitem(sys.modules, "pygments", None)   # import pygments: ImportError
+    code = ad.show(f_xy)
+    assert code._repr_html_() == \
+        f'<pre class="adcompile-code"><code>{html.escape(str(code))}</code></pre>'
+
+
+def test_show_html_is_highlighted_with_pygments():
+    pytest.importorskip("pygments", reason="Pygments is not installed (optional)")
+    rendered = ad.show(f_xy)._repr_html_()
+    assert "<span" in rendered and "style=" in rendered
+
+
+def test_show_html_escapes_the_code():
+    from adcompile.backend.display import Code
+    code = Code('def f(x):\n    return "<b>" if x < 1 else "&"\n')
+    rendered = code._repr_html_()
+    assert "<b>" not in rendered and "&lt;" in rendered
+    assert Code("s = '```'\n")._repr_markdown_().startswith("````python\n")
+
+
+def test_source_is_the_code_the_callable_runs_and_named_as_it():
+    from adcompile import api
+    grad = ad.grad(f_xy)
+    assert grad.source.startswith("def grad_f_xy(x, y):\n")       # no out_bar: grad takes none
+    # the general variant: what a call with arguments of unknown dimensions runs
+    assert grad.source == api._checked(grad._adcompile[0], (), "grad").source
+    assert ad.value_and_grad(f_xy).source.startswith("def value_and_grad_f_xy(x, y):\n")
+    assert ad.vjp(f_xy).source.startswith("def vjp_f_xy(x, y, *, out_bar=1.0):\n")
+    assert ad.jvp(f_xy).source.startswith("def jvp_f_xy(x, y, *, x_dot):\n")
+    for fn in (grad, ad.value_and_grad(f_xy), ad.vjp(f_xy), ad.jvp(f_xy)):
+        assert fn.source.startswith(f"def {fn.__name__}(")
+        compile(fn.source, "<source>", "exec")
+
+
+def documented(x, y):
+    """The user's own docstring."""
+    return x * y
+
+
+def test_generated_callables_have_a_docstring():
+    doc = ad.grad(f_xy).__doc__
+    assert doc.startswith("grad_f_xy(x, y) -> the gradient")
+    assert "with respect to x" in doc and "out_bar" in doc and ".source" in doc
+    doc = ad.grad(f_xy, wrt=("x", "y")).__doc__
+    assert "with respect to (x, y)" in doc and "tuple" in doc
+    doc = ad.vjp(f_xy).__doc__
+    assert doc.startswith("vjp_f_xy(x, y, out_bar) -> (value, the gradient)")
+    assert "out_bar=" in doc
+    assert ad.value_and_grad(f_xy).__doc__.startswith("value_and_grad_f_xy(x, y) -> (value, ")
+    assert ad.jvp(f_xy).__doc__.startswith("jvp_f_xy(x, y, tangents) -> (value, value_dot)")
+    assert ad.jacobian(f_xy).__doc__.startswith("jacobian_f_xy(x, y) -> the Jacobian")
+    assert ad.hessian(f_xy).__doc__.startswith("jacobian_grad_f_xy(x, y) -> the Jacobian")
+    assert "The user's own docstring" not in ad.grad(documented).__doc__
+
+
+def test_public_functions_are_annotated():
+    import inspect
+    import typing
+    from adcompile import api, cli
+    for fn in (api.grad, api.value_and_grad, api.vjp, api.jvp, api.hessian, api.jacobian,
+               api.show, api.build, api.check_grad, cli.main):
+        hints = typing.get_type_hints(fn)
+        assert "return" in hints, fn.__name__
+        params = [p for p in inspect.signature(fn).parameters]
+        assert set(params) <= set(hints), (fn.__name__, set(params) - set(hints))
+
+
+def test_mypy_accepts_the_api_and_the_command_line(tmp_path):
+    pytest.importorskip("mypy", reason="mypy is not installed (an optional tool)")
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path),
+                             "adcompile/api.py", "adcompile/cli.py"],
+                            cwd=root, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -2,6 +2,7 @@
 
 import inspect
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -229,3 +230,139 @@ def test_each_runtime_helper_runs_from_its_copied_source():
         missing = {g for g in globals_read(namespace[name].__code__)
                    if g not in namespace and not hasattr(builtins, g)}
         assert not missing, f"runtime.{name} reads {missing}, which a built module lacks"
+
+
+# ---------------------------------------------------------------------------
+# the file a build writes: its mode, its imports, linters
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_built_module_has_the_mode_the_umask_gives(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        path = ad.build(lecture.f, tmp_path / "g.py")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["g.py"]   # no temporary file left
+
+
+def test_rebuilding_keeps_the_mode_of_the_module(tmp_path):
+    path = ad.build(lecture.f, tmp_path / "g.py")
+    path.chmod(0o640)
+    ad.build(lecture.graph, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_built_module_imports_math_only_when_it_reads_it(tmp_path):
+    plain = ad.build(lecture.f, tmp_path / "plain.py").read_text()
+    assert "import math" not in plain and "import numpy as np" in plain
+    with_math = ad.build(lecture.scalar_math, tmp_path / "with_math.py").read_text()
+    assert "import math\n" in with_math and "math." in with_math.split("import math", 1)[1]
+
+
+def test_primitive_of_a_module_loaded_from_its_path_is_imported_by_the_files_name(tmp_path):
+    # spec_from_file_location under a name no import finds (what `adcompile build
+    # FILE.py:FUNC` does): the built module imports the file by its name, packages included
+    import importlib.util
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "prims.py").write_text(PRIMS_FOR_BUILD)
+    spec = importlib.util.spec_from_file_location("_loaded_by_path", tmp_path / "pkg" / "prims.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        text = ad.build(module.h, tmp_path / "g7.py").read_text()
+        assert "from pkg.prims import sigmoid" in text and "_loaded_by_path" not in text
+        # written where neither the folder nor sys.path finds pkg: refused, nothing written
+        (tmp_path / "elsewhere").mkdir()
+        with pytest.raises(ValueError, match="sigmoid.*sys.path"):
+            ad.build(module.h, tmp_path / "elsewhere" / "g7.py")
+        assert not (tmp_path / "elsewhere" / "g7.py").exists()
+    finally:
+        sys.modules.pop(spec.name, None)
+    result = run_isolated("import numpy as np, g7; print(float(g7.grad_h(0.0)))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(0.5)
+
+
+PRIMS_FOR_BUILD = '''
+import numpy as np
+
+try:
+    import adcompile as ad
+except ImportError:   # the built module imports sigmoid where adcompile is not installed
+    ad = None
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+if ad is not None:
+    sigmoid = ad.primitive(shape="elementwise")(sigmoid)
+
+    @sigmoid.adjoint
+    def _(y, x):
+        x_bar += y_bar * y * (1.0 - y)  # noqa: F821
+
+
+def h(w):
+    return np.sum(sigmoid(w) * w)
+'''
+
+
+def _built_modules(tmp_path):
+    """Modules built from the samples: numbers, arrays, math, a shadowed np, a helper of
+    another module, several functions in one, a primitive of a file beside the module."""
+    import importlib.util
+    paths = [ad.build(f, tmp_path / f"b_{f.__name__}.py")
+             for f in (lecture.f, lecture.least_squares, lecture.scalar_math, lecture.np_shadow,
+                       lecture.rnn_with_helper)]
+    paths.append(ad.build([lecture.f, lecture.graph], tmp_path / "b_two.py", wrt=0))
+    (tmp_path / "prims.py").write_text(PRIMS_FOR_BUILD)
+    spec = importlib.util.spec_from_file_location("_prims_by_path", tmp_path / "prims.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        paths.append(ad.build(module.h, tmp_path / "b_prims.py"))
+    finally:
+        sys.modules.pop(spec.name, None)
+    return paths
+
+
+def test_built_modules_compile_and_pyflakes_finds_nothing(tmp_path):
+    paths = _built_modules(tmp_path)
+    for path in paths:
+        compile(path.read_text(), str(path), "exec")
+    pytest.importorskip("pyflakes", reason="pyflakes is not installed (an optional check)")
+    result = subprocess.run([sys.executable, "-m", "pyflakes", *map(str, paths)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _ruff():
+    import shutil
+    found = shutil.which("ruff")
+    if found:
+        return [found]
+    try:
+        import ruff  # noqa: F401
+    except ImportError:
+        return None
+    return [sys.executable, "-m", "ruff"]
+
+
+def test_ruff_finds_nothing_in_built_modules(tmp_path):
+    ruff = _ruff()
+    if ruff is None:
+        pytest.skip("ruff is not installed (an optional tool)")
+    paths = _built_modules(tmp_path)
+    # --isolated: ruff's default rules (isort's import order among them), whatever the
+    # configuration of the folders above; the built modules' folder is the project
+    result = subprocess.run([*ruff, "check", "--isolated", "--no-cache",
+                             *[p.name for p in paths]],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
