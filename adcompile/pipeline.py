@@ -9,7 +9,7 @@
     differentiate again)
 
 ``normalize`` (frontend: parse, validate, inline calls, rename, lower to one primitive
-per statement; see normalize.py) runs once per function and ``wrt``; everything after
+per statement; see frontend/) runs once per function and ``wrt``; everything after
 it runs once per generated form and specialisation, on a copy of the normalized IR.
 Each pass takes the code the previous one returned and returns new code, leaving its
 input as it was; ``ad.show(f, stage=...)`` prints the code after any named pass.
@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 
 from . import ir
 from .ad import sweeps
-from .analysis.aliasing import changed_arguments, check_rebindings
-from .analysis import infer_ndims, infer_numbers
-from .dump import dump
 from .ad.forward import forward
-from .frontend import normalize
 from .ad.reverse import reverse
+from .analysis import infer_ndims, infer_numbers
+from .analysis.aliasing import changed_arguments, check_rebindings
+from .dump import dump
+from .frontend import normalize
 from .optimize import renumber_temps
 
 
@@ -51,6 +51,7 @@ class Target:
 
     @property
     def in_place(self):
+        """Whether adjoints may be updated in place (not in code differentiated again)."""
         return self.form != "grad2"
 
 
