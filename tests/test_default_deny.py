@@ -172,3 +172,16 @@ def test_a_function_held_in_a_variable_is_unknown():
     # called with eval, function_passed_in gave the gradient of a constant times a (9, not 27)
     with pytest.raises(ad.TransformError, match="'g', a function held in a variable"):
         ad.grad(function_passed_in)(3.0, eval)
+
+
+def iterator_used_up(x, xs):
+    it = iter(xs)
+    first = list(it)   # nothing reads first, but list() used the iterator up
+    rest = sum(it)
+    return x * (1.0 + rest)
+
+
+def test_an_unread_call_that_uses_up_an_iterator_stays():
+    # Dropping the unread list(it) as pure made sum(it) 3 instead of 0: gradient 4, not 1
+    assert ad.grad(iterator_used_up)(2.0, [1.0, 2.0]) == 1.0
+    assert "list(it)" in ad.show(iterator_used_up, args=(2.0, [1.0, 2.0]))

@@ -5,8 +5,10 @@ if it is *pure*. Its calls decide: a call is pure when the function is one whose
 only effect is its result, which adcompile knows for functions with a rule (they
 are mathematical primitives), functions registered as non-differentiable (``len``,
 ``np.shape``), the ``math`` module, NumPy's ufuncs and array constructors, and a
-few builtins; never with an ``out=`` argument. Anything else (``print``, a method
-of a value, ``np.random``, a function held in a variable) may have an effect.
+few builtins; never with an ``out=`` argument, and never a builtin that can use up
+an iterator (``sum``, ``max``, ``list``, ...: later code would see it used up).
+Anything else (``print``, a method of a value, ``np.random``, a function held in a
+variable) may have an effect.
 """
 
 import ast
@@ -18,9 +20,10 @@ import numpy as np
 from ..rules import REGISTRY
 
 _PURE_BUILTINS = {getattr(builtins, name) for name in (
-    "abs", "all", "any", "bool", "complex", "divmod", "enumerate", "float", "int", "len",
-    "list", "max", "min", "pow", "range", "reversed", "round", "sorted", "str", "sum",
-    "tuple", "zip")}
+    "abs", "bool", "complex", "divmod", "enumerate", "float", "int", "len", "pow", "range",
+    "reversed", "round", "str", "zip")}
+_CONSUMING = {getattr(builtins, name) for name in (
+    "all", "any", "dict", "frozenset", "list", "max", "min", "set", "sorted", "sum", "tuple")}
 _PURE_NUMPY = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like,
                np.empty_like, np.full_like, np.arange, np.linspace, np.logspace,
                np.geomspace, np.eye, np.identity, np.asarray, np.array}
@@ -32,6 +35,8 @@ def is_pure_function(obj):
             and getattr(math, getattr(obj, "__name__", ""), None) is obj:
         return True
     try:
+        if obj in _CONSUMING:
+            return False
         if obj in _PURE_BUILTINS or obj in _PURE_NUMPY:
             return True
     except TypeError:   # (unhashable)
