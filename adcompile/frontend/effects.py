@@ -23,7 +23,8 @@ _PURE_BUILTINS = {getattr(builtins, name) for name in (
     "abs", "bool", "complex", "divmod", "enumerate", "float", "int", "len", "pow", "range",
     "reversed", "round", "str", "zip")}
 _CONSUMING = {getattr(builtins, name) for name in (
-    "all", "any", "dict", "frozenset", "list", "max", "min", "set", "sorted", "sum", "tuple")}
+    "all", "any", "dict", "frozenset", "list", "max", "min", "set", "sorted", "sum", "tuple")
+} | {math.fsum, math.prod}
 _PURE_NUMPY = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like,
                np.empty_like, np.full_like, np.arange, np.linspace, np.logspace,
                np.geomspace, np.eye, np.identity, np.asarray, np.array}
