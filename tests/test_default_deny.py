@@ -185,3 +185,9 @@ def test_an_unread_call_that_uses_up_an_iterator_stays():
     # Dropping the unread list(it) as pure made sum(it) 3 instead of 0: gradient 4, not 1
     assert ad.grad(iterator_used_up)(2.0, [1.0, 2.0]) == 1.0
     assert "list(it)" in ad.show(iterator_used_up, args=(2.0, [1.0, 2.0]))
+
+
+def test_builtins_that_use_up_iterators_are_never_pure():
+    from adcompile.frontend.effects import is_pure_function
+    assert not any(is_pure_function(f) for f in (sum, max, list, sorted, math.fsum, math.prod))
+    assert all(is_pure_function(f) for f in (len, abs, math.sin, np.exp, np.zeros))

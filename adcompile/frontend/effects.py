@@ -32,12 +32,15 @@ _PURE_NUMPY = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like
 
 def is_pure_function(obj):
     """Whether calling ``obj`` has no effect but its result."""
+    try:
+        if obj in _CONSUMING:
+            return False
+    except TypeError:   # (unhashable)
+        return False
     if isinstance(obj, np.ufunc) or getattr(obj, "__module__", None) == "math" \
             and getattr(math, getattr(obj, "__name__", ""), None) is obj:
         return True
     try:
-        if obj in _CONSUMING:
-            return False
         if obj in _PURE_BUILTINS or obj in _PURE_NUMPY:
             return True
     except TypeError:   # (unhashable)
