@@ -138,30 +138,7 @@ def test_build_to_standard_output_writes_no_file(tmp_path):
 # a file that defines a primitive and a function calling it; it imports adcompile only to
 # declare the rule, so that the built module that imports sigmoid from it runs where
 # adcompile is not installed
-PRIMS = '''
-import numpy as np
-
-try:
-    import adcompile as ad
-except ImportError:
-    ad = None
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-if ad is not None:
-    sigmoid = ad.primitive(shape="elementwise")(sigmoid)
-
-    @sigmoid.adjoint
-    def _(y, x):
-        x_bar += y_bar * y * (1.0 - y)  # noqa: F821
-
-
-def h(w):
-    return np.sum(sigmoid(w) * w)
-'''
+from tests.test_build import PRIMS_FOR_BUILD as PRIMS  # noqa: E402 (one copy of the file)
 
 
 def test_build_of_a_file_with_a_primitive_imports_it_by_the_files_name(tmp_path):

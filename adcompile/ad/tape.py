@@ -27,28 +27,28 @@ from dataclasses import dataclass, field, replace
 from .. import ir
 
 
-class Save(ast.stmt):
+class _Node(ast.stmt):
+    """A node of the tape: a ``key`` and the names it keeps (ast.Name nodes of context
+    ``_ctx``), a field so that ast.walk and the name helpers see them."""
+
+    _fields = ("names",)
+    _attributes = ()
+    _ctx = ast.Load
+
+    def __init__(self, key=None, names=()):
+        super().__init__()
+        self.key = key
+        self.names = [ast.Name(id=n, ctx=self._ctx()) for n in names]
+
+
+class Save(_Node):
     """Forward sweep: keep the current values of ``names`` under ``key``."""
 
-    _fields = ("names",)     # ast.Name nodes (Load)
-    _attributes = ()
 
-    def __init__(self, key=None, names=()):
-        super().__init__()
-        self.key = key
-        self.names = [ir.load(n) for n in names]
-
-
-class Restore(ast.stmt):
+class Restore(_Node):
     """Backward sweep: give ``names`` back the values the ``Save`` of ``key`` kept."""
 
-    _fields = ("names",)     # ast.Name nodes (Store)
-    _attributes = ()
-
-    def __init__(self, key=None, names=()):
-        super().__init__()
-        self.key = key
-        self.names = [ir.store(n) for n in names]
+    _ctx = ast.Store
 
 
 @dataclass
