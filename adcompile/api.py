@@ -24,6 +24,7 @@ from .backend.display import Code
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
 from .compiler import Transform
+from .ir.trees import StructureError, leaf_values, structure, structure_kind
 
 #: a function to differentiate, or a callable adcompile made
 Function = Callable[..., Any]
@@ -120,36 +121,56 @@ def _dispatcher(transform, form, name, trailing=None):
     types alone, which is cheaper than computing the ndims; the checks of positional
     arguments run only for a combination of types not seen before (and for arrays, whose
     dtype their type does not tell)."""
-    if callable(form):   # make(key): the callable for argument ndims key
+    if callable(form):   # make(transform, key): the callable for argument ndims key
         variants, make = {}, form
     else:
-        variants = transform.variants[form]
-        make = functools.partial(transform.compiled, form=form)
+        variants = {}
+        make = functools.partial(_compiled, form=form)
     by_types = {}
     check = _Arguments(transform, name, trailing)
+
+    def variant(values, kwargs):
+        """The callable for the arguments ``values`` (positional, with those given by
+        keyword in their positions), and whether any differentiated one is a structure."""
+        t, key, structured = _specialisation(transform, check, values, kwargs)
+        fn = variants.get((id(t), key))
+        if fn is None:
+            fn = variants[(id(t), key)] = make(t, key)
+        return fn, structured
 
     def lookup(args, kwargs=None):
         if kwargs:   # arguments by keyword count as in their positions
             check.keywords(kwargs)
             check.positional(args)
-            key = _ndims(list(args) + [kwargs.get(p) for p in check.params_in_order[len(args):]])
-            fn = variants.get(key)
-            if fn is None:
-                fn = variants[key] = make(key)
-            return fn
+            return variant(list(args) + [kwargs.get(p) for p in
+                                         check.params_in_order[len(args):]], kwargs)[0]
         types = tuple(map(type, args))
         fn = by_types.get(types)
         if fn is None:
             check.positional(args)
-            key = _ndims(args)
-            fn = variants.get(key)
-            if fn is None:
-                fn = variants[key] = make(key)
-            if np.ndarray not in types:
+            fn, structured = variant(args, None)
+            if np.ndarray not in types and not structured:
                 by_types[types] = fn
         return fn
 
     return lookup
+
+
+def _specialisation(transform, check, values, kwargs):
+    """(transform, ndims key, structured) for a call with arguments ``values`` (positional,
+    with those given by keyword in their positions): the transform specialised to the
+    structure of the differentiated arguments that are structures, the ndims of the
+    leaves."""
+    trees = check.structures(values, kwargs)
+    if not trees:
+        return transform, _ndims(values), False
+    values = [leaf for p, v in zip(check.params_in_order, values)
+              for leaf in (leaf_values(trees[p], v) if p in trees else [v])]
+    return transform.specialised(trees), _ndims(values), True
+
+
+def _compiled(transform, key, form):
+    return transform.compiled(key, form)
 
 
 class _Arguments:
@@ -193,6 +214,20 @@ class _Arguments:
                                 f"{param!r}{hint}")
             self.value(param, value)
 
+    def structures(self, values, kwargs):
+        """{parameter: its ``ir.trees.Node``} for each differentiated argument that is a
+        structure (a dict, list, tuple, NamedTuple, dataclass or object of arrays)."""
+        found = {}
+        for p in self.wrt:
+            if p in self.params_in_order:
+                at = self.params_in_order.index(p)
+                value = values[at] if at < len(values) else None
+            else:
+                value = (kwargs or {}).get(p)
+            if structure_kind(value) is not None:
+                found[p] = structure(value)
+        return found
+
     def value(self, param, value):
         kind = type(value)
         if kind in _NUMBERS:
@@ -208,7 +243,31 @@ class _Arguments:
                 f"differentiates real-valued functions of real arguments; pass the real and "
                 f"imaginary parts as separate real arguments")
         if param in self.wrt:
+            if structure_kind(value) is not None:
+                return _check_structure(self.function, param, value)
             _check_differentiable(self.function, param, value)
+
+
+def _check_structure(function, param, value):
+    """Refuse a structure for a differentiated parameter that holds something no gradient
+    can be given for (complex numbers, itself)."""
+    try:
+        node = structure(value)
+    except StructureError as exc:
+        raise TypeError(f"argument {param!r} of {function}(): {exc}") from None
+    if node.kind == "object" and not any(leaf.differentiable for leaf in node.leaves()):
+        kind = type(value)
+        raise TypeError(f"argument {param!r} of {function}() is a {kind.__module__}."
+                        f"{kind.__qualname__} holding no floats or arrays of floats, and it is "
+                        f"differentiated (wrt): a differentiated argument must be a number, a "
+                        f"NumPy array, or a structure of them (a dict, list, tuple, "
+                        f"NamedTuple, dataclass or object)")
+    for leaf in leaf_values(node, value):
+        if isinstance(leaf, (complex, np.complexfloating)) or (
+                isinstance(leaf, np.ndarray) and leaf.dtype.kind == "c"):
+            raise TypeError(f"argument {param!r} of {function}() holds complex values: "
+                            f"adcompile differentiates real-valued functions of real "
+                            f"arguments")
 
 
 def _check_differentiable(function, param, value):
@@ -237,9 +296,8 @@ def _check_differentiable(function, param, value):
         what = "None" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
     raise TypeError(
         f"argument {param!r} of {function}() is {what}, and it is differentiated (wrt): a "
-        f"differentiated argument must be a number or a NumPy array of numbers. "
-        f"Differentiating with respect to a structure (a tuple, list, dict or other object "
-        f"holding arrays) is not supported yet: pass its arrays as separate arguments")
+        f"differentiated argument must be a number, a NumPy array of numbers, or a "
+        f"structure of them (a dict, list, tuple, NamedTuple, dataclass or object)")
 
 
 def _scalar_seed(kind, function):
@@ -310,6 +368,10 @@ def _checked(transform, key, kind):
 def _general_source(transform, kind):
     """The general code (for arguments of any shape) that a callable of ``kind`` ("grad",
     "value_and_grad", "vjp", "jvp") runs: what its ``.source`` holds."""
+    if transform.deferred is not None:
+        return (f"# The code of {kind}_{transform.source.name} depends on the structure of "
+                f"{', '.join(transform.wrt)}:\n# ad.show({transform.source.name}, "
+                f"args=(...)) shows it for example arguments.\n")
     if kind in ("vjp", "jvp"):
         return transform.generate((), kind)[0]
     if transform.returns_number(()):
@@ -399,7 +461,7 @@ def _make_grad(f, wrt):
     transform = _transform(f, wrt)
     _require_scalar_output(transform, f)
 
-    def make(key):
+    def make(transform, key):
         """The gradient code for argument ndims ``key``: the code that computes no value
         where the value is known to be a number, else the code that checks that it is one
         before its reverse sweep."""
@@ -424,7 +486,7 @@ def _make_value_and_grad(f, wrt):
     transform = _transform(f, wrt)
     _require_scalar_output(transform, f)
 
-    def make(key):
+    def make(transform, key):
         if transform.returns_number(key):
             return transform.compiled(key, "vjp")
         return _checked(transform, key, "value_and_grad")
@@ -486,7 +548,6 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
         mode = "forward" if made is not None and made[1] == "jvp" else "reverse"
     if mode not in ("reverse", "forward"):
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
-    key = _ndims(args) if args is not None else ()
     form = "grad" if mode == "reverse" else "jvp"
     if made is not None and made[1] == "grad" and mode == "forward":
         # forward mode of a gradient: the Hessian-vector product code (forward over reverse)
@@ -495,6 +556,10 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
         transform = made[0]
     else:
         transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt)
+    key = ()
+    if args is not None:
+        transform, key, _ = _specialisation(transform, _Arguments(transform, "show", None),
+                                            list(args), None)
     if stage is not None:
         return Code(transform.stage(key, form, stage))
     return Code(transform.generate(key, form)[0])
@@ -516,21 +581,36 @@ def check_grad(f: Function, *args: Any, wrt: Wrt = 0, eps: float = 1e-6, rtol: f
 
 
 def build(f_or_list: Function | Sequence[Function], path: str | os.PathLike[str], wrt: Wrt = 0,
-          force: bool = False) -> Path:
+          force: bool = False, args: Sequence[Any] | None = None) -> Path:
     """Write a standalone module with ``grad_<name>(*args, out_bar=1.0)`` for each function;
     return its path. The file gets the mode of a new file (0o666 less the umask), or keeps
     that of the module it replaces; a file adcompile did not write is overwritten only with
-    ``force``."""
+    ``force``. ``args``: example arguments, which give the structure of differentiated
+    arguments that are structures (dicts, lists, ... of arrays); the code works for any
+    shapes of their arrays."""
     funcs = _functions(f_or_list)
-    return build_module(funcs, path, lambda f: _transform(f, wrt), force)
+    return build_module(funcs, path, lambda f: _for_build(f, wrt, args), force)
 
 
 def build_source(f_or_list: Function | Sequence[Function], wrt: Wrt = 0,
-                 directory: str | os.PathLike[str] | None = None) -> str:
+                 directory: str | os.PathLike[str] | None = None,
+                 args: Sequence[Any] | None = None) -> str:
     """The text ``build`` writes (``adcompile build -o -`` prints it). ``directory``: the
     folder the module will be in (by default the current one), where a primitive's module
     loaded from a file path must be found."""
-    return module_source(_functions(f_or_list), lambda f: _transform(f, wrt), directory)
+    return module_source(_functions(f_or_list), lambda f: _for_build(f, wrt, args), directory)
+
+
+def _for_build(f, wrt, args):
+    """The transform ``build`` writes the code of: specialised to the structures in
+    ``args``, if any."""
+    transform = _transform(f, wrt)
+    if args is not None:
+        check = _Arguments(transform, f"build of {f.__name__}", None)
+        check.positional(list(args))
+        transform = _specialisation(transform, check, list(args), None)[0]
+    transform._require_normal()
+    return transform
 
 
 def _functions(f_or_list):
@@ -548,22 +628,42 @@ def jvp(f: Function | None = None, wrt: Wrt = 0) -> Function:
 def _make_jvp(f, wrt):
     transform = _transform(f, wrt)
     lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
-    transform.generate((), "jvp")   # (sets tangent_names)
-    names = transform.tangent_names
+    if transform.deferred is None:
+        transform.generate((), "jvp")   # (errors surface here)
 
     def pushforward(*args, **kwargs):
         tangents, args = _trailing(args, kwargs, "tangents",
                                    f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
         fn = lookup(args, kwargs)
+        n = len(transform.wrt)
         if not transform.wrt_tuple:
             tangents = (tangents,)
-        elif not isinstance(tangents, (tuple, list)) or len(tangents) != len(names):
+        elif not isinstance(tangents, (tuple, list)) or len(tangents) != n:
             raise ValueError(f"jvp of {f.__name__}() with wrt={tuple(transform.wrt)} needs a "
-                             f"tuple of {len(names)} tangents")
-        kwargs.update(zip(names, tangents))
+                             f"tuple of {n} tangents")
+        kwargs.update(zip(fn.tangent_names, _leaf_tangents(fn.trees, transform.wrt, tangents,
+                                                           f.__name__)))
         return fn(*args, **kwargs)
 
     return _finish(pushforward, f, transform, "jvp")
+
+
+def _leaf_tangents(trees, wrt, tangents, function):
+    """The tangents of the leaves differentiated, in order: a structured parameter's tangent
+    has its structure."""
+    flat = []
+    for p, tangent in zip(wrt, tangents):
+        node = trees.get(p)
+        if node is None:
+            flat.append(tangent)
+            continue
+        try:
+            values = leaf_values(node, tangent)
+        except (KeyError, IndexError, AttributeError, TypeError):
+            raise ValueError(f"the tangent of {p!r} in jvp of {function}() must have the "
+                             f"structure of {p} ({node.describe()})") from None
+        flat += [v for leaf, v in zip(node.leaves(), values) if leaf.differentiable]
+    return flat
 
 
 def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:

@@ -6,7 +6,9 @@ gradients only) and each specialisation (the number of dimensions of each
 argument, when the call reveals it).
 """
 
+import ast
 import threading
+import weakref
 
 from . import pipeline
 from .analysis import infer_ndims
@@ -15,6 +17,7 @@ from .backend.emit import forward_def, function_def, to_source
 from .backend.helpers import runtime_aliases
 from .errors import TransformError
 from .frontend.source import FunctionSource, GeneratedSource
+from .frontend.trees import structure_use
 
 
 def resolve_wrt(source, wrt):
@@ -45,19 +48,49 @@ def resolve_wrt(source, wrt):
 class Transform:
     """Reverse-mode code for ``func`` with respect to ``wrt``."""
 
-    def __init__(self, func, wrt=0):
+    def __init__(self, func, wrt=0, trees=None):
+        # the structure of each parameter that is one, for a call that passes one (see
+        # ir/trees.py): its leaves are then parameters of their own
+        self.trees = dict(trees or {})
+        self.deferred = None
         inner = getattr(func, "_adcompile", None)
         if inner is not None:   # a gradient adcompile made: differentiate its code
-            self.source = inner[0].differentiable_source(inner[1])
+            made = inner[0].specialised(self.trees) if self.trees else inner[0]
+            if made.deferred is not None:   # (its code, too, needs a structure)
+                self.source, self.deferred = made.source, made.deferred
+            else:
+                self.source = made.differentiable_source(inner[1])
         else:
             self.source = FunctionSource(func)  # holds func weakly (see api._cache)
         self.wrt, self.wrt_tuple = resolve_wrt(self.source, wrt)
         self._lock = threading.Lock()
+        self._func, self._wrt_given = weakref.ref(func), wrt
+        self._specialised = {}
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
         # normalized once, and generated once now, so that errors surface where the
-        # function is defined
-        self.normal = pipeline.normalize(self.source, self.wrt)
+        # function is defined. A function that reads its argument as a structure (params["W"], p.W): what it
+        # means is known once a call passes one (see specialised); a call with an array
+        # raises self.deferred
+        use = None if self.trees else structure_use(self.source, self.wrt)
+        try:
+            if self.deferred is not None:
+                raise self.deferred
+            if use is not None and use[1]:
+                raise self.source.error(use[0], f"{ast.unparse(use[0])} reads an argument "
+                                                f"as a structure (a dict, list, tuple, "
+                                                f"NamedTuple, dataclass or object of arrays): "
+                                                f"pass one (ad.show and ad.build take "
+                                                f"example args=)")
+            self.normal = pipeline.normalize(self.source, self.wrt, self.trees)
+        except TransformError as exc:
+            if use is None and exc is not self.deferred:
+                raise
+            self.deferred = exc
+            self.tuple_output = False
+            return
+        self.positional = tuple(p for q in self.source.positional_params
+                                for p in self._leaves(q))
         # (the names of the runtime helpers are taken in the normalized function's namer)
         self.aliases = runtime_aliases(self.source, self.normal.namer)
         self.tuple_output = self.normal.tuple_output
@@ -66,19 +99,45 @@ class Transform:
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of
         ndims ``key`` (a gradient then need not compute the value to check that it is)."""
+        self._require_normal()
         fn = self.normal
         _, ndim_of = infer_ndims(fn, self.target(key, "grad").param_ndims)
         return not fn.tuple_output and len(fn.outputs) == 1 and ndim_of(fn.outputs[0]) == 0
 
+    def _require_normal(self):
+        if self.deferred is not None:
+            raise self.deferred
+
+    def specialised(self, trees):
+        """This function's Transform for a call whose differentiated arguments ``trees``
+        (parameter -> ``ir.trees.Node``) are structures (cached)."""
+        key = tuple(sorted(trees.items(), key=lambda item: item[0]))
+        found = self._specialised.get(key)
+        if found is None:
+            with self._lock:
+                found = self._specialised.get(key)
+                if found is None:
+                    found = self._specialised[key] = Transform(self._func(), self._wrt_given,
+                                                               trees)
+        return found
+
+    def _leaves(self, param):
+        """The names of the leaves of a structured parameter, else [param]."""
+        fn = self.normal
+        return [leaf.name for leaf in fn.trees[param].leaves()] if param in fn.trees \
+            else [param]
+
     def target(self, key, form, aliases=None):
-        return pipeline.Target(form, key, tuple(self.source.positional_params), aliases)
+        return pipeline.Target(form, key, self.positional, aliases)
 
     def stage(self, key, form, stage):
         """The code of ``form`` for ``key`` after pass ``stage``, as text (see pipeline)."""
+        self._require_normal()
         return pipeline.run(self.normal, self.target(key, form, self.aliases), stop_after=stage)
 
     def generate(self, key, form):
         """Generated source text for ``form`` specialised to argument ndims ``key``."""
+        self._require_normal()
         cache_key = (form, key)
         text = self.texts.get(cache_key)
         if text is None:
@@ -121,5 +180,7 @@ class Transform:
                     text, name, aliases, extra = self.generate(key, form)
                     fn = compile_function(text, name, self.source, aliases, extra)
                     fn.source = text
+                    fn.trees = self.normal.trees   # (for jvp: the leaves' tangents)
+                    fn.tangent_names = getattr(self, "tangent_names", None)
                     self.variants[form][key] = fn
         return fn

@@ -120,6 +120,13 @@ def test_digits_mlp_reaches_95_percent(capsys):
     assert saved("digits_mlp_loss")
 
 
+def test_spiral_classifier_with_dict_parameters(capsys):
+    (history, accuracy), out = run("spiral_classifier", capsys)
+    assert accuracy >= 0.9 and history[-1] < 0.2 * history[0]
+    assert "central finite differences agree, leaf by leaf" in out
+    assert "return {'layers': [{'W': params_layers_0_W_bar" in out
+
+
 def test_adversarial_inputs_flip_the_prediction(capsys, figures):
     (flipped, median_change), out = run("adversarial", capsys)
     assert flipped >= 18 and median_change < 0.25

@@ -1647,12 +1647,7 @@ def mlp_parameters(rng):
             "W2": rng.normal(size=(5, 3)) * 0.5, "b2": rng.normal(size=3) * 0.1}
 
 
-STRUCTURES_REFUSED = dict.fromkeys(("reverse", "forward"), (
-    ("a structure (dict, list, tuple) in wrt is refused with TypeError 'not supported yet' "
-     "(since ddce521), where SPEC.md says its gradient has the same structure"), TypeError))
-
-
-@case(mlp_parameters, normal(6, 4), labels(6, 3), xfail=STRUCTURES_REFUSED)
+@case(mlp_parameters, normal(6, 4), labels(6, 3))
 def mlp_with_a_dict_of_parameters(params, X, y):
     h = np.tanh(X @ params["W1"] + params["b1"])
     logits = h @ params["W2"] + params["b2"]
@@ -1661,8 +1656,7 @@ def mlp_with_a_dict_of_parameters(params, X, y):
     return -np.mean(logp[np.arange(len(y)), y])
 
 
-@case(lambda rng: [rng.normal(size=(3, 3)) * 0.6 for _ in range(3)], normal(3),
-      xfail=STRUCTURES_REFUSED)
+@case(lambda rng: [rng.normal(size=(3, 3)) * 0.6 for _ in range(3)], normal(3))
 def deep_linear_network_with_a_list_of_layers(layers, x):
     h = x
     for W in layers:
@@ -1671,7 +1665,7 @@ def deep_linear_network_with_a_list_of_layers(layers, x):
 
 
 @case(lambda rng: (rng.normal(size=4), float(rng.uniform(-0.5, 0.5))), normal(10, 4),
-      const((np.arange(10) % 2).astype(float)), xfail=STRUCTURES_REFUSED)
+      const((np.arange(10) % 2).astype(float)))
 def logistic_regression_with_a_tuple_of_parameters(params, X, y):
     w, b = params
     p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
@@ -1680,7 +1674,7 @@ def logistic_regression_with_a_tuple_of_parameters(params, X, y):
 
 @case(lambda rng: {"layers": [{"W": rng.normal(size=(3, 3)) * 0.5, "b": rng.normal(size=3) * 0.1}
                               for _ in range(2)], "scale": float(rng.uniform(0.5, 1.5))},
-      normal(3), xfail=STRUCTURES_REFUSED)
+      normal(3))
 def nested_structure(params, x):
     h = x
     for layer in params["layers"]:

@@ -29,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .. import ir
+from ..ir import trees
 from . import tape
 from .adjoints import Adjoints
 from ..analysis import activity, infer_full, infer_ndims
@@ -102,10 +103,14 @@ class Reverser:
 
     def run(self):
         fn = self.fn
+        seeds = [e for _, e in trees.unpack("out_bar", fn.output_tree)] if fn.output_tree \
+            else None   # (a structure returned: out_bar has its structure)
         for i, value in enumerate(fn.outputs):
             if isinstance(value, ast.Name) and value.id in self.active:
                 seed = ir.load("out_bar")
-                if fn.tuple_output:
+                if seeds is not None:
+                    seed = seeds[i]
+                elif fn.tuple_output:
                     seed = ast.Subscript(value=seed, slice=ast.Constant(i), ctx=ast.Load())
                 self.adj.contribute(value.id, seed)
         init = self.adj.make_list_bars(fn.body)

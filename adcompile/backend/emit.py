@@ -9,6 +9,7 @@ import ast
 import copy
 
 from .. import ir
+from ..ir import trees
 
 
 def function_def(adjoint, name, form, doc, wrt_tuple):
@@ -21,15 +22,16 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     # a seed that silently scales the gradient
     args.kwonlyargs.append(ast.arg(arg="out_bar"))
     args.kw_defaults.append(ast.Constant(1.0))
-    grads = adjoint.grads
+    grads = _rebuilt(fn, adjoint.grads, adjoint.context.aliases)
     grad_value = ast.Tuple(elts=grads, ctx=ast.Load()) if wrt_tuple else grads[0]
     if form == "vjp":
         outputs = adjoint.outputs
-        value = outputs[0] if not fn.tuple_output else ast.Tuple(elts=outputs, ctx=ast.Load())
+        value = _returned(fn, outputs)
         result = ast.Tuple(elts=[value, grad_value], ctx=ast.Load())
     else:
         result = grad_value
-    body = [ast.Expr(ast.Constant(doc))] + adjoint.forward + adjoint.backward + [ast.Return(result)]
+    body = adjoint.forward + adjoint.backward + [ast.Return(result)]
+    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + body
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                            type_comment=None)
     if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
@@ -47,18 +49,44 @@ def forward_def(tangent, name, doc, wrt_tuple):
     for d in tangent.param_dots:
         args.kwonlyargs.append(ast.arg(arg=d))
         args.kw_defaults.append(None)
-    if fn.tuple_output:
-        value = ast.Tuple(elts=tangent.outputs, ctx=ast.Load())
-        dot = ast.Tuple(elts=tangent.out_dots, ctx=ast.Load())
-    else:
-        value, dot = tangent.outputs[0], tangent.out_dots[0]
+    value, dot = _returned(fn, tangent.outputs), _returned(fn, tangent.out_dots)
     result = ast.Tuple(elts=[value, dot], ctx=ast.Load())
-    body = [ast.Expr(ast.Constant(doc))] + tangent.body + [ast.Return(result)]
+    body = tangent.body + [ast.Return(result)]
+    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + body
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                            type_comment=None)
     if "type_params" in ast.FunctionDef._fields:
         node.type_params = []
     return ast.fix_missing_locations(node)
+
+
+def _returned(fn, outputs):
+    """The expression returning ``outputs`` (one per output of ``fn``): one value, a tuple,
+    or the structure ``fn`` returns."""
+    if fn.output_tree is not None:
+        return trees.rebuild_values(fn.output_tree, iter(outputs))
+    return outputs[0] if not fn.tuple_output else ast.Tuple(elts=outputs, ctx=ast.Load())
+
+
+def _unpacked_leaves(fn, body):
+    """``params_W1 = params["W1"]`` for each leaf of a structured parameter that ``body``
+    reads (see ir/trees.py)."""
+    if not fn.trees:
+        return []
+    read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
+    return [ir.assign(leaf, expr) for p, node in fn.trees.items()
+            for leaf, expr in trees.unpack(p, node) if leaf in read]
+
+
+def _rebuilt(fn, grads, aliases):
+    """The gradients, one per parameter differentiated: a structured parameter's in its
+    structure, from the gradients of its leaves (``grads``, one per leaf in ``fn.wrt``)."""
+    if not fn.trees:
+        return grads
+    of_leaf = dict(zip(fn.wrt, grads))
+    return [trees.rebuild(fn.trees[p], ir.load(p), lambda leaf: of_leaf[leaf.name],
+                          aliases["replace_fields"]) if p in fn.trees else of_leaf[p]
+            for p in fn.user_wrt]
 
 
 def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):

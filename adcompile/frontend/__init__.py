@@ -24,10 +24,11 @@ from .validate import refuse_seed_name
 __all__ = ["normalize"]
 
 
-def normalize(source, wrt, registry=REGISTRY):
+def normalize(source, wrt, trees=None, registry=REGISTRY):
     """The ``ir.NormalFunction`` of ``source`` (a ``FunctionSource``) differentiated with
-    respect to the parameters ``wrt``; raises ``TransformError`` for what it cannot do."""
+    respect to the parameters ``wrt``, ``trees`` giving the structure of each parameter
+    that is one (ir/trees.py); raises ``TransformError`` for what it cannot do."""
     refuse_seed_name(source)
-    fn = Normalizer(source, wrt, registry).function()
+    fn = Normalizer(source, wrt, registry, trees).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
     return fn

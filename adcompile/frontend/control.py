@@ -40,11 +40,14 @@ class ControlFlow:
     def branch(self, stmt):
         """Normalize an ``if``: both branches from the same names, merged after it."""
         test = self.condition(stmt.test)
-        before = dict(self.scope.env)
+        before, structures = dict(self.scope.env), self.structures()
         then, then_jumps = self.block(stmt.body)
         env_then, self.scope.env = self.scope.env, dict(before)
+        structures_then = self.structures(structures)
         orelse, else_jumps = self.block(stmt.orelse)
         env_else = self.scope.env
+        self.merge_structures(stmt, structures, [s for s, jumps in (
+            (structures_then, then_jumps), (self.structures(), else_jumps)) if not jumps])
         paths = [Path(b, e) for b, e, jumps in ((then, env_then, then_jumps),
                                                 (orelse, env_else, else_jumps)) if not jumps]
         self.scope.env = dict(before)

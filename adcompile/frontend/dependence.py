@@ -74,12 +74,19 @@ class Dependence:
         if isinstance(e, Ready):   # an operand already in generated names
             return self.is_varied_operand(e.operand)
         if isinstance(e, ast.Name):
+            if e.id in self.scope.trees:   # a structure: whether any leaf varies
+                return any(leaf.name in self.out.varied_ssa
+                           for leaf in self.scope.trees[e.id].leaves())
             return e.id in varied
         if isinstance(e, ast.Constant):
             return False
         if isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp)
                                           and isinstance(e.op, (ast.Not, ast.Invert))):
             return False
+        if isinstance(e, (ast.Attribute, ast.Subscript)) and self.scope.fixed_trees:
+            leaf = self.fixed_leaf(e)
+            if leaf is not None:
+                return leaf.name in self.out.varied_ssa
         if isinstance(e, ast.Attribute):
             if e.attr in self.registry.nondiff_attributes:
                 return False

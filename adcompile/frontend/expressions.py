@@ -50,6 +50,8 @@ class Expressions:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                     and self.struct_of(node) is not None:
                 raise self.refuse_struct(node, node.id)
+            if isinstance(node, ast.Name) and node.id in self.scope.trees:
+                raise self.refuse_tree_use(node, node.id)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if node.id in self.scope.env:
                     node.id = self.scope.env[node.id]
@@ -74,6 +76,8 @@ class Expressions:
         if isinstance(e, ast.Name):
             if self.struct_of(e) is not None:
                 raise self.refuse_struct(e, e.id)
+            if e.id in self.scope.trees:
+                raise self.refuse_tree_use(e, e.id)
             return ir.load(self.scope.env.get(e.id, e.id))
         return ir.load(self.emit_value(None, e))
 

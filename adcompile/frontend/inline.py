@@ -10,6 +10,7 @@ import ast
 import inspect
 
 from .. import ir
+from ..ir.trees import Node
 from ..ir.naming import names_in
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
@@ -18,11 +19,12 @@ from .syntax import MISSING, Deferred, is_literal, stores
 class Inline:
     """Part of ``normalize.Normalizer``: inlining calls of the user's functions."""
 
-    def inline(self, target, func, call, unpack=None):
+    def inline(self, target, func, call, unpack=None, tree_ok=False):
         """Inline a call to a user-defined function: its body, renamed, in place of the call.
 
         Returns the name of the result; with ``unpack=n``, a callee returning a literal tuple
-        of n values gives the list of their operands instead."""
+        of n values gives the list of their operands instead; with ``tree_ok``, a callee
+        returning a structure (trees.py) gives its Node."""
         name = getattr(func, "__qualname__", func.__name__)
         if func in self.inlining.stack or func is self.inlining.root.func:
             raise self.scope.src.error(call, f"{name}() is recursive (directly or through "
@@ -37,13 +39,18 @@ class Inline:
         source = self.inlining.sources.get(func)
         if source is None:
             source = self.inlining.sources[func] = FunctionSource(func)
-        env, varied = self._bind_parameters(func, call, source, name)
+        env, varied, trees = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
         caller = self.scope
         self.inlining.stack.append(func)
         try:
-            done, result = self._inline_body(source, env, varied, target, call, name, unpack)
+            done, result = self._inline_body(source, (env, varied, trees), target, call, name,
+                                             unpack)
+            if isinstance(result, Node) and not tree_ok:
+                raise caller.src.error(call, f"{name}() returns a structure of values being "
+                                             f"differentiated: assign it to a name "
+                                             f"(s = {name}(...)) and read its items")
             if done:
                 return result
         finally:
@@ -66,10 +73,12 @@ class Inline:
                                                                  for k in call.keywords})
         except TypeError as exc:
             raise self.scope.src.error(call, f"call to {name}(): {exc}") from None
-        operands = {}
+        operands, trees = {}, {}
         for param, p in inspect.signature(func).parameters.items():
-            if param in bound.arguments:
-                operands[param] = self.operand(bound.arguments[param])
+            if param in bound.arguments and self.might_be_tree(bound.arguments[param]):
+                trees[param] = self.tree_value(bound.arguments[param])
+            elif param in bound.arguments:
+                operands[param] = self.operand(self.resolve_expression(bound.arguments[param]))
             elif p.default is not inspect.Parameter.empty:
                 if not is_literal(p.default):
                     raise self.scope.src.error(call, f"{name}() is called without {param}=, "
@@ -89,17 +98,24 @@ class Inline:
             env[param] = op.id
             if op.id in self.out.varied_ssa:
                 varied.add(param)
-        return env, varied
+        varied |= {p for p, t in trees.items()
+                   if any(leaf.name in self.out.varied_ssa for leaf in t.leaves())}
+        return env, varied, trees
 
-    def _inline_body(self, source, env, varied, target, call, name, unpack):
-        """Normalize the callee's statements in a scope of its own; returns (True, what
+    def _inline_body(self, source, binding, target, call, name, unpack):
+        """Normalize the callee's statements in a scope of its own (``binding``: its
+        parameters' env, those that vary, those bound to structures); returns (True, what
         ``inline`` returns) when done, else (False, the operand of the returned value)."""
         caller = self.scope
-        fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers))
+        env, varied, trees = binding
+        fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees)
         self.statements(fn.body[:-1])
         value = fn.body[-1].value
         if value is None:
             raise self.scope.src.error(fn.body[-1], f"{name}() returns nothing")
+        if self.might_be_tree(value):
+            return True, self.tree_value(value)
+        value = self.resolve_expression(value)
         if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
             return True, [self.operand(e) for e in value.elts]
         if isinstance(value, (ast.Tuple, ast.List)) and self.varies(value):

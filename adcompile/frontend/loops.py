@@ -54,7 +54,18 @@ class Loops:
         header = self._header(stmt)
         names = self._names(stmt, header)
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
+        structures = None
+        if self.scope.trees or self.scope.constants:
+            # (a constant the body assigns is not known at the start of an iteration)
+            for v in names.names:
+                self.scope.constants.pop(v, None)
+            structures = self.structures()
         body = self._body(stmt, header, names)
+        if structures is not None:
+            # what names a structure at the start of an iteration must be what it names at
+            # the start of the next
+            self.merge_structures(stmt, structures, [structures, self.structures()],
+                                  live=header.live, loop=True)
         self.scope.env = dict(names.before)
         self.scope.env.update(names.names)
         for v in names.names:

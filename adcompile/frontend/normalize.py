@@ -18,6 +18,7 @@ import copy
 
 from .. import ir
 from ..ir.naming import Namer, names_in
+from ..ir.trees import name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
@@ -29,9 +30,10 @@ from .inline import Inline
 from .lists import Lists, appended_tuples
 from .loops import Loops
 from .lower import lower_function
-from .source import mark_place
+from .source import Callee, mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
+from .trees import LEAF, Trees
 from .validate import Validation, attributes_by_name
 
 
@@ -48,23 +50,34 @@ def desugar(source, callers=()):
     return fn
 
 
-class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
+class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline, Trees,
                  Dependence, Validation):
-    """Normalizes one function (and the callees it inlines) for the parameters ``wrt``."""
+    """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
+    ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
-    def __init__(self, source, wrt, registry=REGISTRY):
+    def __init__(self, source, wrt, registry=REGISTRY, trees=None):
         self.registry = registry
         self.namer = Namer(names_in(source.node) | {"out_bar"})
-        self.wrt = list(wrt)
+        self.user_wrt = list(wrt)
+        self.trees = {p: name_leaves(node, p, self.namer.fresh)
+                      for p, node in (trees or {}).items()}
+        # a structure's leaves are parameters of their own; the differentiable ones of a
+        # structure being differentiated are differentiated
+        self.params = [leaf.name for p in source.params
+                       for leaf in (self.trees[p].leaves() if p in self.trees else [_Param(p)])]
+        self.wrt = [leaf.name for p in wrt
+                    for leaf in (self.trees[p].leaves() if p in self.trees else [_Param(p)])
+                    if leaf.differentiable]
         self.loop_depth = 0          # loops around the current statement, across inlined calls
         self.inlining = Inlining.of(source)
-        self.out = Output(varied_ssa=set(wrt))
+        self.out = Output(varied_ssa=set(self.wrt))
         self.scope = None
 
-    def enter(self, source, env, varied_params, callers=()):
+    def enter(self, source, env, varied_params, callers=(), trees=None):
         """Make ``source`` the function being normalized, in a new ``Scope``: ``env`` maps
         its parameters to generated names, ``varied_params`` are those being differentiated,
-        ``callers`` the call sites that inline it (none for the differentiated function).
+        ``callers`` the call sites that inline it (none for the differentiated function),
+        ``trees`` the structures its parameters are bound to.
         Runs, in order, the passes on its user AST and returns the ``def`` they leave:
         desugar (lower, liveness), getattr with a literal name as an attribute, fresh names
         for a callee's free names, dependence (which user names may vary), validation."""
@@ -76,7 +89,10 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
                            set(source.params) | {n.id for n in ast.walk(fn)
                                                  if isinstance(n, ast.Name)
                                                  and isinstance(n.ctx, ast.Store)},
-                           callers=tuple(callers))
+                           callers=tuple(callers), trees=dict(trees or {}))
+        self.scope.structured = bool(self.scope.trees)
+        self.scope.fixed_trees = set(self.scope.trees) - {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
         if not root:
@@ -87,6 +103,13 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
 
     def callee(self, func):
         """The ``source.Callee`` the expression ``func`` refers to in the current function."""
+        if isinstance(func, ast.Name) and func.id in self.scope.known:
+            return Callee("object", self.scope.known[func.id])
+        base = func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name) and base.id.startswith(LEAF):   # a leaf (trees.py)
+            return self.scope.src.callee(func, self.scope.locals | {base.id})
         return self.scope.src.callee(func, self.scope.locals)
 
     def is_pure(self, tree):
@@ -98,14 +121,18 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         """Normalize the differentiated function: its passes (``enter``), then its
         statements one by one, the returned value last; returns the ``ir.NormalFunction``."""
         source = self.inlining.root
-        fn = self.enter(source, {p: p for p in source.params}, set(self.wrt))
-        self.out.origin.update({p: (0, p) for p in source.params})
+        fn = self.enter(source, {p: p for p in source.params if p not in self.trees},
+                        set(self.user_wrt), trees=self.trees)
+        self.out.origin.update({p: (0, p) for p in self.params})
+        for p, node in self.trees.items():   # a leaf is what the user reads it as
+            self.out.origin.update({leaf: (0, ast.unparse(expr))
+                                    for leaf, expr in unpack(p, node)})
         statements = list(fn.body)
         if not statements or not isinstance(statements[-1], ast.Return):
             raise source.error(fn, f"function {fn.name!r} must end with a return statement "
                                    f"returning the value to differentiate")
         self.statements(statements[:-1])
-        ret = statements[-1]
+        ret = self.resolve_statement(statements[-1])
         mark = len(self.out.body)
         normal = self._function(ret)
         for s in ir.walk(normal.body[mark:]):   # statements made for the returned expression
@@ -117,13 +144,20 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         """The normalized function, ``ret`` (the final return) normalized last."""
         if ret.value is None:
             raise self.scope.src.error(ret, "return without a value: nothing to differentiate")
-        outputs, tuple_output = self._outputs(ret)
+        output_tree = self.tree_value(ret.value) if self.might_be_tree(ret.value) else None
+        if output_tree is not None:   # a structure: its leaves are the outputs
+            outputs, tuple_output = [ir.load(leaf.name) for leaf in output_tree.leaves()], True
+        else:
+            outputs, tuple_output = self._outputs(ret)
         for out in outputs:
             if isinstance(out, ast.Name) and out.id in self.out.lists:
                 raise self.scope.src.error(ret, "returning a list of values being differentiated "
                                                 "is not supported; return a tuple of them")
-        fn = ir.NormalFunction(self.scope.src, list(self.scope.src.params), self.wrt,
+        fn = ir.NormalFunction(self.scope.src, list(self.params), self.wrt,
                                self.out.body, outputs, tuple_output, self.namer)
+        fn.trees = self.trees
+        fn.user_wrt = list(self.user_wrt)
+        fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
         fn.lists = self.out.lists
         fn.rebindings = self.out.rebindings
@@ -148,3 +182,12 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
             self.emit_value(target, value)
             return [ir.load(target)], False
         return [self.operand(value)], False
+
+
+class _Param:
+    """A parameter that is not a structure, as the one leaf of itself."""
+
+    differentiable = True
+
+    def __init__(self, name):
+        self.name = name

@@ -31,6 +31,12 @@ class Scope:
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
+    trees: dict = field(default_factory=dict)       # user name -> the structure it names
+    constants: dict = field(default_factory=dict)   # user name -> value known now (trees.py)
+    known: dict = field(default_factory=dict)       # placeholder name -> function it calls
+    fixed_trees: set = field(default_factory=set)   # names of structures never reassigned
+    spelled: dict = field(default_factory=dict)     # placeholder name -> what the user wrote
+    structured: bool = False    # it is given structures: its statements are resolved first
 
 
 @dataclass

@@ -11,6 +11,7 @@ import ast
 import copy
 
 from .. import ir
+from ..ir.trees import Node
 from .source import NOT_A_CALL
 from .syntax import Deferred, Part, Ready, has_call, is_append, is_pop, is_user_function
 
@@ -39,6 +40,11 @@ class Statements:
         """Normalize one user statement; statements kept as written remember it (errors
         about them point at it)."""
         body, mark = self.out.body, len(self.out.body)
+        if self.scope.structured:
+            resolved = self.resolve_statement(stmt)
+            if resolved is None:   # (it bound or unrolled structures)
+                return
+            stmt = resolved
         self._statement(stmt)
         for s in ir.walk(body[mark:]):
             if isinstance(s, ir.Keep) and s.origin is None:
@@ -166,7 +172,9 @@ class Statements:
         elif isinstance(value, ast.Call) and self.callee(value.func).kind == "object" \
                 and is_user_function(self.callee(value.func).what):
             result = self.inline(Deferred(self.define, target.id),
-                                 self.callee(value.func).what, value)
+                                 self.callee(value.func).what, value, tree_ok=True)
+            if isinstance(result, Node):   # the helper returns a structure
+                return self.bind_tree(target.id, result, stmt)
             if result not in self.out.lists:
                 return
             shared_list = result
@@ -234,7 +242,10 @@ class Statements:
         if called.kind == "object" and is_user_function(called.what) and all(
                 isinstance(t, ast.Name) for t in target.elts):
             # a, b = helper(x): bind the helper's returned values directly
-            parts = self.inline(None, called.what, value, unpack=len(target.elts))
+            parts = self.inline(None, called.what, value, unpack=len(target.elts), tree_ok=True)
+            if isinstance(parts, Node):   # the helper returns a structure: unpack it
+                self.bind(target, parts, stmt)
+                return []
             if isinstance(parts, list):
                 return [(t.id, Ready(p)) for t, p in zip(target.elts, parts)]
             value = ast.Name(id=parts, ctx=ast.Load())
@@ -276,6 +287,8 @@ class Statements:
 
     def define(self, name):
         """The name of a new assignment to user variable ``name``."""
+        if name in self.scope.trees or name in self.scope.constants:
+            self.forget_tree(name)
         if name not in self.scope.env and name not in self.scope.defined:
             # the first assignment keeps the user's name; an inlined callee's names are fresh
             new = name if self.scope.src is self.inlining.root else self.namer.fresh(name)

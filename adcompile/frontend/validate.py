@@ -28,6 +28,17 @@ FORBIDDEN_EXPRESSIONS = {
     ast.NamedExpr: "an assignment expression (:=)",
 }
 
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def refuse_comprehensions(tree, error):
+    """Refuse the first comprehension in ``tree``."""
+    for node in ast.walk(tree):
+        if type(node) in COMPREHENSIONS:
+            raise error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be differentiated; "
+                              f"write it as plain statements")
+
+
 STATEMENT_NAMES = {
     ast.Try: "a try statement",
     ast.With: "a with statement",
@@ -81,14 +92,18 @@ def refuse_seed_name(source):
                                      "argument of generated gradients; rename it")
 
 
-def refuse_unsupported(fn, error, callee):
+def refuse_unsupported(fn, error, callee, comprehensions=True):
     """Raise ``error(node, message)`` for the first construct of ``fn`` (an ast.FunctionDef)
     that is never differentiated. ``callee(func_expr)`` resolves a call's function to a
-    ``source.Callee``."""
+    ``source.Callee``. Without ``comprehensions``, comprehensions are let through (a
+    comprehension over a structure is unrolled; ``refuse_comprehensions`` refuses the
+    others once structures are resolved)."""
     allowed = set()   # the function nodes of getattr/hasattr called with a literal name
     for node in ast.walk(fn):
         if node is not fn and type(node) in STATEMENT_NAMES:
             raise error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
+        if not comprehensions and type(node) in COMPREHENSIONS:
+            continue
         if type(node) in FORBIDDEN_EXPRESSIONS:
             raise error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be differentiated; "
                               f"write it as plain statements")
@@ -135,7 +150,8 @@ class Validation:
 
     def check_function(self, fn):
         """Reject what can never be differentiated, wherever it is in ``fn``."""
-        refuse_unsupported(fn, self.scope.src.error, self.callee)
+        refuse_unsupported(fn, self.scope.src.error, self.callee,
+                           comprehensions=not self.scope.structured)
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
                 self.check_call(node)
@@ -162,8 +178,8 @@ class Validation:
 
     def _check_method(self, e, name):
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""
-        if not self.varies(e.func.value):
-            return
+        if not self.varies(e.func.value) or self.names_structure(e.func.value):
+            return   # (a structure's methods are resolved or refused later: trees.py)
         if name in self.registry.by_method or name in self.registry.nondiff_methods:
             return
         if name in ("append", "pop") and isinstance(e.func.value, ast.Name):

@@ -43,6 +43,9 @@ class NormalFunction:
     active: set = field(default_factory=set)
     rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
     origin: dict = field(default_factory=dict)   # generated name -> the user's variable
+    trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
+    user_wrt: list = None          # the parameters differentiated (``wrt``: their leaves)
+    output_tree: object = None     # the structure returned (its leaves: ``outputs``), if any
 
 
 @dataclass(eq=False)

@@ -54,3 +54,14 @@ def private_copy(x):
         return x.copy()
     import copy
     return copy.deepcopy(x)
+
+
+def replace_fields(obj, **fields):
+    """A shallow copy of ``obj`` (a dataclass or another object whose attributes are a
+    structured argument's) with the attributes ``fields`` set: the gradient of ``obj`` in
+    its own type."""
+    import copy
+    new = copy.copy(obj)
+    for name, value in fields.items():
+        object.__setattr__(new, name, value)
+    return new

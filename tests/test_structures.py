@@ -1,0 +1,427 @@
+"""Structured parameters (pytrees): models as practitioners hold them.
+
+Each gradient is checked against central finite differences (``ad.check_grad``, leaf by
+leaf) and, where autograd can take the same code, against autograd; and its structure,
+types and dtypes against the argument's.
+"""
+
+import collections
+import dataclasses
+import subprocess
+import sys
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import adcompile as ad
+
+rng = np.random.default_rng(7)
+
+
+def normal(*shape):
+    return rng.normal(size=shape)
+
+
+def assert_same_structure(g, x):
+    """``g`` has the structure, types, shapes and float dtypes of ``x``."""
+    assert type(g) is type(x), (type(g), type(x))
+    if isinstance(x, dict):
+        assert list(g) == list(x)
+        for k in x:
+            assert_same_structure(g[k], x[k])
+    elif isinstance(x, (list, tuple)):
+        assert len(g) == len(x)
+        for a, b in zip(g, x):
+            assert_same_structure(a, b)
+    elif isinstance(x, np.ndarray):
+        assert g.shape == x.shape and g.dtype == x.dtype
+    elif dataclasses.is_dataclass(x) or hasattr(x, "__dict__"):
+        for k, v in vars(x).items():
+            assert_same_structure(getattr(g, k), v)
+
+
+def assert_tree_close(a, b, tol=1e-9):
+    if isinstance(a, dict):
+        for k in a:
+            assert_tree_close(a[k], b[k], tol)
+    elif isinstance(a, (list, tuple)):
+        for x, y in zip(a, b):
+            assert_tree_close(x, y, tol)
+    else:
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+# -- an MLP with a dict of parameters ---------------------------------------------------
+
+
+def mlp_dict(params, x, y):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.mean((out - y) ** 2)
+
+
+def mlp_dict_autograd(params, x, y):
+    h = anp.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return anp.mean((out - y) ** 2)
+
+
+def dict_params():
+    return {"W1": normal(3, 5), "b1": normal(5), "W2": normal(5, 2), "b2": normal(2)}
+
+
+def test_dict_params_mlp():
+    params, x, y = dict_params(), normal(4, 3), normal(4, 2)
+    g = ad.grad(mlp_dict)(params, x, y)
+    assert_same_structure(g, params)
+    ad.check_grad(mlp_dict, params, x, y)
+    assert_tree_close(g, autograd.grad(mlp_dict_autograd)(params, x, y))
+
+
+def test_dict_params_show_names_the_leaves():
+    params, x, y = dict_params(), normal(4, 3), normal(4, 2)
+    code = ad.show(mlp_dict, args=(params, x, y))
+    assert 'params_W1 = params["W1"]' in code.replace("'", '"')
+    assert "return {" in code and "params_W1_bar" in code
+    # without example arguments the structure is not known
+    assert "args=" in ad.grad(mlp_dict).source
+
+
+def test_non_float_leaves_pass_through():
+    def scaled(params, x):
+        return np.sum(params["w"] * x) * params["n"]
+
+    params = {"w": normal(3), "n": 3, "name": "layer", "ids": np.arange(3), "none": None}
+    g = ad.grad(scaled)(params, normal(3))
+    assert g["n"] == 3 and g["name"] == "layer" and g["none"] is None
+    assert g["ids"] is params["ids"]
+    ad.check_grad(scaled, params, normal(3))
+
+
+def test_float_leaves_and_float32():
+    def f(p, x):
+        return np.sum(p["a"] * x) * p["s"]
+
+    g = ad.grad(f)({"a": np.ones(3, np.float32), "s": 2.0}, np.arange(3, dtype=np.float32))
+    assert g["a"].dtype == np.float32
+    assert isinstance(g["s"], float) or np.ndim(g["s"]) == 0
+    assert float(g["s"]) == pytest.approx(3.0)
+
+
+# -- a list of (W, b) layers of different widths, with a layer loop -----------------------
+
+
+def predict(layers, x):
+    for W, b in layers[:-1]:
+        x = np.tanh(x @ W + b)
+    W, b = layers[-1]
+    return x @ W + b
+
+
+def layers_loss(layers, x, y):
+    return np.sum((predict(layers, x) - y) ** 2) + 1e-2 * sum(np.sum(W ** 2) for W, _ in layers)
+
+
+def layers_loss_autograd(layers, x, y):
+    h = x
+    for W, b in layers[:-1]:
+        h = anp.tanh(h @ W + b)
+    W, b = layers[-1]
+    out = h @ W + b
+    return anp.sum((out - y) ** 2) + 1e-2 * sum(anp.sum(W ** 2) for W, _ in layers)
+
+
+def make_layers(widths):
+    return [(normal(m, n) * 0.5, normal(n)) for m, n in zip(widths[:-1], widths[1:])]
+
+
+def test_list_of_layers():
+    layers, x, y = make_layers([3, 7, 4, 2]), normal(5, 3), normal(5, 2)
+    g = ad.grad(layers_loss)(layers, x, y)
+    assert_same_structure(g, layers)
+    ad.check_grad(layers_loss, layers, x, y)
+    assert_tree_close(g, autograd.grad(layers_loss_autograd)(layers, x, y))
+
+
+def test_loops_over_a_structure_are_unrolled():
+    def indexed(layers, x):
+        for i in range(len(layers)):
+            x = np.tanh(x @ layers[i][0] + layers[i][1])
+        return np.sum(x)
+
+    def enumerated(layers, x):
+        total = 0.0
+        for i, (W, b) in enumerate(layers):
+            x = np.tanh(x @ W + b)
+            total = total + (i + 1) * np.sum(x)
+        return total
+
+    def reversed_pairs(layers, x):
+        for (W, b), (V, c) in zip(layers, reversed(layers)):
+            x = x + np.sum(W) * np.sum(V) + np.sum(b * c)
+        return np.sum(x)
+
+    layers = make_layers([3, 3, 3])
+    for f in (indexed, enumerated, reversed_pairs):
+        ad.check_grad(f, layers, normal(2, 3))
+    code = ad.show(indexed, args=(layers, normal(2, 3)))
+    assert "for " not in code   # (unrolled: no loop, no saved steps)
+
+
+def test_dict_items_values_keys():
+    def f(params, x):
+        total = 0.0
+        for name, value in params.items():
+            total = total + np.sum(value * x) * len(name)
+        for value in params.values():
+            total = total + np.sum(value ** 2)
+        for k in params:
+            total = total + np.sum(params[k])
+        return total
+
+    ad.check_grad(f, {"a": normal(3), "bb": normal(3)}, normal(3))
+
+
+def test_nested_dicts_and_helpers():
+    def dense(p, x):
+        return x @ p["W"] + p["b"]
+
+    def encoder(p, x):
+        return np.tanh(dense(p["l1"], x))
+
+    def model(params, x):
+        h = encoder(params["enc"], x)
+        return np.sum(dense(params["head"], h) ** 2)
+
+    params = {"enc": {"l1": {"W": normal(3, 4), "b": normal(4)}},
+              "head": {"W": normal(4, 1), "b": normal(1)}}
+    g = ad.grad(model)(params, normal(2, 3))
+    assert_same_structure(g, params)
+    ad.check_grad(model, params, normal(2, 3))
+
+
+def test_helpers_build_and_return_structures():
+    def cell(state, x):
+        return {"h": np.tanh(state["h"] * x + state["c"]), "c": state["c"] * x}
+
+    def two_steps(params, x):
+        state = {"h": params["h0"], "c": params["c0"]}
+        state = cell(state, x)
+        state = cell(state, x)
+        h, c = state["h"], state["c"]
+        return np.sum(h * c)
+
+    ad.check_grad(two_steps, {"h0": normal(3), "c0": normal(3)}, normal(3))
+
+
+# -- NamedTuple, dataclass and a model class --------------------------------------------
+
+Layer = collections.namedtuple("Layer", "W b")
+
+
+@dataclasses.dataclass
+class Dense:
+    W: np.ndarray
+    b: np.ndarray
+    activation: str = "tanh"
+
+
+def namedtuple_loss(p, x):
+    return np.sum(np.tanh(x @ p.W + p.b) ** 2)
+
+
+def test_namedtuple_params():
+    p = Layer(normal(3, 2), normal(2))
+    g = ad.grad(namedtuple_loss)(p, normal(4, 3))
+    assert isinstance(g, Layer)
+    assert_same_structure(g, p)
+    ad.check_grad(namedtuple_loss, p, normal(4, 3))
+
+
+def test_dataclass_params():
+    p = Dense(normal(3, 2), normal(2))
+    g = ad.grad(namedtuple_loss)(p, normal(4, 3))
+    assert isinstance(g, Dense) and g.activation == "tanh"
+    assert_same_structure(g, p)
+    ad.check_grad(namedtuple_loss, p, normal(4, 3))
+
+
+class Model:
+    def __init__(self):
+        self.W = normal(3, 4)
+        self.b = normal(4)
+        self.V = normal(4, 1)
+        self.name = "two layers"
+
+    def hidden(self, x):
+        return np.tanh(x @ self.W + self.b)
+
+    def __call__(self, x, y):
+        return np.mean((self.hidden(x) @ self.V - y) ** 2)
+
+
+def test_model_class_with_methods():
+    model, x, y = Model(), normal(5, 3), normal(5, 1)
+    g = ad.grad(Model.__call__, wrt="self")(model, x, y)
+    assert isinstance(g, Model) and g is not model and g.name == "two layers"
+    assert_same_structure(g, model)
+    ad.check_grad(Model.__call__, model, x, y)
+    # the model is unchanged
+    assert not np.shares_memory(g.W, model.W)
+
+
+# -- forward mode, vjp, value_and_grad, several wrt ------------------------------------
+
+
+def test_other_forms_take_structures():
+    p, x = Layer(normal(3, 2), normal(2)), normal(4, 3)
+    value, g = ad.value_and_grad(namedtuple_loss)(p, x)
+    assert value == pytest.approx(namedtuple_loss(p, x))
+    _, g2 = ad.vjp(namedtuple_loss)(p, x, 1.0)
+    assert_tree_close(g, g2)
+    tangent = Layer(normal(3, 2), normal(2))
+    value, dot = ad.jvp(namedtuple_loss)(p, x, tangent)
+    expected = np.sum(g.W * tangent.W) + np.sum(g.b * tangent.b)
+    assert dot == pytest.approx(expected)
+    gp, gx = ad.grad(namedtuple_loss, wrt=(0, 1))(p, x)
+    assert isinstance(gp, Layer) and gx.shape == x.shape
+    ad.check_grad(namedtuple_loss, p, x, wrt=(0, 1))
+
+
+def test_different_structures_get_different_code():
+    def total(p):
+        return sum(np.sum(v ** 2) for v in p.values())
+
+    g = ad.grad(total)
+    assert list(g({"a": np.ones(2)})) == ["a"]
+    assert list(g({"a": np.ones(2), "b": np.ones(3)})) == ["a", "b"]
+    assert list(g({"b": 1.0})) == ["b"]
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+
+def test_uses_that_are_refused():
+    def computed_key(params, key):
+        return np.sum(params[key])
+
+    def whole(params):
+        return np.sum(params * 2.0)
+
+    def new_structure_per_iteration(params, xs):
+        state = {"h": params["h0"]}
+        for x in xs:
+            state = {"h": np.tanh(state["h"] + x)}
+        return np.sum(state["h"])
+
+    with pytest.raises(ad.TransformError, match="index it with a constant"):
+        ad.grad(computed_key)({"a": np.ones(2)}, "a")
+    with pytest.raises(ad.TransformError, match="read its items with constant keys"):
+        ad.grad(whole)([np.ones(2), np.ones(2)])
+    with pytest.raises(ad.TransformError, match="new structure .* in each iteration"):
+        ad.grad(new_structure_per_iteration)({"h0": np.ones(2)}, [np.ones(2)])
+
+
+def test_bad_structures_are_type_errors():
+    def f(p):
+        return np.sum(p["a"])
+
+    loop = {"a": np.ones(2)}
+    loop["self"] = loop
+    with pytest.raises(TypeError, match="contains itself"):
+        ad.grad(f)(loop)
+    with pytest.raises(TypeError, match="complex"):
+        ad.grad(f)({"a": np.ones(2, complex)})
+
+
+# -- a built module ---------------------------------------------------------------------
+
+
+def test_built_module_for_dict_params_imports_without_adcompile(tmp_path):
+    params, x, y = dict_params(), normal(4, 3), normal(4, 2)
+    path = ad.build(mlp_dict, tmp_path / "mlp_grad.py", args=(params, x, y))
+    script = (
+        "import sys, numpy as np\n"
+        "sys.modules['adcompile'] = None\n"   # any import of adcompile fails
+        "import mlp_grad\n"
+        "rng = np.random.default_rng(7)\n"
+        "p = {'W1': np.ones((3, 5)), 'b1': np.ones(5), 'W2': np.ones((5, 2)), 'b2': np.ones(2)}\n"
+        "g = mlp_grad.grad_mlp_dict(p, np.ones((4, 3)), np.zeros((4, 2)))\n"
+        "print(sorted(g), g['W1'].shape)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=path.parent, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "['W1', 'W2', 'b1', 'b2'] (3, 5)"
+    p = {"W1": np.ones((3, 5)), "b1": np.ones(5), "W2": np.ones((5, 2)), "b2": np.ones(2)}
+    expected = ad.grad(mlp_dict)(p, np.ones((4, 3)), np.zeros((4, 2)))
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    got = namespace["grad_mlp_dict"](p, np.ones((4, 3)), np.zeros((4, 2)))
+    assert_tree_close(got, expected)
+
+
+# -- structures returned, and derivatives of gradients of structures ---------------------
+
+
+def stats(params, x):
+    m = np.mean(params["w"] * x)
+    return {"mean": m, "pair": (m * 2.0, np.sum(params["w"] ** 2))}
+
+
+def test_returned_structure_vjp_and_jvp():
+    p, x = {"w": normal(3)}, normal(3)
+    out_bar = {"mean": 0.5, "pair": (-1.0, 2.0)}
+    value, g = ad.vjp(stats)(p, x, out_bar)
+    assert_tree_close(value, stats(p, x))
+
+    def weighted(params, x):
+        s = stats(params, x)
+        return 0.5 * s["mean"] - 1.0 * s["pair"][0] + 2.0 * s["pair"][1]
+
+    assert_tree_close(g, ad.grad(weighted)(p, x))
+    ad.check_grad(weighted, p, x)
+    tangent = {"w": normal(3)}
+    value, dot = ad.jvp(stats)(p, x, tangent)
+    assert_tree_close(value, stats(p, x))
+    eps = 1e-6
+    plus = stats({"w": p["w"] + eps * tangent["w"]}, x)
+    minus = stats({"w": p["w"] - eps * tangent["w"]}, x)
+    assert dot["mean"] == pytest.approx((plus["mean"] - minus["mean"]) / (2 * eps), rel=1e-6)
+    assert dot["pair"][1] == pytest.approx((plus["pair"][1] - minus["pair"][1]) / (2 * eps),
+                                           rel=1e-6)
+
+
+def test_hessian_vector_product_with_dict_params():
+    def loss(params, x):
+        return np.sum(np.tanh(params["W"] @ x + params["b"]) ** 2)
+
+    def flat(W, b, x):
+        return np.sum(np.tanh(W @ x + b) ** 2)
+
+    p, x = {"W": normal(2, 3), "b": normal(2)}, normal(3)
+    v = {"W": normal(2, 3), "b": normal(2)}
+    g, hv = ad.jvp(ad.grad(loss))(p, x, v)
+    assert_same_structure(hv, p)
+    expected = ad.jvp(ad.grad(flat, wrt=(0, 1)), wrt=(0, 1))(p["W"], p["b"], x, (v["W"], v["b"]))
+    assert_tree_close(hv["W"], expected[1][0])
+    assert_tree_close(hv["b"], expected[1][1])
+
+
+def test_lists_and_tuples_of_numbers_and_arrays():
+    def squares(x):
+        return sum([t * t for t in x])
+
+    def flat_norm(arrays):
+        return np.sum(np.concatenate([a.ravel() for a in arrays]) ** 2)
+
+    def stacked(arrays):
+        return np.sum(np.stack(arrays) ** 3)
+
+    assert ad.grad(squares)([1.0, 2.0, 3.0]) == [2.0, 4.0, 6.0]
+    assert ad.grad(squares)((1.0, 2.0)) == (2.0, 4.0)
+    arrays = [normal(2), normal(2, 2)]
+    g = ad.grad(flat_norm)(arrays)
+    assert_same_structure(g, arrays)
+    assert_tree_close(g, [2 * a for a in arrays])
+    ad.check_grad(stacked, [normal(3), normal(3)])
