@@ -95,6 +95,22 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
     return to_source(ast.fix_missing_locations(node))
 
 
+def without_calls(node, names):
+    """``node`` with each call ``name(e)`` of a function in ``names`` (identities, such as
+    ``ad.stop_gradient`` once its result is known to be a constant) replaced by ``e``."""
+    if not names:
+        return node
+
+    class Unwrap(ast.NodeTransformer):
+        def visit_Call(self, call):
+            self.generic_visit(call)
+            if isinstance(call.func, ast.Name) and call.func.id in names:
+                return call.args[0]
+            return call
+
+    return Unwrap().visit(node)
+
+
 def to_source(node):
     """The source text of a generated ``def`` (or any AST node), with a final newline."""
     return ast.unparse(node) + "\n"
