@@ -37,18 +37,19 @@ _cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def _transform(f, wrt):
-    """The cached Transform of ``f`` for ``wrt``; redefining ``f``, or a function or module
-    it reads (a helper redefined in a notebook), gives a new one."""
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None))
+def _transform(f, wrt, has_aux=False):
+    """The cached Transform of ``f`` for ``wrt`` (and ``has_aux``); redefining ``f``, or a
+    function or module it reads (a helper redefined in a notebook), gives a new one."""
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None),
+           bool(has_aux))
     if key[1] is None:
-        return Transform(f, wrt)  # not a Python function: FunctionSource explains why
+        return Transform(f, wrt, has_aux)  # not a Python function: FunctionSource says why
     depends = _dependencies(f)
     with _cache_lock:
         per_function = _cache.setdefault(f, {})
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
-        transform = Transform(f, wrt)
+        transform = Transform(f, wrt, has_aux)
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
@@ -283,7 +284,8 @@ def _checked_code(transform, key, kind):
         call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
-    code = seeded(text, name, seed_statements, gradients_only=kind == "grad")
+    code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
+                  has_aux=transform.has_aux)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
     with _checked_lock:
         return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
@@ -372,21 +374,23 @@ def _finish(wrapper, f, transform, form, kind=None):
     return wrapper
 
 
-def _decorator(make, f, wrt):
+def _decorator(make, f, wrt, **options):
     if f is None:
-        return lambda g: make(g, wrt)
+        return lambda g: make(g, wrt, **options)
     if isinstance(f, (int, str, tuple)) and not callable(f):
         raise TypeError("pass wrt by keyword: @ad.grad(wrt=...)")
-    return make(f, wrt)
+    return make(f, wrt, **options)
 
 
-def grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """The gradient of scalar-valued ``f`` with respect to parameter(s) ``wrt``.
 
     Usable as ``ad.grad(f)``, ``@ad.grad`` or ``@ad.grad(wrt=("x", "y"))``. The result
     takes ``f``'s arguments and returns one gradient, or a tuple when ``wrt`` is a tuple.
+    With ``has_aux=True``, ``f`` ends with ``return value, aux``: only the value is
+    differentiated and the result is ``(gradient, aux)``, aux as ``f`` computed it.
     """
-    return _decorator(_make_grad, f, wrt)
+    return _decorator(_make_grad, f, wrt, has_aux=has_aux)
 
 
 def _require_scalar_output(transform, f):
@@ -395,8 +399,8 @@ def _require_scalar_output(transform, f):
                          f"tuple; use ad.vjp to pull back a non-scalar output")
 
 
-def _make_grad(f, wrt):
-    transform = _transform(f, wrt)
+def _make_grad(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
 
     def make(key):
@@ -415,13 +419,14 @@ def _make_grad(f, wrt):
     return _finish(gradient, f, transform, "vjp", kind="grad")
 
 
-def value_and_grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
-    """Like ``grad``, but the callable returns ``(f(*args), gradient)``."""
-    return _decorator(_make_value_and_grad, f, wrt)
+def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+    """Like ``grad``, but the callable returns ``(f(*args), gradient)``; with ``has_aux``,
+    ``((value, aux), gradient)``."""
+    return _decorator(_make_value_and_grad, f, wrt, has_aux=has_aux)
 
 
-def _make_value_and_grad(f, wrt):
-    transform = _transform(f, wrt)
+def _make_value_and_grad(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
 
     def make(key):
@@ -437,13 +442,15 @@ def _make_value_and_grad(f, wrt):
     return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
 
 
-def vjp(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def vjp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """Vector-Jacobian product: a callable ``(*args, out_bar)`` returning ``(value, gradient)``.
 
     ``out_bar`` has the structure of ``f``'s output and is passed as the last
-    positional argument or as the keyword ``out_bar=``.
+    positional argument or as the keyword ``out_bar=``. With ``has_aux``, ``f`` returns
+    ``value, aux``, ``out_bar`` is the adjoint of the value and the callable returns
+    ``((value, aux), gradient)``.
     """
-    return _decorator(_make_vjp, f, wrt)
+    return _decorator(_make_vjp, f, wrt, has_aux=has_aux)
 
 
 def _trailing(args, kwargs, name, missing):
@@ -456,8 +463,8 @@ def _trailing(args, kwargs, name, missing):
     raise TypeError(missing)
 
 
-def _make_vjp(f, wrt):
-    transform = _transform(f, wrt)
+def _make_vjp(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     lookup = _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")
 
     def pullback(*args, **kwargs):
@@ -469,7 +476,8 @@ def _make_vjp(f, wrt):
 
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
-         args: Sequence[Any] | None = None, stage: str | None = None) -> Code:
+         args: Sequence[Any] | None = None, stage: str | None = None,
+         has_aux: bool = False) -> Code:
     """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
     highlighted code: see ``backend.display.Code``).
 
@@ -479,7 +487,8 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     the first argument and reverse mode or, for a function adcompile made
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
     With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
-    adcompile/pipeline.py), the code as that pass left it, for debugging.
+    adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
+    returns ``value, aux`` (see ``grad``); the code shown returns the aux too.
     """
     made = getattr(f, "_adcompile", None)
     if mode is None:
@@ -494,9 +503,12 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     elif made is not None and wrt is None:
         transform = made[0]
     else:
-        transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt)
+        transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt,
+                               has_aux)
     if stage is not None:
         return Code(transform.stage(key, form, stage))
+    if transform.has_aux and form == "grad":   # the gradient code that returns the aux
+        return Code(_checked_code(transform, key, "grad")[0])
     return Code(transform.generate(key, form)[0])
 
 
@@ -538,15 +550,17 @@ def _functions(f_or_list):
     return [getattr(f, "__wrapped__", f) for f in funcs]
 
 
-def jvp(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def jvp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """Forward mode: a callable ``(*args, tangents)`` returning ``(value, value_dot)``, the
     derivative of ``f`` at ``args`` along ``tangents`` (one per ``wrt`` parameter, a tuple
-    when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``."""
-    return _decorator(_make_jvp, f, wrt)
+    when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``.
+    With ``has_aux``, ``f`` returns ``value, aux`` and the callable ``((value, aux),
+    value_dot)``."""
+    return _decorator(_make_jvp, f, wrt, has_aux=has_aux)
 
 
-def _make_jvp(f, wrt):
-    transform = _transform(f, wrt)
+def _make_jvp(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
     transform.generate((), "jvp")   # (sets tangent_names)
     names = transform.tangent_names

@@ -44,9 +44,10 @@ def resolve_wrt(source, wrt):
 
 
 class Transform:
-    """Reverse-mode code for ``func`` with respect to ``wrt``."""
+    """Reverse-mode code for ``func`` with respect to ``wrt``; with ``has_aux``, ``func``
+    returns ``value, aux`` and the code returns aux as computed, next to the value."""
 
-    def __init__(self, func, wrt=0):
+    def __init__(self, func, wrt=0, has_aux=False):
         inner = getattr(func, "_adcompile", None)
         if inner is not None:   # a gradient adcompile made: differentiate its code
             self.source = inner[0].differentiable_source(inner[1])
@@ -58,7 +59,8 @@ class Transform:
         self.texts = {}
         # normalized once, and generated once now, so that errors surface where the
         # function is defined
-        self.normal = pipeline.normalize(self.source, self.wrt)
+        self.has_aux = has_aux
+        self.normal = pipeline.normalize(self.source, self.wrt, has_aux=has_aux)
         # (the names of the runtime helpers are taken in the normalized function's namer)
         self.aliases = runtime_aliases(self.source, self.normal.namer)
         self.tuple_output = self.normal.tuple_output
@@ -69,7 +71,8 @@ class Transform:
         ndims ``key`` (a gradient then need not compute the value to check that it is)."""
         fn = self.normal
         _, ndim_of = infer_ndims(fn, self.target(key, "grad").param_ndims)
-        return not fn.tuple_output and len(fn.outputs) == 1 and ndim_of(fn.outputs[0]) == 0
+        return not fn.tuple_output and not fn.has_aux and len(fn.outputs) == 1 \
+            and ndim_of(fn.outputs[0]) == 0
 
     def target(self, key, form, aliases=None):
         return pipeline.Target(form, key, tuple(self.source.positional_params), aliases)
@@ -111,6 +114,11 @@ class Transform:
         if form != "grad":
             raise TransformError(f"differentiating the {form} of {self.source.name}() is not "
                                  f"supported; differentiate its ad.grad")
+        if self.has_aux:
+            raise TransformError(f"differentiating ad.grad({self.source.name}, has_aux=True) "
+                                 f"is not supported (it returns the gradient and the aux); "
+                                 f"differentiate ad.grad of a function that returns the value "
+                                 f"alone")
         text = self.generate((), "grad2")[0]
         compiled = self.compiled((), "grad2")
         return GeneratedSource(text, compiled, f"<adcompile grad_{self.source.name}>")

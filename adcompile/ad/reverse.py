@@ -102,7 +102,7 @@ class Reverser:
 
     def run(self):
         fn = self.fn
-        for i, value in enumerate(fn.outputs):
+        for i, value in enumerate(fn.value_outputs):
             if isinstance(value, ast.Name) and value.id in self.active:
                 seed = ir.load("out_bar")
                 if fn.tuple_output:

@@ -24,9 +24,7 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     grads = adjoint.grads
     grad_value = ast.Tuple(elts=grads, ctx=ast.Load()) if wrt_tuple else grads[0]
     if form == "vjp":
-        outputs = adjoint.outputs
-        value = outputs[0] if not fn.tuple_output else ast.Tuple(elts=outputs, ctx=ast.Load())
-        result = ast.Tuple(elts=[value, grad_value], ctx=ast.Load())
+        result = ast.Tuple(elts=[returned_value(fn, adjoint.outputs), grad_value], ctx=ast.Load())
     else:
         result = grad_value
     body = [ast.Expr(ast.Constant(doc))] + adjoint.forward + adjoint.backward + [ast.Return(result)]
@@ -35,6 +33,14 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
         node.type_params = []
     return ast.fix_missing_locations(node)
+
+
+def returned_value(fn, outputs):
+    """What generated code returns as the value of ``fn`` whose outputs are now
+    ``outputs``: one, or a tuple; with auxiliary data, the pair ``(value, aux)``."""
+    values = outputs[:-1] if fn.has_aux else outputs
+    value = ast.Tuple(elts=values, ctx=ast.Load()) if fn.tuple_output else values[0]
+    return ast.Tuple(elts=[value, outputs[-1]], ctx=ast.Load()) if fn.has_aux else value
 
 
 def forward_def(tangent, name, doc, wrt_tuple):
@@ -47,12 +53,9 @@ def forward_def(tangent, name, doc, wrt_tuple):
     for d in tangent.param_dots:
         args.kwonlyargs.append(ast.arg(arg=d))
         args.kw_defaults.append(None)
-    if fn.tuple_output:
-        value = ast.Tuple(elts=tangent.outputs, ctx=ast.Load())
-        dot = ast.Tuple(elts=tangent.out_dots, ctx=ast.Load())
-    else:
-        value, dot = tangent.outputs[0], tangent.out_dots[0]
-    result = ast.Tuple(elts=[value, dot], ctx=ast.Load())
+    dot = ast.Tuple(elts=tangent.out_dots, ctx=ast.Load()) if fn.tuple_output \
+        else tangent.out_dots[0]
+    result = ast.Tuple(elts=[returned_value(fn, tangent.outputs), dot], ctx=ast.Load())
     body = [ast.Expr(ast.Constant(doc))] + tangent.body + [ast.Return(result)]
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                            type_comment=None)
@@ -61,7 +64,7 @@ def forward_def(tangent, name, doc, wrt_tuple):
     return ast.fix_missing_locations(node)
 
 
-def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
+def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
     """Generated code that checks its value before the reverse sweep starts.
 
     ``text`` is vjp-form code (``function_def`` with form "vjp": it returns ``(value,
@@ -71,11 +74,16 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
     the value, before anything reads ``out_bar``. A value the seed does not fit (a gradient
     of a non-scalar) is then reported as such, not as whatever error the reverse sweep would
     raise on it. Without ``keep_out_bar`` the parameter is dropped and ``seed`` assigns
-    ``out_bar``; ``gradients_only``: return the gradients, not the value."""
+    ``out_bar``; ``gradients_only``: return the gradients, not the value. ``has_aux``: the
+    code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
+    ``gradients_only`` the code returns ``(gradients, aux)``."""
     node = ast.parse(text).body[0]
     node.name = name
     body = node.body
     value, gradients = body[-1].value.elts
+    if has_aux:
+        value, aux = value.elts
+        gradients = ast.Tuple(elts=[gradients, aux], ctx=ast.Load())
     # the forward sweep never reads out_bar: the first statement that does begins the
     # reverse sweep (or, if none does, the return)
     start = next((i for i, s in enumerate(body) if "out_bar" in ir.names_read(s)),

@@ -24,10 +24,11 @@ from .validate import refuse_seed_name
 __all__ = ["normalize"]
 
 
-def normalize(source, wrt, registry=REGISTRY):
+def normalize(source, wrt, registry=REGISTRY, has_aux=False):
     """The ``ir.NormalFunction`` of ``source`` (a ``FunctionSource``) differentiated with
-    respect to the parameters ``wrt``; raises ``TransformError`` for what it cannot do."""
+    respect to the parameters ``wrt``; raises ``TransformError`` for what it cannot do.
+    ``has_aux``: the function returns ``value, aux``, and only the value is differentiated."""
     refuse_seed_name(source)
-    fn = Normalizer(source, wrt, registry).function()
+    fn = Normalizer(source, wrt, registry, has_aux).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
     return fn

@@ -52,8 +52,9 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
                  Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``."""
 
-    def __init__(self, source, wrt, registry=REGISTRY):
+    def __init__(self, source, wrt, registry=REGISTRY, has_aux=False):
         self.registry = registry
+        self.has_aux = has_aux       # the function returns (value, aux): see _outputs
         self.namer = Namer(names_in(source.node) | {"out_bar"})
         self.wrt = list(wrt)
         self.loop_depth = 0          # loops around the current statement, across inlined calls
@@ -123,7 +124,8 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
                 raise self.scope.src.error(ret, "returning a list of values being differentiated "
                                                 "is not supported; return a tuple of them")
         fn = ir.NormalFunction(self.scope.src, list(self.scope.src.params), self.wrt,
-                               self.out.body, outputs, tuple_output, self.namer)
+                               self.out.body, outputs, tuple_output, self.namer,
+                               has_aux=self.has_aux)
         fn.extra_globals = self.out.extra_globals
         fn.lists = self.out.lists
         fn.rebindings = self.out.rebindings
@@ -132,8 +134,31 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         return fn
 
     def _outputs(self, ret):
-        """(operands of the returned values, whether a tuple is returned)."""
+        """(operands of the returned values, whether a tuple is returned); with ``has_aux``
+        those of the value, then the name of the aux, last."""
+        if not self.has_aux:
+            return self._returned(ret.value, ret)
         value = ret.value
+        if not isinstance(value, ast.Tuple) or len(value.elts) != 2 \
+                or any(isinstance(e, ast.Starred) for e in value.elts):
+            raise self.scope.src.error(
+                ret, f"with has_aux=True, {self.scope.src.name}() must end with 'return "
+                     f"value, aux' (a pair: the value to differentiate, then the auxiliary "
+                     f"data returned as it is), not 'return {ast.unparse(value)}'; return "
+                     f"the pair, or drop has_aux")
+        outputs, tuple_output = self._returned(value.elts[0], ret)
+        return outputs + [self._aux(value.elts[1])], tuple_output
+
+    def _aux(self, aux):
+        """The auxiliary data ``aux`` (any expression: a dict, a string, values being
+        differentiated) computed as written into a new name, never differentiated."""
+        name = self.namer.fresh("aux")
+        self.out.body.append(ir.Keep(ir.assign(name, self.rename(aux)), [name],
+                                     pure=self.is_pure(aux)))
+        return ir.load(name)
+
+    def _returned(self, value, ret):
+        """(operands of the returned ``value``, whether it is a tuple)."""
         if isinstance(value, (ast.Tuple, ast.List)):
             return [self.operand(e) for e in value.elts], True
         if isinstance(value, ast.IfExp) and self.varies(value):

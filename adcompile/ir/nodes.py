@@ -43,6 +43,13 @@ class NormalFunction:
     active: set = field(default_factory=set)
     rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
     origin: dict = field(default_factory=dict)   # generated name -> the user's variable
+    has_aux: bool = False          # the last output is auxiliary data: returned, not
+                                   # differentiated (``value_outputs`` are the others)
+
+    @property
+    def value_outputs(self):
+        """The outputs that are the value (all but the auxiliary data)."""
+        return self.outputs[:-1] if self.has_aux else self.outputs
 
 
 @dataclass(eq=False)
