@@ -23,6 +23,7 @@ from .backend.compile import compile_function
 from .backend.display import Code
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
+from .callables import describe, open_wrt, rebound, unbind
 from .compiler import Transform
 
 #: a function to differentiate, or a callable adcompile made
@@ -376,10 +377,20 @@ def _finish(wrapper, f, transform, form, kind=None):
 
 def _decorator(make, f, wrt, **options):
     if f is None:
-        return lambda g: make(g, wrt, **options)
+        return lambda g: _unbound(make, g, wrt, **options)
     if isinstance(f, (int, str, tuple)) and not callable(f):
         raise TypeError("pass wrt by keyword: @ad.grad(wrt=...)")
-    return make(f, wrt, **options)
+    return _unbound(make, f, wrt, **options)
+
+
+def _unbound(make, f, wrt, **options):
+    """``make(f, wrt, **options)``; for a partial, a bound method or a callable object
+    (see callables.py), what ``make`` makes of its function, with the same arguments bound
+    and ``wrt`` counted among the parameters ``f`` leaves open."""
+    bound = unbind(f)
+    if bound is None:
+        return make(f, wrt, **options)
+    return rebound(make(bound.func, open_wrt(f, wrt), **options), bound, f)
 
 
 def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
@@ -490,6 +501,10 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
     returns ``value, aux`` (see ``grad``); the code shown returns the aux too.
     """
+    bound = unbind(f)
+    if bound is not None:
+        return show(bound.func, None if wrt is None else open_wrt(f, wrt), mode,
+                    None if args is None else bound.args + tuple(args), stage, has_aux)
     made = getattr(f, "_adcompile", None)
     if mode is None:
         mode = "forward" if made is not None and made[1] == "jvp" else "reverse"
@@ -521,6 +536,14 @@ def check_grad(f: Function, *args: Any, wrt: Wrt = 0, eps: float = 1e-6, rtol: f
     """
     from .checking import compare_with_finite_differences
     f = getattr(f, "__wrapped__", f)
+    if unbind(f) is not None:   # a partial, a bound method: wrt among its open parameters
+        names = open_wrt(f, wrt)
+        names = names if isinstance(names, tuple) else (names,)
+        positional = [p.name for p in inspect.signature(f).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        grads = grad(f, wrt=names)(*args)
+        return compare_with_finite_differences(f, args, positional, names, grads, eps, rtol,
+                                               atol)
     transform = _transform(f, wrt)
     grads = grad(f, wrt=tuple(transform.wrt))(*args)
     return compare_with_finite_differences(f, args, transform.source.positional_params,
@@ -547,7 +570,14 @@ def build_source(f_or_list: Function | Sequence[Function], wrt: Wrt = 0,
 
 def _functions(f_or_list):
     funcs = list(f_or_list) if isinstance(f_or_list, (list, tuple)) else [f_or_list]
-    return [getattr(f, "__wrapped__", f) for f in funcs]
+    funcs = [getattr(f, "__wrapped__", f) for f in funcs]
+    for f in funcs:
+        if unbind(f) is not None:
+            raise TypeError(f"build writes gradients of functions, and {describe(f)} binds "
+                            f"arguments a module cannot hold; build {unbind(f).func.__name__} "
+                            f"itself (wrt counting all of its parameters) and pass the bound "
+                            f"arguments when calling its gradient")
+    return funcs
 
 
 def jvp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
@@ -589,6 +619,9 @@ def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
     no more entries than the inputs together, forward otherwise."""
     if mode not in (None, "forward", "reverse"):
         raise ValueError(f"mode must be None, 'forward' or 'reverse', not {mode!r}")
+    bound = unbind(f)
+    if bound is not None:
+        return rebound(jacobian(bound.func, open_wrt(f, wrt), mode), bound, f)
     transform = _transform(f, wrt)
     if transform.tuple_output:
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
@@ -672,11 +705,30 @@ def _jacobian_forward(push, args, kwargs, inputs, value):
     return blocks
 
 
-def hessian(f: Function, wrt: int | str = 0, mode: str | None = None) -> Function:
-    """The dense Hessian of scalar ``f`` with respect to one parameter: the Jacobian of its
-    generated gradient code, so shape ``input shape + input shape``. ``mode``: how that
-    gradient code is differentiated, "reverse" (reverse over reverse) or "forward"
-    (forward over reverse); by default reverse."""
-    if isinstance(wrt, (tuple, list)):
-        raise ValueError("hessian takes one parameter (wrt=index or name), not a tuple")
-    return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")
+def hessian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
+    """The dense Hessian of scalar ``f``: the Jacobian of its generated gradient code. For
+    one parameter an array of shape ``input shape + input shape``; for a tuple ``wrt`` a
+    tuple of tuples of blocks, ``H[i][j]`` = d2f / dwrt_i dwrt_j of shape ``wrt_i shape +
+    wrt_j shape`` (as JAX returns it). ``mode``: how that gradient code is differentiated,
+    "reverse" (reverse over reverse) or "forward" (forward over reverse); by default
+    reverse."""
+    bound = unbind(f)
+    if bound is not None:
+        return rebound(hessian(bound.func, open_wrt(f, wrt), mode), bound, f)
+    if not isinstance(wrt, (tuple, list)):
+        return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")
+    wrt = tuple(wrt)
+    _transform(f, wrt)   # (a bad wrt is refused here, before the rows are made)
+    rows = [jacobian(grad(f, wrt=w), wrt=wrt, mode=mode or "reverse") for w in wrt]
+
+    def hessian_of(*args, **kwargs):
+        return tuple(row(*args, **kwargs) for row in rows)
+
+    functools.update_wrapper(hessian_of, f)
+    hessian_of.__name__ = hessian_of.__qualname__ = f"hessian_{f.__name__}"
+    hessian_of.__doc__ = (
+        f"hessian_{f.__name__}{_signature_text(f)} -> the Hessian of {f.__name__}() with "
+        f"respect to {wrt}: a tuple of tuples of blocks, H[i][j] the second derivative with "
+        f"respect to wrt[i] and wrt[j], of shape wrt[i] shape + wrt[j] shape.\n\n"
+        f"Made by adcompile; .__wrapped__ is {f.__name__}.")
+    return hessian_of
