@@ -23,7 +23,7 @@ from .backend.compile import compile_function
 from .backend.display import Code
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
-from .callables import describe, open_wrt, rebound, unbind
+from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import Transform
 
 #: a function to differentiate, or a callable adcompile made
@@ -539,7 +539,7 @@ def check_grad(f: Function, *args: Any, wrt: Wrt = 0, eps: float = 1e-6, rtol: f
     if unbind(f) is not None:   # a partial, a bound method: wrt among its open parameters
         names = open_wrt(f, wrt)
         names = names if isinstance(names, tuple) else (names,)
-        positional = [p.name for p in inspect.signature(f).parameters.values()
+        positional = [p.name for p in open_parameters(f)
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         grads = grad(f, wrt=names)(*args)
         return compare_with_finite_differences(f, args, positional, names, grads, eps, rtol,

@@ -57,11 +57,19 @@ def describe(f):
     return f"{name}()" if name else f"the callable {type(f).__qualname__} object"
 
 
+def open_parameters(f):
+    """The ``inspect.Parameter`` objects of the parameters callable ``f`` leaves open (the
+    signature of its function with the bound arguments bound)."""
+    bound = unbind(f)
+    binding = functools.partial(bound.func, *bound.args, **bound.keywords)
+    return list(inspect.signature(binding).parameters.values())
+
+
 def open_wrt(f, wrt):
     """``wrt`` given for callable ``f`` (indices among the positional parameters it leaves
     open, or names of parameters it leaves open) as the names of those parameters of its
     function: one name, or a tuple of them for a tuple (or list)."""
-    params = list(inspect.signature(f).parameters.values())
+    params = open_parameters(f)
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
                                                         p.POSITIONAL_OR_KEYWORD)]
     names = [p.name for p in params]
