@@ -372,6 +372,10 @@ def _finish(wrapper, f, transform, form, kind=None):
     wrapper.__name__ = f"{kind}_{f.__name__}"
     wrapper.__qualname__ = wrapper.__name__
     wrapper.__doc__ = _docstring(f, transform, kind)
+    if transform.has_aux:
+        wrapper.__doc__ += (f"\n\nhas_aux=True: {f.__name__}() returns (value, aux); only "
+                            f"the value is differentiated, and aux comes back beside the "
+                            f"gradient (grad) or the value (the others) as it was computed.")
     return wrapper
 
 
@@ -502,9 +506,12 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     returns ``value, aux`` (see ``grad``); the code shown returns the aux too.
     """
     bound = unbind(f)
-    if bound is not None:
-        return show(bound.func, None if wrt is None else open_wrt(f, wrt), mode,
-                    None if args is None else bound.args + tuple(args), stage, has_aux)
+    if bound is not None:   # wrt among the open parameters; none: what it was made for
+        made = getattr(bound.func, "_adcompile", None)
+        keep = wrt is None and made is not None and not (made[1] == "grad"
+                                                         and mode == "forward")
+        return show(bound.func, None if keep else open_wrt(f, 0 if wrt is None else wrt),
+                    mode, None if args is None else bound.args + tuple(args), stage, has_aux)
     made = getattr(f, "_adcompile", None)
     if mode is None:
         mode = "forward" if made is not None and made[1] == "jvp" else "reverse"

@@ -388,7 +388,10 @@ def test_a_partial_gradient_is_a_partial_with_source_and_signature():
     assert inspect.signature(g) == inspect.signature(p)
     assert g.source == ad.grad(weighted, wrt="y").source
     assert ad.show(p, wrt=1) == ad.show(weighted, wrt="y")
+    assert ad.show(p) == ad.show(weighted, wrt="x")   # wrt=0: the first open parameter
     assert ad.show(g) == ad.show(ad.grad(weighted, wrt="y"))
+    assert ad.show(g, mode="forward") == ad.show(ad.grad(weighted, wrt="y"), mode="forward",
+                                                 wrt="x")
 
 
 def test_value_and_grad_vjp_jvp_of_a_partial():
