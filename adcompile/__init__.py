@@ -10,7 +10,9 @@ from .api import (build, check_grad, grad, hessian, jacobian, jvp, show, value_a
                   vjp)
 from .errors import TransformError
 from .primitives import adjoint_rule, primitive, tangent_rule
+from .runtime import stop_gradient
 from .version import __version__  # noqa: F401
 
 __all__ = ["TransformError", "adjoint_rule", "build", "check_grad", "grad", "hessian",
-           "jacobian", "jvp", "primitive", "show", "tangent_rule", "value_and_grad", "vjp"]
+           "jacobian", "jvp", "primitive", "show", "stop_gradient", "tangent_rule",
+           "value_and_grad", "vjp"]

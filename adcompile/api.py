@@ -23,6 +23,7 @@ from .backend.compile import compile_function
 from .backend.display import Code
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
+from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import Transform
 from .ir.trees import StructureError, leaf_values, structure, structure_kind
 
@@ -38,18 +39,19 @@ _cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def _transform(f, wrt):
-    """The cached Transform of ``f`` for ``wrt``; redefining ``f``, or a function or module
-    it reads (a helper redefined in a notebook), gives a new one."""
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None))
+def _transform(f, wrt, has_aux=False):
+    """The cached Transform of ``f`` for ``wrt`` (and ``has_aux``); redefining ``f``, or a
+    function or module it reads (a helper redefined in a notebook), gives a new one."""
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None),
+           bool(has_aux))
     if key[1] is None:
-        return Transform(f, wrt)  # not a Python function: FunctionSource explains why
+        return Transform(f, wrt, has_aux=has_aux)  # not a Python function: FunctionSource says why
     depends = _dependencies(f)
     with _cache_lock:
         per_function = _cache.setdefault(f, {})
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
-        transform = Transform(f, wrt)
+        transform = Transform(f, wrt, has_aux=has_aux)
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
@@ -341,7 +343,8 @@ def _checked_code(transform, key, kind):
         call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
-    code = seeded(text, name, seed_statements, gradients_only=kind == "grad")
+    code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
+                  has_aux=transform.has_aux)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
     with _checked_lock:
         return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
@@ -431,24 +434,40 @@ def _finish(wrapper, f, transform, form, kind=None):
     wrapper.__name__ = f"{kind}_{f.__name__}"
     wrapper.__qualname__ = wrapper.__name__
     wrapper.__doc__ = _docstring(f, transform, kind)
+    if transform.has_aux:
+        wrapper.__doc__ += (f"\n\nhas_aux=True: {f.__name__}() returns (value, aux); only "
+                            f"the value is differentiated, and aux comes back beside the "
+                            f"gradient (grad) or the value (the others) as it was computed.")
     return wrapper
 
 
-def _decorator(make, f, wrt):
+def _decorator(make, f, wrt, **options):
     if f is None:
-        return lambda g: make(g, wrt)
+        return lambda g: _unbound(make, g, wrt, **options)
     if isinstance(f, (int, str, tuple)) and not callable(f):
         raise TypeError("pass wrt by keyword: @ad.grad(wrt=...)")
-    return make(f, wrt)
+    return _unbound(make, f, wrt, **options)
 
 
-def grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def _unbound(make, f, wrt, **options):
+    """``make(f, wrt, **options)``; for a partial, a bound method or a callable object
+    (see callables.py), what ``make`` makes of its function, with the same arguments bound
+    and ``wrt`` counted among the parameters ``f`` leaves open."""
+    bound = unbind(f)
+    if bound is None:
+        return make(f, wrt, **options)
+    return rebound(make(bound.func, open_wrt(f, wrt), **options), bound, f)
+
+
+def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """The gradient of scalar-valued ``f`` with respect to parameter(s) ``wrt``.
 
     Usable as ``ad.grad(f)``, ``@ad.grad`` or ``@ad.grad(wrt=("x", "y"))``. The result
     takes ``f``'s arguments and returns one gradient, or a tuple when ``wrt`` is a tuple.
+    With ``has_aux=True``, ``f`` ends with ``return value, aux``: only the value is
+    differentiated and the result is ``(gradient, aux)``, aux as ``f`` computed it.
     """
-    return _decorator(_make_grad, f, wrt)
+    return _decorator(_make_grad, f, wrt, has_aux=has_aux)
 
 
 def _require_scalar_output(transform, f):
@@ -457,8 +476,8 @@ def _require_scalar_output(transform, f):
                          f"tuple; use ad.vjp to pull back a non-scalar output")
 
 
-def _make_grad(f, wrt):
-    transform = _transform(f, wrt)
+def _make_grad(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
 
     def make(transform, key):
@@ -477,13 +496,14 @@ def _make_grad(f, wrt):
     return _finish(gradient, f, transform, "vjp", kind="grad")
 
 
-def value_and_grad(f: Function | None = None, wrt: Wrt = 0) -> Function:
-    """Like ``grad``, but the callable returns ``(f(*args), gradient)``."""
-    return _decorator(_make_value_and_grad, f, wrt)
+def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+    """Like ``grad``, but the callable returns ``(f(*args), gradient)``; with ``has_aux``,
+    ``((value, aux), gradient)``."""
+    return _decorator(_make_value_and_grad, f, wrt, has_aux=has_aux)
 
 
-def _make_value_and_grad(f, wrt):
-    transform = _transform(f, wrt)
+def _make_value_and_grad(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
 
     def make(transform, key):
@@ -499,13 +519,15 @@ def _make_value_and_grad(f, wrt):
     return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
 
 
-def vjp(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def vjp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """Vector-Jacobian product: a callable ``(*args, out_bar)`` returning ``(value, gradient)``.
 
     ``out_bar`` has the structure of ``f``'s output and is passed as the last
-    positional argument or as the keyword ``out_bar=``.
+    positional argument or as the keyword ``out_bar=``. With ``has_aux``, ``f`` returns
+    ``value, aux``, ``out_bar`` is the adjoint of the value and the callable returns
+    ``((value, aux), gradient)``.
     """
-    return _decorator(_make_vjp, f, wrt)
+    return _decorator(_make_vjp, f, wrt, has_aux=has_aux)
 
 
 def _trailing(args, kwargs, name, missing):
@@ -518,8 +540,8 @@ def _trailing(args, kwargs, name, missing):
     raise TypeError(missing)
 
 
-def _make_vjp(f, wrt):
-    transform = _transform(f, wrt)
+def _make_vjp(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     lookup = _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")
 
     def pullback(*args, **kwargs):
@@ -531,7 +553,8 @@ def _make_vjp(f, wrt):
 
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
-         args: Sequence[Any] | None = None, stage: str | None = None) -> Code:
+         args: Sequence[Any] | None = None, stage: str | None = None,
+         has_aux: bool = False) -> Code:
     """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
     highlighted code: see ``backend.display.Code``).
 
@@ -541,8 +564,16 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     the first argument and reverse mode or, for a function adcompile made
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
     With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
-    adcompile/pipeline.py), the code as that pass left it, for debugging.
+    adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
+    returns ``value, aux`` (see ``grad``); the code shown returns the aux too.
     """
+    bound = unbind(f)
+    if bound is not None:   # wrt among the open parameters; none: what it was made for
+        made = getattr(bound.func, "_adcompile", None)
+        keep = wrt is None and made is not None and not (made[1] == "grad"
+                                                         and mode == "forward")
+        return show(bound.func, None if keep else open_wrt(f, 0 if wrt is None else wrt),
+                    mode, None if args is None else bound.args + tuple(args), stage, has_aux)
     made = getattr(f, "_adcompile", None)
     if mode is None:
         mode = "forward" if made is not None and made[1] == "jvp" else "reverse"
@@ -555,13 +586,16 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     elif made is not None and wrt is None:
         transform = made[0]
     else:
-        transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt)
+        transform = _transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt,
+                               has_aux)
     key = ()
     if args is not None:
         transform, key, _ = _specialisation(transform, _Arguments(transform, "show", None),
                                             list(args), None)
     if stage is not None:
         return Code(transform.stage(key, form, stage))
+    if transform.has_aux and form == "grad":   # the gradient code that returns the aux
+        return Code(_checked_code(transform, key, "grad")[0])
     return Code(transform.generate(key, form)[0])
 
 
@@ -574,6 +608,14 @@ def check_grad(f: Function, *args: Any, wrt: Wrt = 0, eps: float = 1e-6, rtol: f
     """
     from .checking import compare_with_finite_differences
     f = getattr(f, "__wrapped__", f)
+    if unbind(f) is not None:   # a partial, a bound method: wrt among its open parameters
+        names = open_wrt(f, wrt)
+        names = names if isinstance(names, tuple) else (names,)
+        positional = [p.name for p in open_parameters(f)
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        grads = grad(f, wrt=names)(*args)
+        return compare_with_finite_differences(f, args, positional, names, grads, eps, rtol,
+                                               atol)
     transform = _transform(f, wrt)
     grads = grad(f, wrt=tuple(transform.wrt))(*args)
     return compare_with_finite_differences(f, args, transform.source.positional_params,
@@ -615,18 +657,27 @@ def _for_build(f, wrt, args):
 
 def _functions(f_or_list):
     funcs = list(f_or_list) if isinstance(f_or_list, (list, tuple)) else [f_or_list]
-    return [getattr(f, "__wrapped__", f) for f in funcs]
+    funcs = [getattr(f, "__wrapped__", f) for f in funcs]
+    for f in funcs:
+        if unbind(f) is not None:
+            raise TypeError(f"build writes gradients of functions, and {describe(f)} binds "
+                            f"arguments a module cannot hold; build {unbind(f).func.__name__} "
+                            f"itself (wrt counting all of its parameters) and pass the bound "
+                            f"arguments when calling its gradient")
+    return funcs
 
 
-def jvp(f: Function | None = None, wrt: Wrt = 0) -> Function:
+def jvp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """Forward mode: a callable ``(*args, tangents)`` returning ``(value, value_dot)``, the
     derivative of ``f`` at ``args`` along ``tangents`` (one per ``wrt`` parameter, a tuple
-    when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``."""
-    return _decorator(_make_jvp, f, wrt)
+    when ``wrt`` is a tuple), passed as the last positional argument or as ``tangents=``.
+    With ``has_aux``, ``f`` returns ``value, aux`` and the callable ``((value, aux),
+    value_dot)``."""
+    return _decorator(_make_jvp, f, wrt, has_aux=has_aux)
 
 
-def _make_jvp(f, wrt):
-    transform = _transform(f, wrt)
+def _make_jvp(f, wrt, has_aux=False):
+    transform = _transform(f, wrt, has_aux)
     lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
     if transform.deferred is None:
         transform.generate((), "jvp")   # (errors surface here)
@@ -675,6 +726,9 @@ def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
     no more entries than the inputs together, forward otherwise."""
     if mode not in (None, "forward", "reverse"):
         raise ValueError(f"mode must be None, 'forward' or 'reverse', not {mode!r}")
+    bound = unbind(f)
+    if bound is not None:
+        return rebound(jacobian(bound.func, open_wrt(f, wrt), mode), bound, f)
     transform = _transform(f, wrt)
     if transform.tuple_output:
         raise ValueError(f"jacobian needs {f.__name__}() to return one array, not a tuple")
@@ -758,11 +812,30 @@ def _jacobian_forward(push, args, kwargs, inputs, value):
     return blocks
 
 
-def hessian(f: Function, wrt: int | str = 0, mode: str | None = None) -> Function:
-    """The dense Hessian of scalar ``f`` with respect to one parameter: the Jacobian of its
-    generated gradient code, so shape ``input shape + input shape``. ``mode``: how that
-    gradient code is differentiated, "reverse" (reverse over reverse) or "forward"
-    (forward over reverse); by default reverse."""
-    if isinstance(wrt, (tuple, list)):
-        raise ValueError("hessian takes one parameter (wrt=index or name), not a tuple")
-    return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")
+def hessian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
+    """The dense Hessian of scalar ``f``: the Jacobian of its generated gradient code. For
+    one parameter an array of shape ``input shape + input shape``; for a tuple ``wrt`` a
+    tuple of tuples of blocks, ``H[i][j]`` = d2f / dwrt_i dwrt_j of shape ``wrt_i shape +
+    wrt_j shape`` (as JAX returns it). ``mode``: how that gradient code is differentiated,
+    "reverse" (reverse over reverse) or "forward" (forward over reverse); by default
+    reverse."""
+    bound = unbind(f)
+    if bound is not None:
+        return rebound(hessian(bound.func, open_wrt(f, wrt), mode), bound, f)
+    if not isinstance(wrt, (tuple, list)):
+        return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")
+    wrt = tuple(wrt)
+    _transform(f, wrt)   # (a bad wrt is refused here, before the rows are made)
+    rows = [jacobian(grad(f, wrt=w), wrt=wrt, mode=mode or "reverse") for w in wrt]
+
+    def hessian_of(*args, **kwargs):
+        return tuple(row(*args, **kwargs) for row in rows)
+
+    functools.update_wrapper(hessian_of, f)
+    hessian_of.__name__ = hessian_of.__qualname__ = f"hessian_{f.__name__}"
+    hessian_of.__doc__ = (
+        f"hessian_{f.__name__}{_signature_text(f)} -> the Hessian of {f.__name__}() with "
+        f"respect to {wrt}: a tuple of tuples of blocks, H[i][j] the second derivative with "
+        f"respect to wrt[i] and wrt[j], of shape wrt[i] shape + wrt[j] shape.\n\n"
+        f"Made by adcompile; .__wrapped__ is {f.__name__}.")
+    return hessian_of

@@ -93,7 +93,7 @@ def _compare(f, name, g, expected, rtol, atol):
     if excess[i] > 0:
         where = f"{name}[{', '.join(map(str, i))}]" if i else name
         raise AssertionError(
-            f"gradient of {f.__name__} w.r.t. {where}: adcompile gives "
+            f"gradient of {getattr(f, '__name__', repr(f))} w.r.t. {where}: adcompile gives "
             f"{np.asarray(g)[i]!r}, central finite differences give {expected[i]!r} "
             f"(absolute error {err[i]:.3g})")
     return float(np.max(err)) if np.size(err) else 0.0

@@ -570,6 +570,7 @@ NOT_DIFFERENTIATED = {
     "reduced_size": "a count of entries",
     "argmax_mask": "where x equals its maximum, divided by the ties: piecewise constant",
     "inner_axes": "the axes np.inner contracts (integers)",
+    "stop_gradient": "ad.stop_gradient: the identity whose derivative is zero by definition",
 }
 
 

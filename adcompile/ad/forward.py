@@ -73,7 +73,7 @@ class Forward:
         body = [ir.assign(self.dot(p), self.zeros(ir.load(p)))
                 for p in fn.params if p in self.active and p not in fn.wrt]
         body += self.block(fn.body)
-        out_dots = [self.dot_of(e) for e in fn.outputs]
+        out_dots = [self.dot_of(e) for e in fn.value_outputs]
         temps = set(self.namer.temps) | {self.dots[t] for t in self.namer.temps if t in self.dots}
         live = ir.reads(fn.outputs + out_dots)
         body = fuse_blocks(body, temps, live)

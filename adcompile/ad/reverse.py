@@ -105,7 +105,7 @@ class Reverser:
         fn = self.fn
         seeds = [e for _, e in trees.unpack("out_bar", fn.output_tree)] if fn.output_tree \
             else None   # (a structure returned: out_bar has its structure)
-        for i, value in enumerate(fn.outputs):
+        for i, value in enumerate(fn.value_outputs):
             if isinstance(value, ast.Name) and value.id in self.active:
                 seed = ir.load("out_bar")
                 if seeds is not None:

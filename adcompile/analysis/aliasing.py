@@ -34,6 +34,7 @@ import numpy as np
 from .. import ir
 from . import callee_of, infer_numbers
 from ..rules import REGISTRY, broadcasts
+from ..runtime import stop_gradient
 
 #: built-in primitives whose result is a new array or number, never a view of an input
 _NEW_RESULTS = {
@@ -262,6 +263,8 @@ class Aliases:
             return False
         if obj is np.array or obj is np.copy:
             return not any(k.arg == "copy" for k in call.keywords)
+        if obj is stop_gradient:
+            return False  # the identity: its result is its argument
         if self.registry.is_nondifferentiable(obj):
             return True   # numbers, shapes, index arrays
         name = getattr(obj, "__name__", "")

@@ -25,9 +25,7 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     grads = _rebuilt(fn, adjoint.grads, adjoint.context.aliases)
     grad_value = ast.Tuple(elts=grads, ctx=ast.Load()) if wrt_tuple else grads[0]
     if form == "vjp":
-        outputs = adjoint.outputs
-        value = _returned(fn, outputs)
-        result = ast.Tuple(elts=[value, grad_value], ctx=ast.Load())
+        result = ast.Tuple(elts=[returned_value(fn, adjoint.outputs), grad_value], ctx=ast.Load())
     else:
         result = grad_value
     body = adjoint.forward + adjoint.backward + [ast.Return(result)]
@@ -37,6 +35,21 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
         node.type_params = []
     return ast.fix_missing_locations(node)
+
+
+def returned_value(fn, outputs):
+    """What generated code returns as the value of ``fn`` whose outputs are now
+    ``outputs``: one, or a tuple; with auxiliary data, the pair ``(value, aux)``."""
+    value = structured_value(fn, outputs[:-1] if fn.has_aux else outputs)
+    return ast.Tuple(elts=[value, outputs[-1]], ctx=ast.Load()) if fn.has_aux else value
+
+
+def structured_value(fn, values):
+    """The expression for the value of ``fn`` from ``values``, one per output of the value
+    (or their tangents): one, a tuple, or the structure ``fn`` returns."""
+    if fn.output_tree is not None:
+        return trees.rebuild_values(fn.output_tree, iter(values))
+    return ast.Tuple(elts=values, ctx=ast.Load()) if fn.tuple_output else values[0]
 
 
 def forward_def(tangent, name, doc, wrt_tuple):
@@ -49,8 +62,8 @@ def forward_def(tangent, name, doc, wrt_tuple):
     for d in tangent.param_dots:
         args.kwonlyargs.append(ast.arg(arg=d))
         args.kw_defaults.append(None)
-    value, dot = _returned(fn, tangent.outputs), _returned(fn, tangent.out_dots)
-    result = ast.Tuple(elts=[value, dot], ctx=ast.Load())
+    dot = structured_value(fn, tangent.out_dots)
+    result = ast.Tuple(elts=[returned_value(fn, tangent.outputs), dot], ctx=ast.Load())
     body = tangent.body + [ast.Return(result)]
     body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + body
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
@@ -58,14 +71,6 @@ def forward_def(tangent, name, doc, wrt_tuple):
     if "type_params" in ast.FunctionDef._fields:
         node.type_params = []
     return ast.fix_missing_locations(node)
-
-
-def _returned(fn, outputs):
-    """The expression returning ``outputs`` (one per output of ``fn``): one value, a tuple,
-    or the structure ``fn`` returns."""
-    if fn.output_tree is not None:
-        return trees.rebuild_values(fn.output_tree, iter(outputs))
-    return outputs[0] if not fn.tuple_output else ast.Tuple(elts=outputs, ctx=ast.Load())
 
 
 def _unpacked_leaves(fn, body):
@@ -89,7 +94,7 @@ def _rebuilt(fn, grads, aliases):
             for p in fn.user_wrt]
 
 
-def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
+def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
     """Generated code that checks its value before the reverse sweep starts.
 
     ``text`` is vjp-form code (``function_def`` with form "vjp": it returns ``(value,
@@ -99,11 +104,16 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
     the value, before anything reads ``out_bar``. A value the seed does not fit (a gradient
     of a non-scalar) is then reported as such, not as whatever error the reverse sweep would
     raise on it. Without ``keep_out_bar`` the parameter is dropped and ``seed`` assigns
-    ``out_bar``; ``gradients_only``: return the gradients, not the value."""
+    ``out_bar``; ``gradients_only``: return the gradients, not the value. ``has_aux``: the
+    code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
+    ``gradients_only`` the code returns ``(gradients, aux)``."""
     node = ast.parse(text).body[0]
     node.name = name
     body = node.body
     value, gradients = body[-1].value.elts
+    if has_aux:
+        value, aux = value.elts
+        gradients = ast.Tuple(elts=[gradients, aux], ctx=ast.Load())
     # the forward sweep never reads out_bar: the first statement that does begins the
     # reverse sweep (or, if none does, the return)
     start = next((i for i, s in enumerate(body) if "out_bar" in ir.names_read(s)),
@@ -121,6 +131,22 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False):
         at = [a.arg for a in args.kwonlyargs].index("out_bar")
         del args.kwonlyargs[at], args.kw_defaults[at]
     return to_source(ast.fix_missing_locations(node))
+
+
+def without_calls(node, names):
+    """``node`` with each call ``name(e)`` of a function in ``names`` (identities, such as
+    ``ad.stop_gradient`` once its result is known to be a constant) replaced by ``e``."""
+    if not names:
+        return node
+
+    class Unwrap(ast.NodeTransformer):
+        def visit_Call(self, call):
+            self.generic_visit(call)
+            if isinstance(call.func, ast.Name) and call.func.id in names:
+                return call.args[0]
+            return call
+
+    return Unwrap().visit(node)
 
 
 def to_source(node):

@@ -24,11 +24,12 @@ from .validate import refuse_seed_name
 __all__ = ["normalize"]
 
 
-def normalize(source, wrt, trees=None, registry=REGISTRY):
+def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False):
     """The ``ir.NormalFunction`` of ``source`` (a ``FunctionSource``) differentiated with
     respect to the parameters ``wrt``, ``trees`` giving the structure of each parameter
-    that is one (ir/trees.py); raises ``TransformError`` for what it cannot do."""
+    that is one (ir/trees.py); raises ``TransformError`` for what it cannot do.
+    ``has_aux``: the function returns ``value, aux``, and only the value is differentiated."""
     refuse_seed_name(source)
-    fn = Normalizer(source, wrt, registry, trees).function()
+    fn = Normalizer(source, wrt, registry, trees, has_aux).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
     return fn

@@ -58,10 +58,17 @@ class Calls:
     def _emit_method(self, target, e, name):
         """``value.name(...)`` with the rule of the method, ``value`` its first input."""
         rule = self.registry.by_method.get(name)
+        receiver = e.func.value
+        if rule is None and not self.varies(receiver):
+            # model.loss(x): which function runs depends on the object, known only at the call
+            raise self.scope.src.error(
+                e, f"the method call {ast.unparse(e.func)}(...) gives values being "
+                   f"differentiated to a method of an object, whose code adcompile cannot "
+                   f"read before the call", hint=f"call the method through its class, as "
+                   f"TheClass.{name}({ast.unparse(receiver)}, ...), or call a function")
         if rule is None:
             raise self.scope.src.error(e, f"method .{name}() of a value being differentiated "
                                           f"is not supported", hint=METHOD_HINT)
-        receiver = e.func.value
         packed = self.registry.varargs_methods.get(name)
         if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))
             e = ast.Call(func=e.func, args=[ast.Tuple(elts=list(e.args), ctx=ast.Load())],

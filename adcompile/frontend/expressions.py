@@ -11,6 +11,7 @@ import ast
 import copy
 
 from .. import ir
+from ..runtime import stop_gradient
 from .syntax import Deferred, Ready, has_call, index_expression, is_trivial, operator_named, symbol
 from .validate import attribute_hint
 
@@ -39,8 +40,11 @@ class Expressions:
     """Part of ``normalize.Normalizer``: renaming and flattening expressions."""
 
     def rename(self, tree):
-        """A copy of ``tree`` with user names replaced by their current versions."""
+        """A copy of ``tree`` with user names replaced by their current versions, and each
+        call of ``ad.stop_gradient`` calling it by the name ``stopped_name`` gives it."""
         tree = copy.deepcopy(tree)
+        stops = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and self.callee(n.func).is_(stop_gradient)]
         for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part
             if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
                     and self.struct_of(node.args[0]) is not None \
@@ -57,7 +61,25 @@ class Expressions:
                     node.id = self.scope.env[node.id]
                 elif node.id in self.scope.free_map:
                     node.id = self.scope.free_map[node.id]
+        for call in stops:
+            call.func = ir.load(self.stopped_name(call))
         return tree
+
+    def stopped_name(self, call):
+        """The name generated code calls ``ad.stop_gradient`` by (one for the function, bound
+        in ``extra_globals``), once ``call`` is checked to pass it one argument: the emitted
+        code reads the argument itself (backend.emit.without_calls) unless it is to be
+        differentiated again."""
+        if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
+            raise self.scope.src.error(call, "ad.stop_gradient takes exactly one argument, "
+                                             "the value to treat as a constant; call it once "
+                                             "per value")
+        extra = self.out.extra_globals
+        name = next((n for n, obj in extra.items() if obj is stop_gradient), None)
+        if name is None:
+            name = self.namer.fresh("stop_gradient")
+            extra[name] = stop_gradient
+        return name
 
     def operand(self, e):
         """An expression usable as a primitive's operand: a name or a trivial inactive

@@ -55,8 +55,9 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
-    def __init__(self, source, wrt, registry=REGISTRY, trees=None):
+    def __init__(self, source, wrt, registry=REGISTRY, trees=None, has_aux=False):
         self.registry = registry
+        self.has_aux = has_aux       # the function returns (value, aux): see _outputs
         self.namer = Namer(names_in(source.node) | {"out_bar"})
         self.user_wrt = list(wrt)
         self.trees = {p: name_leaves(node, p, self.namer.fresh)
@@ -144,7 +145,8 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         """The normalized function, ``ret`` (the final return) normalized last."""
         if ret.value is None:
             raise self.scope.src.error(ret, "return without a value: nothing to differentiate")
-        output_tree = self.tree_value(ret.value) if self.might_be_tree(ret.value) else None
+        output_tree = self.tree_value(ret.value) \
+            if not self.has_aux and self.might_be_tree(ret.value) else None
         if output_tree is not None:   # a structure: its leaves are the outputs
             outputs, tuple_output = [ir.load(leaf.name) for leaf in output_tree.leaves()], True
         else:
@@ -154,7 +156,8 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
                 raise self.scope.src.error(ret, "returning a list of values being differentiated "
                                                 "is not supported; return a tuple of them")
         fn = ir.NormalFunction(self.scope.src, list(self.params), self.wrt,
-                               self.out.body, outputs, tuple_output, self.namer)
+                               self.out.body, outputs, tuple_output, self.namer,
+                               has_aux=self.has_aux)
         fn.trees = self.trees
         fn.user_wrt = list(self.user_wrt)
         fn.output_tree = output_tree
@@ -166,8 +169,31 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         return fn
 
     def _outputs(self, ret):
-        """(operands of the returned values, whether a tuple is returned)."""
+        """(operands of the returned values, whether a tuple is returned); with ``has_aux``
+        those of the value, then the name of the aux, last."""
+        if not self.has_aux:
+            return self._returned(ret.value, ret)
         value = ret.value
+        if not isinstance(value, ast.Tuple) or len(value.elts) != 2 \
+                or any(isinstance(e, ast.Starred) for e in value.elts):
+            raise self.scope.src.error(
+                ret, f"with has_aux=True, {self.scope.src.name}() must end with 'return "
+                     f"value, aux' (a pair: the value to differentiate, then the auxiliary "
+                     f"data returned as it is), not 'return {ast.unparse(value)}'; return "
+                     f"the pair, or drop has_aux")
+        outputs, tuple_output = self._returned(value.elts[0], ret)
+        return outputs + [self._aux(value.elts[1])], tuple_output
+
+    def _aux(self, aux):
+        """The auxiliary data ``aux`` (any expression: a dict, a string, values being
+        differentiated) computed as written into a new name, never differentiated."""
+        name = self.namer.fresh("aux")
+        self.out.body.append(ir.Keep(ir.assign(name, self.rename(aux)), [name],
+                                     pure=self.is_pure(aux)))
+        return ir.load(name)
+
+    def _returned(self, value, ret):
+        """(operands of the returned ``value``, whether it is a tuple)."""
         if isinstance(value, (ast.Tuple, ast.List)):
             return [self.operand(e) for e in value.elts], True
         if isinstance(value, ast.IfExp) and self.varies(value):

@@ -46,6 +46,13 @@ class NormalFunction:
     trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
     user_wrt: list = None          # the parameters differentiated (``wrt``: their leaves)
     output_tree: object = None     # the structure returned (its leaves: ``outputs``), if any
+    has_aux: bool = False          # the last output is auxiliary data: returned, not
+                                   # differentiated (``value_outputs`` are the others)
+
+    @property
+    def value_outputs(self):
+        """The outputs that are the value (all but the auxiliary data)."""
+        return self.outputs[:-1] if self.has_aux else self.outputs
 
 
 @dataclass(eq=False)

@@ -350,7 +350,7 @@ refused(runtime.r_join, runtime.c_join,
         reason="a third derivative through np.r_ or np.c_ is not supported")
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
-                  runtime.inner_axes)
+                  runtime.inner_axes, runtime.stop_gradient)
 inert(runtime.require_immutable)
 
 

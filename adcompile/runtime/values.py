@@ -4,6 +4,13 @@ the gradients handed back to the caller, and the checks and copies of arguments.
 import numpy as np
 
 
+def stop_gradient(x):
+    """``x`` itself, with a zero derivative (``ad.stop_gradient``): inside differentiated code
+    its value is a constant; generated code reads ``x`` instead of calling it (code that is
+    differentiated again keeps the call, so the derivative stays zero)."""
+    return x
+
+
 def zeros_like(x):
     """The zero gradient of ``x``: 0.0 for a Python number, an array of zeros otherwise."""
     if isinstance(x, (int, float)):
