@@ -15,6 +15,7 @@ from ..rules import einsum as einsum_forms
 from .. import ir
 from .syntax import Ready, is_user_function
 from .validate import METHOD_HINT
+from .variadic import expand_unpacking
 
 
 class Calls:
@@ -22,6 +23,7 @@ class Calls:
 
     def emit_call(self, target, e):
         """Emit ``target = e`` for an active call ``e``; returns the target's name."""
+        e = expand_unpacking(e)
         called = self.callee(e.func)
         for a in e.args:
             if isinstance(a, ast.Starred):

@@ -11,6 +11,7 @@ import ast
 import copy
 
 from .. import ir
+from .functions import HOISTED
 from .syntax import Deferred, Ready, has_call, index_expression, is_trivial, operator_named, symbol
 from .validate import attribute_hint
 
@@ -40,6 +41,7 @@ class Expressions:
 
     def rename(self, tree):
         """A copy of ``tree`` with user names replaced by their current versions."""
+        self.refuse_local_uses(tree)
         tree = copy.deepcopy(tree)
         for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part
             if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
@@ -47,6 +49,8 @@ class Expressions:
                     and self.callee(node.func).is_(len):
                 node.args[0] = ir.load(self.struct_of(node.args[0]).lists[0])
         for node in ast.walk(tree):
+            if getattr(node, HOISTED, False):   # already in generated names
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                     and self.struct_of(node) is not None:
                 raise self.refuse_struct(node, node.id)
@@ -65,6 +69,7 @@ class Expressions:
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             return self.sequence(frozenset(), e)
         if not self.varies(e):
+            e = self.hoist_local_calls(e)
             pure, e = self.is_pure(e), self.rename(e)
             if is_trivial(e):
                 return e

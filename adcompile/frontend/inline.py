@@ -11,8 +11,10 @@ import inspect
 
 from .. import ir
 from ..ir.naming import names_in
+from .closures import Closure
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
+from .variadic import expand_unpacking, specialize
 
 
 class Inline:
@@ -22,26 +24,33 @@ class Inline:
         """Inline a call to a user-defined function: its body, renamed, in place of the call.
 
         Returns the name of the result; with ``unpack=n``, a callee returning a literal tuple
-        of n values gives the list of their operands instead."""
+        of n values gives the list of their operands instead. ``func`` may be a nested
+        function or a ``Closure`` (closures.py)."""
+        func, call = self.open_closure(func, call)
         name = getattr(func, "__qualname__", func.__name__)
         if func in self.inlining.stack or func is self.inlining.root.func:
             raise self.scope.src.error(call, f"{name}() is recursive (directly or through "
                                              f"other functions); recursion cannot be "
                                              f"differentiated")
+        call = expand_unpacking(call)
         unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
             k.value for k in call.keywords if k.arg is None]
         if unpacked:
-            raise self.scope.src.error(unpacked[0], f"*args or **kwargs in a call to {name}() "
-                                                    f"are not supported; pass the arguments "
-                                                    f"one by one")
+            raise self.scope.src.error(unpacked[0], f"*{ast.unparse(unpacked[0])} in a call "
+                                                    f"to {name}() passes a number of "
+                                                    f"arguments known only when it runs; pass "
+                                                    f"them one by one, or a tuple literal")
         source = self.inlining.sources.get(func)
         if source is None:
-            source = self.inlining.sources[func] = FunctionSource(func)
+            source = self.inlining.sources[func] = getattr(func, "source", None) \
+                or FunctionSource(func)
+        key = func   # (a function with *args stands in for itself at each call)
+        func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
         caller = self.scope
-        self.inlining.stack.append(func)
+        self.inlining.stack.append(key)
         try:
             done, result = self._inline_body(source, env, varied, target, call, name, unpack)
             if done:
@@ -69,7 +78,7 @@ class Inline:
         operands = {}
         for param, p in inspect.signature(func).parameters.items():
             if param in bound.arguments:
-                operands[param] = self.operand(bound.arguments[param])
+                operands[param] = self.function_argument(bound.arguments[param])
             elif p.default is not inspect.Parameter.empty:
                 if not is_literal(p.default):
                     raise self.scope.src.error(call, f"{name}() is called without {param}=, "
@@ -79,6 +88,11 @@ class Inline:
         stored = {n.id for b in source.node.body for n in stores(b)}
         env, varied = {}, set()
         for param, op in operands.items():
+            if isinstance(op, Closure):   # a function: see functions.py
+                env[param] = op
+                if op.varies(self.out.varied_ssa):
+                    varied.add(param)
+                continue
             if not isinstance(op, ast.Name) or (param in stored and op.id not in self.out.lists):
                 fresh = self.namer.fresh(param)
                 if isinstance(op, ast.Name) and op.id in self.out.varied_ssa:
@@ -118,7 +132,7 @@ class Inline:
         function being differentiated get fresh names bound to the callee's objects."""
         root = self.inlining.root
         root_names = names_in(root.node)
-        for name in sorted(ir.names_read(fn) - self.scope.locals):
+        for name in sorted(ir.names_read(fn) - self.scope.locals - set(self.scope.functions)):
             obj = self.scope.src.resolve(name, MISSING)
             if obj is MISSING:
                 continue

@@ -21,10 +21,12 @@ from ..ir.naming import Namer, names_in
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
+from .closures import Closure, extract
 from .control import ControlFlow
 from .dependence import Dependence
 from .effects import is_pure
 from .expressions import Expressions
+from .functions import Functions
 from .inline import Inline
 from .lists import Lists, appended_tuples
 from .loops import Loops
@@ -36,20 +38,23 @@ from .validate import Validation, attributes_by_name
 
 
 def desugar(source, callers=()):
-    """A copy of ``source``'s ``def`` after the passes that need only its syntax: jumps at
-    the ends of their paths and one return at the end (lower.py), then each ``if`` and loop
-    marked with the variables read after it (liveness.py). The copy of a function inlined
-    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
+    """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
+    functions): nested functions taken out, their closures made explicit (closures.py);
+    jumps at the ends of their paths and one return at the end (lower.py), then each
+    ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
+    function inlined through the call sites ``callers`` has its nodes marked with them
+    (``mark_place``)."""
     fn = copy.deepcopy(source.node)
     if callers:
         mark_place(fn, source, callers)
+    nested = extract(fn, source)
     fn = lower_function(fn, source.error)
     liveness.annotate(fn)
-    return fn
+    return fn, nested
 
 
 class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
-                 Dependence, Validation):
+                 Functions, Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``."""
 
     def __init__(self, source, wrt, registry=REGISTRY):
@@ -66,17 +71,21 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         its parameters to generated names, ``varied_params`` are those being differentiated,
         ``callers`` the call sites that inline it (none for the differentiated function).
         Runs, in order, the passes on its user AST and returns the ``def`` they leave:
-        desugar (lower, liveness), getattr with a literal name as an attribute, fresh names
-        for a callee's free names, dependence (which user names may vary), validation."""
-        fn = desugar(source, callers)
+        desugar (nested functions, lower, liveness), the table of functions (functions.py),
+        getattr with a literal name as an attribute, fresh names for a callee's free names,
+        dependence (which user names may vary), validation. ``env`` gives a parameter
+        given a function its ``closures.Closure``."""
+        fn, nested = desugar(source, callers)
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
-        self.scope = Scope(source, next(self.inlining.numbers), dict(env),
+        plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
+        self.scope = Scope(source, next(self.inlining.numbers), plain,
                            set(source.params) | {n.id for n in ast.walk(fn)
                                                  if isinstance(n, ast.Name)
                                                  and isinstance(n.ctx, ast.Store)},
                            callers=tuple(callers))
+        self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
         if not root:
@@ -84,10 +93,6 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         self.scope.varied = self.varied_user_names(fn, set(varied_params))
         self.check_function(fn)
         return fn
-
-    def callee(self, func):
-        """The ``source.Callee`` the expression ``func`` refers to in the current function."""
-        return self.scope.src.callee(func, self.scope.locals)
 
     def is_pure(self, tree):
         """Whether the user's expression ``tree`` only computes a value (see effects.py):

@@ -31,6 +31,7 @@ class Scope:
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
+    functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
 
 
 @dataclass

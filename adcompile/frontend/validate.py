@@ -145,6 +145,7 @@ class Validation:
         rule, wherever it appears (also inside print(...) or len(...))."""
         called = self.callee(e.func)
         what = called.what
+        self.refuse_passed_functions(e, called)
         if called.kind == "method":
             return self._check_method(e, what)
         if called.kind == "object" and (self.registry.rule_for(what) is not None
