@@ -27,12 +27,17 @@ class Calls:
         called = self.callee(e.func)
         for a in e.args:
             if isinstance(a, ast.Starred):
-                raise self.scope.src.error(a, "starred arguments (*args) in a call on a value "
-                                              "being differentiated are not supported")
+                raise self.scope.src.error(a, f"starred arguments (*{ast.unparse(a.value)}) in "
+                                              f"a call on a value being differentiated pass a "
+                                              f"number of arguments known only when the code "
+                                              f"runs; pass them one by one, or a tuple literal "
+                                              f"*(a, b)")
         for k in e.keywords:
             if k.arg is None:
-                raise self.scope.src.error(k.value, "**kwargs in a call on a value being "
-                                                    "differentiated are not supported")
+                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} in a call on a "
+                                                    f"value being differentiated is not "
+                                                    f"supported; pass the keywords one by "
+                                                    f"one, or a dict literal **{{'k': v}}")
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what

@@ -79,6 +79,7 @@ class Expressions:
         if isinstance(e, ast.Name):
             if self.struct_of(e) is not None:
                 raise self.refuse_struct(e, e.id)
+            self.refuse_local_uses(e)
             return ir.load(self.scope.env.get(e.id, e.id))
         return ir.load(self.emit_value(None, e))
 

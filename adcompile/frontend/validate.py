@@ -136,16 +136,17 @@ class Validation:
     def check_function(self, fn):
         """Reject what can never be differentiated, wherever it is in ``fn``."""
         refuse_unsupported(fn, self.scope.src.error, self.callee)
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Call):
-                self.check_call(node)
+        calls = [node for node in ast.walk(fn) if isinstance(node, ast.Call)]
+        for node in calls:
+            self.refuse_passed_functions(node, self.callee(node.func))
+        for node in calls:
+            self.check_call(node)
 
     def check_call(self, e):
         """Reject a call that could read or change a value being differentiated without a
         rule, wherever it appears (also inside print(...) or len(...))."""
         called = self.callee(e.func)
         what = called.what
-        self.refuse_passed_functions(e, called)
         if called.kind == "method":
             return self._check_method(e, what)
         if called.kind == "object" and (self.registry.rule_for(what) is not None
