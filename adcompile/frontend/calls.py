@@ -34,10 +34,11 @@ class Calls:
                                               f"*(a, b)")
         for k in e.keywords:
             if k.arg is None:
-                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} in a call on a "
-                                                    f"value being differentiated is not "
-                                                    f"supported; pass the keywords one by "
-                                                    f"one, or a dict literal **{{'k': v}}")
+                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) in a "
+                                                    f"call on a value being differentiated "
+                                                    f"passes keywords known only when the "
+                                                    f"code runs; pass them one by one, or a "
+                                                    f"dict literal **{{'k': v}}")
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what

@@ -44,6 +44,7 @@ class Functions:
                                                f"and assigned again in {fn.name}(); give the "
                                                f"new value another name")
             if value.captured or isinstance(value.function, StandIn):
+                self._refuse_kept(fn, param, value)
                 table[param] = value
                 continue
             obj = value.function
@@ -53,6 +54,19 @@ class Functions:
             self.out.extra_globals[fresh] = obj
             self.scope.free_map[param] = fresh
         return table
+
+    def _refuse_kept(self, fn, param, value):
+        """Refuse a use of ``param``, given a nested function, other than calling it or
+        passing it on."""
+        passed = {id(a) for n in ast.walk(fn) if isinstance(n, ast.Call)
+                  for a in [n.func] + n.args + [k.value for k in n.keywords]}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id == param and id(n) not in passed:
+                name = value.function.__name__
+                what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
+                raise self.scope.src.error(n, f"{param!r} holds {what} here, and is used as a "
+                                              f"value (returned, stored or assigned); "
+                                              f"{_ONLY_CALLED}")
 
     def callee(self, func):
         """The ``source.Callee`` the expression ``func`` refers to in the current function."""

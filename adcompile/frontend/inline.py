@@ -11,7 +11,7 @@ import inspect
 
 from .. import ir
 from ..ir.naming import names_in
-from .closures import Closure
+from .closures import Closure, StandIn
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
 from .variadic import expand_unpacking, specialize
@@ -36,14 +36,18 @@ class Inline:
         unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
             k.value for k in call.keywords if k.arg is None]
         if unpacked:
-            raise self.scope.src.error(unpacked[0], f"*{ast.unparse(unpacked[0])} in a call "
-                                                    f"to {name}() passes a number of "
-                                                    f"arguments known only when it runs; pass "
-                                                    f"them one by one, or a tuple literal")
+            text = ast.unparse(unpacked[0]) if isinstance(unpacked[0], ast.Starred) \
+                else f"**{ast.unparse(unpacked[0])}"
+            raise self.scope.src.error(unpacked[0], f"{text} in a "
+                                                    f"call to {name}() passes arguments known "
+                                                    f"only when the code runs (*args or "
+                                                    f"**kwargs of unknown length); pass them "
+                                                    f"one by one, or literals: *(a, b), "
+                                                    f"**{{'k': v}}")
         source = self.inlining.sources.get(func)
         if source is None:
-            source = self.inlining.sources[func] = getattr(func, "source", None) \
-                or FunctionSource(func)
+            source = self.inlining.sources[func] = func.source \
+                if isinstance(func, StandIn) else FunctionSource(func)
         key = func   # (a function with *args stands in for itself at each call)
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied = self._bind_parameters(func, call, source, name)
