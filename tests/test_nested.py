@@ -276,6 +276,19 @@ def nested_passed(x, w):
     return y
 
 
+def apply_inside(x):
+    def double(a):
+        return a * 2.0
+    def plus_one(a):
+        return apply(double, a) + 1.0   # apply, inlined in apply: not recursion
+    return apply(plus_one, x) * x
+
+
+def test_a_function_given_a_function_that_calls_it_again():
+    assert ad.grad(apply_inside)(0.7) == pytest.approx(4 * 0.7 + 1.0)
+    assert_grad(apply_inside, 0.7)
+
+
 def test_lambdas():
     assert_grad(named_lambda, 1.3)
     assert ad.grad(named_lambda)(1.3) == pytest.approx(3 * 1.3 ** 2 + 4.0)
@@ -386,6 +399,16 @@ def r_recursive(x):
     return down(x)
 
 
+def wraps_forever(g, v):
+    def again(a):
+        return g(a)
+    return wraps_forever(again, v)  # ERR:forever
+
+
+def r_higher_order_recursion(x):
+    return wraps_forever(lambda a: a * x, x)
+
+
 def r_returned(x):
     def g(a):
         return a * x
@@ -483,6 +506,7 @@ def nth(x, k, *args):
 
 @pytest.mark.parametrize("f, tag, word, args", [
     (r_recursive, "recursive", r"recursive", (1.0,)),
+    (r_higher_order_recursion, "forever", r"wraps_forever\(\) is recursive", (1.0,)),
     (r_returned, "returned", r"nested function g\(\) is used as a value.*called", (1.0,)),
     (r_stored, "stored", r"nested function g\(\) is used as a value", (1.0,)),
     (r_decorated, "decorated", r"decorator on the nested function g\(\).*remove it", (1.0,)),

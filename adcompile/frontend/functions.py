@@ -21,6 +21,15 @@ from .syntax import Ready, is_user_function
 HOISTED = "_adcompile_hoisted"
 
 
+def _origin(function):
+    """A function, or for a nested one (made anew where it is defined, at each inlining of
+    the function around it) its place in the file."""
+    if isinstance(function, StandIn):
+        node = function.source.node
+        return function.source.filename, node.lineno, node.col_offset
+    return function
+
+
 def is_local(value):
     """Whether a table entry is a nested function (or lambda), not a module-level one."""
     return isinstance(value, (StandIn, Closure))
@@ -104,6 +113,20 @@ class Functions:
         extra = [ast.keyword(arg=v, value=value if isinstance(value, Closure) else Ready(value))
                  for v, value in func.captured.items()]
         return func.function, copy_call(call, list(call.args), list(call.keywords) + extra)
+
+    def recursion_key(self, func, call):
+        """What a call being inlined must not share with one that encloses it: the function,
+        and the functions it is given (apply(h, x) may call apply(g, y) in h). A nested
+        function is known by its place in the file (it is made anew at each inlining)."""
+        given = []
+        for a in call.args + [k.value for k in call.keywords]:
+            if isinstance(a, Closure):
+                given.append(_origin(a.function))
+            elif getattr(a, REFERENCE, False) or isinstance(a, ast.Name) \
+                    and a.id in self.scope.functions:
+                value = self.scope.functions[a.func.id if isinstance(a, ast.Call) else a.id]
+                given.append(_origin(value.function if isinstance(value, Closure) else value))
+        return _origin(func.function if isinstance(func, Closure) else func), frozenset(given)
 
     def _passes_local(self, e):
         """Whether expression ``e`` is a nested function given as a value."""

@@ -28,7 +28,8 @@ class Inline:
         function or a ``Closure`` (closures.py)."""
         func, call = self.open_closure(func, call)
         name = getattr(func, "__qualname__", func.__name__)
-        if func in self.inlining.stack or func is self.inlining.root.func:
+        key = self.recursion_key(func, call)
+        if key in self.inlining.stack or func is self.inlining.root.func:
             raise self.scope.src.error(call, f"{name}() is recursive (directly or through "
                                              f"other functions); recursion cannot be "
                                              f"differentiated")
@@ -48,7 +49,6 @@ class Inline:
         if source is None:
             source = self.inlining.sources[func] = func.source \
                 if isinstance(func, StandIn) else FunctionSource(func)
-        key = func   # (a function with *args stands in for itself at each call)
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope

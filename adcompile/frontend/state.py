@@ -54,7 +54,8 @@ class Inlining:
 
     root: object                # the FunctionSource of the differentiated function
     root_locals: set            # the names it assigns, and its parameters
-    stack: list = field(default_factory=list)       # functions being inlined (no recursion)
+    stack: list = field(default_factory=list)       # calls being inlined (no recursion; see
+    #                                                 functions.recursion_key)
     sources: dict = field(default_factory=dict)     # inlined function -> its FunctionSource
     kept_free: set = field(default_factory=set)     # callees' free names kept as they are
     numbers: itertools.count = field(default_factory=itertools.count)   # scope numbers
