@@ -478,6 +478,13 @@ def r_while_condition(x):
     return x
 
 
+def r_lambda_in_loop(x):
+    for i in range(2):
+        g = lambda a: a * i  # ERR:lambda_loop
+        x = g(x)
+    return x
+
+
 def r_lambda_value(x):
     pair = (lambda a: a * x, 2.0)  # ERR:lambda_value
     return pair[1] * x
@@ -518,6 +525,7 @@ def nth(x, k, *args):
     (r_sorted_key, "sorted", r"lambda is passed to sorted\(\)", (1.0,)),
     (r_while_condition, "while", r"small\(\).*cannot be inlined.*assign its result", (1.0,)),
     (r_lambda_value, "lambda_value", r"lambda used as a value", (1.0,)),
+    (r_lambda_in_loop, "lambda_loop", r"lambda assigned inside.*top level", (1.0,)),
     (r_kept_in_callee, "kept", r"'f' holds a lambda.*used as a value", (1.0,)),
     (r_star_root, "star_root", r"\*args.*known only when the code runs.*one by one", (1.0,)),
     (r_variable_index, "index", r"constant index.*for a in args", (1.0,)),

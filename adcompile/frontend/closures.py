@@ -30,7 +30,7 @@ from .syntax import stores
 REFERENCE = "_adcompile_reference"
 
 #: why a nested function may only be called or passed on
-_ONLY_CALLED = ("adcompile inlines a nested function or lambda where it is called: it can be "
+ONLY_CALLED = ("adcompile inlines a nested function or lambda where it is called: it can be "
                 "called, or passed as an argument to a function of yours that calls it")
 
 
@@ -262,10 +262,14 @@ class _Lambdas:
                 allowed |= {id(a) for a in [n.func] + n.args + [k.value for k in n.keywords]
                             if isinstance(a, ast.Lambda)}
         for n in (n for s in body for n in _walk_outside_lambdas(s)):
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda):
+                raise self.error(n, "a lambda assigned inside an if, a loop or another block "
+                                    "(or to several names) is not supported; assign it once, "
+                                    "at the top level of the function's body")
             if isinstance(n, ast.Lambda):
                 if id(n) not in allowed:
                     raise self.error(n, f"a lambda used as a value here is not supported: "
-                                        f"{_ONLY_CALLED}")
+                                        f"{ONLY_CALLED}")
                 key = f"<lambda:{len(self.found) + 1}>"
                 n.key = key
                 self.found[key] = as_def("<lambda>", n)
@@ -320,7 +324,7 @@ class _References(ast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.table and isinstance(node.ctx, ast.Load):
             raise self.error(node, f"the nested function {node.id}() is used as a value here "
-                                   f"(returned, stored or assigned); {_ONLY_CALLED}")
+                                   f"(returned, stored or assigned); {ONLY_CALLED}")
         return node
 
     def visit_FunctionDef(self, node):

@@ -13,7 +13,7 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 import ast
 import copy
 
-from .closures import _ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
+from .closures import ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
 
@@ -75,7 +75,7 @@ class Functions:
                 what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
                 raise self.scope.src.error(n, f"{param!r} holds {what} here, and is used as a "
                                               f"value (returned, stored or assigned); "
-                                              f"{_ONLY_CALLED}")
+                                              f"{ONLY_CALLED}")
 
     def callee(self, func):
         """The ``source.Callee`` the expression ``func`` refers to in the current function."""
@@ -192,7 +192,7 @@ class Functions:
                                                  f"first: y = {ast.unparse(node.func)}(...)")
             if self._passes_local(node):
                 raise self.scope.src.error(node, f"{self._describe(node)} is used as a value "
-                                                 f"here; {_ONLY_CALLED}")
+                                                 f"here; {ONLY_CALLED}")
 
     def refuse_passed_functions(self, e, called):
         """Refuse a nested function passed to a function that is not inlined (map, sorted's
@@ -204,7 +204,7 @@ class Functions:
             if self._passes_local(a):
                 raise self.scope.src.error(a, f"{self._describe(a)} is passed to "
                                               f"{ast.unparse(e.func)}(), which adcompile does "
-                                              f"not inline: {_ONLY_CALLED}; write the loop out "
+                                              f"not inline: {ONLY_CALLED}; write the loop out "
                                               f"instead (for ... in ...: y = f(...))")
 
     def _describe(self, node):
