@@ -189,12 +189,14 @@ class _Arguments:
         self.function = source.name
         self.params_in_order = source.positional_params
         self.params = frozenset(source.params)
+        args = source.node.args
+        self.any_positional, self.any_keyword = args.vararg is not None, args.kwarg is not None
         self.wrt = frozenset(transform.wrt)
         self.name = name
         self.trailing = trailing
 
     def positional(self, args):
-        if len(args) > len(self.params_in_order):
+        if len(args) > len(self.params_in_order) and not self.any_positional:
             n = len(self.params_in_order)
             takes = f"{n} positional argument{'s' if n != 1 else ''}"
             if self.trailing is None:
@@ -207,7 +209,7 @@ class _Arguments:
 
     def keywords(self, kwargs):
         for param, value in kwargs.items():
-            if param not in self.params:
+            if param not in self.params and not (self.any_keyword and param != "out_bar"):
                 hint = ""
                 if param == "out_bar" and self.trailing is None:
                     hint = ("; out_bar is not an argument of a gradient (its function must "

@@ -37,6 +37,10 @@ def resolve_wrt(source, wrt):
                 raise ValueError(f"wrt={item} is out of range: {source.name}() has "
                                  f"{len(positional)} positional parameters {positional}")
             item = positional[item]
+        elif item in source.variadic_params:
+            raise ValueError(f"wrt={item!r} names the variadic parameter {item!r} of "
+                             f"{source.name}(): its values are not differentiated; give the "
+                             f"value to differentiate a parameter of its own")
         elif item not in source.params:
             raise ValueError(f"wrt={item!r} is not a parameter of {source.name}(); its "
                              f"parameters are {source.params}")

@@ -81,12 +81,18 @@ CASES = [
         def f(x):
             return x * x * 3.0
     """),
+    Case(("FunctionDef",), SUPPORTED, """
+        def f(x, w):
+            def inner(v):
+                return v * w
+            return inner(x) * inner(2.0)
+    """, args=((0.7, -1.3),), wrt=(0, 1)),
     Case(("FunctionDef",), REJECTED, """
         def f(x):
-            def inner(v):  # ERR
-                return v * 2.0
-            return inner(x)
-    """, word=r"function definition"),
+            def inner(v):
+                return v * x
+            return inner  # ERR
+    """, word=r"nested function inner\(\) is used as a value"),
     Case(("AsyncFunctionDef", "Await"), REJECTED, """
         async def f(x):  # ERR
             y = await x
@@ -97,7 +103,7 @@ CASES = [
             async def inner(v):  # ERR
                 return v
             return x * x
-    """, word=r"function definition"),
+    """, word=r"\basync function"),
     Case(("AsyncFor",), REJECTED, """
         async def f(x):  # ERR
             async for v in x:
@@ -390,11 +396,16 @@ CASES = [
                 y = -y
             return y * x
     """, args=((0.7, True), (0.7, False))),
+    Case(("Lambda",), SUPPORTED, """
+        def f(x):
+            g = lambda v: v * v * x
+            return g(x) + g(2.0)
+    """),
     Case(("Lambda",), REJECTED, """
         def f(x):
-            g = lambda v: v * v  # ERR
-            return g(x)
-    """, word=r"\blambda\b"),
+            gs = [lambda v: v * x]  # ERR
+            return x
+    """, word=r"\blambda\b used as a value"),
     Case(("IfExp",), SUPPORTED, """
         def f(x, n):
             k = 2.0 if n > 1 else 3.0
@@ -525,8 +536,13 @@ CASES = [
     """, args=((V, 1.0),), wrt=(0, 1), word=r"\bindex\b"),
     Case(("Starred",), REJECTED, """
         def f(x):
-            return np.maximum(*[x, x * 2.0])  # ERR
+            xs = [x, x * 2.0]
+            return np.maximum(*xs)  # ERR
     """, word=r"starred|\*args"),
+    Case(("Starred",), SUPPORTED, """
+        def f(x):
+            return np.maximum(*[x, x * 2.0]) + np.minimum(*(x, 0.5))
+    """),
     Case(("Starred",), REJECTED, """
         def f(x):
             a, *rest = x * 1.0, x, x  # ERR

@@ -4,6 +4,7 @@
 differentiated function and again for each function it calls that is inlined
 (``Normalizer.enter``):
 
+0. nested functions and lambdas taken out, their closures made explicit (closures.py);
 1. lower (lower.py): jumps at the ends of their paths, one return at the end;
 2. liveness (liveness.py): each ``if`` and loop marked with the variables read after it;
 3. getattr(obj, "name") as obj.name (validate.attributes_by_name);
@@ -12,8 +13,9 @@ differentiated function and again for each function it calls that is inlined
 6. validate (validate.py): refuse what can never be differentiated.
 
 Then statement by statement (statements.py, with control.py, loops.py, lists.py,
-expressions.py, calls.py and inline.py): SSA names, lists, calls inlined, one
-primitive per statement; finally the aliasing check of in-place changes.
+expressions.py, calls.py, inline.py, with functions.py for functions as values and
+variadic.py for *args): SSA names, lists, calls inlined, one primitive per statement;
+finally the aliasing check of in-place changes.
 """
 
 from ..analysis import aliasing

@@ -15,6 +15,7 @@ from ..rules import einsum as einsum_forms
 from .. import ir
 from .syntax import Ready, is_user_function
 from .validate import METHOD_HINT
+from .variadic import expand_unpacking
 
 
 class Calls:
@@ -22,15 +23,22 @@ class Calls:
 
     def emit_call(self, target, e):
         """Emit ``target = e`` for an active call ``e``; returns the target's name."""
+        e = expand_unpacking(e)
         called = self.callee(e.func)
         for a in e.args:
             if isinstance(a, ast.Starred):
-                raise self.scope.src.error(a, "starred arguments (*args) in a call on a value "
-                                              "being differentiated are not supported")
+                raise self.scope.src.error(a, f"starred arguments (*{ast.unparse(a.value)}) in "
+                                              f"a call on a value being differentiated pass a "
+                                              f"number of arguments known only when the code "
+                                              f"runs; pass them one by one, or a tuple literal "
+                                              f"*(a, b)")
         for k in e.keywords:
             if k.arg is None:
-                raise self.scope.src.error(k.value, "**kwargs in a call on a value being "
-                                                    "differentiated are not supported")
+                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) in a "
+                                                    f"call on a value being differentiated "
+                                                    f"passes keywords known only when the "
+                                                    f"code runs; pass them one by one, or a "
+                                                    f"dict literal **{{'k': v}}")
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what

@@ -12,7 +12,6 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
-from .syntax import has_call
 
 
 @dataclass
@@ -29,7 +28,7 @@ class ControlFlow:
 
     def condition(self, test):
         """The test of an ``if`` as a name (bound once, so the reverse sweep can reuse it)."""
-        original, test = test, self.rename(test)
+        original, test = test, self.rename(self.hoist_local_calls(test))
         if isinstance(test, (ast.Name, ast.Constant)):
             return test
         name = self.namer.temp("c")

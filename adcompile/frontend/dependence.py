@@ -105,6 +105,8 @@ class Dependence:
             # a function held in a variable (a parameter: it could be eval): default deny.
             # (What a known function returns, ad.grad(f)(y), sees only its arguments.)
             return True
+        if isinstance(e.func, ast.Name) and e.func.id in varied:
+            return True   # a function given as an argument that captured a varying value
         if called.kind == "object" and (self.registry.is_nondifferentiable(called.what)
                                         or self.registry.is_inert(called.what)):
             return False

@@ -12,7 +12,8 @@ import copy
 
 from .. import ir
 from ..runtime import stop_gradient
-from .syntax import Deferred, Ready, has_call, index_expression, is_trivial, operator_named, symbol
+from .functions import HOISTED
+from .syntax import Deferred, Ready, index_expression, is_trivial, operator_named, symbol
 from .validate import attribute_hint
 
 BINOPS = {
@@ -42,6 +43,7 @@ class Expressions:
     def rename(self, tree):
         """A copy of ``tree`` with user names replaced by their current versions, and each
         call of ``ad.stop_gradient`` calling it by the name ``stopped_name`` gives it."""
+        self.refuse_local_uses(tree)
         tree = copy.deepcopy(tree)
         stops = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
                  and self.callee(n.func).is_(stop_gradient)]
@@ -51,6 +53,8 @@ class Expressions:
                     and self.callee(node.func).is_(len):
                 node.args[0] = ir.load(self.struct_of(node.args[0]).lists[0])
         for node in ast.walk(tree):
+            if getattr(node, HOISTED, False):   # already in generated names
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                     and self.struct_of(node) is not None:
                 raise self.refuse_struct(node, node.id)
@@ -89,6 +93,7 @@ class Expressions:
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             return self.sequence(frozenset(), e)
         if not self.varies(e):
+            e = self.hoist_local_calls(e)
             pure, e = self.is_pure(e), self.rename(e)
             if is_trivial(e):
                 return e
@@ -100,6 +105,7 @@ class Expressions:
                 raise self.refuse_struct(e, e.id)
             if e.id in self.scope.trees:
                 raise self.refuse_tree_use(e, e.id)
+            self.refuse_local_uses(e)
             return ir.load(self.scope.env.get(e.id, e.id))
         return ir.load(self.emit_value(None, e))
 

@@ -12,8 +12,10 @@ import inspect
 from .. import ir
 from ..ir.trees import Node
 from ..ir.naming import names_in
+from .closures import Closure, StandIn
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
+from .variadic import expand_unpacking, specialize
 
 
 class Inline:
@@ -24,26 +26,37 @@ class Inline:
 
         Returns the name of the result; with ``unpack=n``, a callee returning a literal tuple
         of n values gives the list of their operands instead; with ``tree_ok``, a callee
-        returning a structure (trees.py) gives its Node."""
+        returning a structure (trees.py) gives its Node. ``func`` may be a nested function
+        or a ``Closure`` (closures.py)."""
+        func, call = self.open_closure(func, call)
         name = getattr(func, "__qualname__", func.__name__)
-        if func in self.inlining.stack or func is self.inlining.root.func:
+        key = self.recursion_key(func, call)
+        if key in self.inlining.stack or func is self.inlining.root.func:
             raise self.scope.src.error(call, f"{name}() is recursive (directly or through "
                                              f"other functions); recursion cannot be "
                                              f"differentiated")
+        call = expand_unpacking(call)
         unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
             k.value for k in call.keywords if k.arg is None]
         if unpacked:
-            raise self.scope.src.error(unpacked[0], f"*args or **kwargs in a call to {name}() "
-                                                    f"are not supported; pass the arguments "
-                                                    f"one by one")
+            text = ast.unparse(unpacked[0]) if isinstance(unpacked[0], ast.Starred) \
+                else f"**{ast.unparse(unpacked[0])}"
+            raise self.scope.src.error(unpacked[0], f"{text} in a "
+                                                    f"call to {name}() passes arguments known "
+                                                    f"only when the code runs (*args or "
+                                                    f"**kwargs of unknown length); pass them "
+                                                    f"one by one, or literals: *(a, b), "
+                                                    f"**{{'k': v}}")
         source = self.inlining.sources.get(func)
         if source is None:
-            source = self.inlining.sources[func] = FunctionSource(func)
+            source = self.inlining.sources[func] = func.source \
+                if isinstance(func, StandIn) else FunctionSource(func)
+        func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied, trees = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
         caller = self.scope
-        self.inlining.stack.append(func)
+        self.inlining.stack.append(key)
         try:
             done, result = self._inline_body(source, (env, varied, trees), target, call, name,
                                              unpack)
@@ -78,7 +91,10 @@ class Inline:
             if param in bound.arguments and self.might_be_tree(bound.arguments[param]):
                 trees[param] = self.tree_value(bound.arguments[param])
             elif param in bound.arguments:
-                operands[param] = self.operand(self.resolve_expression(bound.arguments[param]))
+                argument = bound.arguments[param]
+                if isinstance(argument, ast.expr):
+                    argument = self.resolve_expression(argument)
+                operands[param] = self.function_argument(argument)
             elif p.default is not inspect.Parameter.empty:
                 if not is_literal(p.default):
                     raise self.scope.src.error(call, f"{name}() is called without {param}=, "
@@ -88,6 +104,11 @@ class Inline:
         stored = {n.id for b in source.node.body for n in stores(b)}
         env, varied = {}, set()
         for param, op in operands.items():
+            if isinstance(op, Closure):   # a function: see functions.py
+                env[param] = op
+                if op.varies(self.out.varied_ssa):
+                    varied.add(param)
+                continue
             if not isinstance(op, ast.Name) or (param in stored and op.id not in self.out.lists):
                 fresh = self.namer.fresh(param)
                 if isinstance(op, ast.Name) and op.id in self.out.varied_ssa:
@@ -134,7 +155,7 @@ class Inline:
         function being differentiated get fresh names bound to the callee's objects."""
         root = self.inlining.root
         root_names = names_in(root.node)
-        for name in sorted(ir.names_read(fn) - self.scope.locals):
+        for name in sorted(ir.names_read(fn) - self.scope.locals - set(self.scope.functions)):
             obj = self.scope.src.resolve(name, MISSING)
             if obj is MISSING:
                 continue

@@ -22,36 +22,41 @@ from ..ir.trees import name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
+from .closures import Closure, extract
 from .control import ControlFlow
 from .dependence import Dependence
 from .effects import is_pure
 from .expressions import Expressions
+from .functions import Functions
 from .inline import Inline
 from .lists import Lists, appended_tuples
 from .loops import Loops
 from .lower import lower_function
-from .source import Callee, mark_place
+from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
-from .trees import LEAF, Trees
+from .trees import Trees
 from .validate import Validation, attributes_by_name
 
 
 def desugar(source, callers=()):
-    """A copy of ``source``'s ``def`` after the passes that need only its syntax: jumps at
-    the ends of their paths and one return at the end (lower.py), then each ``if`` and loop
-    marked with the variables read after it (liveness.py). The copy of a function inlined
-    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
+    """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
+    functions): nested functions taken out, their closures made explicit (closures.py);
+    jumps at the ends of their paths and one return at the end (lower.py), then each
+    ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
+    function inlined through the call sites ``callers`` has its nodes marked with them
+    (``mark_place``)."""
     fn = copy.deepcopy(source.node)
     if callers:
         mark_place(fn, source, callers)
+    nested = extract(fn, source)
     fn = lower_function(fn, source.error)
     liveness.annotate(fn)
-    return fn
+    return fn, nested
 
 
 class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline, Trees,
-                 Dependence, Validation):
+                 Functions, Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
@@ -80,13 +85,16 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         ``callers`` the call sites that inline it (none for the differentiated function),
         ``trees`` the structures its parameters are bound to.
         Runs, in order, the passes on its user AST and returns the ``def`` they leave:
-        desugar (lower, liveness), getattr with a literal name as an attribute, fresh names
-        for a callee's free names, dependence (which user names may vary), validation."""
-        fn = desugar(source, callers)
+        desugar (nested functions, lower, liveness), the table of functions (functions.py),
+        getattr with a literal name as an attribute, fresh names for a callee's free names,
+        dependence (which user names may vary), validation. ``env`` gives a parameter
+        given a function its ``closures.Closure``."""
+        fn, nested = desugar(source, callers)
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
-        self.scope = Scope(source, next(self.inlining.numbers), dict(env),
+        plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
+        self.scope = Scope(source, next(self.inlining.numbers), plain,
                            set(source.params) | {n.id for n in ast.walk(fn)
                                                  if isinstance(n, ast.Name)
                                                  and isinstance(n.ctx, ast.Store)},
@@ -94,6 +102,7 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         self.scope.structured = bool(self.scope.trees)
         self.scope.fixed_trees = set(self.scope.trees) - {
             n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
         if not root:
@@ -101,17 +110,6 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         self.scope.varied = self.varied_user_names(fn, set(varied_params))
         self.check_function(fn)
         return fn
-
-    def callee(self, func):
-        """The ``source.Callee`` the expression ``func`` refers to in the current function."""
-        if isinstance(func, ast.Name) and func.id in self.scope.known:
-            return Callee("object", self.scope.known[func.id])
-        base = func
-        while isinstance(base, ast.Attribute):
-            base = base.value
-        if isinstance(base, ast.Name) and base.id.startswith(LEAF):   # a leaf (trees.py)
-            return self.scope.src.callee(func, self.scope.locals | {base.id})
-        return self.scope.src.callee(func, self.scope.locals)
 
     def is_pure(self, tree):
         """Whether the user's expression ``tree`` only computes a value (see effects.py):

@@ -117,10 +117,15 @@ class FunctionSource:
         return node.name == code.co_name and names == list(code.co_varnames[:count])
 
     def _params(self, args):
-        if args.vararg or args.kwarg:
-            bad = args.vararg or args.kwarg
-            raise self.error(bad, "variadic parameters (*args, **kwargs) are not supported")
-        return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        """The parameters' names: positional, keyword-only, then *args and **kwargs."""
+        return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs] + [
+            a.arg for a in (args.vararg, args.kwarg) if a is not None]
+
+    @property
+    def variadic_params(self):
+        """The names of the *args and **kwargs parameters (holding what is left over)."""
+        args = self.node.args
+        return [a.arg for a in (args.vararg, args.kwarg) if a is not None]
 
     @property
     def func(self):
@@ -209,6 +214,20 @@ def mark_place(tree, source, callers):
     for node in ast.walk(tree):
         if hasattr(node, "lineno"):
             setattr(node, PLACE, place)
+
+
+class DerivedSource(FunctionSource):
+    """A function made of part of another's source (``base``): a nested def or lambda, or
+    a function rewritten for one call (*args bound); its names resolve as ``base``'s."""
+
+    def __init__(self, base, node):
+        self._func = base._func
+        self.generated = base.generated
+        self.globals, self.closure = base.globals, base.closure
+        self.filename, self.indent = base.filename, base.indent
+        self.node = node
+        self.name = node.name
+        self.params = self._params(node.args)
 
 
 class GeneratedSource(FunctionSource):

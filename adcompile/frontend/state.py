@@ -37,6 +37,7 @@ class Scope:
     fixed_trees: set = field(default_factory=set)   # names of structures never reassigned
     spelled: dict = field(default_factory=dict)     # placeholder name -> what the user wrote
     structured: bool = False    # it is given structures: its statements are resolved first
+    functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
 
 
 @dataclass
@@ -59,7 +60,8 @@ class Inlining:
 
     root: object                # the FunctionSource of the differentiated function
     root_locals: set            # the names it assigns, and its parameters
-    stack: list = field(default_factory=list)       # functions being inlined (no recursion)
+    stack: list = field(default_factory=list)       # calls being inlined (no recursion; see
+    #                                                 functions.recursion_key)
     sources: dict = field(default_factory=dict)     # inlined function -> its FunctionSource
     kept_free: set = field(default_factory=set)     # callees' free names kept as they are
     numbers: itertools.count = field(default_factory=itertools.count)   # scope numbers

@@ -163,7 +163,7 @@ class Statements:
             return self.pop(target.id, value, stmt)
         if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.scope.varied:
             return self.new_list(target.id, value, stmt)
-        if not self.varies(value):
+        if not self.varies(value) and not self.must_inline(value):
             return self.keep_assignment(target.id, value)
         shared_list = None
         if isinstance(value, ast.Name) and (self.scope.env.get(value.id) in self.out.lists
@@ -223,7 +223,7 @@ class Statements:
                     inner = self._unpack_active(t, v, stmt)
                 pairs.extend(inner)
             return pairs
-        if not self.varies(value):
+        if not self.varies(value) and not self.must_inline(value):
             return None
         return self._unpack_active(target, value, stmt)
 
@@ -264,6 +264,7 @@ class Statements:
 
     def keep_assignment(self, name, value):
         """Keep ``name = value`` for an inactive user expression ``value``."""
+        value = self.hoist_local_calls(value)
         self._keep_renamed(name, self.rename(value), self.is_pure(value))
 
     def _keep_renamed(self, name, value, pure=None):

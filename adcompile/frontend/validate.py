@@ -152,9 +152,11 @@ class Validation:
         """Reject what can never be differentiated, wherever it is in ``fn``."""
         refuse_unsupported(fn, self.scope.src.error, self.callee,
                            comprehensions=not self.scope.structured)
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Call):
-                self.check_call(node)
+        calls = [node for node in ast.walk(fn) if isinstance(node, ast.Call)]
+        for node in calls:
+            self.refuse_passed_functions(node, self.callee(node.func))
+        for node in calls:
+            self.check_call(node)
 
     def check_call(self, e):
         """Reject a call that could read or change a value being differentiated without a

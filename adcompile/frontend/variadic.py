@@ -1,0 +1,223 @@
+"""``*args`` and ``**kwargs`` of a function inlined at one call, bound to that call's arguments.
+
+Where a call is inlined, how many extra positional arguments and which extra
+keywords it passes are known. The callee is then inlined as a function with one
+keyword-only parameter for each (``specialize``): ``args`` reads as the tuple
+of them, ``kwargs`` as the dict; ``args[0]``, ``args[1:]``, ``len(args)``,
+``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``for a in args``
+is unrolled, and ``g(*args)`` / ``g(**kwargs)`` pass the arguments on
+(``expand_unpacking``).
+"""
+
+import ast
+import builtins
+import copy
+import inspect
+
+from .closures import StandIn, copy_call, free_names
+from .source import DerivedSource
+from .syntax import stores
+
+
+def expand_unpacking(call):
+    """``call`` with each ``*(a, b)`` and ``**{"k": v}`` of literals as plain arguments."""
+    if not any(isinstance(a, ast.Starred) for a in call.args) \
+            and all(k.arg is not None for k in call.keywords):
+        return call
+    args = []
+    for a in call.args:
+        if isinstance(a, ast.Starred) and isinstance(a.value, (ast.Tuple, ast.List)):
+            args.extend(a.value.elts)
+        else:
+            args.append(a)
+    keywords = []
+    for k in call.keywords:
+        if k.arg is None and isinstance(k.value, ast.Dict) and all(
+                isinstance(key, ast.Constant) and isinstance(key.value, str)
+                for key in k.value.keys):
+            keywords += [ast.keyword(arg=key.value, value=v)
+                         for key, v in zip(k.value.keys, k.value.values)]
+        else:
+            keywords.append(k)
+    return copy_call(call, args, keywords)
+
+
+def specialize(func, call, source, error, name):
+    """(stand-in, call, source) for inlining ``call`` of ``func``: unchanged without *args or
+    **kwargs; else the function with every parameter keyword-only and one more for each
+    extra argument, called with every argument by keyword."""
+    node = source.node
+    vararg, kwarg = node.args.vararg, node.args.kwarg
+    if vararg is None and kwarg is None:
+        return func, call, source
+    signature = inspect.signature(func)
+    try:
+        bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+    except TypeError as exc:
+        raise error(call, f"call to {name}(): {exc}") from None
+    taken = {n for n in _names(node)}
+    kind = inspect.Parameter
+    params, keywords, elements, entries = [], [], [], {}
+    for p in signature.parameters.values():
+        if p.kind in (kind.VAR_POSITIONAL, kind.VAR_KEYWORD):
+            given = bound.arguments.get(p.name, () if p.kind is kind.VAR_POSITIONAL else {})
+            items = enumerate(given) if p.kind is kind.VAR_POSITIONAL else given.items()
+            for key, value in items:
+                extra = _fresh(f"{p.name}_{key}", taken)
+                params.append(kind(extra, kind.KEYWORD_ONLY))
+                keywords.append(ast.keyword(arg=extra, value=value))
+                (elements.append(extra) if p.kind is kind.VAR_POSITIONAL
+                 else entries.__setitem__(key, extra))
+            continue
+        params.append(p.replace(kind=kind.KEYWORD_ONLY))
+        if p.name in bound.arguments:
+            keywords.append(ast.keyword(arg=p.name, value=bound.arguments[p.name]))
+    new = copy.deepcopy(node)
+    new.args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwarg=None, defaults=[],
+                             kwonlyargs=[ast.arg(arg=p.name) for p in params],
+                             kw_defaults=[None] * len(params))
+    binder = _Bind(vararg and vararg.arg, elements, kwarg and kwarg.arg, entries, source, error)
+    new.body = binder.block(new.body)
+    stand_in = StandIn(func.__name__, func.__qualname__, inspect.Signature(params),
+                       DerivedSource(source, new))
+    return stand_in, copy_call(call, [], keywords), stand_in.source
+
+
+def _names(node):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            yield n.id
+        elif isinstance(n, ast.arg):
+            yield n.arg
+
+
+def _fresh(base, taken):
+    name, n = base, 1
+    while name in taken or not name.isidentifier():
+        n += 1
+        name = f"{base}_{n}" if base.isidentifier() else f"kw_{n}"
+    taken.add(name)
+    return name
+
+
+class _Bind(ast.NodeTransformer):
+    """Reads of the *args and **kwargs parameters as the tuple and dict of the parameters
+    that stand for them, folded where the index or key is a constant."""
+
+    def __init__(self, vararg, elements, kwarg, entries, source, error):
+        self.vararg, self.elements = vararg, elements
+        self.kwarg, self.entries = kwarg, entries
+        self.source, self.error = source, error
+
+    def block(self, stmts):
+        stored = {n.id for s in stmts for n in stores(s)}
+        for name in (self.vararg, self.kwarg):
+            if name in stored:
+                raise self.error(next(n for s in stmts for n in stores(s) if n.id == name),
+                                 f"the parameter {name!r} (the extra arguments of a call) is "
+                                 f"assigned again; give the new value another name")
+        self.len_is_builtin = "len" not in stored and \
+            self.source.resolve("len", None) is builtins.len
+        out = []
+        for s in stmts:
+            s = self.visit(s)
+            out.extend(s if isinstance(s, list) else [s])
+        return out
+
+    def _is(self, e, name):
+        return name is not None and isinstance(e, ast.Name) and e.id == name
+
+    def _tuple(self, names, at):
+        elts = [ast.copy_location(ast.Name(id=n, ctx=ast.Load()), at) for n in names]
+        return ast.copy_location(ast.Tuple(elts=elts, ctx=ast.Load()), at)
+
+    def visit_Name(self, node):
+        if self._is(node, self.vararg):
+            return self._tuple(self.elements, node)
+        if self._is(node, self.kwarg):
+            keys = [ast.Constant(k) for k in self.entries]
+            values = [ast.Name(id=n, ctx=ast.Load()) for n in self.entries.values()]
+            return ast.copy_location(ast.Dict(keys=keys, values=values), node)
+        return node
+
+    def visit_Subscript(self, node):
+        if self._is(node.value, self.vararg):
+            return self._item(node)
+        if self._is(node.value, self.kwarg) and isinstance(node.slice, ast.Constant):
+            return self._entry(node, node.slice.value, None)
+        return self.generic_visit(node)
+
+    def _item(self, node):
+        """``args[i]`` or ``args[i:j]`` with constants."""
+        try:
+            index = ast.literal_eval(node.slice) if not isinstance(node.slice, ast.Slice) \
+                else slice(*(None if p is None else ast.literal_eval(p)
+                             for p in (node.slice.lower, node.slice.upper, node.slice.step)))
+            picked = self.elements[index]
+        except (ValueError, TypeError):
+            raise self.error(node, f"{self.vararg}[...] is read with a constant index or "
+                                   f"slice only; loop over it: for a in {self.vararg}") from None
+        except IndexError:
+            raise self.error(node, f"{ast.unparse(node)} is out of range: this call passes "
+                                   f"{len(self.elements)} extra arguments") from None
+        return self._tuple(picked, node) if isinstance(picked, list) \
+            else ast.copy_location(ast.Name(id=picked, ctx=ast.Load()), node)
+
+    def _entry(self, node, key, default):
+        if key in self.entries:
+            return ast.copy_location(ast.Name(id=self.entries[key], ctx=ast.Load()), node)
+        if default is not None:
+            return self.visit(default)
+        raise self.error(node, f"this call passes no keyword argument {key!r} to "
+                               f"**{self.kwarg}")
+
+    def visit_Call(self, node):
+        f = node.func
+        if self.len_is_builtin and isinstance(f, ast.Name) and f.id == "len" \
+                and len(node.args) == 1 and not node.keywords \
+                and (self._is(node.args[0], self.vararg) or self._is(node.args[0], self.kwarg)):
+            count = len(self.elements) if self._is(node.args[0], self.vararg) \
+                else len(self.entries)
+            return ast.copy_location(ast.Constant(count), node)
+        if isinstance(f, ast.Attribute) and f.attr == "get" and self._is(f.value, self.kwarg) \
+                and 1 <= len(node.args) <= 2 and not node.keywords \
+                and isinstance(node.args[0], ast.Constant):
+            default = node.args[1] if len(node.args) == 2 \
+                else ast.copy_location(ast.Constant(None), node)
+            return self._entry(node, node.args[0].value, default)
+        return self.generic_visit(node)
+
+    def visit_For(self, node):
+        """``for a in args`` without break or continue: the body once per argument."""
+        if not self._is(node.iter, self.vararg) or node.orelse or _jumps(node.body):
+            return self.generic_visit(node)
+        out = []
+        for name in self.elements:
+            bind = ast.Assign(targets=[copy.deepcopy(node.target)],
+                              value=ast.Name(id=name, ctx=ast.Load()))
+            out.append(ast.copy_location(bind, node))
+            for s in copy.deepcopy(node.body):
+                s = self.visit(s)
+                out.extend(s if isinstance(s, list) else [s])
+        return out or [ast.copy_location(ast.Pass(), node)]
+
+    def visit_FunctionDef(self, node):
+        """A nested function reading args reads the same tuple (as a variable it is given
+        later, see closures.py); one that binds the name has its own."""
+        if {self.vararg, self.kwarg} & free_names(node):
+            return self.generic_visit(node)
+        return node
+
+    visit_Lambda = visit_FunctionDef
+
+
+def _jumps(stmts):
+    """Whether a break or continue of the loop with body ``stmts`` is in it."""
+    todo = list(stmts)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Break, ast.Continue)):
+            return True
+        if not isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(n))
+    return False
