@@ -25,7 +25,7 @@ from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import Transform
-from .ir.trees import StructureError, leaf_values, structure, structure_kind
+from .ir.trees import StructureError, leaf_values, structure, structure_kind, with_leaves
 
 #: a function to differentiate, or a callable adcompile made
 Function = Callable[..., Any]
@@ -220,14 +220,17 @@ class _Arguments:
 
     def structures(self, values, kwargs):
         """{parameter: its ``ir.trees.Node``} for each differentiated argument that is a
-        structure (a dict, list, tuple, NamedTuple, dataclass or object of arrays)."""
+        structure (a dict, list, tuple, NamedTuple, dataclass or object of arrays), and
+        each other argument that is an object of the user's class (``self``: its methods
+        can then be inlined)."""
         found = {}
-        for p in self.wrt:
-            if p in self.params_in_order:
-                at = self.params_in_order.index(p)
-                value = values[at] if at < len(values) else None
-            else:
-                value = (kwargs or {}).get(p)
+        for at, p in enumerate(self.params_in_order):
+            value = values[at] if at < len(values) else None
+            kind = structure_kind(value)
+            if kind is not None and (p in self.wrt or kind in ("object", "dataclass")):
+                found[p] = structure(value)
+        for p in self.wrt - set(self.params_in_order):
+            value = (kwargs or {}).get(p)
             if structure_kind(value) is not None:
                 found[p] = structure(value)
         return found
@@ -754,11 +757,12 @@ def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
         for p, x in zip(transform.wrt, inputs):
             check.value(p, x)
         value = f(*args, **kwargs)
-        n_out = int(np.size(value))
-        n_in = sum(int(np.size(x)) for x in inputs)
+        n_out = sum(int(np.size(v)) for v in _flat(value)[1])
+        n_in = sum(int(np.size(v)) for x in inputs for v in _flat(x)[1])
         how = mode or ("reverse" if n_out <= n_in else "forward")
         blocks = (_jacobian_reverse if how == "reverse" else _jacobian_forward)(
             sweep(how), args, kwargs, inputs, value)
+        blocks = [_blocks_in_structure(value, x, b) for x, b in zip(inputs, blocks)]
         return tuple(blocks) if transform.wrt_tuple else blocks[0]
 
     functools.update_wrapper(jacobian_of, f)
@@ -791,27 +795,72 @@ def _basis(like):
         e.flat[k] = 0.0
 
 
+def _flat(x):
+    """(x's Node, or None for an array or number; the values of its differentiable
+    leaves)."""
+    if structure_kind(x) is None:
+        return None, [x]
+    node = structure(x)
+    return node, [v for leaf, v in zip(node.leaves(), leaf_values(node, x))
+                  if leaf.differentiable]
+
+
+def _unflat(like, values):
+    """``like`` (a structure, array or number) with its differentiable leaves ``values``."""
+    node = structure(like) if structure_kind(like) is not None else None
+    return values[0] if node is None else with_leaves(node, like, iter(values))
+
+
+def _zero(x):
+    return 0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else np.zeros(np.shape(x))
+
+
 def _jacobian_reverse(pullback, args, kwargs, inputs, value):
-    rows = [pullback(*args, out_bar=e, **kwargs)[1] for e in _basis(value)]
-    out_shape = np.shape(value)
-    return [np.array([r[i] for r in rows]).reshape(out_shape + np.shape(x))
-            for i, x in enumerate(inputs)]
+    """The blocks ``[input][output leaf][input leaf]``, one backward sweep per entry of
+    the output."""
+    outs = _flat(value)[1]
+    blocks = [[[] for _ in outs] for _ in inputs]
+    for k, out in enumerate(outs):
+        rows = []
+        for e in _basis(out):
+            seed = _unflat(value, [e if m == k else _zero(o) for m, o in enumerate(outs)])
+            rows.append(pullback(*args, out_bar=seed, **kwargs)[1])
+        for i, x in enumerate(inputs):
+            columns = [_flat(r[i])[1] for r in rows]
+            for j, leaf in enumerate(_flat(x)[1]):
+                blocks[i][k].append(np.array([c[j] for c in columns]).reshape(
+                    np.shape(out) + np.shape(leaf)))
+    return blocks
 
 
 def _jacobian_forward(push, args, kwargs, inputs, value):
-    zeros = [0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else np.zeros(np.shape(x))
-             for x in inputs]
-    blocks = []
+    """The blocks ``[input][output leaf][input leaf]``, one tangent sweep per entry of the
+    inputs."""
+    outs = _flat(value)[1]
+    zeros = [_unflat(x, [_zero(v) for v in _flat(x)[1]]) for x in inputs]
+    blocks = [[[] for _ in outs] for _ in inputs]
     for i, x in enumerate(inputs):
-        columns = []
-        for e in _basis(x):
-            tangents = tuple(e if j == i else z for j, z in enumerate(zeros))
-            columns.append(np.asarray(push(*args, tangents=tangents, **kwargs)[1]))
-        stacked = np.array(columns).reshape(np.shape(x) + np.shape(value))
-        # columns are indexed by the input entry: move the output axes to the front
-        blocks.append(np.moveaxis(stacked, list(range(np.ndim(x))),
-                                  list(range(np.ndim(value), np.ndim(value) + np.ndim(x)))))
+        leaves = _flat(x)[1]
+        for j, leaf in enumerate(leaves):
+            columns = []
+            for e in _basis(leaf):
+                tangent = _unflat(x, [e if m == j else _zero(v) for m, v in enumerate(leaves)])
+                tangents = tuple(tangent if n == i else z for n, z in enumerate(zeros))
+                columns.append(_flat(push(*args, tangents=tangents, **kwargs)[1])[1])
+            for k, out in enumerate(outs):
+                stacked = np.array([np.asarray(c[k]) for c in columns]).reshape(
+                    np.shape(leaf) + np.shape(out))
+                # columns are indexed by the input entry: move the output axes to the front
+                blocks[i][k].append(np.moveaxis(stacked, list(range(np.ndim(leaf))), list(
+                    range(np.ndim(out), np.ndim(out) + np.ndim(leaf)))))
     return blocks
+
+
+def _blocks_in_structure(value, x, blocks):
+    """The Jacobian of ``value`` with respect to ``x`` from ``blocks[output leaf][input
+    leaf]``: arrays for arrays; for structures, the output's structure of the input's
+    structure of blocks (as JAX gives it)."""
+    return _unflat(value, [_unflat(x, row) for row in blocks])
 
 
 def hessian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:

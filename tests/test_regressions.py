@@ -723,3 +723,22 @@ def test_a_branch_keeps_its_save_when_only_an_earlier_piece_saves_the_value(w, n
     assert_grad(carried_value_read_before_and_in_a_branch, 0.7, w, n)
     second = ad.grad(ad.grad(carried_value_read_before_and_in_a_branch))
     assert np.isfinite(second(0.7, w, n))
+
+
+def squashed(W, b, x):
+    return np.tanh(W @ x + b)
+
+
+def helper_and_a_scale(W, b, s, x):
+    return np.sum(squashed(W, b, x) ** 2) + s ** 2 * np.sum(b)
+
+
+def test_second_derivative_through_a_helper_call_the_gradient_kept_unread():
+    # The gradient with respect to s keeps the call of the helper as a statement (for
+    # what the call may do); differentiating that gradient with respect to W refused it as
+    # "an expression statement on a value being differentiated". Mixed second derivatives
+    # (a Hessian with several wrt) need it: it is the user's computation again.
+    W, b, s, x = np.ones((2, 3)) * 0.3, np.ones(2) * 0.1, 0.5, np.arange(3.0)
+    mixed = ad.jacobian(ad.grad(helper_and_a_scale, wrt=2), wrt=(0, 1))(W, b, s, x)
+    np.testing.assert_allclose(mixed[0], np.zeros((2, 3)))
+    np.testing.assert_allclose(mixed[1], 2 * s * np.ones(2))

@@ -425,3 +425,69 @@ def test_lists_and_tuples_of_numbers_and_arrays():
     assert_same_structure(g, arrays)
     assert_tree_close(g, [2 * a for a in arrays])
     ad.check_grad(stacked, [normal(3), normal(3)])
+
+
+def test_bound_method_calls_methods_of_self():
+    model, x, y = Model(), normal(5, 3), normal(5, 1)
+
+    def flat(x, W, b, V, y):
+        return np.mean((np.tanh(x @ W + b) @ V - y) ** 2)
+
+    expected = ad.grad(flat)(x, model.W, model.b, model.V, y)
+    assert_tree_close(ad.grad(model)(x, y), expected)          # __call__ of the object
+    assert_tree_close(ad.grad(model.__call__)(x, y), expected)
+    ad.check_grad(model.__call__, x, y)
+
+
+def test_rnn_closure_over_dict_params():
+    def rnn_loss(params, xs):
+        def step(h, x):
+            return np.tanh(params["W"] @ h + params["U"] @ x + params["b"])
+
+        h = np.zeros(3)
+        for x in xs:
+            h = step(h, x)
+        return np.sum(h ** 2)
+
+    def rnn_autograd(params, xs):
+        h = anp.zeros(3)
+        for x in xs:
+            h = anp.tanh(params["W"] @ h + params["U"] @ x + params["b"])
+        return anp.sum(h ** 2)
+
+    p = {"W": normal(3, 3) * 0.5, "U": normal(3, 2), "b": normal(3)}
+    xs = normal(4, 2)
+    g = ad.grad(rnn_loss)(p, xs)
+    assert_same_structure(g, p)
+    ad.check_grad(rnn_loss, p, xs)
+    assert_tree_close(g, autograd.grad(rnn_autograd)(p, xs))
+
+
+def test_jacobian_and_hessian_of_structures():
+    def f(p, x):
+        return np.tanh(p["W"] @ x + p["b"])
+
+    def f_flat(W, b, x):
+        return np.tanh(W @ x + b)
+
+    def g(p, x):
+        return np.sum(f(p, x) ** 2) + p["s"] ** 2 * np.sum(p["b"])
+
+    def g_flat(W, b, s, x):
+        return np.sum(f_flat(W, b, x) ** 2) + s ** 2 * np.sum(b)
+
+    p, x = {"W": normal(2, 3), "b": normal(2)}, normal(3)
+    for mode in ("reverse", "forward"):
+        J = ad.jacobian(f, mode=mode)(p, x)
+        JW, Jb = ad.jacobian(f_flat, wrt=(0, 1), mode=mode)(p["W"], p["b"], x)
+        assert list(J) == ["W", "b"]
+        assert_tree_close(J["W"], JW)
+        assert_tree_close(J["b"], Jb)
+    p["s"] = 0.7
+    H = ad.hessian(g)(p, x)
+    names = ("W", "b", "s")
+    H_flat = ad.hessian(g_flat, wrt=(0, 1, 2))(p["W"], p["b"], p["s"], x)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            assert np.shape(H[a][b]) == np.shape(p[a]) + np.shape(p[b])
+            assert_tree_close(H[a][b], H_flat[i][j])

@@ -58,7 +58,7 @@ class Expressions:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                     and self.struct_of(node) is not None:
                 raise self.refuse_struct(node, node.id)
-            if isinstance(node, ast.Name) and node.id in self.scope.trees:
+            if isinstance(node, ast.Name) and self.is_opaque_use(node):
                 raise self.refuse_tree_use(node, node.id)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if node.id in self.scope.env:
@@ -103,7 +103,7 @@ class Expressions:
         if isinstance(e, ast.Name):
             if self.struct_of(e) is not None:
                 raise self.refuse_struct(e, e.id)
-            if e.id in self.scope.trees:
+            if self.is_opaque_use(e):
                 raise self.refuse_tree_use(e, e.id)
             self.refuse_local_uses(e)
             return ir.load(self.scope.env.get(e.id, e.id))

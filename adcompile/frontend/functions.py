@@ -16,7 +16,7 @@ import copy
 from .closures import ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
-from .trees import LEAF
+from .resolve import LEAF
 
 #: the attribute of a name standing for the result of a call inlined out of an expression
 HOISTED = "_adcompile_hoisted"

@@ -36,6 +36,7 @@ from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
 from .trees import Trees
+from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
 
 
@@ -56,7 +57,7 @@ def desugar(source, callers=()):
 
 
 class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline, Trees,
-                 Functions, Dependence, Validation):
+                 Unrolling, Functions, Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
@@ -120,7 +121,10 @@ class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inli
         """Normalize the differentiated function: its passes (``enter``), then its
         statements one by one, the returned value last; returns the ``ir.NormalFunction``."""
         source = self.inlining.root
-        fn = self.enter(source, {p: p for p in source.params if p not in self.trees},
+        # (an argument not differentiated that is a structure is also the object itself,
+        # for what reads it as a whole)
+        fn = self.enter(source, {p: p for p in source.params
+                                 if p not in self.trees or p not in self.user_wrt},
                         set(self.user_wrt), trees=self.trees)
         self.out.origin.update({p: (0, p) for p in self.params})
         for p, node in self.trees.items():   # a leaf is what the user reads it as

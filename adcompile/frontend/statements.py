@@ -92,6 +92,10 @@ class Statements:
                 return self.keep(stmt, pure=False)
         if is_pop(e) and self.scope.env.get(e.func.value.id) in self.out.lists:
             return self.pop(None, e, stmt)
+        if self.varies(e) and self.scope.src.generated:
+            # gradient code keeps a computation of the user's whose value nothing needed,
+            # for what its calls may do: here it is that computation again, differentiated
+            return self.emit_value(None, e, node=stmt)
         if self.varies(e):
             raise self.scope.src.error(stmt, "an expression statement on a value being "
                                              "differentiated (it could change the value in "

@@ -1,0 +1,181 @@
+"""Rewriting one user expression before it is normalized, where structures are bound
+(trees.py): a leaf read with constant keys becomes a reference to the leaf's name,
+``len`` of a structure a constant, a comprehension over a structure the list of its
+items (and ``sum`` of one a sum), a method of a model object a call of its function, a
+structure given to a function that takes a sequence the list of its leaves.
+"""
+
+import ast
+import copy
+import inspect
+import itertools
+
+from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from .syntax import is_user_function
+
+LEAF = "$"
+SEQUENCE = ("list", "tuple", "namedtuple")
+
+
+class Resolver(ast.NodeTransformer):
+    """Rewrites one user expression for ``Trees.resolve_expression`` (``trees``: the
+    Normalizer, whose scope says what names structures)."""
+
+    def __init__(self, trees):
+        self.t = trees
+        self.placeholders = itertools.count()
+
+    def visit_Name(self, node):
+        return node
+
+    def _leaf_or_none(self, node):
+        found = self.t.tree_of(node) if self.t.might_be_tree(node.value) else None
+        if isinstance(found, Leaf):
+            return self.t.leaf_reference(ast.copy_location(
+                ast.Name(id=LEAF + found.name, ctx=ast.Load()), node))
+        return None
+
+    def visit_Subscript(self, node):
+        leaf = self._leaf_or_none(node)
+        if leaf is not None:
+            return leaf
+        if isinstance(self.t.tree_of(node.value), Node):
+            found = self.t.tree_of(node)   # (a part of a structure: stays, for its user)
+            if isinstance(found, Node):
+                return self._placeholder(found, node)
+        return self.generic_visit(node)
+
+    def visit_Attribute(self, node):
+        if isinstance(self.t.tree_of(node.value), Node):
+            leaf = self._leaf_or_none(node)
+            if leaf is not None:
+                return leaf
+            found = self.t.tree_of(node)
+            if isinstance(found, Node):
+                return self._placeholder(found, node)
+        return self.generic_visit(node)
+
+    def _placeholder(self, found, node):
+        """A name bound to the part ``found`` of a structure (``layers[0]``)."""
+        name = f"{LEAF}part{next(self.t.inlining.numbers)}"
+        self.t.scope.trees[name] = found
+        self.t.scope.spelled[name] = ast.unparse(node)
+        return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+
+    def visit_Call(self, node):
+        t = self.t
+        if t.is_len_of_tree(node):
+            return ast.copy_location(ast.Constant(len(t.tree_of(node.args[0]).children)), node)
+        method = self._method(node)
+        if method is not None:
+            node = method
+        comprehension = len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp,
+                                                                           ast.ListComp))
+        node = self.generic_visit(node)
+        if comprehension and isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                and not node.keywords and t.callee(node.func).is_(sum):
+            return _sum_of(node.args[0].elts, node)   # (the comprehension walked a structure)
+        called = t.callee(node.func)
+        if not (called.kind == "object" and is_user_function(called.what)):
+            node.args = [self._sequence_argument(a) for a in node.args]
+        return node
+
+    def _method(self, node):
+        """``obj.method(args)`` of a structure ``obj`` as ``Class.method(obj, args)``."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = self.t.tree_of(func.value)
+        if not isinstance(owner, Node) or owner.kind not in BY_ATTRIBUTE \
+                or func.attr in owner.keys:
+            return None
+        if not any(self.t.varies(a) for a in [func.value] + node.args
+                   + [k.value for k in node.keywords]):
+            return None   # (on values not differentiated: called as it is)
+        function = inspect.getattr_static(owner.type, func.attr, None)
+        if not inspect.isfunction(function):
+            raise self.t.scope.src.error(node, f"{ast.unparse(func)}: only plain methods of "
+                                               f"{owner.type.__qualname__} can be called on a "
+                                               f"structure being differentiated")
+        name = f"{LEAF}method{next(self.t.inlining.numbers)}"
+        self.t.scope.known[name] = function
+        return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
+                                          args=[func.value] + node.args,
+                                          keywords=node.keywords), node)
+
+    def _sequence_argument(self, a):
+        """A structure given to a function that takes a sequence (np.stack(params)): the
+        list of its leaves."""
+        if isinstance(a, ast.Name) and a.id in self.t.scope.trees:
+            node = self.t.scope.trees[a.id]
+            if node.kind in SEQUENCE and all(isinstance(c, Leaf) for c in node.children):
+                return ast.List(elts=[self.t.leaf_reference(ast.Name(id=LEAF + c.name,
+                                                                      ctx=ast.Load()))
+                                      for c in node.children], ctx=ast.Load())
+        return a
+
+    def visit_ListComp(self, node):
+        items = self._comprehension(node)
+        if items is None:
+            return self.generic_visit(node)
+        return self.visit(ast.copy_location(ast.List(elts=items, ctx=ast.Load()), node))
+
+    def visit_GeneratorExp(self, node):
+        items = self._comprehension(node)
+        if items is None:
+            return self.generic_visit(node)
+        return self.visit(ast.copy_location(ast.Tuple(elts=items, ctx=ast.Load()), node))
+
+    def _comprehension(self, node):
+        """The items of a comprehension over a structure (its element with the target bound
+        to each item), or None when it walks something else."""
+        if len(node.generators) != 1:
+            return None
+        gen = node.generators[0]
+        steps = self.t.tree_items(gen.iter)
+        if steps is None:
+            return None
+        if gen.ifs or gen.is_async:
+            raise self.t.scope.src.error(node, "a comprehension over a structure with if "
+                                               "clauses is not supported; write the loop")
+        return [_substitute(copy.deepcopy(node.elt), self._bindings(gen.target, part, node))
+                for part in steps]
+
+    def _bindings(self, target, part, node):
+        """user name -> expression for binding comprehension ``target`` to ``part``."""
+        if isinstance(target, ast.Name):
+            if isinstance(part, Node):
+                return {target.id: self._placeholder(part, node)}
+            if isinstance(part, Leaf):
+                return {target.id: self.t.leaf_reference(ast.Name(id=LEAF + part.name,
+                                                                   ctx=ast.Load()))}
+            return {target.id: ast.Constant(part)}
+        items = part.children if isinstance(part, Node) else part
+        if not isinstance(target, ast.Tuple) or not isinstance(items, tuple) \
+                or len(items) != len(target.elts):
+            raise self.t.scope.src.error(node, f"cannot unpack an item into "
+                                               f"{ast.unparse(target)}")
+        found = {}
+        for t, p in zip(target.elts, items):
+            found.update(self._bindings(t, p, node))
+        return found
+
+
+def _substitute(tree, bindings):
+    """``tree`` with each load of a name in ``bindings`` replaced by its expression."""
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, ast.Load) and node.id in bindings:
+                return copy.deepcopy(bindings[node.id])
+            return node
+    return Substitute().visit(tree)
+
+
+def _sum_of(items, node):
+    """``sum`` of the expressions ``items`` (0 for none)."""
+    if not items:
+        return ast.copy_location(ast.Constant(0), node)
+    total = items[0]
+    for item in items[1:]:
+        total = ast.BinOp(left=total, op=ast.Add(), right=item)
+    return ast.copy_location(total, node)

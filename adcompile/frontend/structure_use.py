@@ -1,0 +1,93 @@
+"""Whether a function reads an argument as a structure (``params["W"]``, ``p.W``): what
+its code means is then known only once a call passes one (compiler.Transform defers
+it); see ir/trees.py.
+"""
+
+import ast
+import inspect
+
+import numpy as np
+
+from ..errors import TransformError
+from .source import FunctionSource
+from .syntax import is_user_function
+
+_ARRAY_ATTRIBUTES = frozenset(a for a in dir(np.ndarray) if not a.startswith("_"))
+
+
+def structure_use(source, params, _seen=None):
+    """(node, certain) for the first place where the function of ``source`` (a
+    FunctionSource), or a function of the user's it passes them to, uses one of ``params``
+    as a structure would be used, or None. Certain: an attribute an array does not have,
+    a string key, ``.items()``/``.keys()``/``.values()``; not certain (an array may be
+    used so too): unpacking it, a loop or comprehension unpacking its items, or such a use
+    in a function it calls."""
+    seen = set() if _seen is None else _seen
+    if source.node in seen or len(seen) > 20:
+        return None
+    seen.add(source.node)
+    found = _structure_use_in(source.node, set(params))
+    if found is not None and found[1]:
+        return found
+    for callee_source, names in _passed_on(source, set(params)):
+        inner = structure_use(callee_source, names, seen)
+        if inner is not None:
+            return inner[0], False   # (where is in another function: reported as uncertain)
+    return found
+
+
+def _passed_on(source, params):
+    """(FunctionSource, its parameter names) for each call in ``source`` of a function of
+    the user's that is given one of ``params`` as an argument."""
+    local = set(source.params) | {n.id for n in ast.walk(source.node)
+                                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(source.node):
+        if not isinstance(node, ast.Call):
+            continue
+        given = [a for a in node.args if isinstance(a, ast.Name) and a.id in params] + [
+            k.value for k in node.keywords if isinstance(k.value, ast.Name) and k.value.id in params]
+        if not given:
+            continue
+        called = source.callee(node.func, local)
+        if called.kind != "object" or not is_user_function(called.what):
+            continue
+        try:
+            callee = FunctionSource(called.what)
+            bound = inspect.signature(called.what).bind_partial(*node.args, **{
+                k.arg: k.value for k in node.keywords if k.arg})
+        except (TransformError, TypeError, ValueError):
+            continue
+        names = {p for p, a in bound.arguments.items()
+                 if isinstance(a, ast.Name) and a.id in params}
+        if names:
+            yield callee, names
+
+
+def _structure_use_in(fn, params):
+    """``structure_use`` within the ``def`` ``fn`` alone."""
+
+    def is_param(e):
+        return isinstance(e, ast.Name) and e.id in params
+
+    def walks_param(e):   # layers, enumerate(layers), zip(layers, ...), reversed(layers)
+        return is_param(e) or isinstance(e, ast.Call) and any(walks_param(a) for a in e.args)
+
+    weak = None
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute) and is_param(node.value) \
+                and node.attr not in _ARRAY_ATTRIBUTES:
+            return node, True
+        if isinstance(node, ast.Subscript) and is_param(node.value) \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return node, True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and is_param(node.func.value) and node.func.attr in ("items", "keys", "values"):
+            return node, True
+        if weak is None and (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
+                             and walks_param(node.iter)
+                             or isinstance(node, (ast.ListComp, ast.GeneratorExp))
+                             and any(walks_param(g.iter) for g in node.generators)
+                             or isinstance(node, ast.Assign)
+                             and isinstance(node.targets[0], ast.Tuple) and is_param(node.value)):
+            weak = node
+    return (weak, False) if weak is not None else None

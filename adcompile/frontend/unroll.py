@@ -1,0 +1,97 @@
+"""Loops over structures, unrolled: a copy of the body for each item (a structure's
+length is known while normalizing; see trees.py). ``for W, b in layers``, under
+``enumerate``, ``zip`` and ``reversed``, a dict's ``.items()``/``.keys()``/``.values()``,
+and ``for i in range(len(layers))`` whose body indexes the structure with ``i``.
+Part of ``normalize.Normalizer``.
+"""
+
+import ast
+
+from ..ir.trees import Node
+
+
+class Unrolling:
+    """Part of ``normalize.Normalizer``: loops over structures."""
+
+    def unroll(self, stmt):
+        """Unroll ``stmt`` when it walks a structure; returns whether it did."""
+        steps = self._tree_steps(stmt)
+        if steps is None:
+            return False
+        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(node, (ast.Break, ast.Continue)) and self._same_loop(stmt, node):
+                raise self.scope.src.error(node, "break or continue in a loop over a structure "
+                                                 "(which is unrolled) is not supported")
+        for part in steps:
+            self.bind(stmt.target, part, stmt)
+            self.statements(stmt.body)
+        self.statements(stmt.orelse)
+        return True
+
+    @staticmethod
+    def _same_loop(loop, jump):
+        inner = [n for b in loop.body for n in ast.walk(b) if isinstance(n, (ast.For, ast.While))]
+        return not any(jump in ast.walk(n) for n in inner)
+
+    def _tree_steps(self, stmt):
+        """The parts a for loop binds to its target at each step when it walks a structure
+        (or a constant range whose variable indexes one), else None."""
+        it = stmt.iter
+        steps = self.tree_items(it)
+        if steps is not None:
+            return steps
+        if isinstance(it, ast.Call) and self.callee(it.func).is_(range) and not it.keywords \
+                and isinstance(stmt.target, ast.Name) and self._indexes_tree(stmt):
+            bounds = [self.static_value(a) for a in it.args]
+            if all(isinstance(b, int) for b in bounds) and bounds:
+                return list(range(*bounds))
+            raise self.scope.src.error(it, f"the loop indexes a structure with "
+                                           f"{stmt.target.id!r}: its range must be known "
+                                           f"(constants or len() of the structure)")
+        return None
+
+    def _indexes_tree(self, stmt):
+        """Whether the body of ``for i in range(...)`` indexes a structure with ``i``."""
+        var = stmt.target.id
+        for node in (n for b in stmt.body for n in ast.walk(b)):
+            if isinstance(node, ast.Subscript) and any(
+                    isinstance(n, ast.Name) and n.id == var for n in ast.walk(node.slice)):
+                base = node.value
+                while isinstance(base, (ast.Subscript, ast.Attribute)):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in self.scope.trees:
+                    return True
+        return False
+
+    def tree_items(self, it):
+        """The items a loop (or comprehension) over ``it`` walks when ``it`` is a structure,
+        or enumerate/zip/reversed of structures, or a dict's items/keys/values; else None."""
+        node = self.tree_of(it) if self.might_be_tree(it) else None
+        if isinstance(node, Node):
+            return list(node.keys) if node.kind == "dict" else list(node.children)
+        if not isinstance(it, ast.Call):
+            return None
+        func, args = it.func, it.args
+        if isinstance(func, ast.Attribute) and not args and func.attr in ("items", "keys",
+                                                                          "values"):
+            node = self.tree_of(func.value)
+            if isinstance(node, Node) and node.kind == "dict":
+                return {"items": list(zip(node.keys, node.children)), "keys": list(node.keys),
+                        "values": list(node.children)}[func.attr]
+            return None
+        called = self.callee(func)
+        if called.is_(enumerate) and len(args) == 1 and not it.keywords:
+            inner = self.tree_items(args[0])
+            return None if inner is None else list(enumerate(inner))
+        if called.is_(reversed) and len(args) == 1:
+            inner = self.tree_items(args[0])
+            return None if inner is None else inner[::-1]
+        if called.is_(zip) and args and not it.keywords:
+            inner = [self.tree_items(a) for a in args]
+            if all(i is None for i in inner):
+                return None
+            if any(i is None for i in inner):
+                raise self.scope.src.error(it, "zip of a structure with something that is not "
+                                               "one is not supported; zip structures only")
+            return list(zip(*inner))
+        return None
