@@ -17,7 +17,7 @@ from .backend.emit import forward_def, function_def, to_source, without_calls
 from .backend.helpers import runtime_aliases
 from .errors import TransformError
 from .frontend.source import FunctionSource, GeneratedSource
-from .frontend.structure_use import structure_use
+from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
 
 
@@ -92,7 +92,7 @@ class Transform:
             self.normal = pipeline.normalize(self.source, self.wrt, self.trees,
                                              has_aux=has_aux)
         except TransformError as exc:
-            if use is None and exc is not self.deferred and (self.trees or structure_use(
+            if use is None and exc is not self.deferred and (self.trees or method_call(
                     self.source, set(self.source.params) - set(self.wrt)) is None):
                 # (nor may another argument be an object whose methods it calls)
                 raise

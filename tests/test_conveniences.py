@@ -523,6 +523,5 @@ def test_a_method_calling_another_through_its_class():
 def test_method_refusals_name_the_fix():
     with pytest.raises(ValueError, match="'self' is not a parameter .*Model.loss leaves open"):
         ad.grad(MODEL.loss, wrt="self")
-    with pytest.raises(ad.TransformError, match=r"method call self\.loss\(\.\.\.\)") as info:
-        ad.grad(MODEL.step)
-    assert "TheClass.loss(self, ...)" in str(info.value)
+    # a method of self is inlined once a call shows self (tests/test_structures.py)
+    np.testing.assert_allclose(ad.grad(MODEL.step)(X3), ad.grad(MODEL.step_through_class)(X3))

@@ -491,3 +491,37 @@ def test_jacobian_and_hessian_of_structures():
         for j, b in enumerate(names):
             assert np.shape(H[a][b]) == np.shape(p[a]) + np.shape(p[b])
             assert_tree_close(H[a][b], H_flat[i][j])
+
+
+class Scaled:
+    scale = 2.0   # data of the class: read from the class, not differentiated
+
+    def __init__(self):
+        self.W = normal(2, 3) * 0.3
+        self.name = "scaled"
+
+    @property
+    def doubled(self):   # a property: its function is inlined
+        return self.W * 2.0
+
+    def hidden(self, x):
+        return np.tanh(self.doubled @ x) * self.scale
+
+    def loss(self, x):
+        label = self.name.upper()   # (a method on values not differentiated: called as is)
+        return np.sum(self.hidden(x) ** 2) * len(label)
+
+
+def test_properties_class_data_and_plain_methods_of_a_model():
+    model, x = Scaled(), normal(3)
+
+    def flat(W, x):
+        return np.sum((np.tanh((W * 2.0) @ x) * 2.0) ** 2) * 6
+
+    g = ad.grad(Scaled.loss, wrt="self")(model, x)
+    assert isinstance(g, Scaled) and g.name == "scaled"
+    assert_tree_close(g.W, ad.grad(flat)(model.W, x))
+    assert_tree_close(ad.grad(model.loss)(x), ad.grad(flat, wrt=1)(model.W, x))
+    ad.check_grad(Scaled.loss, model, x)
+    code = ad.show(Scaled.loss, wrt="self", args=(model, x))
+    assert "Scaled.scale" in code and "replace_fields(self, W=" in code

@@ -121,6 +121,10 @@ class Inline:
                 varied.add(param)
         varied |= {p for p, t in trees.items()
                    if any(leaf.name in self.out.varied_ssa for leaf in t.leaves())}
+        for param in trees:   # (an object that is also a value here: for what reads it whole)
+            given = bound.arguments[param]
+            if isinstance(given, ast.Name) and isinstance(self.scope.env.get(given.id), str):
+                env[param] = self.scope.env[given.id]
         return env, varied, trees
 
     def _inline_body(self, source, binding, target, call, name, unpack):

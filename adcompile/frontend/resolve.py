@@ -46,14 +46,39 @@ class Resolver(ast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_Attribute(self, node):
-        if isinstance(self.t.tree_of(node.value), Node):
+        owner = self.t.tree_of(node.value)
+        if isinstance(owner, Node):
             leaf = self._leaf_or_none(node)
             if leaf is not None:
                 return leaf
             found = self.t.tree_of(node)
             if isinstance(found, Node):
                 return self._placeholder(found, node)
+            if owner.kind in BY_ATTRIBUTE and node.attr not in owner.keys:
+                return self._class_attribute(owner, node)
         return self.generic_visit(node)
+
+    def _class_attribute(self, owner, node):
+        """``obj.name`` where ``name`` is not one of the object's own attributes: a
+        property is computed by its function (inlined); data of the class is read from the
+        class (not differentiated); anything else is refused."""
+        found = inspect.getattr_static(owner.type, node.attr, None)
+        if not self.t.varies(node.value):
+            return self.generic_visit(node)   # (nothing in it is differentiated: read it)
+        if isinstance(found, property) and inspect.isfunction(found.fget):
+            name = f"{LEAF}method{next(self.t.inlining.numbers)}"
+            self.t.scope.known[name] = found.fget
+            return self.visit(ast.copy_location(ast.Call(
+                func=ast.Name(id=name, ctx=ast.Load()), args=[node.value], keywords=[]), node))
+        if found is None or callable(found) or hasattr(found, "__get__"):
+            raise self.t.scope.src.error(node, f"{ast.unparse(node)}: {node.attr!r} is not an "
+                                               f"attribute of the {owner.type.__qualname__} "
+                                               f"being differentiated, nor data or a property "
+                                               f"of its class; read it from an attribute")
+        name = self.t.namer.fresh(owner.type.__name__)
+        self.t.out.extra_globals[name] = owner.type
+        return ast.copy_location(ast.Attribute(value=self.t.leaf_reference(
+            ast.Name(id=LEAF + name, ctx=ast.Load())), attr=node.attr, ctx=ast.Load()), node)
 
     def _placeholder(self, found, node):
         """A name bound to the part ``found`` of a structure (``layers[0]``)."""
@@ -71,6 +96,12 @@ class Resolver(ast.NodeTransformer):
             node = method
         comprehension = len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp,
                                                                            ast.ListComp))
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(self.t.tree_of(func.value), Node):
+            # a method called on values not differentiated: called as it is, on the object
+            node.args = [self.visit(a) for a in node.args]
+            node.keywords = [self.visit(k) for k in node.keywords]
+            return node
         node = self.generic_visit(node)
         if comprehension and isinstance(node.args[0], (ast.List, ast.Tuple)) \
                 and not node.keywords and t.callee(node.func).is_(sum):

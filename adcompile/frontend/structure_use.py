@@ -91,3 +91,15 @@ def _structure_use_in(fn, params):
                              and isinstance(node.targets[0], ast.Tuple) and is_param(node.value)):
             weak = node
     return (weak, False) if weak is not None else None
+
+
+def method_call(source, params):
+    """The first call of a method of one of ``params`` that arrays do not have in the
+    function of ``source`` (``self.hidden(x)``), or None: with an object of the user's
+    class there, the call can be inlined once a call shows the object."""
+    for node in ast.walk(source.node):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in params \
+                and node.func.attr not in _ARRAY_ATTRIBUTES:
+            return node
+    return None
