@@ -344,6 +344,56 @@ def gmm_args(d=GMM_D, k=GMM_K, n=GMM_N, seed=0):
     return alphas, means, icf, x, 1.0, 0
 
 
+# --- a 1-d heat-equation stepper written with slice assignment ---------------------------
+
+HEAT_N, HEAT_STEPS = 200, 1000
+
+
+def heat(u0, r, steps):
+    """Explicit finite differences for u_t = u_xx with fixed ends; the squared final state."""
+    u = u0
+    for _ in range(steps):
+        v = u.copy()
+        v[1:-1] = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        u = v
+    return np.sum(u * u)
+
+
+def heat_hand_grad(u0, r, steps):
+    us = [u0]
+    u = u0
+    for _ in range(steps):
+        v = u.copy()
+        v[1:-1] = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        us.append(v)
+        u = v
+    g = 2.0 * u
+    r_bar = 0.0
+    for t in range(steps - 1, -1, -1):
+        u = us[t]
+        inner = g[1:-1]
+        r_bar += inner @ (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        old = np.zeros_like(g)
+        old[0], old[-1] = g[0], g[-1]
+        old[1:-1] += (1.0 - 2.0 * r) * inner
+        old[2:] += r * inner
+        old[:-2] += r * inner
+        g = old
+    return g, r_bar
+
+
+def heat_args():
+    x = np.linspace(0.0, 1.0, HEAT_N)
+    return np.sin(np.pi * x) + 0.1 * np.sin(7 * np.pi * x), 0.2, HEAT_STEPS
+
+
+def heat_numpy(u0, r, steps):
+    u = u0
+    for _ in range(steps):
+        u = np.concatenate([u[:1], u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2]), u[-1:]])
+    return np.sum(u * u)
+
+
 # --- the list the runner reads ---------------------------------------------------------
 
 WORKLOADS = [
@@ -404,5 +454,15 @@ WORKLOADS = [
         wrt=(0, 1, 2),
         make_args=gmm_args,
         hand_grad=gmm_hand_grad,
+    ),
+    Workload(
+        name="heat",
+        description=(f"1-d heat equation, explicit steps written with slice assignment "
+                     f"(v[1:-1] = ...), N={HEAT_N}, {HEAT_STEPS} steps, d/du0 and d/dr"),
+        forward=heat,
+        wrt=(0, 1),
+        make_args=heat_args,
+        hand_grad=heat_hand_grad,
+        peers={"numpy": heat_numpy},
     ),
 ]

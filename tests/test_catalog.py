@@ -140,18 +140,25 @@ CASES = [
             b, a = a, b
             return a * b
     """, args=((0.7, -1.3),), wrt=(0, 1)),
-    Case(("Assign", "Subscript"), REJECTED, """
+    Case(("Assign", "Subscript"), SUPPORTED, """
         def f(x):
             y = x * 2.0
-            y[0] = 1.0  # ERR
-            return np.sum(y)
-    """, args=((V,),), word=r"item"),
-    Case(("Assign", "Subscript", "Slice"), REJECTED, """
+            y[0] = 1.0
+            return np.sum(y * y)
+    """, args=((V,),)),
+    Case(("Assign", "Subscript", "Slice"), SUPPORTED, """
         def f(x):
             y = np.zeros(5)
-            y[1:3] = x[0:2]  # ERR
+            y[1:3] = x[0:2]
             return np.sum(y * y)
-    """, word=r"slice"),
+    """, args=((V,),)),
+    Case(("Assign", "Subscript", "Slice"), REJECTED, """
+        def f(x):
+            y = x * 2.0
+            v = y[1:]
+            y[1] = 0.0  # ERR
+            return np.sum(v * x[1:])
+    """, args=((V,),), word=r"share its memory"),
     Case(("Assign", "Subscript"), SUPPORTED, """
         def f(x):
             c = np.ones(3)
@@ -174,18 +181,18 @@ CASES = [
             s **= 2
             return np.sum(s)
     """, args=((V, 0.3), (0.4, V)), wrt=(0, 1)),
-    Case(("AugAssign", "Subscript"), REJECTED, """
+    Case(("AugAssign", "Subscript"), SUPPORTED, """
         def f(x):
             y = x * 1.0
-            y[1] += 2.0  # ERR
+            y[1] += 2.0
             return np.sum(y * y)
-    """, word=r"in-place"),
-    Case(("AugAssign", "Subscript"), REJECTED, """
+    """, args=((V,),)),
+    Case(("AugAssign", "Subscript"), SUPPORTED, """
         def f(x):
             c = np.zeros(3)
-            c[1] += x[0]  # ERR
+            c[1] += x[0]
             return np.sum(c * x)
-    """, word=r"in-place"),
+    """, args=((V,),)),
     Case(("AugAssign",), REJECTED, """
         def f(x):
             y = x

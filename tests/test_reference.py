@@ -212,6 +212,36 @@ number = uniform(-1.5, 1.5)
 # python.py: assignment, operators, builtins
 # ===========================================================================
 
+def item_assignment_twin(x, v):
+    y = x * 2.0
+    y = anp.concatenate([y[:1], anp.sin(x[:2] * v), y[3:]])
+    y = anp.concatenate([y[:4], (v[1] * x[0]) ** 2 * anp.ones(1)])
+    return anp.sum(y ** 3)
+
+
+@case(normal(5), normal(2), wrt=(0, 1), order=2, twin=item_assignment_twin)
+def item_assignment(x, v):
+    y = np.copy(x) * 2.0
+    y[1:3] = np.sin(x[:2] * v)
+    z = y.copy()
+    z[-1] = (v[1] * x[0]) ** 2
+    return np.sum(z ** 3)
+
+
+def item_assignment_of_a_number_twin(s, v):
+    y = v * s
+    y = anp.concatenate([y[:1] + s ** 2, anp.sin(s * v[0]) * anp.ones(1), y[2:]])
+    return anp.sum(y ** 3)
+
+
+@case(number, normal(3), wrt=(0, 1), order=3, twin=item_assignment_of_a_number_twin)
+def item_assignment_of_a_number(s, v):
+    y = v * s
+    y[1] = np.sin(s * v[0])
+    y[0] += s ** 2
+    return np.sum(y ** 3)
+
+
 @case(normal(2, 3), normal(3), wrt=(0, 1), covers=(("python", "copy"),))
 def copies_and_unpacking(x, y):
     a, b = y, x
@@ -2185,6 +2215,8 @@ def used_keys(fn):
             objects.append(_OPERATORS[type(node.op)])
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             objects.append(operator.getitem)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            objects.append(runtime.with_item)   # x[index] = v
         elif isinstance(node, (ast.Attribute, ast.Name)):
             path = _dotted(node)
             if path and path[0] in names and path[0] not in local:

@@ -21,6 +21,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import adcompile as ad
+from adcompile import runtime as rt
 from adcompile.rules import REGISTRY
 
 # a gradient that divides by zero or takes log of a negative number is a bug here
@@ -2556,3 +2557,38 @@ def test_reshape_minus_one_keeps_the_number_of_dimensions(case):
     code = ad.show(case, wrt=(0, 1), args=(W, E))
     assert "np.outer(" in code and "matmul_bar" not in code
     assert_grad(case, W, E, wrt=(0, 1))
+
+
+# ===========================================================================
+# x[index] = v (runtime.with_item), copies, and the helpers of their adjoints
+# (tests/test_items.py has the index forms, loops and refusals)
+# ===========================================================================
+
+def item_assignment_case(x, v):
+    y = np.copy(x) * 2.0
+    y[1:3] = np.sin(v)
+    y[np.array([0, 4, 0])] += v[0] * x[:3]   # (an index that repeats an entry)
+    y[y > 1.5] *= 0.5
+    z = y.copy()
+    z[-1] = v[1] ** 2
+    return np.sum(z ** 3)
+
+
+@covers(("python", "with_item"), ("python", "copy_array"))
+def test_item_assignment_and_copies():
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        assert_grad(item_assignment_case, rng.normal(size=5), rng.normal(size=2), wrt=(0, 1))
+
+
+def item_helpers_case(g, v):
+    return (np.sum(np.sin(rt.without_item(g, slice(1, 3))) * g)
+            + np.sum(rt.item_written(g, np.array([0, 4, 0])) ** 2)
+            + np.sum(np.cos(rt.item_tangent(g, slice(0, 3), v)) * g))
+
+
+@covers(("generated", "without_item"), ("generated", "item_written"),
+        ("generated", "item_tangent"))
+def test_item_helpers():
+    rng = np.random.default_rng(6)
+    assert_grad(item_helpers_case, rng.normal(size=5), rng.normal(size=3), wrt=(0, 1))

@@ -480,6 +480,24 @@ def f_linear_helpers(g, x, y):
             + np.sum(rt.transpose_bar(y, (2, 0, 1)) ** 2))
 
 
+@case(("python", "with_item"), ("python", "copy_array"), args=(A(5), A(2)), wrt=(0, 1))
+def f_item_assignment(x, v):
+    y = np.copy(x) * 2.0
+    y[1:3] = np.sin(v)
+    y[np.array([0, 4, 0])] += v[0] * x[:3]
+    z = y.copy()
+    z[-1] = v[1] ** 2
+    return np.sum(z ** 3)
+
+
+@case(("generated", "without_item"), ("generated", "item_written"),
+      ("generated", "item_tangent"), args=(A(5), A(3)), wrt=(0, 1))
+def f_item_helpers(g, v):
+    return (np.sum(np.sin(rt.without_item(g, slice(1, 3))) * g)
+            + np.sum(rt.item_written(g, np.array([0, 4, 0])) ** 2)
+            + np.sum(np.cos(rt.item_tangent(g, slice(0, 3), v)) * g))
+
+
 @case(("generated", "matmul_bar_left"), ("generated", "matmul_bar_right"),
       ("generated", "dot_bar_left"), ("generated", "dot_bar_right"),
       args=(A(3, 2), A(3, 4), A(4, 2)), wrt=(0, 1, 2))

@@ -49,7 +49,30 @@ class Adjoints:
             return None
         if len(terms) == 1 and isinstance(terms[0], ast.Name):
             return terms[0].id
+        base = self.scatter_base(terms)
+        if base is not None:   # u_bar = v_bar; u_bar[1:] += g; ...: no arrays of zeros
+            bar = self.new_bar(name, base, out)
+            self.fresh.add(bar)
+            self.accumulate(bar, [t for t in terms if t is not base], out)
+            return bar
         return self.new_bar(name, simplify(total(terms)), out)
+
+    def scatter_base(self, terms):
+        """Among ``terms`` with scatters into an index (``getitem_bar``), one that is an array
+        nothing else refers to (a new one, or a fresh adjoint nothing pending reads), to
+        add the scatters into in place; else None."""
+        if not self.in_place or not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
+            return None
+        for t in terms:
+            if scatter(t, self.aliases, self.ndim_of) is not None:
+                continue
+            if isinstance(t, ast.Name) and t.id in self.fresh and not any(
+                    t.id in ir.reads(other) for other in self.pending.values()):
+                return t
+            if not isinstance(t, ast.Name) and fresh_value(t, self.aliases) \
+                    and self.ndim_of(t) not in (None, 0):
+                return t
+        return None
 
     def materialize(self, name, out, zero=False, fresh=False):
         """Put the terms of ``name``'s adjoint so far into a variable that later code may
@@ -64,6 +87,13 @@ class Adjoints:
             if reusable and (bar in self.fresh or not fresh):
                 self.pending[name] = [ir.load(bar)]
                 return bar
+        base = self.scatter_base(terms) if terms else None
+        if base is not None:   # (see define_bar)
+            bar = self.new_bar(name, base, out)
+            self.fresh.add(bar)
+            self.accumulate(bar, [t for t in terms if t is not base], out)
+            self.pending[name] = [ir.load(bar)]
+            return bar
         if not terms:
             value = self.zeros(name)
         elif fresh:

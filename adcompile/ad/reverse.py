@@ -428,6 +428,14 @@ class Reverser:
         updates = [(bar, value) for bar, value in updates
                    if not (isinstance(value, ast.Name) and value.id == bar)]
         if len(updates) == 1:
+            bar = updates[0][0]
+            n = next(n for n in carried if bars[n] == bar)
+            base = self.adj.scatter_base(left[n]) if n in left else None
+            if base is not None:   # bar = base; bar[1:] += g; ...: no arrays of zeros
+                code = [ir.assign(bar, base)]
+                self.adj.fresh.add(bar)
+                self.adj.accumulate(bar, [t for t in left[n] if t is not base], code)
+                return code
             return [ir.assign(*updates[0])]
         if updates:
             return [ast.Assign(

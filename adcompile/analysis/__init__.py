@@ -183,12 +183,16 @@ def _made_ndim(e, callee, of):
         return 1
     if any(obj is f for f in _TWO_D):
         return 2
+    if any(obj is f for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like)) \
+            and e.args:
+        return of(e.args[0])
     if any(obj is f for f in _SHAPED) and e.args:
         shape = e.args[0]
         if isinstance(shape, (ast.Tuple, ast.List)) \
                 and not any(isinstance(p, ast.Starred) for p in shape.elts):
             return len(shape.elts)
-        return 1 if of(shape) == 0 else None
+        counts = isinstance(shape, ast.Call) and any(callee(shape.func) is f for f in (len, int))
+        return 1 if counts or of(shape) == 0 else None   # np.zeros(n), np.zeros(len(w))
     return None
 
 
@@ -210,6 +214,8 @@ def infer_numbers(fn, known, ndim_of=None):
             return _UNSET
         if rule.filename.endswith("math.py"):
             return True    # math.* returns a float
+        if rule.name == "getitem" and ndim_of is not None and _picks_one_entry(s, ndim_of):
+            return True    # x[i] of a 1-d x, x[i, j] of a 2-d one: a NumPy scalar
         if rule.name in ("copy", "max_", "min_", "pos") or any(
                 k in _NUMBER_OPERATORS or isinstance(k, np.ufunc) for k in rule.keys):
             # (max(a, b) and a copy are one of their operands, a 0-d array too)
@@ -369,3 +375,14 @@ def _indexed_ndim(base, index, of):
             return None
         removed += 1
     return base - removed if removed <= base else None
+
+
+def _picks_one_entry(s, ndim_of):
+    """Whether ``s``, ``y = x[index]``, reads one entry of an array ``x`` of known
+    dimensions with an integer for each (a NumPy scalar, not a view)."""
+    x, index = s.inputs
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    ndim = ndim_of(x)
+    return ndim is not None and ndim == len(parts) and all(
+        isinstance(p, ast.Constant) and type(p.value) is int
+        or isinstance(p, ast.Name) and ndim_of(p) == 0 for p in parts)

@@ -41,7 +41,7 @@ _NEW_RESULTS = {
     "inv", "solve", "det", "slogdet", "cholesky", "norm", "eigvalsh", "eigh", "svd",
     "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
     "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
-    "stack", "hstack", "vstack", "pad", "matmul", "pos",
+    "stack", "hstack", "vstack", "pad", "matmul", "pos", "with_item", "copy_array",
 }
 
 #: array and container methods that return a new object (the registry's views aside)
@@ -548,6 +548,13 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=()):
 def _rebinding_message(fn, rebinding, node, observer):
     name = _user_name(fn, rebinding.old)
     other = _user_name(fn, observer)
+    target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+    if isinstance(target, ast.Subscript):   # x[i] = v
+        return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
+                f"{other!r}, which may share its memory (the same array under another name, "
+                f"or a view of it), is read afterwards; adcompile computes {name} as a new "
+                f"array here, so the two would differ. Copy {name!r} before assigning into it "
+                f"({name} = {name}.copy()), or where it is made")
     return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
             f"{other!r}, which may share its memory, is read afterwards; adcompile computes "
             f"{name} as a new array here, so the two would differ. Write {name} = "

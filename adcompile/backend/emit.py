@@ -6,10 +6,12 @@ sweep begins; ``to_source`` unparses.
 """
 
 import ast
+import collections
 import copy
 
 from .. import ir
 from ..ir import trees
+from ..runtime import with_item
 
 
 def function_def(adjoint, name, form, doc, wrt_tuple):
@@ -29,7 +31,7 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
     else:
         result = grad_value
     body = adjoint.forward + adjoint.backward + [ast.Return(result)]
-    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + body
+    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + written_items(fn, body)
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                            type_comment=None)
     if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
@@ -65,12 +67,65 @@ def forward_def(tangent, name, doc, wrt_tuple):
     dot = structured_value(fn, tangent.out_dots)
     result = ast.Tuple(elts=[returned_value(fn, tangent.outputs), dot], ctx=ast.Load())
     body = tangent.body + [ast.Return(result)]
-    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + body
+    body = [ast.Expr(ast.Constant(doc))] + _unpacked_leaves(fn, body) + written_items(fn, body)
     node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                            type_comment=None)
     if "type_params" in ast.FunctionDef._fields:
         node.type_params = []
     return ast.fix_missing_locations(node)
+
+
+def written_items(fn, body, reads=None):
+    """``body`` with each ``x_2 = with_item(x, index, v)`` (the primitive of ``x[index] =
+    v``) written as Python does it, on a copy: ``x_2 = x.copy()``, ``x_2[index] = v``; or,
+    where nothing else reads ``x`` (an array of the function's own), in place: ``x[index]
+    = v``, ``x_2 = x``."""
+    names = {n for n, obj in getattr(fn, "extra_globals", {}).items() if obj is with_item}
+    if not names:
+        return body
+    if reads is None:
+        reads = collections.Counter(n.id for s in body for n in ast.walk(s)
+                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+        for p in fn.params + list(fn.source.params):
+            reads[p] += 2   # (the caller's arrays are never changed)
+    out = []
+    for s in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, written_items(fn, getattr(s, field), reads))
+        value = getattr(s, "value", None)
+        if isinstance(s, ast.Assign) and isinstance(value, ast.Call) \
+                and isinstance(value.func, ast.Name) and value.func.id in names \
+                and len(value.args) == 3 and isinstance(s.targets[0], ast.Name):
+            target = s.targets[0].id
+            array, index, item = value.args
+            alone = isinstance(array, ast.Name) and reads[array.id] == 1
+            written = array.id if alone else target
+            if not alone:
+                out.append(ir.assign(target, ir.call(ast.Attribute(value=array, attr="copy",
+                                                                   ctx=ast.Load()))))
+            out.append(ast.Assign(targets=[ast.Subscript(value=ir.load(written),
+                                                         slice=subscript_of(index),
+                                                         ctx=ast.Store())], value=item))
+            if alone:
+                out.append(ir.assign(target, ir.load(array.id)))
+            continue
+        out.append(s)
+    return out
+
+
+def subscript_of(index):
+    """The subscript syntax of an index passed as a value: ``slice(1, -1)`` as ``1:-1``."""
+    if isinstance(index, ast.Call) and isinstance(index.func, ast.Name) \
+            and index.func.id == "slice" and not index.keywords and 1 <= len(index.args) <= 3:
+        parts = [None if isinstance(a, ast.Constant) and a.value is None else a
+                 for a in index.args]
+        if len(parts) == 1:
+            return ast.Slice(upper=parts[0])
+        return ast.Slice(*(parts + [None] * (3 - len(parts))))
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[subscript_of(e) for e in index.elts], ctx=ast.Load())
+    return index
 
 
 def _unpacked_leaves(fn, body):

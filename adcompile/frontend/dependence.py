@@ -15,6 +15,7 @@ import ast
 
 from .source import NOT_A_CALL
 from .. import ir
+from .items import WITH_ITEM
 from .syntax import Ready, is_append
 
 
@@ -100,6 +101,8 @@ class Dependence:
 
     def _call_varies(self, e, varied):
         """Whether call ``e`` may depend on a differentiated input."""
+        if isinstance(e.func, ast.Name) and e.func.id == WITH_ITEM:   # x[index] = v
+            return any(self.varies(a, varied) for a in e.args)
         called = self.callee(e.func)
         if called.kind == "unknown" and not isinstance(e.func, ast.Call):
             # a function held in a variable (a parameter: it could be eval): default deny.

@@ -35,6 +35,7 @@ from .lower import lower_function
 from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
+from .items import Items, desugar_items
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
@@ -52,12 +53,13 @@ def desugar(source, callers=()):
         mark_place(fn, source, callers)
     nested = extract(fn, source)
     fn = lower_function(fn, source.error)
+    desugar_items(fn)
     liveness.annotate(fn)
     return fn, nested
 
 
-class Normalizer(Statements, ControlFlow, Loops, Lists, Expressions, Calls, Inline, Trees,
-                 Unrolling, Functions, Dependence, Validation):
+class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
+                 Trees, Unrolling, Functions, Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 

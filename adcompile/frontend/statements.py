@@ -12,6 +12,7 @@ import copy
 
 from .. import ir
 from ..ir.trees import Node
+from .items import ITEM
 from .source import NOT_A_CALL
 from .syntax import Deferred, Part, Ready, has_call, is_append, is_pop, is_user_function
 
@@ -54,6 +55,8 @@ class Statements:
         """Normalize ``stmt`` by its kind."""
         if isinstance(stmt, ast.Pass):
             return
+        if getattr(stmt, ITEM, None) is not None:   # x[index] = v (see items.py)
+            return self.item_statement(stmt)
         if isinstance(stmt, ast.If):
             return self.branch(stmt)
         if isinstance(stmt, (ast.For, ast.While)):

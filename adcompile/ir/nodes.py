@@ -68,7 +68,8 @@ class Rebinding:
     def old(self):
         s = self.statement
         value = s.expr if isinstance(s, Op) else s.stmt.value
-        return value.left.id
+        # x_2 = x op e, or x_2 = with_item(x, index, v) for x[index] = v
+        return value.args[0].id if isinstance(value, ast.Call) else value.left.id
 
     @property
     def new(self):

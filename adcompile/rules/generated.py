@@ -39,6 +39,24 @@ def getitem_bar(y, g, x, index):
     g_bar += y_bar[index]
 
 
+@adjoint(runtime.without_item, shape="same", linear=True, constant=('index',))
+def without_item(y, g, index):
+    # zeroing the entries at index: its own adjoint
+    g_bar += without_item(y_bar, index)
+
+
+@adjoint(runtime.item_written, shape="unknown", linear=True, constant=('index',))
+def item_written(y, g, index):
+    # gathering at index the entries each written last; its adjoint puts them back there
+    g_bar += item_tangent(g, index, y_bar)
+
+
+@adjoint(runtime.item_tangent, shape="same", linear=True, constant=('x', 'index'))
+def item_tangent(y, x, index, value_dot):
+    # zeros holding value_dot at index; its adjoint gathers what stays there
+    value_dot_bar += unbroadcast(item_written(y_bar, index), value_dot)
+
+
 @adjoint(runtime.unreduce, shape="unknown", linear=True, constant=('x',))
 def unreduce(y, g, x, axis=None, keepdims=False):
     g_bar += np.sum(y_bar, axis=axis, keepdims=keepdims)

@@ -9,6 +9,7 @@ import operator
 
 import numpy as np
 
+from .. import runtime
 from ..runtime import log_or_zero, scaled_power, unbroadcast
 from . import REGISTRY, adjoint, adjoint_from, inert, nondifferentiable, tangent
 from .numpy import matrix_product
@@ -106,6 +107,29 @@ def matmul_tangent(z, x, y):
 @adjoint(operator.getitem, shape="unknown", linear=True, constant=('index',))
 def getitem(y, x, index):
     x_bar += getitem_bar(y_bar, x, index)
+
+
+@adjoint(runtime.with_item, shape="same", constant=('index',))
+def with_item(z, x, index, v):
+    # x[index] = v on an array: what was at index before does not reach z
+    x_bar += without_item(z_bar, index)
+    v_bar += unbroadcast(item_written(z_bar, index), v)
+
+
+@tangent(runtime.with_item)
+def with_item_tangent(z, x, index, v):
+    z_dot += without_item(x_dot, index)
+    z_dot += item_tangent(x, index, v_dot)
+
+
+@adjoint(np.copy, methods=("copy",), shape="same")
+def copy_array(y, x):
+    x_bar += y_bar
+
+
+@tangent(np.copy)
+def copy_array_tangent(y, x):
+    y_dot += x_dot
 
 
 @adjoint(operator.mod, np.mod, np.fmod)

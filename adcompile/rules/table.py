@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import runtime
 from . import REGISTRY
 
 START = "<!-- primitives:start -->"
@@ -20,7 +21,7 @@ _SYMBOLS = {operator.add: "`+`", operator.sub: "`-`", operator.mul: "`*`",
             np.absolute: "`np.abs`", operator.floordiv: "`//`", operator.mod: "`%`",
             operator.not_: "`not`", operator.invert: "`~`", operator.lt: "`<`",
             operator.le: "`<=`", operator.gt: "`>`", operator.ge: "`>=`", operator.eq: "`==`",
-            operator.ne: "`!=`"}
+            operator.ne: "`!=`", runtime.with_item: "`x[i] = v`, `x[i] op= v`"}
 _NAMESPACES = [("np", np), ("np.linalg", np.linalg)]
 
 

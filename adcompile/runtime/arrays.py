@@ -104,3 +104,43 @@ def astype_bar(g, dtype, precision=None):
     else:
         to = np.result_type(precision, 1.0)
     return np.array(g, dtype=to) if floating else np.zeros(np.shape(g), dtype=to)
+
+
+def with_item(x, index, value):
+    """``x`` with ``x[index] = value``, as a new array: what ``x[index] = value`` on an array
+    of the function computes (the generated code writes it ``x_2 = x.copy()``, ``x_2[index]
+    = value``)."""
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+def without_item(g, index):
+    """The adjoint of ``x`` in ``z = with_item(x, index, v)``: ``z_bar``, zero where ``v``
+    was written (what was there before does not reach ``z``)."""
+    out = np.array(g, copy=True)
+    out[index] = 0
+    return out
+
+
+def item_written(g, index):
+    """The adjoint of ``v`` in ``z = with_item(x, index, v)``, before it is summed to ``v``'s
+    shape, from ``g``, the adjoint of ``z``: ``g[index]``, where an integer-array index
+    writes an entry more than once only at the write that stays (NumPy's own: found by
+    writing the positions)."""
+    got = np.asarray(g)[index]
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+        return got   # basic indexing writes each entry once
+    positions = np.arange(np.size(got)).reshape(np.shape(got))
+    winner = np.full(np.shape(g), -1, dtype=np.intp)
+    winner[index] = positions
+    return np.where(winner[index] == positions, got, 0)
+
+
+def item_tangent(x, index, value_dot):
+    """The tangent of ``z = with_item(x, index, v)`` along ``v`` alone: zeros shaped like
+    ``x`` holding ``value_dot`` at ``index``."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, value_dot, 1.0))
+    out[index] = value_dot
+    return out

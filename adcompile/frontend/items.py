@@ -1,0 +1,167 @@
+"""Assignments into arrays: ``x[index] = v`` and ``x[index] op= v`` on values being
+differentiated.
+
+``x[index] = v`` on an array ``x`` is the primitive ``x_2 = with_item(x, index, v)``: a
+new version of ``x`` holding ``v`` at ``index`` (its rule: what was at ``index`` before
+does not reach ``x_2``; ``v``'s adjoint is what ``x_2``'s holds at ``index``, where an
+integer-array index writes an entry twice only at the write that stays). The generated
+code writes it as ``x_2 = x.copy()`` and ``x_2[index] = v`` (backend/emit.py). Python
+changes ``x`` in place, so every other name that shares its memory (``y = x``, a view
+``x[1:]``) would see the change: it is recorded as a rebinding, which the aliasing
+analysis refuses where such a name is read afterwards, as for ``x += e``.
+``x[index] op= v`` is ``x[index] = x[index] op v``, which is what Python computes, also
+for an index that repeats an entry. Part of ``normalize.Normalizer``.
+"""
+
+import ast
+
+from .. import ir, runtime
+from .syntax import Deferred, index_expression, is_trivial
+
+
+class Items:
+    """Part of ``normalize.Normalizer``: assignments into arrays."""
+
+    def item_statement(self, stmt):
+        """``x = $with_item(x, index, v)`` desugared from the user's ``x[index] = v`` (see
+        ``desugar_items``): differentiated where ``x`` or ``v`` may vary, else the user's
+        statement kept as written (it changes ``x`` in place, as it does in Python)."""
+        user = getattr(stmt, ITEM)
+        base, index, value = stmt.value.args
+        if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
+            return None   # (gradient code adding to an item of a list's adjoint: lists.py)
+        if self.varies(base) or self.varies(value):
+            target = ast.Subscript(value=base, slice=index, ctx=ast.Store())
+            return self.assign_item(target, value, user)
+        if base.id in self.scope.trees:
+            raise self.refuse_tree_use(base, base.id)
+        place = ast.Subscript(value=base, slice=index, ctx=ast.Store())
+        kept = ast.AugAssign(target=place, op=user.op, value=user.value) \
+            if isinstance(user, ast.AugAssign) else ast.Assign(targets=[place], value=value)
+        return self.keep(ast.copy_location(kept, user), pure=False)
+
+    def assign_item(self, target, value, stmt):
+        """``x[index] = value`` (``stmt``, the user's statement) as ``with_item``."""
+        base = target.value
+        if not isinstance(base, ast.Name):
+            raise self.scope.src.error(stmt, f"assigning into {ast.unparse(base)} (a part of "
+                                             f"an array) is not supported; index the array "
+                                             f"once, as x[i, j] = ...")
+        generated = self.scope.env.get(base.id)
+        if generated is None:
+            raise self.scope.src.error(stmt, f"{base.id!r} is assigned into before it has a "
+                                             f"value")
+        if generated in self.out.lists or self.struct_of(base) is not None:
+            raise self.scope.src.error(stmt, f"assigning an item of {base.id!r}, a list of "
+                                             f"values being differentiated, is not supported; "
+                                             f"append to a new list instead")
+        if self.varies(target.slice):
+            raise self.scope.src.error(target.slice, "an index that depends on the "
+                                                     "differentiated input cannot be "
+                                                     "differentiated")
+        old = self.operand(base)
+        index = self._item_index(target.slice)
+        new_value = self.operand(value)
+        rule = self.registry.rule_for(runtime.with_item)
+        helper = ir.load(self.with_item_name())
+        call = ast.Call(func=helper, args=[old, index, new_value], keywords=[])
+        self.emit(Deferred(self.define, base.id), call, stmt, rule=rule,
+                  inputs=[old, index, new_value], statics={})
+        # Python changes the array in place: see aliasing
+        self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+
+    def _item_index(self, index):
+        """The operand of an index (slices as ``slice(...)``, for a call's argument)."""
+        index = self.rename(index)
+        if _plain_slices(index):   # (kept in the code: x[1:-1] reads better than a name)
+            return index_expression(index)
+        if isinstance(index, ast.Slice) or not is_trivial(index):
+            name = self.namer.temp()
+            self.out.body.append(ir.Keep(ir.assign(name, index_expression(index)), [name]))
+            return ir.load(name)
+        return index
+
+    def with_item_name(self):
+        """The name generated code calls ``runtime.with_item`` by (bound in extra_globals;
+        the emitted code writes the call as a copy and an assignment)."""
+        extra = self.out.extra_globals
+        name = next((n for n, obj in extra.items() if obj is runtime.with_item), None)
+        if name is None:
+            name = self.namer.fresh("with_item")
+            extra[name] = runtime.with_item
+        return name
+
+
+def _plain_slices(index):
+    """Whether ``index`` is a slice, or a tuple of slices and constants, with constant or
+    name bounds."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(p, ast.Slice) for p in parts) and all(
+        is_trivial(p) and (not isinstance(p, ast.Slice) or all(
+            b is None or isinstance(b, (ast.Constant, ast.Name, ast.UnaryOp))
+            for b in (p.lower, p.upper, p.step))) for p in parts)
+
+
+#: the attribute of an ``x = with_item(x, index, v)`` desugared from ``x[index] = v``: the
+#: user's statement
+ITEM = "_adcompile_item"
+#: the name the desugared call calls (not an identifier: never a user's name)
+WITH_ITEM = "$with_item"
+
+
+def desugar_items(fn):
+    """Rewrite, in the ``def`` ``fn`` (in place), each ``x[index] = v`` and ``x[index] op=
+    v`` on a name ``x`` as ``x = $with_item(x, index, v)`` (``v``: ``x[index] op v``), the
+    user's statement kept on it (``ITEM``): every analysis of names then sees that ``x``
+    changes there. Normalizing it (``Items.item_statement``) either differentiates it or,
+    where nothing in it is differentiated, keeps the user's statement as written. An index
+    that is not a plain expression is first bound to a name of its own, read once as
+    Python reads it."""
+    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    counter = iter(range(1, 1 << 30))
+
+    def fresh():
+        while True:
+            name = f"_index{next(counter)}"
+            if name not in taken:
+                taken.add(name)
+                return name
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    setattr(s, field, rewrite(getattr(s, field)))
+            target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                else s.target if isinstance(s, ast.AugAssign) else None
+            if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
+                out.append(s)
+                continue
+            index = target.slice
+            if isinstance(s, ast.AugAssign) and not is_trivial(index):
+                name = fresh()
+                out.append(ast.copy_location(ast.Assign(
+                    targets=[ast.Name(id=name, ctx=ast.Store())], value=index), s))
+                index = ast.Name(id=name, ctx=ast.Load())
+            out.append(_desugared(s, target.value.id, index))
+        return out
+
+    fn.body = rewrite(fn.body)
+    return fn
+
+
+def _desugared(s, name, index):
+    """``name = $with_item(name, index, value)`` for the user's statement ``s``."""
+    value = s.value
+    if isinstance(s, ast.AugAssign):
+        place = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=index,
+                              ctx=ast.Load())
+        value = ast.copy_location(ast.BinOp(left=place, op=s.op, right=s.value), s)
+    call = ast.Call(func=ast.Name(id=WITH_ITEM, ctx=ast.Load()),
+                    args=[ast.Name(id=name, ctx=ast.Load()), index, value], keywords=[])
+    new = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                     value=ast.copy_location(call, s))
+    ast.copy_location(new, s)
+    setattr(new, ITEM, s)
+    return new
