@@ -190,13 +190,22 @@ def test_range_bound_depending_on_the_input():
 def f_list_in_loop(x):
     s = 0.0
     for i in range(3):
-        parts = [x, x * i]  # ERR:list_in_loop
+        parts = [x, x * i]
         s = s + parts[1]
     return s
 
 
+def f_list_out_of_loop(x):
+    for i in range(3):
+        parts = [x, x * i]  # ERR:list_out_of_loop
+    return parts[1]
+
+
 def test_list_of_active_values_made_inside_a_loop():
-    expect_rejected(f_list_in_loop, ("list_in_loop", r"\blist\b.*loop"))
+    # a list made in each iteration is differentiated (tests/test_items.py); one that is
+    # read after the loop is refused
+    assert_grad(f_list_in_loop, 0.7)
+    expect_rejected(f_list_out_of_loop, ("list_out_of_loop", r"\blist\b.*loop"))
 
 
 def f_sum_of_list(x, y):

@@ -242,3 +242,62 @@ def test_what_is_refused():
                      (into_a_list, "list of values being differentiated")):
         with pytest.raises(ad.TransformError, match=words):
             ad.grad(f)(W.copy())
+
+
+# -- lists of values being differentiated made inside loops --------------------------------
+
+def rows_in_a_loop(w):
+    total = 0.0
+    for i in range(3):
+        row = []
+        for j in range(len(w)):
+            row.append(w[j] * (i + 1))
+        total = total + np.sum(np.stack(row) ** 2)
+    return total
+
+
+def rows_in_a_loop_autograd(w):
+    total = 0.0
+    for i in range(3):
+        total = total + anp.sum((w * (i + 1)) ** 2)
+    return total
+
+
+def pairs_in_a_loop(w):
+    total = 0.0
+    for i in range(3):
+        layers = []
+        layers.append((w[i], w[i + 1]))
+        layers.append((w[i + 1], w[0]))
+        for a, b in layers:
+            total = total + np.sin(a * b)
+    return total
+
+
+def literal_in_a_loop(w):
+    total = 0.0
+    for i in range(3):
+        pair = [w[i], w[i + 1] * 2.0]
+        total = total + pair[0] * pair[1]
+    return total
+
+
+def test_lists_made_in_loops():
+    w = np.array([0.3, -0.7, 1.1, 0.4])
+    for f in (rows_in_a_loop, pairs_in_a_loop, literal_in_a_loop):
+        check_both_modes(f, w)
+    np.testing.assert_allclose(ad.grad(rows_in_a_loop)(w), autograd.grad(rows_in_a_loop_autograd)(w))
+    # (second derivatives of them are refused for now: the gradient code keeps each
+    # iteration's list in a list)
+    with pytest.raises(ad.TransformError, match="made in a loop"):
+        ad.hessian(literal_in_a_loop)(w)
+
+
+def test_a_list_made_in_a_loop_and_read_after_it_is_refused():
+    def read_after(w):
+        for i in range(3):
+            row = [w[0] * i]
+        return row[0]
+
+    with pytest.raises(ad.TransformError, match="made in a loop and used after it"):
+        ad.grad(read_after)(W.copy())

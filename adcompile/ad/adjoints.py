@@ -165,7 +165,7 @@ class Adjoints:
         """The adjoint list of each list of active values: the statements making those made
         at the start of the backward sweep (the others: see branch_inits)."""
         init = []
-        homes = _list_homes(body)
+        homes, made_in = _list_homes(body)
         lists = getattr(self.fn, "lists", set())
         for s in ir.walk(body):
             if isinstance(s, ir.ListNew) and s.target in self.active \
@@ -173,8 +173,15 @@ class Adjoints:
                     and s.target in self.active and s.target not in self.list_bar:
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
                 home = homes.get(s.target)
-                # a list made in a branch and only used there: its adjoint list is made where
-                # the branch is reversed (the list does not exist on the other paths)
+                loops = made_in.get(s.target, [])
+                if loops and (not _inside(home, loops[-1])
+                              or _outlives_iteration(s.target, loops[-1])):
+                    raise _error(self.fn, s, "a list of values being differentiated made in a "
+                                             "loop and used after it (or in the next "
+                                             "iteration) is not supported; make it before the "
+                                             "loop (and append inside)")
+                # a list made in a branch or a loop and only used there: its adjoint list is
+                # made where that block is reversed (see _list_homes)
                 made = init if home is None else self.branch_inits.setdefault(id(home), [])
                 made.extend(self.new_list_bar(bar, s.target))
         return init
@@ -246,10 +253,12 @@ class Adjoints:
 
 
 def _list_homes(body):
-    """List name -> the innermost branch block (of an if outside loops) that holds every
-    statement making or using the list, for lists that have one: its adjoint list is made
-    where that branch is reversed (the list does not exist on the other paths)."""
-    chains = {}   # name -> the branch blocks around every statement using it
+    """(list name -> the innermost block, a branch of an if or a loop's body, that holds
+    every statement making or using the list, for lists that have one: its adjoint list is
+    made where that block is reversed, anew in each reversed iteration of a loop (the list
+    does not exist on the other paths, and a list made in a loop is a new one each time);
+    list name -> the loop bodies around the statement making it)."""
+    chains, made_in = {}, {}   # name -> the blocks around every statement using it
 
     def visit(stmts, chain):
         for s in stmts:
@@ -263,20 +272,45 @@ def _list_homes(body):
                             and known[common] is chain[common]:
                         common += 1
                     chains[name] = known[:common]
+            if isinstance(s, ir.ListNew):
+                made_in[s.target] = [block for block, loop in chain if loop]
             if isinstance(s, ir.If):
-                visit(s.body, chain + (s.body,))
-                visit(s.orelse, chain + (s.orelse,))
+                visit(s.body, chain + ((s.body, False),))
+                visit(s.orelse, chain + ((s.orelse, False),))
             elif isinstance(s, ir.Loop):
-                visit(s.body, chain + (None,))   # (not a home: cut the chain here)
+                visit(s.body, chain + ((s.body, True),))
 
     visit(body, ())
-    homes = {}
-    for name, chain in chains.items():
-        if None in chain:
-            chain = chain[:chain.index(None)]
-        if chain:
-            homes[name] = chain[-1]
-    return homes
+    homes = {name: chain[-1][0] for name, chain in chains.items() if chain}
+    return homes, made_in
+
+
+def _outlives_iteration(name, body):
+    """Whether list ``name``, made in the loop body ``body``, is carried to the next
+    iteration or out of the loop (under ``name`` or a copy of it)."""
+    names = {name}
+    for s in ir.walk(body):
+        if isinstance(s, ir.Op) and s.rule.name == "copy" and isinstance(s.inputs[0], ast.Name) \
+                and s.inputs[0].id in names:
+            names.add(s.target)
+        if isinstance(s, ir.Carry) and s.source in names:
+            return True
+    return False
+
+
+def _inside(block, outer):
+    """Whether ``block`` is ``outer`` or a block nested in a statement of ``outer``."""
+    if block is None:
+        return False
+    if block is outer:
+        return True
+    return any(block is b for s in ir.walk(outer) for b in ir.children(s))
+
+
+def _error(fn, s, message):
+    """A TransformError at the user's statement behind IR statement ``s``."""
+    node = getattr(s, "node", None)
+    return fn.source.error(node if node is not None else fn.source.node, message)
 
 
 def _statement_names(s):

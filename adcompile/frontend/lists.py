@@ -49,10 +49,6 @@ class Lists:
 
     def new_list(self, target, value, stmt):
         """``target = [a, b, ...]`` (or a tuple) of values being differentiated."""
-        if self.loop_depth:
-            raise self.scope.src.error(stmt, "a list of values being differentiated must be "
-                                             "created outside loops (create it before the loop, "
-                                             "append inside)")
         k = tuple_length(value.elts) if value.elts else self.scope.tuple_appends.get(target)
         if k:
             return self.new_struct(target, value.elts, k, stmt)
