@@ -20,7 +20,7 @@ from typing import Any, Union
 import numpy as np
 
 from .backend.compile import compile_function
-from .backend.display import Code
+from .backend.display import Code, SideBySide, original_source
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
 from .compiler import Transform
@@ -469,7 +469,8 @@ def _make_vjp(f, wrt):
 
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
-         args: Sequence[Any] | None = None, stage: str | None = None) -> Code:
+         args: Sequence[Any] | None = None, stage: str | None = None,
+         side_by_side: bool = False) -> Code:
     """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
     highlighted code: see ``backend.display.Code``).
 
@@ -479,8 +480,15 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     the first argument and reverse mode or, for a function adcompile made
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
     With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
-    adcompile/pipeline.py), the code as that pass left it, for debugging.
+    adcompile/pipeline.py), the code as that pass left it, for debugging. With
+    ``side_by_side``, a ``SideBySide`` (a ``str`` too): the original source in one column
+    and the code in the other, as text and, in a notebook, as an HTML table.
     """
+    if side_by_side:
+        code = show(f, wrt, mode, args, stage)
+        original = getattr(f, "__wrapped__", f)
+        return SideBySide(original_source(f), code,
+                          (f"{getattr(original, '__name__', 'f')} (original)", "generated"))
     made = getattr(f, "_adcompile", None)
     if mode is None:
         mode = "forward" if made is not None and made[1] == "jvp" else "reverse"
