@@ -22,6 +22,7 @@ import numpy as np
 from .backend.compile import compile_function
 from .backend.display import Code, SideBySide, original_source
 from .backend.emit import seeded
+from .backend.graph import Graph, computation_graph
 from .backend.standalone import build_module, module_source
 from .compiler import Transform
 
@@ -674,3 +675,18 @@ def hessian(f: Function, wrt: int | str = 0, mode: str | None = None) -> Functio
     if isinstance(wrt, (tuple, list)):
         raise ValueError("hessian takes one parameter (wrt=index or name), not a tuple")
     return jacobian(grad(f, wrt=wrt), wrt=wrt, mode=mode or "reverse")
+
+
+def graph(f: Function, wrt: Wrt = 0, args: Sequence[Any] | None = None) -> Graph:
+    """A picture of ``f``'s computation and its adjoints, as the lectures draw it: a
+    ``backend.graph.Graph`` (``.dot()``: DOT text, ``.mermaid()``, ``.render("svg")`` and
+    ``.save(path)`` with Graphviz; a notebook shows the SVG when Graphviz is installed).
+    Nodes are the parameters, one primitive each and the returned value; black edges the
+    values, red dashed ones the adjoint terms, ``+`` nodes the sums where a value is read
+    more than once. With ``args``, the adjoint terms are those of the code specialised to
+    their dimensions (as ``show``)."""
+    transform = _transform(getattr(f, "__wrapped__", f), wrt)
+    key = _ndims(args) if args is not None else ()
+    target = transform.target(key, "grad")
+    return computation_graph(transform.normal, transform.aliases, target.param_ndims,
+                             target.param_full)
