@@ -251,6 +251,8 @@ def _scalar_seed(kind, function):
         if type(value) is float or (isinstance(value, (np.ndarray, np.generic, int, float))
                                     and np.ndim(value) == 0):
             return 1.0
+        if getattr(value, "shape", None) == () and hasattr(value, "__array_function__"):
+            return 1.0   # a 0-d array of another library (Dask), not computed to check it
         shape = getattr(value, "shape", None)
         what = f"a value of shape {shape}" if isinstance(shape, tuple) \
             else f"a {type(value).__name__}"
