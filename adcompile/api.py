@@ -473,7 +473,7 @@ def _make_vjp(f, wrt):
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
          args: Sequence[Any] | None = None, stage: str | None = None,
-         side_by_side: bool = False) -> Code:
+         side_by_side: bool = False) -> Code | SideBySide:
     """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
     highlighted code: see ``backend.display.Code``).
 
