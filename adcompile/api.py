@@ -20,8 +20,9 @@ from typing import Any, Union
 import numpy as np
 
 from .backend.compile import compile_function
-from .backend.display import Code
+from .backend.display import Code, SideBySide, original_source
 from .backend.emit import seeded
+from .backend.graph import Graph, computation_graph
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import Transform
@@ -315,6 +316,8 @@ def _scalar_seed(kind, function):
         if type(value) is float or (isinstance(value, (np.ndarray, np.generic, int, float))
                                     and np.ndim(value) == 0):
             return 1.0
+        if getattr(value, "shape", None) == () and hasattr(value, "__array_function__"):
+            return 1.0   # a 0-d array of another library (Dask), not computed to check it
         shape = getattr(value, "shape", None)
         what = f"a value of shape {shape}" if isinstance(shape, tuple) \
             else f"a {type(value).__name__}"
@@ -559,7 +562,7 @@ def _make_vjp(f, wrt, has_aux=False):
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
          args: Sequence[Any] | None = None, stage: str | None = None,
-         has_aux: bool = False) -> Code:
+         has_aux: bool = False, side_by_side: bool = False) -> Code | SideBySide:
     """The generated gradient code of ``f`` as a string (a ``str`` that Jupyter shows as
     highlighted code: see ``backend.display.Code``).
 
@@ -570,8 +573,15 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
     With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
     adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
-    returns ``value, aux`` (see ``grad``); the code shown returns the aux too.
+    returns ``value, aux`` (see ``grad``); the code shown returns the aux too. With
+    ``side_by_side``, a ``SideBySide`` (a ``str`` too): the original source in one column
+    and the code in the other, as text and, in a notebook, as an HTML table.
     """
+    if side_by_side:
+        code = show(f, wrt, mode, args, stage, has_aux)
+        original = getattr(f, "__wrapped__", f)
+        return SideBySide(original_source(f), code,
+                          (f"{getattr(original, '__name__', 'f')} (original)", "generated"))
     bound = unbind(f)
     if bound is not None:   # wrt among the open parameters; none: what it was made for
         made = getattr(bound.func, "_adcompile", None)
@@ -890,3 +900,22 @@ def hessian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
         f"respect to wrt[i] and wrt[j], of shape wrt[i] shape + wrt[j] shape.\n\n"
         f"Made by adcompile; .__wrapped__ is {f.__name__}.")
     return hessian_of
+
+
+def graph(f: Function, wrt: Wrt = 0, args: Sequence[Any] | None = None) -> Graph:
+    """A picture of ``f``'s computation and its adjoints, as the lectures draw it: a
+    ``backend.graph.Graph`` (``.dot()``: DOT text, ``.mermaid()``, ``.render("svg")`` and
+    ``.save(path)`` with Graphviz; a notebook shows the SVG when Graphviz is installed).
+    Nodes are the parameters, one primitive each and the returned value; black edges the
+    values, red dashed ones the adjoint terms, ``+`` nodes the sums where a value is read
+    more than once. With ``args``, the adjoint terms are those of the code specialised to
+    their dimensions (as ``show``)."""
+    transform = _transform(getattr(f, "__wrapped__", f), wrt)
+    key = ()
+    if args is not None:   # (the structures among them too)
+        transform, key, _ = _specialisation(transform, _Arguments(transform, "graph", None),
+                                            list(args), None)
+    transform._require_normal()
+    target = transform.target(key, "grad")
+    return computation_graph(transform.normal, transform.aliases, target.param_ndims,
+                             target.param_full)

@@ -1,8 +1,10 @@
-"""The command line: ``adcompile show``, ``adcompile build`` and ``adcompile demo``.
+"""The command line: ``adcompile show``, ``build``, ``graph`` and ``demo``.
 
 Exit status 0 on success, 1 on a user error (a one-paragraph message, no
 traceback), 2 on bad usage. ``adcompile --version`` prints the version;
-``adcompile build ... -o -`` writes the module to standard output.
+``adcompile build ... -o -`` writes the module to standard output; ``adcompile
+graph FILE.py:f -o f.svg`` draws the computation (``.dot``/``.mmd``: text, no Graphviz
+needed; ``-o -`` or no ``-o``: DOT text on standard output).
 """
 
 import argparse
@@ -98,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add_argument("--wrt", help="parameters to differentiate, by name or index (e.g. x,y)")
     build.add_argument("--force", action="store_true",
                        help="overwrite OUTPUT even if adcompile did not write it")
+    _add_graph_command(commands)
     commands.add_parser("demo", help="differentiate the lecture example and print the code")
     args = parser.parse_args(argv)
     try:
@@ -115,6 +118,8 @@ def run(args):
         demo()
         return 0
     wrt = parse_wrt(args.wrt)
+    if args.command == "graph":
+        return draw(args, wrt)
     if args.command == "show":
         func = load_function(args.function)
         print(api.show(func, wrt=wrt, mode=args.mode), end="")
@@ -127,6 +132,38 @@ def run(args):
     path = api.build(funcs, args.output, wrt=wrt, force=args.force)
     names = ", ".join(f"grad_{f.__name__}" for f in funcs)
     print(textwrap.fill(f"wrote {path} ({names})", 100))
+    return 0
+
+
+def _add_graph_command(commands):
+    graph = commands.add_parser(
+        "graph", help="draw the computation and its adjoints (SVG with Graphviz, else DOT text)")
+    graph.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
+    graph.add_argument("-o", "--output", default="-",
+                       help="the file to write: .svg (needs Graphviz), .dot/.gv (DOT text) or "
+                            ".mmd (Mermaid); '-' (the default): DOT text on standard output")
+    graph.add_argument("--wrt", help="parameters to differentiate, by name or index (e.g. x,y)")
+    graph.add_argument("--force", action="store_true",
+                       help="overwrite OUTPUT even if adcompile did not write it")
+
+
+def draw(args, wrt):
+    """``adcompile graph``: write the picture; without Graphviz, an SVG asked for is written
+    as DOT text beside it (``f.dot`` for ``f.svg``), with a note on how to draw it."""
+    from . import api
+    from .backend.graph import GraphvizMissing
+    picture = api.graph(load_function(args.function), wrt=wrt)
+    if args.output == "-":
+        sys.stdout.write(picture.dot())
+        return 0
+    try:
+        path = picture.save(args.output, force=args.force)
+    except GraphvizMissing as exc:
+        path = picture.save(Path(args.output).with_suffix(".dot"), force=args.force)
+        print(f"adcompile: {exc}: wrote {path} (DOT text) instead; draw it with "
+              f"`dot -Tsvg {path} -o {args.output}`", file=sys.stderr)
+        return 0
+    print(f"wrote {path}")
     return 0
 
 

@@ -578,6 +578,32 @@ def test_full():
     assert_grad(uses_full, np.array([0.7, -0.2, 0.4]))
 
 
+def uses_filled_like(g, x):
+    return np.sum(runtime.filled_like(x, g) * np.cos(x))
+
+
+@covers(("generated", "filled_like"))
+def test_filled_like():
+    x = RNG.normal(size=(2, 3))
+    assert_grad(uses_filled_like, 0.7, x)
+    assert_grad(uses_filled_like, RNG.normal(size=3), x)   # g broadcast along the rows
+    filled = runtime.filled_like(x.astype(np.float32), 0.5)
+    assert filled.shape == (2, 3) and filled.dtype == np.float32   # float32 stays float32
+    assert runtime.filled_like(np.arange(3), np.float32(0.5)).dtype == np.float64
+    # the second derivative of a full sum and a full mean goes through it
+    x = RNG.normal(size=4)
+    assert_close(ad.hessian(sum_of_cubes)(x), np.diag(6 * x), 1e-6, 1e-6)
+    assert_close(ad.hessian(mean_of_cubes)(x), np.diag(6 * x) / 4, 1e-6, 1e-6)
+
+
+def sum_of_cubes(x):
+    return np.sum(x ** 3)
+
+
+def mean_of_cubes(x):
+    return np.mean(x ** 3)
+
+
 def test_show_forward_mode_of_a_gradient_is_the_hessian_vector_product_code():
     code = ad.show(ad.grad(cube), mode="forward")
     assert code.startswith("def jvp_grad_cube(x, *, x_dot):")

@@ -522,6 +522,11 @@ def f_full(x):
     return np.sum(np.full((2, 3), x) ** 2)
 
 
+@case(("generated", "filled_like"), args=(A(3), A(2, 3)), wrt=(0, 1))
+def f_filled_like(g, x):
+    return np.sum(rt.filled_like(x, g) ** 2 * x)
+
+
 @case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
       ("generated", "vstack_bar"), ("generated", "array_bar"), ("generated", "r_bar"),
       ("generated", "c_bar"), ("generated", "private_copy"), ("generated", "cofactor"),

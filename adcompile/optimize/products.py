@@ -17,7 +17,7 @@ def fuse_products(stmts, aliases, same_shape=None):
       summed before the product. This is the adjoint of ``(data - mu) @ W`` with one ``mu``
       for many rows of data: one row to multiply, not a matrix to multiply and sum.
     - Multiply before broadcasting: the adjoint of a sum, ``unreduce(g, x, ...)`` or
-      ``np.full(np.shape(x), g, ...)``, times ``e`` becomes ``unreduce_times(g, e, x,
+      ``filled_like(x, g)``, times ``e`` becomes ``unreduce_times(g, e, x,
       ...)`` (a constant factor of ``e`` moves to ``g``): in the adjoint of
       ``np.sum(d ** 2)``, ``g * (2 * d)`` is one pass over ``d``, not three.
 
@@ -61,10 +61,8 @@ class _Products:
         aliases = self.aliases
         if _calls(value, aliases["unreduce"]) and len(value.args) == 2:
             return value.args[0], value.args[1], value.keywords
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                and value.func.attr == "full" and _is_name(value.func.value, aliases["np"]) \
-                and len(value.args) == 2 and _calls(value.args[0], f"{aliases['np']}.shape"):
-            return value.args[1], value.args[0].args[0], []
+        if _calls(value, aliases["filled_like"]) and len(value.args) == 2:
+            return value.args[1], value.args[0], []
         return None
 
     def times(self, value, product, side):

@@ -138,6 +138,12 @@ def full(y, shape, fill, dtype=None):
     fill_bar += unbroadcast(y_bar, fill)
 
 
+@adjoint(runtime.filled_like, shape="unknown", linear=True, constant=("x",))
+def filled_like(y, x, fill):
+    # the same, with the shape of an array (the adjoint of a sum or mean of all entries)
+    fill_bar += unbroadcast(y_bar, fill)
+
+
 # The adjoints of np.concatenate, np.stack, ... cut an adjoint g into one piece per item of
 # a list xs (xs gives only the items' shapes): linear in g, and their adjoint joins the
 # pieces' adjoints back the way the primitive joins its items. For an array xs (its rows

@@ -229,7 +229,7 @@ def sum(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
     elif axis is None and not keepdims:
-        x_bar += np.full(np.shape(x), y_bar, dtype=np.result_type(x, y_bar))
+        x_bar += filled_like(x, y_bar)
     elif axis is None or keepdims:
         x_bar += np.broadcast_to(y_bar, np.shape(x))
     else:
@@ -241,7 +241,7 @@ def mean(y, x, axis=None, keepdims=False):
     if ndim(x) == 0:
         x_bar += y_bar
     elif axis is None:
-        x_bar += np.full(np.shape(x), y_bar / np.size(x), dtype=np.result_type(x, y_bar))
+        x_bar += filled_like(x, y_bar / reduced_size(x))
     else:
         x_bar += unreduce(y_bar / reduced_size(x, axis=axis), x, axis=axis, keepdims=keepdims)
 

@@ -30,7 +30,7 @@ def transpose_bar(y_bar, axes):
     if axes is None:
         return np.transpose(y_bar)
     n = np.ndim(y_bar)
-    return np.transpose(y_bar, np.argsort([a % n for a in axes]))
+    return np.transpose(y_bar, tuple(int(i) for i in np.argsort([a % n for a in axes])))
 
 
 def tile_bar(y_bar, x, reps):

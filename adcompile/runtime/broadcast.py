@@ -17,7 +17,15 @@ def unbroadcast(g, x):
         g = _sum_axes(g, axes)
     if not shape:
         return g[()] if isinstance(g, np.ndarray) else g
+    if _lazy(g):   # (a Dask array: never changed in place, and np.array would compute it)
+        return np.broadcast_to(g, shape)
     return np.array(np.broadcast_to(g, shape))  # a new array: g was smaller than x
+
+
+def _lazy(a):
+    """Whether ``a`` is an array of another library that NumPy functions dispatch to
+    (``__array_function__``: a Dask array), which ``np.asarray`` would compute."""
+    return hasattr(type(a), "__array_function__") and not isinstance(a, (np.ndarray, np.generic))
 
 
 def _sum_axes(g, axes):
@@ -37,9 +45,16 @@ def _sum_axes(g, axes):
     return np.sum(g, axis=axes, keepdims=True)
 
 
+def filled_like(x, value):
+    """An array shaped like ``x`` filled with ``value``, in their common precision: the
+    adjoint of a sum or mean of all of x's entries. ``np.full_like`` makes an array of x's
+    kind: a Dask array chunked as ``x`` (nothing computed) for a Dask ``x``."""
+    return np.full_like(x, value, dtype=np.result_type(x, value))
+
+
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient ``g`` of a reduction of ``x`` back to x's shape."""
-    if not isinstance(g, np.ndarray):   # a Python number takes x's precision
+    if not isinstance(g, np.ndarray) and not _lazy(g):   # a number takes x's precision
         g = np.asarray(g, dtype=np.result_type(x, g))
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
@@ -50,7 +65,8 @@ def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
     """``unreduce(g, x, axis, keepdims) * e``, multiplied before ``g`` is broadcast to x's
     shape: one pass over ``e`` instead of a broadcast copy and a product. ``out`` is ``e``
     where nothing reads ``e`` afterwards: the product goes into its memory if it fits."""
-    g = np.asarray(g, dtype=np.result_type(x, g))   # a Python number takes x's precision
+    if not _lazy(g):
+        g = np.asarray(g, dtype=np.result_type(x, g))   # a Python number takes x's precision
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     if type(out) is np.ndarray and out.flags.writeable and out.dtype == np.result_type(g, e) \
