@@ -572,7 +572,7 @@ def uses_full(x):
     return np.sum(np.full((2, 3), x) * np.arange(6.0).reshape(2, 3))
 
 
-@covers(("generated", "full"))
+@covers(("numpy", "full"))
 def test_full():
     assert_grad(uses_full, 0.7)
     assert_grad(uses_full, np.array([0.7, -0.2, 0.4]))

@@ -212,6 +212,15 @@ number = uniform(-1.5, 1.5)
 # python.py: assignment, operators, builtins
 # ===========================================================================
 
+def filled_twin(x):
+    return anp.sum((anp.ones((2, 3)) * x) ** 2 * anp.arange(6.0).reshape(2, 3))
+
+
+@case(normal(3), twin=filled_twin)
+def filled(x):
+    return np.sum(np.full((2, 3), x) ** 2 * np.arange(6.0).reshape(2, 3))
+
+
 def item_assignment_twin(x, v):
     y = x * 2.0
     y = anp.concatenate([y[:1], anp.sin(x[:2] * v), y[3:]])

@@ -517,7 +517,7 @@ def f_log_or_zero(x):
     return np.sum(rt.log_or_zero(x) * x)
 
 
-@case(("generated", "full"), args=(A(3),))
+@case(("numpy", "full"), args=(A(3),))
 def f_full(x):
     return np.sum(np.full((2, 3), x) ** 2)
 

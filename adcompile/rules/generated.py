@@ -132,12 +132,6 @@ def log_or_zero(y, x):
     x_bar += y_bar * scaled_power(x != 0, x, -1)
 
 
-@adjoint(np.full, shape="unknown", linear=True, constant=("shape",))
-def full(y, shape, fill, dtype=None):
-    # generated code fills with an adjoint (the adjoint of a full sum)
-    fill_bar += unbroadcast(y_bar, fill)
-
-
 @adjoint(runtime.filled_like, shape="unknown", linear=True, constant=("x",))
 def filled_like(y, x, fill):
     # the same, with the shape of an array (the adjoint of a sum or mean of all entries)

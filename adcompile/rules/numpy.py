@@ -549,3 +549,9 @@ nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argm
                   np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil, np.round,
                   np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,
                   np.less_equal, np.greater, np.greater_equal)
+
+
+@adjoint(np.full, shape="unknown", linear=True, constant=("shape",))
+def full(y, shape, fill, dtype=None):
+    # an array filled with a value being differentiated (older gradient code too)
+    fill_bar += unbroadcast(y_bar, fill)
