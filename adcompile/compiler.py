@@ -75,6 +75,7 @@ class Transform:
         self._specialised = {}
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
+        self.callables = {}   # what api.py's callables of this transform share, by kind
         # normalized once, and generated once now, so that errors surface where the
         # function is defined. A function that reads its argument as a structure (params["W"], p.W): what it
         # means is known once a call passes one (see specialised); a call with an array
