@@ -30,6 +30,7 @@ from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import Transform
 from .fastpath import NumberPath, plain_parameters
+from .ir import walk_tree
 from .ir.trees import StructureError, leaf_values, structure, structure_kind, with_leaves
 
 #: a function to differentiate, or a callable adcompile made
@@ -360,7 +361,7 @@ def _checked_code(transform, key, kind):
             return made
     text, _, aliases, extra = transform.generate(key, "vjp")
     name = f"{kind}_{transform.source.name}"
-    taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+    taken = {n.id for n in walk_tree(ast.parse(text)) if isinstance(n, ast.Name)}
     seed = "scalar_seed"
     while seed in taken or seed in aliases.values():
         seed += "_"

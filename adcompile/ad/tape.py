@@ -151,7 +151,7 @@ def saved_names(node):
 
 def nodes(stmts, kind):
     """The ``kind`` (Save or Restore) nodes in ``stmts``, at any depth, in order."""
-    return [n for s in stmts for n in ast.walk(s) if isinstance(n, kind)]
+    return [n for s in stmts for n in ir.walk_statements(s) if isinstance(n, kind)]
 
 
 def prune(forward, backward):
