@@ -28,7 +28,7 @@ from .backend.display import Code
 from .backend.emit import seeded
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
-from .compiler import Transform
+from .compiler import CHECKPOINT, Transform
 from .fastpath import NumberPath, plain_parameters
 from .ir import walk_tree
 from .ir.trees import StructureError, leaf_values, structure, structure_kind, with_leaves
@@ -49,7 +49,7 @@ def _transform(f, wrt, has_aux=False):
     """The cached Transform of ``f`` for ``wrt`` (and ``has_aux``); redefining ``f``, or a
     function or module it reads (a helper redefined in a notebook), gives a new one."""
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None),
-           bool(has_aux))
+           bool(has_aux), getattr(f, CHECKPOINT, None))
     if key[1] is None:
         return Transform(f, wrt, has_aux=has_aux)  # not a Python function: FunctionSource says why
     depends = _dependencies(f)
@@ -520,6 +520,29 @@ def _unbound(make, f, wrt, **options):
     if bound is None:
         return make(f, wrt, **options)
     return rebound(make(bound.func, open_wrt(f, wrt), **options), bound, f)
+
+
+def checkpoint(f: Function | None = None, every: int | str = "sqrt") -> Function:
+    """Mark ``f`` so that its gradients recompute instead of keeping every step of its
+    loops: usable as ``@ad.checkpoint`` or ``@ad.checkpoint(every=100)``.
+
+    In the gradient code, each top-level ``for`` loop of ``f`` that may run again (its
+    body only computes values: no print, no random numbers, no list it appends to, no
+    break) keeps, every ``every`` steps, only the values its iterations carry; the
+    backward sweep runs each segment of steps again from its checkpoint before reversing
+    it. ``every="sqrt"``: the square root of the number of steps, so memory grows as
+    sqrt(steps) for one more forward sweep. Other loops keep every step, as without the
+    mark; ``ad.show`` shows which are checkpointed. Returns ``f`` itself, marked."""
+    if not (every == "sqrt" or type(every) is int and every >= 1):
+        raise ValueError(f"every must be a positive int or 'sqrt', not {every!r}")
+
+    def mark(g):
+        if getattr(g, "__code__", None) is None or getattr(g, "_adcompile", None) is not None:
+            raise TypeError(f"ad.checkpoint marks a Python function, not {g!r}")
+        setattr(g, CHECKPOINT, every)
+        return g
+
+    return mark if f is None else mark(f)
 
 
 def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
