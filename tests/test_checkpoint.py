@@ -161,3 +161,12 @@ def test_marking_after_a_gradient_was_made_gives_new_code():
     ad.checkpoint(f, every=3)
     assert "checkpoints" in ad.show(f, args=(0.5, 12))
     ad.check_grad(f, 0.5, 12)
+
+
+def test_outer_products_are_summed_per_segment():
+    # the sum over steps of the outer products of W's adjoint is taken per segment, so
+    # that its list, too, holds one segment's steps
+    args = CASES[1][1](12)
+    code = ad.show(marked(rnn, 4), wrt=(0, 1, 2), args=args)
+    assert "\n        W_outers = []\n" in code and "\n        W_bar += outer_sum(W_outers)\n" \
+        in code, code

@@ -161,7 +161,8 @@ def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
     ctx = sw.context
     checkpoint = None if ctx.checkpoint is None else tape.Checkpoint(
-        ctx.checkpoint, _may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"])
+        ctx.checkpoint, _may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"],
+        ctx.aliases["outer_sum"])
     lowered = tape.lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
     return replace(sw, forward=lowered.forward, backward=lowered.backward,
                    step_loops=lowered.step_loops)

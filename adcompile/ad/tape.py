@@ -351,12 +351,14 @@ class Checkpoint:
     O(sqrt(steps)) for one more forward sweep); ``may_rerun(index, iterable)``: whether the
     body of the top-level ``for index in iterable`` loop may run again (it has no effect
     but its values); ``live``: the names read after the sweeps (the value, the
-    gradients); ``math``: the name of the math module in the generated code."""
+    gradients); ``math``, ``outer_sum``: the names of the math module and of
+    runtime.outer_sum in the generated code."""
 
     every: object
     may_rerun: object
     live: frozenset = frozenset()
     math: str = "math"
+    outer_sum: str = "outer_sum"
 
 
 def _checkpointed(forward, backward, namer, checkpoint):
@@ -387,12 +389,36 @@ def _checkpointed(forward, backward, namer, checkpoint):
         if found is None:
             continue
         rloop, state = found
-        made_forward, made_backward = _segments(loop, rloop, state, namer, checkpoint)
+        moved = _per_segment(backward, rloop, checkpoint.outer_sum)
+        backward = [s for s in backward if all(s is not m for pair in moved for m in pair)]
+        made_forward, made_backward = _segments(loop, rloop, state, namer, checkpoint, moved)
         at = forward.index(loop)
         forward = forward[:at] + made_forward + forward[at + 1:]
         at = backward.index(rloop)
         backward = backward[:at] + made_backward + backward[at + 1:]
     return forward, backward
+
+
+def _per_segment(backward, rloop, outer_sum):
+    """The (``L = []``, ``X += outer_sum(L)``) pairs around reversed loop ``rloop`` whose
+    list ``L`` it appends the outer products of its steps to: a checkpointed loop sums them
+    per segment, so that they too take memory for one segment only."""
+    appended = {n.func.value.id for n in ast.walk(rloop) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == "append"
+                and isinstance(n.func.value, ast.Name)}
+    at = backward.index(rloop)
+    made = {s.targets[0].id: s for s in backward[:at] if isinstance(s, ast.Assign)
+            and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            and isinstance(s.value, ast.List) and not s.value.elts}
+    pairs = []
+    for s in backward[at + 1:]:
+        if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) \
+                and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name) \
+                and s.value.func.id == outer_sum and len(s.value.args) == 1 \
+                and isinstance(s.value.args[0], ast.Name) and s.value.args[0].id in made \
+                and s.value.args[0].id in appended:
+            pairs.append((made.pop(s.value.args[0].id), s))
+    return pairs
 
 
 def _checkpoint_state(loop, restores, backward, checkpoint):
@@ -418,9 +444,10 @@ def _checkpoint_state(loop, restores, backward, checkpoint):
     return rloop, state
 
 
-def _segments(loop, rloop, state, namer, checkpoint):
+def _segments(loop, rloop, state, namer, checkpoint, moved):
     """The forward and backward statements of checkpointed ``loop`` (see
-    ``_checkpointed``)."""
+    ``_checkpointed``); ``moved``: the lists of outer products made and summed in each
+    segment (see ``_per_segment``)."""
     steps, every, checkpoints, start = (namer.fresh(n) for n in (
         "steps", "every", "checkpoints", "start"))
     if checkpoint.every == "sqrt":
@@ -447,7 +474,7 @@ def _segments(loop, rloop, state, namer, checkpoint):
     backward = [ast.For(target=ir.store(start), iter=ir.call("reversed", ir.copy_tree(starts)),
                         orelse=[], body=[ast.Assign(targets=[_targets(state)],
                                                     value=_method(checkpoints, "pop"))]
-                        + made + inner)]
+                        + made + [m for m, _ in moved] + inner + [s for _, s in moved])]
     return forward, backward
 
 
