@@ -6,13 +6,13 @@ with ``ad.show``; write it to a module with ``ad.build``. ``ad.jvp`` is forward
 mode: each statement followed by its tangent ("dot") statement.
 """
 
-from .api import (build, check_grad, grad, graph, hessian, jacobian, jvp, show,
+from .api import (build, check_grad, checkpoint, grad, graph, hessian, jacobian, jvp, show,
                   value_and_grad, vjp)
 from .errors import TransformError
 from .primitives import adjoint_rule, primitive, tangent_rule
 from .runtime import stop_gradient
 from .version import __version__  # noqa: F401
 
-__all__ = ["TransformError", "adjoint_rule", "build", "check_grad", "grad", "graph", "hessian",
-           "jacobian", "jvp", "primitive", "show", "stop_gradient", "tangent_rule",
-           "value_and_grad", "vjp"]
+__all__ = ["TransformError", "adjoint_rule", "build", "check_grad", "checkpoint", "grad",
+           "graph", "hessian", "jacobian", "jvp", "primitive", "show", "stop_gradient",
+           "tangent_rule", "value_and_grad", "vjp"]

@@ -3,7 +3,11 @@
 Each transformation is done once per (function, wrt) and cached; calls are
 specialised on the number of dimensions of each positional argument (a
 Python number is 0-d), the way a tracing compiler specialises on shapes, so
-the code that runs for scalars has no broadcasting helpers in it.
+the code that runs for scalars has no broadcasting helpers in it. The callables of
+one kind made of one transform share their dispatcher (what it checked and compiled),
+so ``ad.grad(f)(x)`` written inline costs a few microseconds more than the code; a
+gradient of a function with plain parameters calls the code for numbers directly when
+the argument types are those of the last call (fastpath.py).
 """
 
 import ast
@@ -25,7 +29,9 @@ from .backend.emit import seeded
 from .backend.graph import Graph, computation_graph
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
-from .compiler import Transform
+from .compiler import CHECKPOINT, Transform
+from .fastpath import NumberPath, plain_parameters
+from .ir import walk_tree
 from .ir.trees import StructureError, leaf_values, structure, structure_kind, with_leaves
 
 #: a function to differentiate, or a callable adcompile made
@@ -44,7 +50,7 @@ def _transform(f, wrt, has_aux=False):
     """The cached Transform of ``f`` for ``wrt`` (and ``has_aux``); redefining ``f``, or a
     function or module it reads (a helper redefined in a notebook), gives a new one."""
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None),
-           bool(has_aux))
+           bool(has_aux), getattr(f, CHECKPOINT, None))
     if key[1] is None:
         return Transform(f, wrt, has_aux=has_aux)  # not a Python function: FunctionSource says why
     depends = _dependencies(f)
@@ -120,16 +126,15 @@ def _dispatcher(transform, form, name, trailing=None):
     makes) for a call's arguments (those given by keyword in their positions), once they
     are checked (see ``_Arguments``).
 
-    Calls whose arguments are all Python or NumPy scalars are looked up by their
-    types alone, which is cheaper than computing the ndims; the checks of positional
-    arguments run only for a combination of types not seen before (and for arrays, whose
-    dtype their type does not tell)."""
+    Calls without keywords are looked up by the types of their arguments and, for
+    arrays, by ``_array_kinds``: the checks of positional arguments run once per
+    combination of those (not for structures, looked up each time)."""
     if callable(form):   # make(transform, key): the callable for argument ndims key
         variants, make = {}, form
     else:
         variants = {}
         make = functools.partial(_compiled, form=form)
-    by_types = {}
+    by_types, by_kinds = {}, {}
     check = _Arguments(transform, name, trailing)
 
     def variant(values, kwargs):
@@ -149,14 +154,31 @@ def _dispatcher(transform, form, name, trailing=None):
                                          check.params_in_order[len(args):]], kwargs)[0]
         types = tuple(map(type, args))
         fn = by_types.get(types)
-        if fn is None:
-            check.positional(args)
-            fn, structured = variant(args, None)
-            if np.ndarray not in types and not structured:
+        if fn is not None:
+            return fn
+        arrays = np.ndarray in types
+        if arrays:
+            kinds = _array_kinds(args)
+            fn = by_kinds.get(kinds)
+            if fn is not None:
+                return fn
+        check.positional(args)
+        fn, structured = variant(args, None)
+        if not structured:
+            if arrays:
+                by_kinds[kinds] = fn
+            else:
                 by_types[types] = fn
         return fn
 
     return lookup
+
+
+def _array_kinds(args):
+    """For each argument that is an ndarray its ndim, whether an axis has length 1 and its
+    dtype's kind (all that its check and ``_ndims`` depend on), for the others its type."""
+    return tuple([(a.ndim, 1 in a.shape, a.dtype.kind) if type(a) is np.ndarray else type(a)
+                  for a in args])
 
 
 def _specialisation(transform, check, values, kwargs):
@@ -342,7 +364,7 @@ def _checked_code(transform, key, kind):
             return made
     text, _, aliases, extra = transform.generate(key, "vjp")
     name = f"{kind}_{transform.source.name}"
-    taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+    taken = {n.id for n in walk_tree(ast.parse(text)) if isinstance(n, ast.Name)}
     seed = "scalar_seed"
     while seed in taken or seed in aliases.values():
         seed += "_"
@@ -428,25 +450,61 @@ def _docstring(f, transform, kind):
             f"{f.__name__}.")
 
 
-def _finish(wrapper, f, transform, form, kind=None):
-    """``wrapper``, the callable of ``kind`` (by default ``form``) made of ``f``, with its
-    name, docstring, ``__wrapped__`` and ``.source``: the general code of the function it
-    calls, named as it is (``grad_f``: for ``grad`` the gradient code that checks the value
-    is a scalar before the reverse sweep)."""
-    kind = kind or form
+class _Shared:
+    """What every callable of one kind (``grad_f``, ...) made of one transform shares, made
+    once, so that ``ad.grad(f)(x)`` written inline costs little more than the call: the
+    dispatcher ``lookup`` (with what it has checked and compiled), the ``.source`` and the
+    docstring, and for ``grad`` and ``value_and_grad`` the function each callable is a
+    copy of (see fastpath.py). Nothing here refers to ``f``: the transform holds it, and
+    the cache must not keep ``f`` alive."""
+
+    def __init__(self, transform, kind, name, doc, lookup):
+        self.lookup = lookup
+        self.source = Code(_general_source(transform, kind))
+        self.doc = doc
+        self.name = name
+        self.template = None
+
+
+def _shared(transform, kind, make):
+    """The ``_Shared`` of ``kind`` of ``transform``, ``make()`` the first time."""
+    found = transform.callables.get(kind)
+    if found is None:
+        made = make()
+        with _cache_lock:
+            found = transform.callables.setdefault(kind, made)
+    return found
+
+
+def _copy(function):
+    """A new function object running ``function``'s code with its globals and closure."""
+    return types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+
+
+def _finish(wrapper, f, transform, shared, kind):
+    """``wrapper``, the callable of ``kind`` made of ``f``, with its name, docstring,
+    ``__wrapped__`` and ``.source``: the general code of the function it calls, named as it
+    is (``grad_f``: for ``grad`` the gradient code that checks the value is a scalar before
+    the reverse sweep)."""
     functools.update_wrapper(wrapper, f)
     wrapper.__wrapped__ = f
     # what adcompile needs to differentiate the wrapper again (ad.grad(ad.grad(f)))
     wrapper._adcompile = (transform, kind)
-    wrapper.source = Code(_general_source(transform, kind))
-    wrapper.__name__ = f"{kind}_{f.__name__}"
-    wrapper.__qualname__ = wrapper.__name__
-    wrapper.__doc__ = _docstring(f, transform, kind)
-    if transform.has_aux:
-        wrapper.__doc__ += (f"\n\nhas_aux=True: {f.__name__}() returns (value, aux); only "
-                            f"the value is differentiated, and aux comes back beside the "
-                            f"gradient (grad) or the value (the others) as it was computed.")
+    wrapper.source = shared.source
+    wrapper.__name__ = wrapper.__qualname__ = shared.name
+    wrapper.__doc__ = shared.doc
     return wrapper
+
+
+def _documented(f, transform, kind):
+    """The docstring of the callable of ``kind`` made of ``f`` (see ``_docstring``)."""
+    doc = _docstring(f, transform, kind)
+    if transform.has_aux:
+        doc += (f"\n\nhas_aux=True: {f.__name__}() returns (value, aux); only the value is "
+                f"differentiated, and aux comes back beside the gradient (grad) or the "
+                f"value (the others) as it was computed.")
+    return doc
 
 
 def _decorator(make, f, wrt, **options):
@@ -467,6 +525,29 @@ def _unbound(make, f, wrt, **options):
     return rebound(make(bound.func, open_wrt(f, wrt), **options), bound, f)
 
 
+def checkpoint(f: Function | None = None, every: int | str = "sqrt") -> Function:
+    """Mark ``f`` so that its gradients recompute instead of keeping every step of its
+    loops: usable as ``@ad.checkpoint`` or ``@ad.checkpoint(every=100)``.
+
+    In the gradient code, each top-level ``for`` loop of ``f`` that may run again (its
+    body only computes values: no print, no random numbers, no list it appends to, no
+    break) keeps, every ``every`` steps, only the values its iterations carry; the
+    backward sweep runs each segment of steps again from its checkpoint before reversing
+    it. ``every="sqrt"``: the square root of the number of steps, so memory grows as
+    sqrt(steps) for one more forward sweep. Other loops keep every step, as without the
+    mark; ``ad.show`` shows which are checkpointed. Returns ``f`` itself, marked."""
+    if not (every == "sqrt" or type(every) is int and every >= 1):
+        raise ValueError(f"every must be a positive int or 'sqrt', not {every!r}")
+
+    def mark(g):
+        if getattr(g, "__code__", None) is None or getattr(g, "_adcompile", None) is not None:
+            raise TypeError(f"ad.checkpoint marks a Python function, not {g!r}")
+        setattr(g, CHECKPOINT, every)
+        return g
+
+    return mark if f is None else mark(f)
+
+
 def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """The gradient of scalar-valued ``f`` with respect to parameter(s) ``wrt``.
 
@@ -485,23 +566,53 @@ def _require_scalar_output(transform, f):
 
 
 def _make_grad(f, wrt, has_aux=False):
+    return _make_gradient(f, wrt, has_aux, "grad")
+
+
+def _make_gradient(f, wrt, has_aux, kind):
+    """The callable of ``kind`` ("grad" or "value_and_grad") made of ``f``: a copy of the
+    function its transform's callables of that kind share."""
     transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
+    shared = _shared(transform, kind, lambda: _gradient_shared(f, transform, kind))
+    return _finish(_copy(shared.template), f, transform, shared, kind)
+
+
+def _gradient_shared(f, transform, kind):
+    """The ``_Shared`` of a gradient: its function has ``f``'s parameters and a fast path
+    for numbers where ``f``'s parameters allow (fastpath.py); else it takes ``*args,
+    **kwargs``."""
+    form = "grad" if kind == "grad" else "vjp"
 
     def make(transform, key):
         """The gradient code for argument ndims ``key``: the code that computes no value
         where the value is known to be a number, else the code that checks that it is one
         before its reverse sweep."""
         if transform.returns_number(key):
-            return transform.compiled(key, "grad")
-        return _checked(transform, key, "grad")
+            return transform.compiled(key, form)
+        return _checked(transform, key, kind)
 
-    lookup = _dispatcher(transform, make, f"grad_{f.__name__}")
+    name = f"{kind}_{f.__name__}"
+    lookup = _dispatcher(transform, make, name)
+    shared = _Shared(transform, kind, name, _documented(f, transform, kind), lookup)
+    params = plain_parameters(transform.source.node.args)
+    if params is None:
+        def gradient(*args, **kwargs):
+            return lookup(args, kwargs)(*args, **kwargs)
 
-    def gradient(*args, **kwargs):
-        return lookup(args, kwargs)(*args, **kwargs)
+        shared.template = gradient
+        return shared
+    path = None
 
-    return _finish(gradient, f, transform, "vjp", kind="grad")
+    def general(args, kwargs):
+        fn = lookup(args, kwargs)
+        if not kwargs and _NUMBERS.issuperset(map(type, args)):
+            path.remember(args, fn)
+        return fn(*args, **kwargs)
+
+    path = NumberPath(name, params, general)
+    shared.template = path.function()
+    return shared
 
 
 def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
@@ -511,20 +622,7 @@ def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = Fals
 
 
 def _make_value_and_grad(f, wrt, has_aux=False):
-    transform = _transform(f, wrt, has_aux)
-    _require_scalar_output(transform, f)
-
-    def make(transform, key):
-        if transform.returns_number(key):
-            return transform.compiled(key, "vjp")
-        return _checked(transform, key, "value_and_grad")
-
-    lookup = _dispatcher(transform, make, f"value_and_grad_{f.__name__}")
-
-    def value_and_gradient(*args, **kwargs):
-        return lookup(args, kwargs)(*args, **kwargs)
-
-    return _finish(value_and_gradient, f, transform, "vjp", kind="value_and_grad")
+    return _make_gradient(f, wrt, has_aux, "value_and_grad")
 
 
 def vjp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
@@ -550,14 +648,17 @@ def _trailing(args, kwargs, name, missing):
 
 def _make_vjp(f, wrt, has_aux=False):
     transform = _transform(f, wrt, has_aux)
-    lookup = _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")
+    shared = _shared(transform, "vjp", lambda: _Shared(
+        transform, "vjp", f"vjp_{f.__name__}", _documented(f, transform, "vjp"),
+        _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")))
+    lookup = shared.lookup
 
     def pullback(*args, **kwargs):
         out_bar, args = _trailing(args, kwargs, "out_bar",
                                   f"vjp of {f.__name__}() needs out_bar (the adjoint of its output)")
         return lookup(args, kwargs)(*args, out_bar=out_bar, **kwargs)
 
-    return _finish(pullback, f, transform, "vjp")
+    return _finish(pullback, f, transform, shared, "vjp")
 
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
@@ -693,7 +794,10 @@ def jvp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Funct
 
 def _make_jvp(f, wrt, has_aux=False):
     transform = _transform(f, wrt, has_aux)
-    lookup = _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")
+    shared = _shared(transform, "jvp", lambda: _Shared(
+        transform, "jvp", f"jvp_{f.__name__}", _documented(f, transform, "jvp"),
+        _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")))
+    lookup = shared.lookup
     if transform.deferred is None:
         transform.generate((), "jvp")   # (errors surface here)
 
@@ -711,7 +815,7 @@ def _make_jvp(f, wrt, has_aux=False):
                                                            f.__name__)))
         return fn(*args, **kwargs)
 
-    return _finish(pushforward, f, transform, "jvp")
+    return _finish(pushforward, f, transform, shared, "jvp")
 
 
 def _leaf_tangents(trees, wrt, tangents, function):

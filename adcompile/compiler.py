@@ -21,6 +21,10 @@ from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
 
 
+#: the attribute ad.checkpoint gives a function: the steps between two checkpoints
+CHECKPOINT = "_adcompile_checkpoint"
+
+
 def resolve_wrt(source, wrt):
     """``wrt`` (index, name or tuple of them) as a list of parameter names, and whether it was a tuple."""
     as_tuple = isinstance(wrt, (tuple, list))
@@ -61,6 +65,8 @@ class Transform:
         self.deferred = None
         self.has_aux = has_aux
         inner = getattr(func, "_adcompile", None)
+        # the steps between two checkpoints of its loops, for a function ad.checkpoint marked
+        self.checkpoint = getattr(func, CHECKPOINT, None) if inner is None else None
         if inner is not None:   # a gradient adcompile made: differentiate its code
             made = inner[0].specialised(self.trees) if self.trees else inner[0]
             if made.deferred is not None:   # (its code, too, needs a structure)
@@ -75,6 +81,7 @@ class Transform:
         self._specialised = {}
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
         self.texts = {}
+        self.callables = {}   # what api.py's callables of this transform share, by kind
         # normalized once, and generated once now, so that errors surface where the
         # function is defined. A function that reads its argument as a structure (params["W"], p.W): what it
         # means is known once a call passes one (see specialised); a call with an array
@@ -139,7 +146,7 @@ class Transform:
             else [param]
 
     def target(self, key, form, aliases=None):
-        return pipeline.Target(form, key, self.positional, aliases)
+        return pipeline.Target(form, key, self.positional, aliases, self.checkpoint)
 
     def stage(self, key, form, stage):
         """The code of ``form`` for ``key`` after pass ``stage``, as text (see pipeline)."""

@@ -38,6 +38,7 @@ class Target:
     key: tuple
     params: tuple         # the function's positional parameters
     aliases: dict         # runtime helper -> its name in the generated code
+    checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
 
     @property
     def param_ndims(self):
@@ -101,7 +102,7 @@ def reverse_pass(fn, target):
     """The backward sweep and its tape (reverse.py), on a copy of ``fn``."""
     return reverse(ir.copy_function(fn), target.param_ndims, target.aliases,
                    return_value=target.form == "vjp", in_place=target.in_place,
-                   param_full=target.param_full)
+                   param_full=target.param_full, checkpoint=target.checkpoint)
 
 
 def sweep_passes(in_place):

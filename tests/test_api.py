@@ -1056,6 +1056,99 @@ def test_argument_types_are_checked_once_per_combination_of_types(monkeypatch):
         g((2.0,), 3.0)          # (a refused combination is not remembered as checked)
 
 
+def test_inline_grad_checks_and_compiles_once(monkeypatch):
+    # ad.grad(f)(x) written inline makes a new callable each time; they share what the
+    # first one checked and compiled
+    from adcompile import api
+    checked = []
+    real = api._Arguments.positional
+    monkeypatch.setattr(api._Arguments, "positional",
+                        lambda self, args: checked.append(args) or real(self, args))
+    def f(x, y):   # (a function no other test has differentiated)
+        return np.sum(np.sin(x) * y)
+
+    for _ in range(3):
+        assert ad.grad(f, wrt=(0, 1))(0.0, 3.0) == (3.0, 0.0)
+    assert len(checked) == 1
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    for _ in range(3):
+        gx, gy = ad.grad(f, wrt=(0, 1))(x, y)
+        assert_close(gx, np.cos(x) * y, 1e-12, 0)
+        assert_close(gy, np.sin(x), 1e-12, 0)
+    assert len(checked) == 2
+    ad.grad(f, wrt=(0, 1))(x[:2], y[:2])   # (the same kinds of arrays)
+    assert len(checked) == 2
+    ad.grad(f, wrt=(0, 1))(x[:1], y[:1])   # (an axis of length 1: another code)
+    assert len(checked) == 3
+
+
+def test_a_gradient_follows_the_types_of_its_arguments():
+    # the fast path for numbers calls the code for the last types seen; any other call
+    # takes the general path, and the fast path then follows it
+    def f(x, y):
+        return np.sum(x * x * y + 3.0 * y)
+
+    def expected(x, y):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        return [np.sum(d) if np.ndim(a) == 0 else d for a, d in ((x, 2 * x * y),
+                                                                  (y, x * x + 3.0 + 0 * y))]
+
+    g = ad.grad(f, wrt=(0, 1))
+    calls = [(2.0, 3.0), (2, 3), (np.float32(2.0), 3.0), (True, 3.0),
+             (np.array([2.0, 1.0]), 3.0), (2.0, np.array([3.0, 1.0])), (np.array(2.0), 3.0),
+             (np.arange(2), 3), (2.0, 3.0)]
+    for _ in range(2):
+        for args in calls:
+            for result in (g(*args), g(x=args[0], y=args[1]), ad.grad(f, wrt=(0, 1))(*args)):
+                want = expected(*args)
+                assert_close(result[0], want[0], 1e-6, 0)
+                assert_close(result[1], want[1], 1e-6, 0)
+                assert [np.shape(r) for r in result] == [np.shape(w) for w in want]
+                for a, r in zip(args, result):   # floats for numbers, an array for one
+                    if {type(b) for b in args} <= {float, int}:
+                        assert type(r) is float, (args, result)
+                    elif np.ndim(a):
+                        assert type(r) is np.ndarray, (args, result)
+    with pytest.raises(TypeError, match="bool"):
+        g(np.array([True]), 3.0)
+    assert g(2.0, 3.0) == (12.0, 7.0)
+
+
+def test_a_gradient_called_from_threads_with_changing_types():
+    import threading
+
+    def f(x, y):
+        return x * x * y
+
+    g = ad.grad(f, wrt=(0, 1))
+    wrong = []
+
+    def work(k):
+        for i in range(400):
+            x = (2.0, 2, np.float64(2.0), np.int32(2))[(i + k) % 4]
+            result = g(x, 3.0)
+            if result != (12.0, 4.0) or np.ndim(result[0]) != 0:
+                wrong.append((x, result))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
+def shadows_the_helpers(type, keywords):
+    return type * keywords ** 2
+
+
+def test_parameters_named_as_the_fast_path_helpers():
+    g = ad.grad(shadows_the_helpers, wrt=(0, 1))
+    for _ in range(2):
+        assert g(2.0, 3.0) == (9.0, 12.0)
+        assert g(type=2.0, keywords=3.0) == (9.0, 12.0)
+
+
 INT_CASES = [
     (cubes, np.arange(1, 4)),
     (cubes, np.arange(6, dtype=np.int32).reshape(2, 3)),

@@ -61,21 +61,26 @@ class Context:
     return_value: bool    # the generated function returns the value too
     in_place: bool        # adjoints may be updated in place (False: code adcompile can
                           # differentiate again, which needs new values)
+    checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
 
     @property
     def save_policy(self):
         return "per_step" if self.in_place else "per_name"
 
 
-def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_full=None):
+def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_full=None,
+            checkpoint=None):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
     by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
     whether the generated function returns ``fn``'s value too; ``in_place``: see Context;
-    ``param_full``: parameter -> True where the argument has no axis of length 1."""
+    ``param_full``: parameter -> True where the argument has no axis of length 1;
+    ``checkpoint``: the steps between two checkpoints of a loop (see tape.Checkpoint), or
+    None."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place)
+    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place,
+                      checkpoint if in_place else None)
     return Reverser(fn, context).run()
 
 

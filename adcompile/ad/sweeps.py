@@ -159,9 +159,28 @@ def renumber_again(sw):
 @sweep_pass("forward", "backward", "namer")
 def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
-    lowered = tape.lower(sw.forward, sw.backward, sw.context.namer, sw.context.save_policy)
+    ctx = sw.context
+    checkpoint = None if ctx.checkpoint is None else tape.Checkpoint(
+        ctx.checkpoint, _may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"],
+        ctx.aliases["outer_sum"])
+    lowered = tape.lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
     return replace(sw, forward=lowered.forward, backward=lowered.backward,
                    step_loops=lowered.step_loops)
+
+
+def _may_rerun(fn):
+    """``may_rerun(index, iterable)``: whether the body of every top-level loop ``for index
+    in iterable`` of ``fn`` only computes values (no effect, no jump, no list), so that a
+    checkpointed backward sweep may run it again."""
+    ok, refused = set(), set()
+    for s in fn.body:
+        if isinstance(s, ir.Loop) and s.kind == "for":
+            only_values = all(
+                isinstance(t, (ir.Op, ir.Carry, ir.If, ir.Loop))
+                or isinstance(t, ir.Keep) and t.pure for t in ir.walk(s.body))
+            (ok if only_values else refused).add((s.index, ast.dump(s.iterable)))
+    allowed = ok - refused
+    return lambda index, iterable: (index, ast.dump(iterable)) in allowed
 
 
 @sweep_pass("forward", "backward", "step_loops", "namer")

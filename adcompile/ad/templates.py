@@ -7,9 +7,9 @@ that input's adjoint receives.
 """
 
 import ast
-import copy
 
 from ..errors import TransformError
+from ..ir import copy_tree
 from ..rules import broadcasts
 
 UNKNOWN = object()
@@ -83,7 +83,7 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
         if full_of is not None and broadcasts(rule) else []
 
     def substitute(tree):
-        tree = _drop_unbroadcast(copy.deepcopy(tree), index, scalar_inputs, inputs, full_ndims)
+        tree = _drop_unbroadcast(copy_tree(tree), index, scalar_inputs, inputs, full_ndims)
         return _Substitute(params, local_names, aliases, resolve).visit(tree)
 
     return substitute
@@ -207,7 +207,7 @@ def derived_tangent(rule):
     def flip(body):
         out = []
         for stmt in body:
-            stmt = copy.deepcopy(stmt)
+            stmt = copy_tree(stmt)
             if isinstance(stmt, ast.If):
                 stmt.body, stmt.orelse = flip(stmt.body), flip(stmt.orelse)
             elif isinstance(stmt, ast.AugAssign):
@@ -251,7 +251,7 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.params:
-            return copy.deepcopy(self.params[node.id])
+            return copy_tree(self.params[node.id])
         if node.id in self.local_names:
             return ast.Name(id=self.local_names[node.id], ctx=node.ctx)
         if node.id in self.aliases:

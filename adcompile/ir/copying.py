@@ -49,6 +49,7 @@ def copy_tree(tree, memo=None):
 
 
 _LEAVES = (ast.Name, ast.Constant)   # no nodes inside (but a context): copied shallowly
+_ATOMS = frozenset({int, str, float, bool, type(None)})   # (positions, names: kept as they are)
 
 
 def _copy(tree, memo):
@@ -69,5 +70,6 @@ def _copy(tree, memo):
         if cls in _LEAVES:
             made.__dict__.update(tree.__dict__)
         else:
-            made.__dict__.update({k: _copy(v, memo) for k, v in tree.__dict__.items()})
+            made.__dict__.update({k: v if v.__class__ in _ATOMS else _copy(v, memo)
+                                  for k, v in tree.__dict__.items()})
     return made

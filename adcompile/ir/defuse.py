@@ -50,6 +50,37 @@ def _names(stack, context):
     return found
 
 
+def walk_tree(tree):
+    """Every AST node of ``tree`` (a node, or a list of them), in the order ``ast.walk``
+    yields them (breadth first), at about half its cost: the passes walk code often."""
+    todo = list(tree) if tree.__class__ is list else [tree]
+    node_type = ast.AST
+    for node in todo:   # (the list grows as it is read)
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                todo.extend([v for v in value if isinstance(v, node_type)])
+            elif isinstance(value, node_type):
+                todo.append(value)
+
+
+def walk_statements(tree):
+    """The nodes of ``tree`` that are not expressions (statements, handlers, ...), in the
+    order ``ast.walk`` yields them, without entering expressions, which hold none."""
+    todo = list(tree) if tree.__class__ is list else [tree]
+    node_type, expr = ast.AST, ast.expr
+    for node in todo:
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                todo.extend([v for v in value if isinstance(v, node_type)
+                             and not isinstance(v, expr)])
+            elif isinstance(value, node_type) and not isinstance(value, expr):
+                todo.append(value)
+
+
 def always_jumps(block):
     """Whether every path through an IR block ends with break or continue."""
     if not block:

@@ -87,7 +87,7 @@ class _Products:
 
     def use_of(self, v, later):
         """(the node reading ``v`` in ``later``, its rewrite for v's value), or None."""
-        for n in ast.walk(later):
+        for n in ir.walk_tree(later):
             if _calls(n, self.unbroadcast) and len(n.args) == 2 and _is_name(n.args[0], v):
                 return n, lambda value, n=n: self.summed(value, n)
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):

@@ -4,6 +4,8 @@ appearance, with the names made from them following."""
 import ast
 import re
 
+from ..ir import walk_tree
+
 _DERIVED = re.compile(r"(t\d+)((?:_bar|_dot)?(?:s|_steps)?(?:_\d+)?)$")
 
 
@@ -22,11 +24,13 @@ def renumber_temps(statements, outputs, namer):
 
     order, renamed = [], set()
     for s in statements + list(outputs):
-        for node in ast.walk(s):
-            if isinstance(node, ast.Name) and parts(node.id):
-                renamed.add(node.id)
-                if parts(node.id)[0] not in order:
-                    order.append(parts(node.id)[0])
+        for node in walk_tree(s):
+            if node.__class__ is ast.Name:
+                found = parts(node.id)
+                if found:
+                    renamed.add(node.id)
+                    if found[0] not in order:
+                        order.append(found[0])
     suffixes = {parts(n)[1] for n in renamed}
     reserved = {n for n in namer.taken if not parts(n)} - namer.temps
     mapping, k = {}, 0
@@ -42,8 +46,8 @@ def renumber_temps(statements, outputs, namer):
 
     seen = set()  # a node shared by the two sweeps is renamed once
     for s in statements + list(outputs):
-        for node in ast.walk(s):
-            if isinstance(node, ast.Name) and id(node) not in seen:
+        for node in walk_tree(s):
+            if node.__class__ is ast.Name and id(node) not in seen:
                 seen.add(id(node))
                 node.id = rename(node.id)
     # the namer knows the new names: later passes make names and renumber again

@@ -108,11 +108,17 @@ class Rule:
         rule that refuses: differentiating any of them must reach the refusal)."""
         if self.refusal:
             return list(self.inputs)
-        bars = set()
-        for node in ast.walk(ast.Module(body=self.body, type_ignores=[])):
-            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-                bars.add(node.target.id)
-        return [v for v in self.inputs if f"{v}_bar" in bars]
+        # (asked for every primitive of every transformation: remembered for this body)
+        made = self.__dict__.get("_differentiable")
+        if made is None or made[0] is not self.body or made[1] != tuple(self.inputs):
+            bars = set()
+            for node in ast.walk(ast.Module(body=self.body, type_ignores=[])):
+                if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                    bars.add(node.target.id)
+            made = (self.body, tuple(self.inputs),
+                    [v for v in self.inputs if f"{v}_bar" in bars])
+            self.__dict__["_differentiable"] = made
+        return list(made[2])
 
     def describe(self):
         return f"{self.name} ({self.filename}:{self.lineno})"
