@@ -55,6 +55,7 @@ from adcompile.rules import REGISTRY, Rule
 
 autograd = pytest.importorskip("autograd")
 import autograd.numpy as anp
+import autograd.scipy.special as ag_special
 
 # a gradient that divides by zero or takes the log of a negative number is a bug here
 # (autograd warns when a differentiated argument only enters a comparison: np.where's condition)
@@ -392,6 +393,40 @@ def math_trig(x):
 @case(away(0.3, 2.0), away(0.3, 2.0), wrt=(0, 1))
 def math_copysign(x, y):
     return math.copysign(x, y) * x + math.copysign(2.0, y) * y
+
+
+@case(uniform(0.2, 0.9), order=2)
+def math_logs_and_exps(x):
+    return (math.log10(x) * math.log2(x + 1.0) + math.log1p(x) ** 2 + math.expm1(x) * x
+            + math.exp2(x) + math.cbrt(x + 0.5) + math.log(x, 3.0))
+
+
+@case(uniform(-0.9, 0.9), order=2)
+def math_hyperbolic_and_inverse(x):
+    return (math.sinh(x) * math.cosh(x) + math.asin(x) + math.acos(x) * x + math.atan(x)
+            + math.asinh(x) + math.acosh(x + 2.0) + math.atanh(x) ** 2)
+
+
+@case(away(0.3, 2.0), uniform(0.4, 2.0), wrt=(0, 1))
+def math_two_arguments(x, y):
+    return (math.atan2(x, y) + math.hypot(x, y) * x + math.fabs(x) * y + math.pow(y, x)
+            + math.log(y, x * x + 2.0) + math.degrees(x) * math.radians(y))
+
+
+@case(avoiding(np.arange(-4.0, 5.0) * 0.7, lo=-2.0, hi=2.0), uniform(0.65, 0.75), wrt=(0, 1))
+def math_fmod(x, y):
+    return math.fmod(x, y) * x + math.fmod(3.0, y)
+
+
+@case(uniform(0.3, 3.0), order=3)
+def math_gamma_family(x):
+    return math.lgamma(x) * math.erf(x) + math.gamma(x) + math.erfc(x) ** 2
+
+
+@case(normal(3), number, wrt=(0, 1), order=2)
+def builtin_sum_and_pow(x, y):
+    terms = [x * y, np.sin(x), y ** 2]
+    return np.sum(sum(terms) ** 2) + pow(y, 3) + math.fsum([y, y * y])
 
 
 # ===========================================================================
@@ -1854,6 +1889,10 @@ AUTOGRAD_GAPS = {
 }
 
 
+def _ag_log(x, base=None):
+    return anp.log(x) if base is None else anp.log(x) / anp.log(base)
+
+
 class _Namespace:
     """A module's names with some replaced."""
 
@@ -1871,9 +1910,18 @@ AUTOGRAD_NP = _Namespace(
                                      if k.startswith("linalg.")}))
 
 #: ``math`` for the twins: autograd does not differentiate the math module
-AUTOGRAD_MATH = _Namespace(math, exp=anp.exp, log=anp.log, sqrt=anp.sqrt, sin=anp.sin,
+AUTOGRAD_MATH = _Namespace(math, exp=anp.exp, log=_ag_log, sqrt=anp.sqrt, sin=anp.sin,
                            cos=anp.cos, tan=anp.tan, tanh=anp.tanh,
-                           copysign=lambda x, y: anp.abs(x) * anp.sign(y))   # no VJP either
+                           copysign=lambda x, y: anp.abs(x) * anp.sign(y),   # no VJP either
+                           log10=anp.log10, log2=anp.log2, log1p=anp.log1p, expm1=anp.expm1,
+                           exp2=anp.exp2, cbrt=lambda x: x ** (1.0 / 3.0), sinh=anp.sinh,
+                           cosh=anp.cosh, asin=anp.arcsin, acos=anp.arccos, atan=anp.arctan,
+                           atan2=anp.arctan2, asinh=anp.arcsinh, acosh=anp.arccosh,
+                           atanh=anp.arctanh, hypot=lambda x, y: anp.sqrt(x * x + y * y),
+                           fabs=anp.abs, erf=ag_special.erf, erfc=ag_special.erfc,
+                           lgamma=ag_special.gammaln, gamma=ag_special.gamma,
+                           degrees=anp.degrees, radians=anp.radians, fmod=_ag_fmod,
+                           pow=lambda x, y: x ** y, fsum=sum)
 
 _TWINS = {}
 
@@ -2105,6 +2153,10 @@ def refused_array(x):
     return np.sum(np.array([C3 * x, np.sin(C3 * x)]) ** 3)
 
 
+def refused_sum(x):
+    return np.sum(sum([C3 * x, np.sin(C3 * x)]) ** 3)
+
+
 def refused_r_c(x):
     return np.sum(np.r_[C3 * x, np.sin(C3 * x)] ** 3) + np.sum(np.c_[C3 * x, C3 * x * x] ** 3)
 
@@ -2120,7 +2172,8 @@ WITHOUT_AUTOGRAD = {
     for name, program in [("prod_hvp", refused_prod), ("cumprod_dot", refused_cumprod),
                           ("cumprod_hvp", refused_cumprod), ("norm_dot", refused_norm),
                           ("norm_hvp", refused_norm), ("array_of_pieces", refused_array),
-                          ("r_join", refused_r_c), ("c_join", refused_r_c)]
+                          ("r_join", refused_r_c), ("c_join", refused_r_c),
+                          ("sum_join", refused_sum)]
 }
 
 

@@ -27,10 +27,13 @@ RNG = np.random.default_rng(32)
 #: rules with no float32 case, and why
 EXEMPT = {
     **{("math", name): "math functions take and return Python floats: there is no float32"
-       for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign")},
+       for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign", "log10",
+                    "log2", "log1p", "expm1", "exp2", "cbrt", "sinh", "cosh", "asin", "acos",
+                    "atan", "atan2", "asinh", "acosh", "atanh", "hypot", "fabs", "erf", "erfc",
+                    "lgamma", "gamma", "degrees", "radians", "fmod", "pow")},
     **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
-                    "array_of_pieces", "r_join", "c_join")},
+                    "array_of_pieces", "r_join", "c_join", "sum_join")},
 }
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
@@ -129,6 +132,22 @@ def f_getitem(x):
 @case(("python", "mod"), args=(A(3, 4, lo=0.1, hi=3.0), A(4, lo=0.7, hi=1.3)), wrt=(0, 1))
 def f_mod(x, y):
     return np.sum((x % y) * x) + np.sum(np.fmod(x, y)) + np.sum(np.mod(x, y))
+
+
+@case(("python", "pow_builtin"), args=(A(3, 4, lo=0.5, hi=2.0), A(4)), wrt=(0, 1))
+def f_pow_builtin(x, y):
+    return np.sum(pow(x, y)) + np.sum(pow(x, 2))
+
+
+@case(("python", "sum_"), ("generated", "sum_bar"), args=(A(3, 4), A(4)), wrt=(0, 1))
+def f_sum_builtin(x, y):
+    return np.sum(sum([x, y * x, np.sin(y)]) ** 2) + np.sum(sum(x) * y) \
+        + np.sum(rt.sum_bar(x, [y, x])[0] ** 2)
+
+
+@case(("generated", "polygamma"), args=(A(3, 4, lo=0.5, hi=3.0),))
+def f_polygamma(x):
+    return np.sum(rt.polygamma(x, 0) * x) + np.sum(rt.polygamma(x, 1))
 
 
 # -- numpy.py: elementwise ----------------------------------------------------------------------

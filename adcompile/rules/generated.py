@@ -157,6 +157,11 @@ def c_bar(pieces, g, xs):
     g_bar += c_join(pieces_bar)
 
 
+@adjoint(runtime.sum_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def sum_bar(pieces, g, xs):
+    g_bar += sum_join(pieces_bar, g)
+
+
 @adjoint(runtime.array_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def array_bar(pieces, g, xs):
     g_bar += array_of_pieces(pieces_bar)
@@ -346,6 +351,8 @@ refused(runtime.prod_hvp, runtime.cumprod_dot, runtime.cumprod_hvp, runtime.norm
                "order other than 2-norm and Frobenius) is not supported")
 refused(runtime.array_of_pieces,
         reason="a third derivative through np.array of a list is not supported")
+refused(runtime.sum_join,
+        reason="a third derivative through Python's sum of a list is not supported")
 refused(runtime.r_join, runtime.c_join,
         reason="a third derivative through np.r_ or np.c_ is not supported")
 
@@ -369,6 +376,12 @@ def cofactor_tangent(c, x):
                             (-1, -2)) * c \
         - np.expand_dims(np.linalg.det(x), (-1, -2)) * np.swapaxes(
             np.linalg.inv(x) @ x_dot @ np.linalg.inv(x), -1, -2)
+
+
+@adjoint(runtime.polygamma)
+def polygamma(y, x, n=0):
+    # the derivative of polygamma of order n is polygamma of order n + 1
+    x_bar += y_bar * polygamma(x, n + 1)
 
 
 @adjoint(runtime.private_copy, shape="same", linear=True)
