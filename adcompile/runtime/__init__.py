@@ -15,11 +15,11 @@ import inspect
 
 import numpy as np  # noqa: F401 - generated code and tests read runtime.np too
 
-from . import arrays, broadcast, einsum, joins, linalg, norms, powers, prods, products, special, \
+from . import arrays, broadcast, einsum, gathers, joins, linalg, norms, powers, prods, products, special, \
     steps, values
 
 _MODULES = (broadcast, values, powers, products, einsum, arrays, joins, steps, prods, linalg,
-            norms, special)
+            norms, special, gathers)
 
 
 def _collect(modules):
