@@ -354,11 +354,11 @@ def inert(*objects, registry=None):
 
 def load_builtin_rules():
     # importing the rule modules registers their rules; SciPy's only when SciPy is installed
-    import importlib.util
-
     from . import arrays, generated, linalg, math, numpy, python, statistics  # noqa: F401
-    if importlib.util.find_spec("scipy") is not None:
+    try:
         from . import scipy  # noqa: F401
+    except ImportError:   # SciPy is not installed
+        pass
 
 
 load_builtin_rules()
