@@ -152,3 +152,15 @@ def test_without_scipy(tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[4.", "2.]"]
+
+
+@needs_scipy
+def test_readme_table_of_scipy_primitives_is_current():
+    from pathlib import Path
+
+    from adcompile.rules import table
+    readme = (Path(ad.__file__).resolve().parent.parent / "README.md").read_text()
+    start, end = readme.find(table.SCIPY_START), readme.find(table.SCIPY_END)
+    assert 0 <= start < end, "README.md lacks the SciPy primitives markers"
+    assert readme[start:end + len(table.SCIPY_END)] == table.scipy_block(), \
+        "README.md's table of SciPy primitives is stale: run python -m adcompile.rules.table"

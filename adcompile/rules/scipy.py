@@ -69,7 +69,7 @@ def gammaln(y, x):
     x_bar += y_bar * polygamma(x, 0)
 
 
-@rule(special.digamma, special.psi)
+@rule(special.digamma)   # (scipy.special.psi is the same function)
 def digamma(y, x):
     x_bar += y_bar * polygamma(x, 1)
 
