@@ -570,6 +570,8 @@ NOT_DIFFERENTIATED = {
     "reduced_size": "a count of entries",
     "argmax_mask": "where x equals its maximum, divided by the ties: piecewise constant",
     "inner_axes": "the axes np.inner contracts (integers)",
+    "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
+    "weights_shape": "the shape np.average gives its weights (integers)",
 }
 
 

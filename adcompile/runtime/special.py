@@ -1,12 +1,7 @@
 """Special functions the derivatives of ``math.lgamma``, ``math.gamma`` and SciPy's gamma
 family need: the digamma function and its derivatives (polygamma), in NumPy alone."""
 
-import math
-
 import numpy as np
-
-#: Bernoulli numbers B_2, B_4, ..., B_14 of the asymptotic series
-_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
 
 
 def polygamma(x, n=0):
@@ -29,24 +24,34 @@ def polygamma(x, n=0):
     return out.astype(dtype)[()]
 
 
+def _factorial(n):
+    """n! as a float (the helpers use no module but NumPy)."""
+    out = 1.0
+    for k in range(2, n + 1):
+        out *= k
+    return out
+
+
 def _polygamma_positive(v, n):
-    """psi_n(v) by upward recurrence to v >= 8 + n and the asymptotic series there."""
+    """psi_n(v) by upward recurrence to v >= 8 + n and the asymptotic series there (with
+    the Bernoulli numbers B_2, B_4, ..., B_14)."""
+    bernoulli = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
     sign = -1.0 if n % 2 == 0 else 1.0          # (-1)^(n+1)
     start = 8.0 + n
     acc = np.zeros(np.shape(v))
     steps = int(max(0.0, np.ceil(start - np.min(v)))) if np.size(v) else 0
     for _ in range(steps):
         low = v < start
-        acc = acc + np.where(low, sign * math.factorial(n) / np.where(low, v, 1.0) ** (n + 1),
+        acc = acc + np.where(low, sign * _factorial(n) / np.where(low, v, 1.0) ** (n + 1),
                              0.0)
         v = np.where(low, v + 1.0, v)
     if n == 0:
         series = np.log(v) - 0.5 / v
-        for k, b in enumerate(_BERNOULLI, start=1):
+        for k, b in enumerate(bernoulli, start=1):
             series = series - b / (2 * k * v ** (2 * k))
         return acc + series
-    series = math.factorial(n - 1) / v ** n + math.factorial(n) / (2 * v ** (n + 1))
-    for k, b in enumerate(_BERNOULLI, start=1):
-        series = series + b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k)
+    series = _factorial(n - 1) / v ** n + _factorial(n) / (2 * v ** (n + 1))
+    for k, b in enumerate(bernoulli, start=1):
+        series = series + b * _factorial(2 * k + n - 1) / (_factorial(2 * k)
                                                                * v ** (2 * k + n))
     return acc + sign * series
