@@ -1151,6 +1151,12 @@ def library_statistics(x, w):
             + np.percentile(x, 60.0) ** 2)
 
 
+@case(normal(3, 5), order=2)
+def library_cov(m):
+    return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
+            + np.sum(np.cov(m, bias=True) ** 2) + np.sum(np.cov(m, ddof=0) ** 3) + np.cov(m[0]) ** 2)
+
+
 @case(invertible(3, 3), order=2)
 @case(lambda rng: rng.uniform(-0.5, 0.5, (3, 2)) + 2.0 * np.eye(3, 2))
 def library_pinv(x):
@@ -2070,6 +2076,14 @@ def _ag_diagonal(x, offset=0):
     return x[rows, rows + offset]
 
 
+def _ag_cov(m, rowvar=True, bias=False, ddof=None):
+    X = anp.atleast_2d(m) if rowvar else anp.atleast_2d(anp.transpose(m))
+    Xc = X - anp.mean(X, axis=1, keepdims=True)
+    f = anp.shape(X)[1] - (ddof if ddof is not None else 0 if bias else 1)
+    out = anp.dot(Xc, anp.transpose(Xc)) / f
+    return out[0, 0] if anp.shape(out) == (1, 1) else out
+
+
 def _ag_matrix_power(x, n):
     base = anp.linalg.inv(x) if n < 0 else x
     out = anp.eye(anp.shape(x)[-1])
@@ -2109,6 +2123,7 @@ AUTOGRAD_GAPS = {
     "median": (lambda x, axis=None, keepdims=False: _ag_quantile(x, 0.5, axis, keepdims),
                "no VJP for np.median"),
     "nansum": (_ag_nansum, "no VJP for np.nansum"),
+    "cov": (_ag_cov, "no VJP for np.cov"),
     "nanmean": (_ag_nanmean, "no VJP for np.nanmean"),
     "average": (_ag_average, "no VJP for np.average"),
     "diagonal": (_ag_diagonal, "its VJP supports the last two axes and offset 0 only"),

@@ -725,3 +725,27 @@ def test_pinv_and_matrix_power_second_derivatives():
         fd = np.moveaxis(fd.reshape(point.shape + point.shape), range(2), range(2, 4))
         for mode in ("reverse", "forward"):
             assert_close(ad.hessian(case, mode=mode)(point, v), fd, 1e-5, 1e-6)
+
+
+def s_cov(m, w):
+    k = m.shape[0]
+    return np.sum(np.cov(m) * w[:k, :k]) + np.sum(np.cov(m, rowvar=False) ** 2) \
+        + np.sum(np.cov(m, bias=True) * w[:k, :k] ** 2) + np.sum(np.cov(m, ddof=0) ** 2) \
+        + np.cov(m[0]) * 2.0 + np.sum(np.cov(m[0], rowvar=False))
+
+
+def cov_variable_bias(m, bias):
+    return np.sum(np.cov(m, bias=bias))
+
+
+@covers(("statistics", "cov"))
+@FEW
+@given(data=st.data())
+def test_cov(data):
+    k, n = data.draw(st.integers(2, 3)), data.draw(st.integers(3, 5))   # rowvar=False: k rows
+    m = data.draw(arrays((k, n)))
+    assert_grad(s_cov, m, data.draw(weights((5, 5))))
+    h = ad.hessian(s_cov)(m, np.ones((5, 5)))
+    assert h.shape == (k, n, k, n)
+    with pytest.raises(ad.TransformError, match="not constants"):
+        ad.grad(cov_variable_bias)(m, True)

@@ -95,3 +95,57 @@ def median(y, x, axis=None, keepdims=False):
 @tangent(np.median)
 def median_tangent(y, x, axis=None, keepdims=False):
     y_dot += np.sum(x_dot * quantile_weights(x, 0.5, axis), axis=axis, keepdims=keepdims)
+
+
+# np.cov and np.corrcoef of one array m (variables in rows, or in columns with rowvar=False;
+# a vector is one variable): with X the variables' rows, Xc = X - its row means and f the
+# divisor (n - 1, n with bias=True, n - ddof), C = Xc Xc^T / f, so that for an adjoint G of
+# C, X gets (G + G^T) Xc / f (the centring needs nothing: Xc's rows sum to zero)
+
+@adjoint(np.cov, shape="unknown")
+def cov(y, m, rowvar=True, bias=False, ddof=None):
+    if rowvar is True or rowvar == 1:
+        X = np.atleast_2d(m)
+    elif rowvar is False or rowvar == 0:
+        X = np.atleast_2d(np.transpose(m))
+    else:
+        unsupported("np.cov with rowvar= other than a constant True or False")
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    if ddof is None and (bias is False or bias == 0):
+        f = np.shape(X)[1] - 1.0
+    elif ddof is None and (bias is True or bias == 1):
+        f = np.shape(X)[1] * 1.0
+    elif ddof is not None:
+        f = np.shape(X)[1] - ddof
+    else:
+        unsupported("np.cov with bias= or ddof= that are not constants")
+    G = np.reshape(y_bar, (np.shape(X)[0], np.shape(X)[0]))
+    Xb = (G + np.transpose(G)) @ Xc / f
+    if rowvar is True or rowvar == 1:
+        m_bar += np.reshape(Xb, np.shape(m))
+    else:
+        m_bar += np.reshape(np.transpose(Xb), np.shape(m))
+
+
+@tangent(np.cov)
+def cov_tangent(y, m, rowvar=True, bias=False, ddof=None):
+    # dC = (dXc Xc^T + Xc dXc^T) / f
+    if rowvar is True or rowvar == 1:
+        X = np.atleast_2d(m)
+    elif rowvar is False or rowvar == 0:
+        X = np.atleast_2d(np.transpose(m))
+    else:
+        unsupported("np.cov with rowvar= other than a constant True or False")
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    if ddof is None and (bias is False or bias == 0):
+        f = np.shape(X)[1] - 1.0
+    elif ddof is None and (bias is True or bias == 1):
+        f = np.shape(X)[1] * 1.0
+    elif ddof is not None:
+        f = np.shape(X)[1] - ddof
+    else:
+        unsupported("np.cov with bias= or ddof= that are not constants")
+    if rowvar is True or rowvar == 1:
+        y_dot += np.reshape(((np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True))) / f, np.shape(y))
+    else:
+        y_dot += np.reshape(((np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True))) / f, np.shape(y))
