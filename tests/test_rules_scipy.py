@@ -148,7 +148,7 @@ def test_without_scipy(tmp_path):
                       "assert not [r for r in REGISTRY.rules if r.filename.endswith('scipy.py')]\n"
                       "def g(x):\n    return np.sum(np.sort(x) ** 2)\n"
                       "print(ad.grad(g)(np.array([2.0, 1.0])))\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False,
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[4.", "2.]"]

@@ -170,14 +170,14 @@ def rad2deg(y, x):
 @adjoint(np.fmax)
 def fmax(z, x, y):
     # np.maximum's gradient, but a NaN loses: the other operand gets it all
-    x_bar += unbroadcast(z_bar * ((x > y) | (y != y)) + 0.5 * z_bar * (x == y), x)
-    y_bar += unbroadcast(z_bar * ((y > x) | (x != x)) + 0.5 * z_bar * (x == y), y)
+    x_bar += unbroadcast(z_bar * ((x > y) | np.isnan(y)) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * ((y > x) | np.isnan(x)) + 0.5 * z_bar * (x == y), y)
 
 
 @adjoint(np.fmin)
 def fmin(z, x, y):
-    x_bar += unbroadcast(z_bar * ((x < y) | (y != y)) + 0.5 * z_bar * (x == y), x)
-    y_bar += unbroadcast(z_bar * ((y < x) | (x != x)) + 0.5 * z_bar * (x == y), y)
+    x_bar += unbroadcast(z_bar * ((x < y) | np.isnan(y)) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * ((y < x) | np.isnan(x)) + 0.5 * z_bar * (x == y), y)
 
 
 @adjoint(np.sinc)

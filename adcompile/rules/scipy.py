@@ -9,7 +9,7 @@ module. ``scipy.stats`` densities are methods of distribution objects
 """
 # ruff: noqa: F821, F841
 
-import math  # noqa: F401 - read by the templates
+import math
 
 import numpy as np
 import scipy.special

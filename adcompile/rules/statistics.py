@@ -9,24 +9,24 @@ from . import adjoint, tangent
 
 @adjoint(np.nansum, shape="reduce")
 def nansum(y, x, axis=None, keepdims=False):
-    # the NaN entries were left out: no gradient there (x != x only at NaN)
-    x_bar += np.where(x != x, 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims))
+    # the NaN entries were left out: no gradient there (np.isnan)
+    x_bar += np.where(np.isnan(x), 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims))
 
 
 @tangent(np.nansum)
 def nansum_tangent(y, x, axis=None, keepdims=False):
-    y_dot += np.sum(np.where(x != x, 0.0, x_dot), axis=axis, keepdims=keepdims)
+    y_dot += np.sum(np.where(np.isnan(x), 0.0, x_dot), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.nanmean, shape="reduce")
 def nanmean(y, x, axis=None, keepdims=False):
     # the mean of the entries that are not NaN: each gets 1 / their count
-    x_bar += np.where(x != x, 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims) / np.sum(np.where(x != x, 0.0, np.ones_like(x)), axis=axis, keepdims=True))
+    x_bar += np.where(np.isnan(x), 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims) / np.sum(np.where(np.isnan(x), 0.0, np.ones_like(x)), axis=axis, keepdims=True))
 
 
 @tangent(np.nanmean)
 def nanmean_tangent(y, x, axis=None, keepdims=False):
-    y_dot += np.nanmean(np.where(x != x, np.nan, x_dot), axis=axis, keepdims=keepdims)
+    y_dot += np.nanmean(np.where(np.isnan(x), np.nan, x_dot), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.average, shape="reduce", optional=("weights",))

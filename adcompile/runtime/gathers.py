@@ -86,7 +86,7 @@ def quantile_weights(x, q, axis=None):
     if axis is None:
         return np.reshape(quantile_weights(np.ravel(values), q, 0), np.shape(values))
     if not isinstance(axis, (int, np.integer)):
-        raise ValueError("adcompile differentiates quantiles along one axis or all of them")
+        raise TypeError("adcompile differentiates quantiles along one axis or all of them")
     n = values.shape[axis]
     position = float(q) * (n - 1)
     low = int(np.floor(position))
