@@ -175,9 +175,10 @@ class Transform:
                 node = function_def(code, name, "vjp" if form == "vjp" else "grad", doc,
                                     self.wrt_tuple)
             if form != "grad2":   # (code differentiated again keeps them: see rename)
-                node = without_calls(node, {n for n, obj in fn.extra_globals.items()
+                node = without_calls(node, {n for n, obj in code.fn.extra_globals.items()
                                             if obj is stop_gradient})
-            text = (to_source(node), name, aliases, fn.extra_globals)
+            # (the names user rules read are added while the code is made, on a copy of fn)
+            text = (to_source(node), name, aliases, code.fn.extra_globals)
             self.texts[cache_key] = text
         return text
 

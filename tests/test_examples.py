@@ -202,3 +202,11 @@ def test_runs_as_a_script(figures_in_tmp):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "df/dx, df/dy, df/dz = (2.0, 5.0, 0.0)" in done.stdout
+
+
+def test_gp_marginal_likelihood_with_scipy_densities(capsys):
+    pytest.importorskip("scipy")
+    (start, end, error, noise), out = run("gp_marginal_likelihood", capsys)
+    assert error < 1e-6                      # the gradient through SciPy's densities
+    assert end > start + 20 and 0.03 < noise < 0.3
+    assert "adcompile - finite differences" in out

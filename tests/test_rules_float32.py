@@ -27,11 +27,26 @@ RNG = np.random.default_rng(32)
 #: rules with no float32 case, and why
 EXEMPT = {
     **{("math", name): "math functions take and return Python floats: there is no float32"
-       for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign")},
+       for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "copysign", "log10",
+                    "log2", "log1p", "expm1", "exp2", "cbrt", "sinh", "cosh", "asin", "acos",
+                    "atan", "atan2", "asinh", "acosh", "atanh", "hypot", "fabs", "erf", "erfc",
+                    "lgamma", "gamma", "degrees", "radians", "fmod", "pow")},
     **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
-                    "array_of_pieces", "r_join", "c_join")},
+                    "array_of_pieces", "r_join", "c_join", "sum_join")},
+    ("statistics", "cov"): "np.cov computes in float64 whatever the argument's precision",
 }
+
+try:
+    import scipy.special
+    import scipy.stats
+except ImportError:   # SciPy's rules are not registered
+    scipy = None
+if scipy is not None:
+    EXEMPT.update({("scipy", name): "SciPy computes it in float64 for float32 arguments: the "
+                   "result (and so the tangent) is float64 before adcompile sees it"
+                   for name in ("polygamma_", "norm_logpdf", "norm_pdf", "norm_cdf",
+                                "norm_logcdf", "mvn_logpdf")})
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
 CASES = []
@@ -129,6 +144,22 @@ def f_getitem(x):
 @case(("python", "mod"), args=(A(3, 4, lo=0.1, hi=3.0), A(4, lo=0.7, hi=1.3)), wrt=(0, 1))
 def f_mod(x, y):
     return np.sum((x % y) * x) + np.sum(np.fmod(x, y)) + np.sum(np.mod(x, y))
+
+
+@case(("python", "pow_builtin"), args=(A(3, 4, lo=0.5, hi=2.0), A(4)), wrt=(0, 1))
+def f_pow_builtin(x, y):
+    return np.sum(pow(x, y)) + np.sum(pow(x, 2))
+
+
+@case(("python", "sum_"), ("generated", "sum_bar"), args=(A(3, 4), A(4)), wrt=(0, 1))
+def f_sum_builtin(x, y):
+    return np.sum(sum([x, y * x, np.sin(y)]) ** 2) + np.sum(sum(x) * y) \
+        + np.sum(rt.sum_bar(x, [y, x])[0] ** 2)
+
+
+@case(("generated", "polygamma"), args=(A(3, 4, lo=0.5, hi=3.0),))
+def f_polygamma(x):
+    return np.sum(rt.polygamma(x, 0) * x) + np.sum(rt.polygamma(x, 1))
 
 
 # -- numpy.py: elementwise ----------------------------------------------------------------------
@@ -462,6 +493,91 @@ def f_svd(x):
     U, s, Vt = np.linalg.svd(x, full_matrices=False)
     return (np.sum(np.linalg.svd(x, compute_uv=False) ** 2) + np.sum(s * s)
             + np.sum(U ** 2 * np.arange(3.0, dtype=np.float32)) + np.sum(Vt ** 2 * np.arange(3.0, dtype=np.float32)))
+
+
+# -- numpy.py, arrays.py, statistics.py, linalg.py: the rest of the library ---------------------
+
+@case(("numpy", "logaddexp2"), ("numpy", "deg2rad"), ("numpy", "rad2deg"), ("numpy", "fmax"),
+      ("numpy", "fmin"), ("numpy", "sinc"), ("numpy", "nan_to_num"), ("numpy", "heaviside"),
+      args=(A(3, 4), A(4)), wrt=(0, 1))
+def f_more_elementwise(x, y):
+    return (np.sum(np.logaddexp2(x, y)) + np.sum(np.deg2rad(x) ** 2 + np.radians(y))
+            + np.sum(np.rad2deg(x) * np.degrees(y)) + np.sum(np.fmax(x, y) ** 2)
+            + np.sum(np.fmin(x, 0.5) * y) + np.sum(np.sinc(x) * y) + np.sum(np.nan_to_num(x * y))
+            + np.sum(np.heaviside(x, y) * x))
+
+
+@case(("numpy", "cross"), ("generated", "cross_bar"), args=(A(2, 3), A(3)), wrt=(0, 1))
+def f_cross(a, b):
+    return np.sum(np.cross(a, b) ** 2) + np.sum(rt.cross_bar(a, a, b) ** 2)
+
+
+@case(("arrays", "flipud"), ("arrays", "fliplr"), ("arrays", "rot90"), ("arrays", "atleast_nd"),
+      ("arrays", "diagonal"), ("arrays", "diff"), ("generated", "diagonal_bar"),
+      ("generated", "diff_bar"), args=(A(3, 4),))
+def f_rearrangements(x):
+    return (np.sum(np.flipud(x) * x) + np.sum(np.fliplr(x) ** 2 * x) + np.sum(np.rot90(x) ** 3)
+            + np.sum(np.atleast_3d(x) ** 2) + np.sum(np.atleast_1d(x[0, 0]) * x[0])
+            + np.sum(np.diagonal(x) ** 3) + np.sum(x.diagonal(1) ** 2) + np.sum(np.diff(x) ** 2)
+            + np.sum(rt.diagonal_bar(x[0, :3], x) ** 3) + np.sum(rt.diff_bar(x, 2) ** 3))
+
+
+@case(("arrays", "hsplit"), ("arrays", "vsplit"), ("arrays", "dsplit"), ("arrays", "column_stack"),
+      ("arrays", "dstack"), ("arrays", "append"), ("generated", "column_stack_bar"),
+      ("generated", "dstack_bar"), args=(A(2, 4), A(2)), wrt=(0, 1))
+def f_splits_and_joins(x, v):
+    a, b = np.hsplit(x, 2)
+    c, d = np.vsplit(x, 2)
+    p, q = np.dsplit(np.atleast_3d(x), [0])
+    return (np.sum(a * b) + np.sum(c * d) + np.sum(q ** 2) + np.sum(np.column_stack([v, x]) ** 2)
+            + np.sum(np.dstack([x, x * x]) ** 2) + np.sum(np.append(x, v) ** 3)
+            + np.sum(np.append(x, x, axis=1) ** 2)
+            + np.sum(rt.column_stack_bar(np.column_stack([v, x]), [v, x])[1] ** 3)
+            + np.sum(rt.dstack_bar(np.dstack([x, x]), [x, x])[0] ** 3))
+
+
+@case(("arrays", "take"), ("arrays", "take_along_axis"), ("arrays", "sort"),
+      ("generated", "take_bar"), ("generated", "take_along_axis_bar"), args=(A(3, 4),))
+def f_selections(x):
+    order = np.argsort(x, axis=1)
+    return (np.sum(np.take(x, [0, 2, 2]) ** 2) + np.sum(x.take([1, 1], axis=0) ** 3)
+            + np.sum(np.take_along_axis(x, order, axis=1) * x) + np.sum(np.sort(x) ** 3)
+            + np.sum(np.sort(x, axis=None) ** 2) + np.sum(rt.take_bar(x[0, :3], x, [0, 1, 1]) ** 3)
+            + np.sum(rt.take_along_axis_bar(x, x, order, 1) ** 3))
+
+
+@case(("statistics", "nansum"), ("statistics", "nanmean"), ("statistics", "average"),
+      ("statistics", "quantile"), ("statistics", "percentile"), ("statistics", "median"),
+      args=(A(3, 4), A(3, 4, lo=0.5, hi=1.5)), wrt=(0, 1))
+def f_statistics(x, w):
+    return (np.nansum(x) ** 2 + np.sum(np.nanmean(x, axis=0) ** 2)
+            + np.sum(np.average(x, axis=1, weights=w) ** 2) + np.average(x) ** 2
+            + np.median(x) * np.sum(w) + np.sum(np.quantile(x, 0.3, axis=0) ** 2)
+            + np.percentile(x, 60.0) ** 2)
+
+
+@case(("linalg", "pinv"), ("linalg", "matrix_power"), ("generated", "upper_block"),
+      args=(A(3, 2) + np.eye(3, 2) * 2.0, A(3, 3) * 0.3 + np.eye(3)), wrt=(0, 1))
+def f_pinv_matrix_power(x, m):
+    return (np.sum(np.linalg.pinv(x) ** 2) + np.sum(np.linalg.matrix_power(m, 3) ** 2)
+            + np.sum(np.linalg.matrix_power(m, -1)) + np.sum(rt.upper_block(m, m) ** 3))
+
+
+
+if scipy is not None:
+    special = scipy.special
+
+    @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "gammaln", "digamma",
+                                         "xlogy", "xlog1py", "betaln", "logsumexp", "softmax",
+                                         "log_softmax")],
+          args=(A(3, 4), A(4, lo=0.5, hi=1.5)), wrt=(0, 1))
+    def f_scipy_special(x, y):
+        return (np.sum(special.expit(x) * y) + np.sum(special.logit(special.expit(x)) ** 2)
+                + np.sum(special.erf(x) + special.erfc(y)) + np.sum(special.gammaln(y) * x)
+                + np.sum(special.digamma(y + 1.0)) + np.sum(special.xlogy(x, y))
+                + np.sum(special.xlog1py(x, y)) + np.sum(special.betaln(y, y + 1.0))
+                + special.logsumexp(x) + np.sum(special.logsumexp(x, axis=0, b=y) ** 2)
+                + np.sum(special.softmax(x, axis=1) * y) + np.sum(special.log_softmax(x) ** 2))
 
 
 # -- generated.py: the helpers' own rules (second derivatives), through direct calls ------------

@@ -557,7 +557,7 @@ def test_third_derivatives_through_second_derivative_helpers_are_refused():
 def test_refused_helpers_are_the_known_third_derivatives():
     refused = {rule.name for rule in REGISTRY.rules if rule.refusal}
     assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
-                       "array_of_pieces", "r_join", "c_join"}
+                       "array_of_pieces", "r_join", "c_join", "sum_join"}
 
 
 # ---------------------------------------------------------------------------
@@ -571,6 +571,8 @@ NOT_DIFFERENTIATED = {
     "argmax_mask": "where x equals its maximum, divided by the ties: piecewise constant",
     "inner_axes": "the axes np.inner contracts (integers)",
     "stop_gradient": "ad.stop_gradient: the identity whose derivative is zero by definition",
+    "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
+    "weights_shape": "the shape np.average gives its weights (integers)",
 }
 
 

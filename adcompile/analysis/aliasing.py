@@ -308,8 +308,10 @@ class Aliases:
         func = call.func
         obj = self.callee(func)
         if obj is not None and isinstance(func, ast.Attribute) \
-                and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))):
+                and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))) \
+                and self.registry.rule_for(obj) is None:
             obj = None   # a method of an object (M.T.dot): by the method's name, below
+            # (unless it has a rule of its own: scipy.stats.norm.logpdf)
         if obj is not None:
             if getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS and call.args:
                 return found | self._value(call.args[0])

@@ -177,7 +177,8 @@ class Statements:
                                             or self.struct_of(value) is not None):
             shared_list = self.scope.env[value.id]
         elif isinstance(value, ast.Call) and self.callee(value.func).kind == "object" \
-                and is_user_function(self.callee(value.func).what):
+                and is_user_function(self.callee(value.func).what) \
+                and self.registry.rule_for(self.callee(value.func).what) is None:
             result = self.inline(Deferred(self.define, target.id),
                                  self.callee(value.func).what, value, tree_ok=True)
             if isinstance(result, Node):   # the helper returns a structure
@@ -246,8 +247,9 @@ class Statements:
                                                  f"{ast.unparse(target)} is not supported")
             return [(t.id, Ready(p)) for t, p in zip(target.elts, parts)]
         called = self.callee(value.func) if isinstance(value, ast.Call) else NOT_A_CALL
-        if called.kind == "object" and is_user_function(called.what) and all(
-                isinstance(t, ast.Name) for t in target.elts):
+        if called.kind == "object" and is_user_function(called.what) \
+                and self.registry.rule_for(called.what) is None \
+                and all(isinstance(t, ast.Name) for t in target.elts):
             # a, b = helper(x): bind the helper's returned values directly
             parts = self.inline(None, called.what, value, unpack=len(target.elts), tree_ok=True)
             if isinstance(parts, Node):   # the helper returns a structure: unpack it

@@ -140,7 +140,7 @@ class Registry:
 
     def add(self, rule, objects=(), methods=(), attributes=()):
         for obj in objects:
-            self.by_object[id(obj)] = (obj, rule)
+            self.by_object[_object_key(obj)] = (obj, rule)
             rule.keys.append(obj)
         for name in methods:
             self.by_method[name] = rule
@@ -151,8 +151,11 @@ class Registry:
         self.rules.append(rule)
 
     def rule_for(self, obj):
-        entry = self.by_object.get(id(obj))
-        return entry[1] if entry is not None and entry[0] is obj else None
+        entry = self.by_object.get(_object_key(obj))
+        if entry is None:
+            return None
+        same = entry[0] is obj or inspect.ismethod(obj) and entry[0] == obj
+        return entry[1] if same else None
 
     def is_nondifferentiable(self, obj):
         entry = self.nondiff_objects.get(id(obj))
@@ -161,6 +164,15 @@ class Registry:
     def is_inert(self, obj):
         entry = self.inert_objects.get(id(obj))
         return entry is not None and entry is obj
+
+
+def _object_key(obj):
+    """The registry's key for a function object: its identity, or for a method bound to an
+    object (``scipy.stats.norm.logpdf``, made anew at each attribute access) the identities of
+    the object and the function."""
+    if inspect.ismethod(obj):
+        return id(obj.__self__), id(obj.__func__)
+    return id(obj)
 
 
 REGISTRY = Registry()
@@ -347,8 +359,12 @@ def inert(*objects, registry=None):
 
 
 def load_builtin_rules():
-    # importing the rule modules registers their rules
-    from . import generated, linalg, math, numpy, python  # noqa: F401
+    # importing the rule modules registers their rules; SciPy's only when SciPy is installed
+    from . import arrays, generated, linalg, math, numpy, python, statistics  # noqa: F401
+    try:
+        from . import scipy  # noqa: F401
+    except ImportError:   # SciPy is not installed
+        pass
 
 
 load_builtin_rules()

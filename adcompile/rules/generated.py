@@ -175,6 +175,11 @@ def c_bar(pieces, g, xs):
     g_bar += c_join(pieces_bar)
 
 
+@adjoint(runtime.sum_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def sum_bar(pieces, g, xs):
+    g_bar += sum_join(pieces_bar, g)
+
+
 @adjoint(runtime.array_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def array_bar(pieces, g, xs):
     g_bar += array_of_pieces(pieces_bar)
@@ -364,6 +369,8 @@ refused(runtime.prod_hvp, runtime.cumprod_dot, runtime.cumprod_hvp, runtime.norm
                "order other than 2-norm and Frobenius) is not supported")
 refused(runtime.array_of_pieces,
         reason="a third derivative through np.array of a list is not supported")
+refused(runtime.sum_join,
+        reason="a third derivative through Python's sum of a list is not supported")
 refused(runtime.r_join, runtime.c_join,
         reason="a third derivative through np.r_ or np.c_ is not supported")
 
@@ -389,7 +396,78 @@ def cofactor_tangent(c, x):
             np.linalg.inv(x) @ x_dot @ np.linalg.inv(x), -1, -2)
 
 
+@adjoint(runtime.polygamma)
+def polygamma(y, x, n=0):
+    # the derivative of polygamma of order n is polygamma of order n + 1
+    x_bar += y_bar * polygamma(x, n + 1)
+
+
 @adjoint(runtime.private_copy, shape="same", linear=True)
 def private_copy(y, x):
     # a copy: the identity
     x_bar += y_bar
+
+
+# -- adjoints of picking entries and of more joins (runtime/gathers.py): linear in g, each one's
+# adjoint is the selection itself ----------------------------------------------------------
+
+@adjoint(runtime.take_bar, shape="unknown", linear=True, constant=('x', 'indices'))
+def take_bar(u, g, x, indices, axis=None):
+    g_bar += np.take(u_bar, indices, axis)
+
+
+@adjoint(runtime.take_along_axis_bar, shape="unknown", linear=True, constant=('x', 'indices'))
+def take_along_axis_bar(u, g, x, indices, axis=-1):
+    g_bar += np.reshape(np.take_along_axis(u_bar, indices, axis), np.shape(g))
+
+
+@adjoint(runtime.diagonal_bar, shape="unknown", linear=True, constant=('x',))
+def diagonal_bar(u, g, x, offset=0, axis1=0, axis2=1):
+    g_bar += np.diagonal(u_bar, offset, axis1, axis2)
+
+
+@adjoint(runtime.diff_bar, shape="same", linear=True)
+def diff_bar(u, g, n=1, axis=-1):
+    # diff_bar is the transpose of np.diff: its own transpose is np.diff
+    g_bar += np.diff(u_bar, n, axis)
+
+
+@adjoint(runtime.column_stack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def column_stack_bar(pieces, g, xs):
+    g_bar += np.column_stack(list(pieces_bar))
+
+
+@adjoint(runtime.dstack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def dstack_bar(pieces, g, xs):
+    g_bar += np.reshape(np.dstack(list(pieces_bar)), np.shape(g))
+
+
+nondifferentiable(runtime.quantile_weights, runtime.weights_shape)
+
+
+@adjoint(runtime.cross_bar, shape="unknown", constant=('a',))
+def cross_bar(u, g, a, b):
+    # u = the adjoint of a in np.cross(a, b), bilinear in (g, b): <w, b x g> = <g, w x b>
+    # = <b, g x w>
+    g_bar += np.cross(u_bar, b)
+    b_bar += cross_bar(u_bar, b, g)
+
+
+@tangent(runtime.cross_bar)
+def cross_bar_tangent(u, g, a, b):
+    u_dot += cross_bar(g_dot, a, b)
+    u_dot += cross_bar(g, a, b_dot)
+
+
+@adjoint(runtime.upper_block, shape="unknown")
+def upper_block(b, x, g):
+    # b = [[x, g], [0, x]]: x's adjoint is the sum of the diagonal blocks', g's the upper right
+    m = np.shape(x)[-1]
+    x_bar += unbroadcast(b_bar[..., :m, :m] + b_bar[..., m:, m:], x)
+    g_bar += unbroadcast(b_bar[..., :m, m:], g)
+
+
+@tangent(runtime.upper_block)
+def upper_block_tangent(b, x, g):
+    b_dot += upper_block(x_dot, np.zeros_like(g))
+    b_dot += upper_block(np.zeros_like(x), g_dot)

@@ -185,3 +185,56 @@ def svd_tangent(y, x, full_matrices=True, compute_uv=True, hermitian=False):
         unsupported("np.linalg.svd with full_matrices=True (the default) and compute_uv=True: "
                     "the extra columns of U or V are not unique; pass full_matrices=False "
                     "for the thin SVD, or compute_uv=False for the singular values only")
+
+
+@adjoint(np.linalg.pinv, shape="same")
+def pinv(y, x, rcond=None, hermitian=False):
+    # P = pinv(A), differentiable where the rank of A is locally constant (Golub and Pereyra):
+    # A_bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A), G = y_bar
+    if hermitian is True or hermitian == 1:
+        unsupported("np.linalg.pinv with hermitian=True: call it without (the result is the same)")
+    else:
+        Gt = np.swapaxes(y_bar, -1, -2)
+        Pt = np.swapaxes(y, -1, -2)
+        left = Gt @ y @ Pt
+        right = Pt @ y @ Gt
+        x_bar += -(Pt @ y_bar @ Pt) + (left - x @ (y @ left)) + (right - (right @ y) @ x)
+
+
+@tangent(np.linalg.pinv)
+def pinv_tangent(y, x, rcond=None, hermitian=False):
+    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+    Pt = np.swapaxes(y, -1, -2)
+    y_dot += -(y @ x_dot @ y) + (y @ Pt @ np.swapaxes(x_dot, -1, -2)) @ (np.eye(np.shape(x)[-2], dtype=y.dtype) - x @ y) + (np.eye(np.shape(x)[-1], dtype=y.dtype) - y @ x) @ (np.swapaxes(x_dot, -1, -2) @ Pt @ y)
+
+
+@adjoint(np.linalg.matrix_power, shape="same")
+def matrix_power(y, a, n=1):
+    # d(A^n) = sum_k A^k dA A^(n-1-k), the upper right block of [[A, dA], [0, A]]^n
+    # (upper_block); its adjoint is the same sum with A^T and y_bar. A negative n is the power
+    # -n of inv(A), whose adjoint goes back through inv
+    m = np.shape(a)[-1]
+    if n >= 0:
+        a_bar += np.linalg.matrix_power(upper_block(np.swapaxes(a, -1, -2), y_bar), n)[..., :m, m:]
+    elif n < 0:
+        qt = np.swapaxes(np.linalg.inv(a), -1, -2)
+        q_bar = np.linalg.matrix_power(upper_block(qt, y_bar), -n)[..., :m, m:]
+        a_bar += -(qt @ q_bar @ qt)
+    else:   # n not a constant
+        q = np.linalg.inv(a) if n < 0 else a
+        qt = np.swapaxes(q, -1, -2)
+        q_bar = np.linalg.matrix_power(upper_block(qt, y_bar), abs(n))[..., :m, m:]
+        a_bar += -(qt @ q_bar @ qt) if n < 0 else q_bar
+
+
+@tangent(np.linalg.matrix_power)
+def matrix_power_tangent(y, a, n=1):
+    m = np.shape(a)[-1]
+    if n >= 0:
+        y_dot += np.linalg.matrix_power(upper_block(a, a_dot), n)[..., :m, m:]
+    elif n < 0:
+        q = np.linalg.inv(a)
+        y_dot += np.linalg.matrix_power(upper_block(q, -(q @ a_dot @ q)), -n)[..., :m, m:]
+    else:
+        q = np.linalg.inv(a) if n < 0 else a
+        y_dot += np.linalg.matrix_power(upper_block(q, -(q @ a_dot @ q) if n < 0 else a_dot), abs(n))[..., :m, m:]

@@ -150,6 +150,54 @@ def logaddexp(z, x, y):
     y_bar += unbroadcast(z_bar * np.exp(y - z), y)
 
 
+@adjoint(np.logaddexp2)
+def logaddexp2(z, x, y):
+    # z = log2(2^x + 2^y): the shares 2^(x - z) and 2^(y - z)
+    x_bar += unbroadcast(z_bar * np.exp2(x - z), x)
+    y_bar += unbroadcast(z_bar * np.exp2(y - z), y)
+
+
+@adjoint(np.deg2rad, np.radians, linear=True)
+def deg2rad(y, x):
+    x_bar += y_bar * (math.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees, linear=True)
+def rad2deg(y, x):
+    x_bar += y_bar * (180.0 / math.pi)
+
+
+@adjoint(np.fmax)
+def fmax(z, x, y):
+    # np.maximum's gradient, but a NaN loses: the other operand gets it all
+    x_bar += unbroadcast(z_bar * ((x > y) | np.isnan(y)) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * ((y > x) | np.isnan(x)) + 0.5 * z_bar * (x == y), y)
+
+
+@adjoint(np.fmin)
+def fmin(z, x, y):
+    x_bar += unbroadcast(z_bar * ((x < y) | np.isnan(y)) + 0.5 * z_bar * (x == y), x)
+    y_bar += unbroadcast(z_bar * ((y < x) | np.isnan(x)) + 0.5 * z_bar * (x == y), y)
+
+
+@adjoint(np.sinc)
+def sinc(y, x):
+    # y = sin(pi x) / (pi x): the slope (cos(pi x) - y) / x, 0 at x = 0
+    x_bar += y_bar * np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # finite entries pass; NaN and infinities become constants
+    x_bar += y_bar * np.isfinite(x)
+
+
+@adjoint(np.heaviside, constant=("x",))
+def heaviside(y, x, h):
+    # a step in x (zero gradient); the value h at x == 0 passes h's gradient there
+    h_bar += unbroadcast(y_bar * (x == 0), h)
+
+
 @adjoint(np.clip, methods=("clip",))
 def clip(y, x, a_min, a_max):
     # x at a bound (a tie) keeps its gradient; a bound gets it where x is beyond it.
@@ -364,6 +412,19 @@ def kron(z, x, y):
 def kron_tangent(z, x, y):
     z_dot += np.kron(x_dot, y)
     z_dot += np.kron(x, y_dot)
+
+
+@adjoint(np.cross, shape="unknown")
+def cross(z, a, b):
+    # 3-vectors along the last axis: <z_bar, a x b> = <a, b x z_bar> = <b, z_bar x a>
+    a_bar += cross_bar(z_bar, a, b)
+    b_bar += cross_bar(-z_bar, b, a)
+
+
+@tangent(np.cross)
+def cross_tangent(z, a, b):
+    z_dot += np.cross(a_dot, b)
+    z_dot += np.cross(a, b_dot)
 
 
 @adjoint(np.einsum, shape="unknown", optional=("b",), constant=('spec',))

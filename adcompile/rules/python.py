@@ -5,6 +5,8 @@ In every rule ``z`` (or ``y``) is the result, ``z_bar`` its adjoint.
 # The templates are read, not run: names like z_bar are bound where they are inlined.
 # ruff: noqa: F821, F841
 
+import builtins
+import math
 import operator
 
 import numpy as np
@@ -61,6 +63,18 @@ def pow(z, x, y):
     else:
         x_bar += unbroadcast(z_bar * scaled_power(y, x, y - 1), x)
     y_bar += unbroadcast(z_bar * (z * log_or_zero(x)), y)
+
+
+# pow(x, y), the builtin with two arguments: x ** y (pow(x, y, mod) is refused)
+adjoint_from(pow, builtins.pow, name="pow_builtin")
+
+
+@adjoint(sum, math.fsum, shape="unknown", sequence="xs")
+def sum_(y, xs):
+    # Python's sum of a list (or tuple, or an array's rows): each item gets y_bar, summed
+    # down to its own shape where the items broadcast. (No start value: forward mode applies
+    # sum to the items' tangents, which a start value would be added to.)
+    xs_bar += sum_bar(y_bar, xs)
 
 
 @adjoint(operator.neg, np.negative)

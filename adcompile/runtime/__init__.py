@@ -15,11 +15,24 @@ import inspect
 
 import numpy as np  # noqa: F401 - generated code and tests read runtime.np too
 
-from . import arrays, broadcast, einsum, joins, linalg, norms, powers, prods, products, steps, \
-    values
+from . import (
+    arrays,
+    broadcast,
+    einsum,
+    gathers,
+    joins,
+    linalg,
+    norms,
+    powers,
+    prods,
+    products,
+    special,
+    steps,
+    values,
+)
 
 _MODULES = (broadcast, values, powers, products, einsum, arrays, joins, steps, prods, linalg,
-            norms)
+            norms, special, gathers)
 
 
 def _collect(modules):

@@ -3,6 +3,8 @@ np.array of a list): the gradient cut back into one piece per item."""
 
 import numpy as np
 
+from .broadcast import rebroadcast, unbroadcast
+
 
 def add_pieces(bars, pieces):
     """A list's adjoints plus one piece each (np.concatenate(xs) for a list xs)."""
@@ -105,3 +107,20 @@ def vstack_bar(y_bar, xs):
         return _as_items(lambda items: vstack_bar(y_bar, items), xs)
     pieces = concatenate_bar(y_bar, [np.atleast_2d(x) for x in xs], 0)
     return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
+
+
+def sum_bar(y_bar, xs):
+    """The adjoint of ``y = sum(xs)`` (Python's sum, or math.fsum): y_bar for each item,
+    summed down to the item's shape where the items broadcast against each other."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: sum_bar(y_bar, items), xs)
+    return [unbroadcast(y_bar, x) for x in xs]
+
+
+def sum_join(bars, g):
+    """The adjoint of ``pieces = sum_bar(g, xs)`` (differentiated gradient code): the pieces'
+    adjoints broadcast to g's shape and added."""
+    total = 0.0
+    for b in bars:
+        total = total + rebroadcast(b, g)
+    return total

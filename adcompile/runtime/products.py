@@ -124,3 +124,12 @@ def kron_bar_right(z_bar, x, y):
     Z, sx, sy, n = _kron_blocks(z_bar, x, y)
     X = np.reshape(x, [d for s in sx for d in (s, 1)])
     return np.reshape(np.sum(Z * X, axis=tuple(range(0, 2 * n, 2))), np.shape(y))[()]
+
+
+def cross_bar(g, a, b):
+    """The adjoint in ``a`` of ``z = np.cross(a, b)`` of 3-vectors (along the last axis):
+    <g, a x b> = <a, b x g>, summed down to a's shape where the operands broadcast."""
+    if np.shape(a)[-1:] != (3,) or np.shape(b)[-1:] != (3,):
+        raise ValueError("adcompile differentiates np.cross of 3-vectors along the last axis "
+                         "only (2-vectors are deprecated by NumPy)")
+    return unbroadcast(np.cross(b, g), a)

@@ -1,0 +1,115 @@
+"""Adjoints of NumPy's rearrangements and selections: flips and rotations, views with more
+dimensions, diagonals, differences, splits and joins, picking entries by index, sorting.
+
+All but sorting are linear in their one array, so their tangent is the primitive applied
+to the tangent; the adjoints scatter back (runtime/gathers.py), duplicates adding up.
+"""
+# ruff: noqa: F821, F841
+
+import numpy as np
+
+from . import adjoint, nondifferentiable, tangent
+
+
+@adjoint(np.flipud, shape="same", linear=True)
+def flipud(y, x):
+    x_bar += np.flipud(y_bar)
+
+
+@adjoint(np.fliplr, shape="same", linear=True)
+def fliplr(y, x):
+    x_bar += np.fliplr(y_bar)
+
+
+@adjoint(np.rot90, shape="same", linear=True)
+def rot90(y, x, k=1, axes=(0, 1)):
+    # turning back: k quarter turns the other way
+    x_bar += np.rot90(y_bar, -k, axes)
+
+
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, shape="unknown", linear=True)
+def atleast_nd(y, x):
+    # one array (several give a list, which is refused): the same entries, more axes
+    x_bar += np.reshape(y_bar, np.shape(x))
+
+
+@adjoint(np.diagonal, methods=("diagonal",), shape="unknown", linear=True)
+def diagonal(y, x, offset=0, axis1=0, axis2=1):
+    x_bar += diagonal_bar(y_bar, x, offset, axis1, axis2)
+
+
+@adjoint(np.diff, shape="same", linear=True)
+def diff(y, x, n=1, axis=-1):
+    # (prepend= and append= are refused: not keywords of this rule)
+    x_bar += diff_bar(y_bar, n, axis)
+
+
+# the pieces' adjoints (zero for unused pieces) joined back along the axis split
+
+@adjoint(np.hsplit, shape="unknown", linear=True)
+def hsplit(y, x, indices_or_sections=None):
+    # the second axis, the first of a vector
+    x_bar += np.concatenate(list(y_bar), axis=min(np.ndim(x) - 1, 1))
+
+
+@adjoint(np.vsplit, shape="unknown", linear=True)
+def vsplit(y, x, indices_or_sections=None):
+    x_bar += np.concatenate(list(y_bar), axis=0)
+
+
+@adjoint(np.dsplit, shape="unknown", linear=True)
+def dsplit(y, x, indices_or_sections=None):
+    x_bar += np.concatenate(list(y_bar), axis=2)
+
+
+@adjoint(np.column_stack, shape="unknown", sequence="xs")
+def column_stack(y, xs):
+    xs_bar += column_stack_bar(y_bar, xs)
+
+
+@adjoint(np.dstack, shape="unknown", sequence="xs")
+def dstack(y, xs):
+    xs_bar += dstack_bar(y_bar, xs)
+
+
+@adjoint(np.append, shape="unknown")
+def append(y, arr, values, axis=None):
+    # np.concatenate((arr, values), axis), both flattened when axis is None
+    if axis is None:
+        arr_bar += np.reshape(y_bar[:np.size(arr)], np.shape(arr))
+        values_bar += np.reshape(y_bar[np.size(arr):], np.shape(values))
+    else:
+        arr_bar += np.take(y_bar, np.arange(np.shape(arr)[axis]), axis)
+        values_bar += np.take(y_bar, np.arange(np.shape(arr)[axis], np.shape(y_bar)[axis]), axis)
+
+
+@tangent(np.append)
+def append_tangent(y, arr, values, axis=None):
+    y_dot += np.append(arr_dot, np.zeros_like(values), axis)
+    y_dot += np.append(np.zeros_like(arr), values_dot, axis)
+
+
+@adjoint(np.take, methods=("take",), shape="unknown", linear=True, constant=("indices",))
+def take(y, x, indices, axis=None):
+    x_bar += take_bar(y_bar, x, indices, axis)
+
+
+@adjoint(np.take_along_axis, shape="unknown", linear=True, constant=("indices",))
+def take_along_axis(y, x, indices, axis=-1):
+    x_bar += take_along_axis_bar(y_bar, x, indices, axis)
+
+
+@adjoint(np.sort, shape="unknown")
+def sort(y, x, axis=-1):
+    # the sorted entries go back where they came from (ties: in the order a stable sort
+    # leaves them); axis None sorts the flattened x
+    x_bar += take_along_axis_bar(y_bar, x, np.argsort(x, axis=axis, kind="stable"), axis)
+
+
+@tangent(np.sort)
+def sort_tangent(y, x, axis=-1):
+    y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
+
+
+nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzero,
+                  np.isclose, np.allclose, np.array_equal, np.signbit)

@@ -1,0 +1,151 @@
+"""Adjoints of NumPy's statistics: sums and means that skip NaN, weighted averages,
+quantiles (median, percentile), covariance and correlation matrices."""
+# ruff: noqa: F821, F841
+
+import numpy as np
+
+from . import adjoint, tangent
+
+
+@adjoint(np.nansum, shape="reduce")
+def nansum(y, x, axis=None, keepdims=False):
+    # the NaN entries were left out: no gradient there (np.isnan)
+    x_bar += np.where(np.isnan(x), 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims))
+
+
+@tangent(np.nansum)
+def nansum_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(np.where(np.isnan(x), 0.0, x_dot), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.nanmean, shape="reduce")
+def nanmean(y, x, axis=None, keepdims=False):
+    # the mean of the entries that are not NaN: each gets 1 / their count
+    x_bar += np.where(np.isnan(x), 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims) / np.sum(np.where(np.isnan(x), 0.0, np.ones_like(x)), axis=axis, keepdims=True))
+
+
+@tangent(np.nanmean)
+def nanmean_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.nanmean(np.where(np.isnan(x), np.nan, x_dot), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.average, shape="reduce", optional=("weights",))
+def average(y, a, weights, axis=None, returned=False, keepdims=False):
+    # y = sum(w a) / sum(w) along axis, w the weights shaped to broadcast against a (a 1-d
+    # weights runs along axis); returned=True (a pair) is refused
+    if returned is True or returned == 1:
+        unsupported("np.average with returned=True: take the sum of the weights separately")
+    elif weights is None:
+        a_bar += unreduce(y_bar / reduced_size(a, axis=axis), a, axis=axis, keepdims=keepdims)
+    else:
+        w = np.reshape(weights, weights_shape(a, weights, axis))
+        total = np.sum(w + np.zeros_like(a), axis=axis, keepdims=True)
+        spread = unreduce(y_bar, a, axis=axis, keepdims=keepdims) / total
+        a_bar += spread * w
+        weights_bar += np.reshape(unbroadcast(spread * (a - np.sum(w * a, axis=axis, keepdims=True) / total), w), np.shape(weights))
+
+
+@tangent(np.average)
+def average_tangent(y, a, weights, axis=None, returned=False, keepdims=False):
+    if returned is True or returned == 1:
+        unsupported("np.average with returned=True: take the sum of the weights separately")
+    elif weights is None:
+        y_dot += np.average(a_dot, axis=axis, keepdims=keepdims)
+    else:
+        y_dot += np.average(a_dot, axis=axis, weights=weights, keepdims=keepdims)
+        y_dot += np.sum(np.reshape(weights_dot, weights_shape(a, weights, axis)) * (a - np.sum(np.reshape(weights, weights_shape(a, weights, axis)) * a, axis=axis, keepdims=True) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=keepdims)
+
+
+# np.quantile, np.percentile and np.median: the quantile of a number q is a weighted sum of (at
+# most) two entries of x, those at floor and ceil of q (n - 1) in sorted order; they get the
+# gradient (quantile_weights, piecewise constant). An active q is refused (no q_bar line).
+
+@adjoint(np.quantile, shape="reduce")
+def quantile(y, x, q, axis=None, keepdims=False, method="linear"):
+    if method != "linear":
+        unsupported("np.quantile is differentiated with the default method='linear' only")
+    else:
+        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q, axis)
+
+
+@tangent(np.quantile)
+def quantile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
+    y_dot += np.sum(x_dot * quantile_weights(x, q, axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.percentile, shape="reduce")
+def percentile(y, x, q, axis=None, keepdims=False, method="linear"):
+    if method != "linear":
+        unsupported("np.percentile is differentiated with the default method='linear' only")
+    else:
+        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q / 100.0, axis)
+
+
+@tangent(np.percentile)
+def percentile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
+    y_dot += np.sum(x_dot * quantile_weights(x, q / 100.0, axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.median, shape="reduce")
+def median(y, x, axis=None, keepdims=False):
+    # the middle entry, or the two middle ones half each
+    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, 0.5, axis)
+
+
+@tangent(np.median)
+def median_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(x_dot * quantile_weights(x, 0.5, axis), axis=axis, keepdims=keepdims)
+
+
+# np.cov and np.corrcoef of one array m (variables in rows, or in columns with rowvar=False;
+# a vector is one variable): with X the variables' rows, Xc = X - its row means and f the
+# divisor (n - 1, n with bias=True, n - ddof), C = Xc Xc^T / f, so that for an adjoint G of
+# C, X gets (G + G^T) Xc / f (the centring needs nothing: Xc's rows sum to zero)
+
+@adjoint(np.cov, shape="unknown")
+def cov(y, m, rowvar=True, bias=False, ddof=None):
+    if rowvar is True or rowvar == 1:
+        X = np.atleast_2d(m)
+    elif rowvar is False or rowvar == 0:
+        X = np.atleast_2d(np.transpose(m))
+    else:
+        unsupported("np.cov with rowvar= other than a constant True or False")
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    if ddof is None and (bias is False or bias == 0):
+        f = np.shape(X)[1] - 1.0
+    elif ddof is None and (bias is True or bias == 1):
+        f = np.shape(X)[1] * 1.0
+    elif ddof is not None:
+        f = np.shape(X)[1] - ddof
+    else:
+        unsupported("np.cov with bias= or ddof= that are not constants")
+    G = np.reshape(y_bar, (np.shape(X)[0], np.shape(X)[0]))
+    Xb = (G + np.transpose(G)) @ Xc / f
+    if rowvar is True or rowvar == 1:
+        m_bar += np.reshape(Xb, np.shape(m))
+    else:
+        m_bar += np.reshape(np.transpose(Xb), np.shape(m))
+
+
+@tangent(np.cov)
+def cov_tangent(y, m, rowvar=True, bias=False, ddof=None):
+    # dC = (dXc Xc^T + Xc dXc^T) / f
+    if rowvar is True or rowvar == 1:
+        X = np.atleast_2d(m)
+    elif rowvar is False or rowvar == 0:
+        X = np.atleast_2d(np.transpose(m))
+    else:
+        unsupported("np.cov with rowvar= other than a constant True or False")
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    if ddof is None and (bias is False or bias == 0):
+        f = np.shape(X)[1] - 1.0
+    elif ddof is None and (bias is True or bias == 1):
+        f = np.shape(X)[1] * 1.0
+    elif ddof is not None:
+        f = np.shape(X)[1] - ddof
+    else:
+        unsupported("np.cov with bias= or ddof= that are not constants")
+    if rowvar is True or rowvar == 1:
+        y_dot += np.reshape(((np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True))) / f, np.shape(y))
+    else:
+        y_dot += np.reshape(((np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True))) / f, np.shape(y))

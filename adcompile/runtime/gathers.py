@@ -1,0 +1,138 @@
+"""The adjoints of picking entries (np.take, np.take_along_axis, np.sort, np.diagonal, the
+quantiles), of differences (np.diff) and of more joins (np.column_stack, np.dstack): an
+adjoint scattered back where the entries came from, duplicates adding up."""
+
+import numpy as np
+
+from .joins import _as_items, concatenate_bar
+
+
+def _scatter_add(shape, index, g, dtype):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated entries add up)."""
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+def _float_type(*values):
+    return np.result_type(*values, 1.0)
+
+
+def take_bar(g, x, indices, axis=None):
+    """The adjoint of ``y = np.take(x, indices, axis)``."""
+    dtype = _float_type(g, x)
+    if axis is None:
+        flat = _scatter_add(np.size(x), np.ravel(indices), np.ravel(g), dtype)
+        return np.reshape(flat, np.shape(x))[()]
+    axis = axis % np.ndim(x)
+    moved = np.moveaxis(np.asarray(g), list(range(axis, axis + np.ndim(indices))),
+                        list(range(np.ndim(indices))))
+    shape = np.shape(x)
+    out = _scatter_add((shape[axis],) + shape[:axis] + shape[axis + 1:], np.asarray(indices),
+                       moved, dtype)
+    return np.moveaxis(out, 0, axis)
+
+
+def take_along_axis_bar(g, x, indices, axis=-1):
+    """The adjoint of ``y = np.take_along_axis(x, indices, axis)`` (axis None: of the
+    flattened x)."""
+    dtype = _float_type(g, x)
+    if axis is None:
+        flat = _scatter_add(np.size(x), np.ravel(indices), np.ravel(g), dtype)
+        return np.reshape(flat, np.shape(x))
+    indices = np.asarray(indices)
+    axis = axis % np.ndim(x)
+    shape = np.broadcast_shapes(indices.shape[:axis] + (1,) + indices.shape[axis + 1:],
+                                np.shape(x)[:axis] + (1,) + np.shape(x)[axis + 1:])
+    shape = shape[:axis] + (indices.shape[axis],) + shape[axis + 1:]
+    index = tuple(np.broadcast_to(indices, shape) if d == axis else
+                  np.arange(n).reshape((-1,) + (1,) * (len(shape) - d - 1))
+                  for d, n in enumerate(shape))
+    full = np.shape(x)[:axis] + (np.shape(x)[axis],) + np.shape(x)[axis + 1:]
+    return _scatter_add(full, index, np.broadcast_to(g, shape), dtype)
+
+
+def diagonal_bar(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``y = np.diagonal(x, offset, axis1, axis2)``: g put on that diagonal
+    of zeros shaped like x (g's last axis runs along the diagonal)."""
+    ndim = np.ndim(x)
+    a, b = axis1 % ndim, axis2 % ndim
+    moved = np.moveaxis(np.zeros(np.shape(x), dtype=_float_type(g, x)), (a, b), (-2, -1))
+    n = np.shape(g)[-1]
+    rows = np.arange(n) + max(-offset, 0)
+    moved[..., rows, rows + offset] = g
+    return np.moveaxis(moved, (-2, -1), (a, b))
+
+
+def diff_bar(g, n=1, axis=-1):
+    """The adjoint of ``y = np.diff(x, n, axis)``: the transpose of taking differences, n
+    times (each time one entry longer along axis)."""
+    for _ in range(n):
+        width = [(0, 0)] * np.ndim(g)
+        width[axis] = (1, 1)
+        g = -np.diff(np.pad(g, width), axis=axis)
+    return g
+
+
+def quantile_weights(x, q, axis=None):
+    """Weights w, shaped like x, with ``np.quantile(x, q, axis) == np.sum(w * x, axis)`` for
+    NumPy's default (linear) method and a number q: 1 - f and f on the sorted entries at
+    floor and ceil of q (n - 1), f its fraction (ties: the entries sorting first). The
+    quantile's gradient, piecewise constant."""
+    if np.ndim(q) != 0:
+        raise ValueError("adcompile differentiates quantiles of one q at a time; call "
+                         "np.quantile (or percentile) once per q")
+    values = np.asarray(x)
+    if axis is None:
+        return np.reshape(quantile_weights(np.ravel(values), q, 0), np.shape(values))
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError("adcompile differentiates quantiles along one axis or all of them")
+    n = values.shape[axis]
+    position = float(q) * (n - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    frac = position - low
+    order = np.argsort(values, axis=axis, kind="stable")
+    picks = np.zeros(np.shape(order), dtype=_float_type(values))
+    shape = [1] * values.ndim
+    shape[axis] = n
+    picks += np.reshape(np.arange(n) == low, shape) * (1.0 - frac)
+    picks += np.reshape(np.arange(n) == high, shape) * frac
+    return take_along_axis_bar(picks, values, order, axis)
+
+
+def column_stack_bar(y_bar, xs):
+    """The adjoint of ``y = np.column_stack(xs)``: 0-d and 1-d items were columns."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: column_stack_bar(y_bar, items), xs)
+    columns = [np.reshape(x, (-1, 1)) if np.ndim(x) < 2 else x for x in xs]
+    pieces = concatenate_bar(y_bar, columns, 1)
+    return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
+
+
+def dstack_bar(y_bar, xs):
+    """The adjoint of ``y = np.dstack(xs)``: items were made 3-d, then joined along axis 2."""
+    if not isinstance(xs, (list, tuple)):
+        return _as_items(lambda items: dstack_bar(y_bar, items), xs)
+    pieces = concatenate_bar(y_bar, [np.atleast_3d(x) for x in xs], 2)
+    return [np.reshape(p, np.shape(x))[()] for p, x in zip(pieces, xs)]
+
+
+def weights_shape(a, weights, axis=None):
+    """The shape np.average gives ``weights`` to broadcast against ``a``: its own when they
+    have the same shape, else (a 1-d weights along ``axis``) ones but along axis."""
+    if np.shape(weights) == np.shape(a):
+        return np.shape(a)
+    shape = [1] * np.ndim(a)
+    shape[axis % np.ndim(a)] = np.size(weights)
+    return tuple(shape)
+
+
+def upper_block(x, g):
+    """The block matrix [[x, g], [0, x]] of square matrices x and g (stacked alike): its
+    n-th power holds d(x^n) along g in its upper right block."""
+    zero = np.zeros(np.broadcast_shapes(np.shape(x), np.shape(g)), dtype=_float_type(x, g))
+    top = np.concatenate([x + zero, g + zero], axis=-1)
+    bottom = np.concatenate([zero, x + zero], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+

@@ -1,0 +1,761 @@
+"""The rest of the numeric library: ``math``, Python's ``sum`` and ``pow``, more NumPy.
+
+Each rule here is checked against central finite differences (reverse and forward mode,
+``assert_grad``) at values Hypothesis draws away from kinks, poles and ties, and marked
+with ``@covers`` for the registry's enumeration (``test_rules.py``). Their float32 cases
+are in test_rules_float32.py, their autograd cases in test_reference.py.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import (
+    FEW,
+    SOME,
+    arrays,
+    assert_close,
+    assert_grad,
+    nonzero,
+    operand,
+    reals,
+    shapes,
+    weights,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from test_rules import covers
+
+import adcompile as ad
+from adcompile import runtime
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+# ===========================================================================
+# math.py
+# ===========================================================================
+
+def m_log10(x, a):
+    return a * math.log10(x)
+
+
+def m_log2(x, a):
+    return a * math.log2(x)
+
+
+def m_log1p(x, a):
+    return a * math.log1p(x)
+
+
+def m_expm1(x, a):
+    return a * math.expm1(x)
+
+
+def m_exp2(x, a):
+    return a * math.exp2(x)
+
+
+def m_cbrt(x, a):
+    return a * math.cbrt(x)
+
+
+def m_sinh(x, a):
+    return a * math.sinh(x)
+
+
+def m_cosh(x, a):
+    return a * math.cosh(x)
+
+
+def m_asin(x, a):
+    return a * math.asin(x)
+
+
+def m_acos(x, a):
+    return a * math.acos(x)
+
+
+def m_atan(x, a):
+    return a * math.atan(x)
+
+
+def m_asinh(x, a):
+    return a * math.asinh(x)
+
+
+def m_acosh(x, a):
+    return a * math.acosh(x)
+
+
+def m_atanh(x, a):
+    return a * math.atanh(x)
+
+
+def m_fabs(x, a):
+    return a * math.fabs(x)
+
+
+def m_erf(x, a):
+    return a * math.erf(x)
+
+
+def m_erfc(x, a):
+    return a * math.erfc(x)
+
+
+def m_lgamma(x, a):
+    return a * math.lgamma(x)
+
+
+def m_gamma(x, a):
+    return a * math.gamma(x)
+
+
+def m_degrees(x, a):
+    return a * math.degrees(x)
+
+
+def m_radians(x, a):
+    return a * math.radians(x)
+
+
+def m_log_one(x, a):
+    return a * math.log(x)
+
+
+MATH_UNARY = [  # rule name, case, domain, an int in the domain
+    ("log10", m_log10, reals(0.1, 5), 3), ("log2", m_log2, reals(0.1, 5), 2),
+    ("log1p", m_log1p, reals(-0.9, 5), 0), ("expm1", m_expm1, reals(-3, 3), 1),
+    ("exp2", m_exp2, reals(-3, 3), 2), ("cbrt", m_cbrt, nonzero(0.2, 5), -2),
+    ("sinh", m_sinh, reals(-3, 3), 1), ("cosh", m_cosh, reals(-3, 3), -1),
+    ("asin", m_asin, reals(-0.9, 0.9), 0), ("acos", m_acos, reals(-0.9, 0.9), 0),
+    ("atan", m_atan, reals(-4, 4), 2), ("asinh", m_asinh, reals(-4, 4), -3),
+    ("acosh", m_acosh, reals(1.1, 5), 2), ("atanh", m_atanh, reals(-0.9, 0.9), 0),
+    ("fabs", m_fabs, nonzero(0.1, 3), -2), ("erf", m_erf, reals(-3, 3), 1),
+    ("erfc", m_erfc, reals(-3, 3), -1), ("lgamma", m_lgamma, reals(0.2, 6), 3),
+    ("lgamma", m_lgamma, reals(-2.9, -2.1), 1), ("gamma", m_gamma, reals(0.2, 4), 2),
+    ("gamma", m_gamma, reals(-1.9, -1.1), 2), ("degrees", m_degrees, reals(-4, 4), 1),
+    ("radians", m_radians, reals(-90, 90), 45), ("log", m_log_one, reals(0.1, 5), 2),
+]
+
+
+@covers(*[("math", name) for name, *_ in MATH_UNARY])
+@pytest.mark.parametrize("name,case,domain,integer", MATH_UNARY,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_UNARY)])
+@FEW
+@given(data=st.data())
+def test_math_unary(name, case, domain, integer, data):
+    x, a = data.draw(domain), data.draw(nonzero(0.5, 2.0))
+    assert_grad(case, x, a)
+    assert_grad(case, np.float64(x), a)
+    assert_grad(case, x, a, wrt=(0, 1))
+    assert_grad(case, integer, 2)
+
+
+def m_atan2(x, y):
+    return math.atan2(x, y) * 2.0
+
+
+def m_hypot(x, y):
+    return math.hypot(x, y) * x
+
+
+def m_fmod(x, y):
+    return math.fmod(x, y) * 1.5 + x
+
+
+def m_pow(x, y):
+    return math.pow(x, y) + math.pow(x, 2) + math.pow(2.0, y)
+
+
+def m_log_base(x, y):
+    return math.log(x, y) + math.log(3.0, y) + math.log(x, 10)  # noqa: FURB163 (the rule tested)
+
+
+def m_copysign(x, y):
+    return math.copysign(x, y) * x
+
+
+MATH_BINARY = [  # rule name, case, domain of x, domain of y
+    ("atan2", m_atan2, reals(-3, 3), reals(0.2, 3)),   # away from the cut at y < 0 = x
+    ("atan2", m_atan2, nonzero(0.2, 3), reals(-3, 3)),
+    ("hypot", m_hypot, reals(-3, 3), nonzero(0.2, 3)),
+    ("fmod", m_fmod, st.sampled_from([0.35 + 0.5 * k for k in range(-8, 8)]),
+     st.sampled_from([0.6, -0.7, 1.1, -1.3])),
+    ("pow", m_pow, reals(0.2, 3), reals(-2, 2)),
+    ("log", m_log_base, reals(0.2, 5), st.one_of(reals(0.2, 0.8), reals(1.3, 5))),
+]
+
+
+@covers(*[("math", name) for name, *_ in MATH_BINARY])
+@pytest.mark.parametrize("name,case,xs,ys", MATH_BINARY,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_BINARY)])
+@FEW
+@given(data=st.data())
+def test_math_binary(name, case, xs, ys, data):
+    x, y = data.draw(xs), data.draw(ys)
+    assert_grad(case, x, y, wrt=(0, 1))
+    assert_grad(case, np.float64(x), y, wrt=1)
+
+
+def test_math_hypot_and_fabs_at_their_kinks():
+    # the zero subgradient at the kink, as np.abs and np.linalg.norm have it
+    assert ad.grad(m_hypot, wrt=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    assert ad.grad(m_fabs)(0.0, 1.0) == 0.0
+
+
+def m_second(x):
+    return math.lgamma(x) * math.erf(x) + math.gamma(x) + math.log(x, 2.0) + math.sinh(x)  # noqa: FURB163
+
+
+def test_math_second_derivatives():
+    h = 1e-5
+    first = ad.grad(m_second)
+    second = ad.grad(ad.grad(m_second))
+    for x in (0.7, 2.3):
+        assert_close(second(x), (first(x + h) - first(x - h)) / (2 * h), 1e-6, 1e-6)
+
+
+# -- the polygamma helper (d/dx of lgamma and gamma) ------------------------------------------
+
+def polygamma_case(x, w):
+    return np.sum(w * runtime.polygamma(x, 0)) + np.sum(runtime.polygamma(x, 2) * 0.01)
+
+
+@covers(("generated", "polygamma"))
+@FEW
+@given(data=st.data())
+def test_polygamma_helper(data):
+    shape = data.draw(shapes(0, 2))
+    x = data.draw(operand(shape, st.one_of(reals(0.5, 9.0), reals(-2.7, -2.3))))
+    assert_grad(polygamma_case, x, data.draw(weights(shape)))
+
+
+def test_polygamma_against_series():
+    # psi(1) = -Euler's gamma, psi'(1) = pi^2 / 6, psi''(1) = -2 zeta(3); psi(1/2) and
+    # the reflection formula for negative x: psi(1 - x) - psi(x) = pi cot(pi x)
+    assert_close(runtime.polygamma(1.0), -0.5772156649015329, 1e-14, 0)
+    assert_close(runtime.polygamma(1.0, 1), math.pi ** 2 / 6, 1e-14, 0)
+    assert_close(runtime.polygamma(1.0, 2), -2 * 1.2020569031595942, 1e-13, 0)
+    assert_close(runtime.polygamma(0.5), -0.5772156649015329 - 2 * math.log(2), 1e-14, 0)
+    x = np.array([-2.3, -0.4, 0.3, 1.7])
+    assert_close(runtime.polygamma(1 - x) - runtime.polygamma(x), np.pi / np.tan(np.pi * x),
+                 1e-12, 1e-12)
+    assert isinstance(runtime.polygamma(2.5), float)
+    assert runtime.polygamma(x.astype(np.float32), 1).dtype == np.float32
+
+
+# ===========================================================================
+# python.py: pow(x, y), sum of a list
+# ===========================================================================
+
+def pow_builtin(x, y, w):
+    return np.sum(w * pow(x, y)) + np.sum(pow(x, 2))
+
+
+@covers(("python", "pow_builtin"))
+@FEW
+@given(data=st.data())
+def test_pow_builtin(data):
+    shape = data.draw(shapes(0, 2))
+    x = data.draw(operand(shape, reals(0.3, 2.0)))
+    y = data.draw(reals(-2.0, 2.0))
+    assert_grad(pow_builtin, x, y, data.draw(weights(shape)), wrt=(0, 1))
+
+
+def pow_builtin_modulo(x):
+    return pow(x, 2, 5)
+
+
+def test_pow_builtin_with_a_modulus_is_refused():
+    with pytest.raises(ad.TransformError, match="pow"):
+        ad.grad(pow_builtin_modulo)(3.0)
+
+
+def sum_literal(x, y):
+    return sum([x, x * y, 3.0]) * y
+
+
+def sum_named(x, y, w):
+    terms = [x * y, np.sin(x), y]
+    return np.sum(w * sum(terms))
+
+
+def sum_rows(x, w):
+    return np.sum(w * sum(x))
+
+
+def sum_start(x):
+    return sum([x, 2.0 * x], 1.5) ** 2
+
+
+def test_sum_with_a_start_value_is_refused():
+    # forward mode would add the start value to the tangent: refused, not wrong
+    with pytest.raises(ad.TransformError, match="sum"):
+        ad.grad(sum_start)(0.5)
+
+
+def fsum_case(x, y):
+    return math.fsum([x, x * y, math.sin(y)]) * x
+
+
+@covers(("python", "sum_"))
+@SOME
+@given(data=st.data())
+def test_sum_of_a_list(data):
+    x, y = data.draw(reals()), data.draw(reals())
+    assert_grad(sum_literal, x, y, wrt=(0, 1))
+    assert_grad(fsum_case, x, y, wrt=(0, 1))
+    n = data.draw(st.integers(1, 3))
+    xs = data.draw(arrays((n,)))
+    ym = data.draw(arrays((2, n)))
+    assert_grad(sum_named, xs, ym, data.draw(weights((2, n))), wrt=(0, 1))
+    rows = data.draw(arrays((data.draw(st.integers(1, 3)), n)))
+    assert_grad(sum_rows, rows, data.draw(weights((n,))))
+
+
+@covers(("generated", "sum_bar"))
+def test_sum_second_derivative():
+    h = 1e-5
+    first = ad.grad(sum_literal, wrt=(0, 1))
+    second = ad.hessian(sum_literal, wrt=1)
+    x, y = 0.7, -1.3
+    fd = (first(x, y + h)[1] - first(x, y - h)[1]) / (2 * h)
+    assert_close(second(x, y), fd, 1e-6, 1e-6)
+    assert_close(ad.hessian(sum_named, wrt=0)(np.array([0.3, 0.5]), np.ones((2, 2)),
+                                              np.ones((2, 2))),
+                 np.diag(-2 * np.sin([0.3, 0.5])), 1e-12, 1e-12)
+
+
+def uses_sum_join(x, w):
+    return np.sum(runtime.sum_join(x * np.ones((2, 1)), w) * w)   # (pieces as rows)
+
+
+def sum_cubed(x):
+    return sum([x, x * x]) ** 3
+
+
+@covers(("generated", "sum_join"))
+def test_third_derivative_through_sum_is_refused():
+    x = np.array([0.5, -1.0])
+    with pytest.raises(ad.TransformError, match="third derivative"):
+        ad.grad(uses_sum_join)(x, np.ones(2))
+    with pytest.raises(ad.TransformError, match="third derivative"):
+        ad.jvp(uses_sum_join)(x, np.ones(2), x)
+    assert_close(ad.grad(ad.grad(sum_cubed))(0.5), 6 * 0.75 * 2 ** 2 + 3 * 0.75 ** 2 * 2, 1e-12)
+    with pytest.raises(ad.TransformError, match="third derivative"):
+        ad.grad(ad.grad(ad.grad(sum_cubed)))(0.5)
+
+
+# ===========================================================================
+# numpy.py: more elementwise functions
+# ===========================================================================
+
+def np_logaddexp2(x, y, w):
+    return np.sum(w * np.logaddexp2(x, y))
+
+
+def np_fmax(x, y, w):
+    return np.sum(w * np.fmax(x, y))
+
+
+def np_fmin(x, y, w):
+    return np.sum(w * np.fmin(x, y))
+
+
+def np_heaviside(x, h, w):
+    return np.sum(w * np.heaviside(x, h))
+
+
+@covers(("numpy", "logaddexp2"), ("numpy", "fmax"), ("numpy", "fmin"), ("numpy", "heaviside"))
+@pytest.mark.parametrize("case", [np_logaddexp2, np_fmax, np_fmin, np_heaviside],
+                         ids=lambda c: c.__name__)
+@SOME
+@given(data=st.data())
+def test_numpy_binary_elementwise(case, data):
+    # x and y on grids with different offsets never tie; x == 0 happens for heaviside
+    sx, sy = data.draw(st.sampled_from([((3, 1), (4,)), ((2, 3), (2, 3)), ((), (3,)),
+                                        ((2, 1, 3), (4, 1))]))
+    x = data.draw(operand(sx, st.sampled_from([0.1 + 0.5 * k for k in range(-4, 4)])))
+    y = data.draw(operand(sy, st.sampled_from([0.35 + 0.5 * k for k in range(-4, 4)])))
+    w = data.draw(weights(np.broadcast_shapes(sx, sy)))
+    assert_grad(case, x, y, w, wrt=(0, 1))
+    if case is np_heaviside:   # h's gradient where x == 0 (x's derivative does not exist there)
+        x = data.draw(operand(sx, st.sampled_from([-1.0, 0.0, 1.0])))
+        assert_grad(case, x, y, w, wrt=1)
+
+
+def np_fmax_nan(x, y):
+    return np.sum(np.fmax(x, y) * np.array([1.0, 2.0, 3.0])) + np.sum(np.fmin(y, x) ** 2)
+
+
+def test_fmax_fmin_pass_the_gradient_past_a_nan():
+    x = np.array([0.5, np.nan, 2.0])
+    y = np.array([np.nan, 1.5, 1.0])
+    gx, gy = ad.grad(np_fmax_nan, wrt=(0, 1))(x, y)
+    assert_close(gx, [1.0 + 2 * 0.5, 0.0, 3.0], 0, 0)
+    assert_close(gy, [0.0, 2.0 + 2 * 1.5, 2 * 1.0], 0, 0)
+
+
+def np_angles(x, w):
+    return np.sum(w * (np.deg2rad(x) + np.radians(x) ** 2 + np.rad2deg(x) + np.degrees(x) ** 2))
+
+
+def np_sinc(x, w):
+    return np.sum(w * np.sinc(x))
+
+
+def np_nan_to_num(x, w):
+    return np.sum(w * np.nan_to_num(x * x, posinf=5.0))
+
+
+@covers(("numpy", "deg2rad"), ("numpy", "rad2deg"), ("numpy", "sinc"), ("numpy", "nan_to_num"))
+@pytest.mark.parametrize("case", [np_angles, np_sinc, np_nan_to_num], ids=lambda c: c.__name__)
+@SOME
+@given(data=st.data())
+def test_numpy_unary_elementwise(case, data):
+    shape = data.draw(shapes())
+    assert_grad(case, data.draw(operand(shape, reals(-3, 3))), data.draw(weights(shape)))
+
+
+def sinc_at_zero(x):
+    return np.sum(np.sinc(x) * np.array([1.0, 2.0]))
+
+
+def nan_to_num_case(x):
+    return np.sum(np.nan_to_num(x + np.array([np.inf, np.nan, -np.inf, 0.0]), posinf=1.0, neginf=-1.0) * 2.0)
+
+
+def test_sinc_and_nan_to_num_at_special_points():
+    assert_close(ad.grad(sinc_at_zero)(np.array([0.0, 0.5])),
+                 [0.0, 2 * (np.cos(np.pi / 2) - np.sinc(0.5)) / 0.5], 1e-12, 1e-12)
+    # NaN and infinities become constants: no gradient there
+    assert_close(ad.grad(nan_to_num_case)(np.ones(4)), [0.0, 0.0, 0.0, 2.0], 0, 0)
+
+
+def np_cross(a, b, w):
+    return np.sum(w * np.cross(a, b))
+
+
+@covers(("numpy", "cross"), ("generated", "cross_bar"))
+@FEW
+@given(data=st.data())
+def test_cross(data):
+    sa, sb = data.draw(st.sampled_from([((3,), (3,)), ((2, 3), (3,)), ((4, 1, 3), (2, 3))]))
+    a, b = data.draw(arrays(sa)), data.draw(arrays(sb))
+    w = data.draw(weights(np.broadcast_shapes(sa, sb)))
+    assert_grad(np_cross, a, b, w, wrt=(0, 1))
+    h = 1e-5
+    first = ad.grad(np_cross, wrt=0)
+    second = ad.jacobian(first, wrt=1)(a, b, w)
+    step = np.zeros(sb)
+    step.flat[0] = h
+    fd = (first(a, b + step, w) - first(a, b - step, w)) / (2 * h)
+    assert_close(second[(...,) + np.unravel_index(0, sb)], fd, 1e-6, 1e-6)
+
+
+# ===========================================================================
+# arrays.py: rearrangements and selections
+# ===========================================================================
+
+def a_flips(x, w):
+    return np.sum(w * np.flipud(x)) + np.sum(np.fliplr(x) ** 2 * w)
+
+
+def a_rot90(x, w):
+    return np.sum(np.rot90(x) ** 2) + np.sum(w * np.rot90(x, 2)) + np.sum(np.rot90(x, -1, axes=(1, 0)) ** 3)
+
+
+def a_atleast(x, w):
+    return np.sum(np.atleast_1d(x[0, 0]) * 3.0) + np.sum(np.atleast_2d(x[0]) ** 2) \
+        + np.sum(np.atleast_3d(x) ** 3) + np.sum(w * np.atleast_2d(x))
+
+
+def a_diagonal(x, w):
+    return np.sum(np.diagonal(x) ** 2) + np.sum(x.diagonal(1) ** 3) + np.sum(np.diagonal(x, -1) * 2.0)
+
+
+def a_diff(x, w):
+    return np.sum(np.diff(x) ** 2) + np.sum(np.diff(x, axis=0) ** 3) + np.sum(np.diff(x, n=2) ** 2)
+
+
+def a_splits(x, w):
+    a, b = np.hsplit(x, [1])
+    c, d = np.vsplit(x, [1])
+    return np.sum(a ** 2) + np.sum(w[:, 1:] * b) + np.sum(c * d[:1] * 2.0)
+
+
+def a_append(x, w):
+    return np.sum(np.append(x, x[0] * 2.0) ** 2) + np.sum(w[:1] * np.append(x, x[:1] ** 2, axis=0)[-1:]) \
+        + np.sum(np.append(x[:, :1], x, axis=1) ** 3)
+
+
+IDX = np.array([0, 2, 2, 1, 0])
+SPREAD = st.sampled_from([0.1 * k + 0.03 for k in range(-20, 20)])   # distinct draws differ by 0.1
+
+
+def a_take(x, w):
+    return np.sum(np.take(x, IDX) ** 2) + np.sum(np.take(x, IDX[:3] % 2, axis=0) ** 3) \
+        + np.sum(x.take([1, 1], axis=1) * 1.5) + np.take(x, 1)
+
+
+def a_take_along_axis(x, w):
+    order = np.argsort(w, axis=1)
+    return np.sum(np.take_along_axis(x, order, axis=1) * w) \
+        + np.sum(np.take_along_axis(x, np.zeros((2, 1), dtype=int), axis=0) ** 2) \
+        + np.sum(np.take_along_axis(x, np.array([0, 0, 1]), axis=None) ** 3)
+
+
+def a_sort(x, w):
+    return np.sum(w * np.sort(x)) + np.sum(np.sort(x, axis=0) ** 3 * w) + np.sum(np.sort(x, axis=None) * np.ravel(w))
+
+
+ARRAY_CASES = [  # rule keys, case, minimal shape of x
+    ((("arrays", "flipud"), ("arrays", "fliplr")), a_flips, (1, 1)),
+    ((("arrays", "rot90"),), a_rot90, (1, 1)),
+    ((("arrays", "atleast_nd"),), a_atleast, (1, 1)),
+    ((("arrays", "diagonal"), ("generated", "diagonal_bar")), a_diagonal, (2, 2)),
+    ((("arrays", "diff"), ("generated", "diff_bar")), a_diff, (2, 3)),
+    ((("arrays", "hsplit"), ("arrays", "vsplit")), a_splits, (2, 2)),
+    ((("arrays", "append"),), a_append, (1, 1)),
+    ((("arrays", "take"), ("generated", "take_bar")), a_take, (3, 3)),
+    ((("arrays", "take_along_axis"), ("generated", "take_along_axis_bar")), a_take_along_axis,
+     (1, 2)),
+    ((("arrays", "sort"),), a_sort, (1, 1)),
+]
+
+
+@covers(*[key for keys, *_ in ARRAY_CASES for key in keys])
+@pytest.mark.parametrize("keys,case,min_shape", ARRAY_CASES, ids=[c[1].__name__ for c in ARRAY_CASES])
+@FEW
+@given(data=st.data())
+def test_arrays(keys, case, min_shape, data):
+    shape = tuple(data.draw(st.integers(m, m + 2)) for m in min_shape)
+    x = data.draw(arrays(shape, SPREAD, unique=True))   # entries 0.1 apart: no ties for sort
+    w = data.draw(arrays(shape, nonzero(0.5, 2.0), unique=True))
+    assert_grad(case, x, w)
+
+
+def a_second(x):
+    return np.sum(np.sort(x) ** 3 * np.arange(x.size)) + np.sum(np.take(x, IDX[:2]) ** 3) \
+        + np.sum(np.diff(x) ** 3) + np.sum(np.flipud(x) * x)
+
+
+def test_array_rules_second_derivative():
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    h = 1e-5
+    first = ad.grad(a_second)
+    fd = np.array([(first(x + h * e) - first(x - h * e)) / (2 * h) for e in np.eye(4)])
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(a_second, mode=mode)(x), fd, 1e-6, 1e-6)
+
+
+def a_dsplit(x, w):
+    p, q = np.dsplit(x, [1])
+    return np.sum(p ** 2) + np.sum(w * q)
+
+
+def a_joins(x, v, w):
+    return np.sum(w * np.column_stack([v, x, v * v])) + np.sum(np.dstack([x, x * x, v[:, None] * x]) ** 2)
+
+
+@covers(("arrays", "dsplit"), ("arrays", "column_stack"), ("arrays", "dstack"),
+        ("generated", "column_stack_bar"), ("generated", "dstack_bar"))
+@FEW
+@given(data=st.data())
+def test_dsplit_column_stack_dstack(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    x3 = data.draw(arrays((n, m, 3)))
+    assert_grad(a_dsplit, x3, data.draw(weights((n, m, 2))))
+    x, v = data.draw(arrays((n, m))), data.draw(arrays((n,)))
+    assert_grad(a_joins, x, v, data.draw(weights((n, m + 2))), wrt=(0, 1))
+    h = ad.hessian(a_joins, wrt=1)(x, v, np.ones((n, m + 2)))
+    assert_close(h, np.diag(2.0 + 2.0 * np.sum(x * x, axis=1)), 1e-12, 1e-12)
+
+
+def test_split_functions_refuse_lists_of_pieces_they_do_not_take():
+    with pytest.raises(ad.TransformError):
+        ad.grad(np_atleast_two)(np.ones(2))
+
+
+def np_atleast_two(x):
+    a, b = np.atleast_2d(x, x)
+    return np.sum(a * b)
+
+
+# ===========================================================================
+# statistics.py
+# ===========================================================================
+
+MASK = np.array([[0.0, np.nan, 0.0, 0.0], [np.nan, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, np.nan]])
+
+
+def s_nansum(x, w):
+    y = x + MASK[:x.shape[0], :x.shape[1]]
+    # (only sums of y: a product with NaN would have a NaN gradient of its own)
+    return np.nansum(y) ** 2 + np.sum(w[0] * np.nansum(y, axis=0)) + np.sum(np.nansum(y, axis=1, keepdims=True) ** 2)
+
+
+def s_nanmean(x, w):
+    y = x + MASK[:x.shape[0], :x.shape[1]]
+    return np.nanmean(y) ** 2 + np.sum(w[0] * np.nanmean(y, axis=0)) + np.sum(np.nanmean(y, axis=1, keepdims=True) ** 3)
+
+
+def s_average(x, w):
+    return np.average(x, weights=w) + np.sum(np.average(x, axis=1, weights=w * w) ** 2) \
+        + np.sum(np.average(x, axis=0, weights=w[:, 0]) ** 3) + np.average(x) \
+        + np.sum(np.average(x ** 2, axis=1, keepdims=True))
+
+
+def s_quantiles(x, w):
+    return np.median(x) + np.sum(w[0] * np.median(x, axis=0)) + np.sum(np.quantile(x, 0.3, axis=1) ** 3) \
+        + np.percentile(x, 71.0) * 2.0 + np.sum(np.median(x, axis=1, keepdims=True) * w[:, :1])
+
+
+STAT_CASES = [
+    ((("statistics", "nansum"),), s_nansum, (2, 3)),
+    ((("statistics", "nanmean"),), s_nanmean, (3, 4)),
+    ((("statistics", "average"),), s_average, (1, 1)),
+    ((("statistics", "quantile"), ("statistics", "percentile"), ("statistics", "median")),
+     s_quantiles, (1, 1)),
+]
+
+
+@covers(*[key for keys, *_ in STAT_CASES for key in keys])
+@pytest.mark.parametrize("keys,case,min_shape", STAT_CASES, ids=[c[1].__name__ for c in STAT_CASES])
+@FEW
+@given(data=st.data())
+def test_statistics(keys, case, min_shape, data):
+    shape = tuple(data.draw(st.integers(m, m + 2)) for m in min_shape)
+    if case is s_nanmean:
+        shape = (3, 4)
+    shape = tuple(min(s, 3 if i == 0 else 4) for i, s in enumerate(shape))
+    x = data.draw(arrays(shape, SPREAD, unique=True))   # no ties for the quantiles
+    w = data.draw(arrays(shape, reals(0.5, 2.0)))
+    assert_grad(case, x, w, wrt=(0, 1) if case is s_average else 0)
+
+
+def median_of_four(x):
+    return np.median(x)
+
+
+def quantile_of_array_q(x):
+    return np.sum(np.quantile(x, np.array([0.2, 0.8])))
+
+
+def quantile_active_q(x, q):
+    return np.quantile(x, q)
+
+
+def quantile_method(x):
+    return np.quantile(x, 0.5, method="nearest")
+
+
+def average_returned(x, w):
+    return np.average(x, weights=w, returned=True)[0]
+
+
+def test_statistics_closed_forms_and_refusals():
+    # the two middle entries share the gradient of an even count's median
+    assert_close(ad.grad(median_of_four)(np.array([4.0, 1.0, 3.0, 2.0])), [0, 0, 0.5, 0.5], 0, 0)
+    with pytest.raises(ValueError, match="one q at a time"):
+        ad.grad(quantile_of_array_q)(np.arange(4.0))
+    with pytest.raises(ad.TransformError, match="q"):
+        ad.grad(quantile_active_q, wrt=(0, 1))(np.arange(4.0), 0.3)
+    with pytest.raises(ad.TransformError, match="method='linear'"):
+        ad.grad(quantile_method)(np.arange(4.0))
+    with pytest.raises(ad.TransformError, match="returned=True"):
+        ad.grad(average_returned)(np.arange(4.0), np.ones(4))
+
+
+def s_second(x, w):
+    return np.nanmean(x ** 2) * np.average(x, weights=w) + np.median(x ** 3) + np.nansum(x ** 3)
+
+
+def test_statistics_second_derivatives():
+    x, w = np.array([0.3, -1.2, 0.8]), np.array([1.0, 2.0, 0.5])
+    h = 1e-5
+    for wrt in (0, 1):
+        first = ad.grad(s_second, wrt=wrt)
+        point = [x, w]
+        fd = []
+        for e in np.eye(3):
+            up, down = list(point), list(point)
+            up[wrt], down[wrt] = point[wrt] + h * e, point[wrt] - h * e
+            fd.append((first(*up) - first(*down)) / (2 * h))
+        for mode in ("reverse", "forward"):
+            assert_close(ad.hessian(s_second, wrt=wrt, mode=mode)(x, w), np.array(fd), 1e-6, 1e-6)
+
+
+# ===========================================================================
+# linalg.py: pinv, matrix_power
+# ===========================================================================
+
+def l_pinv(x, w):
+    return np.sum(w * np.linalg.pinv(x))
+
+
+def l_matrix_power(x, w):
+    return np.sum(w * np.linalg.matrix_power(x, 3)) + np.sum(np.linalg.matrix_power(x, 1) ** 2) \
+        + np.sum(np.linalg.matrix_power(x, -2) * w) + np.sum(np.linalg.matrix_power(x, 0))
+
+
+POWER = 2
+
+
+def l_matrix_power_variable(x):
+    return np.sum(np.linalg.matrix_power(x, POWER) ** 2) + np.sum(np.linalg.matrix_power(x, -POWER))
+
+
+@covers(("linalg", "pinv"), ("linalg", "matrix_power"), ("generated", "upper_block"))
+@FEW
+@given(data=st.data())
+def test_pinv_and_matrix_power(data):
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    b = data.draw(st.integers(1, 2))
+    shape = data.draw(st.sampled_from([(m, n), (b, m, n)]))
+    x = data.draw(arrays(shape, reals(-1, 1))) + np.eye(m, n) * 3.0   # full rank
+    assert_grad(l_pinv, x, data.draw(weights(shape[:-2] + (n, m))))
+    sq = data.draw(arrays(shape[:-2] + (n, n), reals(-0.3, 0.3))) + np.eye(n)
+    assert_grad(l_matrix_power, sq, data.draw(weights(sq.shape)))
+    assert_grad(l_matrix_power_variable, sq)
+
+
+def test_pinv_and_matrix_power_second_derivatives():
+    x = np.array([[1.5, 0.2], [-0.3, 1.1], [0.4, 0.7]])
+    w = np.array([[1.0, -2.0, 0.5], [0.3, 1.5, -1.0]])
+    sq = x[:2] + np.eye(2)
+    for case, point, v in ((l_pinv, x, w), (l_matrix_power, sq, np.ones((2, 2)))):
+        first = ad.grad(case)
+        h = 1e-5
+        fd = np.array([(first(point + h * e.reshape(point.shape), v)
+                        - first(point - h * e.reshape(point.shape), v)) / (2 * h)
+                       for e in np.eye(point.size)])
+        fd = np.moveaxis(fd.reshape(point.shape + point.shape), range(2), range(2, 4))
+        for mode in ("reverse", "forward"):
+            assert_close(ad.hessian(case, mode=mode)(point, v), fd, 1e-5, 1e-6)
+
+
+def s_cov(m, w):
+    k = m.shape[0]
+    return np.sum(np.cov(m) * w[:k, :k]) + np.sum(np.cov(m, rowvar=False) ** 2) \
+        + np.sum(np.cov(m, bias=True) * w[:k, :k] ** 2) + np.sum(np.cov(m, ddof=0) ** 2) \
+        + np.cov(m[0]) * 2.0 + np.sum(np.cov(m[0], rowvar=False))
+
+
+def cov_variable_bias(m, bias):
+    return np.sum(np.cov(m, bias=bias))
+
+
+@covers(("statistics", "cov"))
+@FEW
+@given(data=st.data())
+def test_cov(data):
+    k, n = data.draw(st.integers(2, 3)), data.draw(st.integers(3, 5))   # rowvar=False: k rows
+    m = data.draw(arrays((k, n)))
+    assert_grad(s_cov, m, data.draw(weights((5, 5))))
+    h = ad.hessian(s_cov)(m, np.ones((5, 5)))
+    assert h.shape == (k, n, k, n)
+    with pytest.raises(ad.TransformError, match="not constants"):
+        ad.grad(cov_variable_bias)(m, True)
