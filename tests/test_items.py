@@ -236,7 +236,13 @@ def test_what_is_refused():
         xs[0] = w[2]
         return xs[0] * xs[1]
 
-    for f, words in ((through_a_view, "may share its memory"),
+    def into_a_dict(w):
+        d = {}
+        d["a"] = w * 2
+        return np.sum(d["a"])
+
+    for f, words in ((into_a_dict, "into 'd', a dict"),
+                     (through_a_view, "may share its memory"),
                      (through_another_name, "may share its memory"),
                      (into_a_part, "item or slice assignment"),
                      (into_a_list, "list of values being differentiated")):

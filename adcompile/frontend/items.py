@@ -51,6 +51,11 @@ class Items:
         if generated is None:
             raise self.scope.src.error(stmt, f"{base.id!r} is assigned into before it has a "
                                              f"value")
+        container = self._container_made(generated)
+        if container is not None:
+            raise self.scope.src.error(stmt, f"assigning a value being differentiated into "
+                                             f"{base.id!r}, a {container}, is not supported; "
+                                             f"build a new one, or use an array")
         if generated in self.out.lists or self.struct_of(base) is not None:
             raise self.scope.src.error(stmt, f"assigning an item of {base.id!r}, a list of "
                                              f"values being differentiated, is not supported; "
@@ -69,6 +74,22 @@ class Items:
                   inputs=[old, index, new_value], statics={})
         # Python changes the array in place: see aliasing
         self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+
+    def _container_made(self, name):
+        """'dict', 'list' or 'set' when generated name ``name`` was last made by a statement
+        kept as written that makes one ({}, [], dict(...)), else None."""
+        for s in reversed(self.out.body):
+            if isinstance(s, ir.Keep) and name in s.defines:
+                value = getattr(s.stmt, "value", None)
+                kinds = {ast.Dict: "dict", ast.DictComp: "dict", ast.List: "list",
+                         ast.ListComp: "list", ast.Set: "set", ast.SetComp: "set"}
+                if type(value) in kinds:
+                    return kinds[type(value)]
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                        and value.func.id in ("dict", "list", "set"):
+                    return value.func.id
+                return None
+        return None
 
     def _item_index(self, index):
         """The operand of an index (slices as ``slice(...)``, for a call's argument)."""

@@ -110,7 +110,12 @@ def with_item(x, index, value):
     """``x`` with ``x[index] = value``, as a new array: what ``x[index] = value`` on an array
     of the function computes (the generated code writes it ``x_2 = x.copy()``, ``x_2[index]
     = value``)."""
-    out = np.array(x, copy=True)
+    if not isinstance(x, np.ndarray):
+        # a list or dict changed in place keeps its type; a copy as an array would not
+        raise TypeError(f"adcompile differentiates an assignment into an array, not into a "
+                        f"{type(x).__name__}: build a new {type(x).__name__} (or an array) "
+                        f"instead of assigning a value being differentiated into one")
+    out = x.copy()
     out[index] = value
     return out
 
