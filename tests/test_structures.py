@@ -323,6 +323,19 @@ def test_uses_that_are_refused():
     with pytest.raises(ad.TransformError, match="new structure .* in each iteration"):
         ad.grad(new_structure_per_iteration)({"h0": np.ones(2)}, [np.ones(2)])
 
+    def assigns_an_item(layers, x):
+        layers[0] = x * 2
+        return np.sum(layers[0] * layers[1])
+
+    def assigns_into_a_leaf(p, x):
+        p["W"][0] = x
+        return np.sum(p["W"])
+
+    with pytest.raises(ad.TransformError, match="changes a structure being differentiated"):
+        ad.grad(assigns_an_item)([np.ones(2), np.ones(2)], np.ones(2))
+    with pytest.raises(ad.TransformError, match="changes a structure being differentiated"):
+        ad.grad(assigns_into_a_leaf)({"W": np.ones(2)}, 3.0)
+
 
 def test_bad_structures_are_type_errors():
     def f(p):

@@ -5,7 +5,8 @@ differentiated.
 new version of ``x`` holding ``v`` at ``index`` (its rule: what was at ``index`` before
 does not reach ``x_2``; ``v``'s adjoint is what ``x_2``'s holds at ``index``, where an
 integer-array index writes an entry twice only at the write that stays). The generated
-code writes it as ``x_2 = x.copy()`` and ``x_2[index] = v`` (backend/emit.py). Python
+code writes it as ``x_2 = x.copy()`` and ``x_2[index] = v``, or in place where nothing
+else reads ``x`` (backend/emit.py). Python
 changes ``x`` in place, so every other name that shares its memory (``y = x``, a view
 ``x[1:]``) would see the change: it is recorded as a rebinding, which the aliasing
 analysis refuses where such a name is read afterwards, as for ``x += e``.

@@ -29,6 +29,7 @@ import copy
 from .. import ir
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from .items import ITEM
 from .resolve import LEAF, SEQUENCE, Resolver
 from .validate import refuse_comprehensions
 
@@ -175,6 +176,12 @@ class Trees:
     def resolve_statement(self, stmt):
         """``stmt`` with its uses of structures resolved, or None when resolving did it all
         (a structure bound to names, a loop over one unrolled)."""
+        user = getattr(stmt, ITEM, None)
+        if user is not None and self.names_structure(stmt.value.args[0]):
+            raise self.scope.src.error(user, f"assigning into {ast.unparse(stmt.value.args[0])} "
+                                             f"changes a structure being differentiated (the "
+                                             f"caller's, or one its items belong to); build a "
+                                             f"new one instead")
         if isinstance(stmt, ast.For):
             if self.unroll(stmt):
                 return None
