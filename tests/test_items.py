@@ -307,3 +307,20 @@ def test_a_list_made_in_a_loop_and_read_after_it_is_refused():
 
     with pytest.raises(ad.TransformError, match="made in a loop and used after it"):
         ad.grad(read_after)(W.copy())
+
+
+def written_through_another_name(w):
+    y = np.ones(3) * w
+    z = y * w              # the backward sweep reads y: the array before the change
+    x = y
+    x[0] = 5.0 * w[1]      # changes y too, in Python and in the generated code
+    return np.sum(z) + np.sum(x * w)
+
+
+def test_an_array_another_name_holds_is_not_written_in_place():
+    # The generated code wrote x[0] = ... in place because nothing else read the name x;
+    # but x was y's array, which the backward sweep of z = y * w reads (10.5 for 6.0):
+    # an array is written in place only if it was made new where it was assigned, once.
+    w = np.array([0.5, 1.0, 2.0])
+    check_both_modes(written_through_another_name, w)
+    assert "x_2 = x.copy()" in ad.show(written_through_another_name)

@@ -77,15 +77,23 @@ def forward_def(tangent, name, doc, wrt_tuple):
 
 def written_items(fn, body, reads=None):
     """``body`` with each ``x_2 = with_item(x, index, v)`` (the primitive of ``x[index] =
-    v``) written as Python does it, on a copy: ``x_2 = x.copy()``, ``x_2[index] = v``; or,
-    where nothing else reads ``x`` (an array of the function's own), in place: ``x[index]
-    = v``, ``x_2 = x``."""
+    v``) written as Python does it, on a copy: ``x_2 = x.copy()``, ``x_2[index] = v``; or
+    in place, ``x[index] = v``, ``x_2 = x``, where ``x`` is an array no other name can refer
+    to: assigned once, by an expression that makes a new array, and read nowhere else."""
     names = {n for n, obj in getattr(fn, "extra_globals", {}).items() if obj is with_item}
     if not names:
         return body
     if reads is None:
         reads = collections.Counter(n.id for s in body for n in ast.walk(s)
                                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+        stores = collections.Counter(n.id for s in body for n in ast.walk(s)
+                                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        fresh = {s.targets[0].id for s in ir.walk_statements(body) if isinstance(s, ast.Assign)
+                 and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                 and _makes_new_array(s.value, names)}
+        for name in list(reads):
+            if stores[name] != 1 or name not in fresh:
+                reads[name] += 2   # (it may share its array with another name)
         for p in fn.params + list(fn.source.params):
             reads[p] += 2   # (the caller's arrays are never changed)
     out = []
@@ -112,6 +120,29 @@ def written_items(fn, body, reads=None):
             continue
         out.append(s)
     return out
+
+
+#: functions that return a new array (never one of their arguments or a view of one)
+_NEW_ARRAYS = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+               "full_like", "array", "copy", "arange", "linspace", "eye"}
+
+
+def _makes_new_array(value, with_item_names):
+    """Whether ``value`` surely makes a new array: arithmetic, ``x.copy()``, ``np.zeros``
+    and the like, ``with_item``."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    if isinstance(func, ast.Name):
+        return func.id in with_item_names
+    if isinstance(func, ast.Attribute):
+        if func.attr == "copy" and not value.args:
+            return True
+        return isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy") \
+            and func.attr in _NEW_ARRAYS
+    return False
 
 
 def subscript_of(index):

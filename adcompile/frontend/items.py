@@ -39,7 +39,9 @@ class Items:
         place = ast.Subscript(value=base, slice=index, ctx=ast.Store())
         kept = ast.AugAssign(target=place, op=user.op, value=user.value) \
             if isinstance(user, ast.AugAssign) else ast.Assign(targets=[place], value=value)
-        return self.keep(ast.copy_location(kept, user), pure=False)
+        self.keep(ast.copy_location(kept, user), pure=False)
+        self.out.body[-1].origin = (self.scope.src, user)   # (errors quote the user's line)
+        return None
 
     def assign_item(self, target, value, stmt):
         """``x[index] = value`` (``stmt``, the user's statement) as ``with_item``."""
