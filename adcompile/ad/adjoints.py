@@ -51,28 +51,35 @@ class Adjoints:
             return terms[0].id
         base = self.scatter_base(terms)
         if base is not None:   # u_bar = v_bar; u_bar[1:] += g; ...: no arrays of zeros
-            bar = self.new_bar(name, base, out)
+            bar = self.new_bar(name, self.start(base), out)
             self.fresh.add(bar)
             self.accumulate(bar, [t for t in terms if t is not base], out)
             return bar
         return self.new_bar(name, simplify(total(terms)), out)
 
     def scatter_base(self, terms):
-        """Among ``terms`` with scatters into an index (``getitem_bar``), one that is an array
-        nothing else refers to (a new one, or a fresh adjoint nothing pending reads), to
-        add the scatters into in place; else None."""
+        """Among ``terms`` with scatters into an index (``getitem_bar``), one that is a new
+        array, or an adjoint array (which ``start`` copies: another adjoint may be the same
+        one), to add the scatters into in place; else None."""
         if not self.in_place or not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
             return None
         for t in terms:
             if scatter(t, self.aliases, self.ndim_of) is not None:
                 continue
-            if isinstance(t, ast.Name) and t.id in self.fresh and not any(
-                    t.id in ir.reads(other) for other in self.pending.values()):
+            if isinstance(t, ast.Name) and t.id in self.fresh:
                 return t
             if not isinstance(t, ast.Name) and fresh_value(t, self.aliases) \
                     and self.ndim_of(t) not in (None, 0):
                 return t
         return None
+
+    @staticmethod
+    def start(base):
+        """The value an adjoint made from ``base`` (see scatter_base) starts as: a copy of
+        another adjoint's array, which may be referred to elsewhere; a new array itself."""
+        if isinstance(base, ast.Name):
+            return ir.call(ast.Attribute(value=base, attr="copy", ctx=ast.Load()))
+        return base
 
     def materialize(self, name, out, zero=False, fresh=False):
         """Put the terms of ``name``'s adjoint so far into a variable that later code may
@@ -89,7 +96,7 @@ class Adjoints:
                 return bar
         base = self.scatter_base(terms) if terms else None
         if base is not None:   # (see define_bar)
-            bar = self.new_bar(name, base, out)
+            bar = self.new_bar(name, self.start(base), out)
             self.fresh.add(bar)
             self.accumulate(bar, [t for t in terms if t is not base], out)
             self.pending[name] = [ir.load(bar)]
