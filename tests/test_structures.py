@@ -505,6 +505,20 @@ def test_jacobian_and_hessian_of_structures():
             assert np.shape(H[a][b]) == np.shape(p[a]) + np.shape(p[b])
             assert_tree_close(H[a][b], H_flat[i][j])
 
+    def g_autograd(W, b, s, x):   # an independent reference for the flat Hessian
+        return anp.sum(anp.tanh(W @ x + b) ** 2) + s ** 2 * anp.sum(b)
+
+    H_ref = autograd.hessian(g_autograd, 0)(p["W"], p["b"], p["s"], x)
+    assert_tree_close(H["W"]["W"], H_ref, tol=1e-8)
+    J = ad.jacobian(f)(p, x)
+    eps = 1e-6
+    for k in np.ndindex(2):
+        step = np.zeros(2)
+        step[k] = eps
+        fd = (f({"W": p["W"], "b": p["b"] + step}, x)
+              - f({"W": p["W"], "b": p["b"] - step}, x)) / (2 * eps)
+        np.testing.assert_allclose(J["b"][(slice(None),) + k], fd, rtol=1e-6, atol=1e-9)
+
 
 class Scaled:
     scale = 2.0   # data of the class: read from the class, not differentiated
