@@ -437,11 +437,17 @@ CASES = [
             d = {"a": 2.0, "b": 3.0}
             return x * d["a"] + d["b"]
     """),
-    Case(("Dict",), REJECTED, """
+    Case(("Dict",), SUPPORTED, """
         def f(x):
-            d = {"a": x * 2.0}  # ERR
-            return d["a"]
-    """, word=r"\bdict\b"),
+            d = {"a": x * 2.0, "b": [x, 1.0]}
+            d["b"][1] = d["a"] * x
+            return d["a"] * d["b"][1]
+    """),
+    Case(("Dict",), REJECTED, """
+        def f(x, key):
+            d = {key: x * 2.0}  # ERR
+            return d[key]
+    """, args=((0.7, "a"),), word=r"\bdict\b.*constant keys"),
     Case(("Set", "In", "NotIn"), SUPPORTED, """
         def f(x, mode):
             if mode in {"square", "cube"}:

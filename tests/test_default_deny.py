@@ -88,7 +88,7 @@ def function_passed_in(a, g):
 
 def dict_of_values(a):
     d = {"a": a}
-    return d["a"] * a
+    return d.get("a", 0.0) * a
 
 
 @pytest.mark.parametrize("f, x, word", [
@@ -103,7 +103,7 @@ def dict_of_values(a):
     (vars_read, 1.5, r"vars\(\)"),
     (computed_attribute, 1.5, r"getattr\(\)"),
     (frame_read, 1.5, r"currentframe|f_locals"),
-    (dict_of_values, 1.5, r"dict"),
+    (dict_of_values, 1.5, r"\.get\(\)"),
     (container_to_unknown_function, X, r"sorted"),
     (eval_under_another_name, 1.5, r"eval\(\)"),
 ])

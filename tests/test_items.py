@@ -237,21 +237,30 @@ def test_what_is_refused():
         x[int(w[0])] = w[1]
         return np.sum(x)
 
-    def into_a_list(w):
-        xs = [w[0], w[1]]
-        xs[0] = w[2]
+    def into_a_slice_of_a_list(w):
+        xs = [w[0], w[1], w[2]]
+        xs[1:] = [w[3], w[4]]
         return xs[0] * xs[1]
 
-    def into_a_dict(w):
-        d = {}
+    def into_a_given_dict(w, d):
         d["a"] = w * 2
         return np.sum(d["a"])
 
-    for f, words in ((into_a_dict, "into 'd', a dict"),
-                     (through_a_view, "may share its memory"),
+    def gives_a_dict(w):
+        return into_a_given_dict(w, {"a": w})
+
+    def into_a_dict_by_a_computed_key(w):
+        d = {"a": w}
+        key = "ab"[int(w[0] > 0)]
+        d[key] = w * 2
+        return np.sum(d["a"])
+
+    for f, words in ((through_a_view, "may share its memory"),
                      (through_another_name, "may share its memory"),
                      (into_a_part, "item or slice assignment"),
-                     (into_a_list, "list of values being differentiated")):
+                     (into_a_slice_of_a_list, "slice of a list"),
+                     (into_a_dict_by_a_computed_key, "constant"),
+                     (gives_a_dict, "changes a structure .* was given")):
         with pytest.raises(ad.TransformError, match=words):
             ad.grad(f)(W.copy())
 
@@ -330,3 +339,108 @@ def test_an_array_another_name_holds_is_not_written_in_place():
     w = np.array([0.5, 1.0, 2.0])
     check_both_modes(written_through_another_name, w)
     assert "x_2 = x.copy()" in ad.show(written_through_another_name)
+
+
+# -- items of lists and dicts the function makes -------------------------------------------
+
+def list_items_set(x, y, v):
+    ls = [x, v * 2, y]
+    ls[0] = ls[0] * y
+    ls[2] += x
+    for i in range(2):
+        ls[1] = ls[1] * ls[0]
+    ls[0] = np.ones(3) * x     # an item of another shape
+    return np.sum(ls[0] * ls[1]) + ls[2]
+
+
+def list_items_set_autograd(x, y, v):
+    a, b, c = x * y, v * 2, y + x
+    for i in range(2):
+        b = b * a
+    return anp.sum(anp.ones(3) * x * b) + c
+
+
+def test_assigning_items_of_a_list_of_values_being_differentiated():
+    args = (1.3, 0.7, rng.normal(size=3))
+    wrt = (0, 1, 2)
+    for got, expected in zip(ad.grad(list_items_set, wrt=wrt)(*args),
+                             autograd.grad(list_items_set_autograd, wrt)(*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    ad.check_grad(list_items_set, *args, wrt=wrt)
+    _, dot = ad.jvp(list_items_set, wrt=(0,))(*args, (1.0,))
+    np.testing.assert_allclose(dot, autograd.grad(list_items_set_autograd)(*args), rtol=1e-12)
+
+
+def test_list_items_set_in_a_loop_by_index_second_order():
+    def f(x):
+        ys = [x, x * x, 1.0]
+        for i in range(3):
+            ys[i] = ys[i] * ys[(i + 1) % 3] + x
+        return ys[0] * ys[1] * ys[2]
+
+    def f_autograd(x):
+        ys = [x, x * x, 1.0]
+        for i in range(3):
+            ys = ys[:i] + [ys[i] * ys[(i + 1) % 3] + x] + ys[i + 1:]
+        return ys[0] * ys[1] * ys[2]
+
+    for x in (0.4, -1.3):
+        np.testing.assert_allclose(ad.grad(f)(x), autograd.grad(f_autograd)(x), rtol=1e-12)
+        np.testing.assert_allclose(ad.grad(ad.grad(f))(x),
+                                   autograd.grad(autograd.grad(f_autograd))(x), rtol=1e-10)
+        ad.check_grad(f, x)
+
+
+def test_a_list_changed_through_another_name():
+    def f(x, y):
+        ls = [x, y]
+        other = ls
+        ls[0] = y * 3
+        return other[0] * x   # (the same list: 3 y x)
+
+    assert ad.grad(f, wrt=(0, 1))(1.5, 2.0) == (6.0, 4.5)
+
+
+def dict_model(x, w):
+    state = {"h": np.tanh(w[:3] * x), "c": w[3:] * 0.5, "n": 3}
+    alias = state
+    state["h"] = state["h"] * state["c"]
+    state["out"] = np.sum(state["h"]) + x
+    rows = [state, {"k": x}]
+    rows[1]["k"] = rows[1]["k"] * x
+    return alias["out"] * rows[1]["k"] + state["n"]
+
+
+def dict_model_autograd(x, w):
+    h = anp.tanh(w[:3] * x) * (w[3:] * 0.5)
+    return (anp.sum(h) + x) * (x * x) + 3
+
+
+def test_dicts_the_function_makes_and_changes():
+    w = rng.normal(size=6)
+    for x in (0.3, -0.8):
+        got = ad.grad(dict_model, wrt=(0, 1))(x, w)
+        expected = autograd.grad(dict_model_autograd, (0, 1))(x, w)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        ad.check_grad(dict_model, x, w, wrt=(0, 1))
+    d = {}
+
+    def into_a_new_dict(w):
+        d = {}
+        d["a"] = w * 2
+        return np.sum(d["a"] ** 2)
+
+    np.testing.assert_allclose(ad.grad(into_a_new_dict)(W), 8 * W)
+    assert d == {}
+
+
+def test_a_dict_given_a_new_structure_in_each_iteration_is_refused_not_misread():
+    def f(x, y):
+        d = {"s": x, "u": y}
+        for i in range(2):
+            d = {"s": d["s"] * d["u"], "u": d["u"]}
+        return d["s"] * d["u"]
+
+    with pytest.raises(ad.TransformError, match="new structure .* in each iteration"):
+        ad.grad(f)(1.0, 2.0)

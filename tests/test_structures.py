@@ -552,3 +552,33 @@ def test_properties_class_data_and_plain_methods_of_a_model():
     ad.check_grad(Scaled.loss, model, x)
     code = ad.show(Scaled.loss, wrt="self", args=(model, x))
     assert "Scaled.scale" in code and "replace_fields(self, W=" in code
+
+
+def test_a_structure_keeps_the_value_a_variable_had_when_it_was_built():
+    # regression (found by the fuzzer): the leaf was the variable's name, which the loop
+    # carrying the variable assigns again, so d["a"] read the last value instead
+    def f(x, y):
+        d = {"a": y}
+        for i in range(3):
+            y = y * x
+        return d["a"] * y
+
+    def g(params, x):
+        h = x
+        state = {"h": h}
+        for i in range(2):
+            h = np.tanh(h * params["w"])
+        return np.sum(state["h"] * h)
+
+    for x, y in ((0.7, 1.3), (-1.1, 0.4)):
+        np.testing.assert_allclose(ad.grad(f)(x, y), 3 * y * y * x * x, rtol=1e-12)
+    params, x = {"w": rng.normal(size=3)}, rng.normal(size=3)
+
+    def g_autograd(w, x):
+        h = x
+        for i in range(2):
+            h = anp.tanh(h * w)
+        return anp.sum(x * h)
+
+    np.testing.assert_allclose(ad.grad(g)(params, x)["w"],
+                               autograd.grad(g_autograd)(params["w"], x), rtol=1e-12)

@@ -250,6 +250,16 @@ class Adjoints:
                 out.append(ir.assign(bar, ast.Subscript(
                     value=ir.load(self.list_bar[s.target]), slice=s.index, ctx=ast.Load())))
                 self.contribute(s.value.id, ir.load(bar))
+        elif isinstance(s, ir.ListSet):
+            # the item's adjoint is the value's; the item it replaced has none yet
+            if s.target in self.list_bar:
+                item = ast.Subscript(value=ir.load(self.list_bar[s.target]), slice=s.index,
+                                     ctx=ast.Load())
+                if isinstance(s.value, ast.Name) and s.value.id in self.active:
+                    bar = self.namer.bar(s.value.id)
+                    out.append(ir.assign(bar, item))
+                    self.contribute(s.value.id, ir.load(bar))
+                out.append(ir.set_item(self.list_bar[s.target], s.index, self.zeros(s.old)))
         elif isinstance(s, ir.ListNew):
             if s.target in self.list_bar:
                 for i, e in enumerate(s.elements):

@@ -137,6 +137,10 @@ class Forward:
                     value=ir.load(self.dot(s.source)), slice=s.index, ctx=ast.Load())))
             elif s.target in self.active:   # active on another path that assigns it
                 out.append(ir.assign(self.dot(s.target), self.zeros(ir.load(s.target))))
+        elif isinstance(s, ir.ListSet):
+            out.append(ir.set_item(s.target, s.index, s.value))
+            if s.target in self.active:
+                out.append(ir.set_item(self.dot(s.target), s.index, self.dot_of(s.value)))
         elif isinstance(s, ir.ListAdd):
             out.append(ir.add_to_item(s.target, s.index, s.value))
             if s.target in self.active and isinstance(s.value, ast.Name) \

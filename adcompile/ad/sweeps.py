@@ -292,6 +292,8 @@ def forward_statement(s):
                                                  ctx=ast.Load()))
     if isinstance(s, ir.ListAdd):
         return ir.add_to_item(s.target, s.index, s.value)
+    if isinstance(s, ir.ListSet):
+        return ir.set_item(s.target, s.index, s.value)
     raise AssertionError(s)
 
 

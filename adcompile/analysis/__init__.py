@@ -38,7 +38,7 @@ def _flows(fn):
             pairs.append((s.target, [s.source]))
         elif isinstance(s, ir.ListNew):
             pairs.append((s.target, [e.id for e in s.elements if isinstance(e, ast.Name)]))
-        elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
+        elif isinstance(s, (ir.ListAppend, ir.ListAdd, ir.ListSet)):
             if isinstance(s.value, ast.Name):
                 pairs.append((s.target, [s.value.id]))
         elif isinstance(s, ir.ListGet):
@@ -327,7 +327,7 @@ class _Propagation:
                 yield s.target, self.unknown
                 for e in s.elements:
                     yield s.target + "[]", self.of(e)
-            elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
+            elif isinstance(s, (ir.ListAppend, ir.ListAdd, ir.ListSet)):
                 yield s.target + "[]", self.of(s.value)
             elif isinstance(s, ir.ListGet):
                 yield s.target, self.values.get(s.source + "[]", _UNSET)

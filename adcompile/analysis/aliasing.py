@@ -166,7 +166,7 @@ class Aliases:
             site = self._new(s, s.target)
             self._add(self.objects, s.target, {site})
             self._add(self.contents, site, set().union(*(self._value(e) for e in s.elements)))
-        elif isinstance(s, (ir.ListAppend, ir.ListAdd)):
+        elif isinstance(s, (ir.ListAppend, ir.ListAdd, ir.ListSet)):
             for site in list(self.of(s.target)):
                 self._add(self.contents, site, self._value(s.value))
         elif isinstance(s, ir.ListGet):
@@ -281,6 +281,8 @@ class Aliases:
         # cover the items the list had when they ran, whatever it holds later)
         if isinstance(s, ir.ListGet) and s.pop:
             return set(self.of(s.source))
+        if isinstance(s, ir.ListSet):   # (another name for the list would see the new item)
+            return set(self.of(s.target))
         if not isinstance(s, ir.Keep):
             return set()
         stmt, found = s.stmt, set()
@@ -427,7 +429,7 @@ def _reverse_reads(s):
     and result (read by its adjoint after the whole forward sweep), an item's index."""
     if isinstance(s, ir.Op):
         return ir.own_reads(s) | {s.target}
-    if isinstance(s, (ir.ListGet, ir.ListAdd)):
+    if isinstance(s, (ir.ListGet, ir.ListAdd, ir.ListSet)):
         return ir.names_read(s.index)
     return set()
 
@@ -551,6 +553,14 @@ def _rebinding_message(fn, rebinding, node, observer):
     name = _user_name(fn, rebinding.old)
     other = _user_name(fn, observer)
     target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+    if isinstance(target, ast.Subscript) and isinstance(node, ast.AugAssign) \
+            and not isinstance(getattr(rebinding.statement, "expr", None), ast.Call):
+        # items[i] op= v on a list or dict
+        item = ast.unparse(target)
+        return (f"{ast.unparse(node).strip()!r} changes the array {item} in place, and "
+                f"{other!r}, which may hold the same array, is read afterwards; adcompile "
+                f"computes the item as a new array here, so the two would differ. Write "
+                f"{item} = {item} {_symbol(node)} ... to make a new array")
     if isinstance(target, ast.Subscript):   # x[i] = v
         return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
                 f"{other!r}, which may share its memory (the same array under another name, "

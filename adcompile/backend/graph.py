@@ -257,7 +257,7 @@ class _Builder:
         """A node for one statement that is neither an ``if`` nor a loop."""
         node = self.carry_ids.get(id(s)) or self.fresh()
         defined = ir.defined_names(s)
-        if isinstance(s, ir.ListAppend | ir.ListAdd):
+        if isinstance(s, ir.ListAppend | ir.ListAdd | ir.ListSet):
             defined = {s.target}
         active = bool(defined & self.active)
         self.add(cluster, node, _label(s), _kind(s), active)
@@ -346,6 +346,8 @@ def _label(s):
         return f"{s.target} = {read}"
     if isinstance(s, ir.ListAdd):
         return f"{s.target}[{ast.unparse(s.index)}] += {ast.unparse(s.value)}"
+    if isinstance(s, ir.ListSet):
+        return f"{s.target}[{ast.unparse(s.index)}] = {ast.unparse(s.value)}"
     if isinstance(s, ir.Jump):
         return s.kind
     return type(s).__name__

@@ -59,14 +59,14 @@ class Items:
             raise self.scope.src.error(stmt, f"assigning a value being differentiated into "
                                              f"{base.id!r}, a {container}, is not supported; "
                                              f"build a new one, or use an array")
-        if generated in self.out.lists or self.struct_of(base) is not None:
-            raise self.scope.src.error(stmt, f"assigning an item of {base.id!r}, a list of "
-                                             f"values being differentiated, is not supported; "
-                                             f"append to a new list instead")
+        if self.struct_of(base) is not None:
+            raise self.refuse_struct(stmt, base.id)
         if self.varies(target.slice):
             raise self.scope.src.error(target.slice, "an index that depends on the "
                                                      "differentiated input cannot be "
                                                      "differentiated")
+        if generated in self.out.lists:
+            return self.set_list_item(generated, target.slice, value, stmt)
         old = self.operand(base)
         index = self._item_index(target.slice)
         new_value = self.operand(value)

@@ -14,7 +14,7 @@ import operator
 from dataclasses import dataclass
 
 from .. import ir
-from .syntax import has_call, index_expression, is_append, is_trivial
+from .syntax import Ready, has_call, index_expression, is_append, is_trivial
 
 
 @dataclass
@@ -149,6 +149,31 @@ class Lists:
         name = self.define(target) if target is not None else self.namer.temp()
         self.out.varied_ssa.add(name)
         self.out.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
+
+    def set_list_item(self, name, index, value, stmt):
+        """``name[index] = value`` on the list of values being differentiated ``name`` (a
+        generated name): the item replaced is read first (its shape makes its adjoint). For
+        ``name[index] op= v`` (``stmt``), Python changes an array item in place: the new
+        item is ``old op v``, recorded as a rebinding of ``old`` (see aliasing)."""
+        if isinstance(index, ast.Slice) or isinstance(index, ast.Tuple) and any(
+                isinstance(p, ast.Slice) for p in index.elts):
+            raise self.scope.src.error(stmt, "assigning to a slice of a list of values being "
+                                             "differentiated is not supported; assign its "
+                                             "items one by one")
+        index = self.rename(index)
+        if not is_trivial(index):
+            bound = self.namer.temp()
+            self.out.body.append(ir.Keep(ir.assign(bound, index), [bound]))
+            index = ir.load(bound)
+        old = self.namer.temp()
+        self.out.varied_ssa.add(old)
+        self.out.body.append(ir.ListGet(old, name, index, stmt))
+        if isinstance(stmt, ast.AugAssign):
+            new = ast.copy_location(ast.BinOp(left=Ready(ir.load(old)), op=stmt.op,
+                                              right=stmt.value), stmt)
+            value = ir.load(self.emit_value(None, new, node=stmt))
+            self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+        self.out.body.append(ir.ListSet(name, index, self.operand(value), old, stmt))
 
     def add_to_item(self, target, value, stmt):
         """``xs[i] = xs[i] + v`` as ``ir.ListAdd``, in generated code only: it is how gradient

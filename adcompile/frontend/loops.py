@@ -52,20 +52,18 @@ class Loops:
     def loop(self, stmt):
         """Normalize a for or while loop into an ``ir.Loop``."""
         header = self._header(stmt)
+        self._refuse_carried_structures(stmt, header)
         names = self._names(stmt, header)
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
-        structures = None
-        if self.scope.trees or self.scope.constants:
-            # (a constant the body assigns is not known at the start of an iteration)
-            for v in names.names:
-                self.scope.constants.pop(v, None)
-            structures = self.structures()
+        # (a constant the body assigns is not known at the start of an iteration)
+        for v in names.names:
+            self.scope.constants.pop(v, None)
+        structures = self.structures()
         body = self._body(stmt, header, names)
-        if structures is not None:
-            # what names a structure at the start of an iteration must be what it names at
-            # the start of the next
-            self.merge_structures(stmt, structures, [structures, self.structures()],
-                                  live=header.live, loop=True)
+        # what names a structure at the start of an iteration must be what it names at the
+        # start of the next, and after the loop
+        self.merge_structures(stmt, structures, [structures, self.structures()],
+                              live=header.live, loop=True)
         self.scope.env = dict(names.before)
         self.scope.env.update(names.names)
         for v in names.names:
@@ -98,6 +96,15 @@ class Loops:
                 # a list may grow after the loop: the reversed loop must see today's length
                 header.iterable = ir.load(self._bind(header.iterable))
         return header
+
+    def _refuse_carried_structures(self, stmt, header):
+        """A name bound to a structure that the loop assigns again, read at the start of an
+        iteration or after the loop, would carry a new structure from one iteration to the
+        next: refused."""
+        assigned = {n.id for s in stmt.body for n in stores(s)}
+        for name in sorted(assigned & set(self.scope.trees)):
+            if header.live is None or name in header.live:
+                raise self.new_structure_each_iteration(stmt, name)
 
     def _names(self, stmt, header):
         """The loop's ``Names``: a new name for the index, the current one for each variable

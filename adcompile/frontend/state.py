@@ -36,6 +36,7 @@ class Scope:
     known: dict = field(default_factory=dict)       # placeholder name -> function it calls
     fixed_trees: set = field(default_factory=set)   # names of structures never reassigned
     spelled: dict = field(default_factory=dict)     # placeholder name -> what the user wrote
+    own_trees: dict = field(default_factory=dict)   # id -> structure made here (changeable)
     structured: bool = False    # it is given structures: its statements are resolved first
     functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
 

@@ -41,7 +41,7 @@ class Statements:
         """Normalize one user statement; statements kept as written remember it (errors
         about them point at it)."""
         body, mark = self.out.body, len(self.out.body)
-        if self.scope.structured:
+        if self.scope.structured or _builds_structure(stmt):
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return
@@ -308,3 +308,12 @@ class Statements:
         self.scope.env[name] = new
         self.out.origin[new] = (self.scope.number, name)
         return new
+
+
+def _builds_structure(stmt):
+    """Whether ``stmt`` binds a name to a dict display, perhaps inside a list or tuple
+    display: a structure if it holds values being differentiated (trees.py)."""
+    def holds_dict(e):
+        return isinstance(e, ast.Dict) or isinstance(e, (ast.List, ast.Tuple)) \
+            and any(holds_dict(x) for x in e.elts)
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and holds_dict(stmt.value)

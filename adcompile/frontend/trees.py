@@ -131,6 +131,14 @@ class Trees:
             return any(self.might_be_tree(x) for x in e.elts)
         return isinstance(self.tree_of(e), Node)
 
+    def holds_structure(self, stmt):
+        """Whether assignment ``stmt`` of a display that might be a structure makes one: it
+        holds a structure, or values being differentiated (a dict of constants, which may
+        have any keys and be changed in place, stays a value)."""
+        return isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in self.scope.varied \
+            or any(isinstance(n, ast.Name) and n.id in self.scope.trees
+                   for n in ast.walk(stmt.value))
+
     def tree_value(self, e, inner=False):
         """The Node ``e`` denotes, building one for a display that holds structures (or is a
         dict): its other items are computed now, in order. None when ``e`` is no
@@ -146,15 +154,93 @@ class Trees:
             if NOT_STATIC in keys:
                 raise self.scope.src.error(e, "a dict of values being differentiated needs "
                                               "constant keys")
-            return Node("dict", None, tuple(keys), tuple(self.part_of(v) for v in e.values))
+            return self._own(Node("dict", None, tuple(keys),
+                                  tuple(self.part_of(v) for v in e.values)))
         if isinstance(e, (ast.List, ast.Tuple)):
             if any(isinstance(x, ast.Starred) for x in e.elts):
                 raise self.scope.src.error(e, "a starred item in a structure of values being "
                                               "differentiated is not supported")
             kind = "list" if isinstance(e, ast.List) else "tuple"
-            return Node(kind, None, tuple(range(len(e.elts))),
-                        tuple(self.part_of(x) for x in e.elts))
+            return self._own(Node(kind, None, tuple(range(len(e.elts))),
+                                  tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
+
+    def _own(self, node):
+        """Record ``node`` as made by this function (its dicts and lists may be assigned
+        into: see ``assign_into_structure``)."""
+        self.scope.own_trees[id(node)] = node
+        return node
+
+    def assign_into_structure(self, args, user):
+        """``d[key] = v`` (``args``: d, key and v of its desugared ``$with_item``) on a dict
+        or list this function made (not one it was given: Python would change the caller's)
+        with a constant key: every name the structure is bound to, directly or as a part of
+        another, is bound to the structure with ``v`` at ``key``. Anything else is an
+        error."""
+        base, index, value = args
+        old = self.tree_of(base)
+        name = ast.unparse(base)
+        if not (isinstance(old, Node) and self.scope.own_trees.get(id(old)) is old):
+            raise self.scope.src.error(user, f"assigning into {name} changes a structure "
+                                             f"being differentiated that this function was "
+                                             f"given (the caller's, or one its items belong "
+                                             f"to); build a new one instead")
+        if old.kind not in ("dict", "list"):
+            raise self.scope.src.error(user, f"{name} is {old.describe()}: it cannot be "
+                                             f"assigned into")
+        key = self.static_value(index)
+        if key is NOT_STATIC or isinstance(key, slice):
+            raise self.scope.src.error(user, f"{name} is {old.describe()} holding values "
+                                             f"being differentiated: assign into it with a "
+                                             f"constant key or index, known when the function "
+                                             f"is transformed")
+        if old.kind == "list" and not (isinstance(key, int)
+                                       and -len(old.keys) <= key < len(old.keys)):
+            raise self.scope.src.error(user, f"{name} has {len(old.keys)} items: there is no "
+                                             f"item {key!r} to assign")
+        if old.kind == "list":
+            key = old.keys[key]
+        part = self._updated_item(old, key, user) if isinstance(user, ast.AugAssign) \
+            else self.part_of(value)
+        keys, children = list(old.keys), list(old.children)
+        at = next((i for i, k in enumerate(keys) if k == key and type(k) is type(key)), None)
+        if at is not None:
+            children[at] = part
+        else:
+            keys.append(key)
+            children.append(part)
+        new = self._own(Node(old.kind, old.type, tuple(keys), tuple(children)))
+        for bound, tree in list(self.scope.trees.items()):
+            self.scope.trees[bound] = self._replaced(tree, old, new)
+
+    def _updated_item(self, node, key, stmt):
+        """The new item for ``d[key] op= v`` (``stmt``): Python changes an array item in
+        place, so the new value ``item op v`` is recorded as a rebinding of the item (see
+        aliasing: exact unless another name for that array is read afterwards)."""
+        item = node.child(key)
+        if not isinstance(item, Leaf):
+            raise self.scope.src.error(stmt, f"{ast.unparse(stmt.target)} is "
+                                             f"{'no item' if item is None else item.describe()}"
+                                             f": {type(stmt.op).__name__} of it is not "
+                                             f"supported")
+        reference = self.leaf_reference(ast.Name(id=LEAF + item.name, ctx=ast.Load()))
+        part = self.part_of(ast.copy_location(
+            ast.BinOp(left=reference, op=stmt.op, right=stmt.value), stmt))
+        self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+        return part
+
+    def _replaced(self, tree, old, new):
+        """``tree`` with the structure ``old`` (the same object) replaced by ``new``
+        wherever it occurs."""
+        if tree is old:
+            return new
+        if not isinstance(tree, Node):
+            return tree
+        children = tuple(self._replaced(c, old, new) for c in tree.children)
+        if all(a is b for a, b in zip(children, tree.children)):
+            return tree
+        rebuilt = Node(tree.kind, tree.type, tree.keys, children)
+        return self._own(rebuilt) if self.scope.own_trees.get(id(tree)) is tree else rebuilt
 
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""
@@ -165,11 +251,21 @@ class Trees:
         if isinstance(leaf, Leaf):
             return leaf
         operand = self.operand(self.resolve_expression(e))
+        if isinstance(operand, ast.Name) and operand.id in self.scope.env.values():
+            # a variable's name: a loop that carries the variable assigns it again, so the
+            # leaf gets a name of its own
+            return Leaf(self.is_varied_operand(operand),
+                        self.emit_copy(None, operand, e) if self.is_varied_operand(operand)
+                        else self._kept_value(operand))
         if not isinstance(operand, ast.Name):
-            name = self.namer.temp()
-            self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
-            operand = ir.load(name)
+            operand = ir.load(self._kept_value(operand))
         return Leaf(self.is_varied_operand(operand), operand.id)
+
+    def _kept_value(self, operand):
+        """A new name given ``operand``'s value (nothing in it differentiated)."""
+        name = self.namer.temp()
+        self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
+        return name
 
     # -- statements -------------------------------------------------------------------------
 
@@ -178,16 +274,18 @@ class Trees:
         (a structure bound to names, a loop over one unrolled)."""
         user = getattr(stmt, ITEM, None)
         if user is not None and self.names_structure(stmt.value.args[0]):
-            raise self.scope.src.error(user, f"assigning into {ast.unparse(stmt.value.args[0])} "
-                                             f"changes a structure being differentiated (the "
-                                             f"caller's, or one its items belong to); build a "
-                                             f"new one instead")
+            self.assign_into_structure(stmt.value.args, user)
+            return None
+        into = _item_assigned(stmt)
+        if into is not None and self.names_structure(into[0]):   # d["a"][0] = v
+            self.assign_into_structure(into, stmt)
+            return None
         if isinstance(stmt, ast.For):
             if self.unroll(stmt):
                 return None
             return _replace_fields(stmt, iter=self.resolve_expression(stmt.iter))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and self.might_be_tree(stmt.value):
+                and self.might_be_tree(stmt.value) and self.holds_structure(stmt):
             self.bind(stmt.targets[0], self.tree_value(stmt.value), stmt)
             return None
         fields = {}
@@ -263,11 +361,7 @@ class Trees:
             if len(versions) <= 1 and all(s[0].get(name) is not None for s in paths):
                 continue
             if (live is None or name in live) and loop:
-                raise self.scope.src.error(stmt, f"{name!r} names a new structure of values "
-                                                 f"being differentiated in each iteration of "
-                                                 f"this loop, which is not supported; carry "
-                                                 f"its items in variables of their own (h, c = "
-                                                 f"...) or loop over a structure (unrolled)")
+                raise self.new_structure_each_iteration(stmt, name)
             if live is None or name in live:
                 raise self.scope.src.error(stmt, f"{name!r} names a structure of values being "
                                                  f"differentiated on some paths here and "
@@ -278,6 +372,15 @@ class Trees:
             if any(s[1].get(name, NOT_STATIC) != constants[name] for s in paths):
                 del constants[name]
         self.scope.trees, self.scope.constants = trees, constants
+
+    def new_structure_each_iteration(self, loop, name):
+        """The error for a loop that binds ``name`` to a new structure in each iteration
+        and reads it in the next (or after the loop)."""
+        return self.scope.src.error(loop, f"{name!r} names a new structure of values being "
+                                          f"differentiated in each iteration of this loop, "
+                                          f"which is not supported; carry its items in "
+                                          f"variables of their own (h, c = ...) or loop over "
+                                          f"a structure (unrolled)")
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -338,6 +441,23 @@ class Trees:
 _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
                ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
                ast.Mod: lambda a, b: a % b}
+
+
+def _item_assigned(stmt):
+    """(container, key, value) of ``container[key] = value`` or ``container[key] op= v``
+    (the value then ``container[key] op v``), else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AugAssign):
+        target = stmt.target
+        value = ast.BinOp(left=ast.Subscript(value=getattr(target, "value", None),
+                                             slice=getattr(target, "slice", None),
+                                             ctx=ast.Load()), op=stmt.op, right=stmt.value)
+    else:
+        return None
+    if not isinstance(target, ast.Subscript):
+        return None
+    return target.value, target.slice, ast.copy_location(value, stmt)
 
 
 def _replace_fields(stmt, **fields):

@@ -21,6 +21,12 @@ def call(func, *args):
                     keywords=[])
 
 
+def set_item(name, index, value):
+    """``name[index] = value``"""
+    return ast.Assign(targets=[ast.Subscript(value=load(name), slice=index, ctx=ast.Store())],
+                      value=value, lineno=0)
+
+
 def add_to_item(name, index, value):
     """``name[index] = name[index] + value``"""
     item = ast.Subscript(value=load(name), slice=index, ctx=ast.Load())

@@ -5,7 +5,8 @@ ask it."""
 import ast
 from dataclasses import dataclass, field
 
-from .nodes import Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, Loop, Op
+from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet, Loop,
+                    Op)
 
 
 def base_of(target):
@@ -130,6 +131,8 @@ def own_reads(s):
         return {s.source} | names_read(s.index)
     if isinstance(s, ListAdd):
         return {s.target} | reads([s.index, s.value])
+    if isinstance(s, ListSet):
+        return {s.target, s.old} | reads([s.index, s.value])
     if isinstance(s, ast.stmt):   # a node of the tape (tape.Save)
         return names_read(s)
     return set()
@@ -186,7 +189,7 @@ def rename(stmts, old, new):
             fix(s.value)
         elif isinstance(s, ListGet):
             fix(s.index)
-        elif isinstance(s, ListAdd):
+        elif isinstance(s, (ListAdd, ListSet)):
             fix(s.index)
             fix(s.value)
 

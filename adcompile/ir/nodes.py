@@ -158,6 +158,20 @@ class ListGet:
 
 
 @dataclass(eq=False)
+class ListSet:
+    """``name[index] = value`` on a list of values being differentiated, in place (the list
+    keeps its length). ``old`` names the item it replaces (read just before by a ListGet):
+    the reverse gives ``value`` the item's adjoint and makes the adjoint of the item before
+    a zero of ``old``'s shape."""
+
+    target: str
+    index: ast.expr
+    value: ast.expr
+    old: str
+    node: ast.AST
+
+
+@dataclass(eq=False)
 class ListAdd:
     """``name[index] = name[index] + value``: a value added to an item of a list, in place
     (the list keeps its length; the item is replaced by a new value). Generated gradient
