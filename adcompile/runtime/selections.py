@@ -7,7 +7,7 @@ Each ``*_bar`` helper is linear in its first argument and is the transpose of th
 
 import numpy as np
 
-from .values import zeros_like
+from .values import pair, zeros_like
 
 
 def _first_index(xs, m):
@@ -25,7 +25,7 @@ def extreme_bar(g, xs, m):
     if isinstance(xs, (list, tuple)):
         pieces = [zeros_like(x) for x in xs]
         pieces[k] = g
-        return pieces
+        return pair(*pieces)   # (an object array: two of them add item by item)
     out = np.zeros(np.shape(xs), dtype=np.result_type(xs, g, 1.0))
     out[k] = g
     return out
@@ -50,7 +50,7 @@ def sorted_bar(g, xs, reverse=False):
         pieces = [zeros_like(x) for x in xs]
         for j, k in enumerate(order):
             pieces[k] = g[j]
-        return pieces
+        return pair(*pieces)
     out = np.zeros(np.shape(xs), dtype=np.result_type(xs, 1.0))
     out[np.array(order, dtype=int)] = [g[j] for j in range(len(order))]
     return out
@@ -58,7 +58,7 @@ def sorted_bar(g, xs, reverse=False):
 
 def sorted_dot(t, xs, reverse=False):
     """The tangent of ``y = sorted(xs)``: the items' tangents in the sorted order."""
-    return [t[k] for k in _sorted_order(xs, reverse)]
+    return pair(*[t[k] for k in _sorted_order(xs, reverse)])
 
 
 # -- np.linalg.multi_dot ------------------------------------------------------------------
@@ -143,7 +143,8 @@ def gradient_of(f, spacing=None, axis=None, edge_order=1):
     """``np.gradient(f, spacing, axis=axis, edge_order=edge_order)``, spacing None being
     NumPy's default (the adjoint of ``gradient_bar``)."""
     args = () if spacing is None else (spacing,)
-    return np.gradient(f, *args, axis=axis, edge_order=edge_order)
+    out = np.gradient(f, *args, axis=axis, edge_order=edge_order)
+    return pair(*out) if isinstance(out, (tuple, list)) else out   # (parts add up as one)
 
 
 def gradient_bar(g, f, spacing=None, axis=None, edge_order=1):
@@ -174,3 +175,33 @@ def real_eigen(value, what):
                          f"where the eigenvalues are real (a symmetric matrix: use "
                          f"np.linalg.eigh); complex numbers are not differentiated")
     return value
+
+
+def eig_dot(dx, w, V):
+    """The tangent of ``(w, V) = np.linalg.eig(x)`` along dx (real, distinct eigenvalues; unit
+    columns of V): with M = V^-1 dx V, dw = diag(M) and dV = V (F * M) less each column's
+    change of length, F[i, j] = 1 / (w[j] - w[i]) off the diagonal."""
+    w = real_eigen(w, "np.linalg.eig")
+    V = real_eigen(V, "np.linalg.eig")
+    M = np.linalg.solve(V, dx @ V)
+    eye = np.eye(np.shape(V)[-1], dtype=V.dtype)
+    F = (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    dV = V @ (F * M)
+    dV = dV - V * np.expand_dims(np.sum(V * dV, axis=-2), -2)
+    return pair(np.diagonal(M, axis1=-2, axis2=-1), dV)
+
+
+def corrcoef_dot(dx, x, rowvar=True):
+    """The tangent of ``R = np.corrcoef(x, rowvar=rowvar)`` along dx."""
+    X, dX = (np.atleast_2d(x), np.atleast_2d(dx)) if rowvar else \
+        (np.atleast_2d(np.transpose(x)), np.atleast_2d(np.transpose(dx)))
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    dXc = dX - np.mean(dX, axis=1, keepdims=True)
+    C = Xc @ Xc.T
+    dC = dXc @ Xc.T + Xc @ dXc.T
+    d = np.diagonal(C)
+    s = np.sqrt(d)
+    R = C / np.outer(s, s)
+    ratio = np.diagonal(dC) / d
+    dR = dC / np.outer(s, s) - 0.5 * R * (ratio[:, np.newaxis] + ratio[np.newaxis, :])
+    return np.reshape(dR, np.shape(np.corrcoef(x, rowvar=rowvar)))
