@@ -180,10 +180,18 @@ class Calls:
         a call where that is not the function's own order (np.sum(x, 0, np.float32) passes a
         dtype, not keepdims)."""
         try:
-            params = list(inspect.signature(func).parameters)
+            signature = inspect.signature(func).parameters
         except (TypeError, ValueError):
             return
+        params = list(signature)
         slots = list(rule.inputs) + list(rule.statics)
+        for i, p in enumerate(signature.values()):
+            if p.kind is p.VAR_POSITIONAL and count > i + 1:
+                # np.gradient(f, dx, dy): the rule takes one value where the function takes
+                # any number (its other parameters are keywords only)
+                raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
+                                              f"is not supported (the rule takes one "
+                                              f"*{p.name} argument)")
         for i in range(len(rule.inputs), min(count, len(slots), len(params))):
             if params[i] != slots[i]:
                 raise self.scope.src.error(e, f"pass {params[i]!r} to {describe} by keyword: "
