@@ -186,7 +186,7 @@ class Calls:
         params = list(signature)
         slots = list(rule.inputs) + list(rule.statics)
         for i, p in enumerate(signature.values()):
-            if p.kind is p.VAR_POSITIONAL and count > i + 1:
+            if p.kind is p.VAR_POSITIONAL and i >= len(rule.inputs) and count > i + 1:
                 # np.gradient(f, dx, dy): the rule takes one value where the function takes
                 # any number (its other parameters are keywords only)
                 raise self.scope.src.error(e, f"{describe} with {count} positional arguments "

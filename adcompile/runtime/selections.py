@@ -58,7 +58,10 @@ def sorted_bar(g, xs, reverse=False):
 
 def sorted_dot(t, xs, reverse=False):
     """The tangent of ``y = sorted(xs)``: the items' tangents in the sorted order."""
-    return pair(*[t[k] for k in _sorted_order(xs, reverse)])
+    order = _sorted_order(xs, reverse)
+    if isinstance(t, np.ndarray) and t.dtype != object:
+        return t[np.array(order, dtype=int)]
+    return pair(*[t[k] for k in order])
 
 
 # -- np.linalg.multi_dot ------------------------------------------------------------------
@@ -156,10 +159,11 @@ def gradient_bar(g, f, spacing=None, axis=None, edge_order=1):
     f = np.asarray(f)
     axes = _gradient_axes(f.ndim, axis)
     parts = [g] if len(axes) == 1 else list(g)
-    out = np.zeros(f.shape, dtype=np.result_type(f, 1.0))
+    dtype = np.result_type(f, *parts, 1.0)   # (float32 stays)
+    out = np.zeros(f.shape, dtype=dtype)
     for a, part in zip(axes, parts):
         n = f.shape[a]
-        D = gradient_of(np.eye(n), spacing, 0, edge_order)
+        D = gradient_of(np.eye(n), spacing, 0, edge_order).astype(dtype)
         moved = np.moveaxis(np.broadcast_to(part, f.shape), a, -1) @ D
         out = out + np.moveaxis(moved, -1, a)
     return out
