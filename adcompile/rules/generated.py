@@ -515,6 +515,5 @@ def real_eigen(y, value, what=""):
 
 @adjoint(runtime.multi_dot_bar, shape="unknown", linear=True, sequence="xs")
 def multi_dot_bar(pieces, g, xs):
-    # linear in g; its derivative in the operands (a second derivative through
-    # np.linalg.multi_dot) is refused: xs has no adjoint line here
-    g_bar += multi_dot_dot(pieces_bar, xs)
+    # (its transpose takes two lists, which a rule cannot: refused, never wrong)
+    unsupported("a second derivative through np.linalg.multi_dot is not supported")
