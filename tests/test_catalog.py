@@ -463,8 +463,9 @@ CASES = [
     """, word=r"\bset\b"),
     Case(("ListComp",), REJECTED, """
         def f(x):
-            ys = [x * i for i in range(3)]  # ERR
-            return ys[2]
+            # (a list comprehension runs as a loop, but not in a branch that may not run)
+            ys = [x] if x > 5.0 else [x * i for i in range(3)]  # ERR
+            return ys[0]
     """, word=r"list comprehension"),
     Case(("SetComp",), REJECTED, """
         def f(x):
@@ -478,7 +479,9 @@ CASES = [
     """, word=r"dict comprehension"),
     Case(("GeneratorExp",), REJECTED, """
         def f(x):
-            return sum(x * i for i in range(3))  # ERR
+            # (a generator given to a call runs as a loop; one kept as a value does not)
+            g = (x * i for i in range(3))  # ERR
+            return sum(g)
     """, word=r"generator expression"),
     Case(("Yield",), REJECTED, """
         def f(x):

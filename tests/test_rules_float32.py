@@ -35,6 +35,10 @@ EXEMPT = {
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
                     "array_of_pieces", "r_join", "c_join", "sum_join")},
     ("statistics", "cov"): "np.cov computes in float64 whatever the argument's precision",
+    ("generated", "multi_dot_bar"): "refuses to differentiate (a second derivative through "
+                                    "np.linalg.multi_dot)",
+    ("statistics", "corrcoef"): "np.corrcoef computes in float64 whatever the argument's "
+                                "precision",
 }
 
 try:
@@ -703,6 +707,39 @@ def f_nonlinear_helpers(x, g):
     y = np.linalg.norm(x, 3, axis=1)
     return (np.sum(rt.prod_others(x, 1) ** 2) + np.sum(rt.cumprod_bar(g, x, 0) ** 2)
             + np.sum(rt.norm_bar(g[:, 0], x, y, 3, 1)))
+
+
+@case(("python", "max_list"), ("python", "min_list"), ("python", "sorted_"),
+      ("generated", "extreme_bar"), ("generated", "extreme_dot"), ("generated", "sorted_bar"),
+      ("generated", "sorted_dot"), args=(np.array([0.3, -0.9, 0.6, 0.1]), A(4)), wrt=(0, 1))
+def f_builtin_selections(x, g):
+    s = sorted([x[0], x[1] * 2, x[2]])
+    pieces = rt.extreme_bar(g[0], [x[0], x[1]], x[0])
+    order = rt.sorted_bar(g[:3], x[:3], False)
+    tangent = rt.sorted_dot(g[:3], x[:3], True)
+    return (max(x * x) * min(x) + s[0] * s[2] + pieces[0] * x[3] + order[1] * x[2]
+            + tangent[0] * x[1] + rt.extreme_dot(g, x, x[2]) * x[0])
+
+
+@case(("arrays", "partition"), ("arrays", "gradient"), ("arrays", "linspace"),
+      ("generated", "gradient_bar"), ("generated", "gradient_of"),
+      args=(np.array([0.3, -0.9, 0.6, 0.1, 0.8]), A(3, 4), A(2)), wrt=(0, 1, 2))
+def f_more_arrays(x, m, ends):
+    a, b = np.gradient(m, 0.5)
+    return (np.sum(np.partition(x, 2) * x) + np.sum(np.gradient(x) ** 2) + np.sum(a * b * m)
+            + np.sum(np.linspace(ends[0], ends[1], 4) ** 2)
+            + np.sum(rt.gradient_bar(rt.gradient_of(m, 0.5, 1), m, 0.5, 1) ** 2))
+
+
+@case(("linalg", "eig"), ("linalg", "eigvals"), ("linalg", "multi_dot"),
+      ("generated", "real_eigen"),
+      args=(np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 0.2], [0.1, 0.3, -1.0]]), A(3, 2), A(2, 3)),
+      wrt=(0, 1, 2))
+def f_more_linalg(x, a, b):
+    w, V = np.linalg.eig(x)
+    return (np.sum(w ** 2) + np.sum(V ** 2 * x) + np.sum(np.linalg.eigvals(x) ** 3)
+            + np.sum(np.linalg.multi_dot([a, b, x]) ** 2)
+            + np.sum(rt.real_eigen(a, "") ** 2))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,12 @@ class Calls:
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what
+        if (called.is_(max) or called.is_(min)) and not e.keywords:
+            done = self.extreme(target, e, what.__name__)
+            if done is not None:
+                return done
+        if called.is_(np.select):
+            return self.select(target, e)
         if called.is_(np.einsum):
             done = self.einsum(target, e)
             if done is not None:
@@ -88,6 +94,54 @@ class Calls:
                                                        ctx=ast.Load()),
                                     args=args[1:], keywords=kws), f".{name}()")
 
+    def extreme(self, target, e, name):
+        """Emit Python's ``max``/``min`` (``name``) of several arguments, or of a list literal,
+        as a chain of two-argument calls, ``max(max(a, b), c)`` (on a tie Python returns the
+        first, and so does the chain); of one sequence (a list, an array) with the rule of
+        a sequence. Returns the result's name, or None for a call of two arguments."""
+        args = list(e.args)
+        if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) \
+                and args[0].elts and not any(isinstance(a, ast.Starred) for a in args[0].elts):
+            args = list(args[0].elts)
+            if len(args) == 1:
+                return self.emit_copy(target, self.operand(args[0]), e)
+        elif len(args) == 1:
+            rule = self.registry.special[f"{name}_list"]
+            func = self.rename(e.func)
+            return self.emit_mapped(target, e, rule, args, [],
+                                    lambda ins, a, kws: ast.Call(func=func, args=a, keywords=kws),
+                                    ast.unparse(e.func))
+        elif len(args) == 2:
+            return None
+        current = args[0]
+        for i, item in enumerate(args[1:]):
+            call = ast.copy_location(ast.Call(func=e.func, args=[current, item], keywords=[]), e)
+            if i == len(args) - 2:
+                return self.emit_call(target, call)
+            current = Ready(ir.load(self.emit_call(None, call)))
+
+    def select(self, target, e):
+        """``np.select(condlist, choicelist, default)`` with list literals as the chain of
+        ``np.where`` it is: ``np.where(c0, a0, np.where(c1, a1, default))`` (the first true
+        condition picks), so that np.where's rule (which masks, never multiplies) applies."""
+        given = dict(zip(("condlist", "choicelist", "default"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("condlist", "choicelist", "default") or k.arg in given:
+                raise self.scope.src.error(e, f"np.select with {k.arg}= is not supported")
+            given[k.arg] = k.value
+        conds, choices = given.get("condlist"), given.get("choicelist")
+        if not all(isinstance(a, (ast.List, ast.Tuple)) and a.elts
+                   and not any(isinstance(x, ast.Starred) for x in a.elts)
+                   for a in (conds, choices)) or len(conds.elts) != len(choices.elts):
+            raise self.scope.src.error(e, "np.select is differentiated with list literals of "
+                                          "as many conditions as choices: "
+                                          "np.select([c0, c1], [a0, a1], default)")
+        where = self.numpy_function("where", e)
+        result = given.get("default", ast.Constant(0))
+        for c, a in reversed(list(zip(conds.elts, choices.elts))):
+            result = ast.copy_location(ast.Call(func=where, args=[c, a, result], keywords=[]), e)
+        return self.emit_value(target, result, e)
+
     def einsum(self, target, e):
         """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
         as subscripts, three or more operands as a chain of two-operand calls. Returns the
@@ -126,10 +180,18 @@ class Calls:
         a call where that is not the function's own order (np.sum(x, 0, np.float32) passes a
         dtype, not keepdims)."""
         try:
-            params = list(inspect.signature(func).parameters)
+            signature = inspect.signature(func).parameters
         except (TypeError, ValueError):
             return
+        params = list(signature)
         slots = list(rule.inputs) + list(rule.statics)
+        for i, p in enumerate(signature.values()):
+            if p.kind is p.VAR_POSITIONAL and i >= len(rule.inputs) and count > i + 1:
+                # np.gradient(f, dx, dy): the rule takes one value where the function takes
+                # any number (its other parameters are keywords only)
+                raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
+                                              f"is not supported (the rule takes one "
+                                              f"*{p.name} argument)")
         for i in range(len(rule.inputs), min(count, len(slots), len(params))):
             if params[i] != slots[i]:
                 raise self.scope.src.error(e, f"pass {params[i]!r} to {describe} by keyword: "
@@ -180,7 +242,15 @@ class Calls:
             if any(isinstance(e, ast.Starred) for e in a.elts):
                 raise self.scope.src.error(a, "a starred item in a list of values being "
                                               "differentiated is not supported")
-            return type(a)(elts=[self.sequence_item(e) for e in a.elts], ctx=ast.Load())
+            items = type(a)(elts=[self.sequence_item(e) for e in a.elts], ctx=ast.Load())
+            if rule.tangent is None:
+                return items
+            # a rule with a tangent template reads the list's tangent: a list of its own
+            name = self.namer.temp("items")
+            self.out.lists.add(name)
+            self.out.varied_ssa.add(name)
+            self.out.body.append(ir.ListNew(name, items.elts, a, isinstance(a, ast.Tuple)))
+            return ir.load(name)
         return self.operand(a)   # a list's name, or an array (a sequence of its rows)
 
     def sequence_item(self, e):

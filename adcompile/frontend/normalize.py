@@ -23,6 +23,7 @@ from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
 from .closures import Closure, extract
+from .comprehensions import desugar_comprehensions
 from .control import ControlFlow
 from .dependence import Dependence
 from .effects import is_pure
@@ -41,10 +42,11 @@ from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
 
 
-def desugar(source, callers=()):
+def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
     functions): nested functions taken out, their closures made explicit (closures.py);
-    jumps at the ends of their paths and one return at the end (lower.py), then each
+    comprehensions as loops building lists, but those walking the names ``structures``
+    (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
     ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
     function inlined through the call sites ``callers`` has its nodes marked with them
     (``mark_place``)."""
@@ -52,6 +54,7 @@ def desugar(source, callers=()):
     if callers:
         mark_place(fn, source, callers)
     nested = extract(fn, source)
+    desugar_comprehensions(fn, structures)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     liveness.annotate(fn)
@@ -92,7 +95,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         getattr with a literal name as an attribute, fresh names for a callee's free names,
         dependence (which user names may vary), validation. ``env`` gives a parameter
         given a function its ``closures.Closure``."""
-        fn, nested = desugar(source, callers)
+        fn, nested = desugar(source, callers, structures=set(trees or {}))
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)

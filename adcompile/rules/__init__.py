@@ -292,13 +292,15 @@ def _register(rule, objects, methods, attributes, linear, sequence, optional, co
     (registry or REGISTRY).add(rule, objects, methods, attributes)
 
 
-def tangent(*objects, method=None, registry=None):
+def tangent(*objects, method=None, rule=None, registry=None):
     """Attach the decorated ``y_dot += E`` template to the rule registered for ``objects[0]``
-    (or for the array method ``method``)."""
+    (or for the array method ``method``, or to ``rule`` itself, a rule without keys)."""
     reg = registry or REGISTRY
+    given = rule
 
     def register(func):
-        rule = reg.by_method.get(method) if method else reg.rule_for(objects[0])
+        rule = given if given is not None else \
+            reg.by_method.get(method) if method else reg.rule_for(objects[0])
         if rule is None:
             raise TransformError(f"tangent {func.__name__!r}: register its adjoint rule first")
         form = parse_rule(func, rule.shape, check=False)

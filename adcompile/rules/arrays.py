@@ -113,3 +113,45 @@ def sort_tangent(y, x, axis=-1):
 
 nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzero,
                   np.isclose, np.allclose, np.array_equal, np.signbit)
+
+
+@adjoint(np.partition, shape="same")
+def partition(y, x, kth=None, axis=-1):
+    # y is a rearrangement of x: each entry of y goes back to the entry of x it is (ties in
+    # value: in the order a stable sort leaves them). perm with x[perm] == y: the indices
+    # sorting x, in the order of y's ranks
+    x_bar += take_along_axis_bar(y_bar, x, np.take_along_axis(np.argsort(x, axis=axis, kind="stable"), np.argsort(np.argsort(y, axis=axis, kind="stable"), axis=axis, kind="stable"), axis), axis)
+
+
+@tangent(np.partition)
+def partition_tangent(y, x, kth=None, axis=-1):
+    y_dot += np.take_along_axis(x_dot, np.take_along_axis(np.argsort(x, axis=axis, kind="stable"), np.argsort(np.argsort(y, axis=axis, kind="stable"), axis=axis, kind="stable"), axis), axis)
+
+
+@adjoint(np.gradient, shape="unknown", linear=True)
+def gradient(y, f, varargs=None, axis=None, edge_order=1):
+    # linear in f. varargs: one spacing (a number, or coordinates along the one axis), not
+    # differentiated; several are refused. The adjoint: the transpose of the difference
+    # operator along each axis
+    f_bar += gradient_bar(y_bar, f, varargs, axis, edge_order)
+
+
+@adjoint(np.linspace, shape="unknown")
+def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    # y = start + (stop - start) t with t = linspace(0, 1, num, endpoint) along axis: start
+    # gets (1 - t), stop gets t (exactly 1 at the end point, as NumPy puts stop there)
+    if retstep is True or retstep == 1 or dtype is not None:
+        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
+    else:
+        t = np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
+        start_bar += unbroadcast(np.sum(y_bar * (1.0 - t), axis=axis), start)
+        stop_bar += unbroadcast(np.sum(y_bar * t, axis=axis), stop)
+
+
+@tangent(np.linspace)
+def linspace_tangent(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if retstep is True or retstep == 1 or dtype is not None:
+        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
+    else:
+        y_dot += np.expand_dims(np.broadcast_to(start_dot, np.shape(np.sum(y, axis=axis))), axis) * (1.0 - np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis))
+        y_dot += np.expand_dims(np.broadcast_to(stop_dot, np.shape(np.sum(y, axis=axis))), axis) * np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)

@@ -471,3 +471,49 @@ def upper_block(b, x, g):
 def upper_block_tangent(b, x, g):
     b_dot += upper_block(x_dot, np.zeros_like(g))
     b_dot += upper_block(np.zeros_like(x), g_dot)
+
+
+# -- max/min of a sequence, sorted, np.gradient, eig's check (runtime/selections.py): each
+# *_bar is linear in g, its derivative in the values (which item is picked, in which order)
+# piecewise constant, and it is the transpose of the *_dot beside it ----------------------------
+
+@adjoint(runtime.extreme_bar, shape="unknown", linear=True, sequence="xs", constant=("xs", "m"))
+def extreme_bar(pieces, g, xs, m):
+    g_bar += extreme_dot(pieces_bar, xs, m)
+
+
+@adjoint(runtime.extreme_dot, shape="unknown", linear=True, sequence="t", constant=("xs", "m"))
+def extreme_dot(y, t, xs, m):
+    t_bar += extreme_bar(y_bar, xs, m)
+
+
+@adjoint(runtime.sorted_bar, shape="unknown", linear=True, sequence="xs", constant=("xs",))
+def sorted_bar(pieces, g, xs, reverse=False):
+    g_bar += sorted_dot(pieces_bar, xs, reverse)
+
+
+@adjoint(runtime.sorted_dot, shape="unknown", linear=True, sequence="xs", constant=("xs",))
+def sorted_dot(y, t, xs, reverse=False):
+    t_bar += sorted_bar(y_bar, xs, reverse)
+
+
+@adjoint(runtime.gradient_bar, shape="unknown", linear=True, constant=("f",))
+def gradient_bar(u, g, f, spacing=None, axis=None, edge_order=1):
+    g_bar += gradient_of(u_bar, spacing, axis, edge_order)
+
+
+@adjoint(runtime.gradient_of, shape="unknown", linear=True)
+def gradient_of(y, f, spacing=None, axis=None, edge_order=1):
+    f_bar += gradient_bar(y_bar, f, spacing, axis, edge_order)
+
+
+@adjoint(runtime.real_eigen, shape="same", linear=True)
+def real_eigen(y, value, what=""):
+    # the identity (it only refuses complex values)
+    value_bar += y_bar
+
+
+@adjoint(runtime.multi_dot_bar, shape="unknown", linear=True, sequence="xs")
+def multi_dot_bar(pieces, g, xs):
+    # (its transpose takes two lists, which a rule cannot: refused, never wrong)
+    unsupported("a second derivative through np.linalg.multi_dot is not supported")

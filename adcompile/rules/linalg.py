@@ -238,3 +238,48 @@ def matrix_power_tangent(y, a, n=1):
     else:
         q = np.linalg.inv(a) if n < 0 else a
         y_dot += np.linalg.matrix_power(upper_block(q, -(q @ a_dot @ q) if n < 0 else a_dot), abs(n))[..., :m, m:]
+
+
+@adjoint(np.linalg.eig, shape="unknown")
+def eig(y, x):
+    # y = (w, V), x = V diag(w) V^-1 with real, distinct eigenvalues (complex ones are refused
+    # when the gradient is computed: real_eigen) and unit columns of V (NumPy's choice):
+    # x_bar = V^-T (diag(w_bar) + F * (V^T Vb)) V^T, F[i, j] = 1 / (w[j] - w[i]) off the
+    # diagonal, Vb = V_bar - V diag(diag(V^T V_bar)) (the part keeping the columns' length)
+    w = real_eigen(y[0], "np.linalg.eig")
+    V = real_eigen(y[1], "np.linalg.eig")
+    eye = np.eye(np.shape(V)[-1], dtype=V.dtype)
+    F = (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    Vb = y_bar[1] - V * np.expand_dims(np.sum(V * y_bar[1], axis=-2), -2)
+    inner = np.expand_dims(y_bar[0], -2) * eye + F * (np.swapaxes(V, -1, -2) @ Vb)
+    x_bar += np.linalg.solve(np.swapaxes(V, -1, -2), inner @ np.swapaxes(V, -1, -2))
+
+
+@tangent(np.linalg.eig)
+def eig_tangent(y, x):
+    # M = V^-1 dx V: dw = diag(M), dV = V (F * M), less each column's change of length
+    y_dot += eig_dot(x_dot, y[0], y[1])
+
+
+@adjoint(np.linalg.eigvals, shape="drop1")
+def eigvals(w, x):
+    # the eigenvalues' part of eig's adjoint: V^-T diag(w_bar) V^T
+    V = real_eigen(np.linalg.eig(x)[1], "np.linalg.eigvals")
+    x_bar += np.linalg.solve(np.swapaxes(V, -1, -2), np.expand_dims(w_bar, -1) * np.swapaxes(V, -1, -2))
+
+
+@tangent(np.linalg.eigvals)
+def eigvals_tangent(w, x):
+    w_dot += eig_dot(x_dot, w, np.linalg.eig(x)[1])[0]
+
+
+@adjoint(np.linalg.multi_dot, shape="unknown", sequence="xs")
+def multi_dot(y, xs):
+    # the product of the chain in the cheapest order (the matrix-chain problem); the adjoint
+    # goes down the same tree of products
+    xs_bar += multi_dot_bar(y_bar, xs)
+
+
+@tangent(np.linalg.multi_dot)
+def multi_dot_tangent(y, xs):
+    y_dot += multi_dot_dot(xs_dot, xs)

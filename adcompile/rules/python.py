@@ -158,3 +158,48 @@ nondifferentiable(len, int, round, bool, isinstance, type, range, operator.floor
                   operator.not_, operator.invert, operator.lt, operator.le,
                   operator.gt, operator.ge, operator.eq, operator.ne)
 inert(print)
+
+
+# max(xs) and min(xs) of a sequence (a list of values, or an array's entries): the frontend
+# (calls.py) takes these rules for a call with one argument; several arguments, or a list
+# literal, are a chain of the two-argument rules above
+@adjoint(shape="unknown", sequence="xs")
+def max_list(m, xs):
+    # the first item equal to the result (the one Python returns) gets the gradient
+    xs_bar += extreme_bar(m_bar, xs, m)
+
+
+@tangent(rule=REGISTRY.rules[-1])
+def max_list_tangent(m, xs):
+    m_dot += extreme_dot(xs_dot, xs, m)
+
+
+@adjoint(shape="unknown", sequence="xs")
+def min_list(m, xs):
+    xs_bar += extreme_bar(m_bar, xs, m)
+
+
+@tangent(rule=REGISTRY.rules[-1])
+def min_list_tangent(m, xs):
+    m_dot += extreme_dot(xs_dot, xs, m)
+
+
+REGISTRY.special.update({r.name: r for r in REGISTRY.rules[-2:]})   # max_list, min_list
+
+
+@adjoint(sorted, shape="unknown", sequence="xs")
+def sorted_(y, xs, key=None, reverse=False):
+    # a list of numbers (or an array's entries) in order: each item's gradient is the one of
+    # its place in y (ties: in the order the stable sort leaves them)
+    if key is None:
+        xs_bar += sorted_bar(y_bar, xs, reverse)
+    else:
+        unsupported("sorted with key= is not differentiated; sort the values themselves")
+
+
+@tangent(sorted)
+def sorted_tangent(y, xs, key=None, reverse=False):
+    if key is None:
+        y_dot += sorted_dot(xs_dot, xs, reverse)
+    else:
+        unsupported("sorted with key= is not differentiated; sort the values themselves")

@@ -149,3 +149,33 @@ def cov_tangent(y, m, rowvar=True, bias=False, ddof=None):
         y_dot += np.reshape(((np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(m_dot) - np.mean(np.atleast_2d(m_dot), axis=1, keepdims=True))) / f, np.shape(y))
     else:
         y_dot += np.reshape(((np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True)) @ np.transpose(Xc) + Xc @ np.transpose(np.atleast_2d(np.transpose(m_dot)) - np.mean(np.atleast_2d(np.transpose(m_dot)), axis=1, keepdims=True))) / f, np.shape(y))
+
+
+@adjoint(np.corrcoef, shape="unknown")
+def corrcoef(y, x, rowvar=True):
+    # R = C / (s s^T) with C = Xc Xc^T (the divisor cancels) and s = sqrt(diag(C)): for an
+    # adjoint G of R, C gets G / (s s^T) and its diagonal d = s^2 also
+    # -(sum_j G[i, j] R[i, j] + sum_j G[j, i] R[j, i]) / (2 d[i]); then as for np.cov
+    if rowvar is True or rowvar == 1:
+        X = np.atleast_2d(x)
+    elif rowvar is False or rowvar == 0:
+        X = np.atleast_2d(np.transpose(x))
+    else:
+        unsupported("np.corrcoef with rowvar= other than a constant True or False")
+    Xc = X - np.mean(X, axis=1, keepdims=True)
+    C = Xc @ np.transpose(Xc)
+    s = np.sqrt(np.diagonal(C))
+    G = np.reshape(y_bar, np.shape(C))
+    R = C / np.outer(s, s)
+    C_bar = G / np.outer(s, s) - np.diag(0.5 * (np.sum(G * R, axis=1) + np.sum(G * R, axis=0)) / (s * s))
+    Xb = (C_bar + np.transpose(C_bar)) @ Xc
+    if rowvar is True or rowvar == 1:
+        x_bar += np.reshape(Xb, np.shape(x))
+    else:
+        x_bar += np.reshape(np.transpose(Xb), np.shape(x))
+
+
+@tangent(np.corrcoef)
+def corrcoef_tangent(y, x, rowvar=True):
+    # dR = dC / (s s^T) - R (dd[i] / d[i] + dd[j] / d[j]) / 2, dC = dXc Xc^T + Xc dXc^T
+    y_dot += corrcoef_dot(x_dot, x, rowvar)

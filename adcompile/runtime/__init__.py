@@ -26,13 +26,14 @@ from . import (
     powers,
     prods,
     products,
+    selections,
     special,
     steps,
     values,
 )
 
 _MODULES = (broadcast, values, powers, products, einsum, arrays, joins, steps, prods, linalg,
-            norms, special, gathers)
+            norms, special, gathers, selections)
 
 
 def _collect(modules):
