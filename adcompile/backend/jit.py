@@ -371,6 +371,10 @@ def _namespace(text, source, aliases, extra):
             value = source.globals[name]
         else:
             continue   # a builtin (range, len, ...), or undefined: numba says which
+        if isinstance(value, types.ModuleType) and not _frozen_module(value):
+            raise NotCompilable(
+                f"a read of the module {name} (line {_first_use(tree, name)} of the generated "
+                f"code): numba would freeze the values it reads from it when it compiles")
         if not isinstance(value, (types.ModuleType, types.FunctionType, type)) \
                 and not hasattr(value, "py_func"):   # (a numba-compiled function)
             raise NotCompilable(
@@ -381,6 +385,13 @@ def _namespace(text, source, aliases, extra):
         namespace[name] = value
     namespace.update(runtime)
     return namespace
+
+
+def _frozen_module(module):
+    """Whether numba may freeze what the code reads from ``module``: NumPy's and math's
+    functions and constants, which do not change."""
+    name = getattr(module, "__name__", "")
+    return name in ("math", "cmath") or name == "numpy" or name.startswith("numpy.")
 
 
 def _first_use(tree, name):
