@@ -633,6 +633,10 @@ def _gradient_shared(f, transform, kind, backend=None):
     def general(args, kwargs):
         fn = lookup(args, kwargs)
         if not kwargs and _NUMBERS.issuperset(map(type, args)):
+            if report is not None:   # numba: its compiled code, once it compiled for these
+                result = fn(*args)
+                path.remember(args, fn.for_types_seen() or fn)
+                return result
             path.remember(args, fn)
         return fn(*args, **kwargs)
 

@@ -10,7 +10,9 @@ and ``<!-- benchmarks:end -->`` of README.md with the Markdown tables.
 
 For each workload in ``workloads.WORKLOADS`` the contenders are: the forward
 pass, the hand-written gradient, adcompile's ``ad.grad(f, wrt=...)`` and, when
-installed, autograd, PyTorch (CPU, float64) and JAX (jitted and not). Before
+installed, autograd, PyTorch (CPU, float64) and JAX (jitted and not), and with numba
+installed adcompile's numba backend (``backend="numba"``, timed even where it runs
+as plain Python; the notes say why, or how long numba took to compile). Before
 anything is timed, every gradient is checked against the hand-written one
 (relative error at most 1e-8 in the max norm, per gradient), so a wrong
 gradient is never timed; compilation (adcompile's, JAX's jit) happens in a
@@ -75,6 +77,7 @@ import workloads  # noqa: E402
 RTOL = 1e-8
 FORWARD, HAND, ADCOMPILE = "forward", "hand-written", "adcompile"
 INLINE = "adcompile, inline"   # ad.grad(f, wrt=...)(*args) each call: a new callable
+NUMBA = "adcompile, numba"     # ad.grad(f, wrt=..., backend="numba")
 
 
 def log(*parts):
@@ -290,6 +293,33 @@ def adcompile_gradient(workload, args, expected):
     return (lambda: ad_gradient(*args)), None
 
 
+def numba_gradient(workload, args, expected):
+    """``(callable, notes)``: adcompile's gradient with the numba backend, checked and
+    compiled (its first call), and notes saying how long numba took to compile it or why
+    it runs as plain Python (it is timed either way: it is what backend="numba" gives);
+    ``(None, [])`` when numba is not installed."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return None, []
+    import warnings
+    from adcompile.backend.jit import NumbaFallbackWarning
+    gradient = ad.grad(workload.forward, wrt=workload.wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaFallbackWarning)
+        got = gradient(*args)
+    check_gradient(NUMBA, workload, got, expected)
+    report = gradient.numba
+    if report.fallbacks:
+        why = report.fallbacks[0].split("\n")[0]
+        notes = [f"{workload.name}: {NUMBA}: runs as plain Python: {why}"]
+    else:
+        notes = [f"{workload.name}: {NUMBA}: numba compiled the gradient in "
+                 f"{report.compile_seconds:.2f} s (its first call)"]
+    log(f"    {notes[0].split(': ', 2)[2]}")
+    return (lambda: gradient(*args)), notes
+
+
 def inline_gradient(workload, args):
     """``ad.grad(f, wrt=...)(*args)`` written inline, which makes a new callable each call
     (the transformation and the compiled code are cached)."""
@@ -297,7 +327,7 @@ def inline_gradient(workload, args):
     return lambda: ad.grad(f, wrt=wrt)(*args)
 
 
-def bench(workload, budget, target, use_peers, ratios="median"):
+def bench(workload, budget, target, use_peers, ratios="median", use_numba=True):
     """The table rows of one workload, and its notes (lines to print below the table)."""
     log(f"{workload.name}: {workload.description}")
     args = workload.make_args()
@@ -308,8 +338,13 @@ def bench(workload, budget, target, use_peers, ratios="median"):
     ad_grad, why = adcompile_gradient(workload, args, expected)
     unsupported = {ADCOMPILE: why} if ad_grad is None else {}  # label -> why
     contenders = [(FORWARD, forward), (HAND, hand_grad)]
+    numba_notes = []
     if ad_grad is not None:
         contenders += [(ADCOMPILE, ad_grad), (INLINE, inline_gradient(workload, args))]
+        numba_grad, numba_notes = numba_gradient(workload, args, expected) if use_numba \
+            else (None, [])
+        if numba_grad is not None:
+            contenders.append((NUMBA, numba_grad))
     if use_peers:
         for name, make in PEERS.items():
             try:
@@ -342,7 +377,7 @@ def bench(workload, budget, target, use_peers, ratios="median"):
             "x_hand": of[label] / of[HAND] if label != FORWARD else None,
         })
     notes = [f"{workload.name}: {label}: {why}" for label, why in unsupported.items()]
-    return rows, notes
+    return rows, notes + numba_notes
 
 
 # --- output ---------------------------------------------------------------------------
@@ -509,6 +544,10 @@ def environment_line(use_peers, threads):
              f"adcompile {ad.__version__}"]
     if use_peers:
         parts += peer_versions()
+    try:
+        parts.append(f"numba {importlib.metadata.version('numba')}")
+    except importlib.metadata.PackageNotFoundError:
+        pass
     parts.append(f"{os.cpu_count()} CPUs, {platform.machine()}")
     parts.append(f"{threads} thread(s) per library" if threads > 0 else "default threads")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -536,7 +575,7 @@ def main(options):
     rows, notes = [], []
     for workload in chosen:
         more_rows, more_notes = bench(workload, options.budget / len(chosen), options.sample,
-                                      use_peers, options.ratios)
+                                      use_peers, options.ratios, not options.no_numba)
         rows += more_rows
         notes += more_notes
     descriptions = [(w.name, w.description) for w in chosen]

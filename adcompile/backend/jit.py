@@ -463,6 +463,11 @@ class Compiled:
                       f"plain Python (adcompile's code, as without backend='numba')",
                       NumbaFallbackWarning, stacklevel=4)
 
+    def for_types_seen(self):
+        """numba's compiled function, to call directly with arguments of the types of a call
+        that ran compiled (the fast path for numbers, fastpath.py); None if it falls back."""
+        return self.jitted if self.compile_seconds else None
+
     def __call__(self, *args, **kwargs):
         jitted = self.jitted
         if jitted is None:
