@@ -273,3 +273,42 @@ def test_without_numba_the_backend_is_an_import_error_saying_how_to_install_it()
         "    print(error)\n")
     assert done.returncode == 0, done.stderr
     assert "backend='numba' needs numba: pip install numba" in done.stdout
+
+
+# --- defaults and keywords ---------------------------------------------------------------
+
+STEPS = 7
+
+
+def with_defaults(x, a=0.5, n=STEPS, *, scale=2.0):
+    for i in range(n):
+        x = a * x + math.sin(x)
+    return scale * x
+
+
+def test_defaults_read_from_globals_work_without_the_backend():
+    # (the generated function's defaults are the user's values: an expression such as a
+    # global's name is not evaluated again where adcompile compiles the code)
+    got = ad.grad(with_defaults, wrt=(0, 1))(0.3)
+    for index, value in zip((0, 1), got):
+        assert_close(value, numerical_grad(with_defaults, (0.3, 0.5), index))
+
+
+@pytest.mark.parametrize("args, kwargs", [((0.3,), {}), ((0.3, 0.7, 5), {"scale": 3.0}),
+                                          ((), {"x": 0.3, "n": 4})])
+def test_defaults_and_keywords_with_numba(numba, args, kwargs):
+    g = ad.grad(with_defaults, wrt=(0, 1), backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fallback_warning())
+        got = g(*args, **kwargs)
+    assert g.numba.fallbacks == [] and g.numba.compile_seconds > 0
+    assert_close(got, ad.grad(with_defaults, wrt=(0, 1))(*args, **kwargs), 1e-13, 1e-13)
+    full = dict(zip(("x", "a", "n"), args), **kwargs)
+    point = (full["x"], full.get("a", 0.5), full.get("n", STEPS))
+    scale = full.get("scale", 2.0)
+
+    def of_point(x, a, n):
+        return with_defaults(x, a, n, scale=scale)
+
+    for index, value in zip((0, 1), got):
+        assert_close(value, numerical_grad(of_point, point, index))

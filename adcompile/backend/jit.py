@@ -85,7 +85,8 @@ def lowered(text):
     if args.kwonlyargs and len(args.defaults) < len(args.args) and not args.kw_defaults:
         raise NotCompilable("keyword-only parameters")
     args.args += args.kwonlyargs
-    args.defaults += args.kw_defaults
+    # (the user's default values are set on the function, as compile.py does: see _jit)
+    args.defaults = [ast.Constant(None) for _ in args.defaults + args.kw_defaults]
     args.kwonlyargs, args.kw_defaults = [], []
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -387,6 +388,21 @@ def _namespace(text, source, aliases, extra):
     return namespace
 
 
+def _defaults(args, func):
+    """The default values of the lowered function's parameters ``args``: the user's (their
+    expressions were evaluated where the user's function was defined), 1.0 for the seed."""
+    if func is None:
+        raise NotCompilable("a function that was garbage collected")
+    code = func.__code__
+    positional = code.co_varnames[:code.co_argcount]
+    given = dict(zip(positional[len(positional) - len(func.__defaults__ or ()):],
+                     func.__defaults__ or ()))
+    given.update(func.__kwdefaults__ or {})
+    given["out_bar"] = 1.0
+    names = [a.arg for a in args.args]
+    return tuple(given[n] for n in names[len(names) - len(args.defaults):]) or None
+
+
 def _frozen_module(module):
     """Whether numba may freeze what the code reads from ``module``: NumPy's and math's
     functions and constants, which do not change."""
@@ -455,7 +471,9 @@ class Compiled:
         filename = f"<adcompile numba {name}#{next(_counter)}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         exec(compile(text, filename, "exec"), namespace)
-        return numba.njit(namespace[name])
+        fn = namespace[name]
+        fn.__defaults__ = _defaults(ast.parse(text).body[0].args, source.func)
+        return numba.njit(fn)
 
     def _fall_back(self, why):
         self.fallback = why
