@@ -59,11 +59,12 @@ import statistics
 import sys
 import time
 import types
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]  # workloads, and this checkout's adcompile
 
-from options import make_parser, limit_threads  # noqa: E402 (imports no library)
+from options import limit_threads, make_parser  # noqa: E402 (imports no library)
 
 if __name__ == "__main__":
     OPTIONS = make_parser().parse_args()
@@ -302,7 +303,6 @@ def numba_gradient(workload, args, expected):
         import numba  # noqa: F401
     except ImportError:
         return None, []
-    import warnings
     from adcompile.backend.jit import NumbaFallbackWarning
     gradient = ad.grad(workload.forward, wrt=workload.wrt, backend="numba")
     with warnings.catch_warnings():
@@ -314,8 +314,8 @@ def numba_gradient(workload, args, expected):
         why = report.fallbacks[0].split("\n")[0]
         notes = [f"{workload.name}: {NUMBA}: runs as plain Python: {why}"]
     else:
-        notes = [f"{workload.name}: {NUMBA}: numba compiled the gradient in "
-                 f"{report.compile_seconds:.2f} s (its first call)"]
+        notes = [(f"{workload.name}: {NUMBA}: numba compiled the gradient in "
+                  f"{report.compile_seconds:.2f} s (its first call)")]
     log(f"    {notes[0].split(': ', 2)[2]}")
     return (lambda: gradient(*args)), notes
 
@@ -525,8 +525,8 @@ def write_readme(path, lines):
         raise SystemExit(f"{path} has no {README_START} ... {README_END} section to write "
                          f"the tables into")
     head = text[:start + len(README_START)]
-    block = "\n".join(["", "<!-- written by `python -m benchmarks --write-readme`; "
-                            "do not edit -->", ""] + lines + [""])
+    marker = "<!-- written by `python -m benchmarks --write-readme`; do not edit -->"
+    block = "\n".join(["", marker, ""] + lines + [""])
     with open(path, "w", encoding="utf-8") as file:
         file.write(head + block + text[end:])
     log(f"wrote the tables into {path}")

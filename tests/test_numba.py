@@ -120,7 +120,7 @@ def test_compiled_gradients_match_finite_differences(numba, f, args, wrt):
 
 
 def test_ints_and_a_second_call_with_other_types(numba):
-    g, got = compiled(recurrence, (0, 1), (0.5, 1.0, 1.0, 12))
+    g, _ = compiled(recurrence, (0, 1), (0.5, 1.0, 1.0, 12))
     again = g(1, 1.0, 1, 12)    # ints for a and x0: numba compiles for them too
     assert all(type(v) is float for v in again)
     for index, value in zip((0, 1), again):
@@ -180,8 +180,7 @@ def takes_a_dict(p, x):
     (reads_a_global_array, (RNG.normal(size=3),),
      ["global or closure variable TABLE", "freeze", "pass it as an argument"]),
     (picks_the_largest, (RNG.normal(size=4),),
-     ["the runtime helper ", "() (line ", "of the generated code), which has no numba "
-      "version"]),
+     ["the runtime helper ", "() (line ", "of the generated code), which has no numba version"]),
     (takes_a_dict, ({"w": RNG.normal(size=3)}, RNG.normal(size=3)),
      ["TypingError", "at line 1 of the generated code: def grad_takes_a_dict("]),
 ], ids=["global_array", "helper", "typing_error"])
