@@ -27,6 +27,7 @@ from .backend.compile import compile_function
 from .backend.display import Code, SideBySide, original_source
 from .backend.emit import seeded
 from .backend.graph import Graph, computation_graph
+from .backend.jit import Report, check_backend
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import CHECKPOINT, Transform
@@ -346,6 +347,7 @@ def _scalar_seed(kind, function):
         raise ValueError(f"{kind} requires {function}() to return a scalar, but it returned "
                          f"{what}; use ad.vjp to pull back a non-scalar output")
 
+    scalar_seed.numba_equivalent = "scalar_seed"   # (what backend="numba" compiles instead)
     return scalar_seed
 
 
@@ -464,6 +466,7 @@ class _Shared:
         self.doc = doc
         self.name = name
         self.template = None
+        self.numba = None   # backend="numba": the backend's Report
 
 
 def _shared(transform, kind, make):
@@ -494,6 +497,8 @@ def _finish(wrapper, f, transform, shared, kind):
     wrapper.source = shared.source
     wrapper.__name__ = wrapper.__qualname__ = shared.name
     wrapper.__doc__ = shared.doc
+    if shared.numba is not None:
+        wrapper.numba = shared.numba
     return wrapper
 
 
@@ -548,15 +553,20 @@ def checkpoint(f: Function | None = None, every: int | str = "sqrt") -> Function
     return mark if f is None else mark(f)
 
 
-def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+def grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False,
+         backend: str | None = None) -> Function:
     """The gradient of scalar-valued ``f`` with respect to parameter(s) ``wrt``.
 
     Usable as ``ad.grad(f)``, ``@ad.grad`` or ``@ad.grad(wrt=("x", "y"))``. The result
     takes ``f``'s arguments and returns one gradient, or a tuple when ``wrt`` is a tuple.
     With ``has_aux=True``, ``f`` ends with ``return value, aux``: only the value is
     differentiated and the result is ``(gradient, aux)``, aux as ``f`` computed it.
+    ``backend="numba"``: the generated code is compiled by numba (nopython mode) at each
+    specialisation's first call; code numba cannot compile runs as plain Python, with a
+    ``NumbaFallbackWarning`` saying why (see adcompile/backend/jit.py). The callable's
+    ``.numba`` reports compile times and fallbacks.
     """
-    return _decorator(_make_grad, f, wrt, has_aux=has_aux)
+    return _decorator(_make_grad, f, wrt, has_aux=has_aux, backend=check_backend(backend))
 
 
 def _require_scalar_output(transform, f):
@@ -565,36 +575,52 @@ def _require_scalar_output(transform, f):
                          f"tuple; use ad.vjp to pull back a non-scalar output")
 
 
-def _make_grad(f, wrt, has_aux=False):
-    return _make_gradient(f, wrt, has_aux, "grad")
+def _make_grad(f, wrt, has_aux=False, backend=None):
+    return _make_gradient(f, wrt, has_aux, "grad", backend)
 
 
-def _make_gradient(f, wrt, has_aux, kind):
+def _make_gradient(f, wrt, has_aux, kind, backend=None):
     """The callable of ``kind`` ("grad" or "value_and_grad") made of ``f``: a copy of the
-    function its transform's callables of that kind share."""
+    function its transform's callables of that kind (and backend) share."""
     transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
-    shared = _shared(transform, kind, lambda: _gradient_shared(f, transform, kind))
+    shared = _shared(transform, (kind, backend),
+                     lambda: _gradient_shared(f, transform, kind, backend))
     return _finish(_copy(shared.template), f, transform, shared, kind)
 
 
-def _gradient_shared(f, transform, kind):
+def _gradient_shared(f, transform, kind, backend=None):
     """The ``_Shared`` of a gradient: its function has ``f``'s parameters and a fast path
     for numbers where ``f``'s parameters allow (fastpath.py); else it takes ``*args,
     **kwargs``."""
     form = "grad" if kind == "grad" else "vjp"
+    report = Report() if backend == "numba" else None
 
     def make(transform, key):
         """The gradient code for argument ndims ``key``: the code that computes no value
         where the value is known to be a number, else the code that checks that it is one
-        before its reverse sweep."""
+        before its reverse sweep; with the numba backend, that code compiled by numba."""
         if transform.returns_number(key):
-            return transform.compiled(key, form)
-        return _checked(transform, key, kind)
+            python = transform.compiled(key, form)
+            if report is None:
+                return python
+            # numba compiles the gradient code made for differentiating again: one list per
+            # saved variable (one type each), loops as written (see backend/jit.py); a
+            # function ad.checkpoint marked keeps its checkpointed code
+            text, name, aliases, extra = transform.generate(
+                key, "grad2" if form == "grad" and transform.checkpoint is None else form)
+        else:
+            python = _checked(transform, key, kind)
+            if report is None:
+                return python
+            text, aliases, extra = _checked_code(transform, key, kind)
+            name = f"{kind}_{transform.source.name}"
+        return report.compiled(python, text, name, transform.source, aliases, extra)
 
     name = f"{kind}_{f.__name__}"
     lookup = _dispatcher(transform, make, name)
     shared = _Shared(transform, kind, name, _documented(f, transform, kind), lookup)
+    shared.numba = report
     params = plain_parameters(transform.source.node.args)
     if params is None:
         def gradient(*args, **kwargs):
@@ -607,6 +633,10 @@ def _gradient_shared(f, transform, kind):
     def general(args, kwargs):
         fn = lookup(args, kwargs)
         if not kwargs and _NUMBERS.issuperset(map(type, args)):
+            if report is not None:   # numba: its compiled code, once it compiled for these
+                result = fn(*args)
+                path.remember(args, fn.for_types_seen() or fn)
+                return result
             path.remember(args, fn)
         return fn(*args, **kwargs)
 
@@ -615,25 +645,28 @@ def _gradient_shared(f, transform, kind):
     return shared
 
 
-def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+def value_and_grad(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False,
+                   backend: str | None = None) -> Function:
     """Like ``grad``, but the callable returns ``(f(*args), gradient)``; with ``has_aux``,
-    ``((value, aux), gradient)``."""
-    return _decorator(_make_value_and_grad, f, wrt, has_aux=has_aux)
+    ``((value, aux), gradient)``. ``backend``: as for ``grad``."""
+    return _decorator(_make_value_and_grad, f, wrt, has_aux=has_aux,
+                      backend=check_backend(backend))
 
 
-def _make_value_and_grad(f, wrt, has_aux=False):
-    return _make_gradient(f, wrt, has_aux, "value_and_grad")
+def _make_value_and_grad(f, wrt, has_aux=False, backend=None):
+    return _make_gradient(f, wrt, has_aux, "value_and_grad", backend)
 
 
-def vjp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+def vjp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False,
+        backend: str | None = None) -> Function:
     """Vector-Jacobian product: a callable ``(*args, out_bar)`` returning ``(value, gradient)``.
 
     ``out_bar`` has the structure of ``f``'s output and is passed as the last
     positional argument or as the keyword ``out_bar=``. With ``has_aux``, ``f`` returns
     ``value, aux``, ``out_bar`` is the adjoint of the value and the callable returns
-    ``((value, aux), gradient)``.
+    ``((value, aux), gradient)``. ``backend``: as for ``grad``.
     """
-    return _decorator(_make_vjp, f, wrt, has_aux=has_aux)
+    return _decorator(_make_vjp, f, wrt, has_aux=has_aux, backend=check_backend(backend))
 
 
 def _trailing(args, kwargs, name, missing):
@@ -646,11 +679,9 @@ def _trailing(args, kwargs, name, missing):
     raise TypeError(missing)
 
 
-def _make_vjp(f, wrt, has_aux=False):
+def _make_vjp(f, wrt, has_aux=False, backend=None):
     transform = _transform(f, wrt, has_aux)
-    shared = _shared(transform, "vjp", lambda: _Shared(
-        transform, "vjp", f"vjp_{f.__name__}", _documented(f, transform, "vjp"),
-        _dispatcher(transform, "vjp", f"vjp_{f.__name__}", trailing="out_bar")))
+    shared = _shared(transform, ("vjp", backend), lambda: _vjp_shared(f, transform, backend))
     lookup = shared.lookup
 
     def pullback(*args, **kwargs):
@@ -659,6 +690,24 @@ def _make_vjp(f, wrt, has_aux=False):
         return lookup(args, kwargs)(*args, out_bar=out_bar, **kwargs)
 
     return _finish(pullback, f, transform, shared, "vjp")
+
+
+def _vjp_shared(f, transform, backend):
+    """The ``_Shared`` of a vjp; with the numba backend, its code compiled by numba."""
+    name = f"vjp_{f.__name__}"
+    form, report = "vjp", None
+    if backend == "numba":
+        report = Report()
+
+        def form(transform, key):
+            text, code_name, aliases, extra = transform.generate(key, "vjp")
+            return report.compiled(transform.compiled(key, "vjp"), text, code_name,
+                                   transform.source, aliases, extra)
+
+    shared = _Shared(transform, "vjp", name, _documented(f, transform, "vjp"),
+                     _dispatcher(transform, form, name, trailing="out_bar"))
+    shared.numba = report
+    return shared
 
 
 def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,

@@ -1,11 +1,18 @@
 """Time adcompile's gradients against the forward pass, hand-written NumPy gradients and peers.
 
-    python benchmarks/run.py               # a plain table
-    python benchmarks/run.py --markdown    # the same as a Markdown table, for the README
+    python -m benchmarks                   # a plain table (from the repository's root)
+    python -m benchmarks --markdown        # the same as a Markdown table
+    python -m benchmarks --write-readme    # ... also written into README.md
+    python benchmarks/run.py ...           # the same
+
+``--write-readme`` replaces what lies between the comments ``<!-- benchmarks:start -->``
+and ``<!-- benchmarks:end -->`` of README.md with the Markdown tables.
 
 For each workload in ``workloads.WORKLOADS`` the contenders are: the forward
 pass, the hand-written gradient, adcompile's ``ad.grad(f, wrt=...)`` and, when
-installed, autograd, PyTorch (CPU, float64) and JAX (jitted and not). Before
+installed, autograd, PyTorch (CPU, float64) and JAX (jitted and not), and with numba
+installed adcompile's numba backend (``backend="numba"``, timed even where it runs
+as plain Python; the notes say why, or how long numba took to compile). Before
 anything is timed, every gradient is checked against the hand-written one
 (relative error at most 1e-8 in the max norm, per gradient), so a wrong
 gradient is never timed; compilation (adcompile's, JAX's jit) happens in a
@@ -43,7 +50,6 @@ spin-wait, and interleaving them on a 2-core machine made each slow the others
 down about 2x. --threads 0 leaves every library at its own default.
 """
 
-import argparse
 import gc
 import importlib.metadata
 import math
@@ -53,40 +59,12 @@ import statistics
 import sys
 import time
 import types
+import warnings
 
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # workloads, and this checkout's adcompile
 
-
-def make_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    parser.add_argument("--budget", type=float, default=36.0,
-                        help="seconds of timing in all, shared by the workloads (default 36)")
-    parser.add_argument("--sample", type=float, default=0.005,
-                        help="seconds one timed sample lasts at least (default 0.005)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for every library (default 1; 0: each library's default)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help="run only this workload (repeatable)")
-    parser.add_argument("--no-peers", action="store_true", help="skip autograd, torch and JAX")
-    parser.add_argument("--ratios", choices=("median", "min"), default="median",
-                        help="the statistic the ratios are of (default median)")
-    parser.add_argument("--transform-repeats", type=int, default=5, metavar="N",
-                        help="fresh transformations per workload, the best counts (default 5)")
-    return parser
-
-
-def limit_threads(threads):
-    """Set the thread counts of NumPy's BLAS and the peers; must run before they are imported."""
-    if threads > 0:
-        for var in THREAD_VARIABLES:
-            os.environ[var] = str(threads)
-        flags = os.environ.get("XLA_FLAGS", "")
-        eigen = str(threads > 1).lower()
-        os.environ["XLA_FLAGS"] = (f"{flags} --xla_cpu_multi_thread_eigen={eigen}"
-                                   f" intra_op_parallelism_threads={threads}").strip()
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
+from options import limit_threads, make_parser  # noqa: E402 (imports no library)
 
 if __name__ == "__main__":
     OPTIONS = make_parser().parse_args()
@@ -94,15 +72,13 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]  # workloads, and this checkout's adcompile
-
 import adcompile as ad  # noqa: E402
 import workloads  # noqa: E402
 
 RTOL = 1e-8
 FORWARD, HAND, ADCOMPILE = "forward", "hand-written", "adcompile"
 INLINE = "adcompile, inline"   # ad.grad(f, wrt=...)(*args) each call: a new callable
+NUMBA = "adcompile, numba"     # ad.grad(f, wrt=..., backend="numba")
 
 
 def log(*parts):
@@ -318,6 +294,32 @@ def adcompile_gradient(workload, args, expected):
     return (lambda: ad_gradient(*args)), None
 
 
+def numba_gradient(workload, args, expected):
+    """``(callable, notes)``: adcompile's gradient with the numba backend, checked and
+    compiled (its first call), and notes saying how long numba took to compile it or why
+    it runs as plain Python (it is timed either way: it is what backend="numba" gives);
+    ``(None, [])`` when numba is not installed."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return None, []
+    from adcompile.backend.jit import NumbaFallbackWarning
+    gradient = ad.grad(workload.forward, wrt=workload.wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaFallbackWarning)
+        got = gradient(*args)
+    check_gradient(NUMBA, workload, got, expected)
+    report = gradient.numba
+    if report.fallbacks:
+        why = report.fallbacks[0].split("\n")[0]
+        notes = [f"{workload.name}: {NUMBA}: runs as plain Python: {why}"]
+    else:
+        notes = [(f"{workload.name}: {NUMBA}: numba compiled the gradient in "
+                  f"{report.compile_seconds:.2f} s (its first call)")]
+    log(f"    {notes[0].split(': ', 2)[2]}")
+    return (lambda: gradient(*args)), notes
+
+
 def inline_gradient(workload, args):
     """``ad.grad(f, wrt=...)(*args)`` written inline, which makes a new callable each call
     (the transformation and the compiled code are cached)."""
@@ -325,7 +327,7 @@ def inline_gradient(workload, args):
     return lambda: ad.grad(f, wrt=wrt)(*args)
 
 
-def bench(workload, budget, target, use_peers, ratios="median"):
+def bench(workload, budget, target, use_peers, ratios="median", use_numba=True):
     """The table rows of one workload, and its notes (lines to print below the table)."""
     log(f"{workload.name}: {workload.description}")
     args = workload.make_args()
@@ -336,8 +338,13 @@ def bench(workload, budget, target, use_peers, ratios="median"):
     ad_grad, why = adcompile_gradient(workload, args, expected)
     unsupported = {ADCOMPILE: why} if ad_grad is None else {}  # label -> why
     contenders = [(FORWARD, forward), (HAND, hand_grad)]
+    numba_notes = []
     if ad_grad is not None:
         contenders += [(ADCOMPILE, ad_grad), (INLINE, inline_gradient(workload, args))]
+        numba_grad, numba_notes = numba_gradient(workload, args, expected) if use_numba \
+            else (None, [])
+        if numba_grad is not None:
+            contenders.append((NUMBA, numba_grad))
     if use_peers:
         for name, make in PEERS.items():
             try:
@@ -370,7 +377,7 @@ def bench(workload, budget, target, use_peers, ratios="median"):
             "x_hand": of[label] / of[HAND] if label != FORWARD else None,
         })
     notes = [f"{workload.name}: {label}: {why}" for label, why in unsupported.items()]
-    return rows, notes
+    return rows, notes + numba_notes
 
 
 # --- output ---------------------------------------------------------------------------
@@ -390,6 +397,26 @@ def fmt_ratio(r):
 
 
 HEADER = ["workload", "contender", "median", "min", "÷ forward", "÷ hand-written"]
+
+#: the six workloads of issue 17 the geometric means are over
+GEOMEAN_WORKLOADS = ("scalar", "scalar_loop", "mlp", "rnn", "gmm", "logistic")
+GEOMEAN_NOTE = ("Geometric mean of the ratios to the hand-written gradient over " +
+                ", ".join(f"`{w}`" for w in GEOMEAN_WORKLOADS) +
+                " (for each contender timed on all six):")
+
+
+def geomeans(rows):
+    """``[(contender, geometric mean of its ratios to the hand-written gradient)]`` over
+    GEOMEAN_WORKLOADS, for the contenders timed on each of them; [] unless all six ran."""
+    ran = {row["workload"] for row in rows}
+    if not ran.issuperset(GEOMEAN_WORKLOADS):
+        return []
+    ratios = {}
+    for row in rows:
+        if row["workload"] in GEOMEAN_WORKLOADS and row.get("x_hand") is not None:
+            ratios.setdefault(row["contender"], {})[row["workload"]] = row["x_hand"]
+    return [(label, math.exp(sum(map(math.log, r.values())) / len(r)))
+            for label, r in ratios.items() if len(r) == len(GEOMEAN_WORKLOADS)]
 
 
 def table_cells(rows):
@@ -430,6 +457,12 @@ def print_plain(rows, descriptions, environment, notes, transform_rows, repeats)
         if i and r[0]:
             print()
         print(line(r))
+    means = geomeans(rows)
+    if means:
+        print()
+        print(GEOMEAN_NOTE.replace("`", ""))
+        for label, mean in means:
+            print(f"  {label}: {fmt_ratio(mean)}")
     if notes:
         print()
         for note in notes:
@@ -446,31 +479,57 @@ def print_plain(rows, descriptions, environment, notes, transform_rows, repeats)
             print(line(r))
 
 
-def print_markdown(rows, descriptions, environment, notes, transform_rows, repeats):
-    print(f"_{environment}_")
-    print()
-    for name, text in descriptions:
-        print(f"- `{name}`: {text}")
-    print()
-    print("| " + " | ".join(HEADER) + " |")
-    print("|" + "|".join([":---", ":---"] + ["---:"] * (len(HEADER) - 2)) + "|")
+def markdown_lines(rows, descriptions, environment, notes, transform_rows, repeats):
+    """The tables as Markdown lines (what --markdown prints and --write-readme writes)."""
+    out = [f"_{environment}_", ""]
+    out += [f"- `{name}`: {text}" for name, text in descriptions]
+    out += ["", "| " + " | ".join(HEADER) + " |",
+            "|" + "|".join([":---", ":---"] + ["---:"] * (len(HEADER) - 2)) + "|"]
     for r in table_cells(rows):
         r = [f"`{r[0]}`" if r[0] else ""] + r[1:]
-        print("| " + " | ".join(r) + " |")
+        out.append("| " + " | ".join(r) + " |")
+    means = geomeans(rows)
+    if means:
+        out += ["", GEOMEAN_NOTE, "",
+                "| contender | geomean ÷ hand-written |", "|:---|---:|"]
+        out += [f"| {label} | {fmt_ratio(mean)} |" for label, mean in means]
     if notes:
-        print()
+        out.append("")
         for note in notes:
             name, rest = note.split(": ", 1)
-            print(f"- `{name}`: {rest}")
+            out.append(f"- `{name}`: {rest}")
     if transform_rows:
-        print()
-        print(TRANSFORM_NOTE.format(n=repeats).replace("ad.grad(f, wrt=...)",
-                                                       "`ad.grad(f, wrt=...)`"))
-        print()
-        print("| " + " | ".join(TRANSFORM_HEADER) + " |")
-        print("|:---|" + "---:|" * (len(TRANSFORM_HEADER) - 1))
+        out += ["", TRANSFORM_NOTE.format(n=repeats).replace("ad.grad(f, wrt=...)",
+                                                            "`ad.grad(f, wrt=...)`"), "",
+                "| " + " | ".join(TRANSFORM_HEADER) + " |",
+                "|:---|" + "---:|" * (len(TRANSFORM_HEADER) - 1)]
         for r in transform_cells(transform_rows):
-            print("| " + " | ".join([f"`{r[0]}`"] + r[1:]) + " |")
+            out.append("| " + " | ".join([f"`{r[0]}`"] + r[1:]) + " |")
+    return out
+
+
+def print_markdown(*tables):
+    print("\n".join(markdown_lines(*tables)))
+
+
+README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def write_readme(path, lines):
+    """Replace what lies between README_START and README_END in the file at ``path`` (both
+    markers must be there, in that order) with ``lines``."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path} has no {README_START} ... {README_END} section to write "
+                         f"the tables into")
+    head = text[:start + len(README_START)]
+    marker = "<!-- written by `python -m benchmarks --write-readme`; do not edit -->"
+    block = "\n".join(["", marker, ""] + lines + [""])
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(head + block + text[end:])
+    log(f"wrote the tables into {path}")
 
 
 def environment_line(use_peers, threads):
@@ -485,6 +544,10 @@ def environment_line(use_peers, threads):
              f"adcompile {ad.__version__}"]
     if use_peers:
         parts += peer_versions()
+    try:
+        parts.append(f"numba {importlib.metadata.version('numba')}")
+    except importlib.metadata.PackageNotFoundError:
+        pass
     parts.append(f"{os.cpu_count()} CPUs, {platform.machine()}")
     parts.append(f"{threads} thread(s) per library" if threads > 0 else "default threads")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -512,16 +575,17 @@ def main(options):
     rows, notes = [], []
     for workload in chosen:
         more_rows, more_notes = bench(workload, options.budget / len(chosen), options.sample,
-                                      use_peers, options.ratios)
+                                      use_peers, options.ratios, not options.no_numba)
         rows += more_rows
         notes += more_notes
     descriptions = [(w.name, w.description) for w in chosen]
     environment = environment_line(use_peers, options.threads)
     if options.ratios == "min":
         environment += "; ratios of the minima"
-    (print_markdown if options.markdown else print_plain)(rows, descriptions, environment, notes,
-                                                          transform_rows,
-                                                          options.transform_repeats)
+    tables = (rows, descriptions, environment, notes, transform_rows, options.transform_repeats)
+    (print_markdown if options.markdown else print_plain)(*tables)
+    if options.write_readme:
+        write_readme(options.write_readme, markdown_lines(*tables))
 
 
 if __name__ == "__main__":

@@ -344,6 +344,47 @@ def gmm_args(d=GMM_D, k=GMM_K, n=GMM_N, seed=0):
     return alphas, means, icf, x, 1.0, 0
 
 
+# --- 6. logistic regression: 10,000 points, 100 features -----------------------------------
+
+LOGISTIC_N, LOGISTIC_D = 10_000, 100
+
+
+def logistic_loss(w, b, X, y):
+    """The mean negative log-likelihood of labels y in {0, 1} under p = sigmoid(X w + b):
+    log(1 + exp(z)) - y z per point, with log(1 + exp(z)) as np.logaddexp(0, z)."""
+    z = X @ w + b
+    return np.sum(np.logaddexp(0.0, z) - y * z) / X.shape[0]
+
+
+def logistic_hand_grad(w, b, X, y):
+    # d/dz [log(1 + exp(z)) - y z] = sigmoid(z) - y; sigmoid as 0.5 (1 + tanh(z / 2)),
+    # which does not overflow
+    z = X @ w
+    z += b
+    z *= 0.5
+    p = np.tanh(z, out=z)
+    p += 1.0
+    p *= 0.5
+    p -= y
+    p /= X.shape[0]
+    return p @ X, float(np.sum(p))
+
+
+def logistic_args(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((LOGISTIC_N, LOGISTIC_D))
+    w_true = rng.standard_normal(LOGISTIC_D) / np.sqrt(LOGISTIC_D)
+    y = (rng.random(LOGISTIC_N) < 1.0 / (1.0 + np.exp(-(X @ w_true)))).astype(np.float64)
+    w = 0.1 * rng.standard_normal(LOGISTIC_D)
+    return w, 0.1, X, y
+
+
+def logistic_loss_torch(w, b, X, y):
+    import torch
+    z = X @ w + b
+    return torch.sum(torch.logaddexp(torch.zeros_like(z), z) - y * z) / X.shape[0]
+
+
 # --- a 1-d heat-equation stepper written with slice assignment ---------------------------
 
 HEAT_N, HEAT_STEPS = 200, 1000
@@ -454,6 +495,16 @@ WORKLOADS = [
         wrt=(0, 1, 2),
         make_args=gmm_args,
         hand_grad=gmm_hand_grad,
+    ),
+    Workload(
+        name="logistic",
+        description=(f"logistic regression, {LOGISTIC_N:,} points x {LOGISTIC_D} features, "
+                     f"mean negative log-likelihood, d/dw and d/db"),
+        forward=logistic_loss,
+        wrt=(0, 1),
+        make_args=logistic_args,
+        hand_grad=logistic_hand_grad,
+        peers={"torch": logistic_loss_torch},
     ),
     Workload(
         name="heat",

@@ -18,6 +18,15 @@ def compile_function(source_text, name, source, aliases, extra=None):
     ``extra``: generated name -> object, for names inlined callees read from their own
     modules."""
     tree = ast.parse(source_text)
+    node = tree.body[0]
+    if not all(isinstance(d, ast.Constant) for d in node.args.defaults
+               + [d for d in node.args.kw_defaults if d is not None]):
+        # default values are the user's (set below); their expressions, such as a global's
+        # name, are evaluated nowhere here (the factory could not see the user's names)
+        node.args.defaults = [ast.Constant(None) for _ in node.args.defaults]
+        node.args.kw_defaults = [None if d is None else ast.Constant(None)
+                                 for d in node.args.kw_defaults]
+        source_text = ast.unparse(tree) + "\n"
     free = ir.names_read(tree)
     helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items()
                if alias in free and canonical in RUNTIME}
