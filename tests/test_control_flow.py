@@ -1213,3 +1213,36 @@ def broadcasting_loop_args(draw):
 @given(args=broadcasting_loop_args(), wrt=st.sampled_from([0, 1, 2, 3]))
 def test_loop_over_operands_with_axes_of_length_one(args, wrt):
     assert_grad(broadcasting_loop, *args, wrt=wrt)
+
+
+def pair_from_several_returns(p, q):
+    if p > 0.3:
+        return p * q, np.sin(q)
+    for i in range(3):
+        q = q * p
+        if q > 2.0:
+            return q, p
+    return -p, q * q
+
+
+def uses_pairs_from_several_returns(x, y):
+    a, b = pair_from_several_returns(x, y)
+    c, d = pair_from_several_returns(y * 0.5, x)
+    return a * b + c - d
+
+
+def returns_a_pair_or_a_number(x):
+    if x > 0:
+        return x, x * 2
+    return x
+
+
+@pytest.mark.parametrize("args", [(0.5, 1.2), (0.1, 2.0), (-0.7, 3.0), (2.5, 1.5)])
+def test_a_tuple_returned_from_several_places(args):
+    # (each path, the early return inside the loop included, is taken by one of the args)
+    assert_grad(uses_pairs_from_several_returns, *args, wrt=(0, 1))
+
+
+def test_a_tuple_and_a_number_returned_is_refused():
+    with pytest.raises(ad.TransformError, match="tuple of the same length"):
+        ad.grad(returns_a_pair_or_a_number)(1.0)

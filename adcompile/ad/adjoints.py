@@ -30,6 +30,7 @@ class Adjoints:
         self.pending = defaultdict(list)   # variable -> the terms of its adjoint so far
         self.owner = {}            # adjoint variable -> the variable it is the adjoint of
         self.fresh = set()         # adjoint variables holding arrays nothing else refers to
+        self.passed_on = set()     # adjoints of copies (y = x.copy()): read only as x's term
         self.list_bar = {}         # list name -> its adjoint list
         self.branch_inits = {}     # id(branch block) -> adjoint lists made where it is reversed
 
@@ -73,11 +74,14 @@ class Adjoints:
                 return t
         return None
 
-    @staticmethod
-    def start(base):
+    def start(self, base):
         """The value an adjoint made from ``base`` (see scatter_base) starts as: a copy of
-        another adjoint's array, which may be referred to elsewhere; a new array itself."""
-        if isinstance(base, ast.Name):
+        another adjoint's array, which may be referred to elsewhere, but not of the new
+        array of a copy's adjoint (``v = u.copy()``: ``v_bar`` is read only as a term of
+        ``u_bar``) that no other adjoint's terms read; a new array itself."""
+        if isinstance(base, ast.Name) and not (
+                base.id in self.passed_on and base.id in self.fresh
+                and not any(base.id in ir.reads(terms) for terms in self.pending.values())):
             return ir.call(ast.Attribute(value=base, attr="copy", ctx=ast.Load()))
         return base
 

@@ -151,10 +151,12 @@ class Reverser:
         self.tape.fill(backward)
         return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context)
 
-    def block(self, stmts, loop_vars):
+    def block(self, stmts, loop_vars, first=()):
         """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
-        overwrite (None outside loops)."""
-        out = []
+        overwrite (None outside loops). ``first`` (making the adjoint lists of lists the
+        block makes) goes first, in the piece reversed first: it reads the lists as they
+        are at the block's end, which that piece saves."""
+        out, first = [], list(first)
         units = ir.segments(stmts)
         if loop_vars is not None:
             self.tape.record_chain(stmts, [(_piece(u), u.node) for u in units])
@@ -181,6 +183,8 @@ class Reverser:
             else:
                 own, code = self.control(unit.node, loop_vars)
                 key = unit.node
+            if first:
+                own, code, first = first + own, first + code, []
             if loop_vars is not None:
                 created = [t for k, v in self.adj.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
@@ -192,7 +196,7 @@ class Reverser:
                 pop = self.tape.save(key, needed)
                 code = [pop] + code
             out.extend(code)
-        return out
+        return first + out
 
     def settle_terms(self, terms_before, loop_vars, code):
         """Inside a loop, the terms a piece of code creates read values restored for that
@@ -245,6 +249,8 @@ class Reverser:
             bar = self.adj.define_bar(s.target, out)
             if bar is None:
                 return
+            if s.rule.name in ("copy", "copy_array"):   # (x_bar += y_bar)
+                self.adj.passed_on.add(bar)
             wanted = {i for i, e in enumerate(s.inputs)
                       if isinstance(e, ast.Name) and e.id in self.active
                       or isinstance(e, (ast.List, ast.Tuple)) and any(
@@ -279,7 +285,7 @@ class Reverser:
         self.adj.pending = defaultdict(list)
         for name, bar in seeds.items():
             self.adj.pending[name] = [ir.load(bar)]
-        code = self.adj.branch_inits.get(id(block), []) + self.block(block, loop_vars)
+        code = self.block(block, loop_vars, first=self.adj.branch_inits.get(id(block), []))
         left = {x: terms for x, terms in self.adj.pending.items() if terms}
         self.adj.pending = saved
         return code, left

@@ -159,11 +159,16 @@ def nodes(stmts, kind):
 
 def prune(forward, backward):
     """Keep only the values that backward code reads back (a restored name nothing reads
-    need not be saved); a save and restore left with no value go away."""
-    read = ir.reads(backward)
+    from the restore's top-level statement on need not be saved: code before it reads the
+    forward sweep's value); a save and restore left with no value go away."""
     keep = {}
-    for restore in nodes(backward, Restore):
-        keep[restore.key] = [n for n in saved_names(restore) if n in read]
+    for k, top in enumerate(backward):
+        restores = nodes([top], Restore)
+        if not restores:
+            continue
+        read = ir.reads(backward[k:])
+        for restore in restores:
+            keep[restore.key] = [n for n in saved_names(restore) if n in read]
     for node in nodes(forward, Save) + nodes(backward, Restore):
         names = keep.get(node.key, [])
         node.names = [type(n)(id=n.id, ctx=n.ctx) for n in node.names if n.id in names]

@@ -458,6 +458,9 @@ def check_mutations(fn, aliases):
         objects = aliases.changed_objects(s)
         if not objects:
             continue
+        # a loop each iteration of which makes the objects anew: a read in an earlier
+        # iteration read another object
+        loops = loops - _making_loops(objects, order)
         for r, rpos, rloops in entries:
             if r is s or not (rpos < pos or rloops & loops):
                 continue
@@ -465,6 +468,19 @@ def check_mutations(fn, aliases):
                 if aliases.reach(n) & objects:
                     raise _error(fn, s, _mutation_message(fn, s, n))
     return None
+
+
+def _making_loops(objects, order):
+    """The ids of the loops around the statement making each of ``objects`` (objects made
+    where the function runs: ``name@id``), or the empty set when any is another object."""
+    common = None
+    for o in objects:
+        name, at, number = o.rpartition("@")
+        made = order.get(int(number)) if at and number.isdigit() else None
+        if made is None:
+            return frozenset()
+        common = made[2] if common is None else common & made[2]
+    return common or frozenset()
 
 
 def rebinding_hazards(fn, aliases):

@@ -10,7 +10,9 @@ pass rewrites the user's function (as an AST, before normalization) so that:
 - a ``return`` inside a loop sets the result and a flag and breaks out of
   each enclosing loop; after the loop, ``if flag: return``;
 - when the function returns from more than one place, each ``return e``
-  becomes ``result = e`` and the function ends with one ``return result``.
+  becomes ``result = e`` and the function ends with one ``return result`` (when
+  every return gives a tuple display of k items, ``result1, ..., resultk = e``
+  and ``return result1, ..., resultk``: a tuple of values stays k values).
 """
 
 import ast
@@ -42,13 +44,12 @@ def lower_function(node, error):
         node.body = _absorb(body, loop_level=False)
         return node
     for r in returns:
-        if isinstance(r.value, (ast.Tuple, ast.List)):
-            raise error(r, "returning a tuple from more than one place is not supported; "
-                           "assign the parts to variables and return them once at the end")
         if r.value is None:
             raise error(r, "return without a value: nothing to differentiate")
     taken = names_in(node)
-    result = _fresh("result", taken)
+    k = _tuple_length(returns, error)
+    result = _fresh("result", taken) if k is None else [_fresh(f"result{i + 1}", taken)
+                                                         for i in range(k)]
     flag = _fresh("returned", taken)
     sites = []
     body = _replace_returns(body, result, flag, in_loop=False, sites=sites, counter=[0])
@@ -56,7 +57,7 @@ def lower_function(node, error):
         body.insert(0, _assign(flag, ast.Constant(0), node.body[0]))
     body = _absorb(body, loop_level=False)
     body = _drop_markers(body)
-    ret = ast.Return(value=ast.Name(id=result, ctx=ast.Load()))
+    ret = ast.Return(value=_result(result, ast.Load()))
     ast.copy_location(ret, returns[-1])
     node.body = body + [ret]
     return node
@@ -102,6 +103,31 @@ def _fresh(base, taken):
     return name
 
 
+def _tuple_length(returns, error):
+    """k when every return gives a tuple display of k items, None when none gives a tuple
+    or list display; an error for a mix."""
+    shown = [isinstance(r.value, (ast.Tuple, ast.List)) for r in returns]
+    if not any(shown):
+        return None
+    lengths = {len(r.value.elts) for r in returns if isinstance(r.value, ast.Tuple)
+               and not any(isinstance(e, ast.Starred) for e in r.value.elts)}
+    if not all(isinstance(r.value, ast.Tuple) for r in returns) or len(lengths) != 1 \
+            or not all(not any(isinstance(e, ast.Starred) for e in r.value.elts)
+                       for r in returns):
+        where = next(r for r, s in zip(returns, shown) if s)
+        raise error(where, "returning a tuple from more than one place needs every return "
+                           "to give a tuple of the same length, written out (return a, b); "
+                           "assign the parts to variables and return them once at the end")
+    return lengths.pop()
+
+
+def _result(result, ctx):
+    """The result variable (a name, or a tuple of names) as an expression."""
+    if isinstance(result, str):
+        return ast.Name(id=result, ctx=ctx)
+    return ast.Tuple(elts=[ast.Name(id=r, ctx=ctx) for r in result], ctx=ctx)
+
+
 def _assign(name, value, where):
     node = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
     return ast.copy_location(node, where)
@@ -123,7 +149,8 @@ def _replace_returns(stmts, result, flag, in_loop, sites, counter):
                 out.append(_assign(flag, ast.Constant(number), s))
                 out.append(ast.copy_location(ast.Break(), s))
             else:
-                out.append(_assign(result, s.value, s))
+                out.append(ast.copy_location(ast.Assign(targets=[_result(result, ast.Store())],
+                                                        value=s.value), s))
                 out.append(ast.copy_location(_Returned(), s))
             return out  # the rest of this block is unreachable
         if isinstance(s, ast.If):

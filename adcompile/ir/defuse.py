@@ -131,8 +131,8 @@ def own_reads(s):
         return {s.source} | names_read(s.index)
     if isinstance(s, ListAdd):
         return {s.target} | reads([s.index, s.value])
-    if isinstance(s, ListSet):
-        return {s.target, s.old} | reads([s.index, s.value])
+    if isinstance(s, ListSet):   # (its reverse reads old: what reads it keeps it)
+        return {s.target} | reads([s.index, s.value])
     if isinstance(s, ast.stmt):   # a node of the tape (tape.Save)
         return names_read(s)
     return set()

@@ -9,6 +9,8 @@ def unbroadcast(g, x):
     shape = getattr(x, "shape", ())
     if getattr(g, "shape", ()) == shape:
         return g[()] if not shape and isinstance(g, np.ndarray) else g
+    if not shape and type(g) is np.ndarray:   # to a number: one sum over everything
+        return g.sum()
     extra = np.ndim(g) - len(shape)
     if extra > 0:
         g = _sum_axes(g, tuple(range(extra)))[(0,) * extra]

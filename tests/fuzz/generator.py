@@ -608,6 +608,8 @@ class _FunctionGen:
                 table.append((0.5, self.append_pair))
             if compound:
                 table.append((2, self.pair_loop))
+        if self.in_loop and ("stack" in f or "containers" in f):
+            table.append((0.8, self.list_in_loop))
         if "reflection" in f:
             table.append((0.3, self.reflection))
         if not table:
@@ -777,6 +779,19 @@ class _FunctionGen:
         if self.r.random() < 0.5:
             return self.r.choice(self.arrays_of(kind))   # the same array, not a copy
         return self.aexpr(kind, 1)
+
+    def list_in_loop(self, ind):
+        """A list of values made, changed and used up inside one iteration of a loop."""
+        row = f"row{len(self.s.loops)}"
+        target = self.r.choice(self.s.locals)
+        lines = [f"{ind}{row} = [{self.scalar()}]", f"{ind}{row}.append({self.scalar()})"]
+        if self.r.random() < 0.4:
+            lines.append(f"{ind}{row}[{self.r.choice([0, 1, -1])}] = {self.scalar()}")
+        if self.r.random() < 0.3:
+            lines.append(f"{ind}{row}[0] += {self.scalar()}")
+        use = self.pick([(1, f"{row}[0] * {row}[-1]"), (1, f"sum({row})"),
+                         (1, f"max({row}[0], {row}[1])")])
+        return lines + [f"{ind}{target} = {target} + {use}"]
 
     def rebuild_container(self, ind):
         name = self.r.choice(sorted(self.s.containers))
