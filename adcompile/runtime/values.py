@@ -31,6 +31,16 @@ def pair(*values):
     return out
 
 
+def parts(pieces):
+    """The adjoint a list or tuple value (np.split's, sorted's) receives from a rule that cuts
+    an adjoint into one piece per item (sum, np.concatenate, np.stack of it): the pieces as
+    an object array (see pair), so that two adjoints of the value add item by item, not
+    end to end as lists do; an array of pieces (the rows of an array value) as it is."""
+    if isinstance(pieces, (list, tuple)):
+        return pair(*pieces)
+    return pieces
+
+
 def as_gradient(g, x):
     """The gradient handed back for argument ``x``: a float for a Python number, else a new
     writable array of x's shape and floating precision (never a view of, or the same object
