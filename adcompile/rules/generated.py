@@ -460,6 +460,7 @@ def dstack_bar(pieces, g, xs):
 
 
 nondifferentiable(runtime.quantile_weights, runtime.weights_shape)
+nondifferentiable(runtime.real_sign)   # np.sign, refusing complex values
 
 
 @adjoint(runtime.cross_bar, shape="unknown", constant=('a',))

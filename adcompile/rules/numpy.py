@@ -46,7 +46,7 @@ def tanh(y, x):
 @adjoint(np.abs)
 def abs(y, x):
     # sign(0) = 0: the zero subgradient at the kink, as in JAX
-    x_bar += y_bar * np.sign(x)
+    x_bar += y_bar * real_sign(x)
 
 
 @adjoint(np.exp2)
