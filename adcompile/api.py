@@ -336,8 +336,13 @@ def _scalar_seed(kind, function):
     "value_and_grad") of ``function``, when ``value`` is a scalar; else a ValueError."""
 
     def scalar_seed(value):
-        if type(value) is float or (isinstance(value, (np.ndarray, np.generic, int, float))
-                                    and np.ndim(value) == 0):
+        if type(value) is float:
+            return 1.0
+        if isinstance(value, complex) or getattr(value, "dtype", None) is not None \
+                and getattr(value.dtype, "kind", None) == "c":
+            raise ValueError(f"{function}() returned a complex value, {value!r}: adcompile "
+                             f"differentiates real-valued functions only")
+        if isinstance(value, (np.ndarray, np.generic, int, float)) and np.ndim(value) == 0:
             return 1.0
         if getattr(value, "shape", None) == () and hasattr(value, "__array_function__"):
             return 1.0   # a 0-d array of another library (Dask), not computed to check it

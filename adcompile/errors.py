@@ -1,6 +1,10 @@
 """The one exception users see: TransformError, pointing at the user's source."""
 
 import linecache
+import re
+import sys
+import sysconfig
+from pathlib import Path
 
 
 class TransformError(ValueError):
@@ -24,7 +28,32 @@ class TransformError(ValueError):
         self.line = line
         self.hint = hint
         self.callers = tuple(callers)   # (filename, lineno, col, function), innermost first
+        self.inside = ()   # the places in an installed library's code, see _at_the_users_call
+        self._at_the_users_call()
         super().__init__(self._format())
+
+    def _at_the_users_call(self):
+        """A refusal inside an installed library's code (scipy's, sklearn's: a function
+        adcompile inlined, and whose code the user cannot change) is shown at the user's
+        line that called into the library, with the library's places below it, and the
+        hint to give the function called there a rule."""
+        if not self.callers or not _in_a_library(self.filename):
+            return
+        places = [(self.filename, self.lineno, self.col, None)] + list(self.callers)
+        at = next((i for i, p in enumerate(places) if not _in_a_library(p[0])), None)
+        if at is None:
+            return
+        filename, lineno, col, _ = places[at]
+        called = _called_at(filename, lineno, col)
+        name = called or "the library function"
+        self.reason = f"{name}() cannot be differentiated: {self.reason} (in its code)"
+        self.inside = tuple(places[:at])
+        self.filename, self.lineno, self.col = filename, lineno, col
+        self.line = linecache.getline(filename, lineno).rstrip("\n") if lineno else None
+        self.callers = tuple(places[at + 1:])
+        if called:
+            self.hint = (f"give {called} a rule with ad.adjoint_rule({called}) or "
+                         f"ad.primitive (README: 'Your own primitives')")
 
     def _format(self):
         text = self.reason
@@ -35,11 +64,44 @@ class TransformError(ValueError):
                 text += f"\n    {self.line}"
                 if self.col is not None:
                     text += "\n    " + " " * self.col + "^"
-        for filename, lineno, col, function in self.callers:
-            code = linecache.getline(filename, lineno).strip() if filename and lineno else ""
-            text += f"\n  called from {filename}:{lineno}:{(col or 0) + 1}"
-            text += f" in {function}" if function else ""
-            text += f": {code}" if code else ""
+        for label, places in (("inside", self.inside), ("called from", self.callers)):
+            for filename, lineno, col, function in places:
+                code = linecache.getline(filename, lineno).strip() if filename and lineno \
+                    else ""
+                text += f"\n  {label} {filename}:{lineno}:{(col or 0) + 1}"
+                text += f" in {function}" if function else ""
+                text += f": {code}" if code else ""
         if self.hint:
             text += f"\nhint: {self.hint}"
         return text
+
+
+def _library_roots():
+    """The directories installed packages and the standard library live in."""
+    paths = sysconfig.get_paths()
+    roots = {paths.get(k) for k in ("purelib", "platlib", "stdlib", "platstdlib")}
+    roots |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    return tuple(str(Path(r).resolve()) for r in roots if r)
+
+
+_LIBRARY_ROOTS = _library_roots()
+_ADCOMPILE = str(Path(__file__).resolve().parent)
+
+
+def _in_a_library(filename):
+    """Whether ``filename`` is a file of an installed package or the standard library."""
+    if not filename or filename.startswith("<"):
+        return False
+    path = str(Path(filename).resolve())
+    if path.startswith(_ADCOMPILE):
+        return False
+    return "site-packages" in path or "dist-packages" in path \
+        or any(path.startswith(root + "/") for root in _LIBRARY_ROOTS)
+
+
+def _called_at(filename, lineno, col):
+    """The dotted name written at ``col`` of line ``lineno`` (the function of a call there,
+    ``scipy.optimize.rosen``), or None."""
+    line = linecache.getline(filename, lineno) if filename and lineno else ""
+    found = re.match(r"[A-Za-z_][\w.]*", line[col or 0:])
+    return found.group(0).rstrip(".") if found else None

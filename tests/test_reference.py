@@ -954,7 +954,7 @@ def np_array_and_asarray(a, b, v):
             + np.sum(np.sin(np.asarray([v, C3 * b]))))
 
 
-@case(normal(4, 6))
+@case(normal(4, 6), order=2)
 def np_split(x):
     top, bottom = np.split(x, 2)
     a, b, c = np.split(x, [1, 3], axis=1)
@@ -1146,9 +1146,8 @@ def library_rearrangements(x):
             + np.sum(np.diagonal(x, 1) ** 2) + np.sum(np.diff(x) ** 3) + np.sum(np.diff(x, 2, axis=0) ** 2))
 
 
-@case(normal(2, 4))
+@case(normal(2, 4), order=2)
 def library_splits(x):
-    # (a second derivative through a split is refused, as for np.split: list() has no rule)
     a, b = np.hsplit(x, 2)
     c, d = np.vsplit(x, 2)
     p, q = np.dsplit(np.atleast_3d(x * x), [0])
@@ -2322,6 +2321,21 @@ def max_min_of_sequences(x):
     for i in range(4):
         items.append(x[i] ** 3 - x[i])
     return max(x * x) * min(items) + max(x[0], x[1] * 2.0, x[2]) * x[3]
+
+
+@case(normal(4), order=2)
+def split_results_used_twice(x):
+    # the pieces' adjoints from sum() and from indexing add piece by piece (parts), not as
+    # lists joined end to end
+    p = np.split(x, 2)
+    return np.sum(sum(p) ** 3) + np.sum(p[0] * p[1] * x[1:3]) + np.sum(sum(p) * C3[:2])
+
+
+@case(number, order=3)
+def split_third_derivative(t):
+    # the third derivative cuts the joined adjoint of the pieces back into pieces (cut_parts)
+    p = np.array_split(t * C3[[0, 1, 2, 0, 1]] + t * t, 2)
+    return np.sum(p[0] ** 3) * np.sum(p[1] * p[1][0]) + np.sum(p[0] * t)
 
 
 @case(distinct(4, gap=0.1), order=2)

@@ -647,6 +647,14 @@ def f_filled_like(g, x):
     return np.sum(rt.filled_like(x, g) ** 2 * x)
 
 
+@case(("generated", "parts"), ("generated", "join_parts"), ("generated", "cut_parts"),
+      args=(A(2, 3), A(2, 3)), wrt=(0, 1))
+def f_split_helpers(g, x):
+    pieces = rt.cut_parts(g, rt.parts(np.split(x, [1], axis=1)), 1)
+    joined = rt.join_parts(rt.parts(np.split(x * g, [2], axis=1)), 1)
+    return np.sum(pieces[0] ** 2) + np.sum(pieces[1] * x[:, 1:]) + np.sum(joined ** 3)
+
+
 @case(("generated", "concatenate_bar"), ("generated", "stack_bar"), ("generated", "hstack_bar"),
       ("generated", "vstack_bar"), ("generated", "array_bar"), ("generated", "r_bar"),
       ("generated", "c_bar"), ("generated", "private_copy"), ("generated", "cofactor"),

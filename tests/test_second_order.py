@@ -573,6 +573,7 @@ NOT_DIFFERENTIATED = {
     "stop_gradient": "ad.stop_gradient: the identity whose derivative is zero by definition",
     "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
     "weights_shape": "the shape np.average gives its weights (integers)",
+    "real_sign": "np.sign (abs's derivative) refusing complex values: piecewise constant",
 }
 
 

@@ -149,6 +149,10 @@ class Adjoints:
         """``term`` is a list of adjoints, one per item of ``sequence`` (a list literal of
         operands, or a list's name): each item gets its piece."""
         if isinstance(sequence, ast.Name) and sequence.id not in self.list_bar:
+            if self.ndim_of(sequence) is None:
+                # maybe a list or tuple a primitive gave (np.split's): its pieces in an object
+                # array, which adds to the value's other adjoints item by item
+                term = ir.call(ir.load(self.aliases["parts"]), term)
             self.contribute(sequence.id, term)   # an array: the rule's helper gave an array
             return
         pieces = self.namer.fresh("pieces")

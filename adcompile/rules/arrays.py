@@ -49,17 +49,17 @@ def diff(y, x, n=1, axis=-1):
 @adjoint(np.hsplit, shape="unknown", linear=True)
 def hsplit(y, x, indices_or_sections=None):
     # the second axis, the first of a vector
-    x_bar += np.concatenate(list(y_bar), axis=min(np.ndim(x) - 1, 1))
+    x_bar += join_parts(y_bar, min(np.ndim(x) - 1, 1))
 
 
 @adjoint(np.vsplit, shape="unknown", linear=True)
 def vsplit(y, x, indices_or_sections=None):
-    x_bar += np.concatenate(list(y_bar), axis=0)
+    x_bar += join_parts(y_bar, 0)
 
 
 @adjoint(np.dsplit, shape="unknown", linear=True)
 def dsplit(y, x, indices_or_sections=None):
-    x_bar += np.concatenate(list(y_bar), axis=2)
+    x_bar += join_parts(y_bar, 2)
 
 
 @adjoint(np.column_stack, shape="unknown", sequence="xs")

@@ -145,6 +145,23 @@ def filled_like(y, x, fill):
 # piece (see runtime.pair), which list() makes a list again (and which cannot be
 # differentiated a third time: list() has no rule, so that is refused).
 
+@adjoint(runtime.parts, shape="same", linear=True)
+def parts(y, pieces):
+    # the same pieces, in an object array: the identity
+    pieces_bar += y_bar
+
+
+@adjoint(runtime.join_parts, shape="unknown", linear=True)
+def join_parts(y, pieces, axis=0):
+    # np.split's adjoint: its own adjoint cuts the joined array back into pieces
+    pieces_bar += cut_parts(y_bar, pieces, axis)
+
+
+@adjoint(runtime.cut_parts, shape="unknown", linear=True, constant=("pieces",))
+def cut_parts(u, g, pieces, axis=0):
+    g_bar += join_parts(u_bar, axis)
+
+
 @adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def concatenate_bar(pieces, g, xs, axis=0):
     g_bar += np.concatenate(list(pieces_bar), axis=axis)
@@ -443,6 +460,7 @@ def dstack_bar(pieces, g, xs):
 
 
 nondifferentiable(runtime.quantile_weights, runtime.weights_shape)
+nondifferentiable(runtime.real_sign)   # np.sign, refusing complex values
 
 
 @adjoint(runtime.cross_bar, shape="unknown", constant=('a',))

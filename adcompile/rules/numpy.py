@@ -46,7 +46,7 @@ def tanh(y, x):
 @adjoint(np.abs)
 def abs(y, x):
     # sign(0) = 0: the zero subgradient at the kink, as in JAX
-    x_bar += y_bar * np.sign(x)
+    x_bar += y_bar * real_sign(x)
 
 
 @adjoint(np.exp2)
@@ -575,7 +575,7 @@ def array(y, xs):
 @adjoint(np.split, np.array_split, shape="unknown", linear=True)
 def split(y, x, indices_or_sections=None, axis=0):
     # y is a list of pieces; their adjoints (zero for unused pieces) are put back together
-    x_bar += np.concatenate(list(y_bar), axis=axis)
+    x_bar += join_parts(y_bar, axis)
 
 
 @adjoint(np.pad, shape="same")

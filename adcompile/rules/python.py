@@ -89,7 +89,7 @@ def pos(y, x):
 
 @adjoint(abs)
 def abs_(y, x):
-    x_bar += y_bar * np.sign(x)
+    x_bar += y_bar * real_sign(x)
 
 
 @adjoint(max, shape="elementwise")

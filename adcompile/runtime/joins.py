@@ -4,11 +4,25 @@ np.array of a list): the gradient cut back into one piece per item."""
 import numpy as np
 
 from .broadcast import rebroadcast, unbroadcast
+from .values import pair
 
 
 def add_pieces(bars, pieces):
     """A list's adjoints plus one piece each (np.concatenate(xs) for a list xs)."""
     return [b + p for b, p in zip(bars, pieces)]
+
+
+def join_parts(pieces, axis=0):
+    """The adjoint of ``x`` in ``pieces = np.split(x, n, axis)`` (array_split, hsplit, vsplit,
+    dsplit) from the pieces' adjoints (a list, or an object array, see parts): joined back
+    along the axis split."""
+    return np.concatenate(list(pieces), axis=axis)
+
+
+def cut_parts(g, pieces, axis=0):
+    """The adjoint of ``join_parts(pieces, axis)`` (differentiated gradient code): g cut
+    back into pieces shaped like ``pieces``, in an object array (see parts)."""
+    return pair(*concatenate_bar(g, list(pieces), axis))
 
 
 def array_of_pieces(bars):

@@ -31,11 +31,39 @@ def pair(*values):
     return out
 
 
+def parts(pieces):
+    """The adjoint a list or tuple value (np.split's, sorted's) receives from a rule that cuts
+    an adjoint into one piece per item (sum, np.concatenate, np.stack of it): the pieces as
+    an object array (see pair), so that two adjoints of the value add item by item, not
+    end to end as lists do; an array of pieces (the rows of an array value) as it is."""
+    if isinstance(pieces, (list, tuple)):
+        return pair(*pieces)
+    return pieces
+
+
+def real_sign(x):
+    """``np.sign(x)`` (the derivative of ``abs``) for a real ``x``; a ValueError for a complex
+    one: abs is how a complex value the function computed (in Python, a negative float to a
+    fractional power) turns real, and real rules would give it a wrong gradient."""
+    if isinstance(x, complex) or getattr(x, "dtype", None) is not None and x.dtype.kind == "c":
+        raise ValueError("adcompile: abs() of a complex value: the function computed a complex "
+                         "value (in Python a negative float to a fractional power is complex), "
+                         "and adcompile differentiates real values only")
+    return np.sign(x)
+
+
 def as_gradient(g, x):
     """The gradient handed back for argument ``x``: a float for a Python number, else a new
     writable array of x's shape and floating precision (never a view of, or the same object
     as, another value; float32 for float32 x even where the adjoint started from the Python
-    number 1.0)."""
+    number 1.0). A complex gradient is an error: adcompile differentiates real values only
+    (complex literals are refused when transforming; this finds the complex values made when
+    the code runs, such as a negative Python float to a fractional power)."""
+    if isinstance(g, (complex, np.complexfloating)) or getattr(g, "dtype", None) is not None \
+            and g.dtype.kind == "c":
+        raise ValueError("adcompile: the gradient came out complex: the function computed a "
+                         "complex value (in Python a negative float to a fractional power "
+                         "is complex), and adcompile differentiates real values only")
     if isinstance(x, (int, float)) and not isinstance(x, np.ndarray):
         return float(g)
     shape = np.shape(x)

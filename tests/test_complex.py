@@ -1,0 +1,186 @@
+"""Complex numbers are refused, never differentiated wrongly.
+
+adcompile's rules are written for real values: given a complex intermediate they return
+complex gradients, or real ones of the wrong sign (``abs(x * 1j)``). So whatever brings a
+complex value into a differentiated function is refused: complex literals, the complex
+types, the functions that make complex values from real ones (np.fft, cmath, np.emath,
+np.roots, eig of a matrix not differentiated) and names for complex constants when the
+function is transformed; complex arguments when it is called; and the complex values its
+code makes when it runs (a negative Python float to a fractional power) when the gradient
+reaches them.
+"""
+
+import cmath
+import inspect
+
+import numpy as np
+import pytest
+from conftest import assert_grad
+
+import adcompile as ad
+
+X = np.array([0.3, -1.2, 2.1])
+PHASES = np.exp(1j * np.arange(3.0))
+UNIT = 1j
+
+
+def line_of(f, text):
+    """The file line of the first line of ``f``'s source containing ``text``."""
+    lines, start = inspect.getsourcelines(f)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+def abs_of_shifted(x):
+    return np.sum(np.abs(x * 1j + 1))
+
+
+def abs_builtin(x):
+    return abs(x * (1 + 2j))
+
+
+def unit_circle(x):
+    return np.sum(np.abs(np.exp(1j * x)) ** 2)
+
+
+def complex_constructor(x):
+    return np.sum(np.abs(complex(1.0, 2.0) * x))
+
+
+def complex_type(x):
+    return np.sum(np.abs(x.astype(np.complex128) * 2.0))
+
+
+def complex_dtype_string(x):
+    z = np.zeros(3, dtype="complex128")
+    return np.sum(x * np.abs(z + 1.0))
+
+
+def fft_of_a_constant(x):
+    w = np.fft.fft(np.ones(3))
+    return np.sum(np.abs(w * x))
+
+
+def cmath_function(x):
+    return abs(cmath.exp(x[0]))
+
+
+def emath_sqrt(x):
+    return np.sum(np.abs(np.emath.sqrt(x - 3.0)))
+
+
+def global_complex_array(x):
+    return np.sum(np.abs(PHASES * x))
+
+
+def global_complex_number(x):
+    return np.sum(np.abs(UNIT * x))
+
+
+def eig_of_a_constant(x):
+    w, v = np.linalg.eig(np.array([[0.0, -1.0], [1.0, 0.0]]))
+    return np.sum(np.abs(w[0] * x))
+
+
+def roots_of_a_constant(x):
+    r = np.roots(np.array([1.0, 0.0, 1.0]))
+    return np.sum(np.abs(r[0] * x))
+
+
+def rotate(z, x):
+    return z * x * 1j
+
+
+def calls_a_complex_helper(x):
+    return np.sum(np.abs(rotate(2.0, x)))
+
+
+REFUSED = [
+    (abs_of_shifted, "1j", "a complex number (1j)"),
+    (abs_builtin, "2j", "a complex number (2j)"),
+    (unit_circle, "1j", "a complex number (1j)"),
+    (complex_constructor, "complex(", "the complex type complex"),
+    (complex_type, "complex128", "the complex type np.complex128"),
+    (complex_dtype_string, "complex128", "the complex dtype 'complex128'"),
+    (fft_of_a_constant, "np.fft", "np.fft.fft (it computes complex values)"),
+    (cmath_function, "cmath.exp", "cmath.exp (it computes complex values)"),
+    (emath_sqrt, "np.emath", "np.emath.sqrt (it computes complex values)"),
+    (global_complex_array, "PHASES", "PHASES, a complex value,"),
+    (global_complex_number, "UNIT", "UNIT, a complex value,"),
+    (eig_of_a_constant, "np.linalg.eig", "np.linalg.eig of a matrix not being differentiated"),
+    (roots_of_a_constant, "np.roots", "np.roots (its results may be complex)"),
+]
+
+
+@pytest.mark.parametrize("f, text, what", REFUSED, ids=lambda v: getattr(v, "__name__", ""))
+def test_complex_values_are_refused_at_the_users_line(f, text, what):
+    for call in (lambda: ad.grad(f)(X), lambda: ad.jvp(f)(X, X), lambda: ad.hessian(f)(X)):
+        with pytest.raises(ad.TransformError) as caught:
+            call()
+        message = str(caught.value)
+        assert what in message and "real values only" in message, message
+        assert f":{line_of(f, text)}:" in message, message
+    with pytest.raises(ad.TransformError):
+        ad.show(f, args=(X,))
+
+
+def test_complex_in_an_inlined_function_points_there_and_at_the_call():
+    with pytest.raises(ad.TransformError) as caught:
+        ad.grad(calls_a_complex_helper)(X)
+    message = str(caught.value)
+    assert f":{line_of(rotate, '1j')}:" in message
+    assert f":{line_of(calls_a_complex_helper, 'rotate(')}" in message, message
+
+
+def real_twin(x):
+    # |x * 1j + 1| written with real numbers: what the refused functions should be
+    return np.sum(np.sqrt(x * x + 1.0)) + np.sum(np.cos(x) ** 2 + np.sin(x) ** 2)
+
+
+def eig_differentiated(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(w ** 2)
+
+
+def test_real_functions_are_unaffected():
+    g = assert_grad(real_twin, X)
+    np.testing.assert_allclose(g, X / np.sqrt(X * X + 1.0), rtol=1e-10, atol=1e-12)
+    a = np.array([[2.0, 0.5], [0.3, 1.0]])
+    assert_grad(eig_differentiated, a)
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="complex"):
+        ad.grad(eig_differentiated)(rotation)   # complex eigenvalues: refused when it runs
+
+
+def with_constant(x, c):
+    return np.sum(x * c)
+
+
+@pytest.mark.parametrize("c", [1j, np.complex64(1.0), np.ones(3, dtype=complex)])
+def test_complex_arguments_are_refused_when_called(c):
+    for wrt in (0, 1):
+        with pytest.raises(TypeError, match="complex"):
+            ad.grad(with_constant, wrt=wrt)(X, c)
+
+
+def fractional_power(x):
+    return abs((x - 3.0) ** 1.5)
+
+
+def fractional_power_returned(x):
+    return (x - 3.0) ** 0.5 * 2.0
+
+
+def test_complex_values_made_when_the_code_runs_are_refused_then():
+    # in Python, a negative float to a fractional power is a complex number: abs() of it
+    # would have a gradient of the wrong sign (2.12 for -2.12)
+    for call in (lambda: ad.grad(fractional_power)(1.0),
+                 lambda: ad.jvp(fractional_power)(1.0, 1.0)):
+        with pytest.raises(ValueError, match="complex"):
+            call()
+    # not made real by abs: the derivative of the power is NaN there, as NumPy's power is
+    with np.errstate(invalid="ignore"):
+        g = ad.grad(fractional_power_returned)(1.0)
+    assert type(g) is float and np.isnan(g)
+    # where the power is real the gradient is the real one
+    assert_grad(fractional_power, 4.0)
+    assert_grad(fractional_power_returned, 4.0)
