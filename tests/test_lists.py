@@ -8,6 +8,7 @@ forms, and for the RNN that collects its hidden states, with a backprop-through-
 written here with NumPy.
 """
 
+import autograd
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad, numerical_grad, reals
@@ -468,3 +469,56 @@ def test_nested_list_literals_in_numpy_calls():
     assert ad.grad(rotation)(0.3) == pytest.approx(-np.sin(0.3) - 2 * np.cos(0.3) + np.cos(0.3)
                                                    - 2 * np.sin(0.3))
     assert_grad(stacked_pairs, np.array([0.5, -1.0]), np.array([2.0, 0.25]), wrt=(0, 1))
+
+
+def test_a_list_of_tuples_made_anew_in_each_iteration_is_refused():
+    # regression (found by the fuzzer): the new list was dropped and the loop kept reading
+    # the first one, a silently wrong value and gradient
+    def f(x, y):
+        b = y - 0.5
+        pairs = [(x, y), (b, y)]
+        for i in range(2):
+            for p, q in pairs:
+                b = b * p + q
+            pairs = [(0.5, x), (x * x, b)]
+        return b
+
+    for transform in (ad.grad, ad.jvp):
+        with pytest.raises(ad.TransformError, match="new list of tuples .* in a loop"):
+            transform(f)(0.9, -0.6, *((1.0,) if transform is ad.jvp else ()))
+
+
+def walks_backwards(x, y):
+    b = y - 0.5
+    pairs = [(x, y), (b, y * y)]
+    hs = [x, y]
+    for p, q in pairs[::-1]:
+        b = b * p + q
+    for p, q in reversed(pairs):
+        b = b * p + q
+    for h in hs[::-1]:
+        b = b * h
+    return b
+
+
+def walks_backwards_autograd(x, y):
+    b = y - 0.5
+    pairs = [(x, y), (b, y * y)]
+    for _ in range(2):
+        for p, q in pairs[::-1]:
+            b = b * p + q
+    for h in [x, y][::-1]:
+        b = b * h
+    return b
+
+
+def test_lists_and_lists_of_tuples_walked_backwards():
+    for args in ((0.9, -0.6), (-1.2, 0.4)):
+        for got, expected in zip(ad.grad(walks_backwards, wrt=(0, 1))(*args),
+                                 autograd.grad(walks_backwards_autograd, (0, 1))(*args)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+        np.testing.assert_allclose(ad.hessian(walks_backwards)(*args),
+                                   autograd.hessian(walks_backwards_autograd)(*args), rtol=1e-10)
+        _, dot = ad.jvp(walks_backwards)(*args, 1.0)
+        np.testing.assert_allclose(dot, autograd.grad(walks_backwards_autograd)(*args),
+                                   rtol=1e-12)

@@ -68,6 +68,12 @@ class Lists:
     def new_struct(self, target, items, k, stmt):
         """``target = [(a1, b1), (a2, b2), ...]`` as k lists (``target`` None: a literal a loop
         iterates over); returns the handle of the whole."""
+        if target is not None and any(target in carried for carried in self.scope.loops):
+            raise self.scope.src.error(stmt, f"{target!r} is given a new list of tuples of "
+                                             f"values being differentiated in a loop, and read "
+                                             f"in its next iteration or after it, which is not "
+                                             f"supported; make the list before the loop and "
+                                             f"append to it, or keep its items in variables")
         operands = [[self.operand(part) for part in item.elts] for item in items]
         handle = self.define(target) if target is not None else self.namer.temp()
         lists = []

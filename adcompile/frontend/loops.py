@@ -232,11 +232,20 @@ class Loops:
             self._range_of([seq])
 
     def _reversed_list(self, e):
-        """``hs`` for ``reversed(hs)`` of a list of values being differentiated, else None."""
+        """``hs`` for ``reversed(hs)`` or ``hs[::-1]`` of a list of values being
+        differentiated (or of tuples of them), else None."""
         if isinstance(e, ast.Call) and self.callee(e.func).is_(reversed) \
-                and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name) \
-                and self.scope.env.get(e.args[0].id) in self.out.lists:
-            return e.args[0]
+                and len(e.args) == 1 and not e.keywords:
+            e = e.args[0]
+        elif not (isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Slice)
+                  and e.slice.lower is None and e.slice.upper is None
+                  and self.static_value(e.slice.step or ast.Constant(None)) == -1):
+            return None
+        else:
+            e = e.value
+        if isinstance(e, ast.Name) and (self.scope.env.get(e.id) in self.out.lists
+                                        or self.struct_of(e) is not None):
+            return e
         return None
 
     def sequence(self, body_stores, e):
@@ -278,7 +287,10 @@ class Loops:
         the target, a k-tuple of names, unpacks."""
         out = []
         for target, seq in pairs:
-            if not isinstance(seq, Struct):
+            if isinstance(seq, FromEnd) and isinstance(seq.seq, Struct):
+                parts = self._structs_unpacked([(target, seq.seq)])
+                out += [(t, FromEnd(c)) for t, c in parts]
+            elif not isinstance(seq, Struct):
                 out.append((target, seq))
             elif isinstance(target, (ast.Tuple, ast.List)) \
                     and len(target.elts) == len(seq.lists):
@@ -291,7 +303,9 @@ class Loops:
 
     def _range_of(self, seqs):
         """``range(len(s))`` for one sequence, ``range(min(len(a), len(b)))`` for several."""
-        seqs = [ir.load(s.lists[0]) if isinstance(s, Struct) else s for s in seqs]
+        seqs = [ir.load(s.lists[0]) if isinstance(s, Struct) else
+                FromEnd(ir.load(s.seq.lists[0])) if isinstance(s, FromEnd)
+                and isinstance(s.seq, Struct) else s for s in seqs]
         lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, FromEnd) else s],
                             keywords=[]) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,

@@ -46,9 +46,9 @@ def real_sign(x):
     one: abs is how a complex value the function computed (in Python, a negative float to a
     fractional power) turns real, and real rules would give it a wrong gradient."""
     if isinstance(x, complex) or getattr(x, "dtype", None) is not None and x.dtype.kind == "c":
-        raise ValueError("adcompile: abs() of a complex value: the function computed a complex "
-                         "value (in Python a negative float to a fractional power is complex), "
-                         "and adcompile differentiates real values only")
+        raise ValueError("abs() of a complex value: the function computed a complex value (in "
+                         "Python a negative float to a fractional power is complex), and these "
+                         "gradients are of real values only")
     return np.sign(x)
 
 
@@ -56,14 +56,14 @@ def as_gradient(g, x):
     """The gradient handed back for argument ``x``: a float for a Python number, else a new
     writable array of x's shape and floating precision (never a view of, or the same object
     as, another value; float32 for float32 x even where the adjoint started from the Python
-    number 1.0). A complex gradient is an error: adcompile differentiates real values only
-    (complex literals are refused when transforming; this finds the complex values made when
-    the code runs, such as a negative Python float to a fractional power)."""
+    number 1.0). A complex gradient is an error: gradients are of real values only (complex
+    literals are refused when transforming; this finds the complex values made when the code
+    runs, such as a negative Python float to a fractional power)."""
     if isinstance(g, (complex, np.complexfloating)) or getattr(g, "dtype", None) is not None \
             and g.dtype.kind == "c":
-        raise ValueError("adcompile: the gradient came out complex: the function computed a "
-                         "complex value (in Python a negative float to a fractional power "
-                         "is complex), and adcompile differentiates real values only")
+        raise ValueError("the gradient came out complex: the function computed a complex "
+                         "value (in Python a negative float to a fractional power is complex), "
+                         "and these gradients are of real values only")
     if isinstance(x, (int, float)) and not isinstance(x, np.ndarray):
         return float(g)
     shape = np.shape(x)
