@@ -435,15 +435,14 @@ def test_dicts_the_function_makes_and_changes():
     assert d == {}
 
 
-def test_a_dict_given_a_new_structure_in_each_iteration_is_refused_not_misread():
+def test_a_dict_given_a_new_structure_in_each_iteration():
     def f(x, y):
         d = {"s": x, "u": y}
         for i in range(2):
             d = {"s": d["s"] * d["u"], "u": d["u"]}
         return d["s"] * d["u"]
 
-    with pytest.raises(ad.TransformError, match="new structure .* in each iteration"):
-        ad.grad(f)(1.0, 2.0)
+    np.testing.assert_allclose(ad.grad(f)(1.0, 2.0), 8.0)
 
 
 def row_changed_then_summed(x, y):

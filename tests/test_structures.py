@@ -310,10 +310,9 @@ def test_uses_that_are_refused():
     def whole(params):
         return np.sum(params * 2.0)
 
-    def new_structure_per_iteration(params, xs):
-        state = {"h": params["h0"]}
+    def first_made_in_a_loop(params, xs):
         for x in xs:
-            state = {"h": np.tanh(state["h"] + x)}
+            state = {"h": np.tanh(params["h0"] + x)}
         return np.sum(state["h"])
 
     with pytest.raises(ad.TransformError, match="index it with a constant"):
@@ -321,7 +320,7 @@ def test_uses_that_are_refused():
     with pytest.raises(ad.TransformError, match="read its items with constant keys"):
         ad.grad(whole)([np.ones(2), np.ones(2)])
     with pytest.raises(ad.TransformError, match="new structure .* in each iteration"):
-        ad.grad(new_structure_per_iteration)({"h0": np.ones(2)}, [np.ones(2)])
+        ad.grad(first_made_in_a_loop)({"h0": np.ones(2)}, [np.ones(2)])
 
     def assigns_an_item(layers, x):
         layers[0] = x * 2
@@ -582,3 +581,81 @@ def test_a_structure_keeps_the_value_a_variable_had_when_it_was_built():
 
     np.testing.assert_allclose(ad.grad(g)(params, x)["w"],
                                autograd.grad(g_autograd)(params["w"], x), rtol=1e-12)
+
+
+# -- structures a loop carries ---------------------------------------------------------------
+
+def state_dict_rnn(params, xs):
+    state = {"h": np.zeros(3), "t": 0, "trace": [0.0, 0.0]}
+    for x in xs:
+        h = np.tanh(params["W"] @ state["h"] + x)
+        state = {"h": h, "t": state["t"] + 1, "trace": [state["trace"][1], np.sum(h)]}
+        if state["t"] > 10:
+            break
+    return np.sum(state["h"] ** 2) + state["trace"][0] * state["trace"][1]
+
+
+def state_dict_rnn_autograd(W, xs):
+    h, trace = anp.zeros(3), (0.0, 0.0)
+    for x in xs:
+        h = anp.tanh(W @ h + x)
+        trace = (trace[1], anp.sum(h))
+    return anp.sum(h ** 2) + trace[0] * trace[1]
+
+
+def stepper_with_updates(x, n):
+    s = {"pos": x, "vel": 0.0 * x}
+    k = 0
+    while k < n:
+        k += 1
+        s["vel"] = s["vel"] - 0.1 * np.sin(s["pos"])
+        if k % 3 == 0:
+            continue
+        s["pos"] = s["pos"] + 0.1 * s["vel"]
+    return np.sum(s["pos"] * s["vel"])
+
+
+def test_a_structure_a_loop_carries():
+    W, xs = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(4, 3))
+    np.testing.assert_allclose(ad.grad(state_dict_rnn)({"W": W}, xs)["W"],
+                               autograd.grad(state_dict_rnn_autograd)(W, xs), rtol=1e-10,
+                               atol=1e-12)
+    x = rng.normal(size=2)
+    for n in (0, 4, 7):
+        ad.check_grad(stepper_with_updates, x, n)
+        np.testing.assert_allclose(ad.jvp(stepper_with_updates)(x, n, np.ones(2))[1],
+                                   ad.grad(stepper_with_updates)(x, n) @ np.ones(2),
+                                   rtol=1e-10)
+    np.testing.assert_allclose(ad.hessian(stepper_with_updates)(x, 5),
+                               autograd.hessian(lambda x: _stepper_autograd(x, 5))(x),
+                               rtol=1e-8, atol=1e-12)
+
+
+def _stepper_autograd(x, n):
+    pos, vel, k = x, 0.0 * x, 0
+    while k < n:
+        k += 1
+        vel = vel - 0.1 * anp.sin(pos)
+        if k % 3 == 0:
+            continue
+        pos = pos + 0.1 * vel
+    return anp.sum(pos * vel)
+
+
+def test_a_structure_a_loop_carries_must_keep_its_shape():
+    def grows(x):
+        d = {"a": x}
+        for i in range(2):
+            d = {"a": d["a"] * 2, "b": x}
+        return d["a"]
+
+    def becomes_active(x, k):
+        d = {"n": 1, "a": x}
+        for i in range(k):
+            d = {"n": d["a"] * 2, "a": d["a"]}
+        return d["n"]
+
+    with pytest.raises(ad.TransformError, match="another shape or kind"):
+        ad.grad(grows)(1.0)
+    with pytest.raises(ad.TransformError, match="holds a constant before the loop"):
+        ad.grad(becomes_active)(1.0, 2)

@@ -122,7 +122,9 @@ class ControlFlow:
         self.scope.terminated = True
 
     def exit_copies(self, carried):
-        """At an exit of a loop iteration, the loop's names take the latest versions."""
+        """At an exit of a loop iteration, the loop's names take the latest versions (the
+        variables of the leaves of the structures it carries, those of the structures now)."""
+        self.sync_carried_structures(self.scope.loop_trees[-1])
         for v, name in carried.items():
             current = self.scope.env.get(v)
             if current is not None and current != name:

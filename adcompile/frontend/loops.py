@@ -52,14 +52,15 @@ class Loops:
     def loop(self, stmt):
         """Normalize a for or while loop into an ``ir.Loop``."""
         header = self._header(stmt)
-        self._refuse_carried_structures(stmt, header)
-        names = self._names(stmt, header)
+        carried_trees = self.carry_structures(stmt, header)
+        names = self._names(stmt, header, carried_trees)
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
         # (a constant the body assigns is not known at the start of an iteration)
         for v in names.names:
             self.scope.constants.pop(v, None)
         structures = self.structures()
-        body = self._body(stmt, header, names)
+        body = self._body(stmt, header, names, carried_trees)
+        self.scope.trees.update({c.name: c.node for c in carried_trees})
         # what names a structure at the start of an iteration must be what it names at the
         # start of the next, and after the loop
         self.merge_structures(stmt, structures, [structures, self.structures()],
@@ -97,20 +98,14 @@ class Loops:
                 header.iterable = ir.load(self._bind(header.iterable))
         return header
 
-    def _refuse_carried_structures(self, stmt, header):
-        """A name bound to a structure that the loop assigns again, read at the start of an
-        iteration or after the loop, would carry a new structure from one iteration to the
-        next: refused."""
-        assigned = {n.id for s in stmt.body for n in stores(s)}
-        for name in sorted(assigned & set(self.scope.trees)):
-            if header.live is None or name in header.live:
-                raise self.new_structure_each_iteration(stmt, name)
-
-    def _names(self, stmt, header):
+    def _names(self, stmt, header, carried_trees):
         """The loop's ``Names``: a new name for the index, the current one for each variable
-        it carries; an index or variable with no value yet starts as None."""
+        it carries (with the leaves of the structures it carries, ``carried_trees``); an
+        index or variable with no value yet starts as None."""
+        trees = {c.name for c in carried_trees}
+        leaves = {v for c in carried_trees for v in c.variables}
         assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
-                           + stmt.body for n in stores(s)})
+                           + stmt.body for n in stores(s)} - trees | leaves)
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
         if index_user in before and index_user in self.scope.varied:
@@ -135,19 +130,20 @@ class Loops:
         # a variable needs the loop's name only if it is read at the start of an iteration or
         # after the loop; others are per-iteration values
         carried = {v: n for v, n in names.items()
-                   if v != index_user and (live is None or v in live)}
+                   if v != index_user and (live is None or v in live or v in leaves)}
         for v, n in carried.items():
             if v not in before:
                 # first assigned in the loop: unbound until then (None here), as in Python
                 self.out.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
         return Names(before, names, index, carried)
 
-    def _body(self, stmt, header, names):
+    def _body(self, stmt, header, names, carried_trees):
         """The IR statements of one iteration: the items read at the step, the body, and
         the copies to the loop's names where an iteration falls through."""
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
+        self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:
             at = ir.load(names.index)
@@ -166,6 +162,7 @@ class Loops:
         body = self.out.body
         self.loop_depth -= 1
         self.scope.loops.pop()
+        self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
         return body
 

@@ -28,6 +28,7 @@ class Scope:
     free_map: dict = field(default_factory=dict)    # free user name -> fresh generated name
     varied: set = field(default_factory=set)        # user names that may depend on wrt
     loops: list = field(default_factory=list)       # enclosing loops' carried names
+    loop_trees: list = field(default_factory=list)  # and the structures they carry
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)

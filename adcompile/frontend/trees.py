@@ -25,17 +25,32 @@ argument as a structure. Part of ``normalize.Normalizer``.
 
 import ast
 import copy
+import re
+from dataclasses import dataclass
 
 from .. import ir
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
 from .items import ITEM
 from .resolve import LEAF, SEQUENCE, Resolver
+from .syntax import stores
 from .validate import refuse_comprehensions
 
 NOT_STATIC = object()
 #: the prefix of the names a leaf is referred to by in rewritten user expressions: not an
 #: identifier, so it can never be a user's name
+
+
+@dataclass
+class CarriedTree:
+    """A structure a loop carries from one iteration to the next (``state = {"h": ...}``
+    in the body, read at the start of the next): its leaves are loop variables of their
+    own, ``variables`` (names no user can write), of the structure ``node`` names."""
+
+    name: str
+    node: Node
+    variables: list
+    loop: ast.stmt
 
 
 class Trees:
@@ -373,6 +388,73 @@ class Trees:
                 del constants[name]
         self.scope.trees, self.scope.constants = trees, constants
 
+    def carry_structures(self, loop, header):
+        """The structures ``loop`` carries: names bound to a structure before it, assigned
+        in it and read at the start of an iteration or after it. Each leaf gets a variable
+        of its own, a copy of the leaf made now, that the loop carries like any other."""
+        assigned = {n.id for s in loop.body for n in stores(s)}
+        carried = []
+        for name in sorted(assigned & set(self.scope.trees)):
+            if header.live is not None and name not in header.live:
+                continue
+            node, variables = self.scope.trees[name], []
+
+            def relabelled(part, label):
+                if isinstance(part, Leaf):
+                    variable = f"{name}${id(loop)}${len(variables)}"
+                    fresh = self.namer.fresh(re.sub(r"\W", "_", label))
+                    self.out.body.append(self.copy_statement(fresh, part.name, loop))
+                    self.scope.env[variable] = fresh
+                    self.scope.defined.add(variable)
+                    self.out.origin[fresh] = (self.scope.number, label)
+                    # (varied as the user name is, unless a number constant so far: the
+                    # body may give the leaf a value being differentiated)
+                    if part.name in self.out.varied_ssa or name in self.scope.varied \
+                            and not self._holds_int(part.name):
+                        self.scope.varied.add(variable)
+                    variables.append(variable)
+                    return Leaf(variable in self.scope.varied, fresh)
+                new = Node(part.kind, part.type, part.keys, tuple(
+                    relabelled(c, f"{label}_{k}") for k, c in zip(part.keys, part.children)))
+                # (one this function made stays changeable: see assign_into_structure)
+                return self._own(new) if self.scope.own_trees.get(id(part)) is part else new
+
+            node = relabelled(node, name)
+            self.scope.trees[name] = node
+            carried.append(CarriedTree(name, node, variables, loop))
+        return carried
+
+    def _holds_int(self, name):
+        """Whether generated name ``name`` was last given an int (or bool) constant."""
+        for s in reversed(self.out.body):
+            if isinstance(s, ir.Keep) and name in s.defines:
+                value = getattr(s.stmt, "value", None)
+                return isinstance(value, ast.Constant) and isinstance(value.value, int)
+        return False
+
+    def sync_carried_structures(self, carried):
+        """At an exit of an iteration of a loop carrying the structures ``carried``: their
+        leaf variables take the leaves the structures have now (the same shape, or an
+        error)."""
+        for c in carried:
+            now = self.scope.trees.get(c.name)
+            if not (isinstance(now, Node) and _same_shape(now, c.node)):
+                raise self.scope.src.error(
+                    c.loop, f"{c.name!r} names a structure of values being "
+                                         f"differentiated that a loop carries, and an "
+                                         f"iteration ends with {c.name!r} naming something "
+                                         f"else (another shape or kind); keep its keys and "
+                                         f"kinds the same from one iteration to the next")
+            for variable, leaf in zip(c.variables, now.leaves()):
+                if leaf.name in self.out.varied_ssa and variable not in self.scope.varied:
+                    raise self.scope.src.error(
+                        c.loop, f"an item of {c.name!r}, which a loop carries, "
+                                             f"holds a constant before the loop and a value "
+                                             f"being differentiated after an iteration; give "
+                                             f"it a value being differentiated before the "
+                                             f"loop (e.g. 0.0 * x)")
+                self.scope.env[variable] = leaf.name
+
     def new_structure_each_iteration(self, loop, name):
         """The error for a loop that binds ``name`` to a new structure in each iteration
         and reads it in the next (or after the loop)."""
@@ -458,6 +540,14 @@ def _item_assigned(stmt):
     if not isinstance(target, ast.Subscript):
         return None
     return target.value, target.slice, ast.copy_location(value, stmt)
+
+
+def _same_shape(a, b):
+    """Whether structures ``a`` and ``b`` have the same kinds, types and keys throughout."""
+    if isinstance(a, Leaf) or isinstance(b, Leaf):
+        return isinstance(a, Leaf) and isinstance(b, Leaf)
+    return (a.kind, a.type, a.keys) == (b.kind, b.type, b.keys) and all(
+        _same_shape(x, y) for x, y in zip(a.children, b.children))
 
 
 def _replace_fields(stmt, **fields):
