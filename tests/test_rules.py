@@ -1418,6 +1418,10 @@ def test_logaddexp_shares_far_apart(dtype):
             assert np.all(np.abs(got[~normal]) <= 2 * tiny)
 
 
+def np_power_constant(x, w):
+    return np.sum(w * np.power(x, 3) + np.power(2.0, x))
+
+
 @covers(("python", "pow"))
 @FEW
 @given(data=st.data())
