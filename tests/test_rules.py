@@ -1383,6 +1383,41 @@ def test_numpy_binary_ufuncs(module, name, case, xs, ys, data):
     check_binary(data, case, xs, ys, wrt=data.draw(st.sampled_from([0, 1])))
 
 
+def sum_logaddexp(x, y):
+    return np.sum(np.logaddexp(x, y))
+
+
+def sum_logaddexp2(x, y):
+    return np.sum(np.logaddexp2(x, y))
+
+
+@covers(("numpy", "logaddexp"), ("numpy", "logaddexp2"))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_logaddexp_shares_far_apart(dtype):
+    """d/dx log(e^x + e^y) = 1 / (1 + e^(y - x)): exact in relative terms for a tiny share,
+    with no overflow warning, where x and y are far apart; infinite operands (z is then
+    the larger, whose share is 1) and ties (one half each)."""
+    x = np.array([0.0, 30.0, -30.0, 80.0, -80.0, 700.0, -700.0, 5.0, np.inf, -np.inf],
+                 dtype=dtype)
+    y = np.array([0.0, 0.0, 0.0, -5.0, 5.0, -700.0, 700.0, 5.0, 3.0, 3.0], dtype=dtype)
+    g, g2 = ad.grad(sum_logaddexp, wrt=(0, 1)), ad.grad(sum_logaddexp2, wrt=(0, 1))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):   # underflow is exact
+        (x_bar, y_bar), (x_bar2, y_bar2) = g(x, y), g2(x, y)
+    d = (x - y).astype(np.float64)
+    d[-2:] = [np.inf, -np.inf]
+    with np.errstate(over="ignore"):   # 1 / (1 + inf) = 0 is right
+        cases = ((x_bar, y_bar, 1.0 / (1.0 + np.exp(-d)), 1.0 / (1.0 + np.exp(d))),
+                 (x_bar2, y_bar2, 1.0 / (1.0 + np.exp2(-d)), 1.0 / (1.0 + np.exp2(d))))
+    for share, other, expected, expected_other in cases:
+        assert share.dtype == other.dtype == dtype
+        tiny = np.finfo(dtype).tiny   # shares below it are subnormal or zero in dtype
+        rtol = 1e-6 if dtype == np.float32 else 1e-14
+        for got, want in ((share, expected), (other, expected_other)):
+            normal = want > tiny
+            np.testing.assert_allclose(got[normal], want[normal], rtol=rtol)
+            assert np.all(np.abs(got[~normal]) <= 2 * tiny)
+
+
 def np_power_constant(x, w):
     return np.sum(w * np.power(x, 3) + np.power(2.0, x))
 

@@ -146,15 +146,22 @@ def hypot(z, x, y):
 
 @adjoint(np.logaddexp)
 def logaddexp(z, x, y):
-    x_bar += unbroadcast(z_bar * np.exp(x - z), x)
-    y_bar += unbroadcast(z_bar * np.exp(y - z), y)
+    # z = log(e^x + e^y): the shares e^(x - z) = sigmoid(x - y) and sigmoid(y - x), made
+    # from the difference without z (so z need not be computed when only the gradient is):
+    # sigmoid(d) = e^min(d, 0) / (1 + e^-|d|), which neither overflows nor loses the
+    # relative precision of a tiny share
+    e = np.exp(-np.abs(x - y))
+    x_bar += unbroadcast(z_bar * (np.exp(np.minimum(x - y, 0.0)) / (1.0 + e)), x)
+    y_bar += unbroadcast(z_bar * (np.exp(np.minimum(y - x, 0.0)) / (1.0 + e)), y)
 
 
 @adjoint(np.logaddexp2)
 def logaddexp2(z, x, y):
-    # z = log2(2^x + 2^y): the shares 2^(x - z) and 2^(y - z)
-    x_bar += unbroadcast(z_bar * np.exp2(x - z), x)
-    y_bar += unbroadcast(z_bar * np.exp2(y - z), y)
+    # z = log2(2^x + 2^y): the shares 2^(x - z) and 2^(y - z), from the difference as for
+    # logaddexp, in powers of 2
+    e = np.exp2(-np.abs(x - y))
+    x_bar += unbroadcast(z_bar * (np.exp2(np.minimum(x - y, 0.0)) / (1.0 + e)), x)
+    y_bar += unbroadcast(z_bar * (np.exp2(np.minimum(y - x, 0.0)) / (1.0 + e)), y)
 
 
 @adjoint(np.deg2rad, np.radians, linear=True)
