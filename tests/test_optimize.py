@@ -297,3 +297,39 @@ def test_a_loop_saving_once_per_step_keeps_lists(f):
     assert code.count(".append(x)") == code.count(" in range(n):"), code   # once per step
     for n in (0, 1, 4):
         assert_grad(f, 0.9, n)
+
+
+# -- symbolic shapes: where nothing was broadcast (analysis.infer_shapes) ---------------------
+
+def stencil(u, r):
+    inner = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return np.sum(inner * u[::-1][1:-1])
+
+
+def edge_broadcast(u):
+    # u[:1] has length 1 (or 0): it is broadcast along u[1:], so its adjoint is a sum
+    return np.sum(np.sin(u[1:] * u[:1] + u[-1]))
+
+
+def rows_and_columns(a, b):
+    return np.sum(a[1:, :] * b + a[:-1, 0:])   # b broadcast along the rows of a
+
+
+@pytest.mark.parametrize("f, args", [
+    (stencil, (np.linspace(0.0, 1.0, 7) ** 2, 0.3)),
+    (stencil, (np.array([0.5, -0.2, 0.9]), 0.3)),
+    (stencil, (np.array([0.5, -0.2]), 0.3)),      # empty interior
+    (edge_broadcast, (np.array([0.4, -0.3, 1.2, 0.7]),)),
+    (edge_broadcast, (np.array([0.4]),)),
+    (rows_and_columns, (np.arange(12.0).reshape(4, 3) / 7, np.array([0.2, -1.0, 0.5]))),
+])
+def test_slices_of_one_shape_need_no_unbroadcast(f, args):
+    assert_grad(f, *args, wrt=tuple(range(len(args))))
+
+
+def test_the_stencil_s_gradient_has_no_unbroadcast_and_saves_no_temporary():
+    code = ad.show(ad.grad(stencil), args=(np.ones(5), 0.3))
+    assert "unbroadcast" not in code, code
+    assert "_steps" not in code and "stack" not in code, code
+    kept = ad.show(ad.grad(edge_broadcast), args=(np.ones(5),))
+    assert "unbroadcast" in kept, kept   # u[:1] was broadcast: its adjoint sums

@@ -18,7 +18,7 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
-from ..analysis import activity, infer_full, infer_ndims
+from ..analysis import activity, infer_full, infer_ndims, infer_shapes
 from ..errors import TransformError
 from ..optimize import fuse_blocks, simplify, total
 from .templates import instantiate
@@ -47,6 +47,7 @@ class Forward:
         self.active = activity(fn)
         _, self.ndim_of = infer_ndims(fn, param_ndims)
         self.full_of = infer_full(fn, param_full or {}, self.ndim_of)
+        self.shape_of = infer_shapes(fn, self.ndim_of)
         self.dots = {}
 
     def dot(self, name):
@@ -182,7 +183,8 @@ class Forward:
             try:
                 inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,
                                    self.namer, self.aliases, dots=dots,
-                                   extra=self.fn.extra_globals, full_of=self.full_of)
+                                   extra=self.fn.extra_globals, full_of=self.full_of,
+                                   shape_of=self.shape_of)
             except TransformError as exc:
                 raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
             statements = inst.statements

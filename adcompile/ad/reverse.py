@@ -32,7 +32,7 @@ from .. import ir
 from ..ir import trees
 from . import tape
 from .adjoints import Adjoints
-from ..analysis import activity, infer_full, infer_ndims
+from ..analysis import activity, infer_full, infer_ndims, infer_shapes
 from ..errors import TransformError
 from ..optimize import simplify, total
 from .sweeps import Sweeps
@@ -62,6 +62,7 @@ class Context:
     in_place: bool        # adjoints may be updated in place (False: code adcompile can
                           # differentiate again, which needs new values)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
+    shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
 
     @property
     def save_policy(self):
@@ -80,7 +81,7 @@ def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_fu
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
     context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place,
-                      checkpoint if in_place else None)
+                      checkpoint if in_place else None, infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
@@ -258,7 +259,8 @@ class Reverser:
             try:
                 inst = instantiate(s.rule, s.target, bar, s.inputs, s.statics, wanted,
                                    self.ndim_of, self.namer, self.aliases,
-                                   extra=self.fn.extra_globals, full_of=self.full_of)
+                                   extra=self.fn.extra_globals, full_of=self.full_of,
+                                   shape_of=self.context.shape_of)
             except TransformError as exc:  # unsupported(...) in a rule: point at the call
                 raise self.fn.source.error(s.node, exc.reason) from None
             out.extend(inst.statements)

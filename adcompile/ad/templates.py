@@ -10,6 +10,7 @@ import ast
 
 from ..errors import TransformError
 from ..ir import copy_tree
+from ..analysis import indexed_shape
 from ..rules import broadcasts
 
 UNKNOWN = object()
@@ -24,12 +25,13 @@ class Instance:
 
 
 def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases,
-                dots=None, extra=None, full_of=None):
+                dots=None, extra=None, full_of=None, shape_of=None):
     """Inline ``rule`` for ``output = prim(*inputs, **statics)``.
 
     wanted: indices of the inputs whose adjoints are needed.
     ndim_of: expression -> known ndim or None.
     full_of: expression -> True when it is known to have no axis of length 1.
+    shape_of: expression -> its symbolic shape (analysis.infer_shapes), None if unknown.
     aliases: runtime name -> the name it has in the generated code.
     dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
     the expression of that input's tangent; ``output_bar`` is then unused and each
@@ -41,7 +43,7 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     inliner = _Inliner(rule, output, inputs, params, wanted, dots, ndim_of, namer)
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
-                                       inliner.local_names, aliases, resolve)
+                                       inliner.local_names, aliases, resolve, shape_of)
     inliner.run(body)
     return inliner.inst
 
@@ -70,7 +72,8 @@ def _params(rule, output, output_bar, inputs, statics, dots):
     return params
 
 
-def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, resolve):
+def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, resolve,
+                  shape_of=None):
     """``substitute(tree)``: a template expression at this use, with the ``unbroadcast``
     calls that can have nothing to do dropped and the names replaced."""
     index = {name: i for i, name in enumerate(rule.inputs)}
@@ -81,9 +84,12 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
     # dimensions
     full_ndims = [ndim_of(e) if full_of(e) else None for e in inputs] \
         if full_of is not None and broadcasts(rule) else []
+    # the inputs nothing was broadcast into, by their symbolic shapes
+    exact = _exact_inputs(rule, inputs, shape_of) if shape_of is not None else set()
 
     def substitute(tree):
-        tree = _drop_unbroadcast(copy_tree(tree), index, scalar_inputs, inputs, full_ndims)
+        tree = _drop_unbroadcast(copy_tree(tree), index, scalar_inputs, inputs, full_ndims,
+                                 exact)
         return _Substitute(params, local_names, aliases, resolve).visit(tree)
 
     return substitute
@@ -261,9 +267,26 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
-def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims):
+def _exact_inputs(rule, inputs, shape_of):
+    """The indices of the inputs whose adjoint needs no ``unbroadcast``, by their symbolic
+    shapes: of a broadcasting primitive, an input of a known shape every other input has
+    too (or a number); of ``x[index] = v`` (with_item), ``v`` of the shape ``x[index]``
+    has."""
+    if broadcasts(rule):
+        shapes = [shape_of(e) for e in inputs]
+        return {i for i, s in enumerate(shapes)
+                if s is not None and all(t in ((), s) for t in shapes)}
+    if rule.name == "with_item":
+        x, index, v = inputs
+        written = indexed_shape(shape_of, x, index)
+        return {2} if written is not None and written == shape_of(v) else set()
+    return set()
+
+
+def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
     """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself,
-    or when all inputs are full (``full_ndims``) and none has more dimensions than ``x``."""
+    when all inputs are full (``full_ndims``) and none has more dimensions than ``x``, or
+    when x's symbolic shape shows that nothing was broadcast into it (``exact``)."""
 
     def nothing_broadcast_into(name):
         mine = index[name]
@@ -275,7 +298,7 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims):
         full = dict(enumerate(full_ndims))
         n = full.get(mine)
         return others <= scalar_inputs or n is not None and all(
-            full.get(i) is not None and full[i] <= n for i in others)
+            full.get(i) is not None and full[i] <= n for i in others) or mine in exact
 
     class Drop(ast.NodeTransformer):
         def visit_Call(self, node):

@@ -128,6 +128,104 @@ def infer_full(fn, known, ndim_of):
     return lambda e: full_of(e) is True
 
 
+def infer_shapes(fn, ndim_of):
+    """The shape of each name, symbolically, where it is known: an axis of a parameter is
+    ``(p, k, c)``, of length max(0, n + c) for the length n of axis k of argument p (c <= 0:
+    slices with constant bounds shorten it, ``x[1:-1]`` by 2). Elementwise primitives of
+    operands of one shape (and numbers) have it; a copy and an assignment into an array
+    keep it. Returns ``shape_of(expression)``: a tuple, or None when unknown. It tells
+    where nothing was broadcast: two values of the same symbolic shape have the same
+    shape, whatever the arguments."""
+
+    def op(s, of):
+        if s.rule.name == "getitem":
+            base = of(s.inputs[0])
+            return base if base in (_UNSET, None) else _sliced(base, s.expr.slice, of)
+        if s.rule.name in ("copy", "copy_array", "with_item"):
+            return of(s.inputs[0])
+        if s.rule.shape.scalar:
+            return ()
+        if broadcasts(s.rule):
+            shapes = {of(e) for e in s.inputs}
+            if _UNSET in shapes:
+                return _UNSET
+            shapes.discard(())
+            return shapes.pop() if len(shapes) == 1 and None not in shapes else \
+                () if not shapes else None
+        return None
+
+    def subscript(e, of):
+        base = of(e.value)
+        return base if base in (_UNSET, None) else _sliced(base, e.slice, of)
+
+    known = {p: tuple((p, k, 0) for k in range(ndim_of(ir.load(p))))
+             for p in fn.params if ndim_of(ir.load(p)) is not None}
+    _, shape_of = _propagate(fn, known, None, (), op, subscript)
+    return shape_of
+
+
+def indexed_shape(shape_of, base, index):
+    """The symbolic shape of ``base[index]`` (``index`` as the generated code passes it:
+    ``slice(a, b)`` calls for slices), or None."""
+    def as_slice(p):
+        if isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == "slice" \
+                and not p.keywords and 1 <= len(p.args) <= 3:
+            args = [None if isinstance(a, ast.Constant) and a.value is None else a
+                    for a in p.args]
+            if len(args) == 1:
+                args = [None] + args
+            return ast.Slice(*(args + [None] * (3 - len(args))))
+        return p
+    shape = shape_of(base)
+    if shape is None:
+        return None
+    parts = [as_slice(p) for p in (index.elts if isinstance(index, ast.Tuple) else [index])]
+    return _sliced(shape, ast.Tuple(elts=parts, ctx=ast.Load()), shape_of)
+
+
+def _sliced(base, index, of):
+    """The symbolic shape of ``x[index]`` for ``x`` of shape ``base``: integers remove an
+    axis, ``x[a:b]`` with constant a >= 0 and b < 0 (or absent) and ``x[::-1]`` keep a
+    parameter's axis, shortened; anything else is unknown (None)."""
+    parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+    if len(parts) > len(base):
+        return None
+    out = []
+    for axis, p in zip(base, parts):
+        if isinstance(p, ast.Slice):
+            length = _slice_length(axis, p)
+            if length is None:
+                return None
+            out.append(length)
+        elif of(p) == () and not (isinstance(p, ast.Constant)
+                                  and not isinstance(p.value, int)):
+            continue   # an integer: the axis goes
+        else:
+            return None
+    return tuple(out) + tuple(base[len(parts):])
+
+
+def _slice_length(axis, s):
+    """The symbolic length of ``axis`` sliced by ``s``, or None."""
+    def constant(e):
+        if e is None:
+            return None
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) \
+                and isinstance(e.operand, ast.Constant):
+            e = ast.Constant(-e.operand.value)
+        return e.value if isinstance(e, ast.Constant) and type(e.value) is int else False
+    lower, upper, step = constant(s.lower), constant(s.upper), constant(s.step)
+    if False in (lower, upper, step) or not isinstance(axis, tuple):
+        return None
+    if step == -1 and lower is None and upper is None:
+        return axis
+    if step not in (None, 1) or lower is not None and lower < 0 \
+            or upper is not None and upper >= 0:
+        return None
+    p, k, c = axis
+    return p, k, c - (lower or 0) + (upper or 0)
+
+
 def _result_full(s, full):
     """Whether the result of the primitive ``s`` is full, from whether its operands are
     (``full``): a number is; a broadcasting primitive's result and a copy are when all
