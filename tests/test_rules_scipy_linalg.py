@@ -1,0 +1,144 @@
+"""scipy.linalg's solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
+scipy.py), against central finite differences in both modes; skipped when SciPy is not
+installed (it is optional)."""
+
+import numpy as np
+import pytest
+from conftest import FEW, arrays, assert_close, assert_grad, reals
+from hypothesis import given
+from hypothesis import strategies as st
+from test_rules_scipy import claims, needs_scipy
+
+import adcompile as ad
+
+try:
+    import scipy.linalg
+except ImportError:   # the rules are not registered: claim none
+    scipy = None
+
+if scipy is not None:
+    sl = scipy.linalg
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def well_conditioned(data, n):
+    """An n x n matrix with a dominant diagonal, and entries in both triangles (a triangular
+    solve must read one only)."""
+    return data.draw(arrays((n, n), reals(-1, 1))) + (n + 1) * np.eye(n)
+
+
+def triangular_solves(a, b, w):
+    return np.sum(w * sl.solve_triangular(a, b, lower=True)) \
+        + np.sum(sl.solve_triangular(a, b) ** 2) \
+        + np.sum(sl.solve_triangular(a, b[:, 0], trans=1, lower=True) * w[:, 0]) \
+        + np.sum(sl.solve_triangular(a, b, trans="T", unit_diagonal=True) ** 2) \
+        + np.sum(w * sl.solve_triangular(a, b, trans=2, lower=True, unit_diagonal=True)) \
+        + np.sum(sl.solve_triangular(a, b, trans="N", lower=False) * w) \
+        + np.sum(sl.solve_triangular(a, b, unit_diagonal=True) ** 2) \
+        + np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) * w)
+
+
+@claims(("scipy", "solve_triangular"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_solve_triangular(data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    a = well_conditioned(data, n)
+    b = data.draw(arrays((n, k), reals(-2, 2)))
+    w = data.draw(arrays((n, k), reals(0.5, 2)))
+    assert_grad(triangular_solves, a, b, w, wrt=(0, 1))
+    # the entries of a that no solve reads have no gradient: the other triangle, and the
+    # diagonal of a unit_diagonal solve
+    assert np.all(np.triu(ad.grad(lower_solves)(a, b), 1) == 0.0)
+    assert np.all(ad.grad(unit_solve)(a, b) == np.tril(ad.grad(unit_solve)(a, b), -1))
+
+
+def lower_solves(a, b):
+    return np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) ** 2) \
+        + np.sum(sl.solve_triangular(a, b, lower=True, trans=1) ** 2)
+
+
+def unit_solve(a, b):
+    return np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) ** 2)
+
+
+def cholesky_solves(a, b):
+    # the factorization used twice, and its factor read directly too
+    factor = sl.cho_factor(a)
+    x = sl.cho_solve(factor, b)
+    y = sl.cho_solve(factor, b[:, 0] * 2.0)
+    return np.sum(x * b) + np.sum(y ** 3) + np.sum(factor[0] * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+def cholesky_solves_lower(a, b):
+    c, low = sl.cho_factor(a, lower=True)
+    return np.sum(sl.cho_solve(sl.cho_factor(a, lower=True), b) ** 2) + np.sum(np.log(np.diag(c)))
+
+
+@claims(("scipy", "cho_factor"), ("scipy", "cho_solve"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_cho_factor_and_cho_solve(data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    # not symmetric: cho_factor reads one triangle and copies the other into its result
+    a = r @ r.T + n * np.eye(n) + np.triu(data.draw(arrays((n, n), reals(-0.5, 0.5))), 1) \
+        + np.tril(data.draw(arrays((n, n), reals(-0.5, 0.5))), -1)
+    b = data.draw(arrays((n, k), reals(-2, 2)))
+    assert_grad(cholesky_solves, a, b, wrt=(0, 1))
+    assert_grad(cholesky_solves_lower, a, b, wrt=(0, 1))
+
+
+def cholesky_solve_tuple_literal(a, b):
+    c, low = sl.cho_factor(a)
+    return np.sum(sl.cho_solve((c, low), b))
+
+
+@needs_scipy
+def test_cho_solve_of_a_new_tuple_is_refused():
+    """cho_solve((c, lower), b) with c being differentiated is refused, never a zero
+    gradient for c (pass cho_factor's result itself)."""
+    a, b = np.eye(2) * 2.0, np.ones(2)
+    for make in (lambda: ad.grad(cholesky_solve_tuple_literal)(a, b),
+                 lambda: ad.jvp(cholesky_solve_tuple_literal)(a, b, tangents=np.ones((2, 2)))):
+        with pytest.raises(ad.TransformError, match="cho_solve") as info:
+            make()
+        assert "test_rules_scipy_linalg.py" in str(info.value)
+
+
+def exponentials(a, w):
+    return np.sum(w * sl.expm(a)) + np.sum(sl.expm(a * 0.5) ** 2)
+
+
+@claims(("scipy", "expm"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_expm(data):
+    n = data.draw(st.integers(1, 4))
+    a = data.draw(arrays((n, n), reals(-1, 1)))
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(exponentials, a, w, wrt=(0, 1))
+
+
+def stacked_exponentials(a):
+    return np.sum(sl.expm(a) * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+@needs_scipy
+def test_expm_of_a_stack_and_second_derivatives():
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (2, 3, 3))
+    assert_grad(stacked_exponentials, a)
+    a = a[0]
+    first = ad.grad(exponentials)
+    w = rng.uniform(0.5, 2, (3, 3))
+    h = 1e-5
+    columns = [(first(a + h * e.reshape(3, 3), w) - first(a - h * e.reshape(3, 3), w)) / (2 * h)
+               for e in np.eye(9)]
+    fd = np.moveaxis(np.array(columns).reshape(3, 3, 3, 3), (0, 1), (2, 3))
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(exponentials, mode=mode)(a, w), fd, 1e-5, 1e-6)
