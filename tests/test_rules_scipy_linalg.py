@@ -142,3 +142,12 @@ def test_expm_of_a_stack_and_second_derivatives():
     fd = np.moveaxis(np.array(columns).reshape(3, 3, 3, 3), (0, 1), (2, 3))
     for mode in ("reverse", "forward"):
         assert_close(ad.hessian(exponentials, mode=mode)(a, w), fd, 1e-5, 1e-6)
+
+
+@needs_scipy
+def test_second_derivative_through_cho_solve_is_refused():
+    """The adjoint of cho_factor's (c, lower) is a pair the gradient code cannot differentiate
+    again: a Hessian through cho_solve is an error, never a wrong value."""
+    a, b = np.array([[2.0, 0.3], [0.3, 1.5]]), np.array([[1.0], [-0.5]])
+    with pytest.raises(ad.TransformError, match="pair"):
+        ad.hessian(cholesky_solves)(a, b)

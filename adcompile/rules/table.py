@@ -56,7 +56,7 @@ def key_name(key):
 def _scipy_name(key):
     """`scipy.special.expit`, `scipy.stats.norm.logpdf` (a method of a distribution object),
     or None for a key not of SciPy's (or when SciPy is not loaded)."""
-    for module in ("scipy.special", "scipy.stats"):
+    for module in ("scipy.special", "scipy.stats", "scipy.linalg"):
         namespace = sys.modules.get(module)
         if namespace is None:
             continue
