@@ -1317,6 +1317,12 @@ if scipy is not None:
         return (np.sum(scipy.linalg.cho_solve(factor, b) * b) + np.sum(scipy.linalg.cho_solve(lower, b[:, 0]) ** 2)
                 + np.sum(factor[0] * W34[:, :3]) + np.sum(lower[0] ** 2))
 
+    @case(normal(3, 3, scale=0.5), normal(3, 3, scale=0.3), normal(3, 3), wrt=(0, 1, 2), order=2)
+    def scipy_sqrtm_and_sylvester(root, b, q):
+        a = root @ root.T + np.eye(3)
+        return (np.sum(scipy.linalg.sqrtm(a) * q) + np.sum(scipy.linalg.sqrtm(a + 0.2 * root) ** 2)
+                + np.sum(scipy.linalg.solve_sylvester(a, b + 2.0 * np.eye(3), q) ** 2))
+
     @case(normal(3, 3, scale=0.5), order=2)
     def scipy_expm(a):
         return np.sum(scipy.linalg.expm(a) * W34[:, :3]) + np.sum(scipy.linalg.expm(a * 0.5) ** 2)

@@ -599,6 +599,11 @@ if scipy is not None:
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
                 + np.sum(sl.expm(a * 0.2) * a))
 
+    @case(("scipy", "sqrtm"), ("scipy", "solve_sylvester"),
+          args=(spd(3), A(3, 3) + 3.0 * np.eye(3), A(3, 3)), wrt=(0, 1, 2))
+    def f_scipy_sylvester(a, b, q):
+        return np.sum(sl.sqrtm(a) * q) + np.sum(sl.solve_sylvester(a, b, q) ** 2)
+
 
 # -- generated.py: the helpers' own rules (second derivatives), through direct calls ------------
 

@@ -151,3 +151,45 @@ def test_second_derivative_through_cho_solve_is_refused():
     a, b = np.array([[2.0, 0.3], [0.3, 1.5]]), np.array([[1.0], [-0.5]])
     with pytest.raises(ad.TransformError, match="pair"):
         ad.hessian(cholesky_solves)(a, b)
+
+
+def square_roots(a, w):
+    return np.sum(w * sl.sqrtm(a)) + np.sum(sl.sqrtm(a @ a.T) ** 2)
+
+
+def sylvester(a, b, q):
+    return np.sum(sl.solve_sylvester(a, b, q) ** 2 * np.arange(1.0, 1.0 + q.size).reshape(q.shape))
+
+
+@claims(("scipy", "sqrtm"), ("scipy", "solve_sylvester"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_sqrtm_and_solve_sylvester(data):
+    n = data.draw(st.integers(1, 4))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    a = r @ r.T + np.eye(n) + 0.3 * np.triu(r, 1)   # eigenvalues with positive real parts
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(square_roots, a, w, wrt=(0, 1))
+    b = data.draw(arrays((n, n), reals(-0.5, 0.5))) + 2.0 * np.eye(n)
+    assert_grad(sylvester, a, b, r, wrt=(0, 1, 2))
+
+
+def stacked_square_roots(a):
+    return np.sum(sl.sqrtm(a) * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+def square_root_sum(a):
+    return np.sum(sl.sqrtm(a))
+
+
+@needs_scipy
+def test_sqrtm_of_a_stack_and_of_a_matrix_with_a_complex_root():
+    rng = np.random.default_rng(7)
+    r = rng.uniform(-1, 1, (2, 3, 3))
+    assert_grad(stacked_square_roots, r @ np.swapaxes(r, -1, -2) + np.eye(3))
+    # a negative eigenvalue: the root is complex, and differentiating it is refused
+    for differentiate in (lambda a: ad.grad(square_root_sum)(a),
+                          lambda a: ad.jvp(square_root_sum)(a, tangents=np.ones((2, 2)))):
+        with pytest.raises(ValueError, match="scipy.linalg.sqrtm gave complex results"):
+            differentiate(np.diag([-1.0, 2.0]))

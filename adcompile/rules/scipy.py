@@ -685,3 +685,35 @@ def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     # x_dot = A^-1 (b_dot - A_dot x), A_dot = L_dot L^T + L L_dot^T (or U_dot^T U + U^T U_dot)
     x_dot += linalg.cho_solve(c_and_lower, b_dot)
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
+
+
+@rule(linalg.solve_sylvester, shape="unknown")
+def solve_sylvester(x, a, b, q):
+    # A X + X B = Q: dX solves A dX + dX B = dQ - dA X - X dB, so q_bar solves
+    # A^T q_bar + q_bar B^T = x_bar, and a_bar = -q_bar X^T, b_bar = -X^T q_bar
+    w = linalg.solve_sylvester(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), x_bar)
+    q_bar += w
+    a_bar += -(w @ np.swapaxes(x, -1, -2))
+    b_bar += -(np.swapaxes(x, -1, -2) @ w)
+
+
+@tangent_of(linalg.solve_sylvester)
+def solve_sylvester_tangent(x, a, b, q):
+    x_dot += linalg.solve_sylvester(a, b, q_dot)
+    x_dot += -linalg.solve_sylvester(a, b, a_dot @ x)
+    x_dot += -linalg.solve_sylvester(a, b, x @ b_dot)
+
+
+@rule(linalg.sqrtm, shape="same")
+def sqrtm(y, a):
+    # Y Y = A: dY Y + Y dY = dA, a Sylvester equation, so a_bar solves Y^T a_bar + a_bar Y^T
+    # = y_bar. A matrix with a negative eigenvalue has a complex square root: differentiating
+    # it is refused when the gradient is computed (real_eigen)
+    Yt = np.swapaxes(real_eigen(y, "scipy.linalg.sqrtm"), -1, -2)
+    a_bar += linalg.solve_sylvester(Yt, Yt, y_bar)
+
+
+@tangent_of(linalg.sqrtm)
+def sqrtm_tangent(y, a):
+    Y = real_eigen(y, "scipy.linalg.sqrtm")
+    y_dot += linalg.solve_sylvester(Y, Y, a_dot)
