@@ -1307,9 +1307,7 @@ if scipy is not None:
                 + np.sum(scipy.linalg.solve_triangular(a, b, trans="T", lower=True, unit_diagonal=True) * W23.T)
                 + np.sum(scipy.linalg.solve_triangular(a, b, unit_diagonal=True) ** 3))
 
-    # (first order: the adjoint of cho_factor's tuple is made by runtime.pair, which has no
-    # rule, so a second derivative is refused)
-    @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1))
+    @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1), order=2)
     def scipy_cholesky_solves(root, b):
         a = root @ root.T + np.eye(3) + np.triu(root, 1)   # cho_factor reads one triangle
         factor = scipy.linalg.cho_factor(a)

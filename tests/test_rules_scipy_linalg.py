@@ -144,13 +144,26 @@ def test_expm_of_a_stack_and_second_derivatives():
         assert_close(ad.hessian(exponentials, mode=mode)(a, w), fd, 1e-5, 1e-6)
 
 
+def cholesky_hessian_case(a, b):
+    return cholesky_solves(a, b) + cholesky_solves_lower(a, b)
+
+
 @needs_scipy
-def test_second_derivative_through_cho_solve_is_refused():
-    """The adjoint of cho_factor's (c, lower) is a pair the gradient code cannot differentiate
-    again: a Hessian through cho_solve is an error, never a wrong value."""
-    a, b = np.array([[2.0, 0.3], [0.3, 1.5]]), np.array([[1.0], [-0.5]])
-    with pytest.raises(ad.TransformError, match="pair"):
-        ad.hessian(cholesky_solves)(a, b)
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_second_derivatives_through_cho_factor_and_cho_solve(wrt):
+    rng = np.random.default_rng(3)
+    r = rng.uniform(-1, 1, (3, 3))
+    point = [r @ r.T + 2.0 * np.eye(3) + 0.3 * np.triu(r, 1), rng.uniform(-1, 1, (3, 2))]
+    first = ad.grad(cholesky_hessian_case, wrt=wrt)
+    x, h = point[wrt], 1e-5
+    columns = []
+    for e in np.eye(x.size):
+        up, down = list(point), list(point)
+        up[wrt], down[wrt] = x + h * e.reshape(x.shape), x - h * e.reshape(x.shape)
+        columns.append((first(*up) - first(*down)) / (2 * h))
+    fd = np.moveaxis(np.array(columns).reshape(x.shape + x.shape), (0, 1), (2, 3))
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(cholesky_hessian_case, wrt=wrt, mode=mode)(*point), fd, 1e-5, 1e-6)
 
 
 def square_roots(a, w):

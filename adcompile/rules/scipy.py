@@ -676,7 +676,9 @@ def cho_solve(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     R = as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)
     S = -(R + np.swapaxes(R, -1, -2))
     c = c_and_lower[0]
-    c_and_lower_bar += pair(np.where(c_and_lower[1], np.tril(S @ np.tril(c)), np.triu(np.triu(c) @ S)), 0.0)
+    # (the tuple's adjoint: its pieces in an object array, see runtime.pair; written with
+    # with_item so that gradient code reading it can be differentiated again)
+    c_and_lower_bar += with_item(zeros_like(c_and_lower), 0, np.where(c_and_lower[1], np.tril(S @ np.tril(c)), np.triu(np.triu(c) @ S)))
 
 
 
