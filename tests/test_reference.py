@@ -1312,8 +1312,12 @@ if scipy is not None:
         a = root @ root.T + np.eye(3) + np.triu(root, 1)   # cho_factor reads one triangle
         factor = scipy.linalg.cho_factor(a)
         lower = scipy.linalg.cho_factor(a, lower=True)
+        c, low = factor
         return (np.sum(scipy.linalg.cho_solve(factor, b) * b) + np.sum(scipy.linalg.cho_solve(lower, b[:, 0]) ** 2)
-                + np.sum(factor[0] * W34[:, :3]) + np.sum(lower[0] ** 2))
+                + np.sum(factor[0] * W34[:, :3]) + np.sum(lower[0] ** 2)
+                + np.sum(scipy.linalg.cho_solve((c, low), b) * W23.T)
+                + np.sum(scipy.linalg.cho_solve((np.linalg.cholesky(a), True), b[:, 1]) ** 2)
+                + np.sum(scipy.linalg.cholesky(a) * W34[:, 1:]) + np.sum(scipy.linalg.cholesky(a, lower=True) ** 3))
 
     @case(normal(3, 3, scale=0.5), normal(3, 3, scale=0.3), normal(3, 3), wrt=(0, 1, 2), order=2)
     def scipy_sqrtm_and_sylvester(root, b, q):
@@ -2441,7 +2445,8 @@ AUTOGRAD_SCIPY = _Namespace(
         poisson=_Namespace(ag_stats.poisson, logpmf=_ag_poisson("logpmf"), pmf=_ag_poisson("pmf"),
                            cdf=_ag_poisson("cdf"), logcdf=_ag_poisson("logcdf"))),
     linalg=_Namespace(ag_linalg, solve_triangular=_ag_solve_triangular, cho_factor=_ag_cho_factor,
-                      cho_solve=_ag_cho_solve, expm=_ag_expm),
+                      cho_solve=_ag_cho_solve, expm=_ag_expm,
+                      cholesky=lambda a, lower=False: _ag_cho_factor(anp.tril(a) if lower else anp.triu(a), lower)[0]),
 ) if ag_stats is not None else None
 
 _TWINS = {}

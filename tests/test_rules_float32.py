@@ -591,13 +591,14 @@ if scipy is not None:
     sl = scipy.linalg
 
     @case(("scipy", "solve_triangular"), ("scipy", "cho_factor"), ("scipy", "cho_solve"),
-          ("scipy", "expm"), args=(spd(3), A(3, 2)), wrt=(0, 1))
+          ("scipy", "expm"), ("scipy", "cholesky"), args=(spd(3), A(3, 2)), wrt=(0, 1))
     def f_scipy_linalg(a, b):
         factor = sl.cho_factor(a)
         return (np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
                 + np.sum(sl.solve_triangular(a, b[:, 0], trans="T", unit_diagonal=True) * b[:, 1])
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
-                + np.sum(sl.expm(a * 0.2) * a))
+                + np.sum(sl.expm(a * 0.2) * a) + np.sum(sl.cholesky(a) * a)
+                + np.sum(sl.cholesky(a, lower=True) ** 2))
 
     @case(("scipy", "sqrtm"), ("scipy", "solve_sylvester"),
           args=(spd(3), A(3, 3) + 3.0 * np.eye(3), A(3, 3)), wrt=(0, 1, 2))

@@ -77,7 +77,15 @@ def cholesky_solves_lower(a, b):
     return np.sum(sl.cho_solve(sl.cho_factor(a, lower=True), b) ** 2) + np.sum(np.log(np.diag(c)))
 
 
-@claims(("scipy", "cho_factor"), ("scipy", "cho_solve"))
+def cholesky_factors(a, b):
+    # scipy.linalg.cholesky: the upper factor by default, the lower one on request
+    upper = sl.cholesky(a)
+    lower = sl.cholesky(a, lower=True)
+    return np.sum(upper * np.arange(1.0, 1.0 + a.size).reshape(a.shape)) + np.sum(lower ** 3) \
+        + np.sum(sl.cho_solve((lower, True), b) ** 2) + np.sum(sl.solve_triangular(upper, b) * b)
+
+
+@claims(("scipy", "cho_factor"), ("scipy", "cho_solve"), ("scipy", "cholesky"))
 @needs_scipy
 @FEW
 @given(data=st.data())
@@ -90,23 +98,24 @@ def test_cho_factor_and_cho_solve(data):
     b = data.draw(arrays((n, k), reals(-2, 2)))
     assert_grad(cholesky_solves, a, b, wrt=(0, 1))
     assert_grad(cholesky_solves_lower, a, b, wrt=(0, 1))
+    assert_grad(cholesky_solves_new_tuples, a, b, wrt=(0, 1))
+    assert_grad(cholesky_factors, a, b, wrt=(0, 1))
 
 
-def cholesky_solve_tuple_literal(a, b):
+def cholesky_solves_new_tuples(a, b):
+    # cho_solve((c, lower), b): a new tuple of cho_factor's parts, or of a Cholesky factor
     c, low = sl.cho_factor(a)
-    return np.sum(sl.cho_solve((c, low), b))
+    L = np.linalg.cholesky(a)
+    return np.sum(sl.cho_solve((c, low), b) ** 2) + np.sum(sl.cho_solve((L, True), b[:, 0]) * b[:, -1]) \
+        + np.sum(c[0, 0] * sl.cho_solve((c, False), b))
 
 
 @needs_scipy
-def test_cho_solve_of_a_new_tuple_is_refused():
-    """cho_solve((c, lower), b) with c being differentiated is refused, never a zero
-    gradient for c (pass cho_factor's result itself)."""
-    a, b = np.eye(2) * 2.0, np.ones(2)
-    for make in (lambda: ad.grad(cholesky_solve_tuple_literal)(a, b),
-                 lambda: ad.jvp(cholesky_solve_tuple_literal)(a, b, tangents=np.ones((2, 2)))):
-        with pytest.raises(ad.TransformError, match="cho_solve") as info:
-            make()
-        assert "test_rules_scipy_linalg.py" in str(info.value)
+def test_cho_solve_of_a_new_tuple():
+    rng = np.random.default_rng(4)
+    r = rng.uniform(-1, 1, (3, 3))
+    a = r @ r.T + 2.0 * np.eye(3) + 0.3 * np.triu(r, 1)
+    assert_grad(cholesky_solves_new_tuples, a, rng.uniform(-1, 1, (3, 2)), wrt=(0, 1))
 
 
 def exponentials(a, w):
@@ -145,7 +154,8 @@ def test_expm_of_a_stack_and_second_derivatives():
 
 
 def cholesky_hessian_case(a, b):
-    return cholesky_solves(a, b) + cholesky_solves_lower(a, b)
+    return cholesky_solves(a, b) + cholesky_solves_lower(a, b) + cholesky_solves_new_tuples(a, b) \
+        + cholesky_factors(a, b)
 
 
 @needs_scipy

@@ -631,6 +631,37 @@ def expm_tangent(y, a):
     y_dot += linalg.expm(upper_block(a, a_dot))[..., :m, m:]
 
 
+@rule(linalg.cholesky, shape="same")
+def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
+    # y = L (lower) or U = L^T, A = L L^T read from that triangle of a: np.linalg.cholesky's
+    # adjoint (see linalg.py), put on the triangle read
+    if lower is True or lower == 1:
+        L = y
+        G = y_bar
+        side = "L"
+    elif lower is False or lower == 0:
+        L = np.swapaxes(y, -1, -2)
+        G = np.swapaxes(y_bar, -1, -2)
+        side = "U"
+    else:
+        unsupported("scipy.linalg.cholesky with lower= other than a constant True or False")
+    Lt = np.swapaxes(L, -1, -2)
+    P = Lt @ np.tril(G)
+    phi = np.tril(P) - 0.5 * np.triu(np.tril(P))
+    S = np.linalg.solve(Lt, np.swapaxes(np.linalg.solve(Lt, np.swapaxes(phi, -1, -2)), -1, -2))
+    a_bar += read_symmetric_bar(S, side)
+
+
+@tangent_of(linalg.cholesky)
+def cholesky_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if lower is True or lower == 1:
+        y_dot += cholesky_dot(a_dot, y)
+    elif lower is False or lower == 0:
+        y_dot += np.swapaxes(cholesky_dot(np.swapaxes(a_dot, -1, -2), np.swapaxes(y, -1, -2)), -1, -2)
+    else:
+        unsupported("scipy.linalg.cholesky with lower= other than a constant True or False")
+
+
 @rule(linalg.cho_factor, shape="unknown")
 def cho_factor(y, a, lower=False, overwrite_a=False, check_finite=True):
     # y = (c, lower): c holds the Cholesky factor of A in the triangle lower names (L, A = L
@@ -666,18 +697,19 @@ def cho_factor_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
         unsupported("scipy.linalg.cho_factor with lower= other than a constant True or False")
 
 
-@rule(linalg.cho_solve, shape="unknown")
+@rule(linalg.cho_solve, shape="unknown", sequence="c_and_lower")
 def cho_solve(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     # x = A^-1 b with A = L L^T (or U^T U) from the triangle of c that lower names (the other
     # one is not read). b_bar = A^-1 x_bar; with S = -(b_bar x^T + x b_bar^T), the gradient
-    # of the symmetric A, L gets S L and U gets U S, on their triangle
+    # of the symmetric A, L gets S L and U gets U S, on their triangle. c_and_lower is
+    # cho_factor's result or a new tuple (c, lower): a sequence, whose items get the pieces
     w = linalg.cho_solve(c_and_lower, x_bar)
     b_bar += w
     R = as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)
     S = -(R + np.swapaxes(R, -1, -2))
     c = c_and_lower[0]
-    # (the tuple's adjoint: its pieces in an object array, see runtime.pair; written with
-    # with_item so that gradient code reading it can be differentiated again)
+    # (the pieces in an object array, see runtime.pair, written with with_item so that
+    # gradient code reading them can be differentiated again)
     c_and_lower_bar += with_item(zeros_like(c_and_lower), 0, np.where(c_and_lower[1], np.tril(S @ np.tril(c)), np.triu(np.triu(c) @ S)))
 
 
