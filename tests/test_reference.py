@@ -60,12 +60,12 @@ import autograd.scipy.special as ag_special
 try:
     import autograd.scipy.linalg as ag_linalg
     import autograd.scipy.stats as ag_stats
-    import autograd.scipy.stats.beta  # noqa: F401
-    import autograd.scipy.stats.gamma  # noqa: F401
+    import autograd.scipy.stats.beta
+    import autograd.scipy.stats.gamma
     import autograd.scipy.stats.multivariate_normal  # noqa: F401
     import autograd.scipy.stats.norm  # noqa: F401
-    import autograd.scipy.stats.poisson  # noqa: F401
-    import autograd.scipy.stats.t  # noqa: F401
+    import autograd.scipy.stats.poisson
+    import autograd.scipy.stats.t
 except ImportError:   # autograd.scipy needs SciPy
     ag_stats = ag_linalg = None
 
