@@ -210,3 +210,12 @@ def test_gp_marginal_likelihood_with_scipy_densities(capsys):
     assert error < 1e-6                      # the gradient through SciPy's densities
     assert end > start + 20 and 0.03 < noise < 0.3
     assert "adcompile - finite differences" in out
+
+
+def test_robust_regression_with_scipy_densities(capsys):
+    pytest.importorskip("scipy")
+    (start, end, error, slope_least_squares, slope), out = run("robust_regression", capsys)
+    assert error < 1e-6                      # the gradient through t, gamma and norm densities
+    assert end > start + 20
+    assert abs(slope - 0.8) < 0.1 < abs(slope_least_squares - 0.8)
+    assert "adcompile - finite differences" in out

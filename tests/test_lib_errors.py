@@ -37,6 +37,14 @@ LIBRARY = '''
 
     def smoothed_energy(x):
         return np.sum(smooth(x) ** 2)
+
+
+    def first_times_third(*args):
+        return args[0] * args[2]
+
+
+    def variadic_energy(x):
+        return np.sum(first_times_third(x, x))
 '''
 
 
@@ -131,8 +139,59 @@ def test_a_module_of_the_users_own_is_shown_where_it_refuses(tmp_path, monkeypat
         sys.modules.pop("own_helpers", None)
 
 
+def variadic_loss(x):
+    return lib.variadic_energy(x) + 1.0
+
+
+def test_a_refusal_binding_star_args_is_in_the_callees_file(fakelib, tmp_path, monkeypatch):
+    # (a regression: args[2] of a call passing two was shown in the caller's file, at the
+    # callee's line number)
+    with pytest.raises(ad.TransformError, match="args\\[2\\] is out of range") as caught:
+        ad.grad(variadic_loss)(np.ones(3))
+    error = caught.value
+    here = inspect.getsourcefile(variadic_loss)
+    assert (error.filename, error.lineno) == (here, line_of(variadic_loss, "lib.variadic_energy("))
+    assert str(error).splitlines()[0].startswith(f"{here}:{error.lineno}:12: "
+                                                 f"lib.variadic_energy() cannot be differentiated")
+    assert [place[:2] for place in error.inside] == [
+        (fakelib.__file__, library_line(fakelib, "return args[0] * args[2]")),
+        (fakelib.__file__, library_line(fakelib, "first_times_third(x, x)"))]
+    # in a module of the user's own: at the callee's line, in its file
+    (tmp_path / "own_variadic.py").write_text(textwrap.dedent(LIBRARY))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("own_variadic", None)
+    own = importlib.import_module("own_variadic")
+    monkeypatch.setitem(globals(), "lib", own)
+    try:
+        with pytest.raises(ad.TransformError) as caught:
+            ad.grad(variadic_loss)(np.ones(3))
+        error = caught.value
+        line = library_line(own, "return args[0] * args[2]")
+        col = inspect.getsource(own).splitlines()[line - 1].index("args[2]")
+        assert (error.filename, error.lineno, error.col) == (own.__file__, line, col)
+        assert str(error).splitlines()[1].strip() == "return args[0] * args[2]"
+        assert [c[3] for c in error.callers] == ["variadic_energy", "variadic_loss"]
+    finally:
+        sys.modules.pop("own_variadic", None)
+
+
 def rosenbrock(x):
     return scipy_optimize.rosen(x) * 0.5
+
+
+def entropy_loss(p):
+    return scipy_stats.entropy(p)
+
+
+def test_a_scipy_function_reading_star_args():
+    global scipy_stats
+    scipy_stats = pytest.importorskip("scipy.stats")
+    with pytest.raises(ad.TransformError, match="out of range") as caught:
+        ad.grad(entropy_loss)(np.array([0.2, 0.3, 0.5]))
+    error = caught.value
+    assert (error.filename, error.lineno) == (__file__, line_of(entropy_loss, "entropy("))
+    assert error.inside and all("scipy" in place[0] for place in error.inside)
+    assert "ad.adjoint_rule(scipy_stats.entropy)" in error.hint
 
 
 def test_a_scipy_function_without_a_rule():

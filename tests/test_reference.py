@@ -58,11 +58,16 @@ import autograd.numpy as anp
 import autograd.scipy.special as ag_special
 
 try:
+    import autograd.scipy.linalg as ag_linalg
     import autograd.scipy.stats as ag_stats
+    import autograd.scipy.stats.beta
+    import autograd.scipy.stats.gamma
     import autograd.scipy.stats.multivariate_normal  # noqa: F401
     import autograd.scipy.stats.norm  # noqa: F401
+    import autograd.scipy.stats.poisson
+    import autograd.scipy.stats.t
 except ImportError:   # autograd.scipy needs SciPy
-    ag_stats = None
+    ag_stats = ag_linalg = None
 
 # a gradient that divides by zero or takes the log of a negative number is a bug here
 # (autograd warns when a differentiated argument only enters a comparison: np.where's condition)
@@ -1212,6 +1217,7 @@ def library_matrix_power(x):
 # ===========================================================================
 
 try:
+    import scipy.linalg
     import scipy.special
     import scipy.stats
 except ImportError:   # SciPy's rules are not registered: no cases
@@ -1245,6 +1251,83 @@ if scipy is not None:
         cov = root @ root.T + np.eye(3)
         return (np.sum(scipy.stats.multivariate_normal.logpdf(x, mean, cov) * np.arange(1.0, 6.0))
                 + scipy.stats.multivariate_normal.logpdf(x[0], mean=mean, cov=cov))
+
+    @case(normal(5, 3), normal(3), normal(3, 3, scale=0.5), wrt=(0, 1, 2), order=2)
+    def scipy_multivariate_normal_pdf(x, mean, root):
+        cov = root @ root.T + np.eye(3)
+        return (np.sum(scipy.stats.multivariate_normal.pdf(x, mean, cov) * np.arange(1.0, 6.0))
+                + scipy.stats.multivariate_normal.pdf(x[0], mean=mean, cov=cov))
+
+    @case(normal(3, 4), uniform(1.5, 5.0, 4), uniform(-0.5, 0.5), uniform(0.5, 1.5, 3, 1),
+          wrt=(0, 1, 2, 3), order=2)
+    def scipy_student_t(x, df, loc, scale):
+        return (np.sum(scipy.stats.t.logpdf(x, df, loc, scale)) + np.sum(scipy.stats.t.pdf(x, df, loc, scale))
+                + np.sum(scipy.stats.t.logpdf(x, df)))
+
+    @case(normal(3, 4), uniform(1.5, 5.0, 4), uniform(-0.5, 0.5), uniform(0.5, 1.5, 3, 1),
+          wrt=(0, 2, 3), order=2)
+    def scipy_student_t_cdf(x, df, loc, scale):
+        return (np.sum(scipy.stats.t.cdf(x, df, loc, scale) ** 2)
+                + np.sum(scipy.stats.t.logcdf(x, df, loc, scale)) + np.sum(scipy.stats.t.cdf(x, df)))
+
+    @case(uniform(0.5, 3.0, 2, 3), uniform(0.8, 3.0, 3), uniform(-0.4, 0.3), uniform(0.5, 2.0),
+          wrt=(0, 1, 2, 3), order=2)
+    def scipy_gamma(x, a, loc, scale):
+        return (np.sum(scipy.stats.gamma.logpdf(x, a, loc, scale)) + np.sum(scipy.stats.gamma.pdf(x, a, loc, scale))
+                + np.sum(scipy.stats.gamma.logpdf(x, a)))
+
+    @case(uniform(0.5, 3.0, 2, 3), uniform(0.8, 3.0, 3), uniform(-0.4, 0.3), uniform(0.5, 2.0),
+          wrt=(0, 2, 3), order=2)
+    def scipy_gamma_cdf(x, a, loc, scale):
+        return (np.sum(scipy.stats.gamma.cdf(x, a, loc, scale) ** 2)
+                + np.sum(scipy.stats.gamma.logcdf(x, a, loc, scale)) + np.sum(scipy.stats.gamma.cdf(x, a)))
+
+    @case(uniform(0.2, 0.8, 2, 3), uniform(0.8, 3.0, 3), uniform(0.8, 3.0), uniform(-0.1, 0.1),
+          uniform(1.0, 1.3), wrt=(0, 1, 2, 3, 4), order=2)
+    def scipy_beta(x, a, b, loc, scale):
+        return (np.sum(scipy.stats.beta.logpdf(x, a, b, loc, scale)) + np.sum(scipy.stats.beta.pdf(x, a, b, loc, scale))
+                + np.sum(scipy.stats.beta.logpdf(x, a, b)))
+
+    @case(uniform(0.2, 0.8, 2, 3), uniform(0.8, 3.0, 3), uniform(0.8, 3.0), uniform(-0.1, 0.1),
+          uniform(1.0, 1.3), wrt=(0, 3, 4), order=2)
+    def scipy_beta_cdf(x, a, b, loc, scale):
+        return (np.sum(scipy.stats.beta.cdf(x, a, b, loc, scale) ** 2)
+                + np.sum(scipy.stats.beta.logcdf(x, a, b, loc, scale)) + np.sum(scipy.stats.beta.cdf(x, a, b)))
+
+    @case(uniform(0.5, 4.0, 5), np.array([0.0, 1.0, 2.0, 4.0, 7.0]), order=2)
+    def scipy_poisson(mu, k):
+        return (np.sum(scipy.stats.poisson.logpmf(k, mu)) + np.sum(scipy.stats.poisson.pmf(k, mu))
+                + np.sum(scipy.stats.poisson.cdf(k, mu)) + np.sum(scipy.stats.poisson.logcdf(k, mu, -1.0)))
+
+    @case(lambda rng: rng.uniform(-0.5, 0.5, (3, 3)) + 3.0 * np.eye(3), normal(3, 2), wrt=(0, 1),
+          order=2)
+    def scipy_solve_triangular(a, b):
+        return (np.sum(scipy.linalg.solve_triangular(a, b, lower=True) ** 2)
+                + np.sum(scipy.linalg.solve_triangular(a, b[:, 0], trans=1) * W23[0])
+                + np.sum(scipy.linalg.solve_triangular(a, b, trans="T", lower=True, unit_diagonal=True) * W23.T)
+                + np.sum(scipy.linalg.solve_triangular(a, b, unit_diagonal=True) ** 3))
+
+    @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1), order=2)
+    def scipy_cholesky_solves(root, b):
+        a = root @ root.T + np.eye(3) + np.triu(root, 1)   # cho_factor reads one triangle
+        factor = scipy.linalg.cho_factor(a)
+        lower = scipy.linalg.cho_factor(a, lower=True)
+        c, low = factor
+        return (np.sum(scipy.linalg.cho_solve(factor, b) * b) + np.sum(scipy.linalg.cho_solve(lower, b[:, 0]) ** 2)
+                + np.sum(factor[0] * W34[:, :3]) + np.sum(lower[0] ** 2)
+                + np.sum(scipy.linalg.cho_solve((c, low), b) * W23.T)
+                + np.sum(scipy.linalg.cho_solve((np.linalg.cholesky(a), True), b[:, 1]) ** 2)
+                + np.sum(scipy.linalg.cholesky(a) * W34[:, 1:]) + np.sum(scipy.linalg.cholesky(a, lower=True) ** 3))
+
+    @case(normal(3, 3, scale=0.5), normal(3, 3, scale=0.3), normal(3, 3), wrt=(0, 1, 2), order=2)
+    def scipy_sqrtm_and_sylvester(root, b, q):
+        a = root @ root.T + np.eye(3)
+        return (np.sum(scipy.linalg.sqrtm(a) * q) + np.sum(scipy.linalg.sqrtm(a + 0.2 * root) ** 2)
+                + np.sum(scipy.linalg.solve_sylvester(a, b + 2.0 * np.eye(3), q) ** 2))
+
+    @case(normal(3, 3, scale=0.5), order=2)
+    def scipy_expm(a):
+        return np.sum(scipy.linalg.expm(a) * W34[:, :3]) + np.sum(scipy.linalg.expm(a * 0.5) ** 2)
 
 
 # ===========================================================================
@@ -2237,6 +2320,79 @@ def _ag_mvn_logpdf(x, mean=None, cov=1):
     return out if anp.ndim(x) > 1 else out[0]
 
 
+def _ag_standardized(density):
+    """A density of autograd's without loc and scale, given them: z = (x - loc) / scale."""
+    def with_loc_scale(x, *shape, loc=0.0, scale=1.0, log=False):
+        z = (x - loc) / scale
+        return density(z, *shape) - anp.log(scale) if log else density(z, *shape) / scale
+    return with_loc_scale
+
+
+def _ag_located(name, log):
+    """scipy.stats.<name>.logpdf / pdf with its shape parameters, then loc and scale."""
+    logpdf = _ag_standardized(getattr(ag_stats, name).logpdf)
+    n = {"t": 1, "gamma": 1, "beta": 2}[name]
+
+    def density(x, *args, loc=0.0, scale=1.0):
+        shape, rest = args[:n], args[n:]
+        loc, scale = (*rest, loc, scale)[:2] if rest else (loc, scale)
+        out = logpdf(x, *shape, loc=loc, scale=scale, log=True)
+        return out if log else anp.exp(out)
+    return density
+
+
+def _ag_located_cdf(name, log):
+    """scipy.stats.<name>.cdf / logcdf: autograd's cdf (differentiated in x) at z."""
+    n = {"t": 1, "gamma": 1, "beta": 2}[name]
+
+    def cdf(x, *args, loc=0.0, scale=1.0):
+        shape, rest = args[:n], args[n:]
+        loc, scale = (*rest, loc, scale)[:2] if rest else (loc, scale)
+        out = getattr(ag_stats, name).cdf((x - loc) / scale, *shape)
+        return anp.log(out) if log else out
+    return cdf
+
+
+def _ag_poisson(kind):
+    def f(k, mu, loc=0.0):
+        out = getattr(ag_stats.poisson, "cdf" if kind == "logcdf" else kind)(k - loc, mu)
+        return anp.log(out) if kind == "logcdf" else out
+    return f
+
+
+def _ag_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
+    # autograd's takes neither unit_diagonal nor trans=2: ones put on the diagonal, 2 as 1
+    if unit_diagonal:
+        a = (anp.tril(a, -1) if lower else anp.triu(a, 1)) + np.eye(anp.shape(a)[0])
+    return ag_linalg.solve_triangular(a, b, trans=1 if trans in (2, "C") else trans, lower=lower)
+
+
+def _ag_cho_factor(a, lower=False):
+    # the factor in one triangle, a's own entries in the other (as SciPy returns it)
+    if lower:
+        return anp.tril(_ag_cholesky(a)) + anp.triu(a, 1), True
+    upper = anp.transpose(_ag_cholesky(anp.transpose(a)))
+    return anp.triu(upper) + anp.tril(a, -1), False
+
+
+def _ag_cho_solve(c_and_lower, b):
+    c, lower = c_and_lower
+    factor = anp.tril(c) if lower else anp.transpose(anp.triu(c))
+    return anp.linalg.solve(anp.dot(factor, anp.transpose(factor)), b)
+
+
+def _ag_expm(a):
+    # scaling and squaring with a Taylor series of 24 terms (plenty for |a| <= 4)
+    a = a / 16.0
+    term, out = np.eye(anp.shape(a)[0]), np.eye(anp.shape(a)[0])
+    for k in range(1, 25):
+        term = anp.dot(term, a) / k
+        out = out + term
+    for _ in range(4):
+        out = anp.dot(out, out)
+    return out
+
+
 class _Namespace:
     """A module's names with some replaced."""
 
@@ -2277,7 +2433,20 @@ AUTOGRAD_SCIPY = _Namespace(
         ag_stats.norm, logpdf=_ag_norm_logpdf,
         pdf=lambda x, loc=0.0, scale=1.0: anp.exp(_ag_norm_logpdf(x, loc, scale)),
         cdf=_ag_norm_cdf, logcdf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_cdf(x, loc, scale))),
-        multivariate_normal=_Namespace(ag_stats.multivariate_normal, logpdf=_ag_mvn_logpdf))
+        multivariate_normal=_Namespace(
+            ag_stats.multivariate_normal, logpdf=_ag_mvn_logpdf,
+            pdf=lambda x, mean=None, cov=1: anp.exp(_ag_mvn_logpdf(x, mean, cov))),
+        # t, gamma and beta with loc and scale (autograd's t takes them, but its cdf is
+        # differentiated in x and loc only; its gamma and beta take neither)
+        **{name: _Namespace(getattr(ag_stats, name), logpdf=_ag_located(name, True),
+                            pdf=_ag_located(name, False), cdf=_ag_located_cdf(name, False),
+                            logcdf=_ag_located_cdf(name, True))
+           for name in ("t", "gamma", "beta")},
+        poisson=_Namespace(ag_stats.poisson, logpmf=_ag_poisson("logpmf"), pmf=_ag_poisson("pmf"),
+                           cdf=_ag_poisson("cdf"), logcdf=_ag_poisson("logcdf"))),
+    linalg=_Namespace(ag_linalg, solve_triangular=_ag_solve_triangular, cho_factor=_ag_cho_factor,
+                      cho_solve=_ag_cho_solve, expm=_ag_expm,
+                      cholesky=lambda a, lower=False: _ag_cho_factor(anp.tril(a) if lower else anp.triu(a), lower)[0]),
 ) if ag_stats is not None else None
 
 _TWINS = {}

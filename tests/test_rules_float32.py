@@ -42,6 +42,7 @@ EXEMPT = {
 }
 
 try:
+    import scipy.linalg
     import scipy.special
     import scipy.stats
 except ImportError:   # SciPy's rules are not registered
@@ -50,7 +51,11 @@ if scipy is not None:
     EXEMPT.update({("scipy", name): "SciPy computes it in float64 for float32 arguments: the "
                    "result (and so the tangent) is float64 before adcompile sees it"
                    for name in ("polygamma_", "norm_logpdf", "norm_pdf", "norm_cdf",
-                                "norm_logcdf", "mvn_logpdf")})
+                                "norm_logcdf", "mvn_logpdf", "mvn_pdf", "t_logpdf", "t_pdf",
+                                "t_cdf", "t_logcdf", "gamma_logpdf", "gamma_pdf", "gamma_cdf",
+                                "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
+                                "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
+                                "poisson_logcdf")})
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
 CASES = []
@@ -582,6 +587,23 @@ if scipy is not None:
                 + np.sum(special.xlog1py(x, y)) + np.sum(special.betaln(y, y + 1.0))
                 + special.logsumexp(x) + np.sum(special.logsumexp(x, axis=0, b=y) ** 2)
                 + np.sum(special.softmax(x, axis=1) * y) + np.sum(special.log_softmax(x) ** 2))
+
+    sl = scipy.linalg
+
+    @case(("scipy", "solve_triangular"), ("scipy", "cho_factor"), ("scipy", "cho_solve"),
+          ("scipy", "expm"), ("scipy", "cholesky"), args=(spd(3), A(3, 2)), wrt=(0, 1))
+    def f_scipy_linalg(a, b):
+        factor = sl.cho_factor(a)
+        return (np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
+                + np.sum(sl.solve_triangular(a, b[:, 0], trans="T", unit_diagonal=True) * b[:, 1])
+                + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
+                + np.sum(sl.expm(a * 0.2) * a) + np.sum(sl.cholesky(a) * a)
+                + np.sum(sl.cholesky(a, lower=True) ** 2))
+
+    @case(("scipy", "sqrtm"), ("scipy", "solve_sylvester"),
+          args=(spd(3), A(3, 3) + 3.0 * np.eye(3), A(3, 3)), wrt=(0, 1, 2))
+    def f_scipy_sylvester(a, b, q):
+        return np.sum(sl.sqrtm(a) * q) + np.sum(sl.solve_sylvester(a, b, q) ** 2)
 
 
 # -- generated.py: the helpers' own rules (second derivatives), through direct calls ------------

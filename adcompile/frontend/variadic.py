@@ -14,8 +14,9 @@ import builtins
 import copy
 import inspect
 
+from ..errors import TransformError
 from .closures import StandIn, copy_call, free_names
-from .source import DerivedSource
+from .source import PLACE, DerivedSource
 from .syntax import stores
 
 
@@ -45,7 +46,8 @@ def expand_unpacking(call):
 def specialize(func, call, source, error, name):
     """(stand-in, call, source) for inlining ``call`` of ``func``: unchanged without *args or
     **kwargs; else the function with every parameter keyword-only and one more for each
-    extra argument, called with every argument by keyword."""
+    extra argument, called with every argument by keyword. ``error`` is the caller's (its
+    source's ``error``), for the call; the callee's nodes get ``_callee_error``'s."""
     node = source.node
     vararg, kwarg = node.args.vararg, node.args.kwarg
     if vararg is None and kwarg is None:
@@ -76,11 +78,32 @@ def specialize(func, call, source, error, name):
     new.args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwarg=None, defaults=[],
                              kwonlyargs=[ast.arg(arg=p.name) for p in params],
                              kw_defaults=[None] * len(params))
-    binder = _Bind(vararg and vararg.arg, elements, kwarg and kwarg.arg, entries, source, error)
+    binder = _Bind(vararg and vararg.arg, elements, kwarg and kwarg.arg, entries, source,
+                   _callee_error(source, call, error))
     new.body = binder.block(new.body)
     stand_in = StandIn(func.__name__, func.__qualname__, inspect.Signature(params),
                        DerivedSource(source, new))
     return stand_in, copy_call(call, [], keywords), stand_in.source
+
+
+def _callee_error(source, call, error):
+    """``error(node, message)`` for a node of the callee ``source`` inlined at ``call``: at the
+    node, in the callee's own file, called from ``call`` and the calls that led there (so
+    that a refusal inside an installed library's code is shown at the user's call: see
+    errors.py). ``error`` is the caller's source's method, which knows the caller's name."""
+    caller = getattr(error, "__self__", None)
+
+    def callee_error(node, message, hint=None):
+        col = getattr(node, "col_offset", None)
+        chain = ()
+        if caller is not None:
+            place = getattr(call, PLACE, None)
+            chain = caller.call_site(call, place[2] if place else ())
+        return TransformError(message, source.filename, getattr(node, "lineno", None),
+                              None if col is None else col + source.indent, hint=hint,
+                              callers=chain)
+
+    return callee_error
 
 
 def _names(node):

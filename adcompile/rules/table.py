@@ -35,9 +35,6 @@ def key_name(key):
         return f"`x{key}`"
     if key in _SYMBOLS:
         return _SYMBOLS[key]
-    scipy_name = _scipy_name(key)
-    if scipy_name:
-        return scipy_name
     if not hasattr(key, "__name__"):   # an object indexed like np.r_[a, b]
         for prefix, namespace in _NAMESPACES:
             for name, value in vars(namespace).items():
@@ -47,6 +44,9 @@ def key_name(key):
     for prefix, namespace in _NAMESPACES:
         if getattr(namespace, name, None) is key:
             return f"`{prefix}.{name}`"
+    scipy_name = _scipy_name(key)   # (after NumPy's: scipy.special.sinc is np.sinc)
+    if scipy_name:
+        return scipy_name
     module = getattr(key, "__module__", None)
     if module in (None, "builtins"):
         return f"`{name}`"
@@ -56,7 +56,7 @@ def key_name(key):
 def _scipy_name(key):
     """`scipy.special.expit`, `scipy.stats.norm.logpdf` (a method of a distribution object),
     or None for a key not of SciPy's (or when SciPy is not loaded)."""
-    for module in ("scipy.special", "scipy.stats"):
+    for module in ("scipy.special", "scipy.stats", "scipy.linalg"):
         namespace = sys.modules.get(module)
         if namespace is None:
             continue

@@ -1,0 +1,218 @@
+"""scipy.linalg's solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
+scipy.py), against central finite differences in both modes; skipped when SciPy is not
+installed (it is optional)."""
+
+import numpy as np
+import pytest
+from conftest import FEW, arrays, assert_close, assert_grad, reals
+from hypothesis import given
+from hypothesis import strategies as st
+from test_rules_scipy import claims, needs_scipy
+
+import adcompile as ad
+
+try:
+    import scipy.linalg
+except ImportError:   # the rules are not registered: claim none
+    scipy = None
+
+if scipy is not None:
+    sl = scipy.linalg
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def well_conditioned(data, n):
+    """An n x n matrix with a dominant diagonal, and entries in both triangles (a triangular
+    solve must read one only)."""
+    return data.draw(arrays((n, n), reals(-1, 1))) + (n + 1) * np.eye(n)
+
+
+def triangular_solves(a, b, w):
+    return np.sum(w * sl.solve_triangular(a, b, lower=True)) \
+        + np.sum(sl.solve_triangular(a, b) ** 2) \
+        + np.sum(sl.solve_triangular(a, b[:, 0], trans=1, lower=True) * w[:, 0]) \
+        + np.sum(sl.solve_triangular(a, b, trans="T", unit_diagonal=True) ** 2) \
+        + np.sum(w * sl.solve_triangular(a, b, trans=2, lower=True, unit_diagonal=True)) \
+        + np.sum(sl.solve_triangular(a, b, trans="N", lower=False) * w) \
+        + np.sum(sl.solve_triangular(a, b, unit_diagonal=True) ** 2) \
+        + np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) * w)
+
+
+@claims(("scipy", "solve_triangular"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_solve_triangular(data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    a = well_conditioned(data, n)
+    b = data.draw(arrays((n, k), reals(-2, 2)))
+    w = data.draw(arrays((n, k), reals(0.5, 2)))
+    assert_grad(triangular_solves, a, b, w, wrt=(0, 1))
+    # the entries of a that no solve reads have no gradient: the other triangle, and the
+    # diagonal of a unit_diagonal solve
+    assert np.all(np.triu(ad.grad(lower_solves)(a, b), 1) == 0.0)
+    assert np.all(ad.grad(unit_solve)(a, b) == np.tril(ad.grad(unit_solve)(a, b), -1))
+
+
+def lower_solves(a, b):
+    return np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) ** 2) \
+        + np.sum(sl.solve_triangular(a, b, lower=True, trans=1) ** 2)
+
+
+def unit_solve(a, b):
+    return np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) ** 2)
+
+
+def cholesky_solves(a, b):
+    # the factorization used twice, and its factor read directly too
+    factor = sl.cho_factor(a)
+    x = sl.cho_solve(factor, b)
+    y = sl.cho_solve(factor, b[:, 0] * 2.0)
+    return np.sum(x * b) + np.sum(y ** 3) + np.sum(factor[0] * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+def cholesky_solves_lower(a, b):
+    c = sl.cho_factor(a, lower=True)[0]
+    return np.sum(sl.cho_solve(sl.cho_factor(a, lower=True), b) ** 2) + np.sum(np.log(np.diag(c)))
+
+
+def cholesky_factors(a, b):
+    # scipy.linalg.cholesky: the upper factor by default, the lower one on request
+    upper = sl.cholesky(a)
+    lower = sl.cholesky(a, lower=True)
+    return np.sum(upper * np.arange(1.0, 1.0 + a.size).reshape(a.shape)) + np.sum(lower ** 3) \
+        + np.sum(sl.cho_solve((lower, True), b) ** 2) + np.sum(sl.solve_triangular(upper, b) * b)
+
+
+@claims(("scipy", "cho_factor"), ("scipy", "cho_solve"), ("scipy", "cholesky"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_cho_factor_and_cho_solve(data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    # not symmetric: cho_factor reads one triangle and copies the other into its result
+    a = r @ r.T + n * np.eye(n) + np.triu(data.draw(arrays((n, n), reals(-0.5, 0.5))), 1) \
+        + np.tril(data.draw(arrays((n, n), reals(-0.5, 0.5))), -1)
+    b = data.draw(arrays((n, k), reals(-2, 2)))
+    assert_grad(cholesky_solves, a, b, wrt=(0, 1))
+    assert_grad(cholesky_solves_lower, a, b, wrt=(0, 1))
+    assert_grad(cholesky_solves_new_tuples, a, b, wrt=(0, 1))
+    assert_grad(cholesky_factors, a, b, wrt=(0, 1))
+
+
+def cholesky_solves_new_tuples(a, b):
+    # cho_solve((c, lower), b): a new tuple of cho_factor's parts, or of a Cholesky factor
+    c, low = sl.cho_factor(a)
+    L = np.linalg.cholesky(a)
+    return np.sum(sl.cho_solve((c, low), b) ** 2) + np.sum(sl.cho_solve((L, True), b[:, 0]) * b[:, -1]) \
+        + np.sum(c[0, 0] * sl.cho_solve((c, False), b))
+
+
+@needs_scipy
+def test_cho_solve_of_a_new_tuple():
+    rng = np.random.default_rng(4)
+    r = rng.uniform(-1, 1, (3, 3))
+    a = r @ r.T + 2.0 * np.eye(3) + 0.3 * np.triu(r, 1)
+    assert_grad(cholesky_solves_new_tuples, a, rng.uniform(-1, 1, (3, 2)), wrt=(0, 1))
+
+
+def exponentials(a, w):
+    return np.sum(w * sl.expm(a)) + np.sum(sl.expm(a * 0.5) ** 2)
+
+
+@claims(("scipy", "expm"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_expm(data):
+    n = data.draw(st.integers(1, 4))
+    a = data.draw(arrays((n, n), reals(-1, 1)))
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(exponentials, a, w, wrt=(0, 1))
+
+
+def stacked_exponentials(a):
+    return np.sum(sl.expm(a) * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+@needs_scipy
+def test_expm_of_a_stack_and_second_derivatives():
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (2, 3, 3))
+    assert_grad(stacked_exponentials, a)
+    a = a[0]
+    first = ad.grad(exponentials)
+    w = rng.uniform(0.5, 2, (3, 3))
+    h = 1e-5
+    columns = [(first(a + h * e.reshape(3, 3), w) - first(a - h * e.reshape(3, 3), w)) / (2 * h)
+               for e in np.eye(9)]
+    fd = np.moveaxis(np.array(columns).reshape(3, 3, 3, 3), (0, 1), (2, 3))
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(exponentials, mode=mode)(a, w), fd, 1e-5, 1e-6)
+
+
+def cholesky_hessian_case(a, b):
+    return cholesky_solves(a, b) + cholesky_solves_lower(a, b) + cholesky_solves_new_tuples(a, b) \
+        + cholesky_factors(a, b)
+
+
+@needs_scipy
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_second_derivatives_through_cho_factor_and_cho_solve(wrt):
+    rng = np.random.default_rng(3)
+    r = rng.uniform(-1, 1, (3, 3))
+    point = [r @ r.T + 2.0 * np.eye(3) + 0.3 * np.triu(r, 1), rng.uniform(-1, 1, (3, 2))]
+    first = ad.grad(cholesky_hessian_case, wrt=wrt)
+    x, h = point[wrt], 1e-5
+    columns = []
+    for e in np.eye(x.size):
+        up, down = list(point), list(point)
+        up[wrt], down[wrt] = x + h * e.reshape(x.shape), x - h * e.reshape(x.shape)
+        columns.append((first(*up) - first(*down)) / (2 * h))
+    fd = np.moveaxis(np.array(columns).reshape(x.shape + x.shape), (0, 1), (2, 3))
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(cholesky_hessian_case, wrt=wrt, mode=mode)(*point), fd, 1e-5, 1e-6)
+
+
+def square_roots(a, w):
+    return np.sum(w * sl.sqrtm(a)) + np.sum(sl.sqrtm(a @ a.T) ** 2)
+
+
+def sylvester(a, b, q):
+    return np.sum(sl.solve_sylvester(a, b, q) ** 2 * np.arange(1.0, 1.0 + q.size).reshape(q.shape))
+
+
+@claims(("scipy", "sqrtm"), ("scipy", "solve_sylvester"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_sqrtm_and_solve_sylvester(data):
+    n = data.draw(st.integers(1, 4))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    a = r @ r.T + np.eye(n) + 0.3 * np.triu(r, 1)   # eigenvalues with positive real parts
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(square_roots, a, w, wrt=(0, 1))
+    b = data.draw(arrays((n, n), reals(-0.5, 0.5))) + 2.0 * np.eye(n)
+    assert_grad(sylvester, a, b, r, wrt=(0, 1, 2))
+
+
+def stacked_square_roots(a):
+    return np.sum(sl.sqrtm(a) * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+def square_root_sum(a):
+    return np.sum(sl.sqrtm(a))
+
+
+@needs_scipy
+def test_sqrtm_of_a_stack_and_of_a_matrix_with_a_complex_root():
+    rng = np.random.default_rng(7)
+    r = rng.uniform(-1, 1, (2, 3, 3))
+    assert_grad(stacked_square_roots, r @ np.swapaxes(r, -1, -2) + np.eye(3))
+    # a negative eigenvalue: the root is complex, and differentiating it is refused
+    for differentiate in (lambda a: ad.grad(square_root_sum)(a),
+                          lambda a: ad.jvp(square_root_sum)(a, tangents=np.ones((2, 2)))):
+        with pytest.raises(ValueError, match="scipy.linalg.sqrtm gave complex results"):
+            differentiate(np.diag([-1.0, 2.0]))

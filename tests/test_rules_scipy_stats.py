@@ -1,0 +1,184 @@
+"""SciPy's t, gamma, beta and Poisson distributions and the multivariate normal density
+(adcompile/rules/scipy.py), against central finite differences in both modes, with
+Hypothesis drawing the points; skipped when SciPy is not installed (it is optional)."""
+
+import numpy as np
+import pytest
+from conftest import FEW, arrays, assert_grad, reals
+from hypothesis import given
+from hypothesis import strategies as st
+from test_rules_scipy import claims, needs_scipy
+
+import adcompile as ad
+
+try:
+    import scipy.stats
+except ImportError:   # the rules are not registered: claim none
+    scipy = None
+
+if scipy is not None:
+    t, g, d, p = scipy.stats.t, scipy.stats.gamma, scipy.stats.beta, scipy.stats.poisson
+    mvn = scipy.stats.multivariate_normal
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def st_t(x, df, loc, scale):
+    return np.sum(t.logpdf(x, df, loc, scale)) + np.sum(t.pdf(x, df, loc=loc, scale=scale)) \
+        + np.sum(t.logpdf(x, df=df)) + np.sum(t.pdf(x, df, scale=scale) ** 2)
+
+
+def st_t_cdf(x, df, loc, scale):
+    return np.sum(t.cdf(x, df, loc, scale) ** 2) + np.sum(t.logcdf(x, df, loc=loc, scale=scale)) \
+        + np.sum(t.cdf(x, df)) + np.sum(t.logcdf(x * 3.0, df, scale=scale))
+
+
+def st_gamma(x, a, loc, scale):
+    return np.sum(g.logpdf(x, a, loc, scale)) + np.sum(g.pdf(x, a, loc=loc, scale=scale) ** 2) \
+        + np.sum(g.logpdf(x, a)) + np.sum(g.pdf(x, a=a, scale=scale))
+
+
+def st_gamma_cdf(x, a, loc, scale):
+    return np.sum(g.cdf(x, a, loc, scale) ** 2) + np.sum(g.logcdf(x, a, loc=loc, scale=scale)) \
+        + np.sum(g.cdf(x, a)) + np.sum(g.logcdf(x, a, scale=scale))
+
+
+def st_beta(x, a, b, loc, scale):
+    return np.sum(d.logpdf(x, a, b, loc, scale)) + np.sum(d.pdf(x, a, b, loc=loc, scale=scale) ** 2) \
+        + np.sum(d.logpdf(x, a, b)) + np.sum(d.pdf(x, a, b=b, scale=scale))
+
+
+def st_beta_cdf(x, a, b, loc, scale):
+    return np.sum(d.cdf(x, a, b, loc, scale) ** 2) + np.sum(d.logcdf(x, a, b, loc=loc, scale=scale)) \
+        + np.sum(d.cdf(x, a, b)) + np.sum(d.logcdf(x, a, b, scale=scale))
+
+
+def st_poisson(mu, k):
+    return np.sum(p.logpmf(k, mu)) + np.sum(p.pmf(k, mu * mu) ** 2) + np.sum(p.cdf(k, mu, 1)) \
+        + np.sum(p.logcdf(k, mu, loc=-1)) + np.sum(p.logpmf(k + 2, mu, loc=2) * mu)
+
+
+@claims(("scipy", "t_logpdf"), ("scipy", "t_pdf"), ("scipy", "t_cdf"), ("scipy", "t_logcdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_student_t(data):
+    n = data.draw(st.integers(1, 4))
+    x = data.draw(arrays((n, 2), reals(-2, 2)))
+    df = data.draw(arrays((2,), reals(1.5, 6.0)))
+    loc = data.draw(reals(-1, 1))
+    scale = data.draw(arrays((n, 1), reals(0.5, 2.0)))
+    assert_grad(st_t, x, df, loc, scale, wrt=(0, 1, 2, 3))
+    assert_grad(st_t_cdf, x, df, loc, scale, wrt=(0, 2, 3))
+
+
+@claims(("scipy", "gamma_logpdf"), ("scipy", "gamma_pdf"), ("scipy", "gamma_cdf"),
+        ("scipy", "gamma_logcdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_gamma(data):
+    n = data.draw(st.integers(1, 4))
+    x = data.draw(arrays((n,), reals(0.5, 4.0)))
+    a = data.draw(arrays((n,), reals(0.8, 3.0)))
+    loc = data.draw(reals(-0.5, 0.3))
+    scale = data.draw(reals(0.5, 2.0))
+    assert_grad(st_gamma, x, a, loc, scale, wrt=(0, 1, 2, 3))
+    assert_grad(st_gamma_cdf, x, a, loc, scale, wrt=(0, 2, 3))
+
+
+@claims(("scipy", "beta_logpdf"), ("scipy", "beta_pdf"), ("scipy", "beta_cdf"),
+        ("scipy", "beta_logcdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_beta(data):
+    n = data.draw(st.integers(1, 4))
+    x = data.draw(arrays((n,), reals(0.2, 0.8)))
+    a = data.draw(reals(0.8, 3.0))
+    b = data.draw(arrays((n,), reals(0.8, 3.0)))
+    loc = data.draw(reals(-0.1, 0.1))
+    scale = data.draw(arrays((n,), reals(1.0, 1.3)))
+    assert_grad(st_beta, x, a, b, loc, scale, wrt=(0, 1, 2, 3, 4))
+    assert_grad(st_beta_cdf, x, a, b, loc, scale, wrt=(0, 3, 4))
+
+
+@claims(("scipy", "poisson_logpmf"), ("scipy", "poisson_pmf"), ("scipy", "poisson_cdf"),
+        ("scipy", "poisson_logcdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_poisson(data):
+    n = data.draw(st.integers(1, 5))
+    k = np.array(data.draw(st.lists(st.integers(0, 7), min_size=n, max_size=n)))
+    mu = data.draw(arrays((n,), reals(0.5, 4.0)))
+    assert_grad(st_poisson, mu, k)
+
+
+def poisson_outside_support(mu):
+    # k = 2.5 and k - loc = -1 have probability 0 (log-probability -inf): no gradient there;
+    # k = 0 gives d/dmu (-mu) = -1 at every mu
+    return np.sum(scipy.stats.poisson.logpmf(np.array([0.0, 3.0]), mu)) \
+        + np.sum(scipy.stats.poisson.pmf(np.array([2.5, 1.0]), mu)) \
+        + np.sum(scipy.stats.poisson.cdf(np.array([-1.0, 2.0]), mu))
+
+
+@needs_scipy
+def test_poisson_outside_its_support():
+    mu = np.array([1.5, 0.7])
+    gradient = ad.grad(poisson_outside_support)(mu)
+    expected = np.array([-1.0, 3.0 / 0.7 - 1.0]) + np.array([0.0, p.pmf(1.0, 0.7) * (1.0 / 0.7 - 1.0)]) \
+        + np.array([0.0, -p.pmf(2.0, 0.7)])
+    assert np.allclose(gradient, expected, rtol=1e-12, atol=1e-12)
+
+
+def st_mvn_pdf(x, mean, cov):
+    return np.sum(mvn.pdf(x, mean, cov) * np.arange(1.0, x.shape[0] + 1)) \
+        + mvn.pdf(x[0], mean=mean, cov=cov) + np.sum(mvn.pdf(x, cov=cov))
+
+
+@claims(("scipy", "mvn_pdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_multivariate_normal_pdf(data):
+    n, d = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 3))
+    x = data.draw(arrays((n, d), reals(-1.5, 1.5)))
+    mu = data.draw(arrays((d,), reals(-1, 1)))
+    a = data.draw(arrays((d, d), reals(-1, 1)))
+    # not symmetric: SciPy reads the lower triangle, and so does the gradient
+    cov = a @ a.T + np.eye(d) + np.triu(data.draw(arrays((d, d), reals(-0.3, 0.3))), 1)
+    assert_grad(st_mvn_pdf, x, mu, cov, wrt=(0, 1, 2))
+
+
+def t_cdf_in_df(x, df):
+    return np.sum(scipy.stats.t.cdf(x, df))
+
+
+def gamma_logcdf_in_a(x, a):
+    return np.sum(scipy.stats.gamma.logcdf(x, a * 2.0))
+
+
+def beta_cdf_in_b(x, b):
+    return np.sum(scipy.stats.beta.cdf(x, 2.0, b=b))
+
+
+def poisson_in_k(k, mu):
+    return np.sum(scipy.stats.poisson.logpmf(k, mu))
+
+
+@needs_scipy
+@pytest.mark.parametrize("f, arg", [(t_cdf_in_df, "df"), (gamma_logcdf_in_a, "a"),
+                                    (beta_cdf_in_b, "b"), (poisson_in_k, "k")])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_shape_parameters_of_cdfs_and_counts_are_refused(f, arg, mode):
+    """The derivative of a cdf in a shape parameter (an incomplete gamma or beta function's)
+    is not differentiated: asking for it is an error at the user's call, never a zero."""
+    x, v = np.array([0.3, 0.6]), np.array([1.5, 2.5])
+    wrt = 0 if arg == "k" else 1
+    with pytest.raises(ad.TransformError, match=f"argument '{arg}'") as info:
+        if mode == "forward":
+            ad.jvp(f, wrt=wrt)(x, v, tangents=np.ones(2))
+        else:
+            ad.grad(f, wrt=wrt)(x, v)
+    assert "test_rules_scipy_stats.py" in str(info.value)
