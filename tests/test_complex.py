@@ -184,3 +184,19 @@ def test_complex_values_made_when_the_code_runs_are_refused_then():
     # where the power is real the gradient is the real one
     assert_grad(fractional_power, 4.0)
     assert_grad(fractional_power_returned, 4.0)
+
+
+def power_of_a_constant(a, c):
+    return np.sum(a * c ** 0.5)
+
+
+def test_a_complex_value_the_gradient_only_reads_is_refused():
+    # regression: c ** 0.5 of a negative Python float is complex; the gradient of a read it
+    # as a factor and came back complex, without the check the gradient of a variable
+    # usually gets
+    a = np.ones(2)
+    for transform, extra in ((ad.grad, ()), (ad.value_and_grad, ()), (ad.jvp, (np.ones(2),))):
+        with pytest.raises(ValueError, match="complex"):
+            transform(power_of_a_constant)(a, -1.0, *extra)
+    np.testing.assert_allclose(ad.grad(power_of_a_constant)(a, 4.0), [2.0, 2.0])
+    np.testing.assert_allclose(ad.jvp(power_of_a_constant)(a, 4.0, np.ones(2))[1], 4.0)

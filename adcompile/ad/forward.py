@@ -18,7 +18,7 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
-from ..analysis import activity, infer_full, infer_ndims, infer_shapes
+from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
 from ..errors import TransformError
 from ..optimize import fuse_blocks, simplify, total
 from .templates import instantiate
@@ -75,6 +75,9 @@ class Forward:
                 for p in fn.params if p in self.active and p not in fn.wrt]
         body += self.block(fn.body)
         out_dots = [self.dot_of(e) for e in fn.value_outputs]
+        if may_make_complex(fn, self.ndim_of):   # (as_gradient refuses a complex tangent)
+            out_dots = [ir.call(self.aliases["as_gradient"], d, e)
+                        for d, e in zip(out_dots, fn.value_outputs)]
         temps = set(self.namer.temps) | {self.dots[t] for t in self.namer.temps if t in self.dots}
         live = ir.reads(fn.outputs + out_dots)
         body = fuse_blocks(body, temps, live)

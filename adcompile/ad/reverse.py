@@ -32,7 +32,7 @@ from .. import ir
 from ..ir import trees
 from . import tape
 from .adjoints import Adjoints
-from ..analysis import activity, infer_full, infer_ndims, infer_shapes
+from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
 from ..errors import TransformError
 from ..optimize import simplify, total
 from .sweeps import Sweeps
@@ -125,6 +125,7 @@ class Reverser:
         values = {p: simplify(total(self.adj.pending.pop(p))) if self.adj.pending.get(p) else None
                   for p in fn.wrt}
         roots = [adjoint_root(v, self.aliases) for v in values.values() if v is not None]
+        complex_possible = may_make_complex(fn, self.ndim_of)
         for p in fn.wrt:
             value = values[p]
             terms = value is not None
@@ -137,7 +138,7 @@ class Reverser:
             own = adjoint_root(value, self.aliases)
             shared = own is not None and (own == "out_bar" or roots.count(own) > 1
                                           or own not in self.adj.fresh)
-            if terms and (n is None or may_alias(value, self.aliases) and (
+            if terms and (n is None or complex_possible or may_alias(value, self.aliases) and (
                     n > 0 and shared or n == 0 and isinstance(value, ast.Call)
                     and not is_unbroadcast(value, self.aliases))):
                 value = ir.call(self.aliases["as_gradient"], value, ir.load(p))

@@ -128,6 +128,27 @@ def infer_full(fn, known, ndim_of):
     return lambda e: full_of(e) is True
 
 
+def may_make_complex(fn, ndim_of):
+    """Whether ``fn`` raises a number to a power that may not be an integer with Python's
+    ``**`` or ``pow`` (a negative float to the power 0.5 is complex there): then the
+    gradients and tangents handed back go through ``as_gradient``, which refuses a complex
+    one."""
+    for s in ir.walk(fn.body):
+        code = s.expr if isinstance(s, ir.Op) else s.stmt if isinstance(s, ir.Keep) else None
+        for e in ast.walk(code) if code is not None else ():
+            if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow):
+                base, exponent = e.left, e.right
+            elif isinstance(e, ast.Call) and isinstance(e.func, ast.Name) \
+                    and e.func.id == "pow" and len(e.args) == 2:
+                base, exponent = e.args
+            else:
+                continue
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int) \
+                    and ndim_of(base) in (0, None):
+                return True
+    return False
+
+
 def infer_shapes(fn, ndim_of):
     """The shape of each name, symbolically, where it is known: an axis of a parameter is
     ``(p, k, c)``, of length max(0, n + c) for the length n of axis k of argument p (c <= 0:
