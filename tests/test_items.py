@@ -491,3 +491,20 @@ def test_the_adjoint_list_of_a_list_made_in_a_loop_has_that_iteration_s_shapes()
     for x in (0.7, -1.3):
         np.testing.assert_allclose(ad.grad(rows_of_changing_lengths)(x), 10 * x, rtol=1e-12)
         ad.check_grad(rows_of_changing_lengths, x)
+
+
+def made_by_a_helper(x):
+    return {"a": x * 2, "b": [x, 1.0]}
+
+
+def changes_what_a_helper_made(x):
+    d = made_by_a_helper(x)
+    d["a"] = d["a"] * x
+    d["b"][1] = d["a"] + 1
+    return d["a"] * d["b"][1]
+
+
+def test_a_dict_a_helper_made_is_the_caller_s_to_change():
+    for x in (1.5, -0.3):
+        np.testing.assert_allclose(ad.grad(changes_what_a_helper_made)(x), 16 * x ** 3 + 4 * x,
+                                   rtol=1e-12)

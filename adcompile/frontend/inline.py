@@ -64,6 +64,10 @@ class Inline:
                 raise caller.src.error(call, f"{name}() returns a structure of values being "
                                              f"differentiated: assign it to a name "
                                              f"(s = {name}(...)) and read its items")
+            if isinstance(result, Node):   # what the callee made is the caller's to change
+                for part in _nodes(result):
+                    if self.scope.own_trees.get(id(part)) is part:
+                        caller.own_trees[id(part)] = part
             if done:
                 return result
         finally:
@@ -193,3 +197,11 @@ class Inline:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, expr), [name]))
         return name
+
+
+def _nodes(node):
+    """``node`` and the structures inside it."""
+    yield node
+    for c in node.children:
+        if isinstance(c, Node):
+            yield from _nodes(c)
