@@ -115,7 +115,14 @@ class Forward:
             out.append(ir.assign(s.target, s.expr))
             if s.target in self.active:
                 out.extend(self.op_tangent(s))
-        elif isinstance(s, ir.ListNew):
+        elif isinstance(s, (ir.ListNew, ir.ListAppend, ir.ListGet, ir.ListSet, ir.ListAdd)):
+            self.list_statement(s, out)
+        else:
+            raise AssertionError(s)
+
+    def list_statement(self, s, out):
+        """The statements of a list statement and of its tangent list's."""
+        if isinstance(s, ir.ListNew):
             elts = list(s.elements)
             seq = ast.Tuple if s.is_tuple else ast.List
             out.append(ir.assign(s.target, seq(elts=elts, ctx=ast.Load())))
@@ -149,9 +156,8 @@ class Forward:
             out.append(ir.add_to_item(s.target, s.index, s.value))
             if s.target in self.active and isinstance(s.value, ast.Name) \
                     and s.value.id in self.active:   # linear: the tangent's item gets value_dot
-                out.append(ir.add_to_item(self.dot(s.target), s.index, ir.load(self.dot(s.value.id))))
-        else:
-            raise AssertionError(s)
+                out.append(ir.add_to_item(self.dot(s.target), s.index,
+                                          ir.load(self.dot(s.value.id))))
 
     def op_tangent(self, s):
         """``target_dot = ...`` for the primitive application ``s``."""

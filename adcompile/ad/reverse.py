@@ -149,7 +149,7 @@ class Reverser:
                 backward.append(ir.assign(bar, value))
             grads.append(ir.load(bar))
         self.tape.fill(backward)
-        self.save_carried_for_top_loops(backward)
+        _save_carried_for_top_loops(self.top_loops, self.reversed_loops, self.tape, backward)
         self.tape.fill(backward)
         return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context)
 
@@ -228,7 +228,8 @@ class Reverser:
                     self.adj.fresh.add(acc)
             rest = []
             for t in new:
-                if self._is_outer(t):  # one outer product per iteration: multiply once
+                # one outer product per iteration: multiply once
+                if _is_outer(t, self.context.in_place, self.aliases):
                     pairs = state.pairs.get(x)
                     if pairs is None:
                         pairs = state.pairs[x] = self.namer.fresh(f"{x}_outers")
@@ -389,7 +390,8 @@ class Reverser:
         # zero, shaped like that value, saved for it: the shape may change between steps)
         zero_from_value = [n for n in carried if n not in left and n in node.existing]
         if zero_from_value:
-            self.save_at_iteration_start(node, zero_from_value)
+            _save_at_iteration_start(self.tape, self.reversed_loops[node], self.body_end[node],
+                                     node, zero_from_value)
         if not body and not tail:
             return _zero_shapes(self.aliases, pre), flushed + pre
         own = _zero_shapes(self.aliases, pre) + [ast.Expr(header.iter)]
@@ -421,14 +423,14 @@ class Reverser:
         scattered = any(scatter(t, self.aliases, self.ndim_of) for t in terms)
         bar = self.adj.materialize(x, pre, zero=True, fresh=scattered)
         self.adj.pending.pop(x)
-        outers = [t for t in terms if self._is_outer(t)]
+        outers = [t for t in terms if _is_outer(t, self.context.in_place, self.aliases)]
         if outers:
             pairs = self.namer.fresh(f"{x}_outers")
             pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
             tail += [_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load()))
                      for t in outers]
             self.adj.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
-        rest = [t for t in terms if not self._is_outer(t)]
+        rest = [t for t in terms if not _is_outer(t, self.context.in_place, self.aliases)]
         if rest:
             self.adj.accumulate(bar, rest, tail)
         return bar
@@ -468,35 +470,36 @@ class Reverser:
         self.reversed_loops[node] = header
         return header
 
-    def _is_outer(self, term):
-        """Whether ``term`` is ``np.outer(u, v)`` (in code that may update in place, the
-        outer products of a loop's iterations are summed at once: runtime.outer_sum)."""
-        return self.context.in_place and isinstance(term, ast.Call) \
-            and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
-            and isinstance(term.func.value, ast.Name) \
-            and term.func.value.id == self.aliases["np"] and len(term.args) == 2 \
-            and not term.keywords
+def _save_carried_for_top_loops(top_loops, reversed_loops, tape_, backward):
+    """A loop outside all loops reuses the names of the variables it carries; if the
+    backward code after the reversed loop reads them, their values before the loop are
+    saved when it starts and restored when the reversed loop ends."""
+    for loop in top_loops:
+        reversed_loop = reversed_loops.get(loop)
+        if reversed_loop is None:
+            continue
+        outside = ir.live_before(_after(backward, reversed_loop) or [], set())
+        needed = sorted(set(loop.carried.values()) & outside)
+        if needed:
+            _insert_after(backward, reversed_loop, tape_.save(("entry", loop), needed))
 
-    def save_carried_for_top_loops(self, backward):
-        """A loop outside all loops reuses the names of the variables it carries; if the
-        backward code after the reversed loop reads them, their values before the loop are
-        saved when it starts and restored when the reversed loop ends."""
-        for loop in self.top_loops:
-            reversed_loop = self.reversed_loops.get(loop)
-            if reversed_loop is None:
-                continue
-            outside = ir.live_before(_after(backward, reversed_loop) or [], set())
-            needed = sorted(set(loop.carried.values()) & outside)
-            if needed:
-                _insert_after(backward, reversed_loop, self.tape.save(("entry", loop),
-                                                                      needed))
 
-    def save_at_iteration_start(self, loop, names):
-        """Save the values ``names`` have when an iteration of ``loop`` starts: the first
-        statement of each iteration saves them, the last of each reversed one restores them."""
-        restore = self.tape.save(("start", loop), names)
-        if restore is not None:
-            self.reversed_loops[loop].body.insert(self.body_end[loop], restore)
+def _save_at_iteration_start(tape_, reversed_loop, body_end, loop, names):
+    """Save the values ``names`` have when an iteration of ``loop`` starts: the first
+    statement of each iteration saves them, the last of each reversed one (whose body
+    ends at ``body_end``) restores them."""
+    restore = tape_.save(("start", loop), names)
+    if restore is not None:
+        reversed_loop.body.insert(body_end, restore)
+
+
+def _is_outer(term, in_place, aliases):
+    """Whether ``term`` is ``np.outer(u, v)`` (in code that may update in place, the outer
+    products of a loop's iterations are summed at once: runtime.outer_sum)."""
+    return in_place and isinstance(term, ast.Call) \
+        and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
+        and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
+        and len(term.args) == 2 and not term.keywords
 
 
 def _zero_shapes(aliases, stmts):

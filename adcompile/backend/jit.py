@@ -186,15 +186,23 @@ def _numba_helpers():
 
 
 def _make_numba_helpers():
-    import numpy as np
     from numba.core import types
     from numba.extending import overload
 
+    def is_number(t):
+        return isinstance(t, (types.Float, types.Integer, types.Boolean))
+
+    helpers = _broadcast_helpers(types, overload, is_number)
+    helpers.update(_gradient_helpers(types, overload, is_number))
+    return helpers
+
+
+def _broadcast_helpers(types, overload, is_number):
+    """numba versions of the helpers that make and sum arrays of a value's shape."""
+    import numpy as np
+
     def zeros_like(x):
         raise NotImplementedError   # (only numba calls it: see the overload)
-
-    def unbroadcast(g, x):
-        raise NotImplementedError
 
     def filled_like(x, value):
         raise NotImplementedError
@@ -205,9 +213,6 @@ def _make_numba_helpers():
     def stop_gradient(x):
         raise NotImplementedError
 
-    def is_number(t):
-        return isinstance(t, (types.Float, types.Integer, types.Boolean))
-
     @overload(zeros_like, jit_options={"nogil": True})
     def _zeros_like(x):
         if is_number(x):
@@ -215,6 +220,41 @@ def _make_numba_helpers():
         if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
             return lambda x: np.zeros_like(x)
         return None
+
+    @overload(filled_like)
+    def _filled_like(x, value):
+        if isinstance(x, types.Array) and is_number(value):
+            float32 = x.dtype == types.float32
+            if float32:
+                return lambda x, value: np.full(x.shape, value, dtype=np.float32)
+            return lambda x, value: np.full(x.shape, value, dtype=np.float64)
+        return None
+
+    @overload(scalar_seed)
+    def _scalar_seed(value):
+        if is_number(value) or isinstance(value, types.Array) and value.ndim == 0:
+            return lambda value: 1.0
+
+        def refuse(value):
+            raise ValueError("the function must return a scalar; use ad.vjp to pull back a "
+                             "non-scalar output")
+        return refuse
+
+    @overload(stop_gradient)
+    def _stop_gradient(x):
+        return lambda x: x
+
+    unbroadcast = _unbroadcast_helper(types, overload, is_number)
+    return {"zeros_like": zeros_like, "unbroadcast": unbroadcast, "filled_like": filled_like,
+            "scalar_seed": scalar_seed, "stop_gradient": stop_gradient}
+
+
+def _unbroadcast_helper(types, overload, is_number):
+    """The numba version of ``unbroadcast``."""
+    import numpy as np
+
+    def unbroadcast(g, x):
+        raise NotImplementedError
 
     @overload(unbroadcast)
     def _unbroadcast(g, x):
@@ -256,24 +296,12 @@ def _make_numba_helpers():
             return out.copy()
         return two
 
-    @overload(filled_like)
-    def _filled_like(x, value):
-        if isinstance(x, types.Array) and is_number(value):
-            float32 = x.dtype == types.float32
-            if float32:
-                return lambda x, value: np.full(x.shape, value, dtype=np.float32)
-            return lambda x, value: np.full(x.shape, value, dtype=np.float64)
-        return None
+    return unbroadcast
 
-    @overload(scalar_seed)
-    def _scalar_seed(value):
-        if is_number(value) or isinstance(value, types.Array) and value.ndim == 0:
-            return lambda value: 1.0
 
-        def refuse(value):
-            raise ValueError("the function must return a scalar; use ad.vjp to pull back a "
-                             "non-scalar output")
-        return refuse
+def _gradient_helpers(types, overload, is_number):
+    """numba versions of the helpers of a sum's adjoint and of the gradients handed back."""
+    import numpy as np
 
     def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
         raise NotImplementedError
@@ -319,13 +347,7 @@ def _make_numba_helpers():
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
-    @overload(stop_gradient)
-    def _stop_gradient(x):
-        return lambda x: x
-
-    return {"zeros_like": zeros_like, "unbroadcast": unbroadcast, "filled_like": filled_like,
-            "scalar_seed": scalar_seed, "unreduce_times": unreduce_times,
-            "stop_gradient": stop_gradient, "as_gradient": as_gradient}
+    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
 
 
 # --- compiling ---------------------------------------------------------------------------

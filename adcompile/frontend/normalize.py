@@ -22,6 +22,7 @@ from ..ir.trees import name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
+from .changes import Changes
 from .closures import Closure, extract
 from .comprehensions import desugar_comprehensions
 from .control import ControlFlow
@@ -62,7 +63,7 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
-                 Trees, Unrolling, Functions, Dependence, Validation):
+                 Trees, Changes, Unrolling, Functions, Dependence, Validation):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 

@@ -121,3 +121,20 @@ def index_expression(index):
     if isinstance(index, ast.Tuple):
         return ast.Tuple(elts=[index_expression(p) for p in index.elts], ctx=ast.Load())
     return index
+
+
+def item_assigned(stmt):
+    """(container, key, value) of ``container[key] = value`` or ``container[key] op= v``
+    (the value then ``container[key] op v``), else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AugAssign):
+        target = stmt.target
+        value = ast.BinOp(left=ast.Subscript(value=getattr(target, "value", None),
+                                             slice=getattr(target, "slice", None),
+                                             ctx=ast.Load()), op=stmt.op, right=stmt.value)
+    else:
+        return None
+    if not isinstance(target, ast.Subscript):
+        return None
+    return target.value, target.slice, ast.copy_location(value, stmt)

@@ -25,32 +25,18 @@ argument as a structure. Part of ``normalize.Normalizer``.
 
 import ast
 import copy
-import re
-from dataclasses import dataclass
 
 from .. import ir
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
 from .items import ITEM
 from .resolve import LEAF, SEQUENCE, Resolver
-from .syntax import stores
+from .syntax import item_assigned
 from .validate import refuse_comprehensions
 
 NOT_STATIC = object()
 #: the prefix of the names a leaf is referred to by in rewritten user expressions: not an
 #: identifier, so it can never be a user's name
-
-
-@dataclass
-class CarriedTree:
-    """A structure a loop carries from one iteration to the next (``state = {"h": ...}``
-    in the body, read at the start of the next): its leaves are loop variables of their
-    own, ``variables`` (names no user can write), of the structure ``node`` names."""
-
-    name: str
-    node: Node
-    variables: list
-    loop: ast.stmt
 
 
 class Trees:
@@ -180,83 +166,6 @@ class Trees:
                                   tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
 
-    def _own(self, node):
-        """Record ``node`` as made by this function (its dicts and lists may be assigned
-        into: see ``assign_into_structure``)."""
-        self.scope.own_trees[id(node)] = node
-        return node
-
-    def assign_into_structure(self, args, user):
-        """``d[key] = v`` (``args``: d, key and v of its desugared ``$with_item``) on a dict
-        or list this function made (not one it was given: Python would change the caller's)
-        with a constant key: every name the structure is bound to, directly or as a part of
-        another, is bound to the structure with ``v`` at ``key``. Anything else is an
-        error."""
-        base, index, value = args
-        old = self.tree_of(base)
-        name = ast.unparse(base)
-        if not (isinstance(old, Node) and self.scope.own_trees.get(id(old)) is old):
-            raise self.scope.src.error(user, f"assigning into {name} changes a structure "
-                                             f"being differentiated that this function was "
-                                             f"given (the caller's, or one its items belong "
-                                             f"to); build a new one instead")
-        if old.kind not in ("dict", "list"):
-            raise self.scope.src.error(user, f"{name} is {old.describe()}: it cannot be "
-                                             f"assigned into")
-        key = self.static_value(index)
-        if key is NOT_STATIC or isinstance(key, slice):
-            raise self.scope.src.error(user, f"{name} is {old.describe()} holding values "
-                                             f"being differentiated: assign into it with a "
-                                             f"constant key or index, known when the function "
-                                             f"is transformed")
-        if old.kind == "list" and not (isinstance(key, int)
-                                       and -len(old.keys) <= key < len(old.keys)):
-            raise self.scope.src.error(user, f"{name} has {len(old.keys)} items: there is no "
-                                             f"item {key!r} to assign")
-        if old.kind == "list":
-            key = old.keys[key]
-        part = self._updated_item(old, key, user) if isinstance(user, ast.AugAssign) \
-            else self.part_of(value)
-        keys, children = list(old.keys), list(old.children)
-        at = next((i for i, k in enumerate(keys) if k == key and type(k) is type(key)), None)
-        if at is not None:
-            children[at] = part
-        else:
-            keys.append(key)
-            children.append(part)
-        new = self._own(Node(old.kind, old.type, tuple(keys), tuple(children)))
-        for bound, tree in list(self.scope.trees.items()):
-            self.scope.trees[bound] = self._replaced(tree, old, new)
-
-    def _updated_item(self, node, key, stmt):
-        """The new item for ``d[key] op= v`` (``stmt``): Python changes an array item in
-        place, so the new value ``item op v`` is recorded as a rebinding of the item (see
-        aliasing: exact unless another name for that array is read afterwards)."""
-        item = node.child(key)
-        if not isinstance(item, Leaf):
-            raise self.scope.src.error(stmt, f"{ast.unparse(stmt.target)} is "
-                                             f"{'no item' if item is None else item.describe()}"
-                                             f": {type(stmt.op).__name__} of it is not "
-                                             f"supported")
-        reference = self.leaf_reference(ast.Name(id=LEAF + item.name, ctx=ast.Load()))
-        part = self.part_of(ast.copy_location(
-            ast.BinOp(left=reference, op=stmt.op, right=stmt.value), stmt))
-        self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
-        return part
-
-    def _replaced(self, tree, old, new):
-        """``tree`` with the structure ``old`` (the same object) replaced by ``new``
-        wherever it occurs."""
-        if tree is old:
-            return new
-        if not isinstance(tree, Node):
-            return tree
-        children = tuple(self._replaced(c, old, new) for c in tree.children)
-        if all(a is b for a, b in zip(children, tree.children)):
-            return tree
-        rebuilt = Node(tree.kind, tree.type, tree.keys, children)
-        return self._own(rebuilt) if self.scope.own_trees.get(id(tree)) is tree else rebuilt
-
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""
         found = self.tree_value(e, inner=True)
@@ -291,7 +200,7 @@ class Trees:
         if user is not None and self.names_structure(stmt.value.args[0]):
             self.assign_into_structure(stmt.value.args, user)
             return None
-        into = _item_assigned(stmt)
+        into = item_assigned(stmt)
         if into is not None and self.names_structure(into[0]):   # d["a"][0] = v
             self.assign_into_structure(into, stmt)
             return None
@@ -388,73 +297,6 @@ class Trees:
                 del constants[name]
         self.scope.trees, self.scope.constants = trees, constants
 
-    def carry_structures(self, loop, header):
-        """The structures ``loop`` carries: names bound to a structure before it, assigned
-        in it and read at the start of an iteration or after it. Each leaf gets a variable
-        of its own, a copy of the leaf made now, that the loop carries like any other."""
-        assigned = {n.id for s in loop.body for n in stores(s)}
-        carried = []
-        for name in sorted(assigned & set(self.scope.trees)):
-            if header.live is not None and name not in header.live:
-                continue
-            node, variables = self.scope.trees[name], []
-
-            def relabelled(part, label):
-                if isinstance(part, Leaf):
-                    variable = f"{name}${id(loop)}${len(variables)}"
-                    fresh = self.namer.fresh(re.sub(r"\W", "_", label))
-                    self.out.body.append(self.copy_statement(fresh, part.name, loop))
-                    self.scope.env[variable] = fresh
-                    self.scope.defined.add(variable)
-                    self.out.origin[fresh] = (self.scope.number, label)
-                    # (varied as the user name is, unless a number constant so far: the
-                    # body may give the leaf a value being differentiated)
-                    if part.name in self.out.varied_ssa or name in self.scope.varied \
-                            and not self._holds_int(part.name):
-                        self.scope.varied.add(variable)
-                    variables.append(variable)
-                    return Leaf(variable in self.scope.varied, fresh)
-                new = Node(part.kind, part.type, part.keys, tuple(
-                    relabelled(c, f"{label}_{k}") for k, c in zip(part.keys, part.children)))
-                # (one this function made stays changeable: see assign_into_structure)
-                return self._own(new) if self.scope.own_trees.get(id(part)) is part else new
-
-            node = relabelled(node, name)
-            self.scope.trees[name] = node
-            carried.append(CarriedTree(name, node, variables, loop))
-        return carried
-
-    def _holds_int(self, name):
-        """Whether generated name ``name`` was last given an int (or bool) constant."""
-        for s in reversed(self.out.body):
-            if isinstance(s, ir.Keep) and name in s.defines:
-                value = getattr(s.stmt, "value", None)
-                return isinstance(value, ast.Constant) and isinstance(value.value, int)
-        return False
-
-    def sync_carried_structures(self, carried):
-        """At an exit of an iteration of a loop carrying the structures ``carried``: their
-        leaf variables take the leaves the structures have now (the same shape, or an
-        error)."""
-        for c in carried:
-            now = self.scope.trees.get(c.name)
-            if not (isinstance(now, Node) and _same_shape(now, c.node)):
-                raise self.scope.src.error(
-                    c.loop, f"{c.name!r} names a structure of values being "
-                                         f"differentiated that a loop carries, and an "
-                                         f"iteration ends with {c.name!r} naming something "
-                                         f"else (another shape or kind); keep its keys and "
-                                         f"kinds the same from one iteration to the next")
-            for variable, leaf in zip(c.variables, now.leaves()):
-                if leaf.name in self.out.varied_ssa and variable not in self.scope.varied:
-                    raise self.scope.src.error(
-                        c.loop, f"an item of {c.name!r}, which a loop carries, "
-                                             f"holds a constant before the loop and a value "
-                                             f"being differentiated after an iteration; give "
-                                             f"it a value being differentiated before the "
-                                             f"loop (e.g. 0.0 * x)")
-                self.scope.env[variable] = leaf.name
-
     def new_structure_each_iteration(self, loop, name):
         """The error for a loop that binds ``name`` to a new structure in each iteration
         and reads it in the next (or after the loop)."""
@@ -523,31 +365,6 @@ class Trees:
 _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
                ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
                ast.Mod: lambda a, b: a % b}
-
-
-def _item_assigned(stmt):
-    """(container, key, value) of ``container[key] = value`` or ``container[key] op= v``
-    (the value then ``container[key] op v``), else None."""
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target, value = stmt.targets[0], stmt.value
-    elif isinstance(stmt, ast.AugAssign):
-        target = stmt.target
-        value = ast.BinOp(left=ast.Subscript(value=getattr(target, "value", None),
-                                             slice=getattr(target, "slice", None),
-                                             ctx=ast.Load()), op=stmt.op, right=stmt.value)
-    else:
-        return None
-    if not isinstance(target, ast.Subscript):
-        return None
-    return target.value, target.slice, ast.copy_location(value, stmt)
-
-
-def _same_shape(a, b):
-    """Whether structures ``a`` and ``b`` have the same kinds, types and keys throughout."""
-    if isinstance(a, Leaf) or isinstance(b, Leaf):
-        return isinstance(a, Leaf) and isinstance(b, Leaf)
-    return (a.kind, a.type, a.keys) == (b.kind, b.type, b.keys) and all(
-        _same_shape(x, y) for x, y in zip(a.children, b.children))
 
 
 def _replace_fields(stmt, **fields):
