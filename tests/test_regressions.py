@@ -344,7 +344,19 @@ def loop_in_a_branch_after_a_copy(x, y, flag):
     return np.cos(c ** 2)
 
 
+def fuzz_5704(x, y, v):
+    # u's adjoint started as the array of a copy's adjoint (w = u) that was also another of
+    # its own terms: adding into it in place added that term twice
+    a = x
+    u = v * y
+    w = u
+    t = u[1:]
+    dc = {"s": (0.5, a), "u": (w + u)}
+    return np.sum(dc["u"]) * (t @ t + a)
+
+
 CASES = [
+    (fuzz_5704, (0.033517, -0.90844, np.array([-0.277668, 1.111596, -0.499025])), (0, 1, 2)),
     (fuzz_21105, (-0.549165, -0.098878, 3, 1, True), (0, 1)),
     (fuzz_21105, (0.549165, 0.698878, 3, 1, True), (0, 1)),
     (returns_from_a_loop_in_the_other_branch, (0.3, 3), 0),
@@ -462,7 +474,19 @@ def iterating_a_list_while_appending(x, y):
     return c
 
 
+def fuzz_2295(x, v):
+    # the loop gave tp a tuple of constants; its adjoint list still sent what was read from
+    # it after the loop to the first tuple's items (silently wrong)
+    c = x * 0.5
+    tp = (x * x, c)
+    for i, e0 in enumerate(v):
+        tp = (i, 0.5)
+    a, b = tp
+    return x * max(c, a)
+
+
 @pytest.mark.parametrize("f, word, args", [
+    (fuzz_2295, "holds a list .* before this loop and something else", None),
     (iterating_a_list_while_appending, "appends to", None),
     (starred_call_to_a_helper, r"\*args", None),
     (double_starred_call_to_a_helper, r"\*\*kwargs", None),

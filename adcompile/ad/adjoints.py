@@ -52,7 +52,7 @@ class Adjoints:
             return terms[0].id
         base = self.scatter_base(terms)
         if base is not None:   # u_bar = v_bar; u_bar[1:] += g; ...: no arrays of zeros
-            bar = self.new_bar(name, self.start(base), out)
+            bar = self.new_bar(name, self.start(base, terms), out)
             self.fresh.add(bar)
             self.accumulate(bar, [t for t in terms if t is not base], out)
             return bar
@@ -74,14 +74,16 @@ class Adjoints:
                 return t
         return None
 
-    def start(self, base):
-        """The value an adjoint made from ``base`` (see scatter_base) starts as: a copy of
-        another adjoint's array, which may be referred to elsewhere, but not of the new
-        array of a copy's adjoint (``v = u.copy()``: ``v_bar`` is read only as a term of
-        ``u_bar``) that no other adjoint's terms read; a new array itself."""
+    def start(self, base, terms):
+        """The value an adjoint made from ``base``, one of its ``terms`` (see scatter_base),
+        starts as: a copy of another adjoint's array, which may be referred to elsewhere,
+        but not of the new array of a copy's adjoint (``v = u.copy()``: ``v_bar`` is read
+        only as a term of ``u_bar``) that no other term, of this adjoint or another, reads;
+        a new array itself."""
+        others = [[t] for t in terms if t is not base] + list(self.pending.values())
         if isinstance(base, ast.Name) and not (
                 base.id in self.passed_on and base.id in self.fresh
-                and not any(base.id in ir.reads(terms) for terms in self.pending.values())):
+                and not any(base.id in ir.reads(t) for t in others)):
             return ir.call(ast.Attribute(value=base, attr="copy", ctx=ast.Load()))
         return base
 
@@ -100,7 +102,7 @@ class Adjoints:
                 return bar
         base = self.scatter_base(terms) if terms else None
         if base is not None:   # (see define_bar)
-            bar = self.new_bar(name, self.start(base), out)
+            bar = self.new_bar(name, self.start(base, terms), out)
             self.fresh.add(bar)
             self.accumulate(bar, [t for t in terms if t is not base], out)
             self.pending[name] = [ir.load(bar)]

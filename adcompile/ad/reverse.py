@@ -448,7 +448,7 @@ class Reverser:
             n = next(n for n in carried if bars[n] == bar)
             base = self.adj.scatter_base(left[n]) if n in left else None
             if base is not None:   # bar = base; bar[1:] += g; ...: no arrays of zeros
-                code = [ir.assign(bar, self.adj.start(base))]
+                code = [ir.assign(bar, self.adj.start(base, left[n]))]
                 self.adj.fresh.add(bar)
                 self.adj.accumulate(bar, [t for t in left[n] if t is not base], code)
                 return code

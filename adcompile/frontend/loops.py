@@ -61,6 +61,7 @@ class Loops:
         structures = self.structures()
         body = self._body(stmt, header, names, carried_trees)
         self.scope.trees.update({c.name: c.node for c in carried_trees})
+        self._refuse_lists_replaced(stmt, body, names)
         # what names a structure at the start of an iteration must be what it names at the
         # start of the next, and after the loop
         self.merge_structures(stmt, structures, [structures, self.structures()],
@@ -80,6 +81,25 @@ class Loops:
                          if v in names.before and n not in self.out.maybe_undefined}
         self.out.maybe_undefined |= {n for v, n in names.names.items() if v not in names.before}
         self.out.body.append(loop)
+
+    def _refuse_lists_replaced(self, stmt, body, names):
+        """A variable holding a list of values being differentiated that the loop gives
+        another value (not a list, or a list it makes) and reads in the next iteration or
+        after the loop: the list's adjoint would also take what was read from the other
+        value. Refused."""
+        made = {s.target for s in ir.walk(body) if isinstance(s, ir.ListNew)}
+        for v, name in names.carried.items():
+            if name not in self.out.lists:
+                continue
+            for s in same_loop(body):
+                if isinstance(s, ir.Carry) and s.target == name \
+                        and (s.source not in self.out.lists or s.source in made):
+                    raise self.scope.src.error(stmt, f"{v!r} holds a list of values being "
+                                                     f"differentiated before this loop and "
+                                                     f"something else after an iteration, "
+                                                     f"and is read in the next iteration or "
+                                                     f"after the loop; use another name for "
+                                                     f"the new value")
 
     def _header(self, stmt):
         """The loop's ``Header``; for a for loop, what it walks is evaluated here."""
