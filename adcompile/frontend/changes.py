@@ -165,7 +165,7 @@ class Changes:
         error)."""
         for c in carried:
             now = self.scope.trees.get(c.name)
-            if not (isinstance(now, Node) and _same_shape(now, c.node)):
+            if not (isinstance(now, Node) and _same_layout(now, c.node)):
                 raise self.scope.src.error(
                     c.loop, f"{c.name!r} names a structure of values being "
                                          f"differentiated that a loop carries, and an "
@@ -183,9 +183,10 @@ class Changes:
                 self.scope.env[variable] = leaf.name
 
 
-def _same_shape(a, b):
-    """Whether structures ``a`` and ``b`` have the same kinds, types and keys throughout."""
+def _same_layout(a, b):
+    """Whether structures ``a`` and ``b`` have the same kinds, types and keys throughout
+    (their layout; the leaves may differ)."""
     if isinstance(a, Leaf) or isinstance(b, Leaf):
         return isinstance(a, Leaf) and isinstance(b, Leaf)
     return (a.kind, a.type, a.keys) == (b.kind, b.type, b.keys) and all(
-        _same_shape(x, y) for x, y in zip(a.children, b.children))
+        _same_layout(x, y) for x, y in zip(a.children, b.children))
