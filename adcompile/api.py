@@ -43,8 +43,9 @@ Wrt = Union[int, str, Sequence[Union[int, str]]]
 # numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
 _NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
                       np.int16, np.int8, np.uint8})
-_cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
+#: the attribute of a function that holds its transforms (see _per_function)
+_CACHE_ATTRIBUTE = "__adcompile_transforms__"
 
 
 def _transform(f, wrt, has_aux=False):
@@ -56,13 +57,25 @@ def _transform(f, wrt, has_aux=False):
         return Transform(f, wrt, has_aux=has_aux)  # not a Python function: FunctionSource says why
     depends = _dependencies(f)
     with _cache_lock:
-        per_function = _cache.setdefault(f, {})
+        per_function = _per_function(f)
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
         transform = Transform(f, wrt, has_aux=has_aux)
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
+
+
+def _per_function(f):
+    """The transforms of function ``f``, by key: kept on ``f`` itself, so that they live as
+    long as ``f`` and no longer. (The generated code runs in ``f``'s globals, which hold
+    ``f`` when it is a module's function: a cache elsewhere keyed weakly on ``f`` would keep
+    ``f``, its module and its code alive for ever through them.)"""
+    entry = f.__dict__.get(_CACHE_ATTRIBUTE)
+    if entry is None or entry[0]() is not f:   # (functools.wraps copies it onto wrappers)
+        entry = (weakref.ref(f), {})
+        f.__dict__[_CACHE_ATTRIBUTE] = entry
+    return entry[1]
 
 
 def _dependencies(f):
@@ -356,8 +369,6 @@ def _scalar_seed(kind, function):
     return scalar_seed
 
 
-# transform -> {(kind, key): function, ("code", kind, key): (text, aliases, extra)}
-_checked_variants: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _checked_lock = threading.Lock()
 
 
@@ -365,7 +376,7 @@ def _checked_code(transform, key, kind):
     """(text, aliases, extra) of the code ``_checked`` compiles, made once per transform,
     ``key`` and ``kind`` (``.source`` shows it without compiling it)."""
     with _checked_lock:
-        per_transform = _checked_variants.setdefault(transform, {})
+        per_transform = transform.checked_variants
         made = per_transform.get(("code", kind, key))
         if made is not None:
             return made
@@ -394,7 +405,7 @@ def _checked(transform, key, kind):
     seen the value (a non-scalar value is a ValueError, never a gradient of it)."""
     code, aliases, extra = _checked_code(transform, key, kind)
     with _checked_lock:
-        per_transform = _checked_variants.setdefault(transform, {})
+        per_transform = transform.checked_variants
         fn = per_transform.get((kind, key))
         if fn is not None:
             return fn
@@ -429,32 +440,33 @@ def _docstring(f, transform, kind):
         signature = str(inspect.signature(f))[1:-1]
     except (TypeError, ValueError):
         signature = "*args"
-    name = f"{kind}_{f.__name__}"
+    fname = transform.source.name   # a lambda's is the name it is assigned to
+    name = f"{kind}_{fname}"
     gradient = "the gradient" if not transform.wrt_tuple \
         else f"a tuple of gradients, one per parameter ({params})"
     if kind == "grad":
         head = f"{name}({signature}) -> {gradient}"
-        body = (f"The gradient of {f.__name__}() {respect}. It takes {f.__name__}'s arguments "
-                f"(by position or keyword); {f.__name__}() must return a scalar. There is no "
+        body = (f"The gradient of {fname}() {respect}. It takes {fname}'s arguments "
+                f"(by position or keyword); {fname}() must return a scalar. There is no "
                 f"out_bar argument: ad.vjp pulls back another adjoint of the value.")
     elif kind == "value_and_grad":
         head = f"{name}({signature}) -> (value, {gradient})"
-        body = (f"The value of {f.__name__}() and its gradient {respect}, in one sweep; "
-                f"{f.__name__}() must return a scalar. There is no out_bar argument.")
+        body = (f"The value of {fname}() and its gradient {respect}, in one sweep; "
+                f"{fname}() must return a scalar. There is no out_bar argument.")
     elif kind == "vjp":
         head = f"{name}({signature + ', ' if signature else ''}out_bar) -> (value, {gradient})"
-        body = (f"The value of {f.__name__}() and the vector-Jacobian product {respect}: the "
+        body = (f"The value of {fname}() and the vector-Jacobian product {respect}: the "
                 f"gradient of the sum of out_bar times the value. out_bar, the adjoint of the "
                 f"value (the value's shape, a tuple for a tuple), comes last by position or as "
                 f"the keyword out_bar=.")
     else:
         head = f"{name}({signature + ', ' if signature else ''}tangents) -> (value, value_dot)"
-        body = (f"Forward mode: the value of {f.__name__}() and its directional derivative "
+        body = (f"Forward mode: the value of {fname}() and its directional derivative "
                 f"when {params} move along tangents (one tangent per parameter: a tuple for a "
                 f"tuple wrt), which come last by position or as the keyword tangents=.")
     return (f"{head}\n\n{body}\n\nGenerated by adcompile; .source holds the generated code "
             f"it runs (the general version, for arguments of any shape), .__wrapped__ is "
-            f"{f.__name__}.")
+            f"{fname}.")
 
 
 class _Shared:
@@ -622,7 +634,7 @@ def _gradient_shared(f, transform, kind, backend=None):
             name = f"{kind}_{transform.source.name}"
         return report.compiled(python, text, name, transform.source, aliases, extra)
 
-    name = f"{kind}_{f.__name__}"
+    name = f"{kind}_{transform.source.name}"
     lookup = _dispatcher(transform, make, name)
     shared = _Shared(transform, kind, name, _documented(f, transform, kind), lookup)
     shared.numba = report
@@ -699,7 +711,7 @@ def _make_vjp(f, wrt, has_aux=False, backend=None):
 
 def _vjp_shared(f, transform, backend):
     """The ``_Shared`` of a vjp; with the numba backend, its code compiled by numba."""
-    name = f"vjp_{f.__name__}"
+    name = f"vjp_{transform.source.name}"
     form, report = "vjp", None
     if backend == "numba":
         report = Report()
@@ -849,24 +861,25 @@ def jvp(f: Function | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Funct
 def _make_jvp(f, wrt, has_aux=False):
     transform = _transform(f, wrt, has_aux)
     shared = _shared(transform, "jvp", lambda: _Shared(
-        transform, "jvp", f"jvp_{f.__name__}", _documented(f, transform, "jvp"),
-        _dispatcher(transform, "jvp", f"jvp_{f.__name__}", trailing="tangents")))
+        transform, "jvp", f"jvp_{transform.source.name}", _documented(f, transform, "jvp"),
+        _dispatcher(transform, "jvp", f"jvp_{transform.source.name}", trailing="tangents")))
     lookup = shared.lookup
     if transform.deferred is None:
         transform.generate((), "jvp")   # (errors surface here)
 
     def pushforward(*args, **kwargs):
         tangents, args = _trailing(args, kwargs, "tangents",
-                                   f"jvp of {f.__name__}() needs tangents (one per wrt parameter)")
+                                   f"jvp of {transform.source.name}() needs tangents (one "
+                                   f"per wrt parameter)")
         fn = lookup(args, kwargs)
         n = len(transform.wrt)
         if not transform.wrt_tuple:
             tangents = (tangents,)
         elif not isinstance(tangents, (tuple, list)) or len(tangents) != n:
-            raise ValueError(f"jvp of {f.__name__}() with wrt={tuple(transform.wrt)} needs a "
-                             f"tuple of {n} tangents")
+            raise ValueError(f"jvp of {transform.source.name}() with "
+                             f"wrt={tuple(transform.wrt)} needs a tuple of {n} tangents")
         kwargs.update(zip(fn.tangent_names, _leaf_tangents(fn.trees, transform.wrt, tangents,
-                                                           f.__name__)))
+                                                           transform.source.name)))
         return fn(*args, **kwargs)
 
     return _finish(pushforward, f, transform, shared, "jvp")

@@ -41,6 +41,10 @@ def load_function(spec):
             module = importlib.import_module(where)
         except ImportError as exc:
             raise UserError(f"cannot import module {where!r}: {exc}") from None
+        except SystemExit as exc:
+            raise _exited(where, exc) from None
+        except Exception as exc:  # the user's module failed while importing
+            raise UserError(f"importing {where} failed: {type(exc).__name__}: {exc}") from None
     func = module
     for part in name.split("."):
         if not hasattr(func, part):
@@ -67,11 +71,20 @@ def _import_file(path):
         text = (exc.text or "").strip("\n\x00").rstrip()
         raise UserError(f"{where}: syntax error: {exc.msg}" + (f"\n    {text}" if text else "")) \
             from None
+    except SystemExit as exc:
+        raise _exited(path, exc) from None
     except Exception as exc:  # the user's module failed while importing
         raise UserError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
     finally:
         sys.path.remove(str(path.parent))
     return module
+
+
+def _exited(where, exc):
+    """The error for a module that called sys.exit while it was imported."""
+    return UserError(f"importing {where} failed: it called sys.exit({exc.code!r}) (exit status "
+                     f"{exc.code!r}); put the code that runs it as a script under "
+                     f"if __name__ == \"__main__\":")
 
 
 def parse_wrt(text):
@@ -109,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc)
         print(f"adcompile: error: {message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:   # Ctrl-C: a Unix tool's quiet exit, 128 + SIGINT
+        print("adcompile: interrupted", file=sys.stderr)
+        return 130
 
 
 def run(args):

@@ -80,6 +80,8 @@ class Transform:
         self._func, self._wrt_given = weakref.ref(func), wrt
         self._specialised = {}
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
+        # api._checked's: {(kind, key): function, ("code", kind, key): (text, aliases, extra)}
+        self.checked_variants = {}
         self.texts = {}
         self.callables = {}   # what api.py's callables of this transform share, by kind
         # normalized once, and generated once now, so that errors surface where the

@@ -525,11 +525,17 @@ CASES = [
             print(f"x = {x}", label)
             return x * x
     """, args=((0.7, 3),)),
+    Case(("FormattedValue", "JoinedStr"), SUPPORTED, """
+        def f(x):
+            label = f"{x * 2.0:.2f}"   # a string: no gradient flows through it
+            print(f"loss {x * x:.3f}")
+            return x * len(label)
+    """),
     Case(("FormattedValue", "JoinedStr"), REJECTED, """
         def f(x):
-            label = f"{x * 2.0}"  # ERR
-            return x * len(label)
-    """, word=r"f-string"),
+            print(f"{x.sort()}")  # ERR
+            return np.sum(x * x)
+    """, args=((V,),), word=r"sort"),
     Case(("Constant",), SUPPORTED, """
         def f(x):
             return x * 2.5 + 1 + True + (None is None)

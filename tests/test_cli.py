@@ -183,3 +183,40 @@ def test_build_command_honours_the_umask(tmp_path):
         os.umask(old)
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE((tmp_path / "g.py").stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("how", ["file", "module"])
+def test_sys_exit_while_importing_the_users_module_is_an_error_with_its_code(tmp_path, how):
+    (tmp_path / "exits.py").write_text("import sys\n\ndef f(x):\n    return x * x\n\n"
+                                       "sys.exit(3)\n")
+    target = "exits.py:f" if how == "file" else "exits:f"
+    result = adcompile("show", target, cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    err = result.stderr
+    assert err.startswith("adcompile: error:") and "sys.exit(3)" in err, err
+    assert "__main__" in err and "Traceback" not in err, err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_while_importing_exits_130_with_one_line(tmp_path):
+    import signal
+    import time
+    started = tmp_path / "started"
+    (tmp_path / "slow.py").write_text(
+        "import pathlib, time\n\ndef f(x):\n    return x * x\n\n"
+        f"pathlib.Path({str(started)!r}).write_text('1')\ntime.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-m", "adcompile", "show", "slow.py:f"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the module was never imported"
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130, (child.returncode, err)
+    assert err.strip() == "adcompile: interrupted", err
+    assert out == ""

@@ -103,7 +103,7 @@ def module_source(funcs, transform_of, directory=None):
 
     ``directory``: the folder the module will be in (None: the current one), where the
     module of a primitive loaded from a file path is looked for."""
-    names = [f.__name__ for f in funcs]
+    names = [transform_of(f).source.name for f in funcs]   # (a lambda's: its variable's)
     if len(set(names)) != len(names):
         raise BuildError(f"two functions share a name: {names}")
     module = _Module()

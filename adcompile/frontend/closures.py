@@ -23,7 +23,7 @@ import copy
 import inspect
 from dataclasses import dataclass, field
 
-from .source import PLACE, DerivedSource
+from .source import PLACE, DerivedSource, as_def
 from .syntax import stores
 
 #: the attribute of a call node that stands for a nested function passed as a value
@@ -187,16 +187,6 @@ def _definition(stmt, error):
             and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
         return as_def(stmt.targets[0].id, stmt.value)
     return None
-
-
-def as_def(name, lam):
-    """The def node of ``lam``, named ``name``: ``def name(args): return body``."""
-    node = ast.FunctionDef(name=name, args=lam.args, body=[
-        ast.copy_location(ast.Return(value=lam.body), lam.body)], decorator_list=[],
-        returns=None, type_comment=None)
-    if "type_params" in ast.FunctionDef._fields:
-        node.type_params = []
-    return ast.copy_location(node, lam)
 
 
 def _refuse_declarations(node, error):

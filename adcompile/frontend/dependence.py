@@ -79,7 +79,7 @@ class Dependence:
                 return any(leaf.name in self.out.varied_ssa
                            for leaf in self.scope.trees[e.id].leaves())
             return e.id in varied
-        if isinstance(e, ast.Constant):
+        if isinstance(e, (ast.Constant, ast.JoinedStr)):   # (a string is never differentiated)
             return False
         if isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp)
                                           and isinstance(e.op, (ast.Not, ast.Invert))):

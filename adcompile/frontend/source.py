@@ -16,6 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from ..errors import TransformError
+from .freshness import is_running_code
 
 _MISSING = object()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
@@ -51,10 +52,6 @@ class FunctionSource:
                 f"cannot read the source of {name!r}: adcompile differentiates Python "
                 f"functions defined in a file (got {type(func).__name__}); functions without "
                 f"Python source cannot be differentiated yet")
-        if func.__name__ == "<lambda>":
-            raise TransformError(
-                f"cannot differentiate a lambda ({func.__code__.co_filename}:"
-                f"{func.__code__.co_firstlineno}): define it with def")
         # the function itself is held weakly: adcompile's cache keys on it, and a value
         # that held it strongly would keep it (and its generated code) alive forever
         self._func = weakref.ref(func)
@@ -70,28 +67,24 @@ class FunctionSource:
             # the function's own source: not inspect.getsourcelines, which follows
             # __wrapped__ to the source of the function a decorator wrapped
             all_lines, start = inspect.findsource(func)
-            lines, firstline = inspect.getblock(all_lines[start:]), start + 1
         except (OSError, TypeError) as exc:
             raise TransformError(
                 f"cannot read the source of {name!r} ({exc}); functions typed at an "
                 f"interactive prompt or built with exec have no source file") from None
-        first = lines[0]
-        self.indent = len(first) - len(first.lstrip())
-        text = textwrap.dedent("".join(lines))
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            tree = ast.Module(body=[], type_ignores=[])
-        ast.increment_lineno(tree, firstline - 1)
-        node = tree.body[0] if tree.body else None
-        if not self._matches(node, func):
+        node = (self._lambda if func.__name__ == "<lambda>" else self._def)(
+            all_lines, start, func)
+        if node is None:
+            line = func.__code__.co_firstlineno
+            now = all_lines[line - 1].strip() if line <= len(all_lines) else "nothing"
             raise TransformError(
-                f"the source of {name!r} in {self.filename} does not match the running "
-                f"function: the file was changed after it was imported (line {firstline} now "
-                f"reads {first.strip()!r}); import it again", self.filename, firstline)
+                f"the source of {name!r} in {self.filename} is not the code that runs: the "
+                f"file was changed after it was imported (line {line} now reads {now!r}); "
+                f"import it again (importlib.reload(module), or restart the kernel) to "
+                f"differentiate the new code", self.filename, line)
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.error(node, "an async function cannot be differentiated")
         node.decorator_list = []
+        _mangle_private_names(node, func)
         self.node = node
         self.name = node.name
         self.closure = {}
@@ -99,6 +92,50 @@ class FunctionSource:
             for var, cell in zip(func.__code__.co_freevars, func.__closure__):
                 self.closure[var] = cell
         self.params = self._params(node.args)
+
+    def _def(self, all_lines, start, func):
+        """The ``def`` of ``func`` read from its file's lines (from its first line, ``start``),
+        or None if the file holds other code there now."""
+        tree = self._parse_block(all_lines, start)
+        node = tree.body[0] if tree is not None and tree.body else None
+        if not self._matches(node, func) \
+                or not is_running_code(node, func, "".join(all_lines), self.indent):
+            return None
+        return node
+
+    def _lambda(self, all_lines, start, func):
+        """The ``lambda`` of ``func`` read from its file's lines (its statement from line
+        ``start``), as a ``def`` named after the variable it is assigned to (``tanh =
+        lambda z: ...``), or None if the file holds other code at its line now."""
+        tree = self._parse_block(all_lines, start)
+        if tree is None:   # (a lambda inside a longer expression: the whole file)
+            tree = self._parse_block(all_lines, 0, whole=True)
+        if tree is None:
+            return None
+        names = {id(n.value): n.targets[0].id for n in ast.walk(tree)
+                 if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Lambda)}
+        line = func.__code__.co_firstlineno
+        text = "".join(all_lines)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Lambda) and n.lineno == line \
+                    and is_running_code(n, func, text, self.indent):
+                return as_def(names.get(id(n), "lambda_"), n)
+        return None
+
+    def _parse_block(self, all_lines, start, whole=False):
+        """The AST of the block of the file's lines from ``start`` (or of the ``whole``
+        file), dedented (``self.indent`` columns), with the file's line numbers; None if it
+        does not parse."""
+        lines = all_lines[start:] if whole else inspect.getblock(all_lines[start:])
+        first = lines[0] if lines else ""
+        self.indent = 0 if whole else len(first) - len(first.lstrip())
+        try:
+            tree = ast.parse(textwrap.dedent("".join(lines)))
+        except SyntaxError:
+            return None
+        ast.increment_lineno(tree, start)
+        return tree
 
     @staticmethod
     def _matches(node, func):
@@ -199,6 +236,37 @@ class FunctionSource:
         col = getattr(call, "col_offset", None)
         return ((filename, getattr(call, "lineno", None),
                  None if col is None else col + indent, self.name),) + tuple(callers)
+
+
+def _mangle_private_names(node, func):
+    """Write ``self.__x`` in a method of ``class C`` as Python runs it, ``self._C__x``: the
+    generated code is not in the class, where Python would mangle the name itself."""
+    owner = func.__qualname__.split(".")[:-1]
+    prefix = "_" + owner[-1].lstrip("_") if owner and owner[-1] != "<locals>" else "_"
+    if prefix == "_":
+        return
+
+    def mangled(name):
+        private = name.startswith("__") and not name.endswith("__") and "." not in name
+        return prefix + name if private else name
+
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute):
+            n.attr = mangled(n.attr)
+        elif isinstance(n, ast.Name):
+            n.id = mangled(n.id)
+        elif isinstance(n, ast.arg):
+            n.arg = mangled(n.arg)
+
+
+def as_def(name, lam):
+    """The def node of ``lam``, a lambda, named ``name``: ``def name(args): return body``."""
+    node = ast.FunctionDef(name=name, args=lam.args, body=[
+        ast.copy_location(ast.Return(value=lam.body), lam.body)], decorator_list=[],
+        returns=None, type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        node.type_params = []
+    return ast.copy_location(node, lam)
 
 
 #: the attribute the nodes of an inlined function's AST carry: (file, indent, callers), with

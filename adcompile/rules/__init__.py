@@ -162,6 +162,10 @@ class Registry:
         return entry is not None and entry is obj
 
     def is_inert(self, obj):
+        """Whether ``obj`` is called for its effect only: a function registered with
+        ``inert``, or a method bound to an object whose function is (``log.info``)."""
+        if inspect.ismethod(obj):
+            obj = obj.__func__
         entry = self.inert_objects.get(id(obj))
         return entry is not None and entry is obj
 

@@ -6,8 +6,10 @@ In every rule ``z`` (or ``y``) is the result, ``z_bar`` its adjoint.
 # ruff: noqa: F821, F841
 
 import builtins
+import logging
 import math
 import operator
+import warnings
 
 import numpy as np
 
@@ -157,7 +159,13 @@ def mod(z, x, y):
 nondifferentiable(len, int, round, bool, isinstance, type, range, operator.floordiv,
                   operator.not_, operator.invert, operator.lt, operator.le,
                   operator.gt, operator.ge, operator.eq, operator.ne)
-inert(print)
+inert(print, warnings.warn)
+# a log line of a value in a loss: logging's functions, and its loggers' methods (a bound
+# method is inert when its function is, see Registry.is_inert)
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "exception", "log")
+inert(*(getattr(logging, name) for name in _LOG_LEVELS),
+      *(getattr(logging.Logger, name) for name in _LOG_LEVELS),
+      *(getattr(logging.LoggerAdapter, name) for name in _LOG_LEVELS))
 
 
 # max(xs) and min(xs) of a sequence (a list of values, or an array's entries): the frontend
