@@ -16,6 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from ..errors import TransformError
+from .nesting import split_nesting
 
 _MISSING = object()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
@@ -92,7 +93,7 @@ class FunctionSource:
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.error(node, "an async function cannot be differentiated")
         node.decorator_list = []
-        self.node = node
+        self.node = split_nesting(node, self.error)   # (before any pass walks it recursively)
         self.name = node.name
         self.closure = {}
         if func.__closure__:

@@ -22,15 +22,14 @@ def renumber_temps(statements, outputs, namer):
             return m.group(1), m.group(2)
         return None
 
-    order, renamed = [], set()
+    order, renamed = {}, set()   # (order: the temporaries in order of appearance)
     for s in statements + list(outputs):
         for node in walk_tree(s):
-            if node.__class__ is ast.Name:
+            if node.__class__ is ast.Name and node.id not in renamed:
                 found = parts(node.id)
                 if found:
                     renamed.add(node.id)
-                    if found[0] not in order:
-                        order.append(found[0])
+                    order.setdefault(found[0], None)
     suffixes = {parts(n)[1] for n in renamed}
     reserved = {n for n in namer.taken if not parts(n)} - namer.temps
     mapping, k = {}, 0
