@@ -118,7 +118,7 @@ class _Split:
         """The reversed loop split: ``(before, replacement, after)``, the backward code
         before the loop, what replaces the loop, the code after it; or None if nothing in
         the loop can be done for all steps at once."""
-        env = Env(self.index, self.steps, may_change(self.rloop.body, self.aliases)
+        env = Env(self.index, self.steps, set(self.changed_in_body)
                   | set(self.names) | {self.loop_var}, self.ndims, self.np, self.steps_call)
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
@@ -247,10 +247,10 @@ class _Split:
             for n in may_change([s], self.aliases):
                 assigned_at.setdefault(n, []).append(i)
         at = self.forward.index(self.loop)
-        changed = (may_change(body, self.aliases)
+        changed = (set(assigned_at)   # (what the loop's statements may change)
                    | may_change(self.forward[at + 1:], self.aliases)
                    | may_change(self.before, self.aliases)
-                   | may_change(self.rloop.body, self.aliases) | {self.loop_var})
+                   | self.changed_in_body | {self.loop_var})
         found, found_ids = {}, set()
         more = True
         while more:    # (a value becomes worth recomputing when what read it is recomputed)
