@@ -57,12 +57,15 @@ class Sweeps:
                                        else set())
 
 
-def sweep_pass(*changes):
+def sweep_pass(*changes, idle=None):
     """A pass from a function that changes the fields ``changes`` of the sweeps it is
-    given: it is given a copy of those (copying all would cost as much as the passes)."""
+    given: it is given a copy of those (copying all would cost as much as the passes).
+    Where ``idle(sw)``, the pass has nothing to do: it returns the sweeps it is given."""
     def make(run):
         @functools.wraps(run)
         def step(sw):
+            if idle is not None and idle(sw):
+                return sw
             return run(sw.copy(changes))
         return step
     return make
@@ -148,10 +151,11 @@ def renumber(sw):
     return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
 
 
-@sweep_pass("forward", "backward", "outputs", "grads", "namer")
+@sweep_pass("forward", "backward", "outputs", "grads", "namer", idle=lambda sw: optimize.numbered(
+    sw.forward + sw.backward, sw.outputs, sw.context.namer))
 def renumber_again(sw):
     """Number the temporaries again after loop fission and hoisting, which make and drop
-    some."""
+    some (where they changed nothing, the sweeps are numbered already)."""
     optimize.renumber_temps(sw.forward + sw.backward, sw.outputs, sw.context.namer)
     return sw
 
@@ -183,7 +187,7 @@ def _may_rerun(fn):
     return lambda index, iterable: (index, ast.dump(iterable)) in allowed
 
 
-@sweep_pass("forward", "backward", "step_loops", "namer")
+@sweep_pass("forward", "backward", "step_loops", "namer", idle=lambda sw: not sw.step_loops)
 def loop_fission(sw):
     """Split each reversed loop over per-step lists into batched array code and the rest."""
     ctx = sw.context
@@ -193,7 +197,8 @@ def loop_fission(sw):
     return replace(sw, forward=forward, backward=backward)
 
 
-@sweep_pass("forward", "namer")
+@sweep_pass("forward", "namer",
+            idle=lambda sw: not any(isinstance(s, ast.For) for s in sw.forward))
 def hoist_inputs(sw):
     """Batch, before each forward loop, what its body computes from values it does not
     change."""

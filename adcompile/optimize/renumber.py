@@ -13,7 +13,36 @@ def renumber_temps(statements, outputs, namer):
     """Number the temporaries that remain t1, t2, ... in order of appearance, so gaps left
     by fused or dead temporaries do not show. The names made from a temporary's follow
     (``t3_bar``, ``t3s``, ``t3_bar_steps``). Returns ``rename(name)``: a name's new name."""
+    mapping, renamed, parts = _numbering(statements, outputs, namer)
 
+    def rename(name):
+        found = parts(name)
+        return mapping[found[0]] + found[1] if found and found[0] in mapping else name
+
+    seen = set()  # a node shared by the two sweeps is renamed once
+    for s in statements + list(outputs):
+        for node in walk_tree(s):
+            if node.__class__ is ast.Name and id(node) not in seen:
+                seen.add(id(node))
+                node.id = rename(node.id)
+    # the namer knows the new names: later passes make names and renumber again
+    derived = {rename(name) for name in renamed if parts(name)[1]}
+    namer.temps = (namer.temps - set(mapping)) | set(mapping.values())
+    namer.taken |= derived | set(mapping.values())
+    namer.made |= derived
+    return rename
+
+
+def numbered(statements, outputs, namer):
+    """Whether the temporaries are numbered already (``renumber_temps`` would change
+    nothing), found without changing the code."""
+    mapping = _numbering(statements, outputs, namer)[0]
+    return all(old == new for old, new in mapping.items())
+
+
+def _numbering(statements, outputs, namer):
+    """(old temporary -> new name, the names to rename, ``parts(name)``: the temporary a
+    name is made from and its suffix, or None)."""
     temps, made = set(namer.temps), set(namer.made)
 
     def parts(name):
@@ -38,20 +67,4 @@ def renumber_temps(statements, outputs, namer):
         while any(f"t{k}{suffix}" in reserved for suffix in suffixes | {"", "_bar", "_dot"}):
             k += 1
         mapping[old] = f"t{k}"
-
-    def rename(name):
-        found = parts(name)
-        return mapping[found[0]] + found[1] if found and found[0] in mapping else name
-
-    seen = set()  # a node shared by the two sweeps is renamed once
-    for s in statements + list(outputs):
-        for node in walk_tree(s):
-            if node.__class__ is ast.Name and id(node) not in seen:
-                seen.add(id(node))
-                node.id = rename(node.id)
-    # the namer knows the new names: later passes make names and renumber again
-    derived = {rename(name) for name in renamed if parts(name)[1]}
-    namer.temps = (namer.temps - set(mapping)) | set(mapping.values())
-    namer.taken |= derived | set(mapping.values())
-    namer.made |= derived
-    return rename
+    return mapping, renamed, parts

@@ -1,0 +1,123 @@
+"""Large and deeply nested functions (issue 20): a 2,000-statement function, expressions
+nested as deep as Python's parser allows and sums of thousands of terms transform, with
+gradients that match central finite differences; what cannot be split is refused with a
+TransformError, never a RecursionError. (benchmarks/transform_scaling.py times larger
+functions.)"""
+
+import importlib
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import assert_close, numerical_grad
+
+import adcompile as ad
+from adcompile.frontend.nesting import LIMIT, SPLIT, depth
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import transform_scaling  # noqa: E402
+
+
+@pytest.fixture
+def module(tmp_path, monkeypatch):
+    """``make(name, text, recursion_limit=None)``: function ``f`` of a module holding
+    ``text``, imported from a file (adcompile reads the source); with ``recursion_limit``,
+    compiled under that limit (Python's own parser needs it for the longest chains)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(name, text, recursion_limit=None):
+        (tmp_path / f"{name}.py").write_text(text)
+        old = sys.getrecursionlimit()
+        if recursion_limit is not None:
+            sys.setrecursionlimit(recursion_limit)
+        try:
+            return importlib.import_module(name).f
+        finally:
+            sys.setrecursionlimit(old)
+
+    return make
+
+
+def _returning(expression):
+    return f"import numpy as np\n\n\ndef f(x):\n    return {expression}\n"
+
+
+def _check(f, x):
+    assert_close(ad.grad(f)(x), numerical_grad(f, (x,), 0))
+
+
+def test_a_2000_statement_function_transforms_in_seconds(module):
+    f = module("straight_2000", transform_scaling.source(2000))
+    x, y = np.linspace(0.1, 0.3, 3), np.full(3, 0.5)
+    start = time.process_time()
+    g = ad.grad(f, wrt=(0, 1))(x, y)
+    assert time.process_time() - start < 60   # (a quadratic pass took minutes)
+    assert_close(g[0], numerical_grad(f, (x, y), 0))
+    assert_close(g[1], numerical_grad(f, (x, y), 1))
+
+
+@pytest.mark.parametrize("expression", [
+    "np.sum(" + "np.sin(" * 195 + "x" + ")" * 195 + ")",               # calls, 195 deep
+    "np.sum(" + "(" * 195 + "x" + " + 0.1) * 0.99" * 195 + ")",         # parentheses
+    "np.sum(" + "x" + " * 0.99 + 0.01" * 300 + ")",                     # a chain, 300 deep
+    "np.sum(" + "- " * 300 + "x)",                                      # unary minus
+    "np.sum(np.tanh(x * " + " * ".join(["np.cos(x)"] * 120) + "))",
+], ids=["sin195", "parens195", "chain300", "neg300", "product_of_calls"])
+def test_deep_nesting_is_split_and_differentiated(module, expression):
+    f = module(f"deep_{abs(hash(expression))}", _returning(expression))
+    _check(f, np.linspace(0.1, 0.3, 3))
+    assert "part1 = " in ad.grad(f).source   # (split into parts)
+
+
+def test_a_sum_of_1000_terms(module):
+    terms = " + ".join(f"x * {i}" for i in range(1, 1001))
+    f = module("sum_1000", _returning(f"np.sum({terms})"))
+    x = np.linspace(0.1, 0.3, 3)
+    assert_close(ad.grad(f)(x), np.full(3, 500500.0))
+    _check(f, x)
+
+
+def test_a_sum_of_5000_terms_under_a_limit_python_needs_to_parse_it(module):
+    # Python's parser (3.11) refuses 5,000 terms under the default recursion limit: a user
+    # writing this raised it; adcompile's passes must not need more
+    terms = " + ".join(f"x * {i}" for i in range(1, 5001))
+    text = _returning(f"np.sum({terms})")
+    f = module("sum_5000", text, recursion_limit=2500)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(2500)
+    try:
+        g = ad.grad(f)(np.linspace(0.1, 0.3, 3))
+    finally:
+        sys.setrecursionlimit(old)
+    assert_close(g, np.full(3, 5000 * 5001 / 2))
+
+
+def test_a_product_of_2000_factors(module):
+    f = module("product_2000", _returning("np.sum(" + " * ".join(["x"] * 2000) + ")"))
+    _check(f, np.array([0.9995, 1.0, 1.0004]))
+
+
+def test_split_keeps_the_order_of_calls_with_effects(module):
+    text = ("import numpy as np\n\n\ndef f(x):\n    s = np.exp(x) * (" + "x * 0.9 + " * 60
+            + "x)\n    return np.sum(s)\n")
+    f = module("ordered", text)
+    _check(f, np.linspace(0.1, 0.3, 3))
+    from adcompile.frontend.source import FunctionSource
+    node = FunctionSource(f).node
+    assert all(depth(s) < SPLIT + 8 for s in node.body)
+
+
+def test_too_deep_where_it_cannot_be_split_is_refused_with_its_place(module):
+    chain = "x" + " * 0.99 + 0.01" * (LIMIT + 20)
+    text = ("import numpy as np\n\n\ndef f(x):\n    g = lambda v: " + chain.replace("x", "v")
+            + "\n    return np.sum(g(x))\n")
+    f = module("refused_lambda", text)
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(f)(np.ones(3))
+    message = str(info.value)
+    assert f"nested more than {LIMIT} levels deep" in message
+    assert "refused_lambda.py:5:" in message
