@@ -121,3 +121,15 @@ def test_too_deep_where_it_cannot_be_split_is_refused_with_its_place(module):
     message = str(info.value)
     assert f"nested more than {LIMIT} levels deep" in message
     assert "refused_lambda.py:5:" in message
+
+
+def test_source_too_deep_for_the_parser_now_is_a_transform_error(module):
+    terms = " + ".join(f"x * {i}" for i in range(1, 5001))
+    f = module("sum_5000_limit", _returning(f"np.sum({terms})"), recursion_limit=2500)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        with pytest.raises(ad.TransformError, match="too deep for Python's parser"):
+            ad.grad(f)
+    finally:
+        sys.setrecursionlimit(old)

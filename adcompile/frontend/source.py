@@ -11,6 +11,7 @@ import ast
 import builtins
 import inspect
 import os
+import sys
 import textwrap
 import weakref
 from dataclasses import dataclass
@@ -83,6 +84,12 @@ class FunctionSource:
             tree = ast.parse(text)
         except SyntaxError:
             tree = ast.Module(body=[], type_ignores=[])
+        except RecursionError:   # (Python compiled it under a higher limit)
+            raise TransformError(
+                f"the source of {name!r} nests too deep for Python's parser under the "
+                f"recursion limit now set ({sys.getrecursionlimit()}); raise it "
+                f"(sys.setrecursionlimit) as for importing it", self.filename,
+                firstline) from None
         ast.increment_lineno(tree, firstline - 1)
         node = tree.body[0] if tree.body else None
         if not self._matches(node, func):
