@@ -4,6 +4,7 @@ gradients that match central finite differences; what cannot be split is refused
 TransformError, never a RecursionError. (benchmarks/transform_scaling.py times larger
 functions.)"""
 
+import ast
 import importlib
 import os
 import sys
@@ -14,7 +15,7 @@ import pytest
 from conftest import assert_close, numerical_grad
 
 import adcompile as ad
-from adcompile.frontend.nesting import LIMIT, SPLIT, depth
+from adcompile.frontend.nesting import LIMIT, SPLIT, depth, split_nesting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
@@ -95,14 +96,31 @@ def test_a_product_of_500_factors(module):
     _check(f, np.array([0.998, 1.0, 1.001]))
 
 
-def test_split_keeps_the_order_of_calls_with_effects(module):
+def test_split_parts_stay_shallow(module):
     text = ("import numpy as np\n\n\ndef f(x):\n    s = np.exp(x) * (" + "x * 0.9 + " * 60
             + "x)\n    return np.sum(s)\n")
-    f = module("ordered", text)
+    f = module("shallow", text)
     _check(f, np.linspace(0.1, 0.3, 3))
     from adcompile.frontend.source import FunctionSource
     node = FunctionSource(f).node
-    assert all(depth(s) < SPLIT + 8 for s in node.body)
+    assert len(node.body) > 2 and all(depth(s) < SPLIT + 8 for s in node.body)
+
+
+def test_split_keeps_the_order_of_calls():
+    # a part with a call evaluated before the part taken out is taken out first, so that
+    # calls run in the order Python runs them; one without (a name) stays where it is
+    chain = "x" + " * 0.9 + 0.1" * 40
+    fn = ast.parse(f"def f(x, g):\n    return y + g(x) * ({chain}) + g(y)\n").body[0]
+    split_nesting(fn, lambda node, message: AssertionError(message))
+    lines = [ast.unparse(s) for s in fn.body]
+    assert lines[0] == "part1 = g(x)"
+    assert lines[1].startswith("part2 = x * 0.9 + 0.1")
+    assert lines[-1].startswith("return y + part1 * (part2 + 0.1 * 0.9")
+    assert lines[-1].endswith(") + g(y)")
+    f = ast.parse("def f(x):\n    return x\n").body[0]
+    before = ast.dump(f)
+    split_nesting(f, None)
+    assert ast.dump(f) == before   # (shallow code is left as it is)
 
 
 def test_too_deep_where_it_cannot_be_split_is_refused_with_its_place(module):
