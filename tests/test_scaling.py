@@ -145,3 +145,13 @@ def test_source_too_deep_for_the_parser_now_is_a_transform_error(module):
             ad.grad(f)
     finally:
         sys.setrecursionlimit(old)
+
+
+def test_deep_nesting_differentiated_twice_and_in_forward_mode(module):
+    f = module("deep_twice", _returning("np.sum(" + "np.sin(" * 195 + "x" + ")" * 195 + ")"))
+    x = np.linspace(0.1, 0.3, 3)
+    grad = ad.grad(f)
+    assert_close(ad.hessian(f)(x), np.array([numerical_grad(lambda v: grad(v)[i], (x,), 0)
+                                             for i in range(3)]))
+    _, tangent = ad.jvp(f)(x, np.ones(3))
+    assert_close(tangent, np.sum(grad(x)))
