@@ -113,7 +113,8 @@ class Transform:
         # (the names of the runtime helpers are taken in the normalized function's namer)
         self.aliases = runtime_aliases(self.source, self.normal.namer)
         self.tuple_output = self.normal.tuple_output
-        self.generate((), "vjp")
+        # (no code is generated here: each callable api.py makes generates its general code
+        # when it is made, which is where the errors of the passes after normalize surface)
 
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of

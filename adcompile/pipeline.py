@@ -12,7 +12,9 @@
 per statement; see frontend/) runs once per function and ``wrt``; everything after
 it runs once per generated form and specialisation, on a copy of the normalized IR.
 Each pass takes the code the previous one returned and returns new code, leaving its
-input as it was; ``ad.show(f, stage=...)`` prints the code after any named pass.
+input as it was (except the sweeps ``run`` hands from one pass to the next, which no
+one else holds: those a pass changes in place, see sweeps.Sweeps.owned);
+``ad.show(f, stage=...)`` prints the code after any named pass.
 """
 
 import ast
@@ -164,7 +166,8 @@ def run(fn, target, stop_after=None):
             return dump(code)
         code = renumber_tangents(code)
         return dump(code) if stop_after == "renumber_tangents" else code
-    code = reverse_pass(fn, target)
+    # (the sweeps each pass returns are the next one's alone: it changes them in place)
+    code = replace(reverse_pass(fn, target), owned=True)
     if stop_after == "reverse":
         return dump(code)
     for step in sweep_passes(target.in_place):

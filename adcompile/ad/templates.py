@@ -9,7 +9,7 @@ that input's adjoint receives.
 import ast
 
 from ..errors import TransformError
-from ..ir import copy_tree
+from ..ir import copy_tree, same_tree
 from ..analysis import indexed_shape
 from ..rules import broadcasts
 
@@ -290,7 +290,7 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
 
     def nothing_broadcast_into(name):
         mine = index[name]
-        same = {i for i, e in enumerate(inputs) if ast.dump(e) == ast.dump(inputs[mine])}
+        same = {i for i, e in enumerate(inputs) if same_tree(e, inputs[mine])}
         # a one-input rule's unbroadcast is against a static shape (np.broadcast_to): kept
         if len(index) <= 1:
             return False

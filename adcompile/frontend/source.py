@@ -11,12 +11,14 @@ import ast
 import builtins
 import inspect
 import os
+import sys
 import textwrap
 import weakref
 from dataclasses import dataclass
 
 from ..errors import TransformError
 from .freshness import is_running_code
+from .nesting import split_nesting
 
 _MISSING = object()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
@@ -85,7 +87,7 @@ class FunctionSource:
             raise self.error(node, "an async function cannot be differentiated")
         node.decorator_list = []
         _mangle_private_names(node, func)
-        self.node = node
+        self.node = split_nesting(node, self.error)   # (before any pass walks it recursively)
         self.name = node.name
         self.closure = {}
         if func.__closure__:
@@ -134,6 +136,12 @@ class FunctionSource:
             tree = ast.parse(textwrap.dedent("".join(lines)))
         except SyntaxError:
             return None
+        except RecursionError:   # (Python compiled it under a higher limit)
+            raise TransformError(
+                f"the source at line {start + 1} of {self.filename} nests too deep for "
+                f"Python's parser under the recursion limit now set "
+                f"({sys.getrecursionlimit()}); raise it (sys.setrecursionlimit) as for "
+                f"importing it", self.filename, start + 1) from None
         ast.increment_lineno(tree, start)
         return tree
 

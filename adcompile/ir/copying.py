@@ -1,5 +1,5 @@
 """Copies of the normalized function and of generated code that a pass may change
-without changing what it was given."""
+without changing what it was given; and whether two trees are the same code."""
 
 import ast
 import copy
@@ -73,3 +73,25 @@ def _copy(tree, memo):
             made.__dict__.update({k: v if v.__class__ in _ATOMS else _copy(v, memo)
                                   for k, v in tree.__dict__.items()})
     return made
+
+
+def same_tree(a, b):
+    """Whether the trees ``a`` and ``b`` are the same code (``ast.dump(a) == ast.dump(b)``,
+    positions aside), found without writing either out: iteratively, and at the first
+    difference."""
+    todo = [(a, b)]
+    while todo:
+        x, y = todo.pop()
+        if x is y:
+            continue
+        if x.__class__ is not y.__class__:
+            return False
+        if isinstance(x, ast.AST):
+            todo.extend((getattr(x, f, None), getattr(y, f, None)) for f in x._fields)
+        elif x.__class__ is list:
+            if len(x) != len(y):
+                return False
+            todo.extend(zip(x, y))
+        elif repr(x) != repr(y):   # (as ast.dump: 1 is not 1.0, nor 0.0 -0.0)
+            return False
+    return True

@@ -18,8 +18,8 @@
 from .fuse import fuse, fuse_blocks
 from .products import fuse_products, reuse_dead_arrays
 from .prune import prune_backward, prune_forward
-from .renumber import renumber_temps
+from .renumber import numbered, renumber_temps
 from .simplify import simplify, total
 
 __all__ = ["fuse", "fuse_blocks", "fuse_products", "prune_backward", "prune_forward",
-           "renumber_temps", "reuse_dead_arrays", "simplify", "total"]
+           "numbered", "renumber_temps", "reuse_dead_arrays", "simplify", "total"]

@@ -34,8 +34,8 @@ import copy
 from .. import ir
 from .batch import Env, batch, extract, rows
 from .hoist import hoist_inputs
-from .loops import (is_range_loop, may_change, method_call, occurrences, range_call,
-                    transposes, walk_steps)
+from .loops import (Occurrences, is_range_loop, may_change, method_call, occurrences,
+                    range_call, transposes, walk_steps)
 
 __all__ = ["batch", "hoist_inputs", "split_reversed"]
 
@@ -54,8 +54,10 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
     ``loops``: (forward loop, reversed loop, saved names, their lists); ``live``: names read
     after the backward code (gradients, returned values)."""
     for loop, rloop, names, lists in loops:
-        if rloop not in backward or not is_range_loop(loop, forward) \
-                or not all(_plain(s, rloop.body, names) for s in rloop.body):
+        if rloop not in backward or not is_range_loop(loop, forward):
+            continue
+        count = Occurrences(rloop.body)
+        if not all(_plain(s, count, names) for s in rloop.body):
             continue
         at = backward.index(rloop)
         split = _Split(loop, rloop, names, lists, ndims, aliases, namer,
@@ -69,7 +71,7 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
     return forward, backward
 
 
-def _plain(s, body, saved):
+def _plain(s, count, saved):
     """Whether a statement of a reversed loop is one fission handles: an assignment, an
     in-place sum into a variable the loop only adds to, or an append. (A value of one step
     may become a row of an array of all steps, so nothing may change one in place.)"""
@@ -77,7 +79,7 @@ def _plain(s, body, saved):
         return len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
     if isinstance(s, ast.AugAssign):
         return isinstance(s.target, ast.Name) and s.target.id not in saved \
-            and occurrences(body, s.target.id, stores=True) == 1
+            and count(s.target.id, stores=True) == 1
     return isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
         and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
         and not s.value.keywords
@@ -102,13 +104,21 @@ class _Split:
         self.steps = loop.iter
         self.steps_call = range_call(loop.iter, forward)
         self.stacked = {n: namer.fresh(n + "s") for n in names}   # a saved value, all steps
+        # (the reversed loop's statements, read and never changed here: counted once)
+        self.count = Occurrences(rloop.body)
+        self.changed_in_body = may_change(rloop.body, aliases)
+        self.stored_at = {}   # name -> the statements of the reversed loop assigning it
+        for j, t in enumerate(rloop.body):
+            if isinstance(t, ast.Assign) and isinstance(t.targets[0], ast.Name):
+                self.stored_at.setdefault(t.targets[0].id, []).append(j)
         self.arrays = {}          # a list collected in the loop -> its values as one array
+        self._readers = None      # (see read_elsewhere)
 
     def run(self):
         """The reversed loop split: ``(before, replacement, after)``, the backward code
         before the loop, what replaces the loop, the code after it; or None if nothing in
         the loop can be done for all steps at once."""
-        env = Env(self.index, self.steps, may_change(self.rloop.body, self.aliases)
+        env = Env(self.index, self.steps, set(self.changed_in_body)
                   | set(self.names) | {self.loop_var}, self.ndims, self.np, self.steps_call)
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
@@ -147,24 +157,23 @@ class _Split:
         body = self.rloop.body
         sums = []
         for i, s in enumerate(body):
-            found = self.sum_over_steps(s, body)
+            found = self.sum_over_steps(s, i, body)
             if found is not None:
                 sums.append((i,) + found)
                 fast.append(i)
                 slow.append(i)
                 continue
             slow.append(s)
-            if not self.moved_before(s, body[:i], env, pre):
+            if not self.moved_before(s, i, env, pre):
                 fast.append(self.with_steps(s, env, pre))
         return sums
 
-    def moved_before(self, s, earlier, env, pre):
-        """Whether ``s`` (after ``earlier`` in the loop) assigns a value batched for all
+    def moved_before(self, s, i, env, pre):
+        """Whether ``s`` (statement ``i`` of the loop) assigns a value batched for all
         steps, or the same in every step: then computed before the loop, in ``pre``."""
-        body = self.rloop.body
         target = s.targets[0].id if isinstance(s, ast.Assign) else None
-        if target is None or occurrences(body, target, stores=True) != 1 \
-                or target in self.live or occurrences(earlier, target) \
+        if target is None or self.count(target, stores=True) != 1 \
+                or target in self.live or self.count(target, before=i) \
                 or target in ir.names_read(s.value):
             return False
         r = batch(s.value, env)
@@ -238,11 +247,11 @@ class _Split:
             for n in may_change([s], self.aliases):
                 assigned_at.setdefault(n, []).append(i)
         at = self.forward.index(self.loop)
-        changed = (may_change(body, self.aliases)
+        changed = (set(assigned_at)   # (what the loop's statements may change)
                    | may_change(self.forward[at + 1:], self.aliases)
                    | may_change(self.before, self.aliases)
-                   | may_change(self.rloop.body, self.aliases) | {self.loop_var})
-        found = {}
+                   | self.changed_in_body | {self.loop_var})
+        found, found_ids = {}, set()
         more = True
         while more:    # (a value becomes worth recomputing when what read it is recomputed)
             more = False
@@ -252,8 +261,8 @@ class _Split:
                     continue
                 n = s.targets[0].id
                 if n not in self.list_of or assigned_at.get(n) != [i] \
-                        or occurrences(self.rloop.body, n, stores=True) \
-                        or n in self.read_elsewhere([s] + [t for _, t in found.values()]):
+                        or self.count(n, stores=True) \
+                        or self.read_elsewhere(n, s, found_ids):
                     continue   # (recomputing pays where the forward loop no longer computes it)
                 fenv = Env(self.index, self.steps, changed, self.ndims, self.np, self.steps_call)
                 # saved values that have, when s runs, the value the step saves
@@ -263,31 +272,32 @@ class _Split:
                 r = batch(s.value, fenv)
                 if r is not None and r[0] == "step" and r[1] == self.ndims.get(n):
                     found[n] = (r[2], s)
+                    found_ids.add(id(s))
                     more = True
         position = {id(s): i for i, s in enumerate(body)}
         return dict(sorted(found.items(), key=lambda item: position[id(item[1][1])]))
 
-    def sum_over_steps(self, s, body):
-        """``(accumulator, operands, outer-sum list)`` if ``s`` adds a per-step value to a
+    def sum_over_steps(self, s, i, body):
+        """``(accumulator, operands, outer-sum list)`` if ``s`` (statement ``i`` of ``body``,
+        the reversed loop's) adds a per-step value to a
         sum over the steps: ``acc += u`` or ``X_outers.append((u, v))`` (with
         ``acc += outer_sum(X_outers)`` after the loop); else None."""
-        i = body.index(s)
+        count = self.count
 
         def per_step(e):
             if isinstance(e, ast.Subscript):
                 return _step_value(e, self.index) \
-                    and not occurrences(body, e.value.id, stores=True) \
-                    and e.value.id not in may_change(body, self.aliases)
+                    and not count(e.value.id, stores=True) \
+                    and e.value.id not in self.changed_in_body
             if not isinstance(e, ast.Name):
                 return False
             if e.id in self.names:
-                return not occurrences(body, e.id, stores=True)
-            stores = [j for j, t in enumerate(body) if isinstance(t, ast.Assign)
-                      and isinstance(t.targets[0], ast.Name) and t.targets[0].id == e.id]
-            return len(stores) == 1 and stores[0] < i and occurrences(body, e.id, stores=True) == 1
+                return not count(e.id, stores=True)
+            stores = self.stored_at.get(e.id, [])
+            return len(stores) == 1 and stores[0] < i and count(e.id, stores=True) == 1
 
         if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) \
-                and occurrences(body, s.target.id) == 1 and s.target.id not in self.names \
+                and count(s.target.id) == 1 and s.target.id not in self.names \
                 and _step_value(s.value, self.index) and per_step(s.value):
             return s.target.id, [s.value], None
         v = s.value if isinstance(s, ast.Expr) else None
@@ -298,7 +308,7 @@ class _Split:
                                                      for e in v.args[0].elts)):
             return None
         pairs = v.func.value.id
-        if occurrences(body, pairs) != 1:
+        if count(pairs) != 1:
             return None
         made = [t for t in self.before if occurrences([t], pairs)]
         if len(made) != 1 or not (isinstance(made[0], ast.Assign)
@@ -436,11 +446,20 @@ class _Split:
         for n in remat:   # and the forward statements (nothing else reads their values)
             body.remove(remat[n][1])
 
-    def read_elsewhere(self, stmts):
-        """Names read by code other than ``stmts`` and the saves of the forward loop."""
-        lists = set(self.list_of.values())
-        others = [s for s in self.forward if s is not self.loop] + [
-            s for s in self.loop.body if all(s is not t for t in stmts) and not (
-                isinstance(s, ast.Expr) and ir.names_read(s) & lists)]
-        return ir.reads(others + self.before + self.after) | self.live | ir.names_read(
-            self.loop.iter)
+    def read_elsewhere(self, name, s, found):
+        """Whether code other than ``s`` and the statements of ``found`` (statements of the
+        forward loop: their ids) and the saves
+        of the forward loop reads ``name``. (The code is counted once per fission: the
+        recomputation asks this of each saved value.)"""
+        if self._readers is None:
+            lists = set(self.list_of.values())
+            others = [t for t in self.forward if t is not self.loop] + [
+                t for t in self.loop.body if not (
+                    isinstance(t, ast.Expr) and ir.names_read(t) & lists)]
+            self._readers = {}
+            for t in others + self.before + self.after:
+                for n in ir.names_read(t):
+                    self._readers.setdefault(n, set()).add(id(t))
+            self._always = self.live | ir.names_read(self.loop.iter)
+        return name in self._always \
+            or any(r != id(s) and r not in found for r in self._readers.get(name, ()))

@@ -7,7 +7,7 @@ import ast
 
 from .. import ir
 from .batch import Env, batch, extract, is_operation, regroup
-from .loops import (is_range_loop, may_change, occurrences, range_call, reads_free,
+from .loops import (Occurrences, is_range_loop, may_change, range_call, reads_free,
                     transposes, walk_steps)
 
 
@@ -23,21 +23,22 @@ def hoist_inputs(forward, ndims, aliases, namer, later=()):
             index = None if s.target.id in changed else s.target.id   # (rows need t intact)
             env = Env(index, s.iter, changed | {s.target.id}, ndims, aliases["np"],
                       range_call(s.iter, forward))
-            found, moved = [], []
+            found, moved = [], set()
+            count = Occurrences(s.body)   # (what extract changes below reads no such name)
             for i, stmt in enumerate(s.body):
                 if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
                     continue
                 target = stmt.targets[0]
                 if isinstance(target, ast.Name) and is_operation(stmt.value) \
-                        and occurrences(s.body, target.id, stores=True) == 1 \
-                        and not occurrences(s.body[:i], target.id):
+                        and count(target.id, stores=True) == 1 \
+                        and not count(target.id, before=i):
                     r = batch(stmt.value, env)
                     if r is not None and r[0] == "step":   # the loop assigns it from the rows
                         found.append((target.id, r[2], r[1]))
-                        moved.append(stmt)
+                        moved.add(id(stmt))
                         continue
                 stmt.value = extract(regroup(stmt.value, env), env, found, namer)
-            s.body = [stmt for stmt in s.body if all(stmt is not m for m in moved)] or [ast.Pass()]
+            s.body = [stmt for stmt in s.body if id(stmt) not in moved] or [ast.Pass()]
             if found:
                 arrays = [namer.fresh(name + "s") for name, _, _ in found]
                 out += [ir.assign(a, value) for a, (_, value, _) in zip(arrays, found)]

@@ -122,3 +122,25 @@ def occurrences(stmts, name, stores=False):
     return sum(isinstance(n, ast.Name) and n.id == name
                and (not stores or not isinstance(n.ctx, ast.Load))
                for s in stmts for n in ast.walk(s))
+
+
+class Occurrences:
+    """``occurrences`` for one block, counted once: how many times its statements (or those
+    before statement ``before``) read or assign ``name`` (``stores``: only assign)."""
+
+    def __init__(self, stmts):
+        self.at = {}   # name -> [(statement index, occurrences, stores)], in order
+        for i, s in enumerate(stmts):
+            counts = {}
+            for n in ir.walk_tree(s):
+                if n.__class__ is ast.Name:
+                    c = counts.setdefault(n.id, [0, 0])
+                    c[0] += 1
+                    c[1] += not isinstance(n.ctx, ast.Load)
+            for name, (every, stores) in counts.items():
+                self.at.setdefault(name, []).append((i, every, stores))
+
+    def __call__(self, name, stores=False, before=None):
+        return sum(c[2] if stores else c[1] for c in self.at.get(name, ())
+                   if before is None or c[0] < before)
+

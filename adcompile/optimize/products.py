@@ -3,6 +3,7 @@ before the product, the product before the broadcast (``fuse_products``), and a 
 written into the memory of an array nothing reads any more (``reuse_dead_arrays``)."""
 
 import ast
+import bisect
 
 from .. import ir
 from .simplify import number
@@ -37,12 +38,39 @@ class _Products:
     def __init__(self, stmts, aliases, same_shape):
         self.aliases, self.same_shape = aliases, same_shape
         self.loads, self.stores = {}, {}
+        self.parent = {}   # id(node) -> (the node holding it, field, index or None)
+        self.load_of = {}  # name -> the Name node loading it (the last one seen)
         for s in stmts:
-            for n in ast.walk(s):
-                if isinstance(n, ast.Name):
-                    counts = self.loads if isinstance(n.ctx, ast.Load) else self.stores
-                    counts[n.id] = counts.get(n.id, 0) + 1
+            self._adopt(s)
         self.unbroadcast = aliases["unbroadcast"]
+
+    def _adopt(self, tree, counting=True):
+        """Record where each node of ``tree`` sits (and, ``counting``, count its names)."""
+        for node in ir.walk_tree(tree):
+            if isinstance(node, ast.Name):
+                if counting:
+                    counts = self.loads if isinstance(node.ctx, ast.Load) else self.stores
+                    counts[node.id] = counts.get(node.id, 0) + 1
+                if isinstance(node.ctx, ast.Load):
+                    self.load_of[node.id] = node
+                continue
+            for field, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    for k, v in enumerate(value):
+                        if isinstance(v, ast.AST):
+                            self.parent[id(v)] = (node, field, k)
+                elif isinstance(value, ast.AST):
+                    self.parent[id(value)] = (node, field, None)
+
+    def _replace(self, old, new):
+        """Put ``new`` where ``old`` is in the code."""
+        node, field, index = self.parent[id(old)]
+        if index is None:
+            setattr(node, field, new)
+        else:
+            getattr(node, field)[index] = new
+        self.parent[id(new)] = (node, field, index)
+        self._adopt(new, counting=False)
 
     def summed(self, value, call):
         """``call`` (``unbroadcast(v, x)``, ``v`` being ``value``) with the sum first, or None."""
@@ -85,15 +113,16 @@ class _Products:
             x = ir.load(e.id)
         return _call(self.aliases["unreduce_times"], [g, e, x], keywords)
 
-    def use_of(self, v, later):
-        """(the node reading ``v`` in ``later``, its rewrite for v's value), or None."""
-        for n in ir.walk_tree(later):
-            if _calls(n, self.unbroadcast) and len(n.args) == 2 and _is_name(n.args[0], v):
-                return n, lambda value, n=n: self.summed(value, n)
-            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
-                for side in (n.left, n.right):
-                    if _is_name(side, v):
-                        return n, lambda value, n=n, side=side: self.times(value, n, side)
+    def use_of(self, v):
+        """(the node reading ``v``, read once, its rewrite for v's value), or None."""
+        name = self.load_of.get(v)
+        n = self.parent.get(id(name), (None,))[0]
+        if _calls(n, self.unbroadcast) and len(n.args) == 2 and n.args[0] is name:
+            return n, lambda value, n=n: self.summed(value, n)
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            for side in (n.left, n.right):
+                if side is name:
+                    return n, lambda value, n=n, side=side: self.times(value, n, side)
         return None
 
     def rewrite(self, block):
@@ -104,31 +133,57 @@ class _Products:
                 if isinstance(child, list):
                     self.rewrite(child)
         dropped = set()
+        places = _Places(block)
         for i, s in enumerate(block):
-            if self.moved_on(s, block[i + 1:], block):
+            if self.moved_on(s, i, block, places):
                 dropped.add(id(s))
         block[:] = [_Inline(self).visit(s) if isinstance(s, (ast.Assign, ast.AugAssign)) else s
                     for s in block if id(s) not in dropped]
 
-    def moved_on(self, s, later_stmts, block):
-        """Whether ``s`` assigns a name read once, by a product in a later statement of
-        ``block`` (``later_stmts``) that could be rewritten with its value (it is then)."""
+    def moved_on(self, s, i, block, places):
+        """Whether ``s``, statement ``i`` of ``block``, assigns a name read once, by a product
+        in a later statement of ``block`` that could be rewritten with its value, nothing
+        it reads being assigned in between (it is then rewritten)."""
         if not (isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name)):
             return False
         v = s.targets[0].id
         if self.loads.get(v) != 1 or self.stores.get(v) != 1:
             return False
-        reads = ir.names_read(s.value)
-        for later in later_stmts:
-            found = isinstance(later, (ast.Assign, ast.AugAssign)) and self.use_of(v, later)
-            fused = found and found[1](s.value)
-            if fused:
-                block[block.index(later)] = _Replace(found[0], fused).visit(later)
-                return True
-            if v in ir.names_read(later) or reads & ir.assigns([later]):
-                return False   # read some other way, or what it reads changes first
+        j = places.next_read(v, i)
+        if j is None or any(places.assigned_between(r, i, j) for r in ir.names_read(s.value)):
+            return False   # not read later in the block, or what it reads changes first
+        found = isinstance(block[j], (ast.Assign, ast.AugAssign)) and self.use_of(v)
+        fused = found and found[1](s.value)
+        if fused:
+            self._replace(found[0], fused)
+            return True
         return False
+
+
+class _Places:
+    """Where in a block each name is read and assigned (statement indexes, in order), so
+    that a pass need not scan the statements between a definition and its use."""
+
+    def __init__(self, block):
+        self.reads, self.assigns = {}, {}
+        for k, s in enumerate(block):
+            for n in ir.names_read(s):
+                self.reads.setdefault(n, []).append(k)
+            for n in ir.assigns([s]):
+                self.assigns.setdefault(n, []).append(k)
+
+    def next_read(self, name, i):
+        """The first statement after statement ``i`` that reads ``name``, or None."""
+        at = self.reads.get(name, [])
+        k = bisect.bisect_right(at, i)
+        return at[k] if k < len(at) else None
+
+    def assigned_between(self, name, i, j):
+        """Whether a statement after ``i`` and before ``j`` assigns ``name``."""
+        at = self.assigns.get(name, [])
+        k = bisect.bisect_right(at, i)
+        return k < len(at) and at[k] < j
 
 
 class _Inline(ast.NodeTransformer):
@@ -163,14 +218,6 @@ def reuse_dead_arrays(stmts, owned, kept, aliases):
                 value.keywords.append(ast.keyword(arg="out", value=ir.load(e.id)))
         read_later |= ir.names_read(s)
     return stmts
-
-
-class _Replace(ast.NodeTransformer):
-    def __init__(self, old, new):
-        self.old, self.new = old, new
-
-    def visit(self, node):
-        return self.new if node is self.old else super().visit(node)
 
 
 def _is_none(node):

@@ -13,9 +13,10 @@ def prune_forward(stmts, live):
     needed = set(live)
     keep = set()
     changed = True
-    while changed:
+    backwards = list(ir.walk(stmts))[::-1]   # (a use before its definition: one round
+    while changed:                           # for straight-line code, not one per statement)
         changed = False
-        for s in ir.walk(stmts):
+        for s in backwards:
             if id(s) in keep:
                 continue
             if isinstance(s, (ir.Jump, ast.stmt)) or isinstance(s, ir.Loop) \

@@ -13,32 +13,7 @@ def renumber_temps(statements, outputs, namer):
     """Number the temporaries that remain t1, t2, ... in order of appearance, so gaps left
     by fused or dead temporaries do not show. The names made from a temporary's follow
     (``t3_bar``, ``t3s``, ``t3_bar_steps``). Returns ``rename(name)``: a name's new name."""
-
-    temps, made = set(namer.temps), set(namer.made)
-
-    def parts(name):
-        m = _DERIVED.match(name)
-        if m and m.group(1) in temps and (not m.group(2) or name in made):
-            return m.group(1), m.group(2)
-        return None
-
-    order, renamed = [], set()
-    for s in statements + list(outputs):
-        for node in walk_tree(s):
-            if node.__class__ is ast.Name:
-                found = parts(node.id)
-                if found:
-                    renamed.add(node.id)
-                    if found[0] not in order:
-                        order.append(found[0])
-    suffixes = {parts(n)[1] for n in renamed}
-    reserved = {n for n in namer.taken if not parts(n)} - namer.temps
-    mapping, k = {}, 0
-    for old in order:
-        k += 1
-        while any(f"t{k}{suffix}" in reserved for suffix in suffixes | {"", "_bar", "_dot"}):
-            k += 1
-        mapping[old] = f"t{k}"
+    mapping, renamed, parts = _numbering(statements, outputs, namer)
 
     def rename(name):
         found = parts(name)
@@ -56,3 +31,40 @@ def renumber_temps(statements, outputs, namer):
     namer.taken |= derived | set(mapping.values())
     namer.made |= derived
     return rename
+
+
+def numbered(statements, outputs, namer):
+    """Whether the temporaries are numbered already (``renumber_temps`` would change
+    nothing), found without changing the code."""
+    mapping = _numbering(statements, outputs, namer)[0]
+    return all(old == new for old, new in mapping.items())
+
+
+def _numbering(statements, outputs, namer):
+    """(old temporary -> new name, the names to rename, ``parts(name)``: the temporary a
+    name is made from and its suffix, or None)."""
+    temps, made = set(namer.temps), set(namer.made)
+
+    def parts(name):
+        m = _DERIVED.match(name)
+        if m and m.group(1) in temps and (not m.group(2) or name in made):
+            return m.group(1), m.group(2)
+        return None
+
+    order, renamed = {}, set()   # (order: the temporaries in order of appearance)
+    for s in statements + list(outputs):
+        for node in walk_tree(s):
+            if node.__class__ is ast.Name and node.id not in renamed:
+                found = parts(node.id)
+                if found:
+                    renamed.add(node.id)
+                    order.setdefault(found[0], None)
+    suffixes = {parts(n)[1] for n in renamed}
+    reserved = {n for n in namer.taken if not parts(n)} - namer.temps
+    mapping, k = {}, 0
+    for old in order:
+        k += 1
+        while any(f"t{k}{suffix}" in reserved for suffix in suffixes | {"", "_bar", "_dot"}):
+            k += 1
+        mapping[old] = f"t{k}"
+    return mapping, renamed, parts

@@ -4,6 +4,8 @@
 import ast
 import operator
 
+from ..ir.copying import same_tree
+
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow}
 
@@ -48,7 +50,7 @@ class _Simplify(ast.NodeTransformer):
                 return ast.BinOp(left=node.right, op=node.op, right=node.left)
         if op is ast.Div and _is(node.right, 1):
             return node.left
-        if op is ast.Add and ast.dump(node.left) == ast.dump(node.right):
+        if op is ast.Add and same_tree(node.left, node.right):
             return ast.BinOp(left=ast.Constant(2), op=ast.Mult(), right=node.left)
         return node
 
@@ -67,16 +69,12 @@ def simplify(expr):
 
 def total(terms):
     """The sum of a list of expressions (a repeated term counted once, times its count)."""
-    counted = []
+    counted = {}   # the text of a term -> [the term, its count], in order of first use
     for t in terms:
-        for entry in counted:
-            if ast.dump(entry[0]) == ast.dump(t):
-                entry[1] += 1
-                break
-        else:
-            counted.append([t, 1])
+        entry = counted.setdefault(ast.dump(t), [t, 0])
+        entry[1] += 1
     terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
-             for t, n in counted]
+             for t, n in counted.values()]
     if len(terms) > 32:
         # a balanced sum: a chain of hundreds of terms would nest too deep to compile
         half = len(terms) // 2
