@@ -22,11 +22,15 @@ from . import ir
 from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
-from .analysis import infer_ndims, infer_numbers
+from .analysis import callee_of, infer_ndims, infer_numbers
 from .analysis.aliasing import changed_arguments, check_rebindings
+from .analysis.complex_values import complex_guards
+from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import normalize
+from .frontend.source import PLACE
 from .optimize import renumber_temps
+from .rules import REGISTRY
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,39 @@ def private_copies(fn, target):
     return fn
 
 
-IR_PASSES = [guard_rebindings, private_copies]
+def guard_complex(fn, target):
+    """Check, when the code runs, each value not being differentiated that may turn out
+    complex (a function without a rule, or a fractional power, applied to constants) where
+    differentiated code reads it: ``t = real_value(expression, what)`` (see
+    analysis/complex_values.py). Where such a value is defined another way, the gradients
+    handed back are checked instead (``fn.complex_possible``)."""
+    fn = ir.copy_function(fn)
+    _, ndim_of = infer_ndims(fn, target.param_ndims)
+    helpers = {alias: RUNTIME[name] for name, alias in target.aliases.items()}
+    callee = callee_of(fn)
+
+    def resolve(func):   # (the runtime helpers earlier passes call, such as private_copy)
+        return helpers[func.id] if isinstance(func, ast.Name) and func.id in helpers \
+            else callee(func)
+
+    keeps, unguarded = complex_guards(fn, ndim_of, resolve, REGISTRY)
+    for keep, made in keeps:
+        what = ast.Constant(f"{ast.unparse(made)} ({_place(fn, made)})")
+        keep.stmt = ast.Assign(targets=keep.stmt.targets, lineno=0, value=ir.call(
+            target.aliases["real_value"], keep.stmt.value, what))
+    if unguarded:
+        fn.complex_possible = True
+    return fn
+
+
+def _place(fn, node):
+    """``file:line`` of the user's code ``node`` (a copy of) comes from."""
+    at = next((n for n in ast.walk(node) if getattr(n, "lineno", None)), node)
+    filename = (getattr(at, PLACE, None) or (fn.source.filename,))[0]
+    return f"{filename}:{getattr(at, 'lineno', '?')}"
+
+
+IR_PASSES = [guard_rebindings, private_copies, guard_complex]
 
 
 # -- reverse mode ---------------------------------------------------------------------

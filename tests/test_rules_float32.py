@@ -762,14 +762,14 @@ def f_more_arrays(x, m, ends):
 
 
 @case(("linalg", "eig"), ("linalg", "eigvals"), ("linalg", "multi_dot"),
-      ("generated", "real_eigen"),
+      ("generated", "real_eigen"), ("generated", "real_value"),
       args=(np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 0.2], [0.1, 0.3, -1.0]]), A(3, 2), A(2, 3)),
       wrt=(0, 1, 2))
 def f_more_linalg(x, a, b):
     w, V = np.linalg.eig(x)
     return (np.sum(w ** 2) + np.sum(V ** 2 * x) + np.sum(np.linalg.eigvals(x) ** 3)
             + np.sum(np.linalg.multi_dot([a, b, x]) ** 2)
-            + np.sum(rt.real_eigen(a, "") ** 2))
+            + np.sum(rt.real_eigen(a, "") ** 2) + np.sum(rt.real_value(b, "") ** 3))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -531,6 +531,12 @@ def real_eigen(y, value, what=""):
     value_bar += y_bar
 
 
+@adjoint(runtime.real_value, shape="same", linear=True)
+def real_value(y, value, what=""):
+    # the identity (it only refuses complex values)
+    value_bar += y_bar
+
+
 @adjoint(runtime.multi_dot_bar, shape="unknown", linear=True, sequence="xs")
 def multi_dot_bar(pieces, g, xs):
     # (its transpose takes two lists, which a rule cannot: refused, never wrong)
