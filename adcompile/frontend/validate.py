@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from .frozen import FROZEN
 from .syntax import is_user_function
 
 # Constructs rejected wherever they appear in a differentiated function.
@@ -271,6 +272,8 @@ class Validation:
     def unknown_call(self, e, called):
         """The error for a call, on a value being differentiated, to something with no rule
         (``called``, the ``source.Callee`` of its function)."""
+        if getattr(e, FROZEN, None) is not None:   # scipy.stats.norm(mu, s), kept (frozen.py)
+            return self.scope.src.error(e, getattr(e, FROZEN))
         if called.kind == "object":
             name = getattr(called.what, "__qualname__", None) or ast.unparse(e.func)
             return self.scope.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot "

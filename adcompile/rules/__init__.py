@@ -153,9 +153,24 @@ class Registry:
     def rule_for(self, obj):
         entry = self.by_object.get(_object_key(obj))
         if entry is None:
-            return None
+            return self._twin_rule(obj) if inspect.ismethod(obj) else None
         same = entry[0] is obj or inspect.ismethod(obj) and entry[0] == obj
         return entry[1] if same else None
+
+    def _twin_rule(self, method):
+        """The rule of a method bound to another object of the class of one a rule is for,
+        made with the same parameters (the ``dist`` of a frozen scipy.stats distribution,
+        ``scipy.stats.norm(0, 1).dist``, is a new ``norm_gen`` like ``scipy.stats.norm``)."""
+        owner = method.__self__
+        twins = getattr(owner, "_updated_ctor_param", None)
+        if twins is None:
+            return None
+        for registered, rule in self.by_object.values():
+            if inspect.ismethod(registered) and type(registered.__self__) is type(owner) \
+                    and registered.__func__ is method.__func__ \
+                    and registered.__self__._updated_ctor_param() == twins():
+                return rule
+        return None
 
     def is_nondifferentiable(self, obj):
         entry = self.nondiff_objects.get(id(obj))
