@@ -17,13 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import FEW, arrays, assert_grad, reals
-from hypothesis import given
-from hypothesis import strategies as st
-from test_rules import covers
+from conftest import assert_grad
 
 import adcompile as ad
-import adcompile.runtime as rt
 
 X = np.array([0.3, -1.2, 2.1])
 PHASES = np.exp(1j * np.arange(3.0))
@@ -315,19 +311,3 @@ def test_constants_that_are_real_by_construction_are_not_checked():
         return np.sum(x * w)
     assert "real_value" not in ad.show(uses_numpy_constants, args=(X, 2))
 
-
-def checked_identity(x, w):
-    return np.sum(rt.real_value(x, "x") ** 2 * w)
-
-
-@covers(("generated", "real_value"))
-@FEW
-@given(data=st.data())
-def test_the_check_is_the_identity_for_real_values(data):
-    shape = data.draw(st.sampled_from([(), (3,), (2, 3)]))
-    x = data.draw(arrays(shape, reals(-2, 2)))
-    w = data.draw(arrays(shape, reals(0.5, 2)))
-    g = assert_grad(checked_identity, x, w, wrt=(0, 1))
-    np.testing.assert_allclose(g[0], 2.0 * x * w, rtol=1e-12)
-    h = ad.hessian(checked_identity)(np.atleast_1d(x), np.atleast_1d(w))
-    np.testing.assert_allclose(h, np.diag(2.0 * np.atleast_1d(w).ravel()).reshape(h.shape))

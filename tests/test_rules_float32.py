@@ -34,6 +34,9 @@ EXEMPT = {
     **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
                     "array_of_pieces", "r_join", "c_join", "sum_join")},
+    **{("generated", name): "refuses to differentiate (a second derivative of a cdf in a "
+                            "shape parameter): no gradient at all"
+       for name in ("gammainc_dlog_da", "betainc_dlog")},
     ("statistics", "cov"): "np.cov computes in float64 whatever the argument's precision",
     ("generated", "multi_dot_bar"): "refuses to differentiate (a second derivative through "
                                     "np.linalg.multi_dot)",
