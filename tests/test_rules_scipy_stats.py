@@ -255,3 +255,28 @@ def test_second_derivatives_in_shape_parameters_are_refused():
             ad.hessian(gamma_cdf_twice, wrt=1)(z, a)
         h = ad.hessian(gamma_cdf_twice)(z, a)   # (in x: the density's derivative)
         assert np.allclose(np.diag(h), g.pdf(z, a) * ((a - 1.0) / z - 1.0), rtol=1e-10)
+
+
+def mvn_cdf_of(x, mean):
+    return mvn.cdf(x, mean, np.eye(2)) + mvn(mean, np.eye(2)).logcdf(x) \
+        + mvn.logcdf(x, mean=mean, cov=np.eye(2))
+
+
+def mvn_cdf_as_a_weight(w):
+    return np.sum(w * mvn.cdf(np.array([0.3, -0.2]), np.zeros(2), np.eye(2)))
+
+
+@claims(("scipy", "mvn_cdf"))
+@needs_scipy
+def test_multivariate_normal_cdf_is_refused_when_differentiated():
+    x, mean = np.array([0.3, -0.2]), np.zeros(2)
+    for wrt in (0, 1):
+        for transform in (lambda *a: ad.grad(mvn_cdf_of, wrt=wrt)(*a),
+                          lambda *a: ad.jvp(mvn_cdf_of, wrt=wrt)(*a, np.ones(2))):
+            with pytest.raises(ad.TransformError, match="multivariate_normal.cdf and logcdf "
+                                                        "are not differentiated") as info:
+                transform(x, mean)
+            assert "test_rules_scipy_stats.py" in str(info.value)
+    w = np.array([1.0, 2.0])   # a constant's cdf: a number like any other
+    assert np.allclose(ad.grad(mvn_cdf_as_a_weight)(w),
+                       mvn.cdf(np.array([0.3, -0.2]), np.zeros(2), np.eye(2)), rtol=1e-3)

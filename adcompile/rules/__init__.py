@@ -341,23 +341,29 @@ def _check_tangent(rule, body):
                     f"with E reading exactly one of {sorted(dots)}")
 
 
-def refused(*objects, reason, registry=None):
+def refused(*objects, reason, inputs=None, name=None, registry=None):
     """Register for each of ``objects`` (functions of inputs, then statics with defaults) a rule
     that refuses to differentiate it: a TransformError with ``reason``, in reverse and forward
     mode. For helpers whose derivative adcompile does not have (a third derivative), where a
-    zero gradient would be wrong."""
+    zero gradient would be wrong. ``inputs`` names the parameters that may hold values being
+    differentiated where some have defaults (those may be left out, as ``optional``);
+    ``name`` the rule's name (the function's by default)."""
     reg = registry or REGISTRY
-    filename = inspect.currentframe().f_back.f_code.co_filename
+    caller = inspect.currentframe().f_back
     refuse = ast.parse(f"unsupported({reason!r})").body
     for obj in objects:
         params = list(inspect.signature(obj).parameters.values())
-        rule = Rule(name=obj.__name__, output="y",
-                    inputs=[p.name for p in params if p.default is p.empty],
+        names = list(inputs) if inputs is not None else \
+            [p.name for p in params if p.default is p.empty]
+        rule = Rule(name=name or obj.__name__, output="y", inputs=names,
                     statics={p.name: ast.Constant(p.default) for p in params
-                             if p.default is not p.empty},
+                             if p.default is not p.empty and p.name not in names},
                     body=refuse, shape=UNKNOWN, tangent=refuse, refusal=reason,
-                    source=f"unsupported({reason!r})", filename=filename,
-                    lineno=inspect.getsourcelines(obj)[1])
+                    source=f"unsupported({reason!r})", filename=caller.f_code.co_filename,
+                    lineno=caller.f_lineno if inputs is not None
+                    else inspect.getsourcelines(obj)[1])
+        rule.optional = tuple(p.name for p in params
+                              if p.name in names and p.default is not p.empty)
         reg.add(rule, [obj])
 
 

@@ -16,7 +16,7 @@ import scipy.linalg
 import scipy.special
 import scipy.stats
 
-from . import adjoint, tangent
+from . import adjoint, refused, tangent
 
 
 def rule(*objects, **options):
@@ -290,6 +290,17 @@ def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
         y_dot += -y * np.sum(x_dot * w, axis=-1)
         y_dot += y * np.sum(mean_dot * w, axis=-1)
         y_dot += 0.5 * y * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
+
+
+# SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to
+# an absolute error of 1e-5 by default: its derivatives (conditional cdfs of one and two
+# dimensions fewer) would be no more exact, so they are refused rather than approximated
+refused(stats.multivariate_normal.cdf, stats.multivariate_normal.logcdf, name="mvn_cdf",
+        inputs=("x", "mean", "cov"),
+        reason="scipy.stats.multivariate_normal.cdf and logcdf are not differentiated (SciPy "
+               "integrates them numerically, to an absolute error of 1e-5 by default, and "
+               "their derivatives would be no more exact); pass values not being "
+               "differentiated, or give a rule with ad.adjoint_rule")
 
 
 # -- scipy.stats.t, gamma, beta: z = (x - loc) / scale, shape parameters df, a, b ------------
