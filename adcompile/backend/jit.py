@@ -300,7 +300,8 @@ def _unbroadcast_helper(types, overload, is_number):
 
 
 def _gradient_helpers(types, overload, is_number):
-    """numba versions of the helpers of a sum's adjoint and of the gradients handed back."""
+    """numba versions of the helpers of a sum's adjoint, of the gradients handed back and of
+    the check of values that may be complex."""
     import numpy as np
 
     def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
@@ -347,7 +348,26 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
-    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
+    def real_value(value, what):
+        raise NotImplementedError
+
+    @overload(real_value)
+    def _real_value(value, what):
+        # the check of a value that may turn out complex (pipeline.guard_complex): a real
+        # number or array is itself; a complex one is refused when it runs
+        kind = value.dtype if isinstance(value, types.Array) else value
+        if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
+            return lambda value, what: value
+        if isinstance(kind, types.Complex):
+            def refuse(value, what):
+                raise ValueError("a value not being differentiated gave a complex value, "
+                                 "which is combined with values being differentiated: these "
+                                 "gradients are of real values only")
+            return refuse
+        return None
+
+    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient,
+            "real_value": real_value}
 
 
 # --- compiling ---------------------------------------------------------------------------
