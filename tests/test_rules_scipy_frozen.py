@@ -178,3 +178,16 @@ def test_what_is_not_rewritten_is_refused():
     with pytest.raises(ad.TransformError):   # a frozen distribution passed in: unknown object
         ad.grad(passed_in)(x, norm(0.0, 1.0))
     assert_grad(frozen_cdf_in_df, x, 3.0, wrt=(0, 1))   # (and the cdf in df is differentiated)
+
+
+def chosen(x, mu, wide):
+    if wide:
+        d = norm(mu, 3.0)
+    else:
+        d = norm(mu, 1.0)
+    return np.sum(d.logpdf(x))
+
+
+def test_a_variable_assigned_twice_is_refused_by_name():
+    with pytest.raises(ad.TransformError, match="d is assigned more than once"):
+        ad.grad(chosen, wrt=1)(np.array([0.3]), 0.2, True)

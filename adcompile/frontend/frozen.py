@@ -110,7 +110,14 @@ def _freeze(stmt, stores, loads, params, methods, taken, distribution, has_rule)
         return None
     d, made = stmt.targets[0].id, stmt.value
     dist = distribution(made)
-    if dist is None or d in params or len(stores.get(d, ())) != 1:
+    if dist is None:
+        return None
+    if d in params or len(stores.get(d, ())) != 1:
+        setattr(made, FROZEN, (
+            f"{ast.unparse(made)} makes a frozen distribution, and {d} is assigned more than "
+            f"once: its parameters can be differentiated only when the variable holding it is "
+            f"assigned once (or call {ast.unparse(made.func)}.logpdf(x, ...) with the "
+            f"parameters)"))
         return None
     uses = [methods.get(id(n)) for n in loads.get(d, ())]
     other = next((n for n, u in zip(loads.get(d, ()), uses)
