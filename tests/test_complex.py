@@ -232,6 +232,23 @@ def loop_over_a_leaf(x, p):
     return s
 
 
+def appended_root(x, coefficients):
+    roots = []
+    roots.append(np.polynomial.polynomial.polyroots(coefficients)[0])
+    s = 0.0
+    for i in range(2):
+        s = s + np.linalg.norm(x[i] * roots[-1])
+    return s
+
+
+def carried_power(x, c):
+    s, k = 0.0, 1.0
+    for i in range(2):
+        s = s + np.linalg.norm(x[i] * k)
+        k = k * c ** 0.5      # made in one iteration, read in the next
+    return s
+
+
 def root_of(coefficients):
     return np.polynomial.polynomial.polyroots(coefficients)[0]
 
@@ -248,6 +265,8 @@ REAL_ROOTS = np.array([-4.0, 0.0, 1.0])      # z**2 - 4: roots -2, 2
     (loop_over_a_root, (X, COMPLEX_ROOTS), "polyroots"),
     (loop_over_a_power, (X, -4.0), "c ** 0.5"),
     (through_a_helper, (X, COMPLEX_ROOTS), "root_of(coefficients)"),   # (run as it is)
+    (appended_root, (X, COMPLEX_ROOTS), "polyroots"),
+    (carried_power, (X, -4.0), "c ** 0.5"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_complex_constants_made_when_the_code_runs_are_refused(f, args, text):
     for call in (lambda: ad.grad(f)(*args), lambda: ad.value_and_grad(f)(*args),
@@ -264,6 +283,10 @@ def test_the_same_functions_with_real_constants_are_differentiated():
     g = assert_grad(loop_over_a_power, X, 4.0)
     np.testing.assert_allclose(g, [2.0 * np.sign(X[0]), 2.0 * np.sign(X[1]), 0.0])
     assert_grad(through_a_helper, X, REAL_ROOTS)
+    g = assert_grad(carried_power, X, 4.0)
+    np.testing.assert_allclose(g, [np.sign(X[0]), 2.0 * np.sign(X[1]), 0.0])
+    g = assert_grad(appended_root, X, REAL_ROOTS)
+    np.testing.assert_allclose(g, [2.0 * np.sign(X[0]), 2.0 * np.sign(X[1]), 0.0])
     h = ad.hessian(through_a_helper)(X, REAL_ROOTS)
     r = 2.0 * X / np.linalg.norm(X)      # |x * -2| = 2 |x|: Hessian 2 (I - u u^T) / |x| + 2 I
     np.testing.assert_allclose(h, (2.0 * np.eye(3) - np.outer(r, r) / 2.0) / np.linalg.norm(X)

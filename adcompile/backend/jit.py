@@ -194,6 +194,7 @@ def _make_numba_helpers():
 
     helpers = _broadcast_helpers(types, overload, is_number)
     helpers.update(_gradient_helpers(types, overload, is_number))
+    helpers.update(_check_helpers(types, overload))
     return helpers
 
 
@@ -300,8 +301,7 @@ def _unbroadcast_helper(types, overload, is_number):
 
 
 def _gradient_helpers(types, overload, is_number):
-    """numba versions of the helpers of a sum's adjoint, of the gradients handed back and of
-    the check of values that may be complex."""
+    """numba versions of the helpers of a sum's adjoint and of the gradients handed back."""
     import numpy as np
 
     def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
@@ -348,13 +348,18 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
+    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
+
+
+def _check_helpers(types, overload):
+    """The numba version of the check of a value that may be complex (pipeline.guard_complex)."""
+
     def real_value(value, what):
         raise NotImplementedError
 
     @overload(real_value)
     def _real_value(value, what):
-        # the check of a value that may turn out complex (pipeline.guard_complex): a real
-        # number or array is itself; a complex one is refused when it runs
+        # a real number or array is itself; a complex one is refused when it runs
         kind = value.dtype if isinstance(value, types.Array) else value
         if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
             return lambda value, what: value
@@ -366,8 +371,7 @@ def _gradient_helpers(types, overload, is_number):
             return refuse
         return None
 
-    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient,
-            "real_value": real_value}
+    return {"real_value": real_value}
 
 
 # --- compiling ---------------------------------------------------------------------------

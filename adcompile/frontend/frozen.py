@@ -38,7 +38,7 @@ def desugar_frozen(fn, source, registry):
     def has_rule(dist, method):
         try:
             return method in METHODS and registry.rule_for(getattr(dist, method)) is not None
-        except Exception:   # (an object whose attribute fails: no rule)
+        except Exception:  # noqa: BLE001 - an object whose attribute fails has no rule
             return False
 
     def distribution(call):   # the distribution ``call`` freezes, when it is one with rules
