@@ -24,6 +24,7 @@ import adcompile as ad
 X = np.array([0.3, -1.2, 2.1])
 PHASES = np.exp(1j * np.arange(3.0))
 UNIT = 1j
+SETTINGS = {"scale": [1.0, 2.0 + 1j]}
 
 
 def line_of(f, text):
@@ -78,6 +79,10 @@ def global_complex_number(x):
     return np.sum(np.abs(UNIT * x))
 
 
+def global_complex_leaf(x):
+    return np.sum(np.abs(SETTINGS["scale"][1] * x))
+
+
 def eig_of_a_constant(x):
     w, v = np.linalg.eig(np.array([[0.0, -1.0], [1.0, 0.0]]))
     return np.sum(np.abs(w[0] * x))
@@ -108,6 +113,7 @@ REFUSED = [
     (emath_sqrt, "np.emath", "np.emath.sqrt (it computes complex values)"),
     (global_complex_array, "PHASES", "PHASES, a complex value,"),
     (global_complex_number, "UNIT", "UNIT, a complex value,"),
+    (global_complex_leaf, "SETTINGS", "SETTINGS['scale'][1], a complex value,"),
     (eig_of_a_constant, "np.linalg.eig", "np.linalg.eig of a matrix not being differentiated"),
     (roots_of_a_constant, "np.roots", "np.roots (its results may be complex)"),
 ]

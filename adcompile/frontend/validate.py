@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from ..ir.trees import complex_leaf
 from .frozen import FROZEN
 from .syntax import is_user_function
 
@@ -177,6 +178,10 @@ def _complex_object(obj, name):
     if isinstance(obj, (complex, np.complexfloating)) \
             or isinstance(obj, np.ndarray) and obj.dtype.kind == "c":
         return f"{name}, a complex value,"
+    if isinstance(obj, (dict, list, tuple)):
+        path = complex_leaf(obj)
+        if path is not None:
+            return f"{name}{''.join(f'[{k!r}]' for k in path)}, a complex value,"
     if obj is complex or isinstance(obj, type) and issubclass(obj, np.complexfloating):
         return f"the complex type {name}"
     module = getattr(obj, "__module__", None) or ""
