@@ -117,7 +117,7 @@ def _betainc_series(v, p, q):
     term, total = np.ones(v.shape), np.ones(v.shape)
     by_p, by_q = np.zeros(v.shape), np.zeros(v.shape)
     g, h = np.zeros(v.shape), np.zeros(v.shape)
-    for n in range(1, 100001):
+    for n in range(1, 200001):
         g = g + 1.0 / (p + q + n - 1) - 1.0 / (p + n)
         h = h + 1.0 / (p + q + n - 1)
         term = term * v * (p + q + n - 1) / (p + n)
@@ -125,16 +125,17 @@ def _betainc_series(v, p, q):
         by_p, by_q = by_p + term * g, by_q + term * h
         if np.all(term <= 1e-17 * total):
             break
-    return (log_v - 1.0 / p - polygamma(p, 0) + psi_pq + by_p / total,
-            log_w - polygamma(q, 0) + psi_pq + by_q / total)
+    lost = np.where(term <= 1e-17 * total, 0.0, np.nan)   # (not converged: NaN, not a guess)
+    return (log_v - 1.0 / p - polygamma(p, 0) + psi_pq + by_p / total + lost,
+            log_w - polygamma(q, 0) + psi_pq + by_q / total + lost)
 
 
 def _series_sum(v, p, q):
     """H = sum_n c_n of ``_betainc_series``: I_v(p, q) = v^p (1 - v)^q / (p B(p, q)) H."""
     term, total = np.ones(v.shape), np.ones(v.shape)
-    for n in range(1, 100001):
+    for n in range(1, 200001):
         term = term * v * (p + q + n - 1) / (p + n)
         total = total + term
         if np.all(term <= 1e-17 * total):
             break
-    return total
+    return np.where(term <= 1e-17 * total, total, np.nan)
