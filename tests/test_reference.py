@@ -2802,9 +2802,10 @@ CHECKED_ELSEWHERE.update({("generated", name): (
     "40-digit mpmath and its refused second derivative in test_rules_scipy_stats.py")
     for name in ("gammainc_dlog_da", "betainc_dlog")})
 if ag_stats is not None:   # (SciPy installed: its rules are registered)
-    CHECKED_ELSEWHERE[("scipy", "mvn_cdf")] = (
+    CHECKED_ELSEWHERE.update({("scipy", name): (
         "scipy.stats.multivariate_normal.cdf/logcdf are refused when differentiated (autograd "
         "has no multivariate normal cdf); test_rules_scipy_stats.py checks the refusal")
+        for name in ("mvn_cdf", "mvn_logcdf")})
 
 
 @pytest.mark.parametrize("key", sorted(WITHOUT_AUTOGRAD), ids=lambda k: k[1])

@@ -59,7 +59,8 @@ if scipy is not None:
                                 "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
                                 "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
                                 "poisson_logcdf")})
-    EXEMPT[("scipy", "mvn_cdf")] = "refuses to differentiate (SciPy integrates it): no gradient"
+    EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
+                   for name in ("mvn_cdf", "mvn_logcdf")})
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
 CASES = []

@@ -266,7 +266,7 @@ def mvn_cdf_as_a_weight(w):
     return np.sum(w * mvn.cdf(np.array([0.3, -0.2]), np.zeros(2), np.eye(2)))
 
 
-@claims(("scipy", "mvn_cdf"))
+@claims(("scipy", "mvn_cdf"), ("scipy", "mvn_logcdf"))
 @needs_scipy
 def test_multivariate_normal_cdf_is_refused_when_differentiated():
     x, mean = np.array([0.3, -0.2]), np.zeros(2)

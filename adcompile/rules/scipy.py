@@ -295,12 +295,14 @@ def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
 # SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to
 # an absolute error of 1e-5 by default: its derivatives (conditional cdfs of one and two
 # dimensions fewer) would be no more exact, so they are refused rather than approximated
-refused(stats.multivariate_normal.cdf, stats.multivariate_normal.logcdf, name="mvn_cdf",
-        inputs=("x", "mean", "cov"),
-        reason="scipy.stats.multivariate_normal.cdf and logcdf are not differentiated (SciPy "
-               "integrates them numerically, to an absolute error of 1e-5 by default, and "
-               "their derivatives would be no more exact); pass values not being "
-               "differentiated, or give a rule with ad.adjoint_rule")
+for _name, _method in (("mvn_cdf", stats.multivariate_normal.cdf),
+                       ("mvn_logcdf", stats.multivariate_normal.logcdf)):
+    refused(_method, name=_name, inputs=("x", "mean", "cov"),
+            reason="scipy.stats.multivariate_normal.cdf and logcdf are not differentiated "
+                   "(SciPy integrates them numerically, to an absolute error of 1e-5 by "
+                   "default, and their derivatives would be no more exact); pass values not "
+                   "being differentiated, or give a rule with ad.adjoint_rule")
+del _name, _method
 
 
 # -- scipy.stats.t, gamma, beta: z = (x - loc) / scale, shape parameters df, a, b ------------
