@@ -33,7 +33,8 @@ from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import CHECKPOINT, Transform
 from .fastpath import NumberPath, plain_parameters
 from .ir import walk_tree
-from .ir.trees import StructureError, leaf_values, structure, structure_kind, with_leaves
+from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
+                       with_leaves)
 
 #: a function to differentiate, or a callable adcompile made
 Function = Callable[..., Any]
@@ -43,6 +44,8 @@ Wrt = Union[int, str, Sequence[Union[int, str]]]
 # numbers whose ndim (0) a call specialises on; not bools: x[True] adds an axis
 _NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32,
                       np.int16, np.int8, np.uint8})
+#: the types of arguments whose checks a call's types decide (see _dispatcher)
+_PLAIN = _NUMBERS | {np.ndarray}
 _cache_lock = threading.Lock()
 #: the attribute of a function that holds its transforms (see _per_function)
 _CACHE_ATTRIBUTE = "__adcompile_transforms__"
@@ -169,12 +172,16 @@ def _dispatcher(transform, form, name, trailing=None):
         types = tuple(map(type, args))
         fn = by_types.get(types)
         if fn is not None:
+            if not _PLAIN.issuperset(types):   # (a dict's or list's items: at every call)
+                check.containers(args)
             return fn
         arrays = np.ndarray in types
         if arrays:
             kinds = _array_kinds(args)
             fn = by_kinds.get(kinds)
             if fn is not None:
+                if not _PLAIN.issuperset(types):
+                    check.containers(args)
                 return fn
         check.positional(args)
         fn, structured = variant(args, None)
@@ -203,9 +210,17 @@ def _specialisation(transform, check, values, kwargs):
     trees = check.structures(values, kwargs)
     if not trees:
         return transform, _ndims(values), False
-    values = [leaf for p, v in zip(check.params_in_order, values)
-              for leaf in (leaf_values(trees[p], v) if p in trees else [v])]
-    return transform.specialised(trees), _ndims(values), True
+    leaves = []
+    for p, v in zip(check.params_in_order, values):
+        found = leaf_values(trees[p], v) if p in trees else [v]
+        if p in trees and any(np.iscomplexobj(leaf) for leaf in found):
+            # (its leaves become parameters of their own, which no other check sees)
+            raise TypeError(f"argument {p!r} of {check.function}() holds complex values: "
+                            f"adcompile differentiates real-valued functions of real "
+                            f"arguments; pass the real and imaginary parts as separate real "
+                            f"values")
+        leaves.extend(found)
+    return transform.specialised(trees), _ndims(leaves), True
 
 
 def _compiled(transform, key, form):
@@ -272,10 +287,27 @@ class _Arguments:
                 found[p] = structure(value)
         return found
 
+    def containers(self, args):
+        """Refuse a complex number or array in a dict, list or tuple passed (positionally)
+        for a parameter not differentiated."""
+        for param, value in zip(self.params_in_order, args):
+            if isinstance(value, (dict, list, tuple)) and param not in self.wrt:
+                self.container(param, value)
+
+    def container(self, param, value):
+        path = complex_leaf(value)
+        if path is not None:
+            raise TypeError(f"argument {param!r} of {self.function}() holds a complex value "
+                            f"at {''.join(f'[{k!r}]' for k in path)}: adcompile "
+                            f"differentiates real-valued functions of real arguments; pass "
+                            f"the real and imaginary parts as separate real values")
+
     def value(self, param, value):
         kind = type(value)
         if kind in _NUMBERS:
             return
+        if isinstance(value, (dict, list, tuple)) and param not in self.wrt:
+            self.container(param, value)
         if kind is np.ndarray and value.dtype.kind in "fiu":
             return
         if kind is complex or isinstance(value, np.complexfloating) or (

@@ -24,11 +24,15 @@ from . import ir
 from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
-from .analysis import infer_ndims, infer_numbers
+from .analysis import callee_of, infer_ndims, infer_numbers
 from .analysis.aliasing import changed_arguments, check_rebindings
+from .analysis.complex_values import appended_call, complex_guards
+from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import normalize
+from .frontend.source import PLACE
 from .optimize import renumber_temps
+from .rules import REGISTRY
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,58 @@ def private_copies(fn, target):
     return fn
 
 
-IR_PASSES = [guard_rebindings, private_copies]
+def guard_complex(fn, target):
+    """Check, when the code runs, each value not being differentiated that may turn out
+    complex (a function without a rule, or a fractional power, applied to constants) and
+    that differentiated code reads: ``real_value(t, what)`` after the statement that makes
+    ``t``, ``xs.append(real_value(v, what))`` for a list (see analysis/complex_values.py).
+    Where such a value is made another way, the gradients handed back are checked instead
+    (``fn.complex_possible``)."""
+    fn = ir.copy_function(fn)
+    _, ndim_of = infer_ndims(fn, target.param_ndims)
+    helpers = {alias: RUNTIME[name] for name, alias in target.aliases.items()}
+    callee = callee_of(fn)
+
+    def resolve(func):   # (the runtime helpers earlier passes call, such as private_copy)
+        return helpers[func.id] if isinstance(func, ast.Name) and func.id in helpers \
+            else callee(func)
+
+    checks, unguarded = complex_guards(fn, ndim_of, resolve, REGISTRY)
+    after = {}
+    for keep, name, made in checks:
+        what = ast.Constant(f"{ast.unparse(made)} ({_place(fn, made)})")
+        call = appended_call(keep, name)
+        if call is not None:   # xs.append(real_value(v, what))
+            call.args[0] = ir.call(target.aliases["real_value"], call.args[0], what)
+        else:
+            check = ir.call(target.aliases["real_value"], ir.load(name), what)
+            after.setdefault(id(keep), []).append(ir.Keep(ast.Expr(check), [], pure=False))
+    _insert_after(fn.body, after)
+    if unguarded:
+        fn.complex_possible = True
+    return fn
+
+
+def _insert_after(block, after):
+    """Put the statements ``after[id(s)]`` just after each statement ``s`` of ``block``
+    (nested blocks too), in place."""
+    at = 0
+    while at < len(block):
+        for inner in ir.children(block[at]):
+            _insert_after(inner, after)
+        new = after.get(id(block[at]), [])
+        block[at + 1:at + 1] = new
+        at += len(new) + 1
+
+
+def _place(fn, node):
+    """``file:line`` of the user's code ``node`` (a copy of) comes from."""
+    at = next((n for n in ast.walk(node) if getattr(n, "lineno", None)), node)
+    filename = (getattr(at, PLACE, None) or (fn.source.filename,))[0]
+    return f"{filename}:{getattr(at, 'lineno', '?')}"
+
+
+IR_PASSES = [guard_rebindings, private_copies, guard_complex]
 
 
 # -- reverse mode ---------------------------------------------------------------------

@@ -238,8 +238,8 @@ def test_an_unknown_stage_is_refused_with_the_names_of_the_stages(mode, form, ba
 
 
 def test_stages_are_listed_in_order():
-    assert pipeline.stages("grad")[:4] == ["normalize", "guard_rebindings", "private_copies",
-                                           "reverse"]
+    assert pipeline.stages("grad")[:5] == ["normalize", "guard_rebindings", "private_copies",
+                                           "guard_complex", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
     assert set(pipeline.stages("grad2")) < set(pipeline.stages("grad"))
 

@@ -34,6 +34,9 @@ EXEMPT = {
     **{("generated", name): "refuses to differentiate (a third derivative): no gradient at all"
        for name in ("prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
                     "array_of_pieces", "r_join", "c_join", "sum_join")},
+    **{("generated", name): "refuses to differentiate (a second derivative of a cdf in a "
+                            "shape parameter): no gradient at all"
+       for name in ("gammainc_dlog_da", "betainc_dlog")},
     ("statistics", "cov"): "np.cov computes in float64 whatever the argument's precision",
     ("generated", "multi_dot_bar"): "refuses to differentiate (a second derivative through "
                                     "np.linalg.multi_dot)",
@@ -56,6 +59,8 @@ if scipy is not None:
                                 "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
                                 "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
                                 "poisson_logcdf")})
+    EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
+                   for name in ("mvn_cdf", "mvn_logcdf")})
 
 #: (rule keys, function, arguments (float64; every float64 array becomes float32), wrt)
 CASES = []
@@ -762,14 +767,14 @@ def f_more_arrays(x, m, ends):
 
 
 @case(("linalg", "eig"), ("linalg", "eigvals"), ("linalg", "multi_dot"),
-      ("generated", "real_eigen"),
+      ("generated", "real_eigen"), ("generated", "real_value"),
       args=(np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 0.2], [0.1, 0.3, -1.0]]), A(3, 2), A(2, 3)),
       wrt=(0, 1, 2))
 def f_more_linalg(x, a, b):
     w, V = np.linalg.eig(x)
     return (np.sum(w ** 2) + np.sum(V ** 2 * x) + np.sum(np.linalg.eigvals(x) ** 3)
             + np.sum(np.linalg.multi_dot([a, b, x]) ** 2)
-            + np.sum(rt.real_eigen(a, "") ** 2))
+            + np.sum(rt.real_eigen(a, "") ** 2) + np.sum(rt.real_value(b, "") ** 3))
 
 
 # ---------------------------------------------------------------------------------------------

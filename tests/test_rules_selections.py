@@ -11,12 +11,13 @@ their autograd cases in test_reference.py.
 
 import numpy as np
 import pytest
-from conftest import FEW, assert_close, assert_grad, numerical_grad
+from conftest import FEW, arrays, assert_close, assert_grad, numerical_grad, reals
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_rules import covers
 
 import adcompile as ad
+from adcompile import runtime
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -419,3 +420,23 @@ def test_corrcoef(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
     assert_grad(corrcoef_rows, rng.normal(size=(3, 5)))
     assert_grad(corrcoef_columns, rng.normal(size=(6, 2)))
+
+
+# runtime.real_value: the check pipeline.guard_complex puts on values that may turn out
+# complex (tests/test_complex.py); for a real value, the identity
+
+def checked_identity(x, w):
+    return np.sum(runtime.real_value(x, "x") ** 2 * w)
+
+
+@covers(("generated", "real_value"))
+@FEW
+@given(data=st.data())
+def test_the_check_is_the_identity_for_real_values(data):
+    shape = data.draw(st.sampled_from([(), (3,), (2, 3)]))
+    x = data.draw(arrays(shape, reals(-2, 2)))
+    w = data.draw(arrays(shape, reals(0.5, 2)))
+    g = assert_grad(checked_identity, x, w, wrt=(0, 1))
+    np.testing.assert_allclose(g[0], 2.0 * x * w, rtol=1e-12)
+    h = ad.hessian(checked_identity)(np.atleast_1d(x), np.atleast_1d(w))
+    np.testing.assert_allclose(h, np.diag(2.0 * np.atleast_1d(w).ravel()).reshape(h.shape))

@@ -132,7 +132,10 @@ def may_make_complex(fn, ndim_of):
     """Whether ``fn`` raises a number to a power that may not be an integer with Python's
     ``**`` or ``pow`` (a negative float to the power 0.5 is complex there): then the
     gradients and tangents handed back go through ``as_gradient``, which refuses a complex
-    one."""
+    one (and where a value not being differentiated that may be complex could not be checked
+    where it is made: pipeline.guard_complex)."""
+    if getattr(fn, "complex_possible", False):
+        return True
     for s in ir.walk(fn.body):
         code = s.expr if isinstance(s, ir.Op) else s.stmt if isinstance(s, ir.Keep) else None
         for e in ast.walk(code) if code is not None else ():

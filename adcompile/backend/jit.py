@@ -194,6 +194,7 @@ def _make_numba_helpers():
 
     helpers = _broadcast_helpers(types, overload, is_number)
     helpers.update(_gradient_helpers(types, overload, is_number))
+    helpers.update(_check_helpers(types, overload))
     return helpers
 
 
@@ -348,6 +349,29 @@ def _gradient_helpers(types, overload, is_number):
         return array
 
     return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
+
+
+def _check_helpers(types, overload):
+    """The numba version of the check of a value that may be complex (pipeline.guard_complex)."""
+
+    def real_value(value, what):
+        raise NotImplementedError
+
+    @overload(real_value)
+    def _real_value(value, what):
+        # a real number or array is itself; a complex one is refused when it runs
+        kind = value.dtype if isinstance(value, types.Array) else value
+        if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
+            return lambda value, what: value
+        if isinstance(kind, types.Complex):
+            def refuse(value, what):
+                raise ValueError("a value not being differentiated gave a complex value, "
+                                 "which is combined with values being differentiated: these "
+                                 "gradients are of real values only")
+            return refuse
+        return None
+
+    return {"real_value": real_value}
 
 
 # --- compiling ---------------------------------------------------------------------------

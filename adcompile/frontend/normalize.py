@@ -29,6 +29,7 @@ from .control import ControlFlow
 from .dependence import Dependence
 from .effects import is_pure
 from .expressions import Expressions
+from .frozen import desugar_frozen
 from .functions import Functions
 from .inline import Inline
 from .lists import Lists, appended_tuples
@@ -58,6 +59,7 @@ def desugar(source, callers=(), structures=()):
     desugar_comprehensions(fn, structures)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
+    desugar_frozen(fn, source, REGISTRY)
     liveness.annotate(fn)
     return fn, nested
 

@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from ..ir.trees import complex_leaf
+from .frozen import FROZEN
 from .syntax import is_user_function
 
 # Constructs rejected wherever they appear in a differentiated function.
@@ -176,6 +178,10 @@ def _complex_object(obj, name):
     if isinstance(obj, (complex, np.complexfloating)) \
             or isinstance(obj, np.ndarray) and obj.dtype.kind == "c":
         return f"{name}, a complex value,"
+    if isinstance(obj, (dict, list, tuple)):
+        path = complex_leaf(obj)
+        if path is not None:
+            return f"{name}{''.join(f'[{k!r}]' for k in path)}, a complex value,"
     if obj is complex or isinstance(obj, type) and issubclass(obj, np.complexfloating):
         return f"the complex type {name}"
     module = getattr(obj, "__module__", None) or ""
@@ -271,6 +277,8 @@ class Validation:
     def unknown_call(self, e, called):
         """The error for a call, on a value being differentiated, to something with no rule
         (``called``, the ``source.Callee`` of its function)."""
+        if getattr(e, FROZEN, None) is not None:   # scipy.stats.norm(mu, s), kept (frozen.py)
+            return self.scope.src.error(e, getattr(e, FROZEN))
         if called.kind == "object":
             name = getattr(called.what, "__qualname__", None) or ast.unparse(e.func)
             return self.scope.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot "

@@ -262,3 +262,27 @@ def name_leaves(node, param, fresh):
         return Node(n.kind, n.type, n.keys, tuple(walk(c, path + (k,))
                                                    for k, c in zip(n.keys, n.children)))
     return walk(node, ())
+
+
+def complex_leaf(value, _seen=()):
+    """The path (a tuple of keys) to a complex number or array in ``value``, a dict, list,
+    tuple or NamedTuple of any nesting, or None."""
+    if isinstance(value, (complex, np.complexfloating)) \
+            or isinstance(value, np.ndarray) and value.dtype.kind == "c":
+        return ()
+    kind = type(value)
+    if kind is dict:
+        items = value.items()
+    elif kind is list or isinstance(value, tuple):
+        items = enumerate(value)
+    else:
+        return None
+    if id(value) in _seen:
+        return None
+    seen = _seen + (id(value),)
+    for key, item in items:
+        if type(item) not in (float, int, bool, str):
+            found = complex_leaf(item, seen)
+            if found is not None:
+                return (key,) + found
+    return None

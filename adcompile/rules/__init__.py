@@ -153,9 +153,24 @@ class Registry:
     def rule_for(self, obj):
         entry = self.by_object.get(_object_key(obj))
         if entry is None:
-            return None
+            return self._twin_rule(obj) if inspect.ismethod(obj) else None
         same = entry[0] is obj or inspect.ismethod(obj) and entry[0] == obj
         return entry[1] if same else None
+
+    def _twin_rule(self, method):
+        """The rule of a method bound to another object of the class of one a rule is for,
+        made with the same parameters (the ``dist`` of a frozen scipy.stats distribution,
+        ``scipy.stats.norm(0, 1).dist``, is a new ``norm_gen`` like ``scipy.stats.norm``)."""
+        owner = method.__self__
+        twins = getattr(owner, "_updated_ctor_param", None)
+        if twins is None:
+            return None
+        for registered, rule in self.by_object.values():
+            if inspect.ismethod(registered) and type(registered.__self__) is type(owner) \
+                    and registered.__func__ is method.__func__ \
+                    and registered.__self__._updated_ctor_param() == twins():
+                return rule
+        return None
 
     def is_nondifferentiable(self, obj):
         entry = self.nondiff_objects.get(id(obj))
@@ -330,23 +345,29 @@ def _check_tangent(rule, body):
                     f"with E reading exactly one of {sorted(dots)}")
 
 
-def refused(*objects, reason, registry=None):
+def refused(*objects, reason, inputs=None, name=None, registry=None):
     """Register for each of ``objects`` (functions of inputs, then statics with defaults) a rule
     that refuses to differentiate it: a TransformError with ``reason``, in reverse and forward
     mode. For helpers whose derivative adcompile does not have (a third derivative), where a
-    zero gradient would be wrong."""
+    zero gradient would be wrong. ``inputs`` names the parameters that may hold values being
+    differentiated where some have defaults (those may be left out, as ``optional``);
+    ``name`` the rule's name (the function's by default)."""
     reg = registry or REGISTRY
-    filename = inspect.currentframe().f_back.f_code.co_filename
+    caller = inspect.currentframe().f_back
     refuse = ast.parse(f"unsupported({reason!r})").body
     for obj in objects:
         params = list(inspect.signature(obj).parameters.values())
-        rule = Rule(name=obj.__name__, output="y",
-                    inputs=[p.name for p in params if p.default is p.empty],
+        names = list(inputs) if inputs is not None else \
+            [p.name for p in params if p.default is p.empty]
+        rule = Rule(name=name or obj.__name__, output="y", inputs=names,
                     statics={p.name: ast.Constant(p.default) for p in params
-                             if p.default is not p.empty},
+                             if p.default is not p.empty and p.name not in names},
                     body=refuse, shape=UNKNOWN, tangent=refuse, refusal=reason,
-                    source=f"unsupported({reason!r})", filename=filename,
-                    lineno=inspect.getsourcelines(obj)[1])
+                    source=f"unsupported({reason!r})", filename=caller.f_code.co_filename,
+                    lineno=caller.f_lineno if inputs is not None
+                    else inspect.getsourcelines(obj)[1])
+        rule.optional = tuple(p.name for p in params
+                              if p.name in names and p.default is not p.empty)
         reg.add(rule, [obj])
 
 

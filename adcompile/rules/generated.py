@@ -390,6 +390,9 @@ refused(runtime.sum_join,
         reason="a third derivative through Python's sum of a list is not supported")
 refused(runtime.r_join, runtime.c_join,
         reason="a third derivative through np.r_ or np.c_ is not supported")
+refused(runtime.gammainc_dlog_da, runtime.betainc_dlog,
+        reason="a second derivative of a scipy.stats gamma, beta or t cdf in its shape "
+               "parameter (a, b, df) is not supported")
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes, runtime.stop_gradient)
@@ -527,6 +530,12 @@ def gradient_of(y, f, spacing=None, axis=None, edge_order=1):
 
 @adjoint(runtime.real_eigen, shape="same", linear=True)
 def real_eigen(y, value, what=""):
+    # the identity (it only refuses complex values)
+    value_bar += y_bar
+
+
+@adjoint(runtime.real_value, shape="same", linear=True)
+def real_value(y, value, what=""):
     # the identity (it only refuses complex values)
     value_bar += y_bar
 

@@ -16,7 +16,7 @@ import scipy.linalg
 import scipy.special
 import scipy.stats
 
-from . import adjoint, tangent
+from . import adjoint, refused, tangent
 
 
 def rule(*objects, **options):
@@ -292,11 +292,24 @@ def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
         y_dot += 0.5 * y * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
 
 
+# SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to
+# an absolute error of 1e-5 by default: its derivatives (conditional cdfs of one and two
+# dimensions fewer) would be no more exact, so they are refused rather than approximated
+for _name, _method in (("mvn_cdf", stats.multivariate_normal.cdf),
+                       ("mvn_logcdf", stats.multivariate_normal.logcdf)):
+    refused(_method, name=_name, inputs=("x", "mean", "cov"),
+            reason="scipy.stats.multivariate_normal.cdf and logcdf are not differentiated "
+                   "(SciPy integrates them numerically, to an absolute error of 1e-5 by "
+                   "default, and their derivatives would be no more exact); pass values not "
+                   "being differentiated, or give a rule with ad.adjoint_rule")
+del _name, _method
+
+
 # -- scipy.stats.t, gamma, beta: z = (x - loc) / scale, shape parameters df, a, b ------------
 # With d = dy/dz for the standardized log-density: x gets d / scale, loc -d / scale and scale
-# -(z d + 1) / scale. The cdf's derivative in x is the density; its derivative in a shape
-# parameter needs that of an incomplete beta or gamma function, which adcompile does not have:
-# the cdf rules have no line for df, a, b, and a call differentiating one is refused.
+# -(z d + 1) / scale. The cdf's derivative in x is the density; in a shape parameter it is that
+# of the regularized incomplete gamma (gamma) or beta function (beta; t through
+# I_u(df / 2, 1 / 2), u = df / (df + z^2)), summed by its power series (runtime/special.py).
 
 @rule(stats.t.logpdf, optional=("loc", "scale"))
 def t_logpdf(y, x, df, loc, scale):
@@ -337,7 +350,7 @@ def t_pdf(y, x, df, loc, scale):
 
 @rule(stats.t.cdf, optional=("loc", "scale"))
 def t_cdf(y, x, df, loc, scale):
-    # the standard density at z, over scale (df: refused, see above)
+    # the standard density at z, over scale (df: see above)
     if scale is None:
         s = 1.0
     else:
@@ -350,11 +363,22 @@ def t_cdf(y, x, df, loc, scale):
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
     scale_bar += unbroadcast(-y_bar * density * z, scale)
+    # F = I_u(df / 2, 1 / 2) / 2 for z <= 0, 1 - that for z > 0, u = df / (df + z^2)
+    # dF/ddf = -+(dI/da / 2 + dI/du du/ddf) / 2, dI/du du/ddf = |z| u^(df/2 - 1) / (B (df + z^2)^1.5)
+    small = z * z == 0
+    zz = np.where(small, 1.0, z)
+    u = df / (df + z * z)
+    ib = special.betainc(0.5 * df, 0.5, u)
+    power = np.exp(-(0.5 * df - 1.0) * np.log1p(z * z / df) - special.betaln(0.5 * df, 0.5))
+    beta_density = np.where(small, 0.0, power * np.sqrt(df + zz * zz) / np.abs(zz))
+    slope = power * np.abs(z) / (df + z * z) ** 1.5
+    ddf = np.where(z > 0, -0.5, 0.5) * (0.5 * ib * betainc_dlog(u, 0.5 * df, 0.5, beta_density, ib, 0) + slope)
+    df_bar += unbroadcast(y_bar * ddf, df)
 
 
 @rule(stats.t.logcdf, optional=("loc", "scale"))
 def t_logcdf(y, x, df, loc, scale):
-    # the standard density over the cdf, as exp(log density - y) (df: refused, see above)
+    # the standard density over the cdf, as exp(log density - y) (df: see above)
     if scale is None:
         s = 1.0
     else:
@@ -367,6 +391,16 @@ def t_logcdf(y, x, df, loc, scale):
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+    # dF/ddf = -+(dI/da / 2 + dI/du du/ddf) / 2, dI/du du/ddf = |z| u^(df/2 - 1) / (B (df + z^2)^1.5)
+    small = z * z == 0
+    zz = np.where(small, 1.0, z)
+    u = df / (df + z * z)
+    ib = special.betainc(0.5 * df, 0.5, u)
+    power = np.exp(-(0.5 * df - 1.0) * np.log1p(z * z / df) - special.betaln(0.5 * df, 0.5))
+    beta_density = np.where(small, 0.0, power * np.sqrt(df + zz * zz) / np.abs(zz))
+    slope = power * np.abs(z) / (df + z * z) ** 1.5
+    ddf = np.where(z > 0, -0.5, 0.5) * (0.5 * ib * betainc_dlog(u, 0.5 * df, 0.5, beta_density, ib, 0) + slope)
+    df_bar += unbroadcast(y_bar * ddf / np.exp(y), df)
 
 
 @rule(stats.gamma.logpdf, optional=("loc", "scale"))
@@ -406,7 +440,7 @@ def gamma_pdf(y, x, a, loc, scale):
 
 @rule(stats.gamma.cdf, optional=("loc", "scale"))
 def gamma_cdf(y, x, a, loc, scale):
-    # the standard density at z, over scale (a: refused, see above)
+    # the standard density at z, over scale (a: see above)
     if scale is None:
         s = 1.0
     else:
@@ -419,6 +453,7 @@ def gamma_cdf(y, x, a, loc, scale):
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
     scale_bar += unbroadcast(-y_bar * density * z, scale)
+    a_bar += unbroadcast(y_bar * y * gammainc_dlog_da(z, a), a)
 
 
 @rule(stats.gamma.logcdf, optional=("loc", "scale"))
@@ -435,6 +470,7 @@ def gamma_logcdf(y, x, a, loc, scale):
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+    a_bar += unbroadcast(y_bar * gammainc_dlog_da(z, a), a)
 
 
 @rule(stats.beta.logpdf, optional=("loc", "scale"))
@@ -476,7 +512,7 @@ def beta_pdf(y, x, a, b, loc, scale):
 
 @rule(stats.beta.cdf, optional=("loc", "scale"))
 def beta_cdf(y, x, a, b, loc, scale):
-    # the standard density at z, over scale (a, b: refused, see above)
+    # the standard density at z, over scale (a, b: see above)
     if scale is None:
         s = 1.0
     else:
@@ -489,6 +525,8 @@ def beta_cdf(y, x, a, b, loc, scale):
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
     scale_bar += unbroadcast(-y_bar * density * z, scale)
+    a_bar += unbroadcast(y_bar * y * betainc_dlog(z, a, b, density * s, y, 0), a)
+    b_bar += unbroadcast(y_bar * y * betainc_dlog(z, a, b, density * s, y, 1), b)
 
 
 @rule(stats.beta.logcdf, optional=("loc", "scale"))
@@ -505,6 +543,8 @@ def beta_logcdf(y, x, a, b, loc, scale):
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+    a_bar += unbroadcast(y_bar * betainc_dlog(z, a, b, stats.beta.pdf(z, a, b), np.exp(y), 0), a)
+    b_bar += unbroadcast(y_bar * betainc_dlog(z, a, b, stats.beta.pdf(z, a, b), np.exp(y), 1), b)
 
 
 # -- scipy.stats.poisson: k is a count, n = k - loc; only mu is differentiated -------------------

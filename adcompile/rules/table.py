@@ -71,6 +71,8 @@ def _scipy_name(key):
 
 def forward_mode(rule):
     """How ``ad.jvp`` gets the rule's tangent."""
+    if rule.refusal:
+        return "refused (no derivative, either mode)"
     if rule.tangent is not None:
         return "tangent rule"
     if rule.linear or rule.sequences:   # a sequence rule is linear in its list

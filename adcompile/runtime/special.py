@@ -55,3 +55,87 @@ def _polygamma_positive(v, n):
         series = series + b * _factorial(2 * k + n - 1) / (_factorial(2 * k)
                                                                * v ** (2 * k + n))
     return acc + sign * series
+
+
+# -- the incomplete gamma and beta functions' derivatives in their parameters ---------------
+# (the cdfs of scipy.stats.gamma, beta and t in a, b and df), by their power series
+
+def gammainc_dlog_da(z, a):
+    """d/da log P(a, z), P the regularized lower incomplete gamma function (the cdf of the
+    standard gamma distribution), for z > 0 (0 elsewhere). P(a, z) = sum_n w_n with
+    w_0 = z^a e^-z / gamma(a + 1) and w_n = w_(n-1) z / (a + n), so d/da P = sum_n w_n
+    (log z - psi(a + n + 1)): the ratio of the sums does without w_0 (which would
+    underflow), the terms rescaled as they grow. NaN where the series has not converged
+    after 200000 terms (z beyond that)."""
+    z, a = np.broadcast_arrays(np.asarray(z, dtype=np.float64), np.asarray(a, dtype=np.float64))
+    inside = (z > 0) & (a > 0)
+    z, a = np.where(inside, z, 1.0), np.where(inside, a, 1.0)
+    log_z = np.log(z)
+    psi = polygamma(a + 1.0, 0)
+    term, total, weighted = np.ones(z.shape), np.ones(z.shape), log_z - psi
+    done = ~inside
+    for n in range(1, 200001):
+        term = term * z / (a + n)
+        psi = psi + 1.0 / (a + n)
+        total = total + term
+        weighted = weighted + term * (log_z - psi)
+        big = total > 1e280
+        if np.any(big):
+            term, total, weighted = (np.where(big, v * 1e-280, v) for v in (term, total, weighted))
+        done = done | ((n > z - a) & (term <= 1e-17 * total))
+        if np.all(done):
+            break
+    return np.where(inside, np.where(done, weighted / total, np.nan), 0.0)[()]
+
+
+def betainc_dlog(u, a, b, density, cdf, which):
+    """d/da (which 0) or d/db (which 1) of log I_u(a, b), the regularized incomplete beta
+    function (the cdf of the standard beta distribution), given ``density`` and ``cdf``
+    (scipy.stats.beta's pdf and cdf at u); 0 outside 0 < u < 1. Where u < (a + 1) /
+    (a + b + 2), I = F H with F = u^a (1 - u)^b / (a B(a, b)) = density u (1 - u) / a and
+    H = sum_n c_n, c_0 = 1, c_n = c_(n-1) u (a + b + n - 1) / (a + n): d log I = d log F +
+    d H / H term by term. Elsewhere I = 1 - J, J = I_(1-u)(b, a) written so."""
+    u, a, b, density, cdf = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64)
+                                                  for v in (u, a, b, density, cdf)))
+    inside = (u > 0) & (u < 1)
+    u, density = np.where(inside, u, 0.5), np.where(inside, density, 0.0)
+    direct = u < (a + 1.0) / (a + b + 2.0)
+    v, p, q = np.where(direct, u, 1.0 - u), np.where(direct, a, b), np.where(direct, b, a)
+    dp, dq = _betainc_series(v, p, q)   # d log J / dp, d log J / dq for J = I_v(p, q)
+    # swapped: J = F' H' with F' = density u (1 - u) / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(direct, 1.0, -(density * u * (1.0 - u) / b) * _series_sum(v, p, q)
+                         / np.where(cdf > 0, cdf, 1.0))
+    out = scale * (np.where(direct, dp, dq) if which == 0 else np.where(direct, dq, dp))
+    return np.where(inside, out, 0.0)[()]
+
+
+def _betainc_series(v, p, q):
+    """(d/dp, d/dq) of log I_v(p, q) by the series (v < (p + 1) / (p + q + 2))."""
+    log_v, log_w = np.log(v), np.log1p(-v)
+    psi_pq = polygamma(p + q, 0)
+    term, total = np.ones(v.shape), np.ones(v.shape)
+    by_p, by_q = np.zeros(v.shape), np.zeros(v.shape)
+    g, h = np.zeros(v.shape), np.zeros(v.shape)
+    for n in range(1, 200001):
+        g = g + 1.0 / (p + q + n - 1) - 1.0 / (p + n)
+        h = h + 1.0 / (p + q + n - 1)
+        term = term * v * (p + q + n - 1) / (p + n)
+        total = total + term
+        by_p, by_q = by_p + term * g, by_q + term * h
+        if np.all(term <= 1e-17 * total):
+            break
+    lost = np.where(term <= 1e-17 * total, 0.0, np.nan)   # (not converged: NaN, not a guess)
+    return (log_v - 1.0 / p - polygamma(p, 0) + psi_pq + by_p / total + lost,
+            log_w - polygamma(q, 0) + psi_pq + by_q / total + lost)
+
+
+def _series_sum(v, p, q):
+    """H = sum_n c_n of ``_betainc_series``: I_v(p, q) = v^p (1 - v)^q / (p B(p, q)) H."""
+    term, total = np.ones(v.shape), np.ones(v.shape)
+    for n in range(1, 200001):
+        term = term * v * (p + q + n - 1) / (p + n)
+        total = total + term
+        if np.all(term <= 1e-17 * total):
+            break
+    return np.where(term <= 1e-17 * total, total, np.nan)

@@ -52,6 +52,22 @@ def real_sign(x):
     return np.sign(x)
 
 
+def real_value(value, what):
+    """``value`` when it is real (a tuple or list: each of its items); a ValueError naming
+    ``what`` (where it was computed) otherwise: a value not being differentiated that a
+    function without a rule, or a fractional power, made complex would make the gradient of
+    what it is combined with complex, or real and wrong."""
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            real_value(item, what)
+    elif isinstance(value, complex) or getattr(value, "dtype", None) is not None \
+            and value.dtype.kind == "c":
+        raise ValueError(f"{what} gave a complex value, which is combined with values being "
+                         f"differentiated: these gradients are of real values only (compute "
+                         f"with the real and imaginary parts as separate real values)")
+    return value
+
+
 def as_gradient(g, x):
     """The gradient handed back for argument ``x``: a float for a Python number, else a new
     writable array of x's shape and floating precision (never a view of, or the same object
