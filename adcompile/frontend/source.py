@@ -82,7 +82,8 @@ class FunctionSource:
                 f"the source of {name!r} in {self.filename} is not the code that runs: the "
                 f"file was changed after it was imported (line {line} now reads {now!r}); "
                 f"import it again (importlib.reload(module), or restart the kernel) to "
-                f"differentiate the new code", self.filename, line)
+                f"differentiate the new code (an import hook that rewrites functions' code "
+                f"makes them look changed too)", self.filename, line)
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.error(node, "an async function cannot be differentiated")
         node.decorator_list = []
