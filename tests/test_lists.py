@@ -446,11 +446,17 @@ def pairs_returned(W1, b1, x):
     return layers
 
 
-@pytest.mark.parametrize("f", [whole_pair_taken, pair_loop_without_unpacking,
-                               pairs_passed_to_numpy, pairs_returned])
+@pytest.mark.parametrize("f", [pair_loop_without_unpacking, pairs_passed_to_numpy,
+                               pairs_returned])
 def test_other_uses_of_a_list_of_pairs_are_refused(f):
     with pytest.raises(ad.TransformError, match="list of .*tuples"):
         ad.grad(f)(W1, B1, X3)
+
+
+def test_a_list_only_read_by_constant_indices_is_a_structure():
+    # layers is only ever read by constant indices: kept as a structure, its pair taken whole
+    grads = assert_grad(whole_pair_taken, W1, B1, X3, wrt=(0, 1))
+    assert np.any(grads[0] != 0) and "layers" not in ad.show(whole_pair_taken, wrt=(0, 1))
 
 
 def rotation(t):

@@ -19,6 +19,28 @@ from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
 
 
+class BodyStores(frozenset):
+    """The user names a loop's body assigns, appends to or pops from; ``fresh``: those of
+    them it only ever binds to a new list or tuple display (``pr = [(a, b)]``), never
+    changing, through them, the list they held."""
+
+    fresh = frozenset()
+
+    @classmethod
+    def of(cls, body):
+        targets = [n for b in body for n in stores(b)]
+        changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
+            n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
+        displayed = {id(n.targets[0]) for b in body for n in ast.walk(b)
+                     if isinstance(n, ast.Assign) and len(n.targets) == 1
+                     and isinstance(n.targets[0], ast.Name)
+                     and isinstance(n.value, (ast.List, ast.Tuple))}
+        found = cls({n.id for n in targets} | changed)
+        found.fresh = frozenset({n.id for n in targets} - changed
+                                - {n.id for n in targets if id(n) not in displayed})
+        return found
+
+
 @dataclass
 class FromEnd:
     """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
@@ -107,9 +129,7 @@ class Loops:
         if isinstance(stmt, ast.For):
             # names the body assigns, and lists it appends to or pops from: iterating over
             # them, or a bound computed from them, must use their value from before the loop
-            body_stores = {n.id for b in stmt.body for n in stores(b)} | {
-                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)} | {
-                n.func.value.id for b in stmt.body for n in ast.walk(b) if is_pop(n)}
+            body_stores = BodyStores.of(stmt.body)
             header.index_user, header.sequences, header.iterable = \
                 self.iteration(stmt, body_stores)
             if not isinstance(header.iterable, ast.Name) and any(
@@ -283,7 +303,8 @@ class Loops:
             return ir.load(self.new_list_result(e, e))
         struct = self.struct_of(e)
         if struct is not None:
-            if e.id in body_stores:
+            # (a body that only gives the name new lists leaves the one walked unchanged)
+            if e.id in body_stores and e.id not in body_stores.fresh:
                 raise self.scope.src.error(e, f"the loop appends to {e.id!r} while iterating "
                                               f"over it")
             return struct
