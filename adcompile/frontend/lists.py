@@ -311,8 +311,10 @@ class Lists:
         self.out.varied_ssa.add(old)
         self.out.body.append(ir.ListGet(old, name, index, stmt))
         if isinstance(stmt, ast.AugAssign):
+            # (``value`` is ``name[index] op v`` desugared, its structures' items resolved)
+            right = value.right if isinstance(value, ast.BinOp) else stmt.value
             new = ast.copy_location(ast.BinOp(left=Ready(ir.load(old)), op=stmt.op,
-                                              right=stmt.value), stmt)
+                                              right=right), stmt)
             value = ir.load(self.emit_value(None, new, node=stmt))
             self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
         self.out.body.append(ir.ListSet(name, index, self.operand(value), old, stmt))

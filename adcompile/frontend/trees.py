@@ -285,6 +285,9 @@ class Trees:
         paths is an error where it is read later (``live``; None: anywhere), else dropped;
         a constant that differs is forgotten."""
         live = getattr(stmt, "live_out", None) if live is None else live
+        if not paths:   # (every path jumps: what follows is not reached)
+            self.scope.trees, self.scope.constants = dict(before[0]), dict(before[1])
+            return
         trees, constants = {}, {}
         for state in paths:
             for mine, merged in ((state[0], trees), (state[1], constants)):
