@@ -728,3 +728,44 @@ def test_a_dict_a_loop_carries_has_the_right_tangent():
     _, dot = ad.jvp(f, wrt=(0, 1))(1.3, 0.7, (1.0, 0.0))
     assert dot == pytest.approx(2 * 0.7 * 2 * 1.3)
     assert_grad(f, 1.3, 0.7, wrt=(0, 1))
+
+
+# -- the tail of a list a loop walks: zip(hs, hs[1:]), hs[2:] --------------------------------
+
+def walks_tails(x, y):
+    hs = [x]
+    for i in range(3):
+        hs.append(np.sin(hs[-1]) * y)
+    s = 0.0
+    for p, q in zip(hs, hs[1:]):
+        s = s + p * q
+    for h in hs[2:]:
+        s = s + h * h
+    for h in hs[7:]:                 # past the end: no step
+        s = s + h
+    return s
+
+
+def walks_tails_autograd(x, y):
+    import autograd.numpy as anp
+    hs = [x]
+    for i in range(3):
+        hs.append(anp.sin(hs[-1]) * y)
+    s = 0.0
+    for p, q in zip(hs, hs[1:]):
+        s = s + p * q
+    for h in hs[2:]:
+        s = s + h * h
+    return s
+
+
+def test_a_loop_walks_the_tail_of_a_list():
+    # hs[k:] of a list of values being differentiated is read as hs[k + i] at step i
+    args = (0.7, 0.9)
+    assert_grad(walks_tails, *args, wrt=(0, 1))
+    for got, expected in zip(ad.grad(walks_tails, wrt=(0, 1))(*args),
+                             autograd.grad(walks_tails_autograd, (0, 1))(*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.hessian(walks_tails, wrt=(0, 1))(*args),
+                               autograd.hessian(lambda v: walks_tails_autograd(v[0], v[1]))(
+                                   np.array(args)), rtol=1e-9)

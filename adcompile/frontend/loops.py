@@ -49,6 +49,15 @@ class FromEnd:
 
 
 @dataclass
+class FromStart:
+    """The items of a list from ``start`` on (``hs[1:]``, which cannot be sliced), a loop
+    iterates over: item ``start + i`` at step i."""
+
+    seq: ast.expr
+    start: int
+
+
+@dataclass
 class Header:
     """What a loop iterates over, evaluated before it."""
 
@@ -187,10 +196,11 @@ class Loops:
         self.loop_depth += 1
         for target, seq in header.sequences:
             at = ir.load(names.index)
-            if isinstance(seq, FromEnd):
+            if isinstance(seq, (FromEnd, FromStart)):
+                first, op = (-1, ast.Sub()) if isinstance(seq, FromEnd) else (seq.start, ast.Add())
                 seq, at = seq.seq, ir.load(self.namer.temp())
                 self.out.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
-                    left=ast.Constant(-1), op=ast.Sub(), right=ir.load(names.index))), [at.id]))
+                    left=ast.Constant(first), op=op, right=ir.load(names.index))), [at.id]))
             self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
         self.statements(stmt.body)
         if not self.scope.terminated:
@@ -285,6 +295,17 @@ class Loops:
             return e
         return None
 
+    def _list_tail(self, e):
+        """k for ``hs[k:]`` (k a constant >= 0) of a list of values being differentiated,
+        else None."""
+        if not (isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Slice)
+                and isinstance(e.value, ast.Name)
+                and self.scope.env.get(e.value.id) in self.out.lists
+                and e.slice.upper is None and e.slice.step is None):
+            return None
+        start = self.static_value(e.slice.lower or ast.Constant(0))
+        return start if isinstance(start, int) and start >= 0 else None
+
     def sequence(self, body_stores, e):
         """An operand for something a for loop iterates over; a literal list or tuple of
         values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
@@ -292,6 +313,13 @@ class Loops:
         backwards = self._reversed_list(e)
         if backwards is not None:
             return FromEnd(self.sequence(body_stores, backwards))
+        start = self._list_tail(e)
+        if start is not None:   # hs[1:]
+            seq = self.sequence(body_stores, e.value)
+            if isinstance(seq, ast.Name) and seq.id in self.out.lists:
+                return FromStart(seq, start)
+            raise self.scope.src.error(e, "slicing a list of values being differentiated "
+                                          "is not supported")
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             if self.loop_depth:
                 raise self.scope.src.error(e, "a literal list of values being differentiated "
@@ -345,7 +373,9 @@ class Loops:
                 FromEnd(ir.load(s.seq.lists[0])) if isinstance(s, FromEnd)
                 and isinstance(s.seq, Struct) else s for s in seqs]
         lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, FromEnd) else s],
-                            keywords=[]) for s in seqs]
+                            keywords=[]) if not isinstance(s, FromStart) else
+                   ast.BinOp(left=ast.Call(func=ir.load("len"), args=[s.seq], keywords=[]),
+                             op=ast.Sub(), right=ast.Constant(s.start)) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
                                                           keywords=[])
         return ast.Call(func=ir.load("range"), args=[n], keywords=[])
