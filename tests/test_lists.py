@@ -769,3 +769,32 @@ def test_a_loop_walks_the_tail_of_a_list():
     np.testing.assert_allclose(ad.hessian(walks_tails, wrt=(0, 1))(*args),
                                autograd.hessian(lambda v: walks_tails_autograd(v[0], v[1]))(
                                    np.array(args)), rtol=1e-9)
+
+
+def grid_updated_by_item(x, y):
+    grid = [[x, y], [y * 2.0, x]]      # a list of lists read by constant indices
+    for i in range(3):
+        grid[0][1] = grid[0][1] * x + grid[1][0]
+        grid[1][0] += 0.5 * y
+    return grid[0][1] + grid[1][0] * grid[1][1]
+
+
+def grid_updated_by_item_autograd(x, y):
+    a, b = y, y * 2.0
+    for i in range(3):
+        a = a * x + b
+        b = b + 0.5 * y
+    return a + b * x
+
+
+def test_items_of_a_list_of_lists_assigned_in_a_loop():
+    # x[i][j] = v on a list of lists the function made, read by constant indices: the loop
+    # carries its items
+    args = (0.7, 0.4)
+    assert_grad(grid_updated_by_item, *args, wrt=(0, 1))
+    for got, expected in zip(ad.grad(grid_updated_by_item, wrt=(0, 1))(*args),
+                             autograd.grad(grid_updated_by_item_autograd, (0, 1))(*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.hessian(grid_updated_by_item)(*args),
+                               autograd.hessian(grid_updated_by_item_autograd)(*args),
+                               rtol=1e-10)

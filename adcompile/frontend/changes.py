@@ -120,7 +120,7 @@ class Changes:
         """The structures ``loop`` carries: names bound to a structure before it, assigned
         in it and read at the start of an iteration or after it. Each leaf gets a variable
         of its own, a copy of the leaf made now, that the loop carries like any other."""
-        assigned = {n.id for s in loop.body for n in stores(s)}
+        assigned = {n.id for s in loop.body for n in stores(s)} | _assigned_into(loop.body)
         carried = []
         for name in sorted(assigned & set(self.scope.trees)):
             if header.live is not None and name not in header.live:
@@ -243,6 +243,22 @@ class Changes:
                                              f"it a value being differentiated before the "
                                              f"loop (e.g. 0.0 * x)")
                 self.scope.env[variable] = leaf.name
+
+
+def _assigned_into(body):
+    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``)."""
+    found = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if not isinstance(t, (ast.Subscript, ast.Attribute)):
+                continue
+            while isinstance(t, (ast.Subscript, ast.Attribute)):
+                t = t.value
+            if isinstance(t, ast.Name):
+                found.add(t.id)
+    return found
 
 
 def _held_elsewhere(trees, name, node):
