@@ -82,7 +82,10 @@ def guard_rebindings(fn, target):
         check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(message))
         return ir.Keep(ast.Expr(check), [], pure=False)
 
-    check_rebindings(fn, is_number, ndim_of, guard, arrays)
+    def in_place(x, op, e):
+        return ir.call(target.aliases["in_place"], x, ast.Constant(op), e)
+
+    check_rebindings(fn, is_number, ndim_of, guard, arrays, in_place)
     return fn
 
 

@@ -32,6 +32,7 @@ import types
 import numpy as np
 
 from .. import ir
+from ..errors import TransformError
 from . import callee_of, infer_numbers
 from ..rules import REGISTRY, broadcasts
 from ..runtime import stop_gradient
@@ -541,16 +542,20 @@ def _error(fn, s, message):
         fn.source.node, message)
 
 
-def check_rebindings(fn, is_number, ndim_of, guard, arrays=()):
+def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), in_place=None):
     """Make each ``x op= e`` compiled as a new value exact, for a call whose arguments
     ``is_number`` and ``ndim_of`` know about (``arrays``: the parameters that are arrays):
     nothing to do where ``x`` is a number, or where no other name that may share its
-    object is read afterwards; a TransformError where ``x`` is known to be an array of one
-    or more dimensions, or may be an argument that is an array; otherwise a check before
-    the statement that ``x`` is a number when the code runs (``guard(name, message)``
-    gives the statement)."""
+    object is read afterwards. Where ``x`` is known to be an array of one or more
+    dimensions, or may be an argument that is an array: if nothing in the statement is
+    differentiated (it is kept), ``x op= e`` as Python runs it (``in_place(x, op, e)``
+    gives the call: every name sharing the array sees the change), refused if the gradient
+    reads the array before it (see check_mutations); else a TransformError. Otherwise a
+    check before the statement that ``x`` is a number when the code runs (``guard(name,
+    message)`` gives the statement)."""
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
+    made, guards = [], []
     for rebinding, s, observer in rebinding_hazards(fn, facts):
         x = ir.load(rebinding.old)
         if is_number(x):
@@ -559,10 +564,50 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=()):
         message = _rebinding_message(fn, rebinding, node, observer)
         error = source.error(node, message)
         ndim = ndim_of(x)
-        if ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments:
-            raise error
+        array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-        _insert_before(fn.body, s, guard(rebinding.old, where + message))
+        check = None if array else guard(rebinding.old, where + message)
+        before = (s.stmt, s.pure) if isinstance(s, ir.Keep) else None
+        if in_place is not None and _made_in_place(s, rebinding.old, in_place):
+            made.append((s, before, check))
+        elif array:
+            raise error
+        else:
+            guards.append((s, check))
+    if made:
+        try:
+            _check_made_in_place(fn, is_number)
+        except TransformError:
+            # where the value may be a number, the check when the code runs instead
+            for s, before, check in made:
+                if check is not None:
+                    s.stmt, s.pure = before
+                    guards.append((s, check))
+            if any(check is None for _, _, check in made):
+                _check_made_in_place(fn, is_number)
+    for s, statement in guards:
+        _insert_before(fn.body, s, statement)
+
+
+def _made_in_place(s, old, in_place):
+    """Rewrite the kept statement ``s``, ``new = old op e`` (``x op= e`` on a value not
+    differentiated), as ``new = in_place(old, op, e)``; whether it was of that form."""
+    stmt = getattr(s, "stmt", None)
+    if not (isinstance(s, ir.Keep) and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.BinOp)
+            and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == old):
+        return False
+    value = stmt.value
+    symbol = ast.unparse(ast.BinOp(ast.Name("a"), value.op, ast.Name("b")))[2:-2].strip()
+    s.stmt = ast.copy_location(ast.Assign(targets=stmt.targets, value=in_place(
+        value.left, symbol, value.right)), stmt)
+    s.pure = False
+    return True
+
+
+def _check_made_in_place(fn, is_number):
+    vars(fn).pop("_aliases", None)   # (of's cache: the function changes objects now)
+    check_mutations(fn, Aliases(fn, REGISTRY, is_number))
 
 
 def _rebinding_message(fn, rebinding, node, observer):

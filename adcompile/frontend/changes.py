@@ -20,6 +20,7 @@ from .. import ir
 from ..ir.trees import Leaf, Node
 from .resolve import LEAF
 from .syntax import stores
+from .control import append_where_falling_through
 from .trees import NOT_STATIC
 
 
@@ -119,7 +120,7 @@ class Changes:
         """The structures ``loop`` carries: names bound to a structure before it, assigned
         in it and read at the start of an iteration or after it. Each leaf gets a variable
         of its own, a copy of the leaf made now, that the loop carries like any other."""
-        assigned = {n.id for s in loop.body for n in stores(s)}
+        assigned = {n.id for s in loop.body for n in stores(s)} | _assigned_into(loop.body)
         carried = []
         for name in sorted(assigned & set(self.scope.trees)):
             if header.live is not None and name not in header.live:
@@ -151,6 +152,67 @@ class Changes:
             carried.append(CarriedTree(name, node, variables, loop))
         return carried
 
+    def join_structures(self, stmt, states=(), blocks=(), envs=()):
+        """After an if: a name bound, at the ends of the paths that fall through (``states``:
+        their structures, ``blocks``: their statements, ``envs``: their variables), to
+        structures of one layout but different leaves (or unbound on some), and read later,
+        is bound to one structure whose differing leaves are variables of their own, each
+        path giving them its leaves at its end (None where unbound, as for a variable). (A
+        structure another name holds too is left as it is: merge_structures refuses it
+        where it is read later, as a change through one name must show in the other.)"""
+        live = getattr(stmt, "live_out", None)
+        if len(states) < 2:
+            return
+        for name in sorted(set().union(*(s[0] for s in states))):
+            nodes = [s[0].get(name) for s in states]
+            bound = [n for n in nodes if n is not None]
+            if not all(isinstance(n, Node) and _same_layout(n, bound[0]) for n in bound) \
+                    or any(n is None and name in e for n, e in zip(nodes, envs)) \
+                    or all(n is nodes[0] for n in nodes) \
+                    or live is not None and name not in live \
+                    or any(n is not None and _held_elsewhere(s[0], name, n)
+                           for s, n in zip(states, nodes)):
+                continue
+            if len(bound) < len(nodes):   # (a flat one: unbound, each item is None)
+                if not all(isinstance(c, Leaf) for c in bound[0].children):
+                    continue
+                unbound = self._own(Node(bound[0].kind, bound[0].type, bound[0].keys, tuple(
+                    Leaf(False, None) for _ in bound[0].children)))
+                nodes = [unbound if n is None else n for n in nodes]
+            merged = []
+            for k, versions in enumerate(zip(*(n.leaves() for n in nodes))):
+                names = [leaf.name for leaf in versions]
+                if all(x == names[0] for x in names):
+                    merged.append(versions[0])
+                    continue
+                fresh = self.namer.fresh(f"{name}_{k}")
+                for block, x in zip(blocks, names):
+                    append_where_falling_through(block, [
+                        ir.Keep(ir.assign(fresh, ast.Constant(None)), [fresh]) if x is None
+                        else self.copy_statement(fresh, x, stmt)])
+                if None in names:
+                    self.out.maybe_undefined.add(fresh)
+                if any(x in self.out.varied_ssa for x in names):
+                    self.out.varied_ssa.add(fresh)
+                self.out.origin[fresh] = (self.scope.number, f"{name}[{k}]")
+                merged.append(Leaf(fresh in self.out.varied_ssa, fresh))
+            node = self._relabelled_as(nodes, iter(merged))
+            for s in states:
+                s[0][name] = node
+
+    def _relabelled_as(self, nodes, leaves):
+        """A structure of the layout of ``nodes`` (alike) with the leaves ``leaves`` (an
+        iterator, depth first), changeable (see assign_into_structure) where all of them
+        are."""
+        first = nodes[0]
+        if isinstance(first, Leaf):
+            return next(leaves)
+        children = tuple(self._relabelled_as([n.children[i] for n in nodes], leaves)
+                         for i in range(len(first.children)))
+        new = Node(first.kind, first.type, first.keys, children)
+        return self._own(new) if all(self.scope.own_trees.get(id(n)) is n for n in nodes) \
+            else new
+
     def _holds_int(self, name):
         """Whether generated name ``name`` was last given an int (or bool) constant."""
         for s in reversed(self.out.body):
@@ -181,6 +243,35 @@ class Changes:
                                              f"it a value being differentiated before the "
                                              f"loop (e.g. 0.0 * x)")
                 self.scope.env[variable] = leaf.name
+
+
+def _assigned_into(body):
+    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``)."""
+    found = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if not isinstance(t, (ast.Subscript, ast.Attribute)):
+                continue
+            while isinstance(t, (ast.Subscript, ast.Attribute)):
+                t = t.value
+            if isinstance(t, ast.Name):
+                found.add(t.id)
+    return found
+
+
+def _held_elsewhere(trees, name, node):
+    """Whether a structure of ``node`` (or a part of it) is also held by a name other than
+    ``name`` in ``trees``, or ``node`` holds a structure of its own another name holds."""
+    def parts(tree):
+        if isinstance(tree, Node):
+            yield tree
+            for c in tree.children:
+                yield from parts(c)
+    mine = {id(p) for p in parts(node)}
+    return any(id(p) in mine for other, tree in trees.items() if other != name
+               for p in parts(tree))
 
 
 def _same_layout(a, b):

@@ -45,8 +45,11 @@ class ControlFlow:
         structures_then = self.structures(structures)
         orelse, else_jumps = self.block(stmt.orelse)
         env_else = self.scope.env
-        self.merge_structures(stmt, structures, [s for s, jumps in (
-            (structures_then, then_jumps), (self.structures(), else_jumps)) if not jumps])
+        falling = [(s, block, env) for s, block, env, jumps in (
+            (structures_then, then, env_then, then_jumps),
+            (self.structures(), orelse, env_else, else_jumps)) if not jumps]
+        self.join_structures(stmt, *zip(*falling))
+        self.merge_structures(stmt, structures, [s for s, _, _ in falling])
         paths = [Path(b, e) for b, e, jumps in ((then, env_then, then_jumps),
                                                 (orelse, env_else, else_jumps)) if not jumps]
         self.scope.env = dict(before)

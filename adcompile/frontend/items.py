@@ -16,6 +16,8 @@ for an index that repeats an entry. Part of ``normalize.Normalizer``.
 
 import ast
 
+import numpy as np
+
 from .. import ir, runtime
 from .syntax import Deferred, index_expression, is_trivial
 
@@ -31,6 +33,13 @@ class Items:
         base, index, value = stmt.value.args
         if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
             return None   # (gradient code adding to an item of a list's adjoint: lists.py)
+        call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
+        if call is not None and not (self.varies(base) or self.varies(value)):
+            return self.expression_statement(call)   # (as written: x may be any object)
+        if call is not None and call.value.func.attr == "copyto" \
+                and not self.callee(call.value.func).is_(np.copyto):
+            raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
+                                             f"copyto: it cannot be differentiated")
         if self.varies(base) or self.varies(value):
             target = ast.Subscript(value=base, slice=index, ctx=ast.Store())
             return self.assign_item(target, value, user)
@@ -131,6 +140,8 @@ def _plain_slices(index):
 ITEM = "_adcompile_item"
 #: the name the desugared call calls (not an identifier: never a user's name)
 WITH_ITEM = "$with_item"
+#: the attribute of a desugared ``x.fill(v)`` or ``np.copyto(x, v)`` that keeps the call
+FILLING = "_adcompile_filling"
 
 
 def desugar_items(fn):
@@ -157,6 +168,12 @@ def desugar_items(fn):
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, rewrite(getattr(s, field)))
+            filled = _filled(s)
+            if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
+                new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
+                setattr(new, FILLING, s)
+                out.append(new)
+                continue
             target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
                 else s.target if isinstance(s, ast.AugAssign) else None
             if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
@@ -173,6 +190,26 @@ def desugar_items(fn):
 
     fn.body = rewrite(fn.body)
     return fn
+
+
+def _filled(s):
+    """``x[...] = v`` for the statement ``x.fill(v)`` or ``np.copyto(x, v)`` (``x`` a name;
+    no keyword), else None. Which object ``x`` is, and that ``np.copyto`` is NumPy's, is
+    known only when normalizing (``Items.item_statement``)."""
+    call = s.value if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) else None
+    if call is None or call.keywords or not isinstance(call.func, ast.Attribute) \
+            or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    if call.func.attr == "fill" and len(call.args) == 1 and isinstance(call.func.value, ast.Name):
+        name, value = call.func.value, call.args[0]
+    elif call.func.attr == "copyto" and len(call.args) == 2 \
+            and isinstance(call.args[0], ast.Name):
+        name, value = call.args
+    else:
+        return None
+    place = ast.Subscript(value=ast.Name(id=name.id, ctx=ast.Load()),
+                          slice=ast.Constant(Ellipsis), ctx=ast.Store())
+    return ast.copy_location(ast.Assign(targets=[place], value=value), s)
 
 
 def _desugared(s, name, index):

@@ -40,8 +40,102 @@ def appended_tuples(fn):
         if is_append(node):
             name = node.value.func.value.id
             k = tuple_length(node.value.args) if len(node.value.args) == 1 else None
-            found[name] = k if found.get(name, k) == k else None
+        elif _concatenation(node):   # pr = pr + [(a, b)]
+            name = node.targets[0].id
+            k = tuple_length(node.value.right.elts)
+        else:
+            continue
+        found[name] = k if found.get(name, k) == k else None
     return {name: k for name, k in found.items() if k}
+
+
+def fixed_lists(fn, params):
+    """User names of ``fn`` (desugared) that only ever hold list or tuple displays of one
+    layout (``ls = [a, b]``, ``tp = (a, (b, c))``), read by constant indices (``ls[-1]``,
+    ``ls[0][1]``, ``ls[:2]``), assigned into by them (``ls[1] += v``), unpacked (``a, b =
+    tp``) or measured (``len(ls)``): never appended to, walked by a loop (which, over a
+    structure, would be unrolled), passed on or read as a whole. Holding values being
+    differentiated they are structures (trees.py), whose items are variables of their own
+    (carried by loops, joined after branches)."""
+    parents = {id(c): n for n in ast.walk(fn) for c in ast.iter_child_nodes(n)}
+    nested = {id(n) for d in ast.walk(fn) if d is not fn and isinstance(
+        d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(d)}
+    layouts, refused = {}, set(params)
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Name):
+            continue
+        name, parent = node.id, parents.get(id(node))
+        if id(node) in nested:
+            refused.add(name)
+        elif isinstance(node.ctx, ast.Store):
+            value = parent.value if isinstance(parent, ast.Assign) \
+                and parent.targets == [node] else None
+            if isinstance(value, (ast.List, ast.Tuple)):
+                layouts.setdefault(name, set()).add(_layout(value))
+            elif not (_with_item(value, name)):
+                refused.add(name)
+        elif not _fixed_use(node, parent, parents):
+            refused.add(name)
+    return {n for n, found in layouts.items() if n not in refused and len(found) == 1
+            and None not in found}
+
+
+def _layout(e):
+    """The kinds and lengths of nested list and tuple displays (None: a starred item)."""
+    if not isinstance(e, (ast.List, ast.Tuple)):
+        return ()
+    if any(isinstance(x, ast.Starred) for x in e.elts):
+        return None
+    inner = tuple(_layout(x) for x in e.elts)
+    return None if None in inner else (type(e).__name__, inner)
+
+
+def _with_item(value, name):
+    """Whether ``value`` is ``$with_item(name, index, v)`` (``name[index] = v`` desugared,
+    items.py) with a constant index (not a slice)."""
+    from .items import WITH_ITEM
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+        and value.func.id == WITH_ITEM and isinstance(value.args[0], ast.Name) \
+        and value.args[0].id == name and not isinstance(value.args[1], ast.Slice) \
+        and _constant_index(value.args[1], name)
+
+
+def _fixed_use(node, parent, parents):
+    """Whether the read ``node`` of a name is one a fixed list allows (see fixed_lists)."""
+    name = node.id
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return _constant_index(parent.slice, name)
+    if isinstance(parent, ast.Call) and parent.args == [node] and not parent.keywords \
+            and isinstance(parent.func, ast.Name) and parent.func.id == "len":
+        return True
+    if isinstance(parent, ast.Call) and _with_item(parent, name):
+        return True
+    return isinstance(parent, ast.Assign) and parent.value is node \
+        and all(isinstance(t, (ast.Tuple, ast.List)) for t in parent.targets)
+
+
+def _constant_index(e, name):
+    """Whether index ``e`` is known when transforming: integer constants, arithmetic of
+    them and of ``len(name)``, slices and tuples of those."""
+    if isinstance(e, ast.Constant):
+        return isinstance(e.value, int) or e.value is None
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        return _constant_index(e.operand, name)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)):
+        return _constant_index(e.left, name) and _constant_index(e.right, name)
+    if isinstance(e, ast.Slice):
+        return all(p is None or _constant_index(p, name) for p in (e.lower, e.upper, e.step))
+    return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "len" \
+        and len(e.args) == 1 and isinstance(e.args[0], ast.Name) and e.args[0].id == name
+
+
+def _concatenation(node):
+    """``name = name + [...]`` (or a tuple display) as a statement."""
+    return (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.BinOp)
+            and isinstance(node.value.op, ast.Add) and isinstance(node.value.left, ast.Name)
+            and node.value.left.id == node.targets[0].id
+            and isinstance(node.value.right, (ast.List, ast.Tuple)) and node.value.right.elts)
 
 
 class Lists:
@@ -145,6 +239,48 @@ class Lists:
                                              "except tuples of the same length to a list of them")
         self.out.body.append(ir.ListAppend(name, value, stmt))
 
+    def concatenate(self, target, value, stmt):
+        """``pr = pr + [(a, b), ...]`` (or ``pr + ((a, b),)``, ``pr += ...``) on a list of
+        k-tuples ``pr``: Python makes a new list (or tuple), which differs from appending to
+        the old one only for another name still holding the old one; no other name can
+        (``_shared_by_another``), so it is compiled as appends. Returns whether ``value``
+        was of that form."""
+        if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
+                and isinstance(value.left, ast.Name) and value.left.id == target
+                and isinstance(value.right, (ast.List, ast.Tuple))):
+            return False
+        struct = self.struct_of(value.left)
+        if struct is None:
+            return False
+        items = value.right.elts
+        if items and tuple_length(items) != len(struct.lists):
+            raise self.refuse_struct(stmt, target)
+        if self._shared_by_another(target):
+            raise self.scope.src.error(stmt, f"{target!r} is a list of tuples of values being "
+                                             f"differentiated that another name may hold too: "
+                                             f"{target} = {target} + ... is supported only "
+                                             f"where no other name is bound to {target}")
+        parts = [[self.operand(p) for p in item.elts] for item in items]
+        for part in parts:
+            for c, p in zip(struct.lists, part):
+                self.out.body.append(ir.ListAppend(c, p, stmt))
+        return True
+
+    def _shared_by_another(self, name):
+        """Whether another user name may hold the list user name ``name`` holds: one bound
+        to it now, or an assignment anywhere in the function of ``name`` itself (``q =
+        name``: the same list under another name) or of a display holding it."""
+        handle = self.scope.env.get(name)
+        if any(g == handle and n != name for n, g in self.scope.env.items()):
+            return True
+        for node in ast.walk(self.scope.src.node):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
+                value = node.value
+                parts = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+                if any(isinstance(p, ast.Name) and p.id == name for p in parts):
+                    return True
+        return False
+
     def pop(self, target, value, stmt):
         """``target = name.pop()`` on a list of values being differentiated (``target``
         None: ``name.pop()`` as a statement, the item dropped)."""
@@ -175,8 +311,10 @@ class Lists:
         self.out.varied_ssa.add(old)
         self.out.body.append(ir.ListGet(old, name, index, stmt))
         if isinstance(stmt, ast.AugAssign):
+            # (``value`` is ``name[index] op v`` desugared, its structures' items resolved)
+            right = value.right if isinstance(value, ast.BinOp) else stmt.value
             new = ast.copy_location(ast.BinOp(left=Ready(ir.load(old)), op=stmt.op,
-                                              right=stmt.value), stmt)
+                                              right=right), stmt)
             value = ir.load(self.emit_value(None, new, node=stmt))
             self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
         self.out.body.append(ir.ListSet(name, index, self.operand(value), old, stmt))

@@ -55,15 +55,16 @@ def _statement(s, live, loop):
         while True:  # a fixed point: an iteration's start is live-in of the body or the exit
             inner = _block(s.body, header, (after, header))
             if isinstance(s, ast.For):
+                # (what it walks is evaluated once, before it: read there, not carried)
                 inner = inner - _stores(s.target)
-                new = after | inner | _reads(s.iter)
+                new = after | inner
             else:
                 new = after | inner | _reads(s.test)
             if new <= header:
                 break
             header |= new
         s.live_header = header
-        return header
+        return header | _reads(s.iter) if isinstance(s, ast.For) else header
     if isinstance(s, ast.Break):
         return set(loop[0]) if loop else set(live)
     if isinstance(s, ast.Continue):

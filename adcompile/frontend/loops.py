@@ -19,11 +19,42 @@ from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
 
 
+class BodyStores(frozenset):
+    """The user names a loop's body assigns, appends to or pops from; ``fresh``: those of
+    them it only ever binds to a new list or tuple display (``pr = [(a, b)]``), never
+    changing, through them, the list they held."""
+
+    fresh = frozenset()
+
+    @classmethod
+    def of(cls, body):
+        targets = [n for b in body for n in stores(b)]
+        changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
+            n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
+        displayed = {id(n.targets[0]) for b in body for n in ast.walk(b)
+                     if isinstance(n, ast.Assign) and len(n.targets) == 1
+                     and isinstance(n.targets[0], ast.Name)
+                     and isinstance(n.value, (ast.List, ast.Tuple))}
+        found = cls({n.id for n in targets} | changed)
+        found.fresh = frozenset({n.id for n in targets} - changed
+                                - {n.id for n in targets if id(n) not in displayed})
+        return found
+
+
 @dataclass
 class FromEnd:
     """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
 
     seq: ast.expr
+
+
+@dataclass
+class FromStart:
+    """The items of a list from ``start`` on (``hs[1:]``, which cannot be sliced), a loop
+    iterates over: item ``start + i`` at step i."""
+
+    seq: ast.expr
+    start: int
 
 
 @dataclass
@@ -107,9 +138,7 @@ class Loops:
         if isinstance(stmt, ast.For):
             # names the body assigns, and lists it appends to or pops from: iterating over
             # them, or a bound computed from them, must use their value from before the loop
-            body_stores = {n.id for b in stmt.body for n in stores(b)} | {
-                n.value.func.value.id for b in stmt.body for n in ast.walk(b) if is_append(n)} | {
-                n.func.value.id for b in stmt.body for n in ast.walk(b) if is_pop(n)}
+            body_stores = BodyStores.of(stmt.body)
             header.index_user, header.sequences, header.iterable = \
                 self.iteration(stmt, body_stores)
             if not isinstance(header.iterable, ast.Name) and any(
@@ -167,10 +196,11 @@ class Loops:
         self.loop_depth += 1
         for target, seq in header.sequences:
             at = ir.load(names.index)
-            if isinstance(seq, FromEnd):
+            if isinstance(seq, (FromEnd, FromStart)):
+                first, op = (-1, ast.Sub()) if isinstance(seq, FromEnd) else (seq.start, ast.Add())
                 seq, at = seq.seq, ir.load(self.namer.temp())
                 self.out.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
-                    left=ast.Constant(-1), op=ast.Sub(), right=ir.load(names.index))), [at.id]))
+                    left=ast.Constant(first), op=op, right=ir.load(names.index))), [at.id]))
             self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
         self.statements(stmt.body)
         if not self.scope.terminated:
@@ -265,6 +295,17 @@ class Loops:
             return e
         return None
 
+    def _list_tail(self, e):
+        """k for ``hs[k:]`` (k a constant >= 0) of a list of values being differentiated,
+        else None."""
+        if not (isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Slice)
+                and isinstance(e.value, ast.Name)
+                and self.scope.env.get(e.value.id) in self.out.lists
+                and e.slice.upper is None and e.slice.step is None):
+            return None
+        start = self.static_value(e.slice.lower or ast.Constant(0))
+        return start if isinstance(start, int) and start >= 0 else None
+
     def sequence(self, body_stores, e):
         """An operand for something a for loop iterates over; a literal list or tuple of
         values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
@@ -272,6 +313,13 @@ class Loops:
         backwards = self._reversed_list(e)
         if backwards is not None:
             return FromEnd(self.sequence(body_stores, backwards))
+        start = self._list_tail(e)
+        if start is not None:   # hs[1:]
+            seq = self.sequence(body_stores, e.value)
+            if isinstance(seq, ast.Name) and seq.id in self.out.lists:
+                return FromStart(seq, start)
+            raise self.scope.src.error(e, "slicing a list of values being differentiated "
+                                          "is not supported")
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             if self.loop_depth:
                 raise self.scope.src.error(e, "a literal list of values being differentiated "
@@ -283,7 +331,8 @@ class Loops:
             return ir.load(self.new_list_result(e, e))
         struct = self.struct_of(e)
         if struct is not None:
-            if e.id in body_stores:
+            # (a body that only gives the name new lists leaves the one walked unchanged)
+            if e.id in body_stores and e.id not in body_stores.fresh:
                 raise self.scope.src.error(e, f"the loop appends to {e.id!r} while iterating "
                                               f"over it")
             return struct
@@ -324,7 +373,9 @@ class Loops:
                 FromEnd(ir.load(s.seq.lists[0])) if isinstance(s, FromEnd)
                 and isinstance(s.seq, Struct) else s for s in seqs]
         lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, FromEnd) else s],
-                            keywords=[]) for s in seqs]
+                            keywords=[]) if not isinstance(s, FromStart) else
+                   ast.BinOp(left=ast.Call(func=ir.load("len"), args=[s.seq], keywords=[]),
+                             op=ast.Sub(), right=ast.Constant(s.start)) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
                                                           keywords=[])
         return ast.Call(func=ir.load("range"), args=[n], keywords=[])

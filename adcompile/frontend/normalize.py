@@ -32,7 +32,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .functions import Functions
 from .inline import Inline
-from .lists import Lists, appended_tuples
+from .lists import Lists, appended_tuples, fixed_lists
 from .loops import Loops
 from .lower import lower_function
 from .source import mark_place
@@ -114,6 +114,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
+        self.scope.fixed_lists = fixed_lists(fn, source.params)
         if not root:
             self.map_free_names(fn)
         self.scope.varied = self.varied_user_names(fn, set(varied_params))

@@ -31,6 +31,7 @@ class Scope:
     loop_trees: list = field(default_factory=list)  # and the structures they carry
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
+    fixed_lists: set = field(default_factory=set)   # names of lists kept as structures
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
     trees: dict = field(default_factory=dict)       # user name -> the structure it names
     constants: dict = field(default_factory=dict)   # user name -> value known now (trees.py)

@@ -41,7 +41,7 @@ class Statements:
         """Normalize one user statement; statements kept as written remember it (errors
         about them point at it)."""
         body, mark = self.out.body, len(self.out.body)
-        if self.scope.structured or _builds_structure(stmt):
+        if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt):
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return
@@ -121,6 +121,8 @@ class Statements:
         value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=stmt.op,
                           right=stmt.value)
         ast.copy_location(value, stmt)
+        if self.concatenate(target.id, value, stmt):   # pr += [(a, b)]
+            return
         old = self.scope.env.get(target.id)   # (None: x is unbound, a NameError when it runs)
         self.assignment(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                    value=value, lineno=stmt.lineno, col_offset=stmt.col_offset))
@@ -170,6 +172,8 @@ class Statements:
             return self.pop(target.id, value, stmt)
         if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.scope.varied:
             return self.new_list(target.id, value, stmt)
+        if self.concatenate(target.id, value, stmt):   # pr = pr + [(a, b)]
+            return
         if not self.varies(value) and not self.must_inline(value):
             return self.keep_assignment(target.id, value)
         shared_list = None

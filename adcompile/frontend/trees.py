@@ -132,6 +132,14 @@ class Trees:
             return any(self.might_be_tree(x) for x in e.elts)
         return isinstance(self.tree_of(e), Node)
 
+    def is_fixed_display(self, stmt):
+        """Whether ``stmt`` binds a list or tuple display to a name kept as a structure
+        (``scope.fixed_lists``, see lists.fixed_lists)."""
+        return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name) \
+            and stmt.targets[0].id in self.scope.fixed_lists \
+            and isinstance(stmt.value, (ast.List, ast.Tuple))
+
     def holds_structure(self, stmt):
         """Whether assignment ``stmt`` of a display that might be a structure makes one: it
         holds a structure, or values being differentiated (a dict of constants, which may
@@ -209,8 +217,9 @@ class Trees:
                 return None
             return _replace_fields(stmt, iter=self.resolve_expression(stmt.iter))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and self.might_be_tree(stmt.value) and self.holds_structure(stmt):
-            self.bind(stmt.targets[0], self.tree_value(stmt.value), stmt)
+                and (self.might_be_tree(stmt.value) or self.is_fixed_display(stmt)) \
+                and self.holds_structure(stmt):
+            self.bind(stmt.targets[0], self.tree_value(stmt.value, inner=True), stmt)
             return None
         fields = {}
         for field in ("value", "test", "iter", "target", "targets", "msg", "exc"):
@@ -276,6 +285,9 @@ class Trees:
         paths is an error where it is read later (``live``; None: anywhere), else dropped;
         a constant that differs is forgotten."""
         live = getattr(stmt, "live_out", None) if live is None else live
+        if not paths:   # (every path jumps: what follows is not reached)
+            self.scope.trees, self.scope.constants = dict(before[0]), dict(before[1])
+            return
         trees, constants = {}, {}
         for state in paths:
             for mine, merged in ((state[0], trees), (state[1], constants)):

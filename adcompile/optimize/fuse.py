@@ -12,7 +12,9 @@ def fuse(statements, fusable, live):
     ``t1 = X @ W1; t2 = t1 + b1; h = np.tanh(t2)`` becomes ``h = np.tanh(X @ W1 + b1)``
     when nothing else (``live``: names read later, by the backward sweep or the return)
     reads ``t1`` or ``t2``: the code reads like the user's, and the intermediates are freed
-    as soon as they are used. Only straight-line code whose names are assigned once.
+    as soon as they are used. Straight-line code: a temporary whose expression reads a name
+    assigned again before its use (a loop's carried name, ``d = t3`` in ``t3_dot = d_dot *
+    a + a_dot * d; d = t3; d_dot = t3_dot``) is kept where it is.
     """
     uses = {}
     for s in statements:
@@ -23,6 +25,10 @@ def fuse(statements, fusable, live):
     for s in statements:
         if pending:
             s = _Inline(pending).visit(s)
+            assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                        and isinstance(n.ctx, ast.Store)}
+            for temp in [t for t, e in pending.items() if ir.names_read(e) & assigned]:
+                out.append(ir.assign(temp, pending.pop(temp)))
         if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
                 and s.targets[0].id in fusable and s.targets[0].id not in live
                 and uses.get(s.targets[0].id) == 1):

@@ -97,6 +97,43 @@ def require_immutable(x, message):
         raise TypeError(message)
 
 
+def in_place(x, op, e):
+    """``x op= e`` as Python runs it, returning the new ``x``: an array (or list) changed in
+    place, which every name sharing it sees; a number (or another immutable value)
+    replaced by a new one. ``op``: the operator's symbol ('+', '*', '@', ...). Generated
+    code computes a value no gradient flows through this way where another name for the
+    array is read afterwards (see ``aliasing.check_rebindings``)."""
+    if op == "+":
+        x += e
+    elif op == "-":
+        x -= e
+    elif op == "*":
+        x *= e
+    elif op == "/":
+        x /= e
+    elif op == "//":
+        x //= e
+    elif op == "%":
+        x %= e
+    elif op == "**":
+        x **= e
+    elif op == "@":
+        x @= e
+    elif op == "&":
+        x &= e
+    elif op == "|":
+        x |= e
+    elif op == "^":
+        x ^= e
+    elif op == "<<":
+        x <<= e
+    elif op == ">>":
+        x >>= e
+    else:
+        raise ValueError(f"unknown operator {op!r}")
+    return x
+
+
 def private_copy(x):
     """A copy of an argument the function changes in place, so that the generated code
     changes its own copy, not the caller's object (an array; a list, tuple or dict with

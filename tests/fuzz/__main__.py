@@ -27,8 +27,9 @@ def main(argv=None):
                         help="worker processes (default: the number of CPUs)")
     parser.add_argument("--no-reduce", action="store_true", help="do not reduce failing programs")
     parser.add_argument("--reasons", action="store_true",
-                        help="also list the most common reasons for rejected and invalid programs, "
-                             "and the outcomes by program kind")
+                        help="also list the reasons for rejected and invalid programs, most common "
+                             "first (names masked, with a few seeds of each), and the outcomes by "
+                             "program kind")
     parser.add_argument("--exclude", default="", metavar="KINDS",
                         help=f"comma-separated program kinds not to generate, of {', '.join(FEATURES)} "
                              f"(or 'all': the classic programs only)")
@@ -78,13 +79,22 @@ def main(argv=None):
     if failures:
         print("failing seeds:", " ".join(f"{s} ({o.status})" for s, o in failures))
     if args.reasons:
-        reasons = collections.Counter(
-            (o.status, re.sub(r"^\S*:\d+:\d+: ", "", o.detail)[:90])
-            for _, o, _ in results if o.status in ("rejected", "invalid"))
-        for (status, why), n in reasons.most_common(20):
-            print(f"{n:6d}  {status}: {why}")
+        reasons = collections.defaultdict(list)
+        for seed, o, _ in results:
+            if o.status in ("rejected", "invalid"):
+                reasons[o.status, _reason(o.detail)].append(seed)
+        for (status, why), seeds_of in sorted(reasons.items(), key=lambda kv: -len(kv[1])):
+            print(f"{len(seeds_of):6d}  {status}: {why}  (seeds {' '.join(map(str, seeds_of[:4]))}"
+                  f"{' ...' if len(seeds_of) > 4 else ''})")
         print("by kind:", *by_kind(results), sep="\n    ")
     return 1 if failures else 0
+
+
+def _reason(detail):
+    """A refusal's message without its place and with the names it quotes masked (so the
+    same reason groups together), shortened."""
+    why = re.sub(r"^(at call time \(\w+\): )?\S*:\d+:\d+: ", r"\1", detail).split("\n")[0]
+    return re.sub(r"'[^']*'", "'_'", why)[:100]
 
 
 if __name__ == "__main__":
