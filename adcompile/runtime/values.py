@@ -3,6 +3,8 @@ the gradients handed back to the caller, and the checks and copies of arguments.
 
 import numpy as np
 
+from .broadcast import _lazy
+
 
 def stop_gradient(x):
     """``x`` itself, with a zero derivative (``ad.stop_gradient``): inside differentiated code
@@ -84,6 +86,10 @@ def as_gradient(g, x):
         return float(g)
     shape = np.shape(x)
     dtype = getattr(x, "dtype", None)
+    if _lazy(g):   # (a Dask array: np.array would compute it; it is never changed in place)
+        if dtype is not None and dtype.kind in "fc" and g.dtype != dtype:
+            g = g.astype(dtype)
+        return g if g.shape == shape else np.broadcast_to(g, shape)
     g = np.array(g, dtype=dtype if dtype is not None and dtype.kind in "fc"
                  else np.result_type(g, 1.0))
     return g if g.shape == shape else np.array(np.broadcast_to(g, shape))
