@@ -2,6 +2,7 @@
 runtime: the code they make, and that gradients through them stay right."""
 
 import ast
+import re
 
 import numpy as np
 import pytest
@@ -333,3 +334,71 @@ def test_the_stencil_s_gradient_has_no_unbroadcast_and_saves_no_temporary():
     assert "_steps" not in code and "stack" not in code, code
     kept = ad.show(ad.grad(edge_broadcast), args=(np.ones(5),))
     assert "unbroadcast" in kept, kept   # u[:1] was broadcast: its adjoint sums
+
+
+# -- a sum's adjoint reads its summand only for its shape (optimize.free_shape_reads) ------
+
+def logistic(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0.0, z) - y * z)
+
+
+def mean_softplus(w, X):
+    return np.mean(np.logaddexp(0.0, X @ w))
+
+
+def outer_sum(a, b):
+    return np.sum(a + b)   # a + b is broadcast: neither input has its shape
+
+
+def test_the_summand_is_not_computed_for_its_shape():
+    w, X, y = RNG.standard_normal(3), RNG.standard_normal((6, 3)), RNG.random(6)
+    for f, args in ((logistic, (w, X, y)), (mean_softplus, (w, X))):
+        code = ad.show(f, args=args)
+        assert "logaddexp" not in code, code
+        assert_grad(f, *args)
+    assert re.search(r"filled_like\(z, \w+, y\)", ad.show(logistic, args=(w, X, y)))
+
+
+def test_the_summand_is_computed_where_no_input_has_its_shape():
+    a, b = RNG.standard_normal((3, 1)), RNG.standard_normal((1, 4))
+    code = ad.show(outer_sum, wrt=(0, 1), args=(a, b))
+    assert re.search(r"filled_like\(t\w*, ", code) and "= a + b" in code, code
+    assert_grad(outer_sum, a, b, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("y_dtype", [np.float32, np.float64])
+def test_the_fill_has_the_summand_s_precision(y_dtype):
+    # the fill stands for logaddexp(0, z) - y * z: float64 when y is, though z is float32
+    w, X = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal((6, 3))
+    X, y = X.astype(np.float32), RNG.random(6).astype(y_dtype)
+    fills = []
+
+    def filled_like(x, value, *like):
+        fills.append(runtime.filled_like(x, value, *like))
+        return fills[-1]
+
+    namespace = {**vars(runtime), "np": np, "filled_like": filled_like}
+    exec(ad.show(logistic, args=(w, X, y)), namespace)
+    namespace["grad_logistic"](w, X, y)
+    assert [f.dtype for f in fills] == [np.result_type(np.float32, y_dtype)]
+
+
+def broadcast_sum(a, b):
+    return np.sum(a * 2.0 - b)
+
+
+def broadcast_mean(a, b):
+    return np.mean(np.logaddexp(a, b)) + np.sum(np.tanh(a) + b)
+
+
+@pytest.mark.parametrize("f", [broadcast_sum, broadcast_mean])
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((3, 4), (1, 4)), ((1, 4), (3, 4)),
+                                    ((3, 1), (1, 4)), ((3, 1), (3, 4)), ((4,), (3, 4)), ((), (3,))])
+def test_a_sum_of_a_broadcast_keeps_its_shape(f, shapes):
+    a, b = (RNG.standard_normal(s) if s else float(RNG.standard_normal()) for s in shapes)
+    assert_grad(f, a, b, wrt=(0, 1))
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        g = ad.grad(f, wrt=(0, 1))(a.astype(np.float32), b.astype(np.float32))
+        assert [x.dtype for x in g] == [np.float32, np.float32]
+        assert [x.shape for x in g] == [a.shape, b.shape]

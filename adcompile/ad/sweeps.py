@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import ir, optimize
+from ..rules import keeps_precision
 from . import tape
 from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
@@ -79,6 +80,28 @@ def fuse_products(sw):
     """Fold a broadcast or a product of adjoints into the operation that uses it."""
     aliases = sw.context.aliases
     return replace(sw, backward=optimize.fuse_products(sw.backward, aliases, _same_shape(sw.fn)))
+
+
+@sweep_pass("backward")
+def free_shape_reads(sw):
+    """Where an adjoint reads a forward value only for its shape and precision (a sum's),
+    read instead the values it is computed from elementwise, so that it is not computed."""
+    ctx, aliases = sw.context, sw.context.aliases
+    defined = _elementwise_definitions(sw.fn)
+    kept = sw.live | set(sw.fn.params)
+
+    def same_shape(t, w):
+        t, w = ir.load(t), ir.load(w)
+        n = ctx.ndim_of(t)
+        if n is None or ctx.ndim_of(w) != n:
+            return False
+        shape = ctx.shape_of(t) if ctx.shape_of is not None else None
+        return ctx.full_of(w) is True or shape is not None and ctx.shape_of(w) == shape
+
+    return replace(sw, backward=optimize.free_shape_reads(
+        sw.backward, lambda name: defined.get(name), kept, same_shape,
+        tuple(aliases[h] for h in ("filled_like", "reduced_size", "unreduce",
+                                   "unreduce_times"))))
 
 
 @sweep_pass("backward")
@@ -357,9 +380,24 @@ def _owned_arrays(fn, aliases):
     return {n for n in made if counts[n] == 1 and n not in shared}
 
 
+def _elementwise_definitions(fn):
+    """Name -> the inputs of the elementwise primitive that keeps their precision
+    (rules.keeps_precision) assigning it at the top level of ``fn``, where neither the name
+    nor an input is assigned afterwards: after the forward sweep the name has the shape and
+    precision that its inputs give."""
+    found, later = {}, set()
+    for s in reversed(fn.body):
+        if isinstance(s, ir.Op) and keeps_precision(s.rule) and s.target not in later \
+                and not later.intersection(s.input_names):
+            found[s.target] = s.inputs
+        later |= ir.defined_names(s)
+    return found
+
+
 def _same_shape(fn):
     """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
-    ``y = np.exp(x)``, an elementwise op of one name and numbers. Both assigned once."""
+    ``y = np.exp(x)``, ``y = x * x``, an elementwise op of one name and numbers. Both
+    assigned once."""
     counts, same = defaultdict(int), {}
     for s in ir.walk(fn.body):
         for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
@@ -368,6 +406,6 @@ def _same_shape(fn):
         if isinstance(s, ir.Op) and s.rule.shape.elementwise:
             names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
                                                  and type(e.value) in (int, float))]
-            if len(names) == 1 and isinstance(names[0], ast.Name):
-                same[s.target] = names[0].id
+            if names and all(isinstance(e, ast.Name) and e.id == names[0].id for e in names):
+                same[s.target] = names[0].id   # (y = x * x too)
     return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}

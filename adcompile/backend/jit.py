@@ -204,7 +204,7 @@ def _broadcast_helpers(types, overload, is_number):
     def zeros_like(x):
         raise NotImplementedError   # (only numba calls it: see the overload)
 
-    def filled_like(x, value):
+    def filled_like(x, value, *like):
         raise NotImplementedError
 
     def scalar_seed(value):
@@ -222,12 +222,14 @@ def _broadcast_helpers(types, overload, is_number):
         return None
 
     @overload(filled_like)
-    def _filled_like(x, value):
-        if isinstance(x, types.Array) and is_number(value):
-            float32 = x.dtype == types.float32
-            if float32:
-                return lambda x, value: np.full(x.shape, value, dtype=np.float32)
-            return lambda x, value: np.full(x.shape, value, dtype=np.float64)
+    def _filled_like(x, value, *like):
+        # in float32 when x and the arrays of like are (a number takes their precision)
+        arrays = [x] + [t for t in like if isinstance(t, types.Array)]
+        if isinstance(x, types.Array) and is_number(value) \
+                and all(isinstance(t, types.Array) or is_number(t) for t in like):
+            if all(a.dtype == types.float32 for a in arrays):
+                return lambda x, value, *like: np.full(x.shape, value, dtype=np.float32)
+            return lambda x, value, *like: np.full(x.shape, value, dtype=np.float64)
         return None
 
     @overload(scalar_seed)

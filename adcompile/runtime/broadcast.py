@@ -47,11 +47,13 @@ def _sum_axes(g, axes):
     return np.sum(g, axis=axes, keepdims=True)
 
 
-def filled_like(x, value):
-    """An array shaped like ``x`` filled with ``value``, in their common precision: the
-    adjoint of a sum or mean of all of x's entries. ``np.full_like`` makes an array of x's
-    kind: a Dask array chunked as ``x`` (nothing computed) for a Dask ``x``."""
-    return np.full_like(x, value, dtype=np.result_type(x, value))
+def filled_like(x, value, *like):
+    """An array shaped like ``x`` filled with ``value``, in the common precision of ``x``,
+    ``value`` and ``like`` (the values x stands for a result of, see
+    optimize/shape_reads.py): the adjoint of a sum or mean of all of x's entries.
+    ``np.full_like`` makes an array of x's kind: a Dask array chunked as ``x`` (nothing
+    computed) for a Dask ``x``."""
+    return np.full_like(x, value, dtype=np.result_type(x, value, *like))
 
 
 def unreduce(g, x, axis=None, keepdims=False):
