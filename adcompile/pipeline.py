@@ -2,8 +2,8 @@
 
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
         reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
-            free_shape_reads* ─ reuse_dead_arrays* ─ prune_tape ─ forward_sweep ─
-            fuse_temporaries ─ renumber ─
+            free_shape_reads* ─ reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
+            forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
@@ -110,7 +110,7 @@ def sweep_passes(in_place):
     """The passes after the reverse pass, in order."""
     if in_place:
         return [sweeps.prune_backward, sweeps.fuse_products, sweeps.free_shape_reads,
-                sweeps.reuse_dead_arrays,
+                sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
                 sweeps.renumber_again]

@@ -402,3 +402,51 @@ def test_a_sum_of_a_broadcast_keeps_its_shape(f, shapes):
         g = ad.grad(f, wrt=(0, 1))(a.astype(np.float32), b.astype(np.float32))
         assert [x.dtype for x in g] == [np.float32, np.float32]
         assert [x.shape for x in g] == [a.shape, b.shape]
+
+
+# -- products written into an adjoint array nothing reads afterwards (update_in_place) ----
+
+def two_layers(W1, W2, X):
+    h = np.tanh(X @ W1)
+    return np.sum(np.tanh(h @ W2))
+
+
+def test_a_dead_adjoint_takes_the_product():
+    W1, W2, X = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2)), RNG.standard_normal((5, 3))
+    code = ad.show(two_layers, wrt=(0, 1), args=(W1, W2, X))
+    assert "in_place(np.multiply, h_bar, 1 - h * h)" in code, code
+    assert_grad(two_layers, W1, W2, X, wrt=(0, 1))
+    g = ad.grad(two_layers, wrt=(0, 1))(W1.astype(np.float32), W2.astype(np.float32),
+                                         X.astype(np.float32))
+    assert [x.dtype for x in g] == [np.float32, np.float32]
+
+
+@pytest.mark.parametrize("a, b, reused", [
+    (np.ones((2, 3)), np.full(3, 2.0), True),
+    (np.ones((2, 3)), 2.0, True),
+    (np.ones((2, 3)), np.full((2, 1), 2.0), True),
+    (np.ones(3), np.full((2, 3), 2.0), False),                 # the result is bigger
+    (np.ones(3, dtype=np.float32), np.full(3, 2.0), False),    # and more precise
+    (np.ones(3, dtype=np.float32), np.float64(2.0), False),
+    (np.ones(3), np.full(3, 2.0 + 1j), False),
+    (np.ones(3, dtype=np.float32), 2.0, True),
+])
+@pytest.mark.parametrize("ufunc, op", [(np.multiply, lambda a, b: a * b),
+                                       (np.add, lambda a, b: a + b),
+                                       (np.subtract, lambda a, b: a - b),
+                                       (np.divide, lambda a, b: a / b)])
+def test_in_place_gives_the_operation_s_value(a, b, reused, ufunc, op):
+    expected = op(a, b)
+    a = a.copy()
+    result = runtime.in_place(ufunc, a, b)
+    assert (result is a) == reused
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_in_place_of_numbers_and_read_only_arrays():
+    assert type(runtime.in_place(np.multiply, 2.0, 3.0)) is float
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    result = runtime.in_place(np.add, frozen, 1.0)
+    assert result is not frozen and (frozen == 1.0).all() and (result == 2.0).all()

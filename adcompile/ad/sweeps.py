@@ -113,6 +113,22 @@ def reuse_dead_arrays(sw):
                                                           sw.context.aliases))
 
 
+@sweep_pass("backward")
+def update_in_place(sw):
+    """Write an elementwise product or sum into an adjoint array the backward sweep made and
+    reads nowhere else (``in_place``, which checks that the result fits)."""
+    ctx, aliases = sw.context, sw.context.aliases
+
+    def is_array(name):
+        n = ctx.ndim_of(ir.load(ctx.namer.bar_of.get(name, name)))
+        return n is not None and n > 0
+
+    kept = ir.reads(sw.grads) | ir.reads(sw.outputs)
+    fresh = [aliases[h] for h in ("filled_like", "zeros_like", "unreduce_times")]
+    return replace(sw, backward=optimize.update_in_place(
+        sw.backward, is_array, kept, aliases["np"], aliases["in_place"], fresh))
+
+
 @sweep_pass("backward", "tape")
 def prune_tape(sw):
     """Save only what the backward sweep reads back, and once per iteration: a value that a

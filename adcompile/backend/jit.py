@@ -324,6 +324,23 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g * e, x.shape).copy()
         return times
 
+    def in_place(ufunc, a, b):
+        raise NotImplementedError
+
+    @overload(in_place)
+    def _in_place(ufunc, a, b):
+        # the operation itself (a new array): numba's arrays are not worth the check
+        key = getattr(ufunc, "typing_key", None)
+        if key is np.multiply:
+            return lambda ufunc, a, b: a * b
+        if key is np.add:
+            return lambda ufunc, a, b: a + b
+        if key is np.subtract:
+            return lambda ufunc, a, b: a - b
+        if key is np.divide:
+            return lambda ufunc, a, b: a / b
+        return None
+
     def as_gradient(g, x):
         raise NotImplementedError
 
@@ -349,7 +366,7 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
-    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
+    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient, "in_place": in_place}
 
 
 # --- compiling ---------------------------------------------------------------------------

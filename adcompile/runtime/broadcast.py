@@ -65,6 +65,24 @@ def unreduce(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, np.shape(x))
 
 
+def in_place(ufunc, a, b):
+    """``ufunc(a, b)`` (``np.multiply``, ``add``, ``subtract`` or ``divide``), written into ``a``'s memory where it fits: ``a`` is an array that
+    nothing reads afterwards (see optimize/in_place.py), and the result has its shape and
+    precision."""
+    if type(a) is np.ndarray and a.flags.writeable and a.dtype == np.result_type(a, b):
+        shape = np.shape(b)
+        if shape == a.shape or len(shape) <= a.ndim and all(
+                n == 1 or n == m for n, m in zip(reversed(shape), reversed(a.shape))):
+            return ufunc(a, b, out=a)
+    if ufunc is np.multiply:   # (the operator: numbers stay Python numbers)
+        return a * b
+    if ufunc is np.add:
+        return a + b
+    if ufunc is np.subtract:
+        return a - b
+    return a / b
+
+
 def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
     """``unreduce(g, x, axis, keepdims) * e``, multiplied before ``g`` is broadcast to x's
     shape: one pass over ``e`` instead of a broadcast copy and a product. ``out`` is ``e``
