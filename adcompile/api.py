@@ -529,9 +529,12 @@ def _shared(transform, kind, make):
 
 
 def _copy(function):
-    """A new function object running ``function``'s code with its globals and closure."""
-    return types.FunctionType(function.__code__, function.__globals__, function.__name__,
+    """A new function object running ``function``'s code with its globals, closure and
+    default values."""
+    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__,
                               function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
 
 
 def _finish(wrapper, f, transform, shared, kind):

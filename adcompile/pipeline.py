@@ -2,7 +2,8 @@
 
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
         reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
-            reuse_dead_arrays* ─ prune_tape ─ forward_sweep ─ fuse_temporaries ─ renumber ─
+            free_shape_reads* ─ reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
+            forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
@@ -82,10 +83,10 @@ def guard_rebindings(fn, target):
         check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(message))
         return ir.Keep(ast.Expr(check), [], pure=False)
 
-    def in_place(x, op, e):
-        return ir.call(target.aliases["in_place"], x, ast.Constant(op), e)
+    def augmented(x, op, e):
+        return ir.call(target.aliases["augmented"], x, ast.Constant(op), e)
 
-    check_rebindings(fn, is_number, ndim_of, guard, arrays, in_place)
+    check_rebindings(fn, is_number, ndim_of, guard, arrays, augmented)
     return fn
 
 
@@ -168,7 +169,8 @@ def reverse_pass(fn, target):
 def sweep_passes(in_place):
     """The passes after the reverse pass, in order."""
     if in_place:
-        return [sweeps.prune_backward, sweeps.fuse_products, sweeps.reuse_dead_arrays,
+        return [sweeps.prune_backward, sweeps.fuse_products, sweeps.free_shape_reads,
+                sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
                 sweeps.renumber_again]

@@ -64,7 +64,7 @@ def generated_locals(f, wrt, args):
     This reads the values of the named adjoints (``e_bar``, ``h_bar``, ...) exactly as
     the generated statements compute them, so they can be compared with the lecture's
     bar equations. The code is executed as printed, with its final ``return`` replaced
-    by ``return locals()``.
+    by ``return locals()`` (and no adjoint updated in place).
     """
     from adcompile import runtime
     source = ad.show(f, wrt=wrt, args=args)
@@ -74,6 +74,9 @@ def generated_locals(f, wrt, args):
     lines[-1] = indent + "return locals()"
     namespace = dict(vars(runtime))
     namespace.update(np=np, math=__import__("math"))
+    # in_place(np.multiply, h_bar, e) writes h_bar * e into h_bar's memory when nothing
+    # reads h_bar afterwards; here something does (locals()), so it makes a new array
+    namespace["in_place"] = lambda ufunc, a, b: ufunc(a, b)
     namespace.update({k: v for k, v in f.__globals__.items() if not k.startswith("__")})
     exec("\n".join(lines), namespace)
     name = lines[0].split("def ", 1)[1].split("(", 1)[0]

@@ -401,7 +401,7 @@ def test_an_array_not_differentiated_is_updated_in_place_where_another_name_sees
         assert_grad(constants_updated_through_a_view, 0.7, g, n)
         assert ad.grad(constants_updated_through_a_view)(0.7, g, n) == pytest.approx(
             numerical_grad(constants_updated_through_a_view_by_hand, (0.7, g, n), 0))
-    assert "in_place(z, '*', 0.5)" in ad.show(constants_updated_through_a_view, args=(0.7, g, 2))
+    assert "augmented(z, '*', 0.5)" in ad.show(constants_updated_through_a_view, args=(0.7, g, 2))
     # (refused, at the latest when the code runs: z may be a number for all its code knows)
     with pytest.raises((ad.TransformError, TypeError), match="in place"):
         ad.grad(constant_read_by_the_gradient_then_updated)(0.7, g)

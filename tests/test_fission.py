@@ -377,3 +377,45 @@ def test_two_loops_one_after_the_other():
         assert_grad(encoder_decoder, *args, wrt=wrt)
         assert_grad(encoder_decoder, *args[:3], args[3][:0], args[4], wrt=wrt)
         assert_grad(encoder_decoder, *args[:4], args[4][:1], wrt=wrt)
+
+
+@pytest.mark.parametrize("steps", [range(10), range(3), range(2, 8), range(0, 10, 3),
+                                   range(9, -1, -1), range(9, 2, -3), range(0), range(5, 5),
+                                   range(-3, 0), range(-1, 5), range(8, 12), range(12),
+                                   range(9, -2, -1)])
+def test_step_rows_are_the_rows_the_loop_reads(steps):
+    from adcompile import runtime
+    x = np.arange(30.0).reshape(10, 3)
+    try:
+        expected = x[steps]
+    except IndexError:
+        with pytest.raises(IndexError):
+            runtime.step_rows(x, steps)
+        return
+    got = runtime.step_rows(x, steps)
+    assert got.shape == expected.shape and (got == expected).all()
+
+
+def partial_rnn(W, h, xs, ys, n):
+    loss = 0.0
+    for t in range(1, n):
+        h = np.tanh(W @ h + xs[t])
+        loss = loss + np.sum((h - ys[t]) ** 2)
+    return loss
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 6])
+def test_a_loop_over_some_rows_batches_them(n):
+    W, h, xs = RNG.standard_normal((3, 3)) / 2, RNG.standard_normal(3), RNG.standard_normal((6, 3))
+    ys = RNG.standard_normal((6, 3))
+    code = ad.show(partial_rnn, wrt=(0, 1), args=(W, h, xs, ys, n))
+    assert "step_rows(ys, range(1, n))" in code, code
+    assert_grad(partial_rnn, W, h, xs, ys, n, wrt=(0, 1))
+
+
+def test_a_loop_past_the_last_row_raises():
+    W, h, xs = RNG.standard_normal((3, 3)), RNG.standard_normal(3), RNG.standard_normal((6, 3))
+    with pytest.raises(IndexError):
+        ad.grad(partial_rnn)(W, h, xs, xs, 8)
+    with pytest.raises(IndexError):
+        ad.grad(partial_rnn)(W, h, xs, xs[:3], 6)

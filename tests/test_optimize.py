@@ -2,6 +2,7 @@
 runtime: the code they make, and that gradients through them stay right."""
 
 import ast
+import re
 
 import numpy as np
 import pytest
@@ -333,3 +334,119 @@ def test_the_stencil_s_gradient_has_no_unbroadcast_and_saves_no_temporary():
     assert "_steps" not in code and "stack" not in code, code
     kept = ad.show(ad.grad(edge_broadcast), args=(np.ones(5),))
     assert "unbroadcast" in kept, kept   # u[:1] was broadcast: its adjoint sums
+
+
+# -- a sum's adjoint reads its summand only for its shape (optimize.free_shape_reads) ------
+
+def logistic(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0.0, z) - y * z)
+
+
+def mean_softplus(w, X):
+    return np.mean(np.logaddexp(0.0, X @ w))
+
+
+def outer_sum(a, b):
+    return np.sum(a + b)   # a + b is broadcast: neither input has its shape
+
+
+def test_the_summand_is_not_computed_for_its_shape():
+    w, X, y = RNG.standard_normal(3), RNG.standard_normal((6, 3)), RNG.random(6)
+    for f, args in ((logistic, (w, X, y)), (mean_softplus, (w, X))):
+        code = ad.show(f, args=args)
+        assert "logaddexp" not in code, code
+        assert_grad(f, *args)
+    assert re.search(r"filled_like\(z, \w+, y\)", ad.show(logistic, args=(w, X, y)))
+
+
+def test_the_summand_is_computed_where_no_input_has_its_shape():
+    a, b = RNG.standard_normal((3, 1)), RNG.standard_normal((1, 4))
+    code = ad.show(outer_sum, wrt=(0, 1), args=(a, b))
+    assert re.search(r"filled_like\(t\w*, ", code) and "= a + b" in code, code
+    assert_grad(outer_sum, a, b, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("y_dtype", [np.float32, np.float64])
+def test_the_fill_has_the_summand_s_precision(y_dtype):
+    # the fill stands for logaddexp(0, z) - y * z: float64 when y is, though z is float32
+    w, X = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal((6, 3))
+    X, y = X.astype(np.float32), RNG.random(6).astype(y_dtype)
+    fills = []
+
+    def filled_like(x, value, *like):
+        fills.append(runtime.filled_like(x, value, *like))
+        return fills[-1]
+
+    namespace = {**vars(runtime), "np": np, "filled_like": filled_like}
+    exec(ad.show(logistic, args=(w, X, y)), namespace)
+    namespace["grad_logistic"](w, X, y)
+    assert [f.dtype for f in fills] == [np.result_type(np.float32, y_dtype)]
+
+
+def broadcast_sum(a, b):
+    return np.sum(a * 2.0 - b)
+
+
+def broadcast_mean(a, b):
+    return np.mean(np.logaddexp(a, b)) + np.sum(np.tanh(a) + b)
+
+
+@pytest.mark.parametrize("f", [broadcast_sum, broadcast_mean])
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((3, 4), (1, 4)), ((1, 4), (3, 4)),
+                                    ((3, 1), (1, 4)), ((3, 1), (3, 4)), ((4,), (3, 4)), ((), (3,))])
+def test_a_sum_of_a_broadcast_keeps_its_shape(f, shapes):
+    a, b = (RNG.standard_normal(s) if s else float(RNG.standard_normal()) for s in shapes)
+    assert_grad(f, a, b, wrt=(0, 1))
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        g = ad.grad(f, wrt=(0, 1))(a.astype(np.float32), b.astype(np.float32))
+        assert [x.dtype for x in g] == [np.float32, np.float32]
+        assert [x.shape for x in g] == [a.shape, b.shape]
+
+
+# -- products written into an adjoint array nothing reads afterwards (update_in_place) ----
+
+def two_layers(W1, W2, X):
+    h = np.tanh(X @ W1)
+    return np.sum(np.tanh(h @ W2))
+
+
+def test_a_dead_adjoint_takes_the_product():
+    W1, W2, X = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2)), RNG.standard_normal((5, 3))
+    code = ad.show(two_layers, wrt=(0, 1), args=(W1, W2, X))
+    assert "in_place(np.multiply, h_bar, 1 - h * h)" in code, code
+    assert_grad(two_layers, W1, W2, X, wrt=(0, 1))
+    g = ad.grad(two_layers, wrt=(0, 1))(W1.astype(np.float32), W2.astype(np.float32),
+                                         X.astype(np.float32))
+    assert [x.dtype for x in g] == [np.float32, np.float32]
+
+
+@pytest.mark.parametrize("a, b, reused", [
+    (np.ones((2, 3)), np.full(3, 2.0), True),
+    (np.ones((2, 3)), 2.0, True),
+    (np.ones((2, 3)), np.full((2, 1), 2.0), True),
+    (np.ones(3), np.full((2, 3), 2.0), False),                 # the result is bigger
+    (np.ones(3, dtype=np.float32), np.full(3, 2.0), False),    # and more precise
+    (np.ones(3, dtype=np.float32), np.float64(2.0), False),
+    (np.ones(3), np.full(3, 2.0 + 1j), False),
+    (np.ones(3, dtype=np.float32), 2.0, True),
+])
+@pytest.mark.parametrize("ufunc, op", [(np.multiply, lambda a, b: a * b),
+                                       (np.add, lambda a, b: a + b),
+                                       (np.subtract, lambda a, b: a - b),
+                                       (np.divide, lambda a, b: a / b)])
+def test_in_place_gives_the_operation_s_value(a, b, reused, ufunc, op):
+    expected = op(a, b)
+    a = a.copy()
+    result = runtime.in_place(ufunc, a, b)
+    assert (result is a) == reused
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_in_place_of_numbers_and_read_only_arrays():
+    assert type(runtime.in_place(np.multiply, 2.0, 3.0)) is float
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    result = runtime.in_place(np.add, frozen, 1.0)
+    assert result is not frozen and (frozen == 1.0).all() and (result == 2.0).all()

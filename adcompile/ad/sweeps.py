@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import ir, optimize
+from ..rules import keeps_precision
 from . import tape
 from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
@@ -88,12 +89,50 @@ def fuse_products(sw):
 
 
 @sweep_pass("backward")
+def free_shape_reads(sw):
+    """Where an adjoint reads a forward value only for its shape and precision (a sum's),
+    read instead the values it is computed from elementwise, so that it is not computed."""
+    ctx, aliases = sw.context, sw.context.aliases
+    defined = _elementwise_definitions(sw.fn)
+    kept = sw.live | set(sw.fn.params)
+
+    def same_shape(t, w):
+        t, w = ir.load(t), ir.load(w)
+        n = ctx.ndim_of(t)
+        if n is None or ctx.ndim_of(w) != n:
+            return False
+        shape = ctx.shape_of(t) if ctx.shape_of is not None else None
+        return ctx.full_of(w) is True or shape is not None and ctx.shape_of(w) == shape
+
+    return replace(sw, backward=optimize.free_shape_reads(
+        sw.backward, lambda name: defined.get(name), kept, same_shape,
+        tuple(aliases[h] for h in ("filled_like", "reduced_size", "unreduce",
+                                   "unreduce_times"))))
+
+
+@sweep_pass("backward")
 def reuse_dead_arrays(sw):
     """Let an adjoint take over an array nothing reads any more, updating it in place."""
     owned = _owned_arrays(sw.fn, sw.context.aliases)
     kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
     return replace(sw, backward=optimize.reuse_dead_arrays(sw.backward, owned, kept,
                                                           sw.context.aliases))
+
+
+@sweep_pass("backward")
+def update_in_place(sw):
+    """Write an elementwise product or sum into an adjoint array the backward sweep made and
+    reads nowhere else (``in_place``, which checks that the result fits)."""
+    ctx, aliases = sw.context, sw.context.aliases
+
+    def is_array(name):
+        n = ctx.ndim_of(ir.load(ctx.namer.bar_of.get(name, name)))
+        return n is not None and n > 0
+
+    kept = ir.reads(sw.grads) | ir.reads(sw.outputs)
+    fresh = [aliases[h] for h in ("filled_like", "zeros_like", "unreduce_times")]
+    return replace(sw, backward=optimize.update_in_place(
+        sw.backward, is_array, kept, aliases["np"], aliases["in_place"], fresh))
 
 
 @sweep_pass("backward", "tape")
@@ -365,9 +404,24 @@ def _owned_arrays(fn, aliases):
     return {n for n in made if counts[n] == 1 and n not in shared}
 
 
+def _elementwise_definitions(fn):
+    """Name -> the inputs of the elementwise primitive that keeps their precision
+    (rules.keeps_precision) assigning it at the top level of ``fn``, where neither the name
+    nor an input is assigned afterwards: after the forward sweep the name has the shape and
+    precision that its inputs give."""
+    found, later = {}, set()
+    for s in reversed(fn.body):
+        if isinstance(s, ir.Op) and keeps_precision(s.rule) and s.target not in later \
+                and not later.intersection(s.input_names):
+            found[s.target] = s.inputs
+        later |= ir.defined_names(s)
+    return found
+
+
 def _same_shape(fn):
     """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
-    ``y = np.exp(x)``, an elementwise op of one name and numbers. Both assigned once."""
+    ``y = np.exp(x)``, ``y = x * x``, an elementwise op of one name and numbers. Both
+    assigned once."""
     counts, same = defaultdict(int), {}
     for s in ir.walk(fn.body):
         for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
@@ -376,6 +430,6 @@ def _same_shape(fn):
         if isinstance(s, ir.Op) and s.rule.shape.elementwise:
             names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
                                                  and type(e.value) in (int, float))]
-            if len(names) == 1 and isinstance(names[0], ast.Name):
-                same[s.target] = names[0].id
+            if names and all(isinstance(e, ast.Name) and e.id == names[0].id for e in names):
+                same[s.target] = names[0].id   # (y = x * x too)
     return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}

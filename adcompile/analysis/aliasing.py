@@ -542,13 +542,13 @@ def _error(fn, s, message):
         fn.source.node, message)
 
 
-def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), in_place=None):
+def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     """Make each ``x op= e`` compiled as a new value exact, for a call whose arguments
     ``is_number`` and ``ndim_of`` know about (``arrays``: the parameters that are arrays):
     nothing to do where ``x`` is a number, or where no other name that may share its
     object is read afterwards. Where ``x`` is known to be an array of one or more
     dimensions, or may be an argument that is an array: if nothing in the statement is
-    differentiated (it is kept), ``x op= e`` as Python runs it (``in_place(x, op, e)``
+    differentiated (it is kept), ``x op= e`` as Python runs it (``augmented(x, op, e)``
     gives the call: every name sharing the array sees the change), refused if the gradient
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
@@ -568,7 +568,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), in_place=None):
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         check = None if array else guard(rebinding.old, where + message)
         before = (s.stmt, s.pure) if isinstance(s, ir.Keep) else None
-        if in_place is not None and _made_in_place(s, rebinding.old, in_place):
+        if augmented is not None and _made_in_place(s, rebinding.old, augmented):
             made.append((s, before, check))
         elif array:
             raise error
@@ -589,9 +589,9 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), in_place=None):
         _insert_before(fn.body, s, statement)
 
 
-def _made_in_place(s, old, in_place):
+def _made_in_place(s, old, augmented):
     """Rewrite the kept statement ``s``, ``new = old op e`` (``x op= e`` on a value not
-    differentiated), as ``new = in_place(old, op, e)``; whether it was of that form."""
+    differentiated), as ``new = augmented(old, op, e)``; whether it was of that form."""
     stmt = getattr(s, "stmt", None)
     if not (isinstance(s, ir.Keep) and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.BinOp)
@@ -599,7 +599,7 @@ def _made_in_place(s, old, in_place):
         return False
     value = stmt.value
     symbol = ast.unparse(ast.BinOp(ast.Name("a"), value.op, ast.Name("b")))[2:-2].strip()
-    s.stmt = ast.copy_location(ast.Assign(targets=stmt.targets, value=in_place(
+    s.stmt = ast.copy_location(ast.Assign(targets=stmt.targets, value=augmented(
         value.left, symbol, value.right)), stmt)
     s.pure = False
     return True

@@ -205,7 +205,7 @@ def _broadcast_helpers(types, overload, is_number):
     def zeros_like(x):
         raise NotImplementedError   # (only numba calls it: see the overload)
 
-    def filled_like(x, value):
+    def filled_like(x, value, *like):
         raise NotImplementedError
 
     def scalar_seed(value):
@@ -223,12 +223,14 @@ def _broadcast_helpers(types, overload, is_number):
         return None
 
     @overload(filled_like)
-    def _filled_like(x, value):
-        if isinstance(x, types.Array) and is_number(value):
-            float32 = x.dtype == types.float32
-            if float32:
-                return lambda x, value: np.full(x.shape, value, dtype=np.float32)
-            return lambda x, value: np.full(x.shape, value, dtype=np.float64)
+    def _filled_like(x, value, *like):
+        # in float32 when x and the arrays of like are (a number takes their precision)
+        arrays = [x] + [t for t in like if isinstance(t, types.Array)]
+        if isinstance(x, types.Array) and is_number(value) \
+                and all(isinstance(t, types.Array) or is_number(t) for t in like):
+            if all(a.dtype == types.float32 for a in arrays):
+                return lambda x, value, *like: np.full(x.shape, value, dtype=np.float32)
+            return lambda x, value, *like: np.full(x.shape, value, dtype=np.float64)
         return None
 
     @overload(scalar_seed)
@@ -323,6 +325,23 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g * e, x.shape).copy()
         return times
 
+    def in_place(ufunc, a, b):
+        raise NotImplementedError
+
+    @overload(in_place)
+    def _in_place(ufunc, a, b):
+        # the operation itself (a new array): numba's arrays are not worth the check
+        key = getattr(ufunc, "typing_key", None)
+        if key is np.multiply:
+            return lambda ufunc, a, b: a * b
+        if key is np.add:
+            return lambda ufunc, a, b: a + b
+        if key is np.subtract:
+            return lambda ufunc, a, b: a - b
+        if key is np.divide:
+            return lambda ufunc, a, b: a / b
+        return None
+
     def as_gradient(g, x):
         raise NotImplementedError
 
@@ -348,7 +367,7 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
-    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient}
+    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient, "in_place": in_place}
 
 
 def _check_helpers(types, overload):

@@ -8,6 +8,10 @@
   (``fuse``, ``fuse_blocks``);
 - ``products``: the backward sweep's products rewritten to save passes over arrays
   (``fuse_products``, ``reuse_dead_arrays``);
+- ``shape_reads``: adjoints that read a forward value only for its shape and precision
+  read the values it is computed from elementwise (``free_shape_reads``);
+- ``in_place``: elementwise products and sums written into an adjoint array nothing reads
+  afterwards (``update_in_place``);
 - ``renumber``: the remaining temporaries numbered t1, t2, ... (``renumber_temps``);
 - ``fission``: loop fission, the per-step work of a reversed loop done for all steps at
   once (``split_reversed``), with ``hoist``: the same for a forward loop's inputs
@@ -18,8 +22,11 @@
 from .fuse import fuse, fuse_blocks
 from .products import fuse_products, reuse_dead_arrays
 from .prune import prune_backward, prune_forward
+from .in_place import update_in_place
 from .renumber import numbered, renumber_temps
+from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["fuse", "fuse_blocks", "fuse_products", "prune_backward", "prune_forward",
-           "numbered", "renumber_temps", "reuse_dead_arrays", "simplify", "total"]
+__all__ = ["free_shape_reads", "fuse", "fuse_blocks", "fuse_products", "numbered",
+           "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
+           "simplify", "total", "update_in_place"]

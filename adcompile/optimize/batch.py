@@ -20,13 +20,15 @@ _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 class Env:
     """What a loop's expressions may be batched over."""
 
-    def __init__(self, index, steps_expr, changed, ndims, np_name, steps_call=None):
+    def __init__(self, index, steps_expr, changed, ndims, np_name, steps_call=None,
+                 step_rows=None):
         self.index = index              # the loop's step index (a name) or None
         self.steps_expr = steps_expr    # range(...) or a name for it: the steps
         self.steps_call = steps_call if steps_call is not None else steps_expr  # range(...)
         self.changed = changed          # names the loop assigns or may change in place
         self.ndims = ndims              # name -> ndim (None: unknown)
         self.np_name = np_name
+        self.step_rows = step_rows      # the name of runtime.step_rows, or None
         self.per_step = {}              # name -> (ndim per step, name of its steps array)
 
 
@@ -60,7 +62,7 @@ def batch(e, env):
         n = env.ndims.get(e.value.id)
         if e.value.id in env.changed or e.value.id in env.per_step or not n:
             return None
-        return "step", n - 1, rows(e.value.id, env.steps_expr, env.steps_call)
+        return "step", n - 1, rows(e.value.id, env.steps_expr, env.steps_call, env.step_rows)
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
         r = batch(e.operand, env)
         return r and (r[0], r[1], ast.UnaryOp(op=e.op, operand=r[2]))
@@ -75,9 +77,11 @@ def batch(e, env):
     return None
 
 
-def rows(name, steps, call):
+def rows(name, steps, call, helper=None):
     """``x[t]`` for every ``t`` of ``steps`` (``range(...)``, or a name for ``call``, the
-    range): ``x[steps]``, or ``x`` itself for ``range(x.shape[0])`` and ``range(len(x))``."""
+    range): ``x`` itself for ``range(x.shape[0])`` and ``range(len(x))``, else
+    ``step_rows(x, steps)`` (``helper``: its name; a view of the rows where they exist,
+    see runtime.step_rows) or, without it, ``x[steps]``."""
     if len(call.args) == 1 and not call.keywords:
         n = call.args[0]
         whole = ast.dump(ast.parse(f"{name}.shape[0]", mode="eval").body)
@@ -85,6 +89,8 @@ def rows(name, steps, call):
                 and n.func.id == "len" and len(n.args) == 1 \
                 and isinstance(n.args[0], ast.Name) and n.args[0].id == name:
             return ir.load(name)
+    if helper is not None:
+        return ir.call(helper, ir.load(name), copy.deepcopy(steps))
     return ast.Subscript(value=ir.load(name), slice=copy.deepcopy(steps), ctx=ast.Load())
 
 

@@ -119,7 +119,8 @@ class _Split:
         before the loop, what replaces the loop, the code after it; or None if nothing in
         the loop can be done for all steps at once."""
         env = Env(self.index, self.steps, set(self.changed_in_body)
-                  | set(self.names) | {self.loop_var}, self.ndims, self.np, self.steps_call)
+                  | set(self.names) | {self.loop_var}, self.ndims, self.np, self.steps_call,
+                  self.aliases["step_rows"])
         env.per_step = {n: (self.ndims[n], self.stacked[n]) for n in self.names
                         if self.ndims.get(n) is not None}
         remat = self.recomputed()
@@ -132,7 +133,8 @@ class _Split:
         collected = {}
         fast_loop, fast_post = self.finish(fast, sums, env, collected, batched=True,
                                            remat=remat, stacked=stacked)
-        slow_env = Env(self.index, self.steps, set(), self.ndims, self.np, self.steps_call)
+        slow_env = Env(self.index, self.steps, set(), self.ndims, self.np, self.steps_call,
+                       self.aliases["step_rows"])
         slow_loop, slow_post = self.finish(slow, sums, slow_env, collected, batched=False,
                                            remat=remat)
         before, after = self.without_outer_sums(sums)
@@ -264,7 +266,8 @@ class _Split:
                         or self.count(n, stores=True) \
                         or self.read_elsewhere(n, s, found_ids):
                     continue   # (recomputing pays where the forward loop no longer computes it)
-                fenv = Env(self.index, self.steps, changed, self.ndims, self.np, self.steps_call)
+                fenv = Env(self.index, self.steps, changed, self.ndims, self.np, self.steps_call,
+                           self.aliases["step_rows"])
                 # saved values that have, when s runs, the value the step saves
                 fenv.per_step = {m: (self.ndims[m], self.stacked[m]) for m in self.names
                                  if m != n and self.ndims.get(m) is not None
@@ -345,7 +348,7 @@ class _Split:
 
         def steps_of(e):
             if isinstance(e, ast.Subscript):
-                return rows(e.value.id, self.steps, self.steps_call)
+                return rows(e.value.id, self.steps, self.steps_call, self.aliases["step_rows"])
             if e.id in self.names and e.id not in remat:   # saved: stacked, or the list
                 use = batched and e.id in stacked
                 return ir.load(self.stacked[e.id] if use else self.list_of[e.id])

@@ -22,7 +22,7 @@ def hoist_inputs(forward, ndims, aliases, namer, later=()):
             changed = may_change(s.body, aliases)
             index = None if s.target.id in changed else s.target.id   # (rows need t intact)
             env = Env(index, s.iter, changed | {s.target.id}, ndims, aliases["np"],
-                      range_call(s.iter, forward))
+                      range_call(s.iter, forward), aliases["step_rows"])
             found, moved = [], set()
             count = Occurrences(s.body)   # (what extract changes below reads no such name)
             for i, stmt in enumerate(s.body):

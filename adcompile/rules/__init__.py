@@ -77,6 +77,24 @@ def broadcasts(rule):
         for k in rule.keys)
 
 
+#: primitives whose result has the common precision (``np.result_type``) of their inputs
+#: for floating and complex inputs: not ``abs`` (complex in, real out) nor ``ldexp``
+_KEEP_PRECISION = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                   operator.neg, np.add, np.subtract, np.multiply, np.divide, np.power,
+                   np.negative, np.positive, np.exp, np.exp2, np.expm1, np.log, np.log2,
+                   np.log10, np.log1p, np.sqrt, np.square, np.cbrt, np.reciprocal, np.sin,
+                   np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh,
+                   np.arcsinh, np.arccosh, np.arctanh, np.logaddexp, np.logaddexp2,
+                   np.maximum, np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.where)
+
+
+def keeps_precision(rule):
+    """Whether every primitive of ``rule`` broadcasts its inputs and gives its result their
+    common precision (``np.result_type`` of the inputs), so that an array filled in that
+    precision at the shape of an input of the result's shape stands for the result."""
+    return broadcasts(rule) and all(any(k is b for b in _KEEP_PRECISION) for k in rule.keys)
+
+
 @dataclass(eq=False)
 class Rule:
     """One primitive's adjoint template."""

@@ -47,11 +47,13 @@ def _sum_axes(g, axes):
     return np.sum(g, axis=axes, keepdims=True)
 
 
-def filled_like(x, value):
-    """An array shaped like ``x`` filled with ``value``, in their common precision: the
-    adjoint of a sum or mean of all of x's entries. ``np.full_like`` makes an array of x's
-    kind: a Dask array chunked as ``x`` (nothing computed) for a Dask ``x``."""
-    return np.full_like(x, value, dtype=np.result_type(x, value))
+def filled_like(x, value, *like):
+    """An array shaped like ``x`` filled with ``value``, in the common precision of ``x``,
+    ``value`` and ``like`` (the values x stands for a result of, see
+    optimize/shape_reads.py): the adjoint of a sum or mean of all of x's entries.
+    ``np.full_like`` makes an array of x's kind: a Dask array chunked as ``x`` (nothing
+    computed) for a Dask ``x``."""
+    return np.full_like(x, value, dtype=np.result_type(x, value, *like))
 
 
 def unreduce(g, x, axis=None, keepdims=False):
@@ -61,6 +63,24 @@ def unreduce(g, x, axis=None, keepdims=False):
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
+
+
+def in_place(ufunc, a, b):
+    """``ufunc(a, b)`` (``np.multiply``, ``add``, ``subtract`` or ``divide``), written into ``a``'s memory where it fits: ``a`` is an array that
+    nothing reads afterwards (see optimize/in_place.py), and the result has its shape and
+    precision."""
+    if type(a) is np.ndarray and a.flags.writeable and a.dtype == np.result_type(a, b):
+        shape = np.shape(b)
+        if shape == a.shape or len(shape) <= a.ndim and all(
+                n == 1 or n == m for n, m in zip(reversed(shape), reversed(a.shape))):
+            return ufunc(a, b, out=a)
+    if ufunc is np.multiply:   # (the operator: numbers stay Python numbers)
+        return a * b
+    if ufunc is np.add:
+        return a + b
+    if ufunc is np.subtract:
+        return a - b
+    return a / b
 
 
 def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):

@@ -103,7 +103,7 @@ def require_immutable(x, message):
         raise TypeError(message)
 
 
-def in_place(x, op, e):
+def augmented(x, op, e):
     """``x op= e`` as Python runs it, returning the new ``x``: an array (or list) changed in
     place, which every name sharing it sees; a number (or another immutable value)
     replaced by a new one. ``op``: the operator's symbol ('+', '*', '@', ...). Generated
