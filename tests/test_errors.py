@@ -211,11 +211,18 @@ def test_list_of_active_values_made_inside_a_loop():
 
 def f_sum_of_list(x, y):
     parts = [x, y]
-    return np.sum(parts)  # ERR:sum_of_list
+    return np.sum(parts)   # NumPy stacks the list: differentiated (tests/test_lists.py)
+
+
+def f_exp_of_list(x, y):
+    parts = [x, y]
+    return math.exp(parts)  # ERR:exp_of_list
 
 
 def test_primitive_applied_to_a_whole_list():
-    expect_rejected(f_sum_of_list, ("sum_of_list", r"\blist\b"))
+    assert_grad(f_sum_of_list, 0.5, -1.5, wrt=(0, 1))
+    # a function that does not take a list (this one raises TypeError when it runs)
+    expect_rejected(f_exp_of_list, ("exp_of_list", r"\blist\b"))
 
 
 def f_unreachable(x):

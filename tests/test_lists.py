@@ -798,3 +798,83 @@ def test_items_of_a_list_of_lists_assigned_in_a_loop():
     np.testing.assert_allclose(ad.hessian(grid_updated_by_item)(*args),
                                autograd.hessian(grid_updated_by_item_autograd)(*args),
                                rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# a NumPy function given a whole list of values being differentiated: NumPy stacks it
+# (np.asarray), and so does the generated code
+# ---------------------------------------------------------------------------
+
+def sum_of_display(x):
+    return np.sum([x[0] * 2.0, x[1] ** 2, np.sin(x[2])])
+
+
+def sum_of_named_list(x):
+    terms = [x[0] * 2.0, x[1] ** 2]
+    return np.sum(terms) * np.prod(terms)
+
+
+def mean_of_comprehension(x):
+    return np.mean([np.sin(x[i]) * x[i] for i in range(3)])
+
+
+def exp_of_appended_list(x):
+    squares = []
+    for i in range(3):
+        squares.append(x[i] * x[i])
+    return np.sum(np.exp(squares))
+
+
+def rows_averaged(x, W):
+    rows = [np.tanh(W @ x) * k for k in range(1, 4)]
+    return np.sum(np.mean(rows, axis=0) ** 2) + np.max(np.array(rows))
+
+
+def tuple_of_values(x):
+    return np.linalg.norm((x[0], x[1] * 3.0, x[2] ** 2))
+
+
+def exp_of_appended_list_stacked(x):   # (autograd's np.exp does not take a list)
+    squares = []
+    for i in range(3):
+        squares.append(x[i] * x[i])
+    return np.sum(np.exp(np.array(squares)))
+
+
+LISTS_TO_NUMPY = [(sum_of_display, sum_of_display), (sum_of_named_list, sum_of_named_list),
+                  (mean_of_comprehension, mean_of_comprehension),
+                  (exp_of_appended_list, exp_of_appended_list_stacked),
+                  (tuple_of_values, tuple_of_values)]
+
+
+@pytest.mark.parametrize("f, reference", LISTS_TO_NUMPY, ids=lambda f: f.__name__)
+def test_numpy_function_of_a_list_of_values_being_differentiated(f, reference):
+    x = np.array([0.3, -0.5, 0.9])
+    g = assert_grad(f, x)   # FD, forward mode
+    # autograd stacks the list the same way: an independent reference
+    np.testing.assert_allclose(g, autograd.grad(_with_autograd_numpy(reference))(x),
+                               rtol=1e-10)
+    np.testing.assert_allclose(ad.hessian(f)(x), numerical_hessian(f, x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_numpy_function_of_a_list_of_arrays_along_an_axis():
+    rng = np.random.default_rng(3)
+    x, W = rng.normal(size=3), rng.normal(size=(4, 3))
+    assert_grad(rows_averaged, x, W, wrt=(0, 1))
+    reference = autograd.grad(_with_autograd_numpy(rows_averaged), (0, 1))(x, W)
+    for ours, theirs in zip(ad.grad(rows_averaged, wrt=(0, 1))(x, W), reference):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def _with_autograd_numpy(f):
+    """``f`` with its module's ``np`` replaced by autograd's."""
+    import types
+
+    import autograd.numpy as anp
+    return types.FunctionType(f.__code__, {**f.__globals__, "np": anp}, f.__name__)
+
+
+def numerical_hessian(f, x, h=1e-5):
+    g = ad.grad(f)
+    return np.array([(g(x + h * e) - g(x - h * e)) / (2 * h) for e in np.eye(len(x))])

@@ -62,12 +62,44 @@ class Calls:
         rule = self.registry.rule_for(what) if called.kind == "object" else None
         if rule is None:
             raise self.unknown_call(e, called)
+        e = self._stack_lists(e, rule, what)
         func = self.rename(e.func)
         self._check_positions(e, rule, len(e.args), what, ast.unparse(e.func))
         return self.emit_mapped(target, e, rule, list(e.args), e.keywords,
                                 lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                 keywords=kws),
                                 ast.unparse(e.func))
+
+    def _stack_lists(self, e, rule, what):
+        """``np.sum(terms)``, a NumPy function given a list (or a list display or
+        comprehension) of values being differentiated where it takes an array: the call
+        with ``np.asarray(terms)``, which is what NumPy does with it (stacking the items;
+        np.asarray's rule differentiates that)."""
+        if not (isinstance(what, np.ufunc) or (getattr(what, "__module__", None) or "")
+                .startswith("numpy")):
+            return e
+        numpy = e.func
+        while isinstance(numpy, ast.Attribute):
+            numpy = numpy.value
+        if not isinstance(numpy, ast.Name) or not self.callee(numpy).is_(np):
+            return e   # (from numpy import sum: no name for np.asarray; refused later)
+
+        def stacked(slot, a):
+            if slot not in rule.inputs or slot in rule.sequences or not (
+                    isinstance(a, ast.Name) and self.scope.env.get(a.id) in self.out.lists
+                    or isinstance(a, (ast.List, ast.Tuple, ast.ListComp)) and self.varies(a)):
+                return a
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id=numpy.id, ctx=ast.Load()),
+                                               attr="asarray", ctx=ast.Load()),
+                            args=[a], keywords=[])
+            return ast.copy_location(call, a)
+
+        slots = list(rule.inputs) + list(rule.statics)
+        return ast.copy_location(ast.Call(
+            func=e.func, args=[stacked(s, a) for s, a in zip(slots, e.args)]
+            + e.args[len(slots):],
+            keywords=[ast.keyword(arg=k.arg, value=stacked(k.arg, k.value)) for k in
+                      e.keywords]), e)
 
     def _emit_method(self, target, e, name):
         """``value.name(...)`` with the rule of the method, ``value`` its first input."""
