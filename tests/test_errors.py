@@ -10,9 +10,11 @@ source with ``inspect``). The line it must point at carries a marker comment
 the marker, never hard-coded.
 """
 
+import logging
 import math
 import re
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -762,6 +764,30 @@ def test_print_is_accepted(capsys):
     g = ad.grad(ok_print)(X.copy())
     np.testing.assert_allclose(g, 2.0 * X, rtol=1e-12)
     assert "1.25" in capsys.readouterr().out
+
+
+LOG = logging.getLogger("adcompile.tests.loss")
+
+
+def ok_logging(x):
+    y = np.sum(x * x)
+    LOG.info("loss %s", y)
+    logging.warning(f"loss {y:.3f} at {x}")
+    message = f"y = {y:.2f}"
+    if y > 100.0:
+        warnings.warn(message)
+    print(message)
+    return y * np.sum(np.sin(x))
+
+
+def test_log_lines_of_values_being_differentiated_are_accepted(caplog, capsys):
+    caplog.set_level(logging.INFO)
+    g = assert_grad(ok_logging, X.copy())
+    np.testing.assert_allclose(g, 2.0 * X * np.sum(np.sin(X)) + np.sum(X * X) * np.cos(X),
+                               rtol=1e-12)
+    loss = np.sum(X * X)
+    assert f"loss {loss}" in caplog.text and f"loss {loss:.3f}" in caplog.text
+    assert f"y = {loss:.2f}" in capsys.readouterr().out
 
 
 def ok_len(x):
