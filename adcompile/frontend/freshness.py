@@ -43,17 +43,19 @@ def is_running_code(node, func, text, col_shift=0):
     compiled = _compile(code.co_filename, text)
     if compiled is None:
         return False
+    candidates = [c for c in _code_objects(compiled)
+                  if c.co_name == code.co_name and c.co_firstlineno == code.co_firstlineno]
+    if isinstance(node, ast.Lambda):   # several lambdas can share a line: this one's code
+        span = _span(node, col_shift)
+        candidates = [c for c in candidates if all(
+            _inside(where, span) for _, where in _placed(c)
+            if (where[0], where[1]) != (where[2], where[3]))]   # (RESUME's has no width)
+    if any(c == code for c in candidates):   # (the same byte code, constants, names, lines)
+        return _same_defaults(node.args, func)
     skip = _rewritten(node, col_shift)
     mine = _fingerprint(code, skip)
-    for c in _code_objects(compiled):
-        if c.co_name != code.co_name or c.co_firstlineno != code.co_firstlineno:
-            continue
-        if isinstance(node, ast.Lambda) and not all(   # (several lambdas can share a line)
-                _inside(where, _span(node, col_shift)) for _, where in _placed(c)
-                if (where[0], where[1]) != (where[2], where[3])):   # (not RESUME's)
-            continue   # another lambda on the line
-        if _fingerprint(c, skip) == mine:
-            return _same_defaults(node.args, func)
+    if any(_fingerprint(c, skip) == mine for c in candidates):
+        return _same_defaults(node.args, func)
     return False
 
 

@@ -120,9 +120,14 @@ class FunctionSource:
                  and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Lambda)}
         line = func.__code__.co_firstlineno
         text = "".join(all_lines)
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Lambda) and n.lineno == line \
-                    and is_running_code(n, func, text, self.indent):
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line]
+        if len(lambdas) > 1 and sys.version_info < (3, 11):   # (no columns in the code)
+            raise TransformError(
+                f"{len(lambdas)} lambdas on line {line} of {self.filename}: before Python "
+                f"3.11 adcompile cannot tell which one runs; put them on lines of their own",
+                self.filename, line)
+        for n in lambdas:
+            if is_running_code(n, func, text, self.indent):
                 return as_def(names.get(id(n), "lambda_"), n)
         return None
 
