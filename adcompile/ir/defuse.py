@@ -31,6 +31,12 @@ def assigns(trees):
     return _names(list(trees), ast.Store)
 
 
+def names_used(trees):
+    """Names read or assigned anywhere in a list of ASTs (``reads(trees) | assigns(trees)``
+    in one walk)."""
+    return _names(list(trees), (ast.Load, ast.Store))
+
+
 def _names(stack, context):
     """The names in the trees of ``stack`` whose context is ``context`` (an ast.walk for
     names only, without its generators: the passes ask this more than anything else)."""

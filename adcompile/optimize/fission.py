@@ -66,7 +66,7 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
         if new is not None:
             before, replacement, after = new
             backward[:] = before + replacement + after
-        used = ir.reads(forward + backward) | ir.assigns(forward + backward)
+        used = ir.names_used(forward + backward)
         namer.taken -= set(split.stacked.values()) - used   # names reserved, not used
     return forward, backward
 

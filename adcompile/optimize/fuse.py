@@ -32,7 +32,7 @@ def fuse(statements, fusable, live):
     return out
 
 
-class _Inline(ast.NodeTransformer):
+class _Inline(ir.Transformer):
     def __init__(self, pending):
         self.pending = pending
 

@@ -5,6 +5,7 @@ import ast
 import operator
 
 from ..ir.copying import same_tree
+from ..ir.transformer import Transformer
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -25,7 +26,7 @@ def _is(e, value):
     return v is not None and v == value
 
 
-class _Simplify(ast.NodeTransformer):
+class _Simplify(Transformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b = number(node.left), number(node.right)
@@ -63,12 +64,15 @@ class _Simplify(ast.NodeTransformer):
 
 
 def simplify(expr):
-    """``expr`` simplified (in place; the result may be a part of it)."""
-    return ast.fix_missing_locations(_Simplify().visit(expr))
+    """``expr`` simplified (in place; the result may be a part of it). Generated code is
+    unparsed, never compiled as a tree: the nodes made here have no positions."""
+    return _Simplify().visit(expr)
 
 
 def total(terms):
     """The sum of a list of expressions (a repeated term counted once, times its count)."""
+    if len(terms) == 1:
+        return terms[0]
     counted = {}   # the text of a term -> [the term, its count], in order of first use
     for t in terms:
         entry = counted.setdefault(ast.dump(t), [t, 0])
