@@ -58,18 +58,19 @@ def _names(stack, context):
 
 
 def walk_tree(tree):
-    """Every AST node of ``tree`` (a node, or a list of them), in the order ``ast.walk``
-    yields them (breadth first), at about half its cost: the passes walk code often."""
+    """Every AST node of ``tree`` (a node, or a list of them), as ``ast.walk`` yields them
+    (breadth first, a node's children read before it is yielded, so that changing them
+    then changes nothing walked), at about half its cost: the passes walk code often."""
     todo = list(tree) if tree.__class__ is list else [tree]
     node_type = ast.AST
     for node in todo:   # (the list grows as it is read)
-        yield node
         for field in node._fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 todo.extend([v for v in value if isinstance(v, node_type)])
             elif isinstance(value, node_type):
                 todo.append(value)
+        yield node
 
 
 def walk_statements(tree):
