@@ -69,16 +69,32 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
+def _counted(terms):
+    """[term, how many times it occurs] for each distinct term, in order of first use: a
+    few terms compared pairwise (same_tree), more by their text (ast.dump), which is
+    written once per term but costs more than a comparison."""
+    if len(terms) <= 8:
+        groups = []
+        for t in terms:
+            for group in groups:
+                if same_tree(group[0], t):
+                    group[1] += 1
+                    break
+            else:
+                groups.append([t, 1])
+        return groups
+    counted = {}   # the text of a term -> [the term, its count]
+    for t in terms:
+        counted.setdefault(ast.dump(t), [t, 0])[1] += 1
+    return list(counted.values())
+
+
 def total(terms):
     """The sum of a list of expressions (a repeated term counted once, times its count)."""
     if len(terms) == 1:
         return terms[0]
-    counted = {}   # the text of a term -> [the term, its count], in order of first use
-    for t in terms:
-        entry = counted.setdefault(ast.dump(t), [t, 0])
-        entry[1] += 1
     terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
-             for t, n in counted.values()]
+             for t, n in _counted(terms)]
     if len(terms) > 32:
         # a balanced sum: a chain of hundreds of terms would nest too deep to compile
         half = len(terms) // 2
