@@ -165,7 +165,7 @@ def rename(stmts, old, new):
     """Rename ``old`` to ``new`` everywhere in ``stmts`` (in place)."""
 
     def fix(tree):
-        for node in ast.walk(tree):
+        for node in walk_tree(tree):
             if isinstance(node, ast.Name) and node.id == old:
                 node.id = new
 
@@ -212,7 +212,7 @@ def changed_in_place(stmt):
     """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
     ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
     found = set()
-    for node in ast.walk(stmt):
+    for node in walk_tree(stmt):
         if not isinstance(node, ast.Call):
             continue
         for k in node.keywords:
@@ -284,7 +284,7 @@ def live_before(stmts, live):
             killed = {t.id for t in targets if isinstance(t, ast.Name)}
             live = (live - killed) | names_read(s)
         else:
-            live |= names_read(s) | {n.target.id for n in ast.walk(s) if isinstance(
+            live |= names_read(s) | {n.target.id for n in walk_tree(s) if isinstance(
                 n, ast.AugAssign) and isinstance(n.target, ast.Name)}
     return live
 
