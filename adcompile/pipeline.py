@@ -159,9 +159,10 @@ IR_PASSES = [guard_rebindings, private_copies, guard_complex]
 # -- reverse mode ---------------------------------------------------------------------
 
 
-def reverse_pass(fn, target):
-    """The backward sweep and its tape (reverse.py), on a copy of ``fn``."""
-    return reverse(ir.copy_function(fn), target.param_ndims, target.aliases,
+def reverse_pass(fn, target, owned=False):
+    """The backward sweep and its tape (reverse.py), on a copy of ``fn`` (on ``fn`` itself
+    when it is ``owned``: a copy an earlier pass made that no one else holds)."""
+    return reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
                    return_value=target.form == "vjp", in_place=target.in_place,
                    param_full=target.param_full, checkpoint=target.checkpoint)
 
@@ -181,9 +182,9 @@ def sweep_passes(in_place):
 # -- forward mode ---------------------------------------------------------------------
 
 
-def tangent_pass(fn, target):
-    """The tangent code (forward.py), on a copy of ``fn``."""
-    return forward(ir.copy_function(fn), target.param_ndims, target.aliases, target.param_full)
+def tangent_pass(fn, target, owned=False):
+    """The tangent code (forward.py), on a copy of ``fn`` (``owned``: see reverse_pass)."""
+    return forward(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases, target.param_full)
 
 
 def renumber_tangents(code):
@@ -216,18 +217,20 @@ def run(fn, target, stop_after=None):
                          f"got {stop_after!r}")
     if stop_after == "normalize":
         return dump(fn)
+    given = fn
     for step in IR_PASSES:
         fn = step(fn, target)
         if stop_after == step.__name__:
             return dump(fn)
+    owned = fn is not given   # (a copy an IR pass made, which no one else holds)
     if target.form == "jvp":
-        code = tangent_pass(fn, target)
+        code = tangent_pass(fn, target, owned)
         if stop_after == "tangents":
             return dump(code)
         code = renumber_tangents(code)
         return dump(code) if stop_after == "renumber_tangents" else code
     # (the sweeps each pass returns are the next one's alone: it changes them in place)
-    code = replace(reverse_pass(fn, target), owned=True)
+    code = replace(reverse_pass(fn, target, owned), owned=True)
     if stop_after == "reverse":
         return dump(code)
     for step in sweep_passes(target.in_place):

@@ -155,3 +155,31 @@ def test_deep_nesting_differentiated_twice_and_in_forward_mode(module):
                                              for i in range(3)]))
     _, tangent = ad.jvp(f)(x, np.ones(3))
     assert_close(tangent, np.sum(grad(x)))
+
+
+def test_cycle_collection_off_only_while_transforming(module):
+    """The passes run without cyclic garbage collection (compiler.without_cycle_collection);
+    afterwards it is as it was: on after a gradient and after a refusal, still off when the
+    caller had turned it off."""
+    import gc
+
+    from adcompile.compiler import without_cycle_collection
+    f = module("gc_ok", "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x) * x)\n")
+    refused = module("gc_refused", "def f(x):\n    return eval('x')\n")
+    x = np.linspace(0.1, 0.5, 4)
+    assert gc.isenabled()
+    with without_cycle_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert_close(ad.grad(f)(x), np.sin(x) + x * np.cos(x))
+    assert gc.isenabled()
+    with pytest.raises(ad.TransformError):
+        ad.grad(refused)(x)
+    assert gc.isenabled()
+    g = module("gc_off", "import numpy as np\n\n\ndef f(x):\n    return np.sum(x ** 3)\n")
+    gc.disable()
+    try:
+        assert_close(ad.grad(g)(x), 3 * x ** 2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

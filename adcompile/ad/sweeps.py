@@ -353,7 +353,7 @@ def _known_ndims(sw):
     ctx, fn = sw.context, sw.fn
     ndims = {}
     code = sw.forward + sw.backward
-    for name in ir.reads(code) | ir.assigns(code):
+    for name in ir.names_used(code):
         primal = ctx.namer.bar_of.get(name, name)
         n = ctx.ndim_of(ir.load(primal))
         if n is not None:

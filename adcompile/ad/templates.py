@@ -9,7 +9,7 @@ that input's adjoint receives.
 import ast
 
 from ..errors import TransformError
-from ..ir import copy_tree, same_tree
+from ..ir import Transformer, copy_tree, same_tree
 from ..analysis import indexed_shape
 from ..rules import broadcasts
 
@@ -248,7 +248,7 @@ def _user_names(where, namer, extra):
     return resolve
 
 
-class _Substitute(ast.NodeTransformer):
+class _Substitute(Transformer):
     def __init__(self, params, local_names, aliases, resolve=None):
         self.params = params
         self.local_names = local_names
@@ -300,22 +300,29 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
         return others <= scalar_inputs or n is not None and all(
             full.get(i) is not None and full[i] <= n for i in others) or mine in exact
 
-    class Drop(ast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
-                    and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
-                    and node.args[1].id in index):
-                if nothing_broadcast_into(node.args[1].id):
-                    return node.args[0]
-            if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
-                    and len(node.args) == 3):
-                if nothing_broadcast_into(node.args[2].id):
-                    return node.args[0]
-                node.args = node.args[:2]
-            return node
+    return _Drop(index, nothing_broadcast_into).visit(tree)
 
-    return Drop().visit(tree)
+
+class _Drop(Transformer):
+    """The rewrite of ``_drop_unbroadcast`` (one class, not one per use: it is made for
+    every term of every adjoint)."""
+
+    def __init__(self, index, nothing_broadcast_into):
+        self.index, self.nothing_broadcast_into = index, nothing_broadcast_into
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in self.index):
+            if self.nothing_broadcast_into(node.args[1].id):
+                return node.args[0]
+        if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
+                and len(node.args) == 3):
+            if self.nothing_broadcast_into(node.args[2].id):
+                return node.args[0]
+            node.args = node.args[:2]
+        return node
 
 
 def _decide(test, params, index, inputs, ndim_of, rule):

@@ -138,7 +138,7 @@ def may_make_complex(fn, ndim_of):
         return True
     for s in ir.walk(fn.body):
         code = s.expr if isinstance(s, ir.Op) else s.stmt if isinstance(s, ir.Keep) else None
-        for e in ast.walk(code) if code is not None else ():
+        for e in ir.walk_tree(code) if code is not None else ():
             if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow):
                 base, exponent = e.left, e.right
             elif isinstance(e, ast.Call) and isinstance(e.func, ast.Name) \

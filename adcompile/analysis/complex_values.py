@@ -46,7 +46,7 @@ def complex_guards(fn, ndim_of, resolve, registry):
     built = _containers(statements)
 
     def maker(e):   # the part of e that may make a complex value of real ones, or None
-        for node in ast.walk(e):
+        for node in ir.walk_tree(e):
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
                 if _fractional(node.right) and ndim_of(node.left) in (0, None):
                     return node
@@ -112,7 +112,7 @@ def _containers(statements):
 
 def _receivers(stmt):
     """The names whose methods ``stmt`` calls (``xs.append(v)``: it may change them)."""
-    return {n.func.value.id for n in ast.walk(stmt) if isinstance(n, ast.Call)
+    return {n.func.value.id for n in ir.walk_tree(stmt) if isinstance(n, ast.Call)
             and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
 
 

@@ -36,7 +36,17 @@ def function_def(adjoint, name, form, doc, wrt_tuple):
                            type_comment=None)
     if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
         node.type_params = []
-    return ast.fix_missing_locations(node)
+    return _numbered(node)
+
+
+def _numbered(node):
+    """``node`` with a line number on each statement that has none: all ``ast.unparse``
+    reads of positions (of expressions it reads none). The text is what is compiled, so
+    ``ast.fix_missing_locations``, which walks every expression, is not needed."""
+    for s in ir.walk_statements(node):
+        if not hasattr(s, "lineno"):
+            s.lineno = 1
+    return node
 
 
 def returned_value(fn, outputs):
@@ -72,7 +82,7 @@ def forward_def(tangent, name, doc, wrt_tuple):
                            type_comment=None)
     if "type_params" in ast.FunctionDef._fields:
         node.type_params = []
-    return ast.fix_missing_locations(node)
+    return _numbered(node)
 
 
 def written_items(fn, body, reads=None):

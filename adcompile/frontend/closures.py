@@ -23,6 +23,7 @@ import copy
 import inspect
 from dataclasses import dataclass, field
 
+from ..ir import walk_tree
 from .source import PLACE, DerivedSource, as_def
 from .syntax import stores
 
@@ -190,7 +191,7 @@ def _definition(stmt, error):
 
 
 def _refuse_declarations(node, error):
-    for n in ast.walk(node):
+    for n in walk_tree(node):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
             what = "global" if isinstance(n, ast.Global) else "nonlocal"
             raise error(n, f"a {what} declaration cannot be differentiated: a nested function "
@@ -247,7 +248,7 @@ class _Lambdas:
 
     def collect(self, body):
         allowed = set()
-        for n in (n for s in body for n in ast.walk(s)):
+        for n in (n for s in body for n in walk_tree(s)):
             if isinstance(n, ast.Call):
                 allowed |= {id(a) for a in [n.func] + n.args + [k.value for k in n.keywords]
                             if isinstance(a, ast.Lambda)}

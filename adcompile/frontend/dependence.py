@@ -25,7 +25,7 @@ class Dependence:
     def varied_user_names(self, fn, varied):
         """The user names of ``fn`` that may depend on the parameters in ``varied`` (a set,
         extended in place and returned): a fixed point over its assignments."""
-        assigns = [n for n in ast.walk(fn)
+        assigns = [n for n in ir.walk_tree(fn)
                    if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
                    or is_append(n)]
         changed = True

@@ -18,6 +18,8 @@ Anything else a frozen distribution is used for keeps the refusals of calls with
 import ast
 import copy
 
+from ..ir import walk_tree
+
 #: the attribute of a call making a frozen distribution that cannot be rewritten: why (the
 #: refusal of the call when its parameters are differentiated, validate.py)
 FROZEN = "_adcompile_frozen"
@@ -28,8 +30,8 @@ METHODS = ("logpdf", "pdf", "cdf", "logcdf", "logpmf", "pmf")
 
 def desugar_frozen(fn, source, registry):
     """Rewrite the frozen distributions of the ``def`` ``fn`` (in place) as above."""
-    local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} | {
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)} | {
+        n.id for n in walk_tree(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def resolved(e):
         found = source.callee(e, local)
@@ -80,15 +82,15 @@ def _frozen_variables(fn, local, distribution, has_rule):
     """Rewrite each ``d = D(...)`` whose ``d`` is assigned only there and read only as
     ``d.m(...)`` with a rule for ``D.m``, and those reads."""
     stores, loads = {}, {}
-    for node in ast.walk(fn):
+    for node in walk_tree(fn):
         if isinstance(node, ast.Name):
             (stores if isinstance(node.ctx, ast.Store) else loads).setdefault(
                 node.id, []).append(node)
-    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    methods = {id(n.func.value): n for n in ast.walk(fn) if isinstance(n, ast.Call)
+    params = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)}
+    methods = {id(n.func.value): n for n in walk_tree(fn) if isinstance(n, ast.Call)
                and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
                and not _unpacks(n)}
-    taken = set(local) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    taken = set(local) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)}
     for parent in ast.walk(fn):
         for field in ("body", "orelse"):
             block = getattr(parent, field, None)

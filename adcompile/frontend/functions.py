@@ -13,6 +13,7 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 import ast
 import copy
 
+from ..ir import walk_tree
 from .closures import ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
@@ -44,7 +45,7 @@ class Functions:
         and its parameters given a function (the ``Closure`` values of ``env``). A
         module-level function gets a name of its own in the generated code."""
         table = dict(nested)
-        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+        stored = {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
                   and isinstance(n.ctx, ast.Store)}
         for param, value in env.items():
             if not isinstance(value, Closure):
@@ -68,9 +69,9 @@ class Functions:
     def _refuse_kept(self, fn, param, value):
         """Refuse a use of ``param``, given a nested function, other than calling it or
         passing it on."""
-        passed = {id(a) for n in ast.walk(fn) if isinstance(n, ast.Call)
+        passed = {id(a) for n in walk_tree(fn) if isinstance(n, ast.Call)
                   for a in [n.func] + n.args + [k.value for k in n.keywords]}
-        for n in ast.walk(fn):
+        for n in walk_tree(fn):
             if isinstance(n, ast.Name) and n.id == param and id(n) not in passed:
                 name = value.function.__name__
                 what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
@@ -153,7 +154,7 @@ class Functions:
 
     def calls_local(self, tree):
         """Whether user expression ``tree`` holds a call that must be inlined."""
-        return bool(self.scope.functions) and any(self.must_inline(n) for n in ast.walk(tree))
+        return bool(self.scope.functions) and any(self.must_inline(n) for n in walk_tree(tree))
 
     def hoist_local_calls(self, e):
         """``e`` with each call that must be inlined replaced by the name of its result,
@@ -191,7 +192,7 @@ class Functions:
         in generated code, where it has no value."""
         if not self.scope.functions:
             return
-        for node in ast.walk(tree):
+        for node in walk_tree(tree):
             if self.must_inline(node):
                 raise self.scope.src.error(node, f"this call of {ast.unparse(node.func)}() "
                                                  f"cannot be inlined where it stands (a loop "

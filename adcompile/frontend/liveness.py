@@ -11,6 +11,8 @@ loop ends), on the lowered AST.
 
 import ast
 
+from ..ir import walk_tree
+
 
 def annotate(fn):
     _block(fn.body, set(), None)
@@ -18,11 +20,11 @@ def annotate(fn):
 
 def _reads(node):
     """User names an expression (or a statement's expressions) reads."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in walk_tree(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _stores(target):
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in walk_tree(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _block(stmts, live, loop):
@@ -45,7 +47,7 @@ def _statement(s, live, loop):
             return live
         return (live - _stores(s.target)) | _reads(s.value) | _reads(s.target)
     if isinstance(s, ast.AugAssign):
-        return live | _reads(s.value) | {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        return live | _reads(s.value) | {n.id for n in walk_tree(s.target) if isinstance(n, ast.Name)}
     if isinstance(s, ast.If):
         s.live_out = set(live)
         return _block(s.body, live, loop) | _block(s.orelse, live, loop) | _reads(s.test)

@@ -14,7 +14,6 @@ normalized), ``self.out`` (what is built) and ``self.inlining``.
 """
 
 import ast
-import copy
 
 from .. import ir
 from ..ir.naming import Namer, names_in
@@ -52,7 +51,7 @@ def desugar(source, callers=(), structures=()):
     ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
     function inlined through the call sites ``callers`` has its nodes marked with them
     (``mark_place``)."""
-    fn = copy.deepcopy(source.node)
+    fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     if callers:
         mark_place(fn, source, callers)
     nested = extract(fn, source)
@@ -104,13 +103,13 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
             self.namer.taken |= names_in(fn)
         plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
         self.scope = Scope(source, next(self.inlining.numbers), plain,
-                           set(source.params) | {n.id for n in ast.walk(fn)
+                           set(source.params) | {n.id for n in ir.walk_tree(fn)
                                                  if isinstance(n, ast.Name)
                                                  and isinstance(n.ctx, ast.Store)},
                            callers=tuple(callers), trees=dict(trees or {}))
         self.scope.structured = bool(self.scope.trees)
         self.scope.fixed_trees = set(self.scope.trees) - {
-            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)

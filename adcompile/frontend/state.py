@@ -15,6 +15,8 @@ import ast
 import itertools
 from dataclasses import dataclass, field
 
+from ..ir import walk_tree
+
 
 @dataclass
 class Scope:
@@ -72,6 +74,6 @@ class Inlining:
     @classmethod
     def of(cls, source):
         """The record for differentiating ``source``."""
-        assigned = {n.id for n in ast.walk(source.node)
+        assigned = {n.id for n in walk_tree(source.node)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         return cls(source, set(source.params) | assigned)

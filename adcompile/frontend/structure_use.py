@@ -9,6 +9,7 @@ import inspect
 import numpy as np
 
 from ..errors import TransformError
+from ..ir import walk_tree
 from .source import FunctionSource
 from .syntax import is_user_function
 
@@ -39,9 +40,9 @@ def structure_use(source, params, _seen=None):
 def _passed_on(source, params):
     """(FunctionSource, its parameter names) for each call in ``source`` of a function of
     the user's that is given one of ``params`` as an argument."""
-    local = set(source.params) | {n.id for n in ast.walk(source.node)
+    local = set(source.params) | {n.id for n in walk_tree(source.node)
                                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    for node in ast.walk(source.node):
+    for node in walk_tree(source.node):
         if not isinstance(node, ast.Call):
             continue
         given = [a for a in node.args if isinstance(a, ast.Name) and a.id in params] + [
@@ -73,7 +74,7 @@ def _structure_use_in(fn, params):
         return is_param(e) or isinstance(e, ast.Call) and any(walks_param(a) for a in e.args)
 
     weak = None
-    for node in ast.walk(fn):
+    for node in walk_tree(fn):
         if isinstance(node, ast.Attribute) and is_param(node.value) \
                 and node.attr not in _ARRAY_ATTRIBUTES:
             return node, True
@@ -97,7 +98,7 @@ def method_call(source, params):
     """The first call of a method of one of ``params`` that arrays do not have in the
     function of ``source`` (``self.hidden(x)``), or None: with an object of the user's
     class there, the call can be inlined once a call shows the object."""
-    for node in ast.walk(source.node):
+    for node in walk_tree(source.node):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in params \
                 and node.func.attr not in _ARRAY_ATTRIBUTES:

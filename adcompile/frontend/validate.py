@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from ..ir import walk_tree
 from ..ir.trees import complex_leaf
 from .frozen import FROZEN
 from .syntax import is_user_function
@@ -37,7 +38,7 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 def refuse_comprehensions(tree, error):
     """Refuse the first comprehension in ``tree``."""
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if type(node) in COMPREHENSIONS:
             raise error(node, f"{FORBIDDEN_EXPRESSIONS[type(node)]} cannot be differentiated; "
                               f"write it as plain statements")
@@ -90,7 +91,7 @@ def refuse_seed_name(source):
     if "out_bar" in source.params:
         raise source.error(source.node, "a parameter named 'out_bar' clashes with the seed "
                                         "argument of generated gradients; rename it")
-    for node in ast.walk(source.node):
+    for node in walk_tree(source.node):
         if isinstance(node, ast.Name) and node.id == "out_bar":
             raise source.error(node, "a variable named 'out_bar' clashes with the seed "
                                      "argument of generated gradients; rename it")
@@ -103,7 +104,7 @@ def refuse_unsupported(fn, error, callee, comprehensions=True):
     comprehension over a structure is unrolled; ``refuse_comprehensions`` refuses the
     others once structures are resolved)."""
     allowed = set()   # the function nodes of getattr/hasattr called with a literal name
-    for node in ast.walk(fn):
+    for node in walk_tree(fn):
         if node is not fn and type(node) in STATEMENT_NAMES:
             raise error(node, f"{STATEMENT_NAMES[type(node)]} cannot be differentiated")
         if not comprehensions and type(node) in COMPREHENSIONS:
@@ -122,7 +123,7 @@ def refuse_unsupported(fn, error, callee, comprehensions=True):
                                   f"differentiated function: {_WHY}; write obj.name")
             if name is not None:
                 allowed.add(node.func)
-    for node in ast.walk(fn):
+    for node in walk_tree(fn):
         # any mention of a reflective function, called or not (e = eval; e("a * a"))
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
                 and node not in allowed:
@@ -152,7 +153,7 @@ def refuse_complex(fn, error, callee, varies):
     are, being differentiated or not: a complex value that is not differentiated still
     makes the derivatives of what it is combined with complex. (Complex arguments are
     refused when the function is called: api.py.)"""
-    for node in ast.walk(fn):
+    for node in walk_tree(fn):
         what = None
         if isinstance(node, ast.Constant) and isinstance(node.value, complex):
             what = f"a complex number ({ast.unparse(node)})"
@@ -233,7 +234,7 @@ class Validation:
         refuse_unsupported(fn, self.scope.src.error, self.callee,
                            comprehensions=not self.scope.structured)
         refuse_complex(fn, self.scope.src.error, self.callee, self.varies)
-        calls = [node for node in ast.walk(fn) if isinstance(node, ast.Call)]
+        calls = [node for node in walk_tree(fn) if isinstance(node, ast.Call)]
         for node in calls:
             self.refuse_passed_functions(node, self.callee(node.func))
         for node in calls:

@@ -9,16 +9,17 @@ nothing to differentiate). Every ``Op`` target is assigned exactly once.
 from .build import add_to_item, assign, call, load, set_item, store
 from .copying import copy_function, copy_tree, same_tree
 from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigns, base_of,
-                     changed_in_place, children, defined_names, live_before, names_read, own_reads,
+                     changed_in_place, children, defined_names, live_before, names_read, names_used, own_reads,
                      reads, reads_outside_own_loops, rename, segments, walk, walk_statements,
                      walk_tree)
+from .transformer import Transformer
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
                     Loop, NormalFunction, Op, Rebinding)
 
 __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
-           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "WRITING_FUNCTIONS",
+           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Transformer", "WRITING_FUNCTIONS",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigns",
            "base_of", "call", "changed_in_place", "children", "copy_function",
-           "copy_tree", "defined_names", "live_before", "load", "names_read",
+           "copy_tree", "defined_names", "live_before", "load", "names_read", "names_used",
            "own_reads", "reads", "reads_outside_own_loops", "rename", "same_tree", "segments",
            "set_item", "store", "walk", "walk_statements", "walk_tree"]

@@ -31,6 +31,12 @@ def assigns(trees):
     return _names(list(trees), ast.Store)
 
 
+def names_used(trees):
+    """Names read or assigned anywhere in a list of ASTs (``reads(trees) | assigns(trees)``
+    in one walk)."""
+    return _names(list(trees), (ast.Load, ast.Store))
+
+
 def _names(stack, context):
     """The names in the trees of ``stack`` whose context is ``context`` (an ast.walk for
     names only, without its generators: the passes ask this more than anything else)."""
@@ -52,18 +58,19 @@ def _names(stack, context):
 
 
 def walk_tree(tree):
-    """Every AST node of ``tree`` (a node, or a list of them), in the order ``ast.walk``
-    yields them (breadth first), at about half its cost: the passes walk code often."""
+    """Every AST node of ``tree`` (a node, or a list of them), as ``ast.walk`` yields them
+    (breadth first, a node's children read before it is yielded, so that changing them
+    then changes nothing walked), at about half its cost: the passes walk code often."""
     todo = list(tree) if tree.__class__ is list else [tree]
     node_type = ast.AST
     for node in todo:   # (the list grows as it is read)
-        yield node
         for field in node._fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 todo.extend([v for v in value if isinstance(v, node_type)])
             elif isinstance(value, node_type):
                 todo.append(value)
+        yield node
 
 
 def walk_statements(tree):
@@ -158,7 +165,7 @@ def rename(stmts, old, new):
     """Rename ``old`` to ``new`` everywhere in ``stmts`` (in place)."""
 
     def fix(tree):
-        for node in ast.walk(tree):
+        for node in walk_tree(tree):
             if isinstance(node, ast.Name) and node.id == old:
                 node.id = new
 
@@ -205,7 +212,7 @@ def changed_in_place(stmt):
     """Names whose arrays a kept statement may write into: ``x.fill(0)``, ``x.sort()``,
     ``np.copyto(x, ...)``, ``np.add(a, b, out=x)``."""
     found = set()
-    for node in ast.walk(stmt):
+    for node in walk_tree(stmt):
         if not isinstance(node, ast.Call):
             continue
         for k in node.keywords:
@@ -277,7 +284,7 @@ def live_before(stmts, live):
             killed = {t.id for t in targets if isinstance(t, ast.Name)}
             live = (live - killed) | names_read(s)
         else:
-            live |= names_read(s) | {n.target.id for n in ast.walk(s) if isinstance(
+            live |= names_read(s) | {n.target.id for n in walk_tree(s) if isinstance(
                 n, ast.AugAssign) and isinstance(n.target, ast.Name)}
     return live
 

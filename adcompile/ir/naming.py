@@ -9,11 +9,13 @@ collides with a name the user's function mentions.
 import ast
 import keyword
 
+from .defuse import walk_tree
+
 
 def names_in(tree):
     """Every identifier that appears in ``tree``."""
     found = set()
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.arg):

@@ -29,7 +29,6 @@ What can be batched is batch.py's ``batch``.
 """
 
 import ast
-import copy
 
 from .. import ir
 from .batch import Env, batch, extract, rows
@@ -66,7 +65,7 @@ def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
         if new is not None:
             before, replacement, after = new
             backward[:] = before + replacement + after
-        used = ir.reads(forward + backward) | ir.assigns(forward + backward)
+        used = ir.names_used(forward + backward)
         namer.taken -= set(split.stacked.values()) - used   # names reserved, not used
     return forward, backward
 
@@ -125,11 +124,12 @@ class _Split:
                         if self.ndims.get(n) is not None}
         remat = self.recomputed()
         pre = [ir.assign(self.stacked[n], value) for n, (value, _) in remat.items()]
-        fast, slow = [], [copy.deepcopy(stmt) for _, stmt in remat.values()]
+        fast, slow = [], [ir.copy_tree(stmt) for _, stmt in remat.values()]
         sums = self.sort_out(env, pre, fast, slow)
         if not pre and not sums:
             return None
-        stacked = [n for n in self.names if n not in remat and self.stacked[n] in ir.reads(pre)]
+        read_first = ir.reads(pre)   # (once, not once per name)
+        stacked = [n for n in self.names if n not in remat and self.stacked[n] in read_first]
         collected = {}
         fast_loop, fast_post = self.finish(fast, sums, env, collected, batched=True,
                                            remat=remat, stacked=stacked)
@@ -185,7 +185,7 @@ class _Split:
             pre.append(ir.assign(array, r[2]))
             return True
         if r is not None:        # the same in every step: computed once, before
-            pre.append(copy.deepcopy(s))
+            pre.append(ir.copy_tree(s))
             env.changed.discard(target)
             self.ndims[target] = r[1]
             return True
@@ -195,7 +195,7 @@ class _Split:
         """A copy of ``s`` with each largest part of it that is batched for all steps
         computed before the loop (in ``pre``) and read row by row."""
         found = []
-        s = copy.deepcopy(s)
+        s = ir.copy_tree(s)
         if isinstance(s, (ast.Assign, ast.AugAssign)):
             s.value = extract(s.value, env, found, self.namer)
         for name, value, d in found:
@@ -382,7 +382,7 @@ class _Split:
         targets, walks = [], []
         if self.loop_var in read:
             targets.append(self.loop_var)
-            walks.append(copy.deepcopy(self.steps))
+            walks.append(ir.copy_tree(self.steps))
         for n in self.names:
             if n in read and n not in remat:
                 targets.append(n)
@@ -396,7 +396,7 @@ class _Split:
                     targets.append(n)
                     walks.append(ir.load(array))
         if not targets:
-            targets, walks = [self.loop_var], [copy.deepcopy(self.steps)]
+            targets, walks = [self.loop_var], [ir.copy_tree(self.steps)]
         target, walk = walk_steps(targets, walks, True)
         return ast.For(target=target, iter=walk, body=code or [ast.Pass()], orelse=[],
                        lineno=0)
@@ -425,7 +425,7 @@ class _Split:
         for _, acc, operands, pairs in sums:
             args = []
             for e in operands:
-                value = copy.deepcopy(seq[ast.dump(e)])
+                value = ir.copy_tree(seq[ast.dump(e)])
                 if isinstance(value, ast.Name) and value.id in arrays:
                     value = ir.load(arrays[value.id])
                 args.append(value)

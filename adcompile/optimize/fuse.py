@@ -38,7 +38,7 @@ def fuse(statements, fusable, live):
     return out
 
 
-class _Inline(ast.NodeTransformer):
+class _Inline(ir.Transformer):
     def __init__(self, pending):
         self.pending = pending
 
@@ -54,7 +54,7 @@ def fuse_blocks(stmts, temps, live):
     or branch, which could run them more or fewer times)."""
     uses = {}
     for s in stmts:
-        for n in ast.walk(s):
+        for n in ir.walk_tree(s):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 uses[n.id] = uses.get(n.id, 0) + 1
     single = {t for t in temps if uses.get(t) == 1}

@@ -16,7 +16,7 @@ def may_change(stmts, aliases):
     found = set()
     for s in stmts:
         found |= ir.changed_in_place(s)
-        for node in ast.walk(s):
+        for node in ir.walk_tree(s):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 found.add(node.id)
             elif isinstance(node, (ast.Subscript, ast.Attribute)) \
@@ -39,14 +39,14 @@ def may_change(stmts, aliases):
 
 
 def _has_jump(loop):
-    return any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(loop))
+    return any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ir.walk_tree(loop))
 
 
 def range_call(e, code):
     """The ``range(...)`` call ``e`` is, or that the name ``e`` is assigned once in
     ``code`` (``t1 = range(len(xs))``); else None."""
     if isinstance(e, ast.Name):
-        made = [s for s in code for n in ast.walk(s)
+        made = [s for s in code for n in ir.walk_tree(s)
                 if isinstance(n, ast.Name) and n.id == e.id and not isinstance(n.ctx, ast.Load)]
         if len(made) != 1 or not (isinstance(made[0], ast.Assign)
                                   and len(made[0].targets) == 1):
@@ -85,7 +85,7 @@ def transposes(stmts, changed, ndims, namer):
     the statements that make them (the loop's statements read the new names)."""
     made = {}
     for s in stmts:
-        for node in ast.walk(s):
+        for node in ir.walk_tree(s):
             for field, value in ast.iter_fields(node):
                 if isinstance(value, ast.Attribute) and value.attr == "T" \
                         and isinstance(value.value, ast.Name) and value.value.id not in changed \
@@ -121,7 +121,7 @@ def occurrences(stmts, name, stores=False):
     """How many times ``stmts`` read or assign ``name`` (``stores``: only assign)."""
     return sum(isinstance(n, ast.Name) and n.id == name
                and (not stores or not isinstance(n.ctx, ast.Load))
-               for s in stmts for n in ast.walk(s))
+               for s in stmts for n in ir.walk_tree(s))
 
 
 class Occurrences:

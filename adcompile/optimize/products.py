@@ -28,7 +28,7 @@ def fuse_products(stmts, aliases, same_shape=None):
     is ``x``, ``x`` gives the shape, and the forward sweep need not keep ``y`` for it.
     """
     _Products(stmts, aliases, same_shape or {}).rewrite(stmts)
-    return [ast.fix_missing_locations(s) for s in stmts]
+    return stmts   # (unparsed, never compiled as trees: the nodes made need no positions)
 
 
 class _Products:
@@ -45,22 +45,28 @@ class _Products:
         self.unbroadcast = aliases["unbroadcast"]
 
     def _adopt(self, tree, counting=True):
-        """Record where each node of ``tree`` sits (and, ``counting``, count its names)."""
-        for node in ir.walk_tree(tree):
-            if isinstance(node, ast.Name):
+        """Record where each node of ``tree`` sits (and, ``counting``, count its names):
+        in the order of ``ir.walk_tree``, in the same walk."""
+        parent, node_type, name_type, load = self.parent, ast.AST, ast.Name, ast.Load
+        todo = [tree]
+        for node in todo:   # (the list grows as it is read)
+            if node.__class__ is name_type:
                 if counting:
-                    counts = self.loads if isinstance(node.ctx, ast.Load) else self.stores
+                    counts = self.loads if isinstance(node.ctx, load) else self.stores
                     counts[node.id] = counts.get(node.id, 0) + 1
-                if isinstance(node.ctx, ast.Load):
+                if isinstance(node.ctx, load):
                     self.load_of[node.id] = node
                 continue
-            for field, value in ast.iter_fields(node):
-                if isinstance(value, list):
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if value.__class__ is list:
                     for k, v in enumerate(value):
-                        if isinstance(v, ast.AST):
-                            self.parent[id(v)] = (node, field, k)
-                elif isinstance(value, ast.AST):
-                    self.parent[id(value)] = (node, field, None)
+                        if isinstance(v, node_type):
+                            parent[id(v)] = (node, field, k)
+                            todo.append(v)
+                elif isinstance(value, node_type):
+                    parent[id(value)] = (node, field, None)
+                    todo.append(value)
 
     def _replace(self, old, new):
         """Put ``new`` where ``old`` is in the code."""
@@ -186,7 +192,7 @@ class _Places:
         return k < len(at) and at[k] < j
 
 
-class _Inline(ast.NodeTransformer):
+class _Inline(ir.Transformer):
     """Products within one statement: ``unreduce(g, x) * e`` multiplied before broadcasting."""
 
     def __init__(self, products):

@@ -91,7 +91,7 @@ def prune_backward(stmts, live):
     def uses(node):
         """Names a statement reads; ``a += b`` reads ``a`` too."""
         found = ir.names_read(node)
-        for n in ir.walk_tree(node):
+        for n in ir.walk_statements(node):   # (an AugAssign is a statement)
             if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                 found.add(n.target.id)
         return found

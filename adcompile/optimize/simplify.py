@@ -5,6 +5,7 @@ import ast
 import operator
 
 from ..ir.copying import same_tree
+from ..ir.transformer import Transformer
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -25,7 +26,7 @@ def _is(e, value):
     return v is not None and v == value
 
 
-class _Simplify(ast.NodeTransformer):
+class _Simplify(Transformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b = number(node.left), number(node.right)
@@ -63,18 +64,37 @@ class _Simplify(ast.NodeTransformer):
 
 
 def simplify(expr):
-    """``expr`` simplified (in place; the result may be a part of it)."""
-    return ast.fix_missing_locations(_Simplify().visit(expr))
+    """``expr`` simplified (in place; the result may be a part of it). Generated code is
+    unparsed, never compiled as a tree: the nodes made here have no positions."""
+    return _Simplify().visit(expr)
+
+
+def _counted(terms):
+    """[term, how many times it occurs] for each distinct term, in order of first use: a
+    few terms compared pairwise (same_tree), more by their text (ast.dump), which is
+    written once per term but costs more than a comparison."""
+    if len(terms) <= 8:
+        groups = []
+        for t in terms:
+            for group in groups:
+                if same_tree(group[0], t):
+                    group[1] += 1
+                    break
+            else:
+                groups.append([t, 1])
+        return groups
+    counted = {}   # the text of a term -> [the term, its count]
+    for t in terms:
+        counted.setdefault(ast.dump(t), [t, 0])[1] += 1
+    return list(counted.values())
 
 
 def total(terms):
     """The sum of a list of expressions (a repeated term counted once, times its count)."""
-    counted = {}   # the text of a term -> [the term, its count], in order of first use
-    for t in terms:
-        entry = counted.setdefault(ast.dump(t), [t, 0])
-        entry[1] += 1
+    if len(terms) == 1:
+        return terms[0]
     terms = [t if n == 1 else ast.BinOp(left=ast.Constant(n), op=ast.Mult(), right=t)
-             for t, n in counted.values()]
+             for t, n in _counted(terms)]
     if len(terms) > 32:
         # a balanced sum: a chain of hundreds of terms would nest too deep to compile
         half = len(terms) // 2
