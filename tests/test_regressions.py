@@ -806,3 +806,44 @@ def test_structures_after_an_if_whose_paths_all_jump_and_item_updates_reading_th
         assert_grad(returns_from_a_loop_in_a_loop, 0.6, -0.4, n, wrt=(0, 1))
     for k in (0, 3):
         assert_grad(item_updated_by_a_structures_item, 0.6, -0.4, k, wrt=(0, 1))
+
+
+def fuzz_5740(x, y):
+    # the list's item is b's object: for an array, b += hs[-1] doubles it (and hs[-1])
+    # in each iteration; computed as b = b + (the item as it was), a silent wrong value
+    b = y
+    hs = [0.5, b]
+    w0 = 0
+    while w0 < 4 and x < 0.5:
+        w0 += 1
+        b += hs[-1]
+    return np.sum(b)
+
+
+def fuzz_5740_dict(x, y):
+    b = y
+    d = {"a": 0.5, "b": b}
+    w0 = 0
+    while w0 < 4 and x < 0.5:
+        w0 += 1
+        b += d["b"]
+    return np.sum(b)
+
+
+def fuzz_5745(x, y):
+    # ls[0] and hs[-1] are one object: ls[0] += c changes what hs[-1] reads
+    b = y
+    c = 0.5 - y
+    hs = [0.5, b]
+    ls = [hs[-1], c]
+    ls[0] += c
+    return np.sum(abs(hs[len(hs) - 1]))
+
+
+@pytest.mark.parametrize("f", [fuzz_5740, fuzz_5740_dict, fuzz_5745])
+def test_an_item_of_a_structure_sharing_an_array_changed_in_place(f):
+    # numbers share nothing: differentiated; arrays (0-d too): refused, never a wrong value
+    assert_grad(f, -0.53, 1.108, wrt=1)
+    for y in (np.array(1.108), np.array([1.108, 0.3])):
+        with pytest.raises((ad.TransformError, TypeError), match="in place"):
+            ad.grad(f, wrt=1)(-0.53, y)

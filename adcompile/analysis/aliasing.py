@@ -497,13 +497,20 @@ def rebinding_hazards(fn, aliases):
         observer = None
         if s is not None and objects:
             _, pos, loops = order[id(s)]
+            # (the statement itself reads in the next iteration what it changed in this one)
             readers = [(r, rpos) for r, rpos, rloops in entries
-                       if r is not s and (rpos > pos or rloops & loops)]
-            # a later version of the same variable holds the new value, as Python's does
+                       if (r is not s or loops) and (rpos > pos or rloops & loops)]
+            # a later version of the same variable holds the new value, as Python's does;
+            # the old name read again before it is assigned again (a structure's item that
+            # held the object) sees the object changed
             same = fn.origin.get(rebinding.old, rebinding.old)
-            for r, _ in readers:
-                for n in sorted(ir.own_reads(r) - {rebinding.old}):
-                    if fn.origin.get(n) == same:
+            stores = [q for t, q, _ in entries if rebinding.old in _own_stores(t)]
+            for r, rpos in readers:
+                names = ir.own_reads(r)
+                if r is s or not (rpos > pos and not any(pos < q < rpos for q in stores)):
+                    names = names - {rebinding.old}
+                for n in sorted(names):
+                    if n != rebinding.old and fn.origin.get(n) == same:
                         continue
                     if aliases.reach(n) & objects:
                         observer = n
@@ -516,6 +523,14 @@ def rebinding_hazards(fn, aliases):
                                  and aliases.reach(e.id) & objects), None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _own_stores(s):
+    """The names IR statement ``s`` assigns itself (not in the blocks it contains)."""
+    if isinstance(s, ir.Keep):
+        return set(s.defines)
+    target = getattr(s, "target", None)
+    return {target} if isinstance(target, str) else set()
 
 
 def _user_name(fn, name):
