@@ -847,3 +847,24 @@ def test_an_item_of_a_structure_sharing_an_array_changed_in_place(f):
     for y in (np.array(1.108), np.array([1.108, 0.3])):
         with pytest.raises((ad.TransformError, TypeError), match="in place"):
             ad.grad(f, wrt=1)(-0.53, y)
+
+
+def fuzz_7688(x, y):
+    # the inner loop "carried" tp's second item without changing it; its adjoint, moved
+    # into the item's accumulator only in an iteration that ran, was dropped by a loop
+    # that ran zero times (range(0)): d/dx 0 instead of 2 for arrays (0-d too)
+    b = y
+    hs = [0.5, b]
+    for i in range(3):
+        tp = (x, x)
+        for j in range(i):
+            for k in range(j):
+                tp = (k, tp[-1])
+                y = (tp[1] + (tp[0] + tp[1]))
+    return np.sum(hs[len(hs) - 1] + y)
+
+
+def test_a_structure_item_a_loop_leaves_as_it_is_through_a_loop_run_zero_times():
+    for x, y in ((-0.816527, -0.976261), (np.array(-0.816527), np.array(-0.976261)),
+                 (np.array([-0.8, 0.3]), np.array([-0.9, 0.2]))):
+        assert_grad(fuzz_7688, x, y, wrt=(0, 1))

@@ -104,11 +104,16 @@ class Loops:
                 self.scope.env.pop(v, None)  # dead after the loop
         breaks = any(isinstance(s, ir.Jump) and s.kind == "break" for s in same_loop(body))
         counter = self.namer.temp("n") if isinstance(stmt, ast.While) or breaks else None
+        # a name no exit of an iteration assigns (a structure's leaf the body leaves as it
+        # is) is not carried: it is the same value in every iteration
+        assigned = {s.target for s in ir.walk(body) if isinstance(s, ir.Carry)}
+        carried = {v: n for v, n in names.carried.items()
+                   if n in assigned or v not in names.before}
         loop = ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
                        index=names.index, iterable=header.iterable, test=test, counter=counter,
-                       carried=names.carried)
+                       carried=carried)
         # the loop's names that surely have a value before it starts
-        loop.existing = {n for v, n in names.carried.items()
+        loop.existing = {n for v, n in carried.items()
                          if v in names.before and n not in self.out.maybe_undefined}
         self.out.maybe_undefined |= {n for v, n in names.names.items() if v not in names.before}
         self.out.body.append(loop)
