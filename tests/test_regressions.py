@@ -840,7 +840,19 @@ def fuzz_5745(x, y):
     return np.sum(abs(hs[len(hs) - 1]))
 
 
-@pytest.mark.parametrize("f", [fuzz_5740, fuzz_5740_dict, fuzz_5745])
+def _h2(p, q, m=2):
+    return q
+
+
+def fuzz_7685(x, y):
+    c = 0.5
+    hs = [x, y]
+    dc = {"a": hs[len(hs) - 1], "b": 0.5}
+    dc["a"] += _h2(c, hs[len(hs) - 1], m=1)
+    return np.sum(hs[-1])
+
+
+@pytest.mark.parametrize("f", [fuzz_5740, fuzz_5740_dict, fuzz_5745, fuzz_7685])
 def test_an_item_of_a_structure_sharing_an_array_changed_in_place(f):
     # numbers share nothing: differentiated; arrays (0-d too): refused, never a wrong value
     assert_grad(f, -0.53, 1.108, wrt=1)
