@@ -6,7 +6,12 @@ particular not ``adcompile.checking``).
 """
 
 import copy
+import importlib.util
 import inspect
+import itertools
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, settings
@@ -265,3 +270,19 @@ def broadcast_pairs(max_dims=3, max_side=4):
 def weights(shape):
     """Non-trivial, non-zero output weights of ``shape`` (a float for shape ())."""
     return operand(shape, nonzero(0.5, 2.0))
+
+
+_modules = itertools.count()
+
+
+def load_module(directory, text, name=None):
+    """Write ``text`` (dedented) to a new module file in ``directory`` and import it (a
+    fresh module, in sys.modules under ``name``)."""
+    name = name or f"test_module_case_{next(_modules)}"
+    path = Path(directory) / f"{name}.py"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -12,7 +12,6 @@
 
 import functools
 import gc
-import importlib.util
 import itertools
 import linecache
 import math
@@ -23,7 +22,6 @@ import textwrap
 import threading
 import time
 import traceback
-import types
 import weakref
 from pathlib import Path
 
@@ -32,23 +30,11 @@ import pytest
 
 import adcompile as ad
 from adcompile import api
-from tests.conftest import assert_grad, numerical_grad, numerical_vjp
+from tests.conftest import assert_grad, load_module, numerical_grad, numerical_vjp
 
 ROOT = Path(__file__).resolve().parents[1]
 
 _modules = itertools.count()
-
-
-def load_module(directory, text, name=None):
-    """Write ``text`` to a module file in ``directory`` and import it (a fresh module)."""
-    name = name or f"hostile_case_{next(_modules)}"
-    path = Path(directory) / f"{name}.py"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def cli(*args, cwd=ROOT):

@@ -8,32 +8,15 @@
   differentiated like defs; one whose line changed is refused like a def.
 """
 
-import importlib.util
-import itertools
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import adcompile as ad
-from tests.conftest import assert_grad
+from tests.conftest import assert_grad, load_module
 
-_modules = itertools.count()
 X = np.array([0.3, -0.7, 1.1])
-
-
-def load_module(directory, text):
-    """Write ``text`` to a new module in ``directory`` and import it."""
-    name = f"source_files_case_{next(_modules)}"
-    path = Path(directory) / f"{name}.py"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def edit(module, old, new):

@@ -19,6 +19,7 @@ import ast
 import copy
 
 from ..ir import walk_tree
+from ..ir.naming import fresh_name
 
 #: the attribute of a call making a frozen distribution that cannot be rewritten: why (the
 #: refusal of the call when its parameters are differentiated, validate.py)
@@ -137,7 +138,7 @@ def _freeze(stmt, stores, loads, params, methods, taken, distribution, has_rule)
     out, args, keywords = [], [], []
     for key, value in [(str(i + 1), a) for i, a in enumerate(made.args)] + [
             (k.arg, k.value) for k in made.keywords]:
-        name = _fresh(f"{d}_{key}", taken)
+        name = fresh_name(f"{d}_{key}", taken)
         out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                                                 value=value), stmt))
         read = ast.Name(id=name, ctx=ast.Load())
@@ -173,12 +174,3 @@ def _is_frozen(obj):
     kind = type(obj)
     return kind.__module__.startswith("scipy.stats") and any(
         c.__name__ == "rv_frozen" for c in kind.__mro__) and hasattr(obj, "dist")
-
-
-def _fresh(base, taken):
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name

@@ -18,7 +18,7 @@ pass rewrites the user's function (as an AST, before normalization) so that:
 import ast
 import copy
 
-from ..ir.naming import names_in
+from ..ir.naming import fresh_name, names_in
 
 
 class _Returned(ast.stmt):
@@ -48,9 +48,9 @@ def lower_function(node, error):
             raise error(r, "return without a value: nothing to differentiate")
     taken = names_in(node)
     k = _tuple_length(returns, error)
-    result = _fresh("result", taken) if k is None else [_fresh(f"result{i + 1}", taken)
-                                                         for i in range(k)]
-    flag = _fresh("returned", taken)
+    result = fresh_name("result", taken) if k is None \
+        else [fresh_name(f"result{i + 1}", taken) for i in range(k)]
+    flag = fresh_name("returned", taken)
     sites = []
     body = _replace_returns(body, result, flag, in_loop=False, sites=sites, counter=[0])
     if any(isinstance(n, ast.Name) and n.id == flag for b in body for n in ast.walk(b)):
@@ -92,15 +92,6 @@ def _walk_body(stmts):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
         todo.extend(ast.iter_child_nodes(node))
-
-
-def _fresh(base, taken):
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name
 
 
 def _tuple_length(returns, error):

@@ -15,6 +15,7 @@ import copy
 import inspect
 
 from ..errors import TransformError
+from ..ir.naming import fresh_name
 from .closures import StandIn, copy_call, free_names
 from .source import PLACE, DerivedSource
 from .syntax import stores
@@ -65,7 +66,7 @@ def specialize(func, call, source, error, name):
             given = bound.arguments.get(p.name, () if p.kind is kind.VAR_POSITIONAL else {})
             items = enumerate(given) if p.kind is kind.VAR_POSITIONAL else given.items()
             for key, value in items:
-                extra = _fresh(f"{p.name}_{key}", taken)
+                extra = fresh_name(f"{p.name}_{key}", taken)
                 params.append(kind(extra, kind.KEYWORD_ONLY))
                 keywords.append(ast.keyword(arg=extra, value=value))
                 (elements.append(extra) if p.kind is kind.VAR_POSITIONAL
@@ -112,15 +113,6 @@ def _names(node):
             yield n.id
         elif isinstance(n, ast.arg):
             yield n.arg
-
-
-def _fresh(base, taken):
-    name, n = base, 1
-    while name in taken or not name.isidentifier():
-        n += 1
-        name = f"{base}_{n}" if base.isidentifier() else f"kw_{n}"
-    taken.add(name)
-    return name
 
 
 class _Bind(ast.NodeTransformer):

@@ -25,6 +25,17 @@ def names_in(tree):
     return found
 
 
+def fresh_name(base, taken):
+    """``base`` if it is not in the set ``taken`` (and is a name), else ``base_2``,
+    ``base_3``, ... (``kw_2``, ... for a base that is no name); added to ``taken``."""
+    name, n = base, 1
+    while name in taken or not name.isidentifier():
+        n += 1
+        name = f"{base}_{n}" if base.isidentifier() else f"kw_{n}"
+    taken.add(name)
+    return name
+
+
 class Namer:
     """Hands out fresh names that collide with nothing taken before."""
 
