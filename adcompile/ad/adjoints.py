@@ -33,6 +33,8 @@ class Adjoints:
         self.passed_on = set()     # adjoints of copies (y = x.copy()): read only as x's term
         self.list_bar = {}         # list name -> its adjoint list
         self.branch_inits = {}     # id(branch block) -> adjoint lists made where it is reversed
+        self.dynamic = set()       # lists loops pass on: adjoint lists found by identity
+        self.list_bars = None      # the dict holding those (runtime.adjoint_list)
 
     def new_bar(self, name, value, out):
         """Assign ``value`` to a new adjoint variable of ``name``."""
@@ -160,7 +162,7 @@ class Adjoints:
         pieces = self.namer.fresh("pieces")
         out.append(ir.assign(pieces, term))
         if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
-            bar = self.list_bar[sequence.id]
+            bar = self.list_bar_of(sequence.id, out)
             if not self.in_place:
                 # item by item, which adcompile differentiates (add_pieces makes a new list):
                 # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
@@ -170,8 +172,11 @@ class Adjoints:
                                    iter=ir.call("range", ir.call("len", ir.load(pieces))),
                                    body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[]))
                 return
-            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar),
-                                            ir.load(pieces))))
+            added = ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar), ir.load(pieces))
+            if sequence.id in self.dynamic:   # the list other names find by identity: in place
+                out.append(ir.set_item(bar, ast.Slice(), added))
+            else:
+                out.append(ir.assign(bar, added))
             return
         for k, e in enumerate(sequence.elts):
             if isinstance(e, ast.Name) and e.id in self.active:
@@ -184,24 +189,41 @@ class Adjoints:
         init = []
         homes, made_in = _list_homes(body)
         lists = getattr(self.fn, "lists", set())
+        self.dynamic = _passed_between_iterations(body, made_in, homes, self.active)
+        if self.dynamic:
+            if not self.in_place:
+                made = next(s for s in ir.walk(body)
+                            if isinstance(s, ir.ListNew) and s.target in self.dynamic)
+                raise _error(self.fn, made, "derivatives of second order of code with a list "
+                                            "of values being differentiated made in a loop "
+                                            "and used after it (or in the next iteration) "
+                                            "are not supported")
+            self.list_bars = self.namer.fresh("list_bars")
+            init.append(ir.assign(self.list_bars, ast.Dict(keys=[], values=[])))
+            for name in sorted(self.dynamic):
+                self.list_bar[name] = self.namer.bar(name)
         for s in ir.walk(body):
             if isinstance(s, ir.ListNew) and s.target in self.active \
                     or isinstance(s, ir.Op) and s.rule.name == "copy" and s.target in lists \
                     and s.target in self.active and s.target not in self.list_bar:
+                if s.target in self.dynamic:
+                    continue   # its adjoint list is looked up where it is used
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
                 home = homes.get(s.target)
-                loops = made_in.get(s.target, [])
-                if loops and (not _inside(home, loops[-1])
-                              or _outlives_iteration(s.target, loops[-1])):
-                    raise _error(self.fn, s, "a list of values being differentiated made in a "
-                                             "loop and used after it (or in the next "
-                                             "iteration) is not supported; make it before the "
-                                             "loop (and append inside)")
                 # a list made in a branch or a loop and only used there: its adjoint list is
                 # made where that block is reversed (see _list_homes)
                 made = init if home is None else self.branch_inits.setdefault(id(home), [])
                 made.extend(self.new_list_bar(bar, s.target))
         return init
+
+    def list_bar_of(self, name, out):
+        """The name of list ``name``'s adjoint list; for a list loops pass on (``dynamic``)
+        the statement looking it up by the list's identity goes into ``out`` first."""
+        bar = self.list_bar[name]
+        if name in self.dynamic:
+            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["adjoint_list"]),
+                                              ir.load(self.list_bars), ir.load(name))))
+        return bar
 
     def new_list_bar(self, bar, name):
         """Statements making ``bar``, the adjoint list of list ``name``: a zero per item (and
@@ -234,16 +256,19 @@ class Adjoints:
             bar = self.define_bar(s.target, out) if s.target in self.active else None
             if s.source in self.list_bar:   # the item goes back, with its adjoint
                 out.append(ast.Expr(ir.call(ast.Attribute(
-                    value=ir.load(self.list_bar[s.source]), attr="append", ctx=ast.Load()),
+                    value=ir.load(self.list_bar_of(s.source, out)), attr="append",
+                    ctx=ast.Load()),
                     ir.load(bar) if bar is not None else self.zeros(s.target))))
         elif isinstance(s, ir.ListGet):
             if s.target in self.active:
                 bar = self.define_bar(s.target, out)   # used up even if the list is not active
                 if bar is not None and s.source in self.list_bar:
-                    out.append(ir.add_to_item(self.list_bar[s.source], s.index, ir.load(bar)))
+                    out.append(ir.add_to_item(self.list_bar_of(s.source, out), s.index,
+                                              ir.load(bar)))
         elif isinstance(s, ir.ListAppend):
             if s.target in self.list_bar:
-                pop = ir.call(ast.Attribute(value=ir.load(self.list_bar[s.target]), attr="pop",
+                pop = ir.call(ast.Attribute(value=ir.load(self.list_bar_of(s.target, out)),
+                                            attr="pop",
                                           ctx=ast.Load()))
                 if isinstance(s.value, ast.Name) and s.value.id in self.active:
                     bar = self.namer.bar(s.value.id)
@@ -258,25 +283,27 @@ class Adjoints:
                     and s.value.id in self.active:
                 bar = self.namer.bar(s.value.id)
                 out.append(ir.assign(bar, ast.Subscript(
-                    value=ir.load(self.list_bar[s.target]), slice=s.index, ctx=ast.Load())))
+                    value=ir.load(self.list_bar_of(s.target, out)), slice=s.index,
+                    ctx=ast.Load())))
                 self.contribute(s.value.id, ir.load(bar))
         elif isinstance(s, ir.ListSet):
             # the item's adjoint is the value's; the item it replaced has none yet
             if s.target in self.list_bar:
-                item = ast.Subscript(value=ir.load(self.list_bar[s.target]), slice=s.index,
-                                     ctx=ast.Load())
+                bar_list = self.list_bar_of(s.target, out)
+                item = ast.Subscript(value=ir.load(bar_list), slice=s.index, ctx=ast.Load())
                 if isinstance(s.value, ast.Name) and s.value.id in self.active:
                     bar = self.namer.bar(s.value.id)
                     out.append(ir.assign(bar, item))
                     self.contribute(s.value.id, ir.load(bar))
-                out.append(ir.set_item(self.list_bar[s.target], s.index, self.zeros(s.old)))
+                out.append(ir.set_item(bar_list, s.index, self.zeros(s.old)))
         elif isinstance(s, ir.ListNew):
-            if s.target in self.list_bar:
+            if s.target in self.list_bar and any(isinstance(e, ast.Name) and e.id in self.active
+                                                 for e in s.elements):
+                bar_list = self.list_bar_of(s.target, out)
                 for i, e in enumerate(s.elements):
                     if isinstance(e, ast.Name) and e.id in self.active:
                         self.contribute(e.id, ast.Subscript(
-                            value=ir.load(self.list_bar[s.target]), slice=ast.Constant(i),
-                            ctx=ast.Load()))
+                            value=ir.load(bar_list), slice=ast.Constant(i), ctx=ast.Load()))
 
 
 def _list_homes(body):
@@ -310,6 +337,35 @@ def _list_homes(body):
     visit(body, ())
     homes = {name: chain[-1][0] for name, chain in chains.items() if chain}
     return homes, made_in
+
+
+def _passed_between_iterations(body, made_in, homes, active):
+    """The lists of values being differentiated that a loop makes in one iteration and
+    passes on to the next or to the code after it (``prev = cur``, ``row = []`` read
+    after the loop), with every name holding one of them on some path (loop variables,
+    copies where an if joins): which list such a name holds is known only at run time, so
+    their adjoint lists are found by the list's identity (``adjoint_list``)."""
+    found = set()
+    for s in ir.walk(body):
+        if isinstance(s, ir.ListNew) and s.target in active:
+            loops = made_in.get(s.target, [])
+            if loops and (not _inside(homes.get(s.target), loops[-1])
+                          or _outlives_iteration(s.target, loops[-1])):
+                found.add(s.target)
+    if not found:
+        return found
+    links = [(s.target, s.source) for s in ir.walk(body) if isinstance(s, ir.Carry)]
+    links += [(s.target, s.inputs[0].id) for s in ir.walk(body)
+              if isinstance(s, ir.Op) and s.rule.name == "copy"
+              and isinstance(s.inputs[0], ast.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for a, b in links:
+            if (a in found) != (b in found):
+                found |= {a, b}
+                changed = True
+    return found & active
 
 
 def _outlives_iteration(name, body):

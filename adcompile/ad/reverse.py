@@ -246,7 +246,7 @@ class Reverser:
             if s.rule.name == "copy" and s.target in self.adj.list_bar:
                 # a list under another name (``ls_2 = ls`` where an if joins): its items'
                 # adjoints are the list's too
-                if s.inputs[0].id in self.adj.list_bar:
+                if s.inputs[0].id in self.adj.list_bar and s.target not in self.adj.dynamic:
                     self.adj.contribute_pieces(s.inputs[0], ir.load(self.adj.list_bar[s.target]), out)
                 return
             bar = self.adj.define_bar(s.target, out)
@@ -359,7 +359,9 @@ class Reverser:
         assigned = ir.defined_names(node)
         # (terms flushed here were made by later code, which saved what they read)
         self.adj.flush_reading(assigned, flushed)
-        carried = sorted(n for n in set(node.carried.values()) if n in self.active)
+        # (lists the loop passes on have adjoint lists found by identity: nothing to carry)
+        carried = sorted(n for n in set(node.carried.values())
+                         if n in self.active and n not in self.adj.dynamic)
         bars = {}
         for name in carried:
             bars[name] = self.adj.materialize(name, pre, zero=True)

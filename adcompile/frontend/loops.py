@@ -41,6 +41,13 @@ class BodyStores(frozenset):
         return found
 
 
+def _made_lists(body):
+    """The user names ``body`` binds to a list or tuple display (``row = []``)."""
+    return {n.targets[0].id for b in body for n in ast.walk(b)
+            if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name) and isinstance(n.value, (ast.List, ast.Tuple))}
+
+
 @dataclass
 class FromEnd:
     """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
@@ -123,13 +130,12 @@ class Loops:
         another value (not a list, or a list it makes) and reads in the next iteration or
         after the loop: the list's adjoint would also take what was read from the other
         value. Refused."""
-        made = {s.target for s in ir.walk(body) if isinstance(s, ir.ListNew)}
         for v, name in names.carried.items():
             if name not in self.out.lists:
                 continue
             for s in same_loop(body):
                 if isinstance(s, ir.Carry) and s.target == name \
-                        and (s.source not in self.out.lists or s.source in made):
+                        and s.source not in self.out.lists:
                     raise self.scope.src.error(stmt, f"{v!r} holds a list of values being "
                                                      f"differentiated before this loop and "
                                                      f"something else after an iteration, "
@@ -185,10 +191,15 @@ class Loops:
         # after the loop; others are per-iteration values
         carried = {v: n for v, n in names.items()
                    if v != index_user and (live is None or v in live or v in leaves)}
+        made = _made_lists(stmt.body)
         for v, n in carried.items():
             if v not in before:
                 # first assigned in the loop: unbound until then (None here), as in Python
                 self.out.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
+                if v in made and v in self.scope.varied:
+                    # a list made in an iteration and read in the next or after the loop
+                    # (_refuse_lists_replaced checks that every iteration leaves a list)
+                    self.out.lists.add(n)
         return Names(before, names, index, carried)
 
     def _body(self, stmt, header, names, carried_trees):

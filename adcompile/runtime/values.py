@@ -24,6 +24,18 @@ def zeros_like(x):
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
+def adjoint_list(bars, items):
+    """The adjoint list of ``items``, a list that loops make and pass on at run time (made in
+    one iteration, read in the next or after the loop), kept in the dict ``bars`` under the
+    list's identity: a zero per item the first time the backward sweep asks for it, which
+    is where the forward sweep used the list last (the list has its final items then). The
+    list is kept in ``bars`` too, so that its identity is not given to another list."""
+    found = bars.get(id(items))
+    if found is None:
+        found = bars[id(items)] = (items, [zeros_like(x) for x in items])
+    return found[1]
+
+
 def pair(*values):
     """A tuple result's adjoint or tangent (np.linalg.slogdet, eigh): an object array, so that
     adding two of them adds their parts."""
