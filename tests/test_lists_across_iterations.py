@@ -158,3 +158,56 @@ def test_a_built_module_computes_it_without_adcompile(tmp_path):
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) == pytest.approx(ad.grad(rolling_rows)(0.7), rel=1e-12)
+
+
+def pairs_rebuilt(x, n):
+    # a list of pairs given new pairs in each iteration, appended to in the next
+    pr = [(0.5, x), (x, x * x)]
+    for i in range(n):
+        pr.append((x * i, np.sin(pr[-1][1])))
+        total = 0.0
+        for a, b in pr:
+            total = total + a * b
+        pr = [(total, x), (pr[0][1], 0.3)]
+    s = 0.0
+    for a, b in pr:
+        s = s + a * np.cos(b)
+    return s
+
+
+def walked_while_rebound(x):
+    # Python walks the list the name held when the loop started
+    pr = [(x, 1.0), (2.0, x)]
+    row = [x, x * x]
+    total = 0.0
+    for a, b in pr:
+        pr = [(a * b, x), (total, a)]
+        total = total + a * b
+    for v in row:
+        row = [v * x, total]
+        total = total + np.sin(v)
+    return total + pr[0][0] * pr[1][1] + row[0] * row[1]
+
+
+def test_lists_of_pairs_given_new_lists_in_a_loop():
+    for x in (0.7, -1.3):
+        for n in (0, 1, 3):
+            assert_grad(pairs_rebuilt, x, n)
+        assert_grad(walked_while_rebound, x)
+    np.testing.assert_allclose(ad.grad(pairs_rebuilt)(0.7, 3),
+                               _with_autograd_numpy(autograd.grad(pairs_rebuilt), 0.7, 3),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ad.grad(walked_while_rebound)(0.7),
+                               _with_autograd_numpy(autograd.grad(walked_while_rebound), 0.7),
+                               rtol=1e-12)
+
+
+def test_a_name_holding_pairs_on_some_iterations_only_is_refused():
+    def f(x):
+        pr = [(x, x)]
+        for i in range(2):
+            pr = x * i
+        return pr
+
+    with pytest.raises(ad.TransformError):
+        ad.grad(f)(0.5)

@@ -130,7 +130,19 @@ class ControlFlow:
         self.sync_carried_structures(self.scope.loop_trees[-1])
         for v, name in carried.items():
             current = self.scope.env.get(v)
-            if current is not None and current != name:
+            if current is None or current == name:
+                continue
+            before, now = self.out.structs.get(name), self.out.structs.get(current)
+            if before is not None and now is not None:
+                # a list of tuples given new lists: the loop's lists take them (its handle
+                # has no value of its own)
+                self.out.body.extend(ir.Carry(a, b) for a, b in zip(before.lists, now.lists)
+                                     if a != b)
+            elif before is not None or now is not None:
+                raise self.scope.src.error(self.scope.src.node, f"{v!r} holds a list of tuples "
+                                                                f"on some iterations of a loop "
+                                                                f"and something else on others")
+            else:
                 self.out.body.append(ir.Carry(name, current))
 
 

@@ -162,7 +162,8 @@ class Lists:
     def new_struct(self, target, items, k, stmt):
         """``target = [(a1, b1), (a2, b2), ...]`` as k lists (``target`` None: a literal a loop
         iterates over); returns the handle of the whole."""
-        if target is not None and any(target in carried for carried in self.scope.loops):
+        if target is not None and any(target in carried for carried in self.scope.loops) \
+                and not self._carried_struct(target, k):
             raise self.scope.src.error(stmt, f"{target!r} is given a new list of tuples of "
                                              f"values being differentiated in a loop, and read "
                                              f"in its next iteration or after it, which is not "
@@ -179,6 +180,16 @@ class Lists:
             lists.append(name)
         self.out.structs[handle] = Struct(lists)
         return handle
+
+    def _carried_struct(self, target, k):
+        """Whether ``target``, given a new list of k-tuples in a loop, names one in every
+        loop around (from before the loop): its k lists are then the loop's variables,
+        which each iteration's exit copies the new lists to (control.exit_copies)."""
+        for carried in self.scope.loops:
+            held = self.out.structs.get(carried.get(target))
+            if target in carried and (held is None or len(held.lists) != k):
+                return False
+        return True
 
     def struct_of(self, e):
         """The Struct a user expression names (a list of tuples), else None."""

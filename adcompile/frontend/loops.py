@@ -116,6 +116,10 @@ class Loops:
         assigned = {s.target for s in ir.walk(body) if isinstance(s, ir.Carry)}
         carried = {v: n for v, n in names.carried.items()
                    if n in assigned or v not in names.before}
+        for v, n in names.carried.items():   # lists of pairs: the lists of each position
+            for j, part in enumerate(getattr(self.out.structs.get(n), "lists", ())):
+                if part in assigned:
+                    carried[f"{v}[i][{j}]"] = part
         loop = ir.Loop("for" if isinstance(stmt, ast.For) else "while", body, stmt,
                        index=names.index, iterable=header.iterable, test=test, counter=counter,
                        carried=carried)
@@ -347,12 +351,17 @@ class Loops:
             return ir.load(self.new_list_result(e, e))
         struct = self.struct_of(e)
         if struct is not None:
-            # (a body that only gives the name new lists leaves the one walked unchanged)
             if e.id in body_stores and e.id not in body_stores.fresh:
                 raise self.scope.src.error(e, f"the loop appends to {e.id!r} while iterating "
                                               f"over it")
+            if e.id in body_stores:
+                # a body that gives the name new lists (which its loop variables take at the
+                # end of each iteration): walk the ones it holds now, under names of their own
+                return Struct([self._walked_list(c, e) for c in struct.lists])
             return struct
         operand = self.operand(e)
+        if isinstance(e, ast.Name) and e.id in body_stores.fresh and operand.id in self.out.lists:
+            return ir.load(self._walked_list(operand.id, e))
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.out.lists:
             raise self.scope.src.error(e, f"the loop appends to or pops from {e.id!r} while "
                                           f"iterating over it; "
@@ -363,6 +372,13 @@ class Loops:
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
         return operand
+
+    def _walked_list(self, name, node):
+        """A name of its own for the list ``name`` a loop walks (the same list)."""
+        walked = self.namer.temp()
+        self.out.body.append(self.copy_statement(walked, name, node))
+        self.out.lists.add(walked)
+        return walked
 
     def _structs_unpacked(self, pairs):
         """(target, sequence) pairs with each list of k-tuples iterated as its k lists, which
