@@ -599,10 +599,15 @@ def test_a_list_of_tuples_rebuilt_by_concatenation():
 
 def test_a_list_of_tuples_concatenated_inside_a_helper():
     assert_grad(concatenates_in_a_helper, 0.6, -0.8, wrt=(0, 1))
-    # (its second derivative is refused for now: the gradient code keeps each call's lists
-    # in a list, and lists of lists are not supported)
-    with pytest.raises(ad.TransformError, match="appending a list"):
-        ad.hessian(concatenates_in_a_helper)(0.6, -0.8)
+    # its second derivative differentiates gradient code that keeps each call's lists in
+    # a list (a list of lists)
+    g = ad.grad(concatenates_in_a_helper, wrt=(0, 1))
+    eps = 1e-6
+    by_differences = np.array([(np.array(g(0.6 + e[0], -0.8 + e[1])) -
+                                np.array(g(0.6 - e[0], -0.8 - e[1]))) / (2 * eps)
+                               for e in np.eye(2) * eps])
+    np.testing.assert_allclose(ad.hessian(concatenates_in_a_helper, wrt=(0, 1))(0.6, -0.8),
+                               by_differences, rtol=1e-6, atol=1e-8)
 
 
 def pairs_rebound_while_walked(x, y):

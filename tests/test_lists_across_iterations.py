@@ -211,3 +211,145 @@ def test_a_name_holding_pairs_on_some_iterations_only_is_refused():
 
     with pytest.raises(ad.TransformError):
         ad.grad(f)(0.5)
+
+
+# -- lists of lists ------------------------------------------------------------------
+
+
+def grid(x, n):
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(3):
+            row.append(np.sin(x * (i + 1)) * j + x)
+        rows.append(row)
+    total = 0.0
+    for i in range(n):
+        for j in range(3):
+            total = total + rows[i][j] * rows[n - 1 - i][2 - j]
+    return total
+
+
+def dp_table(x, n):
+    # each row of the table from the row before it, read back through table[-1]
+    table = [[x]]
+    for i in range(1, n):
+        prev = table[-1]
+        row = [prev[0] * x]
+        for j in range(1, i):
+            row.append(prev[j - 1] + np.sin(prev[j]))
+        row.append(prev[-1] * 0.5)
+        table.append(row)
+    return sum(table[-1]) + table[0][0]
+
+
+def walked_rows(w):
+    r1 = [w, 2.0 * w]
+    r2 = [w * w, np.ones(2)]
+    g = [r1, r2]
+    s = 0.0
+    for row in g:
+        for v in row:
+            s = s + np.sum(v * v)
+    shared = [r1, r1]            # one list twice: one adjoint list
+    for k in range(2):
+        s = s + np.sum(shared[k][k] * shared[1 - k][0])
+    return s + np.sum(g[0][-1] * g[1][0])
+
+
+def cube(x):
+    # three levels: a list of planes of lines
+    c = []
+    for i in range(2):
+        plane = []
+        for j in range(2):
+            line = []
+            for k in range(2):
+                line.append(x * (i + 2 * j + 4 * k + 1))
+            plane.append(line)
+        c.append(plane)
+    s = 0.0
+    for i in range(2):
+        for j in range(2):
+            for k in range(2):
+                s = s + np.sin(c[i][j][k]) * c[1 - i][j][1 - k]
+    return s
+
+
+def carried_tables(x):
+    # a list of lists given a new one in each iteration, made from the one before
+    table = [[x, x]]
+    for t in range(3):
+        new = []
+        for row in table:
+            r = []
+            for v in row:
+                r.append(v * x + t)
+            new.append(r)
+        new.append([x * t, x])
+        table = new
+    s = 0.0
+    for row in table:
+        for v in row:
+            s = s + v * v
+    return s
+
+
+def test_lists_of_lists():
+    for x in (0.7, -1.3):
+        for n in (1, 3):
+            assert_grad(grid, x, n)
+        for n in (1, 2, 4):
+            assert_grad(dp_table, x, n)
+        assert_grad(cube, x)
+        assert_grad(carried_tables, x)
+    w = np.array([0.3, -0.8])
+    assert_grad(walked_rows, w)
+    for f, args in ((grid, (0.7, 3)), (dp_table, (0.7, 4)), (walked_rows, (w,)), (cube, (0.7,)),
+                    (carried_tables, (0.7,))):
+        np.testing.assert_allclose(ad.grad(f)(*args),
+                                   _with_autograd_numpy(autograd.grad(f), *args), rtol=1e-12)
+
+
+def changed_after_insertion(x):
+    row = [x]
+    rows = [row]
+    row.append(x * 2.0)          # rows[0] changes too
+    k = 0                        # (a variable index: rows is a list, not a structure)
+    return rows[k][-1]
+
+
+def changed_through_the_outer_list(x):
+    rows = []
+    for i in range(2):
+        rows.append([x * i])
+    first = rows[0]
+    first.append(x * 3.0)
+    return rows[0][-1]
+
+
+def inserted_each_iteration_changed_in_the_next(x):
+    row = [x]
+    rows = []
+    for i in range(2):
+        rows.append(row)
+        row.append(x * i)
+    return rows[0][-1]
+
+
+def test_changing_a_list_another_list_holds_is_refused():
+    for f in (changed_after_insertion, changed_through_the_outer_list,
+              inserted_each_iteration_changed_in_the_next):
+        with pytest.raises(ad.TransformError, match="changes a list that another list holds"):
+            ad.grad(f)(0.5)
+
+
+def test_a_list_of_lists_given_to_numpy_is_refused():
+    def f(x):
+        rows = []
+        for i in range(2):
+            rows.append([x * i, x])
+        return np.sum(np.array(rows))
+
+    with pytest.raises(ad.TransformError, match="list of lists"):
+        ad.grad(f)(0.5)

@@ -189,7 +189,7 @@ class Adjoints:
         init = []
         homes, made_in = _list_homes(body)
         lists = getattr(self.fn, "lists", set())
-        self.dynamic = _passed_between_iterations(body, made_in, homes, self.active)
+        self.dynamic = _passed_between_iterations(body, made_in, homes, self.active, lists)
         if self.dynamic:
             if not self.in_place:
                 made = next(s for s in ir.walk(body)
@@ -270,11 +270,12 @@ class Adjoints:
                 pop = ir.call(ast.Attribute(value=ir.load(self.list_bar_of(s.target, out)),
                                             attr="pop",
                                           ctx=ast.Load()))
-                if isinstance(s.value, ast.Name) and s.value.id in self.active:
+                if isinstance(s.value, ast.Name) and s.value.id in self.active \
+                        and s.value.id not in self.list_bar:
                     bar = self.namer.bar(s.value.id)
                     out.append(ir.assign(bar, pop))
                     self.contribute(s.value.id, ir.load(bar))
-                else:
+                else:   # (a list appended: its adjoint list is found by identity)
                     out.append(ast.Expr(pop))
         elif isinstance(s, ir.ListAdd):
             # linear in the value: its adjoint is the item's adjoint, read now (the reverse
@@ -291,17 +292,19 @@ class Adjoints:
             if s.target in self.list_bar:
                 bar_list = self.list_bar_of(s.target, out)
                 item = ast.Subscript(value=ir.load(bar_list), slice=s.index, ctx=ast.Load())
-                if isinstance(s.value, ast.Name) and s.value.id in self.active:
+                if isinstance(s.value, ast.Name) and s.value.id in self.active \
+                        and s.value.id not in self.list_bar:
                     bar = self.namer.bar(s.value.id)
                     out.append(ir.assign(bar, item))
                     self.contribute(s.value.id, ir.load(bar))
                 out.append(ir.set_item(bar_list, s.index, self.zeros(s.old)))
         elif isinstance(s, ir.ListNew):
-            if s.target in self.list_bar and any(isinstance(e, ast.Name) and e.id in self.active
-                                                 for e in s.elements):
+            items = [isinstance(e, ast.Name) and e.id in self.active
+                     and e.id not in self.list_bar for e in s.elements]
+            if s.target in self.list_bar and any(items):
                 bar_list = self.list_bar_of(s.target, out)
                 for i, e in enumerate(s.elements):
-                    if isinstance(e, ast.Name) and e.id in self.active:
+                    if items[i]:
                         self.contribute(e.id, ast.Subscript(
                             value=ir.load(bar_list), slice=ast.Constant(i), ctx=ast.Load()))
 
@@ -339,7 +342,11 @@ def _list_homes(body):
     return homes, made_in
 
 
-def _passed_between_iterations(body, made_in, homes, active):
+def _is_list(e, lists):
+    return isinstance(e, ast.Name) and e.id in lists
+
+
+def _passed_between_iterations(body, made_in, homes, active, lists):
     """The lists of values being differentiated that a loop makes in one iteration and
     passes on to the next or to the code after it (``prev = cur``, ``row = []`` read
     after the loop), with every name holding one of them on some path (loop variables,
@@ -347,6 +354,13 @@ def _passed_between_iterations(body, made_in, homes, active):
     their adjoint lists are found by the list's identity (``adjoint_list``)."""
     found = set()
     for s in ir.walk(body):
+        # a list held by another list: found through either (rows[-1] is row)
+        if isinstance(s, (ir.ListAppend, ir.ListSet)) and _is_list(s.value, lists):
+            found.add(s.value.id)
+        elif isinstance(s, ir.ListGet) and s.target in lists:
+            found.add(s.target)
+        elif isinstance(s, ir.ListNew):
+            found |= {e.id for e in s.elements if _is_list(e, lists)}
         if isinstance(s, ir.ListNew) and s.target in active:
             loops = made_in.get(s.target, [])
             if loops and (not _inside(homes.get(s.target), loops[-1])

@@ -104,6 +104,9 @@ class ControlFlow:
         for group in (self.out.varied_ssa, self.out.lists):
             if any(x in group for x in versions):
                 group.add(merged)
+        held = [self.out.holders[x] for x in versions if x in self.out.holders]
+        if held:
+            self.out.holders[merged] = max(held)
         if any(x is None or x in self.out.maybe_undefined for x in versions):
             self.out.maybe_undefined.add(merged)
         self.scope.env[v] = merged

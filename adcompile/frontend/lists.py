@@ -49,6 +49,86 @@ def appended_tuples(fn):
     return {name: k for name, k in found.items() if k}
 
 
+def appended_lists(fn):
+    """The user names of ``fn``'s lists of lists -> how many levels of lists their items
+    have (1: lists of values): lists that lists are appended to (``rows.append(row)`` where
+    ``row`` is given a list display, or ``rows.append([a, b])``), and names bound to them."""
+    assigns = [(n.targets[0].id, n.value) for n in ast.walk(fn) if isinstance(n, ast.Assign)
+               and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+    appends = [(n.value.func.value.id, n.value.args[0]) for n in ast.walk(fn)
+               if is_append(n) and len(n.value.args) == 1]
+    displayed = {name for name, value in assigns if isinstance(value, ast.List)}
+    depth = {}    # name -> levels of lists (1: a list of values)
+
+    def levels(e):
+        if isinstance(e, ast.Name):
+            return depth.get(e.id, 1 if e.id in displayed else 0)
+        if isinstance(e, ast.List):
+            return 1 + max((levels(x) for x in e.elts), default=0)
+        return 0
+
+    for _ in range(8):   # (nesting deeper than that is not worth a fixed point)
+        before = dict(depth)
+        for name, item in appends:
+            if levels(item):
+                depth[name] = max(depth.get(name, 1), 1 + levels(item))
+        for name, value in assigns:
+            if isinstance(value, (ast.Name, ast.List)) and levels(value) > 1:
+                depth[name] = max(depth.get(name, 1), levels(value))
+        if depth == before:
+            break
+    return {name: d - 1 for name, d in depth.items() if d > 1}
+
+
+def check_nested_changes(body, lists, src):
+    """Refuse changing a list that another list holds (``rows[i].append(v)``, or
+    ``row.append(v)`` after ``rows.append(row)``): a change Python makes to both, which
+    the passes, following names, would see through one only. Building a row and then
+    appending it (a new row each iteration) is what lists of lists are made by, and fine."""
+    inserted, items, order = {}, set(), {}
+    for n, s in enumerate(ir.walk(body)):
+        order[id(s)] = n
+        for e in _inserted(s, lists):
+            inserted.setdefault(e, []).append(n)
+        if isinstance(s, ir.ListGet) and s.target in lists:
+            items.add(s.target)
+    loops = [(s, {id(x) for x in ir.walk(s.body)}) for s in ir.walk(body)
+             if isinstance(s, ir.Loop)]
+    for s in ir.walk(body):
+        changed = _changed_list(s)
+        if changed is None or changed not in lists:
+            continue
+        n = order[id(s)]
+        later = any(m < n for m in inserted.get(changed, ()))
+        again = any(id(s) in inside and any(id(x) in inside for x in ir.walk(loop.body)
+                                            if changed in _inserted(x, lists))
+                    and not any(isinstance(x, ir.ListNew) and x.target == changed
+                                for x in ir.walk(loop.body))
+                    for loop, inside in loops)
+        if changed in items or later or again:
+            raise src.error(s.node, "this changes a list that another list holds (a list of "
+                                    "lists), which is not supported: build each inner list "
+                                    "before putting it into the outer one")
+
+
+def _inserted(s, lists):
+    """The lists IR statement ``s`` puts into another list."""
+    if isinstance(s, (ir.ListAppend, ir.ListSet)):
+        return [s.value.id] if isinstance(s.value, ast.Name) and s.value.id in lists else []
+    if isinstance(s, ir.ListNew):
+        return [e.id for e in s.elements if isinstance(e, ast.Name) and e.id in lists]
+    return []
+
+
+def _changed_list(s):
+    """The list IR statement ``s`` changes in place, or None."""
+    if isinstance(s, (ir.ListAppend, ir.ListSet, ir.ListAdd)):
+        return s.target
+    if isinstance(s, ir.ListGet) and s.pop:
+        return s.source
+    return None
+
+
 def fixed_lists(fn, params):
     """User names of ``fn`` (desugared) that only ever hold list or tuple displays of one
     layout (``ls = [a, b]``, ``tp = (a, (b, c))``), read by constant indices (``ls[-1]``,
@@ -144,17 +224,25 @@ class Lists:
     def new_list(self, target, value, stmt):
         """``target = [a, b, ...]`` (or a tuple) of values being differentiated."""
         k = tuple_length(value.elts) if value.elts else self.scope.tuple_appends.get(target)
-        if k:
+        if k and target not in self.scope.list_appends:
             return self.new_struct(target, value.elts, k, stmt)
         for e in value.elts:
-            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e) \
+                    and not (isinstance(e, ast.List) and target in self.scope.list_appends):
                 raise self.scope.src.error(e, "a list holding both tuples (or lists) and other "
                                               "values, or tuples of different lengths, is not "
                                               "supported; make every item a tuple of the same "
                                               "length")
         elements = [self.operand(e) for e in value.elts]
+        held = [isinstance(e, ast.Name) and e.id in self.out.lists for e in elements]
+        if any(held) and not all(held):
+            raise self.scope.src.error(value, "a list holding both lists and other values "
+                                              "being differentiated is not supported")
         name = self.define(target)
         self.out.lists.add(name)
+        if target in self.scope.list_appends or any(held):
+            self.out.holders[name] = max([self.scope.list_appends.get(target, 1)] + [
+                1 + self.out.holders.get(e.id, 0) for e, h in zip(elements, held) if h])
         self.out.varied_ssa.add(name)
         self.out.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
@@ -243,11 +331,29 @@ class Lists:
                                              f"list made in this function ([] or [a, b])")
         if len(stmt.value.args) != 1 or stmt.value.keywords:
             raise self.scope.src.error(stmt, "append takes one argument")
-        value = self.operand(stmt.value.args[0])
-        if isinstance(value, ast.Name) and value.id in self.out.lists:
+        item = stmt.value.args[0]
+        if name in self.out.holders and isinstance(item, ast.List):   # rows.append([a, b])
+            value = ir.load(self.namer.temp())
+            elements = [self.operand(e) for e in item.elts]
+            inner = [self.out.holders.get(e.id, 0) for e in elements
+                     if isinstance(e, ast.Name) and e.id in self.out.lists]
+            if inner:
+                self.out.holders[value.id] = 1 + max(inner)
+            self.out.lists.add(value.id)
+            self.out.varied_ssa.add(value.id)
+            self.out.body.append(ir.ListNew(value.id, elements, item))
+        else:
+            value = self.operand(item)
+        if isinstance(value, ast.Name) and value.id in self.out.lists \
+                and name not in self.out.holders:
             raise self.scope.src.error(stmt, "appending a list (or tuple) of values being "
-                                             "differentiated to another list is not supported, "
-                                             "except tuples of the same length to a list of them")
+                                             "differentiated to a list that also holds other "
+                                             "values is not supported (lists of lists are, and "
+                                             "lists of tuples of the same length)")
+        if name in self.out.holders and not (isinstance(value, ast.Name)
+                                             and value.id in self.out.lists):
+            raise self.scope.src.error(stmt, f"{ast.unparse(base)} is a list of lists: "
+                                             f"appending something else to it is not supported")
         self.out.body.append(ir.ListAppend(name, value, stmt))
 
     def concatenate(self, target, value, stmt):
@@ -362,6 +468,10 @@ class Lists:
                                                  "not supported")
             target = self.named(target)
             self.out.varied_ssa.add(target)
+            if base.id in self.out.holders:   # an item of a list of lists: a list
+                self.out.lists.add(target)
+                if self.out.holders[base.id] > 1:
+                    self.out.holders[target] = self.out.holders[base.id] - 1
             self.out.body.append(ir.ListGet(target, base.id, index, node))
             return ir.load(target)
         expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())

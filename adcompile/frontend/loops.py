@@ -204,6 +204,8 @@ class Loops:
                     # a list made in an iteration and read in the next or after the loop
                     # (_refuse_lists_replaced checks that every iteration leaves a list)
                     self.out.lists.add(n)
+                    if v in self.scope.list_appends:
+                        self.out.holders[n] = self.scope.list_appends[v]
         return Names(before, names, index, carried)
 
     def _body(self, stmt, header, names, carried_trees):
@@ -378,6 +380,8 @@ class Loops:
         walked = self.namer.temp()
         self.out.body.append(self.copy_statement(walked, name, node))
         self.out.lists.add(walked)
+        if name in self.out.holders:
+            self.out.holders[walked] = self.out.holders[name]
         return walked
 
     def _structs_unpacked(self, pairs):
@@ -415,6 +419,11 @@ class Loops:
     def assign_operand(self, target, operand, stmt):
         """Bind user target (a name, or a tuple of names) to an operand in generated names."""
         if isinstance(target, ast.Name):
+            if isinstance(operand, ast.Name) and operand.id in self.out.lists:
+                # a row of a list of lists: the same list under the user's name
+                self.scope.env[target.id] = operand.id
+                self.scope.defined.add(target.id)
+                return None
             if self.is_varied_operand(operand):
                 return self.emit_copy(self.define(target.id), operand, stmt)
             return self._keep_renamed(target.id, operand)

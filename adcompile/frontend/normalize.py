@@ -31,7 +31,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .functions import Functions
 from .inline import Inline
-from .lists import Lists, appended_tuples, fixed_lists
+from .lists import Lists, appended_lists, appended_tuples, check_nested_changes, fixed_lists
 from .loops import Loops
 from .lower import lower_function
 from .source import mark_place
@@ -113,6 +113,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)
+        self.scope.list_appends = appended_lists(fn)
         self.scope.fixed_lists = fixed_lists(fn, source.params)
         if not root:
             self.map_free_names(fn)
@@ -165,6 +166,8 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
             if isinstance(out, ast.Name) and out.id in self.out.lists:
                 raise self.scope.src.error(ret, "returning a list of values being differentiated "
                                                 "is not supported; return a tuple of them")
+        if self.out.holders:
+            check_nested_changes(self.out.body, self.out.lists, self.scope.src)
         fn = ir.NormalFunction(self.scope.src, list(self.params), self.wrt,
                                self.out.body, outputs, tuple_output, self.namer,
                                has_aux=self.has_aux)

@@ -33,6 +33,8 @@ class Scope:
     loop_trees: list = field(default_factory=list)  # and the structures they carry
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
+    list_appends: dict = field(default_factory=dict)    # lists of lists -> levels of lists in
+    #                                                     their items (1: lists of values)
     fixed_lists: set = field(default_factory=set)   # names of lists kept as structures
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
     trees: dict = field(default_factory=dict)       # user name -> the structure it names
@@ -52,6 +54,8 @@ class Output:
     body: list = field(default_factory=list)        # the block statements go to now
     varied_ssa: set = field(default_factory=set)    # generated names being differentiated
     lists: set = field(default_factory=set)         # generated names of lists of such values
+    holders: dict = field(default_factory=dict)     # those of them holding lists (rows.append(
+    #                                                 row)) -> levels of lists in their items
     structs: dict = field(default_factory=dict)     # name of a list of tuples -> lists.Struct
     extra_globals: dict = field(default_factory=dict)   # fresh name -> object a callee reads
     maybe_undefined: set = field(default_factory=set)   # names with no value on some path

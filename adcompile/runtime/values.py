@@ -32,7 +32,8 @@ def adjoint_list(bars, items):
     list is kept in ``bars`` too, so that its identity is not given to another list."""
     found = bars.get(id(items))
     if found is None:
-        found = bars[id(items)] = (items, [zeros_like(x) for x in items])
+        found = bars[id(items)] = (items, [None if isinstance(x, list) else zeros_like(x)
+                                           for x in items])   # (a list's: found by identity)
     return found[1]
 
 
