@@ -13,6 +13,7 @@ import ast
 from collections import defaultdict
 
 from .. import ir
+from ..errors import TransformError
 from ..optimize import simplify, total
 from .terms import fresh_value, scatter
 
@@ -163,6 +164,15 @@ class Adjoints:
         out.append(ir.assign(pieces, term))
         if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
             bar = self.list_bar_of(sequence.id, out)
+            if sequence.id in getattr(self.fn, "holders", {}):
+                if not self.in_place:
+                    raise TransformError("derivatives of second order of a NumPy function of "
+                                         "a list of lists are not supported")
+                # a list of lists (np.array(rows)): each piece goes into its row's adjoint list
+                out.append(ast.Expr(ir.call(ir.load(self.aliases["add_nested_pieces"]),
+                                            ir.load(self.list_bars), ir.load(sequence.id),
+                                            ir.load(bar), ir.load(pieces))))
+                return
             if not self.in_place:
                 # item by item, which adcompile differentiates (add_pieces makes a new list):
                 # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
@@ -190,14 +200,14 @@ class Adjoints:
         homes, made_in = _list_homes(body)
         lists = getattr(self.fn, "lists", set())
         self.dynamic = _passed_between_iterations(body, made_in, homes, self.active, lists)
-        if self.dynamic:
+        holders = getattr(self.fn, "holders", {})
+        if self.dynamic or holders and self.in_place:
             if not self.in_place:
-                made = next(s for s in ir.walk(body)
-                            if isinstance(s, ir.ListNew) and s.target in self.dynamic)
+                made = next(s for s in ir.walk(body) if getattr(s, "target", None) in self.dynamic)
                 raise _error(self.fn, made, "derivatives of second order of code with a list "
-                                            "of values being differentiated made in a loop "
-                                            "and used after it (or in the next iteration) "
-                                            "are not supported")
+                                            "of values being differentiated that a loop passes "
+                                            "on (to the next iteration or after the loop), or "
+                                            "that another list holds, are not supported")
             self.list_bars = self.namer.fresh("list_bars")
             init.append(ir.assign(self.list_bars, ast.Dict(keys=[], values=[])))
             for name in sorted(self.dynamic):

@@ -268,7 +268,10 @@ class Reverser:
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 if s.rule.inputs[i] in s.rule.sequences:
-                    self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
+                    try:
+                        self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
+                    except TransformError as exc:
+                        raise self.fn.source.error(s.node, exc.reason) from None
                 else:
                     self.adj.contribute(s.inputs[i].id, simplify(term))
         else:

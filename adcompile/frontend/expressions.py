@@ -234,11 +234,6 @@ class Expressions:
                                                  f"a whole list of values being differentiated, "
                                                  f"which is not supported; index the list or "
                                                  f"loop over it")
-            if isinstance(e, ast.Name) and e.id in self.out.holders:
-                raise self.scope.src.error(node, f"{ast.unparse(node)!r} gives a list of lists "
-                                                 f"of values being differentiated to a "
-                                                 f"primitive, which is not supported; give it "
-                                                 f"the lists one by one (or a list of arrays)")
             if v not in rule.differentiable_inputs and v not in rule.constant and (
                     self.is_varied_operand(e) or isinstance(e, (ast.List, ast.Tuple)) and any(
                         self.is_varied_operand(x) for x in e.elts)):

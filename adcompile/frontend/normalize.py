@@ -176,6 +176,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
         fn.lists = self.out.lists
+        fn.holders = self.out.holders
         fn.rebindings = self.out.rebindings
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin

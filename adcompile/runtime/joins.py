@@ -4,12 +4,24 @@ np.array of a list): the gradient cut back into one piece per item."""
 import numpy as np
 
 from .broadcast import rebroadcast, unbroadcast
-from .values import pair
+from .values import adjoint_list, pair
 
 
 def add_pieces(bars, pieces):
     """A list's adjoints plus one piece each (np.concatenate(xs) for a list xs)."""
     return [b + p for b, p in zip(bars, pieces)]
+
+
+def add_nested_pieces(bars, items, bar, pieces):
+    """Add ``pieces`` (an array's rows, or a list: one piece per item) to ``bar``, the adjoint
+    list of the list ``items``; an item that is a list itself (np.array of a list of lists)
+    takes its piece, cut again, into its own adjoint list, found in ``bars`` by the list's
+    identity (``adjoint_list``)."""
+    for k, (item, piece) in enumerate(zip(items, pieces)):
+        if isinstance(item, list):
+            add_nested_pieces(bars, item, adjoint_list(bars, item), piece)
+        else:
+            bar[k] = bar[k] + piece
 
 
 def join_parts(pieces, axis=0):
