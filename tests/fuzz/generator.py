@@ -33,6 +33,12 @@ moderate rate, among the classic statements):
   ``np.r_``, ``np.c_``, ``np.stack``, ``np.concatenate`` (implies ``arrays``);
 - ``containers``: tuples, lists and dicts of values built inside, changed by
   item and read back (by index, key or unpacking);
+- ``rows``: lists a loop makes and passes on (``prev = cur``, the two rows of
+  dynamic programming), a row made in each iteration and read after the loop,
+  lists of lists (``rows.append(row)``, ``rows[i][j]``, ``for row in rows``,
+  ``np.array(rows)``): one block put among the main function's top-level
+  statements, drawn from a random stream of its own so that the rest of the
+  program is the one the seed gives without it;
 - ``reflection``: ``eval``, ``exec``, ``getattr``, ``locals()``, ``vars()``,
   ``globals()``. adcompile must refuse what it cannot follow; the checker
   flags a reflective program that adcompile accepts unless its gradient is
@@ -56,12 +62,14 @@ ARRAY_WRT = ("x", "y", "v")
 LOOP_NAMES = "ijkl"
 MAX_DEPTH = 3
 
-FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection")
+FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection", "rows")
 #: the share of seeds whose program is of the classic kind (numbers only)
 CLASSIC_SHARE = 0.4
 #: for the other seeds, the chance of each kind
 FEATURE_ODDS = (("arrays", 0.6), ("alias", 0.4), ("pairs", 0.3), ("stack", 0.25),
                 ("containers", 0.3), ("reflection", 0.06))
+#: for the programs of other kinds, the chance of a ``rows`` block (a stream of its own)
+ROWS_ODDS = 0.3
 #: in a program with new kinds, the share of statements drawn from them
 FEATURE_STATEMENTS = 0.25
 
@@ -961,7 +969,7 @@ def _feature_setup(rng, gen, features):
     return ["    " + line for line in lines]
 
 
-def _main(rng, helpers, features=frozenset()):
+def _main(rng, helpers, features=frozenset(), seed=0):
     arrays = "arrays" in features
     scope = _Scope(floats=["a", "b", "c", "x", "y"], locals=["a", "b", "c"], ints=["n0", "k0"], bools=["flag"],
                    helpers=helpers, has_list=True, features=features)
@@ -987,8 +995,78 @@ def _main(rng, helpers, features=frozenset()):
                   if body[i].startswith("    ") and not body[i].startswith("     ")
                   and not body[i].lstrip().startswith(("elif", "else"))]
         body.insert(rng.choice(places), "    " + gen.reflection("").pop().strip())
+    if "rows" in features:
+        places = [i for i in range(start, len(body))
+                  if body[i].startswith("    ") and not body[i].startswith("     ")
+                  and not body[i].lstrip().startswith(("elif", "else"))]
+        rows_rng = random.Random(f"{seed}:rows block")
+        at = rows_rng.choice(places)
+        body[at:at] = _rows_block(rows_rng, scope)
     params = ARRAY_PARAMS if arrays else PARAMS
     return [f"def f({', '.join(params)}):"] + body
+
+
+def _rows_block(rng, scope):
+    """The top-level statements of a ``rows`` block (see the module's docstring): lists
+    made in loops and passed on, lists of lists, read back into one of a, b, c."""
+    gen = _FunctionGen(rng, scope, budget=0)
+    target = rng.choice(scope.locals[:3])
+    n = rng.choice(["n0", "k0", "2", "3"])
+
+    def mix(u, w):
+        return rng.choice([f"{u} * {gen.scalar()}", f"np.sin({u}) + {w} * 0.5",
+                           f"np.tanh({u} + {w})", f"({u} - {w}) * 0.7 + {gen.scalar()}",
+                           f"{u} * {w} * 0.5"])
+
+    def fold(seq):
+        """A number from the list ``seq`` (which may be empty where noted by the caller)."""
+        return rng.choice([f"sum({seq})", f"np.sum(np.array({seq}))", f"{seq}[0] * {seq}[-1]",
+                           f"np.sum(np.tanh(np.asarray({seq})))"])
+
+    kind = rng.choice(["rolling", "table", "last", "carried table"])
+    if kind == "rolling":   # two rows of dynamic programming
+        lines = [f"prev = [{gen.scalar()}, {gen.scalar()}]",
+                 f"for i in range({n}):",
+                 "    cur = []",
+                 "    for j in range(len(prev)):",
+                 f"        cur.append({mix('prev[j]', 'prev[j - 1]')})",
+                 f"    if {rng.choice(['i % 2 == 0', 'flag', 'len(cur) < 4'])}:",
+                 f"        cur.append({mix('cur[-1]', gen.scalar())})",
+                 "    prev = cur",
+                 f"{target} = {target} * 0.5 + {fold('prev')}"]
+    elif kind == "table":   # a list of rows, read back by index and walked
+        lines = ["rows = []",
+                 f"for i in range({n}):",
+                 "    row = []",
+                 "    for j in range(2):",
+                 f"        row.append({mix('(0.1 * (i + j))', gen.scalar())})",
+                 "    rows.append(row)"]
+        read = rng.choice(["walk", "index", "numpy"])
+        if read == "walk":
+            lines += ["for row in rows:", "    for e in row:",
+                      f"        {target} = {target} + {mix('e', target)} * 0.3"]
+        elif read == "index":
+            lines += ["for i in range(len(rows)):",
+                      f"    {target} = {target} + rows[i][1] * rows[len(rows) - 1 - i][0]"]
+        else:
+            lines += [f"{target} = {target} + np.sum(np.array(rows) ** 2) * 0.1"]
+    elif kind == "last":    # a row made in every iteration, the last one read after the loop
+        lines = [f"for i in range({rng.choice(['1', '2', '3'])}):",
+                 f"    last = [{gen.scalar()}, {gen.scalar()}]",
+                 f"    last.append({mix('last[0]', 'last[1]')})",
+                 f"{target} = {target} + {fold('last')}"]
+    else:                   # a list of lists made again from the one before
+        lines = [f"table = [[{gen.scalar()}, {gen.scalar()}]]",
+                 f"for i in range({n}):",
+                 "    new = []",
+                 "    for row in table:",
+                 "        r = []",
+                 "        for e in row:",
+                 f"            r.append({mix('e', gen.scalar())})",
+                 "        new.append(r)",
+                 "    table = new",
+                 f"{target} = {target} + {fold('table[-1]')} * 0.5"]
+    return ["    " + line for line in lines]
 
 
 def _argsets(seed, arrays=False):
@@ -1016,6 +1094,8 @@ def features_for(seed, exclude=()):
             chosen.add(rng.choice(["arrays", "alias", "pairs", "containers"]))
         if "stack" in chosen:
             chosen.add("arrays")
+        if random.Random(f"{seed}:rows").random() < ROWS_ODDS:
+            chosen.add("rows")
     chosen -= set(exclude)
     if "arrays" not in chosen:
         chosen.discard("stack")
@@ -1035,5 +1115,5 @@ def generate(seed, exclude=()):
         h, text = _helper(rng, index, helpers)
         helpers.append(h)
         lines += ["", *text, ""]
-    lines += ["", *_main(rng, helpers, features)]
+    lines += ["", *_main(rng, helpers, features, seed)]
     return Program(seed, "\n".join(lines) + "\n", _argsets(seed, "arrays" in features), features)
