@@ -379,3 +379,52 @@ def test_second_derivatives_of_numpy_functions_of_lists_of_lists_are_refused():
     with pytest.raises(ad.TransformError, match="second order") as info:
         ad.hessian(table_of_rows)(0.7, 2)
     assert "test_lists_across_iterations.py:" in str(info.value)
+
+
+def pairs_made_on_one_path(x, y, flag):
+    pr = [(x, y), (y, 1.0)]
+    if flag:
+        pr = [(x * y, x), (np.sin(y), y), (x, 2.0)]
+    else:
+        pr.append((y * y, x))
+    s = 0.0
+    for p, q in pr:
+        s = s + p * np.cos(q)
+    return s
+
+
+def pairs_made_on_one_path_in_a_loop(x, y, n):
+    pr = [(x, y)]
+    for i in range(n):
+        if i % 2 == 0:
+            pr = [(pr[-1][0] * x, y), (x, pr[0][1])]
+        else:
+            pr.append((np.tanh(x + i), y * x))
+    s = 0.0
+    for p, q in pr:
+        s = s + p * q
+    return s
+
+
+def test_a_list_of_pairs_made_differently_on_the_paths_of_an_if():
+    # the lists of each position are joined after the if, as lists are
+    for flag in (True, False):
+        assert_grad(pairs_made_on_one_path, 0.7, -0.4, flag, wrt=(0, 1))
+        np.testing.assert_allclose(
+            ad.grad(pairs_made_on_one_path, wrt=(0, 1))(0.7, -0.4, flag),
+            _with_autograd_numpy(autograd.grad(pairs_made_on_one_path, (0, 1)), 0.7, -0.4, flag),
+            rtol=1e-12)
+    for n in (0, 1, 4):
+        assert_grad(pairs_made_on_one_path_in_a_loop, 0.7, -0.4, n, wrt=(0, 1))
+
+
+def test_pairs_on_one_path_only_are_refused():
+    def f(x, flag):
+        if flag:
+            pr = [(x, x)]
+        else:
+            pr = x
+        return pr
+
+    with pytest.raises(ad.TransformError, match="made differently on the paths of this if"):
+        ad.grad(f)(0.5, True)

@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
+from .lists import Struct
 
 
 @dataclass
@@ -80,15 +81,35 @@ class ControlFlow:
             self.scope.env.pop(v, None)
             return
         if any(x in self.out.structs for x in versions):
+            self.scope.env[v] = self._merge_structs(stmt, v, paths, versions, existing)
+            return
+        self.scope.env[v] = self._join(stmt, paths, versions, existing,
+                                       lambda: self.namer.version(v))
+
+    def _merge_structs(self, stmt, v, paths, versions, existing):
+        """A list of tuples made differently on the paths of an if: its list of each
+        position joined as a list is (a new handle for the lists joined)."""
+        structs = [self.out.structs.get(x) for x in versions]
+        if any(t is None for t in structs) or len({len(t.lists) for t in structs}) != 1:
             raise self.scope.src.error(stmt, f"{v!r}, a list of tuples of values being "
                                              f"differentiated, is made differently on the paths "
-                                             f"of this if; make it before the if")
-        # one name for the variable after the if: a version made in a branch, or a new
-        # one when no branch made one (each took a list made before: ls = la / ls = lb)
+                                             f"of this if, or not on all of them; make it "
+                                             f"before the if")
+        lists = []
+        for j, parts in enumerate(zip(*(t.lists for t in structs))):
+            lists.append(parts[0] if len(set(parts)) == 1 else self._join(
+                stmt, paths, list(parts), existing, lambda: self.namer.fresh(f"{v}{j}")))
+        handle = self.namer.version(v)
+        self.out.structs[handle] = Struct(lists)
+        return handle
+
+    def _join(self, stmt, paths, versions, existing, new_name):
+        """One name for the ``versions`` of a value the ``paths`` of an if leave: a version
+        made in a branch (renamed in the others' code), or ``new_name()`` when no branch
+        made one (each took a list made before: ls = la / ls = lb)."""
         made = [x is not None and x not in existing and x in set().union(set(), *(
             ir.defined_names(s) for s in p.block)) for p, x in zip(paths, versions)]
-        merged = next((x for x, m in zip(versions, made) if m), None) \
-            or self.namer.version(v)
+        merged = next((x for x, m in zip(versions, made) if m), None) or new_name()
         for p, x, m in zip(paths, versions, made):
             if x is None:
                 # unbound on this path in Python: None here, so later copies can read it
@@ -109,7 +130,7 @@ class ControlFlow:
             self.out.holders[merged] = max(held)
         if any(x is None or x in self.out.maybe_undefined for x in versions):
             self.out.maybe_undefined.add(merged)
-        self.scope.env[v] = merged
+        return merged
 
     def copy_statement(self, target, source, node):
         """``target = source`` in generated names: the copy primitive for a value being
