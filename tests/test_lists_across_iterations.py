@@ -428,3 +428,55 @@ def test_pairs_on_one_path_only_are_refused():
 
     with pytest.raises(ad.TransformError, match="made differently on the paths of this if"):
         ad.grad(f)(0.5, True)
+
+
+def popped_and_set(x, n):
+    # pop and item assignment on lists a loop passes on
+    prev = [x, x * 2.0, 0.5]
+    for i in range(n):
+        cur = []
+        for j in range(len(prev)):
+            cur.append(prev[j] * x + j)
+        last = cur.pop()
+        cur[0] = cur[0] + last * 0.5
+        cur.append(np.sin(last))
+        prev = cur
+    return sum(prev) * prev[0]
+
+
+def rolled_in_a_helper(v, n):
+    prev = [v, v * v]
+    for i in range(n):
+        cur = []
+        for p in prev:
+            cur.append(np.tanh(p) + 0.1 * i)
+        prev = cur
+    return prev[0] - prev[1]
+
+
+def calls_the_helper(x, y):
+    return rolled_in_a_helper(x, 2) * rolled_in_a_helper(y * x, 3)
+
+
+def rows_replaced_on_a_branch(w):
+    rows = [w]
+    for i in range(3):
+        nxt = []
+        for r in rows:
+            nxt.append(r * w)
+            nxt.append(np.sin(r))
+        rows = nxt
+        if len(rows) > 4:
+            rows = [rows[0] + rows[-1], rows[1]]
+    return np.sum(rows[0] * rows[-1])
+
+
+def test_pop_item_assignment_helpers_and_branches():
+    for n in (0, 3):
+        assert_grad(popped_and_set, 0.7, n)
+    assert_grad(calls_the_helper, 0.7, 0.3, wrt=(0, 1))
+    w = np.array([0.3, -0.5])
+    assert_grad(rows_replaced_on_a_branch, w)
+    np.testing.assert_allclose(ad.grad(rows_replaced_on_a_branch)(w),
+                               _with_autograd_numpy(autograd.grad(rows_replaced_on_a_branch), w),
+                               rtol=1e-12)
