@@ -480,3 +480,38 @@ def test_pop_item_assignment_helpers_and_branches():
     np.testing.assert_allclose(ad.grad(rows_replaced_on_a_branch)(w),
                                _with_autograd_numpy(autograd.grad(rows_replaced_on_a_branch), w),
                                rtol=1e-12)
+
+
+# -- slices of lists -----------------------------------------------------------------
+
+
+def slices_of_a_list(x):
+    hs = [x, x * x, np.sin(x)]
+    for i in range(2):
+        hs.append(hs[-1] * x)
+    t = hs[1:]
+    return t[0] * t[-1] + sum(hs[1:4]) + np.sum(np.array(hs[::2])) + sum(hs[-2:][::-1]) * 0.5
+
+
+def slices_of_rows(x, n):
+    rows = []
+    for i in range(n):
+        rows.append([x * i, np.cos(x + i)])
+    kept = rows[1:]
+    s = 0.0
+    for row in kept[::-1]:
+        s = s + row[0] * row[1]
+    return s
+
+
+def test_slices_of_lists_are_new_lists_of_the_same_values():
+    for x in (0.7, -1.3):
+        assert_grad(slices_of_a_list, x)
+        for n in (0, 1, 4):
+            assert_grad(slices_of_rows, x, n)
+    for f, args in ((slices_of_a_list, (0.7,)), (slices_of_rows, (0.7, 4))):
+        np.testing.assert_allclose(ad.grad(f)(*args),
+                                   _with_autograd_numpy(autograd.grad(f), *args), rtol=1e-12)
+    g = ad.grad(slices_of_a_list)
+    np.testing.assert_allclose(ad.hessian(slices_of_a_list)(0.7),
+                               (g(0.7 + 1e-6) - g(0.7 - 1e-6)) / 2e-6, rtol=1e-6)

@@ -460,12 +460,39 @@ class Lists:
                                         self.operand(value.right), stmt))
         return True
 
+    def _sliced(self, target, name, index, node):
+        """``target = name[a:b:c]`` on a list of values being differentiated: a new list of
+        its items (the same values), made by a loop over the positions sliced (its reverse
+        gives each item's adjoint back to the list's), as Python's slice makes it."""
+        if any(p is not None and self.is_varied_operand(p)
+               for p in (index.lower, index.upper, index.step)):
+            raise self.scope.src.error(node, "slicing a list by bounds that depend on the "
+                                             "differentiated input is not supported")
+        target = self.named(target)
+        item, k, positions = self.namer.temp(), self.namer.fresh("k"), self.namer.temp()
+        for made in (target, item):
+            self.out.varied_ssa.add(made)
+        self.out.lists.add(target)
+        if name in self.out.holders:   # (a slice of a list of lists holds lists)
+            self.out.holders[target] = self.out.holders[name]
+            self.out.lists.add(item)
+            if self.out.holders[name] > 1:
+                self.out.holders[item] = self.out.holders[name] - 1
+        self.out.body.append(ir.ListNew(target, [], node))
+        whole = ast.Call(func=ir.load("range"), args=[ast.Call(
+            func=ir.load("len"), args=[ir.load(name)], keywords=[])], keywords=[])
+        self.out.body.append(ir.Keep(ir.assign(positions, ast.Subscript(
+            value=whole, slice=index, ctx=ast.Load())), [positions]))
+        self.out.body.append(ir.Loop("for", [ir.ListGet(item, name, ir.load(k), node),
+                                             ir.ListAppend(target, ir.load(item), node)],
+                                     node, index=k, iterable=ir.load(positions)))
+        return ir.load(target)
+
     def emit_index(self, target, base, index, node):
         """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
         if isinstance(base, ast.Name) and base.id in self.out.lists:
             if isinstance(index, ast.Slice):
-                raise self.scope.src.error(node, "slicing a list of values being differentiated is "
-                                                 "not supported")
+                return self._sliced(target, base.id, index, node)
             target = self.named(target)
             self.out.varied_ssa.add(target)
             if base.id in self.out.holders:   # an item of a list of lists: a list
