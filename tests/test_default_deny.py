@@ -11,6 +11,7 @@ import heapq
 import inspect
 import math
 
+import autograd
 import numpy as np
 import pytest
 from conftest import assert_grad
@@ -68,6 +69,33 @@ def vars_read(a):
     return vars()["b"] * a
 
 
+def evaluated_variable(a):
+    text = "a * a"
+    return eval(text) * a
+
+
+def evaluated_comprehension(a):
+    # (inside eval a comprehension does not see the function's locals: not inlined)
+    return eval("[a * i for i in range(2)]")[1]
+
+
+def evaluated_in_globals(a):
+    return eval("a * a", globals()) * a
+
+
+def locals_of_a_global_name(a):
+    return locals()["np"].sin(a)
+
+
+def globals_of_a_local_name(a):
+    np = a * 2.0
+    return globals()["np"] * a
+
+
+def locals_counted(a):
+    return a * len(locals())
+
+
 def computed_attribute(a):
     name = "s" + "in"
     return getattr(np, name)(a)
@@ -98,20 +126,40 @@ def dict_of_values(a):
     (unknown_method, X, r"\.conj\(\)"),
     (unknown_attribute, X, r"\.real"),
     (unknown_subscriptable, X, r"index"),
-    (evaluated_string, 1.5, r"eval\(\)"),
     (executed_string, 1.5, r"exec\(\)"),
-    (locals_read, 1.5, r"locals\(\)"),
-    (vars_read, 1.5, r"vars\(\)"),
     (computed_attribute, 1.5, r"getattr\(\)"),
     (frame_read, 1.5, r"currentframe|f_locals"),
     (dict_of_values, 1.5, r"\.get\(\)"),
     (container_to_unknown_function, X, r"nsmallest"),
     (eval_under_another_name, 1.5, r"eval\(\)"),
+    (evaluated_variable, 1.5, r"eval\(\)"),
+    (evaluated_comprehension, 1.5, r"eval\(\)"),
+    (evaluated_in_globals, 1.5, r"eval\(\)"),
+    (locals_of_a_global_name, 1.5, r"locals\(\)"),
+    (globals_of_a_local_name, 1.5, r"globals\(\)"),
+    (locals_counted, 1.5, r"locals\(\)"),
 ])
 def test_unknown_is_refused_not_ignored(f, x, word):
     with pytest.raises(ad.TransformError, match=word) as info:
         ad.grad(f)(x)
     assert "test_default_deny.py:" in str(info.value)
+
+
+def test_reflection_with_constant_text_is_the_code_it_stands_for():
+    # eval("a * a") is a * a in the function's scope, locals()["b"] and vars()["b"] are b,
+    # globals()["np"] is the module's np, getattr(np, "s" + "in") is np.sin
+    for f in (evaluated_string, locals_read, vars_read, constant_text_everywhere):
+        assert_grad(f, 1.5)
+    for f in (evaluated_string, locals_read, vars_read):   # (autograd has no math.tanh)
+        np.testing.assert_allclose(ad.grad(f)(1.5), autograd.grad(f)(1.5), rtol=1e-12)
+    assert "a * a" in ad.show(evaluated_string) and "eval(" not in ad.show(evaluated_string)
+
+
+def constant_text_everywhere(a):
+    b = a * 0.5
+    v = eval("b * 1.5 + " + "a", globals(), locals())
+    v = getattr(math, "ta" + "nh")(v) + globals()["math"].cos(b)
+    return v * vars()["b"]
 
 
 def literal_attribute(a):

@@ -324,16 +324,16 @@ class _References(ast.NodeTransformer):
     def reference(self, name, at):
         """The ``REFERENCE`` node for nested function ``name`` passed as a value at ``at``."""
         self._check_defined(name, at)
-        ref = ast.Call(func=_placed(ast.Name(id=name, ctx=ast.Load()), at), args=[], keywords=[
+        ref = ast.Call(func=placed(ast.Name(id=name, ctx=ast.Load()), at), args=[], keywords=[
             ast.keyword(arg=v, value=self._value(v, at)) for v in self.table[name].free])
         setattr(ref, REFERENCE, True)
-        return _placed(ref, at)
+        return placed(ref, at)
 
     def _value(self, v, at):
         """What a reference passes for free variable ``v``: the variable, or a reference."""
         if v in self.table:
             return self.reference(v, at)
-        return _placed(ast.Name(id=v, ctx=ast.Load()), at)
+        return placed(ast.Name(id=v, ctx=ast.Load()), at)
 
     def _check_defined(self, name, at):
         if name in self.positions and self.position < self.positions[name]:
@@ -341,7 +341,7 @@ class _References(ast.NodeTransformer):
                                  f"define it first")
 
 
-def _placed(new, at):
+def placed(new, at):
     """``new`` at the position (and in the inlined function's place) of ``at``."""
     ast.copy_location(new, at)
     if hasattr(at, PLACE):

@@ -38,6 +38,7 @@ from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
 from .items import Items, desugar_items
+from .reflection import constant_reflection
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
@@ -54,6 +55,7 @@ def desugar(source, callers=(), structures=()):
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     if callers:
         mark_place(fn, source, callers)
+    constant_reflection(fn, source)
     nested = extract(fn, source)
     desugar_comprehensions(fn, structures)
     fn = lower_function(fn, source.error)

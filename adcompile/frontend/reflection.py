@@ -1,0 +1,110 @@
+"""Reflection whose text is known when transforming: rewritten as the code it stands for.
+
+``eval("w * 1.5 + v")`` evaluates, in the function's own scope, an expression that is
+already in the source; ``getattr(np, "ta" + "nh")`` reads ``np.tanh``; ``locals()["w"]``
+and ``vars()["w"]`` read the local ``w``; ``globals()["np"]`` reads the module's ``np``.
+With the string a constant (or a concatenation of constants), each is replaced by the
+expression it evaluates, before any other pass, so that the rest of the compiler sees
+every name it reads. Anything else (a computed string, ``exec``, ``len(locals())``,
+``eval`` with other mappings, or text with a scope of its own such as a comprehension)
+is left for validate.py to refuse.
+"""
+
+import ast
+import builtins
+
+from .closures import placed
+
+#: expressions that open a scope of their own: inside ``eval`` they do not see the
+#: function's locals (as inlined code would), so text holding one is not rewritten
+_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def constant_reflection(fn, source):
+    """Rewrite, in place, the reflection in ``fn`` (a copy of ``source``'s def) whose
+    strings are constants (see the module's docstring). Nested functions keep theirs."""
+    local_names = set(source.params) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                                         and isinstance(n.ctx, ast.Store)}
+
+    def builtin(func, obj):
+        """Whether ``func`` (an expression) is the builtin ``obj`` under its own name."""
+        return isinstance(func, ast.Name) and func.id not in local_names \
+            and source.resolve(func.id, None) is obj
+
+    def scope_call(e, obj):
+        return isinstance(e, ast.Call) and not e.args and not e.keywords \
+            and builtin(e.func, obj)
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_FunctionDef(self, node):
+            return node if node is not fn else self.generic_visit(node)
+
+        def visit_Lambda(self, node):
+            return node
+
+        visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            text = constant_string(node.args[0]) if node.args else None
+            if text is None or node.keywords:
+                return node
+            if builtin(node.func, builtins.eval) and (
+                    len(node.args) == 1 or len(node.args) == 3
+                    and scope_call(node.args[1], builtins.globals)
+                    and scope_call(node.args[2], builtins.locals)):
+                return _parsed(text, node)
+            return node
+
+        def visit_Subscript(self, node):
+            self.generic_visit(node)
+            key = constant_string(node.slice)
+            if key is None or not key.isidentifier() or not isinstance(node.ctx, ast.Load):
+                return node
+            local = scope_call(node.value, builtins.locals) or scope_call(node.value, builtins.vars)
+            if local and key in local_names or scope_call(node.value, builtins.globals) \
+                    and key not in local_names and key in source.globals:
+                return placed(ast.Name(id=key, ctx=ast.Load()), node)
+            return node
+
+    Rewrite().visit(fn)
+    ast.fix_missing_locations(fn)
+    _fold_getattr_names(fn)
+
+
+def constant_string(e):
+    """The value of ``e`` if it is a string the source spells out (a literal, or literals
+    joined by ``+``), else None."""
+    if isinstance(e, ast.Constant) and isinstance(e.value, str):
+        return e.value
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+        left, right = constant_string(e.left), constant_string(e.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def _parsed(text, call):
+    """The expression ``text`` holds, placed at ``call`` (for errors), or ``call`` itself
+    when it is not one expression this rewrite may stand in for."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return call   # (Python raises it when the call runs; so does the refusal)
+    if any(isinstance(n, _SCOPES + (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom))
+           for n in ast.walk(tree)):
+        return call
+    for n in ast.walk(tree):
+        placed(n, call)
+    return tree
+
+
+def _fold_getattr_names(fn):
+    """``getattr(obj, "ta" + "nh")``: the name as one literal (validate.attributes_by_name
+    then reads it as ``obj.tanh``)."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and len(node.args) == 2 \
+                and not isinstance(node.args[1], ast.Constant):
+            name = constant_string(node.args[1])
+            if name is not None:
+                node.args[1] = ast.copy_location(ast.Constant(name), node.args[1])
