@@ -31,6 +31,7 @@ from .backend.jit import Report, check_backend
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import CHECKPOINT, Transform
+from .errors import TransformError
 from .fastpath import NumberPath, plain_parameters
 from .ir import walk_tree
 from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
@@ -659,8 +660,13 @@ def _gradient_shared(f, transform, kind, backend=None):
             # numba compiles the gradient code made for differentiating again: one list per
             # saved variable (one type each), loops as written (see backend/jit.py); a
             # function ad.checkpoint marked keeps its checkpointed code
-            text, name, aliases, extra = transform.generate(
-                key, "grad2" if form == "grad" and transform.checkpoint is None else form)
+            wanted = "grad2" if form == "grad" and transform.checkpoint is None else form
+            try:
+                text, name, aliases, extra = transform.generate(key, wanted)
+            except TransformError:
+                # (code that cannot be differentiated again, as lists loops pass on: the
+                # code Python runs, which numba compiles or refuses, saying why)
+                text, name, aliases, extra = transform.generate(key, form)
         else:
             python = _checked(transform, key, kind)
             if report is None:

@@ -515,3 +515,11 @@ def test_slices_of_lists_are_new_lists_of_the_same_values():
     g = ad.grad(slices_of_a_list)
     np.testing.assert_allclose(ad.hessian(slices_of_a_list)(0.7),
                                (g(0.7 + 1e-6) - g(0.7 - 1e-6)) / 2e-6, rtol=1e-6)
+
+
+def test_the_numba_backend_runs_them_as_python_saying_why():
+    pytest.importorskip("numba")
+    from adcompile.backend.jit import NumbaFallbackWarning
+    with pytest.warns(NumbaFallbackWarning, match="adjoint_list"):
+        got = ad.grad(rolling_rows, backend="numba")(0.7)
+    assert got == ad.grad(rolling_rows)(0.7)
