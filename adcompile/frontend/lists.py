@@ -92,19 +92,23 @@ def check_nested_changes(body, lists, src):
             inserted.setdefault(e, []).append(n)
         if isinstance(s, ir.ListGet) and s.target in lists:
             items.add(s.target)
-    loops = [(s, {id(x) for x in ir.walk(s.body)}) for s in ir.walk(body)
-             if isinstance(s, ir.Loop)]
+    loops = []   # (statements inside, lists put into others there, lists made there)
+    for loop in ir.walk(body):
+        if isinstance(loop, ir.Loop):
+            inside = list(ir.walk(loop.body))
+            loops.append(({id(x) for x in inside},
+                          {e for x in inside for e in _inserted(x, lists)},
+                          {x.target for x in inside if isinstance(x, ir.ListNew)}))
     for s in ir.walk(body):
         changed = _changed_list(s)
         if changed is None or changed not in lists:
             continue
         n = order[id(s)]
         later = any(m < n for m in inserted.get(changed, ()))
-        again = any(id(s) in inside and any(id(x) in inside for x in ir.walk(loop.body)
-                                            if changed in _inserted(x, lists))
-                    and not any(isinstance(x, ir.ListNew) and x.target == changed
-                                for x in ir.walk(loop.body))
-                    for loop, inside in loops)
+        # (in a loop that puts the list into another and does not make it anew, the next
+        # iteration changes what the other holds)
+        again = any(id(s) in inside and changed in put and changed not in made
+                    for inside, put, made in loops)
         if changed in items or later or again:
             raise src.error(s.node, "this changes a list that another list holds (a list of "
                                     "lists), which is not supported: build each inner list "
