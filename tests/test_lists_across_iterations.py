@@ -523,3 +523,23 @@ def test_the_numba_backend_runs_them_as_python_saying_why():
     with pytest.warns(NumbaFallbackWarning, match="adjoint_list"):
         got = ad.grad(rolling_rows, backend="numba")(0.7)
     assert got == ad.grad(rolling_rows)(0.7)
+
+
+def literals_walked_in_a_loop(x, y, n):
+    s = 0.0
+    for i in range(n):
+        for p, q in [(x * i, y), (np.sin(x), y * x)]:
+            s = s + p * q
+        for v in [x, y * i, s]:
+            s = s + np.tanh(v) * 0.5
+    return s
+
+
+def test_literal_lists_walked_inside_a_loop():
+    # (were refused: a new list in every iteration)
+    for n in (0, 1, 3):
+        assert_grad(literals_walked_in_a_loop, 0.7, -0.4, n, wrt=(0, 1))
+    g = ad.grad(literals_walked_in_a_loop)
+    np.testing.assert_allclose(ad.hessian(literals_walked_in_a_loop)(0.7, -0.4, 3),
+                               (g(0.7 + 1e-6, -0.4, 3) - g(0.7 - 1e-6, -0.4, 3)) / 2e-6,
+                               rtol=1e-6)

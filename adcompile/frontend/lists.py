@@ -57,7 +57,7 @@ def appended_lists(fn):
                and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
     appends = [(n.value.func.value.id, n.value.args[0]) for n in ast.walk(fn)
                if is_append(n) and len(n.value.args) == 1]
-    displayed = {name for name, value in assigns if isinstance(value, ast.List)}
+    displayed = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))}
     depth = {}    # name -> levels of lists (1: a list of values)
 
     def levels(e):

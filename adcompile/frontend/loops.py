@@ -343,10 +343,6 @@ class Loops:
             raise self.scope.src.error(e, "slicing a list of values being differentiated "
                                           "is not supported")
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
-            if self.loop_depth:
-                raise self.scope.src.error(e, "a literal list of values being differentiated "
-                                              "cannot be iterated over inside another loop; "
-                                              "bind it to a variable before the loop")
             k = tuple_length(e.elts)
             if k:   # for W, b in [(W1, b1), (W2, b2)]
                 return self.out.structs[self.new_struct(None, e.elts, k, e)]
