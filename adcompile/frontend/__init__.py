@@ -4,7 +4,9 @@
 differentiated function and again for each function it calls that is inlined
 (``Normalizer.enter``):
 
-0. nested functions and lambdas taken out, their closures made explicit (closures.py);
+0. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
+   code it stands for (reflection.py); nested functions and lambdas taken out, their
+   closures made explicit (closures.py);
 1. lower (lower.py): jumps at the ends of their paths, one return at the end;
 2. liveness (liveness.py): each ``if`` and loop marked with the variables read after it;
 3. getattr(obj, "name") as obj.name (validate.attributes_by_name);
