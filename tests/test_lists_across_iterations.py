@@ -543,3 +543,49 @@ def test_literal_lists_walked_inside_a_loop():
     np.testing.assert_allclose(ad.hessian(literals_walked_in_a_loop)(0.7, -0.4, 3),
                                (g(0.7 + 1e-6, -0.4, 3) - g(0.7 - 1e-6, -0.4, 3)) / 2e-6,
                                rtol=1e-6)
+
+
+# -- a constant before the loop, a list after an iteration ------------------------------
+
+
+def soft_edit_distance(costs):
+    # found reading real code: prev starts as a constant list; its reads were taken for
+    # reads of an array and their adjoints lost (a gradient of zeros)
+    n, m = costs.shape
+    prev = [0.0] + [1e9] * m
+    for i in range(n):
+        cur = [1e9]
+        for j in range(m):
+            a = prev[j] + costs[i, j]
+            b = prev[j + 1] + 1.0
+            c = cur[j] + 1.0
+            low = min(a, b, c)
+            cur.append(low - np.log(np.exp(low - a) + np.exp(low - b) + np.exp(low - c)))
+        prev = cur[:] if i % 2 else cur
+    return prev[-1]
+
+
+def constant_tuple_first(x):
+    prev = (0.0, 1.0)
+    for i in range(2):
+        a, b = prev
+        prev = [a + x, b * x]
+    return prev[0] * prev[1]
+
+
+def number_first(x):
+    prev = x * 1.0
+    for i in range(2):
+        cur = [x, 2.0]
+        prev = cur
+    return prev[0]
+
+
+def test_a_constant_before_the_loop_and_a_list_after_an_iteration():
+    costs = np.random.default_rng(3).random((3, 4))
+    assert_grad(soft_edit_distance, costs)
+    assert np.any(ad.grad(soft_edit_distance)(costs) != 0)
+    assert_grad(constant_tuple_first, 0.7)
+    # a value being differentiated that is not a list before: refused, with the line
+    with pytest.raises(ad.TransformError, match="not a list before this loop"):
+        ad.grad(number_first)(0.7)

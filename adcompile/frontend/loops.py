@@ -42,10 +42,34 @@ class BodyStores(frozenset):
 
 
 def _made_lists(body):
-    """The user names ``body`` binds to a list or tuple display (``row = []``)."""
-    return {n.targets[0].id for b in body for n in ast.walk(b)
-            if isinstance(n, ast.Assign) and len(n.targets) == 1
-            and isinstance(n.targets[0], ast.Name) and isinstance(n.value, (ast.List, ast.Tuple))}
+    """The user names ``body`` binds to a list or tuple display (``row = []``), or only to
+    names bound to one there and slices of them (``prev = cur``, ``prev = cur[:] if k else
+    cur``)."""
+    assigns = [(n.targets[0].id, n.value) for b in body for n in ast.walk(b)
+               if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name)]
+    made = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))}
+    copies = [(name, _list_sources(value)) for name, value in assigns]
+    grown = True
+    while grown:
+        grown = False
+        for name, sources in copies:
+            if sources and name not in made and sources <= made:
+                made.add(name)
+                grown = True
+    return made
+
+
+def _list_sources(value):
+    """The names whose lists ``value`` is (or a slice of), or None."""
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+        return _list_sources(value.value)
+    if isinstance(value, ast.IfExp):
+        body, orelse = _list_sources(value.body), _list_sources(value.orelse)
+        return body | orelse if body and orelse else None
+    return None
 
 
 @dataclass
@@ -133,19 +157,26 @@ class Loops:
         """A variable holding a list of values being differentiated that the loop gives
         another value (not a list, or a list it makes) and reads in the next iteration or
         after the loop: the list's adjoint would also take what was read from the other
-        value. Refused."""
+        value. Refused; so is the other way round, a variable the loop gives a list that
+        its iterations did not read as one (the list's adjoint would miss those reads)."""
         for v, name in names.carried.items():
-            if name not in self.out.lists:
-                continue
             for s in same_loop(body):
-                if isinstance(s, ir.Carry) and s.target == name \
-                        and s.source not in self.out.lists:
+                if not (isinstance(s, ir.Carry) and s.target == name):
+                    continue
+                if name in self.out.lists and s.source not in self.out.lists:
                     raise self.scope.src.error(stmt, f"{v!r} holds a list of values being "
                                                      f"differentiated before this loop and "
                                                      f"something else after an iteration, "
                                                      f"and is read in the next iteration or "
                                                      f"after the loop; use another name for "
                                                      f"the new value")
+                if s.source in self.out.lists and name not in self.out.lists:
+                    raise self.scope.src.error(stmt, f"{v!r} is given a list of values being "
+                                                     f"differentiated in this loop in a way "
+                                                     f"adcompile does not follow, and read in "
+                                                     f"the next iteration or after the loop; "
+                                                     f"bind it to a list display ({v} = [...]) "
+                                                     f"or to a name holding one")
 
     def _header(self, stmt):
         """The loop's ``Header``; for a for loop, what it walks is evaluated here."""
@@ -187,6 +218,8 @@ class Loops:
             self.out.body.append(ir.Keep(ir.assign(names[index_user], start),
                                          [names[index_user]]))
         index = names[index_user] if index_user else self.namer.fresh("i")
+        constant_before = {v for v in names if v in before
+                           and before[v] not in self.out.varied_ssa}
         for v, name in names.items():
             if v in self.scope.varied and v != index_user:
                 self.out.varied_ssa.add(name)
@@ -203,10 +236,24 @@ class Loops:
                 if v in made and v in self.scope.varied:
                     # a list made in an iteration and read in the next or after the loop
                     # (_refuse_lists_replaced checks that every iteration leaves a list)
-                    self.out.lists.add(n)
-                    if v in self.scope.list_appends:
-                        self.out.holders[n] = self.scope.list_appends[v]
+                    self._carried_list(n, v)
+            elif v in made and v in self.scope.varied and n not in self.out.lists:
+                if v not in constant_before:
+                    raise self.scope.src.error(stmt, f"{v!r} holds a value being "
+                                                     f"differentiated that is not a list "
+                                                     f"before this loop, and a list after an "
+                                                     f"iteration; use another name for the list")
+                # a constant before the loop (prev = [0.0] * n), a list of values being
+                # differentiated after an iteration: read as a list (the constant's adjoint
+                # list is dropped)
+                self._carried_list(n, v)
         return Names(before, names, index, carried)
+
+    def _carried_list(self, name, v):
+        """Loop name ``name`` of user variable ``v`` holds a list the loop makes."""
+        self.out.lists.add(name)
+        if v in self.scope.list_appends:
+            self.out.holders[name] = self.scope.list_appends[v]
 
     def _body(self, stmt, header, names, carried_trees):
         """The IR statements of one iteration: the items read at the step, the body, and
