@@ -1025,14 +1025,17 @@ def _rows_block(rng, scope):
 
     kind = rng.choice(["rolling", "table", "last", "carried table"])
     if kind == "rolling":   # two rows of dynamic programming
-        lines = [f"prev = [{gen.scalar()}, {gen.scalar()}]",
+        first = rng.choice([f"[{gen.scalar()}, {gen.scalar()}]", "[0.5] * 2", "[0.0] + [1.0]",
+                            "(0.25, -0.5)"])   # (a constant before the loop, lists after)
+        lines = [f"prev = {first}",
                  f"for i in range({n}):",
                  "    cur = []",
                  "    for j in range(len(prev)):",
-                 f"        cur.append({mix('prev[j]', 'prev[j - 1]')})",
+                 f"        cur.append({mix('prev[j]', 'prev[j - 1]')} + "
+                 f"{rng.choice(['x', 'y'])} * 0.1)",
                  f"    if {rng.choice(['i % 2 == 0', 'flag', 'len(cur) < 4'])}:",
                  f"        cur.append({mix('cur[-1]', gen.scalar())})",
-                 "    prev = cur",
+                 f"    prev = {rng.choice(['cur', 'cur', 'cur[:]', 'cur[:] if flag else cur'])}",
                  f"{target} = {target} * 0.5 + {fold('prev')}"]
     elif kind == "table":   # a list of rows, read back by index and walked
         lines = ["rows = []",
