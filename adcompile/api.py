@@ -30,7 +30,7 @@ from .backend.graph import Graph, computation_graph
 from .backend.jit import Report, check_backend
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
-from .compiler import CHECKPOINT, Transform
+from .compiler import CHECKPOINT, Transform, without_cycle_collection
 from .fastpath import NumberPath, plain_parameters
 from .ir import walk_tree
 from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
@@ -423,8 +423,9 @@ def _checked_code(transform, key, kind):
         call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
-    code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
-                  has_aux=transform.has_aux)
+    with without_cycle_collection():   # (it parses and unparses the code: see compiler.py)
+        code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
+                      has_aux=transform.has_aux)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
     with _checked_lock:
         return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
@@ -441,8 +442,9 @@ def _checked(transform, key, kind):
         fn = per_transform.get((kind, key))
         if fn is not None:
             return fn
-        fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
-                              aliases, extra)
+        with without_cycle_collection():
+            fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
+                                  aliases, extra)
         fn.source = code
         per_transform[(kind, key)] = fn
         return fn

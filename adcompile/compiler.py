@@ -235,7 +235,8 @@ class Transform:
                 fn = self.variants[form].get(key)
                 if fn is None:
                     text, name, aliases, extra = self.generate(key, form)
-                    fn = compile_function(text, name, self.source, aliases, extra)
+                    with without_cycle_collection():   # (ast.parse of the text, compile)
+                        fn = compile_function(text, name, self.source, aliases, extra)
                     fn.source = text
                     fn.trees = self.normal.trees   # (for jvp: the leaves' tangents)
                     fn.tangent_names = getattr(self, "tangent_names", None)
