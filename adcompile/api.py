@@ -412,9 +412,9 @@ def _checked_code(transform, key, kind):
         made = per_transform.get(("code", kind, key))
         if made is not None:
             return made
-    text, _, aliases, extra = transform.generate(key, "vjp")
+    node, _, _, aliases, extra = transform.generate_def(key, "vjp")
     name = f"{kind}_{transform.source.name}"
-    taken = {n.id for n in walk_tree(ast.parse(text)) if isinstance(n, ast.Name)}
+    taken = {n.id for n in walk_tree(node) if isinstance(n, ast.Name)}
     seed = "scalar_seed"
     while seed in taken or seed in aliases.values():
         seed += "_"
@@ -424,7 +424,7 @@ def _checked_code(transform, key, kind):
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
     with without_cycle_collection():   # (it parses and unparses the code: see compiler.py)
-        code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
+        code = seeded(node, name, seed_statements, gradients_only=kind == "grad",
                       has_aux=transform.has_aux)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
     with _checked_lock:
