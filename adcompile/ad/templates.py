@@ -87,10 +87,11 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
     # the inputs nothing was broadcast into, by their symbolic shapes
     exact = _exact_inputs(rule, inputs, shape_of) if shape_of is not None else set()
 
+    dropped = _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact)
+
     def substitute(tree):
-        tree = _drop_unbroadcast(copy_tree(tree), index, scalar_inputs, inputs, full_ndims,
-                                 exact)
-        return _Substitute(params, local_names, aliases, resolve).visit(tree)
+        return _Substitute(params, local_names, aliases, resolve, index,
+                           dropped).visit(copy_tree(tree))
 
     return substitute
 
@@ -249,11 +250,30 @@ def _user_names(where, namer, extra):
 
 
 class _Substitute(Transformer):
-    def __init__(self, params, local_names, aliases, resolve=None):
+    """A template expression at one use: its ``unbroadcast`` calls that can have nothing to do
+    dropped (``dropped(name)``, decided on the template's names, before they are
+    substituted), then the names replaced."""
+
+    def __init__(self, params, local_names, aliases, resolve=None, index=(),
+                 dropped=lambda name: False):
         self.params = params
         self.local_names = local_names
         self.aliases = aliases
         self.resolve = resolve
+        self.index, self.dropped = index, dropped
+
+    def visit_Call(self, node):
+        func, args = node.func, node.args
+        if func.__class__ is ast.Name:
+            if func.id == "unbroadcast" and len(args) == 2 \
+                    and isinstance(args[1], ast.Name) and args[1].id in self.index:
+                if self.dropped(args[1].id):
+                    return self.visit(args[0])
+            elif func.id == "rebroadcast" and len(args) == 3:
+                if self.dropped(args[2].id):
+                    return self.visit(args[0])
+                node.args = args[:2]
+        return self.generic_visit(node)
 
     def visit_Name(self, node):
         if node.id in self.params:
@@ -283,10 +303,12 @@ def _exact_inputs(rule, inputs, shape_of):
     return set()
 
 
-def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
-    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself,
-    when all inputs are full (``full_ndims``) and none has more dimensions than ``x``, or
-    when x's symbolic shape shows that nothing was broadcast into it (``exact``)."""
+def _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact=()):
+    """``dropped(name)``: whether ``unbroadcast(E, x)`` for the template's input ``name`` is
+    ``E``: when every other input is a scalar or is ``x`` itself, when all inputs are full
+    (``full_ndims``) and none has more dimensions than ``x``, or when x's symbolic shape
+    shows that nothing was broadcast into it (``exact``). (Decided once per name.)"""
+    decided = {}
 
     def nothing_broadcast_into(name):
         mine = index[name]
@@ -300,29 +322,13 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
         return others <= scalar_inputs or n is not None and all(
             full.get(i) is not None and full[i] <= n for i in others) or mine in exact
 
-    return _Drop(index, nothing_broadcast_into).visit(tree)
+    def dropped(name):
+        found = decided.get(name)
+        if found is None:
+            found = decided[name] = nothing_broadcast_into(name)
+        return found
 
-
-class _Drop(Transformer):
-    """The rewrite of ``_drop_unbroadcast`` (one class, not one per use: it is made for
-    every term of every adjoint)."""
-
-    def __init__(self, index, nothing_broadcast_into):
-        self.index, self.nothing_broadcast_into = index, nothing_broadcast_into
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
-                and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
-                and node.args[1].id in self.index):
-            if self.nothing_broadcast_into(node.args[1].id):
-                return node.args[0]
-        if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
-                and len(node.args) == 3):
-            if self.nothing_broadcast_into(node.args[2].id):
-                return node.args[0]
-            node.args = node.args[:2]
-        return node
+    return dropped
 
 
 def _decide(test, params, index, inputs, ndim_of, rule):
