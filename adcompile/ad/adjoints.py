@@ -181,13 +181,14 @@ class Adjoints:
     def make_list_bars(self, body):
         """The adjoint list of each list of active values: the statements making those made
         at the start of the backward sweep (the others: see branch_inits)."""
-        init = []
-        homes, made_in = _list_homes(body)
+        init, homes = [], None
         lists = getattr(self.fn, "lists", set())
         for s in ir.walk(body):
             if isinstance(s, ir.ListNew) and s.target in self.active \
                     or isinstance(s, ir.Op) and s.rule.name == "copy" and s.target in lists \
                     and s.target in self.active and s.target not in self.list_bar:
+                if homes is None:   # (found once, where there is an active list)
+                    homes, made_in = _list_homes(body)
                 bar = self.list_bar[s.target] = self.namer.bar(s.target)
                 home = homes.get(s.target)
                 loops = made_in.get(s.target, [])
