@@ -96,6 +96,8 @@ class Tape:
 
     def keep_read(self, backward):
         """Save only what the backward sweep reads back; returns it without empty restores."""
+        if not self.saves:   # (no Restore was made: only the blocks left empty to fill)
+            return _drop_empty(backward)
         self.fill(backward)
         _, backward = prune([], backward)
         kept = {r.key: saved_names(r) for r in nodes(backward, Restore)}
