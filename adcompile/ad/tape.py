@@ -91,6 +91,8 @@ class Tape:
 
     def fill(self, backward):
         """Give each Restore node of ``backward`` the names its key saves."""
+        if not self.saves:   # (no Restore was made)
+            return
         for node in nodes(backward, Restore):
             node.names = [ir.store(n) for n in self.saves[node.key]]
 
