@@ -37,10 +37,14 @@ def free_shape_reads(stmts, defined, kept, same_shape, helpers):
     position = {filled: 0, size: 0, unreduce: 1, times: 2}
     # (call, argument index, index of its statement); a name's first assigning statement
     sites, first_assigned = [], {}
+    name_type, store = ast.Name, ast.Store
     for at, s in enumerate(stmts):
-        for name in ir.assigns([s]):
-            first_assigned.setdefault(name, at)
-        sites += [(n, position[n.func.id], at) for n in ir.walk_tree(s) if _site(n, helpers)]
+        for n in ir.walk_tree(s):   # (one walk for both)
+            if n.__class__ is name_type:
+                if isinstance(n.ctx, store):
+                    first_assigned.setdefault(n.id, at)
+            elif _site(n, helpers):
+                sites.append((n, position[n.func.id], at))
     if not sites:
         return stmts
     read = set(kept) | _reads_except(stmts, {id(n.args[i]) for n, i, _ in sites})
