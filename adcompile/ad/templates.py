@@ -9,7 +9,7 @@ that input's adjoint receives.
 import ast
 
 from ..errors import TransformError
-from ..ir import Transformer, copy_tree, same_tree
+from ..ir import copy_tree, same_tree
 from ..analysis import indexed_shape
 from ..rules import broadcasts
 
@@ -90,8 +90,7 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
     dropped = _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact)
 
     def substitute(tree):
-        return _Substitute(params, local_names, aliases, resolve, index,
-                           dropped).visit(copy_tree(tree))
+        return _Substitute(params, local_names, aliases, resolve, index, dropped).visit(tree)
 
     return substitute
 
@@ -249,10 +248,12 @@ def _user_names(where, namer, extra):
     return resolve
 
 
-class _Substitute(Transformer):
-    """A template expression at one use: its ``unbroadcast`` calls that can have nothing to do
-    dropped (``dropped(name)``, decided on the template's names, before they are
-    substituted), then the names replaced."""
+class _Substitute:
+    """A template expression at one use, made as a copy of the template's (which is left as
+    it is): its ``unbroadcast`` calls that can have nothing to do dropped (``dropped(name)``,
+    decided on the template's names), the names replaced. (One walk: what copying the
+    template and then rewriting the copy, as ``ir.copy_tree`` and ``ir.Transformer`` do,
+    makes.)"""
 
     def __init__(self, params, local_names, aliases, resolve=None, index=(),
                  dropped=lambda name: False):
@@ -262,9 +263,12 @@ class _Substitute(Transformer):
         self.resolve = resolve
         self.index, self.dropped = index, dropped
 
-    def visit_Call(self, node):
-        func, args = node.func, node.args
-        if func.__class__ is ast.Name:
+    def visit(self, node):
+        cls = node.__class__
+        if cls is ast.Name:
+            return self.visit_Name(node)
+        if cls is ast.Call and node.func.__class__ is ast.Name:
+            func, args = node.func, node.args
             if func.id == "unbroadcast" and len(args) == 2 \
                     and isinstance(args[1], ast.Name) and args[1].id in self.index:
                 if self.dropped(args[1].id):
@@ -272,8 +276,30 @@ class _Substitute(Transformer):
             elif func.id == "rebroadcast" and len(args) == 3:
                 if self.dropped(args[2].id):
                     return self.visit(args[0])
-                node.args = args[:2]
-        return self.generic_visit(node)
+                return self._copy(node, args[:2])
+        if isinstance(node, ast.expr_context):
+            return node
+        return self._copy(node)
+
+    def _copy(self, node, args=None):
+        """A copy of ``node`` with its children visited in the order of its fields (as
+        ``ir.Transformer`` visits them); ``args``: a call's, instead of its own."""
+        node_type, own = ast.AST, node.__dict__
+        children = {}
+        for key in node._fields:
+            value = args if key == "args" and args is not None else own.get(key, node)
+            if value.__class__ is list:
+                children[key] = [self.visit(v) if isinstance(v, node_type) else v
+                                 for v in value]
+            elif isinstance(value, node_type):
+                children[key] = self.visit(value)
+            elif value is not node:   # (a field the node lacks stays absent)
+                children[key] = value
+        made = node.__class__.__new__(node.__class__)
+        for key, value in own.items():   # (positions, and anything else, copied as is)
+            made.__dict__[key] = children[key] if key in children else value \
+                if isinstance(value, (int, float, str)) or value is None else copy_tree(value)
+        return made
 
     def visit_Name(self, node):
         if node.id in self.params:
@@ -284,7 +310,9 @@ class _Substitute(Transformer):
             return ast.Name(id=self.aliases[node.id], ctx=node.ctx)
         if self.resolve is not None and node.id != "ndim":
             return ast.Name(id=self.resolve(node.id), ctx=node.ctx)
-        return node
+        made = ast.Name.__new__(ast.Name)
+        made.__dict__.update(node.__dict__)
+        return made
 
 
 def _exact_inputs(rule, inputs, shape_of):
