@@ -30,7 +30,7 @@ from .backend.graph import Graph, computation_graph
 from .backend.jit import Report, check_backend
 from .backend.standalone import build_module, module_source
 from .callables import describe, open_parameters, open_wrt, rebound, unbind
-from .compiler import CHECKPOINT, Transform
+from .compiler import CHECKPOINT, Transform, without_cycle_collection
 from .errors import TransformError
 from .fastpath import NumberPath, plain_parameters
 from .ir import walk_tree
@@ -413,9 +413,9 @@ def _checked_code(transform, key, kind):
         made = per_transform.get(("code", kind, key))
         if made is not None:
             return made
-    text, _, aliases, extra = transform.generate(key, "vjp")
+    node, _, _, aliases, extra = transform.generate_def(key, "vjp")
     name = f"{kind}_{transform.source.name}"
-    taken = {n.id for n in walk_tree(ast.parse(text)) if isinstance(n, ast.Name)}
+    taken = {n.id for n in walk_tree(node) if isinstance(n, ast.Name)}
     seed = "scalar_seed"
     while seed in taken or seed in aliases.values():
         seed += "_"
@@ -424,8 +424,9 @@ def _checked_code(transform, key, kind):
         call = ast.Call(func=ast.Name(id=seed, ctx=ast.Load()), args=[value], keywords=[])
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
-    code = seeded(text, name, seed_statements, gradients_only=kind == "grad",
-                  has_aux=transform.has_aux)
+    with without_cycle_collection():   # (it parses and unparses the code: see compiler.py)
+        code = seeded(node, name, seed_statements, gradients_only=kind == "grad",
+                      has_aux=transform.has_aux)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
     with _checked_lock:
         return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
@@ -442,8 +443,9 @@ def _checked(transform, key, kind):
         fn = per_transform.get((kind, key))
         if fn is not None:
             return fn
-        fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
-                              aliases, extra)
+        with without_cycle_collection():
+            fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
+                                  aliases, extra)
         fn.source = code
         per_transform[(kind, key)] = fn
         return fn

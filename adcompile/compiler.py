@@ -180,17 +180,25 @@ class Transform:
 
     def generate(self, key, form):
         """Generated source text for ``form`` specialised to argument ndims ``key``."""
+        return self.generate_def(key, form, tree=False)
+
+    def generate_def(self, key, form, tree=True):
+        """``generate``'s (text, name, aliases, extra), with the text's ``def`` node first
+        (``tree``): the one it was unparsed from when it is made now, else parsed from the
+        text; no one else holds it."""
         self._require_normal()
         cache_key = (form, key)
-        text = self.texts.get(cache_key)
-        if text is None:
-            with without_cycle_collection():
-                text = self._generate(key, form)
-            self.texts[cache_key] = text
-        return text
+        made = self.texts.get(cache_key)
+        if made is not None:
+            return (ast.parse(made[0]).body[0], *made) if tree else made
+        with without_cycle_collection():
+            node, name, aliases, extra = self._generate(key, form)
+            made = to_source(node), name, aliases, extra
+        self.texts[cache_key] = made
+        return (node, *made) if tree else made
 
     def _generate(self, key, form):
-        """``generate``'s text, made (not cached)."""
+        """``generate``'s ``def`` node, name, aliases and extra globals, made (not cached)."""
         fn = self.normal
         aliases = self.aliases
         code = pipeline.run(fn, self.target(key, form, aliases))
@@ -210,7 +218,7 @@ class Transform:
             node = without_calls(node, {n for n, obj in code.fn.extra_globals.items()
                                         if obj is stop_gradient})
         # (the names user rules read are added while the code is made, on a copy of fn)
-        return to_source(node), name, aliases, code.fn.extra_globals
+        return node, name, aliases, code.fn.extra_globals
 
     def differentiable_source(self, form):
         """This transform's gradient code as a source to differentiate again (``form``: what
@@ -235,7 +243,8 @@ class Transform:
                 fn = self.variants[form].get(key)
                 if fn is None:
                     text, name, aliases, extra = self.generate(key, form)
-                    fn = compile_function(text, name, self.source, aliases, extra)
+                    with without_cycle_collection():   # (ast.parse of the text, compile)
+                        fn = compile_function(text, name, self.source, aliases, extra)
                     fn.source = text
                     fn.trees = self.normal.trees   # (for jvp: the leaves' tangents)
                     fn.tangent_names = getattr(self, "tangent_names", None)

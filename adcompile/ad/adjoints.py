@@ -197,8 +197,9 @@ class Adjoints:
         """The adjoint list of each list of active values: the statements making those made
         at the start of the backward sweep (the others: see branch_inits)."""
         init = []
-        homes, made_in = _list_homes(body)
         lists = getattr(self.fn, "lists", set())
+        # (found once, where the function has lists)
+        homes, made_in = _list_homes(body) if lists else ({}, {})
         self.dynamic = _passed_between_iterations(body, made_in, homes, self.active, lists)
         holders = getattr(self.fn, "holders", {})
         if self.dynamic or holders and self.in_place:

@@ -140,6 +140,9 @@ def prune_tape(sw):
     """Save only what the backward sweep reads back, and once per iteration: a value that a
     later piece of the same iteration saves unchanged is not saved again."""
     backward = _keep_read(sw.tape, sw.backward, sw.grads)
+    if not sw.tape.saves and not any(isinstance(s, ast.For) for s in ir.walk_statements(
+            backward)):   # (nothing saved; pruning code without loops again keeps it all)
+        return replace(sw, backward=backward)
     sw.tape.drop_repeated()
     return replace(sw, backward=_keep_read(sw.tape, backward, sw.grads))
 

@@ -91,11 +91,15 @@ class Tape:
 
     def fill(self, backward):
         """Give each Restore node of ``backward`` the names its key saves."""
+        if not self.saves:   # (no Restore was made)
+            return
         for node in nodes(backward, Restore):
             node.names = [ir.store(n) for n in self.saves[node.key]]
 
     def keep_read(self, backward):
         """Save only what the backward sweep reads back; returns it without empty restores."""
+        if not self.saves:   # (no Restore was made: only the blocks left empty to fill)
+            return _drop_empty(backward)
         self.fill(backward)
         _, backward = prune([], backward)
         kept = {r.key: saved_names(r) for r in nodes(backward, Restore)}

@@ -9,7 +9,7 @@ that input's adjoint receives.
 import ast
 
 from ..errors import TransformError
-from ..ir import Transformer, copy_tree, same_tree
+from ..ir import copy_tree, same_tree
 from ..analysis import indexed_shape
 from ..rules import broadcasts
 
@@ -87,10 +87,10 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
     # the inputs nothing was broadcast into, by their symbolic shapes
     exact = _exact_inputs(rule, inputs, shape_of) if shape_of is not None else set()
 
+    dropped = _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact)
+
     def substitute(tree):
-        tree = _drop_unbroadcast(copy_tree(tree), index, scalar_inputs, inputs, full_ndims,
-                                 exact)
-        return _Substitute(params, local_names, aliases, resolve).visit(tree)
+        return _Substitute(params, local_names, aliases, resolve, index, dropped).visit(tree)
 
     return substitute
 
@@ -248,12 +248,58 @@ def _user_names(where, namer, extra):
     return resolve
 
 
-class _Substitute(Transformer):
-    def __init__(self, params, local_names, aliases, resolve=None):
+class _Substitute:
+    """A template expression at one use, made as a copy of the template's (which is left as
+    it is): its ``unbroadcast`` calls that can have nothing to do dropped (``dropped(name)``,
+    decided on the template's names), the names replaced. (One walk: what copying the
+    template and then rewriting the copy, as ``ir.copy_tree`` and ``ir.Transformer`` do,
+    makes.)"""
+
+    def __init__(self, params, local_names, aliases, resolve=None, index=(),
+                 dropped=lambda name: False):
         self.params = params
         self.local_names = local_names
         self.aliases = aliases
         self.resolve = resolve
+        self.index, self.dropped = index, dropped
+
+    def visit(self, node):
+        cls = node.__class__
+        if cls is ast.Name:
+            return self.visit_Name(node)
+        if cls is ast.Call and node.func.__class__ is ast.Name:
+            func, args = node.func, node.args
+            if func.id == "unbroadcast" and len(args) == 2 \
+                    and isinstance(args[1], ast.Name) and args[1].id in self.index:
+                if self.dropped(args[1].id):
+                    return self.visit(args[0])
+            elif func.id == "rebroadcast" and len(args) == 3:
+                if self.dropped(args[2].id):
+                    return self.visit(args[0])
+                return self._copy(node, args[:2])
+        if isinstance(node, ast.expr_context):
+            return node
+        return self._copy(node)
+
+    def _copy(self, node, args=None):
+        """A copy of ``node`` with its children visited in the order of its fields (as
+        ``ir.Transformer`` visits them); ``args``: a call's, instead of its own."""
+        node_type, own = ast.AST, node.__dict__
+        children = {}
+        for key in node._fields:
+            value = args if key == "args" and args is not None else own.get(key, node)
+            if value.__class__ is list:
+                children[key] = [self.visit(v) if isinstance(v, node_type) else v
+                                 for v in value]
+            elif isinstance(value, node_type):
+                children[key] = self.visit(value)
+            elif value is not node:   # (a field the node lacks stays absent)
+                children[key] = value
+        made = node.__class__.__new__(node.__class__)
+        for key, value in own.items():   # (positions, and anything else, copied as is)
+            made.__dict__[key] = children[key] if key in children else value \
+                if isinstance(value, (int, float, str)) or value is None else copy_tree(value)
+        return made
 
     def visit_Name(self, node):
         if node.id in self.params:
@@ -264,7 +310,9 @@ class _Substitute(Transformer):
             return ast.Name(id=self.aliases[node.id], ctx=node.ctx)
         if self.resolve is not None and node.id != "ndim":
             return ast.Name(id=self.resolve(node.id), ctx=node.ctx)
-        return node
+        made = ast.Name.__new__(ast.Name)
+        made.__dict__.update(node.__dict__)
+        return made
 
 
 def _exact_inputs(rule, inputs, shape_of):
@@ -283,10 +331,12 @@ def _exact_inputs(rule, inputs, shape_of):
     return set()
 
 
-def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
-    """``unbroadcast(E, x)`` is ``E`` when every other input is a scalar or is ``x`` itself,
-    when all inputs are full (``full_ndims``) and none has more dimensions than ``x``, or
-    when x's symbolic shape shows that nothing was broadcast into it (``exact``)."""
+def _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact=()):
+    """``dropped(name)``: whether ``unbroadcast(E, x)`` for the template's input ``name`` is
+    ``E``: when every other input is a scalar or is ``x`` itself, when all inputs are full
+    (``full_ndims``) and none has more dimensions than ``x``, or when x's symbolic shape
+    shows that nothing was broadcast into it (``exact``). (Decided once per name.)"""
+    decided = {}
 
     def nothing_broadcast_into(name):
         mine = index[name]
@@ -300,29 +350,13 @@ def _drop_unbroadcast(tree, index, scalar_inputs, inputs, full_ndims, exact=()):
         return others <= scalar_inputs or n is not None and all(
             full.get(i) is not None and full[i] <= n for i in others) or mine in exact
 
-    return _Drop(index, nothing_broadcast_into).visit(tree)
+    def dropped(name):
+        found = decided.get(name)
+        if found is None:
+            found = decided[name] = nothing_broadcast_into(name)
+        return found
 
-
-class _Drop(Transformer):
-    """The rewrite of ``_drop_unbroadcast`` (one class, not one per use: it is made for
-    every term of every adjoint)."""
-
-    def __init__(self, index, nothing_broadcast_into):
-        self.index, self.nothing_broadcast_into = index, nothing_broadcast_into
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and node.func.id == "unbroadcast"
-                and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
-                and node.args[1].id in self.index):
-            if self.nothing_broadcast_into(node.args[1].id):
-                return node.args[0]
-        if (isinstance(node.func, ast.Name) and node.func.id == "rebroadcast"
-                and len(node.args) == 3):
-            if self.nothing_broadcast_into(node.args[2].id):
-                return node.args[0]
-            node.args = node.args[:2]
-        return node
+    return dropped
 
 
 def _decide(test, params, index, inputs, ndim_of, rule):

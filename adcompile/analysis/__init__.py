@@ -398,6 +398,7 @@ class _Propagation:
         self.fn, self.unknown, self.number = fn, unknown, number
         self.op, self.subscript, self.expression = op, subscript, expression
         self.values = {p: v for p, v in known.items() if v is not None}
+        self.read = set()   # (see run)
         for p in fn.params:
             self.values.setdefault(p, unknown)
 
@@ -408,6 +409,7 @@ class _Propagation:
             return self.number if isinstance(e.value, (int, float)) \
                 and not isinstance(e.value, bool) else self.unknown
         if isinstance(e, ast.Name):
+            self.read.add(e.id)
             return self.values.get(e.id, _UNSET)
         if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
             return self.of(e.operand)
@@ -422,10 +424,15 @@ class _Propagation:
 
     def run(self):
         """Each name starts unset; an assignment sets it, a disagreeing one makes it
-        ``unknown`` for good. Values only move unset -> v -> unknown, so this stops."""
-        changed = True
-        while changed:
-            changed = False
+        ``unknown`` for good. Values only move unset -> v -> unknown, so this stops.
+        Another round is needed only when a name read in this one changed after it was read
+        (a loop's carried name, a use before the definition): else every read saw the
+        final value, and the next round would find what this one found (for straight-line
+        code, one round)."""
+        stale = True
+        while stale:
+            stale = False
+            self.read = set()   # the names read so far in this round
             for name, v in self.assignments():
                 if v is _UNSET:
                     continue
@@ -433,7 +440,8 @@ class _Propagation:
                 new = v if old is _UNSET else (old if old == v else self.unknown)
                 if new != old or old is _UNSET:
                     self.values[name] = new
-                    changed = True
+                    if name in self.read:
+                        stale = True
 
     def assignments(self):
         """(name, property of the value assigned) for each assignment in the function; a
@@ -452,6 +460,7 @@ class _Propagation:
             elif isinstance(s, (ir.ListAppend, ir.ListAdd, ir.ListSet)):
                 yield s.target + "[]", self.of(s.value)
             elif isinstance(s, ir.ListGet):
+                self.read.add(s.source + "[]")
                 yield s.target, self.values.get(s.source + "[]", _UNSET)
             elif isinstance(s, ir.Loop):
                 yield from self._loop_names(s)

@@ -62,7 +62,7 @@ def complex_guards(fn, ndim_of, resolve, registry):
             continue
         if any(maker(e) is not None for e in _expressions(s)):
             unguarded = True   # (written in place: Ops have only names and trivial operands)
-        for name in sorted(own_reads(s) & marked.keys()):
+        for name in sorted(own_reads(s) & marked.keys()) if marked else ():
             for keep, made in defined_by.get(name, ()):
                 if made in keep.defines or appended_call(keep, made) is not None:
                     if all(keep is not k or made != n for k, n, _ in checks):

@@ -202,8 +202,9 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
     raise on it. Without ``keep_out_bar`` the parameter is dropped and ``seed`` assigns
     ``out_bar``; ``gradients_only``: return the gradients, not the value. ``has_aux``: the
     code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
-    ``gradients_only`` the code returns ``(gradients, aux)``."""
-    node = ast.parse(text).body[0]
+    ``gradients_only`` the code returns ``(gradients, aux)``. ``text`` may also be that
+    code's ``def`` node, which is then changed (no one else may hold it)."""
+    node = ast.parse(text).body[0] if isinstance(text, str) else text
     node.name = name
     body = node.body
     value, gradients = body[-1].value.elts

@@ -63,12 +63,12 @@ class Calls:
         if rule is None:
             raise self.unknown_call(e, called)
         e = self._stack_lists(e, rule, what)
-        func = self.rename(e.func)
-        self._check_positions(e, rule, len(e.args), what, ast.unparse(e.func))
+        func, spelled = self.rename(e.func), ast.unparse(e.func)
+        self._check_positions(e, rule, len(e.args), what, spelled)
         return self.emit_mapped(target, e, rule, list(e.args), e.keywords,
                                 lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                 keywords=kws),
-                                ast.unparse(e.func))
+                                spelled)
 
     def _stack_lists(self, e, rule, what):
         """``np.sum(terms)``, a NumPy function given a list (or a list display or

@@ -135,6 +135,9 @@ def extract(fn, source):
     """Take the nested functions and lambdas out of ``fn`` (a copy of ``source``'s def,
     changed in place) and make their closures explicit; returns {name: LocalFunction}."""
     error = source.error
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+               for n in walk_tree(fn.body)):
+        return {}   # (most functions: nothing to take out, nothing to refuse)
     defined, body = {}, []
     for stmt in fn.body:
         node = _definition(stmt, error)

@@ -29,6 +29,7 @@ walking a name of ``structures`` (resolve.py unrolls those).
 import ast
 import copy
 
+from ..ir import walk_tree
 from ..ir.naming import names_in
 
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
@@ -38,7 +39,8 @@ def desugar_comprehensions(fn, structures=()):
     """Rewrite the comprehensions of ``fn`` (an ast.FunctionDef, changed in place) that can
     be moved before their statements as loops building lists (see the module's doc).
     ``structures``: names bound to structures, whose comprehensions resolve.py unrolls."""
-    Rewriter(fn, set(structures)).block(fn.body)
+    if any(isinstance(n, COMPREHENSIONS) for n in walk_tree(fn.body)):
+        Rewriter(fn, set(structures)).block(fn.body)
 
 
 class Rewriter:

@@ -44,7 +44,7 @@ class Expressions:
         """A copy of ``tree`` with user names replaced by their current versions, and each
         call of ``ad.stop_gradient`` calling it by the name ``stopped_name`` gives it."""
         self.refuse_local_uses(tree)
-        tree = copy.deepcopy(tree)
+        tree = ir.copy_tree(tree)   # (as copy.deepcopy does, at a third of its cost)
         stops = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
                  and self.callee(n.func).is_(stop_gradient)]
         for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part

@@ -31,6 +31,10 @@ METHODS = ("logpdf", "pdf", "cdf", "logcdf", "logpmf", "pmf")
 
 def desugar_frozen(fn, source, registry):
     """Rewrite the frozen distributions of the ``def`` ``fn`` (in place) as above."""
+    methods_called, made = _candidates(fn)
+    if not methods_called and not made:   # (most functions: nothing to look up)
+        ast.fix_missing_locations(fn)
+        return
     local = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)} | {
         n.id for n in walk_tree(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
@@ -50,6 +54,9 @@ def desugar_frozen(fn, source, registry):
         dist = resolved(call.func)
         return dist if any(has_rule(dist, m) for m in METHODS) else None
 
+    if not methods_called and all(distribution(call) is None for call in made):
+        ast.fix_missing_locations(fn)
+        return
     _frozen_variables(fn, local, distribution, has_rule)
 
     class Calls(ast.NodeTransformer):
@@ -77,6 +84,22 @@ def desugar_frozen(fn, source, registry):
 
     Calls().visit(fn)
     ast.fix_missing_locations(fn)
+
+
+def _candidates(fn):
+    """(whether ``fn`` calls a method named as one of ``METHODS``, the calls ``d = D(...)``
+    assigns to a name): without the first, no call is rewritten; without a distribution
+    among the second, no variable."""
+    methods_called, made = False, []
+    for node in walk_tree(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in METHODS:
+            methods_called = True
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call) \
+                and not _unpacks(node.value):
+            made.append(node.value)
+    return methods_called, made
 
 
 def _frozen_variables(fn, local, distribution, has_rule):

@@ -141,6 +141,10 @@ def fixed_lists(fn, params):
     structure, would be unrolled), passed on or read as a whole. Holding values being
     differentiated they are structures (trees.py), whose items are variables of their own
     (carried by loops, joined after branches)."""
+    if not any(isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name)
+               and isinstance(n.value, (ast.List, ast.Tuple)) for n in ir.walk_tree(fn)):
+        return set()   # (no name is assigned a display: none is a fixed list)
     parents = {id(c): n for n in ast.walk(fn) for c in ast.iter_child_nodes(n)}
     nested = {id(n) for d in ast.walk(fn) if d is not fn and isinstance(
         d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(d)}

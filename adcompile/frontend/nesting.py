@@ -46,14 +46,17 @@ def split_nesting(fn, error):
             blocks.extend(h.body for h in getattr(s, "handlers", ()))
             field = _VALUES.get(type(s))
             value = getattr(s, field) if field else None
-            if value is not None and depth(value) >= SPLIT \
-                    and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(value)):
-                if taken is None:
-                    taken = _Names(fn)
-                splitter = _Splitter(taken)
-                setattr(s, field, splitter.split(value))
-                out.extend(splitter.assignments)
-            _refuse_deep(s, error)
+            shallow = None   # (the value, when it is found less than SPLIT deep)
+            if value is not None:
+                if depth(value) < SPLIT:
+                    shallow = value
+                elif not any(isinstance(n, ast.NamedExpr) for n in ast.walk(value)):
+                    if taken is None:
+                        taken = _Names(fn)
+                    splitter = _Splitter(taken)
+                    setattr(s, field, splitter.split(value))
+                    out.extend(splitter.assignments)
+            _refuse_deep(s, error, shallow)
             out.append(s)
         block[:] = out
     return fn
@@ -69,14 +72,15 @@ def depth(tree):
     return deepest
 
 
-def _refuse_deep(s, error):
+def _refuse_deep(s, error, shallow=None):
     """Refuse statement ``s`` if an expression of its own (not of the statements it holds)
-    is still nested deeper than ``LIMIT``."""
+    is still nested deeper than ``LIMIT``; ``shallow``, one of them known to be less deep
+    than ``SPLIT``, is not walked again."""
     for field, value in ast.iter_fields(s):
         if field in _BLOCKS or field == "handlers":
             continue
         for tree in value if isinstance(value, list) else [value]:
-            if not isinstance(tree, ast.AST) or isinstance(tree, ast.stmt):
+            if not isinstance(tree, ast.AST) or isinstance(tree, ast.stmt) or tree is shallow:
                 continue
             todo = [(tree, 1)]
             while todo:

@@ -104,14 +104,12 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
         plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
+        stored = ir.assigns([fn])   # (the names the function assigns)
         self.scope = Scope(source, next(self.inlining.numbers), plain,
-                           set(source.params) | {n.id for n in ir.walk_tree(fn)
-                                                 if isinstance(n, ast.Name)
-                                                 and isinstance(n.ctx, ast.Store)},
+                           set(source.params) | stored,
                            callers=tuple(callers), trees=dict(trees or {}))
         self.scope.structured = bool(self.scope.trees)
-        self.scope.fixed_trees = set(self.scope.trees) - {
-            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.scope.fixed_trees = set(self.scope.trees) - stored
         self.scope.functions = self.function_table(fn, nested, env)
         attributes_by_name(fn, self.callee)
         self.scope.tuple_appends = appended_tuples(fn)

@@ -96,11 +96,17 @@ def stores(stmt):
             todo.extend(ast.iter_child_nodes(node))
 
 
+_SYMBOLS = {}   # operator class -> its spelling (see symbol)
+
+
 def symbol(op):
     """The source spelling of an operator node: '+', '@', 'not', ..."""
-    text = ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b"))) if isinstance(op, ast.operator) \
-        else ast.unparse(ast.UnaryOp(op, ast.Name("a")))
-    return text.replace("a", "").replace("b", "").strip()
+    found = _SYMBOLS.get(op.__class__)
+    if found is None:
+        text = ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b"))) \
+            if isinstance(op, ast.operator) else ast.unparse(ast.UnaryOp(op, ast.Name("a")))
+        found = _SYMBOLS[op.__class__] = text.replace("a", "").replace("b", "").strip()
+    return found
 
 
 def has_call(tree):

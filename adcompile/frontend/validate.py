@@ -160,7 +160,7 @@ def refuse_complex(fn, error, callee, varies):
         elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
             called = callee(node)
             if called.kind == "object":
-                what = _complex_object(called.what, ast.unparse(node))
+                what = _complex_object(called.what, node)
         elif isinstance(node, ast.Call):
             what = _complex_dtype(node)
             called = callee(node.func)
@@ -174,22 +174,22 @@ def refuse_complex(fn, error, callee, varies):
                               f"{_COMPLEX_WHY}")
 
 
-def _complex_object(obj, name):
-    """How to name ``obj`` (written ``name``) if it is complex or makes complex values."""
+def _complex_object(obj, node):
+    """How to name ``obj`` (written ``node``) if it is complex or makes complex values."""
     if isinstance(obj, (complex, np.complexfloating)) \
             or isinstance(obj, np.ndarray) and obj.dtype.kind == "c":
-        return f"{name}, a complex value,"
+        return f"{ast.unparse(node)}, a complex value,"
     if isinstance(obj, (dict, list, tuple)):
         path = complex_leaf(obj)
         if path is not None:
-            return f"{name}{''.join(f'[{k!r}]' for k in path)}, a complex value,"
+            return f"{ast.unparse(node)}{''.join(f'[{k!r}]' for k in path)}, a complex value,"
     if obj is complex or isinstance(obj, type) and issubclass(obj, np.complexfloating):
-        return f"the complex type {name}"
+        return f"the complex type {ast.unparse(node)}"
     module = getattr(obj, "__module__", None) or ""
     if callable(obj) and any(module == m or module.startswith(m + ".") for m in COMPLEX_MODULES):
-        return f"{name} (it computes complex values)"
+        return f"{ast.unparse(node)} (it computes complex values)"
     if obj is np.roots:
-        return f"{name} (its results may be complex)"
+        return f"{ast.unparse(node)} (its results may be complex)"
     return None
 
 

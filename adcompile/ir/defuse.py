@@ -37,21 +37,39 @@ def names_used(trees):
     return _names(list(trees), (ast.Load, ast.Store))
 
 
+#: fields that hold no name: an expression's context, an operator (singletons)
+_NAMELESS = frozenset({"ctx", "op", "ops"})
+#: node class -> its fields that may hold nodes, for the walks below (filled as met)
+_FIELDS = {}
+#: node class -> its fields but ``ctx``, which walk_tree does not enter
+_WALKED = {}
+
+
+def _fields(cls, table, skipped):
+    found = table[cls] = tuple(f for f in cls._fields if f not in skipped)
+    return found
+
+
 def _names(stack, context):
     """The names in the trees of ``stack`` whose context is ``context`` (an ast.walk for
-    names only, without its generators: the passes ask this more than anything else)."""
+    names only, without its generators, contexts and operators: the passes ask this more
+    than anything else)."""
     found = set()
-    name, node_type = ast.Name, ast.AST
+    name, node_type, table = ast.Name, ast.AST, _FIELDS
     while stack:
         node = stack.pop()
-        if node.__class__ is name:
+        cls = node.__class__
+        if cls is name:
             if isinstance(node.ctx, context):
                 found.add(node.id)
             continue
-        for field in node._fields:
+        fields = table.get(cls)
+        if fields is None:
+            fields = _fields(cls, table, _NAMELESS)
+        for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
-                stack.extend(v for v in value if isinstance(v, node_type))
+                stack.extend([v for v in value if isinstance(v, node_type)])
             elif isinstance(value, node_type):
                 stack.append(value)
     return found
@@ -60,11 +78,15 @@ def _names(stack, context):
 def walk_tree(tree):
     """Every AST node of ``tree`` (a node, or a list of them), as ``ast.walk`` yields them
     (breadth first, a node's children read before it is yielded, so that changing them
-    then changes nothing walked), at about half its cost: the passes walk code often."""
+    then changes nothing walked) but for the expression contexts (``ast.Load()``...), at
+    about half its cost: the passes walk code often."""
     todo = list(tree) if tree.__class__ is list else [tree]
-    node_type = ast.AST
+    node_type, table = ast.AST, _WALKED
     for node in todo:   # (the list grows as it is read)
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _fields(node.__class__, table, ("ctx",))
+        for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 todo.extend([v for v in value if isinstance(v, node_type)])

@@ -25,8 +25,7 @@ def fuse(statements, fusable, live):
     for s in statements:
         if pending:
             s = _Inline(pending).visit(s)
-            assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                        and isinstance(n.ctx, ast.Store)}
+            assigned = ir.assigns([s])
             for temp in [t for t, e in pending.items() if ir.names_read(e) & assigned]:
                 out.append(ir.assign(temp, pending.pop(temp)))
         if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)

@@ -50,12 +50,18 @@ def _numbering(names, namer):
     """(old temporary -> new name, the names to rename, ``parts(name)``: the temporary a
     name is made from and its suffix, or None), for the ``Name`` nodes ``names``."""
     temps, made = set(namer.temps), set(namer.made)
+    known = {}   # name -> its parts (asked for every Name node: found once per name)
 
     def parts(name):
+        found = known.get(name, known)
+        if found is not known:
+            return found
         m = _DERIVED.match(name)
+        found = None
         if m and m.group(1) in temps and (not m.group(2) or name in made):
-            return m.group(1), m.group(2)
-        return None
+            found = m.group(1), m.group(2)
+        known[name] = found
+        return found
 
     order, renamed = {}, set()   # (order: the temporaries in order of appearance)
     for node in names:

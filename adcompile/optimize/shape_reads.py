@@ -35,19 +35,27 @@ def free_shape_reads(stmts, defined, kept, same_shape, helpers):
     """
     filled, size, unreduce, times = helpers
     position = {filled: 0, size: 0, unreduce: 1, times: 2}
-    sites, assigned = [], set()   # (call, argument index, names assigned up to its statement)
-    for s in stmts:
-        assigned = assigned | ir.assigns([s])
-        sites += [(n, position[n.func.id], assigned) for n in ir.walk_tree(s) if _site(n, helpers)]
+    # (call, argument index, index of its statement); a name's first assigning statement
+    sites, first_assigned = [], {}
+    name_type, store = ast.Name, ast.Store
+    for at, s in enumerate(stmts):
+        for n in ir.walk_tree(s):   # (one walk for both)
+            if n.__class__ is name_type:
+                if isinstance(n.ctx, store):
+                    first_assigned.setdefault(n.id, at)
+            elif _site(n, helpers):
+                sites.append((n, position[n.func.id], at))
     if not sites:
         return stmts
     read = set(kept) | _reads_except(stmts, {id(n.args[i]) for n, i, _ in sites})
-    for call, i, assigned in sites:
+    never = len(stmts)
+    for call, i, at in sites:
         t = call.args[i]
         if not isinstance(t, ast.Name) or t.id in read:
             continue
         found = _leaves(t.id, defined, read)
-        if found is None or found[1] & assigned:   # (a value the backward sweep restores)
+        # (a value the backward sweep restores: assigned up to the call's statement)
+        if found is None or any(first_assigned.get(v, never) <= at for v in found[1]):
             continue
         leaves = found[0]
         if len(leaves) > 1 and call.func.id != filled:

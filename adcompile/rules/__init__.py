@@ -71,10 +71,18 @@ def broadcasts(rule):
     """Whether every primitive of ``rule`` gives the broadcast shape of its inputs, as
     NumPy's ufuncs and the arithmetic operators do (``shape="elementwise"``, the default
     of user rules too, promises only the number of dimensions)."""
-    return bool(rule.keys) and all(   # (by identity: a key may be any object)
+    # (asked at every use of every primitive: remembered for the rule's keys)
+    keys = tuple(rule.keys)
+    made = rule.__dict__.get("_broadcasts")
+    if made is not None and len(made[0]) == len(keys) and all(
+            a is b for a, b in zip(made[0], keys)):
+        return made[1]
+    found = bool(keys) and all(   # (by identity: a key may be any object)
         isinstance(k, np.ufunc) and k.signature is None
         or any(k is b or isinstance(k, str) and k == b for b in _BROADCASTING)
-        for k in rule.keys)
+        for k in keys)
+    rule.__dict__["_broadcasts"] = (keys, found)
+    return found
 
 
 #: primitives whose result has the common precision (``np.result_type``) of their inputs
