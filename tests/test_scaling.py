@@ -165,7 +165,7 @@ def test_cycle_collection_off_only_while_transforming(module):
 
     from adcompile.compiler import without_cycle_collection
     f = module("gc_ok", "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x) * x)\n")
-    refused = module("gc_refused", "def f(x):\n    return eval('x')\n")
+    refused = module("gc_refused", "def f(x):\n    exec('y = x')\n    return x\n")
     x = np.linspace(0.1, 0.5, 4)
     assert gc.isenabled()
     with without_cycle_collection():
