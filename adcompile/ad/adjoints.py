@@ -36,6 +36,7 @@ class Adjoints:
         self.branch_inits = {}     # id(branch block) -> adjoint lists made where it is reversed
         self.dynamic = set()       # lists loops pass on: adjoint lists found by identity
         self.list_bars = None      # the dict holding those (runtime.adjoint_list)
+        self.looked_up = {}        # list -> (code, index) of its adjoint list's last lookup
 
     def new_bar(self, name, value, out):
         """Assign ``value`` to a new adjoint variable of ``name``."""
@@ -232,8 +233,11 @@ class Adjoints:
         the statement looking it up by the list's identity goes into ``out`` first."""
         bar = self.list_bar[name]
         if name in self.dynamic:
-            out.append(ir.assign(bar, ir.call(ir.load(self.aliases["adjoint_list"]),
-                                              ir.load(self.list_bars), ir.load(name))))
+            last = self.looked_up.get(name)   # (the same lookup just before: not again)
+            if last is None or last[0] is not out or ir.assigns(out[last[1] + 1:]) & {name, bar}:
+                out.append(ir.assign(bar, ir.call(ir.load(self.aliases["adjoint_list"]),
+                                                  ir.load(self.list_bars), ir.load(name))))
+                self.looked_up[name] = (out, len(out) - 1)
         return bar
 
     def new_list_bar(self, bar, name):
