@@ -1,0 +1,138 @@
+"""Programs written the way numeric Python is written, not the way the compiler likes it:
+a trajectory kept in a list and stacked, Runge-Kutta stages in a list, an MLP over a list
+of (W, b) pairs, a soft edit distance by dynamic programming over two rows, attention
+scores built row by row. Each gradient is checked against finite differences and, where
+autograd can run the same code, against autograd.
+
+(The soft edit distance is how a silent wrong gradient of lists passed between loop
+iterations was found: its first row is a constant list.)
+"""
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+from conftest import assert_close, assert_grad, numerical_grad
+
+import adcompile as ad
+
+rng = np.random.default_rng(7)
+
+
+def pendulum_trajectory(theta, n=20, dt=0.1):
+    # explicit Euler; the states kept in a list, then stacked
+    state = np.array([theta[0], 0.0])
+    traj = [state]
+    for _ in range(n):
+        angle, vel = state[0], state[1]
+        state = np.array([angle + dt * vel, vel - dt * theta[1] * np.sin(angle)])
+        traj.append(state)
+    traj = np.array(traj)
+    return np.sum(traj[:, 0] ** 2)
+
+
+def rk4_decay(y0, k, t1=1.0, n=10):
+    # the four stages of each step in a list made in the loop; the outputs stacked
+    h = t1 / n
+    y = y0
+    ys = []
+    for i in range(n):
+        ks = []
+        ks.append(-k * y)
+        ks.append(-k * (y + h / 2 * ks[0]))
+        ks.append(-k * (y + h / 2 * ks[1]))
+        ks.append(-k * (y + h * ks[2]))
+        y = y + h / 6 * (ks[0] + 2 * ks[1] + 2 * ks[2] + ks[3])
+        ys.append(y)
+    return np.sum(np.stack(ys) ** 2)
+
+
+def mlp(params, x):
+    h = x
+    for W, b in params[:-1]:
+        h = np.tanh(h @ W + b)
+    W, b = params[-1]
+    return np.sum((h @ W + b) ** 2)
+
+
+def soft_edit_distance(costs):
+    n, m = costs.shape
+    prev = [0.0] + [1e9] * m
+    for i in range(n):
+        cur = [1e9]
+        for j in range(m):
+            a = prev[j] + costs[i, j]
+            b = prev[j + 1] + 1.0
+            c = cur[j] + 1.0
+            low = min(a, b, c)
+            cur.append(low - np.log(np.exp(low - a) + np.exp(low - b) + np.exp(low - c)))
+        prev = cur
+    return prev[-1]
+
+
+def attention_scores(xs, Wq, Wk):
+    scores = []
+    for x in xs:
+        row = []
+        for y in xs:
+            row.append(np.dot(x @ Wq, y @ Wk))
+        scores.append(row)
+    S = np.array(scores)
+    S = S - S.max(axis=1, keepdims=True)
+    P = np.exp(S) / np.sum(np.exp(S), axis=1, keepdims=True)
+    return np.sum(P * S)
+
+
+def _with_autograd_numpy(g, *args):
+    saved = globals()["np"]
+    globals()["np"] = anp
+    try:
+        return g(*args)
+    finally:
+        globals()["np"] = saved
+
+
+def test_a_trajectory_kept_in_a_list():
+    theta = np.array([0.5, 9.8])
+    assert_grad(pendulum_trajectory, theta)
+    assert_close(ad.grad(pendulum_trajectory)(theta),
+                 _with_autograd_numpy(autograd.grad(pendulum_trajectory), theta), 1e-12, 1e-12)
+
+
+def test_runge_kutta_stages_in_a_list():
+    assert_grad(rk4_decay, 1.0, 0.7, wrt=(0, 1))
+    got = ad.grad(rk4_decay, wrt=(0, 1))(1.0, 0.7)
+    expected = _with_autograd_numpy(autograd.grad(rk4_decay, (0, 1)), 1.0, 0.7)
+    assert_close(np.array(got), np.array(expected), 1e-12, 1e-12)
+
+
+def test_an_mlp_over_a_list_of_layers():
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    x = rng.normal(size=(5, 3))
+    got = ad.grad(mlp)(params, x)
+    expected = _with_autograd_numpy(autograd.grad(mlp), params, x)
+    assert isinstance(got, list) and all(isinstance(p, tuple) for p in got)
+    for (gW, gb), (eW, eb) in zip(got, expected):
+        assert_close(gW, eW, 1e-12, 1e-12)
+        assert_close(gb, eb, 1e-12, 1e-12)
+    # and against finite differences, through the input x
+    assert_close(ad.grad(mlp, wrt=1)(params, x), numerical_grad(mlp, (params, x), 1))
+
+
+def test_a_soft_edit_distance_over_two_rows():
+    costs = rng.random((3, 4))
+    assert_grad(soft_edit_distance, costs)
+    got = ad.grad(soft_edit_distance)(costs)
+    # every path through costs[0, j > 0] starts 1e9 above the cheapest: a zero gradient
+    assert np.all(got[0, 1:] == 0) and got[0, 0] > 0
+    assert_close(got, _with_autograd_numpy(autograd.grad(soft_edit_distance), costs),
+                 1e-10, 1e-12)
+
+
+def test_attention_scores_built_row_by_row():
+    xs = [rng.normal(size=2) for _ in range(3)]
+    Wq, Wk = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+    assert_grad(attention_scores, xs, Wq, Wk, wrt=1, keywords=False)
+    assert_close(ad.grad(attention_scores, wrt=(1, 2))(xs, Wq, Wk)[1],
+                 numerical_grad(attention_scores, (xs, Wq, Wk), 2))
