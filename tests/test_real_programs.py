@@ -82,6 +82,52 @@ def attention_scores(xs, Wq, Wk):
     return np.sum(P * S)
 
 
+def kalman_1d(q, zs, r=0.5):
+    # the estimates and variances kept in two lists made side by side
+    x, P = 0.0, 1.0
+    xs, Ps = [], []
+    for z in zs:
+        P = P + q
+        K = P / (P + r)
+        x = x + K * (z - x)
+        P = (1 - K) * P
+        xs.append(x)
+        Ps.append(P)
+    return sum((xi - zi) ** 2 for xi, zi in zip(xs, zs)) + sum(Ps)
+
+
+def gp_log_det(ell, X):
+    # a kernel matrix filled entry by entry
+    n = X.shape[0]
+    K = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            d = X[i] - X[j]
+            K[i, j] = np.exp(-0.5 * np.dot(d, d) / ell ** 2)
+    K = K + 0.1 * np.eye(n)
+    return np.log(np.linalg.det(K))
+
+
+def newton_sqrt(a):
+    # a loop that runs until the value converges
+    x = a
+    it = 0
+    while abs(x * x - a) > 1e-12 and it < 50:
+        x = 0.5 * (x + a / x)
+        it += 1
+    return x
+
+
+def prefix_sums(w):
+    parts = [w[0]]
+    for i in range(1, len(w)):
+        parts.append(parts[-1] + w[i] * (i + 1))
+    s = 0.0
+    for i in range(len(parts)):
+        s = s + sum(parts[:i + 1]) * 0.1
+    return s
+
+
 def _with_autograd_numpy(g, *args):
     saved = globals()["np"]
     globals()["np"] = anp
@@ -136,3 +182,15 @@ def test_attention_scores_built_row_by_row():
     assert_grad(attention_scores, xs, Wq, Wk, wrt=1, keywords=False)
     assert_close(ad.grad(attention_scores, wrt=(1, 2))(xs, Wq, Wk)[1],
                  numerical_grad(attention_scores, (xs, Wq, Wk), 2))
+
+
+def test_filters_kernels_iterations_and_prefix_sums():
+    zs = [0.1, 0.5, -0.2, 0.4]
+    assert_grad(kalman_1d, 0.3, zs, keywords=False)
+    assert_close(ad.grad(kalman_1d)(0.3, zs), autograd.grad(kalman_1d)(0.3, zs), 1e-12, 1e-12)
+    assert_grad(gp_log_det, 0.8, rng.normal(size=(4, 2)))
+    assert_grad(newton_sqrt, 2.0)
+    assert abs(ad.grad(newton_sqrt)(2.0) - 0.5 / np.sqrt(2.0)) < 1e-12   # d sqrt(a) / da
+    w = np.array([0.3, -0.2, 0.5, 1.0])
+    assert_grad(prefix_sums, w)
+    assert_close(ad.grad(prefix_sums)(w), autograd.grad(prefix_sums)(w), 1e-12, 1e-12)

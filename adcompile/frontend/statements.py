@@ -199,6 +199,11 @@ class Statements:
 
     def _assign_tuple(self, target, value, stmt):
         """Tuple unpacking: a, b = value; (a, b), c = (x, y), z."""
+        if _new_lists_side_by_side(target, value):
+            # xs, ps = [], []: one list each, as ``xs = []`` then ``ps = []`` make them
+            for t, v in zip(target.elts, value.elts):
+                self._assign_name(t, v, stmt)
+            return
         pairs = self._unpack(target, value, stmt)
         if pairs is None:
             return self.keep_tuple(target, value)
@@ -321,3 +326,16 @@ def _builds_structure(stmt):
         return isinstance(e, ast.Dict) or isinstance(e, (ast.List, ast.Tuple)) \
             and any(holds_dict(x) for x in e.elts)
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and holds_dict(stmt.value)
+
+
+def _new_lists_side_by_side(target, value):
+    """Whether ``target = value`` is ``a, b = [...], [...]`` (names, and list or tuple
+    displays that read none of them: assigned one after the other, the same)."""
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+            and any(isinstance(v, (ast.List, ast.Tuple)) for v in value.elts)):
+        return False
+    names = {t.id for t in target.elts}
+    return len(names) == len(target.elts) and not any(
+        isinstance(n, ast.Name) and n.id in names for v in value.elts for n in ast.walk(v))
