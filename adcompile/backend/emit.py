@@ -60,7 +60,8 @@ def structured_value(fn, values):
     """The expression for the value of ``fn`` from ``values``, one per output of the value
     (or their tangents): one, a tuple, or the structure ``fn`` returns."""
     if fn.output_tree is not None:
-        return trees.rebuild_values(fn.output_tree, iter(values))
+        classes = {id(obj): name for name, obj in getattr(fn, "extra_globals", {}).items()}
+        return trees.rebuild_values(fn.output_tree, iter(values), classes)
     return ast.Tuple(elts=values, ctx=ast.Load()) if fn.tuple_output else values[0]
 
 

@@ -17,7 +17,7 @@ import ast
 
 from .. import ir
 from ..ir.naming import Namer, names_in
-from ..ir.trees import name_leaves, unpack
+from ..ir.trees import Node, name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .calls import Calls
@@ -160,6 +160,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
             if not self.has_aux and self.might_be_tree(ret.value) else None
         if output_tree is not None:   # a structure: its leaves are the outputs
             outputs, tuple_output = [ir.load(leaf.name) for leaf in output_tree.leaves()], True
+            self._name_classes(output_tree)
         else:
             outputs, tuple_output = self._outputs(ret)
         for out in outputs:
@@ -181,6 +182,20 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin
         return fn
+
+    def _name_classes(self, tree):
+        """Give the NamedTuple and dataclass classes in the returned structure ``tree`` a
+        name in the generated code (``extra_globals``), which rebuilds them by calling it."""
+        if not isinstance(tree, Node):
+            return
+        named = {id(obj) for obj in self.out.extra_globals.values()}
+        if tree.kind in ("namedtuple", "dataclass") and id(tree.type) not in named:
+            name = tree.type.__name__   # (its own name where the module's globals have it)
+            if name in self.scope.locals or self.scope.src.resolve(name, None) is not tree.type:
+                name = self.namer.fresh(name)
+            self.out.extra_globals[name] = tree.type
+        for child in tree.children:
+            self._name_classes(child)
 
     def _outputs(self, ret):
         """(operands of the returned values, whether a tuple is returned); with ``has_aux``

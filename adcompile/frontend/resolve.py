@@ -112,18 +112,23 @@ class Resolver(ast.NodeTransformer):
         return node
 
     def _method(self, node):
-        """``obj.method(args)`` of a structure ``obj`` as ``Class.method(obj, args)``."""
+        """``obj.method(args)`` of a structure ``obj`` as ``Class.method(obj, args)``;
+        ``obj(args)`` as ``Class.__call__(obj, args)``."""
         func = node.func
-        if not isinstance(func, ast.Attribute):
+        whole = self.t.tree_of(func)
+        if isinstance(whole, Node):   # layer(x), self.layer(x), layers[0](x)
+            owner, attr, obj = whole, "__call__", func
+        elif isinstance(func, ast.Attribute):
+            owner, attr, obj = self.t.tree_of(func.value), func.attr, func.value
+        else:
             return None
-        owner = self.t.tree_of(func.value)
         if not isinstance(owner, Node) or owner.kind not in BY_ATTRIBUTE \
-                or func.attr in owner.keys:
+                or attr in owner.keys:
             return None
-        if not any(self.t.varies(a) for a in [func.value] + node.args
+        if not any(self.t.varies(a) for a in [obj] + node.args
                    + [k.value for k in node.keywords]):
             return None   # (on values not differentiated: called as it is)
-        function = inspect.getattr_static(owner.type, func.attr, None)
+        function = inspect.getattr_static(owner.type, attr, None)
         if not inspect.isfunction(function):
             raise self.t.scope.src.error(node, f"{ast.unparse(func)}: only plain methods of "
                                                f"{owner.type.__qualname__} can be called on a "
@@ -131,7 +136,7 @@ class Resolver(ast.NodeTransformer):
         name = f"{LEAF}method{next(self.t.inlining.numbers)}"
         self.t.scope.known[name] = function
         return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
-                                          args=[func.value] + node.args,
+                                          args=[obj] + node.args,
                                           keywords=node.keywords), node)
 
     def _sequence_argument(self, a):

@@ -41,7 +41,8 @@ class Statements:
         """Normalize one user statement; statements kept as written remember it (errors
         about them point at it)."""
         body, mark = self.out.body, len(self.out.body)
-        if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt):
+        if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt) \
+                or isinstance(stmt, ast.Assign) and self.constructed(stmt.value) is not None:
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return

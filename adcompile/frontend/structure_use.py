@@ -20,7 +20,8 @@ def structure_use(source, params, _seen=None):
     """(node, certain) for the first place where the function of ``source`` (a
     FunctionSource), or a function of the user's it passes them to, uses one of ``params``
     as a structure would be used, or None. Certain: an attribute an array does not have,
-    a string key, ``.items()``/``.keys()``/``.values()``; not certain (an array may be
+    a string key, ``.items()``/``.keys()``/``.values()``, a call of it (an object's
+    ``__call__``); not certain (an array may be
     used so too): unpacking it, a loop or comprehension unpacking its items, or such a use
     in a function it calls."""
     seen = set() if _seen is None else _seen
@@ -84,6 +85,8 @@ def _structure_use_in(fn, params):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and is_param(node.func.value) and node.func.attr in ("items", "keys", "values"):
             return node, True
+        if isinstance(node, ast.Call) and is_param(node.func):
+            return node, True   # layer(x): an object's __call__ (an array is not called)
         if weak is None and (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
                              and walks_param(node.iter)
                              or isinstance(node, (ast.ListComp, ast.GeneratorExp))

@@ -29,6 +29,7 @@ import copy
 from .. import ir
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from .constructors import constructor_fields
 from .items import ITEM
 from .resolve import LEAF, SEQUENCE, Resolver
 from .syntax import item_assigned
@@ -126,11 +127,18 @@ class Trees:
 
     def might_be_tree(self, e):
         """Whether ``e`` may denote a structure (cheap, syntactic)."""
-        if isinstance(e, ast.Dict):
+        if isinstance(e, ast.Dict) or self.constructed(e) is not None:
             return True
         if isinstance(e, (ast.List, ast.Tuple)):
             return any(self.might_be_tree(x) for x in e.elts)
         return isinstance(self.tree_of(e), Node)
+
+    def constructed(self, e):
+        """(kind, fields) when ``e`` makes a NamedTuple or dataclass (constructors.py)."""
+        if not isinstance(e, ast.Call):
+            return None
+        called = self.callee(e.func)
+        return constructor_fields(called.what, e) if called.kind == "object" else None
 
     def is_fixed_display(self, stmt):
         """Whether ``stmt`` binds a list or tuple display to a name kept as a structure
@@ -165,6 +173,10 @@ class Trees:
                                               "constant keys")
             return self._own(Node("dict", None, tuple(keys),
                                   tuple(self.part_of(v) for v in e.values)))
+        made = self.constructed(e)
+        if made is not None:   # State(h, c), Layer(W=W, b=b)
+            (kind, fields), cls = made, self.callee(e.func).what
+            return Node(kind, cls, tuple(fields), tuple(self.part_of(v) for v in fields.values()))
         if isinstance(e, (ast.List, ast.Tuple)):
             if any(isinstance(x, ast.Starred) for x in e.elts):
                 raise self.scope.src.error(e, "a starred item in a structure of values being "

@@ -235,6 +235,12 @@ class Validation:
                            comprehensions=not self.scope.structured)
         refuse_complex(fn, self.scope.src.error, self.callee, self.varies)
         calls = [node for node in walk_tree(fn) if isinstance(node, ast.Call)]
+        # names bound to a NamedTuple or dataclass made here: calling one is calling its
+        # __call__ (resolve.py), refused there if it is no such structure
+        self.scope.made_objects = {n.targets[0].id for n in walk_tree(fn)
+                                   if isinstance(n, ast.Assign) and len(n.targets) == 1
+                                   and isinstance(n.targets[0], ast.Name)
+                                   and self.constructed(n.value) is not None}
         for node in calls:
             self.refuse_passed_functions(node, self.callee(node.func))
         for node in calls:
@@ -249,6 +255,11 @@ class Validation:
         what = called.what
         if called.kind == "method":
             return self._check_method(e, what)
+        if self.constructed(e) is not None:
+            return   # State(h, c): a structure (trees.py, constructors.py)
+        if isinstance(e.func, ast.Name) and (e.func.id in self.scope.trees
+                                             or e.func.id in self.scope.made_objects):
+            return   # layer(x) of a structure: its class's __call__ (resolve.py)
         if called.kind == "object" and (self.registry.rule_for(what) is not None
                                         or self.registry.is_nondifferentiable(what)
                                         or self.registry.is_inert(what)

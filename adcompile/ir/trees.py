@@ -229,14 +229,24 @@ def rebuild(node, base, value_of, replace_fields):
                     keywords=changed)
 
 
-def rebuild_values(node, values):
-    """The display of the structure ``node`` (dicts, lists and tuples) holding the
-    expressions ``values`` (an iterator, one per leaf, depth first)."""
+def rebuild_values(node, values, classes=None):
+    """The display of the structure ``node`` holding the expressions ``values`` (an
+    iterator, one per leaf, depth first): dicts, lists and tuples as displays, a NamedTuple
+    or dataclass as a call of its class by its name in ``classes`` (id(class) -> name; a
+    tuple where it has none, or a dataclass some field of which its ``__init__`` does not
+    take)."""
     if isinstance(node, Leaf):
         return next(values)
-    parts = [rebuild_values(c, values) for c in node.children]
+    parts = [rebuild_values(c, values, classes) for c in node.children]
     if node.kind == "dict":
         return ast.Dict(keys=[ast.Constant(k) for k in node.keys], values=parts)
+    name = (classes or {}).get(id(node.type))
+    if node.kind == "namedtuple" and name is not None:
+        return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=parts, keywords=[])
+    if node.kind == "dataclass" and name is not None \
+            and set(node.keys) == {f.name for f in dataclasses.fields(node.type) if f.init}:
+        return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[], keywords=[
+            ast.keyword(arg=k, value=p) for k, p in zip(node.keys, parts)])
     return (ast.List if node.kind == "list" else ast.Tuple)(elts=parts, ctx=ast.Load())
 
 

@@ -1,0 +1,151 @@
+"""NamedTuples and dataclasses made inside the differentiated function (``State(h, c)``,
+``Layer(W, b)``), and objects called as functions (``layer(x)``: the class's
+``__call__``): structures whose fields are the arguments. Classes whose constructor is
+their author's stay refused (default deny)."""
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from conftest import assert_close, assert_grad, numerical_grad
+
+import adcompile as ad
+
+rng = np.random.default_rng(5)
+
+
+@dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+    scale: float = 1.0
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W + self.b) * self.scale
+
+
+@dataclass(frozen=True)
+class Net:
+    first: Layer
+    second: Layer
+
+    def __call__(self, x):
+        return self.second(self.first(x))
+
+
+class State(NamedTuple):
+    h: float
+    c: float = 1.0
+
+
+def built_net(W1, b1, W2, b2, x):
+    net = Net(Layer(W1, b1), Layer(W2, b2, scale=0.5))
+    return np.sum(net(x) ** 2)
+
+
+def carried_state(x, n):
+    s = State(0.0)
+    for i in range(n):
+        s = State(np.tanh(s.h * x + s.c), c=s.c * 0.9 + x)
+    return s.h + s[1]
+
+
+def returned_state(x):
+    return State(x * 2.0, np.sin(x))
+
+
+def net_loss(net, x):
+    return np.sum(net(x) ** 2)
+
+
+def built_net_autograd(W1, b1, W2, b2, x):
+    h = anp.tanh(x @ W1 + b1)
+    return anp.sum((anp.tanh(h @ W2 + b2) * 0.5) ** 2)
+
+
+def test_made_inside_and_called():
+    W1, b1 = rng.normal(size=(3, 2)), rng.normal(size=2)
+    W2, b2 = rng.normal(size=(2, 2)), rng.normal(size=2)
+    x = rng.normal(size=(4, 3))
+    assert_grad(built_net, W1, b1, W2, b2, x, wrt=(0, 1, 2, 3), keywords=False)
+    for got, expected in zip(ad.grad(built_net, wrt=(0, 1, 2, 3))(W1, b1, W2, b2, x),
+                             autograd.grad(built_net_autograd, (0, 1, 2, 3))(W1, b1, W2, b2, x)):
+        assert_close(got, expected, 1e-12, 1e-12)
+
+
+def test_a_named_tuple_a_loop_carries():
+    for n in (0, 1, 4):
+        assert_grad(carried_state, 0.5, n)
+    # its fields are the loop's variables: no structure left in the generated code
+    assert "State" not in ad.show(carried_state)
+
+
+def test_a_named_tuple_returned_by_a_vjp():
+    value, gradient = ad.vjp(returned_state)(0.7, State(1.0, 2.0))
+    assert isinstance(value, State) and value == State(1.4, np.sin(0.7))
+    assert_close(gradient, 2.0 + 2.0 * np.cos(0.7))
+
+
+def test_an_object_argument_called_as_a_function():
+    net = Net(Layer(rng.normal(size=(3, 2)), rng.normal(size=2)),
+              Layer(rng.normal(size=(2, 2)), rng.normal(size=2), 0.5))
+    x = rng.normal(size=(4, 3))
+    g = ad.grad(net_loss)(net, x)
+    assert isinstance(g, Net) and isinstance(g.first, Layer)
+    ad.check_grad(net_loss, net, x)
+    assert_close(g.first.W, numerical_grad(
+        lambda W: net_loss(Net(Layer(W, net.first.b), net.second), x), (net.first.W,), 0))
+
+
+@dataclass
+class Normalized:
+    w: np.ndarray
+
+    def __post_init__(self):
+        self.w = self.w / np.sum(self.w)
+
+
+@dataclass
+class OwnInit:
+    w: np.ndarray
+
+    def __init__(self, w):
+        self.w = 2.0 * w
+
+
+@dataclass
+class WithFactory:
+    w: np.ndarray
+    extra: list = field(default_factory=list)
+
+
+@dataclass
+class NotInInit:
+    w: np.ndarray
+    n: int = field(init=False, default=3)
+
+
+def post_init_made(w):
+    return np.sum(Normalized(w).w)
+
+
+def own_init_made(w):
+    return np.sum(OwnInit(w).w)
+
+
+def factory_made(w):
+    return np.sum(WithFactory(w).w)
+
+
+def not_in_init_made(w):
+    return np.sum(NotInInit(w).w)
+
+
+@pytest.mark.parametrize("f", [post_init_made, own_init_made, factory_made, not_in_init_made])
+def test_a_constructor_of_its_author_is_refused(f):
+    with pytest.raises(ad.TransformError, match="no adjoint rule") as info:
+        ad.grad(f)(np.array([1.0, 2.0]))
+    assert "test_constructors.py:" in str(info.value)
