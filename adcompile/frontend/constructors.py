@@ -1,17 +1,26 @@
-"""NamedTuples and dataclasses made in the function (``State(h, c)``, ``Layer(W, b)``):
-structures (trees.py) whose fields are the call's arguments, as the ``__new__`` or
-``__init__`` Python generates for such a class stores them.
+"""NamedTuples, dataclasses and plain objects made in the function (``State(h, c)``,
+``Layer(W, b)``, ``Model(W, b)``): structures (trees.py) whose fields are what the
+constructor stores.
 
-A class whose constructor is its author's (a dataclass with its own ``__init__`` or a
-``__post_init__``, fields with ``init=False`` or a ``default_factory``, a NamedTuple
-subclass with its own ``__new__``) could do anything with the arguments: its calls are
-left to the rest of the frontend, which refuses them.
+For a NamedTuple or dataclass that is the call's arguments, as the ``__new__`` or
+``__init__`` Python generates stores them; for a plain class, the attributes its
+``__init__`` sets when that is all it does (``self.W = W``, ``self.scale = 2.0 * s``:
+arithmetic of its parameters and constants), with the call's arguments (names or
+constants: none is evaluated twice) put for the parameters. A class whose constructor
+does anything else (a dataclass with its own ``__init__`` or a ``__post_init__``, fields
+with ``init=False`` or a ``default_factory``, an ``__init__`` that calls something) could
+do anything with the arguments: its calls are left to the rest of the frontend, which
+refuses them.
 """
 
 import ast
+import copy
 import dataclasses
 import inspect
 import sys
+
+from ..errors import TransformError
+from .source import FunctionSource
 
 #: where Python's generated ``__new__``/``__init__`` come from (they are made by exec)
 _GENERATED = "<string>"
@@ -24,10 +33,12 @@ def constructor_fields(cls, call):
     "dataclass", fields the field names in the class's order -> the argument's expression
     (a default value as an ``ast.Constant``); None if ``cls`` is not such a class or the
     call does not bind to its fields."""
-    kind = _kind(cls)
-    if kind is None or any(isinstance(a, ast.Starred) for a in call.args) \
+    if any(isinstance(a, ast.Starred) for a in call.args) \
             or any(k.arg is None for k in call.keywords):
         return None
+    kind = _kind(cls)
+    if kind is None:
+        return _stored(cls, call)
     try:
         bound = inspect.signature(cls).bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except (TypeError, ValueError):
@@ -65,3 +76,67 @@ def _generated(function):
 def _defined_in_a_file(cls):
     """Whether ``cls``'s module is a file (then a constructor made by exec is Python's)."""
     return getattr(sys.modules.get(cls.__module__), "__file__", None) is not None
+
+
+#: what the values an ``__init__`` stores may be made of
+_ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator,
+               ast.unaryop)
+
+
+def _stored(cls, call):
+    """("object", attribute -> expression) for ``call`` of a plain class whose ``__init__``
+    only stores arithmetic of its parameters (see the module's docstring), else None."""
+    init = vars(cls).get("__init__") if isinstance(cls, type) else None
+    if not inspect.isfunction(init) or not _defined_in_a_file(cls) or not _plain_attributes(cls) \
+            or any(isinstance(a, ast.AST) and not isinstance(a, (ast.Name, ast.Constant))
+                   for a in list(call.args) + [k.value for k in call.keywords]):
+        return None
+    try:
+        node = FunctionSource(init).node
+        bound = inspect.signature(init).bind(None, *call.args,
+                                             **{k.arg: k.value for k in call.keywords})
+    except (TransformError, TypeError, ValueError):
+        return None
+    bound.apply_defaults()
+    params = list(bound.arguments)
+    given = {}
+    for name, value in list(bound.arguments.items())[1:]:
+        if not isinstance(value, ast.AST):
+            if type(value) not in _CONSTANTS:
+                return None
+            value = ast.Constant(value)
+        given[name] = value
+    fields = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue   # (the docstring)
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            else None
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id == params[0]) \
+                or not all(isinstance(n, _ARITHMETIC) for n in ast.walk(stmt.value)) \
+                or any(isinstance(n, ast.Name) and n.id not in given for n in ast.walk(stmt.value)):
+            return None
+        if hasattr(inspect.getattr_static(cls, target.attr, None), "__set__"):
+            return None   # (a property's setter, say, would store something else)
+        fields[target.attr] = _put(stmt.value, given, call)
+    return ("object", fields) if fields else None
+
+
+def _plain_attributes(cls):
+    """Whether setting and reading ``cls``'s attributes is Python's own."""
+    return cls.__setattr__ is object.__setattr__ \
+        and cls.__getattribute__ is object.__getattribute__ and not hasattr(cls, "__getattr__")
+
+
+def _put(expr, given, call):
+    """A copy of ``expr`` with the parameters replaced by the call's arguments, at the
+    call's place."""
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.copy_location(copy.deepcopy(given[node.id]), call)
+
+    new = Put().visit(copy.deepcopy(expr))
+    for n in ast.walk(new):
+        ast.copy_location(n, call)
+    return new

@@ -276,7 +276,9 @@ class Validation:
 
     def _check_method(self, e, name):
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""
-        if not self.varies(e.func.value) or self.names_structure(e.func.value):
+        if not self.varies(e.func.value) or self.names_structure(e.func.value) \
+                or isinstance(e.func.value, ast.Name) \
+                and e.func.value.id in self.scope.made_objects:
             return   # (a structure's methods are resolved or refused later: trees.py)
         if name in self.registry.by_method or name in self.registry.nondiff_methods:
             return
