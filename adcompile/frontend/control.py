@@ -106,6 +106,7 @@ class ControlFlow:
                 group.add(merged)
         if any(x is None or x in self.out.maybe_undefined for x in versions):
             self.out.maybe_undefined.add(merged)
+        self.forget_views({merged, *versions})   # (assigned in several places now)
         self.scope.env[v] = merged
 
     def copy_statement(self, target, source, node):

@@ -197,6 +197,7 @@ class Loops:
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
+        self.forget_views(names.carried.values())   # (assigned again in each iteration)
         self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:
@@ -217,6 +218,7 @@ class Loops:
         body = self.out.body
         self.loop_depth -= 1
         self.scope.loops.pop()
+        self.forget_views(names.carried.values())
         self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
         return body

@@ -41,6 +41,7 @@ from .items import Items, desugar_items
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
+from .views import Views
 
 
 def desugar(source, callers=(), structures=()):
@@ -64,7 +65,7 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
-                 Trees, Changes, Unrolling, Functions, Dependence, Validation):
+                 Trees, Changes, Unrolling, Functions, Dependence, Validation, Views):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
