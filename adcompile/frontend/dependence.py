@@ -13,6 +13,8 @@ an expression *varies* (and, for operands in generated names, whether it is a
 
 import ast
 
+import numpy as np
+
 from .source import NOT_A_CALL
 from .. import ir
 from .items import WITH_ITEM
@@ -37,7 +39,28 @@ class Dependence:
                         if n.id not in varied:
                             varied.add(n.id)
                             changed = True
+                # a view of an array (or the same array) that changes changes the array:
+                # ``t = z[1:]; t += x`` gives z new values (see views.py)
+                viewed = self._viewed_name(node)
+                if viewed is not None and viewed not in varied \
+                        and node.targets[0].id in varied:
+                    varied.add(viewed)
+                    changed = True
         return varied
+
+    def _viewed_name(self, node):
+        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)`` or
+        ``np.transpose(other)``: the name ``other``, else None."""
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            return None
+        e = node.value
+        if isinstance(e, ast.Attribute) and e.attr == "T" or isinstance(e, ast.Subscript):
+            e = e.value
+        elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
+                and any(self.callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
+            e = e.args[0]
+        return e.id if isinstance(e, ast.Name) else None
 
     def _varied_targets(self, node, varied):
         """The targets of an assignment, append or for loop that take a varying value."""

@@ -47,6 +47,7 @@ class Statements:
                 return
             stmt = resolved
         self._statement(stmt)
+        self.record_kept_views(body[mark:], stmt)   # (see views.py)
         for s in ir.walk(body[mark:]):
             if isinstance(s, ir.Keep) and s.origin is None:
                 s.origin = (self.scope.src, stmt)

@@ -23,10 +23,12 @@ name of an array is read afterwards). Part of ``normalize.Normalizer``.
 
 import ast
 import copy
+import operator
 
 import numpy as np
 
 from .. import ir, runtime
+from .syntax import index_expression
 
 
 class Views:
@@ -45,6 +47,43 @@ class Views:
         parent = _viewed(op, self.callee)
         if parent is not None and not {parent, op.target} & self.out.lists:
             self.views[op.target] = (parent, op)
+
+    def record_kept_views(self, stmts, node):
+        """Remember the views among ``stmts``, statements just made for the user's ``node``,
+        that are kept as written (nothing in them is differentiated): ``z = g``, ``t =
+        g[1:]``, ``u = g.T``, ``np.asarray(g)``, ``np.transpose(g)``, as the Op that would
+        make them from a value being differentiated."""
+        for s in stmts:
+            if not (isinstance(s, ir.Keep) and len(s.defines) == 1
+                    and isinstance(s.stmt, ast.Assign) and len(s.stmt.targets) == 1
+                    and isinstance(s.stmt.targets[0], ast.Name)):
+                continue
+            target, value = s.defines[0], s.stmt.value
+            op = self._as_op(target, copy.deepcopy(value), node)
+            if op is not None:
+                self.record_view(op)
+
+    def _as_op(self, target, value, node):
+        """``target = value`` as the Op of a view (or the same array), or None."""
+        if isinstance(value, ast.Name):
+            return ir.Op(target, value, self.registry.special["copy"], [value], {}, node)
+        if isinstance(value, ast.Attribute) and value.attr == "T" \
+                and isinstance(value.value, ast.Name):
+            return ir.Op(target, value, self.registry.rule_for(np.transpose), [value.value],
+                         {"axes": ast.Constant(None)}, node)
+        if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords \
+                and isinstance(value.args[0], ast.Name):
+            called = self.callee(value.func)
+            rule = self.registry.rule_for(np.transpose) if called.is_(np.transpose) else \
+                self.registry.rule_for(np.asarray) if called.is_(np.asarray) else None
+            statics = {"axes": ast.Constant(None)} if called.is_(np.transpose) else {}
+            return None if rule is None else ir.Op(target, value, rule, [value.args[0]],
+                                                  statics, node)
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) \
+                and _basic(value.slice):
+            return ir.Op(target, value, self.registry.rule_for(operator.getitem),
+                         [value.value, index_expression(value.slice)], {}, node)
+        return None
 
     def forget_views(self, names):
         """Forget the relations of the generated ``names`` (assigned again, or in several
