@@ -531,15 +531,18 @@ def rebinding_hazards(fn, aliases):
             # held the object) sees the object changed
             # (a store in the other block of an if than the statement or the reader is not
             # between them)
-            stores = {o: [(q, qb) for t, q, _, qb in entries if o in _own_stores(t)]
-                      for o in olds}
+            stores = {o: [e[1:] for e in entries if o in _own_stores(e[0])] for o in olds}
             for r, rpos in readers:
                 names = ir.own_reads(r)
-                rb = order[id(r)][3]
+                _, _, rloops, rb = order[id(r)]
                 for o in olds & names:
-                    if r is s or not (rpos > pos and not any(
-                            pos < q < rpos and not _exclusive(qb, branches)
-                            and not _exclusive(qb, rb) for q, qb in stores[o])):
+                    if rpos > pos and r is not s and not _exclusive(branches, rb):
+                        # (assigned again in between)
+                        renewed = any(pos < q < rpos and not _exclusive(qb, branches)
+                                      and not _exclusive(qb, rb) for q, _, qb in stores[o])
+                    else:   # (in the next iteration: assigned again in a loop around both)
+                        renewed = any(ql & loops & rloops for _, ql, _ in stores[o])
+                    if renewed:
                         names = names - {o}
                 for n in sorted(names):
                     if n not in olds and fn.origin.get(n) in same:
@@ -646,12 +649,18 @@ def _settle_refreshes(fn, is_number, ndim_of):
     variable gets its old value back (a number, or an array the old rules refuse)."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
     changed = set()
+
+    def views(rebinding):
+        names = set().union(set(), *(x.arrays for x in rebinding.refresh))
+        return not rebinding.undone and all(
+            not is_number(ir.load(n)) and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
+
+    failed = {g for r in fn.rebindings if not views(r) for g in r.together}
     for rebinding in fn.rebindings:
         if not rebinding.refresh:
             continue
-        names = set().union(*(x.arrays for x in rebinding.refresh))
         made = {id(s) for x in rebinding.refresh for s in x.made}
-        if all(not is_number(ir.load(n)) and (ndim_of(ir.load(n)) or 0) >= 1 for n in names):
+        if views(rebinding) and not set(rebinding.together) & failed:
             # (they compute the values after the update; what puts the changed view back
             # into the old base reads its old values only where the view does not cover
             # them: unchanged)

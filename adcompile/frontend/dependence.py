@@ -48,6 +48,19 @@ class Dependence:
                     changed = True
         return varied
 
+    def view_groups(self, fn):
+        """User name -> the names of ``fn`` joined to it by assignments of the forms
+        ``_viewed_name`` knows (each may be the same array as, or a view of, another)."""
+        groups = {}
+        for node in ir.walk_tree(fn):
+            viewed = self._viewed_name(node)
+            if viewed is not None:
+                joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
+                                                                   {node.targets[0].id})
+                for n in joined:
+                    groups[n] = joined
+        return groups
+
     def _viewed_name(self, node):
         """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)`` or
         ``np.transpose(other)``: the name ``other``, else None."""

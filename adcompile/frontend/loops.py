@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from .control import append_where_falling_through, same_loop
+from .items import ITEM
 from .lists import Struct, tuple_length
 from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
@@ -158,10 +159,15 @@ class Loops:
         index or variable with no value yet starts as None."""
         trees = {c.name for c in carried_trees}
         leaves = {v for c in carried_trees for v in c.variables}
-        assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
-                           + stmt.body for n in stores(s)} - trees | leaves)
+        assigned = {n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
+                    + stmt.body for n in stores(s)} - trees | leaves
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
+        # an update in place in the body gives the other names of the array new values
+        # (views.py): they change in the loop too
+        assigned = sorted(assigned | {m for n in _updated_in_place(stmt.body)
+                                      for m in self.scope.view_groups.get(n, ())
+                                      if m in before} - trees)
         if index_user in before and index_user in self.scope.varied:
             raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
                                                     f"the name of a value being differentiated; "
@@ -197,7 +203,7 @@ class Loops:
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
-        self.forget_views(names.carried.values())   # (assigned again in each iteration)
+        views = self.enter_loop_views(names.carried, names.names)   # (see views.py)
         self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:
@@ -218,7 +224,7 @@ class Loops:
         body = self.out.body
         self.loop_depth -= 1
         self.scope.loops.pop()
-        self.forget_views(names.carried.values())
+        self.leave_loop_views(views, names.carried)
         self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
         return body
@@ -402,3 +408,15 @@ class Loops:
         for t, part in zip(target.elts, parts):
             self.assign_operand(t, part, stmt)
 
+
+
+def _updated_in_place(body):
+    """The user names ``body`` updates in place: ``x op= e``, ``x[i] = v`` (desugared as an
+    assignment to ``x``, see items.py)."""
+    found = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        elif isinstance(node, ast.Assign) and getattr(node, ITEM, None) is not None:
+            found.add(node.targets[0].id)
+    return found

@@ -118,6 +118,7 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         if not root:
             self.map_free_names(fn)
         self.scope.varied = self.varied_user_names(fn, set(varied_params))
+        self.scope.view_groups = self.view_groups(fn)
         self.check_function(fn)
         return fn
 

@@ -85,6 +85,78 @@ class Views:
                          [value.value, index_expression(value.slice)], {}, node)
         return None
 
+    def views_on_paths(self, envs):
+        """The relations between user variables that hold at the end of every path of an
+        ``if`` that falls through (``envs``: their variables): (a, b, how) where a's value
+        is the view ``how`` of b's on each."""
+        found = None
+        for env in envs:
+            owner = {n: v for v, n in env.items()}
+            here = {}
+            for a, name in env.items():
+                parent, how = self.views.get(name, (None, None))
+                if parent in owner:
+                    here[a] = (owner[parent], how)
+            found = here if found is None else {
+                a: r for a, r in found.items() if a in here and here[a][0] == r[0]
+                and _same_view(here[a][1], r[1], self.callee)}
+        return [(a, b, how) for a, (b, how) in (found or {}).items()]
+
+    def join_views(self, related):
+        """After an ``if``: the relations ``views_on_paths`` found, between the variables'
+        names after it."""
+        env = self.scope.env
+        for a, b, how in related:
+            if a in env and b in env:
+                self.views[env[a]] = (env[b], how)
+
+    def enter_loop_views(self, carried, assigned):
+        """At the start of a loop's body (``carried``: user name -> loop name): the relations
+        of the loop's names hold at the start of each iteration if they hold at each exit
+        of an iteration (``check_loop_views``); they are kept, to be checked. Those of the
+        names of variables the body assigns (``assigned``: user name -> name) but that are
+        not carried (read neither in the next iteration nor after the loop) are forgotten:
+        after an iteration the name no longer holds the variable's value."""
+        self.forget_views({n for v, n in assigned.items() if v not in carried})
+        loop_names = set(carried.values())
+        frame = _LoopViews([(m, p, how) for m, (p, how) in self.views.items()
+                            if m in loop_names or p in loop_names],
+                           start=len(self.out.rebindings))
+        stack = vars(self).setdefault("_loop_views", [])
+        stack.append(frame)
+        return frame
+
+    def check_loop_views(self, carried):
+        """At an exit of an iteration of the innermost loop: whether the values its names
+        take keep the relations they had at the start (else ``broken``)."""
+        frame = self._loop_views[-1]
+        owner = {n: v for v, n in carried.items()}
+        for m, p, how in frame.kept:
+            m_now = self.scope.env.get(owner[m]) if m in owner else m
+            p_now = self.scope.env.get(owner[p]) if p in owner else p
+            if (m_now, p_now) == (m, p):
+                continue
+            now = self.views.get(m_now)
+            if now is None or now[0] != p_now or not _same_view(now[1], how, self.callee):
+                frame.broken = True
+
+    def leave_loop_views(self, frame, carried):
+        """After a loop's body: where an iteration may end with other relations between the
+        loop's names than it started with, the updates in the body that relied on them give
+        the other names their old values back (see aliasing); the relations hold after the
+        loop only where every iteration keeps them. The updates in a loop with such
+        relations are kept or undone together, as each relies on the others."""
+        self._loop_views.pop()
+        group = id(frame)
+        for r in self.out.rebindings[frame.start:]:
+            if frame.kept:
+                r.together = r.together + (group,)
+            if frame.broken:
+                r.undone = True
+        self.forget_views(carried.values())
+        if not frame.broken:
+            self.views.update({m: (p, how) for m, p, how in frame.kept})
+
     def forget_views(self, names):
         """Forget the relations of the generated ``names`` (assigned again, or in several
         places)."""
@@ -117,14 +189,14 @@ class Views:
                                                         renewed[parent])
         made = self.out.body[start:]
         names = set(chain).union(*(path for _, _, path in members))
-        # the new values are related as the old ones were
+        related = [(m, p, how) for m, (p, how) in self.views.items()
+                   if m in renewed and p in renewed]
         self.forget_views({s.target for s in made})
-        for member, (parent, how) in list(self.views.items()):
-            if member in renewed and parent in renewed:
-                self.views[renewed[member]] = (renewed[parent], how)
         for v, name, path in members:
-            self.emit_copy(self.define(v), ir.load(renewed[name]), node)
+            renewed[name] = self.emit_copy(self.define(v), ir.load(renewed[name]), node)
             rebinding.refresh.append(ir.Refresh(self.out.body[-1], name, names, made))
+        for m, p, how in related:   # the new values are related as the old ones were
+            self.views[renewed[m]] = (renewed[p], how)
 
     def _chain(self, name):
         """``name``, the name it is a view of, that one's, ... up to a name that is no view."""
@@ -212,3 +284,19 @@ def _basic(index):
 
     return all(constant(p) or isinstance(p, ast.Slice) and all(
         b is None or constant(b) for b in (p.lower, p.upper, p.step)) for p in parts)
+
+
+class _LoopViews:
+    """The relations of a loop's names at the start of its body, and whether an exit of an
+    iteration may break them."""
+
+    def __init__(self, kept, start):
+        self.kept, self.start, self.broken = kept, start, False
+
+
+def _same_view(a, b, callee):
+    """Whether the Ops ``a`` and ``b`` make the same view of their first inputs."""
+    kind = _kind(a, callee)
+    if kind != _kind(b, callee):
+        return False
+    return kind != "item" or ast.dump(a.expr.slice) == ast.dump(b.expr.slice)

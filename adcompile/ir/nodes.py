@@ -64,6 +64,8 @@ class Rebinding:
     statement: object              # the Op or Keep that computes the new value
     origin: tuple                  # (source, the user's statement)
     refresh: list = field(default_factory=list)   # Refresh: the other names of the array
+    together: tuple = ()           # groups of updates whose refreshes are kept or undone together
+    undone: bool = False           # its refreshes are to be undone (frontend/views.py)
 
     @property
     def old(self):
