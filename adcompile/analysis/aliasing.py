@@ -646,21 +646,33 @@ def _settle_refreshes(fn, is_number, ndim_of):
     """Keep the new values frontend/views.py gave the other names of an array after an
     update where the types show that every name they are computed from is an array of one
     or more dimensions (so that Python's names share its memory); elsewhere each such
-    variable gets its old value back (a number, or an array the old rules refuse)."""
+    variable gets its old value back (a number, or an array the old rules refuse). The
+    updates of a group (``Rebinding.together``) are kept or undone together; what an
+    undone one computed is not known any more (nor what is computed from it). Returns the
+    names whose values changed."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
-    changed = set()
+    refreshed = [r for r in fn.rebindings if r.refresh]
+    undone = set()
+    while True:
+        changed = {x.statement.target for r in refreshed if id(r) in undone for x in r.refresh}
+        changed |= {s.target for r in refreshed if id(r) in undone
+                    for x in r.refresh for s in x.made}
+        number, ndim = _unknown_from(fn, changed, is_number, ndim_of) if changed \
+            else (is_number, ndim_of)
 
-    def views(rebinding):
-        names = set().union(set(), *(x.arrays for x in rebinding.refresh))
-        return not rebinding.undone and all(
-            not is_number(ir.load(n)) and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
+        def views(r):
+            names = set().union(set(), *(x.arrays for x in r.refresh))
+            return id(r) not in undone and not r.undone and all(
+                not number(ir.load(n)) and (ndim(ir.load(n)) or 0) >= 1 for n in names)
 
-    failed = {g for r in fn.rebindings if not views(r) for g in r.together}
-    for rebinding in fn.rebindings:
-        if not rebinding.refresh:
-            continue
+        failed = {g for r in refreshed if not views(r) for g in r.together}
+        now = {id(r) for r in refreshed if not views(r) or set(r.together) & failed}
+        if now == undone:
+            break
+        undone = now
+    for rebinding in refreshed:
         made = {id(s) for x in rebinding.refresh for s in x.made}
-        if views(rebinding) and not set(rebinding.together) & failed:
+        if id(rebinding) not in undone:
             # (they compute the values after the update; what puts the changed view back
             # into the old base reads its old values only where the view does not cover
             # them: unchanged)
@@ -671,7 +683,6 @@ def _settle_refreshes(fn, is_number, ndim_of):
             x.statement.expr = ir.load(x.old)
             x.statement.inputs = [ir.load(x.old)]
             fn.unread.add(id(x.statement))
-            changed.add(x.statement.target)
         rebinding.refresh = []
     return changed
 

@@ -252,7 +252,7 @@ def _kind(op, callee):
     rule = op.rule
     if not op.inputs or not isinstance(op.inputs[0], ast.Name):
         return None
-    if rule.name == "copy":
+    if rule.name == "copy" and isinstance(op.expr, ast.Name):   # (w = u)
         return "same"
     if rule.name == "array" and isinstance(op.expr, ast.Call) and len(op.expr.args) == 1 \
             and not op.expr.keywords and callee(op.expr.func).is_(np.asarray):
