@@ -172,6 +172,67 @@ def while_with_a_break_by_hand(x, v):
     return np.sum(v ** 2) + np.sum(v[1:])
 
 
+def view_of_a_view(x, v):
+    a = v[1:]
+    b = a[1:]
+    b += x
+    return np.sum(v ** 2) + np.sum(a ** 3)
+
+
+def view_of_a_view_by_hand(x, v):
+    v = np.concatenate([v[:2], v[2:] + x])
+    return np.sum(v ** 2) + np.sum(v[1:] ** 3)
+
+
+def added_to_itself(x, v):
+    w = v
+    v += w * x
+    return np.sum(w ** 2)
+
+
+def added_to_itself_by_hand(x, v):
+    return np.sum((v + v * x) ** 2)
+
+
+def nested_loops(x, v):
+    u = v[::-1]
+    for i in range(2):
+        for j in range(2):
+            u[j] = u[j + 1] * x + v[0]
+    return np.sum(v ** 2) + np.sum(u)
+
+
+def nested_loops_by_hand(x, v):
+    for i in range(2):
+        for j in range(2):
+            u = v[::-1]
+            u = np.concatenate([u[:j], u[j + 1:j + 2] * x + v[0], u[j + 1:]])
+            v = u[::-1]
+    return np.sum(v ** 2) + np.sum(v[::-1])
+
+
+def returned_early(x, v):
+    u = v.T
+    for i in range(3):
+        u += x
+        if i == 1:
+            return np.sum(v ** 2)
+    return 0.0
+
+
+def returned_early_by_hand(x, v):
+    return np.sum((v + 2 * x) ** 2)
+
+
+def transposed_into_itself(x, m):
+    m += m.T * x             # (NumPy buffers the overlap)
+    return np.sum(m ** 2)
+
+
+def transposed_into_itself_by_hand(x, m):
+    return np.sum((m + m.T * x) ** 2)
+
+
 CASES = [
     (through_a_transpose_and_a_name, through_a_transpose_and_a_name_by_hand, (0.4, X)),
     (into_a_reversed_view, into_a_reversed_view_by_hand, (0.4, X)),
@@ -184,6 +245,11 @@ CASES = [
     (carried_by_a_loop, carried_by_a_loop_by_hand, (0.4, X)),
     (branches_in_a_loop, branches_in_a_loop_by_hand, (0.4, X)),
     (while_with_a_break, while_with_a_break_by_hand, (0.4, X)),
+    (view_of_a_view, view_of_a_view_by_hand, (0.4, X)),
+    (added_to_itself, added_to_itself_by_hand, (0.4, X)),
+    (nested_loops, nested_loops_by_hand, (0.4, X)),
+    (returned_early, returned_early_by_hand, (0.4, X)),
+    (transposed_into_itself, transposed_into_itself_by_hand, (0.4, M[:, :2])),
 ]
 
 
@@ -244,6 +310,22 @@ def relation_broken_in_a_loop(x, v):
     return np.sum(u * v)
 
 
+def reassigned_on_one_path(x, v, c):
+    u = v.T
+    if c > 0:
+        v = v * 2.0          # v is u's memory only on the other path
+    w = u
+    w += x
+    return np.sum(v ** 2)
+
+
+def held_by_a_dict(x, v):
+    u = v.T
+    d = {"a": u}
+    v += x
+    return np.sum(d["a"] ** 2)
+
+
 def through_a_join(x, v, c):
     u = v.T
     if c < 0.5:
@@ -270,6 +352,9 @@ def zero_d_array(x, v):
     (through_a_join, (0.4, X, 0.2)),
     (through_a_list, (0.4, X)),
     (relation_broken_in_a_loop, (0.4, X)),
+    (reassigned_on_one_path, (0.4, X, 1.0)),
+    (reassigned_on_one_path, (0.4, X, -1.0)),
+    (held_by_a_dict, (0.4, X)),
 ])
 def test_what_may_share_memory_stays_refused(f, args):
     with pytest.raises(ad.TransformError, match="in place"):

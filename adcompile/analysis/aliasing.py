@@ -509,6 +509,13 @@ def rebinding_hazards(fn, aliases):
     value is exact only if x is not an array), or None."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
+    stores, stale = {}, set()
+    carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
+    for e in entries:
+        for n in _own_stores(e[0]):
+            stores.setdefault(n, []).append(e[1:])
+            if id(e[0]) in getattr(fn, "given_back", ()):
+                stale.add(n)
     found = []
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
@@ -531,19 +538,24 @@ def rebinding_hazards(fn, aliases):
             # held the object) sees the object changed
             # (a store in the other block of an if than the statement or the reader is not
             # between them)
-            stores = {o: [e[1:] for e in entries if o in _own_stores(e[0])] for o in olds}
             for r, rpos in readers:
                 names = ir.own_reads(r)
                 _, _, rloops, rb = order[id(r)]
-                for o in olds & names:
-                    if rpos > pos and r is not s and not _exclusive(branches, rb):
-                        # (assigned again in between)
-                        renewed = any(pos < q < rpos and not _exclusive(qb, branches)
-                                      and not _exclusive(qb, rb) for q, _, qb in stores[o])
-                    else:   # (in the next iteration: assigned again in a loop around both)
-                        renewed = any(ql & loops & rloops for _, ql, _ in stores[o])
-                    if renewed:
-                        names = names - {o}
+                if rpos > pos and r is not s and not _exclusive(branches, rb):
+                    # (the old name assigned again in between)
+                    names = names - {o for o in olds & names if any(
+                        pos < q < rpos and not _exclusive(qb, branches)
+                        and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
+                else:
+                    # in a later iteration: a name assigned in a loop around both has a value
+                    # made after the change, computed from values read after it (checked
+                    # here), unless it is an old value given back (see _settle_refreshes):
+                    # a name the body assigns once is assigned in the iteration that reads
+                    # it; a loop's name at the end of each iteration only where the variable
+                    # changed, as those of the names the change renews always do
+                    names = {n for n in names if not (
+                        (n in olds or n not in carried) and n not in stale
+                        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
                 for n in sorted(names):
                     if n not in olds and fn.origin.get(n) in same:
                         continue
@@ -651,6 +663,7 @@ def _settle_refreshes(fn, is_number, ndim_of):
     undone one computed is not known any more (nor what is computed from it). Returns the
     names whose values changed."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
+    fn.given_back = set()   # ids of copies that give a variable its old value back
     refreshed = [r for r in fn.rebindings if r.refresh]
     undone = set()
     while True:
@@ -683,6 +696,7 @@ def _settle_refreshes(fn, is_number, ndim_of):
             x.statement.expr = ir.load(x.old)
             x.statement.inputs = [ir.load(x.old)]
             fn.unread.add(id(x.statement))
+            fn.given_back.add(id(x.statement))
         rebinding.refresh = []
     return changed
 
