@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import TransformError
-from . import callee_of, infer_numbers
+from . import callee_of, infer_ndims, infer_numbers
 from ..rules import REGISTRY, broadcasts
 from ..runtime import stop_gradient
 
@@ -615,9 +615,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
     message)`` gives the statement)."""
-    changed = _settle_refreshes(fn, is_number, ndim_of)
-    if changed:   # (what was inferred from the new values no longer holds)
-        is_number, ndim_of = _unknown_from(fn, changed, is_number, ndim_of)
+    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     made, guards = [], []
@@ -659,67 +657,42 @@ def _settle_refreshes(fn, is_number, ndim_of):
     update where the types show that every name they are computed from is an array of one
     or more dimensions (so that Python's names share its memory); elsewhere each such
     variable gets its old value back (a number, or an array the old rules refuse). The
-    updates of a group (``Rebinding.together``) are kept or undone together; what an
-    undone one computed is not known any more (nor what is computed from it). Returns the
-    names whose values changed."""
+    updates of a group (``Rebinding.together``) are kept or undone together. Undoing one
+    changes what later names are (a number, not an array): the facts are inferred again
+    before the others are decided. Returns ``is_number`` and ``ndim_of`` for the code
+    left."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
     fn.given_back = set()   # ids of copies that give a variable its old value back
-    refreshed = [r for r in fn.rebindings if r.refresh]
-    undone = set()
+    params = ({p: is_number(ir.load(p)) for p in fn.params},
+              {p: ndim_of(ir.load(p)) for p in fn.params})
     while True:
-        changed = {x.statement.target for r in refreshed if id(r) in undone for x in r.refresh}
-        changed |= {s.target for r in refreshed if id(r) in undone
-                    for x in r.refresh for s in x.made}
-        number, ndim = _unknown_from(fn, changed, is_number, ndim_of) if changed \
-            else (is_number, ndim_of)
+        refreshed = [r for r in fn.rebindings if r.refresh]
 
         def views(r):
             names = set().union(set(), *(x.arrays for x in r.refresh))
-            return id(r) not in undone and not r.undone and all(
-                not number(ir.load(n)) and (ndim(ir.load(n)) or 0) >= 1 for n in names)
+            return not r.undone and all(not is_number(ir.load(n))
+                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
 
         failed = {g for r in refreshed if not views(r) for g in r.together}
-        now = {id(r) for r in refreshed if not views(r) or set(r.together) & failed}
-        if now == undone:
+        undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
+        if not undone:
             break
-        undone = now
+        for rebinding in undone:
+            fn.body = _without(fn.body, {id(s) for x in rebinding.refresh for s in x.made})
+            for x in rebinding.refresh:
+                x.statement.expr = ir.load(x.old)
+                x.statement.inputs = [ir.load(x.old)]
+                fn.unread.add(id(x.statement))
+                fn.given_back.add(id(x.statement))
+            rebinding.refresh = []
+        _, ndim_of = infer_ndims(fn, params[1])
+        is_number = infer_numbers(fn, params[0], ndim_of)
     for rebinding in refreshed:
-        made = {id(s) for x in rebinding.refresh for s in x.made}
-        if id(rebinding) not in undone:
-            # (they compute the values after the update; what puts the changed view back
-            # into the old base reads its old values only where the view does not cover
-            # them: unchanged)
-            fn.unread |= made | {id(x.statement) for x in rebinding.refresh}
-            continue
-        fn.body = _without(fn.body, made)
-        for x in rebinding.refresh:
-            x.statement.expr = ir.load(x.old)
-            x.statement.inputs = [ir.load(x.old)]
-            fn.unread.add(id(x.statement))
-            fn.given_back.add(id(x.statement))
-        rebinding.refresh = []
-    return changed
-
-
-def _unknown_from(fn, changed, is_number, ndim_of):
-    """``is_number`` and ``ndim_of`` knowing nothing of the names ``changed`` and of those
-    computed from them."""
-    tainted, grown = set(changed), True
-    while grown:
-        grown = False
-        for s in ir.walk(fn.body):
-            made = set(ir.defined_names(s)) - tainted
-            if made and ir.own_reads(s) & tainted:
-                tainted |= made
-                grown = True
-
-    def number(e):
-        return not (ir.names_read(e) & tainted) and is_number(e)
-
-    def ndim(e):
-        return None if ir.names_read(e) & tainted else ndim_of(e)
-
-    return number, ndim
+        # (they compute the values after the update; what puts the changed view back into
+        # the old base reads its old values only where the view does not cover them:
+        # unchanged)
+        fn.unread |= {id(s) for x in rebinding.refresh for s in [x.statement, *x.made]}
+    return is_number, ndim_of
 
 
 def _without(stmts, ids):

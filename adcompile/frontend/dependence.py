@@ -17,7 +17,7 @@ import numpy as np
 
 from .source import NOT_A_CALL
 from .. import ir
-from .items import WITH_ITEM
+from .items import ITEM, WITH_ITEM
 from .syntax import Ready, is_append
 
 
@@ -30,6 +30,7 @@ class Dependence:
         assigns = [n for n in ir.walk_tree(fn)
                    if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
                    or is_append(n)]
+        groups, updated = self.view_groups(fn), updated_in_place(fn)
         changed = True
         while changed:
             changed = False
@@ -39,12 +40,12 @@ class Dependence:
                         if n.id not in varied:
                             varied.add(n.id)
                             changed = True
-                # a view of an array (or the same array) that changes changes the array:
-                # ``t = z[1:]; t += x`` gives z new values (see views.py)
-                viewed = self._viewed_name(node)
-                if viewed is not None and viewed not in varied \
-                        and node.targets[0].id in varied:
-                    varied.add(viewed)
+            # an array changed in place by a value that varies gives every name that may be
+            # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
+            # changes z and g (see views.py)
+            for n in updated & varied:
+                if not groups.get(n, set()) <= varied:
+                    varied |= groups[n]
                     changed = True
         return varied
 
@@ -173,3 +174,15 @@ def _target_names(target):
             yield from _target_names(t)
     elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
         yield from _target_names(ir.base_of(target))
+
+
+def updated_in_place(tree):
+    """The user names ``tree`` (a statement, or a list of them) updates in place: ``x op=
+    e``, ``x[i] = v`` (desugared as an assignment to ``x``, see items.py)."""
+    found = set()
+    for node in ir.walk_tree(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        elif isinstance(node, ast.Assign) and getattr(node, ITEM, None) is not None:
+            found.add(node.targets[0].id)
+    return found

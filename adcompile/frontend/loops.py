@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from .control import append_where_falling_through, same_loop
-from .items import ITEM
+from .dependence import updated_in_place
 from .lists import Struct, tuple_length
 from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
@@ -165,7 +165,7 @@ class Loops:
         before = dict(self.scope.env)
         # an update in place in the body gives the other names of the array new values
         # (views.py): they change in the loop too
-        assigned = sorted(assigned | {m for n in _updated_in_place(stmt.body)
+        assigned = sorted(assigned | {m for n in updated_in_place(stmt.body)
                                       for m in self.scope.view_groups.get(n, ())
                                       if m in before} - trees)
         if index_user in before and index_user in self.scope.varied:
@@ -407,16 +407,3 @@ class Loops:
                  for i in range(len(target.elts))]
         for t, part in zip(target.elts, parts):
             self.assign_operand(t, part, stmt)
-
-
-
-def _updated_in_place(body):
-    """The user names ``body`` updates in place: ``x op= e``, ``x[i] = v`` (desugared as an
-    assignment to ``x``, see items.py)."""
-    found = set()
-    for node in (n for s in body for n in ast.walk(s)):
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            found.add(node.target.id)
-        elif isinstance(node, ast.Assign) and getattr(node, ITEM, None) is not None:
-            found.add(node.targets[0].id)
-    return found
