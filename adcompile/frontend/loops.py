@@ -164,10 +164,11 @@ class Loops:
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
         # an update in place in the body gives the other names of the array new values
-        # (views.py): they change in the loop too
+        # (views.py): they change in the loop too (those read in the next iteration or after
+        # it: the others keep their names, not to be taken for new variables after it)
         assigned = sorted(assigned | {m for n in updated_in_place(stmt.body)
                                       for m in self.scope.view_groups.get(n, ())
-                                      if m in before} - trees)
+                                      if m in before and (live is None or m in live)} - trees)
         if index_user in before and index_user in self.scope.varied:
             raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
                                                     f"the name of a value being differentiated; "
