@@ -9,6 +9,8 @@ in-place writes), in forward mode and to second order. Where the relation is not
 certain the old refusal stands.
 """
 
+import math
+
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad
@@ -368,3 +370,23 @@ def test_arrays_of_unknown_dimensions_stay_refused():
     with pytest.raises((ad.TransformError, TypeError), match="in place"):
         g(0.4, np.array(0.7))
     assert g(0.4, 0.7) == pytest.approx((0.0, 2 * 0.7))   # numbers: u is not changed
+
+
+def asarray_updated_in_a_loop(x, y):
+    c = x * y
+    d = np.asarray(x)        # x itself for a 0-d array x, a new 0-d array for a number
+    for i in range(1, 3):
+        c = math.cos(d - 0.1 * i)
+        d *= -1.25
+    d *= y
+    x = np.tanh(y)           # (a new variable: x is not read again)
+    return np.tanh(d) + np.tanh(c)
+
+
+def test_a_parameter_not_read_again_keeps_its_gradient():
+    # (fuzz seed 521: the loop took x for a name it changes, and the gradient of a 0-d x
+    # came back as a float)
+    for x in (0.7, np.array(0.7)):
+        g = ad.grad(asarray_updated_in_a_loop, wrt=(0, 1))(x, 0.3)
+        assert isinstance(g[0], np.ndarray) == isinstance(x, np.ndarray)
+        assert_grad(asarray_updated_in_a_loop, x, 0.3, wrt=(0, 1), keywords=False)
