@@ -116,28 +116,51 @@ class Views:
         of an iteration (``check_loop_views``); they are kept, to be checked. Those of the
         names of variables the body assigns (``assigned``: user name -> name) but that are
         not carried (read neither in the next iteration nor after the loop) are forgotten:
-        after an iteration the name no longer holds the variable's value."""
+        after an iteration the name no longer holds the variable's value (a name that is
+        the same array as one of them is first related to what that one is a view of)."""
+        self._skip_over(set(assigned.values()))
         self.forget_views({n for v, n in assigned.items() if v not in carried})
         loop_names = set(carried.values())
         frame = _LoopViews([(m, p, how) for m, (p, how) in self.views.items()
                             if m in loop_names or p in loop_names],
                            start=len(self.out.rebindings))
+        frame.owner = {n: v for v, n in self.scope.env.items()}
         stack = vars(self).setdefault("_loop_views", [])
         stack.append(frame)
         return frame
+
+    def _skip_over(self, names):
+        """Where a name is the same array as one of ``names`` (``w = u``), relate it to what
+        that one is a view of (``u = v.T``: w is v.T too)."""
+        for _ in range(32):
+            skipped = {m: self.views[p] for m, (p, how) in self.views.items()
+                       if p in names and p in self.views and self.views[p][0] != m
+                       and _kind(how, self.callee) == "same"}
+            if not skipped:
+                return
+            self.views.update(skipped)
 
     def check_loop_views(self, carried):
         """At an exit of an iteration of the innermost loop: whether the values its names
         take keep the relations they had at the start (else ``broken``)."""
         frame = self._loop_views[-1]
-        owner = {n: v for v, n in carried.items()}
+        loop_names = set(carried.values())
+
+        def now(name):
+            v = frame.owner.get(name)
+            return self.scope.env.get(v) if v is not None else name
+
         for m, p, how in frame.kept:
-            m_now = self.scope.env.get(owner[m]) if m in owner else m
-            p_now = self.scope.env.get(owner[p]) if p in owner else p
+            m_now, p_now = now(m), now(p)
             if (m_now, p_now) == (m, p):
                 continue
-            now = self.views.get(m_now)
-            if now is None or now[0] != p_now or not _same_view(now[1], how, self.callee):
+            related = self.views.get(m_now)
+            if related is None or related[0] != p_now \
+                    or not _same_view(related[1], how, self.callee):
+                frame.broken = True
+            elif p_now != p and p not in loop_names and _kind(how, self.callee) == "item":
+                # the next iteration starts with p's old value, which only a view that is
+                # the whole array (w = u, u.T) need not read to be put back into
                 frame.broken = True
 
     def leave_loop_views(self, frame, carried):
