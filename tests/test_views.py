@@ -235,6 +235,25 @@ def transposed_into_itself_by_hand(x, m):
     return np.sum((m + m.T * x) ** 2)
 
 
+def name_reassigned_in_a_loop(x, v):
+    u = v.T
+    w = u                    # v's memory, whatever u names later
+    t = 0.0
+    for i in range(2):
+        w -= x
+        u = v * 2.0          # u is another array from here on
+        t = t + np.sum(u)
+    return np.sum(v ** 2) + t
+
+
+def name_reassigned_in_a_loop_by_hand(x, v):
+    t = 0.0
+    for i in range(2):
+        v = v - x
+        t = t + np.sum(v * 2.0)
+    return np.sum(v ** 2) + t
+
+
 CASES = [
     (through_a_transpose_and_a_name, through_a_transpose_and_a_name_by_hand, (0.4, X)),
     (into_a_reversed_view, into_a_reversed_view_by_hand, (0.4, X)),
@@ -252,6 +271,7 @@ CASES = [
     (nested_loops, nested_loops_by_hand, (0.4, X)),
     (returned_early, returned_early_by_hand, (0.4, X)),
     (transposed_into_itself, transposed_into_itself_by_hand, (0.4, M[:, :2])),
+    (name_reassigned_in_a_loop, name_reassigned_in_a_loop_by_hand, (0.4, X)),
 ]
 
 
@@ -328,6 +348,24 @@ def held_by_a_dict(x, v):
     return np.sum(d["a"] ** 2)
 
 
+def name_reassigned_in_a_loop_and_read(x, v):
+    u = v.T
+    w = u
+    for i in range(2):
+        w -= x               # in the second iteration u is not v's memory
+        u = v * 2.0
+    return np.sum(v ** 2) + np.sum(u)
+
+
+def view_of_a_view_reassigned_in_a_loop(x, v):
+    u = v[1:]
+    w = u[1:]
+    for i in range(2):
+        w += x               # v's memory in both iterations
+        u = v * 2.0          # (the loop would have to put w back into u's old values)
+    return np.sum(v ** 2) + np.sum(u)
+
+
 def through_a_join(x, v, c):
     u = v.T
     if c < 0.5:
@@ -357,6 +395,8 @@ def zero_d_array(x, v):
     (reassigned_on_one_path, (0.4, X, 1.0)),
     (reassigned_on_one_path, (0.4, X, -1.0)),
     (held_by_a_dict, (0.4, X)),
+    (view_of_a_view_reassigned_in_a_loop, (0.4, X)),
+    (name_reassigned_in_a_loop_and_read, (0.4, X)),
 ])
 def test_what_may_share_memory_stays_refused(f, args):
     with pytest.raises(ad.TransformError, match="in place"):
