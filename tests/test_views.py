@@ -430,3 +430,29 @@ def test_a_parameter_not_read_again_keeps_its_gradient():
         g = ad.grad(asarray_updated_in_a_loop, wrt=(0, 1))(x, 0.3)
         assert isinstance(g[0], np.ndarray) == isinstance(x, np.ndarray)
         assert_grad(asarray_updated_in_a_loop, x, 0.3, wrt=(0, 1), keywords=False)
+
+
+def grows(p, q, m=2):
+    s = p
+    for i in range(m - 2):
+        s += q               # s is p: a loop that never runs must not take p's name
+        q = p
+    return s
+
+
+def calls_grows(x, y, n):
+    a = x + 0.5
+    hs = [0.5, y]
+    k = 0
+    while k < 2:
+        k += 1
+        a = a + grows(y, x, 2)
+        hs.append(a)
+    return np.cos(grows(hs[-1], a, n))
+
+
+def test_an_inlined_parameter_is_not_the_callers_name():
+    # (fuzz seed 5856, a silent wrong gradient of this branch: the loop in grows carried
+    # p, which is the caller's y, and d/dy came out 0)
+    for n in (0, 2, 3):
+        assert_grad(calls_grows, 0.59, 1.03, n, wrt=(0, 1), keywords=False)

@@ -118,7 +118,12 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         if not root:
             self.map_free_names(fn)
         self.scope.varied = self.varied_user_names(fn, set(varied_params))
-        self.scope.view_groups = self.view_groups(fn)
+        # (a loop carries the names in them: not a parameter of an inlined function that
+        # it never assigns, which is the caller's name)
+        unassigned = set() if root else set(source.params) - {
+            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+        self.scope.view_groups = {n: g - unassigned for n, g in self.view_groups(fn).items()}
         self.check_function(fn)
         return fn
 
