@@ -146,10 +146,7 @@ def add_in_place(p):
 
 @pytest.mark.parametrize("f, args, line", [
     (array_in_a_list, (X,), "c += 5.0"),
-    (array_through_asarray, (X,), "c += 5.0"),
     (argument_through_ravel, (X, np.ones(3)), "k += 1.0"),
-    (through_a_slice, (X,), "k *= 3.0"),
-    (through_a_transpose, (X,), "k -= 1.0"),
     (rows_of_a_loop, (X,), "row += a"),
     (parameter_of_a_helper, (X,), "p += 1.0"),
 ])
@@ -157,6 +154,17 @@ def test_shared_array_changed_in_place_is_refused(f, args, line):
     with pytest.raises(ad.TransformError, match="in place") as info:
         ad.grad(f)(*args)
     assert line in str(info.value) and "test_aliasing.py:" in str(info.value)
+
+
+def test_the_same_array_or_a_view_sees_the_change():
+    # np.asarray(c), k[1:] and k.T are certainly c's and k's memory: they get their new
+    # values after the change (frontend/views.py), as Python's names show them
+    assert_grad(array_through_asarray, X, keywords=False)
+    assert_close(ad.grad(array_through_asarray)(X), 2 * X + 5.0)
+    assert_grad(through_a_slice, X, keywords=False)
+    assert_close(ad.grad(through_a_slice)(X), [0.0, 6.0, 6.0])
+    assert_grad(through_a_transpose, X, keywords=False)
+    assert_close(ad.grad(through_a_transpose)(X), 4 * (np.outer(X, X) - 1.0) @ X)
 
 
 def test_a_constant_array_changed_in_place_before_any_read():

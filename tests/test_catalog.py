@@ -152,12 +152,19 @@ CASES = [
             y[1:3] = x[0:2]
             return np.sum(y * y)
     """, args=((V,),)),
-    Case(("Assign", "Subscript", "Slice"), REJECTED, """
+    Case(("Assign", "Subscript", "Slice"), SUPPORTED, """
         def f(x):
             y = x * 2.0
             v = y[1:]
-            y[1] = 0.0  # ERR
+            y[1] = 0.0
             return np.sum(v * x[1:])
+    """, args=((V,),)),
+    Case(("Assign", "Subscript", "Slice"), REJECTED, """
+        def f(x):
+            y = x * 2.0
+            hs = [y[1:]]
+            y[1] = 0.0  # ERR
+            return np.sum(hs[0] * x[1:])
     """, args=((V,),), word=r"share its memory"),
     Case(("Assign", "Subscript"), SUPPORTED, """
         def f(x):
@@ -193,11 +200,18 @@ CASES = [
             c[1] += x[0]
             return np.sum(c * x)
     """, args=((V,),)),
-    Case(("AugAssign",), REJECTED, """
+    Case(("AugAssign",), SUPPORTED, """
         def f(x):
             y = x
-            y += 1.0  # ERR
+            y += 1.0
             return np.sum(x * y)
+    """, args=((V,),)),
+    Case(("AugAssign",), REJECTED, """
+        def f(x):
+            y = x * 1.0
+            hs = [y]
+            y += 1.0  # ERR
+            return np.sum(x * hs[0])
     """, args=((V,),), word=r"in[- ]place"),
     Case(("AnnAssign",), SUPPORTED, """
         def f(x):

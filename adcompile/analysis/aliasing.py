@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import TransformError
-from . import callee_of, infer_numbers
+from . import callee_of, infer_ndims, infer_numbers
 from ..rules import REGISTRY, broadcasts
 from ..runtime import stop_gradient
 
@@ -436,18 +436,36 @@ def _reverse_reads(s):
 
 
 def _program_order(body):
-    """id(statement) -> (statement, position in program order, ids of the enclosing loops)."""
+    """id(statement) -> (statement, position in program order, ids of the enclosing loops,
+    the branches of ifs it is in: a set of (id of the if, 0 for its body or 1 for its
+    else))."""
     order = {}
 
-    def visit(stmts, loops):
+    def visit(stmts, loops, branches):
         for s in stmts:
-            order[id(s)] = (s, len(order), loops)
+            order[id(s)] = (s, len(order), loops, branches)
             inner = loops | {id(s)} if isinstance(s, ir.Loop) else loops
-            for block in ir.children(s):
-                visit(block, inner)
+            for k, block in enumerate(ir.children(s)):
+                visit(block, inner, branches | {(id(s), k)} if isinstance(s, ir.If)
+                      else branches)
 
-    visit(body, frozenset())
+    visit(body, frozenset(), frozenset())
     return order
+
+
+def _exclusive(branches, other):
+    """Whether statements in the ``branches`` and ``other`` (see _program_order) are in the
+    two blocks of one if: one runs after the other only through a loop around both."""
+    return any((at, 1 - k) in other for at, k in branches)
+
+
+def _follows(later, earlier):
+    """Whether the statement at ``later`` may run after the one at ``earlier`` (entries of
+    _program_order): later in program order and not in the other block of an if, or in a
+    loop around both."""
+    _, pos, loops, branches = earlier
+    _, rpos, rloops, rbranches = later
+    return bool(rloops & loops) or rpos > pos and not _exclusive(branches, rbranches)
 
 
 def check_mutations(fn, aliases):
@@ -455,15 +473,16 @@ def check_mutations(fn, aliases):
     before it (or in the same loop): the reverse sweep would read the changed values."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    for s, pos, loops in entries:
+    for s, pos, loops, branches in entries:
         objects = aliases.changed_objects(s)
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
         # iteration read another object
-        loops = loops - _making_loops(objects, order)
-        for r, rpos, rloops in entries:
-            if r is s or not (rpos < pos or rloops & loops):
+        here = (s, pos, loops - _making_loops(objects, order), branches)
+        for entry in entries:
+            r = entry[0]
+            if r is s or not _follows(here, entry):
                 continue
             for n in sorted(_reverse_reads(r)):
                 if aliases.reach(n) & objects:
@@ -490,27 +509,55 @@ def rebinding_hazards(fn, aliases):
     value is exact only if x is not an array), or None."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
+    stores, stale = {}, set()
+    carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
+    for e in entries:
+        for n in _own_stores(e[0]):
+            stores.setdefault(n, []).append(e[1:])
+            if id(e[0]) in getattr(fn, "given_back", ()):
+                stale.add(n)
     found = []
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = aliases.of(rebinding.old)
         observer = None
+        # the variable's later versions, and those of the other names of the array given
+        # their new values (views.py), hold the new values, as Python's names do
+        olds = {rebinding.old} | {x.old for x in rebinding.refresh}
+        same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
-            _, pos, loops = order[id(s)]
+            here = order[id(s)]
+            _, pos, loops, branches = here
             # (the statement itself reads in the next iteration what it changed in this one)
-            readers = [(r, rpos) for r, rpos, rloops in entries
-                       if (r is not s or loops) and (rpos > pos or rloops & loops)]
+            unread = getattr(fn, "unread", set())
+            readers = [(r, rpos) for r, rpos, _, _ in entries
+                       if (r is not s or loops) and _follows(order[id(r)], here)
+                       and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
-            same = fn.origin.get(rebinding.old, rebinding.old)
-            stores = [q for t, q, _ in entries if rebinding.old in _own_stores(t)]
+            # (a store in the other block of an if than the statement or the reader is not
+            # between them)
             for r, rpos in readers:
                 names = ir.own_reads(r)
-                if r is s or not (rpos > pos and not any(pos < q < rpos for q in stores)):
-                    names = names - {rebinding.old}
+                _, _, rloops, rb = order[id(r)]
+                if rpos > pos and r is not s and not _exclusive(branches, rb):
+                    # (the old name assigned again in between)
+                    names = names - {o for o in olds & names if any(
+                        pos < q < rpos and not _exclusive(qb, branches)
+                        and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
+                else:
+                    # in a later iteration: a name assigned in a loop around both has a value
+                    # made after the change, computed from values read after it (checked
+                    # here), unless it is an old value given back (see _settle_refreshes):
+                    # a name the body assigns once is assigned in the iteration that reads
+                    # it; a loop's name at the end of each iteration only where the variable
+                    # changed, as those of the names the change renews always do
+                    names = {n for n in names if not (
+                        (n in olds or n not in carried) and n not in stale
+                        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
                 for n in sorted(names):
-                    if n != rebinding.old and fn.origin.get(n) == same:
+                    if n not in olds and fn.origin.get(n) in same:
                         continue
                     if aliases.reach(n) & objects:
                         observer = n
@@ -519,7 +566,7 @@ def rebinding_hazards(fn, aliases):
                     break
             if observer is None:
                 observer = next((e.id for e in fn.outputs if isinstance(e, ast.Name)
-                                 and e.id != rebinding.old and fn.origin.get(e.id) != same
+                                 and e.id not in olds and fn.origin.get(e.id) not in same
                                  and aliases.reach(e.id) & objects), None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
@@ -568,6 +615,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
     message)`` gives the statement)."""
+    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     made, guards = [], []
@@ -602,6 +650,58 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
                 _check_made_in_place(fn, is_number)
     for s, statement in guards:
         _insert_before(fn.body, s, statement)
+
+
+def _settle_refreshes(fn, is_number, ndim_of):
+    """Keep the new values frontend/views.py gave the other names of an array after an
+    update where the types show that every name they are computed from is an array of one
+    or more dimensions (so that Python's names share its memory); elsewhere each such
+    variable gets its old value back (a number, or an array the old rules refuse). The
+    updates of a group (``Rebinding.together``) are kept or undone together. Undoing one
+    changes what later names are (a number, not an array): the facts are inferred again
+    before the others are decided. Returns ``is_number`` and ``ndim_of`` for the code
+    left."""
+    fn.unread = set()   # ids of statements the hazards do not count as readers
+    fn.given_back = set()   # ids of copies that give a variable its old value back
+    params = ({p: is_number(ir.load(p)) for p in fn.params},
+              {p: ndim_of(ir.load(p)) for p in fn.params})
+    while True:
+        refreshed = [r for r in fn.rebindings if r.refresh]
+
+        def views(r):
+            names = set().union(set(), *(x.arrays for x in r.refresh))
+            return not r.undone and all(not is_number(ir.load(n))
+                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
+
+        failed = {g for r in refreshed if not views(r) for g in r.together}
+        undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
+        if not undone:
+            break
+        for rebinding in undone:
+            fn.body = _without(fn.body, {id(s) for x in rebinding.refresh for s in x.made})
+            for x in rebinding.refresh:
+                x.statement.expr = ir.load(x.old)
+                x.statement.inputs = [ir.load(x.old)]
+                fn.unread.add(id(x.statement))
+                fn.given_back.add(id(x.statement))
+            rebinding.refresh = []
+        _, ndim_of = infer_ndims(fn, params[1])
+        is_number = infer_numbers(fn, params[0], ndim_of)
+    for rebinding in refreshed:
+        # (they compute the values after the update; what puts the changed view back into
+        # the old base reads its old values only where the view does not cover them:
+        # unchanged)
+        fn.unread |= {id(s) for x in rebinding.refresh for s in [x.statement, *x.made]}
+    return is_number, ndim_of
+
+
+def _without(stmts, ids):
+    """The block ``stmts`` (and the blocks in it, in place) without the statements ``ids``."""
+    for s in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _without(getattr(s, field), ids))
+    return [s for s in stmts if id(s) not in ids]
 
 
 def _made_in_place(s, old, augmented):

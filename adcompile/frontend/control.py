@@ -66,8 +66,10 @@ class ControlFlow:
         live = getattr(stmt, "live_out", None)
         existing = set(before.values())   # names with values before the if (a loop may assign
         #                                   them again in a branch: still not the branch's own)
+        related = self.views_on_paths([p.env for p in paths])
         for v in sorted(set().union(*(set(p.env) for p in paths))):
             self._merge(stmt, v, paths, live, existing)
+        self.join_views(related)
         self.out.body.append(ir.If(test, then, orelse, stmt, set(before.values())))
 
     def _merge(self, stmt, v, paths, live, existing):
@@ -130,6 +132,7 @@ class ControlFlow:
             self.out.holders[merged] = max(held)
         if any(x is None or x in self.out.maybe_undefined for x in versions):
             self.out.maybe_undefined.add(merged)
+        self.forget_views({merged, *versions})   # (assigned in several places now)
         return merged
 
     def copy_statement(self, target, source, node):
@@ -152,6 +155,7 @@ class ControlFlow:
         """At an exit of a loop iteration, the loop's names take the latest versions (the
         variables of the leaves of the structures it carries, those of the structures now)."""
         self.sync_carried_structures(self.scope.loop_trees[-1])
+        self.check_loop_views(carried)
         for v, name in carried.items():
             current = self.scope.env.get(v)
             if current is None or current == name:

@@ -13,9 +13,11 @@ an expression *varies* (and, for operands in generated names, whether it is a
 
 import ast
 
+import numpy as np
+
 from .source import NOT_A_CALL
 from .. import ir
-from .items import WITH_ITEM
+from .items import ITEM, WITH_ITEM
 from .syntax import Ready, is_append
 
 
@@ -28,6 +30,7 @@ class Dependence:
         assigns = [n for n in ir.walk_tree(fn)
                    if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
                    or is_append(n)]
+        groups, updated = self.view_groups(fn), updated_in_place(fn)
         changed = True
         while changed:
             changed = False
@@ -37,7 +40,41 @@ class Dependence:
                         if n.id not in varied:
                             varied.add(n.id)
                             changed = True
+            # an array changed in place by a value that varies gives every name that may be
+            # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
+            # changes z and g (see views.py)
+            for n in updated & varied:
+                if not groups.get(n, set()) <= varied:
+                    varied |= groups[n]
+                    changed = True
         return varied
+
+    def view_groups(self, fn):
+        """User name -> the names of ``fn`` joined to it by assignments of the forms
+        ``_viewed_name`` knows (each may be the same array as, or a view of, another)."""
+        groups = {}
+        for node in ir.walk_tree(fn):
+            viewed = self._viewed_name(node)
+            if viewed is not None:
+                joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
+                                                                   {node.targets[0].id})
+                for n in joined:
+                    groups[n] = joined
+        return groups
+
+    def _viewed_name(self, node):
+        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)`` or
+        ``np.transpose(other)``: the name ``other``, else None."""
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            return None
+        e = node.value
+        if isinstance(e, ast.Attribute) and e.attr == "T" or isinstance(e, ast.Subscript):
+            e = e.value
+        elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
+                and any(self.callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
+            e = e.args[0]
+        return e.id if isinstance(e, ast.Name) else None
 
     def _varied_targets(self, node, varied):
         """The targets of an assignment, append or for loop that take a varying value."""
@@ -137,3 +174,15 @@ def _target_names(target):
             yield from _target_names(t)
     elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
         yield from _target_names(ir.base_of(target))
+
+
+def updated_in_place(tree):
+    """The user names ``tree`` (a statement, or a list of them) updates in place: ``x op=
+    e``, ``x[i] = v`` (desugared as an assignment to ``x``, see items.py)."""
+    found = set()
+    for node in ir.walk_tree(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        elif isinstance(node, ast.Assign) and getattr(node, ITEM, None) is not None:
+            found.add(node.targets[0].id)
+    return found

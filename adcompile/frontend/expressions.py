@@ -245,6 +245,7 @@ class Expressions:
         target = self.named(target)
         self.out.varied_ssa.add(target)
         self.out.body.append(ir.Op(target, expr, rule, inputs, statics, node))
+        self.record_view(self.out.body[-1])   # (see views.py)
         return target
 
     @staticmethod

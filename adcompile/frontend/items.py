@@ -84,8 +84,10 @@ class Items:
         call = ast.Call(func=helper, args=[old, index, new_value], keywords=[])
         self.emit(Deferred(self.define, base.id), call, stmt, rule=rule,
                   inputs=[old, index, new_value], statics={})
-        # Python changes the array in place: see aliasing
+        # Python changes the array in place: see aliasing, and views.py for its other names
         self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+        self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
+                           stmt)
 
     def _container_made(self, name):
         """'dict', 'list' or 'set' when generated name ``name`` was last made by a statement

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from .control import append_where_falling_through, same_loop
+from .dependence import updated_in_place
 from .lists import Struct, tuple_length
 from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
@@ -199,10 +200,16 @@ class Loops:
         index or variable with no value yet starts as None."""
         trees = {c.name for c in carried_trees}
         leaves = {v for c in carried_trees for v in c.variables}
-        assigned = sorted({n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
-                           + stmt.body for n in stores(s)} - trees | leaves)
+        assigned = {n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
+                    + stmt.body for n in stores(s)} - trees | leaves
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
+        # an update in place in the body gives the other names of the array new values
+        # (views.py): they change in the loop too (those read in the next iteration or after
+        # it: the others keep their names, not to be taken for new variables after it)
+        assigned = sorted(assigned | {m for n in updated_in_place(stmt.body)
+                                      for m in self.scope.view_groups.get(n, ())
+                                      if m in before and (live is None or m in live)} - trees)
         if index_user in before and index_user in self.scope.varied:
             raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
                                                     f"the name of a value being differentiated; "
@@ -261,6 +268,7 @@ class Loops:
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
+        views = self.enter_loop_views(names.carried, names.names)   # (see views.py)
         self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:
@@ -281,6 +289,7 @@ class Loops:
         body = self.out.body
         self.loop_depth -= 1
         self.scope.loops.pop()
+        self.leave_loop_views(views, names.carried)
         self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
         return body
@@ -478,4 +487,3 @@ class Loops:
                  for i in range(len(target.elts))]
         for t, part in zip(target.elts, parts):
             self.assign_operand(t, part, stmt)
-

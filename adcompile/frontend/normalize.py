@@ -42,6 +42,7 @@ from .reflection import constant_reflection
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
+from .views import Views
 
 
 def desugar(source, callers=(), structures=()):
@@ -66,7 +67,7 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
-                 Trees, Changes, Unrolling, Functions, Dependence, Validation):
+                 Trees, Changes, Unrolling, Functions, Dependence, Validation, Views):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
@@ -118,6 +119,12 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         if not root:
             self.map_free_names(fn)
         self.scope.varied = self.varied_user_names(fn, set(varied_params))
+        # (a loop carries the names in them: not a parameter of an inlined function that
+        # it never assigns, which is the caller's name)
+        unassigned = set() if root else set(source.params) - {
+            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+        self.scope.view_groups = {n: g - unassigned for n, g in self.view_groups(fn).items()}
         self.check_function(fn)
         return fn
 

@@ -46,6 +46,8 @@ class Scope:
     own_trees: dict = field(default_factory=dict)   # id -> structure made here (changeable)
     structured: bool = False    # it is given structures: its statements are resolved first
     functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
+    view_groups: dict = field(default_factory=dict)  # name -> the names it may be a view of,
+    #                                                 or that may be views of it (views.py)
 
 
 @dataclass

@@ -48,6 +48,7 @@ class Statements:
                 return
             stmt = resolved
         self._statement(stmt)
+        self.record_kept_views(body[mark:], stmt)   # (see views.py)
         for s in ir.walk(body[mark:]):
             if isinstance(s, ir.Keep) and s.origin is None:
                 s.origin = (self.scope.src, stmt)
@@ -131,6 +132,9 @@ class Statements:
             # Python changes an array x in place here; see aliasing.rebinding_hazards. The
             # last statement made computes new = old op e (its first operand is old's name).
             self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+            if isinstance(self.out.body[-1], ir.Op):   # the other names of an array x
+                self.refresh_views(self.out.rebindings[-1], target.id, old,
+                                   self.scope.env[target.id], stmt)
 
     def assignment(self, stmt):
         """Normalize ``targets = value``: to one name, to several, to a tuple of names."""

@@ -14,10 +14,10 @@ from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigns, 
                      walk_tree)
 from .transformer import Transformer
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
-                    Loop, NormalFunction, Op, Rebinding)
+                    Loop, NormalFunction, Op, Rebinding, Refresh)
 
 __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
-           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Transformer", "WRITING_FUNCTIONS",
+           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "Transformer", "WRITING_FUNCTIONS",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigns",
            "base_of", "call", "changed_in_place", "children", "copy_function",
            "copy_tree", "defined_names", "live_before", "load", "names_read", "names_used",

@@ -18,7 +18,11 @@ def copy_function(fn):
     new.body = _copy_block(fn.body, memo, made)
     new.outputs = copy_tree(fn.outputs, memo)
     new.namer = fn.namer.copy()
-    new.rebindings = [replace(r, statement=made[id(r.statement)]) for r in fn.rebindings]
+    made_lists = {}   # (the refreshes of one update share their list of Ops)
+    new.rebindings = [replace(r, statement=made[id(r.statement)], refresh=[replace(
+        x, statement=made[id(x.statement)], made=made_lists.setdefault(
+            id(x.made), [made[id(s)] for s in x.made])) for x in r.refresh])
+        for r in fn.rebindings]
     return new
 
 

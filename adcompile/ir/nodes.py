@@ -63,6 +63,9 @@ class Rebinding:
 
     statement: object              # the Op or Keep that computes the new value
     origin: tuple                  # (source, the user's statement)
+    refresh: list = field(default_factory=list)   # Refresh: the other names of the array
+    together: tuple = ()           # groups of updates whose refreshes are kept or undone together
+    undone: bool = False           # its refreshes are to be undone (frontend/views.py)
 
     @property
     def old(self):
@@ -75,6 +78,20 @@ class Rebinding:
     def new(self):
         s = self.statement
         return s.target if isinstance(s, Op) else s.defines[0]
+
+
+@dataclass(eq=False)
+class Refresh:
+    """After an update Python makes in place, ``statement`` (a copy Op) gives another
+    variable naming the same array (or a view of it) its new value, computed by the
+    Ops ``made`` (shared by the refreshes of one update) from names that Python shares
+    memory with only if each of ``arrays`` is an array (see frontend/views.py); else it
+    is to read ``old``, the variable's value before the update."""
+
+    statement: object
+    old: str
+    arrays: set
+    made: list
 
 
 @dataclass(eq=False)
