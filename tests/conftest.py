@@ -275,6 +275,18 @@ def weights(shape):
 _modules = itertools.count()
 
 
+def with_autograd_numpy(namespace, g, *args):
+    """``g(*args)`` while ``np`` in ``namespace`` (the globals of the test module whose
+    functions autograd runs) is autograd.numpy, so that autograd can trace them as written."""
+    import autograd.numpy as anp
+    saved = namespace["np"]
+    namespace["np"] = anp
+    try:
+        return g(*args)
+    finally:
+        namespace["np"] = saved
+
+
 def load_module(directory, text, name=None):
     """Write ``text`` (dedented) to a new module file in ``directory`` and import it (a
     fresh module, in sys.modules under ``name``)."""

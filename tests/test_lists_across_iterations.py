@@ -8,13 +8,12 @@ Checked against finite differences, forward mode and autograd (which runs the sa
 Python on its boxes)."""
 
 import autograd
-import autograd.numpy as anp
 import numpy as np
 import pytest
 
 import adcompile as ad
 
-from conftest import assert_grad
+from conftest import assert_grad, with_autograd_numpy
 
 
 def last_row(x):
@@ -119,17 +118,8 @@ def test_gradients_match_autograd():
     for f, args in ((last_row, (0.7,)), (rolling_rows, (0.7,)), (growing_rows, (0.7, 3)),
                     (array_states, (np.array([0.3, -0.5, 1.1]),)),
                     (while_with_break, (0.4, 3)), (replaced_on_one_path, (0.6, True))):
-        expected = _with_autograd_numpy(autograd.grad(f), *args)
+        expected = with_autograd_numpy(globals(), autograd.grad(f), *args)
         np.testing.assert_allclose(ad.grad(f)(*args), expected, rtol=1e-12, atol=1e-14)
-
-
-def _with_autograd_numpy(g, *args):
-    saved = globals()["np"]
-    globals()["np"] = anp
-    try:
-        return g(*args)
-    finally:
-        globals()["np"] = saved
 
 
 def test_the_generated_code_looks_up_adjoint_lists_by_identity():
@@ -195,10 +185,10 @@ def test_lists_of_pairs_given_new_lists_in_a_loop():
             assert_grad(pairs_rebuilt, x, n)
         assert_grad(walked_while_rebound, x)
     np.testing.assert_allclose(ad.grad(pairs_rebuilt)(0.7, 3),
-                               _with_autograd_numpy(autograd.grad(pairs_rebuilt), 0.7, 3),
+                               with_autograd_numpy(globals(), autograd.grad(pairs_rebuilt), 0.7, 3),
                                rtol=1e-12)
     np.testing.assert_allclose(ad.grad(walked_while_rebound)(0.7),
-                               _with_autograd_numpy(autograd.grad(walked_while_rebound), 0.7),
+                               with_autograd_numpy(globals(), autograd.grad(walked_while_rebound), 0.7),
                                rtol=1e-12)
 
 
@@ -308,7 +298,7 @@ def test_lists_of_lists():
     for f, args in ((grid, (0.7, 3)), (dp_table, (0.7, 4)), (walked_rows, (w,)), (cube, (0.7,)),
                     (carried_tables, (0.7,))):
         np.testing.assert_allclose(ad.grad(f)(*args),
-                                   _with_autograd_numpy(autograd.grad(f), *args), rtol=1e-12)
+                                   with_autograd_numpy(globals(), autograd.grad(f), *args), rtol=1e-12)
 
 
 def changed_after_insertion(x):
@@ -372,7 +362,7 @@ def test_numpy_functions_of_a_list_of_lists():
     assert "add_nested_pieces(list_bars, rows, rows_bar, pieces)" in code
     for f, args in ((table_of_rows, (0.7, 3)), (rows_summed, (0.7,))):
         np.testing.assert_allclose(ad.grad(f)(*args),
-                                   _with_autograd_numpy(autograd.grad(f), *args), rtol=1e-12)
+                                   with_autograd_numpy(globals(), autograd.grad(f), *args), rtol=1e-12)
 
 
 def test_second_derivatives_of_numpy_functions_of_lists_of_lists_are_refused():
@@ -412,7 +402,7 @@ def test_a_list_of_pairs_made_differently_on_the_paths_of_an_if():
         assert_grad(pairs_made_on_one_path, 0.7, -0.4, flag, wrt=(0, 1))
         np.testing.assert_allclose(
             ad.grad(pairs_made_on_one_path, wrt=(0, 1))(0.7, -0.4, flag),
-            _with_autograd_numpy(autograd.grad(pairs_made_on_one_path, (0, 1)), 0.7, -0.4, flag),
+            with_autograd_numpy(globals(), autograd.grad(pairs_made_on_one_path, (0, 1)), 0.7, -0.4, flag),
             rtol=1e-12)
     for n in (0, 1, 4):
         assert_grad(pairs_made_on_one_path_in_a_loop, 0.7, -0.4, n, wrt=(0, 1))
@@ -478,7 +468,7 @@ def test_pop_item_assignment_helpers_and_branches():
     w = np.array([0.3, -0.5])
     assert_grad(rows_replaced_on_a_branch, w)
     np.testing.assert_allclose(ad.grad(rows_replaced_on_a_branch)(w),
-                               _with_autograd_numpy(autograd.grad(rows_replaced_on_a_branch), w),
+                               with_autograd_numpy(globals(), autograd.grad(rows_replaced_on_a_branch), w),
                                rtol=1e-12)
 
 
@@ -511,7 +501,7 @@ def test_slices_of_lists_are_new_lists_of_the_same_values():
             assert_grad(slices_of_rows, x, n)
     for f, args in ((slices_of_a_list, (0.7,)), (slices_of_rows, (0.7, 4))):
         np.testing.assert_allclose(ad.grad(f)(*args),
-                                   _with_autograd_numpy(autograd.grad(f), *args), rtol=1e-12)
+                                   with_autograd_numpy(globals(), autograd.grad(f), *args), rtol=1e-12)
     g = ad.grad(slices_of_a_list)
     np.testing.assert_allclose(ad.hessian(slices_of_a_list)(0.7),
                                (g(0.7 + 1e-6) - g(0.7 - 1e-6)) / 2e-6, rtol=1e-6)

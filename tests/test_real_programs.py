@@ -4,14 +4,14 @@ of (W, b) pairs, a soft edit distance by dynamic programming over two rows, atte
 scores built row by row. Each gradient is checked against finite differences and, where
 autograd can run the same code, against autograd.
 
-(The soft edit distance is how a silent wrong gradient of lists passed between loop
-iterations was found: its first row is a constant list.)
+(The soft edit distance, kept with the tests of lists passed between loop iterations, is
+how a silent wrong gradient of those was found: its first row is a constant list.)
 """
 
 import autograd
-import autograd.numpy as anp
 import numpy as np
-from conftest import assert_close, assert_grad, numerical_grad
+from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
+from test_lists_across_iterations import soft_edit_distance
 
 import adcompile as ad
 
@@ -52,21 +52,6 @@ def mlp(params, x):
         h = np.tanh(h @ W + b)
     W, b = params[-1]
     return np.sum((h @ W + b) ** 2)
-
-
-def soft_edit_distance(costs):
-    n, m = costs.shape
-    prev = [0.0] + [1e9] * m
-    for i in range(n):
-        cur = [1e9]
-        for j in range(m):
-            a = prev[j] + costs[i, j]
-            b = prev[j + 1] + 1.0
-            c = cur[j] + 1.0
-            low = min(a, b, c)
-            cur.append(low - np.log(np.exp(low - a) + np.exp(low - b) + np.exp(low - c)))
-        prev = cur
-    return prev[-1]
 
 
 def attention_scores(xs, Wq, Wk):
@@ -128,26 +113,17 @@ def prefix_sums(w):
     return s
 
 
-def _with_autograd_numpy(g, *args):
-    saved = globals()["np"]
-    globals()["np"] = anp
-    try:
-        return g(*args)
-    finally:
-        globals()["np"] = saved
-
-
 def test_a_trajectory_kept_in_a_list():
     theta = np.array([0.5, 9.8])
     assert_grad(pendulum_trajectory, theta)
     assert_close(ad.grad(pendulum_trajectory)(theta),
-                 _with_autograd_numpy(autograd.grad(pendulum_trajectory), theta), 1e-12, 1e-12)
+                 with_autograd_numpy(globals(), autograd.grad(pendulum_trajectory), theta), 1e-12, 1e-12)
 
 
 def test_runge_kutta_stages_in_a_list():
     assert_grad(rk4_decay, 1.0, 0.7, wrt=(0, 1))
     got = ad.grad(rk4_decay, wrt=(0, 1))(1.0, 0.7)
-    expected = _with_autograd_numpy(autograd.grad(rk4_decay, (0, 1)), 1.0, 0.7)
+    expected = with_autograd_numpy(globals(), autograd.grad(rk4_decay, (0, 1)), 1.0, 0.7)
     assert_close(np.array(got), np.array(expected), 1e-12, 1e-12)
 
 
@@ -157,7 +133,7 @@ def test_an_mlp_over_a_list_of_layers():
               (rng.normal(size=(4, 2)), rng.normal(size=2))]
     x = rng.normal(size=(5, 3))
     got = ad.grad(mlp)(params, x)
-    expected = _with_autograd_numpy(autograd.grad(mlp), params, x)
+    expected = with_autograd_numpy(globals(), autograd.grad(mlp), params, x)
     assert isinstance(got, list) and all(isinstance(p, tuple) for p in got)
     for (gW, gb), (eW, eb) in zip(got, expected):
         assert_close(gW, eW, 1e-12, 1e-12)
@@ -172,7 +148,7 @@ def test_a_soft_edit_distance_over_two_rows():
     got = ad.grad(soft_edit_distance)(costs)
     # every path through costs[0, j > 0] starts 1e9 above the cheapest: a zero gradient
     assert np.all(got[0, 1:] == 0) and got[0, 0] > 0
-    assert_close(got, _with_autograd_numpy(autograd.grad(soft_edit_distance), costs),
+    assert_close(got, with_autograd_numpy(globals(), autograd.grad(soft_edit_distance), costs),
                  1e-10, 1e-12)
 
 
