@@ -364,9 +364,10 @@ def _is_list(e, lists):
 def _passed_between_iterations(body, made_in, homes, active, lists):
     """The lists of values being differentiated that a loop makes in one iteration and
     passes on to the next or to the code after it (``prev = cur``, ``row = []`` read
-    after the loop), with every name holding one of them on some path (loop variables,
-    copies where an if joins): which list such a name holds is known only at run time, so
-    their adjoint lists are found by the list's identity (``adjoint_list``)."""
+    after the loop), and the lists other lists hold (``rows.append(row)``, ``rows[i]``),
+    with every name holding one of them on some path (loop variables, copies where an if
+    joins): which list such a name holds is known only at run time, so their adjoint
+    lists are found by the list's identity (``adjoint_list``)."""
     found = set()
     for s in ir.walk(body):
         # a list held by another list: found through either (rows[-1] is row)
