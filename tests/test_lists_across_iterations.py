@@ -579,3 +579,52 @@ def test_a_constant_before_the_loop_and_a_list_after_an_iteration():
     # a value being differentiated that is not a list before: refused, with the line
     with pytest.raises(ad.TransformError, match="not a list before this loop"):
         ad.grad(number_first)(0.7)
+
+
+# -- found by the 10,000-program fuzz run ------------------------------------------------
+
+
+def list_shared_then_replaced(x):
+    a = [x, x * 2.0, x * 3.0]
+    b = [x * 4.0]
+    prev = a                      # the same list under two names
+    s = 0.0
+    for i in range(2):
+        s = s + prev[0] * prev[-1]
+        prev = b                  # (a keeps its list)
+    return s + a[1] * a[-1]
+
+
+def replaced_on_one_iteration(x):
+    a = [x, x * 2.0, x * 3.0]
+    b = [x * 4.0]
+    prev = a
+    s = 0.0
+    for i in range(2):
+        s = s + prev[0] * prev[-1]
+        if i == 0:
+            prev = b
+    return s + prev[0]
+
+
+def pairs_made_of_constants_in_the_loop(x, y):
+    # (fuzz seed 4548) the second position's new list holds constants only: the loop's
+    # variable was taken for a list of the same length all along (an IndexError)
+    hs = [x]
+    pr = [(hs[-1], 0.5), (hs[0], hs[-1]), (0.5, y)]
+    k = 0
+    while k < 2:
+        k += 1
+        for p, q in pr:
+            a = q
+            hs.append(p * y)
+        pr = [(a, 0.5), (y, 0.5)]
+    return (np.exp(0.5) + hs[-1]) ** 2 + hs[1]
+
+
+def test_a_list_variable_given_other_lists_made_before_the_loop():
+    # (an IndexError in the generated code since lists could be carried: the loop's
+    # variable was a's own name, so a took b's list too)
+    for f in (list_shared_then_replaced, replaced_on_one_iteration):
+        assert_grad(f, 0.7)
+    assert_grad(pairs_made_of_constants_in_the_loop, -0.45, -0.84, wrt=(0, 1))

@@ -377,14 +377,18 @@ def _passed_between_iterations(body, made_in, homes, active, lists):
             found.add(s.target)
         elif isinstance(s, ir.ListNew):
             found |= {e.id for e in s.elements if _is_list(e, lists)}
-        if isinstance(s, ir.ListNew) and s.target in active:
+        if isinstance(s, ir.ListNew):   # (a list of constants links the names it reaches)
             loops = made_in.get(s.target, [])
             if loops and (not _inside(homes.get(s.target), loops[-1])
                           or _outlives_iteration(s.target, loops[-1])):
                 found.add(s.target)
+    carries = [s for s in ir.walk(body) if isinstance(s, ir.Carry)]
+    # a loop variable given another list than the one it held (prev = b in the loop)
+    found |= {name for s in carries if s.target in lists and s.source in lists
+              and s.target != s.source for name in (s.target, s.source)}
     if not found:
         return found
-    links = [(s.target, s.source) for s in ir.walk(body) if isinstance(s, ir.Carry)]
+    links = [(s.target, s.source) for s in carries]
     links += [(s.target, s.inputs[0].id) for s in ir.walk(body)
               if isinstance(s, ir.Op) and s.rule.name == "copy"
               and isinstance(s.inputs[0], ast.Name)]

@@ -218,6 +218,15 @@ class Loops:
         for v in assigned:
             # the loop index is a new variable (an int); a carried variable keeps its name
             names[v] = self.define(v) if v == index_user or v not in before else before[v]
+            if v != index_user and v in before and before[v] in self.out.lists and any(
+                    u != v and n == before[v] for u, n in before.items()):
+                # a list another name holds too (prev = a): the loop gives v other lists,
+                # which must not become a's; v's loop name is a name of its own
+                names[v] = self.define(v)
+                self.out.body.append(self.copy_statement(names[v], before[v], stmt))
+                self.out.lists.add(names[v])
+                if before[v] in self.out.holders:
+                    self.out.holders[names[v]] = self.out.holders[before[v]]
         if index_user and (live is None or index_user in live):
             # after a loop that did not run, the index keeps the value it had (or is unbound
             # until then: None here)
