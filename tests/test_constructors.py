@@ -3,7 +3,7 @@
 ``__call__``): structures whose fields are the arguments. Classes whose constructor is
 their author's stay refused (default deny)."""
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import NamedTuple
 
 import autograd
@@ -207,6 +207,16 @@ class NotInInit:
     n: int = field(init=False, default=3)
 
 
+@dataclass
+class WithInitVar:
+    w: np.ndarray
+    k: InitVar[float] = 2.0     # a parameter the object does not keep
+
+
+def init_var_made(w):
+    return np.sum(WithInitVar(w).w)
+
+
 def post_init_made(w):
     return np.sum(Normalized(w).w)
 
@@ -230,7 +240,7 @@ def test_a_dataclass_with_its_own_init_that_only_stores():
     assert_close(ad.grad(own_init_made)(w), 4.0 * w)
 
 
-@pytest.mark.parametrize("f", [post_init_made, factory_made, not_in_init_made,
+@pytest.mark.parametrize("f", [post_init_made, factory_made, not_in_init_made, init_var_made,
                                converts_made, counts_made, made_from_an_expression,
                                guarded_made, property_made])
 def test_a_constructor_of_its_author_is_refused(f):

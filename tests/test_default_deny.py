@@ -92,6 +92,21 @@ def globals_of_a_local_name(a):
     return globals()["np"] * a
 
 
+b = 5.0   # (a global: to eval, a local not bound yet is the global of its name)
+
+
+def evaluated_before_assigned(a):
+    v = eval("b") * a     # Python reads the global b: the local is not bound yet
+    b = a * 2.0
+    return v + b
+
+
+def locals_before_assigned(a):
+    v = locals()["b"] * a     # a KeyError in Python
+    b = a * 2.0
+    return v + b
+
+
 def locals_counted(a):
     return a * len(locals())
 
@@ -138,6 +153,8 @@ def dict_of_values(a):
     (locals_of_a_global_name, 1.5, r"locals\(\)"),
     (globals_of_a_local_name, 1.5, r"globals\(\)"),
     (locals_counted, 1.5, r"locals\(\)"),
+    (evaluated_before_assigned, 1.5, r"eval\(\)"),
+    (locals_before_assigned, 1.5, r"locals\(\)"),
 ])
 def test_unknown_is_refused_not_ignored(f, x, word):
     with pytest.raises(ad.TransformError, match=word) as info:

@@ -63,8 +63,10 @@ def _kind(cls):
         return "namedtuple" if _generated(cls.__new__) else None
     if dataclasses.is_dataclass(cls) and "__init__" in vars(cls) and _generated(cls.__init__) \
             and not hasattr(cls, "__post_init__") \
-            and all(f.init for f in dataclasses.fields(cls)):
-        return "dataclass"
+            and all(f.init for f in dataclasses.fields(cls)) \
+            and list(inspect.signature(cls).parameters) == [f.name for f in
+                                                            dataclasses.fields(cls)]:
+        return "dataclass"   # (an InitVar is a parameter the object does not keep)
     return None
 
 

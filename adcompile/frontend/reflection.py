@@ -25,6 +25,7 @@ def constant_reflection(fn, source):
     strings are constants (see the module's docstring). Nested functions keep theirs."""
     local_names = set(source.params) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
                                          and isinstance(n.ctx, ast.Store)}
+    deleted = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Del)}
 
     def builtin(func, obj):
         """Whether ``func`` (an expression) is the builtin ``obj`` under its own name."""
@@ -36,8 +37,12 @@ def constant_reflection(fn, source):
             and builtin(e.func, obj)
 
     class Rewrite(ast.NodeTransformer):
+        # ``bound``: the local names surely bound where the statement visited starts (a
+        # local not bound yet is, to eval, the global of that name; to locals(), missing)
+        bound = set(source.params) - deleted
+
         def visit_FunctionDef(self, node):
-            return node if node is not fn else self.generic_visit(node)
+            return node   # (nested functions keep theirs)
 
         def visit_Lambda(self, node):
             return node
@@ -53,7 +58,11 @@ def constant_reflection(fn, source):
                     len(node.args) == 1 or len(node.args) == 3
                     and scope_call(node.args[1], builtins.globals)
                     and scope_call(node.args[2], builtins.locals)):
-                return _parsed(text, node)
+                parsed = _parsed(text, node)
+                if any(isinstance(n, ast.Name) and n.id in local_names - self.bound
+                       for n in ast.walk(parsed)):
+                    return node
+                return parsed
             return node
 
         def visit_Subscript(self, node):
@@ -62,14 +71,26 @@ def constant_reflection(fn, source):
             if key is None or not key.isidentifier() or not isinstance(node.ctx, ast.Load):
                 return node
             local = scope_call(node.value, builtins.locals) or scope_call(node.value, builtins.vars)
-            if local and key in local_names or scope_call(node.value, builtins.globals) \
+            if local and key in self.bound or scope_call(node.value, builtins.globals) \
                     and key not in local_names and key in source.globals:
                 return placed(ast.Name(id=key, ctx=ast.Load()), node)
             return node
 
-    Rewrite().visit(fn)
+    rewrite = Rewrite()
+    for i, stmt in enumerate(fn.body):
+        fn.body[i] = rewrite.visit(stmt)
+        rewrite.bound = rewrite.bound | (_surely_assigned(stmt) - deleted)
     ast.fix_missing_locations(fn)
     _fold_getattr_names(fn)
+
+
+def _surely_assigned(stmt):
+    """The names a statement of the function's body always binds when it runs (plain
+    assignments; what a loop or a branch binds may not be)."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+        [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) \
+        and (not isinstance(stmt, ast.AnnAssign) or stmt.value is not None) else []
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def constant_string(e):
