@@ -14,11 +14,11 @@ def add_pieces(bars, pieces):
 
 def add_nested_pieces(bars, items, bar, pieces):
     """Add ``pieces`` (an array's rows, or a list: one piece per item) to ``bar``, the adjoint
-    list of the list ``items``; an item that is a list itself (np.array of a list of lists)
-    takes its piece, cut again, into its own adjoint list, found in ``bars`` by the list's
-    identity (``adjoint_list``)."""
+    list of the list of lists ``items``; each item, a list or tuple of its own (np.array of
+    a list of rows), takes its piece, cut again, into its own adjoint list, found in
+    ``bars`` by its identity (``adjoint_list``)."""
     for k, (item, piece) in enumerate(zip(items, pieces)):
-        if isinstance(item, list):
+        if isinstance(item, (list, tuple)):
             add_nested_pieces(bars, item, adjoint_list(bars, item), piece)
         else:
             bar[k] = bar[k] + piece
