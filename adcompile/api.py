@@ -33,6 +33,7 @@ from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .compiler import CHECKPOINT, Transform, without_cycle_collection
 from .errors import TransformError
 from .fastpath import NumberPath, plain_parameters
+from .generated import Generated
 from .ir import walk_tree
 from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
                        with_leaves)
@@ -507,18 +508,30 @@ def _docstring(f, transform, kind):
 class _Shared:
     """What every callable of one kind (``grad_f``, ...) made of one transform shares, made
     once, so that ``ad.grad(f)(x)`` written inline costs little more than the call: the
-    dispatcher ``lookup`` (with what it has checked and compiled), the ``.source`` and the
-    docstring, and for ``grad`` and ``value_and_grad`` the function each callable is a
-    copy of (see fastpath.py). Nothing here refers to ``f``: the transform holds it, and
-    the cache must not keep ``f`` alive."""
+    dispatcher ``lookup`` (with what it has checked and compiled), the ``.source`` (the
+    general code, made the first time it is read: see generated.py) and the docstring, and
+    the function each callable calls (for ``grad`` and ``value_and_grad``, see
+    fastpath.py). Nothing here refers to ``f`` (the transform holds it, and the cache must
+    not keep ``f`` alive) nor to the transform but weakly (the transform holds this)."""
 
     def __init__(self, transform, kind, name, doc, lookup):
         self.lookup = lookup
-        self.source = Code(_general_source(transform, kind))
+        self._transform, self._kind = weakref.ref(transform), kind
+        self._source = None
+        self._lock = threading.Lock()
         self.doc = doc
         self.name = name
         self.template = None
         self.numba = None   # backend="numba": the backend's Report
+
+    @property
+    def source(self):
+        if self._source is None:
+            with self._lock:
+                if self._source is None:
+                    # (a callable reading it holds the transform, which is alive then)
+                    self._source = Code(_general_source(self._transform(), self._kind))
+        return self._source
 
 
 def _shared(transform, kind, make):
@@ -531,30 +544,22 @@ def _shared(transform, kind, make):
     return found
 
 
-def _copy(function):
-    """A new function object running ``function``'s code with its globals, closure and
-    default values."""
-    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__,
-                              function.__defaults__, function.__closure__)
-    copy.__kwdefaults__ = function.__kwdefaults__
-    return copy
-
-
-def _finish(wrapper, f, transform, shared, kind):
-    """``wrapper``, the callable of ``kind`` made of ``f``, with its name, docstring,
-    ``__wrapped__`` and ``.source``: the general code of the function it calls, named as it
-    is (``grad_f``: for ``grad`` the gradient code that checks the value is a scalar before
-    the reverse sweep)."""
-    functools.update_wrapper(wrapper, f)
-    wrapper.__wrapped__ = f
-    # what adcompile needs to differentiate the wrapper again (ad.grad(ad.grad(f)))
-    wrapper._adcompile = (transform, kind)
-    wrapper.source = shared.source
-    wrapper.__name__ = wrapper.__qualname__ = shared.name
-    wrapper.__doc__ = shared.doc
+def _finish(function, f, transform, shared, kind):
+    """The ``Generated`` callable of ``kind`` made of ``f``, calling ``function``, with its
+    name, docstring, ``__wrapped__`` and ``.source``: the general code of the function it
+    calls, named as it is (``grad_f``: for ``grad`` the gradient code that checks the value
+    is a scalar before the reverse sweep)."""
+    made = Generated(function)
+    functools.update_wrapper(made, f)
+    made.__wrapped__ = f
+    # what adcompile needs to differentiate the callable again (ad.grad(ad.grad(f)))
+    made._adcompile = (transform, kind)
+    made._shared = shared
+    made.__name__ = made.__qualname__ = shared.name
+    made.__doc__ = shared.doc
     if shared.numba is not None:
-        wrapper.numba = shared.numba
-    return wrapper
+        made.numba = shared.numba
+    return made
 
 
 def _documented(f, transform, kind):
@@ -641,7 +646,7 @@ def _make_gradient(f, wrt, has_aux, kind, backend=None):
     _require_scalar_output(transform, f)
     shared = _shared(transform, (kind, backend),
                      lambda: _gradient_shared(f, transform, kind, backend))
-    return _finish(_copy(shared.template), f, transform, shared, kind)
+    return _finish(shared.template, f, transform, shared, kind)
 
 
 def _gradient_shared(f, transform, kind, backend=None):
@@ -907,8 +912,6 @@ def _make_jvp(f, wrt, has_aux=False):
         transform, "jvp", f"jvp_{transform.source.name}", _documented(f, transform, "jvp"),
         _dispatcher(transform, "jvp", f"jvp_{transform.source.name}", trailing="tangents")))
     lookup = shared.lookup
-    if transform.deferred is None:
-        transform.generate((), "jvp")   # (errors surface here)
 
     def pushforward(*args, **kwargs):
         tangents, args = _trailing(args, kwargs, "tangents",

@@ -28,6 +28,8 @@ class Bound:
 def unbind(f):
     """The ``Bound`` that callable ``f`` stands for, or None when ``f`` binds nothing (a
     function, a callable adcompile made, a class, a builtin)."""
+    if getattr(f, "_adcompile", None) is not None:   # (a partial binding nothing)
+        return None
     if isinstance(f, functools.partial):
         inner = unbind(f.func) or Bound(f.func)
         return Bound(inner.func, inner.args + f.args, {**inner.keywords, **f.keywords})
@@ -92,10 +94,13 @@ def open_wrt(f, wrt):
 
 def rebound(made, bound, original):
     """``made`` (what adcompile made of ``bound.func``) with the arguments of ``bound``
-    bound again: a ``functools.partial`` that takes what ``original`` takes, with the
-    ``.source``, name and docstring of ``made`` and ``__wrapped__`` = ``original``."""
+    bound again: a callable that takes what ``original`` takes, with the ``.source``, name
+    and docstring of ``made`` and ``__wrapped__`` = ``original``."""
+    bind = getattr(made, "bind", None)
+    if bind is not None:   # (a Generated: its .source made when first read)
+        return bind(bound.args, bound.keywords, original)
     result = functools.partial(made, *bound.args, **bound.keywords)
-    for attribute in ("source", "__name__", "__qualname__", "__doc__"):
+    for attribute in ("__name__", "__qualname__", "__doc__"):
         if hasattr(made, attribute):
             setattr(result, attribute, getattr(made, attribute))
     result.__wrapped__ = original

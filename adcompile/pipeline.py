@@ -102,14 +102,8 @@ def private_copies(fn, target):
     return fn
 
 
-def guard_complex(fn, target):
-    """Check, when the code runs, each value not being differentiated that may turn out
-    complex (a function without a rule, or a fractional power, applied to constants) and
-    that differentiated code reads: ``real_value(t, what)`` after the statement that makes
-    ``t``, ``xs.append(real_value(v, what))`` for a list (see analysis/complex_values.py).
-    Where such a value is made another way, the gradients handed back are checked instead
-    (``fn.complex_possible``)."""
-    fn = ir.copy_function(fn)
+def _complex_guards(fn, target):
+    """``analysis.complex_values.complex_guards`` of ``fn``."""
     _, ndim_of = infer_ndims(fn, target.param_ndims)
     helpers = {alias: RUNTIME[name] for name, alias in target.aliases.items()}
     callee = callee_of(fn)
@@ -118,7 +112,21 @@ def guard_complex(fn, target):
         return helpers[func.id] if isinstance(func, ast.Name) and func.id in helpers \
             else callee(func)
 
-    checks, unguarded = complex_guards(fn, ndim_of, resolve, REGISTRY)
+    return complex_guards(fn, ndim_of, resolve, REGISTRY)
+
+
+def guard_complex(fn, target):
+    """Check, when the code runs, each value not being differentiated that may turn out
+    complex (a function without a rule, or a fractional power, applied to constants) and
+    that differentiated code reads: ``real_value(t, what)`` after the statement that makes
+    ``t``, ``xs.append(real_value(v, what))`` for a list (see analysis/complex_values.py).
+    Where such a value is made another way, the gradients handed back are checked instead
+    (``fn.complex_possible``)."""
+    checks, unguarded = _complex_guards(fn, target)
+    if not checks and not unguarded:
+        return fn   # (most functions)
+    fn = ir.copy_function(fn)
+    checks, unguarded = _complex_guards(fn, target)   # (the statements of the copy)
     after = {}
     for keep, name, made in checks:
         what = ast.Constant(f"{ast.unparse(made)} ({_place(fn, made)})")

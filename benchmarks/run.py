@@ -269,9 +269,9 @@ def transform_cells(transform_rows):
     return cells
 
 
-TRANSFORM_NOTE = ("Transformation: ad.grad(f, wrt=...) (parse, normalize, generate), then the "
-                  "first call (specialise, compile, run once); CPU time, best of {n} fresh "
-                  "transformations.")
+TRANSFORM_NOTE = ("Transformation: ad.grad(f, wrt=...) (parse, check, normalize), then the "
+                  "first call (generate the code for its arguments, compile, run once); CPU "
+                  "time, best of {n} fresh transformations.")
 
 
 # --- a workload -----------------------------------------------------------------------

@@ -7,8 +7,9 @@ Generated straight-line functions of n statements, each of one of four shapes
 (``a7 = a6 * 0.999 + np.sin(a0)``, ``a8 = a7 + a1 * y``, ``a9 = np.tanh(a8) - 0.5 * a2``,
 ``a10 = a9 * x + 0.1``), returning ``np.sum`` of the last; and a function whose ``for``
 loop has a body of that many statements. For each: the time of ``ad.grad(f)(x, y)`` on
-a fresh function (the transformation: parse, normalize, the general code, then the code
-specialised to the arguments, compiled and run once), CPU and wall-clock seconds, and
+a fresh function (the transformation: parse, check and normalize at ``ad.grad``, then the
+code for the arguments generated, compiled and run once at the first call; the general
+code behind ``.source`` is made only when read), CPU and wall-clock seconds, and
 the exponent ``b`` of the least-squares fit ``time = a * n ** b`` over the straight-line
 sizes (1: linear). The functions are written to a temporary directory and imported, as
 adcompile reads a function's source from its file.

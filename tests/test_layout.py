@@ -26,7 +26,7 @@ LAYERS = [
     {"backend"},                     # emit, compile, standalone modules
     {"dump"},                        # the code between passes as text
     {"pipeline"},                    # the passes in order
-    {"compiler", "checking", "primitives", "callables", "fastpath"},
+    {"compiler", "checking", "primitives", "callables", "fastpath", "generated"},
     {"api"},
     {"demo", "__init__"},
     {"cli"},

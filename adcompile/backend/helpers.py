@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import runtime
+from ..ir import walk_tree
 
 #: names generated code may use for helpers, and the objects they stand for
 RUNTIME = {"np": np, "math": math, "slice": slice, **runtime.HELPERS}
@@ -30,7 +31,7 @@ def runtime_aliases(source, namer):
 def _locals(source):
     """The parameters of ``source`` and the names its body assigns."""
     found = set(source.params)
-    for node in ast.walk(source.node):
+    for node in walk_tree(source.node):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found.add(node.id)
     return found

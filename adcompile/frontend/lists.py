@@ -36,7 +36,7 @@ def tuple_length(elements):
 def appended_tuples(fn):
     """User name -> k for lists to which the function only appends k-tuple literals."""
     found = {}
-    for node in ast.walk(fn):
+    for node in ir.walk_tree(fn):
         if is_append(node):
             name = node.value.func.value.id
             k = tuple_length(node.value.args) if len(node.value.args) == 1 else None
@@ -53,10 +53,13 @@ def appended_lists(fn):
     """The user names of ``fn``'s lists of lists -> how many levels of lists their items
     have (1: lists of values): lists that lists are appended to (``rows.append(row)`` where
     ``row`` is given a list display, or ``rows.append([a, b])``), and names bound to them."""
-    assigns = [(n.targets[0].id, n.value) for n in ast.walk(fn) if isinstance(n, ast.Assign)
-               and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
-    appends = [(n.value.func.value.id, n.value.args[0]) for n in ast.walk(fn)
-               if is_append(n) and len(n.value.args) == 1]
+    assigns, appends = [], []
+    for n in ir.walk_tree(fn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 \
+                and isinstance(n.targets[0], ast.Name):
+            assigns.append((n.targets[0].id, n.value))
+        elif is_append(n) and len(n.value.args) == 1:
+            appends.append((n.value.func.value.id, n.value.args[0]))
     displayed = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))}
     depth = {}    # name -> levels of lists (1: a list of values)
 

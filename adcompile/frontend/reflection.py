@@ -13,19 +13,24 @@ is left for validate.py to refuse.
 import ast
 import builtins
 
+from ..ir import walk_tree
 from .closures import placed
 
 #: expressions that open a scope of their own: inside ``eval`` they do not see the
 #: function's locals (as inlined code would), so text holding one is not rewritten
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: the names of the builtins this module rewrites calls of
+_REFLECTION = frozenset({"eval", "getattr", "locals", "vars", "globals"})
 
 
 def constant_reflection(fn, source):
     """Rewrite, in place, the reflection in ``fn`` (a copy of ``source``'s def) whose
     strings are constants (see the module's docstring). Nested functions keep theirs."""
-    local_names = set(source.params) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                                         and isinstance(n.ctx, ast.Store)}
-    deleted = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Del)}
+    names = [n for n in walk_tree(fn) if n.__class__ is ast.Name]
+    if _REFLECTION.isdisjoint(n.id for n in names):
+        return   # (most functions: nothing to rewrite)
+    local_names = set(source.params) | {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    deleted = {n.id for n in names if isinstance(n.ctx, ast.Del)}
 
     def builtin(func, obj):
         """Whether ``func`` (an expression) is the builtin ``obj`` under its own name."""

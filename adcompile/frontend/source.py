@@ -138,8 +138,8 @@ class FunctionSource:
         lines = all_lines[start:] if whole else inspect.getblock(all_lines[start:])
         first = lines[0] if lines else ""
         self.indent = 0 if whole else len(first) - len(first.lstrip())
-        try:
-            tree = ast.parse(textwrap.dedent("".join(lines)))
+        try:   # (the newlines first: the file's line numbers, without a walk to add them)
+            tree = ast.parse("\n" * start + textwrap.dedent("".join(lines)))
         except SyntaxError:
             return None
         except RecursionError:   # (Python compiled it under a higher limit)
@@ -148,7 +148,6 @@ class FunctionSource:
                 f"Python's parser under the recursion limit now set "
                 f"({sys.getrecursionlimit()}); raise it (sys.setrecursionlimit) as for "
                 f"importing it", self.filename, start + 1) from None
-        ast.increment_lineno(tree, start)
         return tree
 
     @staticmethod
