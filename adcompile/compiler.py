@@ -105,8 +105,8 @@ class Transform:
         self.checked_variants = {}
         self.texts = {}
         self.callables = {}   # what api.py's callables of this transform share, by kind
-        # normalized once, and generated once now, so that errors surface where the
-        # function is defined. A function that reads its argument as a structure (params["W"], p.W): what it
+        # normalized once, now, so that most errors surface where the function is
+        # defined (code is generated on first use: see generated.py). A function that reads its argument as a structure (params["W"], p.W): what it
         # means is known once a call passes one (see specialised); a call with an array
         # raises self.deferred
         use = None if self.trees else structure_use(self.source, self.wrt)
@@ -135,8 +135,9 @@ class Transform:
         # (the names of the runtime helpers are taken in the normalized function's namer)
         self.aliases = runtime_aliases(self.source, self.normal.namer)
         self.tuple_output = self.normal.tuple_output
-        # (no code is generated here: each callable api.py makes generates its general code
-        # when it is made, which is where the errors of the passes after normalize surface)
+        # (no code is generated here: a callable generates the code for a call's arguments
+        # at the first such call, its general code when .source is first read; that is
+        # where the errors of the passes after normalize surface)
 
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of
