@@ -81,6 +81,23 @@ def last_write_wins(w):
     return np.sum(x * np.array([1.0, 10.0, 100.0]))
 
 
+def prefix_norms(w):
+    """Running sums written into an array np.empty_like made (its entries, written before
+    they are read, depend on w; the empty array's own values do not)."""
+    out = np.empty_like(w)
+    acc = 0.0
+    for i in range(w.shape[0]):
+        acc = acc + w[i] * w[i]
+        out[i] = acc
+    return np.sum(np.sqrt(out))
+
+
+def test_an_array_empty_like_makes_filled_in_a_loop():
+    check_both_modes(prefix_norms, W.copy())
+    expected = autograd.grad(lambda w: anp.sum(anp.sqrt(anp.cumsum(w * w))))(W)
+    np.testing.assert_allclose(ad.grad(prefix_norms)(W), expected, rtol=1e-10)
+
+
 def test_an_index_that_repeats_an_entry_keeps_the_last_write():
     g = ad.grad(last_write_wins)(W.copy())
     np.testing.assert_allclose(g[:3], [0.0, 100.0, 1.0])
