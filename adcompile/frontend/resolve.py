@@ -162,9 +162,17 @@ class Resolver(ast.NodeTransformer):
             return self.generic_visit(node)
         return self.visit(ast.copy_location(ast.Tuple(elts=items, ctx=ast.Load()), node))
 
-    def _comprehension(self, node):
+    def visit_DictComp(self, node):
+        items = self._comprehension(node, elements=(node.key, node.value))
+        if items is None:
+            return self.generic_visit(node)
+        return self.visit(ast.copy_location(ast.Dict(keys=[k for k, _ in items],
+                                                     values=[v for _, v in items]), node))
+
+    def _comprehension(self, node, elements=None):
         """The items of a comprehension over a structure (its element with the target bound
-        to each item), or None when it walks something else."""
+        to each item; for a dict's, ``elements``, its key and value, as pairs), or None when
+        it walks something else."""
         if len(node.generators) != 1:
             return None
         gen = node.generators[0]
@@ -174,8 +182,14 @@ class Resolver(ast.NodeTransformer):
         if gen.ifs or gen.is_async:
             raise self.t.scope.src.error(node, "a comprehension over a structure with if "
                                                "clauses is not supported; write the loop")
-        return [_substitute(copy.deepcopy(node.elt), self._bindings(gen.target, part, node))
-                for part in steps]
+        if elements is None:
+            return [_substitute(copy.deepcopy(node.elt), self._bindings(gen.target, part, node))
+                    for part in steps]
+        found = []
+        for part in steps:
+            bindings = self._bindings(gen.target, part, node)
+            found.append(tuple(_substitute(copy.deepcopy(e), bindings) for e in elements))
+        return found
 
     def _bindings(self, target, part, node):
         """user name -> expression for binding comprehension ``target`` to ``part``."""

@@ -87,9 +87,17 @@ def _structure_use_in(fn, params):
             return node, True
         if isinstance(node, ast.Call) and is_param(node.func):
             return node, True   # layer(x): an object's __call__ (an array is not called)
+        if isinstance(node, ast.Dict) and any(k is None and is_param(v)
+                                              for k, v in zip(node.keys, node.values)):
+            return node, True   # {**params}: a dict's items
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("dict", "list", "tuple") and len(node.args) == 1 \
+                and is_param(node.args[0]) and weak is None:
+            weak = node   # dict(params), list(layers): a copy (or of an array, its rows)
         if weak is None and (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
                              and walks_param(node.iter)
-                             or isinstance(node, (ast.ListComp, ast.GeneratorExp))
+                             or isinstance(node, (ast.ListComp, ast.GeneratorExp,
+                                                  ast.DictComp))
                              and any(walks_param(g.iter) for g in node.generators)
                              or isinstance(node, ast.Assign)
                              and isinstance(node.targets[0], ast.Tuple) and is_param(node.value)):

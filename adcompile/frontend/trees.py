@@ -127,8 +127,11 @@ class Trees:
 
     def might_be_tree(self, e):
         """Whether ``e`` may denote a structure (cheap, syntactic)."""
-        if isinstance(e, ast.Dict) or self.constructed(e) is not None:
+        if isinstance(e, ast.Dict) or self.constructed(e) is not None \
+                or self.copied_tree(e) is not None:
             return True
+        if isinstance(e, ast.DictComp):   # {k: v for k, v in params.items()}
+            return len(e.generators) == 1 and self.tree_items(e.generators[0].iter) is not None
         if isinstance(e, (ast.List, ast.Tuple)):
             return any(self.might_be_tree(x) for x in e.elts)
         return isinstance(self.tree_of(e), Node)
@@ -163,16 +166,30 @@ class Trees:
         or tuple display is a structure too.)"""
         if not (self.might_be_tree(e) or inner and isinstance(e, (ast.List, ast.Tuple))):
             return None
+        if isinstance(e, ast.DictComp):   # over a structure: the dict display it unrolls to
+            e = Resolver(self).visit(copy.deepcopy(e))
+            if not isinstance(e, ast.Dict):
+                return None
         if isinstance(e, ast.Dict):
-            if any(k is None for k in e.keys):
-                raise self.scope.src.error(e, "** in a dict of values being differentiated is "
-                                              "not supported; list the items")
-            keys = [self.static_value(k) for k in e.keys]
-            if NOT_STATIC in keys:
-                raise self.scope.src.error(e, "a dict of values being differentiated needs "
-                                              "constant keys")
-            return self._own(Node("dict", None, tuple(keys),
-                                  tuple(self.part_of(v) for v in e.values)))
+            items = {}   # key -> part, in Python's order ({**d, "w": v}: d's items first)
+            for k, v in zip(e.keys, e.values):
+                if k is None:
+                    unpacked = self.tree_of(v)
+                    if not (isinstance(unpacked, Node) and unpacked.kind == "dict"):
+                        raise self.scope.src.error(v, "** in a dict of values being "
+                                                      "differentiated takes a dict of them; "
+                                                      "list the items")
+                    items.update(zip(unpacked.keys, unpacked.children))
+                    continue
+                key = self.static_value(k)
+                if key is NOT_STATIC:
+                    raise self.scope.src.error(e, "a dict of values being differentiated "
+                                                  "needs constant keys")
+                items[key] = self.part_of(v)
+            return self._own(Node("dict", None, tuple(items), tuple(items.values())))
+        copied = self.copied_tree(e)
+        if copied is not None:
+            return copied
         made = self.constructed(e)
         if made is not None:   # State(h, c), Layer(W=W, b=b)
             (kind, fields), cls = made, self.callee(e.func).what
@@ -185,6 +202,27 @@ class Trees:
             return self._own(Node(kind, None, tuple(range(len(e.elts))),
                                   tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
+
+    def copied_tree(self, e):
+        """The new structure ``e`` makes when it copies one (``dict(d)``, ``d.copy()``,
+        ``list(xs)``, ``tuple(xs)``, ``xs.copy()``): the same items (shared, as Python's
+        shallow copy shares them) in a new dict, list or tuple; else None."""
+        if not isinstance(e, ast.Call) or e.keywords:
+            return None
+        if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args:
+            copied, kinds = self.tree_of(e.func.value), {"dict": "dict", "list": "list"}
+        elif len(e.args) == 1 and isinstance(self.tree_of(e.args[0]), Node):
+            copied, called = self.tree_of(e.args[0]), self.callee(e.func)
+            kinds = {"dict": "dict"} if called.is_(dict) else dict.fromkeys(
+                SEQUENCE, "list") if called.is_(list) else dict.fromkeys(
+                SEQUENCE, "tuple") if called.is_(tuple) else {}
+        else:
+            return None
+        if not isinstance(copied, Node) or copied.kind not in kinds:
+            return None
+        kind = kinds[copied.kind]
+        keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
+        return self._own(Node(kind, None, keys, copied.children))
 
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""

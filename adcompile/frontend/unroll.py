@@ -66,8 +66,8 @@ class Unrolling:
     def tree_items(self, it):
         """The items a loop (or comprehension) over ``it`` walks when ``it`` is a structure,
         or enumerate/zip/reversed of structures, or a dict's items/keys/values; else None."""
-        node = self.tree_of(it) if self.might_be_tree(it) else None
-        if isinstance(node, Node):
+        node = (self.tree_of(it) or self.copied_tree(it)) if self.might_be_tree(it) else None
+        if isinstance(node, Node):   # (for W in list(layers): the copy's items)
             return list(node.keys) if node.kind == "dict" else list(node.children)
         if not isinstance(it, ast.Call):
             return None

@@ -257,6 +257,9 @@ class Validation:
             return self._check_method(e, what)
         if self.constructed(e) is not None:
             return   # State(h, c): a structure (trees.py, constructors.py)
+        if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
+                and not e.keywords and isinstance(e.args[0], ast.Name):
+            return   # dict(params): a copy of a structure (trees.py), or refused there
         if isinstance(e.func, ast.Name) and (e.func.id in self.scope.trees
                                              or e.func.id in self.scope.made_objects):
             return   # layer(x) of a structure: its class's __call__ (resolve.py)
@@ -278,8 +281,11 @@ class Validation:
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""
         if not self.varies(e.func.value) or self.names_structure(e.func.value) \
                 or isinstance(e.func.value, ast.Name) \
-                and e.func.value.id in self.scope.made_objects:
-            return   # (a structure's methods are resolved or refused later: trees.py)
+                and (e.func.value.id in self.scope.made_objects
+                     or name in _DICT_METHODS and not e.args and not e.keywords):
+            # (a structure's methods are resolved or refused later: trees.py; d.items() of
+            # a dict this function makes, whose structure is known only then, too)
+            return
         if name in self.registry.by_method or name in self.registry.nondiff_methods:
             return
         if name in ("append", "pop") and isinstance(e.func.value, ast.Name):
@@ -304,6 +310,9 @@ class Validation:
                                        f"call a module-level function, or compute the value "
                                        f"outside and pass it in")
 
+
+#: methods of a dict of values being differentiated that trees.py resolves (a structure's)
+_DICT_METHODS = frozenset({"items", "keys", "values", "copy"})
 
 #: where the README shows how to write a rule
 _README_RULES = "README: 'Your own primitives'"

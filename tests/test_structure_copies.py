@@ -1,0 +1,133 @@
+"""Copies of structured parameters as practitioners write them: ``dict(params)``,
+``params.copy()``, ``{**params, "w": ...}``, ``list(layers)``, ``tuple(layers)`` and dict
+comprehensions over a dict of parameters (an inner SGD step, a scaled copy).
+
+Each gradient is checked against finite differences and against autograd running the same
+code; the copies keep Python's semantics (a shallow copy: assigning into the copy leaves
+the original as it was, the items themselves are shared), and what would change the
+caller's structure or an array both share is refused.
+"""
+
+import autograd
+import numpy as np
+import pytest
+from conftest import with_autograd_numpy
+from test_structures import assert_same_structure, assert_tree_close
+
+import adcompile as ad
+from adcompile import TransformError
+
+rng = np.random.default_rng(19)
+
+
+def params_and_x():
+    return {"w": rng.normal(size=3), "b": rng.normal(size=3)}, rng.normal(size=3)
+
+
+def copy_then_assign(params, x):
+    p = dict(params)
+    p["w"] = p["w"] * 2.0     # the copy changes; params does not
+    return np.sum(p["w"] * x) + np.sum(params["w"] * p["b"]) + np.sum(params["w"] ** 2)
+
+
+def copy_method(params, x):
+    p = params.copy()
+    p["b"] = np.tanh(p["b"] + x)
+    return np.sum(p["b"] * params["b"]) + np.sum(p["w"])
+
+
+def unpacked_with_override(params, x):
+    p = {**params, "w": params["w"] * x}
+    q = {"scale": 3.0, **p}
+    return np.sum(q["w"] ** 2) + np.sum(q["b"] * q["scale"]) + np.sum(params["w"])
+
+
+def inner_sgd_step(params, x):
+    """A step of gradient descent written as a dict comprehension, then the loss at the
+    new parameters (as meta-learning code writes it)."""
+    new = {k: v - 0.1 * v * x for k, v in params.items()}
+    return np.sum(np.tanh(new["w"] * x + new["b"]) ** 2)
+
+
+def comprehension_over_keys(params, x):
+    scaled = {k: params[k] * (i + 1.0) for i, k in enumerate(params)}
+    return np.sum(scaled["w"] * scaled["b"] * x)
+
+
+def list_copy_of_layers(layers, x):
+    ls = list(layers)
+    ls[0] = ls[0] * 3.0
+    first = tuple(layers)
+    return np.sum(ls[0] * x) + np.sum(first[0] * ls[1]) + np.sum(layers[0])
+
+
+@pytest.mark.parametrize("f", [copy_then_assign, copy_method, unpacked_with_override,
+                               inner_sgd_step, comprehension_over_keys],
+                         ids=lambda f: f.__name__)
+def test_copies_of_a_dict_of_parameters(f):
+    params, x = params_and_x()
+    g = ad.grad(f)(params, x)
+    assert_same_structure(g, params)
+    ad.check_grad(f, params, x)
+    if f is not copy_method:   # (autograd's dicts of boxes have no .copy())
+        expected = with_autograd_numpy(globals(), autograd.grad(f), params, x)
+        assert_tree_close(g, expected)
+
+
+def test_copies_of_a_list_of_layers():
+    layers, x = [rng.normal(size=3), rng.normal(size=3)], rng.normal(size=3)
+    g = ad.grad(list_copy_of_layers)(layers, x)
+    assert_same_structure(g, layers)
+    ad.check_grad(list_copy_of_layers, layers, x)
+    expected = with_autograd_numpy(globals(), autograd.grad(list_copy_of_layers), layers, x)
+    assert_tree_close(g, expected)
+
+
+def test_copy_of_a_dict_made_here_is_its_own():
+    def f(w, x):
+        d = {"a": w * 1.0, "b": x}
+        e = dict(d)
+        e["a"] = e["a"] * 5.0     # d["a"] stays w * 1.0
+        return np.sum(d["a"] * x) + np.sum(e["a"])
+
+    w, x = rng.normal(size=3), rng.normal(size=3)
+    np.testing.assert_allclose(ad.grad(f)(w, x), x + 5.0, rtol=1e-12)
+
+
+def changes_the_shared_array(params, x):
+    p = dict(params)
+    p["w"] += x                    # params["w"] is the same array: Python changes it too
+    return np.sum(params["w"] * x)
+
+
+def assigns_into_a_tuple_copy(layers, x):
+    t = tuple(layers)
+    t[0] = x
+    return np.sum(t[0])
+
+
+def changes_an_inner_structure(params, x):
+    p = dict(params)
+    p["inner"]["a"] = x            # the inner dict is the caller's (a shallow copy)
+    return np.sum(params["inner"]["a"])
+
+
+def test_what_a_copy_shares_is_refused_where_it_would_change():
+    params, x = params_and_x()
+    with pytest.raises(TransformError, match=r"p\['w'\] \+= x"):
+        ad.grad(changes_the_shared_array)(params, x)
+    with pytest.raises(TransformError, match="a tuple of 2: it cannot be assigned into"):
+        ad.grad(assigns_into_a_tuple_copy)([x, x], x)
+    nested = {"inner": {"a": rng.normal(size=3)}, "w": rng.normal(size=3)}
+    with pytest.raises(TransformError, match="changes a structure"):
+        ad.grad(changes_an_inner_structure)(nested, x)
+
+
+def test_comprehension_over_a_structure_with_a_condition_is_refused():
+    def f(params, x):
+        kept = {k: v for k, v in params.items() if k != "b"}
+        return np.sum(kept["w"] * x)
+
+    params, x = params_and_x()
+    with pytest.raises(TransformError, match="if clauses"):
+        ad.grad(f)(params, x)
