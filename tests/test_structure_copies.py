@@ -8,6 +8,8 @@ the original as it was, the items themselves are shared), and what would change 
 caller's structure or an array both share is refused.
 """
 
+from typing import NamedTuple
+
 import autograd
 import numpy as np
 import pytest
@@ -131,3 +133,56 @@ def test_comprehension_over_a_structure_with_a_condition_is_refused():
     params, x = params_and_x()
     with pytest.raises(TransformError, match="if clauses"):
         ad.grad(f)(params, x)
+
+
+# -- NamedTuple layers: a loop's variable, _replace, a list of new layers ------------------
+
+
+class Layer(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+
+def layers_by_loop_variable(layers, x):
+    for layer in layers:              # (layer.W: the loop's variable holds an item)
+        x = np.tanh(x @ layer.W + layer.b)
+    return np.sum(x ** 2)
+
+
+def halved_layers(layers, x):
+    new = [layer._replace(W=layer.W * 0.5) for layer in layers]
+    return layers_by_loop_variable(new, x) + np.sum(layers[0].W)
+
+
+def rebuilt_layers(layers, x):
+    new = [Layer(np.sin(W), b * x[0, 0]) for W, b in layers]
+    return np.sum(new[0].W * new[1].b[0]) + np.sum(new[1].b)
+
+
+def two_layers():
+    return [Layer(rng.normal(size=(3, 3)), rng.normal(size=3)),
+            Layer(rng.normal(size=(3, 2)), rng.normal(size=2))]
+
+
+@pytest.mark.parametrize("f", [layers_by_loop_variable, halved_layers, rebuilt_layers],
+                         ids=lambda f: f.__name__)
+def test_namedtuple_layers(f):
+    layers, x = two_layers(), rng.normal(size=(4, 3))
+    g = ad.grad(f)(layers, x)
+    assert_same_structure(g, layers)
+    assert type(g[0]) is Layer
+    ad.check_grad(f, layers, x)
+
+
+def test_replace_keeps_the_other_fields_and_the_original():
+    def f(layer, x):
+        moved = layer._replace(W=x)
+        return np.sum(moved.W * layer.W) + np.sum(moved.b * layer.b)
+
+    layer, x = Layer(rng.normal(size=3), rng.normal(size=3)), rng.normal(size=3)
+    g = ad.grad(f)(layer, x)
+    np.testing.assert_allclose(g.W, x, rtol=1e-12)
+    np.testing.assert_allclose(g.b, 2 * layer.b, rtol=1e-12)
+    # a NamedTuple not differentiated is an object: its method given x is refused
+    with pytest.raises(TransformError, match="_replace"):
+        ad.grad(f, wrt=1)(layer, x)

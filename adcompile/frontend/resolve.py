@@ -123,8 +123,8 @@ class Resolver(ast.NodeTransformer):
         else:
             return None
         if not isinstance(owner, Node) or owner.kind not in BY_ATTRIBUTE \
-                or attr in owner.keys:
-            return None
+                or attr in owner.keys or attr == "_replace" and owner.kind == "namedtuple":
+            return None   # (nt._replace(W=v): a new structure, Trees.replaced_fields)
         if not any(self.t.varies(a) for a in [obj] + node.args
                    + [k.value for k in node.keywords]):
             return None   # (on values not differentiated: called as it is)

@@ -65,8 +65,36 @@ def _passed_on(source, params):
             yield callee, names
 
 
+def _items_of(fn, params):
+    """``params`` and the names bound to their items: a loop's variables over one (``for
+    layer in layers``, ``for i, layer in enumerate(layers)``) and ``name = param[...]``, in
+    turn (``for W, b in layer``)."""
+    found = set(params)
+    while True:
+        more = set()
+        for node in walk_tree(fn):
+            if isinstance(node, (ast.For, ast.comprehension)) and _walks(node.iter, found):
+                more |= {n.id for n in walk_tree(node.target) if isinstance(n, ast.Name)}
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Subscript) \
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id in found:
+                more.add(node.targets[0].id)
+        if more <= found:
+            return found
+        found |= more
+
+
+def _walks(e, names):
+    """Whether a loop over ``e`` walks one of ``names`` (or enumerate, zip, reversed of)."""
+    return isinstance(e, ast.Name) and e.id in names or isinstance(e, ast.Call) and any(
+        _walks(a, names) for a in e.args)
+
+
 def _structure_use_in(fn, params):
-    """``structure_use`` within the ``def`` ``fn`` alone."""
+    """``structure_use`` within the ``def`` ``fn`` alone: a use of one of ``params``, or of
+    a name bound to one of their items (``layer.W`` in ``for layer in layers``)."""
+    params = _items_of(fn, params)
 
     def is_param(e):
         return isinstance(e, ast.Name) and e.id in params

@@ -130,7 +130,14 @@ class Trees:
         if isinstance(e, ast.Dict) or self.constructed(e) is not None \
                 or self.copied_tree(e) is not None:
             return True
-        if isinstance(e, ast.DictComp):   # {k: v for k, v in params.items()}
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "_replace":
+            return isinstance(self.tree_of(e.func.value), Node)
+        if isinstance(e, ast.DictComp) or isinstance(e, ast.ListComp) and (
+                isinstance(e.elt, ast.Dict) or self.constructed(e.elt) is not None
+                or isinstance(e.elt, ast.Call) and isinstance(e.elt.func, ast.Attribute)
+                and e.elt.func.attr == "_replace"):
+            # {k: v for k, v in params.items()}, [Layer(2 * W, b) for W, b in layers]
             return len(e.generators) == 1 and self.tree_items(e.generators[0].iter) is not None
         if isinstance(e, (ast.List, ast.Tuple)):
             return any(self.might_be_tree(x) for x in e.elts)
@@ -166,9 +173,9 @@ class Trees:
         or tuple display is a structure too.)"""
         if not (self.might_be_tree(e) or inner and isinstance(e, (ast.List, ast.Tuple))):
             return None
-        if isinstance(e, ast.DictComp):   # over a structure: the dict display it unrolls to
-            e = Resolver(self).visit(copy.deepcopy(e))
-            if not isinstance(e, ast.Dict):
+        if isinstance(e, (ast.DictComp, ast.ListComp)):   # over a structure: the display it
+            e = Resolver(self).visit(copy.deepcopy(e))   # unrolls to
+            if not isinstance(e, (ast.Dict, ast.List)):
                 return None
         if isinstance(e, ast.Dict):
             items = {}   # key -> part, in Python's order ({**d, "w": v}: d's items first)
@@ -190,6 +197,9 @@ class Trees:
         copied = self.copied_tree(e)
         if copied is not None:
             return copied
+        replaced = self.replaced_fields(e)
+        if replaced is not None:
+            return replaced
         made = self.constructed(e)
         if made is not None:   # State(h, c), Layer(W=W, b=b)
             (kind, fields), cls = made, self.callee(e.func).what
@@ -202,6 +212,21 @@ class Trees:
             return self._own(Node(kind, None, tuple(range(len(e.elts))),
                                   tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
+
+    def replaced_fields(self, e):
+        """``layer._replace(W=v)`` of a NamedTuple: the structure with those fields given new
+        values (the others shared); else None."""
+        if not (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute)
+                and e.func.attr == "_replace" and not e.args):
+            return None
+        base = self.tree_of(e.func.value)
+        if not (isinstance(base, Node) and base.kind == "namedtuple"
+                and all(k.arg in base.keys for k in e.keywords)):
+            return None
+        children = list(base.children)
+        for k in e.keywords:
+            children[base.keys.index(k.arg)] = self.part_of(k.value)
+        return Node(base.kind, base.type, base.keys, tuple(children))
 
     def copied_tree(self, e):
         """The new structure ``e`` makes when it copies one (``dict(d)``, ``d.copy()``,

@@ -282,9 +282,11 @@ class Validation:
         if not self.varies(e.func.value) or self.names_structure(e.func.value) \
                 or isinstance(e.func.value, ast.Name) \
                 and (e.func.value.id in self.scope.made_objects
-                     or name in _DICT_METHODS and not e.args and not e.keywords):
+                     or name in _DICT_METHODS and not e.args and not e.keywords
+                     or name == "_replace" and not e.args):
             # (a structure's methods are resolved or refused later: trees.py; d.items() of
-            # a dict this function makes, whose structure is known only then, too)
+            # a dict this function makes, layer._replace(W=v) of a loop's NamedTuple, whose
+            # structures are known only then, too)
             return
         if name in self.registry.by_method or name in self.registry.nondiff_methods:
             return
