@@ -133,7 +133,8 @@ class Transform:
         self.positional = tuple(p for q in self.source.positional_params
                                 for p in self._leaves(q))
         # (the names of the runtime helpers are taken in the normalized function's namer)
-        self.aliases = runtime_aliases(self.source, self.normal.namer)
+        self.aliases = runtime_aliases(self.source, self.normal.namer,
+                                       self.normal.extra_globals)
         self.tuple_output = self.normal.tuple_output
         # (no code is generated here: a callable generates the code for a call's arguments
         # at the first such call, its general code when .source is first read; that is

@@ -98,6 +98,70 @@ def test_an_array_empty_like_makes_filled_in_a_loop():
     np.testing.assert_allclose(ad.grad(prefix_norms)(W), expected, rtol=1e-10)
 
 
+def scatter_added(w):
+    """np.add.at with an index that repeats entries (each occurrence adds), into a copy of
+    part of w; np.subtract.at with a broadcast value."""
+    x = w[:4] * 1.0
+    np.add.at(x, np.array([0, 2, 2, 3, 2]), w[1:6] ** 2)
+    y = np.ones((3, 2))
+    np.subtract.at(y, (np.array([0, 2, 0]), np.array([1, 1, 1])), w[0] * w[5])
+    return np.sum(np.sin(x) * np.arange(1.0, 5.0)) + np.sum(y ** 3)
+
+
+def test_ufunc_at_scatter_adds():
+    check_both_modes(scatter_added, W.copy())
+    # against the same computation written with a matrix that counts the occurrences
+    counts = np.zeros((4, 5))
+    counts[[0, 2, 2, 3, 2], range(5)] = 1.0
+
+    def by_matrix(w):
+        x = w[:4] + counts @ w[1:6] ** 2
+        y = np.ones((3, 2)) - np.array([[0, 2], [0, 0], [0, 1]]) * (w[0] * w[5])
+        return anp.sum(anp.sin(x) * np.arange(1.0, 5.0)) + anp.sum(y ** 3)
+
+    np.testing.assert_allclose(ad.grad(scatter_added)(W), autograd.grad(by_matrix)(W),
+                               rtol=1e-10)
+
+
+def test_ufunc_at_on_constants_and_other_names():
+    def constants_only(w):
+        h = np.zeros(3)
+        np.add.at(h, np.array([1, 1]), 1.0)   # nothing differentiated: run as written
+        return np.sum(h * w)
+
+    np.testing.assert_allclose(ad.grad(constants_only)(W[:3]), [0.0, 2.0, 0.0])
+
+    def read_through_another_name(w):
+        x = w * 1.0
+        y = x
+        np.add.at(x, np.array([0, 0]), w[1])   # y is the same array: it changes too
+        return np.sum(y * w)
+
+    def as_autograd(w):   # what y holds: x after w[1] was added to x[0] twice
+        return anp.sum((w + anp.array([2.0, 0.0, 0.0]) * w[1]) * w)
+
+    w = W[:3].copy()
+    ad.check_grad(read_through_another_name, w)
+    np.testing.assert_allclose(ad.grad(read_through_another_name)(w),
+                               autograd.grad(as_autograd)(w), rtol=1e-10)
+
+    class Fake:
+        class add:
+            @staticmethod
+            def at(x, i, v):
+                pass
+
+    fake = Fake()
+
+    def not_numpy(w):
+        x = w * 1.0
+        fake.add.at(x, 0, w[0])
+        return np.sum(x)
+
+    with pytest.raises(ad.TransformError, match="not numpy's ufunc.at"):
+        ad.grad(not_numpy)(W)
+
+
 def test_an_index_that_repeats_an_entry_keeps_the_last_write():
     g = ad.grad(last_write_wins)(W.copy())
     np.testing.assert_allclose(g[:3], [0.0, 100.0, 1.0])

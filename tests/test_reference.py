@@ -251,6 +251,23 @@ def item_assignment(x, v):
     return np.sum(z ** 3)
 
 
+SCATTER = np.zeros((5, 3))
+SCATTER[[0, 3, 0], [0, 1, 2]] = 1.0      # entry 0 gets v[0] and v[2]: np.add.at adds both
+
+
+def scatter_added_twin(x, v):
+    return anp.sum((x + anp.dot(SCATTER, v) - anp.array([0, 0, 0, 0, 1.0]) * anp.sum(v[:2] * v[0]))
+                   ** 3)
+
+
+@case(normal(5), normal(3), wrt=(0, 1), order=2, twin=scatter_added_twin)
+def scatter_added(x, v):
+    y = x * 1.0
+    np.add.at(y, np.array([0, 3, 0]), v)
+    np.subtract.at(y, np.array([4, 4]), v[:2] * v[0])
+    return np.sum(y ** 3)
+
+
 def item_assignment_of_a_number_twin(s, v):
     y = v * s
     y = anp.concatenate([y[:1] + s ** 2, anp.sin(s * v[0]) * anp.ones(1), y[2:]])
@@ -2883,6 +2900,9 @@ def used_keys(fn):
                 obj = names[path[0]]
                 for part in path[1:]:
                     obj = getattr(obj, part, None)
+                ufunc = getattr(obj, "__self__", None) if path[-1] == "at" else None
+                if ufunc is np.add or ufunc is np.subtract:   # np.add.at(x, i, v)
+                    obj = runtime.added_at if ufunc is np.add else runtime.subtracted_at
                 objects.append(obj)
             elif isinstance(node, ast.Attribute):
                 strings.add(f".{node.attr}()" if id(node) in calls else f".{node.attr}")

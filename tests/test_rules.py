@@ -2616,6 +2616,20 @@ def test_item_assignment_and_copies():
         assert_grad(item_assignment_case, rng.normal(size=5), rng.normal(size=2), wrt=(0, 1))
 
 
+def ufunc_at_case(x, v):
+    y = x * 1.0
+    np.add.at(y, np.array([0, 3, 0]), v)            # (entry 0 twice: both add)
+    np.subtract.at(y, np.array([4, 4]), v[:2] * v[0])
+    return np.sum(y ** 3)
+
+
+@covers(("python", "added_at"), ("python", "subtracted_at"))
+def test_ufunc_at():
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        assert_grad(ufunc_at_case, rng.normal(size=5), rng.normal(size=3), wrt=(0, 1))
+
+
 def item_helpers_case(g, v):
     return (np.sum(np.sin(rt.without_item(g, slice(1, 3))) * g)
             + np.sum(rt.item_written(g, np.array([0, 4, 0])) ** 2)

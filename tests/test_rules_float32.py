@@ -637,6 +637,14 @@ def f_item_assignment(x, v):
     return np.sum(z ** 3)
 
 
+@case(("python", "added_at"), ("python", "subtracted_at"), args=(A(5), A(3)), wrt=(0, 1))
+def f_ufunc_at(x, v):
+    y = x * 2.0
+    np.add.at(y, np.array([0, 3, 0]), v)
+    np.subtract.at(y, np.array([4, 4]), v[:2] * v[0])
+    return np.sum(y ** 3)
+
+
 @case(("generated", "without_item"), ("generated", "item_written"),
       ("generated", "item_tangent"), args=(A(5), A(3)), wrt=(0, 1))
 def f_item_helpers(g, v):

@@ -18,11 +18,12 @@ from ..ir import walk_tree
 RUNTIME = {"np": np, "math": math, "slice": slice, **runtime.HELPERS}
 
 
-def runtime_aliases(source, namer):
-    """Choose the name each runtime helper has in code generated for ``source``."""
-    aliases = {}
+def runtime_aliases(source, namer, bound=None):
+    """Choose the name each runtime helper has in code generated for ``source`` (``bound``:
+    names the normalized code already binds to objects, as it binds ``added_at``)."""
+    aliases, bound = {}, bound or {}
     for name, obj in RUNTIME.items():
-        shadowed = name in namer.taken and (
+        shadowed = name in namer.taken and bound.get(name) is not obj and (
             name in _locals(source) or source.resolve(name, None) is not obj)
         aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
     return aliases

@@ -40,6 +40,14 @@ class Items:
                 and not self.callee(call.value.func).is_(np.copyto):
             raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
                                              f"copyto: it cannot be differentiated")
+        if call is not None and call.value.func.attr == "at" \
+                and self.callee(call.value.func).what != getattr(
+                    np, call.value.func.value.attr).at:
+            raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
+                                             f"ufunc.at: it cannot be differentiated")
+        if call is not None and call.value.func.attr == "at" \
+                and (self.varies(base) or self.varies(value)):
+            return self.ufunc_at(call.value, user)
         if self.varies(base) or self.varies(value):
             target = ast.Subscript(value=base, slice=index, ctx=ast.Store())
             return self.assign_item(target, value, user)
@@ -59,6 +67,49 @@ class Items:
             raise self.scope.src.error(stmt, f"assigning into {ast.unparse(base)} (a part of "
                                              f"an array) is not supported; index the array "
                                              f"once, as x[i, j] = ...")
+        generated = self._changed_array(base, stmt)
+        if self.varies(target.slice):
+            raise self.scope.src.error(target.slice, "an index that depends on the "
+                                                     "differentiated input cannot be "
+                                                     "differentiated")
+        if generated in self.out.lists:
+            return self.set_list_item(generated, target.slice, value, stmt)
+        self._changed_by(runtime.with_item, base, target.slice, value, stmt)
+
+    def ufunc_at(self, call, stmt):
+        """``np.add.at(x, index, v)`` or ``np.subtract.at`` (``stmt``) as ``x =
+        added_at(x, index, v)``: a new version of ``x``, which Python changes in place."""
+        base, index, value = call.args
+        generated = self._changed_array(base, stmt)
+        if self.varies(index):
+            raise self.scope.src.error(index, "an index that depends on the differentiated "
+                                              "input cannot be differentiated")
+        if generated in self.out.lists:
+            raise self.scope.src.error(stmt, f"{ast.unparse(call.func)} of a list is not "
+                                             f"supported; use an array")
+        helper = AT_HELPERS[AT_UFUNCS[call.func.value.attr]]
+        self._changed_by(helper, base, index, value, stmt)
+
+    def _changed_by(self, helper, base, index, value, stmt):
+        """Emit ``x = helper(x, index, value)`` (``helper``: with_item, added_at,
+        subtracted_at; ``base``: the user's ``x``) for the user's statement ``stmt``, which
+        changes ``x`` in place."""
+        old = self.operand(base)
+        index = self._item_index(index)
+        new_value = self.operand(value)
+        call = ast.Call(func=ir.load(self.runtime_name(helper)), args=[old, index, new_value],
+                        keywords=[])
+        self.emit(Deferred(self.define, base.id), call, stmt,
+                  rule=self.registry.rule_for(helper), inputs=[old, index, new_value],
+                  statics={})
+        # Python changes the array in place: see aliasing, and views.py for its other names
+        self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+        self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
+                           stmt)
+
+    def _changed_array(self, base, stmt):
+        """The generated name of user name ``base``, which ``stmt`` changes in place (checked:
+        it has a value, it is no list or dict kept as written, no structure)."""
         generated = self.scope.env.get(base.id)
         if generated is None:
             raise self.scope.src.error(stmt, f"{base.id!r} is assigned into before it has a "
@@ -70,24 +121,7 @@ class Items:
                                              f"build a new one, or use an array")
         if self.struct_of(base) is not None:
             raise self.refuse_struct(stmt, base.id)
-        if self.varies(target.slice):
-            raise self.scope.src.error(target.slice, "an index that depends on the "
-                                                     "differentiated input cannot be "
-                                                     "differentiated")
-        if generated in self.out.lists:
-            return self.set_list_item(generated, target.slice, value, stmt)
-        old = self.operand(base)
-        index = self._item_index(target.slice)
-        new_value = self.operand(value)
-        rule = self.registry.rule_for(runtime.with_item)
-        helper = ir.load(self.with_item_name())
-        call = ast.Call(func=helper, args=[old, index, new_value], keywords=[])
-        self.emit(Deferred(self.define, base.id), call, stmt, rule=rule,
-                  inputs=[old, index, new_value], statics={})
-        # Python changes the array in place: see aliasing, and views.py for its other names
-        self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
-        self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
-                           stmt)
+        return generated
 
     def _container_made(self, name):
         """'dict', 'list' or 'set' when generated name ``name`` was last made by a statement
@@ -117,13 +151,16 @@ class Items:
         return index
 
     def with_item_name(self):
-        """The name generated code calls ``runtime.with_item`` by (bound in extra_globals;
-        the emitted code writes the call as a copy and an assignment)."""
+        return self.runtime_name(runtime.with_item)
+
+    def runtime_name(self, helper):
+        """The name generated code calls the runtime ``helper`` by (bound in extra_globals;
+        the emitted code writes a call of ``with_item`` as a copy and an assignment)."""
         extra = self.out.extra_globals
-        name = next((n for n, obj in extra.items() if obj is runtime.with_item), None)
+        name = next((n for n, obj in extra.items() if obj is helper), None)
         if name is None:
-            name = self.namer.fresh("with_item")
-            extra[name] = runtime.with_item
+            name = self.namer.fresh(helper.__name__)
+            extra[name] = helper
         return name
 
 
@@ -142,8 +179,13 @@ def _plain_slices(index):
 ITEM = "_adcompile_item"
 #: the name the desugared call calls (not an identifier: never a user's name)
 WITH_ITEM = "$with_item"
-#: the attribute of a desugared ``x.fill(v)`` or ``np.copyto(x, v)`` that keeps the call
+#: the attribute of a desugared ``x.fill(v)``, ``np.copyto(x, v)`` or ``np.add.at(x, i, v)``
+#: that keeps the call
 FILLING = "_adcompile_filling"
+#: ufunc name -> the name its desugared ``.at`` calls (Scope.known: the runtime helper)
+AT_UFUNCS = {"add": "$added_at", "subtract": "$subtracted_at"}
+#: those names -> the helpers
+AT_HELPERS = {"$added_at": runtime.added_at, "$subtracted_at": runtime.subtracted_at}
 
 
 def desugar_items(fn):
@@ -207,6 +249,14 @@ def _filled(s):
     elif call.func.attr == "copyto" and len(call.args) == 2 \
             and isinstance(call.args[0], ast.Name):
         name, value = call.args
+    elif call.func.attr == "at" and isinstance(call.func.value, ast.Attribute) \
+            and call.func.value.attr in AT_UFUNCS and len(call.args) == 3 \
+            and isinstance(call.args[0], ast.Name):
+        # np.add.at(x, index, v): x[...] = added_at(x, index, v)
+        name = call.args[0]
+        value = ast.copy_location(ast.Call(
+            func=ast.Name(id=AT_UFUNCS[call.func.value.attr], ctx=ast.Load()),
+            args=[ast.Name(id=name.id, ctx=ast.Load()), *call.args[1:]], keywords=[]), call)
     else:
         return None
     place = ast.Subscript(value=ast.Name(id=name.id, ctx=ast.Load()),

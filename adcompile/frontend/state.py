@@ -16,6 +16,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from ..ir import walk_tree
+from .items import AT_HELPERS
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Scope:
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
     trees: dict = field(default_factory=dict)       # user name -> the structure it names
     constants: dict = field(default_factory=dict)   # user name -> value known now (trees.py)
-    known: dict = field(default_factory=dict)       # placeholder name -> function it calls
+    # placeholder name -> function it calls (np.add.at's helper: items.py)
+    known: dict = field(default_factory=lambda: dict(AT_HELPERS))
     fixed_trees: set = field(default_factory=set)   # names of structures never reassigned
     spelled: dict = field(default_factory=dict)     # placeholder name -> what the user wrote
     own_trees: dict = field(default_factory=dict)   # id -> structure made here (changeable)

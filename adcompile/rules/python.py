@@ -138,6 +138,31 @@ def with_item_tangent(z, x, index, v):
     z_dot += item_tangent(x, index, v_dot)
 
 
+@adjoint(runtime.added_at, shape="same", constant=('index',))
+def added_at(z, x, index, v):
+    # np.add.at(x, index, v): v's adjoint gathers z_bar at each entry it was added to
+    x_bar += z_bar
+    v_bar += unbroadcast(z_bar[index], v)
+
+
+@tangent(runtime.added_at)
+def added_at_tangent(z, x, index, v):
+    z_dot += x_dot
+    z_dot += added_at(zeros_like(x), index, v_dot)
+
+
+@adjoint(runtime.subtracted_at, shape="same", constant=('index',))
+def subtracted_at(z, x, index, v):
+    x_bar += z_bar
+    v_bar += -unbroadcast(z_bar[index], v)
+
+
+@tangent(runtime.subtracted_at)
+def subtracted_at_tangent(z, x, index, v):
+    z_dot += x_dot
+    z_dot += subtracted_at(zeros_like(x), index, v_dot)
+
+
 @adjoint(np.copy, methods=("copy",), shape="same")
 def copy_array(y, x):
     x_bar += y_bar

@@ -25,7 +25,8 @@ _SYMBOLS = {operator.add: "`+`", operator.sub: "`-`", operator.mul: "`*`",
             np.absolute: "`np.abs`", operator.floordiv: "`//`", operator.mod: "`%`",
             operator.not_: "`not`", operator.invert: "`~`", operator.lt: "`<`",
             operator.le: "`<=`", operator.gt: "`>`", operator.ge: "`>=`", operator.eq: "`==`",
-            operator.ne: "`!=`", runtime.with_item: "`x[i] = v`, `x[i] op= v`"}
+            operator.ne: "`!=`", runtime.with_item: "`x[i] = v`, `x[i] op= v`",
+            runtime.added_at: "`np.add.at`", runtime.subtracted_at: "`np.subtract.at`"}
 _NAMESPACES = [("np", np), ("np.linalg", np.linalg)]
 
 

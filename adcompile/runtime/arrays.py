@@ -120,6 +120,21 @@ def with_item(x, index, value):
     return out
 
 
+def added_at(x, index, value):
+    """``x`` after ``np.add.at(x, index, value)``, as a new array: ``value`` added at each
+    entry ``index`` names, once per time it names it."""
+    out = with_item(x, Ellipsis, x)   # (a copy; a list or dict refused as for x[i] = v)
+    np.add.at(out, index, value)
+    return out
+
+
+def subtracted_at(x, index, value):
+    """``x`` after ``np.subtract.at(x, index, value)``, as a new array."""
+    out = with_item(x, Ellipsis, x)
+    np.subtract.at(out, index, value)
+    return out
+
+
 def without_item(g, index):
     """The adjoint of ``x`` in ``z = with_item(x, index, v)``: ``z_bar``, zero where ``v``
     was written (what was there before does not reach ``z``)."""
