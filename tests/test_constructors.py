@@ -76,6 +76,56 @@ def test_made_inside_and_called():
         assert_close(got, expected, 1e-12, 1e-12)
 
 
+class Dense:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def __call__(self, h):
+        return np.tanh(h @ self.W + self.b)
+
+    def forward(self, h):
+        return np.tanh(h @ self.W + self.b) * 2.0
+
+
+def called_where_made(W, b, x):
+    return np.sum(Dense(W, b)(x))            # (a silent zero gradient before)
+
+
+def method_called_where_made(W, b, x):
+    return np.sum(Dense(W, b).forward(x) ** 2) + np.sum(Dense(W, b)(x))
+
+
+def test_an_object_called_where_it_is_made():
+    W, b, x = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 3))
+    for f in (called_where_made, method_called_where_made):
+        assert_grad(f, W, b, x, wrt=(0, 1), keywords=False)
+
+    def as_autograd(W, b, x):
+        h = anp.tanh(x @ W + b)
+        return anp.sum((2.0 * h) ** 2) + anp.sum(h)
+
+    for got, expected in zip(ad.grad(method_called_where_made, wrt=(0, 1))(W, b, x),
+                             autograd.grad(as_autograd, (0, 1))(W, b, x)):
+        assert_close(got, expected, 1e-12, 1e-12)
+
+
+def returns_a_closure(W):
+    def apply(x):
+        return np.sum(np.tanh(x @ W))
+    return apply
+
+
+def calls_the_closure_returned(W, x):
+    return returns_a_closure(W)(x) + 0.0     # (a silent zero gradient before)
+
+
+def test_a_function_returned_by_a_call_on_differentiated_values_is_refused():
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    with pytest.raises(ad.TransformError, match=r"function returns_a_closure\(W\) returns"):
+        ad.grad(calls_the_closure_returned)(W, x)
+
+
 def test_a_named_tuple_a_loop_carries():
     for n in (0, 1, 4):
         assert_grad(carried_state, 0.5, n)

@@ -143,7 +143,11 @@ class Dependence:
         called = self.callee(e.func)
         if called.kind == "unknown" and not isinstance(e.func, ast.Call):
             # a function held in a variable (a parameter: it could be eval): default deny.
-            # (What a known function returns, ad.grad(f)(y), sees only its arguments.)
+            return True
+        if isinstance(e.func, ast.Call) and self.varies(e.func, varied):
+            # the function called is made of values that vary: Layer(W, b)(x) with W
+            # differentiated, functools.partial(h, W)(x). (What a function made of
+            # constants returns, ad.grad(f)(y), sees only its arguments.)
             return True
         if isinstance(e.func, ast.Name) and e.func.id in varied:
             return True   # a function given as an argument that captured a varying value

@@ -232,12 +232,17 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Call
         """(operands of the returned ``value``, whether it is a tuple)."""
         if isinstance(value, (ast.Tuple, ast.List)):
             return [self.operand(e) for e in value.elts], True
-        if isinstance(value, ast.IfExp) and self.varies(value):
-            # return a if c else b: out = a if c else b (an if statement); return out
+        made = self._calls_made_object(ast.Expr(value=value))
+        if isinstance(value, ast.IfExp) and self.varies(value) or made:
+            # return a if c else b: out = a if c else b (an if statement); return out.
+            # return Layer(W, b)(x): out = ... (a statement, whose call is resolved)
             name = self.namer.fresh("out")
-            self.assignment(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                                       value=value, lineno=ret.lineno,
-                                       col_offset=ret.col_offset))
+            assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value,
+                                lineno=ret.lineno, col_offset=ret.col_offset)
+            if made:
+                self.statement(assign)
+            else:
+                self.assignment(assign)
             return [ir.load(self.scope.env[name])], False
         if self.varies(value) and not isinstance(value, ast.Name):
             target = self.namer.fresh("out")

@@ -89,6 +89,9 @@ class Resolver(ast.NodeTransformer):
 
     def visit_Call(self, node):
         t = self.t
+        made = self._made_object(node.func)
+        if made is not None:
+            node.func = made
         if t.is_len_of_tree(node):
             return ast.copy_location(ast.Constant(len(t.tree_of(node.args[0]).children)), node)
         method = self._method(node)
@@ -110,6 +113,19 @@ class Resolver(ast.NodeTransformer):
         if not (called.kind == "object" and is_user_function(called.what)):
             node.args = [self._sequence_argument(a) for a in node.args]
         return node
+
+    def _made_object(self, func):
+        """For ``Layer(W, b)(x)`` and ``Layer(W, b).forward(x)`` (``func``: the function
+        called), the object made there bound to a name as a structure (its fields computed
+        now), so that the call is its class's method; else None."""
+        inner = func.value if isinstance(func, ast.Attribute) else func
+        if not (isinstance(inner, ast.Call) and self.t.constructed(inner) is not None):
+            return None
+        made = self._placeholder(self.t.tree_value(inner), inner)
+        if isinstance(func, ast.Attribute):
+            return ast.copy_location(ast.Attribute(value=made, attr=func.attr,
+                                                   ctx=ast.Load()), func)
+        return made
 
     def _method(self, node):
         """``obj.method(args)`` of a structure ``obj`` as ``Class.method(obj, args)``;

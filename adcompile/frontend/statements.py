@@ -42,7 +42,8 @@ class Statements:
         about them point at it)."""
         body, mark = self.out.body, len(self.out.body)
         if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt) \
-                or isinstance(stmt, ast.Assign) and self.constructed(stmt.value) is not None:
+                or isinstance(stmt, ast.Assign) and self.constructed(stmt.value) is not None \
+                or self._calls_made_object(stmt):
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return
@@ -52,6 +53,18 @@ class Statements:
         for s in ir.walk(body[mark:]):
             if isinstance(s, ir.Keep) and s.origin is None:
                 s.origin = (self.scope.src, stmt)
+
+    def _calls_made_object(self, stmt):
+        """Whether ``stmt`` calls an object it makes (``Layer(W, b)(x)``, ``Layer(W,
+        b).forward(x)``): the object is then a structure (resolve.py), and the statements
+        from here on are resolved."""
+        for node in ir.walk_tree([v for _, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)]):
+            if isinstance(node, ast.Call):
+                inner = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+                if isinstance(inner, ast.Call) and self.constructed(inner) is not None:
+                    self.scope.structured = True
+                    return True
+        return False
 
     def _statement(self, stmt):
         """Normalize ``stmt`` by its kind."""

@@ -280,6 +280,7 @@ class Validation:
     def _check_method(self, e, name):
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""
         if not self.varies(e.func.value) or self.names_structure(e.func.value) \
+                or self.constructed(e.func.value) is not None \
                 or isinstance(e.func.value, ast.Name) \
                 and (e.func.value.id in self.scope.made_objects
                      or name in _DICT_METHODS and not e.args and not e.keywords
@@ -306,6 +307,13 @@ class Validation:
             return self.scope.src.error(e, f"call to {ast.unparse(e.func)!r} ({name}) cannot "
                                            f"be differentiated: it has no adjoint rule",
                                         hint=rule_hint(ast.unparse(e.func)))
+        if isinstance(e.func, ast.Call):
+            return self.scope.src.error(e, f"call of the function {ast.unparse(e.func)} "
+                                           f"returns, on values being differentiated: "
+                                           f"adcompile cannot know which function that is "
+                                           f"before the code runs; call a function by its "
+                                           f"name (a module-level function, a nested def) "
+                                           f"or a method of an object made here")
         return self.scope.src.error(e, f"call to {called.what!r}, a function held in a "
                                        f"variable: adcompile cannot read what it does (it "
                                        f"could read the function's variables, as eval does); "
