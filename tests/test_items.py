@@ -666,3 +666,24 @@ def test_fill_through_another_name_is_refused():
     ad.check_grad(through_a_view, W.copy())
     with pytest.raises(ad.TransformError, match="not numpy's copyto"):
         ad.grad(not_numpys)(W.copy(), None)
+
+
+def into_an_argument(x, d):
+    d["h"] = x * 2.0            # a dict the caller passed: Python would change it
+    return np.sum(d["h"] ** 2)
+
+
+def into_an_array_argument(x, c):
+    c[0] = x[0] * 3.0           # an array the caller passed: the caller's stays as it was
+    return np.sum(c * x)
+
+
+def test_assigning_into_an_argument():
+    x = np.array([0.3, 0.5])
+    with pytest.raises(TypeError, match="not into a dict"):
+        ad.grad(into_an_argument)(x, {})
+    c = np.array([1.0, 2.0])
+    g = ad.grad(into_an_array_argument)(x, c)
+    np.testing.assert_allclose(c, [1.0, 2.0])
+    np.testing.assert_allclose(g, [2 * 3.0 * x[0], 2.0])
+    ad.check_grad(into_an_array_argument, x, np.array([1.0, 2.0]))

@@ -107,6 +107,7 @@ def written_items(fn, body, reads=None):
                 reads[name] += 2   # (it may share its array with another name)
         for p in fn.params + list(fn.source.params):
             reads[p] += 2   # (the caller's arrays are never changed)
+    params = set(fn.params) | set(fn.source.params)
     out = []
     for s in body:
         for field in ("body", "orelse"):
@@ -115,7 +116,10 @@ def written_items(fn, body, reads=None):
         value = getattr(s, "value", None)
         if isinstance(s, ast.Assign) and isinstance(value, ast.Call) \
                 and isinstance(value.func, ast.Name) and value.func.id in names \
-                and len(value.args) == 3 and isinstance(s.targets[0], ast.Name):
+                and len(value.args) == 3 and isinstance(s.targets[0], ast.Name) \
+                and not (isinstance(value.args[0], ast.Name) and value.args[0].id in params):
+            # (into an argument, with_item stays called: it refuses a dict or list, which
+            # the copy written out would change as an array)
             target = s.targets[0].id
             array, index, item = value.args
             alone = isinstance(array, ast.Name) and reads[array.id] == 1
