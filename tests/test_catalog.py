@@ -441,10 +441,16 @@ CASES = [
                 s = s + b * x if s < 1.0 else s * c
             return s + np.cos(a) * y if x > 0.0 else s * y
     """, args=((0.7, 0.3), (0.3, 0.7), (0.3, 1.7), (-0.4, 0.5), (1.9, -0.2)), wrt=(0, 1)),
+    Case(("IfExp",), SUPPORTED, """
+        def f(x):
+            y = 2.0 * (x if x > 0.0 else -x)
+            y += x * x if y > 1.0 else np.sin(x)
+            return y * y + (y if x < 0.5 else 1.0) * np.cos(x if y > 0.2 else y)
+    """, args=((0.7,), (-0.3,), (0.1,), (0.4,))),
     Case(("IfExp",), REJECTED, """
         def f(x):
-            y = 2.0 * (x if x > 0.0 else -x)  # ERR
-            return y * y
+            ys = [v if v > 0.0 else -v for v in x]  # ERR
+            return sum(ys)
     """, word=r"conditional expression.*assign it to a variable"),
     Case(("Dict",), SUPPORTED, """
         def f(x):

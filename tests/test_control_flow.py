@@ -1246,3 +1246,29 @@ def test_a_tuple_returned_from_several_places(args):
 def test_a_tuple_and_a_number_returned_is_refused():
     with pytest.raises(ad.TransformError, match="tuple of the same length"):
         ad.grad(returns_a_pair_or_a_number)(1.0)
+
+
+# -- a conditional expression inside another: assigned to a variable first (nesting.py) --
+
+def accumulates_conditionally(x):
+    y = 0.0
+    for i in range(4):
+        y += math.sin(x * i) if i % 2 else math.cos(x) * i
+    return y
+
+
+def effect_before_the_condition(x):
+    ls = [1.0]
+
+    def pop_one():
+        return ls.pop()
+
+    # Python calls pop_one() before it tests len(ls): the condition sees the list empty
+    return pop_one() * x + (x if len(ls) > 0 else 2.0 * x)
+
+
+def test_conditional_expressions_inside_expressions():
+    for x in (0.3, 1.7, -0.8):
+        ad.check_grad(accumulates_conditionally, x)
+    assert ad.grad(effect_before_the_condition)(0.7) == pytest.approx(3.0)
+    ad.check_grad(effect_before_the_condition, 0.7)

@@ -1,4 +1,5 @@
-"""Expressions nested too deep for the passes, split into assignments first.
+"""Expressions nested too deep for the passes, and conditional expressions inside others,
+split into assignments first.
 
 The passes walk an expression recursively (as ``ast``, ``copy.deepcopy`` and
 ``ast.unparse`` do), a few Python frames per level: ``np.sin(np.sin(...(x)...))``
@@ -12,6 +13,11 @@ Python evaluates them, so that no expression adcompile handles nests much deeper
                                  ─►   part2 = part1 + x*32 + ... + x*62
                                       ...
                                       s = part161 + ... + x*5000
+
+A conditional expression inside another (``y = 2 * (x if x > 0 else -x)``, ``y += a if c
+else b``) is assigned to a variable of its own the same way, so that the frontend
+differentiates it as the ``if`` statement it is (``part1 = x if x > 0 else -x``); what
+Python evaluates before it and may have an effect (a call) is assigned first.
 
 This walk itself is iterative. Only the value of a statement that runs it once is split
 (an assignment's, a return's, an expression statement's, an ``if`` test, a ``for``
@@ -48,13 +54,19 @@ def split_nesting(fn, error):
             value = getattr(s, field) if field else None
             shallow = None   # (the value, when it is found less than SPLIT deep)
             if value is not None:
-                if depth(value) < SPLIT:
+                deep, conditional = _depth_and_conditional(value)
+                if isinstance(s, ast.AugAssign) and isinstance(value, ast.IfExp):
+                    conditional = True   # y += a if c else b: y = y + (a if c else b)
+                if deep < SPLIT and not conditional:
                     shallow = value
                 elif not any(isinstance(n, ast.NamedExpr) for n in ast.walk(value)):
                     if taken is None:
                         taken = _Names(fn)
                     splitter = _Splitter(taken)
-                    setattr(s, field, splitter.split(value))
+                    root = ast.Tuple(elts=[value], ctx=ast.Load()) \
+                        if isinstance(s, ast.AugAssign) else value   # (its IfExp is inner)
+                    split = splitter.split(root)
+                    setattr(s, field, split.elts[0] if root is not value else split)
                     out.extend(splitter.assignments)
             _refuse_deep(s, error, shallow)
             out.append(s)
@@ -70,6 +82,19 @@ def depth(tree):
         deepest = max(deepest, level)
         todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
     return deepest
+
+
+def _depth_and_conditional(tree):
+    """(``depth(tree)``, whether a conditional expression ``a if c else b`` is inside it
+    below its top), in one walk: such an expression is assigned to a variable of its own
+    too (the frontend differentiates ``t = a if c else b`` as an if statement)."""
+    deepest, conditional, todo = 0, False, [(tree, 1)]
+    while todo:
+        node, level = todo.pop()
+        deepest = max(deepest, level)
+        conditional = conditional or level > 1 and isinstance(node, ast.IfExp)
+        todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest, conditional
 
 
 def _refuse_deep(s, error, shallow=None):
@@ -183,7 +208,8 @@ class _Splitter:
             height = frame[3] + 1 if frame[1] else depth(node)
             slot = parent[1][parent[2]]
             # (not the function of a call: obj.method stays called as written)
-            if height >= SPLIT and len(frames) > 1 and slot[1] != "func" and _movable(node):
+            if (height >= SPLIT or isinstance(node, ast.IfExp)) and len(frames) > 1 \
+                    and slot[1] != "func" and _movable(node):
                 self._settle(frames)
                 height = 1
                 _put(slot, self._assign(node))
@@ -194,7 +220,7 @@ class _Splitter:
     def _settle(self, frames):
         """Before a part is assigned, assign every part with an effect that Python evaluates
         before it and that is not assigned yet, outermost first: the order of effects stays."""
-        for frame in frames[:-1]:
+        for frame in frames:   # (the part's own frame is popped: its parent's earlier parts too)
             for slot in frame[1][frame[4]:frame[2]]:
                 done = _get(slot)
                 if slot[1] != "func" and _movable(done) \
