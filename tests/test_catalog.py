@@ -447,11 +447,12 @@ CASES = [
             y += x * x if y > 1.0 else np.sin(x)
             return y * y + (y if x < 0.5 else 1.0) * np.cos(x if y > 0.2 else y)
     """, args=((0.7,), (-0.3,), (0.1,), (0.4,))),
-    Case(("IfExp",), REJECTED, """
+    Case(("IfExp",), SUPPORTED, """
         def f(x):
-            ys = [v if v > 0.0 else -v for v in x]  # ERR
-            return sum(ys)
-    """, word=r"conditional expression.*assign it to a variable"),
+            ys = [v if v > 0.0 else -v * v for v in x]
+            g = lambda v: 2.0 * (v if v > 0.5 else np.sin(v))
+            return sum(ys) + sum(g(v) for v in x)
+    """, args=((np.array([0.7, -0.3, 0.6]),),)),
     Case(("Dict",), SUPPORTED, """
         def f(x):
             d = {"a": 2.0, "b": 3.0}

@@ -651,18 +651,6 @@ def test_inplace_method_inside_print_on_active_value():
 # Expressions on active values: a if c else b, and/or, active index
 # ---------------------------------------------------------------------------
 
-def f_ifexp(x):
-    ys = [v if v > 0.0 else -v for v in x]  # ERR:ifexp
-    return sum(ys)
-
-
-def test_conditional_expression_inside_an_expression_on_active_values():
-    # y = a if c else b is an if statement (tests/test_catalog.py), and so is one inside
-    # another expression, assigned to a variable first (frontend/nesting.py); inside a
-    # comprehension's item (which may not run) it is refused
-    expect_rejected(f_ifexp, ("ifexp", r"conditional|if.*else"), args=(np.ones(2),))
-
-
 def f_or(x):
     y = x or 1.0  # ERR:or
     return y * y

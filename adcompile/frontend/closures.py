@@ -24,6 +24,7 @@ import inspect
 from dataclasses import dataclass, field
 
 from ..ir import walk_tree
+from .nesting import split_nesting
 from .source import PLACE, DerivedSource, as_def
 from .syntax import stores
 
@@ -148,6 +149,11 @@ def extract(fn, source):
             raise error(stmt, f"the nested function {node.name}() is defined twice; give the "
                               f"second one another name")
         defined[node.name] = (len(body), node)
+    for stmt, node in _loop_definitions(body, fn, error):
+        if node.name in defined:
+            raise error(stmt, f"the nested function {node.name}() is defined twice; give the "
+                              f"second one another name")
+        defined[node.name] = (-1, node)   # (each use is after it in its loop: checked)
     _refuse_misplaced(body, error)
     anonymous = _Lambdas(error).collect(body)
     if not defined and not anonymous:
@@ -165,6 +171,7 @@ def extract(fn, source):
         for v in free[name]:
             node.args.kwonlyargs.append(ast.copy_location(ast.arg(arg=v), node))
             node.args.kw_defaults.append(None)
+        split_nesting(node, error)   # (a lambda's conditional body: its return's value)
         table[name] = LocalFunction(node, source, free[name])
     positions = {name: at for name, (at, _) in defined.items()}
     rewrite = _References(table, positions, anonymous, error)
@@ -193,6 +200,48 @@ def _definition(stmt, error):
     return None
 
 
+def _loop_definitions(body, fn, error):
+    """(statement, def node) for each ``def`` or ``name = lambda`` at the top of a loop's
+    body (a step function written inside a time loop), taken out of the body, where it
+    stands for the same function every time: its name is read only after it in that body
+    (a call passes the values its free names have then, as Python's closure reads them
+    then). Others are left for the refusals."""
+    found, todo = [], [s for s in body]
+    while todo:
+        s = todo.pop()
+        for field in ("body", "orelse"):
+            block = getattr(s, field, None)
+            if not isinstance(block, list):
+                continue
+            todo.extend(block)
+            if field != "body" or not isinstance(s, (ast.For, ast.While)):
+                continue
+            kept = []
+            for i, stmt in enumerate(block):
+                node = _definition(stmt, error)
+                if node is None or not _used_only_after(node.name, block[i + 1:], fn):
+                    kept.append(stmt)
+                    continue
+                found.append((stmt, node))
+            block[:] = kept
+    return found
+
+
+def _used_only_after(name, after, fn):
+    """Whether ``fn`` reads ``name`` only in the statements ``after`` (and assigns it only
+    where it is defined: once)."""
+    inside = {id(n) for s in after for n in walk_tree(s)}
+    stores = 0
+    for n in walk_tree(fn):
+        if isinstance(n, ast.Name) and n.id == name:
+            if isinstance(n.ctx, ast.Load) and id(n) not in inside:
+                return False
+            stores += not isinstance(n.ctx, ast.Load)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name:
+            stores += 1
+    return stores == 1
+
+
 def _refuse_declarations(node, error):
     for n in walk_tree(node):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
@@ -209,8 +258,10 @@ def _refuse_misplaced(body, error):
         n = todo.pop()
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             raise error(n, f"the nested function {n.name}() is defined inside an if, a loop "
-                           f"or another block; define it at the top level of the function's "
-                           f"body")
+                           f"or another block where adcompile cannot tell it is the same "
+                           f"function wherever it is called; define it at the top level of the "
+                           f"function's body, or at the top of a loop's body that calls it "
+                           f"only after it")
         if not isinstance(n, ast.Lambda):
             todo.extend(ast.iter_child_nodes(n))
 
@@ -258,8 +309,11 @@ class _Lambdas:
         for n in (n for s in body for n in _walk_outside_lambdas(s)):
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda):
                 raise self.error(n, "a lambda assigned inside an if, a loop or another block "
-                                    "(or to several names) is not supported; assign it once, "
-                                    "at the top level of the function's body")
+                                    "(or to several names) is not supported where adcompile "
+                                    "cannot tell it is the same function wherever it is "
+                                    "called; assign it once, at the top level of the "
+                                    "function's body, or at the top of a loop's body that "
+                                    "calls it only after it")
             if isinstance(n, ast.Lambda):
                 if id(n) not in allowed:
                     raise self.error(n, f"a lambda used as a value here is not supported: "

@@ -38,9 +38,12 @@ COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
 def desugar_comprehensions(fn, structures=()):
     """Rewrite the comprehensions of ``fn`` (an ast.FunctionDef, changed in place) that can
     be moved before their statements as loops building lists (see the module's doc).
-    ``structures``: names bound to structures, whose comprehensions resolve.py unrolls."""
+    ``structures``: names bound to structures, whose comprehensions resolve.py unrolls.
+    Returns whether there was any comprehension."""
     if any(isinstance(n, COMPREHENSIONS) for n in walk_tree(fn.body)):
         Rewriter(fn, set(structures)).block(fn.body)
+        return True
+    return False
 
 
 class Rewriter:

@@ -38,6 +38,7 @@ from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
 from .items import Items, desugar_items
+from .nesting import split_nesting
 from .reflection import constant_reflection
 from .trees import Trees
 from .unroll import Unrolling
@@ -58,7 +59,8 @@ def desugar(source, callers=(), structures=()):
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
     nested = extract(fn, source)
-    desugar_comprehensions(fn, structures)
+    if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
+        split_nesting(fn, source.error)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)
