@@ -241,7 +241,13 @@ def test_stages_are_listed_in_order():
     assert pipeline.stages("grad")[:5] == ["normalize", "guard_rebindings", "private_copies",
                                            "guard_complex", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
-    assert set(pipeline.stages("grad2")) < set(pipeline.stages("grad"))
+    # the differentiable form runs fewer of the same passes, and its own two: the check
+    # before the reverse pass and the choice of forms after it (forms.py)
+    own = {"check_second_order", "keep_differentiable"}
+    assert set(pipeline.stages("grad2")) - own < set(pipeline.stages("grad"))
+    assert own < set(pipeline.stages("grad2")) and not own & set(pipeline.stages("grad"))
+    assert pipeline.stages("grad")[pipeline.stages("grad").index("reverse") + 1] == \
+        "update_lists_in_place"
 
 
 # -- docs/architecture.md ---------------------------------------------------------------
@@ -279,3 +285,55 @@ def test_architecture_doc_shows_what_the_passes_print():
     assert not stale, "docs/architecture.md shows stale code:\n" + "\n".join(
         _diff(m.group(3), actual, f"{m.group(1)} after {m.group(2)}") for m, actual in stale) \
         + "\n" + HOW_TO_UPDATE
+
+
+# -- the two forms of adjoint lists (ad/forms.py) ---------------------------------------
+
+
+def test_the_reverse_pass_writes_adjoint_lists_in_one_form_that_a_pass_lowers():
+    f, args, wrt = CASES["halving"]
+    differentiable = "steps_bar = []\nfor item in steps:\n    steps_bar.append(zeros_like(item))"
+    comprehension = "steps_bar = [zeros_like(item) for item in steps]"
+    reverse = ad.show(f, wrt=wrt, args=args, stage="reverse")
+    assert differentiable in reverse and comprehension not in reverse
+    lowered = ad.show(f, wrt=wrt, args=args, stage="update_lists_in_place")
+    assert comprehension in lowered and "steps_bar.append" not in lowered
+    grad2 = Transform(f, wrt)
+    assert grad2.stage((), "grad2", "reverse") == grad2.stage((), "grad2", "keep_differentiable")
+    assert "steps_bar.append(zeros_like(item))" in grad2.stage((), "grad2", "keep_differentiable")
+
+
+def test_a_step_with_only_an_in_place_form_is_refused_in_the_differentiable_form():
+    import ast
+    from adcompile.ad import forms
+    nested = forms.in_place_only(ast.parse("add_nested_pieces(d, rows, rows_bar, p)").body[0],
+                                 "no differentiable form")
+    alternative = ast.parse("xs_bar = add_pieces(xs_bar, p)").body[0]
+    by_item = forms.offer(ast.parse("for k in p:\n    xs_bar[k] += p[k]").body[0], [alternative])
+    loop = ast.parse("for i in range(3):\n    pass").body[0]
+    loop.body = [by_item, nested]
+    lowered = forms.lower_in_place([loop])
+    assert ast.unparse(lowered[0]) == ("for i in range(3):\n    xs_bar = add_pieces(xs_bar, p)"
+                                       "\n    add_nested_pieces(d, rows, rows_bar, p)")
+    loop.body = [by_item, nested]
+    with pytest.raises(ad.TransformError, match="no differentiable form"):
+        forms.keep_differentiable([loop], None)
+
+
+def rolling(x):
+    prev = [x, 2.0 * x]
+    for i in range(3):
+        cur = []
+        for j in range(2):
+            cur.append(prev[j] * x + prev[1 - j] * 0.5 + j)
+        prev = cur
+    return prev[0] * prev[1]
+
+
+def test_the_second_order_check_runs_before_the_reverse_pass():
+    transform = Transform(rolling, 0)
+    assert "prev_bar = adjoint_list(list_bars, prev)" in transform.stage((), "grad", "reverse")
+    assert transform.stage((), "grad2", "guard_complex")
+    with pytest.raises(ad.TransformError, match="second order.*a loop passes") as info:
+        transform.stage((), "grad2", "check_second_order")
+    assert "prev = [x, 2.0 * x]" in str(info.value)

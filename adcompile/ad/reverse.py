@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..ir import trees
-from . import tape
+from . import forms, tape
 from .adjoints import Adjoints
 from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
 from ..errors import TransformError
@@ -59,29 +59,26 @@ class Context:
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
     return_value: bool    # the generated function returns the value too
-    in_place: bool        # adjoints may be updated in place (False: code adcompile can
-                          # differentiate again, which needs new values)
+    owned_arrays: bool    # adjoint arrays may be owned by their adjoint and updated in
+                          # place (False: code adcompile can differentiate again)
+    save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
 
-    @property
-    def save_policy(self):
-        return "per_step" if self.in_place else "per_name"
 
-
-def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_full=None,
-            checkpoint=None):
+def reverse(fn, param_ndims, aliases, return_value=True, owned_arrays=True, param_full=None,
+            save_policy="per_step", checkpoint=None):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
     by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
-    whether the generated function returns ``fn``'s value too; ``in_place``: see Context;
-    ``param_full``: parameter -> True where the argument has no axis of length 1;
-    ``checkpoint``: the steps between two checkpoints of a loop (see tape.Checkpoint), or
-    None."""
+    whether the generated function returns ``fn``'s value too; ``owned_arrays``: see
+    Context; ``param_full``: parameter -> True where the argument has no axis of length 1;
+    ``save_policy``, ``checkpoint``: how lower_tape keeps values, and the steps between
+    two checkpoints of a loop (see tape.Checkpoint) or None."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place,
-                      checkpoint if in_place else None, infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, owned_arrays,
+                      save_policy, checkpoint, infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
@@ -94,7 +91,7 @@ class Reverser:
         self.ndim_of, self.full_of = context.ndim_of, context.full_of
         self.active = activity(fn)
         self.adj = Adjoints(fn, self.active, fn.namer, context.aliases, context.ndim_of,
-                            context.in_place)
+                            context.owned_arrays)
         self.adj.pending = defaultdict(list)
         self.tape = tape.Tape()  # what each piece of code in a loop saves
         self.adj.list_bar = {}       # list name -> its adjoint list
@@ -224,12 +221,12 @@ class Reverser:
             if acc is None:
                 acc = state.acc[x] = self.namer.bar(x)
                 self.adj.owner[acc] = x
-                if self.context.in_place:
+                if self.context.owned_arrays:
                     self.adj.fresh.add(acc)
             rest = []
             for t in new:
                 # one outer product per iteration: multiply once
-                if _is_outer(t, self.context.in_place, self.aliases):
+                if _is_outer(t, self.context.owned_arrays, self.aliases):
                     pairs = state.pairs.get(x)
                     if pairs is None:
                         pairs = state.pairs[x] = self.namer.fresh(f"{x}_outers")
@@ -268,10 +265,12 @@ class Reverser:
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 if s.rule.inputs[i] in s.rule.sequences:
+                    made = len(out)
                     try:
                         self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
                     except TransformError as exc:
                         raise self.fn.source.error(s.node, exc.reason) from None
+                    forms.place_refusals(out[made:], s.node)
                 else:
                     self.adj.contribute(s.inputs[i].id, simplify(term))
         else:
@@ -428,14 +427,14 @@ class Reverser:
         scattered = any(scatter(t, self.aliases, self.ndim_of) for t in terms)
         bar = self.adj.materialize(x, pre, zero=True, fresh=scattered)
         self.adj.pending.pop(x)
-        outers = [t for t in terms if _is_outer(t, self.context.in_place, self.aliases)]
+        outers = [t for t in terms if _is_outer(t, self.context.owned_arrays, self.aliases)]
         if outers:
             pairs = self.namer.fresh(f"{x}_outers")
             pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
             tail += [_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load()))
                      for t in outers]
             self.adj.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
-        rest = [t for t in terms if not _is_outer(t, self.context.in_place, self.aliases)]
+        rest = [t for t in terms if not _is_outer(t, self.context.owned_arrays, self.aliases)]
         if rest:
             self.adj.accumulate(bar, rest, tail)
         return bar
@@ -498,10 +497,11 @@ def _save_at_iteration_start(tape_, reversed_loop, body_end, loop, names):
         reversed_loop.body.insert(body_end, restore)
 
 
-def _is_outer(term, in_place, aliases):
-    """Whether ``term`` is ``np.outer(u, v)`` (in code that may update in place, the outer
-    products of a loop's iterations are summed at once: runtime.outer_sum)."""
-    return in_place and isinstance(term, ast.Call) \
+def _is_outer(term, owned_arrays, aliases):
+    """Whether ``term`` is ``np.outer(u, v)`` (where adjoint arrays may be owned, the outer
+    products of a loop's iterations are summed at once into one: runtime.outer_sum, which
+    has no adjoint rule itself)."""
+    return owned_arrays and isinstance(term, ast.Call) \
         and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
         and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
         and len(term.args) == 2 and not term.keywords
