@@ -30,6 +30,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import adcompile as ad
@@ -337,3 +338,36 @@ def test_the_second_order_check_runs_before_the_reverse_pass():
     with pytest.raises(ad.TransformError, match="second order.*a loop passes") as info:
         transform.stage((), "grad2", "check_second_order")
     assert "prev = [x, 2.0 * x]" in str(info.value)
+
+
+# -- one propagation engine for both dependence analyses (ir/flows.py) -------------------
+
+
+def test_the_closure_reaches_the_same_fixed_point_in_any_order():
+    from adcompile import ir
+    flows = [(("c",), ("b",)), (("b",), ("a",)), (("d", "e"), lambda found: "c" in found),
+             (("f",), ("z",)), (("a",), ())]
+    for order in (flows, flows[::-1]):
+        assert ir.closure({"a"}, list(order)) == {"a", "b", "c", "d", "e"}
+    found = {"z"}
+    assert ir.closure(found, flows) is found and found == {"z", "f"}
+
+
+def carried_back(x):
+    a = 1.0
+    b = 1.0
+    for i in range(3):
+        a = b * 2.0       # varies only through the b of the iteration before
+        b = x + 1.0
+        unused = np.sin(x)
+    return a
+
+
+def test_activity_is_varied_and_useful_through_loops():
+    from adcompile.analysis import activity
+    transform = Transform(carried_back, 0)
+    active = activity(transform.normal)
+    assert {"x", "a", "b"} <= {n.split("_")[0] for n in active}
+    assert not any(n.startswith("unused") for n in active)   # varied, but not useful
+    assert ad.grad(carried_back)(0.5) == pytest.approx(2.0)
+    assert_grad(carried_back, 0.5)

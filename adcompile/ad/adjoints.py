@@ -6,7 +6,9 @@ use of the variable; ``define_bar`` sums the terms into ``v_bar`` when the rever
 sweep reaches the statement that assigned ``v`` (every use has contributed by then).
 Loops and ifs ``materialize`` adjoints into variables that their reversed code
 updates (``accumulate``), in place where the array is the adjoint's alone (``fresh``)
-and the code is not going to be differentiated again (``in_place``).
+and the pipeline lets adjoints own arrays (``owned_arrays``: not in code that is going
+to be differentiated again). Adjoint lists are written in the differentiable form, with
+their in-place form on the statement for a later pass to choose (see forms.py).
 """
 
 import ast

@@ -59,8 +59,13 @@ class Context:
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
     return_value: bool    # the generated function returns the value too
-    owned_arrays: bool    # adjoint arrays may be owned by their adjoint and updated in
-                          # place (False: code adcompile can differentiate again)
+    # Adjoint arrays may be owned by their adjoint and updated in place (False: code
+    # adcompile differentiates again). Unlike the forms of adjoint lists (forms.py), this
+    # is not a choice a later pass can make: which arrays are owned decides what the
+    # reverse pass writes next (an adjoint reused or copied, a scatter into a copy, the
+    # outer products of a loop summed at once, as_gradient where the gradient handed back
+    # may be shared), so the pipeline grants it before the pass runs.
+    owned_arrays: bool
     save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
