@@ -371,3 +371,28 @@ def test_activity_is_varied_and_useful_through_loops():
     assert not any(n.startswith("unused") for n in active)   # varied, but not useful
     assert ad.grad(carried_back)(0.5) == pytest.approx(2.0)
     assert_grad(carried_back, 0.5)
+
+
+def recurrent(W, h):
+    for i in range(4):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def test_outer_products_of_a_loop_have_two_forms():
+    rng = np.random.default_rng(0)
+    W, h = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    transform = Transform(recurrent, (0, 1))
+    key = _ndims((W, h))
+    first = transform.stage(key, "grad", "lower_tape")   # (loop_fission then batches them)
+    assert "W_outers.append((" in first and "W_bar += outer_sum(W_outers)" in first
+    lowered = transform.stage(key, "grad", "update_lists_in_place")
+    assert "W_outers.append((" in lowered and "np.outer(" not in lowered
+    reverse = transform.stage(key, "grad", "reverse")
+    assert "W_outers" not in reverse and "np.outer(" in reverse
+    grad2 = transform.generate(key, "grad2")[0]
+    assert "outer_sum" not in grad2 and "W_outers" not in grad2 and "np.outer(" in grad2
+    expected = transform.compiled(key, "grad")(W, h)
+    for got, want in zip(transform.compiled(key, "grad2")(W, h), expected):
+        assert_close(got, want, what="grad2 of recurrent")
+    assert_grad(recurrent, W, h, wrt=(0, 1))

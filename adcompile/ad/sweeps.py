@@ -77,8 +77,9 @@ def sweep_pass(*changes, idle=None):
 
 @sweep_pass("backward")
 def update_lists_in_place(sw):
-    """Write the adjoint lists of the backward sweep in their in-place form (for code not
-    differentiated again; see forms.py): a comprehension, ``add_pieces``."""
+    """Write the statements of the backward sweep that have an in-place form in that form
+    (for code not differentiated again; see forms.py): adjoint lists made by a
+    comprehension, pieces added by ``add_pieces``, a loop's outer products summed once."""
     return replace(sw, backward=forms.lower_in_place(sw.backward))
 
 
