@@ -15,7 +15,6 @@ import ast
 from collections import defaultdict
 
 from .. import ir
-from ..errors import TransformError
 from ..optimize import simplify, total
 from . import forms
 from .terms import fresh_value, scatter
@@ -141,6 +140,32 @@ class Adjoints:
                                      value=simplify(total(rest))))
         elif rest:
             out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
+
+    def add_in_loop(self, bar, terms, out, pairs):
+        """Statements adding a reversed iteration's ``terms`` into ``bar``, into ``out``.
+        Outer products among them (``np.outer(u, v)``) have a second form (forms.py): their
+        vectors collected in list ``pairs()``, to be multiplied once after the loop."""
+        outers = [t for t in terms if _is_outer(t, self.aliases)]
+        if not outers:
+            self.accumulate(bar, terms, out)
+            return
+        name = pairs()
+        differentiable, in_place = [], [
+            _append(name, ast.Tuple(elts=ir.copy_tree(list(t.args)), ctx=ast.Load()))
+            for t in outers]
+        rest = [ir.copy_tree(t) for t in terms if not _is_outer(t, self.aliases)]
+        if rest:
+            self.accumulate(bar, rest, in_place)
+        self.accumulate(bar, terms, differentiable)
+        out.extend(forms.offer_block(differentiable, in_place))
+
+    def sum_outers(self, bar, pairs, pre, post):
+        """The in-place form's list ``pairs`` of outer products' vectors (see add_in_loop),
+        made empty before the loop, summed into ``bar`` after it."""
+        pre.extend(forms.offer_block([], [ir.assign(pairs, ast.List(elts=[], ctx=ast.Load()))]))
+        after = []
+        self.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], after)
+        post.extend(forms.offer_block([], after))
 
     def zeros(self, name):
         return ir.call(self.aliases["zeros_like"], ir.load(name))
@@ -335,6 +360,20 @@ def refuse_second_order(fn, active):
                                "being differentiated that a loop passes on (to the next "
                                "iteration or after the loop), or that another list holds, "
                                "are not supported")
+
+
+def _is_outer(term, aliases):
+    """Whether ``term`` is ``np.outer(u, v)`` (see Adjoints.add_in_loop)."""
+    return isinstance(term, ast.Call) \
+        and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
+        and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
+        and len(term.args) == 2 and not term.keywords
+
+
+def _append(name, value):
+    """``name.append(value)``"""
+    return ast.Expr(ir.call(ast.Attribute(value=ir.load(name), attr="append", ctx=ast.Load()),
+                            value))
 
 
 def _list_homes(body):

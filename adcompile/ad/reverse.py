@@ -60,11 +60,12 @@ class Context:
     full_of: object       # expression -> True when it has no axis of length 1
     return_value: bool    # the generated function returns the value too
     # Adjoint arrays may be owned by their adjoint and updated in place (False: code
-    # adcompile differentiates again). Unlike the forms of adjoint lists (forms.py), this
-    # is not a choice a later pass can make: which arrays are owned decides what the
-    # reverse pass writes next (an adjoint reused or copied, a scatter into a copy,
-    # as_gradient where the gradient handed back may be shared, and so the names of the
-    # adjoints that follow), so the pipeline grants it before the pass runs.
+    # adcompile differentiates again). Unlike the two forms of adjoint lists and of a
+    # loop's outer products (forms.py), this is not a choice a later pass can make:
+    # which arrays are owned decides what the reverse pass writes next (an adjoint
+    # reused or copied, a scatter into a copy, as_gradient where the gradient handed
+    # back may be shared, and so the names of the adjoints that follow), so the
+    # pipeline grants it before the pass runs.
     owned_arrays: bool
     save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
@@ -233,25 +234,7 @@ class Reverser:
                     state.pairs[x] = self.namer.fresh(f"{x}_outers")
                 return state.pairs[x]
 
-            self._add_in_loop(acc, new, code, pairs)
-
-    def _add_in_loop(self, bar, terms, out, pairs):
-        """Statements adding a reversed iteration's ``terms`` into ``bar``, into ``out``.
-        Outer products among them (``np.outer(u, v)``) have a second form (forms.py): their
-        vectors collected in list ``pairs()``, to be multiplied once after the loop."""
-        outers = [t for t in terms if _is_outer(t, self.aliases)]
-        if not outers:
-            self.adj.accumulate(bar, terms, out)
-            return
-        name = pairs()
-        differentiable, in_place = [], [
-            _append(name, ast.Tuple(elts=ir.copy_tree(list(t.args)), ctx=ast.Load()))
-            for t in outers]
-        rest = [ir.copy_tree(t) for t in terms if not _is_outer(t, self.aliases)]
-        if rest:
-            self.adj.accumulate(bar, rest, in_place)
-        self.adj.accumulate(bar, terms, differentiable)
-        out.extend(forms.offer_block(differentiable, in_place))
+            self.adj.add_in_loop(acc, new, code, pairs)
 
     def statement(self, s, out):
         if isinstance(s, ir.Op):
@@ -432,7 +415,7 @@ class Reverser:
             accumulate[x] = acc
             pairs = state.pairs.get(x)
             if pairs:
-                self._sum_outers(acc, pairs, pre, post)
+                self.adj.sum_outers(acc, pairs, pre, post)
             if x in left:
                 self.adj.accumulate(acc, left.pop(x), tail)
         return accumulate
@@ -444,19 +427,11 @@ class Reverser:
         bar = self.adj.materialize(x, pre, zero=True, fresh=scattered)
         self.adj.pending.pop(x)
         made = []
-        self._add_in_loop(bar, terms, tail, lambda: made.append(
+        self.adj.add_in_loop(bar, terms, tail, lambda: made.append(
             self.namer.fresh(f"{x}_outers")) or made[-1])
         if made:
-            self._sum_outers(bar, made[-1], pre, post)
+            self.adj.sum_outers(bar, made[-1], pre, post)
         return bar
-
-    def _sum_outers(self, bar, pairs, pre, post):
-        """The in-place form's list ``pairs`` of outer products' vectors (see _add_in_loop),
-        made empty before the loop, summed into ``bar`` after it."""
-        pre.extend(forms.offer_block([], [ir.assign(pairs, ast.List(elts=[], ctx=ast.Load()))]))
-        after = []
-        self.adj.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], after)
-        post.extend(forms.offer_block([], after))
 
     def _carried_updates(self, node, carried, bars, left):
         """The end of a reversed iteration: each carried adjoint becomes what the body left
@@ -516,14 +491,6 @@ def _save_at_iteration_start(tape_, reversed_loop, body_end, loop, names):
         reversed_loop.body.insert(body_end, restore)
 
 
-def _is_outer(term, aliases):
-    """Whether ``term`` is ``np.outer(u, v)`` (see Reverser._add_in_loop)."""
-    return isinstance(term, ast.Call) \
-        and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
-        and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
-        and len(term.args) == 2 and not term.keywords
-
-
 def _zero_shapes(aliases, stmts):
     """What an if or loop reads itself (not through terms other code made and saved for):
     the variables whose shapes its zero adjoints take."""
@@ -531,12 +498,6 @@ def _zero_shapes(aliases, stmts):
     return [ast.Expr(n.args[0]) for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == zeros
             and n.args and isinstance(n.args[0], ast.Name)]
-
-
-def _append(name, value):
-    """``name.append(value)``"""
-    return ast.Expr(ir.call(ast.Attribute(value=ir.load(name), attr="append", ctx=ast.Load()),
-                            value))
 
 
 def _piece(unit):
