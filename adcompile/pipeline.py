@@ -1,13 +1,14 @@
 """Every pass of adcompile, in the order it runs.
 
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
-        reverse mode:  reverse ─► Sweeps ─ prune_backward ─ fuse_products* ─
+        reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
+            update_lists_in_place* | keep_differentiable** ─ prune_backward ─ fuse_products* ─
             free_shape_reads* ─ reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
             forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
-    differentiate again)
+    differentiate again; ** only in that code, the "grad2" form)
 
 ``normalize`` (frontend: parse, validate, inline calls, rename, lower to one primitive
 per statement; see frontend/) runs once per function and ``wrt``; everything after
@@ -25,7 +26,8 @@ from . import ir
 from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
-from .analysis import callee_of, infer_ndims, infer_numbers
+from .ad.adjoints import refuse_second_order
+from .analysis import activity, callee_of, infer_ndims, infer_numbers
 from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis.complex_values import appended_call, complex_guards
 from .backend.helpers import RUNTIME
@@ -61,6 +63,12 @@ class Target:
     def in_place(self):
         """Whether adjoints may be updated in place (not in code differentiated again)."""
         return self.form != "grad2"
+
+    @property
+    def save_policy(self):
+        """How lower_tape keeps values (tape.py): per-step lists where they can be batched,
+        one list per saved name in code differentiated again."""
+        return "per_step" if self.in_place else "per_name"
 
 
 # -- passes on the normalized IR ---------------------------------------------------------
@@ -171,20 +179,34 @@ def reverse_pass(fn, target, owned=False):
     """The backward sweep and its tape (reverse.py), on a copy of ``fn`` (on ``fn`` itself
     when it is ``owned``: a copy an earlier pass made that no one else holds)."""
     return reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
-                   return_value=target.form == "vjp", in_place=target.in_place,
-                   param_full=target.param_full, checkpoint=target.checkpoint)
+                   return_value=target.form == "vjp", owned_arrays=target.in_place,
+                   param_full=target.param_full, save_policy=target.save_policy,
+                   checkpoint=target.checkpoint if target.in_place else None)
+
+
+def check_second_order(fn, target):
+    """Refuse code whose differentiable form adcompile cannot write (lists a loop passes
+    on, or other lists hold: their adjoint lists are updated in place), before the reverse
+    pass (ad/adjoints.refuse_second_order)."""
+    refuse_second_order(fn, activity(fn))
+    return fn
+
+
+def before_reverse(in_place):
+    """The passes between the IR passes and the reverse pass."""
+    return [] if in_place else [check_second_order]
 
 
 def sweep_passes(in_place):
     """The passes after the reverse pass, in order."""
     if in_place:
-        return [sweeps.prune_backward, sweeps.fuse_products, sweeps.free_shape_reads,
-                sweeps.reuse_dead_arrays, sweeps.update_in_place,
+        return [sweeps.update_lists_in_place, sweeps.prune_backward, sweeps.fuse_products,
+                sweeps.free_shape_reads, sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
                 sweeps.renumber_again]
-    return [sweeps.prune_backward, sweeps.prune_tape, sweeps.forward_sweep,
-            sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
+    return [sweeps.keep_differentiable, sweeps.prune_backward, sweeps.prune_tape,
+            sweeps.forward_sweep, sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
 
 
 # -- forward mode ---------------------------------------------------------------------
@@ -213,7 +235,9 @@ def stages(form):
     names = ["normalize"] + [p.__name__ for p in IR_PASSES]
     if form == "jvp":
         return names + ["tangents", "renumber_tangents"]
-    return names + ["reverse"] + [p.__name__ for p in sweep_passes(form != "grad2")]
+    in_place = form != "grad2"
+    return names + [p.__name__ for p in before_reverse(in_place)] + ["reverse"] + [
+        p.__name__ for p in sweep_passes(in_place)]
 
 
 def run(fn, target, stop_after=None):
@@ -231,6 +255,10 @@ def run(fn, target, stop_after=None):
         if stop_after == step.__name__:
             return dump(fn)
     owned = fn is not given   # (a copy an IR pass made, which no one else holds)
+    for step in before_reverse(target.in_place) if target.form != "jvp" else ():
+        fn = step(fn, target)
+        if stop_after == step.__name__:
+            return dump(fn)
     if target.form == "jvp":
         code = tangent_pass(fn, target, owned)
         if stop_after == "tangents":

@@ -30,6 +30,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import adcompile as ad
@@ -241,7 +242,13 @@ def test_stages_are_listed_in_order():
     assert pipeline.stages("grad")[:5] == ["normalize", "guard_rebindings", "private_copies",
                                            "guard_complex", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
-    assert set(pipeline.stages("grad2")) < set(pipeline.stages("grad"))
+    # the differentiable form runs fewer of the same passes, and its own two: the check
+    # before the reverse pass and the choice of forms after it (forms.py)
+    own = {"check_second_order", "keep_differentiable"}
+    assert set(pipeline.stages("grad2")) - own < set(pipeline.stages("grad"))
+    assert own < set(pipeline.stages("grad2")) and not own & set(pipeline.stages("grad"))
+    assert pipeline.stages("grad")[pipeline.stages("grad").index("reverse") + 1] == \
+        "update_lists_in_place"
 
 
 # -- docs/architecture.md ---------------------------------------------------------------
@@ -279,3 +286,113 @@ def test_architecture_doc_shows_what_the_passes_print():
     assert not stale, "docs/architecture.md shows stale code:\n" + "\n".join(
         _diff(m.group(3), actual, f"{m.group(1)} after {m.group(2)}") for m, actual in stale) \
         + "\n" + HOW_TO_UPDATE
+
+
+# -- the two forms of adjoint lists (ad/forms.py) ---------------------------------------
+
+
+def test_the_reverse_pass_writes_adjoint_lists_in_one_form_that_a_pass_lowers():
+    f, args, wrt = CASES["halving"]
+    differentiable = "steps_bar = []\nfor item in steps:\n    steps_bar.append(zeros_like(item))"
+    comprehension = "steps_bar = [zeros_like(item) for item in steps]"
+    reverse = ad.show(f, wrt=wrt, args=args, stage="reverse")
+    assert differentiable in reverse and comprehension not in reverse
+    lowered = ad.show(f, wrt=wrt, args=args, stage="update_lists_in_place")
+    assert comprehension in lowered and "steps_bar.append" not in lowered
+    grad2 = Transform(f, wrt)
+    assert grad2.stage((), "grad2", "reverse") == grad2.stage((), "grad2", "keep_differentiable")
+    assert "steps_bar.append(zeros_like(item))" in grad2.stage((), "grad2", "keep_differentiable")
+
+
+def test_a_step_with_only_an_in_place_form_is_refused_in_the_differentiable_form():
+    import ast
+    from adcompile.ad import forms
+    nested = forms.in_place_only(ast.parse("add_nested_pieces(d, rows, rows_bar, p)").body[0],
+                                 "no differentiable form")
+    alternative = ast.parse("xs_bar = add_pieces(xs_bar, p)").body[0]
+    by_item = forms.offer(ast.parse("for k in p:\n    xs_bar[k] += p[k]").body[0], [alternative])
+    loop = ast.parse("for i in range(3):\n    pass").body[0]
+    loop.body = [by_item, nested]
+    lowered = forms.lower_in_place([loop])
+    assert ast.unparse(lowered[0]) == ("for i in range(3):\n    xs_bar = add_pieces(xs_bar, p)"
+                                       "\n    add_nested_pieces(d, rows, rows_bar, p)")
+    loop.body = [by_item, nested]
+    with pytest.raises(ad.TransformError, match="no differentiable form"):
+        forms.keep_differentiable([loop], None)
+
+
+def rolling(x):
+    prev = [x, 2.0 * x]
+    for i in range(3):
+        cur = []
+        for j in range(2):
+            cur.append(prev[j] * x + prev[1 - j] * 0.5 + j)
+        prev = cur
+    return prev[0] * prev[1]
+
+
+def test_the_second_order_check_runs_before_the_reverse_pass():
+    transform = Transform(rolling, 0)
+    assert "prev_bar = adjoint_list(list_bars, prev)" in transform.stage((), "grad", "reverse")
+    assert transform.stage((), "grad2", "guard_complex")
+    with pytest.raises(ad.TransformError, match="second order.*a loop passes") as info:
+        transform.stage((), "grad2", "check_second_order")
+    assert "prev = [x, 2.0 * x]" in str(info.value)
+
+
+# -- one propagation engine for both dependence analyses (ir/flows.py) -------------------
+
+
+def test_the_closure_reaches_the_same_fixed_point_in_any_order():
+    from adcompile import ir
+    flows = [(("c",), ("b",)), (("b",), ("a",)), (("d", "e"), lambda found: "c" in found),
+             (("f",), ("z",)), (("a",), ())]
+    for order in (flows, flows[::-1]):
+        assert ir.closure({"a"}, list(order)) == {"a", "b", "c", "d", "e"}
+    found = {"z"}
+    assert ir.closure(found, flows) is found and found == {"z", "f"}
+
+
+def carried_back(x):
+    a = 1.0
+    b = 1.0
+    for i in range(3):
+        a = b * 2.0       # varies only through the b of the iteration before
+        b = x + 1.0
+        unused = np.sin(x)
+    return a
+
+
+def test_activity_is_varied_and_useful_through_loops():
+    from adcompile.analysis import activity
+    transform = Transform(carried_back, 0)
+    active = activity(transform.normal)
+    assert {"x", "a", "b"} <= {n.split("_")[0] for n in active}
+    assert not any(n.startswith("unused") for n in active)   # varied, but not useful
+    assert ad.grad(carried_back)(0.5) == pytest.approx(2.0)
+    assert_grad(carried_back, 0.5)
+
+
+def recurrent(W, h):
+    for i in range(4):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def test_outer_products_of_a_loop_have_two_forms():
+    rng = np.random.default_rng(0)
+    W, h = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    transform = Transform(recurrent, (0, 1))
+    key = _ndims((W, h))
+    first = transform.stage(key, "grad", "lower_tape")   # (loop_fission then batches them)
+    assert "W_outers.append((" in first and "W_bar += outer_sum(W_outers)" in first
+    lowered = transform.stage(key, "grad", "update_lists_in_place")
+    assert "W_outers.append((" in lowered and "np.outer(" not in lowered
+    reverse = transform.stage(key, "grad", "reverse")
+    assert "W_outers" not in reverse and "np.outer(" in reverse
+    grad2 = transform.generate(key, "grad2")[0]
+    assert "outer_sum" not in grad2 and "W_outers" not in grad2 and "np.outer(" in grad2
+    expected = transform.compiled(key, "grad")(W, h)
+    for got, want in zip(transform.compiled(key, "grad2")(W, h), expected):
+        assert_close(got, want, what="grad2 of recurrent")
+    assert_grad(recurrent, W, h, wrt=(0, 1))

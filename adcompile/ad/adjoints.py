@@ -6,28 +6,30 @@ use of the variable; ``define_bar`` sums the terms into ``v_bar`` when the rever
 sweep reaches the statement that assigned ``v`` (every use has contributed by then).
 Loops and ifs ``materialize`` adjoints into variables that their reversed code
 updates (``accumulate``), in place where the array is the adjoint's alone (``fresh``)
-and the code is not going to be differentiated again (``in_place``).
+and the pipeline lets adjoints own arrays (``owned_arrays``: not in code that is going
+to be differentiated again). Adjoint lists are written in the differentiable form, with
+their in-place form on the statement for a later pass to choose (see forms.py).
 """
 
 import ast
 from collections import defaultdict
 
 from .. import ir
-from ..errors import TransformError
 from ..optimize import simplify, total
+from . import forms
 from .terms import fresh_value, scatter
 
 
 class Adjoints:
     """Terms and adjoint variables of one reverse pass."""
 
-    def __init__(self, fn, active, namer, aliases, ndim_of, in_place):
+    def __init__(self, fn, active, namer, aliases, ndim_of, owned_arrays):
         self.fn = fn
         self.active = active       # names whose values depend on the wrt parameters
         self.namer = namer
         self.aliases = aliases
         self.ndim_of = ndim_of
-        self.in_place = in_place
+        self.owned_arrays = owned_arrays   # adjoint arrays may be updated in place (see fresh)
         self.pending = defaultdict(list)   # variable -> the terms of its adjoint so far
         self.owner = {}            # adjoint variable -> the variable it is the adjoint of
         self.fresh = set()         # adjoint variables holding arrays nothing else refers to
@@ -42,7 +44,7 @@ class Adjoints:
         """Assign ``value`` to a new adjoint variable of ``name``."""
         bar = self.namer.bar(name)
         self.owner[bar] = name
-        if fresh_value(value, self.aliases) and self.in_place:
+        if fresh_value(value, self.aliases) and self.owned_arrays:
             self.fresh.add(bar)
         out.append(ir.assign(bar, value))
         return bar
@@ -66,7 +68,7 @@ class Adjoints:
         """Among ``terms`` with scatters into an index (``getitem_bar``), one that is a new
         array, or an adjoint array (which ``start`` copies: another adjoint may be the same
         one), to add the scatters into in place; else None."""
-        if not self.in_place or not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
+        if not self.owned_arrays or not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
             return None
         for t in terms:
             if scatter(t, self.aliases, self.ndim_of) is not None:
@@ -139,6 +141,32 @@ class Adjoints:
         elif rest:
             out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
 
+    def add_in_loop(self, bar, terms, out, pairs):
+        """Statements adding a reversed iteration's ``terms`` into ``bar``, into ``out``.
+        Outer products among them (``np.outer(u, v)``) have a second form (forms.py): their
+        vectors collected in list ``pairs()``, to be multiplied once after the loop."""
+        outers = [t for t in terms if _is_outer(t, self.aliases)]
+        if not outers:
+            self.accumulate(bar, terms, out)
+            return
+        name = pairs()
+        differentiable, in_place = [], [
+            _append(name, ast.Tuple(elts=ir.copy_tree(list(t.args)), ctx=ast.Load()))
+            for t in outers]
+        rest = [ir.copy_tree(t) for t in terms if not _is_outer(t, self.aliases)]
+        if rest:
+            self.accumulate(bar, rest, in_place)
+        self.accumulate(bar, terms, differentiable)
+        out.extend(forms.offer_block(differentiable, in_place))
+
+    def sum_outers(self, bar, pairs, pre, post):
+        """The in-place form's list ``pairs`` of outer products' vectors (see add_in_loop),
+        made empty before the loop, summed into ``bar`` after it."""
+        pre.extend(forms.offer_block([], [ir.assign(pairs, ast.List(elts=[], ctx=ast.Load()))]))
+        after = []
+        self.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], after)
+        post.extend(forms.offer_block([], after))
+
     def zeros(self, name):
         return ir.call(self.aliases["zeros_like"], ir.load(name))
 
@@ -166,28 +194,26 @@ class Adjoints:
         if isinstance(sequence, ast.Name):   # a list: add into its adjoint list
             bar = self.list_bar_of(sequence.id, out)
             if sequence.id in getattr(self.fn, "holders", {}):
-                if not self.in_place:
-                    raise TransformError("derivatives of second order of a NumPy function of "
-                                         "a list of lists are not supported")
                 # a list of lists (np.array(rows)): each piece goes into its row's adjoint list
-                out.append(ast.Expr(ir.call(ir.load(self.aliases["add_nested_pieces"]),
-                                            ir.load(self.list_bars), ir.load(sequence.id),
-                                            ir.load(bar), ir.load(pieces))))
+                out.append(forms.in_place_only(
+                    ast.Expr(ir.call(ir.load(self.aliases["add_nested_pieces"]),
+                                     ir.load(self.list_bars), ir.load(sequence.id),
+                                     ir.load(bar), ir.load(pieces))),
+                    "derivatives of second order of a NumPy function of a list of lists are "
+                    "not supported"))
                 return
-            if not self.in_place:
-                # item by item, which adcompile differentiates (add_pieces makes a new list):
-                # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
-                k = self.namer.fresh("k")
-                piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
-                out.append(ast.For(target=ir.store(k),
-                                   iter=ir.call("range", ir.call("len", ir.load(pieces))),
-                                   body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[]))
-                return
+            # item by item, which adcompile differentiates:
+            # for k in range(len(pieces)): hs_bar[k] = hs_bar[k] + pieces[k]
+            k = self.namer.fresh("k")
+            piece = ast.Subscript(value=ir.load(pieces), slice=ir.load(k), ctx=ast.Load())
+            by_item = ast.For(target=ir.store(k),
+                              iter=ir.call("range", ir.call("len", ir.load(pieces))),
+                              body=[ir.add_to_item(bar, ir.load(k), piece)], orelse=[])
+            # in place: add_pieces (into the list other names find by identity itself)
             added = ir.call(ir.load(self.aliases["add_pieces"]), ir.load(bar), ir.load(pieces))
-            if sequence.id in self.dynamic:   # the list other names find by identity: in place
-                out.append(ir.set_item(bar, ast.Slice(), added))
-            else:
-                out.append(ir.assign(bar, added))
+            out.append(forms.offer(by_item, [
+                ir.set_item(bar, ast.Slice(), added) if sequence.id in self.dynamic
+                else ir.assign(bar, added)]))
             return
         for k, e in enumerate(sequence.elts):
             if isinstance(e, ast.Name) and e.id in self.active:
@@ -198,18 +224,9 @@ class Adjoints:
         """The adjoint list of each list of active values: the statements making those made
         at the start of the backward sweep (the others: see branch_inits)."""
         init = []
+        homes, self.dynamic = lists_by_identity(self.fn, self.active)
         lists = getattr(self.fn, "lists", set())
-        # (found once, where the function has lists)
-        homes, made_in = _list_homes(body) if lists else ({}, {})
-        self.dynamic = _passed_between_iterations(body, made_in, homes, self.active, lists)
-        holders = getattr(self.fn, "holders", {})
-        if self.dynamic or holders and self.in_place:
-            if not self.in_place:
-                made = next(s for s in ir.walk(body) if getattr(s, "target", None) in self.dynamic)
-                raise _error(self.fn, made, "derivatives of second order of code with a list "
-                                            "of values being differentiated that a loop passes "
-                                            "on (to the next iteration or after the loop), or "
-                                            "that another list holds, are not supported")
+        if self.dynamic or getattr(self.fn, "holders", {}):
             self.list_bars = self.namer.fresh("list_bars")
             init.append(ir.assign(self.list_bars, ast.Dict(keys=[], values=[])))
             for name in sorted(self.dynamic):
@@ -244,19 +261,18 @@ class Adjoints:
         """Statements making ``bar``, the adjoint list of list ``name``: a zero per item (and
         None where the list is None: unbound on some path in the user's code)."""
         item = self.namer.fresh("item")
-        if not self.in_place:
-            # a loop that appends, which adcompile differentiates (a comprehension it
-            # refuses): hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item))
-            made = [ir.assign(bar, ast.List(elts=[], ctx=ast.Load())),
-                    ast.For(target=ir.store(item), iter=ir.load(name), body=[
-                        ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
-                                                       ctx=ast.Load()), self.zeros(item)))],
-                        orelse=[])]
-        else:
-            made = [ir.assign(bar, ast.ListComp(
-                elt=self.zeros(item),
-                generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
-                                              ifs=[], is_async=0)]))]
+        # a loop that appends, which adcompile differentiates (a comprehension it refuses):
+        # hs_bar = [] / for item in hs: hs_bar.append(zeros_like(item)); in place, the
+        # comprehension
+        comprehension = ir.assign(bar, ast.ListComp(
+            elt=self.zeros(item),
+            generators=[ast.comprehension(target=ir.store(item), iter=ir.load(name),
+                                          ifs=[], is_async=0)]))
+        made = [forms.offer(ir.assign(bar, ast.List(elts=[], ctx=ast.Load())), [comprehension]),
+                forms.offer(ast.For(target=ir.store(item), iter=ir.load(name), body=[
+                    ast.Expr(ir.call(ast.Attribute(value=ir.load(bar), attr="append",
+                                                   ctx=ast.Load()), self.zeros(item)))],
+                    orelse=[]), [])]
         if name not in getattr(self.fn, "maybe_undefined", ()):
             return made
         unbound = ast.Compare(left=ir.load(name), ops=[ast.Is()], comparators=[ast.Constant(None)])
@@ -322,6 +338,42 @@ class Adjoints:
                     if items[i]:
                         self.contribute(e.id, ast.Subscript(
                             value=ir.load(bar_list), slice=ast.Constant(i), ctx=ast.Load()))
+
+
+def lists_by_identity(fn, active):
+    """(see _list_homes; the lists of values being differentiated whose adjoint lists are
+    found by the list's identity, see _passed_between_iterations) of normalized ``fn``."""
+    lists = getattr(fn, "lists", set())
+    # (found once, where the function has lists)
+    homes, made_in = _list_homes(fn.body) if lists else ({}, {})
+    return homes, _passed_between_iterations(fn.body, made_in, homes, active, lists)
+
+
+def refuse_second_order(fn, active):
+    """A TransformError for code whose differentiable form adcompile cannot write: a list
+    of values being differentiated that a loop passes on, or that another list holds
+    (their adjoint lists are found by identity and updated in place)."""
+    _, dynamic = lists_by_identity(fn, active)
+    if dynamic:
+        made = next(s for s in ir.walk(fn.body) if getattr(s, "target", None) in dynamic)
+        raise _error(fn, made, "derivatives of second order of code with a list of values "
+                               "being differentiated that a loop passes on (to the next "
+                               "iteration or after the loop), or that another list holds, "
+                               "are not supported")
+
+
+def _is_outer(term, aliases):
+    """Whether ``term`` is ``np.outer(u, v)`` (see Adjoints.add_in_loop)."""
+    return isinstance(term, ast.Call) \
+        and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
+        and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
+        and len(term.args) == 2 and not term.keywords
+
+
+def _append(name, value):
+    """``name.append(value)``"""
+    return ast.Expr(ir.call(ast.Attribute(value=ir.load(name), attr="append", ctx=ast.Load()),
+                            value))
 
 
 def _list_homes(body):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..ir import trees
-from . import tape
+from . import forms, tape
 from .adjoints import Adjoints
 from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
 from ..errors import TransformError
@@ -59,29 +59,32 @@ class Context:
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
     return_value: bool    # the generated function returns the value too
-    in_place: bool        # adjoints may be updated in place (False: code adcompile can
-                          # differentiate again, which needs new values)
+    # Adjoint arrays may be owned by their adjoint and updated in place (False: code
+    # adcompile differentiates again). Unlike the two forms of adjoint lists and of a
+    # loop's outer products (forms.py), this is not a choice a later pass can make:
+    # which arrays are owned decides what the reverse pass writes next (an adjoint
+    # reused or copied, a scatter into a copy, as_gradient where the gradient handed
+    # back may be shared, and so the names of the adjoints that follow), so the
+    # pipeline grants it before the pass runs.
+    owned_arrays: bool
+    save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
 
-    @property
-    def save_policy(self):
-        return "per_step" if self.in_place else "per_name"
 
-
-def reverse(fn, param_ndims, aliases, return_value=True, in_place=True, param_full=None,
-            checkpoint=None):
+def reverse(fn, param_ndims, aliases, return_value=True, owned_arrays=True, param_full=None,
+            save_policy="per_step", checkpoint=None):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
     by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
-    whether the generated function returns ``fn``'s value too; ``in_place``: see Context;
-    ``param_full``: parameter -> True where the argument has no axis of length 1;
-    ``checkpoint``: the steps between two checkpoints of a loop (see tape.Checkpoint), or
-    None."""
+    whether the generated function returns ``fn``'s value too; ``owned_arrays``: see
+    Context; ``param_full``: parameter -> True where the argument has no axis of length 1;
+    ``save_policy``, ``checkpoint``: how lower_tape keeps values, and the steps between
+    two checkpoints of a loop (see tape.Checkpoint) or None."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, in_place,
-                      checkpoint if in_place else None, infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, owned_arrays,
+                      save_policy, checkpoint, infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
@@ -94,7 +97,7 @@ class Reverser:
         self.ndim_of, self.full_of = context.ndim_of, context.full_of
         self.active = activity(fn)
         self.adj = Adjoints(fn, self.active, fn.namer, context.aliases, context.ndim_of,
-                            context.in_place)
+                            context.owned_arrays)
         self.adj.pending = defaultdict(list)
         self.tape = tape.Tape()  # what each piece of code in a loop saves
         self.adj.list_bar = {}       # list name -> its adjoint list
@@ -224,20 +227,14 @@ class Reverser:
             if acc is None:
                 acc = state.acc[x] = self.namer.bar(x)
                 self.adj.owner[acc] = x
-                if self.context.in_place:
+                if self.context.owned_arrays:
                     self.adj.fresh.add(acc)
-            rest = []
-            for t in new:
-                # one outer product per iteration: multiply once
-                if _is_outer(t, self.context.in_place, self.aliases):
-                    pairs = state.pairs.get(x)
-                    if pairs is None:
-                        pairs = state.pairs[x] = self.namer.fresh(f"{x}_outers")
-                    code.append(_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load())))
-                else:
-                    rest.append(t)
-            if rest:
-                self.adj.accumulate(acc, rest, code)
+            def pairs(x=x):
+                if x not in state.pairs:
+                    state.pairs[x] = self.namer.fresh(f"{x}_outers")
+                return state.pairs[x]
+
+            self.adj.add_in_loop(acc, new, code, pairs)
 
     def statement(self, s, out):
         if isinstance(s, ir.Op):
@@ -268,10 +265,12 @@ class Reverser:
             out.extend(inst.statements)
             for i, term in inst.contributions:
                 if s.rule.inputs[i] in s.rule.sequences:
+                    made = len(out)
                     try:
                         self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
                     except TransformError as exc:
                         raise self.fn.source.error(s.node, exc.reason) from None
+                    forms.place_refusals(out[made:], s.node)
                 else:
                     self.adj.contribute(s.inputs[i].id, simplify(term))
         else:
@@ -416,8 +415,7 @@ class Reverser:
             accumulate[x] = acc
             pairs = state.pairs.get(x)
             if pairs:
-                pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
-                self.adj.accumulate(acc, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
+                self.adj.sum_outers(acc, pairs, pre, post)
             if x in left:
                 self.adj.accumulate(acc, left.pop(x), tail)
         return accumulate
@@ -428,16 +426,11 @@ class Reverser:
         scattered = any(scatter(t, self.aliases, self.ndim_of) for t in terms)
         bar = self.adj.materialize(x, pre, zero=True, fresh=scattered)
         self.adj.pending.pop(x)
-        outers = [t for t in terms if _is_outer(t, self.context.in_place, self.aliases)]
-        if outers:
-            pairs = self.namer.fresh(f"{x}_outers")
-            pre.append(ir.assign(pairs, ast.List(elts=[], ctx=ast.Load())))
-            tail += [_append(pairs, ast.Tuple(elts=list(t.args), ctx=ast.Load()))
-                     for t in outers]
-            self.adj.accumulate(bar, [ir.call(self.aliases["outer_sum"], ir.load(pairs))], post)
-        rest = [t for t in terms if not _is_outer(t, self.context.in_place, self.aliases)]
-        if rest:
-            self.adj.accumulate(bar, rest, tail)
+        made = []
+        self.adj.add_in_loop(bar, terms, tail, lambda: made.append(
+            self.namer.fresh(f"{x}_outers")) or made[-1])
+        if made:
+            self.adj.sum_outers(bar, made[-1], pre, post)
         return bar
 
     def _carried_updates(self, node, carried, bars, left):
@@ -498,15 +491,6 @@ def _save_at_iteration_start(tape_, reversed_loop, body_end, loop, names):
         reversed_loop.body.insert(body_end, restore)
 
 
-def _is_outer(term, in_place, aliases):
-    """Whether ``term`` is ``np.outer(u, v)`` (in code that may update in place, the outer
-    products of a loop's iterations are summed at once: runtime.outer_sum)."""
-    return in_place and isinstance(term, ast.Call) \
-        and isinstance(term.func, ast.Attribute) and term.func.attr == "outer" \
-        and isinstance(term.func.value, ast.Name) and term.func.value.id == aliases["np"] \
-        and len(term.args) == 2 and not term.keywords
-
-
 def _zero_shapes(aliases, stmts):
     """What an if or loop reads itself (not through terms other code made and saved for):
     the variables whose shapes its zero adjoints take."""
@@ -514,12 +498,6 @@ def _zero_shapes(aliases, stmts):
     return [ast.Expr(n.args[0]) for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == zeros
             and n.args and isinstance(n.args[0], ast.Name)]
-
-
-def _append(name, value):
-    """``name.append(value)``"""
-    return ast.Expr(ir.call(ast.Attribute(value=ir.load(name), attr="append", ctx=ast.Load()),
-                            value))
 
 
 def _piece(unit):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import ir, optimize
 from ..rules import keeps_precision
-from . import tape
+from . import forms, tape
 from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
 
@@ -73,6 +73,21 @@ def sweep_pass(*changes, idle=None):
             return run(sw if sw.owned else sw.copy(changes))
         return step
     return make
+
+
+@sweep_pass("backward")
+def update_lists_in_place(sw):
+    """Write the statements of the backward sweep that have an in-place form in that form
+    (for code not differentiated again; see forms.py): adjoint lists made by a
+    comprehension, pieces added by ``add_pieces``, a loop's outer products summed once."""
+    return replace(sw, backward=forms.lower_in_place(sw.backward))
+
+
+@sweep_pass("backward")
+def keep_differentiable(sw):
+    """Keep the backward sweep in the form adcompile can differentiate again (see
+    forms.py), refusing a step that has only an in-place form."""
+    return replace(sw, backward=forms.keep_differentiable(sw.backward, sw.fn.source))
 
 
 @sweep_pass("backward")

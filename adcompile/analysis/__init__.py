@@ -47,26 +47,14 @@ def _flows(fn):
 
 
 def activity(fn):
-    """The set of active names of ``fn`` (an ``ir.NormalFunction``)."""
+    """The set of active names of ``fn`` (an ``ir.NormalFunction``): varied (a flow from
+    the wrt parameters reaches them) and useful (a flow from them reaches the outputs),
+    each a closure along the flows (ir.closure), the second against them."""
     pairs = _flows(fn)
-    varied = set(fn.wrt)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in pairs:
-            if target not in varied and any(x in varied for x in sources):
-                varied.add(target)
-                changed = True
-    useful = {e.id for e in fn.outputs if isinstance(e, ast.Name)}
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in reversed(pairs):   # uses come after definitions: one pass
-            if target in useful:
-                new = set(sources) - useful
-                if new:
-                    useful |= new
-                    changed = True
+    varied = ir.closure(set(fn.wrt), [((target,), sources) for target, sources in pairs])
+    # (uses come after definitions: backwards, one round)
+    useful = ir.closure({e.id for e in fn.outputs if isinstance(e, ast.Name)},
+                        [(sources, (target,)) for target, sources in reversed(pairs)])
     return varied & useful
 
 

@@ -31,23 +31,14 @@ class Dependence:
                    if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
                    or is_append(n)]
         groups, updated = self.view_groups(fn), updated_in_place(fn)
-        changed = True
-        while changed:
-            changed = False
-            for node in assigns:
-                for t in self._varied_targets(node, varied):
-                    for n in _target_names(t):
-                        if n.id not in varied:
-                            varied.add(n.id)
-                            changed = True
-            # an array changed in place by a value that varies gives every name that may be
-            # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
-            # changes z and g (see views.py)
-            for n in updated & varied:
-                if not groups.get(n, set()) <= varied:
-                    varied |= groups[n]
-                    changed = True
-        return varied
+        flows = [({n.id for t in targets for n in _target_names(t)},
+                  lambda found, sources=sources: any(self.varies(e, found) for e in sources))
+                 for node in assigns for targets, sources in self._flows(node)]
+        # an array changed in place by a value that varies gives every name that may be
+        # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
+        # changes z and g (see views.py)
+        flows += [(groups[n], (n,)) for n in sorted(updated) if n in groups]
+        return ir.closure(varied, flows)
 
     def view_groups(self, fn):
         """User name -> the names of ``fn`` joined to it by assignments of the forms
@@ -76,35 +67,35 @@ class Dependence:
             e = e.args[0]
         return e.id if isinstance(e, ast.Name) else None
 
-    def _varied_targets(self, node, varied):
-        """The targets of an assignment, append or for loop that take a varying value."""
+    def _flows(self, node):
+        """(targets, sources) of an assignment, append or for loop: the targets take a
+        varying value when an expression of ``sources`` varies."""
         if isinstance(node, ast.For):
-            return self._loop_targets(node, varied)
+            return self._loop_flows(node)
         if isinstance(node, ast.Expr):  # xs.append(value)
-            return [node.value.func.value] if self.varies(node.value.args[0], varied) else []
+            return [([node.value.func.value], [node.value.args[0]])]
         if node.value is None:
             return []
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        varies = self.varies(node.value, varied)
         if isinstance(node, ast.AugAssign):
-            varies = varies or self.varies(node.target, varied)
-        return targets if varies else []
+            return [(targets, [node.value, node.target])]
+        return [(targets, [node.value])]
 
-    def _loop_targets(self, node, varied):
-        """The targets of a for loop that take values depending on wrt."""
+    def _loop_flows(self, node):
+        """The flows of a for loop: into its targets, from what it iterates over."""
         it, target = node.iter, node.target
         called = self.callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
         if called.is_(range):
             return []
         if called.is_(enumerate) and isinstance(target, ast.Tuple) \
                 and len(target.elts) == 2 and it.args:
-            return [target.elts[1]] if self.varies(it.args[0], varied) else []
+            return [([target.elts[1]], [it.args[0]])]
         if called.is_(zip) and isinstance(target, ast.Tuple) \
                 and len(target.elts) == len(it.args):
-            return [t for t, a in zip(target.elts, it.args) if self.varies(a, varied)]
+            return [([t], [a]) for t, a in zip(target.elts, it.args)]
         if isinstance(it, (ast.Tuple, ast.List)):
-            return [target] if any(self.varies(e, varied) for e in it.elts) else []
-        return [target] if self.varies(it, varied) else []
+            return [([target], list(it.elts))]
+        return [([target], [it])]
 
     def varies(self, e, varied=None):
         """Whether expression ``e`` (in user names) may depend on a differentiated input."""

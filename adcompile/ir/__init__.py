@@ -12,6 +12,7 @@ from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigns, 
                      changed_in_place, children, defined_names, live_before, names_read, names_used, own_reads,
                      reads, reads_outside_own_loops, rename, segments, walk, walk_statements,
                      walk_tree)
+from .flows import closure
 from .transformer import Transformer
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
                     Loop, NormalFunction, Op, Rebinding, Refresh)
@@ -19,7 +20,7 @@ from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew
 __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
            "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "Transformer", "WRITING_FUNCTIONS",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigns",
-           "base_of", "call", "changed_in_place", "children", "copy_function",
+           "base_of", "call", "changed_in_place", "children", "closure", "copy_function",
            "copy_tree", "defined_names", "live_before", "load", "names_read", "names_used",
            "own_reads", "reads", "reads_outside_own_loops", "rename", "same_tree", "segments",
            "set_item", "store", "walk", "walk_statements", "walk_tree"]
