@@ -110,6 +110,35 @@ def test_an_object_called_where_it_is_made():
         assert_close(got, expected, 1e-12, 1e-12)
 
 
+class Rectified(Dense):
+    """Dense's __init__, inherited; its own activation."""
+
+    def __call__(self, h):
+        return np.maximum(h @ self.W + self.b, 0.0) ** 2
+
+
+class Interned(Dense):
+    def __new__(cls, W, b):   # (could return anything: not a plain constructor)
+        return super().__new__(cls)
+
+
+def subclass_called(W, b, x):
+    layer = Rectified(W, b)
+    return np.sum(layer(x)) + np.sum(Rectified(W, b).forward(x))
+
+
+def interned_called(W, b, x):
+    layer = Interned(W, b)
+    return np.sum(layer(x))
+
+
+def test_a_subclass_with_its_parents_init():
+    W, b, x = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 3))
+    assert_grad(subclass_called, W, b, x, wrt=(0, 1), keywords=False)
+    with pytest.raises(ad.TransformError):
+        ad.grad(interned_called, wrt=(0, 1))(W, b, x)
+
+
 def returns_a_closure(W):
     def apply(x):
         return np.sum(np.tanh(x @ W))

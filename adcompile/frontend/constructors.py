@@ -88,8 +88,12 @@ _ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.ope
 def _stored(cls, call):
     """("object", attribute -> expression) for ``call`` of a plain class whose ``__init__``
     only stores arithmetic of its parameters (see the module's docstring), else None."""
-    init = vars(cls).get("__init__") if isinstance(cls, type) else None
-    if not inspect.isfunction(init) or not _defined_in_a_file(cls) or not _plain_attributes(cls) \
+    # (its own __init__, or the one it inherits: class Relu(Dense) with Dense's)
+    owner = next((k for k in cls.__mro__ if "__init__" in vars(k)), None) \
+        if isinstance(cls, type) and cls.__new__ is object.__new__ else None
+    init = vars(owner)["__init__"] if owner is not None else None
+    if not inspect.isfunction(init) or not _defined_in_a_file(cls) \
+            or not _defined_in_a_file(owner) or not _plain_attributes(cls) \
             or any(isinstance(a, ast.AST) and not isinstance(a, (ast.Name, ast.Constant))
                    for a in list(call.args) + [k.value for k in call.keywords]):
         return None
