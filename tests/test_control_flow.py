@@ -1267,8 +1267,16 @@ def effect_before_the_condition(x):
     return pop_one() * x + (x if len(ls) > 0 else 2.0 * x)
 
 
+def softplus_by_entries(x):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = np.log1p(np.exp(x[i])) if x[i] < 20.0 else x[i]
+    return np.sum(out * np.arange(1.0, len(x) + 1.0))
+
+
 def test_conditional_expressions_inside_expressions():
     for x in (0.3, 1.7, -0.8):
         ad.check_grad(accumulates_conditionally, x)
+    ad.check_grad(softplus_by_entries, np.array([-1.0, 0.5, 25.0, 3.0]))
     assert ad.grad(effect_before_the_condition)(0.7) == pytest.approx(3.0)
     ad.check_grad(effect_before_the_condition, 0.7)

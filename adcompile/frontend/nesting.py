@@ -55,8 +55,11 @@ def split_nesting(fn, error):
             shallow = None   # (the value, when it is found less than SPLIT deep)
             if value is not None:
                 deep, conditional = _depth_and_conditional(value)
-                if isinstance(s, ast.AugAssign) and isinstance(value, ast.IfExp):
-                    conditional = True   # y += a if c else b: y = y + (a if c else b)
+                if isinstance(value, ast.IfExp) and (isinstance(s, ast.AugAssign) or isinstance(
+                        s, ast.Assign) and any(isinstance(t, ast.Subscript) for t in s.targets)):
+                    # y += a if c else b: y = y + (a if c else b); x[i] = a if c else b: x =
+                    # with_item(x, i, a if c else b)
+                    conditional = True
                 if deep < SPLIT and not conditional:
                     shallow = value
                 elif not any(isinstance(n, ast.NamedExpr) for n in ast.walk(value)):
@@ -64,7 +67,7 @@ def split_nesting(fn, error):
                         taken = _Names(fn)
                     splitter = _Splitter(taken)
                     root = ast.Tuple(elts=[value], ctx=ast.Load()) \
-                        if isinstance(s, ast.AugAssign) else value   # (its IfExp is inner)
+                        if isinstance(value, ast.IfExp) else value   # (its IfExp is inner)
                     split = splitter.split(root)
                     setattr(s, field, split.elts[0] if root is not value else split)
                     out.extend(splitter.assignments)
