@@ -41,6 +41,7 @@ from adcompile.dump import dump
 
 from conftest import assert_close, assert_grad, numerical_grad
 from golden_functions import CASES
+from test_lists_across_iterations import rolling_rows
 
 GOLDEN = Path(__file__).parent / "golden"
 DOC = Path(__file__).parent.parent / "docs" / "architecture.md"
@@ -321,18 +322,8 @@ def test_a_step_with_only_an_in_place_form_is_refused_in_the_differentiable_form
         forms.keep_differentiable([loop], None)
 
 
-def rolling(x):
-    prev = [x, 2.0 * x]
-    for i in range(3):
-        cur = []
-        for j in range(2):
-            cur.append(prev[j] * x + prev[1 - j] * 0.5 + j)
-        prev = cur
-    return prev[0] * prev[1]
-
-
 def test_the_second_order_check_runs_before_the_reverse_pass():
-    transform = Transform(rolling, 0)
+    transform = Transform(rolling_rows, 0)
     assert "prev_bar = adjoint_list(list_bars, prev)" in transform.stage((), "grad", "reverse")
     assert transform.stage((), "grad2", "guard_complex")
     with pytest.raises(ad.TransformError, match="second order.*a loop passes") as info:
