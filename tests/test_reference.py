@@ -268,6 +268,31 @@ def scatter_added(x, v):
     return np.sum(y ** 3)
 
 
+def _full_convolution(n, m):
+    """The matrix taking the outer product of operands of lengths n and m (flattened) to
+    their full convolution."""
+    out = np.zeros((n + m - 1, n * m))
+    for i in range(n):
+        for j in range(m):
+            out[i + j, i * m + j] = 1.0
+    return out
+
+
+CONVOLVE_5_3 = _full_convolution(5, 3)
+
+
+def convolved_twin(a, v):
+    full = anp.dot(CONVOLVE_5_3, anp.reshape(anp.outer(a, v), (-1,)))
+    return anp.sum(anp.sin(full[1:6]) * anp.arange(1.0, 6.0)) + anp.sum(full ** 2) \
+        + anp.sum(anp.cos(full[2:5]))
+
+
+@case(normal(5), normal(3), wrt=(0, 1), order=2, twin=convolved_twin)
+def convolved(a, v):
+    return np.sum(np.sin(np.convolve(a, v, "same")) * np.arange(1.0, 6.0)) \
+        + np.sum(np.convolve(v, a) ** 2) + np.sum(np.cos(np.convolve(a, v, "valid")))
+
+
 def item_assignment_of_a_number_twin(s, v):
     y = v * s
     y = anp.concatenate([y[:1] + s ** 2, anp.sin(s * v[0]) * anp.ones(1), y[2:]])

@@ -1950,6 +1950,18 @@ def einsum_literal(x, y, w):
     return np.sum(w * np.einsum("ij,jk->ik", x, y)) + np.einsum("ij,ij", x, x) * 0.5
 
 
+def convolve_case(a, v):
+    return (np.sum(np.sin(np.convolve(a, v, "same")) * np.arange(1.0, max(a.size, v.size) + 1))
+            + np.sum(np.convolve(v, a) ** 2) + np.sum(np.cos(np.convolve(a, v, mode="valid"))))
+
+
+@covers(("numpy", "convolve"))
+def test_convolve():
+    rng = np.random.default_rng(9)
+    for n, m in [(5, 3), (3, 5), (4, 4), (1, 3), (6, 1)]:
+        assert_grad(convolve_case, rng.normal(size=n), rng.normal(size=m), wrt=(0, 1))
+
+
 @covers(("numpy", "outer"))
 @FEW
 @given(data=st.data())

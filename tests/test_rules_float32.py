@@ -351,6 +351,11 @@ def f_dot(x, y, z, v):
             + np.sum(np.dot(v, v)) + np.sum(np.dot(z, y) ** 2))
 
 
+@case(("numpy", "convolve"), args=(A(5), A(3)), wrt=(0, 1))
+def f_convolve(a, v):
+    return np.sum(np.convolve(a, v, "same") ** 2) + np.sum(np.convolve(v, a))
+
+
 @case(("numpy", "outer"), args=(A(3), A(4), W(3, 4)), wrt=(0, 1))
 def f_outer(x, y, w):
     return np.sum(w * np.outer(x, y))

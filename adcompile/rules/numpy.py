@@ -585,6 +585,19 @@ def split(y, x, indices_or_sections=None, axis=0):
     x_bar += join_parts(y_bar, axis)
 
 
+@adjoint(np.convolve, shape="unknown")
+def convolve(y, a, v, mode="full"):
+    # y_bar placed in the full convolution, correlated with the other operand
+    a_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), v[::-1], "valid")
+    v_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), a[::-1], "valid")
+
+
+@tangent(np.convolve)
+def convolve_tangent(y, a, v, mode="full"):
+    y_dot += np.convolve(a_dot, v, mode)
+    y_dot += np.convolve(a, v_dot, mode)
+
+
 @adjoint(np.pad, shape="same")
 def pad(y, x, pad_width=None, mode="constant", constant_values=0):
     # the padding is constant or copies entries of x; only x is differentiated

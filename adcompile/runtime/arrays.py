@@ -76,6 +76,17 @@ def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
     return np.moveaxis(g, (-2, -1), (a1, a2))
 
 
+def convolve_padding(a, v, mode="full"):
+    """(before, after): the entries of the full convolution of ``a`` and ``v`` (``n + m -
+    1`` of them) before and after the part ``np.convolve(a, v, mode)`` returns."""
+    n, m = np.size(a), np.size(v)
+    if mode == "full":
+        return (0, 0)
+    length = max(n, m) if mode == "same" else max(n, m) - min(n, m) + 1
+    start = (min(n, m) - 1) // 2 if mode == "same" else min(n, m) - 1
+    return (start, n + m - 1 - start - length)
+
+
 def pad_bar(y_bar, x, pad_width, mode="constant"):
     """The adjoint of ``y = np.pad(x, pad_width, mode)``: for mode 'constant' the part of y_bar
     over x; for the modes that copy entries of x ('edge', 'reflect', 'symmetric', 'wrap') each
