@@ -517,6 +517,7 @@ def rebinding_hazards(fn, aliases):
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
     found = []
+    dead = _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = aliases.of(rebinding.old)
@@ -532,7 +533,7 @@ def rebinding_hazards(fn, aliases):
             unread = getattr(fn, "unread", set())
             readers = [(r, rpos) for r, rpos, _, _ in entries
                        if (r is not s or loops) and _follows(order[id(r)], here)
-                       and id(r) not in unread]
+                       and id(r) not in unread and id(r) not in dead]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
@@ -570,6 +571,28 @@ def rebinding_hazards(fn, aliases):
                                  and aliases.reach(e.id) & objects), None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _dead_statements(fn):
+    """The ids of the statements that only compute values nothing uses: a primitive, a
+    statement kept as written that only assigns, a loop's copy, whose names are read by no
+    statement that is used (flow-insensitive), no test, no other statement, no output.
+    What they read cannot change the function's results or what it does."""
+    pure = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Op, ir.Carry))
+            or isinstance(s, ir.Keep) and s.pure]
+    ids = {id(s) for s in pure}
+    used = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
+    for s in ir.walk(fn.body):
+        if id(s) not in ids:
+            used |= ir.own_reads(s)
+    changed = True
+    while changed:
+        changed = False
+        for s in pure:
+            if ir.defined_names(s) & used and not ir.own_reads(s) <= used:
+                used |= ir.own_reads(s)
+                changed = True
+    return {id(s) for s in pure if not ir.defined_names(s) & used}
 
 
 def _own_stores(s):

@@ -176,6 +176,20 @@ def _target_names(target):
         yield from _target_names(ir.base_of(target))
 
 
+def rebound_in(tree, viewed_name):
+    """The user names ``tree`` (a statement, or a list of them) assigns otherwise than by an
+    update in place or as a view (``viewed_name``: Dependence._viewed_name)."""
+    kept = set()
+    for node in ir.walk_tree(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            kept.add(id(node.target))
+        elif isinstance(node, ast.Assign) and (getattr(node, ITEM, None) is not None
+                                               or viewed_name(node) is not None):
+            kept.add(id(node.targets[0]))
+    return {n.id for n in ir.walk_tree(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store) and id(n) not in kept}
+
+
 def updated_in_place(tree):
     """The user names ``tree`` (a statement, or a list of them) updates in place: ``x op=
     e``, ``x[i] = v`` (desugared as an assignment to ``x``, see items.py)."""
