@@ -577,9 +577,12 @@ def _dead_statements(fn):
     """The ids of the statements that only compute values nothing uses: a primitive, a
     statement kept as written that only assigns, a loop's copy, whose names are read by no
     statement that is used (flow-insensitive), no test, no other statement, no output.
-    What they read cannot change the function's results or what it does."""
-    pure = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Op, ir.Carry))
-            or isinstance(s, ir.Keep) and s.pure]
+    What they read cannot change the function's results or what it does. (Not an update
+    Python makes in place, ``x op= e`` or ``x[i] = v``: what it changes, other names of
+    the array may read.)"""
+    updates = {id(r.statement) for r in fn.rebindings}
+    pure = [s for s in ir.walk(fn.body) if id(s) not in updates and (
+        isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)]
     ids = {id(s) for s in pure}
     used = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
     for s in ir.walk(fn.body):
