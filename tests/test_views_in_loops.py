@@ -134,6 +134,40 @@ def scaled_by_a_kept_sum_by_hand(x, v, g):
     return np.sum(v * v) * x
 
 
+def minus_an_array_built_in_the_loop(x, v):
+    u = v
+    t = u[-2:]
+    k = 0
+    while k < 2:
+        k += 1
+        t -= np.array([0.5, x])      # a 1-d array: t stays a view of v
+    return np.sum(t ** 2) + v[2]
+
+
+def minus_an_array_built_in_the_loop_by_hand(x, v):
+    for k in range(2):
+        v = np.concatenate([v[:1], v[1:] - np.array([0.5, x])])
+    return np.sum(v[1:] ** 2) + v[2]
+
+
+def a_list_holds_a_view(x, v):
+    u = v
+    w = u[::-1]
+    t = u[1:]
+    ls = [0.5, w]            # w's array, but nothing reads the list again
+    k = 0
+    while k < 2:
+        k += 1
+        u += w * x
+    return np.sum(t ** 2)
+
+
+def a_list_holds_a_view_by_hand(x, v):
+    for k in range(2):
+        v = v + v[::-1] * x
+    return np.sum(v[1:] ** 2)
+
+
 CASES = [
     (scaled_through_a_name, scaled_through_a_name_by_hand, (0.4, X)),
     (divided_in_a_while_loop, divided_in_a_while_loop_by_hand, (0.4, X)),
@@ -144,6 +178,8 @@ CASES = [
     (changed_on_some_steps, changed_on_some_steps_by_hand, (0.4, X, 0.5)),   # the last
     (walks_a_view_it_changes, walks_a_view_it_changes_by_hand, (0.4, X)),
     (scaled_by_a_kept_sum, scaled_by_a_kept_sum_by_hand, (0.4, X, np.array([0.5, -1.5, 1.0]))),
+    (minus_an_array_built_in_the_loop, minus_an_array_built_in_the_loop_by_hand, (0.4, X)),
+    (a_list_holds_a_view, a_list_holds_a_view_by_hand, (0.4, X)),
 ]
 
 
@@ -188,7 +224,19 @@ def walks_it_and_a_dict_holds_it(x, v):
     return np.sum(d["u"])
 
 
-@pytest.mark.parametrize("f", [walks_what_it_rebinds, walks_it_and_a_dict_holds_it])
+def a_list_holds_a_view_read_after(x, v):
+    u = v
+    w = u[::-1]
+    ls = [0.5, w]
+    k = 0
+    while k < 2:
+        k += 1
+        u += w * x
+    return np.sum(ls[1] ** 2)        # the list's item is w's array, changed
+
+
+@pytest.mark.parametrize("f", [walks_what_it_rebinds, walks_it_and_a_dict_holds_it,
+                               a_list_holds_a_view_read_after])
 def test_what_may_share_memory_stays_refused(f):
     with pytest.raises(ad.TransformError, match="in place"):
         ad.grad(f, wrt=(0, 1))(0.4, X.copy())

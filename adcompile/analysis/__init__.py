@@ -88,6 +88,13 @@ def infer_ndims(fn, known):
         if s.rule.name == "array" and isinstance(s.inputs[0], ast.Name) \
                 and s.inputs[0].id not in lists:   # np.asarray(x) of an array or a number
             return of(s.inputs[0])
+        if s.rule.name == "array" and isinstance(s.inputs[0], (ast.List, ast.Tuple)) \
+                and s.inputs[0].elts and not any(k.arg == "ndmin" for k in getattr(
+                    s.expr, "keywords", ())):   # np.array([a, b]): one more than a's
+            dims = [of(e) for e in s.inputs[0].elts]
+            if _UNSET in dims:
+                return _UNSET
+            return dims[0] + 1 if dims[0] is not None and len(set(dims)) == 1 else None
         dims = [of(e) for e in s.inputs]
         return _UNSET if _UNSET in dims else s.rule.shape.ndim(dims, s.statics)
 

@@ -43,6 +43,7 @@ _NEW_RESULTS = {
     "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
     "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
     "stack", "hstack", "vstack", "pad", "matmul", "pos", "with_item", "copy_array",
+    "r_", "c_",
 }
 
 #: array and container methods that return a new object (the registry's views aside)
@@ -252,6 +253,11 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
+        if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
+                                                for f in (np.r_, np.c_)):
+            # np.r_[a, b] joins copies of what it is given
+            site = f"new@{id(e)}"
+            return {site}
         # a view, an item, an attribute, whatever an unknown call returns: a new object, or
         # anything the expression reads or what that holds
         read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
@@ -360,8 +366,10 @@ def _changes_nothing(func, facts, depth):
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError):
         return False
+    fresh = _fresh_locals(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.AugAssign):
+        if isinstance(node, ast.AugAssign) and not (
+                isinstance(node.target, ast.Name) and node.target.id in fresh):
             return False   # m *= 2 changes an array m in place (m may be an argument)
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) \
@@ -398,6 +406,25 @@ def _changes_nothing(func, facts, depth):
             if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
                 return False
     return True
+
+
+def _fresh_locals(tree):
+    """The names of the function ``tree`` (not its parameters, globals or nonlocals) only
+    ever bound to a new value, a constant or the result of arithmetic (``r = p + 0.5``), or
+    changed by ``r op= e``: ``r op= e`` changes that value, nothing the caller has."""
+    fn = tree.body[0]
+    made = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Compare)
+    others = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    updated = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+    new = {id(n.targets[0]) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+           and len(n.targets) == 1 and isinstance(n.value, made)}
+    found = set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            others |= set(n.names)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in updated:
+            (found if id(n) in new else others).add(n.id)
+    return found - others
 
 
 def module_of(obj):
