@@ -243,14 +243,14 @@ def test_what_may_share_memory_stays_refused(f):
 
 
 def read_by_dead_code(x, v):
-    u = v.reshape(3)         # (not a view adcompile follows)
+    u = np.ravel(v)          # (v itself or a copy: not a view adcompile follows)
     v += x
     g = u * 2.0              # read, but nothing uses g
     return np.sum(v ** 2)
 
 
 def read_by_live_code(x, v):
-    u = v.reshape(3)
+    u = np.ravel(v)
     v += x
     g = u * 2.0
     return np.sum(v ** 2) + np.sum(g)
@@ -267,7 +267,7 @@ def test_a_reader_nothing_uses_is_no_hazard():
 
 def changed_again_through_a_name_nothing_reads(x, v):
     u = v
-    w = v.reshape(3)         # v's memory (not a view adcompile follows)
+    w = np.ravel(v)          # v itself here (not a view adcompile follows)
     t = v[:2]
     for i in range(1, 0):
         w = v[::-1]

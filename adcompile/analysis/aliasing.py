@@ -671,6 +671,8 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
+    # (code for arguments of unknown kinds: called by keyword, or differentiated again)
+    general = any(ndim_of(ir.load(p)) is None and not is_number(ir.load(p)) for p in fn.params)
     made, guards = [], []
     for rebinding, s, observer in rebinding_hazards(fn, facts):
         x = ir.load(rebinding.old)
@@ -683,6 +685,11 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         check = None if array else guard(rebinding.old, where + message)
+        if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
+            # (an array whose other names the arguments' types could show to be views:
+            # refused when the code made for arguments of unknown kinds runs)
+            guards.append((s, guard(rebinding.old, where + message)))
+            continue
         before = (s.stmt, s.pure) if isinstance(s, ir.Keep) else None
         if augmented is not None and _made_in_place(s, rebinding.old, augmented):
             made.append((s, before, check))
@@ -716,6 +723,7 @@ def _settle_refreshes(fn, is_number, ndim_of):
     left."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
     fn.given_back = set()   # ids of copies that give a variable its old value back
+    fn.untyped = set()   # ids of the updates whose refreshes the types could not keep
     params = ({p: is_number(ir.load(p)) for p in fn.params},
               {p: ndim_of(ir.load(p)) for p in fn.params})
     while True:
@@ -723,13 +731,20 @@ def _settle_refreshes(fn, is_number, ndim_of):
 
         def views(r):
             names = set().union(set(), *(x.arrays for x in r.refresh))
+            vectors = set().union(set(), *(x.vectors for x in r.refresh))
             return not r.undone and all(not is_number(ir.load(n))
-                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
+                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
+                and all(ndim_of(ir.load(n)) == 1 for n in vectors)
 
         failed = {g for r in refreshed if not views(r) for g in r.together}
         undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
         if not undone:
             break
+        # (undone for want of types: code for arguments of unknown kinds, refused when it
+        # runs where the value is an array, see check_rebindings)
+        fn.untyped |= {id(r.statement) for r in undone if any(
+            ndim_of(ir.load(n)) is None and not is_number(ir.load(n)) for x in r.refresh
+            for n in x.arrays | x.vectors)}
         for rebinding in undone:
             fn.body = _without(fn.body, {id(s) for x in rebinding.refresh for s in x.made})
             for x in rebinding.refresh:

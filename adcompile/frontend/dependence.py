@@ -63,8 +63,8 @@ class Dependence:
         return groups
 
     def _viewed_name(self, node):
-        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)`` or
-        ``np.transpose(other)``: the name ``other``, else None."""
+        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)``,
+        ``np.transpose(other)`` or a reshape of ``other``: the name ``other``, else None."""
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             return None
@@ -73,6 +73,11 @@ class Dependence:
             e = e.value
         elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
                 and any(self.callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
+            e = e.args[0]
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "reshape":   # x.reshape(3) (a view, where it is one)
+            e = e.func.value
+        elif isinstance(e, ast.Call) and e.args and self.callee(e.func).is_(np.reshape):
             e = e.args[0]
         return e.id if isinstance(e, ast.Name) else None
 

@@ -80,6 +80,10 @@ class Views:
             statics = {"axes": ast.Constant(None)} if called.is_(np.transpose) else {}
             return None if rule is None else ir.Op(target, value, rule, [value.args[0]],
                                                   statics, node)
+        shape = _reshaped(value, self.callee)
+        if shape is not None and _one_length(shape[1]):
+            return ir.Op(target, value, self.registry.rule_for(np.reshape), [shape[0]],
+                         {"shape": shape[1]}, node)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) \
                 and _basic(value.slice):
             return ir.Op(target, value, self.registry.rule_for(operator.getitem),
@@ -272,12 +276,16 @@ class Views:
                                                         renewed[parent])
         made = self.out.body[start:]
         names = set(chain).union(*(path for _, _, path in members))
+        # (a 1-d reshape is the same array only of a 1-d array)
+        vectors = {self.views[m][0] for m in names
+                   if m in self.views and _kind(self.views[m][1], self.callee) == "vector"}
         related = [(m, p, how) for m, (p, how) in self.views.items()
                    if m in renewed and p in renewed]
         self.forget_views({s.target for s in made})
         for v, name, path in members:
             renewed[name] = self.emit_copy(self.define(v), ir.load(renewed[name]), node)
-            rebinding.refresh.append(ir.Refresh(self.out.body[-1], name, names, made))
+            rebinding.refresh.append(ir.Refresh(self.out.body[-1], name, names, made,
+                                                vectors))
         # (not to the values computed above, which no variable names: a loop could not find
         # the relation again at the end of an iteration)
         self.forget_views({renewed[name] for _, name, _ in members})
@@ -298,7 +306,7 @@ class Views:
     def _put_back(self, how, parent, value):
         """``parent`` with its view ``how`` (the Op that made it) replaced by ``value``."""
         kind = _kind(how, self.callee)
-        if kind == "same":
+        if kind in ("same", "vector"):   # (a 1-d reshape of a 1-d array: the same shape)
             return self.emit_copy(None, ir.load(value), how.node)
         if kind == "transpose":   # (reversing the axes twice gives them back)
             return self._applied(how, value)
@@ -333,8 +341,10 @@ def _replaced(tree, old, new):
 
 def _kind(op, callee):
     """How the Op ``op`` makes its value from its first input: "same" (the same array),
-    "transpose" (its axes reversed), "item" (a basic index with constant parts), or None
-    (anything else, perhaps a new array)."""
+    "transpose" (its axes reversed), "item" (a basic index with constant parts), "vector"
+    (a reshape to one constant length: the same array where the input has one dimension,
+    which the call's types decide, see ``Refresh.vectors``), or None (anything else,
+    perhaps a new array)."""
     rule = op.rule
     if not op.inputs or not isinstance(op.inputs[0], ast.Name):
         return None
@@ -350,7 +360,33 @@ def _kind(op, callee):
         return "transpose"
     if rule.name == "getitem" and isinstance(op.expr, ast.Subscript) and _basic(op.expr.slice):
         return "item"
+    if rule.name == "reshape" and isinstance(op.expr, ast.Call) and not op.expr.keywords \
+            and _one_length(op.statics.get("shape")):
+        return "vector"   # x.reshape(3): x itself where x has one dimension (else refused)
     return None
+
+
+def _reshaped(value, callee):
+    """(name, shape) for ``name.reshape(shape)`` or ``np.reshape(name, shape)``, else None."""
+    if not isinstance(value, ast.Call) or value.keywords:
+        return None
+    if isinstance(value.func, ast.Attribute) and value.func.attr == "reshape" \
+            and isinstance(value.func.value, ast.Name) and len(value.args) == 1:
+        return value.func.value, value.args[0]
+    if len(value.args) == 2 and isinstance(value.args[0], ast.Name) \
+            and callee(value.func).is_(np.reshape):
+        return value.args[0], value.args[1]
+    return None
+
+
+def _one_length(shape):
+    """Whether the shape expression ``shape`` is one constant length (``3``, ``-1``,
+    ``(3,)``)."""
+    if isinstance(shape, ast.Tuple) and len(shape.elts) == 1:
+        shape = shape.elts[0]
+    if isinstance(shape, ast.UnaryOp) and isinstance(shape.op, ast.USub):
+        shape = shape.operand
+    return isinstance(shape, ast.Constant) and type(shape.value) is int
 
 
 def _viewed(op, callee):
@@ -386,4 +422,6 @@ def _same_view(a, b, callee):
     kind = _kind(a, callee)
     if kind != _kind(b, callee):
         return False
+    if kind == "vector":
+        return ast.dump(a.statics["shape"]) == ast.dump(b.statics["shape"])
     return kind != "item" or ast.dump(a.expr.slice) == ast.dump(b.expr.slice)
