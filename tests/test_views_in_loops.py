@@ -168,6 +168,66 @@ def a_list_holds_a_view_by_hand(x, v):
     return np.sum(v[1:] ** 2)
 
 
+def _replaced(u, k, value):
+    """u with item k replaced (for the functional versions)."""
+    return np.concatenate([u[:k], np.array([value]), u[k + 1:]])
+
+
+def walks_it_enumerated(x, v):
+    u = v * 1.0
+    for i, e in enumerate(u):
+        u[(i + 1) % 3] = x * e
+    return np.sum(u ** 2)
+
+
+def walks_it_enumerated_by_hand(x, v):
+    u = v * 1.0
+    for i in range(3):
+        u = _replaced(u, (i + 1) % 3, x * u[i])
+    return np.sum(u ** 2)
+
+
+def walks_two_zipped(x, v):
+    u = v * 1.0
+    w = v * 2.0
+    for a, b in zip(u, w):
+        u[2] = a * x + b
+        w[1] = b * x
+    return np.sum(u * w)
+
+
+def walks_two_zipped_by_hand(x, v):
+    u, w = v * 1.0, v * 2.0
+    for i in range(3):
+        a, b = u[i], w[i]
+        u = _replaced(u, 2, a * x + b)
+        w = _replaced(w, 1, b * x)
+    return np.sum(u * w)
+
+
+def skips_some_steps(x, v):
+    u = v * 1.0
+    s = 0.0
+    for e in u:
+        if e > 0.0:
+            u[2] = u[2] * x
+        else:
+            continue
+        s = s + e
+    return s + np.sum(u)
+
+
+def skips_some_steps_by_hand(x, v):
+    u = v * 1.0
+    s = 0.0
+    for i in range(3):
+        e = u[i]
+        if e > 0.0:
+            u = _replaced(u, 2, u[2] * x)
+            s = s + e
+    return s + np.sum(u)
+
+
 CASES = [
     (scaled_through_a_name, scaled_through_a_name_by_hand, (0.4, X)),
     (divided_in_a_while_loop, divided_in_a_while_loop_by_hand, (0.4, X)),
@@ -180,6 +240,10 @@ CASES = [
     (scaled_by_a_kept_sum, scaled_by_a_kept_sum_by_hand, (0.4, X, np.array([0.5, -1.5, 1.0]))),
     (minus_an_array_built_in_the_loop, minus_an_array_built_in_the_loop_by_hand, (0.4, X)),
     (a_list_holds_a_view, a_list_holds_a_view_by_hand, (0.4, X)),
+    (walks_it_enumerated, walks_it_enumerated_by_hand, (0.4, X)),
+    (walks_two_zipped, walks_two_zipped_by_hand, (0.4, X)),
+    (skips_some_steps, skips_some_steps_by_hand, (0.4, X)),
+    (skips_some_steps, skips_some_steps_by_hand, (0.4, -X)),
 ]
 
 
