@@ -228,6 +228,27 @@ def skips_some_steps_by_hand(x, v):
     return s + np.sum(u)
 
 
+def name_rebound_in_the_loop(x, v):
+    u = v.T
+    w = u
+    t = v[::2]
+    for p in range(2):
+        for i in range(1):
+            if x > 10.0:
+                pass
+            else:
+                w -= x       # v, and u in the first iteration only
+            g = u            # (nothing uses g)
+        u = np.cos(v)        # another array from here on
+    return np.sum(t ** 2)
+
+
+def name_rebound_in_the_loop_by_hand(x, v):
+    for p in range(2):
+        v = v - x
+    return np.sum(v[::2] ** 2)
+
+
 CASES = [
     (scaled_through_a_name, scaled_through_a_name_by_hand, (0.4, X)),
     (divided_in_a_while_loop, divided_in_a_while_loop_by_hand, (0.4, X)),
@@ -244,6 +265,7 @@ CASES = [
     (walks_two_zipped, walks_two_zipped_by_hand, (0.4, X)),
     (skips_some_steps, skips_some_steps_by_hand, (0.4, X)),
     (skips_some_steps, skips_some_steps_by_hand, (0.4, -X)),
+    (name_rebound_in_the_loop, name_rebound_in_the_loop_by_hand, (0.4, X)),   # (fuzz seed 51)
 ]
 
 
@@ -299,8 +321,21 @@ def a_list_holds_a_view_read_after(x, v):
     return np.sum(ls[1] ** 2)        # the list's item is w's array, changed
 
 
+def name_rebound_in_the_loop_and_read(x, v):
+    u = v.T
+    w = u
+    s = 0.0
+    for p in range(2):
+        w -= x
+        g = u                # v's new values in the first iteration, not in the second
+        s = s + np.sum(g)
+        u = np.cos(v)
+    return s
+
+
 @pytest.mark.parametrize("f", [walks_what_it_rebinds, walks_it_and_a_dict_holds_it,
-                               a_list_holds_a_view_read_after])
+                               a_list_holds_a_view_read_after,
+                               name_rebound_in_the_loop_and_read])
 def test_what_may_share_memory_stays_refused(f):
     with pytest.raises(ad.TransformError, match="in place"):
         ad.grad(f, wrt=(0, 1))(0.4, X.copy())

@@ -602,27 +602,33 @@ def rebinding_hazards(fn, aliases):
 
 def _dead_statements(fn):
     """The ids of the statements that only compute values nothing uses: a primitive, a
-    statement kept as written that only assigns, a loop's copy, whose names are read by no
-    statement that is used (flow-insensitive), no test, no other statement, no output.
-    What they read cannot change the function's results or what it does. (Not an update
-    Python makes in place, ``x op= e`` or ``x[i] = v``: what it changes, other names of
-    the array may read.)"""
+    statement kept as written that only assigns, a loop's copy, whose names no statement
+    that is used, no test, no other statement, no output reads where it may run after
+    them (a loop's name read before the loop is its value from before). What they read
+    cannot change the function's results or what it does. (Not an update Python makes in
+    place, ``x op= e`` or ``x[i] = v``: what it changes, other names of the array may
+    read.)"""
+    order = _program_order(fn.body)
     updates = {id(r.statement) for r in fn.rebindings}
-    pure = [s for s in ir.walk(fn.body) if id(s) not in updates and (
-        isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)]
-    ids = {id(s) for s in pure}
-    used = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
-    for s in ir.walk(fn.body):
-        if id(s) not in ids:
-            used |= ir.own_reads(s)
+    pure = {id(s) for s in ir.walk(fn.body) if id(s) not in updates and (
+        isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)}
+    readers = {}   # name -> the entries of the statements reading it
+    for entry in order.values():
+        for n in ir.own_reads(entry[0]):
+            readers.setdefault(n, []).append(entry)
+    outputs = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
+    live = {i for i in order if i not in pure}
     changed = True
     while changed:
         changed = False
-        for s in pure:
-            if ir.defined_names(s) & used and not ir.own_reads(s) <= used:
-                used |= ir.own_reads(s)
+        for i in pure - live:
+            here = order[i]
+            names = ir.defined_names(here[0])
+            if names & outputs or any(id(r[0]) in live and _follows(r, here)
+                                      for n in names for r in readers.get(n, ())):
+                live.add(i)
                 changed = True
-    return {id(s) for s in pure if not ir.defined_names(s) & used}
+    return pure - live
 
 
 def _own_stores(s):
