@@ -543,8 +543,7 @@ def rebinding_hazards(fn, aliases):
             stores.setdefault(n, []).append(e[1:])
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
-    found = []
-    dead = _dead_statements(fn)
+    found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = aliases.of(rebinding.old)
@@ -557,10 +556,10 @@ def rebinding_hazards(fn, aliases):
             here = order[id(s)]
             _, pos, loops, branches = here
             # (the statement itself reads in the next iteration what it changed in this one)
-            unread = getattr(fn, "unread", set())
+            unread = getattr(fn, "unread", set()) | dead
             readers = [(r, rpos) for r, rpos, _, _ in entries
                        if (r is not s or loops) and _follows(order[id(r)], here)
-                       and id(r) not in unread and id(r) not in dead]
+                       and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
