@@ -413,3 +413,38 @@ def test_an_array_not_differentiated_is_updated_in_place_where_another_name_sees
     # (refused, at the latest when the code runs: z may be a number for all its code knows)
     with pytest.raises((ad.TransformError, TypeError), match="in place"):
         ad.grad(constant_read_by_the_gradient_then_updated)(0.7, g)
+
+
+# a function of the user's called on values not differentiated (kept as written) that
+# updates only locals it made itself leaves its arguments as they were
+
+def updates_its_own_locals(p, q):
+    r = p + 0.5
+    r += -(r * p)            # r is a new array: p is not changed
+    return r * q
+
+
+def changes_its_argument(p, q):
+    s = q
+    s -= 1.0                 # q's array
+    return p
+
+
+def calls_a_helper_on_a_kept_array(a, g):
+    z = g * 1.0
+    y = np.sum(a * z)
+    return y + np.sum(updates_its_own_locals(z, 0.5))
+
+
+def calls_a_changing_helper(a, g):
+    z = g * 1.0
+    y = np.sum(a * z)        # the reverse pass reads z
+    return y + changes_its_argument(0.5, z)
+
+
+def test_a_helper_changing_only_its_own_locals_is_no_hazard():
+    g = np.array([0.5, -1.0, 2.0])
+    assert_grad(calls_a_helper_on_a_kept_array, X, g, keywords=False)
+    np.testing.assert_allclose(ad.grad(calls_a_helper_on_a_kept_array)(X, g), g)
+    with pytest.raises(ad.TransformError, match="may change in place"):
+        ad.grad(calls_a_changing_helper)(X, g)

@@ -254,7 +254,33 @@ def name_reassigned_in_a_loop_by_hand(x, v):
     return np.sum(v ** 2) + t
 
 
+def through_a_reshape(x, v):
+    w = v.reshape(3)         # v itself, for a 1-d v
+    t = w[1:]
+    w[0] = x * t[1]
+    t *= x
+    return np.sum(v ** 2) + np.sum(w * t[0])
+
+
+def through_a_reshape_by_hand(x, v):
+    v = np.stack([x * v[2], v[1], v[2]])
+    v = np.concatenate([v[:1], v[1:] * x])
+    return np.sum(v ** 2) + np.sum(v * v[1])
+
+
+def reshaped_by_numpy(x, v):
+    w = np.reshape(v, (-1,))
+    v += x
+    return np.sum(w ** 3)
+
+
+def reshaped_by_numpy_by_hand(x, v):
+    return np.sum((v + x) ** 3)
+
+
 CASES = [
+    (through_a_reshape, through_a_reshape_by_hand, (0.4, X)),
+    (reshaped_by_numpy, reshaped_by_numpy_by_hand, (0.4, X)),
     (through_a_transpose_and_a_name, through_a_transpose_and_a_name_by_hand, (0.4, X)),
     (into_a_reversed_view, into_a_reversed_view_by_hand, (0.4, X)),
     (row_of_a_matrix, row_of_a_matrix_by_hand, (0.4, M)),
@@ -299,7 +325,7 @@ def test_the_other_names_see_the_update(f, by_hand, args):
     assert_close(ad.grad(f)(*copies(args)), ad.grad(by_hand)(*args))
 
 
-@pytest.mark.parametrize("f, by_hand, args", CASES[:2])
+@pytest.mark.parametrize("f, by_hand, args", CASES[2:4])
 def test_second_order_is_refused_not_wrong(f, by_hand, args):
     # the gradient code differentiated again is made for arguments of unknown kinds, where
     # a view cannot be told from a copy: refused when it runs
@@ -381,6 +407,12 @@ def through_a_list(x, v):
     return np.sum(hs[0] * v)
 
 
+def through_a_reshape_of_a_matrix(x, m):
+    w = m.reshape(4)         # a view or a copy, as m's strides decide
+    w[0] = x
+    return np.sum(m ** 2)
+
+
 def zero_d_array(x, v):
     u = v
     w = u
@@ -397,6 +429,8 @@ def zero_d_array(x, v):
     (held_by_a_dict, (0.4, X)),
     (view_of_a_view_reassigned_in_a_loop, (0.4, X)),
     (name_reassigned_in_a_loop_and_read, (0.4, X)),
+    (through_a_reshape_of_a_matrix, (0.4, M[:, :2])),
+    (through_a_reshape_of_a_matrix, (0.4, M[:, :2].T)),
 ])
 def test_what_may_share_memory_stays_refused(f, args):
     with pytest.raises(ad.TransformError, match="in place"):

@@ -76,6 +76,13 @@ def infer_ndims(fn, known):
         if s.rule.name == "array" and isinstance(s.inputs[0], ast.Name) \
                 and s.inputs[0].id not in lists:   # np.asarray(x) of an array or a number
             return of(s.inputs[0])
+        if s.rule.name == "array" and isinstance(s.inputs[0], (ast.List, ast.Tuple)) \
+                and s.inputs[0].elts and not any(k.arg == "ndmin" for k in getattr(
+                    s.expr, "keywords", ())):   # np.array([a, b]): one more than a's
+            dims = [of(e) for e in s.inputs[0].elts]
+            if _UNSET in dims:
+                return _UNSET
+            return dims[0] + 1 if dims[0] is not None and len(set(dims)) == 1 else None
         dims = [of(e) for e in s.inputs]
         return _UNSET if _UNSET in dims else s.rule.shape.ndim(dims, s.statics)
 
@@ -84,7 +91,7 @@ def infer_ndims(fn, known):
 
     callee = callee_of(fn)
     return _propagate(fn, known, None, 0, op, subscript,
-                      lambda e, of: _made_ndim(e, callee, of))
+                      lambda e, of: _expression_ndim(e, callee, of))
 
 
 def infer_full(fn, known, ndim_of):
@@ -280,6 +287,45 @@ _SHAPED = (np.zeros, np.ones, np.empty, np.full)
 #: NumPy functions that make a 1-d or a 2-d array
 _ONE_D = (np.arange, np.linspace, np.logspace, np.geomspace)
 _TWO_D = (np.eye, np.identity)
+
+
+def _expression_ndim(e, callee, of):
+    """ndim of an expression kept as written: arithmetic, comparisons and ufuncs broadcast
+    their operands (``0.5 + k ** 2`` of an int k: 0), a whole reduction (``np.sum(x)``,
+    ``x.mean()``) and ``math``'s functions give a number, else see ``_made_ndim``."""
+    if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare)) and not (
+            isinstance(e, ast.BinOp) and isinstance(e.op, ast.MatMult)):
+        return _broadcast_ndim([c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)],
+                               of)
+    if not isinstance(e, ast.Call) or any(isinstance(a, ast.Starred) for a in e.args):
+        return _made_ndim(e, callee, of)
+    if isinstance(e.func, ast.Attribute) and e.func.attr in _WHOLE_REDUCTIONS \
+            and not e.args and not e.keywords:
+        return 0   # x.sum()
+    obj = callee(e.func)
+    if obj is None or e.keywords:
+        return _made_ndim(e, callee, of)
+    if getattr(obj, "__module__", None) == "math" or any(obj is f for f in (len, int, float)):
+        return 0
+    if len(e.args) == 1 and getattr(obj, "__name__", None) in _WHOLE_REDUCTIONS \
+            and (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy":
+        return 0   # np.sum(x)
+    if isinstance(obj, np.ufunc) and len(e.args) == obj.nin or obj is abs \
+            or any(obj is f for f in (np.asarray, np.array, np.copy)) and len(e.args) == 1:
+        return _broadcast_ndim(e.args, of)   # (np.asarray(x): x's, a list's unknown)
+    return _made_ndim(e, callee, of)
+
+
+#: reductions that give a number when given no axis
+_WHOLE_REDUCTIONS = {"sum", "mean", "prod", "max", "min", "amax", "amin", "std", "var"}
+
+
+def _broadcast_ndim(parts, of):
+    """ndim of the broadcast of ``parts``: the largest of theirs."""
+    dims = [of(p) for p in parts]
+    if _UNSET in dims:
+        return _UNSET
+    return None if None in dims or not dims else max(dims)
 
 
 def _made_ndim(e, callee, of):

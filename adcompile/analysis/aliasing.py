@@ -43,6 +43,7 @@ _NEW_RESULTS = {
     "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
     "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
     "stack", "hstack", "vstack", "pad", "matmul", "pos", "with_item", "copy_array",
+    "r_", "c_",
 }
 
 #: array and container methods that return a new object (the registry's views aside)
@@ -252,6 +253,11 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
+        if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
+                                                for f in (np.r_, np.c_)):
+            # np.r_[a, b] joins copies of what it is given
+            site = f"new@{id(e)}"
+            return {site}
         # a view, an item, an attribute, whatever an unknown call returns: a new object, or
         # anything the expression reads or what that holds
         read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
@@ -360,8 +366,10 @@ def _changes_nothing(func, facts, depth):
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError):
         return False
+    fresh = _fresh_locals(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.AugAssign):
+        if isinstance(node, ast.AugAssign) and not (
+                isinstance(node.target, ast.Name) and node.target.id in fresh):
             return False   # m *= 2 changes an array m in place (m may be an argument)
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) \
@@ -398,6 +406,25 @@ def _changes_nothing(func, facts, depth):
             if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
                 return False
     return True
+
+
+def _fresh_locals(tree):
+    """The names of the function ``tree`` (not its parameters, globals or nonlocals) only
+    ever bound to a new value, a constant or the result of arithmetic (``r = p + 0.5``), or
+    changed by ``r op= e``: ``r op= e`` changes that value, nothing the caller has."""
+    fn = tree.body[0]
+    made = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Compare)
+    others = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    updated = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+    new = {id(n.targets[0]) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+           and len(n.targets) == 1 and isinstance(n.value, made)}
+    found = set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            others |= set(n.names)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in updated:
+            (found if id(n) in new else others).add(n.id)
+    return found - others
 
 
 def module_of(obj):
@@ -516,7 +543,7 @@ def rebinding_hazards(fn, aliases):
             stores.setdefault(n, []).append(e[1:])
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
-    found = []
+    found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = aliases.of(rebinding.old)
@@ -529,7 +556,7 @@ def rebinding_hazards(fn, aliases):
             here = order[id(s)]
             _, pos, loops, branches = here
             # (the statement itself reads in the next iteration what it changed in this one)
-            unread = getattr(fn, "unread", set())
+            unread = getattr(fn, "unread", set()) | dead
             readers = [(r, rpos) for r, rpos, _, _ in entries
                        if (r is not s or loops) and _follows(order[id(r)], here)
                        and id(r) not in unread]
@@ -570,6 +597,37 @@ def rebinding_hazards(fn, aliases):
                                  and aliases.reach(e.id) & objects), None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _dead_statements(fn):
+    """The ids of the statements that only compute values nothing uses: a primitive, a
+    statement kept as written that only assigns, a loop's copy, whose names no statement
+    that is used, no test, no other statement, no output reads where it may run after
+    them (a loop's name read before the loop is its value from before). What they read
+    cannot change the function's results or what it does. (Not an update Python makes in
+    place, ``x op= e`` or ``x[i] = v``: what it changes, other names of the array may
+    read.)"""
+    order = _program_order(fn.body)
+    updates = {id(r.statement) for r in fn.rebindings}
+    pure = {id(s) for s in ir.walk(fn.body) if id(s) not in updates and (
+        isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)}
+    readers = {}   # name -> the entries of the statements reading it
+    for entry in order.values():
+        for n in ir.own_reads(entry[0]):
+            readers.setdefault(n, []).append(entry)
+    outputs = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
+    live = {i for i in order if i not in pure}
+    changed = True
+    while changed:
+        changed = False
+        for i in pure - live:
+            here = order[i]
+            names = ir.defined_names(here[0])
+            if names & outputs or any(id(r[0]) in live and _follows(r, here)
+                                      for n in names for r in readers.get(n, ())):
+                live.add(i)
+                changed = True
+    return pure - live
 
 
 def _own_stores(s):
@@ -618,6 +676,8 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
+    # (code for arguments of unknown kinds: called by keyword, or differentiated again)
+    general = any(ndim_of(ir.load(p)) is None and not is_number(ir.load(p)) for p in fn.params)
     made, guards = [], []
     for rebinding, s, observer in rebinding_hazards(fn, facts):
         x = ir.load(rebinding.old)
@@ -630,6 +690,11 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         check = None if array else guard(rebinding.old, where + message)
+        if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
+            # (an array whose other names the arguments' types could show to be views:
+            # refused when the code made for arguments of unknown kinds runs)
+            guards.append((s, guard(rebinding.old, where + message)))
+            continue
         before = (s.stmt, s.pure) if isinstance(s, ir.Keep) else None
         if augmented is not None and _made_in_place(s, rebinding.old, augmented):
             made.append((s, before, check))
@@ -663,6 +728,7 @@ def _settle_refreshes(fn, is_number, ndim_of):
     left."""
     fn.unread = set()   # ids of statements the hazards do not count as readers
     fn.given_back = set()   # ids of copies that give a variable its old value back
+    fn.untyped = set()   # ids of the updates whose refreshes the types could not keep
     params = ({p: is_number(ir.load(p)) for p in fn.params},
               {p: ndim_of(ir.load(p)) for p in fn.params})
     while True:
@@ -670,13 +736,20 @@ def _settle_refreshes(fn, is_number, ndim_of):
 
         def views(r):
             names = set().union(set(), *(x.arrays for x in r.refresh))
+            vectors = set().union(set(), *(x.vectors for x in r.refresh))
             return not r.undone and all(not is_number(ir.load(n))
-                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names)
+                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
+                and all(ndim_of(ir.load(n)) == 1 for n in vectors)
 
         failed = {g for r in refreshed if not views(r) for g in r.together}
         undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
         if not undone:
             break
+        # (undone for want of types: code for arguments of unknown kinds, refused when it
+        # runs where the value is an array, see check_rebindings)
+        fn.untyped |= {id(r.statement) for r in undone if any(
+            ndim_of(ir.load(n)) is None and not is_number(ir.load(n)) for x in r.refresh
+            for n in x.arrays | x.vectors)}
         for rebinding in undone:
             fn.body = _without(fn.body, {id(s) for x in rebinding.refresh for s in x.made})
             for x in rebinding.refresh:

@@ -78,7 +78,7 @@ class ControlFlow:
         if all(x == versions[0] for x in versions):
             self.scope.env[v] = versions[0]
             return
-        if live is not None and v not in live:
+        if live is not None and v not in live and v not in self.scope.walked:
             # not read before it is assigned again: no name after the if is needed
             self.scope.env.pop(v, None)
             return

@@ -54,8 +54,8 @@ class Dependence:
         return groups
 
     def _viewed_name(self, node):
-        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)`` or
-        ``np.transpose(other)``: the name ``other``, else None."""
+        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)``,
+        ``np.transpose(other)`` or a reshape of ``other``: the name ``other``, else None."""
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             return None
@@ -64,6 +64,11 @@ class Dependence:
             e = e.value
         elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
                 and any(self.callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
+            e = e.args[0]
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "reshape":   # x.reshape(3) (a view, where it is one)
+            e = e.func.value
+        elif isinstance(e, ast.Call) and e.args and self.callee(e.func).is_(np.reshape):
             e = e.args[0]
         return e.id if isinstance(e, ast.Name) else None
 
@@ -169,6 +174,20 @@ def _target_names(target):
             yield from _target_names(t)
     elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
         yield from _target_names(ir.base_of(target))
+
+
+def rebound_in(tree, viewed_name):
+    """The user names ``tree`` (a statement, or a list of them) assigns otherwise than by an
+    update in place or as a view (``viewed_name``: Dependence._viewed_name)."""
+    kept = set()
+    for node in ir.walk_tree(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            kept.add(id(node.target))
+        elif isinstance(node, ast.Assign) and (getattr(node, ITEM, None) is not None
+                                               or viewed_name(node) is not None):
+            kept.add(id(node.targets[0]))
+    return {n.id for n in ir.walk_tree(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store) and id(n) not in kept}
 
 
 def updated_in_place(tree):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from .control import append_where_falling_through, same_loop
-from .dependence import updated_in_place
+from .dependence import rebound_in, updated_in_place
 from .lists import Struct, tuple_length
 from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
@@ -26,9 +26,11 @@ class BodyStores(frozenset):
     changing, through them, the list they held."""
 
     fresh = frozenset()
+    updated = frozenset()   # (those it updates in place: x op= e, x[i] = v)
+    items_read = True       # (see Loops._header)
 
     @classmethod
-    def of(cls, body):
+    def of(cls, body, target=None):
         targets = [n for b in body for n in stores(b)]
         changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
             n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
@@ -39,6 +41,11 @@ class BodyStores(frozenset):
         found = cls({n.id for n in targets} | changed)
         found.fresh = frozenset({n.id for n in targets} - changed
                                 - {n.id for n in targets if id(n) not in displayed})
+        found.updated = frozenset(updated_in_place(body))
+        # (whether the body reads an item the loop takes from what it walks)
+        found.items_read = target is None or bool({n.id for n in stores(target)} & {
+            n.id for n in ir.walk_tree(body) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)})
         return found
 
 
@@ -132,7 +139,7 @@ class Loops:
         self.scope.env = dict(names.before)
         self.scope.env.update(names.names)
         for v in names.names:
-            if v not in names.carried and v != header.index_user:
+            if v not in names.carried and v != header.index_user or v in self.scope.walked:
                 self.scope.env.pop(v, None)  # dead after the loop
         breaks = any(isinstance(s, ir.Jump) and s.kind == "break" for s in same_loop(body))
         counter = self.namer.temp("n") if isinstance(stmt, ast.While) or breaks else None
@@ -185,7 +192,7 @@ class Loops:
         if isinstance(stmt, ast.For):
             # names the body assigns, and lists it appends to or pops from: iterating over
             # them, or a bound computed from them, must use their value from before the loop
-            body_stores = BodyStores.of(stmt.body)
+            body_stores = BodyStores.of(stmt.body, stmt.target)
             header.index_user, header.sequences, header.iterable = \
                 self.iteration(stmt, body_stores)
             if not isinstance(header.iterable, ast.Name) and any(
@@ -204,12 +211,8 @@ class Loops:
                     + stmt.body for n in stores(s)} - trees | leaves
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
-        # an update in place in the body gives the other names of the array new values
-        # (views.py): they change in the loop too (those read in the next iteration or after
-        # it: the others keep their names, not to be taken for new variables after it)
-        assigned = sorted(assigned | {m for n in updated_in_place(stmt.body)
-                                      for m in self.scope.view_groups.get(n, ())
-                                      if m in before and (live is None or m in live)} - trees)
+        renewed = self.renewed_in_loop(stmt.body, header, assigned)   # (see views.py)
+        assigned = sorted(assigned | renewed - trees)
         if index_user in before and index_user in self.scope.varied:
             raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
                                                     f"the name of a value being differentiated; "
@@ -243,7 +246,8 @@ class Loops:
         # a variable needs the loop's name only if it is read at the start of an iteration or
         # after the loop; others are per-iteration values
         carried = {v: n for v, n in names.items()
-                   if v != index_user and (live is None or v in live or v in leaves)}
+                   if v != index_user and (live is None or v in live or v in leaves
+                                           or v in renewed)}
         made = _made_lists(stmt.body)
         for v, n in carried.items():
             if v not in before:
@@ -277,7 +281,9 @@ class Loops:
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
-        views = self.enter_loop_views(names.carried, names.names)   # (see views.py)
+        views = self.enter_loop_views(names.carried, names.names,   # (see views.py)
+                                      updated_in_place(stmt.body),
+                                      rebound_in(stmt.body, self._viewed_name))
         self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:
@@ -429,6 +435,12 @@ class Loops:
             raise self.scope.src.error(e, f"the loop appends to or pops from {e.id!r} while "
                                           f"iterating over it; "
                                           f"iterate over range(n) for the n items you mean")
+        if isinstance(e, ast.Name) and operand.id not in self.out.lists \
+                and body_stores.items_read \
+                and body_stores.updated & self.scope.view_groups.get(e.id, {e.id}):
+            # the body may change the array in place (through another name too), which the
+            # steps after see: a variable of the loop's own names it (see views.py)
+            return ir.load(self.walked_array(operand.id, e))
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
             # the body reassigns the name: iterate over the value it has now
             fresh = self.namer.temp()

@@ -50,6 +50,8 @@ class Scope:
     functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
     view_groups: dict = field(default_factory=dict)  # name -> the names it may be a view of,
     #                                                 or that may be views of it (views.py)
+    walked: set = field(default_factory=set)   # variables of the normalizer's own naming
+    #                                            the arrays loops walk (views.py)
 
 
 @dataclass

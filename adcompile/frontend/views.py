@@ -28,6 +28,7 @@ import operator
 import numpy as np
 
 from .. import ir, runtime
+from .dependence import updated_in_place
 from .syntax import index_expression
 
 
@@ -79,6 +80,10 @@ class Views:
             statics = {"axes": ast.Constant(None)} if called.is_(np.transpose) else {}
             return None if rule is None else ir.Op(target, value, rule, [value.args[0]],
                                                   statics, node)
+        shape = _reshaped(value, self.callee)
+        if shape is not None and _one_length(shape[1]):
+            return ir.Op(target, value, self.registry.rule_for(np.reshape), [shape[0]],
+                         {"shape": shape[1]}, node)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) \
                 and _basic(value.slice):
             return ir.Op(target, value, self.registry.rule_for(operator.getitem),
@@ -110,14 +115,18 @@ class Views:
             if a in env and b in env:
                 self.views[env[a]] = (env[b], how)
 
-    def enter_loop_views(self, carried, assigned):
+    def enter_loop_views(self, carried, assigned, updated, rebound):
         """At the start of a loop's body (``carried``: user name -> loop name): the relations
         of the loop's names hold at the start of each iteration if they hold at each exit
         of an iteration (``check_loop_views``); they are kept, to be checked. Those of the
         names of variables the body assigns (``assigned``: user name -> name) but that are
         not carried (read neither in the next iteration nor after the loop) are forgotten:
         after an iteration the name no longer holds the variable's value (a name that is
-        the same array as one of them is first related to what that one is a view of)."""
+        the same array as one of them is first related to what that one is a view of).
+        ``updated``: the user names the body updates in place (a relation no update in the
+        body relies on, which an exit breaks, is only forgotten); ``rebound``: those it
+        gives other values (a relation of one of them is forgotten at once: the body is
+        not to rely on it, the aliasing analysis sees what the name may share)."""
         self._skip_over(set(assigned.values()))
         self.forget_views({n for v, n in assigned.items() if v not in carried})
         loop_names = set(carried.values())
@@ -125,9 +134,61 @@ class Views:
                             if m in loop_names or p in loop_names],
                            start=len(self.out.rebindings))
         frame.owner = {n: v for v, n in self.scope.env.items()}
+        for m, p, how in list(frame.kept):
+            if {frame.owner.get(m), frame.owner.get(p)} & rebound:
+                frame.kept.remove((m, p, how))
+                del self.views[m]
+            elif m not in frame.owner:
+                # (a value no variable names, as an item of a list: no update renews it, the
+                # aliasing analysis sees what it may share)
+                frame.kept.remove((m, p, how))
+        groups = self.scope.view_groups
+        frame.untouched = {(m, p) for m, p, _ in frame.kept if not any(
+            groups.get(frame.owner.get(n), {frame.owner.get(n)}) & updated for n in (m, p))}
         stack = vars(self).setdefault("_loop_views", [])
         stack.append(frame)
         return frame
+
+    def walked_array(self, name, node):
+        """A variable of the normalizer's own for the array generated name ``name`` holds,
+        which a for loop walks and its body may change in place: the same array as the
+        user's variable, renewed by the updates as they are and carried by the loop, so
+        that each step reads the item the array holds then, as Python's iterator does.
+        Returns its name (also the loop's name for it)."""
+        # (not a temporary: the loop carries it, and passes after take a temporary for a
+        # name assigned once)
+        walked = self.namer.fresh(f"{node.id}_walked")
+        copy_of = self.copy_statement(walked, name, node)
+        self.out.body.append(copy_of)
+        if isinstance(copy_of, ir.Op):
+            self.record_view(copy_of)
+        else:
+            self.record_kept_views([copy_of], node)
+        self.scope.env[walked] = walked
+        self.scope.walked.add(walked)
+        self.scope.defined.add(walked)
+        self.out.origin[walked] = (self.scope.number, walked)
+        if node.id in self.scope.varied or name in self.out.varied_ssa:
+            self.scope.varied.add(walked)
+        return walked
+
+    def renewed_in_loop(self, body, header, assigned):
+        """The user variables a loop (``body``, its ``Header``; ``assigned``: the user names
+        the body assigns) is to carry because an update in place in the body gives them new
+        values: the other names of the array (those read in the next iteration or after
+        the loop: the others keep their names, not to be taken for new variables after it;
+        and, in a group with a name so read, an array the body does not assign that a view
+        is taken from by an index: putting the view back into it reads its value, in the
+        next iteration too), and the variables naming the arrays it walks."""
+        live, before = header.live, self.scope.env
+        indexed = {p for p, how in self.views.values() if _kind(how, self.callee) == "item"}
+        renewed = {m for n in updated_in_place(body)
+                   for group in [self.scope.view_groups.get(n, set())]
+                   if live is None or group & live for m in group
+                   if m in before and (live is None or m in live
+                                       or m not in assigned and before[m] in indexed)}
+        return renewed | {seq.id for _, seq in header.sequences or ()
+                          if isinstance(seq, ast.Name) and seq.id in self.scope.walked}
 
     def _skip_over(self, names):
         """Where a name is the same array as one of ``names`` (``w = u``), relate it to what
@@ -156,12 +217,14 @@ class Views:
                 continue
             related = self.views.get(m_now)
             if related is None or related[0] != p_now \
-                    or not _same_view(related[1], how, self.callee):
-                frame.broken = True
-            elif p_now != p and p not in loop_names and _kind(how, self.callee) == "item":
-                # the next iteration starts with p's old value, which only a view that is
-                # the whole array (w = u, u.T) need not read to be put back into
-                frame.broken = True
+                    or not _same_view(related[1], how, self.callee) \
+                    or p_now != p and p not in loop_names and _kind(how, self.callee) == "item":
+                # (the last: the next iteration starts with p's old value, which only a view
+                # that is the whole array (w = u, u.T) need not read to be put back into)
+                if (m, p) in frame.untouched:
+                    frame.dropped.add((m, p))   # no update in the body relies on it
+                else:
+                    frame.broken = True
 
     def leave_loop_views(self, frame, carried):
         """After a loop's body: where an iteration may end with other relations between the
@@ -178,7 +241,8 @@ class Views:
                 r.undone = True
         self.forget_views(carried.values())
         if not frame.broken:
-            self.views.update({m: (p, how) for m, p, how in frame.kept})
+            self.views.update({m: (p, how) for m, p, how in frame.kept
+                               if (m, p) not in frame.dropped})
 
     def forget_views(self, names):
         """Forget the relations of the generated ``names`` (assigned again, or in several
@@ -212,12 +276,19 @@ class Views:
                                                         renewed[parent])
         made = self.out.body[start:]
         names = set(chain).union(*(path for _, _, path in members))
+        # (a 1-d reshape is the same array only of a 1-d array)
+        vectors = {self.views[m][0] for m in names
+                   if m in self.views and _kind(self.views[m][1], self.callee) == "vector"}
         related = [(m, p, how) for m, (p, how) in self.views.items()
                    if m in renewed and p in renewed]
         self.forget_views({s.target for s in made})
         for v, name, path in members:
             renewed[name] = self.emit_copy(self.define(v), ir.load(renewed[name]), node)
-            rebinding.refresh.append(ir.Refresh(self.out.body[-1], name, names, made))
+            rebinding.refresh.append(ir.Refresh(self.out.body[-1], name, names, made,
+                                                vectors))
+        # (not to the values computed above, which no variable names: a loop could not find
+        # the relation again at the end of an iteration)
+        self.forget_views({renewed[name] for _, name, _ in members})
         for m, p, how in related:   # the new values are related as the old ones were
             self.views[renewed[m]] = (renewed[p], how)
 
@@ -235,7 +306,7 @@ class Views:
     def _put_back(self, how, parent, value):
         """``parent`` with its view ``how`` (the Op that made it) replaced by ``value``."""
         kind = _kind(how, self.callee)
-        if kind == "same":
+        if kind in ("same", "vector"):   # (a 1-d reshape of a 1-d array: the same shape)
             return self.emit_copy(None, ir.load(value), how.node)
         if kind == "transpose":   # (reversing the axes twice gives them back)
             return self._applied(how, value)
@@ -270,8 +341,10 @@ def _replaced(tree, old, new):
 
 def _kind(op, callee):
     """How the Op ``op`` makes its value from its first input: "same" (the same array),
-    "transpose" (its axes reversed), "item" (a basic index with constant parts), or None
-    (anything else, perhaps a new array)."""
+    "transpose" (its axes reversed), "item" (a basic index with constant parts), "vector"
+    (a reshape to one constant length: the same array where the input has one dimension,
+    which the call's types decide, see ``Refresh.vectors``), or None (anything else,
+    perhaps a new array)."""
     rule = op.rule
     if not op.inputs or not isinstance(op.inputs[0], ast.Name):
         return None
@@ -287,7 +360,33 @@ def _kind(op, callee):
         return "transpose"
     if rule.name == "getitem" and isinstance(op.expr, ast.Subscript) and _basic(op.expr.slice):
         return "item"
+    if rule.name == "reshape" and isinstance(op.expr, ast.Call) and not op.expr.keywords \
+            and _one_length(op.statics.get("shape")):
+        return "vector"   # x.reshape(3): x itself where x has one dimension (else refused)
     return None
+
+
+def _reshaped(value, callee):
+    """(name, shape) for ``name.reshape(shape)`` or ``np.reshape(name, shape)``, else None."""
+    if not isinstance(value, ast.Call) or value.keywords:
+        return None
+    if isinstance(value.func, ast.Attribute) and value.func.attr == "reshape" \
+            and isinstance(value.func.value, ast.Name) and len(value.args) == 1:
+        return value.func.value, value.args[0]
+    if len(value.args) == 2 and isinstance(value.args[0], ast.Name) \
+            and callee(value.func).is_(np.reshape):
+        return value.args[0], value.args[1]
+    return None
+
+
+def _one_length(shape):
+    """Whether the shape expression ``shape`` is one constant length (``3``, ``-1``,
+    ``(3,)``)."""
+    if isinstance(shape, ast.Tuple) and len(shape.elts) == 1:
+        shape = shape.elts[0]
+    if isinstance(shape, ast.UnaryOp) and isinstance(shape.op, ast.USub):
+        shape = shape.operand
+    return isinstance(shape, ast.Constant) and type(shape.value) is int
 
 
 def _viewed(op, callee):
@@ -315,6 +414,7 @@ class _LoopViews:
 
     def __init__(self, kept, start):
         self.kept, self.start, self.broken = kept, start, False
+        self.untouched, self.dropped = set(), set()   # (m, p) pairs
 
 
 def _same_view(a, b, callee):
@@ -322,4 +422,6 @@ def _same_view(a, b, callee):
     kind = _kind(a, callee)
     if kind != _kind(b, callee):
         return False
+    if kind == "vector":
+        return ast.dump(a.statics["shape"]) == ast.dump(b.statics["shape"])
     return kind != "item" or ast.dump(a.expr.slice) == ast.dump(b.expr.slice)

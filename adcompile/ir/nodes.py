@@ -85,13 +85,15 @@ class Refresh:
     """After an update Python makes in place, ``statement`` (a copy Op) gives another
     variable naming the same array (or a view of it) its new value, computed by the
     Ops ``made`` (shared by the refreshes of one update) from names that Python shares
-    memory with only if each of ``arrays`` is an array (see frontend/views.py); else it
-    is to read ``old``, the variable's value before the update."""
+    memory with only if each of ``arrays`` is an array (see frontend/views.py), and each
+    of ``vectors`` one of one dimension; else it is to read ``old``, the variable's value
+    before the update."""
 
     statement: object
     old: str
     arrays: set
     made: list
+    vectors: set = field(default_factory=set)   # those of them that must be 1-d (views.py)
 
 
 @dataclass(eq=False)
