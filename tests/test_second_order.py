@@ -577,6 +577,7 @@ NOT_DIFFERENTIATED = {
     "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
     "weights_shape": "the shape np.average gives its weights (integers)",
     "real_sign": "np.sign (abs's derivative) refusing complex values: piecewise constant",
+    "convolve_padding": "where np.convolve's output sits in the full convolution (integers)",
 }
 
 

@@ -433,6 +433,7 @@ class _Propagation:
         self.op, self.subscript, self.expression = op, subscript, expression
         self.values = {p: v for p, v in known.items() if v is not None}
         self.read = set()   # (see run)
+        self._slices = None   # (see _slice)
         for p in fn.params:
             self.values.setdefault(p, unknown)
 
@@ -495,9 +496,25 @@ class _Propagation:
                 yield s.target + "[]", self.of(s.value)
             elif isinstance(s, ir.ListGet):
                 self.read.add(s.source + "[]")
-                yield s.target, self.values.get(s.source + "[]", _UNSET)
+                # (by a slice, hs[:i + 1] with i a variable, the value is a list, not an item)
+                yield s.target, self.unknown if self._slice(s.index) \
+                    else self.values.get(s.source + "[]", _UNSET)
             elif isinstance(s, ir.Loop):
                 yield from self._loop_names(s)
+
+    def _slice(self, index):
+        """Whether ``index`` may be a slice: ``slice(...)``, or a name a statement kept as
+        written gives one (the frontend names a slice with variable bounds so)."""
+        if isinstance(index, ast.Name):
+            if self._slices is None:
+                self._slices = {s.stmt.targets[0].id for s in ir.walk(self.fn.body)
+                                if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign)
+                                and isinstance(s.stmt.targets[0], ast.Name)
+                                and not isinstance(s.stmt.value, ast.Name)
+                                and self._slice(s.stmt.value)}
+            return index.id in self._slices
+        return isinstance(index, ast.Slice) or isinstance(index, ast.Call) \
+            and isinstance(index.func, ast.Name) and index.func.id == "slice"
 
     def _kept(self, stmt, defines):
         """A statement kept as written: ``name = expression`` has the expression's property,

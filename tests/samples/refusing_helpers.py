@@ -8,7 +8,7 @@ import adcompile as ad
 
 def convolved(v):
     w = v * 2.0
-    return np.sum(np.convolve(w, w))  # REFUSES:convolve
+    return np.sum(np.correlate(w, w, "full"))  # REFUSES:convolve
 
 
 @ad.primitive(shape="unknown")
