@@ -380,3 +380,20 @@ def test_an_update_nothing_reads_after_is_still_a_reader():
     # reader nothing uses, and the gradient code gave a silently wrong value)
     with pytest.raises(ad.TransformError, match="in place"):
         ad.grad(changed_again_through_a_name_nothing_reads, wrt=(0, 1))(0.4, X.copy())
+
+
+def zero_d_array_of_a_number(x, y):
+    a = x + 0.5
+    d = np.asarray(a)        # of a float: a 0-d array, which `d *=` changes in place
+    for i in range(3):
+        d *= 0.125
+        a = d                # the same 0-d array: `d += i` changes a too
+        d += i
+    return a * y
+
+
+def test_a_zero_d_array_made_of_a_number_is_an_array():
+    # (fuzz seed 7277: it was taken for a number, and a kept its value from before d += i,
+    # a silently wrong value and gradient)
+    with pytest.raises((TypeError, ad.TransformError), match="in place"):
+        ad.value_and_grad(zero_d_array_of_a_number, wrt=(0, 1))(-0.163301, -0.537777)

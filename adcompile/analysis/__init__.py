@@ -75,7 +75,10 @@ def infer_ndims(fn, known):
             return _UNSET if base is _UNSET else _indexed_ndim(base, s.expr.slice, of)
         if s.rule.name == "array" and isinstance(s.inputs[0], ast.Name) \
                 and s.inputs[0].id not in lists:   # np.asarray(x) of an array or a number
-            return of(s.inputs[0])
+            made = of(s.inputs[0])
+            # (of a number, a 0-d array, which can be changed in place: an array of
+            # unknown ndim, as a 0-d argument is, api._ndims)
+            return None if made == 0 else made
         if s.rule.name == "array" and isinstance(s.inputs[0], (ast.List, ast.Tuple)) \
                 and s.inputs[0].elts and not any(k.arg == "ndmin" for k in getattr(
                     s.expr, "keywords", ())):   # np.array([a, b]): one more than a's
@@ -310,9 +313,13 @@ def _expression_ndim(e, callee, of):
     if len(e.args) == 1 and getattr(obj, "__name__", None) in _WHOLE_REDUCTIONS \
             and (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy":
         return 0   # np.sum(x)
-    if isinstance(obj, np.ufunc) and len(e.args) == obj.nin or obj is abs \
-            or any(obj is f for f in (np.asarray, np.array, np.copy)) and len(e.args) == 1:
-        return _broadcast_ndim(e.args, of)   # (np.asarray(x): x's, a list's unknown)
+    if isinstance(obj, np.ufunc) and len(e.args) == obj.nin or obj is abs:
+        return _broadcast_ndim(e.args, of)
+    if any(obj is f for f in (np.asarray, np.array, np.copy)) and len(e.args) == 1:
+        # np.asarray(x): x's (a list's unknown); of a number, a 0-d array, which can be
+        # changed in place: an array of unknown ndim, as a 0-d argument is (api._ndims)
+        made = _broadcast_ndim(e.args, of)
+        return None if made == 0 else made
     return _made_ndim(e, callee, of)
 
 
