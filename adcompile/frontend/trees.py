@@ -196,7 +196,7 @@ class Trees:
             return self._own(Node("dict", None, tuple(items), tuple(items.values())))
         copied = self.copied_tree(e)
         if copied is not None:
-            return copied
+            return self._own(copied)   # (a new dict or list: the function may assign into it)
         replaced = self.replaced_fields(e)
         if replaced is not None:
             return replaced
@@ -231,7 +231,8 @@ class Trees:
     def copied_tree(self, e):
         """The new structure ``e`` makes when it copies one (``dict(d)``, ``d.copy()``,
         ``list(xs)``, ``tuple(xs)``, ``xs.copy()``): the same items (shared, as Python's
-        shallow copy shares them) in a new dict, list or tuple; else None."""
+        shallow copy shares them) in a new dict, list or tuple; else None. Records nothing
+        (``might_be_tree`` asks it too): ``tree_value`` makes the copy the function's own."""
         if not isinstance(e, ast.Call) or e.keywords:
             return None
         if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args:
@@ -247,7 +248,7 @@ class Trees:
             return None
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
-        return self._own(Node(kind, None, keys, copied.children))
+        return Node(kind, None, keys, copied.children)
 
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""
