@@ -217,6 +217,53 @@ def test_math_second_derivatives():
         assert_close(second(x), (first(x + h) - first(x - h)) / (2 * h), 1e-6, 1e-6)
 
 
+# -- the sigmoid helper (the shares of np.logaddexp) ------------------------------------------
+
+def sigmoid_case(x, w):
+    return np.sum(w * runtime.sigmoid(x)) + np.sum(runtime.sigmoid(x * x - 2.0) ** 2)
+
+
+@covers(("generated", "sigmoid"))
+@FEW
+@given(data=st.data())
+def test_sigmoid_helper(data):
+    shape = data.draw(shapes(0, 2))
+    x = data.draw(operand(shape, reals(-4.0, 4.0)))
+    assert_grad(sigmoid_case, x, data.draw(weights(shape)))
+    # second order: the derivative of the helper's own adjoint, against differences of it
+    t, h = data.draw(reals(-4.0, 4.0)), 1e-5
+    first, second = ad.grad(squared_sigmoid), ad.grad(ad.grad(squared_sigmoid))
+    assert_close(second(t), (first(t + h) - first(t - h)) / (2 * h), 1e-6, 1e-8)
+
+
+def squared_sigmoid(t):
+    return float(runtime.sigmoid(t)) ** 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_keeps_tiny_values_and_never_overflows(dtype):
+    """1 / (1 + e^-d) to a few units in the last place wherever it is a normal number of
+    d's precision, below the smallest normal number elsewhere, in d's precision; no
+    overflow however negative d is; integers and numbers as NumPy does."""
+    d = np.array([-800.0, -750.0, -700.0, -100.0, -88.0, -87.0, -30.0, -1e-3, 0.0, 2.5, 40.0,
+                  800.0, np.inf, -np.inf], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        got = runtime.sigmoid(d)
+    assert got.dtype == dtype and got.shape == d.shape
+    # the reference, in extended precision where the platform has it
+    wide = d.astype(np.longdouble)
+    with np.errstate(over="ignore"):
+        want = (1 / (1 + np.exp(-wide))).astype(np.float64)
+    tiny = np.finfo(dtype).tiny
+    normal = want > tiny
+    np.testing.assert_allclose(got[normal], want[normal],
+                               rtol=1e-6 if dtype == np.float32 else 4e-16)
+    assert np.all(got[~normal] <= tiny) and np.all(got >= 0)
+    assert runtime.sigmoid(np.array([-1, 0, 3])).dtype == np.float64
+    number = runtime.sigmoid(-2.0)
+    assert isinstance(number, np.float64) and number == 1 / (1 + math.exp(2.0))
+
+
 # -- the polygamma helper (d/dx of lgamma and gamma) ------------------------------------------
 
 def polygamma_case(x, w):

@@ -416,6 +416,12 @@ def cofactor_tangent(c, x):
             np.linalg.inv(x) @ x_dot @ np.linalg.inv(x), -1, -2)
 
 
+@adjoint(runtime.sigmoid)
+def sigmoid(y, d):
+    # sigmoid' = sigmoid(d) sigmoid(-d), each factor to its relative precision
+    d_bar += y_bar * (y * sigmoid(-d))
+
+
 @adjoint(runtime.polygamma)
 def polygamma(y, x, n=0):
     # the derivative of polygamma of order n is polygamma of order n + 1

@@ -147,12 +147,10 @@ def hypot(z, x, y):
 @adjoint(np.logaddexp)
 def logaddexp(z, x, y):
     # z = log(e^x + e^y): the shares e^(x - z) = sigmoid(x - y) and sigmoid(y - x), made
-    # from the difference without z (so z need not be computed when only the gradient is):
-    # sigmoid(d) = e^min(d, 0) / (1 + e^-|d|), which neither overflows nor loses the
-    # relative precision of a tiny share
-    e = np.exp(-np.abs(x - y))
-    x_bar += unbroadcast(z_bar * (np.exp(np.minimum(x - y, 0.0)) / (1.0 + e)), x)
-    y_bar += unbroadcast(z_bar * (np.exp(np.minimum(y - x, 0.0)) / (1.0 + e)), y)
+    # from the difference without z (so z need not be computed when only the gradient is);
+    # runtime.sigmoid neither overflows nor loses the relative precision of a tiny share
+    x_bar += unbroadcast(z_bar * sigmoid(x - y), x)
+    y_bar += unbroadcast(z_bar * sigmoid(y - x), y)
 
 
 @adjoint(np.logaddexp2)

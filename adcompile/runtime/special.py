@@ -1,7 +1,34 @@
-"""Special functions the derivatives of ``math.lgamma``, ``math.gamma`` and SciPy's gamma
-family need: the digamma function and its derivatives (polygamma), in NumPy alone."""
+"""Special functions derivatives need, in NumPy alone: the logistic function (the shares
+of ``np.logaddexp``), and the digamma function and its derivatives (polygamma) for
+``math.lgamma``, ``math.gamma`` and SciPy's gamma family."""
 
 import numpy as np
+
+from .broadcast import _lazy
+
+
+def sigmoid(d):
+    """The logistic function 1 / (1 + e^-d), elementwise, to the relative precision of its
+    tiny values and without overflow: where d is so negative that the result is below the
+    smallest normal number of d's precision (or e^-d would overflow), d is raised to where
+    it is just below it. An array keeps its floating precision (an integer one becomes
+    float64); a number gives a NumPy float. One new array and five passes over it, no
+    selection by a mask (which costs as much as all of them): this is the adjoint of
+    softplus, ``np.logaddexp(0, z)``, where logistic losses spend their gradient's time."""
+    if _lazy(d):   # a Dask array: the same passes, as its own ufuncs (computing nothing)
+        floor = float(np.log(np.finfo(np.result_type(d.dtype, 1.0)).tiny)) - 0.5
+        return 1.0 / (1.0 + np.exp(-np.maximum(d, floor)))
+    d = np.asarray(d)
+    if d.dtype.kind != "f":
+        d = d.astype(np.result_type(d, 1.0))
+    floor = float(np.log(np.finfo(d.dtype).tiny)) - 0.5   # 1 / (1 + e^-floor) < tiny
+    out = np.empty_like(d)    # (an array, also for a 0-d d: the passes write into it)
+    np.maximum(d, floor, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1.0, out=out)
+    np.divide(1.0, out, out=out)
+    return out[()]
 
 
 def polygamma(x, n=0):
