@@ -705,7 +705,7 @@ def _gradient_shared(f, transform, kind, backend=None):
             path.remember(args, fn)
         return fn(*args, **kwargs)
 
-    path = NumberPath(name, params, general)
+    path = NumberPath(name, params, general, closure=transform.source.closure)
     shared.template = path.function()
     return shared
 

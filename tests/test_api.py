@@ -3,6 +3,7 @@ generated callables behave (caching, argument handling, the Python constructs of
 
 import builtins
 import importlib
+import math
 import sys
 import warnings
 
@@ -1147,6 +1148,71 @@ def test_parameters_named_as_the_fast_path_helpers():
     for _ in range(2):
         assert g(2.0, 3.0) == (9.0, 12.0)
         assert g(type=2.0, keywords=3.0) == (9.0, 12.0)
+
+
+def locals_named_as_the_fast_path_helpers(x, y):
+    x_type = x * y
+    general = x_type + 1.0
+    absent = general * x
+    return absent * y
+
+
+def product(x, y):
+    return x * x * y
+
+
+SCALE = 2.0
+
+
+def reads_a_global(x):
+    return SCALE * math.sin(x) * x
+
+
+def test_the_fast_path_runs_the_code_for_numbers_in_place_of_calling_it():
+    # once the code for numbers is known, the callable's function runs its statements
+    # (fastpath.NumberPath.inlined): same results, for every kind of number and argument
+    g = ad.grad(locals_named_as_the_fast_path_helpers, wrt=(0, 1))
+    v = ad.value_and_grad(locals_named_as_the_fast_path_helpers, wrt=(0, 1))
+    f = locals_named_as_the_fast_path_helpers
+    for args in [(2.0, 3.0), (2, 3.0), (np.float64(2.0), 3), (2.0, 3.0)]:
+        x, y = map(float, args)
+        want = (2 * x * y * y + y, 2 * x * x * y + x)
+        assert g(*args) == pytest.approx(want, rel=1e-14)
+        value, grads = v(*args)
+        assert value == f(x, y) and grads == pytest.approx(want, rel=1e-14)
+        p = ad.grad(product, wrt=(0, 1))
+        assert p(*args) == pytest.approx((2 * x * y, x * x), rel=1e-14)
+        assert "for numbers" in p.__code__.co_filename   # (its statements, inlined)
+    # (locals named as the fast path's globals: the call is kept)
+    assert "for numbers" not in g.__code__.co_filename
+    gx, gy = g(np.array([2.0, 1.0]), 3.0)   # arrays: the general path, as before
+    assert_close(gx, 18 * np.array([2.0, 1.0]) + 3, 1e-14, 0)
+    assert g(x=2.0, y=3.0) == pytest.approx((39.0, 26.0), rel=1e-14)
+    assert ad.vjp(f, wrt=(0, 1))(2.0, 3.0, 2.0)[1] == pytest.approx((78.0, 52.0), rel=1e-14)
+    with pytest.raises(TypeError, match="out_bar"):
+        g(2.0, 3.0, out_bar=2.0)
+
+
+def test_the_fast_path_keeps_calling_code_that_reads_the_user_s_variables():
+    # code reading a global or a closure variable reads it when it runs: it is not copied
+    global SCALE
+    g = ad.grad(reads_a_global)
+    try:
+        for scale in (2.0, 3.0):
+            SCALE = scale
+            assert g(0.5) == pytest.approx(scale * (math.cos(0.5) * 0.5 + math.sin(0.5)))
+    finally:
+        SCALE = 2.0
+    k = 2.0
+
+    def closes_over_k(x):
+        return k * x * x
+
+    h = ad.grad(closes_over_k)
+    assert h(3.0) == 12.0
+    k = 5.0
+    assert h(3.0) == 30.0
+    assert "for numbers" not in g.__code__.co_filename + h.__code__.co_filename
 
 
 INT_CASES = [

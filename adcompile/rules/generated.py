@@ -416,10 +416,10 @@ def cofactor_tangent(c, x):
             np.linalg.inv(x) @ x_dot @ np.linalg.inv(x), -1, -2)
 
 
-@adjoint(runtime.sigmoid)
-def sigmoid(y, d):
+@adjoint(runtime.stable_sigmoid)
+def stable_sigmoid(y, d):
     # sigmoid' = sigmoid(d) sigmoid(-d), each factor to its relative precision
-    d_bar += y_bar * (y * sigmoid(-d))
+    d_bar += y_bar * (y * stable_sigmoid(-d))
 
 
 @adjoint(runtime.polygamma)

@@ -148,9 +148,9 @@ def hypot(z, x, y):
 def logaddexp(z, x, y):
     # z = log(e^x + e^y): the shares e^(x - z) = sigmoid(x - y) and sigmoid(y - x), made
     # from the difference without z (so z need not be computed when only the gradient is);
-    # runtime.sigmoid neither overflows nor loses the relative precision of a tiny share
-    x_bar += unbroadcast(z_bar * sigmoid(x - y), x)
-    y_bar += unbroadcast(z_bar * sigmoid(y - x), y)
+    # runtime.stable_sigmoid neither overflows nor loses the relative precision of a tiny share
+    x_bar += unbroadcast(z_bar * stable_sigmoid(x - y), x)
+    y_bar += unbroadcast(z_bar * stable_sigmoid(y - x), y)
 
 
 @adjoint(np.logaddexp2)

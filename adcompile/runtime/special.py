@@ -7,7 +7,7 @@ import numpy as np
 from .broadcast import _lazy
 
 
-def sigmoid(d):
+def stable_sigmoid(d):
     """The logistic function 1 / (1 + e^-d), elementwise, to the relative precision of its
     tiny values and without overflow: where d is so negative that the result is below the
     smallest normal number of d's precision (or e^-d would overflow), d is raised to where
