@@ -140,6 +140,8 @@ class NumberPath:
             if value is not _BUILTIN:
                 values[name] = value
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        taken = set(own | outside | _assigned(node))
+        body = [_ModuleFunctions(values, taken).visit(s) for s in body]
         module = ast.parse(self.text())
         guarded = module.body[0].body[0]
         guarded.body = [ast.parse("out_bar = 1.0").body[0], *body]
@@ -154,6 +156,27 @@ class NumberPath:
 
 
 _BUILTIN = object()   # (a name _fixed_value finds among the builtins)
+
+
+class _ModuleFunctions(ast.NodeTransformer):
+    """``math.sin`` as a global ``math_sin`` of its own, added to ``values`` (the names
+    the inlined code reads, copied into its globals): one lookup, not two, in a loop of
+    scalar steps (the modules' functions are what the transform resolved them to)."""
+
+    def __init__(self, values, taken):
+        self.values, self.taken = values, taken
+
+    def visit_Attribute(self, node):
+        base = node.value
+        if isinstance(base, ast.Name) and isinstance(node.ctx, ast.Load) \
+                and isinstance(self.values.get(base.id), types.ModuleType) \
+                and callable(getattr(self.values[base.id], node.attr, None)):
+            name, function = f"{base.id}_{node.attr}", getattr(self.values[base.id], node.attr)
+            if name not in self.taken or self.values.get(name) is function:
+                self.values[name] = function
+                self.taken.add(name)
+                return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        return self.generic_visit(node)
 
 
 def _read_from_outside(text):
