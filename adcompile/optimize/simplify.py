@@ -1,5 +1,5 @@
-"""Algebraic simplification of generated expressions: constants folded, ``x * 1`` and
-``x ** 1`` dropped, ``a + a`` as ``2 * a``; and the sum of a list of terms."""
+"""Algebraic simplification of generated expressions: constants folded, ``x * 1``,
+``x ** 1`` and ``x - 0`` dropped, ``a + a`` as ``2 * a``; and the sum of a list of terms."""
 
 import ast
 import operator
@@ -50,6 +50,8 @@ class _Simplify(Transformer):
             if b is not None and a is None:  # constants first: 3 * t_bar
                 return ast.BinOp(left=node.right, op=node.op, right=node.left)
         if op is ast.Div and _is(node.right, 1):
+            return node.left
+        if op is ast.Sub and _is(node.right, 0):   # (x - 0.0 is x, -0.0 included)
             return node.left
         if op is ast.Add and same_tree(node.left, node.right):
             return ast.BinOp(left=ast.Constant(2), op=ast.Mult(), right=node.left)
