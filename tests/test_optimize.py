@@ -358,6 +358,8 @@ def test_the_summand_is_not_computed_for_its_shape():
         assert "logaddexp" not in code, code
         assert_grad(f, *args)
     assert re.search(r"filled_like\(z, \w+, y\)", ad.show(logistic, args=(w, X, y)))
+    # softplus's adjoint: the logistic function of z itself (simplify drops z - 0.0)
+    assert "stable_sigmoid(z)" in ad.show(logistic, args=(w, X, y))
 
 
 def test_the_summand_is_computed_where_no_input_has_its_shape():
