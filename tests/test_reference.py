@@ -2838,6 +2838,12 @@ CHECKED_ELSEWHERE = {
 CHECKED_ELSEWHERE[("generated", "multi_dot_bar")] = (
     "a second derivative through np.linalg.multi_dot is refused; test_rules_selections.py "
     "checks the refusal")
+CHECKED_ELSEWHERE.update({key: (
+    "autograd defines no derivative of np.interp; it and the helpers of its gradient code are "
+    "checked against finite differences, in reverse and forward mode and to second order, "
+    "in test_rules_library.py") for key in [("numpy", "interp")] + [
+    ("generated", name) for name in ("interp_slope", "interp_fp_bar", "interp_linear",
+                                     "interp_slope_bar")]})
 CHECKED_ELSEWHERE.update({("generated", name): (
     "the derivative of an incomplete gamma or beta function in its parameter (scipy.stats "
     "cdfs in a, b, df), which autograd does not differentiate: its values are checked against "

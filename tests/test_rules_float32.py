@@ -42,6 +42,10 @@ EXEMPT = {
                                     "np.linalg.multi_dot)",
     ("statistics", "corrcoef"): "np.corrcoef computes in float64 whatever the argument's "
                                 "precision",
+    **{key: "np.interp computes in float64 whatever its arguments' precision (its helpers as "
+            "it does)"
+       for key in [("numpy", "interp")] + [("generated", name) for name in (
+           "interp_slope", "interp_fp_bar", "interp_linear", "interp_slope_bar")]},
 }
 
 try:

@@ -217,6 +217,75 @@ def test_math_second_derivatives():
         assert_close(second(x), (first(x + h) - first(x - h)) / (2 * h), 1e-6, 1e-6)
 
 
+# -- np.interp: piecewise linear in x, linear in fp --------------------------------------------
+
+TABLE = np.array([-1.0, 0.0, 0.5, 1.5, 2.0])   # (xp: the breakpoints, not differentiated)
+
+
+def interp_plain(x, fp, w):
+    return np.sum(w * np.interp(x, TABLE, fp) ** 2)
+
+
+def interp_bounds(x, fp, w):
+    return np.sum(w * np.sin(np.interp(x, TABLE, fp, left=0.25, right=-1.5)))
+
+
+def interp_periodic(x, fp, w):
+    return np.sum(w * np.interp(x, TABLE, fp, period=2.5) ** 3)
+
+
+def interp_helpers(x, fp, s):
+    # the helpers of np.interp's gradient code, each differentiated (second order)
+    left, right, period = 0.25, None, None
+    return (np.sum(runtime.interp_slope(x, TABLE, fp, left, right, period) * fp[1:3].sum())
+            + np.sum(runtime.interp_fp_bar(s * x, x, TABLE, fp, left, right, period) * fp)
+            + np.sum(runtime.interp_linear(x, TABLE, fp * fp, left, right, period) * x)
+            + np.sum(runtime.interp_slope_bar(s * x, x, TABLE, fp, left, right, period) ** 2))
+
+
+def off_the_table(lo=-1.6, hi=2.6):
+    """Reals away from the breakpoints (kinks of np.interp in x) by more than the finite
+    differences' step."""
+    return reals(lo, hi).filter(lambda v: np.min(np.abs(TABLE - v)) > 1e-3
+                                and np.min(np.abs(TABLE + 2.5 - v)) > 1e-3
+                                and np.min(np.abs(TABLE - 2.5 - v)) > 1e-3)
+
+
+@covers(("numpy", "interp"), ("generated", "interp_slope"), ("generated", "interp_fp_bar"),
+        ("generated", "interp_linear"), ("generated", "interp_slope_bar"))
+@SOME
+@given(data=st.data())
+def test_interp(data):
+    shape = data.draw(shapes(0, 2))
+    x = data.draw(operand(shape, off_the_table()))
+    fp = data.draw(arrays((5,)))
+    w = data.draw(weights(shape))
+    for f in (interp_plain, interp_bounds, interp_periodic):
+        assert_grad(f, x, fp, w, wrt=(0, 1))
+    assert_grad(interp_helpers, x, fp, data.draw(operand(shape, nonzero())), wrt=(0, 1, 2))
+
+
+def test_interp_at_and_beyond_the_table():
+    # beyond the table the value is fp's end (or left/right): no slope in x, all of the
+    # adjoint to that end of fp (none to fp where left/right is given); a point of the
+    # table takes the slope of the segment starting there (the last point: the last one)
+    x = np.array([-3.0, -1.0, 0.5, 2.0, 7.0])
+    fp = np.array([1.0, 3.0, 2.0, 6.0, 4.0])
+    gx, gfp = ad.grad(lambda x, fp: np.sum(np.interp(x, TABLE, fp)), wrt=(0, 1))(x, fp)
+    assert_close(gx, [0.0, 2.0, 4.0, -4.0, 0.0], 1e-15, 0)
+    assert_close(gfp, [2.0, 0.0, 1.0, 0.0, 2.0], 1e-15, 0)
+    gfp = ad.grad(lambda fp: np.sum(np.interp(x, TABLE, fp, left=0.0, right=9.0)))(fp)
+    assert_close(gfp, [1.0, 0.0, 1.0, 0.0, 1.0], 1e-15, 0)
+    one = ad.grad(lambda x, fp: np.sum(np.interp(x, [0.5], fp) * x), wrt=(0, 1))
+    assert_close(one(np.array([0.0, 0.5, 1.0]), np.array([3.0]))[1], [1.5], 1e-15, 0)
+
+
+def test_interp_breakpoints_are_not_differentiated():
+    with pytest.raises(ad.TransformError, match="xp"):
+        ad.grad(lambda xp, x: np.sum(np.interp(x, xp, np.array([1.0, 2.0]))))(
+            np.array([0.0, 1.0]), 0.5)
+
+
 # -- the sigmoid helper (the shares of np.logaddexp) ------------------------------------------
 
 def sigmoid_case(x, w):

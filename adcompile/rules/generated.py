@@ -422,6 +422,53 @@ def stable_sigmoid(y, d):
     d_bar += y_bar * (y * stable_sigmoid(-d))
 
 
+@adjoint(runtime.interp_slope, shape="same", constant=("x",))
+def interp_slope(s, x, xp, fp, left=None, right=None, period=None):
+    # linear in fp; piecewise constant in x (its derivative there is zero)
+    fp_bar += interp_slope_bar(s_bar, x, xp, fp, left, right, period)
+
+
+@tangent(runtime.interp_slope)
+def interp_slope_tangent(s, x, xp, fp, left=None, right=None, period=None):
+    s_dot += interp_slope(x, xp, fp_dot, left, right, period)
+
+
+@adjoint(runtime.interp_fp_bar, shape="unknown", constant=("fp",))
+def interp_fp_bar(u, g, x, xp, fp, left=None, right=None, period=None):
+    # linear in g (its transpose interpolates); the weights move with x along its segment
+    g_bar += interp_linear(x, xp, u_bar, left, right, period)
+    x_bar += g * interp_slope(x, xp, u_bar, left, right, period)
+
+
+@tangent(runtime.interp_fp_bar)
+def interp_fp_bar_tangent(u, g, x, xp, fp, left=None, right=None, period=None):
+    u_dot += interp_fp_bar(g_dot, x, xp, fp, left, right, period)
+    u_dot += interp_slope_bar(g * x_dot, x, xp, fp, left, right, period)
+
+
+@adjoint(runtime.interp_linear, shape="same")
+def interp_linear(y, x, xp, v, left=None, right=None, period=None):
+    x_bar += y_bar * interp_slope(x, xp, v, left, right, period)
+    v_bar += interp_fp_bar(y_bar, x, xp, v, left, right, period)
+
+
+@tangent(runtime.interp_linear)
+def interp_linear_tangent(y, x, xp, v, left=None, right=None, period=None):
+    y_dot += x_dot * interp_slope(x, xp, v, left, right, period)
+    y_dot += interp_linear(x, xp, v_dot, left, right, period)
+
+
+@adjoint(runtime.interp_slope_bar, shape="unknown", linear=True, constant=("x", "fp"))
+def interp_slope_bar(u, s, x, xp, fp, left=None, right=None, period=None):
+    # linear in s; piecewise constant in x; fp gives its length only
+    s_bar += interp_slope(x, xp, u_bar, left, right, period)
+
+
+@tangent(runtime.interp_slope_bar)
+def interp_slope_bar_tangent(u, s, x, xp, fp, left=None, right=None, period=None):
+    u_dot += interp_slope_bar(s_dot, x, xp, fp, left, right, period)
+
+
 @adjoint(runtime.polygamma)
 def polygamma(y, x, n=0):
     # the derivative of polygamma of order n is polygamma of order n + 1

@@ -197,6 +197,21 @@ def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
     x_bar += y_bar * np.isfinite(x)
 
 
+@adjoint(np.interp, shape="same")
+def interp(y, x, xp, fp, left=None, right=None, period=None):
+    # piecewise linear interpolation in the table (xp, fp): the slope of x's segment in x
+    # (0 beyond the table), the interpolation weights in fp (see runtime/interpolation.py);
+    # the breakpoints xp are not differentiated (refused where they vary)
+    x_bar += y_bar * interp_slope(x, xp, fp, left, right, period)
+    fp_bar += interp_fp_bar(y_bar, x, xp, fp, left, right, period)
+
+
+@tangent(np.interp)
+def interp_tangent(y, x, xp, fp, left=None, right=None, period=None):
+    y_dot += x_dot * interp_slope(x, xp, fp, left, right, period)
+    y_dot += interp_linear(x, xp, fp_dot, left, right, period)
+
+
 @adjoint(np.heaviside, constant=("x",))
 def heaviside(y, x, h):
     # a step in x (zero gradient); the value h at x == 0 passes h's gradient there

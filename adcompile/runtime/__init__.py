@@ -20,6 +20,7 @@ from . import (
     broadcast,
     einsum,
     gathers,
+    interpolation,
     joins,
     linalg,
     norms,
@@ -33,7 +34,7 @@ from . import (
 )
 
 _MODULES = (broadcast, values, powers, products, einsum, arrays, joins, steps, prods, linalg,
-            norms, special, gathers, selections)
+            norms, special, gathers, selections, interpolation)
 
 
 def _collect(modules):
