@@ -1,5 +1,7 @@
 """Central finite differences, the reference every gradient is checked against."""
 
+import copy
+
 import numpy as np
 
 from .ir.trees import Leaf, leaf_values, structure, structure_kind, with_leaves
@@ -20,10 +22,28 @@ def numerical_gradient(f, args, index, eps=1e-6):
         for step in (eps, -eps):
             flat[i] = old + step
             args[index] = float(base) if scalar else base.copy()
-            values.append(float(f(*args)))
+            values.append(float(f(*_fresh(args))))
         flat[i] = old
         gflat[i] = (values[0] - values[1]) / (2 * eps)
     return float(g) if scalar else g
+
+
+def _fresh(values):
+    """Copies of the arguments ``values`` for one evaluation of f, which may change them in
+    place (``y = np.asarray(x); y *= a`` changes x): arrays copied, other mutable values
+    deep-copied where they can be (an object that cannot be copied is passed as it is)."""
+    fresh = []
+    for v in values:
+        if isinstance(v, np.ndarray):
+            fresh.append(v.copy())
+        elif v is None or isinstance(v, (bool, int, float, complex, str, np.generic)):
+            fresh.append(v)
+        else:
+            try:
+                fresh.append(copy.deepcopy(v))
+            except Exception:   # (deepcopy raises what the object's __reduce__ raises)
+                fresh.append(v)
+    return fresh
 
 
 def leaf_gradients(f, args, index, eps=1e-6):

@@ -401,6 +401,22 @@ def test_check_grad_passes_on_correct_gradients():
     assert ad.check_grad(bare_decorated, 2.0, 3.0) < 1e-6       # accepts a decorated gradient
 
 
+def scales_its_argument(x, a, p):
+    y = np.asarray(x)   # (x itself: the caller's array changes)
+    y *= a
+    p["w"] *= 2.0
+    return np.sum(y ** 2) + np.sum(p["w"] * a)
+
+
+def test_check_grad_gives_each_evaluation_its_own_arguments():
+    # a function that changes its arguments in place would change them under the finite
+    # differences (and the caller's arrays): each evaluation gets copies of them
+    x, p = RNG.normal(size=3), {"w": RNG.normal(size=2)}
+    x0, w0 = x.copy(), p["w"].copy()
+    assert ad.check_grad(scales_its_argument, x, 0.5, p, wrt=(0, 1)) < 1e-6
+    assert np.array_equal(x, x0) and np.array_equal(p["w"], w0)
+
+
 def test_check_grad_raises_naming_the_worst_entry():
     # floor jumps at 1.0: finite differences see a huge slope there, the gradient does not
     x = np.array([0.5, 0.25, 1.0, 2.5])
