@@ -94,6 +94,19 @@ def test_global():
     expect_rejected(f_global, ("global", r"\bglobal\b"))
 
 
+HISTORY = [0.0]
+
+
+def f_assigns_into_a_global(x):
+    HISTORY[0] = x * x  # ERR:into_global
+    return x * HISTORY[0]
+
+
+def test_assigning_into_a_global():
+    exc = expect_rejected(f_assigns_into_a_global, ("into_global", r"outside the function"))
+    assert "global or closure variable" in str(exc)
+
+
 def make_nonlocal_closure():
     count = 0
 

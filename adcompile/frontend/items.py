@@ -107,11 +107,25 @@ class Items:
         self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
                            stmt)
 
+    def _outside(self, name):
+        """Whether the user's ``name`` is a variable outside the function (its globals or
+        closure): not a parameter, never assigned in the function as the user wrote it."""
+        src = self.scope.src
+        return name not in src.params and not any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+            for n in ast.walk(src.node)) and src.resolve(name, None) is not None
+
     def _changed_array(self, base, stmt):
         """The generated name of user name ``base``, which ``stmt`` changes in place (checked:
         it has a value, it is no list or dict kept as written, no structure)."""
         generated = self.scope.env.get(base.id)
         if generated is None:
+            if self._outside(base.id):
+                raise self.scope.src.error(
+                    stmt, f"assigning into {base.id!r}, a variable outside the function (a "
+                          f"global or closure variable), is not supported: it would change "
+                          f"{base.id} for every later call; return the value instead, or "
+                          f"assign into a copy ({base.id} = {base.id}.copy() first)")
             raise self.scope.src.error(stmt, f"{base.id!r} is assigned into before it has a "
                                              f"value")
         container = self._container_made(generated)
