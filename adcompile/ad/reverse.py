@@ -69,12 +69,14 @@ def reverse(fn, param_ndims, aliases, return_value=True, param_full=None,
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
     by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
     ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
-    whether the generated function returns ``fn``'s value too; ``param_full``: parameter -> True where the argument has no axis of length 1;
+    whether the generated function returns ``fn``'s value too; ``param_full``: parameter
+    -> True where the argument has no axis of length 1;
     ``save_policy``, ``checkpoint``: how lower_tape keeps values, and the steps between
     two checkpoints of a loop (see tape.Checkpoint) or None."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, save_policy, checkpoint, infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, save_policy,
+                      checkpoint, infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
