@@ -413,8 +413,11 @@ def test_the_reverse_pass_writes_the_same_code_for_every_reverse_form(f):
     for key in [(), ((1, True), 0), ((2, True), (1, True))]:
         if key and len(key) != len(transform.positional):
             continue
-        texts = {form: transform.stage(key, form, "reverse") for form in ("grad", "grad2")}
+        texts = {form: transform.stage(key, form, "reverse") for form in ("grad", "vjp", "grad2")}
         assert texts["grad"] == texts["grad2"], f"{f.__name__} {key}"
+        # (the vjp returns the value too: its "# returns" line names it first)
+        sweeps = {form: text.rsplit("# returns", 1)[0] for form, text in texts.items()}
+        assert sweeps["vjp"] == sweeps["grad2"], f"{f.__name__} {key}"
 
 
 def test_adjoint_arrays_are_updated_in_place_by_a_pass_after_the_reverse_pass():
