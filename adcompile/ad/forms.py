@@ -14,7 +14,7 @@ adjoint rule; ``offer_block``). The pipeline then picks the form by a pass:
 refuses a step that has none.
 
 Adjoint *arrays* have two forms as well. The reverse pass writes each adjoint as a new
-value (``u_bar = v_bar + getitem_bar(g, u, 1:)``, ``W_bar = W_bar + e``) and keeps
+value (``u_bar = v_bar + getitem_bar(g, u, slice(1, None))``, ``W_bar = W_bar + e``) and keeps
 track of the arrays an adjoint would have to itself in the in-place form (``fresh``
 in adjoints.py); where that form differs it offers it (``offer_array``: ``u_bar =
 v_bar.copy(); u_bar[1:] += g``, ``W_bar += e``, no ``as_gradient`` for a gradient that
@@ -25,7 +25,9 @@ in-place form uses instead; ``Namers`` records the names the in-place form gives
 later adjoints too (its namer skipped those). ``lower_arrays_in_place`` puts each
 array's in-place form in and ``InPlaceNames.rename`` gives the names the in-place form
 has, so that first-order code is what a reverse pass writing the in-place form would
-write.
+write. The values the backward code reads back from the tape may differ too (``x_bar[i]
++= g`` does not read ``x``): the reverse pass finds them in each form (the in-place one
+through ``array_in_place_view``) and the tape records both (tape.Tape.in_place_saves).
 
 The forms ride on the statements as attributes, which the analyses and walks of the
 reverse pass do not see (they see the differentiable statement; a form with nothing
