@@ -121,51 +121,13 @@ class Reverser:
         roots = [adjoint_root(v, self.aliases) for v in values.values() if v is not None]
         complex_possible = may_make_complex(fn, self.ndim_of)
         for p in fn.wrt:
-            grads.append(ir.load(self._gradient(p, values[p], roots, complex_possible,
-                                                backward)))
+            grads.append(ir.load(_gradient(self.adj, p, values[p], roots, complex_possible,
+                                           backward)))
         self.tape.fill(backward)
         _save_carried_for_top_loops(self.top_loops, self.reversed_loops, self.tape, backward)
         self.tape.fill(backward)
         return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context,
                       in_place_names=self.namer.in_place_names())
-
-    def _gradient(self, p, value, roots, complex_possible, out):
-        """The variable holding the gradient handed back for parameter ``p``, whose adjoint
-        sums to ``value`` (None: nothing), its statement put into ``out``. It is a new array
-        of the argument's shape (a float for a number): what may be a view, the caller's
-        out_bar, or an array another gradient is too, is converted (``as_gradient``); Python
-        numbers are immutable, so only an array view needs converting for them."""
-        terms = value is not None
-        if value is None:
-            value = self.adj.zeros(p)
-        n = self.ndim_of(ir.load(p))
-        own = adjoint_root(value, self.aliases)
-
-        def converted(shared):
-            return terms and (n is None or complex_possible or may_alias(value, self.aliases) and (
-                n > 0 and shared or n == 0 and isinstance(value, ast.Call)
-                and not is_unbroadcast(value, self.aliases)))
-
-        shared = own is not None and (own == "out_bar" or roots.count(own) > 1)
-        # (no adjoint has an array of its own in the differentiable form)
-        differentiable = converted(own is not None)
-        in_place = converted(shared or own is not None and own not in self.adj.fresh)
-        gradient = ir.call(self.aliases["as_gradient"], value, ir.load(p)) if differentiable \
-            else value
-        if in_place == differentiable:
-            if isinstance(gradient, ast.Name) and self.adj.owner.get(gradient.id) == p:
-                return gradient.id
-            bar = self.namer.bar(p)
-            out.append(ir.assign(bar, gradient))
-        elif isinstance(value, ast.Name) and self.adj.owner.get(value.id) == p:
-            # handed back as it is in the in-place form: p's own adjoint
-            bar = self.namer.differentiable_only(p, value.id)
-            out.append(forms.offer_array(ir.assign(bar, gradient), []))
-        else:
-            bar = self.namer.bar(p)
-            out.append(forms.offer_array(ir.assign(bar, gradient),
-                                         [ir.assign(bar, ir.copy_tree(value))]))
-        return bar
 
     def block(self, stmts, loop_vars, first=()):
         """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
@@ -478,6 +440,46 @@ class Reverser:
         header = ast.For(target=target, iter=iterable, body=body or [ast.Pass()], orelse=[])
         self.reversed_loops[node] = header
         return header
+
+def _gradient(adj, p, value, roots, complex_possible, out):
+    """The variable holding the gradient handed back for parameter ``p``, whose adjoint
+    sums to ``value`` (None: nothing), its statement put into ``out`` (``adj``: the
+    reverse pass's Adjoints). It is a new array of the argument's shape (a float for a
+    number): what may be a view, the caller's out_bar, or an array another gradient is
+    too, is converted (``as_gradient``); Python numbers are immutable, so only an array
+    view needs converting for them."""
+    terms = value is not None
+    if value is None:
+        value = adj.zeros(p)
+    n = adj.ndim_of(ir.load(p))
+    own = adjoint_root(value, adj.aliases)
+
+    def converted(shared):
+        return terms and (n is None or complex_possible or may_alias(value, adj.aliases) and (
+            n > 0 and shared or n == 0 and isinstance(value, ast.Call)
+            and not is_unbroadcast(value, adj.aliases)))
+
+    shared = own is not None and (own == "out_bar" or roots.count(own) > 1)
+    # (no adjoint has an array of its own in the differentiable form)
+    differentiable = converted(own is not None)
+    in_place = converted(shared or own is not None and own not in adj.fresh)
+    gradient = ir.call(adj.aliases["as_gradient"], value, ir.load(p)) if differentiable \
+        else value
+    if in_place == differentiable:
+        if isinstance(gradient, ast.Name) and adj.owner.get(gradient.id) == p:
+            return gradient.id
+        bar = adj.namer.bar(p)
+        out.append(ir.assign(bar, gradient))
+    elif isinstance(value, ast.Name) and adj.owner.get(value.id) == p:
+        # handed back as it is in the in-place form: p's own adjoint
+        bar = adj.namer.differentiable_only(p, value.id)
+        out.append(forms.offer_array(ir.assign(bar, gradient), []))
+    else:
+        bar = adj.namer.bar(p)
+        out.append(forms.offer_array(ir.assign(bar, gradient),
+                                     [ir.assign(bar, ir.copy_tree(value))]))
+    return bar
+
 
 def _save_carried_for_top_loops(top_loops, reversed_loops, tape_, backward):
     """A loop outside all loops reuses the names of the variables it carries; if the
