@@ -182,12 +182,13 @@ IR_PASSES = [guard_rebindings, private_copies, guard_complex]
 def reverse_pass(fn, target, owned=False):
     """The backward sweep and its tape (reverse.py), on a copy of ``fn`` (on ``fn`` itself
     when it is ``owned``: a copy an earlier pass made that no one else holds). The code is
-    the same for every reverse form; the save policy and checkpointing it records are for
-    lower_tape."""
-    return reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
-                   return_value=target.form == "vjp",
-                   param_full=target.param_full, save_policy=target.save_policy,
-                   checkpoint=target.checkpoint if target.in_place else None)
+    the same for every reverse form; the form's options go on its context, for the passes
+    after it: whether the value is returned, how lower_tape keeps values."""
+    code = reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
+                   param_full=target.param_full)
+    return replace(code, context=replace(
+        code.context, return_value=target.form == "vjp", save_policy=target.save_policy,
+        checkpoint=target.checkpoint if target.in_place else None))
 
 
 def check_second_order(fn, target):

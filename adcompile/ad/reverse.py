@@ -52,31 +52,28 @@ class LoopState:
 
 @dataclass
 class Context:
-    """What the reverse pass and the passes after it know besides the code."""
+    """What the reverse pass and the passes after it know besides the code (the reverse
+    pass writes the same code for every form; the form's options, from ``return_value``
+    on, are for the passes after it: pipeline.reverse_pass records them)."""
 
     namer: object         # naming.Namer of the function
     aliases: dict         # runtime helper -> its name in the generated code
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
-    return_value: bool    # the generated function returns the value too
+    return_value: bool = False      # the generated function returns the value too
     save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
 
 
-def reverse(fn, param_ndims, aliases, return_value=True, param_full=None,
-            save_policy="per_step", checkpoint=None):
+def reverse(fn, param_ndims, aliases, param_full=None):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
-    by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
-    ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
-    whether the generated function returns ``fn``'s value too; ``param_full``: parameter
-    -> True where the argument has no axis of length 1;
-    ``save_policy``, ``checkpoint``: how lower_tape keeps values, and the steps between
-    two checkpoints of a loop (see tape.Checkpoint) or None."""
+    by a later pass), the same for every reverse form. ``param_ndims``: known ndim of
+    parameters (None = unknown); ``aliases``: runtime helper name -> name in the generated
+    code; ``param_full``: parameter -> True where the argument has no axis of length 1."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, save_policy,
-                      checkpoint, infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, shape_of=infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
