@@ -2,8 +2,9 @@
 
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
-            update_lists_in_place* | keep_differentiable** ─ prune_backward ─ fuse_products* ─
-            free_shape_reads* ─ reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
+            update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
+            prune_backward ─ fuse_products* ─ free_shape_reads* ─ reuse_dead_arrays* ─
+            update_in_place* ─ prune_tape ─
             forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
@@ -16,7 +17,10 @@ it runs once per generated form and specialisation, on a copy of the normalized 
 Each pass takes the code the previous one returned and returns new code, leaving its
 input as it was (except the sweeps ``run`` hands from one pass to the next, which no
 one else holds: those a pass changes in place, see sweeps.Sweeps.owned);
-``ad.show(f, stage=...)`` prints the code after any named pass.
+``ad.show(f, stage=...)`` prints the code after any named pass. The reverse pass
+writes the same code for every reverse form: adjoint lists and arrays updated as new
+values, which adcompile can differentiate again, with the in-place form of each update
+on the statement (ad/forms.py); the passes marked * put those in.
 """
 
 import ast
@@ -177,11 +181,14 @@ IR_PASSES = [guard_rebindings, private_copies, guard_complex]
 
 def reverse_pass(fn, target, owned=False):
     """The backward sweep and its tape (reverse.py), on a copy of ``fn`` (on ``fn`` itself
-    when it is ``owned``: a copy an earlier pass made that no one else holds)."""
-    return reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
-                   return_value=target.form == "vjp", owned_arrays=target.in_place,
-                   param_full=target.param_full, save_policy=target.save_policy,
-                   checkpoint=target.checkpoint if target.in_place else None)
+    when it is ``owned``: a copy an earlier pass made that no one else holds). The code is
+    the same for every reverse form; the form's options go on its context, for the passes
+    after it: whether the value is returned, how lower_tape keeps values."""
+    code = reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
+                   param_full=target.param_full)
+    return replace(code, context=replace(
+        code.context, return_value=target.form == "vjp", save_policy=target.save_policy,
+        checkpoint=target.checkpoint if target.in_place else None))
 
 
 def check_second_order(fn, target):
@@ -200,7 +207,8 @@ def before_reverse(in_place):
 def sweep_passes(in_place):
     """The passes after the reverse pass, in order."""
     if in_place:
-        return [sweeps.update_lists_in_place, sweeps.prune_backward, sweeps.fuse_products,
+        return [sweeps.update_lists_in_place, sweeps.update_arrays_in_place,
+                sweeps.prune_backward, sweeps.fuse_products,
                 sweeps.free_shape_reads, sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,

@@ -77,3 +77,42 @@ def test_imports_point_downwards(path):
     upward = {u for u in _imported_units(path) if u != unit and LAYER.get(u, -1) >= LAYER[unit]}
     assert not upward, f"{path.relative_to(ROOT)} ({unit}) imports {sorted(upward)}, " \
                        f"which are not below it"
+
+
+
+#: the project's layout limits (lines from the first decorator to the end)
+MAX_CLASS_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _too_long(text, where):
+    """``where:line name (n lines ...)`` for each class over MAX_CLASS_LINES and each
+    function (method, nested function) over MAX_FUNCTION_LINES in the source ``text``."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ClassDef):
+            limit = MAX_CLASS_LINES
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            limit = MAX_FUNCTION_LINES
+        else:
+            continue
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        lines = node.end_lineno - first + 1
+        if lines > limit:
+            found.append(f"{where}:{node.lineno} {node.name} ({lines} lines, at most {limit})")
+    return found
+
+
+def test_no_class_or_function_is_too_long():
+    found = [entry for path in sorted(ROOT.rglob("*.py"))
+             for entry in _too_long(path.read_text(), path.relative_to(ROOT.parent))]
+    assert not found, "split these:\n" + "\n".join(found)
+
+
+def test_the_length_check_names_what_is_too_long():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    methods = "\n".join(f"    def m{i}(self):\n        return {i}\n" for i in range(134))
+    text = f"def long():\n{body}\n\ndef short():\n    return 1\n\nclass Big:\n{methods}"
+    found = _too_long(text, "probe.py")
+    assert [entry.split(" (")[0] for entry in found] == ["probe.py:1 long", "probe.py:66 Big"], found
+    assert "61 lines" in found[0] and "402 lines" in found[1], found

@@ -387,3 +387,72 @@ def test_outer_products_of_a_loop_have_two_forms():
     for got, want in zip(transform.compiled(key, "grad2")(W, h), expected):
         assert_close(got, want, what="grad2 of recurrent")
     assert_grad(recurrent, W, h, wrt=(0, 1))
+
+
+def shifted(x, n):
+    y = np.sin(x)
+    for i in range(n):
+        y = y + x[1:].sum() * x
+    return np.sum(y * y)
+
+
+def two_loops(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + np.sin(x[1:]).sum()
+    for i in range(n):
+        s = s * 0.5 + x[0]
+    return s
+
+
+@pytest.mark.parametrize("f", [shifted, two_loops, recurrent] + [CASES[n][0] for n in CASES],
+                         ids=lambda f: f.__name__)
+def test_the_reverse_pass_writes_the_same_code_for_every_reverse_form(f):
+    # (the forms differ only in the passes after it: update_arrays_in_place, ...)
+    transform = Transform(f, 0)
+    for key in [(), ((1, True), 0), ((2, True), (1, True))]:
+        if key and len(key) != len(transform.positional):
+            continue
+        texts = {form: transform.stage(key, form, "reverse") for form in ("grad", "vjp", "grad2")}
+        assert texts["grad"] == texts["grad2"], f"{f.__name__} {key}"
+        # (the vjp returns the value too: its "# returns" line names it first)
+        sweeps = {form: text.rsplit("# returns", 1)[0] for form, text in texts.items()}
+        assert sweeps["vjp"] == sweeps["grad2"], f"{f.__name__} {key}"
+
+
+def test_adjoint_arrays_are_updated_in_place_by_a_pass_after_the_reverse_pass():
+    transform, key = Transform(shifted, 0), ((1, True), 0)
+    before = transform.stage(key, "grad", "update_lists_in_place")
+    assert "x_bar = x_bar + t3_bar * t2 + getitem_bar(t1_bar, x, slice(1, None))" in before
+    assert "+=" not in before
+    after = transform.stage(key, "grad", "update_arrays_in_place")
+    assert "x_bar[1:] += t1_bar\n    x_bar += t3_bar * t2" in after
+    assert "getitem_bar" not in after
+    assert "+=" not in transform.generate((), "grad2")[0]
+    x = np.linspace(0.1, 0.9, 4)
+    assert_grad(shifted, x, 3)
+
+
+def test_the_in_place_form_of_adjoint_arrays_has_names_of_its_own():
+    # the differentiable form adds into a new array (x_bar_2) and converts the gradient it
+    # hands back (x_bar_3); the in-place form goes on with x_bar, which is its own
+    transform, key = Transform(two_loops, 0), ((1, True), 0)
+    before = transform.stage(key, "grad", "update_lists_in_place")
+    assert "x_bar_2 = zeros_like(x) + x_bar" in before
+    assert "x_bar_3 = as_gradient(x_bar_2, x)\n# returns x_bar_3" in before
+    after = transform.stage(key, "grad", "update_arrays_in_place")
+    assert "x_bar_2" not in after and "as_gradient" not in after
+    assert "x_bar[0] += s_bar" in after and "x_bar[1:] += t1_bar\n# returns x_bar" in after
+    # later passes hand out names from the in-place form's namer: x_bar_2 is free there
+    from adcompile.ad import sweeps
+    code = pipeline.reverse_pass(transform.normal, transform.target(key, "grad",
+                                                                    transform.aliases))
+    assert code.context.namer.fresh("x_bar") == "x_bar_4"
+    code = sweeps.update_arrays_in_place(sweeps.update_lists_in_place(code))
+    assert code.context.namer.fresh("x_bar") == "x_bar_2"
+    grad2 = transform.generate(key, "grad2")[0]
+    assert "x_bar_2 = zeros_like(x) + x_bar" in grad2 and "return x_bar_3" in grad2
+    x = np.linspace(0.1, 0.9, 4)
+    assert_grad(two_loops, x, 3)
+    assert_close(transform.compiled(key, "grad2")(x, 3), ad.grad(two_loops)(x, 3),
+                 what="grad2 of two_loops")

@@ -5,10 +5,10 @@ A term is an expression (``out_bar * s``) contributed by the reversed statement 
 use of the variable; ``define_bar`` sums the terms into ``v_bar`` when the reversed
 sweep reaches the statement that assigned ``v`` (every use has contributed by then).
 Loops and ifs ``materialize`` adjoints into variables that their reversed code
-updates (``accumulate``), in place where the array is the adjoint's alone (``fresh``)
-and the pipeline lets adjoints own arrays (``owned_arrays``: not in code that is going
-to be differentiated again). Adjoint lists are written in the differentiable form, with
-their in-place form on the statement for a later pass to choose (see forms.py).
+updates (``accumulate``). Everything is written in the form adcompile can differentiate
+again, a new value for each update; where an adjoint's array is its own (``fresh``)
+the in-place form (``x_bar += e``, ``x_bar[i] += g``) rides on the statement, and so do
+the in-place forms of adjoint lists, for a later pass to choose (see forms.py).
 """
 
 import ast
@@ -23,16 +23,16 @@ from .terms import fresh_value, scatter
 class Adjoints:
     """Terms and adjoint variables of one reverse pass."""
 
-    def __init__(self, fn, active, namer, aliases, ndim_of, owned_arrays):
+    def __init__(self, fn, active, namer, aliases, ndim_of):
         self.fn = fn
         self.active = active       # names whose values depend on the wrt parameters
-        self.namer = namer
+        self.namer = namer         # forms.Namers: the names of both forms
         self.aliases = aliases
         self.ndim_of = ndim_of
-        self.owned_arrays = owned_arrays   # adjoint arrays may be updated in place (see fresh)
         self.pending = defaultdict(list)   # variable -> the terms of its adjoint so far
         self.owner = {}            # adjoint variable -> the variable it is the adjoint of
-        self.fresh = set()         # adjoint variables holding arrays nothing else refers to
+        # adjoint variables that, in the in-place form, hold arrays nothing else refers to
+        self.fresh = set()
         self.passed_on = set()     # adjoints of copies (y = x.copy()): read only as x's term
         self.list_bar = {}         # list name -> its adjoint list
         self.branch_inits = {}     # id(branch block) -> adjoint lists made where it is reversed
@@ -44,9 +44,27 @@ class Adjoints:
         """Assign ``value`` to a new adjoint variable of ``name``."""
         bar = self.namer.bar(name)
         self.owner[bar] = name
-        if fresh_value(value, self.aliases) and self.owned_arrays:
+        if fresh_value(value, self.aliases):
             self.fresh.add(bar)
         out.append(ir.assign(bar, value))
+        return bar
+
+    def new_sum(self, name, terms, value, out):
+        """A new adjoint variable of ``name`` assigned ``value()``, the sum of ``terms``; in
+        the in-place form, where one of them can hold the others (scatter_base), a copy of
+        it (or it) to which the others are added in place."""
+        base = self.scatter_base(terms)
+        if base is None:
+            return self.new_bar(name, value(), out)
+        # in place: u_bar = v_bar.copy(); u_bar[1:] += g; ...: no arrays of zeros
+        start = self.start(base, terms)
+        bar = self.namer.bar(name)
+        self.owner[bar] = name
+        self.fresh.add(bar)
+        in_place = [ir.assign(bar, start)]
+        self.add_in_place(bar, [t for t in terms if t is not base], in_place)
+        in_place = ir.copy_tree(in_place)   # (value() simplifies the terms, in place)
+        out.append(forms.offer_array(ir.assign(bar, value()), in_place))
         return bar
 
     def define_bar(self, name, out):
@@ -56,19 +74,13 @@ class Adjoints:
             return None
         if len(terms) == 1 and isinstance(terms[0], ast.Name):
             return terms[0].id
-        base = self.scatter_base(terms)
-        if base is not None:   # u_bar = v_bar; u_bar[1:] += g; ...: no arrays of zeros
-            bar = self.new_bar(name, self.start(base, terms), out)
-            self.fresh.add(bar)
-            self.accumulate(bar, [t for t in terms if t is not base], out)
-            return bar
-        return self.new_bar(name, simplify(total(terms)), out)
+        return self.new_sum(name, terms, lambda: simplify(total(terms)), out)
 
     def scatter_base(self, terms):
         """Among ``terms`` with scatters into an index (``getitem_bar``), one that is a new
         array, or an adjoint array (which ``start`` copies: another adjoint may be the same
-        one), to add the scatters into in place; else None."""
-        if not self.owned_arrays or not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
+        one), to add the scatters into in place in the in-place form; else None."""
+        if not any(scatter(t, self.aliases, self.ndim_of) for t in terms):
             return None
         for t in terms:
             if scatter(t, self.aliases, self.ndim_of) is not None:
@@ -95,7 +107,8 @@ class Adjoints:
 
     def materialize(self, name, out, zero=False, fresh=False):
         """Put the terms of ``name``'s adjoint so far into a variable that later code may
-        reassign (or zero); ``fresh``: an array nothing else refers to, to update in place."""
+        reassign (or zero); ``fresh``: an array nothing else refers to, to update in place
+        (in the in-place form: the differentiable form makes a new array)."""
         terms = self.pending.pop(name, None)
         if not terms and not zero:
             return None
@@ -103,43 +116,61 @@ class Adjoints:
             bar = terms[0].id
             reusable = self.owner.get(bar) == name and not any(
                 bar in ir.reads(other) for other in self.pending.values())
-            if reusable and (bar in self.fresh or not fresh):
+            if reusable and not fresh:
                 self.pending[name] = [ir.load(bar)]
                 return bar
-        base = self.scatter_base(terms) if terms else None
-        if base is not None:   # (see define_bar)
-            bar = self.new_bar(name, self.start(base, terms), out)
-            self.fresh.add(bar)
-            self.accumulate(bar, [t for t in terms if t is not base], out)
-            self.pending[name] = [ir.load(bar)]
-            return bar
+            if reusable and bar in self.fresh:
+                # the in-place form goes on with bar's array; the differentiable form, with a
+                # new one: x_bar_2 = zeros_like(x) + x_bar
+                new = self.namer.differentiable_only(name, bar)
+                self.owner[new] = name
+                self.fresh.add(new)
+                if bar in self.passed_on:
+                    self.passed_on.add(new)
+                value = ast.BinOp(left=self.zeros(name), op=ast.Add(), right=ir.load(bar))
+                out.append(forms.offer_array(ir.assign(new, value), []))
+                self.pending[name] = [ir.load(new)]
+                return new
         if not terms:
-            value = self.zeros(name)
+            value = lambda: self.zeros(name)
         elif fresh:
-            value = ast.BinOp(left=self.zeros(name), op=ast.Add(), right=simplify(total(terms)))
+            value = lambda: ast.BinOp(left=self.zeros(name), op=ast.Add(),
+                                      right=simplify(total(terms)))
         else:
-            value = simplify(total(terms))
-        bar = self.new_bar(name, value, out)
+            value = lambda: simplify(total(terms))
+        bar = self.new_sum(name, terms, value, out) if terms \
+            else self.new_bar(name, value(), out)
         self.pending[name] = [ir.load(bar)]
         return bar
 
     def accumulate(self, bar, terms, out):
-        """``bar = bar + terms``; indexed terms (getitem adjoints) are added in place."""
+        """``bar = bar + terms``; in the in-place form, where ``bar`` holds an array of its
+        own (``fresh``), added in place (a scatter into an index: ``bar[i] += g``)."""
+        if not terms:
+            return
+        in_place = None
+        if bar in self.fresh:
+            in_place = []
+            self.add_in_place(bar, ir.copy_tree(list(terms)), in_place)
+        stmt = ir.assign(bar, simplify(total([ir.load(bar)] + list(terms))))
+        out.append(stmt if in_place is None else forms.offer_array(stmt, in_place))
+
+    def add_in_place(self, bar, terms, out):
+        """``bar += terms``, ``bar[i] += g`` for the scatters among them (``bar`` holding an
+        array of its own)."""
         rest = []
         for term in terms:
             indexed = scatter(term, self.aliases, self.ndim_of)
-            if indexed is not None and bar in self.fresh:
+            if indexed is not None:
                 index, value = indexed
                 out.append(ast.AugAssign(target=ast.Subscript(value=ir.load(bar), slice=index,
                                                               ctx=ast.Store()),
                                          op=ast.Add(), value=value))
             else:
                 rest.append(term)
-        if rest and bar in self.fresh:  # an array only this adjoint refers to: add in place
+        if rest:
             out.append(ast.AugAssign(target=ir.store(bar), op=ast.Add(),
                                      value=simplify(total(rest))))
-        elif rest:
-            out.append(ir.assign(bar, simplify(total([ir.load(bar)] + rest))))
 
     def add_in_loop(self, bar, terms, out, pairs):
         """Statements adding a reversed iteration's ``terms`` into ``bar``, into ``out``.

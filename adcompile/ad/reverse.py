@@ -52,39 +52,28 @@ class LoopState:
 
 @dataclass
 class Context:
-    """What the reverse pass and the passes after it know besides the code."""
+    """What the reverse pass and the passes after it know besides the code (the reverse
+    pass writes the same code for every form; the form's options, from ``return_value``
+    on, are for the passes after it: pipeline.reverse_pass records them)."""
 
     namer: object         # naming.Namer of the function
     aliases: dict         # runtime helper -> its name in the generated code
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
-    return_value: bool    # the generated function returns the value too
-    # Adjoint arrays may be owned by their adjoint and updated in place (False: code
-    # adcompile differentiates again). Unlike the two forms of adjoint lists and of a
-    # loop's outer products (forms.py), this is not a choice a later pass can make:
-    # which arrays are owned decides what the reverse pass writes next (an adjoint
-    # reused or copied, a scatter into a copy, as_gradient where the gradient handed
-    # back may be shared, and so the names of the adjoints that follow), so the
-    # pipeline grants it before the pass runs.
-    owned_arrays: bool
+    return_value: bool = False      # the generated function returns the value too
     save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
 
 
-def reverse(fn, param_ndims, aliases, return_value=True, owned_arrays=True, param_full=None,
-            save_policy="per_step", checkpoint=None):
+def reverse(fn, param_ndims, aliases, param_full=None):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
-    by a later pass). ``param_ndims``: known ndim of parameters (None = unknown);
-    ``aliases``: runtime helper name -> name in the generated code; ``return_value``:
-    whether the generated function returns ``fn``'s value too; ``owned_arrays``: see
-    Context; ``param_full``: parameter -> True where the argument has no axis of length 1;
-    ``save_policy``, ``checkpoint``: how lower_tape keeps values, and the steps between
-    two checkpoints of a loop (see tape.Checkpoint) or None."""
+    by a later pass), the same for every reverse form. ``param_ndims``: known ndim of
+    parameters (None = unknown); ``aliases``: runtime helper name -> name in the generated
+    code; ``param_full``: parameter -> True where the argument has no axis of length 1."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, return_value, owned_arrays,
-                      save_policy, checkpoint, infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, shape_of=infer_shapes(fn, ndim_of))
     return Reverser(fn, context).run()
 
 
@@ -92,17 +81,16 @@ class Reverser:
     def __init__(self, fn, context):
         self.fn = fn
         self.context = context
-        self.namer = fn.namer
+        self.namer = forms.Namers(fn.namer)   # (the names of both forms of adjoint arrays)
         self.aliases = context.aliases
         self.ndim_of, self.full_of = context.ndim_of, context.full_of
         self.active = activity(fn)
-        self.adj = Adjoints(fn, self.active, fn.namer, context.aliases, context.ndim_of,
-                            context.owned_arrays)
+        self.adj = Adjoints(fn, self.active, self.namer, context.aliases, context.ndim_of)
         self.adj.pending = defaultdict(list)
         self.tape = tape.Tape()  # what each piece of code in a loop saves
         self.adj.list_bar = {}       # list name -> its adjoint list
         self.adj.owner = {}          # adjoint variable -> the variable it is the adjoint of
-        self.adj.fresh = set()       # adjoint variables holding arrays that nothing else refers to
+        self.adj.fresh = set()       # (see Adjoints.fresh)
         self.top_loops = []      # loops not inside other loops
         self.reversed_loops = {} # loop -> its reversed loop statement
         self.body_end = {}       # loop -> index in its reversed body where the tail starts
@@ -130,31 +118,13 @@ class Reverser:
         roots = [adjoint_root(v, self.aliases) for v in values.values() if v is not None]
         complex_possible = may_make_complex(fn, self.ndim_of)
         for p in fn.wrt:
-            value = values[p]
-            terms = value is not None
-            if value is None:
-                value = self.adj.zeros(p)
-            # Hand back a new array of the argument's shape (a float for a number): convert
-            # what may be a view, the caller's out_bar, or an array another gradient is too.
-            # Python numbers are immutable, so only an array view needs converting for them.
-            n = self.ndim_of(ir.load(p))
-            own = adjoint_root(value, self.aliases)
-            shared = own is not None and (own == "out_bar" or roots.count(own) > 1
-                                          or own not in self.adj.fresh)
-            if terms and (n is None or complex_possible or may_alias(value, self.aliases) and (
-                    n > 0 and shared or n == 0 and isinstance(value, ast.Call)
-                    and not is_unbroadcast(value, self.aliases))):
-                value = ir.call(self.aliases["as_gradient"], value, ir.load(p))
-            if isinstance(value, ast.Name) and self.adj.owner.get(value.id) == p:
-                bar = value.id
-            else:
-                bar = self.namer.bar(p)
-                backward.append(ir.assign(bar, value))
-            grads.append(ir.load(bar))
+            grads.append(ir.load(_gradient(self.adj, p, values[p], roots, complex_possible,
+                                           backward)))
         self.tape.fill(backward)
         _save_carried_for_top_loops(self.top_loops, self.reversed_loops, self.tape, backward)
         self.tape.fill(backward)
-        return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context)
+        return Sweeps(fn, [], backward, list(fn.outputs), grads, self.tape, self.context,
+                      in_place_names=self.namer.in_place_names())
 
     def block(self, stmts, loop_vars, first=()):
         """Backward statements of a block; ``loop_vars`` are the names that enclosing loops
@@ -193,12 +163,13 @@ class Reverser:
             if loop_vars is not None:
                 created = [t for k, v in self.adj.pending.items() for t in v
                            if not any(t is old for old in terms_before.get(k, []))]
-                needed = sorted((ir.reads(own) | ir.reads(created)) & loop_vars
-                                - (set() if kind == "simple" else ir.assigns(own)))
+                # (the in-place form of adjoint arrays may read fewer values: forms.py)
+                needed, in_place = (_needed(code, created, loop_vars, kind)
+                                    for code in (own, forms.array_in_place_view(own)))
                 # Every piece in a loop gets its pop in place, even if it saves nothing yet:
                 # saving values at an iteration's start may add to the first piece later.
                 # Pops that save nothing are dropped at the end.
-                pop = self.tape.save(key, needed)
+                pop = self.tape.save(key, needed, in_place)
                 code = [pop] + code
             out.extend(code)
         return first + out
@@ -227,8 +198,7 @@ class Reverser:
             if acc is None:
                 acc = state.acc[x] = self.namer.bar(x)
                 self.adj.owner[acc] = x
-                if self.context.owned_arrays:
-                    self.adj.fresh.add(acc)
+                self.adj.fresh.add(acc)
             def pairs(x=x):
                 if x not in state.pairs:
                     state.pairs[x] = self.namer.fresh(f"{x}_outers")
@@ -445,11 +415,11 @@ class Reverser:
             bar = updates[0][0]
             n = next(n for n in carried if bars[n] == bar)
             base = self.adj.scatter_base(left[n]) if n in left else None
-            if base is not None:   # bar = base; bar[1:] += g; ...: no arrays of zeros
-                code = [ir.assign(bar, self.adj.start(base, left[n]))]
+            if base is not None:   # in place: bar = base; bar[1:] += g; ...: no arrays of zeros
+                in_place = [ir.assign(bar, self.adj.start(base, left[n]))]
                 self.adj.fresh.add(bar)
-                self.adj.accumulate(bar, [t for t in left[n] if t is not base], code)
-                return code
+                self.adj.add_in_place(bar, [t for t in left[n] if t is not base], in_place)
+                return [forms.offer_array(ir.assign(*updates[0]), ir.copy_tree(in_place))]
             return [ir.assign(*updates[0])]
         if updates:
             return [ast.Assign(
@@ -468,6 +438,46 @@ class Reverser:
         self.reversed_loops[node] = header
         return header
 
+def _gradient(adj, p, value, roots, complex_possible, out):
+    """The variable holding the gradient handed back for parameter ``p``, whose adjoint
+    sums to ``value`` (None: nothing), its statement put into ``out`` (``adj``: the
+    reverse pass's Adjoints). It is a new array of the argument's shape (a float for a
+    number): what may be a view, the caller's out_bar, or an array another gradient is
+    too, is converted (``as_gradient``); Python numbers are immutable, so only an array
+    view needs converting for them."""
+    terms = value is not None
+    if value is None:
+        value = adj.zeros(p)
+    n = adj.ndim_of(ir.load(p))
+    own = adjoint_root(value, adj.aliases)
+
+    def converted(shared):
+        return terms and (n is None or complex_possible or may_alias(value, adj.aliases) and (
+            n > 0 and shared or n == 0 and isinstance(value, ast.Call)
+            and not is_unbroadcast(value, adj.aliases)))
+
+    shared = own is not None and (own == "out_bar" or roots.count(own) > 1)
+    # (no adjoint has an array of its own in the differentiable form)
+    differentiable = converted(own is not None)
+    in_place = converted(shared or own is not None and own not in adj.fresh)
+    gradient = ir.call(adj.aliases["as_gradient"], value, ir.load(p)) if differentiable \
+        else value
+    if in_place == differentiable:
+        if isinstance(gradient, ast.Name) and adj.owner.get(gradient.id) == p:
+            return gradient.id
+        bar = adj.namer.bar(p)
+        out.append(ir.assign(bar, gradient))
+    elif isinstance(value, ast.Name) and adj.owner.get(value.id) == p:
+        # handed back as it is in the in-place form: p's own adjoint
+        bar = adj.namer.differentiable_only(p, value.id)
+        out.append(forms.offer_array(ir.assign(bar, gradient), []))
+    else:
+        bar = adj.namer.bar(p)
+        out.append(forms.offer_array(ir.assign(bar, gradient),
+                                     [ir.assign(bar, ir.copy_tree(value))]))
+    return bar
+
+
 def _save_carried_for_top_loops(top_loops, reversed_loops, tape_, backward):
     """A loop outside all loops reuses the names of the variables it carries; if the
     backward code after the reversed loop reads them, their values before the loop are
@@ -476,10 +486,20 @@ def _save_carried_for_top_loops(top_loops, reversed_loops, tape_, backward):
         reversed_loop = reversed_loops.get(loop)
         if reversed_loop is None:
             continue
-        outside = ir.live_before(_after(backward, reversed_loop) or [], set())
-        needed = sorted(set(loop.carried.values()) & outside)
-        if needed:
-            _insert_after(backward, reversed_loop, tape_.save(("entry", loop), needed))
+        after = _after(backward, reversed_loop) or []
+        needed, in_place = (sorted(set(loop.carried.values()) & ir.live_before(code, set()))
+                            for code in (after, forms.array_in_place_view(after)))
+        if needed or in_place:   # (see forms.py for the in-place form of adjoint arrays)
+            _insert_after(backward, reversed_loop, tape_.save(("entry", loop), needed,
+                                                              in_place or False))
+
+
+def _needed(own, created, loop_vars, kind):
+    """The values a piece of code in a loop saves: those that its backward statements
+    ``own`` and the terms it ``created`` read that the loop overwrites (``loop_vars``), but
+    for an if or a loop those its own statements assign."""
+    return sorted((ir.reads(own) | ir.reads(created)) & loop_vars
+                  - (set() if kind == "simple" else ir.assigns(own)))
 
 
 def _save_at_iteration_start(tape_, reversed_loop, body_end, loop, names):

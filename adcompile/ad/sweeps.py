@@ -40,6 +40,8 @@ class Sweeps:
     step_loops: list = None   # loops lowered to per-step lists (tape.Lowered), for fission
     ndims: dict = None    # name -> ndim of the names of the sweeps, where known
     owned: bool = False   # no one else holds what these hold: a pass may change them
+    # the names of the in-place form of adjoint arrays (forms.InPlaceNames; None once chosen)
+    in_place_names: object = None
 
     def copy(self, changes):
         """Sweeps whose fields ``changes`` ("forward", "backward", ..., "tape", "namer") later
@@ -83,11 +85,28 @@ def update_lists_in_place(sw):
     return replace(sw, backward=forms.lower_in_place(sw.backward))
 
 
+@sweep_pass("backward", "grads", "tape")
+def update_arrays_in_place(sw):
+    """Write the updates of adjoint arrays that have an in-place form in that form (for code
+    not differentiated again; see forms.py): ``x_bar += e`` and ``x_bar[1:] += g`` into an
+    array the adjoint has to itself, no copy of it, no ``as_gradient`` for a gradient that
+    is its own array; the adjoints get the names that form gives them."""
+    backward = sw.tape.choose_in_place(forms.lower_arrays_in_place(sw.backward))
+    names = sw.in_place_names
+    if names is None:
+        return replace(sw, backward=backward)
+    names.rename(backward)
+    names.rename(sw.grads)
+    return replace(sw, backward=backward, context=replace(sw.context, namer=names.namer.copy()),
+                   in_place_names=None)
+
+
 @sweep_pass("backward")
 def keep_differentiable(sw):
     """Keep the backward sweep in the form adcompile can differentiate again (see
     forms.py), refusing a step that has only an in-place form."""
-    return replace(sw, backward=forms.keep_differentiable(sw.backward, sw.fn.source))
+    return replace(sw, backward=forms.keep_differentiable(sw.backward, sw.fn.source),
+                   in_place_names=None)
 
 
 @sweep_pass("backward")

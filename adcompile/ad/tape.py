@@ -76,18 +76,38 @@ class Tape:
     unit_of: dict = field(default_factory=dict)    # IR statement -> key of its piece
     chains: dict = field(default_factory=dict)     # id(block in a loop) -> its Pieces
     continues: dict = field(default_factory=dict)  # id(branch) -> (id(block), key of its if)
+    # what the in-place form of adjoint arrays saves (ad/forms.py; None once chosen): it
+    # may read fewer values (x_bar[i] += g, not getitem_bar(g, x, i))
+    in_place_saves: dict = field(default_factory=dict)
 
     def copy(self):
         """A tape whose saves later passes may change (the pieces are read only)."""
-        return replace(self, saves={key: list(names) for key, names in self.saves.items()})
+        in_place = None if self.in_place_saves is None else {
+            key: list(names) for key, names in self.in_place_saves.items()}
+        return replace(self, saves={key: list(names) for key, names in self.saves.items()},
+                       in_place_saves=in_place)
 
-    def save(self, key, names=()):
-        """Record that ``key`` saves ``names`` too. For a new key, returns its Restore node,
-        which the caller puts in the backward sweep; else None."""
+    def save(self, key, names=(), in_place=None):
+        """Record that ``key`` saves ``names`` too, and ``in_place`` in the in-place form of
+        adjoint arrays (None: ``names``; False: that form saves nothing at ``key``). For a
+        new key, returns its Restore node, which the caller puts in the backward sweep;
+        else None."""
         new = key not in self.saves
         saved = self.saves.setdefault(key, [])
         saved.extend(n for n in names if n not in saved)
+        if in_place is not False:
+            kept = self.in_place_saves.setdefault(key, [])
+            kept.extend(n for n in (names if in_place is None else in_place) if n not in kept)
         return Restore(key, saved) if new else None
+
+    def choose_in_place(self, backward):
+        """Make the saves of the in-place form of adjoint arrays the tape's; returns
+        ``backward`` (changed in place) without the Restore nodes of keys only the other
+        form saves at, the others given the names that form saves."""
+        self.saves, self.in_place_saves = self.in_place_saves, None
+        backward = _without_restores(backward, lambda key: key not in self.saves)
+        self.fill(backward)
+        return backward
 
     def fill(self, backward):
         """Give each Restore node of ``backward`` the names its key saves."""
@@ -177,6 +197,20 @@ def prune(forward, backward):
         names = keep.get(node.key, [])
         node.names = [type(n)(id=n.id, ctx=n.ctx) for n in node.names if n.id in names]
     return _drop_empty(forward), _drop_empty(backward)
+
+
+def _without_restores(stmts, dropped):
+    """``stmts`` without the Restore nodes whose key is ``dropped(key)`` (in place)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, Restore) and dropped(s.key):
+            continue
+        for name in ("body", "orelse"):
+            block = getattr(s, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(s, name, _without_restores(block, dropped) or [ast.Pass()])
+        out.append(s)
+    return out
 
 
 def _drop_empty(stmts):

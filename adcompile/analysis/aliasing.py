@@ -583,20 +583,32 @@ def rebinding_hazards(fn, aliases):
                     names = {n for n in names if not (
                         (n in olds or n not in carried) and n not in stale
                         and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
-                for n in sorted(names):
-                    if n not in olds and fn.origin.get(n) in same:
-                        continue
-                    if aliases.reach(n) & objects:
-                        observer = n
-                        break
+                observer = _observer(fn, aliases, objects, sorted(names), olds, same)
                 if observer:
                     break
-            if observer is None:
-                observer = next((e.id for e in fn.outputs if isinstance(e, ast.Name)
-                                 and e.id not in olds and fn.origin.get(e.id) not in same
-                                 and aliases.reach(e.id) & objects), None)
+            observer = observer or _returned_observer(fn, aliases, objects, olds, same)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _observer(fn, aliases, objects, names, olds, same):
+    """The first of ``names`` that may hold one of ``objects`` (those an ``x op= e``
+    changes) and is not a later version of the variable (a name other than its names
+    ``olds`` whose origin is in ``same``, theirs), or None."""
+    for n in names:
+        if n not in olds and fn.origin.get(n) in same:
+            continue
+        if aliases.reach(n) & objects:
+            return n
+    return None
+
+
+def _returned_observer(fn, aliases, objects, olds, same):
+    """A name the function returns that may hold one of ``objects`` and is neither one of
+    the variable's names ``olds`` nor a later version of it (see _observer), or None."""
+    return next((e.id for e in fn.outputs if isinstance(e, ast.Name)
+                 and e.id not in olds and fn.origin.get(e.id) not in same
+                 and aliases.reach(e.id) & objects), None)
 
 
 def _dead_statements(fn):

@@ -342,6 +342,14 @@ def _gradient_helpers(types, overload, is_number):
             return lambda ufunc, a, b: a / b
         return None
 
+    return {"unreduce_times": unreduce_times, "as_gradient": _as_gradient_helper(
+        types, overload, is_number), "in_place": in_place}
+
+
+def _as_gradient_helper(types, overload, is_number):
+    """The numba version of ``as_gradient`` (the gradients handed back)."""
+    import numpy as np
+
     def as_gradient(g, x):
         raise NotImplementedError
 
@@ -367,7 +375,7 @@ def _gradient_helpers(types, overload, is_number):
             return np.broadcast_to(g, x.shape).astype(dtype)
         return array
 
-    return {"unreduce_times": unreduce_times, "as_gradient": as_gradient, "in_place": in_place}
+    return as_gradient
 
 
 def _check_helpers(types, overload):

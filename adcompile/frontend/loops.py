@@ -248,6 +248,13 @@ class Loops:
         carried = {v: n for v, n in names.items()
                    if v != index_user and (live is None or v in live or v in leaves
                                            or v in renewed)}
+        self._lists_carried(stmt, carried, before, constant_before)
+        return Names(before, names, index, carried)
+
+    def _lists_carried(self, stmt, carried, before, constant_before):
+        """The variables loop ``stmt`` carries (user name -> loop name) that have no value
+        before it start as None; those holding a list an iteration makes are read as lists
+        (``_carried_list``), or refused where they held another value being differentiated."""
         made = _made_lists(stmt.body)
         for v, n in carried.items():
             if v not in before:
@@ -267,7 +274,6 @@ class Loops:
                 # differentiated after an iteration: read as a list (the constant's adjoint
                 # list is dropped)
                 self._carried_list(n, v)
-        return Names(before, names, index, carried)
 
     def _carried_list(self, name, v):
         """Loop name ``name`` of user variable ``v`` holds a list the loop makes."""

@@ -31,6 +31,17 @@ def constant_reflection(fn, source):
         return   # (most functions: nothing to rewrite)
     local_names = set(source.params) | {n.id for n in names if isinstance(n.ctx, ast.Store)}
     deleted = {n.id for n in names if isinstance(n.ctx, ast.Del)}
+    rewrite = _rewriter(source, local_names, deleted)
+    for i, stmt in enumerate(fn.body):
+        fn.body[i] = rewrite.visit(stmt)
+        rewrite.bound = rewrite.bound | (_surely_assigned(stmt) - deleted)
+    ast.fix_missing_locations(fn)
+    _fold_getattr_names(fn)
+
+
+def _rewriter(source, local_names, deleted):
+    """The transformer that rewrites a statement's reflection (``constant_reflection``);
+    its ``bound`` is updated from one statement of the body to the next."""
 
     def builtin(func, obj):
         """Whether ``func`` (an expression) is the builtin ``obj`` under its own name."""
@@ -81,12 +92,7 @@ def constant_reflection(fn, source):
                 return placed(ast.Name(id=key, ctx=ast.Load()), node)
             return node
 
-    rewrite = Rewrite()
-    for i, stmt in enumerate(fn.body):
-        fn.body[i] = rewrite.visit(stmt)
-        rewrite.bound = rewrite.bound | (_surely_assigned(stmt) - deleted)
-    ast.fix_missing_locations(fn)
-    _fold_getattr_names(fn)
+    return Rewrite()
 
 
 def _surely_assigned(stmt):

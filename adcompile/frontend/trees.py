@@ -58,7 +58,7 @@ class Trees:
                 if base.kind not in BY_ATTRIBUTE or e.attr not in base.keys:
                     return None
                 return base.child(e.attr)
-            return self._item(base, e)
+            return _item(base, e, self.static_value(e.slice), self.scope.src)
         return None
 
     def fixed_leaf(self, e):
@@ -74,23 +74,6 @@ class Trees:
         except TransformError:
             return None
         return found if isinstance(found, Leaf) else None
-
-    def _item(self, base, e):
-        """``base[key]`` for a constant key or slice (an error otherwise)."""
-        key = self.static_value(e.slice)
-        if key is NOT_STATIC:
-            raise self.scope.src.error(e, f"{ast.unparse(e.value)} is {base.describe()} being "
-                                          f"differentiated: index it with a constant, or loop "
-                                          f"over it (for item in ...) to have it unrolled")
-        if isinstance(key, slice) and base.kind in SEQUENCE:
-            picked = range(len(base.children))[key]
-            return Node("list" if base.kind == "list" else "tuple", None,
-                        tuple(range(len(picked))), tuple(base.children[i] for i in picked))
-        found = base.child(key) if base.kind != "namedtuple" or isinstance(key, int) else None
-        if found is None:
-            raise self.scope.src.error(e, f"{ast.unparse(e)}: {ast.unparse(e.value)} is "
-                                          f"{base.describe()} with no item {key!r}")
-        return found
 
     def static_value(self, e):
         """The value of ``e`` when it is known now (a constant, an unrolled loop's variable,
@@ -449,6 +432,25 @@ class Trees:
                                           f"({_example(name, tree)}), loop over it, unpack it, "
                                           f"or pass it to one of your functions; other uses "
                                           f"are not supported")
+
+
+def _item(base, e, key, src):
+    """``base[key]``, read by ``e``, for a constant key or slice ``key`` (an error, of the
+    function's ``src``, otherwise)."""
+    if key is NOT_STATIC:
+        raise src.error(e, f"{ast.unparse(e.value)} is {base.describe()} being "
+                           f"differentiated: index it with a constant, or loop over it "
+                           f"(for item in ...) to have it unrolled")
+    if isinstance(key, slice) and base.kind in SEQUENCE:
+        picked = range(len(base.children))[key]
+        return Node("list" if base.kind == "list" else "tuple", None,
+                    tuple(range(len(picked))), tuple(base.children[i] for i in picked))
+    found = base.child(key) if base.kind != "namedtuple" or isinstance(key, int) else None
+    if found is None:
+        raise src.error(e, f"{ast.unparse(e)}: {ast.unparse(e.value)} is "
+                           f"{base.describe()} with no item {key!r}")
+    return found
+
 
 _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
                ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
