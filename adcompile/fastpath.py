@@ -128,9 +128,12 @@ class NumberPath:
                 or [k.arg for k in a.kwonlyargs] != ["out_bar"] \
                 or any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(node)):
             return None
-        outside = _read_from_outside(text)
+        names = _names_of(text)
+        if names is None:
+            return None
+        outside, local = names
         own = _HELPERS | {f"{p}_type" for p in self.params} | {"out_bar"} | set(self.params)
-        if outside is None or own & (outside | _assigned(node)) - {"out_bar"} - set(self.params):
+        if own & (outside | local) - {"out_bar"} - set(self.params):
             return None
         values = {}
         for name in outside - set(self.params) - {"out_bar"}:
@@ -140,7 +143,7 @@ class NumberPath:
             if value is not _BUILTIN:
                 values[name] = value
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-        taken = set(own | outside | _assigned(node))
+        taken = set(own) | outside | local
         body = [_ModuleFunctions(values, taken).visit(s) for s in body]
         module = ast.parse(self.text())
         guarded = module.body[0].body[0]
@@ -179,26 +182,20 @@ class _ModuleFunctions(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _read_from_outside(text):
-    """The names the function defined by ``text`` (and the functions inside it) read that
-    are none of its own variables, or None if ``text`` cannot be analysed."""
+def _names_of(text):
+    """(the names the function defined by ``text``, and the functions inside it, read that
+    are none of their own variables; the function's own variables, parameters included),
+    or None if ``text`` cannot be analysed."""
     try:
         table = symtable.symtable(text, "<generated>", "exec").get_children()[0]
     except (SyntaxError, IndexError):
         return None
-    found, tables = set(), [table]
+    outside, tables = set(), [table]
     while tables:
         t = tables.pop()
-        found |= {s.get_name() for s in t.get_symbols() if s.is_global()}
+        outside |= {s.get_name() for s in t.get_symbols() if s.is_global()}
         tables += t.get_children()
-    return found
-
-
-def _assigned(node):
-    """The names ``node`` binds anywhere in it."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, (ast.Store, ast.Del))} | {
-        n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return outside, set(table.get_locals())
 
 
 def _fixed_value(fn, name, closure):
