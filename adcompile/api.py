@@ -457,7 +457,8 @@ def _general_source(transform, kind):
     "value_and_grad", "vjp", "jvp") runs: what its ``.source`` holds."""
     if transform.deferred is not None:
         return (f"# The code of {kind}_{transform.source.name} depends on the structure of "
-                f"{', '.join(transform.wrt)}:\n# ad.show({transform.source.name}, "
+                f"{', '.join(transform.structured_by or transform.wrt)}:\n"
+                f"# ad.show({transform.source.name}, "
                 f"args=(...)) shows it for example arguments.\n")
     if kind in ("vjp", "jvp"):
         return transform.generate((), kind)[0]

@@ -83,6 +83,7 @@ class Transform:
         # ir/trees.py): its leaves are then parameters of their own
         self.trees = dict(trees or {})
         self.deferred = None
+        self.structured_by = None   # with deferred: the parameters whose structure it needs
         self.has_aux = has_aux
         inner = getattr(func, "_adcompile", None)
         # the steps between two checkpoints of its loops, for a function ad.checkpoint marked
@@ -91,6 +92,7 @@ class Transform:
             made = inner[0].specialised(self.trees) if self.trees else inner[0]
             if made.deferred is not None:   # (its code, too, needs a structure)
                 self.source, self.deferred = made.source, made.deferred
+                self.structured_by = made.structured_by
             else:
                 self.source = made.differentiable_source(inner[1])
         else:
@@ -123,11 +125,15 @@ class Transform:
                 self.normal = pipeline.normalize(self.source, self.wrt, self.trees,
                                                  has_aux=has_aux)
         except TransformError as exc:
-            if use is None and exc is not self.deferred and (self.trees or method_call(
-                    self.source, set(self.source.params) - set(self.wrt)) is None):
+            called = None if use is not None or self.trees else method_call(
+                self.source, set(self.source.params) - set(self.wrt))
+            if use is None and exc is not self.deferred and called is None:
                 # (nor may another argument be an object whose methods it calls)
                 raise
             self.deferred = exc
+            if called is not None:   # (the object whose methods it calls: self.f(x), self(x))
+                func = called.func
+                self.structured_by = [func.id if isinstance(func, ast.Name) else func.value.id]
             self.tuple_output = False
             return
         self.positional = tuple(p for q in self.source.positional_params

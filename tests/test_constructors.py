@@ -179,6 +179,39 @@ def test_an_object_argument_called_as_a_function():
         lambda W: net_loss(Net(Layer(W, net.first.b), net.second), x), (net.first.W,), 0))
 
 
+class Regressor:
+    """A model whose loss calls the model itself (``self(x)``, its ``__call__``)."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def loss(self, x, y):
+        return np.sum((self(x) - y) ** 2)
+
+
+def applied(f, x):
+    return np.sum(f(x) ** 2)
+
+
+def test_an_object_not_differentiated_called_as_a_function():
+    # self(x) in a method differentiated in x, self bound or passed: its class's __call__
+    # once a call shows the object; a plain function passed there stays refused
+    model = Regressor(rng.normal(size=(2, 3)), rng.normal(size=2))
+    x, y = rng.normal(size=3), rng.normal(size=2)
+    want = numerical_grad(lambda x: model.loss(x, y), (x,), 0)
+    assert_close(ad.grad(model.loss)(x, y), want, 1e-7, 1e-9)
+    assert_close(ad.grad(Regressor.loss, wrt=1)(model, x, y), want, 1e-7, 1e-9)
+    ad.check_grad(model.loss, x, y)
+    assert "depends on the structure of self" in ad.grad(model.loss).source
+    assert_close(ad.grad(applied, wrt=1)(model, x),
+                 numerical_grad(lambda x: applied(model, x), (x,), 0), 1e-7, 1e-9)
+    with pytest.raises(ad.TransformError, match="function held in a variable"):
+        ad.grad(applied, wrt=1)(np.sin, x)
+
+
 class Model:
     """A plain class: its __init__ only stores its parameters and arithmetic of them."""
 

@@ -135,11 +135,15 @@ def _structure_use_in(fn, params):
 
 def method_call(source, params):
     """The first call of a method of one of ``params`` that arrays do not have in the
-    function of ``source`` (``self.hidden(x)``), or None: with an object of the user's
-    class there, the call can be inlined once a call shows the object."""
+    function of ``source`` (``self.hidden(x)``), or of one of them itself (``self(x)``: its
+    ``__call__``), or None: with an object of the user's class there, the call can be
+    inlined once a call shows the object."""
     for node in walk_tree(source.node):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in params \
                 and node.func.attr not in _ARRAY_ATTRIBUTES:
+            return node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in params:
             return node
     return None
