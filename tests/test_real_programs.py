@@ -170,3 +170,114 @@ def test_filters_kernels_iterations_and_prefix_sums():
     w = np.array([0.3, -0.2, 0.5, 1.0])
     assert_grad(prefix_sums, w)
     assert_close(ad.grad(prefix_sums)(w), autograd.grad(prefix_sums)(w), 1e-12, 1e-12)
+
+
+# -- more programs as people write them: a GP, masked attention, a periodic stencil, soft
+# k-means, a model class over a dict of layers, a running average kept by copies, a loss
+# method calling the model itself --------------------------------------------------------
+
+def gp_negative_log_likelihood(log_ell, log_sf, X, y):
+    d = X[:, None, :] - X[None, :, :]
+    r2 = np.sum(d ** 2, axis=-1) / np.exp(2 * log_ell)
+    K = np.exp(2 * log_sf) * np.exp(-0.5 * r2) + 1e-2 * np.eye(X.shape[0])
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+def masked_attention(Wq, Wk, Wv, x, mask):
+    q, k, v = x @ Wq, x @ Wk, x @ Wv
+    s = q @ k.T / np.sqrt(q.shape[1])
+    s = np.where(mask, s, -1e9)
+    s = s - s.max(axis=1, keepdims=True)
+    p = np.exp(s)
+    p = p / p.sum(axis=1, keepdims=True)
+    return np.sum((p @ v) ** 2)
+
+
+def periodic_heat(u, k, steps):
+    for _ in range(steps):
+        u = u + k * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+    return np.sum(u ** 3)
+
+
+def soft_kmeans(C, X, beta):
+    d2 = np.sum((X[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    r = np.exp(-beta * d2)
+    r /= r.sum(axis=1, keepdims=True)
+    return np.sum(r * d2)
+
+
+class LeakyNet:
+    def forward(self, params, x):
+        h = x
+        for i, (W, b) in enumerate(params["layers"]):
+            h = W @ h + b
+            if i < len(params["layers"]) - 1:
+                h = np.maximum(h, 0.01 * h)
+        return h
+
+
+def regularised_loss(params, x, y, model):
+    out = model.forward(params, x)
+    return np.sum((out - y) ** 2) + params["reg"] * sum(np.sum(W ** 2)
+                                                        for W, _ in params["layers"])
+
+
+def running_average(xs, a):
+    acc = np.zeros(3)
+    kept = []
+    for x in xs:
+        acc *= a
+        acc += x
+        kept.append(acc.copy())
+    return sum(np.sum(k ** 2) for k in kept)
+
+
+class Regression:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def loss(self, x, y):
+        return np.sum((self(x) - y) ** 2)
+
+
+def test_a_gaussian_process_likelihood_masked_attention_and_a_periodic_stencil():
+    X, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    assert_grad(gp_negative_log_likelihood, 0.3, -0.2, X, y, wrt=(0, 1))
+    assert_close(np.array(ad.grad(gp_negative_log_likelihood, wrt=(0, 1))(0.3, -0.2, X, y)),
+                 np.array(with_autograd_numpy(globals(), autograd.grad(
+                     gp_negative_log_likelihood, (0, 1)), 0.3, -0.2, X, y)), 1e-10, 1e-12)
+    Ws = [rng.normal(size=(3, 2)) for _ in range(3)]
+    x, mask = rng.normal(size=(4, 3)), np.tril(np.ones((4, 4), bool))
+    assert_grad(masked_attention, *Ws, x, mask, wrt=(0, 1, 2))
+    got = ad.grad(masked_attention, wrt=(0, 1, 2))(*Ws, x, mask)
+    want = with_autograd_numpy(globals(), autograd.grad(masked_attention, (0, 1, 2)), *Ws, x,
+                               mask)
+    for g, e in zip(got, want):
+        assert_close(g, e, 1e-10, 1e-12)
+    u = rng.normal(size=8)
+    assert_grad(periodic_heat, u, 0.1, 20, wrt=(0, 1))
+    assert_close(ad.grad(periodic_heat)(u, 0.1, 20),
+                 with_autograd_numpy(globals(), autograd.grad(periodic_heat), u, 0.1, 20),
+                 1e-10, 1e-12)
+
+
+def test_soft_kmeans_a_model_class_a_running_average_and_a_loss_method():
+    C, X = rng.normal(size=(3, 2)), rng.normal(size=(7, 2))
+    assert_grad(soft_kmeans, C, X, 1.5, wrt=(0, 2))
+    assert_close(ad.grad(soft_kmeans)(C, X, 1.5),
+                 with_autograd_numpy(globals(), autograd.grad(soft_kmeans), C, X, 1.5),
+                 1e-10, 1e-12)
+    params = {"layers": [(rng.normal(size=(4, 3)), rng.normal(size=4)),
+                         (rng.normal(size=(2, 4)), rng.normal(size=2))], "reg": 0.01}
+    x, y = rng.normal(size=3), rng.normal(size=2)
+    ad.check_grad(regularised_loss, params, x, y, LeakyNet())
+    g = ad.grad(regularised_loss)(params, x, y, LeakyNet())
+    assert isinstance(g["layers"][1], tuple) and g["layers"][1][0].shape == (2, 4)
+    assert_grad(running_average, rng.normal(size=(5, 3)), 0.9, wrt=(0, 1))
+    model = Regression(rng.normal(size=(2, 3)), rng.normal(size=2))
+    assert_close(ad.grad(model.loss)(x, y), numerical_grad(lambda x: model.loss(x, y), (x,), 0))
