@@ -108,9 +108,26 @@ class Transform:
         self.texts = {}
         self.callables = {}   # what api.py's callables of this transform share, by kind
         # normalized once, now, so that most errors surface where the function is
-        # defined (code is generated on first use: see generated.py). A function that reads its argument as a structure (params["W"], p.W): what it
-        # means is known once a call passes one (see specialised); a call with an array
-        # raises self.deferred
+        # defined (code is generated on first use: see generated.py)
+        if not self._normalize(has_aux):
+            self.tuple_output = False
+            return
+        self.positional = tuple(p for q in self.source.positional_params
+                                for p in self._leaves(q))
+        # (the names of the runtime helpers are taken in the normalized function's namer)
+        self.aliases = runtime_aliases(self.source, self.normal.namer,
+                                       self.normal.extra_globals)
+        self.tuple_output = self.normal.tuple_output
+        # (no code is generated here: a callable generates the code for a call's arguments
+        # at the first such call, its general code when .source is first read; that is
+        # where the errors of the passes after normalize surface)
+
+    def _normalize(self, has_aux):
+        """``self.normal``, the normalized function; False where what it means is known only
+        once a call passes a structure (``self.deferred``, the error to raise for a call
+        that does not): a function that reads its argument as a structure (params["W"],
+        p.W), or calls a method of another argument or that argument itself (self.f(x),
+        self(x), an object of the user's class: see specialised)."""
         use = None if self.trees else structure_use(self.source, self.wrt)
         try:
             if self.deferred is not None:
@@ -128,23 +145,13 @@ class Transform:
             called = None if use is not None or self.trees else method_call(
                 self.source, set(self.source.params) - set(self.wrt))
             if use is None and exc is not self.deferred and called is None:
-                # (nor may another argument be an object whose methods it calls)
                 raise
             self.deferred = exc
             if called is not None:   # (the object whose methods it calls: self.f(x), self(x))
                 func = called.func
                 self.structured_by = [func.id if isinstance(func, ast.Name) else func.value.id]
-            self.tuple_output = False
-            return
-        self.positional = tuple(p for q in self.source.positional_params
-                                for p in self._leaves(q))
-        # (the names of the runtime helpers are taken in the normalized function's namer)
-        self.aliases = runtime_aliases(self.source, self.normal.namer,
-                                       self.normal.extra_globals)
-        self.tuple_output = self.normal.tuple_output
-        # (no code is generated here: a callable generates the code for a call's arguments
-        # at the first such call, its general code when .source is first read; that is
-        # where the errors of the passes after normalize surface)
+            return False
+        return True
 
     def returns_number(self, key):
         """Whether the function's value is known to be 0-d when called with arguments of

@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
-from .lists import Struct
+from .list_facts import Struct
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .. import ir
 from .control import append_where_falling_through, same_loop
 from .dependence import rebound_in, updated_in_place
-from .lists import Struct, tuple_length
+from .list_facts import Struct, tuple_length
 from .source import NOT_A_CALL
 from .syntax import is_append, is_pop, stores
 

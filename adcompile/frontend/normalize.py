@@ -31,7 +31,8 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .functions import Functions
 from .inline import Inline
-from .lists import Lists, appended_lists, appended_tuples, check_nested_changes, fixed_lists
+from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
+from .lists import Lists
 from .loops import Loops
 from .lower import lower_function
 from .source import mark_place
