@@ -880,3 +880,43 @@ def test_a_structure_item_a_loop_leaves_as_it_is_through_a_loop_run_zero_times()
     for x, y in ((-0.816527, -0.976261), (np.array(-0.816527), np.array(-0.976261)),
                  (np.array([-0.8, 0.3]), np.array([-0.9, 0.2]))):
         assert_grad(fuzz_7688, x, y, wrt=(0, 1))
+
+
+# -- a loop over a value not differentiated walks what Python's for walks -----------------
+# (read by position, d[i], a dict with the keys 0..n-1 gave its values, not its keys: a
+# silent wrong gradient; a set or a dict's keys view crashed)
+
+INT_KEYED = {0: 5.0, 1: 7.0}
+
+
+def over_a_dict(x, d):
+    total = 0.0
+    for k in d:
+        total = total + x * k
+    return total
+
+
+def over_a_global_dict(x):
+    total = 0.0
+    for k in INT_KEYED:
+        total = total + x * k * INT_KEYED[k]
+    return total
+
+
+def over_a_dict_made_here(x):
+    d = {0: 5.0, 2: 7.0}
+    total = 0.0
+    for k in d.keys():
+        total = total + x * x * k
+    return total
+
+
+@pytest.mark.parametrize("f, args", [
+    (over_a_dict, (2.0, INT_KEYED)), (over_a_dict, (2.0, {3.0, 4.0})),
+    (over_a_dict, (2.0, (1.0, 2.0))),
+    (over_a_global_dict, (2.0,)), (over_a_dict_made_here, (2.0,))])
+def test_a_loop_over_a_dict_or_set_walks_its_keys(f, args):
+    assert_grad(f, *args, keywords=False)
+    h = 1e-6   # (and the value Python's for gives, which the finite differences check)
+    want = (f(args[0] + h, *args[1:]) - f(args[0] - h, *args[1:])) / (2 * h)
+    assert abs(ad.grad(f)(*args) - want) < 1e-6

@@ -184,6 +184,31 @@ def test_dict_items_values_keys():
     ad.check_grad(f, {"a": normal(3), "bb": normal(3)}, normal(3))
 
 
+def by_keys(params, x):
+    total = 0.0
+    for k in params:   # (nothing else reads params as a dict)
+        total = total * 0.5 + np.sum(params[k] * x)
+    return total
+
+
+def by_sorted_keys(params, x):
+    total = 0.0
+    for k in sorted(params):
+        total = total * 0.5 + np.sum(params[k] * x) * len(k)
+    for k, v in sorted(params.items()):
+        total = total * 0.25 + np.sum(v ** 2)
+    return total
+
+
+def test_a_dict_walked_by_its_keys_and_sorted():
+    # the order matters (total * 0.5 each step): Python's, insertion or sorted
+    params = {"bb": normal(3), "a": normal(3), "ccc": normal(3)}
+    x = normal(3)
+    for f in (by_keys, by_sorted_keys):
+        ad.check_grad(f, params, x)
+        ad.check_grad(f, params, x, wrt=1)   # (params not differentiated: walked as it is)
+
+
 def test_nested_dicts_and_helpers():
     def dense(p, x):
         return x @ p["W"] + p["b"]

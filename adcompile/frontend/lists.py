@@ -13,7 +13,7 @@ is list_facts.py's.
 import ast
 import operator
 
-from .. import ir
+from .. import ir, runtime
 from .list_facts import Struct, tuple_length
 from .syntax import Ready, has_call, index_expression, is_trivial
 
@@ -309,3 +309,17 @@ class Lists:
         target = self.named(target)
         self.out.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
         return ir.load(target)
+
+    def walked_by_position(self, operand):
+        """``operand`` (a name), which a loop reads by position (``s[i]`` at step i): as it
+        is for a list of values being differentiated or a value being differentiated (an
+        array), else what Python's for walks, ``runtime.iterated(s)`` (a dict's keys, not
+        its values; a set's items)."""
+        if not isinstance(operand, ast.Name) or operand.id in self.out.lists \
+                or operand.id in self.out.varied_ssa:
+            return operand
+        walked = self.namer.temp()
+        call = ast.Call(func=ir.load(self.runtime_name(runtime.iterated)), args=[operand],
+                        keywords=[])
+        self.out.body.append(ir.Keep(ir.assign(walked, call), [walked]))
+        return ir.load(walked)

@@ -452,7 +452,7 @@ class Loops:
             fresh = self.namer.temp()
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
-        return operand
+        return self.walked_by_position(operand)
 
     def _walked_list(self, name, node):
         """A name of its own for the list ``name`` a loop walks (the same list)."""

@@ -21,7 +21,8 @@ def structure_use(source, params, _seen=None):
     FunctionSource), or a function of the user's it passes them to, uses one of ``params``
     as a structure would be used, or None. Certain: an attribute an array does not have,
     a string key, ``.items()``/``.keys()``/``.values()``, a call of it (an object's
-    ``__call__``); not certain (an array may be
+    ``__call__``), an item read by a loop's variable over it (``for k in params:
+    params[k]``); not certain (an array may be
     used so too): unpacking it, a loop or comprehension unpacking its items, or such a use
     in a function it calls."""
     seen = set() if _seen is None else _seen
@@ -102,8 +103,19 @@ def _structure_use_in(fn, params):
     def walks_param(e):   # layers, enumerate(layers), zip(layers, ...), reversed(layers)
         return is_param(e) or isinstance(e, ast.Call) and any(walks_param(a) for a in e.args)
 
+    # for k in params (or sorted(params)): params[k] reads a dict by its keys
+    keys = {(node.target.id, node.iter.id if isinstance(node.iter, ast.Name)
+             else node.iter.args[0].id) for node in walk_tree(fn)
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Name)
+            and (is_param(node.iter) or isinstance(node.iter, ast.Call) and len(
+                node.iter.args) == 1 and isinstance(node.iter.func, ast.Name)
+                and node.iter.func.id == "sorted" and is_param(node.iter.args[0]))}
     weak = None
     for node in walk_tree(fn):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and isinstance(node.slice, ast.Name) \
+                and (node.slice.id, node.value.id) in keys:
+            return node, True
         if isinstance(node, ast.Attribute) and is_param(node.value) \
                 and node.attr not in _ARRAY_ATTRIBUTES:
             return node, True

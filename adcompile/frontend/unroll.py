@@ -1,6 +1,7 @@
 """Loops over structures, unrolled: a copy of the body for each item (a structure's
 length is known while normalizing; see trees.py). ``for W, b in layers``, under
-``enumerate``, ``zip`` and ``reversed``, a dict's ``.items()``/``.keys()``/``.values()``,
+``enumerate``, ``zip``, ``reversed`` and ``sorted`` (of a dict's keys or items), a dict's
+``.items()``/``.keys()``/``.values()``,
 and ``for i in range(len(layers))`` whose body indexes the structure with ``i``.
 Part of ``normalize.Normalizer``.
 """
@@ -86,6 +87,15 @@ class Unrolling:
         if called.is_(reversed) and len(args) == 1:
             inner = self.tree_items(args[0])
             return None if inner is None else inner[::-1]
+        if called.is_(sorted) and len(args) == 1 and not it.keywords:
+            # sorted(params), sorted(params.items()), sorted(params.keys()): by the keys,
+            # known now (a dict's keys are distinct: items never compare their values)
+            inner = self.tree_items(args[0])
+            keys = [i[0] if isinstance(i, tuple) and len(i) == 2 else i for i in inner or ()]
+            if inner is None or not all(isinstance(k, (str, int)) for k in keys) \
+                    or len({type(k) for k in keys}) > 1:
+                return None
+            return [i for _, i in sorted(zip(keys, inner), key=lambda pair: pair[0])]
         if called.is_(zip) and args and not it.keywords:
             inner = [self.tree_items(a) for a in args]
             if all(i is None for i in inner):

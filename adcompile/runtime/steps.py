@@ -78,3 +78,11 @@ def step_rows(x, steps):
                 return x[first:last + 1:steps.step]
             return x[first:(last - 1 if last > 0 else None):steps.step]
     return x[steps]
+
+
+def iterated(s):
+    """What a for loop over ``s`` walks, as a sequence generated code reads by position:
+    ``s`` itself where ``s[i]`` is its i-th item (a list, tuple, range, string or array),
+    else the list of its items (a dict's keys, a set's elements, a generator's values, a
+    pandas Series' values: ``s[i]`` would read a dict's values, or a Series by label)."""
+    return s if isinstance(s, (list, tuple, range, str, np.ndarray)) else list(s)
