@@ -413,6 +413,15 @@ def float_builtin(x):
     return float(x[0]) * x[0] + np.sin(float(x[1]))
 
 
+def numpy_casts_twin(x):
+    return anp.sum(x * x) + anp.sin(x[0])
+
+
+@case(normal(3), twin=numpy_casts_twin)   # (autograd has no np.float64 of a box)
+def numpy_casts(x):
+    return np.sum(np.float64(x) * x) + np.sin(np.float64(x[0]))
+
+
 @case(away(0.3, 2.0, 2, 3))
 @case(away(0.3, 2.0))
 def abs_builtin(x):
@@ -2838,6 +2847,11 @@ CHECKED_ELSEWHERE = {
 CHECKED_ELSEWHERE[("generated", "multi_dot_bar")] = (
     "a second derivative through np.linalg.multi_dot is refused; test_rules_selections.py "
     "checks the refusal")
+CHECKED_ELSEWHERE.update({key: (
+    "autograd defines no derivative of np.polyval; it and the helper of its gradient code "
+    "are checked against finite differences, in reverse and forward mode and to second order, "
+    "in test_rules_library.py") for key in [("numpy", "polyval"), ("generated", "polyval_bar"),
+                              ("generated", "polyval_derivative")]})
 CHECKED_ELSEWHERE.update({key: (
     "autograd defines no derivative of np.interp; it and the helpers of its gradient code are "
     "checked against finite differences, in reverse and forward mode and to second order, "

@@ -364,6 +364,12 @@ def test_pos_and_float(data):
     assert_grad(float_case, np.float64(x))
     assert_grad(float_case, np.array(x))
     assert_grad(float_case, 3)
+    assert_grad(numpy_casts, data.draw(operand(shape)))
+
+
+def numpy_casts(x):
+    # np.float64(x): the same values, in double precision
+    return np.sum(np.float64(x) ** 2) + np.sum(np.sin(np.float64(x)))
 
 
 # -- builtins abs, max, min ---------------------------------------------------------

@@ -175,6 +175,13 @@ def f_sum_builtin(x, y):
         + np.sum(rt.sum_bar(x, [y, x])[0] ** 2)
 
 
+@case(("numpy", "polyval"), ("generated", "polyval_bar"), ("generated", "polyval_derivative"), args=(A(3), A(2, 3)), wrt=(0, 1))
+def f_polyval(p, x):
+    return (np.sum(np.polyval(p, x) ** 2)
+            + np.sum(rt.polyval_bar(x * x, p, x) * p)
+            + np.sum(rt.polyval_derivative(p, x, 2) * x))
+
+
 @case(("generated", "stable_sigmoid"), args=(A(3, 4, lo=-3.0, hi=3.0),))
 def f_sigmoid(x):
     return np.sum(rt.stable_sigmoid(x) * x) + np.sum(rt.stable_sigmoid(-x * x) ** 2)

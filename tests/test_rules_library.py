@@ -217,6 +217,39 @@ def test_math_second_derivatives():
         assert_close(second(x), (first(x + h) - first(x - h)) / (2 * h), 1e-6, 1e-6)
 
 
+# -- np.polyval: a polynomial's value, in its coefficients and its variable ---------------------
+
+def polyval_case(p, x, w):
+    return np.sum(w * np.polyval(p, x)) + np.sum(np.polyval(np.poly1d([1.0, -2.0, 0.5]), x))
+
+
+def polyval_helper(g, x, p):
+    return (np.sum(runtime.polyval_bar(g * x, p, x, 1) * np.arange(1.0, len(p) + 1))
+            + np.sum(runtime.polyval_derivative(p * 2.0, x, 2) * g))
+
+
+@covers(("numpy", "polyval"), ("generated", "polyval_bar"), ("generated", "polyval_derivative"))
+@SOME
+@given(data=st.data())
+def test_polyval(data):
+    shape = data.draw(shapes(0, 2))
+    x = data.draw(operand(shape))
+    p = data.draw(arrays((data.draw(st.integers(1, 4)),)))
+    assert_grad(polyval_case, p, x, data.draw(weights(shape)), wrt=(0, 1))
+    # the helper of its gradient code, differentiated itself (second order)
+    g = data.draw(operand(shape))
+    assert_grad(polyval_helper, g, x, p, wrt=(0, 1))
+
+
+def test_polyval_second_derivative():
+    # d2/dx2 of p(x) = 2 x^3 - x + 4 is 12 x; the mixed derivative in p[0], x is 3 x^2
+    p = np.array([2.0, 0.0, -1.0, 4.0])
+    second = ad.grad(ad.grad(lambda x, p: np.polyval(p, x)))
+    assert_close(second(0.7, p), 12 * 0.7, 1e-12, 0)
+    assert_close(ad.hessian(lambda v: np.polyval(v[:4], v[4]))(np.append(p, 0.7))[0, 4],
+                 3 * 0.7 ** 2, 1e-12, 0)
+
+
 # -- np.interp: piecewise linear in x, linear in fp --------------------------------------------
 
 TABLE = np.array([-1.0, 0.0, 0.5, 1.5, 2.0])   # (xp: the breakpoints, not differentiated)

@@ -469,6 +469,33 @@ def interp_slope_bar_tangent(u, s, x, xp, fp, left=None, right=None, period=None
     u_dot += interp_slope_bar(s_dot, x, xp, fp, left, right, period)
 
 
+@adjoint(runtime.polyval_derivative, shape="unknown")
+def polyval_derivative(y, p, x, k=1):
+    # the next derivative in x; linear in p
+    x_bar += unbroadcast(y_bar * polyval_derivative(p, x, k + 1), x)
+    p_bar += polyval_bar(y_bar, p, x, k)
+
+
+@tangent(runtime.polyval_derivative)
+def polyval_derivative_tangent(y, p, x, k=1):
+    y_dot += x_dot * polyval_derivative(p, x, k + 1)
+    y_dot += polyval_derivative(p_dot, x, k)
+
+
+@adjoint(runtime.polyval_bar, shape="unknown", constant=("p",))
+def polyval_bar(u, g, p, x, k=0):
+    # linear in g (its transpose evaluates the k-th derivative of the polynomial u_bar);
+    # in x, the next derivative (p gives its length only)
+    g_bar += unbroadcast(polyval_derivative(u_bar, x, k), g)
+    x_bar += unbroadcast(g * polyval_derivative(u_bar, x, k + 1), x)
+
+
+@tangent(runtime.polyval_bar)
+def polyval_bar_tangent(u, g, p, x, k=0):
+    u_dot += polyval_bar(g_dot, p, x, k)
+    u_dot += polyval_bar(g * x_dot, p, x, k + 1)
+
+
 @adjoint(runtime.polygamma)
 def polygamma(y, x, n=0):
     # the derivative of polygamma of order n is polygamma of order n + 1

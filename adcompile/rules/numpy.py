@@ -212,6 +212,20 @@ def interp_tangent(y, x, xp, fp, left=None, right=None, period=None):
     y_dot += interp_linear(x, xp, fp_dot, left, right, period)
 
 
+@adjoint(np.polyval, shape="unknown")
+def polyval(y, p, x):
+    # y = p[0] x^(n-1) + ... + p[n-1]: in x, the derivative polynomial's value; in p (a
+    # vector of coefficients), the powers of x (see runtime/powers.py)
+    x_bar += unbroadcast(y_bar * polyval_derivative(p, x, 1), x)
+    p_bar += polyval_bar(y_bar, p, x, 0)
+
+
+@tangent(np.polyval)
+def polyval_tangent(y, p, x):
+    y_dot += x_dot * polyval_derivative(p, x, 1)
+    y_dot += np.polyval(p_dot, x)
+
+
 @adjoint(np.heaviside, constant=("x",))
 def heaviside(y, x, h):
     # a step in x (zero gradient); the value h at x == 0 passes h's gradient there

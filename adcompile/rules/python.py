@@ -84,8 +84,10 @@ def neg(y, x):
     x_bar += -y_bar
 
 
-@adjoint(operator.pos, float)
+@adjoint(operator.pos, float, np.float64)
 def pos(y, x):
+    # (np.float64(x): the same values, in double precision; gradients come back in the
+    # argument's)
     x_bar += y_bar
 
 

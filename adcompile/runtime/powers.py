@@ -1,5 +1,5 @@
 """The derivatives of ``x ** y``: powers and logarithms that are 0 where NumPy's are not
-defined but the derivative is."""
+defined but the derivative is; and of a polynomial's coefficients (``np.polyval``)."""
 
 import numpy as np
 
@@ -32,3 +32,38 @@ def log_or_zero(x):
     if type(x) in (bool, int, float):
         return float(np.log(x)) if x != 0 else 0.0
     return np.log(np.where(x == 0, 1, x))[()]
+
+
+def _falling(m, k):
+    """m (m - 1) ... (m - k + 1): the k-th derivative of x ** m is that times x ** (m - k)."""
+    out = 1
+    for j in range(k):
+        out *= m - j
+    return out
+
+
+def polyval_derivative(p, x, k=1):
+    """The k-th derivative in x of ``np.polyval(p, x)`` (coefficients ``p``, highest power
+    first), by Horner's rule on the derivative's coefficients, in the precision of p and x."""
+    p = np.asarray(p)   # (a np.poly1d: its coefficients; len() of one is its order)
+    n = len(p)
+    y = np.zeros(np.shape(x), dtype=np.result_type(p, x, 1.0))
+    for i in range(n - k):   # (the terms of degree k and more)
+        y = y * x + p[i] * _falling(n - 1 - i, k)
+    return y[()]
+
+
+def polyval_bar(g, p, x, k=0):
+    """The adjoint of the coefficients ``p`` in ``y = polyval_derivative(p, x, k)``
+    (``np.polyval`` for k = 0), for the adjoint ``g`` of y: for each ``p[i]``, the sum of
+    ``g`` times the k-th derivative of its power of x, the powers made one product at a
+    time."""
+    x, p = np.asarray(x), np.asarray(p)
+    n = len(p)
+    dtype = np.result_type(g, x, p, 1.0)
+    acc = np.broadcast_to(np.asarray(g, dtype=dtype), np.broadcast_shapes(np.shape(g), x.shape))
+    out = np.zeros(n, dtype=dtype)
+    for i in range(n - 1 - k, -1, -1):   # degree n - 1 - i, from k up
+        out[i] = _falling(n - 1 - i, k) * np.sum(acc)
+        acc = acc * x
+    return out
