@@ -1,12 +1,9 @@
-"""Normalizing loops: for and while, their variables, and what a for loop walks.
+"""Normalizing loops: for and while, and their variables.
 
 A loop's variables keep one name across iterations: those read at the start
 of an iteration or after the loop (liveness's ``live_header``) are copied
 back to the loop's names at each way out of an iteration (``ir.Carry``).
-What a for loop iterates over is evaluated once, before it; ``range``,
-``enumerate``, ``zip`` and ``reversed`` of lists, arrays and lists of tuples
-become an integer index and one read per sequence at each step.
-Part of ``normalize.Normalizer``.
+What a for loop walks is iteration.py's. Part of ``normalize.Normalizer``.
 """
 
 import ast
@@ -15,8 +12,7 @@ from dataclasses import dataclass
 from .. import ir
 from .control import append_where_falling_through, same_loop
 from .dependence import rebound_in, updated_in_place
-from .list_facts import Struct, tuple_length
-from .source import NOT_A_CALL
+from .iteration import FromEnd, FromStart
 from .syntax import is_append, is_pop, stores
 
 
@@ -78,22 +74,6 @@ def _list_sources(value):
         body, orelse = _list_sources(value.body), _list_sources(value.orelse)
         return body | orelse if body and orelse else None
     return None
-
-
-@dataclass
-class FromEnd:
-    """A list a loop iterates over backwards (``reversed(hs)``): item ``-1 - i`` at step i."""
-
-    seq: ast.expr
-
-
-@dataclass
-class FromStart:
-    """The items of a list from ``start`` on (``hs[1:]``, which cannot be sliced), a loop
-    iterates over: item ``start + i`` at step i."""
-
-    seq: ast.expr
-    start: int
 
 
 @dataclass
@@ -314,186 +294,6 @@ class Loops:
         self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
         return body
-
-    def iteration(self, stmt, body_stores):
-        """(index user name or None, [(target, sequence operand)], range expression) of a for.
-
-        What the loop iterates over is evaluated once, before it, as in Python: a bound or a
-        sequence the body reassigns is bound to a name of its own first."""
-        it, target = stmt.iter, stmt.target
-        called = self.callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
-        if called.is_(reversed) and len(it.args) == 1 and not it.keywords \
-                and isinstance(it.args[0], ast.Call) and self.callee(it.args[0].func).is_(range):
-            # reversed(range(...)), as in generated gradient code: range(...)[::-1]
-            return self._range_iteration(it.args[0], target, body_stores, backwards=True)
-        if called.is_(reversed) and len(it.args) == 1 and not it.keywords \
-                and self._reversed_list(it) is None:
-            # reversed(seq) is seq[::-1] for the sequences a loop may iterate over
-            it = ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
-                op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
-            called = NOT_A_CALL
-        if called.is_(range):
-            return self._range_iteration(it, target, body_stores, backwards=False)
-        if called.is_(enumerate):
-            return self._enumerate_iteration(it, target, body_stores)
-        if called.is_(zip):
-            if it.keywords or not (isinstance(target, ast.Tuple)
-                                   and len(target.elts) == len(it.args)):
-                raise self.scope.src.error(it, "only 'for a, b in zip(as, bs)' is supported")
-            seqs = [self.sequence(body_stores, a) for a in it.args]
-            return None, self._structs_unpacked(zip(target.elts, seqs)), self._range_of(seqs)
-        seq = self.sequence(body_stores, it)
-        return None, self._structs_unpacked([(target, seq)]), self._range_of([seq])
-
-    def _range_iteration(self, it, target, body_stores, backwards):
-        """``for i in range(...)`` (or ``reversed(range(...))``)."""
-        if not isinstance(target, ast.Name):
-            raise self.scope.src.error(target, "a range loop needs a plain variable")
-        if any(self.varies(a) for a in it.args):
-            raise self.scope.src.error(it, "range() bounds that depend on the differentiated "
-                                           "input are not supported")
-        iterable = self.rename(it)
-        if backwards:
-            iterable = ast.Subscript(value=iterable, slice=ast.Slice(
-                step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))), ctx=ast.Load())
-        if ir.names_read(it) & body_stores:
-            iterable = ir.load(self._bind(iterable))
-        return target.id, [], iterable
-
-    def _enumerate_iteration(self, it, target, body_stores):
-        """``for i, x in enumerate(xs)``, also of ``zip(xs, ys)``."""
-        if len(it.args) != 1 or it.keywords or not (
-                isinstance(target, ast.Tuple) and len(target.elts) == 2
-                and isinstance(target.elts[0], ast.Name)):
-            raise self.scope.src.error(it, "only 'for i, x in enumerate(xs)' is supported")
-        inner = it.args[0]
-        inner_called = self.callee(inner.func) if isinstance(inner, ast.Call) else NOT_A_CALL
-        if inner_called.is_(zip) and isinstance(target.elts[1], ast.Tuple) \
-                and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
-            seqs = [self.sequence(body_stores, a) for a in inner.args]  # enumerate(zip(xs, ys))
-            return target.elts[0].id, self._structs_unpacked(
-                zip(target.elts[1].elts, seqs)), self._range_of(seqs)
-        seq = self.sequence(body_stores, inner)
-        return target.elts[0].id, self._structs_unpacked([(target.elts[1], seq)]), \
-            self._range_of([seq])
-
-    def _reversed_list(self, e):
-        """``hs`` for ``reversed(hs)`` or ``hs[::-1]`` of a list of values being
-        differentiated (or of tuples of them), else None."""
-        if isinstance(e, ast.Call) and self.callee(e.func).is_(reversed) \
-                and len(e.args) == 1 and not e.keywords:
-            e = e.args[0]
-        elif not (isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Slice)
-                  and e.slice.lower is None and e.slice.upper is None
-                  and self.static_value(e.slice.step or ast.Constant(None)) == -1):
-            return None
-        else:
-            e = e.value
-        if isinstance(e, ast.Name) and (self.scope.env.get(e.id) in self.out.lists
-                                        or self.struct_of(e) is not None):
-            return e
-        return None
-
-    def _list_tail(self, e):
-        """k for ``hs[k:]`` (k a constant >= 0) of a list of values being differentiated,
-        else None."""
-        if not (isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Slice)
-                and isinstance(e.value, ast.Name)
-                and self.scope.env.get(e.value.id) in self.out.lists
-                and e.slice.upper is None and e.slice.step is None):
-            return None
-        start = self.static_value(e.slice.lower or ast.Constant(0))
-        return start if isinstance(start, int) and start >= 0 else None
-
-    def sequence(self, body_stores, e):
-        """An operand for something a for loop iterates over; a literal list or tuple of
-        values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
-        cannot be sliced) becomes ``FromEnd(hs)``, read as hs[-1 - i] at step i."""
-        backwards = self._reversed_list(e)
-        if backwards is not None:
-            return FromEnd(self.sequence(body_stores, backwards))
-        start = self._list_tail(e)
-        if start is not None:   # hs[1:]
-            seq = self.sequence(body_stores, e.value)
-            if isinstance(seq, ast.Name) and seq.id in self.out.lists:
-                return FromStart(seq, start)
-            raise self.scope.src.error(e, "slicing a list of values being differentiated "
-                                          "is not supported")
-        if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
-            k = tuple_length(e.elts)
-            if k:   # for W, b in [(W1, b1), (W2, b2)]
-                return self.out.structs[self.new_struct(None, e.elts, k, e)]
-            return ir.load(self.new_list_result(e, e))
-        struct = self.struct_of(e)
-        if struct is not None:
-            if e.id in body_stores and e.id not in body_stores.fresh:
-                raise self.scope.src.error(e, f"the loop appends to {e.id!r} while iterating "
-                                              f"over it")
-            if e.id in body_stores:
-                # a body that gives the name new lists (which its loop variables take at the
-                # end of each iteration): walk the ones it holds now, under names of their own
-                return Struct([self._walked_list(c, e) for c in struct.lists])
-            return struct
-        operand = self.operand(e)
-        if isinstance(e, ast.Name) and e.id in body_stores.fresh and operand.id in self.out.lists:
-            return ir.load(self._walked_list(operand.id, e))
-        if isinstance(e, ast.Name) and e.id in body_stores and operand.id in self.out.lists:
-            raise self.scope.src.error(e, f"the loop appends to or pops from {e.id!r} while "
-                                          f"iterating over it; "
-                                          f"iterate over range(n) for the n items you mean")
-        if isinstance(e, ast.Name) and operand.id not in self.out.lists \
-                and body_stores.items_read \
-                and body_stores.updated & self.scope.view_groups.get(e.id, {e.id}):
-            # the body may change the array in place (through another name too), which the
-            # steps after see: a variable of the loop's own names it (see views.py)
-            return ir.load(self.walked_array(operand.id, e))
-        if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
-            # the body reassigns the name: iterate over the value it has now
-            fresh = self.namer.temp()
-            self.out.body.append(self.copy_statement(fresh, operand.id, e))
-            operand = ir.load(fresh)
-        return self.walked_by_position(operand)
-
-    def _walked_list(self, name, node):
-        """A name of its own for the list ``name`` a loop walks (the same list)."""
-        walked = self.namer.temp()
-        self.out.body.append(self.copy_statement(walked, name, node))
-        self.out.lists.add(walked)
-        if name in self.out.holders:
-            self.out.holders[walked] = self.out.holders[name]
-        return walked
-
-    def _structs_unpacked(self, pairs):
-        """(target, sequence) pairs with each list of k-tuples iterated as its k lists, which
-        the target, a k-tuple of names, unpacks."""
-        out = []
-        for target, seq in pairs:
-            if isinstance(seq, FromEnd) and isinstance(seq.seq, Struct):
-                parts = self._structs_unpacked([(target, seq.seq)])
-                out += [(t, FromEnd(c)) for t, c in parts]
-            elif not isinstance(seq, Struct):
-                out.append((target, seq))
-            elif isinstance(target, (ast.Tuple, ast.List)) \
-                    and len(target.elts) == len(seq.lists):
-                out += [(t, ir.load(c)) for t, c in zip(target.elts, seq.lists)]
-            else:
-                raise self.scope.src.error(target, f"the loop walks a list of "
-                                                   f"{len(seq.lists)}-tuples: unpack them in "
-                                                   f"the for statement (for a, b in ...)")
-        return out
-
-    def _range_of(self, seqs):
-        """``range(len(s))`` for one sequence, ``range(min(len(a), len(b)))`` for several."""
-        seqs = [ir.load(s.lists[0]) if isinstance(s, Struct) else
-                FromEnd(ir.load(s.seq.lists[0])) if isinstance(s, FromEnd)
-                and isinstance(s.seq, Struct) else s for s in seqs]
-        lengths = [ast.Call(func=ir.load("len"), args=[s.seq if isinstance(s, FromEnd) else s],
-                            keywords=[]) if not isinstance(s, FromStart) else
-                   ast.BinOp(left=ast.Call(func=ir.load("len"), args=[s.seq], keywords=[]),
-                             op=ast.Sub(), right=ast.Constant(s.start)) for s in seqs]
-        n = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.load("min"), args=lengths,
-                                                          keywords=[])
-        return ast.Call(func=ir.load("range"), args=[n], keywords=[])
 
     def assign_operand(self, target, operand, stmt):
         """Bind user target (a name, or a tuple of names) to an operand in generated names."""

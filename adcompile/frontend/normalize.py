@@ -31,6 +31,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .functions import Functions
 from .inline import Inline
+from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
 from .lists import Lists
 from .loops import Loops
@@ -69,7 +70,7 @@ def desugar(source, callers=(), structures=()):
     return fn, nested
 
 
-class Normalizer(Statements, Items, ControlFlow, Loops, Lists, Expressions, Calls, Inline,
+class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
                  Trees, Changes, Unrolling, Functions, Dependence, Validation, Views):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
