@@ -465,19 +465,42 @@ def _reverse_reads(s):
 def _program_order(body):
     """id(statement) -> (statement, position in program order, ids of the enclosing loops,
     the branches of ifs it is in: a set of (id of the if, 0 for its body or 1 for its
-    else))."""
+    else), ids of the enclosing loops it surely leaves once it has run: every path from it
+    reaches a break of the loop before the loop's next iteration)."""
     order = {}
 
-    def visit(stmts, loops, branches):
-        for s in stmts:
-            order[id(s)] = (s, len(order), loops, branches)
-            inner = loops | {id(s)} if isinstance(s, ir.Loop) else loops
+    def visit(stmts, loops, branches, leaves, innermost):
+        for i, s in enumerate(stmts):
+            gone = leaves | {innermost} if innermost and _breaks(stmts[i + 1:]) else leaves
+            order[id(s)] = (s, len(order), loops, branches, gone)
             for k, block in enumerate(ir.children(s)):
-                visit(block, inner, branches | {(id(s), k)} if isinstance(s, ir.If)
-                      else branches)
+                if isinstance(s, ir.Loop):
+                    visit(block, loops | {id(s)}, branches, gone, id(s))
+                else:
+                    visit(block, loops, branches | {(id(s), k)}, gone, innermost)
 
-    visit(body, frozenset(), frozenset())
+    visit(body, frozenset(), frozenset(), frozenset(), None)
     return order
+
+
+def _breaks(block):
+    """Whether running the statements ``block`` (of a loop's body, or a block nested in it
+    through ifs) surely reaches a break of that loop (a return in a loop is a break)."""
+    for s in block:
+        if isinstance(s, ir.Jump):
+            return s.kind == "break"
+        if isinstance(s, ir.If):
+            if _breaks(s.body) and _breaks(s.orelse):
+                return True
+            if _may_continue(s):
+                return False
+    return False
+
+
+def _may_continue(s):
+    """Whether the if ``s`` holds a continue of the loop around it."""
+    return any(isinstance(t, ir.Jump) and t.kind == "continue" or isinstance(t, ir.If)
+               and _may_continue(t) for t in s.body + s.orelse)
 
 
 def _exclusive(branches, other):
@@ -489,10 +512,10 @@ def _exclusive(branches, other):
 def _follows(later, earlier):
     """Whether the statement at ``later`` may run after the one at ``earlier`` (entries of
     _program_order): later in program order and not in the other block of an if, or in a
-    loop around both."""
-    _, pos, loops, branches = earlier
-    _, rpos, rloops, rbranches = later
-    return bool(rloops & loops) or rpos > pos and not _exclusive(branches, rbranches)
+    loop around both that may start its next iteration after ``earlier``."""
+    _, pos, loops, branches, leaves = earlier
+    _, rpos, rloops, rbranches, _ = later
+    return bool(rloops & loops - leaves) or rpos > pos and not _exclusive(branches, rbranches)
 
 
 def check_mutations(fn, aliases):
@@ -500,13 +523,13 @@ def check_mutations(fn, aliases):
     before it (or in the same loop): the reverse sweep would read the changed values."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    for s, pos, loops, branches in entries:
+    for s, pos, loops, branches, leaves in entries:
         objects = aliases.changed_objects(s)
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
         # iteration read another object
-        here = (s, pos, loops - _making_loops(objects, order), branches)
+        here = (s, pos, loops - _making_loops(objects, order), branches, leaves)
         for entry in entries:
             r = entry[0]
             if r is s or not _follows(here, entry):
@@ -536,11 +559,12 @@ def rebinding_hazards(fn, aliases):
     value is exact only if x is not an array), or None."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    stores, stale = {}, set()
+    stores, stale, defs = {}, set(), {}
     carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
     for e in entries:
         for n in _own_stores(e[0]):
-            stores.setdefault(n, []).append(e[1:])
+            stores.setdefault(n, []).append(e[1:4])
+            defs.setdefault(n, []).append(e)
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
     found, dead = [], _dead_statements(fn)
@@ -554,10 +578,16 @@ def rebinding_hazards(fn, aliases):
         same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
             here = order[id(s)]
-            _, pos, loops, branches = here
+            _, pos, loops, branches, _ = here
+
+            memo = {}
+
+            def after(n):   # (a value made after the update, from its result: see below)
+                return _made_after(n, here, defs, stores, olds,
+                                   lambda m: bool(aliases.reach(m) & objects), memo)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
-            readers = [(r, rpos) for r, rpos, _, _ in entries
+            readers = [(r, rpos) for r, rpos, *_ in entries
                        if (r is not s or loops) and _follows(order[id(r)], here)
                        and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
@@ -567,7 +597,7 @@ def rebinding_hazards(fn, aliases):
             # between them)
             for r, rpos in readers:
                 names = ir.own_reads(r)
-                _, _, rloops, rb = order[id(r)]
+                _, _, rloops, rb, _ = order[id(r)]
                 if rpos > pos and r is not s and not _exclusive(branches, rb):
                     # (the old name assigned again in between)
                     names = names - {o for o in olds & names if any(
@@ -586,7 +616,7 @@ def rebinding_hazards(fn, aliases):
                 for n in sorted(names):
                     if n not in olds and fn.origin.get(n) in same:
                         continue
-                    if aliases.reach(n) & objects:
+                    if aliases.reach(n) & objects and not after(n):
                         observer = n
                         break
                 if observer:
@@ -594,9 +624,36 @@ def rebinding_hazards(fn, aliases):
             if observer is None:
                 observer = next((e.id for e in fn.outputs if isinstance(e, ast.Name)
                                  and e.id not in olds and fn.origin.get(e.id) not in same
-                                 and aliases.reach(e.id) & objects), None)
+                                 and aliases.reach(e.id) & objects and not after(e.id)),
+                                None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _made_after(name, here, defs, stores, olds, shares, memo):
+    """Whether every value of ``name`` is made after the update at ``here`` (an entry of
+    _program_order) has run, where the update cannot run again before it is read, from
+    values that hold the update's result too: a later version of the variable (or of a
+    name the update renews, ``olds``) assigned between the two, a name that shares nothing
+    with the array (``shares(m)`` false), or a name made so too. Such a value (a view of
+    the new array, ``w[-2:]`` after the loop that changes ``w``) sees the new values, as
+    Python's does. ``defs``: name -> the entries of the statements assigning it; ``stores``:
+    name -> (position, loops, branches) of those."""
+    if name in memo:
+        return memo[name]
+    memo[name] = False   # (a name made from itself: not shown)
+    _, pos, _, branches, _ = here
+    made = defs.get(name)
+    found = bool(made) and all(
+        d[1] > pos and not _follows(here, d) and not _exclusive(branches, d[3]) and all(
+            m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
+                              and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
+            or not shares(m) or m not in olds and _made_after(
+                m, here, defs, stores, olds, shares, memo)
+            for m in ir.own_reads(d[0]))
+        for d in made)
+    memo[name] = found
+    return found
 
 
 def _dead_statements(fn):
@@ -662,7 +719,7 @@ def _error(fn, s, message):
         fn.source.node, message)
 
 
-def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
+def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, known=None):
     """Make each ``x op= e`` compiled as a new value exact, for a call whose arguments
     ``is_number`` and ``ndim_of`` know about (``arrays``: the parameters that are arrays):
     nothing to do where ``x`` is a number, or where no other name that may share its
@@ -672,8 +729,11 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     gives the call: every name sharing the array sees the change), refused if the gradient
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
-    message)`` gives the statement)."""
-    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
+    message)`` gives the statement). ``known``: (parameter -> whether it is a number,
+    parameter -> its ndim) as the arguments' types tell, which ``is_number`` and ``ndim_of``
+    were inferred from (by default what they say of the parameters' names: of a name a
+    loop assigns too, what it holds in the loop)."""
+    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of, known)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     # (code for arguments of unknown kinds: called by keyword, or differentiated again)
@@ -717,7 +777,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
         _insert_before(fn.body, s, statement)
 
 
-def _settle_refreshes(fn, is_number, ndim_of):
+def _settle_refreshes(fn, is_number, ndim_of, known=None):
     """Keep the new values frontend/views.py gave the other names of an array after an
     update where the types show that every name they are computed from is an array of one
     or more dimensions (so that Python's names share its memory); elsewhere each such
@@ -729,17 +789,14 @@ def _settle_refreshes(fn, is_number, ndim_of):
     fn.unread = set()   # ids of statements the hazards do not count as readers
     fn.given_back = set()   # ids of copies that give a variable its old value back
     fn.untyped = set()   # ids of the updates whose refreshes the types could not keep
-    params = ({p: is_number(ir.load(p)) for p in fn.params},
-              {p: ndim_of(ir.load(p)) for p in fn.params})
+    params = known or ({p: is_number(ir.load(p)) for p in fn.params},
+                       {p: ndim_of(ir.load(p)) for p in fn.params})
+    _refreshes_the_types_need(fn, params)
     while True:
         refreshed = [r for r in fn.rebindings if r.refresh]
 
         def views(r):
-            names = set().union(set(), *(x.arrays for x in r.refresh))
-            vectors = set().union(set(), *(x.vectors for x in r.refresh))
-            return not r.undone and all(not is_number(ir.load(n))
-                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
-                and all(ndim_of(ir.load(n)) == 1 for n in vectors)
+            return not r.undone and _views(r, is_number, ndim_of)
 
         failed = {g for r in refreshed if not views(r) for g in r.together}
         undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
@@ -766,6 +823,53 @@ def _settle_refreshes(fn, is_number, ndim_of):
         # unchanged)
         fn.unread |= {id(s) for x in rebinding.refresh for s in [x.statement, *x.made]}
     return is_number, ndim_of
+
+
+def _views(rebinding, is_number, ndim_of):
+    """Whether the facts show that the names the refreshes of ``rebinding`` are computed
+    from are arrays of one or more dimensions (and those that must be, of one): names that
+    share memory with the array updated."""
+    names = set().union(set(), *(x.arrays for x in rebinding.refresh))
+    vectors = set().union(set(), *(x.vectors for x in rebinding.refresh))
+    return all(not is_number(ir.load(n)) and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
+        and all(ndim_of(ir.load(n)) == 1 for n in vectors)
+
+
+def _refreshes_the_types_need(fn, params):
+    """Mark undone (``Rebinding.undone``) the refreshes the arguments' types do not call
+    for. A refresh makes the variable it renews an array; where that variable is a loop's
+    (it holds the last iteration's value), the refresh alone may be what shows it to be an
+    array (``d = np.asarray(x)``, ``d += c`` in a loop over a number ``x``: ``x`` would be
+    "an array" only because the refresh assigns it ``d``'s new value). So the refreshes kept
+    are the least set consistent with the facts: start from none (each variable given its
+    old value back) and keep, round after round, those (groups) the facts then show to be
+    needed, inferring the facts again with them."""
+    refreshed = [r for r in fn.rebindings if r.refresh and not r.undone]
+    if not refreshed:
+        return
+    written = {id(x): (x.statement.expr, x.statement.inputs) for r in refreshed
+               for x in r.refresh}
+    for r in refreshed:
+        for x in r.refresh:
+            x.statement.expr, x.statement.inputs = ir.load(x.old), [ir.load(x.old)]
+    kept = set()
+    while True:
+        _, ndim_of = infer_ndims(fn, params[1])
+        is_number = infer_numbers(fn, params[0], ndim_of)
+        waiting = [r for r in refreshed if id(r) not in kept]
+        passing = [r for r in waiting if _views(r, is_number, ndim_of)]
+        failed = {g for r in waiting if r not in passing for g in r.together}
+        new = [r for r in passing if not set(r.together) & failed]
+        if not new:
+            break
+        for r in new:
+            kept.add(id(r))
+            for x in r.refresh:
+                x.statement.expr, x.statement.inputs = written[id(x)]
+    for r in refreshed:
+        for x in r.refresh:
+            x.statement.expr, x.statement.inputs = written[id(x)]
+        r.undone = id(r) not in kept
 
 
 def _without(stmts, ids):
