@@ -9,6 +9,9 @@ without need (issue 19), each with the neighbour that must stay refused.
   name is not "an array" merely because the refresh assigns it one).
 - A view of the array taken after the loop that changes it (``w[-2:]``) is a view of the
   new values, in the generated code as in Python.
+- A list holding a view (``ls = [0.5, w]``) whose item is read before the loop only: the
+  item is not renewed by the updates, but nothing reads it after them (the relations of
+  the loop's names hold; frontend/views.py).
 
 Each function is checked against central finite differences, against the same function
 written without in-place updates (by adcompile and by autograd), and in forward mode.
@@ -106,7 +109,31 @@ def view_of_the_new_array_by_hand(x, v, k):
     return np.sum(u[-2:] ** 2) + np.sum(u)
 
 
+# -- a list item that is a view, read before the loop only (fuzz seed 78) ----------------
+
+def a_list_holds_a_view_read_before(x, v):
+    u = v * 1.0
+    w = u[::-1]
+    t = u[1:]
+    ls = [0.5, w]
+    p = np.dot(ls[1], np.ones(3))
+    k = 0
+    while k < 2:
+        k += 1
+        u += w - np.arange(3.0)   # u, w and t change
+    return np.sum(t) * x + p
+
+
+def a_list_holds_a_view_read_before_by_hand(x, v):
+    u = v * 1.0
+    p = np.sum(u)
+    for k in range(2):
+        u = u + (u[::-1] - np.arange(3.0))
+    return np.sum(u[1:]) * x + p
+
+
 CASES = [
+    (a_list_holds_a_view_read_before, a_list_holds_a_view_read_before_by_hand, (0.4, X)),
     (leaves_after_the_update, leaves_after_the_update_by_hand, (0.4, X, 1)),
     (leaves_after_the_update, leaves_after_the_update_by_hand, (0.4, X, 0)),
     (leaves_after_the_update_read, leaves_after_the_update_read_by_hand, (0.4, X, 2)),
@@ -176,6 +203,37 @@ def test_a_loop_that_may_go_on_reads_the_update():
         assert_grad(returns_on_some_steps, *args, wrt=(0, 1), keywords=False)
         for g, e in zip(got, ad.grad(returns_on_some_steps_by_hand, wrt=(0, 1))(*args)):
             assert_close(g, e)
+
+
+def a_list_holds_a_view_read_after(x, v):
+    u = v * 1.0
+    w = u[::-1]
+    ls = [0.5, w]
+    p = ls[1]
+    k = 0
+    while k < 2:
+        k += 1
+        u += w - np.arange(3.0)
+    return np.sum(u) * x + np.sum(ls[1] ** 2) + np.sum(p)   # the list's item changed too
+
+
+def a_list_holds_a_view_read_after_by_hand(x, v):
+    u = v * 1.0
+    for k in range(2):
+        u = u + (u[::-1] - np.arange(3.0))
+    return np.sum(u) * x + np.sum(u[::-1] ** 2) + np.sum(u[::-1])
+
+
+def test_a_list_item_read_after_the_update_is_refused_or_right():
+    args = (0.4, X)
+    try:
+        got = ad.grad(a_list_holds_a_view_read_after, wrt=(0, 1))(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    assert_grad(a_list_holds_a_view_read_after, *args, wrt=(0, 1), keywords=False)
+    for g, e in zip(got, ad.grad(a_list_holds_a_view_read_after_by_hand, wrt=(0, 1))(*args)):
+        assert_close(g, e)
 
 
 def test_a_view_of_the_old_array_stays_refused():
