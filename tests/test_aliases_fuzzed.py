@@ -13,9 +13,17 @@ without need (issue 19), each with the neighbour that must stay refused.
   item is not renewed by the updates, but nothing reads it after them (the relations of
   the loop's names hold; frontend/views.py).
 
+- A function of the user's called on values not being differentiated (so not inlined)
+  changes in place only the parameters its updates may reach (``s = q; s -= ...``: ``q``,
+  not ``p``), and what it returns is a new object where it returns arithmetic: called
+  with numbers there, it changes nothing the gradient reads (aliasing._changed_parameters,
+  _returns_new).
+
 Each function is checked against central finite differences, against the same function
 written without in-place updates (by adcompile and by autograd), and in forward mode.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -132,7 +140,43 @@ def a_list_holds_a_view_read_before_by_hand(x, v):
     return np.sum(u[1:]) * x + p
 
 
+# -- helpers that change some parameters in place (fuzz seeds 105, 391, 670, 1896...) -------
+
+def _halves_second(p, q):
+    s = q
+    s -= s * 0.5              # q changes in place where it is an array
+    return -1.34
+
+
+def _uses_halves(p, q):
+    s = (q + q) * _halves_second(q, 0.06)   # q as the first argument: unchanged
+    return q * p + s
+
+
+def _sine_plus(p, q):
+    r = np.sin(q)
+    r += (0.5 + q) / 2.0      # r is a new array: q unchanged
+    return math.cos(1.43) + math.sin(0.2)
+
+
+def calls_helpers(x, y):
+    c = x
+    for i in range(2):
+        c = c + _uses_halves(y, np.abs(np.mean(0.3)))
+        c = y * math.exp(-c ** 2) * x + _sine_plus(0.1 * i, -0.64)
+    return c
+
+
+def calls_helpers_by_hand(x, y):
+    c = x
+    for i in range(2):
+        c = c + (0.3 * y + 0.6 * -1.34)
+        c = y * np.exp(-c ** 2) * x + (math.cos(1.43) + math.sin(0.2))
+    return c
+
+
 CASES = [
+    (calls_helpers, calls_helpers_by_hand, (0.4, 0.7)),
     (a_list_holds_a_view_read_before, a_list_holds_a_view_read_before_by_hand, (0.4, X)),
     (leaves_after_the_update, leaves_after_the_update_by_hand, (0.4, X, 1)),
     (leaves_after_the_update, leaves_after_the_update_by_hand, (0.4, X, 0)),
@@ -234,6 +278,73 @@ def test_a_list_item_read_after_the_update_is_refused_or_right():
     assert_grad(a_list_holds_a_view_read_after, *args, wrt=(0, 1), keywords=False)
     for g, e in zip(got, ad.grad(a_list_holds_a_view_read_after_by_hand, wrt=(0, 1))(*args)):
         assert_close(g, e)
+
+
+def _halves_first(p, q):
+    s = (q + q) * _halves_second(0.06, q)    # q halved in place where it is an array
+    return q * p + s
+
+
+def calls_a_helper_on_its_array(x, y):
+    c = x
+    for i in range(2):
+        c = c + _halves_first(y, np.abs(np.ones(2) * 0.3))
+        c = y * np.sum(np.exp(-c ** 2)) * x
+    return c
+
+
+def _same(p):
+    return p                  # not arithmetic: the caller's object
+
+
+def _joined(p):
+    return p + [0.0]          # a new list holding p's items
+
+
+def changes_what_a_helper_returns(x, g):
+    s = 0.0
+    for i in range(2):
+        s = s + x * np.sum(g ** 2)
+        t = _same(g)
+        t *= 0.5              # g itself
+    return s
+
+
+def changes_an_item_of_what_a_helper_returns(x, g):
+    s = 0.0
+    hs = [g]
+    for i in range(2):
+        s = s + x * np.sum(g ** 2)
+        r = _joined(hs)
+        r[0] *= 0.5           # g itself
+    return s
+
+
+def changes_an_item_of_a_joined_list(x, g):
+    s = 0.0
+    hs = [g]
+    for i in range(2):
+        s = s + x * np.sum(g ** 2)
+        r = hs + [0.0]
+        r[0] *= 0.5           # g itself (the gradient once changed the caller's g so)
+    return s
+
+
+@pytest.mark.parametrize("f, args", [
+    (calls_a_helper_on_its_array, (0.4, 0.7)),
+    (changes_an_item_of_a_joined_list, (0.4, np.array([1.0, 2.0]))),
+    (changes_what_a_helper_returns, (0.4, np.array([1.0, 2.0]))),
+    (changes_an_item_of_what_a_helper_returns, (0.4, np.array([1.0, 2.0]))),
+])
+def test_a_helper_changing_what_the_gradient_reads_is_refused_or_right(f, args):
+    # (x alone differentiated: the helpers are called on values that are not, as written)
+    try:
+        got = ad.grad(f)(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    # (finite differences on fresh copies of the arguments, as Python runs f)
+    assert_close(got, assert_grad(f, *args, keywords=False))
 
 
 def test_a_view_of_the_old_array_stays_refused():

@@ -241,6 +241,16 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Call) and self._allocates(e):
             return {f"new@{id(e)}"}
+        made = _returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
+        if made is not None:
+            # a function of the user's returning arithmetic: a new object (a new list
+            # holds what the lists it is made of hold: what the arguments may hold, unless
+            # it is made of constants)
+            site = f"new@{id(e)}"
+            if made:
+                self._add(self.contents, site, self.deep(set().union(set(), *(
+                    self.of(n) for n in sorted(ir.names_read(e))))))
+            return {site}
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
                 and e.func.attr == "pop" and isinstance(e.func.value, ast.Name):
             return self._held(self.of(e.func.value.id))   # an item, not the list
@@ -299,6 +309,9 @@ class Aliases:
             for part in ast.walk(t):
                 if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
                     found |= self._value(part.value)
+                    if isinstance(stmt, ast.AugAssign) and part is t:
+                        # k[i] op= v also changes in place the item (an array a list holds)
+                        found |= self._held(self._value(part.value))
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call):
                 found |= self._call_changes(node)
@@ -326,6 +339,9 @@ class Aliases:
                 return found | self._value(call.args[0])
             if self._leaves_arguments(obj):
                 return found
+            bound = _bound_parameters(obj, call, self, 3)
+            if bound is not None:   # what it is given for the parameters it may change
+                return found | self.deep(set().union(set(), *(self._value(a) for a in bound)))
             return found | given   # an unknown function may write into what it is given
         if isinstance(func, ast.Attribute):
             receiver, method = self._value(func.value), func.attr
@@ -406,6 +422,204 @@ def _changes_nothing(func, facts, depth):
             if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
                 return False
     return True
+
+
+def _returns_new(func):
+    """For a Python function of the user's ``func`` that returns only what arithmetic, a
+    comparison, a ufunc... makes, or a constant (``return p * q + 1.0``, see _makes_new),
+    never an object its caller has: whether what it returns may hold objects the caller has (a list made of others
+    holds their items; not where the values returned read no variable, only functions and
+    modules). None for any other callee."""
+    if not isinstance(func, types.FunctionType) or module_of(func) in ("numpy", "math"):
+        return None
+    tree = _parsed(func)
+    if tree is None or not isinstance(tree.body[0], ast.FunctionDef) or any(
+            isinstance(n, (ast.Lambda, ast.Yield, ast.YieldFrom, ast.AsyncFunctionDef))
+            or isinstance(n, ast.FunctionDef) and n is not tree.body[0] for n in ast.walk(tree)):
+        return None
+    values = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value]
+    if not all(_makes_new(v, func) for v in values):
+        return None
+    return any(isinstance(n, ast.Name) and not _is_code(func.__globals__.get(
+        n.id, getattr(builtins, n.id, None))) for v in values for n in ast.walk(v))
+
+
+def _parsed(func):
+    """The AST of a Python function's source (a Module holding its def), or None."""
+    import inspect
+    import textwrap
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
+def _bound_parameters(func, call, facts, depth):
+    """The argument expressions of ``call`` (to the Python function of the user's ``func``)
+    given for the parameters ``func`` may change in place (see _changed_parameters), or None
+    where that is not known (it may change anything, or such a parameter takes its default)."""
+    if not isinstance(func, types.FunctionType):
+        return None
+    changed = _changed_parameters(func, facts, depth)
+    tree = _parsed(func) if changed else None
+    if changed is None or changed and tree is None:
+        return None
+    if not changed:
+        return []
+    args = tree.body[0].args
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords) or args.vararg or args.kwarg:
+        return None
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    given = dict(zip(positional, call.args))
+    given.update((k.arg, k.value) for k in call.keywords)
+    if len(call.args) > len(positional) or not changed <= set(given):
+        return None
+    return [given[p] for p in sorted(changed)]
+
+
+def _changed_parameters(func, facts, depth):
+    """The parameters of a Python function of the user's (called on values not being
+    differentiated, and so not inlined) whose objects, or what they hold, it may change in
+    place; None where it may change anything else (what a global names, or anything: a
+    method that may write, a function not known, ``out=``). A local name may share memory
+    with every parameter its values are computed from (``r = np.sin(q)``: with ``q``), so
+    ``r += e`` may change ``q``'s object (not where ``r`` is only ever made new by
+    arithmetic, see _fresh_locals). Looked into ``depth`` levels of calls deep."""
+    tree = _parsed(func)
+    if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fn = tree.body[0]
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    local = params | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+    fresh, found = _fresh_locals(tree), set()
+
+    def code(name):   # a module, function or class the function names: nothing to change
+        obj = func.__globals__.get(name, getattr(builtins, name, None))
+        return obj is not None and _is_code(obj)
+
+    flows = []   # (names bound, names whose contents change, names read, whether new)
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Yield, ast.YieldFrom,
+                             ast.ClassDef, ast.With, ast.AsyncFunctionDef, ast.Await,
+                             ast.NamedExpr)) or isinstance(node, ast.FunctionDef) \
+                and node is not fn:
+            return None
+        pairs = [(t, node.value) for t in node.targets] if isinstance(node, ast.Assign) else \
+            [(node.target, node.value)] if isinstance(node, ast.AnnAssign) and node.value else \
+            [(node.target, node.iter)] if isinstance(node, (ast.For, ast.comprehension)) else []
+        for target, value in pairs:
+            read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            if any(n not in local and not code(n) for n in read):
+                if any(not isinstance(t, ast.Name) for t in ast.walk(target)
+                       if isinstance(t, ast.expr) and isinstance(getattr(t, "ctx", None),
+                                                                  ast.Store)):
+                    return None
+                read.add("*")   # (what a global names)
+            bound = {n.id for n in _bound_names(target)}
+            kind = "new" if _makes_new(value, func) else \
+                "name" if isinstance(value, ast.Name) else "other"
+            flows.append((bound, {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                          - bound, read, kind))
+    # is_[n]: the parameters n's value may be (or be a view of, or be an item of); shares[n]:
+    # those it may be or hold ("p" stands for p and everything it holds)
+    shares, is_ = {p: {p} for p in params}, {p: {p} for p in params}
+    changed = True
+    while changed:
+        changed = False
+        for targets, holders, read, kind in flows:
+            held = set().union(set(), *(shares.get(n, {"*"} if n == "*" else set())
+                                        for n in read))
+            same = set() if kind == "new" else held if kind == "other" else \
+                set().union(set(), *(is_.get(n, {"*"} if n == "*" else set()) for n in read))
+            for t, table, value in [(t, shares, held) for t in targets | holders] + [
+                    (t, is_, same) for t in targets]:
+                if not value <= table.setdefault(t, set()):
+                    table[t] |= value
+                    changed = True
+
+    def sharing(e):
+        return set().union(set(), *(shares.get(n.id, set()) for n in ast.walk(e)
+                                    if isinstance(n, ast.Name)))
+
+    for node in ast.walk(fn):
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                if isinstance(node, ast.AugAssign) and t.id not in fresh:
+                    found |= is_.get(t.id, set())   # r op= e: in place, for an array
+            elif not (isinstance(t, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Name) for e in t.elts)):
+                found |= sharing(t)   # k[i] = v, obj.a = v
+        if isinstance(node, ast.Call):
+            more = _call_changed(node, func, facts, depth, sharing)
+            if more is None:
+                return None
+            found |= more
+    return None if "*" in found else found & params
+
+
+def _bound_names(target):
+    """The names an assignment to ``target`` binds (not those of ``k[i] = v``)."""
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _bound_names(e)]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return []
+
+
+def _makes_new(value, func):
+    """Whether the expression ``value`` (in the user's function ``func``) is a new object:
+    arithmetic, a comparison, a constant, a NumPy function that makes a new array, a
+    ufunc, a function of ``math``."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Constant)):
+        return True
+    if not isinstance(value, ast.Call) or any(k.arg in ("out", "copy") for k in value.keywords):
+        return False
+    f = value.func
+    if isinstance(f, ast.Name):
+        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
+    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+        obj = getattr(func.__globals__[f.value.id], f.attr, None)
+    else:
+        return False
+    return isinstance(obj, np.ufunc) or module_of(obj) == "math" and callable(obj) or \
+        module_of(obj) == "numpy" and getattr(obj, "__name__", "") in _NUMPY_ALLOCATORS
+
+
+def _call_changed(call, func, facts, depth, sharing):
+    """For _changed_parameters: the names ``call`` (in the user's function ``func``) may
+    change in place, by ``sharing(expression)``, or None for anything."""
+    if any(k.arg == "out" for k in call.keywords):
+        return None
+    f = call.func
+    if isinstance(f, ast.Name):
+        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
+    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+        obj = getattr(func.__globals__[f.value.id], f.attr, None)
+    elif isinstance(f, ast.Attribute):   # a method
+        if f.attr in _READING_METHODS or f.attr in facts.registry.by_method \
+                or f.attr in facts.registry.nondiff_methods:
+            return set()
+        return None
+    else:
+        return None
+    if obj is None or obj is func or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
+        return None
+    if isinstance(obj, types.FunctionType) and module_of(obj) not in ("numpy", "math"):
+        if depth <= 0:
+            return None
+        bound = _bound_parameters(obj, call, facts, depth - 1)
+        return None if bound is None else set().union(set(), *(sharing(a) for a in bound))
+    if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
+        return None
+    return set()
 
 
 def _fresh_locals(tree):
