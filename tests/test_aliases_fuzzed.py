@@ -175,7 +175,40 @@ def calls_helpers_by_hand(x, y):
     return c
 
 
+# -- a loop of one step (fuzz seed 1136) -----------------------------------------------------
+
+def swapped_in_a_one_step_loop(x, y):
+    c = x * y                 # a number: no array d could be
+    d = np.asarray(y)         # y is a float: a new 0-d array
+    for i in range(1):        # one step: the update does not run again
+        d += x
+        d, c = c, d           # c names the changed array now
+    return c * x + d
+
+
+def swapped_in_a_one_step_loop_by_hand(x, y):
+    return (y + x) * x + x * y
+
+
+def swapped_in_a_loop(x, y):
+    c = x * y
+    d = np.asarray(y)
+    for i in range(3):        # the second step changes what the first swapped
+        d += x
+        d, c = c, d
+    return c * x + d
+
+
+def swapped_in_a_loop_by_hand(x, y):
+    c, d = x * y, y
+    for i in range(3):
+        d = d + x
+        d, c = c, d
+    return c * x + d
+
+
 CASES = [
+    (swapped_in_a_one_step_loop, swapped_in_a_one_step_loop_by_hand, (0.4, 0.7)),
     (calls_helpers, calls_helpers_by_hand, (0.4, 0.7)),
     (a_list_holds_a_view_read_before, a_list_holds_a_view_read_before_by_hand, (0.4, X)),
     (leaves_after_the_update, leaves_after_the_update_by_hand, (0.4, X, 1)),
@@ -345,6 +378,19 @@ def test_a_helper_changing_what_the_gradient_reads_is_refused_or_right(f, args):
         return
     # (finite differences on fresh copies of the arguments, as Python runs f)
     assert_close(got, assert_grad(f, *args, keywords=False))
+
+
+def test_a_loop_of_more_steps_is_refused_or_right():
+    args = (0.4, 0.7)
+    try:
+        got = ad.grad(swapped_in_a_loop, wrt=(0, 1))(*args)
+    except (ad.TransformError, TypeError) as exc:
+        assert "in place" in str(exc)
+        return
+    assert swapped_in_a_loop(*args) == pytest.approx(swapped_in_a_loop_by_hand(*args))
+    assert_grad(swapped_in_a_loop, *args, wrt=(0, 1), keywords=False)
+    for g, e in zip(got, ad.grad(swapped_in_a_loop_by_hand, wrt=(0, 1))(*args)):
+        assert_close(g, e)
 
 
 def test_a_view_of_the_old_array_stays_refused():

@@ -155,6 +155,8 @@ class Aliases:
 
     def _statement(self, s):
         if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return   # (a number: no object, x * y of numbers)
             # a new object (np.asarray of a number is one too), or for a primitive that may
             # return a view, also whatever it reads
             self._add(self.objects, s.target, {self._new(s, s.target)})
@@ -173,6 +175,21 @@ class Aliases:
                 self._add(self.contents, site, self._value(s.value))
         elif isinstance(s, ir.ListGet):
             self._add(self.objects, s.target, self._held(self.of(s.source)))
+
+    def made_by(self, s):
+        """The objects the IR statement ``s`` may give the name it assigns (as _statement
+        finds them), or None where that is not known."""
+        if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return set()
+            made = {self._new(s, s.target)}
+            return made if self._makes_new(s) else made | self._value(s.expr)
+        if isinstance(s, ir.Carry):
+            return set(self.of(s.source))
+        if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign) \
+                and len(s.stmt.targets) == 1 and isinstance(s.stmt.targets[0], ast.Name):
+            return self._value(s.stmt.value)
+        return None   # (not known: anything)
 
     def _held(self, objects):
         return set().union(*(self.contents.get(o, set()) for o in objects)) if objects else set()
@@ -226,6 +243,8 @@ class Aliases:
             return set()
         if isinstance(e, ast.Name):
             return set(self.of(e.id))
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)) and self.is_number(e):
+            return set()   # a number: no object (x * y of numbers)
         if isinstance(e, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             site = f"display@{id(e)}"
             parts = e.values + e.keys if isinstance(e, ast.Dict) else e.elts
@@ -685,7 +704,8 @@ def _program_order(body):
 
     def visit(stmts, loops, branches, leaves, innermost):
         for i, s in enumerate(stmts):
-            gone = leaves | {innermost} if innermost and _breaks(stmts[i + 1:]) else leaves
+            gone = leaves | {innermost} if innermost and (
+                _breaks(stmts[i + 1:]) or _one_step(order[innermost][0])) else leaves
             order[id(s)] = (s, len(order), loops, branches, gone)
             for k, block in enumerate(ir.children(s)):
                 if isinstance(s, ir.Loop):
@@ -695,6 +715,25 @@ def _program_order(body):
 
     visit(body, frozenset(), frozenset(), frozenset(), None)
     return order
+
+
+def _one_step(loop):
+    """Whether ``loop`` runs its body at most once: ``for i in range(1)`` (constant bounds)."""
+    it = loop.iterable if loop.kind == "for" else None
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and not it.keywords and 1 <= len(it.args) <= 3):
+        return False
+    bounds = []
+    for a in it.args:
+        negative = isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub)
+        a = a.operand if negative else a
+        if not (isinstance(a, ast.Constant) and type(a.value) is int):
+            return False
+        bounds.append(-a.value if negative else a.value)
+    try:
+        return len(range(*bounds)) <= 1
+    except ValueError:   # (a step of 0)
+        return False
 
 
 def _breaks(block):
@@ -796,9 +835,13 @@ def rebinding_hazards(fn, aliases):
 
             memo = {}
 
+            def gives_shared(s):
+                made = aliases.made_by(s)
+                return made is None or bool(aliases.deep(made) & objects)
+
             def after(n):   # (a value made after the update, from its result: see below)
-                return _made_after(n, here, defs, stores, olds,
-                                   lambda m: bool(aliases.reach(m) & objects), memo)
+                return _made_after(n, here, defs, stores, olds, rebinding.new, (
+                    lambda m: bool(aliases.reach(m) & objects), gives_shared), memo)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [(r, rpos) for r, rpos, *_ in entries
@@ -844,27 +887,29 @@ def rebinding_hazards(fn, aliases):
     return [(r, s, o) for r, s, o in found if o is not None]
 
 
-def _made_after(name, here, defs, stores, olds, shares, memo):
-    """Whether every value of ``name`` is made after the update at ``here`` (an entry of
-    _program_order) has run, where the update cannot run again before it is read, from
-    values that hold the update's result too: a later version of the variable (or of a
-    name the update renews, ``olds``) assigned between the two, a name that shares nothing
-    with the array (``shares(m)`` false), or a name made so too. Such a value (a view of
-    the new array, ``w[-2:]`` after the loop that changes ``w``) sees the new values, as
-    Python's does. ``defs``: name -> the entries of the statements assigning it; ``stores``:
-    name -> (position, loops, branches) of those."""
+def _made_after(name, here, defs, stores, olds, result, shares, memo):
+    """Whether every value of ``name`` shares nothing with the array changed by the update
+    at ``here`` (an entry of _program_order), or is made after the update has run, where
+    the update cannot run again before it is read, from values that hold the update's
+    result too: the result itself or a later version of the variable (or of a name the
+    update renews: ``olds``) assigned between the two, a name that shares
+    nothing with the array, or a name made so too. Such a value (a view of the new array,
+    ``w[-2:]`` after the loop that changes ``w``) sees the new values, as Python's does.
+    ``defs``: name -> the entries of the statements assigning it; ``stores``: name ->
+    (position, loops, branches) of those; ``shares``: (whether a name may share memory with
+    the array, whether the value a statement assigns may)."""
     if name in memo:
         return memo[name]
     memo[name] = False   # (a name made from itself: not shown)
     _, pos, _, branches, _ = here
-    made = defs.get(name)
-    found = bool(made) and all(
+    made, (name_shares, gives_shared) = defs.get(name), shares
+    found = bool(made) and all(not gives_shared(d[0]) or (
         d[1] > pos and not _follows(here, d) and not _exclusive(branches, d[3]) and all(
             m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
                               and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
-            or not shares(m) or m not in olds and _made_after(
-                m, here, defs, stores, olds, shares, memo)
-            for m in ir.own_reads(d[0]))
+            or m == result or not name_shares(m) or m not in olds and _made_after(
+                m, here, defs, stores, olds, result, shares, memo)
+            for m in ir.own_reads(d[0])))
         for d in made)
     memo[name] = found
     return found
