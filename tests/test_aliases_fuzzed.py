@@ -23,6 +23,7 @@ Each function is checked against central finite differences, against the same fu
 written without in-place updates (by adcompile and by autograd), and in forward mode.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -363,7 +364,29 @@ def changes_an_item_of_a_joined_list(x, g):
     return s
 
 
+def _halving(f):
+    @functools.wraps(f)
+    def inner(p, q):
+        q *= 0.5              # the wrapper changes q in place (inspect shows f's source)
+        return f(p, q)
+    return inner
+
+
+@_halving
+def _wrapped(p, q):
+    return p * 2.0
+
+
+def calls_a_wrapped_helper(x, g):
+    s = 0.0
+    for i in range(2):
+        s = s + x * np.sum(g ** 2)
+        c = _wrapped(0.5, g)  # (the gradient once changed the caller's g so)
+    return s
+
+
 @pytest.mark.parametrize("f, args", [
+    (calls_a_wrapped_helper, (0.4, np.array([1.0, 2.0]))),
     (calls_a_helper_on_its_array, (0.4, 0.7)),
     (changes_an_item_of_a_joined_list, (0.4, np.array([1.0, 2.0]))),
     (changes_what_a_helper_returns, (0.4, np.array([1.0, 2.0]))),

@@ -395,11 +395,8 @@ def _changes_nothing(func, facts, depth):
     and so not inlined) surely changes nothing in place: no augmented assignment, no item or
     attribute assignment, no method call but reading ones, no call but to functions that
     change nothing (looked into ``depth`` levels deep)."""
-    import inspect
-    import textwrap
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
+    tree = _parsed(func)
+    if tree is None:
         return False
     fresh = _fresh_locals(tree)
     for node in ast.walk(tree):
@@ -446,9 +443,9 @@ def _changes_nothing(func, facts, depth):
 def _returns_new(func):
     """For a Python function of the user's ``func`` that returns only what arithmetic, a
     comparison, a ufunc... makes, or a constant (``return p * q + 1.0``, see _makes_new),
-    never an object its caller has: whether what it returns may hold objects the caller has (a list made of others
-    holds their items; not where the values returned read no variable, only functions and
-    modules). None for any other callee."""
+    never an object its caller has: whether what it returns may hold objects the caller
+    has (a list made of others holds their items; not where the values returned read no
+    variable, only functions and modules). None for any other callee."""
     if not isinstance(func, types.FunctionType) or module_of(func) in ("numpy", "math"):
         return None
     tree = _parsed(func)
@@ -464,13 +461,22 @@ def _returns_new(func):
 
 
 def _parsed(func):
-    """The AST of a Python function's source (a Module holding its def), or None."""
+    """The AST of a Python function's source (a Module holding its def), or None (also
+    for a wrapper, whose source inspect finds in the function it wraps, and for a def with
+    decorators: the source is not what runs)."""
     import inspect
     import textwrap
+    if getattr(func, "__wrapped__", None) is not None:
+        return None
     try:
-        return ast.parse(textwrap.dedent(inspect.getsource(func)))
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError):
         return None
+    fn = tree.body[0] if tree.body else None
+    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list \
+            or fn.name != getattr(func, "__name__", None):
+        return None
+    return tree
 
 
 def _bound_parameters(func, call, facts, depth):
