@@ -519,12 +519,44 @@ def _changed_parameters(func, facts, depth):
     local = params | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
                       and isinstance(n.ctx, ast.Store)}
     fresh, found = _fresh_locals(tree), set()
+    flows = _parameter_flows(fn, func, local)
+    if flows is None:
+        return None
+    shares, is_ = _shared_parameters(flows, params)
+
+    def sharing(e):
+        return set().union(set(), *(shares.get(n.id, set()) for n in ast.walk(e)
+                                    if isinstance(n, ast.Name)))
+
+    for node in ast.walk(fn):
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                if isinstance(node, ast.AugAssign) and t.id not in fresh:
+                    found |= is_.get(t.id, set())   # r op= e: in place, for an array
+            elif not (isinstance(t, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Name) for e in t.elts)):
+                found |= sharing(t)   # k[i] = v, obj.a = v
+        if isinstance(node, ast.Call):
+            more = _call_changed(node, func, facts, depth, sharing)
+            if more is None:
+                return None
+            found |= more
+    return None if "*" in found else found & params
+
+
+def _parameter_flows(fn, func, local):
+    """For _changed_parameters: (names bound, names whose contents change, names read, how:
+    "new", "name" or "other") for each assignment of the def ``fn`` (of ``func``; ``local``:
+    its parameters and local names), "*" read for a variable not its own; None for what it
+    does not follow (global, a nested function, with, ...)."""
 
     def code(name):   # a module, function or class the function names: nothing to change
         obj = func.__globals__.get(name, getattr(builtins, name, None))
         return obj is not None and _is_code(obj)
 
-    flows = []   # (names bound, names whose contents change, names read, whether new)
+    flows = []
     for node in ast.walk(fn):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Yield, ast.YieldFrom,
                              ast.ClassDef, ast.With, ast.AsyncFunctionDef, ast.Await,
@@ -547,8 +579,13 @@ def _changed_parameters(func, facts, depth):
                 "name" if isinstance(value, ast.Name) else "other"
             flows.append((bound, {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
                           - bound, read, kind))
-    # is_[n]: the parameters n's value may be (or be a view of, or be an item of); shares[n]:
-    # those it may be or hold ("p" stands for p and everything it holds)
+    return flows
+
+
+def _shared_parameters(flows, params):
+    """(shares, is_) for _changed_parameters: ``is_[n]``, the parameters the value of name
+    ``n`` may be (or be a view of, or an item of); ``shares[n]``, those it may be or hold
+    ("p" stands for p and everything it holds, "*" for what a global names)."""
     shares, is_ = {p: {p} for p in params}, {p: {p} for p in params}
     changed = True
     while changed:
@@ -563,27 +600,7 @@ def _changed_parameters(func, facts, depth):
                 if not value <= table.setdefault(t, set()):
                     table[t] |= value
                     changed = True
-
-    def sharing(e):
-        return set().union(set(), *(shares.get(n.id, set()) for n in ast.walk(e)
-                                    if isinstance(n, ast.Name)))
-
-    for node in ast.walk(fn):
-        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
-            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for t in targets:
-            if isinstance(t, ast.Name):
-                if isinstance(node, ast.AugAssign) and t.id not in fresh:
-                    found |= is_.get(t.id, set())   # r op= e: in place, for an array
-            elif not (isinstance(t, (ast.Tuple, ast.List)) and all(
-                    isinstance(e, ast.Name) for e in t.elts)):
-                found |= sharing(t)   # k[i] = v, obj.a = v
-        if isinstance(node, ast.Call):
-            more = _call_changed(node, func, facts, depth, sharing)
-            if more is None:
-                return None
-            found |= more
-    return None if "*" in found else found & params
+    return shares, is_
 
 
 def _bound_names(target):
@@ -839,15 +856,8 @@ def rebinding_hazards(fn, aliases):
             here = order[id(s)]
             _, pos, loops, branches, _ = here
 
-            memo = {}
-
-            def gives_shared(s):
-                made = aliases.made_by(s)
-                return made is None or bool(aliases.deep(made) & objects)
-
-            def after(n):   # (a value made after the update, from its result: see below)
-                return _made_after(n, here, defs, stores, olds, rebinding.new, (
-                    lambda m: bool(aliases.reach(m) & objects), gives_shared), memo)
+            after = _sees_the_update(aliases, objects, here, defs, stores, olds,
+                                     rebinding.new)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [(r, rpos) for r, rpos, *_ in entries
@@ -891,6 +901,22 @@ def rebinding_hazards(fn, aliases):
                                 None)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
+    """``after(name)``: whether the value of ``name`` is no observer of the update at
+    ``here`` that changes ``objects`` in place (see _made_after)."""
+    memo = {}
+
+    def gives_shared(s):
+        made = aliases.made_by(s)
+        return made is None or bool(aliases.deep(made) & objects)
+
+    def after(name):
+        return _made_after(name, here, defs, stores, olds, result, (
+            lambda m: bool(aliases.reach(m) & objects), gives_shared), memo)
+
+    return after
 
 
 def _made_after(name, here, defs, stores, olds, result, shares, memo):
