@@ -416,6 +416,39 @@ def test_a_loop_of_more_steps_is_refused_or_right():
         assert_close(g, e)
 
 
+def changes_an_argument_through_a_name(x, y, k):
+    b = y                     # y itself where y is an array
+    w = 0
+    while w < k:
+        w += 1
+        b -= 0.5 * x          # changes y where y is an array
+        b = x + 0.1
+    j = 0
+    while j < k - 5:          # (does not run: y keeps the argument's object)
+        j += 1
+        y = x * 2.0
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("y", [np.array(-0.95), np.array([-0.95, 0.5]), -0.95])
+def test_a_parameter_assigned_later_keeps_the_argument_before(y):
+    # (fuzz seed 2669: a parameter's value from the call counted as no value at all when
+    # the function assigns the parameter later, and the 0-d argument changed through b
+    # was read with its old value: a silently wrong value and gradient)
+    args = (0.4, y, 1)
+    try:
+        value, got = ad.value_and_grad(changes_an_argument_through_a_name)(*copies(args))
+    except (ad.TransformError, TypeError) as exc:
+        assert "in place" in str(exc)
+        assert not isinstance(y, float)   # (a number: nothing to refuse)
+        return
+    assert value == pytest.approx(changes_an_argument_through_a_name(*copies(args)))
+    h = 1e-6
+    plus = changes_an_argument_through_a_name(0.4 + h, *copies(args[1:]))
+    minus = changes_an_argument_through_a_name(0.4 - h, *copies(args[1:]))
+    assert_close(got, (plus - minus) / (2 * h))
+
+
 def test_a_view_of_the_old_array_stays_refused():
     with pytest.raises(ad.TransformError, match="in place"):
         ad.grad(view_of_the_old_array_in_a_list, wrt=(0, 1))(0.4, X.copy(), 3)

@@ -843,6 +843,11 @@ def rebinding_hazards(fn, aliases):
             defs.setdefault(n, []).append(e)
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
+    # (names with a value no statement of defs gives: a parameter's from the call, a loop's
+    # index or counter: not made after anything)
+    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
+                                for n in (e[0].index, e[0].counter) if n]:
+        defs.setdefault(p, []).append(None)
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
@@ -935,7 +940,7 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo):
     memo[name] = False   # (a name made from itself: not shown)
     _, pos, _, branches, _ = here
     made, (name_shares, gives_shared) = defs.get(name), shares
-    found = bool(made) and all(not gives_shared(d[0]) or (
+    found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
         d[1] > pos and not _follows(here, d) and not _exclusive(branches, d[3]) and all(
             m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
                               and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
