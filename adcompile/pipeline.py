@@ -86,9 +86,11 @@ def guard_rebindings(fn, target):
     fn = ir.copy_function(fn)
     key, params = target.key, target.params
     # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
-    _, ndim_of = infer_ndims(fn, {p: 0 if n == (None, False) else d for (p, d), n in zip(
-        target.param_ndims.items(), key)})
-    is_number = infer_numbers(fn, {p: n == 0 for p, n in zip(params, key)}, ndim_of)
+    known = ({p: n == 0 for p, n in zip(params, key)},
+             {p: 0 if n == (None, False) else d for (p, d), n in zip(
+                 target.param_ndims.items(), key)})
+    _, ndim_of = infer_ndims(fn, known[1])
+    is_number = infer_numbers(fn, known[0], ndim_of)
     arrays = {p for p, n in zip(params, key) if isinstance(n, tuple)}
 
     def guard(name, message):
@@ -98,7 +100,7 @@ def guard_rebindings(fn, target):
     def augmented(x, op, e):
         return ir.call(target.aliases["augmented"], x, ast.Constant(op), e)
 
-    check_rebindings(fn, is_number, ndim_of, guard, arrays, augmented)
+    check_rebindings(fn, is_number, ndim_of, guard, arrays, augmented, known)
     return fn
 
 

@@ -155,6 +155,8 @@ class Aliases:
 
     def _statement(self, s):
         if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return   # (a number: no object, x * y of numbers)
             # a new object (np.asarray of a number is one too), or for a primitive that may
             # return a view, also whatever it reads
             self._add(self.objects, s.target, {self._new(s, s.target)})
@@ -173,6 +175,21 @@ class Aliases:
                 self._add(self.contents, site, self._value(s.value))
         elif isinstance(s, ir.ListGet):
             self._add(self.objects, s.target, self._held(self.of(s.source)))
+
+    def made_by(self, s):
+        """The objects the IR statement ``s`` may give the name it assigns (as _statement
+        finds them), or None where that is not known."""
+        if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return set()
+            made = {self._new(s, s.target)}
+            return made if self._makes_new(s) else made | self._value(s.expr)
+        if isinstance(s, ir.Carry):
+            return set(self.of(s.source))
+        if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign) \
+                and len(s.stmt.targets) == 1 and isinstance(s.stmt.targets[0], ast.Name):
+            return self._value(s.stmt.value)
+        return None   # (not known: anything)
 
     def _held(self, objects):
         return set().union(*(self.contents.get(o, set()) for o in objects)) if objects else set()
@@ -226,6 +243,8 @@ class Aliases:
             return set()
         if isinstance(e, ast.Name):
             return set(self.of(e.id))
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)) and self.is_number(e):
+            return set()   # a number: no object (x * y of numbers)
         if isinstance(e, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             site = f"display@{id(e)}"
             parts = e.values + e.keys if isinstance(e, ast.Dict) else e.elts
@@ -241,6 +260,16 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Call) and self._allocates(e):
             return {f"new@{id(e)}"}
+        made = _returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
+        if made is not None:
+            # a function of the user's returning arithmetic: a new object (a new list
+            # holds what the lists it is made of hold: what the arguments may hold, unless
+            # it is made of constants)
+            site = f"new@{id(e)}"
+            if made:
+                self._add(self.contents, site, self.deep(set().union(set(), *(
+                    self.of(n) for n in sorted(ir.names_read(e))))))
+            return {site}
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
                 and e.func.attr == "pop" and isinstance(e.func.value, ast.Name):
             return self._held(self.of(e.func.value.id))   # an item, not the list
@@ -299,6 +328,9 @@ class Aliases:
             for part in ast.walk(t):
                 if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
                     found |= self._value(part.value)
+                    if isinstance(stmt, ast.AugAssign) and part is t:
+                        # k[i] op= v also changes in place the item (an array a list holds)
+                        found |= self._held(self._value(part.value))
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call):
                 found |= self._call_changes(node)
@@ -326,6 +358,9 @@ class Aliases:
                 return found | self._value(call.args[0])
             if self._leaves_arguments(obj):
                 return found
+            bound = _bound_parameters(obj, call, self, 3)
+            if bound is not None:   # what it is given for the parameters it may change
+                return found | self.deep(set().union(set(), *(self._value(a) for a in bound)))
             return found | given   # an unknown function may write into what it is given
         if isinstance(func, ast.Attribute):
             receiver, method = self._value(func.value), func.attr
@@ -360,11 +395,8 @@ def _changes_nothing(func, facts, depth):
     and so not inlined) surely changes nothing in place: no augmented assignment, no item or
     attribute assignment, no method call but reading ones, no call but to functions that
     change nothing (looked into ``depth`` levels deep)."""
-    import inspect
-    import textwrap
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
+    tree = _parsed(func)
+    if tree is None:
         return False
     fresh = _fresh_locals(tree)
     for node in ast.walk(tree):
@@ -406,6 +438,230 @@ def _changes_nothing(func, facts, depth):
             if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
                 return False
     return True
+
+
+def _returns_new(func):
+    """For a Python function of the user's ``func`` that returns only what arithmetic, a
+    comparison, a ufunc... makes, or a constant (``return p * q + 1.0``, see _makes_new),
+    never an object its caller has: whether what it returns may hold objects the caller
+    has (a list made of others holds their items; not where the values returned read no
+    variable, only functions and modules). None for any other callee."""
+    if not isinstance(func, types.FunctionType) or module_of(func) in ("numpy", "math"):
+        return None
+    tree = _parsed(func)
+    if tree is None or not isinstance(tree.body[0], ast.FunctionDef) or any(
+            isinstance(n, (ast.Lambda, ast.Yield, ast.YieldFrom, ast.AsyncFunctionDef))
+            or isinstance(n, ast.FunctionDef) and n is not tree.body[0] for n in ast.walk(tree)):
+        return None
+    values = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value]
+    if not all(_makes_new(v, func) for v in values):
+        return None
+    return any(isinstance(n, ast.Name) and not _is_code(func.__globals__.get(
+        n.id, getattr(builtins, n.id, None))) for v in values for n in ast.walk(v))
+
+
+def _parsed(func):
+    """The AST of a Python function's source (a Module holding its def), or None (also
+    for a wrapper, whose source inspect finds in the function it wraps, and for a def with
+    decorators: the source is not what runs)."""
+    import inspect
+    import textwrap
+    if getattr(func, "__wrapped__", None) is not None:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    fn = tree.body[0] if tree.body else None
+    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list \
+            or fn.name != getattr(func, "__name__", None):
+        return None
+    return tree
+
+
+def _bound_parameters(func, call, facts, depth):
+    """The argument expressions of ``call`` (to the Python function of the user's ``func``)
+    given for the parameters ``func`` may change in place (see _changed_parameters), or None
+    where that is not known (it may change anything, or such a parameter takes its default)."""
+    if not isinstance(func, types.FunctionType):
+        return None
+    changed = _changed_parameters(func, facts, depth)
+    tree = _parsed(func) if changed else None
+    if changed is None or changed and tree is None:
+        return None
+    if not changed:
+        return []
+    args = tree.body[0].args
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords) or args.vararg or args.kwarg:
+        return None
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    given = dict(zip(positional, call.args))
+    given.update((k.arg, k.value) for k in call.keywords)
+    if len(call.args) > len(positional) or not changed <= set(given):
+        return None
+    return [given[p] for p in sorted(changed)]
+
+
+def _changed_parameters(func, facts, depth):
+    """The parameters of a Python function of the user's (called on values not being
+    differentiated, and so not inlined) whose objects, or what they hold, it may change in
+    place; None where it may change anything else (what a global names, or anything: a
+    method that may write, a function not known, ``out=``). A local name may share memory
+    with every parameter its values are computed from (``r = np.sin(q)``: with ``q``), so
+    ``r += e`` may change ``q``'s object (not where ``r`` is only ever made new by
+    arithmetic, see _fresh_locals). Looked into ``depth`` levels of calls deep."""
+    tree = _parsed(func)
+    if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fn = tree.body[0]
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    local = params | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+    fresh, found = _fresh_locals(tree), set()
+    flows = _parameter_flows(fn, func, local)
+    if flows is None:
+        return None
+    shares, is_ = _shared_parameters(flows, params)
+
+    def sharing(e):
+        return set().union(set(), *(shares.get(n.id, set()) for n in ast.walk(e)
+                                    if isinstance(n, ast.Name)))
+
+    for node in ast.walk(fn):
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                if isinstance(node, ast.AugAssign) and t.id not in fresh:
+                    found |= is_.get(t.id, set())   # r op= e: in place, for an array
+            elif not (isinstance(t, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Name) for e in t.elts)):
+                found |= sharing(t)   # k[i] = v, obj.a = v
+        if isinstance(node, ast.Call):
+            more = _call_changed(node, func, facts, depth, sharing)
+            if more is None:
+                return None
+            found |= more
+    return None if "*" in found else found & params
+
+
+def _parameter_flows(fn, func, local):
+    """For _changed_parameters: (names bound, names whose contents change, names read, how:
+    "new", "name" or "other") for each assignment of the def ``fn`` (of ``func``; ``local``:
+    its parameters and local names), "*" read for a variable not its own; None for what it
+    does not follow (global, a nested function, with, ...)."""
+
+    def code(name):   # a module, function or class the function names: nothing to change
+        obj = func.__globals__.get(name, getattr(builtins, name, None))
+        return obj is not None and _is_code(obj)
+
+    flows = []
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Yield, ast.YieldFrom,
+                             ast.ClassDef, ast.With, ast.AsyncFunctionDef, ast.Await,
+                             ast.NamedExpr)) or isinstance(node, ast.FunctionDef) \
+                and node is not fn:
+            return None
+        pairs = [(t, node.value) for t in node.targets] if isinstance(node, ast.Assign) else \
+            [(node.target, node.value)] if isinstance(node, ast.AnnAssign) and node.value else \
+            [(node.target, node.iter)] if isinstance(node, (ast.For, ast.comprehension)) else []
+        for target, value in pairs:
+            read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            if any(n not in local and not code(n) for n in read):
+                if any(not isinstance(t, ast.Name) for t in ast.walk(target)
+                       if isinstance(t, ast.expr) and isinstance(getattr(t, "ctx", None),
+                                                                  ast.Store)):
+                    return None
+                read.add("*")   # (what a global names)
+            bound = {n.id for n in _bound_names(target)}
+            kind = "new" if _makes_new(value, func) else \
+                "name" if isinstance(value, ast.Name) else "other"
+            flows.append((bound, {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                          - bound, read, kind))
+    return flows
+
+
+def _shared_parameters(flows, params):
+    """(shares, is_) for _changed_parameters: ``is_[n]``, the parameters the value of name
+    ``n`` may be (or be a view of, or an item of); ``shares[n]``, those it may be or hold
+    ("p" stands for p and everything it holds, "*" for what a global names)."""
+    shares, is_ = {p: {p} for p in params}, {p: {p} for p in params}
+    changed = True
+    while changed:
+        changed = False
+        for targets, holders, read, kind in flows:
+            held = set().union(set(), *(shares.get(n, {"*"} if n == "*" else set())
+                                        for n in read))
+            same = set() if kind == "new" else held if kind == "other" else \
+                set().union(set(), *(is_.get(n, {"*"} if n == "*" else set()) for n in read))
+            for t, table, value in [(t, shares, held) for t in targets | holders] + [
+                    (t, is_, same) for t in targets]:
+                if not value <= table.setdefault(t, set()):
+                    table[t] |= value
+                    changed = True
+    return shares, is_
+
+
+def _bound_names(target):
+    """The names an assignment to ``target`` binds (not those of ``k[i] = v``)."""
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _bound_names(e)]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return []
+
+
+def _makes_new(value, func):
+    """Whether the expression ``value`` (in the user's function ``func``) is a new object:
+    arithmetic, a comparison, a constant, a NumPy function that makes a new array, a
+    ufunc, a function of ``math``."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Constant)):
+        return True
+    if not isinstance(value, ast.Call) or any(k.arg in ("out", "copy") for k in value.keywords):
+        return False
+    f = value.func
+    if isinstance(f, ast.Name):
+        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
+    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+        obj = getattr(func.__globals__[f.value.id], f.attr, None)
+    else:
+        return False
+    return isinstance(obj, np.ufunc) or module_of(obj) == "math" and callable(obj) or \
+        module_of(obj) == "numpy" and getattr(obj, "__name__", "") in _NUMPY_ALLOCATORS
+
+
+def _call_changed(call, func, facts, depth, sharing):
+    """For _changed_parameters: the names ``call`` (in the user's function ``func``) may
+    change in place, by ``sharing(expression)``, or None for anything."""
+    if any(k.arg == "out" for k in call.keywords):
+        return None
+    f = call.func
+    if isinstance(f, ast.Name):
+        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
+    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+        obj = getattr(func.__globals__[f.value.id], f.attr, None)
+    elif isinstance(f, ast.Attribute):   # a method
+        if f.attr in _READING_METHODS or f.attr in facts.registry.by_method \
+                or f.attr in facts.registry.nondiff_methods:
+            return set()
+        return None
+    else:
+        return None
+    if obj is None or obj is func or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
+        return None
+    if isinstance(obj, types.FunctionType) and module_of(obj) not in ("numpy", "math"):
+        if depth <= 0:
+            return None
+        bound = _bound_parameters(obj, call, facts, depth - 1)
+        return None if bound is None else set().union(set(), *(sharing(a) for a in bound))
+    if not isinstance(obj, types.FunctionType) and not facts._leaves_arguments(obj):
+        return None
+    return set()
 
 
 def _fresh_locals(tree):
@@ -465,19 +721,62 @@ def _reverse_reads(s):
 def _program_order(body):
     """id(statement) -> (statement, position in program order, ids of the enclosing loops,
     the branches of ifs it is in: a set of (id of the if, 0 for its body or 1 for its
-    else))."""
+    else), ids of the enclosing loops it surely leaves once it has run: every path from it
+    reaches a break of the loop before the loop's next iteration)."""
     order = {}
 
-    def visit(stmts, loops, branches):
-        for s in stmts:
-            order[id(s)] = (s, len(order), loops, branches)
-            inner = loops | {id(s)} if isinstance(s, ir.Loop) else loops
+    def visit(stmts, loops, branches, leaves, innermost):
+        for i, s in enumerate(stmts):
+            gone = leaves | {innermost} if innermost and (
+                _breaks(stmts[i + 1:]) or _one_step(order[innermost][0])) else leaves
+            order[id(s)] = (s, len(order), loops, branches, gone)
             for k, block in enumerate(ir.children(s)):
-                visit(block, inner, branches | {(id(s), k)} if isinstance(s, ir.If)
-                      else branches)
+                if isinstance(s, ir.Loop):
+                    visit(block, loops | {id(s)}, branches, gone, id(s))
+                else:
+                    visit(block, loops, branches | {(id(s), k)}, gone, innermost)
 
-    visit(body, frozenset(), frozenset())
+    visit(body, frozenset(), frozenset(), frozenset(), None)
     return order
+
+
+def _one_step(loop):
+    """Whether ``loop`` runs its body at most once: ``for i in range(1)`` (constant bounds)."""
+    it = loop.iterable if loop.kind == "for" else None
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and not it.keywords and 1 <= len(it.args) <= 3):
+        return False
+    bounds = []
+    for a in it.args:
+        negative = isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub)
+        a = a.operand if negative else a
+        if not (isinstance(a, ast.Constant) and type(a.value) is int):
+            return False
+        bounds.append(-a.value if negative else a.value)
+    try:
+        return len(range(*bounds)) <= 1
+    except ValueError:   # (a step of 0)
+        return False
+
+
+def _breaks(block):
+    """Whether running the statements ``block`` (of a loop's body, or a block nested in it
+    through ifs) surely reaches a break of that loop (a return in a loop is a break)."""
+    for s in block:
+        if isinstance(s, ir.Jump):
+            return s.kind == "break"
+        if isinstance(s, ir.If):
+            if _breaks(s.body) and _breaks(s.orelse):
+                return True
+            if _may_continue(s):
+                return False
+    return False
+
+
+def _may_continue(s):
+    """Whether the if ``s`` holds a continue of the loop around it."""
+    return any(isinstance(t, ir.Jump) and t.kind == "continue" or isinstance(t, ir.If)
+               and _may_continue(t) for t in s.body + s.orelse)
 
 
 def _exclusive(branches, other):
@@ -489,10 +788,10 @@ def _exclusive(branches, other):
 def _follows(later, earlier):
     """Whether the statement at ``later`` may run after the one at ``earlier`` (entries of
     _program_order): later in program order and not in the other block of an if, or in a
-    loop around both."""
-    _, pos, loops, branches = earlier
-    _, rpos, rloops, rbranches = later
-    return bool(rloops & loops) or rpos > pos and not _exclusive(branches, rbranches)
+    loop around both that may start its next iteration after ``earlier``."""
+    _, pos, loops, branches, leaves = earlier
+    _, rpos, rloops, rbranches, _ = later
+    return bool(rloops & loops - leaves) or rpos > pos and not _exclusive(branches, rbranches)
 
 
 def check_mutations(fn, aliases):
@@ -500,13 +799,13 @@ def check_mutations(fn, aliases):
     before it (or in the same loop): the reverse sweep would read the changed values."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    for s, pos, loops, branches in entries:
+    for s, pos, loops, branches, leaves in entries:
         objects = aliases.changed_objects(s)
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
         # iteration read another object
-        here = (s, pos, loops - _making_loops(objects, order), branches)
+        here = (s, pos, loops - _making_loops(objects, order), branches, leaves)
         for entry in entries:
             r = entry[0]
             if r is s or not _follows(here, entry):
@@ -536,13 +835,19 @@ def rebinding_hazards(fn, aliases):
     value is exact only if x is not an array), or None."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    stores, stale = {}, set()
+    stores, stale, defs = {}, set(), {}
     carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
     for e in entries:
         for n in _own_stores(e[0]):
-            stores.setdefault(n, []).append(e[1:])
+            stores.setdefault(n, []).append(e[1:4])
+            defs.setdefault(n, []).append(e)
             if id(e[0]) in getattr(fn, "given_back", ()):
                 stale.add(n)
+    # (names with a value no statement of defs gives: a parameter's from the call, a loop's
+    # index or counter: not made after anything)
+    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
+                                for n in (e[0].index, e[0].counter) if n]:
+        defs.setdefault(p, []).append(None)
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
@@ -554,10 +859,13 @@ def rebinding_hazards(fn, aliases):
         same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
             here = order[id(s)]
-            _, pos, loops, branches = here
+            _, pos, loops, branches, _ = here
+
+            after = _sees_the_update(aliases, objects, here, defs, stores, olds,
+                                     rebinding.new)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
-            readers = [(r, rpos) for r, rpos, _, _ in entries
+            readers = [(r, rpos) for r, rpos, *_ in entries
                        if (r is not s or loops) and _follows(order[id(r)], here)
                        and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
@@ -567,7 +875,7 @@ def rebinding_hazards(fn, aliases):
             # between them)
             for r, rpos in readers:
                 names = ir.own_reads(r)
-                _, _, rloops, rb = order[id(r)]
+                _, _, rloops, rb, _ = order[id(r)]
                 if rpos > pos and r is not s and not _exclusive(branches, rb):
                     # (the old name assigned again in between)
                     names = names - {o for o in olds & names if any(
@@ -583,32 +891,78 @@ def rebinding_hazards(fn, aliases):
                     names = {n for n in names if not (
                         (n in olds or n not in carried) and n not in stale
                         and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
-                observer = _observer(fn, aliases, objects, sorted(names), olds, same)
+                observer = _observer(fn, aliases, objects, sorted(names), olds, same, after)
                 if observer:
                     break
-            observer = observer or _returned_observer(fn, aliases, objects, olds, same)
+            observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
 
 
-def _observer(fn, aliases, objects, names, olds, same):
+def _observer(fn, aliases, objects, names, olds, same, after):
     """The first of ``names`` that may hold one of ``objects`` (those an ``x op= e``
     changes) and is not a later version of the variable (a name other than its names
-    ``olds`` whose origin is in ``same``, theirs), or None."""
+    ``olds`` whose origin is in ``same``, theirs) nor a value made after the update from
+    its result (``after``, see _sees_the_update), or None."""
     for n in names:
         if n not in olds and fn.origin.get(n) in same:
             continue
-        if aliases.reach(n) & objects:
+        if aliases.reach(n) & objects and not after(n):
             return n
     return None
 
 
-def _returned_observer(fn, aliases, objects, olds, same):
+def _returned_observer(fn, aliases, objects, olds, same, after):
     """A name the function returns that may hold one of ``objects`` and is neither one of
-    the variable's names ``olds`` nor a later version of it (see _observer), or None."""
+    the variable's names ``olds`` nor a later version of it, nor made after the update (see
+    _observer), or None."""
     return next((e.id for e in fn.outputs if isinstance(e, ast.Name)
                  and e.id not in olds and fn.origin.get(e.id) not in same
-                 and aliases.reach(e.id) & objects), None)
+                 and aliases.reach(e.id) & objects and not after(e.id)), None)
+
+
+def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
+    """``after(name)``: whether the value of ``name`` is no observer of the update at
+    ``here`` that changes ``objects`` in place (see _made_after)."""
+    memo = {}
+
+    def gives_shared(s):
+        made = aliases.made_by(s)
+        return made is None or bool(aliases.deep(made) & objects)
+
+    def after(name):
+        return _made_after(name, here, defs, stores, olds, result, (
+            lambda m: bool(aliases.reach(m) & objects), gives_shared), memo)
+
+    return after
+
+
+def _made_after(name, here, defs, stores, olds, result, shares, memo):
+    """Whether every value of ``name`` shares nothing with the array changed by the update
+    at ``here`` (an entry of _program_order), or is made after the update has run, where
+    the update cannot run again before it is read, from values that hold the update's
+    result too: the result itself or a later version of the variable (or of a name the
+    update renews: ``olds``) assigned between the two, a name that shares
+    nothing with the array, or a name made so too. Such a value (a view of the new array,
+    ``w[-2:]`` after the loop that changes ``w``) sees the new values, as Python's does.
+    ``defs``: name -> the entries of the statements assigning it; ``stores``: name ->
+    (position, loops, branches) of those; ``shares``: (whether a name may share memory with
+    the array, whether the value a statement assigns may)."""
+    if name in memo:
+        return memo[name]
+    memo[name] = False   # (a name made from itself: not shown)
+    _, pos, _, branches, _ = here
+    made, (name_shares, gives_shared) = defs.get(name), shares
+    found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
+        d[1] > pos and not _follows(here, d) and not _exclusive(branches, d[3]) and all(
+            m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
+                              and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
+            or m == result or not name_shares(m) or m not in olds and _made_after(
+                m, here, defs, stores, olds, result, shares, memo)
+            for m in ir.own_reads(d[0])))
+        for d in made)
+    memo[name] = found
+    return found
 
 
 def _dead_statements(fn):
@@ -674,7 +1028,7 @@ def _error(fn, s, message):
         fn.source.node, message)
 
 
-def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
+def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, known=None):
     """Make each ``x op= e`` compiled as a new value exact, for a call whose arguments
     ``is_number`` and ``ndim_of`` know about (``arrays``: the parameters that are arrays):
     nothing to do where ``x`` is a number, or where no other name that may share its
@@ -684,8 +1038,11 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
     gives the call: every name sharing the array sees the change), refused if the gradient
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
-    message)`` gives the statement)."""
-    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of)
+    message)`` gives the statement). ``known``: (parameter -> whether it is a number,
+    parameter -> its ndim) as the arguments' types tell, which ``is_number`` and ``ndim_of``
+    were inferred from (by default what they say of the parameters' names: of a name a
+    loop assigns too, what it holds in the loop)."""
+    is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of, known)
     facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     # (code for arguments of unknown kinds: called by keyword, or differentiated again)
@@ -729,7 +1086,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None):
         _insert_before(fn.body, s, statement)
 
 
-def _settle_refreshes(fn, is_number, ndim_of):
+def _settle_refreshes(fn, is_number, ndim_of, known=None):
     """Keep the new values frontend/views.py gave the other names of an array after an
     update where the types show that every name they are computed from is an array of one
     or more dimensions (so that Python's names share its memory); elsewhere each such
@@ -741,17 +1098,14 @@ def _settle_refreshes(fn, is_number, ndim_of):
     fn.unread = set()   # ids of statements the hazards do not count as readers
     fn.given_back = set()   # ids of copies that give a variable its old value back
     fn.untyped = set()   # ids of the updates whose refreshes the types could not keep
-    params = ({p: is_number(ir.load(p)) for p in fn.params},
-              {p: ndim_of(ir.load(p)) for p in fn.params})
+    params = known or ({p: is_number(ir.load(p)) for p in fn.params},
+                       {p: ndim_of(ir.load(p)) for p in fn.params})
+    _refreshes_the_types_need(fn, params)
     while True:
         refreshed = [r for r in fn.rebindings if r.refresh]
 
         def views(r):
-            names = set().union(set(), *(x.arrays for x in r.refresh))
-            vectors = set().union(set(), *(x.vectors for x in r.refresh))
-            return not r.undone and all(not is_number(ir.load(n))
-                                        and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
-                and all(ndim_of(ir.load(n)) == 1 for n in vectors)
+            return not r.undone and _views(r, is_number, ndim_of)
 
         failed = {g for r in refreshed if not views(r) for g in r.together}
         undone = [r for r in refreshed if not views(r) or set(r.together) & failed]
@@ -778,6 +1132,53 @@ def _settle_refreshes(fn, is_number, ndim_of):
         # unchanged)
         fn.unread |= {id(s) for x in rebinding.refresh for s in [x.statement, *x.made]}
     return is_number, ndim_of
+
+
+def _views(rebinding, is_number, ndim_of):
+    """Whether the facts show that the names the refreshes of ``rebinding`` are computed
+    from are arrays of one or more dimensions (and those that must be, of one): names that
+    share memory with the array updated."""
+    names = set().union(set(), *(x.arrays for x in rebinding.refresh))
+    vectors = set().union(set(), *(x.vectors for x in rebinding.refresh))
+    return all(not is_number(ir.load(n)) and (ndim_of(ir.load(n)) or 0) >= 1 for n in names) \
+        and all(ndim_of(ir.load(n)) == 1 for n in vectors)
+
+
+def _refreshes_the_types_need(fn, params):
+    """Mark undone (``Rebinding.undone``) the refreshes the arguments' types do not call
+    for. A refresh makes the variable it renews an array; where that variable is a loop's
+    (it holds the last iteration's value), the refresh alone may be what shows it to be an
+    array (``d = np.asarray(x)``, ``d += c`` in a loop over a number ``x``: ``x`` would be
+    "an array" only because the refresh assigns it ``d``'s new value). So the refreshes kept
+    are the least set consistent with the facts: start from none (each variable given its
+    old value back) and keep, round after round, those (groups) the facts then show to be
+    needed, inferring the facts again with them."""
+    refreshed = [r for r in fn.rebindings if r.refresh and not r.undone]
+    if not refreshed:
+        return
+    written = {id(x): (x.statement.expr, x.statement.inputs) for r in refreshed
+               for x in r.refresh}
+    for r in refreshed:
+        for x in r.refresh:
+            x.statement.expr, x.statement.inputs = ir.load(x.old), [ir.load(x.old)]
+    kept = set()
+    while True:
+        _, ndim_of = infer_ndims(fn, params[1])
+        is_number = infer_numbers(fn, params[0], ndim_of)
+        waiting = [r for r in refreshed if id(r) not in kept]
+        passing = [r for r in waiting if _views(r, is_number, ndim_of)]
+        failed = {g for r in waiting if r not in passing for g in r.together}
+        new = [r for r in passing if not set(r.together) & failed]
+        if not new:
+            break
+        for r in new:
+            kept.add(id(r))
+            for x in r.refresh:
+                x.statement.expr, x.statement.inputs = written[id(x)]
+    for r in refreshed:
+        for x in r.refresh:
+            x.statement.expr, x.statement.inputs = written[id(x)]
+        r.undone = id(r) not in kept
 
 
 def _without(stmts, ids):

@@ -138,9 +138,9 @@ class Views:
             if {frame.owner.get(m), frame.owner.get(p)} & rebound:
                 frame.kept.remove((m, p, how))
                 del self.views[m]
-            elif m not in frame.owner:
-                # (a value no variable names, as an item of a list: no update renews it, the
-                # aliasing analysis sees what it may share)
+            elif not frame.owner.get(m, "").isidentifier():
+                # (a value no variable names, or only an item of a list does (``ls[1]``): no
+                # update renews it, the aliasing analysis sees what it may share)
                 frame.kept.remove((m, p, how))
         groups = self.scope.view_groups
         frame.untouched = {(m, p) for m, p, _ in frame.kept if not any(
