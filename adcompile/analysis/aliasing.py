@@ -835,19 +835,8 @@ def rebinding_hazards(fn, aliases):
     value is exact only if x is not an array), or None."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
-    stores, stale, defs = {}, set(), {}
+    stores, stale, defs = _stores(fn, entries)
     carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
-    for e in entries:
-        for n in _own_stores(e[0]):
-            stores.setdefault(n, []).append(e[1:4])
-            defs.setdefault(n, []).append(e)
-            if id(e[0]) in getattr(fn, "given_back", ()):
-                stale.add(n)
-    # (names with a value no statement of defs gives: a parameter's from the call, a loop's
-    # index or counter: not made after anything)
-    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
-                                for n in (e[0].index, e[0].counter) if n]:
-        defs.setdefault(p, []).append(None)
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
@@ -897,6 +886,24 @@ def rebinding_hazards(fn, aliases):
             observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _stores(fn, entries):
+    """(name -> (position, loops, branches) of the statements assigning it; the names an
+    old value is given back to (see _settle_refreshes); name -> the entries of _program_order
+    assigning it, with None for a value no statement gives: a parameter's from the call, a
+    loop's index or counter, made after nothing)."""
+    stores, stale, defs = {}, set(), {}
+    for e in entries:
+        for n in _own_stores(e[0]):
+            stores.setdefault(n, []).append(e[1:4])
+            defs.setdefault(n, []).append(e)
+            if id(e[0]) in getattr(fn, "given_back", ()):
+                stale.add(n)
+    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
+                                for n in (e[0].index, e[0].counter) if n]:
+        defs.setdefault(p, []).append(None)
+    return stores, stale, defs
 
 
 def _observer(fn, aliases, objects, names, olds, same, after):
