@@ -172,6 +172,27 @@ def test_reflection_with_constant_text_is_the_code_it_stands_for():
     assert "a * a" in ad.show(evaluated_string) and "eval(" not in ad.show(evaluated_string)
 
 
+def executed_into_a_snapshot(a):
+    b = a * 0.5
+    exec("b = a * a + 1.0")   # (binds b in a snapshot of the locals: b stays a * 0.5)
+    return b * a
+
+
+def executed_call(a):
+    b = a * 0.5
+    exec("b = abs(a)")   # (a call: not known to do nothing)
+    return b * a
+
+
+def test_exec_of_assignments_to_locals_does_nothing_as_in_python():
+    assert executed_into_a_snapshot(1.5) == 1.5 * 0.5 * 1.5   # (Python's own rule)
+    assert_grad(executed_into_a_snapshot, 1.5)
+    assert "exec(" not in ad.show(executed_into_a_snapshot)
+    for f in (executed_call, executed_string):   # (executed_string: b is no local)
+        with pytest.raises(ad.TransformError, match=r"exec\(\)"):
+            ad.grad(f)
+
+
 def constant_text_everywhere(a):
     b = a * 0.5
     v = eval("b * 1.5 + " + "a", globals(), locals())

@@ -5,7 +5,10 @@ already in the source; ``getattr(np, "ta" + "nh")`` reads ``np.tanh``; ``locals(
 and ``vars()["w"]`` read the local ``w``; ``globals()["np"]`` reads the module's ``np``.
 With the string a constant (or a concatenation of constants), each is replaced by the
 expression it evaluates, before any other pass, so that the rest of the compiler sees
-every name it reads. Anything else (a computed string, ``exec``, ``len(locals())``,
+every name it reads. ``exec("v = w * 2.0")``, which only assigns arithmetic to the
+function's own variables, does nothing (exec binds names in a snapshot of the locals,
+never the variables) and is dropped. Anything else (a computed string, other ``exec``,
+``len(locals())``,
 ``eval`` with other mappings, or text with a scope of its own such as a comprehension)
 is left for validate.py to refuse.
 """
@@ -20,7 +23,7 @@ from .closures import placed
 #: function's locals (as inlined code would), so text holding one is not rewritten
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 #: the names of the builtins this module rewrites calls of
-_REFLECTION = frozenset({"eval", "getattr", "locals", "vars", "globals"})
+_REFLECTION = frozenset({"eval", "exec", "getattr", "locals", "vars", "globals"})
 
 
 def constant_reflection(fn, source):
@@ -65,6 +68,12 @@ def _rewriter(source, local_names, deleted):
 
         visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
 
+        def visit_Expr(self, node):   # (an exec that does nothing: see _assigns_only)
+            if _assigns_only(node.value, builtin, local_names, self.bound):
+                return placed(ast.Pass(), node)
+            self.generic_visit(node)
+            return node
+
         def visit_Call(self, node):
             self.generic_visit(node)
             text = constant_string(node.args[0]) if node.args else None
@@ -93,6 +102,34 @@ def _rewriter(source, local_names, deleted):
             return node
 
     return Rewrite()
+
+
+#: what the text of an exec with no effect may hold: assignments of arithmetic
+_NO_EFFECT = (ast.Module, ast.Assign, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
+              ast.BoolOp, ast.Compare, ast.expr_context, ast.operator, ast.unaryop,
+              ast.boolop, ast.cmpop)
+
+
+def _assigns_only(call, builtin, local_names, bound):
+    """Whether ``call`` is ``exec(text)`` (``builtin(func, obj)``: whether func names the
+    builtin obj) whose constant text only assigns arithmetic of the function's bound local
+    variables (``bound``) and constants to its own local variables (``local_names``): in
+    a function it then does nothing (exec binds names in a snapshot of the locals, never
+    the variables: Python's own rule) and raises nothing a NameError would."""
+    if not (isinstance(call, ast.Call) and builtin(call.func, builtins.exec)
+            and len(call.args) == 1 and not call.keywords):
+        return False
+    text = constant_string(call.args[0])
+    if text is None:
+        return False
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(isinstance(n, _NO_EFFECT) for n in ast.walk(tree)) and all(
+        all(isinstance(t, ast.Name) and t.id in local_names for t in s.targets)
+        for s in tree.body) and all(n.id in bound for s in tree.body
+                                    for n in ast.walk(s.value) if isinstance(n, ast.Name))
 
 
 def _surely_assigned(stmt):
