@@ -920,3 +920,22 @@ def test_a_loop_over_a_dict_or_set_walks_its_keys(f, args):
     h = 1e-6   # (and the value Python's for gives, which the finite differences check)
     want = (f(args[0] + h, *args[1:]) - f(args[0] - h, *args[1:])) / (2 * h)
     assert abs(ad.grad(f)(*args) - want) < 1e-6
+
+
+def rows_of_data(W, h0, xs):
+    h = h0
+    loss = 0.0
+    for x in xs:   # (xs not differentiated: walked through runtime.iterated)
+        h = np.tanh(W @ h + x)
+        loss = loss + np.sum(h ** 2)
+    return loss
+
+
+def test_a_loop_over_an_array_not_differentiated_keeps_its_dimensions():
+    # iterated(xs) is xs for an array: the analyses know its dimensions, so the code
+    # specialised to arrays needs no unbroadcast and its reversed loop is batched
+    rng = np.random.default_rng(3)
+    W, h0, xs = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(4, 3))
+    assert_grad(rows_of_data, W, h0, xs, wrt=(0, 1))
+    code = ad.show(rows_of_data, wrt=(0, 1), args=(W, h0, xs))
+    assert "iterated(xs)" in code and "unbroadcast" not in code and "step_arrays" in code

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import ir
 from ..rules import broadcasts
+from ..runtime import iterated
 
 
 def _flows(fn):
@@ -121,8 +122,14 @@ def infer_full(fn, known, ndim_of):
         base = of(e.value)
         return base if base is _UNSET else base is True and indexes_numbers(e.slice)
 
+    callee = callee_of(fn)
+
+    def expression(e, of):   # iterated(xs): xs itself where it is an array
+        return of(e.args[0]) if isinstance(e, ast.Call) and len(e.args) == 1 \
+            and not e.keywords and callee(e.func) is iterated else False
+
     _, full_of = _propagate(fn, {p: f or None for p, f in known.items()}, False, True, op,
-                            subscript)
+                            subscript, expression)
     return lambda e: full_of(e) is True
 
 
@@ -314,6 +321,8 @@ def _expression_ndim(e, callee, of):
             and (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy":
         return 0   # np.sum(x)
     if isinstance(obj, np.ufunc) and len(e.args) == obj.nin or obj is abs:
+        return _broadcast_ndim(e.args, of)
+    if obj is iterated and len(e.args) == 1:   # (an array as it is: what a for walks)
         return _broadcast_ndim(e.args, of)
     if any(obj is f for f in (np.asarray, np.array, np.copy)) and len(e.args) == 1:
         # np.asarray(x): x's (a list's unknown); of a number, a 0-d array, which can be
