@@ -416,18 +416,10 @@ def _changes_nothing(func, facts, depth):
         elif isinstance(node, ast.Call):
             if any(k.arg == "out" for k in node.keywords):
                 return False
-            f = node.func
-            if isinstance(f, ast.Name):
-                obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
-            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-                    and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
-                obj = getattr(func.__globals__[f.value.id], f.attr, None)
-            elif isinstance(f, ast.Attribute):   # a method
-                if f.attr in _READING_METHODS or f.attr in facts.registry.by_method \
-                        or f.attr in facts.registry.nondiff_methods:
+            obj = _called(node.func, func)
+            if obj is _METHOD:
+                if _reads_only(node.func.attr, facts):
                     continue
-                return False
-            else:
                 return False
             if obj is None or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
                 return False
@@ -614,6 +606,27 @@ def _bound_names(target):
     return []
 
 
+_METHOD = object()   # (what _called gives for a method of a value)
+
+
+def _called(f, func):
+    """What the function expression ``f`` of a call in the user's function ``func`` names:
+    a global or builtin (``f``), a module's attribute (``np.sin``); ``_METHOD`` for a
+    method of a value (``v.sum``); None for anything else, or a name found nowhere."""
+    if isinstance(f, ast.Name):
+        return func.__globals__.get(f.id, getattr(builtins, f.id, None))
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
+        return getattr(func.__globals__[f.value.id], f.attr, None)
+    return _METHOD if isinstance(f, ast.Attribute) else None
+
+
+def _reads_only(method, facts):
+    """Whether the method ``method`` of a value only reads it."""
+    return method in _READING_METHODS or method in facts.registry.by_method \
+        or method in facts.registry.nondiff_methods
+
+
 def _makes_new(value, func):
     """Whether the expression ``value`` (in the user's function ``func``) is a new object:
     arithmetic, a comparison, a constant, a NumPy function that makes a new array, a
@@ -622,14 +635,7 @@ def _makes_new(value, func):
         return True
     if not isinstance(value, ast.Call) or any(k.arg in ("out", "copy") for k in value.keywords):
         return False
-    f = value.func
-    if isinstance(f, ast.Name):
-        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
-    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
-        obj = getattr(func.__globals__[f.value.id], f.attr, None)
-    else:
-        return False
+    obj = _called(value.func, func)
     return isinstance(obj, np.ufunc) or module_of(obj) == "math" and callable(obj) or \
         module_of(obj) == "numpy" and getattr(obj, "__name__", "") in _NUMPY_ALLOCATORS
 
@@ -639,19 +645,9 @@ def _call_changed(call, func, facts, depth, sharing):
     change in place, by ``sharing(expression)``, or None for anything."""
     if any(k.arg == "out" for k in call.keywords):
         return None
-    f = call.func
-    if isinstance(f, ast.Name):
-        obj = func.__globals__.get(f.id, getattr(builtins, f.id, None))
-    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-            and isinstance(func.__globals__.get(f.value.id), types.ModuleType):
-        obj = getattr(func.__globals__[f.value.id], f.attr, None)
-    elif isinstance(f, ast.Attribute):   # a method
-        if f.attr in _READING_METHODS or f.attr in facts.registry.by_method \
-                or f.attr in facts.registry.nondiff_methods:
-            return set()
-        return None
-    else:
-        return None
+    obj = _called(call.func, func)
+    if obj is _METHOD:
+        return set() if _reads_only(call.func.attr, facts) else None
     if obj is None or obj is func or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
         return None
     if isinstance(obj, types.FunctionType) and module_of(obj) not in ("numpy", "math"):
