@@ -11,6 +11,7 @@ how a silent wrong gradient of those was found: its first row is a constant list
 import autograd
 import numpy as np
 from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
+from test_constructors import Regressor
 from test_lists_across_iterations import soft_edit_distance
 
 import adcompile as ad
@@ -234,17 +235,6 @@ def running_average(xs, a):
     return sum(np.sum(k ** 2) for k in kept)
 
 
-class Regression:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def __call__(self, x):
-        return np.tanh(self.W @ x + self.b)
-
-    def loss(self, x, y):
-        return np.sum((self(x) - y) ** 2)
-
-
 def test_a_gaussian_process_likelihood_masked_attention_and_a_periodic_stencil():
     X, y = rng.normal(size=(6, 2)), rng.normal(size=6)
     assert_grad(gp_negative_log_likelihood, 0.3, -0.2, X, y, wrt=(0, 1))
@@ -279,5 +269,5 @@ def test_soft_kmeans_a_model_class_a_running_average_and_a_loss_method():
     g = ad.grad(regularised_loss)(params, x, y, LeakyNet())
     assert isinstance(g["layers"][1], tuple) and g["layers"][1][0].shape == (2, 4)
     assert_grad(running_average, rng.normal(size=(5, 3)), 0.9, wrt=(0, 1))
-    model = Regression(rng.normal(size=(2, 3)), rng.normal(size=2))
+    model = Regressor(rng.normal(size=(2, 3)), rng.normal(size=2))
     assert_close(ad.grad(model.loss)(x, y), numerical_grad(lambda x: model.loss(x, y), (x,), 0))
