@@ -36,6 +36,11 @@ that code's statements in place of the call (``inlined``)::
             return (x_bar, y_bar)
         return general((x, y), {} if out_bar is absent else {"out_bar": out_bar})
 
+For float arguments (``_FLOATS``) the products by ``out_bar`` of values certain to be
+floats are dropped from those statements, with the copies left of them (``t2_bar = t1``):
+multiplying a float by 1.0 changes nothing (an int it would make a float, so those
+stay). One code is made for each set of parameters that are floats.
+
 It runs with this module's globals, not the user's: the statements are inlined only when
 every name they read from outside is one whose value cannot change under them (a module,
 such as ``np`` or ``math``, a runtime helper, a builtin), copied into those globals; code
@@ -48,6 +53,8 @@ import linecache
 import symtable
 import types
 import weakref
+
+import numpy as np
 
 # the names the function reads besides its parameters' (``<parameter>_type`` too)
 _ABSENT = object()   # out_bar not given
@@ -77,6 +84,7 @@ class NumberPath:
         self.closure = frozenset(closure)   # the differentiated function's free variables
         self.made = weakref.WeakSet()       # the functions function() made
         self.inlined_for = None             # the code for numbers whose statements it runs
+        self.inlined_codes = {}             # which parameters are floats -> its code inlined
         self.namespace = {"__builtins__": builtins, "type": type, "general": general,
                           "for_numbers": None, "absent": _ABSENT}
         self.namespace.update({f"{p}_type": None for p in params})
@@ -110,15 +118,22 @@ class NumberPath:
         self.namespace["for_numbers"] = fn   # (first: the types may still be None)
         self.namespace.update(zip((f"{p}_type" for p in self.params), map(type, args)))
         if fn is not self.inlined_for:
-            self.inlined_for = fn
-            code = self.inlined(fn) or self.code
+            self.inlined_for, self.inlined_codes = fn, {}
+        floats = tuple(type(a) in _FLOATS for a in args)
+        code = self.inlined_codes.get(floats)
+        if code is None:
+            code = self.inlined_codes[floats] = self.inlined(fn, floats) or self.code
+        if self.made and next(iter(self.made)).__code__ is not code:
             for function in list(self.made):
                 function.__code__ = code
 
-    def inlined(self, fn):
+    def inlined(self, fn, floats=()):
         """The code of this function with the statements of ``fn`` (generated code for
         numbers, with its ``.source``) in place of its call, or None where they read a
-        name whose value is read when they run, or could clash with the function's own."""
+        name whose value is read when they run, or could clash with the function's own.
+        ``floats``: for each parameter, whether its type (``<parameter>_type``) is one
+        of ``_FLOATS``; a product by ``out_bar`` (1.0) of a value then certain to be a
+        float is the value (``_times_one_dropped``)."""
         text = getattr(fn, "source", None)
         if not isinstance(fn, types.FunctionType) or not isinstance(text, str):
             return None   # (numba's compiled code, or code that checks what it computes)
@@ -145,11 +160,17 @@ class NumberPath:
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         taken = set(own) | outside | local
         body = [_ModuleFunctions(values, taken).visit(s) for s in body]
+        body = _times_one_dropped(body, self.params,
+                                  {p for p, f in zip(self.params, floats) if f})
         module = ast.parse(self.text())
         guarded = module.body[0].body[0]
-        guarded.body = [ast.parse("out_bar = 1.0").body[0], *body]
+        reads_out_bar = any(isinstance(n, ast.Name) and n.id == "out_bar"
+                            for s in body for n in ast.walk(s))
+        guarded.body = [ast.parse("out_bar = 1.0").body[0]] * reads_out_bar + body
         inlined = ast.unparse(ast.fix_missing_locations(module)) + "\n"
-        filename = f"<adcompile {self.name} for numbers>"
+        of_floats = [p for p, f in zip(self.params, floats) if f]
+        filename = f"<adcompile {self.name} for numbers" + (
+            f", floats {', '.join(of_floats)}>" if of_floats else ">")
         linecache.cache[filename] = (len(inlined), None, inlined.splitlines(True), filename)
         weakref.finalize(self, linecache.cache.pop, filename, None)
         namespace = {"absent": _ABSENT}
@@ -159,6 +180,109 @@ class NumberPath:
 
 
 _BUILTIN = object()   # (a name _fixed_value finds among the builtins)
+
+# the types of numbers v for which 1.0 * v is v, of v's type, under NumPy 1 and 2 alike
+_FLOATS = frozenset({float, np.float64})
+
+
+def _times_one_dropped(body, params, floats):
+    """``body`` (statements for numbers, run after ``out_bar = 1.0``) with each product
+    ``out_bar * v`` or ``v * out_bar`` written ``v`` where ``v`` is certain to be a float
+    (multiplying by 1.0 then changes nothing; an int would become a float): given that
+    the parameters ``floats`` (of ``params``) are, a float constant, a name each assignment of which gives
+    a float, and arithmetic of numbers (floats and int constants) with a float in it. The
+    gradient of a scalar function is its adjoints' products by 1.0 otherwise."""
+    if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                          ast.comprehension, ast.Global, ast.Nonlocal)) for s in body
+           for n in ast.walk(s)):
+        return body   # (names of other scopes, or ones assigned elsewhere)
+    values, other = {}, set()   # a name -> the values assigned to it; names bound otherwise
+    targets = set()             # (the Name nodes assigned in ``values``)
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 \
+                    and isinstance(n.targets[0], ast.Name):
+                values.setdefault(n.targets[0].id, []).append(n.value)
+                targets.add(id(n.targets[0]))
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                values.setdefault(n.target.id, []).append(
+                    ast.BinOp(left=ast.Name(id=n.target.id, ctx=ast.Load()), op=n.op,
+                              right=n.value))
+                targets.add(id(n.target))
+            elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) \
+                    and id(n) not in targets:
+                other.add(n.id)
+    if "out_bar" in values or "out_bar" in other:
+        return body
+    # the names certain to be floats: the largest set each assignment keeps true
+    known = (set(values) - set(params) | floats | {"out_bar"}) - other
+    changed = True
+    while changed:
+        changed = False
+        for name in list(known - {"out_bar"}):
+            if any(not _is_float(v, known) for v in values.get(name, ())):
+                known.discard(name)
+                changed = True
+
+    class Drop(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Mult):
+                for one, v in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(one, ast.Name) and one.id == "out_bar" and _is_float(v, known):
+                        return v
+            return node
+
+    return _copies_propagated([Drop().visit(s) for s in body], values, other)
+
+
+def _copies_propagated(body, values, other):
+    """``body`` without the statements ``a = b`` (outside loops and ifs) of names assigned
+    once, each later read of ``a`` reading ``b``, where nothing assigns ``b`` after it
+    (``values``, ``other``: as in ``_times_one_dropped``): what is left of ``t_bar =
+    out_bar * t`` once the product is dropped."""
+    renamed, kept = {}, []
+    for at, s in enumerate(body):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Name):
+            a, b = s.targets[0].id, renamed.get(s.value.id, s.value.id)
+            later = [n for t in body[at + 1:] for n in ast.walk(t)
+                     if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)]
+            if len(values.get(a, ())) == 1 and a not in other and b not in other \
+                    and all(n.id != b for n in later):
+                renamed[a] = b
+                continue
+        kept.append(s)
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, ast.Load) and node.id in renamed:
+                return ast.copy_location(ast.Name(id=renamed[node.id], ctx=ast.Load()), node)
+            return node
+
+    return [Rename().visit(s) for s in kept] if renamed else body
+
+
+def _is_float(e, floats):
+    """Whether the expression ``e`` is certain to give a float, the names ``floats`` being
+    floats: see ``_times_one_dropped``."""
+    if isinstance(e, ast.Constant):
+        return type(e.value) is float
+    if isinstance(e, ast.Name):
+        return e.id in floats
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        return _is_float(e.operand, floats)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow):   # (x ** 0.5 may be complex)
+        return _is_float(e.left, floats) and _is_int_constant(e.right)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        sides = (e.left, e.right)
+        return all(_is_float(v, floats) or _is_int_constant(v) for v in sides) \
+            and any(_is_float(v, floats) for v in sides)
+    return False
+
+
+def _is_int_constant(e):
+    return isinstance(e, ast.Constant) and type(e.value) is int
 
 
 class _ModuleFunctions(ast.NodeTransformer):

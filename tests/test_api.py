@@ -1,6 +1,7 @@
 """The public API of SPEC.md: grad, value_and_grad, vjp, show, check_grad, and how the
 generated callables behave (caching, argument handling, the Python constructs of a body)."""
 
+import ast
 import builtins
 import importlib
 import math
@@ -1220,6 +1221,54 @@ def test_the_fast_path_runs_the_code_for_numbers_in_place_of_calling_it():
     assert ad.vjp(f, wrt=(0, 1))(2.0, 3.0, 2.0)[1] == pytest.approx((78.0, 52.0), rel=1e-14)
     with pytest.raises(TypeError, match="out_bar"):
         g(2.0, 3.0, out_bar=2.0)
+
+
+def cubic_mix(x, y):
+    return x ** 3 * (x + 3 * y)
+
+
+def times_count(x, n):
+    return x * n
+
+
+def _inlined_text(g):
+    import linecache
+    return "".join(linecache.cache[g.__code__.co_filename][2])
+
+
+def test_the_fast_path_drops_products_by_one_only_of_floats():
+    # the inlined code for float arguments runs without out_bar (1.0): out_bar * v is v
+    # for a float v (fastpath._times_one_dropped); an int must still become a float
+    g = ad.grad(cubic_mix, wrt=(0, 1))
+    general = ad.grad(cubic_mix, wrt=(0, 1), backend="python")
+    want = (4 * 2.0 ** 3 + 9 * 2.0 ** 2 * 3.0, 3 * 2.0 ** 3)
+    for args in [(2.0, 3.0), (2.0, 3.0), (2, 3), (2, 3), (np.float64(2.0), 3.0), (2.0, 3.0),
+                 (2.0, 3)]:
+        got = g(*args)
+        assert got == want and all(type(v) is float or type(v) is np.float64 for v in got)
+        assert got == general(*args)
+        if type(args[0]) is int:
+            assert "out_bar * " in _inlined_text(g)   # (1.0 * int is a float)
+    g(2.0, 3.0)
+    text = _inlined_text(g)
+    assert "out_bar" not in text.split("return general")[0].split("out_bar is absent")[1]
+    c = ad.grad(times_count)
+    for x, n in [(2.0, 3), (2.0, 3), (2.0, 3.0), (2.0, 3)]:
+        assert c(x, n) == 3.0 and type(c(x, n)) is float
+    assert "out_bar * n" in _inlined_text(c) or "n * out_bar" in _inlined_text(c)
+
+
+def test_a_product_by_one_is_dropped_only_of_certain_floats():
+    from adcompile.fastpath import _is_float
+    floats = {"x"}
+
+    def is_float(text):
+        return _is_float(ast.parse(text, mode="eval").body, floats)
+
+    for text in ["x", "2.0", "-x", "x * 3", "3 / x", "x ** 2", "x + 2.0 * x"]:
+        assert is_float(text), text
+    for text in ["n", "3", "x ** 0.5", "x ** x", "3 * n", "f(x)", "x * n", "x if x else 1"]:
+        assert not is_float(text), text
 
 
 def test_the_fast_path_keeps_calling_code_that_reads_the_user_s_variables():
