@@ -39,7 +39,9 @@ that code's statements in place of the call (``inlined``)::
 For float arguments (``_FLOATS``) the products by ``out_bar`` of values certain to be
 floats are dropped from those statements, with the copies left of them (``t2_bar = t1``):
 multiplying a float by 1.0 changes nothing (an int it would make a float, so those
-stay). One code is made for each set of parameters that are floats.
+stay). One code is made for each set of parameters that are floats; its test reads
+their types as ``x_float_type``, names that never hold another type (so that, if another
+thread records an int's type meanwhile, an int never runs it).
 
 It runs with this module's globals, not the user's: the statements are inlined only when
 every name they read from outside is one whose value cannot change under them (a module,
@@ -69,7 +71,7 @@ def plain_parameters(arguments):
     if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults or not a.args:
         return None
     names = [p.arg for p in a.args]
-    taken = _HELPERS | {f"{p}_type" for p in names}
+    taken = _HELPERS | {f"{p}_type" for p in names} | {f"{p}_float_type" for p in names}
     return None if taken & set(names) else tuple(names)
 
 
@@ -87,16 +89,20 @@ class NumberPath:
         self.inlined_codes = {}             # which parameters are floats -> its code inlined
         self.namespace = {"__builtins__": builtins, "type": type, "general": general,
                           "for_numbers": None, "absent": _ABSENT}
-        self.namespace.update({f"{p}_type": None for p in params})
+        self.namespace.update({f"{p}{kind}": None for p in params
+                               for kind in ("_type", "_float_type")})
         module = ast.parse(self.text())
         namespace = {"absent": _ABSENT}
         exec(compile(module, f"<adcompile {name} wrapper>", "exec"), namespace)
         self.code = namespace[name].__code__
 
-    def text(self):
-        """The source of the function (see the module's docstring)."""
+    def text(self, floats=()):
+        """The source of the function (see the module's docstring); its test reads the
+        type of each parameter of ``floats`` as ``<parameter>_float_type``, which only
+        ever holds one of ``_FLOATS``."""
         params = ", ".join(self.params)
-        guard = " and ".join(f"type({p}) is {p}_type" for p in self.params)
+        guard = " and ".join(f"type({p}) is {p}_{'float_' * (p in floats)}type"
+                             for p in self.params)
         args = f"({params},)" if len(self.params) == 1 else f"({params})"
         return (f"def {self.name}({params}, *, out_bar=absent):\n"
                 f"    if {guard} and out_bar is absent:\n"
@@ -117,6 +123,10 @@ class NumberPath:
         can (see the module's docstring)."""
         self.namespace["for_numbers"] = fn   # (first: the types may still be None)
         self.namespace.update(zip((f"{p}_type" for p in self.params), map(type, args)))
+        # (code for float parameters tests types of their own: never an int's, whatever
+        # another thread remembers meanwhile)
+        self.namespace.update((f"{p}_float_type", type(a)) for p, a in zip(self.params, args)
+                              if type(a) in _FLOATS)
         if fn is not self.inlined_for:
             self.inlined_for, self.inlined_codes = fn, {}
         floats = tuple(type(a) in _FLOATS for a in args)
@@ -147,7 +157,8 @@ class NumberPath:
         if names is None:
             return None
         outside, local = names
-        own = _HELPERS | {f"{p}_type" for p in self.params} | {"out_bar"} | set(self.params)
+        own = _HELPERS | {f"{p}{kind}" for p in self.params for kind in ("_type", "_float_type")} \
+            | {"out_bar"} | set(self.params)
         if own & (outside | local) - {"out_bar"} - set(self.params):
             return None
         values = {}
@@ -160,15 +171,14 @@ class NumberPath:
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         taken = set(own) | outside | local
         body = [_ModuleFunctions(values, taken).visit(s) for s in body]
-        body = _times_one_dropped(body, self.params,
-                                  {p for p, f in zip(self.params, floats) if f})
-        module = ast.parse(self.text())
+        of_floats = [p for p, f in zip(self.params, floats) if f]
+        body = _times_one_dropped(body, self.params, set(of_floats))
+        module = ast.parse(self.text(set(of_floats)))
         guarded = module.body[0].body[0]
         reads_out_bar = any(isinstance(n, ast.Name) and n.id == "out_bar"
                             for s in body for n in ast.walk(s))
         guarded.body = [ast.parse("out_bar = 1.0").body[0]] * reads_out_bar + body
         inlined = ast.unparse(ast.fix_missing_locations(module)) + "\n"
-        of_floats = [p for p, f in zip(self.params, floats) if f]
         filename = f"<adcompile {self.name} for numbers" + (
             f", floats {', '.join(of_floats)}>" if of_floats else ">")
         linecache.cache[filename] = (len(inlined), None, inlined.splitlines(True), filename)
