@@ -3,8 +3,8 @@
     source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
             update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
-            prune_backward ─ fuse_products* ─ free_shape_reads* ─ reuse_dead_arrays* ─
-            update_in_place* ─ prune_tape ─
+            prune_backward ─ fuse_products* ─ free_shape_reads* ─ factor_products* ─
+            reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
             forward_sweep ─ fuse_temporaries ─ renumber ─
             lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
@@ -211,7 +211,7 @@ def sweep_passes(in_place):
     if in_place:
         return [sweeps.update_lists_in_place, sweeps.update_arrays_in_place,
                 sweeps.prune_backward, sweeps.fuse_products,
-                sweeps.free_shape_reads, sweeps.reuse_dead_arrays, sweeps.update_in_place,
+                sweeps.free_shape_reads, sweeps.factor_products, sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
                 sweeps.renumber_again]

@@ -452,3 +452,78 @@ def test_in_place_of_numbers_and_read_only_arrays():
     frozen.flags.writeable = False
     result = runtime.in_place(np.add, frozen, 1.0)
     assert result is not frozen and (frozen == 1.0).all() and (result == 2.0).all()
+
+
+# -- a factor two products share, taken out of their sum (optimize/factor.py) ----------
+
+def softplus_minus_linear(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0.0, z) - y * z)
+
+
+def both_paths_added(w, X, y):
+    z = X @ w
+    return np.sum(np.tanh(z) + y * z)
+
+
+def twice_subtracted(w, X, y):
+    z = X @ w
+    return np.sum(-(y * z) - np.sin(z) * 2.0)
+
+
+def negation_read_again(w, X, y):
+    z = X @ w
+    return np.sum(np.exp(z) - y * z) + np.sum(-(y * z))
+
+
+FACTOR_ARGS = [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)]
+
+
+@pytest.mark.parametrize("dtypes", FACTOR_ARGS)
+@pytest.mark.parametrize("f, z_bar, negations", [
+    # (the line assigning z_bar, as a pattern; how many negations are left)
+    (softplus_minus_linear, r"in_place\(np.multiply, t\d_bar, stable_sigmoid\(z\) - y\)", 0),
+    (both_paths_added, r"in_place\(np.multiply, t\d_bar, y \+ \(1 - t1 \* t1\)\)", 0),
+    # (-2 a) * cos(z) + (-a) * y: no factor shared by name, the sum left as it is
+    (twice_subtracted, r"t\d_bar \* np.cos\(z\) \+ t\d_bar \* y", 2),
+    # -a * y - b * y + b * exp(z): the pair that leaves a negation out
+    (negation_read_again, r"t\d_bar \* y \+ t\d_bar \* \(t1 - y\)", 1)])
+def test_a_shared_factor_is_taken_out_of_the_sum(f, z_bar, negations, dtypes):
+    w = RNG.standard_normal(3).astype(dtypes[0])
+    X, y = RNG.standard_normal((6, 3)).astype(dtypes[0]), RNG.random(6).astype(dtypes[1])
+    code = ad.show(f, args=(w, X, y))
+    assert re.search(r"\n    z_bar = " + z_bar + "\n", code), code
+    assert len(re.findall(r" = -t\d_bar\n", code)) == negations, code
+    g = ad.grad(f)(w, X, y)
+    assert g.dtype == np.result_type(w, y) and g.shape == w.shape
+    wide = [a.astype(np.float64) for a in (w, X, y)]
+    assert_close(g, ad.grad(f)(*wide), 1e-5 if np.float32 in dtypes else 1e-12, 1e-6)
+    if dtypes == (np.float64, np.float64):
+        assert_grad(f, w, X, y)
+
+
+@pytest.mark.parametrize("code, factored", [
+    ("n = -a\nv = n * u + a * w", "v = a * (w - u)"),
+    ("v = a * u + w * a", "v = a * (u + w)"),
+    ("n = -a\nv = a * u + n * w + c", "v = a * (u - w) + c"),
+    ("n = -a\nv = c - n * u - a * w", "v = c + a * (u - w)"),
+    # not: both negated; the negation read again, or kept; a changed in between
+    ("n = -a\nm = -a\nv = n * u + m * w", None),
+    ("n = -a\nv = n * u + a * w\nk = n", None),
+    ("n = -a\na = b\nv = n * u + a * w", None),
+    ("n = -a\nv = n * u + a * w\nn = c", None),
+])
+def test_factor_products_on_code(code, factored):
+    from adcompile.optimize import factor_products
+    stmts = ast.parse(code).body
+    before = ast.unparse(stmts)
+    after = ast.unparse(factor_products(stmts, kept={"kept"}))
+    if factored is None:
+        assert after == before
+    else:
+        assert after.splitlines()[-1] == factored and "-a" not in after, after
+    values = {k: RNG.standard_normal(4) for k in "abcuw"}
+    was, now = dict(values), dict(values)
+    exec(before, {}, was)
+    exec(after, {}, now)
+    assert_close(now["v"], was["v"], 1e-14, 1e-14)

@@ -145,6 +145,13 @@ def free_shape_reads(sw):
 
 
 @sweep_pass("backward")
+def factor_products(sw):
+    """Take a factor two products share out of their sum (``a * u - a * w``: one product)."""
+    kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
+    return replace(sw, backward=optimize.factor_products(sw.backward, kept))
+
+
+@sweep_pass("backward")
 def reuse_dead_arrays(sw):
     """Let an adjoint take over an array nothing reads any more, updating it in place."""
     owned = _owned_arrays(sw.fn, sw.context.aliases)

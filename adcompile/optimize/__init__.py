@@ -10,6 +10,8 @@
   (``fuse_products``, ``reuse_dead_arrays``);
 - ``shape_reads``: adjoints that read a forward value only for its shape and precision
   read the values it is computed from elementwise (``free_shape_reads``);
+- ``factor``: a factor two products of a sum share taken out of it
+  (``factor_products``);
 - ``in_place``: elementwise products and sums written into an adjoint array nothing reads
   afterwards (``update_in_place``);
 - ``renumber``: the remaining temporaries numbered t1, t2, ... (``renumber_temps``);
@@ -19,6 +21,7 @@
   ``loops``: what the two read off a loop's code.
 """
 
+from .factor import factor_products
 from .fuse import fuse, fuse_blocks
 from .products import fuse_products, reuse_dead_arrays
 from .prune import prune_backward, prune_forward
@@ -27,6 +30,6 @@ from .renumber import numbered, renumber_temps
 from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["free_shape_reads", "fuse", "fuse_blocks", "fuse_products", "numbered",
+__all__ = ["factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
            "simplify", "total", "update_in_place"]

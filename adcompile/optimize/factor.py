@@ -1,0 +1,140 @@
+"""A factor two products of a backward sweep's sum share, taken out of the sum.
+
+The adjoint of ``np.sum(f(z) - y * z)`` reaches ``z`` by two paths, each a product by
+the sum's adjoint ``a`` (minus it, on the subtracted path)::
+
+    t3_bar = -a
+    z_bar = t3_bar * y + a * f_prime(z)
+
+On arrays that is four passes (the negation, two products, the sum) and four new
+arrays; ``z_bar = a * (f_prime(z) - y)`` is two of each. The values are those of the
+distributed form up to the rounding of one product (the shapes and precisions are the
+same: each product is still an elementwise one of the same operands).
+"""
+
+import ast
+
+from .. import ir
+
+
+def factor_products(stmts, kept=frozenset()):
+    """Rewrite (in place) each ``v = ... + a * u + ... + b * w`` of ``stmts`` (the backward
+    sweep, and the blocks nested in it) whose two terms share the factor ``a``, or whose
+    ``b`` is ``-a`` through a name assigned once in the same block and read only there:
+    the two terms become one, ``a * (u + w)``, ``a * (u - w)`` or ``a * (w - u)`` (not
+    ``-a * (u + w)``, which would negate again). ``kept``: names read after the sweep
+    (never taken away)."""
+    loads, stores = _counts(stmts)
+    _Factor(loads, stores, set(kept)).block(stmts)
+    return stmts
+
+
+def _counts(stmts):
+    loads, stores = {}, {}
+    for n in ir.walk_tree(stmts):
+        if isinstance(n, ast.Name):
+            counts = loads if isinstance(n.ctx, ast.Load) else stores
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return loads, stores
+
+
+class _Factor:
+    """The rewrite on one sweep: how many times each name is read and assigned in all of it."""
+
+    def __init__(self, loads, stores, kept):
+        self.loads, self.stores, self.kept = loads, stores, kept
+
+    def block(self, block):
+        negations = {}   # a name assigned -m once in this block, read once -> (m, statement)
+        dropped = set()
+        for s in block:
+            for inner in ir.children(s):
+                self.block(inner)
+            for name in ir.assigns([s]):   # (what a negation negates changes here)
+                negations = {n: v for n, v in negations.items() if v[0] != name}
+            if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+                    and isinstance(s.targets[0], ast.Name)):
+                continue
+            negated = _negation_of(s.value)
+            target = s.targets[0].id
+            if negated is not None and self.loads.get(target) == 1 \
+                    and self.stores.get(target) == 1 and target not in self.kept:
+                negations[target] = (negated, s)
+                continue
+            factored = self.factored(s.value, negations)
+            if factored is not None:
+                value, used = factored
+                s.value = value
+                dropped |= {id(negations.pop(n)[1]) for n in used}
+        block[:] = [s for s in block if id(s) not in dropped]
+
+    def factored(self, value, negations):
+        """(``value`` with the factors its terms share taken out, pair by pair, the negation
+        names it no longer reads), or None if none is."""
+        terms, used = _terms(value), set()
+        while True:   # (first the pairs that leave a negation out: one pass less)
+            pairs = [(i, j, pair) for j in range(len(terms)) for i in range(j)
+                     for pair in [self.pair(terms[i], terms[j], negations)] if pair]
+            if not pairs:
+                break
+            i, j, (term, names) = max(pairs, key=lambda p: len(p[2][1]))
+            terms[i], used = term, used | names
+            del terms[j]
+        if len(terms) == len(_terms(value)):
+            return None
+        terms.sort(key=lambda t: t[0] < 0)   # (a term added first; the order kept)
+        if terms[0][0] < 0:
+            return None
+        total = terms[0][1]
+        for sign, e in terms[1:]:
+            total = ast.BinOp(left=total, op=ast.Add() if sign > 0 else ast.Sub(), right=e)
+        return total, used
+
+    def pair(self, p, q, negations):
+        """The terms ``p`` and ``q`` (sign, expression) as one, (1, ``a * (u ± w)``), and
+        the negations it reads no more; None if they share no factor."""
+        for (a, u), (b, w) in ((x, y) for x in _product(p[1]) for y in _product(q[1])):
+            (a, sign_a, used_a), (b, sign_b, used_b) = self.signed(a, negations), \
+                self.signed(b, negations)
+            sign_u, sign_w = p[0] * sign_a, q[0] * sign_b
+            if a != b or sign_u == sign_w == -1:
+                continue
+            if sign_u == sign_w:
+                inner = ast.BinOp(left=u, op=ast.Add(), right=w)
+            elif sign_u == 1:
+                inner = ast.BinOp(left=u, op=ast.Sub(), right=w)
+            else:
+                inner = ast.BinOp(left=w, op=ast.Sub(), right=u)
+            return (1, ast.BinOp(left=ir.load(a), op=ast.Mult(), right=inner)), used_a | used_b
+        return None
+
+    @staticmethod
+    def signed(name, negations):
+        """(the name ``name`` is plus or minus, the sign, the negations read on the way)."""
+        if name in negations:
+            return negations[name][0], -1, {name}
+        return name, 1, set()
+
+
+def _negation_of(e):
+    """``m`` if ``e`` is ``-m`` for a name ``m``, else None."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) \
+            and isinstance(e.operand, ast.Name):
+        return e.operand.id
+    return None
+
+
+def _terms(e, sign=1):
+    """The terms of the sum ``e``: [(sign, expression)]."""
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+        return _terms(e.left, sign) + _terms(e.right, -sign if isinstance(e.op, ast.Sub)
+                                             else sign)
+    return [(sign, e)]
+
+
+def _product(e):
+    """The ways to read ``e`` as a name times an expression: [(name, the other operand)]."""
+    if not (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult)):
+        return []
+    return [(side.id, other) for side, other in ((e.left, e.right), (e.right, e.left))
+            if isinstance(side, ast.Name)]
