@@ -43,6 +43,8 @@ from .statements import Statements
 from .items import Items, desugar_items
 from .nesting import split_nesting
 from .reflection import constant_reflection
+from .tree_binding import TreeBinding
+from .tree_values import TreeValues
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
@@ -72,7 +74,8 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
-                 Trees, Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews):
+                 Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
+                 Validation, Views, LoopViews):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
