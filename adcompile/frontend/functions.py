@@ -14,7 +14,9 @@ import ast
 import copy
 
 from ..ir import walk_tree
-from .closures import ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
+from .closures import Closure
+from .local_functions import StandIn
+from .references import ONLY_CALLED, REFERENCE, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
 from .resolve import LEAF

@@ -12,7 +12,8 @@ import inspect
 from .. import ir
 from ..ir.trees import Node
 from ..ir.naming import names_in
-from .closures import Closure, StandIn
+from .closures import Closure
+from .local_functions import StandIn
 from .source import FunctionSource
 from .syntax import MISSING, Deferred, is_literal, stores
 from .variadic import expand_unpacking, specialize

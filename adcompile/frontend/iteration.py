@@ -162,7 +162,7 @@ class Iteration:
                 and body_stores.items_read \
                 and body_stores.updated & self.scope.view_groups.get(e.id, {e.id}):
             # the body may change the array in place (through another name too), which the
-            # steps after see: a variable of the loop's own names it (see views.py)
+            # steps after see: a variable of the loop's own names it (see loop_views.py)
             return ir.load(self.walked_array(operand.id, e))
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
             # the body reassigns the name: iterate over the value it has now

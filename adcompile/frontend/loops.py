@@ -191,7 +191,7 @@ class Loops:
                     + stmt.body for n in stores(s)} - trees | leaves
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
-        renewed = self.renewed_in_loop(stmt.body, header, assigned)   # (see views.py)
+        renewed = self.renewed_in_loop(stmt.body, header, assigned)   # (see loop_views.py)
         assigned = sorted(assigned | renewed - trees)
         if index_user in before and index_user in self.scope.varied:
             raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
@@ -267,7 +267,7 @@ class Loops:
         saved_body, saved_terminated = self.out.body, self.scope.terminated
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
-        views = self.enter_loop_views(names.carried, names.names,   # (see views.py)
+        views = self.enter_loop_views(names.carried, names.names,   # (see loop_views.py)
                                       updated_in_place(stmt.body),
                                       rebound_in(stmt.body, self._viewed_name))
         self.scope.loop_trees.append(carried_trees)

@@ -34,6 +34,7 @@ from .inline import Inline
 from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
 from .lists import Lists
+from .loop_views import LoopViews
 from .loops import Loops
 from .lower import lower_function
 from .source import mark_place
@@ -42,6 +43,8 @@ from .statements import Statements
 from .items import Items, desugar_items
 from .nesting import split_nesting
 from .reflection import constant_reflection
+from .tree_binding import TreeBinding
+from .tree_values import TreeValues
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
@@ -71,7 +74,8 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
-                 Trees, Changes, Unrolling, Functions, Dependence, Validation, Views):
+                 Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
+                 Validation, Views, LoopViews):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 

@@ -17,7 +17,7 @@ import ast
 import builtins
 
 from ..ir import walk_tree
-from .closures import placed
+from .references import placed
 
 #: expressions that open a scope of their own: inside ``eval`` they do not see the
 #: function's locals (as inlined code would), so text holding one is not rewritten

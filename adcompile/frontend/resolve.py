@@ -13,6 +13,8 @@ import itertools
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
 from .syntax import is_user_function
 
+#: the prefix of the names a leaf is referred to by in rewritten user expressions: not an
+#: identifier, so it can never be a user's name
 LEAF = "$"
 SEQUENCE = ("list", "tuple", "namedtuple")
 
@@ -140,7 +142,7 @@ class Resolver(ast.NodeTransformer):
             return None
         if not isinstance(owner, Node) or owner.kind not in BY_ATTRIBUTE \
                 or attr in owner.keys or attr == "_replace" and owner.kind == "namedtuple":
-            return None   # (nt._replace(W=v): a new structure, Trees.replaced_fields)
+            return None   # (nt._replace(W=v): a new structure, TreeValues.replaced_fields)
         if not any(self.t.varies(a) for a in [obj] + node.args
                    + [k.value for k in node.keywords]):
             return None   # (on values not differentiated: called as it is)

@@ -51,7 +51,7 @@ class Scope:
     view_groups: dict = field(default_factory=dict)  # name -> the names it may be a view of,
     #                                                 or that may be views of it (views.py)
     walked: set = field(default_factory=set)   # variables of the normalizer's own naming
-    #                                            the arrays loops walk (views.py)
+    #                                            the arrays loops walk (loop_views.py)
 
 
 @dataclass

@@ -72,7 +72,7 @@ def is_pop(node):
 
 def is_user_function(obj):
     """A plain Python function adcompile can read and inline (or a nested function's stand-in,
-    see closures.py)."""
+    see local_functions.py)."""
     if getattr(type(obj), "_adcompile_local", False):
         return True
     module = obj.__module__ or "" if inspect.isfunction(obj) else ""

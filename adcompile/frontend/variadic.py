@@ -16,7 +16,9 @@ import inspect
 
 from ..errors import TransformError
 from ..ir.naming import fresh_name
-from .closures import StandIn, copy_call, free_names
+from .closures import free_names
+from .local_functions import StandIn
+from .references import copy_call
 from .source import PLACE, DerivedSource
 from .syntax import stores
 

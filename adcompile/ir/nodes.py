@@ -65,7 +65,7 @@ class Rebinding:
     origin: tuple                  # (source, the user's statement)
     refresh: list = field(default_factory=list)   # Refresh: the other names of the array
     together: tuple = ()           # groups of updates whose refreshes are kept or undone together
-    undone: bool = False           # its refreshes are to be undone (frontend/views.py)
+    undone: bool = False           # its refreshes are to be undone (frontend/loop_views.py)
 
     @property
     def old(self):

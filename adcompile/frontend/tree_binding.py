@@ -1,0 +1,143 @@
+"""Statements that bind user names to structures (see trees.py): each statement's uses of
+structures resolved before it is normalized (``resolve_statement``), a structure bound
+or unpacked to names (``bind``), and the names bound on the paths of a branch or the
+iterations of a loop merged after it (``merge_structures``). Part of
+``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+
+from ..ir.trees import Leaf, Node
+from .items import ITEM
+from .resolve import LEAF, SEQUENCE
+from .syntax import item_assigned
+from .trees import NOT_STATIC
+
+
+class TreeBinding:
+    """Part of ``normalize.Normalizer``: user names bound to structures, through paths."""
+
+    def resolve_statement(self, stmt):
+        """``stmt`` with its uses of structures resolved, or None when resolving did it all
+        (a structure bound to names, a loop over one unrolled)."""
+        user = getattr(stmt, ITEM, None)
+        if user is not None and self.names_structure(stmt.value.args[0]):
+            self.assign_into_structure(stmt.value.args, user)
+            return None
+        into = item_assigned(stmt)
+        if into is not None and self.names_structure(into[0]):   # d["a"][0] = v
+            self.assign_into_structure(into, stmt)
+            return None
+        if isinstance(stmt, ast.For):
+            if self.unroll(stmt):
+                return None
+            return _replace_fields(stmt, iter=self.resolve_expression(stmt.iter))
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and (self.might_be_tree(stmt.value) or self.is_fixed_display(stmt)) \
+                and self.holds_structure(stmt):
+            self.bind(stmt.targets[0], self.tree_value(stmt.value, inner=True), stmt)
+            return None
+        fields = {}
+        for field in ("value", "test", "iter", "target", "targets", "msg", "exc"):
+            old = getattr(stmt, field, None)
+            if isinstance(old, ast.expr):
+                fields[field] = self.resolve_expression(old, store=field == "target")
+            elif field == "targets" and old:
+                fields[field] = [self.resolve_expression(t, store=True) for t in old]
+        return _replace_fields(stmt, **fields) if fields else stmt
+
+    def bind(self, target, part, stmt):
+        """Assign ``part`` (a Node, Leaf, or a constant's value) to user ``target``."""
+        if isinstance(target, ast.Name):
+            if isinstance(part, Node):
+                return self.bind_tree(target.id, part, stmt)
+            value = ast.Name(id=LEAF + part.name, ctx=ast.Load()) if isinstance(part, Leaf) \
+                else ast.Constant(part)
+            if isinstance(part, Leaf):
+                self.leaf_reference(value)
+            self.assignment(ast.Assign(targets=[target], value=value, lineno=stmt.lineno,
+                                       col_offset=stmt.col_offset))
+            if not isinstance(part, Leaf):
+                self.scope.constants[target.id] = part
+            return None
+        if not isinstance(target, (ast.Tuple, ast.List)):
+            raise self.scope.src.error(stmt, f"assigning {ast.unparse(stmt.value)} (a "
+                                             f"structure) to {ast.unparse(target)} is not "
+                                             f"supported; assign it to a name")
+        items = part.children if isinstance(part, Node) and part.kind in SEQUENCE \
+            else part if isinstance(part, tuple) else None
+        if items is None or len(items) != len(target.elts):
+            what = part.describe() if isinstance(part, Node) else repr(part)
+            raise self.scope.src.error(stmt, f"cannot unpack {what} into "
+                                             f"{ast.unparse(target)}")
+        for t, p in zip(target.elts, items):
+            self.bind(t, p, stmt)
+        return None
+
+    def bind_tree(self, name, node, stmt):
+        """Bind user ``name`` to the structure ``node`` (no code: its leaves have names)."""
+        self.scope.structured = True   # (statements after this one resolve structures)
+        self.scope.env.pop(name, None)
+        self.scope.constants.pop(name, None)
+        self.scope.defined.add(name)
+        self.scope.trees[name] = node
+
+    def forget_tree(self, name):
+        """``name`` is assigned a value: it no longer names a structure."""
+        self.scope.trees.pop(name, None)
+        self.scope.constants.pop(name, None)
+
+    def structures(self, restore=None):
+        """A copy of what names structures and constants now (and, given ``restore``, such
+        a copy, that state put back)."""
+        now = (dict(self.scope.trees), dict(self.scope.constants))
+        if restore is not None:
+            self.scope.trees, self.scope.constants = dict(restore[0]), dict(restore[1])
+        return now
+
+    def merge_structures(self, stmt, before, paths, live=None, loop=False):
+        """After an if (``paths``: the states at the ends of the branches that fall
+        through) or a loop's iteration: a name bound to different structures on different
+        paths is an error where it is read later (``live``; None: anywhere), else dropped;
+        a constant that differs is forgotten."""
+        live = getattr(stmt, "live_out", None) if live is None else live
+        if not paths:   # (every path jumps: what follows is not reached)
+            self.scope.trees, self.scope.constants = dict(before[0]), dict(before[1])
+            return
+        trees, constants = {}, {}
+        for state in paths:
+            for mine, merged in ((state[0], trees), (state[1], constants)):
+                merged.update(mine)
+        for name in set(trees) | set(before[0]):
+            versions = {id(s[0].get(name)) for s in paths} if paths else set()
+            if len(versions) <= 1 and all(s[0].get(name) is not None for s in paths):
+                continue
+            if (live is None or name in live) and loop:
+                raise self.new_structure_each_iteration(stmt, name)
+            if live is None or name in live:
+                raise self.scope.src.error(stmt, f"{name!r} names a structure of values being "
+                                                 f"differentiated on some paths here and "
+                                                 f"something else on others; bind it to one "
+                                                 f"thing before the branch or loop")
+            trees.pop(name, None)
+        for name in list(constants):
+            if any(s[1].get(name, NOT_STATIC) != constants[name] for s in paths):
+                del constants[name]
+        self.scope.trees, self.scope.constants = trees, constants
+
+    def new_structure_each_iteration(self, loop, name):
+        """The error for a loop that binds ``name`` to a new structure in each iteration
+        and reads it in the next (or after the loop)."""
+        return self.scope.src.error(loop, f"{name!r} names a new structure of values being "
+                                          f"differentiated in each iteration of this loop, "
+                                          f"which is not supported; carry its items in "
+                                          f"variables of their own (h, c = ...) or loop over "
+                                          f"a structure (unrolled)")
+
+
+def _replace_fields(stmt, **fields):
+    new = copy.copy(stmt)
+    for k, v in fields.items():
+        setattr(new, k, v)
+    return new

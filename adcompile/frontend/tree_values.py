@@ -1,0 +1,169 @@
+"""The structures user expressions build while normalizing (see trees.py): a dict
+display, a list or tuple display holding structures, a NamedTuple or dataclass made by
+its constructor, ``_replace``, a copy (``dict(d)``, ``list(xs)``, ``xs.copy()``), a
+comprehension over a structure; the items that are no structure become leaves, given
+names of their own where needed. Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+
+from .. import ir
+from ..ir.trees import Leaf, Node
+from .constructors import constructor_fields
+from .resolve import SEQUENCE, Resolver
+from .trees import NOT_STATIC
+
+
+class TreeValues:
+    """Part of ``normalize.Normalizer``: the structures user expressions build."""
+
+    def might_be_tree(self, e):
+        """Whether ``e`` may denote a structure (cheap, syntactic)."""
+        if isinstance(e, ast.Dict) or self.constructed(e) is not None \
+                or self.copied_tree(e) is not None:
+            return True
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "_replace":
+            return isinstance(self.tree_of(e.func.value), Node)
+        if isinstance(e, ast.DictComp) or isinstance(e, ast.ListComp) and (
+                isinstance(e.elt, ast.Dict) or self.constructed(e.elt) is not None
+                or isinstance(e.elt, ast.Call) and isinstance(e.elt.func, ast.Attribute)
+                and e.elt.func.attr == "_replace"):
+            # {k: v for k, v in params.items()}, [Layer(2 * W, b) for W, b in layers]
+            return len(e.generators) == 1 and self.tree_items(e.generators[0].iter) is not None
+        if isinstance(e, (ast.List, ast.Tuple)):
+            return any(self.might_be_tree(x) for x in e.elts)
+        return isinstance(self.tree_of(e), Node)
+
+    def constructed(self, e):
+        """(kind, fields) when ``e`` makes a NamedTuple or dataclass (constructors.py)."""
+        if not isinstance(e, ast.Call):
+            return None
+        called = self.callee(e.func)
+        return constructor_fields(called.what, e) if called.kind == "object" else None
+
+    def is_fixed_display(self, stmt):
+        """Whether ``stmt`` binds a list or tuple display to a name kept as a structure
+        (``scope.fixed_lists``, see lists.fixed_lists)."""
+        return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name) \
+            and stmt.targets[0].id in self.scope.fixed_lists \
+            and isinstance(stmt.value, (ast.List, ast.Tuple))
+
+    def holds_structure(self, stmt):
+        """Whether assignment ``stmt`` of a display that might be a structure makes one: it
+        holds a structure, or values being differentiated (a dict of constants, which may
+        have any keys and be changed in place, stays a value)."""
+        return isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in self.scope.varied \
+            or any(isinstance(n, ast.Name) and n.id in self.scope.trees
+                   for n in ast.walk(stmt.value))
+
+    def tree_value(self, e, inner=False):
+        """The Node ``e`` denotes, building one for a display that holds structures (or is a
+        dict): its other items are computed now, in order. None when ``e`` is no
+        structure. (``inner``: ``e`` is an item of a structure being built, where a list
+        or tuple display is a structure too.)"""
+        if not (self.might_be_tree(e) or inner and isinstance(e, (ast.List, ast.Tuple))):
+            return None
+        if isinstance(e, (ast.DictComp, ast.ListComp)):   # over a structure: the display it
+            e = Resolver(self).visit(copy.deepcopy(e))   # unrolls to
+            if not isinstance(e, (ast.Dict, ast.List)):
+                return None
+        if isinstance(e, ast.Dict):
+            items = {}   # key -> part, in Python's order ({**d, "w": v}: d's items first)
+            for k, v in zip(e.keys, e.values):
+                if k is None:
+                    unpacked = self.tree_of(v)
+                    if not (isinstance(unpacked, Node) and unpacked.kind == "dict"):
+                        raise self.scope.src.error(v, "** in a dict of values being "
+                                                      "differentiated takes a dict of them; "
+                                                      "list the items")
+                    items.update(zip(unpacked.keys, unpacked.children))
+                    continue
+                key = self.static_value(k)
+                if key is NOT_STATIC:
+                    raise self.scope.src.error(e, "a dict of values being differentiated "
+                                                  "needs constant keys")
+                items[key] = self.part_of(v)
+            return self._own(Node("dict", None, tuple(items), tuple(items.values())))
+        copied = self.copied_tree(e)
+        if copied is not None:
+            return self._own(copied)   # (a new dict or list: the function may assign into it)
+        replaced = self.replaced_fields(e)
+        if replaced is not None:
+            return replaced
+        made = self.constructed(e)
+        if made is not None:   # State(h, c), Layer(W=W, b=b)
+            (kind, fields), cls = made, self.callee(e.func).what
+            return Node(kind, cls, tuple(fields), tuple(self.part_of(v) for v in fields.values()))
+        if isinstance(e, (ast.List, ast.Tuple)):
+            if any(isinstance(x, ast.Starred) for x in e.elts):
+                raise self.scope.src.error(e, "a starred item in a structure of values being "
+                                              "differentiated is not supported")
+            kind = "list" if isinstance(e, ast.List) else "tuple"
+            return self._own(Node(kind, None, tuple(range(len(e.elts))),
+                                  tuple(self.part_of(x) for x in e.elts)))
+        return self.tree_of(e)
+
+    def replaced_fields(self, e):
+        """``layer._replace(W=v)`` of a NamedTuple: the structure with those fields given new
+        values (the others shared); else None."""
+        if not (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute)
+                and e.func.attr == "_replace" and not e.args):
+            return None
+        base = self.tree_of(e.func.value)
+        if not (isinstance(base, Node) and base.kind == "namedtuple"
+                and all(k.arg in base.keys for k in e.keywords)):
+            return None
+        children = list(base.children)
+        for k in e.keywords:
+            children[base.keys.index(k.arg)] = self.part_of(k.value)
+        return Node(base.kind, base.type, base.keys, tuple(children))
+
+    def copied_tree(self, e):
+        """The new structure ``e`` makes when it copies one (``dict(d)``, ``d.copy()``,
+        ``list(xs)``, ``tuple(xs)``, ``xs.copy()``): the same items (shared, as Python's
+        shallow copy shares them) in a new dict, list or tuple; else None. Records nothing
+        (``might_be_tree`` asks it too): ``tree_value`` makes the copy the function's own."""
+        if not isinstance(e, ast.Call) or e.keywords:
+            return None
+        if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args:
+            copied, kinds = self.tree_of(e.func.value), {"dict": "dict", "list": "list"}
+        elif len(e.args) == 1 and isinstance(self.tree_of(e.args[0]), Node):
+            copied, called = self.tree_of(e.args[0]), self.callee(e.func)
+            kinds = {"dict": "dict"} if called.is_(dict) else dict.fromkeys(
+                SEQUENCE, "list") if called.is_(list) else dict.fromkeys(
+                SEQUENCE, "tuple") if called.is_(tuple) else {}
+        else:
+            return None
+        if not isinstance(copied, Node) or copied.kind not in kinds:
+            return None
+        kind = kinds[copied.kind]
+        keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
+        return Node(kind, None, keys, copied.children)
+
+    def part_of(self, e):
+        """A Node or Leaf for an item of a structure being built."""
+        found = self.tree_value(e, inner=True)
+        if found is not None:
+            return found
+        leaf = self.tree_of(e)
+        if isinstance(leaf, Leaf):
+            return leaf
+        operand = self.operand(self.resolve_expression(e))
+        if isinstance(operand, ast.Name) and operand.id in self.scope.env.values():
+            # a variable's name: a loop that carries the variable assigns it again, so the
+            # leaf gets a name of its own
+            return Leaf(self.is_varied_operand(operand),
+                        self.emit_copy(None, operand, e) if self.is_varied_operand(operand)
+                        else self._kept_value(operand))
+        if not isinstance(operand, ast.Name):
+            operand = ir.load(self._kept_value(operand))
+        return Leaf(self.is_varied_operand(operand), operand.id)
+
+    def _kept_value(self, operand):
+        """A new name given ``operand``'s value (nothing in it differentiated)."""
+        name = self.namer.temp()
+        self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
+        return name
