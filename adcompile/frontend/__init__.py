@@ -23,7 +23,7 @@ finally the aliasing check of in-place changes.
 from ..analysis import aliasing
 from ..rules import REGISTRY
 from .normalize import Normalizer
-from .validate import refuse_seed_name
+from .refusals import refuse_seed_name
 
 __all__ = ["normalize"]
 

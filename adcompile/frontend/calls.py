@@ -14,7 +14,7 @@ import numpy as np
 from ..rules import einsum as einsum_forms
 from .. import ir
 from .syntax import Ready, is_user_function
-from .validate import METHOD_HINT
+from .hints import METHOD_HINT
 from .variadic import expand_unpacking
 
 

@@ -41,10 +41,10 @@ from .state import Inlining, Output, Scope
 from .statements import Statements
 from .items import Items, desugar_items
 from .nesting import split_nesting
-from .reflection import constant_reflection
+from .reflection import attributes_by_name, constant_reflection
 from .trees import Trees
 from .unroll import Unrolling
-from .validate import Validation, attributes_by_name
+from .validate import Validation
 from .views import Views
 
 
