@@ -20,6 +20,7 @@ from ..ir.naming import Namer, names_in
 from ..ir.trees import Node, name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
+from .assignments import Assignments
 from .calls import Calls
 from .changes import Changes
 from .closures import Closure, extract
@@ -70,8 +71,9 @@ def desugar(source, callers=(), structures=()):
     return fn, nested
 
 
-class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
-                 Trees, Changes, Unrolling, Functions, Dependence, Validation, Views):
+class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
+                 Expressions, Calls, Inline, Trees, Changes, Unrolling, Functions, Dependence,
+                 Validation, Views):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
