@@ -43,6 +43,7 @@ from .statements import Statements
 from .items import Items, desugar_items
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
+from .rewritten_calls import RewrittenCalls
 from .trees import Trees
 from .unroll import Unrolling
 from .validate import Validation
@@ -72,8 +73,8 @@ def desugar(source, callers=(), structures=()):
 
 
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
-                 Expressions, Calls, Inline, Trees, Changes, Unrolling, Functions, Dependence,
-                 Validation, Views):
+                 Expressions, Calls, RewrittenCalls, Inline, Trees, Changes, Unrolling,
+                 Functions, Dependence, Validation, Views):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
