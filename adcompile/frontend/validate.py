@@ -1,8 +1,9 @@
 """Calls that could read or change a value being differentiated without a rule, refused.
 
-Run once per function entered (``Normalizer.enter``), after the dependence
-analysis: whether a call is refused depends on whether its arguments vary.
-A call anywhere is checked, also inside ``print(...)`` or ``len(...)``.
+Run once per function entered, the last of ``Normalizer.enter``'s passes
+(after the dependence analysis: whether a call is refused depends on whether
+its arguments vary). A call anywhere is checked, also inside ``print(...)``
+or ``len(...)``; refusals.py and complex_refusals.py refuse the rest.
 """
 
 import ast
@@ -10,22 +11,19 @@ import ast
 import numpy as np
 
 from ..ir import walk_tree
-from .complex_refusals import refuse_complex
 from .frozen import FROZEN
 from .hints import METHOD_HINT, rule_hint
 # (refuse_comprehensions is read from here by trees.py, which is being split elsewhere)
-from .refusals import refuse_comprehensions, refuse_unsupported  # noqa: F401
+from .refusals import refuse_comprehensions  # noqa: F401
 from .syntax import is_user_function
 
 
 class Validation:
     """Part of ``normalize.Normalizer``: refusals that need to know what may vary."""
 
-    def check_function(self, fn):
-        """Reject what can never be differentiated, wherever it is in ``fn``."""
-        refuse_unsupported(fn, self.scope.src.error, self.callee,
-                           comprehensions=not self.scope.structured)
-        refuse_complex(fn, self.scope.src.error, self.callee, self.varies)
+    def check_calls(self, fn):
+        """Reject the calls of ``fn`` that could read or change a value being differentiated
+        without a rule, and nested functions passed where they are not inlined."""
         calls = [node for node in walk_tree(fn) if isinstance(node, ast.Call)]
         # names bound to a NamedTuple or dataclass made here: calling one is calling its
         # __call__ (resolve.py), refused there if it is no such structure
