@@ -7,10 +7,13 @@ assignment gets a name of its own (a variable assigned again becomes
 cannot be differentiated correctly is rejected here, with the user's
 file:line:col.
 
-``Normalizer`` is assembled from parts, one module each (statements,
-control, loops, lists, expressions, calls, inline, dependence, validate);
-they share the records of state.py: ``self.scope`` (the function being
-normalized), ``self.out`` (what is built) and ``self.inlining``.
+``Normalizer.enter`` runs the passes on a function's AST before its
+statements (``desugar``, then functions of their own modules: the order is in
+frontend/__init__.py). The traversal, statement by statement, is assembled
+from parts, one module each (statements, assignments, control, loops, lists,
+expressions, calls, rewritten_calls, inline, dependence, validate, ...); they
+share the records of state.py: ``self.scope`` (the function being normalized),
+``self.out`` (what is built) and ``self.inlining``.
 """
 
 import ast

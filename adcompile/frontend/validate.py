@@ -58,7 +58,7 @@ class Validation:
                                         or self.registry.is_inert(what)
                                         or is_user_function(what)
                                         or what in (enumerate, zip, reversed, np.select)):
-            # (calls.py writes np.select as the np.where calls it stands for)
+            # (rewritten_calls.py writes np.select as the np.where calls it stands for)
             return
         if called.kind == "object" and isinstance(what, type) \
                 and issubclass(what, BaseException):
