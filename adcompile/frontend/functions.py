@@ -14,7 +14,7 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 import ast
 import copy
 
-from ..ir import walk_tree
+from ..ir import assigns, walk_tree
 from .closures import ONLY_CALLED, REFERENCE, Closure, StandIn, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
@@ -44,8 +44,7 @@ def function_table(fn, nested, env, scope, namer, extra_globals):
     module-level function gets a name of its own in the generated code: fresh from
     ``namer``, in ``scope.free_map``, bound to the function in ``extra_globals``."""
     table = dict(nested)
-    stored = {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
-              and isinstance(n.ctx, ast.Store)}
+    stored = assigns([fn])
     for param, value in env.items():
         if not isinstance(value, Closure):
             continue

@@ -108,13 +108,8 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         ``callers`` the call sites that inline it (none for the differentiated function),
         ``trees`` the structures its parameters are bound to. ``env`` gives a parameter
         given a function its ``closures.Closure``.
-        Runs the passes on its user AST, in this order, and returns the ``def`` they leave:
-        desugar (above), the table of functions (functions.py), getattr with a literal
-        name as an attribute (reflection.py), what lists hold (list_facts.py), fresh names
-        for a callee's free names (inline.py), which user names may vary and which may be
-        views of one another (dependence.py), then the refusals: of constructs and
-        reflection (refusals.py), of complex values (complex_refusals.py), of calls
-        without a rule (validate.py)."""
+        Runs the passes on its user AST, in the order below (frontend/__init__.py says
+        what each does), and returns the ``def`` they leave."""
         fn, nested = desugar(source, callers, structures=set(trees or {}))
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
@@ -137,9 +132,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         scope.varied = varied_user_names(fn, set(varied_params), self.varies, self.callee)
         # (a loop carries the names in them: not a parameter of an inlined function that
         # it never assigns, which is the caller's name)
-        unassigned = set() if root else set(source.params) - {
-            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
+        unassigned = set() if root else set(source.params) - stored
         scope.view_groups = {n: g - unassigned for n, g in view_groups(fn, self.callee).items()}
         refuse_unsupported(fn, source.error, self.callee, comprehensions=not scope.structured)
         refuse_complex(fn, source.error, self.callee, self.varies)
