@@ -18,7 +18,8 @@ from .backend.compile import compile_function
 from .backend.emit import forward_def, function_def, to_source, without_calls
 from .backend.helpers import runtime_aliases
 from .errors import TransformError
-from .frontend.source import FunctionSource, GeneratedSource
+from .frontend.generated_source import GeneratedSource
+from .frontend.source import FunctionSource
 from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
 

@@ -206,7 +206,7 @@ def test_second_derivatives_of_selections(f):
 
 
 # ===========================================================================
-# np.select (calls.py writes it as np.where)
+# np.select (rewritten_calls.py writes it as np.where)
 # ===========================================================================
 
 def select_default(x):

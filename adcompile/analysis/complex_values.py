@@ -2,7 +2,7 @@
 one that is.
 
 Complex literals, types and the functions known to compute complex values are refused when
-the function is transformed (frontend/validate.py), and complex arguments when it is called
+the function is transformed (frontend/complex_refusals.py), and complex arguments when it is called
 (api.py). What is left is what only running the code shows: a function with no rule, or one
 whose results may be complex (scipy.linalg.sqrtm), applied to values not being
 differentiated, and a Python number raised to a fractional power (``c ** 0.5`` of a negative

@@ -1,29 +1,43 @@
 """The frontend: from the user's function to the normalized IR (one primitive per statement).
 
-``normalize(source, wrt)`` runs its passes in order. On the user's AST, for the
-differentiated function and again for each function it calls that is inlined
-(``Normalizer.enter``):
+``normalize(source, wrt)`` first refuses the name ``out_bar`` (refusals.py), then runs
+its passes in order, for the differentiated function and again for each function it
+calls that is inlined (``Normalizer.enter``). On a copy of the user's ``def``, passes
+that need its syntax only (``normalize.desugar``):
 
-0. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
-   code it stands for (reflection.py); nested functions and lambdas taken out, their
-   closures made explicit (closures.py);
-1. lower (lower.py): jumps at the ends of their paths, one return at the end;
-2. liveness (liveness.py): each ``if`` and loop marked with the variables read after it;
-3. getattr(obj, "name") as obj.name (validate.attributes_by_name);
-4. an inlined callee's free names that mean something else here get fresh names (inline.py);
-5. dependence (dependence.py): which user variables may depend on ``wrt``;
-6. validate (validate.py): refuse what can never be differentiated.
+1. an inlined copy's nodes marked with the call sites that led to it (source.mark_place);
+2. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
+   code it stands for (reflection.py);
+3. nested functions and lambdas taken out, their closures made explicit (closures.py);
+4. comprehensions as loops building lists (comprehensions.py);
+5. lower (lower.py): jumps at the ends of their paths, one return at the end;
+6. ``x[index] = v`` as a new version of ``x`` (items.py); frozen scipy.stats
+   distributions as the calls they stand for (frozen.py);
+7. liveness (liveness.py): each ``if`` and loop marked with the variables read after it.
 
-Then statement by statement (statements.py, with control.py, loops.py, lists.py,
-expressions.py, calls.py, inline.py, with functions.py for functions as values and
-variadic.py for *args): SSA names, lists, calls inlined, one primitive per statement;
-finally the aliasing check of in-place changes.
+Then, in a new ``state.Scope``, passes that need the function's names resolved:
+
+8. the table of the functions it holds and is given (functions.function_table);
+9. getattr(obj, "name") as obj.name (reflection.attributes_by_name);
+10. what its lists hold (list_facts.py);
+11. an inlined callee's free names that mean something else here get fresh names (inline.py);
+12. dependence (dependence.py): which user variables may depend on ``wrt``
+    (``varied_user_names``), which may be views of one another (``view_groups``);
+13. refusals: constructs and reflection never differentiated (refusals.py), complex
+    values (complex_refusals.py), calls on values being differentiated without a
+    rule (validate.py).
+
+Then statement by statement (statements.py and assignments.py, with control.py,
+loops.py, lists.py, expressions.py, calls.py, rewritten_calls.py, inline.py, with
+functions.py for functions as values and variadic.py for *args): SSA names, lists,
+calls inlined, one primitive per statement; finally the aliasing check of in-place
+changes.
 """
 
 from ..analysis import aliasing
 from ..rules import REGISTRY
 from .normalize import Normalizer
-from .validate import refuse_seed_name
+from .refusals import refuse_seed_name
 
 __all__ = ["normalize"]
 

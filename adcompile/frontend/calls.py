@@ -1,9 +1,10 @@
 """Calls of functions that have adjoint rules: arguments mapped onto a rule's slots.
 
 A call's positional and keyword arguments are matched to the rule's inputs
-(flattened to operands) and statics (kept inactive); ``np.einsum`` is first
-rewritten into the forms its rule takes, and a call of the user's own
-function is handed to inlining. Part of ``normalize.Normalizer``.
+(flattened to operands) and statics (kept inactive); ``max``/``min``,
+``np.select`` and ``np.einsum`` are first rewritten into the calls their rules
+take (rewritten_calls.py), and a call of the user's own function is handed to
+inlining. Part of ``normalize.Normalizer``.
 """
 
 import ast
@@ -11,10 +12,9 @@ import inspect
 
 import numpy as np
 
-from ..rules import einsum as einsum_forms
 from .. import ir
-from .syntax import Ready, is_user_function
-from .validate import METHOD_HINT
+from .hints import METHOD_HINT
+from .syntax import is_user_function
 from .variadic import expand_unpacking
 
 
@@ -125,87 +125,6 @@ class Calls:
                                     func=ast.Attribute(value=ins[0], attr=e.func.attr,
                                                        ctx=ast.Load()),
                                     args=args[1:], keywords=kws), f".{name}()")
-
-    def extreme(self, target, e, name):
-        """Emit Python's ``max``/``min`` (``name``) of several arguments, or of a list literal,
-        as a chain of two-argument calls, ``max(max(a, b), c)`` (on a tie Python returns the
-        first, and so does the chain); of one sequence (a list, an array) with the rule of
-        a sequence. Returns the result's name, or None for a call of two arguments."""
-        args = list(e.args)
-        if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) \
-                and args[0].elts and not any(isinstance(a, ast.Starred) for a in args[0].elts):
-            args = list(args[0].elts)
-            if len(args) == 1:
-                return self.emit_copy(target, self.operand(args[0]), e)
-        elif len(args) == 1:
-            rule = self.registry.special[f"{name}_list"]
-            func = self.rename(e.func)
-            return self.emit_mapped(target, e, rule, args, [],
-                                    lambda ins, a, kws: ast.Call(func=func, args=a, keywords=kws),
-                                    ast.unparse(e.func))
-        elif len(args) == 2:
-            return None
-        current = args[0]
-        for i, item in enumerate(args[1:]):
-            call = ast.copy_location(ast.Call(func=e.func, args=[current, item], keywords=[]), e)
-            if i == len(args) - 2:
-                return self.emit_call(target, call)
-            current = Ready(ir.load(self.emit_call(None, call)))
-
-    def select(self, target, e):
-        """``np.select(condlist, choicelist, default)`` with list literals as the chain of
-        ``np.where`` it is: ``np.where(c0, a0, np.where(c1, a1, default))`` (the first true
-        condition picks), so that np.where's rule (which masks, never multiplies) applies."""
-        given = dict(zip(("condlist", "choicelist", "default"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("condlist", "choicelist", "default") or k.arg in given:
-                raise self.scope.src.error(e, f"np.select with {k.arg}= is not supported")
-            given[k.arg] = k.value
-        conds, choices = given.get("condlist"), given.get("choicelist")
-        if not all(isinstance(a, (ast.List, ast.Tuple)) and a.elts
-                   and not any(isinstance(x, ast.Starred) for x in a.elts)
-                   for a in (conds, choices)) or len(conds.elts) != len(choices.elts):
-            raise self.scope.src.error(e, "np.select is differentiated with list literals of "
-                                          "as many conditions as choices: "
-                                          "np.select([c0, c1], [a0, a1], default)")
-        where = self.numpy_function("where", e)
-        result = given.get("default", ast.Constant(0))
-        for c, a in reversed(list(zip(conds.elts, choices.elts))):
-            result = ast.copy_location(ast.Call(func=where, args=[c, a, result], keywords=[]), e)
-        return self.emit_value(target, result, e)
-
-    def einsum(self, target, e):
-        """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
-        as subscripts, three or more operands as a chain of two-operand calls. Returns the
-        result's name, or None when the call is already of a form the rule takes."""
-        args = list(e.args)
-        keywords = [k for k in e.keywords if k.arg != "optimize"]   # (a speed setting only)
-        if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-            operands = args[1:]
-            spec = einsum_forms.explicit(args[0].value, len(operands))
-            if spec is None:
-                raise self.scope.src.error(e, f"np.einsum subscripts {args[0].value!r} for "
-                                              f"{len(operands)} operands are not supported")
-            if len(operands) <= 2 and len(keywords) == len(e.keywords):
-                return None
-        elif args and not self.varies(args[0]) \
-                and not any(isinstance(a, (ast.List, ast.Tuple)) for a in args[1:]):
-            return None   # subscripts in a variable: the rule reads them
-        else:
-            found = einsum_forms.from_sublists(args)
-            if found is None or found[0] is None:
-                raise self.scope.src.error(e, "np.einsum's sublist form is differentiated with "
-                                              "literal sublists of integers (and ...) only")
-            spec, operands = found
-        current = operands[0]
-        steps = einsum_forms.pairwise(spec) if len(operands) > 2 else [(spec, 1)]
-        for i, (subscripts, k) in enumerate(steps):
-            parts = [current, operands[k]] if len(operands) > 1 else [current]
-            call = ast.copy_location(ast.Call(func=e.func, args=[ast.Constant(subscripts)] + parts,
-                                              keywords=keywords), e)
-            if i == len(steps) - 1:
-                return self.emit_call(target, call)
-            current = Ready(ir.load(self.emit_call(None, call)))
 
     def _check_positions(self, e, rule, count, func, describe):
         """Positional arguments after the inputs go to the rule's statics in its order; refuse

@@ -21,86 +21,95 @@ from .items import ITEM, WITH_ITEM
 from .syntax import Ready, is_append
 
 
+def varied_user_names(fn, varied, varies, callee):
+    """The user names of ``fn`` that may depend on the parameters in ``varied`` (a set,
+    extended in place and returned): a fixed point over its assignments. ``varies(e,
+    names)`` tells whether expression ``e`` may vary when the user names ``names`` do
+    (``Dependence.varies``); ``callee`` resolves a call's function (``Functions.callee``)."""
+    assigns = [n for n in ir.walk_tree(fn)
+               if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+               or is_append(n)]
+    groups, updated = view_groups(fn, callee), updated_in_place(fn)
+    flows = [({n.id for t in targets for n in _target_names(t)},
+              lambda found, sources=sources: any(varies(e, found) for e in sources))
+             for node in assigns for targets, sources in _flows(node, callee)]
+    # an array changed in place by a value that varies gives every name that may be
+    # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
+    # changes z and g (see views.py)
+    flows += [(groups[n], (n,)) for n in sorted(updated) if n in groups]
+    return ir.closure(varied, flows)
+
+
+def view_groups(fn, callee):
+    """User name -> the names of ``fn`` joined to it by assignments of the forms
+    ``viewed_name`` knows (each may be the same array as, or a view of, another)."""
+    groups = {}
+    for node in ir.walk_tree(fn):
+        viewed = viewed_name(node, callee)
+        if viewed is not None:
+            joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
+                                                               {node.targets[0].id})
+            for n in joined:
+                groups[n] = joined
+    return groups
+
+
+def viewed_name(node, callee):
+    """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)``,
+    ``np.transpose(other)`` or a reshape of ``other``: the name ``other``, else None."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)):
+        return None
+    e = node.value
+    if isinstance(e, ast.Attribute) and e.attr == "T" or isinstance(e, ast.Subscript):
+        e = e.value
+    elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
+            and any(callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
+        e = e.args[0]
+    elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+            and e.func.attr == "reshape":   # x.reshape(3) (a view, where it is one)
+        e = e.func.value
+    elif isinstance(e, ast.Call) and e.args and callee(e.func).is_(np.reshape):
+        e = e.args[0]
+    return e.id if isinstance(e, ast.Name) else None
+
+
+def _flows(node, callee):
+    """(targets, sources) of an assignment, append or for loop: the targets take a
+    varying value when an expression of ``sources`` varies."""
+    if isinstance(node, ast.For):
+        return _loop_flows(node, callee)
+    if isinstance(node, ast.Expr):  # xs.append(value)
+        return [([node.value.func.value], [node.value.args[0]])]
+    if node.value is None:
+        return []
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if isinstance(node, ast.AugAssign):
+        return [(targets, [node.value, node.target])]
+    return [(targets, [node.value])]
+
+
+def _loop_flows(node, callee):
+    """The flows of a for loop: into its targets, from what it iterates over."""
+    it, target = node.iter, node.target
+    called = callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
+    if called.is_(range):
+        return []
+    if called.is_(enumerate) and isinstance(target, ast.Tuple) \
+            and len(target.elts) == 2 and it.args:
+        return [([target.elts[1]], [it.args[0]])]
+    if called.is_(zip) and isinstance(target, ast.Tuple) \
+            and len(target.elts) == len(it.args):
+        return [([t], [a]) for t, a in zip(target.elts, it.args)]
+    if isinstance(it, (ast.Tuple, ast.List)):
+        return [([target], list(it.elts))]
+    return [([target], [it])]
+
+
 class Dependence:
-    """Part of ``normalize.Normalizer``: whether user names and expressions may vary."""
-
-    def varied_user_names(self, fn, varied):
-        """The user names of ``fn`` that may depend on the parameters in ``varied`` (a set,
-        extended in place and returned): a fixed point over its assignments."""
-        assigns = [n for n in ir.walk_tree(fn)
-                   if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
-                   or is_append(n)]
-        groups, updated = self.view_groups(fn), updated_in_place(fn)
-        flows = [({n.id for t in targets for n in _target_names(t)},
-                  lambda found, sources=sources: any(self.varies(e, found) for e in sources))
-                 for node in assigns for targets, sources in self._flows(node)]
-        # an array changed in place by a value that varies gives every name that may be
-        # the same array, or a view of it, new values: ``z = g; t = z[1:]; t += x``
-        # changes z and g (see views.py)
-        flows += [(groups[n], (n,)) for n in sorted(updated) if n in groups]
-        return ir.closure(varied, flows)
-
-    def view_groups(self, fn):
-        """User name -> the names of ``fn`` joined to it by assignments of the forms
-        ``_viewed_name`` knows (each may be the same array as, or a view of, another)."""
-        groups = {}
-        for node in ir.walk_tree(fn):
-            viewed = self._viewed_name(node)
-            if viewed is not None:
-                joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
-                                                                   {node.targets[0].id})
-                for n in joined:
-                    groups[n] = joined
-        return groups
-
-    def _viewed_name(self, node):
-        """For ``name = other``, ``other.T``, ``other[index]``, ``np.asarray(other)``,
-        ``np.transpose(other)`` or a reshape of ``other``: the name ``other``, else None."""
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            return None
-        e = node.value
-        if isinstance(e, ast.Attribute) and e.attr == "T" or isinstance(e, ast.Subscript):
-            e = e.value
-        elif isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
-                and any(self.callee(e.func).is_(f) for f in (np.asarray, np.transpose)):
-            e = e.args[0]
-        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
-                and e.func.attr == "reshape":   # x.reshape(3) (a view, where it is one)
-            e = e.func.value
-        elif isinstance(e, ast.Call) and e.args and self.callee(e.func).is_(np.reshape):
-            e = e.args[0]
-        return e.id if isinstance(e, ast.Name) else None
-
-    def _flows(self, node):
-        """(targets, sources) of an assignment, append or for loop: the targets take a
-        varying value when an expression of ``sources`` varies."""
-        if isinstance(node, ast.For):
-            return self._loop_flows(node)
-        if isinstance(node, ast.Expr):  # xs.append(value)
-            return [([node.value.func.value], [node.value.args[0]])]
-        if node.value is None:
-            return []
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if isinstance(node, ast.AugAssign):
-            return [(targets, [node.value, node.target])]
-        return [(targets, [node.value])]
-
-    def _loop_flows(self, node):
-        """The flows of a for loop: into its targets, from what it iterates over."""
-        it, target = node.iter, node.target
-        called = self.callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
-        if called.is_(range):
-            return []
-        if called.is_(enumerate) and isinstance(target, ast.Tuple) \
-                and len(target.elts) == 2 and it.args:
-            return [([target.elts[1]], [it.args[0]])]
-        if called.is_(zip) and isinstance(target, ast.Tuple) \
-                and len(target.elts) == len(it.args):
-            return [([t], [a]) for t, a in zip(target.elts, it.args)]
-        if isinstance(it, (ast.Tuple, ast.List)):
-            return [([target], list(it.elts))]
-        return [([target], [it])]
+    """Part of ``normalize.Normalizer``: whether user expressions may vary, as the
+    traversal asks (the names that may vary are ``varied_user_names``'s answer, in
+    ``scope.varied``)."""
 
     def varies(self, e, varied=None):
         """Whether expression ``e`` (in user names) may depend on a differentiated input."""
@@ -176,15 +185,15 @@ def _target_names(target):
         yield from _target_names(ir.base_of(target))
 
 
-def rebound_in(tree, viewed_name):
+def rebound_in(tree, callee):
     """The user names ``tree`` (a statement, or a list of them) assigns otherwise than by an
-    update in place or as a view (``viewed_name``: Dependence._viewed_name)."""
+    update in place or as a view (``viewed_name``; ``callee``: ``Functions.callee``)."""
     kept = set()
     for node in ir.walk_tree(tree):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             kept.add(id(node.target))
         elif isinstance(node, ast.Assign) and (getattr(node, ITEM, None) is not None
-                                               or viewed_name(node) is not None):
+                                               or viewed_name(node, callee) is not None):
             kept.add(id(node.targets[0]))
     return {n.id for n in ir.walk_tree(tree) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Store) and id(n) not in kept}

@@ -14,7 +14,7 @@ from .. import ir
 from ..runtime import stop_gradient
 from .functions import HOISTED
 from .syntax import Deferred, Ready, index_expression, is_trivial, operator_named, symbol
-from .validate import attribute_hint
+from .hints import attribute_hint
 
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",

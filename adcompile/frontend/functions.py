@@ -1,6 +1,7 @@
 """Functions as values: nested functions, lambdas, and functions passed as arguments.
 
-Each scope has a table, ``scope.functions``: its nested functions and lambdas
+Each scope has a table, ``scope.functions`` (``function_table``, a pass of
+``Normalizer.enter``): its nested functions and lambdas
 (``closures.extract``) and the parameters its call gave a function: a
 ``closures.Closure`` (a nested function and what it captured where it was
 passed) or a module-level function or primitive. A call of a name in the table
@@ -13,7 +14,7 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 import ast
 import copy
 
-from ..ir import walk_tree
+from ..ir import assigns, walk_tree
 from .closures import Closure
 from .local_functions import StandIn
 from .references import ONLY_CALLED, REFERENCE, copy_call
@@ -39,47 +40,50 @@ def is_local(value):
     return isinstance(value, (StandIn, Closure))
 
 
+def function_table(fn, nested, env, scope, namer, extra_globals):
+    """The table of ``scope``, just entered for ``fn``: its nested functions ``nested``,
+    and its parameters given a function (the ``Closure`` values of ``env``). A
+    module-level function gets a name of its own in the generated code: fresh from
+    ``namer``, in ``scope.free_map``, bound to the function in ``extra_globals``."""
+    table = dict(nested)
+    stored = assigns([fn])
+    for param, value in env.items():
+        if not isinstance(value, Closure):
+            continue
+        if param in stored:
+            raise scope.src.error(fn, f"the parameter {param!r} is given a function, "
+                                      f"and assigned again in {fn.name}(); give the "
+                                      f"new value another name")
+        if value.captured or isinstance(value.function, StandIn):
+            _refuse_kept(fn, param, value, scope.src.error)
+            table[param] = value
+            continue
+        obj = value.function
+        table[param] = obj
+        base = getattr(obj, "__name__", param)
+        fresh = namer.fresh(base if base.isidentifier() else param)
+        extra_globals[fresh] = obj
+        scope.free_map[param] = fresh
+    return table
+
+
+def _refuse_kept(fn, param, value, error):
+    """Refuse a use of ``param``, given a nested function, other than calling it or
+    passing it on."""
+    passed = {id(a) for n in walk_tree(fn) if isinstance(n, ast.Call)
+              for a in [n.func] + n.args + [k.value for k in n.keywords]}
+    for n in walk_tree(fn):
+        if isinstance(n, ast.Name) and n.id == param and id(n) not in passed:
+            name = value.function.__name__
+            what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
+            raise error(n, f"{param!r} holds {what} here, and is used as a "
+                           f"value (returned, stored or assigned); "
+                           f"{ONLY_CALLED}")
+
+
 class Functions:
-    """Part of ``normalize.Normalizer``: nested functions, lambdas and functions passed."""
-
-    def function_table(self, fn, nested, env):
-        """The table of the scope just entered for ``fn``: its nested functions ``nested``,
-        and its parameters given a function (the ``Closure`` values of ``env``). A
-        module-level function gets a name of its own in the generated code."""
-        table = dict(nested)
-        stored = {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
-        for param, value in env.items():
-            if not isinstance(value, Closure):
-                continue
-            if param in stored:
-                raise self.scope.src.error(fn, f"the parameter {param!r} is given a function, "
-                                               f"and assigned again in {fn.name}(); give the "
-                                               f"new value another name")
-            if value.captured or isinstance(value.function, StandIn):
-                self._refuse_kept(fn, param, value)
-                table[param] = value
-                continue
-            obj = value.function
-            table[param] = obj
-            base = getattr(obj, "__name__", param)
-            fresh = self.namer.fresh(base if base.isidentifier() else param)
-            self.out.extra_globals[fresh] = obj
-            self.scope.free_map[param] = fresh
-        return table
-
-    def _refuse_kept(self, fn, param, value):
-        """Refuse a use of ``param``, given a nested function, other than calling it or
-        passing it on."""
-        passed = {id(a) for n in walk_tree(fn) if isinstance(n, ast.Call)
-                  for a in [n.func] + n.args + [k.value for k in n.keywords]}
-        for n in walk_tree(fn):
-            if isinstance(n, ast.Name) and n.id == param and id(n) not in passed:
-                name = value.function.__name__
-                what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
-                raise self.scope.src.error(n, f"{param!r} holds {what} here, and is used as a "
-                                              f"value (returned, stored or assigned); "
-                                              f"{ONLY_CALLED}")
+    """Part of ``normalize.Normalizer``: nested functions, lambdas and functions passed,
+    as the traversal meets them (``function_table`` makes each scope's table)."""
 
     def callee(self, func):
         """The ``source.Callee`` the expression ``func`` refers to in the current function."""

@@ -269,7 +269,7 @@ class Loops:
         self.scope.loops.append(names.carried)
         views = self.enter_loop_views(names.carried, names.names,   # (see loop_views.py)
                                       updated_in_place(stmt.body),
-                                      rebound_in(stmt.body, self._viewed_name))
+                                      rebound_in(stmt.body, self.callee))
         self.scope.loop_trees.append(carried_trees)
         self.loop_depth += 1
         for target, seq in header.sequences:

@@ -12,7 +12,7 @@ import ast
 
 from ..ir import walk_tree
 from .references import ONLY_CALLED
-from .source import as_def
+from .source_file import as_def
 from .syntax import stores
 
 

@@ -7,10 +7,13 @@ assignment gets a name of its own (a variable assigned again becomes
 cannot be differentiated correctly is rejected here, with the user's
 file:line:col.
 
-``Normalizer`` is assembled from parts, one module each (statements,
-control, loops, lists, expressions, calls, inline, dependence, validate);
-they share the records of state.py: ``self.scope`` (the function being
-normalized), ``self.out`` (what is built) and ``self.inlining``.
+``Normalizer.enter`` runs the passes on a function's AST before its
+statements (``desugar``, then functions of their own modules: the order is in
+frontend/__init__.py). The traversal, statement by statement, is assembled
+from parts, one module each (statements, assignments, control, loops, lists,
+expressions, calls, rewritten_calls, inline, dependence, validate, ...); they
+share the records of state.py: ``self.scope`` (the function being normalized),
+``self.out`` (what is built) and ``self.inlining``.
 """
 
 import ast
@@ -20,16 +23,18 @@ from ..ir.naming import Namer, names_in
 from ..ir.trees import Node, name_leaves, unpack
 from ..rules import REGISTRY
 from . import liveness
+from .assignments import Assignments
 from .calls import Calls
 from .changes import Changes
 from .closures import Closure, extract
 from .comprehensions import desugar_comprehensions
+from .complex_refusals import refuse_complex
 from .control import ControlFlow
-from .dependence import Dependence
+from .dependence import Dependence, varied_user_names, view_groups
 from .effects import is_pure
 from .expressions import Expressions
 from .frozen import desugar_frozen
-from .functions import Functions
+from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
@@ -42,12 +47,14 @@ from .state import Inlining, Output, Scope
 from .statements import Statements
 from .items import Items, desugar_items
 from .nesting import split_nesting
-from .reflection import constant_reflection
+from .reflection import attributes_by_name, constant_reflection
+from .refusals import refuse_unsupported
+from .rewritten_calls import RewrittenCalls
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
 from .unroll import Unrolling
-from .validate import Validation, attributes_by_name
+from .validate import Validation
 from .views import Views
 
 
@@ -73,9 +80,9 @@ def desugar(source, callers=(), structures=()):
     return fn, nested
 
 
-class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
-                 Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
-                 Validation, Views, LoopViews):
+class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
+                 Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
+                 Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
@@ -102,38 +109,37 @@ class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expres
         """Make ``source`` the function being normalized, in a new ``Scope``: ``env`` maps
         its parameters to generated names, ``varied_params`` are those being differentiated,
         ``callers`` the call sites that inline it (none for the differentiated function),
-        ``trees`` the structures its parameters are bound to.
-        Runs, in order, the passes on its user AST and returns the ``def`` they leave:
-        desugar (nested functions, lower, liveness), the table of functions (functions.py),
-        getattr with a literal name as an attribute, fresh names for a callee's free names,
-        dependence (which user names may vary), validation. ``env`` gives a parameter
-        given a function its ``closures.Closure``."""
+        ``trees`` the structures its parameters are bound to. ``env`` gives a parameter
+        given a function its ``closures.Closure``.
+        Runs the passes on its user AST, in the order below (frontend/__init__.py says
+        what each does), and returns the ``def`` they leave."""
         fn, nested = desugar(source, callers, structures=set(trees or {}))
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
         plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
         stored = ir.assigns([fn])   # (the names the function assigns)
-        self.scope = Scope(source, next(self.inlining.numbers), plain,
-                           set(source.params) | stored,
-                           callers=tuple(callers), trees=dict(trees or {}))
-        self.scope.structured = bool(self.scope.trees)
-        self.scope.fixed_trees = set(self.scope.trees) - stored
-        self.scope.functions = self.function_table(fn, nested, env)
+        scope = self.scope = Scope(source, next(self.inlining.numbers), plain,
+                                   set(source.params) | stored,
+                                   callers=tuple(callers), trees=dict(trees or {}))
+        scope.structured = bool(scope.trees)
+        scope.fixed_trees = set(scope.trees) - stored
+        scope.functions = function_table(fn, nested, env, scope, self.namer,
+                                         self.out.extra_globals)
         attributes_by_name(fn, self.callee)
-        self.scope.tuple_appends = appended_tuples(fn)
-        self.scope.list_appends = appended_lists(fn)
-        self.scope.fixed_lists = fixed_lists(fn, source.params)
+        scope.tuple_appends = appended_tuples(fn)
+        scope.list_appends = appended_lists(fn)
+        scope.fixed_lists = fixed_lists(fn, source.params)
         if not root:
             self.map_free_names(fn)
-        self.scope.varied = self.varied_user_names(fn, set(varied_params))
+        scope.varied = varied_user_names(fn, set(varied_params), self.varies, self.callee)
         # (a loop carries the names in them: not a parameter of an inlined function that
         # it never assigns, which is the caller's name)
-        unassigned = set() if root else set(source.params) - {
-            n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
-        self.scope.view_groups = {n: g - unassigned for n, g in self.view_groups(fn).items()}
-        self.check_function(fn)
+        unassigned = set() if root else set(source.params) - stored
+        scope.view_groups = {n: g - unassigned for n, g in view_groups(fn, self.callee).items()}
+        refuse_unsupported(fn, source.error, self.callee, comprehensions=not scope.structured)
+        refuse_complex(fn, source.error, self.callee, self.varies)
+        self.check_calls(fn)
         return fn
 
     def is_pure(self, tree):

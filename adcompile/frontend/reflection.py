@@ -10,7 +10,8 @@ function's own variables, does nothing (exec binds names in a snapshot of the lo
 never the variables) and is dropped. Anything else (a computed string, other ``exec``,
 ``len(locals())``,
 ``eval`` with other mappings, or text with a scope of its own such as a comprehension)
-is left for validate.py to refuse.
+is left for refusals.py to refuse. Once the function's names resolve (``Normalizer.enter``),
+``attributes_by_name`` reads ``getattr(obj, "name")`` as ``obj.name``.
 """
 
 import ast
@@ -169,7 +170,7 @@ def _parsed(text, call):
 
 
 def _fold_getattr_names(fn):
-    """``getattr(obj, "ta" + "nh")``: the name as one literal (validate.attributes_by_name
+    """``getattr(obj, "ta" + "nh")``: the name as one literal (attributes_by_name
     then reads it as ``obj.tanh``)."""
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and len(node.args) == 2 \
@@ -177,3 +178,26 @@ def _fold_getattr_names(fn):
             name = constant_string(node.args[1])
             if name is not None:
                 node.args[1] = ast.copy_location(ast.Constant(name), node.args[1])
+
+
+def attributes_by_name(fn, callee):
+    """Rewrite ``getattr(obj, "name")`` in ``fn`` (in place) as ``obj.name``: the same read,
+    which the rest of the compiler knows how to treat. ``callee(func_expr)`` resolves a
+    call's function to a ``source.Callee``."""
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if len(node.args) == 2 and not node.keywords and literal_attribute(node) \
+                    and callee(node.func).is_(builtins.getattr):
+                attr = ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load())
+                return ast.copy_location(attr, node)
+            return node
+
+    Rewrite().visit(fn)
+
+
+def literal_attribute(call):
+    """Whether the second argument of getattr/hasattr is a string literal naming an attribute."""
+    return len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) \
+        and isinstance(call.args[1].value, str) and call.args[1].value.isidentifier()

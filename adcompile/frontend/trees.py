@@ -32,7 +32,7 @@ import copy
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
 from .resolve import LEAF, SEQUENCE, Resolver
-from .validate import refuse_comprehensions
+from .refusals import refuse_comprehensions
 
 #: what ``static_value`` gives for a value not known at compile time
 NOT_STATIC = object()

@@ -196,8 +196,8 @@ inert(*(getattr(logging, name) for name in _LOG_LEVELS),
 
 
 # max(xs) and min(xs) of a sequence (a list of values, or an array's entries): the frontend
-# (calls.py) takes these rules for a call with one argument; several arguments, or a list
-# literal, are a chain of the two-argument rules above
+# (rewritten_calls.py) takes these rules for a call with one argument; several arguments,
+# or a list literal, are a chain of the two-argument rules above
 @adjoint(shape="unknown", sequence="xs")
 def max_list(m, xs):
     # the first item equal to the result (the one Python returns) gets the gradient
