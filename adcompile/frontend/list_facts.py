@@ -6,7 +6,6 @@ it (``check_nested_changes``). Used by normalize.py; the normalizing itself is l
 """
 
 import ast
-import operator
 from dataclasses import dataclass
 
 from .. import ir
