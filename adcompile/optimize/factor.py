@@ -16,6 +16,10 @@ import ast
 
 from .. import ir
 
+# the terms of the longest sum looked at: the pairs of a sum are compared each time two
+# become one, and the factored terms nest (a sum of thousands of terms is left as it is)
+_MOST_TERMS = 8
+
 
 def factor_products(stmts, kept=frozenset()):
     """Rewrite (in place) each ``v = ... + a * u + ... + b * w`` of ``stmts`` (the backward
@@ -72,6 +76,8 @@ class _Factor:
         """(``value`` with the factors its terms share taken out, pair by pair, the negation
         names it no longer reads), or None if none is."""
         terms, used = _terms(value), set()
+        if len(terms) > _MOST_TERMS:
+            return None
         while True:   # (first the pairs that leave a negation out: one pass less)
             pairs = [(i, j, pair) for j in range(len(terms)) for i in range(j)
                      for pair in [self.pair(terms[i], terms[j], negations)] if pair]
