@@ -1,7 +1,7 @@
 """What a loop's body assigns, from its syntax alone: the names it binds, appends to, pops
 from or updates in place (``BodyStores``, which tells what a for loop may walk as it is),
 and the names it binds to lists it makes (``made_lists``). Functions of the body's AST,
-for loops.py (``BodyStores``, which iteration.py reads).
+for loops.py (``BodyStores``, which iteration.py reads) and loop_variables.py.
 """
 
 import ast

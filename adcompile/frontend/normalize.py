@@ -34,6 +34,7 @@ from .inline import Inline
 from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
 from .lists import Lists
+from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
 from .lower import lower_function
@@ -75,7 +76,7 @@ def desugar(source, callers=(), structures=()):
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
                  Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
-                 Validation, Views, LoopViews):
+                 Validation, Views, LoopViews, LoopVariables):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
