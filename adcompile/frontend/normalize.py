@@ -47,6 +47,7 @@ from .reflection import constant_reflection
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
+from .tuple_lists import TupleLists
 from .unroll import Unrolling
 from .validate import Validation, attributes_by_name
 from .views import Views
@@ -76,7 +77,7 @@ def desugar(source, callers=(), structures=()):
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
                  Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
-                 Validation, Views, LoopViews, LoopVariables):
+                 Validation, Views, LoopViews, LoopVariables, TupleLists):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
