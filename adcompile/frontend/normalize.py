@@ -33,6 +33,7 @@ from .functions import Functions
 from .inline import Inline
 from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
+from .list_items import ListItems
 from .lists import Lists
 from .loop_variables import LoopVariables
 from .loop_views import LoopViews
@@ -77,7 +78,7 @@ def desugar(source, callers=(), structures=()):
 
 class Normalizer(Statements, Items, ControlFlow, Loops, Iteration, Lists, Expressions, Calls, Inline,
                  Trees, TreeValues, TreeBinding, Changes, Unrolling, Functions, Dependence,
-                 Validation, Views, LoopViews, LoopVariables, TupleLists):
+                 Validation, Views, LoopViews, LoopVariables, TupleLists, ListItems):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
