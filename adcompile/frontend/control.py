@@ -3,7 +3,7 @@
 Each branch gets names of its own (SSA); after an ``if`` a variable read
 later has one name, whichever branch ran: a version one branch made, renamed
 in the others, or copies at the ends of the paths that fall through. A jump
-first copies the loop's variables back to the loop's names (see loops.py).
+first copies the loop's variables back to the loop's names (see loop_variables.py).
 Part of ``normalize.Normalizer``.
 """
 

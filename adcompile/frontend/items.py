@@ -32,7 +32,7 @@ class Items:
         user = getattr(stmt, ITEM)
         base, index, value = stmt.value.args
         if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
-            return None   # (gradient code adding to an item of a list's adjoint: lists.py)
+            return None   # (gradient code adding to an item of a list's adjoint: list_items.py)
         call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
         if call is not None and not (self.varies(base) or self.varies(value)):
             return self.expression_statement(call)   # (as written: x may be any object)

@@ -1,14 +1,14 @@
 """What a for loop walks: ``range``, ``enumerate``, ``zip`` and ``reversed`` of lists,
 arrays and lists of tuples become an integer index and one read per sequence at each
 step; what the loop iterates over is evaluated once, before it, as in Python (a value
-not differentiated as Python's for walks it: a dict's keys, see lists.walked_by_position).
+not differentiated as Python's for walks it: a dict's keys, see _walked_by_position).
 Part of ``normalize.Normalizer`` (loops.py builds the loop around it).
 """
 
 import ast
 from dataclasses import dataclass
 
-from .. import ir
+from .. import ir, runtime
 from .list_facts import Struct, tuple_length
 from .source import NOT_A_CALL
 
@@ -169,7 +169,7 @@ class Iteration:
             fresh = self.namer.temp()
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
-        return self.walked_by_position(operand)
+        return self._walked_by_position(operand)
 
     def _walked_list(self, name, node):
         """A name of its own for the list ``name`` a loop walks (the same list)."""
@@ -179,6 +179,20 @@ class Iteration:
         if name in self.out.holders:
             self.out.holders[walked] = self.out.holders[name]
         return walked
+
+    def _walked_by_position(self, operand):
+        """``operand`` (a name), which a loop reads by position (``s[i]`` at step i): as it
+        is for a list of values being differentiated or a value being differentiated (an
+        array), else what Python's for walks, ``runtime.iterated(s)`` (a dict's keys, not
+        its values; a set's items)."""
+        if not isinstance(operand, ast.Name) or operand.id in self.out.lists \
+                or operand.id in self.out.varied_ssa:
+            return operand
+        walked = self.namer.temp()
+        call = ast.Call(func=ir.load(self.runtime_name(runtime.iterated)), args=[operand],
+                        keywords=[])
+        self.out.body.append(ir.Keep(ir.assign(walked, call), [walked]))
+        return ir.load(walked)
 
     def _structs_unpacked(self, pairs):
         """(target, sequence) pairs with each list of k-tuples iterated as its k lists, which

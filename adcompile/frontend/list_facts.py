@@ -2,7 +2,8 @@
 alone: which lists get k-tuples appended (kept as k lists, ``Struct``), which lists of
 lists get lists appended, which lists are kept as written (``fixed_lists``); and, once
 normalized, that no list nested in another is changed in place where the gradient reads
-it (``check_nested_changes``). Used by normalize.py; the normalizing itself is lists.py.
+it (``check_nested_changes``). Used by normalize.py; the normalizing itself is lists.py's
+(with tuple_lists.py and list_items.py).
 """
 
 import ast

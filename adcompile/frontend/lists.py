@@ -1,21 +1,16 @@
-"""Normalizing lists of values being differentiated: [a, b], append, and indexing them.
+"""Normalizing lists of values being differentiated: made (``[a, b]``, a tuple display),
+appended to and popped from.
 
-A list of k-tuples (``layers = [(W1, b1), (W2, b2)]``, or ``layers = []`` that only
-ever gets k-tuples appended) is kept as k lists, one per position (``layers0 = [W1,
-W2]``, ``layers1 = [b1, b2]``): iterated with a tuple target (``for W, b in layers``,
-also under enumerate and zip), indexed and unpacked (``W, b = layers[i]``,
-``layers[i][1]``), appended to and measured with ``len``. Any other use is refused.
-
-Part of ``normalize.Normalizer``; what it needs to know of the function before it starts
-is list_facts.py's.
+A list of lists (``rows = [[a, b]]``, ``rows.append([c, d])``) holds lists (``out.holders``:
+how deep); a list of tuples is kept as one list per position (tuple_lists.py); reading and
+writing items is list_items.py's. Part of ``normalize.Normalizer``; what it needs to know
+of the function before it starts is list_facts.py's.
 """
 
 import ast
-import operator
 
-from .. import ir, runtime
-from .list_facts import Struct, tuple_length
-from .syntax import Ready, has_call, index_expression, is_trivial
+from .. import ir
+from .list_facts import tuple_length
 
 
 class Lists:
@@ -47,83 +42,12 @@ class Lists:
         self.out.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
 
-    def new_struct(self, target, items, k, stmt):
-        """``target = [(a1, b1), (a2, b2), ...]`` as k lists (``target`` None: a literal a loop
-        iterates over); returns the handle of the whole."""
-        if target is not None and any(target in carried for carried in self.scope.loops) \
-                and not self._carried_struct(target, k):
-            raise self.scope.src.error(stmt, f"{target!r} is given a new list of tuples of "
-                                             f"values being differentiated in a loop, and read "
-                                             f"in its next iteration or after it, which is not "
-                                             f"supported; make the list before the loop and "
-                                             f"append to it, or keep its items in variables")
-        operands = [[self.operand(part) for part in item.elts] for item in items]
-        handle = self.define(target) if target is not None else self.namer.temp()
-        lists = []
-        for j in range(k):
-            name = self.namer.fresh(f"{target or 'items'}{j}")
-            self.out.lists.add(name)
-            self.out.varied_ssa.add(name)
-            self.out.body.append(ir.ListNew(name, [parts[j] for parts in operands], stmt))
-            lists.append(name)
-        self.out.structs[handle] = Struct(lists)
-        return handle
-
-    def _carried_struct(self, target, k):
-        """Whether ``target``, given a new list of k-tuples in a loop, names one in every
-        loop around (from before the loop): its k lists are then the loop's variables,
-        which each iteration's exit copies the new lists to (control.exit_copies)."""
-        for carried in self.scope.loops:
-            held = self.out.structs.get(carried.get(target))
-            if target in carried and (held is None or len(held.lists) != k):
-                return False
-        return True
-
-    def struct_of(self, e):
-        """The Struct a user expression names (a list of tuples), else None."""
-        if isinstance(e, ast.Name):
-            return self.out.structs.get(self.scope.env.get(e.id))
-        return None
-
-    def struct_item(self, value, stmt):
-        """The operands of the items of ``layers[i]`` (``value``), a tuple of a list of tuples,
-        or None when ``value`` is something else."""
-        if not isinstance(value, ast.Subscript):
-            return None
-        struct = self.struct_of(value.value)
-        if struct is None:
-            return None
-        if isinstance(value.slice, ast.Slice) or self.varies(value.slice):
-            raise self.scope.src.error(value, "a list of tuples is indexed by an integer here: "
-                                              "slicing it is not supported")
-        index = self.rename(value.slice)
-        if not is_trivial(index):
-            name = self.namer.temp()
-            self.out.body.append(ir.Keep(ir.assign(name, index), [name]))
-            index = ir.load(name)
-        return [self.emit_index(None, ir.load(c), index, stmt) for c in struct.lists]
-
-    def refuse_struct(self, node, name):
-        """The error for a use of a list of tuples that is not supported."""
-        return self.scope.src.error(node, f"{name!r} is a list of tuples of values being "
-                                          f"differentiated: it can be iterated with a tuple target "
-                                          f"(for a, b in {name}), indexed and unpacked "
-                                          f"(a, b = {name}[i]), appended to and given to len(); "
-                                          f"other uses are not supported yet")
-
     def append(self, stmt):
         """``xs.append(value)`` on a list of values being differentiated."""
         base = stmt.value.func.value
         struct = self.struct_of(base)
         if struct is not None:
-            item = stmt.value.args[0] if len(stmt.value.args) == 1 else None
-            if stmt.value.keywords or not isinstance(item, (ast.Tuple, ast.List)) \
-                    or tuple_length([item]) != len(struct.lists):
-                raise self.refuse_struct(stmt, base.id)
-            parts = [self.operand(p) for p in item.elts]
-            for c, part in zip(struct.lists, parts):
-                self.out.body.append(ir.ListAppend(c, part, stmt))
-            return
+            return self.append_tuple(struct, stmt)
         name = self.scope.env.get(base.id) if isinstance(base, ast.Name) else None
         if name not in self.out.lists:
             raise self.scope.src.error(stmt, f"{ast.unparse(base)}.append(...) of a value being "
@@ -156,48 +80,6 @@ class Lists:
                                              f"appending something else to it is not supported")
         self.out.body.append(ir.ListAppend(name, value, stmt))
 
-    def concatenate(self, target, value, stmt):
-        """``pr = pr + [(a, b), ...]`` (or ``pr + ((a, b),)``, ``pr += ...``) on a list of
-        k-tuples ``pr``: Python makes a new list (or tuple), which differs from appending to
-        the old one only for another name still holding the old one; no other name can
-        (``_shared_by_another``), so it is compiled as appends. Returns whether ``value``
-        was of that form."""
-        if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
-                and isinstance(value.left, ast.Name) and value.left.id == target
-                and isinstance(value.right, (ast.List, ast.Tuple))):
-            return False
-        struct = self.struct_of(value.left)
-        if struct is None:
-            return False
-        items = value.right.elts
-        if items and tuple_length(items) != len(struct.lists):
-            raise self.refuse_struct(stmt, target)
-        if self._shared_by_another(target):
-            raise self.scope.src.error(stmt, f"{target!r} is a list of tuples of values being "
-                                             f"differentiated that another name may hold too: "
-                                             f"{target} = {target} + ... is supported only "
-                                             f"where no other name is bound to {target}")
-        parts = [[self.operand(p) for p in item.elts] for item in items]
-        for part in parts:
-            for c, p in zip(struct.lists, part):
-                self.out.body.append(ir.ListAppend(c, p, stmt))
-        return True
-
-    def _shared_by_another(self, name):
-        """Whether another user name may hold the list user name ``name`` holds: one bound
-        to it now, or an assignment anywhere in the function of ``name`` itself (``q =
-        name``: the same list under another name) or of a display holding it."""
-        handle = self.scope.env.get(name)
-        if any(g == handle and n != name for n, g in self.scope.env.items()):
-            return True
-        for node in ast.walk(self.scope.src.node):
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
-                value = node.value
-                parts = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
-                if any(isinstance(p, ast.Name) and p.id == name for p in parts):
-                    return True
-        return False
-
     def pop(self, target, value, stmt):
         """``target = name.pop()`` on a list of values being differentiated (``target``
         None: ``name.pop()`` as a statement, the item dropped)."""
@@ -208,118 +90,3 @@ class Lists:
         name = self.define(target) if target is not None else self.namer.temp()
         self.out.varied_ssa.add(name)
         self.out.body.append(ir.ListGet(name, source, ast.Constant(-1), stmt, pop=True))
-
-    def set_list_item(self, name, index, value, stmt):
-        """``name[index] = value`` on the list of values being differentiated ``name`` (a
-        generated name): the item replaced is read first (its shape makes its adjoint). For
-        ``name[index] op= v`` (``stmt``), Python changes an array item in place: the new
-        item is ``old op v``, recorded as a rebinding of ``old`` (see aliasing)."""
-        if isinstance(index, ast.Slice) or isinstance(index, ast.Tuple) and any(
-                isinstance(p, ast.Slice) for p in index.elts):
-            raise self.scope.src.error(stmt, "assigning to a slice of a list of values being "
-                                             "differentiated is not supported; assign its "
-                                             "items one by one")
-        index = self.rename(index)
-        if not is_trivial(index):
-            bound = self.namer.temp()
-            self.out.body.append(ir.Keep(ir.assign(bound, index), [bound]))
-            index = ir.load(bound)
-        old = self.namer.temp()
-        self.out.varied_ssa.add(old)
-        self.out.body.append(ir.ListGet(old, name, index, stmt))
-        if isinstance(stmt, ast.AugAssign):
-            # (``value`` is ``name[index] op v`` desugared, its structures' items resolved)
-            right = value.right if isinstance(value, ast.BinOp) else stmt.value
-            new = ast.copy_location(ast.BinOp(left=Ready(ir.load(old)), op=stmt.op,
-                                              right=right), stmt)
-            value = ir.load(self.emit_value(None, new, node=stmt))
-            self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
-        self.out.body.append(ir.ListSet(name, index, self.operand(value), old, stmt))
-
-    def add_to_item(self, target, value, stmt):
-        """``xs[i] = xs[i] + v`` as ``ir.ListAdd``, in generated code only: it is how gradient
-        code adds the adjoint of an item read into the list's adjoint list, and there ``v``
-        has the item's shape (in user code ``v`` could broadcast the item to a new shape,
-        which ListAdd does not model). Returns whether ``stmt`` was of that form."""
-        base, index = target.value, target.slice
-        if not (self.scope.src.generated and isinstance(base, ast.Name)
-                and self.scope.env.get(base.id) in self.out.lists
-                and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
-                and isinstance(value.left, ast.Subscript)
-                and isinstance(value.left.value, ast.Name) and value.left.value.id == base.id
-                and ast.dump(value.left.slice) == ast.dump(index)
-                and not isinstance(index, ast.Slice) and not has_call(index)
-                and not self.varies(index)):
-            return False
-        index = self.rename(index)
-        if not is_trivial(index):
-            name = self.namer.temp()
-            self.out.body.append(ir.Keep(ir.assign(name, index), [name]))
-            index = ir.load(name)
-        self.out.body.append(ir.ListAdd(self.scope.env[base.id], index,
-                                        self.operand(value.right), stmt))
-        return True
-
-    def _sliced(self, target, name, index, node):
-        """``target = name[a:b:c]`` on a list of values being differentiated: a new list of
-        its items (the same values), made by a loop over the positions sliced (its reverse
-        gives each item's adjoint back to the list's), as Python's slice makes it."""
-        if any(p is not None and self.is_varied_operand(p)
-               for p in (index.lower, index.upper, index.step)):
-            raise self.scope.src.error(node, "slicing a list by bounds that depend on the "
-                                             "differentiated input is not supported")
-        target = self.named(target)
-        item, k, positions = self.namer.temp(), self.namer.fresh("k"), self.namer.temp()
-        for made in (target, item):
-            self.out.varied_ssa.add(made)
-        self.out.lists.add(target)
-        if name in self.out.holders:   # (a slice of a list of lists holds lists)
-            self.out.holders[target] = self.out.holders[name]
-            self.out.lists.add(item)
-            if self.out.holders[name] > 1:
-                self.out.holders[item] = self.out.holders[name] - 1
-        self.out.body.append(ir.ListNew(target, [], node))
-        whole = ast.Call(func=ir.load("range"), args=[ast.Call(
-            func=ir.load("len"), args=[ir.load(name)], keywords=[])], keywords=[])
-        self.out.body.append(ir.Keep(ir.assign(positions, ast.Subscript(
-            value=whole, slice=index, ctx=ast.Load())), [positions]))
-        self.out.body.append(ir.Loop("for", [ir.ListGet(item, name, ir.load(k), node),
-                                             ir.ListAppend(target, ir.load(item), node)],
-                                     node, index=k, iterable=ir.load(positions)))
-        return ir.load(target)
-
-    def emit_index(self, target, base, index, node):
-        """``target = base[index]`` for operand ``base`` (a list, an array or an inactive value)."""
-        if isinstance(base, ast.Name) and base.id in self.out.lists:
-            if isinstance(index, ast.Slice):
-                return self._sliced(target, base.id, index, node)
-            target = self.named(target)
-            self.out.varied_ssa.add(target)
-            if base.id in self.out.holders:   # an item of a list of lists: a list
-                self.out.lists.add(target)
-                if self.out.holders[base.id] > 1:
-                    self.out.holders[target] = self.out.holders[base.id] - 1
-            self.out.body.append(ir.ListGet(target, base.id, index, node))
-            return ir.load(target)
-        expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
-        if self.is_varied_operand(base):
-            getitem = self.registry.rule_for(operator.getitem)
-            return ir.load(self.emit(target, expr, node, getitem,
-                                     [base, index_expression(index)], {}))
-        target = self.named(target)
-        self.out.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
-        return ir.load(target)
-
-    def walked_by_position(self, operand):
-        """``operand`` (a name), which a loop reads by position (``s[i]`` at step i): as it
-        is for a list of values being differentiated or a value being differentiated (an
-        array), else what Python's for walks, ``runtime.iterated(s)`` (a dict's keys, not
-        its values; a set's items)."""
-        if not isinstance(operand, ast.Name) or operand.id in self.out.lists \
-                or operand.id in self.out.varied_ssa:
-            return operand
-        walked = self.namer.temp()
-        call = ast.Call(func=ir.load(self.runtime_name(runtime.iterated)), args=[operand],
-                        keywords=[])
-        self.out.body.append(ir.Keep(ir.assign(walked, call), [walked]))
-        return ir.load(walked)

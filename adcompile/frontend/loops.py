@@ -1,9 +1,10 @@
-"""Normalizing loops: for and while, and their variables.
+"""Normalizing loops: a for or while loop as an ``ir.Loop``, with its header (what it
+walks, evaluated before it) and the statements of one iteration (the items read at the
+step, the body, the copies to the loop's names where an iteration falls through).
 
-A loop's variables keep one name across iterations: those read at the start
-of an iteration or after the loop (liveness's ``live_header``) are copied
-back to the loop's names at each way out of an iteration (``ir.Carry``).
-What a for loop walks is iteration.py's. Part of ``normalize.Normalizer``.
+The names of the loop's variables, and which it carries, are loop_variables.py's; what
+the body assigns, loop_stores.py's; what a for loop walks, iteration.py's. Part of
+``normalize.Normalizer``.
 """
 
 import ast
@@ -13,67 +14,7 @@ from .. import ir
 from .control import append_where_falling_through, same_loop
 from .dependence import rebound_in, updated_in_place
 from .iteration import FromEnd, FromStart
-from .syntax import is_append, is_pop, stores
-
-
-class BodyStores(frozenset):
-    """The user names a loop's body assigns, appends to or pops from; ``fresh``: those of
-    them it only ever binds to a new list or tuple display (``pr = [(a, b)]``), never
-    changing, through them, the list they held."""
-
-    fresh = frozenset()
-    updated = frozenset()   # (those it updates in place: x op= e, x[i] = v)
-    items_read = True       # (see Loops._header)
-
-    @classmethod
-    def of(cls, body, target=None):
-        targets = [n for b in body for n in stores(b)]
-        changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
-            n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
-        displayed = {id(n.targets[0]) for b in body for n in ast.walk(b)
-                     if isinstance(n, ast.Assign) and len(n.targets) == 1
-                     and isinstance(n.targets[0], ast.Name)
-                     and isinstance(n.value, (ast.List, ast.Tuple))}
-        found = cls({n.id for n in targets} | changed)
-        found.fresh = frozenset({n.id for n in targets} - changed
-                                - {n.id for n in targets if id(n) not in displayed})
-        found.updated = frozenset(updated_in_place(body))
-        # (whether the body reads an item the loop takes from what it walks)
-        found.items_read = target is None or bool({n.id for n in stores(target)} & {
-            n.id for n in ir.walk_tree(body) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)})
-        return found
-
-
-def _made_lists(body):
-    """The user names ``body`` binds to a list or tuple display (``row = []``), or only to
-    names bound to one there and slices of them (``prev = cur``, ``prev = cur[:] if k else
-    cur``)."""
-    assigns = [(n.targets[0].id, n.value) for b in body for n in ast.walk(b)
-               if isinstance(n, ast.Assign) and len(n.targets) == 1
-               and isinstance(n.targets[0], ast.Name)]
-    made = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))}
-    copies = [(name, _list_sources(value)) for name, value in assigns]
-    grown = True
-    while grown:
-        grown = False
-        for name, sources in copies:
-            if sources and name not in made and sources <= made:
-                made.add(name)
-                grown = True
-    return made
-
-
-def _list_sources(value):
-    """The names whose lists ``value`` is (or a slice of), or None."""
-    if isinstance(value, ast.Name):
-        return {value.id}
-    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
-        return _list_sources(value.value)
-    if isinstance(value, ast.IfExp):
-        body, orelse = _list_sources(value.body), _list_sources(value.orelse)
-        return body | orelse if body and orelse else None
-    return None
+from .loop_stores import BodyStores
 
 
 @dataclass
@@ -86,16 +27,6 @@ class Header:
     live: set = None            # user names live where an iteration starts or the loop ends
 
 
-@dataclass
-class Names:
-    """The generated names of a loop's variables."""
-
-    before: dict                # user name -> generated name, before the loop
-    names: dict                 # user name -> the loop's name, for each name the loop assigns
-    index: str                  # the generated name of the step index
-    carried: dict               # the names read at the start of an iteration or after the loop
-
-
 class Loops:
     """Part of ``normalize.Normalizer``: for and while loops."""
 
@@ -103,7 +34,7 @@ class Loops:
         """Normalize a for or while loop into an ``ir.Loop``."""
         header = self._header(stmt)
         carried_trees = self.carry_structures(stmt, header)
-        names = self._names(stmt, header, carried_trees)
+        names = self.loop_names(stmt, header, carried_trees)
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
         # (a constant the body assigns is not known at the start of an iteration)
         for v in names.names:
@@ -111,7 +42,7 @@ class Loops:
         structures = self.structures()
         body = self._body(stmt, header, names, carried_trees)
         self.scope.trees.update({c.name: c.node for c in carried_trees})
-        self._refuse_lists_replaced(stmt, body, names)
+        self.refuse_lists_replaced(stmt, body, names)
         # what names a structure at the start of an iteration must be what it names at the
         # start of the next, and after the loop
         self.merge_structures(stmt, structures, [structures, self.structures()],
@@ -141,31 +72,6 @@ class Loops:
         self.out.maybe_undefined |= {n for v, n in names.names.items() if v not in names.before}
         self.out.body.append(loop)
 
-    def _refuse_lists_replaced(self, stmt, body, names):
-        """A variable holding a list of values being differentiated that the loop gives
-        another value (not a list, or a list it makes) and reads in the next iteration or
-        after the loop: the list's adjoint would also take what was read from the other
-        value. Refused; so is the other way round, a variable the loop gives a list that
-        its iterations did not read as one (the list's adjoint would miss those reads)."""
-        for v, name in names.carried.items():
-            for s in same_loop(body):
-                if not (isinstance(s, ir.Carry) and s.target == name):
-                    continue
-                if name in self.out.lists and s.source not in self.out.lists:
-                    raise self.scope.src.error(stmt, f"{v!r} holds a list of values being "
-                                                     f"differentiated before this loop and "
-                                                     f"something else after an iteration, "
-                                                     f"and is read in the next iteration or "
-                                                     f"after the loop; use another name for "
-                                                     f"the new value")
-                if s.source in self.out.lists and name not in self.out.lists:
-                    raise self.scope.src.error(stmt, f"{v!r} is given a list of values being "
-                                                     f"differentiated in this loop in a way "
-                                                     f"adcompile does not follow, and read in "
-                                                     f"the next iteration or after the loop; "
-                                                     f"bind it to a list display ({v} = [...]) "
-                                                     f"or to a name holding one")
-
     def _header(self, stmt):
         """The loop's ``Header``; for a for loop, what it walks is evaluated here."""
         header = Header(sequences=[], live=getattr(stmt, "live_header", None))
@@ -180,86 +86,6 @@ class Loops:
                 # a list may grow after the loop: the reversed loop must see today's length
                 header.iterable = ir.load(self._bind(header.iterable))
         return header
-
-    def _names(self, stmt, header, carried_trees):
-        """The loop's ``Names``: a new name for the index, the current one for each variable
-        it carries (with the leaves of the structures it carries, ``carried_trees``); an
-        index or variable with no value yet starts as None."""
-        trees = {c.name for c in carried_trees}
-        leaves = {v for c in carried_trees for v in c.variables}
-        assigned = {n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
-                    + stmt.body for n in stores(s)} - trees | leaves
-        index_user, live = header.index_user, header.live
-        before = dict(self.scope.env)
-        renewed = self.renewed_in_loop(stmt.body, header, assigned)   # (see loop_views.py)
-        assigned = sorted(assigned | renewed - trees)
-        if index_user in before and index_user in self.scope.varied:
-            raise self.scope.src.error(stmt.target, f"the loop variable {index_user!r} reuses "
-                                                    f"the name of a value being differentiated; "
-                                                    f"rename it")
-        names = {}
-        for v in assigned:
-            # the loop index is a new variable (an int); a carried variable keeps its name
-            names[v] = self.define(v) if v == index_user or v not in before else before[v]
-            if v != index_user and v in before and before[v] in self.out.lists and any(
-                    u != v and n == before[v] for u, n in before.items()):
-                # a list another name holds too (prev = a): the loop gives v other lists,
-                # which must not become a's; v's loop name is a name of its own
-                names[v] = self.define(v)
-                self.out.body.append(self.copy_statement(names[v], before[v], stmt))
-                self.out.lists.add(names[v])
-                if before[v] in self.out.holders:
-                    self.out.holders[names[v]] = self.out.holders[before[v]]
-        if index_user and (live is None or index_user in live):
-            # after a loop that did not run, the index keeps the value it had (or is unbound
-            # until then: None here)
-            start = ir.load(before[index_user]) if index_user in before else ast.Constant(None)
-            self.out.body.append(ir.Keep(ir.assign(names[index_user], start),
-                                         [names[index_user]]))
-        index = names[index_user] if index_user else self.namer.fresh("i")
-        constant_before = {v for v in names if v in before
-                           and before[v] not in self.out.varied_ssa}
-        for v, name in names.items():
-            if v in self.scope.varied and v != index_user:
-                self.out.varied_ssa.add(name)
-        self.scope.env.update(names)
-        # a variable needs the loop's name only if it is read at the start of an iteration or
-        # after the loop; others are per-iteration values
-        carried = {v: n for v, n in names.items()
-                   if v != index_user and (live is None or v in live or v in leaves
-                                           or v in renewed)}
-        self._lists_carried(stmt, carried, before, constant_before)
-        return Names(before, names, index, carried)
-
-    def _lists_carried(self, stmt, carried, before, constant_before):
-        """The variables loop ``stmt`` carries (user name -> loop name) that have no value
-        before it start as None; those holding a list an iteration makes are read as lists
-        (``_carried_list``), or refused where they held another value being differentiated."""
-        made = _made_lists(stmt.body)
-        for v, n in carried.items():
-            if v not in before:
-                # first assigned in the loop: unbound until then (None here), as in Python
-                self.out.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
-                if v in made and v in self.scope.varied:
-                    # a list made in an iteration and read in the next or after the loop
-                    # (_refuse_lists_replaced checks that every iteration leaves a list)
-                    self._carried_list(n, v)
-            elif v in made and v in self.scope.varied and n not in self.out.lists:
-                if v not in constant_before:
-                    raise self.scope.src.error(stmt, f"{v!r} holds a value being "
-                                                     f"differentiated that is not a list "
-                                                     f"before this loop, and a list after an "
-                                                     f"iteration; use another name for the list")
-                # a constant before the loop (prev = [0.0] * n), a list of values being
-                # differentiated after an iteration: read as a list (the constant's adjoint
-                # list is dropped)
-                self._carried_list(n, v)
-
-    def _carried_list(self, name, v):
-        """Loop name ``name`` of user variable ``v`` holds a list the loop makes."""
-        self.out.lists.add(name)
-        if v in self.scope.list_appends:
-            self.out.holders[name] = self.scope.list_appends[v]
 
     def _body(self, stmt, header, names, carried_trees):
         """The IR statements of one iteration: the items read at the step, the body, and
@@ -276,9 +102,8 @@ class Loops:
             at = ir.load(names.index)
             if isinstance(seq, (FromEnd, FromStart)):
                 first, op = (-1, ast.Sub()) if isinstance(seq, FromEnd) else (seq.start, ast.Add())
-                seq, at = seq.seq, ir.load(self.namer.temp())
-                self.out.body.append(ir.Keep(ir.assign(at.id, ast.BinOp(
-                    left=ast.Constant(first), op=op, right=ir.load(names.index))), [at.id]))
+                seq, at = seq.seq, ir.load(self._bind(ast.BinOp(
+                    left=ast.Constant(first), op=op, right=ir.load(names.index))))
             self.assign_operand(target, self.emit_index(None, seq, at, stmt), stmt)
         self.statements(stmt.body)
         if not self.scope.terminated:

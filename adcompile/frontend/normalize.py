@@ -38,7 +38,9 @@ from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
 from .list_facts import appended_lists, appended_tuples, check_nested_changes, fixed_lists
+from .list_items import ListItems
 from .lists import Lists
+from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
 from .lower import lower_function
@@ -53,6 +55,7 @@ from .rewritten_calls import RewrittenCalls
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
+from .tuple_lists import TupleLists
 from .unroll import Unrolling
 from .validate import Validation
 from .views import Views
@@ -82,7 +85,8 @@ def desugar(source, callers=(), structures=()):
 
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
-                 Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews):
+                 Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
+                 LoopVariables, TupleLists, ListItems):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
 
