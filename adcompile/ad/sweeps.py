@@ -148,7 +148,22 @@ def free_shape_reads(sw):
 def factor_products(sw):
     """Take a factor two products share out of their sum (``a * u - a * w``: one product)."""
     kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
-    return replace(sw, backward=optimize.factor_products(sw.backward, kept))
+    aliases = sw.context.aliases
+
+    def numeric_call(call):   # (a runtime helper or a NumPy function giving floats)
+        f = call.func
+        return isinstance(f, ast.Name) and f.id == aliases["stable_sigmoid"] \
+            or isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and f.value.id == aliases["np"] and f.attr in _FLOAT_FUNCTIONS
+
+    return replace(sw, backward=optimize.factor_products(sw.backward, kept, numeric_call))
+
+
+# NumPy functions whose values are floats (or complex) for any input, bools included
+_FLOAT_FUNCTIONS = frozenset({
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos",
+    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+    "arctanh"})
 
 
 @sweep_pass("backward")

@@ -21,15 +21,16 @@ from .. import ir
 _MOST_TERMS = 8
 
 
-def factor_products(stmts, kept=frozenset()):
+def factor_products(stmts, kept=frozenset(), numeric_call=lambda call: False):
     """Rewrite (in place) each ``v = ... + a * u + ... + b * w`` of ``stmts`` (the backward
     sweep, and the blocks nested in it) whose two terms share the factor ``a``, or whose
     ``b`` is ``-a`` through a name assigned once in the same block and read only there:
     the two terms become one, ``a * (u + w)``, ``a * (u - w)`` or ``a * (w - u)`` (not
-    ``-a * (u + w)``, which would negate again). ``kept``: names read after the sweep
-    (never taken away)."""
+    ``-a * (u + w)``, which would negate again), where ``u`` or ``w`` is certain not to be
+    bools (``numeric_call(call)``: whether a call gives numbers that are not bools).
+    ``kept``: names read after the sweep (never taken away)."""
     loads, stores = _counts(stmts)
-    _Factor(loads, stores, set(kept)).block(stmts)
+    _Factor(loads, stores, set(kept), numeric_call).block(stmts)
     return stmts
 
 
@@ -45,8 +46,9 @@ def _counts(stmts):
 class _Factor:
     """The rewrite on one sweep: how many times each name is read and assigned in all of it."""
 
-    def __init__(self, loads, stores, kept):
+    def __init__(self, loads, stores, kept, numeric_call):
         self.loads, self.stores, self.kept = loads, stores, kept
+        self.numeric_call = numeric_call
 
     def block(self, block):
         negations = {}   # a name assigned -m once in this block, read once -> (m, statement)
@@ -103,8 +105,9 @@ class _Factor:
             (a, sign_a, used_a), (b, sign_b, used_b) = self.signed(a, negations), \
                 self.signed(b, negations)
             sign_u, sign_w = p[0] * sign_a, q[0] * sign_b
-            if a != b or sign_u == sign_w == -1:
-                continue
+            if a != b or sign_u == sign_w == -1 \
+                    or not (self.not_bool(u) or self.not_bool(w)):
+                continue   # (True + True is True for NumPy's bools: a * u + a * w is 2a)
             if sign_u == sign_w:
                 inner = ast.BinOp(left=u, op=ast.Add(), right=w)
             elif sign_u == 1:
@@ -113,6 +116,22 @@ class _Factor:
                 inner = ast.BinOp(left=w, op=ast.Sub(), right=u)
             return (1, ast.BinOp(left=ir.load(a), op=ast.Mult(), right=inner)), used_a | used_b
         return None
+
+    def not_bool(self, e):
+        """Whether ``e`` is certain not to be a bool or an array of bools: a number, a
+        call ``numeric_call`` knows gives floats, arithmetic that cannot keep bools."""
+        if isinstance(e, ast.Constant):
+            return type(e.value) in (int, float, complex)
+        if isinstance(e, ast.Call):
+            return self.numeric_call(e)
+        if isinstance(e, ast.UnaryOp):
+            return isinstance(e.op, ast.USub)   # (NumPy refuses to negate bools)
+        if isinstance(e, ast.BinOp):
+            if isinstance(e.op, (ast.Div, ast.Sub)):   # (bool - bool is refused too)
+                return True
+            return isinstance(e.op, (ast.Add, ast.Mult)) \
+                and (self.not_bool(e.left) or self.not_bool(e.right))
+        return False
 
     @staticmethod
     def signed(name, negations):
