@@ -463,7 +463,7 @@ def softplus_minus_linear(w, X, y):
 
 def both_paths_added(w, X, y):
     z = X @ w
-    return np.sum(np.tanh(z) + y * z)
+    return np.sum(np.sin(z) + y * z)
 
 
 def twice_subtracted(w, X, y):
@@ -483,7 +483,7 @@ FACTOR_ARGS = [(np.float64, np.float64), (np.float32, np.float32), (np.float32, 
 @pytest.mark.parametrize("f, z_bar, negations", [
     # (the line assigning z_bar, as a pattern; how many negations are left)
     (softplus_minus_linear, r"in_place\(np.multiply, t\d_bar, stable_sigmoid\(z\) - y\)", 0),
-    (both_paths_added, r"in_place\(np.multiply, t\d_bar, y \+ \(1 - t1 \* t1\)\)", 0),
+    (both_paths_added, r"in_place\(np.multiply, t\d_bar, y \+ np.cos\(z\)\)", 0),
     # (-2 a) * cos(z) + (-a) * y: no factor shared by name, the sum left as it is
     (twice_subtracted, r"t\d_bar \* np.cos\(z\) \+ t\d_bar \* y", 2),
     # -a * y - b * y + b * exp(z): the pair that leaves a negation out
@@ -512,9 +512,11 @@ def test_a_shared_factor_is_taken_out_of_the_sum(f, z_bar, negations, dtypes):
     ("n = -a\nv = n * np.cos(u) + a * w\nk = n", None),
     ("n = -a\na = b\nv = n * np.cos(u) + a * w", None),
     ("n = -a\nv = n * np.cos(u) + a * w\nn = c", None),
-    # bools: True + True is True (a * u + a * w is 2a where both hold)
+    # only sums of floats: True + True is True (a * u + a * w is 2a where both hold)
     ("v = a * (u > 0) + a * (w >= 0)", None),
-    ("v = a * u + a * w", None),   # (names: they may hold bools)
+    ("v = a * u + a * w", None),   # (names: they may hold bools, or ints)
+    ("v = a * u + a * 2", None),   # (uint8 u: u + 2 wraps around where a * u did not)
+    ("v = a * (u > 0) + a * (w - 1)", None),
     ("v = a * (u > 0) + a * (w >= 0.5) * 2.0", None),
     ("v = a * (u > 0) + a * np.cos(w)", "v = a * ((u > 0) + np.cos(w))"),
     ("v = a * (u > 0) + a * (w - 1.0)", "v = a * ((u > 0) + (w - 1.0))"),
@@ -537,3 +539,14 @@ def test_factor_products_on_code(code, factored):
     exec(before, {}, was)
     exec(after, {}, now)
     assert_close(now["v"], was["v"], 1e-14, 1e-14)
+
+
+def uint8_pixels(w, y):
+    return np.sum(w * y + w * 2)
+
+
+def test_factoring_never_adds_ints():
+    # a * y + a * 2 is not a * (y + 2): uint8 values wrap around (255 + 2 is 1)
+    w, y = np.array([0.5, 1.0, 2.0]), np.array([255, 254, 3], dtype=np.uint8)
+    assert_close(ad.grad(uint8_pixels)(w, y), y.astype(np.float64) + 2.0, 1e-15, 0)
+    assert_grad(uint8_pixels, w, y)

@@ -26,8 +26,8 @@ def factor_products(stmts, kept=frozenset(), numeric_call=lambda call: False):
     sweep, and the blocks nested in it) whose two terms share the factor ``a``, or whose
     ``b`` is ``-a`` through a name assigned once in the same block and read only there:
     the two terms become one, ``a * (u + w)``, ``a * (u - w)`` or ``a * (w - u)`` (not
-    ``-a * (u + w)``, which would negate again), where ``u`` or ``w`` is certain not to be
-    bools (``numeric_call(call)``: whether a call gives numbers that are not bools).
+    ``-a * (u + w)``, which would negate again), where ``u`` or ``w`` is certain to be
+    floats (``numeric_call(call)``: whether a call gives floats).
     ``kept``: names read after the sweep (never taken away)."""
     loads, stores = _counts(stmts)
     _Factor(loads, stores, set(kept), numeric_call).block(stmts)
@@ -78,8 +78,9 @@ class _Factor:
         """(``value`` with the factors its terms share taken out, pair by pair, the negation
         names it no longer reads), or None if none is."""
         terms, used = _terms(value), set()
-        if len(terms) > _MOST_TERMS:
+        if terms is None:
             return None
+        count = len(terms)
         while True:   # (first the pairs that leave a negation out: one pass less)
             pairs = [(i, j, pair) for j in range(len(terms)) for i in range(j)
                      for pair in [self.pair(terms[i], terms[j], negations)] if pair]
@@ -88,7 +89,7 @@ class _Factor:
             i, j, (term, names) = max(pairs, key=lambda p: len(p[2][1]))
             terms[i], used = term, used | names
             del terms[j]
-        if len(terms) == len(_terms(value)):
+        if len(terms) == count:
             return None
         terms.sort(key=lambda t: t[0] < 0)   # (a term added first; the order kept)
         if terms[0][0] < 0:
@@ -105,9 +106,8 @@ class _Factor:
             (a, sign_a, used_a), (b, sign_b, used_b) = self.signed(a, negations), \
                 self.signed(b, negations)
             sign_u, sign_w = p[0] * sign_a, q[0] * sign_b
-            if a != b or sign_u == sign_w == -1 \
-                    or not (self.not_bool(u) or self.not_bool(w)):
-                continue   # (True + True is True for NumPy's bools: a * u + a * w is 2a)
+            if a != b or sign_u == sign_w == -1 or not (self.inexact(u) or self.inexact(w)):
+                continue   # (u + w must be a sum of floats, as a * u + a * w was)
             if sign_u == sign_w:
                 inner = ast.BinOp(left=u, op=ast.Add(), right=w)
             elif sign_u == 1:
@@ -117,20 +117,20 @@ class _Factor:
             return (1, ast.BinOp(left=ir.load(a), op=ast.Mult(), right=inner)), used_a | used_b
         return None
 
-    def not_bool(self, e):
-        """Whether ``e`` is certain not to be a bool or an array of bools: a number, a
-        call ``numeric_call`` knows gives floats, arithmetic that cannot keep bools."""
+    def inexact(self, e):
+        """Whether ``e`` is certain to be a float or complex number or array: a float
+        constant, a call ``numeric_call`` knows gives floats, a quotient, arithmetic with
+        such a value in it. (The sum of two ints or bools is not: NumPy adds bools as a
+        logical or, and ``uint8`` values wrap around, where the two products were floats.)"""
         if isinstance(e, ast.Constant):
-            return type(e.value) in (int, float, complex)
+            return type(e.value) in (float, complex)
         if isinstance(e, ast.Call):
             return self.numeric_call(e)
         if isinstance(e, ast.UnaryOp):
-            return isinstance(e.op, ast.USub)   # (NumPy refuses to negate bools)
+            return isinstance(e.op, (ast.USub, ast.UAdd)) and self.inexact(e.operand)
         if isinstance(e, ast.BinOp):
-            if isinstance(e.op, (ast.Div, ast.Sub)):   # (bool - bool is refused too)
-                return True
-            return isinstance(e.op, (ast.Add, ast.Mult)) \
-                and (self.not_bool(e.left) or self.not_bool(e.right))
+            return isinstance(e.op, ast.Div) or isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)) \
+                and (self.inexact(e.left) or self.inexact(e.right))
         return False
 
     @staticmethod
@@ -149,12 +149,19 @@ def _negation_of(e):
     return None
 
 
-def _terms(e, sign=1):
-    """The terms of the sum ``e``: [(sign, expression)]."""
-    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
-        return _terms(e.left, sign) + _terms(e.right, -sign if isinstance(e.op, ast.Sub)
-                                             else sign)
-    return [(sign, e)]
+def _terms(e):
+    """The terms of the sum ``e``, [(sign, expression)], in order; None for more than
+    ``_MOST_TERMS`` of them."""
+    terms, todo = [], [(1, e)]
+    while todo:
+        sign, e = todo.pop()
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+            todo += [(-sign if isinstance(e.op, ast.Sub) else sign, e.right), (sign, e.left)]
+        else:
+            terms.append((sign, e))
+        if len(terms) + len(todo) > _MOST_TERMS:
+            return None
+    return terms
 
 
 def _product(e):
