@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from .. import ir
 from ..ir.trees import Leaf, Node
 from .resolve import LEAF
-from .syntax import stores
 from .control import append_where_falling_through
 from .trees import NOT_STATIC
 
@@ -120,7 +119,7 @@ class Changes:
         """The structures ``loop`` carries: names bound to a structure before it, assigned
         in it and read at the start of an iteration or after it. Each leaf gets a variable
         of its own, a copy of the leaf made now, that the loop carries like any other."""
-        assigned = {n.id for s in loop.body for n in stores(s)} | _assigned_into(loop.body)
+        assigned = {n.id for s in loop.body for n in ir.scope_stores(s)} | _assigned_into(loop.body)
         carried = []
         for name in sorted(assigned & set(self.scope.trees)):
             if header.live is not None and name not in header.live:

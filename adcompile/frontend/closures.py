@@ -21,13 +21,12 @@ another variable of the enclosing function.
 import ast
 from dataclasses import dataclass, field
 
-from ..ir import walk_tree
+from ..ir import scope_stores, walk_tree
 from .local_functions import LocalFunction
 from .nested_definitions import (Lambdas, definition, loop_definitions, refuse_misplaced,
                                  refuse_rebinding, refuse_recursion)
 from .nesting import split_nesting
 from .references import References
-from .syntax import stores
 
 
 @dataclass(eq=False)
@@ -96,7 +95,7 @@ def extract(fn, source):
     if not defined and not anonymous:
         return {}
     fn.body = body
-    local = set(source.params) | {n.id for s in body for n in stores(s)} | set(defined)
+    local = set(source.params) | {n.id for s in body for n in scope_stores(s)} | set(defined)
     for name, (_, node) in defined.items():
         refuse_rebinding(name, node, fn, body, source, error)
     nodes = {name: node for name, (_, node) in defined.items()}

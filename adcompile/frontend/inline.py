@@ -15,7 +15,7 @@ from ..ir.naming import names_in
 from .closures import Closure
 from .local_functions import StandIn
 from .source import FunctionSource
-from .syntax import MISSING, Deferred, is_literal, stores
+from .syntax import MISSING, Deferred, is_literal
 from .variadic import expand_unpacking, specialize
 
 
@@ -106,7 +106,7 @@ class Inline:
                                                      f"whose default is not a literal; pass "
                                                      f"it explicitly")
                 operands[param] = ast.parse(repr(p.default), mode="eval").body
-        stored = {n.id for b in source.node.body for n in stores(b)}
+        stored = {n.id for b in source.node.body for n in ir.scope_stores(b)}
         env, varied = {}, set()
         for param, op in operands.items():
             if isinstance(op, Closure):   # a function: see functions.py

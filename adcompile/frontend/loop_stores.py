@@ -8,7 +8,7 @@ import ast
 
 from .. import ir
 from .dependence import updated_in_place
-from .syntax import is_append, is_pop, stores
+from .syntax import is_append, is_pop
 
 
 class BodyStores(frozenset):
@@ -22,7 +22,7 @@ class BodyStores(frozenset):
 
     @classmethod
     def of(cls, body, target=None):
-        targets = [n for b in body for n in stores(b)]
+        targets = [n for b in body for n in ir.scope_stores(b)]
         changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
             n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
         displayed = {id(n.targets[0]) for b in body for n in ast.walk(b)
@@ -33,7 +33,7 @@ class BodyStores(frozenset):
         found.fresh = frozenset({n.id for n in targets} - changed
                                 - {n.id for n in targets if id(n) not in displayed})
         found.updated = frozenset(updated_in_place(body))
-        found.items_read = target is None or bool({n.id for n in stores(target)} & {
+        found.items_read = target is None or bool({n.id for n in ir.scope_stores(target)} & {
             n.id for n in ir.walk_tree(body) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load)})
         return found

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from .. import ir
 from .control import same_loop
 from .loop_stores import made_lists
-from .syntax import stores
 
 
 @dataclass
@@ -37,7 +36,7 @@ class LoopVariables:
         trees = {c.name for c in carried_trees}
         leaves = {v for c in carried_trees for v in c.variables}
         assigned = {n.id for s in ([stmt.target] if isinstance(stmt, ast.For) else [])
-                    + stmt.body for n in stores(s)} - trees | leaves
+                    + stmt.body for n in ir.scope_stores(s)} - trees | leaves
         index_user, live = header.index_user, header.live
         before = dict(self.scope.env)
         renewed = self.renewed_in_loop(stmt.body, header, assigned)   # (see loop_views.py)

@@ -10,10 +10,9 @@ recursion among nested functions. Used by closures.extract.
 
 import ast
 
-from ..ir import walk_tree
+from ..ir import scope_stores, walk_tree
 from .references import ONLY_CALLED
 from .source_file import as_def
-from .syntax import stores
 
 
 def definition(stmt, error):
@@ -106,7 +105,7 @@ def refuse_rebinding(name, node, fn, body, source, error):
         raise error(node, f"the nested function {name}() has the name of a parameter; "
                           f"rename one of them")
     for s in body:
-        for n in stores(s):
+        for n in scope_stores(s):
             if n.id == name:
                 raise error(n, f"{name!r} names a nested function, and is assigned again "
                                f"here; give this value another name")

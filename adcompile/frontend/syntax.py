@@ -85,17 +85,6 @@ def is_literal(value):
     return isinstance(value, tuple) and all(is_literal(v) for v in value)
 
 
-def stores(stmt):
-    """User names a statement assigns (not descending into nested definitions)."""
-    todo = [stmt]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            yield node
-        if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
-
-
 _SYMBOLS = {}   # operator class -> its spelling (see symbol)
 
 

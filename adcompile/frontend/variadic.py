@@ -15,12 +15,12 @@ import copy
 import inspect
 
 from ..errors import TransformError
+from ..ir import scope_stores
 from ..ir.naming import fresh_name
 from .closures import free_names
 from .local_functions import StandIn
 from .references import copy_call
 from .source import PLACE, DerivedSource
-from .syntax import stores
 
 
 def expand_unpacking(call):
@@ -127,10 +127,10 @@ class _Bind(ast.NodeTransformer):
         self.source, self.error = source, error
 
     def block(self, stmts):
-        stored = {n.id for s in stmts for n in stores(s)}
+        stored = {n.id for s in stmts for n in scope_stores(s)}
         for name in (self.vararg, self.kwarg):
             if name in stored:
-                raise self.error(next(n for s in stmts for n in stores(s) if n.id == name),
+                raise self.error(next(n for s in stmts for n in scope_stores(s) if n.id == name),
                                  f"the parameter {name!r} (the extra arguments of a call) is "
                                  f"assigned again; give the new value another name")
         self.len_is_builtin = "len" not in stored and \

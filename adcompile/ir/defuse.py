@@ -37,6 +37,26 @@ def names_used(trees):
     return _names(list(trees), (ast.Load, ast.Store))
 
 
+def names_mentioned(trees):
+    """Every ``ast.Name`` anywhere in a list of ASTs, whatever its context: read, assigned
+    or deleted (a name made without a context counts too). Parameters and the names of
+    defs are not ``ast.Name`` nodes: ``naming.names_in`` has every identifier."""
+    return _names(list(trees), None)
+
+
+def scope_stores(stmt):
+    """The ``ast.Name`` nodes ``stmt`` assigns in its own scope: as ``assigns``, but nodes,
+    not names, and not descending into the defs, classes and lambdas it holds (their own
+    scopes; a comprehension's are entered: its targets count)."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
 #: fields that hold no name: an expression's context, an operator (singletons)
 _NAMELESS = frozenset({"ctx", "op", "ops"})
 #: node class -> its fields that may hold nodes, for the walks below (filled as met)
@@ -51,16 +71,16 @@ def _fields(cls, table, skipped):
 
 
 def _names(stack, context):
-    """The names in the trees of ``stack`` whose context is ``context`` (an ast.walk for
-    names only, without its generators, contexts and operators: the passes ask this more
-    than anything else)."""
+    """The names in the trees of ``stack`` whose context is ``context`` (any, for None) (an
+    ast.walk for names only, without its generators, contexts and operators: the passes
+    ask this more than anything else)."""
     found = set()
     name, node_type, table = ast.Name, ast.AST, _FIELDS
     while stack:
         node = stack.pop()
         cls = node.__class__
         if cls is name:
-            if isinstance(node.ctx, context):
+            if context is None or isinstance(node.ctx, context):
                 found.add(node.id)
             continue
         fields = table.get(cls)
