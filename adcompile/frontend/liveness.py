@@ -11,20 +11,11 @@ loop ends), on the lowered AST.
 
 import ast
 
-from ..ir import walk_tree
+from ..ir import assigns, names_mentioned, names_read, reads
 
 
 def annotate(fn):
     _block(fn.body, set(), None)
-
-
-def _reads(node):
-    """User names an expression (or a statement's expressions) reads."""
-    return {n.id for n in walk_tree(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _stores(target):
-    return {n.id for n in walk_tree(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _block(stmts, live, loop):
@@ -37,20 +28,18 @@ def _block(stmts, live, loop):
 
 def _statement(s, live, loop):
     if isinstance(s, ast.Assign):
-        killed = set().union(*(_stores(t) for t in s.targets if isinstance(t, (ast.Name, ast.Tuple,
-                                                                                ast.List))))
+        killed = assigns(t for t in s.targets if isinstance(t, (ast.Name, ast.Tuple, ast.List)))
         # subscript/attribute targets read their base
-        extra = set().union(*(_reads(t) for t in s.targets))
-        return (live - killed) | _reads(s.value) | extra
+        return (live - killed) | names_read(s.value) | reads(s.targets)
     if isinstance(s, ast.AnnAssign):
         if s.value is None:
             return live
-        return (live - _stores(s.target)) | _reads(s.value) | _reads(s.target)
+        return (live - assigns([s.target])) | names_read(s.value) | names_read(s.target)
     if isinstance(s, ast.AugAssign):
-        return live | _reads(s.value) | {n.id for n in walk_tree(s.target) if isinstance(n, ast.Name)}
+        return live | names_read(s.value) | names_mentioned([s.target])
     if isinstance(s, ast.If):
         s.live_out = set(live)
-        return _block(s.body, live, loop) | _block(s.orelse, live, loop) | _reads(s.test)
+        return _block(s.body, live, loop) | _block(s.orelse, live, loop) | names_read(s.test)
     if isinstance(s, (ast.For, ast.While)):
         after = set(live)
         header = set(after)
@@ -58,19 +47,19 @@ def _statement(s, live, loop):
             inner = _block(s.body, header, (after, header))
             if isinstance(s, ast.For):
                 # (what it walks is evaluated once, before it: read there, not carried)
-                inner = inner - _stores(s.target)
+                inner = inner - assigns([s.target])
                 new = after | inner
             else:
-                new = after | inner | _reads(s.test)
+                new = after | inner | names_read(s.test)
             if new <= header:
                 break
             header |= new
         s.live_header = header
-        return header | _reads(s.iter) if isinstance(s, ast.For) else header
+        return header | names_read(s.iter) if isinstance(s, ast.For) else header
     if isinstance(s, ast.Break):
         return set(loop[0]) if loop else set(live)
     if isinstance(s, ast.Continue):
         return set(loop[1]) if loop else set(live)
     if isinstance(s, ast.Return):
-        return _reads(s.value) if s.value is not None else set()
-    return live | _reads(s)
+        return names_read(s.value) if s.value is not None else set()
+    return live | names_read(s)
