@@ -16,7 +16,7 @@ import inspect
 
 from ..errors import TransformError
 from ..ir import scope_stores
-from ..ir.naming import fresh_name
+from ..ir.naming import fresh_name, names_in
 from .closures import free_names
 from .local_functions import StandIn
 from .references import copy_call
@@ -60,7 +60,7 @@ def specialize(func, call, source, error, name):
         bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:
         raise error(call, f"call to {name}(): {exc}") from None
-    taken = {n for n in _names(node)}
+    taken = names_in(node)
     kind = inspect.Parameter
     params, keywords, elements, entries = [], [], [], {}
     for p in signature.parameters.values():
@@ -107,14 +107,6 @@ def _callee_error(source, call, error):
                               callers=chain)
 
     return callee_error
-
-
-def _names(node):
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            yield n.id
-        elif isinstance(n, ast.arg):
-            yield n.arg
 
 
 class _Bind(ast.NodeTransformer):
