@@ -29,7 +29,7 @@ walking a name of ``structures`` (resolve.py unrolls those).
 import ast
 import copy
 
-from ..ir import walk_tree
+from ..ir import names_mentioned, walk_tree
 from ..ir.naming import names_in
 
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
@@ -211,8 +211,6 @@ class _Rename(ast.NodeTransformer):
         return self._scoped(node, {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)})
 
     def _visit_comp(self, node):
-        bound = {n.id for g in node.generators for n in ast.walk(g.target)
-                 if isinstance(n, ast.Name)}
-        return self._scoped(node, bound)
+        return self._scoped(node, names_mentioned(g.target for g in node.generators))
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comp

@@ -18,7 +18,7 @@ Anything else a frozen distribution is used for keeps the refusals of calls with
 import ast
 import copy
 
-from ..ir import walk_tree
+from ..ir import assigns, names_mentioned, walk_tree
 from ..ir.naming import fresh_name
 
 #: the attribute of a call making a frozen distribution that cannot be rewritten: why (the
@@ -35,8 +35,7 @@ def desugar_frozen(fn, source, registry):
     if not methods_called and not made:   # (most functions: nothing to look up)
         ast.fix_missing_locations(fn)
         return
-    local = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)} | {
-        n.id for n in walk_tree(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)} | assigns([fn])
 
     def resolved(e):
         found = source.callee(e, local)
@@ -114,7 +113,7 @@ def _frozen_variables(fn, local, distribution, has_rule):
     methods = {id(n.func.value): n for n in walk_tree(fn) if isinstance(n, ast.Call)
                and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
                and not _unpacks(n)}
-    taken = set(local) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)}
+    taken = set(local) | names_mentioned([fn])
     for parent in ast.walk(fn):
         for field in ("body", "orelse"):
             block = getattr(parent, field, None)

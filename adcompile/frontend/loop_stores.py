@@ -33,9 +33,8 @@ class BodyStores(frozenset):
         found.fresh = frozenset({n.id for n in targets} - changed
                                 - {n.id for n in targets if id(n) not in displayed})
         found.updated = frozenset(updated_in_place(body))
-        found.items_read = target is None or bool({n.id for n in ir.scope_stores(target)} & {
-            n.id for n in ir.walk_tree(body) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)})
+        found.items_read = target is None or bool(
+            {n.id for n in ir.scope_stores(target)} & ir.reads(body))
         return found
 
 

@@ -17,7 +17,7 @@ is left for refusals.py to refuse. Once the function's names resolve (``Normaliz
 import ast
 import builtins
 
-from ..ir import walk_tree
+from ..ir import names_mentioned, walk_tree
 from .references import placed
 
 #: expressions that open a scope of their own: inside ``eval`` they do not see the
@@ -139,7 +139,7 @@ def _surely_assigned(stmt):
     targets = stmt.targets if isinstance(stmt, ast.Assign) else \
         [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) \
         and (not isinstance(stmt, ast.AnnAssign) or stmt.value is not None) else []
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names_mentioned(targets)
 
 
 def constant_string(e):

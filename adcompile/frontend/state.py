@@ -11,11 +11,10 @@ Three lifetimes, three records:
   being inlined, their parsed sources, which free names were kept).
 """
 
-import ast
 import itertools
 from dataclasses import dataclass, field
 
-from ..ir import walk_tree
+from ..ir import assigns
 from .items import AT_HELPERS
 
 
@@ -85,6 +84,4 @@ class Inlining:
     @classmethod
     def of(cls, source):
         """The record for differentiating ``source``."""
-        assigned = {n.id for n in walk_tree(source.node)
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        return cls(source, set(source.params) | assigned)
+        return cls(source, set(source.params) | assigns([source.node]))

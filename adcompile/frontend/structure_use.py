@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from ..errors import TransformError
-from ..ir import walk_tree
+from ..ir import assigns, names_mentioned, walk_tree
 from .source import FunctionSource
 from .syntax import is_user_function
 
@@ -42,8 +42,7 @@ def structure_use(source, params, _seen=None):
 def _passed_on(source, params):
     """(FunctionSource, its parameter names) for each call in ``source`` of a function of
     the user's that is given one of ``params`` as an argument."""
-    local = set(source.params) | {n.id for n in walk_tree(source.node)
-                                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local = set(source.params) | assigns([source.node])
     for node in walk_tree(source.node):
         if not isinstance(node, ast.Call):
             continue
@@ -75,7 +74,7 @@ def _items_of(fn, params):
         more = set()
         for node in walk_tree(fn):
             if isinstance(node, (ast.For, ast.comprehension)) and _walks(node.iter, found):
-                more |= {n.id for n in walk_tree(node.target) if isinstance(n, ast.Name)}
+                more |= names_mentioned([node.target])
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name) \
                     and isinstance(node.value, ast.Subscript) \
