@@ -34,7 +34,7 @@ from .compiler import CHECKPOINT, Transform, without_cycle_collection
 from .errors import TransformError
 from .fastpath import NumberPath, plain_parameters
 from .generated import Generated
-from .ir import walk_tree
+from .ir import names_mentioned
 from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
                        with_leaves)
 
@@ -416,7 +416,7 @@ def _checked_code(transform, key, kind):
             return made
     node, _, _, aliases, extra = transform.generate_def(key, "vjp")
     name = f"{kind}_{transform.source.name}"
-    taken = {n.id for n in walk_tree(node) if isinstance(n, ast.Name)}
+    taken = names_mentioned([node])
     seed = "scalar_seed"
     while seed in taken or seed in aliases.values():
         seed += "_"

@@ -508,8 +508,7 @@ def _changed_parameters(func, facts, depth):
         return None
     fn = tree.body[0]
     params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    local = params | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                      and isinstance(n.ctx, ast.Store)}
+    local = params | ir.assigns([fn])
     fresh, found = _fresh_locals(tree), set()
     flows = _parameter_flows(fn, func, local)
     if flows is None:
@@ -559,7 +558,7 @@ def _parameter_flows(fn, func, local):
             [(node.target, node.value)] if isinstance(node, ast.AnnAssign) and node.value else \
             [(node.target, node.iter)] if isinstance(node, (ast.For, ast.comprehension)) else []
         for target, value in pairs:
-            read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            read = ir.names_mentioned([value])
             if any(n not in local and not code(n) for n in read):
                 if any(not isinstance(t, ast.Name) for t in ast.walk(target)
                        if isinstance(t, ast.expr) and isinstance(getattr(t, "ctx", None),
@@ -569,8 +568,7 @@ def _parameter_flows(fn, func, local):
             bound = {n.id for n in _bound_names(target)}
             kind = "new" if _makes_new(value, func) else \
                 "name" if isinstance(value, ast.Name) else "other"
-            flows.append((bound, {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-                          - bound, read, kind))
+            flows.append((bound, ir.names_mentioned([target]) - bound, read, kind))
     return flows
 
 

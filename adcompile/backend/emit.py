@@ -179,7 +179,7 @@ def _unpacked_leaves(fn, body):
     reads (see ir/trees.py)."""
     if not fn.trees:
         return []
-    read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
+    read = ir.names_mentioned(body)
     return [ir.assign(leaf, expr) for p, node in fn.trees.items()
             for leaf, expr in trees.unpack(p, node) if leaf in read]
 

@@ -6,13 +6,12 @@
 code (another one where the function's own names would shadow it).
 """
 
-import ast
 import math
 
 import numpy as np
 
 from .. import runtime
-from ..ir import walk_tree
+from ..ir import assigns
 
 #: names generated code may use for helpers, and the objects they stand for
 RUNTIME = {"np": np, "math": math, "slice": slice, **runtime.HELPERS}
@@ -31,8 +30,4 @@ def runtime_aliases(source, namer, bound=None):
 
 def _locals(source):
     """The parameters of ``source`` and the names its body assigns."""
-    found = set(source.params)
-    for node in walk_tree(source.node):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            found.add(node.id)
-    return found
+    return set(source.params) | assigns([source.node])

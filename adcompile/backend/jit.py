@@ -91,7 +91,7 @@ def lowered(text):
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
-    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    taken = ir.names_mentioned([node])
     node.body = _indexed_loops(body, _fresh_names("k", taken))
     return ast.unparse(ast.fix_missing_locations(node)) + "\n"
 

@@ -182,7 +182,7 @@ def _imports(imports, body, directory):
     third-party modules, or in their own (first-party) section where they sit in the built
     module's folder, ``directory``."""
     tree = ast.parse("\n".join(body))
-    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read = ir.names_read(tree)
     standard = ["import math"] if "math" in read else []
     third = [("numpy", "import numpy as np")] if "np" in read else []
     third += [(line.split()[1], line) for line in imports if line.startswith("import ")]

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TransformError
+from ..ir import names_mentioned
 from .shapes import ELEMENTWISE, SHAPES, UNKNOWN, ResultShape, result_shape  # noqa: F401
 
 #: primitives, besides NumPy's ufuncs, whose result has the broadcast shape of their inputs
@@ -363,7 +364,7 @@ def _check_tangent(rule, body):
     dots = {f"{v}_dot" for v in rule.inputs}
     for node in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.AugAssign):
-            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)} & dots
+            read = names_mentioned([node.value]) & dots
             if not (isinstance(node.target, ast.Name) and node.target.id == f"{rule.output}_dot"
                     and isinstance(node.op, ast.Add) and len(read) == 1):
                 raise TransformError(
