@@ -417,7 +417,7 @@ def _list_homes(body):
 
     def visit(stmts, chain):
         for s in stmts:
-            for name in _statement_names(s):
+            for name in ir.own_reads(s) | ir.own_assigns(s):
                 known = chains.get(name)
                 if known is None:
                     chains[name] = chain
@@ -511,14 +511,3 @@ def _error(fn, s, message):
     """A TransformError at the user's statement behind IR statement ``s``."""
     node = getattr(s, "node", None)
     return fn.source.error(node if node is not None else fn.source.node, message)
-
-
-def _statement_names(s):
-    """Names an IR statement reads or assigns itself (not in the blocks it contains)."""
-    found = ir.own_reads(s)
-    if not ir.children(s):
-        found |= ir.defined_names(s)
-    for attr in ("target", "source"):
-        if isinstance(getattr(s, attr, None), str):
-            found.add(getattr(s, attr))
-    return found

@@ -889,7 +889,7 @@ def _stores(fn, entries):
     loop's index or counter, made after nothing)."""
     stores, stale, defs = {}, set(), {}
     for e in entries:
-        for n in _own_stores(e[0]):
+        for n in ir.own_assigns(e[0]):
             stores.setdefault(n, []).append(e[1:4])
             defs.setdefault(n, []).append(e)
             if id(e[0]) in getattr(fn, "given_back", ()):
@@ -995,14 +995,6 @@ def _dead_statements(fn):
                 live.add(i)
                 changed = True
     return pure - live
-
-
-def _own_stores(s):
-    """The names IR statement ``s`` assigns itself (not in the blocks it contains)."""
-    if isinstance(s, ir.Keep):
-        return set(s.defines)
-    target = getattr(s, "target", None)
-    return {target} if isinstance(target, str) else set()
 
 
 def _user_name(fn, name):

@@ -10,8 +10,9 @@ from .build import add_to_item, assign, call, load, set_item, store
 from .copying import copy_function, copy_tree, same_tree
 from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigns, base_of,
                      changed_in_place, children, defined_names, live_before, names_mentioned,
-                     names_read, names_used, own_reads, reads, reads_outside_own_loops, rename,
-                     scope_stores, segments, walk, walk_statements, walk_tree)
+                     names_read, names_used, own_assigns, own_reads, reads,
+                     reads_outside_own_loops, rename, scope_stores, segments, walk,
+                     walk_statements, walk_tree)
 from .flows import closure
 from .transformer import Transformer
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
@@ -22,6 +23,6 @@ __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "L
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigns",
            "base_of", "call", "changed_in_place", "children", "closure", "copy_function",
            "copy_tree", "defined_names", "live_before", "load", "names_mentioned", "names_read",
-           "names_used", "own_reads", "reads", "reads_outside_own_loops", "rename", "same_tree",
-           "scope_stores", "segments",
+           "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
+           "rename", "same_tree", "scope_stores", "segments",
            "set_item", "store", "walk", "walk_statements", "walk_tree"]

@@ -187,6 +187,16 @@ def own_reads(s):
     return set()
 
 
+def own_assigns(s):
+    """Names an IR statement assigns itself (not in the blocks it contains, nor a loop's
+    index or counter, which ``defined_names`` counts): the target of an Op, a ListGet, a
+    Carry or a list statement, what a Keep defines."""
+    if isinstance(s, Keep):
+        return set(s.defines)
+    target = getattr(s, "target", None)
+    return {target} if isinstance(target, str) else set()
+
+
 def defined_names(s):
     """Names an IR statement (with what it contains) assigns."""
     found = set()
