@@ -180,7 +180,8 @@ class _Terms:
 
 
 def _names_in(e):
-    """The names an operand is or lists (``np.stack([a, b])``)."""
+    """The names an operand is or lists (``np.stack([a, b])``): not ``ir.names_read``,
+    which would also have the names inside an index or a call in the operand."""
     if isinstance(e, ast.Name):
         return {e.id}
     if isinstance(e, (ast.List, ast.Tuple)):

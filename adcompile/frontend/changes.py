@@ -245,7 +245,8 @@ class Changes:
 
 
 def _assigned_into(body):
-    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``)."""
+    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``): what
+    ``ir.assigns`` leaves out, the ``grid`` of ``grid[0][1] = v`` being read, not bound."""
     found = set()
     for node in (n for s in body for n in ast.walk(s)):
         targets = node.targets if isinstance(node, ast.Assign) else \

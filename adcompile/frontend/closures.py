@@ -49,7 +49,8 @@ class Closure:
 
 def free_names(node):
     """The names a def or lambda reads and does not bind itself (nor do the functions it
-    defines)."""
+    defines). A question of scopes, which ``ir``'s def-use helpers do not know: they count
+    a name a nested function binds, or takes as a parameter, like any other."""
     args = node.args
     bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}

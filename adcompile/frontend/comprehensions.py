@@ -138,7 +138,10 @@ class Rewriter:
 
 
 def _names_outside_comprehensions(fn):
-    """The names ``fn`` uses outside comprehensions (its parameters too)."""
+    """The names ``fn`` uses outside comprehensions (its parameters too). Unlike
+    ``ir.naming.names_in`` (every identifier), it leaves out a comprehension's own names,
+    but for the iterable of its first generator, evaluated outside it, and the names of
+    defs."""
     found = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
     todo = list(fn.body)
     while todo:

@@ -175,7 +175,8 @@ class Dependence:
 
 def _target_names(target):
     """The variables an assignment to ``target`` changes: for ``xs[i] = ...`` the list or
-    array ``xs``, not the index ``i``."""
+    array ``xs``, not the index ``i``. (Not ``ir.assigns``, which has only the names bound
+    anew: Python reads the ``xs`` of ``xs[i] = ...``; here it counts as changed.)"""
     if isinstance(target, ast.Name):
         yield target
     elif isinstance(target, (ast.Tuple, ast.List)):
