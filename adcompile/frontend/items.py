@@ -210,7 +210,7 @@ def desugar_items(fn):
     where nothing in it is differentiated, keeps the user's statement as written. An index
     that is not a plain expression is first bound to a name of its own, read once as
     Python reads it."""
-    taken = {n.id for n in ir.walk_tree(fn) if n.__class__ is ast.Name}
+    taken = ir.names_mentioned([fn])
     counter = iter(range(1, 1 << 30))
 
     def fresh():
