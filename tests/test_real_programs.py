@@ -8,8 +8,11 @@ autograd can run the same code, against autograd.
 how a silent wrong gradient of those was found: its first row is a constant list.)
 """
 
+import math
+
 import autograd
 import numpy as np
+import pytest
 from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
 from test_constructors import Regressor
 from test_lists_across_iterations import soft_edit_distance
@@ -271,3 +274,52 @@ def test_soft_kmeans_a_model_class_a_running_average_and_a_loss_method():
     assert_grad(running_average, rng.normal(size=(5, 3)), 0.9, wrt=(0, 1))
     model = Regressor(rng.normal(size=(2, 3)), rng.normal(size=2))
     assert_close(ad.grad(model.loss)(x, y), numerical_grad(lambda x: model.loss(x, y), (x,), 0))
+
+
+def euler_pendulum(theta, omega, steps=30, dt=0.05):
+    # module functions under short local names, as numeric code often writes them
+    sin = math.sin
+    for _ in range(steps):
+        omega = omega - dt * 9.81 * sin(theta)
+        theta = theta + dt * omega
+    return theta * theta + 0.5 * omega * omega
+
+
+def squashed_norm(x, W):
+    exp, norm = np.exp, np.linalg.norm
+    tanh = np.tanh
+    h = tanh(W @ x)
+    return norm(h) + np.sum(exp(-h))
+
+
+def alias_assigned_again(x):
+    f = np.sin
+    y = f(x)
+    f = np.cos
+    return np.sum(f(y))
+
+
+def alias_in_a_branch(x, flag):
+    f = np.cos
+    if flag:
+        f = np.sin
+    return np.sum(f(x))
+
+
+def test_local_names_for_module_functions():
+    # (frontend/function_aliases.py: the local is the module's function where it is
+    # assigned that once, at the top of the body)
+    assert_grad(euler_pendulum, 0.4, 0.1, wrt=(0, 1))
+    g = ad.grad(euler_pendulum, wrt=(0, 1))
+    assert "math.sin(theta)" in ad.show(euler_pendulum, wrt=(0, 1))
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3)) / 2
+    assert_grad(squashed_norm, x, W, wrt=(0, 1))
+    got = ad.grad(squashed_norm, wrt=(0, 1))(x, W)
+    want = with_autograd_numpy(globals(), autograd.grad(squashed_norm, (0, 1)), x, W)
+    for a, b in zip(got, want):
+        assert_close(a, b, 1e-10, 1e-12)
+    assert g(0.4, 0.1) == ad.grad(euler_pendulum, wrt=(0, 1))(0.4, 0.1)
+    # a local assigned again, or in a branch, is a function held in a variable: refused
+    for f, args in ((alias_assigned_again, (x,)), (alias_in_a_branch, (x, True))):
+        with pytest.raises(ad.TransformError, match="held in a variable"):
+            ad.grad(f)(*args)

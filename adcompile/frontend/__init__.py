@@ -8,22 +8,24 @@ that need its syntax only (``normalize.desugar``):
 1. an inlined copy's nodes marked with the call sites that led to it (source.mark_place);
 2. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
    code it stands for (reflection.py);
-3. nested functions and lambdas taken out, their closures made explicit (closures.py);
-4. comprehensions as loops building lists (comprehensions.py);
-5. lower (lower.py): jumps at the ends of their paths, one return at the end;
-6. ``x[index] = v`` as a new version of ``x`` (items.py); frozen scipy.stats
+3. a local that names a module's function once (``sin = math.sin``) read as the function
+   (function_aliases.py);
+4. nested functions and lambdas taken out, their closures made explicit (closures.py);
+5. comprehensions as loops building lists (comprehensions.py);
+6. lower (lower.py): jumps at the ends of their paths, one return at the end;
+7. ``x[index] = v`` as a new version of ``x`` (items.py); frozen scipy.stats
    distributions as the calls they stand for (frozen.py);
-7. liveness (liveness.py): each ``if`` and loop marked with the variables read after it.
+8. liveness (liveness.py): each ``if`` and loop marked with the variables read after it.
 
 Then, in a new ``state.Scope``, passes that need the function's names resolved:
 
-8. the table of the functions it holds and is given (functions.function_table);
-9. getattr(obj, "name") as obj.name (reflection.attributes_by_name);
-10. what its lists hold (list_facts.py);
-11. an inlined callee's free names that mean something else here get fresh names (inline.py);
-12. dependence (dependence.py): which user variables may depend on ``wrt``
+9. the table of the functions it holds and is given (functions.function_table);
+10. getattr(obj, "name") as obj.name (reflection.attributes_by_name);
+11. what its lists hold (list_facts.py);
+12. an inlined callee's free names that mean something else here get fresh names (inline.py);
+13. dependence (dependence.py): which user variables may depend on ``wrt``
     (``varied_user_names``), which may be views of one another (``view_groups``);
-13. refusals: constructs and reflection never differentiated (refusals.py), complex
+14. refusals: constructs and reflection never differentiated (refusals.py), complex
     values (complex_refusals.py), calls on values being differentiated without a
     rule (validate.py).
 

@@ -34,6 +34,7 @@ from .dependence import Dependence, varied_user_names, view_groups
 from .effects import is_pure
 from .expressions import Expressions
 from .frozen import desugar_frozen
+from .function_aliases import inline_function_aliases
 from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
@@ -63,7 +64,9 @@ from .views import Views
 
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
-    functions): nested functions taken out, their closures made explicit (closures.py);
+    functions): reflection with constant text and local names of module functions as the
+    code they stand for (reflection.py, function_aliases.py); nested functions taken out,
+    their closures made explicit (closures.py);
     comprehensions as loops building lists, but those walking the names ``structures``
     (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
     ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
@@ -73,6 +76,7 @@ def desugar(source, callers=(), structures=()):
     if callers:
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
+    inline_function_aliases(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)

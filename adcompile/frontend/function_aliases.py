@@ -1,0 +1,81 @@
+"""Local names for module functions: ``sin = math.sin`` read as ``math.sin``.
+
+Numeric code often gives a module's function a short local name (``exp = np.exp``,
+``norm = np.linalg.norm``) before a loop. Where the local is assigned that once, at the
+top of the function's body, and nowhere else (in no nested scope either), each later
+read of it is the attribute itself: the rest of the compiler then finds the function's
+rule as if the user had written ``math.sin(theta)``. What the attribute holds is read
+when transforming, as for a call written ``math.sin(...)``.
+"""
+
+import ast
+import types
+
+from ..ir import copy_tree, names_mentioned, walk_tree
+from .references import placed
+
+
+def inline_function_aliases(fn, source):
+    """Replace (in place) in ``fn``, a copy of ``source``'s def, each read of a local that
+    names a function of a module (see the module's docstring)."""
+    nodes = None
+    for at, stmt in enumerate(fn.body):
+        pairs = _assigned_attributes(stmt)
+        if not pairs:
+            continue
+        nodes = nodes if nodes is not None else list(walk_tree(fn))
+        before = names_mentioned(fn.body[:at])
+        aliases = {target.id: chain for target, chain in pairs
+                   if target.id not in before and _names_function(target, chain, nodes, source)}
+        if not aliases:
+            continue
+
+        class Replace(ast.NodeTransformer):
+            def visit_Name(self, node):
+                if node.id in aliases and isinstance(node.ctx, ast.Load):
+                    return placed(copy_tree(aliases[node.id]), node)
+                return node
+
+        fn.body[at + 1:] = [Replace().visit(s) for s in fn.body[at + 1:]]
+        nodes = None
+
+
+def _assigned_attributes(stmt):
+    """[(target Name node, attribute expression)] of ``stmt`` if it is ``a = m.f`` or
+    ``a, b = m.f, m.g``; else []."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return []
+    target, value = stmt.targets[0], stmt.value
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
+            and len(target.elts) == len(value.elts):
+        pairs = list(zip(target.elts, value.elts))
+    else:
+        pairs = [(target, value)]
+    return [(t, v) for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Attribute)]
+
+
+def _names_function(target, chain, nodes, source):
+    """Whether the local ``target`` (its Name node) stands for the module function
+    ``chain`` (``m.f``, ``m.sub.f``) in the function whose nodes are ``nodes``: the local
+    is assigned there only (in no nested scope, no parameter of any scope), the module
+    is a global of the function that nothing assigns or takes as a parameter, and what
+    the chain names is a function (callable, not a module)."""
+    parts, node = [], chain
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id in source.params:
+        return False
+    name, root = target.id, node.id
+    stores = [n for n in nodes if isinstance(n, ast.Name) and n.id in (name, root)
+              and not isinstance(n.ctx, ast.Load)]
+    declared = any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names
+                   or isinstance(n, ast.arg) and n.arg in (name, root) for n in nodes)
+    if stores != [target] or declared:
+        return False
+    obj = source.resolve(root, None)
+    for attr in reversed(parts):
+        if not isinstance(obj, types.ModuleType):
+            return False
+        obj = getattr(obj, attr, None)
+    return obj is not None and not isinstance(obj, types.ModuleType) and callable(obj)
