@@ -2858,6 +2858,10 @@ CHECKED_ELSEWHERE.update({key: (
     "in test_rules_library.py") for key in [("numpy", "interp")] + [
     ("generated", name) for name in ("interp_slope", "interp_fp_bar", "interp_linear",
                                      "interp_slope_bar")]})
+CHECKED_ELSEWHERE[("linalg", "qr")] = (
+    "autograd defines no derivative of np.linalg.qr; it is checked against finite differences "
+    "(tall, square, wide and stacked matrices), in reverse and forward mode and to second "
+    "order, in test_rules_library.py")
 CHECKED_ELSEWHERE.update({("generated", name): (
     "the derivative of an incomplete gamma or beta function in its parameter (scipy.stats "
     "cdfs in a, b, df), which autograd does not differentiate: its values are checked against "

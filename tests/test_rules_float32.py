@@ -530,6 +530,14 @@ def f_svd(x):
             + np.sum(U ** 2 * np.arange(3.0, dtype=np.float32)) + np.sum(Vt ** 2 * np.arange(3.0, dtype=np.float32)))
 
 
+@case(("linalg", "qr"), args=(A(4, 3) + np.eye(4, 3) * 2.0,))
+def f_qr(x):
+    Q, R = np.linalg.qr(x)
+    q, r = np.linalg.qr(x.T)   # (wider than tall)
+    return (np.sum(Q ** 2 * np.arange(3.0, dtype=np.float32)) + np.sum(R * R)
+            + np.sum(q * np.arange(3.0, dtype=np.float32)[:, None]) + np.sum(r ** 3))
+
+
 # -- numpy.py, arrays.py, statistics.py, linalg.py: the rest of the library ---------------------
 
 @case(("numpy", "logaddexp2"), ("numpy", "deg2rad"), ("numpy", "rad2deg"), ("numpy", "fmax"),

@@ -886,6 +886,51 @@ def test_pinv_and_matrix_power_second_derivatives():
             assert_close(ad.hessian(case, mode=mode)(point, v), fd, 1e-5, 1e-6)
 
 
+def l_qr(x, w, v):
+    Q, R = np.linalg.qr(x)
+    return np.sum(w * Q) + np.sum(v * R ** 2)
+
+
+def l_qr_mode(x):
+    return np.sum(np.linalg.qr(x, mode="complete")[0])
+
+
+@covers(("linalg", "qr"))
+@FEW
+@given(data=st.data())
+def test_qr(data):
+    # the reduced QR of a matrix of full rank: tall, square, wide (through its square part),
+    # stacked; assert_grad checks forward mode too
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    shape = data.draw(st.sampled_from([(m, n), (2, m, n)]))
+    # full rank, and no column with zeros below the diagonal, where LAPACK's QR jumps from
+    # one sign of the column to the other (its reflector is the identity only there)
+    offset = np.sqrt(np.arange(2.0, 2.0 + m * n)).reshape(m, n) / 7.0
+    x = data.draw(arrays(shape, reals(-1, 1))) + np.eye(m, n) * 3.0 + offset
+    k = min(m, n)
+    w = data.draw(weights(shape[:-2] + (m, k)))
+    v = data.draw(weights(shape[:-2] + (k, n)))
+    assert_grad(l_qr, x, w, v)
+
+
+def test_qr_second_derivatives_and_refused_modes():
+    rng = np.random.default_rng(4)
+    for shape in ((3, 2), (2, 3)):
+        x = rng.uniform(-1, 1, shape) + np.eye(*shape) * 2.0
+        k = min(shape)
+        w, v = rng.uniform(0.5, 1.5, (shape[0], k)), rng.uniform(0.5, 1.5, (k, shape[1]))
+        first = ad.grad(l_qr)
+        h = 1e-5
+        fd = np.array([(first(x + h * e.reshape(shape), w, v)
+                        - first(x - h * e.reshape(shape), w, v)) / (2 * h)
+                       for e in np.eye(x.size)])
+        fd = np.moveaxis(fd.reshape(shape + shape), range(2), range(2, 4))
+        for mode in ("reverse", "forward"):
+            assert_close(ad.hessian(l_qr, mode=mode)(x, w, v), fd, 1e-5, 1e-6)
+    with pytest.raises(ad.TransformError, match="mode= other than 'reduced'"):
+        ad.grad(l_qr_mode)(np.eye(3))
+
+
 def s_cov(m, w):
     k = m.shape[0]
     return np.sum(np.cov(m) * w[:k, :k]) + np.sum(np.cov(m, rowvar=False) ** 2) \

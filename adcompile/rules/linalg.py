@@ -187,6 +187,38 @@ def svd_tangent(y, x, full_matrices=True, compute_uv=True, hermitian=False):
                     "for the thin SVD, or compute_uv=False for the singular values only")
 
 
+@adjoint(np.linalg.qr, shape="unknown")
+def qr(y, x, mode="reduced"):
+    # the reduced QR y = (Q, R) of a matrix of full rank, k = min(m, n): x = [X, Y] with X
+    # its first k columns, X = Q R1, Y = Q R2 (none for k = n). R2_bar sends Q R2_bar to Y
+    # and Y R2_bar^T to Q; then, with M = R1 R1_bar^T - Q_bar^T Q made symmetric from its
+    # lower triangle, X_bar = (Q_bar + Q sym(M)) R1^-T. (Where a column has zeros below the
+    # diagonal, LAPACK's signs jump: the gradient is that of the factors returned, as in
+    # JAX and PyTorch.) Other modes give no Q, or columns of Q that are not unique
+    if mode == "reduced":
+        Q = y[0]
+        k = np.shape(Q)[-1]
+        R1 = y[1][..., :k]
+        R2_bar = y_bar[1][..., k:]
+        Q_bar = y_bar[0] + (Q @ y[1][..., k:]) @ np.swapaxes(R2_bar, -1, -2)
+        M = R1 @ np.swapaxes(y_bar[1][..., :k], -1, -2) - np.swapaxes(Q_bar, -1, -2) @ Q
+        B = Q_bar + Q @ (np.tril(M) + np.swapaxes(np.tril(M, -1), -1, -2))
+        X_bar = np.swapaxes(np.linalg.solve(R1, np.swapaxes(B, -1, -2)), -1, -2)
+        x_bar += np.concatenate([X_bar, Q @ R2_bar], axis=-1)
+    else:
+        unsupported("np.linalg.qr with mode= other than 'reduced' (the default): 'complete' "
+                    "adds columns to Q that are not unique, 'r' and 'raw' leave Q out; use "
+                    "the reduced QR")
+
+
+@tangent(np.linalg.qr)
+def qr_tangent(y, x, mode="reduced"):
+    if mode == "reduced":
+        y_dot += qr_dot(x_dot, y)
+    else:
+        unsupported("np.linalg.qr with mode= other than 'reduced' (the default)")
+
+
 @adjoint(np.linalg.pinv, shape="same")
 def pinv(y, x, rcond=None, hermitian=False):
     # P = pinv(A), differentiable where the rank of A is locally constant (Golub and Pereyra):

@@ -1,5 +1,5 @@
-"""Linear algebra: the derivatives of det (the cofactor), solve, cholesky, eigh and svd, and
-the symmetric matrix eigh, cholesky and svd(hermitian=True) read."""
+"""Linear algebra: the derivatives of det (the cofactor), solve, cholesky, eigh and svd, the
+tangent of qr, and the symmetric matrix eigh, cholesky and svd(hermitian=True) read."""
 
 import numpy as np
 
@@ -116,3 +116,31 @@ def as_column(v, b):
 def from_column(w, b):
     """The inverse of as_column: w[..., 0] where ``b`` is a vector, else w."""
     return w[..., 0] if np.ndim(b) == 1 else w
+
+
+def _right_solve(b, r):
+    """``b @ inv(r)`` for (stacks of) invertible ``r``: the solution z of z r = b."""
+    return _T(np.linalg.solve(_T(r), _T(b)))
+
+
+def _square_qr_dot(q, r, x_dot):
+    """(q_dot, r_dot) of ``q, r = np.linalg.qr(x)`` along x_dot, x not wider than tall:
+    with Z = x_dot r^-1 and X = q^T Z, whose part below the diagonal makes the skew matrix
+    W = tril(X, -1) - tril(X, -1)^T: r_dot = (X - W) r, q_dot = Z - q (X - W)."""
+    z = _right_solve(x_dot, r)
+    x = _T(q) @ z
+    lower = np.tril(x, -1)
+    upper = x - lower + _T(lower)
+    return z - q @ upper, upper @ r
+
+
+def qr_dot(x_dot, y):
+    """The tangent (Q_dot, R_dot) of the reduced QR ``y = (Q, R) = np.linalg.qr(x)`` along
+    x_dot (x of full rank; for x wider than tall, R2 = Q^T Y moves with Q and Y)."""
+    q, r = y
+    k = q.shape[-1]
+    if r.shape[-1] == k:
+        return pair(*_square_qr_dot(q, r, x_dot))
+    q_dot, r1_dot = _square_qr_dot(q, r[..., :k], x_dot[..., :k])
+    r2_dot = _T(q) @ (x_dot[..., k:] - q_dot @ r[..., k:])
+    return pair(q_dot, np.concatenate([r1_dot, r2_dot], axis=-1))
