@@ -287,8 +287,15 @@ def counts_made(w):
     return np.sum(Counts(w).w)
 
 
+class ReadsTwice:
+    def __init__(self, w):
+        self.w = w
+        self.square = w * w
+
+
 def made_from_an_expression(w):
-    return np.sum(Model(w * 2.0, w).W)    # (arguments are names or constants)
+    # (arithmetic for a parameter the __init__ reads twice would be computed twice)
+    return np.sum(ReadsTwice(w * 2.0).square)
 
 
 @dataclass
@@ -359,3 +366,37 @@ def test_a_constructor_of_its_author_is_refused(f):
     with pytest.raises(ad.TransformError, match="no adjoint rule") as info:
         ad.grad(f)(np.array([1.0, 2.0]))
     assert "test_constructors.py:" in str(info.value)
+
+
+class Pair:
+    """Stores its parameters in one tuple assignment, as much code does."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W + self.b)
+
+
+def pair_from_items(params, x):
+    layer = Pair(params["W"], params["b"])   # (items of a structure as the arguments)
+    return np.sum(layer(x) ** 2)
+
+
+def pair_from_arithmetic(W, b, x):
+    model = Model(W * 0.5, b)
+    return np.sum(Pair(2.0 * W, b - 1.0)(x) ** 2) + np.sum(model.W)
+
+
+def test_tuple_stores_items_and_arithmetic_as_arguments():
+    W, b, x = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 3))
+    params = {"W": W, "b": b}
+    got = ad.grad(pair_from_items)(params, x)
+    want = autograd.grad(lambda p: anp.sum(anp.tanh(x @ p["W"] + p["b"]) ** 2))(params)
+    for k in params:
+        assert_close(got[k], want[k], 1e-10, 1e-12)
+    assert_grad(pair_from_arithmetic, W, b, x, wrt=(0, 1), keywords=False)
+    want = autograd.grad(lambda W, b: anp.sum(anp.tanh(x @ (2.0 * W) + (b - 1.0)) ** 2)
+                         + anp.sum(W * 0.5), (0, 1))(W, b)
+    for g, e in zip(ad.grad(pair_from_arithmetic, wrt=(0, 1))(W, b, x), want):
+        assert_close(g, e, 1e-10, 1e-12)

@@ -4,9 +4,11 @@ constructor stores.
 
 For a NamedTuple or dataclass that is the call's arguments, as the ``__new__`` or
 ``__init__`` Python generates stores them; for a plain class, the attributes its
-``__init__`` sets when that is all it does (``self.W = W``, ``self.scale = 2.0 * s``:
-arithmetic of its parameters and constants), with the call's arguments (names or
-constants: none is evaluated twice) put for the parameters. A class whose constructor
+``__init__`` sets when that is all it does (``self.W = W``, ``self.W, self.b = W, b``,
+``self.scale = 2.0 * s``:
+arithmetic of its parameters and constants), with the call's arguments put for the
+parameters: names, constants, items with constant keys (``params["W"]``), or arithmetic
+of those for a parameter the ``__init__`` reads once (none is computed twice). A class whose constructor
 does anything else (a dataclass with its own ``__init__`` or a ``__post_init__``, fields
 with ``init=False`` or a ``default_factory``, an ``__init__`` that calls something) could
 do anything with the arguments: its calls are left to the rest of the frontend, which
@@ -94,8 +96,8 @@ def _stored(cls, call):
     init = vars(owner)["__init__"] if owner is not None else None
     if not inspect.isfunction(init) or not _defined_in_a_file(cls) \
             or not _defined_in_a_file(owner) or not _plain_attributes(cls) \
-            or any(isinstance(a, ast.AST) and not isinstance(a, (ast.Name, ast.Constant))
-                   for a in list(call.args) + [k.value for k in call.keywords]):
+            or not all(_read_only(a) or _arithmetic(a) for a in list(call.args)
+                       + [k.value for k in call.keywords] if isinstance(a, ast.AST)):
         return None
     try:
         node = FunctionSource(init).node
@@ -112,21 +114,58 @@ def _stored(cls, call):
                 return None
             value = ast.Constant(value)
         given[name] = value
+    reads = {}   # (a parameter given arithmetic is read once at most: it is computed once)
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            reads[n.id] = reads.get(n.id, 0) + 1
+    if any(reads.get(p, 0) > 1 for p, value in given.items() if not _read_only(value)):
+        return None
     fields = {}
     for stmt in node.body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue   # (the docstring)
-        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-            else None
-        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id == params[0]) \
-                or not all(isinstance(n, _ARITHMETIC) for n in ast.walk(stmt.value)) \
-                or any(isinstance(n, ast.Name) and n.id not in given for n in ast.walk(stmt.value)):
-            return None
-        if hasattr(inspect.getattr_static(cls, target.attr, None), "__set__"):
-            return None   # (a property's setter, say, would store something else)
-        fields[target.attr] = _put(stmt.value, given, call)
+        for target, value in _stores(stmt):
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id == params[0]) \
+                    or not all(isinstance(n, _ARITHMETIC) for n in ast.walk(value)) \
+                    or any(isinstance(n, ast.Name) and n.id not in given
+                           for n in ast.walk(value)):
+                return None
+            if hasattr(inspect.getattr_static(cls, target.attr, None), "__set__"):
+                return None   # (a property's setter, say, would store something else)
+            fields[target.attr] = _put(value, given, call)
     return ("object", fields) if fields else None
+
+
+def _stores(stmt):
+    """[(target, value)] that the statement ``stmt`` of an ``__init__`` assigns: one for
+    ``self.W = W``, one per item for ``self.W, self.b = W, b`` (the values read only the
+    parameters: the order of the stores does not matter); [(None, None)] for any other
+    statement."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return [(None, None)]
+    target, value = stmt.targets[0], stmt.value
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(target.elts) \
+                or any(isinstance(e, ast.Starred) for e in target.elts + value.elts):
+            return [(None, None)]
+        return list(zip(target.elts, value.elts))
+    return [(target, value)]
+
+
+def _read_only(e):
+    """Whether the argument ``e`` only reads a value: a name, a constant, or an item of one
+    with constant keys (``params["W"]``, ``layers[0]["b"]``, an item of a structure)."""
+    while isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant):
+        e = e.value
+    return isinstance(e, (ast.Name, ast.Constant))
+
+
+def _arithmetic(e):
+    """Whether the argument ``e`` is arithmetic of values ``_read_only`` reads
+    (``2.0 * W``): put in place of its parameter where the ``__init__`` reads that once."""
+    return all(isinstance(n, _ARITHMETIC) or isinstance(n, ast.Subscript) and _read_only(n)
+               for n in ast.walk(e))
 
 
 def _plain_attributes(cls):
