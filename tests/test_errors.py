@@ -653,6 +653,19 @@ def test_expression_statement_on_active_value():
     expect_rejected(f_expr_sort, ("expr_sort", r"expression|\bsort\b"))
 
 
+def f_out_keyword(x):
+    y = np.empty_like(x)
+    np.multiply(x, 2.0, out=y)  # ERR:out_keyword
+    return np.sum(y)
+
+
+def test_a_ufunc_writing_into_out_says_how_to_assign_instead():
+    expect_rejected(f_out_keyword, ("out_keyword", r"expression statement"))
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(f_out_keyword)(np.ones(3))
+    assert "hint: drop out= and assign the result: y = np.multiply(x, 2.0)" in str(info.value)
+
+
 def f_print_sort(x):
     print(x.sort())  # ERR:print_sort
     return np.sum(x * np.arange(3.0))

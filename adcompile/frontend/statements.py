@@ -113,7 +113,7 @@ class Statements:
         if self.varies(e):
             raise self.scope.src.error(stmt, "an expression statement on a value being "
                                              "differentiated (it could change the value in "
-                                             "place); assign its result")
+                                             "place); assign its result", _out_hint(e))
         self.keep(stmt, pure=False)
 
     def keep(self, stmt, pure=True, defines=()):
@@ -143,3 +143,13 @@ def _builds_structure(stmt):
             and any(holds_dict(x) for x in e.elts)
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and holds_dict(stmt.value)
 
+
+def _out_hint(e):
+    """For ``np.multiply(x, x, out=y)`` as a statement: how to write it with the result
+    assigned instead (None for any other expression)."""
+    out = next((k.value for k in e.keywords if k.arg == "out"), None) \
+        if isinstance(e, ast.Call) else None
+    if out is None:
+        return None
+    call = ast.Call(func=e.func, args=e.args, keywords=[k for k in e.keywords if k.arg != "out"])
+    return f"drop out= and assign the result: {ast.unparse(out)} = {ast.unparse(call)}"
