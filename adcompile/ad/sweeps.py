@@ -150,20 +150,22 @@ def factor_products(sw):
     kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
     aliases = sw.context.aliases
 
-    def numeric_call(call):   # (a runtime helper or a NumPy function giving floats)
+    def numeric_call(call):   # (a runtime helper, a NumPy or math function giving floats)
         f = call.func
         return isinstance(f, ast.Name) and f.id == aliases["stable_sigmoid"] \
             or isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-            and f.value.id == aliases["np"] and f.attr in _FLOAT_FUNCTIONS
+            and f.attr in _FLOAT_FUNCTIONS \
+            and f.value.id in (aliases.get("np"), aliases.get("math"))
 
     return replace(sw, backward=optimize.factor_products(sw.backward, kept, numeric_call))
 
 
-# NumPy functions whose values are floats (or complex) for any input, bools included
+# NumPy and math functions whose values are floats (or complex) for any input, bools
+# included (math's inverse functions are asin, ..., NumPy's arcsin, ...)
 _FLOAT_FUNCTIONS = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos",
     "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
-    "arctanh"})
+    "arctanh", "asin", "acos", "atan", "asinh", "acosh", "atanh"})
 
 
 @sweep_pass("backward")
@@ -259,6 +261,19 @@ def renumber_again(sw):
     some (where they changed nothing, the sweeps are numbered already)."""
     optimize.renumber_temps(sw.forward + sw.backward, sw.outputs, sw.context.namer)
     return sw
+
+
+@sweep_pass("forward", "backward", "namer")
+def local_math_functions(sw):
+    """Read the ``math`` functions loops call once, into local names (``sin = math.sin``)."""
+    ctx = sw.context
+    if "math" not in ctx.aliases:   # (code that calls no math function)
+        return sw
+    taken = ir.names_mentioned(sw.forward + sw.backward + sw.outputs + sw.grads) \
+        | set(ctx.aliases.values()) | set(sw.fn.extra_globals) | set(sw.fn.params)
+    forward, backward = optimize.local_math_functions(sw.forward, sw.backward,
+                                                      ctx.aliases["math"], ctx.namer, taken)
+    return replace(sw, forward=forward, backward=backward)
 
 
 @sweep_pass("forward", "backward", "namer")

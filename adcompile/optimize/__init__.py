@@ -14,6 +14,8 @@
   (``factor_products``);
 - ``in_place``: elementwise products and sums written into an adjoint array nothing reads
   afterwards (``update_in_place``);
+- ``local_functions``: the ``math`` functions loops call read once into local names
+  (``local_math_functions``);
 - ``renumber``: the remaining temporaries numbered t1, t2, ... (``renumber_temps``);
 - ``fission``: loop fission, the per-step work of a reversed loop done for all steps at
   once (``split_reversed``), with ``hoist``: the same for a forward loop's inputs
@@ -26,10 +28,12 @@ from .fuse import fuse, fuse_blocks
 from .products import fuse_products, reuse_dead_arrays
 from .prune import prune_backward, prune_forward
 from .in_place import update_in_place
+from .local_functions import local_math_functions
 from .renumber import numbered, renumber_temps
 from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products", "numbered",
+__all__ = ["factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
+           "local_math_functions", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
            "simplify", "total", "update_in_place"]

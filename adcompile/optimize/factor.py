@@ -10,6 +10,11 @@ On arrays that is four passes (the negation, two products, the sum) and four new
 arrays; ``z_bar = a * (f_prime(z) - y)`` is two of each. The values are those of the
 distributed form up to the rounding of one product (the shapes and precisions are the
 same: each product is still an elementwise one of the same operands).
+
+A factor may also be shared through a product read only there: in the adjoint of the
+recurrence ``x = a * x + b * sin(x)``, ``t_bar = x_bar * b`` then ``x_bar = t_bar *
+cos(x) + x_bar * a`` becomes ``x_bar = x_bar * (b * cos(x) + a)``, as a hand derivation
+writes it (one multiplication less each step).
 """
 
 import ast
@@ -51,39 +56,42 @@ class _Factor:
         self.numeric_call = numeric_call
 
     def block(self, block):
-        negations = {}   # a name assigned -m once in this block, read once -> (m, statement)
+        # names assigned once in this block, read once, a negation ``-m`` or a product
+        # ``m * e`` -> _Named
+        named = {}
         dropped = set()
         for s in block:
-            for inner in ir.children(s):
+            for inner in _blocks(s):
                 self.block(inner)
-            for name in ir.assigns([s]):   # (what a negation negates changes here)
-                negations = {n: v for n, v in negations.items() if v[0] != name}
-            if not (isinstance(s, ast.Assign) and len(s.targets) == 1
-                    and isinstance(s.targets[0], ast.Name)):
-                continue
-            negated = _negation_of(s.value)
-            target = s.targets[0].id
-            if negated is not None and self.loads.get(target) == 1 \
-                    and self.stores.get(target) == 1 and target not in self.kept:
-                negations[target] = (negated, s)
-                continue
-            factored = self.factored(s.value, negations)
-            if factored is not None:
-                value, used = factored
-                s.value = value
-                dropped |= {id(negations.pop(n)[1]) for n in used}
+            simple = isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], ast.Name)
+            if simple:   # (the value is read before the statement assigns)
+                factored = self.factored(s.value, named)
+                if factored is not None:
+                    s.value, used = factored
+                    dropped |= {id(named.pop(n).statement) for n in used}
+            changed = _changes(s)   # (what a negation or product reads changes here)
+            named = {n: v for n, v in named.items() if not v.reads & changed}
+            target = s.targets[0].id if simple else None
+            if simple and self.loads.get(target) == 1 and self.stores.get(target) == 1 \
+                    and target not in self.kept:
+                negated = _negation_of(s.value)
+                if negated is not None:
+                    named[target] = _Named(s, [(negated, None)], -1)
+                elif _product(s.value):
+                    named[target] = _Named(s, _product(s.value), 1)
         block[:] = [s for s in block if id(s) not in dropped]
 
-    def factored(self, value, negations):
-        """(``value`` with the factors its terms share taken out, pair by pair, the negation
-        names it no longer reads), or None if none is."""
+    def factored(self, value, named):
+        """(``value`` with the factors its terms share taken out, pair by pair, the names of
+        ``named`` it no longer reads), or None if none is."""
         terms, used = _terms(value), set()
         if terms is None:
             return None
         count = len(terms)
         while True:   # (first the pairs that leave a negation out: one pass less)
             pairs = [(i, j, pair) for j in range(len(terms)) for i in range(j)
-                     for pair in [self.pair(terms[i], terms[j], negations)] if pair]
+                     for pair in [self.pair(terms[i], terms[j], named)] if pair]
             if not pairs:
                 break
             i, j, (term, names) = max(pairs, key=lambda p: len(p[2][1]))
@@ -99,13 +107,11 @@ class _Factor:
             total = ast.BinOp(left=total, op=ast.Add() if sign > 0 else ast.Sub(), right=e)
         return total, used
 
-    def pair(self, p, q, negations):
+    def pair(self, p, q, named):
         """The terms ``p`` and ``q`` (sign, expression) as one, (1, ``a * (u ± w)``), and
-        the negations it reads no more; None if they share no factor."""
-        for (a, u), (b, w) in ((x, y) for x in _product(p[1]) for y in _product(q[1])):
-            (a, sign_a, used_a), (b, sign_b, used_b) = self.signed(a, negations), \
-                self.signed(b, negations)
-            sign_u, sign_w = p[0] * sign_a, q[0] * sign_b
+        the names of ``named`` it reads no more; None if they share no factor."""
+        for (a, u, sign_u, used_u), (b, w, sign_w, used_w) in (
+                (x, y) for x in self.readings(p, named) for y in self.readings(q, named)):
             if a != b or sign_u == sign_w == -1 or not (self.inexact(u) or self.inexact(w)):
                 continue   # (u + w must be a sum of floats, as a * u + a * w was)
             if sign_u == sign_w:
@@ -114,8 +120,25 @@ class _Factor:
                 inner = ast.BinOp(left=u, op=ast.Sub(), right=w)
             else:
                 inner = ast.BinOp(left=w, op=ast.Sub(), right=u)
-            return (1, ast.BinOp(left=ir.load(a), op=ast.Mult(), right=inner)), used_a | used_b
+            return (1, ast.BinOp(left=ir.load(a), op=ast.Mult(), right=inner)), used_u | used_w
         return None
+
+    @staticmethod
+    def readings(term, named):
+        """The ways to read the term (sign, expression) as a name times an expression:
+        [(name, expression, sign, names of ``named`` read through)]. A name of ``named``
+        is read as what it stands for: ``n * u`` with ``n = -a`` as ``-(a * u)``, ``t * u``
+        with ``t = a * e`` as ``a * (e * u)``."""
+        found = []
+        for name, other in _product(term[1]):
+            found.append((name, other, term[0], set()))
+            if name not in named:
+                continue
+            stands = named[name]
+            for factor, rest in stands.factors:
+                found.append((factor, other if rest is None else ast.BinOp(
+                    left=rest, op=ast.Mult(), right=other), term[0] * stands.sign, {name}))
+        return found
 
     def inexact(self, e):
         """Whether ``e`` is certain to be a float or complex number or array: a float
@@ -133,12 +156,37 @@ class _Factor:
                 and (self.inexact(e.left) or self.inexact(e.right))
         return False
 
-    @staticmethod
-    def signed(name, negations):
-        """(the name ``name`` is plus or minus, the sign, the negations read on the way)."""
-        if name in negations:
-            return negations[name][0], -1, {name}
-        return name, 1, set()
+
+class _Named:
+    """A name assigned once in a block and read once: its ``statement``, the ways to read
+    its value as a name times an expression (``factors``: [(name, expression or None for
+    the name alone)]), its ``sign`` (-1 for a negation), the names its value reads."""
+
+    def __init__(self, statement, factors, sign):
+        self.statement, self.factors, self.sign = statement, factors, sign
+        self.reads = ir.names_read(statement.value)
+
+
+def _blocks(stmt):
+    """The statement lists nested in ``stmt``: an IR statement's, or a Python ``if``'s or
+    loop's (the backward sweep's)."""
+    if isinstance(stmt, (ast.If, ast.For, ast.While)):
+        return [stmt.body, stmt.orelse]
+    return ir.children(stmt)
+
+
+def _changes(stmt):
+    """The names whose values ``stmt`` may change: those it assigns, the arrays it writes
+    items or attributes of (``x_bar[i] += g``), those a call it makes as a statement is
+    given (``np.add.at(x_bar, i, g)``)."""
+    changed = ir.assigns([stmt])
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Subscript, ast.Attribute)) \
+                and isinstance(node.ctx, (ast.Store, ast.Del)):
+            changed |= ir.names_read(node.value)
+        elif isinstance(node, ast.Expr):
+            changed |= ir.names_read(node.value)
+    return changed
 
 
 def _negation_of(e):
