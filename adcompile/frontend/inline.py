@@ -10,12 +10,13 @@ import ast
 import inspect
 
 from .. import ir
+from ..errors import TransformError
 from ..ir.trees import Node
 from ..ir.naming import names_in
 from .closures import Closure
 from .local_functions import StandIn
 from .source import FunctionSource
-from .syntax import MISSING, Deferred, is_literal
+from .syntax import MISSING, Deferred, is_literal, made_by_adcompile
 from .variadic import expand_unpacking, specialize
 
 
@@ -50,8 +51,7 @@ class Inline:
                                                     f"**{{'k': v}}")
         source = self.inlining.sources.get(func)
         if source is None:
-            source = self.inlining.sources[func] = func.source \
-                if isinstance(func, StandIn) else FunctionSource(func)
+            source = self.inlining.sources[func] = self._source_of(func, call, name)
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied, trees = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
@@ -80,6 +80,29 @@ class Inline:
             return self.emit(target, result, call, self.registry.special["copy"], [result], {})
         self.out.body.append(ir.Keep(ir.assign(target, result), [target]))
         return target
+
+    def _source_of(self, func, call, name):
+        """The source to inline for a call ``call`` of ``func``: its own, or for a gradient
+        adcompile made (``g = ad.grad(f)``, called in the function being differentiated), the
+        code it runs, in the form adcompile differentiates again (as ``ad.hessian`` does)."""
+        if isinstance(func, StandIn):
+            return func.source
+        made = made_by_adcompile(func)
+        if made is None:
+            return FunctionSource(func)
+        transform, kind = made
+        if transform.deferred is not None:
+            raise self.scope.src.error(call, f"{name}() is the {kind} of a function that reads "
+                                             f"an argument as a structure (a dict, list or "
+                                             f"object of arrays); inside a function being "
+                                             f"differentiated, only gradients of functions of "
+                                             f"arrays and numbers can be called (pass the "
+                                             f"arrays one by one)")
+        try:
+            return transform.differentiable_source(kind)
+        except TransformError as error:
+            raise self.scope.src.error(call, f"{name}() cannot be differentiated inside the "
+                                             f"function: {error}") from None
 
     def _bind_parameters(self, func, call, source, name):
         """(env, varied) for the callee: each parameter's generated name, and the parameters

@@ -72,11 +72,19 @@ def is_pop(node):
 
 def is_user_function(obj):
     """A plain Python function adcompile can read and inline (or a nested function's stand-in,
-    see local_functions.py)."""
-    if getattr(type(obj), "_adcompile_local", False):
+    see local_functions.py, or a function adcompile made, whose code it reads: see
+    made_by_adcompile)."""
+    if getattr(type(obj), "_adcompile_local", False) or made_by_adcompile(obj) is not None:
         return True
     module = obj.__module__ or "" if inspect.isfunction(obj) else ""
     return inspect.isfunction(obj) and module.split(".")[0] not in ("numpy", "adcompile")
+
+
+def made_by_adcompile(obj):
+    """(the compiler.Transform, the kind: "grad", "vjp", ...) of a callable adcompile made
+    (``ad.grad(f)``), else None."""
+    made = getattr(obj, "_adcompile", None) if callable(obj) else None
+    return made if isinstance(made, tuple) and len(made) == 2 else None
 
 
 def is_literal(value):

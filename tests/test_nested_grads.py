@@ -1,0 +1,138 @@
+"""Gradients adcompile made, called inside a function being differentiated: a gradient
+penalty, a meta-learning (MAML) inner step, a few steps of gradient descent in a loop.
+The call is inlined as the code the gradient runs, in the form adcompile differentiates
+again (as ``ad.hessian`` does); checked against finite differences and autograd."""
+
+import autograd
+import numpy as np
+import pytest
+
+import adcompile as ad
+
+from conftest import assert_close, assert_grad, with_autograd_numpy
+
+rng = np.random.default_rng(11)
+
+
+def energy(x):
+    return np.sum(np.sin(x) ** 3) + 0.5 * np.sum(x * x)
+
+
+energy_grad = ad.grad(energy)
+
+
+def gradient_penalty(x):
+    return energy(x) + 0.1 * np.sum(energy_grad(x) ** 2)
+
+
+def gradient_penalty_autograd(x):   # (the same, with autograd's gradient inside)
+    return energy(x) + 0.1 * np.sum(autograd.grad(energy)(x) ** 2)
+
+
+def mse(w, b, X, y):
+    return np.mean((X @ w + b - y) ** 2)
+
+
+mse_grads = ad.grad(mse, wrt=(0, 1))
+mse_grad = ad.grad(mse)
+
+
+def maml_loss(w, b, X, y, X_val, y_val, lr=0.1):
+    w_adapted = w - lr * mse_grad(w, b, X, y)
+    return mse(w_adapted, b, X_val, y_val)
+
+
+def descend(w, b, X, y, steps=3):
+    for _ in range(steps):
+        gw, gb = mse_grads(w, b, X, y)
+        w = w - 0.05 * gw
+        b = b - 0.05 * gb
+    return mse(w, b, X, y)
+
+
+def sgd_step(w, b, grad_fn, X, y):
+    return w - 0.1 * grad_fn(w, b, X, y)[0]
+
+
+def gradient_passed_along(w, b, X, y):
+    return mse(sgd_step(w, b, mse_grads, X, y), b, X, y)
+
+
+def data(n=6, d=3):
+    return rng.normal(size=d), 0.3, rng.normal(size=(n, d)), rng.normal(size=n)
+
+
+def test_gradient_penalty():
+    x = rng.normal(size=4)
+    assert_grad(gradient_penalty, x)
+    want = with_autograd_numpy(globals(), autograd.grad(gradient_penalty_autograd), x)
+    assert_close(ad.grad(gradient_penalty)(x), want, 1e-12, 1e-12)
+    # the inner gradient's code is inlined in the form differentiated again
+    assert "out_bar_inner = 1.0" in ad.show(gradient_penalty)
+
+
+def test_maml_inner_step():
+    w, b, X, y = data()
+    X_val, y_val = rng.normal(size=(5, 3)), rng.normal(size=5)
+    assert_grad(maml_loss, w, b, X, y, X_val, y_val, wrt=(0, 1, 2))
+
+
+def test_steps_of_descent_in_a_loop():
+    w, b, X, y = data()
+    assert_grad(descend, w, b, X, y, wrt=(0, 1))
+    assert_grad(gradient_passed_along, w, b, X, y, wrt=(0, 1))
+
+
+def test_higher_orders_through_the_inner_gradient():
+    x = rng.normal(size=3)
+    gradient = ad.grad(gradient_penalty)
+    eps = 1e-6
+    by_differences = np.array([(gradient(x + eps * e) - gradient(x - eps * e)) / (2 * eps)
+                               for e in np.eye(3)])
+    assert_close(ad.hessian(gradient_penalty)(x), by_differences, 1e-6, 1e-7)
+    want = with_autograd_numpy(globals(), autograd.hessian(gradient_penalty_autograd), x)
+    assert_close(ad.hessian(gradient_penalty)(x), want, 1e-10, 1e-12)
+
+
+def value_and_gradient_inside(w, b, X, y):
+    value, g = mse_value_and_grad(w, b, X, y)
+    return value + np.sum(g ** 2)
+
+
+mse_value_and_grad = ad.value_and_grad(mse)
+
+
+def with_aux(w):
+    return np.sum(w ** 2), "note"
+
+
+aux_grad = ad.grad(with_aux, has_aux=True)
+
+
+def aux_inside(w):
+    g, note = aux_grad(w)
+    return np.sum(g ** 2)
+
+
+def dict_loss(params, X):
+    return np.sum(np.tanh(X @ params["W"]) ** 2)
+
+
+dict_grad = ad.grad(dict_loss)
+
+
+def dict_inside(params, X):
+    g = dict_grad(params, X)
+    return np.sum(g["W"] ** 2)
+
+
+@pytest.mark.parametrize("f, args, message", [
+    (value_and_gradient_inside, data(), r"value_and_grad of mse\(\) is not supported"),
+    (aux_inside, (rng.normal(size=3),), r"has_aux=True\) is not supported"),
+    (dict_inside, ({"W": rng.normal(size=(3, 2))}, rng.normal(size=(4, 3))),
+     r"reads an argument as a structure"),
+])
+def test_what_cannot_be_called_inside_is_refused_at_the_call(f, args, message):
+    with pytest.raises(ad.TransformError, match=message) as error:
+        ad.grad(f)(*args)
+    assert "test_nested_grads.py:" in str(error.value) and "^" in str(error.value)
