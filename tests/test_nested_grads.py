@@ -94,6 +94,34 @@ def test_higher_orders_through_the_inner_gradient():
     assert_close(ad.hessian(gradient_penalty)(x), want, 1e-10, 1e-12)
 
 
+def made_inline(x):   # as jax.grad(f)(x) is written inside jax code
+    return energy(x) + 0.1 * np.sum(ad.grad(energy)(x) ** 2)
+
+
+def made_locally(w, b, X, y, X_val, y_val):
+    inner = ad.grad(mse, wrt=(0, 1))
+    gw, gb = inner(w, b, X, y)
+    return mse(w - 0.1 * gw, b - 0.1 * gb, X_val, y_val)
+
+
+def made_then_replaced(x, flag):
+    g = ad.grad(energy)
+    if flag:
+        g = energy_grad
+    return np.sum(g(x))
+
+
+def test_gradients_made_inside_the_function():
+    x = rng.normal(size=4)
+    assert_close(ad.grad(made_inline)(x), ad.grad(gradient_penalty)(x), 1e-15, 0)
+    assert_grad(made_inline, x)
+    w, b, X, y = data()
+    assert_grad(made_locally, w, b, X, y, rng.normal(size=(5, 3)), rng.normal(size=5),
+                wrt=(0, 1))
+    with pytest.raises(ad.TransformError, match="held in a variable"):
+        ad.grad(made_then_replaced)(x, True)
+
+
 def value_and_gradient_inside(w, b, X, y):
     value, g = mse_value_and_grad(w, b, X, y)
     return value + np.sum(g ** 2)

@@ -1,4 +1,5 @@
-"""Local names for module functions: ``sin = math.sin`` read as ``math.sin``.
+"""Local names for module functions: ``sin = math.sin`` read as ``math.sin``; local names
+for gradients: ``g = ad.grad(f)`` read as ``ad.grad(f)``.
 
 Numeric code often gives a module's function a short local name (``exp = np.exp``,
 ``norm = np.linalg.norm``) before a loop. Where the local is assigned that once, at the
@@ -41,8 +42,8 @@ def inline_function_aliases(fn, source):
 
 
 def _assigned_attributes(stmt):
-    """[(target Name node, attribute expression)] of ``stmt`` if it is ``a = m.f`` or
-    ``a, b = m.f, m.g``; else []."""
+    """[(target Name node, attribute expression or call)] of ``stmt`` if it is ``a = m.f``,
+    ``a, b = m.f, m.g`` or ``g = ad.grad(f)``; else []."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return []
     target, value = stmt.targets[0], stmt.value
@@ -51,7 +52,8 @@ def _assigned_attributes(stmt):
         pairs = list(zip(target.elts, value.elts))
     else:
         pairs = [(target, value)]
-    return [(t, v) for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Attribute)]
+    return [(t, v) for t, v in pairs if isinstance(t, ast.Name)
+            and isinstance(v, (ast.Attribute, ast.Call))]
 
 
 def _names_function(target, chain, nodes, source):
@@ -59,7 +61,16 @@ def _names_function(target, chain, nodes, source):
     ``chain`` (``m.f``, ``m.sub.f``) in the function whose nodes are ``nodes``: the local
     is assigned there only (in no nested scope, no parameter of any scope), the module
     is a global of the function that nothing assigns or takes as a parameter, and what
-    the chain names is a function (callable, not a module)."""
+    the chain names is a function (callable, not a module). A chain that is a call stands
+    for the gradient it makes (``g = ad.grad(f)``: see FunctionSource.made_gradient)."""
+    if isinstance(chain, ast.Call):
+        stores = [n for n in nodes if isinstance(n, ast.Name) and n.id == target.id
+                  and not isinstance(n.ctx, ast.Load)]
+        declared = any(isinstance(n, (ast.Global, ast.Nonlocal)) and target.id in n.names
+                       or isinstance(n, ast.arg) and n.arg == target.id for n in nodes)
+        stored = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return stores == [target] and not declared and source.made_gradient(
+            chain, stored | set(source.params)) is not None
     parts, node = [], chain
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

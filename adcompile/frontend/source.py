@@ -38,6 +38,8 @@ class Callee:
         return self.kind == "object" and self.what is obj
 
 
+_API = "adcompile.api"   # (the module of ad.grad: see FunctionSource.made_gradient)
+
 #: the Callee of an expression that is not a call
 NOT_A_CALL = Callee(None, None)
 
@@ -140,7 +142,34 @@ class FunctionSource:
                     return Callee("object", obj)
                 return Callee("unknown", ast.unparse(func))
             return Callee("method", func.attr)
+        if isinstance(func, ast.Call):   # ad.grad(f)(x)
+            made = self.made_gradient(func, local_names)
+            if made is not None:
+                return Callee("object", made)
         return Callee("unknown", ast.unparse(func))
+
+    def made_gradient(self, call, local_names):
+        """``ad.grad(f, wrt=...)`` for the call ``call`` of adcompile's ``grad`` whose
+        arguments are a function the source names (not a local) and literal options, made
+        when transforming (once per source and call text); else None."""
+        grad = self.callee(call.func, local_names)
+        if not (grad.kind == "object" and getattr(grad.what, "__module__", None) == _API
+                and getattr(grad.what, "__name__", None) == "grad"):
+            return None
+        if len(call.args) != 1 or not isinstance(call.args[0], ast.Name):
+            return None
+        function = self.callee(call.args[0], local_names)
+        try:
+            options = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        except ValueError:
+            return None
+        if function.kind != "object" or None in options or not inspect.isfunction(function.what):
+            return None
+        made = self.__dict__.setdefault("_made", {})
+        key = (ast.unparse(call), function.what)
+        if key not in made:
+            made[key] = grad.what(function.what, **options)
+        return made[key]
 
     def error(self, node, message, hint=None):
         """A TransformError pointing at ``node`` in the user's file, and through the calls
