@@ -127,8 +127,9 @@ class Transform:
         """``self.normal``, the normalized function; False where what it means is known only
         once a call passes a structure (``self.deferred``, the error to raise for a call
         that does not): a function that reads its argument as a structure (params["W"],
-        p.W), or calls a method of another argument or that argument itself (self.f(x),
-        self(x), an object of the user's class: see specialised)."""
+        p.W), calls a method of another argument or that argument itself (self.f(x),
+        self(x), an object of the user's class: see specialised), or passes it to a
+        gradient of a function that does (inline.py)."""
         use = None if self.trees else structure_use(self.source, self.wrt)
         try:
             if self.deferred is not None:
@@ -145,7 +146,8 @@ class Transform:
         except TransformError as exc:
             called = None if use is not None or self.trees else method_call(
                 self.source, set(self.source.params) - set(self.wrt))
-            if use is None and exc is not self.deferred and called is None:
+            waits = getattr(exc, "needs_structure", False) and not self.trees
+            if use is None and exc is not self.deferred and called is None and not waits:
                 raise
             self.deferred = exc
             if called is not None:   # (the object whose methods it calls: self.f(x), self(x))

@@ -154,13 +154,80 @@ def dict_inside(params, X):
     return np.sum(g["W"] ** 2)
 
 
+def dict_display_inside(W, X):
+    g = dict_grad({"W": W}, X)
+    return np.sum(g["W"] ** 2)
+
+
+def mlp_loss(params, X, y):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    return np.mean((h @ params["W2"] + params["b2"] - y) ** 2)
+
+
+mlp_grad = ad.grad(mlp_loss)
+
+
+def maml_mlp(params, X, y, X_val, y_val, lr=0.1):
+    grads = mlp_grad(params, X, y)
+    adapted = {name: params[name] - lr * grads[name] for name in params}
+    return mlp_loss(adapted, X_val, y_val)
+
+
+def maml_mlp_autograd(params, X, y, X_val, y_val, lr=0.1):
+    grads = autograd.grad(mlp_loss)(params, X, y)
+    adapted = {name: params[name] - lr * grads[name] for name in params}
+    return mlp_loss(adapted, X_val, y_val)
+
+
+def test_gradients_of_structures_inside():
+    params, X = {"W": rng.normal(size=(3, 2))}, rng.normal(size=(4, 3))
+    got = ad.grad(dict_inside)(params, X)
+    want = with_autograd_numpy(globals(), autograd.grad(
+        lambda p, X: np.sum(autograd.grad(dict_loss)(p, X)["W"] ** 2)), params, X)
+    assert_close(got["W"], want["W"], 1e-12, 1e-12)
+    params = {"W1": rng.normal(size=(3, 4)) / 2, "b1": rng.normal(size=4),
+              "W2": rng.normal(size=4) / 2, "b2": 0.1}
+    data_ = (rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=(5, 3)),
+             rng.normal(size=5))
+    got = ad.grad(maml_mlp)(params, *data_)
+    want = with_autograd_numpy(globals(), autograd.grad(maml_mlp_autograd), params, *data_)
+    for name in params:
+        assert_close(got[name], want[name], 1e-10, 1e-12)
+
+    def of_leaves(W1, b1, W2, b2, X, y, X_val, y_val):
+        return maml_mlp({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y, X_val, y_val)
+
+    assert_grad(of_leaves, *params.values(), *data_, wrt=(0, 1, 2, 3))
+
+
 @pytest.mark.parametrize("f, args, message", [
     (value_and_gradient_inside, data(), r"value_and_grad of mse\(\) is not supported"),
     (aux_inside, (rng.normal(size=3),), r"has_aux=True\) is not supported"),
-    (dict_inside, ({"W": rng.normal(size=(3, 2))}, rng.normal(size=(4, 3))),
+    (dict_display_inside, (rng.normal(size=(3, 2)), rng.normal(size=(4, 3))),
      r"reads an argument as a structure"),
 ])
 def test_what_cannot_be_called_inside_is_refused_at_the_call(f, args, message):
     with pytest.raises(ad.TransformError, match=message) as error:
         ad.grad(f)(*args)
     assert "test_nested_grads.py:" in str(error.value) and "^" in str(error.value)
+
+
+def two_structures(params, other, X):
+    g = dict_grad(params, X)
+    h = dict_grad(other, X)
+    return np.sum(g["W"]) + np.sum(h["W"] ** 2)
+
+
+def test_one_gradient_called_with_two_structures():
+    # dict_grad's code for {"W"} of two shapes, and of another leaf kind, each its own
+    X = rng.normal(size=(4, 3))
+    params, other = {"W": rng.normal(size=(3, 2))}, {"W": rng.normal(size=3), "b": 1.0}
+
+    def of_leaves(W, V, X):
+        return two_structures({"W": W}, {"W": V, "b": 1.0}, X)
+
+    got = ad.grad(two_structures, wrt=(0, 1))(params, other, X)
+    want = ad.grad(of_leaves, wrt=(0, 1))(params["W"], other["W"], X)
+    assert_close(got[0]["W"], want[0], 1e-14, 0)
+    assert_close(got[1]["W"], want[1], 1e-14, 0)
+    assert_grad(of_leaves, params["W"], other["W"], X, wrt=(0, 1))

@@ -11,7 +11,7 @@ import inspect
 
 from .. import ir
 from ..errors import TransformError
-from ..ir.trees import Node
+from ..ir.trees import Node, unnamed
 from ..ir.naming import names_in
 from .closures import Closure
 from .local_functions import StandIn
@@ -51,7 +51,9 @@ class Inline:
                                                     f"**{{'k': v}}")
         source = self.inlining.sources.get(func)
         if source is None:
-            source = self.inlining.sources[func] = self._source_of(func, call, name)
+            source = self._source_of(func, call, name)
+            if made_by_adcompile(func) is None:   # (a gradient's code depends on the call's
+                self.inlining.sources[func] = source   # structures: see _source_of)
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied, trees = self._bind_parameters(func, call, source, name)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
@@ -91,18 +93,35 @@ class Inline:
         if made is None:
             return FunctionSource(func)
         transform, kind = made
+        structures = self._argument_structures(func, call)
+        if transform.deferred is not None and structures:   # (for the structures given)
+            transform = transform.specialised(structures)
         if transform.deferred is not None:
-            raise self.scope.src.error(call, f"{name}() is the {kind} of a function that reads "
-                                             f"an argument as a structure (a dict, list or "
-                                             f"object of arrays); inside a function being "
-                                             f"differentiated, only gradients of functions of "
-                                             f"arrays and numbers can be called (pass the "
-                                             f"arrays one by one)")
+            error = self.scope.src.error(call, f"{name}() is the {kind} of a function that "
+                                               f"reads an argument as a structure (a dict, "
+                                               f"list or object of arrays), and this call "
+                                               f"does not pass it one by name; assign the "
+                                               f"structure to a name first (params = {{...}}), "
+                                               f"then pass the name")
+            # (known once the caller is called with a structure: compiler.Transform waits)
+            error.needs_structure = True
+            raise error
         try:
             return transform.differentiable_source(kind)
         except TransformError as error:
             raise self.scope.src.error(call, f"{name}() cannot be differentiated inside the "
                                              f"function: {error}") from None
+
+    def _argument_structures(self, func, call):
+        """Parameter -> the structure (unnamed, ir.trees.unnamed) the call ``call`` of
+        ``func`` gives it, for each argument that names one (``params``, ``layers[0]``)."""
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except TypeError:
+            return {}
+        return {param: unnamed(self.tree_of(arg)) for param, arg in bound.arguments.items()
+                if isinstance(arg, ast.expr) and isinstance(self.tree_of(arg), Node)}
 
     def _bind_parameters(self, func, call, source, name):
         """(env, varied) for the callee: each parameter's generated name, and the parameters

@@ -62,7 +62,7 @@ class Node:
     def describe(self):
         """What the user calls it: 'a dict', 'a list of 3 items', 'a Params'."""
         if self.kind in ("dict", "list", "tuple"):
-            return f"{'an' if self.kind == 'list' else 'a'} {self.kind} of {len(self.children)}"
+            return f"a {self.kind} of {len(self.children)}"
         return f"a {self.type.__qualname__}"
 
 
@@ -262,6 +262,14 @@ def leaf_name_hint(param, path):
         text = str(k) if isinstance(k, (str, int)) and not isinstance(k, bool) else "item"
         parts.append(text if text.isidentifier() or text.isdigit() else "item")
     return "_".join(parts)
+
+
+def unnamed(node):
+    """``node`` with its leaves' names taken off: the structure alone, as ``structure``
+    describes a value."""
+    if not isinstance(node, Node):
+        return Leaf(node.differentiable)
+    return Node(node.kind, node.type, node.keys, tuple(unnamed(c) for c in node.children))
 
 
 def name_leaves(node, param, fresh):
