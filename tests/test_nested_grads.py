@@ -231,3 +231,12 @@ def test_one_gradient_called_with_two_structures():
     assert_close(got[0]["W"], want[0], 1e-14, 0)
     assert_close(got[1]["W"], want[1], 1e-14, 0)
     assert_grad(of_leaves, params["W"], other["W"], X, wrt=(0, 1))
+
+
+def wrong_options(x):
+    return np.sum(ad.grad(energy, wrt=5)(x))
+
+
+def test_a_gradient_made_with_wrong_options_is_refused_with_why():
+    with pytest.raises(ad.TransformError, match=r"ad.grad\(energy, wrt=5\): .*out of range"):
+        ad.grad(wrong_options)(np.ones(3))

@@ -168,7 +168,12 @@ class FunctionSource:
         made = self.__dict__.setdefault("_made", {})
         key = (ast.unparse(call), function.what)
         if key not in made:
-            made[key] = grad.what(function.what, **options)
+            try:
+                made[key] = grad.what(function.what, **options)
+            except TransformError:
+                raise
+            except (TypeError, ValueError) as error:   # (options ad.grad refuses)
+                raise self.error(call, f"{ast.unparse(call)}: {error}") from None
         return made[key]
 
     def error(self, node, message, hint=None):
