@@ -101,6 +101,10 @@ def _dependencies(f):
             except ValueError:  # an empty cell
                 pass
         for name, obj in pairs:
+            if type(obj) in (list, tuple) and obj and all(callable(x) for x in obj):
+                found.append((g, name, _Items(obj)))   # (functions a loop walks: unrolled)
+                todo.extend(x for x in obj if isinstance(x, types.FunctionType))
+                continue
             if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)):
                 continue  # numbers and arrays are read when the gradient runs
             found.append((g, name, obj))
@@ -109,10 +113,28 @@ def _dependencies(f):
     return found
 
 
+class _Items:
+    """The functions a module-level list or tuple holds, which code walking it was written
+    out for (frontend/function_loops.py): valid while it holds the same ones."""
+
+    def __init__(self, items):
+        self.items = tuple(items)
+
+    def remembered(self):
+        return _Items(weakref.ref(x) if isinstance(x, types.FunctionType) else x
+                      for x in self.items)
+
+    def same(self, other):
+        return isinstance(other, _Items) and len(self.items) == len(other.items) and all(
+            (a() if isinstance(a, weakref.ref) else a) is b
+            for a, b in zip(self.items, other.items))
+
+
 def _remember(depends):
     # functions are held weakly: the cache must not keep the user's functions alive
     return [(weakref.ref(g), name, weakref.ref(obj) if isinstance(obj, types.FunctionType)
-             else obj) for g, name, obj in depends]
+             else obj.remembered() if isinstance(obj, _Items) else obj)
+            for g, name, obj in depends]
 
 
 def _unchanged(remembered, depends):
@@ -121,7 +143,9 @@ def _unchanged(remembered, depends):
     for (g_ref, name, obj_ref), (g, name2, obj) in zip(remembered, depends):
         if isinstance(obj_ref, weakref.ref):
             obj_ref = obj_ref()
-        if g_ref() is not g or name != name2 or obj_ref is not obj:
+        if g_ref() is not g or name != name2:
+            return False
+        if not (obj_ref.same(obj) if isinstance(obj_ref, _Items) else obj_ref is obj):
             return False
     return True
 

@@ -324,3 +324,86 @@ def test_local_names_for_module_functions():
     for f, args in ((alias_assigned_again, (x,)), (alias_in_a_branch, (x, True))):
         with pytest.raises(ad.TransformError, match="held in a variable"):
             ad.grad(f)(*args)
+
+
+# -- loops over a fixed sequence of functions (frontend/function_loops.py) --------------
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+ACTIVATIONS = [np.tanh, relu, np.sin]
+
+
+def layers_of_activations(x, Ws):
+    h = x
+    for act in ACTIVATIONS:
+        h = act(Ws @ h) * 1.5
+    return np.sum(h)
+
+
+def sum_of_terms(x):
+    total = 0.0
+    for term in (np.sin, np.cos, relu):
+        total = total + np.sum(term(x) ** 2)
+    return total
+
+
+def held_locally(x):
+    fs = [np.sin, relu]
+    y = fs[0](x) * fs[-1](x)
+    for f in fs:
+        y = y + f(x)
+    return np.sum(y)
+
+
+def function_given_on(f, x):
+    return f(x) * 2.0
+
+
+def walked_and_given(x):
+    total = 0.0
+    for f in (np.exp, relu):
+        total = total + np.sum(function_given_on(f, x))
+    return total
+
+
+def read_after_the_loop(x):
+    for f in (np.sin, np.cos):
+        x = f(x)
+    return np.sum(f(x))
+
+
+def changed_list(x):
+    fs = [np.sin]
+    fs.append(np.cos)
+    return np.sum(fs[1](x))
+
+
+def test_loops_over_functions_are_written_out():
+    x, Ws = rng.normal(size=4), rng.normal(size=(4, 4)) / 2
+    assert_grad(layers_of_activations, x, Ws, wrt=(0, 1))
+    code = ad.show(layers_of_activations, wrt=(0, 1))
+    assert "np.tanh(" in code and "np.sin(" in code and "ACTIVATIONS" not in code, code
+    want = with_autograd_numpy(globals(), autograd.grad(sum_of_terms), x)
+    assert_close(ad.grad(sum_of_terms)(x), want, 1e-12, 1e-12)
+    assert_grad(sum_of_terms, x)
+    assert_grad(held_locally, x)
+    assert_grad(walked_and_given, x)
+    # a loop variable read after the loop, a list changed: still refused
+    for f in (read_after_the_loop, changed_list):
+        with pytest.raises(ad.TransformError, match="held in a variable"):
+            ad.grad(f)(x)
+
+
+def test_a_changed_list_of_functions_makes_new_code():
+    x, Ws = rng.normal(size=3), rng.normal(size=(3, 3)) / 2
+    before = ad.grad(layers_of_activations)(x, Ws)
+    ACTIVATIONS[1] = np.cos
+    try:
+        after = ad.grad(layers_of_activations)(x, Ws)
+        assert_grad(layers_of_activations, x, Ws)
+        assert not np.allclose(before, after)
+    finally:
+        ACTIVATIONS[1] = relu
+    assert_close(ad.grad(layers_of_activations)(x, Ws), before, 0, 0)

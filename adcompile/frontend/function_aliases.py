@@ -13,7 +13,9 @@ import ast
 import types
 
 from ..ir import copy_tree, names_mentioned, walk_tree
+from .function_loops import names_function
 from .references import placed
+from .source import int_constant
 
 
 def inline_function_aliases(fn, source):
@@ -42,8 +44,9 @@ def inline_function_aliases(fn, source):
 
 
 def _assigned_attributes(stmt):
-    """[(target Name node, attribute expression or call)] of ``stmt`` if it is ``a = m.f``,
-    ``a, b = m.f, m.g`` or ``g = ad.grad(f)``; else []."""
+    """[(target Name node, attribute expression, call or display)] of ``stmt`` if it is
+    ``a = m.f``, ``a, b = m.f, m.g``, ``g = ad.grad(f)`` or ``fs = [np.sin, relu]``; else
+    []."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return []
     target, value = stmt.targets[0], stmt.value
@@ -52,6 +55,8 @@ def _assigned_attributes(stmt):
         pairs = list(zip(target.elts, value.elts))
     else:
         pairs = [(target, value)]
+    if isinstance(target, ast.Name) and isinstance(value, (ast.Tuple, ast.List)):
+        return [(target, value)]   # fs = [np.sin, relu]
     return [(t, v) for t, v in pairs if isinstance(t, ast.Name)
             and isinstance(v, (ast.Attribute, ast.Call))]
 
@@ -62,15 +67,22 @@ def _names_function(target, chain, nodes, source):
     is assigned there only (in no nested scope, no parameter of any scope), the module
     is a global of the function that nothing assigns or takes as a parameter, and what
     the chain names is a function (callable, not a module). A chain that is a call stands
-    for the gradient it makes (``g = ad.grad(f)``: see FunctionSource.made_gradient)."""
-    if isinstance(chain, ast.Call):
+    for the gradient it makes (``g = ad.grad(f)``: see FunctionSource.made_gradient); a
+    display, for the functions it holds, where the local is only read by position
+    (``fs[0]``) or walked by a loop (function_loops.py)."""
+    if isinstance(chain, (ast.Call, ast.Tuple, ast.List)):
         stores = [n for n in nodes if isinstance(n, ast.Name) and n.id == target.id
                   and not isinstance(n.ctx, ast.Load)]
         declared = any(isinstance(n, (ast.Global, ast.Nonlocal)) and target.id in n.names
                        or isinstance(n, ast.arg) and n.arg == target.id for n in nodes)
-        stored = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        return stores == [target] and not declared and source.made_gradient(
-            chain, stored | set(source.params)) is not None
+        if stores != [target] or declared:
+            return False
+        local = {n.id for n in nodes if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Store)} | set(source.params)
+        if isinstance(chain, ast.Call):
+            return source.made_gradient(chain, local) is not None
+        return bool(chain.elts) and _read_by_position(target.id, nodes) and all(
+            names_function(source.callee(e, local)) for e in chain.elts)
     parts, node = [], chain
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -90,3 +102,17 @@ def _names_function(target, chain, nodes, source):
             return False
         obj = getattr(obj, attr, None)
     return obj is not None and not isinstance(obj, types.ModuleType) and callable(obj)
+
+
+def _read_by_position(name, nodes):
+    """Whether each read of the local ``name`` among ``nodes`` is ``name[k]`` (``k`` an int
+    constant) or the sequence a ``for`` loop walks: nothing that could change the list."""
+    allowed = set()
+    for n in nodes:
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) \
+                and int_constant(n.slice) is not None:
+            allowed.add(id(n.value))
+        elif isinstance(n, ast.For):
+            allowed.add(id(n.iter))
+    return all(id(n) in allowed for n in nodes if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Load))

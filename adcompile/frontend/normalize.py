@@ -35,6 +35,7 @@ from .effects import is_pure
 from .expressions import Expressions
 from .frozen import desugar_frozen
 from .function_aliases import inline_function_aliases
+from .function_loops import unroll_function_loops
 from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
@@ -77,6 +78,7 @@ def desugar(source, callers=(), structures=()):
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
+    unroll_function_loops(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)

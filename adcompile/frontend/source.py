@@ -38,6 +38,16 @@ class Callee:
         return self.kind == "object" and self.what is obj
 
 
+def int_constant(node):
+    """The int ``node`` spells (``3``, ``-1``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = int_constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
 _API = "adcompile.api"   # (the module of ad.grad: see FunctionSource.made_gradient)
 
 #: the Callee of an expression that is not a call
@@ -142,10 +152,28 @@ class FunctionSource:
                     return Callee("object", obj)
                 return Callee("unknown", ast.unparse(func))
             return Callee("method", func.attr)
+        if isinstance(func, ast.Subscript) and int_constant(func.slice) is not None:
+            return self._item_callee(func, local_names)   # ACTS[0], (np.sin, np.cos)[-1]
         if isinstance(func, ast.Call):   # ad.grad(f)(x)
             made = self.made_gradient(func, local_names)
             if made is not None:
                 return Callee("object", made)
+        return Callee("unknown", ast.unparse(func))
+
+    def _item_callee(self, func, local_names):
+        """The ``Callee`` of ``seq[k]``: the k-th of the functions a display or a tuple or
+        list the source names (not a local) holds."""
+        seq, k = func.value, int_constant(func.slice)
+        if isinstance(seq, (ast.Tuple, ast.List)):
+            if -len(seq.elts) <= k < len(seq.elts) \
+                    and not isinstance(seq.elts[k], ast.Starred):
+                return self.callee(seq.elts[k], local_names)
+        else:
+            held = self.callee(seq, local_names) if isinstance(seq, (ast.Name, ast.Attribute)) \
+                else None
+            if held is not None and held.kind == "object" and type(held.what) in (tuple, list) \
+                    and -len(held.what) <= k < len(held.what):
+                return Callee("object", held.what[k])
         return Callee("unknown", ast.unparse(func))
 
     def made_gradient(self, call, local_names):
