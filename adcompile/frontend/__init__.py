@@ -8,8 +8,10 @@ that need its syntax only (``normalize.desugar``):
 1. an inlined copy's nodes marked with the call sites that led to it (source.mark_place);
 2. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
    code it stands for (reflection.py);
-3. a local that names a module's function once (``sin = math.sin``) read as the function
-   (function_aliases.py);
+3. a local that names a module's function once (``sin = math.sin``), a list of functions
+   or a gradient adcompile makes (``g = ad.grad(f)``) read as what it names
+   (function_aliases.py); loops over a fixed sequence of functions written out
+   (function_loops.py);
 4. nested functions and lambdas taken out, their closures made explicit (closures.py);
 5. comprehensions as loops building lists (comprehensions.py);
 6. lower (lower.py): jumps at the ends of their paths, one return at the end;
