@@ -138,8 +138,22 @@ class Dependence:
             return self.varies(e.value, varied) or self.varies(e.slice, varied)
         if isinstance(e, ast.Call):
             return self._call_varies(e, varied)
+        if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self._comprehension_varies(e, varied)
         return any(self.varies(c, varied) for c in ast.iter_child_nodes(e)
                    if isinstance(c, ast.expr))
+
+    def _comprehension_varies(self, e, varied):
+        """Whether comprehension ``e`` may make a value that varies: its variables vary
+        where what they walk does (``sum(np.sum(w ** 2) for w in params.values())``, left
+        as it is for resolve.py to unroll), and its items are read with them. (Its ``ifs``
+        decide only which items there are.)"""
+        inner = set(self.scope.varied if varied is None else varied)
+        for gen in e.generators:
+            if self.varies(gen.iter, inner):
+                inner |= {n.id for n in _target_names(gen.target)}
+        items = [e.key, e.value] if isinstance(e, ast.DictComp) else [e.elt]
+        return any(self.varies(item, inner) for item in items)
 
     def _call_varies(self, e, varied):
         """Whether call ``e`` may depend on a differentiated input."""

@@ -1,0 +1,126 @@
+"""Models written the way ML practitioners write them: parameters in a dict or a list of
+(W, b) layers, an L2 penalty summed over ``params.values()`` by a generator expression
+and then scaled, hand-written softmax and cross-entropy. Each gradient is checked
+against finite differences, leaf by leaf, and against autograd running the same code.
+
+(A penalty ``lam * sum(np.sum(w ** 2) for w in params.values())`` had a zero gradient:
+the frontend did not see that a comprehension walking a structure makes a value that
+varies, so the product with ``lam`` was kept as a constant.)
+"""
+
+import autograd
+import numpy as np
+from conftest import assert_close, numerical_grad, with_autograd_numpy
+
+import adcompile as ad
+
+rng = np.random.default_rng(11)
+
+
+def leaf_gradients(f, struct, *rest):
+    """Finite differences of ``f(struct, *rest)`` for each leaf of a dict, or of a list
+    of tuples, in the structure's shape."""
+    if isinstance(struct, dict):
+        return {k: numerical_grad(lambda v, k=k: f({**struct, k: v}, *rest), (v,), 0)
+                for k, v in struct.items()}
+
+    def replaced(i, j, v):
+        layers = list(struct)
+        layer = list(layers[i])
+        layer[j] = v
+        layers[i] = tuple(layer)
+        return layers
+
+    return [tuple(numerical_grad(lambda v, i=i, j=j: f(replaced(i, j, v), *rest), (v,), 0)
+                  for j, v in enumerate(layer)) for i, layer in enumerate(struct)]
+
+
+def assert_leaves_close(got, want, rtol=1e-5, atol=1e-7):
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys()
+        for k in want:
+            assert_close(got[k], want[k], rtol, atol, f"leaf {k!r}")
+    else:
+        assert isinstance(got, list) and len(got) == len(want)
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert isinstance(g, tuple) and len(g) == len(w)
+            for j, (a, b) in enumerate(zip(g, w)):
+                assert_close(a, b, rtol, atol, f"layer {i}, item {j}")
+
+
+def check_model(f, struct, *rest):
+    """adcompile's gradient in ``struct`` equals finite differences and autograd's."""
+    got = ad.grad(f)(struct, *rest)
+    assert_leaves_close(got, leaf_gradients(f, struct, *rest))
+    assert_leaves_close(got, with_autograd_numpy(globals(), autograd.grad(f), struct, *rest),
+                        1e-10, 1e-12)
+    return got
+
+
+# -- penalties over a structure, by comprehensions the frontend unrolls ----------------------
+
+def ridge_loss(params, X, y, lam=1e-2):
+    pred = X @ params["w"] + params["b"]
+    data = np.mean((pred - y) ** 2)
+    reg = sum(np.sum(w ** 2) for w in params.values())
+    return data + lam * reg
+
+
+def penalty_only(params, lam=1e-2):
+    reg = sum(np.sum(w ** 2) for w in params.values())
+    return lam * reg
+
+
+def flat_norm(params):
+    flat = np.concatenate([v.reshape(-1) for v in params.values()])
+    return 0.5 * flat @ flat
+
+
+def largest_weight(params):
+    m = max(np.max(w) for w in params.values())
+    return 3.0 * m
+
+
+def smallest_sum(params):
+    s = min([np.sum(v) for v in params.values()])
+    return s * 1.5
+
+
+def mlp_weight_decay(layers, X, lam=1e-3):
+    h = X
+    for W, b in layers:
+        h = np.tanh(h @ W + b)
+    decay = sum((i + 1) * np.sum(W ** 2) for i, (W, b) in enumerate(layers))
+    return np.sum(h ** 2) + decay / 2 * lam
+
+
+def stacked_biases(layers):
+    bs = np.stack([b for _, b in layers])
+    return np.sum(bs ** 3) * 0.5
+
+
+def adjacent_layers(layers):
+    s = sum(np.sum(W1) * np.sum(W2) for (W1, _), (W2, _) in zip(layers, layers[1:]))
+    return 2.0 * s
+
+
+def test_a_penalty_over_a_dicts_values_scaled_afterwards():
+    params = {"w": rng.normal(size=4), "b": rng.normal(size=1)}
+    X, y = rng.normal(size=(6, 4)), rng.normal(size=6)
+    check_model(ridge_loss, params, X, y)
+    got = check_model(penalty_only, params)
+    assert_close(got["w"], 0.02 * params["w"], 1e-12, 0)      # d(lam |w|^2)/dw = 2 lam w
+    check_model(flat_norm, params)
+    check_model(smallest_sum, params)
+    params = {"w": np.array([0.3, 1.2, -0.5]), "b": np.array([0.1, 0.7])}   # one maximum
+    check_model(largest_weight, params)
+
+
+def test_a_penalty_over_a_list_of_layers_scaled_afterwards():
+    layers = [(rng.normal(size=(3, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 2)), rng.normal(size=2)),
+              (rng.normal(size=(2, 2)), rng.normal(size=2))]
+    check_model(mlp_weight_decay, layers, rng.normal(size=(5, 3)))
+    check_model(stacked_biases, [(rng.normal(size=(3, 2)), rng.normal(size=2)),
+                                 (rng.normal(size=(2, 2)), rng.normal(size=2))])
+    check_model(adjacent_layers, layers)
