@@ -124,3 +124,34 @@ def test_a_penalty_over_a_list_of_layers_scaled_afterwards():
     check_model(stacked_biases, [(rng.normal(size=(3, 2)), rng.normal(size=2)),
                                  (rng.normal(size=(2, 2)), rng.normal(size=2))])
     check_model(adjacent_layers, layers)
+
+
+# -- layers named by their number, as course code names them ---------------------------------
+
+def named_layers(params, x):
+    h = x
+    for i in range(3):
+        h = np.tanh(h @ params[f"W{i}"] + params[f"b{i}"])
+    return np.sum(h ** 2)
+
+
+def numbered_layers(params, x):
+    h = x
+    for i in range(len(params) // 2 - 1):
+        h = np.maximum(0, h @ params["W" + str(i + 1)] + params["b%d" % (i + 1)])
+    last = len(params) // 2
+    scores = h @ params["W{}".format(last)] + params[f"b{last:d}"]
+    return np.sum(np.log(np.sum(np.exp(scores), axis=1)))
+
+
+def test_layers_named_by_their_number():
+    params = {}
+    for i in range(3):
+        params[f"W{i}"] = rng.normal(size=(3, 3))
+        params[f"b{i}"] = rng.normal(size=3)
+    check_model(named_layers, params, rng.normal(size=(2, 3)))
+    params = {"W1": rng.normal(size=(4, 5)), "b1": rng.normal(size=5),
+              "W2": rng.normal(size=(5, 5)), "b2": rng.normal(size=5),
+              "W3": rng.normal(size=(5, 3)), "b3": rng.normal(size=3)}
+    check_model(numbered_layers, params, rng.normal(size=(6, 4)))
+

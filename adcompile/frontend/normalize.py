@@ -132,6 +132,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                    callers=tuple(callers), trees=dict(trees or {}))
         scope.structured = bool(scope.trees)
         scope.fixed_trees = set(scope.trees) - stored
+        scope.assigned_once = ir.assigned_once(fn) - set(source.params)
         scope.functions = function_table(fn, nested, env, scope, self.namer,
                                          self.out.extra_globals)
         attributes_by_name(fn, self.callee)
