@@ -155,3 +155,22 @@ def test_layers_named_by_their_number():
               "W3": rng.normal(size=(5, 3)), "b3": rng.normal(size=3)}
     check_model(numbered_layers, params, rng.normal(size=(6, 4)))
 
+
+# -- dropout masks drawn the way the course notes draw them ----------------------------------
+
+def dropout_net(params, X, p=0.5):
+    np.random.seed(0)   # (a fixed mask, so that finite differences see one function)
+    H1 = np.maximum(0, X @ params["W1"] + params["b1"])
+    U1 = (np.random.rand(*H1.shape) < p) / p
+    H1 *= U1
+    H2 = np.tanh(H1 @ params["W2"])
+    U2 = np.random.randn(H2.shape[0], H2.shape[1]) > 0
+    return np.sum((H2 * U2) ** 2)
+
+
+def test_dropout_masks_drawn_for_the_shape_of_an_activation():
+    # (np.random.rand(*H1.shape) was refused: the analysis of changes in place took the
+    # shape, and its items, for the array)
+    params = {"W1": rng.normal(size=(4, 6)), "b1": rng.normal(size=6),
+              "W2": rng.normal(size=(6, 3))}
+    check_model(dropout_net, params, rng.normal(size=(5, 4)))

@@ -282,6 +282,11 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
+        if isinstance(e, ast.Starred):   # f(*x.shape): what x.shape holds
+            return self._value(e.value)
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
+                and e.value.attr in self.registry.nondiff_attributes:
+            return set()   # x.shape[0]: a number
         if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
                                                 for f in (np.r_, np.c_)):
             # np.r_[a, b] joins copies of what it is given
