@@ -197,17 +197,28 @@ class Resolver(ast.NodeTransformer):
         steps = self.t.tree_items(gen.iter)
         if steps is None:
             return None
-        if gen.ifs or gen.is_async:
-            raise self.t.scope.src.error(node, "a comprehension over a structure with if "
-                                               "clauses is not supported; write the loop")
-        if elements is None:
-            return [_substitute(copy.deepcopy(node.elt), self._bindings(gen.target, part, node))
-                    for part in steps]
+        if gen.is_async:
+            raise self.t.scope.src.error(node, "an async comprehension is not supported")
         found = []
         for part in steps:
             bindings = self._bindings(gen.target, part, node)
-            found.append(tuple(_substitute(copy.deepcopy(e), bindings) for e in elements))
+            if not all(self._kept(test, bindings) for test in gen.ifs):
+                continue
+            items = [_substitute(copy.deepcopy(e), bindings)
+                     for e in (elements or (node.elt,))]
+            found.append(tuple(items) if elements else items[0])
         return found
+
+    def _kept(self, test, bindings):
+        """Whether an item passes the ``if`` clause ``test`` of a comprehension over a
+        structure, decided now from the item's keys (``if k.startswith("W")``); an error
+        where the clause reads anything else."""
+        decided = _decided(_substitute(copy.deepcopy(test), bindings))
+        if decided is _UNDECIDED:
+            raise self.t.scope.src.error(test, "the if clause of a comprehension over a "
+                                               "structure must be decided by the keys alone "
+                                               "(k.startswith('W'), k != 'b'); write the loop")
+        return bool(decided)
 
     def _bindings(self, target, part, node):
         """user name -> expression for binding comprehension ``target`` to ``part``."""
@@ -227,6 +238,52 @@ class Resolver(ast.NodeTransformer):
         for t, p in zip(target.elts, items):
             found.update(self._bindings(t, p, node))
         return found
+
+
+_UNDECIDED = object()
+_COMPARE = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+            ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+            ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+#: methods of a key (a str) a clause may call: they only read it
+_KEY_METHODS = {"startswith", "endswith", "isdigit", "isalpha", "isupper", "islower",
+                "lower", "upper", "strip", "lstrip", "rstrip"}
+
+
+def _decided(e):
+    """The value of expression ``e`` when it reads constants only (comparisons, ``not``,
+    ``and``/``or``, the methods of a str that read it), else _UNDECIDED."""
+    if isinstance(e, ast.Constant):
+        return e.value
+    if isinstance(e, (ast.Tuple, ast.List)):
+        items = [_decided(x) for x in e.elts]
+        return _UNDECIDED if any(x is _UNDECIDED for x in items) else tuple(items)
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+        v = _decided(e.operand)
+        return v if v is _UNDECIDED else not v
+    if isinstance(e, ast.BoolOp):
+        values = [_decided(v) for v in e.values]
+        if any(v is _UNDECIDED for v in values):
+            return _UNDECIDED
+        return all(values) if isinstance(e.op, ast.And) else any(values)
+    if isinstance(e, ast.Compare) and all(type(op) in _COMPARE for op in e.ops):
+        values = [_decided(v) for v in [e.left] + e.comparators]
+        if any(v is _UNDECIDED for v in values):
+            return _UNDECIDED
+        try:
+            return all(_COMPARE[type(op)](a, b)
+                       for op, a, b in zip(e.ops, values, values[1:]))
+        except TypeError:
+            return _UNDECIDED
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and not e.keywords \
+            and e.func.attr in _KEY_METHODS:
+        owner, args = _decided(e.func.value), [_decided(a) for a in e.args]
+        if isinstance(owner, str) and all(isinstance(a, (str, tuple)) for a in args):
+            try:
+                return getattr(owner, e.func.attr)(*args)
+            except TypeError:
+                return _UNDECIDED
+    return _UNDECIDED
 
 
 def _substitute(tree, bindings):
