@@ -174,3 +174,70 @@ def test_dropout_masks_drawn_for_the_shape_of_an_activation():
     params = {"W1": rng.normal(size=(4, 6)), "b1": rng.normal(size=6),
               "W2": rng.normal(size=(6, 3))}
     check_model(dropout_net, params, rng.normal(size=(5, 4)))
+
+
+# -- a penalty on the weights only, chosen by the parameters' names --------------------------
+
+def weights_only_penalty(params, X, lam=0.1):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    loss = np.mean((h @ params["W2"] + params["b2"]) ** 2)
+    for name, w in params.items():
+        if name.startswith("W"):
+            loss += 0.5 * lam * np.sum(w ** 2)
+    return loss
+
+
+def no_bias_penalty(params):
+    total = 0.0
+    for name in sorted(params):
+        if not name.startswith("b"):
+            total = total + np.sum(params[name] ** 2)
+    return total + sum(np.sum(params[k]) for k in params.keys() if k.endswith("2"))
+
+
+def decay_of_weights(params, X, y, weight_decay=1e-2):
+    logits = np.tanh(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+    logp = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    nll = -np.mean(logp[np.arange(len(y)), y])
+    return nll + weight_decay * sum(np.sum(w ** 2) for name, w in params.items()
+                                    if name.startswith("W") and name != "b")
+
+
+def test_a_penalty_chosen_by_the_parameters_names():
+    # (a dict's keys, walked by a loop over it, were taken for values being differentiated:
+    # name.startswith("W") was refused as a method of one)
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
+    got = check_model(weights_only_penalty, params, rng.normal(size=(5, 3)))
+    assert not np.allclose(got["W1"], ad.grad(weights_only_penalty)(params, rng.normal(
+        size=(5, 3)), 0.0)["W1"])   # (the penalty is there)
+    check_model(no_bias_penalty, params)
+    check_model(decay_of_weights, params, rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]))
+
+
+# -- a loss returning the cache or the metrics it filled, with has_aux ------------------------
+
+def loss_and_cache(W, X, y):
+    cache = {}
+    h = np.tanh(X @ W)
+    cache["h"] = h
+    cache["X"] = X
+    cache["n"] = X.shape[0]
+    scores = h - np.max(h, axis=1, keepdims=True)
+    logp = scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))
+    loss = -np.mean(logp[np.arange(len(y)), y])
+    metrics = {"accuracy": np.mean(np.argmax(h, axis=1) == y), "loss": loss}
+    return loss, (cache, metrics)
+
+
+def test_a_loss_returning_the_dicts_it_filled_as_aux():
+    # (a dict the function made and filled was refused as aux: it is a structure)
+    W, X, y = rng.normal(size=(3, 4)), rng.normal(size=(6, 3)), rng.integers(0, 4, 6)
+    (value, (cache, metrics)), g = ad.value_and_grad(loss_and_cache, has_aux=True)(W, X, y)
+    want_value, (want_cache, want_metrics) = loss_and_cache(W, X, y)
+    assert value == want_value and metrics == want_metrics
+    assert cache.keys() == want_cache.keys() and cache["n"] == 6
+    assert_close(cache["h"], want_cache["h"], 0, 0)
+    assert_close(g, numerical_grad(lambda W: loss_and_cache(W, X, y)[0], (W,), 0))
+    assert_close(g, autograd.grad(lambda W: with_autograd_numpy(
+        globals(), loss_and_cache, W, X, y)[0])(W), 1e-10, 1e-12)

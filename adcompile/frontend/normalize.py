@@ -17,10 +17,12 @@ share the records of state.py: ``self.scope`` (the function being normalized),
 """
 
 import ast
+import copy
+import dataclasses
 
 from .. import ir
 from ..ir.naming import Namer, names_in
-from ..ir.trees import Node, name_leaves, unpack
+from ..ir.trees import Node, name_leaves, rebuild_values, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .assignments import Assignments
@@ -52,6 +54,7 @@ from .items import Items, desugar_items
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
 from .refusals import refuse_unsupported
+from .resolve import LEAF
 from .rewritten_calls import RewrittenCalls
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
@@ -247,6 +250,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         """The auxiliary data ``aux`` (any expression: a dict, a string, values being
         differentiated) computed as written into a new name, never differentiated."""
         name = self.namer.fresh("aux")
+        aux = _Displays(self).visit(copy.deepcopy(aux))
         self.out.body.append(ir.Keep(ir.assign(name, self.rename(aux)), [name],
                                      pure=self.is_pure(aux)))
         return ir.load(name)
@@ -281,3 +285,36 @@ class _Param:
 
     def __init__(self, name):
         self.name = name
+
+
+class _Displays(ast.NodeTransformer):
+    """The aux of ``return loss, cache``: each name bound to a structure the function made
+    (``cache = {}``, ``cache["h"] = h``) as the display of its values, which are variables
+    (a NamedTuple or dataclass as a call of its class); an object stays refused."""
+
+    def __init__(self, normalizer):
+        self.n = normalizer
+
+    def visit_Name(self, node):
+        tree = self.n.scope.trees.get(node.id)
+        if tree is None or not _displayable(tree) \
+                or not all(leaf.name for leaf in tree.leaves()):
+            return node
+        self.n._name_classes(tree)
+        classes = {id(obj): name for name, obj in self.n.out.extra_globals.items()}
+        values = iter([self.n.leaf_reference(ast.Name(id=LEAF + leaf.name, ctx=ast.Load()))
+                       for leaf in tree.leaves()])
+        return ast.copy_location(rebuild_values(tree, values, classes), node)
+
+
+def _displayable(tree):
+    """Whether ``rebuild_values`` makes a structure of ``tree``'s own kinds."""
+    if not isinstance(tree, Node):
+        return True
+    if tree.kind == "dataclass":
+        fields = {f.name for f in dataclasses.fields(tree.type) if f.init}
+        if set(tree.keys) != fields:
+            return False
+    elif tree.kind not in ("dict", "list", "tuple", "namedtuple"):
+        return False
+    return all(_displayable(c) for c in tree.children)
