@@ -241,3 +241,38 @@ def test_a_loss_returning_the_dicts_it_filled_as_aux():
     assert_close(g, numerical_grad(lambda W: loss_and_cache(W, X, y)[0], (W,), 0))
     assert_close(g, autograd.grad(lambda W: with_autograd_numpy(
         globals(), loss_and_cache, W, X, y)[0])(W), 1e-10, 1e-12)
+
+
+# -- a small CNN whose convolutions read windows of their input -------------------------------
+
+def conv2d(x, K, b):
+    # x (N, C, H, W), K (F, C, kh, kw): a valid convolution by a view of the windows
+    windows = np.lib.stride_tricks.sliding_window_view(x, K.shape[2:], axis=(2, 3))
+    return np.einsum("nchwij,fcij->nfhw", windows, K) + b[None, :, None, None]
+
+
+def max_pool(x, size=2):
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))
+    return windows[:, :, ::size, ::size].max(axis=(-2, -1))
+
+
+def cnn_loss(params, x, y):
+    h = np.maximum(0, conv2d(x, params["K1"], params["b1"]))
+    h = max_pool(h)
+    h = np.tanh(conv2d(h, params["K2"], params["b2"]))
+    logits = h.reshape(h.shape[0], -1) @ params["W"]
+    logits = logits - logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(len(y)), y])
+
+
+def test_a_cnn_of_sliding_windows():
+    # (np.lib.stride_tricks.sliding_window_view of a value being differentiated had no rule:
+    # the second convolution reads windows of the first one's output)
+    params = {"K1": rng.normal(size=(3, 2, 2, 2)), "b1": rng.normal(size=3),
+              "K2": rng.normal(size=(2, 3, 2, 2)) * 0.5, "b2": rng.normal(size=2),
+              "W": rng.normal(size=(8, 3))}
+    x, y = rng.normal(size=(2, 2, 7, 7)), np.array([0, 2])
+    got = ad.grad(cnn_loss)(params, x, y)
+    assert_leaves_close(got, leaf_gradients(cnn_loss, params, x, y))
+    assert_close(ad.grad(cnn_loss, wrt=1)(params, x, y), numerical_grad(cnn_loss, (params, x, y), 1))
