@@ -203,6 +203,17 @@ def decay_of_weights(params, X, y, weight_decay=1e-2):
                                     if name.startswith("W") and name != "b")
 
 
+def walked_then_rebound(params):
+    n = 0
+    for k in params:               # the keys
+        n = n + 1
+    params = [params["w"] * 2, params["w"] * 3]
+    s = 0.0
+    for k in params:               # the same names, now walking values
+        s = s + 2.0 * np.sum(k)
+    return s / n
+
+
 def test_a_penalty_chosen_by_the_parameters_names():
     # (a dict's keys, walked by a loop over it, were taken for values being differentiated:
     # name.startswith("W") was refused as a method of one)
@@ -213,6 +224,9 @@ def test_a_penalty_chosen_by_the_parameters_names():
         size=(5, 3)), 0.0)["W1"])   # (the penalty is there)
     check_model(no_bias_penalty, params)
     check_model(decay_of_weights, params, rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]))
+    # keys are constants only where the name is the dict everywhere
+    got = ad.grad(walked_then_rebound)({"w": np.array([1.0, 2.0])})
+    assert_close(got["w"], np.array([10.0, 10.0]), 1e-12, 0)
 
 
 # -- a loss returning the cache or the metrics it filled, with has_aux ------------------------

@@ -93,8 +93,8 @@ def _flows(node, callee):
 class KeysOf:
     """What a loop walking ``mapping`` gives its target, for ``iterable`` (``params``,
     ``params.keys()``, ``sorted(params)``, or the keys of ``params.items()``): the keys,
-    which never vary where ``mapping`` is a dict of the structures known (else whatever
-    ``iterable`` may give)."""
+    which never vary where ``mapping`` names a dict of the structures known that the
+    function never assigns (else whatever ``iterable`` may give)."""
 
     def __init__(self, mapping, iterable):
         self.mapping, self.iterable = mapping, iterable
@@ -112,9 +112,11 @@ def _walk_flows(target, it, callee):
     method = inner.func.attr if isinstance(inner, ast.Call) and not inner.args \
         and isinstance(inner.func, ast.Attribute) else None
     mapping = inner.func.value if method in ("keys", "items") else inner
+    if not isinstance(mapping, ast.Name):
+        return None
     if method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2:
         return [([target.elts[0]], [KeysOf(mapping, it)]), ([target.elts[1]], [it])]
-    if method in ("keys", None) and isinstance(mapping, ast.Name):
+    if method in ("keys", None):
         return [([target], [KeysOf(mapping, it)])]
     return None
 
@@ -149,8 +151,8 @@ class Dependence:
         varied = self.scope.varied if varied is None else varied
         if isinstance(e, Ready):   # an operand already in generated names
             return self.is_varied_operand(e.operand)
-        if isinstance(e, KeysOf):
-            node = self.tree_of(e.mapping)
+        if isinstance(e, KeysOf):   # (a name never assigned: the same dict everywhere)
+            node = self.tree_of(e.mapping) if e.mapping.id in self.scope.fixed_trees else None
             return not (isinstance(node, Node) and node.kind == "dict") \
                 and self.varies(e.iterable, varied)
         if isinstance(e, ast.Name):
