@@ -10,6 +10,7 @@ varies, so the product with ``lam`` was kept as a constant.)
 
 import autograd
 import numpy as np
+import pytest
 from conftest import assert_close, numerical_grad, with_autograd_numpy
 
 import adcompile as ad
@@ -144,6 +145,12 @@ def numbered_layers(params, x):
     return np.sum(np.log(np.sum(np.exp(scores), axis=1)))
 
 
+def layers_counted_by_an_argument(params, x, n_layers=3):
+    for i in range(n_layers):
+        x = np.tanh(x @ params[f"W{i}"] + params[f"b{i}"])
+    return np.sum(x)
+
+
 def test_layers_named_by_their_number():
     params = {}
     for i in range(3):
@@ -154,6 +161,10 @@ def test_layers_named_by_their_number():
               "W2": rng.normal(size=(5, 5)), "b2": rng.normal(size=5),
               "W3": rng.normal(size=(5, 3)), "b3": rng.normal(size=3)}
     check_model(numbered_layers, params, rng.normal(size=(6, 4)))
+    # an argument's value is not known when the function is transformed: refused, saying so
+    with pytest.raises(ad.TransformError, match=r"test_real_programs_ml.py:\d+:\d+: the loop "
+                                                r"indexes a structure .* an argument's value"):
+        ad.grad(layers_counted_by_an_argument)(params, rng.normal(size=(2, 3)))
 
 
 # -- dropout masks drawn the way the course notes draw them ----------------------------------

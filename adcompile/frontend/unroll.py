@@ -48,7 +48,10 @@ class Unrolling:
                 return list(range(*bounds))
             raise self.scope.src.error(it, f"the loop indexes a structure with "
                                            f"{stmt.target.id!r}: its range must be known "
-                                           f"(constants or len() of the structure)")
+                                           f"when the function is transformed (constants, "
+                                           f"len() of the structure, or a name assigned "
+                                           f"once from those: n = len(params) // 2); an "
+                                           f"argument's value is not")
         return None
 
     def _indexes_tree(self, stmt):
