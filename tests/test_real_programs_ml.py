@@ -151,6 +151,13 @@ def layers_counted_by_an_argument(params, x, n_layers=3):
     return np.sum(x)
 
 
+def activations_by_layer(params, x):
+    acts = {"a0": x}
+    for i in range(3):
+        acts[f"a{i + 1}"] = np.tanh(acts[f"a{i}"] @ params[f"W{i + 1}"] + params["b%d" % (i + 1)])
+    return np.sum(acts["a3"] ** 2) + 0.1 * np.sum(acts["a1"]), acts
+
+
 def test_layers_named_by_their_number():
     params = {}
     for i in range(3):
@@ -161,6 +168,12 @@ def test_layers_named_by_their_number():
               "W2": rng.normal(size=(5, 5)), "b2": rng.normal(size=5),
               "W3": rng.normal(size=(5, 3)), "b3": rng.normal(size=3)}
     check_model(numbered_layers, params, rng.normal(size=(6, 4)))
+    # activations kept in a dict by the layer's number (d[f"a{i}"] = ...: was refused)
+    x = rng.normal(size=(2, 4))
+    g, acts = ad.grad(activations_by_layer, has_aux=True)(params, x)
+    assert sorted(acts) == ["a0", "a1", "a2", "a3"]
+    assert_close(acts["a3"], activations_by_layer(params, x)[1]["a3"], 0, 0)
+    assert_leaves_close(g, leaf_gradients(lambda p, x: activations_by_layer(p, x)[0], params, x))
     # an argument's value is not known when the function is transformed: refused, saying so
     with pytest.raises(ad.TransformError, match=r"test_real_programs_ml.py:\d+:\d+: the loop "
                                                 r"indexes a structure .* an argument's value"):

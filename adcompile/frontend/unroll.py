@@ -9,6 +9,7 @@ Part of ``normalize.Normalizer``.
 import ast
 
 from ..ir.trees import Node
+from .items import WITH_ITEM
 
 
 class Unrolling:
@@ -58,6 +59,11 @@ class Unrolling:
         """Whether the body of ``for i in range(...)`` indexes a structure with ``i``."""
         var = stmt.target.id
         for node in (n for b in stmt.body for n in ast.walk(b)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == WITH_ITEM and isinstance(node.args[0], ast.Name) \
+                    and node.args[0].id in self.scope.trees and any(
+                        isinstance(n, ast.Name) and n.id == var for n in ast.walk(node.args[1])):
+                return True   # d[f"W{i}"] = v (desugared: items.py)
             if isinstance(node, ast.Subscript) and any(
                     isinstance(n, ast.Name) and n.id == var for n in ast.walk(node.slice)):
                 base = node.value
