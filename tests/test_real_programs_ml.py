@@ -314,3 +314,38 @@ def test_a_cnn_of_sliding_windows():
     got = ad.grad(cnn_loss)(params, x, y)
     assert_leaves_close(got, leaf_gradients(cnn_loss, params, x, y))
     assert_close(ad.grad(cnn_loss, wrt=1)(params, x, y), numerical_grad(cnn_loss, (params, x, y), 1))
+
+
+# -- optional entries read with dict.get -------------------------------------------------------
+
+def optional_bias(params, x):
+    h = x @ params["W"] + params.get("b", 0.0)
+    return np.sum(np.tanh(h) * params.get("scale", 1.0))
+
+
+def batchnorm_train(gamma, beta, x, bn_param):
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    running_mean = momentum * bn_param.get("running_mean", np.zeros(x.shape[1])) \
+        + (1 - momentum) * mu
+    return np.sum(out ** 3), running_mean
+
+
+def test_optional_entries_read_with_get():
+    # (d.get(key, default) of a dict was refused as a method of a value being differentiated:
+    # a dict's keys are known, so it is the item or the default)
+    x = rng.normal(size=(4, 3))
+    with_bias = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    check_model(optional_bias, with_bias, x)
+    scaled = {"W": with_bias["W"], "scale": 2.0}
+    got = check_model(optional_bias, scaled, x)
+    assert set(got) == {"W", "scale"}
+    gamma, beta = rng.normal(size=3), rng.normal(size=3)
+    (value, running), g = ad.value_and_grad(batchnorm_train, wrt=(0, 1), has_aux=True)(
+        gamma, beta, x, {"momentum": 0.8})
+    assert_close(running, 0.2 * x.mean(axis=0), 1e-12, 0)
+    for i, arg in enumerate((gamma, beta)):
+        assert_close(g[i], numerical_grad(lambda *a: batchnorm_train(*a)[0],
+                                          (gamma, beta, x, {"momentum": 0.8}), i))

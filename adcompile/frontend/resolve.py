@@ -102,6 +102,9 @@ class Resolver(ast.NodeTransformer):
         comprehension = len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp,
                                                                            ast.ListComp))
         func = node.func
+        got = self._got(node)
+        if got is not None:
+            return got
         if isinstance(func, ast.Attribute) and isinstance(self.t.tree_of(func.value), Node):
             # a method called on values not differentiated: called as it is, on the object
             node.args = [self.visit(a) for a in node.args]
@@ -115,6 +118,26 @@ class Resolver(ast.NodeTransformer):
         if not (called.kind == "object" and is_user_function(called.what)):
             node.args = [self._sequence_argument(a) for a in node.args]
         return node
+
+    def _got(self, node):
+        """``d.get(key, default)`` of a dict structure and a constant key: the item where
+        the dict has the key (its keys are known now), else the default (None without one);
+        else None."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "get" and not node.keywords
+                and 1 <= len(node.args) <= 2):
+            return None
+        owner = self.t.tree_of(func.value)
+        if not (isinstance(owner, Node) and owner.kind == "dict"):
+            return None
+        key = self.t.static_value(node.args[0])
+        if isinstance(key, (str, int)) and key in owner.keys:
+            item = ast.Subscript(value=func.value, slice=ast.Constant(key), ctx=ast.Load())
+            return self.visit(ast.copy_location(item, node))
+        if isinstance(key, (str, int)):
+            default = node.args[1] if len(node.args) == 2 else ast.Constant(None)
+            return self.visit(default)
+        return None
 
     def _made_object(self, func):
         """For ``Layer(W, b)(x)`` and ``Layer(W, b).forward(x)`` (``func``: the function
