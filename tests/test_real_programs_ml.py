@@ -349,3 +349,33 @@ def test_optional_entries_read_with_get():
     for i, arg in enumerate((gamma, beta)):
         assert_close(g[i], numerical_grad(lambda *a: batchnorm_train(*a)[0],
                                           (gamma, beta, x, {"momentum": 0.8}), i))
+
+
+# -- parameters nested by module, as haiku and flax name them ---------------------------------
+
+def nested_modules_loss(params, x, y):
+    h = np.tanh(x @ params["linear"]["w"] + params["linear"]["b"])
+    out = h @ params["linear_1"]["w"] + params["linear_1"]["b"]
+    l2 = sum(np.sum(p ** 2) for module in params.values() for name, p in module.items()
+             if name == "w")
+    n = sum(1 for module in params.values() for p in module.values())
+    return np.mean((out - y) ** 2) + 1e-2 * l2 / n
+
+
+def test_a_penalty_over_parameters_nested_by_module():
+    # (a comprehension with two for clauses over a structure was refused)
+    params = {"linear": {"w": rng.normal(size=(3, 4)), "b": rng.normal(size=4)},
+              "linear_1": {"w": rng.normal(size=(4, 2)), "b": rng.normal(size=2)}}
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    got = ad.grad(nested_modules_loss)(params, x, y)
+    for module in params:
+        for name in params[module]:
+            def along(v, module=module, name=name):
+                changed = {m: dict(p) for m, p in params.items()}
+                changed[module][name] = v
+                return nested_modules_loss(changed, x, y)
+            assert_close(got[module][name], numerical_grad(along, (params[module][name],), 0))
+    want = with_autograd_numpy(globals(), autograd.grad(nested_modules_loss), params, x, y)
+    for module in params:
+        for name in params[module]:
+            assert_close(got[module][name], want[module][name], 1e-10, 1e-12)

@@ -211,26 +211,35 @@ class Resolver(ast.NodeTransformer):
                                                      values=[v for _, v in items]), node))
 
     def _comprehension(self, node, elements=None):
-        """The items of a comprehension over a structure (its element with the target bound
+        """The items of a comprehension over a structure (its element with the targets bound
         to each item; for a dict's, ``elements``, its key and value, as pairs), or None when
-        it walks something else."""
-        if len(node.generators) != 1:
+        it walks something else. Later generators walk structures too (``for layer in
+        params.values() for w in layer.values()``), their iterables read with the targets
+        of the earlier ones bound."""
+        if self.t.tree_items(node.generators[0].iter) is None:
             return None
-        gen = node.generators[0]
-        steps = self.t.tree_items(gen.iter)
-        if steps is None:
-            return None
-        if gen.is_async:
+        if any(gen.is_async for gen in node.generators):
             raise self.t.scope.src.error(node, "an async comprehension is not supported")
         found = []
+        self._walk(node, node.generators, {}, elements or (node.elt,), found)
+        return [tuple(items) if elements else items[0] for items in found]
+
+    def _walk(self, node, generators, bound, elements, found):
+        """Append to ``found`` the ``elements`` for each item of ``generators`` (with the
+        targets in ``bound`` already bound) that their if clauses keep."""
+        if not generators:
+            found.append([_substitute(copy.deepcopy(e), bound) for e in elements])
+            return
+        gen = generators[0]
+        steps = self.t.tree_items(_substitute(copy.deepcopy(gen.iter), bound))
+        if steps is None:
+            raise self.t.scope.src.error(gen.iter, "a comprehension over a structure whose "
+                                                   "later for clause walks something else is "
+                                                   "not supported; write the loops")
         for part in steps:
-            bindings = self._bindings(gen.target, part, node)
-            if not all(self._kept(test, bindings) for test in gen.ifs):
-                continue
-            items = [_substitute(copy.deepcopy(e), bindings)
-                     for e in (elements or (node.elt,))]
-            found.append(tuple(items) if elements else items[0])
-        return found
+            bindings = {**bound, **self._bindings(gen.target, part, node)}
+            if all(self._kept(test, bindings) for test in gen.ifs):
+                self._walk(node, generators[1:], bindings, elements, found)
 
     def _kept(self, test, bindings):
         """Whether an item passes the ``if`` clause ``test`` of a comprehension over a
