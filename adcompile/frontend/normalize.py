@@ -31,6 +31,7 @@ from .changes import Changes
 from .closures import Closure, extract
 from .comprehensions import desugar_comprehensions
 from .complex_refusals import refuse_complex
+from .contexts import unwrap_quiet_contexts
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
 from .effects import is_pure
@@ -68,8 +69,9 @@ from .views import Views
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
     functions): reflection with constant text and local names of module functions as the
-    code they stand for (reflection.py, function_aliases.py); nested functions taken out,
-    their closures made explicit (closures.py);
+    code they stand for (reflection.py, function_aliases.py); ``with np.errstate(...)``
+    blocks that only quiet warnings as their bodies (contexts.py); nested functions taken
+    out, their closures made explicit (closures.py);
     comprehensions as loops building lists, but those walking the names ``structures``
     (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
     ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
@@ -80,6 +82,7 @@ def desugar(source, callers=(), structures=()):
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
+    unwrap_quiet_contexts(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
