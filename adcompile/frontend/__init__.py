@@ -9,7 +9,8 @@ that need its syntax only (``normalize.desugar``):
 2. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
    code it stands for (reflection.py);
 3. a local that names a module's function once (``sin = math.sin``) read as the function
-   (function_aliases.py);
+   (function_aliases.py); ``with np.errstate(...)`` blocks that only quiet warnings read
+   as their bodies (contexts.py);
 4. nested functions and lambdas taken out, their closures made explicit (closures.py);
 5. comprehensions as loops building lists (comprehensions.py);
 6. lower (lower.py): jumps at the ends of their paths, one return at the end;
