@@ -400,3 +400,27 @@ def test_a_loss_quieting_numpys_warnings():
     assert_close(got, numerical_grad(masked_cross_entropy, (W, X, Y), 0))
     assert_close(got, with_autograd_numpy(globals(), autograd.grad(masked_cross_entropy), W, X, Y),
                  1e-10, 1e-12)
+
+
+# -- a mean over segments (graph pooling), counted with np.add.at ------------------------------
+
+def segment_mean_pool(W, X, seg, n_graphs=3):
+    H = np.tanh(X @ W)
+    sums = np.zeros((n_graphs, H.shape[1]))
+    np.add.at(sums, seg, H)
+    counts = np.zeros(n_graphs)
+    np.add.at(counts, seg, 1)
+    pooled = sums / np.maximum(counts, 1)[:, None]
+    return np.sum(pooled ** 2)
+
+
+def test_a_mean_over_segments_counted_with_add_at():
+    # (np.add.at(counts, seg, 1) on constants was refused: the analysis of changes in place
+    # took ufunc.at for a method that may change all its arguments, seg among them)
+    W, X = rng.normal(size=(3, 2)), rng.normal(size=(6, 3))
+    seg = np.array([0, 1, 1, 2, 0, 0])
+    got = ad.grad(segment_mean_pool)(W, X, seg)
+    assert_close(got, numerical_grad(segment_mean_pool, (W, X, seg), 0))
+    assert_close(ad.grad(segment_mean_pool, wrt=1)(W, X, seg),
+                 numerical_grad(segment_mean_pool, (W, X, seg), 1))
+    assert np.array_equal(seg, [0, 1, 1, 2, 0, 0])

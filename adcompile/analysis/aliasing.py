@@ -353,6 +353,9 @@ class Aliases:
         given = self.deep(set().union(set(), *(self._value(a) for a in args)))
         func = call.func
         obj = self.callee(func)
+        if isinstance(getattr(obj, "__self__", None), np.ufunc) \
+                and getattr(obj, "__name__", "") == "at" and call.args:
+            return found | self._value(call.args[0])   # np.add.at(x, idx, v) changes x only
         if obj is not None and isinstance(func, ast.Attribute) \
                 and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))) \
                 and self.registry.rule_for(obj) is None:
