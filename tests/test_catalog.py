@@ -242,10 +242,17 @@ CASES = [
     """, args=((0.7,), (1.3,), (-2.5,), (-0.5,))),
     Case(("With",), REJECTED, """
         def f(x):
-            with np.errstate(all="ignore"):  # ERR
+            with np.errstate(all="raise"):  # ERR
                 y = x * x
             return y
     """, word=r"\bwith\b"),
+    # (a block that only quiets NumPy's warnings is its body: frontend/contexts.py)
+    Case(("With",), SUPPORTED, """
+        def f(x):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log(x * x)
+            return y * x
+    """),
     Case(("Match",), REJECTED, """
         def f(x, n):
             match n:  # ERR

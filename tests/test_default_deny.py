@@ -132,7 +132,8 @@ def function_passed_in(a, g):
 
 def dict_of_values(a):
     d = {"a": a}
-    return d.get("a", 0.0) * a
+    key = "a" if a > 0 else "b"   # (d.get("a", 0.0), a key known now, is d["a"])
+    return d.get(key, 0.0) * a
 
 
 @pytest.mark.parametrize("f, x, word", [

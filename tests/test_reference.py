@@ -2858,6 +2858,11 @@ CHECKED_ELSEWHERE.update({key: (
     "in test_rules_library.py") for key in [("numpy", "interp")] + [
     ("generated", name) for name in ("interp_slope", "interp_fp_bar", "interp_linear",
                                      "interp_slope_bar")]})
+CHECKED_ELSEWHERE.update({key: (
+    "autograd defines no derivative of np.lib.stride_tricks.sliding_window_view; it and the "
+    "helper of its gradient code are checked against finite differences, in reverse and "
+    "forward mode and to second order, in test_rules_library.py")
+    for key in [("arrays", "sliding_window_view"), ("generated", "sliding_window_bar")]})
 CHECKED_ELSEWHERE[("linalg", "qr")] = (
     "autograd defines no derivative of np.linalg.qr; it is checked against finite differences "
     "(tall, square, wide and stacked matrices), in reverse and forward mode and to second "

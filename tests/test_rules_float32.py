@@ -814,6 +814,13 @@ def f_more_linalg(x, a, b):
             + np.sum(rt.real_eigen(a, "") ** 2) + np.sum(rt.real_value(b, "") ** 3))
 
 
+@case(("arrays", "sliding_window_view"), ("generated", "sliding_window_bar"), args=(A(3, 4),))
+def f_sliding_windows(x):
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 3))
+    return (np.sum(windows ** 2 * x[:2, :3]) + np.sum(windows.max(axis=(-2, -1)) ** 3)
+            + np.sum(rt.sliding_window_bar(windows, x, (2, 3)) ** 3))
+
+
 # ---------------------------------------------------------------------------------------------
 
 def test_every_registered_rule_has_a_float32_case():

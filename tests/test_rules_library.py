@@ -660,6 +660,15 @@ def a_sort(x, w):
     return np.sum(w * np.sort(x)) + np.sum(np.sort(x, axis=0) ** 3 * w) + np.sum(np.sort(x, axis=None) * np.ravel(w))
 
 
+def a_sliding_windows(x, w):
+    # windows over both axes (a 2x2 filter), along one axis (negative), of a flat copy
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2))
+    rows = np.lib.stride_tricks.sliding_window_view(x, 2, axis=-2)
+    flat = np.lib.stride_tricks.sliding_window_view(np.ravel(x), 3)
+    return np.sum(np.einsum("ijkl,kl->ij", windows, w[:2, :2]) ** 2) + np.sum(rows ** 3) \
+        + np.sum(flat.max(axis=-1) * flat.mean(axis=-1))
+
+
 ARRAY_CASES = [  # rule keys, case, minimal shape of x
     ((("arrays", "flipud"), ("arrays", "fliplr")), a_flips, (1, 1)),
     ((("arrays", "rot90"),), a_rot90, (1, 1)),
@@ -672,6 +681,8 @@ ARRAY_CASES = [  # rule keys, case, minimal shape of x
     ((("arrays", "take_along_axis"), ("generated", "take_along_axis_bar")), a_take_along_axis,
      (1, 2)),
     ((("arrays", "sort"),), a_sort, (1, 1)),
+    ((("arrays", "sliding_window_view"), ("generated", "sliding_window_bar")), a_sliding_windows,
+     (2, 2)),
 ]
 
 
@@ -689,6 +700,26 @@ def test_arrays(keys, case, min_shape, data):
 def a_second(x):
     return np.sum(np.sort(x) ** 3 * np.arange(x.size)) + np.sum(np.take(x, IDX[:2]) ** 3) \
         + np.sum(np.diff(x) ** 3) + np.sum(np.flipud(x) * x)
+
+
+def a_windows_second(x):
+    w = np.lib.stride_tricks.sliding_window_view(x, (2, 2))
+    return np.sum(np.prod(w, axis=(-2, -1)) ** 2) + np.sum(np.sin(w[..., 0, 1]) * x[1:, :-1])
+
+
+def test_sliding_windows_second_derivative():
+    # the helper of the gradient (sliding_window_bar) has a rule of its own: both Hessians
+    # equal differences of the gradient
+    x = np.array([[0.3, -1.2, 0.8], [2.0, 0.5, -0.7], [1.1, -0.4, 0.9]])
+    h = 1e-5
+    first = ad.grad(a_windows_second)
+    fd = np.zeros((3, 3, 3, 3))
+    for i in np.ndindex(3, 3):
+        step = np.zeros((3, 3))
+        step[i] = h
+        fd[(...,) + i] = (first(x + step) - first(x - step)) / (2 * h)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(a_windows_second, mode=mode)(x), fd, 1e-6, 1e-6)
 
 
 def test_array_rules_second_derivative():

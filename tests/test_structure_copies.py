@@ -125,14 +125,22 @@ def test_what_a_copy_shares_is_refused_where_it_would_change():
         ad.grad(changes_an_inner_structure)(nested, x)
 
 
-def test_comprehension_over_a_structure_with_a_condition_is_refused():
+def test_comprehension_over_a_structure_with_a_condition_on_the_keys():
+    # (the keys decide which items there are, when the function is transformed)
     def f(params, x):
         kept = {k: v for k, v in params.items() if k != "b"}
-        return np.sum(kept["w"] * x)
+        return np.sum(kept["w"] * x) + sum(np.sum(v ** 2) for k, v in params.items()
+                                           if not k.startswith("w"))
 
     params, x = params_and_x()
-    with pytest.raises(TransformError, match="if clauses"):
-        ad.grad(f)(params, x)
+    got = ad.grad(f)(params, x)
+    assert_tree_close(got, {"w": x, "b": 2 * params["b"]})
+
+    def g(params, x):   # a condition on the values: refused
+        return sum(np.sum(v * x) for v in params.values() if np.sum(v) > 0)
+
+    with pytest.raises(TransformError, match="decided by the keys alone"):
+        ad.grad(g)(params, x)
 
 
 # -- NamedTuple layers: a loop's variable, _replace, a list of new layers ------------------

@@ -64,7 +64,7 @@ def adjoint_root(value, aliases):
 
 _VIEWS = {"unbroadcast", "unreduce", "transpose_bar"}
 _NUMPY_VIEWS = {"broadcast_to", "transpose", "expand_dims", "reshape", "swapaxes", "ravel",
-                "moveaxis", "flip", "squeeze", "diag", "diagonal"}
+                "moveaxis", "flip", "squeeze", "diag", "diagonal", "sliding_window_view"}
 
 
 def may_alias(value, aliases):

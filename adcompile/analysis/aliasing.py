@@ -282,6 +282,11 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
+        if isinstance(e, ast.Starred):   # f(*x.shape): what x.shape holds
+            return self._value(e.value)
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
+                and e.value.attr in self.registry.nondiff_attributes:
+            return set()   # x.shape[0]: a number
         if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
                                                 for f in (np.r_, np.c_)):
             # np.r_[a, b] joins copies of what it is given
@@ -348,6 +353,9 @@ class Aliases:
         given = self.deep(set().union(set(), *(self._value(a) for a in args)))
         func = call.func
         obj = self.callee(func)
+        if isinstance(getattr(obj, "__self__", None), np.ufunc) \
+                and getattr(obj, "__name__", "") == "at" and call.args:
+            return found | self._value(call.args[0])   # np.add.at(x, idx, v) changes x only
         if obj is not None and isinstance(func, ast.Attribute) \
                 and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))) \
                 and self.registry.rule_for(obj) is None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .source import NOT_A_CALL
 from .. import ir
+from ..ir.trees import Node
 from .items import ITEM, WITH_ITEM
 from .syntax import Ready, is_append
 
@@ -89,9 +90,43 @@ def _flows(node, callee):
     return [(targets, [node.value])]
 
 
+class KeysOf:
+    """What a loop walking ``mapping`` gives its target, for ``iterable`` (``params``,
+    ``params.keys()``, ``sorted(params)``, or the keys of ``params.items()``): the keys,
+    which never vary where ``mapping`` names a dict of the structures known that the
+    function never assigns (else whatever ``iterable`` may give)."""
+
+    def __init__(self, mapping, iterable):
+        self.mapping, self.iterable = mapping, iterable
+
+
+def _walk_flows(target, it, callee):
+    """The flows into the ``target`` of a loop or comprehension walking ``it``, where
+    ``it`` may walk a dict's keys: ``k`` of ``for k in params`` (or ``params.keys()``,
+    ``sorted(...)`` of them) from ``KeysOf``, and of ``for k, v in params.items()`` (or
+    ``sorted(...)`` of it) the key from ``KeysOf``, the value from ``it``; else None."""
+    inner = it
+    if isinstance(inner, ast.Call) and len(inner.args) == 1 and not inner.keywords \
+            and callee(inner.func).is_(sorted):
+        inner = inner.args[0]
+    method = inner.func.attr if isinstance(inner, ast.Call) and not inner.args \
+        and isinstance(inner.func, ast.Attribute) else None
+    mapping = inner.func.value if method in ("keys", "items") else inner
+    if not isinstance(mapping, ast.Name):
+        return None
+    if method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+        return [([target.elts[0]], [KeysOf(mapping, it)]), ([target.elts[1]], [it])]
+    if method in ("keys", None):
+        return [([target], [KeysOf(mapping, it)])]
+    return None
+
+
 def _loop_flows(node, callee):
     """The flows of a for loop: into its targets, from what it iterates over."""
     it, target = node.iter, node.target
+    walked = _walk_flows(target, it, callee)
+    if walked is not None:
+        return walked
     called = callee(it.func) if isinstance(it, ast.Call) else NOT_A_CALL
     if called.is_(range):
         return []
@@ -116,6 +151,10 @@ class Dependence:
         varied = self.scope.varied if varied is None else varied
         if isinstance(e, Ready):   # an operand already in generated names
             return self.is_varied_operand(e.operand)
+        if isinstance(e, KeysOf):   # (a name never assigned: the same dict everywhere)
+            node = self.tree_of(e.mapping) if e.mapping.id in self.scope.fixed_trees else None
+            return not (isinstance(node, Node) and node.kind == "dict") \
+                and self.varies(e.iterable, varied)
         if isinstance(e, ast.Name):
             if e.id in self.scope.trees:   # a structure: whether any leaf varies
                 return any(leaf.name in self.out.varied_ssa
@@ -138,8 +177,25 @@ class Dependence:
             return self.varies(e.value, varied) or self.varies(e.slice, varied)
         if isinstance(e, ast.Call):
             return self._call_varies(e, varied)
+        if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self._comprehension_varies(e, varied)
         return any(self.varies(c, varied) for c in ast.iter_child_nodes(e)
                    if isinstance(c, ast.expr))
+
+    def _comprehension_varies(self, e, varied):
+        """Whether comprehension ``e`` may make a value that varies: its variables vary
+        where what they walk does (``sum(np.sum(w ** 2) for w in params.values())``, left
+        as it is for resolve.py to unroll), and its items are read with them. (Its ``ifs``
+        decide only which items there are.)"""
+        inner = set(self.scope.varied if varied is None else varied)
+        for gen in e.generators:
+            flows = _walk_flows(gen.target, gen.iter, self.callee) \
+                or [([gen.target], [gen.iter])]
+            for targets, sources in flows:
+                if any(self.varies(source, inner) for source in sources):
+                    inner |= {n.id for t in targets for n in _target_names(t)}
+        items = [e.key, e.value] if isinstance(e, ast.DictComp) else [e.elt]
+        return any(self.varies(item, inner) for item in items)
 
     def _call_varies(self, e, varied):
         """Whether call ``e`` may depend on a differentiated input."""

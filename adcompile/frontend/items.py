@@ -35,7 +35,12 @@ class Items:
             return None   # (gradient code adding to an item of a list's adjoint: list_items.py)
         call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
         if call is not None and not (self.varies(base) or self.varies(value)):
-            return self.expression_statement(call)   # (as written: x may be any object)
+            mark = len(self.out.body)
+            self.expression_statement(call)   # (as written: x may be any object)
+            for s in self.out.body[mark:]:    # (errors quote the user's line)
+                if isinstance(s, ir.Keep) and s.origin is None:
+                    s.origin = (self.scope.src, call)
+            return None
         if call is not None and call.value.func.attr == "copyto" \
                 and not self.callee(call.value.func).is_(np.copyto):
             raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "

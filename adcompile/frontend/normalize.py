@@ -17,10 +17,12 @@ share the records of state.py: ``self.scope`` (the function being normalized),
 """
 
 import ast
+import copy
+import dataclasses
 
 from .. import ir
 from ..ir.naming import Namer, names_in
-from ..ir.trees import Node, name_leaves, unpack
+from ..ir.trees import Node, name_leaves, rebuild_values, unpack
 from ..rules import REGISTRY
 from . import liveness
 from .assignments import Assignments
@@ -29,6 +31,7 @@ from .changes import Changes
 from .closures import Closure, extract
 from .comprehensions import desugar_comprehensions
 from .complex_refusals import refuse_complex
+from .contexts import unwrap_quiet_contexts
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
 from .effects import is_pure
@@ -53,6 +56,7 @@ from .items import Items, desugar_items
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
 from .refusals import refuse_unsupported
+from .resolve import LEAF
 from .rewritten_calls import RewrittenCalls
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
@@ -66,8 +70,9 @@ from .views import Views
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
     functions): reflection with constant text and local names of module functions as the
-    code they stand for (reflection.py, function_aliases.py); nested functions taken out,
-    their closures made explicit (closures.py);
+    code they stand for (reflection.py, function_aliases.py); ``with np.errstate(...)``
+    blocks that only quiet warnings as their bodies (contexts.py); nested functions taken
+    out, their closures made explicit (closures.py);
     comprehensions as loops building lists, but those walking the names ``structures``
     (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
     ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
@@ -78,6 +83,7 @@ def desugar(source, callers=(), structures=()):
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
+    unwrap_quiet_contexts(fn, source)
     unroll_function_loops(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
@@ -134,6 +140,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                    callers=tuple(callers), trees=dict(trees or {}))
         scope.structured = bool(scope.trees)
         scope.fixed_trees = set(scope.trees) - stored
+        scope.assigned_once = ir.assigned_once(fn) - set(source.params)
         scope.functions = function_table(fn, nested, env, scope, self.namer,
                                          self.out.extra_globals)
         attributes_by_name(fn, self.callee)
@@ -248,6 +255,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         """The auxiliary data ``aux`` (any expression: a dict, a string, values being
         differentiated) computed as written into a new name, never differentiated."""
         name = self.namer.fresh("aux")
+        aux = _Displays(self).visit(copy.deepcopy(aux))
         self.out.body.append(ir.Keep(ir.assign(name, self.rename(aux)), [name],
                                      pure=self.is_pure(aux)))
         return ir.load(name)
@@ -282,3 +290,36 @@ class _Param:
 
     def __init__(self, name):
         self.name = name
+
+
+class _Displays(ast.NodeTransformer):
+    """The aux of ``return loss, cache``: each name bound to a structure the function made
+    (``cache = {}``, ``cache["h"] = h``) as the display of its values, which are variables
+    (a NamedTuple or dataclass as a call of its class); an object stays refused."""
+
+    def __init__(self, normalizer):
+        self.n = normalizer
+
+    def visit_Name(self, node):
+        tree = self.n.scope.trees.get(node.id)
+        if tree is None or not _displayable(tree) \
+                or not all(leaf.name for leaf in tree.leaves()):
+            return node
+        self.n._name_classes(tree)
+        classes = {id(obj): name for name, obj in self.n.out.extra_globals.items()}
+        values = iter([self.n.leaf_reference(ast.Name(id=LEAF + leaf.name, ctx=ast.Load()))
+                       for leaf in tree.leaves()])
+        return ast.copy_location(rebuild_values(tree, values, classes), node)
+
+
+def _displayable(tree):
+    """Whether ``rebuild_values`` makes a structure of ``tree``'s own kinds."""
+    if not isinstance(tree, Node):
+        return True
+    if tree.kind == "dataclass":
+        fields = {f.name for f in dataclasses.fields(tree.type) if f.init}
+        if set(tree.keys) != fields:
+            return False
+    elif tree.kind not in ("dict", "list", "tuple", "namedtuple"):
+        return False
+    return all(_displayable(c) for c in tree.children)

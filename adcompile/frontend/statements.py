@@ -45,10 +45,23 @@ class Statements:
                 return
             stmt = resolved
         self._statement(stmt)
+        self._remember_constant(stmt)
         self.record_kept_views(body[mark:], stmt)   # (see views.py)
         for s in ir.walk(body[mark:]):
             if isinstance(s, ir.Keep) and s.origin is None:
                 s.origin = (self.scope.src, stmt)
+
+    def _remember_constant(self, stmt):
+        """After ``n = len(params) // 2`` or ``key = "W3"``, outside loops, for a name the
+        function assigns only there: ``n`` is known now (trees.static_value), so a key
+        spelled from it (``params[f"W{n}"]``) reads a leaf."""
+        if not (self.scope.structured and self.loop_depth == 0 and isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id in self.scope.assigned_once):
+            return
+        value = self.static_value(stmt.value)
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            self.scope.constants[stmt.targets[0].id] = value
 
     def _calls_made_object(self, stmt):
         """Whether ``stmt`` calls an object it makes (``Layer(W, b)(x)``, ``Layer(W,

@@ -81,6 +81,9 @@ class Trees:
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
             v = self.static_value(e.operand)
             return -v if isinstance(v, int) else NOT_STATIC
+        if isinstance(e, (ast.JoinedStr, ast.FormattedValue)) or _is_str_call(e) \
+                or isinstance(e, ast.BinOp) and _is_string(self.static_value(e.left)):
+            return self._static_string(e)
         if isinstance(e, ast.BinOp) and type(e.op) in _ARITHMETIC:
             a, b = self.static_value(e.left), self.static_value(e.right)
             if isinstance(a, int) and isinstance(b, int):
@@ -98,6 +101,39 @@ class Trees:
             return NOT_STATIC if NOT_STATIC in parts else tuple(parts)
         if self.is_len_of_tree(e):
             return len(self.tree_of(e.args[0]).children)
+        return NOT_STATIC
+
+    def _static_string(self, e):
+        """A key spelled from an unrolled loop's variable, the way layers are named
+        (``f"W{i}"``, ``"W" + str(i)``, ``"W%d" % i``, ``"W{}".format(i)``), when every
+        part is known now, else NOT_STATIC."""
+        if isinstance(e, ast.JoinedStr):
+            parts = [self._static_string(v) for v in e.values]
+            return NOT_STATIC if NOT_STATIC in parts else "".join(parts)
+        if isinstance(e, ast.FormattedValue):
+            value = self.static_value(e.value)
+            spec = "" if e.format_spec is None else self._static_string(e.format_spec)
+            convert = {-1: lambda v: v, 115: str, 114: repr, 97: ascii}[e.conversion]
+            if not _is_key(value) or spec is NOT_STATIC:
+                return NOT_STATIC
+            return _formatted(format, convert(value), spec)
+        if isinstance(e, ast.Constant):
+            return e.value if isinstance(e.value, str) else NOT_STATIC
+        if isinstance(e, ast.BinOp):
+            a, b = self.static_value(e.left), self.static_value(e.right)
+            if isinstance(e.op, ast.Add) and _is_string(a) and _is_string(b):
+                return a + b
+            if isinstance(e.op, ast.Mod) and _is_string(a) and (_is_key(b) or isinstance(
+                    b, tuple) and all(_is_key(v) for v in b)):
+                return _formatted(lambda x, y: x % y, a, b)
+            return NOT_STATIC
+        args = [self.static_value(a) for a in e.args]
+        if not all(_is_key(a) for a in args) or e.keywords:
+            return NOT_STATIC
+        if isinstance(e.func, ast.Attribute):   # "W{}".format(i)
+            return _formatted(lambda x, y: x.format(*y), e.func.value.value, args)
+        if len(args) == 1 and self.callee(e.func).is_(str):
+            return str(args[0])
         return NOT_STATIC
 
     def is_len_of_tree(self, e):
@@ -175,6 +211,33 @@ def _item(base, e, key, src):
         raise src.error(e, f"{ast.unparse(e)}: {ast.unparse(e.value)} is "
                            f"{base.describe()} with no item {key!r}")
     return found
+
+
+def _is_string(v):
+    return isinstance(v, str)
+
+
+def _is_key(v):
+    """A static value a key may be spelled from (never a float: its digits vary)."""
+    return isinstance(v, (str, int)) and not isinstance(v, bool)
+
+
+def _is_str_call(e):
+    """``str(v)`` or ``"...".format(...)`` (whether ``str`` is the builtin is checked
+    where it is called: ``Trees._static_string``)."""
+    if not isinstance(e, ast.Call):
+        return False
+    if isinstance(e.func, ast.Name):
+        return e.func.id == "str"
+    return isinstance(e.func, ast.Attribute) and e.func.attr == "format" \
+        and isinstance(e.func.value, ast.Constant) and isinstance(e.func.value.value, str)
+
+
+def _formatted(how, template, values):
+    try:
+        return how(template, values)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return NOT_STATIC
 
 
 _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,

@@ -9,6 +9,7 @@ Part of ``normalize.Normalizer``.
 import ast
 
 from ..ir.trees import Node
+from .items import WITH_ITEM
 
 
 class Unrolling:
@@ -48,13 +49,21 @@ class Unrolling:
                 return list(range(*bounds))
             raise self.scope.src.error(it, f"the loop indexes a structure with "
                                            f"{stmt.target.id!r}: its range must be known "
-                                           f"(constants or len() of the structure)")
+                                           f"when the function is transformed (constants, "
+                                           f"len() of the structure, or a name assigned "
+                                           f"once from those: n = len(params) // 2); an "
+                                           f"argument's value is not")
         return None
 
     def _indexes_tree(self, stmt):
         """Whether the body of ``for i in range(...)`` indexes a structure with ``i``."""
         var = stmt.target.id
         for node in (n for b in stmt.body for n in ast.walk(b)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == WITH_ITEM and isinstance(node.args[0], ast.Name) \
+                    and node.args[0].id in self.scope.trees and any(
+                        isinstance(n, ast.Name) and n.id == var for n in ast.walk(node.args[1])):
+                return True   # d[f"W{i}"] = v (desugared: items.py)
             if isinstance(node, ast.Subscript) and any(
                     isinstance(n, ast.Name) and n.id == var for n in ast.walk(node.slice)):
                 base = node.value

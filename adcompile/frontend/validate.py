@@ -72,9 +72,10 @@ class Validation:
                 or isinstance(e.func.value, ast.Name) \
                 and (e.func.value.id in self.scope.made_objects
                      or name in _DICT_METHODS and not e.args and not e.keywords
+                     or name == "get" and 1 <= len(e.args) <= 2 and not e.keywords
                      or name == "_replace" and not e.args):
-            # (a structure's methods are resolved or refused later: trees.py; d.items() of
-            # a dict this function makes, layer._replace(W=v) of a loop's NamedTuple, whose
+            # (a structure's methods are resolved or refused later: trees.py; d.items() and
+            # d.get(key) of a dict this function makes, layer._replace(W=v) of a loop's NamedTuple, whose
             # structures are known only then, too)
             return
         if name in self.registry.by_method or name in self.registry.nondiff_methods:

@@ -31,6 +31,16 @@ def assigns(trees):
     return _names(list(trees), ast.Store)
 
 
+def assigned_once(tree):
+    """The names ``tree`` (a def) assigns (or deletes) at exactly one place, counting
+    every scope it holds (which only ever leaves names out)."""
+    counts = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return {name for name, n in counts.items() if n == 1}
+
+
 def names_used(trees):
     """Names read or assigned anywhere in a list of ASTs (``reads(trees) | assigns(trees)``
     in one walk)."""

@@ -99,6 +99,13 @@ def take_along_axis(y, x, indices, axis=-1):
     x_bar += take_along_axis_bar(y_bar, x, indices, axis)
 
 
+@adjoint(np.lib.stride_tricks.sliding_window_view, shape="unknown", linear=True)
+def sliding_window_view(y, x, window_shape, axis=None):
+    # a view of overlapping windows (subok= and writeable= are refused: not keywords of
+    # this rule); the adjoint adds each window's back where it was read
+    x_bar += sliding_window_bar(y_bar, x, window_shape, axis)
+
+
 @adjoint(np.sort, shape="unknown")
 def sort(y, x, axis=-1):
     # the sorted entries go back where they came from (ties: in the order a stable sort

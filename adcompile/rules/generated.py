@@ -532,6 +532,12 @@ def diff_bar(u, g, n=1, axis=-1):
     g_bar += np.diff(u_bar, n, axis)
 
 
+@adjoint(runtime.sliding_window_bar, shape="unknown", linear=True, constant=('x',))
+def sliding_window_bar(u, g, x, window_shape, axis=None):
+    # the transpose of adding the windows back is reading them
+    g_bar += np.lib.stride_tricks.sliding_window_view(u_bar, window_shape, axis)
+
+
 @adjoint(runtime.column_stack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def column_stack_bar(pieces, g, xs):
     g_bar += np.column_stack(list(pieces_bar))

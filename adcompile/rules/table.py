@@ -27,7 +27,8 @@ _SYMBOLS = {operator.add: "`+`", operator.sub: "`-`", operator.mul: "`*`",
             operator.le: "`<=`", operator.gt: "`>`", operator.ge: "`>=`", operator.eq: "`==`",
             operator.ne: "`!=`", runtime.with_item: "`x[i] = v`, `x[i] op= v`",
             runtime.added_at: "`np.add.at`", runtime.subtracted_at: "`np.subtract.at`"}
-_NAMESPACES = [("np", np), ("np.linalg", np.linalg)]
+_NAMESPACES = [("np", np), ("np.linalg", np.linalg),
+               ("np.lib.stride_tricks", np.lib.stride_tricks)]
 
 
 def key_name(key):
