@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from ..ir.trees import Leaf, Node
-from .resolve import LEAF
+from .syntax import LEAF
 from .control import append_where_falling_through
 from .trees import NOT_STATIC
 

@@ -20,7 +20,7 @@ from .local_functions import StandIn
 from .references import ONLY_CALLED, REFERENCE, copy_call
 from .source import Callee
 from .syntax import Ready, is_user_function
-from .resolve import LEAF
+from .syntax import LEAF
 
 #: the attribute of a name standing for the result of a call inlined out of an expression
 HOISTED = "_adcompile_hoisted"

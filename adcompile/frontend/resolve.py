@@ -6,20 +6,14 @@ structure given to a function that takes a sequence the list of its leaves.
 """
 
 import ast
-import copy
 import inspect
 import itertools
 
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
-from .syntax import is_user_function
+from .comprehension_items import ComprehensionItems
+from .syntax import LEAF, SEQUENCE, is_user_function
 
-#: the prefix of the names a leaf is referred to by in rewritten user expressions: not an
-#: identifier, so it can never be a user's name
-LEAF = "$"
-SEQUENCE = ("list", "tuple", "namedtuple")
-
-
-class Resolver(ast.NodeTransformer):
+class Resolver(ComprehensionItems, ast.NodeTransformer):
     """Rewrites one user expression for ``Trees.resolve_expression`` (``trees``: the
     Normalizer, whose scope says what names structures)."""
 
@@ -190,142 +184,6 @@ class Resolver(ast.NodeTransformer):
                                                                       ctx=ast.Load()))
                                       for c in node.children], ctx=ast.Load())
         return a
-
-    def visit_ListComp(self, node):
-        items = self._comprehension(node)
-        if items is None:
-            return self.generic_visit(node)
-        return self.visit(ast.copy_location(ast.List(elts=items, ctx=ast.Load()), node))
-
-    def visit_GeneratorExp(self, node):
-        items = self._comprehension(node)
-        if items is None:
-            return self.generic_visit(node)
-        return self.visit(ast.copy_location(ast.Tuple(elts=items, ctx=ast.Load()), node))
-
-    def visit_DictComp(self, node):
-        items = self._comprehension(node, elements=(node.key, node.value))
-        if items is None:
-            return self.generic_visit(node)
-        return self.visit(ast.copy_location(ast.Dict(keys=[k for k, _ in items],
-                                                     values=[v for _, v in items]), node))
-
-    def _comprehension(self, node, elements=None):
-        """The items of a comprehension over a structure (its element with the targets bound
-        to each item; for a dict's, ``elements``, its key and value, as pairs), or None when
-        it walks something else. Later generators walk structures too (``for layer in
-        params.values() for w in layer.values()``), their iterables read with the targets
-        of the earlier ones bound."""
-        if self.t.tree_items(node.generators[0].iter) is None:
-            return None
-        if any(gen.is_async for gen in node.generators):
-            raise self.t.scope.src.error(node, "an async comprehension is not supported")
-        found = []
-        self._walk(node, node.generators, {}, elements or (node.elt,), found)
-        return [tuple(items) if elements else items[0] for items in found]
-
-    def _walk(self, node, generators, bound, elements, found):
-        """Append to ``found`` the ``elements`` for each item of ``generators`` (with the
-        targets in ``bound`` already bound) that their if clauses keep."""
-        if not generators:
-            found.append([_substitute(copy.deepcopy(e), bound) for e in elements])
-            return
-        gen = generators[0]
-        steps = self.t.tree_items(_substitute(copy.deepcopy(gen.iter), bound))
-        if steps is None:
-            raise self.t.scope.src.error(gen.iter, "a comprehension over a structure whose "
-                                                   "later for clause walks something else is "
-                                                   "not supported; write the loops")
-        for part in steps:
-            bindings = {**bound, **self._bindings(gen.target, part, node)}
-            if all(self._kept(test, bindings) for test in gen.ifs):
-                self._walk(node, generators[1:], bindings, elements, found)
-
-    def _kept(self, test, bindings):
-        """Whether an item passes the ``if`` clause ``test`` of a comprehension over a
-        structure, decided now from the item's keys (``if k.startswith("W")``); an error
-        where the clause reads anything else."""
-        decided = _decided(_substitute(copy.deepcopy(test), bindings))
-        if decided is _UNDECIDED:
-            raise self.t.scope.src.error(test, "the if clause of a comprehension over a "
-                                               "structure must be decided by the keys alone "
-                                               "(k.startswith('W'), k != 'b'); write the loop")
-        return bool(decided)
-
-    def _bindings(self, target, part, node):
-        """user name -> expression for binding comprehension ``target`` to ``part``."""
-        if isinstance(target, ast.Name):
-            if isinstance(part, Node):
-                return {target.id: self._placeholder(part, node)}
-            if isinstance(part, Leaf):
-                return {target.id: self.t.leaf_reference(ast.Name(id=LEAF + part.name,
-                                                                   ctx=ast.Load()))}
-            return {target.id: ast.Constant(part)}
-        items = part.children if isinstance(part, Node) else part
-        if not isinstance(target, ast.Tuple) or not isinstance(items, tuple) \
-                or len(items) != len(target.elts):
-            raise self.t.scope.src.error(node, f"cannot unpack an item into "
-                                               f"{ast.unparse(target)}")
-        found = {}
-        for t, p in zip(target.elts, items):
-            found.update(self._bindings(t, p, node))
-        return found
-
-
-_UNDECIDED = object()
-_COMPARE = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-            ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-            ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
-            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
-#: methods of a key (a str) a clause may call: they only read it
-_KEY_METHODS = {"startswith", "endswith", "isdigit", "isalpha", "isupper", "islower",
-                "lower", "upper", "strip", "lstrip", "rstrip"}
-
-
-def _decided(e):
-    """The value of expression ``e`` when it reads constants only (comparisons, ``not``,
-    ``and``/``or``, the methods of a str that read it), else _UNDECIDED."""
-    if isinstance(e, ast.Constant):
-        return e.value
-    if isinstance(e, (ast.Tuple, ast.List)):
-        items = [_decided(x) for x in e.elts]
-        return _UNDECIDED if any(x is _UNDECIDED for x in items) else tuple(items)
-    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
-        v = _decided(e.operand)
-        return v if v is _UNDECIDED else not v
-    if isinstance(e, ast.BoolOp):
-        values = [_decided(v) for v in e.values]
-        if any(v is _UNDECIDED for v in values):
-            return _UNDECIDED
-        return all(values) if isinstance(e.op, ast.And) else any(values)
-    if isinstance(e, ast.Compare) and all(type(op) in _COMPARE for op in e.ops):
-        values = [_decided(v) for v in [e.left] + e.comparators]
-        if any(v is _UNDECIDED for v in values):
-            return _UNDECIDED
-        try:
-            return all(_COMPARE[type(op)](a, b)
-                       for op, a, b in zip(e.ops, values, values[1:]))
-        except TypeError:
-            return _UNDECIDED
-    if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and not e.keywords \
-            and e.func.attr in _KEY_METHODS:
-        owner, args = _decided(e.func.value), [_decided(a) for a in e.args]
-        if isinstance(owner, str) and all(isinstance(a, (str, tuple)) for a in args):
-            try:
-                return getattr(owner, e.func.attr)(*args)
-            except TypeError:
-                return _UNDECIDED
-    return _UNDECIDED
-
-
-def _substitute(tree, bindings):
-    """``tree`` with each load of a name in ``bindings`` replaced by its expression."""
-    class Substitute(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if isinstance(node.ctx, ast.Load) and node.id in bindings:
-                return copy.deepcopy(bindings[node.id])
-            return node
-    return Substitute().visit(tree)
 
 
 def _sum_of(items, node):

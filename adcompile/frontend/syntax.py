@@ -6,6 +6,12 @@ import operator
 from dataclasses import dataclass
 from typing import Callable
 
+#: the prefix of the names a leaf is referred to by in rewritten user expressions (see
+#: resolve.py): not an identifier, so it can never be a user's name
+LEAF = "$"
+#: the kinds of structure (ir.trees) that are sequences
+SEQUENCE = ("list", "tuple", "namedtuple")
+
 MISSING = object()
 
 

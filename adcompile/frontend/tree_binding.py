@@ -10,7 +10,7 @@ import copy
 
 from ..ir.trees import Leaf, Node
 from .items import ITEM
-from .resolve import LEAF, SEQUENCE
+from .syntax import LEAF, SEQUENCE
 from .syntax import item_assigned
 from .trees import NOT_STATIC
 

@@ -11,7 +11,8 @@ import copy
 from .. import ir
 from ..ir.trees import Leaf, Node
 from .constructors import constructor_fields
-from .resolve import SEQUENCE, Resolver
+from .resolve import Resolver
+from .syntax import SEQUENCE
 from .trees import NOT_STATIC
 
 

@@ -31,7 +31,8 @@ import copy
 
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
-from .resolve import LEAF, SEQUENCE, Resolver
+from .resolve import Resolver
+from .syntax import LEAF, SEQUENCE
 from .refusals import refuse_comprehensions
 
 #: what ``static_value`` gives for a value not known at compile time
