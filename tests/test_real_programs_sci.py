@@ -35,3 +35,29 @@ def test_second_derivatives_of_math_hypot_and_fabs():
         anp.log(1 + anp.sqrt(v[0] ** 2 + v[1] ** 2)) + anp.arctan2(v[1], v[0]) * anp.tanh(v[0])
         + (v[0] ** 2 + 4.0) + anp.abs(v[1]) * v[0]))(np.array([a, b]))
     assert_close(np.array([[H[0][0], H[0][1]], [H[1][0], H[1][1]]]), expected)
+
+
+def interquartile_spread(x):
+    # several quantiles in one call: NumPy returns them along a first axis
+    q = np.percentile(x, [25, 75])
+    return q[1] - q[0] + np.quantile(x, 0.3)
+
+
+def trimmed_band(X):
+    lo, hi = np.percentile(X - X.mean(), (10, 90), axis=0)
+    return np.sum(hi * lo) + np.sum(np.quantile(np.abs(X), q=[0.2, 0.5], axis=1,
+                                                keepdims=True) ** 2)
+
+
+def test_quantiles_of_a_list_literal_of_q():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=7)
+    assert_grad(interquartile_spread, x)
+    X = rng.normal(size=(6, 3))
+    assert_grad(trimmed_band, X)
+    t = rng.normal(size=x.shape)
+    value, dot = ad.jvp(interquartile_spread)(x, t)
+    h = 1e-6
+    expected = (interquartile_spread(x + h * t) - interquartile_spread(x - h * t)) / (2 * h)
+    assert_close(value, interquartile_spread(x))
+    assert_close(dot, expected)

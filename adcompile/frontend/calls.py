@@ -52,6 +52,10 @@ class Calls:
             done = self.einsum(target, e)
             if done is not None:
                 return done
+        if called.is_(np.quantile) or called.is_(np.percentile):
+            done = self.quantiles(target, e)
+            if done is not None:
+                return done
         if called.kind == "object" and self.registry.rule_for(what) is None \
                 and is_user_function(what):
             if getattr(what, "_adcompile_primitive", False):

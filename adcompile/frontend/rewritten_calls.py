@@ -64,6 +64,29 @@ class RewrittenCalls:
             result = ast.copy_location(ast.Call(func=where, args=[c, a, result], keywords=[]), e)
         return self.emit_value(target, result, e)
 
+    def quantiles(self, target, e):
+        """``np.quantile(x, [q0, q1], ...)`` (or ``np.percentile``, a tuple literal of q too)
+        as ``np.stack([np.quantile(x, q0, ...), np.quantile(x, q1, ...)])``: NumPy puts the
+        axis of q first, and the rule differentiates one q at a time. Returns the result's
+        name, or None for a call with another q."""
+        q = e.args[1] if len(e.args) > 1 else next(
+            (k.value for k in e.keywords if k.arg == "q"), None)
+        if not (isinstance(q, (ast.List, ast.Tuple)) and q.elts
+                and not any(isinstance(x, (ast.Starred, ast.List, ast.Tuple)) for x in q.elts)):
+            return None
+        calls, given = [], list(e.args)
+        if given and given[0] is not q:   # (x evaluated once, as NumPy does)
+            given[0] = Ready(self.operand(given[0]))
+        for item in q.elts:
+            args = [item if a is q else a for a in given]
+            keywords = [ast.keyword(arg=k.arg, value=item) if k.value is q else k
+                        for k in e.keywords]
+            calls.append(ast.copy_location(ast.Call(func=e.func, args=args, keywords=keywords), e))
+        stacked = ast.copy_location(ast.Call(
+            func=self.numpy_function("stack", e),
+            args=[ast.copy_location(ast.List(elts=calls, ctx=ast.Load()), e)], keywords=[]), e)
+        return self.emit_value(target, stacked, e)
+
     def einsum(self, target, e):
         """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
         as subscripts, three or more operands as a chain of two-operand calls. Returns the
