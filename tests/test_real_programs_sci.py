@@ -10,6 +10,7 @@ import math
 import autograd
 import autograd.numpy as anp
 import numpy as np
+import pytest
 from conftest import assert_close, assert_grad, numerical_grad
 from test_second_order import assert_second_order
 
@@ -61,3 +62,60 @@ def test_quantiles_of_a_list_literal_of_q():
     expected = (interquartile_spread(x + h * t) - interquartile_spread(x - h * t)) / (2 * h)
     assert_close(value, interquartile_spread(x))
     assert_close(dot, expected)
+
+
+G = 9.81
+
+
+def projectile(v0, steps=12, dt=0.05):
+    # a trajectory in preallocated arrays: one component at a time, then the whole row
+    pos = np.zeros((steps + 1, 2))
+    vel = np.zeros((steps + 1, 2))
+    vel[0] = v0
+    for k in range(steps):
+        vel[k + 1, 0] = vel[k, 0] * 0.99
+        vel[k + 1, 1] = vel[k, 1] - G * dt
+        pos[k + 1] = pos[k] + dt * vel[k + 1]
+    return pos[-1, 0] + pos[-1, 1] ** 2
+
+
+def nonlinear_trajectory(v0, steps=6):
+    # the row read (a view) after the updates of its iteration, by nonlinear functions
+    pos = np.zeros((steps + 1, 2))
+    vel = np.zeros((steps + 1, 2))
+    vel[0] = v0
+    for k in range(steps):
+        vel[k + 1, 0] = vel[k, 0] * 0.9 + np.sin(vel[k, 1])
+        vel[k + 1, 1] = vel[k, 1] - 0.1 * vel[k, 0] ** 2
+        row = vel[k + 1]
+        pos[k + 1] = pos[k] + 0.1 * row ** 2 + np.sin(row)
+    return np.sum(pos ** 2) + np.sum(vel ** 3)
+
+
+def last_row_after_the_loop(v0, steps=5):
+    # the view is read after the loop, after another update of its row: refused
+    vel = np.zeros((steps + 1, 2))
+    vel[0] = v0
+    for k in range(steps):
+        vel[k + 1, 0] = vel[k, 0] * 0.9 + vel[k, 1] ** 2
+        last = vel[k + 1]
+        vel[k + 1, 1] = vel[k, 1] * 0.5
+    return np.sum(np.sin(last) * last)
+
+
+def test_rows_of_a_trajectory_read_after_their_updates():
+    # refused before: the row read in an iteration was taken to be read in the next one,
+    # after that iteration's update
+    v0 = np.array([3.0, 4.0])
+    assert_grad(projectile, v0)
+    assert_grad(nonlinear_trajectory, np.array([0.7, -0.3]))
+    t = np.array([1.0, 0.5])
+    _, dot = ad.jvp(nonlinear_trajectory)(np.array([0.7, -0.3]), t)
+    h = 1e-6
+    x = np.array([0.7, -0.3])
+    assert_close(dot, (nonlinear_trajectory(x + h * t) - nonlinear_trajectory(x - h * t)) / (2 * h))
+
+
+def test_a_row_read_after_a_later_update_is_still_refused():
+    with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*'last'"):
+        ad.grad(last_row_after_the_loop)(np.array([0.7, -0.3]))
