@@ -119,3 +119,42 @@ def test_rows_of_a_trajectory_read_after_their_updates():
 def test_a_row_read_after_a_later_update_is_still_refused():
     with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*'last'"):
         ad.grad(last_row_after_the_loop)(np.array([0.7, -0.3]))
+
+
+def dirichlet_energy(u, x):
+    # the energy of a field on a nonuniform grid, integrated by the trapezoidal rule
+    ux = np.gradient(u, x)
+    return np.trapezoid(0.5 * ux ** 2 + u ** 4, x)
+
+
+def integrals(Y, x, h):
+    return (np.sum(np.trapezoid(Y, x) ** 2) + np.sum(np.trapezoid(Y, dx=h, axis=0) ** 2)
+            + np.sum(np.trapezoid(np.sin(Y), None, h, 1)) + np.trapezoid(Y[0] ** 2))
+
+
+def test_trapezoidal_rule():
+    if not hasattr(np, "trapezoid"):
+        pytest.skip("np.trapezoid is NumPy 2.0's name for np.trapz")
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.uniform(0.2, 1.0, size=6))
+    u = rng.normal(size=6)
+    assert_grad(dirichlet_energy, u, x)
+    Y = rng.normal(size=(3, 6))
+    assert_grad(integrals, Y, x, 0.3, wrt=(0, 1, 2))
+    t = rng.normal(size=Y.shape)
+    value, dot = ad.jvp(integrals)(Y, x, 0.3, t)
+    h = 1e-6
+    assert_close(value, integrals(Y, x, 0.3))
+    assert_close(dot, (integrals(Y + h * t, x, 0.3) - integrals(Y - h * t, x, 0.3)) / (2 * h))
+    assert_second_order(integrals, Y[:2, :4], x[:4], 0.3, wrt=0)
+
+
+def trapezoid_along_first_axis(Y, x):
+    return np.sum(np.trapezoid(Y, x, axis=0))
+
+
+def test_trapezoid_with_coordinates_along_another_axis_is_refused():
+    if not hasattr(np, "trapezoid"):
+        pytest.skip("np.trapezoid is NumPy 2.0's name for np.trapz")
+    with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: np.trapezoid with coord"):
+        ad.grad(trapezoid_along_first_axis)(np.ones((3, 2)), np.arange(3.0))

@@ -15,6 +15,7 @@ import numpy as np
 from .. import ir
 from .hints import METHOD_HINT
 from .syntax import is_user_function
+from .rewritten_calls import TRAPEZOIDS
 from .variadic import expand_unpacking
 
 
@@ -54,6 +55,10 @@ class Calls:
                 return done
         if called.is_(np.quantile) or called.is_(np.percentile):
             done = self.quantiles(target, e)
+            if done is not None:
+                return done
+        if any(called.is_(f) for f in TRAPEZOIDS):
+            done = self.trapezoid(target, e)
             if done is not None:
                 return done
         if called.kind == "object" and self.registry.rule_for(what) is None \

@@ -138,8 +138,10 @@ class Dependence:
             return self.varies(e.value, varied) or self.varies(e.slice, varied)
         if isinstance(e, ast.Call):
             return self._call_varies(e, varied)
-        return any(self.varies(c, varied) for c in ast.iter_child_nodes(e)
-                   if isinstance(c, ast.expr))
+        # (an operand already flattened, Ready, inside a new expression is a child too)
+        return any(self.varies(c, varied) for _, value in ast.iter_fields(e)
+                   for c in (value if isinstance(value, list) else [value])
+                   if isinstance(c, (ast.expr, Ready)))
 
     def _call_varies(self, e, varied):
         """Whether call ``e`` may depend on a differentiated input."""

@@ -8,9 +8,15 @@ operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
 
 import ast
 
+import numpy as np
+
 from .. import ir
 from ..rules import einsum as einsum_forms
 from .syntax import Ready
+
+#: NumPy's trapezoidal rule (np.trapz before NumPy 2.0, np.trapezoid since)
+TRAPEZOIDS = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
+                   if f is not None)
 
 
 class RewrittenCalls:
@@ -86,6 +92,54 @@ class RewrittenCalls:
             func=self.numpy_function("stack", e),
             args=[ast.copy_location(ast.List(elts=calls, ctx=ast.Load()), e)], keywords=[]), e)
         return self.emit_value(target, stacked, e)
+
+    def trapezoid(self, target, e):
+        """``np.trapezoid(y, x=None, dx=1.0, axis=-1)`` with a literal axis as what NumPy
+        computes: ``np.sum(d * (y[..., 1:] + y[..., :-1]), axis=axis) / 2.0`` (the slices
+        along ``axis``), ``d`` the spacing ``dx`` or, along the last axis, ``np.diff(x,
+        axis=-1)`` (coordinates along another axis are refused). Returns the result's
+        name, or None for a call of another form."""
+        given = dict(zip(("y", "x", "dx", "axis"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("y", "x", "dx", "axis") or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        axis = given.get("axis", ast.Constant(-1))
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
+                and isinstance(axis.operand, ast.Constant):
+            axis = ast.Constant(-axis.operand.value)
+        if "y" not in given or len(e.args) > 4 or not (
+                isinstance(axis, ast.Constant) and type(axis.value) is int):
+            return None
+        k = axis.value
+        y = self.operand(given["y"])
+
+        def along(part):   # y[:, ..., part] (k >= 0) or y[..., part, :, ...] (k < 0)
+            index = [ast.Slice()] * k + [part] if k >= 0 else \
+                [ast.Constant(Ellipsis), part] + [ast.Slice()] * (-k - 1)
+            index = part if k == 0 else ast.Tuple(elts=index, ctx=ast.Load())
+            return Ready(self.emit_index(None, y, index, e))
+
+        def numpy(name, *args, **keywords):
+            return ast.Call(func=self.numpy_function(name, e), args=list(args), keywords=[
+                ast.keyword(arg=a, value=v) for a, v in keywords.items()])
+
+        x = given.get("x")
+        if x is None or isinstance(x, ast.Constant) and x.value is None:
+            d = given.get("dx", ast.Constant(1.0))
+        elif k == -1:   # (np.diff along the last axis: of a 1-d x too)
+            d = numpy("diff", Ready(self.operand(x)), axis=ast.Constant(-1))
+        else:
+            raise self.scope.src.error(e, "np.trapezoid with coordinates x along an axis "
+                                          "other than the last is not supported; move that "
+                                          "axis last (np.moveaxis(y, axis, -1))")
+        total = ast.BinOp(left=d, op=ast.Mult(), right=ast.BinOp(
+            left=along(ast.Slice(lower=ast.Constant(1))), op=ast.Add(),
+            right=along(ast.Slice(upper=ast.Constant(-1)))))
+        result = ast.BinOp(left=numpy("sum", total, axis=ast.Constant(k)), op=ast.Div(),
+                           right=ast.Constant(2.0))
+        result = ast.fix_missing_locations(ast.copy_location(result, e))
+        return self.emit_value(target, result, e)
 
     def einsum(self, target, e):
         """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
