@@ -706,6 +706,11 @@ def f_full(x):
     return np.sum(np.full((2, 3), x) ** 2)
 
 
+@case(("numpy", "full_like"), args=(A(2, 3), A(3)), wrt=(0, 1))
+def f_full_like(x, c):
+    return np.sum(np.full_like(x, c) ** 2 * x)
+
+
 @case(("generated", "filled_like"), args=(A(3), A(2, 3)), wrt=(0, 1))
 def f_filled_like(g, x):
     return np.sum(rt.filled_like(x, g) ** 2 * x)
