@@ -158,3 +158,17 @@ def test_trapezoid_with_coordinates_along_another_axis_is_refused():
         pytest.skip("np.trapezoid is NumPy 2.0's name for np.trapz")
     with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: np.trapezoid with coord"):
         ad.grad(trapezoid_along_first_axis)(np.ones((3, 2)), np.arange(3.0))
+
+
+def moving_grid_energy(u, x):
+    # the grid itself differentiated: np.gradient's spacing is a constant for its rule
+    return np.sum(np.gradient(u, x) ** 2)
+
+
+def test_a_differentiated_spacing_is_refused_naming_the_argument():
+    u, x = np.sin(np.arange(5.0)), np.cumsum(np.ones(5))
+    assert_grad(moving_grid_energy, u, x)   # the grid not differentiated
+    with pytest.raises(ad.TransformError,
+                       match=r"sci\.py:\d+:\d+: 'x', argument 'varargs' of np.gradient, depends "
+                             r"on the differentiated input"):
+        ad.grad(moving_grid_energy, wrt=1)(u, x)
