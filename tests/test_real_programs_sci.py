@@ -172,3 +172,25 @@ def test_a_differentiated_spacing_is_refused_naming_the_argument():
                        match=r"sci\.py:\d+:\d+: 'x', argument 'varargs' of np.gradient, depends "
                              r"on the differentiated input"):
         ad.grad(moving_grid_energy, wrt=1)(u, x)
+
+
+def increments(t, v, X, p):
+    # time steps kept as long as the samples (the first one from a made-up earlier time),
+    # and differences of a grid with its boundary values joined
+    dt = np.diff(t, prepend=t[0] - 0.1)
+    return (np.sum(v * dt) + np.sum(np.diff(X, axis=0, prepend=p) ** 2)
+            + np.sum(np.diff(X, n=2, append=X[:, :1] * 2, prepend=p) ** 3)
+            + np.sum(np.diff(v, append=0.0) ** 2))
+
+
+def test_differences_with_prepend_and_append():
+    rng = np.random.default_rng(5)
+    t = np.cumsum(rng.uniform(0.1, 1.0, size=5))
+    v, X = rng.normal(size=5), rng.normal(size=(3, 4))
+    assert_grad(increments, t, v, X, 0.3, wrt=(0, 1, 2, 3))
+    tangents = (rng.normal(size=5), rng.normal(size=5), rng.normal(size=(3, 4)), 0.7)
+    value, dot = ad.jvp(increments, wrt=(0, 1, 2, 3))(t, v, X, 0.3, tangents)
+    h = 1e-6
+    moved = [[a + s * h * b for a, b in zip((t, v, X, 0.3), tangents)] for s in (1, -1)]
+    assert_close(value, increments(t, v, X, 0.3))
+    assert_close(dot, (increments(*moved[0]) - increments(*moved[1])) / (2 * h))

@@ -57,6 +57,10 @@ class Calls:
             done = self.quantiles(target, e)
             if done is not None:
                 return done
+        if called.is_(np.diff) and any(k.arg in ("prepend", "append") for k in e.keywords):
+            done = self.diff_padded(target, e)
+            if done is not None:
+                return done
         if any(called.is_(f) for f in TRAPEZOIDS):
             done = self.trapezoid(target, e)
             if done is not None:

@@ -114,15 +114,11 @@ class RewrittenCalls:
         k = axis.value
         y = self.operand(given["y"])
 
-        def along(part):   # y[:, ..., part] (k >= 0) or y[..., part, :, ...] (k < 0)
-            index = [ast.Slice()] * k + [part] if k >= 0 else \
-                [ast.Constant(Ellipsis), part] + [ast.Slice()] * (-k - 1)
-            index = part if k == 0 else ast.Tuple(elts=index, ctx=ast.Load())
-            return Ready(self.emit_index(None, y, index, e))
+        def along(part):
+            return self._along(y, k, part, e)
 
         def numpy(name, *args, **keywords):
-            return ast.Call(func=self.numpy_function(name, e), args=list(args), keywords=[
-                ast.keyword(arg=a, value=v) for a, v in keywords.items()])
+            return self._numpy_call(name, e, args, keywords)
 
         x = given.get("x")
         if x is None or isinstance(x, ast.Constant) and x.value is None:
@@ -140,6 +136,59 @@ class RewrittenCalls:
                            right=ast.Constant(2.0))
         result = ast.fix_missing_locations(ast.copy_location(result, e))
         return self.emit_value(target, result, e)
+
+    def diff_padded(self, target, e):
+        """``np.diff(x, n, axis, prepend=p, append=a)`` with a literal axis as what NumPy
+        computes: the differences of ``np.concatenate([p', x, a'], axis)``, where ``p'`` is
+        ``p`` broadcast to the shape of ``x`` with one entry along the axis (``0 * x[...,
+        :1] + p``: a number put in front of each row; an array of the same number of
+        dimensions as it is). Returns the result's name, or None for a call of another
+        form (refused by np.diff's rule)."""
+        names = ("a", "n", "axis", "prepend", "append")
+        given = dict(zip(names, e.args))
+        for k in e.keywords:
+            if k.arg not in names or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        axis = given.get("axis", ast.Constant(-1))
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
+                and isinstance(axis.operand, ast.Constant):
+            axis = ast.Constant(-axis.operand.value)
+        if "a" not in given or isinstance(given["a"], (ast.List, ast.Tuple)) or not (
+                isinstance(axis, ast.Constant) and type(axis.value) is int):
+            return None
+        k = axis.value
+        x = self.operand(given["a"])
+        def padding(value):   # (np.zeros_like(x[..., :1]) + p: one entry along the axis)
+            first = self._along(x, k, ast.Slice(upper=ast.Constant(1)), e)
+            return ast.BinOp(left=self._numpy_call("zeros_like", e, [first], {}), op=ast.Add(),
+                             right=value)
+
+        parts = [padding(given["prepend"])] if "prepend" in given else []
+        parts.append(Ready(x))
+        if "append" in given:
+            parts.append(padding(given["append"]))
+        joined = self._numpy_call("concatenate", e, [ast.List(elts=parts, ctx=ast.Load())],
+                                  {"axis": ast.Constant(k)})
+        keywords = {"axis": ast.Constant(k)}
+        if "n" in given:
+            keywords["n"] = given["n"]
+        result = self._numpy_call("diff", e, [joined], keywords)
+        result = ast.fix_missing_locations(ast.copy_location(result, e))
+        return self.emit_value(target, result, e)
+
+    def _along(self, base, k, part, e):
+        """``base[:, ..., part]`` (``part`` at axis ``k`` >= 0) or ``base[..., part, :, ...]``
+        (k < 0) for operand ``base``, as an operand."""
+        index = [ast.Slice()] * k + [part] if k >= 0 else \
+            [ast.Constant(Ellipsis), part] + [ast.Slice()] * (-k - 1)
+        index = part if k == 0 else ast.Tuple(elts=index, ctx=ast.Load())
+        return Ready(self.emit_index(None, base, index, e))
+
+    def _numpy_call(self, name, e, args, keywords):
+        """``numpy.<name>(*args, **keywords)`` through the function's name for NumPy."""
+        return ast.Call(func=self.numpy_function(name, e), args=list(args), keywords=[
+            ast.keyword(arg=a, value=v) for a, v in keywords.items()])
 
     def einsum(self, target, e):
         """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form
