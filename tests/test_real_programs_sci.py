@@ -194,3 +194,49 @@ def test_differences_with_prepend_and_append():
     moved = [[a + s * h * b for a, b in zip((t, v, X, 0.3), tangents)] for s in (1, -1)]
     assert_close(value, increments(t, v, X, 0.3))
     assert_close(dot, (increments(*moved[0]) - increments(*moved[1])) / (2 * h))
+
+
+def diffuse(u, r):
+    # one explicit step, in place, the array handed back
+    u[1:-1] += r * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return u
+
+
+def diffuse_in_place(u, r):
+    u[1:-1] += r * (u[2:] - 2 * u[1:-1] + u[:-2])
+
+
+def heat_by_steps(u0, r=0.2, steps=5):
+    u = u0.copy()
+    for _ in range(steps):
+        u = diffuse(u, r)
+    return np.sum(u ** 2)
+
+
+def heat_by_steps_in_place(u0, r=0.2, steps=5):
+    u = u0.copy()
+    for _ in range(steps):
+        diffuse_in_place(u, r)
+    return np.sum(u ** 2)
+
+
+def heat_history(u0, r=0.2, steps=4):
+    # every item of hist is the same array in Python (the last state): refused
+    u = u0.copy()
+    hist = []
+    for _ in range(steps):
+        u = diffuse(u, r)
+        hist.append(u)
+    return np.sum(np.stack(hist) ** 2)
+
+
+def test_a_step_function_that_updates_its_argument_in_place_and_returns_it():
+    # refused before in a loop: the step's own result, read in its iteration, was taken to
+    # be an older name of the array
+    u0 = np.sin(np.linspace(0.0, 3.0, 7))
+    assert_grad(heat_by_steps, u0, 0.3, wrt=(0, 1))
+    with pytest.raises(ad.TransformError, match=r"hint: .* have diffuse_in_place return the "
+                                                r"new array .* u = diffuse_in_place\(u, r\)"):
+        ad.grad(heat_by_steps_in_place)(u0)
+    with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*'hist'"):
+        ad.grad(heat_history)(u0)

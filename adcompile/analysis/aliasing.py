@@ -959,6 +959,9 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     _, pos, _, branches, _ = here
     made, (name_shares, gives_shared) = defs.get(name), shares
     found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
+        # the update's own result, read later in its iteration (an inlined helper's
+        # u[1:-1] += ..., returned into the caller's u in a loop): the new values
+        name == result and d[0] is here[0] and _same_iteration(d, reader, len(made))) or (
         d[1] > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
         and not _exclusive(branches, d[3]) and all(
             m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
