@@ -240,3 +240,16 @@ def test_a_step_function_that_updates_its_argument_in_place_and_returns_it():
         ad.grad(heat_by_steps_in_place)(u0)
     with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*'hist'"):
         ad.grad(heat_history)(u0)
+
+
+def clamped_ends(x):
+    # boundary values set by one chained assignment
+    y = np.zeros(5)
+    a = y[0] = y[-1] = x[0] * x[1]
+    y[1:4] = x[1:4] ** 2
+    return np.sum(y * np.arange(5.0)) + a
+
+
+def test_chained_assignment_into_items():
+    # refused before ("item or slice assignment cannot be differentiated"), unlike y[0] = v
+    assert_grad(clamped_ends, np.linspace(-1.0, 1.5, 6))

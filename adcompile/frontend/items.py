@@ -213,9 +213,9 @@ def desugar_items(fn):
     taken = ir.names_mentioned([fn])
     counter = iter(range(1, 1 << 30))
 
-    def fresh():
+    def fresh(kind="index"):
         while True:
-            name = f"_index{next(counter)}"
+            name = f"_{kind}{next(counter)}"
             if name not in taken:
                 taken.add(name)
                 return name
@@ -226,6 +226,16 @@ def desugar_items(fn):
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, rewrite(getattr(s, field)))
+            if isinstance(s, ast.Assign) and len(s.targets) > 1 and any(
+                    isinstance(t, ast.Subscript) for t in s.targets):
+                # x[0] = x[-1] = v: v once, then each target from the left, as Python does
+                name = fresh("value")
+                split = [ast.copy_location(ast.Assign(
+                    targets=[ast.Name(id=name, ctx=ast.Store())], value=s.value), s)]
+                split += [ast.copy_location(ast.Assign(
+                    targets=[t], value=ast.Name(id=name, ctx=ast.Load())), s) for t in s.targets]
+                out.extend(rewrite(split))
+                continue
             filled = _filled(s)
             if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
                 new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
