@@ -253,3 +253,40 @@ def clamped_ends(x):
 def test_chained_assignment_into_items():
     # refused before ("item or slice assignment cannot be differentiated"), unlike y[0] = v
     assert_grad(clamped_ends, np.linspace(-1.0, 1.5, 6))
+
+
+def gp_nll_jittered(log_ell, X, y, noise=0.1):
+    # a kernel matrix with noise added on its diagonal in place
+    d = X[:, None, :] - X[None, :, :]
+    K = np.exp(-0.5 * np.sum(d ** 2, axis=-1) / np.exp(2 * log_ell))
+    np.fill_diagonal(K, K.diagonal() + noise)
+    L = np.linalg.cholesky(K)
+    a = np.linalg.solve(K, y)
+    return 0.5 * y @ a + np.sum(np.log(np.diag(L)))
+
+
+def diagonal_replaced(A, v):
+    B = A * 1.0
+    np.fill_diagonal(B, v ** 2)
+    return np.sum(B ** 3)
+
+
+def diagonal_wrapped(A):
+    B = A.copy()
+    np.fill_diagonal(B, 0.0, wrap=True)
+    return np.sum(B ** 2)
+
+
+def test_fill_diagonal():
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(5, 2)), rng.normal(size=5)
+    assert_grad(gp_nll_jittered, 0.2, X, y)
+    for shape in ((3, 3), (4, 2), (2, 4)):
+        A = rng.normal(size=shape)
+        assert_grad(diagonal_replaced, A, rng.normal(size=min(shape)), wrt=(0, 1))
+    A = rng.normal(size=(3, 3))
+    value, dot = ad.jvp(diagonal_replaced, wrt=(0, 1))(A, np.ones(3), (A, np.ones(3)))
+    assert_close(dot, (diagonal_replaced(A * (1 + 1e-6), np.ones(3) + 1e-6)
+                       - diagonal_replaced(A * (1 - 1e-6), np.ones(3) - 1e-6)) / 2e-6)
+    with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*fill_diagonal"):
+        ad.grad(diagonal_wrapped)(A)
