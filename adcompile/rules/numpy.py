@@ -43,7 +43,7 @@ def tanh(y, x):
     x_bar += y_bar * (1 - y * y)
 
 
-@adjoint(np.abs)
+@adjoint(np.abs, np.fabs)
 def abs(y, x):
     # sign(0) = 0: the zero subgradient at the kink, as in JAX
     x_bar += y_bar * real_sign(x)
