@@ -108,8 +108,9 @@ class RewrittenCalls:
         if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
                 and isinstance(axis.operand, ast.Constant):
             axis = ast.Constant(-axis.operand.value)
-        if "y" not in given or len(e.args) > 4 or not (
-                isinstance(axis, ast.Constant) and type(axis.value) is int):
+        if "y" not in given or isinstance(given["y"], (ast.List, ast.Tuple)) \
+                or len(e.args) > 4 or not (isinstance(axis, ast.Constant)
+                                           and type(axis.value) is int):
             return None
         k = axis.value
         y = self.operand(given["y"])
