@@ -290,3 +290,19 @@ def test_fill_diagonal():
                        - diagonal_replaced(A * (1 - 1e-6), np.ones(3) - 1e-6)) / 2e-6)
     with pytest.raises(ad.TransformError, match=r"sci\.py:\d+:\d+: .*fill_diagonal"):
         ad.grad(diagonal_wrapped)(A)
+
+
+def variable_projection(rates, t, y):
+    # separable least squares: the linear coefficients solved for, the decay rates
+    # differentiated through the solution
+    A = np.exp(-np.outer(t, rates))
+    coef, res, rank, sv = np.linalg.lstsq(A, y, rcond=None)
+    return np.sum((A @ coef - y) ** 2) + 1e-2 * np.sum(coef ** 2)
+
+
+def test_least_squares_inside_a_loss():
+    t = np.linspace(0.0, 3.0, 12)
+    y = 2.0 * np.exp(-0.7 * t) + 0.5 * np.exp(-2.5 * t) + 0.01 * np.cos(7 * t)
+    rates = np.array([0.5, 2.0])
+    assert_grad(variable_projection, rates, t, y)
+    assert_grad(variable_projection, rates, t, y, wrt=2)
