@@ -578,6 +578,26 @@ def test_full():
     assert_grad(uses_full, np.array([0.7, -0.2, 0.4]))
 
 
+def uses_full_like(x, c):
+    # a buffer shaped like x filled with c, then rows of x written in (x's values in it do
+    # not matter); an integer buffer holds no gradient
+    y = np.full_like(x, c)
+    y[1:] = x[:-1] * 3
+    k = np.full_like(np.arange(x.shape[0]), c)
+    return np.sum(y * x) + np.sum(np.full_like(x, c * x[0]) ** 2) + np.sum(k * x) \
+        + np.sum(np.full_like(x, c, dtype=int) * x)
+
+
+@covers(("numpy", "full_like"))
+def test_full_like():
+    x = RNG.normal(size=5)
+    assert_grad(uses_full_like, x, 0.7, wrt=(0, 1))
+    assert_grad(uses_full_like, x, np.float64(-1.3), wrt=(0, 1))
+    H = ad.hessian(uses_full_like, wrt=1)(x, 0.7)
+    g = ad.grad(uses_full_like, wrt=1)
+    assert_close(H, (g(x, 0.7 + 1e-5) - g(x, 0.7 - 1e-5)) / 2e-5, 1e-5, 1e-6)
+
+
 def uses_filled_like(g, x):
     return np.sum(runtime.filled_like(x, g) * np.cos(x))
 

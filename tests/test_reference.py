@@ -576,6 +576,11 @@ def np_abs(x):
     return np.sum(W23 * np.abs(x) ** 1.5)
 
 
+@case(away(0.2, 2.0, 2, 3))
+def np_fabs(x):
+    return np.sum(W23 * np.fabs(x) ** 1.5)
+
+
 @case(normal(2, 3))
 def np_exp2(x):
     return np.sum(W23 * np.exp2(x))
@@ -2867,6 +2872,15 @@ CHECKED_ELSEWHERE[("linalg", "qr")] = (
     "autograd defines no derivative of np.linalg.qr; it is checked against finite differences "
     "(tall, square, wide and stacked matrices), in reverse and forward mode and to second "
     "order, in test_rules_library.py")
+CHECKED_ELSEWHERE[("numpy", "full_like")] = (
+    "autograd's np.full_like does not differentiate its fill value; it is checked against "
+    "finite differences, to second order, in test_higher_order.py")
+CHECKED_ELSEWHERE.update({key: (
+    "autograd defines no derivative of np.linalg.lstsq; it is checked against finite "
+    "differences (the solution, the residuals and the singular values, of square and tall "
+    "matrices, b a vector or columns), in reverse and forward mode, with its refusals (a "
+    "matrix not of full column rank, a second derivative), in test_rules_library.py")
+    for key in [("linalg", "lstsq"), ("generated", "lstsq_bar"), ("generated", "lstsq_dot")]})
 CHECKED_ELSEWHERE.update({("generated", name): (
     "the derivative of an incomplete gamma or beta function in its parameter (scipy.stats "
     "cdfs in a, b, df), which autograd does not differentiate: its values are checked against "

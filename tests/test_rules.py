@@ -771,12 +771,16 @@ def np_absolute(x, w):
     return np.sum(w * np.absolute(x))
 
 
+def np_fabs(x, w):
+    return np.sum(w * np.fabs(x))
+
+
 UNARY_CASES = [  # rule name, case, domain
     ("exp", np_exp, reals(-3, 3)), ("log", np_log, reals(0.1, 5)),
     ("sqrt", np_sqrt, reals(0.1, 5)), ("sin", np_sin, reals(-4, 4)),
     ("cos", np_cos, reals(-4, 4)), ("tan", np_tan, reals(-1.3, 1.3)),
     ("tanh", np_tanh, reals(-3, 3)), ("abs", np_abs, nonzero(0.1, 3)),
-    ("abs", np_absolute, nonzero(0.1, 3)),
+    ("abs", np_absolute, nonzero(0.1, 3)), ("abs", np_fabs, nonzero(0.1, 3)),
 ]
 
 

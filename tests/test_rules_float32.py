@@ -37,6 +37,9 @@ EXEMPT = {
     **{("generated", name): "refuses to differentiate (a second derivative of a cdf in a "
                             "shape parameter): no gradient at all"
        for name in ("gammainc_dlog_da", "betainc_dlog")},
+    **{("generated", name): "refuses to differentiate (a second derivative through "
+                            "np.linalg.lstsq): no gradient at all"
+       for name in ("lstsq_bar", "lstsq_dot")},
     ("statistics", "cov"): "np.cov computes in float64 whatever the argument's precision",
     ("generated", "multi_dot_bar"): "refuses to differentiate (a second derivative through "
                                     "np.linalg.multi_dot)",
@@ -704,6 +707,17 @@ def f_log_or_zero(x):
 @case(("numpy", "full"), args=(A(3),))
 def f_full(x):
     return np.sum(np.full((2, 3), x) ** 2)
+
+
+@case(("linalg", "lstsq"), args=(A(4, 2) + np.eye(4, 2) * 3.0, A(4)), wrt=(0, 1))
+def f_lstsq(a, b):
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)
+    return np.sum(x ** 2) + np.sum(res) + np.sum(s)
+
+
+@case(("numpy", "full_like"), args=(A(2, 3), A(3)), wrt=(0, 1))
+def f_full_like(x, c):
+    return np.sum(np.full_like(x, c) ** 2 * x)
 
 
 @case(("generated", "filled_like"), args=(A(3), A(2, 3)), wrt=(0, 1))

@@ -917,6 +917,46 @@ def test_pinv_and_matrix_power_second_derivatives():
             assert_close(ad.hessian(case, mode=mode)(point, v), fd, 1e-5, 1e-6)
 
 
+def l_lstsq(a, b, w, u, v):
+    # the solution, the residuals (none for a square a) and the singular values
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)
+    return np.sum(w * x) + np.sum(u[:np.size(res)] * res) + np.sum(v * s)
+
+
+def l_lstsq_solution(a, b):
+    return np.sum(np.sin(np.linalg.lstsq(a, b, rcond=None)[0]))
+
+
+@covers(("linalg", "lstsq"), ("generated", "lstsq_bar"), ("generated", "lstsq_dot"))
+@FEW
+@given(data=st.data())
+def test_lstsq(data):
+    # a of full column rank with distinct singular values (at a tie theirs have no
+    # derivative), square or tall; b a vector or a matrix of columns; assert_grad checks
+    # forward mode too
+    n = data.draw(st.integers(1, 3))
+    m = n + data.draw(st.integers(0, 3))
+    a = data.draw(arrays((m, n), reals(-0.3, 0.3))) + np.eye(m, n) * (3.0 + 1.5 * np.arange(n))
+    b = data.draw(arrays(data.draw(st.sampled_from([(m,), (m, 2)])), reals(-2, 2)))
+    w = data.draw(weights((n,) + b.shape[1:]))
+    u = data.draw(weights(b.shape[1:] or (1,)))
+    v = data.draw(weights((n,)))
+    assert_grad(l_lstsq, a, b, w, u, v, wrt=(0, 1))
+    assert_grad(l_lstsq_solution, a, b, wrt=(0, 1))
+
+
+def test_lstsq_of_a_matrix_not_of_full_column_rank_is_refused():
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])   # rank 1
+    with pytest.raises(ValueError, match="full column rank"):
+        ad.grad(l_lstsq_solution)(a, np.ones(3))
+    with pytest.raises(ValueError, match="full column rank"):
+        ad.jvp(l_lstsq_solution)(a, np.ones(3), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="full column rank"):   # wide: least norm
+        ad.grad(l_lstsq_solution)(np.eye(2, 3), np.ones(2))
+    with pytest.raises(ad.TransformError, match="second derivative through np.linalg.lstsq"):
+        ad.hessian(l_lstsq_solution)(np.eye(3, 2) + 1.0, np.ones(3))
+
+
 def l_qr(x, w, v):
     Q, R = np.linalg.qr(x)
     return np.sum(w * Q) + np.sum(v * R ** 2)

@@ -559,7 +559,8 @@ def test_refused_helpers_are_the_known_third_derivatives():
     refused = {rule.name for rule in REGISTRY.rules if rule.refusal}
     assert refused == {"prod_hvp", "cumprod_dot", "cumprod_hvp", "norm_dot", "norm_hvp",
                        "array_of_pieces", "r_join", "c_join", "sum_join",
-                       "gammainc_dlog_da", "betainc_dlog"} | (   # (a second derivative: scipy)
+                       "gammainc_dlog_da", "betainc_dlog",   # (a second derivative: scipy)
+                       "lstsq_bar", "lstsq_dot"} | (   # (and one of np.linalg.lstsq)
         {"mvn_cdf", "mvn_logcdf"} if "scipy.stats" in sys.modules else set())   # (SciPy's)
 
 

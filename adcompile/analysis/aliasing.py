@@ -882,7 +882,8 @@ def rebinding_hazards(fn, aliases):
                     names = {n for n in names if not (
                         (n in olds or n not in carried) and n not in stale
                         and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
-                observer = _observer(fn, aliases, objects, sorted(names), olds, same, after)
+                observer = _observer(fn, aliases, objects, sorted(names), olds, same,
+                                     lambda n, reader=order[id(r)]: after(n, reader))
                 if observer:
                     break
             observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
@@ -939,39 +940,60 @@ def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
         made = aliases.made_by(s)
         return made is None or bool(aliases.deep(made) & objects)
 
-    def after(name):
+    def after(name, reader=None):
         return _made_after(name, here, defs, stores, olds, result, (
-            lambda m: bool(aliases.reach(m) & objects), gives_shared), memo)
+            lambda m: bool(aliases.reach(m) & objects), gives_shared), memo, reader)
 
     return after
 
 
-def _made_after(name, here, defs, stores, olds, result, shares, memo):
+def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=None):
     """Whether every value of ``name`` shares nothing with the array changed by the update
     at ``here`` (an entry of _program_order), or is made after the update has run, where
-    the update cannot run again before it is read, from values that hold the update's
+    the update cannot run again before it is read (by ``reader``, an entry of
+    _program_order, or anywhere when None), from values that hold the update's
     result too: the result itself or a later version of the variable (or of a name the
     update renews: ``olds``) assigned between the two, a name that shares
     nothing with the array, or a name made so too. Such a value (a view of the new array,
-    ``w[-2:]`` after the loop that changes ``w``) sees the new values, as Python's does.
-    ``defs``: name -> the entries of the statements assigning it; ``stores``: name ->
-    (position, loops, branches) of those; ``shares``: (whether a name may share memory with
-    the array, whether the value a statement assigns may)."""
-    if name in memo:
-        return memo[name]
-    memo[name] = False   # (a name made from itself: not shown)
+    ``w[-2:]`` after the loop that changes ``w``; ``row = v[k + 1]`` read later in the
+    iteration of a loop that changes ``v[k + 1, 0]`` first) sees the new values, as
+    Python's does. ``defs``: name -> the entries of the statements assigning it;
+    ``stores``: name -> (position, loops, branches) of those; ``shares``: (whether a name
+    may share memory with the array, whether the value a statement assigns may)."""
+    key = (name, id(reader[0]) if reader else None)
+    if key in memo:
+        return memo[key]
+    memo[key] = False   # (a name made from itself: not shown)
     _, pos, _, branches, _ = here
     made, (name_shares, gives_shared) = defs.get(name), shares
     found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
-        d[1] > pos and not _follows(here, d) and not _exclusive(branches, d[3]) and all(
+        # the update's own result, read later in its iteration (an inlined helper's
+        # u[1:-1] += ..., returned into the caller's u in a loop): the new values
+        name == result and d[0] is here[0] and _same_iteration(d, reader, len(made))) or (
+        d[1] > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
+        and not _exclusive(branches, d[3]) and all(
             m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
                               and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
             or m == result or not name_shares(m) or m not in olds and _made_after(
-                m, here, defs, stores, olds, result, shares, memo)
+                m, here, defs, stores, olds, result, shares, memo, d)
             for m in ir.own_reads(d[0])))
         for d in made)
-    memo[name] = found
+    memo[key] = found
     return found
+
+
+def _same_iteration(made, reader, assignments):
+    """Whether ``reader`` (an entry of _program_order, or None) surely reads the value the
+    statement ``made`` assigned in the same iteration of each loop around ``made``: the
+    name's only assignment (not a loop's name carried from one iteration to the next, which
+    a Carry assigns too), a plain statement, with the reader after it in program order
+    inside the same loops and the same blocks of ifs. An update before ``made`` in those
+    loops then runs again only after the reader."""
+    if reader is None or assignments != 1 or isinstance(made[0], (ir.Carry, ir.Loop, ir.If)):
+        return False
+    _, pos, loops, branches, _ = made
+    _, rpos, rloops, rbranches, _ = reader
+    return rpos > pos and loops <= rloops and branches <= rbranches
 
 
 def _dead_statements(fn):

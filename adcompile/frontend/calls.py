@@ -15,6 +15,7 @@ import numpy as np
 from .. import ir
 from .hints import METHOD_HINT
 from .syntax import is_user_function
+from .rewritten_calls import TRAPEZOIDS
 from .variadic import expand_unpacking
 
 
@@ -50,6 +51,18 @@ class Calls:
             return self.select(target, e)
         if called.is_(np.einsum):
             done = self.einsum(target, e)
+            if done is not None:
+                return done
+        if called.is_(np.quantile) or called.is_(np.percentile):
+            done = self.quantiles(target, e)
+            if done is not None:
+                return done
+        if called.is_(np.diff) and any(k.arg in ("prepend", "append") for k in e.keywords):
+            done = self.diff_padded(target, e)
+            if done is not None:
+                return done
+        if any(called.is_(f) for f in TRAPEZOIDS):
+            done = self.trapezoid(target, e)
             if done is not None:
                 return done
         if called.kind == "object" and self.registry.rule_for(what) is None \
@@ -159,7 +172,7 @@ class Calls:
         given = {}
         new_args = []
         for slot, a in zip(slots, args):
-            value = self.rule_operand(rule, slot, a)
+            value = self.rule_operand(rule, slot, a, describe)
             given[slot] = value
             new_args.append(value)
         new_keywords = []
@@ -169,7 +182,7 @@ class Calls:
                                                     f"is not supported")
             if k.arg in given:
                 raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
-            value = self.rule_operand(rule, k.arg, k.value)
+            value = self.rule_operand(rule, k.arg, k.value, describe)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
         for v in rule.optional:   # an optional input left out (np.einsum with one operand)
@@ -182,10 +195,20 @@ class Calls:
         expr = rebuild(inputs, new_args, new_keywords)
         return self.emit(target, expr, e, rule=rule, inputs=inputs, statics=statics)
 
-    def rule_operand(self, rule, slot, a):
+    def rule_operand(self, rule, slot, a, describe=None):
         """The operand for argument ``a`` in the rule's ``slot``: a static, an input, or for a
-        sequence input (np.concatenate's list) a list literal of operands or a list's name."""
+        sequence input (np.concatenate's list) a list literal of operands or a list's name
+        (``describe``: the call, for the refusal of a static that varies)."""
         if slot not in rule.inputs:
+            if describe is not None and self.varies(a):
+                raise self.scope.src.error(a, f"{ast.unparse(a)!r}, argument {slot!r} of "
+                                              f"{describe}, depends on the differentiated "
+                                              f"input, and adcompile does not differentiate "
+                                              f"that argument (its rule takes it as a "
+                                              f"constant); compute it from values not "
+                                              f"differentiated, or wrap it in "
+                                              f"ad.stop_gradient(...) where its derivative is "
+                                              f"not wanted")
             return self.static(a)
         if slot not in rule.sequences or not self.varies(a):
             return self.operand(a)

@@ -179,8 +179,10 @@ class Dependence:
             return self._call_varies(e, varied)
         if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self._comprehension_varies(e, varied)
-        return any(self.varies(c, varied) for c in ast.iter_child_nodes(e)
-                   if isinstance(c, ast.expr))
+        # (an operand already flattened, Ready, inside a new expression is a child too)
+        return any(self.varies(c, varied) for _, value in ast.iter_fields(e)
+                   for c in (value if isinstance(value, list) else [value])
+                   if isinstance(c, (ast.expr, Ready)))
 
     def _comprehension_varies(self, e, varied):
         """Whether comprehension ``e`` may make a value that varies: its variables vary

@@ -67,7 +67,7 @@ class Expressions:
                     node.id = self.scope.free_map[node.id]
         for call in stops:
             call.func = ir.load(self.stopped_name(call))
-        return tree
+        return _without_ready(tree)
 
     def stopped_name(self, call):
         """The name generated code calls ``ad.stop_gradient`` by (one for the function, bound
@@ -254,3 +254,24 @@ class Expressions:
         full = {s: copy.deepcopy(d) for s, d in rule.statics.items()}
         full.update(statics)
         return full
+
+
+def _without_ready(tree):
+    """``tree`` (renamed) with each operand already in generated names (``Ready``, which an
+    expression a rewritten call builds may hold, rewritten_calls.py) in place of its
+    wrapper: a copy of the operand, never renamed again."""
+    if isinstance(tree, Ready):
+        return ir.copy_tree(tree.operand)
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, Ready):
+                setattr(node, field, ir.copy_tree(value.operand))
+            elif isinstance(value, list):
+                value[:] = [ir.copy_tree(v.operand) if isinstance(v, Ready) else v
+                            for v in value]
+                todo.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                todo.append(value)
+    return tree

@@ -5,6 +5,7 @@ import linecache
 import weakref
 
 from ..ir.naming import names_in
+from .nesting import split_nesting
 from .source import FunctionSource
 
 
@@ -46,7 +47,9 @@ class GeneratedSource(FunctionSource):
         self._func = weakref.ref(compiled)
         self.globals = compiled.__globals__
         self.indent = 0
-        self.node = node
+        # (a rule's conditional term inside a sum, x_bar = (z_bar * (x / z) if z != 0 else
+        # 0.0) + ..., differentiated as the if statement it is, as in the user's code)
+        self.node = split_nesting(node, self.error)
         self.name = node.name
         self.closure = dict(zip(compiled.__code__.co_freevars, compiled.__closure__ or ()))
         self.params = self._params(node.args)

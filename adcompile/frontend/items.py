@@ -15,6 +15,7 @@ for an index that repeats an entry. Part of ``normalize.Normalizer``.
 """
 
 import ast
+import copy
 
 import numpy as np
 
@@ -45,6 +46,10 @@ class Items:
                 and not self.callee(call.value.func).is_(np.copyto):
             raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
                                              f"copyto: it cannot be differentiated")
+        if call is not None and call.value.func.attr == "fill_diagonal" \
+                and not self.callee(call.value.func).is_(np.fill_diagonal):
+            raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
+                                             f"fill_diagonal: it cannot be differentiated")
         if call is not None and call.value.func.attr == "at" \
                 and self.callee(call.value.func).what != getattr(
                     np, call.value.func.value.attr).at:
@@ -218,9 +223,9 @@ def desugar_items(fn):
     taken = ir.names_mentioned([fn])
     counter = iter(range(1, 1 << 30))
 
-    def fresh():
+    def fresh(kind="index"):
         while True:
-            name = f"_index{next(counter)}"
+            name = f"_{kind}{next(counter)}"
             if name not in taken:
                 taken.add(name)
                 return name
@@ -231,6 +236,16 @@ def desugar_items(fn):
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, rewrite(getattr(s, field)))
+            if isinstance(s, ast.Assign) and len(s.targets) > 1 and any(
+                    isinstance(t, ast.Subscript) for t in s.targets):
+                # x[0] = x[-1] = v: v once, then each target from the left, as Python does
+                name = fresh("value")
+                split = [ast.copy_location(ast.Assign(
+                    targets=[ast.Name(id=name, ctx=ast.Store())], value=s.value), s)]
+                split += [ast.copy_location(ast.Assign(
+                    targets=[t], value=ast.Name(id=name, ctx=ast.Load())), s) for t in s.targets]
+                out.extend(rewrite(split))
+                continue
             filled = _filled(s)
             if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
                 new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
@@ -276,6 +291,24 @@ def _filled(s):
         value = ast.copy_location(ast.Call(
             func=ast.Name(id=AT_UFUNCS[call.func.value.attr], ctx=ast.Load()),
             args=[ast.Name(id=name.id, ctx=ast.Load()), *call.args[1:]], keywords=[]), call)
+    elif call.func.attr == "fill_diagonal" and len(call.args) == 2 \
+            and isinstance(call.args[0], ast.Name):
+        # np.fill_diagonal(x, v): x[np.diag_indices(min(np.shape(x)), np.ndim(x))] = v, the
+        # diagonal NumPy fills (of a matrix that is not square too; wrap= is refused)
+        name, value = call.args
+        numpy = call.func.value
+
+        def of_numpy(attr, *args):
+            return ast.Call(func=ast.Attribute(value=copy.deepcopy(numpy), attr=attr,
+                                               ctx=ast.Load()), args=list(args), keywords=[])
+
+        x = ast.Name(id=name.id, ctx=ast.Load())
+        index = of_numpy("diag_indices", ast.Call(
+            func=ast.Name(id="min", ctx=ast.Load()), args=[of_numpy("shape", x)], keywords=[]),
+            of_numpy("ndim", copy.deepcopy(x)))
+        place = ast.Subscript(value=copy.deepcopy(x), slice=index, ctx=ast.Store())
+        return ast.fix_missing_locations(ast.copy_location(
+            ast.Assign(targets=[place], value=value), s))
     else:
         return None
     place = ast.Subscript(value=ast.Name(id=name.id, ctx=ast.Load()),

@@ -8,9 +8,15 @@ operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
 
 import ast
 
+import numpy as np
+
 from .. import ir
 from ..rules import einsum as einsum_forms
 from .syntax import Ready
+
+#: NumPy's trapezoidal rule (np.trapz before NumPy 2.0, np.trapezoid since)
+TRAPEZOIDS = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
+                   if f is not None)
 
 
 class RewrittenCalls:
@@ -63,6 +69,127 @@ class RewrittenCalls:
         for c, a in reversed(list(zip(conds.elts, choices.elts))):
             result = ast.copy_location(ast.Call(func=where, args=[c, a, result], keywords=[]), e)
         return self.emit_value(target, result, e)
+
+    def quantiles(self, target, e):
+        """``np.quantile(x, [q0, q1], ...)`` (or ``np.percentile``, a tuple literal of q too)
+        as ``np.stack([np.quantile(x, q0, ...), np.quantile(x, q1, ...)])``: NumPy puts the
+        axis of q first, and the rule differentiates one q at a time. Returns the result's
+        name, or None for a call with another q."""
+        q = e.args[1] if len(e.args) > 1 else next(
+            (k.value for k in e.keywords if k.arg == "q"), None)
+        if not (isinstance(q, (ast.List, ast.Tuple)) and q.elts
+                and not any(isinstance(x, (ast.Starred, ast.List, ast.Tuple)) for x in q.elts)):
+            return None
+        calls, given = [], list(e.args)
+        if given and given[0] is not q:   # (x evaluated once, as NumPy does)
+            given[0] = Ready(self.operand(given[0]))
+        for item in q.elts:
+            args = [item if a is q else a for a in given]
+            keywords = [ast.keyword(arg=k.arg, value=item) if k.value is q else k
+                        for k in e.keywords]
+            calls.append(ast.copy_location(ast.Call(func=e.func, args=args, keywords=keywords), e))
+        stacked = ast.copy_location(ast.Call(
+            func=self.numpy_function("stack", e),
+            args=[ast.copy_location(ast.List(elts=calls, ctx=ast.Load()), e)], keywords=[]), e)
+        return self.emit_value(target, stacked, e)
+
+    def trapezoid(self, target, e):
+        """``np.trapezoid(y, x=None, dx=1.0, axis=-1)`` with a literal axis as what NumPy
+        computes: ``np.sum(d * (y[..., 1:] + y[..., :-1]), axis=axis) / 2.0`` (the slices
+        along ``axis``), ``d`` the spacing ``dx`` or, along the last axis, ``np.diff(x,
+        axis=-1)`` (coordinates along another axis are refused). Returns the result's
+        name, or None for a call of another form."""
+        given = dict(zip(("y", "x", "dx", "axis"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("y", "x", "dx", "axis") or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        axis = given.get("axis", ast.Constant(-1))
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
+                and isinstance(axis.operand, ast.Constant):
+            axis = ast.Constant(-axis.operand.value)
+        if "y" not in given or isinstance(given["y"], (ast.List, ast.Tuple)) \
+                or len(e.args) > 4 or not (isinstance(axis, ast.Constant)
+                                           and type(axis.value) is int):
+            return None
+        k = axis.value
+        y = self.operand(given["y"])
+
+        def along(part):
+            return self._along(y, k, part, e)
+
+        def numpy(name, *args, **keywords):
+            return self._numpy_call(name, e, args, keywords)
+
+        x = given.get("x")
+        if x is None or isinstance(x, ast.Constant) and x.value is None:
+            d = given.get("dx", ast.Constant(1.0))
+        elif k == -1:   # (np.diff along the last axis: of a 1-d x too)
+            d = numpy("diff", Ready(self.operand(x)), axis=ast.Constant(-1))
+        else:
+            raise self.scope.src.error(e, "np.trapezoid with coordinates x along an axis "
+                                          "other than the last is not supported; move that "
+                                          "axis last (np.moveaxis(y, axis, -1))")
+        total = ast.BinOp(left=d, op=ast.Mult(), right=ast.BinOp(
+            left=along(ast.Slice(lower=ast.Constant(1))), op=ast.Add(),
+            right=along(ast.Slice(upper=ast.Constant(-1)))))
+        result = ast.BinOp(left=numpy("sum", total, axis=ast.Constant(k)), op=ast.Div(),
+                           right=ast.Constant(2.0))
+        result = ast.fix_missing_locations(ast.copy_location(result, e))
+        return self.emit_value(target, result, e)
+
+    def diff_padded(self, target, e):
+        """``np.diff(x, n, axis, prepend=p, append=a)`` with a literal axis as what NumPy
+        computes: the differences of ``np.concatenate([p', x, a'], axis)``, where ``p'`` is
+        ``p`` broadcast to the shape of ``x`` with one entry along the axis (``0 * x[...,
+        :1] + p``: a number put in front of each row; an array of the same number of
+        dimensions as it is). Returns the result's name, or None for a call of another
+        form (refused by np.diff's rule)."""
+        names = ("a", "n", "axis", "prepend", "append")
+        given = dict(zip(names, e.args))
+        for k in e.keywords:
+            if k.arg not in names or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        axis = given.get("axis", ast.Constant(-1))
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
+                and isinstance(axis.operand, ast.Constant):
+            axis = ast.Constant(-axis.operand.value)
+        if "a" not in given or isinstance(given["a"], (ast.List, ast.Tuple)) or not (
+                isinstance(axis, ast.Constant) and type(axis.value) is int):
+            return None
+        k = axis.value
+        x = self.operand(given["a"])
+        def padding(value):   # (np.zeros_like(x[..., :1]) + p: one entry along the axis)
+            first = self._along(x, k, ast.Slice(upper=ast.Constant(1)), e)
+            return ast.BinOp(left=self._numpy_call("zeros_like", e, [first], {}), op=ast.Add(),
+                             right=value)
+
+        parts = [padding(given["prepend"])] if "prepend" in given else []
+        parts.append(Ready(x))
+        if "append" in given:
+            parts.append(padding(given["append"]))
+        joined = self._numpy_call("concatenate", e, [ast.List(elts=parts, ctx=ast.Load())],
+                                  {"axis": ast.Constant(k)})
+        keywords = {"axis": ast.Constant(k)}
+        if "n" in given:
+            keywords["n"] = given["n"]
+        result = self._numpy_call("diff", e, [joined], keywords)
+        result = ast.fix_missing_locations(ast.copy_location(result, e))
+        return self.emit_value(target, result, e)
+
+    def _along(self, base, k, part, e):
+        """``base[:, ..., part]`` (``part`` at axis ``k`` >= 0) or ``base[..., part, :, ...]``
+        (k < 0) for operand ``base``, as an operand."""
+        index = [ast.Slice()] * k + [part] if k >= 0 else \
+            [ast.Constant(Ellipsis), part] + [ast.Slice()] * (-k - 1)
+        index = part if k == 0 else ast.Tuple(elts=index, ctx=ast.Load())
+        return Ready(self.emit_index(None, base, index, e))
+
+    def _numpy_call(self, name, e, args, keywords):
+        """``numpy.<name>(*args, **keywords)`` through the function's name for NumPy."""
+        return ast.Call(func=self.numpy_function(name, e), args=list(args), keywords=[
+            ast.keyword(arg=a, value=v) for a, v in keywords.items()])
 
     def einsum(self, target, e):
         """Emit ``np.einsum`` in the forms its rule takes (see einsum.py): the sublist form

@@ -10,7 +10,7 @@ import ast
 
 from .. import ir
 from .items import ITEM
-from .syntax import is_append, is_pop
+from .syntax import is_append, is_pop, is_user_function
 
 
 class Statements:
@@ -126,8 +126,22 @@ class Statements:
         if self.varies(e):
             raise self.scope.src.error(stmt, "an expression statement on a value being "
                                              "differentiated (it could change the value in "
-                                             "place); assign its result", _out_hint(e))
+                                             "place); assign its result",
+                                       _out_hint(e) or self._returning_hint(e))
         self.keep(stmt, pure=False)
+
+    def _returning_hint(self, e):
+        """For ``step(u, r)`` as a statement, a function of the user's that may change its
+        argument ``u`` in place: how to write it as a function returning the new array
+        (None for any other expression)."""
+        if not (isinstance(e, ast.Call) and is_user_function(self.callee(e.func).what)):
+            return None
+        changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)), None)
+        if changed is None:
+            return None
+        return (f"a function that changes its argument in place is not differentiated: "
+                f"have {ast.unparse(e.func)} return the new array (return {changed.id} at "
+                f"its end, or build a new one) and write {changed.id} = {ast.unparse(e)}")
 
     def keep(self, stmt, pure=True, defines=()):
         """Keep ``stmt`` as written, in generated names."""

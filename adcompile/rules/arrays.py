@@ -40,7 +40,8 @@ def diagonal(y, x, offset=0, axis1=0, axis2=1):
 
 @adjoint(np.diff, shape="same", linear=True)
 def diff(y, x, n=1, axis=-1):
-    # (prepend= and append= are refused: not keywords of this rule)
+    # (prepend= and append= by keyword: the differences of the joined array, see
+    # frontend/rewritten_calls.py; by position, refused: not parameters of this rule)
     x_bar += diff_bar(y_bar, n, axis)
 
 

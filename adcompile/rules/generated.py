@@ -390,6 +390,8 @@ refused(runtime.sum_join,
         reason="a third derivative through Python's sum of a list is not supported")
 refused(runtime.r_join, runtime.c_join,
         reason="a third derivative through np.r_ or np.c_ is not supported")
+refused(runtime.lstsq_bar, runtime.lstsq_dot,
+        reason="a second derivative through np.linalg.lstsq is not supported")
 refused(runtime.gammainc_dlog_da, runtime.betainc_dlog,
         reason="a second derivative of a scipy.stats gamma, beta or t cdf in its shape "
                "parameter (a, b, df) is not supported")

@@ -315,3 +315,19 @@ def multi_dot(y, xs):
 @tangent(np.linalg.multi_dot)
 def multi_dot_tangent(y, xs):
     y_dot += multi_dot_dot(xs_dot, xs)
+
+
+@adjoint(np.linalg.lstsq, shape="unknown")
+def lstsq(y, a, b, rcond=None):
+    # y = (x, residuals, rank, s) for a matrix a of full column rank (lstsq_bar checks the
+    # rank): x = (a^T a)^-1 a^T b, its residuals and a's singular values
+    bars = lstsq_bar(y_bar, y, a, b)
+    a_bar += bars[0]
+    b_bar += bars[1]
+
+
+@tangent(np.linalg.lstsq)
+def lstsq_tangent(y, a, b, rcond=None):
+    y_dot += lstsq_dot(a_dot, 0.0, y, a, b)
+    y_dot += lstsq_dot(0.0, b_dot, y, a, b)
+

@@ -43,7 +43,7 @@ def tanh(y, x):
     x_bar += y_bar * (1 - y * y)
 
 
-@adjoint(np.abs)
+@adjoint(np.abs, np.fabs)
 def abs(y, x):
     # sign(0) = 0: the zero subgradient at the kink, as in JAX
     x_bar += y_bar * real_sign(x)
@@ -663,3 +663,15 @@ nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argm
 def full(y, shape, fill, dtype=None):
     # an array filled with a value being differentiated (older gradient code too)
     fill_bar += unbroadcast(y_bar, fill)
+
+
+@adjoint(np.full_like, shape="same", constant=("a",))
+def full_like(y, a, fill_value, dtype=None):
+    # an array shaped like a (whose values do not matter) filled with fill_value, in a's
+    # type or dtype: zero gradient where that is an integer or bool type (as astype)
+    fill_value_bar += unbroadcast(astype_bar(y_bar, np.result_type(y), np.result_type(fill_value)), fill_value)
+
+
+@tangent(np.full_like)
+def full_like_tangent(y, a, fill_value, dtype=None):
+    y_dot += astype_bar(np.zeros(np.shape(y)) + fill_value_dot, np.result_type(y))

@@ -64,26 +64,40 @@ def average_tangent(y, a, weights, axis=None, returned=False, keepdims=False):
 def quantile(y, x, q, axis=None, keepdims=False, method="linear"):
     if method != "linear":
         unsupported("np.quantile is differentiated with the default method='linear' only")
+    elif ndim(q) != 0:
+        unsupported("np.quantile is differentiated for one q at a time (or a list literal "
+                    "of them): call it once per q")
     else:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q, axis)
 
 
 @tangent(np.quantile)
 def quantile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    y_dot += np.sum(x_dot * quantile_weights(x, q, axis), axis=axis, keepdims=keepdims)
+    if ndim(q) != 0:
+        unsupported("np.quantile is differentiated for one q at a time (or a list literal "
+                    "of them): call it once per q")
+    else:
+        y_dot += np.sum(x_dot * quantile_weights(x, q, axis), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.percentile, shape="reduce")
 def percentile(y, x, q, axis=None, keepdims=False, method="linear"):
     if method != "linear":
         unsupported("np.percentile is differentiated with the default method='linear' only")
+    elif ndim(q) != 0:
+        unsupported("np.percentile is differentiated for one q at a time (or a list literal "
+                    "of them): call it once per q")
     else:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q / 100.0, axis)
 
 
 @tangent(np.percentile)
 def percentile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    y_dot += np.sum(x_dot * quantile_weights(x, q / 100.0, axis), axis=axis, keepdims=keepdims)
+    if ndim(q) != 0:
+        unsupported("np.percentile is differentiated for one q at a time (or a list literal "
+                    "of them): call it once per q")
+    else:
+        y_dot += np.sum(x_dot * quantile_weights(x, q / 100.0, axis), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.median, shape="reduce")

@@ -104,7 +104,8 @@ def quantile_weights(x, q, axis=None):
     quantile's gradient, piecewise constant."""
     if np.ndim(q) != 0:
         raise ValueError("adcompile differentiates quantiles of one q at a time; call "
-                         "np.quantile (or percentile) once per q")
+                         "np.quantile (or percentile) once per q, or give the q as a list "
+                         "literal (np.quantile(x, [0.25, 0.75]))")
     values = np.asarray(x)
     if axis is None:
         return np.reshape(quantile_weights(np.ravel(values), q, 0), np.shape(values))

@@ -144,3 +144,56 @@ def qr_dot(x_dot, y):
     q_dot, r1_dot = _square_qr_dot(q, r[..., :k], x_dot[..., :k])
     r2_dot = _T(q) @ (x_dot[..., k:] - q_dot @ r[..., k:])
     return pair(q_dot, np.concatenate([r1_dot, r2_dot], axis=-1))
+
+
+def _lstsq_parts(y, a, b):
+    """(X, R, n) for y = np.linalg.lstsq(a, b): the solution and the residual b - a x as
+    matrices of columns, and a's number of columns; a ValueError where a is not of full
+    column rank (the solution is then the least-norm one, whose derivative differs)."""
+    a = np.asarray(a)
+    m, n = a.shape
+    if y[2] < n:
+        raise ValueError(f"np.linalg.lstsq is differentiated for a matrix of full column "
+                         f"rank ({n}); this {m}x{n} matrix has rank {y[2]}")
+    X = np.reshape(y[0], (n, -1))
+    return X, np.reshape(b, (m, -1)) - a @ X, n
+
+
+def lstsq_bar(y_bar, y, a, b):
+    """(a_bar, b_bar) for ``y = (x, residuals, rank, s) = np.linalg.lstsq(a, b)``, a of full
+    column rank: x = (a^T a)^-1 a^T b gives, with z = (a^T a)^-1 x_bar and r = b - a x,
+    a_bar = r z^T - a z x^T and b_bar = a z; at the solution a^T r = 0, so the residuals
+    |r|^2 give 2 r res_bar to b and -2 r res_bar x^T to a; the singular values
+    U diag(s_bar) V^T to a."""
+    X, R, n = _lstsq_parts(y, a, b)
+    G = np.reshape(np.broadcast_to(y_bar[0], np.shape(y[0])), (n, -1))
+    Z = np.linalg.solve(_T(a) @ a, G)
+    AZ = a @ Z
+    a_bar, b_bar = R @ _T(Z) - AZ @ _T(X), AZ
+    res_bar = np.asarray(y_bar[1])
+    if res_bar.size and np.size(y[1]):
+        W = 2 * R * np.broadcast_to(np.ravel(res_bar), (R.shape[1],))
+        a_bar, b_bar = a_bar - W @ _T(X), b_bar + W
+    s_bar = np.asarray(y_bar[3])
+    if np.any(s_bar):
+        U, _, Vt = np.linalg.svd(a, full_matrices=False)
+        a_bar = a_bar + (U * s_bar) @ Vt
+    return pair(a_bar, np.reshape(b_bar, np.shape(b)))
+
+
+def lstsq_dot(a_dot, b_dot, y, a, b):
+    """The tangent (x_dot, residuals_dot, 0, s_dot) of ``y = np.linalg.lstsq(a, b)`` along
+    a_dot and b_dot (a of full column rank; see lstsq_bar): x_dot = (a^T a)^-1 (a_dot^T r -
+    a^T a_dot x + a^T b_dot), the residuals' 2 r . (b_dot - a_dot x), s_dot = diag(U^T a_dot
+    V)."""
+    X, R, n = _lstsq_parts(y, a, b)
+    # (a zero tangent, 0.0, in the solution's precision: float32 stays float32)
+    A_dot = np.broadcast_to(np.asarray(a_dot, dtype=np.result_type(a_dot, X)), np.shape(a))
+    B_dot = np.reshape(np.broadcast_to(np.asarray(b_dot, dtype=np.result_type(b_dot, X)),
+                                       np.shape(b)), R.shape)
+    moved = B_dot - A_dot @ X
+    X_dot = np.linalg.solve(_T(a) @ a, _T(A_dot) @ R + _T(a) @ moved)
+    res_dot = 2 * np.sum(R * moved, axis=0) if np.size(y[1]) else np.zeros_like(y[1])
+    U, _, Vt = np.linalg.svd(a, full_matrices=False)
+    s_dot = np.sum(U * (A_dot @ _T(Vt)), axis=0)
+    return pair(np.reshape(X_dot, np.shape(y[0])), res_dot, 0, s_dot)
