@@ -155,13 +155,17 @@ _ABSENT = object()
 
 def _ndims(args):
     """The specialisation key of a call: for each positional argument 0 for a number,
-    (ndim, full) for an array (full: no axis of length 1), None when unknown.
+    (ndim, full, narrow) for an array (full: no axis of length 1; narrow: floats of less
+    than 64 bits, whose gradient is converted back to their precision where the code
+    computes in float64), None when unknown.
 
-    A 0-d array is (None, False): an array (it can be changed in place, see
+    A 0-d array is (None, False, narrow): an array (it can be changed in place, see
     aliasing.check_rebindings) of unknown ndim, so that its gradient comes back as an
     array, as the general code ensures."""
-    return tuple(0 if type(a) in _NUMBERS else ((a.ndim or None), a.ndim > 0 and 1 not in a.shape)
-                 if type(a) is np.ndarray else None for a in args)
+    return tuple(0 if type(a) in _NUMBERS else (
+        (a.ndim or None), a.ndim > 0 and 1 not in a.shape,
+        a.dtype.kind == "f" and a.dtype.itemsize < 8)
+        if type(a) is np.ndarray else None for a in args)
 
 
 def _dispatcher(transform, form, name, trailing=None):
@@ -223,8 +227,9 @@ def _dispatcher(transform, form, name, trailing=None):
 
 def _array_kinds(args):
     """For each argument that is an ndarray its ndim, whether an axis has length 1 and its
-    dtype's kind (all that its check and ``_ndims`` depend on), for the others its type."""
-    return tuple([(a.ndim, 1 in a.shape, a.dtype.kind) if type(a) is np.ndarray else type(a)
+    dtype's character (float32 is not float64: all that its check and ``_ndims`` depend
+    on), for the others its type."""
+    return tuple([(a.ndim, 1 in a.shape, a.dtype.char) if type(a) is np.ndarray else type(a)
                   for a in args])
 
 

@@ -65,6 +65,12 @@ class Target:
         return {p: n == 0 or isinstance(n, tuple) and n[1] for p, n in zip(self.params, self.key)}
 
     @property
+    def param_narrow(self):
+        """The parameters whose arguments are arrays of floats narrower than float64."""
+        return frozenset(p for p, n in zip(self.params, self.key)
+                         if isinstance(n, tuple) and len(n) > 2 and n[2])
+
+    @property
     def in_place(self):
         """Whether adjoints may be updated in place (not in code differentiated again)."""
         return self.form != "grad2"
@@ -88,7 +94,7 @@ def guard_rebindings(fn, target):
     key, params = target.key, target.params
     # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
     known = ({p: n == 0 for p, n in zip(params, key)},
-             {p: 0 if n == (None, False) else d for (p, d), n in zip(
+             {p: 0 if isinstance(n, tuple) and n[:2] == (None, False) else d for (p, d), n in zip(
                  target.param_ndims.items(), key)})
     _, ndim_of = infer_ndims(fn, known[1])
     is_number = infer_numbers(fn, known[0], ndim_of)
@@ -188,7 +194,7 @@ def reverse_pass(fn, target, owned=False):
     the same for every reverse form; the form's options go on its context, for the passes
     after it: whether the value is returned, how lower_tape keeps values."""
     code = reverse(fn if owned else ir.copy_function(fn), target.param_ndims, target.aliases,
-                   param_full=target.param_full)
+                   param_full=target.param_full, narrow=target.param_narrow)
     return replace(code, context=replace(
         code.context, return_value=target.form == "vjp", save_policy=target.save_policy,
         checkpoint=target.checkpoint if target.in_place else None))

@@ -895,3 +895,54 @@ def test_python_numbers_give_python_floats(f):
             assert np.asarray(g).dtype == np.float64
         _, dot = ad.jvp(f, wrt=(0, 1))(x, y, (1.0, 0.5))
         assert isinstance(dot, float), repr(dot)
+
+
+# -- float32 arguments in code that computes in float64 ---------------------------------
+
+def times_a_numpy_constant(x):
+    return np.sum(x * np.sin(0.5))        # np.sin(0.5) is a float64 scalar: x * it is float64
+
+
+def sorted_times_float64(x):
+    return np.sum(np.sort(x) * np.arange(3.0))
+
+
+def float32_weights_float64_data(W1, b1, W2, X, y):
+    h = np.tanh(X @ W1 + b1)
+    return np.mean((h @ W2 - y) ** 2)
+
+
+def float32_recurrence(W, h0, xs):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])   # (xs float64: h is float64 from the first step)
+        loss = loss + np.sum(h ** 2)
+    return loss
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (times_a_numpy_constant, [(3,)]),
+    (sorted_times_float64, [(3,)]),
+    (float32_weights_float64_data, [(4, 5), (5,), (5,)]),
+    (float32_recurrence, [(3, 3), (3,)]),
+])
+def test_float32_arguments_of_float64_code_get_float32_gradients(f, shapes):
+    # the code computes in float64 (NumPy 2 promotes float32 with float64 values): the
+    # gradients handed back are float32 all the same, as the argument's precision
+    wide = [RNG.standard_normal(s) for s in shapes]
+    data = {float32_weights_float64_data: [RNG.standard_normal((6, 4)), RNG.standard_normal(6)],
+            float32_recurrence: [RNG.standard_normal((4, 3))]}.get(f, [])
+    narrow = [a.astype(np.float32) for a in wide]
+    wrt = tuple(range(len(shapes)))
+    expected = ad.grad(f, wrt=wrt)(*[a.astype(np.float64) for a in narrow], *data)
+    for got in (ad.grad(f, wrt=wrt)(*narrow, *data),
+                ad.value_and_grad(f, wrt=wrt)(*narrow, *data)[1],
+                ad.vjp(f, wrt=wrt)(*narrow, *data, 1.0)[1]):
+        for g, e in zip(got, expected):
+            assert g.dtype == np.float32 and g.shape == e.shape
+            np.testing.assert_allclose(g, e.astype(np.float32), rtol=1e-4, atol=1e-6)
+    # each float32 argument's gradient is converted; float64 arguments need fewer
+    converted = ad.show(f, wrt=wrt, args=(*narrow, *data)).count("as_gradient(")
+    assert converted == len(shapes) > ad.show(f, wrt=wrt, args=(*wide, *data)).count(
+        "as_gradient(")

@@ -64,16 +64,20 @@ class Context:
     save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
+    narrow: frozenset = frozenset()   # parameters given arrays of floats below float64
 
 
-def reverse(fn, param_ndims, aliases, param_full=None):
+def reverse(fn, param_ndims, aliases, param_full=None, narrow=frozenset()):
     """The backward sweep of ``fn`` and its tape (sweeps.Sweeps; the forward sweep is made
     by a later pass), the same for every reverse form. ``param_ndims``: known ndim of
     parameters (None = unknown); ``aliases``: runtime helper name -> name in the generated
-    code; ``param_full``: parameter -> True where the argument has no axis of length 1."""
+    code; ``param_full``: parameter -> True where the argument has no axis of length 1;
+    ``narrow``: the parameters given float32 (or float16) arrays, whose gradients are
+    converted to that precision (the code may compute in float64)."""
     _, ndim_of = infer_ndims(fn, param_ndims)
     full_of = infer_full(fn, param_full or {}, ndim_of)
-    context = Context(fn.namer, aliases, ndim_of, full_of, shape_of=infer_shapes(fn, ndim_of))
+    context = Context(fn.namer, aliases, ndim_of, full_of, shape_of=infer_shapes(fn, ndim_of),
+                      narrow=frozenset(narrow))
     return Reverser(fn, context).run()
 
 
@@ -118,7 +122,8 @@ class Reverser:
         roots = [adjoint_root(v, self.aliases) for v in values.values() if v is not None]
         complex_possible = may_make_complex(fn, self.ndim_of)
         for p in fn.wrt:
-            grads.append(ir.load(_gradient(self.adj, p, values[p], roots, complex_possible,
+            grads.append(ir.load(_gradient(self.adj, p, values[p], roots,
+                                           complex_possible or p in self.context.narrow,
                                            backward)))
         self.tape.fill(backward)
         _save_carried_for_top_loops(self.top_loops, self.reversed_loops, self.tape, backward)
@@ -438,13 +443,14 @@ class Reverser:
         self.reversed_loops[node] = header
         return header
 
-def _gradient(adj, p, value, roots, complex_possible, out):
+def _gradient(adj, p, value, roots, convert, out):
     """The variable holding the gradient handed back for parameter ``p``, whose adjoint
     sums to ``value`` (None: nothing), its statement put into ``out`` (``adj``: the
     reverse pass's Adjoints). It is a new array of the argument's shape (a float for a
     number): what may be a view, the caller's out_bar, or an array another gradient is
     too, is converted (``as_gradient``); Python numbers are immutable, so only an array
-    view needs converting for them."""
+    view needs converting for them. ``convert``: convert it anyway (a complex value may
+    come out; the argument is float32, the adjoint maybe float64)."""
     terms = value is not None
     if value is None:
         value = adj.zeros(p)
@@ -452,7 +458,7 @@ def _gradient(adj, p, value, roots, complex_possible, out):
     own = adjoint_root(value, adj.aliases)
 
     def converted(shared):
-        return terms and (n is None or complex_possible or may_alias(value, adj.aliases) and (
+        return terms and (n is None or convert or may_alias(value, adj.aliases) and (
             n > 0 and shared or n == 0 and isinstance(value, ast.Call)
             and not is_unbroadcast(value, adj.aliases)))
 
