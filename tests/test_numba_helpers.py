@@ -238,6 +238,44 @@ def test_the_lowering_rewrites_only_what_numba_does_not_compile():
     assert "d = np.max(x) + np.sum(x, axis=0, dtype=np.float32)" in code
 
 
+# --- indexing: getitem_bar, without_item, item_written -----------------------------------
+
+INDEXES = [((5,), slice(1, -1)), ((5,), (slice(None, None, 2),)), ((3,), (slice(None), None)),
+           ((3, 4), (slice(None), None, slice(None))), ((3, 4), 1), ((3, 4), (slice(None), -2)),
+           ((3, 4), (Ellipsis, 2)), ((2, 3, 4), (0, slice(1, None), None))]
+
+
+@pytest.mark.parametrize("shape, index", INDEXES)
+def test_getitem_bar_and_the_adjoints_of_an_item_assignment(numba, shape, index):
+    from adcompile.runtime import arrays
+    getitem_bar, without_item, item_written = (
+        helper("getitem_bar"), helper("without_item"), helper("item_written"))
+    scatter = numba.njit(lambda g, x, i: getitem_bar(g, x, i))
+    x = RNG.normal(size=shape)
+    g = RNG.normal(size=np.shape(x[index]))
+    same(scatter(g, x, index), arrays.getitem_bar(g, x, index))
+    for g_type, x_type in ((np.float32, np.float32), (np.float64, np.float32),
+                           (np.float32, np.float64)):
+        same(scatter(g.astype(g_type), x.astype(x_type), index),
+             arrays.getitem_bar(g.astype(g_type), x.astype(x_type), index))
+    same(scatter(1.5, x, index), arrays.getitem_bar(1.5, x, index))   # (a number: float64 x)
+    z_bar = RNG.normal(size=shape)
+    same(numba.njit(lambda g, i: without_item(g, i))(z_bar, index),
+         arrays.without_item(z_bar, index))
+    same(numba.njit(lambda g, i: item_written(g, i))(z_bar, index),
+         arrays.item_written(z_bar, index))
+
+
+def test_indexing_adjoints_refuse_array_indexes_and_a_float64_number_for_float32(numba):
+    getitem_bar, without_item = helper("getitem_bar"), helper("without_item")
+    x = np.ones(4)
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x, np.array([0, 0]))
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x,
+            (np.array([0, 0]),))
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), 1.0, x.astype(np.float32), 1)
+    refused(numba, lambda g, i: without_item(g, i), x, np.array([1, 2]))
+
+
 # --- compiled gradients that call them ----------------------------------------------------
 
 def row_max(x):
@@ -281,6 +319,14 @@ def softplus32(w, X, zero):
     return np.sum(np.logaddexp(zero, X @ w))
 
 
+def spread(x, w):
+    return np.sum(np.tanh(x[:, None] * w))
+
+
+def picks(x):
+    return x[1] * np.sum(x[::2] ** 2) + np.sum(x[2:] * x[:-2])
+
+
 def normal(*shape):
     return RNG.normal(size=shape)
 
@@ -295,6 +341,10 @@ GRADIENT_CASES = [
     (col_min, (normal(3, 4),), 0, ["argmax_mask(", "min_along_1("]),
     (softplus, (normal(3), 0.1, normal(6, 3), 1.0 * (RNG.random(6) < 0.5)), (0, 1),
      ["stable_sigmoid("]),
+    (spread, (normal(3), normal(4)), 0, ["getitem_bar("]),
+    (picks, (normal(6),), 0, ["getitem_bar("]),
+    (workloads.heat, (normal(7), 0.2, 3), (0, 1), ["getitem_bar(", "without_item(",
+                                                   "item_written("]),
     (workloads.mlp_loss, (0.3 * normal(5, 4), normal(4), normal(4, 3), normal(3), normal(6, 5),
                           np.eye(3)[RNG.integers(0, 3, 6)]), (0, 1, 2, 3),
      ["unreduce(", "argmax_mask(", "max_along_1(", "sum_along_1("]),
@@ -333,7 +383,8 @@ def test_compiled_gradients_equal_finite_differences_and_plain_python(numba, f, 
 @pytest.mark.parametrize("f, args", [
     (row_max, (normal(3, 4),)), (col_sums, (normal(3, 4), normal(4))),
     (softplus32, (normal(3), normal(6, 3), np.float32(0.0))),
-], ids=["row_max", "col_sums", "softplus32"])
+    (spread, (normal(3), normal(4))),
+], ids=["row_max", "col_sums", "softplus32", "spread"])
 def test_float32_gradients_stay_float32(numba, f, args):
     args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args)
     g, (got,) = compiled_gradient(f, 0, args)

@@ -8,9 +8,10 @@ or keepdims calls of numba versions); each runtime helper the code calls is repl
 version numba compiles (numba_helpers.py, numba_reductions.py): ``zeros_like``,
 ``filled_like``, ``unbroadcast`` (arrays of up to two dimensions), ``unreduce``,
 ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
-``stable_sigmoid``, ``in_place``, ``as_gradient`` and the check of a value that may be
-complex. Code that calls any other helper (an array's scatter, a matrix product's
-adjoint, ...) is not compiled.
+``stable_sigmoid``, ``in_place``, ``getitem_bar``, ``without_item`` and ``item_written``
+(basic indexing), ``as_gradient`` and the check of a value that may be complex. Code that
+calls any other helper (a scatter by an array of indices, a matrix product's adjoint,
+...) is not compiled.
 
 Where the code holds a construct numba cannot compile, the gradient runs the plain
 Python code instead and says so once, with a ``NumbaFallbackWarning`` naming the

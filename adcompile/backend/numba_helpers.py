@@ -40,6 +40,8 @@ def _make():
     made["unbroadcast"] = _unbroadcast_helper(kinds, overload)
     made.update(reduction_helpers(kinds, overload))
     made.update(_elementwise_helpers(kinds, overload))
+    made["getitem_bar"] = _getitem_bar_helper(kinds, overload)
+    made.update(_item_helpers(kinds, overload))
     made["as_gradient"] = _as_gradient_helper(kinds, overload)
     made["real_value"] = _real_value_helper(kinds, overload)
     return made
@@ -224,11 +226,16 @@ def _stable_sigmoid_helper(kinds, overload):
         # the Python helper's floor: float(log(tiny)) - 0.5, then in d's precision
         floor = dtype(float(np.log(np.finfo(dtype).tiny)) - 0.5)
         one = dtype(1.0)
-        if isinstance(d, types.Array):
+        if isinstance(d, types.Array) and kind in (types.float32, types.float64):
             def array(d):
-                x = np.maximum(d.astype(dtype), floor)   # (NaN stays NaN, as np.maximum's)
+                x = np.maximum(d, floor)   # (NaN stays NaN, as np.maximum's)
                 return one / (one + np.exp(-x))
             return array
+        if isinstance(d, types.Array):
+            def other(d):   # (integers and bools: in float64)
+                x = np.maximum(d.astype(dtype), floor)
+                return one / (one + np.exp(-x))
+            return other
 
         def number(d):
             x = dtype(d)
@@ -238,6 +245,83 @@ def _stable_sigmoid_helper(kinds, overload):
         return number
 
     return stable_sigmoid
+
+
+def _getitem_bar_helper(kinds, overload):
+    """The numba version of ``getitem_bar`` for basic indexing of an array (ints, slices,
+    None, Ellipsis: no entry is written twice), in the precision NumPy's
+    ``np.result_type(x, y_bar, 1.0)`` gives; an index with arrays (which NumPy's
+    ``np.add.at`` sums into) is refused."""
+    types = kinds.types
+    from numba.np.numpy_support import as_dtype
+
+    from .numba_reductions import number_dtype
+
+    def getitem_bar(y_bar, x, index):
+        raise NotImplementedError
+
+    @overload(getitem_bar)
+    def _getitem_bar(y_bar, x, index):
+        if not isinstance(x, types.Array) or x.ndim == 0 or not _basic(index, types):
+            return None
+        if kinds.number(y_bar):
+            dtype = number_dtype(y_bar, x, kinds)
+        elif isinstance(y_bar, types.Array):
+            dtype = np.result_type(as_dtype(x.dtype), as_dtype(y_bar.dtype), 1.0).type
+        else:
+            return None
+        if dtype not in (np.float32, np.float64):
+            return None
+
+        def scatter(y_bar, x, index):
+            x_bar = np.zeros(x.shape, dtype)
+            x_bar[index] = y_bar
+            return x_bar
+        return scatter
+
+    return getitem_bar
+
+
+def _basic(index, types):
+    """Whether the numba type ``index`` is a basic index (ints, slices, None, Ellipsis,
+    or a tuple of them), which writes no entry twice."""
+    parts = index.types if isinstance(index, types.BaseTuple) else (index,)
+    return all(isinstance(p, (types.Integer, types.SliceType, types.NoneType,
+                              types.EllipsisType)) and not isinstance(p, types.Boolean)
+               for p in parts)
+
+
+def _item_helpers(kinds, overload):
+    """numba versions of ``without_item`` and ``item_written`` (the adjoints of an
+    assignment to an array's items) for basic indexing."""
+    types = kinds.types
+
+    def without_item(g, index):
+        raise NotImplementedError
+
+    def item_written(g, index):
+        raise NotImplementedError
+
+    @overload(without_item)
+    def _without_item(g, index):
+        # a copy of g with zeros where the items were written
+        if not isinstance(g, types.Array) or g.ndim == 0 or not _basic(index, types):
+            return None
+
+        def cleared(g, index):
+            out = g.copy()
+            out[index] = 0
+            return out
+        return cleared
+
+    @overload(item_written)
+    def _item_written(g, index):
+        # what reached the items written: g at the index (a view, as NumPy's)
+        if not isinstance(g, types.Array) or g.ndim == 0 or not _basic(index, types):
+            return None
+        return lambda g, index: g[index]
+
+    return {"without_item": without_item, "item_written": item_written}
 
 
 def _as_gradient_helper(kinds, overload):

@@ -32,7 +32,7 @@ def _float_dtype(t, kinds):
     return {kinds.types.float32: np.float32, kinds.types.float64: np.float64}.get(kind)
 
 
-def _number_dtype(g, x, kinds):
+def number_dtype(g, x, kinds):
     """The precision ``np.asarray(g, dtype=np.result_type(x, g))`` gives a number ``g``
     next to the float array ``x``: x's for float64 (any real number) or for float32 and a
     float32 number; None where NumPy's answer depends on more than g's numba type (a
@@ -79,7 +79,7 @@ def _unreduce_helper(kinds, overload):
             return None
         expand = known[0] is not None and not known[1]
         if kinds.number(g):
-            dtype = _number_dtype(g, x, kinds)
+            dtype = number_dtype(g, x, kinds)
             if dtype is None or not _number_expands(known):
                 return None
             return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g, dtype=dtype)
@@ -113,16 +113,17 @@ def _unreduce_times_helper(kinds, overload):
         expand = known[0] is not None and not known[1] and isinstance(g, types.Array)
         if kinds.number(g):
             # (g as NumPy makes it an array)
-            dtype = _number_dtype(g, x, kinds) if _number_expands(known) else None
+            dtype = number_dtype(g, x, kinds) if _number_expands(known) else None
         elif _float_dtype(g, kinds) is not None and g.ndim + expand <= x.ndim:
-            dtype = np.result_type(_float_dtype(g, kinds),
-                                   _float_dtype(x, kinds) or np.float64).type
+            from numba.np.numpy_support import as_dtype
+            dtype = np.result_type(_float_dtype(g, kinds), as_dtype(x.dtype)).type
         else:
             return None
-        if dtype is None:
+        if dtype not in (np.float32, np.float64):
             return None
         product = np.result_type(dtype, e_dtype).type   # (of two arrays, as NumPy's)
-        cast_g = pieces.cast(product, isinstance(g, types.Array) and g.dtype != product)
+        cast_g = pieces.cast(product, isinstance(g, types.Array)
+                             and _float_dtype(g, kinds) is not product)
         cast_e = pieces.cast(product, e_dtype is not product)
         return _times(cast_g, pieces.expand if expand else pieces.keep_shape, cast_e,
                       pieces.broadcast_shape)
