@@ -238,6 +238,47 @@ def test_the_lowering_rewrites_only_what_numba_does_not_compile():
     assert "d = np.max(x) + np.sum(x, axis=0, dtype=np.float32)" in code
 
 
+# --- NumPy's loops for the transcendental ufuncs of large arrays ----------------------------
+
+@pytest.mark.parametrize("name", ["tanh", "exp", "log1p", "logaddexp"])
+def test_large_arrays_get_numpys_ufunc_values_small_ones_numbas(numba, name):
+    from adcompile.backend.numba_ufuncs import LARGE
+    stub, ufunc = helper(f"numpy_{name}"), getattr(np, name)
+    binary = name == "logaddexp"
+    jitted = numba.njit(lambda a: stub(0.0, a) if binary else stub(a))
+    large = np.abs(RNG.normal(size=(LARGE // 16, 32)))
+    for a in (large, np.asfortranarray(large), large[:, ::2], large.astype(np.float32)):
+        if binary and a.dtype == np.float32:
+            continue   # (numba's own there: 0.0 is float64 to numba, weak to NumPy)
+        got = jitted(a)
+        same(got, ufunc(0.0, a) if binary else ufunc(a))   # (to the bit)
+        assert got.flags.c_contiguous
+    small = large[:3]
+    same(jitted(small), ufunc(0.0, small) if binary else ufunc(small), ulps=4)
+    number = numba.njit(lambda v: np.asarray(stub(0.0, v) if binary else stub(v)))
+    same(number(0.7), np.asarray(ufunc(0.0, 0.7) if binary else ufunc(0.7)), ulps=4)
+
+
+def test_large_arrays_get_the_python_stable_sigmoid(numba):
+    stable_sigmoid = helper("stable_sigmoid")
+    jitted = numba.njit(lambda d: stable_sigmoid(d))
+    d = np.concatenate([EDGES, 30 * RNG.normal(size=2000)])
+    for a in (d, d.astype(np.float32), d.reshape(8, -1).T):
+        same(jitted(a), special.stable_sigmoid(a))
+
+
+def test_the_lowering_rewrites_ufuncs_on_their_positional_arguments_alone():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, out_bar=1.0):\n"
+            "    a = np.tanh(x) + np.tanh(2 * x) + np.logaddexp(0.0, x)\n"
+            "    b = np.exp(x, out=x) + np.sqrt(x) + np.exp(*x)\n"
+            "    return a, b\n")
+    code, names = lowered(text)
+    assert names == {"numpy_tanh_1": "numpy_tanh", "numpy_logaddexp_1": "numpy_logaddexp"}
+    assert "a = numpy_tanh_1(x) + numpy_tanh_1(2 * x) + numpy_logaddexp_1(0.0, x)" in code
+    assert "b = np.exp(x, out=x) + np.sqrt(x) + np.exp(*x)" in code
+
+
 # --- indexing: getitem_bar, without_item, item_written -----------------------------------
 
 INDEXES = [((5,), slice(1, -1)), ((5,), (slice(None, None, 2),)), ((3,), (slice(None), None)),
@@ -327,6 +368,11 @@ def picks(x):
     return x[1] * np.sum(x[::2] ** 2) + np.sum(x[2:] * x[:-2])
 
 
+def wide(x, y):
+    # (40 x 40 entries: NumPy's own loops for tanh, exp and logaddexp)
+    return np.sum(np.tanh(x) * np.exp(-x) + np.logaddexp(0.0, x * y))
+
+
 def normal(*shape):
     return RNG.normal(size=shape)
 
@@ -345,6 +391,8 @@ GRADIENT_CASES = [
     (picks, (normal(6),), 0, ["getitem_bar("]),
     (workloads.heat, (normal(7), 0.2, 3), (0, 1), ["getitem_bar(", "without_item(",
                                                    "item_written("]),
+    (wide, (normal(40, 40), normal(40, 40)), (0, 1),
+     ["numpy_tanh_1(", "numpy_exp_1(", "stable_sigmoid("]),
     (workloads.mlp_loss, (0.3 * normal(5, 4), normal(4), normal(4, 3), normal(3), normal(6, 5),
                           np.eye(3)[RNG.integers(0, 3, 6)]), (0, 1, 2, 3),
      ["unreduce(", "argmax_mask(", "max_along_1(", "sum_along_1("]),

@@ -4,7 +4,8 @@ numba is optional and imported only when a gradient with this backend is first m
 (``require_numba``). The generated adjoint is the same code as without the backend,
 lowered to what numba's nopython mode compiles (numba_lowering.py: the seed a positional
 parameter, the tape's reversed walks loops over indices, NumPy's reductions with an axis
-or keepdims calls of numba versions); each runtime helper the code calls is replaced by a
+or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
+NumPy's own loops); each runtime helper the code calls is replaced by a
 version numba compiles (numba_helpers.py, numba_reductions.py): ``zeros_like``,
 ``filled_like``, ``unbroadcast`` (arrays of up to two dimensions), ``unreduce``,
 ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
@@ -75,7 +76,7 @@ def _namespace(text, source, aliases, extra):
     closure. Any other value it reads from them (an array, a number) is refused: numba
     would freeze it when it compiles, and a later change would go unseen. ``extra``: names
     the code reads -> Python callables, or the canonical name of a numba helper (the names
-    ``lowered`` gives the reductions it rewrites)."""
+    ``lowered`` gives the NumPy calls it rewrites)."""
     tree = ast.parse(text)
     node = tree.body[0]
     local = ir.assigns([node]) | {a.arg for a in node.args.args + node.args.kwonlyargs}
@@ -200,9 +201,9 @@ class Compiled:
         self.jitted = None
         self.text = None
         try:
-            self.text, reductions = lowered(text, aliases.get("np", "np"))
+            self.text, numpy_calls = lowered(text, aliases.get("np", "np"))
             self.jitted = self._jit(self.text, name, source, aliases,
-                                    dict(extra or {}, **reductions))
+                                    dict(extra or {}, **numpy_calls))
         except NotCompilable as error:
             self._fall_back(f"the generated code calls {error}" if "(line" in str(error)
                             else f"the generated code has {error}")

@@ -34,11 +34,13 @@ def _make():
     from numba.extending import overload
 
     from .numba_reductions import reduction_helpers
+    from .numba_ufuncs import ufunc_helpers
 
     kinds = _Kinds(types)
     made = _shape_helpers(kinds, overload)
     made["unbroadcast"] = _unbroadcast_helper(kinds, overload)
     made.update(reduction_helpers(kinds, overload))
+    made.update(ufunc_helpers(kinds, overload))
     made.update(_elementwise_helpers(kinds, overload))
     made["getitem_bar"] = _getitem_bar_helper(kinds, overload)
     made.update(_item_helpers(kinds, overload))
@@ -227,9 +229,19 @@ def _stable_sigmoid_helper(kinds, overload):
         floor = dtype(float(np.log(np.finfo(dtype).tiny)) - 0.5)
         one = dtype(1.0)
         if isinstance(d, types.Array) and kind in (types.float32, types.float64):
+            import numba
+
+            from ..runtime.special import stable_sigmoid as numpy_version
+            from .numba_ufuncs import LARGE
+            result = types.Array(kind, d.ndim, "C")
+
             def array(d):
-                x = np.maximum(d, floor)   # (NaN stays NaN, as np.maximum's)
-                return one / (one + np.exp(-x))
+                if d.size < LARGE:
+                    x = np.maximum(d, floor)   # (NaN stays NaN, as np.maximum's)
+                    return one / (one + np.exp(-x))
+                with numba.objmode(out=result):   # (NumPy's exp: see numba_ufuncs.py)
+                    out = np.ascontiguousarray(numpy_version(d))
+                return out
             return array
         if isinstance(d, types.Array):
             def other(d):   # (integers and bools: in float64)

@@ -6,7 +6,9 @@
   become loops over indices;
 - NumPy's reductions numba does not compile with the arguments the code gives them,
   ``np.max(a, axis=1)``, ``np.min(a, axis=0, keepdims=True)``, ``np.sum(a, axis=1,
-  keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh names.
+  keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh
+  names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
+  loops on large arrays (numba_ufuncs.py).
 """
 
 import ast
@@ -14,6 +16,7 @@ import itertools
 
 from .. import ir
 from .numba_reductions import REWRITTEN
+from .numba_ufuncs import BINARY, UNARY
 
 
 class NotCompilable(Exception):
@@ -24,7 +27,7 @@ class NotCompilable(Exception):
 
 def lowered(text, numpy="np"):
     """The generated function ``text`` rewritten for numba's nopython mode (see the module's
-    docstring), and the names it calls numba versions of NumPy's reductions by (name ->
+    docstring), and the names it calls numba versions of NumPy's functions by (name ->
     the helper's canonical name); NotCompilable where a construct has no such form.
     ``numpy``: the name the code reads NumPy by."""
     node = ast.parse(text).body[0]
@@ -44,9 +47,9 @@ def lowered(text, numpy="np"):
         body = body[1:]
     taken = ir.names_mentioned([node]) | {a.arg for a in args.args}
     node.body = _indexed_loops(body, _fresh_names("k", taken))
-    reductions = _Reductions(numpy, taken)
-    node = reductions.visit(node)
-    return ast.unparse(ast.fix_missing_locations(node)) + "\n", reductions.names
+    calls = _NumpyCalls(numpy, taken)
+    node = calls.visit(node)
+    return ast.unparse(ast.fix_missing_locations(node)) + "\n", calls.names
 
 
 def _fresh_names(stem, taken):
@@ -125,11 +128,13 @@ def _indexed_loops(body, names):
 
 
 
-class _Reductions(ast.NodeTransformer):
-    """Calls ``np.max(a, axis=..., keepdims=...)`` (``amax``, ``min``, ``amin``) with an
-    axis or keepdims, and ``np.sum(a, ..., keepdims=...)``, which numba does not compile,
-    made calls of the numba versions in numba_reductions.py: ``max_along_1(a, axis,
-    keepdims)``. ``names``: the names given (name -> the helper's canonical name)."""
+class _NumpyCalls(ast.NodeTransformer):
+    """Calls of NumPy's functions made calls of numba versions under fresh names
+    (``max_along_1(a, 1, True)``, ``numpy_tanh_1(a)``): ``np.max(a, axis=..., keepdims=...)``
+    (``amax``, ``min``, ``amin``) with an axis or keepdims and ``np.sum(a, ...,
+    keepdims=...)``, which numba does not compile (numba_reductions.py), and the
+    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone.
+    ``names``: the names given (name -> the helper's canonical name)."""
 
     def __init__(self, numpy, taken):
         self.numpy = numpy
@@ -141,20 +146,33 @@ class _Reductions(ast.NodeTransformer):
         self.generic_visit(node)
         func = node.func
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id == self.numpy and func.attr in REWRITTEN):
+                and func.value.id == self.numpy):
             return node
+        if func.attr in REWRITTEN:
+            return self._reduction(node, REWRITTEN[func.attr])
+        if (func.attr in UNARY and len(node.args) == 1 or func.attr in BINARY
+                and len(node.args) == 2) and not node.keywords \
+                and not any(isinstance(a, ast.Starred) for a in node.args):
+            return ir.call(ir.load(self._name(f"numpy_{func.attr}")), *node.args)
+        return node
+
+    def _reduction(self, node, helper):
         keywords = {k.arg: k.value for k in node.keywords}
         if len(node.args) > 2 or len(node.args) + len(keywords) < 2 or None in keywords \
-                or set(keywords) - {"axis", "keepdims"} or len(node.args) == 2 and "axis" in keywords:
+                or set(keywords) - {"axis", "keepdims"} \
+                or len(node.args) == 2 and "axis" in keywords \
+                or any(isinstance(a, ast.Starred) for a in node.args):
             return node   # (a plain reduction, which numba compiles, or other arguments)
-        if func.attr == "sum" and "keepdims" not in keywords:
+        if helper == "sum_along" and "keepdims" not in keywords:
             return node
         axis = node.args[1] if len(node.args) == 2 else keywords.get("axis", ast.Constant(None))
-        helper = REWRITTEN[func.attr]
+        return ir.call(ir.load(self._name(helper)), node.args[0], axis,
+                       keywords.get("keepdims", ast.Constant(False)))
+
+    def _name(self, helper):
         if helper not in self._by_helper:
             name = next(_fresh_names(helper, self.taken))
             self.taken.add(name)
             self._by_helper[helper] = name
             self.names[name] = helper
-        return ir.call(ir.load(self._by_helper[helper]), node.args[0], axis,
-                       keywords.get("keepdims", ast.Constant(False)))
+        return self._by_helper[helper]
