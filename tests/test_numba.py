@@ -168,8 +168,8 @@ def reads_a_global_array(x):
     return np.sum(x * TABLE)
 
 
-def picks_the_largest(x):
-    return np.max(x) + np.sum(x * x)
+def differences(x):
+    return np.sum(np.diff(x) ** 2)
 
 
 def takes_a_dict(p, x):
@@ -179,7 +179,7 @@ def takes_a_dict(p, x):
 @pytest.mark.parametrize("f, args, says", [
     (reads_a_global_array, (RNG.normal(size=3),),
      ["global or closure variable TABLE", "freeze", "pass it as an argument"]),
-    (picks_the_largest, (RNG.normal(size=4),),
+    (differences, (RNG.normal(size=4),),
      ["the runtime helper ", "() (line ", "of the generated code), which has no numba version"]),
     (takes_a_dict, ({"w": RNG.normal(size=3)}, RNG.normal(size=3)),
      ["TypingError", "at line 1 of the generated code: def grad_takes_a_dict("]),

@@ -2,18 +2,17 @@
 
 numba is optional and imported only when a gradient with this backend is first made
 (``require_numba``). The generated adjoint is the same code as without the backend,
-lowered to what numba's nopython mode compiles (``lowered``):
-
-- the seed ``out_bar``, keyword-only in generated code, becomes a positional parameter
-  with its default (numba compiles no keyword-only parameters); the docstring goes;
-- the tape's reversed walks, ``for x, y in zip(reversed(x_steps), reversed(y_steps))``,
-  become loops over indices, ``for k in range(len(x_steps) - 1, -1, -1): x = x_steps[k];
-  ...``: the per-step lists are numba's own lists (typed by what is appended), made and
-  read inside the compiled function;
-- each runtime helper the code calls is replaced by a version numba compiles
-  (``_numba_helpers``): ``zeros_like``, ``unbroadcast``, ``filled_like`` and the check
-  of a gradient's value, for numbers and arrays of up to two dimensions. Code that calls
-  any other helper (an array's scatter, a matrix product's adjoint, ...) is not compiled.
+lowered to what numba's nopython mode compiles (numba_lowering.py: the seed a positional
+parameter, the tape's reversed walks loops over indices, NumPy's reductions with an axis
+or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
+NumPy's own loops); each runtime helper the code calls is replaced by a
+version numba compiles (numba_helpers.py, numba_reductions.py): ``zeros_like``,
+``filled_like``, ``unbroadcast`` (arrays of up to two dimensions), ``unreduce``,
+``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
+``stable_sigmoid``, ``in_place``, ``getitem_bar``, ``without_item`` and ``item_written``
+(basic indexing), ``as_gradient`` and the check of a value that may be complex. Code that
+calls any other helper (a scatter by an array of indices, a matrix product's adjoint,
+...) is not compiled.
 
 Where the code holds a construct numba cannot compile, the gradient runs the plain
 Python code instead and says so once, with a ``NumbaFallbackWarning`` naming the
@@ -36,6 +35,8 @@ import types
 import warnings
 
 from .. import ir
+from . import numba_helpers
+from .numba_lowering import NotCompilable, lowered
 from .helpers import RUNTIME
 
 #: the backends ``ad.grad(f, backend=...)`` knows
@@ -46,10 +47,6 @@ _counter = itertools.count(1)
 
 class NumbaFallbackWarning(UserWarning):
     """numba could not compile a gradient's generated code; the plain Python code runs."""
-
-
-class NotCompilable(Exception):
-    """The generated code holds a construct the lowering for numba does not handle."""
 
 
 def check_backend(backend):
@@ -71,348 +68,20 @@ def require_numba():
                           "'adcompile[numba]')") from error
 
 
-# --- lowering ----------------------------------------------------------------------------
-
-def lowered(text):
-    """The generated function ``text`` rewritten for numba's nopython mode (see the module's
-    docstring); NotCompilable where a construct has no such form."""
-    node = ast.parse(text).body[0]
-    args = node.args
-    if args.vararg or args.kwarg or args.posonlyargs:
-        raise NotCompilable("a function with *args, **kwargs or positional-only parameters")
-    if any(d is None for d in args.kw_defaults):
-        raise NotCompilable("keyword-only parameters without defaults")
-    if args.kwonlyargs and len(args.defaults) < len(args.args) and not args.kw_defaults:
-        raise NotCompilable("keyword-only parameters")
-    args.args += args.kwonlyargs
-    # (the user's default values are set on the function, as compile.py does: see _jit)
-    args.defaults = [ast.Constant(None) for _ in args.defaults + args.kw_defaults]
-    args.kwonlyargs, args.kw_defaults = [], []
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    taken = ir.names_mentioned([node])
-    node.body = _indexed_loops(body, _fresh_names("k", taken))
-    return ast.unparse(ast.fix_missing_locations(node)) + "\n"
-
-
-def _fresh_names(stem, taken):
-    for i in itertools.count(1):
-        name = f"{stem}_{i}"
-        if name not in taken:
-            yield name
-
-
-def _reversed_range(iterable):
-    """``range(stop - 1, start - 1, -1)`` for ``reversed(range(stop))`` or ``reversed(
-    range(start, stop))``; ``list(range(start, stop, step))[::-1]`` with a step; else
-    None."""
-    if not (_called(iterable, "reversed") and len(iterable.args) == 1
-            and _called(iterable.args[0], "range") and 1 <= len(iterable.args[0].args) <= 3):
-        return None
-    bounds = iterable.args[0].args
-    if len(bounds) == 3:
-        return ast.Subscript(value=ir.call(ir.load("list"), iterable.args[0]),
-                             slice=ast.Slice(step=ast.Constant(-1)), ctx=ast.Load())
-    start, stop = (ast.Constant(0), bounds[0]) if len(bounds) == 1 else bounds
-    return ir.call(ir.load("range"), ast.BinOp(left=stop, op=ast.Sub(), right=ast.Constant(1)),
-                   ast.BinOp(left=start, op=ast.Sub(), right=ast.Constant(1)),
-                   ast.Constant(-1))
-
-
-def _reversed_lists(iterable):
-    """The names of the lists a ``reversed(a)`` or ``zip(reversed(a), reversed(b), ...)``
-    walks backwards, else None."""
-    parts = iterable.args if _called(iterable, "zip") else [iterable]
-    names = []
-    for part in parts:
-        if not (_called(part, "reversed") and len(part.args) == 1
-                and isinstance(part.args[0], ast.Name)):
-            return None
-        names.append(part.args[0].id)
-    return names
-
-
-def _called(node, name):
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id == name and not node.keywords
-
-
-def _indexed_loops(body, names):
-    """``body`` with each loop over reversed lists made a loop over their indices."""
-    out = []
-    for s in body:
-        for field in ("body", "orelse"):
-            if isinstance(getattr(s, field, None), list):
-                setattr(s, field, _indexed_loops(getattr(s, field), names))
-        if isinstance(s, ast.For) and _reversed_range(s.iter) is not None:
-            s.iter = _reversed_range(s.iter)
-        lists = _reversed_lists(s.iter) if isinstance(s, ast.For) else None
-        if lists is None:
-            out.append(s)
-            continue
-        targets = s.target.elts if isinstance(s.target, ast.Tuple) and len(lists) > 1 \
-            else [s.target]
-        if len(targets) != len(lists):
-            out.append(s)
-            continue
-        k = next(names)
-        start = ast.BinOp(left=ir.call(ir.load("len"), ir.load(lists[0])), op=ast.Sub(),
-                          right=ast.Constant(1))
-        s.target = ast.Name(id=k, ctx=ast.Store())
-        s.iter = ir.call(ir.load("range"), start, ast.Constant(-1), ast.Constant(-1))
-        reads = [ast.Assign(targets=[target],
-                            value=ast.Subscript(value=ir.load(name), slice=ir.load(k),
-                                                ctx=ast.Load()))
-                 for target, name in zip(targets, lists)]
-        s.body = reads + s.body
-        out.append(s)
-    return out
-
-
-# --- helpers numba compiles --------------------------------------------------------------
-
-_helpers_made = None
-_helpers_lock = threading.Lock()
-
-
-def _numba_helpers():
-    """canonical helper name -> a function numba compiles in its place (made once)."""
-    global _helpers_made
-    with _helpers_lock:
-        if _helpers_made is None:
-            _helpers_made = _make_numba_helpers()
-    return _helpers_made
-
-
-def _make_numba_helpers():
-    from numba.core import types
-    from numba.extending import overload
-
-    def is_number(t):
-        return isinstance(t, (types.Float, types.Integer, types.Boolean))
-
-    helpers = _broadcast_helpers(types, overload, is_number)
-    helpers.update(_gradient_helpers(types, overload, is_number))
-    helpers.update(_check_helpers(types, overload))
-    return helpers
-
-
-def _broadcast_helpers(types, overload, is_number):
-    """numba versions of the helpers that make and sum arrays of a value's shape."""
-    import numpy as np
-
-    def zeros_like(x):
-        raise NotImplementedError   # (only numba calls it: see the overload)
-
-    def filled_like(x, value, *like):
-        raise NotImplementedError
-
-    def scalar_seed(value):
-        raise NotImplementedError
-
-    def stop_gradient(x):
-        raise NotImplementedError
-
-    @overload(zeros_like, jit_options={"nogil": True})
-    def _zeros_like(x):
-        if is_number(x):
-            return lambda x: 0.0
-        if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
-            return lambda x: np.zeros_like(x)
-        return None
-
-    @overload(filled_like)
-    def _filled_like(x, value, *like):
-        # in float32 when x and the arrays of like are (a number takes their precision)
-        arrays = [x] + [t for t in like if isinstance(t, types.Array)]
-        if isinstance(x, types.Array) and is_number(value) \
-                and all(isinstance(t, types.Array) or is_number(t) for t in like):
-            if all(a.dtype == types.float32 for a in arrays):
-                return lambda x, value, *like: np.full(x.shape, value, dtype=np.float32)
-            return lambda x, value, *like: np.full(x.shape, value, dtype=np.float64)
-        return None
-
-    @overload(scalar_seed)
-    def _scalar_seed(value):
-        if is_number(value) or isinstance(value, types.Array) and value.ndim == 0:
-            return lambda value: 1.0
-
-        def refuse(value):
-            raise ValueError("the function must return a scalar; use ad.vjp to pull back a "
-                             "non-scalar output")
-        return refuse
-
-    @overload(stop_gradient)
-    def _stop_gradient(x):
-        return lambda x: x
-
-    unbroadcast = _unbroadcast_helper(types, overload, is_number)
-    return {"zeros_like": zeros_like, "unbroadcast": unbroadcast, "filled_like": filled_like,
-            "scalar_seed": scalar_seed, "stop_gradient": stop_gradient}
-
-
-def _unbroadcast_helper(types, overload, is_number):
-    """The numba version of ``unbroadcast``."""
-    import numpy as np
-
-    def unbroadcast(g, x):
-        raise NotImplementedError
-
-    @overload(unbroadcast)
-    def _unbroadcast(g, x):
-        # the sum of g over the axes NumPy broadcast x along: g itself where the shapes agree
-        if is_number(x):
-            if is_number(g):
-                return lambda g, x: g
-            if isinstance(g, types.Array):
-                return lambda g, x: np.sum(g)
-            return None
-        if not isinstance(x, types.Array) or x.ndim > 2:
-            return None
-        if is_number(g):
-            return lambda g, x: np.full(x.shape, g)
-        if not isinstance(g, types.Array) or g.ndim > 2 or g.ndim < x.ndim:
-            return None
-        if x.ndim == 1 and g.ndim == 1:
-            def one(g, x):
-                if g.shape[0] == x.shape[0]:
-                    return g
-                return np.full(x.shape, np.sum(g))
-            return one
-        if x.ndim == 1:   # g: 2-d, summed over its rows, and over columns if x has one entry
-            def rows(g, x):
-                s = np.sum(g, axis=0)
-                if s.shape[0] == x.shape[0]:
-                    return s
-                return np.full(x.shape, np.sum(s))
-            return rows
-
-        def two(g, x):
-            if g.shape == x.shape:
-                return g
-            out = g
-            if x.shape[0] == 1 and g.shape[0] != 1:
-                out = np.sum(out, axis=0).reshape((1, out.shape[1]))
-            if x.shape[1] == 1 and out.shape[1] != 1:
-                out = np.sum(out, axis=1).reshape((out.shape[0], 1))
-            return out.copy()
-        return two
-
-    return unbroadcast
-
-
-def _gradient_helpers(types, overload, is_number):
-    """numba versions of the helpers of a sum's adjoint and of the gradients handed back."""
-    import numpy as np
-
-    def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
-        raise NotImplementedError
-
-    def absent(t):
-        return t is None or isinstance(t, (types.NoneType, types.Omitted))
-
-    @overload(unreduce_times)
-    def _unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
-        # the adjoint of a sum over all entries times e: g (a number) times e, at x's shape
-        if not (absent(axis) and is_number(g) and isinstance(e, types.Array)
-                and isinstance(x, types.Array) and e.ndim == x.ndim):
-            return None
-
-        def times(g, e, x, axis=None, keepdims=False, out=None):
-            if e.shape == x.shape:
-                return g * e
-            return np.broadcast_to(g * e, x.shape).copy()
-        return times
-
-    def in_place(ufunc, a, b):
-        raise NotImplementedError
-
-    @overload(in_place)
-    def _in_place(ufunc, a, b):
-        # the operation itself (a new array): numba's arrays are not worth the check
-        key = getattr(ufunc, "typing_key", None)
-        if key is np.multiply:
-            return lambda ufunc, a, b: a * b
-        if key is np.add:
-            return lambda ufunc, a, b: a + b
-        if key is np.subtract:
-            return lambda ufunc, a, b: a - b
-        if key is np.divide:
-            return lambda ufunc, a, b: a / b
-        return None
-
-    return {"unreduce_times": unreduce_times, "as_gradient": _as_gradient_helper(
-        types, overload, is_number), "in_place": in_place}
-
-
-def _as_gradient_helper(types, overload, is_number):
-    """The numba version of ``as_gradient`` (the gradients handed back)."""
-    import numpy as np
-
-    def as_gradient(g, x):
-        raise NotImplementedError
-
-    @overload(as_gradient)
-    def _as_gradient(g, x):
-        # the gradient handed back for x: a float for a number, else a new array of x's
-        # shape and floating precision
-        if is_number(x):
-            if is_number(g):
-                return lambda g, x: float(g)
-            return None
-        if not isinstance(x, types.Array):
-            return None
-        dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
-        if is_number(g):
-            return lambda g, x: np.full(x.shape, g, dtype=dtype)
-        if not isinstance(g, types.Array) or g.ndim > x.ndim:
-            return None
-
-        def array(g, x):
-            if g.shape == x.shape:
-                return g.astype(dtype)
-            return np.broadcast_to(g, x.shape).astype(dtype)
-        return array
-
-    return as_gradient
-
-
-def _check_helpers(types, overload):
-    """The numba version of the check of a value that may be complex (pipeline.guard_complex)."""
-
-    def real_value(value, what):
-        raise NotImplementedError
-
-    @overload(real_value)
-    def _real_value(value, what):
-        # a real number or array is itself; a complex one is refused when it runs
-        kind = value.dtype if isinstance(value, types.Array) else value
-        if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
-            return lambda value, what: value
-        if isinstance(kind, types.Complex):
-            def refuse(value, what):
-                raise ValueError("a value not being differentiated gave a complex value, "
-                                 "which is combined with values being differentiated: these "
-                                 "gradients are of real values only")
-            return refuse
-        return None
-
-    return {"real_value": real_value}
-
-
 # --- compiling ---------------------------------------------------------------------------
 
 def _namespace(text, source, aliases, extra):
     """The globals the compiled function reads: the modules and helpers under their
     aliases, and the modules, functions and classes it reads from the user's globals and
     closure. Any other value it reads from them (an array, a number) is refused: numba
-    would freeze it when it compiles, and a later change would go unseen."""
+    would freeze it when it compiles, and a later change would go unseen. ``extra``: names
+    the code reads -> Python callables, or the canonical name of a numba helper (the names
+    ``lowered`` gives the NumPy calls it rewrites)."""
     tree = ast.parse(text)
     node = tree.body[0]
     local = ir.assigns([node]) | {a.arg for a in node.args.args + node.args.kwonlyargs}
     free = ir.names_read(tree) - local
-    helpers = _numba_helpers()
+    helpers = numba_helpers.helpers()
     namespace = {"__builtins__": builtins}
     runtime = {}
     for canonical, alias in aliases.items():
@@ -429,8 +98,8 @@ def _namespace(text, source, aliases, extra):
     for name, obj in (extra or {}).items():
         if name not in free or name in runtime:
             continue
-        equivalent = "stop_gradient" if obj is RUNTIME["stop_gradient"] \
-            else getattr(obj, "numba_equivalent", None)
+        equivalent = obj if isinstance(obj, str) else "stop_gradient" \
+            if obj is RUNTIME["stop_gradient"] else getattr(obj, "numba_equivalent", None)
         if equivalent is None:
             raise NotCompilable(f"{name} (line {_first_use(tree, name)} of the generated "
                                 f"code), a Python callable numba cannot compile")
@@ -532,8 +201,9 @@ class Compiled:
         self.jitted = None
         self.text = None
         try:
-            self.text = lowered(text)
-            self.jitted = self._jit(self.text, name, source, aliases, extra)
+            self.text, numpy_calls = lowered(text, aliases.get("np", "np"))
+            self.jitted = self._jit(self.text, name, source, aliases,
+                                    dict(extra or {}, **numpy_calls))
         except NotCompilable as error:
             self._fall_back(f"the generated code calls {error}" if "(line" in str(error)
                             else f"the generated code has {error}")

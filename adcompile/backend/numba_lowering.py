@@ -1,0 +1,178 @@
+"""The generated code rewritten for numba's nopython mode (backend="numba", jit.py).
+
+- the seed ``out_bar``, keyword-only in generated code, becomes a positional parameter
+  (numba compiles no keyword-only parameters); the docstring goes;
+- the tape's reversed walks, ``for x, y in zip(reversed(x_steps), reversed(y_steps))``,
+  become loops over indices;
+- NumPy's reductions numba does not compile with the arguments the code gives them,
+  ``np.max(a, axis=1)``, ``np.min(a, axis=0, keepdims=True)``, ``np.sum(a, axis=1,
+  keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh
+  names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
+  loops on large arrays (numba_ufuncs.py).
+"""
+
+import ast
+import itertools
+
+from .. import ir
+from .numba_reductions import REWRITTEN
+from .numba_ufuncs import BINARY, UNARY
+
+
+class NotCompilable(Exception):
+    """The generated code holds a construct the lowering for numba does not handle."""
+
+
+# --- lowering ----------------------------------------------------------------------------
+
+def lowered(text, numpy="np"):
+    """The generated function ``text`` rewritten for numba's nopython mode (see the module's
+    docstring), and the names it calls numba versions of NumPy's functions by (name ->
+    the helper's canonical name); NotCompilable where a construct has no such form.
+    ``numpy``: the name the code reads NumPy by."""
+    node = ast.parse(text).body[0]
+    args = node.args
+    if args.vararg or args.kwarg or args.posonlyargs:
+        raise NotCompilable("a function with *args, **kwargs or positional-only parameters")
+    if any(d is None for d in args.kw_defaults):
+        raise NotCompilable("keyword-only parameters without defaults")
+    if args.kwonlyargs and len(args.defaults) < len(args.args) and not args.kw_defaults:
+        raise NotCompilable("keyword-only parameters")
+    args.args += args.kwonlyargs
+    # (the user's default values are set on the function, as compile.py does: see _jit)
+    args.defaults = [ast.Constant(None) for _ in args.defaults + args.kw_defaults]
+    args.kwonlyargs, args.kw_defaults = [], []
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    taken = ir.names_mentioned([node]) | {a.arg for a in args.args}
+    node.body = _indexed_loops(body, _fresh_names("k", taken))
+    calls = _NumpyCalls(numpy, taken)
+    node = calls.visit(node)
+    return ast.unparse(ast.fix_missing_locations(node)) + "\n", calls.names
+
+
+def _fresh_names(stem, taken):
+    for i in itertools.count(1):
+        name = f"{stem}_{i}"
+        if name not in taken:
+            yield name
+
+
+def _reversed_range(iterable):
+    """``range(stop - 1, start - 1, -1)`` for ``reversed(range(stop))`` or ``reversed(
+    range(start, stop))``; ``list(range(start, stop, step))[::-1]`` with a step; else
+    None."""
+    if not (_called(iterable, "reversed") and len(iterable.args) == 1
+            and _called(iterable.args[0], "range") and 1 <= len(iterable.args[0].args) <= 3):
+        return None
+    bounds = iterable.args[0].args
+    if len(bounds) == 3:
+        return ast.Subscript(value=ir.call(ir.load("list"), iterable.args[0]),
+                             slice=ast.Slice(step=ast.Constant(-1)), ctx=ast.Load())
+    start, stop = (ast.Constant(0), bounds[0]) if len(bounds) == 1 else bounds
+    return ir.call(ir.load("range"), ast.BinOp(left=stop, op=ast.Sub(), right=ast.Constant(1)),
+                   ast.BinOp(left=start, op=ast.Sub(), right=ast.Constant(1)),
+                   ast.Constant(-1))
+
+
+def _reversed_lists(iterable):
+    """The names of the lists a ``reversed(a)`` or ``zip(reversed(a), reversed(b), ...)``
+    walks backwards, else None."""
+    parts = iterable.args if _called(iterable, "zip") else [iterable]
+    names = []
+    for part in parts:
+        if not (_called(part, "reversed") and len(part.args) == 1
+                and isinstance(part.args[0], ast.Name)):
+            return None
+        names.append(part.args[0].id)
+    return names
+
+
+def _called(node, name):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == name and not node.keywords
+
+
+def _indexed_loops(body, names):
+    """``body`` with each loop over reversed lists made a loop over their indices."""
+    out = []
+    for s in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _indexed_loops(getattr(s, field), names))
+        if isinstance(s, ast.For) and _reversed_range(s.iter) is not None:
+            s.iter = _reversed_range(s.iter)
+        lists = _reversed_lists(s.iter) if isinstance(s, ast.For) else None
+        if lists is None:
+            out.append(s)
+            continue
+        targets = s.target.elts if isinstance(s.target, ast.Tuple) and len(lists) > 1 \
+            else [s.target]
+        if len(targets) != len(lists):
+            out.append(s)
+            continue
+        k = next(names)
+        start = ast.BinOp(left=ir.call(ir.load("len"), ir.load(lists[0])), op=ast.Sub(),
+                          right=ast.Constant(1))
+        s.target = ast.Name(id=k, ctx=ast.Store())
+        s.iter = ir.call(ir.load("range"), start, ast.Constant(-1), ast.Constant(-1))
+        reads = [ast.Assign(targets=[target],
+                            value=ast.Subscript(value=ir.load(name), slice=ir.load(k),
+                                                ctx=ast.Load()))
+                 for target, name in zip(targets, lists)]
+        s.body = reads + s.body
+        out.append(s)
+    return out
+
+
+
+
+class _NumpyCalls(ast.NodeTransformer):
+    """Calls of NumPy's functions made calls of numba versions under fresh names
+    (``max_along_1(a, 1, True)``, ``numpy_tanh_1(a)``): ``np.max(a, axis=..., keepdims=...)``
+    (``amax``, ``min``, ``amin``) with an axis or keepdims and ``np.sum(a, ...,
+    keepdims=...)``, which numba does not compile (numba_reductions.py), and the
+    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone.
+    ``names``: the names given (name -> the helper's canonical name)."""
+
+    def __init__(self, numpy, taken):
+        self.numpy = numpy
+        self.taken = taken
+        self.names = {}
+        self._by_helper = {}
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id == self.numpy):
+            return node
+        if func.attr in REWRITTEN:
+            return self._reduction(node, REWRITTEN[func.attr])
+        if (func.attr in UNARY and len(node.args) == 1 or func.attr in BINARY
+                and len(node.args) == 2) and not node.keywords \
+                and not any(isinstance(a, ast.Starred) for a in node.args):
+            return ir.call(ir.load(self._name(f"numpy_{func.attr}")), *node.args)
+        return node
+
+    def _reduction(self, node, helper):
+        keywords = {k.arg: k.value for k in node.keywords}
+        if len(node.args) > 2 or len(node.args) + len(keywords) < 2 or None in keywords \
+                or set(keywords) - {"axis", "keepdims"} \
+                or len(node.args) == 2 and "axis" in keywords \
+                or any(isinstance(a, ast.Starred) for a in node.args):
+            return node   # (a plain reduction, which numba compiles, or other arguments)
+        if helper == "sum_along" and "keepdims" not in keywords:
+            return node
+        axis = node.args[1] if len(node.args) == 2 else keywords.get("axis", ast.Constant(None))
+        return ir.call(ir.load(self._name(helper)), node.args[0], axis,
+                       keywords.get("keepdims", ast.Constant(False)))
+
+    def _name(self, helper):
+        if helper not in self._by_helper:
+            name = next(_fresh_names(helper, self.taken))
+            self.taken.add(name)
+            self._by_helper[helper] = name
+            self.names[name] = helper
+        return self._by_helper[helper]

@@ -1,0 +1,456 @@
+"""The numba versions of the runtime helpers (adcompile/backend/numba_helpers.py,
+numba_reductions.py) and of NumPy's reductions with an axis or keepdims: each gives the
+Python helper's value, dtype and shape for the types it accepts, and refuses at typing
+the types where it cannot (the gradient then runs as plain Python); gradients of small
+functions that call them, compiled, equal finite differences and the plain gradient.
+
+Every test needs numba (the ``numba`` fixture skips without it)."""
+
+import itertools
+import os
+import warnings
+
+import numpy as np
+import pytest
+from conftest import assert_close, numerical_grad
+
+import adcompile as ad
+from adcompile.runtime import broadcast, special
+from benchmarks import workloads
+
+RNG = np.random.default_rng(5)
+EPS64 = np.finfo(np.float64).eps
+EPS32 = np.finfo(np.float32).eps
+#: every case of the grids below (numba compiles each, a second or more apiece); by
+#: default a spread of them (ADCOMPILE_NUMBA_FULL=1 runs them all)
+FULL = os.environ.get("ADCOMPILE_NUMBA_FULL") == "1"
+
+
+def sample(cases, every):
+    """The cases of a grid the run checks: all with ADCOMPILE_NUMBA_FULL=1, else every
+    ``every``-th."""
+    cases = list(cases)
+    return cases if FULL else cases[::every]
+
+
+def grid(cases, *more):
+    """Each case (a tuple) followed by each combination of the values of ``more``."""
+    return [case + rest for case in cases for rest in itertools.product(*more)]
+
+
+@pytest.fixture
+def numba():
+    return pytest.importorskip("numba")
+
+
+def helper(name):
+    from adcompile.backend import numba_helpers
+    return numba_helpers.helpers()[name]
+
+
+def same(got, expected, ulps=0):
+    """``got`` has ``expected``'s dtype and shape and its values (NaN where it is NaN),
+    within ``ulps`` units in the last place of that dtype (0: exactly)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.dtype == expected.dtype and got.shape == expected.shape, \
+        (got.dtype, got.shape, expected.dtype, expected.shape)
+    eps = np.finfo(expected.dtype).eps if expected.dtype.kind == "f" else 0
+    np.testing.assert_allclose(got, expected, rtol=ulps * eps, atol=0, equal_nan=True)
+
+
+def refused(numba, fn, *args):
+    with pytest.raises(numba.core.errors.TypingError):
+        numba.njit(fn)(*args)
+
+
+# --- stable_sigmoid ----------------------------------------------------------------------
+
+EDGES = [-800.0, -745.0, -709.0, -700.0, -104.0, -88.0, -20.0, -1e-300, 0.0, 1e-300, 3.0,
+         40.0, 800.0, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.bool_])
+def test_stable_sigmoid_of_arrays(numba, dtype):
+    stable_sigmoid = helper("stable_sigmoid")
+    jitted = numba.njit(lambda d: stable_sigmoid(d))
+    values = np.concatenate([EDGES, 30 * RNG.normal(size=200)])
+    if dtype is np.bool_:
+        values = values > 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = values.astype(dtype)
+    for a in (d, d.reshape(4, -1), d.reshape(4, -1)[:, ::3], d[::-1]):
+        # (NumPy's exp and numba's differ in the last bit; tiny values keep their precision)
+        same(jitted(a), special.stable_sigmoid(a), ulps=4)
+
+
+def test_stable_sigmoid_of_numbers(numba):
+    stable_sigmoid = helper("stable_sigmoid")
+    # (as a 0-d array: numba hands a float32 number back as a Python float)
+    jitted = numba.njit(lambda d: np.asarray(stable_sigmoid(d)))
+    for d in EDGES + [3, -800, True]:
+        got, expected = jitted(d), special.stable_sigmoid(d)
+        same(got, expected, ulps=4)
+    same(jitted(np.float32(-90.0)), special.stable_sigmoid(np.float32(-90.0)), ulps=4)
+    assert jitted(-800.0) > 0.0   # (the floor: no underflow to zero, no overflow)
+
+
+def test_stable_sigmoid_refuses_what_it_cannot_match(numba):
+    stable_sigmoid = helper("stable_sigmoid")
+    refused(numba, lambda d: stable_sigmoid(d), np.ones(3, np.float16))
+    refused(numba, lambda d: stable_sigmoid(d), np.ones(3, np.complex128))
+    refused(numba, lambda d: stable_sigmoid(d), np.array(1.0))   # (0-d)
+
+
+# --- unreduce, unreduce_times, argmax_mask ----------------------------------------------
+
+def reduced(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+UNREDUCE_CASES = [((3, 4), 0, False), ((3, 4), 1, False), ((3, 4), -1, False),
+                  ((3, 4), 1, True), ((3, 4), 0, True), ((5,), 0, False), ((5,), 0, True),
+                  ((2, 3, 4), 2, False), ((2, 3, 4), 1, True), ((2, 3, 4), None, True)]
+
+
+def _called_with(numba, name, axis, keepdims, *extra):
+    """A numba function calling the helper ``name`` with constant axis and keepdims, as
+    the generated code does."""
+    stub = helper(name)
+    if len(extra) == 1:
+        return numba.njit(lambda a, b, c: stub(a, b, c, axis=axis, keepdims=keepdims))
+    return numba.njit(lambda a, b: stub(a, b, axis=axis, keepdims=keepdims))
+
+
+@pytest.mark.parametrize("shape, axis, keepdims, dtype",
+                         sample(grid(UNREDUCE_CASES, [np.float64, np.float32]), 3))
+def test_unreduce(numba, shape, axis, keepdims, dtype):
+    x = RNG.normal(size=shape).astype(dtype)
+    g = reduced(RNG.normal(size=shape), axis, keepdims).astype(dtype)
+    jitted = _called_with(numba, "unreduce", axis, keepdims)
+    same(jitted(g, x), broadcast.unreduce(g, x, axis, keepdims))
+    number = dtype(1.5)   # (a number of x's precision: a float32 one for float32)
+    if keepdims or axis in (None, 0, -1):   # (else NumPy's expand_dims refuses a number)
+        same(jitted(number, x), broadcast.unreduce(number, x, axis, keepdims))
+    else:
+        with pytest.raises(np.exceptions.AxisError):
+            broadcast.unreduce(number, x, axis, keepdims)
+        with pytest.raises(numba.core.errors.TypingError):
+            jitted(number, x)
+
+
+def test_unreduce_refuses_a_float64_number_for_float32_and_tuples_of_axes(numba):
+    unreduce = helper("unreduce")
+    x32 = np.ones((3, 4), np.float32)
+    # a Python float keeps float32, np.float64 does not: numba sees one type for both
+    refused(numba, lambda g, x: unreduce(g, x, axis=None, keepdims=False), 2.0, x32)
+    refused(numba, lambda g, x: unreduce(g, x, axis=(0, 1), keepdims=False), 2.0,
+            np.ones((3, 4)))
+    refused(numba, lambda g, x, k: unreduce(g, x, axis=0, keepdims=k), np.ones(4),
+            np.ones((3, 4)), False)   # (keepdims not a constant)
+
+
+@pytest.mark.parametrize("shape, axis, keepdims, dtypes", sample(grid(
+    UNREDUCE_CASES, [(np.float64, np.float64), (np.float32, np.float32),
+                     (np.float32, np.float64), (np.float64, np.float32)]), 13))
+def test_unreduce_times(numba, shape, axis, keepdims, dtypes):
+    g_type, e_type = dtypes
+    x = RNG.normal(size=shape).astype(g_type)
+    e = RNG.normal(size=shape).astype(e_type)
+    g = reduced(RNG.normal(size=shape), axis, keepdims).astype(g_type)
+    stub = helper("unreduce_times")
+    jitted = numba.njit(lambda g, e, x: stub(g, e, x, axis=axis, keepdims=keepdims))
+    same(jitted(g, e, x), broadcast.unreduce_times(g, e, x, axis, keepdims))
+    number = g_type(0.75)
+    if keepdims or axis in (None, 0, -1):   # (else NumPy's expand_dims refuses a number)
+        same(jitted(number, e, x), broadcast.unreduce_times(number, e, x, axis, keepdims))
+    wider = RNG.normal(size=(3, 1)) if shape == (3, 4) else None   # (x narrower than e)
+    if wider is not None and axis is None:
+        same(jitted(number, e, wider), broadcast.unreduce_times(number, e, wider))
+
+
+def maxima(x, axis, keepdims):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+@pytest.mark.parametrize("shape, axis, keepdims, dtype", sample(grid(
+    UNREDUCE_CASES + [((3, 4), None, False)], [np.float64, np.float32]), 7))
+def test_argmax_mask_with_ties_and_nans(numba, shape, axis, keepdims, dtype):
+    x = RNG.integers(0, 3, size=shape).astype(dtype)   # (ties)
+    jitted = _called_with(numba, "argmax_mask", axis, keepdims)
+    same(jitted(x, maxima(x, axis, keepdims)),
+         broadcast.argmax_mask(x, maxima(x, axis, keepdims), axis, keepdims))
+    x.flat[1] = np.nan
+    with np.errstate(invalid="ignore"):
+        same(jitted(x, maxima(x, axis, keepdims)),
+             broadcast.argmax_mask(x, maxima(x, axis, keepdims), axis, keepdims))
+
+
+# --- NumPy's reductions with an axis or keepdims -------------------------------------------
+
+REDUCTION_CASES = [((3, 4), 0, False), ((3, 4), 1, True), ((3, 4), -1, False),
+                   ((3, 4), 0, True), ((3, 4), None, True), ((5,), 0, True), ((5,), 0, False)]
+
+
+@pytest.mark.parametrize("shape, axis, keepdims, dtype, name", sample(grid(
+    REDUCTION_CASES, [np.float64, np.float32, np.int64], ["max_along", "min_along",
+                                                         "sum_along"]), 7))
+def test_reductions_along_an_axis(numba, shape, axis, keepdims, dtype, name):
+    reduce = {"max_along": np.max, "min_along": np.min, "sum_along": np.sum}[name]
+    stub = helper(name)
+    jitted = numba.njit(lambda a: np.asarray(stub(a, axis, keepdims)))
+    a = (10 * RNG.normal(size=shape)).astype(dtype)
+    ulps = 4 if name == "sum_along" else 0   # (numba sums in another order than NumPy)
+    same(jitted(a), reduce(a, axis=axis, keepdims=keepdims), ulps)
+    if dtype is not np.int64 and name != "sum_along":
+        a.flat[2] = np.nan
+        same(jitted(a), reduce(a, axis=axis, keepdims=keepdims))
+
+
+def test_a_maximum_over_an_empty_axis_is_an_error_as_in_numpy(numba):
+    stub = helper("max_along")
+    jitted = numba.njit(lambda a: stub(a, 0, False))
+    with pytest.raises(ValueError, match="zero-size"):
+        np.max(np.ones((0, 3)), axis=0)
+    with pytest.raises(ValueError, match="zero-size"):
+        jitted(np.ones((0, 3)))
+
+
+def test_reductions_refuse_three_dimensions_and_tuples_of_axes(numba):
+    stub = helper("max_along")
+    refused(numba, lambda a: stub(a, 1, False), np.ones((2, 3, 4)))
+    refused(numba, lambda a: stub(a, (0, 1), False), np.ones((2, 3)))
+
+
+def test_the_lowering_rewrites_only_what_numba_does_not_compile():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, np_1, out_bar=1.0):\n"
+            "    a = np.max(x, axis=1, keepdims=True)\n"
+            "    b = np.sum(x, axis=0)\n"
+            "    c = np.sum(x, 0, keepdims=True) + np.amin(x, 0)\n"
+            "    d = np.max(x) + np.sum(x, axis=0, dtype=np.float32)\n"
+            "    return a, b, c, d\n")
+    code, names = lowered(text)
+    assert names == {"max_along_1": "max_along", "sum_along_1": "sum_along",
+                     "min_along_1": "min_along"}
+    assert "a = max_along_1(x, 1, True)" in code
+    assert "b = np.sum(x, axis=0)" in code
+    assert "c = sum_along_1(x, 0, True) + min_along_1(x, 0, False)" in code
+    assert "d = np.max(x) + np.sum(x, axis=0, dtype=np.float32)" in code
+
+
+# --- NumPy's loops for the transcendental ufuncs of large arrays ----------------------------
+
+@pytest.mark.parametrize("name", ["tanh", "exp", "log1p", "logaddexp"])
+def test_large_arrays_get_numpys_ufunc_values_small_ones_numbas(numba, name):
+    from adcompile.backend.numba_ufuncs import LARGE
+    stub, ufunc = helper(f"numpy_{name}"), getattr(np, name)
+    binary = name == "logaddexp"
+    jitted = numba.njit(lambda a: stub(0.0, a) if binary else stub(a))
+    large = np.abs(RNG.normal(size=(LARGE // 16, 32)))
+    for a in (large, np.asfortranarray(large), large[:, ::2], large.astype(np.float32)):
+        if binary and a.dtype == np.float32:
+            continue   # (numba's own there: 0.0 is float64 to numba, weak to NumPy)
+        got = jitted(a)
+        same(got, ufunc(0.0, a) if binary else ufunc(a))   # (to the bit)
+        assert got.flags.c_contiguous
+    small = large[:3]
+    same(jitted(small), ufunc(0.0, small) if binary else ufunc(small), ulps=4)
+    number = numba.njit(lambda v: np.asarray(stub(0.0, v) if binary else stub(v)))
+    same(number(0.7), np.asarray(ufunc(0.0, 0.7) if binary else ufunc(0.7)), ulps=4)
+
+
+def test_large_arrays_get_the_python_stable_sigmoid(numba):
+    stable_sigmoid = helper("stable_sigmoid")
+    jitted = numba.njit(lambda d: stable_sigmoid(d))
+    d = np.concatenate([EDGES, 30 * RNG.normal(size=2000)])
+    for a in (d, d.astype(np.float32), d.reshape(8, -1).T):
+        same(jitted(a), special.stable_sigmoid(a))
+
+
+def test_the_lowering_rewrites_ufuncs_on_their_positional_arguments_alone():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, out_bar=1.0):\n"
+            "    a = np.tanh(x) + np.tanh(2 * x) + np.logaddexp(0.0, x)\n"
+            "    b = np.exp(x, out=x) + np.sqrt(x) + np.exp(*x)\n"
+            "    return a, b\n")
+    code, names = lowered(text)
+    assert names == {"numpy_tanh_1": "numpy_tanh", "numpy_logaddexp_1": "numpy_logaddexp"}
+    assert "a = numpy_tanh_1(x) + numpy_tanh_1(2 * x) + numpy_logaddexp_1(0.0, x)" in code
+    assert "b = np.exp(x, out=x) + np.sqrt(x) + np.exp(*x)" in code
+
+
+# --- indexing: getitem_bar, without_item, item_written -----------------------------------
+
+INDEXES = [((5,), slice(1, -1)), ((5,), (slice(None, None, 2),)), ((3,), (slice(None), None)),
+           ((3, 4), (slice(None), None, slice(None))), ((3, 4), 1), ((3, 4), (slice(None), -2)),
+           ((3, 4), (Ellipsis, 2)), ((2, 3, 4), (0, slice(1, None), None))]
+
+
+@pytest.mark.parametrize("shape, index", INDEXES)
+def test_getitem_bar_and_the_adjoints_of_an_item_assignment(numba, shape, index):
+    from adcompile.runtime import arrays
+    getitem_bar, without_item, item_written = (
+        helper("getitem_bar"), helper("without_item"), helper("item_written"))
+    scatter = numba.njit(lambda g, x, i: getitem_bar(g, x, i))
+    x = RNG.normal(size=shape)
+    g = RNG.normal(size=np.shape(x[index]))
+    same(scatter(g, x, index), arrays.getitem_bar(g, x, index))
+    for g_type, x_type in ((np.float32, np.float32), (np.float64, np.float32),
+                           (np.float32, np.float64)):
+        same(scatter(g.astype(g_type), x.astype(x_type), index),
+             arrays.getitem_bar(g.astype(g_type), x.astype(x_type), index))
+    same(scatter(1.5, x, index), arrays.getitem_bar(1.5, x, index))   # (a number: float64 x)
+    z_bar = RNG.normal(size=shape)
+    same(numba.njit(lambda g, i: without_item(g, i))(z_bar, index),
+         arrays.without_item(z_bar, index))
+    same(numba.njit(lambda g, i: item_written(g, i))(z_bar, index),
+         arrays.item_written(z_bar, index))
+
+
+def test_indexing_adjoints_refuse_array_indexes_and_a_float64_number_for_float32(numba):
+    getitem_bar, without_item = helper("getitem_bar"), helper("without_item")
+    x = np.ones(4)
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x, np.array([0, 0]))
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x,
+            (np.array([0, 0]),))
+    refused(numba, lambda g, x, i: getitem_bar(g, x, i), 1.0, x.astype(np.float32), 1)
+    refused(numba, lambda g, i: without_item(g, i), x, np.array([1, 2]))
+
+
+# --- compiled gradients that call them ----------------------------------------------------
+
+def row_max(x):
+    m = np.max(x, axis=1, keepdims=True)
+    return np.sum(np.exp(x - m))
+
+
+def col_sums(x, w):
+    s = np.sum(x, axis=0)
+    return np.sum(np.sin(s) * w)
+
+
+def last_axis(x, w):
+    return np.sum(np.cos(np.sum(x * x, axis=-1)) * w)
+
+
+def kept_total(x):
+    t = np.sum(x * x, keepdims=True)
+    return np.sum(np.sin(t * x))
+
+
+def cube(x, w):
+    return np.sum(np.tanh(np.sum(x * x, axis=2)) * w)
+
+
+def largest(x):
+    return np.max(x) * np.sum(x * x)
+
+
+def col_min(x):
+    return np.sum(np.min(x, axis=0) ** 2)
+
+
+def softplus(w, b, X, y):
+    z = X @ w + b
+    return np.sum(np.logaddexp(0.0, z) - y * z) / X.shape[0]
+
+
+def softplus32(w, X, zero):
+    # (zero an argument: numba makes np.logaddexp(0.0, z) float64 for a float32 z)
+    return np.sum(np.logaddexp(zero, X @ w))
+
+
+def spread(x, w):
+    return np.sum(np.tanh(x[:, None] * w))
+
+
+def picks(x):
+    return x[1] * np.sum(x[::2] ** 2) + np.sum(x[2:] * x[:-2])
+
+
+def wide(x, y):
+    # (40 x 40 entries: NumPy's own loops for tanh, exp and logaddexp)
+    return np.sum(np.tanh(x) * np.exp(-x) + np.logaddexp(0.0, x * y))
+
+
+def normal(*shape):
+    return RNG.normal(size=shape)
+
+
+GRADIENT_CASES = [
+    (row_max, (normal(3, 4),), 0, ["unreduce(", "argmax_mask(", "max_along_1("]),
+    (col_sums, (normal(3, 4), normal(4)), 0, ["unreduce("]),
+    (last_axis, (normal(3, 4), normal(3)), 0, ["unreduce("]),
+    (kept_total, (normal(3, 4),), 0, ["sum_along_1("]),
+    (cube, (normal(2, 3, 4), normal(2, 3)), 0, ["unreduce("]),
+    (largest, (normal(5),), 0, ["argmax_mask("]),
+    (col_min, (normal(3, 4),), 0, ["argmax_mask(", "min_along_1("]),
+    (softplus, (normal(3), 0.1, normal(6, 3), 1.0 * (RNG.random(6) < 0.5)), (0, 1),
+     ["stable_sigmoid("]),
+    (spread, (normal(3), normal(4)), 0, ["getitem_bar("]),
+    (picks, (normal(6),), 0, ["getitem_bar("]),
+    (workloads.heat, (normal(7), 0.2, 3), (0, 1), ["getitem_bar(", "without_item(",
+                                                   "item_written("]),
+    (wide, (normal(40, 40), normal(40, 40)), (0, 1),
+     ["numpy_tanh_1(", "numpy_exp_1(", "stable_sigmoid("]),
+    (workloads.mlp_loss, (0.3 * normal(5, 4), normal(4), normal(4, 3), normal(3), normal(6, 5),
+                          np.eye(3)[RNG.integers(0, 3, 6)]), (0, 1, 2, 3),
+     ["unreduce(", "argmax_mask(", "max_along_1(", "sum_along_1("]),
+]
+
+
+def compiled_gradient(f, wrt, args):
+    from adcompile.backend.jit import NumbaFallbackWarning
+    g = ad.grad(f, wrt=wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumbaFallbackWarning)
+        got = g(*args)
+    assert g.numba.fallbacks == [] and g.numba.variants[0].jitted is not None
+    return g, got if isinstance(wrt, tuple) else (got,)
+
+
+@pytest.mark.parametrize("f, args, wrt, calls", GRADIENT_CASES,
+                         ids=[case[0].__name__ for case in GRADIENT_CASES])
+def test_compiled_gradients_equal_finite_differences_and_plain_python(numba, f, args, wrt,
+                                                                      calls):
+    g, got = compiled_gradient(f, wrt, args)
+    for call in calls:   # (the code numba compiled calls what this test is about)
+        assert call in g.numba.variants[0].text, call
+    plain = ad.grad(f, wrt=wrt)(*args)
+    plain = plain if isinstance(wrt, tuple) else (plain,)
+    for index, value, reference in zip(wrt if isinstance(wrt, tuple) else (wrt,), got, plain):
+        # (a number's gradient: a float; plain Python's may be NumPy's float64)
+        assert type(value) is type(reference) or type(value) is float \
+            and isinstance(reference, float)
+        assert np.shape(value) == np.shape(reference)
+        assert np.asarray(value).dtype == np.asarray(reference).dtype
+        assert_close(value, numerical_grad(f, args, index))
+        assert_close(value, reference, 1e-12, 1e-13)
+
+
+@pytest.mark.parametrize("f, args", [
+    (row_max, (normal(3, 4),)), (col_sums, (normal(3, 4), normal(4))),
+    (softplus32, (normal(3), normal(6, 3), np.float32(0.0))),
+    (spread, (normal(3), normal(4))),
+], ids=["row_max", "col_sums", "softplus32", "spread"])
+def test_float32_gradients_stay_float32(numba, f, args):
+    args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args)
+    g, (got,) = compiled_gradient(f, 0, args)
+    plain = ad.grad(f)(*args)
+    assert got.dtype == plain.dtype == np.float32 and got.shape == args[0].shape
+    assert_close(got, plain, 4 * EPS32, 4 * EPS32)
+
+
+def test_the_logistic_workload_compiles_and_gmm_falls_back_saying_why(numba):
+    w, b, X, y = workloads.logistic_args()
+    args = (w, b, X[:50], y[:50])
+    g, got = compiled_gradient(workloads.logistic_loss, (0, 1), args)
+    for value, expected in zip(got, workloads.logistic_hand_grad(*args)):
+        assert_close(value, expected, 1e-12, 1e-14)
+    from adcompile.backend.jit import NumbaFallbackWarning
+    gmm = ad.grad(workloads.gmm_objective, wrt=(0, 1, 2), backend="numba")
+    args = workloads.gmm_args(d=3, k=2, n=5)
+    with pytest.warns(NumbaFallbackWarning, match="matmul_bar_left"):
+        got = gmm(*args)
+    for value, expected in zip(got, workloads.gmm_hand_grad(*args)):
+        assert_close(value, expected, 1e-10, 1e-12)
