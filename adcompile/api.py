@@ -34,6 +34,7 @@ from .compiler import CHECKPOINT, Transform, without_cycle_collection
 from .errors import TransformError
 from .fastpath import NumberPath, plain_parameters
 from .generated import Generated
+from . import ir
 from .ir import names_mentioned
 from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
                        with_leaves)
@@ -694,10 +695,14 @@ def _gradient_shared(f, transform, kind, backend=None):
             python = transform.compiled(key, form)
             if report is None:
                 return python
-            # numba compiles the gradient code made for differentiating again: one list per
-            # saved variable (one type each), loops as written (see backend/jit.py); a
-            # function ad.checkpoint marked keeps its checkpointed code
-            wanted = "grad2" if form == "grad" and transform.checkpoint is None else form
+            # numba compiles, for code with loops or float32 arrays, the gradient code made
+            # for differentiating again: one list per saved variable (one type each), loops
+            # as written (see backend/jit.py), a seed of the arrays' precision; else, and
+            # for a function ad.checkpoint marked, the code Python runs (no value computed
+            # for its shape alone, as the other form does)
+            narrow = any(isinstance(n, tuple) and n[2] for n in key)
+            wanted = "grad2" if form == "grad" and transform.checkpoint is None \
+                and (narrow or _has_loops(transform.normal)) else form
             try:
                 text, name, aliases, extra = transform.generate(key, wanted)
             except TransformError:
@@ -785,6 +790,11 @@ def _make_vjp(f, wrt, has_aux=False, backend=None):
         return lookup(args, kwargs)(*args, out_bar=out_bar, **kwargs)
 
     return _finish(pullback, f, transform, shared, "vjp")
+
+
+def _has_loops(fn):
+    """Whether the normalized function ``fn`` has a loop (whose values a tape keeps)."""
+    return any(isinstance(s, ir.Loop) for s in ir.walk(fn.body))
 
 
 def _vjp_shared(f, transform, backend):

@@ -378,11 +378,11 @@ def normal(*shape):
 
 
 GRADIENT_CASES = [
-    (row_max, (normal(3, 4),), 0, ["unreduce(", "argmax_mask(", "max_along_1("]),
+    (row_max, (normal(3, 4),), 0, ["unreduce_times(", "argmax_mask(", "max_along_1("]),
     (col_sums, (normal(3, 4), normal(4)), 0, ["unreduce("]),
-    (last_axis, (normal(3, 4), normal(3)), 0, ["unreduce("]),
+    (last_axis, (normal(3, 4), normal(3)), 0, ["unreduce_times("]),
     (kept_total, (normal(3, 4),), 0, ["sum_along_1("]),
-    (cube, (normal(2, 3, 4), normal(2, 3)), 0, ["unreduce("]),
+    (cube, (normal(2, 3, 4), normal(2, 3)), 0, ["unreduce_times("]),
     (largest, (normal(5),), 0, ["argmax_mask("]),
     (col_min, (normal(3, 4),), 0, ["argmax_mask(", "min_along_1("]),
     (softplus, (normal(3), 0.1, normal(6, 3), 1.0 * (RNG.random(6) < 0.5)), (0, 1),
@@ -395,7 +395,7 @@ GRADIENT_CASES = [
      ["numpy_tanh_1(", "numpy_exp_1(", "stable_sigmoid("]),
     (workloads.mlp_loss, (0.3 * normal(5, 4), normal(4), normal(4, 3), normal(3), normal(6, 5),
                           np.eye(3)[RNG.integers(0, 3, 6)]), (0, 1, 2, 3),
-     ["unreduce(", "argmax_mask(", "max_along_1(", "sum_along_1("]),
+     ["unreduce_times(", "argmax_mask(", "max_along_1(", "sum_along_1("]),
 ]
 
 
