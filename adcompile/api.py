@@ -695,14 +695,7 @@ def _gradient_shared(f, transform, kind, backend=None):
             python = transform.compiled(key, form)
             if report is None:
                 return python
-            # numba compiles, for code with loops or float32 arrays, the gradient code made
-            # for differentiating again: one list per saved variable (one type each), loops
-            # as written (see backend/jit.py), a seed of the arrays' precision; else, and
-            # for a function ad.checkpoint marked, the code Python runs (no value computed
-            # for its shape alone, as the other form does)
-            narrow = any(isinstance(n, tuple) and n[2] for n in key)
-            wanted = "grad2" if form == "grad" and transform.checkpoint is None \
-                and (narrow or _has_loops(transform.normal)) else form
+            wanted = _numba_form(transform, key, form)
             try:
                 text, name, aliases, extra = transform.generate(key, wanted)
             except TransformError:
@@ -792,9 +785,16 @@ def _make_vjp(f, wrt, has_aux=False, backend=None):
     return _finish(pullback, f, transform, shared, "vjp")
 
 
-def _has_loops(fn):
-    """Whether the normalized function ``fn`` has a loop (whose values a tape keeps)."""
-    return any(isinstance(s, ir.Loop) for s in ir.walk(fn.body))
+def _numba_form(transform, key, form):
+    """The form of the code numba compiles for ``form`` and argument kinds ``key``: for
+    code with loops or float32 arrays, the gradient code made for differentiating again
+    (one list per saved variable, one type each; loops as written, see backend/jit.py; a
+    seed of the arrays' precision); else, and for a function ad.checkpoint marked, the
+    code Python runs (which computes no value for its shape alone, as the other does)."""
+    narrow = any(isinstance(n, tuple) and n[2] for n in key)
+    loops = any(isinstance(s, ir.Loop) for s in ir.walk(transform.normal.body))
+    return "grad2" if form == "grad" and transform.checkpoint is None \
+        and (narrow or loops) else form
 
 
 def _vjp_shared(f, transform, backend):

@@ -18,7 +18,7 @@ import numpy as np
 from .source import NOT_A_CALL
 from .. import ir
 from ..ir.trees import Node
-from .items import ITEM, WITH_ITEM
+from .item_desugar import ITEM, WITH_ITEM
 from .syntax import Ready, is_append
 
 

@@ -15,11 +15,11 @@ for an index that repeats an entry. Part of ``normalize.Normalizer``.
 """
 
 import ast
-import copy
 
 import numpy as np
 
 from .. import ir, runtime
+from .item_desugar import AT_HELPERS, AT_UFUNCS, FILLING, ITEM
 from .syntax import Deferred, index_expression, is_trivial
 
 
@@ -196,137 +196,3 @@ def _plain_slices(index):
         is_trivial(p) and (not isinstance(p, ast.Slice) or all(
             b is None or isinstance(b, (ast.Constant, ast.Name, ast.UnaryOp))
             for b in (p.lower, p.upper, p.step))) for p in parts)
-
-
-#: the attribute of an ``x = with_item(x, index, v)`` desugared from ``x[index] = v``: the
-#: user's statement
-ITEM = "_adcompile_item"
-#: the name the desugared call calls (not an identifier: never a user's name)
-WITH_ITEM = "$with_item"
-#: the attribute of a desugared ``x.fill(v)``, ``np.copyto(x, v)`` or ``np.add.at(x, i, v)``
-#: that keeps the call
-FILLING = "_adcompile_filling"
-#: ufunc name -> the name its desugared ``.at`` calls (Scope.known: the runtime helper)
-AT_UFUNCS = {"add": "$added_at", "subtract": "$subtracted_at"}
-#: those names -> the helpers
-AT_HELPERS = {"$added_at": runtime.added_at, "$subtracted_at": runtime.subtracted_at}
-
-
-def desugar_items(fn):
-    """Rewrite, in the ``def`` ``fn`` (in place), each ``x[index] = v`` and ``x[index] op=
-    v`` on a name ``x`` as ``x = $with_item(x, index, v)`` (``v``: ``x[index] op v``), the
-    user's statement kept on it (``ITEM``): every analysis of names then sees that ``x``
-    changes there. Normalizing it (``Items.item_statement``) either differentiates it or,
-    where nothing in it is differentiated, keeps the user's statement as written. An index
-    that is not a plain expression is first bound to a name of its own, read once as
-    Python reads it."""
-    taken = ir.names_mentioned([fn])
-    counter = iter(range(1, 1 << 30))
-
-    def fresh(kind="index"):
-        while True:
-            name = f"_{kind}{next(counter)}"
-            if name not in taken:
-                taken.add(name)
-                return name
-
-    def rewrite(stmts):
-        out = []
-        for s in stmts:
-            for field in ("body", "orelse"):
-                if isinstance(getattr(s, field, None), list):
-                    setattr(s, field, rewrite(getattr(s, field)))
-            if isinstance(s, ast.Assign) and len(s.targets) > 1 and any(
-                    isinstance(t, ast.Subscript) for t in s.targets):
-                # x[0] = x[-1] = v: v once, then each target from the left, as Python does
-                name = fresh("value")
-                split = [ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=s.value), s)]
-                split += [ast.copy_location(ast.Assign(
-                    targets=[t], value=ast.Name(id=name, ctx=ast.Load())), s) for t in s.targets]
-                out.extend(rewrite(split))
-                continue
-            filled = _filled(s)
-            if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
-                new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
-                setattr(new, FILLING, s)
-                out.append(new)
-                continue
-            target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
-                else s.target if isinstance(s, ast.AugAssign) else None
-            if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
-                out.append(s)
-                continue
-            index = target.slice
-            if isinstance(s, ast.AugAssign) and not is_trivial(index):
-                name = fresh()
-                out.append(ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=index), s))
-                index = ast.Name(id=name, ctx=ast.Load())
-            out.append(_desugared(s, target.value.id, index))
-        return out
-
-    fn.body = rewrite(fn.body)
-    return fn
-
-
-def _filled(s):
-    """``x[...] = v`` for the statement ``x.fill(v)`` or ``np.copyto(x, v)`` (``x`` a name;
-    no keyword), else None. Which object ``x`` is, and that ``np.copyto`` is NumPy's, is
-    known only when normalizing (``Items.item_statement``)."""
-    call = s.value if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) else None
-    if call is None or call.keywords or not isinstance(call.func, ast.Attribute) \
-            or any(isinstance(a, ast.Starred) for a in call.args):
-        return None
-    if call.func.attr == "fill" and len(call.args) == 1 and isinstance(call.func.value, ast.Name):
-        name, value = call.func.value, call.args[0]
-    elif call.func.attr == "copyto" and len(call.args) == 2 \
-            and isinstance(call.args[0], ast.Name):
-        name, value = call.args
-    elif call.func.attr == "at" and isinstance(call.func.value, ast.Attribute) \
-            and call.func.value.attr in AT_UFUNCS and len(call.args) == 3 \
-            and isinstance(call.args[0], ast.Name):
-        # np.add.at(x, index, v): x[...] = added_at(x, index, v)
-        name = call.args[0]
-        value = ast.copy_location(ast.Call(
-            func=ast.Name(id=AT_UFUNCS[call.func.value.attr], ctx=ast.Load()),
-            args=[ast.Name(id=name.id, ctx=ast.Load()), *call.args[1:]], keywords=[]), call)
-    elif call.func.attr == "fill_diagonal" and len(call.args) == 2 \
-            and isinstance(call.args[0], ast.Name):
-        # np.fill_diagonal(x, v): x[np.diag_indices(min(np.shape(x)), np.ndim(x))] = v, the
-        # diagonal NumPy fills (of a matrix that is not square too; wrap= is refused)
-        name, value = call.args
-        numpy = call.func.value
-
-        def of_numpy(attr, *args):
-            return ast.Call(func=ast.Attribute(value=copy.deepcopy(numpy), attr=attr,
-                                               ctx=ast.Load()), args=list(args), keywords=[])
-
-        x = ast.Name(id=name.id, ctx=ast.Load())
-        index = of_numpy("diag_indices", ast.Call(
-            func=ast.Name(id="min", ctx=ast.Load()), args=[of_numpy("shape", x)], keywords=[]),
-            of_numpy("ndim", copy.deepcopy(x)))
-        place = ast.Subscript(value=copy.deepcopy(x), slice=index, ctx=ast.Store())
-        return ast.fix_missing_locations(ast.copy_location(
-            ast.Assign(targets=[place], value=value), s))
-    else:
-        return None
-    place = ast.Subscript(value=ast.Name(id=name.id, ctx=ast.Load()),
-                          slice=ast.Constant(Ellipsis), ctx=ast.Store())
-    return ast.copy_location(ast.Assign(targets=[place], value=value), s)
-
-
-def _desugared(s, name, index):
-    """``name = $with_item(name, index, value)`` for the user's statement ``s``."""
-    value = s.value
-    if isinstance(s, ast.AugAssign):
-        place = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=index,
-                              ctx=ast.Load())
-        value = ast.copy_location(ast.BinOp(left=place, op=s.op, right=s.value), s)
-    call = ast.Call(func=ast.Name(id=WITH_ITEM, ctx=ast.Load()),
-                    args=[ast.Name(id=name, ctx=ast.Load()), index, value], keywords=[])
-    new = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                     value=ast.copy_location(call, s))
-    ast.copy_location(new, s)
-    setattr(new, ITEM, s)
-    return new

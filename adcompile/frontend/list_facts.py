@@ -180,7 +180,7 @@ def _layout(e):
 def _with_item(value, name):
     """Whether ``value`` is ``$with_item(name, index, v)`` (``name[index] = v`` desugared,
     items.py) with a constant index (not a slice)."""
-    from .items import WITH_ITEM
+    from .item_desugar import WITH_ITEM
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
         and value.func.id == WITH_ITEM and isinstance(value.args[0], ast.Name) \
         and value.args[0].id == name and not isinstance(value.args[1], ast.Slice) \

@@ -50,7 +50,8 @@ from .lower import lower_function
 from .source import mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
-from .items import Items, desugar_items
+from .item_desugar import desugar_items
+from .items import Items
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
 from .refusals import refuse_unsupported

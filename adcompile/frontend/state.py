@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from ..ir import assigns
-from .items import AT_HELPERS
+from .item_desugar import AT_HELPERS
 
 
 @dataclass

@@ -9,7 +9,7 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 import ast
 
 from .. import ir
-from .items import ITEM
+from .item_desugar import ITEM
 from .syntax import is_append, is_pop, is_user_function
 
 

@@ -9,7 +9,7 @@ import ast
 import copy
 
 from ..ir.trees import Leaf, Node
-from .items import ITEM
+from .item_desugar import ITEM
 from .syntax import LEAF, SEQUENCE
 from .syntax import item_assigned
 from .trees import NOT_STATIC

@@ -9,7 +9,7 @@ Part of ``normalize.Normalizer``.
 import ast
 
 from ..ir.trees import Node
-from .items import WITH_ITEM
+from .item_desugar import WITH_ITEM
 
 
 class Unrolling:
