@@ -269,8 +269,10 @@ def local_math_functions(sw):
     ctx = sw.context
     if "math" not in ctx.aliases:   # (code that calls no math function)
         return sw
-    taken = ir.names_mentioned(sw.forward + sw.backward + sw.outputs + sw.grads) \
-        | set(ctx.aliases.values()) | set(sw.fn.extra_globals) | set(sw.fn.params)
+    def taken():   # (asked only where a loop calls a math function)
+        return ir.names_mentioned(sw.forward + sw.backward + sw.outputs + sw.grads) \
+            | set(ctx.aliases.values()) | set(sw.fn.extra_globals) | set(sw.fn.params)
+
     forward, backward = optimize.local_math_functions(sw.forward, sw.backward,
                                                       ctx.aliases["math"], ctx.namer, taken)
     return replace(sw, forward=forward, backward=backward)

@@ -56,9 +56,19 @@ def _assigned_attributes(stmt):
     else:
         pairs = [(target, value)]
     if isinstance(target, ast.Name) and isinstance(value, (ast.Tuple, ast.List)):
-        return [(target, value)]   # fs = [np.sin, relu]
+        # fs = [np.sin, relu] (names and attributes only: what may name functions)
+        return [(target, value)] if value.elts and all(
+            isinstance(e, (ast.Name, ast.Attribute)) for e in value.elts) else []
     return [(t, v) for t, v in pairs if isinstance(t, ast.Name)
-            and isinstance(v, (ast.Attribute, ast.Call))]
+            and (isinstance(v, ast.Attribute) or isinstance(v, ast.Call) and _calls_grad(v))]
+
+
+def _calls_grad(call):
+    """Whether ``call`` is spelled as a call of ``grad`` (``ad.grad(f)``, ``grad(f)``):
+    what FunctionSource.made_gradient may then find adcompile's."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr == "grad" \
+        or isinstance(func, ast.Name) and func.id == "grad"
 
 
 def _names_function(target, chain, nodes, source):

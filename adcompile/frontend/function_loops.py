@@ -26,7 +26,10 @@ from .references import placed
 def unroll_function_loops(fn, source):
     """Write out (in place) each loop of ``fn`` (a copy of ``source``'s def; nested defs
     aside) over a fixed sequence of functions (see the module's docstring)."""
-    local = set(source.params) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+    nodes = list(ast.walk(fn))
+    if not any(isinstance(n, ast.For) for n in nodes):
+        return
+    local = set(source.params) | {n.id for n in nodes if isinstance(n, ast.Name)
                                   and not isinstance(n.ctx, ast.Load)}
     _block(fn.body, fn, source, local)
 
@@ -57,7 +60,11 @@ def _functions_walked(stmt, fn, source, local):
     """The expressions for the functions the loop ``stmt`` walks, one per iteration, if it
     is ``for v in SEQ:`` over a fixed sequence of functions whose body only reads ``v``
     (no else, no break or continue, ``v`` read nowhere else); else None."""
-    if not (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse):
+    if not (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse
+            and isinstance(stmt.iter, (ast.Tuple, ast.List, ast.Name, ast.Attribute))):
+        return None
+    items = _function_items(stmt.iter, source, local)
+    if items is None:
         return None
     v = stmt.target.id
     if any(isinstance(n, (ast.Break, ast.Continue, ast.Global, ast.Nonlocal))
@@ -70,7 +77,12 @@ def _functions_walked(stmt, fn, source, local):
     in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in ast.walk(s))
     if mentions != in_loop:   # (v read after the loop, or used by another loop)
         return None
-    seq = stmt.iter
+    return items
+
+
+def _function_items(seq, source, local):
+    """The expressions for the functions the sequence ``seq`` holds, if it is a display of
+    functions or names a module-level tuple or list of them; else None."""
     if isinstance(seq, (ast.Tuple, ast.List)):
         if seq.elts and all(names_function(source.callee(e, local)) for e in seq.elts):
             return seq.elts
