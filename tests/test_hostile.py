@@ -30,7 +30,7 @@ import pytest
 
 import adcompile as ad
 from adcompile import api
-from tests.conftest import assert_grad, load_module, numerical_grad, numerical_vjp
+from tests.conftest import assert_close, assert_grad, load_module, numerical_grad, numerical_vjp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -1069,3 +1069,25 @@ def test_cache_is_kept_while_the_function_lives():
     del g
     gc.collect()
     assert api._transform(f, 0) is first  # the function is alive: so is its transform
+
+
+def test_a_module_function_rebound_after_the_gradient_was_made(tmp_path):
+    # the backward sweep applies the rule of the function the name held when the gradient
+    # was made: the forward sweep calls that one too (it read the name when it ran, and
+    # gave (1 - sin(x)**2) for tanh's rule once act was np.sin: silently wrong)
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        act = np.tanh
+
+        def f(x):
+            return np.sum(act(x) * 2.0)
+    """)
+    x = np.array([0.3, -0.5, 1.2])
+    g = ad.grad(mod.f)
+    tanh_gradient = 2.0 * (1 - np.tanh(x) ** 2)
+    assert_close(g(x), tanh_gradient, 1e-14, 0)
+    mod.act = np.sin
+    assert_close(g(x), tanh_gradient, 1e-14, 0)   # (the gradient of f as it was made)
+    assert_close(ad.grad(mod.f)(x), 2.0 * np.cos(x), 1e-14, 0)   # (made again: sin's)
+    assert_grad(mod.f, x)

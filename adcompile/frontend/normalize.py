@@ -17,6 +17,7 @@ share the records of state.py: ``self.scope`` (the function being normalized),
 """
 
 import ast
+import types
 
 from .. import ir
 from ..ir.naming import Namer, names_in
@@ -213,12 +214,28 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         fn.user_wrt = list(self.user_wrt)
         fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
+        _capture_called_globals(self.out.body, self.inlining.root, fn.extra_globals)
         fn.lists = self.out.lists
         fn.holders = self.out.holders
         fn.rebindings = self.out.rebindings
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin
         return fn
+
+
+def _capture_called_globals(body, root, extra):
+    """Bind in ``extra`` (captured when the code is compiled) each global or closure name
+    a primitive of ``body`` calls (``act(x)``, ``act = np.tanh`` in the module) to the
+    function it names now: the backward sweep applies that function's rule, so the
+    forward sweep must call that function, whatever the name is bound to later."""
+    for s in ir.walk(body):
+        func = s.expr.func if isinstance(s, ir.Op) and isinstance(s.expr, ast.Call) else None
+        if not isinstance(func, ast.Name) or func.id in extra:
+            continue
+        if func.id in root.globals or func.id in root.closure:
+            obj = root.resolve(func.id, None)
+            if obj is not None and not isinstance(obj, types.ModuleType):
+                extra[func.id] = obj
 
 
 class _Param:
