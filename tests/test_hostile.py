@@ -1091,3 +1091,26 @@ def test_a_module_function_rebound_after_the_gradient_was_made(tmp_path):
     assert_close(g(x), tanh_gradient, 1e-14, 0)   # (the gradient of f as it was made)
     assert_close(ad.grad(mod.f)(x), 2.0 * np.cos(x), 1e-14, 0)   # (made again: sin's)
     assert_grad(mod.f, x)
+
+
+def test_a_module_list_of_functions_changed_after_the_gradient_was_made(tmp_path):
+    # ACTS[0](x) and a local list holding a module-level name: the item called is the
+    # function it was when the gradient was made, in the forward sweep too
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        ACTS = [np.tanh, np.sin]
+        act = np.tanh
+
+        def f(x):
+            fs = [np.exp, act]
+            return np.sum(ACTS[0](x) * 2.0) + np.sum(fs[-1](x))
+    """)
+    x = np.array([0.3, -0.5, 1.2])
+    g = ad.grad(mod.f)
+    made = 3.0 * (1 - np.tanh(x) ** 2)
+    assert_close(g(x), made, 1e-14, 0)
+    mod.ACTS[0], mod.act = np.sin, np.sin
+    assert_close(g(x), made, 1e-14, 0)
+    assert_close(ad.grad(mod.f)(x), 3.0 * np.cos(x), 1e-14, 0)
+    assert_grad(mod.f, x)

@@ -48,7 +48,7 @@ from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
 from .lower import lower_function
-from .source import mark_place
+from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
 from .item_desugar import desugar_items
@@ -214,7 +214,8 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         fn.user_wrt = list(self.user_wrt)
         fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
-        _capture_called_globals(self.out.body, self.inlining.root, fn.extra_globals)
+        _capture_called_globals(self.out.body, self.inlining.root, fn.extra_globals,
+                                self.namer)
         fn.lists = self.out.lists
         fn.holders = self.out.holders
         fn.rebindings = self.out.rebindings
@@ -223,19 +224,44 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         return fn
 
 
-def _capture_called_globals(body, root, extra):
+def _capture_called_globals(body, root, extra, namer):
     """Bind in ``extra`` (captured when the code is compiled) each global or closure name
     a primitive of ``body`` calls (``act(x)``, ``act = np.tanh`` in the module) to the
     function it names now: the backward sweep applies that function's rule, so the
-    forward sweep must call that function, whatever the name is bound to later."""
+    forward sweep must call that function, whatever the name is bound to later. A call
+    of an item (``ACTS[0](x)``, ``[np.tanh, act][1](x)``) calls its function under a name
+    of its own, captured so too."""
     for s in ir.walk(body):
-        func = s.expr.func if isinstance(s, ir.Op) and isinstance(s.expr, ast.Call) else None
+        call = s.expr if isinstance(s, ir.Op) and isinstance(s.expr, ast.Call) else None
+        if call is not None and isinstance(call.func, ast.Subscript):
+            call.func = _item_called(call.func, root, extra, namer)
+        func = call.func if call is not None else None
         if not isinstance(func, ast.Name) or func.id in extra:
             continue
         if func.id in root.globals or func.id in root.closure:
             obj = root.resolve(func.id, None)
             if obj is not None and not isinstance(obj, types.ModuleType):
                 extra[func.id] = obj
+
+
+def _item_called(func, root, extra, namer):
+    """What calls the function the item ``func`` (``seq[k]``, k an int) is now: the
+    display's element itself, or a fresh name bound in ``extra`` to the item of a global
+    sequence; ``func`` where it is neither."""
+    k = int_constant(func.slice)
+    seq = func.value
+    if k is None:
+        return func
+    if isinstance(seq, (ast.Tuple, ast.List)):
+        return ir.copy_tree(seq.elts[k]) if -len(seq.elts) <= k < len(seq.elts) else func
+    held = extra.get(seq.id, root.resolve(seq.id, None)) if isinstance(seq, ast.Name) \
+        else None
+    if type(held) not in (tuple, list) or not -len(held) <= k < len(held):
+        return func
+    name = getattr(held[k], "__name__", "function")
+    name = namer.fresh(name if name.isidentifier() else "function")
+    extra[name] = held[k]
+    return ir.load(name)
 
 
 class _Param:
