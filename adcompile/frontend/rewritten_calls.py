@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ir
 from ..rules import einsum as einsum_forms
+from .source import int_constant
 from .syntax import Ready
 
 #: NumPy's trapezoidal rule (np.trapz before NumPy 2.0, np.trapezoid since)
@@ -99,20 +100,11 @@ class RewrittenCalls:
         along ``axis``), ``d`` the spacing ``dx`` or, along the last axis, ``np.diff(x,
         axis=-1)`` (coordinates along another axis are refused). Returns the result's
         name, or None for a call of another form."""
-        given = dict(zip(("y", "x", "dx", "axis"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("y", "x", "dx", "axis") or k.arg in given:
-                return None
-            given[k.arg] = k.value
-        axis = given.get("axis", ast.Constant(-1))
-        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
-                and isinstance(axis.operand, ast.Constant):
-            axis = ast.Constant(-axis.operand.value)
-        if "y" not in given or isinstance(given["y"], (ast.List, ast.Tuple)) \
-                or len(e.args) > 4 or not (isinstance(axis, ast.Constant)
-                                           and type(axis.value) is int):
+        given = _given(e, ("y", "x", "dx", "axis"))
+        if given is None or "y" not in given or isinstance(given["y"], (ast.List, ast.Tuple)) \
+                or len(e.args) > 4 or given["axis"] is None:
             return None
-        k = axis.value
+        k = given["axis"]
         y = self.operand(given["y"])
 
         def along(part):
@@ -145,20 +137,11 @@ class RewrittenCalls:
         :1] + p``: a number put in front of each row; an array of the same number of
         dimensions as it is). Returns the result's name, or None for a call of another
         form (refused by np.diff's rule)."""
-        names = ("a", "n", "axis", "prepend", "append")
-        given = dict(zip(names, e.args))
-        for k in e.keywords:
-            if k.arg not in names or k.arg in given:
-                return None
-            given[k.arg] = k.value
-        axis = given.get("axis", ast.Constant(-1))
-        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) \
-                and isinstance(axis.operand, ast.Constant):
-            axis = ast.Constant(-axis.operand.value)
-        if "a" not in given or isinstance(given["a"], (ast.List, ast.Tuple)) or not (
-                isinstance(axis, ast.Constant) and type(axis.value) is int):
+        given = _given(e, ("a", "n", "axis", "prepend", "append"))
+        if given is None or "a" not in given or isinstance(given["a"], (ast.List, ast.Tuple)) \
+                or given["axis"] is None:
             return None
-        k = axis.value
+        k = given["axis"]
         x = self.operand(given["a"])
         def padding(value):   # (np.zeros_like(x[..., :1]) + p: one entry along the axis)
             first = self._along(x, k, ast.Slice(upper=ast.Constant(1)), e)
@@ -223,3 +206,16 @@ class RewrittenCalls:
             if i == len(steps) - 1:
                 return self.emit_call(target, call)
             current = Ready(ir.load(self.emit_call(None, call)))
+
+
+def _given(e, names):
+    """The arguments of the call ``e`` by parameter (``names``, in order), ``axis`` as the
+    int it spells (None if it spells none; -1 if not given); None for a keyword not among
+    ``names`` or given twice."""
+    given = dict(zip(names, e.args))
+    for k in e.keywords:
+        if k.arg not in names or k.arg in given:
+            return None
+        given[k.arg] = k.value
+    given["axis"] = int_constant(given.get("axis", ast.Constant(-1)))
+    return given
