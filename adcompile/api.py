@@ -305,13 +305,13 @@ class _Arguments:
     def structures(self, values, kwargs):
         """{parameter: its ``ir.trees.Node``} for each differentiated argument that is a
         structure (a dict, list, tuple, NamedTuple, dataclass or object of arrays), and
-        each other argument that is an object of the user's class (``self``: its methods
-        can then be inlined)."""
+        each other argument that is an object of the user's class or a dict, list or tuple
+        holding one (``self``, ``layers``: their methods can then be inlined)."""
         found = {}
         for at, p in enumerate(self.params_in_order):
             value = values[at] if at < len(values) else None
             kind = structure_kind(value)
-            if kind is not None and (p in self.wrt or kind in ("object", "dataclass")):
+            if kind is not None and (p in self.wrt or _holds_object(value)):
                 found[p] = structure(value)
         for p in self.wrt - set(self.params_in_order):
             value = (kwargs or {}).get(p)
@@ -354,6 +354,19 @@ class _Arguments:
             if structure_kind(value) is not None:
                 return _check_structure(self.function, param, value)
             _check_differentiable(self.function, param, value)
+
+
+def _holds_object(value, depth=0):
+    """Whether ``value`` is a dataclass or an object of the user's class, or a dict, list
+    or tuple holding one (looked for two levels down: ``[Linear(...), ...]``,
+    ``{"layers": [...]}``)."""
+    kind = structure_kind(value)
+    if kind in ("object", "dataclass"):
+        return True
+    if kind not in ("dict", "list", "tuple", "namedtuple") or depth >= 2:
+        return False
+    items = value.values() if kind == "dict" else value
+    return any(_holds_object(v, depth + 1) for v in items)
 
 
 def _check_structure(function, param, value):

@@ -151,8 +151,7 @@ class Transform:
                 raise
             self.deferred = exc
             if called is not None:   # (the object whose methods it calls: self.f(x), self(x))
-                func = called.func
-                self.structured_by = [func.id if isinstance(func, ast.Name) else func.value.id]
+                self.structured_by = [called[1]]
             return False
         return True
 

@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from ..errors import TransformError
-from ..ir import assigns, names_mentioned, walk_tree
+from ..ir import assigns, base_of, names_mentioned, walk_tree
 from .source import FunctionSource
 from .syntax import is_user_function
 
@@ -65,10 +65,10 @@ def _passed_on(source, params):
             yield callee, names
 
 
-def _items_of(fn, params):
+def items_of(fn, params):
     """``params`` and the names bound to their items: a loop's variables over one (``for
-    layer in layers``, ``for i, layer in enumerate(layers)``) and ``name = param[...]``, in
-    turn (``for W, b in layer``)."""
+    layer in layers``, ``for i, layer in enumerate(layers)``) and ``name = param[...]`` or
+    ``name = param.attribute[...]``, in turn (``for W, b in layer``)."""
     found = set(params)
     while True:
         more = set()
@@ -77,8 +77,9 @@ def _items_of(fn, params):
                 more |= names_mentioned([node.target])
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Subscript) \
-                    and isinstance(node.value.value, ast.Name) and node.value.value.id in found:
+                    and isinstance(node.value, (ast.Subscript, ast.Attribute)) \
+                    and isinstance(base_of(node.value), ast.Name) \
+                    and base_of(node.value).id in found:
                 more.add(node.targets[0].id)
         if more <= found:
             return found
@@ -86,7 +87,10 @@ def _items_of(fn, params):
 
 
 def _walks(e, names):
-    """Whether a loop over ``e`` walks one of ``names`` (or enumerate, zip, reversed of)."""
+    """Whether a loop over ``e`` walks one of ``names``, an attribute or item of one
+    (``net.layers``), or enumerate, zip, reversed of those."""
+    while isinstance(e, (ast.Attribute, ast.Subscript)):
+        e = e.value
     return isinstance(e, ast.Name) and e.id in names or isinstance(e, ast.Call) and any(
         _walks(a, names) for a in e.args)
 
@@ -94,7 +98,7 @@ def _walks(e, names):
 def _structure_use_in(fn, params):
     """``structure_use`` within the ``def`` ``fn`` alone: a use of one of ``params``, or of
     a name bound to one of their items (``layer.W`` in ``for layer in layers``)."""
-    params = _items_of(fn, params)
+    params = items_of(fn, params)
 
     def is_param(e):
         return isinstance(e, ast.Name) and e.id in params
@@ -124,8 +128,10 @@ def _structure_use_in(fn, params):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and is_param(node.func.value) and node.func.attr in ("items", "keys", "values"):
             return node, True
-        if isinstance(node, ast.Call) and is_param(node.func):
-            return node, True   # layer(x): an object's __call__ (an array is not called)
+        if isinstance(node, ast.Call) and is_param(base_of(node.func)) \
+                and not isinstance(node.func, ast.Attribute):
+            return node, True   # layer(x), layers[-1](x): an object's __call__ (an array
+            #                     and its items are not called)
         if isinstance(node, ast.Dict) and any(k is None and is_param(v)
                                               for k, v in zip(node.keys, node.values)):
             return node, True   # {**params}: a dict's items
@@ -145,16 +151,31 @@ def _structure_use_in(fn, params):
 
 
 def method_call(source, params):
-    """The first call of a method of one of ``params`` that arrays do not have in the
-    function of ``source`` (``self.hidden(x)``), or of one of them itself (``self(x)``: its
-    ``__call__``), or None: with an object of the user's class there, the call can be
-    inlined once a call shows the object."""
+    """(call, parameter) for the first call of a method of one of ``params`` that arrays do
+    not have in the function of ``source`` (``self.hidden(x)``), or of one of them itself
+    (``self(x)``: its ``__call__``), or of an object among its items (``layer(x)`` in ``for
+    layer in self.layers``, ``layers[-1](x)``), or None: with an object of the user's class
+    there, the call can be inlined once a call shows the object."""
+    owner = _owners(source.node, set(params))
     for node in walk_tree(source.node):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in params \
-                and node.func.attr not in _ARRAY_ATTRIBUTES:
-            return node
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in params:
-            return node
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _ARRAY_ATTRIBUTES:
+            continue
+        base = base_of(func.value if isinstance(func, ast.Attribute) else func)
+        if isinstance(base, ast.Name) and base.id in owner:
+            return node, owner[base.id]
     return None
+
+
+def _owners(fn, params):
+    """Name -> the one of ``params`` whose item (or attribute, or item of an item) it is
+    bound to in ``fn``, or that it is (see ``items_of``)."""
+    owner = {p: p for p in params}
+    for name in items_of(fn, params) - set(params):
+        for p in params:
+            if name in items_of(fn, {p}):
+                owner[name] = p
+                break
+    return owner

@@ -10,10 +10,11 @@ import ast
 
 import numpy as np
 
-from ..ir import walk_tree
+from ..ir import base_of, walk_tree
 from .frozen import FROZEN
 from .hints import METHOD_HINT, rule_hint
 from .rewritten_calls import TRAPEZOIDS
+from .structure_use import items_of
 from .syntax import is_user_function
 
 
@@ -30,6 +31,9 @@ class Validation:
                                    if isinstance(n, ast.Assign) and len(n.targets) == 1
                                    and isinstance(n.targets[0], ast.Name)
                                    and self.constructed(n.value) is not None}
+        # names bound to a structure's items (``for layer in layers``, ``last =
+        # layers[-1]``): what they hold is known once loops are unrolled (resolve.py)
+        self._item_names = items_of(fn, set(self.scope.trees)) if self.scope.trees else set()
         for node in calls:
             self.refuse_passed_functions(node, self.callee(node.func))
         for node in calls:
@@ -49,9 +53,11 @@ class Validation:
         if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
                 and not e.keywords and isinstance(e.args[0], ast.Name):
             return   # dict(params): a copy of a structure (trees.py), or refused there
-        if isinstance(e.func, ast.Name) and (e.func.id in self.scope.trees
-                                             or e.func.id in self.scope.made_objects):
-            return   # layer(x) of a structure: its class's __call__ (resolve.py)
+        if isinstance(e.func, (ast.Name, ast.Subscript, ast.Attribute)) \
+                and self._in_structure(e.func):
+            # layer(x), layers[-1](x), self.layers[i](x) of a structure: its class's
+            # __call__ (resolve.py), refused there (calls.py) if it is no such object
+            return
         if called.kind == "object" and (self.registry.rule_for(what) is not None
                                         or self.registry.is_nondifferentiable(what)
                                         or self.registry.is_inert(what)
@@ -67,6 +73,15 @@ class Validation:
         if not any(self.varies(a) for a in list(e.args) + [k.value for k in e.keywords]):
             return
         raise self.unknown_call(e, called)
+
+    def _in_structure(self, func):
+        """Whether the called ``func`` is a structure, or an item or attribute of one, or a
+        name bound to one of its items: an object of the user's whose call resolve.py reads
+        once the structure is known."""
+        base = base_of(func)
+        return isinstance(base, ast.Name) and (base.id in self.scope.trees
+                                               or base.id in self.scope.made_objects
+                                               or base.id in self._item_names)
 
     def _check_method(self, e, name):
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""

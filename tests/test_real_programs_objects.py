@@ -1,0 +1,200 @@
+"""Models written as PyTorch users write them: a layer is an object with ``__call__``, a
+model holds a list of layers and its ``forward`` loops over them (``for layer in
+self.layers``, ``self.layers[-1](x)``, ``last = self.layers[-1]``). Each gradient is
+checked against finite differences, leaf by leaf, and against autograd running the same
+classes (autograd differentiates the arrays the objects are built from).
+
+(A call of a layer reached through a list, ``layer(x)`` in ``for layer in layers`` or
+``layers[-1](x)``, was refused as a call of "a function held in a variable": only a
+parameter called directly, ``layer(x)`` with ``layer`` the argument, was read as its
+class's ``__call__``.)
+"""
+
+import autograd
+import numpy as np
+import pytest
+from conftest import assert_close, numerical_grad, with_autograd_numpy
+
+import adcompile as ad
+from adcompile import TransformError
+
+rng = np.random.default_rng(23)
+
+
+class Linear:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def __call__(self, x):
+        return x @ self.W + self.b
+
+
+class MLP:
+    """Layers in a list; tanh between them, none after the last."""
+
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = np.tanh(layer(x))
+        last = self.layers[-1]
+        return last(x)
+
+    def loss(self, x, y):
+        return np.mean((self.forward(x) - y) ** 2)
+
+
+class IndexedMLP(MLP):
+    """The same network, its layers reached by index."""
+
+    def forward(self, x):
+        h = x
+        for i in range(len(self.layers) - 1):
+            h = np.tanh(self.layers[i](h))
+        return self.layers[-1](h)
+
+
+def make_params(sizes):
+    return [(rng.standard_normal((a, b)) / np.sqrt(a), 0.1 * rng.standard_normal(b))
+            for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def build(params, cls=MLP):
+    return cls([Linear(W, b) for W, b in params])
+
+
+def net_loss(net, x, y):
+    return net.loss(x, y)
+
+
+def params_loss(params, x, y, cls=MLP):
+    """The loss as a function of the arrays the layers are made of (for the references)."""
+    return build(params, cls).loss(x, y)
+
+
+def layer_gradients(net):
+    return [(layer.W, layer.b) for layer in net.layers]
+
+
+def reference(params, x, y, cls):
+    """(finite differences, autograd) of the loss in the arrays of each layer."""
+    fd = []
+    for i, (W, b) in enumerate(params):
+        def at(j, v, i=i):
+            changed = list(params)
+            layer = list(changed[i])
+            layer[j] = v
+            changed[i] = tuple(layer)
+            return params_loss(changed, x, y, cls)
+        fd.append((numerical_grad(lambda v: at(0, v), (W,), 0),
+                   numerical_grad(lambda v: at(1, v), (b,), 0)))
+    ag = with_autograd_numpy(globals(), autograd.grad(params_loss), params, x, y, cls)
+    return fd, ag
+
+
+@pytest.mark.parametrize("cls", [MLP, IndexedMLP])
+@pytest.mark.parametrize("sizes", [[3, 5, 1], [3, 6, 4, 2]])
+def test_model_object_gradient(cls, sizes):
+    params = make_params(sizes)
+    x = rng.standard_normal((7, sizes[0]))
+    y = rng.standard_normal((7, sizes[-1]))
+    net = build(params, cls)
+    got = ad.grad(net_loss)(net, x, y)
+    assert isinstance(got, cls) and len(got.layers) == len(params)
+    fd, ag = reference(params, x, y, cls)
+    for i, (layer, want_fd, want_ag) in enumerate(zip(got.layers, fd, ag)):
+        for j, attr in enumerate("Wb"):
+            value = getattr(layer, attr)
+            assert value.shape == params[i][j].shape
+            assert_close(value, want_fd[j], 1e-5, 1e-7, f"layer {i}, {attr} (finite diff.)")
+            assert_close(value, want_ag[j], 1e-10, 1e-12, f"layer {i}, {attr} (autograd)")
+    # the caller's model is left as it was
+    for layer, (W, b) in zip(net.layers, params):
+        assert layer.W is W and layer.b is b
+
+
+def test_bound_method_of_model_holding_layers():
+    params = make_params([4, 5, 3])
+    net = build(params)
+    x, y = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
+    got = ad.grad(net.loss)(x, y)
+    want = with_autograd_numpy(globals(), autograd.grad(net.loss), x, y)
+    assert_close(got, want, 1e-10, 1e-12)
+    assert_close(got, numerical_grad(net.loss, (x, y), 0), 1e-5, 1e-7)
+
+
+def apply_layers(layers, x):
+    for layer in layers:
+        x = np.tanh(layer(x))
+    return np.sum(x ** 2)
+
+
+def last_layer_only(layers, x):
+    return np.sum(layers[-1](np.tanh(layers[0](x))) ** 2)
+
+
+@pytest.mark.parametrize("f", [apply_layers, last_layer_only])
+def test_input_gradient_through_list_of_layer_objects(f):
+    """d loss / d x with the layers not differentiated (an adversarial example's gradient):
+    a plain list of layer objects is read as the structure it is."""
+    layers = [Linear(W, b) for W, b in make_params([3, 4, 2])]
+    x = rng.standard_normal((5, 3))
+    got = ad.grad(f, wrt=1)(layers, x)
+    assert_close(got, numerical_grad(f, (layers, x), 1), 1e-5, 1e-7)
+    assert_close(got, with_autograd_numpy(globals(), autograd.grad(f, 1), layers, x),
+                 1e-10, 1e-12)
+
+
+def test_list_of_layers_differentiated():
+    params = make_params([3, 4, 2])
+    layers = [Linear(W, b) for W, b in params]
+    x = rng.standard_normal((5, 3))
+    got = ad.grad(apply_layers)(layers, x)
+    for i, (layer, (W, b)) in enumerate(zip(got, params)):
+        want_W = numerical_grad(lambda v, i=i: apply_layers(
+            [Linear(v, l.b) if k == i else l for k, l in enumerate(layers)], x), (W,), 0)
+        assert_close(layer.W, want_W, 1e-5, 1e-7, f"layer {i}")
+
+
+def test_another_depth_is_not_served_stale_code():
+    grad = ad.grad(net_loss)
+    x = rng.standard_normal((4, 3))
+    y = rng.standard_normal((4, 1))
+    for sizes in ([3, 5, 1], [3, 2, 2, 1], [3, 5, 1]):
+        params = make_params(sizes)
+        got = grad(build(params), x, y)
+        assert len(got.layers) == len(sizes) - 1
+        _, ag = reference(params, x, y, MLP)
+        for layer, (want_W, want_b) in zip(got.layers, ag):
+            assert_close(layer.W, want_W, 1e-10, 1e-12)
+            assert_close(layer.b, want_b, 1e-10, 1e-12)
+
+
+def test_functions_in_a_list_argument_stay_refused():
+    """A list of functions passed in is no structure of objects: calling its items is
+    calling functions held in variables (default deny), as is a list mixing a layer
+    object with a function."""
+    x = rng.standard_normal((2, 3))
+    with pytest.raises(TransformError, match=r"test_real_programs_objects.py:\d+:\d+"):
+        ad.grad(apply_layers, wrt=1)([np.sin, np.cos], x)
+    mixed = [Linear(np.eye(3), np.zeros(3)), np.tanh]
+    for wrt in (0, 1):
+        with pytest.raises(TransformError, match="held in a variable"):
+            ad.grad(apply_layers, wrt=wrt)(mixed, x)
+
+
+class CountingLinear(Linear):
+    def __call__(self, x):
+        self.calls = self.calls + 1
+        return x @ self.W + self.b
+
+
+def test_layer_that_changes_itself_is_refused():
+    layer = CountingLinear(np.eye(3), np.zeros(3))
+    layer.calls = 0
+    x = rng.standard_normal((2, 3))
+    for wrt in (0, 1):
+        with pytest.raises(TransformError, match="self.calls"):
+            ad.grad(apply_layers, wrt=wrt)([layer], x)
