@@ -20,6 +20,7 @@ from .backend.helpers import runtime_aliases
 from .errors import TransformError
 from .frontend.generated_source import GeneratedSource
 from .frontend.source import FunctionSource
+from .frontend.nested_gradients import DERIVED
 from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
 
@@ -97,8 +98,8 @@ class Transform:
             else:
                 self.source = made.differentiable_source(inner[1])
         else:
-            with without_cycle_collection():
-                self.source = FunctionSource(func)  # holds func weakly (see api._cache)
+            with without_cycle_collection():   # (a nested def made a function: its def)
+                self.source = getattr(func, DERIVED, None) or FunctionSource(func)
         self.wrt, self.wrt_tuple = resolve_wrt(self.source, wrt)
         self._lock = threading.Lock()
         self._func, self._wrt_given = weakref.ref(func), wrt

@@ -240,3 +240,166 @@ def wrong_options(x):
 def test_a_gradient_made_with_wrong_options_is_refused_with_why():
     with pytest.raises(ad.TransformError, match=r"ad.grad\(energy, wrt=5\): .*out of range"):
         ad.grad(wrong_options)(np.ones(3))
+
+
+# --- the gradient of a nested def or lambda, as JAX users write it -------------------------
+
+
+def maml_nested(params, X, y, X_val, y_val, lr=0.1):
+    def inner(p):   # reads the enclosing function's X and y
+        return np.mean((X @ p["w"] + p["b"] - y) ** 2)
+
+    g = ad.grad(inner)(params)
+    fast = {k: params[k] - lr * g[k] for k in params}
+
+    def outer(p):
+        return np.mean((X_val @ p["w"] + p["b"] - y_val) ** 2)
+
+    return outer(fast)
+
+
+def maml_nested_autograd(params, X, y, X_val, y_val, lr=0.1):
+    def inner(p):
+        return np.mean((X @ p["w"] + p["b"] - y) ** 2)
+
+    g = autograd.grad(inner)(params)
+    fast = {k: params[k] - lr * g[k] for k in params}
+    return np.mean((X_val @ fast["w"] + fast["b"] - y_val) ** 2)
+
+
+def test_maml_with_a_nested_inner_loss():
+    params = {"w": rng.normal(size=3), "b": 0.3}
+    args = (rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=(5, 3)),
+            rng.normal(size=5))
+    got = ad.grad(maml_nested)(params, *args)
+    want = with_autograd_numpy(globals(), autograd.grad(maml_nested_autograd), params, *args)
+    for k in params:
+        assert_close(got[k], want[k], 1e-10, 1e-12, k)
+
+    def of_leaves(w, b, X, y, X_val, y_val):
+        return maml_nested({"w": w, "b": b}, X, y, X_val, y_val)
+
+    assert_grad(of_leaves, params["w"], params["b"], *args, wrt=(0, 1))
+
+
+def hypergradient(lam, w, X, y):
+    """d (validation loss after one step) / d lam: the nested loss reads lam, which the
+    outer gradient differentiates through the inner one."""
+    def train_loss(v):
+        return np.mean((X @ v - y) ** 2) + lam * np.sum(v ** 2)
+
+    step = w - 0.1 * ad.grad(train_loss)(w)
+    return np.mean((X @ step - y) ** 2)
+
+
+def hypergradient_autograd(lam, w, X, y):
+    def train_loss(v):
+        return np.mean((X @ v - y) ** 2) + lam * np.sum(v ** 2)
+
+    step = w - 0.1 * autograd.grad(train_loss)(w)
+    return np.mean((X @ step - y) ** 2)
+
+
+def input_penalty(W, x):
+    grad_x = ad.grad(lambda z: np.sum(np.tanh(z @ W) ** 2))(x)
+    return np.sum(grad_x ** 2)
+
+
+def aliased_nested(W, x):
+    def f(z):
+        return np.sum(np.sin(z @ W))
+
+    g = ad.grad(f)
+    return np.sum(g(x) ** 2) + np.sum(g(2 * x))
+
+
+def by_name_nested(W, x):
+    def f(a, z):
+        return np.sum(np.sin(z @ a))
+
+    return np.sum(ad.grad(f, wrt="z")(W, x) ** 2)
+
+
+def nested_in_loop(W, x):
+    total = 0.0
+    for k in range(1, 3):
+        def f(z):
+            return np.sum(np.sin(k * z @ W))
+
+        total = total + np.sum(ad.grad(f)(x) ** 2)
+    return total
+
+
+class Critic:
+    def __init__(self, W):
+        self.W = W
+
+    def penalised(self, x):
+        def score(z):
+            return np.sum(np.tanh(z @ self.W))
+
+        return score(x) + np.sum(ad.grad(score)(x) ** 2)
+
+
+@pytest.mark.parametrize("f", [input_penalty, aliased_nested, by_name_nested,
+                               nested_in_loop])
+def test_gradients_of_nested_functions(f):
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=3)
+    assert_grad(f, W, x, wrt=(0, 1))
+
+
+def test_gradient_of_a_nested_function_reading_what_is_differentiated():
+    lam, w, X, y = 0.3, rng.normal(size=3), rng.normal(size=(6, 3)), rng.normal(size=6)
+    got = ad.grad(hypergradient, wrt=(0, 1))(lam, w, X, y)
+    want = with_autograd_numpy(globals(), autograd.grad(hypergradient_autograd, (0, 1)),
+                               lam, w, X, y)
+    assert_close(got[0], want[0], 1e-10, 1e-12)
+    assert_close(got[1], want[1], 1e-10, 1e-12)
+    assert_grad(hypergradient, lam, w, X, y, wrt=(0, 1))
+
+
+def test_gradient_of_a_nested_function_in_a_method():
+    critic, x = Critic(rng.normal(size=(3, 2))), rng.normal(size=(4, 3))
+    assert_grad(critic.penalised, x)
+
+
+def f(z):   # (a module-level f: the nested defs named f below are not it)
+    return np.sum(z ** 2)
+
+
+def shadows_module_function(W, x):
+    def f(z):
+        return np.sum(np.sin(z @ W))
+
+    g = ad.grad(f)
+    return np.sum(g(x) ** 2)
+
+
+def test_a_nested_def_is_not_the_module_function_of_its_name():
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=3)
+    assert_grad(shadows_module_function, W, x, wrt=(0, 1))
+
+
+def value_and_grad_nested(x):
+    def f(z):
+        return np.sum(np.sin(z))
+
+    value, g = ad.value_and_grad(f)(x)
+    return value + np.sum(g)
+
+
+def reads_another_nested(x):
+    def act(z):
+        return np.tanh(z)
+
+    def f(z):
+        return np.sum(act(z))
+
+    return np.sum(ad.grad(f)(x) ** 2)
+
+
+@pytest.mark.parametrize("function", [value_and_grad_nested, reads_another_nested])
+def test_what_nested_gradients_cannot_do_is_refused(function):
+    with pytest.raises(ad.TransformError, match="is passed to ad.") as error:
+        ad.grad(function)(np.ones(3))
+    assert "test_nested_grads.py:" in str(error.value)

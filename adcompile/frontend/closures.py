@@ -25,6 +25,7 @@ from ..ir import scope_stores, walk_tree
 from .local_functions import LocalFunction
 from .nested_definitions import (Lambdas, definition, loop_definitions, refuse_misplaced,
                                  refuse_rebinding, refuse_recursion)
+from .nested_gradients import nested_gradients
 from .nesting import split_nesting
 from .references import References
 
@@ -115,4 +116,5 @@ def extract(fn, source):
     for i, stmt in enumerate(body):
         rewrite.position = i
         body[i] = rewrite.visit(stmt)
+    table.update(nested_gradients(body, table, source, local))
     return table

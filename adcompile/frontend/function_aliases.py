@@ -14,6 +14,7 @@ import types
 
 from ..ir import copy_tree, names_mentioned, walk_tree
 from .function_loops import names_function
+from .nested_gradients import is_gradient_of
 from .references import placed
 from .source import int_constant
 
@@ -40,7 +41,15 @@ def inline_function_aliases(fn, source):
                 return node
 
         fn.body[at + 1:] = [Replace().visit(s) for s in fn.body[at + 1:]]
+        if isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call):
+            # g = ad.grad(f), each read of g now the call: the gradient is not made when
+            # the code runs (of a nested def, it could not be: nested_gradients.py)
+            fn.body[at] = placed(ast.Pass(), stmt)
         nodes = None
+
+
+#: the statements that bind a name to a function or class of their own
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _assigned_attributes(stmt):
@@ -87,10 +96,12 @@ def _names_function(target, chain, nodes, source):
                        or isinstance(n, ast.arg) and n.arg == target.id for n in nodes)
         if stores != [target] or declared:
             return False
+        defined = {n.name for n in nodes if isinstance(n, _DEFINITIONS)}
         local = {n.id for n in nodes if isinstance(n, ast.Name)
-                 and isinstance(n.ctx, ast.Store)} | set(source.params)
-        if isinstance(chain, ast.Call):
-            return source.made_gradient(chain, local) is not None
+                 and isinstance(n.ctx, ast.Store)} | set(source.params) | defined
+        if isinstance(chain, ast.Call):   # (of a nested def: nested_gradients.py)
+            return source.made_gradient(chain, local) is not None \
+                or is_gradient_of(chain, defined, source, local)
         return bool(chain.elts) and _read_by_position(target.id, nodes) and all(
             names_function(source.callee(e, local)) for e in chain.elts)
     parts, node = [], chain

@@ -19,7 +19,7 @@ from .closures import Closure
 from .local_functions import StandIn
 from .references import ONLY_CALLED, REFERENCE, copy_call
 from .source import Callee
-from .syntax import Ready, is_user_function
+from .syntax import Ready, is_user_function, made_by_adcompile
 from .syntax import LEAF
 
 #: the attribute of a name standing for the result of a call inlined out of an expression
@@ -46,6 +46,9 @@ def function_table(fn, nested, env, scope, namer, extra_globals):
     module-level function gets a name of its own in the generated code: fresh from
     ``namer``, in ``scope.free_map``, bound to the function in ``extra_globals``."""
     table = dict(nested)
+    for name, value in nested.items():
+        if made_by_adcompile(value) is not None:   # (nested_gradients.py)
+            _bind_global(name, value, scope, namer, extra_globals)
     stored = assigns([fn])
     for param, value in env.items():
         if not isinstance(value, Closure):
@@ -58,13 +61,18 @@ def function_table(fn, nested, env, scope, namer, extra_globals):
             _refuse_kept(fn, param, value, scope.src.error)
             table[param] = value
             continue
-        obj = value.function
-        table[param] = obj
-        base = getattr(obj, "__name__", param)
-        fresh = namer.fresh(base if base.isidentifier() else param)
-        extra_globals[fresh] = obj
-        scope.free_map[param] = fresh
+        table[param] = value.function
+        _bind_global(param, value.function, scope, namer, extra_globals)
     return table
+
+
+def _bind_global(name, obj, scope, namer, extra_globals):
+    """The user name ``name`` of function ``obj`` read, in generated code, as a fresh name
+    bound to ``obj``."""
+    base = getattr(obj, "__name__", name)
+    fresh = namer.fresh(base if base.isidentifier() else name.lstrip(LEAF))
+    extra_globals[fresh] = obj
+    scope.free_map[name] = fresh
 
 
 def _refuse_kept(fn, param, value, error):

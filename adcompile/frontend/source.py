@@ -128,11 +128,21 @@ class FunctionSource:
             return default
         return value
 
+    @property
+    def definitions(self):
+        """The names the function's own nested defs and classes bind: local in all of it,
+        whatever the module binds to the same names."""
+        found = self.__dict__.get("_definitions")
+        if found is None:
+            found = self.__dict__["_definitions"] = frozenset(_definitions(self.node))
+        return found
+
     def callee(self, func, local_names):
         """The ``Callee`` expression ``func`` refers to, ``local_names`` being the function's
-        parameters and the names it assigns (never resolved: they hold anything)."""
+        parameters and the names it assigns (never resolved: they hold anything, as do the
+        names its nested defs bind)."""
         if isinstance(func, ast.Name):
-            if func.id in local_names:
+            if func.id in local_names or func.id in self.definitions:
                 return Callee("unknown", func.id)
             obj = self.resolve(func.id, None)
             return Callee("object", obj) if obj is not None else Callee("unknown", func.id)
@@ -142,7 +152,8 @@ class FunctionSource:
             while isinstance(base, ast.Attribute):
                 chain.append(base.attr)
                 base = base.value
-            if isinstance(base, ast.Name) and base.id not in local_names:
+            if isinstance(base, ast.Name) and base.id not in local_names \
+                    and base.id not in self.definitions:
                 obj = self.resolve(base.id, None)
                 for attr in reversed(chain):
                     if obj is None:
@@ -239,6 +250,18 @@ def mark_place(tree, source, callers):
     for node in ast.walk(tree):
         if hasattr(node, "lineno"):
             setattr(node, PLACE, place)
+
+
+def _definitions(node):
+    """The names the defs and classes in the body of the def ``node`` bind in its scope
+    (not those of the scopes they open)."""
+    todo = list(node.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield n.name
+        elif not isinstance(n, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(n))
 
 
 class DerivedSource(FunctionSource):
