@@ -2868,6 +2868,11 @@ CHECKED_ELSEWHERE.update({key: (
     "helper of its gradient code are checked against finite differences, in reverse and "
     "forward mode and to second order, in test_rules_library.py")
     for key in [("arrays", "sliding_window_view"), ("generated", "sliding_window_bar")]})
+CHECKED_ELSEWHERE[("generated", "quantile_dot")] = (
+    "the tangent of np.quantile and np.percentile, and the transpose of quantile_bar (so "
+    "reached in reverse mode only by a third derivative); autograd has no derivative of "
+    "np.quantile; checked against finite differences in forward mode, for a number and "
+    "arrays of q, in test_rules_library.py, and in float32 in test_rules_float32.py")
 CHECKED_ELSEWHERE[("linalg", "qr")] = (
     "autograd defines no derivative of np.linalg.qr; it is checked against finite differences "
     "(tall, square, wide and stacked matrices), in reverse and forward mode and to second "

@@ -594,12 +594,15 @@ def f_selections(x):
 
 @case(("statistics", "nansum"), ("statistics", "nanmean"), ("statistics", "average"),
       ("statistics", "quantile"), ("statistics", "percentile"), ("statistics", "median"),
+      ("generated", "quantile_bar"), ("generated", "quantile_dot"),
       args=(A(3, 4), A(3, 4, lo=0.5, hi=1.5)), wrt=(0, 1))
 def f_statistics(x, w):
     return (np.nansum(x) ** 2 + np.sum(np.nanmean(x, axis=0) ** 2)
             + np.sum(np.average(x, axis=1, weights=w) ** 2) + np.average(x) ** 2
             + np.median(x) * np.sum(w) + np.sum(np.quantile(x, 0.3, axis=0) ** 2)
-            + np.percentile(x, 60.0) ** 2)
+            + np.percentile(x, 60.0) ** 2
+            + np.sum(rt.quantile_bar(x[:2, :3], w, np.array([0.3, 0.6]), 1) ** 3)
+            + np.sum(rt.quantile_dot(x, w, np.array([0.3, 0.6]), 1) ** 3))
 
 
 @case(("linalg", "pinv"), ("linalg", "matrix_power"), ("generated", "upper_block"),

@@ -836,11 +836,48 @@ def average_returned(x, w):
     return np.average(x, weights=w, returned=True)[0]
 
 
+def quantiles_of_q(x, q):
+    return np.sum(np.quantile(x, q, axis=1) ** 2)
+
+
+def quantiles_kept(x, q):
+    return np.sum(np.quantile(x, q, axis=0, keepdims=True) ** 3)
+
+
+def percentiles_of_q(x, q):
+    return np.sum(np.percentile(x, q) * np.arange(1.0, 1.0 + np.size(q)).reshape(np.shape(q)))
+
+
+def percentiles_of_local_q(x):
+    q = np.array([10.0, 50.0, 95.0])
+    return np.sum(np.percentile(x, q) ** 2)
+
+
+@pytest.mark.parametrize("f, q", [
+    (quantiles_of_q, np.array([0.1, 0.6])),
+    (quantiles_of_q, np.array([[0.1, 0.6], [0.3, 0.9]])),
+    (quantiles_kept, np.array([0.25, 0.5, 0.75])),
+    (percentiles_of_q, np.array([[10.0, 40.0], [60.0, 90.0]])),
+    (percentiles_of_q, [10.0, 70.0]),   # (a list given as an argument)
+    (percentiles_of_q, 30.0),
+])
+def test_quantiles_of_an_array_of_q(f, q):
+    x = np.random.default_rng(5).permutation(35).reshape(5, 7) / 7.0   # no ties
+    assert_grad(f, x, q)   # (and forward mode; autograd has no rule for np.quantile)
+    assert ad.grad(f)(x.astype(np.float32), q).dtype == np.float32
+
+
+def test_percentiles_of_a_local_array_of_q():
+    assert_grad(percentiles_of_local_q, np.random.default_rng(6).permutation(9) / 3.0)
+
+
 def test_statistics_closed_forms_and_refusals():
     # the two middle entries share the gradient of an even count's median
     assert_close(ad.grad(median_of_four)(np.array([4.0, 1.0, 3.0, 2.0])), [0, 0, 0.5, 0.5], 0, 0)
-    with pytest.raises(ValueError, match="one q at a time"):
-        ad.grad(quantile_of_array_q)(np.arange(4.0))
+    # q = 0.2 weighs the sorted entries 1 and 2 by 0.4 and 0.6, q = 0.8 entries 3 and 4 by
+    # 0.6 and 0.4: an array of q sums what each q gives
+    assert_close(ad.grad(quantile_of_array_q)(np.array([4.0, 1.0, 3.0, 2.0])),
+                 [0.4, 0.4, 0.6, 0.6], 1e-12, 1e-12)
     with pytest.raises(ad.TransformError, match="q"):
         ad.grad(quantile_active_q, wrt=(0, 1))(np.arange(4.0), 0.3)
     with pytest.raises(ad.TransformError, match="method='linear'"):

@@ -551,6 +551,16 @@ def dstack_bar(pieces, g, xs):
 
 
 nondifferentiable(runtime.quantile_weights, runtime.weights_shape)
+
+
+@adjoint(runtime.quantile_bar, shape="unknown", linear=True, constant=('x', 'q'))
+def quantile_bar(y, g, x, q, axis=None, keepdims=False):
+    g_bar += quantile_dot(y_bar, x, q, axis=axis, keepdims=keepdims)
+
+
+@adjoint(runtime.quantile_dot, shape="unknown", linear=True, constant=('x', 'q'))
+def quantile_dot(y, t, x, q, axis=None, keepdims=False):
+    t_bar += quantile_bar(y_bar, x, q, axis=axis, keepdims=keepdims)
 nondifferentiable(runtime.real_sign)   # np.sign, refusing complex values
 
 

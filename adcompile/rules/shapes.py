@@ -231,6 +231,13 @@ def _reduce_number(statics):
         and isinstance(keepdims, ast.Constant) and not keepdims.value
 
 
+def _quantile_ndim(dims, statics):
+    """``np.quantile(x, q, axis, keepdims)``: q's dimensions, then x's as a reduction
+    leaves them."""
+    reduced = _reduce_ndim(dims[:1], statics)
+    return None if reduced is None or dims[1] is None else dims[1] + reduced
+
+
 # -- the kinds, and the one table from names to them -----------------------------------------
 
 ELEMENTWISE = ResultShape("elementwise", _elementwise_ndim, elementwise=True,
@@ -244,6 +251,7 @@ _KINDS = (
     SCALAR,
     ResultShape("same", lambda dims, statics: dims[0]),
     ResultShape("reduce", _reduce_ndim, full=_reduce_full, number=_reduce_number),
+    ResultShape("quantile", _quantile_ndim),
     ResultShape("matmul", _matmul_ndim, full=_all_full),
     ResultShape("dot", _dot_ndim, full=_all_full),
     UNKNOWN,

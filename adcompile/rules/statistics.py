@@ -58,46 +58,33 @@ def average_tangent(y, a, weights, axis=None, returned=False, keepdims=False):
 
 # np.quantile, np.percentile and np.median: the quantile of a number q is a weighted sum of (at
 # most) two entries of x, those at floor and ceil of q (n - 1) in sorted order; they get the
-# gradient (quantile_weights, piecewise constant). An active q is refused (no q_bar line).
+# gradient (quantile_weights, piecewise constant). An array of q puts its axes first; each q's
+# part of the gradient is spread so (quantile_bar). An active q is refused (no q_bar line).
 
-@adjoint(np.quantile, shape="reduce")
+@adjoint(np.quantile, shape="quantile")
 def quantile(y, x, q, axis=None, keepdims=False, method="linear"):
     if method != "linear":
         unsupported("np.quantile is differentiated with the default method='linear' only")
-    elif ndim(q) != 0:
-        unsupported("np.quantile is differentiated for one q at a time (or a list literal "
-                    "of them): call it once per q")
     else:
-        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q, axis)
+        x_bar += quantile_bar(y_bar, x, q, axis=axis, keepdims=keepdims)
 
 
 @tangent(np.quantile)
 def quantile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    if ndim(q) != 0:
-        unsupported("np.quantile is differentiated for one q at a time (or a list literal "
-                    "of them): call it once per q")
-    else:
-        y_dot += np.sum(x_dot * quantile_weights(x, q, axis), axis=axis, keepdims=keepdims)
+    y_dot += quantile_dot(x_dot, x, q, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.percentile, shape="reduce")
+@adjoint(np.percentile, shape="quantile")
 def percentile(y, x, q, axis=None, keepdims=False, method="linear"):
     if method != "linear":
         unsupported("np.percentile is differentiated with the default method='linear' only")
-    elif ndim(q) != 0:
-        unsupported("np.percentile is differentiated for one q at a time (or a list literal "
-                    "of them): call it once per q")
     else:
-        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q / 100.0, axis)
+        x_bar += quantile_bar(y_bar, x, np.divide(q, 100.0), axis=axis, keepdims=keepdims)
 
 
 @tangent(np.percentile)
 def percentile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    if ndim(q) != 0:
-        unsupported("np.percentile is differentiated for one q at a time (or a list literal "
-                    "of them): call it once per q")
-    else:
-        y_dot += np.sum(x_dot * quantile_weights(x, q / 100.0, axis), axis=axis, keepdims=keepdims)
+    y_dot += quantile_dot(x_dot, x, np.divide(q, 100.0), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.median, shape="reduce")

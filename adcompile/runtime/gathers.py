@@ -4,6 +4,7 @@ adjoint scattered back where the entries came from, duplicates adding up."""
 
 import numpy as np
 
+from .broadcast import unreduce
 from .joins import _as_items, concatenate_bar
 
 
@@ -95,6 +96,31 @@ def sliding_window_bar(g, x, window_shape, axis=None):
             index[a] = slice(k, k + shape[a] - w + 1)
         out[tuple(index)] += g[(Ellipsis,) + offsets]
     return out
+
+
+def quantile_bar(g, x, q, axis=None, keepdims=False):
+    """The adjoint of ``y = np.quantile(x, q, axis, keepdims)`` (NumPy's linear method), q
+    a number or an array of them (y's leading axes then index q): each q's part of ``g``
+    spread over the entries its quantile weighs (``quantile_weights``)."""
+    if np.ndim(q) == 0:
+        return unreduce(g, x, axis=axis, keepdims=keepdims) * quantile_weights(x, q, axis)
+    q, g = np.asarray(q), np.asarray(g)
+    total = np.zeros(np.shape(x), dtype=_float_type(g, x))
+    for at in np.ndindex(q.shape):
+        total += unreduce(g[at], x, axis=axis, keepdims=keepdims) * quantile_weights(
+            x, q[at], axis)
+    return total
+
+
+def quantile_dot(t, x, q, axis=None, keepdims=False):
+    """The tangent of ``y = np.quantile(x, q, axis, keepdims)`` along ``t`` (x's tangent):
+    for each q, ``t`` weighed as its quantile weighs x; the adjoint of quantile_bar."""
+    if np.ndim(q) == 0:
+        return np.sum(t * quantile_weights(x, q, axis), axis=axis, keepdims=keepdims)
+    q = np.asarray(q)
+    parts = [np.sum(t * quantile_weights(x, q[at], axis), axis=axis, keepdims=keepdims)
+             for at in np.ndindex(q.shape)]
+    return np.reshape(np.asarray(parts), q.shape + np.shape(parts[0]))
 
 
 def quantile_weights(x, q, axis=None):
