@@ -10,6 +10,8 @@ parameter called directly, ``layer(x)`` with ``layer`` the argument, was read as
 class's ``__call__``.)
 """
 
+import dataclasses
+
 import autograd
 import numpy as np
 import pytest
@@ -198,3 +200,37 @@ def test_layer_that_changes_itself_is_refused():
     for wrt in (0, 1):
         with pytest.raises(TransformError, match="self.calls"):
             ad.grad(apply_layers, wrt=wrt)([layer], x)
+
+
+# --- parameters in a dataclass, updated with dataclasses.replace (as flax users write) ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    W: np.ndarray
+    b: np.ndarray
+    lr: float = 0.1
+
+
+def unrolled_descent(p, x, y):
+    for _ in range(3):
+        r = x @ p.W + p.b - y
+        p = dataclasses.replace(p, W=p.W - p.lr * x.T @ r / len(y),
+                                b=p.b - p.lr * np.mean(r, axis=0))
+    return np.sum((x @ p.W + p.b - y) ** 2)
+
+
+def of_arrays(W, b, lr, x, y):
+    return unrolled_descent(Regression(W, b, lr), x, y)
+
+
+def test_dataclass_replace_in_a_loop():
+    p = Regression(rng.standard_normal((3, 2)), rng.standard_normal(2))
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    got = ad.grad(unrolled_descent)(p, x, y)
+    assert isinstance(got, Regression)
+    want = with_autograd_numpy(globals(), autograd.grad(of_arrays, (0, 1, 2)), p.W, p.b,
+                               p.lr, x, y)
+    for value, expected, name in zip((got.W, got.b, got.lr), want, "W b lr".split()):
+        assert_close(value, expected, 1e-10, 1e-12, name)
+    assert_close(got.W, numerical_grad(of_arrays, (p.W, p.b, p.lr, x, y), 0), 1e-5, 1e-7)

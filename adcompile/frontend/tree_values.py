@@ -7,6 +7,7 @@ names of their own where needed. Part of ``normalize.Normalizer``.
 
 import ast
 import copy
+import dataclasses
 
 from .. import ir
 from ..ir.trees import Leaf, Node
@@ -24,13 +25,12 @@ class TreeValues:
         if isinstance(e, ast.Dict) or self.constructed(e) is not None \
                 or self.copied_tree(e) is not None:
             return True
-        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
-                and e.func.attr == "_replace":
-            return isinstance(self.tree_of(e.func.value), Node)
+        replacing = self._replacing(e)
+        if replacing is not None:
+            return isinstance(self.tree_of(replacing), Node)
         if isinstance(e, ast.DictComp) or isinstance(e, ast.ListComp) and (
                 isinstance(e.elt, ast.Dict) or self.constructed(e.elt) is not None
-                or isinstance(e.elt, ast.Call) and isinstance(e.elt.func, ast.Attribute)
-                and e.elt.func.attr == "_replace"):
+                or self._replacing(e.elt) is not None):
             # {k: v for k, v in params.items()}, [Layer(2 * W, b) for W, b in layers]
             return len(e.generators) == 1 and self.tree_items(e.generators[0].iter) is not None
         if isinstance(e, (ast.List, ast.Tuple)):
@@ -107,14 +107,29 @@ class TreeValues:
                                   tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
 
-    def replaced_fields(self, e):
-        """``layer._replace(W=v)`` of a NamedTuple: the structure with those fields given new
-        values (the others shared); else None."""
-        if not (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute)
-                and e.func.attr == "_replace" and not e.args):
+    def _replacing(self, e):
+        """The structure ``e`` makes a changed copy of, ``layer`` in ``layer._replace(W=v)``
+        (a NamedTuple's) or ``dataclasses.replace(layer, W=v)`` (a dataclass's); else
+        None."""
+        if not isinstance(e, ast.Call):
             return None
-        base = self.tree_of(e.func.value)
-        if not (isinstance(base, Node) and base.kind == "namedtuple"
+        if isinstance(e.func, ast.Attribute) and e.func.attr == "_replace" and not e.args:
+            return e.func.value
+        if len(e.args) == 1 and self.callee(e.func).is_(dataclasses.replace):
+            return e.args[0]
+        return None
+
+    def replaced_fields(self, e):
+        """``layer._replace(W=v)`` of a NamedTuple, ``dataclasses.replace(layer, W=v)`` of a
+        dataclass: the structure with those fields given new values (the others shared);
+        else None."""
+        replacing = self._replacing(e)
+        if replacing is None:
+            return None
+        base = self.tree_of(replacing)
+        kind = "namedtuple" if isinstance(e.func, ast.Attribute) \
+            and e.func.attr == "_replace" else "dataclass"
+        if not (isinstance(base, Node) and base.kind == kind
                 and all(k.arg in base.keys for k in e.keywords)):
             return None
         children = list(base.children)
