@@ -583,13 +583,15 @@ def f_splits_and_joins(x, v):
 
 
 @case(("arrays", "take"), ("arrays", "take_along_axis"), ("arrays", "sort"),
-      ("generated", "take_bar"), ("generated", "take_along_axis_bar"), args=(A(3, 4),))
+      ("generated", "take_bar"), ("generated", "take_along_axis_bar"),
+      ("arrays", "maximum_accumulate"), ("arrays", "minimum_accumulate"), args=(A(3, 4),))
 def f_selections(x):
     order = np.argsort(x, axis=1)
     return (np.sum(np.take(x, [0, 2, 2]) ** 2) + np.sum(x.take([1, 1], axis=0) ** 3)
             + np.sum(np.take_along_axis(x, order, axis=1) * x) + np.sum(np.sort(x) ** 3)
             + np.sum(np.sort(x, axis=None) ** 2) + np.sum(rt.take_bar(x[0, :3], x, [0, 1, 1]) ** 3)
-            + np.sum(rt.take_along_axis_bar(x, x, order, 1) ** 3))
+            + np.sum(rt.take_along_axis_bar(x, x, order, 1) ** 3)
+            + np.sum(np.maximum.accumulate(x) ** 3) + np.sum(np.minimum.accumulate(x, axis=1) ** 2))
 
 
 @case(("statistics", "nansum"), ("statistics", "nanmean"), ("statistics", "average"),

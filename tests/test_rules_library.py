@@ -8,6 +8,7 @@ are in test_rules_float32.py, their autograd cases in test_reference.py.
 
 import math
 
+import autograd
 import numpy as np
 import pytest
 from conftest import (
@@ -21,6 +22,7 @@ from conftest import (
     reals,
     shapes,
     weights,
+    with_autograd_numpy,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -669,6 +671,12 @@ def a_sliding_windows(x, w):
         + np.sum(flat.max(axis=-1) * flat.mean(axis=-1))
 
 
+def a_running_extremes(x, w):
+    # a running maximum down the rows, a running minimum along each row and of a flat copy
+    return np.sum(np.maximum.accumulate(x) * w) + np.sum(np.minimum.accumulate(x, axis=1) ** 3) \
+        + np.sum(np.maximum.accumulate(np.ravel(x), axis=0) ** 2 * np.ravel(w))
+
+
 ARRAY_CASES = [  # rule keys, case, minimal shape of x
     ((("arrays", "flipud"), ("arrays", "fliplr")), a_flips, (1, 1)),
     ((("arrays", "rot90"),), a_rot90, (1, 1)),
@@ -681,6 +689,8 @@ ARRAY_CASES = [  # rule keys, case, minimal shape of x
     ((("arrays", "take_along_axis"), ("generated", "take_along_axis_bar")), a_take_along_axis,
      (1, 2)),
     ((("arrays", "sort"),), a_sort, (1, 1)),
+    ((("arrays", "maximum_accumulate"), ("arrays", "minimum_accumulate")), a_running_extremes,
+     (1, 1)),
     ((("arrays", "sliding_window_view"), ("generated", "sliding_window_bar")), a_sliding_windows,
      (2, 2)),
 ]
@@ -705,6 +715,50 @@ def a_second(x):
 def a_windows_second(x):
     w = np.lib.stride_tricks.sliding_window_view(x, (2, 2))
     return np.sum(np.prod(w, axis=(-2, -1)) ** 2) + np.sum(np.sin(w[..., 0, 1]) * x[1:, :-1])
+
+
+def ufunc_methods(x, y):
+    d = np.subtract.outer(x, y)
+    return (np.sum(np.add.reduce(d ** 2)) + np.multiply.reduce(x[:3]) * np.maximum.reduce(y)
+            + np.sum(np.add.accumulate(d, axis=1) ** 2) + np.sum(np.multiply.accumulate(x))
+            + np.minimum.reduce(x, axis=None) + np.sum(np.multiply.outer(x, y[:2]) ** 2)
+            + np.sum(np.add.reduce(d, 1, keepdims=True) ** 3))
+
+
+def cumulative_products(x):   # (np.cumprod, which autograd does not differentiate)
+    return np.array([np.prod(x[:k + 1]) for k in range(len(x))])
+
+
+def ufunc_methods_spelled(x, y):   # (the same, as the functions they equal)
+    d = x[:, None] - y[None, :]
+    return (np.sum(np.sum(d ** 2, axis=0)) + np.prod(x[:3]) * np.max(y)
+            + np.sum(np.cumsum(d, axis=1) ** 2) + np.sum(cumulative_products(x)) + np.min(x)
+            + np.sum((x[:, None] * y[None, :2]) ** 2) + np.sum(np.sum(d, axis=1) ** 3))
+
+
+def test_ufunc_methods_as_the_functions_they_equal():
+    x, y = np.array([0.3, -1.2, 0.8, 1.9]), np.array([0.5, -0.7, 1.1])
+    assert_grad(ufunc_methods, x, y, wrt=(0, 1))
+    got = ad.grad(ufunc_methods, wrt=(0, 1))(x, y)
+    want = with_autograd_numpy(globals(), autograd.grad(ufunc_methods_spelled, (0, 1)), x, y)
+    assert_close(got[0], want[0], 1e-12, 1e-12)
+    assert_close(got[1], want[1], 1e-12, 1e-12)
+
+
+def running_maximum_second(x):
+    return np.sum(np.maximum.accumulate(x, axis=1) ** 3) + np.sum(np.minimum.accumulate(x) ** 2 * x)
+
+
+def test_running_extremes_second_derivative():
+    x = np.array([[0.3, -1.2, 0.8], [2.0, 0.5, -0.7], [1.1, -0.4, 0.9]])
+    h = 1e-5
+    first = ad.grad(running_maximum_second)
+    fd = np.zeros((3, 3, 3, 3))
+    for i in np.ndindex(3, 3):
+        step = np.zeros((3, 3))
+        step[i] = h
+        fd[(...,) + i] = (first(x + step) - first(x - step)) / (2 * h)
+    assert_close(ad.hessian(running_maximum_second)(x), fd, 1e-6, 1e-7)
 
 
 def test_sliding_windows_second_derivative():
@@ -853,6 +907,7 @@ def percentiles_of_local_q(x):
     return np.sum(np.percentile(x, q) ** 2)
 
 
+@covers(("generated", "quantile_bar"), ("generated", "quantile_dot"))
 @pytest.mark.parametrize("f, q", [
     (quantiles_of_q, np.array([0.1, 0.6])),
     (quantiles_of_q, np.array([[0.1, 0.6], [0.3, 0.9]])),
@@ -868,7 +923,13 @@ def test_quantiles_of_an_array_of_q(f, q):
 
 
 def test_percentiles_of_a_local_array_of_q():
-    assert_grad(percentiles_of_local_q, np.random.default_rng(6).permutation(9) / 3.0)
+    x = np.random.default_rng(6).permutation(9) / 3.0
+    assert_grad(percentiles_of_local_q, x)
+    # the helpers of its gradient (quantile_bar, and quantile_dot, its transpose) have rules
+    # of their own: the Hessian equals differences of the gradient
+    h, first = 1e-5, ad.grad(percentiles_of_local_q)
+    fd = np.array([(first(x + h * e) - first(x - h * e)) / (2 * h) for e in np.eye(9)])
+    assert_close(ad.hessian(percentiles_of_local_q)(x), fd, 1e-6, 1e-7)
 
 
 def test_statistics_closed_forms_and_refusals():

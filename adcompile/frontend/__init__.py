@@ -10,8 +10,9 @@ that need its syntax only (``normalize.desugar``):
    code it stands for (reflection.py);
 3. a local that names a module's function once (``sin = math.sin``), a list of functions
    or a gradient adcompile makes (``g = ad.grad(f)``) read as what it names
-   (function_aliases.py); ``with np.errstate(...)`` blocks that only quiet warnings read
-   as their bodies (contexts.py); loops over a fixed sequence of functions written out
+   (function_aliases.py); ufunc methods that equal a NumPy function (``np.add.reduce``,
+   ``np.subtract.outer``) as that function (ufunc_methods.py); ``with np.errstate(...)``
+   blocks that only quiet warnings read as their bodies (contexts.py); loops over a fixed sequence of functions written out
    (function_loops.py);
 4. nested functions and lambdas taken out, their closures made explicit (closures.py);
 5. comprehensions as loops building lists (comprehensions.py);

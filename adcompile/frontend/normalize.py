@@ -62,6 +62,7 @@ from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
 from .tuple_lists import TupleLists
+from .ufunc_methods import write_ufunc_methods
 from .unroll import Unrolling
 from .validate import Validation
 from .views import Views
@@ -70,7 +71,8 @@ from .views import Views
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
     functions): reflection with constant text and local names of module functions as the
-    code they stand for (reflection.py, function_aliases.py); ``with np.errstate(...)``
+    code they stand for (reflection.py, function_aliases.py); ufunc methods as the
+    functions they equal (ufunc_methods.py); ``with np.errstate(...)``
     blocks that only quiet warnings as their bodies (contexts.py); nested functions taken
     out, their closures made explicit (closures.py);
     comprehensions as loops building lists, but those walking the names ``structures``
@@ -83,6 +85,7 @@ def desugar(source, callers=(), structures=()):
         mark_place(fn, source, callers)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
+    write_ufunc_methods(fn, source)
     unwrap_quiet_contexts(fn, source)
     unroll_function_loops(fn, source)
     nested = extract(fn, source)

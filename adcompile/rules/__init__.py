@@ -181,7 +181,8 @@ class Registry:
         entry = self.by_object.get(_object_key(obj))
         if entry is None:
             return self._twin_rule(obj) if inspect.ismethod(obj) else None
-        same = entry[0] is obj or inspect.ismethod(obj) and entry[0] == obj
+        same = entry[0] is obj or (inspect.ismethod(obj) or inspect.isbuiltin(obj)) \
+            and entry[0] == obj
         return entry[1] if same else None
 
     def _twin_rule(self, method):
@@ -218,6 +219,8 @@ def _object_key(obj):
     the object and the function."""
     if inspect.ismethod(obj):
         return id(obj.__self__), id(obj.__func__)
+    if isinstance(getattr(obj, "__self__", None), np.ufunc) and inspect.isbuiltin(obj):
+        return id(obj.__self__), obj.__name__   # (np.maximum.accumulate, made anew too)
     return id(obj)
 
 

@@ -43,6 +43,8 @@ def key_name(key):
                 if value is key:
                     return f"`{prefix}.{name}[...]`"
     name = getattr(key, "__name__", repr(key))
+    if isinstance(getattr(key, "__self__", None), np.ufunc):   # np.maximum.accumulate
+        return f"`np.{key.__self__.__name__}.{name}`"
     for prefix, namespace in _NAMESPACES:
         if getattr(namespace, name, None) is key:
             return f"`{prefix}.{name}`"

@@ -98,6 +98,23 @@ def sliding_window_bar(g, x, window_shape, axis=None):
     return out
 
 
+def running_source(x, axis=0, largest=True):
+    """For ``y = np.maximum.accumulate(x, axis)`` (``largest``; else minimum), the index
+    along ``axis`` of the entry of x each entry of y is: where the running extreme was
+    last replaced (a tie keeps the earlier entry). Integer; its gradient is zero."""
+    x = np.asarray(x)
+    if axis is None:
+        return running_source(np.ravel(x), 0, largest)
+    axis = axis % x.ndim
+    y = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
+    before = np.concatenate([np.take(y, [0], axis=axis), np.take(y, np.arange(x.shape[axis] - 1),
+                                                                 axis=axis)], axis=axis)
+    position = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    beats = (x > before) if largest else (x < before)
+    starts = np.where(beats | (position == 0), position, 0)
+    return np.maximum.accumulate(starts, axis=axis)
+
+
 def quantile_bar(g, x, q, axis=None, keepdims=False):
     """The adjoint of ``y = np.quantile(x, q, axis, keepdims)`` (NumPy's linear method), q
     a number or an array of them (y's leading axes then index q): each q's part of ``g``
