@@ -234,3 +234,93 @@ def test_dataclass_replace_in_a_loop():
     for value, expected, name in zip((got.W, got.b, got.lr), want, "W b lr".split()):
         assert_close(value, expected, 1e-10, 1e-12, name)
     assert_close(got.W, numerical_grad(of_arrays, (p.W, p.b, p.lr, x, y), 0), 1e-5, 1e-7)
+
+
+# --- modules calling modules: __call__ of a base class, containers, residual blocks --------
+
+
+class Module:
+    def __call__(self, x):
+        return self.forward(x)
+
+
+class Dense(Module):
+    def __init__(self, weight, bias):
+        self.weight = weight
+        self.bias = bias
+
+    def forward(self, x):
+        return x @ self.weight.T + self.bias
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return np.tanh(x)
+
+
+class Sequential(Module):
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class Residual(Module):
+    def __init__(self, inner):
+        self.inner = inner
+
+    def forward(self, x):
+        return x + self.inner(x)
+
+
+def module_loss(model, x, y):
+    return np.mean((model(x) - y) ** 2)
+
+
+def build_modules(W1, b1, W2, b2, W3, b3):
+    return Sequential(Dense(W1, b1), Tanh(), Residual(Sequential(Dense(W2, b2), Tanh())),
+                      Dense(W3, b3))
+
+
+def loss_of_arrays(W1, b1, W2, b2, W3, b3, x, y):
+    return module_loss(build_modules(W1, b1, W2, b2, W3, b3), x, y)
+
+
+def test_modules_that_call_modules():
+    """Module.__call__ is inlined once per module it is called on (the model, the
+    residual block, its inner Sequential, each layer): a call on another part of the
+    model is no recursion."""
+    arrays = [rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((4, 4)),
+              rng.standard_normal(4), rng.standard_normal((1, 4)), rng.standard_normal(1)]
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    got = ad.grad(module_loss)(build_modules(*arrays), x, y)
+    want = with_autograd_numpy(globals(), autograd.grad(loss_of_arrays, tuple(range(6))),
+                               *arrays, x, y)
+    dense = [got.layers[0], got.layers[2].inner.layers[0], got.layers[3]]
+    for i, layer in enumerate(dense):
+        assert_close(layer.weight, want[2 * i], 1e-10, 1e-12, f"dense {i} weight")
+        assert_close(layer.bias, want[2 * i + 1], 1e-10, 1e-12, f"dense {i} bias")
+    assert_close(ad.grad(module_loss, wrt=1)(build_modules(*arrays), x, y),
+                 numerical_grad(module_loss, (build_modules(*arrays), x, y), 1), 1e-5, 1e-7)
+
+
+def recursing_on_a_copy(params, x, n):
+    if n == 0:
+        return np.sum(params["w"] * x)
+    params = {**params}   # (a structure made while inlining: no part of the argument)
+    return recursing_on_a_copy(params, x, n - 1)
+
+
+def recursing(params, x, n):
+    if n == 0:
+        return np.sum(params["w"] * x)
+    return recursing(params, x, n - 1)
+
+
+@pytest.mark.parametrize("f", [recursing, recursing_on_a_copy])
+def test_recursion_over_the_same_structure_stays_refused(f):
+    with pytest.raises(TransformError, match="is recursive"):
+        ad.grad(f)({"w": np.ones(2)}, np.ones(2), 3)

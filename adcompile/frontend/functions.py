@@ -139,8 +139,11 @@ class Functions:
 
     def recursion_key(self, func, call):
         """What a call being inlined must not share with one that encloses it: the function,
-        and the functions it is given (apply(h, x) may call apply(g, y) in h). A nested
-        function is known by its place in the file (it is made anew at each inlining)."""
+        the functions it is given (apply(h, x) may call apply(g, y) in h) and the structures
+        it is given that are parts of the arguments (a model's ``__call__`` calls its
+        layers' ``__call__``: there are finitely many parts, and a structure made while
+        inlining is none). A nested function is known by its place in the file (it is made
+        anew at each inlining)."""
         given = []
         for a in call.args + [k.value for k in call.keywords]:
             if isinstance(a, Closure):
@@ -149,6 +152,9 @@ class Functions:
                     and a.id in self.scope.functions:
                 value = self.scope.functions[a.func.id if isinstance(a, ast.Call) else a.id]
                 given.append(_origin(value.function if isinstance(value, Closure) else value))
+            elif isinstance(a, (ast.Name, ast.Attribute, ast.Subscript)) \
+                    and self.names_structure(a) and id(self.tree_of(a)) in self.inlining.parts:
+                given.append(id(self.tree_of(a)))
         return _origin(func.function if isinstance(func, Closure) else func), frozenset(given)
 
     def _passes_local(self, e):

@@ -68,7 +68,7 @@ class Inline:
                                              f"differentiated: assign it to a name "
                                              f"(s = {name}(...)) and read its items")
             if isinstance(result, Node):   # what the callee made is the caller's to change
-                for part in _nodes(result):
+                for part in result.nodes():
                     if self.scope.own_trees.get(id(part)) is part:
                         caller.own_trees[id(part)] = part
             if done:
@@ -240,11 +240,3 @@ class Inline:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, expr), [name]))
         return name
-
-
-def _nodes(node):
-    """``node`` and the structures inside it."""
-    yield node
-    for c in node.children:
-        if isinstance(c, Node):
-            yield from _nodes(c)

@@ -121,6 +121,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                     if leaf.differentiable]
         self.loop_depth = 0          # loops around the current statement, across inlined calls
         self.inlining = Inlining.of(source)
+        self.inlining.parts = {id(n) for tree in self.trees.values() for n in tree.nodes()}
         self.out = Output(varied_ssa=set(self.wrt))
         self.scope = None
 

@@ -81,6 +81,8 @@ class Inlining:
     sources: dict = field(default_factory=dict)     # inlined function -> its FunctionSource
     kept_free: set = field(default_factory=set)     # callees' free names kept as they are
     numbers: itertools.count = field(default_factory=itertools.count)   # scope numbers
+    parts: set = field(default_factory=set)   # ids of the Nodes of the arguments' structures
+    #                                           (functions.recursion_key)
 
     @classmethod
     def of(cls, source):

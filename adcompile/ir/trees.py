@@ -59,6 +59,13 @@ class Node:
         for c in self.children:
             yield from (c.leaves() if isinstance(c, Node) else [c])
 
+    def nodes(self):
+        """This structure and the structures inside it, depth first."""
+        yield self
+        for c in self.children:
+            if isinstance(c, Node):
+                yield from c.nodes()
+
     def describe(self):
         """What the user calls it: 'a dict', 'a list of 3 items', 'a Params'."""
         if self.kind in ("dict", "list", "tuple"):
