@@ -13,6 +13,7 @@ the argument types are those of the last call (fastpath.py).
 import ast
 import functools
 import inspect
+import itertools
 import os
 import threading
 import types
@@ -358,15 +359,15 @@ class _Arguments:
 
 def _holds_object(value, depth=0):
     """Whether ``value`` is a dataclass or an object of the user's class, or a dict, list
-    or tuple holding one (looked for two levels down: ``[Linear(...), ...]``,
-    ``{"layers": [...]}``)."""
+    or tuple holding one (looked for two levels down, among the first items: ``[Linear(...),
+    ...]``, ``{"layers": [...]}``; a long list of numbers costs no more to call with)."""
     kind = structure_kind(value)
     if kind in ("object", "dataclass"):
         return True
     if kind not in ("dict", "list", "tuple", "namedtuple") or depth >= 2:
         return False
     items = value.values() if kind == "dict" else value
-    return any(_holds_object(v, depth + 1) for v in items)
+    return any(_holds_object(v, depth + 1) for v in itertools.islice(items, 32))
 
 
 def _check_structure(function, param, value):

@@ -34,6 +34,7 @@ class Scope:
     terminated: bool = False                        # the current block ended with a jump
     tuple_appends: dict = field(default_factory=dict)   # list name -> k of k-tuples appended
     made_objects: set = field(default_factory=set)  # names given a NamedTuple or dataclass
+    item_names: set = field(default_factory=set)    # names bound to items of its structures
     list_appends: dict = field(default_factory=dict)    # lists of lists -> levels of lists in
     #                                                     their items (1: lists of values)
     fixed_lists: set = field(default_factory=set)   # names of lists kept as structures

@@ -12,7 +12,7 @@ import ast
 
 import numpy as np
 
-from ..ir import copy_tree, walk_tree
+from ..ir import assigns, copy_tree, walk_tree
 from .references import placed
 
 #: (ufunc, method) -> the NumPy function it equals
@@ -28,7 +28,7 @@ _KEPT = {"reduce": ("array", "axis", "keepdims"), "accumulate": ("array", "axis"
 def write_ufunc_methods(fn, source):
     """Rewrite (in place) the calls of ufunc methods in ``fn``, a copy of ``source``'s def,
     that equal a NumPy function (see the module's docstring)."""
-    local = set(source.params)
+    local = set(source.params) | assigns([fn])
     for node in walk_tree(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in ("reduce", "accumulate", "outer"):

@@ -33,7 +33,8 @@ class Validation:
                                    and self.constructed(n.value) is not None}
         # names bound to a structure's items (``for layer in layers``, ``last =
         # layers[-1]``): what they hold is known once loops are unrolled (resolve.py)
-        self._item_names = items_of(fn, set(self.scope.trees)) if self.scope.trees else set()
+        self.scope.item_names = items_of(fn, set(self.scope.trees)) if self.scope.trees \
+            else set()
         for node in calls:
             self.refuse_passed_functions(node, self.callee(node.func))
         for node in calls:
@@ -81,7 +82,7 @@ class Validation:
         base = base_of(func)
         return isinstance(base, ast.Name) and (base.id in self.scope.trees
                                                or base.id in self.scope.made_objects
-                                               or base.id in self._item_names)
+                                               or base.id in self.scope.item_names)
 
     def _check_method(self, e, name):
         """Reject ``value.name(...)`` on a value being differentiated without a rule."""

@@ -106,6 +106,8 @@ def running_source(x, axis=0, largest=True):
     if axis is None:
         return running_source(np.ravel(x), 0, largest)
     axis = axis % x.ndim
+    if x.shape[axis] == 0:
+        return np.zeros(x.shape, dtype=int)
     y = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
     before = np.concatenate([np.take(y, [0], axis=axis), np.take(y, np.arange(x.shape[axis] - 1),
                                                                  axis=axis)], axis=axis)
