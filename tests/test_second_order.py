@@ -576,6 +576,7 @@ NOT_DIFFERENTIATED = {
     "inner_axes": "the axes np.inner contracts (integers)",
     "stop_gradient": "ad.stop_gradient: the identity whose derivative is zero by definition",
     "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
+    "running_source": "which entry of x a running maximum or minimum is (integers)",
     "weights_shape": "the shape np.average gives its weights (integers)",
     "real_sign": "np.sign (abs's derivative) refusing complex values: piecewise constant",
     "convolve_padding": "where np.convolve's output sits in the full convolution (integers)",
