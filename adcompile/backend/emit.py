@@ -232,7 +232,7 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
         args = node.args
         at = [a.arg for a in args.kwonlyargs].index("out_bar")
         del args.kwonlyargs[at], args.kw_defaults[at]
-    return to_source(ast.fix_missing_locations(node))
+    return to_source(_numbered(node))
 
 
 def without_calls(node, names):
