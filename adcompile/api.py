@@ -444,7 +444,7 @@ def _checked_code(transform, key, kind):
         made = per_transform.get(("code", kind, key))
         if made is not None:
             return made
-    node, _, _, aliases, extra = transform.generate_def(key, "vjp")
+    node, _, aliases, extra = transform.generate_def(key, "vjp")
     name = f"{kind}_{transform.source.name}"
     taken = names_mentioned([node])
     seed = "scalar_seed"
