@@ -21,7 +21,6 @@ from .errors import TransformError
 from .frontend.generated_source import GeneratedSource
 from .frontend.source import FunctionSource
 from .frontend.structure_use import method_call, structure_use
-from .ir import copy_tree
 from .runtime import stop_gradient
 
 
@@ -212,22 +211,19 @@ class Transform:
         return made
 
     def generate_def(self, key, form):
-        """``generate``'s (def node, name, aliases, extra), the node no one else holds: the
-        one made now, a copy of one made before, or parsed from the text. The text is made
-        only when ``generate`` asks for it (a callable compiles text that it makes from the
-        node: unparsing it here too took a twentieth of gmm's transformation)."""
+        """``generate``'s (def node, name, aliases, extra); the node is kept for ``generate``
+        (no one may change it). The text is made only when ``generate`` asks for it (a
+        callable compiles text that it makes from the node: unparsing it here too took a
+        twentieth of gmm's transformation)."""
         self._require_normal()
         cache_key = (form, key)
         made = self.texts.get(cache_key)
         if made is None:
             with without_cycle_collection():
-                made = self._generate(key, form)
-            node = made[0]
-            self.texts[cache_key] = (copy_tree(node), *made[1:])
-            return made
+                made = self.texts[cache_key] = self._generate(key, form)
         if isinstance(made[0], str):
             return (ast.parse(made[0]).body[0], *made[1:])
-        return (copy_tree(made[0]), *made[1:])
+        return made
 
     def _generate(self, key, form):
         """``generate``'s ``def`` node, name, aliases and extra globals, made (not cached)."""

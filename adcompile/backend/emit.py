@@ -208,10 +208,11 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
     ``out_bar``; ``gradients_only``: return the gradients, not the value. ``has_aux``: the
     code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
     ``gradients_only`` the code returns ``(gradients, aux)``. ``text`` may also be that
-    code's ``def`` node, which is then changed (no one else may hold it)."""
-    node = ast.parse(text).body[0] if isinstance(text, str) else text
+    code's ``def`` node, which is left as it is (the statements changed are copies)."""
+    node = copy.copy(ast.parse(text).body[0] if isinstance(text, str) else text)
     node.name = name
-    body = node.body
+    body = node.body = list(node.body)
+    body[-1] = copy.copy(body[-1])
     value, gradients = body[-1].value.elts
     if has_aux:
         value, aux = value.elts
@@ -227,11 +228,13 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
         body[-1].value = gradients
         doc = body[0].value if isinstance(body[0], ast.Expr) else None
         if isinstance(doc, ast.Constant) and isinstance(doc.value, str):
-            doc.value = doc.value.replace("The value and gradient of", "The gradient of", 1)
+            body[0] = ast.Expr(value=ast.Constant(value=doc.value.replace(
+                "The value and gradient of", "The gradient of", 1)))
     if not keep_out_bar:
-        args = node.args
+        args = node.args = copy.copy(node.args)
         at = [a.arg for a in args.kwonlyargs].index("out_bar")
-        del args.kwonlyargs[at], args.kw_defaults[at]
+        args.kwonlyargs = args.kwonlyargs[:at] + args.kwonlyargs[at + 1:]
+        args.kw_defaults = args.kw_defaults[:at] + args.kw_defaults[at + 1:]
     return to_source(_numbered(node))
 
 
