@@ -196,10 +196,15 @@ def _rebuilt(fn, grads, aliases):
 
 
 def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
+    """The source of ``seeded_def``'s function."""
+    return to_source(seeded_def(text, name, seed, keep_out_bar, gradients_only, has_aux))
+
+
+def seeded_def(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
     """Generated code that checks its value before the reverse sweep starts.
 
     ``text`` is vjp-form code (``function_def`` with form "vjp": it returns ``(value,
-    gradients)`` and takes the seed as the keyword-only ``out_bar``). The result, the source
+    gradients)`` and takes the seed as the keyword-only ``out_bar``). The result, the def
     of a function named ``name``, runs the statements ``seed(value)`` (``value``: the AST of
     the function's value) where the reverse sweep begins: after the forward sweep computed
     the value, before anything reads ``out_bar``. A value the seed does not fit (a gradient
@@ -235,7 +240,7 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
         at = [a.arg for a in args.kwonlyargs].index("out_bar")
         args.kwonlyargs = args.kwonlyargs[:at] + args.kwonlyargs[at + 1:]
         args.kw_defaults = args.kw_defaults[:at] + args.kw_defaults[at + 1:]
-    return to_source(_numbered(node))
+    return _numbered(node)
 
 
 def without_calls(node, names):
