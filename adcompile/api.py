@@ -26,7 +26,7 @@ import numpy as np
 
 from .backend.compile import compile_function
 from .backend.display import Code, SideBySide, original_source
-from .backend.emit import seeded
+from .backend.emit import seeded_def, to_source
 from .backend.graph import Graph, computation_graph
 from .backend.jit import Report, check_backend
 from .backend.standalone import build_module, module_source
@@ -458,7 +458,7 @@ def _checked_code(transform, key, kind):
         made = per_transform.get(("code", kind, key))
         if made is not None:
             return made
-    node, _, _, aliases, extra = transform.generate_def(key, "vjp")
+    node, _, aliases, extra = transform.generate_def(key, "vjp")
     name = f"{kind}_{transform.source.name}"
     taken = names_mentioned([node])
     seed = "scalar_seed"
@@ -470,10 +470,12 @@ def _checked_code(transform, key, kind):
         return [ast.Assign(targets=[ast.Name(id="out_bar", ctx=ast.Store())], value=call)]
 
     with without_cycle_collection():   # (it parses and unparses the code: see compiler.py)
-        code = seeded(node, name, seed_statements, gradients_only=kind == "grad",
-                      has_aux=transform.has_aux)
+        tree = seeded_def(node, name, seed_statements, gradients_only=kind == "grad",
+                          has_aux=transform.has_aux)
+        code = to_source(tree)
     extra = dict(extra or {}, **{seed: _scalar_seed(kind, transform.source.name)})
-    with _checked_lock:
+    with _checked_lock:   # (the def, for _checked to compile without parsing the text)
+        per_transform.setdefault(("def", kind, key), tree)
         return per_transform.setdefault(("code", kind, key), (code, aliases, extra))
 
 
@@ -488,9 +490,10 @@ def _checked(transform, key, kind):
         fn = per_transform.get((kind, key))
         if fn is not None:
             return fn
+        tree = per_transform.pop(("def", kind, key), None)
         with without_cycle_collection():
             fn = compile_function(code, f"{kind}_{transform.source.name}", transform.source,
-                                  aliases, extra)
+                                  aliases, extra, tree=tree)
         fn.source = code
         per_transform[(kind, key)] = fn
         return fn

@@ -197,23 +197,33 @@ class Transform:
         return pipeline.run(self.normal, self.target(key, form, self.aliases), stop_after=stage)
 
     def generate(self, key, form):
-        """Generated source text for ``form`` specialised to argument ndims ``key``."""
-        return self.generate_def(key, form, tree=False)
-
-    def generate_def(self, key, form, tree=True):
-        """``generate``'s (text, name, aliases, extra), with the text's ``def`` node first
-        (``tree``): the one it was unparsed from when it is made now, else parsed from the
-        text; no one else holds it."""
+        """Generated source text for ``form`` specialised to argument ndims ``key``:
+        (text, name, aliases, extra)."""
         self._require_normal()
         cache_key = (form, key)
         made = self.texts.get(cache_key)
-        if made is not None:
-            return (ast.parse(made[0]).body[0], *made) if tree else made
-        with without_cycle_collection():
-            node, name, aliases, extra = self._generate(key, form)
-            made = to_source(node), name, aliases, extra
+        if made is None:
+            with without_cycle_collection():
+                made = self._generate(key, form)
+        if not isinstance(made[0], str):   # (a def made for generate_def, not unparsed)
+            made = (to_source(made[0]), *made[1:])
         self.texts[cache_key] = made
-        return (node, *made) if tree else made
+        return made
+
+    def generate_def(self, key, form):
+        """``generate``'s (def node, name, aliases, extra); the node is kept for ``generate``
+        (no one may change it). The text is made only when ``generate`` asks for it (a
+        callable compiles text that it makes from the node: unparsing it here too took a
+        twentieth of gmm's transformation)."""
+        self._require_normal()
+        cache_key = (form, key)
+        made = self.texts.get(cache_key)
+        if made is None:
+            with without_cycle_collection():
+                made = self.texts[cache_key] = self._generate(key, form)
+        if isinstance(made[0], str):
+            return (ast.parse(made[0]).body[0], *made[1:])
+        return made
 
     def _generate(self, key, form):
         """``generate``'s ``def`` node, name, aliases and extra globals, made (not cached)."""

@@ -219,13 +219,13 @@ class Aliases:
                     self._add(self.objects, target.id, value)
                 elif isinstance(target, (ast.Tuple, ast.List)):
                     held = value | self._held(value)
-                    for t in ast.walk(target):
+                    for t in ir.walk_tree(target):
                         if isinstance(t, ast.Name):
                             self._add(self.objects, t.id, held)
                 else:   # k[i] = v, obj.a = v: k (or obj) may now hold v
                     for site in list(self.of_expression(ir.base_of(target))):
                         self._add(self.contents, site, value)
-        for node in ast.walk(stmt):
+        for node in ir.walk_tree(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in ("append", "insert", "extend", "add", "update",
                                            "setdefault") \
@@ -330,13 +330,13 @@ class Aliases:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else \
             [stmt.target] if isinstance(stmt, ast.AugAssign) else []
         for t in targets:
-            for part in ast.walk(t):
+            for part in ir.walk_tree(t):
                 if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
                     found |= self._value(part.value)
                     if isinstance(stmt, ast.AugAssign) and part is t:
                         # k[i] op= v also changes in place the item (an array a list holds)
                         found |= self._held(self._value(part.value))
-        for node in ast.walk(stmt):
+        for node in ir.walk_tree(stmt):
             if isinstance(node, ast.Call):
                 found |= self._call_changes(node)
         return found
@@ -407,7 +407,7 @@ def _changes_nothing(func, facts, depth):
     if tree is None:
         return False
     fresh = _fresh_locals(tree)
-    for node in ast.walk(tree):
+    for node in ir.walk_tree(tree):
         if isinstance(node, ast.AugAssign) and not (
                 isinstance(node.target, ast.Name) and node.target.id in fresh):
             return False   # m *= 2 changes an array m in place (m may be an argument)
@@ -451,13 +451,13 @@ def _returns_new(func):
     tree = _parsed(func)
     if tree is None or not isinstance(tree.body[0], ast.FunctionDef) or any(
             isinstance(n, (ast.Lambda, ast.Yield, ast.YieldFrom, ast.AsyncFunctionDef))
-            or isinstance(n, ast.FunctionDef) and n is not tree.body[0] for n in ast.walk(tree)):
+            or isinstance(n, ast.FunctionDef) and n is not tree.body[0] for n in ir.walk_tree(tree)):
         return None
-    values = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value]
+    values = [r.value for r in ir.walk_tree(tree) if isinstance(r, ast.Return) and r.value]
     if not all(_makes_new(v, func) for v in values):
         return None
     return any(isinstance(n, ast.Name) and not _is_code(func.__globals__.get(
-        n.id, getattr(builtins, n.id, None))) for v in values for n in ast.walk(v))
+        n.id, getattr(builtins, n.id, None))) for v in values for n in ir.walk_tree(v))
 
 
 def _parsed(func):
@@ -515,7 +515,7 @@ def _changed_parameters(func, facts, depth):
     if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
         return None
     fn = tree.body[0]
-    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    params = {a.arg for a in ir.walk_tree(fn.args) if isinstance(a, ast.arg)}
     local = params | ir.assigns([fn])
     fresh, found = _fresh_locals(tree), set()
     flows = _parameter_flows(fn, func, local)
@@ -524,10 +524,10 @@ def _changed_parameters(func, facts, depth):
     shares, is_ = _shared_parameters(flows, params)
 
     def sharing(e):
-        return set().union(set(), *(shares.get(n.id, set()) for n in ast.walk(e)
+        return set().union(set(), *(shares.get(n.id, set()) for n in ir.walk_tree(e)
                                     if isinstance(n, ast.Name)))
 
-    for node in ast.walk(fn):
+    for node in ir.walk_tree(fn):
         targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
             [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
         for t in targets:
@@ -556,7 +556,7 @@ def _parameter_flows(fn, func, local):
         return obj is not None and _is_code(obj)
 
     flows = []
-    for node in ast.walk(fn):
+    for node in ir.walk_tree(fn):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Yield, ast.YieldFrom,
                              ast.ClassDef, ast.With, ast.AsyncFunctionDef, ast.Await,
                              ast.NamedExpr)) or isinstance(node, ast.FunctionDef) \
@@ -568,7 +568,7 @@ def _parameter_flows(fn, func, local):
         for target, value in pairs:
             read = ir.names_mentioned([value])
             if any(n not in local and not code(n) for n in read):
-                if any(not isinstance(t, ast.Name) for t in ast.walk(target)
+                if any(not isinstance(t, ast.Name) for t in ir.walk_tree(target)
                        if isinstance(t, ast.expr) and isinstance(getattr(t, "ctx", None),
                                                                   ast.Store)):
                     return None
@@ -672,12 +672,12 @@ def _fresh_locals(tree):
     changed by ``r op= e``: ``r op= e`` changes that value, nothing the caller has."""
     fn = tree.body[0]
     made = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Compare)
-    others = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    updated = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
-    new = {id(n.targets[0]) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+    others = {a.arg for a in ir.walk_tree(fn.args) if isinstance(a, ast.arg)}
+    updated = {id(n.target) for n in ir.walk_tree(tree) if isinstance(n, ast.AugAssign)}
+    new = {id(n.targets[0]) for n in ir.walk_tree(tree) if isinstance(n, ast.Assign)
            and len(n.targets) == 1 and isinstance(n.value, made)}
     found = set()
-    for n in ast.walk(tree):
+    for n in ir.walk_tree(tree):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
             others |= set(n.names)
         elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in updated:

@@ -12,22 +12,23 @@ from .helpers import RUNTIME
 _counter = itertools.count(1)
 
 
-def compile_function(source_text, name, source, aliases, extra=None):
+def compile_function(source_text, name, source, aliases, extra=None, tree=None):
     """Turn generated source into a function that runs in the user's module namespace.
 
     ``extra``: generated name -> object, for names inlined callees read from their own
-    modules."""
-    tree = ast.parse(source_text)
-    node = tree.body[0]
+    modules; ``tree``: the ``def`` the text was unparsed from, read (not changed) instead
+    of the text parsed again."""
+    node = ast.parse(source_text).body[0] if tree is None else tree
     if not all(isinstance(d, ast.Constant) for d in node.args.defaults
                + [d for d in node.args.kw_defaults if d is not None]):
+        node = ast.parse(source_text).body[0]   # (a copy of its own: changed below)
         # default values are the user's (set below); their expressions, such as a global's
         # name, are evaluated nowhere here (the factory could not see the user's names)
         node.args.defaults = [ast.Constant(None) for _ in node.args.defaults]
         node.args.kw_defaults = [None if d is None else ast.Constant(None)
                                  for d in node.args.kw_defaults]
-        source_text = ast.unparse(tree) + "\n"
-    free = ir.names_read(tree)
+        source_text = ast.unparse(node) + "\n"
+    free = ir.names_read(node)
     helpers = {alias: RUNTIME[canonical] for canonical, alias in aliases.items()
                if alias in free and canonical in RUNTIME}
     helpers.update({n: obj for n, obj in (extra or {}).items() if n in free})

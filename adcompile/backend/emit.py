@@ -196,10 +196,15 @@ def _rebuilt(fn, grads, aliases):
 
 
 def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
+    """The source of ``seeded_def``'s function."""
+    return to_source(seeded_def(text, name, seed, keep_out_bar, gradients_only, has_aux))
+
+
+def seeded_def(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=False):
     """Generated code that checks its value before the reverse sweep starts.
 
     ``text`` is vjp-form code (``function_def`` with form "vjp": it returns ``(value,
-    gradients)`` and takes the seed as the keyword-only ``out_bar``). The result, the source
+    gradients)`` and takes the seed as the keyword-only ``out_bar``). The result, the def
     of a function named ``name``, runs the statements ``seed(value)`` (``value``: the AST of
     the function's value) where the reverse sweep begins: after the forward sweep computed
     the value, before anything reads ``out_bar``. A value the seed does not fit (a gradient
@@ -208,10 +213,11 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
     ``out_bar``; ``gradients_only``: return the gradients, not the value. ``has_aux``: the
     code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
     ``gradients_only`` the code returns ``(gradients, aux)``. ``text`` may also be that
-    code's ``def`` node, which is then changed (no one else may hold it)."""
-    node = ast.parse(text).body[0] if isinstance(text, str) else text
+    code's ``def`` node, which is left as it is (the statements changed are copies)."""
+    node = copy.copy(ast.parse(text).body[0] if isinstance(text, str) else text)
     node.name = name
-    body = node.body
+    body = node.body = list(node.body)
+    body[-1] = copy.copy(body[-1])
     value, gradients = body[-1].value.elts
     if has_aux:
         value, aux = value.elts
@@ -227,12 +233,14 @@ def seeded(text, name, seed, keep_out_bar=False, gradients_only=False, has_aux=F
         body[-1].value = gradients
         doc = body[0].value if isinstance(body[0], ast.Expr) else None
         if isinstance(doc, ast.Constant) and isinstance(doc.value, str):
-            doc.value = doc.value.replace("The value and gradient of", "The gradient of", 1)
+            body[0] = ast.Expr(value=ast.Constant(value=doc.value.replace(
+                "The value and gradient of", "The gradient of", 1)))
     if not keep_out_bar:
-        args = node.args
+        args = node.args = copy.copy(node.args)
         at = [a.arg for a in args.kwonlyargs].index("out_bar")
-        del args.kwonlyargs[at], args.kw_defaults[at]
-    return to_source(ast.fix_missing_locations(node))
+        args.kwonlyargs = args.kwonlyargs[:at] + args.kwonlyargs[at + 1:]
+        args.kw_defaults = args.kw_defaults[:at] + args.kw_defaults[at + 1:]
+    return _numbered(node)
 
 
 def without_calls(node, names):

@@ -45,14 +45,14 @@ class Expressions:
         call of ``ad.stop_gradient`` calling it by the name ``stopped_name`` gives it."""
         self.refuse_local_uses(tree)
         tree = ir.copy_tree(tree)   # (as copy.deepcopy does, at a third of its cost)
-        stops = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+        stops = [n for n in ir.walk_tree(tree) if isinstance(n, ast.Call)
                  and self.callee(n.func).is_(stop_gradient)]
-        for node in ast.walk(tree):   # len(layers) of a list of tuples: the length of a part
+        for node in ir.walk_tree(tree):   # len(layers) of a list of tuples: the length of a part
             if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
                     and self.struct_of(node.args[0]) is not None \
                     and self.callee(node.func).is_(len):
                 node.args[0] = ir.load(self.struct_of(node.args[0]).lists[0])
-        for node in ast.walk(tree):
+        for node in ir.walk_tree(tree):
             if getattr(node, HOISTED, False):   # already in generated names
                 continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \

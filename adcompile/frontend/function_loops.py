@@ -19,14 +19,14 @@ held in a variable.
 import ast
 import types
 
-from ..ir import copy_tree
+from ..ir import copy_tree, walk_tree
 from .references import placed
 
 
 def unroll_function_loops(fn, source):
     """Write out (in place) each loop of ``fn`` (a copy of ``source``'s def; nested defs
     aside) over a fixed sequence of functions (see the module's docstring)."""
-    nodes = list(ast.walk(fn))
+    nodes = list(walk_tree(fn))
     if not any(isinstance(n, ast.For) for n in nodes):
         return
     local = set(source.params) | {n.id for n in nodes if isinstance(n, ast.Name)
@@ -68,13 +68,13 @@ def _functions_walked(stmt, fn, source, local):
         return None
     v = stmt.target.id
     if any(isinstance(n, (ast.Break, ast.Continue, ast.Global, ast.Nonlocal))
-           for s in stmt.body for n in ast.walk(s)):
+           for s in stmt.body for n in walk_tree(s)):
         return None
     if any(isinstance(n, ast.Name) and n.id == v and not isinstance(n.ctx, ast.Load)
-           for s in stmt.body for n in ast.walk(s)):
+           for s in stmt.body for n in walk_tree(s)):
         return None
-    mentions = sum(isinstance(n, ast.Name) and n.id == v for n in ast.walk(fn))
-    in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in ast.walk(s))
+    mentions = sum(isinstance(n, ast.Name) and n.id == v for n in walk_tree(fn))
+    in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in walk_tree(s))
     if mentions != in_loop:   # (v read after the loop, or used by another loop)
         return None
     return items

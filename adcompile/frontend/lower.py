@@ -18,6 +18,7 @@ pass rewrites the user's function (as an AST, before normalization) so that:
 import ast
 import copy
 
+from ..ir import child_nodes
 from ..ir.naming import fresh_name, names_in
 
 
@@ -91,7 +92,7 @@ def _walk_body(stmts):
         yield node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        todo.extend(ast.iter_child_nodes(node))
+        todo.extend(child_nodes(node))
 
 
 def _tuple_length(returns, error):

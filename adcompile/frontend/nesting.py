@@ -28,6 +28,8 @@ first operand). What stays deeper than ``LIMIT`` (a deep ``while`` test) is refu
 
 import ast
 
+from ..ir import child_nodes
+
 SPLIT = 32    # a part of an expression this deep is assigned to a variable of its own
 LIMIT = 100   # an expression still nested deeper than this is refused
 
@@ -83,7 +85,7 @@ def depth(tree):
     while todo:
         node, level = todo.pop()
         deepest = max(deepest, level)
-        todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+        todo.extend((child, level + 1) for child in child_nodes(node))
     return deepest
 
 
@@ -96,7 +98,7 @@ def _depth_and_conditional(tree):
         node, level = todo.pop()
         deepest = max(deepest, level)
         conditional = conditional or level > 1 and isinstance(node, ast.IfExp)
-        todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+        todo.extend((child, level + 1) for child in child_nodes(node))
     return deepest, conditional
 
 
@@ -119,7 +121,7 @@ def _refuse_deep(s, error, shallow=None):
                                       f"a comprehension, a while test, a branch of if-else or "
                                       f"and/or) cannot be differentiated; assign its parts to "
                                       f"variables")
-                todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+                todo.extend((child, level + 1) for child in child_nodes(node))
 
 
 class _Names:

@@ -57,7 +57,7 @@ class Views:
                     and isinstance(s.stmt.targets[0], ast.Name)):
                 continue
             target, value = s.defines[0], s.stmt.value
-            op = as_view_op(target, copy.deepcopy(value), node, self.registry, self.callee)
+            op = as_view_op(target, ir.copy_tree(value), node, self.registry, self.callee)
             if op is not None:
                 self.record_view(op)
 

@@ -3,6 +3,7 @@ Python alike, and the structure of blocks (children, walk, segments) passes need
 ask it."""
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet, Loop,
@@ -35,7 +36,7 @@ def assigned_once(tree):
     """The names ``tree`` (a def) assigns (or deletes) at exactly one place, counting
     every scope it holds (which only ever leaves names out)."""
     counts = {}
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             counts[node.id] = counts.get(node.id, 0) + 1
     return {name for name, n in counts.items() if n == 1}
@@ -64,7 +65,7 @@ def scope_stores(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             yield node
         if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(child_nodes(node))
 
 
 #: fields that hold no name: an expression's context, an operator (singletons)
@@ -75,8 +76,45 @@ _FIELDS = {}
 _WALKED = {}
 
 
+#: the types of the grammar (``ast.Name.__doc__``: "Name(identifier id, expr_context ctx)")
+#: whose fields never hold a node: walked past without being read
+_ATOM_TYPES = frozenset({"identifier", "string", "constant", "int"})
+
+
+def _atom_fields(cls):
+    """The fields of the ``ast`` class ``cls`` that its grammar says hold no node (names,
+    strings, constants); none for another class (the IR's nodes)."""
+    match = re.fullmatch(rf"{cls.__name__}\((.*)\)", cls.__doc__ or "") \
+        if cls.__module__ == "ast" else None
+    if match is None:
+        return set()
+    typed = (part.split() for part in match.group(1).split(", ") if part)
+    return {name for kind, name in typed if kind.rstrip("?*") in _ATOM_TYPES}
+
+
 def _fields(cls, table, skipped):
-    found = table[cls] = tuple(f for f in cls._fields if f not in skipped)
+    atoms = _atom_fields(cls)
+    found = table[cls] = tuple(f for f in cls._fields if f not in skipped and f not in atoms)
+    return found
+
+
+#: node class -> its fields that may hold nodes, contexts and operators included
+_CHILD_FIELDS = {}
+
+
+def child_nodes(node):
+    """The list of what ``ast.iter_child_nodes(node)`` yields (contexts and operators too),
+    at a third of its cost: fields that hold no node are not read."""
+    fields = _CHILD_FIELDS.get(node.__class__)
+    if fields is None:
+        fields = _fields(node.__class__, _CHILD_FIELDS, ())
+    found = []
+    for field in fields:
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            found.extend([v for v in value if isinstance(v, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
     return found
 
 
@@ -86,8 +124,9 @@ def _names(stack, context):
     ask this more than anything else)."""
     found = set()
     name, node_type, table = ast.Name, ast.AST, _FIELDS
+    pop, extend, append = stack.pop, stack.extend, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         cls = node.__class__
         if cls is name:
             if context is None or isinstance(node.ctx, context):
@@ -95,13 +134,15 @@ def _names(stack, context):
             continue
         fields = table.get(cls)
         if fields is None:
+            if not isinstance(node, node_type):   # (None, a string: what lists hold too)
+                continue
             fields = _fields(cls, table, _NAMELESS)
         for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
-                stack.extend([v for v in value if isinstance(v, node_type)])
-            elif isinstance(value, node_type):
-                stack.append(value)
+                extend(value)
+            elif value is not None:
+                append(value)
     return found
 
 
@@ -112,16 +153,19 @@ def walk_tree(tree):
     about half its cost: the passes walk code often."""
     todo = list(tree) if tree.__class__ is list else [tree]
     node_type, table = ast.AST, _WALKED
+    extend, append = todo.extend, todo.append
     for node in todo:   # (the list grows as it is read)
         fields = table.get(node.__class__)
         if fields is None:
+            if not isinstance(node, node_type):   # (None, a string: what lists hold too)
+                continue
             fields = _fields(node.__class__, table, ("ctx",))
         for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
-                todo.extend([v for v in value if isinstance(v, node_type)])
-            elif isinstance(value, node_type):
-                todo.append(value)
+                extend(value)
+            elif value is not None:
+                append(value)
         yield node
 
 

@@ -180,7 +180,7 @@ def _changes(stmt):
     items or attributes of (``x_bar[i] += g``), those a call it makes as a statement is
     given (``np.add.at(x_bar, i, g)``)."""
     changed = ir.assigns([stmt])
-    for node in ast.walk(stmt):
+    for node in ir.walk_tree(stmt):
         if isinstance(node, (ast.Subscript, ast.Attribute)) \
                 and isinstance(node.ctx, (ast.Store, ast.Del)):
             changed |= ir.names_read(node.value)

@@ -16,13 +16,28 @@ def getitem_bar(y_bar, x, index):
             y_bar = np.result_type(part, y_bar, 1.0).type(y_bar)   # in the part's precision
         x_bar[index] = y_bar
         return x_bar
-    x_bar = np.zeros(np.shape(x), dtype=np.result_type(x, y_bar, 1.0))   # float32 stays
+    dtype = np.result_type(x, y_bar, 1.0)   # float32 stays
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+        x_bar = np.zeros(np.shape(x), dtype=dtype)
         x_bar[index] = y_bar  # basic indexing never repeats an entry
-    else:
-        np.add.at(x_bar, index, y_bar)
+        return x_bar
+    if dtype == np.float64 and 0 < np.size(x) <= 4 * np.size(y_bar):
+        return _summed_at(np.shape(x), index, y_bar)
+    x_bar = np.zeros(np.shape(x), dtype=dtype)
+    np.add.at(x_bar, index, y_bar)
     return x_bar
+
+
+def _summed_at(shape, index, y_bar):
+    """``np.add.at(np.zeros(shape), index, y_bar)`` in float64, as one ``np.bincount`` of
+    the flat positions ``index`` selects (a third of add.at's time for gmm's 2,500 entries
+    of ``icf[:, index]``): the same sums, made in the same order from zero. For a ``y_bar``
+    about as big as the array (the positions cost a pass over all of it)."""
+    size = int(np.prod(shape))
+    positions = np.arange(size).reshape(shape)[index]
+    weights = np.broadcast_to(np.asarray(y_bar, dtype=np.float64), positions.shape)
+    return np.bincount(positions.ravel(), weights.ravel(), minlength=size).reshape(shape)
 
 
 def transpose_bar(y_bar, axes):
