@@ -8,6 +8,7 @@ functions, against autograd.
 import autograd
 import autograd.numpy as anp
 import numpy as np
+import pytest
 from conftest import assert_close, assert_grad
 
 import adcompile as ad
@@ -28,3 +29,33 @@ def test_a_vector_filled_with_a_number():
         assert_close(g, autograd.grad(lambda a: anp.sum(anp.full(3, a) ** 2) + 0.5 * a)(a),
                      1e-12, 1e-12)
     assert_grad(ridge_of_a_constant_vector, 0.7, 4)
+
+
+def rate_read_back_from_its_text(w, lr):
+    # the rate as text, as a config line or a log keeps it, read back as a number: an
+    # f-string was taken to be a constant, so the gradient in lr came out 0
+    tag = f"{lr}"
+    rate = float(tag)
+    return rate * np.sum(w ** 2)
+
+
+def rate_read_back_from_percent_formatting(w, lr):
+    return float("%.17g" % lr) * np.sum(w ** 2)
+
+
+def loss_printed_as_it_goes(w, lr):
+    loss = lr * np.sum(w ** 2)
+    line = f"loss = {loss:.3f}, rate {lr}"
+    print(line)
+    print("loss = %.3f" % loss)
+    return loss
+
+
+def test_text_made_of_a_differentiated_value_is_refused_unless_only_printed():
+    w = np.array([0.5, -1.5, 2.0])
+    for f, line in ((rate_read_back_from_its_text, "rate = float(tag)"),
+                    (rate_read_back_from_percent_formatting, "%.17g")):
+        with pytest.raises(ad.TransformError, match="test_real_programs_hostile.py:") as info:
+            ad.grad(f, wrt=(0, 1))(w, 0.1)
+        assert line in str(info.value) and "stop_gradient" in str(info.value)
+    assert_grad(loss_printed_as_it_goes, w, 0.1, wrt=(0, 1))

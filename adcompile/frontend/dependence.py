@@ -160,8 +160,10 @@ class Dependence:
                 return any(leaf.name in self.out.varied_ssa
                            for leaf in self.scope.trees[e.id].leaves())
             return e.id in varied
-        if isinstance(e, (ast.Constant, ast.JoinedStr)):   # (a string is never differentiated)
+        if isinstance(e, ast.Constant):
             return False
+        # (an f-string of a value that varies varies too: float(f"{x}") is x; print and the
+        # other inert calls keep it as written, anything else refuses it)
         if isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp)
                                           and isinstance(e.op, (ast.Not, ast.Invert))):
             return False
