@@ -5,6 +5,9 @@ Every gradient is checked against central finite differences and, where autograd
 functions, against autograd.
 """
 
+import functools
+import time
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -59,3 +62,55 @@ def test_text_made_of_a_differentiated_value_is_refused_unless_only_printed():
             ad.grad(f, wrt=(0, 1))(w, 0.1)
         assert line in str(info.value) and "stop_gradient" in str(info.value)
     assert_grad(loss_printed_as_it_goes, w, 0.1, wrt=(0, 1))
+
+
+def weighted(f):
+    # a decorator that weights a penalty; functools.wraps gives the wrapper the name and the
+    # signature of the function it wraps, whose parameters differ from its own: the call was
+    # bound to the wrapped function's parameters (s=1.0) and the wrapper's code inlined with
+    # them (a value and gradient of half the true ones, without an error)
+    @functools.wraps(f)
+    def wrapper(x, s=2.0):
+        return s * f(x)
+    return wrapper
+
+
+def timed(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        out = f(*args, **kwargs)
+        print(f"{f.__name__}: {time.perf_counter() - start:.1e} s")
+        return out
+    return wrapper
+
+
+@weighted
+def smoothness(x, s=1.0):
+    return s * np.sum(np.diff(x) ** 2)
+
+
+@timed
+def data_term(x, y, w=None):
+    r = x - y
+    if w is None:
+        return np.sum(r ** 2)
+    return np.sum(w * r ** 2)
+
+
+def denoising_loss(x, y):
+    return data_term(x, y) + smoothness(x) + data_term(x, y, w=0.5)
+
+
+def test_helpers_wrapped_by_decorators_with_functools_wraps():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=6), rng.normal(size=6)
+    g = assert_grad(denoising_loss, x, y, wrt=(0, 1))
+
+    def twin(x, y):
+        r = x - y
+        return anp.sum(r ** 2) + 2.0 * anp.sum((x[1:] - x[:-1]) ** 2) + anp.sum(0.5 * r ** 2)
+    for got, want in zip(g, autograd.grad(twin, (0, 1))(x, y)):
+        assert_close(got, want, 1e-12, 1e-12)
+    assert_grad(smoothness, x)
+

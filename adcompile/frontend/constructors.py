@@ -22,7 +22,7 @@ import inspect
 import sys
 
 from ..errors import TransformError
-from .source import FunctionSource
+from .source import FunctionSource, own_signature
 
 #: where Python's generated ``__new__``/``__init__`` come from (they are made by exec)
 _GENERATED = "<string>"
@@ -101,7 +101,7 @@ def _stored(cls, call):
         return None
     try:
         node = FunctionSource(init).node
-        bound = inspect.signature(init).bind(None, *call.args,
+        bound = own_signature(init).bind(None, *call.args,
                                              **{k.arg: k.value for k in call.keywords})
     except (TransformError, TypeError, ValueError):
         return None
