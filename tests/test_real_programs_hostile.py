@@ -114,3 +114,20 @@ def test_helpers_wrapped_by_decorators_with_functools_wraps():
         assert_close(got, want, 1e-12, 1e-12)
     assert_grad(smoothness, x)
 
+
+def weighted_sum_of_squares(x):
+    # weights written as a list literal, the way a quick script writes them: the adjoint of
+    # a product of two vectors multiplied the list by a number (a TypeError in the gradient)
+    w = [0.5, 1.0, 2.0]
+    return np.dot(w, x ** 2) + np.matmul(x, [1.0, -1.0, 0.5]) \
+        + np.einsum("i,i", x, [0.25, 0.0, -2.0])
+
+
+def test_products_with_a_list_of_weights():
+    x = np.array([0.3, -0.7, 1.1])
+    g = assert_grad(weighted_sum_of_squares, x)
+    assert_close(g, autograd.grad(lambda x: anp.dot(anp.array([0.5, 1.0, 2.0]), x ** 2)
+                                  + anp.dot(x, anp.array([1.0, -1.0, 0.5]))
+                                  + anp.dot(x, anp.array([0.25, 0.0, -2.0])))(x),
+                 1e-12, 1e-12)
+
