@@ -131,3 +131,32 @@ def test_products_with_a_list_of_weights():
                                   + anp.dot(x, anp.array([0.25, 0.0, -2.0])))(x),
                  1e-12, 1e-12)
 
+
+class WeightNormalised(type):
+    # a metaclass that rescales every layer's weights once its __init__ has run: the object
+    # made was read off the __init__ alone (self.W = W), the metaclass's change unseen
+    def __call__(cls, *args):
+        layer = super().__call__(*args)
+        layer.W = layer.W / np.sqrt(np.sum(layer.W ** 2))
+        return layer
+
+
+class NormalisedDense(metaclass=WeightNormalised):
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x)
+
+
+def normalised_layer_output(W, x):
+    return np.sum(NormalisedDense(W)(x) ** 2)
+
+
+def test_a_layer_made_by_a_metaclass_is_refused():
+    rng = np.random.default_rng(5)
+    W, x = rng.normal(size=(3, 3)), rng.normal(size=3)
+    with pytest.raises(ad.TransformError, match="test_real_programs_hostile.py:") as info:
+        ad.grad(normalised_layer_output)(W, x)
+    assert "NormalisedDense(W)" in str(info.value)
+

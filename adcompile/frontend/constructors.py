@@ -38,6 +38,8 @@ def constructor_fields(cls, call):
     if any(isinstance(a, ast.Starred) for a in call.args) \
             or any(k.arg is None for k in call.keywords):
         return None
+    if isinstance(cls, type) and type(cls).__call__ is not type.__call__:
+        return None   # (a metaclass's __call__ may do anything with the object made)
     kind = _kind(cls)
     if kind is None:
         return _stored(cls, call)
