@@ -5,6 +5,7 @@ Every gradient is checked against central finite differences and, where autograd
 functions, against autograd.
 """
 
+import collections
 import functools
 import time
 
@@ -199,3 +200,28 @@ def test_a_method_calling_super_is_refused_and_the_base_method_by_name_works():
     g = assert_grad(scaled_by_name_output, W, x)
     assert_close(g, autograd.grad(lambda W: anp.sum((3.0 * anp.tanh(anp.dot(W, x) + 0.1))
                                                      ** 2))(W), 1e-12, 1e-12)
+
+
+def per_class_loss(scores, labels=(0, 1, 1, 0)):
+    # losses summed per class in a defaultdict: item assignment into it was compiled as an
+    # array's (a copy with the item written), whose adjoint failed on a dict
+    totals = collections.defaultdict(float)
+    for s, c in zip(scores, labels):
+        totals[c] += (s - c) ** 2
+    return totals[0] + 2.0 * totals[1]
+
+
+def per_class_loss_in_an_array(scores, labels=(0, 1, 1, 0)):
+    totals = np.zeros(2)
+    for s, c in zip(scores, labels):
+        totals[c] += (s - c) ** 2
+    return totals[0] + 2.0 * totals[1]
+
+
+def test_a_defaultdict_of_values_being_differentiated_is_refused():
+    scores = np.array([0.3, 0.8, 1.4, -0.2])
+    with pytest.raises(ad.TransformError, match="test_real_programs_hostile.py:") as info:
+        ad.grad(per_class_loss)(scores)
+    assert "totals[c] += (s - c) ** 2" in str(info.value) and "defaultdict" in str(info.value)
+    assert_grad(per_class_loss_in_an_array, scores)
+

@@ -60,6 +60,7 @@ class Output:
     """What normalization builds: statements and facts about generated names."""
 
     body: list = field(default_factory=list)        # the block statements go to now
+    enclosing: list = field(default_factory=list)   # the blocks around it, outermost first
     varied_ssa: set = field(default_factory=set)    # generated names being differentiated
     lists: set = field(default_factory=set)         # generated names of lists of such values
     holders: dict = field(default_factory=dict)     # those of them holding lists (rows.append(
