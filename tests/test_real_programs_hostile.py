@@ -225,3 +225,33 @@ def test_a_defaultdict_of_values_being_differentiated_is_refused():
     assert "totals[c] += (s - c) ** 2" in str(info.value) and "defaultdict" in str(info.value)
     assert_grad(per_class_loss_in_an_array, scores)
 
+
+def filled_through_another_name(x):
+    # one array under two names (a chained assignment), filled through one and read through
+    # the other: the name read was taken for a constant zero array
+    total = row = np.zeros(4)
+    row[0] = 3.0 * x[0]
+    row[1:] = x[1:] ** 2
+    return np.sum(total) * x[1] + np.sum(row)
+
+
+def first_entry_through_another_name(x):
+    # (this one gave a wrong gradient without an error: [3.0, 0.9, 0, 0] for [0.9, 0.9, 0, 0])
+    a = b = np.zeros(4)
+    a[0] = x[0] * 3.0
+    return np.sum(b) * x[1] + np.sum(a)
+
+
+def moments_sharing_one_array(g):
+    # m = v = np.zeros_like(g) makes ONE array: both updates land in it, as Python runs it
+    m = v = np.zeros_like(g)
+    m += 0.1 * g
+    v += 0.01 * g ** 2
+    return np.sum(m / (np.sqrt(v) + 1.0))
+
+
+def test_a_chained_assignment_gives_one_array_two_names():
+    x = np.array([0.3, -0.7, 1.1, 0.4])
+    assert_grad(filled_through_another_name, x)
+    assert_grad(first_entry_through_another_name, x)
+    assert_grad(moments_sharing_one_array, np.abs(x))

@@ -45,13 +45,21 @@ def view_groups(fn, callee):
     """User name -> the names of ``fn`` joined to it by assignments of the forms
     ``viewed_name`` knows (each may be the same array as, or a view of, another)."""
     groups = {}
+
+    def join(names):
+        joined = set().union(*(groups.get(n, {n}) for n in names))
+        for n in joined:
+            groups[n] = joined
+
     for node in ir.walk_tree(fn):
         viewed = viewed_name(node, callee)
         if viewed is not None:
-            joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
-                                                               {node.targets[0].id})
-            for n in joined:
-                groups[n] = joined
+            join((viewed, node.targets[0].id))
+        if isinstance(node, ast.Assign) and len(node.targets) > 1 \
+                and all(isinstance(t, ast.Name) for t in node.targets):
+            # a = b = np.zeros(3): one array under both names (and a view of what it views)
+            first = ast.Assign(targets=node.targets[:1], value=node.value)
+            join([t.id for t in node.targets] + [viewed_name(first, callee) or node.targets[0].id])
     return groups
 
 
