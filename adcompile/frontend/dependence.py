@@ -167,7 +167,9 @@ class Dependence:
             if e.id in self.scope.trees:   # a structure: whether any leaf varies
                 return any(leaf.name in self.out.varied_ssa
                            for leaf in self.scope.trees[e.id].leaves())
-            return e.id in varied
+            # (or its value now varies: another name of an array changed in place gave it
+            # a new value, c, d = a, 0; c[0] = x[0], that the names' flows did not show)
+            return e.id in varied or self.scope.env.get(e.id) in self.out.varied_ssa
         if isinstance(e, ast.Constant):
             return False
         # (an f-string of a value that varies varies too: float(f"{x}") is x; print and the
