@@ -163,9 +163,11 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         return fn
 
     def _is_inert_call(self, call):
-        """Whether ``call`` is made for its effect only (print, logging)."""
+        """Whether ``call`` is made for its effect only (print, logging) or gives a value no
+        gradient flows through (len, int)."""
         called = self.callee(call.func)
-        return called.kind == "object" and self.registry.is_inert(called.what)
+        return called.kind == "object" and (self.registry.is_inert(called.what)
+                                            or self.registry.is_nondifferentiable(called.what))
 
     def is_pure(self, tree):
         """Whether the user's expression ``tree`` only computes a value (see effects.py):

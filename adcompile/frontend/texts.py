@@ -2,10 +2,11 @@
 
 An f-string or a ``%`` formatting of a value that varies makes a string that could be
 read back as the number (``float(f"{x}")`` is ``x``), and no rule differentiates through
-text. Such a string may be printed, logged, warned, raised or asserted with, or formatted
-into more text; its assignment is then kept as written. Any other read of a name holding
-it is refused where it is read (``text_names`` and ``refuse_text_reads``, asked once per
-function by normalize.py; ``is_text`` tells the assignments kept).
+text. Such a string may be printed, logged, warned, raised or asserted with, formatted
+into more text, compared, or given to a function no gradient flows through (``len``);
+its assignment is then kept as written. Any other read of a name holding it is refused
+where it is read (``text_names`` and ``refuse_text_reads``, asked once per function by
+normalize.py; ``is_text`` tells the assignments kept).
 """
 
 import ast
@@ -36,8 +37,9 @@ def text_names(fn, varies):
 
 def refuse_text_reads(fn, texts, error, inert):
     """Raise ``error(node, message)`` at the first read of a name of ``texts`` other than
-    in a call ``inert(call)`` says is for its effect only (print, logging), a ``raise``, an
-    ``assert``'s message, or text assigned to a name of ``texts``."""
+    in a call ``inert(call)`` says is for its effect only or gives no gradient (print,
+    logging, len), a comparison, a ``raise``, an ``assert``'s message, or text assigned to
+    a name of ``texts``."""
     if not texts:
         return
 
@@ -45,8 +47,9 @@ def refuse_text_reads(fn, texts, error, inert):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                 and node.id in texts and not allowed:
             raise error(node, f"{node.id!r} holds text made of a value being differentiated, "
-                              f"read here other than by print or logging" + TEXT_HINT)
-        if isinstance(node, ast.Call) and inert(node) or isinstance(node, ast.Raise):
+                              f"read here other than by print, logging or len()" + TEXT_HINT)
+        if isinstance(node, ast.Call) and inert(node) \
+                or isinstance(node, (ast.Raise, ast.Compare)):
             allowed = True
         if isinstance(node, ast.Assert):
             visit(node.test, allowed)
