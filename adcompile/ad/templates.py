@@ -77,8 +77,12 @@ def _substitution(rule, inputs, ndim_of, full_of, params, local_names, aliases, 
     """``substitute(tree)``: a template expression at this use, with the ``unbroadcast``
     calls that can have nothing to do dropped and the names replaced."""
     index = {name: i for i, name in enumerate(rule.inputs)}
-    # inputs that cannot broadcast another one up: known scalars, and repeats of the same name
-    scalar_inputs = {i for i, e in enumerate(inputs) if ndim_of(e) == 0}
+    # inputs that cannot broadcast another one up: known scalars (but not a constant input of
+    # a primitive that does not broadcast, which may be a shape: np.full(3, a)), and repeats
+    # of the same name
+    shaping = () if broadcasts(rule) else getattr(rule, "constant", ())
+    scalar_inputs = {i for i, e in enumerate(inputs)
+                     if ndim_of(e) == 0 and rule.inputs[i] not in shaping}
     # the ndims of the inputs known to have no axis of length 1 (None for the others): the
     # result of a broadcasting primitive of such inputs has the shape of the one of most
     # dimensions

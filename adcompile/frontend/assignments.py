@@ -14,6 +14,7 @@ from .. import ir
 from ..ir.trees import Node
 from .source import NOT_A_CALL
 from .syntax import Deferred, Part, Ready, has_call, is_pop, is_user_function
+from .texts import is_text
 
 
 class Assignments:
@@ -87,7 +88,9 @@ class Assignments:
             return self.new_list(target.id, value, stmt)
         if self.concatenate(target.id, value, stmt):   # pr = pr + [(a, b)]
             return
-        if not self.varies(value) and not self.must_inline(value):
+        if not self.varies(value) and not self.must_inline(value) \
+                or target.id in self.scope.texts and is_text(value):
+            # (text made of values being differentiated is only printed: texts.py)
             return self.keep_assignment(target.id, value)
         shared_list = None
         if isinstance(value, ast.Name) and (self.scope.env.get(value.id) in self.out.lists

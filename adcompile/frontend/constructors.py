@@ -22,7 +22,7 @@ import inspect
 import sys
 
 from ..errors import TransformError
-from .source import FunctionSource
+from .source import FunctionSource, own_signature
 
 #: where Python's generated ``__new__``/``__init__`` come from (they are made by exec)
 _GENERATED = "<string>"
@@ -38,6 +38,8 @@ def constructor_fields(cls, call):
     if any(isinstance(a, ast.Starred) for a in call.args) \
             or any(k.arg is None for k in call.keywords):
         return None
+    if isinstance(cls, type) and type(cls).__call__ is not type.__call__:
+        return None   # (a metaclass's __call__ may do anything with the object made)
     kind = _kind(cls)
     if kind is None:
         return _stored(cls, call)
@@ -101,7 +103,7 @@ def _stored(cls, call):
         return None
     try:
         node = FunctionSource(init).node
-        bound = inspect.signature(init).bind(None, *call.args,
+        bound = own_signature(init).bind(None, *call.args,
                                              **{k.arg: k.value for k in call.keywords})
     except (TransformError, TypeError, ValueError):
         return None

@@ -45,13 +45,21 @@ def view_groups(fn, callee):
     """User name -> the names of ``fn`` joined to it by assignments of the forms
     ``viewed_name`` knows (each may be the same array as, or a view of, another)."""
     groups = {}
+
+    def join(names):
+        joined = set().union(*(groups.get(n, {n}) for n in names))
+        for n in joined:
+            groups[n] = joined
+
     for node in ir.walk_tree(fn):
         viewed = viewed_name(node, callee)
         if viewed is not None:
-            joined = groups.get(viewed, {viewed}) | groups.get(node.targets[0].id,
-                                                               {node.targets[0].id})
-            for n in joined:
-                groups[n] = joined
+            join((viewed, node.targets[0].id))
+        if isinstance(node, ast.Assign) and len(node.targets) > 1 \
+                and all(isinstance(t, ast.Name) for t in node.targets):
+            # a = b = np.zeros(3): one array under both names (and a view of what it views)
+            first = ast.Assign(targets=node.targets[:1], value=node.value)
+            join([t.id for t in node.targets] + [viewed_name(first, callee) or node.targets[0].id])
     return groups
 
 
@@ -159,9 +167,13 @@ class Dependence:
             if e.id in self.scope.trees:   # a structure: whether any leaf varies
                 return any(leaf.name in self.out.varied_ssa
                            for leaf in self.scope.trees[e.id].leaves())
-            return e.id in varied
-        if isinstance(e, (ast.Constant, ast.JoinedStr)):   # (a string is never differentiated)
+            # (or its value now varies: another name of an array changed in place gave it
+            # a new value, c, d = a, 0; c[0] = x[0], that the names' flows did not show)
+            return e.id in varied or self.scope.env.get(e.id) in self.out.varied_ssa
+        if isinstance(e, ast.Constant):
             return False
+        # (an f-string of a value that varies varies too: float(f"{x}") is x; print and the
+        # other inert calls keep it as written, anything else refuses it)
         if isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp)
                                           and isinstance(e.op, (ast.Not, ast.Invert))):
             return False

@@ -15,6 +15,7 @@ from ..runtime import stop_gradient
 from .functions import HOISTED
 from .syntax import Deferred, Ready, index_expression, is_trivial, operator_named, symbol
 from .hints import attribute_hint
+from .texts import TEXT_HINT, is_text
 
 BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
@@ -149,13 +150,17 @@ class Expressions:
         if isinstance(e, ast.Subscript):
             return self._emit_subscript(target, e)
         hint = "; assign it to a variable first: y = a if c else b" \
-            if isinstance(e, ast.IfExp) else ""
+            if isinstance(e, ast.IfExp) else TEXT_HINT if isinstance(e, ast.JoinedStr) \
+            else ""
         raise self.scope.src.error(e, f"{UNSUPPORTED.get(type(e), type(e).__name__)} is not "
                                       f"supported{hint}")
 
     def _emit_operator(self, target, e):
         """``a op b`` or ``op a`` as the primitive of the operator."""
         if isinstance(e, ast.BinOp):
+            if is_text(e):
+                raise self.scope.src.error(e, "string formatting (%) of a value being "
+                                              "differentiated is not supported" + TEXT_HINT)
             op = operator_named(BINOPS[type(e.op)])
             inputs = [self.operand(e.left), self.operand(e.right)]
             expr = ast.BinOp(left=inputs[0], op=e.op, right=inputs[1])

@@ -15,7 +15,7 @@ from ..ir.trees import Node, unnamed
 from ..ir.naming import names_in
 from .closures import Closure
 from .local_functions import StandIn
-from .source import FunctionSource
+from .source import FunctionSource, own_signature
 from .syntax import MISSING, Deferred, is_literal, made_by_adcompile
 from .variadic import expand_unpacking, specialize
 
@@ -116,7 +116,7 @@ class Inline:
         """Parameter -> the structure (unnamed, ir.trees.unnamed) the call ``call`` of
         ``func`` gives it, for each argument that names one (``params``, ``layers[0]``)."""
         try:
-            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+            bound = own_signature(func).bind(*call.args, **{k.arg: k.value
                                                                  for k in call.keywords})
         except TypeError:
             return {}
@@ -129,12 +129,12 @@ class Inline:
         callee assigns, is first copied to a name of its own, so that a loop in the callee
         never writes to the caller's variable."""
         try:
-            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+            bound = own_signature(func).bind(*call.args, **{k.arg: k.value
                                                                  for k in call.keywords})
         except TypeError as exc:
             raise self.scope.src.error(call, f"call to {name}(): {exc}") from None
         operands, trees = {}, {}
-        for param, p in inspect.signature(func).parameters.items():
+        for param, p in own_signature(func).parameters.items():
             if param in bound.arguments and self.might_be_tree(bound.arguments[param]):
                 trees[param] = self.tree_value(bound.arguments[param])
             elif param in bound.arguments:

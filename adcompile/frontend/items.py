@@ -149,8 +149,12 @@ class Items:
 
     def _container_made(self, name):
         """'dict', 'list' or 'set' when generated name ``name`` was last made by a statement
-        kept as written that makes one ({}, [], dict(...)), else None."""
-        for s in reversed(self.out.body):
+        kept as written that makes one ({}, [], dict(...)), '<class> object' for an object
+        of a class other than an array's, else None (looking in the blocks around this one
+        too: a loop carries the name)."""
+        kept = (s for body in [self.out.body] + self.out.enclosing[::-1]
+                for s in reversed(body))
+        for s in kept:
             if isinstance(s, ir.Keep) and name in s.defines:
                 value = getattr(s.stmt, "value", None)
                 kinds = {ast.Dict: "dict", ast.DictComp: "dict", ast.List: "list",
@@ -160,6 +164,12 @@ class Items:
                 if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                         and value.func.id in ("dict", "list", "set"):
                     return value.func.id
+                if isinstance(value, ast.Call):
+                    # an object of a class other than an array's (collections.defaultdict)
+                    made = self.callee(value.func)
+                    if made.kind == "object" and isinstance(made.what, type) \
+                            and not issubclass(made.what, np.ndarray):
+                        return f"{made.what.__name__} object"
                 return None
         return None
 

@@ -91,6 +91,7 @@ class Loops:
         """The IR statements of one iteration: the items read at the step, the body, and
         the copies to the loop's names where an iteration falls through."""
         saved_body, saved_terminated = self.out.body, self.scope.terminated
+        self.out.enclosing.append(saved_body)
         self.out.body, self.scope.terminated = [], False
         self.scope.loops.append(names.carried)
         views = self.enter_loop_views(names.carried, names.names,   # (see loop_views.py)
@@ -118,6 +119,7 @@ class Loops:
         self.leave_loop_views(views, names.carried)
         self.scope.loop_trees.pop()
         self.out.body, self.scope.terminated = saved_body, saved_terminated
+        self.out.enclosing.pop()
         return body
 
     def assign_operand(self, target, operand, stmt):

@@ -51,6 +51,7 @@ from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
 from .statements import Statements
+from .texts import refuse_text_reads, text_names
 from .item_desugar import desugar_items
 from .items import Items
 from .nesting import split_nesting
@@ -154,6 +155,8 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         if not root:
             self.map_free_names(fn)
         scope.varied = varied_user_names(fn, set(varied_params), self.varies, self.callee)
+        scope.texts = text_names(fn, self.varies)
+        refuse_text_reads(fn, scope.texts, source.error, self._is_inert_call)
         # (a loop carries the names in them: not a parameter of an inlined function that
         # it never assigns, which is the caller's name)
         unassigned = set() if root else set(source.params) - stored
@@ -162,6 +165,13 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         refuse_complex(fn, source.error, self.callee, self.varies)
         self.check_calls(fn)
         return fn
+
+    def _is_inert_call(self, call):
+        """Whether ``call`` is made for its effect only (print, logging) or gives a value no
+        gradient flows through (len, int)."""
+        called = self.callee(call.func)
+        return called.kind == "object" and (self.registry.is_inert(called.what)
+                                            or self.registry.is_nondifferentiable(called.what))
 
     def is_pure(self, tree):
         """Whether the user's expression ``tree`` only computes a value (see effects.py):

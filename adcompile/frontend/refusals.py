@@ -83,6 +83,11 @@ REFLECTIVE_ATTRIBUTES = {"__dict__", "__globals__", "__closure__", "__code__", "
 _WHY = ("it reads or changes variables by name at run time, which adcompile cannot follow: "
         "a gradient could silently miss what flows through it")
 
+#: super() finds its object through the frame of the method that calls it
+_SUPER = ("super() cannot be differentiated: it finds the object (self) and its class through "
+          "the method's frame, which adcompile cannot follow; call the base class's method "
+          "by name, as Base.method(self, ...)")
+
 
 def refuse_seed_name(source):
     """Refuse the name ``out_bar`` in ``source``: generated gradients take the seed under it."""
@@ -121,6 +126,8 @@ def refuse_unsupported(fn, error, callee, comprehensions=True):
                                   f"differentiated function: {_WHY}; write obj.name")
             if name is not None:
                 allowed.add(node.func)
+            if called.kind == "object" and called.what is builtins.super:
+                raise error(node, _SUPER)
     for node in walk_tree(fn):
         # any mention of a reflective function, called or not (e = eval; e("a * a"))
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \

@@ -243,6 +243,14 @@ class FunctionSource:
 PLACE = "_adcompile_place"
 
 
+def own_signature(func):
+    """The signature of ``func``'s own ``def``, whose source adcompile reads (read_def):
+    ``inspect.signature`` alone follows ``__wrapped__`` to the function a decorator
+    (functools.wraps) wrapped, whose parameters and defaults may differ. (A callable
+    adcompile made, or a nested function's stand-in, has the signature it declares.)"""
+    return inspect.signature(func, follow_wrapped=not inspect.isfunction(func))
+
+
 def mark_place(tree, source, callers):
     """Mark every positioned node of ``tree``, a copy of ``source``'s AST inlined through the
     call sites ``callers``, with its ``PLACE``."""

@@ -29,6 +29,7 @@ class Scope:
     defined: set = field(default_factory=set)       # user names assigned so far
     free_map: dict = field(default_factory=dict)    # free user name -> fresh generated name
     varied: set = field(default_factory=set)        # user names that may depend on wrt
+    texts: set = field(default_factory=set)         # user names given text made of those
     loops: list = field(default_factory=list)       # enclosing loops' carried names
     loop_trees: list = field(default_factory=list)  # and the structures they carry
     terminated: bool = False                        # the current block ended with a jump
@@ -60,6 +61,7 @@ class Output:
     """What normalization builds: statements and facts about generated names."""
 
     body: list = field(default_factory=list)        # the block statements go to now
+    enclosing: list = field(default_factory=list)   # the blocks around it, outermost first
     varied_ssa: set = field(default_factory=set)    # generated names being differentiated
     lists: set = field(default_factory=set)         # generated names of lists of such values
     holders: dict = field(default_factory=dict)     # those of them holding lists (rows.append(

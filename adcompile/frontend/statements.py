@@ -27,10 +27,12 @@ class Statements:
         """Normalize a nested block; returns its IR statements and whether it ended with a
         jump."""
         saved_body, saved_terminated = self.out.body, self.scope.terminated
+        self.out.enclosing.append(saved_body)
         self.out.body, self.scope.terminated = [], False
         self.statements(stmts)
         result = (self.out.body, self.scope.terminated)
         self.out.body, self.scope.terminated = saved_body, saved_terminated
+        self.out.enclosing.pop()
         return result
 
     def statement(self, stmt):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import TransformError
 from ..ir import assigns, base_of, names_mentioned, walk_tree
-from .source import FunctionSource
+from .source import FunctionSource, own_signature
 from .syntax import is_user_function
 
 _ARRAY_ATTRIBUTES = frozenset(a for a in dir(np.ndarray) if not a.startswith("_"))
@@ -55,7 +55,7 @@ def _passed_on(source, params):
             continue
         try:
             callee = FunctionSource(called.what)
-            bound = inspect.signature(called.what).bind_partial(*node.args, **{
+            bound = own_signature(called.what).bind_partial(*node.args, **{
                 k.arg: k.value for k in node.keywords if k.arg})
         except (TransformError, TypeError, ValueError):
             continue

@@ -20,7 +20,7 @@ from ..ir.naming import fresh_name, names_in
 from .closures import free_names
 from .local_functions import StandIn
 from .references import copy_call
-from .source import PLACE, DerivedSource
+from .source import PLACE, DerivedSource, own_signature
 
 
 def expand_unpacking(call):
@@ -55,7 +55,7 @@ def specialize(func, call, source, error, name):
     vararg, kwarg = node.args.vararg, node.args.kwarg
     if vararg is None and kwarg is None:
         return func, call, source
-    signature = inspect.signature(func)
+    signature = own_signature(func)
     try:
         bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:

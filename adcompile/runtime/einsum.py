@@ -26,7 +26,8 @@ def einsum_bar(z_bar, spec, a, b, k, *more):
     operand k's subscripts, broadcast along a subscript used nowhere else ('ij->i'), put on
     the diagonal where a subscript repeats ('ii->i'), and, for an ellipsis, summed over the
     dimensions NumPy broadcast operand k's along ('...i,...i' of shapes (3, 1, 4) and (2, 4))."""
-    operands = [a] if b is None else [a, b, *more]
+    # (an operand may be a list: np.einsum("i,i", x, [1.0, 2.0]))
+    operands = [np.asarray(o) for o in ([a] if b is None else [a, b, *more])]
     dtype = np.result_type(z_bar, *operands, 1.0)   # a number z_bar: the operands' precision
     inputs, output = _einsum_subscripts(spec)
     mine, shape = inputs[k], np.shape(operands[k])

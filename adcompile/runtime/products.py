@@ -14,7 +14,7 @@ def matmul_bar_left(z_bar, x, y, to=None):
         return unbroadcast(matmul_bar_left(z_bar, x, y), to)
     if np.ndim(y) == 1:
         if np.ndim(x) == 1:
-            return z_bar * y
+            return z_bar * np.asarray(y)   # (y may be a list: np.dot(x, [1.0, 2.0]))
         return unbroadcast(np.expand_dims(z_bar, -1) * y, x)
     if np.ndim(x) == 1:
         return unbroadcast((y @ np.expand_dims(z_bar, -1))[..., 0], x)
@@ -25,7 +25,7 @@ def matmul_bar_right(z_bar, x, y):
     """The adjoint of ``y`` in ``z = x @ y`` for operands of any dimensions."""
     if np.ndim(x) == 1:
         if np.ndim(y) == 1:
-            return z_bar * x
+            return z_bar * np.asarray(x)   # (x may be a list: np.dot([1.0, 2.0], y))
         return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(z_bar, -2), y)
     if np.ndim(y) == 1:
         return unbroadcast((np.swapaxes(x, -1, -2) @ np.expand_dims(z_bar, -1))[..., 0], y)
@@ -46,7 +46,7 @@ def unbroadcast_product(g, y, x):
 def dot_bar_left(z_bar, x, y):
     """The adjoint of ``x`` in ``z = np.dot(x, y)``."""
     if np.ndim(x) == 0 or np.ndim(y) == 0:
-        return unbroadcast(z_bar * y, x)
+        return unbroadcast(z_bar * np.asarray(y), x)
     if np.ndim(y) > 2:   # not a matrix product of stacks: a tensordot
         return tensordot_bar_left(z_bar, x, y, dot_axes(x, y))
     return matmul_bar_left(z_bar, x, y)
@@ -55,7 +55,7 @@ def dot_bar_left(z_bar, x, y):
 def dot_bar_right(z_bar, x, y):
     """The adjoint of ``y`` in ``z = np.dot(x, y)``."""
     if np.ndim(x) == 0 or np.ndim(y) == 0:
-        return unbroadcast(z_bar * x, y)
+        return unbroadcast(z_bar * np.asarray(x), y)
     if np.ndim(y) > 2:
         return tensordot_bar_right(z_bar, x, y, dot_axes(x, y))
     return matmul_bar_right(z_bar, x, y)
