@@ -324,3 +324,35 @@ def recursing(params, x, n):
 def test_recursion_over_the_same_structure_stays_refused(f):
     with pytest.raises(TransformError, match="is recursive"):
         ad.grad(f)({"w": np.ones(2)}, np.ones(2), 3)
+
+
+# --- a method of a module-level object, called in the function differentiated -----------
+
+
+class Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, w, x):
+        return np.sum(np.tanh(w * x * self.scale) ** 2)
+
+
+SCALED = Scaled(3.0)
+
+
+def through_module_object(w, x):
+    return SCALED.loss(w, x) + np.sum(w ** 2)
+
+
+def test_method_of_a_module_level_object():
+    w, x = rng.standard_normal(3), rng.standard_normal(3)
+    grad = ad.grad(through_module_object)
+    assert_close(grad(w, x), numerical_grad(through_module_object, (w, x), 0), 1e-5, 1e-7)
+    assert_close(grad(w, x), with_autograd_numpy(globals(), autograd.grad(through_module_object),
+                                                 w, x), 1e-10, 1e-12)
+    # the object's attributes are read when the gradient runs, as the function reads them
+    SCALED.scale = 0.5
+    try:
+        assert_close(grad(w, x), numerical_grad(through_module_object, (w, x), 0), 1e-5, 1e-7)
+    finally:
+        SCALED.scale = 3.0

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ir
 from .hints import METHOD_HINT
-from .syntax import is_user_function
+from .syntax import is_user_function, user_method
 from .rewritten_calls import TRAPEZOIDS
 from .variadic import expand_unpacking
 
@@ -65,6 +65,13 @@ class Calls:
             done = self.trapezoid(target, e)
             if done is not None:
                 return done
+        if called.kind == "object" and user_method(what) is not None \
+                and isinstance(e.func, ast.Attribute) and self.registry.rule_for(what) is None:
+            # MODEL.loss(w, x) of a module-level object: Model.loss(MODEL, w, x), the object
+            # read (never differentiated) where the code reads its attributes
+            call = ast.copy_location(ast.Call(func=e.func, args=[e.func.value] + e.args,
+                                              keywords=e.keywords), e)
+            return self.inline(target, user_method(what), call)
         if called.kind == "object" and self.registry.rule_for(what) is None \
                 and is_user_function(what):
             if getattr(what, "_adcompile_primitive", False):

@@ -86,6 +86,16 @@ def is_user_function(obj):
     return inspect.isfunction(obj) and module.split(".")[0] not in ("numpy", "adcompile")
 
 
+def user_method(obj):
+    """For a method of the user's class bound to an object (``MODEL.loss``, ``MODEL`` a
+    module-level object), the function to inline with the object as its first argument;
+    else None."""
+    if inspect.ismethod(obj) and not isinstance(obj.__self__, type) \
+            and is_user_function(obj.__func__):
+        return obj.__func__
+    return None
+
+
 def made_by_adcompile(obj):
     """(the compiler.Transform, the kind: "grad", "vjp", ...) of a callable adcompile made
     (``ad.grad(f)``), else None."""

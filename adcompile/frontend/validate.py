@@ -15,7 +15,7 @@ from .frozen import FROZEN
 from .hints import METHOD_HINT, rule_hint
 from .rewritten_calls import TRAPEZOIDS
 from .structure_use import items_of
-from .syntax import is_user_function
+from .syntax import is_user_function, user_method
 
 
 class Validation:
@@ -63,6 +63,7 @@ class Validation:
                                         or self.registry.is_nondifferentiable(what)
                                         or self.registry.is_inert(what)
                                         or is_user_function(what)
+                                        or user_method(what) is not None
                                         or what in (enumerate, zip, reversed, np.select)
                                         or what in TRAPEZOIDS):
             # (rewritten_calls.py writes np.select as the np.where calls it stands for,
