@@ -107,8 +107,10 @@ def _dependencies(f):
                 found.append((g, name, _Items(obj)))   # (functions a loop walks: unrolled)
                 todo.extend(x for x in obj if isinstance(x, types.FunctionType))
                 continue
-            if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)):
-                continue  # numbers and arrays are read when the gradient runs
+            if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)
+                                      or structure_kind(obj) in ("object", "dataclass")):
+                continue  # numbers and arrays are read when the gradient runs (an object's
+                #           methods may be inlined: MODEL.loss(w, x))
             found.append((g, name, obj))
             if isinstance(obj, types.FunctionType):
                 todo.append(obj)

@@ -14,8 +14,9 @@ import numpy as np
 
 from .. import ir
 from .hints import METHOD_HINT
-from .syntax import is_user_function, user_method
 from .rewritten_calls import TRAPEZOIDS
+from .source import Callee
+from .syntax import Ready, is_user_function, user_method
 from .variadic import expand_unpacking
 
 
@@ -66,12 +67,9 @@ class Calls:
             if done is not None:
                 return done
         if called.kind == "object" and user_method(what) is not None \
-                and isinstance(e.func, ast.Attribute) and self.registry.rule_for(what) is None:
-            # MODEL.loss(w, x) of a module-level object: Model.loss(MODEL, w, x), the object
-            # read (never differentiated) where the code reads its attributes
-            call = ast.copy_location(ast.Call(func=e.func, args=[e.func.value] + e.args,
-                                              keywords=e.keywords), e)
-            return self.inline(target, user_method(what), call)
+                and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name) \
+                and self.registry.rule_for(what) is None:
+            return self._global_method(target, e, what)
         if called.kind == "object" and self.registry.rule_for(what) is None \
                 and is_user_function(what):
             if getattr(what, "_adcompile_primitive", False):
@@ -89,6 +87,19 @@ class Calls:
                                 lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                 keywords=kws),
                                 spelled)
+
+    def _global_method(self, target, e, method):
+        """``MODEL.loss(w, x)``, ``method`` bound to a module-level object: inlined as
+        ``Model.loss(MODEL, w, x)``, ``MODEL`` in the generated code bound to the object
+        it names now (as a function called by name is: normalize._capture_called_globals;
+        its attributes are read when the code runs, never differentiated)."""
+        obj = self.operand(e.func.value)
+        if not isinstance(obj, ast.Name):
+            raise self.unknown_call(e, Callee("object", method))
+        self.out.extra_globals.setdefault(obj.id, method.__self__)
+        call = ast.copy_location(ast.Call(func=e.func, args=[Ready(obj)] + e.args,
+                                          keywords=e.keywords), e)
+        return self.inline(target, user_method(method), call)
 
     def _stack_lists(self, e, rule, what):
         """``np.sum(terms)``, a NumPy function given a list (or a list display or
