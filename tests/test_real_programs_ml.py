@@ -511,3 +511,45 @@ def test_layers_counted_by_an_attribute_of_the_model():
         assert_leaves_close(got, with_autograd_numpy(globals(), autograd.grad(model.loss),
                                                      layers, x), 1e-10, 1e-12)
         assert all(np.all(W == 0) for W, _ in got[depth:])
+
+
+# -- per-layer values made by tuple(...), list(map(...)) and [*map(...)] ------------------------
+
+def norms_by_tuple(layers):
+    norms = tuple(np.sum(W ** 2) + np.sum(b ** 2) for W, b in layers)
+    return norms[0] + 2.0 * norms[1] * norms[-1]
+
+
+def norms_by_list_comprehension(layers):
+    norms = list([np.sum(np.tanh(W)) for W, _ in layers])
+    return norms[0] * norms[1] + norms[2]
+
+
+def penalty_by_map(params):
+    sizes = list(map(np.linalg.norm, params.values()))
+    return sizes[0] * sizes[1] + sum(sizes)
+
+
+def layer_norm(layer):
+    W, b = layer
+    return np.sum(W ** 2) + np.sum(b)
+
+
+def helper_mapped_over_layers(layers):
+    parts = [*map(layer_norm, layers)]
+    return parts[0] * parts[1] - parts[2]
+
+
+def sines_by_tuple_of_map(params):
+    waves = tuple(map(np.sin, params.values()))
+    return np.sum(waves[0] * waves[1])
+
+
+def test_values_per_layer_made_by_tuple_and_map():
+    layers = [(rng.normal(size=(3, 3)), rng.normal(size=3)) for _ in range(3)]
+    params = {"a": rng.normal(size=4), "b": rng.normal(size=4)}
+    for f in (norms_by_tuple, norms_by_list_comprehension, helper_mapped_over_layers):
+        check_model(f, layers)
+    for f in (penalty_by_map, sines_by_tuple_of_map):
+        check_model(f, params)
+
