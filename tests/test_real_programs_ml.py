@@ -553,3 +553,45 @@ def test_values_per_layer_made_by_tuple_and_map():
     for f in (penalty_by_map, sines_by_tuple_of_map):
         check_model(f, params)
 
+
+# -- layers zipped with their activations -----------------------------------------------------
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+ACTIVATIONS = [np.tanh, relu, np.sin]
+
+
+def mlp_zipped_with_module_activations(layers, x):
+    h = x
+    for (W, b), act in zip(layers, ACTIVATIONS):
+        h = act(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def mlp_zipped_with_local_activations(layers, x):
+    acts = (np.tanh, np.sin)
+    h = x
+    for i, ((W, b), act) in enumerate(zip(layers, acts)):
+        h = act(W @ h + b) * (i + 1)
+    return np.sum(h)
+
+
+def mlp_activation_first(layers, x):
+    h = x
+    for act, layer in zip(ACTIVATIONS, layers):
+        h = act(layer[0] @ h + layer[1])
+    return np.sum(h)
+
+
+def test_layers_zipped_with_a_list_of_activations():
+    x = rng.normal(size=4)
+    for n in (3, 2, 4):   # zip stops at the shorter of the two
+        layers = square_layers(n)
+        check_model(mlp_zipped_with_module_activations, layers, x)
+        check_model(mlp_activation_first, layers, x)
+        got = check_model(mlp_zipped_with_local_activations, layers, x)
+        assert all(np.all(W == 0) for W, _ in got[2:])
+    assert np.all(check_model(mlp_zipped_with_module_activations, square_layers(4), x)[3][0]
+                  == 0)
