@@ -15,7 +15,7 @@ import numpy as np
 from .. import ir
 from .hints import METHOD_HINT
 from .syntax import is_user_function
-from .rewritten_calls import TRAPEZOIDS
+from .rewritten_calls import MASKED_REDUCTIONS, TRAPEZOIDS
 from .variadic import expand_unpacking
 
 
@@ -51,6 +51,11 @@ class Calls:
             return self.select(target, e)
         if called.is_(np.einsum):
             done = self.einsum(target, e)
+            if done is not None:
+                return done
+        if any(called.is_(f) for f in MASKED_REDUCTIONS) \
+                and any(k.arg in ("where", "initial") for k in e.keywords):
+            done = self.masked_reduction(target, e, MASKED_REDUCTIONS[called.what])
             if done is not None:
                 return done
         if called.is_(np.quantile) or called.is_(np.percentile):
