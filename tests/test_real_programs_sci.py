@@ -338,3 +338,33 @@ def test_an_array_sorted_in_place():
     # a list's sort is Python's: refused, saying what to write
     with pytest.raises(ad.TransformError, match=r"xs.sort\(\) of a list .* xs = sorted\(xs\)"):
         ad.grad(sorted_list_in_place)(x)
+
+
+# -- double buffering in a time-stepping loop --------------------------------------------------
+
+def heat_swapped(u0, r=0.2, steps=6):
+    u, un = u0.copy(), u0.copy()
+    for _ in range(steps):
+        un[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+        u, un = un, u
+    return np.sum(u ** 2 * np.arange(u.size))
+
+
+def heat_swapped_copying(u0, r=0.2, steps=6):
+    u, un = u0.copy(), u0.copy()
+    for _ in range(steps):
+        un = un.copy()
+        un[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+        u, un = un, u
+    return np.sum(u ** 2 * np.arange(u.size))
+
+
+def test_double_buffering_is_refused_saying_what_to_write():
+    u0 = np.sin(np.linspace(0.0, 3.0, 9))
+    # the two arrays swapped: the analysis cannot tell them apart afterwards, refused
+    with pytest.raises(ad.TransformError, match=r"here 'u, un = un, u' swaps the two arrays "
+                                                r"\(double buffering\)"):
+        ad.grad(heat_swapped)(u0)
+    # what the message says to write: the same values, and their gradient
+    assert heat_swapped_copying(u0) == heat_swapped(u0)
+    assert_grad(heat_swapped_copying, u0)
