@@ -595,3 +595,28 @@ def test_layers_zipped_with_a_list_of_activations():
         assert all(np.all(W == 0) for W, _ in got[2:])
     assert np.all(check_model(mlp_zipped_with_module_activations, square_layers(4), x)[3][0]
                   == 0)
+
+
+def forward_layers(layers, x, n_layers=2):
+    h = x
+    for i in range(n_layers):
+        W, b = layers[i]
+        h = np.tanh(W @ h + b)
+    return h
+
+
+def loss_through_a_forward_helper(layers, x, depth=3):
+    return np.sum(forward_layers(layers, x, depth) ** 2)
+
+
+def loss_through_a_helpers_default(layers, x):
+    return np.sum(forward_layers(layers, x) ** 2) + np.sum(forward_layers(layers, x, 1))
+
+
+def test_the_number_of_layers_passed_to_a_forward_helper():
+    layers, x = square_layers(4), rng.normal(size=4)
+    for depth in (3, 1, 4):
+        got = check_model(loss_through_a_forward_helper, layers, x, depth)
+        assert all(np.all(W == 0) for W, _ in got[depth:])
+    got = check_model(loss_through_a_helpers_default, layers, x)
+    assert all(np.all(W == 0) for W, _ in got[2:])

@@ -6,12 +6,17 @@ from a module-level (or closure) int is such an int: the code is specialised on 
 value, which each call reads again (api._specialisation), as it does a structure's
 shape, so code made for one value never runs for another.
 
+A function of the user's called with such an int, or with an int known now
+(``forward(params, x, n_layers)``, ``forward(params, x, 2)``), has it too, for a
+parameter it never assigns (``argument_ints``, ``seed_argument_ints``).
+
 A need is named by a descriptor: ``("param", name)``, ``("leaf", param, index)`` (the
 index of the leaf among the structure's leaves, depth first) or ``("free", name)``.
 Part of ``normalize.Normalizer``.
 """
 
 import ast
+import inspect
 
 from .. import ir
 from ..errors import TransformError
@@ -44,10 +49,49 @@ class StaticInts:
                 found.append(need)
         return found
 
+    def argument_ints(self, func, call):
+        """{parameter of ``func``: the int the call ``call`` (in the current scope) gives it,
+        known now or a descriptor of the int a call of the differentiated function gives};
+        parameters given something else are left out."""
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except TypeError:
+            return {}
+        bound.apply_defaults()
+        found = {}
+        for param, argument in bound.arguments.items():
+            if type(argument) is int:   # (a default)
+                found[param] = argument
+            if not isinstance(argument, ast.expr):
+                continue
+            value = self.static_value(argument)
+            if type(value) is int:
+                found[param] = value
+            elif isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript)):
+                need = self.static_need(argument)
+                if need is not None:
+                    found[param] = _Given(need)
+        return found
+
+    def seed_argument_ints(self, found, fn):
+        """In the callee just entered (its ``def`` ``fn``), the ints ``argument_ints`` found
+        for the parameters it never assigns."""
+        stored = ir.assigns([fn])
+        for param, value in found.items():
+            if param in stored:
+                continue
+            if isinstance(value, _Given):
+                self.scope.given_ints[param] = value.need
+            else:
+                self.scope.constants[param] = value
+
     def static_need(self, e):
         """The descriptor of the int user expression ``e`` reads, when a call can give it;
         else None."""
         root = self.inlining.root
+        if isinstance(e, ast.Name) and e.id in self.scope.given_ints:
+            return self.scope.given_ints[e.id]
         if isinstance(e, ast.Name):
             if self.scope.src is not root or e.id in self.scope.trees:
                 return None
@@ -72,3 +116,11 @@ class StaticInts:
                 if other == leaf:
                     return ("leaf", param, index)
         return None
+
+
+class _Given:
+    """The descriptor of an int a call of the differentiated function gives, passed on to
+    a callee (see StaticInts.argument_ints)."""
+
+    def __init__(self, need):
+        self.need = need
