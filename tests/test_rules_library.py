@@ -1095,19 +1095,19 @@ def test_correlate():
 # reductions with where= and initial= (frontend/rewritten_calls.py)
 # ===========================================================================
 
-MASK = np.array([[True, False, True], [False, False, True]])
+KEPT = np.array([[True, False, True], [False, False, True]])
 
 
 def r_sum_where(x):
-    return np.sum(x ** 2, where=x > 0) + np.sum(np.sum(np.sin(x), axis=0, where=MASK) ** 2) \
-        + np.sum(x * 3.0, initial=1.5) ** 2 + np.sum(np.sum(x, 1, keepdims=True, where=MASK,
+    return np.sum(x ** 2, where=x > 0) + np.sum(np.sum(np.sin(x), axis=0, where=KEPT) ** 2) \
+        + np.sum(x * 3.0, initial=1.5) ** 2 + np.sum(np.sum(x, 1, keepdims=True, where=KEPT,
                                                             initial=0.5) ** 2)
 
 
 def r_extremes_initial(x):
     return np.max(x, initial=0.0) + np.min(x, initial=0.0) \
-        + np.sum(np.max(x, axis=1, where=MASK, initial=-5.0, keepdims=True) ** 2) \
-        + np.sum(np.amin(x, axis=0, where=MASK, initial=0.7) ** 2)   # (a column all masked)
+        + np.sum(np.max(x, axis=1, where=KEPT, initial=-5.0, keepdims=True) ** 2) \
+        + np.sum(np.amin(x, axis=0, where=KEPT, initial=0.7) ** 2)   # (a column all masked)
 
 
 def test_reductions_with_where_and_initial():
@@ -1120,4 +1120,4 @@ def test_reductions_with_where_and_initial():
     assert_close(narrow, ad.grad(r_sum_where)(x), 1e-5, 1e-5)
     # NumPy refuses a where= mask for max without initial=; so does the gradient
     with pytest.raises(ad.TransformError, match="where= of np.max is not supported"):
-        ad.grad(lambda x: np.max(x, where=MASK))(x)
+        ad.grad(lambda x: np.max(x, where=KEPT))(x)
