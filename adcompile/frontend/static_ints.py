@@ -63,16 +63,25 @@ class StaticInts:
         for param, argument in bound.arguments.items():
             if type(argument) is int:   # (a default)
                 found[param] = argument
-            if not isinstance(argument, ast.expr):
-                continue
+            if isinstance(argument, ast.expr):
+                given = self._given_int(argument)
+                if given is not None:
+                    found[param] = given
+        return found
+
+    def _given_int(self, argument):
+        """The int the user expression ``argument`` is known to be now, or the ``_Given``
+        descriptor of the int a call gives for it, or None."""
+        try:
             value = self.static_value(argument)
             if type(value) is int:
-                found[param] = value
-            elif isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript)):
+                return value
+            if isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript)):
                 need = self.static_need(argument)
-                if need is not None:
-                    found[param] = _Given(need)
-        return found
+                return None if need is None else _Given(need)
+        except TransformError:   # (what it reads is refused where it is normalized)
+            return None
+        return None
 
     def seed_argument_ints(self, found, fn):
         """In the callee just entered (its ``def`` ``fn``), the ints ``argument_ints`` found
