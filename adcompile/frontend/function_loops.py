@@ -118,7 +118,7 @@ def _zipped_copies(stmt, fn, source, local):
             rest.append((t, seq))
         else:
             return None
-    if not functions:
+    if not functions or _mentioned_in(stmt.body, [seq for _, seq in rest]):
         return None
     copies = []
     for k in range(min(len(items) for items in functions.values())):
@@ -137,6 +137,17 @@ def _zipped_copies(stmt, fn, source, local):
                 ast.Subscript(value=copy_tree(seq), slice=window, ctx=ast.Load())
                 for _, seq in rest]), body=body, orelse=[]), stmt))
     return copies
+
+
+def _mentioned_in(body, seqs):
+    """Whether ``body`` mentions the name any of ``seqs`` starts from (it might change it,
+    which zip, walking what the name held when the loop began, would not see)."""
+    bases = set()
+    for seq in seqs:
+        while isinstance(seq, ast.Attribute):
+            seq = seq.value
+        bases.add(seq.id)
+    return any(isinstance(n, ast.Name) and n.id in bases for s in body for n in ast.walk(s))
 
 
 def _function_items(seq, source, local, fn):
