@@ -255,7 +255,40 @@ def _specialisation(transform, check, values, kwargs):
                             f"arguments; pass the real and imaginary parts as separate real "
                             f"values")
         leaves.extend(found)
-    return transform.specialised(trees), _ndims(leaves), True
+    made = transform.specialised(trees)
+    while made.static_needs:   # (ints its loops over structures need: read at each call)
+        statics = dict(made.statics)
+        statics.update((need, _given_int(made, need, check, values, kwargs, trees))
+                       for need in made.static_needs)
+        made = transform.specialised(trees, statics)
+    return made, _ndims(leaves), True
+
+
+def _given_int(transform, need, check, values, kwargs, trees):
+    """The int a call gives for ``need`` (a descriptor: frontend/static_ints.py), that a
+    loop over a structure in ``transform`` needs: the value of an argument (or its
+    default), of an int in a structure passed, or of a module-level name, now."""
+    kind, name = need[0], need[1]
+    if kind == "free":
+        value = transform.source.resolve(name, None)
+    else:
+        at = check.params_in_order.index(name) if name in check.params_in_order else None
+        value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
+                                   else None)
+        if kind == "leaf":
+            value = leaf_values(trees[name], value)[need[2]]
+        elif value is None:
+            value = inspect.signature(transform.source.func).parameters[name].default
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at this "
+                         f"call, not an int)")
+
+
+def _described(need):
+    if need[0] == "leaf":
+        return f"an item of argument {need[1]!r}"
+    return f"{'argument' if need[0] == 'param' else 'the module-level name'} {need[1]!r}"
 
 
 def _compiled(transform, key, form):

@@ -78,12 +78,15 @@ def without_cycle_collection():
 
 class Transform:
     """Reverse-mode code for ``func`` with respect to ``wrt``; with ``has_aux``, ``func``
-    returns ``value, aux`` and the code returns aux as computed, next to the value."""
+    returns ``value, aux`` and the code returns aux as computed, next to the value.
+    ``statics``: the ints a call gives loops over structures (frontend/static_ints.py)."""
 
-    def __init__(self, func, wrt=0, trees=None, has_aux=False):
+    def __init__(self, func, wrt=0, trees=None, has_aux=False, statics=None):
         # the structure of each parameter that is one, for a call that passes one (see
         # ir/trees.py): its leaves are then parameters of their own
         self.trees = dict(trees or {})
+        self.statics = dict(statics or {})
+        self.static_needs = ()   # with deferred: the ints a call must give (see specialised)
         self.deferred = None
         self.structured_by = None   # with deferred: the parameters whose structure it needs
         self.has_aux = has_aux
@@ -143,8 +146,11 @@ class Transform:
                                                 f"example args=)")
             with without_cycle_collection():
                 self.normal = pipeline.normalize(self.source, self.wrt, self.trees,
-                                                 has_aux=has_aux)
+                                                 has_aux=has_aux, statics=self.statics)
         except TransformError as exc:
+            if self.trees and getattr(exc, "static_needs", None):
+                self.deferred, self.static_needs = exc, tuple(exc.static_needs)
+                return False
             called = None if use is not None or self.trees else method_call(
                 self.source, set(self.source.params) - set(self.wrt))
             waits = getattr(exc, "needs_structure", False) and not self.trees
@@ -169,17 +175,19 @@ class Transform:
         if self.deferred is not None:
             raise self.deferred
 
-    def specialised(self, trees):
+    def specialised(self, trees, statics=None):
         """This function's Transform for a call whose differentiated arguments ``trees``
-        (parameter -> ``ir.trees.Node``) are structures (cached)."""
-        key = tuple(sorted(trees.items(), key=lambda item: item[0]))
+        (parameter -> ``ir.trees.Node``) are structures, and that gives the ints
+        ``statics`` (descriptor -> int: see frontend/static_ints.py) (cached)."""
+        key = (tuple(sorted(trees.items(), key=lambda item: item[0])),
+               tuple(sorted((statics or {}).items(), key=repr)))
         found = self._specialised.get(key)
         if found is None:
             with self._lock:
                 found = self._specialised.get(key)
                 if found is None:
                     found = self._specialised[key] = Transform(self._func(), self._wrt_given,
-                                                               trees, self.has_aux)
+                                                               trees, self.has_aux, statics)
         return found
 
     def _leaves(self, param):

@@ -325,12 +325,14 @@ CASES = [
             '''A docstring.'''
             print(x.shape)
             np.sum(np.ones(2))
-            return np.sum(np.exp(x))
+            y = x * 2.0
+            y.sort()
+            return np.sum(np.exp(x)) + np.sum(y * np.arange(3.0))
     """, args=((V,),)),
     Case(("Expr",), REJECTED, """
         def f(x):
             y = x * 2.0
-            y.sort()  # ERR
+            y.partition(1)  # ERR
             return np.sum(y * x)
     """, args=((V,),), word=r"method|in place|expression"),
     Case(("Pass",), SUPPORTED, """

@@ -406,12 +406,12 @@ def test_function_passed_as_argument_on_active_value():
 
 
 def f_np_convolve(x):
-    y = np.correlate(x, x, "full")  # ERR:np_convolve
+    y = np.ediff1d(x)  # ERR:np_convolve
     return np.sum(y)
 
 
 def test_numpy_function_without_rule_convolve():
-    expect_rejected(f_np_convolve, ("np_convolve", r"correlate"))
+    expect_rejected(f_np_convolve, ("np_convolve", r"ediff1d"))
 
 
 def f_np_partition(x):
@@ -457,9 +457,9 @@ def test_unknown_function_suggests_a_rule():
     message = message_of(f_np_convolve, np.ones(3))
     lines = message.splitlines()
     # the first line as it always was; the suggestion last, on a line of its own
-    assert lines[0].endswith(": call to 'np.correlate' (correlate) cannot be differentiated: "
+    assert lines[0].endswith(": call to 'np.ediff1d' (ediff1d) cannot be differentiated: "
                              "it has no adjoint rule")
-    assert lines[-1] == ("hint: give it a rule with ad.adjoint_rule(np.correlate) or "
+    assert lines[-1] == ("hint: give it a rule with ad.adjoint_rule(np.ediff1d) or "
                          "ad.primitive (README: 'Your own primitives')")
 
 
@@ -490,7 +490,7 @@ def test_function_in_a_variable_keeps_its_own_advice():
 
 
 def inner_refusing(v):
-    return np.correlate(v, v, "full")  # ERR:inner_refusing
+    return np.ediff1d(v)  # ERR:inner_refusing
 
 
 def middle_calling(v):
@@ -504,7 +504,7 @@ def outer_calling(x):
 
 
 def test_refusal_in_an_inlined_helper_names_the_call_chain():
-    exc = expect_rejected(outer_calling, ("inner_refusing", r"np\.correlate"))
+    exc = expect_rejected(outer_calling, ("inner_refusing", r"np\.ediff1d"))
     lines = str(exc).splitlines()
     chain = [line for line in lines if line.startswith("  called from ")]
     assert chain == [
@@ -646,12 +646,12 @@ def f_inplace_item(x):
 
 
 def f_expr_sort(x):
-    x.sort()  # ERR:expr_sort
+    x.partition(1)  # ERR:expr_sort
     return np.sum(x * np.arange(3.0))
 
 
 def test_expression_statement_on_active_value():
-    expect_rejected(f_expr_sort, ("expr_sort", r"expression|\bsort\b"))
+    expect_rejected(f_expr_sort, ("expr_sort", r"expression|\bpartition\b"))
 
 
 def f_out_keyword(x):

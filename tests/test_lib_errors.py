@@ -32,7 +32,7 @@ LIBRARY = '''
 
 
     def smooth(x):
-        return np.correlate(x, np.ones(2), "full")
+        return np.ediff1d(x)
 
 
     def smoothed_energy(x):
@@ -110,12 +110,12 @@ def test_a_refusal_in_a_library_is_shown_at_the_users_call(fakelib):
 
 def test_the_hint_works(fakelib):
     with pytest.raises(ad.TransformError, match=r"lib\.smoothed_energy\(\) cannot be "
-                                                r"differentiated: call to 'np.correlate'"):
+                                                r"differentiated: call to 'np.ediff1d'"):
         ad.grad(convolving)(np.ones(3))
 
     @ad.adjoint_rule(fakelib.smoothed_energy)
     def _(y, x):
-        x_bar += y_bar * np.convolve(2.0 * lib.smooth(x), np.ones(2), "valid")  # noqa: F821
+        x_bar += y_bar * np.convolve(-2.0 * lib.smooth(x), np.array([1.0, -1.0]))  # noqa: F821
 
     x = np.array([0.3, -1.0, 2.0])
     ad.check_grad(convolving, x)

@@ -174,10 +174,15 @@ def test_layers_named_by_their_number():
     assert sorted(acts) == ["a0", "a1", "a2", "a3"]
     assert_close(acts["a3"], activations_by_layer(params, x)[1]["a3"], 0, 0)
     assert_leaves_close(g, leaf_gradients(lambda p, x: activations_by_layer(p, x)[0], params, x))
-    # an argument's value is not known when the function is transformed: refused, saying so
-    with pytest.raises(ad.TransformError, match=r"test_real_programs_ml.py:\d+:\d+: the loop "
-                                                r"indexes a structure .* an argument's value"):
-        ad.grad(layers_counted_by_an_argument)(params, rng.normal(size=(2, 3)))
+    # the number of layers left to its default, or given: the code is made for each value
+    x = rng.normal(size=(2, 4))
+    first = {k: v for k, v in params.items() if k != "W1"}
+    first["W0"], first["b0"] = rng.normal(size=(4, 5)), rng.normal(size=5)
+    first["W1"], first["W2"] = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
+    first["b2"] = rng.normal(size=5)
+    check_model(layers_counted_by_an_argument, first, x)
+    check_model(layers_counted_by_an_argument, first, x, 2)
+    check_model(layers_counted_by_an_argument, first, x, np.int64(1))
 
 
 # -- dropout masks drawn the way the course notes draw them ----------------------------------
@@ -424,3 +429,194 @@ def test_a_mean_over_segments_counted_with_add_at():
     assert_close(ad.grad(segment_mean_pool, wrt=1)(W, X, seg),
                  numerical_grad(segment_mean_pool, (W, X, seg), 1))
     assert np.array_equal(seg, [0, 1, 1, 2, 0, 0])
+
+
+# -- loops over layers counted by an int known at the call ------------------------------------
+
+N_LAYERS = 2
+
+
+def mlp_of_n_layers(layers, x, n_layers=3):
+    h = x
+    for i in range(n_layers):
+        W, b = layers[i]
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def mlp_of_module_depth(layers, x):
+    h = x
+    for i in range(N_LAYERS):
+        W, b = layers[i]
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+class DeepModel:
+    """Holds its depth; the parameters are passed."""
+
+    def __init__(self, n_layers):
+        self.n_layers = n_layers
+
+    def loss(self, layers, x):
+        h = x
+        for i in range(self.n_layers - 1):
+            W, b = layers[i]
+            h = np.tanh(W @ h + b)
+        W, b = layers[self.n_layers - 1]
+        return np.sum((W @ h + b) ** 2)
+
+
+def square_layers(n):
+    return [(rng.normal(size=(4, 4)), rng.normal(size=4)) for _ in range(n)]
+
+
+def test_layers_counted_by_a_default_argument_and_by_the_call():
+    layers, x = square_layers(4), rng.normal(size=4)
+    g = ad.grad(mlp_of_n_layers)
+    for given in ((), (2,), (4,), (3,), (2,)):   # each value its own code, none stale
+        got = check_model(mlp_of_n_layers, layers, x, *given)
+        used = given[0] if given else 3
+        assert all(np.all(W == 0) and np.all(b == 0) for W, b in got[used:])
+        assert_leaves_close(g(layers, x, *given), got, 0, 0)
+    assert_leaves_close(g(layers, x, n_layers=2), check_model(mlp_of_n_layers, layers, x, 2),
+                        0, 0)
+    with pytest.raises(ad.TransformError, match=r"argument 'n_layers' is 2\.0 at this call"):
+        g(layers, x, 2.0)
+
+
+def test_layers_counted_by_a_module_level_int_read_at_each_call():
+    global N_LAYERS
+    layers, x = square_layers(4), rng.normal(size=4)
+    g = ad.grad(mlp_of_module_depth)
+    try:
+        for depth in (2, 3, 1, 2):   # changed after the gradient was made: never stale
+            N_LAYERS = depth
+            got = g(layers, x)
+            assert_leaves_close(got, check_model(mlp_of_module_depth, layers, x), 0, 0)
+            assert all(np.all(W == 0) for W, _ in got[depth:])
+            assert not np.all(got[depth - 1][0] == 0)
+    finally:
+        N_LAYERS = 2
+
+
+def test_layers_counted_by_an_attribute_of_the_model():
+    layers, x = square_layers(4), rng.normal(size=4)
+    model = DeepModel(3)
+    g = ad.grad(model.loss)
+    for depth in (3, 2, 4):   # the same object, its depth changed between calls
+        model.n_layers = depth
+        got = g(layers, x)
+        assert_leaves_close(got, leaf_gradients(model.loss, layers, x))
+        assert_leaves_close(got, with_autograd_numpy(globals(), autograd.grad(model.loss),
+                                                     layers, x), 1e-10, 1e-12)
+        assert all(np.all(W == 0) for W, _ in got[depth:])
+
+
+# -- per-layer values made by tuple(...), list(map(...)) and [*map(...)] ------------------------
+
+def norms_by_tuple(layers):
+    norms = tuple(np.sum(W ** 2) + np.sum(b ** 2) for W, b in layers)
+    return norms[0] + 2.0 * norms[1] * norms[-1]
+
+
+def norms_by_list_comprehension(layers):
+    norms = list([np.sum(np.tanh(W)) for W, _ in layers])
+    return norms[0] * norms[1] + norms[2]
+
+
+def penalty_by_map(params):
+    sizes = list(map(np.linalg.norm, params.values()))
+    return sizes[0] * sizes[1] + sum(sizes)
+
+
+def layer_norm(layer):
+    W, b = layer
+    return np.sum(W ** 2) + np.sum(b)
+
+
+def helper_mapped_over_layers(layers):
+    parts = [*map(layer_norm, layers)]
+    return parts[0] * parts[1] - parts[2]
+
+
+def sines_by_tuple_of_map(params):
+    waves = tuple(map(np.sin, params.values()))
+    return np.sum(waves[0] * waves[1])
+
+
+def test_values_per_layer_made_by_tuple_and_map():
+    layers = [(rng.normal(size=(3, 3)), rng.normal(size=3)) for _ in range(3)]
+    params = {"a": rng.normal(size=4), "b": rng.normal(size=4)}
+    for f in (norms_by_tuple, norms_by_list_comprehension, helper_mapped_over_layers):
+        check_model(f, layers)
+    for f in (penalty_by_map, sines_by_tuple_of_map):
+        check_model(f, params)
+
+
+# -- layers zipped with their activations -----------------------------------------------------
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+ACTIVATIONS = [np.tanh, relu, np.sin]
+
+
+def mlp_zipped_with_module_activations(layers, x):
+    h = x
+    for (W, b), act in zip(layers, ACTIVATIONS):
+        h = act(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def mlp_zipped_with_local_activations(layers, x):
+    acts = (np.tanh, np.sin)
+    h = x
+    for i, ((W, b), act) in enumerate(zip(layers, acts)):
+        h = act(W @ h + b) * (i + 1)
+    return np.sum(h)
+
+
+def mlp_activation_first(layers, x):
+    h = x
+    for act, layer in zip(ACTIVATIONS, layers):
+        h = act(layer[0] @ h + layer[1])
+    return np.sum(h)
+
+
+def test_layers_zipped_with_a_list_of_activations():
+    x = rng.normal(size=4)
+    for n in (3, 2, 4):   # zip stops at the shorter of the two
+        layers = square_layers(n)
+        check_model(mlp_zipped_with_module_activations, layers, x)
+        check_model(mlp_activation_first, layers, x)
+        got = check_model(mlp_zipped_with_local_activations, layers, x)
+        assert all(np.all(W == 0) for W, _ in got[2:])
+    assert np.all(check_model(mlp_zipped_with_module_activations, square_layers(4), x)[3][0]
+                  == 0)
+
+
+def forward_layers(layers, x, n_layers=2):
+    h = x
+    for i in range(n_layers):
+        W, b = layers[i]
+        h = np.tanh(W @ h + b)
+    return h
+
+
+def loss_through_a_forward_helper(layers, x, depth=3):
+    return np.sum(forward_layers(layers, x, depth) ** 2)
+
+
+def loss_through_a_helpers_default(layers, x):
+    return np.sum(forward_layers(layers, x) ** 2) + np.sum(forward_layers(layers, x, 1))
+
+
+def test_the_number_of_layers_passed_to_a_forward_helper():
+    layers, x = square_layers(4), rng.normal(size=4)
+    for depth in (3, 1, 4):
+        got = check_model(loss_through_a_forward_helper, layers, x, depth)
+        assert all(np.all(W == 0) for W, _ in got[depth:])
+    got = check_model(loss_through_a_helpers_default, layers, x)
+    assert all(np.all(W == 0) for W, _ in got[2:])

@@ -306,3 +306,65 @@ def test_least_squares_inside_a_loss():
     rates = np.array([0.5, 2.0])
     assert_grad(variable_projection, rates, t, y)
     assert_grad(variable_projection, rates, t, y, wrt=2)
+
+
+# -- sorting a working copy in place ----------------------------------------------------------
+
+def trimmed_mean(x, k=1):
+    s = x.copy()
+    s.sort()
+    return np.mean(s[k:-k])
+
+
+def sorted_columns_with_a_row_kept(x, w):
+    y = np.tanh(x) * 2.0
+    first = y[0]           # a view of y: sorted with it
+    y.sort(axis=0)
+    return np.sum(y * w) + np.sum(first ** 2)
+
+
+def sorted_list_in_place(x):
+    xs = [x[0], x[1] ** 2, x[2]]
+    xs.sort()
+    return xs[0] - xs[-1]
+
+
+def test_an_array_sorted_in_place():
+    x = np.array([0.3, -1.2, 0.8, 2.0, -0.1, 0.55])
+    g = assert_grad(trimmed_mean, x)
+    assert_close(g, autograd.grad(lambda x: anp.mean(anp.sort(x)[1:-1]))(x), 1e-12, 1e-12)
+    w = np.arange(6.0).reshape(2, 3)
+    assert_grad(sorted_columns_with_a_row_kept, x.reshape(2, 3), w)
+    # a list's sort is Python's: refused, saying what to write
+    with pytest.raises(ad.TransformError, match=r"xs.sort\(\) of a list .* xs = sorted\(xs\)"):
+        ad.grad(sorted_list_in_place)(x)
+
+
+# -- double buffering in a time-stepping loop --------------------------------------------------
+
+def heat_swapped(u0, r=0.2, steps=6):
+    u, un = u0.copy(), u0.copy()
+    for _ in range(steps):
+        un[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+        u, un = un, u
+    return np.sum(u ** 2 * np.arange(u.size))
+
+
+def heat_swapped_copying(u0, r=0.2, steps=6):
+    u, un = u0.copy(), u0.copy()
+    for _ in range(steps):
+        un = un.copy()
+        un[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+        u, un = un, u
+    return np.sum(u ** 2 * np.arange(u.size))
+
+
+def test_double_buffering_is_refused_saying_what_to_write():
+    u0 = np.sin(np.linspace(0.0, 3.0, 9))
+    # the two arrays swapped: the analysis cannot tell them apart afterwards, refused
+    with pytest.raises(ad.TransformError, match=r"here 'u, un = un, u' swaps the two arrays "
+                                                r"\(double buffering\)"):
+        ad.grad(heat_swapped)(u0)
+    # what the message says to write: the same values, and their gradient
+    assert heat_swapped_copying(u0) == heat_swapped(u0)
+    assert_grad(heat_swapped_copying, u0)

@@ -293,6 +293,54 @@ def convolved(a, v):
         + np.sum(np.convolve(v, a) ** 2) + np.sum(np.cos(np.convolve(a, v, "valid")))
 
 
+def _full_correlation(n, m):
+    """The matrix taking the outer product of operands of lengths n and m (flattened) to
+    their full correlation (np.correlate(a, v, "full")[k] = sum_j a[k + j - m + 1] v[j])."""
+    out = np.zeros((n + m - 1, n * m))
+    for i in range(n):
+        for j in range(m):
+            out[i - j + m - 1, i * m + j] = 1.0
+    return out
+
+
+CORRELATE_5_3, CORRELATE_3_5 = _full_correlation(5, 3), _full_correlation(3, 5)
+
+
+def correlated_twin(a, v):
+    full = anp.dot(CORRELATE_5_3, anp.reshape(anp.outer(a, v), (-1,)))
+    swapped = anp.dot(CORRELATE_3_5, anp.reshape(anp.outer(v, a), (-1,)))
+    return anp.sum(anp.sin(full[1:6]) * anp.arange(1.0, 6.0)) + anp.sum(swapped ** 2) \
+        + anp.sum(anp.cos(full[2:5])) + anp.sum(swapped[1:6] * anp.arange(5.0))
+
+
+@case(normal(5), normal(3), wrt=(0, 1), order=2, twin=correlated_twin)
+def correlated(a, v):
+    return np.sum(np.sin(np.correlate(a, v, "same")) * np.arange(1.0, 6.0)) \
+        + np.sum(np.correlate(v, a, "full") ** 2) + np.sum(np.cos(np.correlate(a, v))) \
+        + np.sum(np.correlate(v, a, mode="same") * np.arange(5.0))
+
+
+def peak_to_peak_twin(x):
+    return (anp.max(x) - anp.min(x)) ** 2 \
+        + anp.sum((anp.max(x, axis=0) - anp.min(x, axis=0)) * anp.arange(1.0, 5.0))
+
+
+@case(distinct(3, 4, gap=0.05), order=2, twin=peak_to_peak_twin)
+def peak_to_peak(x):
+    return np.ptp(x) ** 2 + np.sum(np.ptp(x, axis=0) * np.arange(1.0, 5.0))
+
+
+def vandermonde_twin(x):
+    columns = anp.stack([x ** 3, x ** 2, x, anp.ones_like(x)], axis=1)
+    rising = anp.stack([anp.ones_like(x), x, x ** 2], axis=1)
+    return anp.sum(anp.sin(columns) * W44[:, :4]) + anp.sum(rising ** 2)
+
+
+@case(away(0.3, 1.5, 4), order=2, twin=vandermonde_twin)
+def vandermonde(x):
+    return np.sum(np.sin(np.vander(x)) * W44[:, :4]) + np.sum(np.vander(x, 3, True) ** 2)
+
+
 def item_assignment_of_a_number_twin(s, v):
     y = v * s
     y = anp.concatenate([y[:1] + s ** 2, anp.sin(s * v[0]) * anp.ones(1), y[2:]])

@@ -45,6 +45,7 @@ EXEMPT = {
                                     "np.linalg.multi_dot)",
     ("statistics", "corrcoef"): "np.corrcoef computes in float64 whatever the argument's "
                                 "precision",
+    ("numpy", "vander"): "np.vander computes in float64 whatever the argument's precision",
     **{key: "np.interp computes in float64 whatever its arguments' precision (its helpers as "
             "it does)"
        for key in [("numpy", "interp")] + [("generated", name) for name in (
@@ -373,6 +374,17 @@ def f_dot(x, y, z, v):
 @case(("numpy", "convolve"), args=(A(5), A(3)), wrt=(0, 1))
 def f_convolve(a, v):
     return np.sum(np.convolve(a, v, "same") ** 2) + np.sum(np.convolve(v, a))
+
+
+@case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
+def f_correlate(a, v):
+    return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \
+        + np.sum(np.correlate(a, v) ** 3)
+
+
+@case(("numpy", "ptp"), args=(np.array([[0.5, 0.25, -1.0], [0.25, 1.0, 0.75]]), W(3)))
+def f_ptp(x, w):
+    return np.ptp(x) ** 2 + np.sum(np.ptp(x, axis=0) * w)
 
 
 @case(("numpy", "outer"), args=(A(3), A(4), W(3, 4)), wrt=(0, 1))

@@ -1122,3 +1122,100 @@ def test_cov(data):
     assert h.shape == (k, n, k, n)
     with pytest.raises(ad.TransformError, match="not constants"):
         ad.grad(cov_variable_bias)(m, True)
+
+
+# ===========================================================================
+# numpy.py: np.ptp, np.vander, np.correlate
+# ===========================================================================
+
+def n_ptp(x, w):
+    return np.ptp(x) ** 2 + np.sum(np.ptp(x, axis=0) * w[0]) \
+        + np.sum(np.ptp(x, axis=-1, keepdims=True) ** 2 * w[:, :1])
+
+
+@covers(("numpy", "ptp"))
+@FEW
+@given(data=st.data())
+def test_ptp(data):
+    shape = (data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4)))
+    x = data.draw(arrays(shape, SPREAD, unique=True))   # no ties for the max and min
+    assert_grad(n_ptp, x, data.draw(weights(shape)))
+
+
+def test_ptp_of_ties_shares_as_max_and_min_do():
+    # two largest entries share the max's gradient, a constant array has none
+    x = np.array([2.0, 0.5, 2.0, -1.0])
+    assert_close(ad.grad(lambda x: np.ptp(x))(x), np.array([0.5, 0.0, 0.5, -1.0]), 0, 0)
+    assert_close(ad.grad(lambda x: np.ptp(x))(np.ones(3)), np.zeros(3), 0, 0)
+
+
+def n_vander(x, w):
+    n = x.size
+    return np.sum(np.vander(x) * w[:n, :n]) + np.sum(np.vander(x, 3) ** 2 * w[:n, :3]) \
+        + np.sum(np.vander(x, 4, increasing=True) * w[:n, 2:]) + np.sum(np.vander(x, 1))
+
+
+@covers(("numpy", "vander"))
+@FEW
+@given(data=st.data())
+def test_vander(data):
+    n = data.draw(st.integers(1, 5))
+    assert_grad(n_vander, data.draw(arrays((n,))), data.draw(weights((6, 6))))
+
+
+def test_vander_at_zero_and_of_no_columns():
+    # the powers' derivatives at 0 (0 ** 0 columns: no division by x)
+    assert_grad(n_vander, np.array([0.0, 1.5, -0.7]), np.arange(36.0).reshape(6, 6) / 10)
+    assert_close(ad.grad(lambda x: np.sum(np.vander(x, 0)) + np.sum(x))(np.ones(2)),
+                 np.ones(2), 0, 0)
+
+
+def n_correlate(a, v):
+    n = max(a.size, v.size)
+    return np.sum(np.sin(np.correlate(a, v, "same")) * np.arange(1.0, n + 1)) \
+        + np.sum(np.correlate(v, a, mode="full") ** 2) + np.sum(np.cos(np.correlate(a, v)))
+
+
+@covers(("numpy", "correlate"))
+def test_correlate():
+    rng = np.random.default_rng(12)
+    # (v longer than a: NumPy swaps them, and "same" then starts one entry later)
+    for n, m in [(5, 3), (3, 5), (4, 4), (1, 3), (6, 1), (2, 5), (6, 2), (4, 7)]:
+        assert_grad(n_correlate, rng.normal(size=n), rng.normal(size=m), wrt=(0, 1))
+    x = rng.normal(size=6)
+    h = ad.hessian(lambda x: np.sum(np.correlate(x, x[:3] ** 2, "same") ** 2))(x)
+    first = ad.grad(lambda x: np.sum(np.correlate(x, x[:3] ** 2, "same") ** 2))
+    fd = np.array([(first(x + 1e-5 * e) - first(x - 1e-5 * e)) / 2e-5 for e in np.eye(6)])
+    assert_close(h, fd, 1e-5, 1e-6)
+
+
+# ===========================================================================
+# reductions with where= and initial= (frontend/rewritten_calls.py)
+# ===========================================================================
+
+KEPT = np.array([[True, False, True], [False, False, True]])
+
+
+def r_sum_where(x):
+    return np.sum(x ** 2, where=x > 0) + np.sum(np.sum(np.sin(x), axis=0, where=KEPT) ** 2) \
+        + np.sum(x * 3.0, initial=1.5) ** 2 + np.sum(np.sum(x, 1, keepdims=True, where=KEPT,
+                                                            initial=0.5) ** 2)
+
+
+def r_extremes_initial(x):
+    return np.max(x, initial=0.0) + np.min(x, initial=0.0) \
+        + np.sum(np.max(x, axis=1, where=KEPT, initial=-5.0, keepdims=True) ** 2) \
+        + np.sum(np.amin(x, axis=0, where=KEPT, initial=0.7) ** 2)   # (a column all masked)
+
+
+def test_reductions_with_where_and_initial():
+    x = np.array([[0.3, -1.2, 0.8], [2.0, -0.1, 0.55]])
+    assert_grad(r_sum_where, x)
+    assert_grad(r_extremes_initial, x)
+    assert_grad(r_extremes_initial, -x)
+    narrow = ad.grad(r_sum_where)(x.astype(np.float32))   # (the masks keep the precision)
+    assert narrow.dtype == np.float32
+    assert_close(narrow, ad.grad(r_sum_where)(x), 1e-5, 1e-5)
+    # NumPy refuses a where= mask for max without initial=; so does the gradient
+    with pytest.raises(ad.TransformError, match="where= of np.max is not supported"):
+        ad.grad(lambda x: np.max(x, where=KEPT))(x)

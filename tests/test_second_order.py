@@ -580,6 +580,7 @@ NOT_DIFFERENTIATED = {
     "weights_shape": "the shape np.average gives its weights (integers)",
     "real_sign": "np.sign (abs's derivative) refusing complex values: piecewise constant",
     "convolve_padding": "where np.convolve's output sits in the full convolution (integers)",
+    "correlate_padding": "where np.correlate's output sits in the full correlation (integers)",
 }
 
 

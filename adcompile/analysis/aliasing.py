@@ -1251,12 +1251,30 @@ def _rebinding_message(fn, rebinding, node, observer):
                 f"{other!r}, which may share its memory (the same array under another name, "
                 f"or a view of it), is read afterwards; adcompile computes {name} as a new "
                 f"array here, so the two would differ. Copy {name!r} before assigning into it "
-                f"({name} = {name}.copy()), or where it is made")
+                f"({name} = {name}.copy()), or where it is made"
+                + _swap_note(rebinding.origin[0], name, other))
     return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
             f"{other!r}, which may share its memory, is read afterwards; adcompile computes "
             f"{name} as a new array here, so the two would differ. Write {name} = "
             f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "
             f"value), or copy {name!r} where it is made")
+
+
+def _swap_note(source, name, other):
+    """For arrays ``name`` and ``other`` that the function swaps (``u, un = un, u``: double
+    buffering), what to write instead; else ''."""
+    for n in ast.walk(getattr(source, "node", ast.Module(body=[], type_ignores=[]))):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 \
+                and all(isinstance(t, ast.Tuple) and all(isinstance(e, ast.Name) for e in t.elts)
+                        for t in (n.targets[0], n.value)) \
+                and {name, other} <= {e.id for e in n.targets[0].elts} \
+                and sorted(e.id for e in n.targets[0].elts) == sorted(e.id for e in n.value.elts):
+            swap = (f"{', '.join(e.id for e in n.targets[0].elts)} = "
+                    f"{', '.join(e.id for e in n.value.elts)}")
+            return (f"; here {swap!r} swaps the two arrays (double buffering), and adcompile "
+                    f"does not follow which array each name holds across a swap: the copy "
+                    f"costs no more than the new array the generated code makes there anyway")
+    return ""
 
 
 def _symbol(node):

@@ -48,12 +48,13 @@ from .refusals import refuse_seed_name
 __all__ = ["normalize"]
 
 
-def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False):
+def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics=None):
     """The ``ir.NormalFunction`` of ``source`` (a ``FunctionSource``) differentiated with
     respect to the parameters ``wrt``, ``trees`` giving the structure of each parameter
     that is one (ir/trees.py); raises ``TransformError`` for what it cannot do.
-    ``has_aux``: the function returns ``value, aux``, and only the value is differentiated."""
+    ``has_aux``: the function returns ``value, aux``, and only the value is differentiated;
+    ``statics``: the ints a call gives loops over structures (static_ints.py)."""
     refuse_seed_name(source)
-    fn = Normalizer(source, wrt, registry, trees, has_aux).function()
+    fn = Normalizer(source, wrt, registry, trees, has_aux, statics).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
     return fn

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ir
 from .hints import METHOD_HINT
-from .rewritten_calls import TRAPEZOIDS
+from .rewritten_calls import MASKED_REDUCTIONS, TRAPEZOIDS
 from .source import Callee
 from .syntax import Ready, is_user_function, user_method
 from .variadic import expand_unpacking
@@ -22,6 +22,21 @@ from .variadic import expand_unpacking
 
 class Calls:
     """Part of ``normalize.Normalizer``: calls of functions and methods with rules."""
+
+    def _rewritten_numpy(self, target, e, called):
+        """Emit a NumPy call written out as what it computes (rewritten_calls.py): a
+        reduction with where= or initial=, a quantile, np.diff with prepend= or append=,
+        np.trapezoid; returns the target's name, or None for a call of another form."""
+        if any(called.is_(f) for f in MASKED_REDUCTIONS) \
+                and any(k.arg in ("where", "initial") for k in e.keywords):
+            return self.masked_reduction(target, e, MASKED_REDUCTIONS[called.what])
+        if called.is_(np.quantile) or called.is_(np.percentile):
+            return self.quantiles(target, e)
+        if called.is_(np.diff) and any(k.arg in ("prepend", "append") for k in e.keywords):
+            return self.diff_padded(target, e)
+        if any(called.is_(f) for f in TRAPEZOIDS):
+            return self.trapezoid(target, e)
+        return None
 
     def emit_call(self, target, e):
         """Emit ``target = e`` for an active call ``e``; returns the target's name."""
@@ -54,18 +69,9 @@ class Calls:
             done = self.einsum(target, e)
             if done is not None:
                 return done
-        if called.is_(np.quantile) or called.is_(np.percentile):
-            done = self.quantiles(target, e)
-            if done is not None:
-                return done
-        if called.is_(np.diff) and any(k.arg in ("prepend", "append") for k in e.keywords):
-            done = self.diff_padded(target, e)
-            if done is not None:
-                return done
-        if any(called.is_(f) for f in TRAPEZOIDS):
-            done = self.trapezoid(target, e)
-            if done is not None:
-                return done
+        done = self._rewritten_numpy(target, e, called)
+        if done is not None:
+            return done
         if called.kind == "object" and user_method(what) is not None \
                 and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name) \
                 and self.registry.rule_for(what) is None:

@@ -1,7 +1,9 @@
 """Comprehensions over a structure written out as the displays of their items, for
 ``resolve.Resolver``: ``[w * 2 for w in params.values()]`` is the list of each leaf times
 2, a dict comprehension the dict of its pairs, nested for clauses walking nested
-structures; an ``if`` clause is decided by the keys alone (``k.startswith("W")``)."""
+structures; an ``if`` clause is decided by the keys alone (``k.startswith("W")``).
+``map(f, params)`` is the tuple of ``f`` called on each item, and ``tuple(...)``,
+``list(...)`` or ``[*...]`` of either the display of the items."""
 
 import ast
 import copy
@@ -77,12 +79,7 @@ class ComprehensionItems:
     def _bindings(self, target, part, node):
         """user name -> expression for binding comprehension ``target`` to ``part``."""
         if isinstance(target, ast.Name):
-            if isinstance(part, Node):
-                return {target.id: self._placeholder(part, node)}
-            if isinstance(part, Leaf):
-                return {target.id: self.t.leaf_reference(ast.Name(id=LEAF + part.name,
-                                                                   ctx=ast.Load()))}
-            return {target.id: ast.Constant(part)}
+            return {target.id: self._item(part, node)}
         items = part.children if isinstance(part, Node) else part
         if not isinstance(target, ast.Tuple) or not isinstance(items, tuple) \
                 or len(items) != len(target.elts):
@@ -92,6 +89,68 @@ class ComprehensionItems:
         for t, p in zip(target.elts, items):
             found.update(self._bindings(t, p, node))
         return found
+
+    def _item(self, part, node):
+        """The expression that reads ``part`` of a structure (a Node, a Leaf or a key)."""
+        if isinstance(part, Node):
+            return self._placeholder(part, node)
+        if isinstance(part, Leaf):
+            return self.t.leaf_reference(ast.Name(id=LEAF + part.name, ctx=ast.Load()))
+        return ast.Constant(part)
+
+    def mapped(self, node):
+        """``map(f, params)`` (``map(f, a, b)``: zipped) of structures: the tuple of ``f``
+        called on each item; else None. ``f`` is a name or attribute, read once per item."""
+        if not (self.t.callee(node.func).is_(map) and len(node.args) >= 2
+                and not node.keywords and _plain_reference(node.args[0])):
+            return None
+        walked = [self.t.tree_items(a) for a in node.args[1:]]
+        if any(w is None for w in walked):
+            return None
+        calls = [ast.copy_location(ast.Call(func=copy.deepcopy(node.args[0]),
+                                            args=[self._item(p, node) for p in parts],
+                                            keywords=[]), node)
+                 for parts in zip(*walked)]
+        return self.visit(ast.copy_location(ast.Tuple(elts=calls, ctx=ast.Load()), node))
+
+    def visit_List(self, node):
+        return self._unstarred(node, ast.List)
+
+    def visit_Tuple(self, node):
+        return self._unstarred(node, ast.Tuple)
+
+    def _unstarred(self, node, kind):
+        """A display whose starred items were written out as displays (``[*map(f,
+        params)]``) with their items in place."""
+        node = self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load) or not any(
+                isinstance(e, ast.Starred) and isinstance(e.value, (ast.List, ast.Tuple))
+                for e in node.elts):
+            return node
+        elts = []
+        for e in node.elts:
+            starred = isinstance(e, ast.Starred) and isinstance(e.value, (ast.List, ast.Tuple))
+            elts.extend(e.value.elts if starred else [e])
+        return ast.copy_location(kind(elts=elts, ctx=ast.Load()), node)
+
+
+def converted(node, called):
+    """``tuple(...)`` or ``list(...)`` (``called``: its Callee) of a display: the display,
+    a tuple or a list as called; else None."""
+    if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], (ast.List,
+                                                                              ast.Tuple)):
+        return None
+    kind = ast.Tuple if called.is_(tuple) else ast.List if called.is_(list) else None
+    if kind is None:
+        return None
+    return ast.copy_location(kind(elts=node.args[0].elts, ctx=ast.Load()), node)
+
+
+def _plain_reference(e):
+    """Whether ``e`` is a name or a chain of attributes of one (``np.sin``, ``relu``)."""
+    while isinstance(e, ast.Attribute):
+        e = e.value
+    return isinstance(e, ast.Name)
 
 
 _UNDECIDED = object()

@@ -14,6 +14,12 @@ where no name of the module is it): the rest of
 the compiler then finds each call's rule, or inlines it, as if written so. Other loops
 over functions stay loops, and a call through their variable is refused as a function
 held in a variable.
+
+A loop zipping such a sequence with others (``for (W, b), act in zip(layers, ACTS):``)
+is written out once per function too, each copy a loop over the one-item slices of
+the others (``for (W, b), in zip(layers[0:1]):``), which keeps zip's stopping at the
+shortest. The sequence may also be a local name assigned a display of functions once,
+and read only by loops.
 """
 
 import ast
@@ -46,12 +52,13 @@ def _block(block, fn, source, local):
                 _block(inner, fn, source, local)
         items = _functions_walked(stmt, fn, source, local)
         if items is None:
-            at += 1
-            continue
-        copies = []
-        for item in items:
-            for s in stmt.body:
-                copies.append(_Substitute(stmt.target.id, item).visit(copy_tree(s)))
+            copies = _zipped_copies(stmt, fn, source, local)
+            if copies is None:
+                at += 1
+                continue
+        else:
+            copies = [_Substitute(stmt.target.id, item).visit(copy_tree(s))
+                      for item in items for s in stmt.body]
         block[at:at + 1] = copies
         at += len(copies)
 
@@ -63,26 +70,94 @@ def _functions_walked(stmt, fn, source, local):
     if not (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse
             and isinstance(stmt.iter, (ast.Tuple, ast.List, ast.Name, ast.Attribute))):
         return None
-    items = _function_items(stmt.iter, source, local)
-    if items is None:
-        return None
-    v = stmt.target.id
-    if any(isinstance(n, (ast.Break, ast.Continue, ast.Global, ast.Nonlocal))
-           for s in stmt.body for n in walk_tree(s)):
-        return None
-    if any(isinstance(n, ast.Name) and n.id == v and not isinstance(n.ctx, ast.Load)
-           for s in stmt.body for n in walk_tree(s)):
-        return None
-    mentions = sum(isinstance(n, ast.Name) and n.id == v for n in walk_tree(fn))
-    in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in walk_tree(s))
-    if mentions != in_loop:   # (v read after the loop, or used by another loop)
+    items = _function_items(stmt.iter, source, local, fn)
+    if items is None or not _only_read_in(stmt, stmt.target.id, fn):
         return None
     return items
 
 
-def _function_items(seq, source, local):
+def _only_read_in(stmt, v, fn):
+    """Whether the body of loop ``stmt`` only reads ``v``, nothing else mentions it, and
+    the body has no jumps out of the loop."""
+    if any(isinstance(n, (ast.Break, ast.Continue, ast.Global, ast.Nonlocal))
+           for s in stmt.body for n in walk_tree(s)):
+        return False
+    if any(isinstance(n, ast.Name) and n.id == v and not isinstance(n.ctx, ast.Load)
+           for s in stmt.body for n in walk_tree(s)):
+        return False
+    mentions = sum(isinstance(n, ast.Name) and n.id == v for n in walk_tree(fn))
+    in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in walk_tree(s))
+    return mentions == in_loop   # (not read after the loop, nor used by another loop)
+
+
+def _zipped_copies(stmt, fn, source, local):
+    """The statements for ``for t1, f, ... in zip(seq1, FUNCS, ...):`` where some of the
+    zipped sequences are fixed sequences of functions (their variables only read in the
+    body): for each step of the shortest of those, a loop over the one-item slices of
+    the other sequences (or the body alone where there are none) with each function's
+    variable read as the function; else None. Under ``enumerate`` (``for i, (layer,
+    act) in enumerate(zip(...))``, ``i`` only read in the body) ``i`` is read as the step."""
+    if not isinstance(stmt, ast.For):
+        return None
+    it, target, counter = stmt.iter, stmt.target, None
+    if isinstance(it, ast.Call) and source.callee(it.func, local).is_(enumerate) \
+            and len(it.args) == 1 and not it.keywords and isinstance(target, ast.Tuple) \
+            and len(target.elts) == 2 and isinstance(target.elts[0], ast.Name) \
+            and _only_read_in(stmt, target.elts[0].id, fn):
+        counter, it, target = target.elts[0].id, it.args[0], target.elts[1]
+    if not (not stmt.orelse and isinstance(it, ast.Call)
+            and source.callee(it.func, local).is_(zip) and it.args and not it.keywords
+            and isinstance(target, ast.Tuple) and len(target.elts) == len(it.args)):
+        return None
+    functions, rest = {}, []
+    for t, seq in zip(target.elts, it.args):
+        items = _function_items(seq, source, local, fn) if isinstance(t, ast.Name) else None
+        if items is not None and _only_read_in(stmt, t.id, fn):
+            functions[t.id] = items
+        elif isinstance(seq, (ast.Name, ast.Attribute)):
+            rest.append((t, seq))
+        else:
+            return None
+    if not functions or _mentioned_in(stmt.body, [seq for _, seq in rest]):
+        return None
+    copies = []
+    for k in range(min(len(items) for items in functions.values())):
+        body = [copy_tree(s) for s in stmt.body]
+        for v, items in functions.items():
+            body = [_Substitute(v, items[k]).visit(s) for s in body]
+        if counter is not None:
+            body = [_Substitute(counter, ast.Constant(k)).visit(s) for s in body]
+        if not rest:
+            copies.extend(body)
+            continue
+        window = ast.Slice(lower=ast.Constant(k), upper=ast.Constant(k + 1))
+        copies.append(placed(ast.For(
+            target=ast.Tuple(elts=[copy_tree(t) for t, _ in rest], ctx=ast.Store()),
+            iter=ast.Call(func=copy_tree(it.func), keywords=[], args=[
+                ast.Subscript(value=copy_tree(seq), slice=window, ctx=ast.Load())
+                for _, seq in rest]), body=body, orelse=[]), stmt))
+    return copies
+
+
+def _mentioned_in(body, seqs):
+    """Whether ``body`` mentions the name any of ``seqs`` starts from (it might change it,
+    which zip, walking what the name held when the loop began, would not see)."""
+    bases = set()
+    for seq in seqs:
+        while isinstance(seq, ast.Attribute):
+            seq = seq.value
+        bases.add(seq.id)
+    return any(isinstance(n, ast.Name) and n.id in bases for s in body for n in walk_tree(s))
+
+
+def _function_items(seq, source, local, fn):
     """The expressions for the functions the sequence ``seq`` holds, if it is a display of
-    functions or names a module-level tuple or list of them; else None."""
+    functions, names a module-level tuple or list of them, or a local name assigned such a
+    display once (see _local_display); else None."""
+    if isinstance(seq, ast.Name) and seq.id in local:
+        seq = _local_display(seq.id, fn)
+        if seq is None:
+            return None
     if isinstance(seq, (ast.Tuple, ast.List)):
         if seq.elts and all(names_function(source.callee(e, local)) for e in seq.elts):
             return seq.elts
@@ -96,6 +171,28 @@ def _function_items(seq, source, local):
     return [_spelling(f, source, local) or ast.Subscript(value=copy_tree(seq),
                                                           slice=ast.Constant(k), ctx=ast.Load())
             for k, f in enumerate(values)]
+
+
+def _local_display(name, fn):
+    """The tuple or list display the local ``name`` is assigned, when one statement of
+    ``fn``'s own body (outside loops and branches) assigns it that and loops walking it are
+    all that reads it (``acts = [np.tanh, relu]``); else None."""
+    found = None
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name:
+            if found is not None or not isinstance(stmt.value, (ast.Tuple, ast.List)):
+                return None
+            found = stmt
+    if found is None:
+        return None
+    walked = {id(n) for node in walk_tree(fn) if isinstance(node, ast.For)
+              for n in walk_tree(node.iter)}
+    for node in walk_tree(fn):
+        if isinstance(node, ast.Name) and node.id == name and node is not found.targets[0] \
+                and id(node) not in walked:
+            return None
+    return found.value
 
 
 def _spelling(obj, source, local):

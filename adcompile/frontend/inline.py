@@ -56,13 +56,14 @@ class Inline:
                 self.inlining.sources[func] = source   # structures: see _source_of)
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied, trees = self._bind_parameters(func, call, source, name)
+        ints = self.argument_ints(func, call)   # (see static_ints.py)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
         caller = self.scope
         self.inlining.stack.append(key)
         try:
-            done, result = self._inline_body(source, (env, varied, trees), target, call, name,
-                                             unpack)
+            done, result = self._inline_body(source, (env, varied, trees, ints), target, call,
+                                             name, unpack)
             if isinstance(result, Node) and not tree_ok:
                 raise caller.src.error(call, f"{name}() returns a structure of values being "
                                              f"differentiated: assign it to a name "
@@ -179,8 +180,9 @@ class Inline:
         parameters' env, those that vary, those bound to structures); returns (True, what
         ``inline`` returns) when done, else (False, the operand of the returned value)."""
         caller = self.scope
-        env, varied, trees = binding
+        env, varied, trees, ints = binding
         fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees)
+        self.seed_argument_ints(ints, fn)
         self.statements(fn.body[:-1])
         value = fn.body[-1].value
         if value is None:

@@ -1,7 +1,7 @@
 """``x[index] = v`` and ``x[index] op= v`` on a name rewritten as ``x = $with_item(x, index,
 v)`` before normalizing (``desugar_items``), so that every analysis of names sees that
-``x`` changes there; ``x.fill(v)``, ``np.copyto(x, v)``, ``np.add.at(x, i, v)`` and
-``np.fill_diagonal(x, v)`` as the item assignments they are; chained targets (``y[0] =
+``x`` changes there; ``x.fill(v)``, ``np.copyto(x, v)``, ``np.add.at(x, i, v)``,
+``np.fill_diagonal(x, v)`` and ``x.sort()`` as the item assignments they are; chained targets (``y[0] =
 y[-1] = v``) one by one. ``items.Items`` normalizes what this makes."""
 
 import ast
@@ -88,10 +88,16 @@ def _filled(s):
     no keyword), else None. Which object ``x`` is, and that ``np.copyto`` is NumPy's, is
     known only when normalizing (``Items.item_statement``)."""
     call = s.value if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) else None
-    if call is None or call.keywords or not isinstance(call.func, ast.Attribute) \
+    if call is None or not isinstance(call.func, ast.Attribute) \
             or any(isinstance(a, ast.Starred) for a in call.args):
         return None
-    if call.func.attr == "fill" and len(call.args) == 1 and isinstance(call.func.value, ast.Name):
+    if call.func.attr == "sort" and len(call.args) <= 1 and isinstance(call.func.value, ast.Name) \
+            and all(k.arg is not None for k in call.keywords):
+        # x.sort(): x[...] = np.sort(x) (the value is made when normalizing: Items.sorted_value)
+        name, value = call.func.value, ast.Name(id=call.func.value.id, ctx=ast.Load())
+    elif call.keywords:
+        return None
+    elif call.func.attr == "fill" and len(call.args) == 1 and isinstance(call.func.value, ast.Name):
         name, value = call.func.value, call.args[0]
     elif call.func.attr == "copyto" and len(call.args) == 2 \
             and isinstance(call.args[0], ast.Name):

@@ -58,6 +58,8 @@ class Items:
         if call is not None and call.value.func.attr == "at" \
                 and (self.varies(base) or self.varies(value)):
             return self.ufunc_at(call.value, user)
+        if call is not None and call.value.func.attr == "sort":
+            value = self.sorted_value(call.value, base)
         if self.varies(base) or self.varies(value):
             target = ast.Subscript(value=base, slice=index, ctx=ast.Store())
             return self.assign_item(target, value, user)
@@ -116,6 +118,19 @@ class Items:
         self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
         self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
                            stmt)
+
+    def sorted_value(self, call, base):
+        """``np.sort(x, ...)``, the value ``x.sort(...)`` (``call``) gives the array ``x``
+        (``base``) in place; refused where ``x`` is a list (whose sort is Python's)."""
+        generated = self.scope.env.get(base.id)
+        if generated in self.out.lists or self._container_made(generated) is not None:
+            raise self.scope.src.error(call, f"{base.id}.sort() of a list of values being "
+                                             f"differentiated is not supported; write "
+                                             f"{base.id} = sorted({base.id})")
+        name = self.runtime_name(np.sort)
+        self.scope.known[name] = np.sort
+        return ast.copy_location(ast.Call(func=ir.load(name), args=[base] + call.args,
+                                          keywords=call.keywords), call)
 
     def _outside(self, name):
         """Whether the user's ``name`` is a variable outside the function (its globals or

@@ -50,6 +50,7 @@ from .loops import Loops
 from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
+from .static_ints import StaticInts
 from .statements import Statements
 from .texts import refuse_text_reads, text_names
 from .item_desugar import desugar_items
@@ -102,12 +103,16 @@ def desugar(source, callers=(), structures=()):
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
                  Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
-                 LoopVariables, TupleLists, ListItems, Returns):
+                 LoopVariables, TupleLists, ListItems, Returns, StaticInts):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
-    ``trees`` gives the structure (ir/trees.py) of each parameter that is one."""
+    ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
+    the ints a call gave (static_ints.py)."""
 
-    def __init__(self, source, wrt, registry=REGISTRY, trees=None, has_aux=False):
+    def __init__(self, source, wrt, registry=REGISTRY, trees=None, has_aux=False,
+                 statics=None):
         self.registry = registry
+        self.statics = dict(statics or {})
+        self.fixed_params = set()
         self.has_aux = has_aux       # the function returns (value, aux): see _outputs
         self.namer = Namer(names_in(source.node) | {"out_bar"})
         self.user_wrt = list(wrt)
@@ -187,6 +192,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         fn = self.enter(source, {p: p for p in source.params
                                  if p not in self.trees or p not in self.user_wrt},
                         set(self.user_wrt), trees=self.trees)
+        self.fix_params(fn)
         self.out.origin.update({p: (0, p) for p in self.params})
         for p, node in self.trees.items():   # a leaf is what the user reads it as
             self.out.origin.update({leaf: (0, ast.unparse(expr))

@@ -10,7 +10,7 @@ import inspect
 import itertools
 
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
-from .comprehension_items import ComprehensionItems
+from .comprehension_items import ComprehensionItems, converted
 from .syntax import LEAF, SEQUENCE, is_user_function
 
 class Resolver(ComprehensionItems, ast.NodeTransformer):
@@ -93,8 +93,13 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         method = self._method(node)
         if method is not None:
             node = method
+        mapped = self.mapped(node)
+        if mapped is not None:
+            return mapped
         comprehension = len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp,
                                                                            ast.ListComp))
+        walked = comprehension or len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
+            and t.callee(node.args[0].func).is_(map)
         func = node.func
         got = self._got(node)
         if got is not None:
@@ -109,6 +114,9 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
                 and not node.keywords and t.callee(node.func).is_(sum):
             return _sum_of(node.args[0].elts, node)   # (the comprehension walked a structure)
         called = t.callee(node.func)
+        made = converted(node, called) if walked else None
+        if made is not None:   # (tuple(...) of what a comprehension or map() walked)
+            return made
         if not (called.kind == "object" and is_user_function(called.what)):
             node.args = [self._sequence_argument(a) for a in node.args]
         return node

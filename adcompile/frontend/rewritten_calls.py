@@ -7,6 +7,7 @@ operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
 """
 
 import ast
+import math
 
 import numpy as np
 
@@ -18,6 +19,14 @@ from .syntax import Ready
 #: NumPy's trapezoidal rule (np.trapz before NumPy 2.0, np.trapezoid since)
 TRAPEZOIDS = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
                    if f is not None)
+
+
+#: reductions whose where= and initial= are written out (RewrittenCalls.masked_reduction):
+#: function -> (its name, the value a masked entry stands for, the binary function joining
+#: the initial value)
+MASKED_REDUCTIONS = {np.sum: ("sum", 0.0, None), np.max: ("max", -math.inf, "maximum"),
+                     np.amax: ("max", -math.inf, "maximum"), np.min: ("min", math.inf, "minimum"),
+                     np.amin: ("min", math.inf, "minimum")}
 
 
 class RewrittenCalls:
@@ -160,6 +169,31 @@ class RewrittenCalls:
         result = self._numpy_call("diff", e, [joined], keywords)
         result = ast.fix_missing_locations(ast.copy_location(result, e))
         return self.emit_value(target, result, e)
+
+    def masked_reduction(self, target, e, kind):
+        """``np.sum(x, axis, where=m, initial=c)`` as what NumPy computes: ``np.sum(np.where(m,
+        x, 0.0), axis) + c``; ``np.max`` (``np.min``) with ``initial=c`` as ``np.maximum(np.max(
+        np.where(m, x, -inf), axis), c)`` (where= needs initial=, as in NumPy). ``kind``: an
+        entry of MASKED_REDUCTIONS. Returns the result's name, or None for a call of another
+        form (refused by the reduction's rule)."""
+        name, neutral, join = kind
+        given = dict(zip(("a", "axis"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("a", "axis", "keepdims", "where", "initial") or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        if len(e.args) > 2 or "a" not in given or join is not None and "initial" not in given:
+            return None
+        x = given["a"]
+        if "where" in given:
+            x = self._numpy_call("where", e, [given["where"], x, ast.Constant(neutral)], {})
+        result = self._numpy_call(name, e, [x], {k: given[k] for k in ("axis", "keepdims")
+                                                 if k in given})
+        if "initial" in given:
+            result = ast.BinOp(left=result, op=ast.Add(), right=given["initial"]) \
+                if join is None else self._numpy_call(join, e, [result, given["initial"]], {})
+        return self.emit_value(target, ast.fix_missing_locations(ast.copy_location(result, e)),
+                               e)
 
     def _along(self, base, k, part, e):
         """``base[:, ..., part]`` (``part`` at axis ``k`` >= 0) or ``base[..., part, :, ...]``

@@ -42,6 +42,8 @@ class Scope:
     callers: tuple = ()         # the call sites that inlined it, innermost first (see source.py)
     trees: dict = field(default_factory=dict)       # user name -> the structure it names
     constants: dict = field(default_factory=dict)   # user name -> value known now (trees.py)
+    given_ints: dict = field(default_factory=dict)  # parameter -> the int a call gives it
+    #                                                 (static_ints.py: its descriptor)
     assigned_once: set = field(default_factory=set)  # names one statement assigns, no parameter
     # placeholder name -> function it calls (np.add.at's helper: items.py)
     known: dict = field(default_factory=lambda: dict(AT_HELPERS))

@@ -139,6 +139,10 @@ def _structure_use_in(fn, params):
                 and node.func.id in ("dict", "list", "tuple") and len(node.args) == 1 \
                 and is_param(node.args[0]) and weak is None:
             weak = node   # dict(params), list(layers): a copy (or of an array, its rows)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "map" and any(walks_param(a) for a in node.args[1:]) \
+                and weak is None:
+            weak = node   # map(f, params): f of each item (or of an array, its rows)
         if weak is None and (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
                              and walks_param(node.iter)
                              or isinstance(node, (ast.ListComp, ast.GeneratorExp,

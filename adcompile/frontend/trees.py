@@ -77,8 +77,12 @@ class Trees:
         ``len`` of a structure, arithmetic of those, a slice), else NOT_STATIC."""
         if isinstance(e, ast.Constant):
             return e.value
-        if isinstance(e, ast.Name):
-            return self.scope.constants.get(e.id, NOT_STATIC)
+        if isinstance(e, ast.Name) and e.id in self.scope.constants:
+            return self.scope.constants[e.id]
+        if isinstance(e, (ast.Name, ast.Attribute, ast.Subscript)):   # (given by the call)
+            given = self.static_int(e)
+            if given is not None or isinstance(e, ast.Name):
+                return NOT_STATIC if given is None else given
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
             v = self.static_value(e.operand)
             return -v if isinstance(v, int) else NOT_STATIC

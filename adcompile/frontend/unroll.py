@@ -47,12 +47,16 @@ class Unrolling:
             bounds = [self.static_value(a) for a in it.args]
             if all(isinstance(b, int) for b in bounds) and bounds:
                 return list(range(*bounds))
-            raise self.scope.src.error(it, f"the loop indexes a structure with "
-                                           f"{stmt.target.id!r}: its range must be known "
-                                           f"when the function is transformed (constants, "
-                                           f"len() of the structure, or a name assigned "
-                                           f"once from those: n = len(params) // 2); an "
-                                           f"argument's value is not")
+            error = self.scope.src.error(it, f"the loop indexes a structure with "
+                                             f"{stmt.target.id!r}: its range must be known "
+                                             f"when the code is made (constants, len() of "
+                                             f"the structure, a name assigned once from "
+                                             f"those: n = len(params) // 2, or an int the "
+                                             f"call gives: an argument not differentiated, "
+                                             f"an int attribute of a structure passed, a "
+                                             f"module-level int)")
+            error.static_needs = self.static_needs(it.args)   # (see static_ints.py)
+            raise error
         return None
 
     def _indexes_tree(self, stmt):

@@ -59,6 +59,8 @@ class Validation:
             # layer(x), layers[-1](x), self.layers[i](x) of a structure: its class's
             # __call__ (resolve.py), refused there (calls.py) if it is no such object
             return
+        if called.kind == "object" and _walks_items(e, what, self.callee):
+            return   # over a structure: its items (comprehension_items.py), else refused later
         if called.kind == "object" and (self.registry.rule_for(what) is not None
                                         or self.registry.is_nondifferentiable(what)
                                         or self.registry.is_inert(what)
@@ -128,6 +130,20 @@ class Validation:
                                        f"could read the function's variables, as eval does); "
                                        f"call a module-level function, or compute the value "
                                        f"outside and pass it in")
+
+
+def _walks_items(e, what, callee):
+    """Whether ``e`` is ``map(f, ...)``, or ``tuple``/``list`` of a comprehension or of such
+    a map: written out as the items it walks when that is a structure (see
+    comprehension_items.py); the calls it leaves are refused where they are normalized
+    (calls.py), as calls without a rule."""
+    if what is map:
+        return not e.keywords
+    if what not in (tuple, list) or len(e.args) != 1 or e.keywords:
+        return False
+    inner = e.args[0]
+    return isinstance(inner, (ast.GeneratorExp, ast.ListComp)) or isinstance(
+        inner, ast.Call) and callee(inner.func).is_(map)
 
 
 #: methods of a dict of values being differentiated that trees.py resolves (a structure's)

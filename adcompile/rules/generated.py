@@ -397,7 +397,8 @@ refused(runtime.gammainc_dlog_da, runtime.betainc_dlog,
                "parameter (a, b, df) is not supported")
 
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
-                  runtime.inner_axes, runtime.stop_gradient, runtime.convolve_padding)
+                  runtime.inner_axes, runtime.stop_gradient, runtime.convolve_padding,
+                  runtime.correlate_padding)
 inert(runtime.require_immutable)
 
 

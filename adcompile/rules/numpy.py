@@ -226,6 +226,18 @@ def polyval_tangent(y, p, x):
     y_dot += np.polyval(p_dot, x)
 
 
+@adjoint(np.vander, shape="unknown")
+def vander(y, x, N=None, increasing=False):
+    # column j holds x ** p_j; its derivative p_j x ** (p_j - 1) is p_j times the
+    # neighbouring column (the next one for decreasing powers): no division, exact at 0
+    x_bar += np.sum(y_bar * np.where(increasing, np.concatenate([np.zeros_like(y[:, :1]), y[:, :-1] * np.arange(1, np.shape(y)[1])], axis=1), np.concatenate([y[:, 1:] * np.arange(np.shape(y)[1] - 1, 0, -1), np.zeros_like(y[:, :1])], axis=1)), axis=1)
+
+
+@tangent(np.vander)
+def vander_tangent(y, x, N=None, increasing=False):
+    y_dot += np.expand_dims(x_dot, -1) * np.where(increasing, np.concatenate([np.zeros_like(y[:, :1]), y[:, :-1] * np.arange(1, np.shape(y)[1])], axis=1), np.concatenate([y[:, 1:] * np.arange(np.shape(y)[1] - 1, 0, -1), np.zeros_like(y[:, :1])], axis=1))
+
+
 @adjoint(np.heaviside, constant=("x",))
 def heaviside(y, x, h):
     # a step in x (zero gradient); the value h at x == 0 passes h's gradient there
@@ -340,6 +352,17 @@ def max_tangent(y, x, axis=None, keepdims=False):
     # the mean of the tangents of the maximal entries (ties share, as in the adjoint)
     y_dot += np.sum(x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims), axis=axis,
                     keepdims=keepdims)
+
+
+@adjoint(np.ptp, shape="reduce")
+def ptp(y, x, axis=None, keepdims=False):
+    # max - min: the largest entries get y_bar, the smallest -y_bar (ties share, as max's)
+    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * (argmax_mask(x, np.max(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims) - argmax_mask(x, np.min(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims))
+
+
+@tangent(np.ptp)
+def ptp_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(x_dot * (argmax_mask(x, np.max(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims) - argmax_mask(x, np.min(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.prod, methods=("prod",), shape="reduce")
@@ -623,6 +646,20 @@ def convolve(y, a, v, mode="full"):
 def convolve_tangent(y, a, v, mode="full"):
     y_dot += np.convolve(a_dot, v, mode)
     y_dot += np.convolve(a, v_dot, mode)
+
+
+@adjoint(np.correlate, shape="unknown")
+def correlate(y, a, v, mode="valid"):
+    # the full correlation y[k] = sum_n a[n + k - (m - 1)] v[n] (y_bar padded to it) is
+    # a convolution of a with v reversed: its adjoints correlate y_bar with the other one
+    a_bar += np.correlate(np.pad(y_bar, correlate_padding(a, v, mode)), v[::-1], "valid")
+    v_bar += np.correlate(np.pad(y_bar, correlate_padding(a, v, mode)), a, "valid")[::-1]
+
+
+@tangent(np.correlate)
+def correlate_tangent(y, a, v, mode="valid"):
+    y_dot += np.correlate(a_dot, v, mode)
+    y_dot += np.correlate(a, v_dot, mode)
 
 
 @adjoint(np.pad, shape="same")

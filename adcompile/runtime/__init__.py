@@ -18,6 +18,7 @@ import numpy as np  # noqa: F401 - generated code and tests read runtime.np too
 from . import (
     arrays,
     broadcast,
+    correlations,
     einsum,
     gathers,
     interpolation,
@@ -34,7 +35,7 @@ from . import (
 )
 
 _MODULES = (broadcast, values, powers, products, einsum, arrays, joins, steps, prods, linalg,
-            norms, special, gathers, selections, interpolation)
+            norms, special, gathers, selections, interpolation, correlations)
 
 
 def _collect(modules):

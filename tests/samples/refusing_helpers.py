@@ -8,7 +8,7 @@ import adcompile as ad
 
 def convolved(v):
     w = v * 2.0
-    return np.sum(np.correlate(w, w, "full"))  # REFUSES:convolve
+    return np.sum(np.ediff1d(w))  # REFUSES:convolve
 
 
 @ad.primitive(shape="unknown")
