@@ -83,6 +83,35 @@ def test_stacks_that_do_not_broadcast_are_a_value_error_as_in_numpy(numba):
         numba.njit(lambda a, b: matmul(a, b))(a, b)
 
 
+SWAPS = [((3, 4, 5), 1, 2), ((3, 4, 5), -1, 0), ((3, 4, 5), 1, 1), ((2, 3), 0, -1),
+         ((4,), 0, 0), ((2, 3, 4, 5), 3, 1)]
+
+
+@pytest.mark.parametrize("shape, i, j", sample(SWAPS, 1))
+def test_swapaxes_is_numpys_view(numba, shape, i, j):
+    swapaxes = helper("swapaxes")
+    jitted = numba.njit(lambda a, i, j: swapaxes(a, i, j))
+    a = normal(shape)
+    for b in (a, a[..., ::2]):
+        got = jitted(b, i, j)
+        assert got.shape == np.swapaxes(b, i, j).shape
+        assert np.array_equal(got, np.swapaxes(b, i, j))
+        assert np.shares_memory(got, b)
+    with pytest.raises(ValueError):
+        jitted(a, len(shape), 0)
+
+
+def test_the_lowering_rewrites_products_and_swapaxes():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, y, out_bar=1.0):\n"
+            "    a = x @ np.swapaxes(y, 1, 2)\n"
+            "    return np.swapaxes(a, 0, axis2=1) @ (x @ y)\n")
+    code, names = lowered(text)
+    assert names == {"matmul_1": "matmul", "swapaxes_1": "swapaxes"}
+    assert "a = matmul_1(x, swapaxes_1(y, 1, 2))" in code
+    assert "return matmul_1(np.swapaxes(a, 0, axis2=1), matmul_1(x, y))" in code
+
+
 # --- unbroadcast past two dimensions -------------------------------------------------------
 
 SUMMED = [((2, 3, 4), (2, 1, 4)), ((2, 3, 4), (3, 4)), ((2, 3, 4), (4,)), ((2, 3, 4), (1, 1, 1)),

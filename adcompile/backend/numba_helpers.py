@@ -217,7 +217,8 @@ def _elementwise_helpers(kinds, overload):
 
 
 def _stable_sigmoid_helper(kinds, overload):
-    """The numba version of ``stable_sigmoid``: the same passes as runtime/special.py, in
+    """The numba version of ``stable_sigmoid``: the values of runtime/special.py (a float
+    array's in one compiled loop; numba's exp may differ from NumPy's in the last bit), in
     the same precision (an array's float dtype, float64 for integers and bools and
     numbers, float32 for a float32 number); no 0-d arrays, no complex values."""
     types = kinds.types
@@ -236,19 +237,15 @@ def _stable_sigmoid_helper(kinds, overload):
         floor = dtype(float(np.log(np.finfo(dtype).tiny)) - 0.5)
         one = dtype(1.0)
         if isinstance(d, types.Array) and kind in (types.float32, types.float64):
-            import numba
-
-            from ..runtime.special import stable_sigmoid as numpy_version
-            from .numba_ufuncs import LARGE
-            result = types.Array(kind, d.ndim, "C")
-
-            def array(d):
-                if d.size < LARGE:
-                    x = np.maximum(d, floor)   # (NaN stays NaN, as np.maximum's)
-                    return one / (one + np.exp(-x))
-                with numba.objmode(out=result):   # (NumPy's exp: see numba_ufuncs.py)
-                    out = np.ascontiguousarray(numpy_version(d))
-                return out
+            def array(d):   # (one pass, no temporaries: quicker than NumPy's five)
+                values = np.ascontiguousarray(d).reshape(d.size)
+                out = np.empty(d.size, dtype)
+                for i in range(d.size):
+                    x = values[i]
+                    if x < floor:   # (not for NaN, which stays NaN)
+                        x = floor
+                    out[i] = one / (one + np.exp(-x))
+                return out.reshape(d.shape)
             return array
         if isinstance(d, types.Array):
             def other(d):   # (integers and bools: in float64)

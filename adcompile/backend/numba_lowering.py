@@ -9,7 +9,8 @@
   keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh
   names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
   loops on large arrays (numba_ufuncs.py);
-- ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices
+- ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,
+  and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
   (numba_products.py).
 """
 
@@ -135,8 +136,8 @@ class _NumpyCalls(ast.NodeTransformer):
     (``max_along_1(a, 1, True)``, ``numpy_tanh_1(a)``): ``np.max(a, axis=..., keepdims=...)``
     (``amax``, ``min``, ``amin``) with an axis or keepdims and ``np.sum(a, ...,
     keepdims=...)``, which numba does not compile (numba_reductions.py), the
-    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone, and
-    ``a @ b`` (``matmul_1(a, b)``, numba_products.py).
+    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone,
+    ``a @ b`` (``matmul_1(a, b)``) and ``np.swapaxes`` (numba_products.py).
     ``names``: the names given (name -> the helper's canonical name)."""
 
     def __init__(self, numpy, taken):
@@ -153,6 +154,9 @@ class _NumpyCalls(ast.NodeTransformer):
             return node
         if func.attr in REWRITTEN:
             return self._reduction(node, REWRITTEN[func.attr])
+        if func.attr == "swapaxes" and len(node.args) == 3 and not node.keywords \
+                and not any(isinstance(a, ast.Starred) for a in node.args):
+            return ir.call(ir.load(self._name("swapaxes")), *node.args)
         if (func.attr in UNARY and len(node.args) == 1 or func.attr in BINARY
                 and len(node.args) == 2) and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):

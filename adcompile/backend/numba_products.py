@@ -68,7 +68,38 @@ def product_helpers(kinds, overload, summed_to):
         return lambda z_bar, x, y: right(z_bar, x, y)
 
     return {"matmul": matmul, "matmul_bar_left": matmul_bar_left,
-            "matmul_bar_right": matmul_bar_right}
+            "matmul_bar_right": matmul_bar_right, "swapaxes": _swapaxes(kinds, overload)}
+
+
+def _swapaxes(kinds, overload):
+    """``np.swapaxes(a, i, j)`` as a view made by ``as_strided``, for an array of floats or
+    integers: numba's own goes through a general transpose that takes ten seconds and
+    more to compile."""
+    def swapaxes(a, i, j):
+        raise NotImplementedError
+
+    @overload(swapaxes)
+    def _swap(a, i, j):
+        if not isinstance(a, kinds.types.Array) or a.ndim == 0 \
+                or not isinstance(a.dtype, (kinds.types.Float, kinds.types.Integer)) \
+                or not all(isinstance(t, kinds.types.Integer) for t in (i, j)):
+            return None
+        n = a.ndim
+        picks = ", ".join(f"PART[j if i == {k} else (i if j == {k} else {k})]"
+                          for k in range(n)) + ","
+        text = f"""
+def swap(a, i, j):
+    if not (-{n} <= i < {n} and -{n} <= j < {n}):
+        raise ValueError("swapaxes: an axis out of range")
+    i, j = i % {n}, j % {n}
+    return as_strided(a, ({picks.replace("PART", "a.shape")}),
+                      ({picks.replace("PART", "a.strides")}))
+"""
+        space = {"as_strided": np.lib.stride_tricks.as_strided}
+        exec(text, space)
+        return space["swap"]
+
+    return swapaxes
 
 
 def _stacked(overload):
