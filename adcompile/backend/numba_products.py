@@ -10,7 +10,8 @@ are the adjoints for the same operands, summed over the stack where the operand 
 broadcast along it; ``to`` (the shape ``x`` was broadcast from, optimize/products.py) sums
 the rows of the product's adjoint first where it has one row. The operands are arrays of
 one floating precision, float32 or float64 (numba's product); anything else is refused
-when numba types the call, and the gradient runs as plain Python."""
+when numba types the call, and the gradient runs as plain Python. ``swapaxes`` is
+``np.swapaxes``, which the lowering rewrites too: numba's own takes seconds to compile."""
 
 import numpy as np
 
@@ -32,11 +33,9 @@ def product_helpers(kinds, overload, summed_to):
 
     @overload(matmul)
     def _matmul(a, b):
-        if not _operands(kinds, a, b):
-            return None
-        if a.ndim <= 2 and b.ndim <= 2:
-            return lambda a, b: a @ b   # (numba's own)
-        if a.ndim == 1 or b.ndim == 1:
+        if not any(isinstance(t, kinds.types.Array) and t.ndim > 2 for t in (a, b)):
+            return lambda a, b: a @ b   # (numba's own, or its refusal)
+        if not _operands(kinds, a, b) or a.ndim == 1 or b.ndim == 1:
             return None
         product = pieces.product
         return lambda a, b: product(a, b)
@@ -61,7 +60,7 @@ def product_helpers(kinds, overload, summed_to):
         if not _operands(kinds, x, y) or not _gradient(kinds, z_bar, y):
             return None
         if x.ndim <= 2 and y.ndim <= 2:
-            return _right_of_matrices(x, y, summed_to)
+            return _right_of_matrices(x, y)
         if x.ndim == 1 or y.ndim == 1:
             return None
         right = pieces.right
@@ -148,15 +147,13 @@ def _left_of_matrices(kinds, numba, x, y, to, summed_to):
     return lambda z_bar, x, y, to=None: summed_to(impl(z_bar, x, y), to)
 
 
-def _right_of_matrices(x, y, summed_to):
+def _right_of_matrices(x, y):
     """The adjoint of y in ``x @ y`` for vectors and matrices."""
     if x.ndim == 1 and y.ndim == 1:
         return lambda z_bar, x, y: z_bar * x
     if x.ndim == 1:
         return lambda z_bar, x, y: np.outer(x, z_bar)
-    if y.ndim == 1:
-        return lambda z_bar, x, y: x.T @ z_bar
-    return lambda z_bar, x, y: x.T @ z_bar
+    return lambda z_bar, x, y: x.T @ z_bar   # (y a vector or a matrix)
 
 
 class _Stacks:
