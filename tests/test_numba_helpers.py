@@ -264,7 +264,9 @@ def test_large_arrays_get_the_python_stable_sigmoid(numba):
     jitted = numba.njit(lambda d: stable_sigmoid(d))
     d = np.concatenate([EDGES, 30 * RNG.normal(size=2000)])
     for a in (d, d.astype(np.float32), d.reshape(8, -1).T):
-        same(jitted(a), special.stable_sigmoid(a))
+        # (numba's exp: its last bit may differ from NumPy's)
+        same(jitted(a), special.stable_sigmoid(a), ulps=4)
+        assert jitted(a).flags.c_contiguous
 
 
 def test_the_lowering_rewrites_ufuncs_on_their_positional_arguments_alone():
@@ -307,13 +309,16 @@ def test_getitem_bar_and_the_adjoints_of_an_item_assignment(numba, shape, index)
          arrays.item_written(z_bar, index))
 
 
-def test_indexing_adjoints_refuse_array_indexes_and_a_float64_number_for_float32(numba):
+def test_indexing_adjoints_refuse_what_they_cannot_sum_and_a_float64_number_for_float32(
+        numba):
     getitem_bar, without_item = helper("getitem_bar"), helper("without_item")
     x = np.ones(4)
-    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x, np.array([0, 0]))
-    refused(numba, lambda g, x, i: getitem_bar(g, x, i), np.ones(2), x,
-            (np.array([0, 0]),))
-    refused(numba, lambda g, x, i: getitem_bar(g, x, i), 1.0, x.astype(np.float32), 1)
+    scatter = lambda g, x, i: getitem_bar(g, x, i)   # noqa: E731
+    refused(numba, scatter, np.ones(2), x, np.array([True, False, True, False]))   # (a mask)
+    refused(numba, scatter, np.ones(2), np.ones((4, 4)), (np.array([0, 1]), np.array([1, 2])))
+    refused(numba, scatter, np.ones(2), np.ones((4, 4)), (1, np.array([0, 0])))
+    refused(numba, scatter, np.ones((2, 1)), np.ones((4, 4)), (np.array([0, 0]), None))
+    refused(numba, scatter, 1.0, x.astype(np.float32), 1)
     refused(numba, lambda g, i: without_item(g, i), x, np.array([1, 2]))
 
 
@@ -441,16 +446,16 @@ def test_float32_gradients_stay_float32(numba, f, args):
     assert_close(got, plain, 4 * EPS32, 4 * EPS32)
 
 
-def test_the_logistic_workload_compiles_and_gmm_falls_back_saying_why(numba):
+def test_the_logistic_and_gmm_workloads_compile_and_equal_the_hand_written_gradients(numba):
     w, b, X, y = workloads.logistic_args()
     args = (w, b, X[:50], y[:50])
     g, got = compiled_gradient(workloads.logistic_loss, (0, 1), args)
     for value, expected in zip(got, workloads.logistic_hand_grad(*args)):
         assert_close(value, expected, 1e-12, 1e-14)
-    from adcompile.backend.jit import NumbaFallbackWarning
-    gmm = ad.grad(workloads.gmm_objective, wrt=(0, 1, 2), backend="numba")
     args = workloads.gmm_args(d=3, k=2, n=5)
-    with pytest.warns(NumbaFallbackWarning, match="matmul_bar_left"):
-        got = gmm(*args)
-    for value, expected in zip(got, workloads.gmm_hand_grad(*args)):
+    g, got = compiled_gradient(workloads.gmm_objective, (0, 1, 2), args)
+    for call in ("matmul_1(", "matmul_bar_left(", "matmul_bar_right(", "getitem_bar("):
+        assert call in g.numba.variants[0].text, call
+    for index, value, expected in zip((0, 1, 2), got, workloads.gmm_hand_grad(*args)):
         assert_close(value, expected, 1e-10, 1e-12)
+        assert_close(value, numerical_grad(workloads.gmm_objective, args, index))

@@ -6,13 +6,15 @@ lowered to what numba's nopython mode compiles (numba_lowering.py: the seed a po
 parameter, the tape's reversed walks loops over indices, NumPy's reductions with an axis
 or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
 NumPy's own loops); each runtime helper the code calls is replaced by a
-version numba compiles (numba_helpers.py, numba_reductions.py): ``zeros_like``,
-``filled_like``, ``unbroadcast`` (arrays of up to two dimensions), ``unreduce``,
-``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
-``stable_sigmoid``, ``in_place``, ``getitem_bar``, ``without_item`` and ``item_written``
-(basic indexing), ``as_gradient`` and the check of a value that may be complex. Code that
-calls any other helper (a scatter by an array of indices, a matrix product's adjoint,
-...) is not compiled.
+version numba compiles (numba_helpers.py, numba_reductions.py, numba_products.py,
+numba_sums.py, numba_scatter.py): ``zeros_like``, ``filled_like``, ``unbroadcast``,
+``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
+``stable_sigmoid``, ``in_place``, ``getitem_bar`` (basic indexing, and an index of one
+array of integers among slices), ``without_item`` and ``item_written`` (basic indexing),
+``matmul_bar_left`` and ``matmul_bar_right`` (vectors, matrices and stacks of matrices:
+``a @ b`` itself is lowered to a numba version that multiplies stacks too),
+``as_gradient`` and the check of a value that may be complex. Code that calls any other
+helper (``np.add.at`` of two index arrays, an einsum's adjoint, ...) is not compiled.
 
 Where the code holds a construct numba cannot compile, the gradient runs the plain
 Python code instead and says so once, with a ``NumbaFallbackWarning`` naming the
@@ -237,7 +239,9 @@ class Compiled:
             if self.compile_seconds:
                 return jitted(*args, **kwargs)
             start = time.perf_counter()   # the first call: numba compiles, then runs once
-            result = jitted(*args, **kwargs)
+            with warnings.catch_warnings():
+                _quiet_performance_warnings()
+                result = jitted(*args, **kwargs)
             self.compile_seconds.append(time.perf_counter() - start)
             return result
         except Exception as error:
@@ -277,6 +281,13 @@ class Report:
         compiled = sum(v.jitted is not None for v in self.variants)
         return (f"<numba backend: {compiled} variant(s) compiled in "
                 f"{self.compile_seconds:.2f} s, {len(self.fallbacks)} run as Python>")
+
+
+def _quiet_performance_warnings():
+    """numba's hints about its own code's speed (np.dot of arrays it does not know to be
+    contiguous, ...), which say nothing the user can act on, are not shown."""
+    from numba.core.errors import NumbaPerformanceWarning
+    warnings.simplefilter("ignore", NumbaPerformanceWarning)
 
 
 def _compiling_error(error):

@@ -33,12 +33,16 @@ def _make():
     from numba.core import types
     from numba.extending import overload
 
+    from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
+    from .numba_sums import sum_helpers
     from .numba_ufuncs import ufunc_helpers
 
     kinds = _Kinds(types)
     made = _shape_helpers(kinds, overload)
-    made["unbroadcast"] = _unbroadcast_helper(kinds, overload)
+    made.update(sum_helpers(kinds, overload))
+    made["unbroadcast"] = _unbroadcast_helper(kinds, overload, made["summed_to"])
+    made.update(product_helpers(kinds, overload, made["summed_to"]))
     made.update(reduction_helpers(kinds, overload))
     made.update(ufunc_helpers(kinds, overload))
     made.update(_elementwise_helpers(kinds, overload))
@@ -136,8 +140,9 @@ def _shape_helpers(kinds, overload):
             "scalar_seed": scalar_seed, "stop_gradient": stop_gradient}
 
 
-def _unbroadcast_helper(kinds, overload):
-    """The numba version of ``unbroadcast``, for numbers and arrays of up to two dimensions."""
+def _unbroadcast_helper(kinds, overload, summed_to):
+    """The numba version of ``unbroadcast``, for numbers and arrays (past two dimensions,
+    numba_sums.py's ``summed_to``)."""
     types = kinds.types
 
     def unbroadcast(g, x):
@@ -152,12 +157,14 @@ def _unbroadcast_helper(kinds, overload):
             if isinstance(g, types.Array):
                 return lambda g, x: np.sum(g)
             return None
-        if not isinstance(x, types.Array) or x.ndim > 2:
+        if not isinstance(x, types.Array):
             return None
         if kinds.number(g):
             return lambda g, x: np.full(x.shape, g)
-        if not isinstance(g, types.Array) or g.ndim > 2 or g.ndim < x.ndim:
+        if not isinstance(g, types.Array) or g.ndim < x.ndim:
             return None
+        if g.ndim > 2:
+            return lambda g, x: summed_to(g, x)
         if x.ndim == 1 and g.ndim == 1:
             def one(g, x):
                 if g.shape[0] == x.shape[0]:
@@ -210,7 +217,8 @@ def _elementwise_helpers(kinds, overload):
 
 
 def _stable_sigmoid_helper(kinds, overload):
-    """The numba version of ``stable_sigmoid``: the same passes as runtime/special.py, in
+    """The numba version of ``stable_sigmoid``: the values of runtime/special.py (a float
+    array's in one compiled loop; numba's exp may differ from NumPy's in the last bit), in
     the same precision (an array's float dtype, float64 for integers and bools and
     numbers, float32 for a float32 number); no 0-d arrays, no complex values."""
     types = kinds.types
@@ -229,19 +237,15 @@ def _stable_sigmoid_helper(kinds, overload):
         floor = dtype(float(np.log(np.finfo(dtype).tiny)) - 0.5)
         one = dtype(1.0)
         if isinstance(d, types.Array) and kind in (types.float32, types.float64):
-            import numba
-
-            from ..runtime.special import stable_sigmoid as numpy_version
-            from .numba_ufuncs import LARGE
-            result = types.Array(kind, d.ndim, "C")
-
-            def array(d):
-                if d.size < LARGE:
-                    x = np.maximum(d, floor)   # (NaN stays NaN, as np.maximum's)
-                    return one / (one + np.exp(-x))
-                with numba.objmode(out=result):   # (NumPy's exp: see numba_ufuncs.py)
-                    out = np.ascontiguousarray(numpy_version(d))
-                return out
+            def array(d):   # (one pass, no temporaries: quicker than NumPy's five)
+                values = np.ascontiguousarray(d).reshape(d.size)
+                out = np.empty(d.size, dtype)
+                for i in range(d.size):
+                    x = values[i]
+                    if x < floor:   # (not for NaN, which stays NaN)
+                        x = floor
+                    out[i] = one / (one + np.exp(-x))
+                return out.reshape(d.shape)
             return array
         if isinstance(d, types.Array):
             def other(d):   # (integers and bools: in float64)
@@ -261,20 +265,21 @@ def _stable_sigmoid_helper(kinds, overload):
 
 def _getitem_bar_helper(kinds, overload):
     """The numba version of ``getitem_bar`` for basic indexing of an array (ints, slices,
-    None, Ellipsis: no entry is written twice), in the precision NumPy's
-    ``np.result_type(x, y_bar, 1.0)`` gives; an index with arrays (which NumPy's
-    ``np.add.at`` sums into) is refused."""
+    None, Ellipsis: no entry is written twice) and for an index of one integer array
+    among slices (numba_scatter.py), in the precision NumPy's ``np.result_type(x, y_bar,
+    1.0)`` gives; other indexes with arrays are refused."""
     types = kinds.types
     from numba.np.numpy_support import as_dtype
 
     from .numba_reductions import number_dtype
+    from .numba_scatter import array_scatter
 
     def getitem_bar(y_bar, x, index):
         raise NotImplementedError
 
     @overload(getitem_bar)
     def _getitem_bar(y_bar, x, index):
-        if not isinstance(x, types.Array) or x.ndim == 0 or not _basic(index, types):
+        if not isinstance(x, types.Array) or x.ndim == 0:
             return None
         if kinds.number(y_bar):
             dtype = number_dtype(y_bar, x, kinds)
@@ -284,6 +289,8 @@ def _getitem_bar_helper(kinds, overload):
             return None
         if dtype not in (np.float32, np.float64):
             return None
+        if not _basic(index, types):
+            return array_scatter(x, index, types, dtype)
 
         def scatter(y_bar, x, index):
             x_bar = np.zeros(x.shape, dtype)

@@ -8,7 +8,10 @@
   ``np.max(a, axis=1)``, ``np.min(a, axis=0, keepdims=True)``, ``np.sum(a, axis=1,
   keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh
   names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
-  loops on large arrays (numba_ufuncs.py).
+  loops on large arrays (numba_ufuncs.py);
+- ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,
+  and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
+  (numba_products.py).
 """
 
 import ast
@@ -132,8 +135,9 @@ class _NumpyCalls(ast.NodeTransformer):
     """Calls of NumPy's functions made calls of numba versions under fresh names
     (``max_along_1(a, 1, True)``, ``numpy_tanh_1(a)``): ``np.max(a, axis=..., keepdims=...)``
     (``amax``, ``min``, ``amin``) with an axis or keepdims and ``np.sum(a, ...,
-    keepdims=...)``, which numba does not compile (numba_reductions.py), and the
-    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone.
+    keepdims=...)``, which numba does not compile (numba_reductions.py), the
+    transcendental ufuncs of numba_ufuncs.py, on their positional arguments alone,
+    ``a @ b`` (``matmul_1(a, b)``) and ``np.swapaxes`` (numba_products.py).
     ``names``: the names given (name -> the helper's canonical name)."""
 
     def __init__(self, numpy, taken):
@@ -150,10 +154,19 @@ class _NumpyCalls(ast.NodeTransformer):
             return node
         if func.attr in REWRITTEN:
             return self._reduction(node, REWRITTEN[func.attr])
+        if func.attr == "swapaxes" and len(node.args) == 3 and not node.keywords \
+                and not any(isinstance(a, ast.Starred) for a in node.args):
+            return ir.call(ir.load(self._name("swapaxes")), *node.args)
         if (func.attr in UNARY and len(node.args) == 1 or func.attr in BINARY
                 and len(node.args) == 2) and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):
             return ir.call(ir.load(self._name(f"numpy_{func.attr}")), *node.args)
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.MatMult):   # (stacks of matrices: numba_products.py)
+            return ir.call(ir.load(self._name("matmul")), node.left, node.right)
         return node
 
     def _reduction(self, node, helper):
