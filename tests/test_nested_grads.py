@@ -403,3 +403,26 @@ def test_what_nested_gradients_cannot_do_is_refused(function):
     with pytest.raises(ad.TransformError, match="is passed to ad.") as error:
         ad.grad(function)(np.ones(3))
     assert "test_nested_grads.py:" in str(error.value)
+
+
+def nested_without_rule(w, x):
+    def inner(z):
+        return np.sum(np.fft.fft(z * w).real)
+
+    return np.sum(ad.grad(inner)(x) ** 2)
+
+
+def nested_wrong_options(w, x):
+    def inner(z):
+        return np.sum(np.sin(z * w))
+
+    return np.sum(ad.grad(inner, wrt=3)(x) ** 2)
+
+
+def test_errors_of_nested_gradients_point_at_their_lines():
+    import inspect
+    first = inspect.getsourcelines(nested_without_rule)[1]
+    with pytest.raises(ad.TransformError, match=rf"test_nested_grads.py:{first + 2}:"):
+        ad.grad(nested_without_rule)(np.ones(3), np.ones(3))
+    with pytest.raises(ad.TransformError, match=r"ad.grad\(inner, wrt=3\): wrt=3 is out of"):
+        ad.grad(nested_wrong_options)(np.ones(3), np.ones(3))

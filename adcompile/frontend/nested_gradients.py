@@ -17,14 +17,11 @@ import copy
 
 from ..errors import TransformError
 from .references import REFERENCE
-from .source import DerivedSource
+from .source import DerivedSource, is_adcompile_grad
 from .syntax import LEAF
 
 #: the attribute of a function made of a nested def: its source (compiler.Transform reads it)
 DERIVED = "_adcompile_derived"
-
-_API = "adcompile.api"
-
 
 def nested_gradients(body, table, source, local):
     """Replace in ``body`` (statements, changed in place) each call ``ad.grad(inner,
@@ -50,14 +47,9 @@ def nested_gradients(body, table, source, local):
 def is_gradient_of(call, names, source, local):
     """Whether ``call`` is adcompile's ``ad.grad(f, **literal options)`` of a function
     named one of ``names`` (the nested defs, before closures.py takes them out)."""
-    return _is_grad(source.callee(call.func, local)) and len(call.args) == 1 \
+    return is_adcompile_grad(source.callee(call.func, local)) and len(call.args) == 1 \
         and isinstance(call.args[0], ast.Name) and call.args[0].id in names \
         and _literal_options(call)
-
-
-def _is_grad(callee):
-    return callee.kind == "object" and getattr(callee.what, "__module__", None) == _API \
-        and getattr(callee.what, "__name__", None) == "grad"
 
 
 def _literal_options(call):
@@ -74,7 +66,7 @@ def _gradient_of_reference(call, source, local):
     """(the ``REFERENCE`` node, adcompile's ``grad``) for ``call``, ``ad.grad(inner,
     **literal options)`` of one nested function; else (None, None)."""
     grad = source.callee(call.func, local)
-    if not _is_grad(grad) or len(call.args) != 1 \
+    if not is_adcompile_grad(grad) or len(call.args) != 1 \
             or not getattr(call.args[0], REFERENCE, False) or not _literal_options(call):
         return None, None
     return call.args[0], grad.what
@@ -95,10 +87,12 @@ def _gradient(grad, local_function, options, source, at):
         function = _function(node, source)
         try:
             cache[key] = (function, grad(function, **options))
-        except (TypeError, ValueError) as error:   # (options ad.grad refuses)
-            raise source.error(at, f"{ast.unparse(at)}: {error}") from None
-        except TransformError:
+        except TransformError:   # (what the nested function does: its own line)
             raise
+        except (TypeError, ValueError) as error:   # (options ad.grad refuses)
+            spelled = ast.unparse(ast.Call(func=at.func, args=[ast.Name(id=node.name)],
+                                           keywords=at.keywords))   # (not the reference)
+            raise source.error(at, f"{spelled}: {error}") from None
     return cache[key][1]
 
 

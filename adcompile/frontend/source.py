@@ -192,8 +192,7 @@ class FunctionSource:
         arguments are a function the source names (not a local) and literal options, made
         when transforming (once per source and call text); else None."""
         grad = self.callee(call.func, local_names)
-        if not (grad.kind == "object" and getattr(grad.what, "__module__", None) == _API
-                and getattr(grad.what, "__name__", None) == "grad"):
+        if not is_adcompile_grad(grad):
             return None
         if len(call.args) != 1 or not isinstance(call.args[0], ast.Name):
             return None
@@ -270,6 +269,12 @@ def _definitions(node):
             yield n.name
         elif not isinstance(n, ast.Lambda):
             todo.extend(ast.iter_child_nodes(n))
+
+
+def is_adcompile_grad(callee):
+    """Whether the ``Callee`` ``callee`` is adcompile's ``grad``."""
+    return callee.kind == "object" and getattr(callee.what, "__module__", None) == _API \
+        and getattr(callee.what, "__name__", None) == "grad"
 
 
 class DerivedSource(FunctionSource):
