@@ -378,3 +378,31 @@ def test_a_module_level_object_bound_anew():
                      numerical_grad(through_module_object, (w, x), 0), 1e-5, 1e-7)
     finally:
         SCALED = old
+
+
+class Critic:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def features(self, z):
+        return np.tanh(z) * self.scale
+
+    def score(self, w, x):
+        return np.sum(self.features(w * x) ** 2) + self.penalty(w)
+
+    def penalty(self, w):
+        return 0.1 * np.sum(w ** 2)
+
+
+CRITIC = Critic(1.5)
+
+
+def scored(w, x):
+    return CRITIC.score(w, x)
+
+
+def test_a_module_level_object_calling_its_own_methods():
+    w, x = rng.standard_normal(3), rng.standard_normal(3)
+    got = ad.grad(scored)(w, x)
+    assert_close(got, numerical_grad(scored, (w, x), 0), 1e-5, 1e-7)
+    assert_close(got, with_autograd_numpy(globals(), autograd.grad(scored), w, x), 1e-10, 1e-12)

@@ -13,13 +13,14 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 
 import ast
 import copy
+import inspect
 
 from ..ir import assigns, walk_tree
 from .closures import Closure
 from .local_functions import StandIn
 from .references import ONLY_CALLED, REFERENCE, copy_call
 from .source import Callee
-from .syntax import Ready, is_user_function, made_by_adcompile
+from .syntax import Ready, is_user_function, made_by_adcompile, user_method
 from .syntax import LEAF
 
 #: the attribute of a name standing for the result of a call inlined out of an expression
@@ -104,7 +105,24 @@ class Functions:
             base = base.value
         if isinstance(base, ast.Name) and base.id.startswith(LEAF):   # a leaf (trees.py)
             return self.scope.src.callee(func, self.scope.locals | {base.id})
+        method = self._captured_method(func)
+        if method is not None:
+            return Callee("object", method)
         return self.scope.src.callee(func, self.scope.locals)
+
+    def _captured_method(self, func):
+        """``self.helper`` in a method inlined for a module-level object (calls.py,
+        ``MODEL.loss(w, x)``: ``self`` is bound to the object, captured when the gradient
+        is made): that object's method, when it is one of the user's; else None."""
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id in self.scope.locals):
+            return None
+        bound = self.scope.env.get(func.value.id)
+        obj = self.out.extra_globals.get(bound) if isinstance(bound, str) else None
+        if obj is None or not inspect.isfunction(inspect.getattr_static(obj, func.attr, None)):
+            return None   # (a property is not run to find out what it gives)
+        method = getattr(obj, func.attr)
+        return method if user_method(method) is not None else None
 
     def function_argument(self, e):
         """What the parameter given ``e`` in an inlined call holds: a ``Closure`` for a
