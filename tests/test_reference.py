@@ -2916,10 +2916,10 @@ CHECKED_ELSEWHERE.update({key: (
     "helper of its gradient code are checked against finite differences, in reverse and "
     "forward mode and to second order, in test_rules_library.py")
     for key in [("arrays", "sliding_window_view"), ("generated", "sliding_window_bar")]})
-CHECKED_ELSEWHERE.update({("arrays", name): (
+CHECKED_ELSEWHERE[("arrays", "running_extreme")] = (
     "autograd has no derivative of the methods of ufuncs (np.maximum.accumulate); checked "
     "against finite differences in reverse and forward mode and to second order in "
-    "test_rules_library.py") for name in ("maximum_accumulate", "minimum_accumulate")})
+    "test_rules_library.py")
 CHECKED_ELSEWHERE[("generated", "quantile_dot")] = (
     "the tangent of np.quantile and np.percentile, and the transpose of quantile_bar (so "
     "reached in reverse mode only by a third derivative); autograd has no derivative of "

@@ -176,10 +176,9 @@ def method_call(source, params):
 def _owners(fn, params):
     """Name -> the one of ``params`` whose item (or attribute, or item of an item) it is
     bound to in ``fn``, or that it is (see ``items_of``)."""
-    owner = {p: p for p in params}
-    for name in items_of(fn, params) - set(params):
-        for p in params:
-            if name in items_of(fn, {p}):
-                owner[name] = p
-                break
+    owner = {}
+    for p in sorted(params):
+        for name in items_of(fn, {p}):
+            owner.setdefault(name, p)
+    owner.update((p, p) for p in params)
     return owner

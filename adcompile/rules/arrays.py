@@ -107,28 +107,18 @@ def sliding_window_view(y, x, window_shape, axis=None):
     x_bar += sliding_window_bar(y_bar, x, window_shape, axis)
 
 
-# np.maximum.accumulate (a running maximum; minimum alike): each entry of y is one entry of
-# x, the one where the running extreme was last replaced (running_source; a tie keeps the
-# earlier one), which gets its gradient
+# np.maximum.accumulate and np.minimum.accumulate (a running extreme): each entry of y is one
+# entry of x, the one where y last changed (running_source; a tie keeps the earlier one),
+# which gets its gradient
 
-@adjoint(np.maximum.accumulate, shape="same")
-def maximum_accumulate(y, x, axis=0):
-    x_bar += take_along_axis_bar(y_bar, x, running_source(x, axis, True), axis)
-
-
-@tangent(np.maximum.accumulate)
-def maximum_accumulate_tangent(y, x, axis=0):
-    y_dot += np.take_along_axis(x_dot, running_source(x, axis, True), axis)
+@adjoint(np.maximum.accumulate, np.minimum.accumulate, shape="same")
+def running_extreme(y, x, axis=0):
+    x_bar += take_along_axis_bar(y_bar, x, running_source(y, axis), axis)
 
 
-@adjoint(np.minimum.accumulate, shape="same")
-def minimum_accumulate(y, x, axis=0):
-    x_bar += take_along_axis_bar(y_bar, x, running_source(x, axis, False), axis)
-
-
-@tangent(np.minimum.accumulate)
-def minimum_accumulate_tangent(y, x, axis=0):
-    y_dot += np.take_along_axis(x_dot, running_source(x, axis, False), axis)
+@tangent(np.maximum.accumulate, np.minimum.accumulate)
+def running_extreme_tangent(y, x, axis=0):
+    y_dot += np.take_along_axis(x_dot, running_source(y, axis), axis)
 
 
 @adjoint(np.sort, shape="unknown")

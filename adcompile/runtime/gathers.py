@@ -98,23 +98,19 @@ def sliding_window_bar(g, x, window_shape, axis=None):
     return out
 
 
-def running_source(x, axis=0, largest=True):
-    """For ``y = np.maximum.accumulate(x, axis)`` (``largest``; else minimum), the index
-    along ``axis`` of the entry of x each entry of y is: where the running extreme was
-    last replaced (a tie keeps the earlier entry). Integer; its gradient is zero."""
-    x = np.asarray(x)
+def running_source(y, axis=0):
+    """For ``y``, a running maximum or minimum along ``axis`` (``np.maximum.accumulate(x,
+    axis)``), the index along ``axis`` of the entry of x each entry of y is: where y last
+    changed (a tie keeps the earlier entry). Integer; its gradient is zero."""
+    y = np.asarray(y)
     if axis is None:
-        return running_source(np.ravel(x), 0, largest)
-    axis = axis % x.ndim
-    if x.shape[axis] == 0:
-        return np.zeros(x.shape, dtype=int)
-    y = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
-    before = np.concatenate([np.take(y, [0], axis=axis), np.take(y, np.arange(x.shape[axis] - 1),
-                                                                 axis=axis)], axis=axis)
-    position = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-    beats = (x > before) if largest else (x < before)
-    starts = np.where(beats | (position == 0), position, 0)
-    return np.maximum.accumulate(starts, axis=axis)
+        return running_source(np.ravel(y), 0)
+    axis = axis % y.ndim
+    if y.shape[axis] == 0:
+        return np.zeros(y.shape, dtype=int)
+    position = np.arange(y.shape[axis]).reshape((-1,) + (1,) * (y.ndim - axis - 1))
+    changed = np.diff(y, axis=axis, prepend=np.take(y, [0], axis=axis)) != 0
+    return np.maximum.accumulate(np.where(changed, position, 0), axis=axis)
 
 
 def quantile_bar(g, x, q, axis=None, keepdims=False):
