@@ -735,6 +735,10 @@ def ufunc_methods_spelled(x, y):   # (the same, as the functions they equal)
             + np.sum((x[:, None] * y[None, :2]) ** 2) + np.sum(np.sum(d, axis=1) ** 3))
 
 
+def reduce_with_dtype(x):   # (reduce's third positional parameter is dtype, not keepdims)
+    return np.sum(np.add.reduce(x, 0, np.float64) ** 2)
+
+
 def test_ufunc_methods_as_the_functions_they_equal():
     x, y = np.array([0.3, -1.2, 0.8, 1.9]), np.array([0.5, -0.7, 1.1])
     assert_grad(ufunc_methods, x, y, wrt=(0, 1))
@@ -742,6 +746,8 @@ def test_ufunc_methods_as_the_functions_they_equal():
     want = with_autograd_numpy(globals(), autograd.grad(ufunc_methods_spelled, (0, 1)), x, y)
     assert_close(got[0], want[0], 1e-12, 1e-12)
     assert_close(got[1], want[1], 1e-12, 1e-12)
+    with pytest.raises(ad.TransformError, match="np.add.reduce"):
+        ad.grad(reduce_with_dtype)(np.ones((2, 3)))
 
 
 def running_maximum_second(x):

@@ -21,7 +21,8 @@ _EQUALS = {
     (np.maximum, "reduce"): "max", (np.minimum, "reduce"): "min",
     (np.add, "accumulate"): "cumsum", (np.multiply, "accumulate"): "cumprod",
 }
-#: the parameters of ufunc.reduce and ufunc.accumulate that the functions also take
+#: the parameters of ufunc.reduce and ufunc.accumulate that the functions also take (the
+#: first two may be given by position; reduce's third is dtype, not keepdims)
 _KEPT = {"reduce": ("array", "axis", "keepdims"), "accumulate": ("array", "axis")}
 
 
@@ -50,7 +51,7 @@ def _rewrite(call, source, local):
         return
     name = _EQUALS.get((ufunc.what, method))
     given = dict(zip(_KEPT[method], call.args))
-    if name is None or len(call.args) > len(_KEPT[method]) \
+    if name is None or len(call.args) > 2 \
             or any(k.arg not in _KEPT[method] or k.arg in given for k in call.keywords):
         return
     given.update((k.arg, k.value) for k in call.keywords)
