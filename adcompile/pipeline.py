@@ -6,7 +6,7 @@
             prune_backward ─ fuse_products* ─ free_shape_reads* ─ factor_products* ─
             reuse_dead_arrays* ─ update_in_place* ─ prune_tape ─
             forward_sweep ─ fuse_temporaries ─ renumber ─
-            lower_tape ─ loop_fission* ─ hoist_inputs* ─ renumber_again* ─
+            lower_tape ─ loop_fission* ─ hoist_inputs* ─ dot_products* ─ renumber_again* ─
             local_math_functions* ─► emit
         forward mode:  tangents ─ renumber_tangents ─► emit
     (* only where adjoints may be updated in place: not in code adcompile will
@@ -221,7 +221,7 @@ def sweep_passes(in_place):
                 sweeps.free_shape_reads, sweeps.factor_products, sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
-                sweeps.renumber_again, sweeps.local_math_functions]
+                sweeps.dot_products, sweeps.renumber_again, sweeps.local_math_functions]
     return [sweeps.keep_differentiable, sweeps.prune_backward, sweeps.prune_tape,
             sweeps.forward_sweep, sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
 

@@ -254,6 +254,15 @@ def renumber(sw):
     return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
 
 
+@sweep_pass("forward", "backward", idle=lambda sw: not sw.ndims)
+def dot_products(sw):
+    """Write the products of arrays of one or two known dimensions ``a.dot(b)``: the same
+    values, without the dispatch of ``@`` (optimize/dots.py)."""
+    numpy_name = sw.context.aliases["np"]
+    return replace(sw, forward=optimize.dot_products(sw.forward, sw.ndims, numpy_name),
+                   backward=optimize.dot_products(sw.backward, sw.ndims, numpy_name))
+
+
 @sweep_pass("forward", "backward", "outputs", "grads", "namer", idle=lambda sw: optimize.numbered(
     sw.forward + sw.backward, sw.outputs, sw.context.namer))
 def renumber_again(sw):

@@ -14,6 +14,8 @@
   (``factor_products``);
 - ``in_place``: elementwise products and sums written into an adjoint array nothing reads
   afterwards (``update_in_place``);
+- ``dots``: products of vectors and matrices of known dimensions written ``a.dot(b)``
+  (``dot_products``);
 - ``local_functions``: the ``math`` functions loops call read once into local names
   (``local_math_functions``);
 - ``renumber``: the remaining temporaries numbered t1, t2, ... (``renumber_temps``);
@@ -23,6 +25,7 @@
   ``loops``: what the two read off a loop's code.
 """
 
+from .dots import dot_products
 from .factor import factor_products
 from .fuse import fuse, fuse_blocks
 from .products import fuse_products, reuse_dead_arrays
@@ -33,7 +36,7 @@ from .renumber import numbered, renumber_temps
 from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
+__all__ = ["dot_products", "factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
            "local_math_functions", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
            "simplify", "total", "update_in_place"]
