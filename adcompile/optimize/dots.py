@@ -20,20 +20,40 @@ def dot_products(stmts, ndims, numpy_name):
     of one or two dimensions (``ndims``: name -> known ndim) or its transpose ``W.T``, as
     ``a.dot(b)``; a name assigned once to ``W.T`` (a hoisted transpose) counts as one of
     two dimensions. ``numpy_name``: what the code calls NumPy. Returns ``stmts``."""
+    products, assigned, transposes = [], {}, set()
+    for node in ir.walk_tree(stmts):   # (one walk; most code has few products or none)
+        kind = node.__class__
+        if kind is ast.BinOp or kind is ast.Call:
+            products.append(node)
+        elif kind is ast.Name and node.ctx.__class__ is not ast.Load:
+            assigned[node.id] = assigned.get(node.id, 0) + 1
+        elif kind is ast.Assign and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Attribute) and _ndim(node.value, ndims) == 2:
+            transposes.add(node.targets[0].id)
     known = dict(ndims)
-    known.update(_transposes(stmts, ndims))
-    for node in ir.walk_tree(stmts):
-        for field, value in ast.iter_fields(node):
-            if isinstance(value, list):
-                for k, item in enumerate(value):
-                    dot = _as_dot(item, known, numpy_name)
-                    if dot is not None:
-                        value[k] = dot
-            else:
-                dot = _as_dot(value, known, numpy_name)
-                if dot is not None:
-                    setattr(node, field, dot)
+    known.update((name, 2) for name in transposes if assigned.get(name) == 1)
+    made = {}
+    for node in products:
+        dot = _as_dot(node, known, numpy_name)
+        if dot is not None:
+            made[id(node)] = dot
+    if made:
+        _replace(stmts, made)
     return stmts
+
+
+def _replace(stmts, made):
+    """Put ``made[id(node)]`` in the place of each such node of ``stmts``."""
+    for node in ir.walk_tree(stmts):
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for k, item in enumerate(value):
+                    if id(item) in made:
+                        value[k] = made[id(item)]
+            elif id(value) in made:
+                setattr(node, field, made[id(value)])
 
 
 def _as_dot(node, known, numpy_name):
@@ -61,16 +81,3 @@ def _ndim(operand, known):
             and isinstance(operand.value, ast.Name) and known.get(operand.value.id) == 2:
         return 2
     return None
-
-
-def _transposes(stmts, ndims):
-    """Name -> 2 for each name ``stmts`` assign once, to ``W.T`` of a matrix ``W``."""
-    assigned, found = {}, {}
-    for node in ir.walk_tree(stmts):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            assigned[node.id] = assigned.get(node.id, 0) + 1
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                and isinstance(node.targets[0], ast.Name) \
-                and _ndim(node.value, ndims) == 2 and isinstance(node.value, ast.Attribute):
-            found[node.targets[0].id] = 2
-    return {name: d for name, d in found.items() if assigned.get(name) == 1}
