@@ -687,3 +687,57 @@ def test_assigning_into_an_argument():
     np.testing.assert_allclose(c, [1.0, 2.0])
     np.testing.assert_allclose(g, [2 * 3.0 * x[0], 2.0])
     ad.check_grad(into_an_array_argument, x, np.array([1.0, 2.0]))
+
+
+# -- a tuple of targets, one of them an item -------------------------------------------
+
+
+def swap_rows(A):
+    B = A.copy()
+    B[0], B[1] = B[1], B[0]   # NumPy: B[1] gets the view B[0], already row 1: both are row 1
+    return np.sum(B * np.arange(B.size).reshape(B.shape))
+
+
+def swap_row_copies(A):
+    B = A.copy()
+    B[0], B[1] = B[1].copy(), B[0].copy()   # a true swap
+    return np.sum(B * np.arange(B.size).reshape(B.shape))
+
+
+def bubble_sorted_weights(x):
+    y = x.copy()
+    for i in range(len(y)):
+        for j in range(len(y) - 1 - i):
+            if y[j] > y[j + 1]:
+                y[j], y[j + 1] = y[j + 1], y[j]
+    return np.sum(y * np.arange(1.0, len(y) + 1.0))
+
+
+def name_then_item(x):
+    y = x * 1.0
+    i, y[0] = 2, x[3] ** 2     # i is assigned before y[0]
+    y[i] = 5.0 * x[1]
+    return np.sum(y * np.arange(4.0))
+
+
+@pytest.mark.parametrize("f", [swap_rows, swap_row_copies])
+def test_rows_assigned_by_one_tuple_assignment_keep_numpys_meaning(f):
+    A = rng.normal(size=(3, 4))
+    ad.check_grad(f, A)
+    copies, views = ad.grad(swap_row_copies)(A), ad.grad(swap_rows)(A)
+    assert not np.allclose(copies, views)   # (the two meanings differ, and each is kept)
+
+
+@pytest.mark.parametrize("f", [bubble_sorted_weights, name_then_item])
+def test_items_assigned_by_one_tuple_assignment(f):
+    check_both_modes(f, rng.normal(size=4))
+
+
+def test_items_unpacked_from_a_value_that_is_not_a_display_stay_refused():
+    def f(x):
+        y = x * 1.0
+        y[0], y[1] = np.sin(x[:2])
+        return np.sum(y)
+
+    with pytest.raises(ad.TransformError, match=r"\(y\[0\], y\[1\]\) = "):
+        ad.grad(f)(rng.normal(size=3))

@@ -59,6 +59,18 @@ def desugar_items(fn):
                     targets=[t], value=ast.Name(id=name, ctx=ast.Load())), s) for t in s.targets]
                 out.extend(rewrite(split))
                 continue
+            pairs = _unpacked_items(s)
+            if pairs is not None:
+                # y[0], y[1] = y[1], y[0]: the values first, then each target from the left
+                names = [fresh("value") for _ in pairs]
+                split = [ast.copy_location(ast.Assign(
+                    targets=[ast.Name(id=name, ctx=ast.Store())], value=value), s)
+                    for name, (_, value) in zip(names, pairs)]
+                split += [ast.copy_location(ast.Assign(
+                    targets=[target], value=ast.Name(id=name, ctx=ast.Load())), s)
+                    for name, (target, _) in zip(names, pairs)]
+                out.extend(rewrite(split))
+                continue
             filled = _filled(s)
             if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
                 new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
@@ -81,6 +93,23 @@ def desugar_items(fn):
 
     fn.body = rewrite(fn.body)
     return fn
+
+
+def _unpacked_items(s):
+    """(target, value) pairs of ``s`` where it assigns a display of values to a tuple of
+    targets one of which is an item (``y[0], y[1] = y[1], y[0]``; ``a, x[i] = u, v``), the
+    same number of each and none starred; else None. (Python evaluates the values, then
+    assigns the targets from the left: a value that is a view of what an earlier target
+    changes is read after that change, as NumPy does.)"""
+    if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], (ast.Tuple, ast.List))
+            and isinstance(s.value, (ast.Tuple, ast.List))):
+        return None
+    targets, values = s.targets[0].elts, s.value.elts
+    if len(targets) != len(values) or any(isinstance(e, ast.Starred) for e in targets + values) \
+            or not any(isinstance(t, ast.Subscript) for t in targets):
+        return None
+    return list(zip(targets, values))
 
 
 def _filled(s):
