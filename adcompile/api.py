@@ -724,12 +724,14 @@ def _make_grad(f, wrt, has_aux=False, backend=None):
 
 def _make_gradient(f, wrt, has_aux, kind, backend=None):
     """The callable of ``kind`` ("grad" or "value_and_grad") made of ``f``: a copy of the
-    function its transform's callables of that kind (and backend) share."""
+    function its transform's callables of that kind (and backend) share, made once per
+    transform (``ad.grad(f)(x)`` written in a loop finds it again)."""
     transform = _transform(f, wrt, has_aux)
     _require_scalar_output(transform, f)
     shared = _shared(transform, (kind, backend),
                      lambda: _gradient_shared(f, transform, kind, backend))
-    return _finish(shared.template, f, transform, shared, kind)
+    return _shared(transform, (kind, backend, "callable"),
+                   lambda: _finish(shared.template, f, transform, shared, kind))
 
 
 def _gradient_shared(f, transform, kind, backend=None):

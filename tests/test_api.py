@@ -459,6 +459,34 @@ def test_generated_code_is_cached(monkeypatch):
     assert_close(g1, g2, 0, 0)
 
 
+def helper_of_inline(x):
+    return x * x
+
+
+def uses_helper(x):
+    return helper_of_inline(x) + x
+
+
+def test_gradient_made_again_inline_is_found_again():
+    # ad.grad(f)(x) in a loop: the callable is made once per transform, and a new one is
+    # made when what f reads by name changes
+    global helper_of_inline
+    first = ad.grad(uses_helper)
+    assert ad.grad(uses_helper) is first and ad.grad(uses_helper, wrt=0) is first
+    assert ad.value_and_grad(uses_helper) is not first
+    assert first(2.0) == 5.0
+    saved = helper_of_inline
+    try:
+        def helper_of_inline(x):   # noqa: F811
+            return x * x * x
+
+        again = ad.grad(uses_helper)
+        assert again is not first and again(2.0) == 13.0
+    finally:
+        helper_of_inline = saved
+    assert ad.grad(uses_helper)(2.0) == 5.0
+
+
 def test_redefined_function_gets_new_code():
     def f(x):
         return x * x
