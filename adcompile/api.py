@@ -394,11 +394,14 @@ class _Arguments:
 
 def _holds_object(value, depth=0):
     """Whether ``value`` is a dataclass or an object of the user's class, or a dict, list
-    or tuple holding one (looked for two levels down, among the first items: ``[Linear(...),
-    ...]``, ``{"layers": [...]}``; a long list of numbers costs no more to call with)."""
+    or tuple holding one or a function (looked for two levels down, among the first items:
+    ``[Linear(...), ...]``, ``{"layers": [...]}``, ``{"W": W, "act": np.tanh}``; a long
+    list of numbers costs no more to call with)."""
     kind = structure_kind(value)
     if kind in ("object", "dataclass"):
         return True
+    if kind is None and depth > 0:
+        return structure(value).function is not None if callable(value) else False
     if kind not in ("dict", "list", "tuple", "namedtuple") or depth >= 2:
         return False
     items = value.values() if kind == "dict" else value

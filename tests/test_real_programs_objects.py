@@ -406,3 +406,111 @@ def test_a_module_level_object_calling_its_own_methods():
     got = ad.grad(scored)(w, x)
     assert_close(got, numerical_grad(scored, (w, x), 0), 1e-5, 1e-7)
     assert_close(got, with_autograd_numpy(globals(), autograd.grad(scored), w, x), 1e-10, 1e-12)
+
+
+# -- an activation held by the model or in a dict of parameters ---------------------------
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+class ActivatedMLP(MLP):
+    """The activation is an attribute, as hand-written NumPy networks hold it."""
+
+    def __init__(self, layers, act):
+        super().__init__(layers)
+        self.act = act
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = self.act(layer(x))
+        return self.layers[-1](x)
+
+
+def activated_loss(params, x, y, act):
+    return ActivatedMLP([Linear(W, b) for W, b in params], act).loss(x, y)
+
+
+@pytest.mark.parametrize("act", [np.tanh, relu, np.sin, lambda z: z / (1.0 + z * z)],
+                         ids=["ufunc", "function", "another ufunc", "lambda"])
+def test_activation_held_by_the_model(act):
+    params = make_params([3, 5, 4, 2])
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    net = ActivatedMLP([Linear(W, b) for W, b in params], act)
+    got = ad.grad(net_loss)(net, x, y)
+    assert got.act is act   # (not differentiated: handed back as it was)
+    for i, (W, b) in enumerate(params):
+        def at(v, i=i):
+            changed = list(params)
+            changed[i] = (v, b)
+            return activated_loss(changed, x, y, act)
+        assert_close(got.layers[i].W, numerical_grad(at, (W,), 0), 1e-5, 1e-7, f"layer {i}")
+    want = with_autograd_numpy(globals(), autograd.grad(activated_loss), params, x, y, act)
+    if act is not relu:   # (autograd's np.maximum of the user's relu: the same numbers)
+        for layer, (want_W, want_b) in zip(got.layers, want):
+            assert_close(layer.W, want_W, 1e-10, 1e-12)
+            assert_close(layer.b, want_b, 1e-10, 1e-12)
+    # the input's gradient, the model not differentiated
+    got_x = ad.grad(net_loss, wrt=1)(net, x, y)
+    assert_close(got_x, numerical_grad(net_loss, (net, x, y), 1), 1e-5, 1e-7)
+
+
+def test_another_activation_is_another_specialisation():
+    params = make_params([3, 4, 1])
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    net = ActivatedMLP([Linear(W, b) for W, b in params], np.tanh)
+    grad = ad.grad(net_loss)
+    for act in (np.tanh, relu, np.tanh, np.cos):
+        net.act = act
+        got = grad(net, x, y)
+        want = numerical_grad(lambda v: activated_loss([(v, params[0][1]), params[1]], x, y,
+                                                       act), (params[0][0],), 0)
+        assert_close(got.layers[0].W, want, 1e-5, 1e-7, act.__name__)
+
+
+def dict_params_loss(params, x, y):
+    h = x
+    for layer in params["layers"]:
+        h = layer["act"](h @ layer["W"] + layer["b"])
+    return np.mean((h - y) ** 2)
+
+
+def test_activations_in_a_dict_of_parameters():
+    params = {"layers": [{"W": W, "b": b, "act": act} for (W, b), act in
+                         zip(make_params([3, 4, 2]), (np.tanh, relu))]}
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    got = ad.grad(dict_params_loss)(params, x, y)
+    for i, layer in enumerate(params["layers"]):
+        assert got["layers"][i]["act"] is layer["act"]
+        for key in "Wb":
+            def at(v, i=i, key=key):
+                changed = {"layers": [dict(l) for l in params["layers"]]}
+                changed["layers"][i][key] = v
+                return dict_params_loss(changed, x, y)
+            assert_close(got["layers"][i][key], numerical_grad(at, (layer[key],), 0),
+                         1e-5, 1e-7, f"layer {i}, {key}")
+
+
+def flat_params_loss(params, x):
+    return np.sum(params["act"](x @ params["W"]) ** 2)
+
+
+def test_activation_in_a_dict_not_differentiated():
+    # (a dict holding a function is read as the structure it is, as one holding objects)
+    params = {"W": rng.standard_normal((3, 2)), "act": np.tanh}
+    x = rng.standard_normal((4, 3))
+    got = ad.grad(flat_params_loss, wrt=1)(params, x)
+    assert_close(got, numerical_grad(flat_params_loss, (params, x), 1), 1e-5, 1e-7)
+    want = with_autograd_numpy(globals(), autograd.grad(flat_params_loss, 1), params, x)
+    assert_close(got, want, 1e-10, 1e-12)
+
+
+def test_an_activation_read_into_a_variable_stays_refused():
+    def loss(params, x):
+        f = params["act"]
+        return np.sum(f(x @ params["W"]))
+
+    params = {"W": np.eye(3), "act": np.tanh}
+    with pytest.raises(TransformError, match="held in a variable"):
+        ad.grad(loss)(params, rng.standard_normal((2, 3)))

@@ -159,6 +159,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         ``obj(args)`` as ``Class.__call__(obj, args)``."""
         func = node.func
         whole = self.t.tree_of(func)
+        if isinstance(whole, Leaf) and whole.function is not None:   # self.act(x)
+            return self._function_attribute(node, whole.function)
         if isinstance(whole, Node):   # layer(x), self.layer(x), layers[0](x)
             owner, attr, obj = whole, "__call__", func
         elif isinstance(func, ast.Attribute):
@@ -181,6 +183,15 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
                                           args=[obj] + node.args,
                                           keywords=node.keywords), node)
+
+    def _function_attribute(self, node, function):
+        """``obj.act(x)`` or ``params["act"](x)`` where that item of the structure holds a
+        function (the structure is specialised on it): a call of that function, by a name
+        bound to it in the generated code (a function of the user's is inlined)."""
+        name = self.t.runtime_name(function)
+        self.t.scope.known[name] = function
+        return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
+                                          args=node.args, keywords=node.keywords), node)
 
     def _sequence_argument(self, a):
         """A structure given to a function that takes a sequence (np.stack(params)): the

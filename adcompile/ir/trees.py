@@ -26,10 +26,13 @@ BY_ATTRIBUTE = ("namedtuple", "dataclass", "object")
 
 @dataclass(frozen=True)
 class Leaf:
-    """An array or number in a structure; ``name``: its generated name, once named."""
+    """An array or number in a structure; ``name``: its generated name, once named.
+    ``function``: the function a leaf holds (``self.act = np.tanh``), which calls of it
+    call (specialised on: another function is another structure), or None."""
 
     differentiable: bool
     name: str | None = None
+    function: object = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def structure(value, _seen=()):
     if _is_object(value):
         names = tuple(vars(value))
         return _node("object", kind, names, [getattr(value, n) for n in names], value, _seen)
+    if inspect.isfunction(value) or inspect.isbuiltin(value) or isinstance(value, np.ufunc):
+        return Leaf(False, function=value)
     return Leaf(is_differentiable(value))
 
 
@@ -275,7 +280,7 @@ def unnamed(node):
     """``node`` with its leaves' names taken off: the structure alone, as ``structure``
     describes a value."""
     if not isinstance(node, Node):
-        return Leaf(node.differentiable)
+        return Leaf(node.differentiable, function=node.function)
     return Node(node.kind, node.type, node.keys, tuple(unnamed(c) for c in node.children))
 
 
@@ -283,7 +288,7 @@ def name_leaves(node, param, fresh):
     """``node`` with each leaf named by ``fresh(leaf_name_hint(...))``."""
     def walk(n, path):
         if isinstance(n, Leaf):
-            return Leaf(n.differentiable, fresh(leaf_name_hint(param, path)))
+            return Leaf(n.differentiable, fresh(leaf_name_hint(param, path)), n.function)
         return Node(n.kind, n.type, n.keys, tuple(walk(c, path + (k,))
                                                    for k, c in zip(n.keys, n.children)))
     return walk(node, ())
