@@ -1298,6 +1298,16 @@ def library_statistics(x, w):
             + np.percentile(x, 60.0) ** 2)
 
 
+@case(uniform(0.5, 1.5, 3, 4), order=2)
+def library_dtype_reductions(x):
+    # (float64 arguments: dtype=np.float64 computes as without it; test_rules_float32.py has
+    # float32 ones)
+    return (np.sum(x ** 3, dtype=np.float64) + np.sum(np.mean(x, axis=0, dtype=float) ** 3)
+            + np.sum(x.sum(axis=1, dtype=np.float64, keepdims=True) ** 2)
+            + np.prod(x[0], dtype=np.float64) + np.sum(np.prod(x, axis=1, dtype="float64") ** 2)
+            + np.sum(np.cumsum(x, axis=1, dtype=np.float64) ** 2))
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
@@ -2339,6 +2349,8 @@ AUTOGRAD_GAPS = {
     "cbrt": (lambda x: anp.sign(x) * anp.abs(x) ** (1.0 / 3.0), "no VJP for np.cbrt"),
     "fmod": (_ag_fmod, "no VJP for np.fmod"),
     "cumprod": (_ag_cumprod, "no VJP for np.cumprod"),
+    "cumsum": (lambda x, axis=None, dtype=None: anp.cumsum(x, axis=axis) if dtype is None else
+               anp.cumsum(x.astype(dtype), axis=axis), "its VJP takes no dtype="),
     "flip": (_ag_flip, "no VJP for np.flip"),
     "pad": (_ag_pad, "pads in mode 'constant' only, and its VJP fails without an explicit mode"),
     "clip": (_ag_clip, "np.clip's VJP covers x only, not the bounds"),

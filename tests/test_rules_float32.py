@@ -963,3 +963,38 @@ def test_float32_arguments_of_float64_code_get_float32_gradients(f, shapes):
     converted = ad.show(f, wrt=wrt, args=(*narrow, *data)).count("as_gradient(")
     assert converted == len(shapes) > ad.show(f, wrt=wrt, args=(*wide, *data)).count(
         "as_gradient(")
+
+
+# -- float32 arrays reduced in float64 (dtype=) ---------------------------------------------
+
+def float32_data_summed_in_float64(w, X, y):
+    r = X @ w - y
+    return (np.sum(r ** 2, dtype=np.float64) / 2.0 + 0.1 * np.mean(w ** 2, dtype=np.float64)
+            + np.sum(np.cumsum(w, dtype=np.float64) ** 2) + w.sum(dtype=float) ** 2
+            + np.prod(1.0 + w[:2] ** 2, dtype=np.float64))
+
+
+def test_reductions_in_float64_of_float32_arrays():
+    # the reductions compute in float64 (the value is float64); each adjoint goes back to the
+    # float32 array reduced, and the gradients are float32, close to those of float64 arguments
+    w, X, y = RNG.standard_normal(4), RNG.standard_normal((6, 4)), RNG.standard_normal(6)
+    narrow = [a.astype(np.float32) for a in (w, X, y)]
+    value, grads = ad.value_and_grad(float32_data_summed_in_float64, wrt=(0, 1))(*narrow)
+    assert np.asarray(value).dtype == np.float64
+    expected = ad.grad(float32_data_summed_in_float64, wrt=(0, 1))(
+        *[a.astype(np.float64) for a in narrow])
+    for g, e in zip(grads, expected):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4 * np.max(np.abs(e)))
+    # the generated code casts each adjoint back to float32 where the float64 sum took it
+    code = ad.show(float32_data_summed_in_float64, wrt=(0, 1), args=narrow)
+    assert code.count("astype_bar(") == 5
+    # forward mode: the tangent of a float64 value is float64
+    t = RNG.uniform(-1.0, 1.0, 4).astype(np.float32)
+    _, dot = ad.jvp(float32_data_summed_in_float64)(*narrow, tangents=t)
+    assert np.asarray(dot).dtype == np.float64
+    np.testing.assert_allclose(dot, np.sum(expected[0] * t), rtol=1e-4)
+    # a float32 dtype of float64 values: float32 results, float64 gradients
+    g = ad.grad(lambda x: np.sum(np.cumsum(x, dtype=np.float32) ** 2))(w)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, ad.grad(lambda x: np.sum(np.cumsum(x) ** 2))(w), rtol=1e-5)

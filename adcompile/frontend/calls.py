@@ -196,6 +196,7 @@ class Calls:
         given = {}
         new_args = []
         for slot, a in zip(slots, args):
+            self.check_floating(rule, slot, a, describe)
             value = self.rule_operand(rule, slot, a, describe)
             given[slot] = value
             new_args.append(value)
@@ -206,6 +207,7 @@ class Calls:
                                                     f"is not supported")
             if k.arg in given:
                 raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
+            self.check_floating(rule, k.arg, k.value, describe)
             value = self.rule_operand(rule, k.arg, k.value, describe)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
