@@ -1308,6 +1308,19 @@ def library_dtype_reductions(x):
             + np.sum(np.cumsum(x, axis=1, dtype=np.float64) ** 2))
 
 
+def library_item_twin(x):
+    m = anp.reshape(x, (2, 3))
+    return x[1] * 3.0 + x[-1] ** 2 + m[1, 1] * m[0, 2] + anp.sin(x[2:3])[0] \
+        + anp.sum(x * x) ** 2
+
+
+@case(normal(6), order=2, twin=library_item_twin)   # (autograd's boxes have no .item())
+def library_item(x):
+    m = x.reshape(2, 3)
+    return x.item(1) * 3.0 + x.item(-1) ** 2 + m.item(1, 1) * m.item((0, 2)) \
+        + np.sin(x[2:3]).item() + np.sum(x * x).item() ** 2
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)

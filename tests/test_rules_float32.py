@@ -376,6 +376,13 @@ def f_convolve(a, v):
     return np.sum(np.convolve(a, v, "same") ** 2) + np.sum(np.convolve(v, a))
 
 
+@case(("numpy", "item"), args=(A(6), W(3)))
+def f_item(x, w):
+    # (.item() is a Python float: times a float32 array, float32)
+    return np.sum(w * x.item(1)) + np.sum(w * x.reshape(2, 3).item(1, 2) ** 2) \
+        + np.sum(w * np.sum(x ** 2).item())
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

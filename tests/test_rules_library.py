@@ -1323,3 +1323,49 @@ def test_a_dtype_given_by_position_goes_where_numpy_takes_it():
     assert_grad(lambda x: np.sum(np.sum(x, 0, np.float64) ** 2), x)
     with pytest.raises(ad.TransformError, match="keyword"):
         ad.grad(lambda x: np.sum(np.sum(x, 0, np.float64, None, True) ** 2))(x)
+
+
+# ===========================================================================
+# numpy.py: x.item()
+# ===========================================================================
+
+def n_item(x, w):
+    # x.item(): one entry as a Python float (of a flat index, a tuple, several ints, a
+    # negative index, a one-entry array)
+    m = x.reshape(2, -1)
+    return x.item(1) * 3.0 + x.item(-1) ** 2 + m.item(1, 1) * m.item((0, 1)) \
+        + np.sin(x[2:3]).item() + np.sum(w * x).item() ** 2 + np.float64(np.sum(x ** 2)).item()
+
+
+@covers(("numpy", "item"))
+@FEW
+@given(data=st.data())
+def test_item(data):
+    n = 2 * data.draw(st.integers(2, 4))
+    x, w = data.draw(arrays((n,))), data.draw(weights((n,)))
+    assert_grad(n_item, x, w)
+    assert type(n_item(x, w)) is float
+    assert_close(ad.hessian(n_item)(x, w), gradient_differences(lambda x: n_item(x, w), x),
+                 1e-6, 1e-7)
+
+
+def item_for_logging(w, X, y):
+    # a loss that keeps a number for a log line (x.item(), a float: no array to hold on to)
+    r = X @ w - y
+    loss = np.mean(r ** 2)
+    history = [loss.item(), np.abs(w).max().item()]
+    return loss + 0.01 * history[0] ** 2
+
+
+def test_item_of_values_being_differentiated():
+    rng = np.random.default_rng(3)
+    w, X, y = rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=5)
+    assert_grad(item_for_logging, w, X, y, wrt=(0, 1))
+    # NumPy's errors stay NumPy's: .item() of several entries
+    with pytest.raises(ValueError, match="size 1"):
+        ad.grad(lambda x: x.item() * 2.0)(np.ones(2))
+    with pytest.raises(IndexError):
+        ad.grad(lambda x: x.item(5) * 2.0)(np.ones(2))
+    # an index computed with int() of a value being differentiated is piecewise constant
+    assert_close(ad.grad(lambda x: x.item(int(x[0])) * 2.0)(np.array([1.0, 3.0])), [0.0, 2.0],
+                 0, 0)

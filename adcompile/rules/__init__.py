@@ -164,7 +164,8 @@ class Registry:
         self.nondiff_attributes = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
         self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
         self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
-        self.varargs_methods = {"transpose": "axes", "reshape": "shape"}  # x.transpose(1, 0)
+        # x.transpose(1, 0), x.item(1, 2): several positional arguments as one tuple
+        self.varargs_methods = {"transpose": "axes", "reshape": "shape", "item": "index"}
         self.rules = []
 
     def add(self, rule, objects=(), methods=(), attributes=()):

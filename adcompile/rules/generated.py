@@ -551,7 +551,8 @@ def dstack_bar(pieces, g, xs):
     g_bar += np.reshape(np.dstack(list(pieces_bar)), np.shape(g))
 
 
-nondifferentiable(runtime.quantile_weights, runtime.weights_shape, runtime.running_source)
+nondifferentiable(runtime.quantile_weights, runtime.weights_shape, runtime.running_source,
+                  runtime.item_place)
 
 
 @adjoint(runtime.quantile_bar, shape="unknown", linear=True, constant=('x', 'q'))

@@ -702,6 +702,16 @@ def astype_tangent(y, x, dtype=None):
     y_dot += astype_bar(x_dot, dtype)
 
 
+@adjoint(methods=("item",), shape="unknown", linear=True)
+def item(y, x, index=None):
+    # x.item() of a one-entry array, x.item(i) of the flattened x, x.item(i, j) (read as
+    # x.item((i, j))): one entry as a Python number, whose adjoint goes back to its place
+    if index is None:
+        x_bar += filled_like(x, y_bar)
+    else:
+        x_bar += getitem_bar(y_bar, x, item_place(x, index))
+
+
 nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                   np.zeros_like, np.ones_like, np.empty_like, np.sign, np.floor, np.ceil,
                   np.round, np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,

@@ -132,6 +132,14 @@ def astype_bar(g, dtype, precision=None):
     return np.array(g, dtype=to) if floating else np.zeros(np.shape(g), dtype=to)
 
 
+def item_place(x, index):
+    """Where ``x.item(index)`` reads (an int, of the flattened x, or a tuple of ints): the
+    tuple of ints indexing that entry of ``x``, found by NumPy's own ``item`` of the flat
+    positions (negative and tuple indices as it reads them)."""
+    flat = np.arange(np.size(x)).reshape(np.shape(x)).item(index)
+    return tuple(int(i) for i in np.unravel_index(flat, np.shape(x)))
+
+
 def with_item(x, index, value):
     """``x`` with ``x[index] = value``, as a new array: what ``x[index] = value`` on an array
     of the function computes (the generated code writes it ``x_2 = x.copy()``, ``x_2[index]
