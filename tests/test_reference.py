@@ -1321,6 +1321,21 @@ def library_item(x):
         + np.sin(x[2:3]).item() + np.sum(x * x).item() ** 2
 
 
+@case(normal(3, 4), normal(4, 3), wrt=(0, 1), order=2)
+def library_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2 + np.vdot(b[0], a[:, 0]) * np.vdot(a, a)
+
+
+NAN34 = np.where(np.arange(12).reshape(3, 4) % 5 == 1, np.nan, 0.0)
+
+
+@case(distinct(3, 4), order=2)
+def library_nan_extremes(x):
+    y = x + NAN34
+    return (np.nanmax(y) ** 2 + np.sum(np.nanmax(y, axis=0) * W34[0])
+            + np.sum(np.nanmin(y, axis=1, keepdims=True) ** 3) + np.nanmin(y * W34))
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
@@ -2297,6 +2312,10 @@ def _ag_nansum(x, axis=None, keepdims=False):
     return anp.sum(anp.where(anp.isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
+def _ag_nanmax(x, axis=None, keepdims=False):
+    return anp.max(anp.where(anp.isnan(x), -np.inf, x), axis=axis, keepdims=keepdims)
+
+
 def _ag_nanmean(x, axis=None, keepdims=False):
     return _ag_nansum(x, axis, keepdims) / np.sum(~np.isnan(x._value if hasattr(x, "_value") else x),
                                                   axis=axis, keepdims=keepdims)
@@ -2362,6 +2381,10 @@ AUTOGRAD_GAPS = {
     "cbrt": (lambda x: anp.sign(x) * anp.abs(x) ** (1.0 / 3.0), "no VJP for np.cbrt"),
     "fmod": (_ag_fmod, "no VJP for np.fmod"),
     "cumprod": (_ag_cumprod, "no VJP for np.cumprod"),
+    "vdot": (lambda a, b: anp.sum(anp.ravel(a) * anp.ravel(b)), "no VJP for np.vdot"),
+    "nanmax": (_ag_nanmax, "no VJP for np.nanmax"),
+    "nanmin": (lambda x, axis=None, keepdims=False: -_ag_nanmax(-x, axis, keepdims),
+               "no VJP for np.nanmin"),
     "cumsum": (lambda x, axis=None, dtype=None: anp.cumsum(x, axis=axis) if dtype is None else
                anp.cumsum(x.astype(dtype), axis=axis), "its VJP takes no dtype="),
     "flip": (_ag_flip, "no VJP for np.flip"),

@@ -383,6 +383,16 @@ def f_item(x, w):
         + np.sum(w * np.sum(x ** 2).item())
 
 
+@case(("numpy", "vdot"), args=(A(3, 4), A(4, 3)), wrt=(0, 1))
+def f_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2
+
+
+@case(("statistics", "nanmax"), args=(np.array([[0.5, np.nan, -1.0], [0.25, 1.0, np.nan]]), W(3)))
+def f_nanmax(x, w):
+    return np.nanmax(x) ** 2 + np.sum(np.nanmin(x, axis=0) * w) + np.sum(np.nanmax(x, axis=1) ** 3)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

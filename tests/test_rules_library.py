@@ -1369,3 +1369,66 @@ def test_item_of_values_being_differentiated():
     # an index computed with int() of a value being differentiated is piecewise constant
     assert_close(ad.grad(lambda x: x.item(int(x[0])) * 2.0)(np.array([1.0, 3.0])), [0.0, 2.0],
                  0, 0)
+
+
+# ===========================================================================
+# numpy.py: np.vdot; statistics.py: np.nanmax, np.nanmin
+# ===========================================================================
+
+def n_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2 + np.vdot(b, b.T) * np.vdot(a[0, 0], 2.0)
+
+
+@covers(("numpy", "vdot"))
+@FEW
+@given(data=st.data())
+def test_vdot(data):
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    # (np.vdot flattens: b of another shape with as many entries)
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape[::-1]))
+    assert_grad(n_vdot, a, b, wrt=(0, 1))
+    assert_close(ad.hessian(lambda a: n_vdot(a, b))(a),
+                 gradient_differences(lambda a: n_vdot(a, b), a), 1e-6, 1e-7)
+
+
+def s_nanmax(x, w):
+    y = x + MASK[:x.shape[0], :x.shape[1]]
+    return np.nanmax(y) ** 2 + np.sum(w[0] * np.nanmax(y, axis=0)) \
+        + np.sum(np.nanmin(y, axis=1, keepdims=True) ** 3) + np.nanmin(y * w)
+
+
+@covers(("statistics", "nanmax"))
+@FEW
+@given(data=st.data())
+def test_nanmax_nanmin(data):
+    shape = (data.draw(st.integers(2, 3)), data.draw(st.integers(2, 4)))
+    x = data.draw(arrays(shape, SPREAD, unique=True))   # no ties
+    w = data.draw(arrays(shape, reals(0.5, 2.0), unique=True))
+    g = assert_grad(s_nanmax, x, w)
+    assert np.all(g[np.isnan(MASK[:shape[0], :shape[1]])] == 0.0)
+    assert_close(ad.hessian(lambda x: s_nanmax(x, w))(x),
+                 gradient_differences(lambda x: s_nanmax(x, w), x), 1e-6, 1e-7)
+
+
+def nanmax_of_rows(x):
+    return np.sum(np.nanmax(x, axis=1) * np.array([1.0, 2.0, 3.0]))
+
+
+def nanmax_masked(x):
+    m = np.nanmax(x, axis=1)
+    return np.sum(np.where(np.isnan(m), 0.0, m))
+
+
+def test_nanmax_ties_share_as_max_does_and_nan_entries_get_nothing():
+    x = np.array([[0.5, np.nan, 0.5], [2.0, -1.0, np.nan], [np.nan, 1.0, 1.0]])
+    expected = np.array([[0.5, 0.0, 0.5], [2.0, 0.0, 0.0], [0.0, 1.5, 1.5]])
+    assert_close(ad.grad(nanmax_of_rows)(x), expected, 0, 0)
+    assert_close(ad.jvp(nanmax_of_rows)(x, tangents=np.ones_like(x))[1], 6.0, 0, 0)
+    # the ties of np.max's rule, without NaN
+    assert_close(ad.grad(lambda x: np.nanmax(x))(np.array([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5],
+                 0, 0)
+    # a row of NaN only: its maximum is NaN (NumPy warns); its entries get no gradient
+    x = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.warns(RuntimeWarning):
+        g = ad.grad(nanmax_masked)(x)
+    assert_close(g, [[0.0, 0.0], [0.0, 1.0]], 0, 0)

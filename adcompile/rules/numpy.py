@@ -443,6 +443,20 @@ def outer_tangent(z, x, y):
     z_dot += np.outer(x, y_dot)
 
 
+@adjoint(np.vdot, shape="unknown")
+def vdot(z, a, b):
+    # the dot product of the flattened operands (of real values: complex ones are refused, so
+    # a's conjugate is a itself)
+    a_bar += np.reshape(z_bar * np.ravel(b), np.shape(a))
+    b_bar += np.reshape(z_bar * np.ravel(a), np.shape(b))
+
+
+@tangent(np.vdot)
+def vdot_tangent(z, a, b):
+    z_dot += np.vdot(a_dot, b)
+    z_dot += np.vdot(a, b_dot)
+
+
 @adjoint(np.inner, shape="inner")
 def inner(z, x, y):
     if ndim(x) == 1 and ndim(y) == 1:
