@@ -1336,6 +1336,15 @@ def library_nan_extremes(x):
             + np.sum(np.nanmin(y, axis=1, keepdims=True) ** 3) + np.nanmin(y * W34))
 
 
+@case(normal(4), normal(3), wrt=(0, 1), order=2)
+def library_meshgrid(x, y):
+    a, b = np.meshgrid(x, y ** 2)
+    c, d = np.meshgrid(np.sin(x), y, indexing="ij")
+    p, q, r = np.meshgrid(x, y, x[:2])
+    return np.sum(a * b * W34) + np.sum(c ** 2 * d) + np.sum(p * q * r ** 2) \
+        + np.sum(np.meshgrid(x)[0] ** 3)
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
@@ -2312,6 +2321,21 @@ def _ag_nansum(x, axis=None, keepdims=False):
     return anp.sum(anp.where(anp.isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
+def _ag_meshgrid(*xs, indexing="xy"):
+    # each input flattened and broadcast along its own axis ('xy': the first two swapped)
+    n = len(xs)
+    axes = [1 - k if indexing == "xy" and n >= 2 and k < 2 else k for k in range(n)]
+    shape = [0] * n
+    for x, axis in zip(xs, axes):
+        shape[axis] = anp.size(x)
+    outs = []
+    for x, axis in zip(xs, axes):
+        along = [1] * n
+        along[axis] = -1
+        outs.append(anp.reshape(x, along) + anp.zeros(shape))
+    return tuple(outs)
+
+
 def _ag_nanmax(x, axis=None, keepdims=False):
     return anp.max(anp.where(anp.isnan(x), -np.inf, x), axis=axis, keepdims=keepdims)
 
@@ -2382,6 +2406,7 @@ AUTOGRAD_GAPS = {
     "fmod": (_ag_fmod, "no VJP for np.fmod"),
     "cumprod": (_ag_cumprod, "no VJP for np.cumprod"),
     "vdot": (lambda a, b: anp.sum(anp.ravel(a) * anp.ravel(b)), "no VJP for np.vdot"),
+    "meshgrid": (_ag_meshgrid, "no VJP for np.meshgrid"),
     "nanmax": (_ag_nanmax, "no VJP for np.nanmax"),
     "nanmin": (lambda x, axis=None, keepdims=False: -_ag_nanmax(-x, axis, keepdims),
                "no VJP for np.nanmin"),
@@ -2945,6 +2970,10 @@ CHECKED_ELSEWHERE = {
                           "finite differences in test_rules_selections.py")
     for name in ("extreme_dot", "sorted_dot", "gradient_of")
 }
+CHECKED_ELSEWHERE[("generated", "meshgrid_dot")] = (
+    "the transpose of meshgrid_bar (np.meshgrid's adjoint), reached in reverse mode only by a "
+    "third derivative; checked against finite differences of the second derivative, and "
+    "in forward mode, in test_rules_library.py")
 CHECKED_ELSEWHERE[("generated", "multi_dot_bar")] = (
     "a second derivative through np.linalg.multi_dot is refused; test_rules_selections.py "
     "checks the refusal")

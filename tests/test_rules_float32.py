@@ -393,6 +393,16 @@ def f_nanmax(x, w):
     return np.nanmax(x) ** 2 + np.sum(np.nanmin(x, axis=0) * w) + np.sum(np.nanmax(x, axis=1) ** 3)
 
 
+@case(("arrays", "meshgrid"), ("generated", "meshgrid_bar"), ("generated", "meshgrid_dot"),
+      args=(A(4), A(3), W(3, 4)), wrt=(0, 1))
+def f_meshgrid(x, y, w):
+    grid = np.meshgrid(x, y)
+    a, b = grid
+    c, d, e = np.meshgrid(x, y, x[:2], indexing="ij", sparse=True)
+    return np.sum(a * b ** 2 * w) + np.sum(c * d * e) + np.sum(rt.meshgrid_bar(grid, y, 1) ** 2) \
+        + np.sum(rt.meshgrid_dot(x, grid, 0)[0] ** 3)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

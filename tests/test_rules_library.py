@@ -1432,3 +1432,72 @@ def test_nanmax_ties_share_as_max_does_and_nan_entries_get_nothing():
     with pytest.warns(RuntimeWarning):
         g = ad.grad(nanmax_masked)(x)
     assert_close(g, [[0.0, 0.0], [0.0, 1.0]], 0, 0)
+
+
+# ===========================================================================
+# arrays.py: np.meshgrid
+# ===========================================================================
+
+def a_meshgrid(x, y, w):
+    a, b = np.meshgrid(x, y ** 2)                    # indexing "xy": shapes (len y, len x)
+    c, d = np.meshgrid(np.sin(x), y, indexing="ij")
+    (e,) = np.meshgrid(x)
+    p, q, r = np.meshgrid(x, y, x[:2], sparse=True)
+    return np.sum(a * b * w) + np.sum(c ** 2 * d) + np.sum(e ** 3) + np.sum(p * q * r) \
+        + np.sum(np.meshgrid(x.reshape(-1, 1), y)[1] ** 3)   # (inputs are flattened)
+
+
+@covers(("arrays", "meshgrid"), ("generated", "meshgrid_bar"), ("generated", "meshgrid_dot"))
+@FEW
+@given(data=st.data())
+def test_meshgrid(data):
+    n, m = data.draw(st.integers(2, 4)), data.draw(st.integers(1, 3))
+    x, y = data.draw(arrays((n,))), data.draw(arrays((m,)))
+    w = data.draw(weights((m, n)))
+    assert_grad(a_meshgrid, x, y, w, wrt=(0, 1))
+    # second derivatives: through meshgrid_bar's rule (meshgrid_dot), and forward mode
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(lambda x: a_meshgrid(x, y, w), mode=mode)(x),
+                     gradient_differences(lambda x: a_meshgrid(x, y, w), x), 1e-6, 1e-7)
+
+
+def meshgrid_of_four(x):
+    a, b, c, d = np.meshgrid(x, x, x, x)
+    return np.sum(a * b * c * d)
+
+
+def meshgrid_views(x, y):
+    a, b = np.meshgrid(x, y, copy=False)
+    return np.sum(a * b)
+
+
+def meshgrid_potential(x, y):
+    # a user's field on a grid: V(X, Y) summed with the grid's cell sizes
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    V = np.exp(-(X ** 2 + Y ** 2)) * np.cos(X * Y)
+    return np.sum(V) * (x[1] - x[0]) * (y[1] - y[0])
+
+
+def test_meshgrid_refusals_and_a_grid_of_a_user():
+    x = np.array([0.3, -1.2, 0.8])
+    with pytest.raises(ad.TransformError, match="4 positional arguments"):
+        ad.grad(meshgrid_of_four)(x)
+    with pytest.raises(ad.TransformError, match="copy=True"):
+        ad.grad(meshgrid_views)(x, x)
+    with pytest.raises(ad.TransformError, match="copy=True"):
+        ad.jvp(meshgrid_views)(x, x, tangents=x)
+    assert_grad(meshgrid_potential, np.linspace(-1.0, 1.0, 5), np.linspace(0.0, 2.0, 4),
+                wrt=(0, 1))
+
+
+def meshgrid_of_a_number(t):
+    a, b = np.meshgrid(t * np.array([0.3, -1.2, 0.8]), t ** 2 * np.array([0.5, 1.5]))
+    return np.sum(np.sin(a * b + a))
+
+
+def test_meshgrid_third_derivative():
+    # the third derivative differentiates meshgrid_bar's adjoint, meshgrid_dot
+    third = ad.grad(ad.grad(ad.grad(meshgrid_of_a_number)))
+    second = ad.grad(ad.grad(meshgrid_of_a_number))
+    t, h = 0.7, 1e-5
+    assert_close(third(t), (second(t + h) - second(t - h)) / (2 * h), 1e-6, 1e-7)

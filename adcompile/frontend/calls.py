@@ -180,6 +180,11 @@ class Calls:
                 raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
                                               f"is not supported (the rule takes one "
                                               f"*{p.name} argument)")
+            if p.kind is p.VAR_POSITIONAL and i < len(rule.inputs) < count:
+                # np.meshgrid(a, b, c, d): the rule's inputs are the first few of *xi
+                raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
+                                              f"is not supported (the rule takes at most "
+                                              f"{len(rule.inputs)})")
         for i in range(len(rule.inputs), min(count, len(slots), len(params))):
             if params[i] != slots[i]:
                 raise self.scope.src.error(e, f"pass {params[i]!r} to {describe} by keyword: "

@@ -90,6 +90,31 @@ def append_tangent(y, arr, values, axis=None):
     y_dot += np.append(np.zeros_like(arr), values_dot, axis)
 
 
+@adjoint(np.meshgrid, shape="unknown", optional=("b", "c"))
+def meshgrid(y, a, b, c, copy=True, sparse=False, indexing="xy"):
+    # one, two or three inputs (more are refused), each flattened and repeated along the
+    # other outputs' axes: its adjoint sums its output's adjoint over them (meshgrid_bar).
+    # copy=False (outputs that are views of the inputs) is refused
+    if copy is True or copy == 1:
+        a_bar += meshgrid_bar(y_bar, a, 0, indexing)
+        b_bar += meshgrid_bar(y_bar, b, 1, indexing)
+        c_bar += meshgrid_bar(y_bar, c, 2, indexing)
+    else:
+        unsupported("np.meshgrid is differentiated with copy=True (the default) only: its "
+                    "outputs are then new arrays, not views of the inputs")
+
+
+@tangent(np.meshgrid)
+def meshgrid_tangent(y, a, b, c, copy=True, sparse=False, indexing="xy"):
+    if copy is True or copy == 1:
+        y_dot += meshgrid_dot(a_dot, y, 0, indexing)
+        y_dot += meshgrid_dot(b_dot, y, 1, indexing)
+        y_dot += meshgrid_dot(c_dot, y, 2, indexing)
+    else:
+        unsupported("np.meshgrid is differentiated with copy=True (the default) only: its "
+                    "outputs are then new arrays, not views of the inputs")
+
+
 @adjoint(np.take, methods=("take",), shape="unknown", linear=True, constant=("indices",))
 def take(y, x, indices, axis=None):
     x_bar += take_bar(y_bar, x, indices, axis)

@@ -162,6 +162,17 @@ def cut_parts(u, g, pieces, axis=0):
     g_bar += join_parts(u_bar, axis)
 
 
+@adjoint(runtime.meshgrid_bar, shape="unknown", linear=True, constant=("x",))
+def meshgrid_bar(y, g, x, k, indexing="xy"):
+    # np.meshgrid's adjoint: its own adjoint lays y_bar along the k-th output's axis
+    g_bar += meshgrid_dot(y_bar, g, k, indexing)
+
+
+@adjoint(runtime.meshgrid_dot, shape="unknown", linear=True, constant=("like",))
+def meshgrid_dot(u, t, like, k, indexing="xy"):
+    t_bar += meshgrid_bar(u_bar, t, k, indexing)
+
+
 @adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def concatenate_bar(pieces, g, xs, axis=0):
     g_bar += np.concatenate(list(pieces_bar), axis=axis)
