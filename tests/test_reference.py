@@ -1345,6 +1345,12 @@ def library_meshgrid(x, y):
         + np.sum(np.meshgrid(x)[0] ** 3)
 
 
+@case(normal(6), order=2)
+def library_bincount(x):
+    return np.sum(np.bincount(IDX5, weights=x[:5]) ** 2 * np.arange(1.0, 4.0)) \
+        + np.sum(np.sin(np.bincount([3, 0, 3, 1, 1, 0], x ** 2, minlength=6)))
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
@@ -2321,6 +2327,13 @@ def _ag_nansum(x, axis=None, keepdims=False):
     return anp.sum(anp.where(anp.isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
+def _ag_bincount(x, weights=None, minlength=0):
+    # the weights times the one-hot matrix of the bins
+    bins = np.asarray(x)
+    one_hot = np.arange(max(bins.max() + 1, minlength))[:, None] == bins[None, :]
+    return anp.dot(one_hot.astype(float), weights)
+
+
 def _ag_meshgrid(*xs, indexing="xy"):
     # each input flattened and broadcast along its own axis ('xy': the first two swapped)
     n = len(xs)
@@ -2407,6 +2420,7 @@ AUTOGRAD_GAPS = {
     "cumprod": (_ag_cumprod, "no VJP for np.cumprod"),
     "vdot": (lambda a, b: anp.sum(anp.ravel(a) * anp.ravel(b)), "no VJP for np.vdot"),
     "meshgrid": (_ag_meshgrid, "no VJP for np.meshgrid"),
+    "bincount": (_ag_bincount, "no VJP for np.bincount"),
     "nanmax": (_ag_nanmax, "no VJP for np.nanmax"),
     "nanmin": (lambda x, axis=None, keepdims=False: -_ag_nanmax(-x, axis, keepdims),
                "no VJP for np.nanmin"),

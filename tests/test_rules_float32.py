@@ -403,6 +403,13 @@ def f_meshgrid(x, y, w):
         + np.sum(rt.meshgrid_dot(x, grid, 0)[0] ** 3)
 
 
+@case(("arrays", "bincount"), args=(A(5), W(4)))
+def f_bincount(x, w):
+    # (np.bincount sums in float64: cast to float32 after it)
+    return np.sum(np.bincount([0, 3, 3, 1, 0], weights=x).astype(np.float32) * w) \
+        + np.sum(np.bincount([1, 1, 0, 2, 0], x ** 2, minlength=4).astype(np.float32) ** 2)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

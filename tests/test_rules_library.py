@@ -1501,3 +1501,47 @@ def test_meshgrid_third_derivative():
     second = ad.grad(ad.grad(meshgrid_of_a_number))
     t, h = 0.7, 1e-5
     assert_close(third(t), (second(t + h) - second(t - h)) / (2 * h), 1e-6, 1e-7)
+
+
+# ===========================================================================
+# arrays.py: np.bincount with weights
+# ===========================================================================
+
+BINS = np.array([0, 2, 2, 4, 1, 2])
+
+
+def a_bincount(x, w):
+    n = x.size
+    return np.sum(np.bincount(BINS[:n], weights=x) ** 2 * w[:5]) \
+        + np.sum(np.bincount(BINS[:n], x ** 2, minlength=7) * np.arange(7.0)) \
+        + np.sum(np.sin(np.bincount([1, 0, 1, 0, 0, 1][:n], weights=np.cos(x))))
+
+
+@covers(("arrays", "bincount"))
+@FEW
+@given(data=st.data())
+def test_bincount(data):
+    n = data.draw(st.integers(4, 6))
+    x, w = data.draw(arrays((n,))), data.draw(weights((5,)))
+    assert_grad(a_bincount, x, w)
+    assert_close(ad.hessian(lambda x: a_bincount(x, w))(x),
+                 gradient_differences(lambda x: a_bincount(x, w), x), 1e-6, 1e-7)
+
+
+def histogram_loss(values, labels):
+    # per-class totals of a weight vector, as a user computes a class-balanced loss
+    totals = np.bincount(labels, weights=values ** 2, minlength=3)
+    counts = np.bincount(labels, minlength=3)
+    return np.sum(totals / np.maximum(counts, 1)) + np.bincount(labels, weights=values)[0]
+
+
+def test_bincount_of_weights_and_of_bins_being_differentiated():
+    values = np.array([0.3, -1.2, 0.8, 2.0, -0.4])
+    assert_grad(histogram_loss, values, np.array([0, 2, 2, 0, 2]))
+    # the bins, computed from values being differentiated, are integers: no gradient there
+    assert_close(ad.grad(lambda x: np.sum(np.bincount((x > 0).astype(int), weights=x) ** 2))(
+        values), [2 * 3.1, -2 * 1.6, 2 * 3.1, 2 * 3.1, -2 * 1.6], 1e-12, 1e-12)
+    # float32 weights: the sums are float64 (NumPy's), the gradient float32
+    g = ad.grad(histogram_loss)(values.astype(np.float32), np.array([0, 2, 2, 0, 2]))
+    assert g.dtype == np.float32
+    assert_close(g, ad.grad(histogram_loss)(values, np.array([0, 2, 2, 0, 2])), 1e-6, 1e-6)

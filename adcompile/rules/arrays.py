@@ -115,6 +115,14 @@ def meshgrid_tangent(y, a, b, c, copy=True, sparse=False, indexing="xy"):
                     "outputs are then new arrays, not views of the inputs")
 
 
+@adjoint(np.bincount, shape="flat", linear=True, optional=("weights",), constant=("x",))
+def bincount(y, x, weights, minlength=0):
+    # y[k] sums the weights of the entries of x equal to k, in float64 whatever their
+    # precision: a weight's adjoint is y_bar at its bin, in its own precision. The bins are
+    # integers: no gradient
+    weights_bar += astype_bar(np.take(y_bar, x), np.float64, np.result_type(weights))
+
+
 @adjoint(np.take, methods=("take",), shape="unknown", linear=True, constant=("indices",))
 def take(y, x, indices, axis=None):
     x_bar += take_bar(y_bar, x, indices, axis)
