@@ -1351,6 +1351,15 @@ def library_bincount(x):
         + np.sum(np.sin(np.bincount([3, 0, 3, 1, 1, 0], x ** 2, minlength=6)))
 
 
+@case(normal(3, 4), normal(4), wrt=(0, 1), order=2)
+def library_insert_delete(x, v):
+    return (np.sum(np.insert(x, 1, v[0]) ** 2 * np.arange(13.0))
+            + np.sum(np.insert(x, [0, 4], v[:2], axis=1) ** 3)
+            + np.sum(np.sin(np.insert(x, 1, np.cos(v), axis=0)))
+            + np.sum(np.delete(x, 1) ** 2 * np.arange(11.0))
+            + np.sum(np.delete(x, [0, 3], axis=1) ** 3) + np.sum(np.sin(np.delete(x * v, -1, axis=0))))
+
+
 @case(normal(3, 5), order=2)
 def library_cov(m):
     return (np.sum(np.cov(m) * W44[:3, :3]) + np.sum(np.cov(m, rowvar=False) ** 2)
@@ -2327,6 +2336,24 @@ def _ag_nansum(x, axis=None, keepdims=False):
     return anp.sum(anp.where(anp.isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
+def _ag_delete(arr, obj, axis=None):
+    # the entries kept, picked by their positions (NumPy's np.delete of the positions)
+    places = np.delete(np.arange(anp.size(arr)).reshape(anp.shape(arr)), obj, axis)
+    return anp.ravel(arr)[places]
+
+
+def _ag_insert(arr, obj, values, axis=None):
+    # each entry picked from arr or from values (broadcast), by the positions np.insert
+    # makes of theirs
+    arr_shape, values_shape = anp.shape(arr), anp.shape(values)
+    from_arr = np.insert(np.arange(anp.size(arr)).reshape(arr_shape), obj,
+                         np.full(values_shape, -1), axis)
+    from_values = np.insert(np.full(arr_shape, -1), obj,
+                            np.arange(anp.size(values)).reshape(values_shape), axis)
+    return anp.where(from_arr >= 0, anp.ravel(arr)[np.maximum(from_arr, 0)],
+                     anp.ravel(values)[np.maximum(from_values, 0)])
+
+
 def _ag_bincount(x, weights=None, minlength=0):
     # the weights times the one-hot matrix of the bins
     bins = np.asarray(x)
@@ -2421,6 +2448,8 @@ AUTOGRAD_GAPS = {
     "vdot": (lambda a, b: anp.sum(anp.ravel(a) * anp.ravel(b)), "no VJP for np.vdot"),
     "meshgrid": (_ag_meshgrid, "no VJP for np.meshgrid"),
     "bincount": (_ag_bincount, "no VJP for np.bincount"),
+    "insert": (_ag_insert, "no VJP for np.insert"),
+    "delete": (_ag_delete, "no VJP for np.delete"),
     "nanmax": (_ag_nanmax, "no VJP for np.nanmax"),
     "nanmin": (lambda x, axis=None, keepdims=False: -_ag_nanmax(-x, axis, keepdims),
                "no VJP for np.nanmin"),
@@ -2984,6 +3013,10 @@ CHECKED_ELSEWHERE = {
                           "finite differences in test_rules_selections.py")
     for name in ("extreme_dot", "sorted_dot", "gradient_of")
 }
+CHECKED_ELSEWHERE[("generated", "placed_dot")] = (
+    "the transpose of placed_bar (the adjoint of np.insert and np.delete), reached in reverse "
+    "mode only by a third derivative; checked against finite differences of the second "
+    "derivative, and in forward mode, in test_rules_library.py")
 CHECKED_ELSEWHERE[("generated", "meshgrid_dot")] = (
     "the transpose of meshgrid_bar (np.meshgrid's adjoint), reached in reverse mode only by a "
     "third derivative; checked against finite differences of the second derivative, and "

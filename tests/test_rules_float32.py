@@ -410,6 +410,14 @@ def f_bincount(x, w):
         + np.sum(np.bincount([1, 1, 0, 2, 0], x ** 2, minlength=4).astype(np.float32) ** 2)
 
 
+@case(("arrays", "insert"), ("arrays", "delete"), ("generated", "placed_bar"),
+      ("generated", "placed_dot"), args=(A(2, 3), A(3)), wrt=(0, 1))
+def f_insert_delete(x, v):
+    return np.sum(np.insert(x, 1, v, axis=0) ** 2) + np.sum(np.insert(x, [0, 2], v[0]) ** 3) \
+        + np.sum(np.delete(x, 1, axis=1) ** 3) + np.sum(np.delete(x, [0, 4]) ** 2) \
+        + np.sum(rt.placed_bar(v, x, [5, -1, 0]) ** 2) + np.sum(rt.placed_dot(x, [[5, -1, 0]]) ** 3)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

@@ -1545,3 +1545,68 @@ def test_bincount_of_weights_and_of_bins_being_differentiated():
     g = ad.grad(histogram_loss)(values.astype(np.float32), np.array([0, 2, 2, 0, 2]))
     assert g.dtype == np.float32
     assert_close(g, ad.grad(histogram_loss)(values, np.array([0, 2, 2, 0, 2])), 1e-6, 1e-6)
+
+
+# ===========================================================================
+# arrays.py: np.insert, np.delete
+# ===========================================================================
+
+def a_insert(x, v, w):
+    n = x.shape[1]
+    return np.sum(np.insert(x, 1, v[0]) ** 2 * w[:x.size + 1]) \
+        + np.sum(np.insert(x, [0, n], v[:2], axis=1) ** 3) \
+        + np.sum(np.sin(np.insert(x, 1, np.cos(v[:n]), axis=0))) \
+        + np.sum(np.insert(x, slice(0, 2), 7.0, axis=1) * x[0, 0])
+
+
+def a_delete(x, w):
+    n = x.shape[1]
+    return np.sum(np.delete(x, 1) ** 2 * w[:x.size - 1]) \
+        + np.sum(np.delete(x, [0, n - 1], axis=1) ** 3) + np.sum(np.sin(np.delete(x, -1, axis=0))) \
+        + np.sum(np.delete(x, slice(0, None, 2), axis=1) ** 2) \
+        + np.sum(np.delete(x.ravel(), np.arange(x.size) % 3 == 0) ** 3)
+
+
+@covers(("arrays", "insert"), ("arrays", "delete"), ("generated", "placed_bar"),
+        ("generated", "placed_dot"))
+@FEW
+@given(data=st.data())
+def test_insert_and_delete(data):
+    shape = (data.draw(st.integers(2, 3)), data.draw(st.integers(2, 4)))
+    x = data.draw(arrays(shape))
+    v, w = data.draw(arrays((shape[1],))), data.draw(weights((13,)))
+    assert_grad(a_insert, x, v, w, wrt=(0, 1))
+    assert_grad(a_delete, x, w)
+    for f in (lambda x: a_insert(x, v, w), lambda x: a_delete(x, w)):
+        for mode in ("reverse", "forward"):
+            assert_close(ad.hessian(f, mode=mode)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+def insert_into_integers(v):
+    return np.sum(np.insert(np.arange(4), 1, v) * 2.0)
+
+
+def drop_and_pad(theta, k):
+    # a user's model: one parameter dropped, a fixed one inserted in its place
+    free = np.delete(theta, k)
+    full = np.insert(free, k, 1.0)
+    return np.sum((full - np.arange(full.size)) ** 2) + np.sum(free ** 3)
+
+
+def insert_third(t):
+    return np.sum(np.sin(np.insert(t * np.array([0.3, -1.2]), 1, t ** 2) * np.delete(
+        t * np.array([1.0, 0.5, 2.0, 3.0]) + t ** 3, 0)))
+
+
+def test_insert_and_delete_of_a_user_and_their_refusal():
+    theta = np.array([0.3, -1.2, 0.8, 2.0])
+    for k in (0, 2, -1):
+        g = assert_grad(drop_and_pad, theta, k)
+        assert g[k] == 0.0 or k == -1 and g[-1] == 0.0
+    # NumPy truncates values inserted into an array of integers: refused when the gradient runs
+    with pytest.raises(ValueError, match="truncates them"):
+        ad.grad(insert_into_integers)(0.7)
+    # the third derivative differentiates placed_bar's adjoint, placed_dot
+    third = ad.grad(ad.grad(ad.grad(insert_third)))
+    second = ad.grad(ad.grad(insert_third))
+    assert_close(third(0.7), (second(0.7 + 1e-5) - second(0.7 - 1e-5)) / 2e-5, 1e-6, 1e-7)

@@ -123,6 +123,27 @@ def bincount(y, x, weights, minlength=0):
     weights_bar += astype_bar(np.take(y_bar, x), np.float64, np.result_type(weights))
 
 
+# np.delete and np.insert: y holds entries of arr (and of values) at places the positions of
+# those entries, deleted or inserted alike, show; the adjoints go back there (placed_bar), the
+# tangents are taken from there (placed_dot). The indices obj are integers: no gradient
+
+@adjoint(np.delete, shape="unknown", linear=True, constant=("obj",))
+def delete(y, arr, obj, axis=None):
+    arr_bar += placed_bar(y_bar, arr, np.delete(np.arange(np.size(arr)).reshape(np.shape(arr)), obj, axis))
+
+
+@adjoint(np.insert, shape="unknown", constant=("obj",))
+def insert(y, arr, obj, values, axis=None):
+    arr_bar += placed_bar(y_bar, arr, insert_sources(arr, obj, values, axis)[0])
+    values_bar += placed_bar(y_bar, values, insert_sources(arr, obj, values, axis)[1])
+
+
+@tangent(np.insert)
+def insert_tangent(y, arr, obj, values, axis=None):
+    y_dot += placed_dot(arr_dot, insert_sources(arr, obj, values, axis)[0])
+    y_dot += placed_dot(values_dot, insert_sources(arr, obj, values, axis)[1])
+
+
 @adjoint(np.take, methods=("take",), shape="unknown", linear=True, constant=("indices",))
 def take(y, x, indices, axis=None):
     x_bar += take_bar(y_bar, x, indices, axis)

@@ -173,6 +173,17 @@ def meshgrid_dot(u, t, like, k, indexing="xy"):
     t_bar += meshgrid_bar(u_bar, t, k, indexing)
 
 
+@adjoint(runtime.placed_bar, shape="unknown", linear=True, constant=("x", "source"))
+def placed_bar(y, g, x, source):
+    # scattering g to the positions source; its adjoint gathers from there
+    g_bar += placed_dot(y_bar, source)
+
+
+@adjoint(runtime.placed_dot, shape="unknown", linear=True, constant=("source",))
+def placed_dot(y, t, source):
+    t_bar += placed_bar(y_bar, t, source)
+
+
 @adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def concatenate_bar(pieces, g, xs, axis=0):
     g_bar += np.concatenate(list(pieces_bar), axis=axis)
@@ -563,7 +574,7 @@ def dstack_bar(pieces, g, xs):
 
 
 nondifferentiable(runtime.quantile_weights, runtime.weights_shape, runtime.running_source,
-                  runtime.item_place)
+                  runtime.item_place, runtime.insert_sources)
 
 
 @adjoint(runtime.quantile_bar, shape="unknown", linear=True, constant=('x', 'q'))
