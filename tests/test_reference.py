@@ -527,6 +527,19 @@ def remainder_and_fmod(x, y):
     return np.sum(np.remainder(x, 0.7) ** 2 + np.fmod(x, y) * x) + np.sum(np.fmod(x, 0.7) ** 2)
 
 
+def divmod_builtin_twin(x, y):
+    q, r = anp.floor(x / y), anp.mod(x, y)
+    return anp.sum(r ** 2 * q) + anp.sum(anp.sin(anp.mod(x[0], y)) * anp.floor(x[0] / y))
+
+
+@case(avoiding(np.arange(-7, 8) * 0.7, 3), 0.7, wrt=(0, 1), order=2,
+      twin=divmod_builtin_twin)   # (autograd's boxes have no divmod)
+def divmod_builtin(x, y):
+    q, r = divmod(x, y)
+    first = divmod(x[0], y)
+    return np.sum(r ** 2 * q) + np.sin(first[1]) * first[0]
+
+
 # ===========================================================================
 # math.py
 # ===========================================================================

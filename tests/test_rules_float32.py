@@ -418,6 +418,12 @@ def f_insert_delete(x, v):
         + np.sum(rt.placed_bar(v, x, [5, -1, 0]) ** 2) + np.sum(rt.placed_dot(x, [[5, -1, 0]]) ** 3)
 
 
+@case(("python", "divmod_"), args=(np.array([1.25, -2.35, 3.6]), np.array(0.7)), wrt=(0, 1))
+def f_divmod(x, y):
+    q, r = divmod(x, y)
+    return np.sum(r ** 2 * q)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \

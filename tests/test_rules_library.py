@@ -1610,3 +1610,42 @@ def test_insert_and_delete_of_a_user_and_their_refusal():
     third = ad.grad(ad.grad(ad.grad(insert_third)))
     second = ad.grad(ad.grad(insert_third))
     assert_close(third(0.7), (second(0.7 + 1e-5) - second(0.7 - 1e-5)) / 2e-5, 1e-6, 1e-7)
+
+
+# ===========================================================================
+# python.py: divmod
+# ===========================================================================
+
+def p_divmod(x, y, w):
+    q, r = divmod(x, y)
+    return np.sum(r ** 2 * q * w) + divmod(x[0], 1.0)[1] * 3.0 + np.sum(divmod(y, x)[1])
+
+
+@covers(("python", "divmod_"))
+@pytest.mark.parametrize("y", [0.7, -1.3, 2.9])
+def test_divmod(y):
+    x = np.array([1.25, -2.35, 3.6, 0.45])   # (away from the multiples of y and of 1: the
+    w = np.array([1.0, 0.5, 2.0, -1.0])     # quotients are constant near x, as y / x's)
+    assert_grad(p_divmod, x, y, w, wrt=(0, 1))
+    f = lambda x: p_divmod(x, y, w)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(f, mode=mode)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+def divmod_of_numbers(a, b):
+    q, r = divmod(a, b)
+    return r ** 2 + q * a
+
+
+def minutes_and_seconds(t):
+    # a user's clock: whole minutes (no gradient) and the seconds left (a slope of 1)
+    minutes, seconds = divmod(t * 60.0, 60.0)
+    return seconds * 2.0 + minutes
+
+
+def test_divmod_of_python_numbers():
+    g = assert_grad(divmod_of_numbers, 2.7, 0.8, wrt=(0, 1))
+    # q = 3, r = 0.3: d/da = 2r + q, d/db = -2 r q
+    assert_close(g, (0.6 + 3.0, -2 * 0.3 * 3.0), 1e-12, 1e-12)
+    assert_grad(divmod_of_numbers, -2.7, 0.8, wrt=(0, 1))
+    assert_close(ad.grad(minutes_and_seconds)(1.3), 120.0, 1e-12, 1e-12)
