@@ -1366,6 +1366,8 @@ def test_item_of_values_being_differentiated():
         ad.grad(lambda x: x.item() * 2.0)(np.ones(2))
     with pytest.raises(IndexError):
         ad.grad(lambda x: x.item(5) * 2.0)(np.ones(2))
+    # forward mode: the tangent of a NumPy number of a Python float is a Python float
+    assert ad.jvp(lambda a: np.float64(a * 2.0).item() * 3.0)(0.5, tangents=1.0) == (3.0, 6.0)
     # an index computed with int() of a value being differentiated is piecewise constant
     assert_close(ad.grad(lambda x: x.item(int(x[0])) * 2.0)(np.array([1.0, 3.0])), [0.0, 2.0],
                  0, 0)

@@ -716,7 +716,7 @@ def astype_tangent(y, x, dtype=None):
     y_dot += astype_bar(x_dot, dtype)
 
 
-@adjoint(methods=("item",), shape="unknown", linear=True)
+@adjoint(methods=("item",), shape="unknown")
 def item(y, x, index=None):
     # x.item() of a one-entry array, x.item(i) of the flattened x, x.item(i, j) (read as
     # x.item((i, j))): one entry as a Python number, whose adjoint goes back to its place
@@ -724,6 +724,15 @@ def item(y, x, index=None):
         x_bar += filled_like(x, y_bar)
     else:
         x_bar += getitem_bar(y_bar, x, item_place(x, index))
+
+
+@tangent(method="item")
+def item_tangent(y, x, index=None):
+    # (the tangent of a NumPy number may be a Python float, which has no .item())
+    if index is None:
+        y_dot += np.asarray(x_dot).item()
+    else:
+        y_dot += np.asarray(x_dot).item(index)
 
 
 nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
