@@ -620,3 +620,38 @@ def test_the_number_of_layers_passed_to_a_forward_helper():
         assert all(np.all(W == 0) for W, _ in got[depth:])
     got = check_model(loss_through_a_helpers_default, layers, x)
     assert all(np.all(W == 0) for W, _ in got[2:])
+
+
+# -- float32 parameters, a loss accumulated in float64, numbers kept for a log ---------------
+
+LOG = __import__("logging").getLogger("adcompile.tests.training")
+
+
+def mixed_precision_loss(params, X, y):
+    # float32 weights and data; the loss is summed in float64 (dtype=), and logged as Python
+    # numbers (.item()), as a training loop does every few steps
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    nll = -np.sum(log_probs[np.arange(len(y)), y], dtype=np.float64) / len(y)
+    penalty = 1e-3 * sum(np.sum(w ** 2, dtype=np.float64) for w in params.values())
+    LOG.debug("nll %.4f, penalty %.6f, largest logit %.3f", nll.item(), penalty.item(),
+              logits.max().item())
+    return nll + penalty
+
+
+def test_float32_parameters_with_a_loss_summed_in_float64_and_logged():
+    wide = {"W1": rng.normal(size=(4, 5)), "b1": rng.normal(size=5),
+            "W2": rng.normal(size=(5, 3)), "b2": rng.normal(size=3)}
+    X, y = rng.normal(size=(6, 4)), rng.integers(0, 3, 6)
+    got = ad.grad(mixed_precision_loss)(wide, X, y)
+    assert_leaves_close(got, leaf_gradients(mixed_precision_loss, wide, X, y))
+    # (no autograd twin: its boxes have no .item(); test_reference.py checks .item() and
+    # dtype= against autograd separately)
+    narrow = {k: v.astype(np.float32) for k, v in wide.items()}
+    value, small = ad.value_and_grad(mixed_precision_loss)(narrow, X.astype(np.float32), y)
+    assert np.asarray(value).dtype == np.float64
+    for k in wide:
+        assert small[k].dtype == np.float32
+        assert_close(small[k], got[k], 1e-3, 1e-4, f"float32 leaf {k!r}")

@@ -527,6 +527,19 @@ def remainder_and_fmod(x, y):
     return np.sum(np.remainder(x, 0.7) ** 2 + np.fmod(x, y) * x) + np.sum(np.fmod(x, 0.7) ** 2)
 
 
+def divmod_builtin_twin(x, y):
+    q, r = anp.floor(x / y), anp.mod(x, y)
+    return anp.sum(r ** 2 * q) + anp.sum(anp.sin(anp.mod(x[0], y)) * anp.floor(x[0] / y))
+
+
+@case(avoiding(np.arange(-7, 8) * 0.7, 3), 0.7, wrt=(0, 1), order=2,
+      twin=divmod_builtin_twin)   # (autograd's boxes have no divmod)
+def divmod_builtin(x, y):
+    q, r = divmod(x, y)
+    first = divmod(x[0], y)
+    return np.sum(r ** 2 * q) + np.sin(first[1]) * first[0]
+
+
 # ===========================================================================
 # math.py
 # ===========================================================================
@@ -1296,6 +1309,68 @@ def library_statistics(x, w):
             + np.median(x ** 3) + np.sum(np.median(x, axis=0) ** 2)
             + np.sum(np.quantile(x ** 3, 0.3, axis=1, keepdims=True) * w[:, :1])
             + np.percentile(x, 60.0) ** 2)
+
+
+@case(uniform(0.5, 1.5, 3, 4), order=2)
+def library_dtype_reductions(x):
+    # (float64 arguments: dtype=np.float64 computes as without it; test_rules_float32.py has
+    # float32 ones)
+    return (np.sum(x ** 3, dtype=np.float64) + np.sum(np.mean(x, axis=0, dtype=float) ** 3)
+            + np.sum(x.sum(axis=1, dtype=np.float64, keepdims=True) ** 2)
+            + np.prod(x[0], dtype=np.float64) + np.sum(np.prod(x, axis=1, dtype="float64") ** 2)
+            + np.sum(np.cumsum(x, axis=1, dtype=np.float64) ** 2))
+
+
+def library_item_twin(x):
+    m = anp.reshape(x, (2, 3))
+    return x[1] * 3.0 + x[-1] ** 2 + m[1, 1] * m[0, 2] + anp.sin(x[2:3])[0] \
+        + anp.sum(x * x) ** 2
+
+
+@case(normal(6), order=2, twin=library_item_twin)   # (autograd's boxes have no .item())
+def library_item(x):
+    m = x.reshape(2, 3)
+    return x.item(1) * 3.0 + x.item(-1) ** 2 + m.item(1, 1) * m.item((0, 2)) \
+        + np.sin(x[2:3]).item() + np.sum(x * x).item() ** 2
+
+
+@case(normal(3, 4), normal(4, 3), wrt=(0, 1), order=2)
+def library_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2 + np.vdot(b[0], a[:, 0]) * np.vdot(a, a)
+
+
+NAN34 = np.where(np.arange(12).reshape(3, 4) % 5 == 1, np.nan, 0.0)
+
+
+@case(distinct(3, 4), order=2)
+def library_nan_extremes(x):
+    y = x + NAN34
+    return (np.nanmax(y) ** 2 + np.sum(np.nanmax(y, axis=0) * W34[0])
+            + np.sum(np.nanmin(y, axis=1, keepdims=True) ** 3) + np.nanmin(y * W34))
+
+
+@case(normal(4), normal(3), wrt=(0, 1), order=2)
+def library_meshgrid(x, y):
+    a, b = np.meshgrid(x, y ** 2)
+    c, d = np.meshgrid(np.sin(x), y, indexing="ij")
+    p, q, r = np.meshgrid(x, y, x[:2])
+    return np.sum(a * b * W34) + np.sum(c ** 2 * d) + np.sum(p * q * r ** 2) \
+        + np.sum(np.meshgrid(x)[0] ** 3)
+
+
+@case(normal(6), order=2)
+def library_bincount(x):
+    return np.sum(np.bincount(IDX5, weights=x[:5]) ** 2 * np.arange(1.0, 4.0)) \
+        + np.sum(np.sin(np.bincount([3, 0, 3, 1, 1, 0], x ** 2, minlength=6)))
+
+
+@case(normal(3, 4), normal(4), wrt=(0, 1), order=2)
+def library_insert_delete(x, v):
+    return (np.sum(np.insert(x, 1, v[0]) ** 2 * np.arange(13.0))
+            + np.sum(np.insert(x, [0, 4], v[:2], axis=1) ** 3)
+            + np.sum(np.sin(np.insert(x, 1, np.cos(v), axis=0)))
+            + np.sum(np.delete(x, 1) ** 2 * np.arange(11.0))
+            + np.sum(np.delete(x, [0, 3], axis=1) ** 3) + np.sum(np.sin(np.delete(x * v, -1, axis=0))))
 
 
 @case(normal(3, 5), order=2)
@@ -2274,6 +2349,50 @@ def _ag_nansum(x, axis=None, keepdims=False):
     return anp.sum(anp.where(anp.isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
+def _ag_delete(arr, obj, axis=None):
+    # the entries kept, picked by their positions (NumPy's np.delete of the positions)
+    places = np.delete(np.arange(anp.size(arr)).reshape(anp.shape(arr)), obj, axis)
+    return anp.ravel(arr)[places]
+
+
+def _ag_insert(arr, obj, values, axis=None):
+    # each entry picked from arr or from values (broadcast), by the positions np.insert
+    # makes of theirs
+    arr_shape, values_shape = anp.shape(arr), anp.shape(values)
+    from_arr = np.insert(np.arange(anp.size(arr)).reshape(arr_shape), obj,
+                         np.full(values_shape, -1), axis)
+    from_values = np.insert(np.full(arr_shape, -1), obj,
+                            np.arange(anp.size(values)).reshape(values_shape), axis)
+    return anp.where(from_arr >= 0, anp.ravel(arr)[np.maximum(from_arr, 0)],
+                     anp.ravel(values)[np.maximum(from_values, 0)])
+
+
+def _ag_bincount(x, weights=None, minlength=0):
+    # the weights times the one-hot matrix of the bins
+    bins = np.asarray(x)
+    one_hot = np.arange(max(bins.max() + 1, minlength))[:, None] == bins[None, :]
+    return anp.dot(one_hot.astype(float), weights)
+
+
+def _ag_meshgrid(*xs, indexing="xy"):
+    # each input flattened and broadcast along its own axis ('xy': the first two swapped)
+    n = len(xs)
+    axes = [1 - k if indexing == "xy" and n >= 2 and k < 2 else k for k in range(n)]
+    shape = [0] * n
+    for x, axis in zip(xs, axes):
+        shape[axis] = anp.size(x)
+    outs = []
+    for x, axis in zip(xs, axes):
+        along = [1] * n
+        along[axis] = -1
+        outs.append(anp.reshape(x, along) + anp.zeros(shape))
+    return tuple(outs)
+
+
+def _ag_nanmax(x, axis=None, keepdims=False):
+    return anp.max(anp.where(anp.isnan(x), -np.inf, x), axis=axis, keepdims=keepdims)
+
+
 def _ag_nanmean(x, axis=None, keepdims=False):
     return _ag_nansum(x, axis, keepdims) / np.sum(~np.isnan(x._value if hasattr(x, "_value") else x),
                                                   axis=axis, keepdims=keepdims)
@@ -2339,6 +2458,16 @@ AUTOGRAD_GAPS = {
     "cbrt": (lambda x: anp.sign(x) * anp.abs(x) ** (1.0 / 3.0), "no VJP for np.cbrt"),
     "fmod": (_ag_fmod, "no VJP for np.fmod"),
     "cumprod": (_ag_cumprod, "no VJP for np.cumprod"),
+    "vdot": (lambda a, b: anp.sum(anp.ravel(a) * anp.ravel(b)), "no VJP for np.vdot"),
+    "meshgrid": (_ag_meshgrid, "no VJP for np.meshgrid"),
+    "bincount": (_ag_bincount, "no VJP for np.bincount"),
+    "insert": (_ag_insert, "no VJP for np.insert"),
+    "delete": (_ag_delete, "no VJP for np.delete"),
+    "nanmax": (_ag_nanmax, "no VJP for np.nanmax"),
+    "nanmin": (lambda x, axis=None, keepdims=False: -_ag_nanmax(-x, axis, keepdims),
+               "no VJP for np.nanmin"),
+    "cumsum": (lambda x, axis=None, dtype=None: anp.cumsum(x, axis=axis) if dtype is None else
+               anp.cumsum(x.astype(dtype), axis=axis), "its VJP takes no dtype="),
     "flip": (_ag_flip, "no VJP for np.flip"),
     "pad": (_ag_pad, "pads in mode 'constant' only, and its VJP fails without an explicit mode"),
     "clip": (_ag_clip, "np.clip's VJP covers x only, not the bounds"),
@@ -2897,6 +3026,14 @@ CHECKED_ELSEWHERE = {
                           "finite differences in test_rules_selections.py")
     for name in ("extreme_dot", "sorted_dot", "gradient_of")
 }
+CHECKED_ELSEWHERE[("generated", "placed_dot")] = (
+    "the transpose of placed_bar (the adjoint of np.insert and np.delete), reached in reverse "
+    "mode only by a third derivative; checked against finite differences of the second "
+    "derivative, and in forward mode, in test_rules_library.py")
+CHECKED_ELSEWHERE[("generated", "meshgrid_dot")] = (
+    "the transpose of meshgrid_bar (np.meshgrid's adjoint), reached in reverse mode only by a "
+    "third derivative; checked against finite differences of the second derivative, and "
+    "in forward mode, in test_rules_library.py")
 CHECKED_ELSEWHERE[("generated", "multi_dot_bar")] = (
     "a second derivative through np.linalg.multi_dot is refused; test_rules_selections.py "
     "checks the refusal")

@@ -376,6 +376,54 @@ def f_convolve(a, v):
     return np.sum(np.convolve(a, v, "same") ** 2) + np.sum(np.convolve(v, a))
 
 
+@case(("numpy", "item"), args=(A(6), W(3)))
+def f_item(x, w):
+    # (.item() is a Python float: times a float32 array, float32)
+    return np.sum(w * x.item(1)) + np.sum(w * x.reshape(2, 3).item(1, 2) ** 2) \
+        + np.sum(w * np.sum(x ** 2).item())
+
+
+@case(("numpy", "vdot"), args=(A(3, 4), A(4, 3)), wrt=(0, 1))
+def f_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2
+
+
+@case(("statistics", "nanmax"), args=(np.array([[0.5, np.nan, -1.0], [0.25, 1.0, np.nan]]), W(3)))
+def f_nanmax(x, w):
+    return np.nanmax(x) ** 2 + np.sum(np.nanmin(x, axis=0) * w) + np.sum(np.nanmax(x, axis=1) ** 3)
+
+
+@case(("arrays", "meshgrid"), ("generated", "meshgrid_bar"), ("generated", "meshgrid_dot"),
+      args=(A(4), A(3), W(3, 4)), wrt=(0, 1))
+def f_meshgrid(x, y, w):
+    grid = np.meshgrid(x, y)
+    a, b = grid
+    c, d, e = np.meshgrid(x, y, x[:2], indexing="ij", sparse=True)
+    return np.sum(a * b ** 2 * w) + np.sum(c * d * e) + np.sum(rt.meshgrid_bar(grid, y, 1) ** 2) \
+        + np.sum(rt.meshgrid_dot(x, grid, 0)[0] ** 3)
+
+
+@case(("arrays", "bincount"), args=(A(5), W(4)))
+def f_bincount(x, w):
+    # (np.bincount sums in float64: cast to float32 after it)
+    return np.sum(np.bincount([0, 3, 3, 1, 0], weights=x).astype(np.float32) * w) \
+        + np.sum(np.bincount([1, 1, 0, 2, 0], x ** 2, minlength=4).astype(np.float32) ** 2)
+
+
+@case(("arrays", "insert"), ("arrays", "delete"), ("generated", "placed_bar"),
+      ("generated", "placed_dot"), args=(A(2, 3), A(3)), wrt=(0, 1))
+def f_insert_delete(x, v):
+    return np.sum(np.insert(x, 1, v, axis=0) ** 2) + np.sum(np.insert(x, [0, 2], v[0]) ** 3) \
+        + np.sum(np.delete(x, 1, axis=1) ** 3) + np.sum(np.delete(x, [0, 4]) ** 2) \
+        + np.sum(rt.placed_bar(v, x, [5, -1, 0]) ** 2) + np.sum(rt.placed_dot(x, [[5, -1, 0]]) ** 3)
+
+
+@case(("python", "divmod_"), args=(np.array([1.25, -2.35, 3.6]), np.array(0.7)), wrt=(0, 1))
+def f_divmod(x, y):
+    q, r = divmod(x, y)
+    return np.sum(r ** 2 * q)
+
+
 @case(("numpy", "correlate"), args=(A(5), A(3)), wrt=(0, 1))
 def f_correlate(a, v):
     return np.sum(np.correlate(a, v, "same") ** 2) + np.sum(np.correlate(v, a, "full")) \
@@ -963,3 +1011,38 @@ def test_float32_arguments_of_float64_code_get_float32_gradients(f, shapes):
     converted = ad.show(f, wrt=wrt, args=(*narrow, *data)).count("as_gradient(")
     assert converted == len(shapes) > ad.show(f, wrt=wrt, args=(*wide, *data)).count(
         "as_gradient(")
+
+
+# -- float32 arrays reduced in float64 (dtype=) ---------------------------------------------
+
+def float32_data_summed_in_float64(w, X, y):
+    r = X @ w - y
+    return (np.sum(r ** 2, dtype=np.float64) / 2.0 + 0.1 * np.mean(w ** 2, dtype=np.float64)
+            + np.sum(np.cumsum(w, dtype=np.float64) ** 2) + w.sum(dtype=float) ** 2
+            + np.prod(1.0 + w[:2] ** 2, dtype=np.float64))
+
+
+def test_reductions_in_float64_of_float32_arrays():
+    # the reductions compute in float64 (the value is float64); each adjoint goes back to the
+    # float32 array reduced, and the gradients are float32, close to those of float64 arguments
+    w, X, y = RNG.standard_normal(4), RNG.standard_normal((6, 4)), RNG.standard_normal(6)
+    narrow = [a.astype(np.float32) for a in (w, X, y)]
+    value, grads = ad.value_and_grad(float32_data_summed_in_float64, wrt=(0, 1))(*narrow)
+    assert np.asarray(value).dtype == np.float64
+    expected = ad.grad(float32_data_summed_in_float64, wrt=(0, 1))(
+        *[a.astype(np.float64) for a in narrow])
+    for g, e in zip(grads, expected):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4 * np.max(np.abs(e)))
+    # the generated code casts each adjoint back to float32 where the float64 sum took it
+    code = ad.show(float32_data_summed_in_float64, wrt=(0, 1), args=narrow)
+    assert code.count("astype_bar(") == 5
+    # forward mode: the tangent of a float64 value is float64
+    t = RNG.uniform(-1.0, 1.0, 4).astype(np.float32)
+    _, dot = ad.jvp(float32_data_summed_in_float64)(*narrow, tangents=t)
+    assert np.asarray(dot).dtype == np.float64
+    np.testing.assert_allclose(dot, np.sum(expected[0] * t), rtol=1e-4)
+    # a float32 dtype of float64 values: float32 results, float64 gradients
+    g = ad.grad(lambda x: np.sum(np.cumsum(x, dtype=np.float32) ** 2))(w)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, ad.grad(lambda x: np.sum(np.cumsum(x) ** 2))(w), rtol=1e-5)

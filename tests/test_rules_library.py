@@ -1223,3 +1223,431 @@ def test_reductions_with_where_and_initial():
     # NumPy refuses a where= mask for max without initial=; so does the gradient
     with pytest.raises(ad.TransformError, match="where= of np.max is not supported"):
         ad.grad(lambda x: np.max(x, where=KEPT))(x)
+
+
+# ===========================================================================
+# numpy.py: dtype= of np.sum, np.mean, np.prod, np.cumsum (frontend/dtypes.py)
+# ===========================================================================
+
+def r_dtype_sums(x, w):
+    return np.sum(x ** 2, dtype=np.float64) + np.sum(w[0] * np.sum(x, axis=0, dtype=float)) \
+        + np.sum(x.sum(1, np.float64, keepdims=True) ** 2) + np.sum(np.sin(x).sum(axis=1, dtype="f8") ** 3)
+
+
+def r_dtype_means(x, w):
+    return np.mean(x ** 3, dtype=np.float64) + np.sum(w[0] * np.mean(x, axis=0, dtype=np.float64)) \
+        + np.sum(x.mean(axis=-1, dtype=np.double, keepdims=True) ** 2)
+
+
+def r_dtype_prods(x, w):
+    return np.prod(x, dtype=np.float64) + np.sum(w[0] * np.prod(x, axis=0, dtype=np.float64)) \
+        + np.sum(x.prod(axis=1, dtype=float, keepdims=True) ** 2)
+
+
+def r_dtype_cumsums(x, w):
+    return np.sum(np.cumsum(x, dtype=np.float64) ** 2) + np.sum(w * np.cumsum(x, axis=1, dtype=float)) \
+        + np.sum(np.sin(x.cumsum(0, np.float64)))
+
+
+DTYPE_CASES = [r_dtype_sums, r_dtype_means, r_dtype_prods, r_dtype_cumsums]
+
+
+@covers(("numpy", "sum"), ("numpy", "mean"), ("numpy", "prod"), ("numpy", "cumsum"))
+@pytest.mark.parametrize("case", DTYPE_CASES, ids=[c.__name__ for c in DTYPE_CASES])
+@FEW
+@given(data=st.data())
+def test_reductions_with_a_floating_dtype(case, data):
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4)))
+    x = data.draw(arrays(shape, reals(-1.5, 1.5)))
+    w = data.draw(weights(shape))
+    assert_grad(case, x, w)
+
+
+@pytest.mark.parametrize("case", DTYPE_CASES, ids=[c.__name__ for c in DTYPE_CASES])
+def test_reductions_with_a_dtype_second_derivatives(case):
+    x = np.array([[0.3, -1.2, 0.8], [1.4, 0.5, -0.7]])
+    w = np.array([[1.0, 0.5, 2.0], [0.25, 1.5, 1.0]])
+
+    def f(x):
+        return case(x, w)
+
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(f, mode=mode)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+def sum_dtype_int(x):
+    return np.sum(x, dtype=int)
+
+
+def mean_dtype_int32(x):
+    return np.mean(x ** 2, dtype=np.int32)
+
+
+def sum_dtype_bool(x):
+    return x.sum(dtype=bool) * 1.0
+
+
+def cumsum_dtype_uint(x):
+    return np.sum(np.cumsum(x, dtype="u8"))
+
+
+def sum_dtype_variable(x, like):
+    return np.sum(x ** 2, dtype=like.dtype)
+
+
+def prod_dtype_argument(x, kind):
+    return np.prod(x, dtype=kind)
+
+
+def prod_dtype_local(x):
+    kind = np.float64   # (a local the code assigns once: read as what it holds)
+    return np.prod(x, dtype=kind)
+
+
+def test_reductions_refuse_an_integer_dtype_and_one_known_only_when_run():
+    x = np.array([0.3, 1.7, 2.2])
+    for f in (sum_dtype_int, mean_dtype_int32, sum_dtype_bool, cumsum_dtype_uint):
+        with pytest.raises(ad.TransformError, match="truncates each entry") as e:
+            ad.grad(f)(x)
+        assert "dtype=" in str(e.value) and f.__code__.co_filename in str(e.value)
+    for f in (sum_dtype_variable, prod_dtype_argument):
+        with pytest.raises(ad.TransformError, match="not a type adcompile can read"):
+            ad.grad(f)(x, np.float64)
+    assert_grad(prod_dtype_local, x)
+    # not differentiated, any dtype runs as written
+    assert ad.grad(lambda x, c: np.sum(x) * np.sum(c, dtype=int), wrt=0)(x, x)[0] == 3.0
+
+
+def test_a_dtype_given_by_position_goes_where_numpy_takes_it():
+    x = np.array([[0.3, -1.2], [0.8, 1.5]])
+    assert_grad(lambda x: np.sum(np.sum(x, 0, np.float64) ** 2), x)
+    with pytest.raises(ad.TransformError, match="keyword"):
+        ad.grad(lambda x: np.sum(np.sum(x, 0, np.float64, None, True) ** 2))(x)
+
+
+# ===========================================================================
+# numpy.py: x.item()
+# ===========================================================================
+
+def n_item(x, w):
+    # x.item(): one entry as a Python float (of a flat index, a tuple, several ints, a
+    # negative index, a one-entry array)
+    m = x.reshape(2, -1)
+    return x.item(1) * 3.0 + x.item(-1) ** 2 + m.item(1, 1) * m.item((0, 1)) \
+        + np.sin(x[2:3]).item() + np.sum(w * x).item() ** 2 + np.float64(np.sum(x ** 2)).item()
+
+
+@covers(("numpy", "item"))
+@FEW
+@given(data=st.data())
+def test_item(data):
+    n = 2 * data.draw(st.integers(2, 4))
+    x, w = data.draw(arrays((n,))), data.draw(weights((n,)))
+    assert_grad(n_item, x, w)
+    assert type(n_item(x, w)) is float
+    assert_close(ad.hessian(n_item)(x, w), gradient_differences(lambda x: n_item(x, w), x),
+                 1e-6, 1e-7)
+
+
+def item_for_logging(w, X, y):
+    # a loss that keeps a number for a log line (x.item(), a float: no array to hold on to)
+    r = X @ w - y
+    loss = np.mean(r ** 2)
+    history = [loss.item(), np.abs(w).max().item()]
+    return loss + 0.01 * history[0] ** 2
+
+
+def test_item_of_values_being_differentiated():
+    rng = np.random.default_rng(3)
+    w, X, y = rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=5)
+    assert_grad(item_for_logging, w, X, y, wrt=(0, 1))
+    # NumPy's errors stay NumPy's: .item() of several entries
+    with pytest.raises(ValueError, match="size 1"):
+        ad.grad(lambda x: x.item() * 2.0)(np.ones(2))
+    with pytest.raises(IndexError):
+        ad.grad(lambda x: x.item(5) * 2.0)(np.ones(2))
+    # forward mode: the tangent of a NumPy number of a Python float is a Python float
+    assert ad.jvp(lambda a: np.float64(a * 2.0).item() * 3.0)(0.5, tangents=1.0) == (3.0, 6.0)
+    # an index computed with int() of a value being differentiated is piecewise constant
+    assert_close(ad.grad(lambda x: x.item(int(x[0])) * 2.0)(np.array([1.0, 3.0])), [0.0, 2.0],
+                 0, 0)
+
+
+# ===========================================================================
+# numpy.py: np.vdot; statistics.py: np.nanmax, np.nanmin
+# ===========================================================================
+
+def n_vdot(a, b):
+    return np.vdot(a, b) + np.vdot(np.sin(a), a) ** 2 + np.vdot(b, b.T) * np.vdot(a[0, 0], 2.0)
+
+
+@covers(("numpy", "vdot"))
+@FEW
+@given(data=st.data())
+def test_vdot(data):
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    # (np.vdot flattens: b of another shape with as many entries)
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape[::-1]))
+    assert_grad(n_vdot, a, b, wrt=(0, 1))
+    assert_close(ad.hessian(lambda a: n_vdot(a, b))(a),
+                 gradient_differences(lambda a: n_vdot(a, b), a), 1e-6, 1e-7)
+
+
+def s_nanmax(x, w):
+    y = x + MASK[:x.shape[0], :x.shape[1]]
+    return np.nanmax(y) ** 2 + np.sum(w[0] * np.nanmax(y, axis=0)) \
+        + np.sum(np.nanmin(y, axis=1, keepdims=True) ** 3) + np.nanmin(y * w)
+
+
+@covers(("statistics", "nanmax"))
+@FEW
+@given(data=st.data())
+def test_nanmax_nanmin(data):
+    shape = (data.draw(st.integers(2, 3)), data.draw(st.integers(2, 4)))
+    x = data.draw(arrays(shape, SPREAD, unique=True))   # no ties
+    w = data.draw(arrays(shape, reals(0.5, 2.0), unique=True))
+    g = assert_grad(s_nanmax, x, w)
+    assert np.all(g[np.isnan(MASK[:shape[0], :shape[1]])] == 0.0)
+    assert_close(ad.hessian(lambda x: s_nanmax(x, w))(x),
+                 gradient_differences(lambda x: s_nanmax(x, w), x), 1e-6, 1e-7)
+
+
+def nanmax_of_rows(x):
+    return np.sum(np.nanmax(x, axis=1) * np.array([1.0, 2.0, 3.0]))
+
+
+def nanmax_masked(x):
+    m = np.nanmax(x, axis=1)
+    return np.sum(np.where(np.isnan(m), 0.0, m))
+
+
+def test_nanmax_ties_share_as_max_does_and_nan_entries_get_nothing():
+    x = np.array([[0.5, np.nan, 0.5], [2.0, -1.0, np.nan], [np.nan, 1.0, 1.0]])
+    expected = np.array([[0.5, 0.0, 0.5], [2.0, 0.0, 0.0], [0.0, 1.5, 1.5]])
+    assert_close(ad.grad(nanmax_of_rows)(x), expected, 0, 0)
+    assert_close(ad.jvp(nanmax_of_rows)(x, tangents=np.ones_like(x))[1], 6.0, 0, 0)
+    # the ties of np.max's rule, without NaN
+    assert_close(ad.grad(lambda x: np.nanmax(x))(np.array([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5],
+                 0, 0)
+    # a row of NaN only: its maximum is NaN (NumPy warns); its entries get no gradient
+    x = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.warns(RuntimeWarning):
+        g = ad.grad(nanmax_masked)(x)
+    assert_close(g, [[0.0, 0.0], [0.0, 1.0]], 0, 0)
+
+
+# ===========================================================================
+# arrays.py: np.meshgrid
+# ===========================================================================
+
+def a_meshgrid(x, y, w):
+    a, b = np.meshgrid(x, y ** 2)                    # indexing "xy": shapes (len y, len x)
+    c, d = np.meshgrid(np.sin(x), y, indexing="ij")
+    (e,) = np.meshgrid(x)
+    p, q, r = np.meshgrid(x, y, x[:2], sparse=True)
+    return np.sum(a * b * w) + np.sum(c ** 2 * d) + np.sum(e ** 3) + np.sum(p * q * r) \
+        + np.sum(np.meshgrid(x.reshape(-1, 1), y)[1] ** 3)   # (inputs are flattened)
+
+
+@covers(("arrays", "meshgrid"), ("generated", "meshgrid_bar"), ("generated", "meshgrid_dot"))
+@FEW
+@given(data=st.data())
+def test_meshgrid(data):
+    n, m = data.draw(st.integers(2, 4)), data.draw(st.integers(1, 3))
+    x, y = data.draw(arrays((n,))), data.draw(arrays((m,)))
+    w = data.draw(weights((m, n)))
+    assert_grad(a_meshgrid, x, y, w, wrt=(0, 1))
+    # second derivatives: through meshgrid_bar's rule (meshgrid_dot), and forward mode
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(lambda x: a_meshgrid(x, y, w), mode=mode)(x),
+                     gradient_differences(lambda x: a_meshgrid(x, y, w), x), 1e-6, 1e-7)
+
+
+def meshgrid_of_four(x):
+    a, b, c, d = np.meshgrid(x, x, x, x)
+    return np.sum(a * b * c * d)
+
+
+def meshgrid_views(x, y):
+    a, b = np.meshgrid(x, y, copy=False)
+    return np.sum(a * b)
+
+
+def meshgrid_potential(x, y):
+    # a user's field on a grid: V(X, Y) summed with the grid's cell sizes
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    V = np.exp(-(X ** 2 + Y ** 2)) * np.cos(X * Y)
+    return np.sum(V) * (x[1] - x[0]) * (y[1] - y[0])
+
+
+def test_meshgrid_refusals_and_a_grid_of_a_user():
+    x = np.array([0.3, -1.2, 0.8])
+    with pytest.raises(ad.TransformError, match="4 positional arguments"):
+        ad.grad(meshgrid_of_four)(x)
+    with pytest.raises(ad.TransformError, match="copy=True"):
+        ad.grad(meshgrid_views)(x, x)
+    with pytest.raises(ad.TransformError, match="copy=True"):
+        ad.jvp(meshgrid_views)(x, x, tangents=x)
+    assert_grad(meshgrid_potential, np.linspace(-1.0, 1.0, 5), np.linspace(0.0, 2.0, 4),
+                wrt=(0, 1))
+
+
+def meshgrid_of_a_number(t):
+    a, b = np.meshgrid(t * np.array([0.3, -1.2, 0.8]), t ** 2 * np.array([0.5, 1.5]))
+    return np.sum(np.sin(a * b + a))
+
+
+def test_meshgrid_third_derivative():
+    # the third derivative differentiates meshgrid_bar's adjoint, meshgrid_dot
+    third = ad.grad(ad.grad(ad.grad(meshgrid_of_a_number)))
+    second = ad.grad(ad.grad(meshgrid_of_a_number))
+    t, h = 0.7, 1e-5
+    assert_close(third(t), (second(t + h) - second(t - h)) / (2 * h), 1e-6, 1e-7)
+
+
+# ===========================================================================
+# arrays.py: np.bincount with weights
+# ===========================================================================
+
+BINS = np.array([0, 2, 2, 4, 1, 2])
+
+
+def a_bincount(x, w):
+    n = x.size
+    return np.sum(np.bincount(BINS[:n], weights=x) ** 2 * w[:5]) \
+        + np.sum(np.bincount(BINS[:n], x ** 2, minlength=7) * np.arange(7.0)) \
+        + np.sum(np.sin(np.bincount([1, 0, 1, 0, 0, 1][:n], weights=np.cos(x))))
+
+
+@covers(("arrays", "bincount"))
+@FEW
+@given(data=st.data())
+def test_bincount(data):
+    n = data.draw(st.integers(4, 6))
+    x, w = data.draw(arrays((n,))), data.draw(weights((5,)))
+    assert_grad(a_bincount, x, w)
+    assert_close(ad.hessian(lambda x: a_bincount(x, w))(x),
+                 gradient_differences(lambda x: a_bincount(x, w), x), 1e-6, 1e-7)
+
+
+def histogram_loss(values, labels):
+    # per-class totals of a weight vector, as a user computes a class-balanced loss
+    totals = np.bincount(labels, weights=values ** 2, minlength=3)
+    counts = np.bincount(labels, minlength=3)
+    return np.sum(totals / np.maximum(counts, 1)) + np.bincount(labels, weights=values)[0]
+
+
+def test_bincount_of_weights_and_of_bins_being_differentiated():
+    values = np.array([0.3, -1.2, 0.8, 2.0, -0.4])
+    assert_grad(histogram_loss, values, np.array([0, 2, 2, 0, 2]))
+    # the bins, computed from values being differentiated, are integers: no gradient there
+    assert_close(ad.grad(lambda x: np.sum(np.bincount((x > 0).astype(int), weights=x) ** 2))(
+        values), [2 * 3.1, -2 * 1.6, 2 * 3.1, 2 * 3.1, -2 * 1.6], 1e-12, 1e-12)
+    # float32 weights: the sums are float64 (NumPy's), the gradient float32
+    g = ad.grad(histogram_loss)(values.astype(np.float32), np.array([0, 2, 2, 0, 2]))
+    assert g.dtype == np.float32
+    assert_close(g, ad.grad(histogram_loss)(values, np.array([0, 2, 2, 0, 2])), 1e-6, 1e-6)
+
+
+# ===========================================================================
+# arrays.py: np.insert, np.delete
+# ===========================================================================
+
+def a_insert(x, v, w):
+    n = x.shape[1]
+    return np.sum(np.insert(x, 1, v[0]) ** 2 * w[:x.size + 1]) \
+        + np.sum(np.insert(x, [0, n], v[:2], axis=1) ** 3) \
+        + np.sum(np.sin(np.insert(x, 1, np.cos(v[:n]), axis=0))) \
+        + np.sum(np.insert(x, slice(0, 2), 7.0, axis=1) * x[0, 0])
+
+
+def a_delete(x, w):
+    n = x.shape[1]
+    return np.sum(np.delete(x, 1) ** 2 * w[:x.size - 1]) \
+        + np.sum(np.delete(x, [0, n - 1], axis=1) ** 3) + np.sum(np.sin(np.delete(x, -1, axis=0))) \
+        + np.sum(np.delete(x, slice(0, None, 2), axis=1) ** 2) \
+        + np.sum(np.delete(x.ravel(), np.arange(x.size) % 3 == 0) ** 3)
+
+
+@covers(("arrays", "insert"), ("arrays", "delete"), ("generated", "placed_bar"),
+        ("generated", "placed_dot"))
+@FEW
+@given(data=st.data())
+def test_insert_and_delete(data):
+    shape = (data.draw(st.integers(2, 3)), data.draw(st.integers(2, 4)))
+    x = data.draw(arrays(shape))
+    v, w = data.draw(arrays((shape[1],))), data.draw(weights((13,)))
+    assert_grad(a_insert, x, v, w, wrt=(0, 1))
+    assert_grad(a_delete, x, w)
+    for f in (lambda x: a_insert(x, v, w), lambda x: a_delete(x, w)):
+        for mode in ("reverse", "forward"):
+            assert_close(ad.hessian(f, mode=mode)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+def insert_into_integers(v):
+    return np.sum(np.insert(np.arange(4), 1, v) * 2.0)
+
+
+def drop_and_pad(theta, k):
+    # a user's model: one parameter dropped, a fixed one inserted in its place
+    free = np.delete(theta, k)
+    full = np.insert(free, k, 1.0)
+    return np.sum((full - np.arange(full.size)) ** 2) + np.sum(free ** 3)
+
+
+def insert_third(t):
+    return np.sum(np.sin(np.insert(t * np.array([0.3, -1.2]), 1, t ** 2) * np.delete(
+        t * np.array([1.0, 0.5, 2.0, 3.0]) + t ** 3, 0)))
+
+
+def test_insert_and_delete_of_a_user_and_their_refusal():
+    theta = np.array([0.3, -1.2, 0.8, 2.0])
+    for k in (0, 2, -1):
+        g = assert_grad(drop_and_pad, theta, k)
+        assert g[k] == 0.0 or k == -1 and g[-1] == 0.0
+    # NumPy truncates values inserted into an array of integers: refused when the gradient runs
+    with pytest.raises(ValueError, match="truncates them"):
+        ad.grad(insert_into_integers)(0.7)
+    # the third derivative differentiates placed_bar's adjoint, placed_dot
+    third = ad.grad(ad.grad(ad.grad(insert_third)))
+    second = ad.grad(ad.grad(insert_third))
+    assert_close(third(0.7), (second(0.7 + 1e-5) - second(0.7 - 1e-5)) / 2e-5, 1e-6, 1e-7)
+
+
+# ===========================================================================
+# python.py: divmod
+# ===========================================================================
+
+def p_divmod(x, y, w):
+    q, r = divmod(x, y)
+    return np.sum(r ** 2 * q * w) + divmod(x[0], 1.0)[1] * 3.0 + np.sum(divmod(y, x)[1])
+
+
+@covers(("python", "divmod_"))
+@pytest.mark.parametrize("y", [0.7, -1.3, 2.9])
+def test_divmod(y):
+    x = np.array([1.25, -2.35, 3.6, 0.45])   # (away from the multiples of y and of 1: the
+    w = np.array([1.0, 0.5, 2.0, -1.0])     # quotients are constant near x, as y / x's)
+    assert_grad(p_divmod, x, y, w, wrt=(0, 1))
+    f = lambda x: p_divmod(x, y, w)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(f, mode=mode)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+def divmod_of_numbers(a, b):
+    q, r = divmod(a, b)
+    return r ** 2 + q * a
+
+
+def minutes_and_seconds(t):
+    # a user's clock: whole minutes (no gradient) and the seconds left (a slope of 1)
+    minutes, seconds = divmod(t * 60.0, 60.0)
+    return seconds * 2.0 + minutes
+
+
+def test_divmod_of_python_numbers():
+    g = assert_grad(divmod_of_numbers, 2.7, 0.8, wrt=(0, 1))
+    # q = 3, r = 0.3: d/da = 2r + q, d/db = -2 r q
+    assert_close(g, (0.6 + 3.0, -2 * 0.3 * 3.0), 1e-12, 1e-12)
+    assert_grad(divmod_of_numbers, -2.7, 0.8, wrt=(0, 1))
+    assert_close(ad.grad(minutes_and_seconds)(1.3), 120.0, 1e-12, 1e-12)

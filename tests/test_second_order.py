@@ -578,6 +578,8 @@ NOT_DIFFERENTIATED = {
     "quantile_weights": "which entries a quantile interpolates, and how: piecewise constant",
     "running_source": "which entry of x a running maximum or minimum is (integers)",
     "weights_shape": "the shape np.average gives its weights (integers)",
+    "item_place": "the index of the entry x.item(i) reads (integers)",
+    "insert_sources": "where each entry of np.insert's result comes from (integers)",
     "real_sign": "np.sign (abs's derivative) refusing complex values: piecewise constant",
     "convolve_padding": "where np.convolve's output sits in the full convolution (integers)",
     "correlate_padding": "where np.correlate's output sits in the full correlation (integers)",

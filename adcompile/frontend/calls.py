@@ -180,6 +180,11 @@ class Calls:
                 raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
                                               f"is not supported (the rule takes one "
                                               f"*{p.name} argument)")
+            if p.kind is p.VAR_POSITIONAL and i < len(rule.inputs) < count:
+                # np.meshgrid(a, b, c, d): the rule's inputs are the first few of *xi
+                raise self.scope.src.error(e, f"{describe} with {count} positional arguments "
+                                              f"is not supported (the rule takes at most "
+                                              f"{len(rule.inputs)})")
         for i in range(len(rule.inputs), min(count, len(slots), len(params))):
             if params[i] != slots[i]:
                 raise self.scope.src.error(e, f"pass {params[i]!r} to {describe} by keyword: "
@@ -196,6 +201,7 @@ class Calls:
         given = {}
         new_args = []
         for slot, a in zip(slots, args):
+            self.check_floating(rule, slot, a, describe)
             value = self.rule_operand(rule, slot, a, describe)
             given[slot] = value
             new_args.append(value)
@@ -206,6 +212,7 @@ class Calls:
                                                     f"is not supported")
             if k.arg in given:
                 raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
+            self.check_floating(rule, k.arg, k.value, describe)
             value = self.rule_operand(rule, k.arg, k.value, describe)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))

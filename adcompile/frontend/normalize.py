@@ -33,6 +33,7 @@ from .complex_refusals import refuse_complex
 from .contexts import unwrap_quiet_contexts
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
+from .dtypes import FloatingTypes
 from .effects import is_pure
 from .expressions import Expressions
 from .frozen import desugar_frozen
@@ -103,7 +104,7 @@ def desugar(source, callers=(), structures=()):
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
                  Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
-                 LoopVariables, TupleLists, ListItems, Returns, StaticInts):
+                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, FloatingTypes):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
     the ints a call gave (static_ints.py)."""

@@ -122,6 +122,8 @@ class Rule:
     refusal: str = ""        # why the rule refuses to differentiate (see refused)
     constant: tuple = ()     # inputs with no adjoint line whose derivative is zero (a shape,
                              # a condition, an index): an active value may be given to them
+    floating: tuple = ()     # statics that, given, must name a real floating type (np.sum's
+                             # dtype=: an integer type would truncate each entry)
     source: str = ""
     filename: str = ""
     lineno: int = 0
@@ -162,7 +164,8 @@ class Registry:
         self.nondiff_attributes = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
         self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
         self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
-        self.varargs_methods = {"transpose": "axes", "reshape": "shape"}  # x.transpose(1, 0)
+        # x.transpose(1, 0), x.item(1, 2): several positional arguments as one tuple
+        self.varargs_methods = {"transpose": "axes", "reshape": "shape", "item": "index"}
         self.rules = []
 
     def add(self, rule, objects=(), methods=(), attributes=()):
@@ -268,7 +271,7 @@ def _check_template(rule):
 
 
 def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
-            sequence=None, optional=(), constant=(), registry=None):
+            sequence=None, optional=(), constant=(), floating=(), registry=None):
     """Register the decorated template as the adjoint rule of ``objects``.
 
     ``shape`` names the kind of the result's shape (see ``shapes.SHAPES``).
@@ -280,11 +283,18 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
     ``sequence`` names an input that takes a list of arrays (``np.concatenate(xs)``): in the
     template ``xs`` is that list and ``xs_bar += E`` gives E, a list, one piece per item.
     ``optional`` names trailing inputs a call may leave out (``np.einsum(spec, a)`` has no
-    second operand): the template sees ``None`` for them and tests ``if b is None``."""
+    second operand): the template sees ``None`` for them and tests ``if b is None``.
+    ``floating`` names statics (``dtype``) that a call may give only as a real floating type
+    written in the code (``np.float64``, ``float``, ``"float32"``): the frontend refuses
+    any other (frontend/dtypes.py)."""
     shape = result_shape(shape)
 
     def register(func):
         rule = parse_rule(func, shape)
+        rule.floating = tuple(floating)
+        wrong = [s for s in rule.floating if s not in rule.statics]
+        if wrong:
+            raise ValueError(f"rule {rule.name!r}: floating names statics, not {wrong}")
         _register(rule, objects, methods, attributes, linear, sequence, optional, constant,
                   registry)
         return func

@@ -90,6 +90,60 @@ def append_tangent(y, arr, values, axis=None):
     y_dot += np.append(np.zeros_like(arr), values_dot, axis)
 
 
+@adjoint(np.meshgrid, shape="unknown", optional=("b", "c"))
+def meshgrid(y, a, b, c, copy=True, sparse=False, indexing="xy"):
+    # one, two or three inputs (more are refused), each flattened and repeated along the
+    # other outputs' axes: its adjoint sums its output's adjoint over them (meshgrid_bar).
+    # copy=False (outputs that are views of the inputs) is refused
+    if copy is True or copy == 1:
+        a_bar += meshgrid_bar(y_bar, a, 0, indexing)
+        b_bar += meshgrid_bar(y_bar, b, 1, indexing)
+        c_bar += meshgrid_bar(y_bar, c, 2, indexing)
+    else:
+        unsupported("np.meshgrid is differentiated with copy=True (the default) only: its "
+                    "outputs are then new arrays, not views of the inputs")
+
+
+@tangent(np.meshgrid)
+def meshgrid_tangent(y, a, b, c, copy=True, sparse=False, indexing="xy"):
+    if copy is True or copy == 1:
+        y_dot += meshgrid_dot(a_dot, y, 0, indexing)
+        y_dot += meshgrid_dot(b_dot, y, 1, indexing)
+        y_dot += meshgrid_dot(c_dot, y, 2, indexing)
+    else:
+        unsupported("np.meshgrid is differentiated with copy=True (the default) only: its "
+                    "outputs are then new arrays, not views of the inputs")
+
+
+@adjoint(np.bincount, shape="flat", linear=True, optional=("weights",), constant=("x",))
+def bincount(y, x, weights, minlength=0):
+    # y[k] sums the weights of the entries of x equal to k, in float64 whatever their
+    # precision: a weight's adjoint is y_bar at its bin, in its own precision. The bins are
+    # integers: no gradient
+    weights_bar += astype_bar(np.take(y_bar, x), np.float64, np.result_type(weights))
+
+
+# np.delete and np.insert: y holds entries of arr (and of values) at places the positions of
+# those entries, deleted or inserted alike, show; the adjoints go back there (placed_bar), the
+# tangents are taken from there (placed_dot). The indices obj are integers: no gradient
+
+@adjoint(np.delete, shape="unknown", linear=True, constant=("obj",))
+def delete(y, arr, obj, axis=None):
+    arr_bar += placed_bar(y_bar, arr, np.delete(np.arange(np.size(arr)).reshape(np.shape(arr)), obj, axis))
+
+
+@adjoint(np.insert, shape="unknown", constant=("obj",))
+def insert(y, arr, obj, values, axis=None):
+    arr_bar += placed_bar(y_bar, arr, insert_sources(arr, obj, values, axis)[0])
+    values_bar += placed_bar(y_bar, values, insert_sources(arr, obj, values, axis)[1])
+
+
+@tangent(np.insert)
+def insert_tangent(y, arr, obj, values, axis=None):
+    y_dot += placed_dot(arr_dot, insert_sources(arr, obj, values, axis)[0])
+    y_dot += placed_dot(values_dot, insert_sources(arr, obj, values, axis)[1])
+
+
 @adjoint(np.take, methods=("take",), shape="unknown", linear=True, constant=("indices",))
 def take(y, x, indices, axis=None):
     x_bar += take_bar(y_bar, x, indices, axis)

@@ -162,6 +162,28 @@ def cut_parts(u, g, pieces, axis=0):
     g_bar += join_parts(u_bar, axis)
 
 
+@adjoint(runtime.meshgrid_bar, shape="unknown", linear=True, constant=("x",))
+def meshgrid_bar(y, g, x, k, indexing="xy"):
+    # np.meshgrid's adjoint: its own adjoint lays y_bar along the k-th output's axis
+    g_bar += meshgrid_dot(y_bar, g, k, indexing)
+
+
+@adjoint(runtime.meshgrid_dot, shape="unknown", linear=True, constant=("like",))
+def meshgrid_dot(u, t, like, k, indexing="xy"):
+    t_bar += meshgrid_bar(u_bar, t, k, indexing)
+
+
+@adjoint(runtime.placed_bar, shape="unknown", linear=True, constant=("x", "source"))
+def placed_bar(y, g, x, source):
+    # scattering g to the positions source; its adjoint gathers from there
+    g_bar += placed_dot(y_bar, source)
+
+
+@adjoint(runtime.placed_dot, shape="unknown", linear=True, constant=("source",))
+def placed_dot(y, t, source):
+    t_bar += placed_bar(y_bar, t, source)
+
+
 @adjoint(runtime.concatenate_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def concatenate_bar(pieces, g, xs, axis=0):
     g_bar += np.concatenate(list(pieces_bar), axis=axis)
@@ -551,7 +573,8 @@ def dstack_bar(pieces, g, xs):
     g_bar += np.reshape(np.dstack(list(pieces_bar)), np.shape(g))
 
 
-nondifferentiable(runtime.quantile_weights, runtime.weights_shape, runtime.running_source)
+nondifferentiable(runtime.quantile_weights, runtime.weights_shape, runtime.running_source,
+                  runtime.item_place, runtime.insert_sources)
 
 
 @adjoint(runtime.quantile_bar, shape="unknown", linear=True, constant=('x', 'q'))

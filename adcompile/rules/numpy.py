@@ -318,26 +318,33 @@ def transpose(y, x, axes=None):
         x_bar += transpose_bar(y_bar, axes)
 
 
-@adjoint(np.sum, methods=("sum",), shape="reduce", linear=True)
-def sum(y, x, axis=None, keepdims=False):
-    if ndim(x) == 0:
+# dtype= (a real floating type, frontend/dtypes.py) computes a reduction in that precision;
+# the adjoint goes back in the precision of the value reduced (astype_bar)
+
+@adjoint(np.sum, methods=("sum",), shape="reduce", linear=True, floating=("dtype",))
+def sum(y, x, axis=None, dtype=None, keepdims=False):
+    if dtype is None and ndim(x) == 0:
         x_bar += y_bar
-    elif axis is None and not keepdims:
+    elif dtype is None and axis is None and not keepdims:
         x_bar += filled_like(x, y_bar)
-    elif axis is None or keepdims:
+    elif dtype is None and (axis is None or keepdims):
         x_bar += np.broadcast_to(y_bar, np.shape(x))
-    else:
+    elif dtype is None:
         x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims)
-
-
-@adjoint(np.mean, methods=("mean",), shape="reduce", linear=True)
-def mean(y, x, axis=None, keepdims=False):
-    if ndim(x) == 0:
-        x_bar += y_bar
-    elif axis is None:
-        x_bar += filled_like(x, y_bar / reduced_size(x))
     else:
+        x_bar += astype_bar(unreduce(y_bar, x, axis=axis, keepdims=keepdims), dtype, np.result_type(x))
+
+
+@adjoint(np.mean, methods=("mean",), shape="reduce", linear=True, floating=("dtype",))
+def mean(y, x, axis=None, dtype=None, keepdims=False):
+    if dtype is None and ndim(x) == 0:
+        x_bar += y_bar
+    elif dtype is None and axis is None:
+        x_bar += filled_like(x, y_bar / reduced_size(x))
+    elif dtype is None:
         x_bar += unreduce(y_bar / reduced_size(x, axis=axis), x, axis=axis, keepdims=keepdims)
+    else:
+        x_bar += astype_bar(unreduce(y_bar / reduced_size(x, axis=axis), x, axis=axis, keepdims=keepdims), dtype, np.result_type(x))
 
 
 @adjoint(np.max, np.amax, np.min, np.amin, methods=("max", "min"), shape="reduce")
@@ -365,15 +372,18 @@ def ptp_tangent(y, x, axis=None, keepdims=False):
     y_dot += np.sum(x_dot * (argmax_mask(x, np.max(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims) - argmax_mask(x, np.min(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.prod, methods=("prod",), shape="reduce")
-def prod(y, x, axis=None, keepdims=False):
+@adjoint(np.prod, methods=("prod",), shape="reduce", floating=("dtype",))
+def prod(y, x, axis=None, dtype=None, keepdims=False):
     # the product of the other entries, not y / x: exact where x has zeros
-    x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * prod_others(x, axis=axis)
+    if dtype is None:
+        x_bar += unreduce(y_bar, x, axis=axis, keepdims=keepdims) * prod_others(x, axis=axis)
+    else:
+        x_bar += astype_bar(unreduce(y_bar, x, axis=axis, keepdims=keepdims) * prod_others(x.astype(dtype), axis=axis), dtype, np.result_type(x))
 
 
 @tangent(np.prod)
-def prod_tangent(y, x, axis=None, keepdims=False):
-    y_dot += np.sum(x_dot * prod_others(x, axis=axis), axis=axis, keepdims=keepdims)
+def prod_tangent(y, x, axis=None, dtype=None, keepdims=False):
+    y_dot += np.sum(x_dot * prod_others(x, axis=axis), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 @adjoint(np.var, methods=("var",), shape="reduce")
@@ -397,13 +407,15 @@ def std_tangent(y, x, axis=None, ddof=0, keepdims=False):
     y_dot += np.sum(x_dot * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / ((y + (y == 0)) * (reduced_size(x, axis=axis) - ddof))
 
 
-@adjoint(np.cumsum, methods=("cumsum",), shape="scan", linear=True)
-def cumsum(y, x, axis=None):
+@adjoint(np.cumsum, methods=("cumsum",), shape="scan", linear=True, floating=("dtype",))
+def cumsum(y, x, axis=None, dtype=None):
     # each x[i] feeds every y[j], j >= i: a cumulative sum from the end (flattened if axis is None)
-    if ndim(x) == 0:
+    if dtype is None and ndim(x) == 0:
         x_bar += y_bar[0]
-    else:
+    elif dtype is None:
         x_bar += np.reshape(np.flip(np.cumsum(np.flip(y_bar, axis), axis=axis), axis), np.shape(x))
+    else:
+        x_bar += astype_bar(np.reshape(np.flip(np.cumsum(np.flip(y_bar, axis), axis=axis), axis), np.shape(x)), dtype, np.result_type(x))
 
 
 @adjoint(np.cumprod, methods=("cumprod",), shape="scan")
@@ -429,6 +441,20 @@ def outer(z, x, y):
 def outer_tangent(z, x, y):
     z_dot += np.outer(x_dot, y)
     z_dot += np.outer(x, y_dot)
+
+
+@adjoint(np.vdot, shape="unknown")
+def vdot(z, a, b):
+    # the dot product of the flattened operands (of real values: complex ones are refused, so
+    # a's conjugate is a itself)
+    a_bar += np.reshape(z_bar * np.ravel(b), np.shape(a))
+    b_bar += np.reshape(z_bar * np.ravel(a), np.shape(b))
+
+
+@tangent(np.vdot)
+def vdot_tangent(z, a, b):
+    z_dot += np.vdot(a_dot, b)
+    z_dot += np.vdot(a, b_dot)
 
 
 @adjoint(np.inner, shape="inner")
@@ -688,6 +714,25 @@ def astype(y, x, dtype=None):
 @tangent(method="astype")
 def astype_tangent(y, x, dtype=None):
     y_dot += astype_bar(x_dot, dtype)
+
+
+@adjoint(methods=("item",), shape="unknown")
+def item(y, x, index=None):
+    # x.item() of a one-entry array, x.item(i) of the flattened x, x.item(i, j) (read as
+    # x.item((i, j))): one entry as a Python number, whose adjoint goes back to its place
+    if index is None:
+        x_bar += filled_like(x, y_bar)
+    else:
+        x_bar += getitem_bar(y_bar, x, item_place(x, index))
+
+
+@tangent(method="item")
+def item_tangent(y, x, index=None):
+    # (the tangent of a NumPy number may be a Python float, which has no .item())
+    if index is None:
+        y_dot += np.asarray(x_dot).item()
+    else:
+        y_dot += np.asarray(x_dot).item(index)
 
 
 nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,

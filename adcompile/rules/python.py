@@ -183,6 +183,20 @@ def mod(z, x, y):
     y_bar += unbroadcast(-z_bar * ((x - z) / y), y)
 
 
+@adjoint(divmod, shape="unknown")
+def divmod_(y, x, d):
+    # y = (q, r) = (x // d, x % d): the quotient is piecewise constant (no gradient), the
+    # remainder r = x - q d, as x % d is
+    x_bar += unbroadcast(y_bar[1], x)
+    d_bar += unbroadcast(-y_bar[1] * y[0], d)
+
+
+@tangent(divmod)
+def divmod_tangent(y, x, d):
+    y_dot += pair(zeros_like(y[0]), rebroadcast(x_dot, y[1]))
+    y_dot += pair(zeros_like(y[0]), rebroadcast(-d_dot * y[0], y[1]))
+
+
 nondifferentiable(len, int, round, bool, isinstance, type, range, operator.floordiv,
                   operator.not_, operator.invert, operator.lt, operator.le,
                   operator.gt, operator.ge, operator.eq, operator.ne)

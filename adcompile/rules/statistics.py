@@ -29,6 +29,19 @@ def nanmean_tangent(y, x, axis=None, keepdims=False):
     y_dot += np.nanmean(np.where(np.isnan(x), np.nan, x_dot), axis=axis, keepdims=keepdims)
 
 
+@adjoint(np.nanmax, np.nanmin, shape="reduce")
+def nanmax(y, x, axis=None, keepdims=False):
+    # np.max's and np.min's gradient over the entries that are not NaN: those equal to the
+    # result get it, ties sharing it evenly (argmax_mask); NaN entries get none, in a slice
+    # of NaN only (whose result is NaN) too
+    x_bar += np.where(np.isnan(x), 0.0, unreduce(y_bar, x, axis=axis, keepdims=keepdims) * argmax_mask(x, y, axis=axis, keepdims=keepdims))
+
+
+@tangent(np.nanmax)
+def nanmax_tangent(y, x, axis=None, keepdims=False):
+    y_dot += np.sum(np.where(np.isnan(x), 0.0, x_dot * argmax_mask(x, y, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+
+
 @adjoint(np.average, shape="reduce", optional=("weights",))
 def average(y, a, weights, axis=None, returned=False, keepdims=False):
     # y = sum(w a) / sum(w) along axis, w the weights shaped to broadcast against a (a 1-d

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from .values import zeros_like
+from .values import pair, zeros_like
 
 
 def getitem_bar(y_bar, x, index):
@@ -91,6 +91,40 @@ def trace_bar(y_bar, x, offset=0, axis1=0, axis2=1):
     return np.moveaxis(g, (-2, -1), (a1, a2))
 
 
+def _meshgrid_axis(k, n, indexing):
+    """The axis of the outputs of ``np.meshgrid`` of ``n`` inputs along which its ``k``-th
+    input runs: the k-th, but for indexing 'xy' the first two swapped."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"np.meshgrid's indexing is 'xy' or 'ij', not {indexing!r}")
+    return 1 - k if indexing == "xy" and n >= 2 and k < 2 else k
+
+
+def meshgrid_bar(g, x, k, indexing="xy"):
+    """The adjoint of the ``k``-th input ``x`` of ``np.meshgrid(...)`` from ``g``, the
+    adjoints of its outputs (one per input: a tuple or an object array, see pair): the
+    ``k``-th summed over the axes x was repeated along, in x's shape (meshgrid flattens
+    its inputs)."""
+    g = list(g)
+    axis = _meshgrid_axis(k, len(g), indexing)
+    piece = np.asarray(g[k])
+    others = tuple(i for i in range(piece.ndim) if i != axis)
+    return np.reshape(np.sum(piece, axis=others), np.shape(x))
+
+
+def meshgrid_dot(t, like, k, indexing="xy"):
+    """The tangent of ``np.meshgrid(...)`` along its ``k``-th input alone, ``t``: zeros shaped
+    like each output (``like``: the outputs, or their adjoints) but the k-th, t laid along
+    its axis; the transpose of ``meshgrid_bar``."""
+    like = list(like)
+    axis = _meshgrid_axis(k, len(like), indexing)
+    dtype = np.result_type(t, 1.0)
+    out = [np.zeros(np.shape(v), dtype=dtype) for v in like]
+    shape = [1] * np.ndim(like[k])
+    shape[axis] = -1
+    out[k] = out[k] + np.reshape(t, shape)
+    return pair(*out)
+
+
 def convolve_padding(a, v, mode="full"):
     """(before, after): the entries of the full convolution of ``a`` and ``v`` (``n + m -
     1`` of them) before and after the part ``np.convolve(a, v, mode)`` returns."""
@@ -130,6 +164,14 @@ def astype_bar(g, dtype, precision=None):
     else:
         to = np.result_type(precision, 1.0)
     return np.array(g, dtype=to) if floating else np.zeros(np.shape(g), dtype=to)
+
+
+def item_place(x, index):
+    """Where ``x.item(index)`` reads (an int, of the flattened x, or a tuple of ints): the
+    tuple of ints indexing that entry of ``x``, found by NumPy's own ``item`` of the flat
+    positions (negative and tuple indices as it reads them)."""
+    flat = np.arange(np.size(x)).reshape(np.shape(x)).item(index)
+    return tuple(int(i) for i in np.unravel_index(flat, np.shape(x)))
 
 
 def with_item(x, index, value):

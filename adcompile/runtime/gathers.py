@@ -113,6 +113,41 @@ def running_source(y, axis=0):
     return np.maximum.accumulate(np.where(changed, position, 0), axis=axis)
 
 
+def placed_bar(g, x, source):
+    """The adjoint of ``x`` in a ``y`` some of whose entries are x's (np.insert, np.delete):
+    ``source``, shaped like y, holds the flat position in x of each entry of y, -1 where
+    it is not one of x's; g goes back to those positions (repeats adding up)."""
+    source = np.ravel(source)
+    kept = source >= 0
+    flat = _scatter_add(np.size(x), source[kept], np.ravel(g)[kept], _float_type(g, x))
+    return np.reshape(flat, np.shape(x))[()]
+
+
+def placed_dot(t, source):
+    """The entries of ``t`` at the flat positions ``source``, zero where it is -1: the
+    tangent of a y some of whose entries are x's along ``t``, x's tangent (the transpose
+    of ``placed_bar``)."""
+    source = np.asarray(source)
+    return np.where(source >= 0, np.take(t, np.maximum(source, 0)), 0)
+
+
+def insert_sources(arr, obj, values, axis=None):
+    """For ``y = np.insert(arr, obj, values, axis)``, where each entry of y comes from (see
+    ``placed_bar``): the flat positions in arr, and those in values (values broadcast to
+    the slots: a position repeats), each -1 where the entry is the other's; made by
+    np.insert itself of the positions. A ValueError for an arr of integers or bools, into
+    which NumPy truncates values."""
+    if np.asarray(arr).dtype.kind not in "fc":
+        raise ValueError("np.insert of values being differentiated into an array of "
+                         "integers or bools truncates them (NumPy casts values to the "
+                         "array's type): make the array floating first (.astype(float))")
+    arr_shape, values_shape = np.shape(arr), np.shape(values)
+    places = np.arange(int(np.prod(arr_shape))).reshape(arr_shape)
+    inserted = np.arange(int(np.prod(values_shape))).reshape(values_shape)
+    return (np.insert(places, obj, np.full(values_shape, -1), axis),
+            np.insert(np.full(arr_shape, -1), obj, inserted, axis))
+
+
 def quantile_bar(g, x, q, axis=None, keepdims=False):
     """The adjoint of ``y = np.quantile(x, q, axis, keepdims)`` (NumPy's linear method), q
     a number or an array of them (y's leading axes then index q): each q's part of ``g``
