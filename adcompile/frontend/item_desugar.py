@@ -49,26 +49,8 @@ def desugar_items(fn):
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, rewrite(getattr(s, field)))
-            if isinstance(s, ast.Assign) and len(s.targets) > 1 and any(
-                    isinstance(t, ast.Subscript) for t in s.targets):
-                # x[0] = x[-1] = v: v once, then each target from the left, as Python does
-                name = fresh("value")
-                split = [ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=s.value), s)]
-                split += [ast.copy_location(ast.Assign(
-                    targets=[t], value=ast.Name(id=name, ctx=ast.Load())), s) for t in s.targets]
-                out.extend(rewrite(split))
-                continue
-            pairs = _unpacked_items(s)
-            if pairs is not None:
-                # y[0], y[1] = y[1], y[0]: the values first, then each target from the left
-                names = [fresh("value") for _ in pairs]
-                split = [ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=value), s)
-                    for name, (_, value) in zip(names, pairs)]
-                split += [ast.copy_location(ast.Assign(
-                    targets=[target], value=ast.Name(id=name, ctx=ast.Load())), s)
-                    for name, (target, _) in zip(names, pairs)]
+            split = _split(s, fresh)
+            if split is not None:
                 out.extend(rewrite(split))
                 continue
             filled = _filled(s)
@@ -93,6 +75,29 @@ def desugar_items(fn):
 
     fn.body = rewrite(fn.body)
     return fn
+
+
+def _split(s, fresh):
+    """The assignments a chained or tuple assignment ``s`` with items among its targets
+    stands for, as Python runs it: the value(s) first, into names of their own
+    (``fresh("value")``), then each target from the left (``y[0] = y[-1] = v``; ``y[0],
+    y[1] = y[1], y[0]``); None for another statement."""
+    if isinstance(s, ast.Assign) and len(s.targets) > 1 and any(
+            isinstance(t, ast.Subscript) for t in s.targets):
+        values, targets = [s.value], s.targets
+        names = [fresh("value")]
+        reads = names * len(targets)   # (one value, every target)
+    else:
+        pairs = _unpacked_items(s)
+        if pairs is None:
+            return None
+        targets, values = [t for t, _ in pairs], [v for _, v in pairs]
+        names = reads = [fresh("value") for _ in pairs]
+    return [ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                         value=value), s)
+            for name, value in zip(names, values)] + [
+        ast.copy_location(ast.Assign(targets=[target], value=ast.Name(id=name, ctx=ast.Load())),
+                          s) for name, target in zip(reads, targets)]
 
 
 def _unpacked_items(s):
