@@ -47,6 +47,7 @@ from .lists import Lists
 from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
+from .local_imports import drop_local_imports
 from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
@@ -85,6 +86,7 @@ def desugar(source, callers=(), structures=()):
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     if callers:
         mark_place(fn, source, callers)
+    drop_local_imports(fn, source.imports)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
     write_ufunc_methods(fn, source)
@@ -143,6 +145,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
+            self.out.extra_globals.update(source.imports)   # (local_imports.py)
         plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
         stored = ir.assigns([fn])   # (the names the function assigns)
         scope = self.scope = Scope(source, next(self.inlining.numbers), plain,
