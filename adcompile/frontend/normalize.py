@@ -38,6 +38,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .function_aliases import inline_function_aliases
 from .function_loops import unroll_function_loops
+from .higher_order import desugar_higher_order
 from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
@@ -66,6 +67,7 @@ from .tree_values import TreeValues
 from .trees import Trees
 from .tuple_lists import TupleLists
 from .ufunc_methods import write_ufunc_methods
+from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
 from .views import Views
@@ -90,8 +92,10 @@ def desugar(source, callers=(), structures=()):
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
     write_ufunc_methods(fn, source)
+    write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)
     unroll_function_loops(fn, source)
+    desugar_higher_order(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
