@@ -75,16 +75,18 @@ from .views import Views
 
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
-    functions): reflection with constant text and local names of module functions as the
-    code they stand for (reflection.py, function_aliases.py); ufunc methods as the
-    functions they equal (ufunc_methods.py); ``with np.errstate(...)``
-    blocks that only quiet warnings as their bodies (contexts.py); nested functions taken
-    out, their closures made explicit (closures.py);
-    comprehensions as loops building lists, but those walking the names ``structures``
-    (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
-    ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
-    function inlined through the call sites ``callers`` has its nodes marked with them
-    (``mark_place``)."""
+    functions): imports at the top of its body dropped, their names bound when
+    transforming (local_imports.py); reflection with constant text and local names of
+    module functions as the code they stand for (reflection.py, function_aliases.py);
+    ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
+    as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
+    warnings as their bodies (contexts.py); map, filter, reduce and sorted/min/max with
+    ``key=`` as code calling the function (higher_order.py); nested functions taken out,
+    their closures made explicit (closures.py); comprehensions as loops building lists,
+    but those walking the names ``structures`` (comprehensions.py); jumps at the ends of
+    their paths and one return at the end (lower.py), then each ``if`` and loop marked
+    with the variables read after it (liveness.py). The copy of a function inlined
+    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     if callers:
         mark_place(fn, source, callers)
