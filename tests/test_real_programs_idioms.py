@@ -16,6 +16,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad, with_autograd_numpy
+from test_rules_library import gradient_differences
 
 import adcompile as ad
 
@@ -374,3 +375,21 @@ def test_ufunc_where_gradient_is_finite_where_masked():
     assert_close(ad.grad(safe_reciprocal)(at_zero), autograd.grad(twin)(at_zero), 1e-12, 1e-12)
     with np.errstate(all="raise"):
         ad.grad(safe_reciprocal)(at_zero)
+
+
+# -- second derivatives ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f", [sum_of_squares, chain_by_reduce, reduce_with_initial,
+                               smallest_rows, largest_by_magnitude, map_walked_by_a_loop])
+def test_second_derivatives_of_the_idioms(f):
+    hessian = ad.hessian(f)(X)
+    assert_close(hessian, gradient_differences(f, X), 1e-6, 1e-7)
+    assert_close(hessian, with_autograd_numpy(globals(), autograd.hessian(f), X),
+                 1e-10, 1e-12)
+
+
+@pytest.mark.parametrize("f", [mlp_loss, added_in_place, safe_reciprocal])
+def test_second_derivatives_with_imports_and_out(f):
+    x = np.linspace(-0.5, 0.9, 8) if f is mlp_loss else X
+    assert_close(ad.hessian(f)(x), gradient_differences(f, x), 1e-6, 1e-7)

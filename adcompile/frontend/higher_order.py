@@ -53,7 +53,6 @@ def {name}(function, iterable, initial):
 """,
     "sorted": """
 def {name}(function, iterable, reverse=False):
-    "{mark}"
     from adcompile import stop_gradient
     items = [item for item in iterable]
     keys = []
@@ -64,7 +63,6 @@ def {name}(function, iterable, reverse=False):
 """,
     "max": """
 def {name}(function, iterable):
-    "{mark}"
     from adcompile import stop_gradient
     items = [item for item in iterable]
     keys = []
@@ -75,7 +73,6 @@ def {name}(function, iterable):
 """,
     "min": """
 def {name}(function, iterable):
-    "{mark}"
     from adcompile import stop_gradient
     items = [item for item in iterable]
     keys = []
@@ -85,10 +82,6 @@ def {name}(function, iterable):
     return items[min(range(len(items)), key=keys.__getitem__)]
 """,
 }
-
-#: the docstring of the nested functions of the templates: their own calls of sorted, max and
-#: min with key= (with keys not differentiated) are left as they are
-MARK = "Written by adcompile for a call with key= (frontend/higher_order.py)."
 
 #: the builtins the templates and rewritten code call, which must mean Python's there
 _BUILTINS = ("range", "len", "sorted", "max", "min", "zip")
@@ -102,7 +95,7 @@ def desugar_higher_order(fn, source):
     """Rewrite (in place) the calls of ``fn``, a copy of ``source``'s def, that take a
     function (see the module's docstring)."""
     names = {"map", "filter", "reduce", "sorted", "min", "max"}
-    if ast.get_docstring(fn) == MARK or not any(isinstance(n, ast.Call) and _spelled(n.func) in names for n in _own_nodes(fn)):
+    if not any(isinstance(n, ast.Call) and _spelled(n.func) in names for n in _own_nodes(fn)):
         return
     local = set(source.params) | assigns([fn])
     if any(source.callee(ast.Name(id=b, ctx=ast.Load()), local).what is not getattr(builtins, b)
@@ -110,7 +103,8 @@ def desugar_higher_order(fn, source):
         return   # (a name of Python's that means something else here: left as written)
     rewrite = _Rewriter(fn, lambda e: source.callee(e, local))
     rewrite.block(fn.body)
-    fn.body[:0] = rewrite.helpers.values()
+    at = 1 if ast.get_docstring(fn, clean=False) is not None else 0
+    fn.body[at:at] = rewrite.helpers.values()
 
 
 def _spelled(func):
@@ -306,7 +300,7 @@ class _Rewriter:
         if kind not in self.helpers:
             name = self.fresh(f"{kind}_by_key" if kind in ("sorted", "max", "min")
                               else f"{kind}_loop")
-            node = ast.parse(TEMPLATES[kind].format(name=name, mark=MARK)).body[0]
+            node = ast.parse(TEMPLATES[kind].format(name=name)).body[0]
             for n in ast.walk(node):
                 for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                     if hasattr(n, attr):
@@ -358,8 +352,9 @@ class _Calls(ast.NodeTransformer):
         call of a nested function; ``node`` where there is no ``key=`` (or a ``default=``)."""
         given = {k.arg: k.value for k in node.keywords}
         key = given.pop("key", None)
-        if key is None or isinstance(key, ast.Constant) and key.value is None:
-            return node
+        if key is None or isinstance(key, ast.Constant) and key.value is None \
+                or self.r.callee(key).kind == "method":
+            return node   # (a method of a local, keys.__getitem__: no function to inline)
         if called is builtins.sorted:
             if len(node.args) != 1 or set(given) - {"reverse"}:
                 return node
