@@ -332,8 +332,16 @@ def returned_out(x):
     return np.sum(_tanh_into(x) ** 2)
 
 
+def into_a_slice(x):
+    y = np.ones((2, 4))
+    np.multiply(x, 2.0, out=y[1:])
+    buf = np.zeros(6)
+    z = np.exp(x[:2], out=buf[1:3])   # z is the view buf[1:3]
+    return np.sum(y ** 2) + np.sum(z * buf[2:4]) + buf[1]
+
+
 def test_ufunc_out_as_an_array_update():
-    for f in (doubled_into, added_in_place, exp_into_buffer, returned_out):
+    for f in (doubled_into, added_in_place, exp_into_buffer, returned_out, into_a_slice):
         assert_grad(f, X)
 
 

@@ -4,7 +4,8 @@
 ``np.multiply(x, 2.0, out=y)`` changes ``y`` in place: it is ``y[...] = np.multiply(x,
 2.0)``, which adcompile differentiates as any array update (README: *Array updates*).
 Its value is ``y`` itself: ``z = np.exp(x, out=buf)`` is ``buf[...] = np.exp(x)``, then
-``z = buf`` (the same array), and so for ``return``. With ``where=mask``, the entries the
+``z = buf`` (the same array), and so for ``return``; into slices of an array (a view),
+``np.sin(x, out=y[1:])`` is ``y[1:] = np.sin(x)``. With ``where=mask``, the entries the
 mask leaves out keep what ``y`` held: ``y[...] = np.where(mask, np.divide(a, b), y)``;
 the division is given ``np.where(mask, b, 1.0)`` for ``b`` (each input a value in its
 function's domain where the mask is False), so that its adjoint there, multiplied by
@@ -20,7 +21,7 @@ import types
 
 import numpy as np
 
-from ..ir import assigns
+from ..ir import assigns, copy_tree
 from ..ir.naming import names_in
 from .references import placed
 
@@ -89,21 +90,19 @@ class _Writer:
             args = [self.np_call(numpy, "where", [mask, e, fill], value) for e in operands]
         call = placed(ast.Call(func=value.func, args=args, keywords=[]), value)
         if where is not None:
-            call = self.np_call(numpy, "where", [mask, call, _load(out.id, value)], value)
-        target = placed(ast.Subscript(value=placed(ast.Name(id=out.id, ctx=ast.Load()), out),
-                                      slice=placed(ast.Constant(...), out), ctx=ast.Store()),
-                        out)
+            call = self.np_call(numpy, "where", [mask, call, _read(out)], value)
+        target = _written(out)
         made.append(placed(ast.Assign(targets=[target], value=call), stmt))
         if isinstance(stmt, ast.Assign):
-            made.append(placed(ast.Assign(targets=stmt.targets, value=_load(out.id, value)),
-                               stmt))
+            made.append(placed(ast.Assign(targets=stmt.targets, value=_read(out)), stmt))
         elif isinstance(stmt, ast.Return):
-            made.append(placed(ast.Return(value=_load(out.id, value)), stmt))
+            made.append(placed(ast.Return(value=_read(out)), stmt))
         return made
 
     def parts(self, call):
-        """(ufunc, numpy's name node or None, inputs, out Name, where expression or None)
-        for a call of a one-output ufunc with ``out=`` given a name; else None."""
+        """(ufunc, numpy's name node or None, inputs, out, where expression or None) for a
+        call of a one-output ufunc with ``out=`` given a name or slices of one (``y[1:]``,
+        a view); else None."""
         ufunc = self.callee(call.func).what
         if not isinstance(ufunc, np.ufunc) or ufunc.nout != 1 \
                 or any(isinstance(a, ast.Starred) for a in call.args) \
@@ -116,7 +115,7 @@ class _Writer:
         out = given.get("out")
         if isinstance(out, (ast.Tuple, ast.List)) and len(out.elts) == 1:
             out = out.elts[0]
-        if len(args) != ufunc.nin or not isinstance(out, ast.Name):
+        if len(args) != ufunc.nin or not _array_or_slices(out):
             return None
         numpy = call.func.value if isinstance(call.func, ast.Attribute) else None
         where = given.get("where")
@@ -143,3 +142,43 @@ class _Writer:
 
 def _load(name, at):
     return placed(ast.Name(id=name, ctx=ast.Load()), at)
+
+
+def _array_or_slices(out):
+    """Whether ``out`` is a name, or slices of one (``y[1:]``, ``y[:, :2]``, ``y[...]``):
+    a view of the array, which ``out[...] = v`` writes into as the ufunc does. (An integer
+    or an array index gives a number or a copy.)"""
+    if isinstance(out, ast.Name):
+        return True
+    index = out.slice.elts if isinstance(out, ast.Subscript) \
+        and isinstance(out.slice, ast.Tuple) else [getattr(out, "slice", None)]
+    return isinstance(out, ast.Subscript) and isinstance(out.value, ast.Name) and all(
+        isinstance(i, ast.Slice) and all(_plain(b) for b in (i.lower, i.upper, i.step))
+        or isinstance(i, ast.Constant) and i.value is Ellipsis for i in index)
+
+
+def _plain(bound):
+    """Whether a slice's bound computes nothing that could change (it is read twice: to
+    write, and with where=, to keep what is there)."""
+    return all(isinstance(n, (ast.Name, ast.Constant, ast.UnaryOp, ast.BinOp, ast.operator,
+                              ast.unaryop, ast.expr_context))
+               for n in ast.walk(bound)) if bound is not None else True
+
+
+def _read(out):
+    """A copy of ``out`` that reads it."""
+    copy = copy_tree(out)
+    for node in ast.walk(copy):
+        if hasattr(node, "ctx"):
+            node.ctx = ast.Load()
+    return copy
+
+
+def _written(out):
+    """The target of the update that writes into ``out``: ``y[...]``, or ``y[1:]``."""
+    if isinstance(out, ast.Name):
+        return placed(ast.Subscript(value=_read(out), slice=placed(ast.Constant(...), out),
+                                    ctx=ast.Store()), out)
+    target = _read(out)
+    target.ctx = ast.Store()
+    return target
