@@ -16,6 +16,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad, with_autograd_numpy
+from test_real_programs_ml import assert_leaves_close, leaf_gradients
 from test_rules_library import gradient_differences
 
 import adcompile as ad
@@ -232,6 +233,49 @@ def reduce_with_initial(x):
                                map_walked_by_a_loop, map_in_a_comprehension, chain_by_reduce,
                                reduce_with_initial])
 def test_functions_given_to_map_filter_reduce(f):
+    assert_grad(f, X)
+    assert_autograd(f, X)
+
+
+def l2_penalty(params):
+    return 0.1 * sum(map(lambda w: np.sum(w ** 2), params.values()))
+
+
+def mlp_with_penalty(layers, x):
+    h = x
+    for W, b in layers:
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2) + sum(map(lambda layer: np.sum(layer[0] ** 2), layers))
+
+
+def test_map_over_structures():
+    params = {"W": rng.normal(size=(2, 3)), "b": rng.normal(size=3)}
+    layers = [(rng.normal(size=(3, 2)), rng.normal(size=3)),
+              (rng.normal(size=(2, 3)), rng.normal(size=2))]
+    x = rng.normal(size=2)
+    for f, struct, rest in ((l2_penalty, params, ()), (mlp_with_penalty, layers, (x,))):
+        got = ad.grad(f)(struct, *rest)
+        assert_leaves_close(got, leaf_gradients(f, struct, *rest))
+        assert_leaves_close(got, with_autograd_numpy(globals(), autograd.grad(f), struct,
+                                                     *rest), 1e-10, 1e-12)
+
+
+def _smooth_and_pick(v):
+    return sum(map(lambda t: t * t, v)) + max(v, key=lambda t: -t)
+
+
+def helper_using_map(x):
+    return _smooth_and_pick(x) * 2.0
+
+
+def ints_and_constants(x):
+    idx = list(map(int, ["1", "2"]))          # not differentiated: as Python computes it
+    order = sorted([3, 1, 2], key=lambda k: -k)
+    return x[idx[0]] * order[0] + sum(filter(None, [0, 1, 2])) * x[2]
+
+
+@pytest.mark.parametrize("f", [helper_using_map, ints_and_constants])
+def test_idioms_in_helpers_and_on_constants(f):
     assert_grad(f, X)
     assert_autograd(f, X)
 
