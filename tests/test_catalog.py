@@ -295,14 +295,26 @@ CASES = [
             assert np.all(np.isfinite(x))
             return np.sum(x * x)
     """, args=((V,),)),
+    Case(("Import",), SUPPORTED, """
+        def f(x):
+            import math
+            import numpy as npx
+            return math.sin(x) + npx.tanh(x)
+    """),
     Case(("Import",), REJECTED, """
         def f(x):
-            import math  # ERR
+            if x > 0.0:
+                import math  # ERR
             return math.sin(x)
     """, word=r"\bimport\b"),
+    Case(("ImportFrom",), SUPPORTED, """
+        def f(x):
+            from math import sin
+            return sin(x)
+    """),
     Case(("ImportFrom",), REJECTED, """
         def f(x):
-            from math import sin  # ERR
+            from .tools import sin  # ERR
             return sin(x)
     """, word=r"\bimport\b"),
     Case(("Global",), REJECTED, """

@@ -8,12 +8,15 @@ that need its syntax only (``normalize.desugar``):
 1. an inlined copy's nodes marked with the call sites that led to it (source.mark_place);
 2. reflection whose text is in the source (``eval("a * b")``, ``locals()["w"]``) as the
    code it stands for (reflection.py);
-3. a local that names a module's function once (``sin = math.sin``), a list of functions
+3. imports at the top of the body dropped, their names bound when transforming
+   (local_imports.py, FunctionSource.imports); a local that names a module's function once (``sin = math.sin``), a list of functions
    or a gradient adcompile makes (``g = ad.grad(f)``) read as what it names
    (function_aliases.py); ufunc methods that equal a NumPy function (``np.add.reduce``,
    ``np.subtract.outer``) as that function (ufunc_methods.py); ``with np.errstate(...)``
    blocks that only quiet warnings read as their bodies (contexts.py); loops over a fixed sequence of functions written out
-   (function_loops.py);
+   (function_loops.py); a ufunc with ``out=`` as an array update (ufunc_out.py); map,
+   filter, functools.reduce and sorted/min/max with ``key=`` as code calling the function
+   (higher_order.py);
 4. nested functions and lambdas taken out, their closures made explicit (closures.py);
 5. comprehensions as loops building lists (comprehensions.py);
 6. lower (lower.py): jumps at the ends of their paths, one return at the end;

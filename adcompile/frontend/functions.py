@@ -12,6 +12,7 @@ refused (``refuse_local_uses``). Part of ``normalize.Normalizer``.
 """
 
 import ast
+import builtins
 import copy
 import inspect
 
@@ -248,6 +249,16 @@ class Functions:
                 called.kind == "object" and is_user_function(called.what)):
             return
         for a in e.args + [k.value for k in e.keywords]:
+            if self._passes_local(a) and called.kind == "object" \
+                    and called.what in (builtins.map, builtins.filter):
+                raise self.scope.src.error(a, f"{self._describe(a)} is passed to "
+                                              f"{ast.unparse(e.func)}() here: adcompile "
+                                              f"writes map() and filter() as the list they "
+                                              f"give only where their items are taken at "
+                                              f"once (list(...), sum(...), sorted(...), a for "
+                                              f"loop walking them) and the function is a "
+                                              f"name or a lambda of plain parameters; write "
+                                              f"it so, or write the loop out")
             if self._passes_local(a):
                 raise self.scope.src.error(a, f"{self._describe(a)} is passed to "
                                               f"{ast.unparse(e.func)}(), which adcompile does "

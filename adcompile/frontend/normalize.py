@@ -39,6 +39,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .function_aliases import inline_function_aliases
 from .function_loops import unroll_function_loops
+from .higher_order import desugar_higher_order
 from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
@@ -48,6 +49,7 @@ from .lists import Lists
 from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
+from .local_imports import drop_local_imports
 from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
@@ -66,6 +68,7 @@ from .tree_values import TreeValues
 from .trees import Trees
 from .tuple_lists import TupleLists
 from .ufunc_methods import write_ufunc_methods
+from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
 from .views import Views
@@ -73,24 +76,29 @@ from .views import Views
 
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
-    functions): reflection with constant text and local names of module functions as the
-    code they stand for (reflection.py, function_aliases.py); ufunc methods as the
-    functions they equal (ufunc_methods.py); ``with np.errstate(...)``
-    blocks that only quiet warnings as their bodies (contexts.py); nested functions taken
-    out, their closures made explicit (closures.py);
-    comprehensions as loops building lists, but those walking the names ``structures``
-    (comprehensions.py); jumps at the ends of their paths and one return at the end (lower.py), then each
-    ``if`` and loop marked with the variables read after it (liveness.py). The copy of a
-    function inlined through the call sites ``callers`` has its nodes marked with them
-    (``mark_place``)."""
+    functions): imports at the top of its body dropped, their names bound when
+    transforming (local_imports.py); reflection with constant text and local names of
+    module functions as the code they stand for (reflection.py, function_aliases.py);
+    ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
+    as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
+    warnings as their bodies (contexts.py); map, filter, reduce and sorted/min/max with
+    ``key=`` as code calling the function (higher_order.py); nested functions taken out,
+    their closures made explicit (closures.py); comprehensions as loops building lists,
+    but those walking the names ``structures`` (comprehensions.py); jumps at the ends of
+    their paths and one return at the end (lower.py), then each ``if`` and loop marked
+    with the variables read after it (liveness.py). The copy of a function inlined
+    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     if callers:
         mark_place(fn, source, callers)
+    drop_local_imports(fn, source.imports)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
     write_ufunc_methods(fn, source)
+    write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)
     unroll_function_loops(fn, source)
+    desugar_higher_order(fn, source)
     nested = extract(fn, source)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
@@ -144,6 +152,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
+            self.out.extra_globals.update(source.imports)   # (local_imports.py)
         plain = {p: n for p, n in env.items() if not isinstance(n, Closure)}
         stored = ir.assigns([fn])   # (the names the function assigns)
         scope = self.scope = Scope(source, next(self.inlining.numbers), plain,

@@ -53,8 +53,11 @@ STATEMENT_NAMES = {
     ast.FunctionDef: "a function definition inside the differentiated function",
     ast.AsyncFunctionDef: "a function definition inside the differentiated function",
     ast.Delete: "del",
-    ast.Import: "an import inside the differentiated function",
-    ast.ImportFrom: "an import inside the differentiated function",
+    # (an import at the top level of the body binds its names: local_imports.py)
+    ast.Import: "an import inside an if, a loop or another block (not at the top level "
+                "of the function's body)",
+    ast.ImportFrom: "an import inside an if, a loop or another block (not at the top level "
+                    "of the function's body)",
 }
 if hasattr(ast, "Match"):
     STATEMENT_NAMES[ast.Match] = "a match statement"

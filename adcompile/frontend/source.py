@@ -17,6 +17,7 @@ import weakref
 from dataclasses import dataclass
 
 from ..errors import TransformError
+from .local_imports import imported_names
 from .nesting import split_nesting
 from .source_file import mangle_private_names, read_def
 
@@ -111,8 +112,23 @@ class FunctionSource:
         args = self.node.args
         return [a.arg for a in args.posonlyargs + args.args]
 
+    @property
+    def imports(self):
+        """{name: object} the imports at the top of the function's body bind, and those of
+        the functions around it (local_imports.py): locals that always hold that object."""
+        found = self.__dict__.get("_imports")
+        if found is None:
+            found = dict(self.__dict__.get("_outer_imports", {}))
+            found.update(imported_names(self.node, self.error))
+            self.__dict__["_imports"] = found
+        return found
+
     def resolve(self, name, default=_MISSING):
-        """The object a free name of the function refers to."""
+        """The object a free name of the function refers to (or a name an import at the
+        top of its body binds: local_imports.py)."""
+        imported = self.imports.get(name, _MISSING)
+        if imported is not _MISSING:
+            return imported
         cell = self.closure.get(name)
         if cell is not None:
             try:
@@ -285,6 +301,7 @@ class DerivedSource(FunctionSource):
         self._func = base._func
         self.generated = base.generated
         self.globals, self.closure = base.globals, base.closure
+        self._outer_imports = base.imports
         self.filename, self.indent = base.filename, base.indent
         self.node = node
         self.name = node.name

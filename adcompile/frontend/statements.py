@@ -180,5 +180,13 @@ def _out_hint(e):
         if isinstance(e, ast.Call) else None
     if out is None:
         return None
-    call = ast.Call(func=e.func, args=e.args, keywords=[k for k in e.keywords if k.arg != "out"])
+    where = next((k.value for k in e.keywords if k.arg == "where"), None)
+    call = ast.Call(func=e.func, args=e.args,
+                    keywords=[k for k in e.keywords if k.arg not in ("out", "where")])
+    if where is not None:   # (ufunc_out.WHERE_FILL: the ufuncs adcompile writes so itself)
+        return (f"drop out= and where= and assign the result: {ast.unparse(out)} = "
+                f"np.where({ast.unparse(where)}, {ast.unparse(call)}, {ast.unparse(out)}), "
+                f"each input replaced where the mask is False by a value where the function "
+                f"and its derivative are finite (np.where(mask, a, 1.0)), or the gradient "
+                f"there is NaN")
     return f"drop out= and assign the result: {ast.unparse(out)} = {ast.unparse(call)}"
