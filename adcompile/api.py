@@ -37,8 +37,8 @@ from .fastpath import NumberPath, plain_parameters
 from .generated import Generated
 from . import ir
 from .ir import names_mentioned
-from .ir.trees import (StructureError, complex_leaf, leaf_values, structure, structure_kind,
-                       with_leaves)
+from .ir.trees import (StructureError, complex_leaf, is_function, leaf_values, structure,
+                       structure_kind, with_leaves)
 
 #: a function to differentiate, or a callable adcompile made
 Function = Callable[..., Any]
@@ -400,8 +400,8 @@ def _holds_object(value, depth=0):
     kind = structure_kind(value)
     if kind in ("object", "dataclass"):
         return True
-    if kind is None and depth > 0:
-        return structure(value).function is not None if callable(value) else False
+    if kind is None:
+        return depth > 0 and is_function(value)
     if kind not in ("dict", "list", "tuple", "namedtuple") or depth >= 2:
         return False
     items = value.values() if kind == "dict" else value

@@ -99,9 +99,15 @@ def structure(value, _seen=()):
     if _is_object(value):
         names = tuple(vars(value))
         return _node("object", kind, names, [getattr(value, n) for n in names], value, _seen)
-    if inspect.isfunction(value) or inspect.isbuiltin(value) or isinstance(value, np.ufunc):
+    if is_function(value):
         return Leaf(False, function=value)
     return Leaf(is_differentiable(value))
+
+
+def is_function(value):
+    """Whether ``value`` is a function a structure may hold and code call (``np.tanh``, a
+    function of the user's, a lambda, a builtin): a leaf the code is specialised on."""
+    return inspect.isfunction(value) or inspect.isbuiltin(value) or isinstance(value, np.ufunc)
 
 
 def _node(kind, type_, keys, values, whole, seen):
