@@ -2746,6 +2746,13 @@ def sorted_of_a_list(x):
     return s[0] * s[1] + s[3] ** 2 - s[2]
 
 
+@case(distinct(4, gap=0.1), order=2)
+def list_and_tuple_of_sequences(x):
+    vs = list(x * x)
+    t = tuple([np.sin(x[0]), x[1] * x[2]])
+    return vs[0] * vs[3] + sum(vs) * t[1] + t[0] * vs[2]
+
+
 @case(distinct(6, gap=0.05), order=2)
 def partition_entries(x):
     return np.sum(np.partition(x, 2) ** 2 * np.arange(1.0, 7.0))
@@ -3024,7 +3031,7 @@ CHECKED_ELSEWHERE = {
     ("generated", name): ("the transpose of a helper of first-order gradient code, reached only "
                           "by a third derivative; its second derivatives are checked against "
                           "finite differences in test_rules_selections.py")
-    for name in ("extreme_dot", "sorted_dot", "gradient_of")
+    for name in ("extreme_dot", "sorted_dot", "gradient_of", "items_dot")
 }
 CHECKED_ELSEWHERE[("generated", "placed_dot")] = (
     "the transpose of placed_bar (the adjoint of np.insert and np.delete), reached in reverse "

@@ -861,15 +861,20 @@ def f_nonlinear_helpers(x, g):
 
 
 @case(("python", "max_list"), ("python", "min_list"), ("python", "sorted_"),
-      ("generated", "extreme_bar"), ("generated", "extreme_dot"), ("generated", "sorted_bar"),
-      ("generated", "sorted_dot"), args=(np.array([0.3, -0.9, 0.6, 0.1]), A(4)), wrt=(0, 1))
+      ("python", "items"), ("generated", "extreme_bar"), ("generated", "extreme_dot"),
+      ("generated", "sorted_bar"), ("generated", "sorted_dot"), ("generated", "items_bar"),
+      ("generated", "items_dot"), args=(np.array([0.3, -0.9, 0.6, 0.1]), A(4)), wrt=(0, 1))
 def f_builtin_selections(x, g):
     s = sorted([x[0], x[1] * 2, x[2]])
     pieces = rt.extreme_bar(g[0], [x[0], x[1]], x[0])
     order = rt.sorted_bar(g[:3], x[:3], False)
     tangent = rt.sorted_dot(g[:3], x[:3], True)
+    items = list(x * g)
+    back = rt.items_bar(g[:3], x[:3])
+    along = rt.items_dot(g[:3], x[:3])
     return (max(x * x) * min(x) + s[0] * s[2] + pieces[0] * x[3] + order[1] * x[2]
-            + tangent[0] * x[1] + rt.extreme_dot(g, x, x[2]) * x[0])
+            + tangent[0] * x[1] + rt.extreme_dot(g, x, x[2]) * x[0]
+            + items[1] * items[2] + back[0] * x[1] + along[2] * x[0])
 
 
 @case(("arrays", "partition"), ("arrays", "gradient"), ("arrays", "linspace"),

@@ -640,6 +640,16 @@ def sorted_dot(y, t, xs, reverse=False):
     t_bar += sorted_bar(y_bar, xs, reverse)
 
 
+@adjoint(runtime.items_bar, shape="unknown", linear=True, sequence="xs", constant=("xs",))
+def items_bar(pieces, g, xs):
+    g_bar += items_dot(pieces_bar, xs)
+
+
+@adjoint(runtime.items_dot, shape="unknown", linear=True, sequence="xs", constant=("xs",))
+def items_dot(y, t, xs):
+    t_bar += items_bar(y_bar, xs)
+
+
 @adjoint(runtime.gradient_bar, shape="unknown", linear=True, constant=("f",))
 def gradient_bar(u, g, f, spacing=None, axis=None, edge_order=1):
     g_bar += gradient_of(u_bar, spacing, axis, edge_order)

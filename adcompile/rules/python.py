@@ -236,6 +236,17 @@ def min_list_tangent(m, xs):
 REGISTRY.special.update({r.name: r for r in REGISTRY.rules[-2:]})   # max_list, min_list
 
 
+@adjoint(list, tuple, shape="unknown", sequence="xs")
+def items(y, xs):
+    # list(x) of an array (its rows, or its entries) or of a list: the k-th item is xs's
+    xs_bar += items_bar(y_bar, xs)
+
+
+@tangent(list)
+def items_tangent(y, xs):
+    y_dot += items_dot(xs_dot, xs)
+
+
 @adjoint(sorted, shape="unknown", sequence="xs")
 def sorted_(y, xs, key=None, reverse=False):
     # a list of numbers (or an array's entries) in order: each item's gradient is the one of

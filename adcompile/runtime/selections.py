@@ -1,6 +1,6 @@
-"""The adjoints and tangents of Python's ``max``/``min`` of a sequence and ``sorted``, of
-``np.linalg.multi_dot`` (the product taken in the cheapest order), of ``np.gradient``, and
-the check that an eigendecomposition is real.
+"""The adjoints and tangents of Python's ``max``/``min`` of a sequence, ``sorted``, and
+``list``/``tuple`` of one, of ``np.linalg.multi_dot`` (the product taken in the cheapest
+order), of ``np.gradient``, and the check that an eigendecomposition is real.
 
 Each ``*_bar`` helper is linear in its first argument and is the transpose of the
 ``*_dot`` helper beside it: together they are their own second derivatives."""
@@ -45,7 +45,28 @@ def _sorted_order(xs, reverse):
 def sorted_bar(g, xs, reverse=False):
     """The adjoint of ``y = sorted(xs)``: y's j-th adjoint goes back to the item sorted j-th
     (g: a list, an object array of pieces, or an array)."""
-    order = _sorted_order(xs, reverse)
+    return _to_places(g, xs, _sorted_order(xs, reverse))
+
+
+def sorted_dot(t, xs, reverse=False):
+    """The tangent of ``y = sorted(xs)``: the items' tangents in the sorted order."""
+    return _in_order(t, _sorted_order(xs, reverse))
+
+
+def items_bar(g, xs):
+    """The adjoint of ``y = list(xs)`` or ``tuple(xs)`` (an array's rows or entries, a
+    list's items): y's k-th adjoint is xs's k-th item's."""
+    return _to_places(g, xs, range(len(xs)))
+
+
+def items_dot(t, xs):
+    """The tangent of ``y = list(xs)`` or ``tuple(xs)``: the items' tangents."""
+    return _in_order(t, range(len(xs)))
+
+
+def _to_places(g, xs, order):
+    """xs's adjoint from ``g``, the adjoint of a sequence whose j-th item is xs's item
+    ``order[j]``: a list's pieces, or an array of xs's shape."""
     if isinstance(xs, (list, tuple)):
         pieces = [zeros_like(x) for x in xs]
         for j, k in enumerate(order):
@@ -56,10 +77,12 @@ def sorted_bar(g, xs, reverse=False):
     return out
 
 
-def sorted_dot(t, xs, reverse=False):
-    """The tangent of ``y = sorted(xs)``: the items' tangents in the sorted order."""
-    order = _sorted_order(xs, reverse)
-    if isinstance(t, np.ndarray) and t.dtype != object:
+def _in_order(t, order):
+    """The items ``order`` of the tangent ``t`` (an array, or a list's pieces), in order: an
+    array of numbers for items that are numbers, else pieces (an array's rows are the
+    pieces getitem_bar gives a list of them, one per item: a matrix would be read as one
+    value of the list's shape)."""
+    if isinstance(t, np.ndarray) and t.dtype != object and t.ndim == 1:
         return t[np.array(order, dtype=int)]
     return pair(*[t[k] for k in order])
 
