@@ -207,3 +207,39 @@ def test_the_pieces_add_item_by_item():
     g = RNG.normal(size=(2, 4))
     cut = runtime.cut_parts(g, pieces, 1)
     assert_close(runtime.join_parts(cut, 1), g, 0, 0)
+
+
+# -- Python's operators on the lists and tuples primitives give ---------------------------
+
+
+def repeated_sorted(x):
+    return sorted(x) * 2          # Python repeats the list
+
+
+def joined_pieces(x):
+    return np.split(x, 2) + np.split(x * 2.0, 2)   # Python joins the lists
+
+
+def repeated_copy(x):
+    t = tuple(x)
+    u = t
+    return u * 2
+
+
+@pytest.mark.parametrize("f", [repeated_sorted, joined_pieces, repeated_copy])
+def test_an_operator_on_a_list_a_primitive_gives_is_refused(f):
+    # (it was taken for NumPy's elementwise operator: a gradient of the wrong shape, or of
+    # the wrong values, for what Python computes as a longer list)
+    def loss(x):
+        return np.sum(np.array(f(x))[-1] * 3.0)
+
+    with pytest.raises(ad.TransformError, match="applies an operator to a list or tuple"):
+        ad.grad(loss)(X4)
+
+
+def negated_array_of_sorted(x):
+    return np.sum(-np.array(sorted(x)) * np.arange(4.0))
+
+
+def test_an_operator_on_the_array_of_such_a_list_is_numpys():
+    assert_grad(negated_array_of_sorted, X4)

@@ -233,7 +233,14 @@ class Expressions:
 
     def emit(self, target, expr, node, rule, inputs, statics):
         """Append ``target = expr``, an ``ir.Op`` of ``rule``; returns the target's name."""
+        operator = isinstance(node, (ast.BinOp, ast.UnaryOp))
         for v, e in zip(rule.inputs, inputs):
+            if operator and isinstance(e, ast.Name) and e.id in self.out.sequences:
+                raise self.scope.src.error(node, f"{ast.unparse(node)!r} applies an operator to "
+                                                 f"a list or tuple (what sorted, list, "
+                                                 f"np.split, ... give), which Python "
+                                                 f"concatenates or repeats; convert it with "
+                                                 f"np.array(...) first, or index it")
             if isinstance(e, ast.Name) and e.id in self.out.lists and v not in rule.sequences:
                 raise self.scope.src.error(node, f"{ast.unparse(node)!r} applies a primitive to "
                                                  f"a whole list of values being differentiated, "
@@ -249,6 +256,9 @@ class Expressions:
                                                  f"differentiate")
         target = self.named(target)
         self.out.varied_ssa.add(target)
+        if rule.shape.sequence or rule is self.registry.special["copy"] and any(
+                isinstance(e, ast.Name) and e.id in self.out.sequences for e in inputs):
+            self.out.sequences.add(target)   # (b = a of one: b is one too)
         self.out.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         self.record_view(self.out.body[-1])   # (see views.py)
         return target

@@ -66,6 +66,7 @@ class Output:
     enclosing: list = field(default_factory=list)   # the blocks around it, outermost first
     varied_ssa: set = field(default_factory=set)    # generated names being differentiated
     lists: set = field(default_factory=set)         # generated names of lists of such values
+    sequences: set = field(default_factory=set)     # names of lists or tuples a rule gave
     holders: dict = field(default_factory=dict)     # those of them holding lists (rows.append(
     #                                                 row)) -> levels of lists in their items
     structs: dict = field(default_factory=dict)     # name of a list of tuples -> lists.Struct

@@ -47,18 +47,18 @@ def diff(y, x, n=1, axis=-1):
 
 # the pieces' adjoints (zero for unused pieces) joined back along the axis split
 
-@adjoint(np.hsplit, shape="unknown", linear=True)
+@adjoint(np.hsplit, shape="sequence", linear=True)
 def hsplit(y, x, indices_or_sections=None):
     # the second axis, the first of a vector
     x_bar += join_parts(y_bar, min(np.ndim(x) - 1, 1))
 
 
-@adjoint(np.vsplit, shape="unknown", linear=True)
+@adjoint(np.vsplit, shape="sequence", linear=True)
 def vsplit(y, x, indices_or_sections=None):
     x_bar += join_parts(y_bar, 0)
 
 
-@adjoint(np.dsplit, shape="unknown", linear=True)
+@adjoint(np.dsplit, shape="sequence", linear=True)
 def dsplit(y, x, indices_or_sections=None):
     x_bar += join_parts(y_bar, 2)
 
@@ -90,7 +90,7 @@ def append_tangent(y, arr, values, axis=None):
     y_dot += np.append(np.zeros_like(arr), values_dot, axis)
 
 
-@adjoint(np.meshgrid, shape="unknown", optional=("b", "c"))
+@adjoint(np.meshgrid, shape="sequence", optional=("b", "c"))
 def meshgrid(y, a, b, c, copy=True, sparse=False, indexing="xy"):
     # one, two or three inputs (more are refused), each flattened and repeated along the
     # other outputs' axes: its adjoint sums its output's adjoint over them (meshgrid_bar).

@@ -61,7 +61,7 @@ def det_tangent(y, x):
     y_dot += np.sum(cofactor(x) * x_dot, axis=(-2, -1))
 
 
-@adjoint(np.linalg.slogdet, shape="unknown")
+@adjoint(np.linalg.slogdet, shape="sequence")
 def slogdet(y, x):
     # y = (sign, log|det x|): the sign is piecewise constant, d log|det x| = tr(x^-1 dx)
     x_bar += np.expand_dims(y_bar[1], (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
@@ -119,7 +119,7 @@ def eigvalsh_tangent(w, x, UPLO="L"):
     w_dot += eigh_dot(x_dot, x, UPLO)[0]
 
 
-@adjoint(np.linalg.eigh, shape="unknown")
+@adjoint(np.linalg.eigh, shape="sequence")
 def eigh(y, x, UPLO="L"):
     # y = (w, V), A = read_symmetric(x, UPLO) = V diag(w) V^T (eigh reads the UPLO triangle of
     # x): A_bar = V (diag(w_bar) + F * (V^T V_bar)) V^T with F[i, j] = 1 / (w[j] - w[i]) off
@@ -187,7 +187,7 @@ def svd_tangent(y, x, full_matrices=True, compute_uv=True, hermitian=False):
                     "for the thin SVD, or compute_uv=False for the singular values only")
 
 
-@adjoint(np.linalg.qr, shape="unknown")
+@adjoint(np.linalg.qr, shape="sequence")
 def qr(y, x, mode="reduced"):
     # the reduced QR y = (Q, R) of a matrix of full rank, k = min(m, n): x = [X, Y] with X
     # its first k columns, X = Q R1, Y = Q R2 (none for k = n). R2_bar sends Q R2_bar to Y
@@ -272,7 +272,7 @@ def matrix_power_tangent(y, a, n=1):
         y_dot += np.linalg.matrix_power(upper_block(q, -(q @ a_dot @ q) if n < 0 else a_dot), abs(n))[..., :m, m:]
 
 
-@adjoint(np.linalg.eig, shape="unknown")
+@adjoint(np.linalg.eig, shape="sequence")
 def eig(y, x):
     # y = (w, V), x = V diag(w) V^-1 with real, distinct eigenvalues (complex ones are refused
     # when the gradient is computed: real_eigen) and unit columns of V (NumPy's choice):
@@ -317,7 +317,7 @@ def multi_dot_tangent(y, xs):
     y_dot += multi_dot_dot(xs_dot, xs)
 
 
-@adjoint(np.linalg.lstsq, shape="unknown")
+@adjoint(np.linalg.lstsq, shape="sequence")
 def lstsq(y, a, b, rcond=None):
     # y = (x, residuals, rank, s) for a matrix a of full column rank (lstsq_bar checks the
     # rank): x = (a^T a)^-1 a^T b, its residuals and a's singular values

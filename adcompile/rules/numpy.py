@@ -655,7 +655,7 @@ def array(y, xs):
 
 
 
-@adjoint(np.split, np.array_split, shape="unknown", linear=True)
+@adjoint(np.split, np.array_split, shape="sequence", linear=True)
 def split(y, x, indices_or_sections=None, axis=0):
     # y is a list of pieces; their adjoints (zero for unused pieces) are put back together
     x_bar += join_parts(y_bar, axis)

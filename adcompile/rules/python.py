@@ -183,7 +183,7 @@ def mod(z, x, y):
     y_bar += unbroadcast(-z_bar * ((x - z) / y), y)
 
 
-@adjoint(divmod, shape="unknown")
+@adjoint(divmod, shape="sequence")
 def divmod_(y, x, d):
     # y = (q, r) = (x // d, x % d): the quotient is piecewise constant (no gradient), the
     # remainder r = x - q d, as x % d is
@@ -236,7 +236,7 @@ def min_list_tangent(m, xs):
 REGISTRY.special.update({r.name: r for r in REGISTRY.rules[-2:]})   # max_list, min_list
 
 
-@adjoint(list, tuple, shape="unknown", sequence="xs")
+@adjoint(list, tuple, shape="sequence", sequence="xs")
 def items(y, xs):
     # list(x) of an array (its rows, or its entries) or of a list: the k-th item is xs's
     xs_bar += items_bar(y_bar, xs)
@@ -247,7 +247,7 @@ def items_tangent(y, xs):
     y_dot += items_dot(xs_dot, xs)
 
 
-@adjoint(sorted, shape="unknown", sequence="xs")
+@adjoint(sorted, shape="sequence", sequence="xs")
 def sorted_(y, xs, key=None, reverse=False):
     # a list of numbers (or an array's entries) in order: each item's gradient is the one of
     # its place in y (ties: in the order the stable sort leaves them)

@@ -43,6 +43,7 @@ class ResultShape:
     elementwise: bool = False
     scalar: bool = False
     tangent_from_adjoint: bool = False
+    sequence: bool = False           # a Python list or tuple of values (sorted, np.split)
 
     def __repr__(self):
         return f"ResultShape({self.name!r})"
@@ -245,6 +246,9 @@ ELEMENTWISE = ResultShape("elementwise", _elementwise_ndim, elementwise=True,
 SCALAR = ResultShape("scalar", lambda dims, statics: 0, full=lambda fulls, statics: True,
                      scalar=True, tangent_from_adjoint=True)
 UNKNOWN = ResultShape("unknown")
+#: a Python list or tuple (sorted(x), np.split(x, 2), np.linalg.eigh(a)): Python's operators
+#: concatenate or repeat it (frontend/expressions.py refuses them on one)
+SEQUENCE = ResultShape("sequence", sequence=True)
 
 _KINDS = (
     ELEMENTWISE,
@@ -255,6 +259,7 @@ _KINDS = (
     ResultShape("matmul", _matmul_ndim, full=_all_full),
     ResultShape("dot", _dot_ndim, full=_all_full),
     UNKNOWN,
+    SEQUENCE,
     ResultShape("scan", _scan_ndim),
     ResultShape("reshape", _reshape_ndim),
     ResultShape("flat", lambda dims, statics: 1),
