@@ -30,7 +30,7 @@ import ast
 import copy
 
 from ..ir import names_mentioned, walk_tree
-from ..ir.naming import names_in
+from ..ir.naming import fresh_name, names_in
 
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
 
@@ -53,12 +53,7 @@ class Rewriter:
         self.outside = _names_outside_comprehensions(fn)   # names a loop variable must avoid
 
     def fresh(self, base):
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
+        return fresh_name(base, self.taken)
 
     def block(self, statements):
         """Rewrite a list of statements in place."""

@@ -31,7 +31,7 @@ import builtins
 import functools
 
 from ..ir import assigns, copy_tree
-from ..ir.naming import names_in
+from ..ir.naming import fresh_name, names_in
 from .source import PLACE
 
 #: the loops of the nested functions, as Python computes them ({name}: the function's name)
@@ -61,7 +61,8 @@ def {name}(function, iterable, reverse=False):
         keys.append(stop_gradient(key))
     return [items[k] for k in sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)]
 """,
-    "max": """
+    # max and min: the first item whose key is the greatest (the least), as Python chooses
+    "extreme": """
 def {name}(function, iterable):
     from adcompile import stop_gradient
     items = [item for item in iterable]
@@ -69,17 +70,7 @@ def {name}(function, iterable):
     for item in items:
         key = function(item)
         keys.append(stop_gradient(key))
-    return items[max(range(len(items)), key=keys.__getitem__)]
-""",
-    "min": """
-def {name}(function, iterable):
-    from adcompile import stop_gradient
-    items = [item for item in iterable]
-    keys = []
-    for item in items:
-        key = function(item)
-        keys.append(stop_gradient(key))
-    return items[min(range(len(items)), key=keys.__getitem__)]
+    return items[{choose}(range(len(items)), key=keys.__getitem__)]
 """,
 }
 
@@ -164,12 +155,7 @@ class _Rewriter:
         self.calls = _Calls(self)
 
     def fresh(self, base):
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
+        return fresh_name(base, self.taken)
 
     def kind(self, e):
         """"map" or "filter" for a call of one this pass rewrites, else None."""
@@ -300,7 +286,8 @@ class _Rewriter:
         if kind not in self.helpers:
             name = self.fresh(f"{kind}_by_key" if kind in ("sorted", "max", "min")
                               else f"{kind}_loop")
-            node = ast.parse(TEMPLATES[kind].format(name=name)).body[0]
+            template = TEMPLATES["extreme" if kind in ("max", "min") else kind]
+            node = ast.parse(template.format(name=name, choose=kind)).body[0]
             for n in ast.walk(node):
                 for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                     if hasattr(n, attr):

@@ -22,7 +22,7 @@ import types
 import numpy as np
 
 from ..ir import assigns, copy_tree
-from ..ir.naming import names_in
+from ..ir.naming import fresh_name, names_in
 from .references import placed
 
 #: ufunc -> the value each input takes where ``where=`` is False: one at which the
@@ -51,12 +51,7 @@ class _Writer:
         self.taken = names_in(fn)
 
     def fresh(self, base):
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
+        return fresh_name(base, self.taken)
 
     def block(self, statements):
         i = 0
