@@ -765,7 +765,7 @@ def _gradient_shared(f, transform, kind, backend=None):
                 return python
             text, aliases, extra = _checked_code(transform, key, kind)
             name = f"{kind}_{transform.source.name}"
-        return report.compiled(python, text, name, transform.source, aliases, extra)
+        return report.compiled(python, text, name, transform.source, aliases, extra, key)
 
     name = f"{kind}_{transform.source.name}"
     lookup = _dispatcher(transform, make, name)

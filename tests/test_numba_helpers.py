@@ -269,6 +269,28 @@ def test_large_arrays_get_the_python_stable_sigmoid(numba):
         assert jitted(a).flags.c_contiguous
 
 
+def test_reduced_size_counts_as_the_python_helper(numba):
+    reduced_size = helper("reduced_size")
+    x = normal(3, 4, 5)
+    for axis in (0, 2, -1, (0, 2), (1,)):
+        jitted = numba.njit(lambda x, axis: reduced_size(x, axis))
+        assert jitted(x, axis) == broadcast.reduced_size(x, axis)
+    assert numba.njit(lambda x: reduced_size(x))(x) == broadcast.reduced_size(x) == 60
+    assert numba.njit(lambda v: reduced_size(v))(2.5) == broadcast.reduced_size(2.5) == 1
+
+
+def means(x, y):
+    return np.mean(x ** 2) + np.mean(np.tanh(x) * y) ** 2
+
+
+def test_gradients_of_means_compile(numba):
+    args = (normal(4, 3), normal(4, 3))
+    g, (got,) = compiled_gradient(means, 0, args)
+    assert "reduced_size(" in g.numba.variants[0].text
+    assert_close(got, numerical_grad(means, args, 0))
+    assert_close(got, ad.grad(means)(*args), 1e-12, 1e-13)
+
+
 def test_the_lowering_rewrites_ufuncs_on_their_positional_arguments_alone():
     from adcompile.backend.numba_lowering import lowered
     text = ("def f(x, out_bar=1.0):\n"

@@ -2,12 +2,15 @@
 
 numba is optional and imported only when a gradient with this backend is first made
 (``require_numba``). The generated adjoint is the same code as without the backend,
-lowered to what numba's nopython mode compiles (numba_lowering.py: the seed a positional
+lowered to what numba's nopython mode compiles (for the gradient of a function whose value
+is a number, its products over a data matrix first done in blocks of rows:
+numba_blocks.py; then numba_lowering.py: the seed a positional
 parameter, the tape's reversed walks loops over indices, NumPy's reductions with an axis
 or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
 NumPy's own loops); each runtime helper the code calls is replaced by a
 version numba compiles (numba_helpers.py, numba_reductions.py, numba_products.py,
 numba_sums.py, numba_scatter.py): ``zeros_like``, ``filled_like``, ``unbroadcast``,
+``reduced_size``,
 ``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
 ``stable_sigmoid``, ``in_place``, ``getitem_bar`` (basic indexing, and an index of one
 array of integers among slices), ``without_item`` and ``item_written`` (basic indexing),
@@ -38,6 +41,7 @@ import warnings
 
 from .. import ir
 from . import numba_helpers
+from .numba_blocks import blocked
 from .numba_lowering import NotCompilable, lowered
 from .helpers import RUNTIME
 
@@ -193,17 +197,22 @@ class Compiled:
     compiles for the types of the arguments) and run by it; or, once numba refused it, the
     plain Python function ``python`` (with a NumbaFallbackWarning). ``compile_seconds``:
     the time numba took to compile, per signature (a list); ``fallback``: why the plain
-    code runs, or None."""
+    code runs, or None. ``key``: for the gradient of a function whose value is a number, the
+    kinds of its arguments (api._ndims), with which its products over a data matrix are
+    done in blocks of rows (numba_blocks.py)."""
 
-    def __init__(self, python, text, name, source, aliases, extra):
+    def __init__(self, python, text, name, source, aliases, extra, key=None):
         self.python = python
         self.name = name
         self.fallback = None
         self.compile_seconds = []
         self.jitted = None
         self.text = None
+        numpy = aliases.get("np", "np")
         try:
-            self.text, numpy_calls = lowered(text, aliases.get("np", "np"))
+            if key is not None:
+                text = blocked(text, key, aliases, numpy)
+            self.text, numpy_calls = lowered(text, numpy)
             self.jitted = self._jit(self.text, name, source, aliases,
                                     dict(extra or {}, **numpy_calls))
         except NotCompilable as error:
@@ -260,8 +269,8 @@ class Report:
         self.variants = []
         self._lock = threading.Lock()
 
-    def compiled(self, python, text, name, source, aliases, extra):
-        made = Compiled(python, text, name, source, aliases, extra)
+    def compiled(self, python, text, name, source, aliases, extra, key=None):
+        made = Compiled(python, text, name, source, aliases, extra, key)
         with self._lock:
             self.variants.append(made)
         return made

@@ -16,6 +16,9 @@ import threading
 
 import numpy as np
 
+from ..runtime.special import stable_sigmoid as python_stable_sigmoid
+from .numba_ufuncs import LARGE
+
 _made = None
 _lock = threading.Lock()
 
@@ -137,7 +140,40 @@ def _shape_helpers(kinds, overload):
         return lambda x: x
 
     return {"zeros_like": zeros_like, "filled_like": filled_like,
-            "scalar_seed": scalar_seed, "stop_gradient": stop_gradient}
+            "scalar_seed": scalar_seed, "stop_gradient": stop_gradient,
+            "reduced_size": _reduced_size_helper(kinds, overload)}
+
+
+def _reduced_size_helper(kinds, overload):
+    """The numba version of ``reduced_size(x, axis=None)`` (the count a mean divides by):
+    all of an array's entries, those along one axis or several (a tuple), one for a
+    number."""
+    types = kinds.types
+
+    def reduced_size(x, axis=None):
+        raise NotImplementedError
+
+    @overload(reduced_size)
+    def _reduced_size(x, axis=None):
+        if kinds.number(x) and kinds.absent(axis):
+            return lambda x, axis=None: 1
+        if not isinstance(x, types.Array):
+            return None
+        if kinds.absent(axis):
+            return lambda x, axis=None: x.size
+        if isinstance(axis, types.Integer):
+            return lambda x, axis=None: x.shape[axis]
+        if isinstance(axis, types.BaseTuple) and all(isinstance(t, types.Integer)
+                                                     for t in axis):
+            def along(x, axis=None):
+                count = 1
+                for a in axis:
+                    count *= x.shape[a]
+                return count
+            return along
+        return None
+
+    return reduced_size
 
 
 def _unbroadcast_helper(kinds, overload, summed_to):
@@ -217,10 +253,13 @@ def _elementwise_helpers(kinds, overload):
 
 
 def _stable_sigmoid_helper(kinds, overload):
-    """The numba version of ``stable_sigmoid``: the values of runtime/special.py (a float
-    array's in one compiled loop; numba's exp may differ from NumPy's in the last bit), in
+    """The numba version of ``stable_sigmoid``: the values of runtime/special.py (a large
+    float array's by that helper itself, in object mode, for NumPy's exp, which computes
+    several numbers at once (numba_ufuncs.py); a small one's in one compiled loop, where
+    numba's exp may differ from NumPy's in the last bit), in
     the same precision (an array's float dtype, float64 for integers and bools and
     numbers, float32 for a float32 number); no 0-d arrays, no complex values."""
+    import numba
     types = kinds.types
 
     def stable_sigmoid(d):
@@ -237,8 +276,14 @@ def _stable_sigmoid_helper(kinds, overload):
         floor = dtype(float(np.log(np.finfo(dtype).tiny)) - 0.5)
         one = dtype(1.0)
         if isinstance(d, types.Array) and kind in (types.float32, types.float64):
-            def array(d):   # (one pass, no temporaries: quicker than NumPy's five)
-                values = np.ascontiguousarray(d).reshape(d.size)
+            result = types.Array(kind, d.ndim, "C")
+
+            def array(d):
+                if d.size >= LARGE:   # (NumPy's exp, several numbers at once: see there)
+                    with numba.objmode(out=result):
+                        out = np.ascontiguousarray(python_stable_sigmoid(d))
+                    return out
+                values = np.ascontiguousarray(d).reshape(d.size)   # (one pass)
                 out = np.empty(d.size, dtype)
                 for i in range(d.size):
                     x = values[i]
