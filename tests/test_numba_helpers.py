@@ -206,6 +206,30 @@ def test_reductions_along_an_axis(numba, shape, axis, keepdims, dtype, name):
         same(jitted(a), reduce(a, axis=axis, keepdims=keepdims))
 
 
+@pytest.mark.parametrize("shape, axis, keepdims", REDUCTION_CASES)
+def test_means_along_an_axis(numba, shape, axis, keepdims):
+    stub = helper("mean_along")
+    jitted = numba.njit(lambda a: np.asarray(stub(a, axis, keepdims)))
+    a = 10 * RNG.normal(size=shape)
+    same(jitted(a), np.mean(a, axis=axis, keepdims=keepdims), 4)
+    refused(numba, lambda a: stub(a, axis, keepdims), a.astype(np.float32))
+    refused(numba, lambda a: stub(a, axis, keepdims), a.astype(np.int64))
+
+
+def centred_columns(x):
+    return np.sum((x - np.mean(x, axis=0)) ** 2 * np.abs(x)) + np.sum(
+        np.mean(x, axis=1, keepdims=True) ** 2)
+
+
+def test_gradients_of_means_along_axes_and_of_abs_compile(numba):
+    args = (normal(5, 3),)
+    g, (got,) = compiled_gradient(centred_columns, 0, args)
+    text = g.numba.variants[0].text
+    assert "mean_along_1(" in text and "real_sign(" in text
+    assert_close(got, numerical_grad(centred_columns, args, 0))
+    assert_close(got, ad.grad(centred_columns)(*args), 1e-12, 1e-13)
+
+
 def test_a_maximum_over_an_empty_axis_is_an_error_as_in_numpy(numba):
     stub = helper("max_along")
     jitted = numba.njit(lambda a: stub(a, 0, False))

@@ -53,6 +53,7 @@ def _make():
     made.update(_item_helpers(kinds, overload))
     made["as_gradient"] = _as_gradient_helper(kinds, overload)
     made["real_value"] = _real_value_helper(kinds, overload)
+    made["real_sign"] = _real_sign_helper(kinds, overload)
     return made
 
 
@@ -442,3 +443,22 @@ def _real_value_helper(kinds, overload):
         return None
 
     return real_value
+
+
+def _real_sign_helper(kinds, overload):
+    """The numba version of ``real_sign`` (the derivative of ``abs``): ``np.sign`` of a real
+    number or array; a complex one is refused at typing (Python's helper raises the error
+    that explains it)."""
+    types = kinds.types
+
+    def real_sign(x):
+        raise NotImplementedError
+
+    @overload(real_sign)
+    def _real_sign(x):
+        kind = x.dtype if isinstance(x, types.Array) else x
+        if isinstance(kind, (types.Float, types.Integer)):
+            return lambda x: np.sign(x)
+        return None
+
+    return real_sign

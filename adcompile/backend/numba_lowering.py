@@ -6,7 +6,7 @@
   become loops over indices;
 - NumPy's reductions numba does not compile with the arguments the code gives them,
   ``np.max(a, axis=1)``, ``np.min(a, axis=0, keepdims=True)``, ``np.sum(a, axis=1,
-  keepdims=True)``, become calls of numba versions (numba_reductions.py) under fresh
+  keepdims=True)``, ``np.mean(a, axis=0)``, become calls of numba versions (numba_reductions.py) under fresh
   names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
   loops on large arrays (numba_ufuncs.py);
 - ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,

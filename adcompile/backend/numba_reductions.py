@@ -1,5 +1,6 @@
 """numba versions of the helpers of reductions' adjoints (runtime/broadcast.py):
-``unreduce``, ``unreduce_times`` and ``argmax_mask``, for arrays of any number of
+``unreduce``, ``unreduce_times`` and ``argmax_mask``, and of NumPy's reductions with an
+axis or keepdims (``max_along``, ``min_along``, ``sum_along``, ``mean_along``), for arrays of any number of
 dimensions reduced over all their axes (``axis=None``) or one (an int). The generated code
 passes ``keepdims`` as a constant; numba asks the overloads first without constants'
 values and then with them, and an overload that needs the value refuses the first time.
@@ -13,7 +14,7 @@ from .numba_helpers import _UNKNOWN
 
 #: NumPy's reductions numba_lowering.py rewrites -> the helper it calls instead
 REWRITTEN = {"max": "max_along", "amax": "max_along", "min": "min_along",
-             "amin": "min_along", "sum": "sum_along"}
+             "amin": "min_along", "sum": "sum_along", "mean": "mean_along"}
 
 
 def reduction_helpers(kinds, overload):
@@ -23,6 +24,7 @@ def reduction_helpers(kinds, overload):
             "argmax_mask": _argmax_mask_helper(kinds, overload)}
     made.update(_extreme_helpers(kinds, overload))
     made["sum_along"] = _sum_along_helper(kinds, overload)
+    made["mean_along"] = _mean_along_helper(kinds, overload)
     return made
 
 
@@ -295,3 +297,29 @@ def _sum_along_helper(kinds, overload):
         return lambda a, axis=None, keepdims=False: np.sum(a, axis=axis)
 
     return sum_along
+
+
+def _mean_along_helper(kinds, overload):
+    """The numba version of ``np.mean(a, axis, keepdims)`` for a float64 array (numba's
+    mean takes no axis): the sum along the axis over its length. Other dtypes are refused
+    (NumPy's mean keeps float32, and gives float64 for integers)."""
+
+    def mean_along(a, axis=None, keepdims=False):
+        raise NotImplementedError
+
+    @overload(mean_along)
+    def _mean_along(a, axis=None, keepdims=False):
+        known = _reduced_axis(a, axis, keepdims, kinds)
+        if known is None or a.dtype != kinds.types.float64:
+            return None
+        ones = (1,) * a.ndim
+        if known[0] is None or a.ndim == 1:
+            if known[1]:
+                return lambda a, axis=None, keepdims=False: np.full(ones, np.mean(a))
+            return lambda a, axis=None, keepdims=False: np.mean(a)
+        if known[1]:
+            return lambda a, axis=None, keepdims=False: \
+                np.expand_dims(np.sum(a, axis=axis) / a.shape[axis], axis)
+        return lambda a, axis=None, keepdims=False: np.sum(a, axis=axis) / a.shape[axis]
+
+    return mean_along
