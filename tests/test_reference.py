@@ -2747,6 +2747,18 @@ def sorted_of_a_list(x):
 
 
 @case(distinct(4, gap=0.1), order=2)
+def numpy_of_sorted_and_list(x):
+    # NumPy makes an array of the list sorted and list give (np.asarray's rule, first)
+    s = sorted(x)
+    return np.std(list(x)) * np.prod(s) + np.max(tuple(x * x)) + np.mean(s[1:3])
+
+
+@case(normal(3, 4), order=2)
+def numpy_of_the_rows_of_a_matrix(a):
+    return np.sum(np.sum(list(a), axis=0) ** 2 * C3[[0, 1, 2, 0]]) + np.var(sorted(a[:, 1]))
+
+
+@case(distinct(4, gap=0.1), order=2)
 def list_and_tuple_of_sequences(x):
     vs = list(x * x)
     t = tuple([np.sin(x[0]), x[1] * x[2]])

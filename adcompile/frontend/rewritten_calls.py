@@ -114,7 +114,7 @@ class RewrittenCalls:
                 or len(e.args) > 4 or given["axis"] is None:
             return None
         k = given["axis"]
-        y = self.operand(given["y"])
+        y = self.array_of(self.operand(given["y"]), given["y"])
 
         def along(part):
             return self._along(y, k, part, e)
@@ -151,7 +151,7 @@ class RewrittenCalls:
                 or given["axis"] is None:
             return None
         k = given["axis"]
-        x = self.operand(given["a"])
+        x = self.array_of(self.operand(given["a"]), given["a"])
         def padding(value):   # (np.zeros_like(x[..., :1]) + p: one entry along the axis)
             first = self._along(x, k, ast.Slice(upper=ast.Constant(1)), e)
             return ast.BinOp(left=self._numpy_call("zeros_like", e, [first], {}), op=ast.Add(),
