@@ -2758,6 +2758,18 @@ def numpy_of_the_rows_of_a_matrix(a):
     return np.sum(np.sum(list(a), axis=0) ** 2 * C3[[0, 1, 2, 0]]) + np.var(sorted(a[:, 1]))
 
 
+def entries_as_floats_twin(x):
+    a, b, c, d = list(x)
+    return a * b + np.sin(c) * d + sum(v ** 3 for v in list(x * x))
+
+
+@case(distinct(4, gap=0.1), order=2, twin=entries_as_floats_twin)
+def entries_as_floats(x):
+    # (autograd's arrays have no .tolist(): the twin writes list(x))
+    a, b, c, d = x.tolist()
+    return a * b + np.sin(c) * d + sum(v ** 3 for v in (x * x).tolist())
+
+
 @case(distinct(4, gap=0.1), order=2)
 def list_and_tuple_of_sequences(x):
     vs = list(x * x)
@@ -3045,6 +3057,11 @@ CHECKED_ELSEWHERE = {
                           "finite differences in test_rules_selections.py")
     for name in ("extreme_dot", "sorted_dot", "gradient_of", "items_dot")
 }
+CHECKED_ELSEWHERE.update({("generated", name): (
+    "the adjoint (tangent) of x.tolist() where x's number of dimensions is known only when "
+    "the code runs (no case here leaves it unknown); it and its own derivatives are checked "
+    "against finite differences in test_rules_selections.py") for name in ("entries_bar",
+                                                                          "entries_dot")})
 CHECKED_ELSEWHERE[("generated", "placed_dot")] = (
     "the transpose of placed_bar (the adjoint of np.insert and np.delete), reached in reverse "
     "mode only by a third derivative; checked against finite differences of the second "
