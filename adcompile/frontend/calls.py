@@ -63,6 +63,10 @@ class Calls:
             done = self.extreme(target, e, what.__name__)
             if done is not None:
                 return done
+        if called.is_(sum) and (len(e.args) > 1 or e.keywords):
+            done = self.sum_from(target, e)
+            if done is not None:
+                return done
         if called.is_(np.select):
             return self.select(target, e)
         if called.is_(np.einsum):

@@ -75,7 +75,8 @@ adjoint_from(pow, builtins.pow, name="pow_builtin")
 def sum_(y, xs):
     # Python's sum of a list (or tuple, or an array's rows): each item gets y_bar, summed
     # down to its own shape where the items broadcast. (No start value: forward mode applies
-    # sum to the items' tangents, which a start value would be added to.)
+    # sum to the items' tangents, which a start value would be added to; the frontend
+    # writes sum(xs, start) as start + sum(xs), rewritten_calls.py.)
     xs_bar += sum_bar(y_bar, xs)
 
 
