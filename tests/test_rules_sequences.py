@@ -227,7 +227,13 @@ def repeated_copy(x):
     return u * 2
 
 
-@pytest.mark.parametrize("f", [repeated_sorted, joined_pieces, repeated_copy])
+def repeated_method_copy(x):
+    s = sorted(x).copy()          # list.copy(): a list (it lost the mark: a wrong gradient)
+    return s * 2
+
+
+@pytest.mark.parametrize("f", [repeated_sorted, joined_pieces, repeated_copy,
+                               repeated_method_copy])
 def test_an_operator_on_a_list_a_primitive_gives_is_refused(f):
     # (it was taken for NumPy's elementwise operator: a gradient of the wrong shape, or of
     # the wrong values, for what Python computes as a longer list)
