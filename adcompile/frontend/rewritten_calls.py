@@ -1,7 +1,8 @@
 """Calls differentiated as the other calls they stand for.
 
 Python's ``max``/``min`` of several values is a chain of two-argument calls;
-``sum(xs, start)`` is ``start + sum(xs)``; ``np.select`` with list literals is the chain of ``np.where`` it computes;
+``sum(xs, start)`` is ``start + sum(xs)``; ``np.select`` with list literals is the
+chain of ``np.where`` it computes;
 ``np.einsum`` is brought to the forms its rule takes (subscripts, two
 operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
 """

@@ -1,6 +1,7 @@
 """The adjoints and tangents of Python's ``max``/``min`` of a sequence, ``sorted``, and
-``list``/``tuple`` of one (and ``x.tolist()`` of a vector), of ``np.linalg.multi_dot`` (the product taken in the cheapest
-order), of ``np.gradient``, and the check that an eigendecomposition is real.
+``list``/``tuple`` of one (and ``x.tolist()`` of a vector), of ``np.linalg.multi_dot``
+(the product taken in the cheapest order), of ``np.gradient``, and the check that an
+eigendecomposition is real.
 
 Each ``*_bar`` helper is linear in its first argument and is the transpose of the
 ``*_dot`` helper beside it: together they are their own second derivatives."""
