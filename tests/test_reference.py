@@ -2747,6 +2747,30 @@ def sorted_of_a_list(x):
 
 
 @case(distinct(4, gap=0.1), order=2)
+def numpy_of_sorted_and_list(x):
+    # NumPy makes an array of the list sorted and list give (np.asarray's rule, first)
+    s = sorted(x)
+    return np.std(list(x)) * np.prod(s) + np.max(tuple(x * x)) + np.mean(s[1:3])
+
+
+@case(normal(3, 4), order=2)
+def numpy_of_the_rows_of_a_matrix(a):
+    return np.sum(np.sum(list(a), axis=0) ** 2 * C3[[0, 1, 2, 0]]) + np.var(sorted(a[:, 1]))
+
+
+def entries_as_floats_twin(x):
+    a, b, c, d = list(x)
+    return a * b + np.sin(c) * d + sum(v ** 3 for v in list(x * x))
+
+
+@case(distinct(4, gap=0.1), order=2, twin=entries_as_floats_twin)
+def entries_as_floats(x):
+    # (autograd's arrays have no .tolist(): the twin writes list(x))
+    a, b, c, d = x.tolist()
+    return a * b + np.sin(c) * d + sum(v ** 3 for v in (x * x).tolist())
+
+
+@case(distinct(4, gap=0.1), order=2)
 def list_and_tuple_of_sequences(x):
     vs = list(x * x)
     t = tuple([np.sin(x[0]), x[1] * x[2]])
@@ -3033,6 +3057,11 @@ CHECKED_ELSEWHERE = {
                           "finite differences in test_rules_selections.py")
     for name in ("extreme_dot", "sorted_dot", "gradient_of", "items_dot")
 }
+CHECKED_ELSEWHERE.update({("generated", name): (
+    "the adjoint (tangent) of x.tolist() where x's number of dimensions is known only when "
+    "the code runs (no case here leaves it unknown); it and its own derivatives are checked "
+    "against finite differences in test_rules_selections.py") for name in ("entries_bar",
+                                                                          "entries_dot")})
 CHECKED_ELSEWHERE[("generated", "placed_dot")] = (
     "the transpose of placed_bar (the adjoint of np.insert and np.delete), reached in reverse "
     "mode only by a third derivative; checked against finite differences of the second "

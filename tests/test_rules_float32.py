@@ -877,6 +877,15 @@ def f_builtin_selections(x, g):
             + items[1] * items[2] + back[0] * x[1] + along[2] * x[0])
 
 
+@case(("python", "tolist"), ("generated", "entries_bar"), ("generated", "entries_dot"),
+      args=(np.array([0.3, -0.9, 0.6, 0.1]), A(4)), wrt=(0, 1))
+def f_entries(x, g):
+    a, b, c, d = x.tolist()
+    back = rt.entries_bar(g[:3], x[:3])
+    along = rt.entries_dot(g[:3], x[:3])
+    return a * b * c + d ** 2 + back[0] * x[1] + along[2] * x[0]
+
+
 @case(("arrays", "partition"), ("arrays", "gradient"), ("arrays", "linspace"),
       ("generated", "gradient_bar"), ("generated", "gradient_of"),
       args=(np.array([0.3, -0.9, 0.6, 0.1, 0.8]), A(3, 4), A(2)), wrt=(0, 1, 2))

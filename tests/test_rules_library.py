@@ -27,6 +27,7 @@ from conftest import (
 from hypothesis import given
 from hypothesis import strategies as st
 from test_rules import covers
+from test_second_order import assert_second_order
 
 import adcompile as ad
 from adcompile import runtime
@@ -441,10 +442,41 @@ def sum_start(x):
     return sum([x, 2.0 * x], 1.5) ** 2
 
 
-def test_sum_with_a_start_value_is_refused():
-    # forward mode would add the start value to the tangent: refused, not wrong
-    with pytest.raises(ad.TransformError, match="sum"):
-        ad.grad(sum_start)(0.5)
+def sum_arrays_from_zeros(a, b, c):
+    xs = [a, b * a, c]
+    return np.sum(sum(xs, np.zeros(3)) ** 2)
+
+
+def sum_generator_from_a_start(a, b, c):
+    xs = [a, b, a * b]
+    total = sum((x ** 2 for x in xs), np.zeros(3))
+    shifted = sum((np.sin(x) * c for x in xs), start=c * 2.0)
+    return np.sum(total * shifted) + sum(xs[0], 0.0) * sum(sorted(xs[1]), c)
+
+
+def test_sum_with_a_start_value():
+    # start + sum(xs): the start value is added once (in forward mode too, where the sum
+    # of the items' tangents must not have it)
+    assert_grad(sum_start, 0.5)
+    args = (np.array([0.3, -1.2, 2.0]), np.array([0.5, 0.1, -0.7]), 0.8)
+    for f in (sum_arrays_from_zeros, sum_generator_from_a_start):
+        g = assert_grad(f, *args, wrt=(0, 1, 2))
+        want = with_autograd_numpy(globals(), autograd.grad(f, (0, 1, 2)), *args)
+        for mine, theirs in zip(g, want):
+            assert_close(mine, theirs, 1e-10, 1e-12)
+    assert_second_order(sum_generator_from_a_start, *args, wrt=0)
+    assert_second_order(sum_generator_from_a_start, *args, wrt=2)
+
+
+def sum_joining_lists(x):
+    parts = sum([[x[0], x[1]], [x[2]]], [])
+    return parts[0] * parts[2]
+
+
+def test_sum_joining_lists_is_refused_at_its_start():
+    with pytest.raises(ad.TransformError, match=r"list or tuple start joins lists") as info:
+        ad.grad(sum_joining_lists)(np.ones(3))
+    assert "sum([[x[0], x[1]], [x[2]]], [])" in str(info.value)
 
 
 def fsum_case(x, y):

@@ -254,11 +254,80 @@ def test_list_of_an_array_is_a_value_not_a_list_to_change():
         ad.grad(appended)(np.ones(3))
 
 
+def entries_of_a_vector(x):
+    a, b, c, d = (x ** 2).tolist()
+    return a * d + np.sin(b) * c + sum(v ** 3 for v in x.tolist())
+
+
+def entries_reduced_by_numpy(x):
+    return np.std(x.tolist()) + np.prod(np.tanh(x).tolist())
+
+
+def entries_in_a_loop(x):
+    total = 0.0
+    for i, v in enumerate(x.tolist()):
+        total = total + v * v * (i + 1)
+    return total
+
+
+@covers(("python", "tolist"))
+@pytest.mark.parametrize("f", [entries_of_a_vector, entries_reduced_by_numpy,
+                               entries_in_a_loop])
+@FEW
+@given(x=distinct(4))
+def test_tolist_of_a_vector(f, x):
+    assert_grad(f, x)
+
+
+def entries_of_a_joined_array(x):
+    # (the number of dimensions of what np.concatenate gives is known only when the code
+    # runs: a vector here; for a matrix x, lists of its rows' entries)
+    v = np.concatenate([x, x[:1]]).tolist()
+    return np.sum(np.sin(v[0])) + np.sum(np.exp(v[2])) + v[1] * v[3] if x.ndim == 1 \
+        else np.sum(np.sin(v[0]))
+
+
+@covers(("generated", "entries_bar"), ("generated", "entries_dot"))
+def test_tolist_where_the_dimensions_are_known_when_the_code_runs():
+    x = np.array([0.3, -1.1, 0.8])
+    assert "entries_bar" in ad.show(entries_of_a_joined_array, args=(x,))
+    assert_grad(entries_of_a_joined_array, x)
+    hessian_matches_fd(entries_of_a_joined_array, x)
+    with pytest.raises(ValueError, match=r"x.tolist\(\) of a 1-d array x only"):
+        ad.grad(entries_of_a_joined_array)(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"x.tolist\(\) of a 1-d array x only"):
+        ad.jvp(entries_of_a_joined_array)(np.ones((4, 2)), np.ones((4, 2)))
+    # the helpers are each other's transposes, and their own second derivatives
+    x, g3 = np.array([0.3, -1.1, 0.8]), np.array([0.5, 2.0, -1.0])
+
+    def through_the_helpers(x):
+        back = runtime.entries_bar(x * x, x)
+        along = runtime.entries_dot(np.sin(x), x)
+        return np.sum(back * g3) * along[1] + along[0] * along[2]
+
+    assert_grad(through_the_helpers, x)
+    hessian_matches_fd(through_the_helpers, x)
+
+
+def entries_of_a_matrix(x):
+    rows = np.outer(x, x).tolist()
+    return rows[0][1] * 2.0
+
+
+def test_tolist_of_a_matrix_is_refused_at_its_line():
+    with pytest.raises(ad.TransformError, match=r"1-d array x only") as info:
+        ad.grad(entries_of_a_matrix)(np.ones(3))
+    assert "rows = np.outer(x, x).tolist()" in str(info.value)
+    with pytest.raises(ad.TransformError, match=r"forward mode: .*1-d array x only"):
+        ad.jvp(entries_of_a_matrix)(np.ones(3), np.ones(3))
+
+
 @covers(("generated", "extreme_bar"), ("generated", "extreme_dot"),
         ("generated", "sorted_bar"), ("generated", "sorted_dot"),
         ("generated", "items_bar"), ("generated", "items_dot"))
 @pytest.mark.parametrize("f", [max_of_array, min_of_loop_list, sorted_list, list_of_an_array,
-                               rows_of_a_matrix, sorted_column])
+                               rows_of_a_matrix, sorted_column, entries_of_a_vector,
+                               entries_reduced_by_numpy])
 def test_second_derivatives_of_selections(f):
     hessian_matches_fd(f, np.array([0.3, -1.1, 0.8, 1.7]))
 

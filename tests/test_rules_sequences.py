@@ -25,6 +25,7 @@ X4 = np.array([0.3, -1.2, 2.1, 0.7])
 X24 = RNG.normal(size=(2, 4))
 X224 = RNG.normal(size=(2, 2, 4))
 M = RNG.normal(size=(3, 3))
+X34 = np.array([[0.4, -1.0, 0.3, 2.0], [-0.7, 0.2, 1.1, -0.5], [1.3, 0.6, -0.9, 0.8]])
 SPD = M @ M.T + 3.0 * np.eye(3)
 
 
@@ -226,7 +227,13 @@ def repeated_copy(x):
     return u * 2
 
 
-@pytest.mark.parametrize("f", [repeated_sorted, joined_pieces, repeated_copy])
+def repeated_method_copy(x):
+    s = sorted(x).copy()          # list.copy(): a list (it lost the mark: a wrong gradient)
+    return s * 2
+
+
+@pytest.mark.parametrize("f", [repeated_sorted, joined_pieces, repeated_copy,
+                               repeated_method_copy])
 def test_an_operator_on_a_list_a_primitive_gives_is_refused(f):
     # (it was taken for NumPy's elementwise operator: a gradient of the wrong shape, or of
     # the wrong values, for what Python computes as a longer list)
@@ -243,3 +250,112 @@ def negated_array_of_sorted(x):
 
 def test_an_operator_on_the_array_of_such_a_list_is_numpys():
     assert_grad(negated_array_of_sorted, X4)
+
+
+# -- NumPy's functions of the lists and tuples primitives give ------------------------------
+# (NumPy makes an array of the list; the adjoint of the function read the list's shape and
+# dtype and failed when the gradient ran: the list goes through np.asarray's rule first)
+
+
+def sum_of_sorted(x):
+    return np.sum(sorted(x)) * np.sum(x ** 2)
+
+
+def mean_of_list(x):
+    return np.mean(list(x)) ** 2 + x[0]
+
+
+def max_of_tuple(x):
+    return np.max(tuple(x)) * x[1]
+
+
+def prod_of_sorted(x):
+    return np.prod(sorted(x))
+
+
+def std_of_list(x):
+    return np.std(list(x))
+
+
+def named_sorted_reduced_twice(x):
+    s = sorted(x)
+    return np.std(s) + np.sum(s) * np.var(s) + np.dot(s, x)
+
+
+def columns_of_rows(a):
+    rows = list(a)
+    return np.sum(np.sum(rows, axis=0) ** 2 * np.array([1.0, -2.0, 0.5, 3.0]))
+
+
+def stacked_sorted_rows(a):
+    return np.sum(np.stack(sorted(a, key=lambda r: r[0])) ** 2 * np.arange(4.0))
+
+
+def slice_of_sorted(x):
+    return np.sum(np.sin(sorted(x)[1:3])) + np.mean(sorted(x)[::-1][:2])
+
+
+def differences_of_sorted(x):
+    return np.sum(np.diff(sorted(x), prepend=0.0) ** 2) + np.trapezoid(sorted(x))
+
+
+def logsumexp_of_list(x):
+    from scipy.special import logsumexp
+    return logsumexp(list(x))
+
+
+def dot_method_of_list(x):
+    return x.dot(list(x * x)) + np.square(tuple(x))[2]
+
+
+def keyword_of_pieces(x):
+    return np.sum(np.maximum(np.split(x, 2), 0.25) ** 2) + np.average(x, weights=list(x * x))
+
+
+def builtins_keep_their_meaning(x):
+    s = sorted(x)
+    return sum(sorted(x)) * len(s) + max(s[0], s[1]) * sum(list(x))
+
+
+LISTS_TO_NUMPY = [
+    (sum_of_sorted, X4), (mean_of_list, X4), (max_of_tuple, X4), (prod_of_sorted, X4),
+    (std_of_list, X4), (named_sorted_reduced_twice, X4), (columns_of_rows, X34),
+    (stacked_sorted_rows, X34), (slice_of_sorted, X4), (differences_of_sorted, X4),
+    (logsumexp_of_list, X4), (dot_method_of_list, X4), (keyword_of_pieces, X4),
+    (builtins_keep_their_meaning, X4),
+]
+
+
+@pytest.mark.parametrize("f, x", LISTS_TO_NUMPY, ids=lambda v: getattr(v, "__name__", ""))
+def test_numpy_of_a_list_a_primitive_gives(f, x):
+    g = assert_grad(f, x)
+    assert np.shape(g) == np.shape(x)
+
+
+@pytest.mark.parametrize("f", [std_of_list, prod_of_sorted, named_sorted_reduced_twice,
+                               differences_of_sorted, logsumexp_of_list])
+def test_numpy_of_a_list_to_second_order(f):
+    assert_second_order(f, X4)
+    inner = ad.grad(f)
+    assert_close(ad.grad(lambda x: np.sum(inner(x) ** 2))(X4),
+                 numerical_grad(lambda x: np.sum(inner(x) ** 2), (X4,), 0), 1e-5, 1e-6)
+
+
+def test_numpy_of_a_list_is_made_an_array_once():
+    code = ad.show(std_of_list, args=(X4,))
+    assert code.count("np.asarray(") == 1
+    # Python's own functions take the list as it is
+    assert "asarray" not in ad.show(builtins_keep_their_meaning, args=(X4,))
+
+
+def reversed_sorted_times_weights(x):
+    return np.sum(sorted(x)[::-1] * np.arange(4.0))
+
+
+def test_an_operator_on_a_slice_of_such_a_list_is_refused():
+    # (a slice of the list is a list: the product was taken for the elementwise one of an
+    # array of the entries in sorted order, a wrong gradient)
+    with pytest.raises(ad.TransformError, match="applies an operator to a list or tuple") \
+            as info:
+        ad.grad(reversed_sorted_times_weights)(X4)
+    assert "sorted(x)[::-1] * np.arange(4.0)" in str(info.value)

@@ -63,6 +63,10 @@ class Calls:
             done = self.extreme(target, e, what.__name__)
             if done is not None:
                 return done
+        if called.is_(sum) and (len(e.args) > 1 or e.keywords):
+            done = self.sum_from(target, e)
+            if done is not None:
+                return done
         if called.is_(np.select):
             return self.select(target, e)
         if called.is_(np.einsum):
@@ -92,7 +96,7 @@ class Calls:
         return self.emit_mapped(target, e, rule, list(e.args), e.keywords,
                                 lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                 keywords=kws),
-                                spelled)
+                                spelled, arrays=_makes_arrays(what))
 
     def _global_method(self, target, e, method):
         """``MODEL.loss(w, x)``, ``method`` bound to a module-level object: inlined as
@@ -112,8 +116,7 @@ class Calls:
         comprehension) of values being differentiated where it takes an array: the call
         with ``np.asarray(terms)``, which is what NumPy does with it (stacking the items;
         np.asarray's rule differentiates that)."""
-        if not (isinstance(what, np.ufunc) or (getattr(what, "__module__", None) or "")
-                .startswith("numpy")):
+        if not _makes_arrays(what):
             return e
         numpy = e.func
         while isinstance(numpy, ast.Attribute):
@@ -161,7 +164,8 @@ class Calls:
                                 lambda ins, args, kws: ast.Call(
                                     func=ast.Attribute(value=ins[0], attr=e.func.attr,
                                                        ctx=ast.Load()),
-                                    args=args[1:], keywords=kws), f".{name}()")
+                                    args=args[1:], keywords=kws), f".{name}()",
+                                arrays=True, receiver=receiver)
 
     def _check_positions(self, e, rule, count, func, describe):
         """Positional arguments after the inputs go to the rule's statics in its order; refuse
@@ -191,8 +195,12 @@ class Calls:
                                               f"given by position, adcompile's rule would "
                                               f"read it as {slots[i]!r}")
 
-    def emit_mapped(self, target, e, rule, args, keywords, rebuild, describe):
-        """Map call arguments onto the rule's inputs and statics, flattening active ones."""
+    def emit_mapped(self, target, e, rule, args, keywords, rebuild, describe, arrays=False,
+                    receiver=None):
+        """Map call arguments onto the rule's inputs and statics, flattening active ones;
+        ``arrays``: whether the callee makes an array of each input (NumPy's functions, and
+        the arguments of an array's methods other than ``receiver``), so that a list or
+        tuple a rule gave (sorted(x)) is made one first (see ``array_of``)."""
         slots = list(rule.inputs) + list(rule.statics)
         if len(args) > len(slots):
             raise self.scope.src.error(e, f"{describe} with {len(args)} positional arguments "
@@ -203,6 +211,9 @@ class Calls:
         for slot, a in zip(slots, args):
             self.check_floating(rule, slot, a, describe)
             value = self.rule_operand(rule, slot, a, describe)
+            if arrays and a is not receiver and slot in rule.inputs \
+                    and slot not in rule.sequences:
+                value = self.array_of(value, a)
             given[slot] = value
             new_args.append(value)
         new_keywords = []
@@ -214,6 +225,8 @@ class Calls:
                 raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
             self.check_floating(rule, k.arg, k.value, describe)
             value = self.rule_operand(rule, k.arg, k.value, describe)
+            if arrays and k.arg in rule.inputs and k.arg not in rule.sequences:
+                value = self.array_of(value, k.value)
             given[k.arg] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
         for v in rule.optional:   # an optional input left out (np.einsum with one operand)
@@ -258,6 +271,19 @@ class Calls:
             return ir.load(name)
         return self.operand(a)   # a list's name, or an array (a sequence of its rows)
 
+    def array_of(self, value, node):
+        """``value``, an operand, as the array NumPy makes of it: a list or tuple a rule gave
+        (sorted(x), list(x), np.split's pieces) goes through np.asarray's rule first, so that
+        the adjoints that follow see an array (and its items' adjoints are the pieces of the
+        array's); any other operand is returned as it is. ``node``: the argument."""
+        if not (isinstance(value, ast.Name) and value.id in self.out.sequences):
+            return value
+        call = ast.Call(func=self.numpy_function("asarray", node, "a list or tuple"),
+                        args=[value], keywords=[])
+        asarray = self.registry.rule_for(np.asarray)
+        return ir.load(self.emit(None, call, node, rule=asarray, inputs=[value],
+                                 statics=self._defaults(asarray, {})))
+
     def sequence_item(self, e):
         """An item of a list literal NumPy makes an array of (np.array([[c, -s], [s, c]]),
         np.stack, np.concatenate): a nested literal of values being differentiated is the
@@ -268,14 +294,22 @@ class Calls:
             return ir.load(self.emit_value(None, call))
         return self.operand(e)
 
-    def numpy_function(self, name, node):
+    def numpy_function(self, name, node, what="a nested list"):
         """An expression for ``numpy.<name>`` in the generated code: through the name the
-        function being differentiated gives NumPy."""
+        function being differentiated gives NumPy (``what``: what is made an array, for the
+        refusal where it has none)."""
         for module in ("np", "numpy"):
             if self.scope.src.resolve(module, None) is np and module not in self.scope.locals:
                 module = self.scope.free_map.get(module, module)   # (an inlined helper's name)
                 return ast.Attribute(value=ast.Name(id=module, ctx=ast.Load()), attr=name,
                                      ctx=ast.Load())
-        raise self.scope.src.error(node, f"a nested list here is turned into numpy.{name}(...), "
+        raise self.scope.src.error(node, f"{what} here is turned into numpy.{name}(...), "
                                          f"but this function has no name for NumPy; import numpy "
                                          f"as np in its module")
+
+
+def _makes_arrays(what):
+    """Whether ``what`` is one of NumPy's (or SciPy's) functions, which make an array of
+    each input."""
+    return isinstance(what, np.ufunc) or (getattr(what, "__module__", None) or "") \
+        .startswith(("numpy", "scipy"))

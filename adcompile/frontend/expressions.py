@@ -256,9 +256,10 @@ class Expressions:
                                                  f"differentiate")
         target = self.named(target)
         self.out.varied_ssa.add(target)
-        if rule.shape.sequence or rule is self.registry.special["copy"] and any(
+        copies = (self.registry.special["copy"], self.registry.by_method.get("copy"))
+        if rule.shape.sequence or any(rule is c for c in copies) and any(
                 isinstance(e, ast.Name) and e.id in self.out.sequences for e in inputs):
-            self.out.sequences.add(target)   # (b = a of one: b is one too)
+            self.out.sequences.add(target)   # (b = a or a.copy() of one: b is one too)
         self.out.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         self.record_view(self.out.body[-1])   # (see views.py)
         return target

@@ -118,7 +118,7 @@ def _zipped_copies(stmt, fn, source, local):
             rest.append((t, seq))
         else:
             return None
-    if not functions or _mentioned_in(stmt.body, [seq for _, seq in rest]):
+    if not functions or mentioned_in(stmt.body, [seq for _, seq in rest]):
         return None
     copies = []
     for k in range(min(len(items) for items in functions.values())):
@@ -139,7 +139,7 @@ def _zipped_copies(stmt, fn, source, local):
     return copies
 
 
-def _mentioned_in(body, seqs):
+def mentioned_in(body, seqs):
     """Whether ``body`` mentions the name any of ``seqs`` starts from (it might change it,
     which zip, walking what the name held when the loop began, would not see)."""
     bases = set()

@@ -31,8 +31,11 @@ class ListItems:
         expr = ast.Subscript(value=base, slice=index, ctx=ast.Load())
         if self.is_varied_operand(base):
             getitem = self.registry.rule_for(operator.getitem)
-            return ir.load(self.emit(target, expr, node, getitem,
-                                     [base, index_expression(index)], {}))
+            name = self.emit(target, expr, node, getitem, [base, index_expression(index)], {})
+            if isinstance(index, ast.Slice) and isinstance(base, ast.Name) \
+                    and base.id in self.out.sequences:
+                self.out.sequences.add(name)   # (a slice of a list a rule gave is a list)
+            return ir.load(name)
         target = self.named(target)
         self.out.body.append(ir.Keep(ir.assign(target, expr), [target], pure=True))
         return ir.load(target)

@@ -9,7 +9,7 @@ import ast
 import inspect
 import itertools
 
-from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from ..ir.trees import BY_ATTRIBUTE, Leaf, Node, is_function
 from .comprehension_items import ComprehensionItems, converted
 from .syntax import LEAF, SEQUENCE, is_user_function
 
@@ -161,6 +161,9 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         whole = self.t.tree_of(func)
         if isinstance(whole, Leaf) and whole.function is not None:   # self.act(x)
             return self._function_attribute(node, whole.function)
+        if isinstance(func, ast.Name) and is_function(self.t.scope.constants.get(func.id)):
+            # f = params["act"] (tree_binding.bind), then f(x)
+            return self._function_attribute(node, self.t.scope.constants[func.id])
         if isinstance(whole, Node):   # layer(x), self.layer(x), layers[0](x)
             owner, attr, obj = whole, "__call__", func
         elif isinstance(func, ast.Attribute):

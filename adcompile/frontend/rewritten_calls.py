@@ -1,7 +1,8 @@
 """Calls differentiated as the other calls they stand for.
 
 Python's ``max``/``min`` of several values is a chain of two-argument calls;
-``np.select`` with list literals is the chain of ``np.where`` it computes;
+``sum(xs, start)`` is ``start + sum(xs)``; ``np.select`` with list literals is the
+chain of ``np.where`` it computes;
 ``np.einsum`` is brought to the forms its rule takes (subscripts, two
 operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
 """
@@ -57,6 +58,30 @@ class RewrittenCalls:
             if i == len(args) - 2:
                 return self.emit_call(target, call)
             current = Ready(ir.load(self.emit_call(None, call)))
+
+    def sum_from(self, target, e):
+        """Python's ``sum(xs, start)`` (or ``start=``) as ``start + sum(xs)``, the sum of
+        the items (sum's rule) added to the start value, which is what Python computes up
+        to rounding (it adds the items to the start one by one). Returns the result's name,
+        or None for a call of another form (refused by sum's rule)."""
+        given = dict(zip(("iterable", "start"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("iterable", "start") or k.arg in given:
+                return None
+            given[k.arg] = k.value
+        if len(e.args) > 2 or "iterable" not in given or "start" not in given:
+            return None
+        start = given["start"]
+        if isinstance(start, (ast.List, ast.Tuple, ast.ListComp)):
+            raise self.scope.src.error(start, "sum(..., start) with a list or tuple start "
+                                              "joins lists, which is not supported for "
+                                              "values being differentiated; build the list "
+                                              "with a loop, or index the lists")
+        items = ast.copy_location(ast.Call(func=e.func, args=[given["iterable"]],
+                                           keywords=[]), e)
+        total = Ready(ir.load(self.emit_value(None, items)))   # (the items first, as Python)
+        return self.emit_value(target, ast.copy_location(
+            ast.BinOp(left=start, op=ast.Add(), right=total), e), e)
 
     def select(self, target, e):
         """``np.select(condlist, choicelist, default)`` with list literals as the chain of
@@ -114,7 +139,7 @@ class RewrittenCalls:
                 or len(e.args) > 4 or given["axis"] is None:
             return None
         k = given["axis"]
-        y = self.operand(given["y"])
+        y = self.array_of(self.operand(given["y"]), given["y"])
 
         def along(part):
             return self._along(y, k, part, e)
@@ -151,7 +176,7 @@ class RewrittenCalls:
                 or given["axis"] is None:
             return None
         k = given["axis"]
-        x = self.operand(given["a"])
+        x = self.array_of(self.operand(given["a"]), given["a"])
         def padding(value):   # (np.zeros_like(x[..., :1]) + p: one entry along the axis)
             first = self._along(x, k, ast.Slice(upper=ast.Constant(1)), e)
             return ast.BinOp(left=self._numpy_call("zeros_like", e, [first], {}), op=ast.Add(),

@@ -8,6 +8,7 @@ iterations of a loop merged after it (``merge_structures``). Part of
 import ast
 import copy
 
+from ..errors import TransformError
 from ..ir.trees import Leaf, Node
 from .item_desugar import ITEM
 from .syntax import LEAF, SEQUENCE
@@ -38,6 +39,10 @@ class TreeBinding:
                 and self.holds_structure(stmt):
             self.bind(stmt.targets[0], self.tree_value(stmt.value, inner=True), stmt)
             return None
+        held = self._held_function(stmt)
+        if held is not None:   # f = params["act"], f = self.act
+            self.bind(stmt.targets[0], held, stmt)
+            return None
         fields = {}
         for field in ("value", "test", "iter", "target", "targets", "msg", "exc"):
             old = getattr(stmt, field, None)
@@ -46,6 +51,20 @@ class TreeBinding:
             elif field == "targets" and old:
                 fields[field] = [self.resolve_expression(t, store=True) for t in old]
         return _replace_fields(stmt, **fields) if fields else stmt
+
+    def _held_function(self, stmt):
+        """The Leaf holding a function that ``stmt`` assigns to a name (``f =
+        params["act"]``, ``f = self.act``: calls of ``f`` then call that function, as
+        ``params["act"](x)`` does), else None."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, (ast.Subscript, ast.Attribute))):
+            return None
+        try:
+            found = self.tree_of(stmt.value)
+        except TransformError:
+            return None   # (refused where the expression is resolved)
+        return found if isinstance(found, Leaf) and found.function is not None else None
 
     def bind(self, target, part, stmt):
         """Assign ``part`` (a Node, Leaf, or a constant's value) to user ``target``."""
@@ -60,6 +79,8 @@ class TreeBinding:
                                        col_offset=stmt.col_offset))
             if not isinstance(part, Leaf):
                 self.scope.constants[target.id] = part
+            elif part.function is not None:   # f = params["act"]: f(x) calls that function
+                self.scope.constants[target.id] = part.function
             return None
         if not isinstance(target, (ast.Tuple, ast.List)):
             raise self.scope.src.error(stmt, f"assigning {ast.unparse(stmt.value)} (a "

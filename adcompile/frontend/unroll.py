@@ -7,8 +7,10 @@ Part of ``normalize.Normalizer``.
 """
 
 import ast
+import copy
 
 from ..ir.trees import Node
+from .function_loops import mentioned_in
 from .item_desugar import WITH_ITEM
 
 
@@ -17,7 +19,8 @@ class Unrolling:
 
     def unroll(self, stmt):
         """Unroll ``stmt`` when it walks a structure; returns whether it did."""
-        steps = self._tree_steps(stmt)
+        windows = self._zip_windows(stmt)
+        steps = self._tree_steps(stmt) if windows is None else windows
         if steps is None:
             return False
         for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
@@ -25,10 +28,55 @@ class Unrolling:
                 raise self.scope.src.error(node, "break or continue in a loop over a structure "
                                                  "(which is unrolled) is not supported")
         for part in steps:
-            self.bind(stmt.target, part, stmt)
-            self.statements(stmt.body)
+            if windows is None:
+                self.bind(stmt.target, part, stmt)
+                self.statements(stmt.body)
+                continue
+            bindings, window = part
+            for target, value in bindings:
+                self.bind(target, value, stmt)
+            self.statements([window] if window is not None else stmt.body)
         self.statements(stmt.orelse)
         return True
+
+    def _zip_windows(self, stmt):
+        """For ``for t, act in zip(seq, acts):`` (or under ``enumerate``) zipping structures
+        (``acts``, a list of functions passed) with other sequences named (``seq``, a list
+        not differentiated): per step of the shortest structure, (the bindings of the
+        structures' targets and the counter, and the loop over the one-item slices of the
+        others: ``for t, in zip(seq[k:k + 1]):``, which stops where zip stops); else None."""
+        it, target, counter = stmt.iter, stmt.target, None
+        if isinstance(it, ast.Call) and self.callee(it.func).is_(enumerate) \
+                and len(it.args) == 1 and not it.keywords and isinstance(target, ast.Tuple) \
+                and len(target.elts) == 2:
+            counter, it, target = target.elts[0], it.args[0], target.elts[1]
+        if not (isinstance(it, ast.Call) and self.callee(it.func).is_(zip) and it.args
+                and not it.keywords and isinstance(target, ast.Tuple)
+                and len(target.elts) == len(it.args)):
+            return None
+        items = [self.tree_items(a) for a in it.args]
+        if all(i is None for i in items) or all(i is not None for i in items):
+            return None
+        rest = [(t, a) for t, a, i in zip(target.elts, it.args, items) if i is None]
+        if not all(isinstance(a, (ast.Name, ast.Attribute)) for _, a in rest) \
+                or mentioned_in(stmt.body, [a for _, a in rest]):
+            raise self.scope.src.error(it, "zip of a structure with something that is not "
+                                           "one is supported where the other sequences are "
+                                           "names (or attributes) the loop's body does not "
+                                           "mention; zip structures only, or name it first")
+        steps = []
+        for k in range(min(len(i) for i in items if i is not None)):
+            bindings = [(t, i[k]) for t, i in zip(target.elts, items) if i is not None]
+            if counter is not None:
+                bindings.append((counter, k))
+            window = ast.Slice(lower=ast.Constant(k), upper=ast.Constant(k + 1))
+            loop = ast.For(target=ast.Tuple(elts=[copy.deepcopy(t) for t, _ in rest],
+                                            ctx=ast.Store()),
+                           iter=ast.Call(func=it.func, keywords=[], args=[
+                               ast.Subscript(value=a, slice=window, ctx=ast.Load())
+                               for _, a in rest]), body=stmt.body, orelse=[])
+            steps.append((bindings, ast.fix_missing_locations(ast.copy_location(loop, stmt))))
+        return steps
 
     @staticmethod
     def _same_loop(loop, jump):
@@ -118,3 +166,4 @@ class Unrolling:
                                                "one is not supported; zip structures only")
             return list(zip(*inner))
         return None
+

@@ -650,6 +650,16 @@ def items_dot(y, t, xs):
     t_bar += items_bar(y_bar, xs)
 
 
+@adjoint(runtime.entries_bar, shape="unknown", linear=True, constant=("x",))
+def entries_bar(pieces, g, x):
+    g_bar += entries_dot(pieces_bar, x)
+
+
+@adjoint(runtime.entries_dot, shape="unknown", linear=True, constant=("x",))
+def entries_dot(y, t, x):
+    t_bar += entries_bar(y_bar, x)
+
+
 @adjoint(runtime.gradient_bar, shape="unknown", linear=True, constant=("f",))
 def gradient_bar(u, g, f, spacing=None, axis=None, edge_order=1):
     g_bar += gradient_of(u_bar, spacing, axis, edge_order)

@@ -75,7 +75,8 @@ adjoint_from(pow, builtins.pow, name="pow_builtin")
 def sum_(y, xs):
     # Python's sum of a list (or tuple, or an array's rows): each item gets y_bar, summed
     # down to its own shape where the items broadcast. (No start value: forward mode applies
-    # sum to the items' tangents, which a start value would be added to.)
+    # sum to the items' tangents, which a start value would be added to; the frontend
+    # writes sum(xs, start) as start + sum(xs), rewritten_calls.py.)
     xs_bar += sum_bar(y_bar, xs)
 
 
@@ -245,6 +246,31 @@ def items(y, xs):
 @tangent(list)
 def items_tangent(y, xs):
     y_dot += items_dot(xs_dot, xs)
+
+
+@adjoint(methods=("tolist",), shape="sequence")
+def tolist(y, x):
+    # x.tolist() of a vector: its entries as Python floats, list(x)'s items. Of a matrix it
+    # gives lists of lists, which Python's operators join and repeat: refused (where the
+    # number of dimensions is known only when the code runs, by entries_bar then)
+    if ndim(x) == 1:
+        x_bar += items_bar(y_bar, x)
+    elif ndim(x) >= 0:
+        unsupported("x.tolist() is differentiated for a 1-d array x only (of a matrix it "
+                    "gives nested lists); use list(x) for its rows, or x.ravel().tolist()")
+    else:
+        x_bar += entries_bar(y_bar, x)
+
+
+@tangent(method="tolist")
+def tolist_tangent(y, x):
+    if ndim(x) == 1:
+        y_dot += items_dot(x_dot, x)
+    elif ndim(x) >= 0:
+        unsupported("x.tolist() is differentiated for a 1-d array x only (of a matrix it "
+                    "gives nested lists); use list(x) for its rows, or x.ravel().tolist()")
+    else:
+        y_dot += entries_dot(x_dot, x)
 
 
 @adjoint(sorted, shape="sequence", sequence="xs")

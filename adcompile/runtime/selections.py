@@ -1,6 +1,7 @@
 """The adjoints and tangents of Python's ``max``/``min`` of a sequence, ``sorted``, and
-``list``/``tuple`` of one, of ``np.linalg.multi_dot`` (the product taken in the cheapest
-order), of ``np.gradient``, and the check that an eigendecomposition is real.
+``list``/``tuple`` of one (and ``x.tolist()`` of a vector), of ``np.linalg.multi_dot``
+(the product taken in the cheapest order), of ``np.gradient``, and the check that an
+eigendecomposition is real.
 
 Each ``*_bar`` helper is linear in its first argument and is the transpose of the
 ``*_dot`` helper beside it: together they are their own second derivatives."""
@@ -62,6 +63,26 @@ def items_bar(g, xs):
 def items_dot(t, xs):
     """The tangent of ``y = list(xs)`` or ``tuple(xs)``: the items' tangents."""
     return _in_order(t, range(len(xs)))
+
+
+def entries_bar(g, x):
+    """The adjoint of ``y = x.tolist()`` for a 1-d array x (``items_bar``); of an array of
+    other dimensions, whose nested lists adcompile does not differentiate, an error."""
+    return items_bar(g, _vector(x))
+
+
+def entries_dot(t, x):
+    """The tangent of ``y = x.tolist()`` for a 1-d array x (``items_dot``)."""
+    return items_dot(t, _vector(x))
+
+
+def _vector(x):
+    """``x``, checked to be a 1-d array."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"adcompile differentiates x.tolist() of a 1-d array x only, not of "
+                         f"an array of {np.ndim(x)} dimensions (it gives nested lists); use "
+                         f"list(x) for its rows, or x.ravel().tolist()")
+    return x
 
 
 def _to_places(g, xs, order):
