@@ -129,6 +129,19 @@ def test_statements_the_blocks_cannot_move_leave_the_code_as_it_was(between):
         != text.replace(between, "")
 
 
+def test_numbers_in_a_row_statement_read_all_of_a_vector():
+    # (w.dot(w) and len(w) are numbers: w is not cut into blocks there, even where it has
+    # one entry per row of X and the blocks cut it elsewhere)
+    text = ("def grad_f(w, X, *, out_bar=1.0):\n"
+            "    z = X.dot(w) * w.dot(w) + w / len(w)\n"
+            "    w_bar = X.T.dot(z * w)\n"
+            "    return w_bar\n")
+    got = blocked(text, (VECTOR, MATRIX), ALIASES)
+    loop = ast.unparse(next(s for s in ast.walk(ast.parse(got)) if isinstance(s, ast.For)))
+    assert "X_rows_1.dot(w) * w.dot(w) + w_rows_1 / len(w)" in loop
+    assert "X_rows_1.T.dot(z * w_rows_1)" in loop
+
+
 def test_a_mean_over_the_rows_is_a_sum_over_the_blocks_divided_after_them():
     text = ("def vjp_f(w, X, y, *, out_bar=1.0):\n"
             "    z = X.dot(w) - y\n"

@@ -209,7 +209,8 @@ class _Plan:
 
     def summed(self, node):
         """The row vector whose sum over the rows ``node`` is, if it is one (``X.T.dot(r)``,
-        ``unbroadcast(r, b)`` for a number b, ``np.sum(r)``), else None."""
+        ``unbroadcast(r, b)`` for a number b, ``np.sum(r)``; ``np.mean(r)``: its sum,
+        divided by the count after the blocks), else None."""
         if not isinstance(node, ast.Call) or node.keywords \
                 or len(node.args) not in (1, 2) or self.kind(node.args[0]) != ROWS:
             return None
@@ -223,8 +224,8 @@ class _Plan:
         return None
 
     def _helper(self, func):
-        """What is called: "ufunc" (a NumPy ufunc of _UFUNCS), "sum" (``np.sum``), "len",
-        a runtime helper's canonical name; else None."""
+        """What is called: "ufunc" (a NumPy ufunc of _UFUNCS), "sum" and "mean" (NumPy's),
+        "len", a runtime helper's canonical name; else None."""
         if isinstance(func, ast.Name):
             return "len" if func.id == "len" else self.helpers.get(func.id)
         name = self._ufunc(func)
@@ -312,14 +313,40 @@ class _Sums(ast.NodeTransformer):
         return ast.BinOp(ir.load(name), ast.Div(), ir.load(plan.fresh["n_rows"]))
 
 
-class _InBlock(ast.NodeTransformer):
+class _Counts(ast.NodeTransformer):
+    """In a number: the count of a row vector's entries (``len(z)``, ``reduced_size(z)``,
+    ``z.shape[0]``) as that of the whole vector, ``n_rows``; nothing else changed."""
+
+    def __init__(self, plan, n_rows):
+        self.plan, self.n_rows = plan, n_rows
+
+    def visit_Call(self, node):
+        if self.plan._helper(node.func) in ("len", "reduced_size") \
+                and self.plan.kind(node.args[0]) == ROWS:
+            return ir.load(self.n_rows)
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node):
+        if _shape_entry(node) and self.plan.kind(node.value.value) == ROWS:
+            return ir.load(self.n_rows)
+        return self.generic_visit(node)
+
+
+class _InBlock(_Counts):
     """A row statement or sum as the loop over blocks runs it: the data matrix and each
-    vector argument read entry by entry as their rows of the block (``names``: the name
-    -> the name of its rows, the arguments added as they are met), the number of rows of a
-    row vector as that of the whole (``n_rows``)."""
+    vector read entry by entry as their rows of the block (``names``: the name -> the name
+    of its rows, the vectors added as they are met); numbers as they were, but for the
+    counts of row vectors (_Counts)."""
 
     def __init__(self, plan, names, n_rows):
-        self.plan, self.names, self.n_rows = plan, names, n_rows
+        super().__init__(plan, n_rows)
+        self.names = names
+
+    def visit(self, node):
+        if isinstance(node, ast.expr) and not isinstance(node, ast.Name) \
+                and self.plan.kind(node) == NUMBER:   # (w.dot(w), len(y): all of w and y)
+            return _Counts(self.plan, self.n_rows).visit(node)
+        return super().visit(node)
 
     def visit_Call(self, node):
         plan = self.plan
@@ -330,13 +357,6 @@ class _InBlock(ast.NodeTransformer):
             node.func.value.value = ir.load(self.names[plan.matrix])
             node.args = [self.visit(node.args[0])]
             return node
-        if plan._helper(node.func) in ("len", "reduced_size"):
-            return ir.load(self.n_rows) if plan.kind(node.args[0]) == ROWS else node
-        return self.generic_visit(node)
-
-    def visit_Subscript(self, node):
-        if _shape_entry(node):
-            return ir.load(self.n_rows) if self.plan.kind(node.value.value) == ROWS else node
         return self.generic_visit(node)
 
     def visit_Name(self, node):
