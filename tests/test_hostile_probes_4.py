@@ -4,6 +4,8 @@
   the arrays of ``hs``: changing ``B`` (or an array of ``hs``) in place changes what the
   list holds, and an item changed in place (``rows[0] += 1``) changes ``B``. The gradient
   computed those as new arrays: a wrong value and gradient, with no error.
+- ``y[k + 1:] op= v`` (an augmented update of a slice whose bounds are expressions:
+  Doolittle's LU, forward substitution) generated code that did not parse.
 """
 
 import autograd
@@ -97,3 +99,70 @@ def rows_only_read(A):
 def test_lists_that_share_nothing_with_the_changed_array_are_differentiated():
     assert_grad(entries_kept_while_the_vector_changes, V)
     assert_grad(rows_only_read, M)
+
+
+# -- augmented updates of slices with computed bounds ------------------------------------
+
+def doolittle_lu_energy(A):
+    A = A.copy()
+    n = A.shape[0]
+    for k in range(n):
+        for i in range(k + 1, n):
+            A[i, k] /= A[k, k]
+            A[i, k + 1:] -= A[i, k] * A[k, k + 1:]
+    return np.sum(A ** 2)
+
+
+def prefix_smoothing(x):
+    y = x * 1.0
+    for k in range(len(x) - 1):
+        y[k + 1:] += 0.5 * y[k]
+    return np.sum(y ** 2)
+
+
+def strided_scaling(x):
+    y = x * 1.0
+    for k in range(2):
+        y[k::k + 1] *= 1.5 + y[0]
+    return np.sum(y ** 2)
+
+
+def column_block_update(A):
+    B = A * 1.0
+    for k in range(2):
+        B[..., k + 1:] -= B[..., k:k + 1] * 0.3
+    return np.sum(B ** 2)
+
+
+def counts_not_differentiated(x):
+    weights = np.ones(4)
+    for k in range(2):
+        weights[k + 1:] += 1.0
+    return np.sum(weights * x)
+
+
+SPD = np.array([[4.0, 2.0, 0.3], [0.5, 2.3, 1.1], [0.2, 0.4, 5.0]])
+
+
+@pytest.mark.parametrize("f, arg", [
+    (doolittle_lu_energy, SPD),
+    (prefix_smoothing, V),
+    (strided_scaling, V),
+    (column_block_update, SPD),
+    (counts_not_differentiated, V),
+])
+def test_augmented_update_of_a_slice_with_computed_bounds(f, arg):
+    got = assert_grad(f, arg)
+    if f is counts_not_differentiated:   # (autograd assigns only into arrays it does not
+        assert_close(got, autograd_gradient(f, arg))   # differentiate)
+
+
+def test_second_derivative_of_an_in_place_lu():
+    h = ad.hessian(doolittle_lu_energy)(SPD)
+    g = ad.grad(doolittle_lu_energy)
+    eps = 1e-5
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        d = np.zeros_like(SPD)
+        d[i, j] = eps
+        column = (g(SPD + d) - g(SPD - d)) / (2 * eps)
+        assert_close(h[:, :, i, j], column, rtol=1e-5, atol=1e-6)
