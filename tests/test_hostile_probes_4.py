@@ -166,3 +166,109 @@ def test_second_derivative_of_an_in_place_lu():
         d[i, j] = eps
         column = (g(SPD + d) - g(SPD - d)) / (2 * eps)
         assert_close(h[:, :, i, j], column, rtol=1e-5, atol=1e-6)
+
+
+# -- values being differentiated written into arrays of integers -------------------------
+# NumPy rounds a float written into an integer array (and makes it a truth value in a bool
+# one): the function is piecewise constant in that value, whose gradient is zero, while the
+# rule of the write handed it the entry's adjoint
+
+def level_written_into_counts(x):
+    counts = np.zeros(4, dtype=int)
+    counts[0] = x[0] * 10
+    return np.sum(counts * x)
+
+
+def entry_written_into_positions(x):
+    positions = np.arange(4)
+    positions[1] = x[1]
+    return np.sum(positions * x)
+
+
+def literal_of_ints_filled(x):
+    weights = np.array([1, 2, 3, 4])
+    weights.fill(x[0] * 10)
+    return np.sum(weights * x)
+
+
+def scatter_added_into_ints(x):
+    counts = np.zeros(4, dtype=np.int64)
+    np.add.at(counts, [0, 1], x[:2] * 10)
+    return np.sum(counts * x)
+
+
+def flag_set_from_a_value(x):
+    flags = np.zeros(4, dtype=bool)
+    flags[1] = x[1]
+    return np.sum(flags * x)
+
+
+def rounded_copy_written_into(x):
+    levels = x.astype(int)
+    levels[0] = x[1] * 10
+    return np.sum(levels * x)
+
+
+def dtype_given_by_position(x):
+    bins = np.zeros(4, np.int32)
+    bins[2] = x[2] * 10
+    return np.sum(bins * x)
+
+
+def histogram_filled_in_a_loop(x):
+    counts = np.zeros(4, dtype=int)
+    for i in range(3):
+        counts[i] = x[i] * 10
+    return np.sum(counts * x)
+
+
+@pytest.mark.parametrize("f, line", [
+    (level_written_into_counts, "counts[0] = x[0] * 10"),
+    (entry_written_into_positions, "positions[1] = x[1]"),
+    (literal_of_ints_filled, "weights.fill(x[0] * 10)"),
+    (scatter_added_into_ints, "np.add.at(counts, [0, 1], x[:2] * 10)"),
+    (flag_set_from_a_value, "flags[1] = x[1]"),
+    (rounded_copy_written_into, "levels[0] = x[1] * 10"),
+    (dtype_given_by_position, "bins[2] = x[2] * 10"),
+    (histogram_filled_in_a_loop, "counts[i] = x[i] * 10"),
+])
+def test_a_value_written_into_an_integer_array_is_refused(f, line):
+    with pytest.raises(ad.TransformError, match="test_hostile_probes_4.py:") as info:
+        ad.grad(f)(V)
+    assert line in str(info.value) and "integers" in str(info.value)
+
+
+def buffer_given_filled_in_a_loop(x, buffer):
+    out = buffer.copy()
+    for k in range(3):
+        out[k] = x[k] * 10
+    return np.sum(out * x)
+
+
+def test_a_write_into_an_array_of_unknown_dtype_is_checked_when_the_code_runs():
+    with pytest.raises(TypeError, match="test_hostile_probes_4.py:.*'out', an array of integ"):
+        ad.grad(buffer_given_filled_in_a_loop)(V, np.arange(4))
+    got = assert_grad(buffer_given_filled_in_a_loop, V, np.arange(4.0))
+    assert_close(got, autograd_gradient(lambda x, b: np.sum(
+        np.concatenate([x[:3] * 10, b[3:]]) * x), V, np.arange(4.0)))
+
+
+def floating_arrays_written(x):
+    a = np.zeros(4)
+    a[0] = x[0] * 10
+    b = np.arange(0.0, 4.0)
+    b[1] = x[1]
+    c = np.array([1, 2.5, 3, 4])
+    c[2] = x[2] ** 2
+    d = np.full(4, 2.0)
+    d[3] = x[3]
+    e = np.array([1, 2, 3, 4], float)
+    e[0] = x[1] ** 3
+    return np.sum(a * x) + np.sum(b * x) + np.sum(c * x) + np.sum(d * x) + np.sum(e * x)
+
+
+def test_writes_into_floating_arrays_are_differentiated_unchecked():
+    assert_grad(floating_arrays_written, V)
+    code = ad.show(floating_arrays_written, args=(V,))
+    assert "a[0] = t1" in code and "require_floating" not in code
+    assert "require_floating(out" in ad.show(buffer_given_filled_in_a_loop, args=(V, V))
