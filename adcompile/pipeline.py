@@ -189,11 +189,14 @@ def guard_integer_writes(fn, target):
     integers or booleans (NumPy rounds the value there: no gradient), and check, when the
     code runs, those into arrays whose dtype is not known: ``require_floating(x, message)``
     before the write (see analysis/integer_writes.py)."""
-    if not integer_writes(fn, activity(fn)):
+    if not integer_writes(fn):
         return fn   # (most functions: what is written into is floating)
     fn = ir.copy_function(fn)
-    origins = {id(r.statement): r.origin for r in fn.rebindings}
-    for op, base, kind in integer_writes(fn, activity(fn)):
+    # (the user's line of each write, and of the writes back into the array a view changed
+    # there was taken from: views.py)
+    origins = {id(s): r.origin for r in fn.rebindings
+               for s in [r.statement] + [m for x in r.refresh for m in x.made]}
+    for op, base, kind in integer_writes(fn):
         source, node = origins.get(id(op), (fn.source, fn.source.node))
         message = _INTEGER_WRITE.format(base=fn.origin.get(base, (None, base))[1])
         error = source.error(node, message)

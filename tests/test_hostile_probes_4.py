@@ -245,6 +245,28 @@ def buffer_given_filled_in_a_loop(x, buffer):
     return np.sum(out * x)
 
 
+def row_of_an_integer_matrix_written(x):
+    table = np.zeros((2, 3), dtype=int)
+    row = table[0]
+    row[1] = x[1] * 3
+    return np.sum(table[0] * x)
+
+
+def transposed_integer_matrix_written(x):
+    table = np.zeros((3, 2), dtype=int)
+    columns = table.T
+    columns[0] = x * 3
+    return np.sum(table[:, 0] * x)
+
+
+def test_a_write_through_a_view_of_an_integer_array_is_refused():
+    with pytest.raises(ad.TransformError, match="test_hostile_probes_4.py:") as info:
+        ad.grad(row_of_an_integer_matrix_written)(V[:3])
+    assert "row[1] = x[1] * 3" in str(info.value)
+    with pytest.raises(TypeError, match="'columns', an array of integers"):
+        ad.grad(transposed_integer_matrix_written)(V[:3])
+
+
 def test_a_write_into_an_array_of_unknown_dtype_is_checked_when_the_code_runs():
     with pytest.raises(TypeError, match="test_hostile_probes_4.py:.*'out', an array of integ"):
         ad.grad(buffer_given_filled_in_a_loop)(V, np.arange(4))
@@ -272,3 +294,4 @@ def test_writes_into_floating_arrays_are_differentiated_unchecked():
     code = ad.show(floating_arrays_written, args=(V,))
     assert "a[0] = t1" in code and "require_floating" not in code
     assert "require_floating(out" in ad.show(buffer_given_filled_in_a_loop, args=(V, V))
+

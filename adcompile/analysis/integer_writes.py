@@ -22,7 +22,7 @@ import inspect
 import numpy as np
 
 from .. import ir
-from . import callee_of
+from . import activity, callee_of, varied_names
 
 #: the kinds of an array's dtype (None: not known)
 FLOATING, INTEGER = "floating", "integer"
@@ -38,12 +38,13 @@ _LIKE_MAKERS = (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.cop
                 np.array, np.asarray, np.asanyarray, np.ascontiguousarray)
 
 
-def integer_writes(fn, active):
-    """The writes of values being differentiated (names in ``active``) into arrays that may
-    hold integers, as ``(op, base, kind)``: the ``ir.Op`` of the write, the name of the
-    array written into, and INTEGER where it surely holds integers, None where that is not
+def integer_writes(fn):
+    """The writes of values being differentiated (active names) into arrays that may hold
+    integers, as ``(op, base, kind)``: the ``ir.Op`` of the write, the name of the array
+    written into, and INTEGER where it surely holds integers, None where that is not
     known."""
-    kinds = _Kinds(fn, active)
+    active = activity(fn)
+    kinds = _Kinds(fn, varied_names(fn))
     found = []
     for s in ir.walk(fn.body):
         if isinstance(s, ir.Op) and s.rule.name in WRITES and len(s.inputs) == 3:
@@ -62,8 +63,8 @@ class _Kinds:
     assign it: a name assigned in several places (in a loop, after an if) has a kind only
     where every assignment agrees."""
 
-    def __init__(self, fn, active):
-        self.fn, self.active, self.memo = fn, active, {}
+    def __init__(self, fn, varied):
+        self.fn, self.varied, self.memo = fn, varied, {}
         self.callee = callee_of(fn)
         self.defs = {}
         for s in ir.walk(fn.body):
@@ -75,7 +76,7 @@ class _Kinds:
             return self.memo[name]
         self.memo[name] = _PENDING   # (a loop's name, made from itself: the others decide)
         if name in self.fn.params:
-            kinds = [FLOATING if name in self.active else None]
+            kinds = [FLOATING if name in self.varied else None]
         else:
             kinds = [self._made(s, name) for s in self.defs.get(name, [None])]
         decided = {k for k in kinds if k is not _PENDING}
@@ -104,8 +105,9 @@ class _Kinds:
             return self.of(first.id) if isinstance(first, ast.Name) else None
         if rule == "array":   # np.array([a, b])
             return _literal(first, self)
-        if rule == "astype":
-            return None
+        if rule == "astype" or not any(isinstance(e, ast.Name) and e.id in self.varied
+                                       for e in s.inputs):
+            return None   # (a view of an array not differentiated, z.T: not known)
         # arithmetic on a value being differentiated (which is floating): floating
         return FLOATING
 
