@@ -295,3 +295,22 @@ def test_writes_into_floating_arrays_are_differentiated_unchecked():
     assert "a[0] = t1" in code and "require_floating" not in code
     assert "require_floating(out" in ad.show(buffer_given_filled_in_a_loop, args=(V, V))
 
+
+def level_filled_into_an_integer_array(x):
+    counts = np.full(3, x * 10, dtype=int)
+    return np.sum(counts) * x
+
+
+def level_filled_in_single_precision(x):
+    return float(np.sum(np.full((2, 2), x ** 2, dtype=np.float32)) * x)
+
+
+def test_np_full_of_a_value_in_an_integer_dtype_has_no_gradient_through_the_value():
+    # np.full(3, 3.7, dtype=int) holds 3s: only the factor x differentiates (was 20.1: the
+    # value's adjoint passed through the rounding, and its tangent was rounded)
+    assert ad.grad(level_filled_into_an_integer_array)(0.37) == pytest.approx(9.0)
+    assert ad.jvp(level_filled_into_an_integer_array)(0.37, 1.0)[1] == pytest.approx(9.0)
+    # (4 x ** 3, rounded to single precision on the way: finite differences would see steps)
+    assert ad.grad(level_filled_in_single_precision)(0.37) == pytest.approx(12 * 0.37 ** 2)
+    assert ad.jvp(level_filled_in_single_precision)(0.37, 1.0)[1] == pytest.approx(
+        12 * 0.37 ** 2, rel=1e-6)
