@@ -314,3 +314,22 @@ def test_np_full_of_a_value_in_an_integer_dtype_has_no_gradient_through_the_valu
     assert ad.grad(level_filled_in_single_precision)(0.37) == pytest.approx(12 * 0.37 ** 2)
     assert ad.jvp(level_filled_in_single_precision)(0.37, 1.0)[1] == pytest.approx(
         12 * 0.37 ** 2, rel=1e-6)
+
+
+# -- an index read in a kept update is not changed by it ---------------------------------
+
+def kmeans_centroid_step(C):
+    # counts[a[i]] += 1 was taken to change a, the labels the gradient reads in the same loop
+    X = np.array([[0.0, 0.1], [0.2, 0.0], [1.0, 1.1], [0.9, 1.0], [0.5, 0.4]])
+    d = np.sum((X[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    a = np.argmin(d, axis=1)
+    sums = np.zeros_like(C)
+    counts = np.zeros(C.shape[0])
+    for i in range(X.shape[0]):
+        sums[a[i]] += X[i] + 0.1 * C[a[i]]
+        counts[a[i]] += 1
+    return np.sum(sums / counts[:, None] * C)
+
+
+def test_a_kept_update_at_an_index_read_from_an_array_is_differentiated():
+    assert_grad(kmeans_centroid_step, np.array([[0.1, 0.0], [1.0, 0.9]]))

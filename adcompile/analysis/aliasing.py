@@ -350,8 +350,8 @@ class Aliases:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else \
             [stmt.target] if isinstance(stmt, ast.AugAssign) else []
         for t in targets:
-            for part in ir.walk_tree(t):
-                if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
+            for part in _stored_parts(t):   # k[i] = v, obj.a = v (not what i reads)
+                if isinstance(part, (ast.Subscript, ast.Attribute)):
                     found |= self._value(part.value)
                     if isinstance(stmt, ast.AugAssign) and part is t:
                         # k[i] op= v also changes in place the item (an array a list holds)
@@ -416,6 +416,20 @@ class Aliases:
         if module.split(".")[0] in ("numpy", "math", "_operator", "operator"):
             return True
         return isinstance(obj, types.FunctionType) and _changes_nothing(obj, self, 3)
+
+
+def _stored_parts(target):
+    """The nodes of an assignment's ``target`` that are stored into or whose object is:
+    the target, the items of a tuple of targets, and the containers of an item or
+    attribute (``x[i][j]``: ``x[i]`` and ``x``), never an index (``counts[a[i]] += 1``
+    does not change ``a``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [p for e in target.elts for p in _stored_parts(e)]
+    if isinstance(target, ast.Starred):
+        return _stored_parts(target.value)
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        return [target] + _stored_parts(target.value)
+    return [target]
 
 
 def _changes_nothing(func, facts, depth):
