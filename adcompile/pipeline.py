@@ -1,6 +1,7 @@
 """Every pass of adcompile, in the order it runs.
 
-    source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─► IR
+    source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─ guard_complex ─
+            guard_integer_writes ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
             update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
             prune_backward ─ fuse_products* ─ free_shape_reads* ─ factor_products* ─
@@ -35,6 +36,7 @@ from .ad.adjoints import refuse_second_order
 from .analysis import activity, callee_of, infer_ndims, infer_numbers
 from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis.complex_values import appended_call, complex_guards
+from .analysis.integer_writes import integer_writes
 from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import normalize
@@ -182,7 +184,50 @@ def _place(fn, node):
     return f"{filename}:{getattr(at, 'lineno', '?')}"
 
 
-IR_PASSES = [guard_rebindings, private_copies, guard_complex]
+def guard_integer_writes(fn, target):
+    """Refuse each write of a value being differentiated into an array known to hold
+    integers or booleans (NumPy rounds the value there: no gradient), and check, when the
+    code runs, those into arrays whose dtype is not known: ``require_floating(x, message)``
+    before the write (see analysis/integer_writes.py)."""
+    if not integer_writes(fn):
+        return fn   # (most functions: what is written into is floating)
+    fn = ir.copy_function(fn)
+    # (the user's line of each write, and of the writes back into the array a view changed
+    # there was taken from: views.py)
+    origins = {id(s): r.origin for r in fn.rebindings
+               for s in [r.statement] + [m for x in r.refresh for m in x.made]}
+    for op, base, kind in integer_writes(fn):
+        source, node = origins.get(id(op), (fn.source, fn.source.node))
+        message = _INTEGER_WRITE.format(base=fn.origin.get(base, (None, base))[1])
+        error = source.error(node, message)
+        if kind is not None:
+            raise error
+        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
+        check = ir.call(target.aliases["require_floating"], ir.load(base),
+                        ast.Constant(where + message))
+        _insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
+    return fn
+
+
+_INTEGER_WRITE = ("a value being differentiated is written into {base!r}, an array of integers "
+                  "or booleans: NumPy rounds it (or makes it a truth value) there, which has no "
+                  "gradient. Make the array floating (np.zeros(n), dtype=float, 1.0 in a "
+                  "literal), or round the value explicitly (np.floor(v)) if that is meant")
+
+
+def _insert_before(block, target, statement):
+    """Put ``statement`` just before the statement ``target`` of ``block`` (or of a block in
+    it), in place."""
+    for at, s in enumerate(block):
+        if s is target:
+            block.insert(at, statement)
+            return True
+        if any(_insert_before(inner, target, statement) for inner in ir.children(s)):
+            return True
+    return False
+
+
+IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes]
 
 
 # -- reverse mode ---------------------------------------------------------------------

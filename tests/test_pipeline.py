@@ -240,8 +240,8 @@ def test_an_unknown_stage_is_refused_with_the_names_of_the_stages(mode, form, ba
 
 
 def test_stages_are_listed_in_order():
-    assert pipeline.stages("grad")[:5] == ["normalize", "guard_rebindings", "private_copies",
-                                           "guard_complex", "reverse"]
+    assert pipeline.stages("grad")[:6] == ["normalize", "guard_rebindings", "private_copies",
+                                           "guard_complex", "guard_integer_writes", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
     # the differentiable form runs fewer of the same passes, and its own two: the check
     # before the reverse pass and the choice of forms after it (forms.py)

@@ -47,12 +47,17 @@ def _flows(fn):
     return pairs
 
 
+def varied_names(fn):
+    """The names of ``fn`` a flow from the wrt parameters reaches (see activity)."""
+    return ir.closure(set(fn.wrt), [((target,), sources) for target, sources in _flows(fn)])
+
+
 def activity(fn):
     """The set of active names of ``fn`` (an ``ir.NormalFunction``): varied (a flow from
     the wrt parameters reaches them) and useful (a flow from them reaches the outputs),
     each a closure along the flows (ir.closure), the second against them."""
     pairs = _flows(fn)
-    varied = ir.closure(set(fn.wrt), [((target,), sources) for target, sources in pairs])
+    varied = varied_names(fn)
     # (uses come after definitions: backwards, one round)
     useful = ir.closure({e.id for e in fn.outputs if isinstance(e, ast.Name)},
                         [(sources, (target,)) for target, sources in reversed(pairs)])

@@ -63,6 +63,10 @@ _CONTAINER_METHODS = {"insert", "pop", "remove", "clear", "reverse", "add", "dis
                       "update", "setdefault", "popitem"}
 _ADDING_METHODS = {"append", "extend"}
 
+#: builtins that make a new container of what they are given: the items they hold (a list
+#: of an array's rows holds views of it) are those of their arguments
+_COLLECTING = (list, tuple, sorted, dict, set, frozenset, reversed)
+
 #: builtins that neither keep nor change what they are given
 _PURE_BUILTINS = {len, int, float, complex, bool, str, repr, range, min, max, sum, abs, round,
                   print, isinstance, type, tuple, list, dict, set, frozenset, sorted, reversed,
@@ -85,8 +89,9 @@ class Aliases:
     ``contents[obj]``: the objects a container (list, tuple, dict, an unknown object)
     may hold."""
 
-    def __init__(self, fn, registry, is_number=None):
+    def __init__(self, fn, registry, is_number=None, ndim_of=None):
         self.fn, self.registry, self.callee = fn, registry, callee_of(fn)
+        self.ndim_of = ndim_of or (lambda e: None)
         self.objects, self.contents, self._reach = {}, {}, {}
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
@@ -174,7 +179,7 @@ class Aliases:
             for site in list(self.of(s.target)):
                 self._add(self.contents, site, self._value(s.value))
         elif isinstance(s, ir.ListGet):
-            self._add(self.objects, s.target, self._held(self.of(s.source)))
+            self._add(self.objects, s.target, self.held(self.of(s.source)))
 
     def made_by(self, s):
         """The objects the IR statement ``s`` may give the name it assigns (as _statement
@@ -191,7 +196,8 @@ class Aliases:
             return self._value(s.stmt.value)
         return None   # (not known: anything)
 
-    def _held(self, objects):
+    def held(self, objects):
+        """The objects ``objects`` (containers) may hold."""
         return set().union(*(self.contents.get(o, set()) for o in objects)) if objects else set()
 
     def _makes_new(self, op):
@@ -218,7 +224,7 @@ class Aliases:
                 if isinstance(target, ast.Name):
                     self._add(self.objects, target.id, value)
                 elif isinstance(target, (ast.Tuple, ast.List)):
-                    held = value | self._held(value)
+                    held = value | self.held(value)
                     for t in ir.walk_tree(target):
                         if isinstance(t, ast.Name):
                             self._add(self.objects, t.id, held)
@@ -255,11 +261,11 @@ class Aliases:
             # a new array or number; a new list or tuple (a + b) holds what a and b hold
             site = f"new@{id(e)}"
             operands = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
-            self._add(self.contents, site, self._held(set().union(
+            self._add(self.contents, site, self.held(set().union(
                 set(), *(self._value(c) for c in operands))))
             return {site}
         if isinstance(e, ast.Call) and self._allocates(e):
-            return {f"new@{id(e)}"}
+            return self._collected(e)
         made = _returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
         if made is not None:
             # a function of the user's returning arithmetic: a new object (a new list
@@ -272,13 +278,13 @@ class Aliases:
             return {site}
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
                 and e.func.attr == "pop" and isinstance(e.func.value, ast.Name):
-            return self._held(self.of(e.func.value.id))   # an item, not the list
+            return self.held(self.of(e.func.value.id))   # an item, not the list
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
                 and e.func.attr in _NEW_FROM_METHODS \
                 and not any(k.arg == "copy" for k in e.keywords):
             # x.copy(), x.astype(t), x.sum(): a new array; a copied list holds the same items
             site = f"new@{id(e)}"
-            self._add(self.contents, site, self._held(self._value(e.func.value)))
+            self._add(self.contents, site, self.held(self._value(e.func.value)))
             return {site}
         if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
             return set()
@@ -297,8 +303,22 @@ class Aliases:
         read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
         return self.deep(read) | {f"new@{id(e)}"}
 
+    def _collected(self, call):
+        """The new object a call that allocates one gives: for ``list(B)``, ``tuple(B)``,
+        ``sorted(hs)``, ``dict(d)``, a container holding what it is given holds, and for an
+        array, its rows (views of it); the entries of a 1-d array are NumPy scalars."""
+        site = f"new@{id(call)}"
+        if not any(self.callee(call.func) is f for f in _COLLECTING):
+            return {site}
+        given = [a for a in list(call.args) + [k.value for k in call.keywords]
+                 if self.ndim_of(a) != 1]
+        self._add(self.contents, site, self.deep(set().union(set(), *(
+            self._value(a) for a in given))))
+        return {site}
+
     def _allocates(self, call):
-        """Whether a call surely returns a new object holding no object the caller has."""
+        """Whether a call surely returns a new object (holding no object the caller has, but
+        for the containers of _COLLECTING)."""
         obj = self.callee(call.func)
         if obj is None:
             return False
@@ -311,7 +331,7 @@ class Aliases:
         name = getattr(obj, "__name__", "")
         module = getattr(obj, "__module__", "") or ""
         return module.split(".")[0] == "numpy" and name in _NUMPY_ALLOCATORS \
-            or any(obj is f for f in (len, int, float, range, sorted, list, tuple, dict, set)) \
+            or any(obj is f for f in (len, int, float, range) + _COLLECTING) \
             or module == "math"
 
     # -- changes in place -------------------------------------------------------------
@@ -330,12 +350,12 @@ class Aliases:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else \
             [stmt.target] if isinstance(stmt, ast.AugAssign) else []
         for t in targets:
-            for part in ir.walk_tree(t):
-                if isinstance(part, (ast.Subscript, ast.Attribute)):   # k[i] = v, obj.a = v
+            for part in _stored_parts(t):   # k[i] = v, obj.a = v (not what i reads)
+                if isinstance(part, (ast.Subscript, ast.Attribute)):
                     found |= self._value(part.value)
                     if isinstance(stmt, ast.AugAssign) and part is t:
                         # k[i] op= v also changes in place the item (an array a list holds)
-                        found |= self._held(self._value(part.value))
+                        found |= self.held(self._value(part.value))
         for node in ir.walk_tree(stmt):
             if isinstance(node, ast.Call):
                 found |= self._call_changes(node)
@@ -396,6 +416,20 @@ class Aliases:
         if module.split(".")[0] in ("numpy", "math", "_operator", "operator"):
             return True
         return isinstance(obj, types.FunctionType) and _changes_nothing(obj, self, 3)
+
+
+def _stored_parts(target):
+    """The nodes of an assignment's ``target`` that are stored into or whose object is:
+    the target, the items of a tuple of targets, and the containers of an item or
+    attribute (``x[i][j]``: ``x[i]`` and ``x``), never an index (``counts[a[i]] += 1``
+    does not change ``a``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [p for e in target.elts for p in _stored_parts(e)]
+    if isinstance(target, ast.Starred):
+        return _stored_parts(target.value)
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        return [target] + _stored_parts(target.value)
+    return [target]
 
 
 def _changes_nothing(func, facts, depth):
@@ -842,7 +876,7 @@ def rebinding_hazards(fn, aliases):
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
-        objects = aliases.of(rebinding.old)
+        objects = _changed_by(aliases, rebinding)
         observer = None
         # the variable's later versions, and those of the other names of the array given
         # their new values (views.py), hold the new values, as Python's names do
@@ -889,6 +923,17 @@ def rebinding_hazards(fn, aliases):
             observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
         found.append((rebinding, s, observer))
     return [(r, s, o) for r, s, o in found if o is not None]
+
+
+def _changed_by(aliases, rebinding):
+    """The objects the user's statement of ``rebinding`` changes in place: those of its
+    name, and for ``xs[i] op= v``, the item too (an array a list holds: a row of the matrix
+    ``list(B)`` was made of)."""
+    objects = aliases.of(rebinding.old)
+    node = rebinding.origin[1]
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript):
+        objects = objects | aliases.held(objects)
+    return objects
 
 
 def _stores(fn, entries):
@@ -1066,20 +1111,24 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     were inferred from (by default what they say of the parameters' names: of a name a
     loop assigns too, what it holds in the loop)."""
     is_number, ndim_of = _settle_refreshes(fn, is_number, ndim_of, known)
-    facts = Aliases(fn, REGISTRY, is_number)   # what the arguments' types tell
+    facts = Aliases(fn, REGISTRY, is_number, ndim_of)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     # (code for arguments of unknown kinds: called by keyword, or differentiated again)
     general = any(ndim_of(ir.load(p)) is None and not is_number(ir.load(p)) for p in fn.params)
     made, guards = [], []
+    # (the lists and tuples primitives give, list(B), np.split(x, 2): never a number)
+    sequences = {s.target for s in ir.walk(fn.body) if _gives_sequence(s)}
     for rebinding, s, observer in rebinding_hazards(fn, facts):
         x = ir.load(rebinding.old)
         if is_number(x):
             continue
         source, node = rebinding.origin
-        message = _rebinding_message(fn, rebinding, node, observer)
+        message = _rebinding_message(fn, rebinding, node, observer,
+                                     rebinding.old in sequences)
         error = source.error(node, message)
         ndim = ndim_of(x)
-        array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments
+        array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
+            or rebinding.old in sequences
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         check = None if array else guard(rebinding.old, where + message)
         if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
@@ -1107,6 +1156,10 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
                 _check_made_in_place(fn, is_number)
     for s, statement in guards:
         _insert_before(fn.body, s, statement)
+
+
+def _gives_sequence(s):
+    return isinstance(s, ir.Op) and s.rule.shape.sequence
 
 
 def _settle_refreshes(fn, is_number, ndim_of, known=None):
@@ -1234,13 +1287,13 @@ def _check_made_in_place(fn, is_number):
     check_mutations(fn, Aliases(fn, REGISTRY, is_number))
 
 
-def _rebinding_message(fn, rebinding, node, observer):
+def _rebinding_message(fn, rebinding, node, observer, listed=False):
     name = _user_name(fn, rebinding.old)
     other = _user_name(fn, observer)
     target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
-    if isinstance(target, ast.Subscript) and isinstance(node, ast.AugAssign) \
-            and not isinstance(getattr(rebinding.statement, "expr", None), ast.Call):
-        # items[i] op= v on a list or dict
+    if isinstance(target, ast.Subscript) and isinstance(node, ast.AugAssign) and (
+            listed or not isinstance(getattr(rebinding.statement, "expr", None), ast.Call)):
+        # items[i] op= v on a list or dict (``listed``: one a primitive gives)
         item = ast.unparse(target)
         return (f"{ast.unparse(node).strip()!r} changes the array {item} in place, and "
                 f"{other!r}, which may hold the same array, is read afterwards; adcompile "

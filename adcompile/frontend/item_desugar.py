@@ -8,7 +8,7 @@ import ast
 import copy
 
 from .. import ir, runtime
-from .syntax import is_trivial
+from .syntax import index_expression, is_trivial
 
 
 #: the attribute of an ``x = with_item(x, index, v)`` desugared from ``x[index] = v``: the
@@ -67,8 +67,9 @@ def desugar_items(fn):
             index = target.slice
             if isinstance(s, ast.AugAssign) and not is_trivial(index):
                 name = fresh()
-                out.append(ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=index), s))
+                out.append(ast.copy_location(ast.Assign(   # (x[1, k + 1:]: slice(k + 1, None))
+                    targets=[ast.Name(id=name, ctx=ast.Store())], value=index_expression(index)),
+                    s))
                 index = ast.Name(id=name, ctx=ast.Load())
             out.append(_desugared(s, target.value.id, index))
         return out

@@ -421,7 +421,7 @@ refused(runtime.gammainc_dlog_da, runtime.betainc_dlog,
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes, runtime.stop_gradient, runtime.convolve_padding,
                   runtime.correlate_padding)
-inert(runtime.require_immutable)
+inert(runtime.require_immutable, runtime.require_floating)
 
 
 @adjoint(runtime.cofactor, shape="same")

@@ -741,10 +741,22 @@ nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argm
                   np.less_equal, np.greater, np.greater_equal)
 
 
-@adjoint(np.full, shape="unknown", linear=True, constant=("shape",))
+@adjoint(np.full, shape="unknown", constant=("shape",))
 def full(y, shape, fill, dtype=None):
-    # an array filled with a value being differentiated (older gradient code too)
-    fill_bar += unbroadcast(y_bar, fill)
+    # an array filled with a value being differentiated (older gradient code too); in an
+    # integer or bool dtype the value is rounded: zero gradient (as astype)
+    if dtype is None:
+        fill_bar += unbroadcast(y_bar, fill)
+    else:
+        fill_bar += unbroadcast(astype_bar(y_bar, dtype, np.result_type(fill)), fill)
+
+
+@tangent(np.full)
+def full_tangent(y, shape, fill, dtype=None):
+    if dtype is None:
+        y_dot += np.full(shape, fill_dot)
+    else:
+        y_dot += astype_bar(np.full(shape, fill_dot), dtype)
 
 
 @adjoint(np.full_like, shape="same", constant=("a",))

@@ -116,6 +116,15 @@ def require_immutable(x, message):
         raise TypeError(message)
 
 
+def require_floating(x, message):
+    """Raise TypeError(message) where ``x`` is an array of integers or booleans: a value being
+    differentiated written into it is rounded (or made a truth value), which has no
+    gradient (see analysis/integer_writes.py)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind in "biu":
+        raise TypeError(message)
+
+
 def augmented(x, op, e):
     """``x op= e`` as Python runs it, returning the new ``x``: an array (or list) changed in
     place, which every name sharing it sees; a number (or another immutable value)
