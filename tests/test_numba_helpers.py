@@ -230,6 +230,26 @@ def test_gradients_of_means_along_axes_and_of_abs_compile(numba):
     assert_close(got, ad.grad(centred_columns)(*args), 1e-12, 1e-13)
 
 
+def filled_buffer(x, buffer):
+    out = buffer.copy()
+    out[0] = x[0] * 10
+    out[2] = x[1] * x[2]
+    return np.sum(out * x)
+
+
+def test_a_write_into_an_array_of_unknown_dtype_is_checked_and_compiles(numba):
+    from adcompile.backend.jit import NumbaFallbackWarning
+    args = (normal(4), normal(4))
+    g, (got,) = compiled_gradient(filled_buffer, 0, args)
+    assert "require_floating(" in g.numba.variants[0].text
+    assert_close(got, numerical_grad(filled_buffer, args, 0))
+    assert_close(got, ad.grad(filled_buffer)(*args), 1e-12, 1e-13)
+    # (integers: refused at typing; the plain code runs and raises the error)
+    g = ad.grad(filled_buffer, backend="numba")
+    with pytest.warns(NumbaFallbackWarning), pytest.raises(TypeError, match="integers"):
+        g(normal(4), np.arange(4))
+
+
 def test_a_maximum_over_an_empty_axis_is_an_error_as_in_numpy(numba):
     stub = helper("max_along")
     jitted = numba.njit(lambda a: stub(a, 0, False))

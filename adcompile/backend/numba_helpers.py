@@ -54,6 +54,7 @@ def _make():
     made["as_gradient"] = _as_gradient_helper(kinds, overload)
     made["real_value"] = _real_value_helper(kinds, overload)
     made["real_sign"] = _real_sign_helper(kinds, overload)
+    made["require_floating"] = _require_floating_helper(kinds, overload)
     return made
 
 
@@ -462,3 +463,22 @@ def _real_sign_helper(kinds, overload):
         return None
 
     return real_sign
+
+
+def _require_floating_helper(kinds, overload):
+    """The numba version of ``require_floating`` (analysis/integer_writes.py): nothing for
+    an array of floats or for any other value; an array of integers or booleans is refused
+    at typing, so that the plain code runs and raises the TypeError that explains it."""
+    types = kinds.types
+
+    def require_floating(x, message):
+        raise NotImplementedError
+
+    @overload(require_floating)
+    def _require_floating(x, message):
+        if isinstance(x, types.Array) and not isinstance(x.dtype, (types.Float,
+                                                                    types.Complex)):
+            return None
+        return lambda x, message: None
+
+    return require_floating
