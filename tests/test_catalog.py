@@ -514,10 +514,16 @@ CASES = [
             ks = {i for i in range(3)}  # ERR
             return x * len(ks)
     """, word=r"set comprehension"),
+    Case(("DictComp",), SUPPORTED, """
+        def f(x):
+            d = {i: x * i for i in range(3)}
+            return d[2] * d[1] + x * len(d)
+    """),
     Case(("DictComp",), REJECTED, """
         def f(x):
-            d = {i: i * i for i in range(3)}  # ERR
-            return x * d[2]
+            # (a dict comprehension runs as a loop, but not in a branch that may not run)
+            d = {} if x > 5.0 else {i: x * i for i in range(3)}  # ERR
+            return d[2]
     """, word=r"dict comprehension"),
     Case(("GeneratorExp",), REJECTED, """
         def f(x):

@@ -446,3 +446,41 @@ def test_second_derivatives_of_the_idioms(f):
 def test_second_derivatives_with_imports_and_out(f):
     x = np.linspace(-0.5, 0.9, 8) if f is mlp_loss else X
     assert_close(ad.hessian(f)(x), gradient_differences(f, x), 1e-6, 1e-7)
+
+
+# -- dict comprehensions over dicts and ranges the function builds ---------------------------
+
+def squares_by_index(x):
+    d = {i: x[i] ** 2 for i in range(3)}
+    return d[0] * d[2] + d[1]
+
+
+def layers_squared(x):
+    layers = {"l1": x, "l2": x * 2}
+    squared = {k: v ** 2 for k, v in layers.items()}
+    totals = {k: np.sum(np.sin(v)) for k, v in squared.items()}
+    return totals["l1"] + 3 * totals["l2"]
+
+
+def labels_not_differentiated(x):
+    names = {i: f"n{i}" for i in range(3)}
+    return np.sum(x) * len(names)
+
+
+def entries_on_some_steps(x):
+    d = {i: np.sin(x[i]) for i in range(4) if i % 2 == 0}  # ERR
+    return d[0] + d[2]
+
+
+@pytest.mark.parametrize("f", [squares_by_index, layers_squared, labels_not_differentiated])
+def test_dict_comprehensions_over_dicts_and_ranges_made_here(f):
+    assert_grad(f, X)
+    assert_autograd(f, X)
+    hessian = ad.hessian(f)(X)
+    assert_close(hessian, with_autograd_numpy(globals(), autograd.hessian(f), X),
+                 1e-9, 1e-10, f"{f.__name__}'s hessian against autograd")
+
+
+def test_a_dict_comprehension_whose_keys_depend_on_a_test_is_refused_at_its_line():
+    refused_at(entries_on_some_steps, r"names a structure of values being differentiated on "
+                                      r"some paths", "# ERR")

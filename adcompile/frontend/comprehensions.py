@@ -14,8 +14,9 @@ is::
             terms.append(x[i] ** 2)
     s = sum(terms)
 
-what adcompile already differentiates (a loop appending to a list, ``sum`` of a list). The
-loop variable keeps the user's name unless the function uses that name elsewhere (a
+what adcompile already differentiates (a loop appending to a list, ``sum`` of a list). A
+dict comprehension becomes a dict filled by a loop (``entries = {}``, then ``entries[k] =
+v`` in the loop), which is what a loop over a dict's items writes. The loop variable keeps the user's name unless the function uses that name elsewhere (a
 comprehension's variable is its own: it must not overwrite one of the function's).
 
 A comprehension stays as it is (and is refused later, or unrolled when it walks a
@@ -32,7 +33,7 @@ import copy
 from ..ir import names_mentioned, walk_tree
 from ..ir.naming import fresh_name, names_in
 
-COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
+COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp)
 
 
 def desugar_comprehensions(fn, structures=()):
@@ -113,18 +114,25 @@ class Rewriter:
             if k:
                 gen.iter = rename.visit(gen.iter)
             gen.ifs = [rename.visit(t) for t in gen.ifs]
-        comp.elt = rename.visit(comp.elt)
-        name = self.fresh("items")
-        here = ast.Expr(value=ast.Call(
-            func=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()), attr="append",
-                               ctx=ast.Load()), args=[comp.elt], keywords=[]))
+        if isinstance(comp, ast.DictComp):   # entries[key] = value
+            name = self.fresh("entries")
+            here = ast.Assign(targets=[ast.Subscript(
+                value=ast.Name(id=name, ctx=ast.Load()), slice=rename.visit(comp.key),
+                ctx=ast.Store())], value=rename.visit(comp.value))
+            empty = ast.Dict(keys=[], values=[])
+        else:   # items.append(elt)
+            name = self.fresh("items")
+            here = ast.Expr(value=ast.Call(
+                func=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()), attr="append",
+                                   ctx=ast.Load()), args=[rename.visit(comp.elt)],
+                keywords=[]))
+            empty = ast.List(elts=[], ctx=ast.Load())
         body = [here]
         for gen in reversed(comp.generators):
             for test in reversed(gen.ifs):
                 body = [ast.If(test=test, body=body, orelse=[])]
             body = [ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[])]
-        made = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                           value=ast.List(elts=[], ctx=ast.Load()))] + body
+        made = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=empty)] + body
         for stmt in made:
             for node in ast.walk(stmt):
                 if not hasattr(node, "lineno") or node.lineno is None:
