@@ -83,9 +83,9 @@ def desugar(source, callers=(), structures=()):
     as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
     warnings as their bodies (contexts.py); map, filter, reduce and sorted/min/max with
     ``key=`` as code calling the function (higher_order.py); nested functions taken out,
-    their closures made explicit (closures.py); comprehensions as loops building lists,
-    but those walking the names ``structures`` (comprehensions.py); jumps at the ends of
-    their paths and one return at the end (lower.py), then each ``if`` and loop marked
+    their closures made explicit (closures.py); comprehensions as loops building lists
+    or dicts, but those walking the names ``structures`` (comprehensions.py); jumps at the
+    ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
