@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .. import ir
 from ..ir.trees import Leaf, Node
 from .syntax import LEAF
+from .comprehensions import FROM_DICT_COMPREHENSION
 from .control import append_where_falling_through
 from .trees import NOT_STATIC
 
@@ -63,6 +64,11 @@ class Changes:
                                              f"assigned into")
         key = self.static_value(index)
         if key is NOT_STATIC or isinstance(key, slice):
+            if getattr(user, FROM_DICT_COMPREHENSION, False):
+                raise self.scope.src.error(user, f"a dict comprehension of values being "
+                                                 f"differentiated needs keys known when the "
+                                                 f"function is transformed (over a range, or "
+                                                 f"a dict's items), not {ast.unparse(index)!r}")
             raise self.scope.src.error(user, f"{name} is {old.describe()} holding values "
                                              f"being differentiated: assign into it with a "
                                              f"constant key or index, known when the function "

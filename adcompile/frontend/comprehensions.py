@@ -34,6 +34,9 @@ from ..ir import names_mentioned, walk_tree
 from ..ir.naming import fresh_name, names_in
 
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp)
+#: marks ``entries[key] = value``, a dict comprehension's step (for the message refusing a
+#: key not known when transforming: changes.py)
+FROM_DICT_COMPREHENSION = "_adcompile_dict_comprehension"
 
 
 def desugar_comprehensions(fn, structures=()):
@@ -51,6 +54,7 @@ class Rewriter:
     def __init__(self, fn, structures):
         self.taken = names_in(fn)
         self.structures = structures
+        self.built = []   # the statements ys = [...] whose loops build ys: they go
         self.outside = _names_outside_comprehensions(fn)   # names a loop variable must avoid
 
     def fresh(self, base):
@@ -62,6 +66,10 @@ class Rewriter:
         while i < len(statements):
             stmt = statements[i]
             hoisted = self.statement(stmt)
+            if stmt in self.built:   # (ys = [...]: the loop builds ys itself)
+                statements[i:i + 1] = hoisted
+                i += len(hoisted)
+                continue
             statements[i:i] = hoisted
             i += len(hoisted) + 1
 
@@ -87,8 +95,12 @@ class Rewriter:
             _movable(part, found, self.structures)
         before = []
         for parent, field, index, comp in found:
-            statements, name = self.loop(comp)
+            own = _built_name(stmt, parent, comp)
+            statements, name = self.loop(comp, own)
             before.extend(statements)
+            if own is not None:
+                self.built.append(stmt)
+                continue
             replacement = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), comp)
             if index is None:
                 setattr(parent, field, replacement)
@@ -97,8 +109,9 @@ class Rewriter:
         self.block(before)   # (a comprehension inside another's item)
         return before
 
-    def loop(self, comp):
-        """(statements building the list of ``comp``'s items, the list's name)."""
+    def loop(self, comp, name=None):
+        """(statements building the list (or dict) of ``comp``'s items, its name: ``name``,
+        else a fresh one)."""
         renames = {}
         for gen in comp.generators:
             for target in ast.walk(gen.target):
@@ -115,13 +128,14 @@ class Rewriter:
                 gen.iter = rename.visit(gen.iter)
             gen.ifs = [rename.visit(t) for t in gen.ifs]
         if isinstance(comp, ast.DictComp):   # entries[key] = value
-            name = self.fresh("entries")
+            name = name or self.fresh("entries")
             here = ast.Assign(targets=[ast.Subscript(
                 value=ast.Name(id=name, ctx=ast.Load()), slice=rename.visit(comp.key),
                 ctx=ast.Store())], value=rename.visit(comp.value))
+            setattr(here, FROM_DICT_COMPREHENSION, True)
             empty = ast.Dict(keys=[], values=[])
         else:   # items.append(elt)
-            name = self.fresh("items")
+            name = name or self.fresh("items")
             here = ast.Expr(value=ast.Call(
                 func=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()), attr="append",
                                    ctx=ast.Load()), args=[rename.visit(comp.elt)],
@@ -138,6 +152,18 @@ class Rewriter:
                 if not hasattr(node, "lineno") or node.lineno is None:
                     ast.copy_location(node, comp)
         return made, name
+
+
+def _built_name(stmt, parent, comp):
+    """The name ``ys`` of ``ys = [...]`` (a list or dict comprehension, the whole value of
+    the assignment), which its loop may build under that name; else None. (Not where the
+    comprehension reads ``ys``: it reads the value before the assignment.)"""
+    if parent is stmt and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name) and stmt.value is comp \
+            and not isinstance(comp, ast.GeneratorExp) \
+            and stmt.targets[0].id not in names_mentioned([comp]):
+        return stmt.targets[0].id
+    return None
 
 
 def _names_outside_comprehensions(fn):
