@@ -484,3 +484,37 @@ def test_dict_comprehensions_over_dicts_and_ranges_made_here(f):
 def test_a_dict_comprehension_whose_keys_depend_on_a_test_is_refused_at_its_line():
     refused_at(entries_on_some_steps, r"names a structure of values being differentiated on "
                                       r"some paths", "# ERR")
+
+
+# -- f(*parts) of a tuple the function builds ------------------------------------------------
+
+def hypot_of_pairs(x):
+    total = 0.0
+    for i in range(len(x) - 1):
+        pair = (x[i], x[i + 1] ** 2)
+        total = total + np.hypot(*pair)
+    return total
+
+
+def helper_of_a_tuple(x):
+    def affine(a, b, c):
+        return a * b + np.sin(c)
+    args = (x[0], x[1] ** 2, x[2] * x[3])
+    return affine(*args) + np.arctan2(*args[:2])
+
+
+def tuple_bound_twice(x):
+    parts = (x[0], x[1])
+    if x[2] > 0:
+        parts = (x[1], x[2], x[3])
+    return np.hypot(*parts[:2])  # ERR
+
+
+@pytest.mark.parametrize("f", [hypot_of_pairs, helper_of_a_tuple])
+def test_starred_arguments_of_a_tuple_built_here(f):
+    assert_grad(f, X)
+    assert_autograd(f, X)
+
+
+def test_starred_arguments_of_a_tuple_bound_twice_stay_refused():
+    refused_at(tuple_bound_twice, r"starred arguments", "# ERR")

@@ -71,6 +71,7 @@ from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
+from .variadic import expand_local_tuples
 from .views import Views
 
 
@@ -83,7 +84,8 @@ def desugar(source, callers=(), structures=()):
     as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
     warnings as their bodies (contexts.py); map, filter, reduce and sorted/min/max with
     ``key=`` as code calling the function (higher_order.py); nested functions taken out,
-    their closures made explicit (closures.py); comprehensions as loops building lists
+    their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
+    place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
     or dicts, but those walking the names ``structures`` (comprehensions.py); jumps at the
     ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
@@ -100,6 +102,7 @@ def desugar(source, callers=(), structures=()):
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
     nested = extract(fn, source)
+    expand_local_tuples(fn)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
     fn = lower_function(fn, source.error)

@@ -6,7 +6,8 @@ keyword-only parameter for each (``specialize``): ``args`` reads as the tuple
 of them, ``kwargs`` as the dict; ``args[0]``, ``args[1:]``, ``len(args)``,
 ``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``for a in args``
 is unrolled, and ``g(*args)`` / ``g(**kwargs)`` pass the arguments on
-(``expand_unpacking``).
+(``expand_unpacking``). In the same way, ``g(*parts)`` of a tuple the function builds
+at one place passes its items (``expand_local_tuples``, a pass of ``desugar``).
 """
 
 import ast
@@ -15,7 +16,7 @@ import copy
 import inspect
 
 from ..errors import TransformError
-from ..ir import scope_stores
+from ..ir import assigned_once, scope_stores
 from ..ir.naming import fresh_name, names_in
 from .closures import free_names
 from .local_functions import StandIn
@@ -44,6 +45,49 @@ def expand_unpacking(call):
         else:
             keywords.append(k)
     return copy_call(call, args, keywords)
+
+
+def expand_local_tuples(fn):
+    """In place, each ``*parts`` in a call of ``fn`` whose ``parts`` is bound at one place
+    only, to a tuple display without ``*`` (``parts = (a, b)``), as ``parts[0], parts[1]``:
+    the tuple has that many items whenever the call reads it (a parameter, a loop variable
+    or a name bound twice is left as it is). ``fn``: a def whose nested functions are taken
+    out (closures.py)."""
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    once = assigned_once(fn) - params
+    lengths = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in once \
+                and isinstance(node.value, ast.Tuple) \
+                and not any(isinstance(e, ast.Starred) for e in node.value.elts):
+            lengths[node.targets[0].id] = len(node.value.elts)
+    if not lengths:
+        return
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
+            node.args = [item for a in node.args for item in _items(a, lengths)]
+
+
+def _items(arg, lengths):
+    """``arg``, or for ``*parts`` of a tuple of n items, ``parts[0], ..., parts[n - 1]``
+    (for ``*parts[i:j]`` with constant bounds, those of its items)."""
+    if not isinstance(arg, ast.Starred):
+        return [arg]
+    value, positions = arg.value, None
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+        bounds = [value.slice.lower, value.slice.upper, value.slice.step]
+        if all(b is None or isinstance(b, ast.Constant) and type(b.value) is int
+               for b in bounds) and (bounds[2] is None or bounds[2].value != 0):
+            positions = slice(*(b and b.value for b in bounds))
+        value = value.value
+    if not (isinstance(value, ast.Name) and value.id in lengths) \
+            or positions is None and value is not arg.value:
+        return [arg]
+    indices = range(lengths[value.id])[positions or slice(None)]
+    return [ast.copy_location(ast.Subscript(value=ast.Name(id=value.id, ctx=ast.Load()),
+                                            slice=ast.Constant(k), ctx=ast.Load()), arg)
+            for k in indices]
 
 
 def specialize(func, call, source, error, name):
