@@ -493,6 +493,11 @@ def test_a_tuple_a_loop_gives_constants_is_carried_item_by_item():
     assert ad.grad(fuzz_2295)(0.7, VEC) == pytest.approx(2.0)
 
 
+def test_a_helper_called_with_a_tuple_built_here_unpacked():
+    # (refused before: *args of a tuple the function builds at one place passes its items)
+    assert_grad(starred_call_to_a_helper, 0.7, -1.3, wrt=(0, 1))
+
+
 @pytest.mark.parametrize("f, word, args", [
     (iterating_a_list_while_appending, "appends to", None),
     (double_starred_call_to_a_helper, r"\*\*kwargs", None),
@@ -502,11 +507,6 @@ def test_a_tuple_a_loop_gives_constants_is_carried_item_by_item():
     (parameter_updated_in_place, "in place", (np.ones(2),)),
     (index_shadows_a_differentiated_value, "loop variable", None),
 ])
-def test_a_helper_called_with_a_tuple_built_here_unpacked():
-    # (refused before: *args of a tuple the function builds at one place passes its items)
-    assert_grad(starred_call_to_a_helper, 0.7, -1.3, wrt=(0, 1))
-
-
 def test_refused(f, word, args):
     with pytest.raises(ad.TransformError, match=word):
         gradient = ad.grad(f)
