@@ -321,6 +321,15 @@ class _InBlock(ast.NodeTransformer):
     def __init__(self, plan, names, n_rows):
         self.plan, self.names, self.n_rows = plan, names, n_rows
 
+    def visit(self, node):
+        """A number made of no row vector (``c.dot(c)`` of a vector argument ``c``, ...) is
+        the same in each block as for the whole: left as it is (its vectors not cut to the
+        block's rows). (A number made of row vectors is made of their count of rows.)"""
+        if isinstance(node, ast.expr) and self.plan.kind(node) == NUMBER and not \
+                ir.names_read(node) & {n for n, k in self.plan.kinds.items() if k == ROWS}:
+            return node
+        return super().visit(node)
+
     def visit_Call(self, node):
         plan = self.plan
         if plan.rows_product(node):   # (X.dot(w): the block's rows of X, all of w)
