@@ -33,9 +33,11 @@ import ast
 import builtins
 import itertools
 import linecache
+import os
 import re
 import threading
 import time
+import traceback
 import types
 import warnings
 
@@ -300,6 +302,13 @@ def _quiet_performance_warnings():
 
 
 def _compiling_error(error):
-    """Whether ``error`` is numba refusing to compile (not the compiled code raising)."""
+    """Whether ``error`` is numba refusing to compile (not the compiled code raising): one
+    of numba's errors, or any other raised from inside its compiler (a construct it types
+    but cannot lower raises NotImplementedError there)."""
+    from numba.core import compiler
     from numba.core.errors import NumbaError
-    return isinstance(error, NumbaError) or "cannot determine Numba type" in str(error)
+    if isinstance(error, NumbaError) or "cannot determine Numba type" in str(error):
+        return True
+    where = os.path.normcase(os.path.abspath(compiler.__file__))
+    return any(os.path.normcase(os.path.abspath(frame.filename)) == where
+               for frame in traceback.extract_tb(error.__traceback__))
