@@ -176,6 +176,12 @@ def takes_a_dict(p, x):
     return np.sum(p["w"] * x)
 
 
+def fills_an_alias(x, v):
+    w = v
+    w.fill(x)
+    return np.tanh(np.dot(w, w)) + 0.5
+
+
 @pytest.mark.parametrize("f, args, says", [
     (reads_a_global_array, (RNG.normal(size=3),),
      ["global or closure variable TABLE", "freeze", "pass it as an argument"]),
@@ -183,7 +189,11 @@ def takes_a_dict(p, x):
      ["the runtime helper ", "() (line ", "of the generated code), which has no numba version"]),
     (takes_a_dict, ({"w": RNG.normal(size=3)}, RNG.normal(size=3)),
      ["TypingError", "at line 1 of the generated code: def grad_takes_a_dict("]),
-], ids=["global_array", "helper", "typing_error"])
+    # (numba types item_written(g, ...) but cannot lower it: a NotImplementedError from its
+    # compiler, which was raised to the caller)
+    (fills_an_alias, (0.8, np.array([1.0, -1.0, 0.3])),
+     ["NotImplementedError: No definition for lowering"]),
+], ids=["global_array", "helper", "typing_error", "lowering_error"])
 def test_what_numba_cannot_compile_runs_as_python_with_a_warning(numba, f, args, says):
     g = ad.grad(f, backend="numba")
     with pytest.warns(fallback_warning()) as caught:

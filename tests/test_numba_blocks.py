@@ -235,3 +235,18 @@ def test_float32_data_keeps_its_precision(numba):
     plain = ad.grad(least_squares)(*args)
     assert got.dtype == plain.dtype == np.float32
     np.testing.assert_allclose(got, plain, rtol=2e-4, atol=1e-5)
+
+
+def offset_by_a_norm(w, X, y, c):
+    z = X.dot(w) + c.dot(c)
+    return np.sum((z - y) ** 2)
+
+
+def test_a_number_made_of_a_vector_one_entry_per_row_is_not_cut_into_blocks(numba):
+    """``c.dot(c)`` in a statement the blocks run, with ``c`` as long as ``X`` has rows: the
+    inner product of the whole of ``c`` in each block, not of the block's entries (it was
+    the block's, a silent wrong gradient)."""
+    w, X, y = data(2 * rows_per_block(256) + 7, 256, seed=12)
+    c = np.random.default_rng(2).standard_normal(len(y)) * 0.05
+    g = check_against_fd_and_plain(offset_by_a_norm, (w, X, y, c), 0)
+    assert "_rows_1" in g.numba.variants[0].text and "c.dot(c)" in g.numba.variants[0].text

@@ -26,22 +26,27 @@ what the issue asks for ("falling back with a clear message"), and it keeps a pr
 that runs without the backend running with it. ``warnings.simplefilter("error",
 NumbaFallbackWarning)`` makes the fallback an error. numba's semantics apply to the
 compiled code: the globals it reads (arrays, numbers) are frozen when it compiles, and
-integer arithmetic is machine integers.
+integers are 64-bit machine integers; a product, power or shift of two integers whose
+result is not Python's runs its call as plain Python (numba_integers.py), and an error
+from inside numba's compiler falls back as its refusals do.
 """
 
 import ast
 import builtins
 import itertools
 import linecache
+import os
 import re
 import threading
 import time
+import traceback
 import types
 import warnings
 
 from .. import ir
 from . import numba_helpers
 from .numba_blocks import blocked
+from .numba_integers import BeyondMachineIntegers
 from .numba_lowering import NotCompilable, lowered
 from .helpers import RUNTIME
 
@@ -205,6 +210,7 @@ class Compiled:
         self.python = python
         self.name = name
         self.fallback = None
+        self.beyond = False   # (whether a call's integers left 64 bits: it ran as Python)
         self.compile_seconds = []
         self.jitted = None
         self.text = None
@@ -237,8 +243,27 @@ class Compiled:
 
     def for_types_seen(self):
         """numba's compiled function, to call directly with arguments of the types of a call
-        that ran compiled (the fast path for numbers, fastpath.py); None if it falls back."""
-        return self.jitted if self.compile_seconds else None
+        that ran compiled (the fast path for numbers, fastpath.py), run as Python where its
+        integers leave 64 bits; None if it falls back."""
+        if not self.compile_seconds:
+            return None
+        jitted = self.jitted
+
+        def run(*args):
+            try:
+                return jitted(*args)
+            except BeyondMachineIntegers as error:
+                return self._beyond(error, args, {})
+        return run
+
+    def _beyond(self, error, args, kwargs):
+        """A call whose integers left 64 bits (numba_integers.py) run as Python."""
+        if not self.beyond:
+            self.beyond = True
+            warnings.warn(f"{self.name}(): {error} in numba's compiled code; calls that "
+                          f"compute such integers run as plain Python (Python's integers "
+                          f"are unbounded)", NumbaFallbackWarning, stacklevel=4)
+        return self.python(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
         jitted = self.jitted
@@ -253,6 +278,8 @@ class Compiled:
                 result = jitted(*args, **kwargs)
             self.compile_seconds.append(time.perf_counter() - start)
             return result
+        except BeyondMachineIntegers as error:
+            return self._beyond(error, args, kwargs)
         except Exception as error:
             if not _compiling_error(error):
                 raise   # (an error of the compiled code as it ran: Python's would be the same)
@@ -300,6 +327,13 @@ def _quiet_performance_warnings():
 
 
 def _compiling_error(error):
-    """Whether ``error`` is numba refusing to compile (not the compiled code raising)."""
+    """Whether ``error`` is numba refusing to compile (not the compiled code raising): one
+    of numba's errors, or any other raised from inside its compiler (a construct it types
+    but cannot lower raises NotImplementedError there)."""
+    from numba.core import compiler
     from numba.core.errors import NumbaError
-    return isinstance(error, NumbaError) or "cannot determine Numba type" in str(error)
+    if isinstance(error, NumbaError) or "cannot determine Numba type" in str(error):
+        return True
+    where = os.path.normcase(os.path.abspath(compiler.__file__))
+    return any(os.path.normcase(os.path.abspath(frame.filename)) == where
+               for frame in traceback.extract_tb(error.__traceback__))

@@ -36,6 +36,7 @@ def _make():
     from numba.core import types
     from numba.extending import overload
 
+    from .numba_integers import integer_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
     from .numba_sums import sum_helpers
@@ -55,6 +56,7 @@ def _make():
     made["real_value"] = _real_value_helper(kinds, overload)
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
+    made.update(integer_helpers(kinds, overload))
     return made
 
 

@@ -11,13 +11,16 @@
   loops on large arrays (numba_ufuncs.py);
 - ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,
   and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
-  (numba_products.py).
+  (numba_products.py);
+- ``a * b``, ``a ** b`` and ``a << b`` become calls of versions that, for two integers,
+  give Python's result or raise (numba_integers.py).
 """
 
 import ast
 import itertools
 
 from .. import ir
+from .numba_integers import OPERATORS
 from .numba_reductions import REWRITTEN
 from .numba_ufuncs import BINARY, UNARY
 
@@ -167,6 +170,12 @@ class _NumpyCalls(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.op, ast.MatMult):   # (stacks of matrices: numba_products.py)
             return ir.call(ir.load(self._name("matmul")), node.left, node.right)
+        helper = OPERATORS.get(type(node.op).__name__)
+        if helper is not None and not any(isinstance(side, ast.Constant)   # (not integers)
+                                          and type(side.value) is float
+                                          for side in (node.left, node.right)):
+            # (Python's integers: numba_integers.py)
+            return ir.call(ir.load(self._name(helper)), node.left, node.right)
         return node
 
     def _reduction(self, node, helper):

@@ -5,7 +5,8 @@ Checks the programs of seeds start .. start+count-1, prints a summary line
 failure, its seed, its kinds, what was wrong and the line-reduced program.
 ``--exclude alias,pairs`` generates no program of those kinds (the classic
 kind, numbers only, is ``--exclude all``). Exit status 1 if any program gave
-a wrong result, crashed or is suspect.
+a wrong result, crashed or is suspect. ``--backend numba`` also compares the gradients
+made with that backend with the plain ones (numba_check.py).
 """
 
 import argparse
@@ -41,11 +42,17 @@ def main(argv=None):
                              "(runtime.require_immutable: where the arguments' types do not show "
                              "that a value is a number, the generated code checks it) as a crash, "
                              "not as the refusal it is")
+    parser.add_argument("--backend", choices=("numba",),
+                        help="also differentiate each program checked OK with this backend and "
+                             "compare its results with the plain code's (numba: slow, a few "
+                             "seconds a program to compile; use --count 100-300)")
     parser.add_argument("--show", type=int, metavar="SEED",
                         help="print the program of SEED and its outcome, and exit")
     args = parser.parse_args(argv)
     exclude = FEATURES if args.exclude == "all" else tuple(k for k in args.exclude.split(",") if k)
     leniency = {"zero_d": not args.float_0d, "late_refusals": not args.late_refusals_are_crashes}
+    if args.backend:
+        leniency["backend"] = args.backend
     unknown = set(exclude) - set(FEATURES)
     if unknown:
         parser.error(f"unknown kinds {', '.join(sorted(unknown))}; the kinds are {', '.join(FEATURES)}")

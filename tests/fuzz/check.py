@@ -64,6 +64,7 @@ import adcompile as ad
 import adcompile.api as _api
 
 from .generator import FEATURES, REFLECTIVE_NAMES, generate
+from .numba_check import check_numba
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -95,6 +96,9 @@ class Outcome:
     second: str = ""
     #: the program's kinds (names from generator.FEATURES), empty for the classic kind
     kinds: frozenset = frozenset()
+    #: with --backend numba, for a program checked OK: "compiled", "fell back" (numba could not
+    #: compile it, the plain code ran) or "mixed"
+    numba: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -416,7 +420,7 @@ def _is_float_like(g):
 
 
 def check_program(source, argsets, label="p", second_order=False, zero_d=True,
-                  late_refusals=False):
+                  late_refusals=False, backend=None):
     """The Outcome of one program (module text defining ``f``) at its argument sets (keyword
     dicts; arrays may be given as tuples); ``second_order``: also check grad of grad (d2f/dx2)
     against differences of the gradient.
@@ -427,7 +431,10 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
     program that changes a 0-d argument in place through an alias); ``late_refusals=True``
     counts the TypeError of adcompile's call-time check ``runtime.require_immutable`` (an
     in-place change it cannot follow, found when the generated code runs) as a refusal,
-    not a crash (the contract asks for a TransformError)."""
+    not a crash (the contract asks for a TransformError).
+
+    ``backend="numba"``: a program checked OK is differentiated again with that backend,
+    and its results compared with the plain code's (numba_check.py)."""
     try:
         traced = _Traced(source)
         params, wrt = _signature(source)
@@ -443,7 +450,8 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
             # overflow or nan in values the program never uses is not our concern
             warnings.simplefilter("ignore", RuntimeWarning)
             outcome = _check_module(module.f, traced, [_materialize(a) for a in argsets],
-                                    params, wrt, second_order, source, zero_d, late_refusals)
+                                    params, wrt, second_order, source, zero_d, late_refusals,
+                                    backend)
     finally:
         _unload(name, path)
         _forget(module.f, lines_before)
@@ -526,7 +534,7 @@ def _late_refusal(exc):
 
 
 def _check_module(f, traced, argsets, params, wrt, second_order=False, source=None, zero_d=True,
-                  late_refusals=False):
+                  late_refusals=False, backend=None):
     positions = tuple(params.index(n) for n in wrt)
     # transformation: refusing is fine, anything else but success is a crash
     try:
@@ -542,6 +550,7 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
     reasons = []
     valid = 0
     second = ""
+    checked = []   # (kwargs, value, positional gradient, keyword gradient), for the backend
     for kwargs in argsets:
         reference = _reference(traced, kwargs, wrt)
         if isinstance(reference, str):
@@ -599,10 +608,17 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
         if problem is not None:
             problem.where = _plain(kwargs)
             return problem
+        checked.append((kwargs, results[0][3], results[0][4], results[2][4]))
     if not valid:
         return Outcome("invalid", "; ".join(sorted(set(reasons))))
+    how = ""
+    if backend == "numba":
+        problem, how = check_numba(f, _call, params, wrt, checked, Outcome, _crash)
+        if problem is not None:
+            return problem
     return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked"
-                         + (f"; second order {second}" if second else ""), second=second)
+                         + (f"; second order {second}" if second else ""), second=second,
+                   numba=how)
 
 
 def _forward(forward, params, wrt, kwargs):
@@ -843,6 +859,10 @@ def summary(results):
     if seconds:
         text += " (second order: " + ", ".join(f"{n} {what}" for what, n in
                                                 sorted(seconds.items())) + ")"
+    numba = collections.Counter(outcome.numba for outcome in outcomes if outcome.numba)
+    if numba:
+        text += " (numba: " + ", ".join(f"{numba[how]} {how}" for how in
+                                        ("compiled", "fell back", "mixed")) + ")"
     return text
 
 
