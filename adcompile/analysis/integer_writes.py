@@ -43,18 +43,21 @@ def integer_writes(fn):
     integers, as ``(op, base, kind)``: the ``ir.Op`` of the write, the name of the array
     written into, and INTEGER where it surely holds integers, None where that is not
     known."""
+    writes = [s for s in ir.walk(fn.body)
+              if isinstance(s, ir.Op) and s.rule.name in WRITES and len(s.inputs) == 3]
+    if not writes:
+        return []   # (most functions: no analysis to run)
     active = activity(fn)
     kinds = _Kinds(fn, varied_names(fn))
     found = []
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.Op) and s.rule.name in WRITES and len(s.inputs) == 3:
-            base, _, value = s.inputs
-            if not (isinstance(value, ast.Name) and value.id in active
-                    and isinstance(base, ast.Name)):
-                continue
-            kind = kinds.of(base.id)
-            if kind != FLOATING:
-                found.append((s, base.id, kind if kind is INTEGER else None))
+    for s in writes:
+        base, _, value = s.inputs
+        if not (isinstance(value, ast.Name) and value.id in active
+                and isinstance(base, ast.Name)):
+            continue
+        kind = kinds.of(base.id)
+        if kind != FLOATING:
+            found.append((s, base.id, kind if kind is INTEGER else None))
     return found
 
 
