@@ -9,8 +9,8 @@ rows that stay in the cache (``BLOCK_BYTES``): for each block, its rows of the p
 the elementwise work on them and the block's part of the transposed product, added to the
 parts before. Numbers the code sums the rows to (``unbroadcast(z_bar, b)`` for a number
 ``b``, ``np.sum``, ``np.mean``: the sum, divided once after) are added up over the blocks
-the same way. ``X`` is read from memory
-once; sums are added in another order, so values may differ in the last bits.
+the same way. ``X`` is read from memory once; sums are added in another order, so values
+may differ in the last bits.
 
 Only straight-line code (no loop, no branch) for arguments of known dimensions is
 rewritten, and only where each statement between the two products is a *row* statement
@@ -18,10 +18,10 @@ rewritten, and only where each statement between the two products is a *row* sta
 elementwise arithmetic, comparisons, NumPy ufuncs and the runtime's elementwise helpers
 of row vectors, numbers and vectors), a statement that reads no row vector and writes
 into no array (run before the blocks) or one that reads the sums (run after them); and
-no row vector is read but by the sums. Anything else leaves the code as it was. When it runs, the rewritten
-code checks that ``X`` has rows and that each vector argument it reads row by row has one
-entry per row of ``X``; otherwise (a vector NumPy would broadcast, or a wrong length that
-NumPy would refuse) it runs the code as it was."""
+no row vector is read but by the sums. Anything else leaves the code as it was. When it
+runs, the rewritten code checks that ``X`` has rows and that each vector it reads row by
+row has one entry per row of ``X``; otherwise (a vector NumPy would broadcast, or a wrong
+length that NumPy would refuse) it runs the code as it was."""
 
 import ast
 

@@ -1,7 +1,8 @@
 """numba versions of the helpers of reductions' adjoints (runtime/broadcast.py):
 ``unreduce``, ``unreduce_times`` and ``argmax_mask``, and of NumPy's reductions with an
-axis or keepdims (``max_along``, ``min_along``, ``sum_along``, ``mean_along``), for arrays of any number of
-dimensions reduced over all their axes (``axis=None``) or one (an int). The generated code
+axis or keepdims (``max_along``, ``min_along``, ``sum_along``, ``mean_along``), for
+arrays of any number of dimensions reduced over all their axes (``axis=None``) or one
+(an int). The generated code
 passes ``keepdims`` as a constant; numba asks the overloads first without constants'
 values and then with them, and an overload that needs the value refuses the first time.
 A tuple of axes, a float16 or complex array, and a number whose precision next to a

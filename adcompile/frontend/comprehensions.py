@@ -18,8 +18,9 @@ what adcompile already differentiates (a loop appending to a list, ``sum`` of a 
 Where the comprehension is the whole value of ``ys = [...]`` (and does not read ``ys``),
 the loop builds ``ys`` itself, so that the generated code keeps the user's name. A
 dict comprehension becomes a dict filled by a loop (``entries = {}``, then ``entries[k] =
-v`` in the loop), which is what a loop over a dict's items writes. The loop variable keeps the user's name unless the function uses that name elsewhere (a
-comprehension's variable is its own: it must not overwrite one of the function's).
+v`` in the loop), which is what a loop over a dict's items writes. The loop variable
+keeps the user's name unless the function uses that name elsewhere (a comprehension's
+variable is its own: it must not overwrite one of the function's).
 
 A comprehension stays as it is (and is refused later, or unrolled when it walks a
 structure: resolve.py) where moving its evaluation before the statement would change
