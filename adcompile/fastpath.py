@@ -9,10 +9,15 @@ parameters, testing each argument's type against the last one seen, about 0.05 t
 
     def grad_f(x, y, *, out_bar=absent):
         if type(x) is x_type and type(y) is y_type and out_bar is absent:
-            return for_numbers(x, y)
+            try:
+                return for_numbers(x, y)
+            except BeyondMachineIntegers:
+                pass
         return general((x, y), {} if out_bar is absent else {"out_bar": out_bar})
 
-Arguments given by keyword bind to the parameters as in ``f`` (Python's own messages for
+(numba's compiled code raises ``BeyondMachineIntegers`` where its integers would leave
+64 bits, backend/numba_integers.py: ``general`` then runs the call as Python; the ``try``
+costs nothing on Python 3.11 and later.) Arguments given by keyword bind to the parameters as in ``f`` (Python's own messages for
 any other keyword); ``out_bar``, which a gradient does not take, goes to ``general``, which
 says to use ``ad.vjp``. (``**keywords`` would cost a new dict a call: 35 ns of the 75 ns
 that the function costs on Python 3.11.)
@@ -58,6 +63,8 @@ import weakref
 
 import numpy as np
 
+from .backend.numba_integers import BeyondMachineIntegers
+
 # the names the function reads besides its parameters' (``<parameter>_type`` too)
 _ABSENT = object()   # out_bar not given
 _HELPERS = frozenset({"out_bar", "absent", "type", "for_numbers", "general"})
@@ -88,7 +95,8 @@ class NumberPath:
         self.inlined_for = None             # the code for numbers whose statements it runs
         self.inlined_codes = {}             # which parameters are floats -> its code inlined
         self.namespace = {"__builtins__": builtins, "type": type, "general": general,
-                          "for_numbers": None, "absent": _ABSENT}
+                          "for_numbers": None, "absent": _ABSENT,
+                          "BeyondMachineIntegers": BeyondMachineIntegers}
         self.namespace.update({f"{p}{kind}": None for p in params
                                for kind in ("_type", "_float_type")})
         module = ast.parse(self.text())
@@ -106,7 +114,10 @@ class NumberPath:
         args = f"({params},)" if len(self.params) == 1 else f"({params})"
         return (f"def {self.name}({params}, *, out_bar=absent):\n"
                 f"    if {guard} and out_bar is absent:\n"
-                f"        return for_numbers({params})\n"
+                f"        try:\n"
+                f"            return for_numbers({params})\n"
+                f"        except BeyondMachineIntegers:\n"
+                f"            pass\n"
                 f"    return general({args}, {{}} if out_bar is absent else "
                 f"{{'out_bar': out_bar}})\n")
 

@@ -243,18 +243,10 @@ class Compiled:
 
     def for_types_seen(self):
         """numba's compiled function, to call directly with arguments of the types of a call
-        that ran compiled (the fast path for numbers, fastpath.py), run as Python where its
-        integers leave 64 bits; None if it falls back."""
-        if not self.compile_seconds:
-            return None
-        jitted = self.jitted
-
-        def run(*args):
-            try:
-                return jitted(*args)
-            except BeyondMachineIntegers as error:
-                return self._beyond(error, args, {})
-        return run
+        that ran compiled (the fast path for numbers, fastpath.py, which calls this object
+        again, to run as Python, where the compiled code raises BeyondMachineIntegers);
+        None if it falls back."""
+        return self.jitted if self.compile_seconds else None
 
     def _beyond(self, error, args, kwargs):
         """A call whose integers left 64 bits (numba_integers.py) run as Python."""
