@@ -57,7 +57,7 @@ class Rewriter:
     def __init__(self, fn, structures):
         self.taken = names_in(fn)
         self.structures = structures
-        self.built = []   # the statements ys = [...] whose loops build ys: they go
+        self.built = []   # the statements ys = [...] whose loops build ys (they replace them)
         self.outside = _names_outside_comprehensions(fn)   # names a loop variable must avoid
 
     def fresh(self, base):
