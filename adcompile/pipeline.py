@@ -205,7 +205,7 @@ def guard_integer_writes(fn, target):
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
         check = ir.call(target.aliases["require_floating"], ir.load(base),
                         ast.Constant(where + message))
-        _insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
+        ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
     return fn
 
 
@@ -213,18 +213,6 @@ _INTEGER_WRITE = ("a value being differentiated is written into {base!r}, an arr
                   "or booleans: NumPy rounds it (or makes it a truth value) there, which has no "
                   "gradient. Make the array floating (np.zeros(n), dtype=float, 1.0 in a "
                   "literal), or round the value explicitly (np.floor(v)) if that is meant")
-
-
-def _insert_before(block, target, statement):
-    """Put ``statement`` just before the statement ``target`` of ``block`` (or of a block in
-    it), in place."""
-    for at, s in enumerate(block):
-        if s is target:
-            block.insert(at, statement)
-            return True
-        if any(_insert_before(inner, target, statement) for inner in ir.children(s)):
-            return True
-    return False
 
 
 IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes]

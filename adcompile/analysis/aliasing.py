@@ -1155,7 +1155,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
             if any(check is None for _, _, check in made):
                 _check_made_in_place(fn, is_number)
     for s, statement in guards:
-        _insert_before(fn.body, s, statement)
+        ir.insert_before(fn.body, s, statement)
 
 
 def _gives_sequence(s):
@@ -1333,16 +1333,6 @@ def _swap_note(source, name, other):
 def _symbol(node):
     return ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2].strip() \
         if isinstance(node, ast.AugAssign) else "+"
-
-
-def _insert_before(stmts, target, statement):
-    for i, s in enumerate(stmts):
-        if s is target:
-            stmts.insert(i, statement)
-            return True
-        if any(_insert_before(block, target, statement) for block in ir.children(s)):
-            return True
-    return False
 
 
 def changed_arguments(fn):

@@ -73,6 +73,10 @@ class _Kinds:
         return isinstance(t, self.types.Array) \
             and (not floating or isinstance(t.dtype, self.types.Float))
 
+    def entries(self, t):
+        """The type of the entries of an array type ``t``; a number type is its own."""
+        return t.dtype if isinstance(t, self.types.Array) else t
+
     def absent(self, t):
         """Whether an optional argument was left out or given as None."""
         return t is None or isinstance(t, (self.types.NoneType, self.types.Omitted))
@@ -271,7 +275,7 @@ def _stable_sigmoid_helper(kinds, overload):
 
     @overload(stable_sigmoid)
     def _stable_sigmoid(d):
-        kind = d.dtype if isinstance(d, types.Array) else d
+        kind = kinds.entries(d)
         if not kinds.number(kind) or isinstance(d, types.Array) and d.ndim == 0 \
                 or isinstance(kind, types.Float) and kind not in (types.float32, types.float64):
             return None
@@ -434,7 +438,7 @@ def _real_value_helper(kinds, overload):
     @overload(real_value)
     def _real_value(value, what):
         # a real number or array is itself; a complex one is refused when it runs
-        kind = value.dtype if isinstance(value, types.Array) else value
+        kind = kinds.entries(value)
         if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
             return lambda value, what: value
         if isinstance(kind, types.Complex):
@@ -459,7 +463,7 @@ def _real_sign_helper(kinds, overload):
 
     @overload(real_sign)
     def _real_sign(x):
-        kind = x.dtype if isinstance(x, types.Array) else x
+        kind = kinds.entries(x)
         if isinstance(kind, (types.Float, types.Integer)):
             return lambda x: np.sign(x)
         return None

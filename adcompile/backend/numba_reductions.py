@@ -31,7 +31,7 @@ def reduction_helpers(kinds, overload):
 
 def _float_dtype(t, kinds):
     """The NumPy dtype of a float32 or float64 array or number type ``t``, else None."""
-    kind = t.dtype if isinstance(t, kinds.types.Array) else t
+    kind = kinds.entries(t)
     return {kinds.types.float32: np.float32, kinds.types.float64: np.float64}.get(kind)
 
 

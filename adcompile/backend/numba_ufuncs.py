@@ -73,7 +73,7 @@ def _binary(ufunc, kinds, overload, numba):
     @overload(stub)
     def _stub(a, b):
         arrays = [t for t in (a, b) if isinstance(t, types.Array)]
-        precisions = {t.dtype if isinstance(t, types.Array) else t for t in (a, b)}
+        precisions = {kinds.entries(t) for t in (a, b)}
         if not arrays or len(precisions) != 1 \
                 or not all(_large_float_array(t, kinds) for t in arrays):
             return lambda a, b: ufunc(a, b)   # (numba's own)

@@ -10,7 +10,8 @@ from .build import add_to_item, assign, call, load, set_item, store
 from .copying import copy_function, copy_tree, same_tree
 from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigned_once,
                      assigns, base_of, child_nodes,
-                     changed_in_place, children, defined_names, live_before, names_mentioned,
+                     changed_in_place, children, defined_names, insert_before, live_before,
+                     names_mentioned,
                      names_read, names_used, own_assigns, own_reads, reads,
                      reads_outside_own_loops, rename, scope_stores, segments, walk,
                      walk_statements, walk_tree)
@@ -24,7 +25,7 @@ __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "L
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
            "assigns",
            "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",
-           "copy_tree", "defined_names", "live_before", "load", "names_mentioned", "names_read",
+           "copy_tree", "defined_names", "insert_before", "live_before", "load", "names_mentioned", "names_read",
            "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
            "rename", "same_tree", "scope_stores", "segments",
            "set_item", "store", "walk", "walk_statements", "walk_tree", "child_nodes"]

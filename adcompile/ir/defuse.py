@@ -214,6 +214,18 @@ def walk(stmts):
             yield from walk(block)
 
 
+
+def insert_before(block, target, statement):
+    """Put ``statement`` just before the statement ``target`` of ``block`` (or of a block in
+    it), in place; whether ``target`` was found."""
+    for at, s in enumerate(block):
+        if s is target:
+            block.insert(at, statement)
+            return True
+        if any(insert_before(inner, target, statement) for inner in children(s)):
+            return True
+    return False
+
 def own_reads(s):
     """Names an IR statement reads itself (not in the blocks it contains)."""
     if isinstance(s, Op):
