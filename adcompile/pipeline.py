@@ -36,7 +36,7 @@ from .ad.adjoints import refuse_second_order
 from .analysis import activity, callee_of, infer_ndims, infer_numbers
 from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis.complex_values import appended_call, complex_guards
-from .analysis.integer_writes import integer_writes
+from .analysis.integer_writes import integer_updates, integer_writes
 from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import normalize
@@ -93,14 +93,8 @@ def guard_rebindings(fn, target):
     if not fn.rebindings:
         return fn
     fn = ir.copy_function(fn)
-    key, params = target.key, target.params
-    # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
-    known = ({p: n == 0 for p, n in zip(params, key)},
-             {p: 0 if isinstance(n, tuple) and n[:2] == (None, False) else d for (p, d), n in zip(
-                 target.param_ndims.items(), key)})
-    _, ndim_of = infer_ndims(fn, known[1])
-    is_number = infer_numbers(fn, known[0], ndim_of)
-    arrays = {p for p, n in zip(params, key) if isinstance(n, tuple)}
+    known, ndim_of, is_number = _number_facts(fn, target)
+    arrays = {p for p, n in zip(target.params, target.key) if isinstance(n, tuple)}
 
     def guard(name, message):
         check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(message))
@@ -111,6 +105,19 @@ def guard_rebindings(fn, target):
 
     check_rebindings(fn, is_number, ndim_of, guard, arrays, augmented, known)
     return fn
+
+
+def _number_facts(fn, target):
+    """(known, ndim_of, is_number) of ``fn`` for the argument kinds of ``target``: ``known``
+    (parameter -> whether its argument is a number, parameter -> its ndim), and what
+    ``infer_ndims`` and ``infer_numbers`` infer from them."""
+    key, params = target.key, target.params
+    # (a 0-d array has no dimension: arithmetic on it gives NumPy scalars)
+    known = ({p: n == 0 for p, n in zip(params, key)},
+             {p: 0 if isinstance(n, tuple) and n[:2] == (None, False) else d for (p, d), n in zip(
+                 target.param_ndims.items(), key)})
+    _, ndim_of = infer_ndims(fn, known[1])
+    return known, ndim_of, infer_numbers(fn, known[0], ndim_of)
 
 
 def private_copies(fn, target):
@@ -186,10 +193,12 @@ def _place(fn, node):
 
 def guard_integer_writes(fn, target):
     """Refuse each write of a value being differentiated into an array known to hold
-    integers or booleans (NumPy rounds the value there: no gradient), and check, when the
-    code runs, those into arrays whose dtype is not known: ``require_floating(x, message)``
-    before the write (see analysis/integer_writes.py)."""
-    if not integer_writes(fn):
+    integers or booleans (NumPy rounds the value there: no gradient), and each ``x op= e``
+    adding one to such an array in place (NumPy raises there, where the compiled code would
+    make a new array); check, when the code runs, those into arrays whose dtype is not
+    known: ``require_floating(x, message)`` before the write (see
+    analysis/integer_writes.py)."""
+    if not integer_writes(fn) and not integer_updates(fn):
         return fn   # (most functions: what is written into is floating)
     fn = ir.copy_function(fn)
     # (the user's line of each write, and of the writes back into the array a view changed
@@ -199,20 +208,43 @@ def guard_integer_writes(fn, target):
     for op, base, kind in integer_writes(fn):
         source, node = origins.get(id(op), (fn.source, fn.source.node))
         message = _INTEGER_WRITE.format(base=fn.origin.get(base, (None, base))[1])
-        error = source.error(node, message)
-        if kind is not None:
-            raise error
-        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-        check = ir.call(target.aliases["require_floating"], ir.load(base),
-                        ast.Constant(where + message))
-        ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
+        _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None)
+    updates = integer_updates(fn)
+    if updates:
+        _, ndim_of, is_number = _number_facts(fn, target)
+    for rebinding, kind in updates:
+        x = ir.load(rebinding.old)
+        if is_number(x):
+            continue   # (n = 0; n += v: a new number, as in Python)
+        source, node = rebinding.origin
+        message = _INTEGER_UPDATE.format(statement=ast.unparse(node),
+                                         base=fn.origin.get(rebinding.old, (None, x.id))[1])
+        surely = kind is not None and (ndim_of(x) or 0) > 0   # (an array of integers)
+        _guard_floating(fn, target, (rebinding.statement, x.id), source.error(node, message),
+                        surely)
     return fn
+
+
+def _guard_floating(fn, target, write, error, refuse):
+    """Raise ``error`` if ``refuse``, else put ``require_floating(base, message)`` before
+    the statement of ``write`` (statement, base)."""
+    if refuse:
+        raise error
+    op, base = write
+    where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
+    check = ir.call(target.aliases["require_floating"], ir.load(base),
+                    ast.Constant(where + error.reason))
+    ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
 
 
 _INTEGER_WRITE = ("a value being differentiated is written into {base!r}, an array of integers "
                   "or booleans: NumPy rounds it (or makes it a truth value) there, which has no "
                   "gradient. Make the array floating (np.zeros(n), dtype=float, 1.0 in a "
                   "literal), or round the value explicitly (np.floor(v)) if that is meant")
+_INTEGER_UPDATE = ("{statement} puts values being differentiated into {base!r}, an array of "
+                   "integers or booleans, in place: NumPy cannot store floats there (Python "
+                   "raises a UFuncTypeError). Make the array floating (np.zeros(n), "
+                   "dtype=float, 1.0 in a literal)")
 
 
 IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes]

@@ -275,6 +275,56 @@ def test_a_write_into_an_array_of_unknown_dtype_is_checked_when_the_code_runs():
         np.concatenate([x[:3] * 10, b[3:]]) * x), V, np.arange(4.0)))
 
 
+# -- x op= v on an array of integers: NumPy raises, Python's code stops there ------------
+
+def counts_shifted(x):
+    z = np.arange(4)
+    z += x
+    return np.sum(z * x)
+
+
+def mask_scaled(x):
+    m = np.ones(4, dtype=bool)
+    m *= x
+    return np.sum(m)
+
+
+def buffer_given_shifted(x, buffer):
+    buffer += x
+    return np.sum(buffer * x)
+
+
+def counter_from_an_integer_sum(x):
+    total = np.sum(np.arange(4))   # a NumPy int: a number, made anew by += (checked)
+    total += np.sum(x)
+    start = 0
+    for i in range(4):
+        start += x[i] ** 2
+    return total * start
+
+
+@pytest.mark.parametrize("f", [counts_shifted, mask_scaled])
+def test_an_update_adding_floats_into_an_integer_array_is_refused(f):
+    with pytest.raises(TypeError, match="Cannot cast ufunc"):
+        f(V)   # (what Python does: the gradient had been of z + x)
+    with pytest.raises(ad.TransformError, match="an array of integers or booleans, in place"):
+        ad.grad(f)(V)
+
+
+def test_an_update_of_an_array_of_unknown_dtype_is_checked_when_the_code_runs():
+    with pytest.raises(TypeError, match=r"probes_4.py:\d+:5: buffer \+= x puts values"):
+        ad.grad(buffer_given_shifted)(V, np.arange(4))
+    got = assert_grad(buffer_given_shifted, V, np.arange(4.0))
+    assert_close(got, autograd_gradient(lambda x, b: np.sum((b + x) * x), V, np.arange(4.0)))
+
+
+def test_numbers_updated_are_made_anew_unchecked():
+    got = assert_grad(counter_from_an_integer_sum, V)
+    assert_close(got, autograd_gradient(counter_from_an_integer_sum, V))
+    # (0 is a number when transforming: nothing to check)
+    assert "require_floating(start" not in ad.show(counter_from_an_integer_sum, args=(V,))
+
+
 def floating_arrays_written(x):
     a = np.zeros(4)
     a[0] = x[0] * 10

@@ -61,6 +61,22 @@ def integer_writes(fn):
     return found
 
 
+def integer_updates(fn):
+    """The ``x op= e`` compiled as a new value being differentiated (``x_2 = x op e``) where
+    ``x`` may be an array of integers or booleans, as ``(rebinding, kind)`` (kind as in
+    ``integer_writes``): Python changes such an array in place, and NumPy refuses to store
+    floats in it (a UFuncTypeError), where the compiled code would make a new floating
+    array. Whether ``x`` is an array or a number (``n = 0; n += v``, a new value) is for
+    the caller to decide."""
+    updates = [r for r in fn.rebindings
+               if isinstance(r.statement, ir.Op) and r.statement.rule.name not in WRITES]
+    if not updates:
+        return []
+    kinds = _Kinds(fn, varied_names(fn))
+    return [(r, kind if kind is INTEGER else None) for r in updates
+            for kind in [kinds.of(r.old)] if kind != FLOATING]
+
+
 class _Kinds:
     """The kind of each name's array (FLOATING, INTEGER or None) by the statements that
     assign it: a name assigned in several places (in a loop, after an if) has a kind only

@@ -119,9 +119,8 @@ def require_immutable(x, message):
 def require_floating(x, message):
     """Raise TypeError(message) where ``x`` is an array of integers or booleans: a value being
     differentiated written into it is rounded (or made a truth value), which has no
-    gradient (see analysis/integer_writes.py)."""
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None and dtype.kind in "biu":
+    gradient, and ``x op= v`` cannot store it (see analysis/integer_writes.py)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biu":   # (a NumPy int is a number)
         raise TypeError(message)
 
 
