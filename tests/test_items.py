@@ -733,6 +733,28 @@ def test_items_assigned_by_one_tuple_assignment(f):
     check_both_modes(f, rng.normal(size=4))
 
 
+def entries_swapped_cubed(x):
+    y = x * 1.0
+    y[0], y[2] = y[2], y[0]
+    return np.sum(y ** 3 * x)
+
+
+def test_a_swap_of_entries_differentiated_twice():
+    # The code differentiated again is made for arguments of any kind, where y[0] could be
+    # a row (a view the swap changes): it checks when it runs that y[0] read before the
+    # swap is a number. It had checked that y is one, which an array never is: refused.
+    from test_second_order import assert_second_order
+    x = rng.normal(size=4)
+    assert_second_order(entries_swapped_cubed, x)
+    code = ad.show(entries_swapped_cubed)   # (for arguments of any kind)
+    assert re.search(r"require_immutable\(_value\d, ", code) and "require_immutable(y" not in code
+    A = rng.normal(size=(4, 2))
+    # (rows: views; the message says what the user wrote, not the names of the split)
+    with pytest.raises(TypeError, match=r"'y\[0\], y\[2\] = y\[2\], y\[0\]' changes the "
+                                        r"array 'y' in place, and 'y\[0\]', read before"):
+        ad.hessian(entries_swapped_cubed)(A)
+
+
 def test_items_unpacked_from_a_value_that_is_not_a_display_stay_refused():
     def f(x):
         y = x * 1.0

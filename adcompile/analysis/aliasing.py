@@ -1073,7 +1073,9 @@ def _dead_statements(fn):
 
 
 def _user_name(fn, name):
-    return fn.origin.get(name, (None, name))[1]
+    """What the user wrote for the generated name ``name``."""
+    origin = fn.origin.get(name, (None, name))
+    return fn.spellings.get(origin, origin[1])
 
 
 def _mutation_message(fn, s, reader):
@@ -1106,7 +1108,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     gives the call: every name sharing the array sees the change), refused if the gradient
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
-    message)`` gives the statement). ``known``: (parameter -> whether it is a number,
+    message)`` gives the statement; see _checked_name). ``known``: (parameter -> whether it is a number,
     parameter -> its ndim) as the arguments' types tell, which ``is_number`` and ``ndim_of``
     were inferred from (by default what they say of the parameters' names: of a name a
     loop assigns too, what it holds in the loop)."""
@@ -1130,7 +1132,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
             or rebinding.old in sequences
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-        check = None if array else guard(rebinding.old, where + message)
+        check = None if array else guard(_checked_name(fn, rebinding, s, observer), where + message)
         if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:
             # refused when the code made for arguments of unknown kinds runs)
@@ -1299,6 +1301,15 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
                 f"{other!r}, which may hold the same array, is read afterwards; adcompile "
                 f"computes the item as a new array here, so the two would differ. Write "
                 f"{item} = {item} {_symbol(node)} ... to make a new array")
+    split = getattr(node, ir.SPLIT_FROM, None)
+    if isinstance(target, ast.Subscript) and split is not None:   # y[0], y[1] = y[1], y[0]
+        return (f"{_assignment_text(split)!r} changes the array {name!r} in place, and "
+                f"{other!r}, read before, may share its memory (a row of a matrix is a view of "
+                f"it): Python assigns the targets one at a time, so a value that is a view "
+                f"sees what the assignments before it changed (a swap of rows does not "
+                f"swap), and adcompile computes {name} as a new array here, so the two would "
+                f"differ. Assign copies ({other}.copy()), or index once "
+                f"({name}[[i, j]] = {name}[[j, i]])")
     if isinstance(target, ast.Subscript):   # x[i] = v
         return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
                 f"{other!r}, which may share its memory (the same array under another name, "
@@ -1311,6 +1322,53 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
             f"{name} as a new array here, so the two would differ. Write {name} = "
             f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "
             f"value), or copy {name!r} where it is made")
+
+
+def _assignment_text(s):
+    """The assignment ``s`` as the user would write it (``a, b = b, a``, no parentheses)."""
+    parts = [*s.targets, s.value]
+    return " = ".join(", ".join(map(ast.unparse, e.elts)) if isinstance(e, ast.Tuple) and e.elts
+                      else ast.unparse(e) for e in parts)
+
+
+def _writes_item(s):
+    """Whether ``s`` is the primitive of ``x[index] = v`` or ``x[index] op= v``."""
+    return isinstance(s, ir.Op) and s.rule.name in ("with_item", "added_at", "subtracted_at")
+
+
+def _checked_name(fn, rebinding, s, observer):
+    """The name the check before ``s`` requires to hold a number when the code runs: ``x``
+    of ``x op= e``. ``x[i] = v`` changes ``x``, never a number: there the other name
+    ``observer``, where it has its value before ``s`` (``y[0], y[1] = y[1], y[0]`` of a
+    vector reads numbers, of a matrix views); else ``x`` (refused when the code runs)."""
+    held = _held_before(fn, s, observer) if _writes_item(s) else None
+    return held or rebinding.old
+
+
+def _held_before(fn, s, name):
+    """A name that holds, each time ``s`` runs, the object ``name`` holds after it: ``name``
+    itself if a statement before ``s`` in the block holding it assigns it, else the name
+    a copy of that object was made from (``_value2_2 = _value2``), so found; else None."""
+    while _defined_before(fn.body, s, name) is None:
+        made = [t for t in ir.walk(fn.body) if name in ir.own_assigns(t)]
+        if len(made) != 1 or not (isinstance(made[0], ir.Op) and made[0].rule.name == "copy"
+                                  and isinstance(made[0].inputs[0], ast.Name)):
+            return None
+        name = made[0].inputs[0].id
+    return name
+
+
+def _defined_before(block, s, name):
+    """``name`` if a statement before ``s`` in the block holding it assigns ``name`` (each
+    time ``s`` runs, ``name`` has a value there), else None."""
+    for at, t in enumerate(block):
+        if t is s:
+            return name if any(name in ir.own_assigns(u) for u in block[:at]) else None
+        for inner in ir.children(t):
+            found = _defined_before(inner, s, name)
+            if found is not None or any(u is s for u in ir.walk(inner)):
+                return found
+    return None
 
 
 def _swap_note(source, name, other):
