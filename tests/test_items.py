@@ -755,6 +755,24 @@ def test_a_swap_of_entries_differentiated_twice():
         ad.hessian(entries_swapped_cubed)(A)
 
 
+def entry_read_and_array_named_again(x):
+    y = x * 1.0
+    a = y[0]   # a number for a vector
+    b = y      # the array itself: sees the write
+    y[0] = 5.0 * x[1]
+    return np.sum(b * a) + np.sum(y)
+
+
+def test_a_write_with_two_names_that_may_share_the_array_checks_the_array():
+    # (checking that a is a number would let b's change go unseen: the check asks y to be
+    # one, which refuses whenever the code runs; for a vector, when transforming)
+    assert "require_immutable(y, " in ad.show(entry_read_and_array_named_again)
+    for call in (lambda x: ad.grad(entry_read_and_array_named_again)(x),
+                 lambda x: ad.hessian(entry_read_and_array_named_again)(x)):
+        with pytest.raises((ad.TransformError, TypeError), match="'b', which may share"):
+            call(rng.normal(size=3))
+
+
 def test_items_unpacked_from_a_value_that_is_not_a_display_stay_refused():
     def f(x):
         y = x * 1.0

@@ -865,10 +865,11 @@ def _making_loops(objects, order):
     return common or frozenset()
 
 
-def rebinding_hazards(fn, aliases):
-    """For each ``x op= e`` that normalization compiled as ``x_2 = x op e``: the name of
-    another variable that may share x's object and is read afterwards (so that the new
-    value is exact only if x is not an array), or None."""
+def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
+    """For each ``x op= e`` that normalization compiled as ``x_2 = x op e`` where the new
+    value is exact only if x is not an array: (its ir.Rebinding, its statement, the names
+    of other variables that may share x's object and are read afterwards). The first such
+    name only, but all of them where ``every(rebinding, statement)``."""
     order = _program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e[1])
     stores, stale, defs = _stores(fn, entries)
@@ -877,52 +878,36 @@ def rebinding_hazards(fn, aliases):
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = _changed_by(aliases, rebinding)
-        observer = None
+        observers, first = [], not every(rebinding, s)
         # the variable's later versions, and those of the other names of the array given
         # their new values (views.py), hold the new values, as Python's names do
         olds = {rebinding.old} | {x.old for x in rebinding.refresh}
         same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
             here = order[id(s)]
-            _, pos, loops, branches, _ = here
-
             after = _sees_the_update(aliases, objects, here, defs, stores, olds,
                                      rebinding.new)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
-            readers = [(r, rpos) for r, rpos, *_ in entries
-                       if (r is not s or loops) and _follows(order[id(r)], here)
+            readers = [r for r, *_ in entries
+                       if (r is not s or here[2]) and _follows(order[id(r)], here)
                        and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
-            # (a store in the other block of an if than the statement or the reader is not
-            # between them)
-            for r, rpos in readers:
-                names = ir.own_reads(r)
-                _, _, rloops, rb, _ = order[id(r)]
-                if rpos > pos and r is not s and not _exclusive(branches, rb):
-                    # (the old name assigned again in between)
-                    names = names - {o for o in olds & names if any(
-                        pos < q < rpos and not _exclusive(qb, branches)
-                        and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
-                else:
-                    # in a later iteration: a name assigned in a loop around both has a value
-                    # made after the change, computed from values read after it (checked
-                    # here), unless it is an old value given back (see _settle_refreshes):
-                    # a name the body assigns once is assigned in the iteration that reads
-                    # it; a loop's name at the end of each iteration only where the variable
-                    # changed, as those of the names the change renews always do
-                    names = {n for n in names if not (
-                        (n in olds or n not in carried) and n not in stale
-                        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
-                observer = _observer(fn, aliases, objects, sorted(names), olds, same,
-                                     lambda n, reader=order[id(r)]: after(n, reader))
-                if observer:
+            for r in readers:
+                names = _old_names_read(r, (here, order[id(r)]), olds, stores,
+                                        (carried, stale))
+                observers += [n for n in _observers(
+                    fn, aliases, objects, sorted(names), olds, same,
+                    lambda n, reader=order[id(r)]: after(n, reader)) if n not in observers]
+                if observers and first:
                     break
-            observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
-        found.append((rebinding, s, observer))
-    return [(r, s, o) for r, s, o in found if o is not None]
+            if not (observers and first):
+                observers += [n for n in _returned_observers(fn, aliases, objects, olds, same,
+                                                             after) if n not in observers]
+        found.append((rebinding, s, observers[:1] if first else observers))
+    return [(r, s, o) for r, s, o in found if o]
 
 
 def _changed_by(aliases, rebinding):
@@ -954,26 +939,46 @@ def _stores(fn, entries):
     return stores, stale, defs
 
 
-def _observer(fn, aliases, objects, names, olds, same, after):
-    """The first of ``names`` that may hold one of ``objects`` (those an ``x op= e``
-    changes) and is not a later version of the variable (a name other than its names
-    ``olds`` whose origin is in ``same``, theirs) nor a value made after the update from
-    its result (``after``, see _sees_the_update), or None."""
-    for n in names:
-        if n not in olds and fn.origin.get(n) in same:
-            continue
-        if aliases.reach(n) & objects and not after(n):
-            return n
-    return None
+def _old_names_read(r, places, olds, stores, loop_names):
+    """The names the statement ``r`` reads that may hold their values from before the
+    update (``places``: the entries of _program_order of the update and of ``r``; ``olds``:
+    the variable's names; ``loop_names``: the names loops carry, and those given old values
+    back, see _stores)."""
+    (_, pos, loops, branches, _), (_, rpos, rloops, rb, _) = places
+    names = ir.own_reads(r)
+    if rpos > pos and places[0][0] is not r and not _exclusive(branches, rb):
+        # (the old name assigned again in between; a store in the other block of an if than
+        # the statement or the reader is not between them)
+        return names - {o for o in olds & names if any(
+            pos < q < rpos and not _exclusive(qb, branches)
+            and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
+    # in a later iteration: a name assigned in a loop around both has a value made after
+    # the change, computed from values read after it (checked here), unless it is an old
+    # value given back (see _settle_refreshes): a name the body assigns once is assigned in
+    # the iteration that reads it; a loop's name at the end of each iteration only where the
+    # variable changed, as those of the names the change renews always do
+    carried, stale = loop_names
+    return {n for n in names if not (
+        (n in olds or n not in carried) and n not in stale
+        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
 
 
-def _returned_observer(fn, aliases, objects, olds, same, after):
-    """A name the function returns that may hold one of ``objects`` and is neither one of
-    the variable's names ``olds`` nor a later version of it, nor made after the update (see
-    _observer), or None."""
-    return next((e.id for e in fn.outputs if isinstance(e, ast.Name)
-                 and e.id not in olds and fn.origin.get(e.id) not in same
-                 and aliases.reach(e.id) & objects and not after(e.id)), None)
+def _observers(fn, aliases, objects, names, olds, same, after):
+    """Those of ``names`` that may hold one of ``objects`` (those an ``x op= e`` changes)
+    and are not a later version of the variable (a name other than its names ``olds``
+    whose origin is in ``same``, theirs) nor a value made after the update from its result
+    (``after``, see _sees_the_update)."""
+    return [n for n in names if (n in olds or fn.origin.get(n) not in same)
+            and aliases.reach(n) & objects and not after(n)]
+
+
+def _returned_observers(fn, aliases, objects, olds, same, after):
+    """The names the function returns that may hold one of ``objects`` and are neither one
+    of the variable's names ``olds`` nor a later version of it, nor made after the update
+    (see _observers)."""
+    return [e.id for e in fn.outputs if isinstance(e, ast.Name)
+            and e.id not in olds and fn.origin.get(e.id) not in same
+            and aliases.reach(e.id) & objects and not after(e.id)]
 
 
 def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
@@ -1120,7 +1125,10 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     made, guards = [], []
     # (the lists and tuples primitives give, list(B), np.split(x, 2): never a number)
     sequences = {s.target for s in ir.walk(fn.body) if _gives_sequence(s)}
-    for rebinding, s, observer in rebinding_hazards(fn, facts):
+    # (every name that may share the array, where the check may ask them: _checked_name)
+    for rebinding, s, observers in rebinding_hazards(fn, facts, lambda r, s: _writes_item(
+            s) and ndim_of(ir.load(r.old)) is None):
+        observer = observers[0]
         x = ir.load(rebinding.old)
         if is_number(x):
             continue
@@ -1132,7 +1140,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
             or rebinding.old in sequences
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-        check = None if array else guard(_checked_name(fn, rebinding, s, observer), where + message)
+        check = None if array else guard(_checked_name(fn, rebinding, s, observers), where + message)
         if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:
             # refused when the code made for arguments of unknown kinds runs)
@@ -1146,18 +1154,28 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         else:
             guards.append((s, check))
     if made:
-        try:
-            _check_made_in_place(fn, is_number)
-        except TransformError:
-            # where the value may be a number, the check when the code runs instead
-            for s, before, check in made:
-                if check is not None:
-                    s.stmt, s.pure = before
-                    guards.append((s, check))
-            if any(check is None for _, _, check in made):
-                _check_made_in_place(fn, is_number)
+        guards += _made_in_place_or_checked(fn, made, is_number)
     for s, statement in guards:
         ir.insert_before(fn.body, s, statement)
+
+
+def _made_in_place_or_checked(fn, made, is_number):
+    """Keep the updates ``made`` in place (``augmented``) if the gradient never reads what
+    they change before them; else, where the value may be a number, the check when the
+    code runs instead: those checks, as (statement, check). (``made``: (statement, the
+    kept statement and purity it had, its check or None).)"""
+    try:
+        _check_made_in_place(fn, is_number)
+        return []
+    except TransformError:
+        guards = []
+        for s, before, check in made:
+            if check is not None:
+                s.stmt, s.pure = before
+                guards.append((s, check))
+        if any(check is None for _, _, check in made):
+            _check_made_in_place(fn, is_number)
+        return guards
 
 
 def _gives_sequence(s):
@@ -1336,12 +1354,14 @@ def _writes_item(s):
     return isinstance(s, ir.Op) and s.rule.name in ("with_item", "added_at", "subtracted_at")
 
 
-def _checked_name(fn, rebinding, s, observer):
+def _checked_name(fn, rebinding, s, observers):
     """The name the check before ``s`` requires to hold a number when the code runs: ``x``
-    of ``x op= e``. ``x[i] = v`` changes ``x``, never a number: there the other name
-    ``observer``, where it has its value before ``s`` (``y[0], y[1] = y[1], y[0]`` of a
-    vector reads numbers, of a matrix views); else ``x`` (refused when the code runs)."""
-    held = _held_before(fn, s, observer) if _writes_item(s) else None
+    of ``x op= e``. ``x[i] = v`` changes ``x``, never a number: there the one other name
+    that may share it (``observers``), where it has its value before ``s`` (``y[0], y[1] =
+    y[1], y[0]`` of a vector reads numbers, of a matrix views); else ``x`` (refused when
+    the code runs)."""
+    held = _held_before(fn, s, observers[0]) if _writes_item(s) and len(observers) == 1 \
+        else None
     return held or rebinding.old
 
 
