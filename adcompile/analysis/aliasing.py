@@ -28,6 +28,7 @@ specialisation to argument types decides (see ``check_rebindings``).
 import ast
 import builtins
 import types
+from typing import NamedTuple
 
 import numpy as np
 
@@ -754,18 +755,26 @@ def _reverse_reads(s):
     return set()
 
 
+class _Place(NamedTuple):
+    """Where a statement is (see _program_order)."""
+
+    statement: object
+    position: int            # in program order
+    loops: frozenset         # ids of the enclosing loops
+    branches: frozenset      # the branches of ifs it is in: (id of the if, 0 body / 1 else)
+    leaves: frozenset        # ids of the enclosing loops it surely leaves once it has run:
+    #                          every path from it reaches a break before the next iteration
+
+
 def _program_order(body):
-    """id(statement) -> (statement, position in program order, ids of the enclosing loops,
-    the branches of ifs it is in: a set of (id of the if, 0 for its body or 1 for its
-    else), ids of the enclosing loops it surely leaves once it has run: every path from it
-    reaches a break of the loop before the loop's next iteration)."""
+    """id(statement) -> its _Place."""
     order = {}
 
     def visit(stmts, loops, branches, leaves, innermost):
         for i, s in enumerate(stmts):
             gone = leaves | {innermost} if innermost and (
-                _breaks(stmts[i + 1:]) or _one_step(order[innermost][0])) else leaves
-            order[id(s)] = (s, len(order), loops, branches, gone)
+                _breaks(stmts[i + 1:]) or _one_step(order[innermost].statement)) else leaves
+            order[id(s)] = _Place(s, len(order), loops, branches, gone)
             for k, block in enumerate(ir.children(s)):
                 if isinstance(s, ir.Loop):
                     visit(block, loops | {id(s)}, branches, gone, id(s))
@@ -834,16 +843,16 @@ def check_mutations(fn, aliases):
     """Refuse a statement kept as written that changes, in place, an object a primitive read
     before it (or in the same loop): the reverse sweep would read the changed values."""
     order = _program_order(fn.body)
-    entries = sorted(order.values(), key=lambda e: e[1])
+    entries = sorted(order.values(), key=lambda e: e.position)
     for s, pos, loops, branches, leaves in entries:
         objects = aliases.changed_objects(s)
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
         # iteration read another object
-        here = (s, pos, loops - _making_loops(objects, order), branches, leaves)
+        here = _Place(s, pos, loops - _making_loops(objects, order), branches, leaves)
         for entry in entries:
-            r = entry[0]
+            r = entry.statement
             if r is s or not _follows(here, entry):
                 continue
             for n in sorted(_reverse_reads(r)):
@@ -861,7 +870,7 @@ def _making_loops(objects, order):
         made = order.get(int(number)) if at and number.isdigit() else None
         if made is None:
             return frozenset()
-        common = made[2] if common is None else common & made[2]
+        common = made.loops if common is None else common & made.loops
     return common or frozenset()
 
 
@@ -871,9 +880,9 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
     of other variables that may share x's object and are read afterwards). The first such
     name only, but all of them where ``every(rebinding, statement)``."""
     order = _program_order(fn.body)
-    entries = sorted(order.values(), key=lambda e: e[1])
+    entries = sorted(order.values(), key=lambda e: e.position)
     stores, stale, defs = _stores(fn, entries)
-    carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
+    carried = {e.statement.target for e in entries if isinstance(e.statement, ir.Carry)}
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
@@ -890,7 +899,7 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [r for r, *_ in entries
-                       if (r is not s or here[2]) and _follows(order[id(r)], here)
+                       if (r is not s or here.loops) and _follows(order[id(r)], here)
                        and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
@@ -928,13 +937,13 @@ def _stores(fn, entries):
     loop's index or counter, made after nothing)."""
     stores, stale, defs = {}, set(), {}
     for e in entries:
-        for n in ir.own_assigns(e[0]):
-            stores.setdefault(n, []).append(e[1:4])
+        for n in ir.own_assigns(e.statement):
+            stores.setdefault(n, []).append((e.position, e.loops, e.branches))
             defs.setdefault(n, []).append(e)
-            if id(e[0]) in getattr(fn, "given_back", ()):
+            if id(e.statement) in getattr(fn, "given_back", ()):
                 stale.add(n)
-    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
-                                for n in (e[0].index, e[0].counter) if n]:
+    for p in list(fn.params) + [n for e in entries if isinstance(e.statement, ir.Loop)
+                                for n in (e.statement.index, e.statement.counter) if n]:
         defs.setdefault(p, []).append(None)
     return stores, stale, defs
 
@@ -1010,23 +1019,25 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     Python's does. ``defs``: name -> the entries of the statements assigning it;
     ``stores``: name -> (position, loops, branches) of those; ``shares``: (whether a name
     may share memory with the array, whether the value a statement assigns may)."""
-    key = (name, id(reader[0]) if reader else None)
+    key = (name, id(reader.statement) if reader else None)
     if key in memo:
         return memo[key]
     memo[key] = False   # (a name made from itself: not shown)
-    _, pos, _, branches, _ = here
+    pos, branches = here.position, here.branches
     made, (name_shares, gives_shared) = defs.get(name), shares
-    found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
+    found = bool(made) and None not in made and all(not gives_shared(d.statement) or (
         # the update's own result, read later in its iteration (an inlined helper's
         # u[1:-1] += ..., returned into the caller's u in a loop): the new values
-        name == result and d[0] is here[0] and _same_iteration(d, reader, len(made))) or (
-        d[1] > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
-        and not _exclusive(branches, d[3]) and all(
-            m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
-                              and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
+        name == result and d.statement is here.statement
+        and _same_iteration(d, reader, len(made))) or (
+        d.position > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
+        and not _exclusive(branches, d.branches) and all(
+            m in olds and any(pos < q < d.position and not _exclusive(qb, branches)
+                              and not _exclusive(qb, d.branches)
+                              for q, _, qb in stores.get(m, ()))
             or m == result or not name_shares(m) or m not in olds and _made_after(
                 m, here, defs, stores, olds, result, shares, memo, d)
-            for m in ir.own_reads(d[0])))
+            for m in ir.own_reads(d.statement)))
         for d in made)
     memo[key] = found
     return found
@@ -1039,7 +1050,7 @@ def _same_iteration(made, reader, assignments):
     a Carry assigns too), a plain statement, with the reader after it in program order
     inside the same loops and the same blocks of ifs. An update before ``made`` in those
     loops then runs again only after the reader."""
-    if reader is None or assignments != 1 or isinstance(made[0], (ir.Carry, ir.Loop, ir.If)):
+    if reader is None or assignments != 1 or isinstance(made.statement, (ir.Carry, ir.Loop, ir.If)):
         return False
     _, pos, loops, branches, _ = made
     _, rpos, rloops, rbranches, _ = reader
@@ -1060,7 +1071,7 @@ def _dead_statements(fn):
         isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)}
     readers = {}   # name -> the entries of the statements reading it
     for entry in order.values():
-        for n in ir.own_reads(entry[0]):
+        for n in ir.own_reads(entry.statement):
             readers.setdefault(n, []).append(entry)
     outputs = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
     live = {i for i in order if i not in pure}
@@ -1069,8 +1080,8 @@ def _dead_statements(fn):
         changed = False
         for i in pure - live:
             here = order[i]
-            names = ir.defined_names(here[0])
-            if names & outputs or any(id(r[0]) in live and _follows(r, here)
+            names = ir.defined_names(here.statement)
+            if names & outputs or any(id(r.statement) in live and _follows(r, here)
                                       for n in names for r in readers.get(n, ())):
                 live.add(i)
                 changed = True
