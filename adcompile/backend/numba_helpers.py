@@ -56,6 +56,7 @@ def _make():
     made["real_value"] = _real_value_helper(kinds, overload)
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
+    made["require_array"] = _require_array_helper(kinds, overload)
     made.update(integer_helpers(kinds, overload))
     return made
 
@@ -488,3 +489,20 @@ def _require_floating_helper(kinds, overload):
         return lambda x, message: None
 
     return require_floating
+
+
+def _require_array_helper(kinds, overload):
+    """The numba version of ``require_array`` (frontend/calls.py): nothing for an array or a
+    number; another value is refused at typing, so that the plain code runs and raises."""
+    types = kinds.types
+
+    def require_array(x, message):
+        raise NotImplementedError
+
+    @overload(require_array)
+    def _require_array(x, message):
+        if isinstance(x, types.Array) or kinds.number(x):
+            return lambda x, message: None
+        return None
+
+    return require_array
