@@ -1124,3 +1124,44 @@ def test_methods_of_arrays_and_of_objects_passed_in_still_differentiated():
     assert_close(got, 12.0 * v, 1e-12, 0)
     A = rng.normal(size=(3, 2))
     check_model(method_of_a_constant_array, v, A)
+
+
+# -- idioms of the examples that were refused --------------------------------------------------
+
+def activated(x, w, activation=np.tanh):
+    return activation(w * x)
+
+
+def relu_activated(x, w, activation=relu):
+    return activation(w * x)
+
+
+def defaults_that_are_functions(w, x):
+    return np.sum(activated(x, w)) + np.sum(relu_activated(x, w)) \
+        + np.sum(activated(x, w, np.sin))
+
+
+def with_a_column_of_ones(weights, *parts):
+    return np.dot(np.hstack(parts + (np.ones((parts[0].shape[0], 1)),)), weights)
+
+
+def with_a_leading_column(weights, *parts):
+    return np.dot(np.hstack((np.ones((parts[0].shape[0], 1)),) + parts), weights)
+
+
+def extra_arguments_joined_to_a_tuple(w, a, b):
+    return np.sum(with_a_column_of_ones(w, a, b) ** 2) + np.sum(with_a_leading_column(w, b, a))
+
+
+def test_a_function_as_a_default_argument():
+    # (was refused: "called without activation=, whose default is not a literal")
+    w, x = np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -3.0])
+    got = check_model(defaults_that_are_functions, w, x)
+    assert_close(got, x / np.cosh(w * x) ** 2 + (w * x > 0) * x + x * np.cos(w * x), 1e-12, 0)
+
+
+def test_extra_arguments_joined_to_a_tuple():
+    # (``parts + (ones,)`` of *parts was refused as a primitive applied to a whole list)
+    a, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    check_model(extra_arguments_joined_to_a_tuple, rng.normal(size=(4, 2)), a, b)
+    check_model(extra_arguments_joined_to_a_tuple, rng.normal(size=(4, 2)), a, b, wrt=(1, 2))

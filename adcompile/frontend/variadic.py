@@ -4,7 +4,8 @@ Where a call is inlined, how many extra positional arguments and which extra
 keywords it passes are known. The callee is then inlined as a function with one
 keyword-only parameter for each (``specialize``): ``args`` reads as the tuple
 of them, ``kwargs`` as the dict; ``args[0]``, ``args[1:]``, ``len(args)``,
-``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``for a in args``
+``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``args + (x,)`` is one
+tuple display, ``for a in args``
 is unrolled, and ``g(*args)`` / ``g(**kwargs)`` pass the arguments on
 (``expand_unpacking``). In the same way, ``g(*parts)`` of a tuple the function builds
 at one place passes its items (``expand_local_tuples``, a pass of ``desugar``).
@@ -191,6 +192,16 @@ class _Bind(ast.NodeTransformer):
             keys = [ast.Constant(k) for k in self.entries]
             values = [ast.Name(id=n, ctx=ast.Load()) for n in self.entries.values()]
             return ast.copy_location(ast.Dict(keys=keys, values=values), node)
+        return node
+
+    def visit_BinOp(self, node):
+        """``args + (x,)`` (or ``(x,) + args``): the one tuple display of the items of both,
+        which is the tuple Python makes."""
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.Add) and isinstance(node.left, ast.Tuple) \
+                and isinstance(node.right, ast.Tuple):
+            return ast.copy_location(ast.Tuple(elts=node.left.elts + node.right.elts,
+                                               ctx=ast.Load()), node)
         return node
 
     def visit_Subscript(self, node):
