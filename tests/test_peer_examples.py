@@ -1165,3 +1165,66 @@ def test_extra_arguments_joined_to_a_tuple():
     a, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
     check_model(extra_arguments_joined_to_a_tuple, rng.normal(size=(4, 2)), a, b)
     check_model(extra_arguments_joined_to_a_tuple, rng.normal(size=(4, 2)), a, b, wrt=(1, 2))
+
+
+def three_parts(x):
+    return x[0] * x, np.sin(x), x[1:].sum() + x
+
+
+def walked_by_a_starred_zip(x, M):
+    total = 0.0
+    for a, b, c in zip(*three_parts(x)):
+        total = total + a * b - c ** 2
+    for first, second in zip(*M):      # the columns of a matrix with two rows
+        total = total + first * second * x[0]
+    for (p, q), r in zip(*[[(x[0], x[1]), (x[2], x[0])], [x[1], 3.0]]):
+        total = total + p * q * r
+    return total
+
+
+def starred_zip_of_the_wrong_length(x):
+    total = 0.0
+    for a, b in zip(*three_parts(x)):
+        total = total + a * b
+    return total
+
+
+def test_a_loop_over_a_starred_zip():
+    # (gmm's ``for log_proportion, mean, cov_sqrt in zip(*unpack(params))``: was refused)
+    x = np.array([0.4, -1.3, 0.7])
+    check_model(walked_by_a_starred_zip, x, rng.normal(size=(2, 4)))
+    with pytest.raises(ValueError):
+        starred_zip_of_the_wrong_length(x)
+    with pytest.raises(ValueError):
+        ad.grad(starred_zip_of_the_wrong_length)(x)
+
+
+# -- a, b = value of another length: Python raises ValueError ---------------------------------
+# (adcompile read value[0] and value[1] and returned a gradient, for an array, a helper's
+# tuple or a constant with three items)
+
+def unpacked_array(x):
+    a, b = x
+    return a * b
+
+
+def unpacked_helper_result(x):
+    a, b = three_parts(x)
+    return np.sum(a * b)
+
+
+def unpacked_constant(x):
+    lo, hi = np.array([0.5, 1.5, 2.5])
+    return x[0] * lo + x[1] * hi
+
+
+@pytest.mark.parametrize("f", [unpacked_array, unpacked_helper_result, unpacked_constant])
+def test_unpacking_a_value_of_another_length_raises_as_python_does(f):
+    x = np.array([0.4, -1.3, 0.7])
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        f(x)
+    with pytest.raises(ValueError, match=r"too many values to unpack \(expected 2\)"):
+        ad.grad(f)(x)
+    with pytest.raises(ValueError, match=r"not enough values to unpack \(expected 2, got 1\)"):
+        ad.grad(unpacked_array)(np.array([0.4]))
+    check_model(unpacked_array, np.array([0.4, -1.3]))

@@ -57,6 +57,7 @@ def _make():
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
     made["require_array"] = _require_array_helper(kinds, overload)
+    made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
     return made
 
@@ -506,3 +507,20 @@ def _require_array_helper(kinds, overload):
         return None
 
     return require_array
+
+
+def _require_length_helper(overload):
+    """The numba version of ``require_length`` (frontend/assignments.py): a ValueError where
+    ``a, b = x`` unpacks a value of another length."""
+
+    def require_length(x, n, where):
+        raise NotImplementedError
+
+    @overload(require_length)
+    def _require_length(x, n, where):
+        def check(x, n, where):
+            if len(x) != n:
+                raise ValueError("a wrong number of values to unpack")
+        return check
+
+    return require_length

@@ -71,7 +71,7 @@ from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
-from .variadic import expand_local_tuples
+from .variadic import expand_local_tuples, expand_starred_zips
 from .views import Views
 
 
@@ -86,7 +86,8 @@ def desugar(source, callers=(), structures=()):
     ``key=`` as code calling the function (higher_order.py); nested functions taken out,
     their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
-    or dicts, but those walking the names ``structures`` (comprehensions.py); jumps at the
+    or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
+    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
     ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
@@ -105,6 +106,7 @@ def desugar(source, callers=(), structures=()):
     expand_local_tuples(fn)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
+    expand_starred_zips(fn, source)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)

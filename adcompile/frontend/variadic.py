@@ -70,6 +70,39 @@ def expand_local_tuples(fn):
             node.args = [item for a in node.args for item in _items(a, lengths)]
 
 
+def expand_starred_zips(fn, source):
+    """In place, each ``for a, b, c in zip(*parts):`` of ``fn`` (the builtin zip, one starred
+    argument, a target of k items) as ``z0, z1, z2 = parts`` before the loop, which then
+    walks ``zip(z0, z1, z2)``: Python's zip takes the k items of ``parts`` there, each step
+    making a k-tuple the target unpacks (``parts`` of another length raises ValueError at the
+    unpacking, as it does at the target, but for items with nothing to walk)."""
+    if "zip" in {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                 and not isinstance(n.ctx, ast.Load)} or source.resolve("zip", None) is not zip:
+        return
+    taken = names_in(fn)
+    for node in list(ast.walk(fn)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                block[:] = [s for stmt in block for s in _zip_unstarred(stmt, taken)]
+
+
+def _zip_unstarred(stmt, taken):
+    """[stmt], or for ``for (a, b) in zip(*parts)`` [the unpacking of parts, the loop]."""
+    it = getattr(stmt, "iter", None)
+    if not (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Tuple)
+            and isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip"
+            and len(it.args) == 1 and isinstance(it.args[0], ast.Starred) and not it.keywords
+            and not any(isinstance(e, ast.Starred) for e in stmt.target.elts)):
+        return [stmt]
+    names = [fresh_name(f"zipped_{k}", taken) for k in range(len(stmt.target.elts))]
+    unpack = ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],
+                                           ctx=ast.Store())], value=it.args[0].value)
+    stmt.iter = ast.copy_location(ast.Call(func=it.func, args=[
+        ast.copy_location(ast.Name(id=n, ctx=ast.Load()), it) for n in names], keywords=[]), it)
+    return [ast.fix_missing_locations(ast.copy_location(unpack, stmt)), stmt]
+
+
 def _items(arg, lengths):
     """``arg``, or for ``*parts`` of a tuple of n items, ``parts[0], ..., parts[n - 1]``
     (for ``*parts[i:j]`` with constant bounds, those of its items)."""

@@ -133,6 +133,16 @@ def require_array(x, message):
         raise TypeError(message)
 
 
+def require_length(x, n, where):
+    """Raise Python's ValueError for ``a, b = x`` unless ``x`` has ``n`` items: generated
+    code reads ``x[0]``, ``x[1]``, which would take the first items of a longer value."""
+    k = len(x)
+    if k > n:
+        raise ValueError(f"{where}: too many values to unpack (expected {n})")
+    if k < n:
+        raise ValueError(f"{where}: not enough values to unpack (expected {n}, got {k})")
+
+
 def augmented(x, op, e):
     """``x op= e`` as Python runs it, returning the new ``x``: an array (or list) changed in
     place, which every name sharing it sees; a number (or another immutable value)
