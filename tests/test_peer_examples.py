@@ -15,6 +15,8 @@ holds its parameters follow the examples. autograd runs the module's functions w
 ``np`` and the SciPy names below swapped for autograd's (``run_autograd``).
 """
 
+from functools import partial
+
 import autograd
 import autograd.numpy as anp
 import autograd.scipy.special as aspecial
@@ -669,6 +671,10 @@ def hmm_log_partition_of_sequences(natural_params, sequences):
     return sum(hmm_log_partition(natural_params, s) for s in sequences)
 
 
+def hmm_log_partition_mapped(natural_params, sequences):
+    return sum(map(partial(hmm_log_partition, natural_params), sequences))
+
+
 def normalized_rows(a):
     return a / a.sum(-1, keepdims=True)
 
@@ -682,6 +688,7 @@ def test_hmm_forward_algorithm_and_em_statistics():
     check_model(hmm_log_partition, natural, observations)
     sequences = [observations, np.array([2, 2, 0])]
     check_model(hmm_log_partition_of_sequences, natural, sequences)
+    check_model(hmm_log_partition_mapped, natural, sequences)   # (partial was refused)
     value, counts = ad.value_and_grad(hmm_log_partition)(natural, observations)
     assert_close(value, hmm_log_partition(natural, observations), 1e-12, 0)
     assert_close(np.sum(counts[0]), 1.0, 1e-10, 0)           # the initial state's posterior
@@ -1411,3 +1418,37 @@ def test_loops_over_a_generator():
 def test_loops_over_a_generator_that_cannot_be_written_out_stay_refused(f):
     with pytest.raises(ad.TransformError, match="yield cannot be differentiated"):
         ad.grad(f)(np.array([0.5, -1.2, 0.7, 2.0]))
+
+
+# -- map(functools.partial(f, a), xs): hmm_em's sum over sequences ---------------------------
+
+def power_term(a, x, power=2):
+    return a * x ** power
+
+
+def summed_over_a_partial(a, xs):
+    return sum(map(partial(power_term, a, power=3), xs))
+
+
+def walked_over_a_partial(a, xs):
+    total = 0.0
+    for v in map(partial(power_term, a), xs):
+        total = total + v
+    return total
+
+
+def partial_of_a_name_the_loop_changes(a, xs):
+    total = 0.0
+    b = a
+    for v in map(partial(power_term, b), xs):   # (the partial holds the first b)
+        total = total + v
+        b = b * 2.0
+    return total
+
+
+def test_a_map_of_a_partial():
+    xs = [0.5, -1.0, 2.0]
+    assert_close(check_model(summed_over_a_partial, 1.3, xs), 7.125, 1e-12, 0)
+    assert_close(check_model(walked_over_a_partial, 1.3, xs), 5.25, 1e-12, 0)
+    with pytest.raises(ad.TransformError, match="partial"):
+        ad.grad(partial_of_a_name_the_loop_changes)(1.3, xs)
