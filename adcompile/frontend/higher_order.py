@@ -11,9 +11,10 @@ function, a function of the user's) or differentiated by its rule (``np.tanh``):
   zip(xs, ys)])``, ``list(filter(g, xs))`` is ``[v for v in xs if g(v)]``, a map of a
   filter one comprehension, the calls made in the order Python makes them; walked by a
   ``for`` loop, the loop calls ``f`` at each step, as the lazy map does
-  (``for v in map(f, xs): body`` is ``for w in xs: v = f(w); body``). ``map(functools.partial(g, a, k=b), xs)`` of names or
-  constants calls ``g(a, w, k=b)`` (the names read at each item are the objects the
-  partial would hold: a loop whose body assigns them is left as written); A map or filter
+  (``for v in map(f, xs): body`` is ``for w in xs: v = f(w); body``);
+  ``map(functools.partial(g, a, k=b), xs)`` of names or constants calls ``g(a, w, k=b)``
+  (the names, read at each item, are the objects the partial would hold; a loop whose
+  body assigns them is left as written). A map or filter
   kept as an object (``m = map(f, xs)``), which could be read twice or after the
   variables ``f`` reads change, is left as it is (refused where it holds values being
   differentiated);
