@@ -1452,3 +1452,52 @@ def test_a_map_of_a_partial():
     assert_close(check_model(walked_over_a_partial, 1.3, xs), 5.25, 1e-12, 0)
     with pytest.raises(ad.TransformError, match="partial"):
         ad.grad(partial_of_a_name_the_loop_changes)(1.3, xs)
+
+
+# -- generative_adversarial_net: a minimax objective of two lists of layers -----------------
+
+def log_sigmoid(x):
+    return x - np.logaddexp(0, x)
+
+
+def gan_network(params, inputs):
+    first_W, first_b = params[0]
+    inputs = relu(np.dot(inputs, first_W) + first_b)
+    for W, b in params[1:-1]:
+        inputs = relu(batch_normalized(np.dot(inputs, W) + b))
+    last_W, last_b = params[-1]
+    return np.dot(inputs, last_W) + last_b
+
+
+def gan_objective(generator, discriminator, real, noise):
+    fake = squashed(gan_network(generator, noise))
+    return np.mean(log_sigmoid(gan_network(discriminator, real))) \
+        - np.mean(log_sigmoid(gan_network(discriminator, fake)))
+
+
+def test_generative_adversarial_net():
+    # (every unit of a batch-normalised layer active for some input: where a relu is zero
+    # for the whole batch, the std's derivative at 0 is autograd's nan)
+    generator = [(W, b + 1.0) for W, b in layers_of([2, 3, 3, 3])]
+    discriminator = [(W, b + 1.0) for W, b in layers_of([3, 3, 2, 1])]
+    real, noise = rng.uniform(size=(4, 3)), rng.uniform(size=(4, 2))
+    check_model(gan_objective, generator, discriminator, real, noise, wrt=(0, 1), rtol=1e-4)
+
+
+# -- bayesian_optimization: the acquisition function in the query point ---------------------
+
+def expected_new_max(mean, std, best):
+    return best - (mean - best) * norm.cdf(mean, best, std) + std * norm.pdf(mean, best, std)
+
+
+def acquisition(xstar, params):
+    mean, cov = gp_predict(params, GP_X, GP_Y, xstar)
+    return -np.sum(expected_new_max(mean, np.sqrt(np.diag(cov)), np.max(GP_Y)))
+
+
+def test_bayesian_optimization_acquisition():
+    params = np.array([0.1, -1.0, 0.2, -0.3])
+    check_model(acquisition, np.array([[0.35], [-0.45]]), params)
+    value, slope = ad.value_and_grad(lambda x: -acquisition(x, params))(np.array([[0.35]]))
+    assert_close(value, -acquisition(np.array([[0.35]]), params), 1e-12, 0)
+    assert_close(slope, -ad.grad(acquisition)(np.array([[0.35]]), params), 1e-12, 0)
