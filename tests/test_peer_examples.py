@@ -1063,7 +1063,7 @@ def descent_sqrt_step(a):
 
 
 def iterated_sqrt(a, guess=10.0):
-    step = lambda x: 0.5 * (x + a / x)   # noqa: E731
+    step = newton_sqrt_step(a)
     x, previous = step(guess), guess
     while np.abs(x - previous) > 1e-10:
         x, previous = step(x), x
@@ -1071,8 +1071,7 @@ def iterated_sqrt(a, guess=10.0):
 
 
 def slow_sqrt(a, guess=2.0):
-    def step(x):
-        return x - 0.05 * (x ** 2 - a)
+    step = descent_sqrt_step(a)
     x = guess
     for _ in range(200):
         new = step(x)
@@ -1082,28 +1081,54 @@ def slow_sqrt(a, guess=2.0):
     return x
 
 
-def sqrt_by_a_step_factory(a, guess=10.0):
-    step = newton_sqrt_step(a)
-    x = guess
-    for _ in range(30):
-        x = step(x)
-    return x
-
-
-def test_a_step_made_by_a_function_factory_is_refused():
-    # (the example's fixed_point takes newton_sqrt_iter(a), a function returning a lambda:
-    # a function held in a variable, whose code adcompile does not read)
-    with pytest.raises(ad.TransformError, match="function held in a variable"):
-        ad.grad(sqrt_by_a_step_factory)(2.0)
-    assert_close(sqrt_by_a_step_factory(2.0), np.sqrt(2.0), 1e-12, 0)
-    assert descent_sqrt_step(2.0)(1.0) == 1.05
-
-
 def test_fixed_points():
+    # (a function made by a function, step = newton_sqrt_step(a), was refused as a function
+    # held in a variable)
     check_model(iterated_sqrt, 2.0)
     assert_close(ad.grad(iterated_sqrt)(2.0), 0.5 / np.sqrt(2.0), 1e-9, 0)
     assert_close(ad.grad(ad.grad(iterated_sqrt))(2.0), -0.25 * 2.0 ** -1.5, 1e-6, 0)
     check_model(slow_sqrt, 2.0)
+
+
+STEP_SCALE = 0.5
+
+
+def damped_step(a, damping=1.0):
+    def step(x):
+        """One damped Newton step towards the square root of a."""
+        return x - damping * STEP_SCALE * (x - a / x)
+    return step
+
+
+def sqrt_by_a_def_factory(a, b):
+    first = damped_step(a)
+    second = damped_step(b * 2.0, damping=0.5)
+    x, y = 1.0, 1.0
+    for _ in range(6):
+        x, y = first(x), second(y)
+    b = 7.0   # (the function made holds the argument the call was given)
+    return x * y + second(b)
+
+
+def factory_result_assigned_again(a):
+    step = newton_sqrt_step(a)
+    x = step(1.0)
+    step = newton_sqrt_step(x)
+    return step(1.0)
+
+
+def factory_reading_a_global_the_caller_shadows(a):
+    STEP_SCALE = 3.0
+    step = damped_step(a)
+    return step(1.0) * STEP_SCALE
+
+
+def test_functions_made_by_a_function():
+    check_model(sqrt_by_a_def_factory, 2.0, 1.5, wrt=(0, 1))
+    with pytest.raises(ad.TransformError, match="step.. is defined twice"):
+        ad.grad(factory_result_assigned_again)(2.0)
+    with pytest.raises(ad.TransformError, match="used as a value here"):
+        ad.grad(factory_reading_a_global_the_caller_shadows)(2.0)
 
 
 # -- sinusoid and tanh: higher derivatives -----------------------------------------------------

@@ -71,12 +71,12 @@ def _written_out(stmt, source, local, taken):
     except TypeError:
         return [stmt]   # (refused later, where the call is read, with Python's message)
     body = gen_source.node.body
-    free = names_in(gen_source.node) - _locals(gen_source)
+    free = names_in(gen_source.node) - locals_of(gen_source)
     if free & local:
         return [stmt]   # (a name the generator reads means something else here)
     taken |= free
     renamed = {name: fresh_name(f"{name}_of_{func.__name__}", taken)
-               for name in sorted(_locals(gen_source))}
+               for name in sorted(locals_of(gen_source))}
     start = []
     for param in own_signature(func).parameters.values():
         value = bound.arguments[param.name] if param.name in bound.arguments \
@@ -143,18 +143,29 @@ def _yield_parents(node):
                 yield parent
 
 
-def _locals(gen_source):
-    """The generator's parameters and the names its code assigns."""
-    return set(gen_source.params) | {n.id for s in gen_source.node.body
-                                     for n in scope_stores(s)}
+def locals_of(source):
+    """The parameters of the function ``source`` and the names its code assigns."""
+    return set(source.params) | {n.id for s in source.node.body for n in scope_stores(s)}
 
 
-class _Yields(ast.NodeTransformer):
+class Renamed(ast.NodeTransformer):
+    """A function's code with the names of ``renamed`` (name -> new name) renamed."""
+
+    def __init__(self, renamed):
+        self.renamed = renamed
+
+    def visit_Name(self, node):
+        node.id = self.renamed.get(node.id, node.id)
+        return node
+
+
+class _Yields(Renamed):
     """The generator's statements with its variables renamed and each ``yield v`` as the
     loop's ``target = v`` and body."""
 
     def __init__(self, renamed, loop):
-        self.renamed, self.loop = renamed, loop
+        super().__init__(renamed)
+        self.loop = loop
 
     def block(self, stmts):
         out = []
@@ -162,10 +173,6 @@ class _Yields(ast.NodeTransformer):
             s = self.visit(s)
             out.extend(s if isinstance(s, list) else [s])
         return out or [ast.copy_location(ast.Pass(), self.loop)]
-
-    def visit_Name(self, node):
-        node.id = self.renamed.get(node.id, node.id)
-        return node
 
     def visit_Expr(self, node):
         if not isinstance(node.value, ast.Yield):

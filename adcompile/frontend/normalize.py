@@ -39,6 +39,7 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .function_aliases import inline_function_aliases
 from .function_loops import unroll_function_loops
+from .factories import write_factory_calls
 from .generators import inline_generator_loops
 from .higher_order import desugar_higher_order
 from .functions import Functions, function_table
@@ -79,7 +80,8 @@ from .views import Views
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
     functions): loops over a generator of the user's written out with its code
-    (generators.py); imports at the top of its body dropped, their names bound when
+    (generators.py), ``f = factory(a)`` as the function the factory makes (factories.py);
+    imports at the top of its body dropped, their names bound when
     transforming (local_imports.py); reflection with constant text and local names of
     module functions as the code they stand for (reflection.py, function_aliases.py);
     ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
@@ -95,6 +97,7 @@ def desugar(source, callers=(), structures=()):
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     inline_generator_loops(fn, source)
+    write_factory_calls(fn, source)
     if callers:
         mark_place(fn, source, callers)
     drop_local_imports(fn, source.imports)
