@@ -10,7 +10,8 @@ or keepdims calls of numba versions, its transcendental ufuncs on large arrays c
 NumPy's own loops); each runtime helper the code calls is replaced by a
 version numba compiles (numba_helpers.py, numba_reductions.py, numba_products.py,
 numba_sums.py, numba_scatter.py): ``zeros_like``, ``filled_like``, ``unbroadcast``,
-``reduced_size``, ``real_sign``, ``require_floating``,
+``reduced_size``, ``real_sign``, ``require_floating``, ``require_array``,
+``require_length``,
 ``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
 ``stable_sigmoid``, ``in_place``, ``getitem_bar`` (basic indexing, and an index of one
 array of integers among slices), ``without_item`` and ``item_written`` (basic indexing),

@@ -56,6 +56,8 @@ def _make():
     made["real_value"] = _real_value_helper(kinds, overload)
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
+    made["require_array"] = _require_array_helper(kinds, overload)
+    made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
     return made
 
@@ -488,3 +490,37 @@ def _require_floating_helper(kinds, overload):
         return lambda x, message: None
 
     return require_floating
+
+
+def _require_array_helper(kinds, overload):
+    """The numba version of ``require_array`` (frontend/calls.py): nothing for an array or a
+    number; another value is refused at typing, so that the plain code runs and raises."""
+    types = kinds.types
+
+    def require_array(x, message):
+        raise NotImplementedError
+
+    @overload(require_array)
+    def _require_array(x, message):
+        if isinstance(x, types.Array) or kinds.number(x):
+            return lambda x, message: None
+        return None
+
+    return require_array
+
+
+def _require_length_helper(overload):
+    """The numba version of ``require_length`` (frontend/assignments.py): a ValueError where
+    ``a, b = x`` unpacks a value of another length."""
+
+    def require_length(x, n, where):
+        raise NotImplementedError
+
+    @overload(require_length)
+    def _require_length(x, n, where):
+        def check(x, n, where):
+            if len(x) != n:
+                raise ValueError("a wrong number of values to unpack")
+        return check
+
+    return require_length

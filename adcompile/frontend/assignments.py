@@ -10,7 +10,7 @@ a call of the user's function is inlined into the names it binds. Part of
 import ast
 import copy
 
-from .. import ir
+from .. import ir, runtime
 from ..ir.trees import Node
 from .source import NOT_A_CALL
 from .syntax import Deferred, Part, Ready, has_call, is_pop, is_user_function
@@ -182,11 +182,12 @@ class Assignments:
                 return []
             if isinstance(parts, list):
                 return [(t.id, Ready(p)) for t, p in zip(target.elts, parts)]
-            value = ast.Name(id=parts, ctx=ast.Load())
+            self._require_length(ir.load(parts), len(target.elts), stmt)
             return [(t.id, Part(ir.load(parts), i)) for i, t in enumerate(target.elts)]
         if not self.varies(value):
             if all(isinstance(t, ast.Name) for t in target.elts):
                 whole = self.operand(value)
+                self._require_length(whole, len(target.elts), stmt)
                 return [(t.id, ast.Subscript(value=whole, slice=ast.Constant(i), ctx=ast.Load()))
                         for i, t in enumerate(target.elts)]
         if not all(isinstance(t, ast.Name) for t in target.elts):
@@ -194,7 +195,17 @@ class Assignments:
                                              "literal is not supported; unpack one level per "
                                              "statement")
         whole = self.operand(value)
+        self._require_length(whole, len(target.elts), stmt)
         return [(t.id, Part(whole, i)) for i, t in enumerate(target.elts)]
+
+    def _require_length(self, whole, n, stmt):
+        """``require_length(whole, n, where)`` before ``a, b = whole`` reads its items: Python
+        raises ValueError there for a value of another length."""
+        error = self.scope.src.error(stmt, "")
+        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_length)),
+                         args=[whole, ast.Constant(n), ast.Constant(where)], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def keep_assignment(self, name, value):
         """Keep ``name = value`` for an inactive user expression ``value``."""

@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from .. import ir
+from .. import ir, runtime
 from .hints import METHOD_HINT
 from .rewritten_calls import MASKED_REDUCTIONS, TRAPEZOIDS
 from .source import Callee
@@ -155,6 +155,8 @@ class Calls:
         if rule is None:
             raise self.scope.src.error(e, f"method .{name}() of a value being differentiated "
                                           f"is not supported", hint=METHOD_HINT)
+        if not self.varies(receiver):
+            self._require_array(e, receiver, name)
         packed = self.registry.varargs_methods.get(name)
         if packed and len(e.args) > 1:  # x.transpose(2, 0, 1) means x.transpose((2, 0, 1))
             e = ast.Call(func=e.func, args=[ast.Tuple(elts=list(e.args), ctx=ast.Load())],
@@ -166,6 +168,19 @@ class Calls:
                                                        ctx=ast.Load()),
                                     args=args[1:], keywords=kws), f".{name}()",
                                 arrays=True, receiver=receiver)
+
+    def _require_array(self, e, receiver, name):
+        """Before ``receiver.name(...)`` with NumPy's rule for the method, the receiver not
+        being differentiated (``A.dot(x)``): ``require_array(receiver, message)``, a
+        TypeError when the code runs where it is another object (``model.take(x)`` of a
+        class of the user's has its own method, whose derivative NumPy's rule is not)."""
+        error = self.scope.src.error(e, f"{ast.unparse(e.func)}(...) is differentiated with "
+                                        f"the rule of NumPy's .{name}(), but "
+                                        f"{ast.unparse(receiver)} is not a NumPy array")
+        message = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {error.reason}"
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_array)),
+                         args=[self.operand(receiver), ast.Constant(message)], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _check_positions(self, e, rule, count, func, describe):
         """Positional arguments after the inputs go to the rule's statics in its order; refuse

@@ -11,7 +11,10 @@ function, a function of the user's) or differentiated by its rule (``np.tanh``):
   zip(xs, ys)])``, ``list(filter(g, xs))`` is ``[v for v in xs if g(v)]``, a map of a
   filter one comprehension, the calls made in the order Python makes them; walked by a
   ``for`` loop, the loop calls ``f`` at each step, as the lazy map does
-  (``for v in map(f, xs): body`` is ``for w in xs: v = f(w); body``). A map or filter
+  (``for v in map(f, xs): body`` is ``for w in xs: v = f(w); body``);
+  ``map(functools.partial(g, a, k=b), xs)`` of names or constants calls ``g(a, w, k=b)``
+  (the names, read at each item, are the objects the partial would hold; a loop whose
+  body assigns them is left as written). A map or filter
   kept as an object (``m = map(f, xs)``), which could be read twice or after the
   variables ``f`` reads change, is left as it is (refused where it holds values being
   differentiated);
@@ -164,7 +167,8 @@ class _Rewriter:
             return None
         called = self.callee(e.func).what
         if called is builtins.map and len(e.args) >= 2 \
-                and _function_expression(e.args[0], len(e.args) - 1):
+                and (_function_expression(e.args[0], len(e.args) - 1)
+                     or self.partial(e.args[0]) is not None):
             return "map"
         if called is builtins.filter and len(e.args) == 2 and (
                 _function_expression(e.args[0], 1)
@@ -230,8 +234,27 @@ class _Rewriter:
             self.call(f, [_load(item.id, e)], e)
         return steps + [("if", test)], item
 
+    def partial(self, f):
+        """``f`` if it is ``functools.partial(g, a, k=b)`` of a function's name and names or
+        constants (which the partial object holds: read again at each item, they are the
+        same objects), else None."""
+        if not (isinstance(f, ast.Call) and f.args and _function_expression(f.args[0], 0)
+                and not isinstance(f.args[0], ast.Lambda)
+                and self.callee(f.func).what is functools.partial):
+            return None
+        plain = (ast.Name, ast.Constant)
+        if all(isinstance(a, plain) for a in f.args[1:]) \
+                and all(k.arg is not None and isinstance(k.value, plain) for k in f.keywords):
+            return f
+        return None
+
     def call(self, f, args, at):
-        """``f(*args)``, ``f`` written again (a lambda: called at once)."""
+        """``f(*args)``, ``f`` written again (a lambda: called at once); ``partial(g, a,
+        k=b)(*args)`` as ``g(a, *args, k=b)``."""
+        if self.partial(f) is not None:
+            return _place(ast.Call(func=copy_tree(f.args[0]),
+                                   args=[copy_tree(a) for a in f.args[1:]] + args,
+                                   keywords=[copy_tree(k) for k in f.keywords]), at)
         return _place(ast.Call(func=copy_tree(f), args=args, keywords=[]), at)
 
     def comprehension(self, steps, at):

@@ -144,6 +144,9 @@ class Inline:
                     argument = self.resolve_expression(argument)
                 operands[param] = self.function_argument(argument)
             elif p.default is not inspect.Parameter.empty:
+                if self._is_function(p.default):   # (nonlinearity=np.tanh: as if passed)
+                    operands[param] = Closure(p.default)
+                    continue
                 if not is_literal(p.default):
                     raise self.scope.src.error(call, f"{name}() is called without {param}=, "
                                                      f"whose default is not a literal; pass "

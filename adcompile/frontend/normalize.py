@@ -39,6 +39,8 @@ from .expressions import Expressions
 from .frozen import desugar_frozen
 from .function_aliases import inline_function_aliases
 from .function_loops import unroll_function_loops
+from .factories import write_factory_calls
+from .generators import inline_generator_loops
 from .higher_order import desugar_higher_order
 from .functions import Functions, function_table
 from .inline import Inline
@@ -71,13 +73,15 @@ from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
-from .variadic import expand_local_tuples
+from .variadic import expand_local_tuples, expand_starred_zips
 from .views import Views
 
 
 def desugar(source, callers=(), structures=()):
     """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
-    functions): imports at the top of its body dropped, their names bound when
+    functions): loops over a generator of the user's written out with its code
+    (generators.py), ``f = factory(a)`` as the function the factory makes (factories.py);
+    imports at the top of its body dropped, their names bound when
     transforming (local_imports.py); reflection with constant text and local names of
     module functions as the code they stand for (reflection.py, function_aliases.py);
     ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
@@ -86,11 +90,14 @@ def desugar(source, callers=(), structures=()):
     ``key=`` as code calling the function (higher_order.py); nested functions taken out,
     their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
-    or dicts, but those walking the names ``structures`` (comprehensions.py); jumps at the
+    or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
+    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
     ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
+    inline_generator_loops(fn, source)
+    write_factory_calls(fn, source)
     if callers:
         mark_place(fn, source, callers)
     drop_local_imports(fn, source.imports)
@@ -105,6 +112,7 @@ def desugar(source, callers=(), structures=()):
     expand_local_tuples(fn)
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
+    expand_starred_zips(fn, source)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)

@@ -4,7 +4,8 @@ Where a call is inlined, how many extra positional arguments and which extra
 keywords it passes are known. The callee is then inlined as a function with one
 keyword-only parameter for each (``specialize``): ``args`` reads as the tuple
 of them, ``kwargs`` as the dict; ``args[0]``, ``args[1:]``, ``len(args)``,
-``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``for a in args``
+``kwargs["k"]`` and ``kwargs.get("k", d)`` are read at once, ``args + (x,)`` is one
+tuple display, ``for a in args``
 is unrolled, and ``g(*args)`` / ``g(**kwargs)`` pass the arguments on
 (``expand_unpacking``). In the same way, ``g(*parts)`` of a tuple the function builds
 at one place passes its items (``expand_local_tuples``, a pass of ``desugar``).
@@ -67,6 +68,39 @@ def expand_local_tuples(fn):
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
             node.args = [item for a in node.args for item in _items(a, lengths)]
+
+
+def expand_starred_zips(fn, source):
+    """In place, each ``for a, b, c in zip(*parts):`` of ``fn`` (the builtin zip, one starred
+    argument, a target of k items) as ``z0, z1, z2 = parts`` before the loop, which then
+    walks ``zip(z0, z1, z2)``: Python's zip takes the k items of ``parts`` there, each step
+    making a k-tuple the target unpacks (``parts`` of another length raises ValueError at the
+    unpacking, as it does at the target, but for items with nothing to walk)."""
+    if "zip" in {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                 and not isinstance(n.ctx, ast.Load)} or source.resolve("zip", None) is not zip:
+        return
+    taken = names_in(fn)
+    for node in list(ast.walk(fn)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                block[:] = [s for stmt in block for s in _zip_unstarred(stmt, taken)]
+
+
+def _zip_unstarred(stmt, taken):
+    """[stmt], or for ``for (a, b) in zip(*parts)`` [the unpacking of parts, the loop]."""
+    it = getattr(stmt, "iter", None)
+    if not (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Tuple)
+            and isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip"
+            and len(it.args) == 1 and isinstance(it.args[0], ast.Starred) and not it.keywords
+            and not any(isinstance(e, ast.Starred) for e in stmt.target.elts)):
+        return [stmt]
+    names = [fresh_name(f"zipped_{k}", taken) for k in range(len(stmt.target.elts))]
+    unpack = ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],
+                                           ctx=ast.Store())], value=it.args[0].value)
+    stmt.iter = ast.copy_location(ast.Call(func=it.func, args=[
+        ast.copy_location(ast.Name(id=n, ctx=ast.Load()), it) for n in names], keywords=[]), it)
+    return [ast.fix_missing_locations(ast.copy_location(unpack, stmt)), stmt]
 
 
 def _items(arg, lengths):
@@ -191,6 +225,16 @@ class _Bind(ast.NodeTransformer):
             keys = [ast.Constant(k) for k in self.entries]
             values = [ast.Name(id=n, ctx=ast.Load()) for n in self.entries.values()]
             return ast.copy_location(ast.Dict(keys=keys, values=values), node)
+        return node
+
+    def visit_BinOp(self, node):
+        """``args + (x,)`` (or ``(x,) + args``): the one tuple display of the items of both,
+        which is the tuple Python makes."""
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.Add) and isinstance(node.left, ast.Tuple) \
+                and isinstance(node.right, ast.Tuple):
+            return ast.copy_location(ast.Tuple(elts=node.left.elts + node.right.elts,
+                                               ctx=ast.Load()), node)
         return node
 
     def visit_Subscript(self, node):

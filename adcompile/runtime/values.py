@@ -124,6 +124,25 @@ def require_floating(x, message):
         raise TypeError(message)
 
 
+def require_array(x, message):
+    """Raise TypeError(message) unless ``x`` is a NumPy array or scalar (or an array of
+    another library that follows NumPy's protocol, a Dask array): generated code calls a
+    method of ``x`` such as ``x.dot(v)`` with the rule of NumPy's method of that name,
+    which would be the wrong derivative of another object's method."""
+    if not isinstance(x, (np.ndarray, np.generic)) and not hasattr(x, "__array_function__"):
+        raise TypeError(message)
+
+
+def require_length(x, n, where):
+    """Raise Python's ValueError for ``a, b = x`` unless ``x`` has ``n`` items: generated
+    code reads ``x[0]``, ``x[1]``, which would take the first items of a longer value."""
+    k = len(x)
+    if k > n:
+        raise ValueError(f"{where}: too many values to unpack (expected {n})")
+    if k < n:
+        raise ValueError(f"{where}: not enough values to unpack (expected {n}, got {k})")
+
+
 def augmented(x, op, e):
     """``x op= e`` as Python runs it, returning the new ``x``: an array (or list) changed in
     place, which every name sharing it sees; a number (or another immutable value)
