@@ -1,7 +1,7 @@
 """Every pass of adcompile, in the order it runs.
 
     source ─ desugar ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─ guard_complex ─
-            guard_integer_writes ─► IR
+            guard_integer_writes ─ drop_array_checks ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
             update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
             prune_backward ─ fuse_products* ─ free_shape_reads* ─ factor_products* ─
@@ -248,7 +248,43 @@ _INTEGER_UPDATE = ("{statement} puts values being differentiated into {base!r}, 
                    "dtype=float, 1.0 in a literal)")
 
 
-IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes]
+def drop_array_checks(fn, target):
+    """Drop each ``require_array(a, message)`` (the frontend's check that a method NumPy's
+    rule differentiates, ``a.dot(w)``, is called on a NumPy array: calls.py) whose receiver
+    the argument kinds of the target show to be one: its ndim is known (an array argument,
+    or made from one by NumPy; ``a.T`` is ``a``'s kind)."""
+    if not any(_checked_receiver(fn, s) is not None for s in ir.walk(fn.body)):
+        return fn   # (most functions)
+    fn = ir.copy_function(fn)
+    _, ndim_of = infer_ndims(fn, target.param_ndims)
+
+    def settled(s):
+        receiver = _checked_receiver(fn, s)
+        while isinstance(receiver, ast.Attribute) and receiver.attr in ("T", "mT"):
+            receiver = receiver.value
+        return receiver is not None and ndim_of(receiver) is not None
+
+    def keep(block):
+        for s in block:
+            for inner in ir.children(s):
+                inner[:] = keep(inner)
+        return [s for s in block if not settled(s)]
+
+    fn.body = keep(fn.body)
+    return fn
+
+
+def _checked_receiver(fn, s):
+    """The receiver ``a`` of the statement ``s`` if it is ``require_array(a, message)``."""
+    call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
+            and fn.extra_globals.get(call.func.id) is RUNTIME["require_array"]:
+        return call.args[0]
+    return None
+
+
+IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes,
+             drop_array_checks]
 
 
 # -- reverse mode ---------------------------------------------------------------------

@@ -1264,6 +1264,9 @@ def test_methods_of_arrays_and_of_objects_passed_in_still_differentiated():
     assert_close(got, 12.0 * v, 1e-12, 0)
     A = rng.normal(size=(3, 2))
     check_model(method_of_a_constant_array, v, A)
+    # (where the arguments show A to be an array, the check is dropped: drop_array_checks)
+    assert "require_array" not in ad.show(method_of_a_constant_array, args=(v, A))
+    assert "require_array(A.T, " in ad.show(method_of_a_constant_array)
 
 
 # -- idioms of the examples that were refused --------------------------------------------------
