@@ -12,6 +12,9 @@ they are common, or refused with a message that was not true.
   ``np.triu_indices_from``, ``np.trunc``, ``np.rint``, ``np.fix`` and ``x.round()`` were
   refused for want of an adjoint rule: they are piecewise constant or give integers (zero
   gradient), as ``np.diag_indices``, ``np.floor`` and ``np.round`` already were.
+- ``del G`` (freeing a temporary after its last use, ``del a, c`` at the end of a loop's
+  body) was refused; a ``del`` of names only is dropped (it changes no value of a function
+  that runs). ``del`` of an item, slice or attribute stays refused.
 """
 
 import autograd
@@ -197,3 +200,64 @@ def test_rounding_functions_have_zero_gradient():
     x = np.array([0.33, -1.21, 2.37, 0.61])   # (away from the steps)
     got = assert_grad(rounded_levels, x)
     assert_close(got, autograd_gradient(rounded_levels, x), 1e-12, 1e-12)
+
+
+# -- del of names ---------------------------------------------------------------------------
+
+def gram_energy_freed(x):
+    G = np.outer(x, x)
+    s = np.sum(G ** 2)
+    del G
+    return s + np.sum(x)
+
+
+def temporaries_freed_in_a_loop(x):
+    h = x * 1.0
+    total = 0.0
+    for i in range(3):
+        a = np.tanh(h)
+        c = a * 2.0
+        total = total + np.sum(c)
+        h = h + c
+        del a, c
+    return total
+
+
+def freed_in_one_branch_then_reassigned(x):
+    t = x * 2
+    if x[0] > 0:
+        s = np.sum(t)
+        del t
+        t = x ** 3
+    else:
+        s = np.sum(t ** 2)
+    return s + np.sum(t)
+
+
+@pytest.mark.parametrize("f", [gram_energy_freed, temporaries_freed_in_a_loop,
+                               freed_in_one_branch_then_reassigned])
+def test_del_of_names_is_dropped(f):
+    for x in (V, -V):
+        got = assert_grad(f, x)
+        assert_close(got, autograd_gradient(f, x), 1e-10, 1e-12)
+    h = ad.hessian(f)(V)
+    assert_close(h, with_autograd_numpy(globals(), autograd.hessian(f), V), 1e-9, 1e-12)
+
+
+def item_deleted(x):
+    d = {"a": x, "b": x * 2}
+    del d["a"]
+    return np.sum(d["b"])
+
+
+def name_and_item_deleted(x):
+    ys = [x * 1.0, x * 2.0]
+    t = x ** 2
+    del t, ys[0]
+    return np.sum(ys[0])
+
+
+@pytest.mark.parametrize("f", [item_deleted, name_and_item_deleted])
+def test_del_of_an_item_is_refused(f):
+    with pytest.raises(ad.TransformError, match=r"test_hostile_probes_5.py:\d+:\d+: del cannot"):
+        ad.grad(f)(V)
