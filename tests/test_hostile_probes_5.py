@@ -12,6 +12,20 @@ they are common, or refused with a message that was not true.
   ``np.triu_indices_from``, ``np.trunc``, ``np.rint``, ``np.fix`` and ``x.round()`` were
   refused for want of an adjoint rule: they are piecewise constant or give integers (zero
   gradient), as ``np.diag_indices``, ``np.floor`` and ``np.round`` already were.
+- A list literal of tuples given to one of Python's functions (``sorted([(k, v), ...])``,
+  ``list([(a, b), ...])``, ``tuple``, ``sum``) had each tuple made a NumPy array, as for
+  NumPy's functions: ``list([(a, b), (c, d)])[0] * 2`` doubled a and b where Python repeats
+  the tuple (a wrong value and gradient, with no error), and sorted compared arrays (a
+  ValueError from the generated code). It is refused at the line.
+- A list literal of lists or tuples of values being differentiated given straight to a
+  function of the user's (``as_matrix([[c, -s], [s, c]])``, ``weighted([(a, b), ...])``,
+  ``sorted([...], key=...)``) crashed when the code was emitted (AttributeError: 'Struct'
+  object has no attribute '_fields'). A list of lists is passed on as the same list bound
+  to a name is; a list of tuples is refused at the line, as one bound to a name is.
+- ``sum(terms.values())``, ``list(params.values())``, ``max(d.values())`` of a dict being
+  differentiated were refused (".values() of a value being differentiated is not
+  supported"); given to Python's functions that read the items at once, the view is the
+  list of the dict's items (keys, pairs).
 - ``del G`` (freeing a temporary after its last use, ``del a, c`` at the end of a loop's
   body) was refused; a ``del`` of names only is dropped (it changes no value of a function
   that runs). ``del`` of an item, slice or attribute stays refused.
@@ -261,3 +275,142 @@ def name_and_item_deleted(x):
 def test_del_of_an_item_is_refused(f):
     with pytest.raises(ad.TransformError, match=r"test_hostile_probes_5.py:\d+:\d+: del cannot"):
         ad.grad(f)(V)
+
+
+# -- Python's functions given a list literal of tuples ----------------------------------
+
+def repeated_pair(x):
+    pairs = list([(x[0], x[1]), (x[2], x[0])])
+    q = pairs[0] * 2   # (x0, x1, x0, x1): the generated code had 2 * [x0, x1]
+    return q[1] * x[2]
+
+
+def sorted_by_label(x):
+    pairs = sorted([("b", np.sum(x ** 2)), ("a", np.sum(np.sin(x)))])
+    return pairs[0][1] * 2.0 + pairs[1][1]
+
+
+def sorted_by_first(x):
+    pairs = sorted([(2, np.sum(x ** 2)), (1, np.sum(np.sin(x)))])
+    return pairs[0][1] * 2.0 + pairs[1][1]
+
+
+def pairs_concatenated(x):
+    pairs = tuple([(x[0], x[1] ** 2), (x[2], x[0])])
+    q = pairs[0] + pairs[1]   # (x0, x1 ** 2, x2, x0)
+    return q[1] * q[2]
+
+
+@pytest.mark.parametrize("f, line", [
+    (repeated_pair, "pairs = list([(x[0], x[1]), (x[2], x[0])])"),
+    (sorted_by_label, "pairs = sorted([(\"b\", np.sum(x ** 2))"),
+    (sorted_by_first, "pairs = sorted([(2, np.sum(x ** 2))"),
+    (pairs_concatenated, "pairs = tuple([(x[0], x[1] ** 2), (x[2], x[0])])"),
+])
+def test_a_python_function_given_tuples_of_values_being_differentiated_is_refused(f, line):
+    with pytest.raises(ad.TransformError, match=r"test_hostile_probes_5.py:\d+:\d+: \w+ given "
+                                                r"a list of tuples") as info:
+        ad.grad(f)(V)
+    assert line in str(info.value)
+
+
+def numpy_given_tuples(x):
+    R = np.array([(np.cos(x[0]), -np.sin(x[0])), (np.sin(x[0]), np.cos(x[0]))])
+    return np.sum(R @ x[1:3]) + np.sum(np.stack([(x[0], x[1]), (x[2], x[3])]) ** 2)
+
+
+def test_numpy_given_tuples_of_values_being_differentiated_makes_arrays_of_them():
+    got = assert_grad(numpy_given_tuples, V)
+    assert_close(got, autograd_gradient(numpy_given_tuples, V), 1e-12, 1e-12)
+
+
+# -- a list literal of lists or tuples given to a function of the user's -------------------
+
+def as_matrix(rows):
+    return np.array(rows)
+
+
+def rotated(x):
+    R = as_matrix([[np.cos(x[0]), -np.sin(x[0])], [np.sin(x[0]), np.cos(x[0])]])
+    return np.sum(R @ x[1:3]) + np.sum(as_matrix([[x[3], 1.0]]) ** 2)
+
+
+def test_a_list_of_lists_written_in_the_call_is_passed_on():
+    got = assert_grad(rotated, V)
+    assert_close(got, autograd_gradient(rotated, V), 1e-12, 1e-12)
+
+
+def weighted(pairs):
+    s = 0.0
+    for a, b in pairs:
+        s = s + a * b
+    return s
+
+
+def weighted_pairs_written_in_the_call(x):
+    return weighted([(x[0], x[1] ** 2), (x[2], 2.0)])
+
+
+def first_value(pairs):
+    return pairs[0][1]
+
+
+def first_of_pairs_written_in_the_call(x):
+    return first_value([(x[0], x[1] ** 2), (x[2], 2.0)]) * 3.0
+
+
+def sorted_pairs_by_key(x):
+    pairs = sorted([(2, np.sum(x ** 2)), (1, np.sum(np.sin(x)))], key=lambda p: p[0])
+    return pairs[0][1] * 2.0 + pairs[1][1]
+
+
+@pytest.mark.parametrize("f", [weighted_pairs_written_in_the_call,
+                               first_of_pairs_written_in_the_call, sorted_pairs_by_key])
+def test_a_list_of_tuples_written_in_the_call_is_refused(f):
+    with pytest.raises(ad.TransformError, match=r"test_hostile_probes_5.py:\d+:\d+: a list of "
+                                                r"tuples .* not given to a function"):
+        ad.grad(f)(V)
+
+
+# -- dict views given to Python's functions ------------------------------------------------
+
+def terms_summed(x):
+    terms = {}
+    terms["l2"] = np.sum(x ** 2)
+    terms["l1"] = np.sum(np.abs(x))
+    terms["l2"] = terms["l2"] * 0.5
+    return sum(terms.values()) + max(terms.values()) * min(terms.values())
+
+
+def pieces_joined(x):
+    parts = {"head": x[:2] * 2.0, "tail": x[2:] ** 2}
+    return np.sum(np.concatenate(list(parts.values())) ** 2) + len(parts.keys()) * x[0]
+
+
+def penalty(params):
+    return sum(np.sum(v ** 2) for v in params.values()) + np.sum(np.stack(
+        tuple(params.values())) ** 3)
+
+
+def test_dict_views_given_to_python_functions():
+    for f in (terms_summed, pieces_joined):
+        got = assert_grad(f, V)
+        assert_close(got, autograd_gradient(f, V), 1e-12, 1e-12)
+    params = {"w": V[:3], "b": W[:3]}
+    got = ad.grad(penalty)(params)
+    want = autograd_gradient(penalty, params)
+    for k in params:
+        assert_close(got[k], want[k], 1e-12, 1e-12)
+        assert_close(got[k], 2 * params[k] + 3 * params[k] ** 2, 1e-12, 1e-12)
+
+
+def view_kept_while_the_dict_grows(x):
+    d = {"a": np.sum(x ** 2)}
+    values = d.values()
+    d["b"] = np.sum(x)   # (Python's view sees b too)
+    return sum(values)
+
+
+def test_a_dict_view_kept_is_still_refused():
+    with pytest.raises(ad.TransformError, match=r"probes_5.py:\d+:\d+: method .values\(\)"):
+        ad.grad(view_kept_while_the_dict_grows)(V)
