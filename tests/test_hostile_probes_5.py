@@ -340,6 +340,16 @@ def test_a_list_of_lists_written_in_the_call_is_passed_on():
     assert_close(got, autograd_gradient(rotated, V), 1e-12, 1e-12)
 
 
+def constant_and_varied_rows(x):
+    return np.sum(as_matrix([[1.0, 0.0], [x[0], x[1] ** 2]]) @ x[2:4])
+
+
+def test_a_list_of_constant_and_varied_lists_written_in_the_call_is_refused_as_a_named_one():
+    with pytest.raises(ad.TransformError, match=r"probes_5.py:\d+:\d+: a list holding both "
+                                                r"lists and other values"):
+        ad.grad(constant_and_varied_rows)(V)
+
+
 def weighted(pairs):
     s = 0.0
     for a, b in pairs:

@@ -56,6 +56,9 @@ class Lists:
                                               "appended to and given to len(); not given to "
                                               "a function as it is here")
         elements = [self.operand(e) for e in value.elts]
+        if not all(e.id in self.out.lists for e in elements):
+            raise self.scope.src.error(value, "a list holding both lists and other values "
+                                              "being differentiated is not supported")
         name = self.namer.temp("rows")
         self.out.lists.add(name)
         self.out.varied_ssa.add(name)
