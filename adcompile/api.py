@@ -883,8 +883,8 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     ``build`` writes and that works for any shapes.  ``wrt`` and ``mode`` default to
     the first argument and reverse mode or, for a function adcompile made
     (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
-    With ``stage`` (the name of a pass: "normalize", "reverse", "prune_tape", ...; see
-    adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
+    With ``stage`` (the name of a pass: "desugar", "normalize", "reverse", "prune_tape", ...;
+    see adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
     returns ``value, aux`` (see ``grad``); the code shown returns the aux too. With
     ``side_by_side``, a ``SideBySide`` (a ``str`` too): the original source in one column
     and the code in the other, as text and, in a notebook, as an HTML table.

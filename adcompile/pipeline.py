@@ -1,6 +1,6 @@
 """Every pass of adcompile, in the order it runs.
 
-    source ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─ guard_complex ─
+    source ─ desugar ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─ guard_complex ─
             guard_integer_writes ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
             update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
@@ -13,8 +13,9 @@
     (* only where adjoints may be updated in place: not in code adcompile will
     differentiate again; ** only in that code, the "grad2" form)
 
-``normalize`` (frontend: parse, validate, inline calls, rename, lower to one primitive
-per statement; see frontend/) runs once per function and ``wrt``; everything after
+``normalize`` (frontend: parse, desugar, validate, inline calls, rename, lower to one
+primitive per statement; see frontend/; ``stage="desugar"`` shows the function after
+its syntax-only passes) runs once per function and ``wrt``; everything after
 it runs once per generated form and specialisation, on a copy of the normalized IR.
 Each pass takes the code the previous one returned and returns new code, leaving its
 input as it was (except the sweeps ``run`` hands from one pass to the next, which no
@@ -39,7 +40,7 @@ from .analysis.complex_values import appended_call, complex_guards
 from .analysis.integer_writes import integer_updates, integer_writes
 from .backend.helpers import RUNTIME
 from .dump import dump
-from .frontend import normalize
+from .frontend import desugared, normalize
 from .frontend.source import PLACE
 from .optimize import renumber_temps
 from .rules import REGISTRY
@@ -314,7 +315,7 @@ def renumber_tangents(code):
 
 def stages(form):
     """The names of the passes a form runs, in order (for ``ad.show(f, stage=...)``)."""
-    names = ["normalize"] + [p.__name__ for p in IR_PASSES]
+    names = ["desugar", "normalize"] + [p.__name__ for p in IR_PASSES]
     if form == "jvp":
         return names + ["tangents", "renumber_tangents"]
     in_place = form != "grad2"
@@ -329,6 +330,8 @@ def run(fn, target, stop_after=None):
     if stop_after is not None and stop_after not in stages(target.form):
         raise ValueError(f"stage must be one of {', '.join(stages(target.form))}; "
                          f"got {stop_after!r}")
+    if stop_after == "desugar":   # (the first passes of normalize, run again to show them)
+        return desugared(fn.source, fn.trees)
     if stop_after == "normalize":
         return dump(fn)
     given = fn

@@ -733,6 +733,46 @@ def test_items_assigned_by_one_tuple_assignment(f):
     check_both_modes(f, rng.normal(size=4))
 
 
+def entries_swapped_cubed(x):
+    y = x * 1.0
+    y[0], y[2] = y[2], y[0]
+    return np.sum(y ** 3 * x)
+
+
+def test_a_swap_of_entries_differentiated_twice():
+    # The code differentiated again is made for arguments of any kind, where y[0] could be
+    # a row (a view the swap changes): it checks when it runs that y[0] read before the
+    # swap is a number. It had checked that y is one, which an array never is: refused.
+    from test_second_order import assert_second_order
+    x = rng.normal(size=4)
+    assert_second_order(entries_swapped_cubed, x)
+    code = ad.show(entries_swapped_cubed)   # (for arguments of any kind)
+    assert re.search(r"require_immutable\(_value\d, ", code) and "require_immutable(y" not in code
+    A = rng.normal(size=(4, 2))
+    # (rows: views; the message says what the user wrote, not the names of the split)
+    with pytest.raises(TypeError, match=r"'y\[0\], y\[2\] = y\[2\], y\[0\]' changes the "
+                                        r"array 'y' in place, and 'y\[0\]', read before"):
+        ad.hessian(entries_swapped_cubed)(A)
+
+
+def entry_read_and_array_named_again(x):
+    y = x * 1.0
+    a = y[0]   # a number for a vector
+    b = y      # the array itself: sees the write
+    y[0] = 5.0 * x[1]
+    return np.sum(b * a) + np.sum(y)
+
+
+def test_a_write_with_two_names_that_may_share_the_array_checks_the_array():
+    # (checking that a is a number would let b's change go unseen: the check asks y to be
+    # one, which refuses whenever the code runs; for a vector, when transforming)
+    assert "require_immutable(y, " in ad.show(entry_read_and_array_named_again)
+    for call in (lambda x: ad.grad(entry_read_and_array_named_again)(x),
+                 lambda x: ad.hessian(entry_read_and_array_named_again)(x)):
+        with pytest.raises((ad.TransformError, TypeError), match="'b', which may share"):
+            call(rng.normal(size=3))
+
+
 def test_items_unpacked_from_a_value_that_is_not_a_display_stay_refused():
     def f(x):
         y = x * 1.0

@@ -240,8 +240,9 @@ def test_an_unknown_stage_is_refused_with_the_names_of_the_stages(mode, form, ba
 
 
 def test_stages_are_listed_in_order():
-    assert pipeline.stages("grad")[:6] == ["normalize", "guard_rebindings", "private_copies",
-                                           "guard_complex", "guard_integer_writes", "reverse"]
+    assert pipeline.stages("grad")[:7] == ["desugar", "normalize", "guard_rebindings",
+                                           "private_copies", "guard_complex",
+                                           "guard_integer_writes", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
     # the differentiable form runs fewer of the same passes, and its own two: the check
     # before the reverse pass and the choice of forms after it (forms.py)
@@ -250,6 +251,45 @@ def test_stages_are_listed_in_order():
     assert own < set(pipeline.stages("grad2")) and not own & set(pipeline.stages("grad"))
     assert pipeline.stages("grad")[pipeline.stages("grad").index("reverse") + 1] == \
         "update_lists_in_place"
+
+
+def squares_then_swapped(x, ws):
+    ys = [np.tanh(w * x) for w in ws]
+    t = sum(map(lambda v: v ** 2, ys))
+    y = x * 1.0
+    y[0], y[1] = y[1], y[0]
+    if t[0] > 0:
+        return np.sum(t * y)
+    return np.sum(t)
+
+
+def test_the_desugar_stage_shows_the_syntax_passes_as_python():
+    args = (np.array([0.3, -0.4, 0.9]), [0.5, 1.5])
+    text = ad.show(squares_then_swapped, args=args, stage="desugar")
+    assert text == """\
+def <lambda:1>(v):
+    return v ** 2
+
+def squares_then_swapped(x, ws):
+    ys = []
+    for w in ws:
+        ys.append(np.tanh(w * x))
+    items = []
+    for item in ys:
+        items.append(<lambda:1>(item))
+    t = sum(items)
+    y = x * 1.0
+    _value1 = y[1]
+    _value2 = y[0]
+    y = $with_item(y, 0, _value1)
+    y = $with_item(y, 1, _value2)
+    if t[0] > 0:
+        result = np.sum(t * y)
+    else:
+        result = np.sum(t)
+    return result
+"""
+    assert_grad(squares_then_swapped, *args)
 
 
 # -- docs/architecture.md ---------------------------------------------------------------

@@ -28,6 +28,7 @@ specialisation to argument types decides (see ``check_rebindings``).
 import ast
 import builtins
 import types
+from typing import NamedTuple
 
 import numpy as np
 
@@ -754,18 +755,26 @@ def _reverse_reads(s):
     return set()
 
 
+class _Place(NamedTuple):
+    """Where a statement is (see _program_order)."""
+
+    statement: object
+    position: int            # in program order
+    loops: frozenset         # ids of the enclosing loops
+    branches: frozenset      # the branches of ifs it is in: (id of the if, 0 body / 1 else)
+    leaves: frozenset        # ids of the enclosing loops it surely leaves once it has run:
+    #                          every path from it reaches a break before the next iteration
+
+
 def _program_order(body):
-    """id(statement) -> (statement, position in program order, ids of the enclosing loops,
-    the branches of ifs it is in: a set of (id of the if, 0 for its body or 1 for its
-    else), ids of the enclosing loops it surely leaves once it has run: every path from it
-    reaches a break of the loop before the loop's next iteration)."""
+    """id(statement) -> its _Place."""
     order = {}
 
     def visit(stmts, loops, branches, leaves, innermost):
         for i, s in enumerate(stmts):
             gone = leaves | {innermost} if innermost and (
-                _breaks(stmts[i + 1:]) or _one_step(order[innermost][0])) else leaves
-            order[id(s)] = (s, len(order), loops, branches, gone)
+                _breaks(stmts[i + 1:]) or _one_step(order[innermost].statement)) else leaves
+            order[id(s)] = _Place(s, len(order), loops, branches, gone)
             for k, block in enumerate(ir.children(s)):
                 if isinstance(s, ir.Loop):
                     visit(block, loops | {id(s)}, branches, gone, id(s))
@@ -834,16 +843,16 @@ def check_mutations(fn, aliases):
     """Refuse a statement kept as written that changes, in place, an object a primitive read
     before it (or in the same loop): the reverse sweep would read the changed values."""
     order = _program_order(fn.body)
-    entries = sorted(order.values(), key=lambda e: e[1])
+    entries = sorted(order.values(), key=lambda e: e.position)
     for s, pos, loops, branches, leaves in entries:
         objects = aliases.changed_objects(s)
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
         # iteration read another object
-        here = (s, pos, loops - _making_loops(objects, order), branches, leaves)
+        here = _Place(s, pos, loops - _making_loops(objects, order), branches, leaves)
         for entry in entries:
-            r = entry[0]
+            r = entry.statement
             if r is s or not _follows(here, entry):
                 continue
             for n in sorted(_reverse_reads(r)):
@@ -861,68 +870,53 @@ def _making_loops(objects, order):
         made = order.get(int(number)) if at and number.isdigit() else None
         if made is None:
             return frozenset()
-        common = made[2] if common is None else common & made[2]
+        common = made.loops if common is None else common & made.loops
     return common or frozenset()
 
 
-def rebinding_hazards(fn, aliases):
-    """For each ``x op= e`` that normalization compiled as ``x_2 = x op e``: the name of
-    another variable that may share x's object and is read afterwards (so that the new
-    value is exact only if x is not an array), or None."""
+def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
+    """For each ``x op= e`` that normalization compiled as ``x_2 = x op e`` where the new
+    value is exact only if x is not an array: (its ir.Rebinding, its statement, the names
+    of other variables that may share x's object and are read afterwards). The first such
+    name only, but all of them where ``every(rebinding, statement)``."""
     order = _program_order(fn.body)
-    entries = sorted(order.values(), key=lambda e: e[1])
+    entries = sorted(order.values(), key=lambda e: e.position)
     stores, stale, defs = _stores(fn, entries)
-    carried = {e[0].target for e in entries if isinstance(e[0], ir.Carry)}
+    carried = {e.statement.target for e in entries if isinstance(e.statement, ir.Carry)}
     found, dead = [], _dead_statements(fn)
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = _changed_by(aliases, rebinding)
-        observer = None
+        observers, first = [], not every(rebinding, s)
         # the variable's later versions, and those of the other names of the array given
         # their new values (views.py), hold the new values, as Python's names do
         olds = {rebinding.old} | {x.old for x in rebinding.refresh}
         same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
             here = order[id(s)]
-            _, pos, loops, branches, _ = here
-
             after = _sees_the_update(aliases, objects, here, defs, stores, olds,
                                      rebinding.new)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
-            readers = [(r, rpos) for r, rpos, *_ in entries
-                       if (r is not s or loops) and _follows(order[id(r)], here)
+            readers = [r for r, *_ in entries
+                       if (r is not s or here.loops) and _follows(order[id(r)], here)
                        and id(r) not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
-            # (a store in the other block of an if than the statement or the reader is not
-            # between them)
-            for r, rpos in readers:
-                names = ir.own_reads(r)
-                _, _, rloops, rb, _ = order[id(r)]
-                if rpos > pos and r is not s and not _exclusive(branches, rb):
-                    # (the old name assigned again in between)
-                    names = names - {o for o in olds & names if any(
-                        pos < q < rpos and not _exclusive(qb, branches)
-                        and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
-                else:
-                    # in a later iteration: a name assigned in a loop around both has a value
-                    # made after the change, computed from values read after it (checked
-                    # here), unless it is an old value given back (see _settle_refreshes):
-                    # a name the body assigns once is assigned in the iteration that reads
-                    # it; a loop's name at the end of each iteration only where the variable
-                    # changed, as those of the names the change renews always do
-                    names = {n for n in names if not (
-                        (n in olds or n not in carried) and n not in stale
-                        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
-                observer = _observer(fn, aliases, objects, sorted(names), olds, same,
-                                     lambda n, reader=order[id(r)]: after(n, reader))
-                if observer:
+            for r in readers:
+                names = _old_names_read(r, (here, order[id(r)]), olds, stores,
+                                        (carried, stale))
+                observers += [n for n in _observers(
+                    fn, aliases, objects, sorted(names), olds, same,
+                    lambda n, reader=order[id(r)]: after(n, reader)) if n not in observers]
+                if observers and first:
                     break
-            observer = observer or _returned_observer(fn, aliases, objects, olds, same, after)
-        found.append((rebinding, s, observer))
-    return [(r, s, o) for r, s, o in found if o is not None]
+            if not (observers and first):
+                observers += [n for n in _returned_observers(fn, aliases, objects, olds, same,
+                                                             after) if n not in observers]
+        found.append((rebinding, s, observers[:1] if first else observers))
+    return [(r, s, o) for r, s, o in found if o]
 
 
 def _changed_by(aliases, rebinding):
@@ -943,37 +937,57 @@ def _stores(fn, entries):
     loop's index or counter, made after nothing)."""
     stores, stale, defs = {}, set(), {}
     for e in entries:
-        for n in ir.own_assigns(e[0]):
-            stores.setdefault(n, []).append(e[1:4])
+        for n in ir.own_assigns(e.statement):
+            stores.setdefault(n, []).append((e.position, e.loops, e.branches))
             defs.setdefault(n, []).append(e)
-            if id(e[0]) in getattr(fn, "given_back", ()):
+            if id(e.statement) in getattr(fn, "given_back", ()):
                 stale.add(n)
-    for p in list(fn.params) + [n for e in entries if isinstance(e[0], ir.Loop)
-                                for n in (e[0].index, e[0].counter) if n]:
+    for p in list(fn.params) + [n for e in entries if isinstance(e.statement, ir.Loop)
+                                for n in (e.statement.index, e.statement.counter) if n]:
         defs.setdefault(p, []).append(None)
     return stores, stale, defs
 
 
-def _observer(fn, aliases, objects, names, olds, same, after):
-    """The first of ``names`` that may hold one of ``objects`` (those an ``x op= e``
-    changes) and is not a later version of the variable (a name other than its names
-    ``olds`` whose origin is in ``same``, theirs) nor a value made after the update from
-    its result (``after``, see _sees_the_update), or None."""
-    for n in names:
-        if n not in olds and fn.origin.get(n) in same:
-            continue
-        if aliases.reach(n) & objects and not after(n):
-            return n
-    return None
+def _old_names_read(r, places, olds, stores, loop_names):
+    """The names the statement ``r`` reads that may hold their values from before the
+    update (``places``: the entries of _program_order of the update and of ``r``; ``olds``:
+    the variable's names; ``loop_names``: the names loops carry, and those given old values
+    back, see _stores)."""
+    (_, pos, loops, branches, _), (_, rpos, rloops, rb, _) = places
+    names = ir.own_reads(r)
+    if rpos > pos and places[0][0] is not r and not _exclusive(branches, rb):
+        # (the old name assigned again in between; a store in the other block of an if than
+        # the statement or the reader is not between them)
+        return names - {o for o in olds & names if any(
+            pos < q < rpos and not _exclusive(qb, branches)
+            and not _exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
+    # in a later iteration: a name assigned in a loop around both has a value made after
+    # the change, computed from values read after it (checked here), unless it is an old
+    # value given back (see _settle_refreshes): a name the body assigns once is assigned in
+    # the iteration that reads it; a loop's name at the end of each iteration only where the
+    # variable changed, as those of the names the change renews always do
+    carried, stale = loop_names
+    return {n for n in names if not (
+        (n in olds or n not in carried) and n not in stale
+        and any(ql & loops & rloops for _, ql, _ in stores.get(n, ())))}
 
 
-def _returned_observer(fn, aliases, objects, olds, same, after):
-    """A name the function returns that may hold one of ``objects`` and is neither one of
-    the variable's names ``olds`` nor a later version of it, nor made after the update (see
-    _observer), or None."""
-    return next((e.id for e in fn.outputs if isinstance(e, ast.Name)
-                 and e.id not in olds and fn.origin.get(e.id) not in same
-                 and aliases.reach(e.id) & objects and not after(e.id)), None)
+def _observers(fn, aliases, objects, names, olds, same, after):
+    """Those of ``names`` that may hold one of ``objects`` (those an ``x op= e`` changes)
+    and are not a later version of the variable (a name other than its names ``olds``
+    whose origin is in ``same``, theirs) nor a value made after the update from its result
+    (``after``, see _sees_the_update)."""
+    return [n for n in names if (n in olds or fn.origin.get(n) not in same)
+            and aliases.reach(n) & objects and not after(n)]
+
+
+def _returned_observers(fn, aliases, objects, olds, same, after):
+    """The names the function returns that may hold one of ``objects`` and are neither one
+    of the variable's names ``olds`` nor a later version of it, nor made after the update
+    (see _observers)."""
+    return [e.id for e in fn.outputs if isinstance(e, ast.Name)
+            and e.id not in olds and fn.origin.get(e.id) not in same
+            and aliases.reach(e.id) & objects and not after(e.id)]
 
 
 def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
@@ -1005,23 +1019,25 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     Python's does. ``defs``: name -> the entries of the statements assigning it;
     ``stores``: name -> (position, loops, branches) of those; ``shares``: (whether a name
     may share memory with the array, whether the value a statement assigns may)."""
-    key = (name, id(reader[0]) if reader else None)
+    key = (name, id(reader.statement) if reader else None)
     if key in memo:
         return memo[key]
     memo[key] = False   # (a name made from itself: not shown)
-    _, pos, _, branches, _ = here
+    pos, branches = here.position, here.branches
     made, (name_shares, gives_shared) = defs.get(name), shares
-    found = bool(made) and None not in made and all(not gives_shared(d[0]) or (
+    found = bool(made) and None not in made and all(not gives_shared(d.statement) or (
         # the update's own result, read later in its iteration (an inlined helper's
         # u[1:-1] += ..., returned into the caller's u in a loop): the new values
-        name == result and d[0] is here[0] and _same_iteration(d, reader, len(made))) or (
-        d[1] > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
-        and not _exclusive(branches, d[3]) and all(
-            m in olds and any(pos < q < d[1] and not _exclusive(qb, branches)
-                              and not _exclusive(qb, d[3]) for q, _, qb in stores.get(m, ()))
+        name == result and d.statement is here.statement
+        and _same_iteration(d, reader, len(made))) or (
+        d.position > pos and (not _follows(here, d) or _same_iteration(d, reader, len(made)))
+        and not _exclusive(branches, d.branches) and all(
+            m in olds and any(pos < q < d.position and not _exclusive(qb, branches)
+                              and not _exclusive(qb, d.branches)
+                              for q, _, qb in stores.get(m, ()))
             or m == result or not name_shares(m) or m not in olds and _made_after(
                 m, here, defs, stores, olds, result, shares, memo, d)
-            for m in ir.own_reads(d[0])))
+            for m in ir.own_reads(d.statement)))
         for d in made)
     memo[key] = found
     return found
@@ -1034,7 +1050,7 @@ def _same_iteration(made, reader, assignments):
     a Carry assigns too), a plain statement, with the reader after it in program order
     inside the same loops and the same blocks of ifs. An update before ``made`` in those
     loops then runs again only after the reader."""
-    if reader is None or assignments != 1 or isinstance(made[0], (ir.Carry, ir.Loop, ir.If)):
+    if reader is None or assignments != 1 or isinstance(made.statement, (ir.Carry, ir.Loop, ir.If)):
         return False
     _, pos, loops, branches, _ = made
     _, rpos, rloops, rbranches, _ = reader
@@ -1055,7 +1071,7 @@ def _dead_statements(fn):
         isinstance(s, (ir.Op, ir.Carry)) or isinstance(s, ir.Keep) and s.pure)}
     readers = {}   # name -> the entries of the statements reading it
     for entry in order.values():
-        for n in ir.own_reads(entry[0]):
+        for n in ir.own_reads(entry.statement):
             readers.setdefault(n, []).append(entry)
     outputs = set().union(set(), *(ir.names_read(e) for e in fn.outputs))
     live = {i for i in order if i not in pure}
@@ -1064,8 +1080,8 @@ def _dead_statements(fn):
         changed = False
         for i in pure - live:
             here = order[i]
-            names = ir.defined_names(here[0])
-            if names & outputs or any(id(r[0]) in live and _follows(r, here)
+            names = ir.defined_names(here.statement)
+            if names & outputs or any(id(r.statement) in live and _follows(r, here)
                                       for n in names for r in readers.get(n, ())):
                 live.add(i)
                 changed = True
@@ -1073,7 +1089,9 @@ def _dead_statements(fn):
 
 
 def _user_name(fn, name):
-    return fn.origin.get(name, (None, name))[1]
+    """What the user wrote for the generated name ``name``."""
+    origin = fn.origin.get(name, (None, name))
+    return fn.spellings.get(origin, origin[1])
 
 
 def _mutation_message(fn, s, reader):
@@ -1106,7 +1124,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     gives the call: every name sharing the array sees the change), refused if the gradient
     reads the array before it (see check_mutations); else a TransformError. Otherwise a
     check before the statement that ``x`` is a number when the code runs (``guard(name,
-    message)`` gives the statement). ``known``: (parameter -> whether it is a number,
+    message)`` gives the statement; see _checked_name). ``known``: (parameter -> whether it is a number,
     parameter -> its ndim) as the arguments' types tell, which ``is_number`` and ``ndim_of``
     were inferred from (by default what they say of the parameters' names: of a name a
     loop assigns too, what it holds in the loop)."""
@@ -1118,7 +1136,10 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     made, guards = [], []
     # (the lists and tuples primitives give, list(B), np.split(x, 2): never a number)
     sequences = {s.target for s in ir.walk(fn.body) if _gives_sequence(s)}
-    for rebinding, s, observer in rebinding_hazards(fn, facts):
+    # (every name that may share the array, where the check may ask them: _checked_name)
+    for rebinding, s, observers in rebinding_hazards(fn, facts, lambda r, s: _writes_item(
+            s) and ndim_of(ir.load(r.old)) is None):
+        observer = observers[0]
         x = ir.load(rebinding.old)
         if is_number(x):
             continue
@@ -1130,7 +1151,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
             or rebinding.old in sequences
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-        check = None if array else guard(rebinding.old, where + message)
+        check = None if array else guard(_checked_name(fn, rebinding, s, observers), where + message)
         if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:
             # refused when the code made for arguments of unknown kinds runs)
@@ -1144,18 +1165,28 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         else:
             guards.append((s, check))
     if made:
-        try:
-            _check_made_in_place(fn, is_number)
-        except TransformError:
-            # where the value may be a number, the check when the code runs instead
-            for s, before, check in made:
-                if check is not None:
-                    s.stmt, s.pure = before
-                    guards.append((s, check))
-            if any(check is None for _, _, check in made):
-                _check_made_in_place(fn, is_number)
+        guards += _made_in_place_or_checked(fn, made, is_number)
     for s, statement in guards:
         ir.insert_before(fn.body, s, statement)
+
+
+def _made_in_place_or_checked(fn, made, is_number):
+    """Keep the updates ``made`` in place (``augmented``) if the gradient never reads what
+    they change before them; else, where the value may be a number, the check when the
+    code runs instead: those checks, as (statement, check). (``made``: (statement, the
+    kept statement and purity it had, its check or None).)"""
+    try:
+        _check_made_in_place(fn, is_number)
+        return []
+    except TransformError:
+        guards = []
+        for s, before, check in made:
+            if check is not None:
+                s.stmt, s.pure = before
+                guards.append((s, check))
+        if any(check is None for _, _, check in made):
+            _check_made_in_place(fn, is_number)
+        return guards
 
 
 def _gives_sequence(s):
@@ -1299,6 +1330,15 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
                 f"{other!r}, which may hold the same array, is read afterwards; adcompile "
                 f"computes the item as a new array here, so the two would differ. Write "
                 f"{item} = {item} {_symbol(node)} ... to make a new array")
+    split = getattr(node, ir.SPLIT_FROM, None)
+    if isinstance(target, ast.Subscript) and split is not None:   # y[0], y[1] = y[1], y[0]
+        return (f"{_assignment_text(split)!r} changes the array {name!r} in place, and "
+                f"{other!r}, read before, may share its memory (a row of a matrix is a view of "
+                f"it): Python assigns the targets one at a time, so a value that is a view "
+                f"sees what the assignments before it changed (a swap of rows does not "
+                f"swap), and adcompile computes {name} as a new array here, so the two would "
+                f"differ. Assign copies ({other}.copy()), or index once "
+                f"({name}[[i, j]] = {name}[[j, i]])")
     if isinstance(target, ast.Subscript):   # x[i] = v
         return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
                 f"{other!r}, which may share its memory (the same array under another name, "
@@ -1311,6 +1351,55 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
             f"{name} as a new array here, so the two would differ. Write {name} = "
             f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "
             f"value), or copy {name!r} where it is made")
+
+
+def _assignment_text(s):
+    """The assignment ``s`` as the user would write it (``a, b = b, a``, no parentheses)."""
+    parts = [*s.targets, s.value]
+    return " = ".join(", ".join(map(ast.unparse, e.elts)) if isinstance(e, ast.Tuple) and e.elts
+                      else ast.unparse(e) for e in parts)
+
+
+def _writes_item(s):
+    """Whether ``s`` is the primitive of ``x[index] = v`` or ``x[index] op= v``."""
+    return isinstance(s, ir.Op) and s.rule.name in ("with_item", "added_at", "subtracted_at")
+
+
+def _checked_name(fn, rebinding, s, observers):
+    """The name the check before ``s`` requires to hold a number when the code runs: ``x``
+    of ``x op= e``. ``x[i] = v`` changes ``x``, never a number: there the one other name
+    that may share it (``observers``), where it has its value before ``s`` (``y[0], y[1] =
+    y[1], y[0]`` of a vector reads numbers, of a matrix views); else ``x`` (refused when
+    the code runs)."""
+    held = _held_before(fn, s, observers[0]) if _writes_item(s) and len(observers) == 1 \
+        else None
+    return held or rebinding.old
+
+
+def _held_before(fn, s, name):
+    """A name that holds, each time ``s`` runs, the object ``name`` holds after it: ``name``
+    itself if a statement before ``s`` in the block holding it assigns it, else the name
+    a copy of that object was made from (``_value2_2 = _value2``), so found; else None."""
+    while _defined_before(fn.body, s, name) is None:
+        made = [t for t in ir.walk(fn.body) if name in ir.own_assigns(t)]
+        if len(made) != 1 or not (isinstance(made[0], ir.Op) and made[0].rule.name == "copy"
+                                  and isinstance(made[0].inputs[0], ast.Name)):
+            return None
+        name = made[0].inputs[0].id
+    return name
+
+
+def _defined_before(block, s, name):
+    """``name`` if a statement before ``s`` in the block holding it assigns ``name`` (each
+    time ``s`` runs, ``name`` has a value there), else None."""
+    for at, t in enumerate(block):
+        if t is s:
+            return name if any(name in ir.own_assigns(u) for u in block[:at]) else None
+        for inner in ir.children(t):
+            found = _defined_before(inner, s, name)
+            if found is not None or any(u is s for u in ir.walk(inner)):
+                return found
+    return None
 
 
 def _swap_note(source, name, other):

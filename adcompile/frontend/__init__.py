@@ -43,12 +43,14 @@ calls inlined, one primitive per statement; finally the aliasing check of in-pla
 changes.
 """
 
+import ast
+
 from ..analysis import aliasing
 from ..rules import REGISTRY
-from .normalize import Normalizer
+from .normalize import Normalizer, desugar
 from .refusals import refuse_seed_name
 
-__all__ = ["normalize"]
+__all__ = ["desugared", "normalize"]
 
 
 def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics=None):
@@ -61,3 +63,14 @@ def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics
     fn = Normalizer(source, wrt, registry, trees, has_aux, statics).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
     return fn
+
+
+def desugared(source, structures=()):
+    """The text of ``source``'s ``def`` after the passes that need only its syntax (1. to 8.
+    above, ``normalize.desugar``; ``structures``: its parameters given structures), the
+    nested functions they took out first, under the names the calls use (a lambda's:
+    ``<lambda:1>``): what ``ad.show(f, stage="desugar")`` prints."""
+    fn, nested = desugar(source, structures=set(structures))
+    parts = [ast.FunctionDef(**{**vars(local.source.node), "name": name})
+             for name, local in nested.items()]
+    return "\n\n".join(ast.unparse(part) for part in [*parts, fn]) + "\n"

@@ -19,6 +19,8 @@ WITH_ITEM = "$with_item"
 #: the attribute of a desugared ``x.fill(v)``, ``np.copyto(x, v)`` or ``np.add.at(x, i, v)``
 #: that keeps the call
 FILLING = "_adcompile_filling"
+#: the attribute of the ``def``: {name of a value read first: the expression the user wrote}
+SPELLINGS = "_adcompile_spellings"
 #: ufunc name -> the name its desugared ``.at`` calls (Scope.known: the runtime helper)
 AT_UFUNCS = {"add": "$added_at", "subtract": "$subtracted_at"}
 #: those names -> the helpers
@@ -51,6 +53,13 @@ def desugar_items(fn):
                     setattr(s, field, rewrite(getattr(s, field)))
             split = _split(s, fresh)
             if split is not None:
+                spelled = vars(fn).setdefault(SPELLINGS, {})
+                for part in split:
+                    setattr(part, ir.SPLIT_FROM, s)
+                    if isinstance(part.value, ast.Name) and part.value.id in spelled:
+                        continue
+                    spelled.update({t.id: ast.unparse(part.value) for t in part.targets
+                                    if isinstance(t, ast.Name)})
                 out.extend(rewrite(split))
                 continue
             filled = _filled(s)
@@ -76,6 +85,12 @@ def desugar_items(fn):
 
     fn.body = rewrite(fn.body)
     return fn
+
+
+def spellings(fn):
+    """What the user wrote for each name ``desugar_items`` gave a value read first
+    (``_value1``: ``y[1]`` in ``y[0], y[1] = y[1], y[0]``), for messages."""
+    return getattr(fn, SPELLINGS, {})
 
 
 def _split(s, fresh):

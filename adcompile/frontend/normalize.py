@@ -57,7 +57,7 @@ from .state import Inlining, Output, Scope
 from .static_ints import StaticInts
 from .statements import Statements
 from .texts import refuse_text_reads, text_names
-from .item_desugar import desugar_items
+from .item_desugar import desugar_items, spellings
 from .items import Items
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
@@ -165,6 +165,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                    set(source.params) | stored,
                                    callers=tuple(callers), trees=dict(trees or {}))
         scope.structured = bool(scope.trees)
+        self.out.spellings.update({(scope.number, n): text for n, text in spellings(fn).items()})
         scope.fixed_trees = set(scope.trees) - stored
         scope.assigned_once = ir.assigned_once(fn) - set(source.params)
         scope.functions = function_table(fn, nested, env, scope, self.namer,
@@ -257,6 +258,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         fn.rebindings = self.out.rebindings
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin
+        fn.spellings = self.out.spellings
         return fn
 
 

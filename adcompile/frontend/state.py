@@ -74,6 +74,8 @@ class Output:
     maybe_undefined: set = field(default_factory=set)   # names with no value on some path
     rebindings: list = field(default_factory=list)  # ir.Rebinding for each x op= e on a name
     origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)
+    spellings: dict = field(default_factory=dict)   # (scope, name) -> what the user wrote
+    #                                                 (item_desugar.spellings)
 
 
 @dataclass

@@ -18,10 +18,10 @@ from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigned_
 from .flows import closure
 from .transformer import Transformer
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
-                    Loop, NormalFunction, Op, Rebinding, Refresh)
+                    Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM)
 
 __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
-           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "Transformer", "WRITING_FUNCTIONS",
+           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer", "WRITING_FUNCTIONS",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
            "assigns",
            "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",

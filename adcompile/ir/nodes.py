@@ -3,6 +3,10 @@
 import ast
 from dataclasses import dataclass, field
 
+#: the attribute of an assignment adcompile split from the user's statement (``y[0], y[1] =
+#: y[1], y[0]``, assigned one target at a time): that statement, for messages
+SPLIT_FROM = "_adcompile_split_from"
+
 
 @dataclass(eq=False)
 class Op:
@@ -43,6 +47,9 @@ class NormalFunction:
     active: set = field(default_factory=set)
     rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
     origin: dict = field(default_factory=dict)   # generated name -> the user's variable
+    # (scope, user name) -> what the user wrote there, for a name adcompile gave the value of
+    # an expression read first (``y[0], y[1] = y[1], y[0]``: _value1 is y[1]), for messages
+    spellings: dict = field(default_factory=dict)
     trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
     user_wrt: list = None          # the parameters differentiated (``wrt``: their leaves)
     output_tree: object = None     # the structure returned (its leaves: ``outputs``), if any
