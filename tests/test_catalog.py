@@ -128,11 +128,18 @@ CASES = [
                 return x * x
             return -x * 3.0
     """, args=((0.7,), (-0.4,))),
-    Case(("Delete",), REJECTED, """
+    Case(("Delete",), SUPPORTED, """
         def f(x):
             y = x * x
-            del y  # ERR
-            return x
+            z = y * x
+            del y
+            return z
+    """),
+    Case(("Delete", "Subscript"), REJECTED, """
+        def f(x):
+            ys = [x * x, x]
+            del ys[0]  # ERR
+            return ys[0]
     """, word=r"\bdel\b"),
     Case(("Assign", "Tuple"), SUPPORTED, """
         def f(x, y):

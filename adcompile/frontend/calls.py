@@ -275,6 +275,7 @@ class Calls:
             if any(isinstance(e, ast.Starred) for e in a.elts):
                 raise self.scope.src.error(a, "a starred item in a list of values being "
                                               "differentiated is not supported")
+            self._refuse_nested_items(rule, a, describe)
             items = type(a)(elts=[self.sequence_item(e) for e in a.elts], ctx=ast.Load())
             if rule.tangent is None:
                 return items
@@ -285,6 +286,23 @@ class Calls:
             self.out.body.append(ir.ListNew(name, items.elts, a, isinstance(a, ast.Tuple)))
             return ir.load(name)
         return self.operand(a)   # a list's name, or an array (a sequence of its rows)
+
+    def _refuse_nested_items(self, rule, a, describe):
+        """Refuse a tuple or list literal of values being differentiated among the items of
+        ``a``, a literal given to a sequence input of a Python function (``sorted([(k, v),
+        ...])``, ``list``, ``sum``): NumPy's functions make an array of each such item
+        (``sequence_item``), Python's keep the tuple (sorted compares tuples, sum adds
+        them as sequences)."""
+        if not any(getattr(k, "__module__", None) in ("builtins", "math") for k in rule.keys):
+            return
+        for e in a.elts:
+            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+                called = describe or ast.unparse(a)
+                raise self.scope.src.error(e, f"{called} given a list of tuples (or lists) "
+                                              f"of values being differentiated is not "
+                                              f"supported; give it the values themselves "
+                                              f"(sorted(values), or the positions "
+                                              f"sorted by a key not differentiated)")
 
     def array_of(self, value, node):
         """``value``, an operand, as the array NumPy makes of it: a list or tuple a rule gave

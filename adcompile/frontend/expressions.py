@@ -15,6 +15,7 @@ from ..runtime import stop_gradient
 from .functions import HOISTED
 from .syntax import Deferred, Ready, index_expression, is_trivial, operator_named, symbol
 from .hints import attribute_hint
+from .list_facts import tuple_length
 from .texts import TEXT_HINT, is_text
 
 BINOPS = {
@@ -92,6 +93,8 @@ class Expressions:
         if isinstance(e, Ready):
             return e.operand
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            if tuple_length(e.elts):   # (f([[c, -s], [s, c]]), f([(a, b), (c, d)]))
+                return ir.load(self.literal_of_literals(e))
             return self.sequence(frozenset(), e)
         if not self.varies(e):
             e = self.hoist_local_calls(e)

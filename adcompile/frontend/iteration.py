@@ -29,6 +29,15 @@ class FromStart:
     start: int
 
 
+@dataclass
+class Count:
+    """The count ``enumerate(xs, start)`` gives at step i, ``start + i`` (``start`` an int
+    known when transforming, not 0, or the name of its value): the loop walks steps 0,
+    1, ... and binds the user's name to the count in each."""
+
+    start: object
+
+
 class Iteration:
     """Part of ``normalize.Normalizer``: the index and sequences of a for loop."""
 
@@ -78,9 +87,10 @@ class Iteration:
         return target.id, [], iterable
 
     def _enumerate_iteration(self, it, target, body_stores):
-        """``for i, x in enumerate(xs)``, also of ``zip(xs, ys)``."""
-        if len(it.args) != 1 or it.keywords or not (
-                isinstance(target, ast.Tuple) and len(target.elts) == 2
+        """``for i, x in enumerate(xs)``, also of ``zip(xs, ys)``; with a ``start`` other
+        than 0, ``i`` is not the loop's index but a name the body binds to a ``Count``."""
+        start = self._enumerate_start(it)
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
                 and isinstance(target.elts[0], ast.Name)):
             raise self.scope.src.error(it, "only 'for i, x in enumerate(xs)' is supported")
         inner = it.args[0]
@@ -88,11 +98,32 @@ class Iteration:
         if inner_called.is_(zip) and isinstance(target.elts[1], ast.Tuple) \
                 and len(target.elts[1].elts) == len(inner.args) and not inner.keywords:
             seqs = [self.sequence(body_stores, a) for a in inner.args]  # enumerate(zip(xs, ys))
-            return target.elts[0].id, self._structs_unpacked(
-                zip(target.elts[1].elts, seqs)), self._range_of(seqs)
-        seq = self.sequence(body_stores, inner)
-        return target.elts[0].id, self._structs_unpacked([(target.elts[1], seq)]), \
-            self._range_of([seq])
+            pairs = self._structs_unpacked(zip(target.elts[1].elts, seqs))
+        else:
+            seqs = [self.sequence(body_stores, inner)]
+            pairs = self._structs_unpacked([(target.elts[1], seqs[0])])
+        if start == 0:
+            return target.elts[0].id, pairs, self._range_of(seqs)
+        return None, [(target.elts[0], Count(start))] + pairs, self._range_of(seqs)
+
+    def _enumerate_start(self, it):
+        """The ``start`` of ``enumerate(xs)``, ``enumerate(xs, k)`` or ``enumerate(xs,
+        start=k)``: an int known when transforming, or a name bound to its value here,
+        before the loop (as Python evaluates it once)."""
+        given = it.args[1:] + [k.value for k in it.keywords if k.arg == "start"]
+        if not it.args or len(it.args) + len(it.keywords) > 2 or len(given) + 1 != \
+                len(it.args) + len(it.keywords):
+            raise self.scope.src.error(it, "only 'for i, x in enumerate(xs)' and "
+                                           "enumerate(xs, start) are supported")
+        if not given:
+            return 0
+        start = self.static_value(given[0])
+        if type(start) is int:
+            return start
+        if self.varies(given[0]):
+            raise self.scope.src.error(given[0], "enumerate's start depends on a value being "
+                                                 "differentiated; start at 0 and add it")
+        return ir.load(self._bind(self.rename(given[0])))
 
     def _reversed_list(self, e):
         """``hs`` for ``reversed(hs)`` or ``hs[::-1]`` of a list of values being

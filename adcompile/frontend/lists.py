@@ -42,6 +42,30 @@ class Lists:
         self.out.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
 
+    def literal_of_literals(self, value):
+        """A list literal of list literals of values being differentiated given as a value
+        (``as_matrix([[c, -s], [s, c]])``): the list of lists ``rows = [[c, -s], ...]``
+        makes, passed on; returns its name. A literal of tuples is refused, as a list of
+        tuples bound to a name is when given on (tuple_lists.py keeps one as a list per
+        position, which only loops, indexing, appends and len() read)."""
+        if not (isinstance(value, ast.List) and all(isinstance(e, ast.List) for e in value.elts)):
+            raise self.scope.src.error(value, "a list of tuples of values being differentiated "
+                                              "is supported where a name bound to it is "
+                                              "iterated with a tuple target (for a, b in "
+                                              "pairs), indexed and unpacked (a, b = pairs[i]), "
+                                              "appended to and given to len(); not given to "
+                                              "a function as it is here")
+        elements = [self.operand(e) for e in value.elts]
+        if not all(e.id in self.out.lists for e in elements):
+            raise self.scope.src.error(value, "a list holding both lists and other values "
+                                              "being differentiated is not supported")
+        name = self.namer.temp("rows")
+        self.out.lists.add(name)
+        self.out.varied_ssa.add(name)
+        self.out.holders[name] = 1 + max(self.out.holders.get(e.id, 0) for e in elements)
+        self.out.body.append(ir.ListNew(name, elements, value, False))
+        return name
+
     def append(self, stmt):
         """``xs.append(value)`` on a list of values being differentiated."""
         base = stmt.value.func.value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import ir
 from .control import append_where_falling_through, same_loop
 from .dependence import rebound_in, updated_in_place
-from .iteration import FromEnd, FromStart
+from .iteration import Count, FromEnd, FromStart
 from .loop_stores import BodyStores
 
 
@@ -101,6 +101,11 @@ class Loops:
         self.loop_depth += 1
         for target, seq in header.sequences:
             at = ir.load(names.index)
+            if isinstance(seq, Count):   # enumerate(xs, start): the user's count
+                start = seq.start if isinstance(seq.start, ast.expr) else ast.Constant(seq.start)
+                self.assign_operand(target, ir.load(self._bind(ast.BinOp(
+                    left=start, op=ast.Add(), right=at))), stmt)
+                continue
             if isinstance(seq, (FromEnd, FromStart)):
                 first, op = (-1, ast.Sub()) if isinstance(seq, FromEnd) else (seq.start, ast.Add())
                 seq, at = seq.seq, ir.load(self._bind(ast.BinOp(

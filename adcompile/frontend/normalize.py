@@ -31,6 +31,7 @@ from .closures import Closure, extract
 from .comprehensions import desugar_comprehensions
 from .complex_refusals import refuse_complex
 from .contexts import unwrap_quiet_contexts
+from .deletions import drop_name_deletions
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
 from .dtypes import FloatingTypes
@@ -86,8 +87,9 @@ def desugar(source, callers=(), structures=()):
     module functions as the code they stand for (reflection.py, function_aliases.py);
     ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
     as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
-    warnings as their bodies (contexts.py); map, filter, reduce and sorted/min/max with
-    ``key=`` as code calling the function (higher_order.py); nested functions taken out,
+    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); map,
+    filter, reduce and sorted/min/max with ``key=`` as code calling the function
+    (higher_order.py); nested functions taken out,
     their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
     or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
@@ -106,6 +108,7 @@ def desugar(source, callers=(), structures=()):
     write_ufunc_methods(fn, source)
     write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)
+    drop_name_deletions(fn)
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
     nested = extract(fn, source)

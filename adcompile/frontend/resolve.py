@@ -2,7 +2,8 @@
 (trees.py): a leaf read with constant keys becomes a reference to the leaf's name,
 ``len`` of a structure a constant, a comprehension over a structure the list of its
 items (and ``sum`` of one a sum), a method of a model object a call of its function, a
-structure given to a function that takes a sequence the list of its leaves.
+structure given to a function that takes a sequence the list of its leaves, ``d.values()``
+(``keys``, ``items``) given to ``sum``, ``list`` and the like the list it holds.
 """
 
 import ast
@@ -12,6 +13,10 @@ import itertools
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node, is_function
 from .comprehension_items import ComprehensionItems, converted
 from .syntax import LEAF, SEQUENCE, is_user_function
+
+#: Python's functions that read the items of what they are given at once
+_TAKING_ITEMS = (sum, list, tuple, sorted, max, min, len)
+
 
 class Resolver(ComprehensionItems, ast.NodeTransformer):
     """Rewrites one user expression for ``Trees.resolve_expression`` (``trees``: the
@@ -109,6 +114,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
             node.args = [self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
             return node
+        if any(t.callee(func).is_(f) for f in _TAKING_ITEMS) and not node.keywords:
+            node.args = [self._view_argument(a) for a in node.args]
         node = self.generic_visit(node)
         if comprehension and isinstance(node.args[0], (ast.List, ast.Tuple)) \
                 and not node.keywords and t.callee(node.func).is_(sum):
@@ -195,6 +202,31 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         self.t.scope.known[name] = function
         return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
                                           args=node.args, keywords=node.keywords), node)
+
+    def _view_argument(self, a):
+        """``d.values()``, ``d.keys()`` or ``d.items()`` of a dict structure given to one of
+        Python's functions that read their argument's items at once (``sum(terms.values())``,
+        ``list(d.items())``): the list of its items, keys or (key, item) pairs, what the
+        function reads of the view (a view kept would see later changes of the dict, and
+        NumPy makes an object of one: not rewritten)."""
+        if not (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute)
+                and a.func.attr in ("values", "keys", "items") and not a.args
+                and not a.keywords):
+            return a
+        owner = self.t.tree_of(a.func.value)
+        if not (isinstance(owner, Node) and owner.kind == "dict"):
+            return a
+        parts = []
+        for key in owner.keys:
+            item = ast.Subscript(value=a.func.value, slice=ast.Constant(key), ctx=ast.Load())
+            parts.append(ast.Constant(key) if a.func.attr == "keys" else item
+                         if a.func.attr == "values" else
+                         ast.Tuple(elts=[ast.Constant(key), item], ctx=ast.Load()))
+        made = ast.List(elts=parts, ctx=ast.Load())
+        for n in ast.walk(made):   # (the call's place, for messages)
+            if n is not a.func.value and not hasattr(n, "lineno"):
+                ast.copy_location(n, a)
+        return made
 
     def _sequence_argument(self, a):
         """A structure given to a function that takes a sequence (np.stack(params)): the

@@ -162,7 +162,7 @@ class Registry:
         self.by_attribute = {}   # attribute name -> Rule (x.T)
         self.nondiff_objects = {}
         self.nondiff_attributes = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
-        self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
+        self.nondiff_methods = {"argmax", "argmin", "argsort", "nonzero", "any", "all", "round"}
         self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
         # x.transpose(1, 0), x.item(1, 2): several positional arguments as one tuple
         self.varargs_methods = {"transpose": "axes", "reshape": "shape", "item": "index"}

@@ -188,7 +188,8 @@ def sort_tangent(y, x, axis=-1):
 
 
 nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzero,
-                  np.isclose, np.allclose, np.array_equal, np.signbit)
+                  np.isclose, np.allclose, np.array_equal, np.signbit, np.diag_indices_from,
+                  np.tril_indices_from, np.triu_indices_from)
 
 
 @adjoint(np.partition, shape="same")

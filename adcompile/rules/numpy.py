@@ -737,7 +737,7 @@ def item_tangent(y, x, index=None):
 
 nondifferentiable(np.result_type, np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                   np.zeros_like, np.ones_like, np.empty_like, np.sign, np.floor, np.ceil,
-                  np.round, np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,
+                  np.round, np.trunc, np.rint, np.fix, np.isnan, np.isfinite, np.isinf, np.equal, np.not_equal, np.less,
                   np.less_equal, np.greater, np.greater_equal)
 
 
