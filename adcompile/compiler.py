@@ -79,9 +79,11 @@ def without_cycle_collection():
 class Transform:
     """Reverse-mode code for ``func`` with respect to ``wrt``; with ``has_aux``, ``func``
     returns ``value, aux`` and the code returns aux as computed, next to the value.
-    ``statics``: the ints a call gives loops over structures (frontend/static_ints.py)."""
+    ``statics``: the ints a call gives loops over structures (frontend/static_ints.py).
+    ``inner_key``: for a gradient adcompile made (``func``), the argument kinds its code to
+    differentiate is specialised to (see for_key); () for its general code."""
 
-    def __init__(self, func, wrt=0, trees=None, has_aux=False, statics=None):
+    def __init__(self, func, wrt=0, trees=None, has_aux=False, statics=None, inner_key=()):
         # the structure of each parameter that is one, for a call that passes one (see
         # ir/trees.py): its leaves are then parameters of their own
         self.trees = dict(trees or {})
@@ -91,6 +93,7 @@ class Transform:
         self.structured_by = None   # with deferred: the parameters whose structure it needs
         self.has_aux = has_aux
         inner = getattr(func, "_adcompile", None)
+        self._inner, self._by_key = None, {}   # (see for_key)
         # the steps between two checkpoints of its loops, for a function ad.checkpoint marked
         self.checkpoint = getattr(func, CHECKPOINT, None) if inner is None else None
         if inner is not None:   # a gradient adcompile made: differentiate its code
@@ -99,7 +102,9 @@ class Transform:
                 self.source, self.deferred = made.source, made.deferred
                 self.structured_by = made.structured_by
             else:
-                self.source = made.differentiable_source(inner[1])
+                self.source = made.differentiable_source(inner[1], inner_key)
+                if not inner_key and not self.trees:
+                    self._inner = made
         else:
             with without_cycle_collection():   # (a nested def made a function: its def)
                 self.source = getattr(func, DERIVED, None) or FunctionSource(func)
@@ -190,6 +195,29 @@ class Transform:
                                                                trees, self.has_aux, statics)
         return found
 
+    def for_key(self, key):
+        """The transform whose code serves argument kinds ``key``: this one, but for a
+        gradient adcompile made, differentiated again (a Hessian) for arguments of known
+        kinds, the transform of that gradient's code specialised to them (cached). The
+        general code checks, when it runs, what only the kinds show (a name that may be a
+        view of an array changed in place: it refuses any array there); the specialised
+        code knows. Where the specialised code cannot be differentiated, the general one,
+        as before. (Not for structures: their leaves are parameters of their own.)"""
+        if self._inner is None or not key:
+            return self
+        found = self._by_key.get(key)
+        if found is None:
+            with self._lock:
+                found = self._by_key.get(key)
+                if found is None:
+                    try:
+                        found = Transform(self._func(), self._wrt_given, None, self.has_aux,
+                                          self.statics, inner_key=key)
+                    except TransformError:
+                        found = self
+                    self._by_key[key] = found
+        return found
+
     def _leaves(self, param):
         """The names of the leaves of a structured parameter, else [param]."""
         fn = self.normal
@@ -201,12 +229,16 @@ class Transform:
 
     def stage(self, key, form, stage):
         """The code of ``form`` for ``key`` after pass ``stage``, as text (see pipeline)."""
+        if self.for_key(key) is not self:
+            return self.for_key(key).stage(key, form, stage)
         self._require_normal()
         return pipeline.run(self.normal, self.target(key, form, self.aliases), stop_after=stage)
 
     def generate(self, key, form):
         """Generated source text for ``form`` specialised to argument ndims ``key``:
         (text, name, aliases, extra)."""
+        if self.for_key(key) is not self:
+            return self.for_key(key).generate(key, form)
         self._require_normal()
         cache_key = (form, key)
         made = self.texts.get(cache_key)
@@ -223,6 +255,8 @@ class Transform:
         (no one may change it). The text is made only when ``generate`` asks for it (a
         callable compiles text that it makes from the node: unparsing it here too took a
         twentieth of gmm's transformation)."""
+        if self.for_key(key) is not self:
+            return self.for_key(key).generate_def(key, form)
         self._require_normal()
         cache_key = (form, key)
         made = self.texts.get(cache_key)
@@ -256,9 +290,10 @@ class Transform:
         # (the names user rules read are added while the code is made, on a copy of fn)
         return node, name, aliases, code.fn.extra_globals
 
-    def differentiable_source(self, form):
+    def differentiable_source(self, form, key=()):
         """This transform's gradient code as a source to differentiate again (``form``: what
-        the wrapper being differentiated returns; only gradients can be)."""
+        the wrapper being differentiated returns; only gradients can be), specialised to
+        argument kinds ``key`` (() for the general code)."""
         if form != "grad":
             raise TransformError(f"differentiating the {form} of {self.source.name}() is not "
                                  f"supported; differentiate its ad.grad")
@@ -267,12 +302,15 @@ class Transform:
                                  f"is not supported (it returns the gradient and the aux); "
                                  f"differentiate ad.grad of a function that returns the value "
                                  f"alone")
-        text = self.generate((), "grad2")[0]
-        compiled = self.compiled((), "grad2")
-        return GeneratedSource(text, compiled, f"<adcompile grad_{self.source.name}>")
+        text = self.generate(key, "grad2")[0]
+        compiled = self.compiled(key, "grad2")
+        kinds = f" for {key}" if key else ""
+        return GeneratedSource(text, compiled, f"<adcompile grad_{self.source.name}{kinds}>")
 
     def compiled(self, key, form):
         """The compiled function for ``form`` and argument ndims ``key`` (cached)."""
+        if self.for_key(key) is not self:
+            return self.for_key(key).compiled(key, form)
         fn = self.variants[form].get(key)
         if fn is None:
             with self._lock:

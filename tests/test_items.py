@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import adcompile as ad
+from adcompile.compiler import Transform
 
 rng = np.random.default_rng(11)
 W = rng.normal(size=6)
@@ -740,19 +741,21 @@ def entries_swapped_cubed(x):
 
 
 def test_a_swap_of_entries_differentiated_twice():
-    # The code differentiated again is made for arguments of any kind, where y[0] could be
-    # a row (a view the swap changes): it checks when it runs that y[0] read before the
-    # swap is a number. It had checked that y is one, which an array never is: refused.
+    # The code differentiated again is specialised to the arguments' kinds (a vector's
+    # entries are numbers; a matrix's rows are views, the swap NumPy makes of them); code
+    # for arguments of any kind checks when it runs that y[0] read before the swap is a
+    # number (it had checked that y is one, which an array never is: always refused).
     from test_second_order import assert_second_order
-    x = rng.normal(size=4)
-    assert_second_order(entries_swapped_cubed, x)
+    assert_second_order(entries_swapped_cubed, rng.normal(size=4))
+    assert_second_order(entries_swapped_cubed, rng.normal(size=(4, 2)))
     code = ad.show(entries_swapped_cubed)   # (for arguments of any kind)
     assert re.search(r"require_immutable\(_value\d, ", code) and "require_immutable(y" not in code
-    A = rng.normal(size=(4, 2))
-    # (rows: views; the message says what the user wrote, not the names of the split)
+    # (that code run: the message says what the user wrote, not the names of the split)
+    general = Transform(entries_swapped_cubed, 0).compiled((), "grad")
+    np.testing.assert_allclose(general(W), ad.grad(entries_swapped_cubed)(W))
     with pytest.raises(TypeError, match=r"'y\[0\], y\[2\] = y\[2\], y\[0\]' changes the "
                                         r"array 'y' in place, and 'y\[0\]', read before"):
-        ad.hessian(entries_swapped_cubed)(A)
+        general(rng.normal(size=(4, 2)))
 
 
 def entry_read_and_array_named_again(x):

@@ -444,6 +444,50 @@ def test_svd(case, shape):
 
 
 # ---------------------------------------------------------------------------
+# in-place changes through other names: the gradient differentiated again is the code
+# specialised to the arguments' kinds (compiler.Transform.for_key), which knows what is a
+# view; the general code refused every one of these when it ran (it cannot tell a view
+# of an array from a number)
+# ---------------------------------------------------------------------------
+
+
+def alias_then_updated(x):
+    y = x * 1.0
+    z = y
+    z += x ** 2
+    return np.sum(y * x)
+
+
+def row_of_a_copy_written(B):
+    C = B * 1.0
+    row = C[1]
+    row[2] = B[0, 0] ** 2
+    return np.sum(C ** 2)
+
+
+def column_of_a_copy_assigned(B):
+    C = B * 1.0
+    c = C[:, 1]
+    c[:] = np.sin(B[:, 0])
+    return np.sum(C ** 3)
+
+
+def view_scaled_in_place(x):
+    y = x * 1.0
+    v = y[:3]
+    v *= 2.0
+    return np.sum(y ** 3)
+
+
+@pytest.mark.parametrize("case,shape", [(alias_then_updated, (4,)),
+                                        (row_of_a_copy_written, (3, 4)),
+                                        (column_of_a_copy_assigned, (3, 4)),
+                                        (view_scaled_in_place, (5,))])
+def test_views_changed_in_place_differentiated_twice(case, shape):
+    assert_second_order(case, normal(*shape))
+
+
+# ---------------------------------------------------------------------------
 # third derivatives: through the linear helpers they work; through the second
 # derivatives of prod, cumprod and norm (and np.array of a list) they are refused
 # ---------------------------------------------------------------------------
