@@ -39,6 +39,7 @@ def _make():
     from .numba_integers import integer_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
+    from .numba_steps import step_helpers
     from .numba_sums import sum_helpers
     from .numba_ufuncs import ufunc_helpers
 
@@ -57,6 +58,7 @@ def _make():
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
     made.update(integer_helpers(kinds, overload))
+    made.update(step_helpers(kinds, overload))
     return made
 
 
