@@ -411,6 +411,13 @@ def test_recurrences_over_time_steps(numba, f, args, wrt, name):
         assert variant.passed_over == []
 
 
+@pytest.mark.parametrize("kind", ["value_and_grad", "vjp"])
+def test_value_and_grad_and_vjp_of_a_recurrence(numba, kind):
+    f, args, wrt, _ = recurrent_cases()[0]
+    g = check(f, args, wrt, kind)
+    assert "outer_steps(" in g.numba.variants[0].text
+
+
 def test_a_loop_of_no_steps_runs_as_python(numba):
     """numba's step helpers give no arrays for a loop of no steps (Python's step_arrays
     gives None): that call runs as Python, saying so once; the next calls compiled."""

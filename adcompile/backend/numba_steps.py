@@ -12,7 +12,7 @@ and refuse other types when numba types the call; for values of one shape they g
 Python helper's arrays, and for any other values (shapes that differ, no steps, rows a
 range reads past an array's end) they raise ``StepsAsPython``: the backend runs that call
 as plain Python (numba_python_calls.py). ``step_arrays`` so never gives None, and the
-lowering (numba_lowering.py) drops the step-by-step loop run where it does. Lists of
+lowering (numba_lowering.py) drops the step-by-step loop that runs where Python's does. Lists of
 numbers are refused: Python's helper gives None for Python floats, whose arithmetic
 (``1.0 / 0.0`` raises) is not an array's, and numba does not tell them from NumPy's."""
 
