@@ -244,14 +244,15 @@ class Compiled:
             self._refused(f"the generated code calls {error}" if "(line" in str(error)
                           else f"the generated code has {error}")
 
-    def _refused(self, why):
+    def _refused(self, why, stacklevel=6):
         """numba refused the code: the next code to try (``then()``: (text, name, aliases,
-        extra), or None), if there is one, else the plain Python function."""
+        extra), or None), if there is one, else the plain Python function (the warning
+        points ``stacklevel`` frames up from ``_fall_back``: the user's call)."""
         self.jitted = None
         then, self._then = self._then, None
         code = then() if then is not None else None
         if code is None:
-            self._fall_back(why)
+            self._fall_back(why, stacklevel)
             return
         self.passed_over.append(why)
         self._prepare(*code)
@@ -266,11 +267,11 @@ class Compiled:
         fn.__defaults__ = _defaults(ast.parse(text).body[0].args, source.func)
         return numba.njit(fn)
 
-    def _fall_back(self, why):
+    def _fall_back(self, why, stacklevel):
         self.fallback = why
         warnings.warn(f"numba cannot compile {self.name}(): {why}; the gradient runs as "
                       f"plain Python (adcompile's code, as without backend='numba')",
-                      NumbaFallbackWarning, stacklevel=6)
+                      NumbaFallbackWarning, stacklevel=stacklevel)
 
     def for_types_seen(self):
         """numba's compiled function, to call directly with arguments of the types of a call
@@ -311,7 +312,7 @@ class Compiled:
         except Exception as error:
             if not _compiling_error(error):
                 raise   # (an error of the compiled code as it ran: Python's would be the same)
-            self._refused(numba_message(error, self.text))
+            self._refused(numba_message(error, self.text), stacklevel=5)
             if self.jitted is not None:   # the next code, compiled on this call
                 if start:   # (the seconds numba spent on the code it refused count)
                     self._refused_seconds += time.perf_counter() - start
