@@ -752,20 +752,15 @@ def _gradient_shared(f, transform, kind, backend=None):
             python = transform.compiled(key, form)
             if report is None:
                 return python
-            wanted = _numba_form(transform, key, form)
-            try:
-                text, name, aliases, extra = transform.generate(key, wanted)
-            except TransformError:
-                # (code that cannot be differentiated again, as lists loops pass on: the
-                # code Python runs, which numba compiles or refuses, saying why)
-                text, name, aliases, extra = transform.generate(key, form)
+            (text, name, aliases, extra), then = _numba_codes(transform, key, form)
         else:
             python = _checked(transform, key, kind)
             if report is None:
                 return python
             text, aliases, extra = _checked_code(transform, key, kind)
-            name = f"{kind}_{transform.source.name}"
-        return report.compiled(python, text, name, transform.source, aliases, extra, key)
+            name, then = f"{kind}_{transform.source.name}", None
+        return report.compiled(python, text, name, transform.source, aliases, extra, key,
+                               then)
 
     name = f"{kind}_{transform.source.name}"
     lookup = _dispatcher(transform, make, name)
@@ -848,10 +843,48 @@ def _numba_form(transform, key, form):
     (one list per saved variable, one type each; loops as written, see backend/jit.py; a
     seed of the arrays' precision); else, and for a function ad.checkpoint marked, the
     code Python runs (which computes no value for its shape alone, as the other does)."""
-    narrow = any(isinstance(n, tuple) and n[2] for n in key)
     loops = any(isinstance(s, ir.Loop) for s in ir.walk(transform.normal.body))
     return "grad2" if form == "grad" and transform.checkpoint is None \
-        and (narrow or loops) else form
+        and (_narrow(key) or loops) else form
+
+
+def _narrow(key):
+    """Whether argument kinds ``key`` (``_ndims``) have a float32 array."""
+    return any(isinstance(n, tuple) and n[2] for n in key)
+
+
+def _numba_codes(transform, key, form):
+    """The code numba compiles first for ``form`` and argument kinds ``key`` ((text, name,
+    aliases, extra)), and a function giving the code to compile where numba refuses it
+    (or None). Code with loops whose reversed loops were split (loop fission: the Python
+    code calls ``step_arrays``) is tried as Python runs it, numba's step helpers compiling
+    its steps stacked into arrays (backend/numba_steps.py), before the form ``_numba_form``
+    picks; other code is that form alone."""
+    wanted = _numba_form(transform, key, form)
+
+    def generated():
+        try:
+            return transform.generate(key, wanted)
+        except TransformError:
+            # (code that cannot be differentiated again, as lists loops pass on: the
+            # code Python runs, which numba compiles or refuses, saying why)
+            return transform.generate(key, form)
+
+    if wanted != form and not _narrow(key):
+        code = transform.generate(key, form)
+        if _calls(code[0], code[2].get("step_arrays")):
+            def then():
+                other = generated()
+                return None if other[0] == code[0] else other
+            return code, then
+    return generated(), None
+
+
+def _calls(text, name):
+    """Whether the code ``text`` calls the function named ``name``."""
+    return name is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
+        for n in ast.walk(ast.parse(text)))
 
 
 def _vjp_shared(f, transform, backend):

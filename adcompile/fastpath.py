@@ -11,12 +11,13 @@ parameters, testing each argument's type against the last one seen, about 0.05 t
         if type(x) is x_type and type(y) is y_type and out_bar is absent:
             try:
                 return for_numbers(x, y)
-            except BeyondMachineIntegers:
+            except RunsAsPython:
                 pass
         return general((x, y), {} if out_bar is absent else {"out_bar": out_bar})
 
-(numba's compiled code raises ``BeyondMachineIntegers`` where its integers would leave
-64 bits, backend/numba_integers.py: ``general`` then runs the call as Python; the ``try``
+(numba's compiled code raises ``RunsAsPython`` where the plain code's result is not its
+own, as where its integers would leave 64 bits, backend/numba_integers.py: ``general``
+then runs the call as Python; the ``try``
 costs nothing on Python 3.11 and later.) Arguments given by keyword bind to the parameters as in ``f`` (Python's own messages for
 any other keyword); ``out_bar``, which a gradient does not take, goes to ``general``, which
 says to use ``ad.vjp``. (``**keywords`` would cost a new dict a call: 35 ns of the 75 ns
@@ -63,7 +64,7 @@ import weakref
 
 import numpy as np
 
-from .backend.numba_integers import BeyondMachineIntegers
+from .backend.numba_python_calls import RunsAsPython
 
 # the names the function reads besides its parameters' (``<parameter>_type`` too)
 _ABSENT = object()   # out_bar not given
@@ -96,7 +97,7 @@ class NumberPath:
         self.inlined_codes = {}             # which parameters are floats -> its code inlined
         self.namespace = {"__builtins__": builtins, "type": type, "general": general,
                           "for_numbers": None, "absent": _ABSENT,
-                          "BeyondMachineIntegers": BeyondMachineIntegers}
+                          "RunsAsPython": RunsAsPython}
         self.namespace.update({f"{p}{kind}": None for p in params
                                for kind in ("_type", "_float_type")})
         module = ast.parse(self.text())
@@ -116,7 +117,7 @@ class NumberPath:
                 f"    if {guard} and out_bar is absent:\n"
                 f"        try:\n"
                 f"            return for_numbers({params})\n"
-                f"        except BeyondMachineIntegers:\n"
+                f"        except RunsAsPython:\n"
                 f"            pass\n"
                 f"    return general({args}, {{}} if out_bar is absent else "
                 f"{{'out_bar': out_bar}})\n")

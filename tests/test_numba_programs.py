@@ -183,6 +183,93 @@ def piecewise(x, y):
     return max(x, y) * min(x, y * 2) + abs(x - y) + x * math.copysign(1.0, x - 0.1)
 
 
+def rnn_readout(W, U, V, b, h0, xs, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t] + b)
+        o = V @ h
+        loss = loss + np.sum((o - ys[t]) ** 2)
+    return loss / max(xs.shape[0], 1)
+
+
+def gru(Wz, Wr, Wh, Uz, Ur, Uh, h0, xs, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        z = 1.0 / (1.0 + np.exp(-(Wz @ h + Uz @ xs[t])))
+        r = 1.0 / (1.0 + np.exp(-(Wr @ h + Ur @ xs[t])))
+        candidate = np.tanh(Wh @ (r * h) + Uh @ xs[t])
+        h = (1 - z) * h + z * candidate
+        loss = loss + 0.5 * np.sum((h - ys[t]) ** 2)
+    return loss
+
+
+def lstm(Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug, h0, c0, xs):
+    h, c = h0, c0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        i = 1.0 / (1.0 + np.exp(-(Wi @ h + Ui @ x)))
+        f = 1.0 / (1.0 + np.exp(-(Wf @ h + Uf @ x)))
+        o = 1.0 / (1.0 + np.exp(-(Wo @ h + Uo @ x)))
+        g = np.tanh(Wg @ h + Ug @ x)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def leaky_states(a, U, h0, xs):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = a * h + np.tanh(U @ xs[t])
+        loss = loss + np.sum(h ** 2)
+    return loss
+
+
+def states_in_a_list(W, U, h0, xs):
+    hs = [h0]
+    for t in range(len(xs)):
+        hs.append(np.tanh(W @ hs[-1] + U @ xs[t]))
+    total = 0.0
+    for h in hs:
+        total = total + np.sum(h ** 2)
+    return total
+
+
+def scalar_recurrence(w, u, h0, xs):
+    h = h0
+    loss = 0.0
+    for t in range(len(xs)):
+        h = np.tanh(w * h + u * xs[t])
+        loss = loss + (h - 0.5) ** 2
+    return loss
+
+
+def recurrent_cases(steps=7):
+    """Recurrences over time steps, with the arguments of one: (f, args, wrt, id)."""
+    rng = np.random.default_rng(12)
+    H, I = 5, 3
+
+    def m(*shape):
+        return rng.standard_normal(shape) * 0.4
+    xs = m(steps, I)
+    return [
+        (rnn_readout, (m(H, H), m(H, I), m(2, H), m(H), m(H), xs, m(steps, 2)), (0, 1, 2, 3, 4),
+         "rnn_readout"),
+        (gru, (m(H, H), m(H, H), m(H, H), m(H, I), m(H, I), m(H, I), m(H), xs, m(steps, H)),
+         (0, 1, 2, 3, 4, 5, 6), "gru"),
+        (leaky_states, (0.7, m(H, I), m(H), xs), (0, 1, 2), "leaky_states"),
+        (leaky_states, (0.7, m(H, I), m(1), xs), (0, 1, 2), "leaky_states-broadcast_h0"),
+        (lstm, (m(H, H), m(H, H), m(H, H), m(H, H), m(H, I), m(H, I), m(H, I), m(H, I), m(H),
+                m(H), xs), tuple(range(10)), "lstm"),
+        (states_in_a_list, (m(H, H), m(H, I), m(H), xs), (0, 1, 2), "states_in_a_list"),
+        (scalar_recurrence, (0.5, 0.3, 0.1, m(steps)), (0, 1, 2), "scalar_recurrence"),
+    ]
+
+
 def glm_data(n, seed, d=D):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
@@ -301,3 +388,60 @@ def test_float32_data_in_fortran_order(numba):
     exact = numerical_grad(least_squares, (w.astype(np.float32).astype(float),
                                            X.astype(np.float32).astype(float), y), 0)
     np.testing.assert_allclose(w_bar, exact, rtol=1e-3, atol=1e-5)
+
+
+# --- recurrences over time steps: loop fission's code compiled -----------------------------
+
+#: the recurrences whose gradient numba compiles as Python runs it, its reversed loop split
+#: (loop fission: the steps' values stacked into arrays, numba_steps.py); the others
+#: compile the code made for differentiating again
+FISSIONED = ("rnn_readout", "gru", "leaky_states", "leaky_states-broadcast_h0")
+
+
+@pytest.mark.parametrize("f, args, wrt, name", recurrent_cases(),
+                         ids=[c[3] for c in recurrent_cases()])
+def test_recurrences_over_time_steps(numba, f, args, wrt, name):
+    g = check(f, args, wrt)
+    variant = g.numba.variants[0]
+    assert ("step_arrays(" in variant.text) == (name in FISSIONED)
+    assert "step_arrays(" in ad.show(f, wrt=wrt, args=args) or name not in FISSIONED
+    if name == "scalar_recurrence":   # (numba's step_arrays takes no lists of numbers)
+        assert "step_arrays" in variant.passed_over[0]
+    else:
+        assert variant.passed_over == []
+
+
+@pytest.mark.parametrize("kind", ["value_and_grad", "vjp"])
+def test_value_and_grad_and_vjp_of_a_recurrence(numba, kind):
+    f, args, wrt, _ = recurrent_cases()[0]
+    g = check(f, args, wrt, kind)
+    assert "outer_steps(" in g.numba.variants[0].text
+
+
+def test_a_loop_of_no_steps_runs_as_python(numba):
+    """numba's step helpers give no arrays for a loop of no steps (Python's step_arrays
+    gives None): that call runs as Python, saying so once; the next calls compiled."""
+    from adcompile.backend.jit import NumbaFallbackWarning
+    f, args, wrt, _ = recurrent_cases(steps=0)[0]
+    g = ad.grad(f, wrt=wrt, backend="numba")
+    with pytest.warns(NumbaFallbackWarning, match="a loop of no steps"):
+        got = g(*args)
+    for value, reference in zip(got, ad.grad(f, wrt=wrt)(*args)):
+        assert_close(value, reference, 0, 0)
+    assert g.numba.fallbacks == [] and g.numba.variants[0].beyond
+    f, longer, wrt, _ = recurrent_cases(steps=4)[0]
+    for index, value in enumerate(g(*longer)):
+        assert_close(value, numerical_grad(f, longer, index))
+
+
+def test_the_rnn_workload_compiles_its_split_loops(numba):
+    """The benchmarks' RNN: the compiled code is loop fission's, and its gradient the
+    hand-written one's."""
+    from benchmarks import workloads
+    W, U, b, h0, xs, ys = workloads.rnn_args()
+    args = (W[:8, :8], U[:8, :5], b[:8], h0[:8], xs[:6, :5], ys[:6, :8])
+    g, got = compiled(workloads.rnn_loss, (0, 1, 2, 3), args)
+    assert "outer_steps(" in g.numba.variants[0].text
+    for index, value, expected in zip(range(4), got, workloads.rnn_hand_grad(*args)):
+        assert_close(value, expected, 1e-12, 1e-14)
+        assert_close(value, numerical_grad(workloads.rnn_loss, args, index))

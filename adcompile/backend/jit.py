@@ -9,16 +9,22 @@ parameter, the tape's reversed walks loops over indices, NumPy's reductions with
 or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
 NumPy's own loops); each runtime helper the code calls is replaced by a
 version numba compiles (numba_helpers.py, numba_reductions.py, numba_products.py,
-numba_sums.py, numba_scatter.py): ``zeros_like``, ``filled_like``, ``unbroadcast``,
-``reduced_size``, ``real_sign``, ``require_floating``, ``require_array``,
+numba_sums.py, numba_scatter.py, numba_steps.py): ``zeros_like``, ``filled_like``,
+``unbroadcast``, ``reduced_size``, ``real_sign``, ``require_floating``, ``require_array``,
 ``require_length``,
 ``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
 ``stable_sigmoid``, ``in_place``, ``getitem_bar`` (basic indexing, and an index of one
 array of integers among slices), ``without_item`` and ``item_written`` (basic indexing),
 ``matmul_bar_left`` and ``matmul_bar_right`` (vectors, matrices and stacks of matrices:
 ``a @ b`` itself is lowered to a numba version that multiplies stacks too),
-``as_gradient`` and the check of a value that may be complex. Code that calls any other
-helper (``np.add.at`` of two index arrays, an einsum's adjoint, ...) is not compiled.
+``as_gradient``, the check of a value that may be complex, and loop fission's helpers
+(``step_arrays``, ``stacked``, ``sum_steps``, ``outer_steps``, ``step_rows``, for float64
+arrays). Code that calls any other helper (``np.add.at`` of two index arrays, an
+einsum's adjoint, ...) is not compiled. A numba version that meets values only the Python
+helper gives the result for raises ``RunsAsPython`` (numba_python_calls.py): that call
+runs as plain Python. Where the gradient has a second code to try (api.py: loop fission's
+code first, then the code made for differentiating again), a refusal of the first
+compiles the second.
 
 Where the code holds a construct numba cannot compile, the gradient runs the plain
 Python code instead and says so once, with a ``NumbaFallbackWarning`` naming the
@@ -49,6 +55,7 @@ from . import numba_helpers
 from .numba_blocks import blocked
 from .numba_integers import BeyondMachineIntegers
 from .numba_lowering import NotCompilable, lowered
+from .numba_python_calls import RunsAsPython
 from .helpers import RUNTIME
 
 #: the backends ``ad.grad(f, backend=...)`` knows
@@ -205,26 +212,50 @@ class Compiled:
     the time numba took to compile, per signature (a list); ``fallback``: why the plain
     code runs, or None. ``key``: for the gradient of a function whose value is a number, the
     kinds of its arguments (api._ndims), with which its products over a data matrix are
-    done in blocks of rows (numba_blocks.py)."""
+    done in blocks of rows (numba_blocks.py). ``then``: None, or a function giving the
+    next code to compile where numba refuses this one ((text, name, aliases, extra), or
+    None when there is none): ``passed_over`` says why numba refused the codes before."""
 
-    def __init__(self, python, text, name, source, aliases, extra, key=None):
+    def __init__(self, python, text, name, source, aliases, extra, key=None, then=None):
         self.python = python
         self.name = name
         self.fallback = None
-        self.beyond = False   # (whether a call's integers left 64 bits: it ran as Python)
+        self.beyond = False   # (whether a call numba's code handed back ran as Python)
         self.compile_seconds = []
         self.jitted = None
         self.text = None
+        self.passed_over = []   # (why numba refused the codes tried before this one)
+        self._refused_seconds = 0.0
+        self._then = then
+        self._key, self._source = key, source
+        self._prepare(text, name, aliases, extra)
+
+    def _prepare(self, text, name, aliases, extra):
+        """Lower ``text`` and make the function numba compiles from it, or refuse it."""
         numpy = aliases.get("np", "np")
         try:
-            if key is not None:
-                text = blocked(text, key, aliases, numpy)
-            self.text, numpy_calls = lowered(text, numpy)
-            self.jitted = self._jit(self.text, name, source, aliases,
+            if self._key is not None:
+                text = blocked(text, self._key, aliases, numpy)
+            self.text, numpy_calls = lowered(text, numpy,
+                                             aliases.get("step_arrays", "step_arrays"))
+            self.jitted = self._jit(self.text, name, self._source, aliases,
                                     dict(extra or {}, **numpy_calls))
         except NotCompilable as error:
-            self._fall_back(f"the generated code calls {error}" if "(line" in str(error)
-                            else f"the generated code has {error}")
+            self._refused(f"the generated code calls {error}" if "(line" in str(error)
+                          else f"the generated code has {error}")
+
+    def _refused(self, why, stacklevel=6):
+        """numba refused the code: the next code to try (``then()``: (text, name, aliases,
+        extra), or None), if there is one, else the plain Python function (the warning
+        points ``stacklevel`` frames up from ``_fall_back``: the user's call)."""
+        self.jitted = None
+        then, self._then = self._then, None
+        code = then() if then is not None else None
+        if code is None:
+            self._fall_back(why, stacklevel)
+            return
+        self.passed_over.append(why)
+        self._prepare(*code)
 
     def _jit(self, text, name, source, aliases, extra):
         import numba
@@ -236,11 +267,11 @@ class Compiled:
         fn.__defaults__ = _defaults(ast.parse(text).body[0].args, source.func)
         return numba.njit(fn)
 
-    def _fall_back(self, why):
+    def _fall_back(self, why, stacklevel):
         self.fallback = why
         warnings.warn(f"numba cannot compile {self.name}(): {why}; the gradient runs as "
                       f"plain Python (adcompile's code, as without backend='numba')",
-                      NumbaFallbackWarning, stacklevel=4)
+                      NumbaFallbackWarning, stacklevel=stacklevel)
 
     def for_types_seen(self):
         """numba's compiled function, to call directly with arguments of the types of a call
@@ -250,34 +281,42 @@ class Compiled:
         return self.jitted if self.compile_seconds else None
 
     def _beyond(self, error, args, kwargs):
-        """A call whose integers left 64 bits (numba_integers.py) run as Python."""
+        """A call numba's compiled code handed back (numba_python_calls.py: integers that
+        left 64 bits, numba_integers.py; a loop's steps of shapes that differ,
+        numba_steps.py) run as Python."""
         if not self.beyond:
             self.beyond = True
+            why = "Python's integers are unbounded" if isinstance(
+                error, BeyondMachineIntegers) else "Python's helpers take such values"
             warnings.warn(f"{self.name}(): {error} in numba's compiled code; calls that "
-                          f"compute such integers run as plain Python (Python's integers "
-                          f"are unbounded)", NumbaFallbackWarning, stacklevel=4)
+                          f"compute such values run as plain Python ({why})",
+                          NumbaFallbackWarning, stacklevel=4)
         return self.python(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
         jitted = self.jitted
         if jitted is None:
             return self.python(*args, **kwargs)
+        start = 0.0
         try:
             if self.compile_seconds:
                 return jitted(*args, **kwargs)
-            start = time.perf_counter()   # the first call: numba compiles, then runs once
-            with warnings.catch_warnings():
+            start = time.perf_counter()
+            with warnings.catch_warnings():   # the first call: numba compiles, runs once
                 _quiet_performance_warnings()
                 result = jitted(*args, **kwargs)
-            self.compile_seconds.append(time.perf_counter() - start)
+            self.compile_seconds.append(time.perf_counter() - start + self._refused_seconds)
             return result
-        except BeyondMachineIntegers as error:
+        except RunsAsPython as error:
             return self._beyond(error, args, kwargs)
         except Exception as error:
             if not _compiling_error(error):
                 raise   # (an error of the compiled code as it ran: Python's would be the same)
-            self._fall_back(numba_message(error, self.text))
-            self.jitted = None
+            self._refused(numba_message(error, self.text), stacklevel=5)
+            if self.jitted is not None:   # the next code, compiled on this call
+                if start:   # (the seconds numba spent on the code it refused count)
+                    self._refused_seconds += time.perf_counter() - start
+                return self(*args, **kwargs)
             return self.python(*args, **kwargs)
 
 
@@ -289,8 +328,8 @@ class Report:
         self.variants = []
         self._lock = threading.Lock()
 
-    def compiled(self, python, text, name, source, aliases, extra, key=None):
-        made = Compiled(python, text, name, source, aliases, extra, key)
+    def compiled(self, python, text, name, source, aliases, extra, key=None, then=None):
+        made = Compiled(python, text, name, source, aliases, extra, key, then)
         with self._lock:
             self.variants.append(made)
         return made

@@ -39,6 +39,7 @@ def _make():
     from .numba_integers import integer_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
+    from .numba_steps import step_helpers
     from .numba_sums import sum_helpers
     from .numba_ufuncs import ufunc_helpers
 
@@ -59,6 +60,7 @@ def _make():
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
+    made.update(step_helpers(kinds, overload))
     return made
 
 

@@ -11,11 +11,13 @@ the backend (jit.py) then runs that call as plain Python. For anything else (flo
 arrays, a bool), the operator itself. Sums and differences are not checked: they leave
 64 bits only from numbers that already fill them."""
 
+from .numba_python_calls import RunsAsPython
+
 #: the operators rewritten, by the name of their version
 OPERATORS = {"Mult": "int_times", "Pow": "int_power", "LShift": "int_shifted"}
 
 
-class BeyondMachineIntegers(ArithmeticError):
+class BeyondMachineIntegers(RunsAsPython, ArithmeticError):
     """An integer operation of numba's compiled code whose result is not Python's."""
 
 

@@ -3,7 +3,12 @@
 - the seed ``out_bar``, keyword-only in generated code, becomes a positional parameter
   (numba compiles no keyword-only parameters); the docstring goes;
 - the tape's reversed walks, ``for x, y in zip(reversed(x_steps), reversed(y_steps))``,
-  become loops over indices;
+  become loops over indices (the entry of a ``t1 = range(...)`` at index ``k`` read as
+  ``t1.start + k * t1.step``: numba does not index ranges);
+- loop fission's ``if h_2s is not None:`` after ``h_2s = step_arrays(h_2_steps)`` keeps its
+  body alone: numba's ``step_arrays`` gives arrays, or runs the call as Python, never None
+  (numba_steps.py), so the step-by-step loop of the ``else`` never runs; a list ``L = []``
+  nothing else mentions then goes (numba cannot type a list it never sees a value of);
 - NumPy's reductions numba does not compile with the arguments the code gives them,
   ``np.max(a, axis=1)``, ``np.min(a, axis=0, keepdims=True)``, ``np.sum(a, axis=1,
   keepdims=True)``, ``np.mean(a, axis=0)``, become calls of numba versions (numba_reductions.py) under fresh
@@ -31,11 +36,11 @@ class NotCompilable(Exception):
 
 # --- lowering ----------------------------------------------------------------------------
 
-def lowered(text, numpy="np"):
+def lowered(text, numpy="np", step_arrays="step_arrays"):
     """The generated function ``text`` rewritten for numba's nopython mode (see the module's
     docstring), and the names it calls numba versions of NumPy's functions by (name ->
     the helper's canonical name); NotCompilable where a construct has no such form.
-    ``numpy``: the name the code reads NumPy by."""
+    ``numpy``, ``step_arrays``: the names the code reads NumPy and that helper by."""
     node = ast.parse(text).body[0]
     args = node.args
     if args.vararg or args.kwarg or args.posonlyargs:
@@ -52,7 +57,9 @@ def lowered(text, numpy="np"):
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
     taken = ir.names_mentioned([node]) | {a.arg for a in args.args}
-    node.body = _indexed_loops(body, _fresh_names("k", taken))
+    body = _stacked_only(body, step_arrays)
+    body = _without_unused_lists(body)
+    node.body = _indexed_loops(body, _fresh_names("k", taken), _ranges(node))
     calls = _NumpyCalls(numpy, taken)
     node = calls.visit(node)
     return ast.unparse(ast.fix_missing_locations(node)) + "\n", calls.names
@@ -100,13 +107,82 @@ def _called(node, name):
         and node.func.id == name and not node.keywords
 
 
-def _indexed_loops(body, names):
-    """``body`` with each loop over reversed lists made a loop over their indices."""
+def _stacked_only(body, step_arrays):
+    """``body`` with each ``if <s> is not None: A else: B`` after ``s = step_arrays(...)``
+    (or ``s, ... = step_arrays(...)``) made ``A``, in blocks at any depth."""
     out = []
     for s in body:
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                setattr(s, field, _indexed_loops(getattr(s, field), names))
+                setattr(s, field, _stacked_only(getattr(s, field), step_arrays))
+        if out and _stacked_test(s, out[-1], step_arrays):
+            out += s.body
+        else:
+            out.append(s)
+    return out
+
+
+def _stacked_test(s, before, step_arrays):
+    """Whether ``s`` is ``if <name> is not None:`` testing the first name ``before``
+    assigns from a call of ``step_arrays``."""
+    if not (isinstance(s, ast.If) and isinstance(before, ast.Assign)
+            and len(before.targets) == 1 and _called(before.value, step_arrays)):
+        return False
+    target = before.targets[0]
+    first = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
+    test = s.test
+    return isinstance(first, ast.Name) and isinstance(test, ast.Compare) \
+        and isinstance(test.left, ast.Name) and test.left.id == first.id \
+        and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot) \
+        and isinstance(test.comparators[0], ast.Constant) \
+        and test.comparators[0].value is None
+
+
+def _without_unused_lists(body):
+    """``body`` without the statements ``L = []`` (at any depth) of names it mentions
+    nowhere else."""
+    counts = {}
+    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(n, ast.Name):
+            counts[n.id] = counts.get(n.id, 0) + 1
+
+    def kept(block):
+        out = []
+        for s in block:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], ast.Name) and counts[s.targets[0].id] == 1 \
+                    and isinstance(s.value, ast.List) and not s.value.elts:
+                continue
+            for field in ("body", "orelse"):
+                if getattr(s, field, None):
+                    setattr(s, field, kept(getattr(s, field)) or
+                            ([ast.Pass()] if field == "body" else []))
+            out.append(s)
+        return out
+    return kept(body)
+
+
+def _ranges(node):
+    """The names the function ``node`` assigns only ``range(...)`` to (``t1 =
+    range(len(xs))``), each at one place."""
+    stores = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    return {s.targets[0].id for s in ast.walk(node)
+            if isinstance(s, ast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], ast.Name) and _called(s.value, "range")
+            and stores[s.targets[0].id] == 1}
+
+
+def _indexed_loops(body, names, ranges=frozenset()):
+    """``body`` with each loop over reversed lists made a loop over their indices
+    (``ranges``: names of ranges, read by their start and step)."""
+    out = []
+    for s in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _indexed_loops(getattr(s, field), names, ranges))
         if isinstance(s, ast.For) and _reversed_range(s.iter) is not None:
             s.iter = _reversed_range(s.iter)
         lists = _reversed_lists(s.iter) if isinstance(s, ast.For) else None
@@ -123,15 +199,25 @@ def _indexed_loops(body, names):
                           right=ast.Constant(1))
         s.target = ast.Name(id=k, ctx=ast.Store())
         s.iter = ir.call(ir.load("range"), start, ast.Constant(-1), ast.Constant(-1))
-        reads = [ast.Assign(targets=[target],
-                            value=ast.Subscript(value=ir.load(name), slice=ir.load(k),
-                                                ctx=ast.Load()))
+        reads = [ast.Assign(targets=[target], value=_entry(name, k, ranges))
                  for target, name in zip(targets, lists)]
         s.body = reads + s.body
         out.append(s)
     return out
 
 
+
+
+def _entry(name, k, ranges):
+    """The entry at index ``k`` of the list, array or range (a name of ``ranges``)
+    ``name``."""
+    if name in ranges:
+        return ast.BinOp(left=ast.Attribute(value=ir.load(name), attr="start", ctx=ast.Load()),
+                         op=ast.Add(),
+                         right=ast.BinOp(left=ir.load(k), op=ast.Mult(),
+                                         right=ast.Attribute(value=ir.load(name), attr="step",
+                                                             ctx=ast.Load())))
+    return ast.Subscript(value=ir.load(name), slice=ir.load(k), ctx=ast.Load())
 
 
 class _NumpyCalls(ast.NodeTransformer):
