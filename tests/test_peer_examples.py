@@ -1373,6 +1373,24 @@ def test_unpacking_a_value_of_another_length_raises_as_python_does(f):
     check_model(unpacked_array, np.array([0.4, -1.3]))
 
 
+def unpacked_fixed_results(x):
+    K = np.outer(x, x) + np.diag([1.0, 2.0, 3.5])   # (distinct eigenvalues)
+    sign, logdet = np.linalg.slogdet(K)
+    w, V = np.linalg.eigh(K)
+    a, b, c = np.split(x, 3)
+    first, rest = np.split(x, [1])
+    return logdet + np.sum(w * V[0]) + np.sum(a * b * c) + first[0] * np.sum(rest)
+
+
+def test_unpacking_numpy_results_of_a_fixed_length_is_not_checked():
+    # (slogdet, eigh, np.split with a count or a list of indices always give that many
+    # items: no require_length line in the generated code)
+    x = np.array([0.4, -1.3, 0.7])
+    check_model(unpacked_fixed_results, x)
+    assert "require_length" not in ad.show(unpacked_fixed_results, args=(x,))
+    assert "require_length" in ad.show(unpacked_array, args=(x,))
+
+
 # -- loops over a generator of the user's (bayesian_neural_net's unpack_layers) --------------
 
 GENERATOR_SHAPES = [(2, 3), (3, 1)]

@@ -10,6 +10,8 @@ a call of the user's function is inlined into the names it binds. Part of
 import ast
 import copy
 
+import numpy as np
+
 from .. import ir, runtime
 from ..ir.trees import Node
 from .source import NOT_A_CALL
@@ -195,12 +197,14 @@ class Assignments:
                                              "literal is not supported; unpack one level per "
                                              "statement")
         whole = self.operand(value)
-        self._require_length(whole, len(target.elts), stmt)
+        if _length_of(value, self.callee) != len(target.elts):
+            self._require_length(whole, len(target.elts), stmt)
         return [(t.id, Part(whole, i)) for i, t in enumerate(target.elts)]
 
     def _require_length(self, whole, n, stmt):
         """``require_length(whole, n, where)`` before ``a, b = whole`` reads its items: Python
-        raises ValueError there for a value of another length."""
+        raises ValueError there for a value of another length (not needed where the value
+        is a NumPy call that always gives n items: _length_of)."""
         error = self.scope.src.error(stmt, "")
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_length)),
@@ -244,3 +248,37 @@ def _new_lists_side_by_side(target, value):
     names = {t.id for t in target.elts}
     return len(names) == len(target.elts) and not any(
         isinstance(n, ast.Name) and n.id in names for v in value.elts for n in ast.walk(v))
+
+
+def _length_of(value, callee):
+    """The number of items the user's expression ``value`` always has, where it is a call of
+    a NumPy function that gives a fixed number (``sign, logdet = np.linalg.slogdet(K)``,
+    ``Q, R = np.linalg.qr(A)``, ``a, b = np.split(x, 2)``), else None."""
+    if not isinstance(value, ast.Call) or any(isinstance(a, ast.Starred) for a in value.args) \
+            or any(k.arg is None for k in value.keywords):
+        return None
+    called = callee(value.func)
+    f = called.what if called.kind == "object" else None
+
+    def given(position, keyword):   # (the argument's node, or None where not given)
+        named = [k.value for k in value.keywords if k.arg == keyword]
+        return named[0] if named else value.args[position] \
+            if len(value.args) > position else None
+
+    def constant(e, default):
+        return default if e is None else e.value if isinstance(e, ast.Constant) else object()
+
+    if any(f is g for g in (np.linalg.slogdet, np.linalg.eigh, np.linalg.eig)):
+        return 2
+    if f is np.linalg.qr:
+        return 2 if constant(given(1, "mode"), "reduced") in ("reduced", "complete") else None
+    if f is np.linalg.svd:
+        return 3 if constant(given(2, "compute_uv"), True) is True else None
+    if any(f is g for g in (np.split, np.array_split)):
+        sections = given(1, "indices_or_sections")
+        if isinstance(sections, (ast.List, ast.Tuple)):
+            return len(sections.elts) + 1
+        count = constant(sections, None)
+        return count if type(count) is int else None
+    return None
+
