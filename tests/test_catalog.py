@@ -620,10 +620,15 @@ CASES = [
         def f(x):
             return np.maximum(*[x, x * 2.0]) + np.minimum(*(x, 0.5))
     """),
+    Case(("Starred",), SUPPORTED, """
+        def f(x):
+            a, *rest = x * 1.0, x, x
+            return a * rest[0]
+    """),
     Case(("Starred",), REJECTED, """
         def f(x):
-            a, *rest = x * 1.0, x, x  # ERR
-            return a * rest[0]
+            a, *middle, z = x * 1.0, x, x  # ERR
+            return a * z
     """, word=r"starred"),
     Case(("Starred",), SUPPORTED, """
         def f(x, shape):

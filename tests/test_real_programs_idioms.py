@@ -518,3 +518,41 @@ def test_starred_arguments_of_a_tuple_built_here(f):
 
 def test_starred_arguments_of_a_tuple_bound_twice_stay_refused():
     refused_at(tuple_bound_twice, r"starred arguments", "# ERR")
+
+
+# -- a, b, *rest = value: the items read (starred.py) -----------------------------------------
+
+def head_and_tail(x):
+    first, *rest = x
+    return first * np.sum(np.array(rest) ** 2)
+
+
+def first_layer_apart(x):
+    W0, *others = [np.outer(x, x), np.diag(x), np.eye(4) * x[0]]
+    h = np.tanh(W0 @ x)
+    for W in others:
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def least_squares_coefficients(x):
+    A = np.vander(x, 3)
+    coef, *_ = np.linalg.lstsq(A, np.cos(x), rcond=None)
+    return np.sum(coef ** 2)
+
+
+def first_and_last(x):
+    a, *middle, z = x  # ERR
+    return a * z
+
+
+@pytest.mark.parametrize("f", [head_and_tail, first_layer_apart, least_squares_coefficients])
+def test_assignments_ending_with_a_starred_name(f):
+    assert_grad(f, X)
+    if f is not least_squares_coefficients:   # (autograd has no lstsq)
+        assert_autograd(f, X)
+
+
+def test_a_starred_name_before_others_stays_refused():
+    # (for a value of one item Python raises; reading its first and last items would not)
+    refused_at(first_and_last, r"starred assignment", "# ERR")

@@ -56,6 +56,7 @@ from .local_imports import drop_local_imports
 from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
+from .starred import desugar_starred
 from .static_ints import StaticInts
 from .statements import Statements
 from .texts import refuse_text_reads, text_names
@@ -93,7 +94,8 @@ def desugar(source, callers=(), structures=()):
     their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
     or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
-    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
+    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); ``a,
+    *rest = value`` as reads of its items (starred.py); jumps at the
     ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
@@ -116,6 +118,7 @@ def desugar(source, callers=(), structures=()):
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
     expand_starred_zips(fn, source)
+    desugar_starred(fn)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)
