@@ -541,12 +541,20 @@ def least_squares_coefficients(x):
     return np.sum(coef ** 2)
 
 
+def unpacked_iterators(x):
+    # (what Python unpacks is the items the iterator gives: list(value))
+    first, *rest = zip([1.0, 2.0], [3.0, 4.0])
+    mag, *others = map(abs, [x[0], -x[1], x[2]])
+    return x[0] * first[0] * rest[0][1] + mag * others[1] + others[0] ** 2
+
+
 def first_and_last(x):
     a, *middle, z = x  # ERR
     return a * z
 
 
-@pytest.mark.parametrize("f", [head_and_tail, first_layer_apart, least_squares_coefficients])
+@pytest.mark.parametrize("f", [head_and_tail, first_layer_apart, least_squares_coefficients,
+                               unpacked_iterators])
 def test_assignments_ending_with_a_starred_name(f):
     assert_grad(f, X)
     if f is not least_squares_coefficients:   # (autograd has no lstsq)

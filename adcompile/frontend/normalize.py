@@ -88,14 +88,14 @@ def desugar(source, callers=(), structures=()):
     module functions as the code they stand for (reflection.py, function_aliases.py);
     ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
     as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
-    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); map,
+    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); ``a,
+    *rest = value`` as reads of its items (starred.py); map,
     filter, reduce and sorted/min/max with ``key=`` as code calling the function
     (higher_order.py); nested functions taken out,
     their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
     or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
-    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); ``a,
-    *rest = value`` as reads of its items (starred.py); jumps at the
+    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
     ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
     with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
@@ -111,6 +111,7 @@ def desugar(source, callers=(), structures=()):
     write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)
     drop_name_deletions(fn)
+    desugar_starred(fn)   # (before higher_order.py: list(map(f, xs)) is one of its forms)
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
     nested = extract(fn, source)
@@ -118,7 +119,6 @@ def desugar(source, callers=(), structures=()):
     if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
         split_nesting(fn, source.error)
     expand_starred_zips(fn, source)
-    desugar_starred(fn)
     fn = lower_function(fn, source.error)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)

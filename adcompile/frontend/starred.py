@@ -3,9 +3,10 @@
 syntax-only pass of ``desugar``.
 
 ``a, b, *rest = value`` binds ``a`` and ``b`` to the first two items and ``rest`` to the
-list of the others, as Python does; written as ``unpacked = value; a = unpacked[0];
-b = unpacked[1]; rest = list(unpacked[2:])``, each is differentiated as an item read (the
-list of an array's items: numbers of a vector, views of a matrix's rows). A starred name
+list of the others, as Python does; written as ``unpacked = list(value); a =
+unpacked[0]; b = unpacked[1]; rest = unpacked[2:]``, each is differentiated as an item
+read (the list of an array's items: numbers of a vector, views of a matrix's rows;
+``list`` takes the items of an iterator too, as the assignment does). A starred name
 nothing reads (``*_``) is not bound. A value with fewer items than the names raises
 IndexError there, where Python raises ValueError. A starred name before other names
 (``first, *middle, last = x``: for a value of one item, Python raises, where the reads
@@ -52,13 +53,15 @@ def _reads(s, taken, read):
         return ast.Subscript(value=ast.Name(id=whole, ctx=ast.Load()), slice=index,
                              ctx=ast.Load())
 
-    made = [ast.Assign(targets=[ast.Name(id=whole, ctx=ast.Store())], value=s.value)]
+    # (list(value): the items Python takes, also of an iterator, a map or a zip)
+    made = [ast.Assign(targets=[ast.Name(id=whole, ctx=ast.Store())],
+                       value=ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[s.value],
+                                      keywords=[]))]
     made += [ast.Assign(targets=[ast.Name(id=e.id, ctx=ast.Store())],
                         value=item(ast.Constant(i))) for i, e in enumerate(names)]
     if last.value.id in read:
         rest = ast.Slice(lower=ast.Constant(len(names)) if names else None, upper=None,
                          step=None)
         made.append(ast.Assign(targets=[ast.Name(id=last.value.id, ctx=ast.Store())],
-                               value=ast.Call(func=ast.Name(id="list", ctx=ast.Load()),
-                                              args=[item(rest)], keywords=[])))
+                               value=item(rest)))
     return [ast.fix_missing_locations(ast.copy_location(m, s)) for m in made]
