@@ -29,6 +29,9 @@ they are common, or refused with a message that was not true.
 - ``del G`` (freeing a temporary after its last use, ``del a, c`` at the end of a loop's
   body) was refused; a ``del`` of names only is dropped (it changes no value of a function
   that runs). ``del`` of an item, slice or attribute stays refused.
+- Copies NumPy makes, written afterwards, were refused as if they could be views: an
+  index with a list (``z = y[[0, 2]]``, ``Y[[0, 1], 1]``) and ``np.diag`` of a vector
+  (``D = np.diag(x); D[0, 1] = v``). (``np.diag`` of a matrix is a view, and stays one.)
 """
 
 import autograd
@@ -424,3 +427,47 @@ def view_kept_while_the_dict_grows(x):
 def test_a_dict_view_kept_is_still_refused():
     with pytest.raises(ad.TransformError, match=r"probes_5.py:\d+:\d+: method .values\(\)"):
         ad.grad(view_kept_while_the_dict_grows)(V)
+
+
+# -- copies NumPy makes, written afterwards --------------------------------------------------
+
+def picked_entries_written(x):
+    y = x * 1.0
+    z = y[[0, 2]]
+    z[0] = 5.0 * x[1]
+    return np.sum(z * y[1:]) + np.sum(y ** 2)
+
+
+def picked_entries_then_array_written(x):
+    Y = np.outer(x, x)
+    z = Y[[0, 1], 1]
+    Y[0, 1] = 3.0 * x[2]
+    return np.sum(z ** 2) + np.sum(Y)
+
+
+def diagonal_matrix_written(x):
+    D = np.diag(x)
+    D[0, 1] = x[2] ** 2
+    return np.sum(D * np.outer(x, x))
+
+
+def diagonal_of_a_matrix_then_matrix_written(x):
+    A = np.outer(x, x)
+    d = np.diag(A)   # a view of A: sees the write
+    A[1, 1] = 4.0 * x[0]
+    return np.sum(d ** 2)
+
+
+@pytest.mark.parametrize("f", [picked_entries_written, picked_entries_then_array_written,
+                               diagonal_matrix_written])
+def test_copies_numpy_makes_written_afterwards(f):
+    x = np.array([0.5, -1.5, 2.0])
+    value, _ = ad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x))
+    assert_grad(f, x)
+
+
+def test_the_diagonal_of_a_matrix_stays_a_view():
+    with pytest.raises((ad.TransformError, TypeError), match="may share its memory"):
+        ad.grad(diagonal_of_a_matrix_then_matrix_written)(np.array([0.5, -1.5, 2.0]))
+

@@ -94,6 +94,7 @@ class Aliases:
         self.fn, self.registry, self.callee = fn, registry, callee_of(fn)
         self.ndim_of = ndim_of or (lambda e: None)
         self.objects, self.contents, self._reach = {}, {}, {}
+        self._display_names = None   # (see _displays)
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
         # numbers (whatever the arguments, unless told) share nothing and cannot change
@@ -212,10 +213,27 @@ class Aliases:
         copy = [k.value for k in getattr(expr, "keywords", []) if k.arg == "copy"]
         if rule.name == "ravel" and method == "flatten":
             return True
+        if rule.name == "getitem" and _lists_in(expr.slice, self._displays()):
+            return True   # x[[0, 2]], x[[0, 1], 2]: NumPy's advanced indexing copies
+        if rule.name == "diag" and op.inputs and self.ndim_of(op.inputs[0]) == 1:
+            return True   # np.diag of a vector: a new matrix (of a matrix, a view)
         if rule.name in ("array", "astype") and method in ("array", "astype") and not (
                 copy and not (isinstance(copy[0], ast.Constant) and copy[0].value is True)):
             return True
         return False
+
+    def _displays(self):
+        """Name -> the list or tuple display the function binds it to, where that is the
+        name's one assignment (a constant index the frontend named: ``t1 = [0, 2]``)."""
+        if self._display_names is None:
+            found = {}
+            for s in ir.walk(self.fn.body):
+                for n in ir.own_assigns(s):
+                    found[n] = s.stmt.value if isinstance(s, ir.Keep) and isinstance(
+                        s.stmt, ast.Assign) and n not in found and isinstance(
+                        s.stmt.value, (ast.List, ast.Tuple)) else None
+            self._display_names = found
+        return self._display_names
 
     def _kept(self, s):
         stmt = s.stmt
@@ -1358,6 +1376,16 @@ def _assignment_text(s):
     parts = [*s.targets, s.value]
     return " = ".join(", ".join(map(ast.unparse, e.elts)) if isinstance(e, ast.Tuple) and e.elts
                       else ast.unparse(e) for e in parts)
+
+
+def _lists_in(index, displays):
+    """Whether the index ``index`` has a list display among its parts (``x[[0, 2]]``), or a
+    name ``displays`` maps to one (``t1 = [0, 2]; x[t1]``)."""
+    if isinstance(index, ast.Name) and isinstance(displays.get(index.id), ast.Tuple):
+        index = displays[index.id]   # (t1 = ([0, 1], 1); Y[t1])
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(displays.get(p.id) if isinstance(p, ast.Name) else p, ast.List)
+               for p in parts)
 
 
 def _writes_item(s):
