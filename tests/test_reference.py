@@ -732,6 +732,16 @@ def np_hypot(x, y):
     return np.sum(W23 * np.hypot(x, y))
 
 
+@case(away(0.3, 2.0, 2, 3), away(0.3, 2.0, 3), wrt=(0, 1), order=2)
+def np_copysign(x, y):
+    return np.sum(W23 * np.copysign(x, y)) + np.sum(np.copysign(x * x, x) * W23)
+
+
+@case(uniform(0.5, 2.0, 2, 3), normal(3), wrt=(0, 1), order=2)
+def np_float_power(x, y):
+    return np.sum(W23 * np.float_power(x, y)) + np.sum(np.float_power(x, 3) * W23)
+
+
 @case(normal(3, 1), normal(4), wrt=(0, 1), order=2)   # (second order: runtime.stable_sigmoid)
 def np_logaddexp(x, y):
     return np.sum(np.logaddexp(x, y) ** 2)
@@ -2483,6 +2493,9 @@ AUTOGRAD_GAPS = {
     "linalg.eigvalsh": (_ag_eigvalsh, "no VJP for np.linalg.eigvalsh"),
     "linalg.matrix_power": (_ag_matrix_power, "no VJP for np.linalg.matrix_power"),
     "heaviside": (_ag_heaviside, "no VJP for np.heaviside"),
+    "copysign": (lambda x, y: anp.abs(x) * anp.where(y < 0, -1.0, 1.0),   # (y is never 0 here)
+                 "no VJP for np.copysign"),
+    "float_power": (lambda x, y: anp.power(1.0 * x, y), "no VJP for np.float_power"),
     "cross": (_ag_cross, "its VJP does not sum over the axes an operand was broadcast along"),
     "dstack": (_ag_dstack, "no VJP for np.dstack"),
     "take": (_ag_take, "no VJP for np.take"),

@@ -337,6 +337,18 @@ def f_hypot(x, y, w):
     return np.sum(w * np.hypot(x, y))
 
 
+@case(("numpy", "copysign"), args=(A(3, 1, lo=0.2, hi=2.0), A(4), W(3, 4)), wrt=(0, 1))
+def f_copysign(x, y, w):
+    return np.sum(w * np.copysign(x, y)) + np.sum(np.copysign(x * x, -x) * w)
+
+
+@case(("python", "float_power"), args=(A(3, 1, lo=0.5, hi=2.0), A(4), W(3, 4)), wrt=(0, 1))
+def f_float_power(x, y, w):
+    # (float_power computes in float64: cast back, as a float32 program would)
+    return np.sum(w * np.float_power(x, y).astype(np.float32)) \
+        + np.sum(np.float_power(x, 0.5).astype(np.float32))
+
+
 @binary("logaddexp")
 def f_logaddexp(x, y, w):
     return np.sum(w * np.logaddexp(x, y))

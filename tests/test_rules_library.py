@@ -551,8 +551,13 @@ def np_heaviside(x, h, w):
     return np.sum(w * np.heaviside(x, h))
 
 
-@covers(("numpy", "logaddexp2"), ("numpy", "fmax"), ("numpy", "fmin"), ("numpy", "heaviside"))
-@pytest.mark.parametrize("case", [np_logaddexp2, np_fmax, np_fmin, np_heaviside],
+def np_copysign(x, y, w):
+    return np.sum(w * np.copysign(x, y))
+
+
+@covers(("numpy", "logaddexp2"), ("numpy", "fmax"), ("numpy", "fmin"), ("numpy", "heaviside"),
+        ("numpy", "copysign"))
+@pytest.mark.parametrize("case", [np_logaddexp2, np_fmax, np_fmin, np_heaviside, np_copysign],
                          ids=lambda c: c.__name__)
 @SOME
 @given(data=st.data())
@@ -567,6 +572,64 @@ def test_numpy_binary_elementwise(case, data):
     if case is np_heaviside:   # h's gradient where x == 0 (x's derivative does not exist there)
         x = data.draw(operand(sx, st.sampled_from([-1.0, 0.0, 1.0])))
         assert_grad(case, x, y, w, wrt=1)
+
+
+def copysign_of_itself(x, y):
+    return np.sum(np.copysign(x * x, x - y) * x) + np.sum(np.copysign(2.0, x) * x)
+
+
+def test_copysign_at_zeros():
+    # at x == 0 the zero subgradient (as abs, and math.copysign); a zero y counts by its sign
+    # bit, as the value does (-0.0 is negative); y's gradient is zero
+    x = np.array([0.0, 1.5, -1.5, 2.0, -2.0])
+    y = np.array([1.0, 0.0, 0.0, -0.0, -0.0])
+    gx, gy = ad.grad(np_copysign, wrt=(0, 1))(x, y, np.ones(5))
+    assert_close(gx, [0.0, 1.0, -1.0, -1.0, 1.0], 0, 0)
+    assert_close(gy, np.zeros(5), 0, 0)
+    _, dot = ad.jvp(np_copysign)(x, y, np.ones(5), np.array([7.0, 1.0, 2.0, 3.0, 5.0]))
+    assert dot == 1.0   # (0 * 7 + 1 - 2 - 3 + 5)
+
+
+@covers(("numpy", "copysign"))
+@FEW
+@given(x=arrays((2, 3), nonzero(0.25, 2.0)), y=arrays((3,), reals(0.1, 0.2)))
+def test_copysign_of_itself_to_second_order(x, y):
+    # copysign(x * x, x - y): the sign of x - y (y small, x away from 0: never 0) times x^2
+    assert_grad(copysign_of_itself, x, y, wrt=(0, 1))
+    assert_second_order(copysign_of_itself, x, y, wrt=0)
+
+
+def np_float_power(x, y, w):
+    return np.sum(w * np.float_power(x, y)) + np.sum(np.float_power(x, 3) + np.float_power(2.0, y))
+
+
+@covers(("python", "float_power"))
+@FEW
+@given(data=st.data())
+def test_float_power(data):
+    sx, sy = data.draw(st.sampled_from([((3, 1), (4,)), ((2, 3), (2, 3)), ((), (3,))]))
+    x = data.draw(operand(sx, reals(0.3, 2.0)))
+    y = data.draw(operand(sy, reals(-2.0, 2.0)))
+    w = data.draw(weights(np.broadcast_shapes(sx, sy)))
+    assert_grad(np_float_power, x, y, w, wrt=(0, 1))
+    assert_second_order(np_float_power, x, y, w, wrt=0)
+    assert_second_order(np_float_power, x, y, w, wrt=1)
+
+
+def float_power_of_integers(y):
+    # an integer base to negative powers, which np.power refuses
+    return np.sum(np.float_power(np.arange(1, 4), -y) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_float_power_of_an_integer_base_and_its_precision():
+    y = np.array([0.5, 1.5, 2.5])
+    assert_grad(float_power_of_integers, y)
+    assert_close(ad.grad(float_power_of_integers)(y),
+                 -np.arange(1, 4.0) ** -y * np.log(np.arange(1, 4.0)) * [1.0, 2.0, 3.0], 1e-12, 0)
+    narrow = np.array([0.5, 1.5], dtype=np.float32)
+    g = ad.grad(lambda x: np.sum(np.float_power(x, 2.5)))(narrow)
+    assert g.dtype == np.float32   # (the result is float64; the gradient in x's precision)
+    assert_close(g, 2.5 * narrow.astype(np.float64) ** 1.5, 1e-6, 0)
 
 
 def np_fmax_nan(x, y):

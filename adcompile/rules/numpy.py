@@ -144,6 +144,14 @@ def hypot(z, x, y):
     y_bar += unbroadcast(z_bar * (y / z), y)
 
 
+@adjoint(np.copysign, constant=("y",))
+def copysign(z, x, y):
+    # z = |x| with the sign (bit) of y: x's gradient where the signs agree, its negative where
+    # they differ, 0 at x == 0 (abs's zero subgradient); y == 0 counts by its sign bit
+    # (-0.0 is negative), as the value does. A step in y: zero gradient
+    x_bar += unbroadcast(z_bar * (real_sign(x) * np.copysign(1.0, y)), x)
+
+
 @adjoint(np.logaddexp)
 def logaddexp(z, x, y):
     # z = log(e^x + e^y): the shares e^(x - z) = sigmoid(x - y) and sigmoid(y - x), made

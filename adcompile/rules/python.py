@@ -67,6 +67,10 @@ def pow(z, x, y):
     y_bar += unbroadcast(z_bar * (z * log_or_zero(x)), y)
 
 
+# np.float_power(x, y): x ** y computed in double precision (an integer x to a negative
+# power too); its derivatives are the power's
+adjoint_from(pow, np.float_power, name="float_power")
+
 # pow(x, y), the builtin with two arguments: x ** y (pow(x, y, mod) is refused)
 adjoint_from(pow, builtins.pow, name="pow_builtin")
 
