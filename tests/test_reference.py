@@ -1646,6 +1646,15 @@ def keyword_forms(x):
             + np.sum(np.linalg.norm(x, axis=-1) * C3) + x.std(ddof=1))
 
 
+@case(normal(3, 4), order=2)
+def keyword_spellings(x):
+    # NumPy 2's min=/max= of np.clip, a dtype= of np.asarray and np.array, astype's copy=
+    # (x.clip(min=...) is checked in test_rules.py: autograd's array boxes refuse min=)
+    return (np.sum(np.clip(x, min=-0.5, max=0.7) * W34) + np.sum(np.clip(x, max=0.5) ** 3)
+            + np.sum(np.asarray(x, dtype=float) ** 3) + np.sum(np.array(x, dtype=np.float64) * W34)
+            + np.sum(x.astype(float, copy=False) ** 2 * W34))
+
+
 @case(normal(4), normal(2, 4, 3), wrt=(0, 1))
 def matmul_of_a_vector_and_a_stack(x, y):
     return np.sum(np.sin(x @ y)) + np.sum(np.matmul(y.swapaxes(1, 2), x) ** 2)
@@ -2253,7 +2262,8 @@ def _ag_roll(x, shift, axis=None):
     return anp.roll(x, shift, axis=axis)
 
 
-def _ag_clip(x, a_min=None, a_max=None):
+def _ag_clip(x, a_min=None, a_max=None, min=None, max=None):  # noqa: A002 (NumPy's names)
+    a_min, a_max = (min, max) if a_min is None and a_max is None else (a_min, a_max)
     x = x if a_min is None else anp.maximum(x, a_min)
     return x if a_max is None else anp.minimum(x, a_max)
 

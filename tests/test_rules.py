@@ -1454,19 +1454,30 @@ def clip_one_sided(x, w):
     return np.sum(w * np.clip(x, None, 0.5) + np.clip(x, -0.5, None))
 
 
+def clip_keywords(x, w):
+    # NumPy 2's spellings, and the method's: a bound left out is no bound
+    return np.sum(w * (x.clip(min=-0.5) + x.clip(max=0.5) ** 2 + np.clip(x, min=-1.0, max=1.0)
+                       + np.clip(x, a_min=-0.5, a_max=1.0) ** 3))
+
+
 def clip_active_bounds(x, lo, hi, w):
     return np.sum(w * np.clip(x, lo, hi))
 
 
+def clip_active_keywords(x, lo, hi, w):
+    return np.sum(w * np.clip(x, min=lo, max=hi)) + np.sum(w * np.clip(x, max=hi) ** 2)
+
+
 @covers(("numpy", "clip"))
-@pytest.mark.parametrize("case", [clip_constants, clip_method, clip_one_sided],
+@pytest.mark.parametrize("case", [clip_constants, clip_method, clip_one_sided, clip_keywords],
                          ids=lambda c: c.__name__)
 @FEW
 @given(data=st.data())
 def test_clip(case, data):
     # the grid 0.1 + 0.5 k never meets the bounds: no ties
-    shape = data.draw(shapes(1 if case is clip_method else 0))
-    x = data.draw(operand(shape, grid(0.1, 0.5, 6), python_float=case is not clip_method))
+    method = case in (clip_method, clip_keywords)
+    shape = data.draw(shapes(1 if method else 0))
+    x = data.draw(operand(shape, grid(0.1, 0.5, 6), python_float=not method))
     assert_grad(case, x, data.draw(weights(shape)))
 
 
@@ -1480,6 +1491,16 @@ def test_clip_active_bounds(data):
     hi = lo + 1.5                                       # offset 0.35 from the grid too
     w = data.draw(weights(np.broadcast_shapes(sx, sb)))
     assert_grad(clip_active_bounds, x, lo, hi, w, wrt=(0, 1, 2))
+    assert_grad(clip_active_keywords, x, lo, hi, w, wrt=(0, 1, 2))
+
+
+def clip_both_spellings(x):
+    return np.sum(np.clip(x, a_min=0.0, min=0.0))
+
+
+def test_clip_bound_given_twice_is_refused():
+    with pytest.raises(ad.TransformError, match="argument a_min given twice"):
+        ad.grad(clip_both_spellings)(np.array([0.5, -1.0]))
 
 
 def where_case(c, x, y, w):
@@ -1827,6 +1848,17 @@ def astype_case(x, w):
     return np.sum(w * x.astype(float)) + np.sum(x.astype(int) * x)
 
 
+def astype_keywords(x, w):
+    return np.sum(w * x.astype(np.float64, copy=False)) + np.sum(x.astype("f8", copy=True) ** 2)
+
+
+def array_dtypes(x, w):
+    # a floating dtype= casts; an integer one gives a zero gradient, as astype(int) does
+    return (np.sum(w * np.asarray(x, dtype=float)) + np.sum(np.array(x, np.float64) ** 2)
+            + np.sum(np.asarray(x, dtype=int) * x) + np.sum(np.array(x, dtype="float64") ** 3)
+            + np.sum(w * np.array([x, 2.0 * x], dtype=float)[1]))
+
+
 SHAPE_CASES = [  # module, rule name, case, minimal shape of x (one entry per shape to test)
     ("numpy", "reshape", reshape_function, [(), (1,), (2, 1), (1, 2, 3)]),
     ("numpy", "reshape", reshape_method, [(1,), (2, 3), (2, 1, 2)]),
@@ -1860,6 +1892,8 @@ SHAPE_CASES = [  # module, rule name, case, minimal shape of x (one entry per sh
     ("numpy", "pad", pad_case, [(), (1,), (2, 3)]),
     ("numpy", "pad", pad_widths, [(1, 1), (2, 3)]),
     ("numpy", "astype", astype_case, [(1,), (2, 3)]),
+    ("numpy", "astype", astype_keywords, [(1,), (2, 3)]),
+    ("numpy", "array", array_dtypes, [(), (1,), (2, 3)]),
 ]
 
 
@@ -1874,10 +1908,41 @@ def test_shape_operations(module, name, case, min_shapes, data):
     shape = draw_shape(data, min_shape, extra)
     if case is squeeze_all:
         shape = tuple(1 if n == 1 else n + 1 for n in min_shape)
-    elements = grid(0.25, 0.5, 6) if case is astype_case else reals()  # never an integer
-    x = data.draw(operand(shape, elements, python_float=case is not astype_case))
+    casts = case in (astype_case, astype_keywords, array_dtypes)
+    elements = grid(0.25, 0.5, 6) if casts else reals()  # never an integer
+    x = data.draw(operand(shape, elements, python_float=case is not astype_case
+                          and case is not astype_keywords))
     w = data.draw(weights(output_shape(case, x=x)))
     assert_grad(case, x, w)
+
+
+def scaled_cast_without_copy(x):
+    y = x.astype(float, copy=False)   # x itself, for a float64 x
+    y *= 2.0
+    return np.sum(x * y)
+
+
+def scaled_asarray_of_a_dtype(x):
+    y = np.asarray(x, dtype=float)    # x itself, for a float64 x
+    y[0] = 5.0
+    return np.sum(x * y)
+
+
+def scaled_cast_with_copy(x):
+    y = x.astype(float, copy=True)
+    y *= 2.0
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize("case", [scaled_cast_without_copy, scaled_asarray_of_a_dtype],
+                         ids=lambda c: c.__name__)
+def test_cast_that_may_be_the_array_itself_then_changed_is_refused(case):
+    with pytest.raises(ad.TransformError, match="share its memory"):
+        ad.grad(case)(np.array([0.5, -1.0, 2.0]))
+
+
+def test_cast_with_a_copy_then_changed():
+    assert_grad(scaled_cast_with_copy, np.array([0.5, -1.0, 2.0]))
 
 
 def pad_mode(x, w, mode, widths):

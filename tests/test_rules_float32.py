@@ -565,7 +565,14 @@ def f_pad(x, w):
 @case(("numpy", "astype"), args=(A(2, 3),))
 def f_astype(x):
     return (np.sum(x.astype(np.float32) ** 2) + np.sum(x.astype(np.int8) * x)
-            + np.sum(x.astype(np.float64).astype(np.float32) ** 3))
+            + np.sum(x.astype(np.float64).astype(np.float32) ** 3)
+            + np.sum(x.astype(np.float32, copy=False) * x))
+
+
+@case(("numpy", "array"), args=(A(2, 3),))
+def f_array_dtypes(x):
+    return (np.sum(np.asarray(x, dtype=np.float32) ** 2) + np.sum(np.asarray(x, dtype=np.int8) * x)
+            + np.sum(np.array(x * 2.0, dtype=np.float64).astype(np.float32) ** 3))
 
 
 # -- linalg.py -----------------------------------------------------------------------------------

@@ -138,8 +138,8 @@ class Calls:
         return ast.copy_location(ast.Call(
             func=e.func, args=[stacked(s, a) for s, a in zip(slots, e.args)]
             + e.args[len(slots):],
-            keywords=[ast.keyword(arg=k.arg, value=stacked(k.arg, k.value)) for k in
-                      e.keywords]), e)
+            keywords=[ast.keyword(arg=k.arg, value=stacked(rule.spellings.get(k.arg, k.arg),
+                                                           k.value)) for k in e.keywords]), e)
 
     def _emit_method(self, target, e, name):
         """``value.name(...)`` with the rule of the method, ``value`` its first input."""
@@ -233,16 +233,17 @@ class Calls:
             new_args.append(value)
         new_keywords = []
         for k in keywords:
-            if k.arg not in slots:
+            slot = rule.spellings.get(k.arg, k.arg)   # (np.clip's min= is its a_min)
+            if slot not in slots:
                 raise self.scope.src.error(k.value, f"keyword argument {k.arg}= of {describe} "
                                                     f"is not supported")
-            if k.arg in given:
-                raise self.scope.src.error(k.value, f"argument {k.arg} given twice")
-            self.check_floating(rule, k.arg, k.value, describe)
-            value = self.rule_operand(rule, k.arg, k.value, describe)
-            if arrays and k.arg in rule.inputs and k.arg not in rule.sequences:
+            if slot in given:
+                raise self.scope.src.error(k.value, f"argument {slot} given twice")
+            self.check_floating(rule, slot, k.value, describe)
+            value = self.rule_operand(rule, slot, k.value, describe)
+            if arrays and slot in rule.inputs and slot not in rule.sequences:
                 value = self.array_of(value, k.value)
-            given[k.arg] = value
+            given[slot] = value
             new_keywords.append(ast.keyword(arg=k.arg, value=value))
         for v in rule.optional:   # an optional input left out (np.einsum with one operand)
             given.setdefault(v, ast.Constant(None))

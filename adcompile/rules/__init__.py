@@ -124,6 +124,8 @@ class Rule:
                              # a condition, an index): an active value may be given to them
     floating: tuple = ()     # statics that, given, must name a real floating type (np.sum's
                              # dtype=: an integer type would truncate each entry)
+    spellings: dict = field(default_factory=dict)   # other keyword -> its input or static
+                             # (np.clip's min= for a_min, as NumPy 2 and x.clip() spell it)
     source: str = ""
     filename: str = ""
     lineno: int = 0
@@ -271,7 +273,8 @@ def _check_template(rule):
 
 
 def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=False,
-            sequence=None, optional=(), constant=(), floating=(), registry=None):
+            sequence=None, optional=(), constant=(), floating=(), spellings=None,
+            registry=None):
     """Register the decorated template as the adjoint rule of ``objects``.
 
     ``shape`` names the kind of the result's shape (see ``shapes.SHAPES``).
@@ -286,7 +289,8 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
     second operand): the template sees ``None`` for them and tests ``if b is None``.
     ``floating`` names statics (``dtype``) that a call may give only as a real floating type
     written in the code (``np.float64``, ``float``, ``"float32"``): the frontend refuses
-    any other (frontend/dtypes.py)."""
+    any other (frontend/dtypes.py). ``spellings`` maps other keywords the primitives take
+    to the input or static each stands for (``{"min": "a_min"}``)."""
     shape = result_shape(shape)
 
     def register(func):
@@ -295,6 +299,10 @@ def adjoint(*objects, methods=(), attributes=(), shape="elementwise", linear=Fal
         wrong = [s for s in rule.floating if s not in rule.statics]
         if wrong:
             raise ValueError(f"rule {rule.name!r}: floating names statics, not {wrong}")
+        rule.spellings = dict(spellings or {})
+        wrong = [s for s in rule.spellings.values() if s not in rule.inputs + list(rule.statics)]
+        if wrong:
+            raise ValueError(f"rule {rule.name!r}: spellings name inputs or statics, not {wrong}")
         _register(rule, objects, methods, attributes, linear, sequence, optional, constant,
                   registry)
         return func

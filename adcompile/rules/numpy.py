@@ -252,10 +252,11 @@ def heaviside(y, x, h):
     h_bar += unbroadcast(y_bar * (x == 0), h)
 
 
-@adjoint(np.clip, methods=("clip",))
+@adjoint(np.clip, methods=("clip",), optional=("a_min", "a_max"),
+         spellings={"min": "a_min", "max": "a_max"})
 def clip(y, x, a_min, a_max):
     # x at a bound (a tie) keeps its gradient; a bound gets it where x is beyond it.
-    # Assumes a_min <= a_max; either bound may be None.
+    # Assumes a_min <= a_max; either bound may be None or left out (x.clip(max=1)).
     x_bar += unbroadcast(y_bar * (y == x), x)
     a_min_bar += unbroadcast(y_bar * (x < a_min), a_min)
     a_max_bar += unbroadcast(y_bar * (x > a_max), a_max)
@@ -657,9 +658,13 @@ def vstack(y, xs):
 
 
 @adjoint(np.array, np.asarray, shape="unknown", sequence="xs")
-def array(y, xs):
-    # np.array([a, b]) stacks its items; np.array(x) of an array is a copy of it
-    xs_bar += array_bar(y_bar, xs)
+def array(y, xs, dtype=None):
+    # np.array([a, b]) stacks its items; np.array(x) of an array is a copy of it. A dtype=
+    # casts as astype does: an integer or bool type gives a zero gradient
+    if dtype is None:
+        xs_bar += array_bar(y_bar, xs)
+    else:
+        xs_bar += array_bar(astype_bar(y_bar, dtype, np.result_type(y_bar)), xs)
 
 
 
@@ -714,13 +719,14 @@ def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
 
 
 @adjoint(methods=("astype",), shape="same")
-def astype(y, x, dtype=None):
-    # a cast to an integer or bool type is piecewise constant: zero gradient
+def astype(y, x, dtype=None, copy=True):
+    # a cast to an integer or bool type is piecewise constant: zero gradient (copy=False
+    # may give x itself: the aliasing analysis reads the call's copy=)
     x_bar += astype_bar(y_bar, dtype, np.result_type(x))
 
 
 @tangent(method="astype")
-def astype_tangent(y, x, dtype=None):
+def astype_tangent(y, x, dtype=None, copy=True):
     y_dot += astype_bar(x_dot, dtype)
 
 
