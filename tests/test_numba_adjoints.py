@@ -1,0 +1,204 @@
+"""The numba versions of the runtime's adjoints of joins, differences, products and powers
+(adcompile/backend/numba_joins.py, ...) against the Python helpers: each gives the helper's
+values, dtype and shape for the types it accepts (several axes and numbers of dimensions),
+runs as Python the values it cannot cut as Python does, and refuses at typing the types it
+does not take; and programs written as users write them that call them compile (no
+fallback) and give the plain gradient and finite differences' with backend="numba".
+
+Every test needs numba (the ``numba`` fixture skips without it)."""
+
+import numpy as np
+import pytest
+from conftest import assert_close, numerical_grad
+from test_numba import compiled, fallback_warning
+
+import adcompile as ad
+from adcompile.runtime import joins
+
+RNG = np.random.default_rng(31)
+
+
+@pytest.fixture
+def numba():
+    return pytest.importorskip("numba")
+
+
+def helper(name):
+    from adcompile.backend import numba_helpers
+    return numba_helpers.helpers()[name]
+
+
+def same(got, expected):
+    """``got`` has ``expected``'s type, dtype, shape and values, exactly."""
+    assert isinstance(got, type(expected)) or isinstance(expected, np.ndarray), \
+        (type(got), type(expected))
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.dtype == expected.dtype and got.shape == expected.shape, \
+        (got.dtype, got.shape, expected.dtype, expected.shape)
+    np.testing.assert_array_equal(got, expected)
+
+
+def refused(numba, fn, *args):
+    with pytest.raises(numba.core.errors.TypingError):
+        numba.njit(fn)(*args)
+
+
+# --- concatenate_bar ---------------------------------------------------------------------
+
+#: (the shapes of the items, the axis): 1-d to 3-d, every axis, negative ones, None
+JOINS = [([(3,), (4,)], 0), ([(2,), (0,), (5,)], 0), ([(3,), (4,)], -1),
+         ([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 4)], 1), ([(2, 3), (2, 5)], -1),
+         ([(2, 3, 4), (2, 1, 4)], 1), ([(2, 3, 4), (2, 3, 2)], 2), ([(1, 3, 2), (4, 3, 2)], -3),
+         ([(2, 3), (4,), (1, 1, 2)], None), ([(3,), (2,)], None)]
+
+
+def items_and_gradient(shapes, axis, dtype):
+    xs = [RNG.normal(size=s) for s in shapes]
+    joined = np.concatenate([x.ravel() for x in xs]) if axis is None \
+        else np.concatenate(xs, axis)
+    return xs, RNG.normal(size=joined.shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes, axis", JOINS, ids=lambda v: str(v))
+def test_concatenate_bar_gives_pythons_pieces(numba, shapes, axis, dtype):
+    concatenate_bar = helper("concatenate_bar")
+    xs, y_bar = items_and_gradient(shapes, axis, dtype)
+    expected = joins.concatenate_bar(y_bar, xs, axis)
+    as_tuple = numba.njit(lambda y, xs, axis: concatenate_bar(y, xs, axis))
+    got = as_tuple(y_bar, tuple(xs), axis)
+    assert isinstance(got, tuple) and len(got) == len(expected)
+    for piece, reference in zip(got, expected):
+        same(piece, reference)
+        assert piece.flags.c_contiguous and not np.shares_memory(piece, y_bar)
+    if len({len(s) for s in shapes}) == 1:   # (a list holds arrays of one type)
+        listed = numba.njit(lambda y, a, b, axis: concatenate_bar(y, [a, b], axis))
+        if len(xs) == 2:
+            got = listed(y_bar, xs[0], xs[1], axis)
+            assert len(got) == 2
+            for piece, reference in zip(got, expected):
+                same(piece, reference)
+
+
+def test_concatenate_bar_takes_a_constant_axis_and_the_default(numba):
+    concatenate_bar = helper("concatenate_bar")
+    xs, y_bar = items_and_gradient([(2, 3), (2, 2)], 1, np.float64)
+    got = numba.njit(lambda y, a, b: concatenate_bar(y, [a, b], 1))(y_bar, *xs)
+    for piece, reference in zip(got, joins.concatenate_bar(y_bar, xs, 1)):
+        same(piece, reference)
+    xs, y_bar = items_and_gradient([(2, 3), (1, 3)], 0, np.float64)
+    got = numba.njit(lambda y, a, b: concatenate_bar(y, (a, b)))(y_bar, *xs)
+    for piece, reference in zip(got, joins.concatenate_bar(y_bar, xs)):
+        same(piece, reference)
+
+
+def test_concatenate_bar_runs_as_python_a_gradient_not_of_the_joined_shape(numba):
+    from adcompile.backend.numba_joins import PiecesAsPython
+    concatenate_bar = helper("concatenate_bar")
+    cut = numba.njit(lambda y, a, b, axis: concatenate_bar(y, (a, b), axis))
+    a, b = np.ones((2, 3)), np.ones((2, 4))
+    for y_bar, axis in [(np.ones((2, 6)), 1), (np.ones((3, 7)), 1), (np.ones((2, 7)), 2),
+                        (np.ones((2, 7)), -3)]:
+        with pytest.raises(PiecesAsPython):
+            cut(y_bar, a, b, axis)
+    with pytest.raises(PiecesAsPython):
+        numba.njit(lambda y, a, b: concatenate_bar(y, (a, b), None))(np.ones(13), a, b)
+
+
+def test_concatenate_bar_refuses_what_it_does_not_take(numba):
+    concatenate_bar = helper("concatenate_bar")
+    a = np.ones(3)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, a), 0), np.ones(6, np.int64), a)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, a), 0), np.ones(6, np.complex128), a)
+    refused(numba, lambda y, a: concatenate_bar(y, a, 0), np.ones(3), a)   # (an array)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, 1.0), 0), np.ones(4), a)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, a[0:1].reshape(())), None),
+            np.ones(4), a)   # (a 0-d item)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, a), 0.5), np.ones(6), a)
+    refused(numba, lambda y, a: concatenate_bar(y, (a, a.reshape((1, 3))), 0), np.ones(6), a)
+
+
+# --- programs that join arrays ------------------------------------------------------------
+
+def lstm_concatenated(W, b, h0, c0, xs):
+    """An LSTM whose four gates are one product of the state and the input joined."""
+    H = h0.shape[0]
+    h, c = h0, c0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        z = np.concatenate([h, xs[t]])
+        gates = W @ z + b
+        i = 1.0 / (1.0 + np.exp(-gates[:H]))
+        f = 1.0 / (1.0 + np.exp(-gates[H:2 * H]))
+        o = 1.0 / (1.0 + np.exp(-gates[2 * H:3 * H]))
+        g = np.tanh(gates[3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def features_side_by_side(w, A, B):
+    """A linear model over two blocks of features joined column-wise."""
+    X = np.concatenate((A, B), axis=1)
+    return np.sum(np.tanh(X @ w) ** 2)
+
+
+def padded_signal(x, left, right):
+    """A signal padded with learned ends, then smoothed."""
+    y = np.concatenate([left, x, right])
+    return np.sum((y[1:] - y[:-1]) ** 2) + np.sum(y ** 2) * 0.1
+
+
+def flattened_and_joined(x, A):
+    """A vector and a matrix's entries joined."""
+    return np.sum(np.concatenate([x, A.ravel()]) ** 2)
+
+
+def m(*shape):
+    return RNG.normal(size=shape) * 0.4
+
+
+H, I, T = 4, 3, 5
+JOIN_PROGRAMS = [
+    (lstm_concatenated, (m(4 * H, H + I), m(4 * H), m(H), m(H), m(T, I)), (0, 1, 2, 3, 4)),
+    (features_side_by_side, (m(5), m(6, 2), m(6, 3)), (0, 1, 2)),
+    (padded_signal, (m(7), m(2), m(3)), (0, 1, 2)),
+    (flattened_and_joined, (m(3), m(2, 2)), (0, 1)),
+]
+
+
+def check(f, args, wrt):
+    """The gradient with backend="numba" compiles (no fallback, no call run as Python) and
+    gives the plain gradient's types, shapes and dtypes, its values to rounding, and finite
+    differences'."""
+    g, got = compiled(f, wrt, args)
+    assert not any(v.beyond for v in g.numba.variants)
+    plain = ad.grad(f, wrt=wrt)(*args)
+    for index, value, reference in zip(wrt, got, plain):
+        assert type(value) is type(reference)
+        assert np.shape(value) == np.shape(reference) == np.shape(args[index])
+        assert np.asarray(value).dtype == np.asarray(reference).dtype
+        assert_close(value, reference, 1e-10, 1e-12)
+        assert_close(value, numerical_grad(f, args, index))
+    return g
+
+
+@pytest.mark.parametrize("f, args, wrt", JOIN_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_programs_that_join_arrays_compile(numba, f, args, wrt):
+    g = check(f, args, wrt)
+    assert "concatenate_bar(" in g.numba.variants[0].text
+
+
+def test_a_join_numba_cannot_type_still_falls_back(numba):
+    """Items of different dimensions in a list (numba's lists hold one type): the code runs
+    as Python, saying so, and gives the plain gradient."""
+    def f(x, A):
+        return np.sum(np.concatenate([x, A], axis=None) ** 2)
+    args = (m(3), m(2, 2))
+    g = ad.grad(f, wrt=(0, 1), backend="numba")
+    with pytest.warns(fallback_warning()):
+        got = g(*args)
+    assert len(g.numba.fallbacks) == 1
+    for value, reference in zip(got, ad.grad(f, wrt=(0, 1))(*args)):
+        assert_close(value, reference, 0, 0)
