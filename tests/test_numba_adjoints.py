@@ -202,3 +202,62 @@ def test_a_join_numba_cannot_type_still_falls_back(numba):
     assert len(g.numba.fallbacks) == 1
     for value, reference in zip(got, ad.grad(f, wrt=(0, 1))(*args)):
         assert_close(value, reference, 0, 0)
+
+
+# --- dot_bar_left, dot_bar_right ----------------------------------------------------------
+
+#: the shapes of x and y in np.dot(x, y) where it is a matrix product
+DOTS = [((3,), (3,)), ((4, 3), (3,)), ((3,), (3, 2)), ((4, 3), (3, 2)), ((2, 4, 3), (3, 2)),
+        ((1, 3), (3, 1))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("x_shape, y_shape", DOTS, ids=str)
+def test_dot_bars_give_pythons_adjoints(numba, x_shape, y_shape, dtype):
+    from adcompile.runtime import products
+    x, y = RNG.normal(size=x_shape).astype(dtype), RNG.normal(size=y_shape).astype(dtype)
+    z_bar = np.asarray(RNG.normal(size=np.shape(np.dot(x, y)))).astype(dtype)
+    for name in ("dot_bar_left", "dot_bar_right"):
+        bar = helper(name)
+        got = numba.njit(lambda g, x, y: bar(g, x, y))(z_bar, x, y)
+        expected = getattr(products, name)(z_bar, x, y)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=10 * np.finfo(dtype).eps, atol=0)
+
+
+def test_dot_bars_refuse_numbers_and_tensordots(numba):
+    for name in ("dot_bar_left", "dot_bar_right"):
+        bar = helper(name)
+        refused(numba, lambda g, x, y: bar(g, x, y), np.ones(3), 2.0, np.ones(3))
+        refused(numba, lambda g, x, y: bar(g, x, y), np.ones(3), np.ones(3), 2.0)
+        refused(numba, lambda g, x, y: bar(g, x, y), np.ones((2, 2)), np.ones(3),
+                np.ones((2, 3, 2)))   # (np.dot of a stack on the right: a tensordot)
+        refused(numba, lambda g, x, y: bar(g, x, y), np.ones((2, 4)), np.ones((2, 4, 3)),
+                np.ones(3))   # (a stack times a vector: numba's matmul_bar_* refuse it)
+        refused(numba, lambda g, x, y: bar(g, x, y), np.ones(2), np.ones((2, 3)),
+                np.ones(3, np.int64))
+
+
+def layer_on_each_input(W, xs):
+    """A layer applied to each matrix of a list of inputs."""
+    total = 0.0
+    for i in range(len(xs)):
+        total = total + np.sum(np.tanh(np.dot(W, xs[i])) ** 2)
+    return total
+
+
+def each_input_through_a_layer(W, xs):
+    """Each matrix of a list of inputs times a layer's weights."""
+    total = 0.0
+    for i in range(len(xs)):
+        total = total + np.sum(np.tanh(np.dot(xs[i], W)) ** 2)
+    return total
+
+
+@pytest.mark.parametrize("f, helper_name", [(layer_on_each_input, "dot_bar_left"),
+                                            (each_input_through_a_layer, "dot_bar_right")],
+                         ids=["left", "right"])
+def test_programs_with_products_of_list_items_compile(numba, f, helper_name):
+    args = (m(3, 3), [m(3, 3) for _ in range(4)])
+    g = check(f, args, (0,))
+    assert f"{helper_name}(" in g.numba.variants[0].text
