@@ -170,13 +170,14 @@ JOIN_PROGRAMS = [
 
 def check(f, args, wrt):
     """The gradient with backend="numba" compiles (no fallback, no call run as Python) and
-    gives the plain gradient's types, shapes and dtypes, its values to rounding, and finite
-    differences'."""
+    gives the plain gradient's types (but a Python float for a NumPy float), shapes and
+    dtypes, its values to rounding, and finite differences'."""
     g, got = compiled(f, wrt, args)
     assert not any(v.beyond for v in g.numba.variants)
     plain = ad.grad(f, wrt=wrt)(*args)
     for index, value, reference in zip(wrt, got, plain):
-        assert type(value) is type(reference)
+        assert type(value) is type(reference) or isinstance(reference, np.floating) \
+            and type(value) is float, (type(value), type(reference))
         assert np.shape(value) == np.shape(reference) == np.shape(args[index])
         assert np.asarray(value).dtype == np.asarray(reference).dtype
         assert_close(value, reference, 1e-10, 1e-12)
@@ -261,3 +262,99 @@ def test_programs_with_products_of_list_items_compile(numba, f, helper_name):
     args = (m(3, 3), [m(3, 3) for _ in range(4)])
     g = check(f, args, (0,))
     assert f"{helper_name}(" in g.numba.variants[0].text
+
+
+# --- scaled_power, log_or_zero ------------------------------------------------------------
+
+#: (c, x, p) of scaled_power: numbers, arrays of one and two dimensions broadcast, zeros of
+#: c and x, negative powers, negative x to fractional powers
+POWERS = [(2.0, 1.5, 0.5), (0.0, 0.0, -1.0), (1.0, 0.0, -1.0), (1.0, -0.0, -1.0),
+          (2.0, -2.0, 0.5), (3.0, -2.0, 2.0),
+          (2.0, np.array([0.0, 1.0, -1.0, 2.0]), -1.0),
+          (0.0, np.array([0.0, 2.0]), -2.0),
+          (np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, -1.0, 2.0]),
+           np.array([-1.0, 0.5, 0.5, 2.0])),
+          (np.array([0.0, 1.0]), 0.0, -1.0),
+          (np.array([[0.0], [1.0]]), np.array([1.0, 0.0, 2.0]), -0.5),
+          (np.array([[1.5, 0.0]]), np.array([[2.0, 3.0], [0.5, 0.0]]), np.array([2.0, -1.0]))]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("c, x, p", POWERS, ids=str)
+def test_scaled_power_gives_pythons_values(numba, c, x, p):
+    from adcompile.runtime import powers
+    scaled_power = helper("scaled_power")
+    got = numba.njit(lambda c, x, p: scaled_power(c, x, p))(c, x, p)
+    expected = powers.scaled_power(c, x, p)
+    same(got, expected)
+    if isinstance(expected, np.ndarray):   # (float32 arrays with float32 numbers)
+        down = [np.float32(v) if np.ndim(v) == 0 else v.astype(np.float32) for v in (c, x, p)]
+        if any(np.ndim(v) for v in down[::2]) or np.ndim(down[1]):
+            got = numba.njit(lambda c, x, p: scaled_power(c, x, p))(*down)
+            same(got, powers.scaled_power(*down))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("x", [0.0, 2.0, -1.0, 3, 0, np.array([0.0, 2.0, -1.0]),
+                               np.array([[0.0, 2.0], [0.5, 1.0]], np.float32)], ids=repr)
+def test_log_or_zero_gives_pythons_values(numba, x):
+    from adcompile.runtime import powers
+    log_or_zero = helper("log_or_zero")
+    got = numba.njit(lambda x: log_or_zero(x))(x)
+    same(got, powers.log_or_zero(x))
+
+
+def test_powers_refuse_integers_mixed_precisions_and_0d(numba):
+    scaled_power, log_or_zero = helper("scaled_power"), helper("log_or_zero")
+    power = lambda c, x, p: scaled_power(c, x, p)   # noqa: E731
+    refused(numba, power, 2, 3, -1)   # (Python's 3 ** -1 is a float)
+    refused(numba, power, 2.0, np.arange(3), 2.0)
+    refused(numba, power, 2.0, np.ones(3, np.float32), 0.5)   # (a float64 number)
+    refused(numba, power, np.ones(3), np.ones(3, np.float32), np.ones(3))
+    refused(numba, power, 2.0, np.array(2.0), 0.5)
+    refused(numba, lambda x: log_or_zero(x), np.arange(3))
+    refused(numba, lambda x: log_or_zero(x), np.array(2.0))
+    refused(numba, lambda x: log_or_zero(x), True)
+
+
+def power_sum(x, p):
+    """A sum of powers, differentiated in the entries and the power."""
+    return np.sum(x ** p)
+
+
+def generalised_mean(x, p):
+    """The power mean of positive entries."""
+    return np.mean(x ** p) ** (1.0 / p)
+
+
+def powers_per_entry(x, p):
+    """Each entry to its own power."""
+    return np.sum(np.tanh(x) ** p)
+
+
+def power_series(x, p):
+    """Powers of a rising order."""
+    total = 0.0
+    for k in range(3):
+        total = total + np.sum(x ** (p + k)) / (k + 1)
+    return total
+
+
+def scalar_power(a, b):
+    """A number to a power, both differentiated."""
+    return a ** b + b ** 2
+
+
+POWER_PROGRAMS = [
+    (power_sum, (RNG.uniform(0.5, 2.0, 5), 1.7), (0, 1)),
+    (generalised_mean, (RNG.uniform(0.5, 2.0, 5), 2.5), (0, 1)),
+    (powers_per_entry, (RNG.uniform(0.5, 2.0, (2, 3)), RNG.uniform(1.0, 2.0, 3)), (0, 1)),
+    (power_series, (RNG.uniform(0.5, 2.0, 4), 1.3), (0, 1)),
+    (scalar_power, (1.3, 2.5), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", POWER_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_programs_with_variable_powers_compile(numba, f, args, wrt):
+    g = check(f, args, wrt)
+    assert "scaled_power(" in g.numba.variants[0].text

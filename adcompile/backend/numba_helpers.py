@@ -38,6 +38,7 @@ def _make():
 
     from .numba_integers import integer_helpers
     from .numba_joins import join_helpers
+    from .numba_powers import power_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
     from .numba_steps import step_helpers
@@ -63,6 +64,7 @@ def _make():
     made.update(integer_helpers(kinds, overload))
     made.update(step_helpers(kinds, overload))
     made.update(join_helpers(kinds, overload))
+    made.update(power_helpers(kinds, overload))
     return made
 
 
