@@ -358,3 +358,69 @@ POWER_PROGRAMS = [
 def test_programs_with_variable_powers_compile(numba, f, args, wrt):
     g = check(f, args, wrt)
     assert "scaled_power(" in g.numba.variants[0].text
+
+
+# --- diff_bar -----------------------------------------------------------------------------
+
+#: (g's shape, n, axis): 1-d to 3-d, every axis, negative ones, several differences
+DIFFS = [((5,), 1, -1), ((5,), 3, 0), ((1,), 1, -1), ((0,), 2, -1), ((3, 4), 1, 0),
+         ((3, 4), 2, 1), ((3, 4), 1, -2), ((2, 3, 4), 1, 1), ((2, 3, 4), 2, -1),
+         ((2, 0, 3), 1, 2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, n, axis", DIFFS, ids=str)
+def test_diff_bar_gives_pythons_values(numba, shape, n, axis, dtype):
+    from adcompile.runtime import gathers
+    diff_bar = helper("diff_bar")
+    g = RNG.normal(size=shape).astype(dtype)
+    if g.size:
+        g.flat[0] = -0.0   # (the signs of zeros are the helper's)
+    got = numba.njit(lambda g, n, axis: diff_bar(g, n, axis))(g, n, axis)
+    expected = gathers.diff_bar(g, n, axis)
+    same(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+    if axis == -1:
+        same(numba.njit(lambda g, n: diff_bar(g, n))(g, n), expected)
+        same(numba.njit(lambda g: diff_bar(g, n, -1))(g), expected)   # (constants)
+
+
+def test_diff_bar_runs_as_python_no_differences_and_refuses_other_types(numba):
+    from adcompile.backend.numba_differences import DifferencesAsPython
+    diff_bar = helper("diff_bar")
+    call = numba.njit(lambda g, n, axis: diff_bar(g, n, axis))
+    for n, axis in [(0, -1), (-1, 0), (1, 2), (1, -3)]:
+        with pytest.raises(DifferencesAsPython):
+            call(np.ones((2, 3)), n, axis)
+    refused(numba, lambda g: diff_bar(g, 1, -1), np.arange(3))
+    refused(numba, lambda g: diff_bar(g, 1, -1), np.array(1.0))
+    refused(numba, lambda g: diff_bar(g, 1.0, -1), np.ones(3))
+    refused(numba, lambda g: diff_bar(g, 1, (0,)), np.ones(3))
+
+
+def roughness(x):
+    """The sum of squared steps between neighbours (a smoothness penalty)."""
+    return np.sum(np.diff(x) ** 2)
+
+
+def curvature_of_rows(X, w):
+    """Second differences along each row of a weighted matrix."""
+    return np.sum(np.tanh(np.diff(X * w, 2)) ** 2)
+
+
+def total_variation(x, y):
+    """A data term and a smooth total variation."""
+    return np.sum((x - y) ** 2) + 0.5 * np.sum(np.sqrt(np.diff(x) ** 2 + 1e-3))
+
+
+DIFF_PROGRAMS = [
+    (roughness, (m(6),), (0,)),
+    (curvature_of_rows, (m(3, 6), m(6)), (0, 1)),
+    (total_variation, (m(7), m(7)), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", DIFF_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_programs_with_differences_compile(numba, f, args, wrt):
+    g = check(f, args, wrt)
+    assert "diff_bar(" in g.numba.variants[0].text

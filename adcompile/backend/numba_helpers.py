@@ -36,6 +36,7 @@ def _make():
     from numba.core import types
     from numba.extending import overload
 
+    from .numba_differences import difference_helpers
     from .numba_integers import integer_helpers
     from .numba_joins import join_helpers
     from .numba_powers import power_helpers
@@ -65,6 +66,7 @@ def _make():
     made.update(step_helpers(kinds, overload))
     made.update(join_helpers(kinds, overload))
     made.update(power_helpers(kinds, overload))
+    made.update(difference_helpers(kinds, overload))
     return made
 
 
