@@ -424,3 +424,75 @@ DIFF_PROGRAMS = [
 def test_programs_with_differences_compile(numba, f, args, wrt):
     g = check(f, args, wrt)
     assert "diff_bar(" in g.numba.variants[0].text
+
+
+# --- prod_others --------------------------------------------------------------------------
+
+#: (x's shape, axis): 1-d to 3-d, every axis, negative ones, None; lines of one entry
+PRODS = [((5,), None), ((5,), 0), ((5,), -1), ((1,), None), ((3, 4), None),
+         ((3, 4), 0), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1), ((2, 3, 4), -1),
+         ((2, 3, 4), None)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, axis", PRODS, ids=str)
+def test_prod_others_gives_pythons_values(numba, shape, axis, dtype):
+    from adcompile.runtime import prods
+    prod_others = helper("prod_others")
+    x = RNG.uniform(0.5, 1.5, size=shape).astype(dtype)
+    if x.size > 3:   # (zeros: the products stay exact)
+        x.flat[1] = 0.0
+        x.flat[-1] = -0.0
+    got = numba.njit(lambda x, axis: prod_others(x, axis))(x, axis)
+    expected = prods.prod_others(x, axis)
+    same(got, expected)
+    assert got.flags.c_contiguous and not np.shares_memory(got, x)
+    if axis is None:
+        same(numba.njit(lambda x: prod_others(x))(x), expected)
+
+
+def test_prod_others_refuses_what_it_does_not_take(numba):
+    from adcompile.backend.numba_prods import ProductsAsPython
+    prod_others = helper("prod_others")
+    from adcompile.runtime import prods
+    call = numba.njit(lambda x, axis: prod_others(x, axis))
+    with pytest.raises(ProductsAsPython):
+        call(np.ones((2, 3)), 2)
+    for x, axis in [(np.ones(0), 0), (np.ones(0), None), (np.ones((2, 0, 3)), 1),
+                    (np.ones((0, 3)), 1)]:   # (the helper raises)
+        with pytest.raises(ProductsAsPython):
+            call(x, axis)
+        with pytest.raises(ValueError):
+            prods.prod_others(x, axis)
+    refused(numba, lambda x: prod_others(x, 0), np.arange(3))
+    refused(numba, lambda x: prod_others(x, (0, 1)), np.ones((2, 3)))
+    refused(numba, lambda x: prod_others(x, None), np.array(2.0))
+    refused(numba, lambda x: prod_others(x, None), 2.0)
+
+
+def likelihood_of_independent_events(p):
+    """The probability that all of several independent events happen."""
+    return np.prod(p)
+
+
+def none_fails(p, q):
+    """The probability that no part fails, each failing with probability p * q."""
+    return np.prod(1.0 - p * q)
+
+
+def geometric_mean(x):
+    """The geometric mean of positive entries."""
+    return np.prod(x) ** (1.0 / x.size)
+
+
+PROD_PROGRAMS = [
+    (likelihood_of_independent_events, (RNG.uniform(0.2, 0.9, 5),), (0,)),
+    (none_fails, (RNG.uniform(0.1, 0.9, (2, 3)), RNG.uniform(0.1, 0.9, 3)), (0, 1)),
+    (geometric_mean, (RNG.uniform(0.5, 2.0, 4),), (0,)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", PROD_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_programs_with_products_of_entries_compile(numba, f, args, wrt):
+    g = check(f, args, wrt)
+    assert "prod_others(" in g.numba.variants[0].text

@@ -40,6 +40,7 @@ def _make():
     from .numba_integers import integer_helpers
     from .numba_joins import join_helpers
     from .numba_powers import power_helpers
+    from .numba_prods import prod_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
     from .numba_steps import step_helpers
@@ -67,6 +68,7 @@ def _make():
     made.update(join_helpers(kinds, overload))
     made.update(power_helpers(kinds, overload))
     made.update(difference_helpers(kinds, overload))
+    made.update(prod_helpers(kinds, overload))
     return made
 
 
