@@ -9,7 +9,8 @@ parameter, the tape's reversed walks loops over indices, NumPy's reductions with
 or keepdims calls of numba versions, its transcendental ufuncs on large arrays calls of
 NumPy's own loops); each runtime helper the code calls is replaced by a
 version numba compiles (numba_helpers.py, numba_reductions.py, numba_products.py,
-numba_sums.py, numba_scatter.py, numba_steps.py): ``zeros_like``, ``filled_like``,
+numba_sums.py, numba_scatter.py, numba_steps.py and the modules named below):
+``zeros_like``, ``filled_like``,
 ``unbroadcast``, ``reduced_size``, ``real_sign``, ``require_floating``, ``require_array``,
 ``require_length``,
 ``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
@@ -17,11 +18,14 @@ numba_sums.py, numba_scatter.py, numba_steps.py): ``zeros_like``, ``filled_like`
 array of integers among slices), ``without_item`` and ``item_written`` (basic indexing),
 ``matmul_bar_left`` and ``matmul_bar_right`` (vectors, matrices and stacks of matrices:
 ``a @ b`` itself is lowered to a numba version that multiplies stacks too),
-``as_gradient``, the check of a value that may be complex, and loop fission's helpers
+``as_gradient``, ``concatenate_bar`` (numba_joins.py), ``dot_bar_left`` and
+``dot_bar_right``, ``scaled_power`` and ``log_or_zero`` (numba_powers.py), ``diff_bar``
+(numba_differences.py), ``prod_others`` (numba_prods.py), the check of a value that may be
+complex, and loop fission's helpers
 (``step_arrays``, ``stacked``, ``sum_steps``, ``outer_steps``, ``step_rows``, for float64
 arrays). Code that calls any other helper (``np.add.at`` of two index arrays, an
-einsum's adjoint, ...) is not compiled. A numba version that meets values only the Python
-helper gives the result for raises ``RunsAsPython`` (numba_python_calls.py): that call
+einsum's adjoint, ``cumprod_bar``, ...) is not compiled. A numba version that meets values
+only the Python helper gives the result for raises ``RunsAsPython`` (numba_python_calls.py): that call
 runs as plain Python. Where the gradient has a second code to try (api.py: loop fission's
 code first, then the code made for differentiating again), a refusal of the first
 compiles the second.

@@ -36,7 +36,11 @@ def _make():
     from numba.core import types
     from numba.extending import overload
 
+    from .numba_differences import difference_helpers
     from .numba_integers import integer_helpers
+    from .numba_joins import join_helpers
+    from .numba_powers import power_helpers
+    from .numba_prods import prod_helpers
     from .numba_products import product_helpers
     from .numba_reductions import reduction_helpers
     from .numba_steps import step_helpers
@@ -61,6 +65,10 @@ def _make():
     made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
     made.update(step_helpers(kinds, overload))
+    made.update(join_helpers(kinds, overload))
+    made.update(power_helpers(kinds, overload))
+    made.update(difference_helpers(kinds, overload))
+    made.update(prod_helpers(kinds, overload))
     return made
 
 
@@ -433,7 +441,8 @@ def _as_gradient_helper(kinds, overload):
 
 
 def _real_value_helper(kinds, overload):
-    """The numba version of the check of a value that may be complex (pipeline.guard_complex)."""
+    """The numba version of the check of a value that may be complex (pipeline.guard_complex):
+    a real number or array, or a slice (``gates[H:2 * H]``), is itself."""
     types = kinds.types
 
     def real_value(value, what):
@@ -443,8 +452,8 @@ def _real_value_helper(kinds, overload):
     def _real_value(value, what):
         # a real number or array is itself; a complex one is refused when it runs
         kind = kinds.entries(value)
-        if isinstance(kind, (types.Float, types.Integer, types.Boolean)):
-            return lambda value, what: value
+        if isinstance(kind, (types.Float, types.Integer, types.Boolean, types.SliceType)):
+            return lambda value, what: value   # (a slice's bounds are integers or None)
         if isinstance(kind, types.Complex):
             def refuse(value, what):
                 raise ValueError("a value not being differentiated gave a complex value, "

@@ -14,6 +14,7 @@
   keepdims=True)``, ``np.mean(a, axis=0)``, become calls of numba versions (numba_reductions.py) under fresh
   names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
   loops on large arrays (numba_ufuncs.py);
+- ``np.concatenate([a, b])`` becomes ``np.concatenate((a, b))`` (numba joins tuples);
 - ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,
   and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
   (numba_products.py);
@@ -243,6 +244,11 @@ class _NumpyCalls(ast.NodeTransformer):
             return node
         if func.attr in REWRITTEN:
             return self._reduction(node, REWRITTEN[func.attr])
+        if func.attr == "concatenate" and node.args and isinstance(node.args[0], ast.List) \
+                and not any(isinstance(e, ast.Starred) for e in node.args[0].elts):
+            # (numba joins a tuple of arrays, not a list; NumPy the same arrays either way)
+            node.args[0] = ast.Tuple(elts=node.args[0].elts, ctx=ast.Load())
+            return node
         if func.attr == "swapaxes" and len(node.args) == 3 and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):
             return ir.call(ir.load(self._name("swapaxes")), *node.args)

@@ -10,7 +10,8 @@ are the adjoints for the same operands, summed over the stack where the operand 
 broadcast along it; ``to`` (the shape ``x`` was broadcast from, optimize/products.py) sums
 the rows of the product's adjoint first where it has one row. The operands are arrays of
 one floating precision, float32 or float64 (numba's product); anything else is refused
-when numba types the call, and the gradient runs as plain Python. ``swapaxes`` is
+when numba types the call, and the gradient runs as plain Python. ``dot_bar_left`` and ``dot_bar_right``, np.dot's adjoints,
+are those of ``@`` where np.dot is a matrix product. ``swapaxes`` is
 ``np.swapaxes``, which the lowering rewrites too: numba's own takes seconds to compile."""
 
 import numpy as np
@@ -66,8 +67,41 @@ def product_helpers(kinds, overload, summed_to):
         right = pieces.right
         return lambda z_bar, x, y: right(z_bar, x, y)
 
-    return {"matmul": matmul, "matmul_bar_left": matmul_bar_left,
+    made = {"matmul": matmul, "matmul_bar_left": matmul_bar_left,
             "matmul_bar_right": matmul_bar_right, "swapaxes": _swapaxes(kinds, overload)}
+    made.update(_dot_helpers(kinds, overload, matmul_bar_left, matmul_bar_right))
+    return made
+
+
+def _dot_helpers(kinds, overload, matmul_bar_left, matmul_bar_right):
+    """numba versions of ``dot_bar_left`` and ``dot_bar_right``, the adjoints of ``np.dot(x,
+    y)``: for arrays of one or more dimensions and a ``y`` of at most two, the Python
+    helpers are the adjoints of ``x @ y`` (above, which refuse the operands they do not
+    take); a number or 0-d array (a product by a number) and a ``y`` of more dimensions (a
+    tensordot) are refused."""
+
+    def dot_bar_left(z_bar, x, y):
+        raise NotImplementedError
+
+    def dot_bar_right(z_bar, x, y):
+        raise NotImplementedError
+
+    def products(x, y):
+        return all(kinds.array(t) and t.ndim >= 1 for t in (x, y)) and y.ndim <= 2
+
+    @overload(dot_bar_left)
+    def _dot_bar_left(z_bar, x, y):
+        if not products(x, y):
+            return None
+        return lambda z_bar, x, y: matmul_bar_left(z_bar, x, y)
+
+    @overload(dot_bar_right)
+    def _dot_bar_right(z_bar, x, y):
+        if not products(x, y):
+            return None
+        return lambda z_bar, x, y: matmul_bar_right(z_bar, x, y)
+
+    return {"dot_bar_left": dot_bar_left, "dot_bar_right": dot_bar_right}
 
 
 def _swapaxes(kinds, overload):
