@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import assert_close, numerical_grad
 from test_numba import compiled, fallback_warning
+from test_numba_helpers import helper
 
 import adcompile as ad
 from adcompile.runtime import joins
@@ -21,11 +22,6 @@ RNG = np.random.default_rng(31)
 @pytest.fixture
 def numba():
     return pytest.importorskip("numba")
-
-
-def helper(name):
-    from adcompile.backend import numba_helpers
-    return numba_helpers.helpers()[name]
 
 
 def same(got, expected):

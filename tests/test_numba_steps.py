@@ -9,6 +9,7 @@ Every test needs numba (the ``numba`` fixture skips without it)."""
 
 import numpy as np
 import pytest
+from test_numba_helpers import helper
 
 from adcompile.runtime import steps
 
@@ -18,11 +19,6 @@ RNG = np.random.default_rng(8)
 @pytest.fixture
 def numba():
     return pytest.importorskip("numba")
-
-
-def helper(name):
-    from adcompile.backend import numba_helpers
-    return numba_helpers.helpers()[name]
 
 
 def as_python():
