@@ -197,8 +197,9 @@ def guard_integer_writes(fn, target):
     integers or booleans (NumPy rounds the value there: no gradient), and each ``x op= e``
     adding one to such an array in place (NumPy raises there, where the compiled code would
     make a new array); check, when the code runs, those into arrays whose dtype is not
-    known: ``require_floating(x, message)`` before the write (see
-    analysis/integer_writes.py)."""
+    known: ``require_float_array(x, where, message)`` before a write, which refuses a list
+    or dict too (a write into one is differentiated for arrays only),
+    ``require_floating(x, message)`` before an update (see analysis/integer_writes.py)."""
     if not integer_writes(fn) and not integer_updates(fn):
         return fn   # (most functions: what is written into is floating)
     fn = ir.copy_function(fn)
@@ -209,7 +210,8 @@ def guard_integer_writes(fn, target):
     for op, base, kind in integer_writes(fn):
         source, node = origins.get(id(op), (fn.source, fn.source.node))
         message = _INTEGER_WRITE.format(base=fn.origin.get(base, (None, base))[1])
-        _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None)
+        _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None,
+                        check="require_float_array")
     updates = integer_updates(fn)
     if updates:
         _, ndim_of, is_number = _number_facts(fn, target)
@@ -226,15 +228,17 @@ def guard_integer_writes(fn, target):
     return fn
 
 
-def _guard_floating(fn, target, write, error, refuse):
-    """Raise ``error`` if ``refuse``, else put ``require_floating(base, message)`` before
-    the statement of ``write`` (statement, base)."""
+def _guard_floating(fn, target, write, error, refuse, check="require_floating"):
+    """Raise ``error`` if ``refuse``, else put the runtime check ``check`` of ``base`` before
+    the statement of ``write`` (statement, base): ``require_floating(base, message)``, or
+    ``require_float_array(base, where, message)`` (where: the user's file:line:col)."""
     if refuse:
         raise error
     op, base = write
-    where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
-    check = ir.call(target.aliases["require_floating"], ir.load(base),
-                    ast.Constant(where + error.reason))
+    where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
+    told = [ast.Constant(where), ast.Constant(error.reason)] \
+        if check == "require_float_array" else [ast.Constant(f"{where}: {error.reason}")]
+    check = ir.call(target.aliases[check], ir.load(base), *told)
     ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
 
 

@@ -241,7 +241,7 @@ def test_a_write_into_an_array_of_unknown_dtype_is_checked_and_compiles(numba):
     from adcompile.backend.jit import NumbaFallbackWarning
     args = (normal(4), normal(4))
     g, (got,) = compiled_gradient(filled_buffer, 0, args)
-    assert "require_floating(" in g.numba.variants[0].text
+    assert "require_float_array(" in g.numba.variants[0].text
     assert_close(got, numerical_grad(filled_buffer, args, 0))
     assert_close(got, ad.grad(filled_buffer)(*args), 1e-12, 1e-13)
     # (integers: refused at typing; the plain code runs and raises the error)

@@ -61,6 +61,7 @@ def _make():
     made["real_value"] = _real_value_helper(kinds, overload)
     made["real_sign"] = _real_sign_helper(kinds, overload)
     made["require_floating"] = _require_floating_helper(kinds, overload)
+    made["require_float_array"] = _require_float_array_helper(kinds, overload)
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
@@ -501,6 +502,24 @@ def _require_floating_helper(kinds, overload):
         return lambda x, message: None
 
     return require_floating
+
+
+def _require_float_array_helper(kinds, overload):
+    """The numba version of ``require_float_array`` (analysis/integer_writes.py): nothing
+    for an array of floats; any other value is refused at typing, so that the plain code
+    runs and raises the TypeError that explains it."""
+    types = kinds.types
+
+    def require_float_array(x, where, message):
+        raise NotImplementedError
+
+    @overload(require_float_array)
+    def _require_float_array(x, where, message):
+        if isinstance(x, types.Array) and isinstance(x.dtype, (types.Float, types.Complex)):
+            return lambda x, where, message: None
+        return None
+
+    return require_float_array
 
 
 def _require_array_helper(kinds, overload):
