@@ -207,7 +207,8 @@ def two_products(w, v, X, y):
 
 
 @pytest.mark.parametrize("f, wrt", [(weighted, 0), (ridge, (0, 1)), (hinge, 0),
-                                    (two_products, (0, 1))], ids=lambda v: str(v))
+                                    (two_products, (0, 1))],
+                         ids=lambda v: getattr(v, "__name__", str(v)))
 def test_more_models_weights_penalties_kinks_and_two_products(numba, f, wrt):
     w, X, y = data(2 * rows_per_block(1024) + 3, 1024, seed=4)
     more = {weighted: (np.random.default_rng(1).random(len(y)),), ridge: (0.01,)}

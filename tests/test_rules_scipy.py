@@ -138,6 +138,45 @@ def test_scipy_refusals_are_at_the_users_call():
         ad.grad(logsumexp_sign)(np.zeros(2))
 
 
+#: (a script's parts: SciPy imported after adcompile, our rule of expit, a user's rule)
+LAZY_HEAD = """
+import sys
+import numpy as np
+import adcompile as ad
+assert "scipy" not in sys.modules, "import adcompile imported SciPy"
+import scipy.special as special
+x = np.array([0.3, -1.2])
+"""
+LAZY_OURS = """
+def f(x):
+    return np.sum(special.expit(x))
+e = special.expit(x)
+np.testing.assert_allclose(ad.grad(f)(x), e * (1 - e))
+"""
+LAZY_USERS = """
+@ad.adjoint_rule(special.erf)
+def erf_rule(y, x):
+    x_bar += y_bar * 3.0
+def g(x):
+    return np.sum(special.erf(x))
+np.testing.assert_allclose(ad.grad(g)(x), [3.0, 3.0])
+"""
+
+
+@needs_scipy
+@pytest.mark.parametrize("parts", [(LAZY_OURS, LAZY_USERS), (LAZY_USERS, LAZY_OURS)],
+                         ids=["ours_first", "users_first"])
+def test_scipy_rules_are_loaded_when_the_users_code_has_imported_scipy(tmp_path, parts):
+    # a user's rule for a SciPy function replaces ours, also when it is given before
+    # adcompile looked up any SciPy function (and so before it loaded its SciPy rules)
+    path = tmp_path / "lazy.py"
+    path.write_text(LAZY_HEAD + "".join(parts) + "print('ok')\n")
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                         check=False, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok"]
+
+
 def test_without_scipy(tmp_path):
     """With SciPy hidden (import fails), adcompile loads, registers no SciPy rule, and
     differentiates."""

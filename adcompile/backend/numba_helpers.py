@@ -507,7 +507,7 @@ def _require_floating_helper(kinds, overload):
 def _require_float_array_helper(kinds, overload):
     """The numba version of ``require_float_array`` (analysis/integer_writes.py): nothing
     for an array of floats; any other value is refused at typing, so that the plain code
-    runs and raises the TypeError that explains it."""
+    runs (and raises the TypeError that explains it where it is wrong)."""
     types = kinds.types
 
     def require_float_array(x, where, message):

@@ -52,8 +52,10 @@ generated code calls, so that it can be differentiated again).
 
 import ast
 import copy
+import importlib
 import inspect
 import operator
+import sys
 import textwrap
 from dataclasses import dataclass, field
 
@@ -155,10 +157,18 @@ class Rule:
         return f"{self.name} ({self.filename}:{self.lineno})"
 
 
+#: rule modules for a library adcompile does not import itself, by the library: loaded the
+#: first time the registry is asked about a function once the user's code has imported the
+#: library (``Registry.load_optional``), so that ``import adcompile`` does not import SciPy
+_OPTIONAL_RULES = {"scipy": "scipy"}
+
+
 class Registry:
     """Rules and non-differentiable functions, looked up by what the user calls."""
 
     def __init__(self):
+        self.added = []          # the rules added so far, in order (see ``rules``)
+        self.optional = {}       # library -> its rule module, not loaded yet
         self.by_object = {}      # id(function object) -> (object, Rule)
         self.by_method = {}      # method name -> Rule   (x.sum(...))
         self.by_attribute = {}   # attribute name -> Rule (x.T)
@@ -168,9 +178,32 @@ class Registry:
         self.inert_objects = {}   # functions whose calls have no value to differentiate (print)
         # x.transpose(1, 0), x.item(1, 2): several positional arguments as one tuple
         self.varargs_methods = {"transpose": "axes", "reshape": "shape", "item": "index"}
-        self.rules = []
+
+    @property
+    def rules(self):
+        """Every rule, in the order added, SciPy's too where SciPy is installed (reading
+        this imports it; looking up one function's rule does not)."""
+        self.load_optional(installed=True)
+        return self.added
+
+    @rules.setter
+    def rules(self, rules):
+        self.added = rules
+
+    def load_optional(self, installed=False):
+        """Load the rule modules of ``optional`` whose library the user's code has imported
+        (``installed``: whose library is installed at all). A module is loaded before the
+        registry answers about any function of its library, and before a user's rule is
+        added (which then replaces the built-in one of its function)."""
+        for library in [lib for lib in self.optional if installed or lib in sys.modules]:
+            module = self.optional.pop(library)
+            try:
+                importlib.import_module(f"{__name__}.{module}")
+            except ImportError:   # the library is not installed (or is hidden)
+                pass
 
     def add(self, rule, objects=(), methods=(), attributes=()):
+        self.load_optional()
         for obj in objects:
             self.by_object[_object_key(obj)] = (obj, rule)
             rule.keys.append(obj)
@@ -180,9 +213,10 @@ class Registry:
         for name in attributes:
             self.by_attribute[name] = rule
             rule.keys.append(f".{name}")
-        self.rules.append(rule)
+        self.added.append(rule)
 
     def rule_for(self, obj):
+        self.load_optional()
         entry = self.by_object.get(_object_key(obj))
         if entry is None:
             return self._twin_rule(obj) if inspect.ismethod(obj) else None
@@ -206,12 +240,14 @@ class Registry:
         return None
 
     def is_nondifferentiable(self, obj):
+        self.load_optional()
         entry = self.nondiff_objects.get(id(obj))
         return entry is not None and entry is obj
 
     def is_inert(self, obj):
         """Whether ``obj`` is called for its effect only: a function registered with
         ``inert``, or a method bound to an object whose function is (``log.info``)."""
+        self.load_optional()
         if inspect.ismethod(obj):
             obj = obj.__func__
         entry = self.inert_objects.get(id(obj))
@@ -434,12 +470,10 @@ def inert(*objects, registry=None):
 
 
 def load_builtin_rules():
-    # importing the rule modules registers their rules; SciPy's only when SciPy is installed
+    """Import the rule modules (which registers their rules); SciPy's when it is first
+    needed (``Registry.load_optional``)."""
     from . import arrays, generated, linalg, math, numpy, python, statistics  # noqa: F401
-    try:
-        from . import scipy  # noqa: F401
-    except ImportError:   # SciPy is not installed
-        pass
+    REGISTRY.optional.update(_OPTIONAL_RULES)
 
 
 load_builtin_rules()

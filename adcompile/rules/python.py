@@ -24,7 +24,7 @@ def copy(y, x):
     x_bar += y_bar
 
 
-REGISTRY.special = {"copy": REGISTRY.rules[-1]}
+REGISTRY.special = {"copy": REGISTRY.added[-1]}
 
 
 @adjoint(operator.add, np.add)
@@ -223,7 +223,7 @@ def max_list(m, xs):
     xs_bar += extreme_bar(m_bar, xs, m)
 
 
-@tangent(rule=REGISTRY.rules[-1])
+@tangent(rule=REGISTRY.added[-1])
 def max_list_tangent(m, xs):
     m_dot += extreme_dot(xs_dot, xs, m)
 
@@ -233,12 +233,12 @@ def min_list(m, xs):
     xs_bar += extreme_bar(m_bar, xs, m)
 
 
-@tangent(rule=REGISTRY.rules[-1])
+@tangent(rule=REGISTRY.added[-1])
 def min_list_tangent(m, xs):
     m_dot += extreme_dot(xs_dot, xs, m)
 
 
-REGISTRY.special.update({r.name: r for r in REGISTRY.rules[-2:]})   # max_list, min_list
+REGISTRY.special.update({r.name: r for r in REGISTRY.added[-2:]})   # max_list, min_list
 
 
 @adjoint(list, tuple, shape="sequence", sequence="xs")

@@ -1,5 +1,5 @@
 """Adjoints of SciPy's special functions and log-densities (an optional dependency: this module
-is loaded only when SciPy is installed; see ``load_builtin_rules``).
+is loaded when the user's code has imported SciPy: see ``Registry.load_optional``).
 
 A user's call of ``scipy.special.logsumexp`` or ``scipy.stats.norm.logpdf`` is differentiated
 at that call, as NumPy's functions are, never by reading SciPy's source. The templates'

@@ -125,17 +125,17 @@ def require_floating(x, message):
 
 
 def require_float_array(x, where, message):
-    """Raise TypeError unless ``x`` is an array of floating (or complex) values, before a
+    """Raise TypeError unless ``x`` is a NumPy array not of integers or booleans, before a
     value being differentiated is written into an item of it (``x[i] = v``: see
     analysis/integer_writes.py); ``where`` is the user's ``file:line:col`` of the write.
     For an array of integers or booleans the error is ``message``; for a list, a dict or
     another object, that adcompile differentiates such a write into arrays only (a list or
     dict changed in place keeps its type and is seen through every name it has, which a
     new array made from it would not be)."""
-    if isinstance(x, np.ndarray) and x.dtype.kind in "fc":
-        return
     if isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: {message}")
+        if x.dtype.kind in "biu":
+            raise TypeError(f"{where}: {message}")
+        return
     kind = type(x).__name__
     raise TypeError(f"{where}: adcompile differentiates an assignment of a value being "
                     f"differentiated into an item of an array, not of a {kind}: build a new "
