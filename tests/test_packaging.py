@@ -37,6 +37,19 @@ def test_changelog_lists_steps_newest_first():
     assert text.index("## Unreleased") < text.index(f"## {dates[0]}")
 
 
+def test_ci_runs_the_readmes_two_commands_test_command():
+    """The Quickstart's second command is the one that runs the tests; CI (.ci/run) runs
+    exactly it, and its tools are in the test extras."""
+    block = README.split("## Quickstart", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    assert len(commands) == 2 and commands[0].endswith("adcompile demo")
+    test_command = commands[1]
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    if " -n " in test_command:   # pytest-xdist's option
+        assert any(d.startswith("pytest-xdist")
+                   for d in pyproject()["project"]["optional-dependencies"]["test"])
+
+
 def test_py_typed_is_shipped_as_package_data(tmp_path):
     """setuptools, reading pyproject.toml, copies adcompile/py.typed into a build (of a copy of
     the sources, so that nothing is written into the checkout)."""
