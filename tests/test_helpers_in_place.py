@@ -342,6 +342,19 @@ def test_changing_the_differentiated_functions_argument():
     assert_close(g, np.r_[0.0, 2 * U0[1:-1], 0.0], 1e-12, 1e-12)
 
 
+def weighted_with_a_mask(x, weights):
+    apply_dirichlet(weights)   # (nothing differentiated flows in: it runs as written)
+    return np.sum(np.sin(x) * weights)
+
+
+def test_a_helper_on_an_array_not_differentiated():
+    weights = np.linspace(1.0, 2.0, len(U0))
+    g = assert_grad(weighted_with_a_mask, U0, weights)   # (weights stays as it was)
+    assert np.all(weights == np.linspace(1.0, 2.0, len(U0)))
+    assert_close(g, np.cos(U0) * np.r_[0.0, weights[1:-1], 0.0], 1e-12, 1e-12)
+    assert "private_copy(weights)" in ad.show(weighted_with_a_mask, args=(U0, weights))
+
+
 # -- what stays refused ------------------------------------------------------------------
 
 
