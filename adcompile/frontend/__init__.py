@@ -19,7 +19,9 @@ that need its syntax only (``normalize.desugar``):
    (higher_order.py);
 4. nested functions and lambdas taken out, their closures made explicit (closures.py);
 5. comprehensions as loops building lists (comprehensions.py);
-6. lower (lower.py): jumps at the ends of their paths, one return at the end;
+6. lower (lower.py): jumps at the ends of their paths, one return at the end; a call
+   statement of a helper that changes an array argument in place (``apply_bc(u)``) as an
+   assignment to that name (in_place_calls.py);
 7. ``x[index] = v`` as a new version of ``x`` (items.py); frozen scipy.stats
    distributions as the calls they stand for (frozen.py);
 8. liveness (liveness.py): each ``if`` and loop marked with the variables read after it.

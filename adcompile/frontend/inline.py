@@ -14,6 +14,7 @@ from ..errors import TransformError
 from ..ir.trees import Node, unnamed
 from ..ir.naming import names_in
 from .closures import Closure
+from .in_place_calls import CHANGES
 from .local_functions import StandIn
 from .source import FunctionSource, own_signature
 from .syntax import MISSING, Deferred, is_literal, made_by_adcompile
@@ -30,6 +31,8 @@ class Inline:
         of n values gives the list of their operands instead; with ``tree_ok``, a callee
         returning a structure (trees.py) gives its Node. ``func`` may be a nested function
         or a ``Closure`` (closures.py)."""
+        given, naming, self.inlining.naming = func, self.inlining.naming, None
+        named_as = naming[1] if naming is not None and naming[0] is given else {}
         func, call = self.open_closure(func, call)
         name = getattr(func, "__qualname__", func.__name__)
         key = self.recursion_key(func, call)
@@ -38,17 +41,7 @@ class Inline:
                                              f"other functions); recursion cannot be "
                                              f"differentiated")
         call = expand_unpacking(call)
-        unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
-            k.value for k in call.keywords if k.arg is None]
-        if unpacked:
-            text = ast.unparse(unpacked[0]) if isinstance(unpacked[0], ast.Starred) \
-                else f"**{ast.unparse(unpacked[0])}"
-            raise self.scope.src.error(unpacked[0], f"{text} in a "
-                                                    f"call to {name}() passes arguments known "
-                                                    f"only when the code runs (*args or "
-                                                    f"**kwargs of unknown length); pass them "
-                                                    f"one by one, or literals: *(a, b), "
-                                                    f"**{{'k': v}}")
+        self._refuse_unknown_unpacking(call, name)
         source = self.inlining.sources.get(func)
         if source is None:
             source = self._source_of(func, call, name)
@@ -62,8 +55,9 @@ class Inline:
         caller = self.scope
         self.inlining.stack.append(key)
         try:
-            done, result = self._inline_body(source, (env, varied, trees, ints), target, call,
-                                             name, unpack)
+            done, result = self._inline_body(source, (env, varied, trees, ints, named_as),
+                                             target, call, name, unpack)
+            self.inlining.finished = (given, env, self.scope)
             if isinstance(result, Node) and not tree_ok:
                 raise caller.src.error(call, f"{name}() returns a structure of values being "
                                              f"differentiated: assign it to a name "
@@ -83,6 +77,67 @@ class Inline:
             return self.emit(target, result, call, self.registry.special["copy"], [result], {})
         self.out.body.append(ir.Keep(ir.assign(target, result), [target]))
         return target
+
+    def _refuse_unknown_unpacking(self, call, name):
+        """Refuse ``*args`` or ``**kwargs`` in a call of ``name`` that the call still has
+        after expand_unpacking (of a length known only when the code runs)."""
+        unpacked = [a for a in call.args if isinstance(a, ast.Starred)] + [
+            k.value for k in call.keywords if k.arg is None]
+        if unpacked:
+            text = ast.unparse(unpacked[0]) if isinstance(unpacked[0], ast.Starred) \
+                else f"**{ast.unparse(unpacked[0])}"
+            raise self.scope.src.error(unpacked[0], f"{text} in a "
+                                                    f"call to {name}() passes arguments known "
+                                                    f"only when the code runs (*args or "
+                                                    f"**kwargs of unknown length); pass them "
+                                                    f"one by one, or literals: *(a, b), "
+                                                    f"**{{'k': v}}")
+
+    def in_place_call(self, stmt):
+        """``u = f(u)`` or ``r, u = f(u)`` written for the user's call statement ``f(u)``,
+        ``r = f(u)``, where ``f`` changes its argument ``u`` in place (in_place_calls.py):
+        the user's statement, then each changed name of the caller bound to the callee's
+        last version of the array, the object Python's name holds after the call. (A call
+        kept as written changes the arrays themselves; a call not inlined from the
+        function found, or given another array, binds nothing: what reads the old values
+        is then the aliasing analysis's to refuse.)"""
+        user, func, changed = getattr(stmt, CHANGES)
+        call = user.value
+        before = {name: self.scope.env.get(name) for name, _ in changed}
+        self.inlining.finished = None   # (its versions of the arrays named as the caller's)
+        self.inlining.naming = (func, {
+            param: self.scope.named_as.get(name, name) for name, param in changed})
+        if isinstance(user, ast.Expr) and self.varies(call) and self.callee(call.func).is_(func) \
+                and self.registry.rule_for(func) is None:
+            mark = len(self.out.body)
+            self.inline(None, func, call, tree_ok=True)   # (its value is not used)
+            for s in ir.walk(self.out.body[mark:]):
+                if isinstance(s, ir.Keep) and s.origin is None:
+                    s.origin = (self.scope.src, user)
+        else:
+            self.statement(user)
+        self.inlining.naming = None
+        if self.inlining.finished is not None and self.inlining.finished[0] is func:
+            for name, param in changed:
+                self._bind_changed(name, param, before[name])
+
+    def _bind_changed(self, name, param, before):
+        """After an in-place call, the caller's ``name`` (generated name ``before``) given the
+        callee's last version of its parameter ``param``, if the callee was given that array
+        (``inlining.finished``). The callee's versions of it are versions of the caller's
+        variable (``out.origin``: the aliasing analysis takes a later version of a variable
+        to hold the array changed, as Python's name does)."""
+        _, given, callee = self.inlining.finished
+        new = callee.env.get(param)
+        if before is None or given.get(param) != before or self.scope.env.get(name) != before \
+                or not isinstance(new, str):
+            return
+        self.scope.env[name] = new
+        self.scope.defined.add(name)
+        origin = self.out.origin.get(before, (self.scope.number, name))
+        for n, o in list(self.out.origin.items()):
+            if o == (callee.number, param):
+                self.out.origin[n] = origin
 
     def _source_of(self, func, call, name):
         """The source to inline for a call ``call`` of ``func``: its own, or for a gradient
@@ -183,13 +238,14 @@ class Inline:
         parameters' env, those that vary, those bound to structures); returns (True, what
         ``inline`` returns) when done, else (False, the operand of the returned value)."""
         caller = self.scope
-        env, varied, trees, ints = binding
+        env, varied, trees, ints, named_as = binding
         fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees)
+        self.scope.named_as = named_as
         self.seed_argument_ints(ints, fn)
-        self.statements(fn.body[:-1])
-        value = fn.body[-1].value
-        if value is None:
-            raise self.scope.src.error(fn.body[-1], f"{name}() returns nothing")
+        last = fn.body[-1] if fn.body and isinstance(fn.body[-1], ast.Return) else None
+        self.statements(fn.body if last is None else fn.body[:-1])
+        # (a function that ends without a return value returns None)
+        value = ast.Constant(None) if last is None or last.value is None else last.value
         if self.might_be_tree(value):
             return True, self.tree_value(value)
         value = self.resolve_expression(value)

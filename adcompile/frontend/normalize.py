@@ -62,6 +62,7 @@ from .statements import Statements
 from .texts import refuse_text_reads, text_names
 from .item_desugar import desugar_items, spellings
 from .items import Items
+from .in_place_calls import desugar_in_place_calls
 from .nesting import split_nesting
 from .reflection import attributes_by_name, constant_reflection
 from .refusals import refuse_unsupported
@@ -96,8 +97,10 @@ def desugar(source, callers=(), structures=()):
     place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
     or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
     zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
-    ends of their paths and one return at the end (lower.py), then each ``if`` and loop marked
-    with the variables read after it (liveness.py). The copy of a function inlined
+    ends of their paths and one return at the end (lower.py); a call statement of a helper
+    that changes an array argument in place as an assignment to it, ``u = apply_bc(u)``
+    (in_place_calls.py); ``x[index] = v`` as a new version of ``x`` (item_desugar.py), then
+    each ``if`` and loop marked with the variables read after it (liveness.py). The copy of a function inlined
     through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
     inline_generator_loops(fn, source)
@@ -120,6 +123,7 @@ def desugar(source, callers=(), structures=()):
         split_nesting(fn, source.error)
     expand_starred_zips(fn, source)
     fn = lower_function(fn, source.error)
+    desugar_in_place_calls(fn, source, nested, structures)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)
     liveness.annotate(fn)

@@ -54,6 +54,9 @@ class Scope:
     functions: dict = field(default_factory=dict)   # name -> function it holds (functions.py)
     view_groups: dict = field(default_factory=dict)  # name -> the names it may be a view of,
     #                                                 or that may be views of it (views.py)
+    named_as: dict = field(default_factory=dict)   # parameter -> the caller's variable it
+    #                                               is, whose names its versions take
+    #                                               (Inline.in_place_call)
     walked: set = field(default_factory=set)   # variables of the normalizer's own naming
     #                                            the arrays loops walk (loop_views.py)
 
@@ -91,6 +94,9 @@ class Inlining:
     numbers: itertools.count = field(default_factory=itertools.count)   # scope numbers
     parts: set = field(default_factory=set)   # ids of the Nodes of the arguments' structures
     #                                           (functions.recursion_key)
+    finished: tuple = None   # the last call inlined: (the function, its parameters' names
+    #                          given, its Scope at its end) (Inline.in_place_call)
+    naming: tuple = None     # (function, Scope.named_as) for the next call of it inlined
 
     @classmethod
     def of(cls, source):

@@ -9,6 +9,7 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 import ast
 
 from .. import ir
+from .in_place_calls import CHANGES
 from .item_desugar import ITEM
 from .syntax import is_append, is_pop, is_user_function
 
@@ -38,6 +39,8 @@ class Statements:
     def statement(self, stmt):
         """Normalize one user statement; statements kept as written remember it (errors
         about them point at it)."""
+        if getattr(stmt, CHANGES, None) is not None:   # f(u) changing u (in_place_calls.py)
+            return self.in_place_call(stmt)
         body, mark = self.out.body, len(self.out.body)
         if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt) \
                 or isinstance(stmt, ast.Assign) and self.constructed(stmt.value) is not None \
@@ -138,12 +141,16 @@ class Statements:
         (None for any other expression)."""
         if not (isinstance(e, ast.Call) and is_user_function(self.callee(e.func).what)):
             return None
-        changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)), None)
+        changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)
+                        and a.id.isidentifier()), None)
         if changed is None:
             return None
-        return (f"a function that changes its argument in place is not differentiated: "
-                f"have {ast.unparse(e.func)} return the new array (return {changed.id} at "
-                f"its end, or build a new one) and write {changed.id} = {ast.unparse(e)}")
+        return (f"adcompile follows a helper's change to an array argument where the array "
+                f"is passed by its name, once, and the helper only changes it in place (u[i] "
+                f"= v, u[...] += v, u.fill(v)), never assigning the name (u = ..., or u += v: "
+                f"write u[...] += v); else have {ast.unparse(e.func)} return the new array "
+                f"(return it at its end, or build a new one) and write {changed.id} = "
+                f"{ast.unparse(e)}")
 
     def keep(self, stmt, pure=True, defines=()):
         """Keep ``stmt`` as written, in generated names."""
@@ -157,7 +164,7 @@ class Statements:
             # the first assignment keeps the user's name; an inlined callee's names are fresh
             new = name if self.scope.src is self.inlining.root else self.namer.fresh(name)
         else:
-            new = self.namer.version(name)
+            new = self.namer.version(self.scope.named_as.get(name, name))
         self.scope.defined.add(name)
         self.scope.env[name] = new
         self.out.origin[new] = (self.scope.number, name)

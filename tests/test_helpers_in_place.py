@@ -1,0 +1,504 @@
+"""Helper functions that change an array argument in place, as scientific code writes
+them: boundary conditions applied to the state of a time loop, a vector normalised in
+place, an optimiser's step updating the weights and the velocity. After ``apply_bc(u)``
+the caller's ``u`` is the changed array, as in Python (frontend/in_place_calls.py).
+
+Each gradient is checked against central finite differences, forward mode against
+them too (``assert_grad``), and against autograd running a functional twin of the
+program (autograd does not differentiate assignments into arrays). The variants whose
+change could be seen through another name, or that are not changes in place only, stay
+refused at the user's line.
+"""
+
+import re
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from conftest import assert_close, assert_grad, numerical_grad
+
+import adcompile as ad
+
+rng = np.random.default_rng(7)
+U0 = np.sin(np.linspace(0.0, np.pi, 9)) + 0.1 * rng.normal(size=9)
+
+
+# -- a PDE step with boundary conditions applied in place, in a time loop ---------------
+
+
+def heat_step(u, nu):
+    """One explicit step of the heat equation."""
+    lap = np.zeros_like(u)
+    lap[1:-1] = u[:-2] - 2.0 * u[1:-1] + u[2:]
+    return u + nu * lap
+
+
+def apply_dirichlet(u):
+    u[0] = 0.0
+    u[-1] = 0.0
+
+
+def heat_energy(u0, nu):
+    u = u0.copy()
+    for _ in range(4):
+        u = heat_step(u, nu)
+        apply_dirichlet(u)
+    return np.sum(u ** 2)
+
+
+def heat_energy_twin(u0, nu):
+    u = u0
+    for _ in range(4):
+        u = u + nu * anp.concatenate([anp.zeros(1), u[:-2] - 2.0 * u[1:-1] + u[2:],
+                                      anp.zeros(1)])
+        u = anp.concatenate([anp.zeros(1), u[1:-1], anp.zeros(1)])
+    return anp.sum(u ** 2)
+
+
+def test_boundary_conditions_in_a_time_loop():
+    g = assert_grad(heat_energy, U0, 0.2, wrt=(0, 1))
+    want = autograd.grad(heat_energy_twin, (0, 1))(U0, 0.2)
+    assert_close(g[0], want[0], 1e-12, 1e-12)
+    assert_close(g[1], want[1], 1e-12, 1e-12)
+
+
+def test_boundary_conditions_second_order():
+    assert_close(ad.hessian(heat_energy)(U0, 0.2),
+                 autograd.hessian(heat_energy_twin)(U0, 0.2), 1e-10, 1e-12)
+
+
+def test_the_generated_code_changes_the_state_in_place():
+    code = ad.show(heat_energy, args=(U0, 0.2))
+    assert "u_2[0] = 0.0" in code and "u_3[-1] = 0.0" in code
+    assert "apply_dirichlet" not in code
+
+
+# -- a vector normalised in place -------------------------------------------------------
+
+
+def normalise(p):
+    p[:] = p / np.sum(p)
+
+
+def cross_entropy(z, k):
+    probs = np.exp(z - np.max(z))
+    normalise(probs)
+    return -np.log(probs[k])
+
+
+def cross_entropy_twin(z, k):
+    e = anp.exp(z - anp.max(z))
+    return -anp.log((e / anp.sum(e))[k])
+
+
+def test_a_vector_normalised_in_place():
+    z = rng.normal(size=5)
+    g = assert_grad(cross_entropy, z, 3)
+    assert_close(g, autograd.grad(cross_entropy_twin)(z, 3), 1e-12, 1e-12)
+    assert_close(ad.hessian(cross_entropy)(z, 3), autograd.hessian(cross_entropy_twin)(z, 3),
+                 1e-10, 1e-12)
+
+
+# -- a helper in a branch; one returning a value too ------------------------------------
+
+
+def clamp_ends(u, low):
+    u[0] = max(u[0], low)
+    u[-1] = max(u[-1], low)
+
+
+def clamped_if_asked(x, clamp):
+    u = 2.0 * x
+    if clamp:
+        clamp_ends(u, 0.5)
+    return np.sum(u ** 3)
+
+
+def clamped_twin(x, clamp):
+    u = 2.0 * x
+    if clamp:
+        u = anp.concatenate([anp.maximum(u[:1], 0.5), u[1:-1], anp.maximum(u[-1:], 0.5)])
+    return anp.sum(u ** 3)
+
+
+@pytest.mark.parametrize("clamp", [True, False])
+def test_a_helper_in_a_branch(clamp):
+    x = np.array([0.1, -0.4, 0.7, 0.9, 0.2])
+    g = assert_grad(clamped_if_asked, x, clamp)
+    assert_close(g, autograd.grad(clamped_twin)(x, clamp), 1e-12, 1e-12)
+
+
+def zero_first_and_sum(u):
+    u[0] = 0.0
+    return np.sum(u)
+
+
+def uses_both(x):
+    u = x * x
+    s = zero_first_and_sum(u)
+    return s * np.sum(u ** 2)
+
+
+def uses_both_twin(x):
+    u = anp.concatenate([anp.zeros(1), (x * x)[1:]])
+    return anp.sum(u) * anp.sum(u ** 2)
+
+
+def test_a_helper_that_returns_a_value_too():
+    g = assert_grad(uses_both, U0)
+    assert_close(g, autograd.grad(uses_both_twin)(U0), 1e-12, 1e-12)
+
+
+# -- nested helpers; a helper calling one in a loop -------------------------------------
+
+
+def mirror_ends(u):
+    u[0] = u[1]
+    u[-1] = u[-2]
+
+
+def enforce_boundary(u, scale):
+    mirror_ends(u)
+    u[1:-1] *= scale
+
+
+def gauss_seidel_sweep(u, f, h):
+    for i in range(1, len(u) - 1):
+        u[i] = 0.5 * (u[i - 1] + u[i + 1] + h * h * f[i])
+
+
+def relax(u, f, sweeps):
+    for _ in range(sweeps):
+        gauss_seidel_sweep(u, f, 0.1)
+        mirror_ends(u)
+
+
+def poisson_residual(f, u0):
+    u = u0.copy()
+    relax(u, f, 3)
+    enforce_boundary(u, 1.5)
+    return np.sum(u ** 2) + np.dot(u, f)
+
+
+def poisson_residual_twin(f, u0):
+    u = list(u0)
+    for _ in range(3):
+        for i in range(1, len(u) - 1):
+            u[i] = 0.5 * (u[i - 1] + u[i + 1] + 0.01 * f[i])
+        u[0], u[-1] = u[1], u[-2]
+    u = anp.array(u)
+    u = anp.concatenate([u[1:2], 1.5 * u[1:-1], u[-2:-1]])
+    u = anp.concatenate([u[:1], u[1:-1], u[-1:]])
+    return anp.sum(u ** 2) + anp.dot(u, f)
+
+
+def test_nested_helpers_and_a_helper_in_a_loop_in_a_helper():
+    f = rng.normal(size=7)
+    u0 = rng.normal(size=7)
+    g = assert_grad(poisson_residual, f, u0, wrt=(0, 1))
+    want = autograd.grad(poisson_residual_twin, (0, 1))(f, u0)
+    assert_close(g[0], want[0], 1e-12, 1e-12)
+    assert_close(g[1], want[1], 1e-12, 1e-12)
+    assert_close(ad.hessian(poisson_residual)(f, u0),
+                 autograd.hessian(poisson_residual_twin)(f, u0), 1e-10, 1e-12)
+
+
+def gains_then_boundary(gains, x):
+    u = x * 1.0
+    for name in gains:           # (a loop over a dict: written out once per key)
+        u = np.tanh(u * gains[name])
+        apply_dirichlet(u)
+    return np.sum(u ** 2)
+
+
+def gains_then_boundary_twin(gains, x):
+    u = x * 1.0
+    for name in gains:
+        u = anp.tanh(u * gains[name])
+        u = anp.concatenate([anp.zeros(1), u[1:-1], anp.zeros(1)])
+    return anp.sum(u ** 2)
+
+
+def test_a_helper_in_a_loop_over_a_dict():
+    gains = {"first": rng.normal(size=6), "second": rng.normal(size=6)}
+    x = rng.normal(size=6)
+    g = assert_grad(gains_then_boundary, gains, x, wrt=1)
+    assert_close(g, autograd.grad(gains_then_boundary_twin, 1)(gains, x), 1e-12, 1e-12)
+    by_leaf = ad.grad(gains_then_boundary)(gains, x)
+    want = autograd.grad(gains_then_boundary_twin)(gains, x)
+    for name in gains:
+        assert_close(by_leaf[name], want[name], 1e-12, 1e-12)
+        assert_close(by_leaf[name], numerical_grad(
+            lambda v, name=name: gains_then_boundary({**gains, name: v}, x), (gains[name],), 0))
+
+
+# -- several arrays changed by one call: an optimiser's step ----------------------------
+
+
+def momentum_step(w, velocity, grad, lr):
+    velocity[:] = 0.9 * velocity + grad
+    w[:] -= lr * velocity
+
+
+def quadratic_grad(w, A, b):
+    return A @ w - b
+
+
+def trained_loss(w0, A, b):
+    w = w0.copy()
+    velocity = np.zeros_like(w)
+    for _ in range(5):
+        momentum_step(w, velocity, quadratic_grad(w, A, b), 0.05)
+    return 0.5 * w @ A @ w - b @ w
+
+
+def trained_loss_twin(w0, A, b):
+    w, velocity = w0, anp.zeros_like(w0)
+    for _ in range(5):
+        velocity = 0.9 * velocity + (anp.dot(A, w) - b)
+        w = w - 0.05 * velocity
+    return 0.5 * anp.dot(w, anp.dot(A, w)) - anp.dot(b, w)
+
+
+def test_an_optimiser_step_changing_two_arrays():
+    M = rng.normal(size=(4, 4))
+    A, b, w0 = M @ M.T + 4 * np.eye(4), rng.normal(size=4), rng.normal(size=4)
+    g = assert_grad(trained_loss, w0, A, b, wrt=(0, 1, 2))
+    want = autograd.grad(trained_loss_twin, (0, 1, 2))(w0, A, b)
+    for got, expected in zip(g, want):
+        assert_close(got, expected, 1e-10, 1e-12)
+
+
+# -- fills, scatter-adds, keywords, the differentiated function's argument -------------
+
+
+def scatter_counts(out, index, values):
+    np.add.at(out, index, values)
+
+
+def reset(buf, value):
+    buf.fill(value)
+
+
+def copy_into(dst, src):
+    np.copyto(dst, src)
+
+
+def histogram_loss(x, index):
+    bins = np.zeros(4)
+    scatter_counts(bins, index, x ** 2)
+    smooth = np.empty(4)
+    reset(smooth, 1.0)
+    copy_into(dst=smooth, src=0.5 * (bins + np.roll(bins, 1)))
+    return np.sum(np.sin(bins) * smooth)
+
+
+def histogram_loss_twin(x, index):
+    bins = anp.dot(anp.array((index[:, None] == np.arange(4)).T, dtype=float), x ** 2)
+    smooth = 0.5 * (bins + anp.concatenate([bins[-1:], bins[:-1]]))
+    return anp.sum(anp.sin(bins) * smooth)
+
+
+def test_fills_scatter_adds_and_keywords():
+    x, index = rng.normal(size=6), np.array([0, 2, 2, 3, 0, 1])
+    g = assert_grad(histogram_loss, x, index)
+    assert_close(g, autograd.grad(histogram_loss_twin)(x, index), 1e-12, 1e-12)
+
+
+def through_a_local_name_too(u):
+    w = u
+    w[0] = 5.0 * u[2]     # (w is u: Python changes u)
+    u[1] = u[0] * u[1]
+
+
+def reads_after_the_local_name(x):
+    u = x * 1.0
+    through_a_local_name_too(u)
+    return np.sum(u * x)
+
+
+def reads_after_the_local_name_twin(x):
+    u = x * 1.0
+    u = anp.concatenate([5.0 * u[2:3], 5.0 * u[2:3] * u[1:2], u[2:]])
+    return anp.sum(u * x)
+
+
+def test_a_helper_changing_the_array_through_a_name_of_its_own():
+    x = rng.normal(size=4)
+    g = assert_grad(reads_after_the_local_name, x)
+    assert_close(g, autograd.grad(reads_after_the_local_name_twin)(x), 1e-12, 1e-12)
+
+
+def on_the_argument(x):
+    apply_dirichlet(x)
+    return np.sum(x ** 2)
+
+
+def test_changing_the_differentiated_functions_argument():
+    x = U0.copy()
+    g = assert_grad(on_the_argument, x)   # (checks that the caller's array stays as it was)
+    assert np.all(x == U0)
+    assert_close(g, np.r_[0.0, 2 * U0[1:-1], 0.0], 1e-12, 1e-12)
+
+
+def weighted_with_a_mask(x, weights):
+    apply_dirichlet(weights)   # (nothing differentiated flows in: it runs as written)
+    return np.sum(np.sin(x) * weights)
+
+
+def test_a_helper_on_an_array_not_differentiated():
+    weights = np.linspace(1.0, 2.0, len(U0))
+    g = assert_grad(weighted_with_a_mask, U0, weights)   # (weights stays as it was)
+    assert np.all(weights == np.linspace(1.0, 2.0, len(U0)))
+    assert_close(g, np.cos(U0) * np.r_[0.0, weights[1:-1], 0.0], 1e-12, 1e-12)
+    assert "private_copy(weights)" in ad.show(weighted_with_a_mask, args=(U0, weights))
+
+
+# -- what stays refused ------------------------------------------------------------------
+
+
+def line_of(func, text):
+    """file:line: of the line of ``func``'s source that holds ``text``."""
+    import inspect
+    lines, first = inspect.getsourcelines(func)
+    k = next(i for i, line in enumerate(lines) if text in line)
+    return rf"test_helpers_in_place\.py:{first + k}:\d+"
+
+
+def read_through_another_name(x):
+    u = x * 2.0
+    w = u
+    apply_dirichlet(u)
+    return np.sum(w * u)
+
+
+def read_through_a_view(x):
+    u = x * 2.0
+    w = u[1:]
+    apply_dirichlet(u)
+    return np.sum(w ** 2)
+
+
+def changes_two(u, v):
+    u[0] = v[1]
+
+
+def passes_it_twice(x):
+    u = x * 2.0
+    changes_two(u, u)
+    return np.sum(u)
+
+
+def passes_an_item(x):
+    u = np.stack([x, x])
+    apply_dirichlet(u[0])
+    return np.sum(u ** 2)
+
+
+class Grid:
+    def __init__(self, u):
+        self.u = u
+
+
+def passes_an_attribute(x):
+    g = Grid(x * 2.0)
+    apply_dirichlet(g.u)
+    return np.sum(g.u ** 2)
+
+
+def rebinds_it(u):
+    u[0] = 0.0
+    u = u * 2.0
+    return np.sum(u)
+
+
+def updates_the_name(u):
+    u += 1.0
+
+
+def deletes_it(u):
+    u[0] = 1.0
+    del u
+
+
+def changes_it_in_a_nested_function(u):
+    def inner():
+        u[0] = 0.0
+    inner()
+
+
+def calls_a_rebinding_helper(x):
+    u = x * 2.0
+    s = rebinds_it(u)
+    return s + np.sum(u)
+
+
+def calls_an_updating_helper(x):
+    u = x * 2.0
+    updates_the_name(u)
+    return np.sum(u ** 2)
+
+
+def calls_a_deleting_helper(x):
+    u = x * 2.0
+    deletes_it(u)
+    return np.sum(u ** 2)
+
+
+def calls_a_nested_changer(x):
+    u = x * 2.0
+    changes_it_in_a_nested_function(u)
+    return np.sum(u ** 2)
+
+
+def zero_third_and_sum(u):
+    u[2] = 0.0
+    return np.sum(u)
+
+
+def changes_it_inside_an_expression(u):
+    u[0] = 1.0
+    return 2.0 * zero_third_and_sum(u)   # (not a statement: u keeps its old name here)
+
+
+def calls_a_helper_changing_it_inside_an_expression(x):
+    u = x * 2.0
+    s = changes_it_inside_an_expression(u)
+    return s * np.sum(u)
+
+
+def normalises_the_rows(x):
+    M = np.outer(x, x) + 1.0
+    for row in M:
+        normalise(row)        # (row is a view of M: Python changes M)
+    return np.sum(M * M)
+
+
+@pytest.mark.parametrize("f, where, words", [
+    (read_through_another_name, (apply_dirichlet, "u[0] = 0.0"), "'w', which may share"),
+    (read_through_a_view, (apply_dirichlet, "u[0] = 0.0"), "'w', which may share"),
+    (passes_it_twice, (passes_it_twice, "changes_two(u, u)"), "expression statement"),
+    (passes_an_item, (passes_an_item, "apply_dirichlet(u[0])"), "expression statement"),
+    (passes_an_attribute, (passes_an_attribute, "apply_dirichlet(g.u)"), ""),
+    (calls_a_rebinding_helper, (rebinds_it, "u[0] = 0.0"), "is read afterwards"),
+    (calls_an_updating_helper, (calls_an_updating_helper, "updates_the_name(u)"),
+     "expression statement"),
+    (calls_a_deleting_helper, (calls_a_deleting_helper, "deletes_it(u)"),
+     "expression statement"),
+    (calls_a_nested_changer, (calls_a_nested_changer, "changes_it_in_a_nested_function(u)"),
+     "expression statement"),
+    (calls_a_helper_changing_it_inside_an_expression, (zero_third_and_sum, "u[2] = 0.0"),
+     "'u', which may share"),
+    (normalises_the_rows, (normalise, "p[:] = p / np.sum(p)"), "'M', which may share"),
+])
+def test_what_stays_refused(f, where, words):
+    with pytest.raises(ad.TransformError, match=line_of(*where) + ": .*" + words):
+        ad.grad(f)(U0.copy())
+
+
+def test_a_refusal_in_the_helper_names_the_call():
+    with pytest.raises(ad.TransformError) as info:
+        ad.grad(read_through_a_view)(U0.copy())
+    assert re.search(line_of(read_through_a_view, "apply_dirichlet(u)") + r" in "
+                     r"read_through_a_view", str(info.value))
