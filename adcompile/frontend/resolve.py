@@ -184,6 +184,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
                    + [k.value for k in node.keywords]):
             return None   # (on values not differentiated: called as it is)
         function = inspect.getattr_static(owner.type, attr, None)
+        if isinstance(function, staticmethod):   # self.helper(x): the function, no self
+            return self._function_attribute(node, function.__func__)
         if not inspect.isfunction(function):
             raise self.t.scope.src.error(node, f"{ast.unparse(func)}: only plain methods of "
                                                f"{owner.type.__qualname__} can be called on a "

@@ -88,12 +88,13 @@ class TreeBinding:
                                              f"supported; assign it to a name")
         items = part.children if isinstance(part, Node) and part.kind in SEQUENCE \
             else part if isinstance(part, tuple) else None
+        items = _starred(target, items)
         if items is None or len(items) != len(target.elts):
             what = part.describe() if isinstance(part, Node) else repr(part)
             raise self.scope.src.error(stmt, f"cannot unpack {what} into "
                                              f"{ast.unparse(target)}")
         for t, p in zip(target.elts, items):
-            self.bind(t, p, stmt)
+            self.bind(t.value if isinstance(t, ast.Starred) else t, p, stmt)
         return None
 
     def bind_tree(self, name, node, stmt):
@@ -162,3 +163,20 @@ def _replace_fields(stmt, **fields):
     for k, v in fields.items():
         setattr(new, k, v)
     return new
+
+
+def _starred(target, items):
+    """``items`` for the targets of ``target`` one by one: the items a starred target
+    (``*init, last = layers``) takes made one list (holding the same leaves, as a slice
+    does); None where they do not fit."""
+    starred = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
+    if items is None or len(starred) != 1:
+        return items
+    if not all(isinstance(i, (Leaf, Node)) for i in items):
+        return None
+    before, after = starred[0], len(target.elts) - starred[0] - 1
+    if len(items) < before + after:
+        return None
+    middle = tuple(items[before:len(items) - after])
+    made = Node("list", None, tuple(range(len(middle))), middle)
+    return tuple(items[:before]) + (made,) + tuple(items[len(items) - after:])
