@@ -18,6 +18,10 @@ What the probe found:
 - A ``types.SimpleNamespace`` of parameters was refused as an argument ("must be ... a
   structure of them (... or object)"): it is an object holding its attributes, as an
   object of the user's class.
+- ``f.__defaults__`` (or a helper's) assigned after a gradient of ``f`` was made: a new
+  ``ad.grad(f)`` reused the cached transformation, the gradient for the old defaults
+  (a wrong gradient, with no error); it is refused, as the defaults are read from the
+  source, saying so at the def.
 - A method an array does not have (``M.summ()``, or ``M.ptp()`` under NumPy 2) was
   reported as "reads an argument as a structure", and a function a module does not have
   (``np.summ(x)``) as "a function held in a variable": both now say which attribute is
@@ -30,7 +34,8 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
+from conftest import (assert_close, assert_grad, load_module, numerical_grad,
+                      with_autograd_numpy)
 from test_real_programs_ml import assert_leaves_close, leaf_gradients
 
 import adcompile as ad
@@ -641,6 +646,33 @@ def test_args_and_kwargs_passed_through():
     want = with_autograd_numpy(globals(), autograd.grad(through_passthrough, (0, 1)), x, y)
     assert_close(got[0], want[0], 1e-10, 1e-12)
     assert_close(got[1], want[1], 1e-10, 1e-12)
+
+
+# -- defaults assigned after a gradient was made ------------------------------------------
+
+def test_defaults_assigned_after_a_gradient_was_made(tmp_path):
+    # the cached transformation was reused: ad.grad(f) made after f.__defaults__ changed
+    # gave the gradient for the old defaults, where f now computes with the new ones
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        def helper(v, power=2.0):
+            return v ** power
+
+        def f(x, scale=1.0):
+            return scale * np.sum(helper(x))
+    """)
+    x = np.array([0.3, -0.5, 1.2])
+    assert_close(ad.grad(mod.f)(x), 2 * x, 1e-14, 0)
+    mod.f.__defaults__ = (3.0,)
+    with pytest.raises(ad.TransformError, match=r"defaults of f\(\) are not those its def"):
+        ad.grad(mod.f)(x)
+    mod.f.__defaults__ = (1.0,)
+    assert_close(ad.grad(mod.f)(x), 2 * x, 1e-14, 0)
+    mod.helper.__defaults__ = (3.0,)
+    with pytest.raises(ad.TransformError, match=r"defaults of helper\(\)") as info:
+        ad.grad(mod.f)(x)
+    assert ":4:" in str(info.value).splitlines()[0]   # (helper's def line)
 
 
 # -- refused, at the user's line -----------------------------------------------------------
