@@ -12,6 +12,9 @@ What the probe found:
 - ``*hidden, last = layers`` (and ``first, *rest = ws``) of a structure being
   differentiated was refused ("cannot unpack a list of 3 into (*hidden, last)"): the
   starred target takes a list of the items in the middle, as Python's does.
+- ``Ws, bs = zip(*layers)`` and ``for column in zip(*layers)`` of a structure being
+  differentiated were refused ("starred arguments ... known only when the code runs"):
+  the structure's length is known, so are the tuples zip makes.
 - A nested function with a default that is not a literal (``def term(a, scale=w)``,
   ``f = lambda z, p=k: ...``) was refused; the default is evaluated where the def runs,
   as Python does, and passed by each call that leaves it out.
@@ -310,6 +313,37 @@ def test_starred_unpacking_of_a_list_of_numbers():
             for i, w in enumerate(ws)]
     assert_close(got, want)
     assert_close(got, autograd_gradient(weighted, ws), 1e-12, 1e-12)
+
+
+# -- zip(*layers): the layers' items by position ------------------------------------------
+
+def weights_and_biases_apart(layers, x):
+    Ws, bs = zip(*layers)
+    for W, b in zip(Ws, bs):
+        x = np.tanh(x @ W + b)
+    return np.sum(x ** 2) + 0.1 * sum(np.sum(W ** 2) for W in Ws)
+
+
+def columns_walked(layers, x):
+    s = 0.0
+    for column in zip(*layers):
+        for part in column:
+            s = s + np.sum(part) * x[0]
+    return s ** 2
+
+
+def stacked_by_position(layers):
+    Ws, bs = zip(*layers)
+    return np.sum(np.stack(Ws) ** 2) + np.sum(np.stack(bs)) * Ws[0][0, 1]
+
+
+@pytest.mark.parametrize("f", [weights_and_biases_apart, columns_walked])
+def test_zip_of_the_starred_layers(f):
+    check_structure(f, LAYERS, X_VEC)
+
+
+def test_zip_of_the_starred_layers_stacked():
+    check_structure(stacked_by_position, LAYERS)
 
 
 # -- nested functions with defaults that are not literals ----------------------------------

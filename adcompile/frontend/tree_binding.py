@@ -35,6 +35,12 @@ class TreeBinding:
                 return None
             return _replace_fields(stmt, iter=self.resolve_expression(stmt.iter))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
+            transposed = self.transposed(stmt.value)   # Ws, bs = zip(*layers)
+            if transposed is not None:
+                self.bind(stmt.targets[0], tuple(transposed), stmt)
+                return None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and (self.might_be_tree(stmt.value) or self.is_fixed_display(stmt)) \
                 and self.holds_structure(stmt):
             self.bind(stmt.targets[0], self.tree_value(stmt.value, inner=True), stmt)
