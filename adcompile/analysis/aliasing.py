@@ -27,6 +27,7 @@ specialisation to argument types decides (see ``check_rebindings``).
 
 import ast
 import builtins
+import linecache
 import types
 from typing import NamedTuple
 
@@ -102,9 +103,22 @@ class Aliases:
         for p in fn.params:
             if not self.is_number(ir.load(p)):
                 self._unknown_object(p, f"argument {p}")
+        self._structures_hold_their_leaves()
         self._solve()
 
     # -- the analysis -----------------------------------------------------------------
+
+    def _structures_hold_their_leaves(self):
+        """An argument given as a structure is passed as its leaves (parameters of their
+        own); where the code reads the whole object too (``m.bump()``, a method called as
+        it is), that object holds the leaves' objects: a change through it reaches them."""
+        for name, tree in (getattr(self.fn, "trees", None) or {}).items():
+            leaves = set().union(set(), *(self.objects.get(leaf.name, set())
+                                          for leaf in tree.leaves()))
+            if not leaves or name in self.local:
+                continue
+            for site in self.of(name):
+                self.contents.setdefault(site, set()).update(leaves)
 
     def _unknown_object(self, name, site):
         """``name`` refers to an object made elsewhere, which may hold anything made elsewhere."""
@@ -516,7 +530,7 @@ def _returns_new(func):
 def _parsed(func):
     """The AST of a Python function's source (a Module holding its def), or None (also
     for a wrapper, whose source inspect finds in the function it wraps, and for a def with
-    decorators: the source is not what runs)."""
+    decorators but @staticmethod: the source is not what runs)."""
     import inspect
     import textwrap
     if getattr(func, "__wrapped__", None) is not None:
@@ -526,9 +540,10 @@ def _parsed(func):
     except (OSError, TypeError, SyntaxError):
         return None
     fn = tree.body[0] if tree.body else None
-    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list \
-            or fn.name != getattr(func, "__name__", None):
-        return None
+    if not isinstance(fn, ast.FunctionDef) or fn.name != getattr(func, "__name__", None) \
+            or any(not (isinstance(d, ast.Name) and d.id == "staticmethod")
+                   for d in fn.decorator_list):
+        return None   # (@staticmethod leaves the function as written)
     return tree
 
 
@@ -1116,6 +1131,10 @@ def _mutation_message(fn, s, reader):
     origin = getattr(s, "origin", None)
     node = origin[1] if origin else getattr(s, "node", None)
     what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
+    if "$" in what and origin and getattr(node, "lineno", None):
+        # (a statement resolved, $method1(m, x) for m.f(x): the user's line as written)
+        what = linecache.getline(getattr(origin[0], "filename", ""), node.lineno).strip() \
+            or what
     return (f"{what!r} may change in place an array (or list) that the gradient reads "
             f"through {_user_name(fn, reader)!r} before this line (or in the same loop): the "
             f"reverse pass would see the changed values. Build a new array instead (copy it "

@@ -7,9 +7,11 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 """
 
 import ast
+import linecache
 
 from .. import ir
 from .item_desugar import ITEM
+from .source import PLACE
 from .syntax import is_append, is_pop, is_user_function
 
 
@@ -136,14 +138,20 @@ class Statements:
         """For ``step(u, r)`` as a statement, a function of the user's that may change its
         argument ``u`` in place: how to write it as a function returning the new array
         (None for any other expression)."""
-        if not (isinstance(e, ast.Call) and is_user_function(self.callee(e.func).what)):
+        what = self.callee(e.func).what if isinstance(e, ast.Call) else None
+        if not is_user_function(what):
             return None
         changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)), None)
         if changed is None:
             return None
+        function, call = ast.unparse(e.func), ast.unparse(e)
+        if "$" in call:   # (self.bump() resolved to its class's method: as written)
+            function = getattr(what, "__qualname__", function)
+            place = getattr(e, PLACE, None) or (self.scope.src.filename,)
+            call = linecache.getline(place[0], getattr(e, "lineno", 0)).strip() or call
         return (f"a function that changes its argument in place is not differentiated: "
-                f"have {ast.unparse(e.func)} return the new array (return {changed.id} at "
-                f"its end, or build a new one) and write {changed.id} = {ast.unparse(e)}")
+                f"have {function} return the new array (return {changed.id} at "
+                f"its end, or build a new one) and write {changed.id} = {call}")
 
     def keep(self, stmt, pure=True, defines=()):
         """Keep ``stmt`` as written, in generated names."""
