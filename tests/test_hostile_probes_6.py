@@ -9,6 +9,13 @@ What the probe found:
 - ``self.helper(x)`` of a ``@staticmethod`` (``self.act(h)``, ``self.ACT = staticmethod(
   np.tanh)``) in a method of a structure being differentiated was refused ("only plain
   methods ... can be called"); it calls the function, without ``self``.
+- ``super().f(x)`` in a method was refused; it is the method Python's ``super()`` finds,
+  the next class after the method's own in the object's MRO that defines it.
+- A method called as it is on an object not differentiated (``m.bump()``) that changed
+  the object's arrays in place after the gradient read them gave a wrong gradient with no
+  error (the object's attributes, parameters of their own, were not seen as held by the
+  object); it is refused at the line. A ``@staticmethod`` called on such an array
+  (``Energy.squash(self.w)``) was refused as one that may change it.
 - ``*hidden, last = layers`` (and ``first, *rest = ws``) of a structure being
   differentiated was refused ("cannot unpack a list of 3 into (*hidden, last)"): the
   starred target takes a list of the items in the middle, as Python's does.
@@ -251,6 +258,86 @@ def test_a_static_method_called_through_self():
     other = TanhReluModel(rng.normal(size=(3, 2)))
     got = ad.grad(model_energy)(other, X_OBJ)
     assert_close(got.W, attribute_gradients(model_energy, other, ("W",), X_OBJ)["W"])
+
+
+class Energy:
+    def __init__(self, w):
+        self.w = w
+
+    def f(self, x):
+        return np.sum(self.w * x)
+
+    @staticmethod
+    def squash(z):
+        return np.tanh(z)
+
+
+class Doubled(Energy):
+    def f(self, x):
+        return super().f(x) * 2 + np.sum(super().squash(self.w))
+
+
+class Squared(Energy):
+    def f(self, x):
+        return super().f(x ** 2)
+
+
+class Both(Doubled, Squared):   # (MRO: Both, Doubled, Squared, Energy)
+    def f(self, x):
+        return super().f(x) + 1.0
+
+
+class Chained(Doubled):
+    def f(self, x):
+        return super().f(x) ** 2
+
+
+class ViaStaticByClass(Energy):
+    def f(self, x):
+        return np.sum(self.w * x) * 2 + np.sum(Energy.squash(self.w))
+
+
+def energy_of(m, x):
+    return m.f(x)
+
+
+@pytest.mark.parametrize("cls", [Doubled, Both, Chained, ViaStaticByClass])
+def test_super_calls_find_the_method_after_the_class_in_the_objects_order(cls):
+    # super() was refused; in Both, Doubled's super() is Squared's f, not Energy's
+    w, x = rng.normal(size=3), rng.normal(size=3)
+    got = ad.grad(energy_of)(cls(w), x)
+    assert_close(got.w, attribute_gradients(energy_of, cls(w), ("w",), x)["w"])
+    twin = with_autograd_numpy(globals(), autograd.grad(lambda w: energy_of(cls(w), x)), w)
+    assert_close(got.w, twin, 1e-10, 1e-12)
+    # the object not differentiated: its methods inlined for x (a static method called on
+    # self.w, which the gradient reads, was taken for one that may change it)
+    got_x = ad.grad(energy_of, wrt=1)(cls(w), x)
+    assert_close(got_x, numerical_grad(energy_of, (cls(w), x), 1))
+    assert_close(got_x, with_autograd_numpy(globals(), autograd.grad(
+        lambda x: energy_of(cls(w), x)), x), 1e-10, 1e-12)
+
+
+class Bumped:
+    def __init__(self, w):
+        self.w = w
+
+    def bump(self):
+        self.w[0] += 1.0
+
+
+def reads_then_bumps(m, x):
+    y = np.sum(m.w * x)
+    m.bump()   # changes m.w in place, after the product read it
+    return y
+
+
+def test_a_method_changing_the_object_after_the_gradient_read_it():
+    # the method ran as it is and the reverse sweep read m.w changed: [1, 1, 2] for the
+    # gradient [0, 1, 2], with no error
+    with pytest.raises(ad.TransformError, match=r"'m\.bump\(\)' may change in place .*'m\.w'") \
+            as info:
+        ad.grad(reads_then_bumps, wrt=1)(Bumped(np.arange(3.0)), np.ones(3))
+    assert "test_hostile_probes_6.py:" in str(info.value).splitlines()[0]
 
 
 def test_a_simple_namespace_of_parameters():
