@@ -14,7 +14,9 @@ What the probe found:
 - A method called as it is on an object not differentiated (``m.bump()``) that changed
   the object's arrays in place after the gradient read them gave a wrong gradient with no
   error (the object's attributes, parameters of their own, were not seen as held by the
-  object); it is refused at the line. A ``@staticmethod`` called on such an array
+  object); it is refused at the line, as is a read of the object's attributes after such
+  a method (``m.reset(); np.sum(m.w * x)``: the code read ``m.w`` where the function
+  began, the value and gradient of the old attributes). A ``@staticmethod`` called on such an array
   (``Energy.squash(self.w)``) was refused as one that may change it.
 - ``*hidden, last = layers`` (and ``first, *rest = ws``) of a structure being
   differentiated was refused ("cannot unpack a list of 3 into (*hidden, last)"): the
@@ -338,6 +340,51 @@ def test_a_method_changing_the_object_after_the_gradient_read_it():
             as info:
         ad.grad(reads_then_bumps, wrt=1)(Bumped(np.arange(3.0)), np.ones(3))
     assert "test_hostile_probes_6.py:" in str(info.value).splitlines()[0]
+
+
+class Resettable(Bumped):
+    def reset(self):
+        self.w = np.zeros(3)
+
+    def scale(self, s):
+        self.w = self.w * s
+
+
+def reads_after_a_reset(m, x):
+    m.reset()   # binds m.w to another array: the code read m.w where the function began
+    return np.sum(m.w * x)
+
+
+def reads_after_a_scale(m, x):
+    m.scale(2.0)
+    return np.sum(m.w * x)
+
+
+def reads_after_a_bump(m, x):
+    m.bump()
+    return np.sum(m.w * x)
+
+
+def kept_before_a_bump(m, x):
+    w = m.w
+    m.bump()   # changes the array w is too: Python's value reads the change
+    return np.sum(w * x)
+
+
+def test_attributes_read_after_a_method_that_may_change_the_object():
+    # value and gradient were those of the attributes when the function began (0.0 and 6.0
+    # computed as 3.0, gradients [0, 1, 2]), with no error
+    for f in (reads_after_a_reset, reads_after_a_scale, reads_after_a_bump):
+        with pytest.raises(ad.TransformError, match=r"may change m, whose attributes .*m\.w"
+                           ) as info:
+            ad.grad(f, wrt=1)(Resettable(np.arange(3.0)), np.ones(3))
+        assert "test_hostile_probes_6.py:" in str(info.value).splitlines()[0]
+    # read into a variable first: the method changes that array, as Python's does
+    value, got = ad.value_and_grad(kept_before_a_bump, wrt=1)(Resettable(np.arange(3.0)),
+                                                               np.ones(3))
+    assert value == kept_before_a_bump(Resettable(np.arange(3.0)), np.ones(3)) == 4.0
+    assert_close(got, numerical_grad(lambda x: kept_before_a_bump(
+        Resettable(np.arange(3.0)), x), (np.ones(3),), 0))
 
 
 def test_a_simple_namespace_of_parameters():
