@@ -24,6 +24,9 @@ What the probe found:
 - ``Ws, bs = zip(*layers)`` and ``for column in zip(*layers)`` of a structure being
   differentiated were refused ("starred arguments ... known only when the code runs"):
   the structure's length is known, so are the tuples zip makes.
+- ``isinstance(params, dict)`` and ``hasattr(model, "b")`` of a structure were refused;
+  they are known when the code is made (it is specialised on the structure), and decide
+  the branch of an ``if`` (the other one, written for other arguments, is not made).
 - A nested function with a default that is not a literal (``def term(a, scale=w)``,
   ``f = lambda z, p=k: ...``) was refused; the default is evaluated where the def runs,
   as Python does, and passed by each call that leaves it out.
@@ -478,6 +481,51 @@ def test_zip_of_the_starred_layers(f):
 
 def test_zip_of_the_starred_layers_stacked():
     check_structure(stacked_by_position, LAYERS)
+
+
+# -- isinstance and hasattr of a structure ------------------------------------------------
+
+def penalty_of_any_container(p):
+    if isinstance(p, dict):
+        return sum(np.sum(v ** 2) for v in p.values())
+    elif isinstance(p, (list, tuple)):
+        return sum(np.sum(np.tanh(W)) * np.sum(b) for W, b in p)
+    return np.sum(p ** 2)
+
+
+class Holder:
+    pass
+
+
+def with_optional_bias(model, x):
+    h = np.tanh(x @ model.W)
+    if hasattr(model, "b"):
+        h = h + model.b
+    return np.sum(h ** 2)
+
+
+def test_isinstance_of_a_structure_decides_the_branch():
+    # refused before ("p is a dict of 2 ... other uses are not supported"), and the branch
+    # for arrays (np.sum(p ** 2) of a dict) could not be made
+    # (autograd boxes the dict it differentiates, which is then no dict: finite differences)
+    check_structure(penalty_of_any_container, {"W": rng.normal(size=(2, 3)),
+                                               "b": rng.normal(size=3)}, autograd_too=False)
+    check_structure(penalty_of_any_container, [(rng.normal(size=2), rng.normal(size=3))],
+                    autograd_too=False)
+
+
+def test_hasattr_of_an_object_decides_the_branch():
+    x = rng.normal(size=(4, 3))
+    for names in (("W",), ("W", "b")):
+        model = Holder()
+        model.W = rng.normal(size=(3, 2))
+        if "b" in names:
+            model.b = rng.normal(size=2)
+        got = ad.grad(with_optional_bias)(model, x)
+        assert set(vars(got)) == set(names)
+        want = attribute_gradients(with_optional_bias, model, names, x)
+        for name in names:
+            assert_close(getattr(got, name), want[name], what=name)
 
 
 # -- nested functions with defaults that are not literals ----------------------------------

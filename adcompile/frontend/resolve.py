@@ -95,6 +95,9 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
             node.func = made
         if t.is_len_of_tree(node):
             return ast.copy_location(ast.Constant(len(t.tree_of(node.args[0]).children)), node)
+        fact = t.structure_fact(node)
+        if fact is not None:   # isinstance(params, dict), hasattr(model, "b")
+            return ast.copy_location(ast.Constant(fact), node)
         method = self._method(node)
         if method is not None:
             node = method

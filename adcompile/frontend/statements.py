@@ -47,6 +47,10 @@ class Statements:
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return
+            if isinstance(resolved, ast.If) and isinstance(resolved.test, ast.Constant):
+                # isinstance(params, dict), hasattr(model, "b"): decided by the structure
+                return self.statements(resolved.body if resolved.test.value else
+                                       resolved.orelse)
             stmt = resolved
         self._statement(stmt)
         self._remember_constant(stmt)

@@ -52,6 +52,9 @@ class Validation:
             return self._check_method(e, what)
         if self.constructed(e) is not None:
             return   # State(h, c): a structure (trees.py, constructors.py)
+        if called.kind == "object" and what is hasattr and self.scope.trees \
+                and self.structure_fact(e) is not None:
+            return   # hasattr(model, "b"): known now (trees.py)
         if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
                 and not e.keywords and isinstance(e.args[0], ast.Name):
             return   # dict(params): a copy of a structure (trees.py), or refused there
