@@ -407,6 +407,23 @@ def test_a_simple_namespace_of_parameters():
     assert_close(got.b, twin[1], 1e-10, 1e-12)
 
 
+def unrolled_with_a_config(w, cfg):
+    for _ in range(cfg.steps):
+        w = w - cfg.lr * cfg.act(w)
+    return np.sum(w ** 2)
+
+
+def test_a_simple_namespace_of_settings_not_differentiated():
+    # (refused before, as any argument of such a type: now read as the structure it is,
+    # the code specialised on its steps and its function)
+    w = np.array([0.3, -0.5, 1.0])
+    for cfg in (types.SimpleNamespace(lr=0.1, steps=3, act=np.tanh),
+                types.SimpleNamespace(lr=0.2, steps=2, act=np.sin)):
+        got = ad.grad(unrolled_with_a_config)(w, cfg)
+        assert_close(got, numerical_grad(unrolled_with_a_config, (w, cfg), 0))
+        assert_close(got, autograd_gradient(unrolled_with_a_config, w, cfg), 1e-10, 1e-12)
+
+
 # -- starred unpacking of a structure ------------------------------------------------------
 
 LAYERS = [(rng.normal(size=(3, 3)) * 0.6, rng.normal(size=3)) for _ in range(3)]
