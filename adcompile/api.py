@@ -87,8 +87,9 @@ def _per_function(f):
 
 def _dependencies(f):
     """(function, name, object) for each function, class or module ``f`` reads by name from
-    its globals or closure, and in turn the functions among them read: the code inlined
-    from them is only valid while each name still means the same object."""
+    its globals or closure, and in turn the functions among them read, and for their
+    defaults (``__defaults__``, ``__kwdefaults__``): the code inlined from them is only
+    valid while each name still means the same object."""
     found, seen, todo = [], set(), [f]
     while todo:
         g = todo.pop()
@@ -96,6 +97,9 @@ def _dependencies(f):
             continue
         seen.add(id(g))
         code = g.__code__
+        # (defaults are read from the source, and compared with these: FunctionSource)
+        found.extend((g, d, getattr(g, d)) for d in ("__defaults__", "__kwdefaults__")
+                     if isinstance(g, types.FunctionType) and getattr(g, d) is not None)
         pairs = [(n, g.__globals__.get(n, _ABSENT)) for n in code.co_names]
         for n, cell in zip(code.co_freevars, g.__closure__ or ()):
             try:

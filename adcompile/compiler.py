@@ -144,11 +144,7 @@ class Transform:
             if self.deferred is not None:
                 raise self.deferred
             if use is not None and use[1]:
-                raise self.source.error(use[0], f"{ast.unparse(use[0])} reads an argument "
-                                                f"as a structure (a dict, list, tuple, "
-                                                f"NamedTuple, dataclass or object of arrays): "
-                                                f"pass one (ad.show and ad.build take "
-                                                f"example args=)")
+                raise self.source.error(use[0], _structure_needed(use[0]))
             with without_cycle_collection():
                 self.normal = pipeline.normalize(self.source, self.wrt, self.trees,
                                                  has_aux=has_aux, statics=self.statics)
@@ -324,3 +320,13 @@ class Transform:
                     fn.tangent_names = getattr(self, "tangent_names", None)
                     self.variants[form][key] = fn
         return fn
+
+
+def _structure_needed(node):
+    """Why the use ``node`` of an argument needs a structure passed for it."""
+    why = f"{ast.unparse(node)} reads an argument as a structure"
+    if isinstance(node, ast.Attribute):   # (a typo's likelier than an object: say both)
+        why = (f"{ast.unparse(node)}: a NumPy array has no attribute {node.attr!r}, so "
+               f"{ast.unparse(node.value)} is read as a structure")
+    return (f"{why} (a dict, list, tuple, NamedTuple, dataclass or object of arrays): pass "
+            f"one (ad.show and ad.build take example args=)")

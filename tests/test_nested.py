@@ -480,10 +480,12 @@ def r_nonlocal(x):
 
 
 def r_default(x):
-    p = 2.0
-    def g(a, q=p):  # ERR:default
-        return a * q
-    return g(x)
+    for p in (2.0, 3.0):
+        # (a default not a literal is moved to where the def runs only at the top level)
+        def g(a, q=p):  # ERR:default
+            return a * q
+        x = g(x)
+    return x
 
 
 def r_rebound(x):

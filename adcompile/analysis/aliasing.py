@@ -27,6 +27,7 @@ specialisation to argument types decides (see ``check_rebindings``).
 
 import ast
 import builtins
+import linecache
 import types
 from typing import NamedTuple
 
@@ -102,9 +103,22 @@ class Aliases:
         for p in fn.params:
             if not self.is_number(ir.load(p)):
                 self._unknown_object(p, f"argument {p}")
+        self._structures_hold_their_leaves()
         self._solve()
 
     # -- the analysis -----------------------------------------------------------------
+
+    def _structures_hold_their_leaves(self):
+        """An argument given as a structure is passed as its leaves (parameters of their
+        own); where the code reads the whole object too (``m.bump()``, a method called as
+        it is), that object holds the leaves' objects: a change through it reaches them."""
+        for name, tree in (getattr(self.fn, "trees", None) or {}).items():
+            leaves = set().union(set(), *(self.objects.get(leaf.name, set())
+                                          for leaf in tree.leaves()))
+            if not leaves or name in self.local:
+                continue
+            for site in self.of(name):
+                self.contents.setdefault(site, set()).update(leaves)
 
     def _unknown_object(self, name, site):
         """``name`` refers to an object made elsewhere, which may hold anything made elsewhere."""
@@ -516,7 +530,7 @@ def _returns_new(func):
 def _parsed(func):
     """The AST of a Python function's source (a Module holding its def), or None (also
     for a wrapper, whose source inspect finds in the function it wraps, and for a def with
-    decorators: the source is not what runs)."""
+    decorators but @staticmethod: the source is not what runs)."""
     import inspect
     import textwrap
     if getattr(func, "__wrapped__", None) is not None:
@@ -526,9 +540,10 @@ def _parsed(func):
     except (OSError, TypeError, SyntaxError):
         return None
     fn = tree.body[0] if tree.body else None
-    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list \
-            or fn.name != getattr(func, "__name__", None):
-        return None
+    if not isinstance(fn, ast.FunctionDef) or fn.name != getattr(func, "__name__", None) \
+            or any(not (isinstance(d, ast.Name) and d.id == "staticmethod")
+                   for d in fn.decorator_list):
+        return None   # (@staticmethod leaves the function as written)
     return tree
 
 
@@ -879,6 +894,49 @@ def check_mutations(fn, aliases):
     return None
 
 
+def check_stale_leaves(fn, aliases):
+    """Refuse reading an attribute or item of an object given as a structure after a
+    statement kept as written that may change the object (its method run as it is:
+    ``m.reset()``): the code reads the structure's parts once, where the call begins (its
+    leaves are parameters of their own), and Python reads them anew, perhaps rebound."""
+    wholes = {name: {leaf.name for leaf in tree.leaves()}
+              for name, tree in (getattr(fn, "trees", None) or {}).items()}
+    if not wholes:
+        return
+    order = _program_order(fn.body)
+    entries = sorted(order.values(), key=lambda e: e.position)
+    for place in entries:
+        s = place.statement
+        if not isinstance(s, ir.Keep):
+            continue
+        objects = None
+        for name in sorted(ir.names_read(s.stmt) & set(wholes)):
+            objects = aliases.changed_objects(s) if objects is None else objects
+            if not aliases.of(name) & objects:
+                continue
+            for entry in entries:
+                read = ir.own_reads(entry.statement) & wholes[name]
+                if read and entry.statement is not s and _follows(entry, place):
+                    raise _error(fn, s, f"{_spelled(s)!r} may change {name}, whose "
+                                        f"attributes (or items) are read after it "
+                                        f"({_user_name(fn, sorted(read)[0])}): adcompile "
+                                        f"reads them once, where the function begins, and "
+                                        f"would miss a change; read them before this line into "
+                                        f"variables, or have the method return what it "
+                                        f"makes")
+
+
+def _spelled(s):
+    """Statement ``s`` as the user wrote it (its line, for one resolved: ``$method1``)."""
+    origin = getattr(s, "origin", None)
+    node = origin[1] if origin else getattr(s, "node", None)
+    what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
+    if "$" in what and origin and getattr(node, "lineno", None):
+        what = linecache.getline(getattr(origin[0], "filename", ""), node.lineno).strip() \
+            or what
+    return what
+
+
 def _making_loops(objects, order):
     """The ids of the loops around the statement making each of ``objects`` (objects made
     where the function runs: ``name@id``), or the empty set when any is another object."""
@@ -1113,9 +1171,7 @@ def _user_name(fn, name):
 
 
 def _mutation_message(fn, s, reader):
-    origin = getattr(s, "origin", None)
-    node = origin[1] if origin else getattr(s, "node", None)
-    what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
+    what = _spelled(s)
     return (f"{what!r} may change in place an array (or list) that the gradient reads "
             f"through {_user_name(fn, reader)!r} before this line (or in the same loop): the "
             f"reverse pass would see the changed values. Build a new array instead (copy it "
@@ -1457,8 +1513,16 @@ def changed_arguments(fn):
     change of a value being differentiated is refused). The generated code changes private
     copies of them: a gradient never writes into its caller's arrays."""
     facts = of(fn)
-    found = set()
+    found, through = set(), set()
+    wholes = {name: {leaf.name for leaf in tree.leaves()}
+              for name, tree in (getattr(fn, "trees", None) or {}).items()}
     for s in ir.walk(fn.body):
         objects = facts.changed_objects(s)
-        found |= {p for p in fn.params if {f"argument {p}", f"argument {p}[]"} & objects}
-    return [p for p in fn.params if p in found and p not in fn.wrt]
+        changed = {p for p in fn.params if {f"argument {p}", f"argument {p}[]"} & objects}
+        found |= changed
+        if isinstance(s, ir.Keep):   # m.bump(): changes the leaves through the object
+            through |= changed & set().union(set(), *(
+                wholes[n] for n in ir.names_read(s.stmt) if n in wholes))
+    # (a leaf an object changes, as its method run as it is: the caller's array, which a
+    # copy would not see changed, as the object's method changes it)
+    return [p for p in fn.params if p in found and p not in fn.wrt and p not in through]

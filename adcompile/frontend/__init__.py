@@ -64,6 +64,7 @@ def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics
     refuse_seed_name(source)
     fn = Normalizer(source, wrt, registry, trees, has_aux, statics).function()
     aliasing.check_mutations(fn, aliasing.of(fn))
+    aliasing.check_stale_leaves(fn, aliasing.of(fn))
     return fn
 
 

@@ -12,10 +12,13 @@ a: a * w, x)``) becomes a *reference* (references.py): a call node marked ``REFE
 whose keywords are those reads; the callee receives it as a ``Closure`` (the function
 and the operands it captured) and inlines it where it calls it.
 
-What a nested function cannot do is refused (nested_definitions.py, references.py):
-be used otherwise than called or passed as an argument (it has no value at run time),
-call itself, carry decorators, defaults that are not literals, or share its name with
-another variable of the enclosing function.
+A default that is not a literal (``def term(a, scale=w)``) is assigned to a variable
+of its own where the def runs, and passed by each call that leaves it out
+(nested_defaults.py). What a nested function cannot do is refused
+(nested_definitions.py, references.py): be used otherwise than called or passed as an
+argument (it has no value at run time), call itself, carry decorators, defaults that are
+not literals inside a loop, or share its name with another variable of the enclosing
+function.
 """
 
 import ast
@@ -26,6 +29,7 @@ from .local_functions import LocalFunction
 from .nested_definitions import (Lambdas, definition, loop_definitions, refuse_misplaced,
                                  refuse_rebinding, refuse_recursion)
 from .nested_gradients import nested_gradients
+from .nested_defaults import move_defaults
 from .nesting import split_nesting
 from .references import References
 
@@ -86,6 +90,7 @@ def extract(fn, source):
         if node.name in defined:
             raise error(stmt, f"the nested function {node.name}() is defined twice; give the "
                               f"second one another name")
+        body.extend(move_defaults(node, fn))   # (evaluated where the def runs)
         defined[node.name] = (len(body), node)
     for stmt, node in loop_definitions(body, fn, error):
         if node.name in defined:

@@ -36,10 +36,11 @@ _compiled_lock = threading.Lock()
 _KEEP = 8
 
 
-def is_running_code(node, func, text, col_shift=0):
+def is_running_code(node, func, text, col_shift=0, defaults=True):
     """Whether ``node``, the ``def`` or ``lambda`` of ``func`` read from its file (whose
     text is ``text``; ``node``'s lines as in the file, its columns ``col_shift`` to the
-    left), compiles to the code ``func`` runs."""
+    left), compiles to the code ``func`` runs (and, with ``defaults``, its literal
+    defaults are ``func``'s)."""
     code = func.__code__
     compiled = _compile(code.co_filename, text)
     if compiled is None:
@@ -52,11 +53,11 @@ def is_running_code(node, func, text, col_shift=0):
             _inside(where, span) for _, where in _placed(c)
             if (where[0], where[1]) != (where[2], where[3]))]   # (RESUME's has no width)
     if any(c == code for c in candidates):   # (the same byte code, constants, names, lines)
-        return _same_defaults(node.args, func)
+        return not defaults or same_defaults(node.args, func)
     skip = _rewritten(node, col_shift)
     mine = _fingerprint(code, skip)
     if any(_fingerprint(c, skip) == mine for c in candidates):
-        return _same_defaults(node.args, func)
+        return not defaults or same_defaults(node.args, func)
     return False
 
 
@@ -87,7 +88,7 @@ def _code_objects(code):
         stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
 
 
-def _same_defaults(args, func):
+def same_defaults(args, func):
     """Whether the literal default values in ``args`` (a def's) are ``func``'s."""
     given = func.__defaults__ or ()
     keywords = func.__kwdefaults__ or {}

@@ -4,6 +4,7 @@ lambda, a stand-in made for a call with ``*args``): its names and signature."""
 import ast
 import inspect
 
+from .nested_defaults import MOVED, MovedDefault
 from .source import DerivedSource
 
 
@@ -54,6 +55,8 @@ def signature_of(node, error):
 def _default(expr, node, error):
     if expr is None:
         return inspect.Parameter.empty
+    if getattr(expr, MOVED, False):   # (held by a variable of the enclosing function)
+        return MovedDefault(expr.id)
     try:
         value = ast.literal_eval(expr)
     except ValueError:

@@ -56,6 +56,7 @@ from .local_imports import drop_local_imports
 from .lower import lower_function
 from .source import int_constant, mark_place
 from .state import Inlining, Output, Scope
+from .super_calls import resolve_super_calls
 from .starred import desugar_starred
 from .static_ints import StaticInts
 from .statements import Statements
@@ -198,6 +199,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         # it never assigns, which is the caller's name)
         unassigned = set() if root else set(source.params) - stored
         scope.view_groups = {n: g - unassigned for n, g in view_groups(fn, self.callee).items()}
+        resolve_super_calls(fn, source, scope, self.runtime_name)   # (super().f(x))
         refuse_unsupported(fn, source.error, self.callee, comprehensions=not scope.structured)
         refuse_complex(fn, source.error, self.callee, self.varies)
         self.check_calls(fn)

@@ -6,6 +6,7 @@ inlined function, ``REFERENCE``) of those they stand for."""
 import ast
 import copy
 
+from .nested_defaults import passed_defaults
 from .source import PLACE
 
 #: the attribute of a call node that stands for a nested function passed as a value
@@ -35,6 +36,7 @@ class References(ast.NodeTransformer):
             k.value = self._argument(k.value)
         if isinstance(func, ast.Name) and func.id in self.table:
             self._check_defined(func.id, func)
+            node.keywords += passed_defaults(self.table[func.id], node, self.error)
             given = {k.arg for k in node.keywords}
             for v in self.table[func.id].free:
                 if v in given:

@@ -95,6 +95,9 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
             node.func = made
         if t.is_len_of_tree(node):
             return ast.copy_location(ast.Constant(len(t.tree_of(node.args[0]).children)), node)
+        fact = t.structure_fact(node)
+        if fact is not None:   # isinstance(params, dict), hasattr(model, "b")
+            return ast.copy_location(ast.Constant(fact), node)
         method = self._method(node)
         if method is not None:
             node = method
@@ -184,6 +187,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
                    + [k.value for k in node.keywords]):
             return None   # (on values not differentiated: called as it is)
         function = inspect.getattr_static(owner.type, attr, None)
+        if isinstance(function, staticmethod):   # self.helper(x): the function, no self
+            return self._function_attribute(node, function.__func__)
         if not inspect.isfunction(function):
             raise self.t.scope.src.error(node, f"{ast.unparse(func)}: only plain methods of "
                                                f"{owner.type.__qualname__} can be called on a "

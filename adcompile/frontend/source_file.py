@@ -14,7 +14,7 @@ import sys
 import textwrap
 
 from ..errors import TransformError
-from .freshness import is_running_code
+from .freshness import is_running_code, same_defaults
 
 
 def read_def(func, filename, name):
@@ -49,8 +49,15 @@ def _def(all_lines, start, func, filename):
     tree, indent = _parse_block(all_lines, start, filename)
     node = tree.body[0] if tree is not None and tree.body else None
     if not _matches(node, func) \
-            or not is_running_code(node, func, "".join(all_lines), indent):
+            or not is_running_code(node, func, "".join(all_lines), indent, defaults=False):
         return None, indent
+    if not same_defaults(node.args, func):
+        raise TransformError(f"the defaults of {func.__name__}() are not those its def "
+                             f"in {filename} writes: the file was changed after it was "
+                             f"imported (import it again: importlib.reload(module)), or "
+                             f"its __defaults__ or __kwdefaults__ were assigned (adcompile "
+                             f"reads defaults from the source: pass such values as "
+                             f"arguments)", filename, node.lineno, node.col_offset)
     return node, indent
 
 

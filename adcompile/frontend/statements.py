@@ -7,10 +7,12 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 """
 
 import ast
+import linecache
 
 from .. import ir
 from .in_place_calls import CHANGES
 from .item_desugar import ITEM
+from .source import PLACE
 from .syntax import is_append, is_pop, is_user_function
 
 
@@ -48,6 +50,10 @@ class Statements:
             resolved = self.resolve_statement(stmt)
             if resolved is None:   # (it bound or unrolled structures)
                 return
+            if isinstance(resolved, ast.If) and isinstance(resolved.test, ast.Constant):
+                # isinstance(params, dict), hasattr(model, "b"): decided by the structure
+                return self.statements(resolved.body if resolved.test.value else
+                                       resolved.orelse)
             stmt = resolved
         self._statement(stmt)
         self._remember_constant(stmt)
@@ -139,18 +145,24 @@ class Statements:
         """For ``step(u, r)`` as a statement, a function of the user's that may change its
         argument ``u`` in place: how to write it as a function returning the new array
         (None for any other expression)."""
-        if not (isinstance(e, ast.Call) and is_user_function(self.callee(e.func).what)):
+        what = self.callee(e.func).what if isinstance(e, ast.Call) else None
+        if not is_user_function(what):
             return None
         changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)
                         and a.id.isidentifier()), None)
         if changed is None:
             return None
+        function, call = ast.unparse(e.func), ast.unparse(e)
+        if "$" in call:   # (self.bump() resolved to its class's method: as written)
+            function = getattr(what, "__qualname__", function)
+            place = getattr(e, PLACE, None) or (self.scope.src.filename,)
+            call = linecache.getline(place[0], getattr(e, "lineno", 0)).strip() or call
         return (f"adcompile follows a helper's change to an array argument where the array "
                 f"is passed by its name, once, and the helper only changes it in place (u[i] "
                 f"= v, u[...] += v, u.fill(v)), never assigning the name (u = ..., or u += v: "
-                f"write u[...] += v); else have {ast.unparse(e.func)} return the new array "
+                f"write u[...] += v); else have {function} return the new array "
                 f"(return it at its end, or build a new one) and write {changed.id} = "
-                f"{ast.unparse(e)}")
+                f"{call}")
 
     def keep(self, stmt, pure=True, defines=()):
         """Keep ``stmt`` as written, in generated names."""

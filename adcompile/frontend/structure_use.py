@@ -104,7 +104,8 @@ def _structure_use_in(fn, params):
         return isinstance(e, ast.Name) and e.id in params
 
     def walks_param(e):   # layers, enumerate(layers), zip(layers, ...), reversed(layers)
-        return is_param(e) or isinstance(e, ast.Call) and any(walks_param(a) for a in e.args)
+        return is_param(e) or isinstance(e, ast.Call) and any(walks_param(a) for a in e.args) \
+            or isinstance(e, ast.Starred) and walks_param(e.value)   # zip(*layers)
 
     # for k in params (or sorted(params)): params[k] reads a dict by its keys
     keys = {(node.target.id, node.iter.id if isinstance(node.iter, ast.Name)
@@ -135,14 +136,8 @@ def _structure_use_in(fn, params):
         if isinstance(node, ast.Dict) and any(k is None and is_param(v)
                                               for k, v in zip(node.keys, node.values)):
             return node, True   # {**params}: a dict's items
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("dict", "list", "tuple") and len(node.args) == 1 \
-                and is_param(node.args[0]) and weak is None:
-            weak = node   # dict(params), list(layers): a copy (or of an array, its rows)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id == "map" and any(walks_param(a) for a in node.args[1:]) \
-                and weak is None:
-            weak = node   # map(f, params): f of each item (or of an array, its rows)
+        if weak is None and _reads_items(node, is_param, walks_param):
+            weak = node
         if weak is None and (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
                              and walks_param(node.iter)
                              or isinstance(node, (ast.ListComp, ast.GeneratorExp,
@@ -152,6 +147,18 @@ def _structure_use_in(fn, params):
                              and isinstance(node.targets[0], ast.Tuple) and is_param(node.value)):
             weak = node
     return (weak, False) if weak is not None else None
+
+
+def _reads_items(node, is_param, walks_param):
+    """Whether ``node`` reads the items of a parameter (``is_param``), as it would a
+    structure's, or an array's rows: ``dict(params)``, ``list(layers)`` (a copy),
+    ``map(f, params)``, ``zip(*layers)`` (the items' items)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return False
+    name, args = node.func.id, node.args
+    return name in ("dict", "list", "tuple") and len(args) == 1 and is_param(args[0]) \
+        or name == "map" and any(walks_param(a) for a in args[1:]) \
+        or name == "zip" and any(isinstance(a, ast.Starred) and is_param(a.value) for a in args)
 
 
 def method_call(source, params):

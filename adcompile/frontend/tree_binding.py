@@ -35,6 +35,12 @@ class TreeBinding:
                 return None
             return _replace_fields(stmt, iter=self.resolve_expression(stmt.iter))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
+            transposed = self.transposed(stmt.value)   # Ws, bs = zip(*layers)
+            if transposed is not None:
+                self.bind(stmt.targets[0], tuple(transposed), stmt)
+                return None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and (self.might_be_tree(stmt.value) or self.is_fixed_display(stmt)) \
                 and self.holds_structure(stmt):
             self.bind(stmt.targets[0], self.tree_value(stmt.value, inner=True), stmt)
@@ -88,12 +94,13 @@ class TreeBinding:
                                              f"supported; assign it to a name")
         items = part.children if isinstance(part, Node) and part.kind in SEQUENCE \
             else part if isinstance(part, tuple) else None
+        items = _starred(target, items)
         if items is None or len(items) != len(target.elts):
             what = part.describe() if isinstance(part, Node) else repr(part)
             raise self.scope.src.error(stmt, f"cannot unpack {what} into "
                                              f"{ast.unparse(target)}")
         for t, p in zip(target.elts, items):
-            self.bind(t, p, stmt)
+            self.bind(t.value if isinstance(t, ast.Starred) else t, p, stmt)
         return None
 
     def bind_tree(self, name, node, stmt):
@@ -162,3 +169,20 @@ def _replace_fields(stmt, **fields):
     for k, v in fields.items():
         setattr(new, k, v)
     return new
+
+
+def _starred(target, items):
+    """``items`` for the targets of ``target`` one by one: the items a starred target
+    (``*init, last = layers``) takes made one list (holding the same leaves, as a slice
+    does); None where they do not fit."""
+    starred = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
+    if items is None or len(starred) != 1:
+        return items
+    if not all(isinstance(i, (Leaf, Node)) for i in items):
+        return None
+    before, after = starred[0], len(target.elts) - starred[0] - 1
+    if len(items) < before + after:
+        return None
+    middle = tuple(items[before:len(items) - after])
+    made = Node("list", None, tuple(range(len(middle))), middle)
+    return tuple(items[:before]) + (made,) + tuple(items[len(items) - after:])

@@ -141,6 +141,38 @@ class Trees:
             return str(args[0])
         return NOT_STATIC
 
+    def structure_fact(self, e):
+        """``isinstance(S, T)`` or ``hasattr(S, "name")`` of a structure ``S`` (the code is
+        specialised on its kind and class): True or False, known now; else None."""
+        if not (isinstance(e, ast.Call) and len(e.args) == 2 and not e.keywords):
+            return None
+        called = self.callee(e.func)
+        if not (called.is_(isinstance) or called.is_(hasattr)):
+            return None
+        node = self.tree_of(e.args[0]) if self.might_be_tree(e.args[0]) else None
+        kind = _PLAIN_KINDS.get(node.kind, node.type) if isinstance(node, Node) else None
+        if not isinstance(kind, type):
+            return None
+        if called.is_(isinstance):
+            classes = self.static_classes(e.args[1])
+            return None if classes is None else issubclass(kind, classes)
+        name = e.args[1].value if isinstance(e.args[1], ast.Constant) else None
+        if not isinstance(name, str) or node.kind == "dataclass":
+            return None   # (a dataclass's own attributes besides its fields are not known)
+        return node.kind == "object" and name in node.keys or hasattr(kind, name)
+
+    def static_classes(self, e):
+        """The class, or tuple of classes, ``e`` names (``dict``, ``(list, tuple)``,
+        ``Layer``), else None."""
+        parts = e.elts if isinstance(e, ast.Tuple) else [e]
+        found = []
+        for part in parts:
+            called = self.callee(part) if isinstance(part, (ast.Name, ast.Attribute)) else None
+            if called is None or called.kind != "object" or not isinstance(called.what, type):
+                return None
+            found.append(called.what)
+        return tuple(found) if isinstance(e, ast.Tuple) else found[0]
+
     def is_len_of_tree(self, e):
         return isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
             and isinstance(self.tree_of(e.args[0]), Node) and self.callee(e.func).is_(len)
@@ -198,6 +230,10 @@ class Trees:
                                           f"({_example(name, tree)}), loop over it, unpack it, "
                                           f"or pass it to one of your functions; other uses "
                                           f"are not supported")
+
+
+#: the classes of the structures that record none
+_PLAIN_KINDS = {"dict": dict, "list": list, "tuple": tuple}
 
 
 def _item(base, e, key, src):

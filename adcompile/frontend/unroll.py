@@ -12,6 +12,7 @@ import copy
 from ..ir.trees import Node
 from .function_loops import mentioned_in
 from .item_desugar import WITH_ITEM
+from .syntax import SEQUENCE
 
 
 class Unrolling:
@@ -77,6 +78,19 @@ class Unrolling:
                                for _, a in rest]), body=stmt.body, orelse=[])
             steps.append((bindings, ast.fix_missing_locations(ast.copy_location(loop, stmt))))
         return steps
+
+    def transposed(self, it):
+        """For ``zip(*layers)`` of a structure whose items are lists or tuples: the tuples
+        zip yields (``(W1, W2, ...)``, ``(b1, b2, ...)``), Nodes of the same leaves; else
+        None."""
+        if not (isinstance(it, ast.Call) and self.callee(it.func).is_(zip) and not it.keywords
+                and len(it.args) == 1 and isinstance(it.args[0], ast.Starred)):
+            return None
+        rows = self.tree_items(it.args[0].value)
+        if rows is None or not all(isinstance(r, Node) and r.kind in SEQUENCE for r in rows):
+            return None
+        return [Node("tuple", None, tuple(range(len(column))), column)
+                for column in zip(*(r.children for r in rows))]
 
     @staticmethod
     def _same_loop(loop, jump):
@@ -158,6 +172,9 @@ class Unrolling:
                 return None
             return [i for _, i in sorted(zip(keys, inner), key=lambda pair: pair[0])]
         if called.is_(zip) and args and not it.keywords:
+            transposed = self.transposed(it)
+            if transposed is not None:
+                return transposed
             inner = [self.tree_items(a) for a in args]
             if all(i is None for i in inner):
                 return None

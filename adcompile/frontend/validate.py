@@ -7,6 +7,7 @@ or ``len(...)``; refusals.py and complex_refusals.py refuse the rest.
 """
 
 import ast
+import inspect
 
 import numpy as np
 
@@ -51,6 +52,9 @@ class Validation:
             return self._check_method(e, what)
         if self.constructed(e) is not None:
             return   # State(h, c): a structure (trees.py, constructors.py)
+        if called.kind == "object" and what is hasattr and self.scope.trees \
+                and self.structure_fact(e) is not None:
+            return   # hasattr(model, "b"): known now (trees.py)
         if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
                 and not e.keywords and isinstance(e.args[0], ast.Name):
             return   # dict(params): a copy of a structure (trees.py), or refused there
@@ -125,11 +129,35 @@ class Validation:
                                            f"before the code runs; call a function by its "
                                            f"name (a module-level function, a nested def) "
                                            f"or a method of an object made here")
+        missing = _missing_attribute(self.scope.src, e.func) \
+            if isinstance(e.func, ast.Attribute) else None
+        if missing is not None:   # np.summ(x): a typo, as Python would say
+            return self.scope.src.error(e, missing)
         return self.scope.src.error(e, f"call to {called.what!r}, a function held in a "
                                        f"variable: adcompile cannot read what it does (it "
                                        f"could read the function's variables, as eval does); "
                                        f"call a module-level function, or compute the value "
                                        f"outside and pass it in")
+
+
+def _missing_attribute(src, func):
+    """For ``np.summ`` (the Attribute ``func``, not resolved, on a name not local): the
+    message saying which object lacks which attribute, else None."""
+    chain, base = [], func
+    while isinstance(base, ast.Attribute):
+        chain.append(base.attr)
+        base = base.value
+    obj = src.resolve(base.id, None) if isinstance(base, ast.Name) else None
+    spelled = getattr(base, "id", "")
+    for attr in reversed(chain):
+        if obj is None:
+            return None
+        if not hasattr(obj, attr):
+            kind = f"module {obj.__name__!r}" if inspect.ismodule(obj) \
+                else f"{type(obj).__name__!r} object"
+            return f"{spelled}.{attr}: {spelled} ({kind}) has no attribute {attr!r}"
+        obj, spelled = getattr(obj, attr), f"{spelled}.{attr}"
+    return None
 
 
 def _walks_items(e, what, callee):

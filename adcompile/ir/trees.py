@@ -130,6 +130,8 @@ def _is_object(value):
                                                               np.generic)) \
             or inspect.isroutine(value) or isinstance(value, functools.partial):
         return False
+    if type(value) is types.SimpleNamespace:   # (a holder of parameters, as a class of yours)
+        return True
     module = (getattr(type(value), "__module__", "") or "").split(".")[0]
     return module not in ("builtins", "numpy", "types", "functools", "scipy")
 

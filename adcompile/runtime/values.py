@@ -131,7 +131,8 @@ def require_float_array(x, where, message):
     For an array of integers or booleans the error is ``message``; for a list, a dict or
     another object, that adcompile differentiates such a write into arrays only (a list or
     dict changed in place keeps its type and is seen through every name it has, which a
-    new array made from it would not be)."""
+    new array made from it would not be). An array of objects stores the value as it is
+    (the adjoint of a tuple a primitive returns, in the code of a second derivative)."""
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "biu":
             raise TypeError(f"{where}: {message}")
