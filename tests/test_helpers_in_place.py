@@ -489,7 +489,22 @@ def counts_plus(x):
     return np.sum(u * x)
 
 
+def counts_given(u, x):
+    add_(u, 0.5 * x)    # (u's dtype is not known when the code is made)
+    return np.sum(u * x)
+
+
 def test_an_integer_array_updated_by_a_helper():
+    x = rng.normal(size=3)
+    with pytest.raises(TypeError, match=line_of(add_, "u += d")):
+        ad.grad(counts_given, wrt=1)(np.arange(3), x)
+    u = np.arange(3.0)
+    g = assert_grad(counts_given, u, x, wrt=1)   # (a float array: u + x / 2 read after)
+    assert_close(g, u + x, 1e-12, 1e-12)
+    assert np.all(u == np.arange(3.0))
+
+
+def test_an_integer_array_updated_by_a_helper_made_here():
     with pytest.raises(ad.TransformError, match=line_of(add_, "u += d")):
         ad.grad(counts_plus)(rng.normal(size=3))
     with pytest.raises(TypeError, match="Cannot cast ufunc 'add' output"):
