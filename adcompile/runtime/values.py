@@ -152,6 +152,15 @@ def require_array(x, message):
         raise TypeError(message)
 
 
+def require_ndarray(x, message):
+    """Raise TypeError(message) unless ``x`` is a NumPy array: before the call of a helper
+    of the user's that updates its argument by name (``u += v``, frontend/inline.py), which
+    changes an array in place, while it leaves the caller's number (a NumPy scalar too)
+    as it was, where the generated code gives the caller the new value."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(message)
+
+
 def require_length(x, n, where):
     """Raise Python's ValueError for ``a, b = x`` unless ``x`` has ``n`` items: generated
     code reads ``x[0]``, ``x[1]``, which would take the first items of a longer value."""
