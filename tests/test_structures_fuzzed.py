@@ -1,0 +1,133 @@
+"""Structured parameters as the fuzzer's ``structures`` programs hold them (tests/fuzz/
+structures.py), where it found adcompile refusing or wrong: each written the way a user
+would, its gradient checked leaf by leaf against central finite differences
+(``ad.check_grad``) and, where autograd takes the same code, against autograd.
+"""
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+
+import adcompile as ad
+
+rng = np.random.default_rng(11)
+
+
+def model():
+    return {"x": 0.3, "y": -0.7, "v": rng.normal(size=3),
+            "layers": [(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(2)]}
+
+
+def assert_tree_close(a, b, tol=1e-9):
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            assert_tree_close(a[k], b[k], tol)
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_tree_close(x, y, tol)
+    else:
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+# -- an if on the key of a loop over a dict's items: only the branch that key takes -------
+
+
+def numbers_only(params, c):
+    for key, leaf in params.items():
+        if key != "layers":
+            c = c + 0.1 * np.sum(leaf) * c
+    return c
+
+
+def numbers_only_autograd(params, c):
+    for key, leaf in params.items():
+        if key != "layers":
+            c = c + 0.1 * anp.sum(leaf) * c
+    return c
+
+
+def test_an_if_on_the_key_of_a_loop_over_items_decides_which_items_are_read():
+    # np.sum of the list of layers would be refused (a structure used as an array): the
+    # if, decided by the key in each unrolled copy of the body, never reads it
+    params = model()
+    g = ad.grad(numbers_only)(params, 1.5)
+    assert_tree_close(g, autograd.grad(numbers_only_autograd)(params, 1.5))
+    assert np.all(g["layers"][0][0] == 0.0) and g["x"] != 0.0
+    ad.check_grad(numbers_only, params, 1.5)
+
+
+def keys_and_else(params, c):
+    for key in params:
+        if key in ("x", "y"):
+            c = c + params[key] * c
+        elif key == "v":
+            c = c * np.tanh(params[key][0])
+        else:
+            W, b = params[key][-1]
+            c = c + np.sum(W @ np.array([c, 0.5]) + b)
+    return c
+
+
+def test_an_if_elif_else_on_the_keys_of_a_dict_walked_by_its_keys():
+    params = model()
+    g = ad.grad(keys_and_else)(params, 0.8)
+    assert g["layers"][0][0].shape == (2, 2) and np.all(g["layers"][0][0] == 0.0)
+    assert np.any(g["layers"][1][0] != 0.0)
+    ad.check_grad(keys_and_else, params, 0.8)
+    ad.check_grad(keys_and_else, params, 0.8, wrt=1)
+
+
+def test_an_if_the_keys_do_not_decide_is_still_a_branch():
+    def f(params, c):
+        for key, leaf in params.items():
+            if c > 0.0 and key == "x":
+                c = c - leaf * 2.0
+            else:
+                c = c + 0.5
+        return c
+
+    params = {"x": 0.4, "y": 0.1}
+    for c in (1.5, -1.5):
+        g = ad.grad(f)(params, c)
+        ad.check_grad(f, params, c)
+        assert g["x"] == (-2.0 if c > 0 else 0.0)
+
+
+# -- layers zipped with a module-level tuple of activations, read from the structure -------
+
+ACTS = (np.tanh, np.sin, np.cos)
+
+
+def by_activation(params, x):
+    for (W, b), act in zip(params["layers"], ACTS):
+        x = act(W @ x + b)
+    return np.sum(x) * params["x"]
+
+
+def by_activation_autograd(params, x):
+    acts = (anp.tanh, anp.sin, anp.cos)
+    for (W, b), act in zip(params["layers"], acts):
+        x = act(anp.dot(W, x) + b)
+    return anp.sum(x) * params["x"]
+
+
+def pairs_after_the_first(params, x):
+    s, t = params[0]
+    for (W, b), act in zip(params[1:], ACTS):
+        x = act(W @ x * s + b)
+    return np.sum(x) + t
+
+
+def test_layers_read_from_a_structure_zipped_with_activations():
+    params, x = model(), rng.normal(size=2)
+    g = ad.grad(by_activation)(params, x)
+    assert_tree_close(g, autograd.grad(by_activation_autograd)(params, x))
+    ad.check_grad(by_activation, params, x)
+    ad.check_grad(by_activation, params, x, wrt=1)
+    # a list of pairs whose first holds numbers, the layers after it
+    pairs = [(0.7, -0.2)] + params["layers"]
+    g = ad.grad(pairs_after_the_first)(pairs, x)
+    assert isinstance(g, list) and len(g) == 3 and g[0][1] == 1.0
+    ad.check_grad(pairs_after_the_first, pairs, x)
