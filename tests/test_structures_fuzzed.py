@@ -7,6 +7,7 @@ would, its gradient checked leaf by leaf against central finite differences
 import autograd
 import autograd.numpy as anp
 import numpy as np
+import pytest
 
 import adcompile as ad
 
@@ -131,3 +132,20 @@ def test_layers_read_from_a_structure_zipped_with_activations():
     g = ad.grad(pairs_after_the_first)(pairs, x)
     assert isinstance(g, list) and len(g) == 3 and g[0][1] == 1.0
     ad.check_grad(pairs_after_the_first, pairs, x)
+
+
+# -- a return inside a loop over the layers: refused, naming the return --------------------
+
+
+def test_a_return_inside_a_loop_over_layers_is_refused_as_a_return():
+    def early(params, x):
+        for W, b in params["layers"]:
+            x = np.tanh(W @ x + b)
+            if np.sum(x) > 0.5:
+                return np.sum(x)
+        return x[0]
+
+    with pytest.raises(ad.TransformError, match=r"test_structures_fuzzed\.py:\d+:\d+: a return "
+                                                r"in a loop over a structure") as error:
+        ad.grad(early)(model(), np.ones(2))
+    assert "return np.sum(x)" in str(error.value)

@@ -25,8 +25,9 @@ class Unrolling:
             return False
         for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
             if isinstance(node, (ast.Break, ast.Continue)) and self._same_loop(stmt, node):
-                raise self.scope.src.error(node, "break or continue in a loop over a structure "
-                                                 "(which is unrolled) is not supported")
+                what = "a return" if getattr(node, "from_return", False) else "break or continue"
+                raise self.scope.src.error(node, f"{what} in a loop over a structure (which is "
+                                                 f"unrolled) is not supported")
         for part in steps:
             if windows is None:
                 self.bind(stmt.target, part, stmt)
