@@ -134,18 +134,81 @@ def test_layers_read_from_a_structure_zipped_with_activations():
     ad.check_grad(pairs_after_the_first, pairs, x)
 
 
-# -- a return inside a loop over the layers: refused, naming the return --------------------
+# -- break, continue and return inside a loop over the layers (unrolled) ------------------
 
 
-def test_a_return_inside_a_loop_over_layers_is_refused_as_a_return():
-    def early(params, x):
-        for W, b in params["layers"]:
+def early_exit(params, x):
+    for W, b in params["layers"]:
+        x = np.tanh(W @ x + b)
+        if np.sum(x) > 0.2:
+            return np.sum(x) * 2.0
+        x = x * 1.5
+    return x[0]
+
+
+def early_exit_autograd(params, x):
+    for W, b in params["layers"]:
+        x = anp.tanh(anp.dot(W, x) + b)
+        if anp.sum(x) > 0.2:
+            return anp.sum(x) * 2.0
+        x = x * 1.5
+    return x[0]
+
+
+def skips_and_stops(layers, x):
+    total = 0.0
+    for i, (W, b) in enumerate(layers):
+        if x[0] > 0.9:
+            break
+        x = np.sin(W @ x + b)
+        if i == 1:
+            continue
+        total = total + np.sum(x)
+    return total + x[1]
+
+
+def skips_and_stops_autograd(layers, x):
+    total = 0.0
+    for i, (W, b) in enumerate(layers):
+        if x[0] > 0.9:
+            break
+        x = anp.sin(anp.dot(W, x) + b)
+        if i == 1:
+            continue
+        total = total + anp.sum(x)
+    return total + x[1]
+
+
+def test_a_return_break_or_continue_inside_a_loop_over_layers():
+    # each unrolled copy after a break (or a return, which leaves the loop) runs only if
+    # none before it broke; the points below leave the loop at different layers
+    layers = [(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(3)]
+    for x in (np.ones(2), -np.ones(2), np.array([0.3, -0.2]), np.array([2.0, 0.0]),
+              np.array([-0.5, 0.8])):
+        for f, peer, params in ((early_exit, early_exit_autograd, {"layers": layers}),
+                                (skips_and_stops, skips_and_stops_autograd, layers)):
+            value, g = ad.value_and_grad(f)(params, x)
+            assert value == f(params, x)
+            assert_tree_close(g, autograd.grad(peer)(params, x))
+            ad.check_grad(f, params, x)
+            ad.check_grad(f, params, x, wrt=1)
+            tangent = ([(np.ones((2, 2)), np.zeros(2))] * 3, np.zeros(2))
+            if isinstance(params, dict):
+                tangent = ({"layers": tangent[0]}, tangent[1])
+            _, dot = ad.jvp(f, wrt=(0, 1))(params, x, tangents=tangent)
+            expected = sum(np.sum(gW) for gW, _ in (g["layers"] if isinstance(g, dict) else g))
+            assert np.isclose(dot, expected)
+
+
+def test_a_break_that_leaves_the_loop_variable_read_after_the_loop_is_refused():
+    def last_layer_seen(layers, x):
+        for W, b in layers:
             x = np.tanh(W @ x + b)
-            if np.sum(x) > 0.5:
-                return np.sum(x)
-        return x[0]
+            if x[0] > 0.0:
+                break
+        return np.sum(W @ x)
 
-    with pytest.raises(ad.TransformError, match=r"test_structures_fuzzed\.py:\d+:\d+: a return "
-                                                r"in a loop over a structure") as error:
-        ad.grad(early)(model(), np.ones(2))
-    assert "return np.sum(x)" in str(error.value)
+    layers = [(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(2)]
+    with pytest.raises(ad.TransformError, match=r"test_structures_fuzzed\.py:\d+:\d+: a break in "
+                                                r"a loop over a structure .* 'W' is read after"):
+        ad.grad(last_layer_seen)(layers, np.ones(2))

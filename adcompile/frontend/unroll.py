@@ -18,27 +18,55 @@ class Unrolling:
     """Part of ``normalize.Normalizer``: loops over structures."""
 
     def unroll(self, stmt):
-        """Unroll ``stmt`` when it walks a structure; returns whether it did."""
+        """Unroll ``stmt`` when it walks a structure; returns whether it did. A ``break``
+        (or a return, lowered to one) sets a flag the later copies test; a ``continue``
+        ends its copy (each jump ends its path: lower.py)."""
+        if self._zip_windows(stmt) is None and self._tree_steps(stmt) is None:
+            return False
+        stmt, stopped = self._without_jumps(stmt)
         windows = self._zip_windows(stmt)
         steps = self._tree_steps(stmt) if windows is None else windows
-        if steps is None:
-            return False
-        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
-            if isinstance(node, (ast.Break, ast.Continue)) and self._same_loop(stmt, node):
-                what = "a return" if getattr(node, "from_return", False) else "break or continue"
-                raise self.scope.src.error(node, f"{what} in a loop over a structure (which is "
-                                                 f"unrolled) is not supported")
-        for part in steps:
+        if stopped is not None:
+            self.statements([_assign(stopped, False, stmt)])
+        for k, part in enumerate(steps):
             if windows is None:
                 self.bind(stmt.target, part, stmt)
-                self.statements(stmt.body)
-                continue
-            bindings, window = part
-            for target, value in bindings:
-                self.bind(target, value, stmt)
-            self.statements([window] if window is not None else stmt.body)
-        self.statements(stmt.orelse)
+                body = stmt.body
+            else:
+                bindings, window = part
+                for target, value in bindings:
+                    self.bind(target, value, stmt)
+                body = [window] if window is not None else stmt.body
+            self.statements(_unless(stopped, body, stmt) if k else body)
+        self.statements(_unless(stopped, stmt.orelse, stmt))
         return True
+
+    def _without_jumps(self, stmt):
+        """A copy of loop ``stmt`` with its own breaks as ``flag = True`` and its continues
+        as ``pass``, and the flag's name (None without a break); refused where a break would
+        leave a loop variable read after the loop (the copies bind it before the test)."""
+        stmt = copy.deepcopy(stmt)
+        jumps = [n for b in stmt.body for n in ast.walk(b)
+                 if isinstance(n, (ast.Break, ast.Continue)) and self._same_loop(stmt, n)]
+        breaks = [n for n in jumps if isinstance(n, ast.Break)]
+        if not jumps:
+            return stmt, None
+        bound = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        read_after = bound & getattr(stmt, "live_header", bound)
+        if breaks and read_after:
+            what = "a return" if getattr(breaks[0], "from_return", False) else "a break"
+            raise self.scope.src.error(breaks[0], f"{what} in a loop over a structure (which is "
+                                                  f"unrolled) whose variable "
+                                                  f"{sorted(read_after)[0]!r} is read after the "
+                                                  f"loop is not supported")
+        flag = self.namer.temp("stopped") if breaks else None
+        _Jumps(jumps, flag).visit(stmt)
+        if flag is not None:   # (the later copies read the flag: live after each branch)
+            for node in (n for b in stmt.body for n in ast.walk(b)):
+                for live in ("live_out", "live_header"):
+                    if isinstance(getattr(node, live, None), set):
+                        getattr(node, live).add(flag)
+        return stmt, flag
 
     def _zip_windows(self, stmt):
         """For ``for t, act in zip(seq, acts):`` (or under ``enumerate``) zipping structures
@@ -168,3 +196,32 @@ class Unrolling:
             return list(zip(*inner))
         return None
 
+
+
+def _assign(name, value, where):
+    return ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                        value=ast.Constant(value)), where)
+
+
+def _unless(flag, body, where):
+    """``body``, run only while ``flag`` (a loop's break) is not set."""
+    if flag is None or not body:
+        return body
+    test = ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load()))
+    return [ast.fix_missing_locations(ast.copy_location(ast.If(test=test, body=body, orelse=[]),
+                                                        where))]
+
+
+class _Jumps(ast.NodeTransformer):
+    """The jumps ``jumps`` of an unrolled loop: a break sets ``flag``, a continue passes."""
+
+    def __init__(self, jumps, flag):
+        self.jumps, self.flag = {id(j) for j in jumps}, flag
+
+    def visit_Break(self, node):
+        if id(node) not in self.jumps:
+            return node
+        return _assign(self.flag, True, node)
+
+    def visit_Continue(self, node):
+        return ast.copy_location(ast.Pass(), node) if id(node) in self.jumps else node
