@@ -3,16 +3,20 @@
 A program is written to a module file of its own (adcompile reads source from
 files), imported, and, at each of its argument sets, differentiated with
 respect to its differentiable parameters (``x`` and ``y``, and the array ``v``
-when it has one) five ways: ``ad.value_and_grad`` called twice with
-positional arguments, ``ad.grad`` with every argument by keyword (the general,
-unspecialised code), ``ad.value_and_grad`` with 0-d arrays for ``x`` and
-``y``, and forward mode (``ad.jvp`` along each unit tangent, one per number
-differentiated). Each value and gradient is compared with plain evaluation and
-with central finite differences in float64, computed by the code here (for
-the call with 0-d arrays, by plain evaluation with 0-d arrays: a program that
-aliases and changes a 0-d array computes something else than with floats).
+when it has one; or ``params``, a structure: see structures.py) five ways:
+``ad.value_and_grad`` called twice with positional arguments, ``ad.grad`` with
+every argument by keyword (the general, unspecialised code), ``ad.value_and_grad``
+with 0-d arrays for ``x`` and ``y`` (and the numbers in ``params``), and forward
+mode (``ad.jvp`` along each unit tangent, one per number differentiated, in the
+argument's structure). A structure's gradient must have its structure and
+container types, and each of its float leaves is compared (trees.py flattens
+them). Each value and gradient is compared with plain evaluation and with
+central finite differences in float64, computed by the code here (for the call
+with 0-d arrays, by plain evaluation with 0-d arrays: a program that aliases and
+changes a 0-d array computes something else than with floats).
 Every fourth program also has its second derivative in ``x`` checked, and,
-when autograd is installed, the gradient is compared with autograd's to 1e-8.
+when autograd is installed, the gradient is compared with autograd's to 1e-8
+(neither for a program taking a structure).
 
 Every call, of adcompile's code, of the program itself (for the differences)
 or of autograd, gets fresh copies of the arguments: the user's function may

@@ -42,7 +42,14 @@ moderate rate, among the classic statements):
 - ``reflection``: ``eval``, ``exec``, ``getattr``, ``locals()``, ``vars()``,
   ``globals()``. adcompile must refuse what it cannot follow; the checker
   flags a reflective program that adcompile accepts unless its gradient is
-  verified against finite differences.
+  verified against finite differences;
+- ``structures``: the program, once made, rewritten to take its
+  differentiated numbers in one structure, ``f(params, n0, k0, flag)``
+  (a dict, nested dict, NamedTuple, dataclass, object, tuple or list of
+  ``(W, b)`` pairs, most with layers), read in the body and by blocks over
+  its layers and items (structures.py); drawn, like ``rows``, from a random
+  stream of its own, so that ``generate(seed, exclude=("structures",))`` is
+  the program the seed gave before this kind existed.
 
 Programs of the classic kind are exactly those generated before the other
 kinds existed (``generate(seed, exclude=FEATURES)`` gives them for any seed).

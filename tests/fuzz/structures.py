@@ -16,18 +16,26 @@ parameters, ``f(params, n0, k0, flag, g)``), where ``params`` holds ``x``,
 
 The body binds ``x``, ``y`` and ``v`` from the structure at its top (by key,
 index or attribute, or by unpacking), and some of its reads of them read the
-structure instead (``params["x"] * 2.0``). One block is put among its top-level
-statements and adds to ``a``, ``b`` or ``c``: a loop over the layers (``for W,
-bias in params["layers"]:``, under ``enumerate`` or ``reversed``, by index, a
-layer unpacked in the body), a helper taking one layer or the whole structure
-(a loop or a ``sum`` over its layers), a comprehension over the layers, the
-last layer unpacked, a loop over ``params.items()`` or its keys, a helper
-reading the numbers from the structure, or a dict of state a loop carries.
+structure instead (``params["x"] * 2.0``). One or two blocks are put among its
+top-level statements (some inside a loop of their own or a branch) and add to
+``a``, ``b`` or ``c``: a loop over the layers (``for W, bias in
+params["layers"]:``, under ``enumerate`` or ``reversed``, by index, a layer
+unpacked in the body, zipped with a module-level tuple of activations; with a
+branch on the data or an early return inside), a helper taking one layer or the
+whole structure (a loop or a ``sum`` over its layers), a comprehension over the
+layers, the last layer unpacked, a loop over ``params.items()`` or its keys
+(with an ``if`` on the key), a ``sum`` over the items, a helper reading the
+numbers from the structure or returning a structure, a closure reading it, a
+copy (``dict(params)``, ``params._replace(...)``, ``dataclasses.replace``, a
+dict comprehension, a step of gradient descent on the layers), or a dict of
+state a loop carries.
 
 Everything here is drawn from a random stream of its own, so that the program
 rewritten is the one the seed gives without this kind. In the argument sets,
 the structure is a ``Tree``; its numbers are the ones the program had, its
-layers drawn from the same stream.
+layers drawn from the same stream (for one program in four, a number of layers
+of its own in each argument set: the code made for one structure must not be
+used for another).
 """
 
 import ast
@@ -293,18 +301,28 @@ def _state_block(rng, layout, target):
 
 def _block(rng, layout):
     """(helper lines, top-level statements of f) of a block over the structure; one in
-    four inside a loop of its own (whose trip count is an argument)."""
+    four inside a loop of its own (whose trip count is an argument), one in five in a
+    branch."""
     helper, block = _block_kind(rng, layout)
-    if rng.random() < 0.25 and not any(line.lstrip().startswith("return") for line in block):
+    where = rng.random()
+    returns = any(line.lstrip().startswith("return") for line in block)
+    if where < 0.25 and not returns:
         block = [f"for it in range({rng.choice(['n0', 'k0', '2'])}):"] + ["    " + line for line in block]
+    elif where < 0.45:
+        test = rng.choice(["flag", "not flag", "a > 0.0", "n0 % 2 == 1"])
+        block = [f"if {test}:"] + ["    " + line for line in block]
+        if rng.random() < 0.5:
+            block += ["else:", f"    {rng.choice(['a', 'b', 'c'])} = {rng.choice(['a', 'b', 'c'])} * 0.5"]
     return helper, block
 
 
 def _block_kind(rng, layout):
     target = rng.choice(["a", "b", "c"])
-    table = ["energy", "state", "copy", "returned"]
+    table = ["energy", "state", "copy", "returned", "closure"]
     if layout.kind in ("dict", "nested", "tuple", "namedtuple"):
         table.append("walk")
+    if layout.kind == "dict":
+        table += ["values", "comprehension dict"]
     if "layers" in layout.fields:
         table += ["loop", "loop", "dense", "penalty", "comprehension", "last"]
     kind = rng.choice(table)
@@ -319,7 +337,7 @@ def _block_kind(rng, layout):
         return _energy_helper(rng, layout, target)
     if kind == "comprehension":
         return [], [f"{target} = {target} + 0.1 * sum(np.sum(np.tanh(W)) * bias[1] "
-                    f"for W, bias in {lay})"]
+                    f"for W, bias in {lay}) / len({lay})"]
     if kind == "last":
         return [], [f"W, bias = {lay}[-1]",
                     f"{target} = {target} + np.sum(W @ np.array([{target}, 0.5]) + bias) * 0.3"]
@@ -327,6 +345,16 @@ def _block_kind(rng, layout):
         return [], _walk_block(rng, layout, target)
     if kind == "copy":
         return [], _copy_block(rng, layout, target)
+    if kind == "closure":
+        x, y = layout.read("x"), layout.read("y")
+        return [], ["def inner(h):", f"    return np.tanh({x} * h) + {y}",
+                    f"{target} = {target} + inner({target}) * 0.5"]
+    if kind == "values":
+        return [], [f"{target} = {target} + 0.1 * sum(np.sum(leaf) for key, leaf in "
+                    f"params.items() if key != \"layers\")"]
+    if kind == "comprehension dict":
+        return [], ['fast = {k: params[k] - 0.1 * np.tanh(params[k]) for k in ("x", "y")}',
+                    f'{target} = {target} + fast["x"] * fast["y"]']
     if kind == "returned":
         return _returned_block(rng, layout, target)
     return [], _state_block(rng, layout, target)
@@ -390,7 +418,7 @@ def rewrite(seed, head, helpers, main, argsets, arrays):
         at = rng.choice(places)
         body[at:at] = ["    " + line for line in block]
     if any("ACTS" in line for line in body):
-        extra = ["ACTS = (np.tanh, np.sin, math.tanh)"] + [""] * bool(extra) + extra
+        extra = ["ACTS = (np.tanh, np.sin, np.cos)"] + [""] * bool(extra) + extra
     params = ["params"] + (["v"] if arrays and kind == "pairs" else []) + ["n0", "k0", "flag"] \
         + (["g"] if arrays else [])
     f = [f"def f({', '.join(params)}):"] + ["    " + line for line in _prologue(rng, layout, bound)]
