@@ -4,6 +4,8 @@ would, its gradient checked leaf by leaf against central finite differences
 (``ad.check_grad``) and, where autograd takes the same code, against autograd.
 """
 
+import collections
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -212,3 +214,51 @@ def test_a_break_that_leaves_the_loop_variable_read_after_the_loop_is_refused():
     with pytest.raises(ad.TransformError, match=r"test_structures_fuzzed\.py:\d+:\d+: a break in "
                                                 r"a loop over a structure .* 'W' is read after"):
         ad.grad(last_layer_seen)(layers, np.ones(2))
+
+
+# -- a dict comprehension over a display of keys; an array leaf indexed by a loop ---------
+
+
+def inner_step(params, c):
+    fast = {k: params[k] - 0.1 * np.tanh(params[k]) for k in ("x", "y")}
+    total = 0.0
+    for k in ["x", "v"]:
+        total = total + np.sum(params[k] ** 2)
+    return fast["x"] * fast["y"] + c * total
+
+
+def inner_step_autograd(params, c):
+    fast = {k: params[k] - 0.1 * anp.tanh(params[k]) for k in ("x", "y")}
+    total = 0.0
+    for k in ["x", "v"]:
+        total = total + anp.sum(params[k] ** 2)
+    return fast["x"] * fast["y"] + c * total
+
+
+def test_a_dict_comprehension_and_a_loop_over_a_display_of_keys():
+    params = model()
+    g = ad.grad(inner_step)(params, 0.7)
+    assert_tree_close(g, autograd.grad(inner_step_autograd)(params, 0.7))
+    ad.check_grad(inner_step, params, 0.7)
+
+
+class Held(collections.namedtuple("Held", "x v")):
+    pass
+
+
+def walks_a_list(params, n0):
+    hs = [params.x]
+    for _ in range(n0):
+        hs.append(hs[-1] * 0.5)
+    c = 0.0
+    for i in range(len(hs)):   # (the loop indexes the array params.v, not the structure)
+        c = c + hs[i] * params.v[i % 3]
+    return c
+
+
+def test_an_array_leaf_indexed_by_a_loop_whose_range_is_not_known_until_it_runs():
+    params = Held(0.6, rng.normal(size=3))
+    for n0 in (0, 2, 4):
+        g = ad.grad(walks_a_list)(params, n0)
+        assert type(g) is Held
+        ad.check_grad(walks_a_list, params, n0)

@@ -2,14 +2,16 @@
 length is known while normalizing; see trees.py). ``for W, b in layers``, under
 ``enumerate``, ``zip``, ``reversed`` and ``sorted`` (of a dict's keys or items), a dict's
 ``.items()``/``.keys()``/``.values()``,
-and ``for i in range(len(layers))`` whose body indexes the structure with ``i``.
+and ``for i in range(len(layers))`` whose body indexes the structure with ``i``; also a
+loop over a display of keys (``for k in ("W", "b")``).
 Part of ``normalize.Normalizer``.
 """
 
 import ast
 import copy
 
-from ..ir.trees import Node
+from ..errors import TransformError
+from ..ir.trees import Leaf, Node
 from .function_loops import mentioned_in
 from .item_desugar import WITH_ITEM
 
@@ -150,9 +152,16 @@ class Unrolling:
                 base = node.value
                 while isinstance(base, (ast.Subscript, ast.Attribute)):
                     base = base.value
-                if isinstance(base, ast.Name) and base.id in self.scope.trees:
-                    return True
+                if isinstance(base, ast.Name) and base.id in self.scope.trees \
+                        and not self._is_leaf(node.value):
+                    return True   # (params.v[i % 3]: an array leaf, indexed when the code runs)
         return False
+
+    def _is_leaf(self, e):
+        try:
+            return isinstance(self.tree_of(e), Leaf)
+        except TransformError:
+            return False
 
     def tree_items(self, it):
         """The items a loop (or comprehension) over ``it`` walks when ``it`` is a structure,
@@ -160,6 +169,9 @@ class Unrolling:
         node = (self.tree_of(it) or self.copied_tree(it)) if self.might_be_tree(it) else None
         if isinstance(node, Node):   # (for W in list(layers): the copy's items)
             return list(node.keys) if node.kind == "dict" else list(node.children)
+        if isinstance(it, (ast.Tuple, ast.List)) and it.elts and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in it.elts):
+            return [e.value for e in it.elts]   # keys: for k in ("W", "b"): ... params[k]
         if not isinstance(it, ast.Call):
             return None
         func, args = it.func, it.args
