@@ -306,6 +306,8 @@ def _block(rng, layout):
     helper, block = _block_kind(rng, layout)
     where = rng.random()
     returns = any(line.lstrip().startswith("return") for line in block)
+    if block[0].startswith("def "):   # (a nested def inside a block is refused by design)
+        return helper, block
     if where < 0.25 and not returns:
         block = [f"for it in range({rng.choice(['n0', 'k0', '2'])}):"] + ["    " + line for line in block]
     elif where < 0.45:
