@@ -262,3 +262,28 @@ def test_an_array_leaf_indexed_by_a_loop_whose_range_is_not_known_until_it_runs(
         g = ad.grad(walks_a_list)(params, n0)
         assert type(g) is Held
         ad.check_grad(walks_a_list, params, n0)
+
+
+def first_bias(params, c):
+    for li in range(len(params["layers"])):
+        bias = params["layers"][li][1]
+        if c > 0.0:
+            return c * bias[1]
+        c = c + np.sum(params["layers"][li][0])
+    return c
+
+
+def test_a_return_in_a_loop_indexing_the_layers_in_forward_mode():
+    # (the leaves read in the copies after the first, under the test of the break, were
+    # merged after it as variables of their own: the forward code named them $...)
+    params = model()
+    for c in (0.5, -0.5, -20.0):
+        g = ad.grad(first_bias)(params, c)
+        ad.check_grad(first_bias, params, c)
+        ad.check_grad(first_bias, params, c, wrt=1)
+        tangent = {"x": 0.0, "y": 0.0, "v": np.zeros(3),
+                   "layers": [(np.ones((2, 2)), np.ones(2))] * 2}
+        value, dot = ad.jvp(first_bias, wrt=(0,))(params, c, tangents=(tangent,))
+        assert value == first_bias(params, c)
+        expected = sum(np.sum(gW) + np.sum(gb) for gW, gb in g["layers"])
+        assert np.isclose(dot, expected)

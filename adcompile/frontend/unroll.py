@@ -215,13 +215,17 @@ def _assign(name, value, where):
                                         value=ast.Constant(value)), where)
 
 
-def _unless(flag, body, where):
-    """``body``, run only while ``flag`` (a loop's break) is not set."""
+def _unless(flag, body, loop):
+    """``body``, run only while ``flag`` (``loop``'s break) is not set. What is live after
+    it is what is live where an iteration of the loop starts (liveness.py), and the flag."""
     if flag is None or not body:
         return body
     test = ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load()))
-    return [ast.fix_missing_locations(ast.copy_location(ast.If(test=test, body=body, orelse=[]),
-                                                        where))]
+    guard = ast.fix_missing_locations(ast.copy_location(ast.If(test=test, body=body, orelse=[]),
+                                                        loop))
+    if isinstance(getattr(loop, "live_header", None), set):
+        guard.live_out = loop.live_header | {flag}
+    return [guard]
 
 
 class _Jumps(ast.NodeTransformer):
