@@ -16,7 +16,8 @@ with 0-d arrays, by plain evaluation with 0-d arrays: a program that aliases and
 changes a 0-d array computes something else than with floats).
 Every fourth program also has its second derivative in ``x`` checked, and,
 when autograd is installed, the gradient is compared with autograd's to 1e-8
-(neither for a program taking a structure).
+(leaf by leaf for a structure of dicts, lists and tuples; autograd takes no
+NamedTuple or object). Programs taking a structure have no second order check.
 
 Every call, of adcompile's code, of the program itself (for the differences)
 or of autograd, gets fresh copies of the arguments: the user's function may
@@ -465,10 +466,15 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
     except Exception as exc:  # noqa: BLE001
         return Outcome("invalid", f"the module does not import: {exc!r}")
     try:
+        argsets = [_materialize(a, module) for a in argsets]
+    except Exception as exc:  # noqa: BLE001 - (a reduced program's class lost a field)
+        _unload(name, path)
+        return Outcome("invalid", f"the arguments do not fit the program: {exc!r}")
+    try:
         with _time_limit(TIMEOUT), warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow or nan in values the program never uses is not our concern
             warnings.simplefilter("ignore", RuntimeWarning)
-            outcome = _check_module(module.f, traced, [_materialize(a, module) for a in argsets],
+            outcome = _check_module(module.f, traced, argsets,
                                     params, wrt, second_order, source, zero_d, late_refusals,
                                     backend)
     finally:
@@ -571,9 +577,9 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
     except Exception as exc:  # noqa: BLE001
         return _crash("transform", exc)
 
-    # (autograd is not given structures: it takes neither NamedTuples nor objects)
+    # (autograd takes dicts, lists and tuples, neither NamedTuples nor objects)
     peer = _autograd_version(source, positions) if source is not None \
-        and "params" not in wrt else None
+        and all(_autograd_takes(argsets[0][n]) for n in wrt) else None
     reasons = []
     valid = 0
     second = ""
@@ -646,6 +652,16 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
     return Outcome("ok", f"{valid} of {len(argsets)} argument sets checked"
                          + (f"; second order {second}" if second else ""), second=second,
                    numba=how)
+
+
+def _autograd_takes(value):
+    """Whether autograd differentiates ``value``: a number, an array, or dicts, lists and
+    (plain) tuples of those."""
+    if not trees.is_structure(value):
+        return True
+    if not (type(value) in (dict, list, tuple)):
+        return False
+    return all(_autograd_takes(child) for _, child in trees.children(value))
 
 
 def _forward(forward, params, wrt, kwargs):
@@ -724,23 +740,35 @@ def _compare_with_autograd(peer, traced, params, wrt, kwargs, grads):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # "output seems independent of input"
                 args = _copies(kwargs)
-                theirs = np.asarray(peer_grad(*[args[p] for p in params]), dtype=float)
-        except Exception:  # noqa: BLE001
+                theirs = peer_grad(*[args[p] for p in params])
+            pairs = [(path, np.asarray(trees.get(g, path), dtype=float),
+                      np.asarray(trees.get(theirs, path), dtype=float))
+                     for path, _ in trees.leaves(kwargs[name])]
+        except Exception:  # noqa: BLE001 - (also a structure autograd gave otherwise)
             return None
-        ours = np.asarray(g, dtype=float)
-        if theirs.shape != ours.shape:
-            return None
-        close = np.isclose(ours, theirs, rtol=1e-8, atol=1e-10)
-        if close.all():
-            continue
-        worst = np.unravel_index(np.argmax(np.abs(ours - theirs) * ~close), ours.shape)
-        index = worst if ours.ndim else None
-        second = _fourth_order(traced, kwargs, name, (), index)
-        o, t = _at(ours, index), _at(theirs, index)
-        if second is not None and abs(t - second) < abs(o - second) / 10:
-            return Outcome("wrong", f"at {_plain(kwargs)}: d/d{_label(name, (), index)} = {o!r}, "
-                                    f"autograd gives {t!r} (5-point difference: {second!r})",
-                           "wrong:autograd")
+        for path, ours, their_leaf in pairs:
+            problem = _against_autograd(traced, kwargs, name, path, ours, their_leaf)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _against_autograd(traced, kwargs, name, path, ours, theirs):
+    """An Outcome if adcompile's gradient ``ours`` of one leaf is wrong where autograd's
+    ``theirs`` is right (the 5-point difference sides with autograd), else None."""
+    if theirs.shape != ours.shape:
+        return None
+    close = np.isclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    if close.all():
+        return None
+    worst = np.unravel_index(np.argmax(np.abs(ours - theirs) * ~close), ours.shape)
+    index = worst if ours.ndim else None
+    second = _fourth_order(traced, kwargs, name, path, index)
+    o, t = _at(ours, index), _at(theirs, index)
+    if second is not None and abs(t - second) < abs(o - second) / 10:
+        return Outcome("wrong", f"at {_plain(kwargs)}: d/d{_label(name, path, index)} = {o!r}, "
+                                f"autograd gives {t!r} (5-point difference: {second!r})",
+                       "wrong:autograd")
     return None
 
 
