@@ -211,3 +211,13 @@ def test_a_wrong_leaf_of_a_structured_gradient_is_caught():
         outcome = check._compare(traced, ("params",), [("positional", kwargs, (1.0, expected),
                                                         None, bad)])
         assert outcome is not None and outcome.signature == why, (bad, outcome)
+
+
+def test_only_checks_the_programs_of_one_kind(capsys):
+    from fuzz.__main__ import main
+
+    assert main(["--only", "structures", "--count", "3", "--start", "20", "--jobs", "1",
+                 "--no-reduce"]) == 0
+    out = capsys.readouterr().out
+    seeds = [s for s in range(20, 200) if "structures" in generate(s).features][:3]
+    assert "3 programs checked" in out and f"seeds {seeds[0]}..{seeds[-1]}" in out, out

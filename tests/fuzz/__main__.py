@@ -87,7 +87,8 @@ def main(argv=None):
 
     results = run(seeds, jobs=args.jobs, reduce=not args.no_reduce, progress=progress, exclude=exclude,
                   **leniency)
-    print(f"{summary(results)} (seeds {seeds[0]}..{seeds[-1]}, "
+    span = f"{seeds[0]}..{seeds[-1]}" if len(seeds) else "none"
+    print(f"{summary(results)} (seeds {span}, "
           f"{time.time() - started:.0f} s)")
     failures = [(s, o) for s, o, _ in results if o.status in FAILURES]
     if failures:
