@@ -410,8 +410,9 @@ def rewrite(seed, head, helpers, main, argsets, arrays):
     bound = ["x", "y"] + (["v"] if "v" in fields else [])
     body = _direct_reads(rng, layout, main[1:], set(bound))
     extra = []
-    for _ in range(rng.choice([1, 1, 2])):
+    for n in range(rng.choice([1, 1, 2])):
         helper, block = _block(rng, layout)
+        block = [line.replace("inner(", f"inner{n}(") for line in block]   # (one closure each)
         if not any(line.split("(")[0] == helper[0].split("(")[0] for line in extra if helper):
             extra += [""] * bool(extra) + helper
         places = [i for i, line in enumerate(body) if line.startswith("    ")
