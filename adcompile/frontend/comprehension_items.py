@@ -52,10 +52,10 @@ class ComprehensionItems:
         """Append to ``found`` the ``elements`` for each item of ``generators`` (with the
         targets in ``bound`` already bound) that their if clauses keep."""
         if not generators:
-            found.append([_substitute(copy.deepcopy(e), bound) for e in elements])
+            found.append([substitute(copy.deepcopy(e), bound) for e in elements])
             return
         gen = generators[0]
-        steps = self.t.tree_items(_substitute(copy.deepcopy(gen.iter), bound))
+        steps = self.t.tree_items(substitute(copy.deepcopy(gen.iter), bound))
         if steps is None:
             raise self.t.scope.src.error(gen.iter, "a comprehension over a structure whose "
                                                    "later for clause walks something else is "
@@ -69,8 +69,8 @@ class ComprehensionItems:
         """Whether an item passes the ``if`` clause ``test`` of a comprehension over a
         structure, decided now from the item's keys (``if k.startswith("W")``); an error
         where the clause reads anything else."""
-        decided = _decided(_substitute(copy.deepcopy(test), bindings))
-        if decided is _UNDECIDED:
+        decided = decide(substitute(copy.deepcopy(test), bindings))
+        if decided is UNDECIDED:
             raise self.t.scope.src.error(test, "the if clause of a comprehension over a "
                                                "structure must be decided by the keys alone "
                                                "(k.startswith('W'), k != 'b'); write the loop")
@@ -153,7 +153,7 @@ def _plain_reference(e):
     return isinstance(e, ast.Name)
 
 
-_UNDECIDED = object()
+UNDECIDED = object()
 _COMPARE = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
             ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
             ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
@@ -163,43 +163,43 @@ _KEY_METHODS = {"startswith", "endswith", "isdigit", "isalpha", "isupper", "islo
                 "lower", "upper", "strip", "lstrip", "rstrip"}
 
 
-def _decided(e):
+def decide(e):
     """The value of expression ``e`` when it reads constants only (comparisons, ``not``,
-    ``and``/``or``, the methods of a str that read it), else _UNDECIDED."""
+    ``and``/``or``, the methods of a str that read it), else UNDECIDED."""
     if isinstance(e, ast.Constant):
         return e.value
     if isinstance(e, (ast.Tuple, ast.List)):
-        items = [_decided(x) for x in e.elts]
-        return _UNDECIDED if any(x is _UNDECIDED for x in items) else tuple(items)
+        items = [decide(x) for x in e.elts]
+        return UNDECIDED if any(x is UNDECIDED for x in items) else tuple(items)
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
-        v = _decided(e.operand)
-        return v if v is _UNDECIDED else not v
+        v = decide(e.operand)
+        return v if v is UNDECIDED else not v
     if isinstance(e, ast.BoolOp):
-        values = [_decided(v) for v in e.values]
-        if any(v is _UNDECIDED for v in values):
-            return _UNDECIDED
+        values = [decide(v) for v in e.values]
+        if any(v is UNDECIDED for v in values):
+            return UNDECIDED
         return all(values) if isinstance(e.op, ast.And) else any(values)
     if isinstance(e, ast.Compare) and all(type(op) in _COMPARE for op in e.ops):
-        values = [_decided(v) for v in [e.left] + e.comparators]
-        if any(v is _UNDECIDED for v in values):
-            return _UNDECIDED
+        values = [decide(v) for v in [e.left] + e.comparators]
+        if any(v is UNDECIDED for v in values):
+            return UNDECIDED
         try:
             return all(_COMPARE[type(op)](a, b)
                        for op, a, b in zip(e.ops, values, values[1:]))
         except TypeError:
-            return _UNDECIDED
+            return UNDECIDED
     if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and not e.keywords \
             and e.func.attr in _KEY_METHODS:
-        owner, args = _decided(e.func.value), [_decided(a) for a in e.args]
+        owner, args = decide(e.func.value), [decide(a) for a in e.args]
         if isinstance(owner, str) and all(isinstance(a, (str, tuple)) for a in args):
             try:
                 return getattr(owner, e.func.attr)(*args)
             except TypeError:
-                return _UNDECIDED
-    return _UNDECIDED
+                return UNDECIDED
+    return UNDECIDED
 
 
-def _substitute(tree, bindings):
+def substitute(tree, bindings):
     """``tree`` with each load of a name in ``bindings`` replaced by its expression."""
     class Substitute(ast.NodeTransformer):
         def visit_Name(self, node):

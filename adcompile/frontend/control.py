@@ -38,7 +38,12 @@ class ControlFlow:
         return ir.load(name)
 
     def branch(self, stmt):
-        """Normalize an ``if``: both branches from the same names, merged after it."""
+        """Normalize an ``if``: both branches from the same names, merged after it. An ``if``
+        the keys of a loop over a structure decide (``for key, leaf in params.items(): if
+        key != "layers": ...``, unrolled) is only the branch taken in that copy of the body."""
+        taken = self.decided_branch(stmt)
+        if taken is not None:
+            return self.statements(taken)
         test = self.condition(stmt.test)
         before, structures = dict(self.scope.env), self.structures()
         then, then_jumps = self.block(stmt.body)
@@ -71,6 +76,21 @@ class ControlFlow:
             self._merge(stmt, v, paths, live, existing)
         self.join_views(related)
         self.out.body.append(ir.If(test, then, orelse, stmt, set(before.values())))
+
+    def decided_branch(self, stmt):
+        """The statements of the branch of ``stmt`` taken, when its test reads only names
+        known now (an unrolled loop's key, see trees.static_truth), and the branch has no
+        break or continue; else None."""
+        if not self.scope.structured:
+            return None
+        truth = self.static_truth(stmt.test)
+        if truth is None:
+            return None
+        taken = stmt.body if truth else stmt.orelse
+        if any(isinstance(n, (ast.Break, ast.Continue))
+               for s in taken for n in ast.walk(s)):
+            return None
+        return taken
 
     def _merge(self, stmt, v, paths, live, existing):
         """Give user variable ``v`` one name after the if, whichever ``paths`` ran."""

@@ -15,7 +15,8 @@ the compiler then finds each call's rule, or inlines it, as if written so. Other
 over functions stay loops, and a call through their variable is refused as a function
 held in a variable.
 
-A loop zipping such a sequence with others (``for (W, b), act in zip(layers, ACTS):``)
+A loop zipping such a sequence with others (``for (W, b), act in zip(layers, ACTS):``,
+the others names, attributes, or items of those with constant keys: ``params["layers"]``)
 is written out once per function too, each copy a loop over the one-item slices of
 the others (``for (W, b), in zip(layers[0:1]):``), which keeps zip's stopping at the
 shortest. The sequence may also be a local name assigned a display of functions once,
@@ -114,7 +115,7 @@ def _zipped_copies(stmt, fn, source, local):
         items = _function_items(seq, source, local, fn) if isinstance(t, ast.Name) else None
         if items is not None and _only_read_in(stmt, t.id, fn):
             functions[t.id] = items
-        elif isinstance(seq, (ast.Name, ast.Attribute)):
+        elif _named_sequence(seq):
             rest.append((t, seq))
         else:
             return None
@@ -139,12 +140,32 @@ def _zipped_copies(stmt, fn, source, local):
     return copies
 
 
+def _named_sequence(seq):
+    """Whether ``seq`` is a name, an attribute of one, or an item or slice of those with
+    constant keys (``layers``, ``self.layers``, ``params["layers"]``, ``params[1:]``):
+    reading it again, one item at a time, reads what the loop would."""
+    while isinstance(seq, (ast.Attribute, ast.Subscript)):
+        if isinstance(seq, ast.Subscript) and not _constant_key(seq.slice):
+            return False
+        seq = seq.value
+    return isinstance(seq, ast.Name)
+
+
+def _constant_key(e):
+    if isinstance(e, ast.Slice):
+        return all(p is None or _constant_key(p) for p in (e.lower, e.upper, e.step))
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        return _constant_key(e.operand)
+    return isinstance(e, ast.Constant) and isinstance(e.value, (int, str)) \
+        and not isinstance(e.value, bool)
+
+
 def mentioned_in(body, seqs):
     """Whether ``body`` mentions the name any of ``seqs`` starts from (it might change it,
     which zip, walking what the name held when the loop began, would not see)."""
     bases = set()
     for seq in seqs:
-        while isinstance(seq, ast.Attribute):
+        while isinstance(seq, (ast.Attribute, ast.Subscript)):
             seq = seq.value
         bases.add(seq.id)
     return any(isinstance(n, ast.Name) and n.id in bases for s in body for n in walk_tree(s))

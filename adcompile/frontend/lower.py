@@ -125,6 +125,13 @@ def _assign(name, value, where):
     return ast.copy_location(node, where)
 
 
+def _return_break(where):
+    """The ``break`` a return inside a loop becomes (marked ``from_return``, for messages)."""
+    node = ast.copy_location(ast.Break(), where)
+    node.from_return = True
+    return node
+
+
 def _replace_returns(stmts, result, flag, in_loop, sites, counter):
     """Returns outside loops assign the result; a return inside a loop records which return
     it was (``flag = k``) and breaks; after the outermost loop, ``if flag == k: return e_k``
@@ -139,7 +146,7 @@ def _replace_returns(stmts, result, flag, in_loop, sites, counter):
                 number = counter[0]
                 sites.append((number, s))
                 out.append(_assign(flag, ast.Constant(number), s))
-                out.append(ast.copy_location(ast.Break(), s))
+                out.append(_return_break(s))
             else:
                 out.append(ast.copy_location(ast.Assign(targets=[_result(result, ast.Store())],
                                                         value=s.value), s))
@@ -156,7 +163,7 @@ def _replace_returns(stmts, result, flag, in_loop, sites, counter):
                 sites.extend(inner) if in_loop else None
                 if in_loop:  # leave the enclosing loop too
                     check = ast.If(test=ast.Name(id=flag, ctx=ast.Load()),
-                                   body=[ast.copy_location(ast.Break(), s)], orelse=[])
+                                   body=[_return_break(s)], orelse=[])
                     out.append(ast.copy_location(check, s))
                 else:
                     for k, site in inner:

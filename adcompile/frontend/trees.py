@@ -31,6 +31,7 @@ import copy
 
 from ..errors import TransformError
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from .comprehension_items import UNDECIDED, decide, substitute
 from .resolve import Resolver
 from .syntax import LEAF, SEQUENCE
 from .refusals import refuse_comprehensions
@@ -107,6 +108,18 @@ class Trees:
         if self.is_len_of_tree(e):
             return len(self.tree_of(e.args[0]).children)
         return NOT_STATIC
+
+    def static_truth(self, e):
+        """The truth of test ``e`` when it reads only names whose values are known now (an
+        unrolled loop's key: ``key != "layers"``, ``k.startswith("W")``) and constants, and
+        at least one such name; else None."""
+        known = {n.id for n in ast.walk(e) if isinstance(n, ast.Name)
+                 and isinstance(self.scope.constants.get(n.id, NOT_STATIC), (str, int))}
+        if not known:
+            return None
+        bindings = {name: ast.Constant(self.scope.constants[name]) for name in known}
+        decided = decide(substitute(copy.deepcopy(e), bindings))
+        return None if decided is UNDECIDED else bool(decided)
 
     def _static_string(self, e):
         """A key spelled from an unrolled loop's variable, the way layers are named

@@ -2,14 +2,16 @@
 length is known while normalizing; see trees.py). ``for W, b in layers``, under
 ``enumerate``, ``zip``, ``reversed`` and ``sorted`` (of a dict's keys or items), a dict's
 ``.items()``/``.keys()``/``.values()``,
-and ``for i in range(len(layers))`` whose body indexes the structure with ``i``.
+and ``for i in range(len(layers))`` whose body indexes the structure with ``i``; also a
+loop over a display of keys (``for k in ("W", "b")``).
 Part of ``normalize.Normalizer``.
 """
 
 import ast
 import copy
 
-from ..ir.trees import Node
+from ..errors import TransformError
+from ..ir.trees import Leaf, Node
 from .function_loops import mentioned_in
 from .item_desugar import WITH_ITEM
 from .syntax import SEQUENCE
@@ -19,26 +21,55 @@ class Unrolling:
     """Part of ``normalize.Normalizer``: loops over structures."""
 
     def unroll(self, stmt):
-        """Unroll ``stmt`` when it walks a structure; returns whether it did."""
+        """Unroll ``stmt`` when it walks a structure; returns whether it did. A ``break``
+        (or a return, lowered to one) sets a flag the later copies test; a ``continue``
+        ends its copy (each jump ends its path: lower.py)."""
+        if self._zip_windows(stmt) is None and self._tree_steps(stmt) is None:
+            return False
+        stmt, stopped = self._without_jumps(stmt)
         windows = self._zip_windows(stmt)
         steps = self._tree_steps(stmt) if windows is None else windows
-        if steps is None:
-            return False
-        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
-            if isinstance(node, (ast.Break, ast.Continue)) and self._same_loop(stmt, node):
-                raise self.scope.src.error(node, "break or continue in a loop over a structure "
-                                                 "(which is unrolled) is not supported")
-        for part in steps:
+        if stopped is not None:
+            self.statements([_assign(stopped, False, stmt)])
+        for k, part in enumerate(steps):
             if windows is None:
                 self.bind(stmt.target, part, stmt)
-                self.statements(stmt.body)
-                continue
-            bindings, window = part
-            for target, value in bindings:
-                self.bind(target, value, stmt)
-            self.statements([window] if window is not None else stmt.body)
-        self.statements(stmt.orelse)
+                body = stmt.body
+            else:
+                bindings, window = part
+                for target, value in bindings:
+                    self.bind(target, value, stmt)
+                body = [window] if window is not None else stmt.body
+            self.statements(_unless(stopped, body, stmt) if k else body)
+        self.statements(_unless(stopped, stmt.orelse, stmt))
         return True
+
+    def _without_jumps(self, stmt):
+        """A copy of loop ``stmt`` with its own breaks as ``flag = True`` and its continues
+        as ``pass``, and the flag's name (None without a break); refused where a break would
+        leave a loop variable read after the loop (the copies bind it before the test)."""
+        stmt = copy.deepcopy(stmt)
+        jumps = [n for b in stmt.body for n in ast.walk(b)
+                 if isinstance(n, (ast.Break, ast.Continue)) and self._same_loop(stmt, n)]
+        breaks = [n for n in jumps if isinstance(n, ast.Break)]
+        if not jumps:
+            return stmt, None
+        bound = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        read_after = bound & getattr(stmt, "live_header", bound)
+        if breaks and read_after:
+            what = "a return" if getattr(breaks[0], "from_return", False) else "a break"
+            raise self.scope.src.error(breaks[0], f"{what} in a loop over a structure (which is "
+                                                  f"unrolled) whose variable "
+                                                  f"{sorted(read_after)[0]!r} is read after the "
+                                                  f"loop is not supported")
+        flag = self.namer.temp("stopped") if breaks else None
+        _Jumps(jumps, flag).visit(stmt)
+        if flag is not None:   # (the later copies read the flag: live after each branch)
+            for node in (n for b in stmt.body for n in ast.walk(b)):
+                for live in ("live_out", "live_header"):
+                    if isinstance(getattr(node, live, None), set):
+                        getattr(node, live).add(flag)
+        return stmt, flag
 
     def _zip_windows(self, stmt):
         """For ``for t, act in zip(seq, acts):`` (or under ``enumerate``) zipping structures
@@ -135,9 +166,16 @@ class Unrolling:
                 base = node.value
                 while isinstance(base, (ast.Subscript, ast.Attribute)):
                     base = base.value
-                if isinstance(base, ast.Name) and base.id in self.scope.trees:
-                    return True
+                if isinstance(base, ast.Name) and base.id in self.scope.trees \
+                        and not self._is_leaf(node.value):
+                    return True   # (params.v[i % 3]: an array leaf, indexed when the code runs)
         return False
+
+    def _is_leaf(self, e):
+        try:
+            return isinstance(self.tree_of(e), Leaf)
+        except TransformError:
+            return False
 
     def tree_items(self, it):
         """The items a loop (or comprehension) over ``it`` walks when ``it`` is a structure,
@@ -145,6 +183,9 @@ class Unrolling:
         node = (self.tree_of(it) or self.copied_tree(it)) if self.might_be_tree(it) else None
         if isinstance(node, Node):   # (for W in list(layers): the copy's items)
             return list(node.keys) if node.kind == "dict" else list(node.children)
+        if isinstance(it, (ast.Tuple, ast.List)) and it.elts and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in it.elts):
+            return [e.value for e in it.elts]   # keys: for k in ("W", "b"): ... params[k]
         if not isinstance(it, ast.Call):
             return None
         func, args = it.func, it.args
@@ -184,3 +225,36 @@ class Unrolling:
             return list(zip(*inner))
         return None
 
+
+
+def _assign(name, value, where):
+    return ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                        value=ast.Constant(value)), where)
+
+
+def _unless(flag, body, loop):
+    """``body``, run only while ``flag`` (``loop``'s break) is not set. What is live after
+    it is what is live where an iteration of the loop starts (liveness.py), and the flag."""
+    if flag is None or not body:
+        return body
+    test = ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load()))
+    guard = ast.fix_missing_locations(ast.copy_location(ast.If(test=test, body=body, orelse=[]),
+                                                        loop))
+    if isinstance(getattr(loop, "live_header", None), set):
+        guard.live_out = loop.live_header | {flag}
+    return [guard]
+
+
+class _Jumps(ast.NodeTransformer):
+    """The jumps ``jumps`` of an unrolled loop: a break sets ``flag``, a continue passes."""
+
+    def __init__(self, jumps, flag):
+        self.jumps, self.flag = {id(j) for j in jumps}, flag
+
+    def visit_Break(self, node):
+        if id(node) not in self.jumps:
+            return node
+        return _assign(self.flag, True, node)
+
+    def visit_Continue(self, node):
+        return ast.copy_location(ast.Pass(), node) if id(node) in self.jumps else node

@@ -4,7 +4,9 @@ Checks the programs of seeds start .. start+count-1, prints a summary line
 (programs checked, ok, rejected, invalid, wrong, crash, suspect) and, for each
 failure, its seed, its kinds, what was wrong and the line-reduced program.
 ``--exclude alias,pairs`` generates no program of those kinds (the classic
-kind, numbers only, is ``--exclude all``). Exit status 1 if any program gave
+kind, numbers only, is ``--exclude all``); ``--only structures`` checks the
+programs of that kind only (the first ``--count`` seeds from ``--start`` whose
+program has it). Exit status 1 if any program gave
 a wrong result, crashed or is suspect. ``--backend numba`` also compares the gradients
 made with that backend with the plain ones (numba_check.py).
 """
@@ -17,7 +19,7 @@ import sys
 import time
 
 from .check import FAILURES, by_kind, check_seed, format_failure, run, summary
-from .generator import FEATURES
+from .generator import FEATURES, features_for
 
 
 def main(argv=None):
@@ -34,6 +36,9 @@ def main(argv=None):
     parser.add_argument("--exclude", default="", metavar="KINDS",
                         help=f"comma-separated program kinds not to generate, of {', '.join(FEATURES)} "
                              f"(or 'all': the classic programs only)")
+    parser.add_argument("--only", metavar="KIND", choices=FEATURES,
+                        help="check only programs of this kind: the first COUNT seeds from START "
+                             "whose program has it")
     parser.add_argument("--float-0d", action="store_true",
                         help="compare the call with 0-d arrays with the differences taken on floats "
                              "(as before; blind to 0-d arguments changed in place through an alias)")
@@ -66,6 +71,8 @@ def main(argv=None):
         return 0
 
     seeds = range(args.start, args.start + args.count)
+    if args.only:
+        seeds = _seeds_of(args.only, args.start, args.count, exclude)
     started = time.time()
     done = [0]
 
@@ -80,7 +87,8 @@ def main(argv=None):
 
     results = run(seeds, jobs=args.jobs, reduce=not args.no_reduce, progress=progress, exclude=exclude,
                   **leniency)
-    print(f"{summary(results)} (seeds {args.start}..{args.start + args.count - 1}, "
+    span = f"{seeds[0]}..{seeds[-1]}" if len(seeds) else "none"
+    print(f"{summary(results)} (seeds {span}, "
           f"{time.time() - started:.0f} s)")
     failures = [(s, o) for s, o, _ in results if o.status in FAILURES]
     if failures:
@@ -95,6 +103,16 @@ def main(argv=None):
                   f"{' ...' if len(seeds_of) > 4 else ''})")
         print("by kind:", *by_kind(results), sep="\n    ")
     return 1 if failures else 0
+
+
+def _seeds_of(kind, start, count, exclude):
+    """The first ``count`` seeds from ``start`` whose program has ``kind``."""
+    seeds, seed = [], start
+    while len(seeds) < count:
+        if kind in features_for(seed, exclude):
+            seeds.append(seed)
+        seed += 1
+    return seeds
 
 
 def _reason(detail):

@@ -3,16 +3,21 @@
 A program is written to a module file of its own (adcompile reads source from
 files), imported, and, at each of its argument sets, differentiated with
 respect to its differentiable parameters (``x`` and ``y``, and the array ``v``
-when it has one) five ways: ``ad.value_and_grad`` called twice with
-positional arguments, ``ad.grad`` with every argument by keyword (the general,
-unspecialised code), ``ad.value_and_grad`` with 0-d arrays for ``x`` and
-``y``, and forward mode (``ad.jvp`` along each unit tangent, one per number
-differentiated). Each value and gradient is compared with plain evaluation and
-with central finite differences in float64, computed by the code here (for
-the call with 0-d arrays, by plain evaluation with 0-d arrays: a program that
-aliases and changes a 0-d array computes something else than with floats).
+when it has one; or ``params``, a structure: see structures.py) five ways:
+``ad.value_and_grad`` called twice with positional arguments, ``ad.grad`` with
+every argument by keyword (the general, unspecialised code), ``ad.value_and_grad``
+with 0-d arrays for ``x`` and ``y`` (and the numbers in ``params``), and forward
+mode (``ad.jvp`` along each unit tangent, one per number differentiated, in the
+argument's structure). A structure's gradient must have its structure and
+container types, and each of its float leaves is compared (trees.py flattens
+them). Each value and gradient is compared with plain evaluation and with
+central finite differences in float64, computed by the code here (for the call
+with 0-d arrays, by plain evaluation with 0-d arrays: a program that aliases and
+changes a 0-d array computes something else than with floats).
 Every fourth program also has its second derivative in ``x`` checked, and,
-when autograd is installed, the gradient is compared with autograd's to 1e-8.
+when autograd is installed, the gradient is compared with autograd's to 1e-8
+(leaf by leaf for a structure of dicts, lists and tuples; autograd takes no
+NamedTuple or object). Programs taking a structure have no second order check.
 
 Every call, of adcompile's code, of the program itself (for the differences)
 or of autograd, gets fresh copies of the arguments: the user's function may
@@ -63,6 +68,7 @@ import numpy as np
 import adcompile as ad
 import adcompile.api as _api
 
+from . import trees
 from .generator import FEATURES, REFLECTIVE_NAMES, generate
 from .numba_check import check_numba
 
@@ -76,8 +82,8 @@ MAX_TERM = 1e8
 MAX_EVENTS = 100_000
 #: seconds one program's check may take before it counts as hanging
 TIMEOUT = 60
-#: the parameters differentiated, when f has them
-DIFFERENTIABLE = ("x", "y", "v")
+#: the parameters differentiated, when f has them (``params``: a structure, see structures.py)
+DIFFERENTIABLE = ("params", "x", "y", "v")
 
 STATUSES = ("ok", "rejected", "invalid", "wrong", "crash", "suspect")
 FAILURES = ("wrong", "crash", "suspect")
@@ -105,41 +111,52 @@ class Outcome:
 # arguments: arrays are made afresh, and copied before every call
 # ---------------------------------------------------------------------------
 
-def _materialize(kwargs):
-    """An argument set with its arrays (tuples in a Program) as float64 arrays."""
-    return {k: np.array(v, dtype=float) if isinstance(v, (tuple, list)) else v
-            for k, v in kwargs.items()}
+def _materialize(kwargs, namespace=None):
+    """An argument set with its arrays (tuples in a Program) as float64 arrays and its
+    structures (Trees) built, with the classes of ``namespace`` (the program's module)."""
+    return {k: trees.build(v, namespace) for k, v in kwargs.items()}
 
 
 def _plain(kwargs):
-    """An argument set as printable data (arrays as tuples), for reports."""
-    return {k: tuple(np.ravel(v).tolist()) if isinstance(v, np.ndarray) and v.ndim else
-            (float(v) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
-
-
-def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
+    """An argument set as a Program holds it (arrays as tuples, structures as Trees): printed
+    in reports, and the argument set a reduced program is checked at."""
+    return {k: tuple(np.ravel(v).tolist()) if isinstance(v, np.ndarray) and v.ndim == 1 else
+            trees.plain(v) for k, v in kwargs.items()}
 
 
 def _copies(kwargs):
-    return {k: _copy(v) for k, v in kwargs.items()}
+    return {k: trees.copy(v) for k, v in kwargs.items()}
 
 
 def _changed(originals, passed):
-    """The names of the arguments a call changed in place."""
-    return [k for k, v in originals.items() if isinstance(v, np.ndarray)
-            and not np.array_equal(v, passed[k], equal_nan=True)]
+    """The names of the arguments a call changed in place (an array, or a leaf or item of a
+    structure)."""
+    return [k for k, v in originals.items() if _changed_in_place(v, passed[k])]
+
+
+def _changed_in_place(original, passed):
+    if not (trees.is_structure(original) or isinstance(original, np.ndarray)):
+        return False
+    if trees.structure_problem(passed, original):
+        return True
+    for path, leaf in trees.leaves(original):
+        now = trees.get(passed, path)
+        if not (np.array_equal(leaf, now, equal_nan=True) if isinstance(leaf, np.ndarray)
+                else now is leaf):
+            return True
+    return False
 
 
 def _entries(kwargs, wrt):
-    """(name, index) of every number differentiated: index None for a number or a 0-d array."""
+    """(name, path, index) of every number differentiated: path () for an argument that is
+    not a structure, else the leaf's (see trees.py); index None for a number or a 0-d array."""
     out = []
     for name in wrt:
-        value = kwargs[name]
-        if isinstance(value, np.ndarray) and value.ndim:
-            out += [(name, i) for i in np.ndindex(value.shape)]
-        else:
-            out.append((name, None))
+        for path, value in trees.leaves(kwargs[name]):
+            if isinstance(value, np.ndarray) and value.ndim:
+                out += [(name, path, i) for i in np.ndindex(value.shape)]
+            else:
+                out.append((name, path, None))
     return out
 
 
@@ -147,18 +164,19 @@ def _at(value, index):
     return float(value) if index is None else float(np.asarray(value)[index])
 
 
-def _moved(kwargs, name, index, delta):
+def _moved(kwargs, name, path, index, delta):
     """A copy of the argument set with one number moved by delta (of the same type)."""
     moved = _copies(kwargs)
-    value = kwargs[name]
+    value = trees.get(moved[name], path)
     if isinstance(value, np.ndarray):
-        moved[name][() if index is None else index] += delta
+        value[() if index is None else index] += delta
     else:
-        moved[name] = value + delta
+        moved[name] = trees.replace(moved[name], path, value + delta)
     return moved
 
 
-def _label(name, index):
+def _label(name, path, index):
+    name = trees.label(name, path)
     return name if index is None else f"{name}[{', '.join(map(str, index))}]"
 
 
@@ -300,8 +318,9 @@ def _real_scalar(value):
 
 
 def _reference(traced, kwargs, wrt):
-    """(value, {name: d value / d name}), or a reason why this point is unusable.
-    A gradient is a float for a number, an array of the argument's shape for an array."""
+    """(value, {(name, path): d value / d leaf}), or a reason why this point is unusable
+    (path: the leaf's in a structure, see trees.py; () for an argument that is not one).
+    A gradient is a float for a number, an array of the leaf's shape for an array."""
     try:
         raw, trace = traced.run(kwargs)
     except Exception as exc:  # noqa: BLE001 - any error makes the point unusable
@@ -315,43 +334,44 @@ def _reference(traced, kwargs, wrt):
         # r - (y + r) with r = 3.6e16 is 0 in float64: the differences see no y there,
         # adcompile's reverse mode sees the -1 of the expression (seed 72755)
         return f"a term of {traced.largest:.3g} is added: rounding hides small terms"
-    grads = {name: (np.zeros(np.shape(kwargs[name])) if np.ndim(kwargs[name]) else 0.0)
-             for name in wrt}
-    for name, index in _entries(kwargs, wrt):
+    grads = {(name, path): (np.zeros(np.shape(leaf)) if np.ndim(leaf) else 0.0)
+             for name in wrt for path, leaf in trees.leaves(kwargs[name])}
+    for name, path, index in _entries(kwargs, wrt):
         estimates = []
         for step in STEPS:
-            h = step * _step(_at(kwargs[name], index))
+            h = step * _step(_at(trees.get(kwargs[name], path), index))
             sides = []
             for sign in (1, -1):
                 try:
-                    v, t = traced.run(_moved(kwargs, name, index, sign * h))
+                    v, t = traced.run(_moved(kwargs, name, path, index, sign * h))
                 except Exception as exc:  # noqa: BLE001
                     return f"evaluation near the point raises {type(exc).__name__}"
                 if t != trace:
-                    return f"control flow or a kink changes within a step of {h:g} in {name}"
+                    return (f"control flow or a kink changes within a step of {h:g} in "
+                            f"{trees.label(name, path)}")
                 v = _real_scalar(v)
                 if v is None or not np.isfinite(v):
                     return "value near the point is not finite"
                 sides.append(v)
             estimates.append((sides[0] - sides[1]) / (2 * h))
         if not np.isclose(estimates[0], estimates[1], rtol=1e-4, atol=1e-6):
-            return (f"finite differences in {_label(name, index)} unstable: "
+            return (f"finite differences in {_label(name, path, index)} unstable: "
                     f"{estimates[0]!r} vs {estimates[1]!r}")
         if index is None:
-            grads[name] = estimates[0]
+            grads[name, path] = estimates[0]
         else:
-            grads[name][index] = estimates[0]
+            grads[name, path][index] = estimates[0]
     return value, grads
 
 
-def _fourth_order(traced, kwargs, name, index=None, h=1e-3):
+def _fourth_order(traced, kwargs, name, path=(), index=None, h=1e-3):
     """A second opinion: the 5-point central difference, or None if a branch changes."""
     _, trace = traced.run(kwargs)
-    h = h * _step(_at(kwargs[name], index))
+    h = h * _step(_at(trees.get(kwargs[name], path), index))
     total = 0.0
     for offset, weight in ((2, -1), (1, 8), (-1, -8), (-2, 1)):
         try:
-            v, t = traced.run(_moved(kwargs, name, index, offset * h))
+            v, t = traced.run(_moved(kwargs, name, path, index, offset * h))
         except Exception:  # noqa: BLE001
             return None
         if t != trace or _real_scalar(v) is None:
@@ -446,10 +466,15 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
     except Exception as exc:  # noqa: BLE001
         return Outcome("invalid", f"the module does not import: {exc!r}")
     try:
+        argsets = [_materialize(a, module) for a in argsets]
+    except Exception as exc:  # noqa: BLE001 - (a reduced program's class lost a field)
+        _unload(name, path)
+        return Outcome("invalid", f"the arguments do not fit the program: {exc!r}")
+    try:
         with _time_limit(TIMEOUT), warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow or nan in values the program never uses is not our concern
             warnings.simplefilter("ignore", RuntimeWarning)
-            outcome = _check_module(module.f, traced, [_materialize(a) for a in argsets],
+            outcome = _check_module(module.f, traced, argsets,
                                     params, wrt, second_order, source, zero_d, late_refusals,
                                     backend)
     finally:
@@ -524,8 +549,14 @@ def _call(fn, params, kwargs, by_keyword=False, **extra):
 
 
 def _zero_d(kwargs):
-    """The argument set with its numbers differentiated (x, y) as 0-d arrays."""
-    return {k: np.array(v, dtype=float) if k in ("x", "y") else v for k, v in kwargs.items()}
+    """The argument set with its numbers differentiated (x, y, the numbers in params) as 0-d
+    arrays."""
+    out = {k: np.array(v, dtype=float) if k in ("x", "y") else v for k, v in kwargs.items()}
+    if "params" in out:
+        for path, leaf in trees.leaves(out["params"]):
+            if np.ndim(leaf) == 0:
+                out["params"] = trees.replace(out["params"], path, np.array(leaf, dtype=float))
+    return out
 
 
 def _late_refusal(exc):
@@ -546,7 +577,9 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
     except Exception as exc:  # noqa: BLE001
         return _crash("transform", exc)
 
-    peer = _autograd_version(source, positions) if source is not None else None
+    # (autograd takes dicts, lists and tuples, neither NamedTuples nor objects)
+    peer = _autograd_version(source, positions) if source is not None \
+        and all(_autograd_takes(argsets[0][n]) for n in wrt) else None
     reasons = []
     valid = 0
     second = ""
@@ -599,7 +632,7 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
             outcome.where = _plain(kwargs)
             return outcome
         problem = _compare(traced, wrt, results)
-        if problem is None and second_order and valid == 1:
+        if problem is None and second_order and valid == 1 and "x" in params:
             problem = _check_second_order(f, by_position, params, kwargs, late_refusals)
             if isinstance(problem, str):
                 second, problem = problem, None
@@ -621,23 +654,44 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
                    numba=how)
 
 
+def _autograd_takes(value):
+    """Whether autograd differentiates ``value``: a number, an array, or dicts, lists and
+    (plain) tuples of those."""
+    if not trees.is_structure(value):
+        return True
+    if not (type(value) in (dict, list, tuple)):
+        return False
+    return all(_autograd_takes(child) for _, child in trees.children(value))
+
+
 def _forward(forward, params, wrt, kwargs):
     """(value, gradient) from forward mode: one jvp per number differentiated, along its unit
-    tangent; the gradient has the reverse mode's structure, its entries the jvp's outputs."""
+    tangent (in the argument's structure); the gradient has the reverse mode's structure, its
+    entries the jvp's outputs (for an array, the list of them)."""
     value = None
-    grads = {name: [] for name in wrt}
-    for name, index in _entries(kwargs, wrt):
-        tangents = tuple(np.zeros(np.shape(kwargs[n])) if np.ndim(kwargs[n]) else 0.0 for n in wrt)
+    grads = {}
+    structured = any(trees.is_structure(kwargs[n]) for n in wrt)
+    for name, path, index in _entries(kwargs, wrt):
+        tangents = [trees.zeros_like(kwargs[n]) for n in wrt]
         position = wrt.index(name)
+        leaf = trees.get(tangents[position], path)
         if index is None:
-            tangents = tangents[:position] + (1.0,) + tangents[position + 1:]
+            tangents[position] = trees.replace(tangents[position], path, 1.0)
         else:
-            tangents[position][index] = 1.0
-        v, out = _call(forward, params, kwargs, tangents=tangents if len(wrt) > 1 else tangents[0])
+            leaf[index] = 1.0
+        tangents = tuple(tangents)
+        v, out = _call(forward, params, kwargs,
+                       tangents=tangents if len(wrt) > 1 or structured else tangents[0])
         value = v
-        grads[name].append(out)
-    gradient = tuple(grads[name][0] if np.ndim(kwargs[name]) == 0 else grads[name] for name in wrt)
-    return value, gradient
+        grads.setdefault((name, path), []).append(out)
+    gradient = []
+    for name in wrt:
+        g = kwargs[name]
+        for path, leaf in trees.leaves(kwargs[name]):
+            outs = grads[name, path]
+            g = trees.replace(g, path, outs[0] if np.ndim(leaf) == 0 else outs)
+        gradient.append(g)
+    return value, tuple(gradient)
 
 
 def _autograd_version(source, positions):
@@ -686,23 +740,35 @@ def _compare_with_autograd(peer, traced, params, wrt, kwargs, grads):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # "output seems independent of input"
                 args = _copies(kwargs)
-                theirs = np.asarray(peer_grad(*[args[p] for p in params]), dtype=float)
-        except Exception:  # noqa: BLE001
+                theirs = peer_grad(*[args[p] for p in params])
+            pairs = [(path, np.asarray(trees.get(g, path), dtype=float),
+                      np.asarray(trees.get(theirs, path), dtype=float))
+                     for path, _ in trees.leaves(kwargs[name])]
+        except Exception:  # noqa: BLE001 - (also a structure autograd gave otherwise)
             return None
-        ours = np.asarray(g, dtype=float)
-        if theirs.shape != ours.shape:
-            return None
-        close = np.isclose(ours, theirs, rtol=1e-8, atol=1e-10)
-        if close.all():
-            continue
-        worst = np.unravel_index(np.argmax(np.abs(ours - theirs) * ~close), ours.shape)
-        index = worst if ours.ndim else None
-        second = _fourth_order(traced, kwargs, name, index)
-        o, t = _at(ours, index), _at(theirs, index)
-        if second is not None and abs(t - second) < abs(o - second) / 10:
-            return Outcome("wrong", f"at {_plain(kwargs)}: d/d{_label(name, index)} = {o!r}, "
-                                    f"autograd gives {t!r} (5-point difference: {second!r})",
-                           "wrong:autograd")
+        for path, ours, their_leaf in pairs:
+            problem = _against_autograd(traced, kwargs, name, path, ours, their_leaf)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _against_autograd(traced, kwargs, name, path, ours, theirs):
+    """An Outcome if adcompile's gradient ``ours`` of one leaf is wrong where autograd's
+    ``theirs`` is right (the 5-point difference sides with autograd), else None."""
+    if theirs.shape != ours.shape:
+        return None
+    close = np.isclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    if close.all():
+        return None
+    worst = np.unravel_index(np.argmax(np.abs(ours - theirs) * ~close), ours.shape)
+    index = worst if ours.ndim else None
+    second = _fourth_order(traced, kwargs, name, path, index)
+    o, t = _at(ours, index), _at(theirs, index)
+    if second is not None and abs(t - second) < abs(o - second) / 10:
+        return Outcome("wrong", f"at {_plain(kwargs)}: d/d{_label(name, path, index)} = {o!r}, "
+                                f"autograd gives {t!r} (5-point difference: {second!r})",
+                       "wrong:autograd")
     return None
 
 
@@ -726,7 +792,7 @@ def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
     estimates = []
     for step in (1e-5, 1e-4):
         h = step * _step(kwargs["x"])
-        sides = [_call(by_position, params, _moved(kwargs, "x", None, s * h))[1][0] for s in (1, -1)]
+        sides = [_call(by_position, params, _moved(kwargs, "x", (), None, s * h))[1][0] for s in (1, -1)]
         estimates.append((float(sides[0]) - float(sides[1])) / (2 * h))
     if not np.isclose(estimates[0], estimates[1], rtol=1e-3, atol=1e-5):
         return "not smooth"   # the gradient is not smooth enough here to tell
@@ -738,14 +804,15 @@ def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
 
 def _type_ok(call, argument, g):
     """Whether a gradient has the type and shape the contract says (SPEC: a Python float for a
-    float, an ndarray of the argument's shape for an array; forward mode: one number)."""
+    float, an ndarray of the argument's shape for an array, a 0-d array for a 0-d array;
+    forward mode: one number). For a leaf of a structure, ``argument`` is the leaf."""
     if call == "forward":
         parts = g if isinstance(g, list) else [g]
         return all(np.ndim(p) == 0 and not isinstance(p, (bool, np.bool_)) for p in parts) \
             and (not isinstance(g, list) or len(g) == np.size(argument))
     if isinstance(argument, np.ndarray) and argument.ndim:
         return isinstance(g, np.ndarray) and g.shape == argument.shape and g.dtype.kind == "f"
-    if call == "0-d arrays":
+    if isinstance(argument, np.ndarray):
         return isinstance(g, (np.ndarray, np.generic)) and np.shape(g) == ()
     return _is_float_like(g)
 
@@ -761,20 +828,36 @@ def _compare(traced, wrt, results):
             return Outcome("wrong", f"at {where}: gradient ({call}) {g!r} is not a "
                                     f"{len(wrt)}-tuple", "wrong:structure")
         for name, gi in zip(wrt, g):
-            if not _type_ok(call, kwargs[name], gi):
-                return Outcome("wrong", f"at {where}: d/d{name} ({call}) is {type(gi).__name__} "
-                                        f"{gi!r}", "wrong:type")
-            gi = np.asarray(gi, dtype=float).reshape(np.shape(kwargs[name]))
-            for index in (np.ndindex(gi.shape) if gi.ndim else [None]):
-                got, e = _at(gi, index), _at(expected[name], index)
-                if np.isclose(got, e, rtol=RTOL, atol=ATOL):
-                    continue
-                second = _fourth_order(traced, kwargs, name, index)
-                if second is not None and np.isclose(got, second, rtol=RTOL, atol=ATOL):
-                    continue
-                return Outcome("wrong", f"at {where}: d/d{_label(name, index)} ({call}) = {got!r}, "
-                                        f"finite differences give {e!r} (5-point: {second!r})",
-                               "wrong:gradient")
+            problem = trees.structure_problem(gi, kwargs[name], f"d/d{name}") \
+                if call != "forward" else None
+            if problem:
+                return Outcome("wrong", f"at {where}: {problem} ({call})", "wrong:structure")
+            for path, leaf in trees.leaves(kwargs[name]):
+                problem = _compare_leaf(traced, call, kwargs, name, path, trees.get(gi, path),
+                                        expected[name, path])
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _compare_leaf(traced, call, kwargs, name, path, g, expected):
+    """An Outcome if the gradient ``g`` of one leaf (an argument that is not a structure, or
+    a leaf of one) is not what the finite differences ``expected`` say, else None."""
+    where, leaf = _plain(kwargs), trees.get(kwargs[name], path)
+    if not _type_ok(call, leaf, g):
+        return Outcome("wrong", f"at {where}: d/d{trees.label(name, path)} ({call}) is "
+                                f"{type(g).__name__} {g!r}", "wrong:type")
+    g = np.asarray(g, dtype=float).reshape(np.shape(leaf))
+    for index in (np.ndindex(g.shape) if g.ndim else [None]):
+        got, e = _at(g, index), _at(expected, index)
+        if np.isclose(got, e, rtol=RTOL, atol=ATOL):
+            continue
+        second = _fourth_order(traced, kwargs, name, path, index)
+        if second is not None and np.isclose(got, second, rtol=RTOL, atol=ATOL):
+            continue
+        return Outcome("wrong", f"at {where}: d/d{_label(name, path, index)} ({call}) = {got!r}, "
+                                f"finite differences give {e!r} (5-point: {second!r})",
+                       "wrong:gradient")
     return None
 
 

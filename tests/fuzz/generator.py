@@ -42,7 +42,14 @@ moderate rate, among the classic statements):
 - ``reflection``: ``eval``, ``exec``, ``getattr``, ``locals()``, ``vars()``,
   ``globals()``. adcompile must refuse what it cannot follow; the checker
   flags a reflective program that adcompile accepts unless its gradient is
-  verified against finite differences.
+  verified against finite differences;
+- ``structures``: the program, once made, rewritten to take its
+  differentiated numbers in one structure, ``f(params, n0, k0, flag)``
+  (a dict, nested dict, NamedTuple, dataclass, object, tuple or list of
+  ``(W, b)`` pairs, most with layers), read in the body and by blocks over
+  its layers and items (structures.py); drawn, like ``rows``, from a random
+  stream of its own, so that ``generate(seed, exclude=("structures",))`` is
+  the program the seed gave before this kind existed.
 
 Programs of the classic kind are exactly those generated before the other
 kinds existed (``generate(seed, exclude=FEATURES)`` gives them for any seed).
@@ -55,6 +62,8 @@ them, a fresh copy for every call).
 import random
 from dataclasses import dataclass, field
 
+from .structures import rewrite
+
 PARAMS = ("x", "y", "n0", "k0", "flag")
 WRT = ("x", "y")
 ARRAY_PARAMS = ("x", "y", "v", "n0", "k0", "flag", "g")
@@ -62,7 +71,7 @@ ARRAY_WRT = ("x", "y", "v")
 LOOP_NAMES = "ijkl"
 MAX_DEPTH = 3
 
-FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection", "rows")
+FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection", "rows", "structures")
 #: the share of seeds whose program is of the classic kind (numbers only)
 CLASSIC_SHARE = 0.4
 #: for the other seeds, the chance of each kind
@@ -70,6 +79,9 @@ FEATURE_ODDS = (("arrays", 0.6), ("alias", 0.4), ("pairs", 0.3), ("stack", 0.25)
                 ("containers", 0.3), ("reflection", 0.06))
 #: for the programs of other kinds, the chance of a ``rows`` block (a stream of its own)
 ROWS_ODDS = 0.3
+#: for the programs of other kinds, the chance that the structures kind rewrites it (a stream
+#: of its own)
+STRUCTURES_ODDS = 0.25
 #: in a program with new kinds, the share of statements drawn from them
 FEATURE_STATEMENTS = 0.25
 
@@ -1099,6 +1111,8 @@ def features_for(seed, exclude=()):
             chosen.add("arrays")
         if random.Random(f"{seed}:rows").random() < ROWS_ODDS:
             chosen.add("rows")
+        if random.Random(f"{seed}:takes a structure").random() < STRUCTURES_ODDS:
+            chosen.add("structures")
     chosen -= set(exclude)
     if "arrays" not in chosen:
         chosen.discard("stack")
@@ -1113,10 +1127,16 @@ def generate(seed, exclude=()):
         raise ValueError(f"unknown program kinds {sorted(unknown)}; the kinds are {FEATURES}")
     features = features_for(seed, exclude)
     rng = random.Random(seed)
-    helpers, lines = [], ["import math", "", "import numpy as np", ""]
+    head = ["import math", "", "import numpy as np", ""]
+    helpers, lines = [], []
     for index in range(1, rng.choice([0, 1, 1, 2, 2, 3]) + 1):
         h, text = _helper(rng, index, helpers)
         helpers.append(h)
         lines += ["", *text, ""]
-    lines += ["", *_main(rng, helpers, features, seed)]
-    return Program(seed, "\n".join(lines) + "\n", _argsets(seed, "arrays" in features), features)
+    main = _main(rng, helpers, features, seed)
+    argsets = _argsets(seed, "arrays" in features)
+    if "structures" in features:
+        lines, argsets = rewrite(seed, head, lines, main, argsets, "arrays" in features)
+    else:
+        lines = head + lines + ["", *main]
+    return Program(seed, "\n".join(lines) + "\n", argsets, features)
