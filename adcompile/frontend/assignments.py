@@ -214,7 +214,10 @@ class Assignments:
     def keep_assignment(self, name, value):
         """Keep ``name = value`` for an inactive user expression ``value``."""
         value = self.hoist_local_calls(value)
+        known_int = name in self.scope.assigned_once and self._is_int(value)
         self._keep_renamed(name, self.rename(value), self.is_pure(value))
+        if known_int:   # (n = len(x), k = i + 1: see items.Items.chained_write)
+            self.out.ints.add(self.scope.env[name])
 
     def _keep_renamed(self, name, value, pure=None):
         """Keep ``name = value`` where ``value`` is already in generated names (``pure``:
