@@ -18,6 +18,8 @@ function, a function of the user's) or differentiated by its rule (``np.tanh``):
   kept as an object (``m = map(f, xs)``), which could be read twice or after the
   variables ``f`` reads change, is left as it is (refused where it holds values being
   differentiated);
+- ``list(zip(xs, ys))`` becomes the list comprehension it equals, ``[(a, b) for a, b in
+  zip(xs, ys)]``: a list of tuples (frontend/tuple_lists.py), also where a loop walks it;
 - ``functools.reduce`` becomes a call of a nested function holding its loop;
 - ``sorted``, ``min`` and ``max`` with ``key=`` become calls of nested functions that
   compute the keys, choose the positions of the items as Python does, from the keys with
@@ -88,7 +90,7 @@ _CONSUMERS = {builtins.list: 0, builtins.tuple: 0, builtins.sum: 0, builtins.sor
 def desugar_higher_order(fn, source):
     """Rewrite (in place) the calls of ``fn``, a copy of ``source``'s def, that take a
     function (see the module's docstring)."""
-    names = {"map", "filter", "reduce", "sorted", "min", "max"}
+    names = {"map", "filter", "reduce", "sorted", "min", "max", "zip"}
     if not any(isinstance(n, ast.Call) and _spelled(n.func) in names for n in _own_nodes(fn)):
         return
     local = set(source.params) | assigns([fn])
@@ -350,6 +352,10 @@ class _Calls(ast.NodeTransformer):
         if any(isinstance(a, ast.Starred) for a in node.args) \
                 or any(k.arg is None for k in node.keywords):
             return node
+        if called is builtins.list and len(node.args) == 1 and not node.keywords:
+            zipped = self._zipped(node.args[0])
+            if zipped is not None:
+                return zipped
         if called is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
             kind = "reduce" if len(node.args) == 2 else "reduce_initial"
             return self._helper_call(kind, node.args, node)
@@ -375,6 +381,21 @@ class _Calls(ast.NodeTransformer):
         items = node.args[0] if len(node.args) == 1 else \
             _place(ast.List(elts=list(node.args), ctx=ast.Load()), node)
         return self._helper_call(called.__name__, [key, items], node)
+
+    def _zipped(self, e):
+        """``[(a, b) for a, b in zip(xs, ys)]`` for ``e``, ``zip(xs, ys)`` of Python's (no
+        keyword: ``strict=`` is left as written), the list ``list`` makes of it; else
+        None."""
+        if not (isinstance(e, ast.Call) and self.r.callee(e.func).what is builtins.zip
+                and e.args and not e.keywords
+                and not any(isinstance(a, ast.Starred) for a in e.args)):
+            return None
+        names = [self.r.fresh("item") for _ in e.args]
+        target = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Store()) for v in names],
+                           ctx=ast.Store())
+        item = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Load()) for v in names], ctx=ast.Load())
+        return _place(ast.ListComp(elt=item, generators=[ast.comprehension(
+            target=target, iter=e, ifs=[], is_async=0)]), e)
 
     def _helper_call(self, kind, args, node):
         """``node`` as a call of the nested function of template ``kind``, given ``args``
