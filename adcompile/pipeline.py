@@ -256,7 +256,9 @@ def drop_array_checks(fn, target):
     """Drop each ``require_array(a, message)`` (the frontend's check that a method NumPy's
     rule differentiates, ``a.dot(w)``, is called on a NumPy array: calls.py) whose receiver
     the argument kinds of the target show to be one: its ndim is known (an array argument,
-    or made from one by NumPy; ``a.T`` is ``a``'s kind)."""
+    or made from one by NumPy; ``a.T`` is ``a``'s kind); and each ``require_rows(a,
+    where)`` (before a loop changing in place the rows of the array it walks:
+    frontend/row_loops.py) where ``a`` is known to have two or more dimensions."""
     if not any(_checked_receiver(fn, s) is not None for s in ir.walk(fn.body)):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
@@ -266,7 +268,11 @@ def drop_array_checks(fn, target):
         receiver = _checked_receiver(fn, s)
         while isinstance(receiver, ast.Attribute) and receiver.attr in ("T", "mT"):
             receiver = receiver.value
-        return receiver is not None and ndim_of(receiver) is not None
+        if receiver is None:
+            return False
+        if fn.extra_globals.get(s.stmt.value.func.id) is RUNTIME["require_rows"]:
+            return (ndim_of(receiver) or 0) >= 2
+        return ndim_of(receiver) is not None
 
     def keep(block):
         for s in block:
@@ -279,10 +285,12 @@ def drop_array_checks(fn, target):
 
 
 def _checked_receiver(fn, s):
-    """The receiver ``a`` of the statement ``s`` if it is ``require_array(a, message)``."""
+    """The receiver ``a`` of the statement ``s`` if it is ``require_array(a, message)`` or
+    ``require_rows(a, where)``."""
     call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
-    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
-            and fn.extra_globals.get(call.func.id) is RUNTIME["require_array"]:
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and any(
+            fn.extra_globals.get(call.func.id) is RUNTIME[name]
+            for name in ("require_array", "require_rows")):
         return call.args[0]
     return None
 

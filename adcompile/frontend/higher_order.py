@@ -390,7 +390,8 @@ class _Calls(ast.NodeTransformer):
                 and e.args and not e.keywords
                 and not any(isinstance(a, ast.Starred) for a in e.args)):
             return None
-        names = [self.r.fresh("item") for _ in e.args]
+        names = [self.r.fresh(f"{a.id}_item" if isinstance(a, ast.Name) else "item")
+                 for a in e.args]
         target = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Store()) for v in names],
                            ctx=ast.Store())
         item = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Load()) for v in names], ctx=ast.Load())

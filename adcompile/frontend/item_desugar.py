@@ -73,12 +73,7 @@ def desugar_items(fn):
                 setattr(new, FILLING, s)
                 out.append(new)
                 continue
-            target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
-                else s.target if isinstance(s, ast.AugAssign) else None
-            chain = _chain(target)
-            if chain is not None:   # x[i][j] = v: x[i, j] = v (if i is an int: items.py)
-                target = ast.copy_location(ast.Subscript(
-                    value=chain[0], slice=chain[1], ctx=ast.Store()), target)
+            target, chain = _item_target(s)
             if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
                 out.append(s)
                 continue
@@ -125,6 +120,18 @@ def _split(s, fresh):
             for name, value in zip(names, values)] + [
         ast.copy_location(ast.Assign(targets=[target], value=ast.Name(id=name, ctx=ast.Load())),
                           s) for name, target in zip(reads, targets)]
+
+
+def _item_target(s):
+    """(the item ``s`` assigns into or None, the ``_chain`` of its target or None): for
+    ``x[i][j] = v``, ``x[(i, j)]`` (the same write if ``i`` is an int: items.py)."""
+    target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+        else s.target if isinstance(s, ast.AugAssign) else None
+    chain = _chain(target)
+    if chain is not None:
+        target = ast.copy_location(ast.Subscript(value=chain[0], slice=chain[1],
+                                                 ctx=ast.Store()), target)
+    return target, chain
 
 
 def _chain(target):
