@@ -195,6 +195,19 @@ def test_what_is_not_the_same_write_stays_refused():
                       "array of integers", TypeError)
 
 
+def into_an_array_of_ints_by_one_index(x, B):
+    for i in range(2):
+        B[i, 0] = x
+    return np.sum(B * x)
+
+
+def test_a_loop_writing_into_an_argument_of_ints_is_refused_when_it_runs():
+    # (it was taken for an array of floats: x rounded, and a gradient through it)
+    assert_refused_at(into_an_array_of_ints_by_one_index, (1.5, np.array([[1, 2], [3, 4]])),
+                      "B[i, 0]", "array of integers", TypeError)
+    assert_grad(into_an_array_of_ints_by_one_index, 1.5, np.ones((2, 2)))
+
+
 def lookup_table(x, table):
     table[1][0] = 3                     # nothing differentiated: Python's own write
     return x * table[1][0] + x * x * table[0][1]
