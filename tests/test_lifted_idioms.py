@@ -387,6 +387,22 @@ def row_filled(B):
     return np.sum(B ** 3)
 
 
+def items_changed_not_differentiated(x, v, rows):
+    for item in v:                      # numbers: v keeps its values
+        item -= 1.0
+    for row in rows:                    # arrays a list holds: changed in place
+        row -= 1.0
+    return x * np.sum(v) + x * x * np.sum(rows[0])
+
+
+def test_a_loop_nothing_differentiated_reaches_runs_as_written():
+    v, rows = np.ones(3), [np.full(2, 3.0), np.ones(2)]
+    assert ad.grad(items_changed_not_differentiated)(0.5, v, rows) == pytest.approx(
+        3.0 + 2 * 0.5 * 4.0)   # (rows[0] is 2.0, 2.0 after the loop)
+    np.testing.assert_array_equal(v, np.ones(3))
+    np.testing.assert_array_equal(rows[0], np.full(2, 3.0))   # (the gradient's own copy)
+
+
 def test_what_is_not_a_change_through_the_rows_stays_refused():
     B = rng.normal(size=(2, 3))
     assert_refused_at(scaled_items, (0.5, np.ones(3)), "in v:", "here it is an array of 1 "

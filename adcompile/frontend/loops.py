@@ -15,7 +15,6 @@ from .control import append_where_falling_through, same_loop
 from .dependence import rebound_in, updated_in_place
 from .iteration import Count, FromEnd, FromStart
 from .loop_stores import BodyStores
-from .row_loops import ROWS
 
 
 @dataclass
@@ -33,8 +32,6 @@ class Loops:
 
     def loop(self, stmt):
         """Normalize a for or while loop into an ``ir.Loop``."""
-        if getattr(stmt, ROWS, None) is not None:   # for row in B: row -= c (row_loops.py)
-            self.require_rows(stmt)
         header = self._header(stmt)
         carried_trees = self.carry_structures(stmt, header)
         names = self.loop_names(stmt, header, carried_trees)

@@ -11,10 +11,13 @@ again after it::
         row = B[k]
 
 Where ``B`` has one dimension its items are numbers, which ``row -= c`` replaces without
-changing ``B``, and a list holds arrays of its own: the loop is marked (``ROWS``) and
-normalizing puts ``require_rows(B, where)`` before it (``RowChecks``), a TypeError when
-the code runs unless ``B`` has two or more dimensions (dropped where the argument kinds
-show it: pipeline.drop_array_checks). A syntax-only pass of ``desugar``; a loop whose body
+changing ``B``, and a list holds arrays of its own: normalizing puts ``require_rows(B,
+where)`` before the loop (``RowChecks``), a TypeError when the code runs unless ``B`` has
+two or more dimensions (dropped where the argument kinds show it:
+pipeline.drop_array_checks). Where nothing differentiated reaches ``B`` the user's loop
+runs as written, as Python runs it whatever ``B`` is: the pass leaves both loops, as the
+branches of an ``if`` marked ``ROWS``, and normalizing takes one
+(``RowChecks.row_loop``). A syntax-only pass of ``desugar``; a loop whose body
 binds ``row`` or ``B`` otherwise, changes ``row`` in another way (``row.fill(v)``, a
 target of several items), or reads ``row`` in a nested function is left as it is (the
 aliasing analysis refuses it).
@@ -26,7 +29,8 @@ import builtins
 from .. import ir, runtime
 from ..ir.naming import fresh_name, names_in
 
-#: the attribute of a loop this pass wrote: the user's expression of the array it walks
+#: the attribute of the ``if`` this pass wrote (the loop over positions, the user's loop):
+#: the user's name of the array the loop walks
 ROWS = "_adcompile_rows"
 
 #: methods and functions that change an array in place, other than by ``op=`` or an item
@@ -68,6 +72,7 @@ def _rewritten(loop, taken):
     index, row, array = walked
     if not _changes_rows_only(loop.body, row, array, index):
         return None
+    as_written = ir.copy_tree(loop)
     k = index or fresh_name("k", taken)
 
     def at():
@@ -110,8 +115,10 @@ def _rewritten(loop, taken):
     ast.fix_missing_locations(ast.copy_location(new, loop))
     for node in ast.walk(new.iter):
         ast.copy_location(node, loop.iter)
-    setattr(new, ROWS, loop.iter if index is None else loop.iter.args[0])
-    return new
+    choice = ast.copy_location(ast.If(test=ast.Constant(True), body=[new],
+                                      orelse=[as_written]), loop)
+    setattr(choice, ROWS, loop.iter if index is None else loop.iter.args[0])
+    return choice
 
 
 def _walked(loop):
@@ -190,13 +197,22 @@ def _changing_call(call, row):
 
 
 class RowChecks:
-    """Part of ``normalize.Normalizer``: the check before a loop this pass wrote."""
+    """Part of ``normalize.Normalizer``: the loop this pass wrote, or the user's."""
 
-    def require_rows(self, loop):
-        """``require_rows(B, where)`` before ``loop`` (marked ``ROWS``: it walks ``B``'s
-        positions, changing its rows through it), or a TransformError where ``B`` is known
-        to be a list or a structure (whose items are arrays of their own)."""
-        walked = getattr(loop, ROWS)
+    def row_loop(self, choice):
+        """The loop over positions of ``choice`` (the ``if`` marked ``ROWS``) after
+        ``require_rows``, where a value being differentiated may reach the array it walks;
+        else the user's loop, as written."""
+        walked = getattr(choice, ROWS)
+        if not self.varies(walked):
+            return self.statement(choice.orelse[0])
+        self.require_rows(walked)
+        return self.statement(choice.body[0])
+
+    def require_rows(self, walked):
+        """``require_rows(B, where)`` (``walked``: the user's ``B``) before a loop that walks
+        ``B``'s positions, changing its rows through it, or a TransformError where ``B`` is
+        known to be a list or a structure (whose items are arrays of their own)."""
         error = self.scope.src.error(walked, f"the loop changes in place the rows of "
                                              f"{walked.id!r} it walks, which adcompile makes "
                                              f"through {walked.id!r} where it is an array of "
