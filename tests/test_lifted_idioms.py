@@ -4,7 +4,9 @@
   through the view ``D[i]``, so it is ``D[i, j] = v`` where ``i`` is an int;
 - ``list(zip(xs, ys))`` of values being differentiated, also walked by a for loop;
 - ``for row in B: row -= c`` (``row *= s``, ``row[:] = ...``): NumPy changes ``B``
-  through its rows.
+  through its rows;
+- ``sorted(pairs, key=lambda p: p[0])`` of a list of tuples of values being
+  differentiated: the order comes from the keys with their gradient stopped.
 
 Each gradient is checked against central finite differences and, where autograd runs the
 code (it cannot assign into arrays: a twin written without that), against autograd, with
@@ -412,3 +414,68 @@ def test_what_is_not_a_change_through_the_rows_stays_refused():
     assert_refused_at(row_read_after_a_change, (0.5, B), "row -= 1.0",
                       "'row', which may share its memory")
     assert_refused_at(row_filled, (B,), "row.fill", "changes the array 'row' in place")
+
+
+# ---------------------------------------------------------------------------
+# sorted(pairs, key=lambda p: p[0])
+# ---------------------------------------------------------------------------
+
+def discounted_gain(x, relevance):
+    scored = []
+    for i in range(len(relevance)):
+        scored.append((relevance[i], np.sin(x * (i + 1)) ** 2))
+    ranked = sorted(scored, key=lambda p: p[0], reverse=True)
+    gain = 0.0
+    for rank, (rel, value) in enumerate(ranked):
+        gain = gain + value / np.log2(rank + 2.0)
+    return gain
+
+
+def test_items_ranked_by_a_score_not_differentiated():
+    x, relevance = 0.7, [0.5, 2.0, 1.0, 2.0]   # (a tie: sorted keeps the first first)
+    assert_grad(discounted_gain, x, relevance, forward=False, keywords=False)
+    want = with_autograd_numpy(globals(), autograd.grad(discounted_gain), x, relevance)
+    assert_close(ad.grad(discounted_gain)(x, relevance), want, 1e-12, 1e-14, "autograd")
+    want = with_autograd_numpy(globals(), autograd.grad(autograd.grad(discounted_gain)),
+                               x, relevance)
+    assert_close(ad.grad(ad.grad(discounted_gain))(x, relevance), want, 1e-10, 1e-12,
+                 "grad of grad")
+    code = ad.show(discounted_gain, args=(x, relevance))
+    assert "sorted(range(len(keys)), key=keys.__getitem__, reverse=True)" in code
+
+
+def smallest_first(x):
+    pairs = [(x, 1.0), (x * x, 2.0), (1.0 - x, 3.0)]
+    total = 0.0
+    for key, weight in sorted(pairs, key=lambda p: p[0]):
+        total = total * 0.5 + key * weight
+    return total
+
+
+def test_pairs_walked_in_the_order_of_a_key_being_differentiated():
+    # (the order is piecewise constant in x: its gradient is stopped, as autograd's
+    # comparisons are)
+    for x in (0.3, 0.8):
+        assert_grad(smallest_first, x)
+        want = with_autograd_numpy(globals(), autograd.grad(smallest_first), x)
+        assert_close(ad.grad(smallest_first)(x), want, 1e-12, 1e-14, "autograd")
+        assert_close(ad.hessian(smallest_first)(x), with_autograd_numpy(
+            globals(), autograd.hessian(smallest_first), x), 1e-10, 1e-12, "hessian")
+
+
+def sorted_by_a_sum(x):
+    pairs = [(x, 1.0), (x * x, 2.0)]
+    ranked = sorted(pairs, key=lambda p: p[0] + p[1])
+    return ranked[0][0]
+
+
+def sorted_by_a_missing_item(x):
+    pairs = [(x, 1.0), (x * x, 2.0)]
+    ranked = sorted(pairs, key=lambda p: p[2])
+    return ranked[0][0]
+
+
+def test_other_keys_of_a_list_of_pairs_stay_refused():
+    assert_refused_at(sorted_by_a_sum, (0.5,), "sorted(pairs", "'pairs' is a list of tuples",
+                      at="pairs, key")
+    assert_refused_at(sorted_by_a_missing_item, (0.5,), "sorted(pairs", "item 2 of 2-tuples")

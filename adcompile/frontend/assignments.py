@@ -90,6 +90,10 @@ class Assignments:
             return self.new_list(target.id, value, stmt)
         if self.concatenate(target.id, value, stmt):   # pr = pr + [(a, b)]
             return
+        ranked = self.sorted_pairs(value, target.id)   # sorted(pairs, key=lambda p: p[0])
+        if ranked is not None:
+            self.bind_struct(target.id, ranked, stmt)
+            return
         if not self.varies(value) and not self.must_inline(value) \
                 or target.id in self.scope.texts and is_text(value):
             # (text made of values being differentiated is only printed: texts.py)

@@ -25,7 +25,9 @@ function, a function of the user's) or differentiated by its rule (``np.tanh``):
   compute the keys, choose the positions of the items as Python does, from the keys with
   their gradient stopped (a stable sort, the first of the greatest: the choice is
   piecewise constant), then read the items at those positions, so that the gradient
-  flows to the chosen items.
+  flows to the chosen items. A ``sorted`` whose key is one position of the items
+  (``key=lambda p: p[0]``) is marked (``BY_POSITION``): of a list of tuples of values
+  being differentiated, normalizing sorts its lists (tuple_lists.py).
 
 The nested functions are added at the top of the function's body, as if the user had
 written them (closures.py then takes them out).
@@ -78,6 +80,10 @@ def {name}(function, iterable):
     return items[{choose}(range(len(items)), key=keys.__getitem__)]
 """,
 }
+
+#: the attribute of the call of the "sorted" helper whose key is one position of the items
+#: (``key=lambda p: p[0]``): that position (an int)
+BY_POSITION = "_adcompile_by_position"
 
 #: the builtins the templates and rewritten code call, which must mean Python's there
 _BUILTINS = ("range", "len", "sorted", "max", "min", "zip")
@@ -321,6 +327,20 @@ class _Rewriter:
         return self.helpers[kind].name
 
 
+def _position_key(key):
+    """``j`` for ``key=lambda p: p[j]`` (``j`` an int constant, perhaps negative), else
+    None."""
+    if not (isinstance(key, ast.Lambda) and _function_expression(key, 1)
+            and isinstance(key.body, ast.Subscript) and isinstance(key.body.value, ast.Name)
+            and key.body.value.id == key.args.args[0].arg):
+        return None
+    index, sign = key.body.slice, 1
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index, sign = index.operand, -1
+    return sign * index.value if isinstance(index, ast.Constant) \
+        and type(index.value) is int else None
+
+
 def _functions_of(e, rewriter):
     """The function expressions of the maps and filters of the chain ``e``."""
     while rewriter.kind(e):
@@ -374,8 +394,12 @@ class _Calls(ast.NodeTransformer):
         if called is builtins.sorted:
             if len(node.args) != 1 or set(given) - {"reverse"}:
                 return node
-            return self._helper_call("sorted", [key, node.args[0]] + list(given.values()),
+            call = self._helper_call("sorted", [key, node.args[0]] + list(given.values()),
                                      node)
+            position = _position_key(key)
+            if position is not None:   # (of a list of tuples: tuple_lists.py sorts its lists)
+                setattr(call, BY_POSITION, position)
+            return call
         if given:
             return node
         items = node.args[0] if len(node.args) == 1 else \
