@@ -299,7 +299,7 @@ def test_rk4_integrator_against_forward_mode():
 def test_what_is_refused():
     def into_a_part(w):
         x = np.zeros((2, 3))
-        x[0][1] = w[0]
+        x[1:][0] = w[0]   # (x[0][1] = v is x[0, 1] = v: tests/test_lifted_idioms.py)
         return np.sum(x)
 
     def active_index(w):

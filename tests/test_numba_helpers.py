@@ -250,6 +250,26 @@ def test_a_write_into_an_array_of_unknown_dtype_is_checked_and_compiles(numba):
         g(normal(4), np.arange(4))
 
 
+def rows_centred(x, data, shape):
+    B = np.reshape(data, shape) * x     # (its number of dimensions known when it runs)
+    for row in B:
+        row -= np.mean(row)
+    return np.sum(B ** 2)
+
+
+def test_the_check_of_a_loop_changing_rows_in_place_compiles(numba):
+    from adcompile.backend.jit import NumbaFallbackWarning
+    args = (0.7, normal(6), (2, 3))
+    g, (got,) = compiled_gradient(rows_centred, 0, args)
+    assert "require_rows(" in g.numba.variants[0].text
+    assert_close(got, numerical_grad(rows_centred, args, 0))
+    assert_close(got, ad.grad(rows_centred)(*args), 1e-12, 1e-13)
+    # (one dimension: refused at typing; the plain code runs and raises the error)
+    g = ad.grad(rows_centred, backend="numba")
+    with pytest.warns(NumbaFallbackWarning), pytest.raises(TypeError, match="1 dimension"):
+        g(0.7, normal(6), (6,))
+
+
 def test_a_maximum_over_an_empty_axis_is_an_error_as_in_numpy(numba):
     stub = helper("max_along")
     jitted = numba.njit(lambda a: stub(a, 0, False))

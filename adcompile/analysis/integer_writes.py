@@ -95,7 +95,10 @@ class _Kinds:
             return self.memo[name]
         self.memo[name] = _PENDING   # (a loop's name, made from itself: the others decide)
         if name in self.fn.params:
-            kinds = [FLOATING if name in self.varied else None]
+            # (the argument, differentiated or of a kind not known; then what a loop that
+            # carries the name assigns it: ``for i ...: z[i] = v`` on an argument ``z``)
+            kinds = [FLOATING if name in self.fn.wrt else None] + [
+                self._made(s, name) for s in self.defs.get(name, [])]
         else:
             kinds = [self._made(s, name) for s in self.defs.get(name, [None])]
         decided = {k for k in kinds if k is not _PENDING}

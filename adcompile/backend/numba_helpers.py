@@ -63,6 +63,7 @@ def _make():
     made["require_floating"] = _require_floating_helper(kinds, overload)
     made["require_float_array"] = _require_float_array_helper(kinds, overload)
     made["require_array"] = _require_array_helper(kinds, overload)
+    made["require_rows"] = _require_rows_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made.update(integer_helpers(kinds, overload))
     made.update(step_helpers(kinds, overload))
@@ -537,6 +538,24 @@ def _require_array_helper(kinds, overload):
         return None
 
     return require_array
+
+
+def _require_rows_helper(kinds, overload):
+    """The numba version of ``require_rows`` (frontend/row_loops.py): nothing for an array
+    of two or more dimensions; another value is refused at typing, so that the plain code
+    runs and raises."""
+    types = kinds.types
+
+    def require_rows(x, where):
+        raise NotImplementedError
+
+    @overload(require_rows)
+    def _require_rows(x, where):
+        if isinstance(x, types.Array) and x.ndim >= 2:
+            return lambda x, where: None
+        return None
+
+    return require_rows
 
 
 def _require_length_helper(overload):

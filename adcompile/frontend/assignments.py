@@ -90,6 +90,10 @@ class Assignments:
             return self.new_list(target.id, value, stmt)
         if self.concatenate(target.id, value, stmt):   # pr = pr + [(a, b)]
             return
+        ranked = self.sorted_pairs(value, target.id)   # sorted(pairs, key=lambda p: p[0])
+        if ranked is not None:
+            self.bind_struct(target.id, ranked, stmt)
+            return
         if not self.varies(value) and not self.must_inline(value) \
                 or target.id in self.scope.texts and is_text(value):
             # (text made of values being differentiated is only printed: texts.py)
@@ -214,7 +218,10 @@ class Assignments:
     def keep_assignment(self, name, value):
         """Keep ``name = value`` for an inactive user expression ``value``."""
         value = self.hoist_local_calls(value)
+        known_int = name in self.scope.assigned_once and self._is_int(value)
         self._keep_renamed(name, self.rename(value), self.is_pure(value))
+        if known_int:   # (n = len(x), k = i + 1: see items.Items.chained_write)
+            self.out.ints.add(self.scope.env[name])
 
     def _keep_renamed(self, name, value, pure=None):
         """Keep ``name = value`` where ``value`` is already in generated names (``pure``:

@@ -86,16 +86,15 @@ class Rewriter:
         for handler in getattr(stmt, "handlers", []):
             self.block(handler.body)
         if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)):
-            parts = [stmt]
+            part = (stmt,)
         elif isinstance(stmt, ast.If):
-            parts = [stmt.test]
-        elif isinstance(stmt, ast.For):
-            parts = [stmt.iter]
+            part = (stmt.test,)
+        elif isinstance(stmt, ast.For):   # (for a, b in [(p, q) for ...]: the loop's list too)
+            part = (stmt.iter, stmt, "iter")
         else:
             return []   # (a while test runs again at each step; with, try, ...: left)
         found = []
-        for part in parts:
-            _movable(part, found, self.structures)
+        _movable(*part[:1], found, self.structures, *part[1:])
         before = []
         for parent, field, index, comp in found:
             own = _built_name(stmt, parent, comp)

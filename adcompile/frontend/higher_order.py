@@ -18,12 +18,16 @@ function, a function of the user's) or differentiated by its rule (``np.tanh``):
   kept as an object (``m = map(f, xs)``), which could be read twice or after the
   variables ``f`` reads change, is left as it is (refused where it holds values being
   differentiated);
+- ``list(zip(xs, ys))`` becomes the list comprehension it equals, ``[(a, b) for a, b in
+  zip(xs, ys)]``: a list of tuples (frontend/tuple_lists.py), also where a loop walks it;
 - ``functools.reduce`` becomes a call of a nested function holding its loop;
 - ``sorted``, ``min`` and ``max`` with ``key=`` become calls of nested functions that
   compute the keys, choose the positions of the items as Python does, from the keys with
   their gradient stopped (a stable sort, the first of the greatest: the choice is
   piecewise constant), then read the items at those positions, so that the gradient
-  flows to the chosen items.
+  flows to the chosen items. A ``sorted`` whose key is one position of the items
+  (``key=lambda p: p[0]``) is marked (``BY_POSITION``): of a list of tuples of values
+  being differentiated, normalizing sorts its lists (tuple_lists.py).
 
 The nested functions are added at the top of the function's body, as if the user had
 written them (closures.py then takes them out).
@@ -77,6 +81,10 @@ def {name}(function, iterable):
 """,
 }
 
+#: the attribute of the call of the "sorted" helper whose key is one position of the items
+#: (``key=lambda p: p[0]``): that position (an int)
+BY_POSITION = "_adcompile_by_position"
+
 #: the builtins the templates and rewritten code call, which must mean Python's there
 _BUILTINS = ("range", "len", "sorted", "max", "min", "zip")
 
@@ -88,7 +96,7 @@ _CONSUMERS = {builtins.list: 0, builtins.tuple: 0, builtins.sum: 0, builtins.sor
 def desugar_higher_order(fn, source):
     """Rewrite (in place) the calls of ``fn``, a copy of ``source``'s def, that take a
     function (see the module's docstring)."""
-    names = {"map", "filter", "reduce", "sorted", "min", "max"}
+    names = {"map", "filter", "reduce", "sorted", "min", "max", "zip"}
     if not any(isinstance(n, ast.Call) and _spelled(n.func) in names for n in _own_nodes(fn)):
         return
     local = set(source.params) | assigns([fn])
@@ -319,6 +327,20 @@ class _Rewriter:
         return self.helpers[kind].name
 
 
+def _position_key(key):
+    """``j`` for ``key=lambda p: p[j]`` (``j`` an int constant, perhaps negative), else
+    None."""
+    if not (isinstance(key, ast.Lambda) and _function_expression(key, 1)
+            and isinstance(key.body, ast.Subscript) and isinstance(key.body.value, ast.Name)
+            and key.body.value.id == key.args.args[0].arg):
+        return None
+    index, sign = key.body.slice, 1
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index, sign = index.operand, -1
+    return sign * index.value if isinstance(index, ast.Constant) \
+        and type(index.value) is int else None
+
+
 def _functions_of(e, rewriter):
     """The function expressions of the maps and filters of the chain ``e``."""
     while rewriter.kind(e):
@@ -350,6 +372,10 @@ class _Calls(ast.NodeTransformer):
         if any(isinstance(a, ast.Starred) for a in node.args) \
                 or any(k.arg is None for k in node.keywords):
             return node
+        if called is builtins.list and len(node.args) == 1 and not node.keywords:
+            zipped = self._zipped(node.args[0])
+            if zipped is not None:
+                return zipped
         if called is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
             kind = "reduce" if len(node.args) == 2 else "reduce_initial"
             return self._helper_call(kind, node.args, node)
@@ -368,13 +394,33 @@ class _Calls(ast.NodeTransformer):
         if called is builtins.sorted:
             if len(node.args) != 1 or set(given) - {"reverse"}:
                 return node
-            return self._helper_call("sorted", [key, node.args[0]] + list(given.values()),
+            call = self._helper_call("sorted", [key, node.args[0]] + list(given.values()),
                                      node)
+            position = _position_key(key)
+            if position is not None:   # (of a list of tuples: tuple_lists.py sorts its lists)
+                setattr(call, BY_POSITION, position)
+            return call
         if given:
             return node
         items = node.args[0] if len(node.args) == 1 else \
             _place(ast.List(elts=list(node.args), ctx=ast.Load()), node)
         return self._helper_call(called.__name__, [key, items], node)
+
+    def _zipped(self, e):
+        """``[(a, b) for a, b in zip(xs, ys)]`` for ``e``, ``zip(xs, ys)`` of Python's (no
+        keyword: ``strict=`` is left as written), the list ``list`` makes of it; else
+        None."""
+        if not (isinstance(e, ast.Call) and self.r.callee(e.func).what is builtins.zip
+                and e.args and not e.keywords
+                and not any(isinstance(a, ast.Starred) for a in e.args)):
+            return None
+        names = [self.r.fresh(f"{a.id}_item" if isinstance(a, ast.Name) else "item")
+                 for a in e.args]
+        target = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Store()) for v in names],
+                           ctx=ast.Store())
+        item = ast.Tuple(elts=[ast.Name(id=v, ctx=ast.Load()) for v in names], ctx=ast.Load())
+        return _place(ast.ListComp(elt=item, generators=[ast.comprehension(
+            target=target, iter=e, ifs=[], is_async=0)]), e)
 
     def _helper_call(self, kind, args, node):
         """``node`` as a call of the nested function of template ``kind``, given ``args``

@@ -2,7 +2,9 @@
 v)`` before normalizing (``desugar_items``), so that every analysis of names sees that
 ``x`` changes there; ``x.fill(v)``, ``np.copyto(x, v)``, ``np.add.at(x, i, v)``,
 ``np.fill_diagonal(x, v)`` and ``x.sort()`` as the item assignments they are; chained targets (``y[0] =
-y[-1] = v``) one by one. ``items.Items`` normalizes what this makes."""
+y[-1] = v``) one by one; a write through an item, ``x[i][j] = v``, as ``x[i, j] = v`` (the same
+write where ``x`` is an array and ``i`` an int: ``x[i]`` is a view of ``x``, checked when
+normalizing). ``items.Items`` normalizes what this makes."""
 
 import ast
 import copy
@@ -19,6 +21,9 @@ WITH_ITEM = "$with_item"
 #: the attribute of a desugared ``x.fill(v)``, ``np.copyto(x, v)`` or ``np.add.at(x, i, v)``
 #: that keeps the call
 FILLING = "_adcompile_filling"
+#: the attribute of an ``x = $with_item(x, (i, j), v)`` desugared from ``x[i][j] = v``: the
+#: index parts that must be ints for the two to be the same write (``Items.item_statement``)
+CHAINED = "_adcompile_chained"
 #: the attribute of the ``def``: {name of a value read first: the expression the user wrote}
 SPELLINGS = "_adcompile_spellings"
 #: ufunc name -> the name its desugared ``.at`` calls (Scope.known: the runtime helper)
@@ -68,8 +73,7 @@ def desugar_items(fn):
                 setattr(new, FILLING, s)
                 out.append(new)
                 continue
-            target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
-                else s.target if isinstance(s, ast.AugAssign) else None
+            target, chain = _item_target(s)
             if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
                 out.append(s)
                 continue
@@ -81,6 +85,8 @@ def desugar_items(fn):
                     s))
                 index = ast.Name(id=name, ctx=ast.Load())
             out.append(_desugared(s, target.value.id, index))
+            if chain is not None:
+                setattr(out[-1], CHAINED, chain[2])
         return out
 
     fn.body = rewrite(fn.body)
@@ -114,6 +120,61 @@ def _split(s, fresh):
             for name, value in zip(names, values)] + [
         ast.copy_location(ast.Assign(targets=[target], value=ast.Name(id=name, ctx=ast.Load())),
                           s) for name, target in zip(reads, targets)]
+
+
+def _item_target(s):
+    """(the item ``s`` assigns into or None, the ``_chain`` of its target or None): for
+    ``x[i][j] = v``, ``x[(i, j)]`` (the same write if ``i`` is an int: items.py)."""
+    target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+        else s.target if isinstance(s, ast.AugAssign) else None
+    chain = _chain(target)
+    if chain is not None:
+        target = ast.copy_location(ast.Subscript(value=chain[0], slice=chain[1],
+                                                 ctx=ast.Store()), target)
+    return target, chain
+
+
+def _chain(target):
+    """(x, index, ints) for the target ``x[i][j]`` (or ``x[i][j][k]``, ...) of a name ``x``
+    whose outer indexes could be ints and whose last is ints, slices or a tuple of those:
+    ``index`` is the tuple ``(i, j)``, the one index of the same write where ``x`` is an
+    array and each of ``ints`` (the parts that are not slices or constants) an int:
+    ``x[i]`` is then a view of ``x`` without its first axis, and ``x[i][j]`` its item ``j``.
+    None for another target (``d["W"][0]``, ``x[1:][0]``: NumPy's view ``x[1:]`` has other
+    items than ``x``)."""
+    parts = []
+    while isinstance(target, ast.Subscript):
+        parts.append(target.slice)
+        target = target.value
+    if len(parts) < 2 or not isinstance(target, ast.Name):
+        return None
+    last, outer = parts[0], parts[:0:-1]
+    pieces = last.elts if isinstance(last, ast.Tuple) else [last]
+    if not all(_maybe_int(p) for p in outer) or not all(
+            _maybe_int(p) or isinstance(p, ast.Slice)
+            or isinstance(p, ast.Constant) and p.value in (None, Ellipsis) for p in pieces):
+        return None
+    ints = [p for p in outer + pieces if _maybe_int(p) and not isinstance(p, ast.Constant)]
+    index = ast.Tuple(elts=[copy.deepcopy(p) for p in outer + pieces], ctx=ast.Load())
+    return ast.Name(id=target.id, ctx=ast.Load()), index, ints
+
+
+def _maybe_int(e):
+    """Whether the index ``e`` could be an int (normalizing tells whether it is one): an int
+    constant, a name, arithmetic on those, ``len(...)``."""
+    if isinstance(e, ast.Constant):
+        return type(e.value) is int
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        return _maybe_int(e.operand)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, INT_OPERATORS):
+        return _maybe_int(e.left) and _maybe_int(e.right)
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("len", "int"):
+        return len(e.args) == 1 and not e.keywords
+    return isinstance(e, ast.Name)
+
+
+#: the operators that give an int from ints
+INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
 
 
 def _unpacked_items(s):

@@ -11,7 +11,10 @@ changes ``x`` in place, so every other name that shares its memory (``y = x``, a
 ``x[1:]``) would see the change: it is recorded as a rebinding, which the aliasing
 analysis refuses where such a name is read afterwards, as for ``x += e``.
 ``x[index] op= v`` is ``x[index] = x[index] op v``, which is what Python computes, also
-for an index that repeats an entry. Part of ``normalize.Normalizer``.
+for an index that repeats an entry. ``x[i][j] = v`` through the view ``x[i]`` of an array
+is ``x[i, j] = v`` where ``i`` (and each part of ``j`` that is not a slice) is known to be
+an int, else refused at the user's line (``chained_write``). Part of
+``normalize.Normalizer``.
 """
 
 import ast
@@ -19,7 +22,7 @@ import ast
 import numpy as np
 
 from .. import ir, runtime
-from .item_desugar import AT_HELPERS, AT_UFUNCS, FILLING, ITEM
+from .item_desugar import AT_HELPERS, AT_UFUNCS, CHAINED, FILLING, INT_OPERATORS, ITEM
 from .syntax import Deferred, index_expression, is_trivial
 
 
@@ -32,6 +35,12 @@ class Items:
         statement kept as written (it changes ``x`` in place, as it does in Python)."""
         user = getattr(stmt, ITEM)
         base, index, value = stmt.value.args
+        if getattr(stmt, CHAINED, None) is not None:   # x[i][j] = v
+            if not (self.varies(base) or self.varies(value)):
+                self.keep(user, pure=False)   # (as written: x may be a list of lists)
+                self.out.body[-1].origin = (self.scope.src, user)
+                return None
+            self.chained_write(stmt, user)
         if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
             return None   # (gradient code adding to an item of a list's adjoint: list_items.py)
         call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
@@ -87,6 +96,52 @@ class Items:
         if generated in self.out.lists:
             return self.set_list_item(generated, target.slice, value, stmt)
         self._changed_by(runtime.with_item, base, target.slice, value, stmt)
+
+    def chained_write(self, stmt, user):
+        """Refuse the user's ``x[i][j] = v`` (``user``; ``stmt``: it desugared as ``x =
+        $with_item(x, (i, j), v)``) unless it is that write: ``i`` and the parts of ``j`` that
+        are not slices known to be ints (a range loop's variable, a constant, arithmetic on
+        those), and ``x`` no list of values being differentiated (whose item ``x[i]``, an
+        array, would change in place under every name it has). That ``x`` is an array, not
+        a list or dict given by the caller, is checked when the code runs where it is not
+        known (``require_float_array``: pipeline.guard_integer_writes)."""
+        base = stmt.value.args[0]
+        target = user.targets[0] if isinstance(user, ast.Assign) else user.target
+        if self.scope.env.get(base.id) in self.out.lists:
+            raise self.scope.src.error(user, (
+                f"{ast.unparse(target)} = ... changes in place an item of the list {base.id} "
+                f"of values being differentiated (a list or array it holds, which every other "
+                f"name of that item sees): not supported; replace the item "
+                f"({ast.unparse(target.value)} = ...), or use a 2-d array"))
+        unknown = [p for p in getattr(stmt, CHAINED) if not self._is_int(p)]
+        if unknown:
+            parts = []
+            while isinstance(target, ast.Subscript):
+                parts.append(ast.unparse(target.slice).strip("()"))
+                target = target.value
+            spelled = f"{base.id}[{', '.join(reversed(parts))}]"
+            written = ast.unparse(user.targets[0] if isinstance(user, ast.Assign)
+                                  else user.target)
+            raise self.scope.src.error(unknown[0], (
+                f"{written} = ... is differentiated as {spelled} = ..., the same write where "
+                f"{base.id} is an array and {ast.unparse(unknown[0])!r} an int; that it is an "
+                f"int is not known here (it is for a range loop's variable, a constant, "
+                f"len(...) and arithmetic on those). If {base.id} is an array, write "
+                f"{spelled} = ..."))
+
+    def _is_int(self, e):
+        """Whether the user's expression ``e`` is known to be an int: a constant, a range
+        (or enumerate) loop's variable, an int known now, arithmetic on those, ``len``."""
+        if type(self.static_value(e)) is int:
+            return True
+        if isinstance(e, ast.Name):
+            return self.scope.env.get(e.id) in self.out.ints
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+            return self._is_int(e.operand)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, INT_OPERATORS):
+            return self._is_int(e.left) and self._is_int(e.right)
+        return isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords and (
+            self.callee(e.func).is_(len) or self.callee(e.func).is_(int))
 
     def ufunc_at(self, call, stmt):
         """``np.add.at(x, index, v)`` or ``np.subtract.at`` (``stmt``) as ``x =

@@ -157,6 +157,9 @@ class Iteration:
         """An operand for something a for loop iterates over; a literal list or tuple of
         values being differentiated becomes a list; ``reversed(hs)`` of such a list (which
         cannot be sliced) becomes ``FromEnd(hs)``, read as hs[-1 - i] at step i."""
+        ranked = self.sorted_pairs(e)   # for a, b in sorted(pairs, key=lambda p: p[0])
+        if ranked is not None:
+            return ranked
         backwards = self._reversed_list(e)
         if backwards is not None:
             return FromEnd(self.sequence(body_stores, backwards))

@@ -203,7 +203,10 @@ def _fixed_use(node, parent, parents):
 
 def _constant_index(e, name):
     """Whether index ``e`` is known when transforming: integer constants, arithmetic of
-    them and of ``len(name)``, slices and tuples of those."""
+    them and of ``len(name)``, slices and tuples of those (``(0, 1)``: ``ls[0][1] = v``
+    desugared, item_desugar.py)."""
+    if isinstance(e, ast.Tuple):
+        return all(_constant_index(p, name) for p in e.elts)
     if isinstance(e, ast.Constant):
         return isinstance(e.value, int) or e.value is None
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):

@@ -35,6 +35,8 @@ class Loops:
         header = self._header(stmt)
         carried_trees = self.carry_structures(stmt, header)
         names = self.loop_names(stmt, header, carried_trees)
+        if header.index_user is not None and header.index_user not in ir.assigns(stmt.body):
+            self.out.ints.add(names.index)   # (range's ints, enumerate's count)
         test = self.rename(stmt.test) if isinstance(stmt, ast.While) else None
         # (a constant the body assigns is not known at the start of an iteration)
         for v in names.names:

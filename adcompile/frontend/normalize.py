@@ -69,6 +69,7 @@ from .reflection import attributes_by_name, constant_reflection
 from .refusals import refuse_unsupported
 from .returns import Returns
 from .rewritten_calls import RewrittenCalls
+from .row_loops import RowChecks, write_row_loops
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
@@ -90,7 +91,9 @@ def desugar(source, callers=(), structures=()):
     module functions as the code they stand for (reflection.py, function_aliases.py);
     ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
     as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
-    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); ``a,
+    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); a
+    loop changing in place the rows of the array it walks as a loop over their positions
+    (row_loops.py); ``a,
     *rest = value`` as reads of its items (starred.py); map,
     filter, reduce and sorted/min/max with ``key=`` as code calling the function
     (higher_order.py); nested functions taken out,
@@ -115,6 +118,7 @@ def desugar(source, callers=(), structures=()):
     write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)
     drop_name_deletions(fn)
+    write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
     desugar_starred(fn)   # (before higher_order.py: list(map(f, xs)) is one of its forms)
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
@@ -134,7 +138,8 @@ def desugar(source, callers=(), structures=()):
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
                  Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
-                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, FloatingTypes):
+                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, FloatingTypes,
+                 RowChecks):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
     the ints a call gave (static_ints.py)."""

@@ -76,6 +76,8 @@ class Output:
     extra_globals: dict = field(default_factory=dict)   # fresh name -> object a callee reads
     maybe_undefined: set = field(default_factory=set)   # names with no value on some path
     rebindings: list = field(default_factory=list)  # ir.Rebinding for each x op= e on a name
+    ints: set = field(default_factory=set)          # generated names of ints: range loops'
+    #                                                 variables (items.Items.chained_write)
     origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)
     spellings: dict = field(default_factory=dict)   # (scope, name) -> what the user wrote
     #                                                 (item_desugar.spellings)

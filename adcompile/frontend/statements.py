@@ -13,6 +13,7 @@ from .. import ir
 from .in_place_calls import CHANGES
 from .item_desugar import ITEM
 from .source import PLACE
+from .row_loops import ROWS
 from .syntax import is_append, is_pop, is_user_function
 
 
@@ -92,6 +93,8 @@ class Statements:
             return
         if getattr(stmt, ITEM, None) is not None:   # x[index] = v (see items.py)
             return self.item_statement(stmt)
+        if isinstance(stmt, ast.If) and getattr(stmt, ROWS, None) is not None:
+            return self.row_loop(stmt)   # for row in B: row -= c (row_loops.py)
         if isinstance(stmt, ast.If):
             return self.branch(stmt)
         if isinstance(stmt, (ast.For, ast.While)):

@@ -10,7 +10,7 @@ import copy
 
 from ..errors import TransformError
 from ..ir.trees import Leaf, Node
-from .item_desugar import ITEM
+from .item_desugar import CHAINED, ITEM
 from .syntax import LEAF, SEQUENCE
 from .syntax import item_assigned
 from .trees import NOT_STATIC
@@ -23,6 +23,9 @@ class TreeBinding:
         """``stmt`` with its uses of structures resolved, or None when resolving did it all
         (a structure bound to names, a loop over one unrolled)."""
         user = getattr(stmt, ITEM, None)
+        if user is not None and getattr(stmt, CHAINED, None) is not None \
+                and self.names_structure(stmt.value.args[0]):
+            stmt, user = user, None   # (grid[0][1] = v: into the structure grid[0], below)
         if user is not None and self.names_structure(stmt.value.args[0]):
             self.assign_into_structure(stmt.value.args, user)
             return None

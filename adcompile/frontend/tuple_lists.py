@@ -5,13 +5,15 @@ ever gets k-tuples appended) is kept as k lists, one per position (``layers0 = [
 W2]``, ``layers1 = [b1, b2]``, a ``Struct``): iterated with a tuple target (``for W, b in
 layers``, also under enumerate and zip, iteration.py), indexed and unpacked (``W, b =
 layers[i]``, ``layers[i][1]``), appended to (also as ``layers = layers + [(W3, b3)]``)
-and measured with ``len``. Any other use is refused (``refuse_struct``). Part of
+and measured with ``len``, and sorted by one position (``sorted(pairs, key=lambda p:
+p[0])``: ``sorted_pairs``). Any other use is refused (``refuse_struct``). Part of
 ``normalize.Normalizer``; which lists get k-tuples appended is list_facts.py's.
 """
 
 import ast
 
-from .. import ir
+from .. import ir, runtime
+from .higher_order import BY_POSITION
 from .list_facts import Struct, tuple_length
 from .syntax import is_trivial
 
@@ -22,13 +24,8 @@ class TupleLists:
     def new_struct(self, target, items, k, stmt):
         """``target = [(a1, b1), (a2, b2), ...]`` as k lists (``target`` None: a literal a loop
         iterates over); returns the handle of the whole."""
-        if target is not None and any(target in carried for carried in self.scope.loops) \
-                and not self._carried_struct(target, k):
-            raise self.scope.src.error(stmt, f"{target!r} is given a new list of tuples of "
-                                             f"values being differentiated in a loop, and read "
-                                             f"in its next iteration or after it, which is not "
-                                             f"supported; make the list before the loop and "
-                                             f"append to it, or keep its items in variables")
+        if target is not None:
+            self._refuse_new_in_loop(target, k, stmt)
         operands = [[self.operand(part) for part in item.elts] for item in items]
         handle = self.define(target) if target is not None else self.namer.temp()
         lists = []
@@ -40,6 +37,21 @@ class TupleLists:
             lists.append(name)
         self.out.structs[handle] = Struct(lists)
         return handle
+
+    def bind_struct(self, target, struct, stmt):
+        """User name ``target`` bound to the list of tuples ``struct``, whose lists ``stmt``
+        made."""
+        self._refuse_new_in_loop(target, len(struct.lists), stmt)
+        self.out.structs[self.define(target)] = struct
+
+    def _refuse_new_in_loop(self, target, k, stmt):
+        if any(target in carried for carried in self.scope.loops) \
+                and not self._carried_struct(target, k):
+            raise self.scope.src.error(stmt, f"{target!r} is given a new list of tuples of "
+                                             f"values being differentiated in a loop, and read "
+                                             f"in its next iteration or after it, which is not "
+                                             f"supported; make the list before the loop and "
+                                             f"append to it, or keep its items in variables")
 
     def _carried_struct(self, target, k):
         """Whether ``target``, given a new list of k-tuples in a loop, names one in every
@@ -72,6 +84,70 @@ class TupleLists:
         if not is_trivial(index):
             index = ir.load(self._bind(index))
         return [self.emit_index(None, ir.load(c), index, stmt) for c in struct.lists]
+
+    def sorted_pairs(self, value, name=None):
+        """The ``Struct`` of ``sorted(pairs, key=lambda p: p[j])`` (``value``: the call of
+        higher_order.py's helper it became, marked ``BY_POSITION``) where ``pairs`` is a
+        list of tuples of values being differentiated, its lists named after ``name``;
+        else None. The positions are sorted by the items at position j, their gradient
+        stopped (as for ``sorted(xs, key=f)`` of a list: the order is piecewise
+        constant), then each of its lists is read in that order."""
+        position = getattr(value, BY_POSITION, None) if isinstance(value, ast.Call) else None
+        struct = self.struct_of(value.args[1]) if position is not None else None
+        if struct is None:
+            return None
+        k = len(struct.lists)
+        if not -k <= position < k:
+            raise self.scope.src.error(value, f"the key reads item {position} of {k}-tuples, "
+                                              f"which have none")
+        if any(self.varies(a) for a in value.args[2:]):
+            raise self.scope.src.error(value, "sorted(..., reverse=r) with r depending on "
+                                              "the differentiated input is not supported")
+        order = self._sorted_positions(struct.lists[position],
+                                       [self.rename(a) for a in value.args[2:]], value)
+        return Struct([self._read_in_order(c, order, f"{name or 'ranked'}{j}", value)
+                       for j, c in enumerate(struct.lists)])
+
+    def _sorted_positions(self, name, reverse, node):
+        """The name of the positions of the list ``name`` in the order ``sorted`` puts its
+        items (``reverse``: the expression of its ``reverse=``, or nothing), computed
+        from the items with their gradient stopped."""
+        keys, at, item, order = (self.namer.fresh("keys"), self.namer.fresh("i"),
+                                 self.namer.temp(), self.namer.temp())
+        self.out.body.append(ir.Keep(ir.assign(keys, ast.List(elts=[], ctx=ast.Load())),
+                                     [keys]))
+        saved, self.out.body = self.out.body, [ir.ListGet(item, name, ir.load(at), node)]
+        self.out.varied_ssa.add(item)
+        key = ast.Call(func=ir.load(self.runtime_name(runtime.stop_gradient)),
+                       args=[ir.load(item)], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(ast.Call(   # (as the helper for a list does)
+            func=ast.Attribute(value=ir.load(keys), attr="append", ctx=ast.Load()),
+            args=[key], keywords=[])), [], pure=False))
+        body, self.out.body = self.out.body, saved
+        whole = ast.Call(func=ir.load("range"), args=[ast.Call(
+            func=ir.load("len"), args=[ir.load(name)], keywords=[])], keywords=[])
+        self.out.body.append(ir.Loop("for", body, node, index=at, iterable=whole))
+        keywords = [ast.keyword(arg="key", value=ast.Attribute(
+            value=ir.load(keys), attr="__getitem__", ctx=ast.Load()))] + [
+            ast.keyword(arg="reverse", value=r) for r in reverse]
+        self.out.body.append(ir.Keep(ir.assign(order, ast.Call(
+            func=ir.load("sorted"), args=[ast.Call(func=ir.load("range"), args=[ast.Call(
+                func=ir.load("len"), args=[ir.load(keys)], keywords=[])], keywords=[])],
+            keywords=keywords)), [order]))
+        return order
+
+    def _read_in_order(self, name, order, base, node):
+        """A new list (named after ``base``) of the items of the list ``name`` at the
+        positions ``order`` names."""
+        target, item, k = self.namer.fresh(base), self.namer.temp(), self.namer.fresh("k")
+        for made in (target, item):
+            self.out.varied_ssa.add(made)
+        self.out.lists.add(target)
+        self.out.body.append(ir.ListNew(target, [], node))
+        self.out.body.append(ir.Loop("for", [ir.ListGet(item, name, ir.load(k), node),
+                                             ir.ListAppend(target, ir.load(item), node)],
+                                     node, index=k, iterable=ir.load(order)))
+        return target
 
     def refuse_struct(self, node, name):
         """The error for a use of a list of tuples that is not supported."""

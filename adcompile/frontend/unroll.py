@@ -221,7 +221,10 @@ class Unrolling:
                 return None
             if any(i is None for i in inner):
                 raise self.scope.src.error(it, "zip of a structure with something that is not "
-                                               "one is not supported; zip structures only")
+                                               "one is not supported here; zip structures "
+                                               "only, or walk the zip itself in a for loop "
+                                               "(for a, b in zip(xs, ys)) whose body does not "
+                                               "mention the other sequences")
             return list(zip(*inner))
         return None
 

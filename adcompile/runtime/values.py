@@ -161,6 +161,23 @@ def require_ndarray(x, message):
         raise TypeError(message)
 
 
+def require_rows(x, where):
+    """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
+    ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
+    which generated code makes through ``x`` (frontend/row_loops.py): each row of such an
+    array is a view of it. The items of an array of one dimension are numbers, and a list
+    holds arrays of its own, which ``row -= c`` would change without changing ``x``.
+    ``where``: the user's ``file:line:col`` of the loop."""
+    if isinstance(x, np.ndarray) and x.ndim >= 2:
+        return
+    what = f"an array of {x.ndim} dimension" if isinstance(x, np.ndarray) \
+        else f"a {type(x).__name__}"
+    raise TypeError(f"{where}: the loop changes its rows in place, which adcompile makes "
+                    f"through the array it walks where that has two or more dimensions "
+                    f"(each row a view of it); here it is {what}: walk range(len(...)) "
+                    f"and write the items back instead")
+
+
 def require_length(x, n, where):
     """Raise Python's ValueError for ``a, b = x`` unless ``x`` has ``n`` items: generated
     code reads ``x[0]``, ``x[1]``, which would take the first items of a longer value."""
