@@ -256,15 +256,13 @@ def drop_array_checks(fn, target):
     """Drop each ``require_array(a, message)`` (the frontend's check that a method NumPy's
     rule differentiates, ``a.dot(w)``, is called on a NumPy array: calls.py) whose receiver
     the argument kinds of the target show to be one: its ndim is known (an array argument,
-    or made from one by NumPy; ``a.T`` is ``a``'s kind). Drop each ``require_ndarray(u,
-    message)`` (before a helper updating its argument ``u`` by name: inline.py) where
-    ``u``'s ndim is known and not 0; refuse it where ``u`` is known to be a number. Drop
-    each ``require_rows(a, where)`` (before a loop changing in place the rows of the array
-    it walks: frontend/row_loops.py) where ``a`` is known to have two or more dimensions."""
+    or made from one by NumPy; ``a.T`` is ``a``'s kind). Drop each ``require_rows(a,
+    where)`` (before a loop changing in place the rows of the array it walks:
+    frontend/row_loops.py) where ``a`` is known to have two or more dimensions."""
     if not any(_checked_receiver(fn, s) is not None for s in ir.walk(fn.body)):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
-    _, ndim_of, is_number = _number_facts(fn, target)
+    _, ndim_of = infer_ndims(fn, target.param_ndims)
 
     def settled(s):
         receiver, check = _checked_receiver(fn, s) or (None, None)
@@ -272,11 +270,6 @@ def drop_array_checks(fn, target):
             receiver = receiver.value
         if receiver is None:
             return False
-        if check == "require_ndarray" and is_number(receiver):
-            source, node = s.origin
-            raise source.error(node, s.stmt.value.args[1].value.split(": ", 1)[1])
-        if check == "require_ndarray":
-            return (ndim_of(receiver) or 0) > 0
         if check == "require_rows":
             return (ndim_of(receiver) or 0) >= 2
         return ndim_of(receiver) is not None
@@ -292,12 +285,12 @@ def drop_array_checks(fn, target):
 
 
 def _checked_receiver(fn, s):
-    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, message)``,
-    ``require_ndarray(a, message)`` or ``require_rows(a, where)``, else None."""
+    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, message)`` or
+    ``require_rows(a, where)``, else None."""
     call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
         helper = fn.extra_globals.get(call.func.id)
-        for check in ("require_array", "require_ndarray", "require_rows"):
+        for check in ("require_array", "require_rows"):
             if helper is RUNTIME[check]:
                 return call.args[0], check
     return None

@@ -20,22 +20,13 @@ closure name (``f``, ``module.f``; not a local, a method or a function with a ru
 its own), passing a name ``u`` of the caller's as one argument (``f(u, u)`` is left as
 written; a view passed too, ``f(u, u[1:])``, is a name of the callee's that the
 aliasing analysis sees), whose parameter the callee changes only in place: it assigns
-into it (``u[i] = v``, ``u[i] op= v``), updates it by name (``u op= v`` for an operator
-of UPDATING), fills it (``u.fill(v)``, ``u.sort()``, ``np.copyto(u, v)``,
-``np.add.at(u, i, v)``, ``np.fill_diagonal(u, v)``, ``out=u``) or passes it to a helper
-that changes it so (in such a statement of its own), and never binds the name again
-(``u = u * 2``; ``u @= m``, whose result may have another shape; ``del u``; a loop over
-it, ...) nor mentions it in a function it defines. Anything else is left as written
-(and refused where Python's change could be seen: statements.py, analysis/aliasing.py).
-
-``u op= v`` changes an array in place, but binds a new value to a number, leaving the
-caller's as it was: for a parameter the callee updates so, the call's normalization
-(Inline.in_place_call) puts ``require_ndarray(u, message)`` before it, a TypeError when
-the code runs where ``u`` is not an array (the user's call line in the message), which
-pipeline.drop_array_checks drops where the argument kinds show an array and turns into
-a refusal where they show a number. After the update the callee's name still holds the
-caller's array (aliasing.py reads it as a later version of the caller's variable), and
-integer arrays are guarded as for the caller's own ``u += v`` (pipeline.guard_integer_writes).
+into it (``u[i] = v``, ``u[i] op= v``), fills it (``u.fill(v)``, ``u.sort()``,
+``np.copyto(u, v)``, ``np.add.at(u, i, v)``, ``np.fill_diagonal(u, v)``, ``out=u``) or
+passes it to a helper that changes it so (in such a statement of its own), and never
+binds the name again (``u = u * 2``; ``u += v``, which binds a new value to a number;
+``del u``; a loop over it, ...) nor mentions it in a function it defines. Anything
+else is left as written (and refused where Python's change could be seen:
+statements.py, analysis/aliasing.py).
 """
 
 import ast
@@ -52,15 +43,9 @@ from .syntax import is_user_function, made_by_adcompile
 
 #: the attribute of an assignment written for a call that changes arguments in place: (the
 #: user's statement, the function it calls, ((caller's name, the callee's parameter), ...)
-#: for the arrays the callee changes, the caller's names among those the callee updates by
-#: name, ``u += v``), a tuple, which ir.copy_tree copies with the statement (its call is
-#: the statement's own)
+#: for the arrays the callee changes), a tuple, which ir.copy_tree copies with the
+#: statement (its call is the statement's own)
 CHANGES = "_adcompile_changes"
-
-#: the operators of ``u op= e`` that change an array ``u`` in place where ``e`` has its
-#: shape (``@=``, whose result may have another shape, is not one)
-UPDATING = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd,
-            ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 
 #: methods of an array that change it in place (``u.fill(0.0)``: item_desugar.py)
 _FILLING_METHODS = ("fill", "sort")
@@ -146,7 +131,6 @@ def _marked(stmt, called, found, skip):
     if made is None:
         return None
     func, changed = made
-    updating = found.updated(func)
     user = stmt
     names = [ast.copy_location(ast.Name(id=name, ctx=ast.Store()), stmt)
              for name, _ in changed]
@@ -158,8 +142,7 @@ def _marked(stmt, called, found, skip):
     for node in (new, target, *names):
         if hasattr(stmt, PLACE):
             setattr(node, PLACE, getattr(stmt, PLACE))
-    setattr(new, CHANGES, (user, func, tuple(changed),
-                           tuple(name for name, param in changed if param in updating)))
+    setattr(new, CHANGES, (user, func, tuple(changed)))
     return new
 
 
@@ -192,7 +175,7 @@ class _InPlaceParameters:
     found once per function; a function being looked at (recursion) changes none."""
 
     def __init__(self):
-        self.known, self.updating = {}, {}
+        self.known = {}
 
     def of(self, func):
         """The names of ``func``'s parameters that it changes only in place."""
@@ -213,14 +196,7 @@ class _InPlaceParameters:
         plain = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
         self.known[func] = frozenset(p for p in plain if not _bound_again(node, p)
                                      and _changed(node, p, called, self))
-        self.updating[func] = frozenset(p for p in self.known[func] if _updated(node, p))
         return self.known[func]
-
-    def updated(self, func):
-        """The parameters among ``of(func)`` that ``func`` updates by name (``u += v``):
-        changed in place only if the argument is an array (a number is not changed)."""
-        self.of(func)
-        return self.updating.get(func, frozenset())
 
 
 def _defined(node):
@@ -232,14 +208,9 @@ def _defined(node):
 def _bound_again(node, name):
     """Whether the body of the ``def`` ``node`` may bind its parameter ``name`` to another
     object (an assignment, ``x op= e``, ``del``, a loop's or ``with``'s target, an import,
-    ``global``), or mentions it in a function or class it defines. ``x op= e`` with an
-    operator of UPDATING changes an array ``x`` in place: not a binding here (see
-    ``_updated``)."""
-    updates = {id(n.target) for n in ast.walk(node) if _updates(n, name)}
+    ``global``), or mentions it in a function or class it defines."""
     for stmt in node.body:
         for n in ast.walk(stmt):
-            if id(n) in updates:
-                continue
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 if getattr(n, "name", None) == name or name in names_in(n):
                     return True
@@ -265,23 +236,12 @@ def _changed(node, name, called, found):
             if any(isinstance(t, ast.Subscript) and isinstance(t.ctx, ast.Store)
                    and _is(ir.base_of(t), name) for target in targets for t in ast.walk(target)):
                 return True
-        if isinstance(stmt, ast.Call) and _fills(stmt, name) or _updates(stmt, name):
+        if isinstance(stmt, ast.Call) and _fills(stmt, name):
             return True
         if isinstance(stmt, ast.stmt) and any(
                 n == name for n, _ in (changed_by_call(stmt, called, found) or (None, ()))[1]):
             return True
     return False
-
-
-def _updates(stmt, name):
-    """Whether ``stmt`` is ``name op= e`` with an operator of UPDATING."""
-    return isinstance(stmt, ast.AugAssign) and _is(stmt.target, name) \
-        and isinstance(stmt.op, UPDATING)
-
-
-def _updated(node, name):
-    """Whether the ``def`` ``node`` updates its parameter ``name`` by name (``name op= e``)."""
-    return any(_updates(n, name) for n in ast.walk(node))
 
 
 def _fills(call, name):

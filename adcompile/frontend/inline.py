@@ -9,7 +9,7 @@ caller's scope is put back when the callee's body is done.
 import ast
 import inspect
 
-from .. import ir, runtime
+from .. import ir
 from ..errors import TransformError
 from ..ir.trees import Node, unnamed
 from ..ir.naming import names_in
@@ -101,15 +101,15 @@ class Inline:
         kept as written changes the arrays themselves; a call not inlined from the
         function found, or given another array, binds nothing: what reads the old values
         is then the aliasing analysis's to refuse.)"""
-        user, func, changed, updated = getattr(stmt, CHANGES)
+        user, func, changed = getattr(stmt, CHANGES)
         call = user.value
         before = {name: self.scope.env.get(name) for name, _ in changed}
-        body, mark = self.out.body, len(self.out.body)
         self.inlining.finished = None   # (its versions of the arrays named as the caller's)
         self.inlining.naming = (func, {
             param: self.scope.named_as.get(name, name) for name, param in changed})
         if isinstance(user, ast.Expr) and self.varies(call) and self.callee(call.func).is_(func) \
                 and self.registry.rule_for(func) is None:
+            mark = len(self.out.body)
             self.inline(None, func, call, tree_ok=True)   # (its value is not used)
             for s in ir.walk(self.out.body[mark:]):
                 if isinstance(s, ir.Keep) and s.origin is None:
@@ -119,8 +119,7 @@ class Inline:
         self.inlining.naming = None
         if self.inlining.finished is not None and self.inlining.finished[0] is func:
             for name, param in changed:
-                if self._bind_changed(name, param, before[name]) and name in updated:
-                    body.insert(mark, self._array_check(user, func, name, before[name]))
+                self._bind_changed(name, param, before[name])
 
     def _bind_changed(self, name, param, before):
         """After an in-place call, the caller's ``name`` (generated name ``before``) given the
@@ -130,36 +129,15 @@ class Inline:
         to hold the array changed, as Python's name does)."""
         _, given, callee = self.inlining.finished
         new = callee.env.get(param)
-        start = given.get(param)
-        if before is None or self.inlining.copies.get(start, start) != before \
-                or self.scope.env.get(name) != before or not isinstance(new, str):
-            return False
+        if before is None or given.get(param) != before or self.scope.env.get(name) != before \
+                or not isinstance(new, str):
+            return
         self.scope.env[name] = new
         self.scope.defined.add(name)
         origin = self.out.origin.get(before, (self.scope.number, name))
-        if start != before:   # (the callee's copy of the argument: the same array in Python)
-            self.out.origin[start] = origin
         for n, o in list(self.out.origin.items()):
             if o == (callee.number, param):
                 self.out.origin[n] = origin
-        return True
-
-    def _array_check(self, user, func, name, given):
-        """``require_ndarray(given, message)``, before the call ``user`` of ``func``, which
-        updates the caller's ``name`` (generated name ``given``) by name, ``u += v``: Python
-        changes an array so, not a number, which the caller's name would keep (pipeline.py
-        drops the check where the argument kinds show an array, refuses a number)."""
-        error = self.scope.src.error(user, f"{ast.unparse(user.value.func)}() updates its "
-                                           f"argument {name} by name (u += v, u *= s), which "
-                                           f"changes it in place only when it is a NumPy "
-                                           f"array, and {name} is not one here (Python would "
-                                           f"leave the caller's {name} as it was)")
-        message = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {error.reason}"
-        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_ndarray)),
-                         args=[ir.load(given), ast.Constant(message)], keywords=[])
-        keep = ir.Keep(ast.Expr(check), [], pure=False)
-        keep.origin = (self.scope.src, user)
-        return keep
 
     def _source_of(self, func, call, name):
         """The source to inline for a call ``call`` of ``func``: its own, or for a gradient
@@ -239,8 +217,6 @@ class Inline:
                 continue
             if not isinstance(op, ast.Name) or (param in stored and op.id not in self.out.lists):
                 fresh = self.namer.fresh(param)
-                if isinstance(op, ast.Name):   # (u += v in the callee: _bind_changed)
-                    self.inlining.copies[fresh] = op.id
                 if isinstance(op, ast.Name) and op.id in self.out.varied_ssa:
                     self.emit(fresh, op, call, self.registry.special["copy"], [op], {})
                 else:
@@ -325,4 +301,3 @@ class Inline:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, expr), [name]))
         return name
-

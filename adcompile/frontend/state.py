@@ -99,8 +99,6 @@ class Inlining:
     finished: tuple = None   # the last call inlined: (the function, its parameters' names
     #                          given, its Scope at its end) (Inline.in_place_call)
     naming: tuple = None     # (function, Scope.named_as) for the next call of it inlined
-    copies: dict = field(default_factory=dict)   # a callee's copy of an argument it assigns
-    #                                              -> the caller's name (Inline.in_place_call)
 
     @classmethod
     def of(cls, source):

@@ -152,15 +152,6 @@ def require_array(x, message):
         raise TypeError(message)
 
 
-def require_ndarray(x, message):
-    """Raise TypeError(message) unless ``x`` is a NumPy array: before the call of a helper
-    of the user's that updates its argument by name (``u += v``, frontend/inline.py), which
-    changes an array in place, while it leaves the caller's number (a NumPy scalar too)
-    as it was, where the generated code gives the caller the new value."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(message)
-
-
 def require_rows(x, where):
     """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
     ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
