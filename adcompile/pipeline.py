@@ -1,7 +1,7 @@
 """Every pass of adcompile, in the order it runs.
 
     source ─ desugar ─ normalize ─► IR ─ guard_rebindings ─ private_copies ─ guard_complex ─
-            guard_integer_writes ─ drop_array_checks ─► IR
+            guard_integer_writes ─ guard_update_shapes ─ drop_array_checks ─► IR
         reverse mode:  check_second_order** ─ reverse ─► Sweeps ─
             update_lists_in_place* ─ update_arrays_in_place* | keep_differentiable** ─
             prune_backward ─ fuse_products* ─ free_shape_reads* ─ factor_products* ─
@@ -34,10 +34,10 @@ from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
 from .ad.adjoints import refuse_second_order
-from .analysis import activity, callee_of, infer_ndims, infer_numbers
+from .analysis import activity, callee_of, infer_full, infer_ndims, infer_numbers, infer_shapes
 from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis.complex_values import appended_call, complex_guards
-from .analysis.integer_writes import integer_updates, integer_writes
+from .analysis.integer_writes import WRITES, integer_updates, integer_writes
 from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import desugared, normalize
@@ -252,6 +252,105 @@ _INTEGER_UPDATE = ("{statement} puts values being differentiated into {base!r}, 
                    "dtype=float, 1.0 in a literal)")
 
 
+def guard_update_shapes(fn, target):
+    """Make each ``x op= e`` on an array keep x's shape, as Python's in place update must
+    (NumPy raises a ValueError where the broadcast shape differs from x's: ``e`` of more
+    dimensions, or longer along an axis of length 1 of ``x``), where the compiled code
+    makes a new value ``x_2 = x op e`` of any shape: nothing where the argument kinds of
+    the target show the shape kept (``x`` a number, ``e`` a number or of x's symbolic
+    shape, or of no more dimensions than an ``x`` with no axis of length 1); a
+    TransformError where they show it changed (``e`` of more dimensions than the array
+    ``x``); else ``require_update_shape(x_2, x, message)`` after the update."""
+    updates = [r for r in fn.rebindings if _operands(r.statement) is not None]
+    if not updates:
+        return fn   # (most functions)
+    fn = ir.copy_function(fn)
+    facts = None
+    after = {}
+    for rebinding in fn.rebindings:
+        operands = _operands(rebinding.statement)
+        if operands is None:
+            continue
+        facts = facts or _shape_facts(fn, target)
+        source, node = rebinding.origin
+        kept = _shape_kept(facts, *operands, rebinding, isinstance(node.op, ast.MatMult))
+        if kept:
+            continue
+        error = source.error(node, _UPDATE_SHAPE.format(statement=ast.unparse(node)))
+        if kept is False:
+            raise error
+        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {ast.unparse(node)}"
+        check = ir.call(target.aliases["require_update_shape"], ir.load(rebinding.new),
+                        ir.load(rebinding.old), ast.Constant(where))
+        after.setdefault(id(rebinding.statement), []).append(
+            ir.Keep(ast.Expr(check), [], pure=False))
+    _insert_after(fn.body, after)
+    return fn
+
+
+def _operands(s):
+    """``(x, e)`` of the statement ``x_2 = x op e`` of an update ``x op= e``, or None where
+    it is no such statement (an item's update, ``with_item``; one Python runs in place,
+    ``augmented``)."""
+    if isinstance(s, ir.Op):
+        if s.rule.name in WRITES or len(s.inputs) != 2 or not isinstance(s.expr, ast.BinOp):
+            return None
+        return tuple(s.inputs)
+    value = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign) else None
+    return (value.left, value.right) if isinstance(value, ast.BinOp) else None
+
+
+def _shape_facts(fn, target):
+    """(is_number, ndim_of, full_of, shape_of) of ``fn`` for the argument kinds of
+    ``target`` (see _number_facts, analysis.infer_full and infer_shapes)."""
+    _, ndim_of, is_number = _number_facts(fn, target)
+    defs = {}
+    for s in ir.walk(fn.body):
+        for name in ir.own_assigns(s) | {getattr(s, "index", None), getattr(s, "counter", None)}:
+            defs.setdefault(name, []).append(s)
+    return is_number, ndim_of, infer_full(fn, target.param_full, ndim_of), \
+        infer_shapes(fn, ndim_of), defs
+
+
+def _shape_kept(facts, x, e, rebinding, matmul):
+    """Whether ``x_2 = x op e`` (``rebinding``) surely keeps x's shape (True), surely
+    changes that of an array ``x`` (False), or may do either (None)."""
+    is_number, ndim_of, full_of, shape_of, defs = facts
+    if is_number(x) or shape_of(e) is not None and _number_or_own(x, rebinding.new, facts):
+        return True   # (s = 0.0; s += v: a new value, as in Python)
+    shape = shape_of(x)
+    if shape is not None and shape_of(ir.load(rebinding.new)) == shape:
+        return True
+    if matmul:
+        return None
+    if isinstance(e, ast.Constant) or is_number(e):
+        return True
+    dims = ndim_of(x), ndim_of(e)
+    if None in dims:
+        return None
+    if dims[1] > dims[0] >= 1:
+        return False
+    return True if dims[1] <= dims[0] and full_of(x) else None
+
+
+def _number_or_own(x, new, facts):
+    """Whether ``x`` is a number or, in a loop, the value ``new`` of its own update (``s =
+    0.0`` before the loop, ``s += v`` in it: where ``v`` has one symbolic shape, ``s``
+    takes it in the first step and keeps it)."""
+    is_number, defs = facts[0], facts[4]
+    if not isinstance(x, ast.Name) or x.id not in defs:
+        return False   # (a parameter)
+    return all(isinstance(s, ir.Carry) and s.source == new or isinstance(s, ir.Keep)
+               and isinstance(s.stmt, ast.Assign) and s.defines == [x.id]
+               and is_number(s.stmt.value) for s in defs[x.id])
+
+
+_UPDATE_SHAPE = ("{statement} gives the array another shape (the operand has more "
+                 "dimensions): NumPy changes the array in place there and raises a "
+                 "ValueError (non-broadcastable output operand). Write the new value to a "
+                 "new name (x = x + e) if that is meant")
+
+
 def drop_array_checks(fn, target):
     """Drop each ``require_array(a, message)`` (the frontend's check that a method NumPy's
     rule differentiates, ``a.dot(w)``, is called on a NumPy array: calls.py) whose receiver
@@ -297,7 +396,7 @@ def _checked_receiver(fn, s):
 
 
 IR_PASSES = [guard_rebindings, private_copies, guard_complex, guard_integer_writes,
-             drop_array_checks]
+             guard_update_shapes, drop_array_checks]
 
 
 # -- reverse mode ---------------------------------------------------------------------

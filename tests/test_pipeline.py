@@ -240,10 +240,10 @@ def test_an_unknown_stage_is_refused_with_the_names_of_the_stages(mode, form, ba
 
 
 def test_stages_are_listed_in_order():
-    assert pipeline.stages("grad")[:8] == ["desugar", "normalize", "guard_rebindings",
+    assert pipeline.stages("grad")[:9] == ["desugar", "normalize", "guard_rebindings",
                                            "private_copies", "guard_complex",
-                                           "guard_integer_writes", "drop_array_checks",
-                                           "reverse"]
+                                           "guard_integer_writes", "guard_update_shapes",
+                                           "drop_array_checks", "reverse"]
     assert pipeline.stages("jvp")[-2:] == ["tangents", "renumber_tangents"]
     # the differentiable form runs fewer of the same passes, and its own two: the check
     # before the reverse pass and the choice of forms after it (forms.py)

@@ -130,8 +130,14 @@ def infer_full(fn, known, ndim_of):
     callee = callee_of(fn)
 
     def expression(e, of):   # iterated(xs): xs itself where it is an array
-        return of(e.args[0]) if isinstance(e, ast.Call) and len(e.args) == 1 \
-            and not e.keywords and callee(e.func) is iterated else False
+        if isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
+                and callee(e.func) is iterated:
+            return of(e.args[0])
+        parts = _elementwise_operands(e)
+        if parts is not None:   # x * 2.0 where nothing is differentiated (a kept statement)
+            full = [of(p) for p in parts]
+            return _UNSET if _UNSET in full else all(f is True for f in full)
+        return _made_full(e, callee)
 
     _, full_of = _propagate(fn, {p: f or None for p, f in known.items()}, False, True, op,
                             subscript, expression)
@@ -180,22 +186,42 @@ def infer_shapes(fn, ndim_of):
         if s.rule.shape.scalar:
             return ()
         if broadcasts(s.rule):
-            shapes = {of(e) for e in s.inputs}
-            if _UNSET in shapes:
-                return _UNSET
-            shapes.discard(())
-            return shapes.pop() if len(shapes) == 1 and None not in shapes else \
-                () if not shapes else None
+            return _broadcast_shape([of(e) for e in s.inputs])
         return None
 
     def subscript(e, of):
         base = of(e.value)
         return base if base in (_UNSET, None) else _sliced(base, e.slice, of)
 
+    def expression(e, of):   # x * 2.0 where nothing is differentiated (a kept statement)
+        parts = _elementwise_operands(e)
+        return None if parts is None else _broadcast_shape([of(p) for p in parts])
+
     known = {p: tuple((p, k, 0) for k in range(ndim_of(ir.load(p))))
              for p in fn.params if ndim_of(ir.load(p)) is not None}
-    _, shape_of = _propagate(fn, known, None, (), op, subscript)
+    _, shape_of = _propagate(fn, known, None, (), op, subscript, expression)
     return shape_of
+
+
+def _broadcast_shape(shapes):
+    """The symbolic shape of a broadcasting operation's result from its operands' ``shapes``:
+    the one shape all the operands not numbers have, else None (``_UNSET`` while one is)."""
+    shapes = set(shapes)
+    if _UNSET in shapes:
+        return _UNSET
+    shapes.discard(())
+    return shapes.pop() if len(shapes) == 1 and None not in shapes else \
+        () if not shapes else None
+
+
+def _elementwise_operands(e):
+    """The operands of ``e`` if it is an arithmetic operator NumPy applies elementwise
+    (``a * b``, ``-a``; not ``a @ b``), else None."""
+    if isinstance(e, ast.BinOp) and not isinstance(e.op, ast.MatMult):
+        return [e.left, e.right]
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        return [e.operand]
+    return None
 
 
 def indexed_shape(shape_of, base, index):
@@ -258,6 +284,20 @@ def _slice_length(axis, s):
         return None
     p, k, c = axis
     return p, k, c - (lower or 0) + (upper or 0)
+
+
+_FILLED = (np.zeros, np.ones, np.empty, np.full)
+
+
+def _made_full(e, callee):
+    """Whether ``e`` makes an array of constant lengths, none of them 1 (np.zeros(3),
+    np.ones((2, 3)))."""
+    if not (isinstance(e, ast.Call) and e.args and any(callee(e.func) is f for f in _FILLED)):
+        return False
+    shape = e.args[0]
+    lengths = shape.elts if isinstance(shape, ast.Tuple) else [shape]
+    return all(isinstance(n, ast.Constant) and type(n.value) is int and n.value > 1
+               for n in lengths)
 
 
 def _result_full(s, full):

@@ -65,6 +65,7 @@ def _make():
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_rows"] = _require_rows_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
+    made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
     made.update(integer_helpers(kinds, overload))
     made.update(step_helpers(kinds, overload))
     made.update(join_helpers(kinds, overload))
@@ -573,3 +574,29 @@ def _require_length_helper(overload):
         return check
 
     return require_length
+
+
+def _require_update_shape_helper(kinds, overload):
+    """The numba version of ``require_update_shape`` (pipeline.guard_update_shapes): nothing
+    where the old value is not an array; a ValueError where an array's new value has
+    another shape; one of another kind (more dimensions, a number) is refused at typing,
+    so that the plain code runs and raises the ValueError that names the user's line."""
+    types = kinds.types
+
+    def require_update_shape(new, old, message):
+        raise NotImplementedError
+
+    @overload(require_update_shape)
+    def _require_update_shape(new, old, message):
+        if not isinstance(old, types.Array):
+            return lambda new, old, message: None
+        if not isinstance(new, types.Array) or new.ndim != old.ndim:
+            return None
+
+        def check(new, old, message):
+            if new.shape != old.shape:
+                raise ValueError("x op= e: non-broadcastable output operand (the broadcast "
+                                 "shape differs from the array's, which NumPy keeps)")
+        return check
+
+    return require_update_shape

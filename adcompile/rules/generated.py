@@ -422,7 +422,8 @@ nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.inner_axes, runtime.stop_gradient, runtime.convolve_padding,
                   runtime.correlate_padding)
 inert(runtime.require_immutable, runtime.require_floating, runtime.require_float_array,
-      runtime.require_array, runtime.require_length, runtime.require_rows)
+      runtime.require_array, runtime.require_length, runtime.require_rows,
+      runtime.require_update_shape)
 
 
 @adjoint(runtime.cofactor, shape="same")

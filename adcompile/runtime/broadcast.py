@@ -5,14 +5,18 @@ import numpy as np
 
 
 def unbroadcast(g, x):
-    """Sum the gradient ``g`` over the axes NumPy broadcast ``x`` along, giving x's shape."""
+    """Sum the gradient ``g`` over the axes NumPy broadcast ``x`` along, giving x's shape
+    (``g`` of fewer dimensions: the adjoint of an item ``x`` was written into, which has
+    x's shape without its leading axes of length 1)."""
     shape = getattr(x, "shape", ())
     if getattr(g, "shape", ()) == shape:
         return g[()] if not shape and isinstance(g, np.ndarray) else g
     if not shape and type(g) is np.ndarray:   # to a number: one sum over everything
         return g.sum()
     extra = np.ndim(g) - len(shape)
-    if extra > 0:
+    if extra < 0:   # (x[i] = v with v of leading axes of length 1, which NumPy drops)
+        g = np.reshape(g, (1,) * -extra + np.shape(g))
+    elif extra > 0:
         g = _sum_axes(g, tuple(range(extra)))[(0,) * extra]
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:

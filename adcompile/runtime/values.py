@@ -143,6 +143,18 @@ def require_float_array(x, where, message):
                     f"{kind} (or an array) instead of assigning into this one")
 
 
+def require_update_shape(new, old, message):
+    """Raise NumPy's ValueError where ``old`` is an array whose shape ``new`` (computed from
+    it as ``old op e``) does not have: Python runs ``x op= e`` in place, which cannot give
+    ``x`` another shape (``e`` of more dimensions, or longer along an axis of length 1 of
+    ``x``), where generated code makes a new value (see pipeline.guard_update_shapes).
+    ``message``: the user's ``file:line:col`` and statement."""
+    if isinstance(old, np.ndarray) and np.shape(new) != old.shape:
+        raise ValueError(f"{message}: non-broadcastable output operand with shape "
+                         f"{old.shape} doesn't match the broadcast shape {np.shape(new)} "
+                         f"(NumPy changes the array in place there)")
+
+
 def require_array(x, message):
     """Raise TypeError(message) unless ``x`` is a NumPy array or scalar (or an array of
     another library that follows NumPy's protocol, a Dask array): generated code calls a

@@ -1,0 +1,224 @@
+"""``x op= e`` on an array keeps x's shape, as NumPy's in place update does.
+
+Python changes an array ``x`` in place there and raises a ValueError where the broadcast
+shape of ``x`` and ``e`` is not x's (``e`` of more dimensions, or longer along an axis of
+length 1 of ``x``); the generated code computes ``x op= e`` as a new value, so it must
+refuse (where the arguments' kinds show it) or check when the code runs, never hand back
+the gradient of an array that grew. Where the update keeps the shape (a number ``x``, an
+``e`` that broadcasts into ``x``), gradients are checked against central finite
+differences.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+from adcompile.errors import TransformError
+from conftest import assert_close, assert_grad, numerical_grad
+
+rng = np.random.default_rng(5)
+
+
+def place(f, text):
+    """``file:line`` of the line of ``f``'s source holding ``text``."""
+    lines, first = inspect.getsourcelines(f)
+    at = next(i for i, line in enumerate(lines) if text in line)
+    return f"{inspect.getsourcefile(f)}:{first + at}:"
+
+
+def in_python(f, *args):
+    """What Python raises running ``f`` (on copies of the arguments)."""
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        f(*[np.array(a) for a in args])
+
+
+def grown(u, e):
+    u = u * 1.0
+    u *= e
+    return np.sum(u)
+
+
+def test_an_update_by_an_operand_of_more_dimensions_is_refused_at_the_users_line():
+    u, e = np.array([1.0, 2.0, 3.0]), np.ones((2, 3)) * 2
+    in_python(grown, u, e)
+    with pytest.raises(TransformError, match="NumPy changes the array in place") as info:
+        ad.grad(grown)(u, e)
+    assert place(grown, "u *= e") in str(info.value)
+    with pytest.raises(TransformError):
+        ad.grad(grown, wrt=1)(u, e)
+
+
+def test_an_axis_of_length_1_grown_by_the_update_raises_when_the_code_runs():
+    u, e = rng.normal(size=(1, 3)), rng.normal(size=(2, 3))
+    in_python(grown, u, e)
+    for wrt in (0, 1):
+        with pytest.raises(ValueError, match="non-broadcastable output operand with shape "
+                                             r"\(1, 3\)") as info:
+            ad.grad(grown, wrt=wrt)(u, e)
+        assert place(grown, "u *= e") in str(info.value)
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        ad.jvp(grown)(u, e, np.ones_like(u))
+    # the same function where the shapes agree, or e broadcasts into u: differentiated
+    assert_grad(grown, rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), wrt=(0, 1))
+    assert_grad(grown, rng.normal(size=(2, 3)), rng.normal(size=(2, 1)), wrt=(0, 1))
+
+
+def subtracted_in_a_loop(u, e):
+    u = u * 1.0
+    for k in range(3):
+        u -= k * e
+    return np.sum(u ** 2)
+
+
+def test_an_update_in_a_loop():
+    u, e = rng.normal(size=3), rng.normal(size=(2, 3))
+    in_python(subtracted_in_a_loop, u, e)
+    with pytest.raises((ValueError, TransformError)) as info:
+        ad.grad(subtracted_in_a_loop)(u, e)
+    assert place(subtracted_in_a_loop, "u -= k * e") in str(info.value)
+    assert_grad(subtracted_in_a_loop, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
+    assert_grad(subtracted_in_a_loop, rng.normal(size=(4, 3)), rng.normal(size=3),
+                wrt=(0, 1))
+
+
+def scale_(v, s):
+    v *= s
+
+
+def scaled_by_a_helper(u, e):
+    u = u * 1.0
+    scale_(u, e)
+    return np.sum(u ** 2)
+
+
+def test_an_update_in_a_helper_that_changes_its_argument():
+    e = rng.normal(size=(2, 3))
+    for u in (rng.normal(size=3), rng.normal(size=(1, 3))):
+        in_python(scaled_by_a_helper, u, e)
+        with pytest.raises((ValueError, TransformError)) as info:
+            ad.grad(scaled_by_a_helper)(u, e)
+        assert place(scale_, "v *= s") in str(info.value)
+    assert_grad(scaled_by_a_helper, rng.normal(size=(2, 3)), rng.normal(size=3), wrt=(0, 1))
+    assert_grad(scaled_by_a_helper, rng.normal(size=(2, 3)), 1.5, wrt=(0, 1))
+
+
+def masked(u, e):
+    c = np.ones(3)
+    c *= e   # (nothing differentiated: the statement is kept as it is)
+    return np.sum(u * c)
+
+
+def test_an_update_of_a_constant_array():
+    u = rng.normal(size=3)
+    in_python(masked, u, np.ones((2, 3)))
+    with pytest.raises(TransformError) as info:
+        ad.grad(masked)(u, np.ones((2, 3)))
+    assert place(masked, "c *= e") in str(info.value)
+    assert_grad(masked, u, rng.normal(size=3))
+
+
+def number_grown_into_an_array(v, w):
+    s = 0.0
+    for k in range(3):
+        s += w * v ** k
+    total = 0.0
+    total += np.sum(s ** 2)
+    return total
+
+
+def accumulated(x, y):
+    acc = x * 2.0
+    acc += y
+    acc *= x
+    return np.sum(acc)
+
+
+def broadcast_into(X, b, c):
+    X = X * 1.0
+    X += b       # b: (3,) into X: (2, 3)
+    X *= c       # c: (2, 1)
+    X /= 2.0
+    return np.sum(np.tanh(X))
+
+
+def hidden(x, W):
+    h = np.zeros(4)
+    loss = 0.0
+    for _ in range(3):
+        h += W @ x
+        h = np.tanh(h)
+        loss += np.sum(h ** 2)
+    return loss
+
+
+def test_updates_that_keep_the_shape_are_differentiated():
+    v, w = rng.normal(size=4), 0.7
+    assert_grad(number_grown_into_an_array, v, w, wrt=(0, 1))
+    assert_grad(number_grown_into_an_array, 1.3, rng.normal(size=(2, 3)), wrt=(0, 1))
+    assert_grad(accumulated, rng.normal(size=5), rng.normal(size=5), wrt=(0, 1))
+    assert_grad(broadcast_into, rng.normal(size=(2, 3)), rng.normal(size=3),
+                rng.normal(size=(2, 1)), wrt=(0, 1, 2))
+    assert_grad(hidden, rng.normal(size=3), rng.normal(size=(4, 3)), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (number_grown_into_an_array, (rng.normal(size=4), 0.7), 0),
+    (accumulated, (rng.normal(size=5), rng.normal(size=5)), 0),
+    (accumulated, (rng.normal(size=5), rng.normal(size=5)), 1),
+    (hidden, (rng.normal(size=3), rng.normal(size=(4, 3))), 0),
+    (hidden, (rng.normal(size=3), rng.normal(size=(4, 3))), 1),
+    (broadcast_into, (rng.normal(size=(2, 3)), rng.normal(size=3), 2.0), 0),
+    (broadcast_into, (rng.normal(size=(2, 3)), rng.normal(size=3), 2.0), 1),
+])
+def test_the_common_updates_need_no_check_in_specialised_code(f, args, wrt):
+    assert "require_update_shape" not in ad.show(f, wrt=wrt, args=args)
+
+
+def test_general_code_checks_when_the_kinds_are_not_known():
+    shown = ad.show(grown)
+    assert "require_update_shape(" in shown
+    # (a number's update needs none: the check's message would name its statement)
+    assert "total +=" not in ad.show(number_grown_into_an_array)
+
+
+def item_updated(x, e):
+    x = x * 1.0
+    x[0] += e
+    return np.sum(x ** 2)
+
+
+def item_written(x, v):
+    y = x * 1.0
+    y[1] = v * x[0, 0]
+    return np.sum(y ** 2)
+
+
+def test_item_updates():
+    x = rng.normal(size=(2, 3))
+    # an operand that does not broadcast into the item: the write into it raises
+    in_python(item_updated, x, rng.normal(size=(2, 3)))
+    with pytest.raises(ValueError):
+        ad.grad(item_updated)(x, rng.normal(size=(2, 3)))
+    assert_grad(item_updated, x, rng.normal(size=3), wrt=(0, 1))
+    assert_grad(item_updated, x, 0.5, wrt=(0, 1))
+
+
+def test_a_value_with_leading_axes_of_length_1_written_into_an_item():
+    # NumPy drops them (y[1] = v with v of shape (1, 3)): the gradient of v has v's shape,
+    # and x's counts each entry of the row once
+    x, v = rng.normal(size=(2, 3)), rng.normal(size=(1, 3))
+    for wrt in (0, 1):
+        g = ad.grad(item_written, wrt=wrt)(x, v)
+        assert np.shape(g) == np.shape((x, v)[wrt])
+        assert_close(g, numerical_grad(item_written, (x, v), wrt))
+
+
+def test_numba_checks_the_shape_when_the_code_runs():
+    pytest.importorskip("numba")
+    g = ad.grad(grown, backend="numba")
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        g(rng.normal(size=(1, 3)), rng.normal(size=(2, 3)))
+    u, e = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    assert_close(g(u, e), numerical_grad(grown, (u, e), 0))
