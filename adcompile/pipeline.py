@@ -260,38 +260,51 @@ def guard_update_shapes(fn, target):
     the target show the shape kept (``x`` a number, ``e`` a number or of x's symbolic
     shape, or of no more dimensions than an ``x`` with no axis of length 1); a
     TransformError where they show it changed (``e`` of more dimensions than the array
-    ``x``); else ``require_update_shape(x_2, x, message)`` after the update."""
-    updates = [r for r in fn.rebindings if _operands(r.statement) is not None]
-    if not updates:
+    ``x``); else ``require_update_shape(x_2, x, message)`` after the update. The same for
+    an item's update ``a[i] op= e`` (see _updates)."""
+    if not _updates(fn):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
-    facts = None
+    facts = _shape_facts(fn, target)
     after = {}
-    for rebinding in fn.rebindings:
-        operands = _operands(rebinding.statement)
-        if operands is None:
-            continue
-        facts = facts or _shape_facts(fn, target)
-        source, node = rebinding.origin
-        kept = _shape_kept(facts, *operands, rebinding, isinstance(node.op, ast.MatMult))
+    for (source, node), s, x, e, new in _updates(fn):
+        kept = _shape_kept(facts, x, e, new, isinstance(node.op, ast.MatMult))
         if kept:
             continue
         error = source.error(node, _UPDATE_SHAPE.format(statement=ast.unparse(node)))
         if kept is False:
             raise error
         where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {ast.unparse(node)}"
-        check = ir.call(target.aliases["require_update_shape"], ir.load(rebinding.new),
-                        ir.load(rebinding.old), ast.Constant(where))
-        after.setdefault(id(rebinding.statement), []).append(
-            ir.Keep(ast.Expr(check), [], pure=False))
+        check = ir.call(target.aliases["require_update_shape"], ir.load(new), x,
+                        ast.Constant(where))
+        after.setdefault(id(s), []).append(ir.Keep(ast.Expr(check), [], pure=False))
     _insert_after(fn.body, after)
     return fn
 
 
+def _updates(fn):
+    """The updates ``x op= e`` of ``fn`` compiled as ``new = x op e``, as (origin, the
+    statement, x, e, new): of a name, and of an item ``a[i] op= e`` (``t = a[i]``, ``new = t
+    op e``, then ``with_item(a, i, new)``, which NumPy raises for where new has more
+    dimensions than the item; where new only has more leading axes of length 1 it would
+    not)."""
+    found, made = [], None
+    for r in fn.rebindings:
+        s = r.statement
+        if isinstance(s, ir.Op) and s.rule.name == "with_item" \
+                and isinstance(r.origin[1], ast.AugAssign) and isinstance(s.inputs[2], ast.Name):
+            made = made or {t.target: t for t in ir.walk(fn.body) if isinstance(t, ir.Op)}
+            s = made.get(s.inputs[2].id)
+        operands = _operands(s) if s is not None else None
+        if operands is not None and isinstance(operands[0], ast.Name):
+            new = s.target if isinstance(s, ir.Op) else s.defines[0]
+            found.append((r.origin, s, *operands, new))
+    return found
+
+
 def _operands(s):
-    """``(x, e)`` of the statement ``x_2 = x op e`` of an update ``x op= e``, or None where
-    it is no such statement (an item's update, ``with_item``; one Python runs in place,
-    ``augmented``)."""
+    """``(x, e)`` of the statement ``new = x op e``, or None where it is no such statement
+    (a write into an item, ``with_item``; an update Python runs in place, ``augmented``)."""
     if isinstance(s, ir.Op):
         if s.rule.name in WRITES or len(s.inputs) != 2 or not isinstance(s.expr, ast.BinOp):
             return None
@@ -312,14 +325,14 @@ def _shape_facts(fn, target):
         infer_shapes(fn, ndim_of), defs
 
 
-def _shape_kept(facts, x, e, rebinding, matmul):
-    """Whether ``x_2 = x op e`` (``rebinding``) surely keeps x's shape (True), surely
+def _shape_kept(facts, x, e, new, matmul):
+    """Whether ``new = x op e`` surely keeps x's shape (True), surely
     changes that of an array ``x`` (False), or may do either (None)."""
     is_number, ndim_of, full_of, shape_of, defs = facts
-    if is_number(x) or shape_of(e) is not None and _number_or_own(x, rebinding.new, facts):
+    if is_number(x) or shape_of(e) is not None and _number_or_own(x, new, facts):
         return True   # (s = 0.0; s += v: a new value, as in Python)
     shape = shape_of(x)
-    if shape is not None and shape_of(ir.load(rebinding.new)) == shape:
+    if shape is not None and shape_of(ir.load(new)) == shape:
         return True
     if matmul:
         return None

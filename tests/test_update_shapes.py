@@ -189,6 +189,12 @@ def item_updated(x, e):
     return np.sum(x ** 2)
 
 
+def sliced_item_updated(x, e):
+    x = x * 1.0
+    x[:1] *= e
+    return np.sum(x ** 2)
+
+
 def item_written(x, v):
     y = x * 1.0
     y[1] = v * x[0, 0]
@@ -197,10 +203,18 @@ def item_written(x, v):
 
 def test_item_updates():
     x = rng.normal(size=(2, 3))
-    # an operand that does not broadcast into the item: the write into it raises
-    in_python(item_updated, x, rng.normal(size=(2, 3)))
-    with pytest.raises(ValueError):
-        ad.grad(item_updated)(x, rng.normal(size=(2, 3)))
+    # an operand of more dimensions than the item, even of leading axes of length 1
+    # (which an assignment y[0] = v drops): NumPy raises
+    for e in (rng.normal(size=(2, 3)), rng.normal(size=(1, 3))):
+        in_python(item_updated, x, e)
+        with pytest.raises(TransformError) as info:
+            ad.grad(item_updated)(x, e)
+        assert place(item_updated, "x[0] += e") in str(info.value)
+    # an item with an axis of length 1: when the code runs
+    with pytest.raises(ValueError, match="non-broadcastable") as info:
+        ad.grad(sliced_item_updated)(x, rng.normal(size=(2, 3)))
+    assert place(sliced_item_updated, "x[:1] *= e") in str(info.value)
+    assert_grad(sliced_item_updated, x, rng.normal(size=(1, 3)), wrt=(0, 1))
     assert_grad(item_updated, x, rng.normal(size=3), wrt=(0, 1))
     assert_grad(item_updated, x, 0.5, wrt=(0, 1))
 
