@@ -172,3 +172,28 @@ def test_jacobian_rejects_bad_mode_and_tuple_output():
         ad.jacobian(lecture, mode="sideways")
     with pytest.raises(ValueError, match="tuple"):
         ad.jacobian(two_outputs)
+
+
+def pairs_reset_then_appended(x, y, k):
+    # (fuzzer seed 44568) a list of pairs a loop replaces by constants, then appends to:
+    # the tangent of the constant list is a list of zeros, which the append extends
+    a, b = x * 0.5, y
+    pairs = ((a, b), (x, a))
+    for step in range(k):
+        for p, q in pairs:
+            pairs = ((a, 0.5), (q, step), (0.5, 2.0))
+        pairs = pairs + ((a * b, 0.5),)
+        for p, q in pairs:
+            a = np.sin(p) - q
+    return a * b
+
+
+def test_tangent_of_a_list_replaced_by_constants_then_appended_to():
+    args = (0.46, -0.33, 2)
+    expected = [numerical_grad(pairs_reset_then_appended, args, k) for k in (0, 1)]
+    for tangents, column in (((1.0, 0.0), 0), ((0.0, 1.0), 1)):
+        value, tangent = ad.jvp(pairs_reset_then_appended, wrt=(0, 1))(*args, tangents=tangents)
+        assert_close(value, pairs_reset_then_appended(*args), 1e-14, 0)
+        assert_close(tangent, expected[column], 1e-7, 1e-9)
+    assert_close(np.array(ad.grad(pairs_reset_then_appended, wrt=(0, 1))(*args)),
+                 np.array(expected), 1e-7, 1e-9)

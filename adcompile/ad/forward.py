@@ -57,9 +57,19 @@ class Forward:
         return self.dots[name]
 
     def zeros(self, e):
-        """A zero tangent for ``e``: 0.0 for a known scalar, else zeros shaped like it."""
+        """A zero tangent for ``e``: 0.0 for a known scalar, a list of zeros for a list of
+        values being differentiated (its tangent is a list, appended to as the list is:
+        ``[zeros_like(item) for item in xs]``), else zeros shaped like it."""
         if self.ndim_of(e) == 0:
             return ast.Constant(0.0)
+        if isinstance(e, ast.Name) and e.id in getattr(self.fn, "lists", ()):
+            item = self.namer.fresh("item")
+            zeros = ast.ListComp(elt=self.zeros(ir.load(item)), generators=[ast.comprehension(
+                target=ir.store(item), iter=e, ifs=[], is_async=0)])
+            if e.id not in getattr(self.fn, "maybe_undefined", ()):
+                return zeros
+            unbound = ast.Compare(left=e, ops=[ast.Is()], comparators=[ast.Constant(None)])
+            return ast.IfExp(test=unbound, body=ast.Constant(None), orelse=zeros)
         return ast.Call(func=ir.load(self.aliases["zeros_like"]), args=[e], keywords=[])
 
     def dot_of(self, e):
