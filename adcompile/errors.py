@@ -55,11 +55,16 @@ class TransformError(ValueError):
             self.hint = (f"give {called} a rule with ad.adjoint_rule({called}) or "
                          f"ad.primitive (README: 'Your own primitives')")
 
+    @property
+    def where(self):
+        """``file:line:col`` of the refused construct (the column counted from 1), as the
+        message shows it and as run-time checks in generated code name it."""
+        return f"{self.filename}:{self.lineno}:{(self.col or 0) + 1}"
+
     def _format(self):
         text = self.reason
         if self.filename and self.lineno:
-            where = f"{self.filename}:{self.lineno}:{(self.col or 0) + 1}"
-            text = f"{where}: {self.reason}"
+            text = f"{self.where}: {self.reason}"
             if self.line:
                 text += f"\n    {self.line}"
                 if self.col is not None:

@@ -235,7 +235,7 @@ def _guard_floating(fn, target, write, error, refuse, check="require_floating"):
     if refuse:
         raise error
     op, base = write
-    where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
+    where = error.where
     told = [ast.Constant(where), ast.Constant(error.reason)] \
         if check == "require_float_array" else [ast.Constant(f"{where}: {error.reason}")]
     check = ir.call(target.aliases[check], ir.load(base), *told)
@@ -274,7 +274,7 @@ def guard_update_shapes(fn, target):
         error = source.error(node, _UPDATE_SHAPE.format(statement=ast.unparse(node)))
         if kept is False:
             raise error
-        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {ast.unparse(node)}"
+        where = f"{error.where}: {ast.unparse(node)}"
         check = ir.call(target.aliases["require_update_shape"], ir.load(new), x,
                         ast.Constant(where))
         after.setdefault(id(s), []).append(ir.Keep(ast.Expr(check), [], pure=False))

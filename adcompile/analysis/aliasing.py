@@ -1224,7 +1224,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         ndim = ndim_of(x)
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
             or rebinding.old in sequences
-        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: "
+        where = f"{error.where}: "
         check = None if array else guard(_checked_name(fn, rebinding, s, observers), where + message)
         if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:

@@ -210,7 +210,7 @@ class Assignments:
         raises ValueError there for a value of another length (not needed where the value
         is a NumPy call that always gives n items: _length_of)."""
         error = self.scope.src.error(stmt, "")
-        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
+        where = error.where
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_length)),
                          args=[whole, ast.Constant(n), ast.Constant(where)], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))

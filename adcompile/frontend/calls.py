@@ -177,7 +177,7 @@ class Calls:
         error = self.scope.src.error(e, f"{ast.unparse(e.func)}(...) is differentiated with "
                                         f"the rule of NumPy's .{name}(), but "
                                         f"{ast.unparse(receiver)} is not a NumPy array")
-        message = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}: {error.reason}"
+        message = f"{error.where}: {error.reason}"
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_array)),
                          args=[self.operand(receiver), ast.Constant(message)], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))

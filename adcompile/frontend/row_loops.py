@@ -222,7 +222,7 @@ class RowChecks:
             raise self.scope.src.error(walked, f"{error.reason}; {walked.id!r} is a list: "
                                                f"assign the new rows into it instead "
                                                f"({walked.id}[i] = row - ...)")
-        where = f"{error.filename}:{error.lineno}:{(error.col or 0) + 1}"
+        where = error.where
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_rows)),
                          args=[self.operand(walked), ast.Constant(where)], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
