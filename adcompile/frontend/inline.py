@@ -252,7 +252,7 @@ class Inline:
         if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
             return True, [self.operand(e) for e in value.elts]
         if isinstance(value, (ast.Tuple, ast.List)) and self.varies(value):
-            if self.loop_depth:
+            if self.out.loop_depth:
                 raise caller.src.error(call, f"{name}() returns a tuple; inside a loop, "
                                              f"unpack it where you call it: a, b = "
                                              f"{name}(...)")
@@ -285,7 +285,7 @@ class Inline:
     def new_list_result(self, value, node):
         """A list of the operands of a tuple of values being differentiated (what a callee
         returns), read at once; returns its name."""
-        depth, self.loop_depth = self.loop_depth, 0   # a tuple result is read at once
+        depth, self.out.loop_depth = self.out.loop_depth, 0   # a tuple result is read at once
         try:
             name = self.namer.temp()
             elements = [self.operand(e) for e in value.elts]
@@ -294,7 +294,7 @@ class Inline:
             self.out.body.append(ir.ListNew(name, elements, node, True))
             return name
         finally:
-            self.loop_depth = depth
+            self.out.loop_depth = depth
 
     def _bind(self, expr):
         """A temporary bound to ``expr``; returns its name."""

@@ -100,7 +100,7 @@ class Loops:
                                       updated_in_place(stmt.body),
                                       rebound_in(stmt.body, self.callee))
         self.scope.loop_trees.append(carried_trees)
-        self.loop_depth += 1
+        self.out.loop_depth += 1
         for target, seq in header.sequences:
             at = ir.load(names.index)
             if isinstance(seq, Count):   # enumerate(xs, start): the user's count
@@ -121,7 +121,7 @@ class Loops:
             del self.out.body[mark:]
             append_where_falling_through(self.out.body, copies)
         body = self.out.body
-        self.loop_depth -= 1
+        self.out.loop_depth -= 1
         self.scope.loops.pop()
         self.leave_loop_views(views, names.carried)
         self.scope.loop_trees.pop()

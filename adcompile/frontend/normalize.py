@@ -8,12 +8,13 @@ cannot be differentiated correctly is rejected here, with the user's
 file:line:col.
 
 ``Normalizer.enter`` runs the passes on a function's AST before its
-statements (``desugar``, then functions of their own modules: the order is in
+statements (``desugar.desugar``, then functions of their own modules: the order is in
 frontend/__init__.py). The traversal, statement by statement, is assembled
 from parts, one module each (statements, assignments, control, loops, lists,
 expressions, calls, rewritten_calls, inline, dependence, validate, ...); they
-share the records of state.py: ``self.scope`` (the function being normalized),
-``self.out`` (what is built) and ``self.inlining``.
+share the records of state.py: ``self.request`` (what is differentiated),
+``self.scope`` (the function being normalized), ``self.out`` (what is built) and
+``self.inlining``.
 """
 
 import ast
@@ -21,28 +22,19 @@ import types
 
 from .. import ir
 from ..ir.naming import Namer, names_in
-from ..ir.trees import name_leaves, unpack
+from ..ir.trees import unpack
 from ..rules import REGISTRY
-from . import liveness
 from .assignments import Assignments
 from .calls import Calls
 from .changes import Changes
-from .closures import Closure, extract
-from .comprehensions import desugar_comprehensions
+from .closures import Closure
 from .complex_refusals import refuse_complex
-from .contexts import unwrap_quiet_contexts
-from .deletions import drop_name_deletions
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
 from .dtypes import FloatingTypes
 from .effects import is_pure
 from .expressions import Expressions
-from .frozen import desugar_frozen
-from .function_aliases import inline_function_aliases
-from .function_loops import unroll_function_loops
-from .factories import write_factory_calls
-from .generators import inline_generator_loops
-from .higher_order import desugar_higher_order
+from .desugar import desugar
 from .functions import Functions, function_table
 from .inline import Inline
 from .iteration import Iteration
@@ -52,87 +44,26 @@ from .lists import Lists
 from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
-from .local_imports import drop_local_imports
-from .lower import lower_function
-from .source import int_constant, mark_place
-from .state import Inlining, Output, Scope
+from .source import int_constant
+from .state import Inlining, Output, Request, Scope
 from .super_calls import resolve_super_calls
-from .starred import desugar_starred
 from .static_ints import StaticInts
 from .statements import Statements
 from .texts import refuse_text_reads, text_names
-from .item_desugar import desugar_items, spellings
+from .item_desugar import spellings
 from .items import Items
-from .in_place_calls import desugar_in_place_calls
-from .nesting import split_nesting
-from .reflection import attributes_by_name, constant_reflection
+from .reflection import attributes_by_name
 from .refusals import refuse_unsupported
 from .returns import Returns
 from .rewritten_calls import RewrittenCalls
-from .row_loops import RowChecks, write_row_loops
+from .row_loops import RowChecks
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
 from .tuple_lists import TupleLists
-from .ufunc_methods import write_ufunc_methods
-from .ufunc_out import write_ufunc_outputs
 from .unroll import Unrolling
 from .validate import Validation
-from .variadic import expand_local_tuples, expand_starred_zips
 from .views import Views
-
-
-def desugar(source, callers=(), structures=()):
-    """(a copy of ``source``'s ``def`` after the passes that need only its syntax, its nested
-    functions): loops over a generator of the user's written out with its code
-    (generators.py), ``f = factory(a)`` as the function the factory makes (factories.py);
-    imports at the top of its body dropped, their names bound when
-    transforming (local_imports.py); reflection with constant text and local names of
-    module functions as the code they stand for (reflection.py, function_aliases.py);
-    ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=``
-    as an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
-    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py); a
-    loop changing in place the rows of the array it walks as a loop over their positions
-    (row_loops.py); ``a,
-    *rest = value`` as reads of its items (starred.py); map,
-    filter, reduce and sorted/min/max with ``key=`` as code calling the function
-    (higher_order.py); nested functions taken out,
-    their closures made explicit (closures.py); ``f(*parts)`` of a tuple built at one
-    place as ``f(parts[0], parts[1])`` (variadic.py); comprehensions as loops building lists
-    or dicts, but those walking the names ``structures`` (comprehensions.py); ``for a, b in
-    zip(*parts)`` as a loop over zip(z0, z1) after ``z0, z1 = parts`` (variadic.py); jumps at the
-    ends of their paths and one return at the end (lower.py); a call statement of a helper
-    that changes an array argument in place as an assignment to it, ``u = apply_bc(u)``
-    (in_place_calls.py); ``x[index] = v`` as a new version of ``x`` (item_desugar.py), then
-    each ``if`` and loop marked with the variables read after it (liveness.py). The copy of a function inlined
-    through the call sites ``callers`` has its nodes marked with them (``mark_place``)."""
-    fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
-    inline_generator_loops(fn, source)
-    write_factory_calls(fn, source)
-    if callers:
-        mark_place(fn, source, callers)
-    drop_local_imports(fn, source.imports)
-    constant_reflection(fn, source)
-    inline_function_aliases(fn, source)
-    write_ufunc_methods(fn, source)
-    write_ufunc_outputs(fn, source)
-    unwrap_quiet_contexts(fn, source)
-    drop_name_deletions(fn)
-    write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
-    desugar_starred(fn)   # (before higher_order.py: list(map(f, xs)) is one of its forms)
-    unroll_function_loops(fn, source)
-    desugar_higher_order(fn, source)
-    nested = extract(fn, source)
-    expand_local_tuples(fn)
-    if desugar_comprehensions(fn, structures):   # (a conditional item, in its loop now)
-        split_nesting(fn, source.error)
-    expand_starred_zips(fn, source)
-    fn = lower_function(fn, source.error)
-    desugar_in_place_calls(fn, source, nested, structures)
-    desugar_items(fn)
-    desugar_frozen(fn, source, REGISTRY)
-    liveness.annotate(fn)
-    return fn, nested
 
 
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
@@ -147,24 +78,12 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
     def __init__(self, source, wrt, registry=REGISTRY, trees=None, has_aux=False,
                  statics=None):
         self.registry = registry
-        self.statics = dict(statics or {})
-        self.fixed_params = set()
-        self.has_aux = has_aux       # the function returns (value, aux): see _outputs
         self.namer = Namer(names_in(source.node) | {"out_bar"})
-        self.user_wrt = list(wrt)
-        self.trees = {p: name_leaves(node, p, self.namer.fresh)
-                      for p, node in (trees or {}).items()}
-        # a structure's leaves are parameters of their own; the differentiable ones of a
-        # structure being differentiated are differentiated
-        self.params = [leaf.name for p in source.params
-                       for leaf in (self.trees[p].leaves() if p in self.trees else [_Param(p)])]
-        self.wrt = [leaf.name for p in wrt
-                    for leaf in (self.trees[p].leaves() if p in self.trees else [_Param(p)])
-                    if leaf.differentiable]
-        self.loop_depth = 0          # loops around the current statement, across inlined calls
+        self.request = Request.of(source, wrt, trees, has_aux, statics, self.namer.fresh)
         self.inlining = Inlining.of(source)
-        self.inlining.parts = {id(n) for tree in self.trees.values() for n in tree.nodes()}
-        self.out = Output(varied_ssa=set(self.wrt))
+        self.inlining.parts = {id(n) for tree in self.request.trees.values()
+                               for n in tree.nodes()}
+        self.out = Output(varied_ssa=set(self.request.wrt))
         self.scope = None
 
     def enter(self, source, env, varied_params, callers=(), trees=None):
@@ -228,12 +147,13 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         source = self.inlining.root
         # (an argument not differentiated that is a structure is also the object itself,
         # for what reads it as a whole)
+        request = self.request
         fn = self.enter(source, {p: p for p in source.params
-                                 if p not in self.trees or p not in self.user_wrt},
-                        set(self.user_wrt), trees=self.trees)
+                                 if p not in request.trees or p not in request.user_wrt},
+                        set(request.user_wrt), trees=request.trees)
         self.fix_params(fn)
-        self.out.origin.update({p: (0, p) for p in self.params})
-        for p, node in self.trees.items():   # a leaf is what the user reads it as
+        self.out.origin.update({p: (0, p) for p in request.params})
+        for p, node in request.trees.items():   # a leaf is what the user reads it as
             self.out.origin.update({leaf: (0, ast.unparse(expr))
                                     for leaf, expr in unpack(p, node)})
         statements = list(fn.body)
@@ -254,7 +174,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         if ret.value is None:
             raise self.scope.src.error(ret, "return without a value: nothing to differentiate")
         output_tree = self.tree_value(ret.value) \
-            if not self.has_aux and self.might_be_tree(ret.value) else None
+            if not self.request.has_aux and self.might_be_tree(ret.value) else None
         if output_tree is not None:   # a structure: its leaves are the outputs
             outputs, tuple_output = [ir.load(leaf.name) for leaf in output_tree.leaves()], True
             self._name_classes(output_tree)
@@ -266,11 +186,12 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                                 "is not supported; return a tuple of them")
         if self.out.holders:
             check_nested_changes(self.out.body, self.out.lists, self.scope.src)
-        fn = ir.NormalFunction(self.scope.src, list(self.params), self.wrt,
+        request = self.request
+        fn = ir.NormalFunction(self.scope.src, list(request.params), request.wrt,
                                self.out.body, outputs, tuple_output, self.namer,
-                               has_aux=self.has_aux)
-        fn.trees = self.trees
-        fn.user_wrt = list(self.user_wrt)
+                               has_aux=request.has_aux)
+        fn.trees = request.trees
+        fn.user_wrt = list(request.user_wrt)
         fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
         _capture_called_globals(self.out.body, self.inlining.root, fn.extra_globals,
@@ -322,12 +243,3 @@ def _item_called(func, root, extra, namer):
     name = namer.fresh(name if name.isidentifier() else "function")
     extra[name] = held[k]
     return ir.load(name)
-
-
-class _Param:
-    """A parameter that is not a structure, as the one leaf of itself."""
-
-    differentiable = True
-
-    def __init__(self, name):
-        self.name = name

@@ -33,7 +33,7 @@ class Returns:
     def _outputs(self, ret):
         """(operands of the returned values, whether a tuple is returned); with ``has_aux``
         those of the value, then the name of the aux, last."""
-        if not self.has_aux:
+        if not self.request.has_aux:
             return self._returned(ret.value, ret)
         value = ret.value
         if not isinstance(value, ast.Tuple) or len(value.elts) != 2 \

@@ -1,7 +1,9 @@
 """The state normalization shares between its parts, as named records.
 
-Three lifetimes, three records:
+What is asked, and three lifetimes of what the walk keeps:
 
+- ``Request``: what is differentiated, fixed before the walk starts (the
+  parameters, which of them, their structures, the ints a call gives).
 - ``Scope``: the function whose statements are being normalized, either the
   differentiated one or a callee being inlined into it. ``Normalizer.enter``
   makes a new one for each; inlining swaps it in and puts the caller's back.
@@ -15,7 +17,45 @@ import itertools
 from dataclasses import dataclass, field
 
 from ..ir import assigns
+from ..ir.trees import name_leaves
 from .item_desugar import AT_HELPERS
+
+
+@dataclass
+class Request:
+    """What is differentiated. A parameter given a structure is its leaves, each a
+    parameter of the generated code of its own (named by ``name_leaves``); the
+    differentiable leaves of a structure being differentiated are differentiated."""
+
+    user_wrt: list              # the user's parameters being differentiated
+    trees: dict                 # parameter -> the structure it is given (ir/trees.py)
+    params: list                # the generated code's parameters: structures as their leaves
+    wrt: list                   # those being differentiated
+    has_aux: bool               # the function returns (value, aux) (returns.py)
+    statics: dict               # the ints a call gives, by descriptor (static_ints.py)
+    fixed_params: set = field(default_factory=set)  # parameters a call may give such an int
+    #                                                 (StaticInts.fix_params)
+
+    @classmethod
+    def of(cls, source, wrt, trees, has_aux, statics, fresh):
+        """The request to differentiate ``source`` for ``wrt``, ``trees`` the structures of
+        its parameters given one, ``fresh`` naming their leaves."""
+        trees = {p: name_leaves(node, p, fresh) for p, node in (trees or {}).items()}
+
+        def leaves(p):
+            return trees[p].leaves() if p in trees else [_Param(p)]
+        return cls(list(wrt), trees, [leaf.name for p in source.params for leaf in leaves(p)],
+                   [leaf.name for p in wrt for leaf in leaves(p) if leaf.differentiable],
+                   has_aux, dict(statics or {}))
+
+
+class _Param:
+    """A parameter that is not a structure, as the one leaf of itself."""
+
+    differentiable = True
+
+    def __init__(self, name):
+        self.name = name
 
 
 @dataclass
@@ -67,6 +107,7 @@ class Output:
 
     body: list = field(default_factory=list)        # the block statements go to now
     enclosing: list = field(default_factory=list)   # the blocks around it, outermost first
+    loop_depth: int = 0     # loops around the current statement, across inlined calls
     varied_ssa: set = field(default_factory=set)    # generated names being differentiated
     lists: set = field(default_factory=set)         # generated names of lists of such values
     sequences: set = field(default_factory=set)     # names of lists or tuples a rule gave

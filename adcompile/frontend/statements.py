@@ -67,7 +67,7 @@ class Statements:
         """After ``n = len(params) // 2`` or ``key = "W3"``, outside loops, for a name the
         function assigns only there: ``n`` is known now (trees.static_value), so a key
         spelled from it (``params[f"W{n}"]``) reads a leaf."""
-        if not (self.scope.structured and self.loop_depth == 0 and isinstance(stmt, ast.Assign)
+        if not (self.scope.structured and self.out.loop_depth == 0 and isinstance(stmt, ast.Assign)
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and stmt.targets[0].id in self.scope.assigned_once):
             return

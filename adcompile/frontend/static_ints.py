@@ -24,28 +24,30 @@ from ..ir.trees import Leaf
 
 
 class StaticInts:
-    """Part of ``normalize.Normalizer``: the ints a call supplies (``self.statics``)."""
+    """Part of ``normalize.Normalizer``: the ints a call supplies (``self.request.statics``)."""
 
     def fix_params(self, fn):
         """Remember the parameters of the differentiated function (its ``def`` ``fn``) whose
         value a call may give as a static int: not differentiated, not structures, never
         assigned."""
         source = self.inlining.root
-        self.fixed_params = set(source.params) - ir.assigns([fn]) - set(self.user_wrt) \
-            - set(self.trees) - set(source.variadic_params)
+        request = self.request
+        request.fixed_params = set(source.params) - ir.assigns([fn]) - set(request.user_wrt) \
+            - set(request.trees) - set(source.variadic_params)
 
     def static_int(self, e):
         """The int the call gave for what ``e`` reads (see the module's docstring), or
         None."""
         need = self.static_need(e)
-        return None if need is None else self.statics.get(need)
+        return None if need is None else self.request.statics.get(need)
 
     def static_needs(self, exprs):
         """The descriptors of the ints read in ``exprs`` that the call has not given yet."""
         found = []
         for node in ir.walk_tree(list(exprs)):
             need = self.static_need(node)
-            if need is not None and need not in self.statics and need not in found:
+            if need is not None and need not in self.request.statics \
+                    and need not in found:
                 found.append(need)
         return found
 
@@ -104,7 +106,7 @@ class StaticInts:
         if isinstance(e, ast.Name):
             if self.scope.src is not root or e.id in self.scope.trees:
                 return None
-            if e.id in self.fixed_params:
+            if e.id in self.request.fixed_params:
                 return ("param", e.id)
             if e.id in self.scope.locals:
                 return None
@@ -120,7 +122,7 @@ class StaticInts:
             return None
         if not isinstance(leaf, Leaf) or leaf.differentiable:
             return None
-        for param, node in self.trees.items():
+        for param, node in self.request.trees.items():
             for index, other in enumerate(node.leaves()):
                 if other == leaf:
                     return ("leaf", param, index)

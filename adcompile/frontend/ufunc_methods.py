@@ -2,7 +2,7 @@
 ``np.sum(x, axis=0)``, ``np.multiply.accumulate(x)`` as ``np.cumprod(x, axis=0)``,
 ``np.subtract.outer(a, b)`` as ``np.subtract(np.reshape(a, np.shape(a) + (1,) *
 np.ndim(b)), b)``, so that those functions' rules differentiate them (a pass of
-``normalize.desugar`` on the user's AST). A method's default axis is 0, not None as
+``desugar.desugar`` on the user's AST). A method's default axis is 0, not None as
 np.sum's: it is written out. ``np.maximum.accumulate`` and ``np.minimum.accumulate``
 have rules of their own (rules/arrays.py); what is left (a ``dtype=``, an ``out=``)
 stays as written, and is refused where it would be differentiated.

@@ -1,5 +1,5 @@
 """A ufunc writing into an array given as ``out=``, as the array update it is: a pass of
-``normalize.desugar`` on the user's AST.
+``desugar.desugar`` on the user's AST.
 
 ``np.multiply(x, 2.0, out=y)`` changes ``y`` in place: it is ``y[...] = np.multiply(x,
 2.0)``, which adcompile differentiates as any array update (README: *Array updates*).
