@@ -370,7 +370,10 @@ def drop_array_checks(fn, target):
     the argument kinds of the target show to be one: its ndim is known (an array argument,
     or made from one by NumPy; ``a.T`` is ``a``'s kind). Drop each ``require_rows(a,
     where)`` (before a loop changing in place the rows of the array it walks:
-    frontend/row_loops.py) where ``a`` is known to have two or more dimensions."""
+    frontend/row_loops.py) where ``a`` is known to have two or more dimensions, and each
+    ``require_ndarray(a, message)`` (before a helper's ``v op= e`` changing the caller's
+    ``a``: frontend/in_place_calls.py) where it is known to have one or more: only an array
+    argument and what NumPy makes of one have a known number of dimensions."""
     if not any(_checked_receiver(fn, s) is not None for s in ir.walk(fn.body)):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
@@ -384,6 +387,8 @@ def drop_array_checks(fn, target):
             return False
         if check == "require_rows":
             return (ndim_of(receiver) or 0) >= 2
+        if check == "require_ndarray":
+            return (ndim_of(receiver) or 0) >= 1
         return ndim_of(receiver) is not None
 
     def keep(block):
@@ -397,12 +402,12 @@ def drop_array_checks(fn, target):
 
 
 def _checked_receiver(fn, s):
-    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, message)`` or
-    ``require_rows(a, where)``, else None."""
+    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, message)``,
+    ``require_rows(a, where)`` or ``require_ndarray(a, message)``, else None."""
     call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
         helper = fn.extra_globals.get(call.func.id)
-        for check in ("require_array", "require_rows"):
+        for check in ("require_array", "require_rows", "require_ndarray"):
             if helper is RUNTIME[check]:
                 return call.args[0], check
     return None

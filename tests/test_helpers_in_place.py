@@ -355,6 +355,148 @@ def test_a_helper_on_an_array_not_differentiated():
     assert "private_copy(weights)" in ad.show(weighted_with_a_mask, args=(U0, weights))
 
 
+# -- helpers updating their parameter by op= ----------------------------------------------
+
+
+def diffuse(u, nu):
+    """One explicit step of the heat equation on a ring, in place."""
+    u += nu * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))
+
+
+def ring_energy(u0, nu):
+    u = u0.copy()          # (an array only when the code runs: checked there)
+    for _ in range(4):
+        diffuse(u, nu)
+    return np.sum(u ** 2)
+
+
+def ring_energy_twin(u0, nu):
+    u = u0
+    for _ in range(4):
+        u = u + nu * (anp.roll(u, 1) - 2.0 * u + anp.roll(u, -1))
+    return anp.sum(u ** 2)
+
+
+def test_a_step_updating_the_state_by_op_equals():
+    g = assert_grad(ring_energy, U0, 0.2, wrt=(0, 1))
+    want = autograd.grad(ring_energy_twin, (0, 1))(U0, 0.2)
+    assert_close(g[0], want[0], 1e-12, 1e-12)
+    assert_close(g[1], want[1], 1e-12, 1e-12)
+    assert_close(ad.hessian(ring_energy)(U0, 0.2),
+                 autograd.hessian(ring_energy_twin)(U0, 0.2), 1e-10, 1e-12)
+
+
+def test_the_check_that_the_state_is_an_array_goes_where_the_kinds_show_it():
+    assert "require_ndarray(u" in ad.show(ring_energy)
+    assert "require_ndarray" not in ad.show(ring_energy, args=(U0, 0.2))
+
+
+def momentum_update(w, v, g, lr, mu):
+    v *= mu
+    v -= lr * g
+    w += v
+
+
+def unrolled_training(w0, X, y):
+    """Three steps of gradient descent with momentum on a least-squares loss, in place;
+    the loss after them (the inner gradient written by hand, as meta-learning code does)."""
+    w = w0.copy()
+    v = np.zeros(w0.shape)
+    for _ in range(3):
+        g = X.T @ (X @ w - y) / len(y)
+        momentum_update(w, v, g, 0.1, 0.9)
+    r = X @ w - y
+    return 0.5 * np.mean(r ** 2)
+
+
+def unrolled_training_twin(w0, X, y):
+    w, v = w0, anp.zeros(w0.shape)
+    for _ in range(3):
+        g = anp.dot(X.T, anp.dot(X, w) - y) / len(y)
+        v = 0.9 * v - 0.1 * g
+        w = w + v
+    r = anp.dot(X, w) - y
+    return 0.5 * anp.mean(r ** 2)
+
+
+def test_an_optimiser_step_updating_weights_and_velocity_by_op_equals():
+    X, y, w0 = rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=3)
+    g = assert_grad(unrolled_training, w0, X, y, wrt=(0, 1, 2))
+    want = autograd.grad(unrolled_training_twin, (0, 1, 2))(w0, X, y)
+    for got, expected in zip(g, want):
+        assert_close(got, expected, 1e-12, 1e-12)
+
+
+def add_and_total(acc, v):
+    acc += v
+    return np.sum(acc)
+
+
+def array_and_number_callers(x):
+    a = np.zeros(x.shape)   # surely an array: the helper changes it in place
+    s1 = add_and_total(a, x * x)
+    t = 2.0 * x[0]          # a number: the helper's t += 1.0 leaves it as it is
+    s2 = add_and_total(t, 1.0)
+    return s1 * s2 + np.sum(a * x) + t
+
+
+def array_and_number_callers_twin(x):
+    a = x * x
+    t = 2.0 * x[0]
+    return anp.sum(a) * (t + 1.0) + anp.sum(a * x) + t
+
+
+def test_one_helper_given_an_array_and_a_number():
+    x = np.array([0.3, -0.8, 1.1])
+    g = assert_grad(array_and_number_callers, x)
+    assert_close(g, autograd.grad(array_and_number_callers_twin)(x), 1e-12, 1e-12)
+
+
+def test_a_number_given_to_an_updating_step_is_refused_when_the_code_runs():
+    def scalar_state(x):
+        t = x * 2.0
+        diffuse(t, 0.1)     # (Python leaves t as it is: the call does nothing)
+        return np.sum(t * x)
+
+    with pytest.raises(TypeError, match=line_of(scalar_state, "diffuse(t, 0.1)")
+                       + r": diffuse\(\) updates its parameter .* \(it holds a float\)"):
+        ad.grad(scalar_state)(0.3)
+    assert_grad(scalar_state, np.array([0.3, 0.4, -0.2]))   # (an array: changed in place)
+
+
+def add_in_place(v, d):
+    v += d
+
+
+def read_through_a_view_after_op_equals(x):
+    a = np.zeros(3)
+    w = a[1:]
+    add_in_place(a, x)
+    return np.sum(w * x[1:])
+
+
+def passes_it_on(v, d):
+    add_in_place(v, d)
+
+
+def calls_a_helper_passing_it_on(x):
+    a = np.zeros(3)
+    passes_it_on(a, x)
+    return np.sum(a * x)
+
+
+def integers_updated_by_op_equals(x):
+    a = np.zeros(3, dtype=int)
+    add_in_place(a, x)
+    return np.sum(a * x)
+
+
+def grows_it_by_op_equals(x):
+    a = np.zeros(3)
+    add_in_place(a, np.outer(x, x))
+    return np.sum(a)
+
+
 # -- what stays refused ------------------------------------------------------------------
 
 
@@ -413,10 +555,6 @@ def rebinds_it(u):
     return np.sum(u)
 
 
-def updates_the_name(u):
-    u += 1.0
-
-
 def deletes_it(u):
     u[0] = 1.0
     del u
@@ -432,12 +570,6 @@ def calls_a_rebinding_helper(x):
     u = x * 2.0
     s = rebinds_it(u)
     return s + np.sum(u)
-
-
-def calls_an_updating_helper(x):
-    u = x * 2.0
-    updates_the_name(u)
-    return np.sum(u ** 2)
 
 
 def calls_a_deleting_helper(x):
@@ -482,8 +614,11 @@ def normalises_the_rows(x):
     (passes_an_item, (passes_an_item, "apply_dirichlet(u[0])"), "expression statement"),
     (passes_an_attribute, (passes_an_attribute, "apply_dirichlet(g.u)"), ""),
     (calls_a_rebinding_helper, (rebinds_it, "u[0] = 0.0"), "is read afterwards"),
-    (calls_an_updating_helper, (calls_an_updating_helper, "updates_the_name(u)"),
+    (read_through_a_view_after_op_equals, (add_in_place, "v += d"), "'w', which may share"),
+    (calls_a_helper_passing_it_on, (calls_a_helper_passing_it_on, "passes_it_on(a, x)"),
      "expression statement"),
+    (integers_updated_by_op_equals, (add_in_place, "v += d"), "integers"),
+    (grows_it_by_op_equals, (add_in_place, "v += d"), "another shape"),
     (calls_a_deleting_helper, (calls_a_deleting_helper, "deletes_it(u)"),
      "expression statement"),
     (calls_a_nested_changer, (calls_a_nested_changer, "changes_it_in_a_nested_function(u)"),

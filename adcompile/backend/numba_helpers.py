@@ -64,6 +64,7 @@ def _make():
     made["require_float_array"] = _require_float_array_helper(kinds, overload)
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_rows"] = _require_rows_helper(kinds, overload)
+    made["require_ndarray"] = _require_ndarray_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
     made.update(integer_helpers(kinds, overload))
@@ -557,6 +558,24 @@ def _require_rows_helper(kinds, overload):
         return None
 
     return require_rows
+
+
+def _require_ndarray_helper(kinds, overload):
+    """The numba version of ``require_ndarray`` (frontend/in_place_calls.py): nothing for
+    an array; another value is refused at typing, so that the plain code runs and
+    raises."""
+    types = kinds.types
+
+    def require_ndarray(x, message):
+        raise NotImplementedError
+
+    @overload(require_ndarray)
+    def _require_ndarray(x, message):
+        if isinstance(x, types.Array):
+            return lambda x, message: None
+        return None
+
+    return require_ndarray
 
 
 def _require_length_helper(overload):

@@ -23,10 +23,19 @@ aliasing analysis sees), whose parameter the callee changes only in place: it as
 into it (``u[i] = v``, ``u[i] op= v``), fills it (``u.fill(v)``, ``u.sort()``,
 ``np.copyto(u, v)``, ``np.add.at(u, i, v)``, ``np.fill_diagonal(u, v)``, ``out=u``) or
 passes it to a helper that changes it so (in such a statement of its own), and never
-binds the name again (``u = u * 2``; ``u += v``, which binds a new value to a number;
-``del u``; a loop over it, ...) nor mentions it in a function it defines. Anything
-else is left as written (and refused where Python's change could be seen:
-statements.py, analysis/aliasing.py).
+binds the name again (``u = u * 2``, ``del u``, a loop over it, ...) nor mentions it in
+a function it defines. Anything else is left as written (and refused where Python's
+change could be seen: statements.py, analysis/aliasing.py).
+
+``u += v`` on the parameter (any ``op=``) changes the caller's array in place where it is
+given a NumPy array, but on a number binds the callee's name to a new one, leaving the
+caller's as it was. Such a parameter counts as changed in place where the caller's name
+surely holds an array (``u = np.zeros(n)``: array_names.py), and in a call whose value
+is not used (``step(u, dt)``, which for a number would do nothing): there
+``Inline.in_place_call`` checks that it holds one when the code runs
+(``require_ndarray``, dropped where the argument kinds show it). Elsewhere (``y =
+shifted(t)``, ``t`` a number) the call is left as written: the callee's new value is
+its own.
 """
 
 import ast
@@ -37,14 +46,16 @@ from .. import ir
 from ..errors import TransformError
 from ..ir.naming import names_in
 from ..rules import REGISTRY
+from .array_names import array_names
 from .item_desugar import AT_UFUNCS
 from .source import PLACE, FunctionSource, own_signature
 from .syntax import is_user_function, made_by_adcompile
 
 #: the attribute of an assignment written for a call that changes arguments in place: (the
 #: user's statement, the function it calls, ((caller's name, the callee's parameter), ...)
-#: for the arrays the callee changes), a tuple, which ir.copy_tree copies with the
-#: statement (its call is the statement's own)
+#: for the arrays the callee changes, the names of those that must be checked to be arrays
+#: when the code runs), a tuple, which ir.copy_tree copies with the statement (its call
+#: is the statement's own)
 CHANGES = "_adcompile_changes"
 
 #: methods of an array that change it in place (``u.fill(0.0)``: item_desugar.py)
@@ -63,13 +74,14 @@ def desugar_in_place_calls(fn, source, local, structures=()):
         return
     local = set(local) | set(source.params) | ir.assigns([fn])
     found = _InPlaceParameters()
+    arrays = array_names(fn, source, set(source.params), local)
 
     def called(func):
         return _resolved(func, source, local)
 
     for block in _blocks(fn):
         for k, stmt in enumerate(block):
-            marked = _marked(stmt, called, found, skip=structures)
+            marked = _marked(stmt, called, found, skip=structures, arrays=arrays)
             if marked is not None:
                 block[k] = marked
 
@@ -90,11 +102,13 @@ def _blocks(fn):
                     s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
 
 
-def changed_by_call(stmt, called, found, skip=()):
+def changed_by_call(stmt, called, found, skip=(), may_hold_array=lambda name: False):
     """(the function ``stmt`` calls, [(name, parameter), ...] for each name of the caller's
     the callee changes only in place) for a call statement as described above, else None.
     ``called(func)`` resolves the called expression to a function of the user's (or
-    None); ``found``: ``_InPlaceParameters``; the names ``skip`` are never changed so."""
+    None); ``found``: ``_InPlaceParameters``; the names ``skip`` are never changed so; a
+    name for which ``may_hold_array(name)`` is changed by the callee's ``u op= v`` on its
+    parameter too (in place for an array)."""
     if isinstance(stmt, ast.Expr):
         call, targets = stmt.value, set()
     elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
@@ -109,8 +123,8 @@ def changed_by_call(stmt, called, found, skip=()):
     func = called(call.func)
     if func is None:
         return None
-    changing = found.of(func)
-    if not changing:
+    changing, augmenting = found.of(func), found.augmented(func)
+    if not changing and not augmenting:
         return None
     try:
         bound = own_signature(func).bind(*call.args, **{k.arg: k.value for k in call.keywords})
@@ -118,19 +132,26 @@ def changed_by_call(stmt, called, found, skip=()):
         return None
     passed = [a.id for a in bound.arguments.values() if isinstance(a, ast.Name)]
     changed = [(a.id, p) for p, a in bound.arguments.items()
-               if p in changing and isinstance(a, ast.Name) and a.id not in targets]
+               if isinstance(a, ast.Name) and a.id not in targets and (
+                   p in changing or p in augmenting and may_hold_array(a.id))]
     if any(passed.count(name) > 1 or name in skip for name, _ in changed):
         return None   # (f(u, u): one array under two names; left to aliasing)
     return (func, changed) if changed else None
 
 
-def _marked(stmt, called, found, skip):
+def _marked(stmt, called, found, skip, arrays):
     """The assignment standing for the call statement ``stmt`` (see ``changed_by_call``),
-    or None."""
-    made = changed_by_call(stmt, called, found, skip)
+    or None. A call whose value is not used (``step(u, dt)``) changes by the callee's ``u
+    op= v`` a name not known to hold an array too, checked to hold one when the code runs
+    (a number would be left as it is: the call is useless then, as it is written)."""
+    unused = isinstance(stmt, ast.Expr)
+    made = changed_by_call(stmt, called, found, skip,
+                           lambda name: unused or name in arrays)
     if made is None:
         return None
     func, changed = made
+    augmenting = found.augmented(func)
+    checked = tuple(name for name, p in changed if p in augmenting and name not in arrays)
     user = stmt
     names = [ast.copy_location(ast.Name(id=name, ctx=ast.Store()), stmt)
              for name, _ in changed]
@@ -142,7 +163,7 @@ def _marked(stmt, called, found, skip):
     for node in (new, target, *names):
         if hasattr(stmt, PLACE):
             setattr(node, PLACE, getattr(stmt, PLACE))
-    setattr(new, CHANGES, (user, func, tuple(changed)))
+    setattr(new, CHANGES, (user, func, tuple(changed), checked))
     return new
 
 
@@ -171,17 +192,26 @@ def _resolved(func, source, local):
 
 
 class _InPlaceParameters:
-    """The parameters each function of the user's changes only in place (see above),
-    found once per function; a function being looked at (recursion) changes none."""
+    """The parameters each function of the user's changes only in place (see above), and
+    those it changes by ``u op= v`` as well (in place when given an array), found once per
+    function; a function being looked at (recursion) changes none."""
 
     def __init__(self):
         self.known = {}
 
     def of(self, func):
         """The names of ``func``'s parameters that it changes only in place."""
+        return self._found(func)[0]
+
+    def augmented(self, func):
+        """The names of ``func``'s parameters it binds again only by ``u op= v`` (and may
+        change in place otherwise): the caller's array, if it is given one."""
+        return self._found(func)[1]
+
+    def _found(self, func):
         if func in self.known:
             return self.known[func]
-        self.known[func] = frozenset()
+        self.known[func] = (frozenset(), frozenset())
         try:
             source = FunctionSource(func)
         except (TransformError, OSError, TypeError):
@@ -194,8 +224,12 @@ class _InPlaceParameters:
 
         args = node.args
         plain = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-        self.known[func] = frozenset(p for p in plain if not _bound_again(node, p)
-                                     and _changed(node, p, called, self))
+        augmented = {id(s.target) for s in ast.walk(node) if isinstance(s, ast.AugAssign)}
+        self.known[func] = (
+            frozenset(p for p in plain if not _bound_again(node, p)
+                      and _changed(node, p, called, self)),
+            frozenset(p for p in plain if _bound_again(node, p)
+                      and not _bound_again(node, p, augmented)))
         return self.known[func]
 
 
@@ -205,16 +239,18 @@ def _defined(node):
             and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def _bound_again(node, name):
+def _bound_again(node, name, augmented=()):
     """Whether the body of the ``def`` ``node`` may bind its parameter ``name`` to another
-    object (an assignment, ``x op= e``, ``del``, a loop's or ``with``'s target, an import,
-    ``global``), or mentions it in a function or class it defines."""
+    object (an assignment, ``x op= e`` but on the name nodes ``augmented`` (ids), ``del``,
+    a loop's or ``with``'s target, an import, ``global``), or mentions it in a function or
+    class it defines."""
     for stmt in node.body:
         for n in ast.walk(stmt):
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 if getattr(n, "name", None) == name or name in names_in(n):
                     return True
-            elif isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load):
+            elif isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) \
+                    and id(n) not in augmented:
                 return True
             elif isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names:
                 return True

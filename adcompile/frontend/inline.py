@@ -9,7 +9,7 @@ caller's scope is put back when the callee's body is done.
 import ast
 import inspect
 
-from .. import ir
+from .. import ir, runtime
 from ..errors import TransformError
 from ..ir.trees import Node, unnamed
 from ..ir.naming import names_in
@@ -101,7 +101,7 @@ class Inline:
         kept as written changes the arrays themselves; a call not inlined from the
         function found, or given another array, binds nothing: what reads the old values
         is then the aliasing analysis's to refuse.)"""
-        user, func, changed = getattr(stmt, CHANGES)
+        user, func, changed, checked = getattr(stmt, CHANGES)
         call = user.value
         before = {name: self.scope.env.get(name) for name, _ in changed}
         self.inlining.finished = None   # (its versions of the arrays named as the caller's)
@@ -109,6 +109,8 @@ class Inline:
             param: self.scope.named_as.get(name, name) for name, param in changed})
         if isinstance(user, ast.Expr) and self.varies(call) and self.callee(call.func).is_(func) \
                 and self.registry.rule_for(func) is None:
+            for name in checked:
+                self._require_ndarray(name, user, func)
             mark = len(self.out.body)
             self.inline(None, func, call, tree_ok=True)   # (its value is not used)
             for s in ir.walk(self.out.body[mark:]):
@@ -121,6 +123,20 @@ class Inline:
             for name, param in changed:
                 self._bind_changed(name, param, before[name])
 
+    def _require_ndarray(self, name, user, func):
+        """Before the call statement ``user`` of ``func``, whose ``v op= e`` on its parameter
+        changes the caller's ``name`` in place (in_place_calls.py), ``require_ndarray(name,
+        message)``: a TypeError when the code runs where ``name`` holds no NumPy array
+        (dropped where the argument kinds show it does: pipeline.drop_array_checks)."""
+        error = self.scope.src.error(user, f"{func.__name__}() updates its parameter by "
+                                           f"'v op= e', which changes the caller's {name!r} "
+                                           f"in place, as adcompile computes it, only where "
+                                           f"{name!r} is a NumPy array; here it is not one")
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_ndarray)),
+                         args=[self.operand(ir.load(name)),
+                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
+
     def _bind_changed(self, name, param, before):
         """After an in-place call, the caller's ``name`` (generated name ``before``) given the
         callee's last version of its parameter ``param``, if the callee was given that array
@@ -129,8 +145,9 @@ class Inline:
         to hold the array changed, as Python's name does)."""
         _, given, callee = self.inlining.finished
         new = callee.env.get(param)
-        if before is None or given.get(param) != before or self.scope.env.get(name) != before \
-                or not isinstance(new, str):
+        first = given.get(param)   # (a copy of the caller's name, where the callee assigns it)
+        if before is None or before not in (first, self.out.copies.get(first)) \
+                or self.scope.env.get(name) != before or not isinstance(new, str):
             return
         self.scope.env[name] = new
         self.scope.defined.add(name)
@@ -138,6 +155,8 @@ class Inline:
         for n, o in list(self.out.origin.items()):
             if o == (callee.number, param):
                 self.out.origin[n] = origin
+        if first != before:   # (its copy too: the callee's u += v changes the caller's array)
+            self.out.origin[first] = origin
 
     def _source_of(self, func, call, name):
         """The source to inline for a call ``call`` of ``func``: its own, or for a gradient
@@ -221,6 +240,8 @@ class Inline:
                     self.emit(fresh, op, call, self.registry.special["copy"], [op], {})
                 else:
                     self.out.body.append(ir.Keep(ir.assign(fresh, op), [fresh]))
+                if isinstance(op, ast.Name):
+                    self.out.copies[fresh] = op.id
                 op = ir.load(fresh)
             env[param] = op.id
             if op.id in self.out.varied_ssa:

@@ -117,6 +117,9 @@ class Output:
     extra_globals: dict = field(default_factory=dict)   # fresh name -> object a callee reads
     maybe_undefined: set = field(default_factory=set)   # names with no value on some path
     rebindings: list = field(default_factory=list)  # ir.Rebinding for each x op= e on a name
+    copies: dict = field(default_factory=dict)      # an inlined callee's first version of
+    #                                                 a parameter it assigns -> the caller's
+    #                                                 name it copies (Inline._bind_parameters)
     ints: set = field(default_factory=set)          # generated names of ints: range loops'
     #                                                 variables (items.Items.chained_write)
     origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)

@@ -162,8 +162,8 @@ class Statements:
             call = linecache.getline(place[0], getattr(e, "lineno", 0)).strip() or call
         return (f"adcompile follows a helper's change to an array argument where the array "
                 f"is passed by its name, once, and the helper only changes it in place (u[i] "
-                f"= v, u[...] += v, u.fill(v)), never assigning the name (u = ..., or u += v: "
-                f"write u[...] += v); else have {function} return the new array "
+                f"= v, u += v, u.fill(v)), never assigning the name (u = ...); else have "
+                f"{function} return the new array "
                 f"(return it at its end, or build a new one) and write {changed.id} = "
                 f"{call}")
 

@@ -164,6 +164,16 @@ def require_array(x, message):
         raise TypeError(message)
 
 
+def require_ndarray(x, message):
+    """Raise TypeError(message) unless ``x`` is a NumPy array, before a call of the user's
+    helper whose ``v op= e`` on its parameter generated code takes to change the caller's
+    array ``x`` in place (frontend/in_place_calls.py): on a number Python binds the helper's
+    name to a new value and leaves ``x`` as it was. ``message``: the user's
+    ``file:line:col`` and what the call does."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{message} (it holds a {type(x).__name__})")
+
+
 def require_rows(x, where):
     """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
     ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
