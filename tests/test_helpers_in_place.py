@@ -468,21 +468,37 @@ def add_in_place(v, d):
     v += d
 
 
+def passes_it_on(v, d):
+    add_in_place(v, d)
+    add_in_place(v, d * d)
+
+
+def calls_a_helper_passing_it_on(x):
+    a = np.ones(3)
+    passes_it_on(a, x)
+    return np.sum(a * x)
+
+
+def test_a_helper_passing_its_parameter_to_one_updating_it():
+    x = np.array([0.3, -0.8, 1.1])
+    g = assert_grad(calls_a_helper_passing_it_on, x)
+    assert_close(g, autograd.grad(lambda x: anp.sum((1.0 + x + x * x) * x))(x), 1e-12, 1e-12)
+
+    def number_passed_on(x):
+        t = 2.0 * x
+        passes_it_on(t, x)
+        return t * x
+
+    with pytest.raises(TypeError, match=line_of(passes_it_on, "add_in_place(v, d)")
+                       + r": add_in_place\(\) updates .* \(it holds a float\)"):
+        ad.grad(number_passed_on)(0.3)
+
+
 def read_through_a_view_after_op_equals(x):
     a = np.zeros(3)
     w = a[1:]
     add_in_place(a, x)
     return np.sum(w * x[1:])
-
-
-def passes_it_on(v, d):
-    add_in_place(v, d)
-
-
-def calls_a_helper_passing_it_on(x):
-    a = np.zeros(3)
-    passes_it_on(a, x)
-    return np.sum(a * x)
 
 
 def integers_updated_by_op_equals(x):
@@ -615,8 +631,6 @@ def normalises_the_rows(x):
     (passes_an_attribute, (passes_an_attribute, "apply_dirichlet(g.u)"), ""),
     (calls_a_rebinding_helper, (rebinds_it, "u[0] = 0.0"), "is read afterwards"),
     (read_through_a_view_after_op_equals, (add_in_place, "v += d"), "'w', which may share"),
-    (calls_a_helper_passing_it_on, (calls_a_helper_passing_it_on, "passes_it_on(a, x)"),
-     "expression statement"),
     (integers_updated_by_op_equals, (add_in_place, "v += d"), "integers"),
     (grows_it_by_op_equals, (add_in_place, "v += d"), "another shape"),
     (calls_a_deleting_helper, (calls_a_deleting_helper, "deletes_it(u)"),

@@ -274,8 +274,11 @@ def _changed(node, name, called, found):
                 return True
         if isinstance(stmt, ast.Call) and _fills(stmt, name):
             return True
-        if isinstance(stmt, ast.stmt) and any(
-                n == name for n, _ in (changed_by_call(stmt, called, found) or (None, ()))[1]):
+        # (a statement call_it(u) whose callee updates u by op=: checked to be an array
+        # where the callee's call is normalized, as the caller's would be: _marked)
+        unused = isinstance(stmt, ast.Expr)
+        if isinstance(stmt, ast.stmt) and any(n == name for n, _ in (changed_by_call(
+                stmt, called, found, may_hold_array=lambda n: unused) or (None, ()))[1]):
             return True
     return False
 
