@@ -1437,9 +1437,9 @@ def test_generated_callables_have_a_docstring():
 def test_public_functions_are_annotated():
     import inspect
     import typing
-    from adcompile import api, cli
-    for fn in (api.grad, api.value_and_grad, api.vjp, api.jvp, api.hessian, api.jacobian,
-               api.show, api.build, api.check_grad, cli.main):
+    from adcompile import api, cli, jacobians
+    for fn in (api.grad, api.value_and_grad, api.vjp, api.jvp, jacobians.hessian,
+               jacobians.jacobian, api.show, api.build, api.check_grad, cli.main):
         hints = typing.get_type_hints(fn)
         assert "return" in hints, fn.__name__
         params = [p for p in inspect.signature(fn).parameters]
@@ -1452,6 +1452,7 @@ def test_mypy_accepts_the_api_and_the_command_line(tmp_path):
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path),
-                             "adcompile/api.py", "adcompile/cli.py"],
+                             "adcompile/api.py", "adcompile/jacobians.py",
+                             "adcompile/cli.py"],
                             cwd=root, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr

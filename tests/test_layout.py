@@ -31,6 +31,7 @@ LAYERS = [
     {"dispatch"},                    # the code for a call's kinds of arguments
     {"shared"},                      # what a transform's callables of one kind share
     {"api"},
+    {"jacobians"},                   # made of vjp and jvp
     {"demo", "__init__"},
     {"cli"},
     {"__main__"},
