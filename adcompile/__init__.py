@@ -6,9 +6,9 @@ with ``ad.show``; write it to a module with ``ad.build``. ``ad.jvp`` is forward
 mode: each statement followed by its tangent ("dot") statement.
 """
 
-from .api import (build, check_grad, checkpoint, grad, graph, hessian, jacobian, jvp, show,
-                  value_and_grad, vjp)
+from .api import build, check_grad, checkpoint, grad, graph, jvp, show, value_and_grad, vjp
 from .errors import TransformError
+from .jacobians import hessian, jacobian
 from .primitives import adjoint_rule, primitive, tangent_rule
 from .runtime import stop_gradient
 from .version import __version__  # noqa: F401

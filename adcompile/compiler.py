@@ -113,10 +113,11 @@ class Transform:
         self._func, self._wrt_given = weakref.ref(func), wrt
         self._specialised = {}
         self.variants = {"vjp": {}, "grad": {}, "jvp": {}, "grad2": {}}
-        # api._checked's: {(kind, key): function, ("code", kind, key): (text, aliases, extra)}
+        # checked_gradients.py's: {(kind, key): function,
+        #                          ("code", kind, key): (text, aliases, extra)}
         self.checked_variants = {}
         self.texts = {}
-        self.callables = {}   # what api.py's callables of this transform share, by kind
+        self.callables = {}   # what its callables share, by kind (shared.py)
         # normalized once, now, so that most errors surface where the function is
         # defined (code is generated on first use: see generated.py)
         if not self._normalize(has_aux):

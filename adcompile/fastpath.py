@@ -23,10 +23,10 @@ any other keyword); ``out_bar``, which a gradient does not take, goes to ``gener
 says to use ``ad.vjp``. (``**keywords`` would cost a new dict a call: 35 ns of the 75 ns
 that the function costs on Python 3.11.)
 
-``general(args, keywords)`` (the dispatcher of api.py) checks the arguments, picks and
+``general(args, keywords)`` (the dispatcher of dispatch.py) checks the arguments, picks and
 calls the code; when they are all numbers it records their types and the code it chose
 (``remember``), so that the next call with the same types skips it. Every combination of
-number types gets the same code (a number is 0-d, see api._ndims), so a call that reads
+number types gets the same code (a number is 0-d, see dispatch.ndims), so a call that reads
 the types of one call and the code of another, in another thread, still runs the right
 code.
 

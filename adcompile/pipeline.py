@@ -49,7 +49,7 @@ from .rules import REGISTRY
 @dataclass(frozen=True)
 class Target:
     """What to generate: ``form`` ("vjp", "grad", "grad2": a gradient adcompile can
-    differentiate again, "jvp") for arguments of kinds ``key`` (see api._ndims)."""
+    differentiate again, "jvp") for arguments of kinds ``key`` (see dispatch.ndims)."""
 
     form: str
     key: tuple

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 import adcompile as ad
-from adcompile import api
+from adcompile.arguments import Arguments
+from adcompile.cache import cached_transform
+from adcompile.dispatch import specialisation
 
 FORMS = ("grad", "vjp", "grad2", "jvp")
 TEST_MODULES = [
@@ -60,15 +62,15 @@ def _text(make):
 
 def dump(writer, label, f, wrt=0, args=None, second=False):
     try:
-        transform = api._transform(f, wrt)
+        transform = cached_transform(f, wrt)
     except Exception as exc:
         writer.write(f"{label}.transform.txt", f"{type(exc).__name__}: {exc}")
         return
     variants = [("general", transform, ())]
     if args is not None:
         try:
-            special, key, _ = api._specialisation(
-                transform, api._Arguments(transform, "show", None), list(args), None)
+            special, key, _ = specialisation(
+                transform, Arguments(transform, "show", None), list(args), None)
             variants.append(("special", special, key))
         except Exception as exc:
             writer.write(f"{label}.special.txt", f"{type(exc).__name__}: {exc}")
@@ -79,7 +81,7 @@ def dump(writer, label, f, wrt=0, args=None, second=False):
                              _text(lambda: t.generate(key, form)[0]))
     if second:
         writer.write(f"{label}.gradgrad.txt", _text(
-            lambda: api._transform(ad.grad(f, wrt=wrt), 0).generate((), "grad")[0]))
+            lambda: cached_transform(ad.grad(f, wrt=wrt), 0).generate((), "grad")[0]))
 
 
 def _functions(module):

@@ -1083,10 +1083,10 @@ def test_a_python_bool_is_an_int():
 
 
 def test_argument_types_are_checked_once_per_combination_of_types(monkeypatch):
-    from adcompile import api
+    from adcompile.arguments import Arguments
     checked = []
-    real = api._Arguments.positional
-    monkeypatch.setattr(api._Arguments, "positional",
+    real = Arguments.positional
+    monkeypatch.setattr(Arguments, "positional",
                         lambda self, args: checked.append(args) or real(self, args))
     g = ad.grad(f_xy, wrt=(0, 1))
     for _ in range(3):
@@ -1105,10 +1105,10 @@ def test_argument_types_are_checked_once_per_combination_of_types(monkeypatch):
 def test_inline_grad_checks_and_compiles_once(monkeypatch):
     # ad.grad(f)(x) written inline makes a new callable each time; they share what the
     # first one checked and compiled
-    from adcompile import api
+    from adcompile.arguments import Arguments
     checked = []
-    real = api._Arguments.positional
-    monkeypatch.setattr(api._Arguments, "positional",
+    real = Arguments.positional
+    monkeypatch.setattr(Arguments, "positional",
                         lambda self, args: checked.append(args) or real(self, args))
     def f(x, y):   # (a function no other test has differentiated)
         return np.sum(np.sin(x) * y)
@@ -1400,11 +1400,11 @@ def test_show_html_escapes_the_code():
 
 
 def test_source_is_the_code_the_callable_runs_and_named_as_it():
-    from adcompile import api
+    from adcompile.checked_gradients import checked_gradient
     grad = ad.grad(f_xy)
     assert grad.source.startswith("def grad_f_xy(x, y):\n")       # no out_bar: grad takes none
     # the general variant: what a call with arguments of unknown dimensions runs
-    assert grad.source == api._checked(grad._adcompile[0], (), "grad").source
+    assert grad.source == checked_gradient(grad._adcompile[0], (), "grad").source
     assert ad.value_and_grad(f_xy).source.startswith("def value_and_grad_f_xy(x, y):\n")
     assert ad.vjp(f_xy).source.startswith("def vjp_f_xy(x, y, *, out_bar=1.0):\n")
     assert ad.jvp(f_xy).source.startswith("def jvp_f_xy(x, y, *, x_dot):\n")
@@ -1437,9 +1437,9 @@ def test_generated_callables_have_a_docstring():
 def test_public_functions_are_annotated():
     import inspect
     import typing
-    from adcompile import api, cli
-    for fn in (api.grad, api.value_and_grad, api.vjp, api.jvp, api.hessian, api.jacobian,
-               api.show, api.build, api.check_grad, cli.main):
+    from adcompile import api, cli, jacobians
+    for fn in (api.grad, api.value_and_grad, api.vjp, api.jvp, jacobians.hessian,
+               jacobians.jacobian, api.show, api.build, api.check_grad, cli.main):
         hints = typing.get_type_hints(fn)
         assert "return" in hints, fn.__name__
         params = [p for p in inspect.signature(fn).parameters]
@@ -1452,6 +1452,7 @@ def test_mypy_accepts_the_api_and_the_command_line(tmp_path):
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path),
-                             "adcompile/api.py", "adcompile/cli.py"],
+                             "adcompile/api.py", "adcompile/jacobians.py",
+                             "adcompile/cli.py"],
                             cwd=root, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr

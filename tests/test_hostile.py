@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import adcompile as ad
-from adcompile import api
+from adcompile.cache import cached_transform
 from tests.conftest import assert_close, assert_grad, load_module, numerical_grad, numerical_vjp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -570,8 +570,8 @@ def test_helper_redefined_after_first_use_gives_the_new_gradient(tmp_path):
     mod.helper.__globals__["inner"] = edits.inner
     assert ad.grad(mod.f)(3.0) == pytest.approx(2.0 * math.cos(3.0) + 1.0)
     # unchanged helpers: the cached transformation is reused
-    first = api._transform(mod.f, 0)
-    assert api._transform(mod.f, 0) is first
+    first = cached_transform(mod.f, 0)
+    assert cached_transform(mod.f, 0) is first
 
 
 def test_decorated_function_redefined_in_a_loop(tmp_path):
@@ -1016,7 +1016,7 @@ def test_compiling_and_dropping_functions_releases_them():
         f = make_closure(float(k))
         g = ad.grad(f)
         assert g(0.5) == pytest.approx(closure_gradient(float(k), 0.5), rel=1e-12)
-        compiled = api._transform(f, 0).variants["vjp"].values()
+        compiled = cached_transform(f, 0).variants["vjp"].values()
         alive.append([weakref.ref(f), weakref.ref(g)] + [weakref.ref(c) for c in compiled])
         del f, g, compiled
     gc.collect()
@@ -1059,16 +1059,16 @@ def test_functions_of_a_dropped_module_are_released_with_their_gradients(tmp_pat
 
 def test_cache_is_kept_while_the_function_lives():
     f = make_closure(2.0)
-    first = api._transform(f, 0)
+    first = cached_transform(f, 0)
     ad.grad(f)(V)
-    assert api._transform(f, 0) is first
+    assert cached_transform(f, 0) is first
     lines = len(linecache.cache)
     g = ad.grad(f)
     g(M)
     assert len(linecache.cache) == lines + 1  # the new variant's source, for tracebacks
     del g
     gc.collect()
-    assert api._transform(f, 0) is first  # the function is alive: so is its transform
+    assert cached_transform(f, 0) is first  # the function is alive: so is its transform
 
 
 def test_a_module_function_rebound_after_the_gradient_was_made(tmp_path):

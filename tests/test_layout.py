@@ -27,7 +27,11 @@ LAYERS = [
     {"dump"},                        # the code between passes as text
     {"pipeline"},                    # the passes in order
     {"compiler", "checking", "primitives", "callables", "fastpath", "generated"},
+    {"cache", "arguments", "checked_gradients", "numba_forms"},   # what api's callables use
+    {"dispatch"},                    # the code for a call's kinds of arguments
+    {"shared"},                      # what a transform's callables of one kind share
     {"api"},
+    {"jacobians"},                   # made of vjp and jvp
     {"demo", "__init__"},
     {"cli"},
     {"__main__"},

@@ -27,7 +27,7 @@ complex, and loop fission's helpers
 arrays). Code that calls any other helper (``np.add.at`` of two index arrays, an
 einsum's adjoint, ``cumprod_bar``, ...) is not compiled. A numba version that meets values
 only the Python helper gives the result for raises ``RunsAsPython`` (numba_python_calls.py): that call
-runs as plain Python. Where the gradient has a second code to try (api.py: loop fission's
+runs as plain Python. Where the gradient has a second code to try (numba_forms.py: loop fission's
 code first, then the code made for differentiating again), a refusal of the first
 compiles the second.
 
@@ -216,7 +216,7 @@ class Compiled:
     plain Python function ``python`` (with a NumbaFallbackWarning). ``compile_seconds``:
     the time numba took to compile, per signature (a list); ``fallback``: why the plain
     code runs, or None. ``key``: for the gradient of a function whose value is a number, the
-    kinds of its arguments (api._ndims), with which its products over a data matrix are
+    kinds of its arguments (dispatch.ndims), with which its products over a data matrix are
     done in blocks of rows (numba_blocks.py). ``then``: None, or a function giving the
     next code to compile where numba refuses this one ((text, name, aliases, extra), or
     None when there is none): ``passed_over`` says why numba refused the codes before."""

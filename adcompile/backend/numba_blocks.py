@@ -49,7 +49,7 @@ def blocked(text, key, aliases, numpy="np"):
     """The gradient ``text`` of a function whose value is a number (its seed ``out_bar`` a
     number) with its products over a data matrix done in blocks of rows (see the module's
     docstring), or ``text`` itself. ``key``: the kind of each of the function's positional
-    arguments (api._ndims); ``aliases``: runtime helper -> its name in the code."""
+    arguments (dispatch.ndims); ``aliases``: runtime helper -> its name in the code."""
     fn = ast.parse(text).body[0]
     ndims = {a.arg: _ndim(n) for a, n in zip(fn.args.args, key)}
     ndims.setdefault("out_bar", 0)

@@ -32,7 +32,7 @@ def refuse_complex(fn, error, callee, varies):
     the gradient runs: runtime.real_eigen). Refused wherever they
     are, being differentiated or not: a complex value that is not differentiated still
     makes the derivatives of what it is combined with complex. (Complex arguments are
-    refused when the function is called: api.py.)"""
+    refused when the function is called: arguments.py.)"""
     for node in walk_tree(fn):
         what = None
         if isinstance(node, ast.Constant) and isinstance(node.value, complex):

@@ -3,7 +3,7 @@ indexes ``params[i]`` is unrolled (unroll.py), so its bound must be known when t
 is made. A bound read from a parameter that is not differentiated (given by the call or
 left to its default), from an int in a structure the call passes (``self.n_layers``), or
 from a module-level (or closure) int is such an int: the code is specialised on its
-value, which each call reads again (api._specialisation), as it does a structure's
+value, which each call reads again (dispatch.specialisation), as it does a structure's
 shape, so code made for one value never runs for another.
 
 A function of the user's called with such an int, or with an int known now

@@ -1,0 +1,124 @@
+"""The cache of transforms: each function's Transform for a (wrt, has_aux), made once and
+made again when the function, or a function, class or module it reads by name, is
+redefined (a helper redefined in a notebook).
+
+The transforms are kept on the function itself (``_per_function``), so that they live as
+long as it does; what they depend on is remembered weakly, so that the cache keeps none of
+the user's functions alive.
+"""
+
+import threading
+import types
+import weakref
+
+from .compiler import CHECKPOINT, Transform
+from .ir.trees import structure_kind
+
+_cache_lock = threading.Lock()
+#: the attribute of a function that holds its transforms (see _per_function)
+_CACHE_ATTRIBUTE = "__adcompile_transforms__"
+#: what a name not among a function's globals reads as (see _dependencies)
+_ABSENT = object()
+
+
+def cached_transform(f, wrt, has_aux=False):
+    """The cached Transform of ``f`` for ``wrt`` (and ``has_aux``); redefining ``f``, or a
+    function or module it reads (a helper redefined in a notebook), gives a new one."""
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(f, "__code__", None),
+           bool(has_aux), getattr(f, CHECKPOINT, None))
+    if key[1] is None:
+        return Transform(f, wrt, has_aux=has_aux)  # not a Python function: FunctionSource says why
+    depends = _dependencies(f)
+    with _cache_lock:
+        per_function = _per_function(f)
+        transform, depended = per_function.get(key, (None, None))
+    if transform is None or not _unchanged(depended, depends):
+        transform = Transform(f, wrt, has_aux=has_aux)
+        with _cache_lock:
+            per_function[key] = (transform, _remember(depends))
+    return transform
+
+
+def _per_function(f):
+    """The transforms of function ``f``, by key: kept on ``f`` itself, so that they live as
+    long as ``f`` and no longer. (The generated code runs in ``f``'s globals, which hold
+    ``f`` when it is a module's function: a cache elsewhere keyed weakly on ``f`` would keep
+    ``f``, its module and its code alive for ever through them.)"""
+    entry = f.__dict__.get(_CACHE_ATTRIBUTE)
+    if entry is None or entry[0]() is not f:   # (functools.wraps copies it onto wrappers)
+        entry = (weakref.ref(f), {})
+        f.__dict__[_CACHE_ATTRIBUTE] = entry
+    return entry[1]
+
+
+def _dependencies(f):
+    """(function, name, object) for each function, class or module ``f`` reads by name from
+    its globals or closure, and in turn the functions among them read, and for their
+    defaults (``__defaults__``, ``__kwdefaults__``): the code inlined from them is only
+    valid while each name still means the same object."""
+    found, seen, todo = [], set(), [f]
+    while todo:
+        g = todo.pop()
+        if id(g) in seen:
+            continue
+        seen.add(id(g))
+        code = g.__code__
+        # (defaults are read from the source, and compared with these: FunctionSource)
+        found.extend((g, d, getattr(g, d)) for d in ("__defaults__", "__kwdefaults__")
+                     if isinstance(g, types.FunctionType) and getattr(g, d) is not None)
+        pairs = [(n, g.__globals__.get(n, _ABSENT)) for n in code.co_names]
+        for n, cell in zip(code.co_freevars, g.__closure__ or ()):
+            try:
+                pairs.append((n, cell.cell_contents))
+            except ValueError:  # an empty cell
+                pass
+        for name, obj in pairs:
+            if type(obj) in (list, tuple) and obj and all(callable(x) for x in obj):
+                found.append((g, name, _Items(obj)))   # (functions a loop walks: unrolled)
+                todo.extend(x for x in obj if isinstance(x, types.FunctionType))
+                continue
+            if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)
+                                      or structure_kind(obj) in ("object", "dataclass")):
+                continue  # numbers and arrays are read when the gradient runs (an object's
+                #           methods may be inlined: MODEL.loss(w, x))
+            found.append((g, name, obj))
+            if isinstance(obj, types.FunctionType):
+                todo.append(obj)
+    return found
+
+
+class _Items:
+    """The functions a module-level list or tuple holds, which code walking it was written
+    out for (frontend/function_loops.py): valid while it holds the same ones."""
+
+    def __init__(self, items):
+        self.items = tuple(items)
+
+    def remembered(self):
+        return _Items(weakref.ref(x) if isinstance(x, types.FunctionType) else x
+                      for x in self.items)
+
+    def same(self, other):
+        return isinstance(other, _Items) and len(self.items) == len(other.items) and all(
+            (a() if isinstance(a, weakref.ref) else a) is b
+            for a, b in zip(self.items, other.items))
+
+
+def _remember(depends):
+    # functions are held weakly: the cache must not keep the user's functions alive
+    return [(weakref.ref(g), name, weakref.ref(obj) if isinstance(obj, types.FunctionType)
+             else obj.remembered() if isinstance(obj, _Items) else obj)
+            for g, name, obj in depends]
+
+
+def _unchanged(remembered, depends):
+    if len(remembered) != len(depends):
+        return False
+    for (g_ref, name, obj_ref), (g, name2, obj) in zip(remembered, depends):
+        if isinstance(obj_ref, weakref.ref):
+            obj_ref = obj_ref()
+        if g_ref() is not g or name != name2:
+            return False
+        if not (obj_ref.same(obj) if isinstance(obj_ref, _Items) else obj_ref is obj):
+            return False
+    return True

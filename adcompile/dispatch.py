@@ -1,0 +1,156 @@
+"""Specialisation on the kinds of a call's arguments: each call runs the code made for the
+number of dimensions of each positional argument (a Python number is 0-d), the way a
+tracing compiler specialises on shapes, and for the structure of each differentiated
+argument that is a structure (a dict, list, ... of arrays). ``dispatcher`` finds that code
+for a call, checking the arguments once per combination of their types.
+"""
+
+import functools
+import inspect
+
+import numpy as np
+
+from .arguments import NUMBERS, Arguments
+from .errors import TransformError
+from .ir.trees import leaf_values
+
+#: the types of arguments whose checks a call's types decide (see dispatcher)
+_PLAIN = NUMBERS | {np.ndarray}
+
+
+def ndims(args):
+    """The specialisation key of a call: for each positional argument 0 for a number,
+    (ndim, full, narrow) for an array (full: no axis of length 1; narrow: floats of less
+    than 64 bits, whose gradient is converted back to their precision where the code
+    computes in float64), None when unknown.
+
+    A 0-d array is (None, False, narrow): an array (it can be changed in place, see
+    aliasing.check_rebindings) of unknown ndim, so that its gradient comes back as an
+    array, as the general code ensures."""
+    return tuple(0 if type(a) in NUMBERS else (
+        (a.ndim or None), a.ndim > 0 and 1 not in a.shape,
+        a.dtype.kind == "f" and a.dtype.itemsize < 8)
+        if type(a) is np.ndarray else None for a in args)
+
+
+def dispatcher(transform, form, name, trailing=None):
+    """``lookup(args, kwargs)``: the compiled variant of ``form`` (or what ``form(key)``
+    makes) for a call's arguments (those given by keyword in their positions), once they
+    are checked (see ``Arguments``).
+
+    Calls without keywords are looked up by the types of their arguments and, for
+    arrays, by ``_array_kinds``: the checks of positional arguments run once per
+    combination of those (not for structures, looked up each time)."""
+    if callable(form):   # make(transform, key): the callable for argument ndims key
+        variants, make = {}, form
+    else:
+        variants = {}
+        make = functools.partial(_compiled, form=form)
+    by_types, by_kinds = {}, {}
+    check = Arguments(transform, name, trailing)
+
+    def variant(values, kwargs):
+        """The callable for the arguments ``values`` (positional, with those given by
+        keyword in their positions), and whether any differentiated one is a structure."""
+        t, key, structured = specialisation(transform, check, values, kwargs)
+        fn = variants.get((id(t), key))
+        if fn is None:
+            fn = variants[(id(t), key)] = make(t, key)
+        return fn, structured
+
+    def lookup(args, kwargs=None):
+        if kwargs:   # arguments by keyword count as in their positions
+            check.keywords(kwargs)
+            check.positional(args)
+            return variant(list(args) + [kwargs.get(p) for p in
+                                         check.params_in_order[len(args):]], kwargs)[0]
+        types = tuple(map(type, args))
+        fn = by_types.get(types)
+        if fn is not None:
+            if not _PLAIN.issuperset(types):   # (a dict's or list's items: at every call)
+                check.containers(args)
+            return fn
+        arrays = np.ndarray in types
+        if arrays:
+            kinds = _array_kinds(args)
+            fn = by_kinds.get(kinds)
+            if fn is not None:
+                if not _PLAIN.issuperset(types):
+                    check.containers(args)
+                return fn
+        check.positional(args)
+        fn, structured = variant(args, None)
+        if not structured:
+            if arrays:
+                by_kinds[kinds] = fn
+            else:
+                by_types[types] = fn
+        return fn
+
+    return lookup
+
+
+def _array_kinds(args):
+    """For each argument that is an ndarray its ndim, whether an axis has length 1 and its
+    dtype's character (float32 is not float64: all that its check and ``ndims`` depend
+    on), for the others its type."""
+    return tuple([(a.ndim, 1 in a.shape, a.dtype.char) if type(a) is np.ndarray else type(a)
+                  for a in args])
+
+
+def specialisation(transform, check, values, kwargs):
+    """(transform, ndims key, structured) for a call with arguments ``values`` (positional,
+    with those given by keyword in their positions): the transform specialised to the
+    structure of the differentiated arguments that are structures, the ndims of the
+    leaves."""
+    trees = check.structures(values, kwargs)
+    if not trees:
+        return transform, ndims(values), False
+    leaves = []
+    for p, v in zip(check.params_in_order, values):
+        found = leaf_values(trees[p], v) if p in trees else [v]
+        if p in trees and any(np.iscomplexobj(leaf) for leaf in found):
+            # (its leaves become parameters of their own, which no other check sees)
+            raise TypeError(f"argument {p!r} of {check.function}() holds complex values: "
+                            f"adcompile differentiates real-valued functions of real "
+                            f"arguments; pass the real and imaginary parts as separate real "
+                            f"values")
+        leaves.extend(found)
+    made = transform.specialised(trees)
+    while made.static_needs:   # (ints its loops over structures need: read at each call)
+        statics = dict(made.statics)
+        statics.update((need, _given_int(made, need, check, values, kwargs, trees))
+                       for need in made.static_needs)
+        made = transform.specialised(trees, statics)
+    return made, ndims(leaves), True
+
+
+def _given_int(transform, need, check, values, kwargs, trees):
+    """The int a call gives for ``need`` (a descriptor: frontend/static_ints.py), that a
+    loop over a structure in ``transform`` needs: the value of an argument (or its
+    default), of an int in a structure passed, or of a module-level name, now."""
+    kind, name = need[0], need[1]
+    if kind == "free":
+        value = transform.source.resolve(name, None)
+    else:
+        at = check.params_in_order.index(name) if name in check.params_in_order else None
+        value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
+                                   else None)
+        if kind == "leaf":
+            value = leaf_values(trees[name], value)[need[2]]
+        elif value is None:
+            value = inspect.signature(transform.source.func).parameters[name].default
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at this "
+                         f"call, not an int)")
+
+
+def _described(need):
+    if need[0] == "leaf":
+        return f"an item of argument {need[1]!r}"
+    return f"{'argument' if need[0] == 'param' else 'the module-level name'} {need[1]!r}"
+
+
+def _compiled(transform, key, form):
+    return transform.compiled(key, form)
