@@ -13,7 +13,7 @@ import threading
 import weakref
 
 from . import pipeline
-from .analysis import infer_ndims
+from .analysis.ndims import infer_ndims
 from .backend.compile import compile_function
 from .backend.emit import forward_def, function_def, to_source, without_calls
 from .backend.helpers import runtime_aliases

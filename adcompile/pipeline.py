@@ -34,10 +34,14 @@ from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
 from .ad.adjoints import refuse_second_order
-from .analysis import activity, callee_of, infer_full, infer_ndims, infer_numbers, infer_shapes
+from .analysis.activity import activity
 from .analysis.aliasing import changed_arguments, check_rebindings
+from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
 from .analysis.integer_writes import WRITES, integer_updates, integer_writes
+from .analysis.ndims import infer_ndims
+from .analysis.numbers import infer_numbers
+from .analysis.shapes import infer_full, infer_shapes
 from .backend.helpers import RUNTIME
 from .dump import dump
 from .frontend import desugared, normalize
@@ -315,7 +319,7 @@ def _operands(s):
 
 def _shape_facts(fn, target):
     """(is_number, ndim_of, full_of, shape_of) of ``fn`` for the argument kinds of
-    ``target`` (see _number_facts, analysis.infer_full and infer_shapes)."""
+    ``target`` (see _number_facts, analysis/shapes.py)."""
     _, ndim_of, is_number = _number_facts(fn, target)
     defs = {}
     for s in ir.walk(fn.body):

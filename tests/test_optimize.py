@@ -301,7 +301,7 @@ def test_a_loop_saving_once_per_step_keeps_lists(f):
         assert_grad(f, 0.9, n)
 
 
-# -- symbolic shapes: where nothing was broadcast (analysis.infer_shapes) ---------------------
+# -- symbolic shapes: where nothing was broadcast (analysis/shapes.py) ------------------------
 
 def stencil(u, r):
     inner = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])

@@ -396,7 +396,7 @@ def carried_back(x):
 
 
 def test_activity_is_varied_and_useful_through_loops():
-    from adcompile.analysis import activity
+    from adcompile.analysis.activity import activity
     transform = Transform(carried_back, 0)
     active = activity(transform.normal)
     assert {"x", "a", "b"} <= {n.split("_")[0] for n in active}

@@ -18,7 +18,10 @@ import copy
 from dataclasses import dataclass
 
 from .. import ir
-from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
+from ..analysis.activity import activity
+from ..analysis.complex_values import may_make_complex
+from ..analysis.ndims import infer_ndims
+from ..analysis.shapes import infer_full, infer_shapes
 from ..errors import TransformError
 from ..optimize import fuse_blocks, simplify, total
 from .templates import instantiate

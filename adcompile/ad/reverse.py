@@ -32,7 +32,10 @@ from .. import ir
 from ..ir import trees
 from . import forms, tape
 from .adjoints import Adjoints
-from ..analysis import activity, infer_full, infer_ndims, infer_shapes, may_make_complex
+from ..analysis.activity import activity
+from ..analysis.complex_values import may_make_complex
+from ..analysis.ndims import infer_ndims
+from ..analysis.shapes import infer_full, infer_shapes
 from ..errors import TransformError
 from ..optimize import simplify, total
 from .sweeps import Sweeps

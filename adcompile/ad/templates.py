@@ -10,7 +10,7 @@ import ast
 
 from ..errors import TransformError
 from ..ir import copy_tree, same_tree
-from ..analysis import indexed_shape
+from ..analysis.shapes import indexed_shape
 from ..rules import broadcasts
 
 UNKNOWN = object()

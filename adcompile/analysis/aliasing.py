@@ -35,7 +35,9 @@ import numpy as np
 
 from .. import ir
 from ..errors import TransformError
-from . import callee_of, infer_ndims, infer_numbers
+from .callees import callee_of
+from .ndims import infer_ndims
+from .numbers import infer_numbers
 from ..rules import REGISTRY, broadcasts
 from ..runtime import stop_gradient
 

@@ -10,6 +10,8 @@ differentiated, and a Python number raised to a fractional power (``c ** 0.5`` o
 real and wrong once an adjoint is added into a real array in place (NumPy drops the
 imaginary part with only a warning). So the statement that gives it to differentiated code
 checks it: ``t = real_value(<expression>, what)`` raises a ValueError for a complex value.
+Where a fractional power may make one in code that cannot be checked so
+(``may_make_complex``), the gradients and tangents handed back are checked instead.
 """
 
 import ast
@@ -190,3 +192,27 @@ def _may_be_complex_call(call, resolve, registry, ndim_of, built):
     if isinstance(obj, type) and obj.__module__ == "builtins":
         return obj.__name__ not in _REAL_BUILTINS
     return True
+
+
+def may_make_complex(fn, ndim_of):
+    """Whether ``fn`` raises a number to a power that may not be an integer with Python's
+    ``**`` or ``pow`` (a negative float to the power 0.5 is complex there): then the
+    gradients and tangents handed back go through ``as_gradient``, which refuses a complex
+    one (and where a value not being differentiated that may be complex could not be checked
+    where it is made: pipeline.guard_complex)."""
+    if getattr(fn, "complex_possible", False):
+        return True
+    for s in ir.walk(fn.body):
+        code = s.expr if isinstance(s, ir.Op) else s.stmt if isinstance(s, ir.Keep) else None
+        for e in ir.walk_tree(code) if code is not None else ():
+            if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow):
+                base, exponent = e.left, e.right
+            elif isinstance(e, ast.Call) and isinstance(e.func, ast.Name) \
+                    and e.func.id == "pow" and len(e.args) == 2:
+                base, exponent = e.args
+            else:
+                continue
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int) \
+                    and ndim_of(base) in (0, None):
+                return True
+    return False

@@ -22,7 +22,8 @@ import inspect
 import numpy as np
 
 from .. import ir
-from . import activity, callee_of, varied_names
+from .activity import activity, varied_names
+from .callees import callee_of
 
 #: the kinds of an array's dtype (None: not known)
 FLOATING, INTEGER = "floating", "integer"

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from .. import ir
 from ..ad.templates import instantiate
-from ..analysis import activity, infer_full, infer_ndims
+from ..analysis.activity import activity
+from ..analysis.ndims import infer_ndims
+from ..analysis.shapes import infer_full
 from ..optimize import simplify
 from .graph_text import MARKER, to_dot, to_mermaid
 from .serialise import BuildError

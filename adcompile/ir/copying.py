@@ -14,7 +14,7 @@ def copy_function(fn):
     for name, value in vars(fn).items():
         if isinstance(value, (set, dict, list)):
             setattr(new, name, copy.copy(value))
-    vars(new).pop("_callee", None)   # (analysis.callee_of's cache)
+    vars(new).pop("_callee", None)   # (analysis/callees.py's cache)
     new.body = _copy_block(fn.body, memo, made)
     new.outputs = copy_tree(fn.outputs, memo)
     new.namer = fn.namer.copy()
