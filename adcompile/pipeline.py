@@ -35,12 +35,13 @@ from .ad.forward import forward
 from .ad.reverse import reverse
 from .ad.adjoints import refuse_second_order
 from .analysis.activity import activity
-from .analysis.aliasing import changed_arguments, check_rebindings
 from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
 from .analysis.integer_writes import WRITES, integer_updates, integer_writes
+from .analysis.mutations import changed_arguments
 from .analysis.ndims import infer_ndims
 from .analysis.numbers import infer_numbers
+from .analysis.rebinding_checks import check_rebindings
 from .analysis.shapes import infer_full, infer_shapes
 from .backend.helpers import RUNTIME
 from .dump import dump
@@ -94,7 +95,7 @@ class Target:
 
 def guard_rebindings(fn, target):
     """Refuse, or check when the code runs, each ``x op= e`` that is exact only for a number
-    ``x`` (see aliasing.check_rebindings), for the argument kinds of the target."""
+    ``x`` (see rebinding_checks.check_rebindings), for the argument kinds of the target."""
     if not fn.rebindings:
         return fn
     fn = ir.copy_function(fn)

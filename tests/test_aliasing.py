@@ -1,4 +1,5 @@
-"""In-place changes and the names that share memory (adcompile/aliasing.py).
+"""In-place changes and the names that share memory (adcompile/analysis/points_to.py,
+mutations.py, rebindings.py).
 
 Each function below is either differentiated correctly (checked against
 central finite differences) or refused with a TransformError at the line
@@ -12,7 +13,7 @@ import pytest
 from conftest import assert_close, assert_grad, numerical_grad
 
 import adcompile as ad
-from adcompile.analysis import aliasing
+from adcompile.analysis import points_to
 from adcompile.frontend import normalize
 from adcompile.frontend.source import FunctionSource
 
@@ -321,7 +322,7 @@ def views_and_copies(a):
 
 def test_points_to_facts():
     fn = normalize(FunctionSource(views_and_copies), ["a"])
-    facts = aliasing.of(fn)
+    facts = points_to.of(fn)
 
     def shares(x, y):
         return bool(facts.reach(x) & facts.reach(y))
@@ -333,7 +334,7 @@ def test_points_to_facts():
 
 def test_numbers_share_nothing():
     fn = normalize(FunctionSource(number_swapped_and_updated), ["x", "y"])
-    facts = aliasing.of(fn)
+    facts = points_to.of(fn)
     assert facts.reach("i") == set()   # a loop index is a number whatever the arguments
 
 

@@ -21,7 +21,7 @@ from fuzz.structures import Tree
 NOT_YET = ()
 #: Where the arguments' types do not show that x is a number, the generated code checks it
 #: before x += e (runtime.require_immutable) and refuses with a TypeError naming the line, when
-#: it runs: that is a refusal, by design (see aliasing.check_rebindings).
+#: it runs: that is a refusal, by design (see rebinding_checks.check_rebindings).
 LATE_REFUSALS_OK = True
 
 

@@ -30,7 +30,8 @@ changes.
 
 import ast
 
-from ..analysis import aliasing
+from ..analysis import points_to
+from ..analysis.mutations import check_mutations, check_stale_leaves
 from ..rules import REGISTRY
 from .desugar import desugar
 from .normalize import Normalizer
@@ -47,8 +48,8 @@ def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics
     ``statics``: the ints a call gives loops over structures (static_ints.py)."""
     refuse_seed_name(source)
     fn = Normalizer(source, wrt, registry, trees, has_aux, statics).function()
-    aliasing.check_mutations(fn, aliasing.of(fn))
-    aliasing.check_stale_leaves(fn, aliasing.of(fn))
+    check_mutations(fn, points_to.of(fn))
+    check_stale_leaves(fn, points_to.of(fn))
     return fn
 
 

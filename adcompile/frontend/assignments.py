@@ -23,7 +23,7 @@ class Assignments:
     """Part of ``normalize.Normalizer``: user assignments to IR statements."""
 
     def augmented(self, stmt):
-        """``x op= e`` as ``x = x op e``, remembered as a rebinding (see aliasing)."""
+        """``x op= e`` as ``x = x op e``, remembered as a rebinding (see analysis/rebindings.py)."""
         target = stmt.target
         if not isinstance(target, ast.Name):
             if self.varies(ir.base_of(target)) or self.varies(stmt.value):
@@ -40,7 +40,7 @@ class Assignments:
         self.assignment(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                    value=value, lineno=stmt.lineno, col_offset=stmt.col_offset))
         if old is not None:
-            # Python changes an array x in place here; see aliasing.rebinding_hazards. The
+            # Python changes an array x in place here; see rebindings.rebinding_hazards. The
             # last statement made computes new = old op e (its first operand is old's name).
             self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
             if isinstance(self.out.body[-1], ir.Op):   # the other names of an array x

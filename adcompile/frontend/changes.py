@@ -95,7 +95,7 @@ class Changes:
     def _updated_item(self, node, key, stmt):
         """The new item for ``d[key] op= v`` (``stmt``): Python changes an array item in
         place, so the new value ``item op v`` is recorded as a rebinding of the item (see
-        aliasing: exact unless another name for that array is read afterwards)."""
+        analysis/rebindings.py: exact unless another name for that array is read afterwards)."""
         item = node.child(key)
         if not isinstance(item, Leaf):
             raise self.scope.src.error(stmt, f"{ast.unparse(stmt.target)} is "

@@ -25,7 +25,7 @@ into it (``u[i] = v``, ``u[i] op= v``), fills it (``u.fill(v)``, ``u.sort()``,
 passes it to a helper that changes it so (in such a statement of its own), and never
 binds the name again (``u = u * 2``, ``del u``, a loop over it, ...) nor mentions it in
 a function it defines. Anything else is left as written (and refused where Python's
-change could be seen: statements.py, analysis/aliasing.py).
+change could be seen: statements.py, analysis/mutations.py and rebindings.py).
 
 ``u += v`` on the parameter (any ``op=``) changes the caller's array in place where it is
 given a NumPy array, but on a number binds the callee's name to a new one, leaving the

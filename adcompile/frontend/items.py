@@ -169,7 +169,8 @@ class Items:
         self.emit(Deferred(self.define, base.id), call, stmt,
                   rule=self.registry.rule_for(helper), inputs=[old, index, new_value],
                   statics={})
-        # Python changes the array in place: see aliasing, and views.py for its other names
+        # Python changes the array in place: see analysis/rebindings.py, and views.py for its
+        # other names
         self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
         self.refresh_views(self.out.rebindings[-1], base.id, old.id, self.scope.env[base.id],
                            stmt)

@@ -72,7 +72,7 @@ class ListItems:
         """``name[index] = value`` on the list of values being differentiated ``name`` (a
         generated name): the item replaced is read first (its shape makes its adjoint). For
         ``name[index] op= v`` (``stmt``), Python changes an array item in place: the new
-        item is ``old op v``, recorded as a rebinding of ``old`` (see aliasing)."""
+        item is ``old op v``, recorded as a rebinding of ``old`` (see analysis/rebindings.py)."""
         if isinstance(index, ast.Slice) or isinstance(index, ast.Tuple) and any(
                 isinstance(p, ast.Slice) for p in index.elts):
             raise self.scope.src.error(stmt, "assigning to a slice of a list of values being "

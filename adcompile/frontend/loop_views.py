@@ -3,8 +3,8 @@
 At the start of a loop's body the relations of the loop's names are kept, to be checked
 at each exit of an iteration (``check_loop_views``); after the body, where an iteration
 may end with other relations than it started with, the updates that relied on them give
-the other names their old values back (``leave_loop_views``, see aliasing). Also the
-variables a loop carries because an update in place gives them new values
+the other names their old values back (``leave_loop_views``, see analysis/rebindings.py).
+Also the variables a loop carries because an update in place gives them new values
 (``renewed_in_loop``), and the array a for loop walks (``walked_array``). Part of
 ``normalize.Normalizer``.
 """
@@ -133,9 +133,9 @@ class LoopViews:
     def leave_loop_views(self, frame, carried):
         """After a loop's body: where an iteration may end with other relations between the
         loop's names than it started with, the updates in the body that relied on them give
-        the other names their old values back (see aliasing); the relations hold after the
-        loop only where every iteration keeps them. The updates in a loop with such
-        relations are kept or undone together, as each relies on the others."""
+        the other names their old values back (see analysis/rebindings.py); the relations
+        hold after the loop only where every iteration keeps them. The updates in a loop
+        with such relations are kept or undone together, as each relies on the others."""
         self._loop_views.pop()
         group = id(frame)
         for r in self.out.rebindings[frame.start:]:

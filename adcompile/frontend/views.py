@@ -2,7 +2,7 @@
 
 Python changes the array ``w`` names in place, and with it ``u`` and ``v``, which are
 the same memory. adcompile computes ``w op= e`` (and ``w[i] = e``) as a new value (see
-aliasing), so where another name of the array is read afterwards it would see the old
+analysis/rebindings.py), so where another name of the array is read afterwards it would see the old
 values. Where the relation between the names is certain, each such name is given its
 new value right after the update: the base of the views gets the view's new value put
 back in its place (``v_2 = w_2.T``; ``v_2 = with_item(v, index, w_2)`` for ``w =
@@ -15,7 +15,7 @@ about values that hold as long as neither name is assigned again: a name that a 
 after an ``if`` or a loop assigns in several places forgets its relations
 (``forget_views``). Whether each relation is a view and not a copy (arrays, not
 numbers) depends on the arguments' types: the new values are recorded on the update's
-``ir.Rebinding`` (``refresh``), and ``aliasing.check_rebindings`` keeps them where the
+``ir.Rebinding`` (``refresh``), and analysis/refreshes.py keeps them where the
 types show that every name involved is an array of one or more dimensions; elsewhere
 each variable gets its old value again, and the old rules apply (refused where another
 name of an array is read afterwards). Which primitives make views is view_ops.py;

@@ -65,8 +65,8 @@ class NormalFunction:
 @dataclass(eq=False)
 class Rebinding:
     """``x op= e`` on a name, compiled as ``statement``, ``new = old op e``: a new value,
-    where Python changes an array in place (``aliasing`` decides when the two are the
-    same). The names are read from the statement: later passes may rename them."""
+    where Python changes an array in place (analysis/rebinding_checks.py decides when the
+    two are the same). The names are read from the statement: later passes may rename them."""
 
     statement: object              # the Op or Keep that computes the new value
     origin: tuple                  # (source, the user's statement)

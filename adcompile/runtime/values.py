@@ -111,7 +111,7 @@ def as_gradient(g, x):
 def require_immutable(x, message):
     """Raise TypeError(message) unless ``x`` is a number (or another immutable value): the
     generated code computes ``x op= e`` as a new value, which is what Python does for a
-    number but not for an array another variable shares (see ``aliasing``)."""
+    number but not for an array another variable shares (see analysis/rebindings.py)."""
     if not isinstance(x, (int, float, complex, np.generic, str, bytes, tuple, frozenset)):
         raise TypeError(message)
 
@@ -206,7 +206,7 @@ def augmented(x, op, e):
     place, which every name sharing it sees; a number (or another immutable value)
     replaced by a new one. ``op``: the operator's symbol ('+', '*', '@', ...). Generated
     code computes a value no gradient flows through this way where another name for the
-    array is read afterwards (see ``aliasing.check_rebindings``)."""
+    array is read afterwards (see ``rebinding_checks.check_rebindings``)."""
     if op == "+":
         x += e
     elif op == "-":

@@ -1,0 +1,236 @@
+"""In-place changes: what a statement may change in place, the *mutation* hazard (a
+statement kept as written that changes an array a primitive read before it: see
+points_to.py) refused, and the arguments the generated code changes (``changed_arguments``,
+which it copies first).
+"""
+
+import ast
+import linecache
+import types
+
+import numpy as np
+
+from .. import ir
+from .call_effects import bound_parameters, leaves_arguments, reads_only
+from .points_to import of
+from .program_order import Place, follows, program_order
+
+#: container methods that change their receiver only (append and extend only add to a
+#: list: what a primitive read of it before stays as it was)
+_CONTAINER_METHODS = {"insert", "pop", "remove", "clear", "reverse", "add", "discard",
+                      "update", "setdefault", "popitem"}
+_ADDING_METHODS = {"append", "extend"}
+
+
+def changed_objects(aliases, s):
+    """The objects statement ``s`` (its own code, not nested blocks) may change in place, by
+    the points-to facts ``aliases``."""
+    # (appending leaves the items there: the adjoints of np.stack(hs) and the like
+    # cover the items the list had when they ran, whatever it holds later)
+    if isinstance(s, ir.ListGet) and s.pop:
+        return set(aliases.of(s.source))
+    if isinstance(s, ir.ListSet):   # (another name for the list would see the new item)
+        return set(aliases.of(s.target))
+    if not isinstance(s, ir.Keep):
+        return set()
+    stmt, found = s.stmt, set()
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+        [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    for t in targets:
+        for part in _stored_parts(t):   # k[i] = v, obj.a = v (not what i reads)
+            if isinstance(part, (ast.Subscript, ast.Attribute)):
+                found |= aliases.value(part.value)
+                if isinstance(stmt, ast.AugAssign) and part is t:
+                    # k[i] op= v also changes in place the item (an array a list holds)
+                    found |= aliases.held(aliases.value(part.value))
+    for node in ir.walk_tree(stmt):
+        if isinstance(node, ast.Call):
+            found |= _call_changes(aliases, node)
+    return found
+
+
+def _call_changes(aliases, call):
+    """The objects a call may change: what it is given with out=, what a function or
+    method known to write changes, and for one not known to leave its arguments alone,
+    everything its arguments (and its receiver) hold."""
+    found = set()
+    for k in call.keywords:
+        if k.arg == "out":
+            found |= aliases.deep(aliases.value(k.value))
+    args = list(call.args) + [k.value for k in call.keywords if k.arg != "out"]
+    given = aliases.deep(set().union(set(), *(aliases.value(a) for a in args)))
+    func = call.func
+    obj = aliases.callee(func)
+    if isinstance(getattr(obj, "__self__", None), np.ufunc) \
+            and getattr(obj, "__name__", "") == "at" and call.args:
+        return found | aliases.value(call.args[0])   # np.add.at(x, idx, v) changes x only
+    if obj is not None and isinstance(func, ast.Attribute) \
+            and not isinstance(getattr(obj, "__self__", None), (types.ModuleType, type(None))) \
+            and aliases.registry.rule_for(obj) is None:
+        obj = None   # a method of an object (M.T.dot): by the method's name, below
+        # (unless it has a rule of its own: scipy.stats.norm.logpdf)
+    if obj is not None:
+        if getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS and call.args:
+            return found | aliases.value(call.args[0])
+        if leaves_arguments(obj, aliases.registry):
+            return found
+        bound = bound_parameters(obj, call, aliases.registry, 3)
+        if bound is not None:   # what it is given for the parameters it may change
+            return found | aliases.deep(set().union(set(), *(aliases.value(a) for a in bound)))
+        return found | given   # an unknown function may write into what it is given
+    if isinstance(func, ast.Attribute):
+        receiver, method = aliases.value(func.value), func.attr
+        if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
+            return found | receiver
+        if method in _ADDING_METHODS:
+            return found
+        if reads_only(method, aliases.registry):
+            return found
+        return found | aliases.deep(receiver) | given
+    return found | given
+
+
+def _stored_parts(target):
+    """The nodes of an assignment's ``target`` that are stored into or whose object is:
+    the target, the items of a tuple of targets, and the containers of an item or
+    attribute (``x[i][j]``: ``x[i]`` and ``x``), never an index (``counts[a[i]] += 1``
+    does not change ``a``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [p for e in target.elts for p in _stored_parts(e)]
+    if isinstance(target, ast.Starred):
+        return _stored_parts(target.value)
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        return [target] + _stored_parts(target.value)
+    return [target]
+
+
+def _reverse_reads(s):
+    """Names whose values the reverse sweep reads for statement ``s``: a primitive's inputs
+    and result (read by its adjoint after the whole forward sweep), an item's index."""
+    if isinstance(s, ir.Op):
+        return ir.own_reads(s) | {s.target}
+    if isinstance(s, (ir.ListGet, ir.ListAdd, ir.ListSet)):
+        return ir.names_read(s.index)
+    return set()
+
+
+def check_mutations(fn, aliases):
+    """Refuse a statement kept as written that changes, in place, an object a primitive read
+    before it (or in the same loop): the reverse sweep would read the changed values."""
+    order = program_order(fn.body)
+    entries = sorted(order.values(), key=lambda e: e.position)
+    for s, pos, loops, branches, leaves in entries:
+        objects = changed_objects(aliases, s)
+        if not objects:
+            continue
+        # a loop each iteration of which makes the objects anew: a read in an earlier
+        # iteration read another object
+        here = Place(s, pos, loops - _making_loops(objects, order), branches, leaves)
+        for entry in entries:
+            r = entry.statement
+            if r is s or not follows(here, entry):
+                continue
+            for n in sorted(_reverse_reads(r)):
+                if aliases.reach(n) & objects:
+                    raise _error(fn, s, _mutation_message(fn, s, n))
+    return None
+
+
+def check_stale_leaves(fn, aliases):
+    """Refuse reading an attribute or item of an object given as a structure after a
+    statement kept as written that may change the object (its method run as it is:
+    ``m.reset()``): the code reads the structure's parts once, where the call begins (its
+    leaves are parameters of their own), and Python reads them anew, perhaps rebound."""
+    wholes = {name: {leaf.name for leaf in tree.leaves()}
+              for name, tree in (getattr(fn, "trees", None) or {}).items()}
+    if not wholes:
+        return
+    order = program_order(fn.body)
+    entries = sorted(order.values(), key=lambda e: e.position)
+    for place in entries:
+        s = place.statement
+        if not isinstance(s, ir.Keep):
+            continue
+        objects = None
+        for name in sorted(ir.names_read(s.stmt) & set(wholes)):
+            objects = changed_objects(aliases, s) if objects is None else objects
+            if not aliases.of(name) & objects:
+                continue
+            for entry in entries:
+                read = ir.own_reads(entry.statement) & wholes[name]
+                if read and entry.statement is not s and follows(entry, place):
+                    raise _error(fn, s, f"{_spelled(s)!r} may change {name}, whose "
+                                        f"attributes (or items) are read after it "
+                                        f"({user_name(fn, sorted(read)[0])}): adcompile "
+                                        f"reads them once, where the function begins, and "
+                                        f"would miss a change; read them before this line into "
+                                        f"variables, or have the method return what it "
+                                        f"makes")
+
+
+def _spelled(s):
+    """Statement ``s`` as the user wrote it (its line, for one resolved: ``$method1``)."""
+    origin = getattr(s, "origin", None)
+    node = origin[1] if origin else getattr(s, "node", None)
+    what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
+    if "$" in what and origin and getattr(node, "lineno", None):
+        what = linecache.getline(getattr(origin[0], "filename", ""), node.lineno).strip() \
+            or what
+    return what
+
+
+def _making_loops(objects, order):
+    """The ids of the loops around the statement making each of ``objects`` (objects made
+    where the function runs: ``name@id``), or the empty set when any is another object."""
+    common = None
+    for o in objects:
+        name, at, number = o.rpartition("@")
+        made = order.get(int(number)) if at and number.isdigit() else None
+        if made is None:
+            return frozenset()
+        common = made.loops if common is None else common & made.loops
+    return common or frozenset()
+
+
+def user_name(fn, name):
+    """What the user wrote for the generated name ``name``."""
+    origin = fn.origin.get(name, (None, name))
+    return fn.spellings.get(origin, origin[1])
+
+
+def _mutation_message(fn, s, reader):
+    what = _spelled(s)
+    return (f"{what!r} may change in place an array (or list) that the gradient reads "
+            f"through {user_name(fn, reader)!r} before this line (or in the same loop): the "
+            f"reverse pass would see the changed values. Build a new array instead (copy it "
+            f"before changing it)")
+
+
+def _error(fn, s, message):
+    origin = getattr(s, "origin", None)
+    if origin is not None:
+        source, node = origin
+        return source.error(node, message)
+    node = getattr(s, "node", None)
+    return fn.source.error(node, message) if node is not None else fn.source.error(
+        fn.source.node, message)
+
+
+def changed_arguments(fn):
+    """The parameters not differentiated whose objects the function changes in place (a
+    change of a value being differentiated is refused). The generated code changes private
+    copies of them: a gradient never writes into its caller's arrays."""
+    facts = of(fn)
+    found, through = set(), set()
+    wholes = {name: {leaf.name for leaf in tree.leaves()}
+              for name, tree in (getattr(fn, "trees", None) or {}).items()}
+    for s in ir.walk(fn.body):
+        objects = changed_objects(facts, s)
+        changed = {p for p in fn.params if {f"argument {p}", f"argument {p}[]"} & objects}
+        found |= changed
+        if isinstance(s, ir.Keep):   # m.bump(): changes the leaves through the object
+            through |= changed & set().union(set(), *(
+                wholes[n] for n in ir.names_read(s.stmt) if n in wholes))
+    # (a leaf an object changes, as its method run as it is: the caller's array, which a
+    # copy would not see changed, as the object's method changes it)
+    return [p for p in fn.params if p in found and p not in fn.wrt and p not in through]

@@ -1,0 +1,363 @@
+"""Which names may share memory: the points-to facts, and the hazards they are for.
+
+The generated code runs the user's statements on the same objects as the
+user's function, with two differences that aliasing could make visible:
+
+- ``x += e`` on a name is compiled as ``x_2 = x + e``, a new value. For a
+  number that is exactly what Python does; for an array Python changes the
+  array in place, and so every other name that shares its memory (``y = x``,
+  a view ``x[1:]``, ``x.T``, ``np.asarray(x)``, a list holding it, the array
+  a loop walks) changes too. The new value is exact only if no such name is
+  read afterwards (*rebinding* hazard).
+- A statement kept as written that changes an array in place (``k[0] = v``,
+  ``k.fill(0)``, ``np.copyto(k, ...)``, ``out=k``, a call that may write into
+  its arguments, ``hs.pop()``) changes it in the generated code too. The
+  reverse sweep reads the inputs of each primitive after the whole forward
+  sweep has run, so the change is wrong for a primitive that read the array
+  before it (or in the same loop): *mutation* hazard.
+
+A flow-insensitive points-to analysis over the normalized IR (each name of
+which is assigned once, except a loop's carried names) finds the objects a
+name may refer to and the objects a container may hold. What it does not
+know (an unknown function, a primitive that may return a view) is assumed to
+share memory with everything it reads. Mutation hazards are refused at once;
+rebinding hazards depend on whether the value is a number, which the
+specialisation to argument types decides (see
+``rebinding_checks.check_rebindings``).
+
+Here: the points-to facts (``of``, ``Aliases``). mutations.py finds what a statement
+changes in place and refuses the mutation hazards; rebindings.py finds the rebinding
+hazards, which rebinding_checks.py makes exact or refuses; call_effects.py tells what a
+call not inlined may change or return.
+"""
+
+import ast
+
+import numpy as np
+
+from .. import ir
+from ..rules import REGISTRY, broadcasts
+from ..runtime import stop_gradient
+from .call_effects import NUMPY_ALLOCATORS, is_code, returns_new
+from .callees import callee_of
+from .numbers import infer_numbers
+
+#: built-in primitives whose result is a new array or number, never a view of an input
+_NEW_RESULTS = {
+    "inv", "solve", "det", "slogdet", "cholesky", "norm", "eigvalsh", "eigh", "svd",
+    "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
+    "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
+    "stack", "hstack", "vstack", "pad", "matmul", "pos", "with_item", "copy_array",
+    "r_", "c_",
+}
+
+#: array and container methods that return a new object (the registry's views aside)
+_NEW_FROM_METHODS = {"copy", "astype", "flatten", "tolist", "sum", "mean", "prod", "max", "min",
+                     "std", "var", "cumsum", "cumprod", "dot", "round", "argmax", "argmin",
+                     "argsort", "nonzero", "any", "all", "item", "clip", "repeat"}
+
+#: builtins that make a new container of what they are given: the items they hold (a list
+#: of an array's rows holds views of it) are those of their arguments
+_COLLECTING = (list, tuple, sorted, dict, set, frozenset, reversed)
+
+
+def of(fn):
+    """The points-to facts of normalized function ``fn`` (computed once)."""
+    found = getattr(fn, "_aliases", None)
+    if found is None:
+        found = fn._aliases = Aliases(fn, REGISTRY)
+    return found
+
+
+class Aliases:
+    """The points-to facts of one normalized function.
+
+    ``objects[name]``: the abstract objects (allocation sites) the name may refer to;
+    ``contents[obj]``: the objects a container (list, tuple, dict, an unknown object)
+    may hold."""
+
+    def __init__(self, fn, registry, is_number=None, ndim_of=None):
+        self.fn, self.registry, self.callee = fn, registry, callee_of(fn)
+        self.ndim_of = ndim_of or (lambda e: None)
+        self.objects, self.contents, self._reach = {}, {}, {}
+        self._display_names = None   # (see _displays)
+        self.local = {p for p in fn.params} | {
+            n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+        # numbers (whatever the arguments, unless told) share nothing and cannot change
+        self.is_number = is_number or infer_numbers(fn, {})
+        for p in fn.params:
+            if not self.is_number(ir.load(p)):
+                self._unknown_object(p, f"argument {p}")
+        self._structures_hold_their_leaves()
+        self._solve()
+
+    # -- the analysis -----------------------------------------------------------------
+
+    def _structures_hold_their_leaves(self):
+        """An argument given as a structure is passed as its leaves (parameters of their
+        own); where the code reads the whole object too (``m.bump()``, a method called as
+        it is), that object holds the leaves' objects: a change through it reaches them."""
+        for name, tree in (getattr(self.fn, "trees", None) or {}).items():
+            leaves = set().union(set(), *(self.objects.get(leaf.name, set())
+                                          for leaf in tree.leaves()))
+            if not leaves or name in self.local:
+                continue
+            for site in self.of(name):
+                self.contents.setdefault(site, set()).update(leaves)
+
+    def _unknown_object(self, name, site):
+        """``name`` refers to an object made elsewhere, which may hold anything made elsewhere."""
+        inner = site + "[]"
+        self.objects.setdefault(name, set()).add(site)
+        self.contents.setdefault(site, set()).add(inner)
+        self.contents.setdefault(inner, set()).add(inner)
+
+    def _add(self, table, key, values):
+        if table is self.objects and self.is_number(ir.load(key)):
+            return
+        have = table.setdefault(key, set())
+        if not values <= have:
+            have |= values
+            self.changed = True
+
+    def _solve(self):
+        self.changed = True
+        while self.changed:
+            self.changed = False
+            for s in ir.walk(self.fn.body):
+                self._statement(s)
+
+    def of(self, name):
+        """The objects ``name`` may refer to (a free name: an object made elsewhere, unless it
+        is a module, a function or a class, whose contents the function cannot change)."""
+        found = self.objects.get(name)
+        if found is None:
+            if name in self.local or is_code(self.callee(ir.load(name))) \
+                    or self.is_number(ir.load(name)):
+                return set()
+            self._unknown_object(name, f"global {name}")
+            found = self.objects[name]
+        return found
+
+    def reach(self, name):
+        """Every object reading ``name`` may read: what it refers to and what that holds."""
+        found = self._reach.get(name)
+        if found is None:
+            found = self._reach[name] = self.deep(self.of(name))
+        return found
+
+    def deep(self, objects):
+        """``objects`` and everything they may hold, at any depth."""
+        found, todo = set(), list(objects)
+        while todo:
+            o = todo.pop()
+            if o not in found:
+                found.add(o)
+                todo.extend(self.contents.get(o, ()))
+        return found
+
+    def _new(self, s, name):
+        return f"{name}@{id(s)}"
+
+    def _statement(self, s):
+        if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return   # (a number: no object, x * y of numbers)
+            # a new object (np.asarray of a number is one too), or for a primitive that may
+            # return a view, also whatever it reads
+            self._add(self.objects, s.target, {self._new(s, s.target)})
+            if not self._makes_new(s):
+                self._add(self.objects, s.target, self.value(s.expr))
+        elif isinstance(s, ir.Keep):
+            self._kept(s)
+        elif isinstance(s, ir.Carry):
+            self._add(self.objects, s.target, set(self.of(s.source)))
+        elif isinstance(s, ir.ListNew):
+            site = self._new(s, s.target)
+            self._add(self.objects, s.target, {site})
+            self._add(self.contents, site, set().union(*(self.value(e) for e in s.elements)))
+        elif isinstance(s, (ir.ListAppend, ir.ListAdd, ir.ListSet)):
+            for site in list(self.of(s.target)):
+                self._add(self.contents, site, self.value(s.value))
+        elif isinstance(s, ir.ListGet):
+            self._add(self.objects, s.target, self.held(self.of(s.source)))
+
+    def made_by(self, s):
+        """The objects the IR statement ``s`` may give the name it assigns (as _statement
+        finds them), or None where that is not known."""
+        if isinstance(s, ir.Op):
+            if self.is_number(s.expr):
+                return set()
+            made = {self._new(s, s.target)}
+            return made if self._makes_new(s) else made | self.value(s.expr)
+        if isinstance(s, ir.Carry):
+            return set(self.of(s.source))
+        if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Assign) \
+                and len(s.stmt.targets) == 1 and isinstance(s.stmt.targets[0], ast.Name):
+            return self.value(s.stmt.value)
+        return None   # (not known: anything)
+
+    def held(self, objects):
+        """The objects ``objects`` (containers) may hold."""
+        return set().union(*(self.contents.get(o, set()) for o in objects)) if objects else set()
+
+    def _makes_new(self, op):
+        rule, expr = op.rule, op.expr
+        if broadcasts(rule) or rule.name in _NEW_RESULTS:
+            return True
+        if rule.shape.scalar and rule.filename.endswith("math.py"):
+            return True
+        method = expr.func.attr if isinstance(expr, ast.Call) and isinstance(
+            expr.func, ast.Attribute) else None
+        copy = [k.value for k in getattr(expr, "keywords", []) if k.arg == "copy"]
+        if rule.name == "ravel" and method == "flatten":
+            return True
+        if rule.name == "getitem" and _lists_in(expr.slice, self._displays()):
+            return True   # x[[0, 2]], x[[0, 1], 2]: NumPy's advanced indexing copies
+        if rule.name == "diag" and op.inputs and self.ndim_of(op.inputs[0]) == 1:
+            return True   # np.diag of a vector: a new matrix (of a matrix, a view)
+        if rule.name in ("array", "astype") and method in ("array", "astype") and not (
+                copy and not (isinstance(copy[0], ast.Constant) and copy[0].value is True)):
+            return True
+        return False
+
+    def _displays(self):
+        """Name -> the list or tuple display the function binds it to, where that is the
+        name's one assignment (a constant index the frontend named: ``t1 = [0, 2]``)."""
+        if self._display_names is None:
+            found = {}
+            for s in ir.walk(self.fn.body):
+                for n in ir.own_assigns(s):
+                    found[n] = s.stmt.value if isinstance(s, ir.Keep) and isinstance(
+                        s.stmt, ast.Assign) and n not in found and isinstance(
+                        s.stmt.value, (ast.List, ast.Tuple)) else None
+            self._display_names = found
+        return self._display_names
+
+    def _kept(self, s):
+        stmt = s.stmt
+        if isinstance(stmt, ast.Assign):
+            value = self.value(stmt.value)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self._add(self.objects, target.id, value)
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    held = value | self.held(value)
+                    for t in ir.walk_tree(target):
+                        if isinstance(t, ast.Name):
+                            self._add(self.objects, t.id, held)
+                else:   # k[i] = v, obj.a = v: k (or obj) may now hold v
+                    for site in list(self.of_expression(ir.base_of(target))):
+                        self._add(self.contents, site, value)
+        for node in ir.walk_tree(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("append", "insert", "extend", "add", "update",
+                                           "setdefault") \
+                    and isinstance(node.func.value, ast.Name):
+                for site in list(self.of(node.func.value.id)):
+                    self._add(self.contents, site,
+                              set().union(set(), *(self.value(a) for a in node.args)))
+
+    def of_expression(self, e):
+        return self.of(e.id) if isinstance(e, ast.Name) else set()
+
+    def value(self, e):
+        """The objects expression ``e`` may evaluate to."""
+        if isinstance(e, ast.Constant) or e is None:
+            return set()
+        if isinstance(e, ast.Name):
+            return set(self.of(e.id))
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)) and self.is_number(e):
+            return set()   # a number: no object (x * y of numbers)
+        if isinstance(e, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            site = f"display@{id(e)}"
+            parts = e.values + e.keys if isinstance(e, ast.Dict) else e.elts
+            self._add(self.contents, site, set().union(set(), *(
+                self.value(p) for p in parts if p is not None)))
+            return {site}
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+            # a new array or number; a new list or tuple (a + b) holds what a and b hold
+            site = f"new@{id(e)}"
+            operands = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
+            self._add(self.contents, site, self.held(set().union(
+                set(), *(self.value(c) for c in operands))))
+            return {site}
+        if isinstance(e, ast.Call) and self._allocates(e):
+            return self._collected(e)
+        made = returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
+        if made is not None:
+            # a function of the user's returning arithmetic: a new object (a new list
+            # holds what the lists it is made of hold: what the arguments may hold, unless
+            # it is made of constants)
+            site = f"new@{id(e)}"
+            if made:
+                self._add(self.contents, site, self.deep(set().union(set(), *(
+                    self.of(n) for n in sorted(ir.names_read(e))))))
+            return {site}
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr == "pop" and isinstance(e.func.value, ast.Name):
+            return self.held(self.of(e.func.value.id))   # an item, not the list
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+                and e.func.attr in _NEW_FROM_METHODS \
+                and not any(k.arg == "copy" for k in e.keywords):
+            # x.copy(), x.astype(t), x.sum(): a new array; a copied list holds the same items
+            site = f"new@{id(e)}"
+            self._add(self.contents, site, self.held(self.value(e.func.value)))
+            return {site}
+        if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
+            return set()
+        if isinstance(e, ast.Starred):   # f(*x.shape): what x.shape holds
+            return self.value(e.value)
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
+                and e.value.attr in self.registry.nondiff_attributes:
+            return set()   # x.shape[0]: a number
+        if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
+                                                for f in (np.r_, np.c_)):
+            # np.r_[a, b] joins copies of what it is given
+            site = f"new@{id(e)}"
+            return {site}
+        # a view, an item, an attribute, whatever an unknown call returns: a new object, or
+        # anything the expression reads or what that holds
+        read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
+        return self.deep(read) | {f"new@{id(e)}"}
+
+    def _collected(self, call):
+        """The new object a call that allocates one gives: for ``list(B)``, ``tuple(B)``,
+        ``sorted(hs)``, ``dict(d)``, a container holding what it is given holds, and for an
+        array, its rows (views of it); the entries of a 1-d array are NumPy scalars."""
+        site = f"new@{id(call)}"
+        if not any(self.callee(call.func) is f for f in _COLLECTING):
+            return {site}
+        given = [a for a in list(call.args) + [k.value for k in call.keywords]
+                 if self.ndim_of(a) != 1]
+        self._add(self.contents, site, self.deep(set().union(set(), *(
+            self.value(a) for a in given))))
+        return {site}
+
+    def _allocates(self, call):
+        """Whether a call surely returns a new object (holding no object the caller has, but
+        for the containers of _COLLECTING)."""
+        obj = self.callee(call.func)
+        if obj is None:
+            return False
+        if obj is np.array or obj is np.copy:
+            return not any(k.arg == "copy" for k in call.keywords)
+        if obj is stop_gradient:
+            return False  # the identity: its result is its argument
+        if self.registry.is_nondifferentiable(obj):
+            return True   # numbers, shapes, index arrays
+        name = getattr(obj, "__name__", "")
+        module = getattr(obj, "__module__", "") or ""
+        return module.split(".")[0] == "numpy" and name in NUMPY_ALLOCATORS \
+            or any(obj is f for f in (len, int, float, range) + _COLLECTING) \
+            or module == "math"
+
+
+def _lists_in(index, displays):
+    """Whether the index ``index`` has a list display among its parts (``x[[0, 2]]``), or a
+    name ``displays`` maps to one (``t1 = [0, 2]; x[t1]``)."""
+    if isinstance(index, ast.Name) and isinstance(displays.get(index.id), ast.Tuple):
+        index = displays[index.id]   # (t1 = ([0, 1], 1); Y[t1])
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(displays.get(p.id) if isinstance(p, ast.Name) else p, ast.List)
+               for p in parts)
