@@ -5,6 +5,7 @@
   values are numbers; shapes.py: which values have no axis of length 1 (*full*) and their
   symbolic shapes, to tell where nothing was broadcast. propagation.py is their common
   engine, callees.py tells what a call's function expression names.
+- liveness.py: which user variables are read later, on the lowered AST (for normalization).
 - points_to.py: which names may share memory, and the two hazards of in-place changes;
   call_effects.py: what a call not inlined may change or return; program_order.py: whether
   a statement may run after another; mutations.py: what a statement changes in place and

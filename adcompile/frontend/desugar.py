@@ -29,14 +29,14 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
     to it, ``u = apply_bc(u)`` (in_place_calls.py); ``x[index] = v`` as a new version of
     ``x`` (item_desugar.py); frozen scipy.stats distributions as the calls they stand for
     (frozen.py);
-11. each ``if`` and loop marked with the variables read after it (liveness.py).
+11. each ``if`` and loop marked with the variables read after it (analysis/liveness.py).
 
 ``ad.show(f, stage="desugar")`` prints what they leave (``frontend.desugared``).
 """
 
 from .. import ir
 from ..rules import REGISTRY
-from . import liveness
+from ..analysis import liveness
 from .closures import extract
 from .comprehensions import desugar_comprehensions
 from .contexts import unwrap_quiet_contexts

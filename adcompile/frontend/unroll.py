@@ -237,7 +237,8 @@ def _assign(name, value, where):
 
 def _unless(flag, body, loop):
     """``body``, run only while ``flag`` (``loop``'s break) is not set. What is live after
-    it is what is live where an iteration of the loop starts (liveness.py), and the flag."""
+    it is what is live where an iteration of the loop starts (analysis/liveness.py), and the
+    flag."""
     if flag is None or not body:
         return body
     test = ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load()))
