@@ -17,7 +17,7 @@ without need (issue 19), each with the neighbour that must stay refused.
   changes in place only the parameters its updates may reach (``s = q; s -= ...``: ``q``,
   not ``p``), and what it returns is a new object where it returns arithmetic: called
   with numbers there, it changes nothing the gradient reads (call_effects._changed_parameters,
-  _returns_new).
+  returns_new).
 
 Each function is checked against central finite differences, against the same function
 written without in-place updates (by adcompile and by autograd), and in forward mode.

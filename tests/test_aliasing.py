@@ -1,5 +1,4 @@
-"""In-place changes and the names that share memory (adcompile/analysis/points_to.py,
-mutations.py, rebindings.py).
+"""In-place changes and the names that share memory (analysis/points_to.py, mutations.py).
 
 Each function below is either differentiated correctly (checked against
 central finite differences) or refused with a TransformError at the line

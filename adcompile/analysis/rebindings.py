@@ -68,7 +68,7 @@ def _changed_by(aliases, rebinding):
 
 def _stores(fn, entries):
     """(name -> (position, loops, branches) of the statements assigning it; the names an
-    old value is given back to (see _settle_refreshes); name -> the entries of program_order
+    old value is given back to (see refreshes.py); name -> the entries of program_order
     assigning it, with None for a value no statement gives: a parameter's from the call, a
     loop's index or counter, made after nothing)."""
     stores, stale, defs = {}, set(), {}
@@ -99,7 +99,7 @@ def _old_names_read(r, places, olds, stores, loop_names):
             and not exclusive(qb, rb) for q, _, qb in stores.get(o, ()))}
     # in a later iteration: a name assigned in a loop around both has a value made after
     # the change, computed from values read after it (checked here), unless it is an old
-    # value given back (see _settle_refreshes): a name the body assigns once is assigned in
+    # value given back (see refreshes.py): a name the body assigns once is assigned in
     # the iteration that reads it; a loop's name at the end of each iteration only where the
     # variable changed, as those of the names the change renews always do
     carried, stale = loop_names
