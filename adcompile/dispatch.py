@@ -25,7 +25,7 @@ def ndims(args):
     computes in float64), None when unknown.
 
     A 0-d array is (None, False, narrow): an array (it can be changed in place, see
-    aliasing.check_rebindings) of unknown ndim, so that its gradient comes back as an
+    rebinding_checks.check_rebindings) of unknown ndim, so that its gradient comes back as an
     array, as the general code ensures."""
     return tuple(0 if type(a) in NUMBERS else (
         (a.ndim or None), a.ndim > 0 and 1 not in a.shape,
