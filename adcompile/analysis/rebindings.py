@@ -24,6 +24,9 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = _changed_by(aliases, rebinding)
         observers, first = [], not every(rebinding, s)
+        # (the list whose item it is, checked to hold no other name of the array: ListSet
+        # gives it the new item, as Python's list holds the changed one)
+        ignored = {rebinding.held_in}
         # the variable's later versions, and those of the other names of the array given
         # their new values (views.py), hold the new values, as Python's names do
         olds = {rebinding.old} | {x.old for x in rebinding.refresh}
@@ -31,7 +34,7 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
         if s is not None and objects:
             here = order[id(s)]
             after = _sees_the_update(aliases, objects, here, defs, stores, olds,
-                                     rebinding.new)
+                                     {rebinding.new} | ignored - {None})
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [r for r, *_ in entries
@@ -45,12 +48,14 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
                                         (carried, stale))
                 observers += [n for n in _observers(
                     fn, aliases, objects, sorted(names), olds, same,
-                    lambda n, reader=order[id(r)]: after(n, reader)) if n not in observers]
+                    lambda n, reader=order[id(r)]: after(n, reader))
+                    if n not in observers and n not in ignored]
                 if observers and first:
                     break
             if not (observers and first):
                 observers += [n for n in _returned_observers(fn, aliases, objects, olds, same,
-                                                             after) if n not in observers]
+                                                             after)
+                              if n not in observers and n not in ignored]
         found.append((rebinding, s, observers[:1] if first else observers))
     return [(r, s, o) for r, s, o in found if o]
 
@@ -147,8 +152,10 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     at ``here`` (an entry of program_order), or is made after the update has run, where
     the update cannot run again before it is read (by ``reader``, an entry of
     program_order, or anywhere when None), from values that hold the update's
-    result too: the result itself or a later version of the variable (or of a name the
-    update renews: ``olds``) assigned between the two, a name that shares
+    result too: the result itself (the names ``result``: its new value, and the list it is
+    an item of, checked to hold the array once: Rebinding.holder) or a later version of the
+    variable (or of a name the update renews: ``olds``) assigned between the two, a name
+    that shares
     nothing with the array, or a name made so too. Such a value (a view of the new array,
     ``w[-2:]`` after the loop that changes ``w``; ``row = v[k + 1]`` read later in the
     iteration of a loop that changes ``v[k + 1, 0]`` first) sees the new values, as
@@ -164,14 +171,14 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     found = bool(made) and None not in made and all(not gives_shared(d.statement) or (
         # the update's own result, read later in its iteration (an inlined helper's
         # u[1:-1] += ..., returned into the caller's u in a loop): the new values
-        name == result and d.statement is here.statement
+        name in result and d.statement is here.statement
         and _same_iteration(d, reader, len(made))) or (
         d.position > pos and (not follows(here, d) or _same_iteration(d, reader, len(made)))
         and not exclusive(branches, d.branches) and all(
             m in olds and any(pos < q < d.position and not exclusive(qb, branches)
                               and not exclusive(qb, d.branches)
                               for q, _, qb in stores.get(m, ()))
-            or m == result or not name_shares(m) or m not in olds and _made_after(
+            or m in result or not name_shares(m) or m not in olds and _made_after(
                 m, here, defs, stores, olds, result, shares, memo, d)
             for m in ir.own_reads(d.statement)))
         for d in made)

@@ -8,8 +8,8 @@ appending to them is lists.py's.
 import ast
 import operator
 
-from .. import ir
-from .syntax import Ready, has_call, index_expression, is_trivial
+from .. import ir, runtime
+from .syntax import Ready, has_call, index_expression, is_trivial, symbol
 
 
 class ListItems:
@@ -84,14 +84,36 @@ class ListItems:
         old = self.namer.temp()
         self.out.varied_ssa.add(old)
         self.out.body.append(ir.ListGet(old, name, index, stmt))
+        rebinding = None
         if isinstance(stmt, ast.AugAssign):
             # (``value`` is ``name[index] op v`` desugared, its structures' items resolved)
+            self._require_sole_item(name, index, stmt)
             right = value.right if isinstance(value, ast.BinOp) else stmt.value
             new = ast.copy_location(ast.BinOp(left=Ready(ir.load(old)), op=stmt.op,
                                               right=right), stmt)
             value = ir.load(self.emit_value(None, new, node=stmt))
-            self.out.rebindings.append(ir.Rebinding(self.out.body[-1], (self.scope.src, stmt)))
+            rebinding = ir.Rebinding(self.out.body[-1], (self.scope.src, stmt))
+            self.out.rebindings.append(rebinding)
         self.out.body.append(ir.ListSet(name, index, self.operand(value), old, stmt))
+        if rebinding is not None:
+            rebinding.holder = self.out.body[-1]
+
+    def _require_sole_item(self, name, index, stmt):
+        """Before ``xs[i] op= v`` on the list ``name``: ``require_sole_item(xs, i,
+        message)``, a TypeError when the code runs where another item of the list is the
+        array changed in place (or a view of it), which Python's list would show changed
+        and the new item computed here would not."""
+        item = ast.unparse(stmt.target)
+        error = self.scope.src.error(stmt, f"{ast.unparse(stmt).strip()!r} changes the array "
+                                           f"{item} in place, and another item of the list "
+                                           f"is that array or a view of it; adcompile "
+                                           f"computes the item as a new array here, so the "
+                                           f"two would differ. Write {item} = {item} "
+                                           f"{symbol(stmt.op)} ... to make a new array")
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_sole_item)),
+                         args=[ir.load(name), index,
+                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def add_to_item(self, target, value, stmt):
         """``xs[i] = xs[i] + v`` as ``ir.ListAdd``, in generated code only: it is how gradient

@@ -73,6 +73,15 @@ class Rebinding:
     refresh: list = field(default_factory=list)   # Refresh: the other names of the array
     together: tuple = ()           # groups of updates whose refreshes are kept or undone together
     undone: bool = False           # its refreshes are to be undone (frontend/loop_views.py)
+    # for xs[i] op= v on a list: the ListSet storing the new item, after a check when the code
+    # runs that no other item of xs shares the array (runtime.require_sole_item), so that
+    # xs read afterwards sees what Python's does
+    holder: object = None
+
+    @property
+    def held_in(self):
+        """The name of the list whose item is updated (see ``holder``), or None."""
+        return self.holder.target if self.holder is not None else None
 
     @property
     def old(self):

@@ -174,6 +174,23 @@ def require_ndarray(x, message):
         raise TypeError(f"{message} (it holds a {type(x).__name__})")
 
 
+def require_sole_item(xs, i, message):
+    """Raise TypeError(message) before ``xs[i] op= v`` on a list, which generated code makes
+    a new item of (frontend/list_items.py), where Python changes the array ``xs[i]`` in
+    place and another item of ``xs`` is that array or a view of it (would show the change).
+    An item that is not a number or a NumPy array is taken to be one that may hold it."""
+    item = xs[i]
+    if not isinstance(item, np.ndarray):
+        if isinstance(item, (int, float, complex, np.generic)):
+            return   # (a number: Python binds the item to a new one, as generated code does)
+        raise TypeError(message)
+    k = i % len(xs)
+    for j, other in enumerate(xs):
+        if j != k and not isinstance(other, (int, float, complex, np.generic)) and (
+                not isinstance(other, np.ndarray) or np.may_share_memory(other, item)):
+            raise TypeError(message)
+
+
 def require_rows(x, where):
     """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
     ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
