@@ -368,9 +368,74 @@ def scaled_items(x, v):
 
 def rows_of_a_list(x):
     rows = [x * 1.0, x * 2.0]
-    for row in rows:
+    for row in rows:                    # arrays the list holds: changed in place
         row -= 1.0
     return np.sum(rows[0] * rows[1])
+
+
+def test_the_arrays_of_a_list_changed_through_the_loop_walking_it():
+    x = np.array([0.3, -0.5, 0.8])
+    g = assert_grad(rows_of_a_list, x)
+    assert_close(g, autograd.grad(lambda x: anp.sum((x - 1.0) * (2.0 * x - 1.0)))(x),
+                 1e-12, 1e-12)
+
+
+def momentum_on_lists(w, b, X, y):
+    """Three steps of gradient descent with momentum, on lists of parameters and
+    velocities walked together, as a hand-written optimiser does."""
+    params, velocity = [w * 1.0, b * 1.0], [np.zeros_like(w), np.zeros_like(b)]
+    for _ in range(3):
+        r = X @ params[0] + params[1] - y
+        grads = [X.T @ r / len(y), np.mean(r) * np.ones_like(params[1])]
+        for p, v, g in zip(params, velocity, grads):
+            v *= 0.9
+            v -= 0.1 * g
+            p += v
+    r = X @ params[0] + params[1] - y
+    return 0.5 * np.mean(r ** 2)
+
+
+def momentum_on_lists_twin(w, b, X, y):
+    params, velocity = [w, b], [anp.zeros_like(w), anp.zeros_like(b)]
+    for _ in range(3):
+        r = anp.dot(X, params[0]) + params[1] - y
+        grads = [anp.dot(X.T, r) / len(y), anp.mean(r) * anp.ones_like(params[1])]
+        velocity = [0.9 * v - 0.1 * g for v, g in zip(velocity, grads)]
+        params = [p + v for p, v in zip(params, velocity)]
+    r = anp.dot(X, params[0]) + params[1] - y
+    return 0.5 * anp.mean(r ** 2)
+
+
+def test_an_optimiser_walking_parameters_and_velocities_with_zip():
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=6)
+    w, b = rng.normal(size=3), rng.normal(size=1)
+    g = assert_grad(momentum_on_lists, w, b, X, y, wrt=(0, 1, 2))
+    for got, want in zip(g, autograd.grad(momentum_on_lists_twin, (0, 1, 2))(w, b, X, y)):
+        assert_close(got, want, 1e-12, 1e-12, "against autograd")
+
+
+def rows_shifted_by_zip(x, shifts):
+    B = np.outer(x, x)
+    for row, c in zip(B, shifts):       # (two shifts: the last row is left as it is)
+        row -= c * x
+    return np.sum(B ** 2)
+
+
+def test_rows_of_an_array_walked_with_zip():
+    x = np.array([0.3, -0.5, 0.8])
+    g = assert_grad(rows_shifted_by_zip, x, [1.0, 2.0])
+
+    def twin(x):
+        B = anp.outer(x, x)
+        return anp.sum((B - anp.outer(anp.array([1.0, 2.0, 0.0]), x)) ** 2)
+    assert_close(g, autograd.grad(twin)(x), 1e-12, 1e-12, "against autograd")
+
+
+def numbers_of_a_list(x):
+    items = [x * 1.0, x * 2.0]
+    for item in items:                  # numbers: item *= 2.0 leaves the list as it is
+        item *= 2.0
+    return items[0] * items[1]
 
 
 def row_read_after_a_change(x, B):
@@ -409,8 +474,8 @@ def test_what_is_not_a_change_through_the_rows_stays_refused():
     B = rng.normal(size=(2, 3))
     assert_refused_at(scaled_items, (0.5, np.ones(3)), "in v:", "here it is an array of 1 "
                       "dimension", TypeError, at="v:")
-    assert_refused_at(rows_of_a_list, (np.ones(2),), "in rows:", "'rows' is a list",
-                      at="rows:")
+    assert_refused_at(numbers_of_a_list, (0.5,), "in items:", "here one is a float",
+                      TypeError, at="items:")
     assert_refused_at(row_read_after_a_change, (0.5, B), "row -= 1.0",
                       "'row', which may share its memory")
     assert_refused_at(row_filled, (B,), "row.fill", "changes the array 'row' in place")

@@ -208,6 +208,21 @@ def require_rows(x, where):
                     f"and write the items back instead")
 
 
+def require_array_items(xs, where):
+    """Raise TypeError unless every item of the list ``xs`` is a NumPy array, before a loop
+    ``for p in xs`` whose body changes ``p`` in place (``p -= lr * g``), which generated code
+    makes through ``xs`` (frontend/row_loops.py): ``p -= v`` on a number binds ``p`` to a new
+    one and leaves the list as it was. ``where``: the user's ``file:line:col`` of the
+    loop."""
+    for item in xs:
+        if not isinstance(item, np.ndarray):
+            raise TypeError(f"{where}: the loop changes in place the items of the list it "
+                            f"walks, which adcompile makes through the list where they are "
+                            f"NumPy arrays; here one is a {type(item).__name__}: walk "
+                            f"range(len(...)) and assign the new items into the list "
+                            f"instead")
+
+
 def require_length(x, n, where):
     """Raise Python's ValueError for ``a, b = x`` unless ``x`` has ``n`` items: generated
     code reads ``x[0]``, ``x[1]``, which would take the first items of a longer value."""
