@@ -9,7 +9,7 @@ import ast
 import operator
 
 from .. import ir, runtime
-from .syntax import Ready, has_call, index_expression, is_trivial, symbol
+from .syntax import Ready, has_call, index_expression, is_trivial
 
 
 class ListItems:
@@ -103,13 +103,15 @@ class ListItems:
         message)``, a TypeError when the code runs where another item of the list is the
         array changed in place (or a view of it), which Python's list would show changed
         and the new item computed here would not."""
-        item = ast.unparse(stmt.target)
-        error = self.scope.src.error(stmt, f"{ast.unparse(stmt).strip()!r} changes the array "
-                                           f"{item} in place, and another item of the list "
-                                           f"is that array or a view of it; adcompile "
-                                           f"computes the item as a new array here, so the "
-                                           f"two would differ. Write {item} = {item} "
-                                           f"{symbol(stmt.op)} ... to make a new array")
+        place = self.scope.src.error(stmt, "")
+        written = (place.line or "").strip() or ast.unparse(stmt).strip()
+        listed = ast.unparse(ir.base_of(stmt.target))
+        error = self.scope.src.error(stmt, f"{written!r} changes in place an array of the "
+                                           f"list {listed!r}, and another item of the list "
+                                           f"is the same array or a view of it; adcompile "
+                                           f"computes the changed item as a new array, so "
+                                           f"the two would differ. Give each item an array "
+                                           f"of its own (a copy)")
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_sole_item)),
                          args=[ir.load(name), index,
                                ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
