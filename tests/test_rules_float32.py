@@ -711,11 +711,13 @@ if scipy is not None:
 
     sl = scipy.linalg
 
-    @case(("scipy", "solve_triangular"), ("scipy", "cho_factor"), ("scipy", "cho_solve"),
-          ("scipy", "expm"), ("scipy", "cholesky"), args=(spd(3), A(3, 2)), wrt=(0, 1))
+    @case(("scipy", "solve"), ("scipy", "solve_triangular"), ("scipy", "cho_factor"),
+          ("scipy", "cho_solve"), ("scipy", "expm"), ("scipy", "cholesky"),
+          args=(spd(3), A(3, 2)), wrt=(0, 1))
     def f_scipy_linalg(a, b):
         factor = sl.cho_factor(a)
-        return (np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
+        return (np.sum(sl.solve(a, b) ** 2) + np.sum(sl.solve(a, b[:, 0], assume_a="pos") * b[:, 1])
+                + np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
                 + np.sum(sl.solve_triangular(a, b[:, 0], trans="T", unit_diagonal=True) * b[:, 1])
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
                 + np.sum(sl.expm(a * 0.2) * a) + np.sum(sl.cholesky(a) * a)

@@ -761,6 +761,74 @@ def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
 
 
+@rule(linalg.solve, shape="second")
+def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    # x = op(A)^-1 b, op(A) = A or (transposed) A^T, A the matrix scipy reads: all of a
+    # (assume_a None, 'gen'), or a's triangle that lower names, mirrored ('sym', 'her', 'pos':
+    # the other triangle is not read). b_bar = op(A)^-T x_bar, solved by scipy with the same
+    # structure; op(A)_bar = -b_bar x^T, put on the entries of a read. (overwrite_a may
+    # destroy a, which this adjoint reads again: refused)
+    if ndim(a) != 2:
+        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
+                    "use np.linalg.solve")
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
+                    "read again by the gradient")
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        if transposed is False or transposed == 0:
+            w = linalg.solve(a, x_bar, transposed=True)
+            a_bar += -(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2))
+        elif transposed is True or transposed == 1:
+            w = linalg.solve(a, x_bar)
+            a_bar += -(as_column(x, b) @ np.swapaxes(as_column(w, b), -1, -2))
+        else:
+            unsupported("scipy.linalg.solve with transposed= other than a constant True or "
+                        "False")
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        w = linalg.solve(a, x_bar, lower=lower, assume_a=assume_a)
+        if lower is True or lower == 1:
+            a_bar += read_symmetric_bar(-(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)), "L")
+        elif lower is False or lower == 0:
+            a_bar += read_symmetric_bar(-(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)), "U")
+        else:
+            unsupported("scipy.linalg.solve with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.solve with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+    b_bar += w
+
+
+@tangent_of(linalg.solve)
+def solve_tangent(x, a, b, lower=False, overwrite_a=False, overwrite_b=False,
+                  check_finite=True, assume_a=None, transposed=False):
+    # x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot the matrix of a_dot's entries scipy reads
+    if ndim(a) != 2:
+        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
+                    "use np.linalg.solve")
+    x_dot += linalg.solve(a, b_dot, lower=lower, assume_a=assume_a, transposed=transposed)
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        if transposed is False or transposed == 0:
+            x_dot += -linalg.solve(a, from_column(a_dot @ as_column(x, b), b))
+        elif transposed is True or transposed == 1:
+            x_dot += -linalg.solve(a, from_column(np.swapaxes(a_dot, -1, -2) @ as_column(x, b), b), transposed=True)
+        else:
+            unsupported("scipy.linalg.solve with transposed= other than a constant True or "
+                        "False")
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            x_dot += -linalg.solve(a, from_column(read_symmetric(a_dot, "L") @ as_column(x, b), b), lower=True, assume_a=assume_a)
+        elif lower is False or lower == 0:
+            x_dot += -linalg.solve(a, from_column(read_symmetric(a_dot, "U") @ as_column(x, b), b), lower=False, assume_a=assume_a)
+        else:
+            unsupported("scipy.linalg.solve with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.solve with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+
+
 @rule(linalg.solve_sylvester, shape="unknown")
 def solve_sylvester(x, a, b, q):
     # A X + X B = Q: dX solves A dX + dX B = dQ - dA X - X dB, so q_bar solves
