@@ -1504,6 +1504,13 @@ if scipy is not None:
                 + np.sum(scipy.linalg.solve(a, b, assume_a="sym") ** 3)
                 + np.sum(scipy.linalg.solve(a, b, assume_a="pos", lower=True) * W23.T))
 
+    @case(normal(3, 3, scale=0.5), wrt=0, order=2)
+    def scipy_inv_det(root):
+        a = root @ root.T + np.eye(3) + np.triu(root, 1)   # a symmetric inverse reads one triangle
+        return (np.sum(scipy.linalg.inv(a) * W34[:, :3]) + np.sum(scipy.linalg.inv(a, assume_a="pos") ** 2)
+                + np.sum(scipy.linalg.inv(a, assume_a="sym", lower=True) * W34[:, 1:])
+                + scipy.linalg.det(a) ** 2 + scipy.linalg.det(a * 0.5))
+
     @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1), order=2)
     def scipy_cholesky_solves(root, b):
         a = root @ root.T + np.eye(3) + np.triu(root, 1)   # cho_factor reads one triangle
@@ -2631,12 +2638,22 @@ def _ag_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
     return ag_linalg.solve_triangular(a, b, trans=1 if trans in (2, "C") else trans, lower=lower)
 
 
-def _ag_scipy_solve(a, b, lower=False, assume_a=None, transposed=False):
-    # the matrix scipy reads: all of a, or one triangle mirrored for a symmetric solve
+def _ag_read(a, assume_a, lower):
+    """The matrix scipy.linalg reads: all of a, or one triangle mirrored (assume_a 'sym',
+    'her', 'pos')."""
     if assume_a in ("sym", "her", "pos"):
-        a = anp.tril(a) + anp.transpose(anp.tril(a, -1)) if lower \
+        return anp.tril(a) + anp.transpose(anp.tril(a, -1)) if lower \
             else anp.triu(a) + anp.transpose(anp.triu(a, 1))
+    return a
+
+
+def _ag_scipy_solve(a, b, lower=False, assume_a=None, transposed=False):
+    a = _ag_read(a, assume_a, lower)
     return anp.linalg.solve(anp.transpose(a) if transposed else a, b)
+
+
+def _ag_scipy_inv(a, assume_a=None, lower=False):
+    return anp.linalg.inv(_ag_read(a, assume_a, lower))
 
 
 def _ag_cho_factor(a, lower=False):
@@ -2716,7 +2733,8 @@ AUTOGRAD_SCIPY = _Namespace(
            for name in ("t", "gamma", "beta")},
         poisson=_Namespace(ag_stats.poisson, logpmf=_ag_poisson("logpmf"), pmf=_ag_poisson("pmf"),
                            cdf=_ag_poisson("cdf"), logcdf=_ag_poisson("logcdf"))),
-    linalg=_Namespace(ag_linalg, solve=_ag_scipy_solve, solve_triangular=_ag_solve_triangular,
+    linalg=_Namespace(ag_linalg, solve=_ag_scipy_solve, inv=_ag_scipy_inv, det=anp.linalg.det,
+                      solve_triangular=_ag_solve_triangular,
                       cho_factor=_ag_cho_factor,
                       cho_solve=_ag_cho_solve, expm=_ag_expm,
                       cholesky=lambda a, lower=False: _ag_cho_factor(anp.tril(a) if lower else anp.triu(a), lower)[0]),

@@ -66,7 +66,7 @@ if scipy is not None:
                                 "t_cdf", "t_logcdf", "gamma_logpdf", "gamma_pdf", "gamma_cdf",
                                 "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
                                 "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
-                                "poisson_logcdf")})
+                                "poisson_logcdf", "det")})
     EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
                    for name in ("mvn_cdf", "mvn_logcdf")})
 
@@ -711,12 +711,13 @@ if scipy is not None:
 
     sl = scipy.linalg
 
-    @case(("scipy", "solve"), ("scipy", "solve_triangular"), ("scipy", "cho_factor"),
+    @case(("scipy", "solve"), ("scipy", "inv"), ("scipy", "solve_triangular"), ("scipy", "cho_factor"),
           ("scipy", "cho_solve"), ("scipy", "expm"), ("scipy", "cholesky"),
           args=(spd(3), A(3, 2)), wrt=(0, 1))
     def f_scipy_linalg(a, b):
         factor = sl.cho_factor(a)
         return (np.sum(sl.solve(a, b) ** 2) + np.sum(sl.solve(a, b[:, 0], assume_a="pos") * b[:, 1])
+                + np.sum(sl.inv(a) * a)
                 + np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
                 + np.sum(sl.solve_triangular(a, b[:, 0], trans="T", unit_diagonal=True) * b[:, 1])
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)

@@ -1,4 +1,4 @@
-"""scipy.linalg's solve, solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
+"""scipy.linalg's solve, inv, det, solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
 scipy.py), against central finite differences in both modes; skipped when SciPy is not
 installed (it is optional)."""
 
@@ -123,6 +123,50 @@ def test_second_derivatives_through_solve(wrt):
                      1e-5, 1e-6)
 
 
+def inverses_and_determinants(a, w):
+    return np.sum(w * sl.inv(a)) + np.sum(sl.inv(a, assume_a="pos") ** 2) \
+        + np.sum(sl.inv(a, assume_a="sym", lower=True) * w) + np.log(sl.det(a)) \
+        + np.sum(np.log(sl.det(np.stack([a, 2.0 * a]))) * np.array([1.0, -0.5])) \
+        + np.sum(sl.inv(np.stack([a, a.T])) ** 2)
+
+
+@claims(("scipy", "inv"), ("scipy", "det"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_inv_and_det(data):
+    n = data.draw(st.integers(1, 4))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    a = r @ r.T + n * np.eye(n) + np.triu(data.draw(arrays((n, n), reals(-0.5, 0.5))), 1)
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(inverses_and_determinants, a, w, wrt=(0, 1))
+    # a symmetric inverse reads one triangle
+    assert np.all(np.tril(ad.grad(upper_inverse)(a), -1) == 0.0)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(sl_det_squared, mode=mode)(a),
+                     ad.hessian(np_det_squared, mode=mode)(a), 1e-10, 1e-12)
+
+
+def upper_inverse(a):
+    return np.sum(sl.inv(a, assume_a="pos") ** 2)
+
+
+def sl_det_squared(a):
+    return sl.det(a) ** 2 + np.sum(sl.inv(a) ** 2)
+
+
+def np_det_squared(a):
+    return np.linalg.det(a) ** 2 + np.sum(np.linalg.inv(a) ** 2)
+
+
+def det_overwriting(a, b):
+    return sl.det(a, overwrite_a=True) * np.sum(b)
+
+
+def inv_diagonal(a, b):
+    return np.sum(sl.inv(a, assume_a="diagonal") @ b)
+
+
 def solve_overwriting(a, b):
     return np.sum(sl.solve(a, b, overwrite_a=True))
 
@@ -140,6 +184,8 @@ def solve_stack(a, b):
     (solve_overwriting, np.eye(2) * 2.0, "overwrite_a=True"),
     (solve_diagonal, np.eye(2) * 2.0, "assume_a= other than"),
     (solve_stack, np.stack([np.eye(2)] * 2), "a stack of matrices"),
+    (det_overwriting, np.eye(2) * 2.0, "det with overwrite_a=True"),
+    (inv_diagonal, np.eye(2) * 2.0, "inv with assume_a= other than"),
 ])
 def test_solves_refused(f, a, message):
     with pytest.raises(ad.TransformError, match=message) as e:

@@ -761,6 +761,59 @@ def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
 
 
+@rule(linalg.inv, shape="same")
+def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    # np.linalg.inv's adjoint (see linalg.py), of all of a (assume_a None, 'gen') or of the
+    # triangle lower names, mirrored ('sym', 'her', 'pos': the other one is not read)
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        a_bar += -np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2)
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            a_bar += read_symmetric_bar(-np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2), "L")
+        elif lower is False or lower == 0:
+            a_bar += read_symmetric_bar(-np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2), "U")
+        else:
+            unsupported("scipy.linalg.inv with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.inv with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+
+
+@tangent_of(linalg.inv)
+def inv_tangent(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        y_dot += -y @ a_dot @ y
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            y_dot += -y @ read_symmetric(a_dot, "L") @ y
+        elif lower is False or lower == 0:
+            y_dot += -y @ read_symmetric(a_dot, "U") @ y
+        else:
+            unsupported("scipy.linalg.inv with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.inv with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+
+
+@rule(linalg.det, shape="drop2")
+def det(y, a, overwrite_a=False, check_finite=True):
+    # np.linalg.det's adjoint (see linalg.py); overwrite_a may destroy a, which it reads
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.det with overwrite_a=True is not differentiated: a is read "
+                    "again by the gradient")
+    if ndim(a) == 2:
+        a_bar += y_bar * cofactor(a)
+    else:
+        a_bar += np.expand_dims(y_bar * np.ones_like(y), (-1, -2)) * cofactor(a)
+
+
+@tangent_of(linalg.det)
+def det_tangent(y, a, overwrite_a=False, check_finite=True):
+    y_dot += np.sum(cofactor(a) * a_dot, axis=(-2, -1))
+
+
 @rule(linalg.solve, shape="second")
 def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
