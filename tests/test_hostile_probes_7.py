@@ -15,7 +15,9 @@ What the probe found:
 - ``scipy.linalg.solve(a, b)`` was refused, with a message about complex types (SciPy's
   own source was read): it has a rule now, in both modes, whose gradient of a symmetric
   solve (``assume_a="sym"``, ``"pos"``) lies on the triangle SciPy reads
-  (tests/test_rules_scipy_linalg.py).
+  (tests/test_rules_scipy_linalg.py); so have ``scipy.linalg.inv`` and ``det``.
+- ``scipy.special.log_ndtr`` (a probit model's likelihood) and ``ndtr`` were refused for
+  want of a rule: they have one.
 
 Everything else here was differentiated right, or refused at the user's line.
 """
@@ -902,6 +904,21 @@ def triplet(anchor, positive, negative, margin=0.2):
 def poisson_glm(beta, X, y):
     eta = X @ beta
     return -np.sum(y * eta - np.exp(eta) - scipy.special.gammaln(y + 1))
+
+
+def probit_nll(w, X, y):
+    z = X @ w
+    return -np.sum(y * scipy.special.log_ndtr(z) + (1 - y) * scipy.special.log_ndtr(-z))
+
+
+def test_a_probit_regression_far_in_the_tails():
+    # (scipy.special.log_ndtr was refused: no rule)
+    X, y = rng.normal(size=(6, 3)), np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    w = rng.normal(size=3)
+    assert_grad(probit_nll, w, X, y)
+    assert_hessian(probit_nll, w, X, y)
+    assert_grad(probit_nll, 15.0 * w, X, y, rtol=1e-6)   # log_ndtr of -40 and so on
+    assert np.all(np.isfinite(ad.grad(probit_nll)(40.0 * w, X, y)))
 
 
 def test_a_hermite_spline():

@@ -1417,6 +1417,7 @@ if scipy is not None:
     def scipy_special(x, y):
         return (np.sum(scipy.special.expit(x) * y) + np.sum(scipy.special.logit(scipy.special.expit(x)) ** 2)
                 + np.sum(scipy.special.erf(x) + scipy.special.erfc(x * y))
+                + np.sum(scipy.special.ndtr(x) * y) + np.sum(scipy.special.log_ndtr(x * y) ** 2)
                 + np.sum(scipy.special.gammaln(y + x * x) * x) + np.sum(scipy.special.digamma(y + 1.0) * x)
                 + np.sum(scipy.special.psi(y * y + 0.5)) + np.sum(scipy.special.polygamma(1, y + x * x))
                 + np.sum(scipy.special.xlogy(x, y)) + np.sum(scipy.special.xlog1py(x, y * y))
@@ -2656,6 +2657,10 @@ def _ag_scipy_inv(a, assume_a=None, lower=False):
     return anp.linalg.inv(_ag_read(a, assume_a, lower))
 
 
+def _ag_ndtr(x):
+    return 0.5 * ag_special.erfc(-x / np.sqrt(2.0))
+
+
 def _ag_cho_factor(a, lower=False):
     # the factor in one triangle, a's own entries in the other (as SciPy returns it)
     if lower:
@@ -2715,7 +2720,8 @@ AUTOGRAD_MATH = _Namespace(math, exp=anp.exp, log=_ag_log, sqrt=anp.sqrt, sin=an
 #: ``scipy`` for the twins: autograd.scipy, with what it lacks written out
 AUTOGRAD_SCIPY = _Namespace(
     __import__("scipy"),
-    special=_Namespace(ag_special, xlogy=_ag_xlogy, xlog1py=lambda x, y: x * anp.log1p(y),
+    special=_Namespace(ag_special, xlogy=_ag_xlogy, ndtr=_ag_ndtr,
+                       log_ndtr=lambda x: anp.log(_ag_ndtr(x)), xlog1py=lambda x, y: x * anp.log1p(y),
                        softmax=_ag_softmax, log_softmax=_ag_log_softmax, logsumexp=_ag_logsumexp),
     # the densities written out (autograd's wrap SciPy's, which reject its boxes here)
     stats=_Namespace(ag_stats, norm=_Namespace(

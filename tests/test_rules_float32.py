@@ -697,13 +697,15 @@ def f_pinv_matrix_power(x, m):
 if scipy is not None:
     special = scipy.special
 
-    @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "gammaln", "digamma",
+    @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "ndtr", "log_ndtr",
+                                         "gammaln", "digamma",
                                          "xlogy", "xlog1py", "betaln", "logsumexp", "softmax",
                                          "log_softmax")],
           args=(A(3, 4), A(4, lo=0.5, hi=1.5)), wrt=(0, 1))
     def f_scipy_special(x, y):
         return (np.sum(special.expit(x) * y) + np.sum(special.logit(special.expit(x)) ** 2)
                 + np.sum(special.erf(x) + special.erfc(y)) + np.sum(special.gammaln(y) * x)
+                + np.sum(special.ndtr(x) * y) + np.sum(special.log_ndtr(x) ** 2)
                 + np.sum(special.digamma(y + 1.0)) + np.sum(special.xlogy(x, y))
                 + np.sum(special.xlog1py(x, y)) + np.sum(special.betaln(y, y + 1.0))
                 + special.logsumexp(x) + np.sum(special.logsumexp(x, axis=0, b=y) ** 2)

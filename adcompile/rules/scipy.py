@@ -66,6 +66,18 @@ def erfc(y, x):
     x_bar += -y_bar * (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
 
 
+@rule(special.ndtr)
+def ndtr(y, x):
+    # the standard normal cdf: its derivative the density
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi))
+
+
+@rule(special.log_ndtr)
+def log_ndtr(y, x):
+    # the density over the cdf, as exp(log density - y): no 0 / 0 far in the lower tail
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi) - y)
+
+
 @rule(special.gammaln)
 def gammaln(y, x):
     x_bar += y_bar * polygamma(x, 0)
