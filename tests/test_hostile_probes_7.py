@@ -18,6 +18,8 @@ What the probe found:
   (tests/test_rules_scipy_linalg.py); so have ``scipy.linalg.inv`` and ``det``.
 - ``scipy.special.log_ndtr`` (a probit model's likelihood) and ``ndtr`` were refused for
   want of a rule: they have one.
+- ``for ... else`` and ``while ... else`` were refused; they are differentiated
+  (tests/test_control_flow.py).
 
 Everything else here was differentiated right, or refused at the user's line.
 """
