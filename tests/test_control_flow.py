@@ -653,6 +653,100 @@ def test_while_with_a_counter_and_while_true_with_break():
 
 # --- break / continue --------------------------------------------------------
 
+def first_negative_else_cubes(x):
+    # the else clause runs when the loop ends without a break
+    found = 0.0
+    for v in x:
+        if v < 0:
+            found = v ** 2
+            break
+    else:
+        found = np.sum(x ** 3)
+    return found * 2 + x[0]
+
+
+def fixed_point_else_scaled(x, tol):
+    y, n = x, 0
+    while n < 30:
+        y_new = np.cos(y)
+        if abs(y_new - y) < tol:
+            y = y_new
+            break
+        y = y_new
+        n += 1
+    else:
+        y = y * 10
+    return y
+
+
+def inner_breaks_are_the_inner_loops(X, broke):
+    # (a user's variable named as the flag the rewrite adds)
+    total = broke
+    for row in X:
+        for v in row:
+            if v > 1.0:
+                break
+            total += v
+        else:
+            total += 100 * row[0]
+        if total > 500:
+            break
+    else:
+        total = total * 2
+    return total
+
+
+def returns_breaks_or_else(x):
+    for v in x:
+        if v > 2:
+            return v ** 3
+        if v < -2:
+            break
+    else:
+        return np.sum(x) * 2
+    return x[0]
+
+
+def else_without_a_break(x):
+    s = 0.0
+    for v in x:
+        s += v
+    else:
+        s = s * 2
+    return s * x[0]
+
+
+def test_else_clauses_of_loops():
+    # (were refused: "an else clause on a for loop is not supported")
+    for x in ([0.1, -0.7, 0.2], [0.1, 0.7, 0.2]):
+        g = assert_grad(first_negative_else_cubes, np.array(x))
+        want = [1.0, -2.8, 0.0] if x[1] < 0 else 6 * np.array(x) ** 2 + [1.0, 0.0, 0.0]
+        assert_close(g, want, 1e-12, 1e-12)
+    assert_grad(fixed_point_else_scaled, 0.5, 1e-3)     # the loop breaks
+    assert_grad(fixed_point_else_scaled, 0.5, 1e-30)    # it runs out: the else clause
+    for X in ([[0.1, 0.2], [0.3, 1.5], [0.4, 0.1]], [[3.0, 0.2], [0.3, 0.5], [0.4, 0.1]]):
+        assert_grad(inner_breaks_are_the_inner_loops, np.array(X), 0.5, wrt=(0, 1))
+    for x in ([0.1, 3.0], [0.1, -3.0], [0.1, 0.5]):
+        assert_grad(returns_breaks_or_else, np.array(x))
+    x = np.array([0.1, 0.7, 0.2])
+    assert_close(assert_grad(else_without_a_break, x), 2 * x[0] + 2 * np.sum(x) * np.eye(3)[0],
+                 1e-12, 1e-12)
+    assert "broke" not in ad.show(else_without_a_break, args=(x,))
+    for f, args in [(first_negative_else_cubes, (np.array([0.1, -0.7, 0.2]),)),
+                    (fixed_point_else_scaled, (0.5, 1e-30))]:
+        first = ad.grad(f)
+        h = 1e-5
+        x0 = args[0]
+        if isinstance(x0, float):
+            want = (first(x0 + h, *args[1:]) - first(x0 - h, *args[1:])) / (2 * h)
+            assert_close(ad.grad(first)(*args), want, 1e-6, 1e-7)
+        else:
+            want = np.array([(first(x0 + h * e, *args[1:]) - first(x0 - h * e, *args[1:]))
+                             / (2 * h) for e in np.eye(x0.size)])
+            assert_close(ad.hessian(f)(*args), want, 1e-6, 1e-7)
+
+
+
 def for_break(x, limit):
     s = 0.0
     for i in range(len(x)):

@@ -159,37 +159,10 @@ def test_class_definition():
 
 
 # ---------------------------------------------------------------------------
-# Control flow that is rejected: loop else clauses, range bounds that depend on
-# the input, lists made inside loops, try, with. (if/for/while/break/continue and
-# early returns are differentiated: tests/test_control_flow.py.)
+# Control flow that is rejected: range bounds that depend on the input, lists made
+# inside loops, try, with. (if/for/while/break/continue, early returns and the else
+# clauses of loops are differentiated: tests/test_control_flow.py.)
 # ---------------------------------------------------------------------------
-
-def f_for_else(x):
-    s = 0.0
-    for i in range(3):
-        s = s + x * i
-    else:  # ERR:for_else
-        s = s + 1.0  # ERR:for_else_body
-    return s
-
-
-def test_for_else():
-    expect_rejected(f_for_else, ("for_else", r"\belse\b"), ("for_else_body", r"\belse\b"))
-
-
-def f_while_else(x):
-    s = x
-    while s < 10.0:
-        s = s * 2.0
-    else:  # ERR:while_else
-        s = s + 1.0  # ERR:while_else_body
-    return s
-
-
-def test_while_else():
-    expect_rejected(f_while_else, ("while_else", r"\belse\b"),
-                    ("while_else_body", r"\belse\b"))
-
 
 def f_active_range(x):
     s = 0.0

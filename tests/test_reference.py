@@ -1417,6 +1417,7 @@ if scipy is not None:
     def scipy_special(x, y):
         return (np.sum(scipy.special.expit(x) * y) + np.sum(scipy.special.logit(scipy.special.expit(x)) ** 2)
                 + np.sum(scipy.special.erf(x) + scipy.special.erfc(x * y))
+                + np.sum(scipy.special.ndtr(x) * y) + np.sum(scipy.special.log_ndtr(x * y) ** 2)
                 + np.sum(scipy.special.gammaln(y + x * x) * x) + np.sum(scipy.special.digamma(y + 1.0) * x)
                 + np.sum(scipy.special.psi(y * y + 0.5)) + np.sum(scipy.special.polygamma(1, y + x * x))
                 + np.sum(scipy.special.xlogy(x, y)) + np.sum(scipy.special.xlog1py(x, y * y))
@@ -1495,6 +1496,21 @@ if scipy is not None:
                 + np.sum(scipy.linalg.solve_triangular(a, b[:, 0], trans=1) * W23[0])
                 + np.sum(scipy.linalg.solve_triangular(a, b, trans="T", lower=True, unit_diagonal=True) * W23.T)
                 + np.sum(scipy.linalg.solve_triangular(a, b, unit_diagonal=True) ** 3))
+
+    @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1), order=2)
+    def scipy_solve(root, b):
+        a = root @ root.T + np.eye(3) + np.triu(root, 1)   # a symmetric solve reads one triangle
+        return (np.sum(scipy.linalg.solve(a, b) ** 2) + np.sum(scipy.linalg.solve(a, b[:, 0]) * W23[0])
+                + np.sum(scipy.linalg.solve(a, b, transposed=True) * W23.T)
+                + np.sum(scipy.linalg.solve(a, b, assume_a="sym") ** 3)
+                + np.sum(scipy.linalg.solve(a, b, assume_a="pos", lower=True) * W23.T))
+
+    @case(normal(3, 3, scale=0.5), wrt=0, order=2)
+    def scipy_inv_det(root):
+        a = root @ root.T + np.eye(3) + np.triu(root, 1)   # a symmetric inverse reads one triangle
+        return (np.sum(scipy.linalg.inv(a) * W34[:, :3]) + np.sum(scipy.linalg.inv(a, assume_a="pos") ** 2)
+                + np.sum(scipy.linalg.inv(a, assume_a="sym", lower=True) * W34[:, 1:])
+                + scipy.linalg.det(a) ** 2 + scipy.linalg.det(a * 0.5))
 
     @case(normal(3, 3, scale=0.5), normal(3, 2), wrt=(0, 1), order=2)
     def scipy_cholesky_solves(root, b):
@@ -2623,6 +2639,28 @@ def _ag_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
     return ag_linalg.solve_triangular(a, b, trans=1 if trans in (2, "C") else trans, lower=lower)
 
 
+def _ag_read(a, assume_a, lower):
+    """The matrix scipy.linalg reads: all of a, or one triangle mirrored (assume_a 'sym',
+    'her', 'pos')."""
+    if assume_a in ("sym", "her", "pos"):
+        return anp.tril(a) + anp.transpose(anp.tril(a, -1)) if lower \
+            else anp.triu(a) + anp.transpose(anp.triu(a, 1))
+    return a
+
+
+def _ag_scipy_solve(a, b, lower=False, assume_a=None, transposed=False):
+    a = _ag_read(a, assume_a, lower)
+    return anp.linalg.solve(anp.transpose(a) if transposed else a, b)
+
+
+def _ag_scipy_inv(a, assume_a=None, lower=False):
+    return anp.linalg.inv(_ag_read(a, assume_a, lower))
+
+
+def _ag_ndtr(x):
+    return 0.5 * ag_special.erfc(-x / np.sqrt(2.0))
+
+
 def _ag_cho_factor(a, lower=False):
     # the factor in one triangle, a's own entries in the other (as SciPy returns it)
     if lower:
@@ -2682,7 +2720,8 @@ AUTOGRAD_MATH = _Namespace(math, exp=anp.exp, log=_ag_log, sqrt=anp.sqrt, sin=an
 #: ``scipy`` for the twins: autograd.scipy, with what it lacks written out
 AUTOGRAD_SCIPY = _Namespace(
     __import__("scipy"),
-    special=_Namespace(ag_special, xlogy=_ag_xlogy, xlog1py=lambda x, y: x * anp.log1p(y),
+    special=_Namespace(ag_special, xlogy=_ag_xlogy, ndtr=_ag_ndtr,
+                       log_ndtr=lambda x: anp.log(_ag_ndtr(x)), xlog1py=lambda x, y: x * anp.log1p(y),
                        softmax=_ag_softmax, log_softmax=_ag_log_softmax, logsumexp=_ag_logsumexp),
     # the densities written out (autograd's wrap SciPy's, which reject its boxes here)
     stats=_Namespace(ag_stats, norm=_Namespace(
@@ -2700,7 +2739,9 @@ AUTOGRAD_SCIPY = _Namespace(
            for name in ("t", "gamma", "beta")},
         poisson=_Namespace(ag_stats.poisson, logpmf=_ag_poisson("logpmf"), pmf=_ag_poisson("pmf"),
                            cdf=_ag_poisson("cdf"), logcdf=_ag_poisson("logcdf"))),
-    linalg=_Namespace(ag_linalg, solve_triangular=_ag_solve_triangular, cho_factor=_ag_cho_factor,
+    linalg=_Namespace(ag_linalg, solve=_ag_scipy_solve, inv=_ag_scipy_inv, det=anp.linalg.det,
+                      solve_triangular=_ag_solve_triangular,
+                      cho_factor=_ag_cho_factor,
                       cho_solve=_ag_cho_solve, expm=_ag_expm,
                       cholesky=lambda a, lower=False: _ag_cho_factor(anp.tril(a) if lower else anp.triu(a), lower)[0]),
 ) if ag_stats is not None else None

@@ -66,7 +66,7 @@ if scipy is not None:
                                 "t_cdf", "t_logcdf", "gamma_logpdf", "gamma_pdf", "gamma_cdf",
                                 "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
                                 "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
-                                "poisson_logcdf")})
+                                "poisson_logcdf", "det")})
     EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
                    for name in ("mvn_cdf", "mvn_logcdf")})
 
@@ -697,13 +697,15 @@ def f_pinv_matrix_power(x, m):
 if scipy is not None:
     special = scipy.special
 
-    @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "gammaln", "digamma",
+    @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "ndtr", "log_ndtr",
+                                         "gammaln", "digamma",
                                          "xlogy", "xlog1py", "betaln", "logsumexp", "softmax",
                                          "log_softmax")],
           args=(A(3, 4), A(4, lo=0.5, hi=1.5)), wrt=(0, 1))
     def f_scipy_special(x, y):
         return (np.sum(special.expit(x) * y) + np.sum(special.logit(special.expit(x)) ** 2)
                 + np.sum(special.erf(x) + special.erfc(y)) + np.sum(special.gammaln(y) * x)
+                + np.sum(special.ndtr(x) * y) + np.sum(special.log_ndtr(x) ** 2)
                 + np.sum(special.digamma(y + 1.0)) + np.sum(special.xlogy(x, y))
                 + np.sum(special.xlog1py(x, y)) + np.sum(special.betaln(y, y + 1.0))
                 + special.logsumexp(x) + np.sum(special.logsumexp(x, axis=0, b=y) ** 2)
@@ -711,11 +713,14 @@ if scipy is not None:
 
     sl = scipy.linalg
 
-    @case(("scipy", "solve_triangular"), ("scipy", "cho_factor"), ("scipy", "cho_solve"),
-          ("scipy", "expm"), ("scipy", "cholesky"), args=(spd(3), A(3, 2)), wrt=(0, 1))
+    @case(("scipy", "solve"), ("scipy", "inv"), ("scipy", "solve_triangular"), ("scipy", "cho_factor"),
+          ("scipy", "cho_solve"), ("scipy", "expm"), ("scipy", "cholesky"),
+          args=(spd(3), A(3, 2)), wrt=(0, 1))
     def f_scipy_linalg(a, b):
         factor = sl.cho_factor(a)
-        return (np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
+        return (np.sum(sl.solve(a, b) ** 2) + np.sum(sl.solve(a, b[:, 0], assume_a="pos") * b[:, 1])
+                + np.sum(sl.inv(a) * a)
+                + np.sum(sl.solve_triangular(a, b, lower=True) ** 2)
                 + np.sum(sl.solve_triangular(a, b[:, 0], trans="T", unit_diagonal=True) * b[:, 1])
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
                 + np.sum(sl.expm(a * 0.2) * a) + np.sum(sl.cholesky(a) * a)

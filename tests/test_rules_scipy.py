@@ -35,7 +35,8 @@ def claims(*keys):
 def sp_unary(x, w):
     return np.sum(w * special.expit(x)) + np.sum(special.logit(special.expit(x)) ** 2) + np.sum(w * special.erf(x)) \
         + np.sum(special.erfc(x) ** 2) + np.sum(w * special.gammaln(x + 3.0)) + np.sum(special.digamma(x + 3.0)) \
-        + np.sum(special.psi(x * x + 1.0)) + np.sum(w * special.polygamma(1, x + 3.0))
+        + np.sum(special.psi(x * x + 1.0)) + np.sum(w * special.polygamma(1, x + 3.0)) \
+        + np.sum(w * special.ndtr(x)) + np.sum(special.log_ndtr(x) ** 2)
 
 
 def sp_binary(x, y, w):
@@ -51,6 +52,7 @@ def sp_reductions(x, b, w):
 
 
 @claims(("scipy", "expit"), ("scipy", "logit"), ("scipy", "erf"), ("scipy", "erfc"),
+        ("scipy", "ndtr"), ("scipy", "log_ndtr"),
         ("scipy", "gammaln"), ("scipy", "digamma"), ("scipy", "polygamma_"),
         ("scipy", "xlogy"), ("scipy", "xlog1py"), ("scipy", "betaln"), ("scipy", "logsumexp"),
         ("scipy", "softmax"), ("scipy", "log_softmax"))

@@ -1,4 +1,4 @@
-"""scipy.linalg's solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
+"""scipy.linalg's solve, inv, det, solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
 scipy.py), against central finite differences in both modes; skipped when SciPy is not
 installed (it is optional)."""
 
@@ -62,6 +62,135 @@ def lower_solves(a, b):
 
 def unit_solve(a, b):
     return np.sum(sl.solve_triangular(a, b, lower=True, unit_diagonal=True) ** 2)
+
+
+def general_solves(a, b, w):
+    return np.sum(w * sl.solve(a, b)) + np.sum(sl.solve(a, b[:, 0]) ** 2) \
+        + np.sum(sl.solve(a, b, transposed=True) ** 2) \
+        + np.sum(w * sl.solve(a, b, assume_a="gen", check_finite=False))
+
+
+def symmetric_solves(a, b, w):
+    # scipy reads one triangle of a (lower= names it) and mirrors it
+    return np.sum(w * sl.solve(a, b, assume_a="sym")) \
+        + np.sum(sl.solve(a, b, assume_a="pos", lower=True) ** 2) \
+        + np.sum(sl.solve(a, b[:, -1], assume_a="her") * w[:, 0]) \
+        + np.sum(sl.solve(a, b, assume_a="positive definite") ** 2)
+
+
+@claims(("scipy", "solve"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_solve(data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    # not symmetric: a symmetric solve reads one triangle only
+    a = r @ r.T + n * np.eye(n) + np.triu(data.draw(arrays((n, n), reals(-0.5, 0.5))), 1)
+    b = data.draw(arrays((n, k), reals(-2, 2)))
+    w = data.draw(arrays((n, k), reals(0.5, 2)))
+    assert_grad(general_solves, a, b, w, wrt=(0, 1))
+    assert_grad(symmetric_solves, a, b, w, wrt=(0, 1))
+    # the triangle a symmetric solve does not read has no gradient
+    assert np.all(np.tril(ad.grad(upper_solve)(a, b), -1) == 0.0)
+
+
+def upper_solve(a, b):
+    return np.sum(sl.solve(a, b, assume_a="pos") ** 2)
+
+
+def solves_for_second_order(a, b):
+    return np.sum(sl.solve(a, b) ** 3) + np.sum(sl.solve(a, b, assume_a="sym", lower=True) * b) \
+        + np.sum(sl.solve(a, b[:, 0], transposed=True) ** 2)
+
+
+@needs_scipy
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_second_derivatives_through_solve(wrt):
+    rng = np.random.default_rng(6)
+    r = rng.uniform(-1, 1, (3, 3))
+    point = [r @ r.T + 2.0 * np.eye(3) + 0.3 * np.triu(r, 1), rng.uniform(-1, 1, (3, 2))]
+    first = ad.grad(solves_for_second_order, wrt=wrt)
+    x, h = point[wrt], 1e-5
+    columns = []
+    for e in np.eye(x.size):
+        up, down = list(point), list(point)
+        up[wrt], down[wrt] = x + h * e.reshape(x.shape), x - h * e.reshape(x.shape)
+        columns.append((first(*up) - first(*down)) / (2 * h))
+    fd = np.moveaxis(np.array(columns).reshape(x.shape + x.shape), (0, 1), (2, 3))
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(solves_for_second_order, wrt=wrt, mode=mode)(*point), fd,
+                     1e-5, 1e-6)
+
+
+def inverses_and_determinants(a, w):
+    return np.sum(w * sl.inv(a)) + np.sum(sl.inv(a, assume_a="pos") ** 2) \
+        + np.sum(sl.inv(a, assume_a="sym", lower=True) * w) + np.log(sl.det(a)) \
+        + np.sum(np.log(sl.det(np.stack([a, 2.0 * a]))) * np.array([1.0, -0.5])) \
+        + np.sum(sl.inv(np.stack([a, a.T])) ** 2)
+
+
+@claims(("scipy", "inv"), ("scipy", "det"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_inv_and_det(data):
+    n = data.draw(st.integers(1, 4))
+    r = data.draw(arrays((n, n), reals(-1, 1)))
+    a = r @ r.T + n * np.eye(n) + np.triu(data.draw(arrays((n, n), reals(-0.5, 0.5))), 1)
+    w = data.draw(arrays((n, n), reals(0.5, 2)))
+    assert_grad(inverses_and_determinants, a, w, wrt=(0, 1))
+    # a symmetric inverse reads one triangle
+    assert np.all(np.tril(ad.grad(upper_inverse)(a), -1) == 0.0)
+    for mode in ("reverse", "forward"):
+        assert_close(ad.hessian(sl_det_squared, mode=mode)(a),
+                     ad.hessian(np_det_squared, mode=mode)(a), 1e-10, 1e-12)
+
+
+def upper_inverse(a):
+    return np.sum(sl.inv(a, assume_a="pos") ** 2)
+
+
+def sl_det_squared(a):
+    return sl.det(a) ** 2 + np.sum(sl.inv(a) ** 2)
+
+
+def np_det_squared(a):
+    return np.linalg.det(a) ** 2 + np.sum(np.linalg.inv(a) ** 2)
+
+
+def det_overwriting(a, b):
+    return sl.det(a, overwrite_a=True) * np.sum(b)
+
+
+def inv_diagonal(a, b):
+    return np.sum(sl.inv(a, assume_a="diagonal") @ b)
+
+
+def solve_overwriting(a, b):
+    return np.sum(sl.solve(a, b, overwrite_a=True))
+
+
+def solve_diagonal(a, b):
+    return np.sum(sl.solve(a, b, assume_a="diagonal"))
+
+
+def solve_stack(a, b):
+    return np.sum(sl.solve(a, b))
+
+
+@needs_scipy
+@pytest.mark.parametrize("f, a, message", [
+    (solve_overwriting, np.eye(2) * 2.0, "overwrite_a=True"),
+    (solve_diagonal, np.eye(2) * 2.0, "assume_a= other than"),
+    (solve_stack, np.stack([np.eye(2)] * 2), "a stack of matrices"),
+    (det_overwriting, np.eye(2) * 2.0, "det with overwrite_a=True"),
+    (inv_diagonal, np.eye(2) * 2.0, "inv with assume_a= other than"),
+])
+def test_solves_refused(f, a, message):
+    with pytest.raises(ad.TransformError, match=message) as e:
+        ad.grad(f)(a, np.ones(2))
+    assert "test_rules_scipy_linalg.py:" in str(e.value)
 
 
 def cholesky_solves(a, b):

@@ -4,6 +4,8 @@ The reverse sweep replays control flow backwards, which is simple when the
 statements after a jump are only reached when the jump is not taken. This
 pass rewrites the user's function (as an AST, before normalization) so that:
 
+- a loop's ``else`` clause follows the loop, run where no ``break`` of the loop set a
+  flag (``for ... else`` as written to search);
 - statements after an ``if`` one of whose branches jumps move into the
   branches that fall through (``if c: break`` + ``rest`` becomes
   ``if c: break`` / ``else: rest``);
@@ -33,11 +35,7 @@ def lower_function(node, error):
     the end and every jump is the last statement of its path. ``error(node, msg)`` builds
     the TransformError to raise."""
     returns = [n for n in _walk_body(node.body) if isinstance(n, ast.Return)]
-    for loop in _walk_body(node.body):
-        if isinstance(loop, (ast.For, ast.While)) and loop.orelse:
-            raise error(loop.orelse[0], f"an else clause on a "
-                                        f"{'for' if isinstance(loop, ast.For) else 'while'} loop "
-                                        f"is not supported")
+    node.body = _without_loop_else(node.body, names_in(node))
     body = _strip_docstring(node.body)
     _check_reachable(body, error)
     simple = len(returns) == 1 and body and body[-1] is returns[0]
@@ -62,6 +60,62 @@ def lower_function(node, error):
     ast.copy_location(ret, returns[-1])
     node.body = body + [ret]
     return node
+
+
+def _without_loop_else(stmts, taken):
+    """``stmts`` with each loop's ``else`` clause (run when the loop ends without a break)
+    after the loop: under ``if broke == 0:``, each ``break`` of the loop setting ``broke =
+    1`` first (no flag when the loop has no break). ``taken``: the names in use, grown."""
+    out = []
+    for s in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
+                    and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                setattr(s, field, _without_loop_else(inner, taken))
+        if not isinstance(s, (ast.For, ast.While)) or not s.orelse:
+            out.append(s)
+            continue
+        rest, s.orelse = s.orelse, []
+        if not any(True for _ in _own_breaks(s.body)):
+            out.extend([s] + rest)
+            continue
+        flag = fresh_name("broke", taken)
+        s.body = _flagged_breaks(s.body, flag)
+        test = ast.Compare(left=ast.Name(id=flag, ctx=ast.Load()), ops=[ast.Eq()],
+                           comparators=[ast.Constant(0)])
+        out.extend([_assign(flag, ast.Constant(0), s), s,
+                    ast.copy_location(ast.If(test=test, body=rest, orelse=[]), rest[0])])
+    return out
+
+
+def _own_breaks(stmts):
+    """The ``break`` statements of ``stmts`` that end the loop whose body they are (not
+    those of a loop or function nested in it)."""
+    for s in stmts:
+        if isinstance(s, ast.Break):
+            yield s
+        elif isinstance(s, (ast.If, ast.With, ast.Try)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for inner in getattr(s, field, []):
+                    yield from _own_breaks(inner.body if isinstance(inner, ast.ExceptHandler)
+                                           else [inner])
+
+
+def _flagged_breaks(stmts, flag):
+    """``stmts`` with each of their own breaks (see _own_breaks) preceded by ``flag = 1``."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.Break):
+            out.extend([_assign(flag, ast.Constant(1), s), s])
+            continue
+        if isinstance(s, (ast.If, ast.With, ast.Try)):
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    setattr(s, field, _flagged_breaks(inner, flag))
+        out.append(s)
+    return out
 
 
 def _check_reachable(stmts, error):

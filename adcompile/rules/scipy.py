@@ -66,6 +66,18 @@ def erfc(y, x):
     x_bar += -y_bar * (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
 
 
+@rule(special.ndtr)
+def ndtr(y, x):
+    # the standard normal cdf: its derivative the density
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi))
+
+
+@rule(special.log_ndtr)
+def log_ndtr(y, x):
+    # the density over the cdf, as exp(log density - y): no 0 / 0 far in the lower tail
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi) - y)
+
+
 @rule(special.gammaln)
 def gammaln(y, x):
     x_bar += y_bar * polygamma(x, 0)
@@ -759,6 +771,127 @@ def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     # x_dot = A^-1 (b_dot - A_dot x), A_dot = L_dot L^T + L L_dot^T (or U_dot^T U + U^T U_dot)
     x_dot += linalg.cho_solve(c_and_lower, b_dot)
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
+
+
+@rule(linalg.inv, shape="same")
+def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    # np.linalg.inv's adjoint (see linalg.py), of all of a (assume_a None, 'gen') or of the
+    # triangle lower names, mirrored ('sym', 'her', 'pos': the other one is not read)
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        a_bar += -np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2)
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            a_bar += read_symmetric_bar(-np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2), "L")
+        elif lower is False or lower == 0:
+            a_bar += read_symmetric_bar(-np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2), "U")
+        else:
+            unsupported("scipy.linalg.inv with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.inv with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+
+
+@tangent_of(linalg.inv)
+def inv_tangent(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        y_dot += -y @ a_dot @ y
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            y_dot += -y @ read_symmetric(a_dot, "L") @ y
+        elif lower is False or lower == 0:
+            y_dot += -y @ read_symmetric(a_dot, "U") @ y
+        else:
+            unsupported("scipy.linalg.inv with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.inv with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+
+
+@rule(linalg.det, shape="drop2")
+def det(y, a, overwrite_a=False, check_finite=True):
+    # np.linalg.det's adjoint (see linalg.py); overwrite_a may destroy a, which it reads
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.det with overwrite_a=True is not differentiated: a is read "
+                    "again by the gradient")
+    if ndim(a) == 2:
+        a_bar += y_bar * cofactor(a)
+    else:
+        a_bar += np.expand_dims(y_bar * np.ones_like(y), (-1, -2)) * cofactor(a)
+
+
+@tangent_of(linalg.det)
+def det_tangent(y, a, overwrite_a=False, check_finite=True):
+    y_dot += np.sum(cofactor(a) * a_dot, axis=(-2, -1))
+
+
+@rule(linalg.solve, shape="second")
+def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    # x = op(A)^-1 b, op(A) = A or (transposed) A^T, A the matrix scipy reads: all of a
+    # (assume_a None, 'gen'), or a's triangle that lower names, mirrored ('sym', 'her', 'pos':
+    # the other triangle is not read). b_bar = op(A)^-T x_bar, solved by scipy with the same
+    # structure; op(A)_bar = -b_bar x^T, put on the entries of a read. (overwrite_a may
+    # destroy a, which this adjoint reads again: refused)
+    if ndim(a) != 2:
+        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
+                    "use np.linalg.solve")
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
+                    "read again by the gradient")
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        if transposed is False or transposed == 0:
+            w = linalg.solve(a, x_bar, transposed=True)
+            a_bar += -(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2))
+        elif transposed is True or transposed == 1:
+            w = linalg.solve(a, x_bar)
+            a_bar += -(as_column(x, b) @ np.swapaxes(as_column(w, b), -1, -2))
+        else:
+            unsupported("scipy.linalg.solve with transposed= other than a constant True or "
+                        "False")
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        w = linalg.solve(a, x_bar, lower=lower, assume_a=assume_a)
+        if lower is True or lower == 1:
+            a_bar += read_symmetric_bar(-(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)), "L")
+        elif lower is False or lower == 0:
+            a_bar += read_symmetric_bar(-(as_column(w, b) @ np.swapaxes(as_column(x, b), -1, -2)), "U")
+        else:
+            unsupported("scipy.linalg.solve with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.solve with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
+    b_bar += w
+
+
+@tangent_of(linalg.solve)
+def solve_tangent(x, a, b, lower=False, overwrite_a=False, overwrite_b=False,
+                  check_finite=True, assume_a=None, transposed=False):
+    # x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot the matrix of a_dot's entries scipy reads
+    if ndim(a) != 2:
+        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
+                    "use np.linalg.solve")
+    x_dot += linalg.solve(a, b_dot, lower=lower, assume_a=assume_a, transposed=transposed)
+    if assume_a is None or assume_a == "gen" or assume_a == "general":
+        if transposed is False or transposed == 0:
+            x_dot += -linalg.solve(a, from_column(a_dot @ as_column(x, b), b))
+        elif transposed is True or transposed == 1:
+            x_dot += -linalg.solve(a, from_column(np.swapaxes(a_dot, -1, -2) @ as_column(x, b), b), transposed=True)
+        else:
+            unsupported("scipy.linalg.solve with transposed= other than a constant True or "
+                        "False")
+    elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
+            or assume_a == "hermitian" or assume_a == "pos" or assume_a == "positive definite":
+        if lower is True or lower == 1:
+            x_dot += -linalg.solve(a, from_column(read_symmetric(a_dot, "L") @ as_column(x, b), b), lower=True, assume_a=assume_a)
+        elif lower is False or lower == 0:
+            x_dot += -linalg.solve(a, from_column(read_symmetric(a_dot, "U") @ as_column(x, b), b), lower=False, assume_a=assume_a)
+        else:
+            unsupported("scipy.linalg.solve with lower= other than a constant True or False")
+    else:
+        unsupported("scipy.linalg.solve with assume_a= other than a constant None, 'gen', "
+                    "'sym', 'her' or 'pos' is not differentiated")
 
 
 @rule(linalg.solve_sylvester, shape="unknown")
