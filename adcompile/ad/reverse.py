@@ -45,7 +45,7 @@ class Context:
     ndim_of: object       # expression -> its ndim, None when unknown
     full_of: object       # expression -> True when it has no axis of length 1
     return_value: bool = False      # the generated function returns the value too
-    save_policy: str = "per_step"   # how lower_tape keeps values (see tape.py)
+    save_policy: str = "per_step"   # how lower_tape keeps values (see save_policies.py)
     checkpoint: object = None   # steps between checkpoints of loops (ad.checkpoint), or None
     shape_of: object = None     # expression -> its symbolic shape (infer_shapes), or None
     narrow: frozenset = frozenset()   # parameters given arrays of floats below float64

@@ -23,6 +23,8 @@ import numpy as np
 from .. import ir, optimize
 from ..rules import keeps_precision
 from . import forms, tape
+from .checkpoints import Checkpoint
+from .save_policies import lower
 from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
 
@@ -37,7 +39,7 @@ class Sweeps:
     grads: list           # one expression per wrt parameter
     tape: object          # tape.Tape
     context: object       # reverse.Context: names, helpers, ndims, options
-    step_loops: list = None   # loops lowered to per-step lists (tape.Lowered), for fission
+    step_loops: list = None   # loops lowered to per-step lists (save_policies.Lowered), for fission
     ndims: dict = None    # name -> ndim of the names of the sweeps, where known
     owned: bool = False   # no one else holds what these hold: a pass may change them
     # the names of the in-place form of adjoint arrays (forms.InPlaceNames; None once chosen)
@@ -291,10 +293,10 @@ def local_math_functions(sw):
 def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
     ctx = sw.context
-    checkpoint = None if ctx.checkpoint is None else tape.Checkpoint(
+    checkpoint = None if ctx.checkpoint is None else Checkpoint(
         ctx.checkpoint, _may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"],
         ctx.aliases["outer_sum"])
-    lowered = tape.lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
+    lowered = lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
     return replace(sw, forward=lowered.forward, backward=lowered.backward,
                    step_loops=lowered.step_loops)
 

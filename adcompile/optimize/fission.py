@@ -15,7 +15,7 @@ the values the code computes (up to the order of floating-point sums):
   of values the loop does not change and rows ``x[t]`` of them (``U @ xs[t]``) is computed
   for all steps before the loop (``xs[range(...)] @ U.T``) and the loop walks its rows.
 - ``split_reversed``, in a reversed loop whose forward loop saved one list per value
-  (the per-step lists of the tape, ``tape.lower``): what a step computes from saved
+  (the per-step lists of the tape, ad/step_lists.py): what a step computes from saved
   values alone, or recomputes from them (``t1 = h_2 - ys[t]`` need not be saved when
   ``h_2`` is), is computed from the lists stacked into arrays before the loop; the loop
   walks its rows.
@@ -49,7 +49,7 @@ def _step_value(e, index):
 
 
 def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
-    """Fission of each reversed loop the per-step lists of the tape (``tape.lower``) made.
+    """Fission of each reversed loop the per-step lists of the tape (ad/step_lists.py) made.
     ``loops``: (forward loop, reversed loop, saved names, their lists); ``live``: names read
     after the backward code (gradients, returned values)."""
     for loop, rloop, names, lists in loops:
