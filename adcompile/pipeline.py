@@ -33,7 +33,7 @@ from . import ir
 from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
-from .ad.adjoints import refuse_second_order
+from .ad.lists_by_identity import refuse_second_order
 from .analysis.activity import activity
 from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
