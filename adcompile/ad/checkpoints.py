@@ -134,7 +134,7 @@ def _segments(loop, rloop, state, namer, checkpoint, moved):
     forward = [ir.assign(steps, loop.iter), ir.assign(every, interval),
                ir.assign(checkpoints, ast.List(elts=[], ctx=ast.Load())),
                ast.For(target=ir.store(start), iter=starts, orelse=[], body=[
-                   ast.Expr(ir.call_method(checkpoints, "append", values)),
+                   ast.Expr(ir.method_call(checkpoints, "append", values)),
                    ast.For(target=loop.target, iter=segment, body=body, orelse=[])])]
     again = ast.For(target=ir.copy_tree(loop.target), iter=ir.copy_tree(segment),
                     body=ir.copy_tree(loop.body), orelse=[])
@@ -142,7 +142,7 @@ def _segments(loop, rloop, state, namer, checkpoint, moved):
     made, inner, _ = per_step([again], [back], namer)
     backward = [ast.For(target=ir.store(start), iter=ir.call("reversed", ir.copy_tree(starts)),
                         orelse=[], body=[ast.Assign(targets=[ir.store_all(state)],
-                                                    value=ir.call_method(checkpoints, "pop"))]
+                                                    value=ir.method_call(checkpoints, "pop"))]
                         + made + [m for m, _ in moved] + inner + [s for _, s in moved])]
     return forward, backward
 

@@ -79,10 +79,10 @@ def _one_stack(forward, backward, namer):
                 return [ir.assign(n, ir.load(kept)) for n, kept in pairs]
             return [ir.assign(kept, ir.load(n)) for n, kept in pairs]
         if isinstance(node, Restore):
-            return [ast.Assign(targets=[ir.store_all(names)], value=ir.call_method(stack, "pop"))]
+            return [ast.Assign(targets=[ir.store_all(names)], value=ir.method_call(stack, "pop"))]
         value = ir.load(names[0]) if len(names) == 1 else ast.Tuple(
             elts=[ir.load(n) for n in names], ctx=ast.Load())
-        return [ast.Expr(ir.call_method(stack, "append", value))]
+        return [ast.Expr(ir.method_call(stack, "append", value))]
 
     made = [] if stack is None else [ir.assign(stack, ast.List(elts=[], ctx=ast.Load()))]
     return made + _replace(forward, replace), _replace(backward, replace)
@@ -107,8 +107,8 @@ def _per_name(forward, backward, namer):
     def replace(node):
         names = saved_names(node)
         if isinstance(node, Save):
-            return [ast.Expr(ir.call_method(stacks[n], "append", ir.load(n))) for n in names]
-        return [ir.assign(n, ir.call_method(stacks[n], "pop")) for n in reversed(names)]
+            return [ast.Expr(ir.method_call(stacks[n], "append", ir.load(n))) for n in names]
+        return [ir.assign(n, ir.method_call(stacks[n], "pop")) for n in reversed(names)]
 
     made = [ir.assign(s, ast.List(elts=[], ctx=ast.Load())) for s in stacks.values()]
     return made + _replace(forward, replace), _replace(backward, replace)

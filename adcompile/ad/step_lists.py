@@ -32,7 +32,7 @@ def per_step(forward, backward, namer):
         names = saved_names(saves[0])
         lists = [namer.fresh(f"{n}_steps") for n in names]
         at = loop.body.index(saves[0])
-        loop.body[at:at + 1] = [ast.Expr(ir.call_method(lst, "append", ir.load(n)))
+        loop.body[at:at + 1] = [ast.Expr(ir.method_call(lst, "append", ir.load(n)))
                                 for lst, n in zip(lists, names)]
         walks = [ir.call("reversed", ir.load(lst)) for lst in lists]
         targets = [ir.store(n) for n in names]

@@ -6,7 +6,7 @@ or a ``Keep`` (a statement copied verbatim into the forward sweep, with
 nothing to differentiate). Every ``Op`` target is assigned exactly once.
 """
 
-from .build import add_to_item, assign, call, call_method, load, set_item, store, store_all
+from .build import add_to_item, assign, call, load, method_call, set_item, store, store_all
 from .copying import copy_function, copy_tree, same_tree
 from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigned_once,
                      assigns, base_of, child_nodes,
@@ -24,8 +24,8 @@ __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "L
            "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer", "WRITING_FUNCTIONS",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
            "assigns",
-           "base_of", "call", "call_method", "changed_in_place", "child_nodes", "children", "closure", "copy_function",
-           "copy_tree", "defined_names", "insert_before", "live_before", "load", "names_mentioned", "names_read",
+           "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",
+           "copy_tree", "defined_names", "insert_before", "live_before", "load", "method_call", "names_mentioned", "names_read",
            "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
            "rename", "same_tree", "scope_stores", "segments",
            "set_item", "store", "store_all", "walk", "walk_statements", "walk_tree", "child_nodes"]

@@ -21,7 +21,7 @@ def call(func, *args):
                     keywords=[])
 
 
-def call_method(owner, name, *args):
+def method_call(owner, name, *args):
     """``owner.name(*args)``; ``owner`` a name."""
     return call(ast.Attribute(value=load(owner), attr=name, ctx=ast.Load()), *args)
 

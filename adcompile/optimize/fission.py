@@ -33,8 +33,8 @@ import ast
 from .. import ir
 from .batch import Env, batch, extract, rows
 from .hoist import hoist_inputs
-from .loops import (Occurrences, is_range_loop, may_change, method_call, occurrences,
-                    range_call, transposes, walk_steps)
+from .loops import (Occurrences, is_range_loop, may_change, occurrences, range_call,
+                    transposes, walk_steps)
 
 __all__ = ["batch", "hoist_inputs", "split_reversed"]
 
@@ -356,7 +356,7 @@ class _Split:
                 return ir.load(env.per_step[e.id][1])
             if e.id not in collected:
                 collected[e.id] = self.namer.fresh(e.id + "_steps")
-            code.append(ast.Expr(method_call(collected[e.id], "append", ir.load(e.id))))
+            code.append(ast.Expr(ir.method_call(collected[e.id], "append", ir.load(e.id))))
             return ir.load(collected[e.id])
 
         code = []
@@ -409,7 +409,7 @@ class _Split:
         in_order = sorted({seq[ast.dump(e)].id for _, _, operands, pairs in sums if pairs
                            for e in operands if isinstance(seq[ast.dump(e)], ast.Name)
                            and seq[ast.dump(e)].id in lists})
-        post += [ast.Expr(method_call(lst, "reverse")) for lst in in_order]
+        post += [ast.Expr(ir.method_call(lst, "reverse")) for lst in in_order]
         counts = {}
         for _, _, operands, _ in sums:
             for e in operands:
