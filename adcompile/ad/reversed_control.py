@@ -31,7 +31,6 @@ class LoopState:
     pairs: dict = field(default_factory=dict)   # variable -> list of its outer products' vectors
 
 
-
 class ReversedControl:
     """Part of ``reverse.Reverser``: ifs and loops reversed (``control``)."""
 
