@@ -62,7 +62,7 @@ def _simple(s):
         return f"{s.target} <- {s.source}"
     if isinstance(s, ir.Jump):
         return s.kind
-    from .ad.sweeps import forward_statement  # (the list statements print as they run)
+    from .ad.forward_statements import forward_statement  # (list statements print as they run)
     return ast.unparse(forward_statement(s))
 
 

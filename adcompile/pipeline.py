@@ -33,7 +33,7 @@ from . import ir
 from .ad import sweeps
 from .ad.forward import forward
 from .ad.reverse import reverse
-from .ad.adjoints import refuse_second_order
+from .ad.lists_by_identity import refuse_second_order
 from .analysis.activity import activity
 from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
@@ -440,7 +440,7 @@ def reverse_pass(fn, target, owned=False):
 def check_second_order(fn, target):
     """Refuse code whose differentiable form adcompile cannot write (lists a loop passes
     on, or other lists hold: their adjoint lists are updated in place), before the reverse
-    pass (ad/adjoints.refuse_second_order)."""
+    pass (ad/lists_by_identity.refuse_second_order)."""
     refuse_second_order(fn, activity(fn))
     return fn
 

@@ -5,7 +5,8 @@ where a piece of code in a loop needs values back, and the tape's record of what
 each piece saves. These passes clean the backward sweep, make the forward sweep
 (the normalized function's statements with a ``tape.Save`` after each piece that
 saves), lower the tape by a save policy, and reorganise loops. pipeline.py lists
-them in order.
+them in order. The forward sweep's Python is forward_statements.py's; what the passes
+need to know of the function and its names, sweep_facts.py's.
 
 Each pass returns new ``Sweeps`` and leaves the ones it is given as they were: it
 works on a copy (``sweep_pass``) — but for sweeps marked ``owned``, which
@@ -15,14 +16,15 @@ about as much as the passes (a third of a 1,000-statement function's transformat
 
 import ast
 import functools
-from collections import defaultdict
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from .. import ir, optimize
-from ..rules import keeps_precision
-from . import forms, tape
+from . import forms
+from .checkpoints import Checkpoint
+from .forward_statements import python_statements, with_saves
+from .save_policies import lower
+from .sweep_facts import (FLOAT_FUNCTIONS, elementwise_definitions, known_ndims, may_rerun,
+                          owned_arrays, same_shape_names)
 from ..optimize.fission import hoist_inputs as _hoist_inputs, split_reversed
 
 
@@ -37,7 +39,7 @@ class Sweeps:
     grads: list           # one expression per wrt parameter
     tape: object          # tape.Tape
     context: object       # reverse.Context: names, helpers, ndims, options
-    step_loops: list = None   # loops lowered to per-step lists (tape.Lowered), for fission
+    step_loops: list = None   # loops lowered to per-step lists (save_policies.Lowered), for fission
     ndims: dict = None    # name -> ndim of the names of the sweeps, where known
     owned: bool = False   # no one else holds what these hold: a pass may change them
     # the names of the in-place form of adjoint arrays (forms.InPlaceNames; None once chosen)
@@ -119,7 +121,8 @@ def prune_backward(sw):
 def fuse_products(sw):
     """Fold a broadcast or a product of adjoints into the operation that uses it."""
     aliases = sw.context.aliases
-    return replace(sw, backward=optimize.fuse_products(sw.backward, aliases, _same_shape(sw.fn)))
+    return replace(sw, backward=optimize.fuse_products(sw.backward, aliases,
+                                                       same_shape_names(sw.fn)))
 
 
 @sweep_pass("backward")
@@ -127,7 +130,7 @@ def free_shape_reads(sw):
     """Where an adjoint reads a forward value only for its shape and precision (a sum's),
     read instead the values it is computed from elementwise, so that it is not computed."""
     ctx, aliases = sw.context, sw.context.aliases
-    defined = _elementwise_definitions(sw.fn)
+    defined = elementwise_definitions(sw.fn)
     kept = sw.live | set(sw.fn.params)
 
     def same_shape(t, w):
@@ -154,24 +157,16 @@ def factor_products(sw):
         f = call.func
         return isinstance(f, ast.Name) and f.id == aliases["stable_sigmoid"] \
             or isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-            and f.attr in _FLOAT_FUNCTIONS \
+            and f.attr in FLOAT_FUNCTIONS \
             and f.value.id in (aliases.get("np"), aliases.get("math"))
 
     return replace(sw, backward=optimize.factor_products(sw.backward, kept, numeric_call))
 
 
-# NumPy and math functions whose values are floats (or complex) for any input, bools
-# included (math's inverse functions are asin, ..., NumPy's arcsin, ...)
-_FLOAT_FUNCTIONS = frozenset({
-    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos",
-    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
-    "arctanh", "asin", "acos", "atan", "asinh", "acosh", "atanh"})
-
-
 @sweep_pass("backward")
 def reuse_dead_arrays(sw):
     """Let an adjoint take over an array nothing reads any more, updating it in place."""
-    owned = _owned_arrays(sw.fn, sw.context.aliases)
+    owned = owned_arrays(sw.fn, sw.context.aliases)
     kept = ir.reads(sw.grads) | ir.reads(sw.fn.outputs)
     return replace(sw, backward=optimize.reuse_dead_arrays(sw.backward, owned, kept,
                                                           sw.context.aliases))
@@ -232,9 +227,9 @@ def forward_sweep(sw):
                 keep_value.append(ir.assign(name, value))
                 outputs[i] = ir.load(name)
         live |= ir.reads(fn.outputs)
-    body = optimize.prune_forward(_with_saves(fn.body, sw.tape, []), live)
+    body = optimize.prune_forward(with_saves(fn.body, sw.tape, []), live)
     kept = live | {n for names in sw.tape.saves.values() for n in names}
-    forward = _python(body, kept) + keep_value
+    forward = python_statements(body, kept) + keep_value
     return replace(sw, forward=forward, outputs=outputs)
 
 
@@ -249,7 +244,7 @@ def fuse_temporaries(sw):
 @sweep_pass("forward", "backward", "outputs", "grads", "namer")
 def renumber(sw):
     """Number the temporaries that remain t1, t2, ... in order of appearance."""
-    ndims = sw.ndims if sw.ndims is not None else _known_ndims(sw)
+    ndims = sw.ndims if sw.ndims is not None else known_ndims(sw)
     rename = optimize.renumber_temps(sw.forward + sw.backward, sw.outputs, sw.context.namer)
     return replace(sw, ndims={rename(n): d for n, d in ndims.items()})
 
@@ -291,27 +286,12 @@ def local_math_functions(sw):
 def lower_tape(sw):
     """Lower the Save/Restore nodes by the context's save policy."""
     ctx = sw.context
-    checkpoint = None if ctx.checkpoint is None else tape.Checkpoint(
-        ctx.checkpoint, _may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"],
+    checkpoint = None if ctx.checkpoint is None else Checkpoint(
+        ctx.checkpoint, may_rerun(sw.fn), frozenset(sw.live), ctx.aliases["math"],
         ctx.aliases["outer_sum"])
-    lowered = tape.lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
+    lowered = lower(sw.forward, sw.backward, ctx.namer, ctx.save_policy, checkpoint)
     return replace(sw, forward=lowered.forward, backward=lowered.backward,
                    step_loops=lowered.step_loops)
-
-
-def _may_rerun(fn):
-    """``may_rerun(index, iterable)``: whether the body of every top-level loop ``for index
-    in iterable`` of ``fn`` only computes values (no effect, no jump, no list), so that a
-    checkpointed backward sweep may run it again."""
-    ok, refused = set(), set()
-    for s in fn.body:
-        if isinstance(s, ir.Loop) and s.kind == "for":
-            only_values = all(
-                isinstance(t, (ir.Op, ir.Carry, ir.If, ir.Loop))
-                or isinstance(t, ir.Keep) and t.pure for t in ir.walk(s.body))
-            (ok if only_values else refused).add((s.index, ast.dump(s.iterable)))
-    allowed = ok - refused
-    return lambda index, iterable: (index, ast.dump(iterable)) in allowed
 
 
 @sweep_pass("forward", "backward", "step_loops", "namer", idle=lambda sw: not sw.step_loops)
@@ -333,188 +313,3 @@ def hoist_inputs(sw):
     later = sw.backward + [ast.Expr(e) for e in sw.outputs + sw.grads]
     forward = _hoist_inputs(sw.forward, sw.ndims, ctx.aliases, ctx.namer, later)
     return replace(sw, forward=forward)
-
-
-# -- the forward sweep ----------------------------------------------------------------
-
-
-def _with_saves(stmts, the_tape, exit_keys):
-    """IR ``stmts`` with the tape's Save nodes: after each piece that saves, at the start of
-    each iteration and before each loop that does, and before a break or continue, those of
-    the ifs it leaves (``exit_keys``)."""
-    out = []
-    for unit in ir.segments(stmts):
-        if unit.kind == "simple":
-            keys = list(dict.fromkeys(the_tape.unit_of[s] for s in unit.body
-                                      if s in the_tape.unit_of))
-            out += unit.body + [save for key in keys for save in the_tape.save_nodes(key)]
-        elif unit.kind == "exit":
-            if unit.jump is not None:
-                out += [save for key in reversed(exit_keys)
-                        for save in the_tape.save_nodes(key)]
-            out += unit.body + ([unit.jump] if unit.jump is not None else [])
-        elif isinstance(unit.node, ir.If):
-            node = key = unit.node
-            out.append(replace(node, body=_with_saves(node.body, the_tape, exit_keys + [key]),
-                               orelse=_with_saves(node.orelse, the_tape, exit_keys + [key])))
-            if not (ir.always_jumps(node.body) and ir.always_jumps(node.orelse)):
-                out += the_tape.save_nodes(key)
-        else:
-            node = key = unit.node
-            body = the_tape.save_nodes(("start", node)) + _with_saves(node.body, the_tape, [])
-            out += the_tape.save_nodes(("entry", node)) + [replace(node, body=body)]
-            out += the_tape.save_nodes(key)
-    return out
-
-
-def _python(stmts, needed):
-    """Python statements for IR ``stmts`` (with Save nodes); a loop's iteration counter is
-    kept where ``needed`` (by the backward sweep or a save) has it."""
-    out = []
-    for s in stmts:
-        if isinstance(s, tape.Save):
-            out.append(s)
-        elif isinstance(s, ir.If):
-            out.append(ast.If(test=s.test, body=_python(s.body, needed) or [ast.Pass()],
-                              orelse=_python(s.orelse, needed)))
-        elif isinstance(s, ir.Loop):
-            out += _python_loop(s, needed)
-        elif isinstance(s, ir.Carry):
-            out.append(ir.assign(s.target, ir.load(s.source)))
-        elif isinstance(s, ir.Jump):
-            out.append(ast.Break() if s.kind == "break" else ast.Continue())
-        else:
-            out.append(forward_statement(s))
-    return out
-
-
-def _python_loop(node, needed):
-    out, body = [], _python(node.body, needed)
-    if node.counter and node.counter in needed:
-        out.append(ir.assign(node.counter, ast.Constant(0)))
-        body.insert(0, ast.AugAssign(target=ir.store(node.counter), op=ast.Add(),
-                                     value=ast.Constant(1)))
-    if node.kind == "for":
-        out.append(ast.For(target=ir.store(node.index), iter=node.iterable,
-                           body=body or [ast.Pass()], orelse=[]))
-    else:
-        out.append(ast.While(test=node.test, body=body or [ast.Pass()], orelse=[]))
-    return out
-
-
-def forward_statement(s):
-    """The Python statement of a simple IR statement."""
-    if isinstance(s, ir.Keep):
-        return s.stmt
-    if isinstance(s, ir.Op):
-        return ir.assign(s.target, s.expr)
-    if isinstance(s, ir.ListNew):
-        elts = list(s.elements)
-        value = ast.Tuple(elts=elts, ctx=ast.Load()) if s.is_tuple else ast.List(elts=elts,
-                                                                                 ctx=ast.Load())
-        return ir.assign(s.target, value)
-    if isinstance(s, ir.ListAppend):
-        return ast.Expr(ir.call(ast.Attribute(value=ir.load(s.target), attr="append",
-                                            ctx=ast.Load()), s.value))
-    if isinstance(s, ir.ListGet) and s.pop:
-        return ir.assign(s.target, ir.call(ast.Attribute(value=ir.load(s.source), attr="pop",
-                                                       ctx=ast.Load())))
-    if isinstance(s, ir.ListGet):
-        return ir.assign(s.target, ast.Subscript(value=ir.load(s.source), slice=s.index,
-                                                 ctx=ast.Load()))
-    if isinstance(s, ir.ListAdd):
-        return ir.add_to_item(s.target, s.index, s.value)
-    if isinstance(s, ir.ListSet):
-        return ir.set_item(s.target, s.index, s.value)
-    raise AssertionError(s)
-
-
-# -- what the passes need to know ------------------------------------------------------
-
-
-def _known_ndims(sw):
-    """Name -> ndim, where known, for the names of the sweeps (an adjoint has the ndim of
-    its variable)."""
-    ctx, fn = sw.context, sw.fn
-    ndims = {}
-    code = sw.forward + sw.backward
-    for name in ir.names_used(code):
-        primal = ctx.namer.bar_of.get(name, name)
-        n = ctx.ndim_of(ir.load(primal))
-        if n is not None:
-            ndims[name] = n
-    if not fn.tuple_output and len(fn.outputs) == 1:
-        n = ctx.ndim_of(fn.outputs[0])
-        if n is not None:
-            ndims["out_bar"] = n
-    return ndims
-
-
-_MAKES_NEW = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
-_READS_ONLY = {"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "dot",
-               "matmul", "inner", "outer", "tensordot", "einsum", "trace", "cumsum", "cumprod"}
-
-
-def _owned_arrays(fn, aliases):
-    """Forward names whose arrays no other value shares: each made once, by arithmetic or a
-    NumPy ufunc (a new array), and read only by arithmetic, ufuncs and reductions (never
-    viewed, listed, copied, kept as written or returned)."""
-    np_name = aliases["np"]
-
-    def numpy_call(expr, names=None):
-        return isinstance(expr, ast.Call) and not expr.keywords \
-            and isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Name) \
-            and expr.func.value.id == np_name and (
-                isinstance(getattr(np, expr.func.attr, None), np.ufunc)
-                or names is not None and expr.func.attr in names)
-
-    def makes_new(expr):
-        return isinstance(expr, ast.BinOp) and isinstance(expr.op, _MAKES_NEW) \
-            or isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) \
-            or numpy_call(expr)
-
-    counts, made, shared = defaultdict(int), set(), set()
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.Op):
-            counts[s.target] += 1
-            if makes_new(s.expr):
-                made.add(s.target)
-            if not (makes_new(s.expr) or numpy_call(s.expr, _READS_ONLY)
-                    or isinstance(s.expr, ast.Compare)):
-                shared |= set(s.input_names)
-        else:   # anything else may keep a reference (a list, a copy, a view)
-            shared |= ir.own_reads(s)
-            for name in s.defines if isinstance(s, ir.Keep) else [getattr(s, "target", None)]:
-                counts[name] += 1
-    return {n for n in made if counts[n] == 1 and n not in shared}
-
-
-def _elementwise_definitions(fn):
-    """Name -> the inputs of the elementwise primitive that keeps their precision
-    (rules.keeps_precision) assigning it at the top level of ``fn``, where neither the name
-    nor an input is assigned afterwards: after the forward sweep the name has the shape and
-    precision that its inputs give."""
-    found, later = {}, set()
-    for s in reversed(fn.body):
-        if isinstance(s, ir.Op) and keeps_precision(s.rule) and s.target not in later \
-                and not later.intersection(s.input_names):
-            found[s.target] = s.inputs
-        later |= ir.defined_names(s)
-    return found
-
-
-def _same_shape(fn):
-    """Forward names whose value has the shape (and kind) of another name's: ``y = x ** 2``,
-    ``y = np.exp(x)``, ``y = x * x``, an elementwise op of one name and numbers. Both
-    assigned once."""
-    counts, same = defaultdict(int), {}
-    for s in ir.walk(fn.body):
-        for name in ([s.target] if isinstance(s, (ir.Op, ir.Carry, ir.ListGet)) else
-                     s.defines if isinstance(s, ir.Keep) else []):
-            counts[name] += 1
-        if isinstance(s, ir.Op) and s.rule.shape.elementwise:
-            names = [e for e in s.inputs if not (isinstance(e, ast.Constant)
-                                                 and type(e.value) in (int, float))]
-            if names and all(isinstance(e, ast.Name) and e.id == names[0].id for e in names):
-                same[s.target] = names[0].id   # (y = x * x too)
-    return {y: x for y, x in same.items() if counts[y] == 1 and counts[x] <= 1}

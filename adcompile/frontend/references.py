@@ -1,7 +1,7 @@
 """References to nested functions made explicit: a call passes what the function reads, a
 function passed as an argument becomes a ``REFERENCE`` node (see closures.py); any other
-use is refused. ``placed`` and ``copy_call`` make nodes that keep the marks (place in an
-inlined function, ``REFERENCE``) of those they stand for."""
+use is refused. ``placed``, ``placed_tree`` and ``copy_call`` make nodes that keep the marks
+(place in an inlined function, ``REFERENCE``) of those they stand for."""
 
 import ast
 import copy
@@ -88,6 +88,18 @@ def placed(new, at):
     if hasattr(at, PLACE):
         setattr(new, PLACE, getattr(at, PLACE))
     return new
+
+
+def placed_tree(tree, at):
+    """``tree`` with each node that has no position at ``at``'s (and in its function's
+    place: source.PLACE)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.expr, ast.stmt, ast.excepthandler, ast.arg, ast.keyword)) \
+                and getattr(node, "lineno", None) is None:
+            ast.copy_location(node, at)
+            if hasattr(at, PLACE):
+                setattr(node, PLACE, getattr(at, PLACE))
+    return tree
 
 
 def copy_call(call, args, keywords):

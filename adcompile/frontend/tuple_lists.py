@@ -13,7 +13,7 @@ p[0])``: ``sorted_pairs``). Any other use is refused (``refuse_struct``). Part o
 import ast
 
 from .. import ir, runtime
-from .higher_order import BY_POSITION
+from .helper_loops import BY_POSITION
 from .list_facts import Struct, tuple_length
 from .syntax import is_trivial
 
@@ -87,7 +87,7 @@ class TupleLists:
 
     def sorted_pairs(self, value, name=None):
         """The ``Struct`` of ``sorted(pairs, key=lambda p: p[j])`` (``value``: the call of
-        higher_order.py's helper it became, marked ``BY_POSITION``) where ``pairs`` is a
+        helper_loops.py's helper it became, marked ``BY_POSITION``) where ``pairs`` is a
         list of tuples of values being differentiated, its lists named after ``name``;
         else None. The positions are sorted by the items at position j, their gradient
         stopped (as for ``sorted(xs, key=f)`` of a list: the order is piecewise

@@ -6,17 +6,16 @@ or a ``Keep`` (a statement copied verbatim into the forward sweep, with
 nothing to differentiate). Every ``Op`` target is assigned exactly once.
 """
 
-from .build import add_to_item, assign, call, load, set_item, store
+from .blocks import always_jumps, children, insert_before, segments, walk
+from .build import add_to_item, assign, call, load, method_call, set_item, store, store_all
 from .copying import copy_function, copy_tree, same_tree
-from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, always_jumps, assigned_once,
-                     assigns, base_of, child_nodes,
-                     changed_in_place, children, defined_names, insert_before, live_before,
-                     names_mentioned,
+from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, assigned_once, assigns, base_of,
+                     changed_in_place, defined_names, live_before, names_mentioned,
                      names_read, names_used, own_assigns, own_reads, reads,
-                     reads_outside_own_loops, rename, scope_stores, segments, walk,
-                     walk_statements, walk_tree)
+                     reads_outside_own_loops, rename, scope_stores)
 from .flows import closure
 from .transformer import Transformer
+from .walks import child_nodes, walk_statements, walk_tree
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
                     Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM)
 
@@ -25,7 +24,7 @@ __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "L
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
            "assigns",
            "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",
-           "copy_tree", "defined_names", "insert_before", "live_before", "load", "names_mentioned", "names_read",
+           "copy_tree", "defined_names", "insert_before", "live_before", "load", "method_call", "names_mentioned", "names_read",
            "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
            "rename", "same_tree", "scope_stores", "segments",
-           "set_item", "store", "walk", "walk_statements", "walk_tree", "child_nodes"]
+           "set_item", "store", "store_all", "walk", "walk_statements", "walk_tree", "child_nodes"]

@@ -21,6 +21,18 @@ def call(func, *args):
                     keywords=[])
 
 
+def method_call(owner, name, *args):
+    """``owner.name(*args)``; ``owner`` a name."""
+    return call(ast.Attribute(value=load(owner), attr=name, ctx=ast.Load()), *args)
+
+
+def store_all(names):
+    """``a`` or ``a, b``: the target of an assignment to ``names``."""
+    if len(names) == 1:
+        return store(names[0])
+    return ast.Tuple(elts=[store(n) for n in names], ctx=ast.Store())
+
+
 def set_item(name, index, value):
     """``name[index] = value``"""
     return ast.Assign(targets=[ast.Subscript(value=load(name), slice=index, ctx=ast.Store())],

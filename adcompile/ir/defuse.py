@@ -1,13 +1,11 @@
 """Def-use: the names a piece of code reads and assigns, for IR statements and generated
-Python alike, and the structure of blocks (children, walk, segments) passes need to
-ask it."""
+Python alike (the walks it makes are walks.py's; the structure of IR blocks, blocks.py's)."""
 
 import ast
-import re
-from dataclasses import dataclass, field
 
-from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet, Loop,
-                    Op)
+from .blocks import walk
+from .nodes import Carry, If, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet, Loop, Op
+from .walks import child_nodes, node_fields, walk_tree
 
 
 def base_of(target):
@@ -70,52 +68,8 @@ def scope_stores(stmt):
 
 #: fields that hold no name: an expression's context, an operator (singletons)
 _NAMELESS = frozenset({"ctx", "op", "ops"})
-#: node class -> its fields that may hold nodes, for the walks below (filled as met)
+#: node class -> its fields that may hold names, for ``_names`` (filled as met)
 _FIELDS = {}
-#: node class -> its fields but ``ctx``, which walk_tree does not enter
-_WALKED = {}
-
-
-#: the types of the grammar (``ast.Name.__doc__``: "Name(identifier id, expr_context ctx)")
-#: whose fields never hold a node: walked past without being read
-_ATOM_TYPES = frozenset({"identifier", "string", "constant", "int"})
-
-
-def _atom_fields(cls):
-    """The fields of the ``ast`` class ``cls`` that its grammar says hold no node (names,
-    strings, constants); none for another class (the IR's nodes)."""
-    match = re.fullmatch(rf"{cls.__name__}\((.*)\)", cls.__doc__ or "") \
-        if cls.__module__ == "ast" else None
-    if match is None:
-        return set()
-    typed = (part.split() for part in match.group(1).split(", ") if part)
-    return {name for kind, name in typed if kind.rstrip("?*") in _ATOM_TYPES}
-
-
-def _fields(cls, table, skipped):
-    atoms = _atom_fields(cls)
-    found = table[cls] = tuple(f for f in cls._fields if f not in skipped and f not in atoms)
-    return found
-
-
-#: node class -> its fields that may hold nodes, contexts and operators included
-_CHILD_FIELDS = {}
-
-
-def child_nodes(node):
-    """The list of what ``ast.iter_child_nodes(node)`` yields (contexts and operators too),
-    at a third of its cost: fields that hold no node are not read."""
-    fields = _CHILD_FIELDS.get(node.__class__)
-    if fields is None:
-        fields = _fields(node.__class__, _CHILD_FIELDS, ())
-    found = []
-    for field in fields:
-        value = getattr(node, field, None)
-        if value.__class__ is list:
-            found.extend([v for v in value if isinstance(v, ast.AST)])
-        elif isinstance(value, ast.AST):
-            found.append(value)
-    return found
 
 
 def _names(stack, context):
@@ -136,7 +90,7 @@ def _names(stack, context):
         if fields is None:
             if not isinstance(node, node_type):   # (None, a string: what lists hold too)
                 continue
-            fields = _fields(cls, table, _NAMELESS)
+            fields = node_fields(cls, table, _NAMELESS)
         for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
@@ -145,86 +99,6 @@ def _names(stack, context):
                 append(value)
     return found
 
-
-def walk_tree(tree):
-    """Every AST node of ``tree`` (a node, or a list of them), as ``ast.walk`` yields them
-    (breadth first, a node's children read before it is yielded, so that changing them
-    then changes nothing walked) but for the expression contexts (``ast.Load()``...), at
-    about half its cost: the passes walk code often."""
-    todo = list(tree) if tree.__class__ is list else [tree]
-    node_type, table = ast.AST, _WALKED
-    extend, append = todo.extend, todo.append
-    for node in todo:   # (the list grows as it is read)
-        fields = table.get(node.__class__)
-        if fields is None:
-            if not isinstance(node, node_type):   # (None, a string: what lists hold too)
-                continue
-            fields = _fields(node.__class__, table, ("ctx",))
-        for field in fields:
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                extend(value)
-            elif value is not None:
-                append(value)
-        yield node
-
-
-def walk_statements(tree):
-    """The nodes of ``tree`` that are not expressions (statements, handlers, ...), in the
-    order ``ast.walk`` yields them, without entering expressions, which hold none."""
-    todo = list(tree) if tree.__class__ is list else [tree]
-    node_type, expr = ast.AST, ast.expr
-    for node in todo:
-        yield node
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                todo.extend([v for v in value if isinstance(v, node_type)
-                             and not isinstance(v, expr)])
-            elif isinstance(value, node_type) and not isinstance(value, expr):
-                todo.append(value)
-
-
-def always_jumps(block):
-    """Whether every path through an IR block ends with break or continue."""
-    if not block:
-        return False
-    last = block[-1]
-    if isinstance(last, Jump):
-        return True
-    if isinstance(last, If):
-        return always_jumps(last.body) and always_jumps(last.orelse)
-    return False
-
-
-def children(s):
-    """The nested statement lists of an IR statement."""
-    if isinstance(s, If):
-        return [s.body, s.orelse]
-    if isinstance(s, Loop):
-        return [s.body]
-    return []
-
-
-def walk(stmts):
-    """Every IR statement of ``stmts``, nested ones included, in order."""
-    for s in stmts:
-        yield s
-        for block in children(s):
-            yield from walk(block)
-
-
-
-def insert_before(block, target, statement):
-    """Put ``statement`` just before the statement ``target`` of ``block`` (or of a block in
-    it), in place; whether ``target`` was found."""
-    for at, s in enumerate(block):
-        if s is target:
-            block.insert(at, statement)
-            return True
-        if any(insert_before(inner, target, statement) for inner in children(s)):
-            return True
-    return False
 
 def own_reads(s):
     """Names an IR statement reads itself (not in the blocks it contains)."""
@@ -343,46 +217,6 @@ def changed_in_place(stmt):
         if isinstance(f, ast.Attribute) and f.attr in WRITING_FUNCTIONS and node.args \
                 and isinstance(f.value, (ast.Name, ast.Attribute)):
             found |= names_read(node.args[0])
-    return found
-
-
-@dataclass
-class Segment:
-    """A piece of a block: a run of simple statements (``kind`` "simple", ``body``), an if
-    or a loop ("control", ``node``), or the end of an iteration ("exit": the carries in
-    ``body``, then ``jump``, a break or continue, or None)."""
-
-    kind: str
-    body: list = field(default_factory=list)
-    node: object = None
-    jump: object = None
-
-
-def segments(stmts):
-    """A block as its Segments, in order."""
-    found, run = [], []
-    i = 0
-    while i < len(stmts):
-        s = stmts[i]
-        if isinstance(s, (If, Loop, Carry, Jump)) and run:
-            found.append(Segment("simple", run))
-            run = []
-        if isinstance(s, (If, Loop)):
-            found.append(Segment("control", node=s))
-        elif isinstance(s, (Carry, Jump)):
-            carries = []
-            while i < len(stmts) and isinstance(stmts[i], Carry):
-                carries.append(stmts[i])
-                i += 1
-            jump = stmts[i] if i < len(stmts) and isinstance(stmts[i], Jump) else None
-            found.append(Segment("exit", carries, jump=jump))
-            i += 1 if jump is not None else 0
-            continue
-        else:
-            run.append(s)
-        i += 1
-    if run:
-        found.append(Segment("simple", run))
     return found
 
 

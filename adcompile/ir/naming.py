@@ -9,7 +9,7 @@ collides with a name the user's function mentions.
 import ast
 import keyword
 
-from .defuse import walk_tree
+from .walks import walk_tree
 
 
 def names_in(tree):

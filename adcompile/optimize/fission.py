@@ -15,7 +15,7 @@ the values the code computes (up to the order of floating-point sums):
   of values the loop does not change and rows ``x[t]`` of them (``U @ xs[t]``) is computed
   for all steps before the loop (``xs[range(...)] @ U.T``) and the loop walks its rows.
 - ``split_reversed``, in a reversed loop whose forward loop saved one list per value
-  (the per-step lists of the tape, ``tape.lower``): what a step computes from saved
+  (the per-step lists of the tape, ad/step_lists.py): what a step computes from saved
   values alone, or recomputes from them (``t1 = h_2 - ys[t]`` need not be saved when
   ``h_2`` is), is computed from the lists stacked into arrays before the loop; the loop
   walks its rows.
@@ -25,7 +25,8 @@ the values the code computes (up to the order of floating-point sums):
 - in the same reversed loop, sums over the steps (``b_bar += t3_bar``,
   ``W_outers.append((t3_bar, h))``) collect the step's value and add once after the loop.
 
-What can be batched is batch.py's ``batch``.
+What can be batched is batch.py's ``batch``; the sums over the steps are step_sums.py's,
+the saved values recomputed for all steps recompute.py's.
 """
 
 import ast
@@ -33,23 +34,17 @@ import ast
 from .. import ir
 from .batch import Env, batch, extract, rows
 from .hoist import hoist_inputs
-from .loops import (Occurrences, is_range_loop, may_change, method_call, occurrences,
-                    range_call, transposes, walk_steps)
+from .loops import Occurrences, is_range_loop, may_change, range_call, transposes, walk_steps
+from .recompute import Recomputation
+from .step_sums import StepSums
 
 __all__ = ["batch", "hoist_inputs", "split_reversed"]
 
 _Env = Env   # (the name tests/test_fission.py knows it by)
 
 
-def _step_value(e, index):
-    """A per-step operand of a sum over steps: a name or a row ``x[t]``."""
-    return isinstance(e, ast.Name) or isinstance(e, ast.Subscript) \
-        and isinstance(e.value, ast.Name) and isinstance(e.slice, ast.Name) \
-        and e.slice.id == index
-
-
 def split_reversed(forward, backward, loops, ndims, aliases, namer, live):
-    """Fission of each reversed loop the per-step lists of the tape (``tape.lower``) made.
+    """Fission of each reversed loop the per-step lists of the tape (ad/step_lists.py) made.
     ``loops``: (forward loop, reversed loop, saved names, their lists); ``live``: names read
     after the backward code (gradients, returned values)."""
     for loop, rloop, names, lists in loops:
@@ -84,7 +79,7 @@ def _plain(s, count, saved):
         and not s.value.keywords
 
 
-class _Split:
+class _Split(StepSums, Recomputation):
     """The fission of one reversed loop: its forward loop, the saved values and their
     lists, the code around it, and the names made for the values of all steps."""
 
@@ -204,19 +199,6 @@ class _Split:
             pre.append(ir.assign(array, value))
         return s
 
-    def without_outer_sums(self, sums):
-        """The code before and after the loop without the outer-sum lists of ``sums``
-        (made empty before, summed after: the sums after the loop take their place)."""
-        outer_lists = {s[3] for s in sums if s[3]}
-        before = [s for s in self.before if not (
-            isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
-            and s.targets[0].id in outer_lists)]
-        after = [s for s in self.after if not (
-            isinstance(s, ast.AugAssign) and isinstance(s.value, ast.Call)
-            and len(s.value.args) == 1 and isinstance(s.value.args[0], ast.Name)
-            and s.value.args[0].id in outer_lists)]
-        return before, after
-
     def guarded(self, stacked, fast_code, slow_code):
         """``fast_code`` under ``if <stacked> is not None:`` (the saved lists of ``stacked``
         stacked into arrays, if their steps' values have one shape and dtype), else
@@ -231,105 +213,6 @@ class _Split:
         test = ast.Compare(left=ir.load(values[0]), ops=[ast.IsNot()],
                            comparators=[ast.Constant(None)])
         return head + [ast.If(test=test, body=fast_code, orelse=slow_code)]
-
-    def recomputed(self):
-        """Saved values that are cheaper recomputed for all steps from other saved values
-        (``t1 = h_2 - ys[t]`` when ``h_2`` is saved): name -> (batched value, the forward
-        statement to recompute it step by step)."""
-        body = self.loop.body
-        pushes = [i for i, s in enumerate(body) if isinstance(s, ast.Expr)
-                  and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
-                  and isinstance(s.value.func.value, ast.Name)
-                  and s.value.func.value.id in self.list_of.values()]
-        if not pushes:
-            return {}
-        first_push = min(pushes)
-        assigned_at = {}
-        for i, s in enumerate(body):
-            for n in may_change([s], self.aliases):
-                assigned_at.setdefault(n, []).append(i)
-        at = self.forward.index(self.loop)
-        changed = (set(assigned_at)   # (what the loop's statements may change)
-                   | may_change(self.forward[at + 1:], self.aliases)
-                   | may_change(self.before, self.aliases)
-                   | self.changed_in_body | {self.loop_var})
-        found, found_ids = {}, set()
-        more = True
-        while more:    # (a value becomes worth recomputing when what read it is recomputed)
-            more = False
-            for i, s in enumerate(body[:first_push]):
-                if not (isinstance(s, ast.Assign) and len(s.targets) == 1
-                        and isinstance(s.targets[0], ast.Name)) or s.targets[0].id in found:
-                    continue
-                n = s.targets[0].id
-                if n not in self.list_of or assigned_at.get(n) != [i] \
-                        or self.count(n, stores=True) \
-                        or self.read_elsewhere(n, s, found_ids):
-                    continue   # (recomputing pays where the forward loop no longer computes it)
-                fenv = Env(self.index, self.steps, changed, self.ndims, self.np, self.steps_call,
-                           self.aliases["step_rows"])
-                # saved values that have, when s runs, the value the step saves
-                fenv.per_step = {m: (self.ndims[m], self.stacked[m]) for m in self.names
-                                 if m != n and self.ndims.get(m) is not None
-                                 and all(p < i or p > first_push for p in assigned_at.get(m, []))}
-                r = batch(s.value, fenv)
-                if r is not None and r[0] == "step" and r[1] == self.ndims.get(n):
-                    found[n] = (r[2], s)
-                    found_ids.add(id(s))
-                    more = True
-        position = {id(s): i for i, s in enumerate(body)}
-        return dict(sorted(found.items(), key=lambda item: position[id(item[1][1])]))
-
-    def sum_over_steps(self, s, i, body):
-        """``(accumulator, operands, outer-sum list)`` if ``s`` (statement ``i`` of ``body``,
-        the reversed loop's) adds a per-step value to a
-        sum over the steps: ``acc += u`` or ``X_outers.append((u, v))`` (with
-        ``acc += outer_sum(X_outers)`` after the loop); else None."""
-        count = self.count
-
-        def per_step(e):
-            if isinstance(e, ast.Subscript):
-                return _step_value(e, self.index) \
-                    and not count(e.value.id, stores=True) \
-                    and e.value.id not in self.changed_in_body
-            if not isinstance(e, ast.Name):
-                return False
-            if e.id in self.names:
-                return not count(e.id, stores=True)
-            stores = self.stored_at.get(e.id, [])
-            return len(stores) == 1 and stores[0] < i and count(e.id, stores=True) == 1
-
-        if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) \
-                and count(s.target.id) == 1 and s.target.id not in self.names \
-                and _step_value(s.value, self.index) and per_step(s.value):
-            return s.target.id, [s.value], None
-        v = s.value if isinstance(s, ast.Expr) else None
-        if not (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute)
-                and v.func.attr == "append" and isinstance(v.func.value, ast.Name)
-                and len(v.args) == 1 and isinstance(v.args[0], ast.Tuple)
-                and len(v.args[0].elts) == 2 and all(_step_value(e, self.index) and per_step(e)
-                                                     for e in v.args[0].elts)):
-            return None
-        pairs = v.func.value.id
-        if count(pairs) != 1:
-            return None
-        made = [t for t in self.before if occurrences([t], pairs)]
-        if len(made) != 1 or not (isinstance(made[0], ast.Assign)
-                                  and isinstance(made[0].value, ast.List)
-                                  and not made[0].value.elts):
-            return None
-        readers = [j for j, t in enumerate(self.after) if occurrences([t], pairs)]
-        if len(readers) != 1:
-            return None
-        use = self.after[readers[0]]
-        if not (isinstance(use, ast.AugAssign) and isinstance(use.op, ast.Add)
-                and isinstance(use.target, ast.Name) and isinstance(use.value, ast.Call)
-                and isinstance(use.value.func, ast.Name)
-                and use.value.func.id == self.aliases["outer_sum"]
-                and len(use.value.args) == 1 and occurrences([use.value], pairs) == 1
-                and not occurrences(self.after[:readers[0]], use.target.id)):
-            return None
-        return use.target.id, list(v.args[0].elts), pairs
 
     def finish(self, items, sums, env, collected, batched, remat=(), stacked=()):
         """One version of the reversed loop (``items``: its statements, with the positions
@@ -356,7 +239,7 @@ class _Split:
                 return ir.load(env.per_step[e.id][1])
             if e.id not in collected:
                 collected[e.id] = self.namer.fresh(e.id + "_steps")
-            code.append(ast.Expr(method_call(collected[e.id], "append", ir.load(e.id))))
+            code.append(ast.Expr(ir.method_call(collected[e.id], "append", ir.load(e.id))))
             return ir.load(collected[e.id])
 
         code = []
@@ -400,69 +283,3 @@ class _Split:
         target, walk = walk_steps(targets, walks, True)
         return ast.For(target=target, iter=walk, body=code or [ast.Pass()], orelse=[],
                        lineno=0)
-
-    def sums_after(self, sums, seq, lists):
-        """The statements after the loop that add the sums over steps: the collected
-        ``lists`` in the order of the steps where an outer product pairs them with values
-        of the steps; stacked once if used more than once."""
-        post = []
-        in_order = sorted({seq[ast.dump(e)].id for _, _, operands, pairs in sums if pairs
-                           for e in operands if isinstance(seq[ast.dump(e)], ast.Name)
-                           and seq[ast.dump(e)].id in lists})
-        post += [ast.Expr(method_call(lst, "reverse")) for lst in in_order]
-        counts = {}
-        for _, _, operands, _ in sums:
-            for e in operands:
-                value = seq[ast.dump(e)]
-                if isinstance(value, ast.Name) and value.id in lists:
-                    counts[value.id] = counts.get(value.id, 0) + 1
-        arrays = self.arrays    # (one name in both versions of the loop)
-        for lst in sorted(n for n, c in counts.items() if c > 1):
-            if lst not in arrays:
-                arrays[lst] = self.namer.fresh(lst[:-len("_steps")] + "s"
-                                               if lst.endswith("_steps") else lst + "_array")
-            post.append(ir.assign(arrays[lst], ir.call(self.aliases["stacked"], ir.load(lst))))
-        for _, acc, operands, pairs in sums:
-            args = []
-            for e in operands:
-                value = ir.copy_tree(seq[ast.dump(e)])
-                if isinstance(value, ast.Name) and value.id in arrays:
-                    value = ir.load(arrays[value.id])
-                args.append(value)
-            helper = self.aliases["outer_steps" if pairs else "sum_steps"]
-            post.append(ast.AugAssign(target=ir.store(acc), op=ast.Add(),
-                                      value=ir.call(helper, *args)))
-        return post
-
-    def drop_saves(self, remat):
-        """Stop saving the values recomputed after the forward loop."""
-        body = self.loop.body
-        for n in remat:
-            lst = self.list_of[n]
-            body[:] = [s for s in body if not (
-                isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
-                and isinstance(s.value.func, ast.Attribute)
-                and isinstance(s.value.func.value, ast.Name) and s.value.func.value.id == lst)]
-            self.forward[:] = [s for s in self.forward if not (
-                isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
-                and s.targets[0].id == lst)]
-        for n in remat:   # and the forward statements (nothing else reads their values)
-            body.remove(remat[n][1])
-
-    def read_elsewhere(self, name, s, found):
-        """Whether code other than ``s`` and the statements of ``found`` (statements of the
-        forward loop: their ids) and the saves
-        of the forward loop reads ``name``. (The code is counted once per fission: the
-        recomputation asks this of each saved value.)"""
-        if self._readers is None:
-            lists = set(self.list_of.values())
-            others = [t for t in self.forward if t is not self.loop] + [
-                t for t in self.loop.body if not (
-                    isinstance(t, ast.Expr) and ir.names_read(t) & lists)]
-            self._readers = {}
-            for t in others + self.before + self.after:
-                for n in ir.names_read(t):
-                    self._readers.setdefault(n, set()).add(id(t))
-            self._always = self.live | ir.names_read(self.loop.iter)
-        return name in self._always \
-            or any(r != id(s) and r not in found for r in self._readers.get(name, ()))

@@ -64,11 +64,6 @@ def is_range_loop(loop, code):
         and not _has_jump(loop)
 
 
-def method_call(obj, name, *args):
-    return ast.Call(func=ast.Attribute(value=ir.load(obj), attr=name, ctx=ast.Load()),
-                    args=list(args), keywords=[])
-
-
 def walk_steps(targets, iterables, reverse):
     """``for a, b in zip(x, y)`` (or ``for a in x``), each walked backwards if ``reverse``."""
     if reverse:
