@@ -155,8 +155,7 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     result too: the result itself (the names ``result``: its new value, and the list it is
     an item of, checked to hold the array once: Rebinding.holder) or a later version of the
     variable (or of a name the update renews: ``olds``) assigned between the two, a name
-    that shares
-    nothing with the array, or a name made so too. Such a value (a view of the new array,
+    that shares nothing with the array, or a name made so too. Such a value (a view of the new array,
     ``w[-2:]`` after the loop that changes ``w``; ``row = v[k + 1]`` read later in the
     iteration of a loop that changes ``v[k + 1, 0]`` first) sees the new values, as
     Python's does. ``defs``: name -> the entries of the statements assigning it;

@@ -113,7 +113,7 @@ class ListItems:
                                            f"the two would differ. Give each item an array "
                                            f"of its own (a copy)")
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_sole_item)),
-                         args=[ir.load(name), index,
+                         args=[ir.load(name), ir.copy_tree(index),
                                ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
