@@ -113,16 +113,7 @@ def _rewritten(loop, taken):
         return out
 
     body = [read_again(loop, row) for row in rows] + through_array(loop.body)
-    new = ast.For(target=ast.Name(id=k, ctx=ast.Store()),
-                  iter=_positions([rows[row] for row in rows]),
-                  body=body, orelse=loop.orelse, type_comment=None)
-    others = [(t, a) for t, a, name in zip(targets, _iterables(loop), arrays)
-              if t not in rows]
-    if index is None and others:   # zip(B, cs): for k, c in zip(range(len(B)), cs)
-        new.target = ast.Tuple(elts=[new.target] + [ast.Name(id=t, ctx=ast.Store())
-                                                     for t, _ in others], ctx=ast.Store())
-        new.iter = ast.Call(func=ast.Name(id="zip", ctx=ast.Load()),
-                            args=[new.iter] + [a for _, a in others], keywords=[])
+    new = _over_positions(loop, k, rows, targets if index is None else [], body)
     ast.fix_missing_locations(ast.copy_location(new, loop))
     for node in ast.walk(new.iter):
         ast.copy_location(node, loop.iter)
@@ -130,6 +121,22 @@ def _rewritten(loop, taken):
                                       orelse=[as_written]), loop)
     setattr(choice, ROWS, [a for t, a in zip(targets, _iterables(loop)) if t in rows])
     return choice
+
+
+def _over_positions(loop, k, rows, targets, body):
+    """The loop with ``body`` over the positions ``k`` of the arrays the names ``rows``
+    walk; for ``zip(B, cs)`` (``targets``: the loop's), over ``zip(range(len(B)), cs)``,
+    the other targets taking their items as before."""
+    new = ast.For(target=ast.Name(id=k, ctx=ast.Store()),
+                  iter=_positions([rows[row] for row in rows]),
+                  body=body, orelse=loop.orelse, type_comment=None)
+    others = [(t, a) for t, a in zip(targets, _iterables(loop)) if t not in rows]
+    if others:
+        new.target = ast.Tuple(elts=[new.target] + [ast.Name(id=t, ctx=ast.Store())
+                                                     for t, _ in others], ctx=ast.Store())
+        new.iter = ast.Call(func=ast.Name(id="zip", ctx=ast.Load()),
+                            args=[new.iter] + [a for _, a in others], keywords=[])
+    return new
 
 
 def _positions(arrays):
