@@ -225,8 +225,10 @@ def guard_integer_writes(fn, target):
         if is_number(x):
             continue   # (n = 0; n += v: a new number, as in Python)
         source, node = rebinding.origin
-        message = _INTEGER_UPDATE.format(statement=ast.unparse(node),
-                                         base=fn.origin.get(rebinding.old, (None, x.id))[1])
+        written = (source.error(node, "").line or "").strip() or ast.unparse(node)
+        base = ast.unparse(node.target) if rebinding.held_in is not None \
+            else fn.origin.get(rebinding.old, (None, x.id))[1]   # (xs[i] op= v: the item)
+        message = _INTEGER_UPDATE.format(statement=written, base=base)
         surely = kind is not None and (ndim_of(x) or 0) > 0   # (an array of integers)
         _guard_floating(fn, target, (rebinding.statement, x.id), source.error(node, message),
                         surely)

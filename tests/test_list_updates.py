@@ -135,3 +135,19 @@ def test_another_name_of_the_item_read_afterwards_is_refused():
     with pytest.raises(ad.TransformError, match=r"test_list_updates\.py:\d+:\d+: 'params\[i\] "
                        r"\*= 1\.5' changes the array params\[i\] in place, and 'first'"):
         ad.grad(read_before_the_update)(np.array([0.3, -0.5, 0.8]))
+
+
+def integers_in_the_list(x):
+    params = [np.zeros(3, dtype=int), x * 1.0]
+    for i in range(2):
+        params[i] += x
+    return np.sum(params[0] * params[1])
+
+
+def test_an_array_of_integers_in_the_list_is_named_by_its_item():
+    """NumPy cannot store floats in it in place (Python raises); the message names the
+    item as the user wrote it, not a temporary of the generated code."""
+    with pytest.raises(TypeError, match=r"test_list_updates\.py:\d+:\d+: params\[i\] \+= x "
+                       r"puts values being differentiated into 'params\[i\]', an array of "
+                       r"integers"):
+        ad.grad(integers_in_the_list)(np.ones(3))
