@@ -29,21 +29,22 @@ def array_names(fn, source, params, local):
     ndarray (see above); ``source`` resolves the functions its calls name but the names
     ``local`` (those it binds)."""
     kinds = {}
-    augmented = {id(s.target) for s in ast.walk(fn) if isinstance(s, ast.AugAssign)}
-    made = {id(s.targets[0]) for s in ast.walk(fn) if isinstance(s, ast.Assign)
-            and len(s.targets) == 1 and _makes_array(s.value, source, local)}
+    kept = {id(s.target) for s in ast.walk(fn) if isinstance(s, ast.AugAssign)} | {
+        id(s.targets[0]) for s in ast.walk(fn) if isinstance(s, ast.Assign)
+        and len(s.targets) == 1 and _makes_array(s.value, source, local)}
     for node in ast.walk(fn):
         if node is fn:
             continue
-        for name, sure in _bindings(node, augmented, made):
+        for name, sure in _bindings(node, kept):
             kinds[name] = kinds.get(name, True) and sure
     return {name for name, sure in kinds.items() if sure and name not in params}
 
 
-def _bindings(node, augmented, made):
-    """(name, whether the binding keeps it an array) for each name ``node`` binds."""
+def _bindings(node, kept):
+    """(name, whether the binding keeps it an array) for each name ``node`` binds: a name
+    whose id is in ``kept`` (``u op= v``, ``u = np.zeros(n)``) does."""
     if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        yield node.id, isinstance(node.ctx, ast.Store) and id(node) in augmented | made
+        yield node.id, isinstance(node.ctx, ast.Store) and id(node) in kept
     elif isinstance(node, (ast.Global, ast.Nonlocal)):
         yield from ((name, False) for name in node.names)
     elif isinstance(node, ast.alias):
@@ -58,8 +59,8 @@ def _bindings(node, augmented, made):
 def _makes_array(value, source, local):
     """Whether the expression ``value`` calls one of ``ARRAY_MAKERS`` (as ``source``'s
     names resolve)."""
-    if not isinstance(value, ast.Call):
-        return False
+    if not isinstance(value, ast.Call) or any(k.arg == "retstep" for k in value.keywords):
+        return False   # (np.linspace(..., retstep=True) gives a tuple)
     func = value.func
     if isinstance(func, ast.Name) and func.id not in local:
         obj = source.resolve(func.id, None)
