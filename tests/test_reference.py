@@ -1402,7 +1402,7 @@ def library_matrix_power(x):
 
 
 # ===========================================================================
-# scipy.py (when SciPy is installed): the twins call autograd.scipy
+# rules/scipy/ (when SciPy is installed): the twins call autograd.scipy
 # ===========================================================================
 
 try:
@@ -3222,11 +3222,11 @@ _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.m
 
 
 def package_rules():
-    return [r for r in REGISTRY.rules if Path(r.filename).resolve().parent == PACKAGE_RULES]
+    return [r for r in REGISTRY.rules if r.module is not None]
 
 
 def _key(rule):
-    return (Path(rule.filename).stem, rule.name)
+    return (rule.module, rule.name)
 
 
 def _dotted(node):

@@ -1,4 +1,4 @@
-"""SciPy's special functions and log-densities (adcompile/rules/scipy.py), against central
+"""SciPy's special functions and log-densities (adcompile/rules/scipy/), against central
 finite differences in both modes; skipped when SciPy is not installed (it is optional),
 and ``test_without_scipy`` checks that adcompile then loads without those rules."""
 

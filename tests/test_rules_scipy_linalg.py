@@ -1,6 +1,6 @@
-"""scipy.linalg's solve, inv, det, solve_triangular, cho_factor with cho_solve, and expm (adcompile/rules/
-scipy.py), against central finite differences in both modes; skipped when SciPy is not
-installed (it is optional)."""
+"""scipy.linalg's solve, inv, det, solve_triangular, cho_factor with cho_solve, and expm
+(adcompile/rules/scipy/linalg.py), against central finite differences in both modes;
+skipped when SciPy is not installed (it is optional)."""
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """SciPy's t, gamma, beta and Poisson distributions and the multivariate normal density
-(adcompile/rules/scipy.py), against central finite differences in both modes, with
+(adcompile/rules/scipy/), against central finite differences in both modes, with
 Hypothesis drawing the points; skipped when SciPy is not installed (it is optional)."""
 
 import numpy as np

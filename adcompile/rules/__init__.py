@@ -58,6 +58,7 @@ import operator
 import sys
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -155,6 +156,16 @@ class Rule:
 
     def describe(self):
         return f"{self.name} ({self.filename}:{self.lineno})"
+
+    @property
+    def module(self):
+        """The rule module of adcompile that declares the rule (``"numpy"``; ``"scipy"`` for
+        those of rules/scipy/), or None for a user's rule."""
+        path = Path(self.filename).resolve()
+        here = Path(__file__).resolve().parent
+        if path.parent == here:
+            return path.stem
+        return "scipy" if path.parent == here / "scipy" else None
 
 
 #: rule modules for a library adcompile does not import itself, by the library: loaded the

@@ -89,16 +89,17 @@ def forward_mode(rule):
 def rows(scipy=False):
     """(keys, module, forward mode) for each rule adcompile registers for users' code (not the
     internal copy rule nor the adjoints of runtime helpers): SciPy's (``scipy=True``, the rules
-    of scipy.py, registered when SciPy is installed) or the others."""
+    of rules/scipy/, registered when SciPy is installed) or the others."""
     here = Path(__file__).resolve().parent
     out = []
     for rule in REGISTRY.rules:
         path = Path(rule.filename).resolve()
-        if path.parent != here or path.stem == "generated" or not rule.keys \
-                or (path.stem == "scipy") != scipy:
+        of_scipy = path.parent == here / "scipy"
+        if path.parent not in (here, here / "scipy") or path.stem == "generated" \
+                or not rule.keys or of_scipy != scipy:
             continue
-        out.append((", ".join(key_name(k) for k in rule.keys), f"{path.stem}.py",
-                    forward_mode(rule)))
+        module = f"scipy/{path.stem}.py" if of_scipy else f"{path.stem}.py"
+        out.append((", ".join(key_name(k) for k in rule.keys), module, forward_mode(rule)))
     return out
 
 

@@ -1,0 +1,179 @@
+"""scipy.stats.norm's densities and cdfs, and the multivariate normal's density (its cdf is
+refused).
+The templates' free names are this module's (see rules/scipy/__init__.py).
+"""
+# ruff: noqa: F821, F841
+
+import math
+
+import numpy as np
+import scipy.linalg
+import scipy.special
+import scipy.stats
+
+from .. import refused
+from . import rules_reading
+
+rule, tangent_of = rules_reading(globals())
+special = scipy.special
+stats = scipy.stats
+linalg = scipy.linalg
+
+
+# -- scipy.stats.norm: z = (x - loc) / scale; loc and scale may be left out (0 and 1) --------
+
+@rule(stats.norm.logpdf, optional=("loc", "scale"))
+def norm_logpdf(y, x, loc, scale):
+    # y = -z^2 / 2 - log(scale) - log(2 pi) / 2
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    x_bar += unbroadcast(-y_bar * z / s, x)
+    loc_bar += unbroadcast(y_bar * z / s, loc)
+    scale_bar += unbroadcast(y_bar * (z * z - 1.0) / s, scale)
+
+
+@rule(stats.norm.pdf, optional=("loc", "scale"))
+def norm_pdf(y, x, loc, scale):
+    # the density y times the derivatives of its logarithm
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    x_bar += unbroadcast(-y_bar * y * z / s, x)
+    loc_bar += unbroadcast(y_bar * y * z / s, loc)
+    scale_bar += unbroadcast(y_bar * y * (z * z - 1.0) / s, scale)
+
+
+@rule(stats.norm.cdf, optional=("loc", "scale"))
+def norm_cdf(y, x, loc, scale):
+    # y = Phi(z): the standard density at z, over scale
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * s)
+    x_bar += unbroadcast(y_bar * density, x)
+    loc_bar += unbroadcast(-y_bar * density, loc)
+    scale_bar += unbroadcast(-y_bar * density * z, scale)
+
+
+@rule(stats.norm.logcdf, optional=("loc", "scale"))
+def norm_logcdf(y, x, loc, scale):
+    # y = log Phi(z): the standard density over Phi(z), as exp(log density - y) (no 0 / 0 far
+    # in the lower tail)
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    ratio = np.exp(-0.5 * z * z - 0.5 * math.log(2.0 * math.pi) - y) / s
+    x_bar += unbroadcast(y_bar * ratio, x)
+    loc_bar += unbroadcast(-y_bar * ratio, loc)
+    scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+
+
+# -- scipy.stats.multivariate_normal.logpdf -------------------------------------------------
+
+@rule(stats.multivariate_normal.logpdf, shape="unknown", optional=("mean", "cov"))
+def mvn_logpdf(y, x, mean, cov, allow_singular=False):
+    # y = -(d log(2 pi) + log det C + r^T C^-1 r) / 2, r = x - mean for each point (a row of
+    # x, or x itself); w = C^-1 r. SciPy reads C's lower triangle (eigh): the gradient of the
+    # symmetric matrix, (C^-1 r r^T C^-1 - C^-1) / 2, goes onto that triangle
+    if cov is None:
+        unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
+                    "matrix (a d x d array)")
+    else:
+        if mean is None:
+            r = x
+        else:
+            r = x - mean
+        c = read_symmetric(cov, "L")
+        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
+        gw = np.expand_dims(y_bar, -1) * w
+        x_bar += unbroadcast(-gw, x)
+        mean_bar += unbroadcast(gw, mean)
+        cov_bar += read_symmetric_bar(0.5 * (np.swapaxes(np.atleast_2d(gw), -1, -2) @ np.atleast_2d(w) - np.sum(y_bar) * np.linalg.inv(c)), "L")
+
+
+@tangent_of(stats.multivariate_normal.logpdf)
+def mvn_logpdf_tangent(y, x, mean, cov, allow_singular=False):
+    if cov is None:
+        unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
+                    "matrix (a d x d array)")
+    else:
+        if mean is None:
+            r = x
+        else:
+            r = x - mean
+        c = read_symmetric(cov, "L")
+        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
+        y_dot += -np.sum(x_dot * w, axis=-1)
+        y_dot += np.sum(mean_dot * w, axis=-1)
+        y_dot += 0.5 * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
+
+
+@rule(stats.multivariate_normal.pdf, shape="unknown", optional=("mean", "cov"))
+def mvn_pdf(y, x, mean, cov, allow_singular=False):
+    # the density y = exp(logpdf): logpdf's adjoint with y_bar y for logpdf's bar
+    if cov is None:
+        unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
+                    "matrix (a d x d array)")
+    else:
+        if mean is None:
+            r = x
+        else:
+            r = x - mean
+        g = y_bar * y
+        c = read_symmetric(cov, "L")
+        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
+        gw = np.expand_dims(g, -1) * w
+        x_bar += unbroadcast(-gw, x)
+        mean_bar += unbroadcast(gw, mean)
+        cov_bar += read_symmetric_bar(0.5 * (np.swapaxes(np.atleast_2d(gw), -1, -2) @ np.atleast_2d(w) - np.sum(g) * np.linalg.inv(c)), "L")
+
+
+@tangent_of(stats.multivariate_normal.pdf)
+def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
+    if cov is None:
+        unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
+                    "matrix (a d x d array)")
+    else:
+        if mean is None:
+            r = x
+        else:
+            r = x - mean
+        c = read_symmetric(cov, "L")
+        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
+        y_dot += -y * np.sum(x_dot * w, axis=-1)
+        y_dot += y * np.sum(mean_dot * w, axis=-1)
+        y_dot += 0.5 * y * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
+
+
+# SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to
+# an absolute error of 1e-5 by default: its derivatives (conditional cdfs of one and two
+# dimensions fewer) would be no more exact, so they are refused rather than approximated
+for _name, _method in (("mvn_cdf", stats.multivariate_normal.cdf),
+                       ("mvn_logcdf", stats.multivariate_normal.logcdf)):
+    refused(_method, name=_name, inputs=("x", "mean", "cov"),
+            reason="scipy.stats.multivariate_normal.cdf and logcdf are not differentiated "
+                   "(SciPy integrates them numerically, to an absolute error of 1e-5 by "
+                   "default, and their derivatives would be no more exact); pass values not "
+                   "being differentiated, or give a rule with ad.adjoint_rule")
+del _name, _method

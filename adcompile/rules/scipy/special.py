@@ -1,0 +1,133 @@
+"""SciPy's special functions: elementwise (expit, erf, gammaln, ...) and along an axis
+(logsumexp, softmax, log_softmax).
+The templates' free names are this module's (see rules/scipy/__init__.py).
+"""
+# ruff: noqa: F821, F841
+
+import math
+
+import numpy as np
+import scipy.linalg
+import scipy.special
+import scipy.stats
+
+from . import rules_reading
+
+rule, tangent_of = rules_reading(globals())
+special = scipy.special
+stats = scipy.stats
+linalg = scipy.linalg
+
+
+# -- scipy.special: elementwise ------------------------------------------------------------
+
+@rule(special.expit)
+def expit(y, x):
+    x_bar += y_bar * (y * (1.0 - y))
+
+
+@rule(special.logit)
+def logit(y, x):
+    x_bar += y_bar / (x * (1.0 - x))
+
+
+@rule(special.erf)
+def erf(y, x):
+    x_bar += y_bar * (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+
+
+@rule(special.erfc)
+def erfc(y, x):
+    x_bar += -y_bar * (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+
+
+@rule(special.ndtr)
+def ndtr(y, x):
+    # the standard normal cdf: its derivative the density
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi))
+
+
+@rule(special.log_ndtr)
+def log_ndtr(y, x):
+    # the density over the cdf, as exp(log density - y): no 0 / 0 far in the lower tail
+    x_bar += y_bar * np.exp(-0.5 * x * x - 0.5 * math.log(2.0 * math.pi) - y)
+
+
+@rule(special.gammaln)
+def gammaln(y, x):
+    x_bar += y_bar * polygamma(x, 0)
+
+
+@rule(special.digamma)   # (scipy.special.psi is the same function)
+def digamma(y, x):
+    x_bar += y_bar * polygamma(x, 1)
+
+
+@rule(special.polygamma, constant=("n",))
+def polygamma_(y, n, x):
+    # the order n is an integer: no derivative
+    x_bar += unbroadcast(y_bar * polygamma(x, n + 1), x)
+
+
+@rule(special.xlogy)
+def xlogy(z, x, y):
+    # x log(y), 0 where x == 0 (for every y: no gradient in y there)
+    x_bar += unbroadcast(z_bar * np.log(y), x)
+    y_bar += unbroadcast(z_bar * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y)), y)
+
+
+@rule(special.xlog1py)
+def xlog1py(z, x, y):
+    x_bar += unbroadcast(z_bar * np.log1p(y), x)
+    y_bar += unbroadcast(z_bar * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, 1.0 + y)), y)
+
+
+@rule(special.betaln)
+def betaln(z, a, b):
+    # log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b)
+    a_bar += unbroadcast(z_bar * (polygamma(a, 0) - polygamma(a + b, 0)), a)
+    b_bar += unbroadcast(z_bar * (polygamma(b, 0) - polygamma(a + b, 0)), b)
+
+
+# -- scipy.special: reductions along an axis -----------------------------------------------
+
+@rule(special.logsumexp, shape="reduce", optional=("b",))
+def logsumexp(y, a, b, axis=None, keepdims=False, return_sign=False):
+    # y = log sum(b exp(a)): a gets the softmax weights b exp(a - y), b gets exp(a - y)
+    if return_sign is True or return_sign == 1:
+        unsupported("scipy.special.logsumexp with return_sign=True is not differentiated")
+    elif b is None:
+        a_bar += unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+    else:
+        share = unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+        a_bar += unbroadcast(share * b, a)
+        b_bar += unbroadcast(share, b)
+
+
+@tangent_of(special.logsumexp)
+def logsumexp_tangent(y, a, b, axis=None, keepdims=False, return_sign=False):
+    if b is None:
+        y_dot += np.sum(a_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+    else:
+        y_dot += np.sum(a_dot * b * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+        y_dot += np.sum(b_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+
+
+@rule(special.softmax, shape="same")
+def softmax(y, x, axis=None):
+    x_bar += y * (y_bar - np.sum(y_bar * y, axis=axis, keepdims=True))
+
+
+@tangent_of(special.softmax)
+def softmax_tangent(y, x, axis=None):
+    y_dot += y * (x_dot - np.sum(x_dot * y, axis=axis, keepdims=True))
+
+
+@rule(special.log_softmax, shape="same")
+def log_softmax(y, x, axis=None):
+    x_bar += y_bar - np.exp(y) * np.sum(y_bar, axis=axis, keepdims=True)
+
+
+@tangent_of(special.log_softmax)
+def log_softmax_tangent(y, x, axis=None):
+    y_dot += x_dot - np.sum(np.exp(y) * x_dot, axis=axis, keepdims=True)
