@@ -86,6 +86,8 @@ class Assignments:
         another name, an inlined call, or one primitive."""
         if is_pop(value) and self.scope.env.get(value.func.value.id) in self.out.lists:
             return self.pop(target.id, value, stmt)
+        if target.id in self.scope.varied:   # layers = [W] * 3
+            value = self.repeated(value) or value
         if isinstance(value, (ast.List, ast.Tuple)) and target.id in self.scope.varied:
             return self.new_list(target.id, value, stmt)
         if self.concatenate(target.id, value, stmt):   # pr = pr + [(a, b)]

@@ -16,7 +16,7 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
 6. a loop changing in place the rows of the array it walks as a loop over their positions
-   (row_loops.py); ``a, *rest = value`` as reads of its items (starred.py); loops over a
+   (row_loops.py); ``a, *rest, z = value`` as reads of its items (starred.py); loops over a
    fixed sequence of functions written out (function_loops.py); map, filter, reduce and
    sorted/min/max with ``key=`` as code calling the function (higher_order.py);
 7. nested functions and lambdas taken out, their closures made explicit (closures.py);
@@ -78,7 +78,7 @@ def desugar(source, callers=(), structures=()):
     unwrap_quiet_contexts(fn, source)
     drop_name_deletions(fn)
     write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
-    desugar_starred(fn)   # (before higher_order.py: list(map(f, xs)) is one of its forms)
+    desugar_starred(fn, source)   # (before higher_order.py: list(map(f, xs)) is a form)
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
     nested = extract(fn, source)

@@ -92,6 +92,8 @@ class Expressions:
         expression."""
         if isinstance(e, Ready):
             return e.operand
+        if isinstance(e, ast.BinOp) and self.varies(e):   # np.stack([x] * 3)
+            e = self.repeated(e) or e
         if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
             if tuple_length(e.elts):   # (f([[c, -s], [s, c]]), f([(a, b), (c, d)]))
                 return ir.load(self.literal_of_literals(e))

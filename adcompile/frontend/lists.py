@@ -1,5 +1,5 @@
-"""Normalizing lists of values being differentiated: made (``[a, b]``, a tuple display),
-appended to and popped from.
+"""Normalizing lists of values being differentiated: made (``[a, b]``, a tuple display,
+``[a, b] * k``), appended to and popped from.
 
 A list of lists (``rows = [[a, b]]``, ``rows.append([c, d])``) holds lists (``out.holders``:
 how deep); a list of tuples is kept as one list per position (tuple_lists.py); reading and
@@ -11,6 +11,10 @@ import ast
 
 from .. import ir
 from .list_facts import tuple_length
+from .syntax import Ready
+
+#: the most items ``[a, b] * k`` is written out to (a longer one stays refused)
+_LONGEST_REPEAT = 4096
 
 
 class Lists:
@@ -41,6 +45,43 @@ class Lists:
         self.out.varied_ssa.add(name)
         self.out.body.append(ir.ListNew(name, elements, stmt, isinstance(value, ast.Tuple)))
         return name
+
+    def repeated(self, e):
+        """``[a, b] * k`` or ``k * [a, b]`` (user expression ``e``) with k an int known when
+        the code is made (a literal; where structures are differentiated, also an int the
+        call gives: static_ints.py): the display of its items k times over, each item
+        computed once (a tuple's parts too) and then the same value in each place, as
+        Python's repetition holds it; None for another expression. Where the items vary
+        and k is not known, refused."""
+        if not (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult)):
+            return None
+        display, count = (e.left, e.right) if isinstance(e.left, ast.List) else (e.right, e.left)
+        if not isinstance(display, ast.List) \
+                or any(isinstance(x, ast.Starred) for x in display.elts):
+            return None
+        k = self.static_value(count)
+        if type(k) is not int or k * len(display.elts) > _LONGEST_REPEAT:
+            if self.varies(display):
+                error = self.scope.src.error(e, f"{ast.unparse(e)!r} repeats a list of values "
+                                                f"being differentiated a number of times not "
+                                                f"known when the code is made (or into more "
+                                                f"than {_LONGEST_REPEAT} items); repeat it an "
+                                                f"int literal number of times, or build the "
+                                                f"list by appending in a loop")
+                error.static_needs = self.static_needs([count])   # (see static_ints.py)
+                raise error
+            return None
+
+        def once(x):   # (a name or constant reads the same value each time)
+            if isinstance(x, (ast.Name, ast.Constant)):
+                return x
+            if isinstance(x, ast.Tuple) and not any(isinstance(p, ast.Starred) for p in x.elts):
+                return ast.copy_location(ast.Tuple(elts=[once(p) for p in x.elts],
+                                                   ctx=ast.Load()), x)
+            return Ready(self.operand(x))
+
+        items = [once(x) for x in display.elts]
+        return ast.copy_location(ast.List(elts=items * max(k, 0), ctx=ast.Load()), e)
 
     def literal_of_literals(self, value):
         """A list literal of list literals of values being differentiated given as a value

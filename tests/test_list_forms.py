@@ -1,0 +1,244 @@
+"""Small list forms as users write them: a list display repeated (``[layer] * 3``), a
+starred name before others (``*_, last = hs``, ``a, *middle, z = xs``), a list reversed
+(``list(reversed(hs))``, ``hs[::-1]``), ``np.logaddexp.reduce`` and ``xs.insert(i, v)``.
+Each gradient is checked against central differences and autograd, and for each form one
+case that stays refused names its line."""
+
+import inspect
+
+import autograd
+import numpy as np
+import pytest
+from conftest import assert_close, assert_grad, with_autograd_numpy
+from test_real_programs_ml import assert_leaves_close, leaf_gradients
+
+import adcompile as ad
+
+X = np.array([0.3, -1.2, 0.8, 0.5])
+
+
+def assert_autograd(f, *args):
+    """adcompile's gradient of ``f`` (in its first argument) equals autograd's, ``np``
+    being autograd.numpy while autograd runs ``f``."""
+    got = ad.grad(f)(*args)
+    want = with_autograd_numpy(globals(), autograd.grad(f), *args)
+    assert_close(got, want, 1e-10, 1e-12, f"d{f.__name__} against autograd")
+
+
+def assert_both(f, *args):
+    assert_grad(f, *args)
+    assert_autograd(f, *args)
+
+
+def refused_at(f, pattern, marker, *args):
+    """``ad.grad(f)(*args)`` (``X`` by default) is refused with a message matching
+    ``pattern``, at the line of ``f`` holding ``marker``."""
+    lines, first = inspect.getsourcelines(f)
+    line = first + next(i for i, text in enumerate(lines) if marker in text)
+    with pytest.raises(ad.TransformError, match=pattern) as info:
+        ad.grad(f)(*(args or (X.copy(),)))
+    assert info.value.lineno == line, str(info.value)
+    assert info.value.filename == __file__
+
+
+# -- a list display repeated: [a, b] * k --------------------------------------------------
+
+def tied_layers(x):
+    # one weight matrix used by three layers, as a stack of layers
+    W = np.outer(x, x[::-1]) * 0.5
+    layers = [W] * 3
+    h = x
+    for L in layers:
+        h = np.tanh(L @ h)
+    return np.sum(h ** 2)
+
+
+def repeated_on_the_left(x):
+    scales = 3 * [x[0]]
+    return scales[0] * scales[1] * scales[2] + sum(scales)
+
+
+def repeated_pair(x):
+    xs = [x[0], x[1] * x[2]] * 2
+    return xs[0] * xs[3] + xs[2] - xs[1] ** 2
+
+
+def repeated_computed_item(x):
+    # the item computed once: each place holds the same value
+    xs = [np.sin(x[0]) * x[1]] * 3
+    return xs[0] * xs[1] + xs[2]
+
+
+def stacked_copies(x):
+    return np.sum(np.stack([x] * 3) * np.arange(1.0, 4.0)[:, None] ** x[0])
+
+
+def loop_over_repeat(x):
+    s = 0.0
+    for v in [x[0], 2.0 * x[1]] * 2:
+        s = s * v + 1.0
+    return s
+
+
+def repeated_tuples(x):
+    pairs = [(x[0], x[1])] * 2
+    s = 0.0
+    for a, b in pairs:
+        s = s + a * b
+    return s + pairs[1][0]
+
+
+def preallocated_then_filled(x):
+    out = [0.0] * 4
+    for i in range(4):
+        out[i] = x[i] * x[(i + 1) % 4]
+    return sum(out)
+
+
+def replaced_item_of_repeat(x):
+    out = [x[0]] * 3
+    out[1] = x[1] * x[2]
+    return out[0] * out[1] + out[2]
+
+
+@pytest.mark.parametrize("f", [tied_layers, repeated_on_the_left, repeated_pair,
+                               repeated_computed_item, stacked_copies, loop_over_repeat,
+                               repeated_tuples, preallocated_then_filled,
+                               replaced_item_of_repeat])
+def test_repeated_list_display(f):
+    assert_both(f, X)
+
+
+def tied_model(params, x, n_layers=3):
+    layers = [params["W"]] * n_layers
+    h = x
+    for L in layers:
+        h = np.tanh(L @ h + params["b"])
+    return np.sum(h ** 2)
+
+
+def test_repeated_by_an_int_the_call_gives():
+    # (a structure is differentiated: n_layers is read at each call, the code made for it)
+    params = {"W": np.array([[0.5, -0.3], [0.2, 0.8]]), "b": np.array([0.1, -0.2])}
+    x = np.array([0.4, -0.7])
+    for n in (2, 3):
+        got = ad.grad(tied_model)(params, x, n)
+        assert_leaves_close(got, leaf_gradients(tied_model, params, x, n))
+        want = with_autograd_numpy(globals(), autograd.grad(tied_model), params, x, n)
+        assert_leaves_close(got, want, 1e-10, 1e-12)
+
+
+def repeated_unknown_times(x, n):
+    hs = [x[0]] * n  # ERR
+    return hs[0] * hs[-1]
+
+
+def test_repeat_a_number_of_times_not_known_is_refused():
+    refused_at(repeated_unknown_times, r"repeats a list of values being differentiated a "
+                                       r"number of times not known", "# ERR", X.copy(), 3)
+
+
+def test_repeat_shares_the_items_as_python_does():
+    # (a list of lists repeated holds the same list: changing it in place is refused)
+    def shared_rows(x):
+        row = [x[0], x[1]]
+        rows = [row] * 2
+        row.append(x[2])
+        return rows[1][2]
+
+    with pytest.raises(ad.TransformError, match="changes a list that another list holds"):
+        ad.grad(shared_rows)(X.copy())
+
+
+# -- starred names before others: a, *middle, z = xs ---------------------------------------
+
+def _cell(W, h, x):
+    return np.tanh(W @ h + x)
+
+
+def rnn_last_state(x):
+    # an RNN collecting its hidden states, reading the last one
+    W = np.outer(x, x) * 0.3 - np.eye(4) * 0.2
+    hs = []
+    h = np.zeros(4)
+    for t in range(3):
+        h = _cell(W, h, x * (t + 1))
+        hs.append(h)
+    *_, last = hs
+    return np.sum(last ** 2)
+
+
+def first_middle_last(x):
+    first, *middle, last = (x[0], x[1] * x[2], np.sin(x[3]), x[0] * x[3])
+    return first * last + middle[0] * middle[1]
+
+
+def _three_moments(x):
+    return np.mean(x), np.var(x), np.mean(x ** 3)
+
+
+def helper_tuple(x):
+    m, *_, s = _three_moments(x)
+    return m * s
+
+
+def first_and_rest_of_appends(x):
+    terms = []
+    for i in range(4):
+        terms.append(x[i] * x[(i + 2) % 4])
+    first, *rest = terms
+    return first * sum(rest)
+
+
+def rows_of_a_matrix(x):
+    A = np.outer(x, x[::-1])
+    top, *inner, bottom = A
+    return np.sum(top * bottom) + np.sum(inner[0] * inner[1])
+
+
+@pytest.mark.parametrize("f", [rnn_last_state, first_middle_last, helper_tuple,
+                               first_and_rest_of_appends, rows_of_a_matrix])
+def test_starred_unpacking(f):
+    assert_both(f, X)
+
+
+def first_middle_last_layers(params, x):
+    first, *middle, last = params
+    h = np.tanh(first[0] @ x + first[1])
+    for W, b in middle:
+        h = np.tanh(W @ h + b)
+    return np.sum(last[0] @ h + last[1])
+
+
+def test_starred_unpacking_of_a_structure():
+    rng = np.random.default_rng(3)
+    params = [(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(4)]
+    x = np.array([0.4, -0.7])
+    got = ad.grad(first_middle_last_layers)(params, x)
+    assert_leaves_close(got, leaf_gradients(first_middle_last_layers, params, x))
+
+
+def test_too_few_items_raise_as_python_does():
+    def ends(x):
+        a, *middle, z = x
+        return a * z
+
+    assert_both(ends, X[:2])
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        ends(X[:1])
+    with pytest.raises(ValueError, match=r"test_list_forms.py:\d+:\d+: not enough values to "
+                                         r"unpack \(expected at least 2\)"):
+        ad.grad(ends)(X[:1])
+
+
+def nested_starred_target(x):
+    pairs = []
+    for i in range(3):
+        pairs.append((x[i], x[i + 1]))
+    (a, b), *rest = pairs  # ERR
+    return a * b + rest[0][0]
+
+
+def test_starred_with_a_nested_target_stays_refused():
+    # (a tuple target beside the starred name, of a list appended to: not written as reads)
+    refused_at(nested_starred_target, r"starred assignment", "# ERR")
