@@ -242,3 +242,89 @@ def nested_starred_target(x):
 def test_starred_with_a_nested_target_stays_refused():
     # (a tuple target beside the starred name, of a list appended to: not written as reads)
     refused_at(nested_starred_target, r"starred assignment", "# ERR")
+
+
+# -- a list reversed: list(reversed(hs)), hs[::-1] -----------------------------------------
+
+def _hidden_states(x):
+    hs = []
+    h = x[:2]
+    for t in range(3):
+        h = np.tanh(h * x[2:] + 0.1 * t)
+        hs.append(h)
+    return hs
+
+
+def backward_pass_of_states(x):
+    # a bidirectional read: the states in reverse order, weighted by their distance
+    hs = _hidden_states(x)
+    back = list(reversed(hs))
+    return sum(np.sum(h * (i + 1)) for i, h in enumerate(back)) + np.sum(back[0] * hs[0])
+
+
+def reversed_tuple_of_numbers(x):
+    ys = tuple(reversed([x[0], x[1] * x[2], np.exp(x[3])]))
+    return ys[0] * ys[1] - ys[2]
+
+
+def sum_of_reversed(x):
+    hs = _hidden_states(x)
+    return np.sum(sum(reversed(hs)) * hs[1])
+
+
+def reversed_array_entries(x):
+    return np.sum(np.array(list(reversed(x))) * np.arange(4.0) * x)
+
+
+def loop_over_reversed(x):
+    hs = _hidden_states(x)
+    g = np.zeros(2)
+    for h in reversed(hs):
+        g = 0.5 * g + h * h
+    return np.sum(g)
+
+
+def sliced_backwards(x):
+    hs = _hidden_states(x)
+    rev = hs[::-1]
+    return np.sum(rev[0] * rev[2]) + np.sum(rev[1])
+
+
+def sorted_reversed(x):
+    return sum(w * v for w, v in zip([1.0, 2.0, 3.0, 4.0], sorted(reversed(list(x * x)))))
+
+
+@pytest.mark.parametrize("f", [backward_pass_of_states, reversed_tuple_of_numbers,
+                               sum_of_reversed, reversed_array_entries, loop_over_reversed,
+                               sliced_backwards, sorted_reversed])
+def test_reversed_lists(f):
+    assert_both(f, X)
+
+
+def reversed_layers(layers, x):
+    h = x
+    for W, b in list(reversed(layers)):
+        h = np.tanh(W @ h + b)
+    rev = list(reversed(layers))
+    last_W, last_b = rev[0]
+    return np.sum(h) + np.sum(last_W @ x + last_b) + np.sum(sum(reversed([b for _, b in layers])))
+
+
+def test_reversed_structure():
+    rng = np.random.default_rng(5)
+    layers = [(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(3)]
+    x = np.array([0.4, -0.7])
+    got = ad.grad(reversed_layers)(layers, x)
+    assert_leaves_close(got, leaf_gradients(reversed_layers, layers, x))
+
+
+def reversed_kept(x):
+    hs = _hidden_states(x)
+    backwards = reversed(hs)  # ERR
+    first = list(backwards)
+    return np.sum(first[0]) + len(list(backwards))
+
+
+def test_a_reversed_iterator_kept_stays_refused():
+    # (Python reads it once: the second list() is empty; a reversed copy would not be)
+    refused_at(reversed_kept, r"not kept as an iterator", "# ERR")

@@ -16,7 +16,8 @@ from .. import ir, runtime
 from .hints import METHOD_HINT
 from .rewritten_calls import MASKED_REDUCTIONS, TRAPEZOIDS
 from .source import Callee
-from .syntax import Ready, is_user_function, user_method
+from .syntax import (TAKING_ITEMS, Ready, backwards, is_user_function, reversed_argument,
+                     user_method)
 from .variadic import expand_unpacking
 
 
@@ -59,6 +60,7 @@ class Calls:
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what
+        e = self._read_backwards(e, called)
         if (called.is_(max) or called.is_(min)) and not e.keywords:
             done = self.extreme(target, e, what.__name__)
             if done is not None:
@@ -97,6 +99,24 @@ class Calls:
                                 lambda ins, args, kws: ast.Call(func=func, args=args,
                                                                 keywords=kws),
                                 spelled, arrays=_makes_arrays(what))
+
+    def _read_backwards(self, e, called):
+        """Call ``e`` of ``list``, ``sum``, ... (``TAKING_ITEMS``) given ``reversed(hs)``:
+        the call given ``hs[::-1]``, whose items it reads at once in the same order; ``e``
+        itself for another call. A reversed iterator kept is refused (Python reads it
+        lazily, and once: a reversed copy read twice would give its items twice)."""
+        reversing = reversed_argument(e.args[0], self.callee) if e.args else None
+        if reversing is not None and any(called.is_(f) for f in TAKING_ITEMS):
+            return ast.copy_location(ast.Call(func=e.func, args=[backwards(reversing)]
+                                              + e.args[1:], keywords=e.keywords), e)
+        if called.is_(reversed):
+            raise self.scope.src.error(e, f"{ast.unparse(e)} of values being differentiated "
+                                          f"is supported where its items are read at once "
+                                          f"(for v in reversed(xs), list(reversed(xs)), "
+                                          f"sum(...), tuple(...), sorted(...)), not kept as "
+                                          f"an iterator, which Python reads lazily and once; "
+                                          f"use xs[::-1] for a reversed copy")
+        return e
 
     def _global_method(self, target, e, method):
         """``MODEL.loss(w, x)``, ``method`` bound to a module-level object: inlined as

@@ -12,7 +12,7 @@ import itertools
 
 from ..ir.trees import BY_ATTRIBUTE, Leaf, Node, is_function
 from .comprehension_items import ComprehensionItems, converted
-from .syntax import LEAF, SEQUENCE, is_user_function
+from .syntax import LEAF, SEQUENCE, TAKING_ITEMS, is_user_function, reversed_argument
 
 #: Python's functions that read the items of what they are given at once
 _TAKING_ITEMS = (sum, list, tuple, sorted, max, min, len)
@@ -119,6 +119,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
             return node
         if any(t.callee(func).is_(f) for f in _TAKING_ITEMS) and not node.keywords:
             node.args = [self._view_argument(a) for a in node.args]
+        if any(t.callee(func).is_(f) for f in TAKING_ITEMS) and len(node.args) == 1:
+            node.args = [self._reversed_items(node.args[0])]
         node = self.generic_visit(node)
         if comprehension and isinstance(node.args[0], (ast.List, ast.Tuple)) \
                 and not node.keywords and t.callee(node.func).is_(sum):
@@ -230,6 +232,21 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         made = ast.List(elts=parts, ctx=ast.Load())
         for n in ast.walk(made):   # (the call's place, for messages)
             if n is not a.func.value and not hasattr(n, "lineno"):
+                ast.copy_location(n, a)
+        return made
+
+    def _reversed_items(self, a):
+        """``reversed(layers)`` of a list or tuple structure given to one of Python's
+        functions that read its items at once (``sum``, ``list``, ...): the list of its
+        items, last first (``[layers[1], layers[0]]``); else ``a``."""
+        seq = reversed_argument(a, self.t.callee)
+        owner = self.t.tree_of(seq) if seq is not None else None
+        if not (isinstance(owner, Node) and owner.kind in SEQUENCE):
+            return a
+        made = ast.List(elts=[ast.Subscript(value=seq, slice=ast.Constant(i), ctx=ast.Load())
+                              for i in reversed(range(len(owner.children)))], ctx=ast.Load())
+        for n in ast.walk(made):   # (the call's place, for messages)
+            if n is not seq and not hasattr(n, "lineno"):
                 ast.copy_location(n, a)
         return made
 

@@ -76,6 +76,31 @@ def is_pop(node):
             and node.func.attr == "pop" and isinstance(node.func.value, ast.Name))
 
 
+#: Python's functions that read all the items of their one argument at once, in order
+TAKING_ITEMS = (sum, list, tuple, sorted, max, min)
+
+
+def reversed_argument(call, callee):
+    """The sequence ``xs`` of ``reversed(xs)`` when ``call`` is that call, else None: given
+    to one of ``TAKING_ITEMS`` (which reads it at once) it is ``xs[::-1]``'s items, in the
+    same order (a reversed iterator kept under a name would be read lazily, and once)."""
+    if isinstance(call, ast.Call) and len(call.args) == 1 and not call.keywords \
+            and not isinstance(call.args[0], ast.Starred) and callee(call.func).is_(reversed):
+        return call.args[0]
+    return None
+
+
+def backwards(seq):
+    """``seq[::-1]``, placed where ``seq`` is."""
+    step = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))
+    made = ast.Subscript(value=seq, slice=ast.Slice(lower=None, upper=None, step=step),
+                         ctx=ast.Load())
+    for node in ast.walk(made):
+        if node is not seq and not hasattr(node, "lineno"):
+            ast.copy_location(node, seq)
+    return made
+
+
 def is_user_function(obj):
     """A plain Python function adcompile can read and inline (or a nested function's stand-in,
     see local_functions.py, or a function adcompile made, whose code it reads: see

@@ -13,7 +13,7 @@ from .. import ir
 from ..ir.trees import Leaf, Node
 from .constructors import constructor_fields
 from .resolve import Resolver
-from .syntax import SEQUENCE
+from .syntax import SEQUENCE, reversed_argument
 from .trees import NOT_STATIC
 
 
@@ -139,25 +139,29 @@ class TreeValues:
 
     def copied_tree(self, e):
         """The new structure ``e`` makes when it copies one (``dict(d)``, ``d.copy()``,
-        ``list(xs)``, ``tuple(xs)``, ``xs.copy()``): the same items (shared, as Python's
-        shallow copy shares them) in a new dict, list or tuple; else None. Records nothing
-        (``might_be_tree`` asks it too): ``tree_value`` makes the copy the function's own."""
+        ``list(xs)``, ``tuple(xs)``, ``xs.copy()``, ``list(reversed(xs))``): the same items
+        (shared, as Python's shallow copy shares them) in a new dict, list or tuple; else
+        None. Records nothing (``might_be_tree`` asks it too): ``tree_value`` makes the
+        copy the function's own."""
         if not isinstance(e, ast.Call) or e.keywords:
             return None
+        backwards = reversed_argument(e.args[0], self.callee) if len(e.args) == 1 else None
         if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args:
             copied, kinds = self.tree_of(e.func.value), {"dict": "dict", "list": "list"}
-        elif len(e.args) == 1 and isinstance(self.tree_of(e.args[0]), Node):
-            copied, called = self.tree_of(e.args[0]), self.callee(e.func)
+        elif len(e.args) == 1 and isinstance(self.tree_of(backwards or e.args[0]), Node):
+            copied, called = self.tree_of(backwards or e.args[0]), self.callee(e.func)
             kinds = {"dict": "dict"} if called.is_(dict) else dict.fromkeys(
                 SEQUENCE, "list") if called.is_(list) else dict.fromkeys(
                 SEQUENCE, "tuple") if called.is_(tuple) else {}
         else:
             return None
-        if not isinstance(copied, Node) or copied.kind not in kinds:
-            return None
+        if not isinstance(copied, Node) or copied.kind not in kinds \
+                or backwards is not None and copied.kind not in SEQUENCE:
+            return None   # (reversed(d) of a dict: its keys)
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
-        return Node(kind, None, keys, copied.children)
+        return Node(kind, None, keys, copied.children[::-1] if backwards is not None
+                    else copied.children)
 
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""
