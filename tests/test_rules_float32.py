@@ -673,6 +673,12 @@ def f_selections(x):
             + np.sum(np.maximum.accumulate(x) ** 3) + np.sum(np.minimum.accumulate(x, axis=1) ** 2))
 
 
+@case(("arrays", "logaddexp_reduce"), args=(A(3, 4),))
+def f_logaddexp_reduce(x):
+    return (np.logaddexp.reduce(x[0]) + np.sum(np.logaddexp.reduce(x, axis=1) ** 2)
+            + np.sum(np.logaddexp.reduce(x, 0, keepdims=True) * x) + np.logaddexp.reduce(x, axis=None))
+
+
 @case(("statistics", "nansum"), ("statistics", "nanmean"), ("statistics", "average"),
       ("statistics", "quantile"), ("statistics", "percentile"), ("statistics", "median"),
       ("generated", "quantile_bar"), ("generated", "quantile_dot"),

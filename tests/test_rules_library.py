@@ -845,6 +845,42 @@ def test_ufunc_methods_as_the_functions_they_equal():
         ad.grad(reduce_with_dtype)(np.ones((2, 3)))
 
 
+def logaddexp_reduced(x, w):
+    # along axis 0 (the default), along rows, over all entries, keeping the axis
+    return (np.sum(np.logaddexp.reduce(x) * w[0]) + np.sum(np.logaddexp.reduce(x, axis=1) ** 2)
+            + np.logaddexp.reduce(x, axis=None) * w[1, 1]
+            + np.sum(np.logaddexp.reduce(x, 0, keepdims=True) ** 3)
+            + np.logaddexp.reduce(np.ravel(x) * 3.0))
+
+
+def logaddexp_reduced_spelled(x, w):   # (the same, with the log-sum-exp written out)
+    def lse(v, axis, keepdims=False):
+        return np.log(np.sum(np.exp(v), axis=axis, keepdims=keepdims))
+
+    return (np.sum(lse(x, 0) * w[0]) + np.sum(lse(x, 1) ** 2) + lse(x, None) * w[1, 1]
+            + np.sum(lse(x, 0, True) ** 3) + lse(np.ravel(x) * 3.0, 0))
+
+
+def logaddexp_reduce_dtype(x):
+    return np.logaddexp.reduce(x, 0, np.float32)
+
+
+@covers(("arrays", "logaddexp_reduce"))
+def test_logaddexp_reduce():
+    x = np.array([[0.3, -1.2, 0.8], [2.0, 0.5, -0.7], [1.1, -0.4, 0.9]])
+    w = np.array([[0.5, -1.5, 2.0], [1.0, 0.7, -0.3], [0.2, 0.1, 0.4]])
+    assert_grad(logaddexp_reduced, x, w)
+    want = with_autograd_numpy(globals(), autograd.grad(logaddexp_reduced_spelled), x, w)
+    assert_close(ad.grad(logaddexp_reduced)(x, w), want, 1e-12, 1e-12)
+    assert_close(ad.hessian(logaddexp_reduced)(x, w),
+                 gradient_differences(logaddexp_reduced, x, w), 1e-6, 1e-7)
+    big = np.array([800.0, 799.0, -5.0])   # (exp overflows: the shares do not)
+    assert_close(ad.grad(lambda v: np.logaddexp.reduce(v))(big),
+                 np.exp(big - np.logaddexp.reduce(big)), 1e-12, 1e-300)
+    with pytest.raises(ad.TransformError, match="dtype= or out="):
+        ad.grad(logaddexp_reduce_dtype)(x[0])
+
+
 def running_maximum_second(x):
     return np.sum(np.maximum.accumulate(x, axis=1) ** 3) + np.sum(np.minimum.accumulate(x) ** 2 * x)
 

@@ -3,8 +3,9 @@
 ``np.subtract.outer(a, b)`` as ``np.subtract(np.reshape(a, np.shape(a) + (1,) *
 np.ndim(b)), b)``, so that those functions' rules differentiate them (a pass of
 ``desugar.desugar`` on the user's AST). A method's default axis is 0, not None as
-np.sum's: it is written out. ``np.maximum.accumulate`` and ``np.minimum.accumulate``
-have rules of their own (rules/arrays.py); what is left (a ``dtype=``, an ``out=``)
+np.sum's: it is written out. ``np.maximum.accumulate``, ``np.minimum.accumulate`` and
+``np.logaddexp.reduce`` have rules of their own (rules/arrays.py); what is left (a
+``dtype=``, an ``out=``)
 stays as written, and is refused where it would be differentiated.
 """
 
