@@ -328,3 +328,57 @@ def reversed_kept(x):
 def test_a_reversed_iterator_kept_stays_refused():
     # (Python reads it once: the second list() is empty; a reversed copy would not be)
     refused_at(reversed_kept, r"not kept as an iterator", "# ERR")
+
+
+# -- xs.insert(i, v) on a list the function makes ------------------------------------------
+
+def states_newest_first(x):
+    # an RNN keeping its states newest first
+    W = np.outer(x, x) * 0.3 - np.eye(4) * 0.2
+    hs = []
+    h = np.zeros(4)
+    for t in range(3):
+        h = _cell(W, h, x * (t + 1))
+        hs.insert(0, h)
+    return np.sum(hs[0] ** 2) + np.sum(hs[-1] * hs[1])
+
+
+def inserted_at_several_places(x):
+    xs = [x[0], x[1]]
+    xs.insert(-1, x[2] ** 2)    # before the last
+    xs.insert(10, x[3])         # past the end: appended
+    xs.insert(-10, 2.0 * x[0])  # before the start: first
+    xs.insert(2, np.sin(x[1]))
+    return xs[0] * xs[1] + xs[2] * xs[3] - xs[4] * xs[5] + len(xs)
+
+
+def rows_inserted(x):
+    rows = [np.sin(x), np.cos(x)]
+    rows.insert(1, x * x)
+    rows.insert(0, x)
+    return np.sum(rows[0] * rows[1]) + np.sum(rows[2] * rows[3])
+
+
+def inserted_then_appended(x):
+    xs, ys = [], []
+    for i in range(4):
+        xs.append(x[i])
+        xs.insert(0, x[i] * x[(i + 1) % 4])
+        ys.insert(1, xs[1])
+    return sum(a * b for a, b in zip(xs, reversed(xs))) + sum(ys)
+
+
+@pytest.mark.parametrize("f", [states_newest_first, inserted_at_several_places, rows_inserted,
+                               inserted_then_appended])
+def test_list_insert(f):
+    assert_both(f, X)
+
+
+def inserted_at_a_position_given(x, at):
+    xs = [x[0], x[1]]
+    xs.insert(at, x[2])  # ERR
+    return xs[0] * xs[1]
+
+
+def test_insert_at_a_position_not_known_stays_refused():
+    refused_at(inserted_at_a_position_given, r"int literal", "# ERR", X.copy(), 1)

@@ -16,9 +16,11 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
 6. a loop changing in place the rows of the array it walks as a loop over their positions
-   (row_loops.py); ``a, *rest, z = value`` as reads of its items (starred.py); loops over a
-   fixed sequence of functions written out (function_loops.py); map, filter, reduce and
-   sorted/min/max with ``key=`` as code calling the function (higher_order.py);
+   (row_loops.py); ``a, *rest, z = value`` as reads of its items (starred.py);
+   ``xs.insert(i, v)`` on a list the function makes as appends and item assignments
+   (list_inserts.py); loops over a fixed sequence of functions written out
+   (function_loops.py); map, filter, reduce and sorted/min/max with ``key=`` as code
+   calling the function (higher_order.py);
 7. nested functions and lambdas taken out, their closures made explicit (closures.py);
    ``f(*parts)`` of a tuple built at one place as ``f(parts[0], parts[1])`` (variadic.py);
 8. comprehensions as loops building lists or dicts, but those walking the parameters given
@@ -50,6 +52,7 @@ from .higher_order import desugar_higher_order
 from .in_place_calls import desugar_in_place_calls
 from .item_desugar import desugar_items
 from .local_imports import drop_local_imports
+from .list_inserts import write_list_inserts
 from .lower import lower_function
 from .nesting import split_nesting
 from .reflection import constant_reflection
@@ -79,6 +82,7 @@ def desugar(source, callers=(), structures=()):
     drop_name_deletions(fn)
     write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
     desugar_starred(fn, source)   # (before higher_order.py: list(map(f, xs)) is a form)
+    write_list_inserts(fn)
     unroll_function_loops(fn, source)
     desugar_higher_order(fn, source)
     nested = extract(fn, source)

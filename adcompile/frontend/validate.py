@@ -108,6 +108,12 @@ class Validation:
             return
         if name in ("append", "pop") and isinstance(e.func.value, ast.Name):
             return  # xs.append(value), x = xs.pop(): only as statements, checked there
+        if name == "insert":   # (those written out are appends by now: list_inserts.py)
+            raise self.scope.src.error(e, f"{ast.unparse(e)} on values being differentiated "
+                                          f"is supported for a list this function makes (xs "
+                                          f"= [] or a list display, never given another "
+                                          f"value) and a position that is an int literal; "
+                                          f"not here", hint=METHOD_HINT)
         raise self.scope.src.error(e, f"method .{name}() of a value being differentiated is "
                                       f"not supported (it has no adjoint rule, and it may "
                                       f"change the value in place)", hint=METHOD_HINT)
