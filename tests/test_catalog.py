@@ -625,10 +625,19 @@ CASES = [
             a, *rest = x * 1.0, x, x
             return a * rest[0]
     """),
+    Case(("Starred",), SUPPORTED, """
+        def f(x):
+            a, *middle, z = x * 1.0, x, x
+            *_, last = [x, 2.0 * x]
+            return a * z * middle[0] + last
+    """),
     Case(("Starred",), REJECTED, """
         def f(x):
-            a, *middle, z = x * 1.0, x, x  # ERR
-            return a * z
+            pairs = []
+            for i in range(2):
+                pairs.append((x * i, x))
+            (a, b), *rest = pairs  # ERR
+            return a * b
     """, word=r"starred"),
     Case(("Starred",), SUPPORTED, """
         def f(x, shape):
