@@ -19,7 +19,7 @@ linalg = scipy.linalg
 # -- scipy.linalg ---------------------------------------------------------------------------
 # T(m) below is np.swapaxes(m, -1, -2).
 
-@rule(linalg.solve_triangular, shape="second")
+@rule(linalg.solve_triangular, shape="solve")
 def solve_triangular(x, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                      check_finite=True):
     # x = op(A)^-1 b, A the triangle of a that lower names (with ones on the diagonal for
@@ -82,7 +82,7 @@ def solve_triangular_tangent(x, a, b, trans=0, lower=False, unit_diagonal=False,
         unsupported("scipy.linalg.solve_triangular with trans= or lower= not constants "
                     "(trans 0, 1, 2, 'N', 'T' or 'C'; lower True or False)")
 
-@rule(linalg.expm, shape="same")
+@rule(linalg.expm, shape="matrix")
 def expm(y, a):
     # d expm(A)[E] = int_0^1 expm(sA) E expm((1-s)A) ds, the upper right block of
     # expm([[A, E], [0, A]]) (Van Loan); its adjoint is the same block of
@@ -97,7 +97,7 @@ def expm_tangent(y, a):
     y_dot += linalg.expm(upper_block(a, a_dot))[..., :m, m:]
 
 
-@rule(linalg.cholesky, shape="same")
+@rule(linalg.cholesky, shape="matrix")
 def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
     # y = L (lower) or U = L^T, A = L L^T read from that triangle of a: np.linalg.cholesky's
     # adjoint (see linalg.py), put on the triangle read
@@ -187,7 +187,7 @@ def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
 
 
-@rule(linalg.inv, shape="same")
+@rule(linalg.inv, shape="like")
 def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
     # np.linalg.inv's adjoint (see linalg.py), of all of a (assume_a None, 'gen') or of the
     # triangle lower names, mirrored ('sym', 'her', 'pos': the other one is not read)
@@ -240,7 +240,7 @@ def det_tangent(y, a, overwrite_a=False, check_finite=True):
     y_dot += np.sum(cofactor(a) * a_dot, axis=(-2, -1))
 
 
-@rule(linalg.solve, shape="second")
+@rule(linalg.solve, shape="solve")
 def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
     # x = op(A)^-1 b, op(A) = A or (transposed) A^T, A the matrix scipy reads: all of a
@@ -325,7 +325,7 @@ def solve_sylvester_tangent(x, a, b, q):
     x_dot += -linalg.solve_sylvester(a, b, x @ b_dot)
 
 
-@rule(linalg.sqrtm, shape="same")
+@rule(linalg.sqrtm, shape="matrix")
 def sqrtm(y, a):
     # Y Y = A: dY Y + Y dY = dA, a Sylvester equation, so a_bar solves Y^T a_bar + a_bar Y^T
     # = y_bar. A matrix with a negative eigenvalue has a complex square root: differentiating
