@@ -1,5 +1,5 @@
-"""The result-shape kinds of rules (adcompile/rules/shapes.py) and the shared matrix-product
-template."""
+"""What rules declare of their primitives, checked against NumPy: the result-shape kinds
+(adcompile/rules/shapes.py) and linearity; and the shared matrix-product template."""
 
 import ast
 import itertools
@@ -234,6 +234,57 @@ def test_the_shape_check_sees_a_wrong_kind(monkeypatch):
     assert any("ndim 1, NumPy 2" in m for m in _mismatches(rule, np.triu))
     monkeypatch.setattr(rule, "shape", SHAPES["like"])
     assert any("first input's shape" in m for m in _mismatches(rule, np.triu))
+
+
+def _linearity_failures(rule, key):
+    """The calls of ``key`` at which ``rule`` (declared linear: forward mode applies the
+    primitive to the tangent) is not linear in one of its differentiable inputs:
+    f(2 a - 3 b) != 2 f(a) - 3 f(b), the other inputs as they are."""
+    count = len(rule.inputs) - len(rule.optional)
+    wanted = [i for i, v in enumerate(rule.inputs[:count]) if v in rule.differentiable_inputs]
+    rng = np.random.default_rng(1)
+    found = []
+    for dims in _input_ndims(rule, count):
+        for given in _static_variants(rule):
+            defaults = {n: "None" if d is None else ast.unparse(d)
+                        for n, d in rule.statics.items()}
+            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
+            inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+                      for d in dims]
+            for i in wanted:
+                def at(x, i=i):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        return np.asarray(key(*inputs[:i], x, *inputs[i + 1:], **kwargs))
+                a, b = rng.normal(size=(2,) + np.shape(inputs[i]))
+                try:
+                    combined, apart = at(2 * a - 3 * b), 2 * at(a) - 3 * at(b)
+                except Exception:   # (a call NumPy refuses tells nothing)
+                    continue
+                if combined.dtype == object:   # (a list of arrays of several shapes)
+                    continue
+                if not np.allclose(combined, apart, rtol=1e-10, atol=1e-12):
+                    found.append(f"{dims} {kwargs}: not linear in {rule.inputs[i]}")
+    return found
+
+
+def test_every_rule_declared_linear_is():
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        for key in rule.keys if rule.linear else ():
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = _linearity_failures(rule, key)
+                if found:
+                    wrong[rule.name] = found[:3]
+    assert checked > 30
+    assert not wrong, wrong
+
+
+def test_the_linearity_check_sees_a_rule_that_is_not(monkeypatch):
+    rule = REGISTRY.rule_for(np.cumprod)
+    monkeypatch.setattr(rule, "linear", True)
+    assert _linearity_failures(rule, np.cumprod)
 
 
 # -- what the kinds change in gradients ---------------------------------------------------------
