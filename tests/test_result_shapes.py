@@ -287,6 +287,56 @@ def test_the_linearity_check_sees_a_rule_that_is_not(monkeypatch):
     assert _linearity_failures(rule, np.cumprod)
 
 
+#: rules whose constant input is a function of another input, which carries its derivative
+#: or that the rule calling it never gives a value being differentiated
+_DERIVED_CONSTANT = {"norm_bar": "y is always np.linalg.norm(x): the rule differentiates in x",
+                     "quantile_bar": "q: np.quantile's rule refuses a q being differentiated",
+                     "quantile_dot": "q: np.quantile's rule refuses a q being differentiated"}
+
+
+def _constant_input_failures(rule, key):
+    """The calls of ``key`` whose result moves when an input ``rule`` declares constant (no
+    adjoint line: its derivative is zero, a shape or an index) moves slightly."""
+    count = len(rule.inputs) - len(rule.optional)
+    rng = np.random.default_rng(3)
+    found = []
+    for dims in _input_ndims(rule, count):
+        inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+                  for d in dims]
+        for i, name in enumerate(rule.inputs[:count]):
+            moved = inputs[i] + 1e-7 * rng.normal(size=np.shape(inputs[i]))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    before = np.asarray(key(*inputs))
+                    after = np.asarray(key(*inputs[:i], moved, *inputs[i + 1:]))
+            except Exception:   # (a call NumPy refuses tells nothing)
+                continue
+            if name in rule.constant and before.dtype != object \
+                    and not np.allclose(before, after, rtol=1e-12, atol=1e-14):
+                found.append(f"{dims}: moves with {name}")
+    return found
+
+
+def test_every_constant_input_is():
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        for key in rule.keys if rule.constant and rule.name not in _DERIVED_CONSTANT else ():
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = _constant_input_failures(rule, key)
+                if found:
+                    wrong[rule.name] = found[:3]
+    assert checked > 10
+    assert not wrong, wrong
+
+
+def test_the_constant_check_sees_an_input_that_is_not(monkeypatch):
+    rule = REGISTRY.rule_for(np.linalg.norm)
+    monkeypatch.setattr(rule, "constant", ("x",))
+    assert _constant_input_failures(rule, np.linalg.norm)
+
+
 # -- what the kinds change in gradients ---------------------------------------------------------
 
 W3 = np.array([0.5, -1.0, 2.0])
