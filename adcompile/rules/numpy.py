@@ -687,12 +687,16 @@ def split(y, x, indices_or_sections=None, axis=0):
 @adjoint(np.convolve, shape="unknown")
 def convolve(y, a, v, mode="full"):
     # y_bar placed in the full convolution, correlated with the other operand
+    if ndim(a) == 0 or ndim(v) == 0:
+        unsupported("np.convolve of a number is not differentiated; multiply by it instead")
     a_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), v[::-1], "valid")
     v_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), a[::-1], "valid")
 
 
 @tangent(np.convolve)
 def convolve_tangent(y, a, v, mode="full"):
+    if ndim(a) == 0 or ndim(v) == 0:
+        unsupported("np.convolve of a number is not differentiated; multiply by it instead")
     y_dot += np.convolve(a_dot, v, mode)
     y_dot += np.convolve(a, v_dot, mode)
 

@@ -87,12 +87,18 @@ def expm(y, a):
     # d expm(A)[E] = int_0^1 expm(sA) E expm((1-s)A) ds, the upper right block of
     # expm([[A, E], [0, A]]) (Van Loan); its adjoint is the same block of
     # expm([[A^T, y_bar], [0, A^T]])
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.expm of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.exp")
     m = np.shape(a)[-1]
     a_bar += linalg.expm(upper_block(np.swapaxes(a, -1, -2), y_bar))[..., :m, m:]
 
 
 @tangent_of(linalg.expm)
 def expm_tangent(y, a):
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.expm of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.exp")
     m = np.shape(a)[-1]
     y_dot += linalg.expm(upper_block(a, a_dot))[..., :m, m:]
 
@@ -101,6 +107,9 @@ def expm_tangent(y, a):
 def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
     # y = L (lower) or U = L^T, A = L L^T read from that triangle of a: np.linalg.cholesky's
     # adjoint (see linalg.py), put on the triangle read
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.cholesky of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.sqrt")
     if lower is True or lower == 1:
         L = y
         G = y_bar
@@ -120,6 +129,9 @@ def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
 
 @tangent_of(linalg.cholesky)
 def cholesky_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.cholesky of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.sqrt")
     if lower is True or lower == 1:
         y_dot += cholesky_dot(a_dot, y)
     elif lower is False or lower == 0:
@@ -313,7 +325,13 @@ def solve_sylvester(x, a, b, q):
     # A X + X B = Q: dX solves A dX + dX B = dQ - dA X - X dB, so q_bar solves
     # A^T q_bar + q_bar B^T = x_bar, and a_bar = -q_bar X^T, b_bar = -X^T q_bar
     w = linalg.solve_sylvester(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), x_bar)
-    q_bar += w
+    if ndim(q) == 0:   # (SciPy reads a number q as q times the identity)
+        q_bar += np.trace(w)
+    elif ndim(q) == 1:
+        unsupported("scipy.linalg.solve_sylvester with a vector q is not differentiated; "
+                    "give the matrix q stands for")
+    else:   # (a matrix; where the ndim is known only when the code runs, taken to be one)
+        q_bar += w
     a_bar += -(w @ np.swapaxes(x, -1, -2))
     b_bar += -(np.swapaxes(x, -1, -2) @ w)
 
@@ -330,11 +348,17 @@ def sqrtm(y, a):
     # Y Y = A: dY Y + Y dY = dA, a Sylvester equation, so a_bar solves Y^T a_bar + a_bar Y^T
     # = y_bar. A matrix with a negative eigenvalue has a complex square root: differentiating
     # it is refused when the gradient is computed (real_eigen)
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.sqrtm of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.sqrt")
     Yt = np.swapaxes(real_eigen(y, "scipy.linalg.sqrtm"), -1, -2)
     a_bar += linalg.solve_sylvester(Yt, Yt, y_bar)
 
 
 @tangent_of(linalg.sqrtm)
 def sqrtm_tangent(y, a):
+    if ndim(a) == 0:
+        unsupported("scipy.linalg.sqrtm of a number (to SciPy a 1 x 1 matrix) is not "
+                    "differentiated; use np.sqrt")
     Y = real_eigen(y, "scipy.linalg.sqrtm")
     y_dot += linalg.solve_sylvester(Y, Y, a_dot)
