@@ -34,6 +34,8 @@ _MODULES = {"np": np, "np.linalg": np.linalg, "scipy.special": scipy.special,
 _NEEDED = {"shift": "1", "kth": "1", "n": "2", "k": "1", "q": "0.5", "repeats": "2",
            "reps": "2", "axis1": "0", "axis2": "1", "source": "0", "destination": "-1",
            "pad_width": "1", "shape": "(3, 3)", "p": "2"}
+#: other values of statics tried, where a rule has them
+_VARIANTS = ("axis=0", "axis=-1", "axis=None", "keepdims=True")
 #: runtime errors that are adcompile's refusals where only the values show what is wrong
 _REFUSED_WHEN_RUN = ("complex results",)
 
@@ -64,7 +66,8 @@ def _calls():
                              if n in _NEEDED and (d is None or isinstance(d, ast.Constant)
                                                   and d.value is None))
             params = ", ".join(f"a{i}" for i in range(count))
-            found.append((rule, f"{text}({params}{needed})", count, tuple(wrt)))
+            for given in [""] + [f", {v}" for v in _VARIANTS if v.split("=")[0] in rule.statics]:
+                found.append((rule, f"{text}({params}{needed}{given})", count, tuple(wrt)))
     return found
 
 

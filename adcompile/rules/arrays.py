@@ -184,7 +184,10 @@ def sort(y, x, axis=-1):
 
 @tangent(np.sort)
 def sort_tangent(y, x, axis=-1):
-    y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
+    if ndim(x) == 0:   # (np.sort(x, axis=None) of a number: a vector of one entry)
+        y_dot += np.reshape(x_dot, (1,))
+    else:
+        y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
 
 
 nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzero,
