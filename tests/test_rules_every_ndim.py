@@ -5,9 +5,11 @@ a rule can be right there and wrong at others: ``np.triu`` of a vector (a matrix
 copies) once gave a matrix as the vector's gradient, ``np.polyval`` with a matrix of
 coefficients a vector. Here each rule's function is called as ``np.sum(np.sin(f(a, b)))``
 on every combination of numbers, vectors, matrices (and, for one input, 3-d arrays) that
-NumPy runs without an error or a warning, and adcompile's gradient and its forward mode
-are compared with central differences, or the combination is refused with a
-TransformError. Nothing else is acceptable: a gradient of the wrong shape or value, or
+NumPy runs without an error or a warning, all lengths 3 and again with axes of length 1
+that broadcast, with the rule's defaults and with ``axis=0``, ``-1``, ``None`` and
+``keepdims=True`` where it takes them. adcompile's gradient is compared with central
+differences and its forward mode with that gradient, or the combination is refused with
+a TransformError. Nothing else is acceptable: a gradient of the wrong shape or value, or
 an exception other than adcompile's own when the gradient runs.
 """
 
@@ -88,12 +90,16 @@ def _module(tmp_path, call, count):
     return module
 
 
-def _inputs(rule, dims, rng):
-    """An argument of each ndim in ``dims`` (a Python float for 0): lengths 3, entries in
-    [0.5, 1.5], a matrix made well conditioned; np.interp's table sorted, indices ints."""
+def _inputs(rule, dims, rng, ones=False):
+    """An argument of each ndim in ``dims`` (a Python float for 0): lengths 3 (with
+    ``ones``, every other axis of length 1, so that inputs broadcast), entries in [0.5,
+    1.5], a 3 x 3 matrix (for linear algebra, a stack of them too) made well conditioned;
+    np.interp's table sorted, indices ints."""
     args = []
-    for name, d in zip(rule.inputs, dims):
-        x = rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+    for k, (name, d) in enumerate(zip(rule.inputs, dims)):
+        shape = tuple(1 if ones and (k + axis) % 2 == 0 else 3 for axis in range(d))
+        square = shape == (3, 3) or rule.module in ("linalg", "scipy") and shape[-2:] == (3, 3)
+        x = rng.uniform(0.5, 1.5, shape) + (3 * np.eye(3) if square else 0)
         if name == "xp" and d == 1:
             x = np.sort(x)
         if name == "indices":
@@ -114,8 +120,8 @@ def _runs(f, args):
 
 
 def _check_at(f, args, wrt, rng):
-    """Compare adcompile's gradient and forward mode at ``args`` with central differences;
-    returns a description of what is wrong, or None."""
+    """Compare adcompile's gradient at ``args`` with central differences, and its forward
+    mode along random tangents with that gradient; returns what is wrong, or None."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -142,9 +148,9 @@ def _check_at(f, args, wrt, rng):
             return f"d/da{k}: shape {np.shape(g)} for an argument of shape {np.shape(args[k])}"
         if not np.allclose(g, fd, rtol=1e-5, atol=1e-6):
             return f"d/da{k}: {g} but central differences give {fd}"
-        along += np.sum(fd * t)
-    if not np.isclose(slope, along, rtol=1e-5, atol=1e-6):
-        return f"forward mode: {slope} along the tangent, differences give {along}"
+        along += np.sum(g * t)
+    if not np.isclose(slope, along, rtol=1e-8, atol=1e-10):
+        return f"forward mode: {slope} along the tangent, the gradient gives {along}"
     return None
 
 
@@ -154,11 +160,12 @@ def test_every_ndim_numpy_accepts(tmp_path, rule, call, count, wrt):
     rng = np.random.default_rng(len(call))
     wrong = {}
     for dims in itertools.product(range(4 if count == 1 else 3), repeat=count):
-        args = _inputs(rule, dims, rng)
-        if _runs(f, args):
-            found = _check_at(f, args, wrt, rng)
-            if found:
-                wrong[dims] = found
+        for ones in (False, True) if any(dims) else (False,):
+            args = _inputs(rule, dims, rng, ones)
+            if _runs(f, args):
+                found = _check_at(f, args, wrt, rng)
+                if found:
+                    wrong[tuple(np.shape(a) for a in args)] = found
     assert not wrong, wrong
 
 
@@ -231,12 +238,30 @@ def test_solve_sylvester_of_a_number_is_of_the_identity():
     assert_grad(sylvester_of_a_number, 0.7)
 
 
-@pytest.mark.parametrize("call, alternative", [
-    ("scipy.linalg.expm(a0)", "np.exp"), ("scipy.linalg.sqrtm(a0)", "np.sqrt"),
-    ("scipy.linalg.cholesky(a0)", "np.sqrt"), ("np.convolve(a0, 2.0)", "multiply")])
-def test_matrix_functions_of_a_number_are_refused(tmp_path, call, alternative):
+@pytest.mark.parametrize("call, x, message", [
+    ("scipy.linalg.expm(a0)", 0.8, "not for a number"),
+    ("scipy.linalg.sqrtm(a0)", 0.8, "not for a number"),
+    ("scipy.linalg.cholesky(a0)", np.ones(1), "not for a number or a vector"),
+    ("scipy.linalg.solve(a0, np.ones(2))", np.eye(2) * 2 + np.zeros((3, 2, 2)), "batch"),
+    ("scipy.linalg.solve_sylvester(a0, np.eye(2), np.eye(2))",
+     np.eye(2) * 2 + np.zeros((3, 2, 2)), "batches"),
+    ("np.convolve(a0, 2.0)", 0.8, "multiply")])
+def test_what_scipy_and_numpy_take_beyond_a_matrix_is_refused(tmp_path, call, x, message):
+    """A number where SciPy reads a 1 x 1 matrix, a stack of matrices (SciPy's batches):
+    refused by name, never a gradient of another shape."""
     f = _module(tmp_path, call, 1).f
-    with pytest.raises(ad.TransformError, match=alternative):
-        ad.grad(f)(0.8)
-    with pytest.raises(ad.TransformError, match=alternative):
-        ad.jvp(f)(0.8, 1.0)
+    with pytest.raises(ad.TransformError, match=message):
+        ad.grad(f)(x)
+    with pytest.raises(ad.TransformError, match=message):
+        ad.jvp(f)(x, np.ones_like(x) if np.ndim(x) else 1.0)
+
+
+def picked_rows(x, idx):
+    return np.sum(np.take_along_axis(x, idx, axis=-1) ** 2)
+
+
+def test_take_along_axis_of_a_row_broadcast_against_its_indices():
+    """x with one row, indices with three: NumPy reads the row three times, so its gradient
+    is the sum of the three (the code failed with an IndexError)."""
+    idx = np.array([[0, 2, 1], [1, 1, 0], [2, 0, 0]])
+    assert_grad(picked_rows, np.array([[0.5, -1.0, 2.0]]), idx)
