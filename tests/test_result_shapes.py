@@ -1,9 +1,11 @@
-"""The result-shape kinds of rules (adcompile/rules/shapes.py) and the shared matrix-product
-template."""
+"""What rules declare of their primitives, checked against NumPy: the result-shape kinds
+(adcompile/rules/shapes.py) and linearity; and the shared matrix-product template."""
 
 import ast
+import itertools
 import math
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -53,8 +55,13 @@ NDIM_CASES = [
      {"axes": "1"}),
     ("tensordot", lambda x, y: np.tensordot(x, y, ((0,), (1,))),
      [np.ones((2, 3)), np.ones((4, 2))], {"axes": "((0,), (1,))"}),
-    ("second", np.linalg.solve, [np.eye(2), np.ones((2, 3))], {}),
-    ("second", np.linalg.solve, [np.eye(2), np.ones(2)], {}),
+    ("solve", np.linalg.solve, [np.eye(2), np.ones((2, 3))], {}),
+    ("solve", np.linalg.solve, [np.eye(2), np.ones(2)], {}),
+    ("like", lambda x: np.roll(x, 1), [np.ones((2, 3))], {}),
+    ("matrix", np.triu, [np.ones(3)], {}),
+    ("matrix", np.triu, [np.ones((2, 3, 3))], {}),
+    ("rearranged", lambda x: np.partition(x, 1, axis=None), [np.ones((2, 3))],
+     {"axis": "None", "kth": "1"}),
 ]
 
 
@@ -132,3 +139,237 @@ def test_a_sum_over_axis_0_is_an_array_not_a_number():
         assert_grad(sum_axis0_then_add_in_place, x)
     except ad.TransformError as exc:
         assert "in place" in str(exc)
+
+
+# -- every rule against NumPy -------------------------------------------------------------------
+
+#: values for a rule's statics that have no default a call can run with (np.roll's shift)
+_RUNNABLE = {"shift": "1", "kth": "1", "n": "2", "k": "1", "q": "0.5", "repeats": "2",
+             "reps": "2", "axis1": "0", "axis2": "1", "source": "0", "destination": "-1",
+             "pad_width": "1", "indices": "0", "shape": "(3, 3)", "p": "2"}
+#: other values tried for these statics
+_VARIANTS = {"axis": ["None", "0", "-1"], "keepdims": ["False", "True"]}
+#: the ndims an input may have where the rule's callers give it fewer kinds than NumPy takes
+_INPUT_NDIMS = {"interp_slope": (range(4), (1,), (1,)),   # np.interp's table (xp, fp): 1-d
+                "read_symmetric": ((2, 3),)}              # a symmetric matrix, or a stack
+
+
+def _static_variants(rule):
+    """The statics a rule's calls are tried with, as source: its defaults (or a runnable
+    value), then each variant of an axis and keepdims."""
+    base = {}
+    for name, default in rule.statics.items():
+        text = "None" if default is None else ast.unparse(default)
+        base[name] = _RUNNABLE.get(name, text) if text == "None" else text
+    variants = [base]
+    for name, values in _VARIANTS.items():
+        if name in base:
+            variants = [dict(v, **{name: value}) for v in variants for value in values]
+    return variants
+
+
+def _input_ndims(rule, count):
+    allowed = _INPUT_NDIMS.get(rule.name, (range(4),) * count)
+    return itertools.product(*allowed)
+
+
+def _mismatches(rule, key):
+    """What ``rule.shape`` says of calls of ``key`` (a NumPy or SciPy function) on inputs of
+    0 to 3 dimensions (lengths 3; square matrices made well conditioned) that NumPy
+    contradicts: a wrong ndim, a result called full that has an axis of length 1, or a
+    result of the first input's shape (``like_first``) that has another."""
+    count = len(rule.inputs) - len(rule.optional)
+    found = []
+    rng = np.random.default_rng(0)
+    for dims in _input_ndims(rule, count):
+        for given in _static_variants(rule):
+            inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+                      for d in dims]
+            defaults = {n: "None" if d is None else ast.unparse(d)
+                        for n, d in rule.statics.items()}
+            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    y = key(*inputs, **kwargs)
+            except Exception:   # (a call NumPy refuses tells nothing)
+                continue
+            if isinstance(y, (list, tuple)):
+                continue
+            said = statics(**given)
+            ndim = rule.shape.ndim(list(dims), said)
+            if ndim is not None and ndim != np.ndim(y):
+                found.append(f"{dims} {kwargs}: ndim {ndim}, NumPy {np.ndim(y)}")
+            if rule.shape.full([True] * count, said) and 1 in np.shape(y):
+                found.append(f"{dims} {kwargs}: called full, NumPy's shape {np.shape(y)}")
+            if rule.shape.like_first and np.shape(y) != np.shape(inputs[0]):
+                found.append(f"{dims} {kwargs}: the first input's shape, NumPy's {np.shape(y)}")
+    return found
+
+
+def test_every_rule_gives_the_result_shape_numpy_gives():
+    """Each rule's result-shape kind, asked about every call of its function on inputs of 0
+    to 3 dimensions that NumPy runs, says what NumPy's result is (or that it does not
+    know). A wrong ndim lets the passes drop an ``unbroadcast`` that is needed: np.triu of a
+    vector once gave a matrix gradient for a vector."""
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        if rule.shape.name in ("unknown", "sequence"):
+            continue
+        for key in rule.keys:
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = _mismatches(rule, key)
+                if found:
+                    wrong[f"{rule.name} ({getattr(key, '__name__', key)})"] = found[:3]
+    assert checked > 150
+    assert not wrong, "\n".join(f"{k}: {v}" for k, v in wrong.items())
+
+
+def test_the_shape_check_sees_a_wrong_kind(monkeypatch):
+    """The check above fails for a rule that says its result keeps the first input's shape
+    where NumPy's does not (np.triu as the kind it had: "same")."""
+    rule = REGISTRY.rule_for(np.triu)
+    monkeypatch.setattr(rule, "shape", SHAPES["same"])
+    assert any("ndim 1, NumPy 2" in m for m in _mismatches(rule, np.triu))
+    monkeypatch.setattr(rule, "shape", SHAPES["like"])
+    assert any("first input's shape" in m for m in _mismatches(rule, np.triu))
+
+
+def _linearity_failures(rule, key):
+    """The calls of ``key`` at which ``rule`` (declared linear: forward mode applies the
+    primitive to the tangent) is not linear in one of its differentiable inputs:
+    f(2 a - 3 b) != 2 f(a) - 3 f(b), the other inputs as they are."""
+    count = len(rule.inputs) - len(rule.optional)
+    wanted = [i for i, v in enumerate(rule.inputs[:count]) if v in rule.differentiable_inputs]
+    rng = np.random.default_rng(1)
+    found = []
+    for dims in _input_ndims(rule, count):
+        for given in _static_variants(rule):
+            defaults = {n: "None" if d is None else ast.unparse(d)
+                        for n, d in rule.statics.items()}
+            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
+            inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+                      for d in dims]
+            for i in wanted:
+                def at(x, i=i):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        return np.asarray(key(*inputs[:i], x, *inputs[i + 1:], **kwargs))
+                a, b = rng.normal(size=(2,) + np.shape(inputs[i]))
+                try:
+                    combined, apart = at(2 * a - 3 * b), 2 * at(a) - 3 * at(b)
+                except Exception:   # (a call NumPy refuses tells nothing)
+                    continue
+                if combined.dtype == object:   # (a list of arrays of several shapes)
+                    continue
+                if not np.allclose(combined, apart, rtol=1e-10, atol=1e-12):
+                    found.append(f"{dims} {kwargs}: not linear in {rule.inputs[i]}")
+    return found
+
+
+def test_every_rule_declared_linear_is():
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        for key in rule.keys if rule.linear else ():
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = _linearity_failures(rule, key)
+                if found:
+                    wrong[rule.name] = found[:3]
+    assert checked > 30
+    assert not wrong, wrong
+
+
+def test_the_linearity_check_sees_a_rule_that_is_not(monkeypatch):
+    rule = REGISTRY.rule_for(np.cumprod)
+    monkeypatch.setattr(rule, "linear", True)
+    assert _linearity_failures(rule, np.cumprod)
+
+
+#: rules whose constant input is a function of another input, which carries its derivative
+#: or that the rule calling it never gives a value being differentiated
+_DERIVED_CONSTANT = {"norm_bar": "y is always np.linalg.norm(x): the rule differentiates in x",
+                     "quantile_bar": "q: np.quantile's rule refuses a q being differentiated",
+                     "quantile_dot": "q: np.quantile's rule refuses a q being differentiated"}
+
+
+def _constant_input_failures(rule, key):
+    """The calls of ``key`` whose result moves when an input ``rule`` declares constant (no
+    adjoint line: its derivative is zero, a shape or an index) moves slightly."""
+    count = len(rule.inputs) - len(rule.optional)
+    rng = np.random.default_rng(3)
+    found = []
+    for dims in _input_ndims(rule, count):
+        inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
+                  for d in dims]
+        for i, name in enumerate(rule.inputs[:count]):
+            moved = inputs[i] + 1e-7 * rng.normal(size=np.shape(inputs[i]))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    before = np.asarray(key(*inputs))
+                    after = np.asarray(key(*inputs[:i], moved, *inputs[i + 1:]))
+            except Exception:   # (a call NumPy refuses tells nothing)
+                continue
+            if name in rule.constant and before.dtype != object \
+                    and not np.allclose(before, after, rtol=1e-12, atol=1e-14):
+                found.append(f"{dims}: moves with {name}")
+    return found
+
+
+def test_every_constant_input_is():
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        for key in rule.keys if rule.constant and rule.name not in _DERIVED_CONSTANT else ():
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = _constant_input_failures(rule, key)
+                if found:
+                    wrong[rule.name] = found[:3]
+    assert checked > 10
+    assert not wrong, wrong
+
+
+def test_the_constant_check_sees_an_input_that_is_not(monkeypatch):
+    rule = REGISTRY.rule_for(np.linalg.norm)
+    monkeypatch.setattr(rule, "constant", ("x",))
+    assert _constant_input_failures(rule, np.linalg.norm)
+
+
+# -- what the kinds change in gradients ---------------------------------------------------------
+
+W3 = np.array([0.5, -1.0, 2.0])
+
+
+def triangles_of_a_vector(v):
+    return np.sum(np.triu(v) ** 2 * W3) + np.sum(np.tril(v, -1) * W3) + np.sum(np.triu(v, 1) @ v)
+
+
+def triangles_of_matrices(m):
+    return np.sum(np.triu(m, 1) * W3) + np.sum(np.tril(m) ** 2)
+
+
+@pytest.mark.parametrize("f, x", [(triangles_of_a_vector, W3 + 1.5),
+                                  (triangles_of_matrices, np.arange(1.0, 10.0).reshape(3, 3)),
+                                  (triangles_of_matrices, np.linspace(-1, 1, 18).reshape(2, 3, 3))])
+def test_triangles_of_vectors_and_of_stacks(f, x):
+    """np.triu of a vector is a matrix (each row a copy of the vector): the vector's gradient
+    sums the triangle's rows (it once came back a matrix, the triangle itself)."""
+    assert_grad(f, x)
+
+
+def diffusion(u, n, dt):
+    for _ in range(n):
+        u = u + dt * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+    return np.sum(u ** 2)
+
+
+def test_a_result_shaped_like_its_input_needs_no_tape():
+    """np.roll's result has its input's shape (the kind "like"), so the specialised gradient
+    of a diffusion loop knows nothing is broadcast: it saves nothing per step (the loop is
+    linear in u) and calls no unbroadcast."""
+    u = np.linspace(0.0, 1.0, 7)
+    assert_grad(diffusion, u, 4, 0.1)
+    code = ad.show(ad.grad(diffusion), args=(u, 4, 0.1))
+    assert "unbroadcast" not in code and "_steps" not in code and ".append" not in code, code

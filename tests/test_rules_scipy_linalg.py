@@ -189,7 +189,7 @@ def solve_stack(a, b):
 @pytest.mark.parametrize("f, a, message", [
     (solve_overwriting, np.eye(2) * 2.0, "overwrite_a=True"),
     (solve_diagonal, np.eye(2) * 2.0, "assume_a= other than"),
-    (solve_stack, np.stack([np.eye(2)] * 2), "a stack of matrices"),
+    (solve_stack, np.stack([np.eye(2)] * 2), "not a stack of them"),
     (det_overwriting, np.eye(2) * 2.0, "det with overwrite_a=True"),
     (inv_diagonal, np.eye(2) * 2.0, "inv with assume_a= other than"),
 ])

@@ -52,6 +52,11 @@ class Forward:
         self.full_of = infer_full(fn, param_full or {}, self.ndim_of)
         self.shape_of = infer_shapes(fn, self.ndim_of)
         self.dots = {}
+        # tuples a primitive returns (np.linalg.qr's, np.meshgrid's): their tangents are pairs
+        # (an object array of the items' tangents: runtime.pair), which np.array keeps as
+        # objects where it stacks the tuple's items
+        self.tuples = {s.target for s in ir.walk(fn.body)
+                       if isinstance(s, ir.Op) and s.rule.shape.sequence}
 
     def dot(self, name):
         """The tangent variable of ``name``."""
@@ -193,6 +198,8 @@ class Forward:
             else:
                 active = isinstance(seq, ast.Name) and seq.id in self.active
                 dot_seq = ir.load(self.dot(seq.id)) if active else None
+                if active and rule.name == "array" and seq.id in self.tuples:
+                    dot_seq = ir.call(self.aliases["array_of_pieces"], dot_seq)
             terms = [copy.deepcopy(s.expr, {id(seq): dot_seq})] if active else []
         elif rule.linear and rule.tangent is None:
             # a linear primitive's tangent is the primitive applied to the tangent of its one

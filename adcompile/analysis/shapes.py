@@ -74,7 +74,7 @@ def infer_shapes(fn, ndim_of):
         if s.rule.name == "getitem":
             base = of(s.inputs[0])
             return base if base in (UNSET, None) else _sliced(base, s.expr.slice, of)
-        if s.rule.name in ("copy", "copy_array", "with_item"):
+        if s.rule.name in ("copy", "copy_array", "with_item") or s.rule.shape.like_first:
             return of(s.inputs[0])
         if s.rule.shape.scalar:
             return ()

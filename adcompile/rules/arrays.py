@@ -11,12 +11,12 @@ import numpy as np
 from . import adjoint, nondifferentiable, tangent
 
 
-@adjoint(np.flipud, shape="same", linear=True)
+@adjoint(np.flipud, shape="like", linear=True)
 def flipud(y, x):
     x_bar += np.flipud(y_bar)
 
 
-@adjoint(np.fliplr, shape="same", linear=True)
+@adjoint(np.fliplr, shape="like", linear=True)
 def fliplr(y, x):
     x_bar += np.fliplr(y_bar)
 
@@ -165,7 +165,7 @@ def sliding_window_view(y, x, window_shape, axis=None):
 # entry of x, the one where y last changed (running_source; a tie keeps the earlier one),
 # which gets its gradient
 
-@adjoint(np.maximum.accumulate, np.minimum.accumulate, shape="same")
+@adjoint(np.maximum.accumulate, np.minimum.accumulate, shape="like")
 def running_extreme(y, x, axis=0):
     x_bar += take_along_axis_bar(y_bar, x, running_source(y, axis), axis)
 
@@ -205,7 +205,10 @@ def sort(y, x, axis=-1):
 
 @tangent(np.sort)
 def sort_tangent(y, x, axis=-1):
-    y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
+    if ndim(x) == 0:   # (np.sort(x, axis=None) of a number: a vector of one entry)
+        y_dot += np.reshape(x_dot, (1,))
+    else:
+        y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
 
 
 nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzero,
@@ -213,7 +216,7 @@ nondifferentiable(np.searchsorted, np.argpartition, np.digitize, np.count_nonzer
                   np.tril_indices_from, np.triu_indices_from)
 
 
-@adjoint(np.partition, shape="same")
+@adjoint(np.partition, shape="rearranged")
 def partition(y, x, kth=None, axis=-1):
     # y is a rearrangement of x: each entry of y goes back to the entry of x it is (ties in
     # value: in the order a stable sort leaves them). perm with x[perm] == y: the indices

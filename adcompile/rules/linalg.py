@@ -12,7 +12,7 @@ import numpy as np
 from . import adjoint, tangent
 
 
-@adjoint(np.linalg.inv, shape="same")
+@adjoint(np.linalg.inv, shape="like")
 def inv(y, x):
     x_bar += -np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2)
 
@@ -22,7 +22,7 @@ def inv_tangent(y, x):
     y_dot += -y @ x_dot @ y
 
 
-@adjoint(np.linalg.solve, shape="second")
+@adjoint(np.linalg.solve, shape="solve")
 def solve(z, a, b):
     # z = a^-1 b: b_bar = a^-T z_bar, a_bar = -b_bar z^T; a vector b is a column (NumPy solves
     # for a column when b has one dimension)
@@ -72,7 +72,7 @@ def slogdet_tangent(y, x):
     y_dot += pair(0.0, np.trace(np.linalg.solve(x, x_dot), axis1=-2, axis2=-1))
 
 
-@adjoint(np.linalg.cholesky, shape="same")
+@adjoint(np.linalg.cholesky, shape="like")
 def cholesky(y, x):
     # x = L L^T: P = phi(L^T L_bar), the lower triangle with its diagonal halved; S = L^-T P
     # L^-1 is the gradient for a symmetric x, as in JAX. NumPy reads only x's lower triangle:
@@ -240,7 +240,7 @@ def pinv_tangent(y, x, rcond=None, hermitian=False):
     y_dot += -(y @ x_dot @ y) + (y @ Pt @ np.swapaxes(x_dot, -1, -2)) @ (np.eye(np.shape(x)[-2], dtype=y.dtype) - x @ y) + (np.eye(np.shape(x)[-1], dtype=y.dtype) - y @ x) @ (np.swapaxes(x_dot, -1, -2) @ Pt @ y)
 
 
-@adjoint(np.linalg.matrix_power, shape="same")
+@adjoint(np.linalg.matrix_power, shape="like")
 def matrix_power(y, a, n=1):
     # d(A^n) = sum_k A^k dA A^(n-1-k), the upper right block of [[A, dA], [0, A]]^n
     # (upper_block); its adjoint is the same sum with A^T and y_bar. A negative n is the power

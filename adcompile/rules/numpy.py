@@ -205,7 +205,7 @@ def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
     x_bar += y_bar * np.isfinite(x)
 
 
-@adjoint(np.interp, shape="same")
+@adjoint(np.interp, shape="like")
 def interp(y, x, xp, fp, left=None, right=None, period=None):
     # piecewise linear interpolation in the table (xp, fp): the slope of x's segment in x
     # (0 beyond the table), the interpolation weights in fp (see runtime/interpolation.py);
@@ -584,12 +584,12 @@ def repeat(y, x, repeats=None, axis=None):
     x_bar += repeat_bar(y_bar, x, repeats, axis)
 
 
-@adjoint(np.flip, shape="same", linear=True)
+@adjoint(np.flip, shape="like", linear=True)
 def flip(y, x, axis=None):
     x_bar += np.flip(y_bar, axis)
 
 
-@adjoint(np.roll, shape="same", linear=True)
+@adjoint(np.roll, shape="like", linear=True)
 def roll(y, x, shift=None, axis=None):
     x_bar += np.roll(y_bar, np.negative(shift), axis)
 
@@ -607,14 +607,24 @@ def trace(y, x, offset=0, axis1=0, axis2=1):
     x_bar += trace_bar(y_bar, x, offset, axis1, axis2)
 
 
-@adjoint(np.triu, shape="same", linear=True)
+@adjoint(np.triu, shape="matrix", linear=True)
 def triu(y, x, k=0):
-    x_bar += np.triu(y_bar, k)
+    if ndim(x) == 1:   # a vector's copies, one per row: summed
+        x_bar += np.sum(np.triu(y_bar, k), axis=0)
+    elif ndim(x) >= 2:
+        x_bar += np.triu(y_bar, k)
+    else:
+        x_bar += unbroadcast(np.triu(y_bar, k), x)
 
 
-@adjoint(np.tril, shape="same", linear=True)
+@adjoint(np.tril, shape="matrix", linear=True)
 def tril(y, x, k=0):
-    x_bar += np.tril(y_bar, k)
+    if ndim(x) == 1:   # a vector's copies, one per row: summed
+        x_bar += np.sum(np.tril(y_bar, k), axis=0)
+    elif ndim(x) >= 2:
+        x_bar += np.tril(y_bar, k)
+    else:
+        x_bar += unbroadcast(np.tril(y_bar, k), x)
 
 
 # -- sequences of arrays: the list's items get one piece each of the adjoint --------------------
@@ -677,12 +687,16 @@ def split(y, x, indices_or_sections=None, axis=0):
 @adjoint(np.convolve, shape="unknown")
 def convolve(y, a, v, mode="full"):
     # y_bar placed in the full convolution, correlated with the other operand
+    if ndim(a) == 0 or ndim(v) == 0:
+        unsupported("np.convolve of a number is not differentiated; multiply by it instead")
     a_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), v[::-1], "valid")
     v_bar += np.convolve(np.pad(y_bar, convolve_padding(a, v, mode)), a[::-1], "valid")
 
 
 @tangent(np.convolve)
 def convolve_tangent(y, a, v, mode="full"):
+    if ndim(a) == 0 or ndim(v) == 0:
+        unsupported("np.convolve of a number is not differentiated; multiply by it instead")
     y_dot += np.convolve(a_dot, v, mode)
     y_dot += np.convolve(a, v_dot, mode)
 
@@ -718,7 +732,7 @@ def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
     y_dot += np.pad(x_dot, pad_width, mode=mode)
 
 
-@adjoint(methods=("astype",), shape="same")
+@adjoint(methods=("astype",), shape="like")
 def astype(y, x, dtype=None, copy=True):
     # a cast to an integer or bool type is piecewise constant: zero gradient (copy=False
     # may give x itself: the aliasing analysis reads the call's copy=)
@@ -773,7 +787,7 @@ def full_tangent(y, shape, fill, dtype=None):
         y_dot += astype_bar(np.full(shape, fill_dot), dtype)
 
 
-@adjoint(np.full_like, shape="same", constant=("a",))
+@adjoint(np.full_like, shape="like", constant=("a",))
 def full_like(y, a, fill_value, dtype=None):
     # an array shaped like a (whose values do not matter) filled with fill_value, in a's
     # type or dtype: zero gradient where that is an integer or bool type (as astype)

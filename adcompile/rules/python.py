@@ -170,7 +170,7 @@ def subtracted_at_tangent(z, x, index, v):
     z_dot += subtracted_at(zeros_like(x), index, v_dot)
 
 
-@adjoint(np.copy, methods=("copy",), shape="same")
+@adjoint(np.copy, methods=("copy",), shape="like")
 def copy_array(y, x):
     x_bar += y_bar
 

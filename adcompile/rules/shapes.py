@@ -11,6 +11,8 @@ analyses then ask the object, never the name:
 - ``number(statics)``: whether the result is a NumPy scalar whatever the inputs are
   (``np.sum(x)``);
 - ``elementwise``: the result has the broadcast shape of the inputs;
+- ``like_first``: the result has the shape of the first input, whatever the call's other
+  arguments (``np.roll``, ``np.flip``, ``np.copy``);
 - ``scalar``: the result is a number;
 - ``tangent_from_adjoint``: forward mode may read the tangent off the adjoint (the
   Jacobian is diagonal after broadcasting).
@@ -44,6 +46,7 @@ class ResultShape:
     scalar: bool = False
     tangent_from_adjoint: bool = False
     sequence: bool = False           # a Python list or tuple of values (sorted, np.split)
+    like_first: bool = False
 
     def __repr__(self):
         return f"ResultShape({self.name!r})"
@@ -125,8 +128,11 @@ def _dot_ndim(dims, statics):
 
 
 def _scan_ndim(dims, statics):
-    """``np.cumsum(x, axis)``: flattened when axis is None, else x's dimensions."""
+    """``np.cumsum(x, axis)``: flattened when axis is None, else x's dimensions (a
+    number's scan is a vector, whatever the axis)."""
     axis = statics.get("axis")
+    if dims[0] == 0:
+        return 1
     if isinstance(axis, ast.Constant):
         return 1 if axis.value is None else dims[0]
     return dims[0] if dims[0] == 1 else None
@@ -155,6 +161,28 @@ def _drop(n):
     return dropped
 
 
+def _solve_ndim(dims, statics):
+    """``np.linalg.solve(a, b)`` of one matrix ``a``: b's dimensions. (Of a stack of
+    matrices, NumPy 2 and 1 read a vector b differently: not known.)"""
+    return dims[1] if dims[0] == 2 else None
+
+
+def _rearranged_ndim(dims, statics):
+    """``np.partition(x, kth, axis)``: x's dimensions, or one where axis is None (x
+    flattened)."""
+    axis = statics.get("axis")
+    if not isinstance(axis, ast.Constant):
+        return None
+    return 1 if axis.value is None else dims[0]
+
+
+def _matrix_ndim(dims, statics):
+    """At least a matrix: a matrix (or a stack of them) keeps its dimensions; ``np.triu``
+    of a vector is the matrix of its copies, one per row, a triangle of it kept, and
+    ``scipy.linalg.expm`` of a number a 1 x 1 matrix."""
+    return max(dims[0], 2)
+
+
 def _diag_ndim(dims, statics):
     """``np.diag``: a vector makes a matrix, a matrix gives its diagonal."""
     return {1: 2, 2: 1}.get(dims[0])
@@ -167,9 +195,9 @@ def _expand_ndim(dims, statics):
 
 
 def _squeeze_ndim(dims, statics):
-    """``np.squeeze(x, axis)``: one dimension fewer per axis."""
+    """``np.squeeze(x, axis)``: one dimension fewer per axis (a number stays one)."""
     n = _axis_count(statics.get("axis"))
-    return None if n is None else dims[0] - n
+    return 0 if dims[0] == 0 else None if n is None else dims[0] - n
 
 
 def _inner_ndim(dims, statics):
@@ -205,8 +233,10 @@ def _reduce_ndim(dims, statics):
     axis, keepdims = statics.get("axis"), statics.get("keepdims")
     if not isinstance(keepdims, ast.Constant):
         return None
-    if keepdims.value:
-        return dims[0]
+    if keepdims.value:   # (of a number: a number for NumPy, a vector for scipy's logsumexp)
+        return None if dims[0] == 0 else dims[0]
+    if dims[0] == 0:
+        return 0
     if isinstance(axis, ast.Constant) and axis.value is None:
         return 0
     if dims[0] is None:
@@ -253,7 +283,9 @@ SEQUENCE = ResultShape("sequence", sequence=True)
 _KINDS = (
     ELEMENTWISE,
     SCALAR,
-    ResultShape("same", lambda dims, statics: dims[0]),
+    ResultShape("same", lambda dims, statics: dims[0]),   # (the first input's ndim)
+    ResultShape("like", lambda dims, statics: dims[0], full=lambda fulls, statics: fulls[0] is True,
+                like_first=True),
     ResultShape("reduce", _reduce_ndim, full=_reduce_full, number=_reduce_number),
     ResultShape("quantile", _quantile_ndim),
     ResultShape("matmul", _matmul_ndim, full=_all_full),
@@ -266,12 +298,14 @@ _KINDS = (
     ResultShape("expand", _known_first(_expand_ndim)),
     ResultShape("squeeze", _known_first(_squeeze_ndim)),
     ResultShape("diag", _known_first(_diag_ndim)),
+    ResultShape("matrix", _known_first(_matrix_ndim)),
+    ResultShape("rearranged", _known_first(_rearranged_ndim)),
     ResultShape("drop1", _known_first(_drop(1))),
     ResultShape("drop2", _known_first(_drop(2))),
     ResultShape("outer", lambda dims, statics: 2),
     ResultShape("inner", _known_first(_inner_ndim)),
     ResultShape("tensordot", _known_first(_tensordot_ndim)),
-    ResultShape("second", lambda dims, statics: dims[1]),
+    ResultShape("solve", _solve_ndim),
 )
 
 #: the names rules and users give result shapes -> the kinds

@@ -62,6 +62,8 @@ def tile_bar(y_bar, x, reps):
 def repeat_bar(y_bar, x, repeats, axis=None):
     """The adjoint of ``y = np.repeat(x, repeats, axis)``: the copies of each entry summed."""
     shape = np.shape(x)
+    if not shape:   # (NumPy repeats a number as a vector, whatever the axis)
+        axis = None
     flat = (int(np.prod(shape)),) if axis is None else shape
     axis = 0 if axis is None else axis % len(shape)
     g = np.zeros(flat, dtype=np.result_type(x, y_bar, 1.0))

@@ -64,6 +64,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient ``g`` of a reduction of ``x`` back to x's shape."""
     if not isinstance(g, np.ndarray) and not _lazy(g):   # a number takes x's precision
         g = np.asarray(g, dtype=np.result_type(x, g))
+    if not np.ndim(x):   # (a number's axis 0 is no axis; scipy's logsumexp keeps one)
+        return np.reshape(g, ())
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
@@ -93,7 +95,9 @@ def unreduce_times(g, e, x, axis=None, keepdims=False, out=None):
     where nothing reads ``e`` afterwards: the product goes into its memory if it fits."""
     if not _lazy(g):
         g = np.asarray(g, dtype=np.result_type(x, g))   # a Python number takes x's precision
-    if not keepdims and axis is not None:
+    if not np.ndim(x) and np.size(g) == 1:   # (as in unreduce)
+        g = np.reshape(g, ())
+    elif not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     if type(out) is np.ndarray and out.flags.writeable and out.dtype == np.result_type(g, e) \
             and np.broadcast_shapes(g.shape, out.shape) == out.shape:
@@ -125,6 +129,8 @@ def reduced_size(x, axis=None):
 
 def argmax_mask(x, y, axis=None, keepdims=False):
     """Where ``x`` attains its maximum ``y`` along ``axis``, divided by the number of ties."""
+    if np.ndim(x) == 0:   # (a number's axis 0 is no axis: y is x)
+        return np.asarray(x == y, dtype=np.result_type(x, 1.0))[()]
     if not keepdims and axis is not None:
         y = np.expand_dims(y, axis)
     hit = x == y

@@ -46,8 +46,10 @@ def take_along_axis_bar(g, x, indices, axis=-1):
     shape = np.broadcast_shapes(indices.shape[:axis] + (1,) + indices.shape[axis + 1:],
                                 np.shape(x)[:axis] + (1,) + np.shape(x)[axis + 1:])
     shape = shape[:axis] + (indices.shape[axis],) + shape[axis + 1:]
+    # (an axis of x of length 1 that indices broadcast along: its one entry gets every sum)
     index = tuple(np.broadcast_to(indices, shape) if d == axis else
-                  np.arange(n).reshape((-1,) + (1,) * (len(shape) - d - 1))
+                  (np.arange(n) if np.shape(x)[d] == n else np.zeros(n, dtype=int))
+                  .reshape((-1,) + (1,) * (len(shape) - d - 1))
                   for d, n in enumerate(shape))
     full = np.shape(x)[:axis] + (np.shape(x)[axis],) + np.shape(x)[axis + 1:]
     return _scatter_add(full, index, np.broadcast_to(g, shape), dtype)

@@ -40,9 +40,11 @@ def cut_parts(g, pieces, axis=0):
 def array_of_pieces(bars):
     """The adjoint of ``pieces = array_bar(g, xs)`` (differentiated gradient code): for a
     list ``xs``, the pieces' adjoints (held one per entry by an object array, see pair)
-    stacked as g was; for an array or a number, g's copy's adjoint itself."""
+    stacked as g was (a zero of one item, a number, as big as the others); for an array or a
+    number, g's copy's adjoint itself. (Also the tangent of np.array of a tuple a primitive
+    returns, from the pair of its items' tangents: see ad/forward.py.)"""
     if isinstance(bars, np.ndarray) and bars.dtype == object:
-        return np.stack(list(bars))
+        return np.stack(np.broadcast_arrays(*bars))
     return bars
 
 

@@ -3,6 +3,8 @@ defined but the derivative is; and of a polynomial's coefficients (``np.polyval`
 
 import numpy as np
 
+from .broadcast import unbroadcast
+
 
 def scaled_power(c, x, p):
     """``c * x ** p``, and 0 where ``c`` is 0 (the derivative of ``x ** y`` in x is
@@ -57,13 +59,14 @@ def polyval_bar(g, p, x, k=0):
     """The adjoint of the coefficients ``p`` in ``y = polyval_derivative(p, x, k)``
     (``np.polyval`` for k = 0), for the adjoint ``g`` of y: for each ``p[i]``, the sum of
     ``g`` times the k-th derivative of its power of x, the powers made one product at a
-    time."""
+    time. (Coefficients of more dimensions, each ``p[i]`` an array NumPy broadcasts with
+    x, get the sum over the axes it was broadcast along.)"""
     x, p = np.asarray(x), np.asarray(p)
     n = len(p)
     dtype = np.result_type(g, x, p, 1.0)
     acc = np.broadcast_to(np.asarray(g, dtype=dtype), np.broadcast_shapes(np.shape(g), x.shape))
-    out = np.zeros(n, dtype=dtype)
+    out = np.zeros(p.shape, dtype=dtype)
     for i in range(n - 1 - k, -1, -1):   # degree n - 1 - i, from k up
-        out[i] = _falling(n - 1 - i, k) * np.sum(acc)
+        out[i] = _falling(n - 1 - i, k) * unbroadcast(acc, p[i])
         acc = acc * x
     return out

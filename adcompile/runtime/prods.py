@@ -15,6 +15,8 @@ def prod_others(x, axis=None):
     """For each entry of ``x``, the product of the other entries it is multiplied with in
     ``np.prod(x, axis)``: exclusive products from both ends, exact where ``x`` has zeros."""
     x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    if x.ndim == 0:   # (the product of a number, along any axis, is the number)
+        return np.ones_like(x)[()]
     axes = _axes(axis, x.ndim)
     keep = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, keep + list(axes))
@@ -41,6 +43,7 @@ def _cumprod_jacobian(x, axis):
 
 def cumprod_bar(y_bar, x, axis=None):
     """The adjoint of ``y = np.cumprod(x, axis)``."""
+    axis = None if np.ndim(x) == 0 else axis   # (NumPy scans a number as a vector)
     J = _cumprod_jacobian(x, axis)
     g = y_bar if axis is None else np.moveaxis(y_bar, axis, -1)
     g = np.einsum("...j,...ji->...i", g, J)
@@ -49,6 +52,7 @@ def cumprod_bar(y_bar, x, axis=None):
 
 def cumprod_dot(x_dot, x, axis=None):
     """The tangent of ``y = np.cumprod(x, axis)``."""
+    axis = None if np.ndim(x) == 0 else axis
     J = _cumprod_jacobian(x, axis)
     t = np.ravel(x_dot) if axis is None else np.moveaxis(x_dot, axis, -1)
     t = np.einsum("...ji,...i->...j", J, np.broadcast_to(t, J.shape[:-1]))

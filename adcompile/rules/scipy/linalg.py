@@ -19,9 +19,12 @@ linalg = scipy.linalg
 # -- scipy.linalg ---------------------------------------------------------------------------
 # T(m) below is np.swapaxes(m, -1, -2).
 
-@rule(linalg.solve_triangular, shape="second")
+@rule(linalg.solve_triangular, shape="solve")
 def solve_triangular(x, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                      check_finite=True):
+    if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.solve_triangular is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x = op(A)^-1 b, A the triangle of a that lower names (with ones on the diagonal for
     # unit_diagonal: a's diagonal is not read), op(A) = A (trans 0, 'N') or A^T (1, 'T', and
     # 2, 'C' for a real a). b_bar = op(A)^-T x_bar, solved with the other trans; A_bar =
@@ -61,6 +64,9 @@ def solve_triangular(x, a, b, trans=0, lower=False, unit_diagonal=False, overwri
 @tangent_of(linalg.solve_triangular)
 def solve_triangular_tangent(x, a, b, trans=0, lower=False, unit_diagonal=False,
                              overwrite_b=False, check_finite=True):
+    if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.solve_triangular is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot the entries of a_dot on the triangle read
     x_dot += linalg.solve_triangular(a, b_dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
     if unit_diagonal is True or unit_diagonal == 1:
@@ -82,8 +88,11 @@ def solve_triangular_tangent(x, a, b, trans=0, lower=False, unit_diagonal=False,
         unsupported("scipy.linalg.solve_triangular with trans= or lower= not constants "
                     "(trans 0, 1, 2, 'N', 'T' or 'C'; lower True or False)")
 
-@rule(linalg.expm, shape="same")
+@rule(linalg.expm, shape="matrix")
 def expm(y, a):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.expm is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # d expm(A)[E] = int_0^1 expm(sA) E expm((1-s)A) ds, the upper right block of
     # expm([[A, E], [0, A]]) (Van Loan); its adjoint is the same block of
     # expm([[A^T, y_bar], [0, A^T]])
@@ -93,12 +102,18 @@ def expm(y, a):
 
 @tangent_of(linalg.expm)
 def expm_tangent(y, a):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.expm is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     m = np.shape(a)[-1]
     y_dot += linalg.expm(upper_block(a, a_dot))[..., :m, m:]
 
 
-@rule(linalg.cholesky, shape="same")
+@rule(linalg.cholesky, shape="matrix")
 def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.cholesky is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # y = L (lower) or U = L^T, A = L L^T read from that triangle of a: np.linalg.cholesky's
     # adjoint (see linalg.py), put on the triangle read
     if lower is True or lower == 1:
@@ -120,6 +135,9 @@ def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
 
 @tangent_of(linalg.cholesky)
 def cholesky_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.cholesky is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     if lower is True or lower == 1:
         y_dot += cholesky_dot(a_dot, y)
     elif lower is False or lower == 0:
@@ -130,6 +148,9 @@ def cholesky_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
 
 @rule(linalg.cho_factor, shape="unknown")
 def cho_factor(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.cho_factor is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # y = (c, lower): c holds the Cholesky factor of A in the triangle lower names (L, A = L
     # L^T, or U = L^T), read from that triangle of a, and a's own entries in the other one.
     # The factor's part goes back as np.linalg.cholesky's (see linalg.py) onto the triangle
@@ -155,6 +176,9 @@ def cho_factor(y, a, lower=False, overwrite_a=False, check_finite=True):
 
 @tangent_of(linalg.cho_factor)
 def cho_factor_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.cho_factor is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     if lower is True or lower == 1:
         y_dot += pair(cholesky_dot(a_dot, np.tril(y[0])) + np.triu(a_dot, 1), 0.0)
     elif lower is False or lower == 0:
@@ -165,6 +189,9 @@ def cho_factor_tangent(y, a, lower=False, overwrite_a=False, check_finite=True):
 
 @rule(linalg.cho_solve, shape="unknown", sequence="c_and_lower")
 def cho_solve(x, c_and_lower, b, overwrite_b=False, check_finite=True):
+    if ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.cho_solve is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x = A^-1 b with A = L L^T (or U^T U) from the triangle of c that lower names (the other
     # one is not read). b_bar = A^-1 x_bar; with S = -(b_bar x^T + x b_bar^T), the gradient
     # of the symmetric A, L gets S L and U gets U S, on their triangle. c_and_lower is
@@ -182,13 +209,19 @@ def cho_solve(x, c_and_lower, b, overwrite_b=False, check_finite=True):
 
 @tangent_of(linalg.cho_solve)
 def cho_solve_tangent(x, c_and_lower, b, overwrite_b=False, check_finite=True):
+    if ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.cho_solve is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x_dot = A^-1 (b_dot - A_dot x), A_dot = L_dot L^T + L L_dot^T (or U_dot^T U + U^T U_dot)
     x_dot += linalg.cho_solve(c_and_lower, b_dot)
     x_dot += -linalg.cho_solve(c_and_lower, from_column(np.where(c_and_lower[1], np.tril(c_and_lower_dot[0]) @ np.swapaxes(np.tril(c_and_lower[0]), -1, -2) + np.tril(c_and_lower[0]) @ np.swapaxes(np.tril(c_and_lower_dot[0]), -1, -2), np.swapaxes(np.triu(c_and_lower_dot[0]), -1, -2) @ np.triu(c_and_lower[0]) + np.swapaxes(np.triu(c_and_lower[0]), -1, -2) @ np.triu(c_and_lower_dot[0])) @ as_column(x, b), b))
 
 
-@rule(linalg.inv, shape="same")
+@rule(linalg.inv, shape="like")
 def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.inv is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # np.linalg.inv's adjoint (see linalg.py), of all of a (assume_a None, 'gen') or of the
     # triangle lower names, mirrored ('sym', 'her', 'pos': the other one is not read)
     if assume_a is None or assume_a == "gen" or assume_a == "general":
@@ -208,6 +241,9 @@ def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
 
 @tangent_of(linalg.inv)
 def inv_tangent(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.inv is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     if assume_a is None or assume_a == "gen" or assume_a == "general":
         y_dot += -y @ a_dot @ y
     elif assume_a == "sym" or assume_a == "symmetric" or assume_a == "her" \
@@ -225,6 +261,9 @@ def inv_tangent(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower
 
 @rule(linalg.det, shape="drop2")
 def det(y, a, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.det is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # np.linalg.det's adjoint (see linalg.py); overwrite_a may destroy a, which it reads
     if overwrite_a is True or overwrite_a == 1:
         unsupported("scipy.linalg.det with overwrite_a=True is not differentiated: a is read "
@@ -237,20 +276,23 @@ def det(y, a, overwrite_a=False, check_finite=True):
 
 @tangent_of(linalg.det)
 def det_tangent(y, a, overwrite_a=False, check_finite=True):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.det is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     y_dot += np.sum(cofactor(a) * a_dot, axis=(-2, -1))
 
 
-@rule(linalg.solve, shape="second")
+@rule(linalg.solve, shape="solve")
 def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
+    if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.solve is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x = op(A)^-1 b, op(A) = A or (transposed) A^T, A the matrix scipy reads: all of a
     # (assume_a None, 'gen'), or a's triangle that lower names, mirrored ('sym', 'her', 'pos':
     # the other triangle is not read). b_bar = op(A)^-T x_bar, solved by scipy with the same
     # structure; op(A)_bar = -b_bar x^T, put on the entries of a read. (overwrite_a may
     # destroy a, which this adjoint reads again: refused)
-    if ndim(a) != 2:
-        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
-                    "use np.linalg.solve")
     if overwrite_a is True or overwrite_a == 1:
         unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
                     "read again by the gradient")
@@ -282,10 +324,10 @@ def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_fini
 @tangent_of(linalg.solve)
 def solve_tangent(x, a, b, lower=False, overwrite_a=False, overwrite_b=False,
                   check_finite=True, assume_a=None, transposed=False):
+    if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
+        unsupported("scipy.linalg.solve is differentiated for one matrix a (not a "
+                    "stack of them, SciPy's batch) and a vector or matrix b")
     # x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot the matrix of a_dot's entries scipy reads
-    if ndim(a) != 2:
-        unsupported("scipy.linalg.solve of a stack of matrices is not differentiated; "
-                    "use np.linalg.solve")
     x_dot += linalg.solve(a, b_dot, lower=lower, assume_a=assume_a, transposed=transposed)
     if assume_a is None or assume_a == "gen" or assume_a == "general":
         if transposed is False or transposed == 0:
@@ -310,23 +352,38 @@ def solve_tangent(x, a, b, lower=False, overwrite_a=False, overwrite_b=False,
 
 @rule(linalg.solve_sylvester, shape="unknown")
 def solve_sylvester(x, a, b, q):
+    if ndim(a) != 2 or ndim(b) != 2 or ndim(q) > 2:
+        unsupported("scipy.linalg.solve_sylvester is differentiated for matrices a and "
+                    "b (not stacks of them, SciPy's batches) and a matrix or number q")
     # A X + X B = Q: dX solves A dX + dX B = dQ - dA X - X dB, so q_bar solves
     # A^T q_bar + q_bar B^T = x_bar, and a_bar = -q_bar X^T, b_bar = -X^T q_bar
     w = linalg.solve_sylvester(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), x_bar)
-    q_bar += w
+    if ndim(q) == 0:   # (SciPy reads a number q as q times the identity)
+        q_bar += np.trace(w)
+    elif ndim(q) == 1:
+        unsupported("scipy.linalg.solve_sylvester with a vector q is not differentiated; "
+                    "give the matrix q stands for")
+    else:   # (a matrix; where the ndim is known only when the code runs, taken to be one)
+        q_bar += w
     a_bar += -(w @ np.swapaxes(x, -1, -2))
     b_bar += -(np.swapaxes(x, -1, -2) @ w)
 
 
 @tangent_of(linalg.solve_sylvester)
 def solve_sylvester_tangent(x, a, b, q):
+    if ndim(a) != 2 or ndim(b) != 2 or ndim(q) > 2:
+        unsupported("scipy.linalg.solve_sylvester is differentiated for matrices a and "
+                    "b (not stacks of them, SciPy's batches) and a matrix or number q")
     x_dot += linalg.solve_sylvester(a, b, q_dot)
     x_dot += -linalg.solve_sylvester(a, b, a_dot @ x)
     x_dot += -linalg.solve_sylvester(a, b, x @ b_dot)
 
 
-@rule(linalg.sqrtm, shape="same")
+@rule(linalg.sqrtm, shape="matrix")
 def sqrtm(y, a):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.sqrtm is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     # Y Y = A: dY Y + Y dY = dA, a Sylvester equation, so a_bar solves Y^T a_bar + a_bar Y^T
     # = y_bar. A matrix with a negative eigenvalue has a complex square root: differentiating
     # it is refused when the gradient is computed (real_eigen)
@@ -336,5 +393,8 @@ def sqrtm(y, a):
 
 @tangent_of(linalg.sqrtm)
 def sqrtm_tangent(y, a):
+    if ndim(a) < 2:
+        unsupported("scipy.linalg.sqrtm is differentiated for matrices (and stacks of "
+                    "them), not for a number or a vector")
     Y = real_eigen(y, "scipy.linalg.sqrtm")
     y_dot += linalg.solve_sylvester(Y, Y, a_dot)

@@ -113,7 +113,7 @@ def logsumexp_tangent(y, a, b, axis=None, keepdims=False, return_sign=False):
         y_dot += np.sum(b_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 
-@rule(special.softmax, shape="same")
+@rule(special.softmax, shape="like")
 def softmax(y, x, axis=None):
     x_bar += y * (y_bar - np.sum(y_bar * y, axis=axis, keepdims=True))
 
@@ -123,7 +123,7 @@ def softmax_tangent(y, x, axis=None):
     y_dot += y * (x_dot - np.sum(x_dot * y, axis=axis, keepdims=True))
 
 
-@rule(special.log_softmax, shape="same")
+@rule(special.log_softmax, shape="like")
 def log_softmax(y, x, axis=None):
     x_bar += y_bar - np.exp(y) * np.sum(y_bar, axis=axis, keepdims=True)
 
