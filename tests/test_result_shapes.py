@@ -368,8 +368,10 @@ def diffusion(u, n, dt):
 def test_a_result_shaped_like_its_input_needs_no_tape():
     """np.roll's result has its input's shape (the kind "like"), so the specialised gradient
     of a diffusion loop knows nothing is broadcast: it saves nothing per step (the loop is
-    linear in u) and calls no unbroadcast."""
+    linear in u) and calls no unbroadcast; np.roll's adjoint rolls back by the shift's
+    negation written as a number."""
     u = np.linspace(0.0, 1.0, 7)
     assert_grad(diffusion, u, 4, 0.1)
     code = ad.show(ad.grad(diffusion), args=(u, 4, 0.1))
     assert "unbroadcast" not in code and "_steps" not in code and ".append" not in code, code
+    assert "np.negative" not in code and "np.roll(t1_bar, -1, None)" in code, code

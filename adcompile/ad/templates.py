@@ -11,6 +11,7 @@ import ast
 from ..errors import TransformError
 from ..ir import copy_tree, same_tree
 from ..analysis.shapes import indexed_shape
+from ..optimize.simplify import number, number_node
 from ..rules import broadcasts
 
 UNKNOWN = object()
@@ -281,6 +282,10 @@ class _Substitute:
                 if self.dropped(args[2].id):
                     return self.visit(args[0])
                 return self._copy(node, args[:2])
+        if cls is ast.Call and _is_np_negative(node):
+            made = self._copy(node)
+            value = number(made.args[0])   # (np.roll's -shift of a constant shift: -1)
+            return made if value is None else number_node(-value)
         if isinstance(node, ast.expr_context):
             return node
         return self._copy(node)
@@ -317,6 +322,14 @@ class _Substitute:
         made = ast.Name.__new__(ast.Name)
         made.__dict__.update(node.__dict__)
         return made
+
+
+def _is_np_negative(node):
+    """Whether the template call ``node`` is ``np.negative(e)``."""
+    func = node.func
+    return func.__class__ is ast.Attribute and func.attr == "negative" \
+        and isinstance(func.value, ast.Name) and func.value.id == "np" \
+        and len(node.args) == 1 and not node.keywords
 
 
 def _exact_inputs(rule, inputs, shape_of):

@@ -21,6 +21,11 @@ def number(e):
     return None
 
 
+def number_node(value):
+    """The literal of a number: ``2``, or ``-2`` as Python writes it (a minus before it)."""
+    return ast.Constant(value) if value >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-value))
+
+
 def _is(e, value):
     v = number(e)
     return v is not None and v == value
@@ -37,7 +42,7 @@ class _Simplify(Transformer):
             except (ZeroDivisionError, OverflowError):
                 return node
             if isinstance(value, (int, float)) and abs(value) < 1e15:
-                return ast.Constant(value) if value >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-value))
+                return number_node(value)
         if op is ast.Pow and _is(node.right, 1):
             return node.left
         if op is ast.Pow and _is(node.right, 0):
