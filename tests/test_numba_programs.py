@@ -161,6 +161,12 @@ def heat_laplacian(u, k):
     return np.sum(u * u)
 
 
+def heat_ring(u, k):
+    for _ in range(4):   # periodic boundaries
+        u = u + k * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+    return np.sum(u * u)
+
+
 def pairwise_repulsion(x):
     s = 0.0
     n = x.shape[0]
@@ -328,6 +334,7 @@ def small_cases():
         (heat, (rng.standard_normal(30), 0.2), (0, 1), ""),
         (heat, (rng.standard_normal(30)[::2], 0.2), (0, 1), "strided"),
         (heat_laplacian, (rng.standard_normal(30), 0.2), (0, 1), ""),
+        (heat_ring, (rng.standard_normal(30), 0.2), (0, 1), ""),
         (pairwise_repulsion, (rng.standard_normal(7),), 0, ""),
         (quadratic_form, (rng.standard_normal(6), rng.standard_normal((6, 6))), 0, ""),
         (piecewise, (0.3, 0.8), (0, 1), ""), (piecewise, (-0.7, 0.2), (0, 1), ""),

@@ -14,7 +14,8 @@
   keepdims=True)``, ``np.mean(a, axis=0)``, become calls of numba versions (numba_reductions.py) under fresh
   names, and ``np.exp(a)``, ``np.tanh(a)``, ... calls of versions that run NumPy's own
   loops on large arrays (numba_ufuncs.py);
-- ``np.concatenate([a, b])`` becomes ``np.concatenate((a, b))`` (numba joins tuples);
+- ``np.concatenate([a, b])`` becomes ``np.concatenate((a, b))`` (numba joins tuples),
+  ``np.roll(a, s, None)`` ``np.roll(a, s)`` (numba's takes no axis);
 - ``a @ b`` becomes a call of a numba version that also multiplies stacks of matrices,
   and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
   (numba_products.py);
@@ -29,6 +30,16 @@ from .. import ir
 from .numba_integers import OPERATORS
 from .numba_reductions import REWRITTEN
 from .numba_ufuncs import BINARY, UNARY
+
+
+def _roll_of_flattened(call):
+    """Whether ``call`` is ``np.roll(a, shift, None)`` (or ``axis=None``): numba's np.roll
+    with the axis left out."""
+    axis = call.args[2] if len(call.args) == 3 else \
+        next((k.value for k in call.keywords if k.arg == "axis"), None) \
+        if len(call.args) == 2 and len(call.keywords) == 1 else False
+    return isinstance(axis, ast.Constant) and axis.value is None \
+        and not any(isinstance(a, ast.Starred) for a in call.args)
 
 
 class NotCompilable(Exception):
@@ -248,6 +259,10 @@ class _NumpyCalls(ast.NodeTransformer):
                 and not any(isinstance(e, ast.Starred) for e in node.args[0].elts):
             # (numba joins a tuple of arrays, not a list; NumPy the same arrays either way)
             node.args[0] = ast.Tuple(elts=node.args[0].elts, ctx=ast.Load())
+            return node
+        if func.attr == "roll" and _roll_of_flattened(node):
+            # (numba's np.roll takes no axis: None, the flattened array rolled, is its own)
+            node.args, node.keywords = node.args[:2], []
             return node
         if func.attr == "swapaxes" and len(node.args) == 3 and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):
