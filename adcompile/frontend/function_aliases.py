@@ -10,13 +10,14 @@ when transforming, as for a call written ``math.sin(...)``.
 """
 
 import ast
+import inspect
 import types
 
 from ..ir import copy_tree, names_mentioned, walk_tree
 from .function_loops import names_function
 from .nested_gradients import is_gradient_of
 from .references import placed
-from .source import int_constant
+from .source import NO_KEY, held_item, int_constant, item_key
 
 
 def inline_function_aliases(fn, source):
@@ -69,7 +70,14 @@ def _assigned_attributes(stmt):
         return [(target, value)] if value.elts and all(
             isinstance(e, (ast.Name, ast.Attribute)) for e in value.elts) else []
     return [(t, v) for t, v in pairs if isinstance(t, ast.Name)
-            and (isinstance(v, ast.Attribute) or isinstance(v, ast.Call) and _calls_grad(v))]
+            and (isinstance(v, (ast.Attribute, ast.Name)) or isinstance(v, ast.Call)
+                 and _calls_grad(v) or _is_item(v))]
+
+
+def _is_item(e):
+    """Whether ``e`` is ``name[k]``, ``k`` a constant key (``ACTS["tanh"]``, ``FS[0]``)."""
+    return isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) \
+        and item_key(e.slice) is not NO_KEY
 
 
 def _calls_grad(call):
@@ -104,7 +112,9 @@ def _names_function(target, chain, nodes, source):
                 or is_gradient_of(chain, defined, source, local)
         return bool(chain.elts) and _read_by_position(target.id, nodes) and all(
             names_function(source.callee(e, local)) for e in chain.elts)
-    parts, node = [], chain
+    key, parts, node = NO_KEY, [], chain
+    if isinstance(chain, ast.Subscript):   # ACTS["tanh"]: a function a global dict holds
+        key, node = item_key(chain.slice), chain.value
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
@@ -122,6 +132,11 @@ def _names_function(target, chain, nodes, source):
         if not isinstance(obj, types.ModuleType):
             return False
         obj = getattr(obj, attr, None)
+    if key is not NO_KEY:
+        obj = held_item(obj, key)
+        obj = None if obj is NO_KEY else obj
+    elif not parts and not inspect.isfunction(obj):   # f = relu: a function of the user's
+        return False
     return obj is not None and not isinstance(obj, types.ModuleType) and callable(obj)
 
 

@@ -1,0 +1,223 @@
+"""Strings, bools, None, ints and functions a call gives that choose the function called.
+
+``act = ACTS[kind]``, ``if kind == "tanh": f = np.tanh``, ``act(x)`` with ``act=np.tanh``
+a parameter: which function is called depends on a value the call gives for a parameter
+that is not differentiated. Where normalizing refuses such a call (validate.py: a
+function held in a variable), the parameters whose values would decide it become needs
+(static_ints.py's mechanism, descriptor ``("choice", name)``): each call reads the value
+again (dispatch.py), and the code is made, and cached, for that value; another value
+makes or picks other code.
+
+With the value given, the copy of the function is rewritten before its other syntax
+passes (``fix_choices``): each read of the parameter is the value, a constant, and each
+``if`` (and ``a if test else b``) whose test is then decided keeps only the branch
+taken; a function given is the function itself (functions.function_table, as for a
+helper's parameter given one). A helper called with such a value, or a string, bool or
+None constant, for a parameter it never assigns has it too (``argument_choices``).
+Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+import inspect
+
+from ..ir import assigns, walk_tree
+from ..ir.trees import is_function
+from .comprehension_items import UNDECIDED, decide
+from .references import placed
+
+#: the types of values a call may give for a choice, besides functions: exact types only
+#: (a subclass of str, an np.bool_ or an np.int64 would read otherwise, as a constant)
+CHOICE_TYPES = (str, bool, type(None), int)
+
+
+def is_choice_value(value):
+    """Whether a call may give ``value`` for a choice: the code is specialised on it."""
+    return type(value) in CHOICE_TYPES or is_function(value)
+
+
+class StaticChoices:
+    """Part of ``normalize.Normalizer``: the values a call gives that choose functions."""
+
+    def root_choices(self):
+        """({parameter: constant}, {parameter: function}) the call gave the differentiated
+        function (``self.request.statics``)."""
+        given = {need[1]: value for need, value in self.request.statics.items()
+                 if need[0] == "choice"}
+        functions = {p: v for p, v in given.items() if is_function(v)}
+        return {p: v for p, v in given.items() if p not in functions}, functions
+
+    def choice_needs(self, fn, func):
+        """The needs (not given yet) of the values that decide what ``func``, the function
+        of a call in ``fn`` (the function being normalized, desugared), is: the parameters
+        it reads, directly or through the locals it reads, their values and the tests of
+        the branches and loops that assign them."""
+        sources = _sources(fn)
+        todo, seen, found = _names(func), set(), []
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            need = self._choice_need(name)
+            if need is not None and need not in self.request.statics and need not in found:
+                found.append(need)
+            for e in sources.get(name, ()):
+                todo.extend(_names(e))
+        return found
+
+    def _choice_need(self, name):
+        """The descriptor of the value a call of the differentiated function gives for the
+        name ``name`` of the current function, or None."""
+        if self.scope.src is self.inlining.root:
+            return ("choice", name) if name in self.request.fixed_params else None
+        return self.scope.choices.get(name)
+
+    def argument_choices(self, func, call):
+        """({parameter: value known now}, {parameter: need}) for inlining ``call`` of the
+        helper ``func``: a string, bool or None constant (or default) given for a
+        parameter, or a name whose value a call of the differentiated function gives."""
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except (TypeError, ValueError):
+            return {}, {}
+        bound.apply_defaults()
+        known, given = {}, {}
+        for param, argument in bound.arguments.items():
+            if isinstance(argument, ast.Constant):
+                argument = argument.value
+            elif isinstance(argument, ast.Name):
+                need = self._choice_need(argument.id)
+                if need is not None and argument.id not in self.scope.defined:
+                    given[param] = need
+                continue
+            if type(argument) in (str, bool, type(None)):
+                known[param] = argument
+        return known, given
+
+
+def fix_choices(fn, known):
+    """In ``fn`` (a copy of a def), each read of a parameter in ``known`` (parameter ->
+    string, bool, None or int) that ``fn`` never assigns as that constant, and each
+    ``if`` and ``a if test else b`` then decided as the branch taken."""
+    stored = assigns([fn]) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
+                              and isinstance(n.ctx, ast.Del)}
+    declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
+                for name in n.names}
+    values = {p: v for p, v in known.items() if p not in stored and p not in declared}
+    if not values:
+        return
+    fn.body = [_Substitute(values).visit(s) for s in fn.body]
+    fn.body = _folded(fn.body) or [placed(ast.Pass(), fn)]
+
+
+class _Substitute(ast.NodeTransformer):
+    """Each read of a name in ``values`` as its value (not in a nested function or lambda
+    that takes a parameter of that name); ``if`` expressions decided then as their branch."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return placed(ast.Constant(self.values[node.id]), node)
+        return node
+
+    def _scoped(self, node):
+        args = node.args
+        own = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs
+               + [a for a in (args.vararg, args.kwarg) if a is not None]}
+        outer = self.values
+        self.values = {k: v for k, v in outer.items() if k not in own}
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.values = outer
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _scoped
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        taken = _decided(node.test)
+        if taken is UNDECIDED:
+            return node
+        return node.body if taken else node.orelse
+
+
+def _folded(block):
+    """The statements of ``block`` with each ``if`` whose test is decided as the branch it
+    takes (in the blocks inside them too)."""
+    found = []
+    for s in block:
+        for field, value in ast.iter_fields(s):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(s, field, _folded(value) or ([placed(ast.Pass(), s)]
+                                                     if field == "body" else []))
+            elif field == "handlers":
+                for handler in value:
+                    handler.body = _folded(handler.body) or [placed(ast.Pass(), handler)]
+        taken = _decided(s.test) if isinstance(s, ast.If) else UNDECIDED
+        if taken is UNDECIDED:
+            found.append(s)
+        else:
+            found.extend(s.body if taken else s.orelse)
+    return found
+
+
+def _decided(test):
+    """The truth of ``test`` when it reads constants only (see comprehension_items.decide;
+    ``v is None``, ``v is not True``: an identity with None, True or False too), else
+    UNDECIDED."""
+    test = _Identities().visit(copy.deepcopy(test))
+    value = decide(test)
+    return value if value is UNDECIDED else bool(value)
+
+
+class _Identities(ast.NodeTransformer):
+    """``a is b`` and ``a is not b`` of constants one of which is None, True or False, as
+    their truth (those are the only objects of their values)."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            return node
+        a, b = node.left, node.comparators[0]
+        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)) or not any(
+                v is None or type(v) is bool for v in (a.value, b.value)):
+            return node
+        same = a.value is b.value
+        return ast.Constant(same if isinstance(node.ops[0], ast.Is) else not same)
+
+
+def _names(e):
+    """The names ``e`` reads."""
+    return [n.id for n in walk_tree(e) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+
+
+def _sources(fn):
+    """{name: the expressions its value may depend on}: for each statement of ``fn`` that
+    assigns the name, the statement's own expressions (its value, its targets' indices, the
+    sequence a loop walks) and the tests of the ``if`` and ``while`` statements and the
+    sequences of the loops around it."""
+    found = {}
+
+    def visit(block, around):
+        for s in block:
+            own = [e for _, v in ast.iter_fields(s) for e in (v if isinstance(v, list) else [v])
+                   if isinstance(e, ast.expr)]
+            for n in walk_tree(own):
+                if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                    found.setdefault(n.id, []).extend(own + around)
+            inner = around + [getattr(s, "test", None) or getattr(s, "iter", None)] \
+                if isinstance(s, (ast.If, ast.While, ast.For)) else around
+            for _, value in ast.iter_fields(s):
+                if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                    visit(value, inner)
+                elif isinstance(value, list) and value \
+                        and isinstance(value[0], ast.excepthandler):
+                    for handler in value:
+                        visit(handler.body, inner)
+
+    visit(fn.body, [])
+    return found
