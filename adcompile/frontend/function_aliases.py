@@ -6,7 +6,10 @@ Numeric code often gives a module's function a short local name (``exp = np.exp`
 top of the function's body, and nowhere else (in no nested scope either), each later
 read of it is the attribute itself: the rest of the compiler then finds the function's
 rule as if the user had written ``math.sin(theta)``. What the attribute holds is read
-when transforming, as for a call written ``math.sin(...)``.
+when transforming, as for a call written ``math.sin(...)``. The same for a function of
+the user's (``f = relu``) and for a function a global dict, tuple or list holds under a
+constant key (``act = ACTS["tanh"]``, ``act = ACTS[0]``: static_choices.py writes
+``ACTS[kind]`` so for the value a call gives).
 """
 
 import ast
@@ -55,8 +58,8 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 def _assigned_attributes(stmt):
     """[(target Name node, attribute expression, call or display)] of ``stmt`` if it is
-    ``a = m.f``, ``a, b = m.f, m.g``, ``g = ad.grad(f)`` or ``fs = [np.sin, relu]``; else
-    []."""
+    ``a = m.f``, ``a, b = m.f, m.g``, ``a = f``, ``a = ACTS["k"]``, ``g = ad.grad(f)`` or
+    ``fs = [np.sin, relu]``; else []."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return []
     target, value = stmt.targets[0], stmt.value
@@ -90,7 +93,8 @@ def _calls_grad(call):
 
 def _names_function(target, chain, nodes, source):
     """Whether the local ``target`` (its Name node) stands for the module function
-    ``chain`` (``m.f``, ``m.sub.f``) in the function whose nodes are ``nodes``: the local
+    ``chain`` (``m.f``, ``m.sub.f``; ``f``, a function of the user's; ``D["k"]``, one a
+    global dict, tuple or list holds) in the function whose nodes are ``nodes``: the local
     is assigned there only (in no nested scope, no parameter of any scope), the module
     is a global of the function that nothing assigns or takes as a parameter, and what
     the chain names is a function (callable, not a module). A chain that is a call stands

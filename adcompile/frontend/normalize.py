@@ -22,6 +22,7 @@ import types
 
 from .. import ir
 from ..ir.naming import Namer, names_in
+from ..errors import TransformError
 from ..ir.trees import unpack
 from ..rules import REGISTRY
 from .assignments import Assignments
@@ -131,7 +132,12 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         unassigned = set() if root else set(source.params) - stored
         scope.view_groups = {n: g - unassigned for n, g in view_groups(fn, self.callee).items()}
         resolve_super_calls(fn, source, scope, self.runtime_name)   # (super().f(x))
-        refuse_unsupported(fn, source.error, self.callee, comprehensions=not scope.structured)
+        try:
+            refuse_unsupported(fn, source.error, self.callee,
+                               comprehensions=not scope.structured)
+        except TransformError as error:   # (getattr(np, act): act may be given: see there)
+            self.add_choice_needs(error, fn, getattr(error, "decided_by", None))
+            raise
         refuse_complex(fn, source.error, self.callee, self.varies)
         self.check_calls(fn)
         return fn

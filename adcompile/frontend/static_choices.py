@@ -47,6 +47,14 @@ class StaticChoices:
         functions = {p: v for p, v in given.items() if is_function(v)}
         return {p: v for p, v in given.items() if p not in functions}, functions
 
+    def add_choice_needs(self, error, fn, decided_by):
+        """Add to the TransformError ``error`` (a refusal in ``fn``) the needs of the values
+        that decide ``decided_by`` (an expression, or None), which a call gives: the code
+        made for them may do without what was refused (dispatch.py reads them)."""
+        needs = self.choice_needs(fn, decided_by) if decided_by is not None else []
+        if needs:
+            error.static_needs = list(getattr(error, "static_needs", ())) + needs
+
     def choice_needs(self, fn, func):
         """The needs (not given yet) of the values that decide what ``func``, the function
         of a call in ``fn`` (the function being normalized, desugared), is: the parameters

@@ -44,9 +44,7 @@ class Validation:
                 self.check_call(node)
             except TransformError as error:
                 # (the function called may be chosen by values a call gives: static_choices.py)
-                needs = self.choice_needs(fn, node.func)
-                if needs:
-                    error.static_needs = list(getattr(error, "static_needs", ())) + needs
+                self.add_choice_needs(error, fn, node.func)
                 raise
 
     def check_call(self, e):
