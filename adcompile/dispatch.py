@@ -15,7 +15,7 @@ import numpy as np
 
 from .arguments import NUMBERS, Arguments
 from .errors import TransformError
-from .frontend.static_choices import is_choice_value
+from .frontend.static_choices import MISSING, is_choice_value
 from .ir.trees import leaf_values
 
 #: the types of arguments whose checks a call's types decide (see dispatcher)
@@ -142,6 +142,8 @@ def _given_value(transform, need, check, values, kwargs, trees):
     kind, name = need[0], need[1]
     if kind == "free":
         value = transform.source.resolve(name, None)
+    elif len(need) == 3 and kind == "choice":   # an option of **opts
+        value = (kwargs or {}).get(need[2], MISSING)
     else:
         at = check.params_in_order.index(name) if name in check.params_in_order else None
         value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
@@ -154,13 +156,13 @@ def _given_value(transform, need, check, values, kwargs, trees):
                 raise TransformError(f"{transform.deferred}\n({_described(need)} is not "
                                      f"given, and has no default: give it, or example "
                                      f"arguments, args=(...), to ad.show)")
-    if kind == "choice" and is_choice_value(value):
+    if kind == "choice" and is_choice_value(value, option=len(need) == 3):
         return value
     if kind == "choice":
         raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at "
                              f"this call: the function it calls depends on it, and the code "
-                             f"is made for each value, which must be a str, a bool, None, an "
-                             f"int or a function)")
+                             f"is made for each value, which must be a str, a bool, None"
+                             f"{' or an int' if len(need) == 3 else ', an int or a function'})")
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at this "
@@ -168,6 +170,8 @@ def _given_value(transform, need, check, values, kwargs, trees):
 
 
 def _described(need):
+    if need[0] == "choice" and len(need) == 3:
+        return f"option {need[2]!r} of **{need[1]}"
     if need[0] == "leaf":
         return f"an item of argument {need[1]!r}"
     return f"{'the module-level name' if need[0] == 'free' else 'argument'} {need[1]!r}"

@@ -234,3 +234,66 @@ def test_desugar_stage_shows_the_value():
     text = ad.show(loss_by_an_if, args=(w, x, "sin"), stage="desugar")
     assert "f = np.sin" in text and "kind ==" not in text and "tanh" not in text.split(
         "\n", 1)[1], text
+
+
+def loss_of_options(w, x, **opts):
+    scale = opts.get("scale", 1.0)
+    act = ACTS[opts.get("kind", "tanh")]
+    if "squared" in opts:
+        return np.sum(act(x @ w) ** 2) * scale
+    return np.sum(act(x @ w)) * scale
+
+
+def test_options_of_keyword_arguments():
+    w, x = data()
+    g = ad.grad(loss_of_options)
+    for opts in ({}, {"kind": "sin"}, {"kind": "relu", "scale": 2.0}, {"squared": True},
+                 {"kind": "sin", "squared": None}, {}):
+        got = g(w, x, **opts)
+        assert_close(got, numerical_grad(loss_of_options, (w, x), 0, opts))
+        want = by_autograd(lambda w, x: loss_of_options(w, x, **opts), w, x)
+        assert_close(got, want, 1e-10, 1e-12)
+    with pytest.raises(ad.TransformError, match=r"option 'kind' of \*\*opts is \['sin'\]"):
+        g(w, x, kind=["sin"])
+
+
+def activation_by_name(w, x, name="tanh"):
+    return np.sum(getattr(np, name)(x @ w))
+
+
+def helper_with_a_default(z, kind="sin"):
+    return ACTS[kind](z)
+
+
+def loss_with_the_helpers_default(w, x):
+    return np.sum(helper_with_a_default(x @ w) + helper_with_a_default(x @ w, "tanh"))
+
+
+def apply(f, z):
+    return f(z) * 2.0
+
+
+def loss_passing_the_function_on(w, x, act=np.tanh):
+    return np.sum(apply(act, x @ w))
+
+
+def test_more_ways_of_choosing():
+    w, x = data()
+    g = ad.grad(activation_by_name)
+    for name in ("sin", "tanh", "sin"):
+        assert_close(g(w, x, name), numerical_grad(activation_by_name, (w, x, name), 0))
+    with pytest.raises(ad.TransformError, match="no attribute 'sinn'"):
+        g(w, x, "sinn")
+    assert_grad(loss_with_the_helpers_default, w, x)
+    for act in (np.sin, relu_squared, np.tanh):
+        assert_grad(loss_passing_the_function_on, w, x, act)
+
+
+def test_forward_mode():
+    w, x = data()
+    v = rng.normal(size=3)
+    for kind in ("sin", "tanh"):
+        value, dot = ad.jvp(loss_from_a_dict)(w, x, kind, v)
+        assert value == pytest.approx(loss_from_a_dict(w, x, kind))
+        want = numerical_grad(loss_from_a_dict, (w, x, kind), 0) @ v
+        assert dot == pytest.approx(want, rel=1e-6)

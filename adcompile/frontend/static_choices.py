@@ -14,7 +14,11 @@ passes (``fix_choices``): each read of the parameter is the value, a constant, a
 taken; a function given is the function itself (functions.function_table, as for a
 helper's parameter given one). A helper called with such a value, or a string, bool or
 None constant, for a parameter it never assigns has it too (``argument_choices``).
-Part of ``normalize.Normalizer``.
+
+The options the differentiated function's ``**opts`` holds are such values too, where it
+only reads them (``opts.get("kind", "tanh")``, ``opts["kind"]``, ``"kind" in opts``):
+descriptor ``("choice", "opts", "kind")``, a str, bool, None or int, or ``MISSING`` where
+the call does not give the option. Part of ``normalize.Normalizer``.
 """
 
 import ast
@@ -25,15 +29,29 @@ from ..ir import assigns, walk_tree
 from ..ir.trees import is_function
 from .comprehension_items import UNDECIDED, decide
 from .references import placed
+from .source import NO_KEY
 
 #: the types of values a call may give for a choice, besides functions: exact types only
 #: (a subclass of str, an np.bool_ or an np.int64 would read otherwise, as a constant)
 CHOICE_TYPES = (str, bool, type(None), int)
 
 
-def is_choice_value(value):
-    """Whether a call may give ``value`` for a choice: the code is specialised on it."""
+def is_choice_value(value, option=False):
+    """Whether a call may give ``value`` for a choice (``option``: for an option of
+    ``**opts``): the code is specialised on it."""
+    if option:
+        return type(value) in CHOICE_TYPES or value is MISSING
     return type(value) in CHOICE_TYPES or is_function(value)
+
+
+class _Missing:
+    """What a call gives for an option of ``**opts`` it does not give."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+MISSING = _Missing()
 
 
 class StaticChoices:
@@ -42,8 +60,8 @@ class StaticChoices:
     def root_choices(self):
         """({parameter: constant}, {parameter: function}) the call gave the differentiated
         function (``self.request.statics``)."""
-        given = {need[1]: value for need, value in self.request.statics.items()
-                 if need[0] == "choice"}
+        given = {need[1] if len(need) == 2 else need[1:]: value
+                 for need, value in self.request.statics.items() if need[0] == "choice"}
         functions = {p: v for p, v in given.items() if is_function(v)}
         return {p: v for p, v in given.items() if p not in functions}, functions
 
@@ -60,19 +78,29 @@ class StaticChoices:
         of a call in ``fn`` (the function being normalized, desugared), is: the parameters
         it reads, directly or through the locals it reads, their values and the tests of
         the branches and loops that assign them."""
-        sources = _sources(fn)
-        todo, seen, found = _names(func), set(), []
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            need = self._choice_need(name)
+        sources, options = _sources(fn), self._options(fn)
+        todo, seen, found = [func], set(), []
+
+        def add(need):
             if need is not None and need not in self.request.statics and need not in found:
                 found.append(need)
-            for e in sources.get(name, ()):
-                todo.extend(_names(e))
+        while todo:
+            e = todo.pop()
+            for key in _option_keys(e, options):
+                add(("choice", options, key))
+            for name in _names(e):
+                if name not in seen:
+                    seen.add(name)
+                    add(self._choice_need(name))
+                    todo.extend(sources.get(name, ()))
         return found
+
+    def _options(self, fn):
+        """The name of the ``**opts`` parameter of the differentiated function ``fn`` when
+        ``fn`` is it (desugared) and only reads the options (see the module's docstring),
+        else None."""
+        kwarg = fn.args.kwarg if self.scope.src is self.inlining.root else None
+        return kwarg.arg if kwarg is not None and _only_read(fn, kwarg.arg) else None
 
     def _choice_need(self, name):
         """The descriptor of the value a call of the differentiated function gives for the
@@ -113,7 +141,9 @@ def fix_choices(fn, known):
                               and isinstance(n.ctx, ast.Del)}
     declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for name in n.names}
-    values = {p: v for p, v in known.items() if p not in stored and p not in declared}
+    values = {p: v for p, v in known.items()
+              if _base(p) not in stored and _base(p) not in declared
+              and (isinstance(p, str) or _only_read(fn, p[0]))}
     if not values:
         return
     fn.body = [_Substitute(values).visit(s) for s in fn.body]
@@ -132,12 +162,37 @@ class _Substitute(ast.NodeTransformer):
             return placed(ast.Constant(self.values[node.id]), node)
         return node
 
+    def visit_Call(self, node):   # opts.get("kind", "tanh")
+        self.generic_visit(node)
+        key = _option_read(node)
+        value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
+        if value is NO_KEY or not isinstance(node.func, ast.Attribute):
+            return node
+        if value is MISSING:
+            return node.args[1] if len(node.args) == 2 else placed(ast.Constant(None), node)
+        return placed(ast.Constant(value), node)
+
+    def visit_Subscript(self, node):   # opts["kind"] (not given: a KeyError, as Python's)
+        self.generic_visit(node)
+        value = self.values.get(_option_read(node) or (), MISSING)
+        return node if value is MISSING else placed(ast.Constant(value), node)
+
+    def visit_Compare(self, node):   # "kind" in opts
+        self.generic_visit(node)
+        key = _option_read(node)
+        value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
+        if value is NO_KEY:
+            return node
+        given = value is not MISSING
+        return placed(ast.Constant(given if isinstance(node.ops[0], ast.In) else not given),
+                      node)
+
     def _scoped(self, node):
         args = node.args
         own = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs
                + [a for a in (args.vararg, args.kwarg) if a is not None]}
         outer = self.values
-        self.values = {k: v for k, v in outer.items() if k not in own}
+        self.values = {k: v for k, v in outer.items() if _base(k) not in own}
         try:
             return self.generic_visit(node)
         finally:
@@ -196,6 +251,51 @@ class _Identities(ast.NodeTransformer):
             return node
         same = a.value is b.value
         return ast.Constant(same if isinstance(node.ops[0], ast.Is) else not same)
+
+
+def _base(key):
+    """The parameter a key of the values ``fix_choices`` is given names (an option's:
+    ``(opts, "kind")``)."""
+    return key if isinstance(key, str) else key[0]
+
+
+def _option_read(node):
+    """``(opts, "kind")`` for ``opts.get("kind"[, default])``, ``opts["kind"]`` (read) or
+    ``"kind" in opts`` / ``not in``, ``opts`` a name; else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "get" and isinstance(node.func.value, ast.Name) \
+            and 1 <= len(node.args) <= 2 and not node.keywords:
+        base, key = node.func.value, node.args[0]
+    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) \
+            and isinstance(node.value, ast.Name):
+        base, key = node.value, node.slice
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1 \
+            and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+            and isinstance(node.comparators[0], ast.Name):
+        base, key = node.comparators[0], node.left
+    else:
+        return None
+    if isinstance(key, ast.Constant) and type(key.value) is str:
+        return base.id, key.value
+    return None
+
+
+def _only_read(fn, name):
+    """Whether each read of ``name`` in ``fn`` reads an option with a constant key (see
+    _option_read), and nothing assigns it."""
+    read = {id(n.func.value if isinstance(n, ast.Call) else n.value if isinstance(
+        n, ast.Subscript) else n.comparators[0]) for n in walk_tree(fn)
+        if (_option_read(n) or (None,))[0] == name}
+    return all(id(n) in read for n in walk_tree(fn) if isinstance(n, ast.Name)
+               and n.id == name)
+
+
+def _option_keys(e, options):
+    """The keys of the options of ``**options`` that ``e`` reads."""
+    if options is None:
+        return []
+    return [read[1] for n in walk_tree(e) for read in [_option_read(n)]
+            if read is not None and read[0] == options]
 
 
 def _names(e):
