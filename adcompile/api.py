@@ -224,9 +224,10 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
     dimensions, as a call with them runs it; without, the general code that
     ``build`` writes and that works for any shapes. Where the function called depends on
     a string, bool, None or function an argument gives (frontend/static_choices.py), the
-    code for the values in ``args``, or without ``args`` for the parameters' defaults.  ``wrt`` and ``mode`` default to
-    the first argument and reverse mode or, for a function adcompile made
-    (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
+    code for the values in ``args``, or without ``args`` for the parameters' defaults.
+    ``wrt`` and ``mode`` default to the first argument and reverse mode or, for a function
+    adcompile made (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was
+    made for.
     With ``stage`` (the name of a pass: "desugar", "normalize", "reverse", "prune_tape", ...;
     see adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
     returns ``value, aux`` (see ``grad``); the code shown returns the aux too. With

@@ -201,7 +201,8 @@ def test_what_stays_refused():
     with pytest.raises(ad.TransformError, match="a function held in a variable"):
         g(w, x, "cosh")   # (no such key: no function known)
     assert_close(g(w, x, "sin"), numerical_grad(no_default, (w, x, "sin"), 0))
-    with pytest.raises(ad.TransformError, match=r"argument .kind. is not given, and has no default"):
+    with pytest.raises(ad.TransformError,
+                       match=r"argument .kind. is not given, and has no default"):
         ad.show(no_default)
     # a function chosen by a value being differentiated, or by an array: default deny
     with pytest.raises(ad.TransformError, match="held in a variable"):
@@ -297,3 +298,31 @@ def test_forward_mode():
         assert value == pytest.approx(loss_from_a_dict(w, x, kind))
         want = numerical_grad(loss_from_a_dict, (w, x, kind), 0) @ v
         assert dot == pytest.approx(want, rel=1e-6)
+
+
+def returns_early(w, x, kind="tanh"):
+    if kind == "tanh":
+        return np.sum(np.tanh(x @ w))
+    act = ACTS[kind]
+    return np.sum(act(x @ w) ** 2)
+
+
+def chosen_in_a_loop(w, x, kind="tanh"):
+    h = x @ w
+    for _ in range(2):
+        if kind == "sin":
+            h = np.sin(h)
+        elif kind is None:
+            break
+    act = ACTS["tanh" if kind is None else kind]
+    return np.sum(act(h))
+
+
+def test_branches_that_return_or_loop():
+    w, x = data()
+    for kind in ("tanh", "sin", "relu", "tanh"):
+        assert_grad(returns_early, w, x, kind)
+    for kind in ("sin", None, "tanh", None):
+        assert_grad(chosen_in_a_loop, w, x, kind)
+        got = ad.grad(chosen_in_a_loop)(w, x, kind)
+        assert_close(got, by_autograd(chosen_in_a_loop, w, x, kind), 1e-10, 1e-12)

@@ -147,7 +147,27 @@ def fix_choices(fn, known):
     if not values:
         return
     fn.body = [_Substitute(values).visit(s) for s in fn.body]
-    fn.body = _folded(fn.body) or [placed(ast.Pass(), fn)]
+    for _ in range(2):   # (a constant assigned once may decide an if, and that another)
+        fn.body = _folded(fn.body) or [placed(ast.Pass(), fn)]
+        _propagate(fn, declared)
+
+
+def _propagate(fn, declared):
+    """Each read, after it, of a local ``fn`` assigns once, at the top of its body, a
+    constant (``part1 = "sin"``, as nesting.py splits ``ACTS["tanh" if kind is None else
+    kind]``) as that constant."""
+    stores = {}
+    for n in walk_tree(fn):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    for at, s in enumerate(fn.body):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Constant) \
+                and type(s.value.value) in CHOICE_TYPES and stores[s.targets[0].id] == 1 \
+                and s.targets[0].id not in params and s.targets[0].id not in declared:
+            known = {s.targets[0].id: s.value.value}
+            fn.body[at + 1:] = [_Substitute(known).visit(t) for t in fn.body[at + 1:]]
 
 
 class _Substitute(ast.NodeTransformer):
@@ -210,9 +230,12 @@ class _Substitute(ast.NodeTransformer):
 
 def _folded(block):
     """The statements of ``block`` with each ``if`` whose test is decided as the branch it
-    takes (in the blocks inside them too)."""
+    takes (in the blocks inside them too); a branch taken that ends with a jump (``return``,
+    ``raise``, ``break``, ``continue``) ends the block."""
     found = []
     for s in block:
+        if found and isinstance(found[-1], _JUMPS) and found[-1] not in block:
+            break   # (the rest is never reached now)
         for field, value in ast.iter_fields(s):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                 setattr(s, field, _folded(value) or ([placed(ast.Pass(), s)]
@@ -226,6 +249,9 @@ def _folded(block):
         else:
             found.extend(s.body if taken else s.orelse)
     return found
+
+
+_JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 
 def _decided(test):
@@ -300,7 +326,8 @@ def _option_keys(e, options):
 
 def _names(e):
     """The names ``e`` reads."""
-    return [n.id for n in walk_tree(e) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return [n.id for n in walk_tree(e)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
 def _sources(fn):
