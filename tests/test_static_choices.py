@@ -326,3 +326,27 @@ def test_branches_that_return_or_loop():
         assert_grad(chosen_in_a_loop, w, x, kind)
         got = ad.grad(chosen_in_a_loop)(w, x, kind)
         assert_close(got, by_autograd(chosen_in_a_loop, w, x, kind), 1e-10, 1e-12)
+
+
+UNRULED = {"spacing": np.spacing, "i0": np.i0, "sin": np.sin}
+
+
+def applies_an_unruled_function(w, x, kind="sin"):
+    act = UNRULED[kind]
+    return np.sum(act(x @ w))
+
+
+def test_a_function_chosen_so_still_needs_its_rule():
+    # (what is chosen by a value a call gives is still a call on values being
+    # differentiated: without a rule, refused; never run as a constant)
+    w, x = data()
+    g = ad.grad(applies_an_unruled_function)
+    assert_close(g(w, x), numerical_grad(applies_an_unruled_function, (w, x), 0))
+    for kind in ("spacing", "i0"):
+        with pytest.raises(ad.TransformError, match=r"no adjoint rule"):
+            g(w, x, kind)
+    with pytest.raises(ad.TransformError, match=r"no adjoint rule"):
+        ad.grad(loss_of_a_function)(w, x, np.spacing)
+    with pytest.raises(ad.TransformError, match=r"argument 'act' is <numpy.vectorize"):
+        ad.grad(loss_of_a_function)(w, x, np.vectorize(np.tanh))
+    assert_close(g(w, x, "sin"), numerical_grad(applies_an_unruled_function, (w, x), 0))
