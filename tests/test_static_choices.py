@@ -1,8 +1,10 @@
-"""Functions chosen by values a call gives that are not differentiated: a string, bool or
-None picking an activation from a dict or by an ``if``, a function passed for a parameter
-(``act=np.tanh``), the same in a helper given the parameter (frontend/static_choices.py).
-The code is made for each value a call gives, as JAX's static_argnames would, and read
-again at every call: code made for one value never runs for another."""
+"""Functions chosen by values a call gives that are not differentiated: a string, bool,
+None or int picking an activation from a dict, by an ``if`` or by ``getattr``, a function
+passed for a parameter (``act=np.tanh``), an option of ``**opts``, the same in a helper
+given the parameter (frontend/static_choices.py). The code is made for each value a call
+gives, as JAX's static_argnames would, and the value read again at every call: code made
+for one value never runs for another. Every gradient against central differences, and
+autograd where it runs the function."""
 
 import autograd
 import autograd.numpy as anp
