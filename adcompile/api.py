@@ -26,6 +26,7 @@ from .callables import describe, open_parameters, open_wrt, rebound, unbind
 from .checked_gradients import checked_gradient_code
 from .compiler import CHECKPOINT
 from .dispatch import dispatcher, specialisation
+from .errors import TransformError
 from .ir.trees import leaf_values
 from .shared import Shared, documented, finish, gradient_shared, shared_of, vjp_shared
 
@@ -221,9 +222,12 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
 
     With ``args`` (example positional arguments), the code specialised to their
     dimensions, as a call with them runs it; without, the general code that
-    ``build`` writes and that works for any shapes.  ``wrt`` and ``mode`` default to
-    the first argument and reverse mode or, for a function adcompile made
-    (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was made for.
+    ``build`` writes and that works for any shapes. Where the function called depends on
+    a string, bool, None or function an argument gives (frontend/static_choices.py), the
+    code for the values in ``args``, or without ``args`` for the parameters' defaults.
+    ``wrt`` and ``mode`` default to the first argument and reverse mode or, for a function
+    adcompile made (``show(ad.grad(f, wrt=(0, 1)))``, ``show(ad.jvp(f))``), to what it was
+    made for.
     With ``stage`` (the name of a pass: "desugar", "normalize", "reverse", "prune_tape", ...;
     see adcompile/pipeline.py), the code as that pass left it, for debugging. ``has_aux``: ``f``
     returns ``value, aux`` (see ``grad``); the code shown returns the aux too. With
@@ -257,9 +261,9 @@ def show(f: Function, wrt: Wrt | None = None, mode: str | None = None,
         transform = cached_transform(getattr(f, "__wrapped__", f), 0 if wrt is None else wrt,
                                      has_aux)
     key = ()
-    if args is not None:
+    if args is not None or transform.static_needs:   # (without args: the defaults' values)
         transform, key, _ = specialisation(transform, Arguments(transform, "show", None),
-                                           list(args), None)
+                                           list(args or ()), None)
     if stage is not None:
         return Code(transform.stage(key, form, stage))
     if transform.has_aux and form == "grad":   # the gradient code that returns the aux
@@ -320,6 +324,14 @@ def _for_build(f, wrt, args):
         check.positional(list(args))
         transform = specialisation(transform, check, list(args), None)[0]
     transform._require_normal()
+    chosen = [need[1] for need in transform.statics if need[0] == "choice"]
+    if chosen:   # (a module's function takes any value, and could not check it)
+        raise TransformError(f"build of {f.__name__}: the function {f.__name__}() calls "
+                             f"depends on the value of {', '.join(map(repr, chosen))}, and a "
+                             f"built module's code would serve one value only; differentiate "
+                             f"a function of your own that gives it, def loss_tanh(w, x): "
+                             f"return loss(w, x, \"tanh\"), or give the function to "
+                             f"ad.grad instead")
     return transform
 
 

@@ -79,7 +79,8 @@ def without_cycle_collection():
 class Transform:
     """Reverse-mode code for ``func`` with respect to ``wrt``; with ``has_aux``, ``func``
     returns ``value, aux`` and the code returns aux as computed, next to the value.
-    ``statics``: the ints a call gives loops over structures (frontend/static_ints.py).
+    ``statics``: the ints a call gives loops over structures (frontend/static_ints.py), and
+    the values that choose the functions it calls (frontend/static_choices.py).
     ``inner_key``: for a gradient adcompile made (``func``), the argument kinds its code to
     differentiate is specialised to (see for_key); () for its general code."""
 
@@ -88,7 +89,7 @@ class Transform:
         # ir/trees.py): its leaves are then parameters of their own
         self.trees = dict(trees or {})
         self.statics = dict(statics or {})
-        self.static_needs = ()   # with deferred: the ints a call must give (see specialised)
+        self.static_needs = ()   # with deferred: the values a call must give (see specialised)
         self.deferred = None
         self.structured_by = None   # with deferred: the parameters whose structure it needs
         self.has_aux = has_aux
@@ -97,10 +98,11 @@ class Transform:
         # the steps between two checkpoints of its loops, for a function ad.checkpoint marked
         self.checkpoint = getattr(func, CHECKPOINT, None) if inner is None else None
         if inner is not None:   # a gradient adcompile made: differentiate its code
-            made = inner[0].specialised(self.trees) if self.trees else inner[0]
-            if made.deferred is not None:   # (its code, too, needs a structure)
+            made = inner[0].specialised(self.trees, self.statics) \
+                if self.trees or self.statics else inner[0]
+            if made.deferred is not None:   # (its code, too, needs a structure or values)
                 self.source, self.deferred = made.source, made.deferred
-                self.structured_by = made.structured_by
+                self.structured_by, self.static_needs = made.structured_by, made.static_needs
             else:
                 self.source = made.differentiable_source(inner[1], inner_key)
                 if not inner_key and not self.trees:
@@ -150,17 +152,17 @@ class Transform:
                 self.normal = pipeline.normalize(self.source, self.wrt, self.trees,
                                                  has_aux=has_aux, statics=self.statics)
         except TransformError as exc:
-            if self.trees and getattr(exc, "static_needs", None):
-                self.deferred, self.static_needs = exc, tuple(exc.static_needs)
-                return False
             called = None if use is not None or self.trees else method_call(
                 self.source, set(self.source.params) - set(self.wrt))
+            if called is not None:   # (the object whose methods it calls: self.f(x), self(x))
+                self.structured_by = [called[1]]
+            if getattr(exc, "static_needs", None):   # (values a call gives: dispatch.py)
+                self.deferred, self.static_needs = exc, tuple(exc.static_needs)
+                return False
             waits = getattr(exc, "needs_structure", False) and not self.trees
             if use is None and exc is not self.deferred and called is None and not waits:
                 raise
             self.deferred = exc
-            if called is not None:   # (the object whose methods it calls: self.f(x), self(x))
-                self.structured_by = [called[1]]
             return False
         return True
 
@@ -179,10 +181,12 @@ class Transform:
 
     def specialised(self, trees, statics=None):
         """This function's Transform for a call whose differentiated arguments ``trees``
-        (parameter -> ``ir.trees.Node``) are structures, and that gives the ints
-        ``statics`` (descriptor -> int: see frontend/static_ints.py) (cached)."""
+        (parameter -> ``ir.trees.Node``) are structures, and that gives the values
+        ``statics`` (descriptor -> int, or a choice: see frontend/static_ints.py,
+        static_choices.py) (cached; by type and value: True is not 1)."""
         key = (tuple(sorted(trees.items(), key=lambda item: item[0])),
-               tuple(sorted((statics or {}).items(), key=repr)))
+               tuple(sorted(((need, type(value), value) for need, value in
+                             (statics or {}).items()), key=repr)))
         found = self._specialised.get(key)
         if found is None:
             with self._lock:

@@ -1,8 +1,11 @@
 """Specialisation on the kinds of a call's arguments: each call runs the code made for the
 number of dimensions of each positional argument (a Python number is 0-d), the way a
 tracing compiler specialises on shapes, and for the structure of each differentiated
-argument that is a structure (a dict, list, ... of arrays). ``dispatcher`` finds that code
-for a call, checking the arguments once per combination of their types.
+argument that is a structure (a dict, list, ... of arrays), and for the values a call gives
+that its code needs when it is made (ints counting loops over structures, strings, bools,
+None and functions choosing the functions it calls: frontend/static_ints.py,
+static_choices.py), read again at each call. ``dispatcher`` finds that code for a call,
+checking the arguments once per combination of their types.
 """
 
 import functools
@@ -12,10 +15,14 @@ import numpy as np
 
 from .arguments import NUMBERS, Arguments
 from .errors import TransformError
+from .frontend.static_choices import MISSING, is_choice_value
 from .ir.trees import leaf_values
 
 #: the types of arguments whose checks a call's types decide (see dispatcher)
 _PLAIN = NUMBERS | {np.ndarray}
+#: what a call given keywords passes, for the values it looks up, in the place of a
+#: parameter it does not give (None may be given: see _given_value)
+_ABSENT = object()   # (no __dict__: never an object of the user's, a structure)
 
 
 def ndims(args):
@@ -62,7 +69,7 @@ def dispatcher(transform, form, name, trailing=None):
         if kwargs:   # arguments by keyword count as in their positions
             check.keywords(kwargs)
             check.positional(args)
-            return variant(list(args) + [kwargs.get(p) for p in
+            return variant(list(args) + [kwargs.get(p, _ABSENT) for p in
                                          check.params_in_order[len(args):]], kwargs)[0]
         types = tuple(map(type, args))
         fn = by_types.get(types)
@@ -102,9 +109,10 @@ def specialisation(transform, check, values, kwargs):
     """(transform, ndims key, structured) for a call with arguments ``values`` (positional,
     with those given by keyword in their positions): the transform specialised to the
     structure of the differentiated arguments that are structures, the ndims of the
-    leaves."""
+    leaves; structured: whether the call must be looked up again at the next one (its
+    structures, or the values its code is made for, may differ then)."""
     trees = check.structures(values, kwargs)
-    if not trees:
+    if not trees and not transform.static_needs:
         return transform, ndims(values), False
     leaves = []
     for p, v in zip(check.params_in_order, values):
@@ -116,30 +124,45 @@ def specialisation(transform, check, values, kwargs):
                             f"arguments; pass the real and imaginary parts as separate real "
                             f"values")
         leaves.extend(found)
-    made = transform.specialised(trees)
-    while made.static_needs:   # (ints its loops over structures need: read at each call)
+    made = transform.specialised(trees) if trees else transform
+    while made.static_needs:   # (values its code needs when it is made: read at each call)
         statics = dict(made.statics)
-        statics.update((need, _given_int(made, need, check, values, kwargs, trees))
+        statics.update((need, _given_value(made, need, check, values, kwargs, trees))
                        for need in made.static_needs)
         made = transform.specialised(trees, statics)
     return made, ndims(leaves), True
 
 
-def _given_int(transform, need, check, values, kwargs, trees):
-    """The int a call gives for ``need`` (a descriptor: frontend/static_ints.py), that a
-    loop over a structure in ``transform`` needs: the value of an argument (or its
-    default), of an int in a structure passed, or of a module-level name, now."""
+def _given_value(transform, need, check, values, kwargs, trees):
+    """The value a call gives for ``need`` (a descriptor: frontend/static_ints.py), that
+    the code of ``transform`` needs when it is made: the value of an argument (or its
+    default), of an int in a structure passed, or of a module-level name, now. An int for a
+    loop over a structure; for a choice (static_choices.py), a string, bool, None, int or
+    function, of that very type."""
     kind, name = need[0], need[1]
     if kind == "free":
         value = transform.source.resolve(name, None)
+    elif len(need) == 3 and kind == "choice":   # an option of **opts
+        value = (kwargs or {}).get(need[2], MISSING)
     else:
         at = check.params_in_order.index(name) if name in check.params_in_order else None
         value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
-                                   else None)
+                                   else _ABSENT)
         if kind == "leaf":
             value = leaf_values(trees[name], value)[need[2]]
-        elif value is None:
+        elif value is _ABSENT or value is None and kind != "choice":
             value = inspect.signature(transform.source.func).parameters[name].default
+            if value is inspect.Parameter.empty:
+                raise TransformError(f"{transform.deferred}\n({_described(need)} is not "
+                                     f"given, and has no default: give it, or example "
+                                     f"arguments, args=(...), to ad.show)")
+    if kind == "choice" and is_choice_value(value, option=len(need) == 3):
+        return value
+    if kind == "choice":
+        raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at "
+                             f"this call: the function it calls depends on it, and the code "
+                             f"is made for each value, which must be a str, a bool, None"
+                             f"{' or an int' if len(need) == 3 else ', an int or a function'})")
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     raise TransformError(f"{transform.deferred}\n({_described(need)} is {value!r} at this "
@@ -147,9 +170,11 @@ def _given_int(transform, need, check, values, kwargs, trees):
 
 
 def _described(need):
+    if need[0] == "choice" and len(need) == 3:
+        return f"option {need[2]!r} of **{need[1]}"
     if need[0] == "leaf":
         return f"an item of argument {need[1]!r}"
-    return f"{'argument' if need[0] == 'param' else 'the module-level name'} {need[1]!r}"
+    return f"{'the module-level name' if need[0] == 'free' else 'argument'} {need[1]!r}"
 
 
 def _compiled(transform, key, form):

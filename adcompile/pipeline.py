@@ -504,7 +504,7 @@ def run(fn, target, stop_after=None):
         raise ValueError(f"stage must be one of {', '.join(stages(target.form))}; "
                          f"got {stop_after!r}")
     if stop_after == "desugar":   # (the first passes of normalize, run again to show them)
-        return desugared(fn.source, fn.trees)
+        return desugared(fn.source, fn.trees, fn.choices)
     if stop_after == "normalize":
         return dump(fn)
     given = fn

@@ -26,6 +26,12 @@ _callables_lock = threading.Lock()
 def _general_source(transform, kind):
     """The general code (for arguments of any shape) that a callable of ``kind`` ("grad",
     "value_and_grad", "vjp", "jvp") runs: what its ``.source`` holds."""
+    choices = [need[1] for need in transform.static_needs if need[0] == "choice"]
+    if transform.deferred is not None and choices and transform.structured_by is None:
+        return (f"# The code of {kind}_{transform.source.name} depends on the value of "
+                f"{', '.join(choices)} (the function it calls): it is made for each value a "
+                f"call gives.\n# ad.show({transform.source.name}, args=(...)) shows it for "
+                f"example arguments, ad.show({transform.source.name}) for the defaults.\n")
     if transform.deferred is not None:
         return (f"# The code of {kind}_{transform.source.name} depends on the structure of "
                 f"{', '.join(transform.structured_by or transform.wrt)}:\n"
@@ -181,10 +187,12 @@ def gradient_shared(f, transform, kind, backend=None):
         shared.template = gradient
         return shared
     path = None
+    # (code made for the value of an int a call gives is not the code for every int)
+    by_value = bool(transform.static_needs)
 
     def general(args, kwargs):
         fn = lookup(args, kwargs)
-        if not kwargs and NUMBERS.issuperset(map(type, args)):
+        if not kwargs and not by_value and NUMBERS.issuperset(map(type, args)):
             if report is not None:   # numba: its compiled code, once it compiled for these
                 result = fn(*args)
                 path.remember(args, fn.for_types_seen() or fn)

@@ -53,12 +53,13 @@ def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics
     return fn
 
 
-def desugared(source, structures=()):
+def desugared(source, structures=(), choices=None):
     """The text of ``source``'s ``def`` after the passes that need only its syntax (1.
     above, ``desugar.desugar``; ``structures``: its parameters given structures), the
     nested functions they took out first, under the names the calls use (a lambda's:
-    ``<lambda:1>``): what ``ad.show(f, stage="desugar")`` prints."""
-    fn, nested = desugar(source, structures=set(structures))
+    ``<lambda:1>``): what ``ad.show(f, stage="desugar")`` prints. ``choices``: the
+    constants a call gave (static_choices.py)."""
+    fn, nested = desugar(source, structures=set(structures), choices=choices)
     parts = [ast.FunctionDef(**{**vars(local.source.node), "name": name})
              for name, local in nested.items()]
     return "\n\n".join(ast.unparse(part) for part in [*parts, fn]) + "\n"

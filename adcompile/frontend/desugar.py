@@ -4,6 +4,8 @@ function, and again for each function inlined into it).
 
 Each pass is a function of a module of its own, rewriting the copy into simpler Python:
 
+0. the values a call gives that choose a function (``kind="tanh"``) as constants, and the
+   branches they decide as the branch taken (static_choices.py);
 1. loops over a generator of the user's written out with its code (generators.py);
    ``f = factory(a)`` as the function the factory makes (factories.py);
 2. an inlined copy's nodes marked with the call sites that led to it (source.mark_place);
@@ -58,17 +60,21 @@ from .nesting import split_nesting
 from .reflection import constant_reflection
 from .row_loops import write_row_loops
 from .source import mark_place
+from .static_choices import fix_choices
 from .starred import desugar_starred
 from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
 from .variadic import expand_local_tuples, expand_starred_zips
 
 
-def desugar(source, callers=(), structures=()):
+def desugar(source, callers=(), structures=(), choices=None):
     """(a copy of ``source``'s ``def`` after the passes above, the nested functions they took
     out): ``callers`` are the call sites that inline this copy (none for the differentiated
-    function), ``structures`` the parameters given structures."""
+    function), ``structures`` the parameters given structures, ``choices`` the constants
+    given for parameters (static_choices.py)."""
     fn = ir.copy_tree(source.node)   # (as copy.deepcopy does, at a third of its cost)
+    if choices:
+        fix_choices(fn, choices)
     inline_generator_loops(fn, source)
     write_factory_calls(fn, source)
     if callers:

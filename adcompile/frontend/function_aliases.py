@@ -6,17 +6,21 @@ Numeric code often gives a module's function a short local name (``exp = np.exp`
 top of the function's body, and nowhere else (in no nested scope either), each later
 read of it is the attribute itself: the rest of the compiler then finds the function's
 rule as if the user had written ``math.sin(theta)``. What the attribute holds is read
-when transforming, as for a call written ``math.sin(...)``.
+when transforming, as for a call written ``math.sin(...)``. The same for a function of
+the user's (``f = relu``) and for a function a global dict, tuple or list holds under a
+constant key (``act = ACTS["tanh"]``, ``act = ACTS[0]``: static_choices.py writes
+``ACTS[kind]`` so for the value a call gives).
 """
 
 import ast
+import inspect
 import types
 
 from ..ir import copy_tree, names_mentioned, walk_tree
 from .function_loops import names_function
 from .nested_gradients import is_gradient_of
 from .references import placed
-from .source import int_constant
+from .source import NO_KEY, held_item, int_constant, item_key
 
 
 def inline_function_aliases(fn, source):
@@ -54,8 +58,8 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 def _assigned_attributes(stmt):
     """[(target Name node, attribute expression, call or display)] of ``stmt`` if it is
-    ``a = m.f``, ``a, b = m.f, m.g``, ``g = ad.grad(f)`` or ``fs = [np.sin, relu]``; else
-    []."""
+    ``a = m.f``, ``a, b = m.f, m.g``, ``a = f``, ``a = ACTS["k"]``, ``g = ad.grad(f)`` or
+    ``fs = [np.sin, relu]``; else []."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return []
     target, value = stmt.targets[0], stmt.value
@@ -69,7 +73,14 @@ def _assigned_attributes(stmt):
         return [(target, value)] if value.elts and all(
             isinstance(e, (ast.Name, ast.Attribute)) for e in value.elts) else []
     return [(t, v) for t, v in pairs if isinstance(t, ast.Name)
-            and (isinstance(v, ast.Attribute) or isinstance(v, ast.Call) and _calls_grad(v))]
+            and (isinstance(v, (ast.Attribute, ast.Name)) or isinstance(v, ast.Call)
+                 and _calls_grad(v) or _is_item(v))]
+
+
+def _is_item(e):
+    """Whether ``e`` is ``name[k]``, ``k`` a constant key (``ACTS["tanh"]``, ``FS[0]``)."""
+    return isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) \
+        and item_key(e.slice) is not NO_KEY
 
 
 def _calls_grad(call):
@@ -82,7 +93,8 @@ def _calls_grad(call):
 
 def _names_function(target, chain, nodes, source):
     """Whether the local ``target`` (its Name node) stands for the module function
-    ``chain`` (``m.f``, ``m.sub.f``) in the function whose nodes are ``nodes``: the local
+    ``chain`` (``m.f``, ``m.sub.f``; ``f``, a function of the user's; ``D["k"]``, one a
+    global dict, tuple or list holds) in the function whose nodes are ``nodes``: the local
     is assigned there only (in no nested scope, no parameter of any scope), the module
     is a global of the function that nothing assigns or takes as a parameter, and what
     the chain names is a function (callable, not a module). A chain that is a call stands
@@ -104,7 +116,9 @@ def _names_function(target, chain, nodes, source):
                 or is_gradient_of(chain, defined, source, local)
         return bool(chain.elts) and _read_by_position(target.id, nodes) and all(
             names_function(source.callee(e, local)) for e in chain.elts)
-    parts, node = [], chain
+    key, parts, node = NO_KEY, [], chain
+    if isinstance(chain, ast.Subscript):   # ACTS["tanh"]: a function a global dict holds
+        key, node = item_key(chain.slice), chain.value
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
@@ -122,6 +136,11 @@ def _names_function(target, chain, nodes, source):
         if not isinstance(obj, types.ModuleType):
             return False
         obj = getattr(obj, attr, None)
+    if key is not NO_KEY:
+        obj = held_item(obj, key)
+        obj = None if obj is NO_KEY else obj
+    elif not parts and not inspect.isfunction(obj):   # f = relu: a function of the user's
+        return False
     return obj is not None and not isinstance(obj, types.ModuleType) and callable(obj)
 
 

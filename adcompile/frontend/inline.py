@@ -50,13 +50,14 @@ class Inline:
         func, call, source = specialize(func, call, source, self.scope.src.error, name)
         env, varied, trees = self._bind_parameters(func, call, source, name)
         ints = self.argument_ints(func, call)   # (see static_ints.py)
+        choices = self.argument_choices(func, call)   # (see static_choices.py)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
         caller = self.scope
         self.inlining.stack.append(key)
         try:
-            done, result = self._inline_body(source, (env, varied, trees, ints, named_as),
-                                             target, call, name, unpack)
+            done, result = self._inline_body(source, (env, varied, trees, ints, named_as,
+                                                      choices), target, call, name, unpack)
             self.inlining.finished = (given, env, self.scope)
             if isinstance(result, Node) and not tree_ok:
                 raise caller.src.error(call, f"{name}() returns a structure of values being "
@@ -259,8 +260,9 @@ class Inline:
         parameters' env, those that vary, those bound to structures); returns (True, what
         ``inline`` returns) when done, else (False, the operand of the returned value)."""
         caller = self.scope
-        env, varied, trees, ints, named_as = binding
-        fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees)
+        env, varied, trees, ints, named_as, choices = binding
+        fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees,
+                        choices)
         self.scope.named_as = named_as
         self.seed_argument_ints(ints, fn)
         last = fn.body[-1] if fn.body and isinstance(fn.body[-1], ast.Return) else None

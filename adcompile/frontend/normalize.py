@@ -22,6 +22,7 @@ import types
 
 from .. import ir
 from ..ir.naming import Namer, names_in
+from ..errors import TransformError
 from ..ir.trees import unpack
 from ..rules import REGISTRY
 from .assignments import Assignments
@@ -44,9 +45,10 @@ from .lists import Lists
 from .loop_variables import LoopVariables
 from .loop_views import LoopViews
 from .loops import Loops
-from .source import int_constant
+from .source import NO_KEY, held_item, item_key
 from .state import Inlining, Output, Request, Scope
 from .super_calls import resolve_super_calls
+from .static_choices import StaticChoices
 from .static_ints import StaticInts
 from .statements import Statements
 from .texts import refuse_text_reads, text_names
@@ -69,8 +71,8 @@ from .views import Views
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
                  Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
-                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, FloatingTypes,
-                 RowChecks):
+                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, StaticChoices,
+                 FloatingTypes, RowChecks):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
     the ints a call gave (static_ints.py)."""
@@ -86,15 +88,18 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         self.out = Output(varied_ssa=set(self.request.wrt))
         self.scope = None
 
-    def enter(self, source, env, varied_params, callers=(), trees=None):
+    def enter(self, source, env, varied_params, callers=(), trees=None, choices=None):
         """Make ``source`` the function being normalized, in a new ``Scope``: ``env`` maps
         its parameters to generated names, ``varied_params`` are those being differentiated,
         ``callers`` the call sites that inline it (none for the differentiated function),
-        ``trees`` the structures its parameters are bound to. ``env`` gives a parameter
-        given a function its ``closures.Closure``.
+        ``trees`` the structures its parameters are bound to, ``choices`` ({parameter:
+        constant}, {parameter: need}) the values a call gives that choose functions
+        (static_choices.py). ``env`` gives a parameter given a function its
+        ``closures.Closure``.
         Runs the passes on its user AST, in the order below (frontend/__init__.py says
         what each does), and returns the ``def`` they leave."""
-        fn, nested = desugar(source, callers, structures=set(trees or {}))
+        known, given = choices or ({}, {})
+        fn, nested = desugar(source, callers, structures=set(trees or {}), choices=known)
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too
             self.namer.taken |= names_in(fn)
@@ -105,6 +110,9 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                    set(source.params) | stored,
                                    callers=tuple(callers), trees=dict(trees or {}))
         scope.structured = bool(scope.trees)
+        scope.choices = {p: need for p, need in given.items() if p not in stored}
+        if root:
+            self.fix_params(fn)   # (the parameters a call may give a choice: static_choices.py)
         self.out.spellings.update({(scope.number, n): text for n, text in spellings(fn).items()})
         scope.fixed_trees = set(scope.trees) - stored
         scope.assigned_once = ir.assigned_once(fn) - set(source.params)
@@ -124,7 +132,12 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         unassigned = set() if root else set(source.params) - stored
         scope.view_groups = {n: g - unassigned for n, g in view_groups(fn, self.callee).items()}
         resolve_super_calls(fn, source, scope, self.runtime_name)   # (super().f(x))
-        refuse_unsupported(fn, source.error, self.callee, comprehensions=not scope.structured)
+        try:
+            refuse_unsupported(fn, source.error, self.callee,
+                               comprehensions=not scope.structured)
+        except TransformError as error:   # (getattr(np, act): act may be given: see there)
+            self.add_choice_needs(error, fn, getattr(error, "decided_by", None))
+            raise
         refuse_complex(fn, source.error, self.callee, self.varies)
         self.check_calls(fn)
         return fn
@@ -148,10 +161,11 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         # (an argument not differentiated that is a structure is also the object itself,
         # for what reads it as a whole)
         request = self.request
-        fn = self.enter(source, {p: p for p in source.params
+        known, functions = self.root_choices()   # (static_choices.py)
+        fn = self.enter(source, {p: Closure(functions[p]) if p in functions else p
+                                 for p in source.params
                                  if p not in request.trees or p not in request.user_wrt},
-                        set(request.user_wrt), trees=request.trees)
-        self.fix_params(fn)
+                        set(request.user_wrt), trees=request.trees, choices=(known, {}))
         self.out.origin.update({p: (0, p) for p in request.params})
         for p, node in request.trees.items():   # a leaf is what the user reads it as
             self.out.origin.update({leaf: (0, ast.unparse(expr))
@@ -191,6 +205,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                self.out.body, outputs, tuple_output, self.namer,
                                has_aux=request.has_aux)
         fn.trees = request.trees
+        fn.choices = self.root_choices()[0]
         fn.user_wrt = list(request.user_wrt)
         fn.output_tree = output_tree
         fn.extra_globals = self.out.extra_globals
@@ -226,20 +241,22 @@ def _capture_called_globals(body, root, extra, namer):
 
 
 def _item_called(func, root, extra, namer):
-    """What calls the function the item ``func`` (``seq[k]``, k an int) is now: the
-    display's element itself, or a fresh name bound in ``extra`` to the item of a global
-    sequence; ``func`` where it is neither."""
-    k = int_constant(func.slice)
+    """What calls the function the item ``func`` (``seq[k]``, k an int; ``d[k]``, k a key
+    of a dict) is now: the display's element itself, or a fresh name bound in ``extra`` to
+    the item of a global sequence or dict; ``func`` where it is neither."""
+    k = item_key(func.slice)
     seq = func.value
-    if k is None:
+    if k is NO_KEY:
         return func
     if isinstance(seq, (ast.Tuple, ast.List)):
-        return ir.copy_tree(seq.elts[k]) if -len(seq.elts) <= k < len(seq.elts) else func
+        return ir.copy_tree(seq.elts[k]) if type(k) is int and -len(seq.elts) <= k < len(
+            seq.elts) else func
     held = extra.get(seq.id, root.resolve(seq.id, None)) if isinstance(seq, ast.Name) \
         else None
-    if type(held) not in (tuple, list) or not -len(held) <= k < len(held):
+    item = held_item(held, k)
+    if item is NO_KEY:
         return func
-    name = getattr(held[k], "__name__", "function")
+    name = getattr(item, "__name__", "function")
     name = namer.fresh(name if name.isidentifier() else "function")
-    extra[name] = held[k]
+    extra[name] = item
     return ir.load(name)

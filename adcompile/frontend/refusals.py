@@ -125,8 +125,10 @@ def refuse_unsupported(fn, error, callee, comprehensions=True):
             called = callee(node.func)
             name = _lookup(BY_NAME, called.what) if called.kind == "object" else None
             if name is not None and not literal_attribute(node):
-                raise error(node, f"{name} with a computed attribute name cannot be used in a "
-                                  f"differentiated function: {_WHY}; write obj.name")
+                refused = error(node, f"{name} with a computed attribute name cannot be used "
+                                      f"in a differentiated function: {_WHY}; write obj.name")
+                refused.decided_by = node.args[1:2]   # (a name a call gives: static_choices.py)
+                raise refused
             if name is not None:
                 allowed.add(node.func)
             if called.kind == "object" and called.what is builtins.super:

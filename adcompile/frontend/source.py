@@ -49,6 +49,32 @@ def int_constant(node):
     return None
 
 
+#: what ``item_key`` gives for an index that spells no key
+NO_KEY = object()
+
+
+def item_key(node):
+    """The key the index ``node`` spells: an int (``3``, ``-1``), a str, a bool or None;
+    else NO_KEY."""
+    k = int_constant(node)
+    if k is not None:
+        return k
+    if isinstance(node, ast.Constant) and type(node.value) in (str, bool, type(None)):
+        return node.value
+    return NO_KEY
+
+
+def held_item(held, key):
+    """The item of the tuple, list or dict ``held`` under ``key`` (an int, or a dict's
+    key), else NO_KEY."""
+    if type(held) in (tuple, list) and type(key) is int and -len(held) <= key < len(held):
+        return held[key]
+    if type(held) is dict and key in held and type(next(k for k in held if k == key)) \
+            is type(key):   # (held[1] is not held[True])
+        return held[key]
+    return NO_KEY
+
+
 _API = "adcompile.api"   # (the module of ad.grad: see FunctionSource.made_gradient)
 
 #: the Callee of an expression that is not a call
@@ -179,8 +205,9 @@ class FunctionSource:
                     return Callee("object", obj)
                 return Callee("unknown", ast.unparse(func))
             return Callee("method", func.attr)
-        if isinstance(func, ast.Subscript) and int_constant(func.slice) is not None:
-            return self._item_callee(func, local_names)   # ACTS[0], (np.sin, np.cos)[-1]
+        if isinstance(func, ast.Subscript) and item_key(func.slice) is not NO_KEY:
+            # ACTS[0], (np.sin, np.cos)[-1], ACTS["tanh"]
+            return self._item_callee(func, local_names)
         if isinstance(func, ast.Call):   # ad.grad(f)(x)
             made = self.made_gradient(func, local_names)
             if made is not None:
@@ -189,18 +216,20 @@ class FunctionSource:
 
     def _item_callee(self, func, local_names):
         """The ``Callee`` of ``seq[k]``: the k-th of the functions a display or a tuple or
-        list the source names (not a local) holds."""
-        seq, k = func.value, int_constant(func.slice)
+        list the source names (not a local) holds, or the function such a dict holds under
+        the key ``k``."""
+        seq, k = func.value, item_key(func.slice)
         if isinstance(seq, (ast.Tuple, ast.List)):
-            if -len(seq.elts) <= k < len(seq.elts) \
+            if type(k) is int and -len(seq.elts) <= k < len(seq.elts) \
                     and not isinstance(seq.elts[k], ast.Starred):
                 return self.callee(seq.elts[k], local_names)
         else:
             held = self.callee(seq, local_names) if isinstance(seq, (ast.Name, ast.Attribute)) \
                 else None
-            if held is not None and held.kind == "object" and type(held.what) in (tuple, list) \
-                    and -len(held.what) <= k < len(held.what):
-                return Callee("object", held.what[k])
+            item = held_item(held.what, k) if held is not None and held.kind == "object" \
+                else NO_KEY
+            if item is not NO_KEY:
+                return Callee("object", item)
         return Callee("unknown", ast.unparse(func))
 
     def made_gradient(self, call, local_names):

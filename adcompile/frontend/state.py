@@ -84,6 +84,8 @@ class Scope:
     constants: dict = field(default_factory=dict)   # user name -> value known now (trees.py)
     given_ints: dict = field(default_factory=dict)  # parameter -> the int a call gives it
     #                                                 (static_ints.py: its descriptor)
+    choices: dict = field(default_factory=dict)     # parameter -> the need of the value a
+    #                                                 call gives it (static_choices.py)
     assigned_once: set = field(default_factory=set)  # names one statement assigns, no parameter
     # placeholder name -> function it calls (np.add.at's helper: items.py)
     known: dict = field(default_factory=lambda: dict(AT_HELPERS))

@@ -11,6 +11,7 @@ import inspect
 
 import numpy as np
 
+from ..errors import TransformError
 from ..ir import base_of, walk_tree
 from .frozen import FROZEN
 from .hints import METHOD_HINT, rule_hint
@@ -39,7 +40,12 @@ class Validation:
         for node in calls:
             self.refuse_passed_functions(node, self.callee(node.func))
         for node in calls:
-            self.check_call(node)
+            try:
+                self.check_call(node)
+            except TransformError as error:
+                # (the function called may be chosen by values a call gives: static_choices.py)
+                self.add_choice_needs(error, fn, node.func)
+                raise
 
     def check_call(self, e):
         """Reject a call that could read or change a value being differentiated without a

@@ -51,6 +51,8 @@ class NormalFunction:
     # an expression read first (``y[0], y[1] = y[1], y[0]``: _value1 is y[1]), for messages
     spellings: dict = field(default_factory=dict)
     trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
+    choices: dict = field(default_factory=dict)  # parameter -> the constant a call gave it
+    #                                              (frontend/static_choices.py)
     user_wrt: list = None          # the parameters differentiated (``wrt``: their leaves)
     output_tree: object = None     # the structure returned (its leaves: ``outputs``), if any
     has_aux: bool = False          # the last output is auxiliary data: returned, not

@@ -1,0 +1,358 @@
+"""Strings, bools, None, ints and functions a call gives that choose the function called.
+
+``act = ACTS[kind]``, ``if kind == "tanh": f = np.tanh``, ``act(x)`` with ``act=np.tanh``
+a parameter: which function is called depends on a value the call gives for a parameter
+that is not differentiated. Where normalizing refuses such a call (validate.py: a
+function held in a variable), the parameters whose values would decide it become needs
+(static_ints.py's mechanism, descriptor ``("choice", name)``): each call reads the value
+again (dispatch.py), and the code is made, and cached, for that value; another value
+makes or picks other code.
+
+With the value given, the copy of the function is rewritten before its other syntax
+passes (``fix_choices``): each read of the parameter is the value, a constant, and each
+``if`` (and ``a if test else b``) whose test is then decided keeps only the branch
+taken; a function given is the function itself (functions.function_table, as for a
+helper's parameter given one). A helper called with such a value, or a string, bool or
+None constant, for a parameter it never assigns has it too (``argument_choices``).
+
+The options the differentiated function's ``**opts`` holds are such values too, where it
+only reads them (``opts.get("kind", "tanh")``, ``opts["kind"]``, ``"kind" in opts``):
+descriptor ``("choice", "opts", "kind")``, a str, bool, None or int, or ``MISSING`` where
+the call does not give the option. Part of ``normalize.Normalizer``.
+"""
+
+import ast
+import copy
+import inspect
+
+from ..ir import assigns, walk_tree
+from ..ir.trees import is_function
+from .comprehension_items import UNDECIDED, decide
+from .references import placed
+from .source import NO_KEY
+
+#: the types of values a call may give for a choice, besides functions: exact types only
+#: (a subclass of str, an np.bool_ or an np.int64 would read otherwise, as a constant)
+CHOICE_TYPES = (str, bool, type(None), int)
+
+
+def is_choice_value(value, option=False):
+    """Whether a call may give ``value`` for a choice (``option``: for an option of
+    ``**opts``): the code is specialised on it."""
+    if option:
+        return type(value) in CHOICE_TYPES or value is MISSING
+    return type(value) in CHOICE_TYPES or is_function(value)
+
+
+class _Missing:
+    """What a call gives for an option of ``**opts`` it does not give."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+MISSING = _Missing()
+
+
+class StaticChoices:
+    """Part of ``normalize.Normalizer``: the values a call gives that choose functions."""
+
+    def root_choices(self):
+        """({parameter: constant}, {parameter: function}) the call gave the differentiated
+        function (``self.request.statics``)."""
+        given = {need[1] if len(need) == 2 else need[1:]: value
+                 for need, value in self.request.statics.items() if need[0] == "choice"}
+        functions = {p: v for p, v in given.items() if is_function(v)}
+        return {p: v for p, v in given.items() if p not in functions}, functions
+
+    def add_choice_needs(self, error, fn, decided_by):
+        """Add to the TransformError ``error`` (a refusal in ``fn``) the needs of the values
+        that decide ``decided_by`` (an expression, or None), which a call gives: the code
+        made for them may do without what was refused (dispatch.py reads them)."""
+        needs = self.choice_needs(fn, decided_by) if decided_by is not None else []
+        if needs:
+            error.static_needs = list(getattr(error, "static_needs", ())) + needs
+
+    def choice_needs(self, fn, func):
+        """The needs (not given yet) of the values that decide what ``func``, the function
+        of a call in ``fn`` (the function being normalized, desugared), is: the parameters
+        it reads, directly or through the locals it reads, their values and the tests of
+        the branches and loops that assign them."""
+        sources, options = _sources(fn), self._options(fn)
+        todo, seen, found = [func], set(), []
+
+        def add(need):
+            if need is not None and need not in self.request.statics and need not in found:
+                found.append(need)
+        while todo:
+            e = todo.pop()
+            for key in _option_keys(e, options):
+                add(("choice", options, key))
+            for name in _names(e):
+                if name not in seen:
+                    seen.add(name)
+                    add(self._choice_need(name))
+                    todo.extend(sources.get(name, ()))
+        return found
+
+    def _options(self, fn):
+        """The name of the ``**opts`` parameter of the differentiated function ``fn`` when
+        ``fn`` is it (desugared) and only reads the options (see the module's docstring),
+        else None."""
+        kwarg = fn.args.kwarg if self.scope.src is self.inlining.root else None
+        return kwarg.arg if kwarg is not None and _only_read(fn, kwarg.arg) else None
+
+    def _choice_need(self, name):
+        """The descriptor of the value a call of the differentiated function gives for the
+        name ``name`` of the current function, or None."""
+        if self.scope.src is self.inlining.root:
+            return ("choice", name) if name in self.request.fixed_params else None
+        return self.scope.choices.get(name)
+
+    def argument_choices(self, func, call):
+        """({parameter: value known now}, {parameter: need}) for inlining ``call`` of the
+        helper ``func``: a string, bool or None constant (or default) given for a
+        parameter, or a name whose value a call of the differentiated function gives."""
+        try:
+            bound = inspect.signature(func).bind(*call.args, **{k.arg: k.value
+                                                                 for k in call.keywords})
+        except (TypeError, ValueError):
+            return {}, {}
+        bound.apply_defaults()
+        known, given = {}, {}
+        for param, argument in bound.arguments.items():
+            if isinstance(argument, ast.Constant):
+                argument = argument.value
+            elif isinstance(argument, ast.Name):
+                need = self._choice_need(argument.id)
+                if need is not None and argument.id not in self.scope.defined:
+                    given[param] = need
+                continue
+            if type(argument) in (str, bool, type(None)):
+                known[param] = argument
+        return known, given
+
+
+def fix_choices(fn, known):
+    """In ``fn`` (a copy of a def), each read of a parameter in ``known`` (parameter ->
+    string, bool, None or int) that ``fn`` never assigns as that constant, and each
+    ``if`` and ``a if test else b`` then decided as the branch taken."""
+    stored = assigns([fn]) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
+                              and isinstance(n.ctx, ast.Del)}
+    declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
+                for name in n.names}
+    values = {p: v for p, v in known.items()
+              if _base(p) not in stored and _base(p) not in declared
+              and (isinstance(p, str) or _only_read(fn, p[0]))}
+    if not values:
+        return
+    fn.body = [_Substitute(values).visit(s) for s in fn.body]
+    for _ in range(2):   # (a constant assigned once may decide an if, and that another)
+        fn.body = _folded(fn.body) or [placed(ast.Pass(), fn)]
+        _propagate(fn, declared)
+
+
+def _propagate(fn, declared):
+    """Each read, after it, of a local ``fn`` assigns once, at the top of its body, a
+    constant (``part1 = "sin"``, as nesting.py splits ``ACTS["tanh" if kind is None else
+    kind]``) as that constant."""
+    stores = {}
+    for n in walk_tree(fn):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    for at, s in enumerate(fn.body):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Constant) \
+                and type(s.value.value) in CHOICE_TYPES and stores[s.targets[0].id] == 1 \
+                and s.targets[0].id not in params and s.targets[0].id not in declared:
+            known = {s.targets[0].id: s.value.value}
+            fn.body[at + 1:] = [_Substitute(known).visit(t) for t in fn.body[at + 1:]]
+
+
+class _Substitute(ast.NodeTransformer):
+    """Each read of a name in ``values`` as its value (not in a nested function or lambda
+    that takes a parameter of that name); ``if`` expressions decided then as their branch."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return placed(ast.Constant(self.values[node.id]), node)
+        return node
+
+    def visit_Call(self, node):   # opts.get("kind", "tanh")
+        self.generic_visit(node)
+        key = _option_read(node)
+        value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
+        if value is NO_KEY or not isinstance(node.func, ast.Attribute):
+            return node
+        if value is MISSING:
+            return node.args[1] if len(node.args) == 2 else placed(ast.Constant(None), node)
+        return placed(ast.Constant(value), node)
+
+    def visit_Subscript(self, node):   # opts["kind"] (not given: a KeyError, as Python's)
+        self.generic_visit(node)
+        value = self.values.get(_option_read(node) or (), MISSING)
+        return node if value is MISSING else placed(ast.Constant(value), node)
+
+    def visit_Compare(self, node):   # "kind" in opts
+        self.generic_visit(node)
+        key = _option_read(node)
+        value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
+        if value is NO_KEY:
+            return node
+        given = value is not MISSING
+        return placed(ast.Constant(given if isinstance(node.ops[0], ast.In) else not given),
+                      node)
+
+    def _scoped(self, node):
+        args = node.args
+        own = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs
+               + [a for a in (args.vararg, args.kwarg) if a is not None]}
+        outer = self.values
+        self.values = {k: v for k, v in outer.items() if _base(k) not in own}
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.values = outer
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _scoped
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        taken = _decided(node.test)
+        if taken is UNDECIDED:
+            return node
+        return node.body if taken else node.orelse
+
+
+def _folded(block):
+    """The statements of ``block`` with each ``if`` whose test is decided as the branch it
+    takes (in the blocks inside them too); a branch taken that ends with a jump (``return``,
+    ``raise``, ``break``, ``continue``) ends the block."""
+    found = []
+    for s in block:
+        if found and isinstance(found[-1], _JUMPS) and found[-1] not in block:
+            break   # (the rest is never reached now)
+        for field, value in ast.iter_fields(s):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(s, field, _folded(value) or ([placed(ast.Pass(), s)]
+                                                     if field == "body" else []))
+            elif field == "handlers":
+                for handler in value:
+                    handler.body = _folded(handler.body) or [placed(ast.Pass(), handler)]
+        taken = _decided(s.test) if isinstance(s, ast.If) else UNDECIDED
+        if taken is UNDECIDED:
+            found.append(s)
+        else:
+            found.extend(s.body if taken else s.orelse)
+    return found
+
+
+_JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+
+def _decided(test):
+    """The truth of ``test`` when it reads constants only (see comprehension_items.decide;
+    ``v is None``, ``v is not True``: an identity with None, True or False too), else
+    UNDECIDED."""
+    test = _Identities().visit(copy.deepcopy(test))
+    value = decide(test)
+    return value if value is UNDECIDED else bool(value)
+
+
+class _Identities(ast.NodeTransformer):
+    """``a is b`` and ``a is not b`` of constants one of which is None, True or False, as
+    their truth (those are the only objects of their values)."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            return node
+        a, b = node.left, node.comparators[0]
+        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)) or not any(
+                v is None or type(v) is bool for v in (a.value, b.value)):
+            return node
+        same = a.value is b.value
+        return ast.Constant(same if isinstance(node.ops[0], ast.Is) else not same)
+
+
+def _base(key):
+    """The parameter a key of the values ``fix_choices`` is given names (an option's:
+    ``(opts, "kind")``)."""
+    return key if isinstance(key, str) else key[0]
+
+
+def _option_read(node):
+    """``(opts, "kind")`` for ``opts.get("kind"[, default])``, ``opts["kind"]`` (read) or
+    ``"kind" in opts`` / ``not in``, ``opts`` a name; else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "get" and isinstance(node.func.value, ast.Name) \
+            and 1 <= len(node.args) <= 2 and not node.keywords:
+        base, key = node.func.value, node.args[0]
+    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) \
+            and isinstance(node.value, ast.Name):
+        base, key = node.value, node.slice
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1 \
+            and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+            and isinstance(node.comparators[0], ast.Name):
+        base, key = node.comparators[0], node.left
+    else:
+        return None
+    if isinstance(key, ast.Constant) and type(key.value) is str:
+        return base.id, key.value
+    return None
+
+
+def _only_read(fn, name):
+    """Whether each read of ``name`` in ``fn`` reads an option with a constant key (see
+    _option_read), and nothing assigns it."""
+    read = {id(n.func.value if isinstance(n, ast.Call) else n.value if isinstance(
+        n, ast.Subscript) else n.comparators[0]) for n in walk_tree(fn)
+        if (_option_read(n) or (None,))[0] == name}
+    return all(id(n) in read for n in walk_tree(fn) if isinstance(n, ast.Name)
+               and n.id == name)
+
+
+def _option_keys(e, options):
+    """The keys of the options of ``**options`` that ``e`` reads."""
+    if options is None:
+        return []
+    return [read[1] for n in walk_tree(e) for read in [_option_read(n)]
+            if read is not None and read[0] == options]
+
+
+def _names(e):
+    """The names ``e`` reads."""
+    return [n.id for n in walk_tree(e)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+
+
+def _sources(fn):
+    """{name: the expressions its value may depend on}: for each statement of ``fn`` that
+    assigns the name, the statement's own expressions (its value, its targets' indices, the
+    sequence a loop walks) and the tests of the ``if`` and ``while`` statements and the
+    sequences of the loops around it."""
+    found = {}
+
+    def visit(block, around):
+        for s in block:
+            own = [e for _, v in ast.iter_fields(s) for e in (v if isinstance(v, list) else [v])
+                   if isinstance(e, ast.expr)]
+            for n in walk_tree(own):
+                if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                    found.setdefault(n.id, []).extend(own + around)
+            inner = around + [getattr(s, "test", None) or getattr(s, "iter", None)] \
+                if isinstance(s, (ast.If, ast.While, ast.For)) else around
+            for _, value in ast.iter_fields(s):
+                if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                    visit(value, inner)
+                elif isinstance(value, list) and value \
+                        and isinstance(value[0], ast.excepthandler):
+                    for handler in value:
+                        visit(handler.body, inner)
+
+    visit(fn.body, [])
+    return found
