@@ -19,7 +19,11 @@
   and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
   (numba_products.py);
 - ``a * b``, ``a ** b`` and ``a << b`` become calls of versions that, for two integers,
-  give Python's result or raise (numba_integers.py).
+  give Python's result or raise (numba_integers.py);
+- ``while True:`` (``while 1:``) becomes ``while running_1:``, ``running_1 = True`` first:
+  numba reads the bytecode of a loop whose test Python compiled away wrongly, and the
+  compiled code of ``while True: ... if n >= 4: n = m; break`` never left the loop
+  (numba's issue #5267 is one of the kind that computes a wrong value).
 """
 
 import ast
@@ -61,6 +65,7 @@ def lowered(text, numpy="np", step_arrays="step_arrays"):
     body = _stacked_only(body, step_arrays)
     body = _without_unused_lists(body)
     node.body = _indexed_loops(body, _fresh_names("k", taken), _ranges(node))
+    node.body = _tested_loops(node.body, next(_fresh_names("running", taken)))
     calls = _NumpyCalls(numpy, taken)
     node = calls.visit(node)
     return ast.unparse(ast.fix_missing_locations(node)) + "\n", calls.names
@@ -207,6 +212,19 @@ def _indexed_loops(body, names, ranges=frozenset()):
     return out
 
 
+
+
+def _tested_loops(body, flag):
+    """``body`` with the test of each ``while`` loop that is a true constant made the name
+    ``flag``, assigned True first where there are any (see the module's docstring)."""
+    loops = [n for s in body for n in ast.walk(s) if isinstance(n, ast.While)
+             and isinstance(n.test, ast.Constant) and n.test.value]
+    for loop in loops:
+        loop.test = ir.load(flag)
+    if not loops:
+        return body
+    return [ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                       value=ast.Constant(True))] + body
 
 
 def _entry(name, k, ranges):
