@@ -520,3 +520,41 @@ def test_the_lowering_gives_a_while_true_loop_a_name_as_its_test():
     code, _ = lowered(text)
     assert code.splitlines()[1] == "    running_1 = True"
     assert code.count("while running_1:") == 2 and "while x > 5.0:" in code
+
+
+# --- reshapes of arrays that are not contiguous -----------------------------------------------
+
+def flattened_transpose(A):
+    return np.sum(A.T.reshape(-1) * np.arange(1.0, A.size + 1.0))
+
+
+def raveled_transpose_of_a_reshape(x):
+    return np.sum(np.sin(x.copy().reshape(2, 3).T.ravel()) * np.arange(6.0))
+
+
+def reshaped_strided_columns(A):
+    return np.sum(np.reshape(A[:, ::2], (-1,)) ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (flattened_transpose, (np.arange(6.0).reshape(2, 3) * 0.3 - 0.4,)),
+    (raveled_transpose_of_a_reshape, (np.linspace(-1.0, 1.0, 6),)),
+    (reshaped_strided_columns, (np.arange(12.0).reshape(3, 4) * 0.1,))],
+    ids=lambda v: getattr(v, "__name__", ""))
+def test_reshapes_of_arrays_that_are_not_contiguous(numba, f, args):
+    """(found by probe 8: numba's reshape of a transposed array, in the adjoint of
+    ``A.T.reshape(-1)``, raised NotImplementedError when the code ran)"""
+    check(f, args, 0)
+
+
+def test_the_lowering_reshapes_a_contiguous_copy():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, out_bar=1.0):\n"
+            "    a = x.T.reshape(-1)\n"
+            "    b = np.reshape(a, (2, 3))\n"
+            "    c = np.reshape(b, (6,), order='F')\n"
+            "    return a, b, c\n")
+    code, _ = lowered(text)
+    assert "a = np.ascontiguousarray(x.T).reshape(-1)" in code
+    assert "b = np.reshape(np.ascontiguousarray(a), (2, 3))" in code
+    assert "c = np.reshape(b, (6,), order='F')" in code

@@ -20,6 +20,9 @@
   (numba_products.py);
 - ``a * b``, ``a ** b`` and ``a << b`` become calls of versions that, for two integers,
   give Python's result or raise (numba_integers.py);
+- ``x.reshape(s)`` and ``np.reshape(x, s)`` reshape ``np.ascontiguousarray(x)``: numba's
+  reshape of an array that is not contiguous (the adjoint of ``A.T.reshape(-1)``) raised
+  NotImplementedError when the code ran; NumPy's copies such an array in C order too;
 - ``while True:`` (``while 1:``) becomes ``while running_1:``, ``running_1 = True`` first:
   numba reads the bytecode of a loop whose test Python compiled away wrongly, and the
   compiled code of ``while True: ... if n >= 4: n = m; break`` never left the loop
@@ -239,6 +242,18 @@ def _entry(name, k, ranges):
     return ast.Subscript(value=ir.load(name), slice=ir.load(k), ctx=ast.Load())
 
 
+def _reshape_of(call, numpy):
+    """Whether ``call`` is ``x.reshape(...)`` or ``np.reshape(x, shape)`` (``numpy``: the
+    name NumPy is read by) with positional arguments alone."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "reshape") or call.keywords \
+            or any(isinstance(a, ast.Starred) for a in call.args):
+        return False
+    if isinstance(func.value, ast.Name) and func.value.id == numpy:
+        return len(call.args) == 2
+    return bool(call.args)
+
+
 class _NumpyCalls(ast.NodeTransformer):
     """Calls of NumPy's functions made calls of numba versions under fresh names
     (``max_along_1(a, 1, True)``, ``numpy_tanh_1(a)``): ``np.max(a, axis=..., keepdims=...)``
@@ -257,6 +272,12 @@ class _NumpyCalls(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
+        if _reshape_of(node, self.numpy):   # (numba reshapes contiguous arrays only)
+            if isinstance(func.value, ast.Name) and func.value.id == self.numpy:
+                node.args[0] = self._contiguous(node.args[0])
+            else:
+                func.value = self._contiguous(func.value)
+            return node
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                 and func.value.id == self.numpy):
             return node
@@ -287,6 +308,10 @@ class _NumpyCalls(ast.NodeTransformer):
             # (Python's integers: numba_integers.py)
             return ir.call(ir.load(self._name(helper)), node.left, node.right)
         return node
+
+    def _contiguous(self, e):
+        return ir.call(ast.Attribute(value=ir.load(self.numpy), attr="ascontiguousarray",
+                                     ctx=ast.Load()), e)
 
     def _reduction(self, node, helper):
         keywords = {k.arg: k.value for k in node.keywords}
