@@ -13,6 +13,9 @@ What the probe found:
   memory ran out (numba reads the bytecode of a loop whose test Python compiled away
   wrongly). The lowering for numba now gives such a loop a name as its test
   (tests/test_numba_programs.py).
+- backend="numba": the gradient of ``A.T.reshape(-1)`` (numba reshapes contiguous arrays
+  only) raised NotImplementedError when it ran; the lowering reshapes a contiguous copy.
+  (Both found by running this file's programs with backend="numba" as well.)
 - ``B = A.copy(); B[0, :2] += v; return np.sum(B * A)``, with ``A`` a constant array and
   ``v`` differentiated (the usual order, ``ad.grad(f)(v, A)``), was refused: "'A', which
   may share its memory, is read afterwards" (a TypeError when the code ran for
