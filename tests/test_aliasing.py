@@ -451,3 +451,36 @@ def test_a_helper_changing_only_its_own_locals_is_no_hazard():
     np.testing.assert_allclose(ad.grad(calls_a_helper_on_a_kept_array)(X, g), g)
     with pytest.raises(ad.TransformError, match="may change in place"):
         ad.grad(calls_a_changing_helper)(X, g)
+
+
+# a copy of an array not differentiated, updated at an index by a value being differentiated:
+# the copy's entries are no objects, so nothing else sees the update (its other names would
+# be its views); a copy of a list holds the list's arrays, and is still refused
+
+def copy_updated_at_a_row(v, A):
+    B = A.copy()
+    B[0] += v
+    return np.sum(B * A)
+
+
+def product_updated_at_pairs(v, A):
+    B = A * 1.0
+    B[[0, 0], [1, 2]] += v[:2]
+    return np.sum(B * A)
+
+
+def copy_of_a_list_updated(v, A):
+    B = A.copy()
+    B[0] += v
+    return np.sum(A[0] * v)
+
+
+def test_a_copy_of_an_array_updated_at_an_index():
+    A = np.arange(9.0).reshape(3, 3) * 0.1 + 0.3
+    assert_close(assert_grad(copy_updated_at_a_row, X, A), A[0], 1e-12, 1e-12)
+    assert_close(assert_grad(product_updated_at_pairs, X, A), [A[0, 1], A[0, 2], 0.0],
+                 1e-12, 1e-12)
+    assert "require_immutable" not in ad.show(copy_updated_at_a_row, args=(X, A))
+    with pytest.raises(TypeError, match=r"'B\[0\] \+= v' changes the array 'B' in place, "
+                                        r"and 'A', which may share its memory"):
+        ad.grad(copy_of_a_list_updated)(X, [A[0].copy(), A[1].copy()])

@@ -452,3 +452,116 @@ def test_the_rnn_workload_compiles_its_split_loops(numba):
     for index, value, expected in zip(range(4), got, workloads.rnn_hand_grad(*args)):
         assert_close(value, expected, 1e-12, 1e-14)
         assert_close(value, numerical_grad(workloads.rnn_loss, args, index))
+
+
+# --- while True: numba's compiled loop must leave at the break --------------------------------
+
+def babylonian(a):
+    x = a
+    n = 0
+    while True:
+        x = 0.5 * (x + a / x)
+        n += 1
+        if n >= 4:
+            break
+    return x
+
+
+def halved_until_small(a):
+    x = a
+    while 1:
+        x = x * 0.5
+        if x < 0.1:
+            break
+    return x * a
+
+
+def energy_until_settled(x):
+    y = x * 1.0
+    n = 0
+    acc = 0.0
+    while True:
+        acc = acc + np.sum(y ** 2)
+        y[n % 3] *= 0.5 + y[(n + 1) % 3] ** 2
+        n += 1
+        if n >= 4:
+            break
+    return acc
+
+
+def returns_from_the_loop(a):
+    x, k = a, 0
+    while True:
+        if x < 0.1:
+            return x * k
+        x = x * 0.5
+        k += 1
+
+
+@pytest.mark.parametrize("f, args", [(babylonian, (2.0,)), (halved_until_small, (1.3,)),
+                                     (energy_until_settled, (np.array([0.3, -0.5, 0.8]),)),
+                                     (returns_from_the_loop, (1.3,))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_while_true_loops_leave_at_their_break(numba, f, args):
+    """(found by probe 8: the compiled ``while True: ... if n >= 4: n = n_2; break`` of the
+    forward sweep never left the loop, pushing onto the tape until memory ran out: numba
+    reads the bytecode of a loop whose test Python compiled away wrongly, so the lowering
+    gives such a loop a test of a name)"""
+    g = check(f, args, 0)
+    assert "while running_1:" in g.numba.variants[0].text
+
+
+def test_the_lowering_gives_a_while_true_loop_a_name_as_its_test():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, out_bar=1.0):\n"
+            "    while True:\n"
+            "        x = x * 0.5\n"
+            "        while 1:\n"
+            "            if x < 1.0:\n"
+            "                break\n"
+            "        if x < 0.1:\n"
+            "            break\n"
+            "    while x > 5.0:\n"
+            "        x = x - 1.0\n"
+            "    return x\n")
+    code, _ = lowered(text)
+    assert code.splitlines()[1] == "    running_1 = True"
+    assert code.count("while running_1:") == 2 and "while x > 5.0:" in code
+
+
+# --- reshapes of arrays that are not contiguous -----------------------------------------------
+
+def flattened_transpose(A):
+    return np.sum(A.T.reshape(-1) * np.arange(1.0, A.size + 1.0))
+
+
+def raveled_transpose_of_a_reshape(x):
+    return np.sum(np.sin(x.copy().reshape(2, 3).T.ravel()) * np.arange(6.0))
+
+
+def reshaped_strided_columns(A):
+    return np.sum(np.reshape(A[:, ::2], (-1,)) ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (flattened_transpose, (np.arange(6.0).reshape(2, 3) * 0.3 - 0.4,)),
+    (raveled_transpose_of_a_reshape, (np.linspace(-1.0, 1.0, 6),)),
+    (reshaped_strided_columns, (np.arange(12.0).reshape(3, 4) * 0.1,))],
+    ids=lambda v: getattr(v, "__name__", ""))
+def test_reshapes_of_arrays_that_are_not_contiguous(numba, f, args):
+    """(found by probe 8: numba's reshape of a transposed array, in the adjoint of
+    ``A.T.reshape(-1)``, raised NotImplementedError when the code ran)"""
+    check(f, args, 0)
+
+
+def test_the_lowering_reshapes_a_contiguous_copy():
+    from adcompile.backend.numba_lowering import lowered
+    text = ("def f(x, out_bar=1.0):\n"
+            "    a = x.T.reshape(-1)\n"
+            "    b = np.reshape(a, (2, 3))\n"
+            "    c = np.reshape(b, (6,), order='F')\n"
+            "    return a, b, c\n")
+    code, _ = lowered(text)
+    assert "a = np.ascontiguousarray(x.T).reshape(-1)" in code
+    assert "b = np.reshape(np.ascontiguousarray(a), (2, 3))" in code
+    assert "c = np.reshape(b, (6,), order='F')" in code

@@ -68,6 +68,11 @@ def _expression_ndim(e, callee, of):
     if isinstance(e.func, ast.Attribute) and e.func.attr in _WHOLE_REDUCTIONS \
             and not e.args and not e.keywords:
         return 0   # x.sum()
+    if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args \
+            and not e.keywords:
+        made = of(e.func.value)   # x.copy() of an array: x's (of a list, a number: unknown)
+        if made is UNSET or made is not None and made > 0:
+            return made
     obj = callee(e.func)
     if obj is None or e.keywords:
         return _made_ndim(e, callee, of)

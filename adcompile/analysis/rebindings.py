@@ -63,10 +63,14 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
 def _changed_by(aliases, rebinding):
     """The objects the user's statement of ``rebinding`` changes in place: those of its
     name, and for ``xs[i] op= v``, the item too (an array a list holds: a row of the matrix
-    ``list(B)`` was made of)."""
+    ``list(B)`` was made of), unless ``xs`` is known to be an array (of one or more
+    dimensions), whose entries are no objects of their own (``B = A.copy()`` of an array
+    not differentiated holds what ``A`` may hold only as far as the points-to facts know)."""
     objects = aliases.of(rebinding.old)
     node = rebinding.origin[1]
-    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript):
+    ndim = aliases.ndim_of(ir.load(rebinding.old))
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript) \
+            and not (ndim is not None and ndim > 0):
         objects = objects | aliases.held(objects)
     return objects
 

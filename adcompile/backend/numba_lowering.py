@@ -20,7 +20,14 @@
   and ``np.swapaxes(a, i, j)`` one that compiles in a fraction of the time
   (numba_products.py);
 - ``a * b``, ``a ** b`` and ``a << b`` become calls of versions that, for two integers,
-  give Python's result or raise (numba_integers.py).
+  give Python's result or raise (numba_integers.py);
+- ``x.reshape(s)`` and ``np.reshape(x, s)`` reshape ``np.ascontiguousarray(x)``: numba's
+  reshape of an array that is not contiguous (the adjoint of ``A.T.reshape(-1)``) raised
+  NotImplementedError when the code ran; NumPy's copies such an array in C order too;
+- ``while True:`` (``while 1:``) becomes ``while running_1:``, ``running_1 = True`` first:
+  numba reads the bytecode of a loop whose test Python compiled away wrongly, and the
+  compiled code of ``while True: ... if n >= 4: n = m; break`` never left the loop
+  (numba's issue #5267 is one of the kind that computes a wrong value).
 """
 
 import ast
@@ -72,6 +79,7 @@ def lowered(text, numpy="np", step_arrays="step_arrays"):
     body = _stacked_only(body, step_arrays)
     body = _without_unused_lists(body)
     node.body = _indexed_loops(body, _fresh_names("k", taken), _ranges(node))
+    node.body = _tested_loops(node.body, next(_fresh_names("running", taken)))
     calls = _NumpyCalls(numpy, taken)
     node = calls.visit(node)
     return ast.unparse(ast.fix_missing_locations(node)) + "\n", calls.names
@@ -220,6 +228,19 @@ def _indexed_loops(body, names, ranges=frozenset()):
 
 
 
+def _tested_loops(body, flag):
+    """``body`` with the test of each ``while`` loop that is a true constant made the name
+    ``flag``, assigned True first where there are any (see the module's docstring)."""
+    loops = [n for s in body for n in ast.walk(s) if isinstance(n, ast.While)
+             and isinstance(n.test, ast.Constant) and n.test.value]
+    for loop in loops:
+        loop.test = ir.load(flag)
+    if not loops:
+        return body
+    return [ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                       value=ast.Constant(True))] + body
+
+
 def _entry(name, k, ranges):
     """The entry at index ``k`` of the list, array or range (a name of ``ranges``)
     ``name``."""
@@ -230,6 +251,18 @@ def _entry(name, k, ranges):
                                          right=ast.Attribute(value=ir.load(name), attr="step",
                                                              ctx=ast.Load())))
     return ast.Subscript(value=ir.load(name), slice=ir.load(k), ctx=ast.Load())
+
+
+def _reshape_of(call, numpy):
+    """Whether ``call`` is ``x.reshape(...)`` or ``np.reshape(x, shape)`` (``numpy``: the
+    name NumPy is read by) with positional arguments alone."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "reshape") or call.keywords \
+            or any(isinstance(a, ast.Starred) for a in call.args):
+        return False
+    if isinstance(func.value, ast.Name) and func.value.id == numpy:
+        return len(call.args) == 2
+    return bool(call.args)
 
 
 class _NumpyCalls(ast.NodeTransformer):
@@ -250,6 +283,12 @@ class _NumpyCalls(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
+        if _reshape_of(node, self.numpy):   # (numba reshapes contiguous arrays only)
+            if isinstance(func.value, ast.Name) and func.value.id == self.numpy:
+                node.args[0] = self._contiguous(node.args[0])
+            else:
+                func.value = self._contiguous(func.value)
+            return node
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                 and func.value.id == self.numpy):
             return node
@@ -284,6 +323,10 @@ class _NumpyCalls(ast.NodeTransformer):
             # (Python's integers: numba_integers.py)
             return ir.call(ir.load(self._name(helper)), node.left, node.right)
         return node
+
+    def _contiguous(self, e):
+        return ir.call(ast.Attribute(value=ir.load(self.numpy), attr="ascontiguousarray",
+                                     ctx=ast.Load()), e)
 
     def _reduction(self, node, helper):
         keywords = {k.arg: k.value for k in node.keywords}
