@@ -187,8 +187,9 @@ def gradient_shared(f, transform, kind, backend=None):
         shared.template = gradient
         return shared
     path = None
-    # (code made for the value of an int a call gives is not the code for every int)
-    by_value = bool(transform.static_needs)
+    # (code made for the value of an int a call gives is not the code for every int; code
+    # made for the functions it reads is checked at every call: dispatch.py)
+    by_value = bool(transform.static_needs) or bool(getattr(transform, "watched", ((),))[0])
 
     def general(args, kwargs):
         fn = lookup(args, kwargs)
