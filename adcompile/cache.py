@@ -67,9 +67,25 @@ def _watched(depends, fname):
     return tuple(watched), fname
 
 
+def is_current(watched):
+    """Whether every name ``watched`` (see _watched) holds what the code was made for."""
+    return _rebound(watched) is None
+
+
 def require_current(watched):
     """Raise StaleGradient when a name ``watched`` (see _watched) no longer holds what the
     code was made for."""
+    name = _rebound(watched)
+    if name is not None:
+        raise StaleGradient(
+            f"{name!r}, which {watched[1]}() reads, no longer holds what it held when "
+            f"this callable was made: its code is the derivative of {watched[1]}() as "
+            f"it was then; make it again (ad.grad({watched[1]}), ...) to differentiate "
+            f"the function as it is")
+
+
+def _rebound(watched):
+    """The first name ``watched`` that no longer holds what the code was made for."""
     for where, name, obj in watched[0]:
         if type(where) is dict:
             now = where.get(name, _ABSENT)
@@ -84,11 +100,8 @@ def require_current(watched):
         else:
             same = now is obj
         if not same:
-            raise StaleGradient(
-                f"{name!r}, which {watched[1]}() reads, no longer holds what it held when "
-                f"this callable was made: its code is the derivative of {watched[1]}() as "
-                f"it was then; make it again (ad.grad({watched[1]}), ...) to differentiate "
-                f"the function as it is")
+            return name
+    return None
 
 
 def _per_function(f):
