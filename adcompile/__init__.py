@@ -7,12 +7,12 @@ mode: each statement followed by its tangent ("dot") statement.
 """
 
 from .api import build, check_grad, checkpoint, grad, graph, jvp, show, value_and_grad, vjp
-from .errors import TransformError
+from .errors import StaleGradient, TransformError
 from .jacobians import hessian, jacobian
 from .primitives import adjoint_rule, primitive, tangent_rule
 from .runtime import stop_gradient
 from .version import __version__  # noqa: F401
 
-__all__ = ["TransformError", "adjoint_rule", "build", "check_grad", "checkpoint", "grad",
-           "graph", "hessian", "jacobian", "jvp", "primitive", "show", "stop_gradient",
-           "tangent_rule", "value_and_grad", "vjp"]
+__all__ = ["StaleGradient", "TransformError", "adjoint_rule", "build", "check_grad",
+           "checkpoint", "grad", "graph", "hessian", "jacobian", "jvp", "primitive", "show",
+           "stop_gradient", "tangent_rule", "value_and_grad", "vjp"]

@@ -12,6 +12,7 @@ import types
 import weakref
 
 from .compiler import CHECKPOINT, Transform
+from .errors import StaleGradient
 from .ir.trees import structure_kind
 
 _cache_lock = threading.Lock()
@@ -34,9 +35,73 @@ def cached_transform(f, wrt, has_aux=False):
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
         transform = Transform(f, wrt, has_aux=has_aux)
+        transform.watched = _watched(depends, f.__name__)
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
+
+
+def _ours(g):
+    """Whether ``g`` is a function of adcompile's (a callable it made, the code it runs)."""
+    return g.__globals__.get("__name__", "").split(".")[0] == "adcompile"
+
+
+def _watched(depends, fname):
+    """What the code of ``fname`` was made for, as a callable checks it at every call:
+    (where, name, what) for each function, class, list or dict of functions, or object it
+    reads by name (``where``: the globals dict, a closure cell, or the function whose
+    defaults; ``what``: the object, a weak reference to a function, or the items),
+    modules and adcompile's own functions left out."""
+    watched = []
+    for g, name, obj in depends:
+        if isinstance(obj, types.ModuleType) or _ours(g):
+            continue
+        if isinstance(obj, types.FunctionType):
+            obj = weakref.ref(obj)   # (the cache keeps none of the user's functions alive)
+        if name in ("__defaults__", "__kwdefaults__"):
+            watched.append((g, name, obj))
+        elif name in g.__code__.co_freevars:
+            watched.append((g.__closure__[g.__code__.co_freevars.index(name)], name, obj))
+        else:
+            watched.append((g.__globals__, name, obj))
+    return tuple(watched), fname
+
+
+def is_current(watched):
+    """Whether every name ``watched`` (see _watched) holds what the code was made for."""
+    return _rebound(watched) is None
+
+
+def require_current(watched):
+    """Raise StaleGradient when a name ``watched`` (see _watched) no longer holds what the
+    code was made for."""
+    name = _rebound(watched)
+    if name is not None:
+        raise StaleGradient(
+            f"{name!r}, which {watched[1]}() reads, no longer holds what it held when "
+            f"this callable was made: its code is the derivative of {watched[1]}() as "
+            f"it was then; make it again (ad.grad({watched[1]}), ...) to differentiate "
+            f"the function as it is")
+
+
+def _rebound(watched):
+    """The first name ``watched`` that no longer holds what the code was made for."""
+    for where, name, obj in watched[0]:
+        if type(where) is dict:
+            now = where.get(name, _ABSENT)
+        elif isinstance(where, types.CellType):
+            now = where.cell_contents
+        else:
+            now = getattr(where, name)
+        if isinstance(obj, weakref.ref):
+            same = now is obj()
+        elif isinstance(obj, _Items):
+            same = type(now) in (list, tuple, dict) and obj.same(_Items(now))
+        else:
+            same = now is obj
+        if not same:
+            return name
+    return None
 
 
 def _per_function(f):
@@ -73,9 +138,13 @@ def _dependencies(f):
             except ValueError:  # an empty cell
                 pass
         for name, obj in pairs:
-            if type(obj) in (list, tuple) and obj and all(callable(x) for x in obj):
-                found.append((g, name, _Items(obj)))   # (functions a loop walks: unrolled)
-                todo.extend(x for x in obj if isinstance(x, types.FunctionType))
+            if type(obj) in (list, tuple, dict) and obj and all(
+                    callable(x) for x in (obj.values() if type(obj) is dict else obj)) \
+                    and not (type(obj) is dict and _ours(g)):   # (not a cache of ours)
+                # (functions a loop walks, unrolled; one a dict item names, ACTS["tanh"])
+                found.append((g, name, _Items(obj)))
+                todo.extend(x for x in (obj.values() if type(obj) is dict else obj)
+                            if isinstance(x, types.FunctionType))
                 continue
             if obj is _ABSENT or not (callable(obj) or isinstance(obj, types.ModuleType)
                                       or structure_kind(obj) in ("object", "dataclass")):
@@ -89,19 +158,22 @@ def _dependencies(f):
 
 class _Items:
     """The functions a module-level list or tuple holds, which code walking it was written
-    out for (frontend/function_loops.py): valid while it holds the same ones."""
+    out for (frontend/function_loops.py), or a dict (the code calls the function of the
+    key it was made for): valid while it holds the same ones (under the same keys)."""
 
-    def __init__(self, items):
-        self.items = tuple(items)
+    def __init__(self, items, keys=None):
+        self.keys = tuple(items) if type(items) is dict else keys
+        self.items = tuple(items.values() if type(items) is dict else items)
 
     def remembered(self):
-        return _Items(weakref.ref(x) if isinstance(x, types.FunctionType) else x
-                      for x in self.items)
+        return _Items([weakref.ref(x) if isinstance(x, types.FunctionType) else x
+                       for x in self.items], self.keys)
 
     def same(self, other):
-        return isinstance(other, _Items) and len(self.items) == len(other.items) and all(
-            (a() if isinstance(a, weakref.ref) else a) is b
-            for a, b in zip(self.items, other.items))
+        return isinstance(other, _Items) and self.keys == other.keys \
+            and len(self.items) == len(other.items) and all(
+                (a() if isinstance(a, weakref.ref) else a) is b
+                for a, b in zip(self.items, other.items))
 
 
 def _remember(depends):

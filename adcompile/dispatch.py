@@ -14,6 +14,7 @@ import inspect
 import numpy as np
 
 from .arguments import NUMBERS, Arguments
+from .cache import require_current
 from .errors import TransformError
 from .frontend.static_choices import MISSING, is_choice_value
 from .ir.trees import leaf_values
@@ -55,6 +56,8 @@ def dispatcher(transform, form, name, trailing=None):
         make = functools.partial(_compiled, form=form)
     by_types, by_kinds = {}, {}
     check = Arguments(transform, name, trailing)
+    # the functions the code was made for (cache.py): checked at every call
+    watched = getattr(transform, "watched", ((), ""))
 
     def variant(values, kwargs):
         """The callable for the arguments ``values`` (positional, with those given by
@@ -66,6 +69,8 @@ def dispatcher(transform, form, name, trailing=None):
         return fn, structured
 
     def lookup(args, kwargs=None):
+        if watched[0]:
+            require_current(watched)
         if kwargs:   # arguments by keyword count as in their positions
             check.keywords(kwargs)
             check.positional(args)

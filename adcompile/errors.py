@@ -110,3 +110,10 @@ def _called_at(filename, lineno, col):
     line = linecache.getline(filename, lineno) if filename and lineno else ""
     found = re.match(r"[A-Za-z_][\w.]*", line[col or 0:])
     return found.group(0).rstrip(".") if found else None
+
+
+class StaleGradient(RuntimeError):
+    """A callable adcompile made is called after a function, class, or list or dict of
+    functions that its function reads by name was rebound or changed (a helper redefined
+    in a notebook, ``act = np.sin``, ``ACTS["tanh"] = f``): its code is the derivative of
+    the function as it was. ``ad.grad(f)`` again makes the code for the function as it is."""

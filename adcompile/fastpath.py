@@ -89,15 +89,16 @@ class NumberPath:
     new function cheaply). ``general(args, keywords)``: the call through the dispatcher,
     which calls ``remember`` when the arguments are all numbers."""
 
-    def __init__(self, name, params, general, closure=()):
+    def __init__(self, name, params, general, closure=(), current=None):
         self.name, self.params = name, params
+        self.current = current   # () -> whether the code is still current (cache.py), or None
         self.closure = frozenset(closure)   # the differentiated function's free variables
         self.made = weakref.WeakSet()       # the functions function() made
         self.inlined_for = None             # the code for numbers whose statements it runs
         self.inlined_codes = {}             # which parameters are floats -> its code inlined
         self.namespace = {"__builtins__": builtins, "type": type, "general": general,
                           "for_numbers": None, "absent": _ABSENT,
-                          "RunsAsPython": RunsAsPython}
+                          "RunsAsPython": RunsAsPython, "current": current}
         self.namespace.update({f"{p}{kind}": None for p in params
                                for kind in ("_type", "_float_type")})
         module = ast.parse(self.text())
@@ -112,6 +113,8 @@ class NumberPath:
         params = ", ".join(self.params)
         guard = " and ".join(f"type({p}) is {p}_{'float_' * (p in floats)}type"
                              for p in self.params)
+        if self.current is not None:   # (names rebound since: general raises StaleGradient)
+            guard += " and current()"
         args = f"({params},)" if len(self.params) == 1 else f"({params})"
         return (f"def {self.name}({params}, *, out_bar=absent):\n"
                 f"    if {guard} and out_bar is absent:\n"

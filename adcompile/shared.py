@@ -11,6 +11,7 @@ import threading
 import weakref
 
 from .arguments import NUMBERS
+from .cache import is_current
 from .backend.display import Code
 from .backend.jit import Report
 from .checked_gradients import checked_gradient, checked_gradient_code
@@ -200,7 +201,10 @@ def gradient_shared(f, transform, kind, backend=None):
             path.remember(args, fn)
         return fn(*args, **kwargs)
 
-    path = NumberPath(name, params, general, closure=transform.source.closure)
+    watched = getattr(transform, "watched", ((), ""))
+    current = functools.partial(is_current, watched) if watched[0] else None
+    path = NumberPath(name, params, general, closure=transform.source.closure,
+                      current=current)
     shared.template = path.function()
     return shared
 

@@ -1074,9 +1074,11 @@ def test_cache_is_kept_while_the_function_lives():
 
 
 def test_a_module_function_rebound_after_the_gradient_was_made(tmp_path):
-    # the backward sweep applies the rule of the function the name held when the gradient
-    # was made: the forward sweep calls that one too (it read the name when it ran, and
-    # gave (1 - sin(x)**2) for tanh's rule once act was np.sin: silently wrong)
+    # the code applies the rule of the function the name held when the gradient was made
+    # (its forward sweep calls that one too: reading the name when it ran gave (1 -
+    # sin(x)**2) for tanh's rule once act was np.sin). A call after the name is rebound
+    # raises StaleGradient (it gave the gradient of f as it was, not as it is: silently
+    # the derivative of another function); ad.grad(f) again differentiates f as it is
     mod = load_module(tmp_path, """
         import numpy as np
 
@@ -1090,14 +1092,20 @@ def test_a_module_function_rebound_after_the_gradient_was_made(tmp_path):
     tanh_gradient = 2.0 * (1 - np.tanh(x) ** 2)
     assert_close(g(x), tanh_gradient, 1e-14, 0)
     mod.act = np.sin
-    assert_close(g(x), tanh_gradient, 1e-14, 0)   # (the gradient of f as it was made)
+    with pytest.raises(ad.StaleGradient, match="'act', which f\\(\\) reads, no longer holds"):
+        g(x)
+    with pytest.raises(ad.StaleGradient):   # (the fast path for numbers checks it too)
+        g(0.3)
     assert_close(ad.grad(mod.f)(x), 2.0 * np.cos(x), 1e-14, 0)   # (made again: sin's)
     assert_grad(mod.f, x)
+    mod.act = np.tanh   # (back to what it held: the callable is current again)
+    assert_close(g(x), tanh_gradient, 1e-14, 0)
 
 
 def test_a_module_list_of_functions_changed_after_the_gradient_was_made(tmp_path):
     # ACTS[0](x) and a local list holding a module-level name: the item called is the
-    # function it was when the gradient was made, in the forward sweep too
+    # function it was when the gradient was made, in the forward sweep too; changing the
+    # list's item makes a call raise StaleGradient, as does a dict's (ACTS["tanh"] = f)
     mod = load_module(tmp_path, """
         import numpy as np
 
@@ -1112,7 +1120,56 @@ def test_a_module_list_of_functions_changed_after_the_gradient_was_made(tmp_path
     g = ad.grad(mod.f)
     made = 3.0 * (1 - np.tanh(x) ** 2)
     assert_close(g(x), made, 1e-14, 0)
-    mod.ACTS[0], mod.act = np.sin, np.sin
-    assert_close(g(x), made, 1e-14, 0)
+    mod.ACTS[0] = np.sin
+    with pytest.raises(ad.StaleGradient, match="'ACTS'"):
+        g(x)
+    mod.act = np.sin
     assert_close(ad.grad(mod.f)(x), 3.0 * np.cos(x), 1e-14, 0)
     assert_grad(mod.f, x)
+
+
+def test_a_module_dict_of_functions_changed_after_the_gradient_was_made(tmp_path):
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        ACTS = {"tanh": np.tanh, "sin": np.sin}
+
+        def f(x, kind="tanh"):
+            return np.sum(ACTS[kind](x) * 2.0)
+    """)
+    x = np.array([0.3, -0.5, 1.2])
+    g = ad.grad(mod.f)
+    assert_close(g(x, "sin"), 2.0 * np.cos(x), 1e-14, 0)
+    mod.ACTS["sin"] = np.cos
+    with pytest.raises(ad.StaleGradient, match="'ACTS'"):
+        g(x, "sin")
+    assert_close(ad.grad(mod.f)(x, "sin"), -2.0 * np.sin(x), 1e-14, 0)   # (made again)
+
+
+def test_a_global_object_rebound_after_the_gradient_was_made(tmp_path):
+    # the code was made for the object (its leaves are read from it): another object, even
+    # of its class, is stale; one changed in place is read as it is
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        class Scale:
+            def __init__(self, k):
+                self.k = k
+
+            def apply(self, x):
+                return self.k * x
+
+        MODEL = Scale(2.0)
+
+        def f(x):
+            return np.sum(MODEL.apply(x) ** 2)
+    """)
+    x = np.array([0.3, -0.5])
+    g = ad.grad(mod.f)
+    assert_close(g(x), 8.0 * x, 1e-14, 0)
+    mod.MODEL.k = 3.0
+    assert_close(g(x), 18.0 * x, 1e-14, 0)
+    mod.MODEL = mod.Scale(2.0)
+    with pytest.raises(ad.StaleGradient, match="'MODEL'"):
+        g(x)
+    assert_close(ad.grad(mod.f)(x), 8.0 * x, 1e-14, 0)
