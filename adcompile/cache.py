@@ -35,7 +35,11 @@ def cached_transform(f, wrt, has_aux=False):
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
         transform = Transform(f, wrt, has_aux=has_aux)
-        transform.watched = _watched(depends, f.__name__)
+        transform.watched = _watched(depends, getattr(f, "__name__", "f"))
+        made = getattr(f, "_adcompile", None)
+        if made is not None:   # (a callable adcompile made: its code was made of f's too)
+            inner = getattr(made[0], "watched", ((), ""))
+            transform.watched = (transform.watched[0] + inner[0], transform.watched[1])
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
@@ -127,6 +131,8 @@ def _dependencies(f):
         if id(g) in seen:
             continue
         seen.add(id(g))
+        if _ours(g):   # (a callable adcompile made: what it reads is its own)
+            continue
         code = g.__code__
         # (defaults are read from the source, and compared with these: FunctionSource)
         found.extend((g, d, getattr(g, d)) for d in ("__defaults__", "__kwdefaults__")

@@ -96,7 +96,8 @@ class NumberPath:
         self.made = weakref.WeakSet()       # the functions function() made
         self.inlined_for = None             # the code for numbers whose statements it runs
         self.inlined_codes = {}             # which parameters are floats -> its code inlined
-        self.namespace = {"__builtins__": builtins, "type": type, "general": general,
+        self.namespace = {"__builtins__": builtins, "__name__": __name__,   # (cache._ours)
+                          "type": type, "general": general,
                           "for_numbers": None, "absent": _ABSENT,
                           "RunsAsPython": RunsAsPython, "current": current}
         self.namespace.update({f"{p}{kind}": None for p in params

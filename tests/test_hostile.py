@@ -1173,3 +1173,30 @@ def test_a_global_object_rebound_after_the_gradient_was_made(tmp_path):
     with pytest.raises(ad.StaleGradient, match="'MODEL'"):
         g(x)
     assert_close(ad.grad(mod.f)(x), 8.0 * x, 1e-14, 0)
+
+
+def test_a_helper_redefined_under_a_gradient_of_a_gradient(tmp_path):
+    # ad.grad(ad.grad(f)): its code was made of grad_f's, which inlined h; redefining h
+    # makes both stale, and the fast path's own names (the code it remembers for numbers
+    # of each type) never do
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        def h(x):
+            return x * x * x
+
+        def f(x):
+            return h(x) * np.sin(x)
+    """)
+    g = ad.grad(mod.f)
+    gg = ad.grad(g)
+    second = lambda x: 6 * x * np.sin(x) + 6 * x ** 2 * np.cos(x) - x ** 3 * np.sin(x)
+    for x in (0.3, 1, 0.4, 2):   # (floats and ints: the fast path remembers each)
+        assert_close(gg(x), second(x), 1e-12, 1e-14)
+        g(x)
+    mod.h = mod.np.square
+    for made in (g, gg):
+        with pytest.raises(ad.StaleGradient, match="'h'"):
+            made(0.3)
+    again = 2 * np.sin(0.3) + 4 * 0.3 * np.cos(0.3) - 0.3 ** 2 * np.sin(0.3)
+    assert_close(ad.grad(ad.grad(mod.f))(0.3), again, 1e-12, 1e-14)
