@@ -18,8 +18,10 @@ from .nodes import Op
 def spell(spellings, name, text):
     """Record in ``spellings`` (a ``NormalFunction.spellings``) that the generated name
     ``name`` holds what the user wrote as ``text``, unless something was recorded
-    already (the first expression that named it: ``q['u']``, not a later copy's)."""
-    spellings.setdefault((None, name), text)
+    already (the first expression that named it: ``q['u']``, not a later copy's), or
+    ``text`` holds a name adcompile made (``$t1``)."""
+    if "$" not in text:
+        spellings.setdefault((None, name), text)
 
 
 def user_name(fn, name):
