@@ -184,6 +184,19 @@ def test_a_list_of_tuples_appended_to():
             "'layers[k][0]'")
 
 
+def grid_updated_in_a_loop(x, y):
+    grid = [[x, y * 1.0], [y + 0.0, x]]   # (the loop carries each item in a variable)
+    for i in range(3):
+        grid[0][1] = grid[0][1] * x + grid[1][0]
+        grid[1][0] += 0.5 * x
+    return np.sum(grid[0][1] + grid[1][0] * grid[1][1])
+
+
+def test_items_of_a_list_of_lists_carried_by_a_loop():
+    # (the loop carries each item in a variable of its own: grid_0_1 in the generated code)
+    refused(grid_updated_in_a_loop, (X, X + 1.0), "grid[1][0] += 0.5 * x", "'grid[0][1]'")
+
+
 # ---------------------------------------------------------------------------
 # views walked beside the array
 # ---------------------------------------------------------------------------
@@ -214,12 +227,13 @@ def grown_items(x, ints):
     return np.sum(vals[0]) + np.sum(vals[1])
 
 
-@pytest.mark.parametrize("f, text", [(scaled_items, "vals[1] *= x[0]"),
-                                     (grown_items, "vals[1] += x")])
-def test_an_integer_item_of_a_list_updated_in_place(f, text):
-    message = refused(f, (X, np.arange(3)), text, "'vals[1]'", error=TypeError)
+@pytest.mark.parametrize("f, text, item", [(scaled_items, "vals[1] *= x[0]", "vals[1]"),
+                                           (grown_items, "vals[1] += x", "vals[1]")])
+def test_an_integer_item_of_a_list_updated_in_place(f, text, item):
+    message = refused(f, (X, np.arange(3)), text, f"{item!r}", error=TypeError)
     assert "UFuncTypeError" in message
     assert_grad(f, X, X + 1.0)   # (floating items: the same code differentiates)
+
 
 
 # ---------------------------------------------------------------------------
