@@ -46,7 +46,9 @@ class TransformError(ValueError):
         filename, lineno, col, _ = places[at]
         called = _called_at(filename, lineno, col)
         name = called or "the library function"
-        self.reason = f"{name}() cannot be differentiated: {self.reason} (in its code)"
+        # (adcompile inlines a library's function only where it has no rule)
+        self.reason = (f"{name}() has no adjoint rule, and adcompile cannot differentiate "
+                       f"its code: {self.reason} (in its code)")
         self.inside = tuple(places[:at])
         self.filename, self.lineno, self.col = filename, lineno, col
         self.line = linecache.getline(filename, lineno).rstrip("\n") if lineno else None

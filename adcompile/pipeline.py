@@ -214,7 +214,7 @@ def guard_integer_writes(fn, target):
                for s in [r.statement] + [m for x in r.refresh for m in x.made]}
     for op, base, kind in integer_writes(fn):
         source, node = origins.get(id(op), (fn.source, fn.source.node))
-        message = _INTEGER_WRITE.format(base=fn.origin.get(base, (None, base))[1])
+        message = _INTEGER_WRITE.format(base=ir.user_name(fn, base))
         _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None,
                         check="require_float_array")
     updates = integer_updates(fn)
@@ -227,7 +227,7 @@ def guard_integer_writes(fn, target):
         source, node = rebinding.origin
         written = (source.error(node, "").line or "").strip() or ast.unparse(node)
         base = ast.unparse(node.target) if rebinding.held_in is not None \
-            else fn.origin.get(rebinding.old, (None, x.id))[1]   # (xs[i] op= v: the item)
+            else ir.user_name(fn, rebinding.old)   # (xs[i] op= v: the item)
         message = _INTEGER_UPDATE.format(statement=written, base=base)
         surely = kind is not None and (ndim_of(x) or 0) > 0   # (an array of integers)
         _guard_floating(fn, target, (rebinding.statement, x.id), source.error(node, message),
@@ -278,10 +278,10 @@ def guard_update_shapes(fn, target):
         kept = _shape_kept(facts, x, e, new, isinstance(node.op, ast.MatMult))
         if kept:
             continue
-        error = source.error(node, _UPDATE_SHAPE.format(statement=ast.unparse(node)))
+        error = source.error(node, _UPDATE_SHAPE.format(statement=source.written(node)))
         if kept is False:
             raise error
-        where = f"{error.where}: {ast.unparse(node)}"
+        where = f"{error.where}: {source.written(node)}"
         check = ir.call(target.aliases["require_update_shape"], ir.load(new), x,
                         ast.Constant(where))
         after.setdefault(id(s), []).append(ir.Keep(ast.Expr(check), [], pure=False))

@@ -21,6 +21,7 @@ import pytest
 
 import adcompile as ad
 from conftest import assert_grad
+from tests.generated_names import generated_names
 from tests.samples import refusing_helpers
 
 HERE = __file__
@@ -48,7 +49,8 @@ def expect_rejected(f, *alternatives, wrt=0, args=None):
 
     Each alternative is ``(tag, word_regex)``: the error must be at the line marked
     ``# ERR:<tag>``, quote that line, and its explanation (the message without the
-    quoted line) must match ``word_regex`` (case-insensitive).
+    quoted line) must match ``word_regex`` (case-insensitive), and the message name no
+    name adcompile made (generated_names.py).
     """
     assert issubclass(ad.TransformError, ValueError)
     with pytest.raises(ad.TransformError) as info:
@@ -74,6 +76,7 @@ def expect_rejected(f, *alternatives, wrt=0, args=None):
     word = expected[lineno][1]
     assert re.search(word, explanation, re.IGNORECASE), (
         f"explanation does not name the construct ({word!r}):\n{msg}")
+    assert not generated_names(msg, f), f"message names what adcompile made:\n{msg}"
     return exc
 
 

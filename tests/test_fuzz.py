@@ -13,6 +13,7 @@ from fuzz import check
 from fuzz.check import FAILURES, format_failure, generate, run, summary
 from fuzz.generator import CLASSIC_SHARE, FEATURES
 from fuzz.structures import Tree
+from generated_names import generated_names
 
 #: Program kinds left out of programs 0-299 because adcompile still gets some of them wrong
 #: there (found by the fuzzer; `python -m tests.fuzz --count 300 --reasons` lists them).
@@ -56,6 +57,11 @@ def test_seeded_programs():
     failures = [format_failure(seed, outcome, None) for seed, outcome, _ in results
                 if outcome.status in FAILURES]
     assert not failures, "\n".join(failures)
+    # a refusal names what the program wrote, never a name adcompile made (t3, layers0)
+    named = [(seed, outcome.detail) for seed, outcome, _ in results
+             if outcome.status == "rejected" and generated_names(
+                 outcome.detail, source=generate(seed, exclude=NOT_YET).source)]
+    assert not named, named
     ok = [outcome for _, outcome, _ in results if outcome.status == "ok"]
     # (with the new kinds a program is refused more often: dicts, item assignment...)
     assert len(ok) >= 180, summary(results)

@@ -25,6 +25,7 @@ import pytest
 from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
 
 import adcompile as ad
+from tests.generated_names import generated_names
 
 rng = np.random.default_rng(5)
 
@@ -44,6 +45,7 @@ def assert_refused_at(f, args, text, words, error=ad.TransformError, at=None):
     with pytest.raises(error, match=words) as caught:
         ad.grad(f)(*args)
     assert f"{__file__}:{line}:{col}" in str(caught.value), str(caught.value)
+    assert not generated_names(str(caught.value), f), str(caught.value)
 
 
 # ---------------------------------------------------------------------------

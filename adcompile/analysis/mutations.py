@@ -161,7 +161,7 @@ def check_stale_leaves(fn, aliases):
                 if read and entry.statement is not s and follows(entry, place):
                     raise _error(fn, s, f"{_spelled(s)!r} may change {name}, whose "
                                         f"attributes (or items) are read after it "
-                                        f"({user_name(fn, sorted(read)[0])}): adcompile "
+                                        f"({ir.user_name(fn, sorted(read)[0])}): adcompile "
                                         f"reads them once, where the function begins, and "
                                         f"would miss a change; read them before this line into "
                                         f"variables, or have the method return what it "
@@ -192,16 +192,10 @@ def _making_loops(objects, order):
     return common or frozenset()
 
 
-def user_name(fn, name):
-    """What the user wrote for the generated name ``name``."""
-    origin = fn.origin.get(name, (None, name))
-    return fn.spellings.get(origin, origin[1])
-
-
 def _mutation_message(fn, s, reader):
     what = _spelled(s)
     return (f"{what!r} may change in place an array (or list) that the gradient reads "
-            f"through {user_name(fn, reader)!r} before this line (or in the same loop): the "
+            f"through {ir.user_name(fn, reader)!r} before this line (or in the same loop): the "
             f"reverse pass would see the changed values. Build a new array instead (copy it "
             f"before changing it)")
 

@@ -9,7 +9,7 @@ import ast
 from .. import ir
 from ..errors import TransformError
 from ..rules import REGISTRY
-from .mutations import check_mutations, user_name
+from .mutations import check_mutations
 from .points_to import Aliases
 from .rebindings import rebinding_hazards
 from .refreshes import settle_refreshes
@@ -116,14 +116,15 @@ def _check_made_in_place(fn, is_number):
 
 
 def _rebinding_message(fn, rebinding, node, observer, listed=False):
-    name = user_name(fn, rebinding.old)
-    other = user_name(fn, observer)
+    name = ir.user_name(fn, rebinding.old)
+    other = ir.user_name(fn, observer)
     target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+    statement = rebinding.origin[0].written(node)   # (as the user wrote it)
     if isinstance(target, ast.Subscript) and isinstance(node, ast.AugAssign) and (
             listed or not isinstance(getattr(rebinding.statement, "expr", None), ast.Call)):
         # items[i] op= v on a list or dict (``listed``: one a primitive gives)
-        item = ast.unparse(target)
-        return (f"{ast.unparse(node).strip()!r} changes the array {item} in place, and "
+        item = rebinding.origin[0].written(target)
+        return (f"{statement!r} changes the array {item} in place, and "
                 f"{other!r}, which may hold the same array, is read afterwards; adcompile "
                 f"computes the item as a new array here, so the two would differ. Write "
                 f"{item} = {item} {_symbol(node)} ... to make a new array")
@@ -137,13 +138,13 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
                 f"differ. Assign copies ({other}.copy()), or index once "
                 f"({name}[[i, j]] = {name}[[j, i]])")
     if isinstance(target, ast.Subscript):   # x[i] = v
-        return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
+        return (f"{statement!r} changes the array {name!r} in place, and "
                 f"{other!r}, which may share its memory (the same array under another name, "
                 f"or a view of it), is read afterwards; adcompile computes {name} as a new "
                 f"array here, so the two would differ. Copy {name!r} before assigning into it "
                 f"({name} = {name}.copy()), or where it is made"
                 + _swap_note(rebinding.origin[0], name, other))
-    return (f"{ast.unparse(node).strip()!r} changes the array {name!r} in place, and "
+    return (f"{statement!r} changes the array {name!r} in place, and "
             f"{other!r}, which may share its memory, is read afterwards; adcompile computes "
             f"{name} as a new array here, so the two would differ. Write {name} = "
             f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "

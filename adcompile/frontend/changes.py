@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .. import ir
-from ..ir.trees import Leaf, Node
+from ..ir.trees import Leaf, Node, access, unpack
 from .syntax import LEAF
 from .comprehensions import FROM_DICT_COMPREHENSION
 from .control import append_where_falling_through
@@ -132,7 +132,7 @@ class Changes:
                 continue
             node, variables = self.scope.trees[name], []
 
-            def relabelled(part, label):
+            def relabelled(part, label, read=ast.Name(id=name, ctx=ast.Load())):
                 if isinstance(part, Leaf):
                     variable = f"{name}${id(loop)}${len(variables)}"
                     fresh = self.namer.fresh(re.sub(r"\W", "_", label))
@@ -140,6 +140,8 @@ class Changes:
                     self.scope.env[variable] = fresh
                     self.scope.defined.add(variable)
                     self.out.origin[fresh] = (self.scope.number, label)
+                    # (for messages: the item as the user reads it, grid[0][1])
+                    self.out.spellings[(self.scope.number, label)] = ast.unparse(read)
                     # (varied as the user name is, unless a number constant so far: the
                     # body may give the leaf a value being differentiated)
                     if part.name in self.out.varied_ssa or name in self.scope.varied \
@@ -148,7 +150,8 @@ class Changes:
                     variables.append(variable)
                     return Leaf(variable in self.scope.varied, fresh)
                 new = Node(part.kind, part.type, part.keys, tuple(
-                    relabelled(c, f"{label}_{k}") for k, c in zip(part.keys, part.children)))
+                    relabelled(c, f"{label}_{k}", access(part, read, k))
+                    for k, c in zip(part.keys, part.children)))
                 # (one this function made stays changeable: see assign_into_structure)
                 return self._own(new) if self.scope.own_trees.get(id(part)) is part else new
 
@@ -184,7 +187,7 @@ class Changes:
                 unbound = self._own(Node(bound[0].kind, bound[0].type, bound[0].keys, tuple(
                     Leaf(False, None) for _ in bound[0].children)))
                 nodes = [unbound if n is None else n for n in nodes]
-            merged = []
+            merged, reads = [], [ast.unparse(e) for _, e in unpack(name, nodes[0])]
             for k, versions in enumerate(zip(*(n.leaves() for n in nodes))):
                 names = [leaf.name for leaf in versions]
                 if all(x == names[0] for x in names):
@@ -200,6 +203,7 @@ class Changes:
                 if any(x in self.out.varied_ssa for x in names):
                     self.out.varied_ssa.add(fresh)
                 self.out.origin[fresh] = (self.scope.number, f"{name}[{k}]")
+                self.out.spellings[(self.scope.number, f"{name}[{k}]")] = reads[k]
                 merged.append(Leaf(fresh in self.out.varied_ssa, fresh))
             node = self._relabelled_as(nodes, iter(merged))
             for s in states:

@@ -123,6 +123,7 @@ class ControlFlow:
                 stmt, paths, list(parts), existing, lambda: self.namer.fresh(f"{v}{j}")))
         handle = self.namer.version(v)
         self.out.structs[handle] = Struct(lists)
+        self.spell_positions(v, lists)
         return handle
 
     def _join(self, stmt, paths, versions, existing, new_name):

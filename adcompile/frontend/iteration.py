@@ -201,28 +201,31 @@ class Iteration:
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
             # the body reassigns the name: iterate over the value it has now
             fresh = self.namer.temp()
+            ir.spell(self.out.spellings, fresh, e.id)
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
-        return self._walked_by_position(operand)
+        return self._walked_by_position(operand, e)
 
     def _walked_list(self, name, node):
         """A name of its own for the list ``name`` a loop walks (the same list)."""
         walked = self.namer.temp()
+        ir.spell(self.out.spellings, walked, self.scope.src.written(node))
         self.out.body.append(self.copy_statement(walked, name, node))
         self.out.lists.add(walked)
         if name in self.out.holders:
             self.out.holders[walked] = self.out.holders[name]
         return walked
 
-    def _walked_by_position(self, operand):
-        """``operand`` (a name), which a loop reads by position (``s[i]`` at step i): as it
-        is for a list of values being differentiated or a value being differentiated (an
-        array), else what Python's for walks, ``runtime.iterated(s)`` (a dict's keys, not
-        its values; a set's items)."""
+    def _walked_by_position(self, operand, node):
+        """``operand`` (a name; ``node``: the user's expression), which a loop reads by
+        position (``s[i]`` at step i): as it is for a list of values being differentiated or
+        a value being differentiated (an array), else what Python's for walks,
+        ``runtime.iterated(s)`` (a dict's keys, not its values; a set's items)."""
         if not isinstance(operand, ast.Name) or operand.id in self.out.lists \
                 or operand.id in self.out.varied_ssa:
             return operand
         walked = self.namer.temp()
+        ir.spell(self.out.spellings, walked, self.scope.src.written(node))
         call = ast.Call(func=ir.load(self.runtime_name(runtime.iterated)), args=[operand],
                         keywords=[])
         self.out.body.append(ir.Keep(ir.assign(walked, call), [walked]))

@@ -56,7 +56,10 @@ def appended_lists(fn):
             assigns.append((n.targets[0].id, n.value))
         elif is_append(n) and len(n.value.args) == 1:
             appends.append((n.value.func.value.id, n.value.args[0]))
-    displayed = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))}
+    # (s = [s, 2 * s] reads the value s had before: a list only where another display is
+    # given to s)
+    displayed = {name for name, value in assigns if isinstance(value, (ast.List, ast.Tuple))
+                 and not _mentions(value, name)}
     depth = {}    # name -> levels of lists (1: a list of values)
 
     def levels(e):
@@ -77,6 +80,11 @@ def appended_lists(fn):
         if depth == before:
             break
     return {name: d - 1 for name, d in depth.items() if d > 1}
+
+
+def _mentions(e, name):
+    """Whether the expression ``e`` reads the name ``name``."""
+    return any(isinstance(n, ast.Name) and n.id == name for n in ir.walk_tree(e))
 
 
 def check_nested_changes(body, lists, src):

@@ -72,6 +72,7 @@ class LoopViews:
         self.scope.walked.add(walked)
         self.scope.defined.add(walked)
         self.out.origin[walked] = (self.scope.number, walked)
+        self.out.spellings[(self.scope.number, walked)] = node.id   # (for messages)
         if node.id in self.scope.varied or name in self.out.varied_ssa:
             self.scope.varied.add(walked)
         return walked

@@ -12,6 +12,7 @@ differentiated again, is a ``generated_source.GeneratedSource``.
 import ast
 import builtins
 import inspect
+import linecache
 import os
 import weakref
 from dataclasses import dataclass
@@ -270,6 +271,17 @@ class FunctionSource:
             col += indent
         return TransformError(message, filename, lineno, col, hint=hint, callers=callers)
 
+    def written(self, node):
+        """The user's text of ``node``, a node of this function or of one inlined into it:
+        as ``ast.unparse`` gives it where that holds no name adcompile made (``$t1``, for
+        a part computed first), else as the user's file has it at the node's place (on
+        one line)."""
+        text = ast.unparse(node).strip()
+        if "$" not in text:
+            return text
+        return _text_at(node, *(getattr(node, PLACE, None) or (self.filename, self.indent))[:2]) \
+            or text
+
     def call_site(self, call, callers):
         """The chain of call sites for a function inlined at ``call``, a node of this function,
         which itself was reached through ``callers``: innermost first, each (file, line,
@@ -302,6 +314,27 @@ def mark_place(tree, source, callers):
     for node in ast.walk(tree):
         if hasattr(node, "lineno"):
             setattr(node, PLACE, place)
+
+
+def _text_at(node, filename, indent):
+    """The text of the file ``filename`` from ``node``'s start to its end (its columns
+    counted after ``indent``), its lines joined into one; None where its place is not
+    known or the text there is not Python."""
+    first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    if None in (first, last, start, end):
+        return None
+    lines = [linecache.getline(filename, n).rstrip("\n") for n in range(first, last + 1)]
+    lines[-1] = lines[-1][:end + indent]
+    lines[0] = lines[0][start + indent:]
+    text = " ".join(line.strip() for line in lines)
+    for candidate in (text, f"({text})"):   # (a statement, or an expression)
+        try:
+            ast.parse(candidate)
+            return text
+        except SyntaxError:
+            pass
+    return None
 
 
 def _definitions(node):

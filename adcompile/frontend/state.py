@@ -126,7 +126,7 @@ class Output:
     #                                                 variables (items.Items.chained_write)
     origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)
     spellings: dict = field(default_factory=dict)   # (scope, name) -> what the user wrote
-    #                                                 (item_desugar.spellings)
+    #                                                 (item_desugar.spellings; ir.spell)
 
 
 @dataclass

@@ -7,12 +7,10 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 """
 
 import ast
-import linecache
 
 from .. import ir
 from .in_place_calls import CHANGES
 from .item_desugar import ITEM
-from .source import PLACE
 from .row_loops import ROWS
 from .syntax import is_append, is_pop, is_user_function
 
@@ -151,21 +149,22 @@ class Statements:
         what = self.callee(e.func).what if isinstance(e, ast.Call) else None
         if not is_user_function(what):
             return None
-        changed = next((a for a in e.args if isinstance(a, ast.Name) and self.varies(a)
-                        and a.id.isidentifier()), None)
+        changed = next((i for i, a in enumerate(e.args) if isinstance(
+            a, (ast.Name, ast.Subscript, ast.Attribute)) and self.varies(a)), None)
         if changed is None:
             return None
-        function, call = ast.unparse(e.func), ast.unparse(e)
-        if "$" in call:   # (self.bump() resolved to its class's method: as written)
+        function = ast.unparse(e.func)
+        if "$" in function:   # (self.bump() resolved to its class's method)
             function = getattr(what, "__qualname__", function)
-            place = getattr(e, PLACE, None) or (self.scope.src.filename,)
-            call = linecache.getline(place[0], getattr(e, "lineno", 0)).strip() or call
+        # (as the user wrote them: self.bump(), f(params["u"]) are resolved)
+        call, argument = self.scope.src.written(e), self.scope.src.written(e.args[changed])
+        if "$" in call + argument:
+            return None
         return (f"adcompile follows a helper's change to an array argument where the array "
                 f"is passed by its name, once, and the helper only changes it in place (u[i] "
                 f"= v, u += v, u.fill(v)), never assigning the name (u = ...); else have "
                 f"{function} return the new array "
-                f"(return it at its end, or build a new one) and write {changed.id} = "
-                f"{call}")
+                f"(return it at its end, or build a new one) and write {argument} = {call}")
 
     def keep(self, stmt, pure=True, defines=()):
         """Keep ``stmt`` as written, in generated names."""

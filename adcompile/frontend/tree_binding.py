@@ -8,8 +8,9 @@ iterations of a loop merged after it (``merge_structures``). Part of
 import ast
 import copy
 
+from .. import ir
 from ..errors import TransformError
-from ..ir.trees import Leaf, Node
+from ..ir.trees import Leaf, Node, unpack
 from .item_desugar import CHAINED, ITEM
 from .syntax import LEAF, SEQUENCE
 from .syntax import item_assigned
@@ -107,7 +108,11 @@ class TreeBinding:
         return None
 
     def bind_tree(self, name, node, stmt):
-        """Bind user ``name`` to the structure ``node`` (no code: its leaves have names)."""
+        """Bind user ``name`` to the structure ``node`` (no code: its leaves have names,
+        spelled for messages as the user reads them: ``q['u']``)."""
+        for leaf, expr in unpack(name, node):
+            if leaf is not None:
+                ir.spell(self.out.spellings, leaf, ast.unparse(expr))
         self.scope.structured = True   # (statements after this one resolve structures)
         self.scope.env.pop(name, None)
         self.scope.constants.pop(name, None)

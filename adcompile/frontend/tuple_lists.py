@@ -36,6 +36,8 @@ class TupleLists:
             self.out.body.append(ir.ListNew(name, [parts[j] for parts in operands], stmt))
             lists.append(name)
         self.out.structs[handle] = Struct(lists)
+        if target is not None:
+            self.spell_positions(target, lists)
         return handle
 
     def bind_struct(self, target, struct, stmt):
@@ -43,6 +45,13 @@ class TupleLists:
         made."""
         self._refuse_new_in_loop(target, len(struct.lists), stmt)
         self.out.structs[self.define(target)] = struct
+        self.spell_positions(target, struct.lists)
+
+    def spell_positions(self, target, lists):
+        """Spell, for messages, the list of each position of the list of tuples the user
+        calls ``target`` as the items it holds: ``layers[k][0]`` for ``layers0``."""
+        for j, name in enumerate(lists):
+            ir.spell(self.out.spellings, name, f"{target}[k][{j}]")
 
     def _refuse_new_in_loop(self, target, k, stmt):
         if any(target in carried for carried in self.scope.loops) \

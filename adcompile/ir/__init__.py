@@ -16,6 +16,7 @@ from .defuse import (WRITING_FUNCTIONS, WRITING_METHODS, assigned_once, assigns,
 from .flows import closure
 from .transformer import Transformer
 from .walks import child_nodes, walk_statements, walk_tree
+from .spelling import spell, user_name
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
                     Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM)
 
@@ -27,4 +28,4 @@ __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "L
            "copy_tree", "defined_names", "insert_before", "live_before", "load", "method_call", "names_mentioned", "names_read",
            "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
            "rename", "same_tree", "scope_stores", "segments",
-           "set_item", "store", "store_all", "walk", "walk_statements", "walk_tree", "child_nodes"]
+           "set_item", "spell", "store", "store_all", "user_name", "walk", "walk_statements", "walk_tree", "child_nodes"]

@@ -48,7 +48,9 @@ class NormalFunction:
     rebindings: list = field(default_factory=list)   # Rebinding, one per ``x op= e``
     origin: dict = field(default_factory=dict)   # generated name -> the user's variable
     # (scope, user name) -> what the user wrote there, for a name adcompile gave the value of
-    # an expression read first (``y[0], y[1] = y[1], y[0]``: _value1 is y[1]), for messages
+    # an expression read first (``y[0], y[1] = y[1], y[0]``: _value1 is y[1]); (None, a
+    # generated name) -> the user's expression it holds (``q['u']``, ``layers[k][0]``): for
+    # messages (ir/spelling.py)
     spellings: dict = field(default_factory=dict)
     trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
     choices: dict = field(default_factory=dict)  # parameter -> the constant a call gave it
