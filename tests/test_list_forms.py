@@ -9,7 +9,7 @@ import inspect
 import autograd
 import numpy as np
 import pytest
-from conftest import assert_close, assert_grad, with_autograd_numpy
+from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
 from test_real_programs_ml import assert_leaves_close, leaf_gradients
 
 import adcompile as ad
@@ -128,14 +128,28 @@ def test_repeated_by_an_int_the_call_gives():
         assert_leaves_close(got, want, 1e-10, 1e-12)
 
 
-def repeated_unknown_times(x, n):
+def repeated_unknown_times(x):
+    n = int(x[2] > 0) + 2   # (known only when the code runs)
     hs = [x[0]] * n  # ERR
     return hs[0] * hs[-1]
 
 
 def test_repeat_a_number_of_times_not_known_is_refused():
     refused_at(repeated_unknown_times, r"repeats a list of values being differentiated a "
-                                       r"number of times not known", "# ERR", X.copy(), 3)
+                                       r"number of times not known", "# ERR", X.copy())
+
+
+def repeated_argument_times(x, n):
+    hs = [x[0]] * n
+    return hs[0] * hs[-1] + len(hs) * x[1]
+
+
+def test_repeat_an_int_argument_number_of_times():
+    """An int the call gives is known when the code is made (the code is made for each
+    value: static_choices.py): calls with 3, 2, 3 and 1 get the code for theirs."""
+    g = ad.grad(repeated_argument_times)
+    for n in (3, 2, 3, 1):
+        assert_close(g(X.copy(), n), numerical_grad(repeated_argument_times, (X, n), 0))
 
 
 def test_repeat_shares_the_items_as_python_does():
