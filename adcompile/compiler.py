@@ -23,6 +23,7 @@ from .frontend.source import FunctionSource
 from .frontend.nested_gradients import DERIVED
 from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
+from .ir.parsing import parse
 
 
 #: the attribute ad.checkpoint gives a function: the steps between two checkpoints
@@ -265,7 +266,7 @@ class Transform:
             with without_cycle_collection():
                 made = self.texts[cache_key] = self._generate(key, form)
         if isinstance(made[0], str):
-            return (ast.parse(made[0]).body[0], *made[1:])
+            return (parse(made[0]).body[0], *made[1:])
         return made
 
     def _generate(self, key, form):

@@ -65,6 +65,7 @@ import weakref
 import numpy as np
 
 from .backend.numba_python_calls import RunsAsPython
+from .ir.parsing import parse
 
 # the names the function reads besides its parameters' (``<parameter>_type`` too)
 _ABSENT = object()   # out_bar not given
@@ -102,7 +103,7 @@ class NumberPath:
                           "RunsAsPython": RunsAsPython, "current": current}
         self.namespace.update({f"{p}{kind}": None for p in params
                                for kind in ("_type", "_float_type")})
-        module = ast.parse(self.text())
+        module = parse(self.text())
         namespace = {"absent": _ABSENT}
         exec(compile(module, f"<adcompile {name} wrapper>", "exec"), namespace)
         self.code = namespace[name].__code__
@@ -163,7 +164,7 @@ class NumberPath:
         text = getattr(fn, "source", None)
         if not isinstance(fn, types.FunctionType) or not isinstance(text, str):
             return None   # (numba's compiled code, or code that checks what it computes)
-        node = ast.parse(text).body[0]
+        node = parse(text).body[0]
         a = node.args
         if a.posonlyargs or a.vararg or a.kwarg or [p.arg for p in a.args] != list(self.params) \
                 or [k.arg for k in a.kwonlyargs] != ["out_bar"] \
@@ -189,11 +190,11 @@ class NumberPath:
         body = [_ModuleFunctions(values, taken).visit(s) for s in body]
         of_floats = [p for p, f in zip(self.params, floats) if f]
         body = _times_one_dropped(body, self.params, set(of_floats))
-        module = ast.parse(self.text(set(of_floats)))
+        module = parse(self.text(set(of_floats)))
         guarded = module.body[0].body[0]
         reads_out_bar = any(isinstance(n, ast.Name) and n.id == "out_bar"
                             for s in body for n in ast.walk(s))
-        guarded.body = [ast.parse("out_bar = 1.0").body[0]] * reads_out_bar + body
+        guarded.body = [parse("out_bar = 1.0").body[0]] * reads_out_bar + body
         inlined = ast.unparse(ast.fix_missing_locations(module)) + "\n"
         filename = f"<adcompile {self.name} for numbers" + (
             f", floats {', '.join(of_floats)}>" if of_floats else ">")

@@ -7,6 +7,7 @@ import ast
 
 from . import ir
 from .errors import TransformError
+from .ir.parsing import parse
 
 
 def _numba_form(transform, key, form):
@@ -56,4 +57,4 @@ def _calls(text, name):
     """Whether the code ``text`` calls the function named ``name``."""
     return name is not None and any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
-        for n in ast.walk(ast.parse(text)))
+        for n in ast.walk(parse(text)))

@@ -120,3 +120,20 @@ def test_the_length_check_names_what_is_too_long():
     found = _too_long(text, "probe.py")
     assert [entry.split(" (")[0] for entry in found] == ["probe.py:1 long", "probe.py:66 Big"], found
     assert "61 lines" in found[0] and "402 lines" in found[1], found
+
+
+def _calls_of_ast_parse(text):
+    """The lines of ``text`` that call ``ast.parse`` itself."""
+    return [node.lineno for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "parse" and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "ast"]
+
+
+def test_one_place_parses():
+    """Every module parses through ir/parsing.py, which parses in one thread at a time
+    (CPython 3.11's parser fails when two threads parse at once)."""
+    found = [f"{path.relative_to(ROOT.parent)}:{line}" for path in sorted(ROOT.rglob("*.py"))
+             if path.name != "parsing.py" for line in _calls_of_ast_parse(path.read_text())]
+    assert not found, "call ir.parsing.parse instead:\n" + "\n".join(found)
+    assert _calls_of_ast_parse("import ast\ntree = ast.parse('x')\n") == [2]

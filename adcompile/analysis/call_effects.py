@@ -12,6 +12,7 @@ import types
 import numpy as np
 
 from .. import ir
+from ..ir.parsing import parse
 
 #: array and container methods that change nothing (the registry's methods aside)
 _READING_METHODS = {"copy", "tolist", "item", "astype", "conj", "conjugate", "round", "get",
@@ -117,7 +118,7 @@ def _parsed(func):
     if getattr(func, "__wrapped__", None) is not None:
         return None
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        tree = parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError):
         return None
     fn = tree.body[0] if tree.body else None

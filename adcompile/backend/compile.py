@@ -8,6 +8,7 @@ import weakref
 
 from .. import ir
 from .helpers import RUNTIME
+from ..ir.parsing import parse
 
 _counter = itertools.count(1)
 
@@ -18,10 +19,10 @@ def compile_function(source_text, name, source, aliases, extra=None, tree=None):
     ``extra``: generated name -> object, for names inlined callees read from their own
     modules; ``tree``: the ``def`` the text was unparsed from, read (not changed) instead
     of the text parsed again."""
-    node = ast.parse(source_text).body[0] if tree is None else tree
+    node = parse(source_text).body[0] if tree is None else tree
     if not all(isinstance(d, ast.Constant) for d in node.args.defaults
                + [d for d in node.args.kw_defaults if d is not None]):
-        node = ast.parse(source_text).body[0]   # (a copy of its own: changed below)
+        node = parse(source_text).body[0]   # (a copy of its own: changed below)
         # default values are the user's (set below); their expressions, such as a global's
         # name, are evaluated nowhere here (the factory could not see the user's names)
         node.args.defaults = [ast.Constant(None) for _ in node.args.defaults]

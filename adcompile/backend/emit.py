@@ -12,6 +12,7 @@ import copy
 from .. import ir
 from ..ir import trees
 from ..runtime import with_item
+from ..ir.parsing import parse
 
 
 def function_def(adjoint, name, form, doc, wrt_tuple):
@@ -214,7 +215,7 @@ def seeded_def(text, name, seed, keep_out_bar=False, gradients_only=False, has_a
     code returns ``((value, aux), gradients)``; ``seed`` sees the value, and with
     ``gradients_only`` the code returns ``(gradients, aux)``. ``text`` may also be that
     code's ``def`` node, which is left as it is (the statements changed are copies)."""
-    node = copy.copy(ast.parse(text).body[0] if isinstance(text, str) else text)
+    node = copy.copy(parse(text).body[0] if isinstance(text, str) else text)
     node.name = name
     body = node.body = list(node.body)
     body[-1] = copy.copy(body[-1])

@@ -62,6 +62,7 @@ from .numba_integers import BeyondMachineIntegers
 from .numba_lowering import NotCompilable, lowered
 from .numba_python_calls import RunsAsPython
 from .helpers import RUNTIME
+from ..ir.parsing import parse
 
 #: the backends ``ad.grad(f, backend=...)`` knows
 BACKENDS = (None, "python", "numba")
@@ -101,7 +102,7 @@ def _namespace(text, source, aliases, extra):
     would freeze it when it compiles, and a later change would go unseen. ``extra``: names
     the code reads -> Python callables, or the canonical name of a numba helper (the names
     ``lowered`` gives the NumPy calls it rewrites)."""
-    tree = ast.parse(text)
+    tree = parse(text)
     node = tree.body[0]
     local = ir.assigns([node]) | {a.arg for a in node.args.args + node.args.kwonlyargs}
     free = ir.names_read(tree) - local
@@ -269,7 +270,7 @@ class Compiled:
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         exec(compile(text, filename, "exec"), namespace)
         fn = namespace[name]
-        fn.__defaults__ = _defaults(ast.parse(text).body[0].args, source.func)
+        fn.__defaults__ = _defaults(parse(text).body[0].args, source.func)
         return numba.njit(fn)
 
     def _fall_back(self, why, stacklevel):

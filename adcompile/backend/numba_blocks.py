@@ -27,6 +27,7 @@ import ast
 
 from .. import ir
 from .numba_lowering import _fresh_names
+from ..ir.parsing import parse
 
 #: how many bytes of the matrix one block holds: a block stays in a core's L2 cache
 BLOCK_BYTES = 1 << 18
@@ -50,7 +51,7 @@ def blocked(text, key, aliases, numpy="np"):
     number) with its products over a data matrix done in blocks of rows (see the module's
     docstring), or ``text`` itself. ``key``: the kind of each of the function's positional
     arguments (dispatch.ndims); ``aliases``: runtime helper -> its name in the code."""
-    fn = ast.parse(text).body[0]
+    fn = parse(text).body[0]
     ndims = {a.arg: _ndim(n) for a, n in zip(fn.args.args, key)}
     ndims.setdefault("out_bar", 0)
     try:

@@ -37,6 +37,7 @@ from .. import ir
 from .numba_integers import OPERATORS
 from .numba_reductions import REWRITTEN
 from .numba_ufuncs import BINARY, UNARY
+from ..ir.parsing import parse
 
 
 def _roll_of_flattened(call):
@@ -60,7 +61,7 @@ def lowered(text, numpy="np", step_arrays="step_arrays"):
     docstring), and the names it calls numba versions of NumPy's functions by (name ->
     the helper's canonical name); NotCompilable where a construct has no such form.
     ``numpy``, ``step_arrays``: the names the code reads NumPy and that helper by."""
-    node = ast.parse(text).body[0]
+    node = parse(text).body[0]
     args = node.args
     if args.vararg or args.kwarg or args.posonlyargs:
         raise NotCompilable("a function with *args, **kwargs or positional-only parameters")

@@ -7,6 +7,7 @@ import weakref
 from ..ir.naming import names_in
 from .nesting import split_nesting
 from .source import FunctionSource
+from ..ir.parsing import parse
 
 
 class GeneratedSource(FunctionSource):
@@ -22,7 +23,7 @@ class GeneratedSource(FunctionSource):
     generated = True
 
     def __init__(self, text, compiled, filename):
-        tree = ast.parse(text)
+        tree = parse(text)
         node = tree.body[0]
         inner = "out_bar_inner"
         taken = names_in(node)
@@ -43,7 +44,7 @@ class GeneratedSource(FunctionSource):
         self.text = ast.unparse(node) + "\n"
         self.filename = filename
         linecache.cache[filename] = (len(self.text), None, self.text.splitlines(True), filename)
-        node = ast.parse(self.text).body[0]   # positions of the text errors will show
+        node = parse(self.text).body[0]   # positions of the text errors will show
         self._func = weakref.ref(compiled)
         self.globals = compiled.__globals__
         self.indent = 0

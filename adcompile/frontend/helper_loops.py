@@ -16,6 +16,7 @@ import builtins
 
 from .maps_and_filters import function_expression
 from .references import placed_tree
+from ..ir.parsing import parse
 
 #: the loops of the nested functions, as Python computes them ({name}: the function's name)
 TEMPLATES = {
@@ -118,7 +119,7 @@ class HelperLoops:
             name = self.fresh(f"{kind}_by_key" if kind in ("sorted", "max", "min")
                               else f"{kind}_loop")
             template = TEMPLATES["extreme" if kind in ("max", "min") else kind]
-            node = ast.parse(template.format(name=name, choose=kind)).body[0]
+            node = parse(template.format(name=name, choose=kind)).body[0]
             for n in ast.walk(node):
                 for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                     if hasattr(n, attr):

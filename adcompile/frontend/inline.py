@@ -19,6 +19,7 @@ from .local_functions import StandIn
 from .source import FunctionSource, own_signature
 from .syntax import MISSING, Deferred, is_literal, made_by_adcompile
 from .variadic import expand_unpacking, specialize
+from ..ir.parsing import parse
 
 
 class Inline:
@@ -226,7 +227,7 @@ class Inline:
                     raise self.scope.src.error(call, f"{name}() is called without {param}=, "
                                                      f"whose default is not a literal; pass "
                                                      f"it explicitly")
-                operands[param] = ast.parse(repr(p.default), mode="eval").body
+                operands[param] = parse(repr(p.default), mode="eval").body
         stored = {n.id for b in source.node.body for n in ir.scope_stores(b)}
         env, varied = {}, set()
         for param, op in operands.items():

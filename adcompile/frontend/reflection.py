@@ -19,6 +19,7 @@ import builtins
 
 from ..ir import names_mentioned, walk_tree
 from .references import placed
+from ..ir.parsing import parse
 
 #: expressions that open a scope of their own: inside ``eval`` they do not see the
 #: function's locals (as inlined code would), so text holding one is not rewritten
@@ -124,7 +125,7 @@ def _assigns_only(call, builtin, local_names, bound):
     if text is None:
         return False
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except SyntaxError:
         return False
     return bool(tree.body) and all(isinstance(n, _NO_EFFECT) for n in ast.walk(tree)) and all(
@@ -158,7 +159,7 @@ def _parsed(text, call):
     """The expression ``text`` holds, placed at ``call`` (for errors), or ``call`` itself
     when it is not one expression this rewrite may stand in for."""
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = parse(text.strip(), mode="eval").body
     except SyntaxError:
         return call   # (Python raises it when the call runs; so does the refusal)
     if any(isinstance(n, _SCOPES + (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom))

@@ -21,6 +21,7 @@ from ..errors import TransformError
 from .local_imports import imported_names
 from .nesting import split_nesting
 from .source_file import mangle_private_names, read_def
+from ..ir.parsing import parse
 
 _MISSING = object()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # adcompile/
@@ -330,7 +331,7 @@ def _text_at(node, filename, indent):
     text = " ".join(line.strip() for line in lines)
     for candidate in (text, f"({text})"):   # (a statement, or an expression)
         try:
-            ast.parse(candidate)
+            parse(candidate)
             return text
         except SyntaxError:
             pass

@@ -15,6 +15,7 @@ import textwrap
 
 from ..errors import TransformError
 from .freshness import is_running_code, same_defaults
+from ..ir.parsing import parse
 
 
 def read_def(func, filename, name):
@@ -95,7 +96,7 @@ def _parse_block(all_lines, start, filename, whole=False):
     first = lines[0] if lines else ""
     indent = 0 if whole else len(first) - len(first.lstrip())
     try:   # (the newlines first: the file's line numbers, without a walk to add them)
-        tree = ast.parse("\n" * start + textwrap.dedent("".join(lines)))
+        tree = parse("\n" * start + textwrap.dedent("".join(lines)))
     except SyntaxError:
         return None, indent
     except RecursionError:   # (Python compiled it under a higher limit)

@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from .. import ir
+from ..ir.parsing import parse
 
 _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 
@@ -84,7 +85,7 @@ def rows(name, steps, call, helper=None):
     see runtime.step_rows) or, without it, ``x[steps]``."""
     if len(call.args) == 1 and not call.keywords:
         n = call.args[0]
-        whole = ast.dump(ast.parse(f"{name}.shape[0]", mode="eval").body)
+        whole = ast.dump(parse(f"{name}.shape[0]", mode="eval").body)
         if ast.dump(n) == whole or isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id == "len" and len(n.args) == 1 \
                 and isinstance(n.args[0], ast.Name) and n.args[0].id == name:

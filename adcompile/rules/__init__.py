@@ -65,6 +65,7 @@ import numpy as np
 from ..errors import TransformError
 from ..ir import names_mentioned
 from .shapes import ELEMENTWISE, SHAPES, UNKNOWN, ResultShape, result_shape  # noqa: F401
+from ..ir.parsing import parse
 
 #: primitives, besides NumPy's ufuncs, whose result has the broadcast shape of their inputs
 _BROADCASTING = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -287,7 +288,7 @@ def parse_rule(func, shape=ELEMENTWISE, check=True):
     except (OSError, TypeError) as exc:
         raise TransformError(f"cannot read the source of rule {func.__name__!r}: {exc}") from None
     text = textwrap.dedent("".join(lines))
-    node = ast.parse(text).body[0]
+    node = parse(text).body[0]
     assert isinstance(node, ast.FunctionDef)
     args = node.args
     names = [a.arg for a in args.args]
@@ -449,7 +450,7 @@ def refused(*objects, reason, inputs=None, name=None, registry=None):
     ``name`` the rule's name (the function's by default)."""
     reg = registry or REGISTRY
     caller = inspect.currentframe().f_back
-    refuse = ast.parse(f"unsupported({reason!r})").body
+    refuse = parse(f"unsupported({reason!r})").body
     for obj in objects:
         params = list(inspect.signature(obj).parameters.values())
         names = list(inputs) if inputs is not None else \
