@@ -188,13 +188,13 @@ def grid_updated_in_a_loop(x, y):
     grid = [[x, y * 1.0], [y + 0.0, x]]   # (the loop carries each item in a variable)
     for i in range(3):
         grid[0][1] = grid[0][1] * x + grid[1][0]
-        grid[1][0] += 0.5 * x
+        grid[1][1] += 0.5 * x   # (grid[1][1] is x itself, which is read afterwards)
     return np.sum(grid[0][1] + grid[1][0] * grid[1][1])
 
 
 def test_items_of_a_list_of_lists_carried_by_a_loop():
-    # (the loop carries each item in a variable of its own: grid_0_1 in the generated code)
-    refused(grid_updated_in_a_loop, (X, X + 1.0), "grid[1][0] += 0.5 * x", "'grid[0][1]'")
+    # (the loop carries each item in a variable of its own: grid_1_1 in the generated code)
+    refused(grid_updated_in_a_loop, (X, X + 1.0), "grid[1][1] += 0.5 * x", "grid[1][1]")
 
 
 # ---------------------------------------------------------------------------
