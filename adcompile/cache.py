@@ -7,6 +7,7 @@ long as it does; what they depend on is remembered weakly, so that the cache kee
 the user's functions alive.
 """
 
+import dis
 import threading
 import types
 import weakref
@@ -52,10 +53,11 @@ def _ours(g):
 
 def _watched(depends, fname):
     """What the code of ``fname`` was made for, as a callable checks it at every call:
-    (where, name, what) for each function, class, list or dict of functions, or object it
-    reads by name (``where``: the globals dict, a closure cell, or the function whose
-    defaults; ``what``: the object, a weak reference to a function, or the items),
-    modules and adcompile's own functions left out."""
+    (where, name, what, function) for each function, class, list or dict of functions, or
+    object a function reads by name (``where``: its globals dict, a closure cell, or the
+    function whose defaults; ``what``: the object, a weak reference to a function, or the
+    items; ``function``: a weak reference to the function reading it, whose line an error
+    shows), modules and adcompile's own functions left out."""
     watched = []
     for g, name, obj in depends:
         if isinstance(obj, types.ModuleType) or _ours(g):
@@ -63,11 +65,12 @@ def _watched(depends, fname):
         if isinstance(obj, types.FunctionType):
             obj = weakref.ref(obj)   # (the cache keeps none of the user's functions alive)
         if name in ("__defaults__", "__kwdefaults__"):
-            watched.append((g, name, obj))
+            where = g
         elif name in g.__code__.co_freevars:
-            watched.append((g.__closure__[g.__code__.co_freevars.index(name)], name, obj))
+            where = g.__closure__[g.__code__.co_freevars.index(name)]
         else:
-            watched.append((g.__globals__, name, obj))
+            where = g.__globals__
+        watched.append((where, name, obj, weakref.ref(g)))
     return tuple(watched), fname
 
 
@@ -79,18 +82,36 @@ def is_current(watched):
 def require_current(watched):
     """Raise StaleGradient when a name ``watched`` (see _watched) no longer holds what the
     code was made for."""
-    name = _rebound(watched)
-    if name is not None:
+    found = _rebound(watched)
+    if found is not None:
+        name, g = found[1], found[3]()
         raise StaleGradient(
-            f"{name!r}, which {watched[1]}() reads, no longer holds what it held when "
-            f"this callable was made: its code is the derivative of {watched[1]}() as "
-            f"it was then; make it again (ad.grad({watched[1]}), ...) to differentiate "
-            f"the function as it is")
+            f"{name!r} no longer holds what it held when this callable was made: its code "
+            f"is the derivative of {watched[1]}() as it was then",
+            *_read_at(g, name),
+            hint=f"make it again (ad.grad({watched[1]}), ...) to differentiate "
+                 f"{watched[1]}() as it is")
+
+
+def _read_at(g, name):
+    """(filename, line, column) of the first read of ``name`` in function ``g`` (its
+    ``def`` for a default), or Nones."""
+    if g is None:
+        return None, None, None
+    code = g.__code__
+    for instruction in dis.get_instructions(code):
+        if instruction.argval == name and instruction.opname.startswith("LOAD_") \
+                and instruction.positions and instruction.positions.lineno:
+            return code.co_filename, instruction.positions.lineno, \
+                instruction.positions.col_offset
+    return code.co_filename, code.co_firstlineno, 0
 
 
 def _rebound(watched):
-    """The first name ``watched`` that no longer holds what the code was made for."""
-    for where, name, obj in watched[0]:
+    """The first entry of ``watched`` whose name no longer holds what the code was made
+    for, or None."""
+    for entry in watched[0]:
+        where, name, obj = entry[:3]
         if type(where) is dict:
             now = where.get(name, _ABSENT)
         elif isinstance(where, types.CellType):
@@ -104,7 +125,7 @@ def _rebound(watched):
         else:
             same = now is obj
         if not same:
-            return name
+            return entry
     return None
 
 

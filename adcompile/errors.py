@@ -1,4 +1,5 @@
-"""The one exception users see: TransformError, pointing at the user's source."""
+"""The one exception users see: TransformError, pointing at the user's source (and its
+kind StaleGradient)."""
 
 import linecache
 import re
@@ -114,8 +115,9 @@ def _called_at(filename, lineno, col):
     return found.group(0).rstrip(".") if found else None
 
 
-class StaleGradient(RuntimeError):
+class StaleGradient(TransformError):
     """A callable adcompile made is called after a function, class, or list or dict of
     functions that its function reads by name was rebound or changed (a helper redefined
     in a notebook, ``act = np.sin``, ``ACTS["tanh"] = f``): its code is the derivative of
-    the function as it was. ``ad.grad(f)`` again makes the code for the function as it is."""
+    the function as it was. It points at the user's line reading the name; ``ad.grad(f)``
+    again makes the code for the function as it is."""
