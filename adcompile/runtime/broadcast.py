@@ -65,8 +65,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     if not isinstance(g, np.ndarray) and not _lazy(g):   # a number takes x's precision
         g = np.asarray(g, dtype=np.result_type(x, g))
     if not np.ndim(x):   # (a number's axis 0 is no axis; scipy's logsumexp keeps one)
-        return np.reshape(g, ())
-    if not keepdims and axis is not None:
+        g = np.reshape(g, ())   # (still a view no one writes into, as below)
+    elif not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
 
