@@ -287,6 +287,44 @@ def with_autograd_numpy(namespace, g, *args):
         namespace["np"] = saved
 
 
+def autograd_gradient(f, *args, wrt=0):
+    """autograd's gradient of ``f`` in argument ``wrt``, ``f`` run as written with ``np``
+    autograd.numpy in its module."""
+    import autograd
+    return with_autograd_numpy(f.__globals__, autograd.grad(f, wrt), *args)
+
+
+def assert_like_autograd(f, *args, wrt=0, rtol=1e-9, atol=1e-11):
+    """adcompile's gradient equals finite differences (and forward mode), and autograd's."""
+    got = assert_grad(f, *args, wrt=wrt)
+    want = autograd_gradient(f, *args, wrt=wrt)
+    for g, w in zip(got if isinstance(wrt, tuple) else (got,),
+                    want if isinstance(wrt, tuple) else (want,)):
+        assert_close(g, w, rtol, atol, f"{f.__name__} against autograd")
+    return got
+
+
+def assert_hessian(f, *args, wrt=0, rtol=1e-4, atol=1e-6):
+    """ad.hessian of scalar ``f`` in argument ``wrt`` equals finite differences of its
+    gradient, and ad.grad(ad.grad(...)) of a scalar argument does too."""
+    import adcompile as ad
+    x = args[wrt]
+    first = ad.grad(f, wrt=wrt)
+
+    def entry(v, i):
+        moved = list(args)
+        moved[wrt] = v
+        return np.ravel(first(*moved))[i]
+
+    n = int(np.size(x))
+    want = np.array([np.ravel(numerical_grad(lambda v, i=i: entry(v, i), (x,), 0))
+                     for i in range(n)])
+    assert_close(np.reshape(ad.hessian(f, wrt=wrt)(*args), (n, n)), want, rtol, atol,
+                 f"hessian of {f.__name__}")
+    if not isinstance(x, np.ndarray):
+        assert_close(ad.grad(first, wrt=wrt)(*args), want[0, 0], rtol, atol)
+
+
 def load_module(directory, text, name=None):
     """Write ``text`` (dedented) to a new module file in ``directory`` and import it (a
     fresh module, in sys.modules under ``name``)."""

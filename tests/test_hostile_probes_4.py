@@ -8,19 +8,13 @@
   Doolittle's LU, forward substitution) generated code that did not parse.
 """
 
-import autograd
 import numpy as np
 import pytest
 
 import adcompile as ad
-from conftest import assert_close, assert_grad, with_autograd_numpy
-
+from conftest import assert_close, assert_grad, autograd_gradient
 M = np.array([[1.0, 2.0, 0.5], [-0.7, 0.4, 1.3]])
 V = np.array([0.3, -1.2, 2.5, 0.7])
-
-
-def autograd_gradient(f, *args):
-    return with_autograd_numpy(globals(), autograd.grad(f), *args)
 
 
 # -- a list of an array's rows is a list of views of it ----------------------------------

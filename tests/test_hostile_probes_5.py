@@ -40,15 +40,10 @@ import numpy as np
 import pytest
 
 import adcompile as ad
-from conftest import assert_close, assert_grad, with_autograd_numpy
-
+from conftest import assert_close, assert_grad, autograd_gradient, with_autograd_numpy
 V = np.array([0.3, -1.2, 2.5, 0.7])
 W = np.array([0.5, 1.5, -0.5, 2.0])
 A = np.array([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [0.2, 0.3, -0.9], [1.1, -0.6, 0.4]])
-
-
-def autograd_gradient(f, *args, wrt=0):
-    return with_autograd_numpy(globals(), autograd.grad(f, wrt), *args)
 
 
 # -- enumerate with a start ---------------------------------------------------------------

@@ -49,17 +49,13 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from conftest import (assert_close, assert_grad, load_module, numerical_grad,
-                      with_autograd_numpy)
+from conftest import (assert_close, assert_grad, autograd_gradient, load_module,
+                      numerical_grad, with_autograd_numpy)
 from test_real_programs_ml import assert_leaves_close, leaf_gradients
 
 import adcompile as ad
 
 rng = np.random.default_rng(61)
-
-
-def autograd_gradient(f, *args, wrt=0):
-    return with_autograd_numpy(globals(), autograd.grad(f, wrt), *args)
 
 
 def check_structure(f, struct, *rest, autograd_too=True):

@@ -35,10 +35,10 @@ import math
 import operator
 import types
 
-import autograd
 import numpy as np
 import pytest
-from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
+from conftest import (assert_close, assert_grad, assert_hessian, assert_like_autograd,
+                      autograd_gradient, numerical_grad)
 from test_real_programs_ml import assert_leaves_close, leaf_gradients
 
 import adcompile as ad
@@ -51,38 +51,6 @@ X6 = rng.normal(size=6)
 V2 = rng.normal(size=2)
 M = rng.normal(size=(3, 3))
 B43 = rng.normal(size=(4, 3))
-
-
-def autograd_gradient(f, *args, wrt=0):
-    return with_autograd_numpy(globals(), autograd.grad(f, wrt), *args)
-
-
-def assert_like_autograd(f, *args, wrt=0, rtol=1e-9, atol=1e-11):
-    """adcompile's gradient equals finite differences (and forward mode), and autograd's."""
-    got = assert_grad(f, *args, wrt=wrt)
-    want = autograd_gradient(f, *args, wrt=wrt)
-    for g, w in zip(got if isinstance(wrt, tuple) else (got,),
-                    want if isinstance(wrt, tuple) else (want,)):
-        assert_close(g, w, rtol, atol, f"{f.__name__} against autograd")
-    return got
-
-
-def assert_hessian(f, *args, wrt=0, rtol=1e-4, atol=1e-6):
-    """ad.hessian of scalar ``f`` in argument ``wrt`` equals finite differences of its
-    gradient."""
-    x = args[wrt]
-    first = ad.grad(f, wrt=wrt)
-
-    def entry(v, i):
-        moved = list(args)
-        moved[wrt] = v
-        return np.ravel(first(*moved))[i]
-
-    n = int(np.size(x))
-    want = np.array([np.ravel(numerical_grad(lambda v, i=i: entry(v, i), (x,), 0))
-                     for i in range(n)])
-    assert_close(np.reshape(ad.hessian(f, wrt=wrt)(*args), (n, n)), want, rtol, atol,
-                 f"hessian of {f.__name__}")
 
 
 def case_id(value):
