@@ -173,37 +173,68 @@ def _input_ndims(rule, count):
     return itertools.product(*allowed)
 
 
-def _mismatches(rule, key):
-    """What ``rule.shape`` says of calls of ``key`` (a NumPy or SciPy function) on inputs of
-    0 to 3 dimensions (lengths 3; square matrices made well conditioned) that NumPy
-    contradicts: a wrong ndim, a result called full that has an axis of length 1, or a
-    result of the first input's shape (``like_first``) that has another."""
+def _calls(rule, seed, variants=True):
+    """(dims, keyword arguments, the statics as a rule sees them, inputs) of each call a
+    check tries of ``rule``'s function: inputs of 0 to 3 dimensions (lengths 3; square
+    matrices made well conditioned), with each static variant (or the defaults alone)."""
     count = len(rule.inputs) - len(rule.optional)
-    found = []
-    rng = np.random.default_rng(0)
+    defaults = {n: "None" if d is None else ast.unparse(d) for n, d in rule.statics.items()}
+    rng = np.random.default_rng(seed)
     for dims in _input_ndims(rule, count):
-        for given in _static_variants(rule):
+        for given in _static_variants(rule) if variants else [defaults]:
+            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
             inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
                       for d in dims]
-            defaults = {n: "None" if d is None else ast.unparse(d)
-                        for n, d in rule.statics.items()}
-            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    y = key(*inputs, **kwargs)
-            except Exception:   # (a call NumPy refuses tells nothing)
-                continue
-            if isinstance(y, (list, tuple)):
-                continue
-            said = statics(**given)
-            ndim = rule.shape.ndim(list(dims), said)
-            if ndim is not None and ndim != np.ndim(y):
-                found.append(f"{dims} {kwargs}: ndim {ndim}, NumPy {np.ndim(y)}")
-            if rule.shape.full([True] * count, said) and 1 in np.shape(y):
-                found.append(f"{dims} {kwargs}: called full, NumPy's shape {np.shape(y)}")
-            if rule.shape.like_first and np.shape(y) != np.shape(inputs[0]):
-                found.append(f"{dims} {kwargs}: the first input's shape, NumPy's {np.shape(y)}")
+            yield dims, kwargs, statics(**given), inputs
+
+
+def _numpy(key, *inputs, **kwargs):
+    """``key(*inputs, **kwargs)`` as an array (object dtype for a list of arrays of several
+    shapes), or None where NumPy refuses the call or warns (which tells nothing)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return np.asarray(key(*inputs, **kwargs))
+    except Exception:
+        return None
+
+
+def _every_rule(chosen, failures):
+    """{rule (function): what ``failures(rule, key)`` finds} over the functions of the rules
+    ``chosen`` keeps, and how many were checked."""
+    checked, wrong = 0, {}
+    for rule in REGISTRY.rules:
+        for key in rule.keys if chosen(rule) else ():
+            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
+                checked += 1
+                found = failures(rule, key)
+                if found:
+                    wrong[f"{rule.name} ({getattr(key, '__name__', key)})"] = found[:3]
+    return checked, wrong
+
+
+def _mismatches(rule, key):
+    """What ``rule.shape`` says of calls of ``key`` (a NumPy or SciPy function, see _calls)
+    that NumPy contradicts: a wrong ndim, a result called full that has an axis of length
+    1, or a result of the first input's shape (``like_first``) that has another."""
+    count = len(rule.inputs) - len(rule.optional)
+    found = []
+    for dims, kwargs, said, inputs in _calls(rule, 0):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                y = key(*inputs, **kwargs)
+        except Exception:   # (a call NumPy refuses tells nothing)
+            continue
+        if isinstance(y, (list, tuple)):
+            continue
+        ndim = rule.shape.ndim(list(dims), said)
+        if ndim is not None and ndim != np.ndim(y):
+            found.append(f"{dims} {kwargs}: ndim {ndim}, NumPy {np.ndim(y)}")
+        if rule.shape.full([True] * count, said) and 1 in np.shape(y):
+            found.append(f"{dims} {kwargs}: called full, NumPy's shape {np.shape(y)}")
+        if rule.shape.like_first and np.shape(y) != np.shape(inputs[0]):
+            found.append(f"{dims} {kwargs}: the first input's shape, NumPy's {np.shape(y)}")
     return found
 
 
@@ -212,16 +243,8 @@ def test_every_rule_gives_the_result_shape_numpy_gives():
     to 3 dimensions that NumPy runs, says what NumPy's result is (or that it does not
     know). A wrong ndim lets the passes drop an ``unbroadcast`` that is needed: np.triu of a
     vector once gave a matrix gradient for a vector."""
-    checked, wrong = 0, {}
-    for rule in REGISTRY.rules:
-        if rule.shape.name in ("unknown", "sequence"):
-            continue
-        for key in rule.keys:
-            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
-                checked += 1
-                found = _mismatches(rule, key)
-                if found:
-                    wrong[f"{rule.name} ({getattr(key, '__name__', key)})"] = found[:3]
+    checked, wrong = _every_rule(lambda rule: rule.shape.name not in ("unknown", "sequence"),
+                                 _mismatches)
     assert checked > 150
     assert not wrong, "\n".join(f"{k}: {v}" for k, v in wrong.items())
 
@@ -244,39 +267,21 @@ def _linearity_failures(rule, key):
     wanted = [i for i, v in enumerate(rule.inputs[:count]) if v in rule.differentiable_inputs]
     rng = np.random.default_rng(1)
     found = []
-    for dims in _input_ndims(rule, count):
-        for given in _static_variants(rule):
-            defaults = {n: "None" if d is None else ast.unparse(d)
-                        for n, d in rule.statics.items()}
-            kwargs = {n: eval(t, {"np": np}) for n, t in given.items() if t != defaults[n]}
-            inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
-                      for d in dims]
-            for i in wanted:
-                def at(x, i=i):
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("error")
-                        return np.asarray(key(*inputs[:i], x, *inputs[i + 1:], **kwargs))
-                a, b = rng.normal(size=(2,) + np.shape(inputs[i]))
-                try:
-                    combined, apart = at(2 * a - 3 * b), 2 * at(a) - 3 * at(b)
-                except Exception:   # (a call NumPy refuses tells nothing)
-                    continue
-                if combined.dtype == object:   # (a list of arrays of several shapes)
-                    continue
-                if not np.allclose(combined, apart, rtol=1e-10, atol=1e-12):
-                    found.append(f"{dims} {kwargs}: not linear in {rule.inputs[i]}")
+    for dims, kwargs, _, inputs in _calls(rule, 1):
+        for i in wanted:
+            a, b = rng.normal(size=(2,) + np.shape(inputs[i]))
+            values = [_numpy(key, *inputs[:i], x, *inputs[i + 1:], **kwargs)
+                      for x in (2 * a - 3 * b, a, b)]
+            if any(v is None or v.dtype == object for v in values):
+                continue   # (refused, or a list of arrays of several shapes)
+            combined, apart = values[0], 2 * values[1] - 3 * values[2]
+            if not np.allclose(combined, apart, rtol=1e-10, atol=1e-12):
+                found.append(f"{dims} {kwargs}: not linear in {rule.inputs[i]}")
     return found
 
 
 def test_every_rule_declared_linear_is():
-    checked, wrong = 0, {}
-    for rule in REGISTRY.rules:
-        for key in rule.keys if rule.linear else ():
-            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
-                checked += 1
-                found = _linearity_failures(rule, key)
-                if found:
-                    wrong[rule.name] = found[:3]
+    checked, wrong = _every_rule(lambda rule: rule.linear, _linearity_failures)
     assert checked > 30
     assert not wrong, wrong
 
@@ -295,38 +300,30 @@ _DERIVED_CONSTANT = {"norm_bar": "y is always np.linalg.norm(x): the rule differ
 
 
 def _constant_input_failures(rule, key):
-    """The calls of ``key`` whose result moves when an input ``rule`` declares constant (no
-    adjoint line: its derivative is zero, a shape or an index) moves slightly."""
+    """The calls of ``key`` (with the rule's defaults) whose result moves when an input
+    ``rule`` declares constant (no adjoint line: its derivative is zero, a shape or an
+    index) moves slightly."""
     count = len(rule.inputs) - len(rule.optional)
     rng = np.random.default_rng(3)
     found = []
-    for dims in _input_ndims(rule, count):
-        inputs = [rng.uniform(0.5, 1.5, (3,) * d) + (3 * np.eye(3) if d == 2 else 0)
-                  for d in dims]
+    for dims, _, _, inputs in _calls(rule, 3, variants=False):
         for i, name in enumerate(rule.inputs[:count]):
-            moved = inputs[i] + 1e-7 * rng.normal(size=np.shape(inputs[i]))
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    before = np.asarray(key(*inputs))
-                    after = np.asarray(key(*inputs[:i], moved, *inputs[i + 1:]))
-            except Exception:   # (a call NumPy refuses tells nothing)
+            if name not in rule.constant:
                 continue
-            if name in rule.constant and before.dtype != object \
-                    and not np.allclose(before, after, rtol=1e-12, atol=1e-14):
+            moved = inputs[i] + 1e-7 * rng.normal(size=np.shape(inputs[i]))
+            before = _numpy(key, *inputs)
+            after = _numpy(key, *inputs[:i], moved, *inputs[i + 1:])
+            if before is None or after is None or before.dtype == object:
+                continue
+            if not np.allclose(before, after, rtol=1e-12, atol=1e-14):
                 found.append(f"{dims}: moves with {name}")
     return found
 
 
 def test_every_constant_input_is():
-    checked, wrong = 0, {}
-    for rule in REGISTRY.rules:
-        for key in rule.keys if rule.constant and rule.name not in _DERIVED_CONSTANT else ():
-            if callable(key) and 1 <= len(rule.inputs) - len(rule.optional) <= 3:
-                checked += 1
-                found = _constant_input_failures(rule, key)
-                if found:
-                    wrong[rule.name] = found[:3]
+    checked, wrong = _every_rule(
+        lambda rule: rule.constant and rule.name not in _DERIVED_CONSTANT,
+        _constant_input_failures)
     assert checked > 10
     assert not wrong, wrong
 
