@@ -25,6 +25,7 @@ import pytest
 import scipy.linalg
 import scipy.special
 from conftest import assert_grad, numerical_grad
+from test_result_shapes import _RUNNABLE
 
 import adcompile as ad
 from adcompile.rules import REGISTRY
@@ -32,10 +33,6 @@ from adcompile.rules import REGISTRY
 #: the modules the calls are spelled from
 _MODULES = {"np": np, "np.linalg": np.linalg, "scipy.special": scipy.special,
             "scipy.linalg": scipy.linalg, "math": math}
-#: values for statics a call cannot leave out (np.roll's shift)
-_NEEDED = {"shift": "1", "kth": "1", "n": "2", "k": "1", "q": "0.5", "repeats": "2",
-           "reps": "2", "axis1": "0", "axis2": "1", "source": "0", "destination": "-1",
-           "pad_width": "1", "shape": "(3, 3)", "p": "2"}
 #: other values of statics tried, where a rule has them
 _VARIANTS = ("axis=0", "axis=-1", "axis=None", "keepdims=True")
 #: runtime errors that are adcompile's refusals where only the values show what is wrong
@@ -64,8 +61,8 @@ def _calls():
             text = _spelled(key) if callable(key) else None
             if text is None or not 1 <= count <= 3 or not wrt:
                 continue
-            needed = "".join(f", {n}={_NEEDED[n]}" for n, d in rule.statics.items()
-                             if n in _NEEDED and (d is None or isinstance(d, ast.Constant)
+            needed = "".join(f", {n}={_RUNNABLE[n]}" for n, d in rule.statics.items()
+                             if n in _RUNNABLE and (d is None or isinstance(d, ast.Constant)
                                                   and d.value is None))
             params = ", ".join(f"a{i}" for i in range(count))
             for given in [""] + [f", {v}" for v in _VARIANTS if v.split("=")[0] in rule.statics]:
