@@ -198,12 +198,9 @@ class Forward:
             else:
                 active = isinstance(seq, ast.Name) and seq.id in self.active
                 dot_seq = ir.load(self.dot(seq.id)) if active else None
+                if active and rule.name == "array" and seq.id in self.tuples:
+                    dot_seq = ir.call(self.aliases["array_of_pieces"], dot_seq)
             terms = [copy.deepcopy(s.expr, {id(seq): dot_seq})] if active else []
-            if active and rule.name == "array" and isinstance(seq, ast.Name) \
-                    and seq.id in self.tuples:   # (its tangent a pair: stacked here)
-                stacked = ir.call(self.aliases["array_of_pieces"], dot_seq)
-                terms = [stacked] if len(s.expr.args) == 1 and not s.expr.keywords \
-                    else [copy.deepcopy(s.expr, {id(seq): stacked})]
         elif rule.linear and rule.tangent is None:
             # a linear primitive's tangent is the primitive applied to the tangent of its one
             # differentiable input
