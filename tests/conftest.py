@@ -9,11 +9,19 @@ import copy
 import importlib.util
 import inspect
 import itertools
+import os
 import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
+# numba's tests compile at LLVM's -O0 unless the caller asks for a level: the same code
+# in the same types, in a third of the compile time (most of the time of the numba tests,
+# about 40% of the suite's at numba's default -O3). Users get numba's default; a test in
+# test_numba.py compiles at it, and `NUMBA_OPT=3 python -m pytest` runs the whole suite so.
+# (Set before numba is imported: it reads the level once.)
+os.environ.setdefault("NUMBA_OPT", "0")
+
+import numpy as np  # noqa: E402
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

@@ -249,11 +249,34 @@ def test_an_unknown_backend_is_a_value_error():
         ad.grad(recurrence)(0.5, 1.0, 1.0, 3)
 
 
+def test_at_numbas_default_optimisation_as_users_compile():
+    # (the suite compiles at -O0, conftest.py; users get numba's default, -O3)
+    pytest.importorskip("numba")
+    done = run_python(
+        "import warnings, numpy as np, adcompile as ad, numba\n"
+        "from conftest import numerical_grad, assert_close\n"
+        "from test_numba import regression, recurrence\n"
+        "assert numba.config.OPT == 3, numba.config.OPT\n"
+        "warnings.simplefilter('error')\n"
+        "rng = np.random.default_rng(3)\n"
+        "args = (rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=5))\n"
+        "got = ad.grad(regression, backend='numba')(*args)\n"
+        "assert_close(got, ad.grad(regression)(*args), 1e-12, 1e-13)\n"
+        "assert_close(got, numerical_grad(regression, args, 0))\n"
+        "got = ad.grad(recurrence, wrt=(0, 1), backend='numba')(0.5, 1.0, 1.0, 3)\n"
+        "assert_close(np.array(got), np.array(ad.grad(recurrence, wrt=(0, 1))(0.5, 1.0, 1.0, 3)),"
+        " 1e-12, 1e-13)\n"
+        "print('ok')\n", NUMBA_OPT=None)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 # --- without numba -----------------------------------------------------------------------
 
-def run_python(code):
+def run_python(code, **environment):
     path = os.pathsep.join([ROOT, os.path.join(ROOT, "tests"), os.environ.get("PYTHONPATH", "")])
-    env = dict(os.environ, PYTHONPATH=path)
+    env = dict(os.environ, PYTHONPATH=path, **environment)
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=120, check=False)
 
