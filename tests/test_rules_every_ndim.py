@@ -28,6 +28,7 @@ from conftest import assert_grad, numerical_grad
 from test_result_shapes import _RUNNABLE
 
 import adcompile as ad
+from adcompile.cache import cached_transform
 from adcompile.rules import REGISTRY
 
 #: the modules the calls are spelled from
@@ -163,6 +164,53 @@ def test_every_ndim_numpy_accepts(tmp_path, rule, call, count, wrt):
                 found = _check_at(f, args, wrt, rng)
                 if found:
                     wrong[tuple(np.shape(a) for a in args)] = found
+    assert not wrong, wrong
+
+
+def _reads_ndims(rule):
+    """Whether the rule's templates decide something by an input's ndim."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "ndim"
+               for t in list(rule.body) + list(rule.tangent or []) for n in ast.walk(t))
+
+
+#: the calls whose general code (ndims known only when it runs) differs from specialised code
+BY_NDIM = [c for c in CALLS if _reads_ndims(c[0])]
+
+
+@pytest.mark.parametrize("rule, call, count, wrt", BY_NDIM, ids=[c[1] for c in BY_NDIM])
+def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, count, wrt):
+    """The general code (what ``ad.build`` writes, and what runs for a value whose ndim
+    nothing shows, such as an unknown function's result) cannot decide a rule's ndim tests
+    when it is made: it must be right for every ndim, or raise where code made for the
+    arguments refuses them (np.convolve of a number, a number or vector given to
+    scipy.linalg's matrix functions: NumPy's or SciPy's error, not adcompile's), never
+    return another gradient."""
+    f = _module(tmp_path, call, count).f
+    which = wrt if len(wrt) > 1 else wrt[0]
+    try:
+        general = cached_transform(f, which).compiled((), "grad")
+    except ad.TransformError:
+        return
+    rng = np.random.default_rng(len(call))
+    wrong = {}
+    for dims in itertools.product(range(4 if count == 1 else 3), repeat=count):
+        for ones in (False, True) if any(dims) else (False,):
+            args = _inputs(rule, dims, rng, ones)
+            if not _runs(f, args):
+                continue
+            shapes = tuple(np.shape(a) for a in args)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                try:
+                    grads = general(*args)
+                except Exception as error:  # noqa: BLE001 - compared with the refusal
+                    with pytest.raises(ad.TransformError):
+                        ad.grad(f, wrt=which)(*args)
+                    continue
+            for k, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
+                fd = numerical_grad(f, args, k, eps=1e-6)
+                if np.shape(g) != np.shape(fd) or not np.allclose(g, fd, rtol=1e-5, atol=1e-6):
+                    wrong[shapes] = f"d/da{k}: {g}, differences {fd}"
     assert not wrong, wrong
 
 

@@ -36,6 +36,19 @@ def _phi(a):
     return np.tril(a) - 0.5 * np.eye(a.shape[-1], dtype=a.dtype) * a
 
 
+def identity_part(w, q):
+    """The adjoint of ``q`` where a matrix function reads it as a matrix, given ``w``, that
+    of the matrix: ``w`` for a matrix, its trace for a number (read as q times the identity,
+    as scipy.linalg.solve_sylvester does). For code that learns q's ndim only when it runs;
+    a vector (which SciPy reads otherwise) is refused there."""
+    if np.ndim(q) == 0:
+        return np.trace(w)
+    if np.ndim(q) != 2:
+        raise ValueError(f"scipy.linalg.solve_sylvester with q of {np.ndim(q)} dimensions is "
+                         f"not differentiated; give the matrix q stands for")
+    return w
+
+
 def cholesky_dot(x_dot, L):
     """The tangent of ``L = np.linalg.cholesky(x)`` along x_dot, of which only the lower
     triangle counts (cholesky reads no other)."""

@@ -363,8 +363,10 @@ def solve_sylvester(x, a, b, q):
     elif ndim(q) == 1:
         unsupported("scipy.linalg.solve_sylvester with a vector q is not differentiated; "
                     "give the matrix q stands for")
-    else:   # (a matrix; where the ndim is known only when the code runs, taken to be one)
+    elif ndim(q) == 2:
         q_bar += w
+    else:   # (the ndim known only when the code runs)
+        q_bar += identity_part(w, q)
     a_bar += -(w @ np.swapaxes(x, -1, -2))
     b_bar += -(np.swapaxes(x, -1, -2) @ w)
 
