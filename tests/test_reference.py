@@ -3151,6 +3151,11 @@ CHECKED_ELSEWHERE[("generated", "meshgrid_dot")] = (
     "the transpose of meshgrid_bar (np.meshgrid's adjoint), reached in reverse mode only by a "
     "third derivative; checked against finite differences of the second derivative, and "
     "in forward mode, in test_rules_library.py")
+CHECKED_ELSEWHERE.update({("generated", name): (
+    "q read as q times the identity where its ndim is known only when the code runs (a "
+    "number: the trace), and its transpose; checked as a transpose pair and against finite "
+    "differences to third order in test_rules_scipy_linalg.py")
+    for name in ("identity_part", "identity_spread")})
 CHECKED_ELSEWHERE[("generated", "multi_dot_bar")] = (
     "a second derivative through np.linalg.multi_dot is refused; test_rules_selections.py "
     "checks the refusal")

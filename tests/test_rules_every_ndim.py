@@ -184,11 +184,13 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
     when it is made: it must be right for every ndim, or raise where code made for the
     arguments refuses them (np.convolve of a number, a number or vector given to
     scipy.linalg's matrix functions: NumPy's or SciPy's error, not adcompile's), never
-    return another gradient."""
+    return another gradient. Its forward mode too, against that gradient."""
     f = _module(tmp_path, call, count).f
     which = wrt if len(wrt) > 1 else wrt[0]
+    transform = cached_transform(f, which)
     try:
-        general = cached_transform(f, which).compiled((), "grad")
+        general = transform.compiled((), "grad")
+        tangent = transform.compiled((), "jvp")
     except ad.TransformError:
         return
     rng = np.random.default_rng(len(call))
@@ -207,10 +209,19 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
                     with pytest.raises(ad.TransformError):
                         ad.grad(f, wrt=which)(*args)
                     continue
+            along, dots = 0.0, {}
             for k, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
                 fd = numerical_grad(f, args, k, eps=1e-6)
                 if np.shape(g) != np.shape(fd) or not np.allclose(g, fd, rtol=1e-5, atol=1e-6):
                     wrong[shapes] = f"d/da{k}: {g}, differences {fd}"
+                dots[f"a{k}_dot"] = rng.normal(size=np.shape(args[k])) if np.ndim(args[k]) \
+                    else float(rng.normal())
+                along += np.sum(g * dots[f"a{k}_dot"])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                _, slope = tangent(*args, **dots)
+            if not np.isclose(slope, along, rtol=1e-8, atol=1e-10):
+                wrong[shapes, "forward"] = f"{slope} along the tangent, the gradient gives {along}"
     assert not wrong, wrong
 
 

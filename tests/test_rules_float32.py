@@ -937,6 +937,14 @@ def f_more_linalg(x, a, b):
             + np.sum(rt.real_eigen(a, "") ** 2) + np.sum(rt.real_value(b, "") ** 3))
 
 
+@case(("generated", "identity_part"), ("generated", "identity_spread"), args=(A(3, 3), A(3, 3)),
+      wrt=(0, 1))
+def f_identity_parts(w, u):
+    return (np.sum(rt.identity_part(w, 0.5) * u) + np.sum(rt.identity_part(w, u) ** 2)
+            + np.sum(rt.identity_spread(u[0, 0], w, 0.5) * w)
+            + np.sum(rt.identity_spread(u, w, w) ** 2))
+
+
 @case(("arrays", "sliding_window_view"), ("generated", "sliding_window_bar"), args=(A(3, 4),))
 def f_sliding_windows(x):
     windows = np.lib.stride_tricks.sliding_window_view(x, (2, 3))

@@ -339,3 +339,35 @@ def test_sqrtm_of_a_stack_and_of_a_matrix_with_a_complex_root():
                           lambda a: ad.jvp(square_root_sum)(a, tangents=np.ones((2, 2)))):
         with pytest.raises(ValueError, match="scipy.linalg.sqrtm gave complex results"):
             differentiate(np.diag([-1.0, 2.0]))
+
+
+def sylvester_of_a_number(q, b):
+    a = np.array([[3.0, 0.4], [0.2, 2.5]])
+    return np.sum(sl.solve_sylvester(a, b, q) ** 2)
+
+
+@claims(("generated", "identity_part"), ("generated", "identity_spread"))
+@needs_scipy
+def test_a_number_q_read_as_q_times_the_identity_when_its_ndim_is_known_only_running():
+    # gradient code differentiated again (and general code) learns q's ndim only when it
+    # runs: identity_part gives the trace for a number q, the matrix for a matrix, and
+    # identity_spread is its transpose
+    from adcompile.runtime import identity_part, identity_spread
+    rng = np.random.default_rng(5)
+    w, u = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    for q in (0.7, rng.normal(size=(3, 3))):
+        part = identity_part(w, q)
+        assert np.shape(part) == np.shape(q)
+        assert np.isclose(np.sum(part * identity_part(u, q)),
+                          np.sum(identity_spread(identity_part(u, q), w, q) * w))
+    with pytest.raises(ValueError, match="q of 1 dimensions"):
+        identity_part(w, np.ones(3))
+    b = np.array([[1.5, 0.1], [-0.3, 2.0]])
+    assert_grad(sylvester_of_a_number, 0.7, b, wrt=(0, 1))
+    second = ad.grad(ad.grad(sylvester_of_a_number))
+    eps = 1e-6
+    fd = (ad.grad(sylvester_of_a_number)(0.7 + eps, b)
+          - ad.grad(sylvester_of_a_number)(0.7 - eps, b)) / (2 * eps)
+    assert_close(second(0.7, b), fd, 1e-6, 1e-8)
+    third = ad.grad(second)(0.7, b)
+    assert_close(third, (second(0.7 + eps, b) - second(0.7 - eps, b)) / (2 * eps), 1e-5, 1e-7)

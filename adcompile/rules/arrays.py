@@ -207,6 +207,8 @@ def sort(y, x, axis=-1):
 def sort_tangent(y, x, axis=-1):
     if ndim(x) == 0:   # (np.sort(x, axis=None) of a number: a vector of one entry)
         y_dot += np.reshape(x_dot, (1,))
+    elif axis is None:   # (the flattened x sorted; x's ndim may be known only when it runs)
+        y_dot += np.ravel(x_dot)[np.argsort(x, axis=None, kind="stable")]
     else:
         y_dot += np.take_along_axis(x_dot, np.argsort(x, axis=axis, kind="stable"), axis)
 

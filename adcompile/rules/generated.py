@@ -673,6 +673,17 @@ def gradient_of(y, f, spacing=None, axis=None, edge_order=1):
     f_bar += gradient_bar(y_bar, f, spacing, axis, edge_order)
 
 
+@adjoint(runtime.identity_part, shape="unknown", linear=True, constant=('q',))
+def identity_part(y, w, q):
+    # the trace of w for a number q, w for a matrix; its transpose spreads back
+    w_bar += identity_spread(y_bar, w, q)
+
+
+@adjoint(runtime.identity_spread, shape="unknown", linear=True, constant=('w', 'q'))
+def identity_spread(y, u, w, q):
+    u_bar += identity_part(y_bar, q)
+
+
 @adjoint(runtime.real_eigen, shape="same", linear=True)
 def real_eigen(y, value, what=""):
     # the identity (it only refuses complex values)

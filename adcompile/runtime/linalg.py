@@ -49,6 +49,14 @@ def identity_part(w, q):
     return w
 
 
+def identity_spread(u, w, q):
+    """The transpose of ``identity_part(w, q)`` (the adjoint of ``w`` given ``u``, that of
+    the result): ``u`` times the identity for a number ``q``, ``u`` for a matrix."""
+    if np.ndim(q) == 0:
+        return u * np.eye(np.shape(w)[-1], dtype=np.result_type(u, w, 1.0))
+    return u
+
+
 def cholesky_dot(x_dot, L):
     """The tangent of ``L = np.linalg.cholesky(x)`` along x_dot, of which only the lower
     triangle counts (cholesky reads no other)."""
