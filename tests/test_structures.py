@@ -91,13 +91,27 @@ def test_dict_params_show_names_the_leaves():
 
 def test_non_float_leaves_pass_through():
     def scaled(params, x):
-        return np.sum(params["w"] * x) * params["n"]
+        for _ in range(params["n"]):
+            x = np.tanh(x[params["ids"]] * params["w"])
+        return np.sum(x) / len(params["name"])
 
     params = {"w": normal(3), "n": 3, "name": "layer", "ids": np.arange(3), "none": None}
     g = ad.grad(scaled)(params, normal(3))
     assert g["n"] == 3 and g["name"] == "layer" and g["none"] is None
     assert g["ids"] is params["ids"]
     ad.check_grad(scaled, params, normal(3))
+
+
+def test_an_int_leaf_the_value_depends_on_is_refused():
+    # an int the value is computed with has a derivative, which a gradient handing the int
+    # back untouched would silently replace by the int itself (tests/test_hostile_probes_9)
+    def scaled(params, x):
+        return np.sum(params["w"] * x) * params["n"]
+
+    with pytest.raises(ad.TransformError, match=r"params\['n'\] is an int in the structure"):
+        ad.grad(scaled)({"w": normal(3), "n": 3}, normal(3))
+    g = ad.grad(scaled)({"w": normal(3), "n": 3.0}, normal(3))
+    assert isinstance(g["n"], float)
 
 
 def test_float_leaves_and_float32():

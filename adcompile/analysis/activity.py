@@ -41,9 +41,15 @@ def activity(fn):
     """The set of active names of ``fn`` (an ``ir.NormalFunction``): varied (a flow from
     the wrt parameters reaches them) and useful (a flow from them reaches the outputs),
     each a closure along the flows (ir.closure), the second against them."""
-    pairs = _flows(fn)
-    varied = varied_names(fn)
+    return reached(fn, set(fn.wrt), {e.id for e in fn.outputs if isinstance(e, ast.Name)})
+
+
+def reached(fn, sources, sinks, more=()):
+    """The names of ``fn`` that a flow from the names ``sources`` reaches and from which a
+    flow reaches the names ``sinks``; ``more``: (target, sources) pairs of flows the IR's
+    primitives do not show (activity: the wrt parameters and the outputs)."""
+    pairs = _flows(fn) + list(more)
+    varied = ir.closure(set(sources), [((target,), names) for target, names in pairs])
     # (uses come after definitions: backwards, one round)
-    useful = ir.closure({e.id for e in fn.outputs if isinstance(e, ast.Name)},
-                        [(sources, (target,)) for target, sources in reversed(pairs)])
+    useful = ir.closure(set(sinks), [(names, (target,)) for target, names in reversed(pairs)])
     return varied & useful

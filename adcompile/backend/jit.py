@@ -367,10 +367,14 @@ def _quiet_performance_warnings():
 def _compiling_error(error):
     """Whether ``error`` is numba refusing to compile (not the compiled code raising): one
     of numba's errors, or any other raised from inside its compiler (a construct it types
-    but cannot lower raises NotImplementedError there)."""
+    but cannot lower raises NotImplementedError there), or its compiled code refusing an
+    argument it cannot convert (numba types a list by its first item, and a list of arrays
+    of different ndims, ``[W, b]``, is "heterogeneous")."""
     from numba.core import compiler
     from numba.core.errors import NumbaError
     if isinstance(error, NumbaError) or "cannot determine Numba type" in str(error):
+        return True
+    if isinstance(error, TypeError) and str(error).startswith("can't unbox"):
         return True
     where = os.path.normcase(os.path.abspath(compiler.__file__))
     return any(os.path.normcase(os.path.abspath(frame.filename)) == where

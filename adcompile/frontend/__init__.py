@@ -31,6 +31,7 @@ changes.
 import ast
 
 from ..analysis import points_to
+from ..analysis.integer_leaves import check_integer_leaves
 from ..analysis.mutations import check_mutations, check_stale_leaves
 from ..rules import REGISTRY
 from .desugar import desugar
@@ -50,6 +51,7 @@ def normalize(source, wrt, trees=None, registry=REGISTRY, has_aux=False, statics
     fn = Normalizer(source, wrt, registry, trees, has_aux, statics).function()
     check_mutations(fn, points_to.of(fn))
     check_stale_leaves(fn, points_to.of(fn))
+    check_integer_leaves(fn)
     return fn
 
 

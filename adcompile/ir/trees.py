@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import inspect
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,11 +28,14 @@ BY_ATTRIBUTE = ("namedtuple", "dataclass", "object")
 class Leaf:
     """An array or number in a structure; ``name``: its generated name, once named.
     ``function``: the function a leaf holds (``self.act = np.tanh``), which calls of it
-    call (specialised on: another function is another structure), or None."""
+    call (specialised on: another function is another structure), or None. ``integer``:
+    the leaf is an int (not a bool) or an array of ints, which is not differentiated and
+    which the value must not depend on differentiably (analysis/integer_leaves.py)."""
 
     differentiable: bool
     name: str | None = None
     function: object = None
+    integer: bool = False   # an int or an array of ints (not differentiated: checked)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def structure(value, _seen=()):
         return _node("object", kind, names, [getattr(value, n) for n in names], value, _seen)
     if is_function(value):
         return Leaf(False, function=value)
-    return Leaf(is_differentiable(value))
+    return Leaf(is_differentiable(value), integer=is_integer(value))
 
 
 def is_function(value):
@@ -141,6 +144,13 @@ def is_differentiable(value):
     if isinstance(value, (float, np.floating)):
         return True
     return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def is_integer(value):
+    """Whether a leaf is an int (a bool is not one here: a flag) or an array of ints."""
+    if isinstance(value, (int, np.integer)):
+        return not isinstance(value, (bool, np.bool_))
+    return isinstance(value, np.ndarray) and value.dtype.kind in "iu"
 
 
 def is_leaf_value(value):
@@ -288,7 +298,7 @@ def unnamed(node):
     """``node`` with its leaves' names taken off: the structure alone, as ``structure``
     describes a value."""
     if not isinstance(node, Node):
-        return Leaf(node.differentiable, function=node.function)
+        return replace(node, name=None)
     return Node(node.kind, node.type, node.keys, tuple(unnamed(c) for c in node.children))
 
 
@@ -296,7 +306,7 @@ def name_leaves(node, param, fresh):
     """``node`` with each leaf named by ``fresh(leaf_name_hint(...))``."""
     def walk(n, path):
         if isinstance(n, Leaf):
-            return Leaf(n.differentiable, fresh(leaf_name_hint(param, path)), n.function)
+            return replace(n, name=fresh(leaf_name_hint(param, path)))
         return Node(n.kind, n.type, n.keys, tuple(walk(c, path + (k,))
                                                    for k, c in zip(n.keys, n.children)))
     return walk(node, ())
