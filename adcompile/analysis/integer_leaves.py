@@ -24,12 +24,12 @@ from ..rules import REGISTRY
 from .activity import reached
 from .callees import callee_of
 
-_MESSAGE = ("{leaf} is an int in the structure '{param}' being differentiated, and the value "
-            "depends on it: adcompile differentiates the floats and arrays of floats of a "
-            "structure and hands its ints back untouched (a count, labels), which would "
-            "make the gradient of {leaf} the int itself. Write a parameter as a float (1.0, "
-            "not 1; np.array(..., dtype=float)), or pass an int that is not one outside the "
-            "structure")
+_MESSAGE = ("{leaf} holds integers (an int or an array of ints) in the structure '{param}' "
+            "being differentiated, and the value depends on it: adcompile differentiates the "
+            "floats and arrays of floats of a structure and hands its integers back untouched "
+            "(a count, labels), which would make the gradient of {leaf} the leaf itself. "
+            "Write a parameter as a float (1.0, not 1; np.array(..., dtype=float)), or pass "
+            "integers that are not one outside the structure")
 
 
 def integer_leaf_reads(fn):
