@@ -121,6 +121,18 @@ def user_method(obj):
     return None
 
 
+def called_method(obj):
+    """For a module-level object of the user's class with its own ``__call__`` (``model``,
+    called as ``model(x)``), that method bound to it (see ``user_method``); else None."""
+    if isinstance(obj, type) or inspect.isroutine(obj):
+        return None
+    try:
+        method = type(obj).__call__.__get__(obj)
+    except AttributeError:
+        return None
+    return method if user_method(method) is not None else None
+
+
 def made_by_adcompile(obj):
     """(the compiler.Transform, the kind: "grad", "vjp", ...) of a callable adcompile made
     (``ad.grad(f)``), else None."""
