@@ -107,21 +107,20 @@ class Changes:
         if not (isinstance(leaf, Leaf) and leaf.function is None and leaf.name is not None
                 and isinstance(owner, Node) and self.scope.own_trees.get(id(owner)) is owner):
             return None
-        key = container.attr if isinstance(container, ast.Attribute) \
-            else self.static_value(container.slice)
         at = [i for i, c in enumerate(owner.children) if c is leaf]
-        return (owner, owner.keys[at[0]]) if len(at) == 1 and key is not NOT_STATIC else None
+        return (owner, owner.keys[at[0]]) if len(at) == 1 else None
 
     def write_into_leaf(self, stmt, into, place):
         """The user's ``d[k][index] = v`` or ``d[k][index] op= v`` (``stmt``; ``into``: its
         ``item_assigned``), ``d[k]`` an array in a structure this function made (``place``:
         ``written_leaf``): Python changes that array in place. As ``a = d[k]; a[index] = v``
         (the array itself given a new version, checked as any change in place is: the old
-        array read afterwards, under any name, is refused: analysis/rebindings.py), then the structure holding the
-        new version at ``k``, under every name bound to it (or to a structure holding it)."""
+        array read afterwards, under any name, is refused: analysis/rebindings.py), then
+        the structure holding the new version at ``k``, under every name bound to it (or
+        to a structure holding it)."""
         (owner, key), (container, index, value) = place, into
-        number = len(self.out.body)
-        name, spelled = f"{LEAF}written{number}", ast.unparse(container)
+        number = self.namer.fresh("written")   # (names no user can write: $written_2)
+        name, spelled = f"{LEAF}{number}", ast.unparse(container)
         self.scope.defined.add(name)
         self.scope.named_as[name] = re.sub(r"\W+", "_", spelled).strip("_") or "item"
         self.scope.spelled[name] = spelled
@@ -131,7 +130,7 @@ class Changes:
         if leaf.name in self.out.varied_ssa:
             self.scope.varied.add(name)
         if isinstance(stmt, ast.AugAssign) and not is_trivial(index):
-            taken = f"{LEAF}index{number}"   # (computed once, as Python does)
+            taken = f"{LEAF}{number}_index"   # (computed once, as Python does)
             self.scope.defined.add(taken)
             self.scope.named_as[taken] = "index"
             self.statement(ast.copy_location(ast.Assign(
