@@ -18,6 +18,8 @@ change the caller's arrays), and against autograd where autograd can run the cod
 """
 
 import copy
+import dataclasses
+from typing import NamedTuple
 
 import autograd
 import numpy as np
@@ -313,6 +315,74 @@ def test_second_order_through_a_changed_copy():
                                   "scale": params["scale"]}, x)
 
     assert_hessian(loss, params["W"].ravel())
+
+
+class Layer(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+
+@dataclasses.dataclass
+class Params:
+    W: np.ndarray
+    b: np.ndarray
+
+
+@dataclasses.dataclass
+class Zeroed:
+    """Parameters whose deep copy is made by their own rule: zero weights."""
+
+    W: np.ndarray
+    b: np.ndarray
+
+    def __deepcopy__(self, memo):
+        return Zeroed(np.zeros_like(self.W), copy.deepcopy(self.b, memo))
+
+
+def namedtuple_layers_copied(layers, x):
+    ls = copy.deepcopy(layers)
+    ls[0].W[0] = x[0] ** 2            # the copy's array: layers[0].W keeps its values
+    last = copy.copy(layers[1])
+    h = np.tanh(x @ ls[0].W + ls[0].b)
+    return np.sum(h @ last.W + last.b) + np.sum(ls[0].W * layers[0].W)
+
+
+def dataclass_copied(p, x):
+    q = copy.deepcopy(p)
+    q.b[:] = q.b * 2.0               # (the copy's array: p.b keeps its values)
+    return np.sum(np.tanh(x @ q.W + q.b) * (p.b + 1.0))
+
+
+def test_copies_of_namedtuples_and_dataclasses():
+    layers = [Layer(rng.normal(size=(3, 3)), rng.normal(size=3)),
+              Layer(rng.normal(size=(3, 2)), rng.normal(size=2))]
+    x = rng.normal(size=(4, 3))
+    g = ad.grad(namedtuple_layers_copied)(layers, x)
+    assert type(g[0]) is Layer
+    for k, layer in enumerate(layers):
+        for field in ("W", "b"):
+            def moved(v, k=k, field=field):
+                new = [copy.deepcopy(item) for item in layers]
+                new[k] = new[k]._replace(**{field: v})
+                return namedtuple_layers_copied(new, x)
+
+            assert_close(getattr(g[k], field), numerical_grad(moved, (getattr(layer, field),), 0))
+    p = Params(rng.normal(size=(3, 2)), rng.normal(size=2))
+    g = ad.grad(dataclass_copied)(p, x)
+    for field in ("W", "b"):
+        def moved(v, field=field):
+            return dataclass_copied(dataclasses.replace(copy.deepcopy(p), **{field: v}), x)
+
+        assert_close(getattr(g, field), numerical_grad(moved, (getattr(p, field),), 0))
+
+
+def test_a_class_that_copies_its_own_way_is_refused():
+    def f(p, x):
+        q = copy.deepcopy(p)
+        return np.sum(x @ q.W + q.b)
+
+    with pytest.raises(TransformError, match="is a Zeroed holding values being differentiated"):
+        ad.grad(f)(Zeroed(rng.normal(size=(3, 2)), rng.normal(size=2)), rng.normal(size=(4, 3)))
 
 
 # -- what Python would change under another name: refused --------------------------------

@@ -153,7 +153,7 @@ class TreeValues:
             copied, kinds = self.tree_of(e.func.value), {"dict": "dict", "list": "list"}
         elif len(e.args) == 1 and self.callee(e.func).is_(copy.copy):
             copied = self.tree_of(e.args[0])   # (of any structure: one of its kind and class)
-            if not isinstance(copied, Node):
+            if not (isinstance(copied, Node) and _copied_plainly(copied)):
                 return None
             return Node(copied.kind, copied.type, copied.keys, copied.children)
         elif len(e.args) == 1 and isinstance(self.tree_of(backwards or e.args[0]), Node):
@@ -177,9 +177,11 @@ class TreeValues:
         if not (isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords
                 and self.callee(e.func).is_(copy.deepcopy)):
             return None
-        copied = e.args[0]
+        copied, tree = e.args[0], self.tree_of(e.args[0])
+        if isinstance(tree, Node):
+            return copied if all(_copied_plainly(n) for n in tree.nodes()) else None
         return copied if isinstance(copied, (ast.Dict, ast.List, ast.Tuple)) \
-            and self.might_be_tree(copied) or isinstance(self.tree_of(copied), Node) else None
+            and self.might_be_tree(copied) else None
 
     def _deep_copy(self, tree, e):
         """A new structure of the layout of ``tree`` (for ``e``, ``copy.deepcopy(s)``) whose
@@ -220,3 +222,26 @@ class TreeValues:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
         return name
+
+
+#: what a class may define to copy its objects its own way (copy.copy, copy.deepcopy)
+_COPY_HOOKS = ("__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__",
+               "__setstate__", "__getnewargs__", "__getnewargs_ex__")
+
+
+def _copied_plainly(node):
+    """Whether ``copy.copy`` of the structure ``node`` (one level of ``copy.deepcopy``) is a
+    new one of its kind and class holding its items: a dict, list or tuple, or a
+    NamedTuple, dataclass or object whose class copies as its base does (no copy hook of
+    its own: ``__deepcopy__``, ``__reduce_ex__``, ... could make anything)."""
+    if node.kind in ("dict", "list", "tuple"):
+        return True
+    own = [k for k in node.type.__mro__ if k not in (tuple, object)]
+    return not any(hook in vars(k) and not _generated_by_namedtuple(vars(k)[hook])
+                   for k in own for hook in _COPY_HOOKS)
+
+
+def _generated_by_namedtuple(function):
+    """Whether ``function`` is one ``collections.namedtuple`` gives every class it makes
+    (``__getnewargs__``: the fields, as a tuple's copy takes them)."""
+    return getattr(function, "__module__", None) == "collections"
