@@ -518,6 +518,54 @@ def test_a_models_arrays_are_read_when_the_gradient_runs():
         model = saved
 
 
+def scaled_features(x):
+    return np.cos(x)
+
+
+class Features:
+    """A model whose method calls a module-level function."""
+
+    def __init__(self):
+        self.W = np.random.default_rng(4).normal(size=(3, 3))
+
+    def features(self, x):
+        return scaled_features(x @ self.W)
+
+    def __call__(self, x):
+        return self.features(x) ** 2
+
+
+featurizer = Features()
+
+
+def features_loss(x):
+    return np.sum(featurizer(x))
+
+
+def test_a_models_methods_and_what_they_call_redefined_make_the_gradient_stale():
+    global scaled_features
+    saved = scaled_features
+    x = rng.normal(size=(2, 3))
+    try:
+        grad = ad.grad(features_loss)
+        assert_close(grad(x), numerical_grad(features_loss, (x,), 0))
+        scaled_features = np.sin          # (what a notebook cell run again does)
+        with pytest.raises(ad.StaleGradient, match="'scaled_features' no longer holds"):
+            grad(x)
+        assert_close(ad.grad(features_loss)(x), numerical_grad(features_loss, (x,), 0))
+    finally:
+        scaled_features = saved
+    grad = ad.grad(features_loss)
+    method = Features.features
+    try:
+        Features.features = lambda self, x: np.tanh(x @ self.W)
+        with pytest.raises(ad.StaleGradient, match="'Features.features' no longer holds"):
+            grad(x)
+        assert_close(ad.grad(features_loss)(x), numerical_grad(features_loss, (x,), 0))
+    finally:
+        Features.features = method
+
+
 # -- the real-valued spellings of complex helpers; masked means ----------------------------
 
 
