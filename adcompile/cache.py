@@ -48,7 +48,7 @@ def cached_transform(f, wrt, has_aux=False):
 
 def _ours(g):
     """Whether ``g`` is a function of adcompile's (a callable it made, the code it runs)."""
-    return g.__globals__.get("__name__", "").split(".")[0] == "adcompile"
+    return getattr(g, "__globals__", {}).get("__name__", "").split(".")[0] == "adcompile"
 
 
 def _watched(depends, fname):
@@ -64,8 +64,8 @@ def _watched(depends, fname):
             continue
         if isinstance(obj, types.FunctionType):
             obj = weakref.ref(obj)   # (the cache keeps none of the user's functions alive)
-        if name in ("__defaults__", "__kwdefaults__"):
-            where = g
+        if name in ("__defaults__", "__kwdefaults__") or isinstance(g, type):
+            where = g   # (a default, or a method of a class: read off it again)
         elif name in g.__code__.co_freevars:
             where = g.__closure__[g.__code__.co_freevars.index(name)]
         else:
@@ -85,6 +85,8 @@ def require_current(watched):
     found = _rebound(watched)
     if found is not None:
         name, g = found[1], found[3]()
+        if isinstance(g, type):   # (a method of a module-level object's class)
+            name = f"{g.__qualname__}.{name}"
         raise StaleGradient(
             f"{name!r} no longer holds what it held when this callable was made: its code "
             f"is the derivative of {watched[1]}() as it was then",
@@ -96,7 +98,7 @@ def require_current(watched):
 def _read_at(g, name):
     """(filename, line, column) of the first read of ``name`` in function ``g`` (its
     ``def`` for a default), or Nones."""
-    if g is None:
+    if g is None or isinstance(g, type):   # (a class's method: where it is read is not known)
         return None, None, None
     code = g.__code__
     for instruction in dis.get_instructions(code):
@@ -146,12 +148,12 @@ def _dependencies(f):
     its globals or closure, and in turn the functions among them read, and for their
     defaults (``__defaults__``, ``__kwdefaults__``): the code inlined from them is only
     valid while each name still means the same object."""
-    found, seen, todo = [], set(), [f]
+    found, seen, todo, objects = [], {}, [f], []
     while todo:
         g = todo.pop()
         if id(g) in seen:
             continue
-        seen.add(id(g))
+        seen[id(g)] = g
         if _ours(g):   # (a callable adcompile made: what it reads is its own)
             continue
         code = g.__code__
@@ -180,7 +182,35 @@ def _dependencies(f):
             found.append((g, name, obj))
             if isinstance(obj, types.FunctionType):
                 todo.append(obj)
+            elif structure_kind(obj) in ("object", "dataclass"):
+                objects.append(obj)
+        if not todo:   # (then the methods of the objects read that the code may call)
+            todo = _called_methods(objects, found, seen)
     return found
+
+
+def _called_methods(objects, found, seen):
+    """The methods of the classes of ``objects`` (module-level objects the functions
+    ``seen`` read) that they may call (``MODEL.loss(w, x)``, ``model(x)``: inlined, and
+    ``self.helper(z)`` in those): each function of such a class (or a base class: the one
+    Python finds) named ``__call__`` or named by one of those functions, adcompile's
+    left out, is added to ``found`` (read off the class again at each call) once; those
+    added are returned, for what they read to be watched too."""
+    named = {"__call__"}.union(*(g.__code__.co_names for g in seen.values()
+                                 if isinstance(g, types.FunctionType)))
+    added = []
+    for cls in {type(obj): None for obj in objects}:
+        taken = set()
+        for k in cls.__mro__:
+            for attr, value in vars(k).items():
+                if attr in taken or attr not in named:
+                    continue
+                taken.add(attr)
+                if isinstance(value, types.FunctionType) and not _ours(value) \
+                        and id(value) not in seen:
+                    found.append((cls, attr, value))
+                    added.append(value)
+    return added
 
 
 class _Items:

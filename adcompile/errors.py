@@ -38,10 +38,10 @@ class TransformError(ValueError):
         adcompile inlined, and whose code the user cannot change) is shown at the user's
         line that called into the library, with the library's places below it, and the
         hint to give the function called there a rule."""
-        if not self.callers or not _in_a_library(self.filename):
+        if not self.callers or not in_a_library(self.filename):
             return
         places = [(self.filename, self.lineno, self.col, None)] + list(self.callers)
-        at = next((i for i, p in enumerate(places) if not _in_a_library(p[0])), None)
+        at = next((i for i, p in enumerate(places) if not in_a_library(p[0])), None)
         if at is None:
             return
         filename, lineno, col, _ = places[at]
@@ -96,7 +96,7 @@ _LIBRARY_ROOTS = _library_roots()
 _ADCOMPILE = str(Path(__file__).resolve().parent)
 
 
-def _in_a_library(filename):
+def in_a_library(filename):
     """Whether ``filename`` is a file of an installed package or the standard library."""
     if not filename or filename.startswith("<"):
         return False

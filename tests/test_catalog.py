@@ -44,6 +44,7 @@ class Twice:
 
 
 TWICE = Twice()
+VECTORIZED = np.vectorize(lambda v: 2.0 * v)   # (NumPy's object: no rule)
 
 
 def helper(v):
@@ -570,10 +571,14 @@ CASES = [
         def f(x):
             return np.sum(np.tanh(x), axis=0) + helper(np.mean(x)) * SCALE + max(x[0], x[1])
     """, args=((V,),)),
+    Case(("Call",), SUPPORTED, """
+        def f(x):
+            return np.sum(TWICE(x) * x)   # (an object of yours: its __call__)
+    """, args=((V,),)),
     Case(("Call",), REJECTED, """
         def f(x):
-            return np.sum(TWICE(x))  # ERR
-    """, args=((V,),), word=r"TWICE.*adjoint rule"),
+            return np.sum(VECTORIZED(x))  # ERR
+    """, args=((V,),), word=r"VECTORIZED.*adjoint rule"),
     Case(("FormattedValue", "JoinedStr"), SUPPORTED, """
         def f(x, n):
             label = f"step {n:03d} of {n!r}"

@@ -30,11 +30,11 @@ def unknown_c_function(x):
 
 
 def unknown_method(x):
-    return np.sum(x.conj())
+    return np.sum(x.byteswap())
 
 
 def unknown_attribute(x):
-    return np.sum(x.real)
+    return np.sum(x.imag)
 
 
 def index_depending_on_x(x):
@@ -139,8 +139,8 @@ def dict_of_values(a):
 @pytest.mark.parametrize("f, x, word", [
     (unknown_numpy_function, X, r"np\.i0"),
     (unknown_c_function, 1.5, r"math\.remainder"),
-    (unknown_method, X, r"\.conj\(\)"),
-    (unknown_attribute, X, r"\.real"),
+    (unknown_method, X, r"\.byteswap\(\)"),
+    (unknown_attribute, X, r"\.imag"),
     (unknown_subscriptable, X, r"index"),
     (executed_string, 1.5, r"exec\(\)"),
     (computed_attribute, 1.5, r"getattr\(\)"),

@@ -36,6 +36,7 @@ when the bug is fixed, the case fails until the mark is removed.
 
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import math
@@ -249,6 +250,29 @@ def item_assignment(x, v):
     z = y.copy()
     z[-1] = (v[1] * x[0]) ** 2
     return np.sum(z ** 3)
+
+
+def copied_arrays_twin(x, v):
+    y = anp.concatenate([v[:1] ** 2, x[1:]])
+    return anp.sum(y * x ** 2) + anp.sum(anp.sin(x * v[1]))
+
+
+@case(normal(5), normal(2), wrt=(0, 1), order=2, twin=copied_arrays_twin)
+def copied_arrays(x, v):
+    y = copy.copy(x)             # a new array: the change below leaves x as it is
+    y[0] = v[0] ** 2
+    z = copy.deepcopy(x * v[1])
+    return np.sum(y * x ** 2) + np.sum(np.sin(z))
+
+
+def conjugate_methods_twin(x):
+    return anp.sum(x ** 3 + x * anp.cos(x)) + anp.sum(x * W34)
+
+
+@case(normal(3, 4), order=2, twin=conjugate_methods_twin)
+def conjugate_methods(x):
+    # (autograd's arrays have no .conj(), .conjugate() or .real: the twin is written out)
+    return np.sum(x.conj() * x.real ** 2 + x.conjugate() * np.cos(x)) + np.sum(x.T.real.T * W34)
 
 
 SCATTER = np.zeros((5, 3))
@@ -1270,6 +1294,11 @@ def library_elementwise(x, y):
             + np.sum(np.rad2deg(x) * np.degrees(y)) + np.sum(np.fmax(x, y) ** 3)
             + np.sum(np.fmin(x, y) ** 2) + np.sum(np.sinc(x) * y) + np.sum(np.nan_to_num(x * y))
             + np.sum(np.heaviside(x, y) * W34))
+
+
+@case(normal(3, 4), order=2)
+def library_conjugate(x):
+    return np.sum(np.conj(x) * np.sin(x)) + np.sum(np.real(x) ** 3 * np.conjugate(x) * W34)
 
 
 @case(normal(2, 3), normal(3), wrt=(0, 1), order=2)

@@ -632,6 +632,11 @@ def f_more_elementwise(x, y):
             + np.sum(np.heaviside(x, y) * x))
 
 
+@case(("numpy", "conjugate"), args=(A(3, 4),))
+def f_conjugate(x):
+    return np.sum(np.conj(x) ** 2 + x.real * x.conj()) + np.sum(np.real(x) * x.conjugate())
+
+
 @case(("numpy", "cross"), ("generated", "cross_bar"), args=(A(2, 3), A(3)), wrt=(0, 1))
 def f_cross(a, b):
     return np.sum(np.cross(a, b) ** 2) + np.sum(rt.cross_bar(a, a, b) ** 2)

@@ -665,6 +665,33 @@ def test_numpy_unary_elementwise(case, data):
     assert_grad(case, data.draw(operand(shape, reals(-3, 3))), data.draw(weights(shape)))
 
 
+def np_conjugates(x, w):
+    # of real values, the conjugate and the real part are the values themselves
+    return np.sum(w * (np.conj(x) * x.conj() + np.conjugate(x) ** 3 + x.conjugate()
+                       + np.real(x) * x.real + x.T.conj().T))
+
+
+@covers(("numpy", "conjugate"))
+@SOME
+@given(data=st.data())
+def test_conjugate_and_real_part_of_real_values(data):
+    shape = data.draw(shapes())
+    # (a Python float has .conjugate() and .real, not .conj())
+    assert_grad(np_conjugates, data.draw(operand(shape, python_float=False)),
+                data.draw(weights(shape)))
+
+
+def conjugate_of_complex(x):
+    return np.sum(np.real(np.conj(x * 1j)))
+
+
+def test_conjugate_of_a_complex_value_is_still_refused():
+    with pytest.raises(ad.TransformError, match="complex number"):
+        ad.grad(conjugate_of_complex)(np.ones(3))
+    with pytest.raises(TypeError, match="complex array"):
+        ad.grad(np_conjugates)(np.ones(3) + 1j, np.ones(3))
+
+
 def sinc_at_zero(x):
     return np.sum(np.sinc(x) * np.array([1.0, 2.0]))
 
@@ -1356,6 +1383,45 @@ def test_reductions_with_where_and_initial():
     # NumPy refuses a where= mask for max without initial=; so does the gradient
     with pytest.raises(ad.TransformError, match="where= of np.max is not supported"):
         ad.grad(lambda x: np.max(x, where=KEPT))(x)
+
+
+MIXED = np.array([[True, False, True], [True, True, False]])   # (some entry of each column)
+
+
+def r_mean_where(x):
+    # the mean of the entries the mask keeps: over a row, a column, all, kept dimensions
+    return np.mean(x ** 2, where=KEPT) + np.sum(np.mean(np.sin(x), axis=1, where=KEPT) ** 2) \
+        + np.sum(np.mean(x, 0, where=MIXED, keepdims=True) * x) \
+        + np.mean(np.exp(x), where=x > 0)   # (a mask of the value's signs: constant)
+
+
+def test_mean_with_where():
+    x = np.array([[0.3, -1.2, 0.8], [2.0, -0.1, 0.55]])
+    assert_grad(r_mean_where, x)
+    assert_close(ad.grad(r_mean_where)(x), autograd.grad(r_mean_where_autograd)(x), 1e-10, 1e-12)
+    narrow = ad.grad(r_mean_where)(x.astype(np.float32))
+    assert narrow.dtype == np.float32
+    assert_close(narrow, ad.grad(r_mean_where)(x), 1e-5, 1e-5)
+    # NumPy's mean has no initial=; neither has its gradient
+    with pytest.raises(ad.TransformError, match="initial"):
+        ad.grad(mean_with_initial)(x)
+
+
+def mean_with_initial(x):
+    return np.mean(x, where=KEPT, initial=1.0)
+
+
+def r_mean_where_autograd(x):
+    anp = autograd.numpy
+
+    def mean(v, mask, axis=None, keepdims=False):
+        mask = np.broadcast_to(mask, np.shape(v))
+        return anp.sum(anp.where(mask, v, 0.0), axis=axis, keepdims=keepdims) \
+            / np.sum(mask, axis=axis, keepdims=keepdims)
+
+    return mean(x ** 2, KEPT) + anp.sum(mean(anp.sin(x), KEPT, axis=1) ** 2) \
+        + anp.sum(mean(x, MIXED, axis=0, keepdims=True) * x) \
+        + mean(anp.exp(x), x > 0)
 
 
 # ===========================================================================

@@ -138,6 +138,7 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
                 f"differ. Assign copies ({other}.copy()), or index once "
                 f"({name}[[i, j]] = {name}[[j, i]])")
     if isinstance(target, ast.Subscript):   # x[i] = v
+        name = getattr(node, ir.WRITTEN_ARRAY, name)   # (new["W"][i] = v: new['W'])
         return (f"{statement!r} changes the array {name!r} in place, and "
                 f"{other!r}, which may share its memory (the same array under another name, "
                 f"or a view of it), is read afterwards; adcompile computes {name} as a new "

@@ -16,8 +16,8 @@ from .. import ir, runtime
 from .hints import METHOD_HINT
 from .rewritten_calls import MASKED_REDUCTIONS, TRAPEZOIDS
 from .source import Callee
-from .syntax import (TAKING_ITEMS, Ready, backwards, is_user_function, reversed_argument,
-                     user_method)
+from .syntax import (TAKING_ITEMS, Ready, backwards, called_method, is_user_function,
+                     reversed_argument, user_method)
 from .variadic import expand_unpacking
 
 
@@ -27,7 +27,12 @@ class Calls:
     def _rewritten_numpy(self, target, e, called):
         """Emit a NumPy call written out as what it computes (rewritten_calls.py): a
         reduction with where= or initial=, a quantile, np.diff with prepend= or append=,
-        np.trapezoid; returns the target's name, or None for a call of another form."""
+        np.trapezoid, np.select and np.choose; returns the target's name, or None for a
+        call of another form."""
+        if called.is_(np.select):
+            return self.select(target, e)
+        if called.is_(np.choose):
+            return self.choose(target, e)
         if any(called.is_(f) for f in MASKED_REDUCTIONS) \
                 and any(k.arg in ("where", "initial") for k in e.keywords):
             return self.masked_reduction(target, e, MASKED_REDUCTIONS[called.what])
@@ -69,8 +74,6 @@ class Calls:
             done = self.sum_from(target, e)
             if done is not None:
                 return done
-        if called.is_(np.select):
-            return self.select(target, e)
         if called.is_(np.einsum):
             done = self.einsum(target, e)
             if done is not None:
@@ -78,10 +81,9 @@ class Calls:
         done = self._rewritten_numpy(target, e, called)
         if done is not None:
             return done
-        if called.kind == "object" and user_method(what) is not None \
-                and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name) \
-                and self.registry.rule_for(what) is None:
-            return self._global_method(target, e, what)
+        done = self._object_method(target, e, called)
+        if done is not None:
+            return done
         if called.kind == "object" and self.registry.rule_for(what) is None \
                 and is_user_function(what):
             if getattr(what, "_adcompile_primitive", False):
@@ -117,6 +119,23 @@ class Calls:
                                           f"an iterator, which Python reads lazily and once; "
                                           f"use xs[::-1] for a reversed copy")
         return e
+
+    def _object_method(self, target, e, called):
+        """Emit a call of a method of a module-level object of the user's class, inlined
+        (``_global_method``): ``MODEL.loss(w, x)``, or ``model(x)`` as ``model.__call__(x)``.
+        Returns the target's name, or None for another call."""
+        what = called.what
+        if called.kind != "object" or self.registry.rule_for(what) is not None:
+            return None
+        if user_method(what) is not None and isinstance(e.func, ast.Attribute) \
+                and isinstance(e.func.value, ast.Name):
+            return self._global_method(target, e, what)
+        if isinstance(e.func, ast.Name) and called_method(what) is not None:
+            method = ast.copy_location(ast.Attribute(value=e.func, attr="__call__",
+                                                     ctx=ast.Load()), e.func)
+            return self._global_method(target, ast.copy_location(ast.Call(
+                func=method, args=e.args, keywords=e.keywords), e), called_method(what))
+        return None
 
     def _global_method(self, target, e, method):
         """``MODEL.loss(w, x)``, ``method`` bound to a module-level object: inlined as

@@ -17,8 +17,10 @@ import re
 from dataclasses import dataclass
 
 from .. import ir
+from ..errors import TransformError
 from ..ir.trees import Leaf, Node, access, unpack
-from .syntax import LEAF
+from .item_desugar import ITEM, WITH_ITEM
+from .syntax import LEAF, index_expression, is_trivial
 from .comprehensions import FROM_DICT_COMPREHENSION
 from .control import append_where_falling_through
 from .trees import NOT_STATIC
@@ -91,6 +93,77 @@ class Changes:
         new = self._own(Node(old.kind, old.type, tuple(keys), tuple(children)))
         for bound, tree in list(self.scope.trees.items()):
             self.scope.trees[bound] = self._replaced(tree, old, new)
+
+    def written_leaf(self, container):
+        """(the structure, the key) whose array ``container`` (``new["W"]`` of the user's
+        ``new["W"][0] = v``) names, read with a constant key from a structure this function
+        made (``_own``: a display, a copy, ``copy.deepcopy``), else None (never an error)."""
+        if not isinstance(container, (ast.Subscript, ast.Attribute)):
+            return None
+        try:
+            leaf, owner = self.tree_of(container), self.tree_of(container.value)
+        except TransformError:
+            return None
+        if not (isinstance(leaf, Leaf) and leaf.function is None and leaf.name is not None
+                and isinstance(owner, Node) and self.scope.own_trees.get(id(owner)) is owner):
+            return None
+        at = [i for i, c in enumerate(owner.children) if c is leaf]
+        return (owner, owner.keys[at[0]]) if len(at) == 1 else None
+
+    def write_into_leaf(self, stmt, into, place):
+        """The user's ``d[k][index] = v`` or ``d[k][index] op= v`` (``stmt``; ``into``: its
+        ``item_assigned``), ``d[k]`` an array in a structure this function made (``place``:
+        ``written_leaf``): Python changes that array in place. As ``a = d[k]; a[index] = v``
+        (the array itself given a new version, checked as any change in place is: the old
+        array read afterwards, under any name, is refused: analysis/rebindings.py), then
+        the structure holding the new version at ``k``, under every name bound to it (or
+        to a structure holding it)."""
+        (owner, key), (container, index, value) = place, into
+        number = self.namer.fresh("written")   # (names no user can write: $written_2)
+        name, spelled = f"{LEAF}{number}", ast.unparse(container)
+        self.scope.defined.add(name)
+        self.scope.named_as[name] = re.sub(r"\W+", "_", spelled).strip("_") or "item"
+        self.scope.spelled[name] = spelled
+        self.out.spellings[(self.scope.number, name)] = spelled   # (for messages)
+        leaf = owner.child(key)   # (the array itself, under a name of its own: no copy)
+        self.scope.env[name] = leaf.name
+        if leaf.name in self.out.varied_ssa:
+            self.scope.varied.add(name)
+        if isinstance(stmt, ast.AugAssign) and not is_trivial(index):
+            taken = f"{LEAF}{number}_index"   # (computed once, as Python does)
+            self.scope.defined.add(taken)
+            self.scope.named_as[taken] = "index"
+            self.statement(ast.copy_location(ast.Assign(
+                targets=[ast.Name(id=taken, ctx=ast.Store())], value=index_expression(index)),
+                stmt))
+            index = ast.Name(id=taken, ctx=ast.Load())
+        if isinstance(stmt, ast.AugAssign):
+            value = ast.copy_location(ast.BinOp(left=ast.Subscript(
+                value=ast.Name(id=name, ctx=ast.Load()), slice=index, ctx=ast.Load()),
+                op=stmt.op, right=stmt.value), stmt)
+        write = ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                             value=ast.copy_location(ast.Call(
+                                                 func=ast.Name(id=WITH_ITEM, ctx=ast.Load()),
+                                                 args=[ast.Name(id=name, ctx=ast.Load()),
+                                                       index, value], keywords=[]), stmt)),
+                                  stmt)
+        setattr(write, ITEM, stmt)
+        setattr(stmt, ir.WRITTEN_ARRAY, spelled)
+        self.statement(write)
+        # (the new version is a later version of the array's variable, as after x[i] = v:
+        # a join of the paths where it is and is not changed is that variable again)
+        if leaf.name not in self.out.origin:   # (spelled as the user first read it)
+            self.out.origin[leaf.name] = (self.scope.number, leaf.name)
+            self.out.spellings[(self.scope.number, leaf.name)] = self.out.spellings.get(
+                (None, leaf.name), spelled)
+        origin = self.out.origin[leaf.name]
+        changed = self.part_of(ast.Name(id=name, ctx=ast.Load()))
+        self.out.origin[self.scope.env[name]] = self.out.origin[changed.name] = origin
+        children = list(owner.children)
+        children[owner.keys.index(key)] = changed
+        new = self._own(Node(owner.kind, owner.type, owner.keys, tuple(children)))
+        for bound, tree in list(self.scope.trees.items()):
+            self.scope.trees[bound] = self._replaced(tree, owner, new)
 
     def _updated_item(self, node, key, stmt):
         """The new item for ``d[key] op= v`` (``stmt``): Python changes an array item in
@@ -202,7 +275,10 @@ class Changes:
                     self.out.maybe_undefined.add(fresh)
                 if any(x in self.out.varied_ssa for x in names):
                     self.out.varied_ssa.add(fresh)
-                self.out.origin[fresh] = (self.scope.number, f"{name}[{k}]")
+                origins = {self.out.origin.get(x) for x in names}
+                # (versions of one variable, an array changed on some paths: a version of it)
+                self.out.origin[fresh] = origins.pop() if len(origins) == 1 and None not in \
+                    origins else (self.scope.number, f"{name}[{k}]")
                 self.out.spellings[(self.scope.number, f"{name}[{k}]")] = reads[k]
                 merged.append(Leaf(fresh in self.out.varied_ssa, fresh))
             node = self._relabelled_as(nodes, iter(merged))

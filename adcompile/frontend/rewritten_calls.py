@@ -25,7 +25,8 @@ TRAPEZOIDS = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trap
 #: reductions whose where= and initial= are written out (RewrittenCalls.masked_reduction):
 #: function -> (its name, the value a masked entry stands for, the binary function joining
 #: the initial value)
-MASKED_REDUCTIONS = {np.sum: ("sum", 0.0, None), np.max: ("max", -math.inf, "maximum"),
+MASKED_REDUCTIONS = {np.sum: ("sum", 0.0, None), np.mean: ("mean", 0.0, None),
+                     np.max: ("max", -math.inf, "maximum"),
                      np.amax: ("max", -math.inf, "maximum"), np.min: ("min", math.inf, "minimum"),
                      np.amin: ("min", math.inf, "minimum")}
 
@@ -104,6 +105,29 @@ class RewrittenCalls:
         for c, a in reversed(list(zip(conds.elts, choices.elts))):
             result = ast.copy_location(ast.Call(func=where, args=[c, a, result], keywords=[]), e)
         return self.emit_value(target, result, e)
+
+    def choose(self, target, e):
+        """``np.choose(a, [c0, c1, ...])`` of indices ``a`` not being differentiated and a list
+        (or tuple) literal of choices as the ``np.select`` it is: ``np.select([i == 0, i ==
+        1, ...], [c0, c1, ...])``, ``i`` being ``np.choose(a, np.arange(n))`` (``a`` itself,
+        or NumPy's error for an index out of range, as np.choose raises). Returns the
+        result's name, or None for a call of another form (refused: no rule)."""
+        if len(e.args) != 2 or e.keywords or self.varies(e.args[0]):
+            return None
+        choices = e.args[1]
+        if not (isinstance(choices, (ast.List, ast.Tuple)) and choices.elts
+                and not any(isinstance(c, ast.Starred) for c in choices.elts)):
+            return None
+        n = len(choices.elts)
+        chosen = ast.Call(func=e.func, args=[e.args[0], self._numpy_call(
+            "arange", e, [ast.Constant(n)], {})], keywords=[])
+        index = ast.Name(id=self._kept_value(self.operand(ast.fix_missing_locations(
+            ast.copy_location(chosen, e)))), ctx=ast.Load())
+        conds = [ast.Compare(left=index, ops=[ast.Eq()], comparators=[ast.Constant(k)])
+                 for k in range(n)]
+        call = ast.Call(func=self.numpy_function("select", e), args=[
+            ast.List(elts=conds, ctx=ast.Load()), choices], keywords=[])
+        return self.select(target, ast.fix_missing_locations(ast.copy_location(call, e)))
 
     def quantiles(self, target, e):
         """``np.quantile(x, [q0, q1], ...)`` (or ``np.percentile``, a tuple literal of q too)
@@ -198,27 +222,41 @@ class RewrittenCalls:
     def masked_reduction(self, target, e, kind):
         """``np.sum(x, axis, where=m, initial=c)`` as what NumPy computes: ``np.sum(np.where(m,
         x, 0.0), axis) + c``; ``np.max`` (``np.min``) with ``initial=c`` as ``np.maximum(np.max(
-        np.where(m, x, -inf), axis), c)`` (where= needs initial=, as in NumPy). ``kind``: an
-        entry of MASKED_REDUCTIONS. Returns the result's name, or None for a call of another
-        form (refused by the reduction's rule)."""
+        np.where(m, x, -inf), axis), c)`` (where= needs initial=, as in NumPy); ``np.mean(x,
+        axis, where=m)`` as that sum over the number of entries ``m`` keeps (``_kept``).
+        ``kind``: an entry of MASKED_REDUCTIONS. Returns the result's name, or None for a call
+        of another form (refused by the reduction's rule)."""
         name, neutral, join = kind
         given = dict(zip(("a", "axis"), e.args))
         for k in e.keywords:
             if k.arg not in ("a", "axis", "keepdims", "where", "initial") or k.arg in given:
                 return None
             given[k.arg] = k.value
-        if len(e.args) > 2 or "a" not in given or join is not None and "initial" not in given:
+        if len(e.args) > 2 or "a" not in given or join is not None and "initial" not in given \
+                or name == "mean" and ("initial" in given or "where" not in given):
             return None
+        if name == "mean":   # (a, read twice below, computed once, as Python does)
+            given["a"] = Ready(self.operand(given["a"]))
         x = given["a"]
         if "where" in given:
             x = self._numpy_call("where", e, [given["where"], x, ast.Constant(neutral)], {})
-        result = self._numpy_call(name, e, [x], {k: given[k] for k in ("axis", "keepdims")
-                                                 if k in given})
+        axes = {k: given[k] for k in ("axis", "keepdims") if k in given}
+        result = self._numpy_call("sum" if name == "mean" else name, e, [x], axes)
+        if name == "mean":
+            result = ast.BinOp(left=result, op=ast.Div(), right=self._kept(given, e, axes))
         if "initial" in given:
             result = ast.BinOp(left=result, op=ast.Add(), right=given["initial"]) \
                 if join is None else self._numpy_call(join, e, [result, given["initial"]], {})
         return self.emit_value(target, ast.fix_missing_locations(ast.copy_location(result, e)),
                                e)
+
+    def _kept(self, given, e, axes):
+        """The number of entries of ``given["a"]`` the mask ``given["where"]`` keeps, along
+        ``axes`` (np.mean's divisor), in the precision of ``a``: ``np.sum(np.where(m,
+        np.ones_like(a), 0.0), axis)`` (``a`` an operand by now: read twice, computed once)."""
+        ones = self._numpy_call("ones_like", e, [given["a"]], {})
+        kept = self._numpy_call("where", e, [given["where"], ones, ast.Constant(0.0)], {})
+        return self._numpy_call("sum", e, [kept], axes)
 
     def _along(self, base, k, part, e):
         """``base[:, ..., part]`` (``part`` at axis ``k`` >= 0) or ``base[..., part, :, ...]``

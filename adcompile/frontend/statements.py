@@ -187,10 +187,13 @@ class Statements:
 
 def _builds_structure(stmt):
     """Whether ``stmt`` binds a name to a dict display, perhaps inside a list or tuple
-    display: a structure if it holds values being differentiated (trees.py)."""
+    display or a deep copy of one (``copy.deepcopy({...})``): a structure if it holds
+    values being differentiated (trees.py)."""
     def holds_dict(e):
         return isinstance(e, ast.Dict) or isinstance(e, (ast.List, ast.Tuple)) \
-            and any(holds_dict(x) for x in e.elts)
+            and any(holds_dict(x) for x in e.elts) \
+            or isinstance(e, ast.Call) and len(e.args) == 1 and holds_dict(e.args[0]) \
+            and "deepcopy" in (getattr(e.func, "id", None), getattr(e.func, "attr", None))
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and holds_dict(stmt.value)
 
 

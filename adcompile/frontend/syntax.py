@@ -6,6 +6,8 @@ import operator
 from dataclasses import dataclass
 from typing import Callable
 
+from ..errors import in_a_library
+
 #: the prefix of the names a leaf is referred to by in rewritten user expressions (see
 #: resolve.py): not an identifier, so it can never be a user's name
 LEAF = "$"
@@ -119,6 +121,22 @@ def user_method(obj):
             and is_user_function(obj.__func__):
         return obj.__func__
     return None
+
+
+def called_method(obj):
+    """For a module-level object of the user's class with its own ``__call__`` (``model``,
+    called as ``model(x)``), that method bound to it (see ``user_method``); else None (also
+    for an object of a library's class: ``scipy.stats.norm(mu, s)``, whose call is the
+    library's business, frozen.py)."""
+    if isinstance(obj, type) or inspect.isroutine(obj):
+        return None
+    try:
+        method = type(obj).__call__.__get__(obj)
+    except AttributeError:
+        return None
+    if user_method(method) is None or in_a_library(inspect.getsourcefile(method) or ""):
+        return None
+    return method
 
 
 def made_by_adcompile(obj):

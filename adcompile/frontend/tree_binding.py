@@ -34,6 +34,10 @@ class TreeBinding:
         if into is not None and self.names_structure(into[0]):   # d["a"][0] = v
             self.assign_into_structure(into, stmt)
             return None
+        place = self.written_leaf(into[0]) if into is not None else None
+        if place is not None:   # new["W"][0] = v: into an array of a structure made here
+            self.write_into_leaf(stmt, into, place)
+            return None
         if isinstance(stmt, ast.For):
             if self.unroll(stmt):
                 return None

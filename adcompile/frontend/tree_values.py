@@ -13,7 +13,7 @@ from .. import ir
 from ..ir.trees import Leaf, Node
 from .constructors import constructor_fields
 from .resolve import Resolver
-from .syntax import SEQUENCE, reversed_argument
+from .syntax import LEAF, SEQUENCE, reversed_argument
 from .trees import NOT_STATIC
 
 
@@ -23,7 +23,7 @@ class TreeValues:
     def might_be_tree(self, e):
         """Whether ``e`` may denote a structure (cheap, syntactic)."""
         if isinstance(e, ast.Dict) or self.constructed(e) is not None \
-                or self.copied_tree(e) is not None:
+                or self.copied_tree(e) is not None or self._deep_copied(e) is not None:
             return True
         replacing = self._replacing(e)
         if replacing is not None:
@@ -91,6 +91,9 @@ class TreeValues:
         copied = self.copied_tree(e)
         if copied is not None:
             return self._own(copied)   # (a new dict or list: the function may assign into it)
+        copied = self._deep_copied(e)
+        if copied is not None:
+            return self._deep_copy(self.tree_value(copied, inner=True), e)
         replaced = self.replaced_fields(e)
         if replaced is not None:
             return replaced
@@ -148,6 +151,11 @@ class TreeValues:
         backwards = reversed_argument(e.args[0], self.callee) if len(e.args) == 1 else None
         if isinstance(e.func, ast.Attribute) and e.func.attr == "copy" and not e.args:
             copied, kinds = self.tree_of(e.func.value), {"dict": "dict", "list": "list"}
+        elif len(e.args) == 1 and self.callee(e.func).is_(copy.copy):
+            copied = self.tree_of(e.args[0])   # (of any structure: one of its kind and class)
+            if not (isinstance(copied, Node) and _copied_plainly(copied)):
+                return None
+            return Node(copied.kind, copied.type, copied.keys, copied.children)
         elif len(e.args) == 1 and isinstance(self.tree_of(backwards or e.args[0]), Node):
             copied, called = self.tree_of(backwards or e.args[0]), self.callee(e.func)
             kinds = {"dict": "dict"} if called.is_(dict) else dict.fromkeys(
@@ -162,6 +170,33 @@ class TreeValues:
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
         return Node(kind, None, keys, copied.children[::-1] if backwards is not None
                     else copied.children)
+
+    def _deep_copied(self, e):
+        """``s`` when ``e`` is ``copy.deepcopy(s)`` of a structure (or a display that may make
+        one), else None. Records nothing (``might_be_tree`` asks it too)."""
+        if not (isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords
+                and self.callee(e.func).is_(copy.deepcopy)):
+            return None
+        copied, tree = e.args[0], self.tree_of(e.args[0])
+        if isinstance(tree, Node):
+            return copied if all(_copied_plainly(n) for n in tree.nodes()) else None
+        return copied if isinstance(copied, (ast.Dict, ast.List, ast.Tuple)) \
+            and self.might_be_tree(copied) else None
+
+    def _deep_copy(self, tree, e):
+        """A new structure of the layout of ``tree`` (for ``e``, ``copy.deepcopy(s)``) whose
+        dicts and lists are the function's own and whose arrays and numbers are new ones,
+        ``copy.deepcopy`` of each (its rule: rules/python.py): nothing in it is shared with
+        ``tree``, as nothing is in Python's deep copy. (A function a structure holds stays
+        the one it is, as deepcopy leaves functions.)"""
+        if isinstance(tree, Leaf):
+            if tree.function is not None or tree.name is None:
+                return tree
+            reference = self.leaf_reference(ast.Name(id=LEAF + tree.name, ctx=ast.Load()))
+            return self.part_of(ast.copy_location(ast.Call(func=e.func, args=[reference],
+                                                           keywords=[]), e))
+        children = tuple(self._deep_copy(c, e) for c in tree.children)
+        return self._own(Node(tree.kind, tree.type, tree.keys, children))
 
     def part_of(self, e):
         """A Node or Leaf for an item of a structure being built."""
@@ -187,3 +222,26 @@ class TreeValues:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
         return name
+
+
+#: what a class may define to copy its objects its own way (copy.copy, copy.deepcopy)
+_COPY_HOOKS = ("__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__",
+               "__setstate__", "__getnewargs__", "__getnewargs_ex__")
+
+
+def _copied_plainly(node):
+    """Whether ``copy.copy`` of the structure ``node`` (one level of ``copy.deepcopy``) is a
+    new one of its kind and class holding its items: a dict, list or tuple, or a
+    NamedTuple, dataclass or object whose class copies as its base does (no copy hook of
+    its own: ``__deepcopy__``, ``__reduce_ex__``, ... could make anything)."""
+    if node.kind in ("dict", "list", "tuple"):
+        return True
+    own = [k for k in node.type.__mro__ if k not in (tuple, object)]
+    return not any(hook in vars(k) and not _generated_by_namedtuple(vars(k)[hook])
+                   for k in own for hook in _COPY_HOOKS)
+
+
+def _generated_by_namedtuple(function):
+    """Whether ``function`` is one ``collections.namedtuple`` gives every class it makes
+    (``__getnewargs__``: the fields, as a tuple's copy takes them)."""
+    return getattr(function, "__module__", None) == "collections"

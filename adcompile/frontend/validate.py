@@ -17,7 +17,7 @@ from .frozen import FROZEN
 from .hints import METHOD_HINT, rule_hint
 from .rewritten_calls import TRAPEZOIDS
 from .structure_use import items_of
-from .syntax import is_user_function, user_method
+from .syntax import called_method, is_user_function, user_method
 
 
 class Validation:
@@ -76,9 +76,13 @@ class Validation:
                                         or self.registry.is_inert(what)
                                         or is_user_function(what)
                                         or user_method(what) is not None
-                                        or what in (enumerate, zip, reversed, np.select)
+                                        or isinstance(e.func, ast.Name)
+                                        and called_method(what) is not None
+                                        or what in (enumerate, zip, reversed, np.select,
+                                                    np.choose)
                                         or what in TRAPEZOIDS):
             # (rewritten_calls.py writes np.select as the np.where calls it stands for,
+            # np.choose as the np.select it is,
             # np.trapezoid as its sum of trapezoids, or refuses it there)
             return
         if called.kind == "object" and isinstance(what, type) \

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 #: the attribute of an assignment adcompile split from the user's statement (``y[0], y[1] =
 #: y[1], y[0]``, assigned one target at a time): that statement, for messages
 SPLIT_FROM = "_adcompile_split_from"
+#: the attribute of a user's ``new["W"][i] = v`` changing an array a structure holds: what
+#: the user wrote for that array (``new['W']``), for messages
+WRITTEN_ARRAY = "_adcompile_written_array"
 
 
 @dataclass(eq=False)

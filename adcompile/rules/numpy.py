@@ -180,6 +180,14 @@ def rad2deg(y, x):
     x_bar += y_bar * (180.0 / math.pi)
 
 
+@adjoint(np.conjugate, np.real, methods=("conj", "conjugate"), attributes=("real",),
+         linear=True)
+def conjugate(y, x):
+    # the conjugate and the real part of a real value are the value itself (complex values
+    # are refused: frontend/complex_refusals.py, analysis/complex_values.py)
+    x_bar += y_bar
+
+
 @adjoint(np.fmax)
 def fmax(z, x, y):
     # np.maximum's gradient, but a NaN loses: the other operand gets it all

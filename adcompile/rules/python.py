@@ -6,6 +6,7 @@ In every rule ``z`` (or ``y``) is the result, ``z_bar`` its adjoint.
 # ruff: noqa: F821, F841
 
 import builtins
+import copy as copying
 import logging
 import math
 import operator
@@ -170,8 +171,10 @@ def subtracted_at_tangent(z, x, index, v):
     z_dot += subtracted_at(zeros_like(x), index, v_dot)
 
 
-@adjoint(np.copy, methods=("copy",), shape="like")
+@adjoint(np.copy, copying.copy, copying.deepcopy, methods=("copy",), shape="like")
 def copy_array(y, x):
+    # (copy.copy and copy.deepcopy of an array or a number: a new one of the same values;
+    # of a structure, a structure of those: frontend/tree_values.py)
     x_bar += y_bar
 
 
