@@ -130,12 +130,37 @@ def specialisation(transform, check, values, kwargs):
                             f"values")
         leaves.extend(found)
     made = transform.specialised(trees) if trees else transform
+    if trees and getattr(made.normal, "writes_into_leaves", False):
+        refuse_shared_leaves(made, leaves)
     while made.static_needs:   # (values its code needs when it is made: read at each call)
         statics = dict(made.statics)
         statics.update((need, _given_value(made, need, check, values, kwargs, trees))
                        for need in made.static_needs)
         made = transform.specialised(trees, statics)
     return made, ndims(leaves), True
+
+
+def refuse_shared_leaves(transform, leaves):
+    """Refuse a call whose arguments' arrays share memory (``{"a": W, "b": W}``, a view of
+    one passed as another) to code that changes an array of a structure in place: the code
+    takes each leaf for an array of its own, where Python's change would show through the
+    other names too."""
+    roots = {}
+    for leaf in leaves:
+        if not isinstance(leaf, np.ndarray):
+            continue
+        root = leaf
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        for other in roots.setdefault(id(root), []):
+            if np.may_share_memory(leaf, other):
+                raise transform.source.error(
+                    transform.source.node,
+                    f"{transform.source.name}() changes an array of a structure in place, and "
+                    f"two arrays its arguments hold share memory (the same array in two "
+                    f"places, or views of one): adcompile takes them for separate arrays, "
+                    f"where the change would show through both; pass copies")
+        roots[id(root)].append(leaf)
 
 
 def _given_value(transform, need, check, values, kwargs, trees):

@@ -635,3 +635,48 @@ def test_choose_with_constant_indices():
 
     with pytest.raises(TransformError, match="np.choose"):
         ad.grad(clipped)(np.ones(2))
+
+
+# -- arguments whose arrays share memory, given to code that changes a copy's array ----------
+
+def deep_copy_of_tied_weights(params, v):
+    new = copy.deepcopy(params)   # (Python's deep copy keeps the two names of one array one)
+    new["a"][0] = v
+    return np.sum(new["b"] ** 2) + v
+
+
+def shallow_copy_of_tied_weights(params, v):
+    p = dict(params)
+    p["a"][0] = v * 2.0   # (the caller's array, which params["b"] is too)
+    return np.sum(params["b"] ** 2) * v
+
+
+def tied_weights_read(params, v):
+    return np.sum(params["a"] * params["b"]) * v
+
+
+@pytest.mark.parametrize("f", [deep_copy_of_tied_weights, shallow_copy_of_tied_weights])
+def test_arrays_shared_between_leaves_are_refused_where_a_copys_array_changes(f):
+    # one array under two keys: Python's change shows through both, which code that takes
+    # each leaf for an array of its own would miss (it gave 1.0 and 14.0 where differences
+    # give 2.0 and 16.0)
+    w = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TransformError, match="share memory"):
+        ad.grad(f, wrt=(0, 1))({"a": w, "b": w}, 0.5)
+    with pytest.raises(TransformError, match="share memory"):
+        ad.grad(f, wrt=(0, 1))({"a": w, "b": w[:]}, 0.5)   # (a view of it)
+    # separate arrays: differentiated
+    params = {"a": w.copy(), "b": w.copy()}
+    got = ad.grad(f, wrt=(0, 1))({k: v.copy() for k, v in params.items()}, 0.5)
+
+    def value(v):
+        return f({k: a.copy() for k, a in params.items()}, v)
+    assert_close(got[1], numerical_grad(value, (0.5,), 0))
+
+
+def test_tied_weights_only_read_are_differentiated_leaf_by_leaf():
+    # (nothing changes them in place: each leaf's gradient, as JAX and autograd give)
+    w = np.array([1.0, 2.0, 3.0])
+    got = ad.grad(tied_weights_read)({"a": w, "b": w}, 0.5)
+    assert_close(got["a"], 0.5 * w)
+    assert_close(got["b"], 0.5 * w)

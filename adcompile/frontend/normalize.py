@@ -213,6 +213,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                 self.namer)
         fn.lists = self.out.lists
         fn.holders = self.out.holders
+        fn.writes_into_leaves = self.out.writes_into_leaves
         fn.rebindings = self.out.rebindings
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin

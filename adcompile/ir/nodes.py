@@ -56,6 +56,9 @@ class NormalFunction:
     # messages (ir/spelling.py)
     spellings: dict = field(default_factory=dict)
     trees: dict = field(default_factory=dict)    # parameter -> its structure (ir/trees.py)
+    # whether the code changes an array of a structure in place, which another argument's
+    # array may share (dispatch.refuse_shared_leaves)
+    writes_into_leaves: bool = False
     choices: dict = field(default_factory=dict)  # parameter -> the constant a call gave it
     #                                              (frontend/static_choices.py)
     user_wrt: list = None          # the parameters differentiated (``wrt``: their leaves)
