@@ -130,13 +130,13 @@ def specialisation(transform, check, values, kwargs):
                             f"values")
         leaves.extend(found)
     made = transform.specialised(trees) if trees else transform
-    if trees and getattr(made.normal, "writes_into_leaves", False):
-        refuse_shared_leaves(made, leaves)
     while made.static_needs:   # (values its code needs when it is made: read at each call)
         statics = dict(made.statics)
         statics.update((need, _given_value(made, need, check, values, kwargs, trees))
                        for need in made.static_needs)
         made = transform.specialised(trees, statics)
+    if trees and getattr(getattr(made, "normal", None), "writes_into_leaves", False):
+        refuse_shared_leaves(made, leaves)
     return made, ndims(leaves), True
 
 
