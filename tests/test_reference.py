@@ -1457,7 +1457,9 @@ if scipy is not None:
                 + np.sum(scipy.special.gammaln(y + x * x) * x) + np.sum(scipy.special.digamma(y + 1.0) * x)
                 + np.sum(scipy.special.psi(y * y + 0.5)) + np.sum(scipy.special.polygamma(1, y + x * x))
                 + np.sum(scipy.special.xlogy(x, y)) + np.sum(scipy.special.xlog1py(x, y * y))
-                + np.sum(scipy.special.betaln(y, y * y + 1.0) * x))
+                + np.sum(scipy.special.betaln(y, y * y + 1.0) * x)
+                + np.sum(scipy.special.gamma(y + x * x) * x)
+                + np.sum(scipy.special.erfinv(0.45 * np.tanh(x * y)) ** 2))
 
     @case(normal(3, 4), uniform(0.5, 1.5, 3, 1), wrt=(0, 1), order=2)
     def scipy_reductions(x, b):
@@ -3213,6 +3215,10 @@ CHECKED_ELSEWHERE[("generated", "quantile_dot")] = (
     "reached in reverse mode only by a third derivative); autograd has no derivative of "
     "np.quantile; checked against finite differences in forward mode, for a number and "
     "arrays of q, in test_rules_library.py, and in float32 in test_rules_float32.py")
+CHECKED_ELSEWHERE[("scipy", "log_expit")] = (
+    "autograd has no scipy.special.log_expit; it is checked against finite differences, in "
+    "reverse and forward mode, in test_rules_scipy.py, and in float32 in "
+    "test_rules_float32.py")
 CHECKED_ELSEWHERE[("linalg", "qr")] = (
     "autograd defines no derivative of np.linalg.qr; it is checked against finite differences "
     "(tall, square, wide and stacked matrices), in reverse and forward mode and to second "

@@ -709,7 +709,8 @@ if scipy is not None:
     special = scipy.special
 
     @case(*[("scipy", name) for name in ("expit", "logit", "erf", "erfc", "ndtr", "log_ndtr",
-                                         "gammaln", "digamma",
+                                         "gammaln", "digamma", "gamma", "erfinv",
+                                         "log_expit",
                                          "xlogy", "xlog1py", "betaln", "logsumexp", "softmax",
                                          "log_softmax")],
           args=(A(3, 4), A(4, lo=0.5, hi=1.5)), wrt=(0, 1))
@@ -720,7 +721,9 @@ if scipy is not None:
                 + np.sum(special.digamma(y + 1.0)) + np.sum(special.xlogy(x, y))
                 + np.sum(special.xlog1py(x, y)) + np.sum(special.betaln(y, y + 1.0))
                 + special.logsumexp(x) + np.sum(special.logsumexp(x, axis=0, b=y) ** 2)
-                + np.sum(special.softmax(x, axis=1) * y) + np.sum(special.log_softmax(x) ** 2))
+                + np.sum(special.softmax(x, axis=1) * y) + np.sum(special.log_softmax(x) ** 2)
+                + np.sum(special.gamma(y + 1.0) * x) + np.sum(special.erfinv(0.4 * np.tanh(x)))
+                + np.sum(special.log_expit(x) * y))
 
     sl = scipy.linalg
 

@@ -36,7 +36,9 @@ def sp_unary(x, w):
     return np.sum(w * special.expit(x)) + np.sum(special.logit(special.expit(x)) ** 2) + np.sum(w * special.erf(x)) \
         + np.sum(special.erfc(x) ** 2) + np.sum(w * special.gammaln(x + 3.0)) + np.sum(special.digamma(x + 3.0)) \
         + np.sum(special.psi(x * x + 1.0)) + np.sum(w * special.polygamma(1, x + 3.0)) \
-        + np.sum(w * special.ndtr(x)) + np.sum(special.log_ndtr(x) ** 2)
+        + np.sum(w * special.ndtr(x)) + np.sum(special.log_ndtr(x) ** 2) \
+        + np.sum(w * special.gamma(x + 2.5)) + np.sum(special.erfinv(0.45 * np.tanh(x)) ** 2) \
+        + np.sum(w * special.log_expit(x))
 
 
 def sp_binary(x, y, w):
@@ -52,8 +54,8 @@ def sp_reductions(x, b, w):
 
 
 @claims(("scipy", "expit"), ("scipy", "logit"), ("scipy", "erf"), ("scipy", "erfc"),
-        ("scipy", "ndtr"), ("scipy", "log_ndtr"),
-        ("scipy", "gammaln"), ("scipy", "digamma"), ("scipy", "polygamma_"),
+        ("scipy", "ndtr"), ("scipy", "log_ndtr"), ("scipy", "gamma"), ("scipy", "erfinv"),
+        ("scipy", "log_expit"), ("scipy", "gammaln"), ("scipy", "digamma"), ("scipy", "polygamma_"),
         ("scipy", "xlogy"), ("scipy", "xlog1py"), ("scipy", "betaln"), ("scipy", "logsumexp"),
         ("scipy", "softmax"), ("scipy", "log_softmax"))
 @needs_scipy

@@ -26,6 +26,12 @@ def expit(y, x):
     x_bar += y_bar * (y * (1.0 - y))
 
 
+@rule(special.log_expit)
+def log_expit(y, x):
+    # log(1 / (1 + e^-x)): its derivative 1 - expit(x), written expit(-x) (no cancellation)
+    x_bar += y_bar * special.expit(-x)
+
+
 @rule(special.logit)
 def logit(y, x):
     x_bar += y_bar / (x * (1.0 - x))
@@ -56,6 +62,18 @@ def log_ndtr(y, x):
 @rule(special.gammaln)
 def gammaln(y, x):
     x_bar += y_bar * polygamma(x, 0)
+
+
+@rule(special.gamma)
+def gamma(y, x):
+    # gamma'(x) = gamma(x) psi(x)
+    x_bar += y_bar * (y * polygamma(x, 0))
+
+
+@rule(special.erfinv)
+def erfinv(y, x):
+    # the inverse of erf: 1 / erf'(y) = sqrt(pi) / 2 e^(y^2)
+    x_bar += y_bar * (math.sqrt(math.pi) / 2.0 * np.exp(y * y))
 
 
 @rule(special.digamma)   # (scipy.special.psi is the same function)
