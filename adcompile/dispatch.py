@@ -147,6 +147,10 @@ def _given_value(transform, need, check, values, kwargs, trees):
     function, of that very type; for a setting (config_reads.py), a string, bool, None or
     int."""
     kind, name = need[0], need[1]
+    if kind == "keys":   # (the options given **opts: static_choices.py)
+        named = inspect.signature(transform.source.func).parameters
+        return tuple(sorted(k for k in (kwargs or {}) if k not in named
+                            or named[k].kind is inspect.Parameter.VAR_KEYWORD))
     if kind == "read":
         where, name, steps = need[1:]
         base = transform.source.resolve(name, UNREADABLE) if where == "free" \

@@ -350,3 +350,39 @@ def test_build_refuses_a_function_chosen_by_a_setting(tmp_path):
                                                     r"(ACT|CONFIG\['act'\]|cfg.act), and"):
             ad.build(f, tmp_path / "built.py")
     assert not (tmp_path / "built.py").exists()
+
+
+def dense(z, act="tanh", scale=1.0):
+    return ACTS[act](z) * scale
+
+
+def by_options_passed_on(w, x, **opts):
+    return np.sum(dense(x @ w, **opts) ** 2)
+
+
+def by_options_and_a_keyword(w, x, **opts):
+    return np.sum(dense(x @ w, scale=2.0, **opts))
+
+
+def test_options_passed_on_to_a_helper():
+    w, x = data()
+    g = ad.grad(by_options_passed_on)
+    seen = []
+    for opts in ({"act": "sin"}, {"act": "tanh", "scale": 0.5}, {}, {"scale": 3.0},
+                 {"act": "relu", "scale": 2.0}, {"act": "sin"}):
+        got = assert_grad(by_options_passed_on, w, x, kwargs=opts, keywords=False)
+        assert_close(g(w, x, **opts), got, 0, 0)
+        want = by_autograd(lambda w, x: by_options_passed_on(w, x, **opts), w, x)
+        assert_close(got, want, 1e-10, 1e-12)
+        seen.append(got)
+    assert not np.allclose(seen[0], seen[1]) and not np.allclose(seen[2], seen[3])
+    assert_close(seen[0], seen[5], 0, 0)
+    # an option the helper does not take, or given twice: Python's TypeError, or a refusal
+    with pytest.raises(ad.TransformError, match="unexpected keyword argument 'width'"):
+        g(w, x, width=3)
+    h = ad.grad(by_options_and_a_keyword)
+    assert_close(h(w, x, act="sin"), numerical_grad(
+        lambda w, x: by_options_and_a_keyword(w, x, act="sin"), (w, x), 0))
+    with pytest.raises(TypeError, match="dense.. got multiple values for keyword argument "
+                                        "'scale'"):
+        h(w, x, scale=3.0)

@@ -52,11 +52,14 @@ class Calls:
                                               f"*(a, b)")
         for k in e.keywords:
             if k.arg is None:
-                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) in a "
-                                                    f"call on a value being differentiated "
-                                                    f"passes keywords known only when the "
-                                                    f"code runs; pass them one by one, or a "
-                                                    f"dict literal **{{'k': v}}")
+                error = self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) "
+                                                      f"in a call on a value being "
+                                                      f"differentiated passes keywords known "
+                                                      f"only when the code runs; pass them "
+                                                      f"one by one, or a dict literal "
+                                                      f"**{{'k': v}}")
+                self.add_spread_needs(error, k.value, e)   # (**opts: static_choices.py)
+                raise error
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what

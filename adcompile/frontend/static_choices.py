@@ -27,6 +27,7 @@ constant given to a helper's parameter that chooses its function (``FUNCS[i]``).
 import ast
 import copy
 import inspect
+from dataclasses import dataclass
 
 from ..ir import assigns, walk_tree
 from ..ir.trees import is_function
@@ -69,7 +70,24 @@ class StaticChoices:
         functions = {p: v for p, v in given.items() if is_function(v)}
         known = {p: v for p, v in given.items() if p not in functions}
         known.update(self.read_values(self.inlining.root, {}))
+        known.update({Keywords(need[1]): value for need, value in
+                      self.request.statics.items() if need[0] == "keys"})
         return known, functions
+
+    def add_spread_needs(self, error, value, call):
+        """Add to the TransformError ``error`` (a refusal of ``**value`` in ``call``) the
+        need of the names of the options the call gives, where ``value`` is the
+        differentiated function's ``**opts``: the code made for them passes each as a
+        keyword. (Given, and one of them a keyword of ``call`` too: Python's TypeError.)"""
+        need = ("keys", self._options_name())
+        if not (isinstance(value, ast.Name) and value.id == need[1]):
+            return
+        twice = set(self.request.statics.get(need, ())) & {k.arg for k in call.keywords}
+        if twice:
+            raise TypeError(f"{ast.unparse(call.func)}() got multiple values for keyword "
+                            f"argument {min(twice)!r}")
+        if need not in self.request.statics:
+            error.static_needs = list(getattr(error, "static_needs", ())) + [need]
 
     def read_values(self, source, given):
         """{key of fix_choices: value} of the settings the call gave (``("read", ...)``
@@ -233,6 +251,11 @@ def fix_choices(fn, known):
                               and isinstance(n.ctx, ast.Del)}
     declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for name in n.names}
+    spreads = {k.name: v for k, v in known.items() if isinstance(k, Keywords)
+               and k.name not in stored and k.name not in declared}
+    if spreads:
+        fn.body = [_Spread(spreads).visit(s) for s in fn.body]
+    known = {k: v for k, v in known.items() if not isinstance(k, Keywords)}
     values = {p: v for p, v in known.items()
               if _base(p) not in stored and _base(p) not in declared
               and (isinstance(p, str) or isinstance(p, Path) and not mutated(fn, p.base)
@@ -261,6 +284,39 @@ def _propagate(fn, declared):
                 and s.targets[0].id not in params and s.targets[0].id not in declared:
             known = {s.targets[0].id: s.value.value}
             fn.body[at + 1:] = [_Substitute(known).visit(t) for t in fn.body[at + 1:]]
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """The key of ``fix_choices`` for the names of the options a call gives ``**name``."""
+
+    name: str
+
+
+class _Spread(ast.NodeTransformer):
+    """Each ``**opts`` passed on in a call (``layer(x, **opts)``) as a keyword for each
+    option the call gives, ``layer(x, act=opts["act"])`` (where the call names none of them
+    itself: Python's TypeError is left to say so)."""
+
+    def __init__(self, spreads):
+        self.spreads = spreads
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        explicit = {k.arg for k in node.keywords if k.arg is not None}
+        keywords = []
+        for k in node.keywords:
+            names = self.spreads.get(k.value.id) if k.arg is None \
+                and isinstance(k.value, ast.Name) else None
+            if names is None or explicit & set(names):
+                keywords.append(k)
+                continue
+            keywords += [placed(ast.keyword(arg=name, value=placed(ast.Subscript(
+                placed(ast.Name(k.value.id, ast.Load()), k.value),
+                placed(ast.Constant(name), k.value), ast.Load()), k.value)), k)
+                for name in names]
+        node.keywords = keywords
+        return node
 
 
 class _Substitute(ast.NodeTransformer):
