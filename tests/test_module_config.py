@@ -386,3 +386,35 @@ def test_options_passed_on_to_a_helper():
     with pytest.raises(TypeError, match="dense.. got multiple values for keyword argument "
                                         "'scale'"):
         h(w, x, scale=3.0)
+
+
+class Activations:
+    def __init__(self):
+        self.hidden = np.tanh
+
+
+MODEL_CONFIG = Activations()
+
+
+def by_a_function_of_a_config_object(w, x):
+    return np.sum(MODEL_CONFIG.hidden(x @ w) * x[:, 1])
+
+
+def test_a_function_a_module_level_config_object_holds():
+    # the code calls the function the attribute held when it was made: another function
+    # there makes the callable stale, and a new one differentiates the function now
+    w, x = data()
+    g = ad.grad(by_a_function_of_a_config_object)
+    assert_close(g(w, x), by_autograd(by_a_function_of_a_config_object, w, x), 1e-10, 1e-12)
+    try:
+        MODEL_CONFIG.hidden = np.sin
+        with pytest.raises(ad.StaleGradient, match="MODEL_CONFIG"):
+            g(w, x)
+        got = assert_grad(by_a_function_of_a_config_object, w, x)
+        MODEL_CONFIG.hidden = anp.sin
+        want = with_autograd_numpy(globals(), autograd.grad(by_a_function_of_a_config_object),
+                                   w, x)
+        assert_close(got, want, 1e-10, 1e-12)
+    finally:
+        MODEL_CONFIG.hidden = np.tanh
+    assert_close(g(w, x), numerical_grad(by_a_function_of_a_config_object, (w, x), 0))
