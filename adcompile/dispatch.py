@@ -15,7 +15,7 @@ import numpy as np
 
 from .arguments import NUMBERS, Arguments
 from .cache import require_current
-from .errors import TransformError
+from .errors import StaleGradient, TransformError
 from .frontend.config_reads import UNREADABLE, follow, spelled
 from .frontend.static_choices import CHOICE_TYPES, MISSING, is_choice_value
 from .ir.trees import leaf_values
@@ -66,7 +66,7 @@ def dispatcher(transform, form, name, trailing=None):
         t, key, structured = specialisation(transform, check, values, kwargs)
         fn = variants.get((id(t), key))
         if fn is None:
-            fn = variants[(id(t), key)] = make(t, key)
+            fn = variants[(id(t), key)] = _rereading(make(t, key), t)
         return fn, structured
 
     def lookup(args, kwargs=None):
@@ -101,6 +101,32 @@ def dispatcher(transform, form, name, trailing=None):
         return fn
 
     return lookup
+
+
+def _rereading(fn, transform):
+    """``fn``, the code of ``transform``, that reads again, after each call, the
+    module-level settings its code was made for (config_reads.py): one the call changed
+    (the function itself, or a helper, sets ``CONFIG["act"]``) raises StaleGradient, as
+    the code read the value the call started with."""
+    settings = [(need, value) for need, value in transform.statics.items()
+                if need[0] == "read" and need[1] == "free"]
+    if not settings:
+        return fn
+
+    def call(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        for need, value in settings:
+            now = follow(transform.source.resolve(need[2], UNREADABLE), need[3])
+            if type(now) is not type(value) or now != value:
+                raise StaleGradient(f"{spelled(need[2], need[3])} was {value!r} when the call "
+                                    f"of the gradient of {transform.source.name}() began, "
+                                    f"and is {_short(now)} at its end: its code is the "
+                                    f"derivative for the first value", hint="change the "
+                                    "setting between calls, not in the function")
+        return result
+
+    call.__dict__.update(getattr(fn, "__dict__", {}))   # (what the code's callable carries)
+    return call
 
 
 def _array_kinds(args):

@@ -418,3 +418,28 @@ def test_a_function_a_module_level_config_object_holds():
     finally:
         MODEL_CONFIG.hidden = np.tanh
     assert_close(g(w, x), numerical_grad(by_a_function_of_a_config_object, (w, x), 0))
+
+
+def switch_to_sin():
+    CONFIG["act"] = "sin"
+
+
+def switches_its_setting(w, x):
+    y = ACTS[CONFIG["act"]](x @ w)
+    switch_to_sin()
+    return np.sum(y * ACTS[CONFIG["act"]](x @ w))
+
+
+def test_a_setting_changed_while_the_gradient_runs():
+    # the code reads the setting as it was when the call began: one a helper changes during
+    # the call is found after it, never a gradient of another function returned
+    w, x = data()
+    g = ad.grad(switches_its_setting)
+    try:
+        CONFIG["act"] = "tanh"
+        with pytest.raises(ad.StaleGradient, match=r"CONFIG\['act'\] was 'tanh' when the "
+                                                   r"call .* began, and is 'sin' at its end"):
+            g(w, x)
+        assert_close(g(w, x), by_autograd(switches_its_setting, w, x), 1e-10, 1e-12)
+    finally:
+        CONFIG["act"] = "sin"
