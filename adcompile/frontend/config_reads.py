@@ -128,3 +128,24 @@ def follow(value, steps):
 def spelled(name, steps):
     """``name`` and ``steps`` as the user writes them: ``CONFIG['act']``, ``cfg.act``."""
     return name + "".join(f".{key}" if kind == "." else f"[{key!r}]" for kind, key in steps)
+
+
+def extend(need, steps):
+    """The need of what is at ``steps`` from what ``need`` stands for (None for an
+    option's), or None."""
+    if need is None or not steps:
+        return need
+    if need[0] == "choice":
+        return ("read", "param", need[1], steps) if len(need) == 2 else None
+    return need[:3] + (need[3] + steps,)
+
+
+def beyond(base, need):
+    """The steps from what the need ``base`` stands for to what ``need`` (a setting's)
+    does, or None where it is not beyond it."""
+    prefix = ("read", "param", base[1], ()) if base[0] == "choice" and len(base) == 2 \
+        else base
+    if prefix[0] != "read" or prefix[1:3] != need[1:3] \
+            or need[3][:len(prefix[3])] != prefix[3]:
+        return None
+    return need[3][len(prefix[3]):]

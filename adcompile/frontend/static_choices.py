@@ -27,12 +27,13 @@ constant given to a helper's parameter that chooses its function (``FUNCS[i]``).
 import ast
 import copy
 import inspect
-from dataclasses import dataclass
 
 from ..ir import assigns, walk_tree
 from ..ir.trees import is_function
 from .comprehension_items import UNDECIDED, decide
-from .config_reads import UNREADABLE, Path, follow, mutated, path_of, read_paths, spelled
+from .config_reads import (UNREADABLE, Path, beyond, extend, follow, mutated, path_of,
+                           read_paths, spelled)
+from .passed_options import Keywords, Spread
 from .references import placed
 from .source import NO_KEY
 
@@ -103,7 +104,7 @@ class StaticChoices:
                     or where != "param" and self._where(source, name) == where:
                 known[_key(name, steps)] = value
             for param, base in given.items():
-                more = _beyond(base, need)
+                more = beyond(base, need)
                 if more is not None:
                     known[_key(param, more)] = value
         return known
@@ -157,7 +158,7 @@ class StaticChoices:
         or None: ``name`` a parameter given a value by the call, or a module-level or
         closure name holding, now, a str, bool, None or int there; never changed by
         ``fn``."""
-        need = _extend(self._base_need(name), steps)
+        need = extend(self._base_need(name), steps)
         if need is None or mutated(fn, name):
             return None
         return need if self._may_choose(need) else None
@@ -234,7 +235,7 @@ class StaticChoices:
         path = path_of(argument)
         if path is None or path[0] in self.scope.defined:
             return None
-        return _extend(self._base_need(path[0]), path[1])
+        return extend(self._base_need(path[0]), path[1])
 
     def _options_name(self):
         """The name of the differentiated function's ``**opts``, in it; else None."""
@@ -244,17 +245,20 @@ class StaticChoices:
 
 
 def fix_choices(fn, known):
-    """In ``fn`` (a copy of a def), each read of a parameter in ``known`` (parameter ->
-    string, bool, None or int) that ``fn`` never assigns as that constant, and each
-    ``if`` and ``a if test else b`` then decided as the branch taken."""
+    """In ``fn`` (a copy of a def), each read of a parameter or module-level name in
+    ``known`` (name -> string, bool, None or int; or an option's ``(opts, key)``, a
+    setting's ``Path``) that ``fn`` never assigns (nor changes the object of) as that
+    constant, and each ``if`` and ``a if test else b`` then decided as the branch taken;
+    each ``**opts`` passed on as the keywords of the options given (a ``Keywords`` key:
+    passed_options.py)."""
     stored = assigns([fn]) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
-                              and isinstance(n.ctx, ast.Del)}
+                              and not isinstance(n.ctx, ast.Load)}
     declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for name in n.names}
     spreads = {k.name: v for k, v in known.items() if isinstance(k, Keywords)
                and k.name not in stored and k.name not in declared}
     if spreads:
-        fn.body = [_Spread(spreads).visit(s) for s in fn.body]
+        fn.body = [Spread(spreads).visit(s) for s in fn.body]
     known = {k: v for k, v in known.items() if not isinstance(k, Keywords)}
     values = {p: v for p, v in known.items()
               if _base(p) not in stored and _base(p) not in declared
@@ -284,39 +288,6 @@ def _propagate(fn, declared):
                 and s.targets[0].id not in params and s.targets[0].id not in declared:
             known = {s.targets[0].id: s.value.value}
             fn.body[at + 1:] = [_Substitute(known).visit(t) for t in fn.body[at + 1:]]
-
-
-@dataclass(frozen=True)
-class Keywords:
-    """The key of ``fix_choices`` for the names of the options a call gives ``**name``."""
-
-    name: str
-
-
-class _Spread(ast.NodeTransformer):
-    """Each ``**opts`` passed on in a call (``layer(x, **opts)``) as a keyword for each
-    option the call gives, ``layer(x, act=opts["act"])`` (where the call names none of them
-    itself: Python's TypeError is left to say so)."""
-
-    def __init__(self, spreads):
-        self.spreads = spreads
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        explicit = {k.arg for k in node.keywords if k.arg is not None}
-        keywords = []
-        for k in node.keywords:
-            names = self.spreads.get(k.value.id) if k.arg is None \
-                and isinstance(k.value, ast.Name) else None
-            if names is None or explicit & set(names):
-                keywords.append(k)
-                continue
-            keywords += [placed(ast.keyword(arg=name, value=placed(ast.Subscript(
-                placed(ast.Name(k.value.id, ast.Load()), k.value),
-                placed(ast.Constant(name), k.value), ast.Load()), k.value)), k)
-                for name in names]
-        node.keywords = keywords
-        return node
 
 
 class _Substitute(ast.NodeTransformer):
@@ -452,27 +423,6 @@ def _base(key):
 def _key(name, steps):
     """The key of ``fix_choices`` for the path ``name``, ``steps``."""
     return Path(name, steps) if steps else name
-
-
-def _extend(need, steps):
-    """The need of what is at ``steps`` from what ``need`` stands for (None for an
-    option's), or None."""
-    if need is None or not steps:
-        return need
-    if need[0] == "choice":
-        return ("read", "param", need[1], steps) if len(need) == 2 else None
-    return need[:3] + (need[3] + steps,)
-
-
-def _beyond(base, need):
-    """The steps from what the need ``base`` stands for to what ``need`` (a setting's)
-    does, or None where it is not beyond it."""
-    prefix = ("read", "param", base[1], ()) if base[0] == "choice" and len(base) == 2 \
-        else base
-    if prefix[0] != "read" or prefix[1:3] != need[1:3] \
-            or need[3][:len(prefix[3])] != prefix[3]:
-        return None
-    return need[3][len(prefix[3]):]
 
 
 def _choosing(fn):
