@@ -10,6 +10,7 @@ where it runs the function."""
 
 import types
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import autograd
 import autograd.numpy as anp
@@ -443,3 +444,48 @@ def test_a_setting_changed_while_the_gradient_runs():
         assert_close(g(w, x), by_autograd(switches_its_setting, w, x), 1e-10, 1e-12)
     finally:
         CONFIG["act"] = "sin"
+
+
+def reads_the_module_act(z):
+    return ACTS[ACT](z)
+
+
+def shadows_the_setting(w, x, ACT="sin"):   # noqa: N803 (the module's name, on purpose)
+    return np.sum(ACTS[ACT](x @ w) * reads_the_module_act(x @ w))
+
+
+def test_a_parameter_named_as_a_setting_a_helper_reads():
+    global ACT
+    w, x = data()
+    g = ad.grad(shadows_the_setting)
+    try:
+        for module_act, act in (("tanh", "sin"), ("sin", "tanh"), ("relu", "relu")):
+            ACT = module_act
+            check(shadows_the_setting, g, w, x, act)
+    finally:
+        ACT = "tanh"
+
+
+class Hyper(NamedTuple):
+    act: str
+    width: int
+
+
+class Defaults:
+    act = "sin"
+
+
+def by_a_named_tuple_and_a_class(w, x, hp=Hyper("tanh", 3)):
+    return np.sum(ACTS[hp.act](x @ w) * ACTS[Defaults.act](x @ w))
+
+
+def test_a_named_tuple_and_a_class_attribute():
+    w, x = data()
+    g = ad.grad(by_a_named_tuple_and_a_class)
+    try:
+        for hp, act in ((Hyper("tanh", 3), "sin"), (Hyper("sin", 1), "tanh"),
+                        (Hyper("tanh", 3), "relu")):
+            Defaults.act = act
+            check(by_a_named_tuple_and_a_class, g, w, x, hp)
+    finally:
+        Defaults.act = "sin"

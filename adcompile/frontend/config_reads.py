@@ -101,9 +101,9 @@ _BINDINGS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.withit
 
 
 def follow(value, steps):
-    """The value at ``steps`` from ``value``: dict items of a dict, attributes of an object
-    or module as stored (a property or other descriptor is not run: UNREADABLE), or
-    UNREADABLE."""
+    """The value at ``steps`` from ``value``: dict items of a dict, fields of a NamedTuple,
+    attributes of an object, class or module as stored (a property or other descriptor is
+    not run: UNREADABLE), or UNREADABLE."""
     for kind, key in steps:
         if kind == "[]":
             if type(value) is not dict or key not in value:
@@ -112,6 +112,8 @@ def follow(value, steps):
             continue
         if isinstance(value, types.ModuleType):
             value = vars(value).get(key, UNREADABLE)
+        elif isinstance(value, tuple) and key in getattr(type(value), "_fields", ()):
+            value = value[type(value)._fields.index(key)]   # (a NamedTuple's field)
         else:
             try:
                 found = inspect.getattr_static(value, key)

@@ -101,7 +101,8 @@ class StaticChoices:
                 continue
             where, name, steps = need[1:]
             if where == "param" and source is self.inlining.root \
-                    or where != "param" and self._where(source, name) == where:
+                    or where != "param" and name not in source.params \
+                    and self._where(source, name) == where:
                 known[_key(name, steps)] = value
             for param, base in given.items():
                 more = beyond(base, need)
