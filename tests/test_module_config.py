@@ -381,6 +381,7 @@ def test_options_passed_on_to_a_helper():
     # an option the helper does not take, or given twice: Python's TypeError, or a refusal
     with pytest.raises(ad.TransformError, match="unexpected keyword argument 'width'"):
         g(w, x, width=3)
+    assert "depends on the value of **opts" in g.source
     h = ad.grad(by_options_and_a_keyword)
     assert_close(h(w, x, act="sin"), numerical_grad(
         lambda w, x: by_options_and_a_keyword(w, x, act="sin"), (w, x), 0))

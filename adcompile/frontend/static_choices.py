@@ -169,7 +169,7 @@ class StaticChoices:
         differentiated function gives it (see _choice_need), or it is a module-level or
         closure name of it; else None."""
         if self.scope.src is self.inlining.root and name in self.request.given_objects:
-            return ("choice", name)   # (a structure's only through its settings: _extend)
+            return ("choice", name)   # (a structure's only through its settings: extend)
         if name in self.scope.choices:
             return self.scope.choices[name]
         if name in self.scope.locals or self._where(self.scope.src, name) is None:
@@ -447,14 +447,16 @@ def _choosing(fn):
 
 def choice_names(needs):
     """How the user spells the values the needs ``needs`` stand for (parameters, options,
-    settings: ``kind``, ``**opts['kind']``, ``CONFIG['act']``), those that choose
-    functions."""
+    settings: ``kind``, ``**opts['kind']``, ``CONFIG['act']``; ``**opts`` for the names of
+    the options given), those that choose functions."""
     found = []
     for need in needs:
         if need[0] == "choice":
             found.append(need[1] if len(need) == 2 else f"**{need[1]}[{need[2]!r}]")
         elif need[0] == "read":
             found.append(spelled(need[2], need[3]))
+        elif need[0] == "keys":
+            found.append(f"**{need[1]}")
     return found
 
 
