@@ -490,3 +490,27 @@ def test_a_named_tuple_and_a_class_attribute():
             check(by_a_named_tuple_and_a_class, g, w, x, hp)
     finally:
         Defaults.act = "sin"
+
+
+def by_a_dict_given(w, x, config):
+    return np.sum(ACTS[config.get("hidden", "sin")](x @ w) * x[:, 2])
+
+
+def test_settings_got_with_a_default():
+    w, x = data()
+    g = ad.grad(by_a_dict_given)
+    for config in ({}, {"hidden": "tanh"}, {"hidden": "relu", "out": "sin"}, {}):
+        check(by_a_dict_given, g, w, x, config)
+    h = ad.grad(by_a_module_dict_got)
+    try:
+        for out in (None, "sin", "relu", None):
+            CONFIG.pop("out", None)
+            if out is not None:
+                CONFIG["out"] = out
+            check(by_a_module_dict_got, h, w, x)
+    finally:
+        CONFIG.pop("out", None)
+
+
+def by_a_module_dict_got(w, x):
+    return np.sum(ACTS[CONFIG.get("out", "tanh")](x @ w) ** 2)

@@ -32,10 +32,14 @@ class Path:
 
 def path_of(node):
     """(name, steps) when ``node`` reads a name through constant attributes and dict keys
-    (``cfg.act``, ``CONFIG["act"]``), else None."""
+    (``cfg.act``, ``CONFIG["act"]``, ``CONFIG.get("act", "tanh")``), else None."""
     steps = []
     while True:
-        if isinstance(node, ast.Attribute):
+        if _is_get(node):
+            steps.append(("get", tuple(a.value for a in node.args) + (None,) * (
+                2 - len(node.args))))
+            node = node.func
+        elif isinstance(node, ast.Attribute):
             steps.append((".", node.attr))
         elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
                 and type(node.slice.value) in (str, int):
@@ -48,15 +52,23 @@ def path_of(node):
     return None
 
 
+def _is_get(node):
+    """Whether ``node`` is ``<expression>.get(key[, default])`` of constants."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords \
+        and all(isinstance(a, ast.Constant) for a in node.args) \
+        and type(node.args[0].value) in (str, int)
+
+
 def read_paths(e):
-    """The (name, steps) of the longest paths ``e`` (an expression, or a list of them) reads (not the function of a call: a
-    method), each once, in order."""
+    """The (name, steps) of the longest paths ``e`` (an expression, or a list of them)
+    reads (not the function of a call: a method), each once, in order."""
     found = []
 
     def visit(node):
-        path = path_of(node) if isinstance(node, (ast.Name, ast.Attribute,
-                                                  ast.Subscript)) else None
-        if path is not None and isinstance(getattr(node, "ctx", None), ast.Load):
+        path = path_of(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript,
+                                                  ast.Call)) else None
+        if path is not None and isinstance(getattr(node, "ctx", ast.Load()), ast.Load):
             if path not in found:
                 found.append(path)
             return
@@ -86,8 +98,10 @@ def mutated(fn, name):
         while isinstance(parents.get(top), (ast.Attribute, ast.Subscript)) \
                 and parents[top].value is top:
             top = parents[top]
+            if _is_get(parents.get(top)) and parents[top].func is top:
+                top = parents[top]   # (CONFIG.get("act"): a read)
         parent = parents.get(top)
-        if not isinstance(getattr(top, "ctx", None), ast.Load) \
+        if not isinstance(getattr(top, "ctx", ast.Load()), ast.Load) \
                 or isinstance(parent, ast.Call) and parent.func is top \
                 or top is node and isinstance(parent, _BINDINGS):
             return True
@@ -105,6 +119,9 @@ def follow(value, steps):
     attributes of an object, class or module as stored (a property or other descriptor is
     not run: UNREADABLE), or UNREADABLE."""
     for kind, key in steps:
+        if kind == "get":
+            value = value.get(*key) if type(value) is dict else UNREADABLE
+            continue
         if kind == "[]":
             if type(value) is not dict or key not in value:
                 return UNREADABLE
@@ -129,7 +146,8 @@ def follow(value, steps):
 
 def spelled(name, steps):
     """``name`` and ``steps`` as the user writes them: ``CONFIG['act']``, ``cfg.act``."""
-    return name + "".join(f".{key}" if kind == "." else f"[{key!r}]" for kind, key in steps)
+    return name + "".join(f".{key}" if kind == "." else f"[{key!r}]" if kind == "[]"
+                          else f".get({key[0]!r}, {key[1]!r})" for kind, key in steps)
 
 
 def extend(need, steps):

@@ -305,7 +305,8 @@ class _Substitute(ast.NodeTransformer):
 
     def _setting(self, node):
         """The constant a path read (``cfg.act``, ``CONFIG["act"]``) is, else None."""
-        path = path_of(node) if isinstance(node.ctx, ast.Load) else None
+        path = path_of(node) if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) \
+            else None
         key = Path(*path) if path is not None and path[1] else None
         if key is None or key not in self.values:
             return None
@@ -316,6 +317,9 @@ class _Substitute(ast.NodeTransformer):
         return found if found is not None else self.generic_visit(node)
 
     def visit_Call(self, node):   # opts.get("kind", "tanh")
+        found = self._setting(node)   # (CONFIG.get("act", "tanh"))
+        if found is not None:
+            return found
         self.generic_visit(node)
         key = _option_read(node)
         value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
