@@ -27,6 +27,7 @@ from .checked_gradients import checked_gradient_code
 from .compiler import CHECKPOINT
 from .dispatch import dispatcher, specialisation
 from .errors import TransformError
+from .frontend.static_choices import choice_names
 from .ir.trees import leaf_values
 from .shared import Shared, documented, finish, gradient_shared, shared_of, vjp_shared
 
@@ -319,20 +320,32 @@ def _for_build(f, wrt, args):
     """The transform ``build`` writes the code of: specialised to the structures in
     ``args``, if any."""
     transform = cached_transform(f, wrt)
+    # (module-level settings: known without args, static_choices.py)
+    settings = [need for need in transform.static_needs if need[0] == "read"]
     if args is not None:
         check = Arguments(transform, f"build of {f.__name__}", None)
         check.positional(list(args))
         transform = specialisation(transform, check, list(args), None)[0]
-    transform._require_normal()
-    chosen = [need[1] for need in transform.statics if need[0] == "choice"]
+        settings = [need for need in transform.statics if need[0] == "read"]
+    chosen = choice_names(settings or transform.statics)
+    if not chosen:
+        transform._require_normal()
     if chosen:   # (a module's function takes any value, and could not check it)
         raise TransformError(f"build of {f.__name__}: the function {f.__name__}() calls "
-                             f"depends on the value of {', '.join(map(repr, chosen))}, and a "
-                             f"built module's code would serve one value only; differentiate "
-                             f"a function of your own that gives it, def loss_tanh(w, x): "
-                             f"return loss(w, x, \"tanh\"), or give the function to "
-                             f"ad.grad instead")
+                             f"depends on the value of {_listed(chosen, settings)}, and a "
+                             f"built module's code would serve one value only; " + (
+                                 f"write the function called by its name in the code, or "
+                                 f"give {f.__name__} to ad.grad instead, which reads the "
+                                 f"setting again at each call" if settings else
+                                 f"differentiate a function of your own that gives it, def "
+                                 f"loss_tanh(w, x): return loss(w, x, \"tanh\"), or give the "
+                                 f"function to ad.grad instead"))
     return transform
+
+
+def _listed(chosen, settings):
+    """The names of the values ``chosen``, quoted where they are parameters'."""
+    return ", ".join(chosen if settings else map(repr, chosen))
 
 
 def _functions(f_or_list):

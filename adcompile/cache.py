@@ -124,6 +124,8 @@ def _rebound(watched):
             same = now is obj()
         elif isinstance(obj, _Items):
             same = type(now) in (list, tuple, dict) and obj.same(_Items(now))
+        elif isinstance(obj, _Held):
+            same = obj.same(now)
         else:
             same = now is obj
         if not same:
@@ -179,11 +181,13 @@ def _dependencies(f):
                                       or structure_kind(obj) in ("object", "dataclass")):
                 continue  # numbers and arrays are read when the gradient runs (an object's
                 #           methods may be inlined: MODEL.loss(w, x))
+            if structure_kind(obj) in ("object", "dataclass"):
+                objects.append(obj)   # (its class's methods: _called_methods)
+                found.append((g, name, _Held(obj)))   # (cfg.act(x): the function held too)
+                continue
             found.append((g, name, obj))
             if isinstance(obj, types.FunctionType):
                 todo.append(obj)
-            elif structure_kind(obj) in ("object", "dataclass"):
-                objects.append(obj)
         if not todo:   # (then the methods of the objects read that the code may call)
             todo = _called_methods(objects, found, seen)
     return found
@@ -213,6 +217,26 @@ def _called_methods(objects, found, seen):
     return added
 
 
+class _Held:
+    """An object a function reads by name, and the functions its attributes hold
+    (``CFG.act = np.tanh``, which code calling ``CFG.act(x)`` was made for): valid while
+    the name holds the same object, its attributes the same functions."""
+
+    def __init__(self, obj, functions=None):
+        self.obj = obj
+        self.functions = functions if functions is not None else _Items(
+            {k: v for k, v in getattr(obj, "__dict__", {}).items()
+             if callable(v) and not isinstance(v, type)})
+
+    def remembered(self):
+        return _Held(self.obj, self.functions.remembered())
+
+    def same(self, other):
+        if isinstance(other, _Held):
+            return other.obj is self.obj and self.functions.same(other.functions)
+        return other is self.obj and self.same(_Held(other))
+
+
 class _Items:
     """The functions a module-level list or tuple holds, which code walking it was written
     out for (frontend/function_loops.py), or a dict (the code calls the function of the
@@ -236,7 +260,7 @@ class _Items:
 def _remember(depends):
     # functions are held weakly: the cache must not keep the user's functions alive
     return [(weakref.ref(g), name, weakref.ref(obj) if isinstance(obj, types.FunctionType)
-             else obj.remembered() if isinstance(obj, _Items) else obj)
+             else obj.remembered() if isinstance(obj, (_Items, _Held)) else obj)
             for g, name, obj in depends]
 
 
@@ -248,6 +272,6 @@ def _unchanged(remembered, depends):
             obj_ref = obj_ref()
         if g_ref() is not g or name != name2:
             return False
-        if not (obj_ref.same(obj) if isinstance(obj_ref, _Items) else obj_ref is obj):
+        if not (obj_ref.same(obj) if isinstance(obj_ref, (_Items, _Held)) else obj_ref is obj):
             return False
     return True

@@ -15,8 +15,9 @@ import numpy as np
 
 from .arguments import NUMBERS, Arguments
 from .cache import require_current
-from .errors import TransformError
-from .frontend.static_choices import MISSING, is_choice_value
+from .errors import StaleGradient, TransformError
+from .frontend.config_reads import UNREADABLE, follow, spelled
+from .frontend.static_choices import CHOICE_TYPES, MISSING, is_choice_value
 from .ir.trees import leaf_values
 
 #: the types of arguments whose checks a call's types decide (see dispatcher)
@@ -65,7 +66,7 @@ def dispatcher(transform, form, name, trailing=None):
         t, key, structured = specialisation(transform, check, values, kwargs)
         fn = variants.get((id(t), key))
         if fn is None:
-            fn = variants[(id(t), key)] = make(t, key)
+            fn = variants[(id(t), key)] = _rereading(make(t, key), t)
         return fn, structured
 
     def lookup(args, kwargs=None):
@@ -100,6 +101,32 @@ def dispatcher(transform, form, name, trailing=None):
         return fn
 
     return lookup
+
+
+def _rereading(fn, transform):
+    """``fn``, the code of ``transform``, that reads again, after each call, the
+    module-level settings its code was made for (config_reads.py): one the call changed
+    (the function itself, or a helper, sets ``CONFIG["act"]``) raises StaleGradient, as
+    the code read the value the call started with."""
+    settings = [(need, value) for need, value in transform.statics.items()
+                if need[0] == "read" and need[1] == "free"]
+    if not settings:
+        return fn
+
+    def call(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        for need, value in settings:
+            now = follow(transform.source.resolve(need[2], UNREADABLE), need[3])
+            if type(now) is not type(value) or now != value:
+                raise StaleGradient(f"{spelled(need[2], need[3])} was {value!r} when the call "
+                                    f"of the gradient of {transform.source.name}() began, "
+                                    f"and is {_short(now)} at its end: its code is the "
+                                    f"derivative for the first value", hint="change the "
+                                    "setting between calls, not in the function")
+        return result
+
+    call.__dict__.update(getattr(fn, "__dict__", {}))   # (what the code's callable carries)
+    return call
 
 
 def _array_kinds(args):
@@ -168,24 +195,36 @@ def _given_value(transform, need, check, values, kwargs, trees):
     the code of ``transform`` needs when it is made: the value of an argument (or its
     default), of an int in a structure passed, or of a module-level name, now. An int for a
     loop over a structure; for a choice (static_choices.py), a string, bool, None, int or
-    function, of that very type."""
+    function, of that very type; for a setting (config_reads.py), a string, bool, None or
+    int."""
     kind, name = need[0], need[1]
+    if kind == "keys":   # (the options given **opts: static_choices.py)
+        named = inspect.signature(transform.source.func).parameters
+        return tuple(sorted(k for k in (kwargs or {}) if k not in named
+                            or named[k].kind is inspect.Parameter.VAR_KEYWORD))
+    if kind == "read":
+        where, name, steps = need[1:]
+        base = transform.source.resolve(name, UNREADABLE) if where == "free" \
+            else _argument(transform, need, name, check, values, kwargs)
+        value = follow(base, steps)
+        if type(value) in CHOICE_TYPES:
+            return value
+        what = repr(value) if value is not UNREADABLE else (
+            f"not readable ({name} is {_short(base)}: a setting is a dict's item, or an "
+            f"object's or module's attribute as stored, not a property's value)")
+        raise TransformError(f"{transform.deferred}\n({_described(need)} is {what} at this "
+                             f"call: the function it calls depends on it, and the code is "
+                             f"made for each value, which must be a str, a bool, None or an "
+                             f"int)")
     if kind == "free":
         value = transform.source.resolve(name, None)
     elif len(need) == 3 and kind == "choice":   # an option of **opts
         value = (kwargs or {}).get(need[2], MISSING)
+    elif kind == "leaf":
+        value = leaf_values(trees[name], _argument(transform, need, name, check, values,
+                                                   kwargs))[need[2]]
     else:
-        at = check.params_in_order.index(name) if name in check.params_in_order else None
-        value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
-                                   else _ABSENT)
-        if kind == "leaf":
-            value = leaf_values(trees[name], value)[need[2]]
-        elif value is _ABSENT or value is None and kind != "choice":
-            value = inspect.signature(transform.source.func).parameters[name].default
-            if value is inspect.Parameter.empty:
-                raise TransformError(f"{transform.deferred}\n({_described(need)} is not "
-                                     f"given, and has no default: give it, or example "
-                                     f"arguments, args=(...), to ad.show)")
+        value = _argument(transform, need, name, check, values, kwargs)
     if kind == "choice" and is_choice_value(value, option=len(need) == 3):
         return value
     if kind == "choice":
@@ -199,11 +238,36 @@ def _given_value(transform, need, check, values, kwargs, trees):
                          f"call, not an int)")
 
 
+def _argument(transform, need, name, check, values, kwargs):
+    """The argument a call gives for parameter ``name``, or its default (None given counts
+    as not given, but for a choice)."""
+    at = check.params_in_order.index(name) if name in check.params_in_order else None
+    value = (kwargs or {}).get(name, values[at] if at is not None and at < len(values)
+                               else _ABSENT)
+    if need[0] == "leaf" or not (value is _ABSENT or value is None and need[0] == "param"):
+        return value
+    value = inspect.signature(transform.source.func).parameters[name].default
+    if value is inspect.Parameter.empty:
+        raise TransformError(f"{transform.deferred}\n({_described(need)} is not "
+                             f"given, and has no default: give it, or example "
+                             f"arguments, args=(...), to ad.show)")
+    return value
+
+
+def _short(value):
+    """``repr(value)``, cut to 60 characters."""
+    text = repr(value) if value is not UNREADABLE else "not defined"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _described(need):
     if need[0] == "choice" and len(need) == 3:
         return f"option {need[2]!r} of **{need[1]}"
     if need[0] == "leaf":
         return f"an item of argument {need[1]!r}"
+    if need[0] == "read":
+        return f"{'argument' if need[1] == 'param' else 'the setting'} " \
+               f"{spelled(need[2], need[3])}"
     return f"{'the module-level name' if need[0] == 'free' else 'argument'} {need[1]!r}"
 
 

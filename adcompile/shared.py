@@ -16,6 +16,7 @@ from .backend.display import Code
 from .backend.jit import Report
 from .checked_gradients import checked_gradient, checked_gradient_code
 from .dispatch import dispatcher
+from .frontend.static_choices import choice_names
 from .fastpath import NumberPath, plain_parameters
 from .generated import Generated
 from .numba_forms import numba_codes
@@ -27,7 +28,7 @@ _callables_lock = threading.Lock()
 def _general_source(transform, kind):
     """The general code (for arguments of any shape) that a callable of ``kind`` ("grad",
     "value_and_grad", "vjp", "jvp") runs: what its ``.source`` holds."""
-    choices = [need[1] for need in transform.static_needs if need[0] == "choice"]
+    choices = choice_names(transform.static_needs)
     if transform.deferred is not None and choices and transform.structured_by is None:
         return (f"# The code of {kind}_{transform.source.name} depends on the value of "
                 f"{', '.join(choices)} (the function it calls): it is made for each value a "

@@ -44,10 +44,9 @@ class Calls:
             return self.trapezoid(target, e)
         return None
 
-    def emit_call(self, target, e):
-        """Emit ``target = e`` for an active call ``e``; returns the target's name."""
-        e = expand_unpacking(e)
-        called = self.callee(e.func)
+    def _refuse_unpacking(self, e):
+        """Refuse ``*args`` and ``**kwargs`` left in the call ``e`` (of lengths known only
+        when the code runs)."""
         for a in e.args:
             if isinstance(a, ast.Starred):
                 raise self.scope.src.error(a, f"starred arguments (*{ast.unparse(a.value)}) in "
@@ -57,11 +56,20 @@ class Calls:
                                               f"*(a, b)")
         for k in e.keywords:
             if k.arg is None:
-                raise self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) in a "
-                                                    f"call on a value being differentiated "
-                                                    f"passes keywords known only when the "
-                                                    f"code runs; pass them one by one, or a "
-                                                    f"dict literal **{{'k': v}}")
+                error = self.scope.src.error(k.value, f"**{ast.unparse(k.value)} (**kwargs) "
+                                                      f"in a call on a value being "
+                                                      f"differentiated passes keywords known "
+                                                      f"only when the code runs; pass them "
+                                                      f"one by one, or a dict literal "
+                                                      f"**{{'k': v}}")
+                self.add_spread_needs(error, k.value, e)   # (**opts: static_choices.py)
+                raise error
+
+    def emit_call(self, target, e):
+        """Emit ``target = e`` for an active call ``e``; returns the target's name."""
+        e = expand_unpacking(e)
+        called = self.callee(e.func)
+        self._refuse_unpacking(e)
         if called.kind == "method":
             return self._emit_method(target, e, called.what)
         what = called.what

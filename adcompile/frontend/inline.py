@@ -88,12 +88,15 @@ class Inline:
         if unpacked:
             text = ast.unparse(unpacked[0]) if isinstance(unpacked[0], ast.Starred) \
                 else f"**{ast.unparse(unpacked[0])}"
-            raise self.scope.src.error(unpacked[0], f"{text} in a "
+            error = self.scope.src.error(unpacked[0], f"{text} in a "
                                                     f"call to {name}() passes arguments known "
                                                     f"only when the code runs (*args or "
                                                     f"**kwargs of unknown length); pass them "
                                                     f"one by one, or literals: *(a, b), "
                                                     f"**{{'k': v}}")
+            if not isinstance(unpacked[0], ast.Starred):   # (**opts: static_choices.py)
+                self.add_spread_needs(error, unpacked[0], call)
+            raise error
 
     def in_place_call(self, stmt):
         """``u = f(u)`` or ``r, u = f(u)`` written for the user's call statement ``f(u)``,

@@ -99,6 +99,8 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         Runs the passes on its user AST, in the order below (frontend/__init__.py says
         what each does), and returns the ``def`` they leave."""
         known, given = choices or ({}, {})
+        if source is not self.inlining.root:   # (the settings it reads: static_choices.py)
+            known = {**known, **self.read_values(source, given)}
         fn, nested = desugar(source, callers, structures=set(trees or {}), choices=known)
         root = source is self.inlining.root
         if root:  # names the lowering added (result, returned) are taken too

@@ -35,6 +35,8 @@ class Request:
     statics: dict               # the ints a call gives, by descriptor (static_ints.py)
     fixed_params: set = field(default_factory=set)  # parameters a call may give such an int
     #                                                 (StaticInts.fix_params)
+    given_objects: set = field(default_factory=set)  # and those given structures (settings:
+    #                                                  config_reads.py)
 
     @classmethod
     def of(cls, source, wrt, trees, has_aux, statics, fresh):

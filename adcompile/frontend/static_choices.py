@@ -18,7 +18,10 @@ None constant, for a parameter it never assigns has it too (``argument_choices``
 The options the differentiated function's ``**opts`` holds are such values too, where it
 only reads them (``opts.get("kind", "tanh")``, ``opts["kind"]``, ``"kind" in opts``):
 descriptor ``("choice", "opts", "kind")``, a str, bool, None or int, or ``MISSING`` where
-the call does not give the option. Part of ``normalize.Normalizer``.
+the call does not give the option. So are settings read from module-level names, config
+objects and dicts (config_reads.py: descriptor ``("read", where, name, steps)``), and an int
+constant given to a helper's parameter that chooses its function (``FUNCS[i]``). Part of
+``normalize.Normalizer``.
 """
 
 import ast
@@ -28,6 +31,9 @@ import inspect
 from ..ir import assigns, walk_tree
 from ..ir.trees import is_function
 from .comprehension_items import UNDECIDED, decide
+from .config_reads import (UNREADABLE, Path, beyond, extend, follow, mutated, path_of,
+                           read_paths, spelled)
+from .passed_options import Keywords, Spread
 from .references import placed
 from .source import NO_KEY
 
@@ -63,7 +69,56 @@ class StaticChoices:
         given = {need[1] if len(need) == 2 else need[1:]: value
                  for need, value in self.request.statics.items() if need[0] == "choice"}
         functions = {p: v for p, v in given.items() if is_function(v)}
-        return {p: v for p, v in given.items() if p not in functions}, functions
+        known = {p: v for p, v in given.items() if p not in functions}
+        known.update(self.read_values(self.inlining.root, {}))
+        known.update({Keywords(need[1]): value for need, value in
+                      self.request.statics.items() if need[0] == "keys"})
+        return known, functions
+
+    def add_spread_needs(self, error, value, call):
+        """Add to the TransformError ``error`` (a refusal of ``**value`` in ``call``) the
+        need of the names of the options the call gives, where ``value`` is the
+        differentiated function's ``**opts``: the code made for them passes each as a
+        keyword. (Given, and one of them a keyword of ``call`` too: Python's TypeError.)"""
+        need = ("keys", self._options_name())
+        if not (isinstance(value, ast.Name) and value.id == need[1]):
+            return
+        twice = set(self.request.statics.get(need, ())) & {k.arg for k in call.keywords}
+        if twice:
+            raise TypeError(f"{ast.unparse(call.func)}() got multiple values for keyword "
+                            f"argument {min(twice)!r}")
+        if need not in self.request.statics:
+            error.static_needs = list(getattr(error, "static_needs", ())) + [need]
+
+    def read_values(self, source, given):
+        """{key of fix_choices: value} of the settings the call gave (``("read", ...)``
+        needs) that ``source``'s function reads: by the names of the module-level or
+        closure names it reads, and through its parameters in ``given`` (parameter -> the
+        need of what the caller passed)."""
+        known = {}
+        for need, value in self.request.statics.items():
+            if need[0] != "read":
+                continue
+            where, name, steps = need[1:]
+            if where == "param" and source is self.inlining.root \
+                    or where != "param" and name not in source.params \
+                    and self._where(source, name) == where:
+                known[_key(name, steps)] = value
+            for param, base in given.items():
+                more = beyond(base, need)
+                if more is not None:
+                    known[_key(param, more)] = value
+        return known
+
+    def _where(self, src, name):
+        """``"free"`` when the function of ``src`` reads ``name`` as the differentiated
+        function would (a module-level or closure name of it), else None."""
+        root = self.inlining.root
+        if name in src.imports or name in root.imports or name in src.definitions:
+            return None
+        same = src is root or src.globals is root.globals and (
+            src.closure is root.closure or name not in src.closure and name not in root.closure)
+        return "free" if same and (name in root.closure or name in root.globals) else None
 
     def add_choice_needs(self, error, fn, decided_by):
         """Add to the TransformError ``error`` (a refusal in ``fn``) the needs of the values
@@ -88,12 +143,38 @@ class StaticChoices:
             e = todo.pop()
             for key in _option_keys(e, options):
                 add(("choice", options, key))
-            for name in _names(e):
-                if name not in seen:
+            for name, steps in read_paths(e):
+                need = self._path_need(fn, name, steps) if steps and name != options \
+                    and name not in sources else None
+                if need is not None:
+                    add(need)
+                elif name not in seen:
                     seen.add(name)
                     add(self._choice_need(name))
                     todo.extend(sources.get(name, ()))
         return found
+
+    def _path_need(self, fn, name, steps):
+        """The need of the setting ``fn`` reads at ``name`` and ``steps`` (config_reads.py),
+        or None: ``name`` a parameter given a value by the call, or a module-level or
+        closure name holding, now, a str, bool, None or int there; never changed by
+        ``fn``."""
+        need = extend(self._base_need(name), steps)
+        if need is None or mutated(fn, name):
+            return None
+        return need if self._may_choose(need) else None
+
+    def _base_need(self, name):
+        """The need of what ``name`` holds (whatever its type) when a call of the
+        differentiated function gives it (see _choice_need), or it is a module-level or
+        closure name of it; else None."""
+        if self.scope.src is self.inlining.root and name in self.request.given_objects:
+            return ("choice", name)   # (a structure's only through its settings: extend)
+        if name in self.scope.choices:
+            return self.scope.choices[name]
+        if name in self.scope.locals or self._where(self.scope.src, name) is None:
+            return None
+        return ("read", "free", name, ())
 
     def _options(self, fn):
         """The name of the ``**opts`` parameter of the differentiated function ``fn`` when
@@ -105,9 +186,19 @@ class StaticChoices:
     def _choice_need(self, name):
         """The descriptor of the value a call of the differentiated function gives for the
         name ``name`` of the current function, or None."""
-        if self.scope.src is self.inlining.root:
-            return ("choice", name) if name in self.request.fixed_params else None
-        return self.scope.choices.get(name)
+        need = self._base_need(name)
+        if need is not None and need[0] == "choice" and len(need) == 2 \
+                and need[1] in self.request.trees:
+            return None   # (a structure: its settings may choose, see _path_need)
+        return need if need is not None and self._may_choose(need) else None
+
+    def _may_choose(self, need):
+        """Whether the value ``need`` stands for may choose a function: a module-level
+        setting holding, now, a str, bool, None or int; any other (a call gives it)."""
+        if need[0] != "read" or need[1] == "param":
+            return True
+        value = follow(self.inlining.root.resolve(need[2], UNREADABLE), need[3])
+        return type(value) in CHOICE_TYPES
 
     def argument_choices(self, func, call):
         """({parameter: value known now}, {parameter: need}) for inlining ``call`` of the
@@ -120,30 +211,60 @@ class StaticChoices:
             return {}, {}
         bound.apply_defaults()
         known, given = {}, {}
+        source = self.inlining.sources.get(func)
+        choosing = _choosing(source.node) if source is not None else set()
         for param, argument in bound.arguments.items():
             if isinstance(argument, ast.Constant):
                 argument = argument.value
-            elif isinstance(argument, ast.Name):
-                need = self._choice_need(argument.id)
-                if need is not None and argument.id not in self.scope.defined:
+            elif isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript)):
+                need = self._argument_need(argument)
+                if need is not None:
                     given[param] = need
                 continue
-            if type(argument) in (str, bool, type(None)):
+            if type(argument) in (str, bool, type(None)) \
+                    or type(argument) is int and param in choosing:
                 known[param] = argument
         return known, given
 
+    def _argument_need(self, argument):
+        """The need of what the expression ``argument`` given to a helper holds, when a
+        call of the differentiated function gives it (a parameter, an option of its
+        ``**opts``, a setting of a module-level name: config_reads.py), else None."""
+        option = _option_read(argument)
+        if option is not None and option[0] == self._options_name():
+            return ("choice",) + option
+        path = path_of(argument)
+        if path is None or path[0] in self.scope.defined:
+            return None
+        return extend(self._base_need(path[0]), path[1])
+
+    def _options_name(self):
+        """The name of the differentiated function's ``**opts``, in it; else None."""
+        kwarg = self.scope.src.node.args.kwarg if self.scope.src is self.inlining.root \
+            else None
+        return None if kwarg is None else kwarg.arg
+
 
 def fix_choices(fn, known):
-    """In ``fn`` (a copy of a def), each read of a parameter in ``known`` (parameter ->
-    string, bool, None or int) that ``fn`` never assigns as that constant, and each
-    ``if`` and ``a if test else b`` then decided as the branch taken."""
+    """In ``fn`` (a copy of a def), each read of a parameter or module-level name in
+    ``known`` (name -> string, bool, None or int; or an option's ``(opts, key)``, a
+    setting's ``Path``) that ``fn`` never assigns (nor changes the object of) as that
+    constant, and each ``if`` and ``a if test else b`` then decided as the branch taken;
+    each ``**opts`` passed on as the keywords of the options given (a ``Keywords`` key:
+    passed_options.py)."""
     stored = assigns([fn]) | {n.id for n in walk_tree(fn) if isinstance(n, ast.Name)
-                              and isinstance(n.ctx, ast.Del)}
+                              and not isinstance(n.ctx, ast.Load)}
     declared = {name for n in walk_tree(fn) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for name in n.names}
+    spreads = {k.name: v for k, v in known.items() if isinstance(k, Keywords)
+               and k.name not in stored and k.name not in declared}
+    if spreads:
+        fn.body = [Spread(spreads).visit(s) for s in fn.body]
+    known = {k: v for k, v in known.items() if not isinstance(k, Keywords)}
     values = {p: v for p, v in known.items()
               if _base(p) not in stored and _base(p) not in declared
-              and (isinstance(p, str) or _only_read(fn, p[0]))}
+              and (isinstance(p, str) or isinstance(p, Path) and not mutated(fn, p.base)
+                   or isinstance(p, tuple) and _only_read(fn, p[0]))}
     if not values:
         return
     fn.body = [_Substitute(values).visit(s) for s in fn.body]
@@ -182,7 +303,23 @@ class _Substitute(ast.NodeTransformer):
             return placed(ast.Constant(self.values[node.id]), node)
         return node
 
+    def _setting(self, node):
+        """The constant a path read (``cfg.act``, ``CONFIG["act"]``) is, else None."""
+        path = path_of(node) if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) \
+            else None
+        key = Path(*path) if path is not None and path[1] else None
+        if key is None or key not in self.values:
+            return None
+        return placed(ast.Constant(self.values[key]), node)
+
+    def visit_Attribute(self, node):   # cfg.act
+        found = self._setting(node)
+        return found if found is not None else self.generic_visit(node)
+
     def visit_Call(self, node):   # opts.get("kind", "tanh")
+        found = self._setting(node)   # (CONFIG.get("act", "tanh"))
+        if found is not None:
+            return found
         self.generic_visit(node)
         key = _option_read(node)
         value = self.values.get(key, NO_KEY) if key is not None else NO_KEY
@@ -193,6 +330,9 @@ class _Substitute(ast.NodeTransformer):
         return placed(ast.Constant(value), node)
 
     def visit_Subscript(self, node):   # opts["kind"] (not given: a KeyError, as Python's)
+        found = self._setting(node)   # (CONFIG["act"])
+        if found is not None:
+            return found
         self.generic_visit(node)
         value = self.values.get(_option_read(node) or (), MISSING)
         return node if value is MISSING else placed(ast.Constant(value), node)
@@ -281,8 +421,47 @@ class _Identities(ast.NodeTransformer):
 
 def _base(key):
     """The parameter a key of the values ``fix_choices`` is given names (an option's:
-    ``(opts, "kind")``)."""
-    return key if isinstance(key, str) else key[0]
+    ``(opts, "kind")``, a setting's: its Path's base)."""
+    return key if isinstance(key, str) else key.base if isinstance(key, Path) else key[0]
+
+
+def _key(name, steps):
+    """The key of ``fix_choices`` for the path ``name``, ``steps``."""
+    return Path(name, steps) if steps else name
+
+
+def _choosing(fn):
+    """The names ``fn`` (a def) may choose a function it calls by: read in the function
+    of a call that is an item (``FUNCS[i](x)``) or a local name, or in what that local is
+    given (and the tests around), or in ``getattr``'s name."""
+    sources = _sources(fn)
+    todo = [n.func for n in walk_tree(fn) if isinstance(n, ast.Call)
+            and (isinstance(n.func, ast.Subscript)
+                 or isinstance(n.func, ast.Name) and n.func.id in sources)]
+    todo += [n.args[1] for n in walk_tree(fn) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Name) and n.func.id == "getattr" and len(n.args) > 1]
+    found = set()
+    while todo:
+        for name in _names(todo.pop()):
+            if name not in found:
+                found.add(name)
+                todo.extend(sources.get(name, ()))
+    return found
+
+
+def choice_names(needs):
+    """How the user spells the values the needs ``needs`` stand for (parameters, options,
+    settings: ``kind``, ``**opts['kind']``, ``CONFIG['act']``; ``**opts`` for the names of
+    the options given), those that choose functions."""
+    found = []
+    for need in needs:
+        if need[0] == "choice":
+            found.append(need[1] if len(need) == 2 else f"**{need[1]}[{need[2]!r}]")
+        elif need[0] == "read":
+            found.append(spelled(need[2], need[3]))
+        elif need[0] == "keys":
+            found.append(f"**{need[1]}")
+    return found
 
 
 def _option_read(node):

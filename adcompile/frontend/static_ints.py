@@ -32,8 +32,9 @@ class StaticInts:
         assigned."""
         source = self.inlining.root
         request = self.request
-        request.fixed_params = set(source.params) - ir.assigns([fn]) - set(request.user_wrt) \
-            - set(request.trees) - set(source.variadic_params)
+        request.given_objects = set(source.params) - ir.assigns([fn]) \
+            - set(request.user_wrt) - set(source.variadic_params)
+        request.fixed_params = request.given_objects - set(request.trees)
 
     def static_int(self, e):
         """The int the call gave for what ``e`` reads (see the module's docstring), or
