@@ -41,6 +41,7 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
 from .. import ir
 from ..rules import REGISTRY
 from ..analysis import liveness
+from .choice_folding import fix_choices
 from .closures import extract
 from .comprehensions import desugar_comprehensions
 from .contexts import unwrap_quiet_contexts
@@ -60,7 +61,6 @@ from .nesting import split_nesting
 from .reflection import constant_reflection
 from .row_loops import write_row_loops
 from .source import mark_place
-from .static_choices import fix_choices
 from .starred import desugar_starred
 from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
