@@ -205,7 +205,7 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
                 warnings.simplefilter("ignore", RuntimeWarning)
                 try:
                     grads = general(*args)
-                except Exception as error:  # noqa: BLE001 - compared with the refusal
+                except Exception:  # noqa: BLE001 - compared with the refusal
                     with pytest.raises(ad.TransformError):
                         ad.grad(f, wrt=which)(*args)
                     continue
