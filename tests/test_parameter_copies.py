@@ -680,3 +680,40 @@ def test_tied_weights_only_read_are_differentiated_leaf_by_leaf():
     got = ad.grad(tied_weights_read)({"a": w, "b": w}, 0.5)
     assert_close(got["a"], 0.5 * w)
     assert_close(got["b"], 0.5 * w)
+
+
+def deep_copy_of_one_array_under_two_names(params, v):
+    a = params["w"]
+    e = copy.deepcopy({"a": a, "b": params["w"]})   # (one array, copied once, held twice)
+    e["a"][0] = v
+    return np.sum(e["b"] ** 2) + v
+
+
+def deep_copy_of_one_name_held_twice(params, v):
+    e = copy.deepcopy({"a": params["w"], "b": params["w"]})
+    e["a"][0] = v
+    return np.sum(e["b"] ** 2) + v
+
+
+def deep_copy_of_a_view_and_its_array(params, v):
+    e = copy.deepcopy({"a": params["w"][:], "b": params["w"]})   # (two arrays: two copies)
+    e["a"][0] = v
+    return np.sum(e["b"] ** 2) + v
+
+
+def test_a_deep_copy_holding_one_array_twice_is_refused_where_it_would_be_wrong():
+    # Python's deepcopy copies an array held in two places once (its memo): a change
+    # through one place shows through the other. Copying each place on its own gave 1.0
+    # where differences give 2.0; now refused, when transforming (one name held twice) or
+    # when the code runs (two names of one array)
+    params = {"w": np.array([1.0, 2.0, 3.0])}
+    with pytest.raises(TransformError):
+        ad.grad(deep_copy_of_one_name_held_twice, wrt=(0, 1))(params, 0.5)
+    with pytest.raises(TypeError, match="copies a structure holding one array in two places"):
+        ad.grad(deep_copy_of_one_array_under_two_names, wrt=(0, 1))(params, 0.5)
+    got = ad.grad(deep_copy_of_a_view_and_its_array, wrt=(0, 1))(params, 0.5)
+
+    def value(v):
+        return deep_copy_of_a_view_and_its_array(copy.deepcopy(params), v)
+    assert_close(got[1], numerical_grad(value, (0.5,), 0))
+    assert_tree_grad(deep_copy_of_a_view_and_its_array, params, 0.5)

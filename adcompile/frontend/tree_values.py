@@ -9,7 +9,7 @@ import ast
 import copy
 import dataclasses
 
-from .. import ir
+from .. import ir, runtime
 from ..ir.trees import Leaf, Node
 from .constructors import constructor_fields
 from .resolve import Resolver
@@ -93,7 +93,9 @@ class TreeValues:
             return self._own(copied)   # (a new dict or list: the function may assign into it)
         copied = self._deep_copied(e)
         if copied is not None:
-            return self._deep_copy(self.tree_value(copied, inner=True), e)
+            tree = self.tree_value(copied, inner=True)
+            self._require_distinct(tree, e)
+            return self._deep_copy(tree, e, {})
         replaced = self.replaced_fields(e)
         if replaced is not None:
             return replaced
@@ -183,19 +185,42 @@ class TreeValues:
         return copied if isinstance(copied, (ast.Dict, ast.List, ast.Tuple)) \
             and self.might_be_tree(copied) else None
 
-    def _deep_copy(self, tree, e):
+    def _require_distinct(self, tree, e):
+        """Before ``e``, ``copy.deepcopy`` of ``tree``, a structure holding several arrays
+        under different names: a check, when the code runs, that no two are one array
+        (``a = params["w"]; {"a": a, "b": params["w"]}``), which deepcopy would copy once
+        (runtime.require_distinct). (One name held twice is copied once: ``_deep_copy``.)"""
+        names = list(dict.fromkeys(leaf.name for leaf in (
+            tree.leaves() if isinstance(tree, Node) else [tree])
+            if leaf.function is None and leaf.name is not None))
+        if len(names) < 2:
+            return
+        error = self.scope.src.error(e, f"{ast.unparse(e)!r} copies a structure holding one "
+                                        f"array in two places: the copy holds one new array "
+                                        f"twice, which adcompile would take for two; copy the "
+                                        f"arrays one by one")
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_distinct)),
+                         args=[ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load()),
+                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
+
+    def _deep_copy(self, tree, e, memo):
         """A new structure of the layout of ``tree`` (for ``e``, ``copy.deepcopy(s)``) whose
         dicts and lists are the function's own and whose arrays and numbers are new ones,
         ``copy.deepcopy`` of each (its rule: rules/python.py): nothing in it is shared with
-        ``tree``, as nothing is in Python's deep copy. (A function a structure holds stays
-        the one it is, as deepcopy leaves functions.)"""
+        ``tree``, as nothing is in Python's deep copy. An array held twice (``{"a": w, "b":
+        w}``) is copied once and held twice, as deepcopy's memo does (``memo``: leaf name ->
+        its copy). (A function a structure holds stays the one it is, as deepcopy leaves
+        functions.)"""
         if isinstance(tree, Leaf):
             if tree.function is not None or tree.name is None:
                 return tree
-            reference = self.leaf_reference(ast.Name(id=LEAF + tree.name, ctx=ast.Load()))
-            return self.part_of(ast.copy_location(ast.Call(func=e.func, args=[reference],
-                                                           keywords=[]), e))
-        children = tuple(self._deep_copy(c, e) for c in tree.children)
+            if tree.name not in memo:
+                reference = self.leaf_reference(ast.Name(id=LEAF + tree.name, ctx=ast.Load()))
+                memo[tree.name] = self.part_of(ast.copy_location(ast.Call(
+                    func=e.func, args=[reference], keywords=[]), e))
+            return memo[tree.name]
+        children = tuple(self._deep_copy(c, e, memo) for c in tree.children)
         return self._own(Node(tree.kind, tree.type, tree.keys, children))
 
     def part_of(self, e):

@@ -174,6 +174,19 @@ def require_ndarray(x, message):
         raise TypeError(f"{message} (it holds a {type(x).__name__})")
 
 
+def require_distinct(values, message):
+    """Raise TypeError(message) where two of ``values`` (the arrays a structure holds, about
+    to be deep-copied) are one array: ``copy.deepcopy`` copies it once and the copy holds it
+    twice, so a change through one place shows through the other, where generated code
+    copies each place on its own (frontend/tree_values.py)."""
+    seen = set()
+    for v in values:
+        if isinstance(v, np.ndarray):
+            if id(v) in seen:
+                raise TypeError(message)
+            seen.add(id(v))
+
+
 def require_sole_item(xs, i, message):
     """Raise TypeError(message) before ``xs[i] op= v`` on a list, which generated code makes
     a new item of (frontend/list_items.py), where Python changes the array ``xs[i]`` in
