@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from conftest import (assert_close, assert_grad, assert_hessian, assert_like_autograd,
                       numerical_grad, with_autograd_numpy)
+from test_peer_examples import leaves, replaced
 
 import adcompile as ad
 from adcompile import TransformError
@@ -36,16 +37,9 @@ rng = np.random.default_rng(23)
 # -- checking a gradient of a structure ---------------------------------------------------
 
 
-def _paths(tree, path=()):
+def _paths(tree):
     """The paths (tuples of keys) to the array and float leaves of ``tree``."""
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            yield from _paths(v, path + (k,))
-    elif isinstance(tree, (list, tuple)):
-        for i, v in enumerate(tree):
-            yield from _paths(v, path + (i,))
-    else:
-        yield path
+    return [path for path, _ in leaves(tree)]
 
 
 def _at(tree, path):
@@ -55,17 +49,9 @@ def _at(tree, path):
 
 
 def _with_leaf(tree, path, value):
-    """A deep copy of ``tree`` with ``value`` at ``path`` (tuples rebuilt)."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(tree, dict):
-        new = copy.deepcopy(tree)
-        new[head] = _with_leaf(tree[head], rest, value)
-        return new
-    items = [copy.deepcopy(v) for v in tree]
-    items[head] = _with_leaf(tree[head], rest, value)
-    return type(tree)(items)
+    """A deep copy of ``tree`` with ``value`` at ``path`` (the function may change the
+    copy's other arrays in place)."""
+    return replaced(copy.deepcopy(tree), path, value)
 
 
 def assert_tree_grad(f, params, *rest, autograd_too=False, forward=True):
