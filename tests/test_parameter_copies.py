@@ -667,6 +667,45 @@ def test_tied_weights_only_read_are_differentiated_leaf_by_leaf():
     assert_close(got["a"], 0.5 * w)
     assert_close(got["b"], 0.5 * w)
 
+def fresh_copies_of_tied_weights(params, v):
+    new = {k: w.copy() for k, w in params.items()}   # (arrays of its own: nothing shared)
+    new["a"][0] = v
+    new["b"] *= v
+    return np.sum(new["a"] * new["b"]) + np.sum(params["b"] ** 2)
+
+
+def view_of_tied_weights_in_a_copy(params, v):
+    new = {"a": params["a"][1:], "b": params["b"] * 1.0}   # (a view of the caller's array)
+    new["a"][0] = v
+    return np.sum(new["a"] ** 2) * v
+
+
+def test_changing_fresh_copies_of_tied_weights_is_differentiated():
+    # the changed arrays are the function's own, so that the arguments share one array
+    # changes nothing: each leaf's gradient, as with separate arrays
+    w = np.array([1.0, 2.0, 3.0])
+    got = ad.grad(fresh_copies_of_tied_weights, wrt=(0, 1))({"a": w, "b": w}, 0.5)
+    separate = ad.grad(fresh_copies_of_tied_weights, wrt=(0, 1))(
+        {"a": w.copy(), "b": w.copy()}, 0.5)
+    for k in "ab":
+        assert_close(got[0][k], numerical_grad(
+            lambda a: fresh_copies_of_tied_weights({**{"a": w, "b": w}, k: a}, 0.5), (w,), 0))
+        assert_close(got[0][k], separate[0][k])
+    assert_close(got[1], numerical_grad(
+        lambda v: fresh_copies_of_tied_weights({"a": w, "b": w}, v), (0.5,), 0))
+    assert np.array_equal(w, [1.0, 2.0, 3.0])   # (the caller's array unchanged)
+
+
+def test_a_view_of_tied_weights_changed_through_a_copy_is_refused():
+    w = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TransformError, match="share memory"):
+        ad.grad(view_of_tied_weights_in_a_copy, wrt=(0, 1))({"a": w, "b": w}, 0.5)
+    got = ad.grad(view_of_tied_weights_in_a_copy, wrt=1)({"a": w.copy(), "b": w.copy()}, 0.5)
+    assert_close(got, numerical_grad(
+        lambda v: view_of_tied_weights_in_a_copy({"a": w.copy(), "b": w.copy()}, v),
+        (0.5,), 0))
+
+
 
 def deep_copy_of_one_array_under_two_names(params, v):
     a = params["w"]

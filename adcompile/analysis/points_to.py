@@ -32,6 +32,7 @@ call not inlined may change or return.
 """
 
 import ast
+import copy
 
 import numpy as np
 
@@ -67,6 +68,31 @@ def of(fn):
     if found is None:
         found = fn._aliases = Aliases(fn, REGISTRY)
     return found
+
+
+def writes_into_arguments(fn, written):
+    """Whether an array of ``written`` (names of arrays normalized function ``fn`` changes in
+    place) may be one its arguments hold, or a view of one, rather than an array the
+    function made itself (``v.copy()``, ``a * 2``): arguments sharing memory then see the
+    change through each other (dispatch.refuse_shared_leaves). A ``copy.deepcopy`` of an
+    argument's array counts as the array: deepcopy copies an array held twice once."""
+    if not written:
+        return False
+    aliases = Aliases(fn, REGISTRY)   # (not kept on fn: passes that follow change it)
+    made = {s.target: s for s in ir.walk(fn.body) if isinstance(s, ir.Op)}
+    callee, todo, seen = callee_of(fn), list(written), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if any(site.startswith(("argument ", "global ")) for site in aliases.of(name)):
+            return True
+        op = made.get(name)
+        if op is not None and isinstance(op.expr, ast.Call) \
+                and callee(op.expr.func) is copy.deepcopy:
+            todo.extend(op.input_names)
+    return False
 
 
 class Aliases:

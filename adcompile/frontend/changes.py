@@ -119,7 +119,7 @@ class Changes:
         the structure holding the new version at ``k``, under every name bound to it (or
         to a structure holding it)."""
         (owner, key), (container, index, value) = place, into
-        self.out.writes_into_leaves = True
+        self.out.written_leaves.add(owner.child(key).name)
         number = self.namer.fresh("written")   # (names no user can write: $written_2)
         name, spelled = f"{LEAF}{number}", ast.unparse(container)
         self.scope.defined.add(name)

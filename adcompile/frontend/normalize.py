@@ -25,6 +25,7 @@ from ..ir.naming import Namer, names_in
 from ..errors import TransformError
 from ..ir.trees import unpack
 from ..rules import REGISTRY
+from ..analysis.points_to import writes_into_arguments
 from .assignments import Assignments
 from .calls import Calls
 from .changes import Changes
@@ -215,7 +216,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                                 self.namer)
         fn.lists = self.out.lists
         fn.holders = self.out.holders
-        fn.writes_into_leaves = self.out.writes_into_leaves
+        fn.writes_into_leaves = writes_into_arguments(fn, self.out.written_leaves)
         fn.rebindings = self.out.rebindings
         fn.maybe_undefined = self.out.maybe_undefined
         fn.origin = self.out.origin

@@ -129,8 +129,8 @@ class Output:
     origin: dict = field(default_factory=dict)      # generated name -> (scope, user name)
     spellings: dict = field(default_factory=dict)   # (scope, name) -> what the user wrote
     #                                                 (item_desugar.spellings; ir.spell)
-    writes_into_leaves: bool = False   # whether an array of a structure is changed in place
-    #                                    (changes.write_into_leaf: calls check what they pass)
+    written_leaves: set = field(default_factory=set)   # the arrays of structures changed in
+    #                                  place (changes.write_into_leaf: calls check what they pass)
 
 
 @dataclass
