@@ -23,6 +23,7 @@ from .frontend.source import FunctionSource
 from .frontend.nested_gradients import DERIVED
 from .frontend.structure_use import method_call, structure_use
 from .runtime import stop_gradient
+from .ir.derived_lines import derived_spans
 from .ir.parsing import parse
 
 
@@ -120,6 +121,7 @@ class Transform:
         #                          ("code", kind, key): (text, aliases, extra)}
         self.checked_variants = {}
         self.texts = {}
+        self.derived = {}   # (form, key) -> ir.derived_lines.derived_spans of its text
         self.callables = {}   # what its callables share, by kind (shared.py)
         # normalized once, now, so that most errors surface where the function is
         # defined (code is generated on first use: see generated.py)
@@ -248,7 +250,11 @@ class Transform:
             with without_cycle_collection():
                 made = self._generate(key, form)
         if not isinstance(made[0], str):   # (a def made for generate_def, not unparsed)
-            made = (to_source(made[0]), *made[1:])
+            text = to_source(made[0])
+            if form == "grad2":   # (code to differentiate again: for its messages)
+                self.derived[cache_key] = derived_spans(made[0], parse(text).body[0],
+                                                        self.source.place)
+            made = (text, *made[1:])
         self.texts[cache_key] = made
         return made
 
@@ -307,7 +313,9 @@ class Transform:
         text = self.generate(key, "grad2")[0]
         compiled = self.compiled(key, "grad2")
         kinds = f" for {key}" if key else ""
-        return GeneratedSource(text, compiled, f"<adcompile grad_{self.source.name}{kinds}>")
+        spans = self.for_key(key).derived.get(("grad2", key), [])
+        return GeneratedSource(text, compiled, f"<adcompile grad_{self.source.name}{kinds}>",
+                               spans)
 
     def compiled(self, key, form):
         """The compiled function for ``form`` and argument ndims ``key`` (cached)."""

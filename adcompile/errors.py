@@ -30,8 +30,26 @@ class TransformError(ValueError):
         self.hint = hint
         self.callers = tuple(callers)   # (filename, lineno, col, function), innermost first
         self.inside = ()   # the places in an installed library's code, see _at_the_users_call
+        self.derived = ()   # the place in generated code, see _at_the_derived_line
+        self._at_the_derived_line()
         self._at_the_users_call()
         super().__init__(self._format())
+
+    def _at_the_derived_line(self):
+        """A refusal in code adcompile generated (a gradient differentiated again) is shown
+        at the user's line the generated code there is the derivative of, where that is
+        known (``derived_from``, through each generated code between), with the generated
+        line below it."""
+        user = derived_from(self.filename, self.lineno, self.col)
+        if user is None:
+            return
+        self.derived = ((self.filename, self.lineno, self.col, None),) + self.callers
+        deeper = user
+        while deeper is not None:   # (a third derivative: the second's code, then the user's)
+            user, deeper = deeper, derived_from(*deeper[:3])
+        self.filename, self.lineno, self.col, self.callers = user
+        self.line = linecache.getline(self.filename, self.lineno).rstrip("\n") \
+            if self.lineno else None
 
     def _at_the_users_call(self):
         """A refusal inside an installed library's code (scipy's, sklearn's: a function
@@ -72,7 +90,10 @@ class TransformError(ValueError):
                 text += f"\n    {self.line}"
                 if self.col is not None:
                     text += "\n    " + " " * self.col + "^"
-        for label, places in (("inside", self.inside), ("called from", self.callers)):
+        derived = self.derived[:1], self.derived[1:]   # (the generated line, its callers)
+        for label, places in (("inside", self.inside), ("called from", self.callers),
+                              ("in the generated code at", derived[0]),
+                              ("called from", derived[1])):
             for filename, lineno, col, function in places:
                 code = linecache.getline(filename, lineno).strip() if filename and lineno \
                     else ""
@@ -82,6 +103,29 @@ class TransformError(ValueError):
         if self.hint:
             text += f"\nhint: {self.hint}"
         return text
+
+
+#: generated file name -> [(line, column, end line, end column, the user's place)]: the
+#: pieces of code adcompile generated to be differentiated again that are derivatives of
+#: a user's statement, at (filename, lineno, col, callers) (ir/derived_lines.py)
+_DERIVED = {}
+
+
+def derive_lines(filename, spans):
+    """Record the ``spans`` of generated file ``filename`` (ir.derived_lines.derived_spans)."""
+    _DERIVED[filename] = list(spans)
+
+
+def derived_from(filename, lineno, col):
+    """The user's place (filename, lineno, col, callers) that the code at ``lineno``,
+    ``col`` of generated file ``filename`` is the derivative of (the innermost piece there
+    that is one), or None."""
+    found, at = None, (lineno, col or 0)
+    for *span, place in _DERIVED.get(filename, ()) if lineno else ():
+        if (span[0], span[1]) <= at <= (span[2], span[3]) \
+                and (found is None or (span[0], span[1]) >= (found[0][0], found[0][1])):
+            found = (span, place)
+    return None if found is None else found[1]
 
 
 def _library_roots():

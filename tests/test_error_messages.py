@@ -304,3 +304,61 @@ def test_a_scipy_function_without_a_rule_says_so(f, args, called):
     message = refused(f, args, f"{called}(", f"{called}() has no adjoint rule",
                       f"ad.adjoint_rule({called})")
     assert message.splitlines()[0].endswith("(in its code)")
+
+
+# ---------------------------------------------------------------------------
+# a refusal found in generated code differentiated again: at the user's line
+# ---------------------------------------------------------------------------
+
+def lstsq_fit(A, b):
+    x = np.linalg.lstsq(A, b, rcond=None)[0]
+    return np.sum(x ** 2)
+
+
+def lstsq_through_a_helper(b):
+    return lstsq_fit(SPD, b) * 2.0
+
+
+def cubed_display(x):
+    return np.sum(np.array([x, x ** 2, np.sin(x)]) ** 3)
+
+
+def _generated_line(message):
+    """The line of ``message`` naming the generated code's place."""
+    return next(line for line in message.splitlines() if "in the generated code at" in line)
+
+
+def test_a_second_derivative_refused_in_generated_code_points_at_the_users_line():
+    first = ad.grad(lstsq_fit)
+    with pytest.raises(ad.TransformError) as caught:
+        ad.grad(lambda A, b: np.sum(first(A, b)))(SPD, X)
+    message = str(caught.value)
+    line = line_of(lstsq_fit, "np.linalg.lstsq")
+    assert message.startswith(f"{__file__}:{line}:9: a second derivative through "
+                              f"np.linalg.lstsq"), message
+    assert message.splitlines()[1].strip() == "x = np.linalg.lstsq(A, b, rcond=None)[0]"
+    assert "<adcompile grad_lstsq_fit" in _generated_line(message)   # (where it was found)
+    assert "lstsq_bar(" in _generated_line(message)
+
+
+def test_a_hessian_through_a_helper_refused_points_at_the_helpers_column():
+    # (the helper inlined into a function of another indentation: its own column)
+    with pytest.raises(ad.TransformError) as caught:
+        ad.hessian(lstsq_through_a_helper)(X)
+    message = str(caught.value)
+    first, code, caret = message.splitlines()[:3]
+    assert first.startswith(f"{__file__}:{line_of(lstsq_fit, 'np.linalg.lstsq')}:9:"), message
+    assert caret.index("^") == code.index("np.linalg"), message
+    assert f"called from {__file__}:{line_of(lstsq_through_a_helper, 'lstsq_fit(')}:" \
+        in message, message
+
+
+def test_a_third_derivative_refused_points_at_the_users_line_through_two_generated_codes():
+    third = ad.grad(ad.grad(ad.grad(cubed_display)))
+    with pytest.raises(ad.TransformError) as caught:
+        third(0.5)
+    message = str(caught.value)
+    line = line_of(cubed_display, "np.array")
+    assert message.startswith(f"{__file__}:{line}:19: a third derivative through np.array"), \
+        message
+    assert "<adcompile grad_grad_cubed_display" in _generated_line(message)

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .. import ir
+from ..ir.derived_lines import mark_derived
 from ..ir import trees
 from . import forms, tape
 from .adjoints import Adjoints
@@ -224,17 +225,21 @@ class Reverser(ReversedControl):
                                    shape_of=self.context.shape_of)
             except TransformError as exc:  # unsupported(...) in a rule: point at the call
                 raise self.fn.source.error(s.node, exc.reason) from None
+            first = len(out)
             out.extend(inst.statements)
             for i, term in inst.contributions:
+                term = simplify(term)
+                mark_derived([term], s.node)   # (for messages: see ir/derived_lines.py)
                 if s.rule.inputs[i] in s.rule.sequences:
                     made = len(out)
                     try:
-                        self.adj.contribute_pieces(s.inputs[i], simplify(term), out)
+                        self.adj.contribute_pieces(s.inputs[i], term, out)
                     except TransformError as exc:
                         raise self.fn.source.error(s.node, exc.reason) from None
                     forms.place_refusals(out[made:], s.node)
                 else:
-                    self.adj.contribute(s.inputs[i].id, simplify(term))
+                    self.adj.contribute(s.inputs[i].id, term)
+            mark_derived(out[first:], s.node)
         else:
             self.adj.list_statement(s, out)
 

@@ -100,5 +100,7 @@ def desugar(source, callers=(), structures=(), choices=None):
     desugar_in_place_calls(fn, source, nested, structures)
     desugar_items(fn)
     desugar_frozen(fn, source, REGISTRY)
+    if callers:   # (the nodes the passes made: an error at one names the callee's line)
+        mark_place(fn, source, callers, unmarked_only=True)
     liveness.annotate(fn)
     return fn, nested

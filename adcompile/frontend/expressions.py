@@ -16,6 +16,7 @@ from .functions import HOISTED
 from .syntax import Deferred, Ready, index_expression, is_trivial, operator_named, symbol
 from .hints import attribute_hint
 from .list_facts import tuple_length
+from .source import PLACE, mark_place
 from .texts import TEXT_HINT, is_text
 
 BINOPS = {
@@ -265,6 +266,9 @@ class Expressions:
         if rule.shape.sequence or any(rule is c for c in copies) and any(
                 isinstance(e, ast.Name) and e.id in self.out.sequences for e in inputs):
             self.out.sequences.add(target)   # (b = a or a.copy() of one: b is one too)
+        if self.scope.callers and not hasattr(node, PLACE):   # (a node the walk made for an
+            mark_place(node, self.scope.src, self.scope.callers,   # inlined function's code)
+                       unmarked_only=True)
         self.out.body.append(ir.Op(target, expr, rule, inputs, statics, node))
         self.record_view(self.out.body[-1])   # (see views.py)
         return target

@@ -7,6 +7,8 @@ import weakref
 from ..ir.naming import names_in
 from .nesting import split_nesting
 from .source import FunctionSource
+from ..errors import derive_lines
+from ..ir.derived_lines import derived_spans, mark_spans
 from ..ir.parsing import parse
 
 
@@ -22,9 +24,10 @@ class GeneratedSource(FunctionSource):
 
     generated = True
 
-    def __init__(self, text, compiled, filename):
+    def __init__(self, text, compiled, filename, spans=()):
         tree = parse(text)
         node = tree.body[0]
+        mark_spans(node, spans)   # (the user's statements its lines are derivatives of)
         inner = "out_bar_inner"
         taken = names_in(node)
         while inner in taken:
@@ -44,7 +47,8 @@ class GeneratedSource(FunctionSource):
         self.text = ast.unparse(node) + "\n"
         self.filename = filename
         linecache.cache[filename] = (len(self.text), None, self.text.splitlines(True), filename)
-        node = parse(self.text).body[0]   # positions of the text errors will show
+        marked, node = node, parse(self.text).body[0]   # positions of the text errors will show
+        derive_lines(filename, derived_spans(marked, node, lambda place: place))
         self._func = weakref.ref(compiled)
         self.globals = compiled.__globals__
         self.indent = 0
@@ -54,3 +58,4 @@ class GeneratedSource(FunctionSource):
         self.name = node.name
         self.closure = dict(zip(compiled.__code__.co_freevars, compiled.__closure__ or ()))
         self.params = self._params(node.args)
+

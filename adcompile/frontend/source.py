@@ -265,12 +265,18 @@ class FunctionSource:
         """A TransformError pointing at ``node`` in the user's file, and through the calls
         that led there when ``node`` is in a function that was inlined (``mark_place``);
         ``hint`` suggests a fix."""
+        filename, lineno, col, callers = self.place(node)
+        return TransformError(message, filename, lineno, col, hint=hint, callers=callers)
+
+    def place(self, node):
+        """Where ``node`` is, a node of this function or of one inlined into it: (file, line,
+        column, the calls that led there)."""
         filename, indent, callers = getattr(node, PLACE, None) or (self.filename, self.indent, ())
         lineno = getattr(node, "lineno", None)
         col = getattr(node, "col_offset", None)
         if col is not None:
             col += indent
-        return TransformError(message, filename, lineno, col, hint=hint, callers=callers)
+        return filename, lineno, col, tuple(callers)
 
     def written(self, node):
         """The user's text of ``node``, a node of this function or of one inlined into it:
@@ -308,12 +314,12 @@ def own_signature(func):
     return inspect.signature(func, follow_wrapped=not inspect.isfunction(func))
 
 
-def mark_place(tree, source, callers):
+def mark_place(tree, source, callers, unmarked_only=False):
     """Mark every positioned node of ``tree``, a copy of ``source``'s AST inlined through the
-    call sites ``callers``, with its ``PLACE``."""
+    call sites ``callers``, with its ``PLACE`` (``unmarked_only``: those that have none)."""
     place = (source.filename, source.indent, tuple(callers))
     for node in ast.walk(tree):
-        if hasattr(node, "lineno"):
+        if hasattr(node, "lineno") and not (unmarked_only and hasattr(node, PLACE)):
             setattr(node, PLACE, place)
 
 
