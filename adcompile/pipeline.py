@@ -27,7 +27,10 @@ on the statement (ad/forms.py); the passes marked * put those in.
 """
 
 import ast
+import types
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from . import ir
 from .ad import sweeps
@@ -127,15 +130,49 @@ def _number_facts(fn, target):
 
 
 def private_copies(fn, target):
-    """``p = private_copy(p)`` first, for each argument the function changes in place."""
+    """``p = private_copy(p)`` first, for each argument the function changes in place; before
+    them, ``require_unshared((p, ...), (others, ...), message)``, a check that no other
+    argument, and no module-level value the function reads, holds what such an argument
+    holds (``f(w, a, a)``, a default that is a module-level dict read by its name too):
+    Python's change would show through that name, the copy's does not."""
     changed = changed_arguments(fn)
     if not changed:
         return fn
     fn = ir.copy_function(fn)
     copies = [ir.Keep(ir.assign(p, ir.call(target.aliases["private_copy"], ir.load(p))), [p],
                       pure=False) for p in changed]
-    fn.body = copies + fn.body
+    fn.body = [_unshared_check(fn, changed, target)] + copies + fn.body
     return fn
+
+
+def _unshared_check(fn, changed, target):
+    """``private_copies``'s check for the arguments ``changed``."""
+    local = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+    read = {n for s in ir.walk(fn.body) for n in ir.own_reads(s)} | {
+        path.base for path in (getattr(fn, "choices", None) or {}) if hasattr(path, "base")}
+    extra = getattr(fn, "extra_globals", None) or {}
+    free = sorted(n for n in read - local
+                  if _may_hold_arrays(extra[n] if n in extra else fn.source.resolve(n, None)))
+    others = [p for p in fn.params if p not in changed] + free
+    what = ", ".join(repr(p) for p in changed)
+    error = fn.source.error(fn.source.node, (
+        f"{fn.source.name}() changes {what} in place, and another argument or a module-level "
+        f"value it reads shares an array or object with it: Python's change would show "
+        f"through both, the gradient's code changes a copy; pass separate objects"))
+    tuples = [ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load())
+              for names in (changed, others)]
+    check = ir.call(target.aliases["require_unshared"], *tuples,
+                    ast.Constant(f"{error.where}: {error.reason}"))
+    return ir.Keep(ast.Expr(check), [], pure=False)
+
+
+def _may_hold_arrays(value):
+    """Whether a change in place could reach an array or container through the module-level
+    ``value`` (not a number, a string, a function, a class or a module)."""
+    return not isinstance(value, (int, float, complex, str, bytes, type(None), type,
+                                  types.ModuleType, types.FunctionType,
+                                  types.BuiltinFunctionType, types.MethodType, np.generic,
+                                  np.ufunc))
 
 
 def _complex_guards(fn, target):

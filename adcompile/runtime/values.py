@@ -187,6 +187,77 @@ def require_distinct(values, message):
             seen.add(id(v))
 
 
+def require_unshared(changed, others, message):
+    """Raise TypeError(message) where an object one of ``changed`` (the arguments the code
+    changes in place, of which it makes private copies first: ``private_copy``) holds, at
+    any depth, is held by another of them or by one of ``others`` (the other arguments, the
+    module-level values the code reads), or shares memory with one held there (a view):
+    Python's change would show through the other name, where the generated code changes
+    its own copy."""
+    mine = [_held_objects(x) for x in changed]
+    if not any(mine):
+        return
+    for i, held in enumerate(mine):
+        theirs = _held_objects(others + changed[:i] + changed[i + 1:])
+        ids = {id(o) for o in theirs}
+        by_memory = {}   # the array owning the memory (None: not known) -> arrays
+        for o in theirs:
+            if isinstance(o, np.ndarray):
+                by_memory.setdefault(_memory_owner(o), []).append(o)
+        for o in held:
+            if id(o) in ids:
+                raise TypeError(message)
+            if isinstance(o, np.ndarray):
+                owner = _memory_owner(o)
+                near = by_memory.get(None, []) + (
+                    by_memory.get(owner, []) if owner is not None
+                    else [a for arrays in by_memory.values() for a in arrays])
+                if any(np.may_share_memory(o, a) for a in near):
+                    raise TypeError(message)
+
+
+def _memory_owner(a):
+    """The id of the array whose memory ``a`` is (itself, or the array it is a view of), or
+    None where that memory is not an array's (``np.frombuffer``)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a) if a.base is None else None
+
+
+def _held_objects(x):
+    """The objects that a change in place could reach through ``x``: ``x`` and what it holds
+    (dict values, items of lists, tuples and sets, attributes of objects), arrays and
+    containers only (numbers, strings, functions, classes and modules cannot be changed
+    through it), each once."""
+    import types
+    unchanged = (int, float, complex, bool, str, bytes, type(None), np.generic, type,
+                 types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                 types.MethodType, np.ufunc)
+    found, seen, todo = [], set(), [x]
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or isinstance(o, unchanged):
+            continue
+        seen.add(id(o))
+        if isinstance(o, np.ndarray):
+            found.append(o)
+            continue
+        if isinstance(o, (tuple, frozenset)):   # (not changed itself: what it holds may be)
+            todo.extend(o)
+            continue
+        if isinstance(o, dict):
+            todo.extend(o.values())
+        elif isinstance(o, (list, set)):
+            todo.extend(o)
+        elif hasattr(o, "__dict__"):
+            todo.extend(vars(o).values())
+        else:
+            continue
+        found.append(o)
+    return found
+
+
+
 def require_sole_item(xs, i, message):
     """Raise TypeError(message) before ``xs[i] op= v`` on a list, which generated code makes
     a new item of (frontend/list_items.py), where Python changes the array ``xs[i]`` in

@@ -1,0 +1,112 @@
+"""Arguments the function changes in place, shared with another name the function reads.
+
+The gradient's code never writes into its caller's objects: it changes a private copy
+of an argument the function changes in place (pipeline.private_copies). Where another
+argument, or a module-level value the function reads by its name, is that object (or
+holds it, or a view of it), Python's change shows through that name and the copy's does
+not: these gave silently wrong gradients (the values of the unchanged object). Such a
+call now raises a TypeError naming the function (runtime.require_unshared); the same
+functions called with separate objects are differentiated, checked against central
+differences, and the caller's objects are left as they were.
+"""
+
+import numpy as np
+import pytest
+from conftest import assert_close, numerical_grad
+
+import adcompile as ad
+
+W = np.array([1.0, -0.5])
+BUFFER = np.array([1.0, 2.0])
+CONFIG = {"act": "tanh"}
+ACTIVATIONS = {"tanh": np.tanh, "sin": np.sin}
+SHARED = "shares an array or object with it"
+
+
+def scaled_by_the_other(w, a, b):
+    a[0] = 5.0   # (b too, where the caller passed one array twice)
+    return np.sum(w * b)
+
+
+def scaled_by_a_global(w, buffer=BUFFER):
+    buffer[0] = 5.0
+    return np.sum(w * BUFFER)
+
+
+def counted_in_a_dict(w, stats, totals):
+    stats["scale"] = 3.0
+    return np.sum(w * totals["scale"])
+
+
+def item_of_a_dict(w, held, x):
+    held["x"][0] = 5.0   # (the array x, where held is {"x": x})
+    return np.sum(w * x)
+
+
+def changes_the_differentiated_value(w, a):
+    a[0] = 5.0
+    return np.sum(w ** 2)
+
+
+def settings_changed_through_a_default(x, cfg=CONFIG):
+    cfg["act"] = "sin"
+    return np.sum(ACTIVATIONS[CONFIG["act"]](x))
+
+
+def unrelated_global(w, out):
+    out[:] = w * 2.0   # (a buffer of its own, filled)
+    return np.sum(out * BUFFER) + np.sum(w ** 2)
+
+
+def _separate(f, *args):
+    """The gradient of ``f`` at ``args`` (separate objects), checked against differences."""
+    got = ad.grad(f)(*args)
+    assert_close(got, numerical_grad(f, args, 0))
+    return got
+
+
+@pytest.mark.parametrize("f, shared, separate", [
+    (scaled_by_the_other, lambda: (W, BUFFER, BUFFER),
+     lambda: (W, BUFFER.copy(), BUFFER.copy())),
+    (scaled_by_the_other, lambda: (W, BUFFER, BUFFER[:]),   # (a view of it)
+     lambda: (W, BUFFER.copy(), BUFFER.copy())),
+    (scaled_by_a_global, lambda: (W,), lambda: (W, BUFFER.copy())),
+    (counted_in_a_dict, lambda: (W, CONFIG, CONFIG), lambda: (W, {"scale": 1.0},
+                                                              {"scale": 2.0})),
+    (item_of_a_dict, lambda: (W, {"x": BUFFER}, BUFFER),
+     lambda: (W, {"x": BUFFER.copy()}, BUFFER.copy())),
+    (changes_the_differentiated_value, lambda: (W, W), lambda: (W, W.copy())),
+    (settings_changed_through_a_default, lambda: (W,), lambda: (W, {"act": "tanh"})),
+], ids=["one-array-twice", "a-view", "a-default-read-by-name", "one-dict-twice",
+        "held-by-another", "the-differentiated-array", "settings-through-a-default"])
+def test_a_changed_argument_shared_with_another_name_is_refused(f, shared, separate):
+    before = (BUFFER.copy(), dict(CONFIG))
+    with pytest.raises(TypeError, match=SHARED) as caught:
+        ad.grad(f)(*shared())
+    assert str(caught.value).startswith(f"{__file__}:"), caught.value   # (the function's def)
+    assert f"{f.__name__}() changes" in str(caught.value)
+    _separate(f, *separate())
+    assert np.array_equal(BUFFER, before[0]) and CONFIG == before[1]   # (nothing written)
+
+
+def test_separate_objects_give_pythons_gradient():
+    # (the values Python's function computes with: the unchanged other argument)
+    assert_close(ad.grad(scaled_by_the_other)(W, BUFFER.copy(), BUFFER.copy()), BUFFER)
+    assert_close(ad.grad(settings_changed_through_a_default)(W, {"act": "tanh"}),
+                 1.0 - np.tanh(W) ** 2)   # (CONFIG["act"] is still "tanh")
+
+
+def test_a_buffer_of_its_own_beside_a_global_is_differentiated():
+    got = _separate(unrelated_global, W, np.zeros(2))
+    assert_close(got, 2.0 * BUFFER + 2.0 * W)
+
+
+def test_the_built_module_checks_too(tmp_path):
+    path = tmp_path / "built.py"
+    ad.build(scaled_by_the_other, str(path), args=(W, BUFFER.copy(), BUFFER.copy()))
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    grad = namespace["grad_scaled_by_the_other"]
+    assert_close(grad(W, BUFFER.copy(), BUFFER.copy()), BUFFER)
+    with pytest.raises(TypeError, match=SHARED):
+        grad(W, BUFFER, BUFFER)
