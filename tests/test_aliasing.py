@@ -7,6 +7,8 @@ before the alias analysis: an in-place change through a name, a view, a list
 or a loop the old check did not see.
 """
 
+import operator
+
 import numpy as np
 import pytest
 from conftest import assert_close, assert_grad, numerical_grad
@@ -270,7 +272,36 @@ def scale_rows(m):   # not differentiated: called on an inactive array, kept as 
     m *= 2.0
 
 
+def operator_iadd_after_a_read(a, k):
+    y = np.sum(np.sin(k * a))
+    operator.iadd(k, 1.0)   # (k += 1.0: in place for an array)
+    return y
+
+
+def operator_setitem_through_its_result(a, k):
+    m = operator.imul(k, 1.0)   # (k itself, changed in place and returned)
+    y = np.sum(np.sin(k * a))
+    operator.setitem(m, 0, 5.0)
+    return y
+
+
+def two_outputs_given_by_position(a, k):
+    y = np.sum(np.sin(k * a))
+    np.modf(k, k, np.empty(3))   # (both outputs positional: k is the first)
+    return y
+
+
+def outputs_given_as_a_tuple(a, k):
+    y = np.sum(np.sin(k * a))
+    np.divmod(k, 2.0, out=(np.empty(3), k))
+    return y
+
+
 @pytest.mark.parametrize("f, args, line", [
+    (operator_iadd_after_a_read, (X, np.arange(3.0)), "operator.iadd(k, 1.0)"),
+    (operator_setitem_through_its_result, (X, np.arange(3.0)), "operator.setitem(m, 0, 5.0)"),
+    (two_outputs_given_by_position, (X, np.arange(3.0)), "np.modf(k, k, np.empty(3))"),
+    (outputs_given_as_a_tuple, (X, np.arange(3.0)), "np.divmod(k, 2.0, out="),
     (item_set_after_a_read, (X,), "k[0] = 5.0"),
     (changed_while_iterated, (0.7,), "k[2] = 5.0"),
     (shuffled_after_a_read, (X, np.arange(3.0)), "np.random.shuffle(k)"),

@@ -7,6 +7,7 @@ its arguments hold.
 
 import ast
 import builtins
+import operator
 import types
 
 import numpy as np
@@ -27,6 +28,24 @@ _PURE_BUILTINS = {len, int, float, complex, bool, str, repr, range, min, max, su
                   iter, slice}
 
 
+#: the functions of the operator module that change their first argument in place
+_OPERATOR_WRITES = frozenset(
+    getattr(operator, name) for name in dir(operator)
+    if name.strip("_") in {"iadd", "iand", "iconcat", "ifloordiv", "ilshift", "imod", "imul",
+                           "imatmul", "ior", "ipow", "irshift", "isub", "itruediv", "ixor",
+                           "setitem", "delitem"})
+
+
+def writes_first_argument(obj):
+    """Whether ``obj`` is a function of the operator module that changes its first argument
+    in place: ``operator.iadd(a, b)`` is ``a += b`` (for an array, a list: in place),
+    ``operator.setitem(a, i, v)`` is ``a[i] = v``."""
+    try:
+        return obj in _OPERATOR_WRITES
+    except TypeError:   # (unhashable)
+        return False
+
+
 def leaves_arguments(obj, registry):
     """Whether a call of ``obj`` surely leaves its arguments as they were: an exception's
     class, a function the ``registry`` knows (with a rule, not differentiable, inert), a
@@ -41,7 +60,9 @@ def leaves_arguments(obj, registry):
         return True
     module = getattr(obj, "__module__", None) or ""
     if isinstance(obj, np.ufunc):
-        return True
+        return True   # (but for its outputs given by position: mutations._call_changes)
+    if writes_first_argument(obj):
+        return False
     if module.split(".")[0] in ("numpy", "math", "_operator", "operator"):
         return True
     return isinstance(obj, types.FunctionType) and _changes_nothing(obj, registry, 3)
