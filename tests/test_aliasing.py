@@ -297,7 +297,36 @@ def outputs_given_as_a_tuple(a, k):
     return y
 
 
+def numpy_out_by_position(a, k):
+    y = np.sum(np.sin(k * a))
+    np.cumsum(np.ones(3), 0, None, k)   # (out is cumsum's fourth parameter)
+    return y
+
+
+def dot_out_by_position(a, k):
+    y = np.sum(np.sin(k * a))
+    np.dot(np.eye(3), np.ones(3), k)
+    return y
+
+
+def method_out_by_position(a, k):
+    y = np.sum(np.sin(k * a))
+    c = np.ones(3) * 2.0
+    c.clip(0.0, 1.0, k)   # (x.clip(lo, hi, out))
+    return y
+
+
+def nan_to_num_without_a_copy(a, k):
+    y = np.sum(np.sin(k * a))
+    np.nan_to_num(k, copy=False)
+    return y
+
+
 @pytest.mark.parametrize("f, args, line", [
+    (numpy_out_by_position, (X, np.arange(3.0)), "np.cumsum(np.ones(3), 0, None, k)"),
+    (dot_out_by_position, (X, np.arange(3.0)), "np.dot(np.eye(3), np.ones(3), k)"),
+    (method_out_by_position, (X, np.arange(3.0)), "c.clip(0.0, 1.0, k)"),
+    (nan_to_num_without_a_copy, (X, np.arange(3.0)), "np.nan_to_num(k, copy=False)"),
     (operator_iadd_after_a_read, (X, np.arange(3.0)), "operator.iadd(k, 1.0)"),
     (operator_setitem_through_its_result, (X, np.arange(3.0)), "operator.setitem(m, 0, 5.0)"),
     (two_outputs_given_by_position, (X, np.arange(3.0)), "np.modf(k, k, np.empty(3))"),
@@ -322,6 +351,24 @@ def list_popped_after_stack(x):
 
 def test_change_before_any_read_is_differentiated():
     assert_grad(item_set_before_any_read, X)
+
+
+def outputs_by_position_before_the_reads(a):
+    m = np.ones(3)
+    r = np.round(a * 3.0, 0, m)   # (m holds the rounded values: no derivative, a value)
+    c = np.zeros(3)
+    np.cumsum(np.arange(3.0), 0, None, c)   # (c holds the sums)
+    s = np.empty(3)
+    np.arange(3.0).clip(0.5, 1.5, s)
+    return np.sum(m * a) + np.sum(c * a * a) + np.sum(s * a) + 0.0 * np.sum(r)
+
+
+def test_outputs_given_by_position_are_seen_and_kept():
+    # the statements writing m, c, s are not dropped (nothing reads r: they write), and
+    # what they write is read afterwards (m: rounded, so a constant of the gradient)
+    got = assert_grad(outputs_by_position_before_the_reads, X)
+    m, c, s = np.round(X * 3.0), np.cumsum(np.arange(3.0)), np.clip(np.arange(3.0), 0.5, 1.5)
+    assert_close(got, m + 2.0 * c * X + s, 1e-12, 1e-12)
 
 
 def test_appending_leaves_what_was_read():

@@ -7,6 +7,8 @@ its arguments hold.
 
 import ast
 import builtins
+import functools
+import inspect
 import operator
 import types
 
@@ -44,6 +46,59 @@ def writes_first_argument(obj):
         return obj in _OPERATOR_WRITES
     except TypeError:   # (unhashable)
         return False
+
+
+def positional_outputs(obj, call):
+    """The arguments of ``call`` that are outputs given by position, which the call writes
+    into: a ufunc's after its inputs (``np.modf(x, a, b)``), NumPy's ``out`` parameter
+    (``np.cumsum(x, 0, None, m)``, ``np.dot(A, x, m)``) and, where ``obj`` is None (a method
+    of a value), that of the ndarray method of the name (``x.cumsum(0, None, m)``); and the
+    array ``np.nan_to_num(x, copy=False)`` changes."""
+    if isinstance(obj, np.ufunc):
+        return call.args[obj.nin:]
+    if obj is np.nan_to_num and call.args and not _copies(call):
+        return call.args[:1]
+    if obj is None and isinstance(call.func, ast.Attribute):
+        at = _method_out_index(call.func.attr)
+    else:
+        at = _out_index(obj)
+    return call.args[at:at + 1] if at is not None else []
+
+
+def _copies(call):
+    """Whether ``np.nan_to_num`` called so surely copies (``copy`` not given, or True)."""
+    given = call.args[1:2] + [k.value for k in call.keywords if k.arg == "copy"]
+    return all(isinstance(e, ast.Constant) and e.value is True for e in given)
+
+
+def _out_index(obj):
+    """The position of the parameter ``out`` of a NumPy function ``obj``, or None."""
+    if not callable(obj) or not (getattr(obj, "__module__", None) or "").startswith("numpy"):
+        return None
+    try:
+        return _signature_out_index(obj)
+    except TypeError:   # (unhashable)
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _signature_out_index(obj):
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return next((i for i, p in enumerate(params) if p.name == "out" and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _method_out_index(name):
+    """The position of ``out`` among the arguments of the ndarray method ``name`` (that of
+    NumPy's function of the name, less the array itself: ``x.clip(lo, hi, out)``), or None."""
+    if not hasattr(np.ndarray, name):
+        return None
+    at = _out_index(getattr(np, name, None))
+    return at - 1 if at else None
 
 
 def leaves_arguments(obj, registry):

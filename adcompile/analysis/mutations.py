@@ -11,7 +11,8 @@ import types
 import numpy as np
 
 from .. import ir
-from .call_effects import bound_parameters, leaves_arguments, reads_only, writes_first_argument
+from .call_effects import (bound_parameters, leaves_arguments, positional_outputs, reads_only,
+                           writes_first_argument)
 from .points_to import of
 from .program_order import Place, follows, program_order
 
@@ -69,8 +70,9 @@ def _call_changes(aliases, call):
             and aliases.registry.rule_for(obj) is None:
         obj = None   # a method of an object (M.T.dot): by the method's name, below
         # (unless it has a rule of its own: scipy.stats.norm.logpdf)
-    if isinstance(obj, np.ufunc) and len(call.args) > obj.nin:   # outputs given by position
-        found |= aliases.deep(set().union(*(aliases.value(a) for a in call.args[obj.nin:])))
+    method = isinstance(func, ast.Attribute) and obj is None
+    outputs = positional_outputs(obj, call) if obj is not None or method else []
+    found |= aliases.deep(set().union(set(), *(aliases.value(a) for a in outputs)))
     if obj is not None:
         if (getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS
                 or writes_first_argument(obj)) and call.args:

@@ -5,7 +5,7 @@ if it is *pure*. Its calls decide: a call is pure when the function is one whose
 only effect is its result, which adcompile knows for functions with a rule (they
 are mathematical primitives), functions registered as non-differentiable (``len``,
 ``np.shape``), the ``math`` module, NumPy's ufuncs and array constructors, and a
-few builtins; never with an ``out=`` argument, and never a builtin that can use up
+few builtins; never with an output argument (``out=``, or by position), and never a builtin that can use up
 an iterator (``sum``, ``max``, ``list``, ...: later code would see it used up).
 Anything else (``print``, a method of a value, ``np.random``, a function held in a
 variable) may have an effect.
@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ..analysis.call_effects import positional_outputs
 from ..rules import REGISTRY
 
 _PURE_BUILTINS = {getattr(builtins, name) for name in (
@@ -56,7 +57,8 @@ def is_pure(tree, callee):
             if any(k.arg == "out" or k.arg is None for k in node.keywords):
                 return False
             found = callee(node.func)
-            if found.kind != "object" or not is_pure_function(found.what):
+            if found.kind != "object" or not is_pure_function(found.what) \
+                    or positional_outputs(found.what, node):   # (np.round(x, 0, m))
                 return False
         elif isinstance(node, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)):
             return False

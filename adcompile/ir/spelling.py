@@ -12,7 +12,7 @@ it. ``user_name`` is the one place messages ask.
 import ast
 
 from .blocks import walk
-from .nodes import Op
+from .nodes import Keep, Op
 
 
 def spell(spellings, name, text):
@@ -41,11 +41,14 @@ def user_name(fn, name):
 
 
 def _computed_as(fn, name):
-    """The user's expression the Op assigning the temporary ``name`` computes, or None
-    (not assigned by one, or by one made of code adcompile wrote: ``$with_item``)."""
+    """The user's expression the Op (or the statement kept as written) assigning the
+    temporary ``name`` computes, or None (not assigned by one, or by one made of code
+    adcompile wrote: ``$with_item``)."""
     for s in walk(fn.body):
-        if isinstance(s, Op) and s.target == name:
-            node = s.node
+        node = s.node if isinstance(s, Op) and s.target == name else \
+            s.stmt.value if isinstance(s, Keep) and isinstance(s.stmt, ast.Assign) and [
+                ast.unparse(t) for t in s.stmt.targets] == [name] else None
+        if node is not None:
             if not isinstance(node, ast.expr):
                 return None
             written = getattr(fn.source, "written", None)   # (the user's text at its place)
