@@ -322,7 +322,15 @@ def nan_to_num_without_a_copy(a, k):
     return y
 
 
+def changed_through_what_an_output_call_returns(a, k):
+    y = np.cumsum(np.ones(3), 0, None, k)   # (y is k itself)
+    t = np.sum(np.sin(k * a))
+    y[0] = 7.0
+    return t
+
+
 @pytest.mark.parametrize("f, args, line", [
+    (changed_through_what_an_output_call_returns, (X, np.arange(3.0)), "y[0] = 7.0"),
     (numpy_out_by_position, (X, np.arange(3.0)), "np.cumsum(np.ones(3), 0, None, k)"),
     (dot_out_by_position, (X, np.arange(3.0)), "np.dot(np.eye(3), np.ones(3), k)"),
     (method_out_by_position, (X, np.arange(3.0)), "c.clip(0.0, 1.0, k)"),

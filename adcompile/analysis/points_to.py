@@ -39,7 +39,8 @@ import numpy as np
 from .. import ir
 from ..rules import REGISTRY, broadcasts
 from ..runtime import stop_gradient
-from .call_effects import NUMPY_ALLOCATORS, is_code, returns_new
+from .call_effects import (NUMPY_ALLOCATORS, is_code, positional_outputs, returns_new,
+                           writes_first_argument)
 from .callees import callee_of
 from .numbers import infer_numbers
 
@@ -308,6 +309,10 @@ class Aliases:
             self._add(self.contents, site, self.held(set().union(
                 set(), *(self.value(c) for c in operands))))
             return {site}
+        if isinstance(e, ast.Call):
+            outputs = self._outputs(e)
+            if outputs:   # (np.cumsum(x, 0, None, k) returns k itself)
+                return set().union(*(self.value(a) for a in outputs)) | {f"new@{id(e)}"}
         if isinstance(e, ast.Call) and self._allocates(e):
             return self._collected(e)
         made = returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
@@ -346,6 +351,17 @@ class Aliases:
         # anything the expression reads or what that holds
         read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
         return self.deep(read) | {f"new@{id(e)}"}
+
+    def _outputs(self, call):
+        """The arguments ``call`` writes into and returns: ``out=``, outputs given by
+        position, the first argument of operator's in-place functions."""
+        obj = self.callee(call.func)
+        found = [k.value for k in call.keywords if k.arg == "out"]
+        if obj is not None or isinstance(call.func, ast.Attribute):
+            found += positional_outputs(obj, call)
+        if writes_first_argument(obj):
+            found += call.args[:1]
+        return found
 
     def _collected(self, call):
         """The new object a call that allocates one gives: for ``list(B)``, ``tuple(B)``,
