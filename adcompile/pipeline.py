@@ -41,7 +41,7 @@ from .analysis.activity import activity
 from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
 from .analysis.integer_writes import WRITES, integer_updates, integer_writes
-from .analysis.mutations import changed_arguments
+from .analysis.mutations import changed_arguments, changed_globals
 from .analysis.ndims import infer_ndims
 from .analysis.numbers import infer_numbers
 from .analysis.rebinding_checks import check_rebindings
@@ -131,34 +131,60 @@ def _number_facts(fn, target):
 
 def private_copies(fn, target):
     """``p = private_copy(p)`` first, for each argument the function changes in place; before
-    them, ``require_unshared((p, ...), (others, ...), message)``, a check that no other
-    argument, and no module-level value the function reads, holds what such an argument
-    holds (``f(w, a, a)``, a default that is a module-level dict read by its name too):
-    Python's change would show through that name, the copy's does not."""
+    them, checks when the code runs (``require_unshared``) that no other argument, and no
+    module-level value the function reads, holds what such an argument holds (``f(w, a,
+    a)``, a default that is a module-level dict read by its name too: Python's change would
+    show through that name, the copy's does not), and that no argument is, or holds, a
+    module-level object the function changes in place (``BUF[0] = 7.0`` with ``BUF`` given
+    as ``a`` too: a read of ``a`` before it would be of the value before the change)."""
     changed = changed_arguments(fn)
-    if not changed:
+    changed_free = changed_globals(fn)
+    if not changed and not changed_free:
         return fn
     fn = ir.copy_function(fn)
     copies = [ir.Keep(ir.assign(p, ir.call(target.aliases["private_copy"], ir.load(p))), [p],
                       pure=False) for p in changed]
-    fn.body = [_unshared_check(fn, changed, target)] + copies + fn.body
+    checks = [_unshared_check(fn, changed, [p for p in fn.params if p not in changed]
+                              + _module_values_read(fn), target)] if changed else []
+    checks += [_unshared_check(fn, [_name_for(fn, name, obj)], fn.params, target)
+               for name, obj in changed_free]
+    fn.body = checks + copies + fn.body
     return fn
 
 
-def _unshared_check(fn, changed, target):
-    """``private_copies``'s check for the arguments ``changed``."""
+def _name_for(fn, name, obj):
+    """A name the generated code reads the module-level object ``obj`` by: ``name`` where
+    that is it there (a global of the function's module), else a new name bound to it (a
+    global of a helper's module)."""
+    extra = fn.extra_globals   # (fn: a copy, ir.copy_function: its own dict and namer)
+    if (extra[name] if name in extra else fn.source.resolve(name, None)) is obj:
+        return name
+    taken = fn.namer.fresh(name)
+    extra[taken] = obj
+    return taken
+
+
+def _module_values_read(fn):
+    """The free names (globals, closure variables) ``fn`` reads that hold arrays or
+    containers now: the names a setting is read by too (``CONFIG["act"]``, read when the
+    code was made)."""
     local = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
     read = {n for s in ir.walk(fn.body) for n in ir.own_reads(s)} | {
         path.base for path in (getattr(fn, "choices", None) or {}) if hasattr(path, "base")}
     extra = getattr(fn, "extra_globals", None) or {}
-    free = sorted(n for n in read - local
+    return sorted(n for n in read - local
                   if _may_hold_arrays(extra[n] if n in extra else fn.source.resolve(n, None)))
-    others = [p for p in fn.params if p not in changed] + free
+
+
+def _unshared_check(fn, changed, others, target):
+    """``require_unshared((changed...), (others...), message)``: an error, when the code runs,
+    where an object one of ``changed`` (names of what the function changes in place) holds is
+    held by another of them or one of ``others``, or shares memory with one held there."""
     what = ", ".join(repr(p) for p in changed)
     error = fn.source.error(fn.source.node, (
         f"{fn.source.name}() changes {what} in place, and another argument or a module-level "
         f"value it reads shares an array or object with it: Python's change would show "
-        f"through both, the gradient's code changes a copy; pass separate objects"))
+        f"through both, the gradient's code would not; pass separate objects"))
     tuples = [ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load())
               for names in (changed, others)]
     check = ir.call(target.aliases["require_unshared"], *tuples,

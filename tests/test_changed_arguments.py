@@ -110,3 +110,80 @@ def test_the_built_module_checks_too(tmp_path):
     assert_close(grad(W, BUFFER.copy(), BUFFER.copy()), BUFFER)
     with pytest.raises(TypeError, match=SHARED):
         grad(W, BUFFER, BUFFER)
+
+
+# ---------------------------------------------------------------------------
+# module-level objects the function (or a helper it calls) changes in place
+# ---------------------------------------------------------------------------
+
+GRID = np.array([1.0, 2.0])
+SAME_GRID = GRID   # (one array, two module-level names)
+STEPS = {"count": 0}
+
+
+def reset_grid():
+    GRID[0] = 7.0
+
+
+def counted():
+    STEPS["count"] += 1
+
+
+def resets_through_another_name(w):
+    t = np.sum(w * GRID)
+    SAME_GRID[0] = 7.0   # (GRID's array, read before)
+    return t
+
+
+def resets_in_a_helper(w):
+    t = np.sum(w * GRID)
+    reset_grid()   # (a helper that assigns into a global: not inlined, it reads no w)
+    return t
+
+
+def resets_in_a_loop_of_helpers(w):
+    t = np.sum(w * GRID)
+    for hook in [reset_grid]:
+        hook()
+    return t
+
+
+def resets_what_an_argument_is(w, a):
+    t = np.sum(w * a)
+    reset_grid()   # (a, where the caller passed GRID)
+    return t
+
+
+def counts_its_calls(w, a):
+    t = np.sum(w * a)
+    counted()   # (a dict of its own: no array read)
+    return t
+
+
+@pytest.mark.parametrize("f", [resets_through_another_name, resets_in_a_helper,
+                               resets_in_a_loop_of_helpers])
+def test_a_global_changed_after_a_read_is_refused(f):
+    # the gradient read the array after the whole forward sweep: the changed values (it
+    # gave [7, 2] where Python's is [1, 2])
+    with pytest.raises(ad.TransformError, match="may change in place") as caught:
+        ad.grad(f)(W)
+    assert f"{__file__}:" in str(caught.value).splitlines()[0]
+    assert np.array_equal(GRID, [1.0, 2.0])   # (refused before running)
+
+
+def test_an_argument_that_is_a_global_the_function_changes_is_refused():
+    before = GRID.copy()
+    try:
+        with pytest.raises(TypeError, match=SHARED):
+            ad.grad(resets_what_an_argument_is)(W, GRID)
+        got = _separate(resets_what_an_argument_is, W, GRID.copy())
+        assert_close(got, before)   # (the array given, as it was: not GRID's)
+    finally:
+        GRID[:] = before
+
+
+def test_a_helper_counting_in_a_global_dict_is_differentiated():
+    before = STEPS["count"]
+    got = _separate(counts_its_calls, W, BUFFER.copy())
+    assert_close(got, BUFFER)
+    assert STEPS["count"] > before   # (the helper ran, as in Python)

@@ -7,6 +7,7 @@ its arguments hold.
 
 import ast
 import builtins
+import dataclasses
 import functools
 import inspect
 import operator
@@ -205,13 +206,16 @@ def _parsed(func):
     return tree
 
 
-def bound_parameters(func, call, registry, depth):
+def bound_parameters(func, call, registry, depth, globals_aside=False):
     """The argument expressions of ``call`` (to the Python function of the user's ``func``)
     given for the parameters ``func`` may change in place (see _changed_parameters), or None
-    where that is not known (it may change anything, or such a parameter takes its default)."""
+    where that is not known (it may change anything, or such a parameter takes its default).
+    ``globals_aside``: the parameters it changes, whatever module-level objects it changes
+    too by their names (``globals_changed``)."""
     if not isinstance(func, types.FunctionType):
         return None
-    changed = _changed_parameters(func, registry, depth)
+    made = _changes(func, registry, depth)
+    changed = None if made is None or made[1] and not globals_aside else made[0]
     tree = _parsed(func) if changed else None
     if changed is None or changed and tree is None:
         return None
@@ -229,10 +233,28 @@ def bound_parameters(func, call, registry, depth):
     return [given[p] for p in sorted(changed)]
 
 
+def globals_changed(func, registry):
+    """{name: object} of the module-level names whose objects the user's function ``func``
+    changes in place by assigning into them (``CONFIG["act"] = v``, ``BUF[0] = v``), where
+    all else it changes is its parameters' objects; None where it may change more (a global
+    through another name or a method, a function that does)."""
+    made = _changes(func, registry, 3) if isinstance(func, types.FunctionType) else None
+    if made is None or any(n not in func.__globals__ for n in made[1]):
+        return None   # (a closure variable's)
+    return {n: func.__globals__[n] for n in sorted(made[1])}
+
+
 def _changed_parameters(func, registry, depth):
-    """The parameters of a Python function of the user's (called on values not being
-    differentiated, and so not inlined) whose objects, or what they hold, it may change in
-    place; None where it may change anything else (what a global names, or anything: a
+    """The parameters ``_changes`` finds, None where it finds a module-level object too."""
+    made = _changes(func, registry, depth)
+    return None if made is None or made[1] else made[0]
+
+
+def _changes(func, registry, depth):
+    """(parameters, module-level names) of a Python function of the user's (called on values
+    not being differentiated, and so not inlined): the parameters whose objects, or what
+    they hold, it may change in place, and the globals it assigns into (``BUF[0] = v``);
+    None where it may change anything else (a global through another name, or anything: a
     method that may write, a function not known, ``out=``). A local name may share memory
     with every parameter its values are computed from (``r = np.sin(q)``: with ``q``), so
     ``r += e`` may change ``q``'s object (not where ``r`` is only ever made new by
@@ -249,9 +271,10 @@ def _changed_parameters(func, registry, depth):
         return None
     shares, is_ = _shared_parameters(flows, params)
 
-    def sharing(e):
-        return set().union(set(), *(shares.get(n.id, set()) for n in ir.walk_tree(e)
-                                    if isinstance(n, ast.Name)))
+    def sharing(e):   # (a global's object, by its name: "*CONFIG")
+        return set().union(set(), *(shares.get(n.id, set()) if n.id in local else set()
+                                    if _names_code(func, n.id) else {"*" + n.id}
+                                    for n in ir.walk_tree(e) if isinstance(n, ast.Name)))
 
     for node in ir.walk_tree(fn):
         targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
@@ -268,7 +291,9 @@ def _changed_parameters(func, registry, depth):
             if more is None:
                 return None
             found |= more
-    return None if "*" in found else found & params
+    if "*" in found:
+        return None
+    return found & params, {n[1:] for n in found if n.startswith("*")}
 
 
 def _parameter_flows(fn, func, local):
@@ -277,9 +302,8 @@ def _parameter_flows(fn, func, local):
     its parameters and local names), "*" read for a variable not its own; None for what it
     does not follow (global, a nested function, with, ...)."""
 
-    def code(name):   # a module, function or class the function names: nothing to change
-        obj = func.__globals__.get(name, getattr(builtins, name, None))
-        return obj is not None and is_code(obj)
+    def code(name):
+        return _names_code(func, name)
 
     flows = []
     for node in ir.walk_tree(fn):
@@ -304,6 +328,50 @@ def _parameter_flows(fn, func, local):
                 "name" if isinstance(value, ast.Name) else "other"
             flows.append((bound, ir.names_mentioned([target]) - bound, read, kind))
     return flows
+
+
+def _names_code(func, name):
+    """Whether the free name ``name`` of the function ``func`` is a module, function or class
+    (nothing the function changes)."""
+    obj = func.__globals__.get(name, getattr(builtins, name, None))
+    return obj is not None and is_code(obj)
+
+
+def is_foreign(obj):
+    """Whether the callable ``obj`` is a library's or the interpreter's (C code, a function
+    or class of an installed package or of the standard library), which changes what it is
+    given, not the user's objects it is not given; the user's code (a function, a
+    ``functools.partial`` of one, a class, an object with ``__call__``) may change any
+    object it can reach by a name."""
+    import functools
+    from ..errors import in_a_library
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType, np.ufunc)):
+        return True
+    code = getattr(getattr(obj, "__func__", obj), "__code__", None)
+    if code is None and isinstance(obj, type):
+        module = __import__("sys").modules.get(obj.__module__)
+        filename = getattr(module, "__file__", None)
+        return obj.__module__ == "builtins" or bool(filename) and in_a_library(filename)
+    return code is not None and in_a_library(code.co_filename)
+
+
+def changes_unseen(obj, registry):
+    """Whether a call of ``obj`` whose changes to what it is given are not known
+    (``bound_parameters`` None) may also change objects it is not given: not a library's
+    function (``is_foreign``), nor a dataclass or NamedTuple (their ``__init__`` stores
+    its arguments), nor a class whose own ``__init__`` changes only its parameters."""
+    if is_foreign(obj):
+        return False
+    if isinstance(obj, type):
+        if issubclass(obj, tuple) and hasattr(obj, "_fields") or dataclasses.is_dataclass(
+                obj) and not hasattr(obj, "__post_init__"):
+            return False
+        init = getattr(obj, "__init__", None)   # (object's, a builtin base's: stores nothing)
+        return isinstance(init, types.FunctionType) \
+            and _changed_parameters(init, registry, 3) is None
+    return True
 
 
 def _shared_parameters(flows, params):

@@ -11,7 +11,8 @@ import types
 import numpy as np
 
 from .. import ir
-from .call_effects import (bound_parameters, leaves_arguments, positional_outputs, reads_only,
+from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
+                           leaves_arguments, positional_outputs, reads_only,
                            writes_first_argument)
 from .points_to import of
 from .program_order import Place, follows, program_order
@@ -23,9 +24,16 @@ _CONTAINER_METHODS = {"insert", "pop", "remove", "clear", "reverse", "add", "dis
 _ADDING_METHODS = {"append", "extend"}
 
 
+#: in what ``changed_objects`` finds: any object made outside the function (an argument's, a
+#: global's, what they hold: one may hold another), changed by the user's code that may
+#: reach them by a name (``bump()`` changing a global); not what the private copies of the
+#: arguments (``changed_arguments``) are for, which are changes through the arguments
+ELSEWHERE = "made elsewhere"
+
+
 def changed_objects(aliases, s):
     """The objects statement ``s`` (its own code, not nested blocks) may change in place, by
-    the points-to facts ``aliases``."""
+    the points-to facts ``aliases`` (with ``ELSEWHERE``: see there)."""
     # (appending leaves the items there: the adjoints of np.stack(hs) and the like
     # cover the items the list had when they ran, whatever it holds later)
     if isinstance(s, ir.ListGet) and s.pop:
@@ -79,10 +87,15 @@ def _call_changes(aliases, call):
             return found | aliases.value(call.args[0])
         if leaves_arguments(obj, aliases.registry):
             return found
-        bound = bound_parameters(obj, call, aliases.registry, 3)
-        if bound is not None:   # what it is given for the parameters it may change
-            return found | aliases.deep(set().union(set(), *(aliases.value(a) for a in bound)))
-        return found | given   # an unknown function may write into what it is given
+        bound = bound_parameters(obj, call, aliases.registry, 3, globals_aside=True)
+        free = globals_changed(obj, aliases.registry) if bound is not None else {}
+        if bound is not None and free is not None:
+            # what it is given for the parameters it may change, the globals it assigns into
+            found |= aliases.deep(set().union(set(), *(aliases.value(a) for a in bound)))
+            return found | {aliases.object_site(name, o) for name, o in free.items()}
+        if changes_unseen(obj, aliases.registry):   # the user's code: what a global names too
+            return found | given | {ELSEWHERE}
+        return found | given   # a library's function may write into what it is given
     if isinstance(func, ast.Attribute):
         receiver, method = aliases.value(func.value), func.attr
         if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
@@ -91,8 +104,17 @@ def _call_changes(aliases, call):
             return found
         if reads_only(method, aliases.registry):
             return found
+        if _users_object(aliases.callee(func.value)):   # (C.reset() may change what it holds,
+            return found | {ELSEWHERE}    # which another name may hold)
         return found | aliases.deep(receiver) | given
-    return found | given
+    return found | given | {ELSEWHERE}   # a function held in a variable
+
+
+def _users_object(obj):
+    """Whether ``obj`` (what a name the function reads holds now, None where not known) is
+    an instance of a class of the user's, whose methods may change what it holds."""
+    return obj is not None and not isinstance(obj, (types.ModuleType, type)) \
+        and not callable(obj) and not is_foreign(type(obj))
 
 
 def _stored_parts(target):
@@ -125,7 +147,7 @@ def check_mutations(fn, aliases):
     order = program_order(fn.body)
     entries = sorted(order.values(), key=lambda e: e.position)
     for s, pos, loops, branches, leaves in entries:
-        objects = changed_objects(aliases, s)
+        objects = _with_elsewhere(aliases, changed_objects(aliases, s))
         if not objects:
             continue
         # a loop each iteration of which makes the objects anew: a read in an earlier
@@ -158,7 +180,8 @@ def check_stale_leaves(fn, aliases):
             continue
         objects = None
         for name in sorted(ir.names_read(s.stmt) & set(wholes)):
-            objects = changed_objects(aliases, s) if objects is None else objects
+            objects = _with_elsewhere(aliases, changed_objects(aliases, s)) \
+                if objects is None else objects
             if not aliases.of(name) & objects:
                 continue
             for entry in entries:
@@ -171,6 +194,11 @@ def check_stale_leaves(fn, aliases):
                                         f"would miss a change; read them before this line into "
                                         f"variables, or have the method return what it "
                                         f"makes")
+
+
+def _with_elsewhere(aliases, objects):
+    """``objects`` (``changed_objects``), ``ELSEWHERE`` standing for what it stands for."""
+    return objects | aliases.made_elsewhere() if ELSEWHERE in objects else objects
 
 
 def _spelled(s):
@@ -213,6 +241,23 @@ def _error(fn, s, message):
     node = getattr(s, "node", None)
     return fn.source.error(node, message) if node is not None else fn.source.error(
         fn.source.node, message)
+
+
+def changed_globals(fn):
+    """[(name, object)] of the module-level objects the function changes in place
+    (``BUF[0] = 7.0``, a helper's ``CONFIG["act"] = v``), each under a name the function
+    reads it by (or, where it reads it by none, the helper's): an argument that is such an
+    object, or shares memory with it, would see the change where the gradient reads it as
+    it was (pipeline.private_copies checks that none is, when the code runs)."""
+    facts = of(fn)
+    changed = set().union(set(), *(changed_objects(facts, s) for s in ir.walk(fn.body)))
+    local = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+    named = {}
+    for n in sorted(facts.objects):
+        for site in facts.of(n) if n not in local else ():
+            named.setdefault(site, n)
+    return [(named.get(site, site.split(" ", 1)[1]), obj)
+            for site, obj in sorted(facts.global_objects().items()) if site in changed]
 
 
 def changed_arguments(fn):

@@ -108,6 +108,7 @@ class Aliases:
         self.ndim_of = ndim_of or (lambda e: None)
         self.objects, self.contents, self._reach = {}, {}, {}
         self._display_names = None   # (see _displays)
+        self._global_sites = {}   # id of an object a global name holds -> (it, its site)
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
         # numbers (whatever the arguments, unless told) share nothing and cannot change
@@ -162,9 +163,34 @@ class Aliases:
             if name in self.local or is_code(self.callee(ir.load(name))) \
                     or self.is_number(ir.load(name)):
                 return set()
-            self._unknown_object(name, f"global {name}")
+            self._unknown_object(name, self._global_site(name))
             found = self.objects[name]
         return found
+
+    def _global_site(self, name):
+        """The object the free name ``name`` refers to: one per object it holds now (``ALIAS
+        = BUF`` in the module, an inlined helper's name for the caller's global: one
+        object)."""
+        held = self.callee(ir.load(name))
+        if held is None or isinstance(held, (int, float, complex, str, bytes, bool)):
+            return f"global {name}"
+        return self.object_site(name, held)
+
+    def object_site(self, name, obj):
+        """The site of the module-level object ``obj`` (held by a global ``name``, here or in
+        a helper's module): one per object."""
+        return self._global_sites.setdefault(id(obj), (obj, f"global {name}"))[1]
+
+    def global_objects(self):
+        """{site: object} of the module-level objects the sites stand for."""
+        return {site: obj for obj, site in self._global_sites.values()}
+
+    def made_elsewhere(self):
+        """Every object made outside the function (an argument's, a global's) and what they
+        hold: one of them may hold any other, so a change of the user's code not known to
+        reach only some may reach any."""
+        return {o for o in set(self.contents) | set().union(set(), *self.objects.values())
+                if o.startswith(("argument ", "global "))}
 
     def reach(self, name):
         """Every object reading ``name`` may read: what it refers to and what that holds."""
