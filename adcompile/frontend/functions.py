@@ -81,7 +81,8 @@ def _refuse_kept(fn, param, value, error):
     """Refuse a use of ``param``, given a nested function, other than calling it or
     passing it on."""
     passed = {a for n in walk_tree(fn) if isinstance(n, ast.Call)
-              for a in [n.func] + n.args + [k.value for k in n.keywords]}
+              for a in [n.func] + n.args + [k.value for k in n.keywords]
+              if isinstance(a, ast.AST)}   # (an operand made already, Ready, is no node)
     for n in walk_tree(fn):
         if isinstance(n, ast.Name) and n.id == param and n not in passed:
             name = value.function.__name__
