@@ -64,9 +64,9 @@ def dispatcher(transform, form, name, trailing=None):
         """The callable for the arguments ``values`` (positional, with those given by
         keyword in their positions), and whether any differentiated one is a structure."""
         t, key, structured = specialisation(transform, check, values, kwargs)
-        fn = variants.get((id(t), key))
+        fn = variants.get((t, key))
         if fn is None:
-            fn = variants[(id(t), key)] = _rereading(make(t, key), t)
+            fn = variants[(t, key)] = _rereading(make(t, key), t)
         return fn, structured
 
     def lookup(args, kwargs=None):

@@ -230,14 +230,14 @@ def _times_one_dropped(body, params, floats):
             if isinstance(n, ast.Assign) and len(n.targets) == 1 \
                     and isinstance(n.targets[0], ast.Name):
                 values.setdefault(n.targets[0].id, []).append(n.value)
-                targets.add(id(n.targets[0]))
+                targets.add(n.targets[0])
             elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                 values.setdefault(n.target.id, []).append(
                     ast.BinOp(left=ast.Name(id=n.target.id, ctx=ast.Load()), op=n.op,
                               right=n.value))
-                targets.add(id(n.target))
+                targets.add(n.target)
             elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) \
-                    and id(n) not in targets:
+                    and n not in targets:
                 other.add(n.id)
     if "out_bar" in values or "out_bar" in other:
         return body

@@ -234,7 +234,7 @@ def guard_complex(fn, target):
             call.args[0] = ir.call(target.aliases["real_value"], call.args[0], what)
         else:
             check = ir.call(target.aliases["real_value"], ir.load(name), what)
-            after.setdefault(id(keep), []).append(ir.Keep(ast.Expr(check), [], pure=False))
+            after.setdefault(keep, []).append(ir.Keep(ast.Expr(check), [], pure=False))
     _insert_after(fn.body, after)
     if unguarded:
         fn.complex_possible = True
@@ -242,13 +242,13 @@ def guard_complex(fn, target):
 
 
 def _insert_after(block, after):
-    """Put the statements ``after[id(s)]`` just after each statement ``s`` of ``block``
+    """Put the statements ``after[s]`` just after each statement ``s`` of ``block``
     (nested blocks too), in place."""
     at = 0
     while at < len(block):
         for inner in ir.children(block[at]):
             _insert_after(inner, after)
-        new = after.get(id(block[at]), [])
+        new = after.get(block[at], [])
         block[at + 1:at + 1] = new
         at += len(new) + 1
 
@@ -273,10 +273,10 @@ def guard_integer_writes(fn, target):
     fn = ir.copy_function(fn)
     # (the user's line of each write, and of the writes back into the array a view changed
     # there was taken from: views.py)
-    origins = {id(s): r.origin for r in fn.rebindings
+    origins = {s: r.origin for r in fn.rebindings
                for s in [r.statement] + [m for x in r.refresh for m in x.made]}
     for op, base, kind in integer_writes(fn):
-        source, node = origins.get(id(op), (fn.source, fn.source.node))
+        source, node = origins.get(op, (fn.source, fn.source.node))
         message = _INTEGER_WRITE.format(base=ir.user_name(fn, base))
         _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None,
                         check="require_float_array")
@@ -347,7 +347,7 @@ def guard_update_shapes(fn, target):
         where = f"{error.where}: {source.written(node)}"
         check = ir.call(target.aliases["require_update_shape"], ir.load(new), x,
                         ast.Constant(where))
-        after.setdefault(id(s), []).append(ir.Keep(ast.Expr(check), [], pure=False))
+        after.setdefault(s, []).append(ir.Keep(ast.Expr(check), [], pure=False))
     _insert_after(fn.body, after)
     return fn
 

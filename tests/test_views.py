@@ -493,3 +493,35 @@ def test_an_inlined_parameter_is_not_the_callers_name():
     # p, which is the caller's y, and d/dy came out 0)
     for n in (0, 2, 3):
         assert_grad(calls_grows, 0.59, 1.03, n, wrt=(0, 1), keywords=False)
+
+
+def two_loops_one_of_numbers(x, v, c):
+    u = v.T
+    w = u
+    for i in range(3):
+        w -= x * v[0]        # v, u and w are one array in every iteration
+    a = c * 1.0
+    b = a
+    for i in range(3):
+        b -= x               # numbers: a keeps its value
+    return np.sum(u * v) + a * b
+
+
+def two_loops_one_of_numbers_by_hand(x, v, c):
+    for i in range(3):
+        v = v - x * v[0]
+    return np.sum(v * v) + c * (c - 3 * x)
+
+
+def test_the_updates_of_two_loops_are_not_tied(monkeypatch):
+    # the updates of one loop are kept or undone together, and those of the next loop are
+    # not tied to them, even where the record of the first loop is freed before the second
+    # is made and its memory reused for it (here: as if every such record had one address)
+    from adcompile.frontend import loop_views
+    monkeypatch.setattr(loop_views, "id", lambda obj: 0, raising=False)
+    f, by_hand, args = two_loops_one_of_numbers, two_loops_one_of_numbers_by_hand, (0.4, X, 0.5)
+    assert f(*copies(args)) == pytest.approx(by_hand(*copies(args)), rel=1e-12)
+    for got, expected in zip(ad.grad(f, wrt=(0, 1, 2))(*copies(args)),
+                             ad.grad(by_hand, wrt=(0, 1, 2))(*args)):
+        assert_close(got, expected)
+    assert_grad(f, *args, wrt=(0, 1, 2), keywords=False)

@@ -467,15 +467,15 @@ def _fresh_locals(tree):
     fn = tree.body[0]
     made = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Compare)
     others = {a.arg for a in ir.walk_tree(fn.args) if isinstance(a, ast.arg)}
-    updated = {id(n.target) for n in ir.walk_tree(tree) if isinstance(n, ast.AugAssign)}
-    new = {id(n.targets[0]) for n in ir.walk_tree(tree) if isinstance(n, ast.Assign)
+    updated = {n.target for n in ir.walk_tree(tree) if isinstance(n, ast.AugAssign)}
+    new = {n.targets[0] for n in ir.walk_tree(tree) if isinstance(n, ast.Assign)
            and len(n.targets) == 1 and isinstance(n.value, made)}
     found = set()
     for n in ir.walk_tree(tree):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
             others |= set(n.names)
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in updated:
-            (found if id(n) in new else others).add(n.id)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n not in updated:
+            (found if n in new else others).add(n.id)
     return found - others
 
 

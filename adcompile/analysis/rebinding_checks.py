@@ -53,7 +53,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
             or rebinding.old in sequences
         where = f"{error.where}: "
         check = None if array else guard(_checked_name(fn, rebinding, s, observers), where + message)
-        if array and id(s) in fn.untyped and not isinstance(s, ir.Keep) and general:
+        if array and s in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:
             # refused when the code made for arguments of unknown kinds runs)
             guards.append((s, guard(rebinding.old, where + message)))

@@ -39,7 +39,7 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
             unread = getattr(fn, "unread", set()) | dead
             readers = [r for r, *_ in entries
                        if (r is not s or here.loops) and follows(order[id(r)], here)
-                       and id(r) not in unread]
+                       and r not in unread]
             # a later version of the same variable holds the new value, as Python's does;
             # the old name read again before it is assigned again (a structure's item that
             # held the object) sees the object changed
@@ -85,7 +85,7 @@ def _stores(fn, entries):
         for n in ir.own_assigns(e.statement):
             stores.setdefault(n, []).append((e.position, e.loops, e.branches))
             defs.setdefault(n, []).append(e)
-            if id(e.statement) in getattr(fn, "given_back", ()):
+            if e.statement in getattr(fn, "given_back", ()):
                 stale.add(n)
     for p in list(fn.params) + [n for e in entries if isinstance(e.statement, ir.Loop)
                                 for n in (e.statement.index, e.statement.counter) if n]:
@@ -165,7 +165,7 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     Python's does. ``defs``: name -> the entries of the statements assigning it;
     ``stores``: name -> (position, loops, branches) of those; ``shares``: (whether a name
     may share memory with the array, whether the value a statement assigns may)."""
-    key = (name, id(reader.statement) if reader else None)
+    key = (name, reader.statement if reader else None)
     if key in memo:
         return memo[key]
     memo[key] = False   # (a name made from itself: not shown)
@@ -204,7 +204,7 @@ def _same_iteration(made, reader, assignments):
 
 
 def _dead_statements(fn):
-    """The ids of the statements that only compute values nothing uses: a primitive, a
+    """The statements that only compute values nothing uses: a primitive, a
     statement kept as written that only assigns, a loop's copy, whose names no statement
     that is used, no test, no other statement, no output reads where it may run after
     them (a loop's name read before the loop is its value from before). What they read
@@ -231,4 +231,4 @@ def _dead_statements(fn):
                                       for n in names for r in readers.get(n, ())):
                 live.add(i)
                 changed = True
-    return pure - live
+    return {order[i].statement for i in pure - live}

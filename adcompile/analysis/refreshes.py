@@ -18,9 +18,9 @@ def settle_refreshes(fn, is_number, ndim_of, known=None):
     changes what later names are (a number, not an array): the facts are inferred again
     before the others are decided. Returns ``is_number`` and ``ndim_of`` for the code
     left."""
-    fn.unread = set()   # ids of statements the hazards do not count as readers
-    fn.given_back = set()   # ids of copies that give a variable its old value back
-    fn.untyped = set()   # ids of the updates whose refreshes the types could not keep
+    fn.unread = set()   # statements the hazards do not count as readers
+    fn.given_back = set()   # copies that give a variable its old value back
+    fn.untyped = set()   # the updates whose refreshes the types could not keep
     params = known or ({p: is_number(ir.load(p)) for p in fn.params},
                        {p: ndim_of(ir.load(p)) for p in fn.params})
     _refreshes_the_types_need(fn, params)
@@ -36,16 +36,16 @@ def settle_refreshes(fn, is_number, ndim_of, known=None):
             break
         # (undone for want of types: code for arguments of unknown kinds, refused when it
         # runs where the value is an array, see check_rebindings)
-        fn.untyped |= {id(r.statement) for r in undone if any(
+        fn.untyped |= {r.statement for r in undone if any(
             ndim_of(ir.load(n)) is None and not is_number(ir.load(n)) for x in r.refresh
             for n in x.arrays | x.vectors)}
         for rebinding in undone:
-            fn.body = _without(fn.body, {id(s) for x in rebinding.refresh for s in x.made})
+            fn.body = _without(fn.body, {s for x in rebinding.refresh for s in x.made})
             for x in rebinding.refresh:
                 x.statement.expr = ir.load(x.old)
                 x.statement.inputs = [ir.load(x.old)]
-                fn.unread.add(id(x.statement))
-                fn.given_back.add(id(x.statement))
+                fn.unread.add(x.statement)
+                fn.given_back.add(x.statement)
             rebinding.refresh = []
         _, ndim_of = infer_ndims(fn, params[1])
         is_number = infer_numbers(fn, params[0], ndim_of)
@@ -53,7 +53,7 @@ def settle_refreshes(fn, is_number, ndim_of, known=None):
         # (they compute the values after the update; what puts the changed view back into
         # the old base reads its old values only where the view does not cover them:
         # unchanged)
-        fn.unread |= {id(s) for x in rebinding.refresh for s in [x.statement, *x.made]}
+        fn.unread |= {s for x in rebinding.refresh for s in [x.statement, *x.made]}
     return is_number, ndim_of
 
 
@@ -79,7 +79,7 @@ def _refreshes_the_types_need(fn, params):
     refreshed = [r for r in fn.rebindings if r.refresh and not r.undone]
     if not refreshed:
         return
-    written = {id(x): (x.statement.expr, x.statement.inputs) for r in refreshed
+    written = {x: (x.statement.expr, x.statement.inputs) for r in refreshed
                for x in r.refresh}
     for r in refreshed:
         for x in r.refresh:
@@ -88,26 +88,27 @@ def _refreshes_the_types_need(fn, params):
     while True:
         _, ndim_of = infer_ndims(fn, params[1])
         is_number = infer_numbers(fn, params[0], ndim_of)
-        waiting = [r for r in refreshed if id(r) not in kept]
+        waiting = [r for r in refreshed if r not in kept]
         passing = [r for r in waiting if _views(r, is_number, ndim_of)]
         failed = {g for r in waiting if r not in passing for g in r.together}
         new = [r for r in passing if not set(r.together) & failed]
         if not new:
             break
         for r in new:
-            kept.add(id(r))
+            kept.add(r)
             for x in r.refresh:
-                x.statement.expr, x.statement.inputs = written[id(x)]
+                x.statement.expr, x.statement.inputs = written[x]
     for r in refreshed:
         for x in r.refresh:
-            x.statement.expr, x.statement.inputs = written[id(x)]
-        r.undone = id(r) not in kept
+            x.statement.expr, x.statement.inputs = written[x]
+        r.undone = r not in kept
 
 
-def _without(stmts, ids):
-    """The block ``stmts`` (and the blocks in it, in place) without the statements ``ids``."""
+def _without(stmts, dropped):
+    """The block ``stmts`` (and the blocks in it, in place) without the statements
+    ``dropped``."""
     for s in stmts:
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                setattr(s, field, _without(getattr(s, field), ids))
-    return [s for s in stmts if id(s) not in ids]
+                setattr(s, field, _without(getattr(s, field), dropped))
+    return [s for s in stmts if s not in dropped]

@@ -209,7 +209,7 @@ class _Builder:
         self.graph = Graph(fn.source.name)
         self.uses = []
         self.count = 0
-        self.carry_ids = {}   # id of a loop's Carry statement -> its node
+        self.carry_ids = {}   # a loop's Carry statement -> its node
 
     def build(self):
         env = {}
@@ -258,7 +258,7 @@ class _Builder:
 
     def statement(self, s, env, cluster):
         """A node for one statement that is neither an ``if`` nor a loop."""
-        node = self.carry_ids.get(id(s)) or self.fresh()
+        node = self.carry_ids.get(s) or self.fresh()
         defined = ir.defined_names(s)
         if isinstance(s, ir.ListAppend | ir.ListAdd | ir.ListSet):
             defined = {s.target}
@@ -305,11 +305,11 @@ class _Builder:
             env[s.index] = [head]
         carries = [c for c in ir.walk(s.body) if isinstance(c, ir.Carry)]
         for c in carries:
-            self.carry_ids[id(c)] = self.fresh()
-            env[c.target] = env.get(c.target, []) + [self.carry_ids[id(c)]]
+            self.carry_ids[c] = self.fresh()
+            env[c.target] = env.get(c.target, []) + [self.carry_ids[c]]
         self.block(s.body, dict(env), box)
         for c in carries:   # after the loop: from before it (no iteration) or the last one
-            env[c.target] = list(dict.fromkeys(env[c.target] + [self.carry_ids[id(c)]]))
+            env[c.target] = list(dict.fromkeys(env[c.target] + [self.carry_ids[c]]))
 
     def adjoints(self):
         """Red edges backwards along each differentiated read, through a ``+`` node where a

@@ -29,8 +29,8 @@ def array_names(fn, source, params, local):
     ndarray (see above); ``source`` resolves the functions its calls name but the names
     ``local`` (those it binds)."""
     kinds = {}
-    kept = {id(s.target) for s in ast.walk(fn) if isinstance(s, ast.AugAssign)} | {
-        id(s.targets[0]) for s in ast.walk(fn) if isinstance(s, ast.Assign)
+    kept = {s.target for s in ast.walk(fn) if isinstance(s, ast.AugAssign)} | {
+        s.targets[0] for s in ast.walk(fn) if isinstance(s, ast.Assign)
         and len(s.targets) == 1 and _makes_array(s.value, source, local)}
     for node in ast.walk(fn):
         if node is fn:
@@ -42,9 +42,9 @@ def array_names(fn, source, params, local):
 
 def _bindings(node, kept):
     """(name, whether the binding keeps it an array) for each name ``node`` binds: a name
-    whose id is in ``kept`` (``u op= v``, ``u = np.zeros(n)``) does."""
+    node in ``kept`` (``u op= v``, ``u = np.zeros(n)``) does."""
     if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        yield node.id, isinstance(node.ctx, ast.Store) and id(node) in kept
+        yield node.id, isinstance(node.ctx, ast.Store) and node in kept
     elif isinstance(node, (ast.Global, ast.Nonlocal)):
         yield from ((name, False) for name in node.names)
     elif isinstance(node, ast.alias):

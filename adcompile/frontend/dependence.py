@@ -262,12 +262,12 @@ def rebound_in(tree, callee):
     kept = set()
     for node in ir.walk_tree(tree):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            kept.add(id(node.target))
+            kept.add(node.target)
         elif isinstance(node, ast.Assign) and (getattr(node, ITEM, None) is not None
                                                or viewed_name(node, callee) is not None):
-            kept.add(id(node.targets[0]))
+            kept.add(node.targets[0])
     return {n.id for n in ir.walk_tree(tree) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store) and id(n) not in kept}
+            and isinstance(n.ctx, ast.Store) and n not in kept}
 
 
 def updated_in_place(tree):

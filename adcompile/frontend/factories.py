@@ -41,10 +41,10 @@ def write_factory_calls(fn, source):
     local = set(source.params) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
                                   and not isinstance(n.ctx, ast.Load)}
     taken = names_in(fn)
-    called = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call)}
+    called = {n.func for n in ast.walk(fn) if isinstance(n, ast.Call)}
     only_called = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} - {
         n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-        and id(n) not in called}
+        and n not in called}
     out = []
     for stmt in fn.body:
         made = _factory_call(stmt, source, local) \

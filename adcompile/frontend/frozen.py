@@ -110,7 +110,7 @@ def _frozen_variables(fn, local, distribution, has_rule):
             (stores if isinstance(node.ctx, ast.Store) else loads).setdefault(
                 node.id, []).append(node)
     params = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)}
-    methods = {id(n.func.value): n for n in walk_tree(fn) if isinstance(n, ast.Call)
+    methods = {n.func.value: n for n in walk_tree(fn) if isinstance(n, ast.Call)
                and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
                and not _unpacks(n)}
     taken = set(local) | names_mentioned([fn])
@@ -144,12 +144,12 @@ def _freeze(stmt, stores, loads, params, methods, taken, distribution, has_rule)
             f"assigned once (or call {ast.unparse(made.func)}.logpdf(x, ...) with the "
             f"parameters)"))
         return None
-    uses = [methods.get(id(n)) for n in loads.get(d, ())]
+    uses = [methods.get(n) for n in loads.get(d, ())]
     other = next((n for n, u in zip(loads.get(d, ()), uses)
                   if u is None or not has_rule(dist, u.func.attr)), None)
     if other is not None or not uses:
         if other is not None:
-            use = methods.get(id(other))
+            use = methods.get(other)
             what = f"{d}.{use.func.attr}(...)" if use is not None else f"{d} itself"
             setattr(made, FROZEN, (
                 f"{ast.unparse(made)} makes a frozen distribution, and {what} at line "

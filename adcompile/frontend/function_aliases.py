@@ -151,8 +151,8 @@ def _read_by_position(name, nodes):
     for n in nodes:
         if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) \
                 and int_constant(n.slice) is not None:
-            allowed.add(id(n.value))
+            allowed.add(n.value)
         elif isinstance(n, ast.For):
-            allowed.add(id(n.iter))
-    return all(id(n) in allowed for n in nodes if isinstance(n, ast.Name) and n.id == name
+            allowed.add(n.iter)
+    return all(n in allowed for n in nodes if isinstance(n, ast.Name) and n.id == name
                and isinstance(n.ctx, ast.Load))

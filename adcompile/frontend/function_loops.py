@@ -207,11 +207,11 @@ def _local_display(name, fn):
             found = stmt
     if found is None:
         return None
-    walked = {id(n) for node in walk_tree(fn) if isinstance(node, ast.For)
+    walked = {n for node in walk_tree(fn) if isinstance(node, ast.For)
               for n in walk_tree(node.iter)}
     for node in walk_tree(fn):
         if isinstance(node, ast.Name) and node.id == name and node is not found.targets[0] \
-                and id(node) not in walked:
+                and node not in walked:
             return None
     return found.value
 

@@ -80,10 +80,11 @@ def _bind_global(name, obj, scope, namer, extra_globals):
 def _refuse_kept(fn, param, value, error):
     """Refuse a use of ``param``, given a nested function, other than calling it or
     passing it on."""
-    passed = {id(a) for n in walk_tree(fn) if isinstance(n, ast.Call)
-              for a in [n.func] + n.args + [k.value for k in n.keywords]}
+    passed = {a for n in walk_tree(fn) if isinstance(n, ast.Call)
+              for a in [n.func] + n.args + [k.value for k in n.keywords]
+              if isinstance(a, ast.AST)}   # (an operand made already, Ready, is no node)
     for n in walk_tree(fn):
-        if isinstance(n, ast.Name) and n.id == param and id(n) not in passed:
+        if isinstance(n, ast.Name) and n.id == param and n not in passed:
             name = value.function.__name__
             what = "a lambda" if name == "<lambda>" else f"the nested function {name}()"
             raise error(n, f"{param!r} holds {what} here, and is used as a "

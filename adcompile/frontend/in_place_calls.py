@@ -224,7 +224,7 @@ class _InPlaceParameters:
 
         args = node.args
         plain = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-        augmented = {id(s.target) for s in ast.walk(node) if isinstance(s, ast.AugAssign)}
+        augmented = {s.target for s in ast.walk(node) if isinstance(s, ast.AugAssign)}
         self.known[func] = (
             frozenset(p for p in plain if not _bound_again(node, p)
                       and _changed(node, p, called, self)),
@@ -250,7 +250,7 @@ def _bound_again(node, name, augmented=()):
                 if getattr(n, "name", None) == name or name in names_in(n):
                     return True
             elif isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) \
-                    and id(n) not in augmented:
+                    and n not in augmented:
                 return True
             elif isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names:
                 return True

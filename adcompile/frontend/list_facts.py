@@ -94,7 +94,7 @@ def check_nested_changes(body, lists, src):
     appending it (a new row each iteration) is what lists of lists are made by, and fine."""
     inserted, items, order = {}, set(), {}
     for n, s in enumerate(ir.walk(body)):
-        order[id(s)] = n
+        order[s] = n
         for e in _inserted(s, lists):
             inserted.setdefault(e, []).append(n)
         if isinstance(s, ir.ListGet) and s.target in lists:
@@ -103,18 +103,18 @@ def check_nested_changes(body, lists, src):
     for loop in ir.walk(body):
         if isinstance(loop, ir.Loop):
             inside = list(ir.walk(loop.body))
-            loops.append(({id(x) for x in inside},
+            loops.append(({x for x in inside},
                           {e for x in inside for e in _inserted(x, lists)},
                           {x.target for x in inside if isinstance(x, ir.ListNew)}))
     for s in ir.walk(body):
         changed = _changed_list(s)
         if changed is None or changed not in lists:
             continue
-        n = order[id(s)]
+        n = order[s]
         later = any(m < n for m in inserted.get(changed, ()))
         # (in a loop that puts the list into another and does not make it anew, the next
         # iteration changes what the other holds)
-        again = any(id(s) in inside and changed in put and changed not in made
+        again = any(s in inside and changed in put and changed not in made
                     for inside, put, made in loops)
         if changed in items or later or again:
             raise src.error(s.node, "this changes a list that another list holds (a list of "
@@ -152,15 +152,15 @@ def fixed_lists(fn, params):
                and isinstance(n.targets[0], ast.Name)
                and isinstance(n.value, (ast.List, ast.Tuple)) for n in ir.walk_tree(fn)):
         return set()   # (no name is assigned a display: none is a fixed list)
-    parents = {id(c): n for n in ast.walk(fn) for c in ast.iter_child_nodes(n)}
-    nested = {id(n) for d in ast.walk(fn) if d is not fn and isinstance(
+    parents = {c: n for n in ast.walk(fn) for c in ast.iter_child_nodes(n)}
+    nested = {n for d in ast.walk(fn) if d is not fn and isinstance(
         d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(d)}
     layouts, refused = {}, set(params)
     for node in ast.walk(fn):
         if not isinstance(node, ast.Name):
             continue
-        name, parent = node.id, parents.get(id(node))
-        if id(node) in nested:
+        name, parent = node.id, parents.get(node)
+        if node in nested:
             refused.add(name)
         elif isinstance(node.ctx, ast.Store):
             value = parent.value if isinstance(parent, ast.Assign) \

@@ -66,7 +66,7 @@ def _made_lists(fn):
     """The names of ``fn`` that every binding (anywhere in it, nested functions too) gives
     a new list, and no parameter, import, def or ``global`` names."""
     made, others = set(), {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    listed = set()   # (the ids of the Name nodes a list is bound to)
+    listed = set()   # (the Name nodes a list is bound to)
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign):
             for target in node.targets:
@@ -74,7 +74,7 @@ def _made_lists(fn):
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             listed.update(_bound_lists(node.target, node.value))
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Mult)):
-            listed.add(id(node.target))   # (xs += ys, xs *= 2: a list still, the same one)
+            listed.add(node.target)   # (xs += ys, xs *= 2: a list still, the same one)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             others.update(node.names)
         elif isinstance(node, ast.alias):
@@ -82,14 +82,14 @@ def _made_lists(fn):
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             others.add(node.name)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            (made if id(node) in listed else others).add(node.id)
+            (made if node in listed else others).add(node.id)
     return made - others
 
 
 def _bound_lists(target, value):
-    """The ids of the names in ``target`` that ``target = value`` gives a new list."""
+    """The names (nodes) in ``target`` that ``target = value`` gives a new list."""
     if isinstance(target, ast.Name):
-        return {id(target)} if _makes_list(value) else set()
+        return {target} if _makes_list(value) else set()
     if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
             and len(target.elts) == len(value.elts) \
             and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts):

@@ -25,13 +25,13 @@ class BodyStores(frozenset):
         targets = [n for b in body for n in ir.scope_stores(b)]
         changed = {n.value.func.value.id for b in body for n in ast.walk(b) if is_append(n)} | {
             n.func.value.id for b in body for n in ast.walk(b) if is_pop(n)}
-        displayed = {id(n.targets[0]) for b in body for n in ast.walk(b)
+        displayed = {n.targets[0] for b in body for n in ast.walk(b)
                      if isinstance(n, ast.Assign) and len(n.targets) == 1
                      and isinstance(n.targets[0], ast.Name)
                      and isinstance(n.value, (ast.List, ast.Tuple))}
         found = cls({n.id for n in targets} | changed)
         found.fresh = frozenset({n.id for n in targets} - changed
-                                - {n.id for n in targets if id(n) not in displayed})
+                                - {n.id for n in targets if n not in displayed})
         found.updated = frozenset(updated_in_place(body))
         found.items_read = target is None or bool(
             {n.id for n in ir.scope_stores(target)} & ir.reads(body))

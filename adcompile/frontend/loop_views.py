@@ -138,7 +138,7 @@ class LoopViews:
         hold after the loop only where every iteration keeps them. The updates in a loop
         with such relations are kept or undone together, as each relies on the others."""
         self._loop_views.pop()
-        group = id(frame)
+        group = frame   # (not its id: a later loop's record may reuse it once this one is freed)
         for r in self.out.rebindings[frame.start:]:
             if frame.kept:
                 r.together = r.together + (group,)

@@ -64,11 +64,11 @@ def loop_definitions(body, fn, error):
 def _used_only_after(name, after, fn):
     """Whether ``fn`` reads ``name`` only in the statements ``after`` (and assigns it only
     where it is defined: once)."""
-    inside = {id(n) for s in after for n in walk_tree(s)}
+    inside = {n for s in after for n in walk_tree(s)}
     stores = 0
     for n in walk_tree(fn):
         if isinstance(n, ast.Name) and n.id == name:
-            if isinstance(n.ctx, ast.Load) and id(n) not in inside:
+            if isinstance(n.ctx, ast.Load) and n not in inside:
                 return False
             stores += not isinstance(n.ctx, ast.Load)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name:
@@ -138,7 +138,7 @@ class Lambdas:
         allowed = set()
         for n in (n for s in body for n in walk_tree(s)):
             if isinstance(n, ast.Call):
-                allowed |= {id(a) for a in [n.func] + n.args + [k.value for k in n.keywords]
+                allowed |= {a for a in [n.func] + n.args + [k.value for k in n.keywords]
                             if isinstance(a, ast.Lambda)}
         for n in (n for s in body for n in _walk_outside_lambdas(s)):
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda):
@@ -149,7 +149,7 @@ class Lambdas:
                                     "function's body, or at the top of a loop's body that "
                                     "calls it only after it")
             if isinstance(n, ast.Lambda):
-                if id(n) not in allowed:
+                if n not in allowed:
                     raise self.error(n, f"a lambda used as a value here is not supported: "
                                         f"{ONLY_CALLED}")
                 key = f"<lambda:{len(self.found) + 1}>"

@@ -200,7 +200,7 @@ def _changes_rows_only(body, row, arrays, index):
              and isinstance(n.ctx, (ast.Store, ast.Del))}
     return changed and not bound & (arrays | {index}) \
         and all(not isinstance(n, ast.Name) or n.id != row or isinstance(n.ctx, ast.Load)
-                or id(n) in _augmented_names(body) for n in ir.walk_tree(body))
+                or n in _augmented_names(body) for n in ir.walk_tree(body))
 
 
 def _changed_target(s, row):
@@ -219,8 +219,8 @@ def _changed_target(s, row):
 
 
 def _augmented_names(body):
-    """The ids of the names ``x op= e`` targets in ``body``."""
-    return {id(n.target) for n in ir.walk_tree(body)
+    """The names (nodes) ``x op= e`` targets in ``body``."""
+    return {n.target for n in ir.walk_tree(body)
             if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
 
 

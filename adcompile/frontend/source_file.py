@@ -71,7 +71,7 @@ def _lambda(all_lines, start, func, filename):
         tree, indent = _parse_block(all_lines, 0, filename, whole=True)
     if tree is None:
         return None, indent
-    names = {id(n.value): n.targets[0].id for n in ast.walk(tree)
+    names = {n.value: n.targets[0].id for n in ast.walk(tree)
              if isinstance(n, ast.Assign) and len(n.targets) == 1
              and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Lambda)}
     line = func.__code__.co_firstlineno
@@ -84,7 +84,7 @@ def _lambda(all_lines, start, func, filename):
             filename, line)
     for n in lambdas:
         if is_running_code(n, func, text, indent):
-            return as_def(names.get(id(n), "lambda_"), n), indent
+            return as_def(names.get(n, "lambda_"), n), indent
     return None, indent
 
 

@@ -304,10 +304,10 @@ def option_read(node):
 def only_read(fn, name):
     """Whether each read of ``name`` in ``fn`` reads an option with a constant key (see
     option_read), and nothing assigns it."""
-    read = {id(n.func.value if isinstance(n, ast.Call) else n.value if isinstance(
+    read = {(n.func.value if isinstance(n, ast.Call) else n.value if isinstance(
         n, ast.Subscript) else n.comparators[0]) for n in walk_tree(fn)
         if (option_read(n) or (None,))[0] == name}
-    return all(id(n) in read for n in walk_tree(fn) if isinstance(n, ast.Name)
+    return all(n in read for n in walk_tree(fn) if isinstance(n, ast.Name)
                and n.id == name)
 
 

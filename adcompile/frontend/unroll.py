@@ -253,12 +253,12 @@ class _Jumps(ast.NodeTransformer):
     """The jumps ``jumps`` of an unrolled loop: a break sets ``flag``, a continue passes."""
 
     def __init__(self, jumps, flag):
-        self.jumps, self.flag = {id(j) for j in jumps}, flag
+        self.jumps, self.flag = set(jumps), flag
 
     def visit_Break(self, node):
-        if id(node) not in self.jumps:
+        if node not in self.jumps:
             return node
         return _assign(self.flag, True, node)
 
     def visit_Continue(self, node):
-        return ast.copy_location(ast.Pass(), node) if id(node) in self.jumps else node
+        return ast.copy_location(ast.Pass(), node) if node in self.jumps else node

@@ -19,9 +19,9 @@ def copy_function(fn):
     new.outputs = copy_tree(fn.outputs, memo)
     new.namer = fn.namer.copy()
     made_lists = {}   # (the refreshes of one update share their list of Ops)
-    new.rebindings = [replace(r, statement=made[id(r.statement)], refresh=[replace(
-        x, statement=made[id(x.statement)], made=made_lists.setdefault(
-            id(x.made), [made[id(s)] for s in x.made])) for x in r.refresh])
+    new.rebindings = [replace(r, statement=made[r.statement], refresh=[replace(
+        x, statement=made[x.statement], made=made_lists.setdefault(
+            id(x.made), [made[s] for s in x.made])) for x in r.refresh])
         for r in fn.rebindings]
     return new
 
@@ -39,15 +39,15 @@ def _copy_block(stmts, memo, made):
                 changes[f.name] = _copy_block(value, memo, made)
             elif f.name not in _SHARED:
                 changes[f.name] = copy_tree(value, memo)
-        made[id(s)] = replace(s, **changes)
-        out.append(made[id(s)])
+        made[s] = replace(s, **changes)
+        out.append(made[s])
     return out
 
 
 def copy_tree(tree, memo=None):
     """A copy of ``tree`` (an AST node, a list of them, or anything holding them: a dict, a
     tuple, a set of names), inner nodes shared within it shared in the copy (``memo``:
-    id -> copy, for several trees that share nodes). Much faster than copy.deepcopy,
+    node -> copy, for several trees that share nodes). Much faster than copy.deepcopy,
     which the passes would pay for on every statement."""
     return _copy(tree, {} if memo is None else memo)
 
@@ -68,9 +68,9 @@ def _copy(tree, memo):
         return set(tree) if cls is set else tree
     if isinstance(tree, ast.expr_context):
         return tree   # (Load, Store: no state of their own)
-    made = memo.get(id(tree))
+    made = memo.get(tree)
     if made is None:   # (a node shared, as an Op's input is with its expression, stays so)
-        made = memo[id(tree)] = cls.__new__(cls)
+        made = memo[tree] = cls.__new__(cls)
         if cls in _LEAVES:
             made.__dict__.update(tree.__dict__)
         else:

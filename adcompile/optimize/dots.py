@@ -37,23 +37,23 @@ def dot_products(stmts, ndims, numpy_name):
     for node in products:
         dot = _as_dot(node, known, numpy_name)
         if dot is not None:
-            made[id(node)] = dot
+            made[node] = dot
     if made:
         _replace(stmts, made)
     return stmts
 
 
 def _replace(stmts, made):
-    """Put ``made[id(node)]`` in the place of each such node of ``stmts``."""
+    """Put ``made[node]`` in the place of each such node of ``stmts``."""
     for node in ir.walk_tree(stmts):
         for field in node._fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 for k, item in enumerate(value):
-                    if id(item) in made:
-                        value[k] = made[id(item)]
-            elif id(value) in made:
-                setattr(node, field, made[id(value)])
+                    if isinstance(item, ast.AST) and item in made:
+                        value[k] = made[item]
+            elif isinstance(value, ast.AST) and value in made:
+                setattr(node, field, made[value])
 
 
 def _as_dot(node, known, numpy_name):

@@ -69,7 +69,7 @@ class _Factor:
                 factored = self.factored(s.value, named)
                 if factored is not None:
                     s.value, used = factored
-                    dropped |= {id(named.pop(n).statement) for n in used}
+                    dropped |= {named.pop(n).statement for n in used}
             changed = _changes(s)   # (what a negation or product reads changes here)
             named = {n: v for n, v in named.items() if not v.reads & changed}
             target = s.targets[0].id if simple else None
@@ -80,7 +80,7 @@ class _Factor:
                     named[target] = _Named(s, [(negated, None)], -1)
                 elif _product(s.value):
                     named[target] = _Named(s, _product(s.value), 1)
-        block[:] = [s for s in block if id(s) not in dropped]
+        block[:] = [s for s in block if s not in dropped]
 
     def factored(self, value, named):
         """(``value`` with the factors its terms share taken out, pair by pair, the names of

@@ -35,10 +35,10 @@ def hoist_inputs(forward, ndims, aliases, namer, later=()):
                     r = batch(stmt.value, env)
                     if r is not None and r[0] == "step":   # the loop assigns it from the rows
                         found.append((target.id, r[2], r[1]))
-                        moved.add(id(stmt))
+                        moved.add(stmt)
                         continue
                 stmt.value = extract(regroup(stmt.value, env), env, found, namer)
-            s.body = [stmt for stmt in s.body if id(stmt) not in moved] or [ast.Pass()]
+            s.body = [stmt for stmt in s.body if stmt not in moved] or [ast.Pass()]
             if found:
                 arrays = [namer.fresh(name + "s") for name, _, _ in found]
                 out += [ir.assign(a, value) for a, (_, value, _) in zip(arrays, found)]

@@ -38,7 +38,7 @@ class _Products:
     def __init__(self, stmts, aliases, same_shape):
         self.aliases, self.same_shape = aliases, same_shape
         self.loads, self.stores = {}, {}
-        self.parent = {}   # id(node) -> (the node holding it, field, index or None)
+        self.parent = {}   # node -> (the node holding it, field, index or None)
         self.load_of = {}  # name -> the Name node loading it (the last one seen)
         for s in stmts:
             self._adopt(s)
@@ -62,20 +62,20 @@ class _Products:
                 if value.__class__ is list:
                     for k, v in enumerate(value):
                         if isinstance(v, node_type):
-                            parent[id(v)] = (node, field, k)
+                            parent[v] = (node, field, k)
                             todo.append(v)
                 elif isinstance(value, node_type):
-                    parent[id(value)] = (node, field, None)
+                    parent[value] = (node, field, None)
                     todo.append(value)
 
     def _replace(self, old, new):
         """Put ``new`` where ``old`` is in the code."""
-        node, field, index = self.parent[id(old)]
+        node, field, index = self.parent[old]
         if index is None:
             setattr(node, field, new)
         else:
             getattr(node, field)[index] = new
-        self.parent[id(new)] = (node, field, index)
+        self.parent[new] = (node, field, index)
         self._adopt(new, counting=False)
 
     def summed(self, value, call):
@@ -122,7 +122,7 @@ class _Products:
     def use_of(self, v):
         """(the node reading ``v``, read once, its rewrite for v's value), or None."""
         name = self.load_of.get(v)
-        n = self.parent.get(id(name), (None,))[0]
+        n = self.parent.get(name, (None,))[0]
         if _calls(n, self.unbroadcast) and len(n.args) == 2 and n.args[0] is name:
             return n, lambda value, n=n: self.summed(value, n)
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
@@ -142,9 +142,9 @@ class _Products:
         places = _Places(block)
         for i, s in enumerate(block):
             if self.moved_on(s, i, block, places):
-                dropped.add(id(s))
+                dropped.add(s)
         block[:] = [_Inline(self).visit(s) if isinstance(s, (ast.Assign, ast.AugAssign)) else s
-                    for s in block if id(s) not in dropped]
+                    for s in block if s not in dropped]
 
     def moved_on(self, s, i, block, places):
         """Whether ``s``, statement ``i`` of ``block``, assigns a name read once, by a product

@@ -17,14 +17,14 @@ def prune_forward(stmts, live):
     while changed:                           # for straight-line code, not one per statement)
         changed = False
         for s in backwards:
-            if id(s) in keep:
+            if s in keep:
                 continue
             if isinstance(s, (ir.Jump, ast.stmt)) or isinstance(s, ir.Loop) \
                     and s.kind == "while":   # (ast.stmt: a Save; a while loop may not end)
                 wanted = True
             elif isinstance(s, (ir.If, ir.Loop)):   # for what it holds, or a loop's index
                 wanted = isinstance(s, ir.Loop) and s.index in needed \
-                    or any(id(x) in keep for block in ir.children(s) for x in ir.walk(block))
+                    or any(x in keep for block in ir.children(s) for x in ir.walk(block))
             elif isinstance(s, ir.Keep):
                 wanted = not s.pure or bool(set(s.defines) & needed)
             elif isinstance(s, ir.ListAppend):
@@ -34,14 +34,14 @@ def prune_forward(stmts, live):
             else:
                 wanted = s.target in needed
             if wanted:
-                keep.add(id(s))
+                keep.add(s)
                 needed |= ir.own_reads(s)
                 changed = True
 
     def rebuild(block):
         out = []
         for s in block:
-            if id(s) not in keep:
+            if s not in keep:
                 continue
             if isinstance(s, ir.If):
                 s = replace(s, body=rebuild(s.body), orelse=rebuild(s.orelse))

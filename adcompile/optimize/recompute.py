@@ -57,10 +57,10 @@ class Recomputation:
                 r = batch(s.value, fenv)
                 if r is not None and r[0] == "step" and r[1] == self.ndims.get(n):
                     found[n] = (r[2], s)
-                    found_ids.add(id(s))
+                    found_ids.add(s)
                     more = True
-        position = {id(s): i for i, s in enumerate(body)}
-        return dict(sorted(found.items(), key=lambda item: position[id(item[1][1])]))
+        position = {s: i for i, s in enumerate(body)}
+        return dict(sorted(found.items(), key=lambda item: position[item[1][1]]))
 
     def drop_saves(self, remat):
         """Stop saving the values recomputed after the forward loop."""
@@ -79,7 +79,7 @@ class Recomputation:
 
     def read_elsewhere(self, name, s, found):
         """Whether code other than ``s`` and the statements of ``found`` (statements of the
-        forward loop: their ids) and the saves
+        forward loop) and the saves
         of the forward loop reads ``name``. (The code is counted once per fission: the
         recomputation asks this of each saved value.)"""
         if self._readers is None:
@@ -90,7 +90,7 @@ class Recomputation:
             self._readers = {}
             for t in others + self.before + self.after:
                 for n in ir.names_read(t):
-                    self._readers.setdefault(n, set()).add(id(t))
+                    self._readers.setdefault(n, set()).add(t)
             self._always = self.live | ir.names_read(self.loop.iter)
         return name in self._always \
-            or any(r != id(s) and r not in found for r in self._readers.get(name, ()))
+            or any(r is not s and r not in found for r in self._readers.get(name, ()))

@@ -22,8 +22,8 @@ def renumber_temps(statements, outputs, namer):
 
     seen = set()  # a node shared by the two sweeps is renamed once
     for node in names:
-        if id(node) not in seen:
-            seen.add(id(node))
+        if node not in seen:
+            seen.add(node)
             node.id = rename(node.id)
     # the namer knows the new names: later passes make names and renumber again
     derived = {rename(name) for name in renamed if parts(name)[1]}

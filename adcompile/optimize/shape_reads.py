@@ -47,7 +47,7 @@ def free_shape_reads(stmts, defined, kept, same_shape, helpers):
                 sites.append((n, position[n.func.id], at))
     if not sites:
         return stmts
-    read = set(kept) | _reads_except(stmts, {id(n.args[i]) for n, i, _ in sites})
+    read = set(kept) | _reads_except(stmts, {n.args[i] for n, i, _ in sites})
     never = len(stmts)
     for call, i, at in sites:
         t = call.args[i]
@@ -108,10 +108,10 @@ def _leaves(name, defined, read):
 
 
 def _reads_except(stmts, skipped):
-    """Names read by ``stmts`` except the Name nodes whose ids are in ``skipped``."""
+    """Names read by ``stmts`` except the Name nodes in ``skipped``."""
     found = set()
     for n in ir.walk_tree(stmts):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in skipped:
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n not in skipped:
             found.add(n.id)
     return found
 
