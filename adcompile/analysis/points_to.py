@@ -58,6 +58,9 @@ _NEW_FROM_METHODS = {"copy", "astype", "flatten", "tolist", "sum", "mean", "prod
                      "std", "var", "cumsum", "cumprod", "dot", "round", "argmax", "argmin",
                      "argsort", "nonzero", "any", "all", "item", "clip", "repeat"}
 
+#: functions that copy an array (of the rule "copy", which is also that of b = a)
+_COPYING = (copy.deepcopy, np.copy)
+
 #: builtins that make a new container of what they are given: the items they hold (a list
 #: of an array's rows holds views of it) are those of their arguments
 _COLLECTING = (list, tuple, sorted, dict, set, frozenset, reversed)
@@ -258,6 +261,8 @@ class Aliases:
         rule, expr = op.rule, op.expr
         if broadcasts(rule) or rule.name in _NEW_RESULTS:
             return True
+        if isinstance(expr, ast.Call) and any(self.callee(expr.func) is f for f in _COPYING):
+            return True   # (the rule "copy" is a name's too: b = a, the same array)
         if rule.shape.scalar and rule.filename.endswith("math.py"):
             return True
         method = expr.func.attr if isinstance(expr, ast.Call) and isinstance(
@@ -335,10 +340,8 @@ class Aliases:
             self._add(self.contents, site, self.held(set().union(
                 set(), *(self.value(c) for c in operands))))
             return {site}
-        if isinstance(e, ast.Call):
-            outputs = self._outputs(e)
-            if outputs:   # (np.cumsum(x, 0, None, k) returns k itself)
-                return set().union(*(self.value(a) for a in outputs)) | {f"new@{id(e)}"}
+        if isinstance(e, ast.Call) and self._outputs(e):   # (np.cumsum(x, 0, None, k): k)
+            return set().union(*(self.value(a) for a in self._outputs(e))) | {f"new@{id(e)}"}
         if isinstance(e, ast.Call) and self._allocates(e):
             return self._collected(e)
         made = returns_new(self.callee(e.func)) if isinstance(e, ast.Call) else None
@@ -361,13 +364,11 @@ class Aliases:
             site = f"new@{id(e)}"
             self._add(self.contents, site, self.held(self.value(e.func.value)))
             return {site}
-        if isinstance(e, ast.Attribute) and e.attr in self.registry.nondiff_attributes:
-            return set()
         if isinstance(e, ast.Starred):   # f(*x.shape): what x.shape holds
             return self.value(e.value)
-        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) \
-                and e.value.attr in self.registry.nondiff_attributes:
-            return set()   # x.shape[0]: a number
+        shape = e.value if isinstance(e, ast.Subscript) else e   # (x.shape, x.shape[0])
+        if isinstance(shape, ast.Attribute) and shape.attr in self.registry.nondiff_attributes:
+            return set()
         if isinstance(e, ast.Subscript) and any(self.callee(e.value) is f
                                                 for f in (np.r_, np.c_)):
             # np.r_[a, b] joins copies of what it is given
