@@ -200,10 +200,19 @@ def _parsed(func):
         return None
     fn = tree.body[0] if tree.body else None
     if not isinstance(fn, ast.FunctionDef) or fn.name != getattr(func, "__name__", None) \
-            or any(not (isinstance(d, ast.Name) and d.id == "staticmethod")
-                   for d in fn.decorator_list):
+            or not all(_keeps_code(d) for d in fn.decorator_list):
         return None   # (@staticmethod leaves the function as written)
+    fn.decorator_list = []   # (they ran when the def did, not in a call)
     return tree
+
+
+def _keeps_code(decorator):
+    """Whether ``decorator`` leaves the function it decorates as written: ``@staticmethod``,
+    and ``@functools.lru_cache(...)`` / ``@cache`` for the function it wraps (which the
+    cache calls, keeping the results)."""
+    named = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = named.attr if isinstance(named, ast.Attribute) else getattr(named, "id", None)
+    return name == "staticmethod" and decorator is named or name in ("lru_cache", "cache")
 
 
 def bound_parameters(func, call, registry, depth, globals_aside=False):

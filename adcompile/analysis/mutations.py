@@ -5,6 +5,7 @@ which it copies first).
 """
 
 import ast
+import functools
 import linecache
 import types
 
@@ -70,6 +71,8 @@ def _call_changes(aliases, call):
     given = aliases.deep(set().union(set(), *(aliases.value(a) for a in args)))
     func = call.func
     obj = aliases.callee(func)
+    while isinstance(obj, functools._lru_cache_wrapper):   # (it keeps results: the
+        obj = obj.__wrapped__                              # function's own effects)
     if isinstance(getattr(obj, "__self__", None), np.ufunc) \
             and getattr(obj, "__name__", "") == "at" and call.args:
         return found | aliases.value(call.args[0])   # np.add.at(x, idx, v) changes x only
