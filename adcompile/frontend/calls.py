@@ -27,8 +27,10 @@ class Calls:
     def _rewritten_numpy(self, target, e, called):
         """Emit a NumPy call written out as what it computes (rewritten_calls.py): a
         reduction with where= or initial=, a quantile, np.diff with prepend= or append=,
-        np.trapezoid, np.select and np.choose; returns the target's name, or None for a
-        call of another form."""
+        np.trapezoid, np.select, np.choose and np.block; returns the target's name, or None
+        for a call of another form."""
+        if called.is_(np.block):
+            return self.np_block(target, e)
         if called.is_(np.select):
             return self.select(target, e)
         if called.is_(np.choose):
