@@ -820,9 +820,15 @@ def block_of_tuples(a):
     return np.sum(np.block([(a, a)]))
 
 
+def block_with_a_list_item(a):
+    row = [a, 2.0 * a]
+    return np.sum(np.block([row]) ** 2)   # NumPy: np.block([[a, 2a]]), one level deeper
+
+
 @pytest.mark.parametrize("f, message", [(block_of_a_variable, "list literal"),
                                         (block_uneven, "same depth"),
-                                        (block_of_tuples, "no tuple")])
+                                        (block_of_tuples, "no tuple"),
+                                        (block_with_a_list_item, "held in a variable")])
 def test_block_forms_refused(f, message):
     with pytest.raises(ad.TransformError, match=message) as info:
         ad.grad(f)(np.ones((2, 2)))

@@ -140,6 +140,11 @@ class RewrittenCalls:
         items = []
 
         def layout(part, depth):
+            if not isinstance(part, ast.List) and self.holds_list(part):
+                raise self.scope.src.error(part, "np.block given a list or tuple held in a "
+                                                 "variable among its items (NumPy reads a "
+                                                 "list as one more level of nesting and "
+                                                 "refuses a tuple); write the lists out")
             if not isinstance(part, ast.List):
                 items.append(part)
                 return len(items) - 1, depth
