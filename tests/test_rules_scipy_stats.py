@@ -150,7 +150,7 @@ def st_expon(x, loc, scale):
 
 def st_laplace(x, loc, scale):
     return np.sum(lp.logpdf(x, loc, scale)) + np.sum(lp.pdf(x, loc=loc, scale=scale) ** 2) \
-        + np.sum(lp.cdf(x, loc, scale) ** 2) + np.sum(lp.logpdf(x)) + np.sum(lp.cdf(x, scale=scale))
+        + np.sum(lp.cdf(x, loc, scale) ** 2) + np.sum(lp.logpdf(x - loc)) + np.sum(lp.cdf(x, scale=scale))
 
 
 def st_lognorm(x, s, loc, scale):
@@ -171,8 +171,9 @@ def test_closed_form_distributions(data):
     scale = data.draw(arrays((k, 1), reals(0.5, 2.0)))
     x = data.draw(arrays((k, 2), reals(-2, 2)))
     assert_grad(st_norm_tails, x, loc, scale, wrt=(0, 1, 2))
-    # expon and lognorm inside their supports (x > loc, z >= 0.05 for every scale)
-    above = loc + data.draw(arrays((k, 2), reals(0.1, 4.0)))
+    # expon and lognorm inside their supports, for loc and for the default 0 (x - loc > 0.1
+    # and x > 0.1: z >= 0.05 for every scale)
+    above = abs(loc) + data.draw(arrays((k, 2), reals(0.1, 4.0)))
     assert_grad(st_expon, above, loc, scale, wrt=(0, 1, 2))
     # laplace away from its corner at loc
     side = data.draw(arrays((k, 2), st.sampled_from([-1.0, 1.0])))
