@@ -2799,7 +2799,11 @@ def stacked_linalg(T):
 
 
 def cross_axis(A, B):
-    return np.sum(np.cross(A, B, axis=0) ** 2) + np.sum(np.cross(A[:2, :2], B[:2, :2]) ** 2)
+    return np.sum(np.cross(A, B, axis=0) ** 2) + np.sum(np.cross(A.T, B, axisa=0, axisb=0, axisc=0) * A)
+
+
+def cross_two_vectors(A, B):
+    return np.sum(np.cross(A[:2, :2], B[:2, :2]) ** 2)
 
 
 def interp_xp_differentiated(xp, x):
@@ -2849,6 +2853,9 @@ def average_returned(A, w):
 
 
 RULE_ARGUMENTS = [
+    (cross_axis, (rng_rules.normal(size=(3, 3)), M3_RULES), (0, 1), True),
+    (block_matrix, (rng_more.normal(size=(3, 3)), rng_more.normal(size=(3, 2))), (0, 1), True),
+    (special_zoo, (X4_MORE * 0.5,), 0, False),
     (chol_np, (SPD_RULES,), 0, False),
     (chol_scipy_upper, (SPD_RULES,), 0, False),
     (chol_scipy_lower, (SPD_RULES,), 0, False),
@@ -3419,13 +3426,11 @@ REFUSALS = [
     (prod_forms, (X4_ID,), 0),
     (piecewise_fn, (X4_ID,), 0),
     (vectorize_apply, (X6_ID,), 0),
-    (block_matrix, (rng_more.normal(size=(3, 3)), rng_more.normal(size=(3, 2))), (0, 1)),
     (ptp_logspace, (X4_MORE, 0.6), (0, 1)),
     (helper_star_args, (np.array([0.5, -1.0, 2.0]), X3_MORE), (0, 1)),
     (helper_star_kwargs, (X3_MORE, 0.4), (0, 1)),
     (recursion_sum, (X3_MORE,), 0),
     (try_except_body, (X3_MORE,), 0),
-    (special_zoo, (X4_MORE * 0.5,), 0),
     (special_more, (X4_MORE * 0.5,), 0),
     (stats_zoo, (np.array([0.3, -0.2]),), 0),
     (lu_solve, (M3_MORE, X3_MORE), (0, 1)),
@@ -3447,7 +3452,6 @@ REFUSALS = [
     (global_counter_fn, (X3_PY,), 0),
     (eigh_scipy, (SPD_RULES,), 0),
     (eigh_scipy_upper, (SPD_RULES,), 0),
-    (cross_axis, (rng_rules.normal(size=(3, 3)), M3_RULES), (0, 1)),
     (interp_xp_differentiated, (np.array([0.0, 0.3, 0.7, 1.0]), np.array([0.1, 0.5, 0.9])), (0, 1)),
     (polyfit_fn, (X4_RULES,), 0),
     (quantile_methods, (X4_RULES,), 0),
@@ -3651,6 +3655,12 @@ def test_numba_falls_back_for_a_list_it_cannot_unbox():
     want = ad.grad(l1_l2_penalties)(params)
     for g, w in zip(got, want, strict=True):
         assert_close(g, w, 1e-12, 0)
+
+
+def test_cross_of_two_vectors_is_refused_when_the_code_runs():
+    """np.cross of 2-vectors (deprecated by NumPy) has no rule: an error, never a gradient."""
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="3-vectors"):
+        ad.grad(cross_two_vectors, wrt=(0, 1))(rng_rules.normal(size=(3, 3)), M3_RULES)
 
 
 # -- refused, at the user's line ---------------------------------------------------------------

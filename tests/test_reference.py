@@ -1306,6 +1306,18 @@ def library_cross(a, b):
     return np.sum(np.cross(a, b) ** 2) + np.sum(np.cross(b, a * a) * C3)
 
 
+@case(normal(3, 2), normal(2, 3), wrt=(0, 1), order=2)
+def library_cross_axes(a, b):
+    return (np.sum(np.cross(a, b, axisa=0, axisc=0) ** 2) + np.sum(np.cross(a, b.T, axis=0) * W23.T)
+            + np.sum(np.cross(b, a, 1, 0, 1) * W23))
+
+
+@case(normal(2, 2), normal(2, 1), normal(2), wrt=(0, 1, 2), order=2)
+def library_block(a, b, v):
+    return (np.sum(np.block([[a, b], [b.T, np.ones((1, 1))]]) ** 2 * np.arange(9.0).reshape(3, 3))
+            + np.sum(np.block([v, a[0] * v]) ** 3) + np.sum(np.block([[v], [a]]) * W23.T))
+
+
 @case(normal(3, 4), order=2)
 def library_rearrangements(x):
     return (np.sum(np.flipud(x) * W34 * x) + np.sum(np.fliplr(x) ** 2 * W34) + np.sum(np.rot90(x) ** 3)
@@ -1521,6 +1533,25 @@ if scipy is not None:
     def scipy_beta_cdf(x, a, b, loc, scale):
         return (np.sum(scipy.stats.beta.cdf(x, a, b, loc, scale) ** 2)
                 + np.sum(scipy.stats.beta.logcdf(x, a, b, loc, scale)) + np.sum(scipy.stats.beta.cdf(x, a, b)))
+
+    @case(normal(3, 4), uniform(0.5, 3.0, 4), order=2)
+    def scipy_bessel_incomplete_gamma(x, a):
+        return (np.sum(scipy.special.i0(x) * a) + np.sum(scipy.special.i1(x) ** 2)
+                + np.sum(scipy.special.i0e(x) * a) + np.sum(scipy.special.i1e(x) ** 2)
+                + np.sum(scipy.special.gammainc(a, x * x + 0.1) * a)
+                + np.sum(scipy.special.gammaincc(a, np.exp(x)) ** 2))
+
+    @case(uniform(0.5, 3.0, 2, 3), uniform(-0.4, 0.3), uniform(0.5, 2.0, 3), uniform(0.4, 1.5, 3),
+          wrt=(0, 1, 2, 3), order=2)
+    def scipy_closed_forms(x, loc, scale, s):
+        # x - loc > 0.2: inside expon's and lognorm's supports, off laplace's corner
+        return (np.sum(scipy.stats.norm.sf(x, loc, scale) ** 2) + np.sum(scipy.stats.norm.logsf(x, loc=loc, scale=scale))
+                + np.sum(scipy.stats.expon.logpdf(x, loc, scale)) + np.sum(scipy.stats.expon.pdf(x, loc, scale) ** 2)
+                + np.sum(scipy.stats.expon.cdf(x, loc, scale=scale)) + np.sum(scipy.stats.expon.logcdf(x, loc, scale))
+                + np.sum(scipy.stats.expon.sf(x, loc, scale) ** 2) + np.sum(scipy.stats.laplace.logpdf(-x, loc, scale))
+                + np.sum(scipy.stats.laplace.pdf(x, loc, scale) ** 2) + np.sum(scipy.stats.laplace.cdf(-x, loc, scale) ** 2)
+                + np.sum(scipy.stats.laplace.cdf(x, loc, scale)) + np.sum(scipy.stats.lognorm.logpdf(x, s, loc, scale))
+                + np.sum(scipy.stats.lognorm.pdf(x, s, loc=loc, scale=scale) ** 2))
 
     @case(uniform(0.5, 4.0, 5), np.array([0.0, 1.0, 2.0, 4.0, 7.0]), order=2)
     def scipy_poisson(mu, k):
@@ -2371,9 +2402,12 @@ def _ag_heaviside(x, h):
     return anp.where(x > 0, 1.0, 0.0) + anp.where(x == 0, 1.0, 0.0) * h
 
 
-def _ag_cross(a, b):
+def _ag_cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = anp.moveaxis(a, axisa, -1), anp.moveaxis(b, axisb, -1)
     shape = np.broadcast_shapes(anp.shape(a), anp.shape(b))
-    return anp.cross(a + anp.zeros(shape), b + anp.zeros(shape))
+    return anp.moveaxis(anp.cross(a + anp.zeros(shape), b + anp.zeros(shape)), -1, axisc)
 
 
 def _ag_dstack(xs):
@@ -2632,6 +2666,46 @@ def _ag_norm_cdf(x, loc=0.0, scale=1.0):
     return 0.5 * ag_special.erfc(-(x - loc) / (scale * np.sqrt(2.0)))
 
 
+def _ag_norm_sf(x, loc=0.0, scale=1.0):
+    return 0.5 * ag_special.erfc((x - loc) / (scale * np.sqrt(2.0)))
+
+
+def _ag_expon(kind):
+    """scipy.stats.expon's ``kind`` of function, written out (autograd has no expon)."""
+    def at(x, loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        inside = z >= 0
+        if kind in ("logpdf", "pdf"):
+            log = anp.where(inside, -z - anp.log(scale), -np.inf)
+            return log if kind == "logpdf" else anp.exp(log)
+        if kind == "sf":
+            return anp.where(inside, anp.exp(-z), 1.0)
+        cdf = anp.where(inside, -anp.expm1(-z), 0.0)
+        return cdf if kind == "cdf" else anp.log(cdf)
+    return at
+
+
+def _ag_laplace(kind):
+    """scipy.stats.laplace's logpdf, pdf or cdf, written out (autograd has no laplace)."""
+    def at(x, loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        if kind == "cdf":
+            return anp.where(z < 0, 0.5 * anp.exp(z), 1.0 - 0.5 * anp.exp(-z))
+        log = -anp.abs(z) - anp.log(2.0 * scale)
+        return log if kind == "logpdf" else anp.exp(log)
+    return at
+
+
+def _ag_lognorm(log):
+    """scipy.stats.lognorm's logpdf (``log``) or pdf, written out, for z > 0."""
+    def at(x, s, loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        out = (-anp.log(s * z * np.sqrt(2.0 * np.pi)) - anp.log(z) ** 2 / (2.0 * s * s)
+               - anp.log(scale))
+        return out if log else anp.exp(out)
+    return at
+
+
 def _ag_mvn_logpdf(x, mean=None, cov=1):
     r = x - mean
     w = anp.linalg.solve(cov, anp.transpose(anp.atleast_2d(r)))
@@ -2769,13 +2843,21 @@ AUTOGRAD_MATH = _Namespace(math, exp=anp.exp, log=_ag_log, sqrt=anp.sqrt, sin=an
 AUTOGRAD_SCIPY = _Namespace(
     __import__("scipy"),
     special=_Namespace(ag_special, xlogy=_ag_xlogy, ndtr=_ag_ndtr,
+                       i0e=lambda x: ag_special.ive(0, x), i1e=lambda x: ag_special.ive(1, x),
                        log_ndtr=lambda x: anp.log(_ag_ndtr(x)), xlog1py=lambda x, y: x * anp.log1p(y),
                        softmax=_ag_softmax, log_softmax=_ag_log_softmax, logsumexp=_ag_logsumexp),
     # the densities written out (autograd's wrap SciPy's, which reject its boxes here)
     stats=_Namespace(ag_stats, norm=_Namespace(
         ag_stats.norm, logpdf=_ag_norm_logpdf,
         pdf=lambda x, loc=0.0, scale=1.0: anp.exp(_ag_norm_logpdf(x, loc, scale)),
-        cdf=_ag_norm_cdf, logcdf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_cdf(x, loc, scale))),
+        cdf=_ag_norm_cdf, logcdf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_cdf(x, loc, scale)),
+        sf=_ag_norm_sf, logsf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_sf(x, loc, scale))),
+        expon=_Namespace(__import__("scipy.stats").stats.expon,
+                         **{k: _ag_expon(k) for k in ("logpdf", "pdf", "cdf", "logcdf", "sf")}),
+        laplace=_Namespace(__import__("scipy.stats").stats.laplace,
+                           **{k: _ag_laplace(k) for k in ("logpdf", "pdf", "cdf")}),
+        lognorm=_Namespace(__import__("scipy.stats").stats.lognorm, logpdf=_ag_lognorm(True),
+                           pdf=_ag_lognorm(False)),
         multivariate_normal=_Namespace(
             ag_stats.multivariate_normal, logpdf=_ag_mvn_logpdf,
             pdf=lambda x, mean=None, cov=1: anp.exp(_ag_mvn_logpdf(x, mean, cov))),

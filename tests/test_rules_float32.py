@@ -66,7 +66,10 @@ if scipy is not None:
                                 "t_cdf", "t_logcdf", "gamma_logpdf", "gamma_pdf", "gamma_cdf",
                                 "gamma_logcdf", "beta_logpdf", "beta_pdf", "beta_cdf",
                                 "beta_logcdf", "poisson_logpmf", "poisson_pmf", "poisson_cdf",
-                                "poisson_logcdf", "det")})
+                                "poisson_logcdf", "det", "norm_sf", "norm_logsf", "expon_logpdf",
+                                "expon_pdf", "expon_cdf", "expon_logcdf", "expon_sf",
+                                "laplace_logpdf", "laplace_pdf", "laplace_cdf", "lognorm_logpdf",
+                                "lognorm_pdf")})
     EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
                    for name in ("mvn_cdf", "mvn_logcdf")})
 
@@ -639,7 +642,8 @@ def f_conjugate(x):
 
 @case(("numpy", "cross"), ("generated", "cross_bar"), args=(A(2, 3), A(3)), wrt=(0, 1))
 def f_cross(a, b):
-    return np.sum(np.cross(a, b) ** 2) + np.sum(rt.cross_bar(a, a, b) ** 2)
+    return (np.sum(np.cross(a, b) ** 2) + np.sum(rt.cross_bar(a, a, b) ** 2)
+            + np.sum(np.cross(a.T, b, axisa=0, axisc=0) ** 2) + np.sum(np.cross(a.T, a.T * b[:, None], axis=0)))
 
 
 @case(("arrays", "flipud"), ("arrays", "fliplr"), ("arrays", "rot90"), ("arrays", "atleast_nd"),
@@ -664,6 +668,14 @@ def f_splits_and_joins(x, v):
             + np.sum(np.append(x, x, axis=1) ** 2)
             + np.sum(rt.column_stack_bar(np.column_stack([v, x]), [v, x])[1] ** 3)
             + np.sum(rt.dstack_bar(np.dstack([x, x]), [x, x])[0] ** 3))
+
+
+@case(("arrays", "block"), ("generated", "block_of"), ("generated", "block_bar"),
+      args=(A(2, 2), A(2)), wrt=(0, 1))
+def f_block(x, v):
+    return (np.sum(np.block([[x, v[:, None]], [v, v[:1]]]) ** 2) + np.sum(np.block([v, x[0]]) ** 3)
+            + np.sum(rt.block_of([x, x * v], (0, 1)) ** 2)
+            + np.sum(rt.block_bar(np.block([[x], [x]]), [x, x], ((0,), (1,)))[1] ** 3))
 
 
 @case(("arrays", "take"), ("arrays", "take_along_axis"), ("arrays", "sort"),
@@ -724,6 +736,13 @@ if scipy is not None:
                 + np.sum(special.softmax(x, axis=1) * y) + np.sum(special.log_softmax(x) ** 2)
                 + np.sum(special.gamma(y + 1.0) * x) + np.sum(special.erfinv(0.4 * np.tanh(x)))
                 + np.sum(special.log_expit(x) * y))
+
+    @case(*[("scipy", name) for name in ("i0", "i1", "i0e", "i1e", "gammainc", "gammaincc")],
+          args=(A(3, 4), A(4, lo=0.5, hi=2.5)), wrt=0)
+    def f_scipy_bessel_gamma(x, a):
+        return (np.sum(special.i0(x) * a) + np.sum(special.i1(x) ** 2) + np.sum(special.i0e(x) * a)
+                + np.sum(special.i1e(x) ** 2) + np.sum(special.gammainc(a, x * x + 0.1) * a)
+                + np.sum(special.gammaincc(a, np.exp(x)) ** 2))
 
     sl = scipy.linalg
 

@@ -728,6 +728,112 @@ def test_cross(data):
     assert_close(second[(...,) + np.unravel_index(0, sb)], fd, 1e-6, 1e-6)
 
 
+
+def np_cross_axes(a, b, w):
+    # a's vectors down its columns, b's along its rows, the products down z's columns; and
+    # one axis for all three
+    return np.sum(w * np.cross(a, b, axisa=0, axisb=-1, axisc=0)) \
+        + np.sum(np.cross(a, np.swapaxes(b, 0, 1), axis=0) ** 2) + np.sum(np.cross(a.T, b, 1, -1, 1) ** 2)
+
+
+def np_cross_axis_variable(a, b, k):
+    return np.sum(np.cross(a, np.swapaxes(b, 0, 1), axis=k) ** 2)
+
+
+@covers(("numpy", "cross"))
+@FEW
+@given(data=st.data())
+def test_cross_along_other_axes(data):
+    n = data.draw(st.integers(1, 3))
+    a, b = data.draw(arrays((3, n))), data.draw(arrays((n, 3)))
+    assert_grad(np_cross_axes, a, b, data.draw(weights((3, n))), wrt=(0, 1))
+    assert_grad(np_cross_axis_variable, a, b, 0, wrt=(0, 1))
+    want = with_autograd_numpy(globals(), autograd.grad(np_cross_axes, (0, 1)), a, b, np.ones((3, n)))
+    for got, expected in zip(ad.grad(np_cross_axes, wrt=(0, 1))(a, b, np.ones((3, n))), want):
+        assert_close(got, expected, 1e-12, 1e-12)
+
+
+def test_cross_along_other_axes_second_order():
+    rng = np.random.default_rng(3)
+    a, b, w = rng.normal(size=(3, 2)), rng.normal(size=(2, 3)), rng.normal(size=(3, 2))
+    assert_second_order(np_cross_axes, a, b, w, wrt=0)
+    assert_second_order(np_cross_axes, a, b, w, wrt=1)
+
+
+def np_block(a, b, v, w):
+    # 2 x 2 blocks, vectors as rows, a 1-d join
+    m = np.block([[a, b], [b.T, np.eye(np.shape(b)[1])]])
+    row = np.block([[v, v[:1] * 2.0], [a[0], b[0, :1] * 3.0]])
+    return np.sum(w * m) + np.sum(m ** 2) + np.sum(row ** 3) + np.sum(np.block([v, a[-1], v * v]) ** 2)
+
+
+@covers(("arrays", "block"), ("generated", "block_of"), ("generated", "block_bar"))
+@FEW
+@given(data=st.data())
+def test_block(data):
+    n, k = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
+    a, b, v = data.draw(arrays((n, n))), data.draw(arrays((n, k))), data.draw(arrays((n,)))
+    w = data.draw(weights((n + k, n + k)))
+    assert_grad(np_block, a, b, v, w, wrt=(0, 1, 2))
+    want = with_autograd_numpy(globals(), autograd.grad(np_block, (0, 1, 2)), a, b, v, w)
+    for got, expected in zip(ad.grad(np_block, wrt=(0, 1, 2))(a, b, v, w), want):
+        assert_close(got, expected, 1e-12, 1e-12)
+
+
+def test_block_second_order():
+    rng = np.random.default_rng(4)
+    a, b, v, w = rng.normal(size=(2, 2)), rng.normal(size=(2, 1)), rng.normal(size=2), rng.normal(size=(3, 3))
+    for wrt in (0, 1, 2):
+        assert_second_order(np_block, a, b, v, w, wrt=wrt)
+
+
+def np_block_3d(x, y):
+    # nesting shallower than the items: each join along one of the last axes
+    return np.sum(np.block([[x, y], [y, x]]) ** 2 * np.arange(1.0, 1.0 + 2 * 4 * 6).reshape(2, 4, 6))
+
+
+def np_block_numbers(v, a):
+    # numbers among the items, and a block of one item (autograd's np.block takes neither)
+    return np.sum(np.block([[v, 2.0], [a, v[0] * 3.0]]) ** 3) + np.sum(np.block([1.0, v, a[0]]) ** 2) \
+        + np.sum(np.block([[a]]) * a)
+
+
+def test_block_of_items_deeper_than_the_nesting_and_of_numbers():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(2, 2, 3)), rng.normal(size=(2, 2, 3))
+    assert_grad(np_block_3d, x, y, wrt=(0, 1))
+    v, a = rng.normal(size=2), rng.normal(size=2)
+    assert_grad(np_block_numbers, v, a, wrt=(0, 1))
+    assert_second_order(np_block_numbers, v, a)
+
+
+def block_of_a_variable(a):
+    parts = [[a, a], [a, a]]
+    return np.sum(np.block(parts))
+
+
+def block_uneven(a):
+    return np.sum(np.block([[a, a], a]))
+
+
+def block_of_tuples(a):
+    return np.sum(np.block([(a, a)]))
+
+
+def block_with_a_list_item(a):
+    row = [a, 2.0 * a]
+    return np.sum(np.block([row]) ** 2)   # NumPy: np.block([[a, 2a]]), one level deeper
+
+
+@pytest.mark.parametrize("f, message", [(block_of_a_variable, "list literal"),
+                                        (block_uneven, "same depth"),
+                                        (block_of_tuples, "no tuple"),
+                                        (block_with_a_list_item, "held in a variable")])
+def test_block_forms_refused(f, message):
+    with pytest.raises(ad.TransformError, match=message) as info:
+        ad.grad(f)(np.ones((2, 2)))
+    assert "test_rules_library.py" in str(info.value)
+
 # ===========================================================================
 # arrays.py: rearrangements and selections
 # ===========================================================================

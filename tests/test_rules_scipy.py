@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import FEW, arrays, assert_close, assert_grad, reals, weights
+from conftest import (FEW, arrays, assert_close, assert_grad, assert_hessian, numerical_grad,
+                      reals, weights)
 from hypothesis import given
 from hypothesis import strategies as st
 from test_rules import covers
@@ -71,6 +72,108 @@ def test_scipy_special(data):
     b = data.draw(arrays((n, 1), reals(0.5, 2.0)))
     assert_grad(sp_reductions, x, b, w, wrt=(0, 1))
 
+
+
+def sp_bessel(x, w):
+    return np.sum(w * special.i0(x)) + np.sum(special.i1(x) ** 2) + np.sum(w * special.i0e(x)) \
+        + np.sum(special.i1e(x) * w) + np.sum(special.i1(x * x) * special.i0e(x))
+
+
+def sp_incomplete_gamma(x, a, w):
+    return np.sum(w * special.gammainc(a, x)) + np.sum(special.gammaincc(a, x * 2.0) ** 2) \
+        + np.sum(special.gammainc(1.5, x) * special.gammaincc(0.7, x))
+
+
+@claims(("scipy", "i0"), ("scipy", "i1"), ("scipy", "i0e"), ("scipy", "i1e"),
+        ("scipy", "gammainc"), ("scipy", "gammaincc"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_bessel_and_incomplete_gamma(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    # |x| >= 0.05: i0e and i1e have a corner at 0 (checked there below)
+    x = data.draw(arrays((n, m), reals(0.05, 3))) * data.draw(arrays((n, m), st.sampled_from([-1.0, 1.0])))
+    w = data.draw(weights((n, m)))
+    assert_grad(sp_bessel, x, w)
+    a = data.draw(arrays((m,), reals(0.5, 4.0)))
+    assert_grad(sp_incomplete_gamma, np.abs(x), a, w)
+
+
+@needs_scipy
+@pytest.mark.parametrize("f, x", [(sp_bessel, np.array([[-1.3, 0.4, 2.2]])),
+                                  (sp_incomplete_gamma, np.array([[0.3, 1.1, 2.5]]))])
+def test_bessel_and_incomplete_gamma_second_derivatives(f, x):
+    w = np.array([[0.7, -1.1, 0.4]])
+    args = (x, w) if f is sp_bessel else (x, np.array([0.6, 1.0, 2.5]), w)
+    assert_hessian(f, *args)
+    first = ad.grad(f)
+    fd = np.array([numerical_grad(lambda v: np.ravel(first(v, *args[1:]))[i], (x,), 0)
+                   for i in range(x.size)]).reshape(x.shape + x.shape)
+    assert_close(ad.hessian(f, mode="forward")(*args), fd, 1e-6, 1e-6)
+
+
+def i1_family(x):
+    return np.sum(special.i1(x) + 2.0 * special.i1e(x) + 3.0 * special.i0(x))
+
+
+def i0e_at(x):
+    return special.i0e(x)
+
+
+@needs_scipy
+def test_bessel_at_zero():
+    # i1'(0) = 1/2 (the limit of i0 - i1 / x), i1e'(0) = 1/2, i0'(0) = i1(0) = 0, in both modes
+    x = np.array([0.0, 1e-300, -1e-8])
+    expected = np.full(3, 0.5 + 2.0 * 0.5)
+    # at x = -e: i1e(x) = x/2 - |x| x/2 + O(x^3) has slope 1/2 - e, i0's slope is i1(x) = -e/2
+    expected[2] -= 2.0 * 1e-8 + 3.0 * 0.5e-8
+    assert_close(ad.grad(i1_family)(x), expected, 1e-12, 1e-15)
+    assert_close(ad.jvp(i1_family)(x, tangents=np.array([1.0, 0.0, 0.0]))[1], 1.5, 1e-15, 0)
+    # the second derivative at 0: i1''(0) = 0, i0''(0) = i1'(0) = 1/2, and i1e'' = -sign(x) +
+    # O(x) (a jump at 0: 0 there, the where's constant branch)
+    assert_close(ad.hessian(i1_family)(np.zeros(2)), np.diag([1.5, 1.5]), 1e-12, 1e-12)
+    # i0e = e^-|x| i0(x) has a corner at 0 (slopes 1 on the left, -1 on the right): 0 there,
+    # as np.abs gives, and the slopes on each side
+    assert ad.grad(i0e_at)(0.0) == 0.0
+    h = 1e-7
+    assert_close([ad.grad(i0e_at)(-h), ad.grad(i0e_at)(h)],
+                 [(i0e_at(0.0) - i0e_at(-2 * h)) / (2 * h), (i0e_at(2 * h) - i0e_at(0.0)) / (2 * h)],
+                 1e-6, 1e-6)
+
+
+def gammainc_near_zero(x, a):
+    return np.sum(special.gammainc(a, x)) - np.sum(special.gammaincc(a, x) * 2.0)
+
+
+@needs_scipy
+def test_incomplete_gamma_at_zero():
+    # d/dx P(a, x) = x^(a-1) e^-x / Gamma(a) at x = 0: 1 for a = 1, 0 for a > 1
+    g = ad.grad(gammainc_near_zero)(np.zeros(2), np.array([1.0, 2.5]))
+    assert_close(g, [3.0, 0.0], 0, 0)
+
+
+def gammainc_in_a(a, x):
+    return np.sum(special.gammainc(a, x))
+
+
+def gammaincc_in_a(x, a):
+    return np.sum(special.gammaincc(a * a, x))
+
+
+@needs_scipy
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [gammainc_in_a, gammaincc_in_a])
+def test_incomplete_gamma_in_a_is_refused(f, mode):
+    """The derivative in the shape parameter a is not given (autograd has none either): an
+    error at the user's call, never a zero."""
+    args = (np.array([1.5, 2.0]), np.array([0.5, 1.0]))
+    wrt = 0 if f is gammainc_in_a else 1
+    with pytest.raises(ad.TransformError, match="argument 'a'") as info:
+        if mode == "forward":
+            ad.jvp(f, wrt=wrt)(*args, tangents=np.ones(2))
+        else:
+            ad.grad(f, wrt=wrt)(*args)
+    assert "test_rules_scipy.py" in str(info.value)
 
 def st_norm(x, mu, sigma):
     return np.sum(norm.logpdf(x, mu, sigma)) + np.sum(norm.pdf(x, loc=mu, scale=sigma)) \

@@ -71,6 +71,25 @@ def counts_and_gaussians(mu, mean, cov, x):
             + np.sum(mvn(mean, cov).logpdf(x)) + mvn(mean=mean, cov=cov).pdf(x[0]))
 
 
+
+def closed_forms_frozen(x, s, loc, scale):
+    tail = norm(loc, scale)
+    waiting = scipy_stats.expon(loc, scale=scale)
+    return (np.sum(tail.sf(x)) + np.sum(tail.logsf(x)) + np.sum(waiting.logpdf(x))
+            + np.sum(waiting.cdf(x) ** 2) + np.sum(waiting.logcdf(x)) + np.sum(waiting.sf(x))
+            + np.sum(scipy_stats.laplace(loc, scale).logpdf(x)) + np.sum(scipy_stats.laplace(loc).cdf(x))
+            + np.sum(scipy_stats.lognorm(s, loc, scale).logpdf(x))
+            + np.sum(scipy_stats.lognorm(s, scale=scale).pdf(x)))
+
+
+def closed_forms_unfrozen(x, s, loc, scale):
+    return (np.sum(norm.sf(x, loc, scale)) + np.sum(norm.logsf(x, loc, scale))
+            + np.sum(scipy_stats.expon.logpdf(x, loc, scale=scale))
+            + np.sum(scipy_stats.expon.cdf(x, loc, scale) ** 2) + np.sum(scipy_stats.expon.logcdf(x, loc, scale))
+            + np.sum(scipy_stats.expon.sf(x, loc, scale)) + np.sum(scipy_stats.laplace.logpdf(x, loc, scale))
+            + np.sum(scipy_stats.laplace.cdf(x, loc)) + np.sum(scipy_stats.lognorm.logpdf(x, s, loc, scale))
+            + np.sum(scipy_stats.lognorm.pdf(x, s, scale=scale)))
+
 def reads_a_constant(x):
     return np.sum(CONSTANT.logpdf(x) * x) + np.sum(CONSTANT.cdf(x))
 
@@ -99,6 +118,17 @@ def test_frozen_shape_distributions(data):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     assert_grad(shape_densities_frozen, x, df, a, b, wrt=(0, 1, 2, 3))
 
+
+
+@FEW
+@given(data=st.data())
+def test_frozen_survival_functions_and_closed_forms(data):
+    n = data.draw(st.integers(1, 3))
+    loc, s, scale = data.draw(reals(-0.5, 0.2)), data.draw(reals(0.4, 2.0)), data.draw(reals(0.5, 2.0))
+    x = abs(loc) + data.draw(arrays((n,), reals(0.1, 3.0)))   # inside expon's and lognorm's supports
+    g = assert_grad(closed_forms_frozen, x, s, loc, scale, wrt=(0, 1, 2, 3))
+    for got, want in zip(g, ad.grad(closed_forms_unfrozen, wrt=(0, 1, 2, 3))(x, s, loc, scale)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 @FEW
 @given(data=st.data())
@@ -149,9 +179,9 @@ def test_against_autograd():
         np.testing.assert_allclose(g[k], autograd.grad(twin, k)(x, mu, s), rtol=1e-10)
 
 
-def survival(x, mu):
+def quantiles(x, mu):
     d = norm(mu, 1.0)
-    return np.sum(d.sf(x)) + np.sum(d.logpdf(x))
+    return np.sum(d.ppf(x)) + np.sum(d.logpdf(x))
 
 
 def passed_in(x, d):
@@ -169,12 +199,12 @@ def line_of(f, text):
 
 def test_what_is_not_rewritten_is_refused():
     x = np.array([0.3, -1.2])
-    with pytest.raises(ad.TransformError) as caught:   # sf has no rule: d stays frozen
-        ad.grad(survival, wrt=1)(x, 0.3)
-    assert f":{line_of(survival, 'norm(mu')}:" in str(caught.value)
-    assert "frozen distribution, and d.sf(...)" in str(caught.value)
-    with pytest.raises(ad.TransformError, match="d.sf"):   # x in sf, which has no rule
-        ad.grad(survival)(x, 0.3)
+    with pytest.raises(ad.TransformError) as caught:   # ppf has no rule: d stays frozen
+        ad.grad(quantiles, wrt=1)(x, 0.3)
+    assert f":{line_of(quantiles, 'norm(mu')}:" in str(caught.value)
+    assert "frozen distribution, and d.ppf(...)" in str(caught.value)
+    with pytest.raises(ad.TransformError, match="d.ppf"):   # x in ppf, which has no rule
+        ad.grad(quantiles)(x, 0.3)
     with pytest.raises(ad.TransformError):   # a frozen distribution passed in: unknown object
         ad.grad(passed_in)(x, norm(0.0, 1.0))
     assert_grad(frozen_cdf_in_df, x, 3.0, wrt=(0, 1))   # (and the cdf in df is differentiated)

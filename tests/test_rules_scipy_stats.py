@@ -1,10 +1,11 @@
-"""SciPy's t, gamma, beta and Poisson distributions and the multivariate normal density
+"""SciPy's t, gamma, beta, Poisson, exponential, Laplace and log-normal distributions, the
+normal's survival function, and the multivariate normal density
 (adcompile/rules/scipy/), against central finite differences in both modes, with
 Hypothesis drawing the points; skipped when SciPy is not installed (it is optional)."""
 
 import numpy as np
 import pytest
-from conftest import FEW, arrays, assert_grad, reals
+from conftest import FEW, arrays, assert_close, assert_grad, assert_hessian, numerical_grad, reals
 from hypothesis import given
 from hypothesis import strategies as st
 from test_rules import covers
@@ -21,6 +22,7 @@ except ImportError:   # the rules are not registered: claim none
 if scipy is not None:
     t, g, d, p = scipy.stats.t, scipy.stats.gamma, scipy.stats.beta, scipy.stats.poisson
     mvn = scipy.stats.multivariate_normal
+    n, e, lp, ln = scipy.stats.norm, scipy.stats.expon, scipy.stats.laplace, scipy.stats.lognorm
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -133,6 +135,117 @@ def test_poisson_outside_its_support():
         + np.array([0.0, -p.pmf(2.0, 0.7)])
     assert np.allclose(gradient, expected, rtol=1e-12, atol=1e-12)
 
+
+
+def st_norm_tails(x, loc, scale):
+    return np.sum(n.sf(x, loc, scale) ** 2) + np.sum(n.logsf(x, loc=loc, scale=scale)) \
+        + np.sum(n.sf(x)) + np.sum(n.logsf(x * 3.0, scale=scale))
+
+
+def st_expon(x, loc, scale):
+    return np.sum(e.logpdf(x, loc, scale)) + np.sum(e.pdf(x, loc=loc, scale=scale) ** 2) \
+        + np.sum(e.cdf(x, loc, scale)) + np.sum(e.logcdf(x, loc=loc, scale=scale)) \
+        + np.sum(e.sf(x, loc, scale) ** 2) + np.sum(e.logpdf(x)) + np.sum(e.cdf(x, scale=scale))
+
+
+def st_laplace(x, loc, scale):
+    return np.sum(lp.logpdf(x, loc, scale)) + np.sum(lp.pdf(x, loc=loc, scale=scale) ** 2) \
+        + np.sum(lp.cdf(x, loc, scale) ** 2) + np.sum(lp.logpdf(x - loc)) + np.sum(lp.cdf(x, scale=scale))
+
+
+def st_lognorm(x, s, loc, scale):
+    return np.sum(ln.logpdf(x, s, loc, scale)) + np.sum(ln.pdf(x, s, loc=loc, scale=scale) ** 2) \
+        + np.sum(ln.logpdf(x, s)) + np.sum(ln.pdf(x, s=s, scale=scale))
+
+
+@claims(("scipy", "norm_sf"), ("scipy", "norm_logsf"), ("scipy", "expon_logpdf"),
+        ("scipy", "expon_pdf"), ("scipy", "expon_cdf"), ("scipy", "expon_logcdf"),
+        ("scipy", "expon_sf"), ("scipy", "laplace_logpdf"), ("scipy", "laplace_pdf"),
+        ("scipy", "laplace_cdf"), ("scipy", "lognorm_logpdf"), ("scipy", "lognorm_pdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_closed_form_distributions(data):
+    k = data.draw(st.integers(1, 4))
+    loc = data.draw(reals(-0.5, 0.3))
+    scale = data.draw(arrays((k, 1), reals(0.5, 2.0)))
+    x = data.draw(arrays((k, 2), reals(-2, 2)))
+    assert_grad(st_norm_tails, x, loc, scale, wrt=(0, 1, 2))
+    # expon and lognorm inside their supports, for loc and for the default 0 (x - loc > 0.1
+    # and x > 0.1: z >= 0.05 for every scale)
+    above = abs(loc) + data.draw(arrays((k, 2), reals(0.1, 4.0)))
+    assert_grad(st_expon, above, loc, scale, wrt=(0, 1, 2))
+    # laplace away from its corner at loc
+    side = data.draw(arrays((k, 2), st.sampled_from([-1.0, 1.0])))
+    assert_grad(st_laplace, loc + side * data.draw(arrays((k, 2), reals(0.05, 3.0))), loc, scale,
+                wrt=(0, 1, 2))
+    s = data.draw(arrays((2,), reals(0.3, 2.0)))
+    assert_grad(st_lognorm, above, s, loc, scale, wrt=(0, 1, 2, 3))
+
+
+@needs_scipy
+@pytest.mark.parametrize("f, args", [
+    (st_norm_tails, (np.array([[-1.2, 0.4], [2.5, 0.1]]), 0.3, np.array([[0.8], [1.7]]))),
+    (st_expon, (np.array([[0.6, 1.4], [2.5, 0.9]]), 0.3, np.array([[0.8], [1.7]]))),
+    (st_laplace, (np.array([[-1.2, 0.9], [2.5, 0.1]]), 0.3, np.array([[0.8], [1.7]]))),
+    (st_lognorm, (np.array([[0.6, 1.4], [2.5, 0.9]]), np.array([0.5, 1.2]), 0.3,
+                  np.array([[0.8], [1.7]])))], ids=["norm", "expon", "laplace", "lognorm"])
+def test_closed_form_distributions_second_derivatives(f, args):
+    for wrt in range(len(args)):
+        assert_hessian(f, *args, wrt=wrt)
+        first = ad.grad(f, wrt=wrt)
+        x = np.asarray(args[wrt], dtype=float)
+
+        def column(v, i):
+            moved = list(args)
+            moved[wrt] = v
+            return np.ravel(first(*moved))[i]
+
+        fd = np.array([numerical_grad(column, (x,), 0, {"i": i}) for i in range(x.size)])
+        assert_close(np.reshape(ad.hessian(f, wrt=wrt, mode="forward")(*args), fd.shape), fd,
+                     1e-5, 1e-6)
+
+
+def expon_at_its_edge(x):
+    # x[0] at loc (the end of the support: the derivatives from inside it), x[1] below it
+    # (density 0, log-density -inf, cdf 0, sf 1 whatever x: no gradient)
+    return np.sum(e.logpdf(x, 0.5, 2.0)) + 2.0 * np.sum(e.pdf(x, 0.5, 2.0)) \
+        + 3.0 * np.sum(e.cdf(x, 0.5, 2.0)) + 4.0 * np.sum(e.sf(x, 0.5, 2.0))
+
+
+def expon_logcdf_at(x):
+    return np.sum(e.logcdf(x, 0.5))
+
+
+def lognorm_at_its_edge(x, s):
+    # at loc and below: density 0 (and all its derivatives from inside), log-density -inf
+    return np.sum(ln.pdf(x, s, 0.5)) + np.sum(ln.logpdf(x + np.array([0.0, 0.0, 1.0]), s, 0.5))
+
+
+def laplace_at_its_corner(x):
+    return np.sum(lp.logpdf(x, 0.5, 2.0)) + np.sum(lp.pdf(x, 0.5, 2.0)) + np.sum(lp.cdf(x, 0.5, 2.0))
+
+
+@needs_scipy
+def test_closed_form_distributions_at_the_edges():
+    x = np.array([0.5, -1.0])
+    # d/dx at z = 0+, scale 2: logpdf -1/2, pdf -e^0 / 4, cdf e^0 / 2, sf -e^0 / 2
+    inside = [-1.0 / 2.0 + 2.0 * (-1.0 / 4.0) + 3.0 * (1.0 / 2.0) + 4.0 * (-1.0 / 2.0), 0.0]
+    assert_close(ad.grad(expon_at_its_edge)(x), inside, 1e-14, 1e-15)
+    h = 1e-7
+    at = np.array([0.5])   # a one-sided difference from inside the support
+    right = (expon_at_its_edge(at + 2 * h) - expon_at_its_edge(at)) / (2 * h)
+    assert_close(ad.grad(expon_at_its_edge)(at)[0], right, 1e-6, 1e-6)
+    assert_close(ad.jvp(expon_at_its_edge)(x, tangents=np.array([1.0, 1.0]))[1], inside[0], 1e-14, 0)
+    # log(1 - e^-z): an infinite slope at z = 0, none below
+    with np.errstate(divide="ignore"):
+        assert list(ad.grad(expon_logcdf_at)(np.array([0.5, 0.0]))) == [np.inf, 0.0]
+    with np.errstate(divide="ignore"):
+        g = ad.grad(lognorm_at_its_edge)(np.array([0.5, -0.3, 0.2]), np.array([0.7, 1.0, 1.2]))
+    assert_close(g, [0.0, 0.0, ad.grad(lambda v: ln.logpdf(v, 1.2, 0.5))(1.2)], 1e-14, 0)
+    # laplace's log-density has a corner at loc: 0 there (as np.abs's rule gives); its cdf
+    # has slope the density there
+    assert_close(ad.grad(laplace_at_its_corner)(np.array([0.5])), [0.0 + 0.0 + 0.25], 1e-14, 0)
 
 def st_mvn_pdf(x, mean, cov):
     return np.sum(mvn.pdf(x, mean, cov) * np.arange(1.0, x.shape[0] + 1)) \

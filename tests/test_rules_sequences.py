@@ -359,3 +359,28 @@ def test_an_operator_on_a_slice_of_such_a_list_is_refused():
             as info:
         ad.grad(reversed_sorted_times_weights)(X4)
     assert "sorted(x)[::-1] * np.arange(4.0)" in str(info.value)
+
+
+# -- a list held in a name among the items of a NumPy join -------------------------------------
+
+def lists_joined(x):
+    # each list is the array NumPy makes of it: rows (2, 4) and pieces (2, 2) here
+    rows = [x, 2.0 * x]
+    pieces = np.split(x, 2)
+    return (np.sum(np.concatenate([rows, rows]) ** 2) + np.sum(np.stack([rows, rows], axis=1) * x)
+            + np.sum(np.array([pieces, pieces]) ** 3) + np.sum(np.vstack([rows, x]) ** 2))
+
+
+def lists_summed(x):
+    rows = [x, 2.0 * x]
+    return np.sum(sum([rows, rows]))
+
+
+def test_a_list_in_a_name_among_the_items_is_the_array_numpy_makes():
+    """np.concatenate([rows, rows]) makes an array of each list (a silent zero gradient
+    before: the list's items were not seen as being differentiated there)."""
+    assert_grad(lists_joined, X4)
+    assert_second_order(lists_joined, X4)
+    # Python's sum adds the lists end to end (and fails on 0 + list): refused, not an array
+    with pytest.raises(ad.TransformError, match="list of tuples"):
+        ad.grad(lists_summed)(X4)

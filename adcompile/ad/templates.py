@@ -397,6 +397,9 @@ def _decide(test, params, index, inputs, ndim_of, rule):
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
             v = value(e.operand)
             return UNKNOWN if v is UNKNOWN else (not v)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) \
+                and isinstance(e.operand, ast.Constant) and type(e.operand.value) in (int, float):
+            return -e.operand.value   # a negative number written in the test: axis == -1
         if isinstance(e, ast.BoolOp):
             vals = [value(v) for v in e.values]
             if isinstance(e.op, ast.And):

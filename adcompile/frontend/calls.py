@@ -27,8 +27,10 @@ class Calls:
     def _rewritten_numpy(self, target, e, called):
         """Emit a NumPy call written out as what it computes (rewritten_calls.py): a
         reduction with where= or initial=, a quantile, np.diff with prepend= or append=,
-        np.trapezoid, np.select and np.choose; returns the target's name, or None for a
-        call of another form."""
+        np.trapezoid, np.select, np.choose and np.block; returns the target's name, or None
+        for a call of another form."""
+        if called.is_(np.block):
+            return self.np_block(target, e)
         if called.is_(np.select):
             return self.select(target, e)
         if called.is_(np.choose):
@@ -344,7 +346,7 @@ class Calls:
         if not any(getattr(k, "__module__", None) in ("builtins", "math") for k in rule.keys):
             return
         for e in a.elts:
-            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e):
+            if isinstance(e, (ast.List, ast.Tuple)) and self.varies(e) or self.holds_list(e):
                 called = describe or ast.unparse(a)
                 raise self.scope.src.error(e, f"{called} given a list of tuples (or lists) "
                                               f"of values being differentiated is not "
@@ -365,6 +367,12 @@ class Calls:
         return ir.load(self.emit(None, call, node, rule=asarray, inputs=[value],
                                  statics=self._defaults(asarray, {})))
 
+    def holds_list(self, e):
+        """Whether ``e`` names a list (or a tuple a rule gave) of values being differentiated."""
+        return isinstance(e, ast.Name) and self.varies(e) and (
+            self.scope.env.get(e.id) in self.out.lists
+            or self.scope.env.get(e.id) in self.out.sequences)
+
     def sequence_item(self, e):
         """An item of a list literal NumPy makes an array of (np.array([[c, -s], [s, c]]),
         np.stack, np.concatenate): a nested literal of values being differentiated is the
@@ -373,6 +381,13 @@ class Calls:
             call = ast.copy_location(ast.Call(func=self.numpy_function("array", e), args=[e],
                                               keywords=[]), e)
             return ir.load(self.emit_value(None, call))
+        if self.holds_list(e):   # a list in a name: the array NumPy makes of it too
+            value = self.operand(e)
+            asarray = self.registry.rule_for(np.asarray)
+            call = ast.Call(func=self.numpy_function("asarray", e, "a list or tuple"),
+                            args=[value], keywords=[])
+            return ir.load(self.emit(None, call, e, rule=asarray, inputs=[value],
+                                     statics=self._defaults(asarray, {})))
         return self.operand(e)
 
     def numpy_function(self, name, node, what="a nested list"):

@@ -26,7 +26,7 @@ from ..ir.naming import fresh_name
 FROZEN = "_adcompile_frozen"
 
 #: the methods of distributions that may have rules
-METHODS = ("logpdf", "pdf", "cdf", "logcdf", "logpmf", "pmf")
+METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf")
 
 
 def desugar_frozen(fn, source, registry):

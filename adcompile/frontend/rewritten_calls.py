@@ -4,7 +4,8 @@ Python's ``max``/``min`` of several values is a chain of two-argument calls;
 ``sum(xs, start)`` is ``start + sum(xs)``; ``np.select`` with list literals is the
 chain of ``np.where`` it computes;
 ``np.einsum`` is brought to the forms its rule takes (subscripts, two
-operands at a time: rules/einsum.py). Part of ``normalize.Normalizer``.
+operands at a time: rules/einsum.py); ``np.block`` of nested lists is one list of its items
+and their places. Part of ``normalize.Normalizer``.
 """
 
 import ast
@@ -12,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import ir
+from .. import ir, runtime
 from ..rules import einsum as einsum_forms
 from .source import int_constant
 from .syntax import Ready
@@ -128,6 +129,46 @@ class RewrittenCalls:
         call = ast.Call(func=self.numpy_function("select", e), args=[
             ast.List(elts=conds, ctx=ast.Load()), choices], keywords=[])
         return self.select(target, ast.fix_missing_locations(ast.copy_location(call, e)))
+
+    def np_block(self, target, e):
+        """``np.block`` of a (nested) list literal as ``block_of(items, layout)``: the items
+        in order, and a constant, the nested tuples of their positions, for where each sits
+        (runtime/joins.py), so that the items are one list the rule's adjoint cuts y_bar
+        back into. Another argument (a list's name: its nesting is not known) is refused."""
+        given = _given(e, ("arrays",))
+        given = given.get("arrays") if given is not None and len(e.args) <= 1 else None
+        items = []
+
+        def layout(part, depth):
+            if not isinstance(part, ast.List) and self.holds_list(part):
+                raise self.scope.src.error(part, "np.block given a list or tuple held in a "
+                                                 "variable among its items (NumPy reads a "
+                                                 "list as one more level of nesting and "
+                                                 "refuses a tuple); write the lists out")
+            if not isinstance(part, ast.List):
+                items.append(part)
+                return len(items) - 1, depth
+            if not part.elts or any(isinstance(p, (ast.Starred, ast.Tuple)) for p in part.elts):
+                raise self.scope.src.error(part, "np.block is differentiated with nested "
+                                                 "lists of arrays, none empty, no tuple or "
+                                                 "*starred item among them")
+            parts = [layout(p, depth + 1) for p in part.elts]
+            if len({d for _, d in parts}) > 1:
+                raise self.scope.src.error(part, "np.block needs lists nested to the same "
+                                                 "depth throughout")
+            return tuple(p for p, _ in parts), parts[0][1]
+
+        if not isinstance(given, ast.List):
+            raise self.scope.src.error(e, "np.block is differentiated with a list literal "
+                                          "(nested lists of arrays, np.block([[a, b], [c, "
+                                          "d]])), not a list held in a variable")
+        where, _ = layout(given, 0)
+        rule = self.registry.rule_for(np.block)
+        func = ir.load(self.runtime_name(runtime.block_of))
+        flat = ast.copy_location(ast.List(elts=items, ctx=ast.Load()), given)
+        return self.emit_mapped(target, e, rule, [flat, ast.Constant(where)], [],
+                                lambda ins, args, kws: ast.Call(func=func, args=args,
+                                                                keywords=[]), "np.block")
 
     def quantiles(self, target, e):
         """``np.quantile(x, [q0, q1], ...)`` (or ``np.percentile``, a tuple literal of q too)

@@ -73,6 +73,13 @@ def dstack(y, xs):
     xs_bar += dstack_bar(y_bar, xs)
 
 
+@adjoint(np.block, shape="unknown", sequence="xs")
+def block(y, xs, layout=0):
+    # np.block([[a, b], [c, d]]) is written block_of([a, b, c, d], ((0, 1), (2, 3))) (the
+    # items, and where each sits: frontend/rewritten_calls.py); the adjoint cuts y_bar back
+    xs_bar += block_bar(y_bar, xs, layout)
+
+
 @adjoint(np.append, shape="unknown")
 def append(y, arr, values, axis=None):
     # np.concatenate((arr, values), axis), both flattened when axis is None

@@ -14,7 +14,7 @@ checks that every helper a rule emits into gradient code has a rule here.
 import numpy as np
 
 from .. import runtime
-from . import adjoint, inert, nondifferentiable, refused, tangent
+from . import adjoint, adjoint_from, arrays, inert, nondifferentiable, refused, tangent
 
 
 @adjoint(runtime.unbroadcast, shape="unknown", linear=True, constant=('x',))
@@ -202,6 +202,15 @@ def hstack_bar(pieces, g, xs):
 @adjoint(runtime.vstack_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
 def vstack_bar(pieces, g, xs):
     g_bar += np.reshape(np.vstack(list(pieces_bar)), np.shape(g))
+
+
+# np.block's rule (rules/arrays.py) for the helper generated code calls it by
+adjoint_from(arrays.block, runtime.block_of, name="block_of", shape="unknown", sequence="xs")
+
+
+@adjoint(runtime.block_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))
+def block_bar(pieces, g, xs, layout=0):
+    g_bar += block_of(list(pieces_bar), layout)
 
 
 @adjoint(runtime.r_bar, shape="unknown", linear=True, sequence="xs", constant=('xs',))

@@ -515,16 +515,40 @@ def kron_tangent(z, x, y):
 
 
 @adjoint(np.cross, shape="unknown")
-def cross(z, a, b):
-    # 3-vectors along the last axis: <z_bar, a x b> = <a, b x z_bar> = <b, z_bar x a>
-    a_bar += cross_bar(z_bar, a, b)
-    b_bar += cross_bar(-z_bar, b, a)
+def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    # 3-vectors: <z_bar, a x b> = <a, b x z_bar> = <b, z_bar x a>, along the last axes, or
+    # along axisa of a, axisb of b and axisc of z (all three along axis where it is given)
+    # moved last, the products taken there and the adjoints moved back
+    # (axis given as a variable: which it is, None or an axis, is chosen when the code runs)
+    if axis is None and axisa == -1 and axisb == -1 and axisc == -1:
+        a_bar += cross_bar(z_bar, a, b)
+        b_bar += cross_bar(-z_bar, b, a)
+    elif axis is None:
+        g = np.moveaxis(z_bar, axisc, -1)
+        a_last = np.moveaxis(a, axisa, -1)
+        b_last = np.moveaxis(b, axisb, -1)
+        a_bar += np.moveaxis(cross_bar(g, a_last, b_last), -1, axisa)
+        b_bar += np.moveaxis(cross_bar(-g, b_last, a_last), -1, axisb)
+    elif axis is not None:
+        g = np.moveaxis(z_bar, axis, -1)
+        a_last = np.moveaxis(a, axis, -1)
+        b_last = np.moveaxis(b, axis, -1)
+        a_bar += np.moveaxis(cross_bar(g, a_last, b_last), -1, axis)
+        b_bar += np.moveaxis(cross_bar(-g, b_last, a_last), -1, axis)
+    else:
+        ka = axisa if axis is None else axis
+        kb = axisb if axis is None else axis
+        g = np.moveaxis(z_bar, axisc if axis is None else axis, -1)
+        a_last = np.moveaxis(a, ka, -1)
+        b_last = np.moveaxis(b, kb, -1)
+        a_bar += np.moveaxis(cross_bar(g, a_last, b_last), -1, ka)
+        b_bar += np.moveaxis(cross_bar(-g, b_last, a_last), -1, kb)
 
 
 @tangent(np.cross)
-def cross_tangent(z, a, b):
-    z_dot += np.cross(a_dot, b)
-    z_dot += np.cross(a, b_dot)
+def cross_tangent(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    z_dot += np.cross(a_dot, b, axisa, axisb, axisc, axis)
+    z_dot += np.cross(a, b_dot, axisa, axisb, axisc, axis)
 
 
 @adjoint(np.einsum, shape="unknown", optional=("b",), constant=('spec',))

@@ -1,4 +1,4 @@
-"""The adjoints of joining arrays (np.concatenate, stack, hstack, vstack, np.r_, np.c_,
+"""The adjoints of joining arrays (np.concatenate, stack, hstack, vstack, np.block, np.r_, np.c_,
 np.array of a list): the gradient cut back into one piece per item."""
 
 import numpy as np
@@ -152,3 +152,42 @@ def sum_join(bars, g):
     for b in bars:
         total = total + rebroadcast(b, g)
     return total
+
+
+def block_of(xs, layout):
+    """``np.block`` of the items ``xs`` nested as ``layout`` says: nested tuples of the
+    items' positions in ``xs`` (``((0, 1), (2, 3))`` for ``np.block([[a, b], [c, d]])``; an
+    int for one item)."""
+    def nested(part):
+        return xs[part] if isinstance(part, int) else [nested(p) for p in part]
+
+    return np.block(nested(layout))
+
+
+def block_bar(y_bar, xs, layout):
+    """The adjoint of ``y = block_of(xs, layout)``: y_bar cut back into one piece per item.
+    NumPy gives each item leading axes of length 1 up to the result's number of dimensions
+    (the deeper of the nesting and of the items), joins the innermost lists along the last
+    axis, the lists holding them along the one before, and so on out; the cut retraces that,
+    an inner block's extent along an outer axis being that of its first item."""
+    depth, part = 0, layout
+    while not isinstance(part, int):
+        depth, part = depth + 1, part[0]
+    ndim = max([depth] + [np.ndim(x) for x in xs])
+    shapes = [(1,) * (ndim - np.ndim(x)) + np.shape(x) for x in xs]
+    pieces = [None] * len(xs)
+
+    def first(part):
+        return part if isinstance(part, int) else first(part[0])
+
+    def cut(g, part, level):
+        if isinstance(part, int):
+            pieces[part] = np.reshape(g, np.shape(xs[part]))[()]
+            return
+        axis = level - depth
+        sizes = [shapes[first(p)][axis] for p in part]
+        for p, piece in zip(part, np.split(g, np.cumsum(sizes)[:-1], axis=axis)):
+            cut(piece, p, level + 1)
+
+    cut(np.asarray(y_bar), layout, 0)
+    return pieces

@@ -127,9 +127,10 @@ def kron_bar_right(z_bar, x, y):
 
 
 def cross_bar(g, a, b):
-    """The adjoint in ``a`` of ``z = np.cross(a, b)`` of 3-vectors (along the last axis):
-    <g, a x b> = <a, b x g>, summed down to a's shape where the operands broadcast."""
+    """The adjoint in ``a`` of ``z = np.cross(a, b)`` of 3-vectors (along the last axis; the
+    rule moves the axes axisa=, axisb=, axisc= name there): <g, a x b> = <a, b x g>, summed
+    down to a's shape where the operands broadcast."""
     if np.shape(a)[-1:] != (3,) or np.shape(b)[-1:] != (3,):
-        raise ValueError("adcompile differentiates np.cross of 3-vectors along the last axis "
-                         "only (2-vectors are deprecated by NumPy)")
+        raise ValueError("adcompile differentiates np.cross of 3-vectors only (2-vectors "
+                         "are deprecated by NumPy)")
     return unbroadcast(np.cross(b, g), a)

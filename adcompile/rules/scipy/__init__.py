@@ -1,6 +1,6 @@
 """Adjoints of SciPy's functions (an optional dependency: this package is loaded when the
 user's code has imported SciPy: see ``Registry.load_optional``), one module per part of
-SciPy: special.py, normal.py and distributions.py (scipy.stats), linalg.py.
+SciPy: special.py, normal.py, distributions.py and closed_forms.py (scipy.stats), linalg.py.
 
 A user's call of ``scipy.special.logsumexp`` or ``scipy.stats.norm.logpdf`` is differentiated
 at that call, as NumPy's functions are, never by reading SciPy's source. The templates'
@@ -36,4 +36,4 @@ def rules_reading(namespace):
     return rule, tangent_of
 
 
-from . import special, normal, distributions, linalg  # noqa: E402,F401  (registers the rules)
+from . import special, normal, distributions, closed_forms, linalg  # noqa: E402,F401  (registers the rules)

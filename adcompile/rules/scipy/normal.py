@@ -1,5 +1,5 @@
-"""scipy.stats.norm's densities and cdfs, and the multivariate normal's density (its cdf is
-refused).
+"""scipy.stats.norm's densities, cdfs and survival functions, and the multivariate normal's
+density (its cdf is refused).
 The templates' free names are this module's (see rules/scipy/__init__.py).
 """
 # ruff: noqa: F821, F841
@@ -88,6 +88,41 @@ def norm_logcdf(y, x, loc, scale):
     loc_bar += unbroadcast(-y_bar * ratio, loc)
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
 
+
+
+@rule(stats.norm.sf, optional=("loc", "scale"))
+def norm_sf(y, x, loc, scale):
+    # y = 1 - Phi(z) = Phi(-z): minus the cdf's derivatives
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * s)
+    x_bar += unbroadcast(-y_bar * density, x)
+    loc_bar += unbroadcast(y_bar * density, loc)
+    scale_bar += unbroadcast(y_bar * density * z, scale)
+
+
+@rule(stats.norm.logsf, optional=("loc", "scale"))
+def norm_logsf(y, x, loc, scale):
+    # y = log Phi(-z): minus the standard density over Phi(-z), as exp(log density - y) (no
+    # 0 / 0 far in the upper tail)
+    if scale is None:
+        s = 1.0
+    else:
+        s = scale
+    if loc is None:
+        z = x / s
+    else:
+        z = (x - loc) / s
+    ratio = np.exp(-0.5 * z * z - 0.5 * math.log(2.0 * math.pi) - y) / s
+    x_bar += unbroadcast(-y_bar * ratio, x)
+    loc_bar += unbroadcast(y_bar * ratio, loc)
+    scale_bar += unbroadcast(y_bar * ratio * z, scale)
 
 # -- scipy.stats.multivariate_normal.logpdf -------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""SciPy's special functions: elementwise (expit, erf, gammaln, ...) and along an axis
-(logsumexp, softmax, log_softmax).
+"""SciPy's special functions: elementwise (expit, erf, gammaln, i0, gammainc, ...) and along
+an axis (logsumexp, softmax, log_softmax).
 The templates' free names are this module's (see rules/scipy/__init__.py).
 """
 # ruff: noqa: F821, F841
@@ -106,6 +106,48 @@ def betaln(z, a, b):
     a_bar += unbroadcast(z_bar * (polygamma(a, 0) - polygamma(a + b, 0)), a)
     b_bar += unbroadcast(z_bar * (polygamma(b, 0) - polygamma(a + b, 0)), b)
 
+
+
+# modified Bessel functions of the first kind, orders 0 and 1, and their exponentially scaled
+# forms i0e(x) = exp(-|x|) i0(x), i1e(x) = exp(-|x|) i1(x)
+
+@rule(special.i0)
+def i0(y, x):
+    x_bar += y_bar * special.i1(x)
+
+
+@rule(special.i1)
+def i1(y, x):
+    # i1'(x) = i0(x) - i1(x) / x, whose limit at x = 0 is 1/2 (i1(x) = x/2 + x^3/16 + ...)
+    x_bar += y_bar * np.where(x == 0, 0.5, special.i0(x) - y / np.where(x == 0, 1.0, x))
+
+
+@rule(special.i0e)
+def i0e(y, x):
+    # i1e(x) - sign(x) i0e(x): 0 at x = 0, where i0e has a corner (slopes 1 and -1), as
+    # np.abs's rule gives there
+    x_bar += y_bar * (special.i1e(x) - np.sign(x) * y)
+
+
+@rule(special.i1e)
+def i1e(y, x):
+    # i0e(x) - i1e(x) / x - sign(x) i1e(x), 1/2 at x = 0 (i1e is smooth there: i1e(0) = 0)
+    x_bar += y_bar * np.where(x == 0, 0.5, special.i0e(x) - y / np.where(x == 0, 1.0, x) - np.sign(x) * y)
+
+
+# the regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x), differentiated
+# in x only: d/dx P(a, x) = x^(a-1) e^(-x) / Gamma(a). Their derivative in a (no closed form)
+# is not given: a call whose a is being differentiated is refused (a has no adjoint line)
+
+@rule(special.gammainc)
+def gammainc(y, a, x):
+    # xlogy: (a - 1) log x is 0 at x = 0 for a = 1 (the derivative e^(-x) there)
+    x_bar += unbroadcast(y_bar * np.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a)), x)
+
+
+@rule(special.gammaincc)
+def gammaincc(y, a, x):
+    x_bar += unbroadcast(-y_bar * np.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a)), x)
 
 # -- scipy.special: reductions along an axis -----------------------------------------------
 
