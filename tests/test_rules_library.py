@@ -1051,6 +1051,10 @@ def quantile_method(x):
     return np.quantile(x, 0.5, method="nearest")
 
 
+def percentile_method(x):
+    return np.percentile(x, 30.0, method="lower")
+
+
 def average_returned(x, w):
     return np.average(x, weights=w, returned=True)[0]
 
@@ -1107,8 +1111,38 @@ def test_statistics_closed_forms_and_refusals():
         ad.grad(quantile_active_q, wrt=(0, 1))(np.arange(4.0), 0.3)
     with pytest.raises(ad.TransformError, match="method='linear'"):
         ad.grad(quantile_method)(np.arange(4.0))
+    # (forward mode gave the linear method's tangent)
+    with pytest.raises(ad.TransformError, match="forward mode: np.quantile .* method='linear'"):
+        ad.jvp(quantile_method)(np.arange(4.0), np.arange(4.0))
+    with pytest.raises(ad.TransformError, match="forward mode: np.percentile .* method='linear'"):
+        ad.jvp(percentile_method)(np.arange(4.0), np.arange(4.0))
     with pytest.raises(ad.TransformError, match="returned=True"):
         ad.grad(average_returned)(np.arange(4.0), np.ones(4))
+
+
+def quantile_by(x, method):
+    return np.sum(np.quantile(x, 0.3, method=method) ** 2)
+
+
+def average_asked(x, w, returned):
+    return np.average(x, weights=w, returned=returned)[0]
+
+
+def test_statistics_refusals_of_a_keyword_given_a_variable():
+    """method= or returned= given a variable: what the rule refuses is known only when the
+    code runs, and is refused there, at the user's line (the gradient of method='lower'
+    was the linear one's; returned=True raised NumPy's error); the values the rule takes
+    run as a constant would."""
+    x = np.random.default_rng(8).permutation(7) / 3.0
+    line = quantile_by.__code__.co_firstlineno + 1
+    with pytest.raises(ValueError, match=rf"test_rules_library.py:{line}:\d+: np.quantile "
+                                         rf"is differentiated with the default method='linear"):
+        ad.grad(quantile_by)(x, "lower")
+    with pytest.raises(ValueError, match="forward mode: np.quantile"):
+        ad.jvp(quantile_by)(x, "nearest", np.ones(7))
+    assert_grad(quantile_by, x, "linear")
+    with pytest.raises(ValueError, match=r"np.average with returned=True(.|\n)*returned=returned"):
+        ad.grad(average_asked)(x, np.ones(7), True)
 
 
 def s_second(x, w):

@@ -164,6 +164,16 @@ def require_array(x, message):
         raise TypeError(message)
 
 
+def require_supported(accepted, message):
+    """Raise ValueError(message) unless ``accepted``: a rule's test of one use that the code
+    was made without deciding (the number of dimensions of an input, in code made for
+    arguments of any kind; a keyword given a variable), evaluated where the code runs
+    (ad/templates.py). ``message``: the refusal code made for such values gives, at the
+    user's ``file:line:col`` with the line (a ValueError, as that TransformError is)."""
+    if not accepted:
+        raise ValueError(message)
+
+
 def require_ndarray(x, message):
     """Raise TypeError(message) unless ``x`` is a NumPy array, before a call of the user's
     helper whose ``v op= e`` on its parameter generated code takes to change the caller's
