@@ -1198,6 +1198,20 @@ def test_pinv_and_matrix_power(data):
     assert_grad(l_matrix_power_variable, sq)
 
 
+def l_pinv_hermitian(x):
+    return np.sum(np.linalg.pinv(x, hermitian=True) * np.arange(9.0).reshape(3, 3))
+
+
+def test_pinv_hermitian_is_refused_in_both_modes():
+    """NumPy reads one triangle of x with hermitian=True: forward mode, which read all of
+    x_dot, gave a wrong tangent along a direction that is not symmetric."""
+    x = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    with pytest.raises(ad.TransformError, match="pinv with hermitian=True"):
+        ad.grad(l_pinv_hermitian)(x)
+    with pytest.raises(ad.TransformError, match="forward mode: np.linalg.pinv with hermitian"):
+        ad.jvp(l_pinv_hermitian)(x, np.arange(9.0).reshape(3, 3) / 9)
+
+
 def test_pinv_and_matrix_power_second_derivatives():
     x = np.array([[1.5, 0.2], [-0.3, 1.1], [0.4, 0.7]])
     w = np.array([[1.0, -2.0, 0.5], [0.3, 1.5, -1.0]])
