@@ -206,6 +206,81 @@ def test_built_gradient_of_a_non_scalar_value_is_a_value_error(tmp_path, monkeyp
         "ValueError(scalar)", "[2.0,2.0,2.0]", "ValueError(scalar)", "[2.0,4.0,6.0]"]
 
 
+STRUCTURED = '''
+import numpy as np
+
+
+def unpacked(params, x):
+    W, b = params
+    return np.sum(np.tanh(W @ x + b) ** 2)
+
+
+def indexed(params, x):
+    return np.sum(np.tanh(params[0] @ x + params[1]) ** 2)
+
+
+def layered(layers, x):
+    for W, b in layers:
+        x = np.tanh(W @ x + b)
+    return np.sum(x ** 2)
+'''
+
+
+def _built(tmp_path, monkeypatch, name, funcs, **options):
+    """The module ``ad.build`` writes for ``funcs`` (names in STRUCTURED), imported, and
+    the functions."""
+    (tmp_path / "structured.py").write_text(STRUCTURED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import structured
+    try:
+        ad.build([getattr(structured, f) for f in funcs], tmp_path / f"{name}.py", **options)
+        module = __import__(name)
+    finally:
+        sys.modules.pop("structured", None)
+        sys.modules.pop(name, None)
+    return module, structured
+
+
+def test_built_without_args_a_structure_argument_is_a_type_error(tmp_path, monkeypatch):
+    """Without args=, the built gradient takes a differentiated argument as an array or a
+    number; a tuple or list there made an array of its items (NumPy's error, or an array
+    for ad.grad's tuple): a TypeError saying to build with args=, naming the line that
+    reads it as a structure where the function has one. Arrays get their gradient."""
+    built, structured = _built(tmp_path, monkeypatch, "g_structured",
+                               ["unpacked", "indexed", "layered"])
+    rng = np.random.default_rng(4)
+    W, b, x = rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=3)
+    source = str(tmp_path / "structured.py")
+    for call, line in [(lambda: built.grad_unpacked((W, b), x), "6:5: 'W, b = params'"),
+                       (lambda: built.grad_indexed([W, b], x), None),
+                       (lambda: built.grad_layered([(W, b)], x),
+                        "15:5: 'for W, b in layers:'")]:
+        with pytest.raises(TypeError, match="built .*without args=.* Build it with args="
+                           ) as found:
+            call()
+        assert (f"{source}:{line} reads it as a structure" in str(found.value)) \
+            == (line is not None), found.value
+    # a matrix unpacked into its rows, or indexed, is an array: its gradient
+    P, x2 = rng.normal(size=(2, 2)), rng.normal(size=2)
+    for name in ("unpacked", "indexed"):
+        expected = numerical_gradient(getattr(structured, name), (P, x2), 0)
+        np.testing.assert_allclose(getattr(built, f"grad_{name}")(P, x2), expected, rtol=1e-6)
+
+
+def test_built_with_args_takes_the_structure_they_have(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    layers = [(rng.normal(size=(2, 3)), rng.normal(size=2)),
+              (rng.normal(size=(2, 2)), rng.normal(size=2))]
+    x = rng.normal(size=3)
+    built, structured = _built(tmp_path, monkeypatch, "g_layers", ["layered"],
+                               args=(layers, x))
+    got, expected = built.grad_layered(layers, x), ad.grad(structured.layered)(layers, x)
+    assert isinstance(got, list) and [type(layer) for layer in got] == [tuple, tuple]
+    for mine, theirs in zip(got, expected):
+        for a, e in zip(mine, theirs):
+            np.testing.assert_allclose(a, e, rtol=1e-12)
+
+
 def test_each_runtime_helper_runs_from_its_copied_source():
     # a built module holds the source of the helpers it calls and of the helpers those call
     # (standalone._helper_closure): that must define every global the helper reads, so

@@ -1980,12 +1980,23 @@ def pad_mean(x):
     return np.sum(np.pad(x, 1, mode="mean") ** 2)
 
 
+def pad_maximum(x):
+    return np.sum(np.pad(x, 1, mode="maximum") * np.arange(5.0))
+
+
 def test_pad_statistic_modes_are_refused():
     with pytest.raises(ad.TransformError, match="'constant', 'edge', 'reflect', 'symmetric'"):
         ad.grad(pad_mean)(np.arange(3.0))
-    # a mode known only when the gradient runs: refused then
-    with pytest.raises(ValueError, match="mode='maximum'"):
+    # forward mode too (it padded the tangent with its own maximum: a wrong derivative)
+    with pytest.raises(ad.TransformError, match="forward mode: np.pad with a ramp, statistic"):
+        ad.jvp(pad_maximum)(np.array([0.3, 2.0, -1.0]), np.array([1.0, -2.0, 0.5]))
+    # a mode known only when the gradient runs: refused then, at the user's line
+    line = pad_mode.__code__.co_firstlineno + 1
+    with pytest.raises(ValueError, match=rf"test_rules.py:{line}:\d+: np.pad with a ramp, "
+                                         rf"statistic or empty mode(.|\n)*mode=mode"):
         ad.grad(pad_mode)(np.arange(3.0), np.ones(5), "maximum", 1)
+    with pytest.raises(ValueError, match=rf"test_rules.py:{line}:\d+: forward mode: np.pad"):
+        ad.jvp(pad_mode)(np.arange(3.0), np.ones(5), "median", 1, np.ones(3))
 
 
 # -- products: outer, inner, tensordot, kron, einsum ---------------------------------------------

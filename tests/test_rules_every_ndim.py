@@ -183,8 +183,9 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
     nothing shows, such as an unknown function's result) cannot decide a rule's ndim tests
     when it is made: it must be right for every ndim, or raise where code made for the
     arguments refuses them (np.convolve of a number, a number or vector given to
-    scipy.linalg's matrix functions: NumPy's or SciPy's error, not adcompile's), never
-    return another gradient. Its forward mode too, against that gradient."""
+    scipy.linalg's matrix functions), with that refusal's message at the user's line (it
+    raised NumPy's or SciPy's error, or computed a gradient), never return another
+    gradient. Its forward mode too, against that gradient."""
     f = _module(tmp_path, call, count).f
     which = wrt if len(wrt) > 1 else wrt[0]
     transform = cached_transform(f, which)
@@ -205,9 +206,12 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
                 warnings.simplefilter("ignore", RuntimeWarning)
                 try:
                     grads = general(*args)
-                except Exception:  # noqa: BLE001 - compared with the refusal
-                    with pytest.raises(ad.TransformError):
-                        ad.grad(f, wrt=which)(*args)
+                except Exception as e:  # noqa: BLE001 - compared with the refusal
+                    found = _refused_alike(e, lambda: ad.grad(f, wrt=which)(*args)) \
+                        or _refused_alike(_raised(tangent, args, wrt), lambda: ad.jvp(
+                            f, wrt=which)(*args, *_tangents(args, wrt, rng)))
+                    if found:
+                        wrong[shapes] = found
                     continue
             along, dots = 0.0, {}
             for k, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
@@ -223,6 +227,40 @@ def test_general_code_is_right_or_raises_at_every_ndim(tmp_path, rule, call, cou
             if not np.isclose(slope, along, rtol=1e-8, atol=1e-10):
                 wrong[shapes, "forward"] = f"{slope} along the tangent, the gradient gives {along}"
     assert not wrong, wrong
+
+
+def _tangents(args, wrt, rng):
+    """A random tangent for each argument in ``wrt`` (a tuple of them for two or more)."""
+    dots = [rng.normal(size=np.shape(args[k])) if np.ndim(args[k]) else float(rng.normal())
+            for k in wrt]
+    return (tuple(dots),) if len(wrt) > 1 else tuple(dots)
+
+
+def _raised(tangent, args, wrt):
+    """What the general forward-mode code ``tangent`` raises at ``args`` (None if nothing)."""
+    dots = {f"a{k}_dot": np.ones(np.shape(args[k])) if np.ndim(args[k]) else 1.0 for k in wrt}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tangent(*args, **dots)
+    except Exception as e:  # noqa: BLE001 - compared with the refusal
+        return e
+    return None
+
+
+def _refused_alike(error, specialised):
+    """What is wrong with ``error``, raised by general code, given that ``specialised()``
+    runs the code made for the arguments, which must refuse them: the error must be a
+    ValueError (TransformError is one) with the refusal's message, its place and line."""
+    try:
+        specialised()
+    except ad.TransformError as e:
+        refusal = e
+    else:
+        return f"the general code raised {error!r}, the specialised one did not refuse"
+    if not isinstance(error, ValueError) or str(error) != str(refusal):
+        return f"the general code raised {error!r}, the specialised one refused: {refusal}"
+    return None
 
 
 def test_the_calls_cover_the_rules():
@@ -321,3 +359,75 @@ def test_take_along_axis_of_a_row_broadcast_against_its_indices():
     is the sum of the three (the code failed with an IndexError)."""
     idx = np.array([[0, 2, 1], [1, 1, 0], [2, 0, 0]])
     assert_grad(picked_rows, np.array([[0.5, -1.0, 2.0]]), idx)
+
+
+def _imported(path):
+    """The module at ``path`` (a module ad.build wrote)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SPD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+
+
+@pytest.mark.parametrize("call, refused, accepted", [
+    ("np.convolve(a0, np.array([0.5, -1.0]))", 0.8, np.array([0.3, 1.2, -0.7])),
+    ("scipy.linalg.expm(a0)", 0.8, SPD / 4),
+    ("scipy.linalg.sqrtm(a0)", 0.8, SPD),
+    ("scipy.linalg.cholesky(a0)", np.array([2.0]), SPD),
+    ("scipy.linalg.solve(a0, np.ones(2))", np.eye(2) * 2 + np.zeros((3, 2, 2)),
+     np.array([[2.0, 0.3], [-0.4, 1.5]])),
+    ("scipy.linalg.solve_sylvester(a0, np.eye(2), np.eye(2))",
+     np.eye(2) * 2 + np.zeros((3, 2, 2)), np.array([[2.0, 0.3], [-0.4, 1.5]]))])
+def test_general_code_refuses_when_it_runs_what_specialised_code_refuses(tmp_path, call,
+                                                                          refused, accepted):
+    """What ad.build writes (and the general code adcompile runs where an ndim is known only
+    then) checks, when it runs, the kinds a rule refuses by ndim: at the user's line, with
+    the message and source line of the refusal code made for the arguments gives (it
+    raised NumPy's or SciPy's error there, or computed a gradient, and forward mode too);
+    the kinds the rule takes get their gradient."""
+    module = _module(tmp_path, call, 1)
+    f, where = module.f, f"{module.__file__}:9:"
+    transform = cached_transform(f, 0)
+    general, tangent = transform.compiled((), "grad"), transform.compiled((), "jvp")
+    generals = [general]
+    if call.startswith("np."):   # (a built module imports NumPy and math only)
+        generals.append(_imported(ad.build(f, tmp_path / f"built_{module.__name__}.py")).grad_f)
+    with pytest.raises(ad.TransformError) as specialised:
+        ad.grad(f)(refused)
+    with pytest.raises(ad.TransformError) as specialised_tangent:
+        ad.jvp(f)(refused, np.ones_like(refused))
+    assert str(specialised.value).startswith(where)
+    assert call in str(specialised.value)   # (the source line)
+    for gradient in generals:
+        with pytest.raises(ValueError) as found:
+            gradient(refused)
+        assert str(found.value) == str(specialised.value)
+    with pytest.raises(ValueError) as found:
+        tangent(refused, a0_dot=np.ones_like(refused))
+    assert str(found.value) == str(specialised_tangent.value)
+    expected = numerical_grad(f, [accepted], 0, eps=1e-6)
+    for gradient in generals + [ad.grad(f)]:
+        assert np.allclose(gradient(accepted), expected, rtol=1e-6, atol=1e-7)
+    direction = np.cos(np.arange(np.size(accepted))).reshape(np.shape(accepted))
+    _, slope = tangent(accepted, a0_dot=direction)
+    assert np.isclose(slope, np.sum(expected * direction), rtol=1e-6)
+
+
+def chained_products(stack):
+    return np.sum(np.sin(np.linalg.multi_dot(stack)))
+
+
+def test_multi_dot_of_a_3d_array_has_an_array_gradient():
+    """np.linalg.multi_dot of a 3-d array multiplies its matrices: the gradient is an array
+    of its shape (the specialised code gave a list of the matrices' gradients, the general
+    code NumPy's error)."""
+    stack = np.eye(3) * 2 + np.random.default_rng(3).uniform(-0.5, 0.5, (4, 3, 3))
+    expected = numerical_grad(chained_products, [stack], 0, eps=1e-6)
+    general = cached_transform(chained_products, 0).compiled((), "grad")
+    for g in (ad.grad(chained_products)(stack), general(stack)):
+        assert isinstance(g, np.ndarray) and g.shape == stack.shape
+        assert np.allclose(g, expected, rtol=1e-6, atol=1e-7)
+    assert_grad(chained_products, stack)

@@ -1157,6 +1157,10 @@ def quantile_method(x):
     return np.quantile(x, 0.5, method="nearest")
 
 
+def percentile_method(x):
+    return np.percentile(x, 30.0, method="lower")
+
+
 def average_returned(x, w):
     return np.average(x, weights=w, returned=True)[0]
 
@@ -1213,8 +1217,38 @@ def test_statistics_closed_forms_and_refusals():
         ad.grad(quantile_active_q, wrt=(0, 1))(np.arange(4.0), 0.3)
     with pytest.raises(ad.TransformError, match="method='linear'"):
         ad.grad(quantile_method)(np.arange(4.0))
+    # (forward mode gave the linear method's tangent)
+    with pytest.raises(ad.TransformError, match="forward mode: np.quantile .* method='linear'"):
+        ad.jvp(quantile_method)(np.arange(4.0), np.arange(4.0))
+    with pytest.raises(ad.TransformError, match="forward mode: np.percentile .* method='linear'"):
+        ad.jvp(percentile_method)(np.arange(4.0), np.arange(4.0))
     with pytest.raises(ad.TransformError, match="returned=True"):
         ad.grad(average_returned)(np.arange(4.0), np.ones(4))
+
+
+def quantile_by(x, method):
+    return np.sum(np.quantile(x, 0.3, method=method) ** 2)
+
+
+def average_asked(x, w, returned):
+    return np.average(x, weights=w, returned=returned)[0]
+
+
+def test_statistics_refusals_of_a_keyword_given_a_variable():
+    """method= or returned= given a variable: what the rule refuses is known only when the
+    code runs, and is refused there, at the user's line (the gradient of method='lower'
+    was the linear one's; returned=True raised NumPy's error); the values the rule takes
+    run as a constant would."""
+    x = np.random.default_rng(8).permutation(7) / 3.0
+    line = quantile_by.__code__.co_firstlineno + 1
+    with pytest.raises(ValueError, match=rf"test_rules_library.py:{line}:\d+: np.quantile "
+                                         rf"is differentiated with the default method='linear"):
+        ad.grad(quantile_by)(x, "lower")
+    with pytest.raises(ValueError, match="forward mode: np.quantile"):
+        ad.jvp(quantile_by)(x, "nearest", np.ones(7))
+    assert_grad(quantile_by, x, "linear")
+    with pytest.raises(ValueError, match=r"np.average with returned=True(.|\n)*returned=returned"):
+        ad.grad(average_asked)(x, np.ones(7), True)
 
 
 def s_second(x, w):
@@ -1268,6 +1302,20 @@ def test_pinv_and_matrix_power(data):
     sq = data.draw(arrays(shape[:-2] + (n, n), reals(-0.3, 0.3))) + np.eye(n)
     assert_grad(l_matrix_power, sq, data.draw(weights(sq.shape)))
     assert_grad(l_matrix_power_variable, sq)
+
+
+def l_pinv_hermitian(x):
+    return np.sum(np.linalg.pinv(x, hermitian=True) * np.arange(9.0).reshape(3, 3))
+
+
+def test_pinv_hermitian_is_refused_in_both_modes():
+    """NumPy reads one triangle of x with hermitian=True: forward mode, which read all of
+    x_dot, gave a wrong tangent along a direction that is not symmetric."""
+    x = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    with pytest.raises(ad.TransformError, match="pinv with hermitian=True"):
+        ad.grad(l_pinv_hermitian)(x)
+    with pytest.raises(ad.TransformError, match="forward mode: np.linalg.pinv with hermitian"):
+        ad.jvp(l_pinv_hermitian)(x, np.arange(9.0).reshape(3, 3) / 9)
 
 
 def test_pinv_and_matrix_power_second_derivatives():

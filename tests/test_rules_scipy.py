@@ -243,6 +243,8 @@ def test_scipy_refusals_are_at_the_users_call():
     assert "test_rules_scipy.py" in str(info.value)
     with pytest.raises(ad.TransformError, match="return_sign"):
         ad.grad(logsumexp_sign)(np.zeros(2))
+    with pytest.raises(ad.TransformError, match="forward mode: .*return_sign"):
+        ad.jvp(logsumexp_sign)(np.zeros(2), np.ones(2))   # (it was an IndexError)
 
 
 #: (a script's parts: SciPy imported after adcompile, our rule of expit, a user's rule)

@@ -197,6 +197,9 @@ def test_solves_refused(f, a, message):
     with pytest.raises(ad.TransformError, match=message) as e:
         ad.grad(f)(a, np.ones(2))
     assert "test_rules_scipy_linalg.py:" in str(e.value)
+    # forward mode too (its tangent read a, which overwrite_a=True lets SciPy change)
+    with pytest.raises(ad.TransformError, match="forward mode: .*" + message):
+        ad.jvp(f)(a, np.ones(2), np.ones_like(a))
 
 
 def cholesky_solves(a, b):

@@ -26,7 +26,7 @@ class Instance:
 
 
 def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, namer, aliases,
-                dots=None, extra=None, full_of=None, shape_of=None):
+                dots=None, extra=None, full_of=None, shape_of=None, refused_at=None):
     """Inline ``rule`` for ``output = prim(*inputs, **statics)``.
 
     wanted: indices of the inputs whose adjoints are needed.
@@ -34,6 +34,8 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     full_of: expression -> True when it is known to have no axis of length 1.
     shape_of: expression -> its symbolic shape (analysis.infer_shapes), None if unknown.
     aliases: runtime name -> the name it has in the generated code.
+    refused_at: reason -> the text of the refusal at this use (the user's file:line:col and
+    line), for the checks made when the code runs of the refusals not decided now.
     dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
     the expression of that input's tangent; ``output_bar`` is then unused and each
     contribution is a term of the output's tangent.
@@ -42,6 +44,7 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     body, where = _template(rule, dots)
     params = _params(rule, output, output_bar, inputs, statics, dots)
     inliner = _Inliner(rule, output, inputs, params, wanted, dots, ndim_of, namer)
+    inliner.refused_at, inliner.aliases = refused_at, aliases
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
                                        inliner.local_names, aliases, resolve, shape_of)
@@ -110,6 +113,7 @@ class _Inliner:
         self.index = {name: i for i, name in enumerate(rule.inputs)}
         self.local_names = {}       # template temporary -> its fresh name
         self.substitute = None      # template expression -> the expression at this use
+        self.refused_at, self.aliases = None, {}   # (see instantiate)
         self.inst = Instance()
 
     def run(self, body):
@@ -120,6 +124,8 @@ class _Inliner:
             if isinstance(stmt, ast.If):
                 decided = _decide(stmt.test, self.params, self.index, self.inputs,
                                   self.ndim_of, self.rule)
+                if decided is UNKNOWN and _refusal_in(stmt.body) is not None:
+                    self._refused_when_run(stmt.test, _refusal_in(stmt.body))
                 self.run(stmt.body if decided is True else stmt.orelse)
             elif isinstance(stmt, ast.AugAssign):
                 self._contribution(stmt)
@@ -132,6 +138,22 @@ class _Inliner:
             else:
                 raise TransformError(f"rule {self.rule.describe()}: unsupported template "
                                      f"statement {ast.unparse(stmt)!r}")
+
+    def _refused_when_run(self, test, reason):
+        """``if test: unsupported(reason)`` where ``test`` is known only when the code runs
+        (an input's ndim, a keyword given a variable): ``require_supported(accepted,
+        message)`` there, ``accepted`` the negation of what ``test`` leaves undecided, the
+        message the refusal of code made for known values (the code goes on as for a test
+        that is false)."""
+        left = _undecided(test, lambda e: _decide(e, self.params, self.index, self.inputs,
+                                                  self.ndim_of, self.rule))
+        accepted = self.substitute(_RunTimeNdim().visit(_negated(copy_tree(left))))
+        message = self.refused_at(reason) if self.refused_at is not None else reason
+        check = ast.Call(func=ast.Name(id=self.aliases.get("require_supported",
+                                                           "require_supported"),
+                                       ctx=ast.Load()),
+                         args=[accepted, ast.Constant(message)], keywords=[])
+        self.inst.statements.append(ast.Expr(value=check, lineno=0))
 
     def _contribution(self, stmt):
         """``v_bar += E`` (or ``y_dot += E`` reading ``v_dot``): E for input v, if wanted."""
@@ -160,6 +182,66 @@ def _is_refusal(stmt):
     """Whether ``stmt`` is a template's ``unsupported("message")``."""
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
             and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "unsupported")
+
+
+def _refusal_in(body):
+    """The reason of the refusal that ``body`` (a template ``if``'s) is, or None."""
+    stmts = [s for s in body if not isinstance(s, ast.Pass)]
+    if stmts and all(_is_refusal(s) for s in stmts):
+        return stmts[0].value.args[0].value
+    return None
+
+
+def _undecided(test, decide):
+    """The part of the template test ``test`` that ``decide`` (a test -> True, False or
+    UNKNOWN) leaves undecided: ``ndim(a) != 2 or ndim(b) < 1`` where a is known to be a
+    matrix is ``ndim(b) < 1``; True or False where it decides all."""
+    if isinstance(test, ast.BoolOp):
+        absorbing = isinstance(test.op, ast.Or)   # (True in an or, False in an and)
+        left = []
+        for value in test.values:
+            part = _undecided(value, decide)
+            if part is absorbing:
+                return absorbing
+            if part is not (not absorbing):
+                left.append(part)
+        if not left:
+            return not absorbing
+        return left[0] if len(left) == 1 else ast.BoolOp(op=test.op, values=left)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        part = _undecided(test.operand, decide)
+        return (not part) if isinstance(part, bool) else ast.UnaryOp(op=ast.Not(), operand=part)
+    found = decide(test)
+    return test if found is UNKNOWN else found
+
+
+_INVERSE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
+            ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+
+
+def _negated(test):
+    """``not test``, written with the opposite comparisons (``ndim(a) < 2``: ``ndim(a) >=
+    2``; an ``or``: an ``and`` of the negated parts)."""
+    if isinstance(test, ast.BoolOp):
+        op = ast.And() if isinstance(test.op, ast.Or) else ast.Or()
+        return ast.BoolOp(op=op, values=[_negated(v) for v in test.values])
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        return ast.Compare(left=test.left, ops=[_INVERSE[type(test.ops[0])]()],
+                           comparators=test.comparators)
+    return ast.UnaryOp(op=ast.Not(), operand=test)
+
+
+class _RunTimeNdim(ast.NodeTransformer):
+    """A template test's ``ndim(x)`` as the code that runs computes it: ``np.ndim(x)``."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "ndim":
+            node.func = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="ndim",
+                                      ctx=ast.Load())
+        return node
 
 
 def _named(key):

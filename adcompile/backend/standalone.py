@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import ir, runtime
+from ..frontend.structure_use import structure_use
 from ..version import __version__
-from .emit import seeded
+from .emit import seeded, to_source
 from .serialise import BuildError, serialise
 from ..ir.parsing import parse
 
@@ -249,7 +250,48 @@ def _definitions(module, directory):
 
 
 def _gradient_code(transform):
-    """The general gradient code of ``transform`` for a module: (text, name, aliases, extra).
+    """The general gradient code of ``transform`` for a module: (text, name, aliases, extra),
+    which checks first that each differentiated argument taken as an array is not a
+    structure (``_arguments_checked``)."""
+    text, name, aliases, extra = _seeded_code(transform)
+    return _arguments_checked(text, transform, aliases), name, aliases, extra
+
+
+def _arguments_checked(text, transform, aliases):
+    """``text``, a gradient's def, with ``require_array_argument(x, built, advice)`` first
+    for each differentiated parameter ``x`` that example arguments did not show to be a
+    structure: its code takes ``x`` as an array or a number, and a tuple, list or dict
+    there is a TypeError saying to build with ``args=`` (naming the line that reads it
+    as a structure, where the function has one: ``W, b = params``, ``for W, b in
+    layers``), not an array of its items (as JAX's compiled functions refuse arguments
+    of another structure than they were compiled for)."""
+    node = parse(text).body[0]
+    taken = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    checks = []
+    for param in [p for p in transform.wrt if p not in transform.trees and p in taken]:
+        use = structure_use(transform.source, [param])
+        advice = ". Build it with args= (example arguments) to get the code for the " \
+                 "structure they have"
+        if use is not None:
+            at = transform.source.error(use[0], "")
+            advice = f": {at.where}: {(at.line or '').strip()!r} reads it as a structure" \
+                     + advice
+        built = (f"{node.name}() was built (ad.build without args=) for an array or a "
+                 f"number as {param!r}")
+        checks.append(ast.Expr(value=ast.Call(
+            func=ast.Name(id=aliases["require_array_argument"], ctx=ast.Load()),
+            args=[ast.Name(id=param, ctx=ast.Load()), ast.Constant(built),
+                  ast.Constant(advice)], keywords=[]), lineno=1))
+    if not checks:
+        return text
+    first = node.body[0]
+    at = 1 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) else 0
+    node.body[at:at] = checks
+    return to_source(node)
+
+
+def _seeded_code(transform):
+    """The general gradient code of ``transform``: (text, name, aliases, extra).
 
     Where the value is not known to be a scalar, the code computes it and checks that
     out_bar has its shape before the reverse sweep: with the default out_bar (1.0), a

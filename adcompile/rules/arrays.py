@@ -246,12 +246,13 @@ def gradient(y, f, varargs=None, axis=None, edge_order=1):
     f_bar += gradient_bar(y_bar, f, varargs, axis, edge_order)
 
 
-@adjoint(np.linspace, shape="unknown")
+@adjoint(np.linspace, shape="unknown", floating=("dtype",))
 def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     # y = start + (stop - start) t with t = linspace(0, 1, num, endpoint) along axis: start
-    # gets (1 - t), stop gets t (exactly 1 at the end point, as NumPy puts stop there)
-    if retstep is True or retstep == 1 or dtype is not None:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
+    # gets (1 - t), stop gets t (exactly 1 at the end point, as NumPy puts stop there); a
+    # dtype only a real floating type written in the call (the precision y is computed in)
+    if retstep is True or retstep == 1:
+        unsupported("np.linspace with retstep=True is not differentiated")
     else:
         t = np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
         start_bar += unbroadcast(np.sum(y_bar * (1.0 - t), axis=axis), start)
@@ -260,8 +261,8 @@ def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, a
 
 @tangent(np.linspace)
 def linspace_tangent(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
-    if retstep is True or retstep == 1 or dtype is not None:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
+    if retstep is True or retstep == 1:
+        unsupported("np.linspace with retstep=True is not differentiated")
     else:
         y_dot += np.expand_dims(np.broadcast_to(start_dot, np.shape(np.sum(y, axis=axis))), axis) * (1.0 - np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis))
         y_dot += np.expand_dims(np.broadcast_to(stop_dot, np.shape(np.sum(y, axis=axis))), axis) * np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)

@@ -235,7 +235,10 @@ def pinv(y, x, rcond=None, hermitian=False):
 
 @tangent(np.linalg.pinv)
 def pinv_tangent(y, x, rcond=None, hermitian=False):
-    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P (of a matrix read whole:
+    # with hermitian=True NumPy reads one triangle, and dA would be that triangle's)
+    if hermitian is True or hermitian == 1:
+        unsupported("np.linalg.pinv with hermitian=True: call it without (the result is the same)")
     Pt = np.swapaxes(y, -1, -2)
     y_dot += -(y @ x_dot @ y) + (y @ Pt @ np.swapaxes(x_dot, -1, -2)) @ (np.eye(np.shape(x)[-2], dtype=y.dtype) - x @ y) + (np.eye(np.shape(x)[-1], dtype=y.dtype) - y @ x) @ (np.swapaxes(x_dot, -1, -2) @ Pt @ y)
 

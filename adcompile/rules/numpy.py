@@ -760,8 +760,14 @@ def pad(y, x, pad_width=None, mode="constant", constant_values=0):
 
 @tangent(np.pad)
 def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
-    # linear in x; the constant padding of the tangent is zero
-    y_dot += np.pad(x_dot, pad_width, mode=mode)
+    # linear in x; the constant padding of the tangent is zero (a statistic's padding is
+    # not the statistic of the tangent: np.pad(x_dot, mode="maximum") is wrong, refused)
+    if mode == "linear_ramp" or mode == "maximum" or mode == "mean" or mode == "median" \
+            or mode == "minimum" or mode == "empty":
+        unsupported("np.pad with a ramp, statistic or empty mode: only the modes 'constant', "
+                    "'edge', 'reflect', 'symmetric' and 'wrap' are differentiated")
+    else:
+        y_dot += np.pad(x_dot, pad_width, mode=mode)
 
 
 @adjoint(methods=("astype",), shape="like")

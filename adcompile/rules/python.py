@@ -259,10 +259,11 @@ def items_tangent(y, xs):
 def tolist(y, x):
     # x.tolist() of a vector: its entries as Python floats, list(x)'s items. Of a matrix it
     # gives lists of lists, which Python's operators join and repeat: refused (where the
-    # number of dimensions is known only when the code runs, by entries_bar then)
+    # number of dimensions is known only when the code runs, checked there, and by
+    # entries_bar)
     if ndim(x) == 1:
         x_bar += items_bar(y_bar, x)
-    elif ndim(x) >= 0:
+    elif ndim(x) != 1:
         unsupported("x.tolist() is differentiated for a 1-d array x only (of a matrix it "
                     "gives nested lists); use list(x) for its rows, or x.ravel().tolist()")
     else:
@@ -273,7 +274,7 @@ def tolist(y, x):
 def tolist_tangent(y, x):
     if ndim(x) == 1:
         y_dot += items_dot(x_dot, x)
-    elif ndim(x) >= 0:
+    elif ndim(x) != 1:
         unsupported("x.tolist() is differentiated for a 1-d array x only (of a matrix it "
                     "gives nested lists); use list(x) for its rows, or x.ravel().tolist()")
     else:

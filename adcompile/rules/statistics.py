@@ -84,7 +84,10 @@ def quantile(y, x, q, axis=None, keepdims=False, method="linear"):
 
 @tangent(np.quantile)
 def quantile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    y_dot += quantile_dot(x_dot, x, q, axis=axis, keepdims=keepdims)
+    if method != "linear":
+        unsupported("np.quantile is differentiated with the default method='linear' only")
+    else:
+        y_dot += quantile_dot(x_dot, x, q, axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.percentile, shape="quantile")
@@ -97,7 +100,10 @@ def percentile(y, x, q, axis=None, keepdims=False, method="linear"):
 
 @tangent(np.percentile)
 def percentile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
-    y_dot += quantile_dot(x_dot, x, np.divide(q, 100.0), axis=axis, keepdims=keepdims)
+    if method != "linear":
+        unsupported("np.percentile is differentiated with the default method='linear' only")
+    else:
+        y_dot += quantile_dot(x_dot, x, np.divide(q, 100.0), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.median, shape="reduce")

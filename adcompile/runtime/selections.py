@@ -140,7 +140,8 @@ def _as_chain(xs):
 
 def multi_dot_bar(g, xs):
     """The adjoint of ``y = np.linalg.multi_dot(xs)``: each operand's adjoint, computed down
-    the tree of products in the cheapest order (each product of the tree once)."""
+    the tree of products in the cheapest order (each product of the tree once); for an
+    array xs (whose rows are the operands), an array of them."""
     mats = _as_chain(xs)
     split = _chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]])
     products = {}
@@ -165,7 +166,8 @@ def multi_dot_bar(g, xs):
 
     rows, cols = mats[0].shape[0], mats[-1].shape[1]
     down(0, len(mats) - 1, np.reshape(g, (rows, cols)))
-    return [np.reshape(b, np.shape(x)) for b, x in zip(bars, xs)]
+    bars = [np.reshape(b, np.shape(x)) for b, x in zip(bars, xs)]
+    return np.stack(bars) if isinstance(xs, np.ndarray) else bars   # (an array's: its rows)
 
 
 def multi_dot_dot(ts, xs):

@@ -164,6 +164,28 @@ def require_array(x, message):
         raise TypeError(message)
 
 
+def require_supported(accepted, message):
+    """Raise ValueError(message) unless ``accepted``: a rule's test of one use that the code
+    was made without deciding (the number of dimensions of an input, in code made for
+    arguments of any kind; a keyword given a variable), evaluated where the code runs
+    (ad/templates.py). ``message``: the refusal code made for such values gives, at the
+    user's ``file:line:col`` with the line (a ValueError, as that TransformError is)."""
+    if not accepted:
+        raise ValueError(message)
+
+
+def require_array_argument(x, built, advice):
+    """Raise TypeError unless ``x`` is other than a tuple, list or dict: a differentiated
+    argument of a gradient ``ad.build`` wrote without example arguments (``args=``), whose
+    code takes it as an array or a number (``a, b = params`` unpacks rows, ``params[0]``
+    reads one) and would stack a structure's items into an array (of objects, or NumPy's
+    error), where ``ad.grad`` gives a gradient of the structure's kind. ``built``: which
+    gradient and argument; ``advice``: where the function reads it as a structure, and
+    how to build for one."""
+    if isinstance(x, (tuple, list, dict)):
+        raise TypeError(f"{built}, which is a {type(x).__name__} here{advice}")
+
+
 def require_ndarray(x, message):
     """Raise TypeError(message) unless ``x`` is a NumPy array, before a call of the user's
     helper whose ``v op= e`` on its parameter generated code takes to change the caller's

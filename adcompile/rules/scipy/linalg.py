@@ -279,6 +279,9 @@ def det_tangent(y, a, overwrite_a=False, check_finite=True):
     if ndim(a) < 2:
         unsupported("scipy.linalg.det is differentiated for matrices (and stacks of "
                     "them), not for a number or a vector")
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.det with overwrite_a=True is not differentiated: a is read "
+                    "again by the gradient")
     y_dot += np.sum(cofactor(a) * a_dot, axis=(-2, -1))
 
 
@@ -327,6 +330,9 @@ def solve_tangent(x, a, b, lower=False, overwrite_a=False, overwrite_b=False,
     if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
         unsupported("scipy.linalg.solve is differentiated for one matrix a (not a "
                     "stack of them, SciPy's batch) and a vector or matrix b")
+    if overwrite_a is True or overwrite_a == 1:
+        unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
+                    "read again by the gradient")
     # x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot the matrix of a_dot's entries scipy reads
     x_dot += linalg.solve(a, b_dot, lower=lower, assume_a=assume_a, transposed=transposed)
     if assume_a is None or assume_a == "gen" or assume_a == "general":

@@ -166,7 +166,9 @@ def logsumexp(y, a, b, axis=None, keepdims=False, return_sign=False):
 
 @tangent_of(special.logsumexp)
 def logsumexp_tangent(y, a, b, axis=None, keepdims=False, return_sign=False):
-    if b is None:
+    if return_sign is True or return_sign == 1:
+        unsupported("scipy.special.logsumexp with return_sign=True is not differentiated")
+    elif b is None:
         y_dot += np.sum(a_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
     else:
         y_dot += np.sum(a_dot * b * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
