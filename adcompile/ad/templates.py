@@ -45,6 +45,9 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
                                        inliner.local_names, aliases, resolve, shape_of)
+    if dots is not None and body is not rule.body:
+        # a tangent written out refuses what the adjoint refuses (np.quantile's method=)
+        inliner.check_refusals(rule.body)
     inliner.run(body)
     return inliner.inst
 
@@ -118,9 +121,7 @@ class _Inliner:
             if isinstance(stmt, ast.Pass):
                 continue
             if isinstance(stmt, ast.If):
-                decided = _decide(stmt.test, self.params, self.index, self.inputs,
-                                  self.ndim_of, self.rule)
-                self.run(stmt.body if decided is True else stmt.orelse)
+                self.run(self.branch(stmt))
             elif isinstance(stmt, ast.AugAssign):
                 self._contribution(stmt)
             elif isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name)
@@ -132,6 +133,24 @@ class _Inliner:
             else:
                 raise TransformError(f"rule {self.rule.describe()}: unsupported template "
                                      f"statement {ast.unparse(stmt)!r}")
+
+    def branch(self, stmt):
+        """The statements of the template ``if`` ``stmt`` taken at this use. A test not
+        decided when transforming (an ndim known only when the code runs, a static given
+        as an expression: ``dtype=int``, ``method=m``) takes the else branch: rules write
+        there what is right for every value, or a refusal.
+        """
+        decided = _decide(stmt.test, self.params, self.index, self.inputs, self.ndim_of,
+                          self.rule)
+        return stmt.body if decided is True else stmt.orelse
+
+    def check_refusals(self, body):
+        """Raise the refusal the template statements ``body`` reach at this use, if any."""
+        for stmt in body:
+            if isinstance(stmt, ast.If):
+                self.check_refusals(self.branch(stmt))
+            elif _is_refusal(stmt):
+                raise TransformError(stmt.value.args[0].value)
 
     def _contribution(self, stmt):
         """``v_bar += E`` (or ``y_dot += E`` reading ``v_dot``): E for input v, if wanted."""

@@ -242,19 +242,20 @@ def gradient(y, f, varargs=None, axis=None, edge_order=1):
 @adjoint(np.linspace, shape="unknown")
 def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     # y = start + (stop - start) t with t = linspace(0, 1, num, endpoint) along axis: start
-    # gets (1 - t), stop gets t (exactly 1 at the end point, as NumPy puts stop there)
-    if retstep is True or retstep == 1 or dtype is not None:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
-    else:
+    # gets (1 - t), stop gets t (exactly 1 at the end point, as NumPy puts stop there).
+    # A retstep or dtype not known when transforming (dtype=int) is refused too.
+    if (retstep is False or retstep == 0) and dtype is None:
         t = np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
         start_bar += unbroadcast(np.sum(y_bar * (1.0 - t), axis=axis), start)
         stop_bar += unbroadcast(np.sum(y_bar * t, axis=axis), stop)
+    else:
+        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
 
 
 @tangent(np.linspace)
 def linspace_tangent(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
-    if retstep is True or retstep == 1 or dtype is not None:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
-    else:
+    if (retstep is False or retstep == 0) and dtype is None:
         y_dot += np.expand_dims(np.broadcast_to(start_dot, np.shape(np.sum(y, axis=axis))), axis) * (1.0 - np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis))
         y_dot += np.expand_dims(np.broadcast_to(stop_dot, np.shape(np.sum(y, axis=axis))), axis) * np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
+    else:
+        unsupported("np.linspace with retstep=True or a dtype is not differentiated")

@@ -736,8 +736,9 @@ def pad(y, x, pad_width=None, mode="constant", constant_values=0):
 
 @tangent(np.pad)
 def pad_tangent(y, x, pad_width=None, mode="constant", constant_values=0):
-    # linear in x; the constant padding of the tangent is zero
-    y_dot += np.pad(x_dot, pad_width, mode=mode)
+    # linear in x; the constant padding of the tangent is zero (pad_dot checks a mode given
+    # by a name when the code runs, as pad_bar does)
+    y_dot += pad_dot(x_dot, pad_width, mode)
 
 
 @adjoint(methods=("astype",), shape="like")
