@@ -225,11 +225,20 @@ class Forward:
 
     def cast_as_the_value(self, s, term):
         """The tangent ``term`` of a linear primitive applied to tangents, given the value's
-        ``dtype=``: cast as astype's tangent is (``np.array([a, b], dtype=int)`` rounds the
-        value, so its tangent is zero, not the tangents rounded)."""
+        ``dtype=``: the tangents taken in their own precision (the dtype given as None) and
+        cast as astype's tangent is (``np.array([a, b], dtype=int)`` rounds the value, so its
+        tangent is zero, not the tangents rounded)."""
         dtype = s.statics.get("dtype")
-        if dtype is None or isinstance(dtype, ast.Constant) and dtype.value is None:
+        if dtype is None or isinstance(dtype, ast.Constant) and dtype.value is None \
+                or "dtype" in s.rule.floating:   # (np.sum's: a floating type, as given)
             return term
+        if isinstance(term, ast.Call):
+            given = ast.dump(dtype)
+            for k in term.keywords:
+                if k.arg == "dtype":
+                    k.value = ast.Constant(None)
+            term.args = [ast.Constant(None) if i and ast.dump(a) == given else a
+                         for i, a in enumerate(term.args)]
         return ir.call(self.aliases["astype_bar"], term, copy.deepcopy(dtype))
 
 

@@ -45,8 +45,9 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
                                        inliner.local_names, aliases, resolve, shape_of)
-    if dots is not None and body is not rule.body:
-        # a tangent written out refuses what the adjoint refuses (np.quantile's method=)
+    if dots is not None and rule.tangent is not None:
+        # a tangent written out refuses what the adjoint refuses (np.quantile's method=; one
+        # derived from the adjoint has its refusals)
         inliner.check_refusals(rule.body)
     inliner.run(body)
     return inliner.inst
