@@ -197,3 +197,21 @@ def test_tangent_of_a_list_replaced_by_constants_then_appended_to():
         assert_close(tangent, expected[column], 1e-7, 1e-9)
     assert_close(np.array(ad.grad(pairs_reset_then_appended, wrt=(0, 1))(*args)),
                  np.array(expected), 1e-7, 1e-9)
+
+
+def rounded_into_ints(w):
+    y = np.array([w[0] * 5.0, w[1] * 5.0], dtype=int)
+    z = np.asarray(w * 3.0, np.int64)
+    m = np.array(w * 4.0, dtype=bool)
+    return np.sum(y * w[:2]) + np.sum(z * w) + np.sum(m * w) + w[2]
+
+
+def test_the_tangent_of_an_array_made_in_an_integer_dtype_is_zero():
+    # np.array(xs, dtype=int) rounds the values: the tangent was the tangents rounded
+    # (np.array([5 * w_dot[0], ...], dtype=int)), not zero, once a tangent times the
+    # factor reached 1 (np.array and np.asarray have no tangent rule of their own)
+    w = np.array([0.43, -1.27, 0.81])
+    want = numerical_grad(rounded_into_ints, (w,), 0)
+    for t in np.eye(3) * 2.0:
+        assert_close(ad.jvp(rounded_into_ints)(w, tangents=t)[1], want @ t)
+    assert_close(ad.grad(rounded_into_ints)(w), want)

@@ -219,8 +219,28 @@ class Forward:
                 raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
             statements = inst.statements
             terms = [simplify(t) for _, t in inst.contributions]
+        if terms and rule.tangent is None:
+            terms = [self.cast_as_the_value(s, t) for t in terms]
         value = simplify(total(terms)) if terms else self.zeros(ir.load(s.target))
         return statements + [ir.assign(self.dot(s.target), value)]
+
+    def cast_as_the_value(self, s, term):
+        """The tangent ``term`` of a linear primitive applied to tangents, given the value's
+        ``dtype=``: the tangents taken in their own precision (the dtype given as None) and
+        cast as astype's tangent is (``np.array([a, b], dtype=int)`` rounds the value, so its
+        tangent is zero, not the tangents rounded)."""
+        dtype = s.statics.get("dtype")
+        if dtype is None or isinstance(dtype, ast.Constant) and dtype.value is None \
+                or "dtype" in s.rule.floating:   # (np.sum's: a floating type, as given)
+            return term
+        if isinstance(term, ast.Call):
+            given = ast.dump(dtype)
+            for k in term.keywords:
+                if k.arg == "dtype":
+                    k.value = ast.Constant(None)
+            term.args = [ast.Constant(None) if i and ast.dump(a) == given else a
+                         for i, a in enumerate(term.args)]
+        return ir.call(self.aliases["astype_bar"], term, copy.deepcopy(dtype))
 
 
 def _method(name, method, *args):

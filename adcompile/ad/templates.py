@@ -48,6 +48,10 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
                                        inliner.local_names, aliases, resolve, shape_of)
+    if dots is not None and rule.tangent is not None:
+        # a tangent written out refuses what the adjoint refuses (np.quantile's method=; one
+        # derived from the adjoint has its refusals)
+        inliner.check_refusals(rule.body)
     inliner.run(body)
     return inliner.inst
 
@@ -154,6 +158,23 @@ class _Inliner:
                                        ctx=ast.Load()),
                          args=[accepted, ast.Constant(message)], keywords=[])
         self.inst.statements.append(ast.Expr(value=check, lineno=0))
+
+    def branch(self, stmt):
+        """The statements of the template ``if`` ``stmt`` taken at this use. A test not
+        decided when transforming (an ndim known only when the code runs, a static given
+        as an expression: ``dtype=int``, ``method=m``) takes the else branch (a refusal in
+        the first branch is then checked when the code runs: ``run``)."""
+        decided = _decide(stmt.test, self.params, self.index, self.inputs, self.ndim_of,
+                          self.rule)
+        return stmt.body if decided is True else stmt.orelse
+
+    def check_refusals(self, body):
+        """Raise the refusal the template statements ``body`` reach at this use, if any."""
+        for stmt in body:
+            if isinstance(stmt, ast.If):
+                self.check_refusals(self.branch(stmt))
+            elif _is_refusal(stmt):
+                raise TransformError(stmt.value.args[0].value)
 
     def _contribution(self, stmt):
         """``v_bar += E`` (or ``y_dot += E`` reading ``v_dot``): E for input v, if wanted."""

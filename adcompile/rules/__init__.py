@@ -19,14 +19,18 @@ Template rules:
 - ``if`` tests on static facts (``ndim(x) == 2``, ``axis is None``,
   ``keepdims``) are decided at compile time. A test that cannot be decided
   counts as false, so each branch must be correct whenever its own test
-  holds, and the final ``else`` must be correct always.
+  holds, and the final ``else`` must be correct always: a refusal that
+  depends on a static (``method=``, ``dtype=``) sits in the ``else``, so that
+  one given by a name (``method=m``, ``dtype=int``) is refused
+  (tests/test_rules.py checks every rule).
 - ``unbroadcast(E, v)`` is dropped when the other inputs are known scalars, or
   when the primitive broadcasts (see ``broadcasts``) and every input is known
   to have no axis of length 1, none having more dimensions than ``v``.
 
 Forward mode (``ad.jvp``) needs a tangent for each primitive, written the
 same way with ``y_dot += E`` lines, one per input, each reading exactly one
-input's ``v_dot`` (the line is dropped when ``v`` is not active)::
+input's ``v_dot`` (the line is dropped when ``v`` is not active); a use the
+adjoint refuses is refused in forward mode too, before its tangent is read::
 
     @tangent(np.matmul)
     def matmul(z, x, y):

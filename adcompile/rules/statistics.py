@@ -45,28 +45,31 @@ def nanmax_tangent(y, x, axis=None, keepdims=False):
 @adjoint(np.average, shape="reduce", optional=("weights",))
 def average(y, a, weights, axis=None, returned=False, keepdims=False):
     # y = sum(w a) / sum(w) along axis, w the weights shaped to broadcast against a (a 1-d
-    # weights runs along axis); returned=True (a pair) is refused
-    if returned is True or returned == 1:
-        unsupported("np.average with returned=True: take the sum of the weights separately")
-    elif weights is None:
-        a_bar += unreduce(y_bar / reduced_size(a, axis=axis), a, axis=axis, keepdims=keepdims)
+    # weights runs along axis); returned=True (a pair), or one not known when transforming,
+    # is refused
+    if returned is False or returned == 0:
+        if weights is None:
+            a_bar += unreduce(y_bar / reduced_size(a, axis=axis), a, axis=axis, keepdims=keepdims)
+        else:
+            w = np.reshape(weights, weights_shape(a, weights, axis))
+            total = np.sum(w + np.zeros_like(a), axis=axis, keepdims=True)
+            spread = unreduce(y_bar, a, axis=axis, keepdims=keepdims) / total
+            a_bar += spread * w
+            weights_bar += np.reshape(unbroadcast(spread * (a - np.sum(w * a, axis=axis, keepdims=True) / total), w), np.shape(weights))
     else:
-        w = np.reshape(weights, weights_shape(a, weights, axis))
-        total = np.sum(w + np.zeros_like(a), axis=axis, keepdims=True)
-        spread = unreduce(y_bar, a, axis=axis, keepdims=keepdims) / total
-        a_bar += spread * w
-        weights_bar += np.reshape(unbroadcast(spread * (a - np.sum(w * a, axis=axis, keepdims=True) / total), w), np.shape(weights))
+        unsupported("np.average with returned=True: take the sum of the weights separately")
 
 
 @tangent(np.average)
 def average_tangent(y, a, weights, axis=None, returned=False, keepdims=False):
-    if returned is True or returned == 1:
-        unsupported("np.average with returned=True: take the sum of the weights separately")
-    elif weights is None:
-        y_dot += np.average(a_dot, axis=axis, keepdims=keepdims)
+    if returned is False or returned == 0:
+        if weights is None:
+            y_dot += np.average(a_dot, axis=axis, keepdims=keepdims)
+        else:
+            y_dot += np.average(a_dot, axis=axis, weights=weights, keepdims=keepdims)
+            y_dot += np.sum(np.reshape(weights_dot, weights_shape(a, weights, axis)) * (a - np.sum(np.reshape(weights, weights_shape(a, weights, axis)) * a, axis=axis, keepdims=True) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=keepdims)
     else:
-        y_dot += np.average(a_dot, axis=axis, weights=weights, keepdims=keepdims)
-        y_dot += np.sum(np.reshape(weights_dot, weights_shape(a, weights, axis)) * (a - np.sum(np.reshape(weights, weights_shape(a, weights, axis)) * a, axis=axis, keepdims=True) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / np.sum(np.reshape(weights, weights_shape(a, weights, axis)) + np.zeros_like(a), axis=axis, keepdims=keepdims)
+        unsupported("np.average with returned=True: take the sum of the weights separately")
 
 
 # np.quantile, np.percentile and np.median: the quantile of a number q is a weighted sum of (at
@@ -76,10 +79,10 @@ def average_tangent(y, a, weights, axis=None, returned=False, keepdims=False):
 
 @adjoint(np.quantile, shape="quantile")
 def quantile(y, x, q, axis=None, keepdims=False, method="linear"):
-    if method != "linear":
-        unsupported("np.quantile is differentiated with the default method='linear' only")
-    else:
+    if method == "linear":
         x_bar += quantile_bar(y_bar, x, q, axis=axis, keepdims=keepdims)
+    else:
+        unsupported("np.quantile is differentiated with the default method='linear' only")
 
 
 @tangent(np.quantile)
@@ -92,10 +95,10 @@ def quantile_tangent(y, x, q, axis=None, keepdims=False, method="linear"):
 
 @adjoint(np.percentile, shape="quantile")
 def percentile(y, x, q, axis=None, keepdims=False, method="linear"):
-    if method != "linear":
-        unsupported("np.percentile is differentiated with the default method='linear' only")
-    else:
+    if method == "linear":
         x_bar += quantile_bar(y_bar, x, np.divide(q, 100.0), axis=axis, keepdims=keepdims)
+    else:
+        unsupported("np.percentile is differentiated with the default method='linear' only")
 
 
 @tangent(np.percentile)

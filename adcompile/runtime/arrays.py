@@ -155,6 +155,16 @@ def pad_bar(y_bar, x, pad_width, mode="constant"):
     return np.reshape(g.astype(np.result_type(y_bar, 1.0), copy=False), shape)[()]
 
 
+def pad_dot(x_dot, pad_width, mode="constant"):
+    """The tangent of ``y = np.pad(x, pad_width, mode)``: x_dot padded with zeros ('constant')
+    or with copies of its entries, as x is; another mode raises as ``pad_bar`` does (a mode
+    given by a name is known only here)."""
+    if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(f"adcompile: the derivative of np.pad with mode={mode!r} is not "
+                         f"supported; only 'constant', 'edge', 'reflect', 'symmetric', 'wrap'")
+    return np.pad(x_dot, pad_width, mode=mode)
+
+
 def astype_bar(g, dtype, precision=None):
     """The adjoint of ``y = x.astype(dtype)`` given ``precision = np.result_type(x)``: g in x's
     precision (float64 for an integer x) for a floating type, zero for an integer or bool type

@@ -265,7 +265,9 @@ def det(y, a, overwrite_a=False, check_finite=True):
         unsupported("scipy.linalg.det is differentiated for matrices (and stacks of "
                     "them), not for a number or a vector")
     # np.linalg.det's adjoint (see linalg.py); overwrite_a may destroy a, which it reads
-    if overwrite_a is True or overwrite_a == 1:
+    if overwrite_a is False or overwrite_a == 0:   # (one not known when transforming: refused)
+        pass
+    else:
         unsupported("scipy.linalg.det with overwrite_a=True is not differentiated: a is read "
                     "again by the gradient")
     if ndim(a) == 2:
@@ -296,7 +298,9 @@ def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_fini
     # the other triangle is not read). b_bar = op(A)^-T x_bar, solved by scipy with the same
     # structure; op(A)_bar = -b_bar x^T, put on the entries of a read. (overwrite_a may
     # destroy a, which this adjoint reads again: refused)
-    if overwrite_a is True or overwrite_a == 1:
+    if overwrite_a is False or overwrite_a == 0:   # (one not known when transforming: refused)
+        pass
+    else:
         unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
                     "read again by the gradient")
     if assume_a is None or assume_a == "gen" or assume_a == "general":

@@ -153,15 +153,17 @@ def gammaincc(y, a, x):
 
 @rule(special.logsumexp, shape="reduce", optional=("b",))
 def logsumexp(y, a, b, axis=None, keepdims=False, return_sign=False):
-    # y = log sum(b exp(a)): a gets the softmax weights b exp(a - y), b gets exp(a - y)
-    if return_sign is True or return_sign == 1:
-        unsupported("scipy.special.logsumexp with return_sign=True is not differentiated")
-    elif b is None:
-        a_bar += unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+    # y = log sum(b exp(a)): a gets the softmax weights b exp(a - y), b gets exp(a - y).
+    # (A return_sign not known when transforming, return_sign=flag, is refused too.)
+    if return_sign is False or return_sign == 0:
+        if b is None:
+            a_bar += unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+        else:
+            share = unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+            a_bar += unbroadcast(share * b, a)
+            b_bar += unbroadcast(share, b)
     else:
-        share = unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
-        a_bar += unbroadcast(share * b, a)
-        b_bar += unbroadcast(share, b)
+        unsupported("scipy.special.logsumexp with return_sign=True is not differentiated")
 
 
 @tangent_of(special.logsumexp)
