@@ -257,8 +257,6 @@ def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, a
         t = np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
         start_bar += unbroadcast(np.sum(y_bar * (1.0 - t), axis=axis), start)
         stop_bar += unbroadcast(np.sum(y_bar * t, axis=axis), stop)
-    else:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
 
 
 @tangent(np.linspace)
@@ -268,5 +266,3 @@ def linspace_tangent(y, start, stop, num=50, endpoint=True, retstep=False, dtype
     else:
         y_dot += np.expand_dims(np.broadcast_to(start_dot, np.shape(np.sum(y, axis=axis))), axis) * (1.0 - np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis))
         y_dot += np.expand_dims(np.broadcast_to(stop_dot, np.shape(np.sum(y, axis=axis))), axis) * np.moveaxis(np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(y)), (-1,) + (1,) * (np.ndim(y) - 1)), 0, axis)
-    else:
-        unsupported("np.linspace with retstep=True or a dtype is not differentiated")
