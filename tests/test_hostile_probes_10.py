@@ -2733,7 +2733,7 @@ def padded_by_maximum(x):
 
 
 @pytest.mark.parametrize("f, args, message", [
-    (linspace_into_ints, (X3,), r"np\.linspace with retstep=True or a dtype"),
+    (linspace_into_ints, (X3,), r"dtype= of np\.linspace"),
     (quantile_by_a_method_given, (X5,), r"np\.(quantile|percentile) is differentiated with"),
     (average_returned_by_a_flag, (X4,), r"np\.average with returned=True"),
     (logsumexp_sign_by_a_flag, (X4,), r"logsumexp with return_sign=True"),
@@ -2775,6 +2775,6 @@ def test_a_pad_mode_given_by_a_name_is_checked_when_the_code_runs():
     # mode's own rule: the maximum of the tangents, a wrong jvp)
     for call in (lambda: ad.grad(padded_by_a_mode_given)(X4),
                  lambda: ad.jvp(padded_by_a_mode_given)(X4, tangents=np.eye(4)[3])):
-        with pytest.raises(ValueError, match="np.pad with mode='maximum' is not supported"):
+        with pytest.raises(ValueError, match="np.pad with a ramp, statistic or empty mode"):
             call()
     assert_grad(padded_by_a_mode_given, X4, "edge")

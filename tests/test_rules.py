@@ -9,7 +9,6 @@ size-1 axes) and values kept away from kinks, poles and ties.
 """
 # ruff: noqa: E731
 
-import ast
 import math
 import sys
 from pathlib import Path
@@ -93,49 +92,6 @@ def test_every_registered_rule_has_a_test():
         for module, name in tests:
             test = getattr(sys.modules[module], name, None)
             assert name.startswith("test_") and callable(test), (key, module, name)
-
-
-def _refuses(body):
-    return any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "unsupported"
-               for s in body for n in ast.walk(s))
-
-
-def _refusal_skipped_when_undecided(body, statics):
-    """The tests of the template ``if`` statements in ``body`` that read a static and refuse
-    in their first branch, not in the else branch: where the call gives that static as a
-    name (``dtype=int``, ``method=m``), the test is not decided when transforming and the
-    else branch runs."""
-    found = []
-    for stmt in body:
-        if isinstance(stmt, ast.If):
-            reads = {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(statics)
-            if reads and _refuses(stmt.body) and not _refuses(stmt.orelse):
-                found.append(ast.unparse(stmt.test))
-            found += _refusal_skipped_when_undecided(stmt.body, statics)
-            found += _refusal_skipped_when_undecided(stmt.orelse, statics)
-    return found
-
-
-#: rules whose else branch is right for every value of the static a refusal tests
-UNDECIDED_ELSE_IS_RIGHT = {
-    "pad": "pad_bar and pad_dot check a mode given by a name when the code runs",
-    "pinv": "hermitian=True gives the same pseudo-inverse, whose general adjoint the else "
-            "branch has",
-}
-
-
-def test_a_refusal_is_never_skipped_for_a_static_given_by_a_name():
-    """A template ``if`` not decided when transforming takes its else branch, so a refusal
-    that depends on a static sits in the else branch (``if method == "linear": ... else:
-    unsupported(...)``): np.quantile with method=m, np.linspace with dtype=int, and
-    np.average with returned=flag were differentiated as if the static had its default."""
-    skipped = {}
-    for rule in REGISTRY.rules:
-        for body in (rule.body, rule.tangent or []):
-            tests = _refusal_skipped_when_undecided(body, rule.statics)
-            if tests and rule.name not in UNDECIDED_ELSE_IS_RIGHT:
-                skipped.setdefault(rule.describe(), []).extend(tests)
-    assert not skipped, skipped
 
 
 # ===========================================================================
