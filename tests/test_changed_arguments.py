@@ -160,8 +160,30 @@ def counts_its_calls(w, a):
     return t
 
 
+class Smoother:
+    """A model called like a function, holding the module-level grid."""
+
+    def __init__(self):
+        self.grid = GRID
+
+    def __call__(self, v):
+        return v * 2.0
+
+    def reset(self):
+        self.grid[0] = 7.0
+
+
+SMOOTHER = Smoother()
+
+
+def resets_through_a_models_method(w):
+    t = np.sum(w * GRID)
+    SMOOTHER.reset()   # (GRID's array, which the model holds)
+    return t
+
+
 @pytest.mark.parametrize("f", [resets_through_another_name, resets_in_a_helper,
-                               resets_in_a_loop_of_helpers])
+                               resets_in_a_loop_of_helpers, resets_through_a_models_method])
 def test_a_global_changed_after_a_read_is_refused(f):
     # the gradient read the array after the whole forward sweep: the changed values (it
     # gave [7, 2] where Python's is [1, 2])

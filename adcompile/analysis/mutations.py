@@ -116,8 +116,9 @@ def _call_changes(aliases, call):
 def _users_object(obj):
     """Whether ``obj`` (what a name the function reads holds now, None where not known) is
     an instance of a class of the user's, whose methods may change what it holds."""
-    return obj is not None and not isinstance(obj, (types.ModuleType, type)) \
-        and not callable(obj) and not is_foreign(type(obj))
+    return obj is not None and not isinstance(obj, (
+        types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+        types.MethodType, np.ufunc)) and not is_foreign(type(obj))
 
 
 def _stored_parts(target):
