@@ -258,35 +258,31 @@ def _gradient_code(transform):
 
 
 def _arguments_checked(text, transform, aliases):
-    """``text``, a gradient's def, with ``require_array_argument(x, built, advice)`` first
-    for each differentiated parameter ``x`` that example arguments did not show to be a
-    structure: its code takes ``x`` as an array or a number, and a tuple, list or dict
-    there is a TypeError saying to build with ``args=`` (naming the line that reads it
-    as a structure, where the function has one: ``W, b = params``, ``for W, b in
-    layers``), not an array of its items (as JAX's compiled functions refuse arguments
-    of another structure than they were compiled for)."""
+    """``text``, a gradient's def, with ``require_array_arguments("grad_f", x=x, ...)`` first
+    for the differentiated parameters that example arguments did not show to be structures:
+    its code takes them as arrays or numbers, and a tuple, list or dict there is a TypeError
+    saying to build with ``args=`` (naming the line that reads it as a structure, where the
+    function has one: ``W, b = params``, ``for W, b in layers``), not an array of its items
+    (as JAX's compiled functions refuse arguments of another structure than they were
+    compiled for)."""
     node = parse(text).body[0]
     taken = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    checks = []
-    for param in [p for p in transform.wrt if p not in transform.trees and p in taken]:
+    params = [p for p in transform.wrt if p not in transform.trees and p in taken]
+    if not params:
+        return text
+    reads = {}
+    for param in params:
         use = structure_use(transform.source, [param])
-        advice = ". Build it with args= (example arguments) to get the code for the " \
-                 "structure they have"
         if use is not None:
             at = transform.source.error(use[0], "")
-            advice = f": {at.where}: {(at.line or '').strip()!r} reads it as a structure" \
-                     + advice
-        built = (f"{node.name}() was built (ad.build without args=) for an array or a "
-                 f"number as {param!r}")
-        checks.append(ast.Expr(value=ast.Call(
-            func=ast.Name(id=aliases["require_array_argument"], ctx=ast.Load()),
-            args=[ast.Name(id=param, ctx=ast.Load()), ast.Constant(built),
-                  ast.Constant(advice)], keywords=[]), lineno=1))
-    if not checks:
-        return text
+            reads[param] = f"{at.where}: {(at.line or '').strip()!r}"
+    check = ast.Call(func=ast.Name(id=aliases["require_array_arguments"], ctx=ast.Load()),
+                     args=[ast.Constant(node.name)] + ([ast.Constant(reads)] if reads else []),
+                     keywords=[ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load()))
+                               for p in params])
     first = node.body[0]
     at = 1 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) else 0
-    node.body[at:at] = checks
+    node.body[at:at] = [ast.Expr(value=check, lineno=1)]
     return to_source(node)
 
 

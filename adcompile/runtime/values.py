@@ -174,16 +174,23 @@ def require_supported(accepted, message):
         raise ValueError(message)
 
 
-def require_array_argument(x, built, advice):
-    """Raise TypeError unless ``x`` is other than a tuple, list or dict: a differentiated
-    argument of a gradient ``ad.build`` wrote without example arguments (``args=``), whose
-    code takes it as an array or a number (``a, b = params`` unpacks rows, ``params[0]``
-    reads one) and would stack a structure's items into an array (of objects, or NumPy's
-    error), where ``ad.grad`` gives a gradient of the structure's kind. ``built``: which
-    gradient and argument; ``advice``: where the function reads it as a structure, and
-    how to build for one."""
-    if isinstance(x, (tuple, list, dict)):
-        raise TypeError(f"{built}, which is a {type(x).__name__} here{advice}")
+def require_array_arguments(gradient, reads=None, /, **arguments):
+    """Raise TypeError where one of ``arguments`` (name=value), the differentiated arguments of
+    the gradient ``gradient`` that ``ad.build`` wrote without example arguments (``args=``),
+    is a tuple, list or dict: its code takes each as an array or a number (``a, b = params``
+    unpacks rows, ``params[0]`` reads one) and would stack a structure's items into an array
+    (of objects, or NumPy's error), where ``ad.grad`` gives a gradient of the structure's
+    kind. ``reads``: name -> the line (place and text) where the function reads that
+    argument as a structure."""
+    for name, x in arguments.items():
+        if isinstance(x, (tuple, list, dict)):
+            where = (reads or {}).get(name)
+            raise TypeError(
+                f"{gradient}() was built (ad.build without args=) for an array or a number as "
+                f"{name!r}, which is a {type(x).__name__} here"
+                + (f": {where} reads it as a structure" if where else "")
+                + ". Build it with args= (example arguments) to get the code for the structure "
+                  "they have")
 
 
 def require_ndarray(x, message):
