@@ -27,6 +27,7 @@ on the statement (ad/forms.py); the passes marked * put those in.
 """
 
 import ast
+import re
 import types
 from dataclasses import dataclass, replace
 
@@ -157,9 +158,10 @@ def _name_for(fn, name, obj):
     that is it there (a global of the function's module), else a new name bound to it (a
     global of a helper's module)."""
     extra = fn.extra_globals   # (fn: a copy, ir.copy_function: its own dict and namer)
-    if (extra[name] if name in extra else fn.source.resolve(name, None)) is obj:
+    if name.isidentifier() and (extra[name] if name in extra
+                                else fn.source.resolve(name, None)) is obj:
         return name
-    taken = fn.namer.fresh(name)
+    taken = fn.namer.fresh(re.sub(r"\W+", "_", name).strip("_") or "changed")
     extra[taken] = obj
     return taken
 

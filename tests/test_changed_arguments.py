@@ -10,11 +10,15 @@ functions called with separate objects are differentiated, checked against centr
 differences, and the caller's objects are left as they were.
 """
 
+import sys
+
 import numpy as np
 import pytest
 from conftest import assert_close, numerical_grad
 
 import adcompile as ad
+from tests.samples import grid_state
+from tests.samples.grid_state import HOLDER, LEVELS
 
 W = np.array([1.0, -0.5])
 BUFFER = np.array([1.0, 2.0])
@@ -209,3 +213,50 @@ def test_a_helper_counting_in_a_global_dict_is_differentiated():
     got = _separate(counts_its_calls, W, BUFFER.copy())
     assert_close(got, BUFFER)
     assert STEPS["count"] > before   # (the helper ran, as in Python)
+
+
+
+# -- through a module's attributes: the module's array itself ------------------------------
+
+def changed_through_the_module(w):
+    t = np.sum(w * LEVELS)
+    grid_state.LEVELS[0] = 7.0
+    return t
+
+
+def read_through_the_module(w):
+    t = np.sum(w * grid_state.LEVELS)
+    LEVELS[0] = 7.0
+    return t
+
+
+def changed_through_sys_modules(w):
+    t = np.sum(w * LEVELS)
+    sys.modules["tests.samples.grid_state"].LEVELS[0] = 7.0
+    return t
+
+
+def updated_through_the_module(w):
+    t = np.sum(w * LEVELS)
+    grid_state.LEVELS += 1.0
+    return t
+
+
+def filled_through_an_object_of_the_module(w):
+    t = np.sum(w * HOLDER.levels)
+    grid_state.HOLDER.levels.fill(7.0)
+    return t
+
+
+@pytest.mark.parametrize("f", [changed_through_the_module, read_through_the_module,
+                               changed_through_sys_modules, updated_through_the_module,
+                               filled_through_an_object_of_the_module])
+def test_a_modules_array_changed_after_a_read_by_another_path_is_refused(f):
+    # (a module's attribute was taken for a new object at each read: the gradient read the
+    # changed values, [7, 2] or [2, 3] where Python's is [1, 2])
+    try:
+        with pytest.raises(ad.TransformError, match="may change in place"):
+            ad.grad(f)(W)
+        assert np.array_equal(LEVELS, [1.0, 2.0])   # (refused before running)
+    finally:
+        LEVELS[:] = [1.0, 2.0]

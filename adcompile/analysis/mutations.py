@@ -51,8 +51,9 @@ def changed_objects(aliases, s):
             if isinstance(part, (ast.Subscript, ast.Attribute)):
                 found |= aliases.value(part.value)
                 if isinstance(stmt, ast.AugAssign) and part is t:
-                    # k[i] op= v also changes in place the item (an array a list holds)
-                    found |= aliases.held(aliases.value(part.value))
+                    # k[i] op= v also changes in place the item (an array a list holds),
+                    # and state.BUF op= v the module's array
+                    found |= aliases.held(aliases.value(part.value)) | aliases.value(part)
     for node in ir.walk_tree(stmt):
         if isinstance(node, ast.Call):
             found |= _call_changes(aliases, node)
@@ -164,6 +165,9 @@ def check_mutations(fn, aliases):
             for n in sorted(_reverse_reads(r)):
                 if aliases.reach(n) & objects:
                     raise _error(fn, s, _mutation_message(fn, s, n))
+            for e in r.inputs if isinstance(r, ir.Op) else ():   # (state.BUF, as written)
+                if not isinstance(e, ast.Name) and aliases.deep(aliases.value(e)) & objects:
+                    raise _error(fn, s, _mutation_message(fn, s, ast.unparse(e)))
     return None
 
 

@@ -33,6 +33,7 @@ call not inlined may change or return.
 
 import ast
 import copy
+import inspect
 
 import numpy as np
 
@@ -187,6 +188,31 @@ class Aliases:
     def global_objects(self):
         """{site: object} of the module-level objects the sites stand for."""
         return {site: obj for obj, site in self._global_sites.values()}
+
+    def _held_now(self, node):
+        """What ``node``, attributes and constant items from a module-level name
+        (``state.BUF``, ``sys.modules["m"].BUF``, ``CACHE["k"]``), holds now, or None (a local's,
+        an index not constant, a property: nothing is run to find it)."""
+        steps = []
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
+                return None
+            steps.append(node.attr if isinstance(node, ast.Attribute) else [node.slice.value])
+            node = node.value
+        obj = self.callee(node) if isinstance(node, ast.Name) else None
+        for step in reversed(steps):
+            if obj is None:
+                return None
+            if isinstance(step, list):
+                obj = obj.get(step[0]) if type(obj) is dict else None
+                continue
+            try:
+                found = inspect.getattr_static(obj, step)
+            except AttributeError:
+                return None
+            obj = None if hasattr(type(found), "__get__") and not isinstance(
+                found, (np.ndarray, list, dict)) else found
+        return obj
 
     def made_elsewhere(self):
         """Every object made outside the function (an argument's, a global's) and what they
@@ -376,8 +402,22 @@ class Aliases:
             return {site}
         # a view, an item, an attribute, whatever an unknown call returns: a new object, or
         # anything the expression reads or what that holds
-        read = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
-        return self.deep(read) | {f"new@{id(e)}"}
+        return self.deep(self._reached(e)) | {f"new@{id(e)}"}
+
+    def _reached(self, e):
+        """The objects the names ``e`` reads refer to, and those its attributes of module-level
+        objects name (``state.BUF``, ``BOX.arr``: each the object itself, as any name of it)."""
+        found = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
+        for node in ir.walk_tree(e):
+            obj = self._held_now(node) if isinstance(node, (ast.Attribute, ast.Subscript)) \
+                else None
+            if obj is not None and not is_code(obj) \
+                    and not isinstance(obj, (int, float, complex, str, bytes, bool)):
+                site = self.object_site(ast.unparse(node), obj)
+                self.contents.setdefault(site, {site + "[]"})
+                self.contents.setdefault(site + "[]", {site + "[]"})
+                found.add(site)
+        return found
 
     def _outputs(self, call):
         """The arguments ``call`` writes into and returns: ``out=``, outputs given by
