@@ -53,7 +53,9 @@ def changed_objects(aliases, s):
                 if isinstance(stmt, ast.AugAssign) and part is t:
                     # k[i] op= v also changes in place the item (an array a list holds),
                     # and state.BUF op= v the module's array
-                    found |= aliases.held(aliases.value(part.value)) | aliases.value(part)
+                    found |= aliases.held(aliases.value(part.value))
+                    if isinstance(part, ast.Attribute):   # (not an index's: counts[a[i]] += 1)
+                        found |= aliases.value(part)
     for node in ir.walk_tree(stmt):
         if isinstance(node, ast.Call):
             found |= _call_changes(aliases, node)
