@@ -67,58 +67,10 @@ import scipy.linalg
 import scipy.optimize
 import scipy.special
 from conftest import assert_close, assert_grad, assert_hessian, autograd_gradient, numerical_grad
+from test_hostile_probes_9 import case_id, flatten, is_object, tree_numerical_grad
 
 import adcompile as ad
 from adcompile.backend.jit import NumbaFallbackWarning
-
-
-def case_id(value):
-    return getattr(value, "__name__", "")
-
-
-def is_object(value):
-    return hasattr(value, "__dict__") and not callable(value)
-
-
-def flatten(tree):
-    """The leaves of a structure (dict, list, tuple, NamedTuple, dataclass or other object
-    of arrays), depth first."""
-    if isinstance(tree, dict):
-        return [leaf for k in tree for leaf in flatten(tree[k])]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in flatten(item)]
-    if is_object(tree):
-        return [leaf for v in vars(tree).values() for leaf in flatten(v)]
-    return [tree]
-
-
-def unflatten(tree, leaves):
-    """``tree`` with its leaves replaced, in order, by those of the iterator ``leaves``."""
-    if isinstance(tree, dict):
-        return {k: unflatten(v, leaves) for k, v in tree.items()}
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*[unflatten(v, leaves) for v in tree])
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(unflatten(v, leaves) for v in tree)
-    if is_object(tree):
-        new = copy.copy(tree)
-        for k, v in vars(tree).items():
-            setattr(new, k, unflatten(v, leaves))
-        return new
-    return next(leaves)
-
-
-def tree_numerical_grad(f, args, where):
-    """Central differences of ``f(*args)`` in each leaf of the structure ``args[where]``."""
-    leaves = flatten(args[where])
-
-    def moved(v, i):
-        call = list(args)
-        call[where] = unflatten(args[where], iter(leaves[:i] + [v] + leaves[i + 1:]))
-        return f(*call)
-
-    return [numerical_grad(functools.partial(moved, i=i), (leaf,), 0)
-            for i, leaf in enumerate(leaves)]
 
 
 def check_program(f, args, wrt, by_autograd):
@@ -129,7 +81,7 @@ def check_program(f, args, wrt, by_autograd):
         got = ad.grad(f, wrt=wrt)(*args)
         for g, w in zip(got if isinstance(wrt, tuple) else (got,), wrts):
             assert type(g) is type(args[w])
-            want = tree_numerical_grad(f, args, w)
+            want = flatten(tree_numerical_grad(f, args, w))
             for a, b in zip(flatten(g), want, strict=True):
                 assert_close(a, b, 1e-5, 1e-7, f"{f.__name__}, a leaf")
     else:

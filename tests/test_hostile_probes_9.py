@@ -39,6 +39,7 @@ dicts and lists of parameters, module-level callable objects, ``.conj()``,
 ``np.mean(where=)``.
 """
 
+import copy
 import dataclasses
 import functools
 import itertools
@@ -65,15 +66,22 @@ def case_id(value):
 
 # -- structures: finite differences leaf by leaf ----------------------------------------------
 
+def is_object(value):
+    """Whether ``value`` is an object of the user's class holding parameters (not a function)."""
+    return hasattr(value, "__dict__") and not callable(value)
+
+
 def flatten(tree):
     """The leaves of a structure of numbers and arrays (dict, list, tuple, NamedTuple,
-    dataclass), depth first."""
+    dataclass or other object), depth first."""
     if isinstance(tree, dict):
         return [leaf for k in tree for leaf in flatten(tree[k])]
     if isinstance(tree, (list, tuple)):
         return [leaf for item in tree for leaf in flatten(item)]
     if dataclasses.is_dataclass(tree):
         return [leaf for f in dataclasses.fields(tree) for leaf in flatten(getattr(tree, f.name))]
+    if is_object(tree):
+        return [leaf for v in vars(tree).values() for leaf in flatten(v)]
     return [tree]
 
 
@@ -88,6 +96,11 @@ def unflatten(tree, leaves):
     if dataclasses.is_dataclass(tree):
         return dataclasses.replace(tree, **{f.name: unflatten(getattr(tree, f.name), leaves)
                                             for f in dataclasses.fields(tree)})
+    if is_object(tree):
+        new = copy.copy(tree)
+        for k, v in vars(tree).items():
+            setattr(new, k, unflatten(v, leaves))
+        return new
     return next(leaves)
 
 
