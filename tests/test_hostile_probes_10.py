@@ -52,7 +52,6 @@ the right gradient. A bisection's result is piecewise constant in its parameter:
 derivative (zero) is not the root's (a Newton step after it, as below, gives the root's).
 """
 
-import copy
 import functools
 import inspect
 import itertools
@@ -66,7 +65,7 @@ import pytest
 import scipy.linalg
 import scipy.optimize
 import scipy.special
-from conftest import assert_close, assert_grad, assert_hessian, autograd_gradient, numerical_grad
+from conftest import assert_close, assert_grad, assert_hessian, autograd_gradient
 from test_hostile_probes_9 import case_id, flatten, is_object, tree_numerical_grad
 
 import adcompile as ad
