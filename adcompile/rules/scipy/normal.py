@@ -89,7 +89,6 @@ def norm_logcdf(y, x, loc, scale):
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
 
 
-
 @rule(stats.norm.sf, optional=("loc", "scale"))
 def norm_sf(y, x, loc, scale):
     # y = 1 - Phi(z) = Phi(-z): minus the cdf's derivatives
