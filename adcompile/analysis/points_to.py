@@ -85,13 +85,14 @@ def writes_into_arguments(fn, written):
         return False
     aliases = Aliases(fn, REGISTRY)   # (not kept on fn: passes that follow change it)
     made = {s.target: s for s in ir.walk(fn.body) if isinstance(s, ir.Op)}
+    elsewhere = aliases.made_elsewhere()
     callee, todo, seen = callee_of(fn), list(written), set()
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
-        if any(site.startswith(("argument ", "global ")) for site in aliases.of(name)):
+        if aliases.of(name) & elsewhere:
             return True
         op = made.get(name)
         if op is not None and isinstance(op.expr, ast.Call) \
