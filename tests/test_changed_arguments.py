@@ -18,7 +18,7 @@ from conftest import assert_close, numerical_grad
 
 import adcompile as ad
 from tests.samples import grid_state
-from tests.samples.grid_state import HOLDER, LEVELS
+from tests.samples.grid_state import HOLDER, LAYERS, LEVELS, MODELS, REVERSED, TABLE
 
 W = np.array([1.0, -0.5])
 BUFFER = np.array([1.0, 2.0])
@@ -260,3 +260,85 @@ def test_a_modules_array_changed_after_a_read_by_another_path_is_refused(f):
         assert np.array_equal(LEVELS, [1.0, 2.0])   # (refused before running)
     finally:
         LEVELS[:] = [1.0, 2.0]
+
+
+# -- through what module-level containers hold: the objects themselves ----------------------
+
+STATE = "tests.samples.grid_state"
+
+
+def changed_through_a_lists_item(w):
+    t = np.sum(w * LEVELS)
+    LAYERS[0][0] = 7.0   # (LEVELS: the list holds the array itself)
+    return t
+
+
+def read_through_a_lists_item(w):
+    t = np.sum(w * LAYERS[0])
+    LEVELS[0] = 7.0
+    return t
+
+
+def changed_in_a_loop_over_a_list(w):
+    t = np.sum(w * LEVELS)
+    for layer in LAYERS:
+        layer[0] = 7.0
+    return t
+
+
+def changed_in_a_loop_over_a_dicts_values(w):
+    t = np.sum(w * LEVELS)
+    for levels in TABLE.values():
+        levels.fill(7.0)
+    return t
+
+
+def changed_in_a_loop_over_objects(w):
+    t = np.sum(w * LEVELS)
+    for model in MODELS:
+        model.levels[0] = 7.0
+    return t
+
+
+def read_through_a_view(w):
+    t = np.sum(w * REVERSED)
+    LEVELS[0] = 7.0   # (REVERSED is a view of LEVELS)
+    return t
+
+
+def changed_through_a_computed_module_name(w):
+    t = np.sum(w * LEVELS)
+    sys.modules[STATE].LEVELS[0] = 7.0
+    return t
+
+
+@pytest.mark.parametrize("f", [changed_through_a_lists_item, read_through_a_lists_item,
+                               changed_in_a_loop_over_a_list,
+                               changed_in_a_loop_over_a_dicts_values,
+                               changed_in_a_loop_over_objects, read_through_a_view,
+                               changed_through_a_computed_module_name])
+def test_an_object_a_module_level_container_holds_changed_after_a_read_is_refused(f):
+    # (what a module-level list, dict or object held, or a view, was an object of its own:
+    # the gradient read the changed values, [7, 2] where Python's is [1, 2])
+    try:
+        with pytest.raises(ad.TransformError, match="may change in place"):
+            ad.grad(f)(W)
+        assert np.array_equal(LEVELS, [1.0, 2.0])   # (refused before running)
+    finally:
+        LEVELS[:] = [1.0, 2.0]
+        LAYERS[1][:] = [3.0, 4.0]
+
+
+def reads_a_layer_and_changes_its_argument(w, buf):
+    t = np.sum(w * LAYERS[1])
+    buf[0] = 7.0   # (a private copy of the caller's array: not LAYERS[1])
+    return t + np.sum(buf)
+
+
+def test_reading_a_module_level_list_and_changing_an_argument_is_differentiated():
+    buf = BUFFER.copy()
+    got = ad.grad(reads_a_layer_and_changes_its_argument)(W, buf)
+    assert_close(got, numerical_grad(reads_a_layer_and_changes_its_argument,
+                                     (W, BUFFER.copy()), 0))
+    assert np.array_equal(buf, BUFFER) and np.array_equal(LAYERS[1], [3.0, 4.0])
+

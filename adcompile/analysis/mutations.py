@@ -15,7 +15,7 @@ from .. import ir
 from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
                            leaves_arguments, positional_outputs, reads_only,
                            writes_first_argument)
-from .points_to import of
+from .points_to import ELSEWHERE, of
 from .program_order import Place, follows, program_order
 
 #: container methods that change their receiver only (append and extend only add to a
@@ -23,13 +23,6 @@ from .program_order import Place, follows, program_order
 _CONTAINER_METHODS = {"insert", "pop", "remove", "clear", "reverse", "add", "discard",
                       "update", "setdefault", "popitem"}
 _ADDING_METHODS = {"append", "extend"}
-
-
-#: in what ``changed_objects`` finds: any object made outside the function (an argument's, a
-#: global's, what they hold: one may hold another), changed by the user's code that may
-#: reach them by a name (``bump()`` changing a global); not what the private copies of the
-#: arguments (``changed_arguments``) are for, which are changes through the arguments
-ELSEWHERE = "made elsewhere"
 
 
 def changed_objects(aliases, s):

@@ -34,6 +34,7 @@ call not inlined may change or return.
 import ast
 import copy
 import inspect
+import types
 
 import numpy as np
 
@@ -44,6 +45,20 @@ from .call_effects import (NUMPY_ALLOCATORS, is_code, positional_outputs, return
                            writes_first_argument)
 from .callees import callee_of
 from .numbers import infer_numbers
+
+#: in the objects a name may refer to or a statement may change: any object made outside
+#: the function (an argument's, a global's, what they hold: one may hold another), where
+#: the analysis cannot tell which (``bump()`` changing a global, ``sys.modules[name].BUF``)
+ELSEWHERE = "made elsewhere"
+
+#: values that hold no object and cannot change
+_ATOMS = (int, float, complex, str, bytes, bool, type(None))
+
+#: module-level objects told apart, at most (the rest: ``ELSEWHERE``)
+_MOST_GLOBAL_SITES = 5000
+
+#: an index that is not a constant (``LIST[k]``): which item is not known
+_NOT_CONSTANT = object()
 
 #: built-in primitives whose result is a new array or number, never a view of an input
 _NEW_RESULTS = {
@@ -114,6 +129,7 @@ class Aliases:
         self.objects, self.contents, self._reach = {}, {}, {}
         self._display_names = None   # (see _displays)
         self._global_sites = {}   # id of an object a global name holds -> (it, its site)
+        self._site_names = set()
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
         # numbers (whatever the arguments, unless told) share nothing and cannot change
@@ -177,14 +193,42 @@ class Aliases:
         = BUF`` in the module, an inlined helper's name for the caller's global: one
         object)."""
         held = self.callee(ir.load(name))
-        if held is None or isinstance(held, (int, float, complex, str, bytes, bool)):
+        if held is None or isinstance(held, _ATOMS):
             return f"global {name}"
         return self.object_site(name, held)
 
     def object_site(self, name, obj):
         """The site of the module-level object ``obj`` (held by a global ``name``, here or in
-        a helper's module): one per object."""
-        return self._global_sites.setdefault(id(obj), (obj, f"global {name}"))[1]
+        a helper's module, or reached from one): one per object, one per memory for arrays
+        (a module-level view of another is the same site). What a list, tuple, dict or object
+        of the user's holds now are the sites of those objects (``LIST[0]`` is ``A0``), with
+        one more for what it may hold later."""
+        first = self._site(name, obj)
+        todo = [(first, name, obj)] if first not in self.contents else []
+        while todo:
+            site, name, obj = todo.pop()
+            self.contents.setdefault(site, set()).add(site + "[]")
+            self.contents.setdefault(site + "[]", set()).add(site + "[]")
+            for k, item in _items_now(obj):
+                if len(self._global_sites) > _MOST_GLOBAL_SITES:
+                    self.contents[site].add(ELSEWHERE)   # (too many to tell apart)
+                    break
+                held = self._site(f"{name}[{k!r}]", item)
+                self.contents[site].add(held)
+                if held not in self.contents:
+                    todo.append((held, f"{name}[{k!r}]", item))
+        return first
+
+    def _site(self, name, obj):
+        """The name of the site of ``obj``, made (after ``name``) where it has none."""
+        key = _memory_of(obj)
+        if key not in self._global_sites:
+            site = f"global {name}"
+            while site in self._site_names:   # (two objects a name meant in two modules)
+                site += "'"
+            self._site_names.add(site)
+            self._global_sites[key] = (obj, site)
+        return self._global_sites[key][1]
 
     def global_objects(self):
         """{site: object} of the module-level objects the sites stand for."""
@@ -192,28 +236,26 @@ class Aliases:
 
     def _held_now(self, node):
         """What ``node``, attributes and constant items from a module-level name
-        (``state.BUF``, ``sys.modules["m"].BUF``, ``CACHE["k"]``), holds now, or None (a local's,
-        an index not constant, a property: nothing is run to find it)."""
+        (``state.BUF``, ``sys.modules["m"].BUF``, ``CACHE["k"]``, ``LAYERS[0]``), holds now, or
+        None (a local's, an index not constant, a property: nothing is run to find it)."""
+        obj, whole = self._resolved(node)
+        return obj if whole else None
+
+    def _resolved(self, node):
+        """(the object the longest part of ``node`` resolved from a module-level name holds
+        now, whether that part is all of ``node``); (None, False) for a local's."""
         steps = []
         while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
-                return None
-            steps.append(node.attr if isinstance(node, ast.Attribute) else [node.slice.value])
+            steps.append(node.attr if isinstance(node, ast.Attribute) else [
+                node.slice.value if isinstance(node.slice, ast.Constant) else _NOT_CONSTANT])
             node = node.value
         obj = self.callee(node) if isinstance(node, ast.Name) else None
         for step in reversed(steps):
-            if obj is None:
-                return None
-            if isinstance(step, list):
-                obj = obj.get(step[0]) if type(obj) is dict else None
-                continue
-            try:
-                found = inspect.getattr_static(obj, step)
-            except AttributeError:
-                return None
-            obj = None if hasattr(type(found), "__get__") and not isinstance(
-                found, (np.ndarray, list, dict)) else found
-        return obj
+            found = _step(obj, step)
+            if found is None:
+                return obj, False
+            obj = found
+        return obj, obj is not None
 
     def made_elsewhere(self):
         """Every object made outside the function (an argument's, a global's) and what they
@@ -226,17 +268,22 @@ class Aliases:
         """Every object reading ``name`` may read: what it refers to and what that holds."""
         found = self._reach.get(name)
         if found is None:
-            found = self._reach[name] = self.deep(self.of(name))
+            found = self.deep(self.of(name))
+            if ELSEWHERE not in found:   # (what is made elsewhere may grow as it is asked)
+                self._reach[name] = found
         return found
 
     def deep(self, objects):
-        """``objects`` and everything they may hold, at any depth."""
+        """``objects`` and everything they may hold, at any depth (``ELSEWHERE``: and every
+        object made elsewhere)."""
         found, todo = set(), list(objects)
         while todo:
             o = todo.pop()
             if o not in found:
                 found.add(o)
                 todo.extend(self.contents.get(o, ()))
+                if o == ELSEWHERE:
+                    todo.extend(self.made_elsewhere())
         return found
 
     def _new(self, s, name):
@@ -410,14 +457,13 @@ class Aliases:
         objects name (``state.BUF``, ``BOX.arr``: each the object itself, as any name of it)."""
         found = set().union(set(), *(self.of(n) for n in sorted(ir.names_read(e))))
         for node in ir.walk_tree(e):
-            obj = self._held_now(node) if isinstance(node, (ast.Attribute, ast.Subscript)) \
-                else None
-            if obj is not None and not is_code(obj) \
-                    and not isinstance(obj, (int, float, complex, str, bytes, bool)):
-                site = self.object_site(ast.unparse(node), obj)
-                self.contents.setdefault(site, {site + "[]"})
-                self.contents.setdefault(site + "[]", {site + "[]"})
-                found.add(site)
+            if not isinstance(node, (ast.Attribute, ast.Subscript)):
+                continue
+            obj, whole = self._resolved(node)
+            if whole and not is_code(obj) and not isinstance(obj, _ATOMS):
+                found.add(self.object_site(ast.unparse(node), obj))
+            elif not whole and _holds_modules(obj):
+                found.add(ELSEWHERE)   # (sys.modules[name].BUF: any module's object)
         return found
 
     def _outputs(self, call):
@@ -471,3 +517,63 @@ def _lists_in(index, displays):
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     return any(isinstance(displays.get(p.id) if isinstance(p, ast.Name) else p, ast.List)
                for p in parts)
+
+
+def _memory_of(obj):
+    """What identifies ``obj`` as a module-level object: its memory for an array (a view is
+    its base's), else its identity."""
+    while isinstance(obj, np.ndarray) and isinstance(obj.base, np.ndarray):
+        obj = obj.base
+    return id(obj)
+
+
+def _items_now(obj):
+    """[(key, object)] of what a list, tuple, dict or object of the user's (its attributes)
+    holds now that may be changed (no numbers, strings, modules or functions)."""
+    if isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    elif isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, np.ndarray) or is_code(obj):
+        return []
+    else:
+        try:
+            items = dict(object.__getattribute__(obj, "__dict__")).items()
+        except (AttributeError, TypeError):
+            return []   # (no attributes of its own: what it holds stays "site[]")
+    return [(k, v) for k, v in items if not isinstance(v, _ATOMS) and not is_code(v)]
+
+
+def _step(obj, step):
+    """What ``obj`` holds at ``step`` (an attribute name, or [index] of a subscript), found
+    without running anything, or None."""
+    if obj is None:
+        return None
+    if isinstance(step, list):
+        k = step[0]
+        if type(obj) is dict and k is not _NOT_CONSTANT:
+            return obj.get(k)
+        if type(obj) in (list, tuple) and type(k) is int and -len(obj) <= k < len(obj):
+            return obj[k]
+        return None
+    if isinstance(obj, types.ModuleType):   # (a module's __getattr__: a lazy submodule)
+        try:
+            return getattr(obj, step, None)
+        except Exception:   # (whatever its __getattr__ raises: not known)
+            return None
+    try:
+        found = inspect.getattr_static(obj, step)
+    except AttributeError:
+        return None
+    return None if hasattr(type(found), "__get__") and not is_code(found) and not isinstance(
+        found, (np.ndarray, list, dict)) else found
+
+
+def _holds_modules(obj):
+    """Whether ``obj`` is a module or a container holding one (``sys.modules``): what an
+    item or attribute of it that is not known holds may be any module's object."""
+    if isinstance(obj, types.ModuleType):
+        return True
+    values = obj.values() if isinstance(obj, dict) else obj if isinstance(
+        obj, (list, tuple)) else ()
+    return any(isinstance(v, types.ModuleType) for v in values)

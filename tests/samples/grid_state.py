@@ -11,3 +11,8 @@ class Holder:
 
 HOLDER = Holder()
 HOLDER.levels = LEVELS
+
+LAYERS = [LEVELS, np.array([3.0, 4.0])]   # (LEVELS itself, and an array of its own)
+TABLE = {"levels": LEVELS}
+REVERSED = LEVELS[::-1]   # (a view of LEVELS)
+MODELS = [HOLDER]
