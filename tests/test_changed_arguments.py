@@ -10,6 +10,7 @@ functions called with separate objects are differentiated, checked against centr
 differences, and the caller's objects are left as they were.
 """
 
+import functools
 import sys
 
 import numpy as np
@@ -341,4 +342,75 @@ def test_reading_a_module_level_list_and_changing_an_argument_is_differentiated(
     assert_close(got, numerical_grad(reads_a_layer_and_changes_its_argument,
                                      (W, BUFFER.copy()), 0))
     assert np.array_equal(buf, BUFFER) and np.array_equal(LAYERS[1], [3.0, 4.0])
+
+
+# -- methods of the user's module-level objects and partials: what they change, known -------
+
+class Counter:
+    """Counts calls: changes a number it holds (it holds no array)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def tick(self, by=1):
+        self.calls += by
+
+    def reset(self, v):
+        GRID[0] = v
+
+
+COUNTER = Counter()
+
+
+def fill_first(a, v):
+    a[0] = v
+
+
+def noted(message, level=0):
+    return (message, level)
+
+
+NOTE = functools.partial(noted, level=1)
+RESET_GRID = functools.partial(fill_first, GRID)
+
+
+def counts_in_a_method(w):
+    t = np.sum(w * GRID)
+    COUNTER.tick()
+    return t
+
+
+def notes_through_a_partial(w):
+    t = np.sum(w * GRID)
+    NOTE("step")
+    return t
+
+
+def resets_in_a_method(w):
+    t = np.sum(w * GRID)
+    COUNTER.reset(7.0)   # (GRID, by its module-level name)
+    return t
+
+
+def resets_through_a_partial(w):
+    t = np.sum(w * GRID)
+    RESET_GRID(7.0)   # (GRID, which the partial holds)
+    return t
+
+
+def test_a_method_or_partial_changing_no_array_read_is_differentiated():
+    before = COUNTER.calls
+    for f in (counts_in_a_method, notes_through_a_partial):
+        assert_close(ad.grad(f)(W), GRID)
+    assert COUNTER.calls == before + 1   # (the method ran, as in Python)
+
+
+@pytest.mark.parametrize("f", [resets_in_a_method, resets_through_a_partial])
+def test_a_method_or_partial_changing_an_array_read_is_refused(f):
+    try:
+        with pytest.raises(ad.TransformError, match="may change in place"):
+            ad.grad(f)(W)
+        assert np.array_equal(GRID, [1.0, 2.0])
+    finally:
+        GRID[:] = [1.0, 2.0]
 

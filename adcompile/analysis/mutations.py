@@ -6,6 +6,7 @@ which it copies first).
 
 import ast
 import functools
+import inspect
 import linecache
 import types
 
@@ -15,7 +16,7 @@ from .. import ir
 from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
                            leaves_arguments, positional_outputs, reads_only,
                            writes_first_argument)
-from .points_to import ELSEWHERE, of
+from .points_to import ATOMS, ELSEWHERE, of
 from .program_order import Place, follows, program_order
 
 #: container methods that change their receiver only (append and extend only add to a
@@ -86,12 +87,10 @@ def _call_changes(aliases, call):
             return found | aliases.value(call.args[0])
         if leaves_arguments(obj, aliases.registry):
             return found
-        bound = bound_parameters(obj, call, aliases.registry, 3, globals_aside=True)
-        free = globals_changed(obj, aliases.registry) if bound is not None else {}
-        if bound is not None and free is not None:
-            # what it is given for the parameters it may change, the globals it assigns into
-            found |= aliases.deep(set().union(set(), *(aliases.value(a) for a in bound)))
-            return found | {aliases.object_site(name, o) for name, o in free.items()}
+        known = _partial_changes(aliases, obj, call) if isinstance(obj, functools.partial) \
+            else _known_changes(aliases, obj, call)
+        if known is not None:
+            return found | known
         if changes_unseen(obj, aliases.registry):   # the user's code: what a global names too
             return found | given | {ELSEWHERE}
         return found | given   # a library's function may write into what it is given
@@ -103,10 +102,61 @@ def _call_changes(aliases, call):
             return found
         if reads_only(method, aliases.registry):
             return found
-        if _users_object(aliases.callee(func.value)):   # (C.reset() may change what it holds,
-            return found | {ELSEWHERE}    # which another name may hold)
+        holder = aliases.callee(func.value)
+        if _users_object(holder):   # (C.reset() may change what it holds, which another
+            return found | _method_changes(aliases, holder, call)   # name may hold)
         return found | aliases.deep(receiver) | given
     return found | given | {ELSEWHERE}   # a function held in a variable
+
+
+def _known_changes(aliases, func, call, held=None):
+    """What the user's function ``func`` called as ``call`` may change in place: what it is
+    given for the parameters it may change, and the module-level objects it assigns into
+    (call_effects.py); None where that is not known. ``held``: {argument node: the object it
+    stands for} (what a ``functools.partial`` holds)."""
+    held = held or {}
+    bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True)
+    free = globals_changed(func, aliases.registry) if bound is not None else None
+    if bound is None or free is None:
+        return None
+    given = set().union(set(), *(
+        aliases.value(a) if a not in held else set() if isinstance(held[a], ATOMS)
+        else {aliases.object_site(f"{ast.unparse(call.func)}.args", held[a])}
+        for a in bound))
+    return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
+
+
+def _method_changes(aliases, holder, call):
+    """What ``holder.method(...)`` may change, ``holder`` an object of the user's class: as
+    its class's function given ``holder`` first (``REC.tick()`` adding to a count of
+    ``REC``'s); ``ELSEWHERE`` where that is not known (an attribute of the object's own, a
+    method of a class not known to change only its parameters)."""
+    name = call.func.attr
+    try:
+        own = name in object.__getattribute__(holder, "__dict__")
+    except (AttributeError, TypeError):
+        own = False
+    func = inspect.getattr_static(type(holder), name, None)
+    if own or not isinstance(func, types.FunctionType):
+        return {ELSEWHERE}
+    as_function = ast.Call(func=call.func, args=[call.func.value] + list(call.args),
+                           keywords=call.keywords)
+    known = _known_changes(aliases, func, as_function)
+    return {ELSEWHERE} if known is None else known
+
+
+def _partial_changes(aliases, partial, call):
+    """What calling ``partial`` (a ``functools.partial`` of a function of the user's) as
+    ``call`` may change in place: the function's changes given the arguments the partial
+    holds before those of ``call``; None where not known."""
+    held = {ast.Constant(value=None): a for a in partial.args}
+    keywords = {ast.Constant(value=None): (k, v) for k, v in partial.keywords.items()}
+    held.update((node, v) for node, (k, v) in keywords.items())
+    as_function = ast.Call(
+        func=call.func, args=list(held)[:len(partial.args)] + list(call.args),
+        keywords=[ast.keyword(arg=k, value=node) for node, (k, _) in keywords.items()]
+        + [k for k in call.keywords if k.arg not in partial.keywords])
+    return _known_changes(aliases, partial.func, as_function, held)
 
 
 def _users_object(obj):

@@ -52,7 +52,7 @@ from .numbers import infer_numbers
 ELSEWHERE = "made elsewhere"
 
 #: values that hold no object and cannot change
-_ATOMS = (int, float, complex, str, bytes, bool, type(None))
+ATOMS = (int, float, complex, str, bytes, bool, type(None))
 
 #: module-level objects told apart, at most (the rest: ``ELSEWHERE``)
 _MOST_GLOBAL_SITES = 5000
@@ -193,7 +193,7 @@ class Aliases:
         = BUF`` in the module, an inlined helper's name for the caller's global: one
         object)."""
         held = self.callee(ir.load(name))
-        if held is None or isinstance(held, _ATOMS):
+        if held is None or isinstance(held, ATOMS):
             return f"global {name}"
         return self.object_site(name, held)
 
@@ -460,7 +460,7 @@ class Aliases:
             if not isinstance(node, (ast.Attribute, ast.Subscript)):
                 continue
             obj, whole = self._resolved(node)
-            if whole and not is_code(obj) and not isinstance(obj, _ATOMS):
+            if whole and not is_code(obj) and not isinstance(obj, ATOMS):
                 found.add(self.object_site(ast.unparse(node), obj))
             elif not whole and _holds_modules(obj):
                 found.add(ELSEWHERE)   # (sys.modules[name].BUF: any module's object)
@@ -541,7 +541,7 @@ def _items_now(obj):
             items = dict(object.__getattribute__(obj, "__dict__")).items()
         except (AttributeError, TypeError):
             return []   # (no attributes of its own: what it holds stays "site[]")
-    return [(k, v) for k, v in items if not isinstance(v, _ATOMS) and not is_code(v)]
+    return [(k, v) for k, v in items if not isinstance(v, ATOMS) and not is_code(v)]
 
 
 def _step(obj, step):
