@@ -552,3 +552,27 @@ def test_the_gmm_workload_compiles_and_equals_the_hand_written_gradient(numba):
     for index, value, expected in zip((0, 1, 2), got, workloads.gmm_hand_grad(*args)):
         assert_close(value, expected, 1e-10, 1e-12)
         assert_close(value, numerical_grad(workloads.gmm_objective, args, index))
+
+
+# -- arguments changed in place: a private copy compiled, the check of sharing in Python -------
+
+def changes_its_argument(w, a, b):
+    a[0] = 5.0   # (b too, where the caller passed one array twice)
+    return np.sum(w * b) + np.sum(np.sin(w) * a)
+
+
+def test_a_function_changing_its_argument_compiles_and_checks_sharing(numba):
+    w = RNG.normal(size=2)
+    a, b = RNG.normal(size=2), RNG.normal(size=2)
+    kept = a.copy()
+    g, (got,) = compiled_gradient(changes_its_argument, 0, (w, a, b))
+    assert "private_copy(" in g.numba.variants[0].text
+    assert "require_unshared(" not in g.numba.variants[0].text   # (run as Python, first)
+    assert_close(got, numerical_grad(lambda *v: changes_its_argument(v[0], v[1].copy(), v[2]),
+                                     (w, a, b), 0))
+    assert np.array_equal(a, kept)   # (the caller's array, as it was)
+    with pytest.raises(TypeError, match="shares an array or object"):
+        g(w, a, a)
+    with pytest.raises(TypeError, match="shares an array or object"):
+        g(w, b, b[::-1])   # (a view)
+

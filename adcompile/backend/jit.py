@@ -60,6 +60,7 @@ from . import numba_helpers
 from .numba_blocks import blocked
 from .numba_integers import BeyondMachineIntegers
 from .numba_lowering import NotCompilable, lowered
+from .numba_prologue import split_prologue
 from .numba_python_calls import RunsAsPython
 from .helpers import RUNTIME
 from ..ir.parsing import parse
@@ -231,6 +232,7 @@ class Compiled:
         self.jitted = None
         self.text = None
         self.passed_over = []   # (why numba refused the codes tried before this one)
+        self.prologue = None   # (the checks of the arguments run as Python first)
         self._refused_seconds = 0.0
         self._then = then
         self._key, self._source = key, source
@@ -240,6 +242,7 @@ class Compiled:
         """Lower ``text`` and make the function numba compiles from it, or refuse it."""
         numpy = aliases.get("np", "np")
         try:
+            text, self.prologue = split_prologue(text, name, self._source, aliases, extra)
             if self._key is not None:
                 text = blocked(text, self._key, aliases, numpy)
             self.text, numpy_calls = lowered(text, numpy,
@@ -284,7 +287,7 @@ class Compiled:
         that ran compiled (the fast path for numbers, fastpath.py, which calls this object
         again, to run as Python, where the compiled code raises BeyondMachineIntegers);
         None if it falls back."""
-        return self.jitted if self.compile_seconds else None
+        return self.jitted if self.compile_seconds and self.prologue is None else None
 
     def _beyond(self, error, args, kwargs):
         """A call numba's compiled code handed back (numba_python_calls.py: integers that
@@ -304,6 +307,8 @@ class Compiled:
         if jitted is None:
             return self.python(*args, **kwargs)
         start = 0.0
+        if self.prologue is not None:
+            self.prologue(*args, **kwargs)
         try:
             if self.compile_seconds:
                 return jitted(*args, **kwargs)

@@ -67,6 +67,7 @@ def _make():
     made["require_ndarray"] = _require_ndarray_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
+    made["private_copy"] = _private_copy_helper(kinds, overload)
     made.update(integer_helpers(kinds, overload))
     made.update(step_helpers(kinds, overload))
     made.update(join_helpers(kinds, overload))
@@ -619,3 +620,21 @@ def _require_update_shape_helper(kinds, overload):
         return check
 
     return require_update_shape
+
+
+def _private_copy_helper(kinds, overload):
+    """The numba version of ``private_copy`` (pipeline.private_copies): a copy of an array;
+    another value (a list, a dict) is refused at typing, so that the plain code runs."""
+    types = kinds.types
+
+    def private_copy(x):
+        raise NotImplementedError
+
+    @overload(private_copy)
+    def _private_copy(x):
+        if isinstance(x, types.Array):
+            return lambda x: x.copy()
+        return None
+
+    return private_copy
+
