@@ -54,6 +54,9 @@ ELSEWHERE = "made elsewhere"
 #: values that hold no object and cannot change
 ATOMS = (int, float, complex, str, bytes, bool, type(None))
 
+#: what a module's attribute that is code but no plain function holds (``np.reshape``)
+_CODE = object()
+
 #: module-level objects told apart, at most (the rest: ``ELSEWHERE``)
 _MOST_GLOBAL_SITES = 5000
 
@@ -233,13 +236,6 @@ class Aliases:
     def global_objects(self):
         """{site: object} of the module-level objects the sites stand for."""
         return {site: obj for obj, site in self._global_sites.values()}
-
-    def _held_now(self, node):
-        """What ``node``, attributes and constant items from a module-level name
-        (``state.BUF``, ``sys.modules["m"].BUF``, ``CACHE["k"]``, ``LAYERS[0]``), holds now, or
-        None (a local's, an index not constant, a property: nothing is run to find it)."""
-        obj, whole = self._resolved(node)
-        return obj if whole else None
 
     def _resolved(self, node):
         """(the object the longest part of ``node`` resolved from a module-level name holds
@@ -460,7 +456,7 @@ class Aliases:
             if not isinstance(node, (ast.Attribute, ast.Subscript)):
                 continue
             obj, whole = self._resolved(node)
-            if whole and not is_code(obj) and not isinstance(obj, ATOMS):
+            if whole and obj is not _CODE and not is_code(obj) and not isinstance(obj, ATOMS):
                 found.add(self.object_site(ast.unparse(node), obj))
             elif not whole and _holds_modules(obj):
                 found.add(ELSEWHERE)   # (sys.modules[name].BUF: any module's object)
@@ -558,15 +554,21 @@ def _step(obj, step):
         return None
     if isinstance(obj, types.ModuleType):   # (a module's __getattr__: a lazy submodule)
         try:
-            return getattr(obj, step, None)
+            found = getattr(obj, step, None)
         except Exception:   # (whatever its __getattr__ raises: not known)
             return None
+        return _CODE if found is not None and _is_descriptor(found) else found
     try:
         found = inspect.getattr_static(obj, step)
     except AttributeError:
         return None
-    return None if hasattr(type(found), "__get__") and not is_code(found) and not isinstance(
-        found, (np.ndarray, list, dict)) else found
+    return None if _is_descriptor(found) else found
+
+
+def _is_descriptor(found):
+    """Whether ``found``, an attribute as stored, is code or a property (a function, NumPy's
+    ``np.reshape``) rather than an object held."""
+    return hasattr(type(found), "__get__") and not isinstance(found, (np.ndarray, list, dict))
 
 
 def _holds_modules(obj):
