@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from .frontend.structure_use import assigned_into
 from .ir.trees import (StructureError, complex_leaf, is_function, leaf_values, structure,
                        structure_kind)
 
@@ -33,6 +34,7 @@ class Arguments:
         args = source.node.args
         self.any_positional, self.any_keyword = args.vararg is not None, args.kwarg is not None
         self.wrt = frozenset(transform.wrt)
+        self.assigned_into = assigned_into(source.node)
         self.name = name
         self.trailing = trailing
 
@@ -68,7 +70,8 @@ class Arguments:
         for at, p in enumerate(self.params_in_order):
             value = values[at] if at < len(values) else None
             kind = structure_kind(value)
-            if kind is not None and (p in self.wrt or _holds_object(value)):
+            if kind is not None and (p in self.wrt or _holds_object(value) or (
+                    kind in ("dict", "list") and p in self.assigned_into)):
                 found[p] = structure(value)
         for p in self.wrt - set(self.params_in_order):
             value = (kwargs or {}).get(p)

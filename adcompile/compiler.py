@@ -21,7 +21,7 @@ from .errors import TransformError
 from .frontend.generated_source import GeneratedSource
 from .frontend.source import FunctionSource
 from .frontend.nested_gradients import DERIVED
-from .frontend.structure_use import method_call, structure_use
+from .frontend.structure_use import copied_parameters, method_call, structure_use
 from .runtime import stop_gradient
 from .ir.derived_lines import derived_spans
 from .ir.parsing import parse
@@ -163,7 +163,14 @@ class Transform:
                 self.deferred, self.static_needs = exc, tuple(exc.static_needs)
                 return False
             waits = getattr(exc, "needs_structure", False) and not self.trees
-            if use is None and exc is not self.deferred and called is None and not waits:
+            # (an argument not differentiated read as a structure that it copies, which a
+            # call may pass: state = dict(state), body = copy.copy(body), then changed)
+            others = [] if use is not None or self.trees else [
+                p for p in sorted(copied_parameters(self.source.node) - set(self.wrt))
+                if (structure_use(self.source, {p}) or (None, False))[1]]
+            if others:
+                self.structured_by = others
+            elif use is None and exc is not self.deferred and called is None and not waits:
                 raise
             self.deferred = exc
             return False

@@ -967,4 +967,4 @@ def test_what_stays_refused():
             r"zip of a structure with something that is not one")
     refused(default_in_a_loop, (1.0,), r"default of a parameter of the nested function g")
     refused(steps_a_dict_it_was_given, ({"w": np.ones(3)}, np.ones(3)),
-            r"assigning into params changes a structure being differentiated")
+            r"assigning into params changes a structure this function was given")

@@ -8,12 +8,13 @@ the original as it was, the items themselves are shared), and what would change 
 caller's structure or an array both share is refused.
 """
 
+import copy
 from typing import NamedTuple
 
 import autograd
 import numpy as np
 import pytest
-from conftest import with_autograd_numpy
+from conftest import assert_close, numerical_grad, with_autograd_numpy
 from test_structures import assert_same_structure, assert_tree_close
 
 import adcompile as ad
@@ -194,3 +195,91 @@ def test_replace_keeps_the_other_fields_and_the_original():
     # a NamedTuple not differentiated is an object: its method given x is refused
     with pytest.raises(TransformError, match="_replace"):
         ad.grad(f, wrt=1)(layer, x)
+
+
+# -- state given as a dict or object not differentiated, copied and updated in a loop -------
+
+def integrate_a_copied_dict(k, state, steps=3):
+    state = dict(state)   # (the caller's dict stays as it was)
+    for _ in range(steps):
+        state["vel"] = state["vel"] - 0.1 * k * state["pos"]
+        state["pos"] = state["pos"] + 0.1 * state["vel"]
+    return np.sum(state["pos"] ** 2)
+
+
+def integrate_a_dict_comprehension(k, state, steps=3):
+    state = {name: value for name, value in state.items()}
+    for _ in range(steps):
+        state["vel"] = state["vel"] - 0.1 * k * state["pos"]
+        state["pos"] = state["pos"] + 0.1 * state["vel"]
+    return np.sum(state["pos"] ** 2)
+
+
+class Body:
+    """A plain object holding a state."""
+
+    def __init__(self, pos, vel):
+        self.pos, self.vel = pos, vel
+
+
+class Bounded(Body):
+    """A state whose velocity is clipped when it is set: a property runs code."""
+
+    @property
+    def vel(self):
+        return self._vel
+
+    @vel.setter
+    def vel(self, value):
+        self._vel = np.clip(value, -1.0, 1.0)
+
+
+def integrate_a_copied_object(k, body, steps=3):
+    body = copy.copy(body)
+    for _ in range(steps):
+        body.vel = body.vel - 0.1 * k * body.pos
+        body.pos += 0.1 * body.vel   # (a new array: Python's changes the caller's in place)
+    return np.sum(body.pos ** 2)
+
+
+def state_parts():
+    return rng.normal(size=3), rng.normal(size=3)
+
+
+@pytest.mark.parametrize("f", [integrate_a_copied_dict, integrate_a_dict_comprehension],
+                         ids=lambda f: f.__name__)
+def test_a_copied_state_dict_not_differentiated_is_updated(f):
+    pos, vel = state_parts()
+    state = {"pos": pos, "vel": vel}
+    k = 1.3
+    got = ad.grad(f)(k, state)
+    assert_close(got, numerical_grad(lambda q: f(q, {"pos": pos, "vel": vel}), (k,), 0))
+    expected = with_autograd_numpy(globals(), autograd.grad(f), k, state)
+    assert_close(got, expected)
+    assert state["pos"] is pos and state["vel"] is vel   # (the caller's dict, as it was)
+    both = ad.grad(f, wrt=(0, 1))(k, state)   # (the state differentiated too)
+    assert_close(both[0], got)
+    assert_same_structure(both[1], state)
+
+
+def test_a_copied_object_not_differentiated_is_updated():
+    pos, vel = state_parts()
+    k = 1.3
+    got = ad.grad(integrate_a_copied_object)(k, Body(pos.copy(), vel.copy()))
+    expected = numerical_grad(lambda q: integrate_a_copied_object(
+        q, Body(pos.copy(), vel.copy())), (k,), 0)
+    assert_close(got, expected)
+    body = Body(pos.copy(), vel.copy())
+    g_k, g_body = ad.grad(integrate_a_copied_object, wrt=(0, 1))(k, body)
+    assert_close(g_k, expected)
+    assert isinstance(g_body, Body)
+    assert_close(g_body.pos, numerical_grad(lambda p: integrate_a_copied_object(
+        k, Body(p, vel.copy())), (pos.copy(),), 0))
+
+
+def test_a_copied_object_whose_attribute_is_a_property_is_refused():
+    pos, vel = state_parts()
+    with pytest.raises(TransformError, match="assigning to its attribute 'vel' is not "
+                                             "supported") as info:
+        ad.grad(integrate_a_copied_object)(1.3, Bounded(pos, vel))
+    assert f"{__file__}:" in str(info.value).splitlines()[0]

@@ -13,6 +13,7 @@ trees.py).
 """
 
 import ast
+import inspect
 import re
 from dataclasses import dataclass
 
@@ -57,10 +58,12 @@ class Changes:
         old = self.tree_of(base)
         name = ast.unparse(base)
         if not (isinstance(old, Node) and self.scope.own_trees.get(id(old)) is old):
+            copied = f"{name} = {old.kind}({name})" if isinstance(old, Node) and old.kind in (
+                "dict", "list") and isinstance(base, ast.Name) else "a copy of it"
             raise self.scope.src.error(user, f"assigning into {name} changes a structure "
-                                             f"being differentiated that this function was "
-                                             f"given (the caller's, or one its items belong "
-                                             f"to); build a new one instead")
+                                             f"this function was given (the caller's, or one "
+                                             f"its items belong to): assign into a copy "
+                                             f"({copied}, before) or build a new one instead")
         if old.kind not in ("dict", "list"):
             raise self.scope.src.error(user, f"{name} is {old.describe()}: it cannot be "
                                              f"assigned into")
@@ -83,6 +86,35 @@ class Changes:
             key = old.keys[key]
         part = self._updated_item(old, key, user) if isinstance(user, ast.AugAssign) \
             else self.part_of(value)
+        self._with_part(old, key, part)
+
+    def assign_attribute(self, stmt):
+        """``obj.name = v`` or ``obj.name op= v`` (``stmt``) on a dataclass or object this
+        function made (a copy: ``copy.copy(state)``) whose class sets the attribute plainly
+        (no property, ``__slots__``, ``__setattr__``, frozen dataclass): every name bound
+        to it is bound to the object with ``v`` there, as for an item (see
+        ``assign_into_structure``). False for any other statement."""
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(
+            stmt.targets) == 1 else stmt.target if isinstance(stmt, ast.AugAssign) else None
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and self.names_structure(target.value)):
+            return False
+        old = self.tree_of(target.value)
+        if self.scope.own_trees.get(id(old)) is not old:
+            return False   # (the caller's: refused where the target is resolved)
+        if old.kind not in ("dataclass", "object") or old.child(target.attr) is None \
+                or not _set_plainly(old.type, target.attr):
+            raise self.scope.src.error(stmt, f"{target.value.id} is {old.describe()}: "
+                                             f"assigning to its attribute {target.attr!r} is "
+                                             f"not supported; make a new one instead")
+        part = self._updated_item(old, target.attr, stmt) if isinstance(
+            stmt, ast.AugAssign) else self.part_of(stmt.value)
+        self._with_part(old, target.attr, part)
+        return True
+
+    def _with_part(self, old, key, part):
+        """Bind every name bound to the structure ``old`` (of this function's), directly or
+        as a part of another, to a new one with ``part`` at ``key``."""
         keys, children = list(old.keys), list(old.children)
         at = next((i for i, k in enumerate(keys) if k == key and type(k) is type(key)), None)
         if at is not None:
@@ -368,3 +400,13 @@ def _same_layout(a, b):
         return isinstance(a, Leaf) and isinstance(b, Leaf)
     return (a.kind, a.type, a.keys) == (b.kind, b.type, b.keys) and all(
         _same_layout(x, y) for x, y in zip(a.children, b.children))
+
+
+def _set_plainly(cls, attribute):
+    """Whether assigning ``attribute`` on an object of class ``cls`` only stores the value:
+    no property or other descriptor of that name, no ``__setattr__`` of its own, not a
+    frozen dataclass."""
+    params = getattr(cls, "__dataclass_params__", None)
+    return isinstance(cls, type) and cls.__setattr__ is object.__setattr__ \
+        and not (params is not None and params.frozen) \
+        and not hasattr(type(inspect.getattr_static(cls, attribute, None)), "__set__")

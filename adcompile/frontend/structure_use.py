@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from ..errors import TransformError
-from ..ir import assigns, base_of, names_mentioned, walk_tree
+from ..ir import assigns, base_of, names_mentioned, names_read, walk_tree
 from .source import FunctionSource, own_signature
 from .syntax import is_user_function
 
@@ -196,3 +196,45 @@ def _owners(fn, params):
             owner.setdefault(name, p)
     owner.update((p, p) for p in params)
     return owner
+
+
+def assigned_into(fn):
+    """The parameters of the ``def`` ``fn`` a copy of which is assigned into (``state =
+    dict(state)``, then ``state["h"] = h``): a dict or list given for one is read as a
+    structure, so that the copy, a structure of the function's own, may be assigned into
+    (changes.py). (The argument itself assigned into is the caller's object: as an object
+    not read as a structure, the code changes a private copy of it, or refuses.)"""
+    made_from = _made_from(fn)
+    found = set()
+    for node in ast.walk(fn):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            for part in ast.walk(t):
+                if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name):
+                    found |= made_from.get(part.value.id, set())
+    return found
+
+
+def copied_parameters(fn):
+    """The parameters of the ``def`` ``fn`` from which it makes a value it names (``state =
+    dict(state)``, ``body = copy.copy(body)``, ``s = dataclasses.replace(s, ...)``)."""
+    return set().union(set(), *_made_from(fn).values())
+
+
+def _made_from(fn):
+    """{name: the parameters of the ``def`` ``fn`` its values are made from} for the names it
+    assigns a value computed from parameters (not a parameter itself: ``b = a`` is the
+    object, no copy), through copies of copies."""
+    params = {a.arg for a in walk_tree(fn.args) if isinstance(a, ast.arg)}
+    made_from = {}
+    assigns = [n for n in ast.walk(fn) if isinstance(n, ast.Assign)
+               and not isinstance(n.value, ast.Name)]
+    for _ in range(3):   # (a copy of a copy)
+        for a in assigns:
+            read = set().union(set(), *(made_from.get(n, {n} & params)
+                                        for n in names_read(a.value)))
+            for t in a.targets:
+                if isinstance(t, ast.Name) and read:
+                    made_from.setdefault(t.id, set()).update(read)
+    return made_from

@@ -38,6 +38,8 @@ class TreeBinding:
         if place is not None:   # new["W"][0] = v: into an array of a structure made here
             self.write_into_leaf(stmt, into, place)
             return None
+        if self.assign_attribute(stmt):   # s.vel = v, s a copy this function made
+            return None
         if isinstance(stmt, ast.For):
             if self.unroll(stmt):
                 return None

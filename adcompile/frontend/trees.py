@@ -218,7 +218,7 @@ class Trees:
                 if isinstance(t, (ast.Subscript, ast.Attribute)) \
                         and self.names_structure(t.value):
                     raise self.scope.src.error(t, f"assigning to {ast.unparse(t)} changes a "
-                                                  f"structure being differentiated (the "
+                                                  f"structure this function was given (the "
                                                   f"caller's, or one its items belong to); "
                                                   f"build a new one instead")
         resolved = Resolver(self).visit(copy.deepcopy(e))
