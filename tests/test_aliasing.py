@@ -146,10 +146,27 @@ def add_in_place(p):
     return p
 
 
+def written_through_float64_of_it(a):
+    c = a * 1.0
+    d = np.float64(c)        # of an array of float64s: c itself, not a copy
+    d[0] = 5.0
+    return np.sum(c * a)
+
+
+def float64_of_it_read_after_a_change(a):
+    c = a * 1.0
+    d = np.float64(c)
+    c *= 2.0
+    return np.sum(d * a)
+
+
 @pytest.mark.parametrize("f, args, line", [
     (array_in_a_list, (X,), "c += 5.0"),
     (argument_through_ravel, (X, np.ones(3)), "k += 1.0"),
     (parameter_of_a_helper, (X,), "p += 1.0"),
+    # (np.float64(c) was taken for a new array: gradients of the unchanged c)
+    (written_through_float64_of_it, (X,), "d[0] = 5.0"),
+    (float64_of_it_read_after_a_change, (X,), "c *= 2.0"),
 ])
 def test_shared_array_changed_in_place_is_refused(f, args, line):
     with pytest.raises(ad.TransformError, match="in place") as info:
