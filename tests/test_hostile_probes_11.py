@@ -61,8 +61,18 @@ second derivatives and the numba backend on samples:
   ``matrix_power``, broadcasting matmul, reductions over axis tuples, ``optimize=True``
   einsum, ``solve_triangular(trans=1)``, ties in ``np.max``.
 
-What the probe found (fixed, with the regression test in tests/test_items.py):
+What the probe found (fixed, with regression tests in tests/test_aliasing.py,
+tests/test_rules_scipy_linalg.py and tests/test_items.py):
 
+- **Wrong gradients**: ``scipy.linalg.solve_triangular(L, r, lower=True, overwrite_b=True)``
+  writes the solution into ``r`` (SciPy does for a 1-d or Fortran-ordered float64 array);
+  the gradient read ``r`` as it was (a GP likelihood reading the residual again got ``dL``
+  wrong). The same held for ``cho_solve``/``solve``'s ``overwrite_b`` and ``cholesky``/
+  ``cho_factor``/``inv``'s ``overwrite_a``: they are refused unless False.
+- **Wrong gradients**: ``z = np.float64(y)`` of an array of float64s is ``y`` itself, but
+  was taken for a new array: ``z[0] = 5.0`` (or ``z *= 2``, or a change of ``y`` read
+  through ``z``) left the other name's values as they were in the gradient. It is now the
+  same array to the analysis (the writes are refused at their line).
 - A constant written into a dict or list argument before a value being differentiated is
   (``state["mean"] *= 0.9`` then ``state["mean"] += 0.1 * mu``, running statistics; ``ys[0]
   = 3.0`` then ``ys[1] = x[0]``) failed inside the generated code with a TypeError naming
@@ -266,6 +276,15 @@ def gp_periodic_kernel(theta, x, y):
     return 0.5 * a @ a + np.log(np.diag(L)).sum()
 
 
+def gp_nll_solve_overwriting_the_residual(theta, X, y):
+    ls, var, noise = np.exp(theta)
+    K = rbf(X, X, ls, var) + noise * np.eye(len(X))
+    L = np.linalg.cholesky(K)
+    r = y - np.mean(y)
+    alpha = scipy.linalg.solve_triangular(L, r, lower=True, overwrite_b=True)
+    return 0.5 * alpha @ alpha + np.sum(np.log(np.diag(L))) + 0.1 * r @ r
+
+
 GP = [
     (gp_nll_cholesky, (THETA, GP_X, GP_Y), 0, False),
     (gp_nll_cho_solve, (THETA, GP_X, GP_Y), 0, False),
@@ -283,6 +302,7 @@ GP = [
      0, False),
     (gp_nll_cholesky, (THETA, GP_X, GP_Y), 1, False),
     (gp_nll_slogdet, (THETA, GP_X, GP_Y), 2, True),
+    (gp_nll_solve_overwriting_the_residual, (THETA, GP_X, GP_Y), 0, False),
 ]
 
 
@@ -1903,6 +1923,13 @@ def list_append_then_in_place(x):
     return np.sum(hist[0] * x)
 
 
+def float64_of_an_array_written(x):
+    y = x * 1.0
+    z = np.float64(y)
+    z[0] = 5.0
+    return np.sum(y * x)
+
+
 def dict_value_rebound_not_changed(x):
     a = x * 1.0
     d = {"a": a}
@@ -1938,6 +1965,7 @@ ALIASES = [
     (overlapping_slice_plus_equals, (X4,), 0, False),
     (list_append_then_in_place, (X4,), 0, False),
     (dict_value_rebound_not_changed, (X4,), 0, False),
+    (float64_of_an_array_written, (X4,), 0, False),
 ]
 
 
@@ -2393,7 +2421,8 @@ REFUSED = {
     "ellipsis_index_is_a_view", "flip_is_a_view", "astype_without_copy", "real_of_a_real_array",
     "moveaxis_view_written", "list_append_then_in_place", "gram_schmidt_modified",
     "cholesky_by_hand", "helper_with_two_returns_writing_its_argument", "column_views_shifted",
-    "smoothed_ends_copied",
+    "smoothed_ends_copied", "gp_nll_solve_overwriting_the_residual",
+    "float64_of_an_array_written",
 }
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {"gd_with_helper_that_updates", "atleast_1d_same_array",
