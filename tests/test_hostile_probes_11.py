@@ -69,6 +69,10 @@ tests/test_rules_scipy_linalg.py and tests/test_items.py):
   the gradient read ``r`` as it was (a GP likelihood reading the residual again got ``dL``
   wrong). The same held for ``cho_solve``/``solve``'s ``overwrite_b`` and ``cholesky``/
   ``cho_factor``/``inv``'s ``overwrite_a``: they are refused unless False.
+- **Wrong gradients**: ``np.median(r, overwrite_input=True)`` (``np.quantile``,
+  ``np.percentile``; SciPy's ``overwrite_a=``/``overwrite_b=``) on an array not
+  differentiated, after a primitive read it (``np.sum(x * r)``): NumPy partitions ``r`` in
+  place and the reverse pass read it so. The call is refused there now.
 - **Wrong gradients**: ``z = np.float64(y)`` of an array of float64s is ``y`` itself, but
   was taken for a new array: ``z[0] = 5.0`` (or ``z *= 2``, or a change of ``y`` read
   through ``z``) left the other name's values as they were in the gradient. It is now the
@@ -2117,6 +2121,13 @@ def batchnorm_running_stats(x, state):
     return np.sum(y * np.arange(x.shape[1])) + np.sum(state["mean"] ** 2)
 
 
+def weights_scaled_by_a_median_in_place(x, w):
+    r = np.abs(w) + 0.1
+    s = np.sum(x * r)
+    med = np.median(r, overwrite_input=True)   # (NumPy partitions r in place)
+    return s / med
+
+
 NUMERICS = [
     (centred_and_scaled_in_place, (M43,), 0, False),
     (argument_standardised_in_place, (M43,), 0, False),
@@ -2133,6 +2144,7 @@ NUMERICS = [
     (argument_scanned_in_place, (X4,), 0, False),
     (broadcast_plus_equals, (M43, X3), (0, 1), False),
     (batchnorm_running_stats, (M43, {"mean": np.zeros(3)}), 0, False),
+    (weights_scaled_by_a_median_in_place, (X5, X5[::-1].copy()), 0, False),
 ]
 
 
@@ -2422,7 +2434,7 @@ REFUSED = {
     "moveaxis_view_written", "list_append_then_in_place", "gram_schmidt_modified",
     "cholesky_by_hand", "helper_with_two_returns_writing_its_argument", "column_views_shifted",
     "smoothed_ends_copied", "gp_nll_solve_overwriting_the_residual",
-    "float64_of_an_array_written",
+    "float64_of_an_array_written", "weights_scaled_by_a_median_in_place",
 }
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {"gd_with_helper_that_updates", "atleast_1d_same_array",
