@@ -41,7 +41,7 @@ from .ad.lists_by_identity import refuse_second_order
 from .analysis.activity import activity
 from .analysis.callees import callee_of
 from .analysis.complex_values import appended_call, complex_guards
-from .analysis.integer_writes import WRITES, integer_updates, integer_writes
+from .analysis.integer_writes import WRITES, integer_updates, integer_writes, untyped_writes
 from .analysis.mutations import changed_arguments, changed_globals
 from .analysis.ndims import infer_ndims
 from .analysis.numbers import infer_numbers
@@ -270,7 +270,7 @@ def guard_integer_writes(fn, target):
     known: ``require_float_array(x, where, message)`` before a write, which refuses a list
     or dict too (a write into one is differentiated for arrays only),
     ``require_floating(x, message)`` before an update (see analysis/integer_writes.py)."""
-    if not integer_writes(fn) and not integer_updates(fn):
+    if not integer_writes(fn) and not integer_updates(fn) and not untyped_writes(fn):
         return fn   # (most functions: what is written into is floating)
     fn = ir.copy_function(fn)
     # (the user's line of each write, and of the writes back into the array a view changed
@@ -282,6 +282,12 @@ def guard_integer_writes(fn, target):
         message = _INTEGER_WRITE.format(base=ir.user_name(fn, base))
         _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None,
                         check="require_float_array")
+    for op, base in untyped_writes(fn):   # (y[0] = 3.0 on a list: with the user's line)
+        source, node = origins.get(op, (fn.source, fn.source.node))
+        error = source.error(node, _UNTYPED_WRITE.format(base=ir.user_name(fn, base)))
+        check = ir.call(target.aliases["require_ndarray"], ir.load(base),
+                        ast.Constant(f"{error.where}: {error.reason}"))
+        ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
     updates = integer_updates(fn)
     if updates:
         _, ndim_of, is_number = _number_facts(fn, target)
@@ -318,6 +324,10 @@ _INTEGER_WRITE = ("a value being differentiated is written into {base!r}, an arr
                   "or booleans: NumPy rounds it (or makes it a truth value) there, which has no "
                   "gradient. Make the array floating (np.zeros(n), dtype=float, 1.0 in a "
                   "literal), or round the value explicitly (np.floor(v)) if that is meant")
+_UNTYPED_WRITE = ("adcompile differentiates an assignment into an item of an array, not of a "
+                  "list or dict ({base!r}), where what it holds is differentiated afterwards: "
+                  "build a new list or dict (or use an array) instead of assigning into this "
+                  "one")
 _INTEGER_UPDATE = ("{statement} puts values being differentiated into {base!r}, an array of "
                    "integers or booleans, in place: NumPy cannot store floats there (Python "
                    "raises a UFuncTypeError). Make the array floating (np.zeros(n), "

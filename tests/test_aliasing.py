@@ -11,6 +11,7 @@ import operator
 
 import numpy as np
 import pytest
+import scipy.linalg
 from conftest import assert_close, assert_grad, numerical_grad
 
 import adcompile as ad
@@ -146,10 +147,27 @@ def add_in_place(p):
     return p
 
 
+def written_through_float64_of_it(a):
+    c = a * 1.0
+    d = np.float64(c)        # of an array of float64s: c itself, not a copy
+    d[0] = 5.0
+    return np.sum(c * a)
+
+
+def float64_of_it_read_after_a_change(a):
+    c = a * 1.0
+    d = np.float64(c)
+    c *= 2.0
+    return np.sum(d * a)
+
+
 @pytest.mark.parametrize("f, args, line", [
     (array_in_a_list, (X,), "c += 5.0"),
     (argument_through_ravel, (X, np.ones(3)), "k += 1.0"),
     (parameter_of_a_helper, (X,), "p += 1.0"),
+    # (np.float64(c) was taken for a new array: gradients of the unchanged c)
+    (written_through_float64_of_it, (X,), "d[0] = 5.0"),
+    (float64_of_it_read_after_a_change, (X,), "c *= 2.0"),
 ])
 def test_shared_array_changed_in_place_is_refused(f, args, line):
     with pytest.raises(ad.TransformError, match="in place") as info:
@@ -322,6 +340,18 @@ def nan_to_num_without_a_copy(a, k):
     return y
 
 
+def median_overwriting_its_input(a, k):
+    y = np.sum(np.sin(k * a))
+    m = np.median(k, overwrite_input=True)   # (NumPy partitions k in place)
+    return y * m
+
+
+def scipy_solve_overwriting_b(a, k):
+    y = np.sum(np.sin(k * a))
+    z = scipy.linalg.solve(np.eye(3) * 2.0, k, overwrite_b=True)   # (z may be k itself)
+    return y + np.sum(z)
+
+
 def changed_through_what_an_output_call_returns(a, k):
     y = np.cumsum(np.ones(3), 0, None, k)   # (y is k itself)
     t = np.sum(np.sin(k * a))
@@ -335,6 +365,9 @@ def changed_through_what_an_output_call_returns(a, k):
     (dot_out_by_position, (X, np.arange(3.0)), "np.dot(np.eye(3), np.ones(3), k)"),
     (method_out_by_position, (X, np.arange(3.0)), "c.clip(0.0, 1.0, k)"),
     (nan_to_num_without_a_copy, (X, np.arange(3.0)), "np.nan_to_num(k, copy=False)"),
+    # (were missed: the reverse pass read k changed, a wrong gradient with no error)
+    (median_overwriting_its_input, (X, np.array([2.0, 0.5, 1.0])), "overwrite_input=True"),
+    (scipy_solve_overwriting_b, (X, np.arange(3.0)), "overwrite_b=True"),
     (operator_iadd_after_a_read, (X, np.arange(3.0)), "operator.iadd(k, 1.0)"),
     (operator_setitem_through_its_result, (X, np.arange(3.0)), "operator.setitem(m, 0, 5.0)"),
     (two_outputs_given_by_position, (X, np.arange(3.0)), "np.modf(k, k, np.empty(3))"),

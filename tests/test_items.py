@@ -694,6 +694,36 @@ def test_assigning_into_an_argument():
     ad.check_grad(into_an_array_argument, x, np.array([1.0, 2.0]))
 
 
+def constant_first_into_an_argument(x, d):
+    d["n"] *= 0.9               # nothing differentiated yet: a write into the caller's dict
+    d["n"] += x                 # ... which what is differentiated then reaches
+    return np.sum(d["n"] ** 2)
+
+
+def constant_first_into_a_list_argument(x, ys):
+    ys[0] = 3.0
+    ys[1] = x[0]
+    return ys[0] * ys[1]
+
+
+def test_a_constant_written_into_an_argument_before_what_is_differentiated():
+    """The first write, of a constant, into a dict or list argument was a primitive that
+    raised inside itself, with no line of the user's; it is refused at that line."""
+    x = np.array([0.3, 0.5])
+    for f, d in [(constant_first_into_an_argument, {"n": np.zeros(2)}),
+                 (constant_first_into_a_list_argument, [1.0, 2.0])]:
+        line = f.__code__.co_firstlineno + 1
+        with pytest.raises(TypeError, match=rf"test_items\.py:{line}:5: .*not of a list or "
+                                            rf"dict"):
+            ad.grad(f)(x, d)
+    # an array argument: the values are right, the caller's array as it was
+    c = np.array([1.0, 2.0])
+    g = ad.grad(constant_first_into_a_list_argument)(x, c)
+    np.testing.assert_allclose(c, [1.0, 2.0])
+    np.testing.assert_allclose(g, [3.0, 0.0])
+    ad.check_grad(constant_first_into_a_list_argument, x, np.array([1.0, 2.0]))
+
+
 # -- a tuple of targets, one of them an item -------------------------------------------
 
 

@@ -177,6 +177,31 @@ def solve_overwriting(a, b):
     return np.sum(sl.solve(a, b, overwrite_a=True))
 
 
+def solve_overwriting_b(a, b):
+    return np.sum(sl.solve(a, b, overwrite_b=True))
+
+
+def solve_triangular_overwriting(a, b):
+    return np.sum(sl.solve_triangular(a, b, lower=True, overwrite_b=True))
+
+
+def cholesky_overwriting(a, b):
+    return np.sum(sl.cholesky(a, overwrite_a=True)) * np.sum(b)
+
+
+def cho_factor_overwriting(a, b):
+    c, low = sl.cho_factor(a, overwrite_a=True)
+    return np.sum(c) * np.sum(b)
+
+
+def cho_solve_overwriting(a, b):
+    return np.sum(sl.cho_solve((a, True), b, overwrite_b=True))
+
+
+def inv_overwriting(a, b):
+    return np.sum(sl.inv(a, overwrite_a=True) @ b)
+
+
 def solve_diagonal(a, b):
     return np.sum(sl.solve(a, b, assume_a="diagonal"))
 
@@ -192,6 +217,14 @@ def solve_stack(a, b):
     (solve_stack, np.stack([np.eye(2)] * 2), "not a stack of them"),
     (det_overwriting, np.eye(2) * 2.0, "det with overwrite_a=True"),
     (inv_diagonal, np.eye(2) * 2.0, "inv with assume_a= other than"),
+    # (SciPy may write the result into b, or the factor into a: what the code reads later
+    # as it was, where Python's b or a has changed: a wrong gradient, with no error)
+    (solve_overwriting_b, np.eye(2) * 2.0, "solve with overwrite_b=True"),
+    (solve_triangular_overwriting, np.eye(2) * 2.0, "solve_triangular with overwrite_b=True"),
+    (cholesky_overwriting, np.eye(2) * 2.0, "cholesky with overwrite_a=True"),
+    (cho_factor_overwriting, np.eye(2) * 2.0, "cho_factor with overwrite_a=True"),
+    (cho_solve_overwriting, np.eye(2) * 2.0, "cho_solve with overwrite_b=True"),
+    (inv_overwriting, np.eye(2) * 2.0, "inv with overwrite_a=True"),
 ])
 def test_solves_refused(f, a, message):
     with pytest.raises(ad.TransformError, match=message) as e:

@@ -62,6 +62,26 @@ def integer_writes(fn):
     return found
 
 
+def untyped_writes(fn):
+    """The writes of values not differentiated into names not known to hold arrays (an
+    argument, ``y[0] = 3.0``), as ``(op, base)``, made primitives because what they write
+    into is differentiated later (``y[1] = x[0]``): a list's or dict's would fail inside
+    the primitive, with no line of the user's (``integer_writes`` has those of values being
+    differentiated, checked as such). A write into what another write made is left out:
+    the first write met the array first."""
+    writes = [s for s in ir.walk(fn.body)
+              if isinstance(s, ir.Op) and s.rule.name in WRITES and len(s.inputs) == 3]
+    if not writes:
+        return []
+    active = activity(fn)
+    made = {s.target for s in writes}
+    kinds = _Kinds(fn, varied_names(fn))
+    return [(s, s.inputs[0].id) for s in writes
+            if isinstance(s.inputs[0], ast.Name) and s.inputs[0].id not in made
+            and not (isinstance(s.inputs[2], ast.Name) and s.inputs[2].id in active)
+            and kinds.of(s.inputs[0].id) is None]
+
+
 def integer_updates(fn):
     """The ``x op= e`` compiled as a new value being differentiated (``x_2 = x op e``) where
     ``x`` may be an array of integers or booleans, as ``(rebinding, kind)`` (kind as in

@@ -66,6 +66,12 @@ def _call_changes(aliases, call):
             found |= aliases.deep(aliases.value(k.value))
     args = list(call.args) + [k.value for k in call.keywords if k.arg != "out"]
     given = aliases.deep(set().union(set(), *(aliases.value(a) for a in args)))
+    if any(k.arg and k.arg.startswith("overwrite_") and not (
+            isinstance(k.value, ast.Constant) and k.value.value in (False, 0))
+           for k in call.keywords):
+        # np.median(y, overwrite_input=True), scipy.linalg's overwrite_a=, overwrite_b=:
+        # the function may write into what it is given
+        found |= given
     func = call.func
     obj = aliases.callee(func)
     while isinstance(obj, functools._lru_cache_wrapper):   # (it keeps results: the

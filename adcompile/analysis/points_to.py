@@ -85,6 +85,12 @@ _COPYING = (copy.deepcopy, np.copy)
 _COLLECTING = (list, tuple, sorted, dict, set, frozenset, reversed)
 
 
+def _scalar_type(obj):
+    """Whether ``obj`` is a NumPy scalar type (np.float64), which given an array returns an
+    array of its type: the array itself where it has that type already."""
+    return isinstance(obj, type) and issubclass(obj, np.generic)
+
+
 def of(fn):
     """The points-to facts of normalized function ``fn`` (computed once)."""
     found = getattr(fn, "_aliases", None)
@@ -329,6 +335,9 @@ class Aliases:
 
     def _makes_new(self, op):
         rule, expr = op.rule, op.expr
+        if rule.name == "pos" and isinstance(expr, ast.Call) and _scalar_type(
+                self.callee(expr.func)):
+            return False   # np.float64(a) of an array of float64s is a itself
         if broadcasts(rule) or rule.name in _NEW_RESULTS:
             return True
         if isinstance(expr, ast.Call) and any(self.callee(expr.func) is f for f in _COPYING):

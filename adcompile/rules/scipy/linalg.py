@@ -25,6 +25,11 @@ def solve_triangular(x, a, b, trans=0, lower=False, unit_diagonal=False, overwri
     if ndim(a) != 2 or ndim(b) < 1 or ndim(b) > 2:
         unsupported("scipy.linalg.solve_triangular is differentiated for one matrix a (not a "
                     "stack of them, SciPy's batch) and a vector or matrix b")
+    if overwrite_b is False or overwrite_b == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.solve_triangular with overwrite_b=True is not differentiated: "
+                    "SciPy may write into b, which the code reads as it was")
     # x = op(A)^-1 b, A the triangle of a that lower names (with ones on the diagonal for
     # unit_diagonal: a's diagonal is not read), op(A) = A (trans 0, 'N') or A^T (1, 'T', and
     # 2, 'C' for a real a). b_bar = op(A)^-T x_bar, solved with the other trans; A_bar =
@@ -114,6 +119,11 @@ def cholesky(y, a, lower=False, overwrite_a=False, check_finite=True):
     if ndim(a) < 2:
         unsupported("scipy.linalg.cholesky is differentiated for matrices (and stacks of "
                     "them), not for a number or a vector")
+    if overwrite_a is False or overwrite_a == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.cholesky with overwrite_a=True is not differentiated: "
+                    "SciPy may write into a, which the code reads as it was")
     # y = L (lower) or U = L^T, A = L L^T read from that triangle of a: np.linalg.cholesky's
     # adjoint (see linalg.py), put on the triangle read
     if lower is True or lower == 1:
@@ -151,6 +161,11 @@ def cho_factor(y, a, lower=False, overwrite_a=False, check_finite=True):
     if ndim(a) < 2:
         unsupported("scipy.linalg.cho_factor is differentiated for matrices (and stacks of "
                     "them), not for a number or a vector")
+    if overwrite_a is False or overwrite_a == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.cho_factor with overwrite_a=True is not differentiated: "
+                    "SciPy may write into a, which the code reads as it was")
     # y = (c, lower): c holds the Cholesky factor of A in the triangle lower names (L, A = L
     # L^T, or U = L^T), read from that triangle of a, and a's own entries in the other one.
     # The factor's part goes back as np.linalg.cholesky's (see linalg.py) onto the triangle
@@ -192,6 +207,11 @@ def cho_solve(x, c_and_lower, b, overwrite_b=False, check_finite=True):
     if ndim(b) < 1 or ndim(b) > 2:
         unsupported("scipy.linalg.cho_solve is differentiated for one matrix a (not a "
                     "stack of them, SciPy's batch) and a vector or matrix b")
+    if overwrite_b is False or overwrite_b == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.cho_solve with overwrite_b=True is not differentiated: "
+                    "SciPy may write into b, which the code reads as it was")
     # x = A^-1 b with A = L L^T (or U^T U) from the triangle of c that lower names (the other
     # one is not read). b_bar = A^-1 x_bar; with S = -(b_bar x^T + x b_bar^T), the gradient
     # of the symmetric A, L gets S L and U gets U S, on their triangle. c_and_lower is
@@ -222,6 +242,11 @@ def inv(y, a, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
     if ndim(a) < 2:
         unsupported("scipy.linalg.inv is differentiated for matrices (and stacks of "
                     "them), not for a number or a vector")
+    if overwrite_a is False or overwrite_a == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.inv with overwrite_a=True is not differentiated: "
+                    "SciPy may write into a, which the code reads as it was")
     # np.linalg.inv's adjoint (see linalg.py), of all of a (assume_a None, 'gen') or of the
     # triangle lower names, mirrored ('sym', 'her', 'pos': the other one is not read)
     if assume_a is None or assume_a == "gen" or assume_a == "general":
@@ -303,6 +328,11 @@ def solve(x, a, b, lower=False, overwrite_a=False, overwrite_b=False, check_fini
     else:
         unsupported("scipy.linalg.solve with overwrite_a=True is not differentiated: a is "
                     "read again by the gradient")
+    if overwrite_b is False or overwrite_b == 0:   # (one not known when transforming: refused)
+        pass
+    else:
+        unsupported("scipy.linalg.solve with overwrite_b=True is not differentiated: "
+                    "SciPy may write into b, which the code reads as it was")
     if assume_a is None or assume_a == "gen" or assume_a == "general":
         if transposed is False or transposed == 0:
             w = linalg.solve(a, x_bar, transposed=True)
