@@ -604,3 +604,24 @@ def test_a_copy_of_an_array_updated_at_an_index():
     with pytest.raises(ad.TransformError, match=r"'B\[0\] \+= v' changes the array B\[0\] in "
                                                 r"place, and 'A\[0\]', which may hold the same"):
         ad.grad(copy_of_a_list_updated)(X, [A[0].copy(), A[1].copy()])
+
+
+SPRING_FROM, SPRING_TO = np.array([0, 1, 2]), np.array([1, 2, 3])
+
+
+def relaxed_springs(x, k):
+    for _ in range(3):
+        force = np.zeros_like(x)
+        stretch = x[SPRING_TO] - x[SPRING_FROM]
+        np.add.at(force, SPRING_FROM, k * stretch)
+        np.subtract.at(force, SPRING_TO, k * stretch)
+        x = x + 0.1 * force
+    return np.sum(x ** 2)
+
+
+def test_np_add_at_and_subtract_at_into_one_array_in_a_loop():
+    # (the new array np.add.at's rule makes was taken to share memory with the index
+    # array, and the second change of it refused when the code ran)
+    x = np.array([0.0, 1.1, 1.9, 3.2])
+    assert_close(ad.grad(relaxed_springs)(x, 0.7),
+                 numerical_grad(relaxed_springs, (x, 0.7), 0))

@@ -69,7 +69,7 @@ _NEW_RESULTS = {
     "dot", "sum", "mean", "max", "prod", "var", "std", "cumsum", "cumprod", "outer", "inner",
     "tensordot", "kron", "tile", "repeat", "roll", "trace", "triu", "tril", "concatenate",
     "stack", "hstack", "vstack", "pad", "matmul", "pos", "with_item", "copy_array",
-    "r_", "c_",
+    "r_", "c_", "added_at", "subtracted_at",
 }
 
 #: array and container methods that return a new object (the registry's views aside)
