@@ -4,8 +4,9 @@ and structures a loop carries from one iteration to the next.
 A dict or list display the function makes (or a helper made and returned) is *its own*
 (``scope.own_trees``): ``d[key] = v``, ``d[key] op= v`` and ``d[k][j] = v`` give every
 name holding it, directly or inside another structure, the structure with ``v`` there,
-as Python's shared object would show. A structure the function was given is the
-caller's: assigning into it is refused. A name bound to a structure before a loop,
+as Python's shared object would show; so does ``obj.name = v`` on an object the function
+copied (``copy.copy(body)``) whose class only stores the value. A structure the function
+was given is the caller's: assigning into it is refused. A name bound to a structure before a loop,
 given a new one in the loop and read in the next iteration or after the loop, is
 carried: each leaf becomes a loop variable of its own (``state_h``), kept in step with
 the structure at each exit of an iteration. Part of ``normalize.Normalizer`` (with
