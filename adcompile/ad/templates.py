@@ -11,7 +11,7 @@ import ast
 from ..errors import TransformError
 from ..ir import copy_tree, same_tree
 from ..analysis.shapes import indexed_shape
-from ..optimize.simplify import number, number_node
+from ..optimize.simplify import number, number_node, simplify
 from ..rules import broadcasts
 
 UNKNOWN = object()
@@ -191,9 +191,17 @@ class _Inliner:
             self.inst.contributions.append((i, self.substitute(stmt.value)))
 
     def _temporary(self, stmt):
-        """``t = E``: a template temporary, emitted under a fresh name."""
-        value = self.substitute(stmt.value)
+        """``t = E``: a template temporary, emitted under a fresh name; one that is a number
+        or another name at this use (``s = 1.0`` where scale is left out, ``s = scale``) is
+        not emitted: its uses read that number or name."""
+        value = simplify(self.substitute(stmt.value))
+        if len(stmt.targets) == 1 and (isinstance(value, ast.Name)
+                                       or number(value) is not None):
+            self.params[stmt.targets[0].id] = value
+            self.local_names.pop(stmt.targets[0].id, None)
+            return
         for t in stmt.targets:
+            self.params.pop(t.id, None)   # (a temporary assigned again)
             self.local_names[t.id] = self.namer.fresh(f"{self.output}_{t.id}")
         targets = [ast.Name(id=self.local_names[t.id], ctx=ast.Store()) for t in stmt.targets]
         self.inst.statements.append(ast.Assign(targets=targets, value=value, lineno=0))
