@@ -760,6 +760,54 @@ def test_cross_along_other_axes_second_order():
     assert_second_order(np_cross_axes, a, b, w, wrt=1)
 
 
+def cross_of_rows(t, w):
+    # a is 2 x 3, its length 2 known where the code is made: 3-vectors along its rows
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, w) ** 2) + np.sum(np.cross(a, w, axis=-1) * 0.5)
+
+
+def cross_of_a_pair_down_the_columns(t, w):
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, w, axisa=0) ** 2)
+
+
+def cross_of_a_pair_along_axis(t, w):
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, np.array([w[:2], w[1:]]).T, axis=0))
+
+
+def cross_of_a_made_pair(t):
+    a = np.array([t[0], t[1]])
+    return np.sum(np.cross(a, np.zeros(2) + t[2]) ** 2)
+
+
+def cross_of_a_constant_pair(t):
+    return np.sum(np.cross(np.array([1.0, 2.0]) * t[0], t[1:]))
+
+
+def cross_of_sliced_pairs(t, w):
+    v = np.array([t[0], t[1], t[2]])
+    return np.sum(np.cross(v[1:], w))
+
+
+@covers(("numpy", "cross"))
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # (NumPy's, for 2-vectors)
+def test_cross_of_two_vectors_is_refused_where_the_code_knows_their_length():
+    """np.cross of 2-vectors (deprecated by NumPy) has no rule. Where the code is made
+    knowing the length of the axis the vectors lie along (an array of items written out,
+    of constant lengths, sliced from one), it is refused then, in both modes, at the user's
+    line; a length of 2 along another axis is no refusal."""
+    t, w = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    assert_grad(cross_of_rows, t, w, wrt=(0, 1))
+    for f, args in ((cross_of_a_pair_down_the_columns, (t, w)),
+                    (cross_of_a_pair_along_axis, (t, w)), (cross_of_a_made_pair, (t,)),
+                    (cross_of_a_constant_pair, (t,)), (cross_of_sliced_pairs, (t, w[:2]))):
+        for differentiate in (ad.grad(f), lambda *a, f=f: ad.jvp(f)(*a, tangents=t)):
+            with pytest.raises(ad.TransformError, match="np.cross of 2-vectors") as info:
+                differentiate(*args)
+            assert "test_rules_library.py:" in str(info.value).splitlines()[0]
+
+
 def np_block(a, b, v, w):
     # 2 x 2 blocks, vectors as rows, a 1-d join
     m = np.block([[a, b], [b.T, np.eye(np.shape(b)[1])]])

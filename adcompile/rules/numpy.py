@@ -520,6 +520,12 @@ def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # along axisa of a, axisb of b and axisc of z (all three along axis where it is given)
     # moved last, the products taken there and the adjoints moved back
     # (axis given as a variable: which it is, None or an axis, is chosen when the code runs)
+    # 2-vectors (deprecated by NumPy) are refused where the code is made knowing their
+    # length, and else by cross_bar when it runs
+    if axis is None and (known_length(a, axisa) == 2 or known_length(b, axisb) == 2) \
+            or axis is not None and (known_length(a, axis) == 2 or known_length(b, axis) == 2):
+        unsupported("np.cross of 2-vectors is not differentiated (NumPy deprecates them): "
+                    "give 3-vectors, with a zero third entry")
     if axis is None and axisa == -1 and axisb == -1 and axisc == -1:
         a_bar += cross_bar(z_bar, a, b)
         b_bar += cross_bar(-z_bar, b, a)
