@@ -606,6 +606,36 @@ def moveaxis(y, x, source=None, destination=None):
     x_bar += np.moveaxis(y_bar, destination, source)
 
 
+@adjoint(np.rollaxis, shape="same", linear=True)
+def rollaxis(y, x, axis=None, start=0):
+    # np.moveaxis(x, a, s - 1) for a < s, else np.moveaxis(x, a, s), with a = axis made
+    # non-negative and s = start (ndim added to a negative one; start may be ndim): moved
+    # back from there (written out where axis and start are known numbers)
+    if start == 0:
+        x_bar += np.moveaxis(y_bar, 0, axis)
+    elif axis >= 0 and start > 0 and axis < start:
+        x_bar += np.moveaxis(y_bar, start - 1, axis)
+    elif axis >= 0 and start > 0:
+        x_bar += np.moveaxis(y_bar, start, axis)
+    else:
+        a = axis % np.ndim(x)
+        s = start + np.ndim(x) * (start < 0)
+        x_bar += np.moveaxis(y_bar, s - (a < s), a)
+
+
+@adjoint(np.vecdot, shape="unknown")
+def vecdot(z, x, y, axis=-1):
+    # sum(x * y, axis) of the broadcast operands (real: NumPy conjugates a complex x)
+    x_bar += unbroadcast(np.expand_dims(z_bar, axis) * y, x)
+    y_bar += unbroadcast(np.expand_dims(z_bar, axis) * x, y)
+
+
+@tangent(np.vecdot)
+def vecdot_tangent(z, x, y, axis=-1):
+    z_dot += np.vecdot(x_dot, y, axis=axis)
+    z_dot += np.vecdot(x, y_dot, axis=axis)
+
+
 @adjoint(np.broadcast_to, shape="reshape", linear=True)
 def broadcast_to(y, x, shape=None):
     x_bar += unbroadcast(y_bar, x)

@@ -1,4 +1,4 @@
-"""scipy.stats.t, gamma, beta and poisson: densities, cdfs and their logs.
+"""scipy.stats.t, gamma, chi2, beta and poisson: densities, cdfs and their logs.
 The templates' free names are this module's (see rules/scipy/__init__.py).
 """
 # ruff: noqa: F821, F841
@@ -127,6 +127,51 @@ def gamma_logcdf(y, x, a, loc, scale):
     loc_bar += unbroadcast(-y_bar * ratio, loc)
     scale_bar += unbroadcast(-y_bar * ratio * z, scale)
     a_bar += unbroadcast(y_bar * gammainc_dlog_da(z, a), a)
+
+
+# chi2 with df degrees of freedom is gamma with a = df / 2 and twice the scale: in z, y =
+# (df / 2 - 1) log z - z / 2 - (df / 2) log 2 - gammaln(df / 2) - log(scale), for z > 0
+
+@rule(stats.chi2.logpdf, optional=("loc", "scale"))
+def chi2_logpdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    d = (0.5 * df - 1.0) / z - 0.5
+    x_bar += unbroadcast(y_bar * d / s, x)
+    loc_bar += unbroadcast(-y_bar * d / s, loc)
+    scale_bar += unbroadcast(-y_bar * (z * d + 1.0) / s, scale)
+    df_bar += unbroadcast(y_bar * 0.5 * (np.log(0.5 * z) - polygamma(0.5 * df, 0)), df)
+
+
+@rule(stats.chi2.pdf, optional=("loc", "scale"))
+def chi2_pdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    d = (0.5 * df - 1.0) / z - 0.5
+    x_bar += unbroadcast(y_bar * y * d / s, x)
+    loc_bar += unbroadcast(-y_bar * y * d / s, loc)
+    scale_bar += unbroadcast(-y_bar * y * (z * d + 1.0) / s, scale)
+    df_bar += unbroadcast(y_bar * y * 0.5 * (np.log(0.5 * z) - polygamma(0.5 * df, 0)), df)
+
+
+@rule(stats.chi2.cdf, optional=("loc", "scale"))
+def chi2_cdf(y, x, df, loc, scale):
+    # P(df / 2, z / 2): the standard density at z over scale; in df, half the incomplete gamma
+    # function's derivative in its a
+    z, s = standardized(x, loc, scale)
+    density = stats.chi2.pdf(z, df) / s
+    x_bar += unbroadcast(y_bar * density, x)
+    loc_bar += unbroadcast(-y_bar * density, loc)
+    scale_bar += unbroadcast(-y_bar * density * z, scale)
+    df_bar += unbroadcast(y_bar * y * 0.5 * gammainc_dlog_da(0.5 * z, 0.5 * df), df)
+
+
+@rule(stats.chi2.logcdf, optional=("loc", "scale"))
+def chi2_logcdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    ratio = np.exp(stats.chi2.logpdf(z, df) - y) / s
+    x_bar += unbroadcast(y_bar * ratio, x)
+    loc_bar += unbroadcast(-y_bar * ratio, loc)
+    scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+    df_bar += unbroadcast(y_bar * 0.5 * gammainc_dlog_da(0.5 * z, 0.5 * df), df)
 
 
 @rule(stats.beta.logpdf, optional=("loc", "scale"))

@@ -82,6 +82,26 @@ def norm_logsf(y, x, loc, scale):
     loc_bar += unbroadcast(y_bar * ratio, loc)
     scale_bar += unbroadcast(y_bar * ratio * z, scale)
 
+# -- scipy.stats.norm's quantile functions: y = loc + scale ndtri(q) (ppf), loc - scale
+#    ndtri(q) = loc + scale ndtri(1 - q) (isf); z = (y - loc) / scale is the standard quantile,
+#    whose derivative in q is 1 / density(z), -1 / density(z) for isf -----------------------
+
+@rule(stats.norm.ppf, optional=("loc", "scale"))
+def norm_ppf(y, q, loc, scale):
+    z, s = standardized(y, loc, scale)
+    q_bar += unbroadcast(y_bar * s * np.exp(0.5 * z * z + 0.5 * math.log(2.0 * math.pi)), q)
+    loc_bar += unbroadcast(y_bar, loc)
+    scale_bar += unbroadcast(y_bar * z, scale)
+
+
+@rule(stats.norm.isf, optional=("loc", "scale"))
+def norm_isf(y, q, loc, scale):
+    z, s = standardized(y, loc, scale)
+    q_bar += unbroadcast(-y_bar * s * np.exp(0.5 * z * z + 0.5 * math.log(2.0 * math.pi)), q)
+    loc_bar += unbroadcast(y_bar, loc)
+    scale_bar += unbroadcast(y_bar * z, scale)
+
+
 # -- scipy.stats.multivariate_normal.logpdf -------------------------------------------------
 
 @rule(stats.multivariate_normal.logpdf, shape="unknown", optional=("mean", "cov"))
