@@ -2078,7 +2078,8 @@ def test_rollaxis_and_positive(data):
 def vector_products(x, y, w):
     # rows of x with y, columns of x with themselves, pairs broadcast along axis 0
     return (np.sum(np.vecdot(x, y) * w) + np.sum(np.vecdot(x, x, axis=0) ** 2)
-            + np.sum(np.vecdot(x[:, :, None], x[:, None, :], axis=0) ** 2))
+            + np.sum(np.vecdot(x[:, :, None], x[:, None, :], axis=0) ** 2)
+            + np.sum(np.vecdot(y, x.T * 2.0, axis=0) ** 2) + np.sum(np.vecdot(x.T, y[:, None], axis=-2) ** 3))
 
 
 @covers(("numpy", "vecdot"))

@@ -625,9 +625,15 @@ def rollaxis(y, x, axis=None, start=0):
 
 @adjoint(np.vecdot, shape="unknown")
 def vecdot(z, x, y, axis=-1):
-    # sum(x * y, axis) of the broadcast operands (real: NumPy conjugates a complex x)
-    x_bar += unbroadcast(np.expand_dims(z_bar, axis) * y, x)
-    y_bar += unbroadcast(np.expand_dims(z_bar, axis) * x, y)
+    # sum(x * y) along axis of each operand (its own: np.vecdot(v, m, axis=0) of a vector v
+    # and a matrix m contracts v with m's columns), the other axes broadcast; real (NumPy
+    # conjugates a complex x). Another axis than the last is moved last, and back
+    if axis == -1:
+        x_bar += unbroadcast(np.expand_dims(z_bar, -1) * y, x)
+        y_bar += unbroadcast(np.expand_dims(z_bar, -1) * x, y)
+    else:
+        x_bar += np.moveaxis(unbroadcast(np.expand_dims(z_bar, -1) * np.moveaxis(y, axis, -1), np.moveaxis(x, axis, -1)), -1, axis)
+        y_bar += np.moveaxis(unbroadcast(np.expand_dims(z_bar, -1) * np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)), -1, axis)
 
 
 @tangent(np.vecdot)
