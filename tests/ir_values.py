@@ -151,6 +151,7 @@ def contradictions(f, args, wrt=0):
 
 
 def _concrete(shape, shapes):
-    """A symbolic shape (``(p, k, c)`` per axis, see analysis.shapes) for arguments of
-    ``shapes``."""
-    return tuple(max(0, shapes[p][k] + c) for p, k, c in shape)
+    """A symbolic shape (``(p, k, c)`` per axis, or a known length, see analysis.shapes)
+    for arguments of ``shapes``."""
+    return tuple(axis if type(axis) is int else max(0, shapes[axis[0]][axis[1]] + axis[2])
+                 for axis in shape)

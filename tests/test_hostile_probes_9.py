@@ -3431,7 +3431,6 @@ WRAPPED = [
 REFUSALS = [
     (config_closure, (W32, XM), 0),
     (linspace_grid, (2.5,), 0),
-    (entropies, (X4_SCI,), 0),
     (class_model_loss, ([W32, W32 * 0.5], XM), 0),
     (class_model_relu, ([W32, W32 * 0.5], XM), 0),
     (reshape_fortran, (X6_ID,), 0),
@@ -3668,6 +3667,12 @@ def test_numba_falls_back_for_a_list_it_cannot_unbox():
     want = ad.grad(l1_l2_penalties)(params)
     for g, w in zip(got, want, strict=True):
         assert_close(g, w, 1e-12, 0)
+
+
+def test_entropies_of_a_softmax():
+    """scipy.special.entr and kl_div (refused before they had rules) against finite
+    differences."""
+    assert_grad(entropies, X4_SCI)
 
 
 def test_cross_of_two_vectors_is_refused_when_the_code_runs():

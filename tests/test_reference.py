@@ -1219,6 +1219,20 @@ def linalg_norm_matrix(x):
             + np.sum(np.linalg.norm(x, 3, axis=0, keepdims=True) * x))
 
 
+@case(singular_distinct(3, 4), away(0.3, 2.0, 4), order=2)
+def vector_and_matrix_norms(x, v):
+    return (np.linalg.vector_norm(x) + np.sum(np.linalg.vector_norm(x, axis=1) * C3)
+            + np.linalg.vector_norm(v, ord=3) ** 2 + np.linalg.vector_norm(v, ord=1)
+            + np.linalg.matrix_norm(x) ** 2 + np.linalg.matrix_norm(x, ord="nuc"))
+
+
+@case(normal(3, 4), normal(4), wrt=(0, 1), order=2)
+def rolled_and_vector_products(x, y):
+    cube = x[:, None, :] * x[:, :, None]
+    return (np.sum(np.rollaxis(cube, 2) ** 2) + np.sum(np.rollaxis(cube, 0, 3) ** 3) + np.sum(np.positive(cube) * x[0])
+            + np.sum(np.vecdot(x, y) ** 2) + np.sum(np.vecdot(x, x, axis=0) * y))
+
+
 @case(symmetric_distinct(3, 3))
 @case(symmetric_distinct(2, 3, 3))
 def linalg_eigvalsh(x):
@@ -1533,6 +1547,27 @@ if scipy is not None:
     def scipy_beta_cdf(x, a, b, loc, scale):
         return (np.sum(scipy.stats.beta.cdf(x, a, b, loc, scale) ** 2)
                 + np.sum(scipy.stats.beta.logcdf(x, a, b, loc, scale)) + np.sum(scipy.stats.beta.cdf(x, a, b)))
+
+    @case(uniform(0.05, 0.95, 3, 4), uniform(0.5, 1.5, 4), wrt=(0, 1), order=2)
+    def scipy_more_special(x, y):
+        return (np.sum(scipy.special.beta(x + 0.5, y) * y) + np.sum(scipy.special.rgamma(3.0 * x - 1.5) ** 2)
+                + np.sum(scipy.special.erfcinv(x + 0.02)) + np.sum(scipy.special.ndtri(x) * y)
+                + np.sum(scipy.special.j0(6.0 * x) * y) + np.sum(scipy.special.j1(4.0 * x - 2.0) ** 2)
+                + np.sum(scipy.special.y0(x + 0.5) * y) + np.sum(scipy.special.y1(2.0 * x + 0.5) ** 2)
+                + np.sum(scipy.special.entr(x) * y) + np.sum(scipy.special.rel_entr(x, y) ** 2)
+                + np.sum(scipy.special.kl_div(x, y) * y))
+
+    @case(uniform(0.5, 4.0, 2, 3), uniform(1.5, 5.0, 3), uniform(-0.4, 0.3), uniform(0.5, 2.0),
+          wrt=(0, 2, 3), order=2)
+    def scipy_chi2(x, df, loc, scale):
+        return (np.sum(scipy.stats.chi2.logpdf(x, df, loc, scale)) + np.sum(scipy.stats.chi2.pdf(x, df, loc, scale))
+                + np.sum(scipy.stats.chi2.logpdf(x, df)) + np.sum(scipy.stats.chi2.cdf(x, df, loc, scale) ** 2)
+                + np.sum(scipy.stats.chi2.logcdf(x, df, loc, scale)) + np.sum(scipy.stats.chi2.cdf(x, df)))
+
+    @case(uniform(0.05, 0.95, 2, 3), uniform(-0.5, 0.5), uniform(0.5, 2.0, 3), wrt=(0, 1, 2), order=2)
+    def scipy_norm_quantiles(q, loc, scale):
+        return (np.sum(scipy.stats.norm.ppf(q, loc, scale) ** 2) + np.sum(scipy.stats.norm.ppf(q) * scale)
+                + np.sum(scipy.stats.norm.isf(q, loc, scale) ** 3) + np.sum(scipy.stats.norm.isf(q)))
 
     @case(normal(3, 4), uniform(0.5, 3.0, 4), order=2)
     def scipy_bessel_incomplete_gamma(x, a):
@@ -2627,6 +2662,14 @@ AUTOGRAD_GAPS = {
     "corrcoef": (_ag_corrcoef, "no VJP for np.corrcoef"),
     "linspace": (_ag_linspace, "its VJP does not sum over the axes an end point was broadcast "
                                "along"),
+    "positive": (lambda x: 1.0 * x, "no VJP for np.positive"),
+    "vecdot": (lambda x, y, axis=-1: anp.sum(x * y, axis=axis), "no VJP for np.vecdot"),
+    "linalg.vector_norm": (lambda x, axis=None, keepdims=False, ord=2:
+                           _ag_norm(anp.ravel(x) if axis is None else x, None if ord == 2 else ord,
+                                    axis, keepdims),
+                           "no VJP for np.linalg.vector_norm"),
+    "linalg.matrix_norm": (lambda x, keepdims=False, ord="fro": _ag_norm(x, ord),
+                           "no VJP for np.linalg.matrix_norm"),
     "linalg.norm": (_ag_norm, ("no gradient for vector ord=1 or matrix ord=2, NaN for ord=inf, "
                                "a gradient of the wrong shape with axis and keepdims=True")),
 }
@@ -2747,6 +2790,19 @@ def _ag_located_cdf(name, log):
     return cdf
 
 
+def _ag_chi2(kind):
+    """scipy.stats.chi2's ``kind`` of function, written out: gamma of df / 2 at z / 2."""
+    def at(x, df, loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        if kind in ("cdf", "logcdf"):
+            cdf = ag_special.gammainc(0.5 * df, 0.5 * z)
+            return cdf if kind == "cdf" else anp.log(cdf)
+        log = ((0.5 * df - 1.0) * anp.log(z) - 0.5 * z - 0.5 * df * np.log(2.0)
+               - ag_special.gammaln(0.5 * df) - anp.log(scale))
+        return log if kind == "logpdf" else anp.exp(log)
+    return at
+
+
 def _ag_poisson(kind):
     def f(k, mu, loc=0.0):
         out = getattr(ag_stats.poisson, "cdf" if kind == "logcdf" else kind)(k - loc, mu)
@@ -2845,13 +2901,18 @@ AUTOGRAD_SCIPY = _Namespace(
     special=_Namespace(ag_special, xlogy=_ag_xlogy, ndtr=_ag_ndtr,
                        i0e=lambda x: ag_special.ive(0, x), i1e=lambda x: ag_special.ive(1, x),
                        log_ndtr=lambda x: anp.log(_ag_ndtr(x)), xlog1py=lambda x, y: x * anp.log1p(y),
-                       softmax=_ag_softmax, log_softmax=_ag_log_softmax, logsumexp=_ag_logsumexp),
+                       softmax=_ag_softmax, log_softmax=_ag_log_softmax, logsumexp=_ag_logsumexp,
+                       entr=lambda x: -x * anp.log(x), rel_entr=lambda x, y: x * anp.log(x / y),
+                       kl_div=lambda x, y: x * anp.log(x / y) - x + y,
+                       ndtri=lambda p: np.sqrt(2.0) * ag_special.erfinv(2.0 * p - 1.0)),
     # the densities written out (autograd's wrap SciPy's, which reject its boxes here)
     stats=_Namespace(ag_stats, norm=_Namespace(
         ag_stats.norm, logpdf=_ag_norm_logpdf,
         pdf=lambda x, loc=0.0, scale=1.0: anp.exp(_ag_norm_logpdf(x, loc, scale)),
         cdf=_ag_norm_cdf, logcdf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_cdf(x, loc, scale)),
-        sf=_ag_norm_sf, logsf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_sf(x, loc, scale))),
+        sf=_ag_norm_sf, logsf=lambda x, loc=0.0, scale=1.0: anp.log(_ag_norm_sf(x, loc, scale)),
+        ppf=lambda q, loc=0.0, scale=1.0: loc + scale * np.sqrt(2.0) * ag_special.erfinv(2.0 * q - 1.0),
+        isf=lambda q, loc=0.0, scale=1.0: loc - scale * np.sqrt(2.0) * ag_special.erfinv(2.0 * q - 1.0)),
         expon=_Namespace(__import__("scipy.stats").stats.expon,
                          **{k: _ag_expon(k) for k in ("logpdf", "pdf", "cdf", "logcdf", "sf")}),
         laplace=_Namespace(__import__("scipy.stats").stats.laplace,
@@ -2867,6 +2928,8 @@ AUTOGRAD_SCIPY = _Namespace(
                             pdf=_ag_located(name, False), cdf=_ag_located_cdf(name, False),
                             logcdf=_ag_located_cdf(name, True))
            for name in ("t", "gamma", "beta")},
+        # (autograd's chi2 logpdf has a gradient for whole df only: written out)
+        chi2=_Namespace(ag_stats.chi2, **{k: _ag_chi2(k) for k in ("logpdf", "pdf", "cdf", "logcdf")}),
         poisson=_Namespace(ag_stats.poisson, logpmf=_ag_poisson("logpmf"), pmf=_ag_poisson("pmf"),
                            cdf=_ag_poisson("cdf"), logcdf=_ag_poisson("logcdf"))),
     linalg=_Namespace(ag_linalg, solve=_ag_scipy_solve, inv=_ag_scipy_inv, det=anp.linalg.det,

@@ -69,7 +69,8 @@ if scipy is not None:
                                 "poisson_logcdf", "det", "norm_sf", "norm_logsf", "expon_logpdf",
                                 "expon_pdf", "expon_cdf", "expon_logcdf", "expon_sf",
                                 "laplace_logpdf", "laplace_pdf", "laplace_cdf", "lognorm_logpdf",
-                                "lognorm_pdf")})
+                                "lognorm_pdf", "chi2_logpdf", "chi2_pdf", "chi2_cdf",
+                                "chi2_logcdf", "norm_ppf", "norm_isf")})
     EXEMPT.update({("scipy", name): "refuses to differentiate (SciPy integrates it): no gradient"
                    for name in ("mvn_cdf", "mvn_logcdf")})
 
@@ -709,6 +710,17 @@ def f_statistics(x, w):
             + np.sum(rt.quantile_dot(x, w, np.array([0.3, 0.6]), 1) ** 3))
 
 
+@case(("linalg", "vector_norm"), ("linalg", "matrix_norm"), ("numpy", "vecdot"),
+      ("numpy", "rollaxis"), args=(A(3, 4) + np.eye(3, 4) * 3.0, A(4)), wrt=(0, 1))
+def f_norms_and_vector_products(x, v):
+    cube = x[:, None, :] * x[:, :, None]
+    return (np.linalg.vector_norm(x) + np.sum(np.linalg.vector_norm(x, axis=1) ** 2)
+            + np.linalg.vector_norm(v, ord=3) + np.linalg.matrix_norm(x) ** 2
+            + np.linalg.matrix_norm(x, ord="nuc") + np.sum(np.vecdot(x, v) ** 2)
+            + np.sum(np.rollaxis(cube, 2) ** 2) + np.sum(np.rollaxis(cube, 0, 3) * np.positive(x[:, 0]))
+            + np.sum(np.rollaxis(cube, -1, -3) ** 3))
+
+
 @case(("linalg", "pinv"), ("linalg", "matrix_power"), ("generated", "upper_block"),
       args=(A(3, 2) + np.eye(3, 2) * 2.0, A(3, 3) * 0.3 + np.eye(3)), wrt=(0, 1))
 def f_pinv_matrix_power(x, m):
@@ -758,6 +770,17 @@ if scipy is not None:
                 + np.sum(sl.cho_solve(factor, b) * b) + np.sum(factor[0] ** 2)
                 + np.sum(sl.expm(a * 0.2) * a) + np.sum(sl.cholesky(a) * a)
                 + np.sum(sl.cholesky(a, lower=True) ** 2))
+
+    @case(*[("scipy", name) for name in ("beta", "rgamma", "erfcinv", "ndtri", "j0", "j1", "y0",
+                                         "y1", "entr", "rel_entr", "kl_div")],
+          args=(A(3, 4, lo=0.05, hi=0.95), A(4, lo=0.5, hi=1.5)), wrt=(0, 1))
+    def f_scipy_more_special(x, y):
+        return (np.sum(special.beta(x + 0.5, y) * y) + np.sum(special.rgamma(3.0 * x - 1.5) ** 2)
+                + np.sum(special.erfcinv(x + 0.02)) + np.sum(special.ndtri(x) * y)
+                + np.sum(special.j0(6.0 * x) * y) + np.sum(special.j1(4.0 * x - 2.0) ** 2)
+                + np.sum(special.y0(x + 0.5) * y) + np.sum(special.y1(2.0 * x + 0.5) ** 2)
+                + np.sum(special.entr(x) * y) + np.sum(special.rel_entr(x, y) ** 2)
+                + np.sum(special.kl_div(x, y) * y))
 
     @case(("scipy", "sqrtm"), ("scipy", "solve_sylvester"),
           args=(spd(3), A(3, 3) + 3.0 * np.eye(3), A(3, 3)), wrt=(0, 1, 2))

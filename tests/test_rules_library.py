@@ -760,6 +760,54 @@ def test_cross_along_other_axes_second_order():
     assert_second_order(np_cross_axes, a, b, w, wrt=1)
 
 
+def cross_of_rows(t, w):
+    # a is 2 x 3, its length 2 known where the code is made: 3-vectors along its rows
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, w) ** 2) + np.sum(np.cross(a, w, axis=-1) * 0.5)
+
+
+def cross_of_a_pair_down_the_columns(t, w):
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, w, axisa=0) ** 2)
+
+
+def cross_of_a_pair_along_axis(t, w):
+    a = np.array([t, 2.0 * t + 1.0])
+    return np.sum(np.cross(a, np.array([w[:2], w[1:]]).T, axis=0))
+
+
+def cross_of_a_made_pair(t):
+    a = np.array([t[0], t[1]])
+    return np.sum(np.cross(a, np.zeros(2) + t[2]) ** 2)
+
+
+def cross_of_a_constant_pair(t):
+    return np.sum(np.cross(np.array([1.0, 2.0]) * t[0], t[1:]))
+
+
+def cross_of_sliced_pairs(t, w):
+    v = np.array([t[0], t[1], t[2]])
+    return np.sum(np.cross(v[1:], w))
+
+
+@covers(("numpy", "cross"))
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # (NumPy's, for 2-vectors)
+def test_cross_of_two_vectors_is_refused_where_the_code_knows_their_length():
+    """np.cross of 2-vectors (deprecated by NumPy) has no rule. Where the code is made
+    knowing the length of the axis the vectors lie along (an array of items written out,
+    of constant lengths, sliced from one), it is refused then, in both modes, at the user's
+    line; a length of 2 along another axis is no refusal."""
+    t, w = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    assert_grad(cross_of_rows, t, w, wrt=(0, 1))
+    for f, args in ((cross_of_a_pair_down_the_columns, (t, w)),
+                    (cross_of_a_pair_along_axis, (t, w)), (cross_of_a_made_pair, (t,)),
+                    (cross_of_a_constant_pair, (t,)), (cross_of_sliced_pairs, (t, w[:2]))):
+        for differentiate in (ad.grad(f), lambda *a, f=f: ad.jvp(f)(*a, tangents=t)):
+            with pytest.raises(ad.TransformError, match="np.cross of 2-vectors") as info:
+                differentiate(*args)
+            assert "test_rules_library.py:" in str(info.value).splitlines()[0]
+
+
 def np_block(a, b, v, w):
     # 2 x 2 blocks, vectors as rows, a 1-d join
     m = np.block([[a, b], [b.T, np.eye(np.shape(b)[1])]])
@@ -2004,3 +2052,79 @@ def test_divmod_of_python_numbers():
     assert_close(g, (0.6 + 3.0, -2 * 0.3 * 3.0), 1e-12, 1e-12)
     assert_grad(divmod_of_numbers, -2.7, 0.8, wrt=(0, 1))
     assert_close(ad.grad(minutes_and_seconds)(1.3), 120.0, 1e-12, 1e-12)
+
+
+# -- np.positive, np.rollaxis, np.vecdot, np.linalg.vector_norm and matrix_norm -------------
+
+def rolled(x, w, k):
+    # axis to the front, the last axis before another, forward past others, axis k
+    cube = x[:, None, :] * x[:, :, None]
+    return (np.sum(np.rollaxis(cube, 2) * w) + np.sum(np.rollaxis(cube, 0, 3) ** 2)
+            + np.sum(np.rollaxis(x, -1, -2) * x.T) + np.sum(np.rollaxis(cube, -1, -3) ** 3)
+            + np.sum(np.rollaxis(cube, 1, 3) * np.positive(cube))
+            + np.sum(np.rollaxis(cube, k) ** 2 * 0.5) + np.sum(np.rollaxis(cube, k, 2) ** 3))
+
+
+@covers(("numpy", "rollaxis"), ("python", "pos"))
+@FEW
+@given(data=st.data())
+def test_rollaxis_and_positive(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    x = data.draw(arrays((n, m)))
+    w = data.draw(weights((m, n, m)))
+    assert_grad(rolled, x, w, data.draw(st.sampled_from([0, 1, -1])))
+
+
+def vector_products(x, y, w):
+    # rows of x with y, columns of x with themselves, pairs broadcast along axis 0
+    return (np.sum(np.vecdot(x, y) * w) + np.sum(np.vecdot(x, x, axis=0) ** 2)
+            + np.sum(np.vecdot(x[:, :, None], x[:, None, :], axis=0) ** 2)
+            + np.sum(np.vecdot(y, x.T * 2.0, axis=0) ** 2) + np.sum(np.vecdot(x.T, y[:, None], axis=-2) ** 3))
+
+
+@covers(("numpy", "vecdot"))
+@FEW
+@given(data=st.data())
+def test_vecdot(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    x, y = data.draw(arrays((n, m))), data.draw(arrays((m,)))
+    assert_grad(vector_products, x, y, data.draw(weights((n,))), wrt=(0, 1))
+    assert_second_order(vector_products, x, y, np.ones(n), wrt=0)
+
+
+def array_norms(x, v):
+    return (np.linalg.vector_norm(x) + np.sum(np.linalg.vector_norm(x, axis=0) ** 2)
+            + np.sum(np.linalg.vector_norm(x, axis=(0, 1), keepdims=True) * x)
+            + np.linalg.vector_norm(v, ord=1) + np.linalg.vector_norm(v, ord=3) ** 2
+            + np.linalg.matrix_norm(x) ** 2 + np.linalg.matrix_norm(x, ord="nuc")
+            + np.sum(np.linalg.matrix_norm(x[None] * v[:, None, None], ord=2, keepdims=True)))
+
+
+def vector_norm_of_a_matrix(x):
+    return np.linalg.vector_norm(x, ord=1)
+
+
+@covers(("linalg", "vector_norm"), ("linalg", "matrix_norm"))
+@FEW
+@given(data=st.data())
+def test_vector_and_matrix_norms(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    # distinct singular values, none 0 (the 2-norm and the nuclear norm are smooth there)
+    x = data.draw(arrays((n, m), reals(-0.3, 0.3))) + np.eye(n, m) * np.arange(1.0, n + 1.0)[:, None]
+    v = data.draw(arrays((3,), reals(0.3, 2.0))) * data.draw(arrays((3,), st.sampled_from([-1.0, 1.0])))
+    assert_grad(array_norms, x, v, wrt=(0, 1))
+
+
+def vector_norms(v):
+    return np.linalg.vector_norm(v) + np.linalg.vector_norm(v, ord=1) + np.linalg.vector_norm(v, ord=3) ** 2
+
+
+def test_vector_norms_at_zero_and_other_orders_of_matrices():
+    # the gradient at 0 is 0 (as np.linalg.norm's); ord=1 of a matrix (the sum of |x|, not
+    # np.linalg.norm's matrix 1-norm) is refused in both modes
+    assert_close(ad.grad(vector_norms)(np.zeros(3)), np.zeros(3), 0, 0)
+    for differentiate in (ad.grad(vector_norm_of_a_matrix),
+                          lambda x: ad.jvp(vector_norm_of_a_matrix)(x, tangents=x)):
+        with pytest.raises(ad.TransformError, match="vector_norm with an ord other than 2"):
+            differentiate(np.ones((2, 3)))
+    assert_grad(vector_norm_of_a_matrix, np.array([0.5, -2.0, 1.5]))

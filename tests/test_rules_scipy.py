@@ -74,6 +74,50 @@ def test_scipy_special(data):
 
 
 
+def sp_more_unary(x, w):
+    # x in (0.05, 0.95): rgamma, j0, j1 of it and of its multiples; erfcinv of x + 0.02 (in
+    # (0, 2)); ndtri of x; y0, y1 of x + 0.5 (away from their pole at 0)
+    return np.sum(w * special.rgamma(3.0 * x - 1.5)) + np.sum(special.erfcinv(x + 0.02) ** 2) \
+        + np.sum(w * special.ndtri(x)) + np.sum(special.j0(6.0 * x) * w) \
+        + np.sum(special.j1(4.0 * x - 2.0) ** 2) + np.sum(w * special.y0(x + 0.5)) \
+        + np.sum(special.y1(2.0 * x + 0.5) ** 2) + np.sum(w * special.entr(x))
+
+
+def sp_more_binary(x, y, w):
+    return np.sum(w * special.beta(x + 0.5, y * y + 0.3)) + np.sum(special.rel_entr(x, y * y + 0.1)) \
+        + np.sum(w * special.kl_div(x, y * y + 0.1))
+
+
+@claims(("scipy", "rgamma"), ("scipy", "erfcinv"), ("scipy", "ndtri"), ("scipy", "j0"),
+        ("scipy", "j1"), ("scipy", "y0"), ("scipy", "y1"), ("scipy", "entr"), ("scipy", "beta"),
+        ("scipy", "rel_entr"), ("scipy", "kl_div"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_more_scipy_special(data):
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    x = data.draw(arrays((n, m), reals(0.05, 0.95)))
+    w = data.draw(weights((n, m)))
+    assert_grad(sp_more_unary, x, w)
+    y = data.draw(arrays((m,), reals(-1.5, 1.5)))
+    assert_grad(sp_more_binary, x, y, w, wrt=(0, 1))
+
+
+def reciprocal_gamma_and_j1(x):
+    return np.sum(special.rgamma(x) * np.arange(1.0, 1.0 + np.size(x))) + np.sum(special.j1(x))
+
+
+@needs_scipy
+def test_rgamma_at_the_poles_and_j1_at_zero():
+    """rgamma crosses 0 at the poles of gamma (0, -1, -2, ...) with slope (-1)^n n!, j1 has
+    slope 1/2 at 0: where the formulas (psi, j1(x) / x) have no value; in both modes."""
+    x = np.array([0.0, -1.0, -2.0, -3.0])
+    want = np.array([1.0, -2.0, 6.0, -24.0]) + np.array([0.5, 0.0, 0.0, 0.0])
+    want[1:] += [special.j0(v) - special.j1(v) / v for v in x[1:]]
+    assert_close(ad.grad(reciprocal_gamma_and_j1)(x), want, 1e-12, 1e-12)
+    assert_grad(reciprocal_gamma_and_j1, x)
+
+
 def sp_bessel(x, w):
     return np.sum(w * special.i0(x)) + np.sum(special.i1(x) ** 2) + np.sum(w * special.i0e(x)) \
         + np.sum(special.i1e(x) * w) + np.sum(special.i1(x * x) * special.i0e(x))

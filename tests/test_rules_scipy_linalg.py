@@ -407,3 +407,33 @@ def test_a_number_q_read_as_q_times_the_identity_when_its_ndim_is_known_only_run
     assert_close(second(0.7, b), fd, 1e-6, 1e-8)
     third = ad.grad(second)(0.7, b)
     assert_close(third, (second(0.7 + eps, b) - second(0.7 - eps, b)) / (2 * eps), 1e-5, 1e-7)
+
+
+def sylvester_of_q(q):
+    a = np.array([[3.0, 0.4, 0.0], [0.2, 2.5, 0.1], [0.0, -0.3, 2.0]])
+    b = np.array([[1.5, 0.1, 0.2], [-0.3, 2.0, 0.0], [0.1, 0.0, 1.0]])
+    return np.sum(sl.solve_sylvester(a, b, q) ** 2)
+
+
+@claims(("scipy", "solve_sylvester"))
+@needs_scipy
+def test_solve_sylvester_of_a_vector_q_is_refused_in_both_modes():
+    """A vector q (SciPy reads no matrix in it) is refused in forward mode as in reverse mode,
+    where the code knows q's ndim; in general code, an error, never a tangent; a number q
+    (q times the identity) and a matrix get the finite differences' tangent."""
+    from adcompile.cache import cached_transform
+    for differentiate in (ad.grad(sylvester_of_q),
+                          lambda q: ad.jvp(sylvester_of_q)(q, tangents=np.ones(3))):
+        with pytest.raises(ad.TransformError, match="with a vector q is not differentiated"):
+            differentiate(np.array([1.0, 2.0, 3.0]))
+    general = cached_transform(sylvester_of_q, 0).compiled((), "jvp")
+    with pytest.raises(ValueError):
+        general(np.array([1.0, 2.0, 3.0]), q_dot=np.ones(3))
+    eps = 1e-6
+    matrix, turns = np.arange(9.0).reshape(3, 3) / 4, np.cos(np.arange(9.0)).reshape(3, 3)
+    for q, direction in ((0.7, 1.0), (matrix, turns)):
+        fd = (sylvester_of_q(q + eps * direction)
+              - sylvester_of_q(q - eps * direction)) / (2 * eps)
+        for slope in (ad.jvp(sylvester_of_q)(q, tangents=direction)[1],
+                      general(q, q_dot=direction)[1]):
+            assert_close(slope, fd, 1e-6, 1e-9)

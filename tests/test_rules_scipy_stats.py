@@ -393,3 +393,65 @@ def test_multivariate_normal_cdf_is_refused_when_differentiated():
     w = np.array([1.0, 2.0])   # a constant's cdf: a number like any other
     assert np.allclose(ad.grad(mvn_cdf_as_a_weight)(w),
                        mvn.cdf(np.array([0.3, -0.2]), np.zeros(2), np.eye(2)), rtol=1e-3)
+
+
+def st_chi2(x, df, loc, scale):
+    c = scipy.stats.chi2
+    return np.sum(c.logpdf(x, df, loc, scale)) + np.sum(c.pdf(x, df, loc=loc, scale=scale) ** 2) \
+        + np.sum(c.logpdf(x, df)) + np.sum(c.pdf(x, df=df, scale=scale)) \
+        + np.sum(c.cdf(x, df, loc, scale) ** 2) + np.sum(c.logcdf(x, df, loc=loc, scale=scale)) \
+        + np.sum(c.cdf(x, df)) + np.sum(c.logcdf(x, df, scale=scale))
+
+
+@claims(("scipy", "chi2_logpdf"), ("scipy", "chi2_pdf"), ("scipy", "chi2_cdf"),
+        ("scipy", "chi2_logcdf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_chi2(data):
+    n = data.draw(st.integers(1, 4))
+    x = data.draw(arrays((n,), reals(0.5, 6.0)))
+    df = data.draw(arrays((n,), reals(1.5, 6.0)))
+    loc = data.draw(reals(-0.4, 0.3))
+    scale = data.draw(reals(0.5, 2.0))
+    assert_grad(st_chi2, x, df, loc, scale, wrt=(0, 1, 2, 3))
+
+
+def test_chi2_is_gamma_of_half_the_degrees_and_twice_the_scale():
+    """The derivatives in df of chi2's cdf are half those in a of gamma's at twice the scale."""
+    x, df = np.array([0.7, 2.5, 5.0]), np.array([1.5, 3.0, 4.5])
+    chi2 = ad.grad(st_chi2, wrt=(0, 1))(x, df, 0.1, 1.3)
+    gamma = ad.grad(st_chi2_as_gamma, wrt=(0, 1))(x, df / 2, 0.1, 2.6)
+    assert_close(chi2[0], gamma[0], 1e-10, 1e-12)
+    assert_close(chi2[1], gamma[1] / 2, 1e-10, 1e-12)
+
+
+def st_chi2_as_gamma(x, a, loc, scale):
+    return np.sum(g.logpdf(x, a, loc, scale)) + np.sum(g.pdf(x, a, loc=loc, scale=scale) ** 2) \
+        + np.sum(g.logpdf(x, a, scale=2.0)) + np.sum(g.pdf(x, a=a, scale=scale)) \
+        + np.sum(g.cdf(x, a, loc, scale) ** 2) + np.sum(g.logcdf(x, a, loc=loc, scale=scale)) \
+        + np.sum(g.cdf(x, a, scale=2.0)) + np.sum(g.logcdf(x, a, scale=scale))
+
+
+def st_norm_quantiles(q, loc, scale):
+    return np.sum(n.ppf(q) ** 3) + np.sum(n.ppf(q, loc, scale) ** 2) \
+        + np.sum(n.isf(q, loc=loc, scale=scale) ** 2) + np.sum(n.isf(q) * q)
+
+
+@claims(("scipy", "norm_ppf"), ("scipy", "norm_isf"))
+@needs_scipy
+@FEW
+@given(data=st.data())
+def test_norm_quantiles(data):
+    k = data.draw(st.integers(1, 4))
+    q = data.draw(arrays((k,), reals(0.02, 0.98)))
+    loc = data.draw(reals(-1.0, 1.0))
+    scale = data.draw(reals(0.5, 2.0))
+    assert_grad(st_norm_quantiles, q, loc, scale, wrt=(0, 1, 2))
+    # the quantile of the cdf is the point: ppf(cdf(x)) = x has slope 1
+    x = data.draw(arrays((k,), reals(-2.0, 2.0)))
+    assert_close(ad.grad(quantile_of_cdf)(x, loc, scale), np.ones(k), 1e-9, 1e-9)
+
+
+def quantile_of_cdf(x, loc, scale):
+    return np.sum(n.ppf(n.cdf(x, loc, scale), loc, scale))

@@ -11,7 +11,7 @@ import ast
 from ..errors import TransformError
 from ..ir import copy_tree, same_tree
 from ..analysis.shapes import indexed_shape
-from ..optimize.simplify import number, number_node
+from ..optimize.simplify import number, number_node, simplify
 from ..rules import broadcasts
 
 UNKNOWN = object()
@@ -44,7 +44,7 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     body, where = _template(rule, dots)
     params = _params(rule, output, output_bar, inputs, statics, dots)
     inliner = _Inliner(rule, output, inputs, params, wanted, dots, ndim_of, namer)
-    inliner.refused_at, inliner.aliases = refused_at, aliases
+    inliner.refused_at, inliner.aliases, inliner.shape_of = refused_at, aliases, shape_of
     resolve = _user_names(where, namer, extra) if where is not None else None
     inliner.substitute = _substitution(rule, inputs, ndim_of, full_of, params,
                                        inliner.local_names, aliases, resolve, shape_of)
@@ -118,6 +118,7 @@ class _Inliner:
         self.local_names = {}       # template temporary -> its fresh name
         self.substitute = None      # template expression -> the expression at this use
         self.refused_at, self.aliases = None, {}   # (see instantiate)
+        self.shape_of = None        # expression -> its symbolic shape, or None (instantiate)
         self.inst = Instance()
 
     def run(self, body):
@@ -126,8 +127,7 @@ class _Inliner:
             if isinstance(stmt, ast.Pass):
                 continue
             if isinstance(stmt, ast.If):
-                decided = _decide(stmt.test, self.params, self.index, self.inputs,
-                                  self.ndim_of, self.rule)
+                decided = self.decide(stmt.test)
                 if decided is UNKNOWN and _refusal_in(stmt.body) is not None:
                     self._refused_when_run(stmt.test, _refusal_in(stmt.body))
                 self.run(stmt.body if decided is True else stmt.orelse)
@@ -149,8 +149,7 @@ class _Inliner:
         message)`` there, ``accepted`` the negation of what ``test`` leaves undecided, the
         message the refusal of code made for known values (the code goes on as for a test
         that is false)."""
-        left = _undecided(test, lambda e: _decide(e, self.params, self.index, self.inputs,
-                                                  self.ndim_of, self.rule))
+        left = _undecided(test, self.decide)
         accepted = self.substitute(_RunTimeNdim().visit(_negated(copy_tree(left))))
         message = self.refused_at(reason) if self.refused_at is not None else reason
         check = ast.Call(func=ast.Name(id=self.aliases.get("require_supported",
@@ -159,13 +158,17 @@ class _Inliner:
                          args=[accepted, ast.Constant(message)], keywords=[])
         self.inst.statements.append(ast.Expr(value=check, lineno=0))
 
+    def decide(self, test):
+        """The template ``if`` test ``test`` at this use: True, False or UNKNOWN."""
+        return _decide(test, self.params, self.index, self.inputs, self.ndim_of, self.rule,
+                       self.shape_of)
+
     def branch(self, stmt):
         """The statements of the template ``if`` ``stmt`` taken at this use. A test not
         decided when transforming (an ndim known only when the code runs, a static given
         as an expression: ``dtype=int``, ``method=m``) takes the else branch (a refusal in
         the first branch is then checked when the code runs: ``run``)."""
-        decided = _decide(stmt.test, self.params, self.index, self.inputs, self.ndim_of,
-                          self.rule)
+        decided = self.decide(stmt.test)
         return stmt.body if decided is True else stmt.orelse
 
     def check_refusals(self, body):
@@ -191,9 +194,17 @@ class _Inliner:
             self.inst.contributions.append((i, self.substitute(stmt.value)))
 
     def _temporary(self, stmt):
-        """``t = E``: a template temporary, emitted under a fresh name."""
-        value = self.substitute(stmt.value)
+        """``t = E``: a template temporary, emitted under a fresh name; one that is a number
+        or another name at this use (``s = 1.0`` where scale is left out, ``s = scale``) is
+        not emitted: its uses read that number or name."""
+        value = simplify(self.substitute(stmt.value))
+        if len(stmt.targets) == 1 and (isinstance(value, ast.Name)
+                                       or number(value) is not None):
+            self.params[stmt.targets[0].id] = value
+            self.local_names.pop(stmt.targets[0].id, None)
+            return
         for t in stmt.targets:
+            self.params.pop(t.id, None)   # (a temporary assigned again)
             self.local_names[t.id] = self.namer.fresh(f"{self.output}_{t.id}")
         targets = [ast.Name(id=self.local_names[t.id], ctx=ast.Store()) for t in stmt.targets]
         self.inst.statements.append(ast.Assign(targets=targets, value=value, lineno=0))
@@ -479,7 +490,23 @@ def _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact=()):
     return dropped
 
 
-def _decide(test, params, index, inputs, ndim_of, rule):
+def _shape_fact(call, value, x, ndim_of, shape_of):
+    """A template test's ``ndim(x)`` (UNKNOWN where the code is made not knowing it) or
+    ``known_length(x, axis)``: the length of that axis of ``x`` where the code is made
+    knowing it (an array of constant lengths: ``np.zeros(2)``, ``np.array([a, b])``), else
+    None, so that a test of it is always decided when the code is made, never when it runs
+    (a refusal it guards is made only for lengths known)."""
+    if call.func.id == "ndim":
+        n = ndim_of(x)
+        return UNKNOWN if n is None else n
+    axis = value(call.args[1])
+    shape = shape_of(x) if shape_of is not None else None
+    if shape is None or type(axis) is not int or not -len(shape) <= axis < len(shape):
+        return None
+    return shape[axis] if type(shape[axis]) is int else None
+
+
+def _decide(test, params, index, inputs, ndim_of, rule, shape_of=None):
     """Evaluate a template ``if`` test at compile time: True, False or UNKNOWN."""
 
     def value(e):
@@ -494,9 +521,9 @@ def _decide(test, params, index, inputs, ndim_of, rule):
                     and type(bound.operand.value) in (int, float)):
                 return -bound.operand.value   # a negative number: x ** -2
             return UNKNOWN
-        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "ndim":
-            n = ndim_of(inputs[index[e.args[0].id]])
-            return UNKNOWN if n is None else n
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) \
+                and e.func.id in ("ndim", "known_length"):
+            return _shape_fact(e, value, inputs[index[e.args[0].id]], ndim_of, shape_of)
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
             v = value(e.operand)
             return UNKNOWN if v is UNKNOWN else (not v)

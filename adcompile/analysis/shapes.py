@@ -74,6 +74,8 @@ def infer_shapes(fn, ndim_of):
         if s.rule.name == "getitem":
             base = of(s.inputs[0])
             return base if base in (UNSET, None) else _sliced(base, s.expr.slice, of)
+        if s.rule.name == "array" and isinstance(s.inputs[0], (ast.List, ast.Tuple)):
+            return _display_shape(s.inputs[0], of)
         if s.rule.name in ("copy", "copy_array", "with_item") or s.rule.shape.like_first:
             return of(s.inputs[0])
         if s.rule.shape.scalar:
@@ -86,9 +88,13 @@ def infer_shapes(fn, ndim_of):
         base = of(e.value)
         return base if base in (UNSET, None) else _sliced(base, e.slice, of)
 
+    callee = callee_of(fn)
+
     def expression(e, of):   # x * 2.0 where nothing is differentiated (a kept statement)
         parts = _elementwise_operands(e)
-        return None if parts is None else _broadcast_shape([of(p) for p in parts])
+        if parts is None:
+            return _constant_shape(e, callee)
+        return _broadcast_shape([of(p) for p in parts])
 
     known = {p: tuple((p, k, 0) for k in range(ndim_of(ir.load(p))))
              for p in fn.params if ndim_of(ir.load(p)) is not None}
@@ -168,7 +174,11 @@ def _slice_length(axis, s):
             e = ast.Constant(-e.operand.value)
         return e.value if isinstance(e, ast.Constant) and type(e.value) is int else False
     lower, upper, step = constant(s.lower), constant(s.upper), constant(s.step)
-    if False in (lower, upper, step) or not isinstance(axis, tuple):
+    if False in (lower, upper, step) or step == 0:
+        return None
+    if type(axis) is int:   # a known length
+        return len(range(axis)[lower:upper:step])
+    if not isinstance(axis, tuple):
         return None
     if step == -1 and lower is None and upper is None:
         return axis
@@ -180,6 +190,36 @@ def _slice_length(axis, s):
 
 
 _FILLED = (np.zeros, np.ones, np.empty, np.full)
+
+
+def _display_shape(display, of):
+    """The shape of ``np.array([a, b, ...])``: the number of items before the one shape all
+    of them have (None if they differ or one is unknown)."""
+    shapes = {_display_shape(v, of) if isinstance(v, (ast.List, ast.Tuple)) else of(v)
+              for v in display.elts}
+    if UNSET in shapes:
+        return UNSET
+    if len(shapes) != 1 or None in shapes:
+        return None
+    return (len(display.elts),) + shapes.pop()
+
+
+def _constant_shape(e, callee):
+    """The shape of an array of constant lengths ``e`` makes (``np.zeros((2, 3))``,
+    ``np.array([1.0, 2.0])``), as a tuple of ints, or None."""
+    if not (isinstance(e, ast.Call) and e.args):
+        return None
+    made = callee(e.func)
+    try:
+        if any(made is f for f in _FILLED):
+            lengths = ast.literal_eval(e.args[0])
+            shape = tuple(lengths) if isinstance(lengths, tuple) else (lengths,)
+            return shape if all(type(n) is int and n >= 0 for n in shape) else None
+        if made is np.array and all(k.arg in ("dtype", "copy", "order") for k in e.keywords):
+            return np.shape(np.array(ast.literal_eval(e.args[0]), dtype=float))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return None
 
 
 def _made_full(e, callee):

@@ -47,7 +47,10 @@ A rule's ``shape`` names how its result's shape follows from its inputs'
 (``"elementwise"``, ``"reduce"``, ...); the rule holds the kind, an object of
 ``shapes.py`` that the analyses ask. A template several primitives share (the
 matrix product's, for ``@``, ``np.matmul`` and ``np.dot``) is registered for
-each of them with ``adjoint_from``.
+each of them with ``adjoint_from``. Statements several rules begin with (the
+standardized ``z = (x - loc) / scale`` of scipy.stats' densities) are a prelude,
+written once and named in each rule: ``z, s = standardized(x, loc, scale)``
+(``preludes.py``).
 
 Rule groups live beside this file: ``python.py`` (operators and builtins),
 ``math.py``, ``numpy.py``, ``linalg.py``, and ``generated.py`` (the helpers
@@ -68,6 +71,7 @@ import numpy as np
 
 from ..errors import TransformError
 from ..ir import names_mentioned
+from .preludes import expand_preludes
 from .shapes import ELEMENTWISE, SHAPES, UNKNOWN, ResultShape, result_shape  # noqa: F401
 from ..ir.parsing import parse
 
@@ -305,6 +309,7 @@ def parse_rule(func, shape=ELEMENTWISE, check=True):
         statics[a.arg] = d if d is not None else ast.Constant(None)
     body = [s for s in node.body
             if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    body = expand_preludes(body, getattr(func, "__globals__", {}))
     rule = Rule(name=func.__name__, output=positional[0], inputs=positional[1:],
                 statics=statics, body=body, shape=shape, source=text,
                 filename=inspect.getsourcefile(func) or "?", lineno=lineno)

@@ -106,6 +106,41 @@ def norm_tangent(y, x, ord=None, axis=None, keepdims=False):
     y_dot += norm_dot(x_dot, x, y, ord, axis, keepdims)
 
 
+@adjoint(np.linalg.vector_norm, shape="reduce")
+def vector_norm(y, x, axis=None, keepdims=False, ord=2):
+    # the 2-norm of the entries along axis (all of them for None, whatever x's ndim): x / y, 0
+    # where y = 0; another ord of a vector as np.linalg.norm's
+    if ord == 2:
+        x_bar += unreduce(y_bar / (y + (y == 0)), x, axis=axis, keepdims=keepdims) * x
+    elif ndim(x) != 1:
+        unsupported("np.linalg.vector_norm with an ord other than 2 is differentiated for "
+                    "vectors only; give np.linalg.norm an int axis")
+    else:
+        x_bar += norm_bar(y_bar, x, y, ord, None, keepdims)
+
+
+@tangent(np.linalg.vector_norm)
+def vector_norm_tangent(y, x, axis=None, keepdims=False, ord=2):
+    if ord == 2:
+        y_dot += np.sum(x * x_dot, axis=axis, keepdims=keepdims) / (y + (y == 0))
+    elif ndim(x) != 1:
+        unsupported("np.linalg.vector_norm with an ord other than 2 is differentiated for "
+                    "vectors only; give np.linalg.norm an int axis")
+    else:
+        y_dot += norm_dot(x_dot, x, y, ord, None, keepdims)
+
+
+@adjoint(np.linalg.matrix_norm, shape="unknown")
+def matrix_norm(y, x, keepdims=False, ord="fro"):
+    # np.linalg.norm of the matrices on the last two axes
+    x_bar += norm_bar(y_bar, x, y, ord, (-2, -1), keepdims)
+
+
+@tangent(np.linalg.matrix_norm)
+def matrix_norm_tangent(y, x, keepdims=False, ord="fro"):
+    y_dot += norm_dot(x_dot, x, y, ord, (-2, -1), keepdims)
+
+
 @adjoint(np.linalg.eigvalsh, shape="drop1")
 def eigvalsh(w, x, UPLO="L"):
     # eigvalsh reads the UPLO triangle of x, the matrix A = read_symmetric(x, UPLO) = V diag(w)

@@ -520,6 +520,12 @@ def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # along axisa of a, axisb of b and axisc of z (all three along axis where it is given)
     # moved last, the products taken there and the adjoints moved back
     # (axis given as a variable: which it is, None or an axis, is chosen when the code runs)
+    # 2-vectors (deprecated by NumPy) are refused where the code is made knowing their
+    # length, and else by cross_bar when it runs
+    if axis is None and (known_length(a, axisa) == 2 or known_length(b, axisb) == 2) \
+            or axis is not None and (known_length(a, axis) == 2 or known_length(b, axis) == 2):
+        unsupported("np.cross of 2-vectors is not differentiated (NumPy deprecates them): "
+                    "give 3-vectors, with a zero third entry")
     if axis is None and axisa == -1 and axisb == -1 and axisc == -1:
         a_bar += cross_bar(z_bar, a, b)
         b_bar += cross_bar(-z_bar, b, a)
@@ -598,6 +604,42 @@ def swapaxes(y, x, axis1=None, axis2=None):
 @adjoint(np.moveaxis, shape="same", linear=True)
 def moveaxis(y, x, source=None, destination=None):
     x_bar += np.moveaxis(y_bar, destination, source)
+
+
+@adjoint(np.rollaxis, shape="same", linear=True)
+def rollaxis(y, x, axis=None, start=0):
+    # np.moveaxis(x, a, s - 1) for a < s, else np.moveaxis(x, a, s), with a = axis made
+    # non-negative and s = start (ndim added to a negative one; start may be ndim): moved
+    # back from there (written out where axis and start are known numbers)
+    if start == 0:
+        x_bar += np.moveaxis(y_bar, 0, axis)
+    elif axis >= 0 and start > 0 and axis < start:
+        x_bar += np.moveaxis(y_bar, start - 1, axis)
+    elif axis >= 0 and start > 0:
+        x_bar += np.moveaxis(y_bar, start, axis)
+    else:
+        a = axis % np.ndim(x)
+        s = start + np.ndim(x) * (start < 0)
+        x_bar += np.moveaxis(y_bar, s - (a < s), a)
+
+
+@adjoint(np.vecdot, shape="unknown")
+def vecdot(z, x, y, axis=-1):
+    # sum(x * y) along axis of each operand (its own: np.vecdot(v, m, axis=0) of a vector v
+    # and a matrix m contracts v with m's columns), the other axes broadcast; real (NumPy
+    # conjugates a complex x). Another axis than the last is moved last, and back
+    if axis == -1:
+        x_bar += unbroadcast(np.expand_dims(z_bar, -1) * y, x)
+        y_bar += unbroadcast(np.expand_dims(z_bar, -1) * x, y)
+    else:
+        x_bar += np.moveaxis(unbroadcast(np.expand_dims(z_bar, -1) * np.moveaxis(y, axis, -1), np.moveaxis(x, axis, -1)), -1, axis)
+        y_bar += np.moveaxis(unbroadcast(np.expand_dims(z_bar, -1) * np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)), -1, axis)
+
+
+@tangent(np.vecdot)
+def vecdot_tangent(z, x, y, axis=-1):
+    z_dot += np.vecdot(x_dot, y, axis=axis)
+    z_dot += np.vecdot(x, y_dot, axis=axis)
 
 
 @adjoint(np.broadcast_to, shape="reshape", linear=True)

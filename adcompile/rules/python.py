@@ -90,7 +90,7 @@ def neg(y, x):
     x_bar += -y_bar
 
 
-@adjoint(operator.pos, float, np.float64)
+@adjoint(operator.pos, float, np.float64, np.positive)
 def pos(y, x):
     # (np.float64(x): the same values, in double precision; gradients come back in the
     # argument's)

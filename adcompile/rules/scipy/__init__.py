@@ -1,6 +1,7 @@
 """Adjoints of SciPy's functions (an optional dependency: this package is loaded when the
 user's code has imported SciPy: see ``Registry.load_optional``), one module per part of
-SciPy: special.py, normal.py, distributions.py and closed_forms.py (scipy.stats), linalg.py.
+SciPy: special.py, normal.py, distributions.py and closed_forms.py (scipy.stats, whose rules
+begin with the preludes of locations.py), linalg.py.
 
 A user's call of ``scipy.special.logsumexp`` or ``scipy.stats.norm.logpdf`` is differentiated
 at that call, as NumPy's functions are, never by reading SciPy's source. The templates'

@@ -17,6 +17,7 @@ import scipy.special
 import scipy.stats
 
 from . import rules_reading
+from .locations import standardized
 
 rule, tangent_of = rules_reading(globals())
 special = scipy.special
@@ -28,14 +29,7 @@ linalg = scipy.linalg
 
 @rule(stats.expon.logpdf, optional=("loc", "scale"))
 def expon_logpdf(y, x, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(y_bar * np.where(z >= 0, -1.0 / s, 0.0), x)
     loc_bar += unbroadcast(y_bar * np.where(z >= 0, 1.0 / s, 0.0), loc)
     scale_bar += unbroadcast(y_bar * np.where(z >= 0, (z - 1.0) / s, 0.0), scale)
@@ -44,14 +38,7 @@ def expon_logpdf(y, x, loc, scale):
 @rule(stats.expon.pdf, optional=("loc", "scale"))
 def expon_pdf(y, x, loc, scale):
     # the density y times the derivatives of its logarithm (y = 0 outside the support)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(-y_bar * y / s, x)
     loc_bar += unbroadcast(y_bar * y / s, loc)
     scale_bar += unbroadcast(y_bar * y * (z - 1.0) / s, scale)
@@ -61,14 +48,7 @@ def expon_pdf(y, x, loc, scale):
 def expon_cdf(y, x, loc, scale):
     # y = 1 - e^-z: the standard density e^-z (written e^-|z|: no overflow below the
     # support, where it is 0) over scale
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = np.where(z >= 0, np.exp(-np.abs(z)), 0.0) / s
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -79,14 +59,7 @@ def expon_cdf(y, x, loc, scale):
 def expon_logcdf(y, x, loc, scale):
     # y = log(1 - e^-z): dy/dz = e^-z / (1 - e^-z) = exp(-z - y), infinite at z = 0 (where
     # y = -inf), 0 below the support
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.where(z >= 0, np.exp(-z - np.where(z >= 0, y, -z)), 0.0) / s
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
@@ -96,14 +69,7 @@ def expon_logcdf(y, x, loc, scale):
 @rule(stats.expon.sf, optional=("loc", "scale"))
 def expon_sf(y, x, loc, scale):
     # y = e^-z for z >= 0, 1 below: dy/dz = -y inside, 0 below
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = np.where(z >= 0, y, 0.0) / s
     x_bar += unbroadcast(-y_bar * density, x)
     loc_bar += unbroadcast(y_bar * density, loc)
@@ -115,14 +81,7 @@ def expon_sf(y, x, loc, scale):
 
 @rule(stats.laplace.logpdf, optional=("loc", "scale"))
 def laplace_logpdf(y, x, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(-y_bar * np.sign(z) / s, x)
     loc_bar += unbroadcast(y_bar * np.sign(z) / s, loc)
     scale_bar += unbroadcast(y_bar * (np.abs(z) - 1.0) / s, scale)
@@ -130,14 +89,7 @@ def laplace_logpdf(y, x, loc, scale):
 
 @rule(stats.laplace.pdf, optional=("loc", "scale"))
 def laplace_pdf(y, x, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(-y_bar * y * np.sign(z) / s, x)
     loc_bar += unbroadcast(y_bar * y * np.sign(z) / s, loc)
     scale_bar += unbroadcast(y_bar * y * (np.abs(z) - 1.0) / s, scale)
@@ -146,14 +98,7 @@ def laplace_pdf(y, x, loc, scale):
 @rule(stats.laplace.cdf, optional=("loc", "scale"))
 def laplace_cdf(y, x, loc, scale):
     # e^z / 2 below loc, 1 - e^-z / 2 above: the density e^-|z| / 2 over scale
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = 0.5 * np.exp(-np.abs(z)) / s
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -165,14 +110,7 @@ def laplace_cdf(y, x, loc, scale):
 
 @rule(stats.lognorm.logpdf, optional=("loc", "scale"))
 def lognorm_logpdf(y, x, s, loc, scale):
-    if scale is None:
-        sc = 1.0
-    else:
-        sc = scale
-    if loc is None:
-        z = x / sc
-    else:
-        z = (x - loc) / sc
+    z, sc = standardized(x, loc, scale)
     inside = z > 0
     zz = np.where(inside, z, 1.0)
     lz = np.log(zz)
@@ -186,14 +124,7 @@ def lognorm_logpdf(y, x, s, loc, scale):
 @rule(stats.lognorm.pdf, optional=("loc", "scale"))
 def lognorm_pdf(y, x, s, loc, scale):
     # the density y times the derivatives of its logarithm (y = 0 outside the support)
-    if scale is None:
-        sc = 1.0
-    else:
-        sc = scale
-    if loc is None:
-        z = x / sc
-    else:
-        z = (x - loc) / sc
+    z, sc = standardized(x, loc, scale)
     inside = z > 0
     zz = np.where(inside, z, 1.0)
     lz = np.log(zz)

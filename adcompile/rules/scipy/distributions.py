@@ -1,4 +1,4 @@
-"""scipy.stats.t, gamma, beta and poisson: densities, cdfs and their logs.
+"""scipy.stats.t, gamma, chi2, beta and poisson: densities, cdfs and their logs.
 The templates' free names are this module's (see rules/scipy/__init__.py).
 """
 # ruff: noqa: F821, F841
@@ -9,6 +9,7 @@ import scipy.special
 import scipy.stats
 
 from . import rules_reading
+from .locations import shifted, standardized
 
 rule, tangent_of = rules_reading(globals())
 special = scipy.special
@@ -26,14 +27,7 @@ linalg = scipy.linalg
 def t_logpdf(y, x, df, loc, scale):
     # y = gammaln((df + 1) / 2) - gammaln(df / 2) - log(pi df) / 2 - log(scale)
     #     - (df + 1) / 2 log(1 + z^2 / df)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = -(df + 1.0) * z / (df + z * z)
     x_bar += unbroadcast(y_bar * d / s, x)
     loc_bar += unbroadcast(-y_bar * d / s, loc)
@@ -44,14 +38,7 @@ def t_logpdf(y, x, df, loc, scale):
 @rule(stats.t.pdf, optional=("loc", "scale"))
 def t_pdf(y, x, df, loc, scale):
     # the density y times the derivatives of its logarithm
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = -(df + 1.0) * z / (df + z * z)
     x_bar += unbroadcast(y_bar * y * d / s, x)
     loc_bar += unbroadcast(-y_bar * y * d / s, loc)
@@ -62,14 +49,7 @@ def t_pdf(y, x, df, loc, scale):
 @rule(stats.t.cdf, optional=("loc", "scale"))
 def t_cdf(y, x, df, loc, scale):
     # the standard density at z, over scale (df: see above)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = stats.t.pdf(z, df) / s
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -90,14 +70,7 @@ def t_cdf(y, x, df, loc, scale):
 @rule(stats.t.logcdf, optional=("loc", "scale"))
 def t_logcdf(y, x, df, loc, scale):
     # the standard density over the cdf, as exp(log density - y) (df: see above)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.exp(stats.t.logpdf(z, df) - y) / s
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
@@ -117,14 +90,7 @@ def t_logcdf(y, x, df, loc, scale):
 @rule(stats.gamma.logpdf, optional=("loc", "scale"))
 def gamma_logpdf(y, x, a, loc, scale):
     # y = (a - 1) log z - z - gammaln(a) - log(scale), for z > 0
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = (a - 1.0) / z - 1.0
     x_bar += unbroadcast(y_bar * d / s, x)
     loc_bar += unbroadcast(-y_bar * d / s, loc)
@@ -134,14 +100,7 @@ def gamma_logpdf(y, x, a, loc, scale):
 
 @rule(stats.gamma.pdf, optional=("loc", "scale"))
 def gamma_pdf(y, x, a, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = (a - 1.0) / z - 1.0
     x_bar += unbroadcast(y_bar * y * d / s, x)
     loc_bar += unbroadcast(-y_bar * y * d / s, loc)
@@ -152,14 +111,7 @@ def gamma_pdf(y, x, a, loc, scale):
 @rule(stats.gamma.cdf, optional=("loc", "scale"))
 def gamma_cdf(y, x, a, loc, scale):
     # the standard density at z, over scale (a: see above)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = stats.gamma.pdf(z, a) / s
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -169,14 +121,7 @@ def gamma_cdf(y, x, a, loc, scale):
 
 @rule(stats.gamma.logcdf, optional=("loc", "scale"))
 def gamma_logcdf(y, x, a, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.exp(stats.gamma.logpdf(z, a) - y) / s
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
@@ -184,17 +129,55 @@ def gamma_logcdf(y, x, a, loc, scale):
     a_bar += unbroadcast(y_bar * gammainc_dlog_da(z, a), a)
 
 
+# chi2 with df degrees of freedom is gamma with a = df / 2 and twice the scale: in z, y =
+# (df / 2 - 1) log z - z / 2 - (df / 2) log 2 - gammaln(df / 2) - log(scale), for z > 0
+
+@rule(stats.chi2.logpdf, optional=("loc", "scale"))
+def chi2_logpdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    d = (0.5 * df - 1.0) / z - 0.5
+    x_bar += unbroadcast(y_bar * d / s, x)
+    loc_bar += unbroadcast(-y_bar * d / s, loc)
+    scale_bar += unbroadcast(-y_bar * (z * d + 1.0) / s, scale)
+    df_bar += unbroadcast(y_bar * 0.5 * (np.log(0.5 * z) - polygamma(0.5 * df, 0)), df)
+
+
+@rule(stats.chi2.pdf, optional=("loc", "scale"))
+def chi2_pdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    d = (0.5 * df - 1.0) / z - 0.5
+    x_bar += unbroadcast(y_bar * y * d / s, x)
+    loc_bar += unbroadcast(-y_bar * y * d / s, loc)
+    scale_bar += unbroadcast(-y_bar * y * (z * d + 1.0) / s, scale)
+    df_bar += unbroadcast(y_bar * y * 0.5 * (np.log(0.5 * z) - polygamma(0.5 * df, 0)), df)
+
+
+@rule(stats.chi2.cdf, optional=("loc", "scale"))
+def chi2_cdf(y, x, df, loc, scale):
+    # P(df / 2, z / 2): the standard density at z over scale; in df, half the incomplete gamma
+    # function's derivative in its a
+    z, s = standardized(x, loc, scale)
+    density = stats.chi2.pdf(z, df) / s
+    x_bar += unbroadcast(y_bar * density, x)
+    loc_bar += unbroadcast(-y_bar * density, loc)
+    scale_bar += unbroadcast(-y_bar * density * z, scale)
+    df_bar += unbroadcast(y_bar * y * 0.5 * gammainc_dlog_da(0.5 * z, 0.5 * df), df)
+
+
+@rule(stats.chi2.logcdf, optional=("loc", "scale"))
+def chi2_logcdf(y, x, df, loc, scale):
+    z, s = standardized(x, loc, scale)
+    ratio = np.exp(stats.chi2.logpdf(z, df) - y) / s
+    x_bar += unbroadcast(y_bar * ratio, x)
+    loc_bar += unbroadcast(-y_bar * ratio, loc)
+    scale_bar += unbroadcast(-y_bar * ratio * z, scale)
+    df_bar += unbroadcast(y_bar * 0.5 * gammainc_dlog_da(0.5 * z, 0.5 * df), df)
+
+
 @rule(stats.beta.logpdf, optional=("loc", "scale"))
 def beta_logpdf(y, x, a, b, loc, scale):
     # y = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale), for 0 < z < 1
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
     x_bar += unbroadcast(y_bar * d / s, x)
     loc_bar += unbroadcast(-y_bar * d / s, loc)
@@ -205,14 +188,7 @@ def beta_logpdf(y, x, a, b, loc, scale):
 
 @rule(stats.beta.pdf, optional=("loc", "scale"))
 def beta_pdf(y, x, a, b, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     d = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
     x_bar += unbroadcast(y_bar * y * d / s, x)
     loc_bar += unbroadcast(-y_bar * y * d / s, loc)
@@ -224,14 +200,7 @@ def beta_pdf(y, x, a, b, loc, scale):
 @rule(stats.beta.cdf, optional=("loc", "scale"))
 def beta_cdf(y, x, a, b, loc, scale):
     # the standard density at z, over scale (a, b: see above)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = stats.beta.pdf(z, a, b) / s
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -242,14 +211,7 @@ def beta_cdf(y, x, a, b, loc, scale):
 
 @rule(stats.beta.logcdf, optional=("loc", "scale"))
 def beta_logcdf(y, x, a, b, loc, scale):
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.exp(stats.beta.logpdf(z, a, b) - y) / s
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
@@ -264,19 +226,13 @@ def beta_logcdf(y, x, a, b, loc, scale):
 def poisson_logpmf(y, k, mu, loc):
     # y = n log(mu) - mu - log(n!) for a whole n >= 0 (else -inf, and no gradient): n / mu - 1
     # (-1 at n = 0, for every mu). k and loc are counts: a call differentiating one is refused
-    if loc is None:
-        n = k
-    else:
-        n = k - loc
+    n = shifted(k, loc)
     mu_bar += unbroadcast(y_bar * np.where(np.isfinite(y), np.where(n == 0, 0.0, n / np.where(n == 0, 1.0, mu)) - 1.0, 0.0), mu)
 
 
 @rule(stats.poisson.pmf, optional=("loc",))
 def poisson_pmf(y, k, mu, loc):
-    if loc is None:
-        n = k
-    else:
-        n = k - loc
+    n = shifted(k, loc)
     mu_bar += unbroadcast(y_bar * y * (np.where(n == 0, 0.0, n / np.where(n == 0, 1.0, mu)) - 1.0), mu)
 
 
@@ -284,18 +240,12 @@ def poisson_pmf(y, k, mu, loc):
 def poisson_cdf(y, k, mu, loc):
     # P(N <= n) = Q(floor(n) + 1, mu), the regularized upper incomplete gamma function: its
     # derivative in mu is minus the probability of floor(n)
-    if loc is None:
-        n = k
-    else:
-        n = k - loc
+    n = shifted(k, loc)
     mu_bar += unbroadcast(-y_bar * stats.poisson.pmf(np.floor(n), mu), mu)
 
 
 @rule(stats.poisson.logcdf, optional=("loc",))
 def poisson_logcdf(y, k, mu, loc):
     # the cdf's derivative over the cdf, 0 where n < 0 (y = -inf there)
-    if loc is None:
-        n = k
-    else:
-        n = k - loc
+    n = shifted(k, loc)
     mu_bar += unbroadcast(-y_bar * np.exp(stats.poisson.logpmf(np.floor(n), mu) - np.where(n >= 0, y, 0.0)), mu)

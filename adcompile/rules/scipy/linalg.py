@@ -416,6 +416,10 @@ def solve_sylvester_tangent(x, a, b, q):
     if ndim(a) != 2 or ndim(b) != 2 or ndim(q) > 2:
         unsupported("scipy.linalg.solve_sylvester is differentiated for matrices a and "
                     "b (not stacks of them, SciPy's batches) and a matrix or number q")
+    if ndim(q) == 1:
+        unsupported("scipy.linalg.solve_sylvester with a vector q is not differentiated; "
+                    "give the matrix q stands for")
+    # (a number q is q times the identity: its tangent, a number, is read so too)
     x_dot += linalg.solve_sylvester(a, b, q_dot)
     x_dot += -linalg.solve_sylvester(a, b, a_dot @ x)
     x_dot += -linalg.solve_sylvester(a, b, x @ b_dot)

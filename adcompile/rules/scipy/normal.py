@@ -13,6 +13,7 @@ import scipy.stats
 
 from .. import refused
 from . import rules_reading
+from .locations import shifted, standardized
 
 rule, tangent_of = rules_reading(globals())
 special = scipy.special
@@ -25,14 +26,7 @@ linalg = scipy.linalg
 @rule(stats.norm.logpdf, optional=("loc", "scale"))
 def norm_logpdf(y, x, loc, scale):
     # y = -z^2 / 2 - log(scale) - log(2 pi) / 2
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(-y_bar * z / s, x)
     loc_bar += unbroadcast(y_bar * z / s, loc)
     scale_bar += unbroadcast(y_bar * (z * z - 1.0) / s, scale)
@@ -41,14 +35,7 @@ def norm_logpdf(y, x, loc, scale):
 @rule(stats.norm.pdf, optional=("loc", "scale"))
 def norm_pdf(y, x, loc, scale):
     # the density y times the derivatives of its logarithm
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     x_bar += unbroadcast(-y_bar * y * z / s, x)
     loc_bar += unbroadcast(y_bar * y * z / s, loc)
     scale_bar += unbroadcast(y_bar * y * (z * z - 1.0) / s, scale)
@@ -57,14 +44,7 @@ def norm_pdf(y, x, loc, scale):
 @rule(stats.norm.cdf, optional=("loc", "scale"))
 def norm_cdf(y, x, loc, scale):
     # y = Phi(z): the standard density at z, over scale
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * s)
     x_bar += unbroadcast(y_bar * density, x)
     loc_bar += unbroadcast(-y_bar * density, loc)
@@ -75,14 +55,7 @@ def norm_cdf(y, x, loc, scale):
 def norm_logcdf(y, x, loc, scale):
     # y = log Phi(z): the standard density over Phi(z), as exp(log density - y) (no 0 / 0 far
     # in the lower tail)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.exp(-0.5 * z * z - 0.5 * math.log(2.0 * math.pi) - y) / s
     x_bar += unbroadcast(y_bar * ratio, x)
     loc_bar += unbroadcast(-y_bar * ratio, loc)
@@ -92,14 +65,7 @@ def norm_logcdf(y, x, loc, scale):
 @rule(stats.norm.sf, optional=("loc", "scale"))
 def norm_sf(y, x, loc, scale):
     # y = 1 - Phi(z) = Phi(-z): minus the cdf's derivatives
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * s)
     x_bar += unbroadcast(-y_bar * density, x)
     loc_bar += unbroadcast(y_bar * density, loc)
@@ -110,18 +76,31 @@ def norm_sf(y, x, loc, scale):
 def norm_logsf(y, x, loc, scale):
     # y = log Phi(-z): minus the standard density over Phi(-z), as exp(log density - y) (no
     # 0 / 0 far in the upper tail)
-    if scale is None:
-        s = 1.0
-    else:
-        s = scale
-    if loc is None:
-        z = x / s
-    else:
-        z = (x - loc) / s
+    z, s = standardized(x, loc, scale)
     ratio = np.exp(-0.5 * z * z - 0.5 * math.log(2.0 * math.pi) - y) / s
     x_bar += unbroadcast(-y_bar * ratio, x)
     loc_bar += unbroadcast(y_bar * ratio, loc)
     scale_bar += unbroadcast(y_bar * ratio * z, scale)
+
+# -- scipy.stats.norm's quantile functions: y = loc + scale ndtri(q) (ppf), loc - scale
+#    ndtri(q) = loc + scale ndtri(1 - q) (isf); z = (y - loc) / scale is the standard quantile,
+#    whose derivative in q is 1 / density(z), -1 / density(z) for isf -----------------------
+
+@rule(stats.norm.ppf, optional=("loc", "scale"))
+def norm_ppf(y, q, loc, scale):
+    z, s = standardized(y, loc, scale)
+    q_bar += unbroadcast(y_bar * s * np.exp(0.5 * z * z + 0.5 * math.log(2.0 * math.pi)), q)
+    loc_bar += unbroadcast(y_bar, loc)
+    scale_bar += unbroadcast(y_bar * z, scale)
+
+
+@rule(stats.norm.isf, optional=("loc", "scale"))
+def norm_isf(y, q, loc, scale):
+    z, s = standardized(y, loc, scale)
+    q_bar += unbroadcast(-y_bar * s * np.exp(0.5 * z * z + 0.5 * math.log(2.0 * math.pi)), q)
+    loc_bar += unbroadcast(y_bar, loc)
+    scale_bar += unbroadcast(y_bar * z, scale)
+
 
 # -- scipy.stats.multivariate_normal.logpdf -------------------------------------------------
 
@@ -134,10 +113,7 @@ def mvn_logpdf(y, x, mean, cov, allow_singular=False):
         unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
                     "matrix (a d x d array)")
     else:
-        if mean is None:
-            r = x
-        else:
-            r = x - mean
+        r = shifted(x, mean)
         c = read_symmetric(cov, "L")
         w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
         gw = np.expand_dims(y_bar, -1) * w
@@ -152,10 +128,7 @@ def mvn_logpdf_tangent(y, x, mean, cov, allow_singular=False):
         unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
                     "matrix (a d x d array)")
     else:
-        if mean is None:
-            r = x
-        else:
-            r = x - mean
+        r = shifted(x, mean)
         c = read_symmetric(cov, "L")
         w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
         y_dot += -np.sum(x_dot * w, axis=-1)
@@ -170,10 +143,7 @@ def mvn_pdf(y, x, mean, cov, allow_singular=False):
         unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
                     "matrix (a d x d array)")
     else:
-        if mean is None:
-            r = x
-        else:
-            r = x - mean
+        r = shifted(x, mean)
         g = y_bar * y
         c = read_symmetric(cov, "L")
         w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
@@ -189,10 +159,7 @@ def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
         unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
                     "matrix (a d x d array)")
     else:
-        if mean is None:
-            r = x
-        else:
-            r = x - mean
+        r = shifted(x, mean)
         c = read_symmetric(cov, "L")
         w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
         y_dot += -y * np.sum(x_dot * w, axis=-1)

@@ -108,6 +108,78 @@ def betaln(z, a, b):
 
 
 
+@rule(special.beta)
+def beta(z, a, b):
+    # B(a, b) = exp(betaln(a, b)): B times betaln's derivatives
+    a_bar += unbroadcast(z_bar * z * (polygamma(a, 0) - polygamma(a + b, 0)), a)
+    b_bar += unbroadcast(z_bar * z * (polygamma(b, 0) - polygamma(a + b, 0)), b)
+
+
+@rule(special.rgamma)
+def rgamma(y, x):
+    # 1 / gamma(x): -psi(x) / gamma(x); at the poles of gamma (x = 0, -1, ...), where rgamma
+    # crosses 0, its slope (-1)^n n! at x = -n
+    pole = (x <= 0) & (x == np.round(x))
+    n = np.where(pole, -x, 0.0)
+    x_bar += y_bar * np.where(pole, (1.0 - 2.0 * (n % 2)) * special.gamma(n + 1.0), -y * polygamma(np.where(pole, 1.0, x), 0))
+
+
+@rule(special.erfcinv)
+def erfcinv(y, x):
+    # the inverse of erfc: 1 / erfc'(y) = -sqrt(pi) / 2 e^(y^2)
+    x_bar += -y_bar * (math.sqrt(math.pi) / 2.0 * np.exp(y * y))
+
+
+@rule(special.ndtri)
+def ndtri(y, x):
+    # the inverse of the standard normal cdf: 1 / density(y) = sqrt(2 pi) e^(y^2 / 2)
+    x_bar += y_bar * np.exp(0.5 * y * y + 0.5 * math.log(2.0 * math.pi))
+
+
+# entropy terms: entr(x) = -x log x, rel_entr(x, y) = x log(x / y), kl_div(x, y) = x log(x / y)
+# - x + y, for x > 0 and y > 0 (0 at x = 0 for y >= 0). At x = 0 their slope in x is -inf
+# (+inf for entr), as log's is: given so; in y it is 0 there (the limit from x > 0)
+
+@rule(special.entr)
+def entr(y, x):
+    x_bar += -y_bar * (np.log(x) + 1.0)
+
+
+@rule(special.rel_entr)
+def rel_entr(z, x, y):
+    x_bar += unbroadcast(z_bar * (np.log(x / y) + 1.0), x)
+    y_bar += unbroadcast(-z_bar * x / y, y)
+
+
+@rule(special.kl_div)
+def kl_div(z, x, y):
+    x_bar += unbroadcast(z_bar * np.log(x / y), x)
+    y_bar += unbroadcast(z_bar * (1.0 - x / y), y)
+
+
+# Bessel functions of the first (j) and second (y) kinds, orders 0 and 1: j0' = -j1, y0' = -y1,
+# j1'(x) = j0(x) - j1(x) / x (1/2 at x = 0), y1'(x) = y0(x) - y1(x) / x
+
+@rule(special.j0)
+def j0(y, x):
+    x_bar += -y_bar * special.j1(x)
+
+
+@rule(special.j1)
+def j1(y, x):
+    x_bar += y_bar * np.where(x == 0, 0.5, special.j0(x) - y / np.where(x == 0, 1.0, x))
+
+
+@rule(special.y0)
+def y0(y, x):
+    x_bar += -y_bar * special.y1(x)
+
+
+@rule(special.y1)
+def y1(y, x):
+    x_bar += y_bar * (special.y0(x) - y / x)
+
+
 # modified Bessel functions of the first kind, orders 0 and 1, and their exponentially scaled
 # forms i0e(x) = exp(-|x|) i0(x), i1e(x) = exp(-|x|) i1(x)
 
