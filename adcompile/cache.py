@@ -12,7 +12,7 @@ import threading
 import types
 import weakref
 
-from .compiler import CHECKPOINT, Transform
+from .compiler import CHECKPOINT, Transform, resolve_wrt
 from .errors import StaleGradient
 from .ir.trees import structure_kind
 
@@ -35,15 +35,33 @@ def cached_transform(f, wrt, has_aux=False):
         per_function = _per_function(f)
         transform, depended = per_function.get(key, (None, None))
     if transform is None or not _unchanged(depended, depends):
-        transform = Transform(f, wrt, has_aux=has_aux)
-        transform.watched = _watched(depends, getattr(f, "__name__", "f"))
-        made = getattr(f, "_adcompile", None)
-        if made is not None:   # (a callable adcompile made: its code was made of f's too)
-            inner = getattr(made[0], "watched", ((), ""))
-            transform.watched = (transform.watched[0] + inner[0], transform.watched[1])
+        transform = _same_parameters(per_function, key, wrt, depends)
+        if transform is None:
+            transform = Transform(f, wrt, has_aux=has_aux)
+            transform.watched = _watched(depends, getattr(f, "__name__", "f"))
+            made = getattr(f, "_adcompile", None)
+            if made is not None:   # (a callable adcompile made: its code was made of f's too)
+                inner = getattr(made[0], "watched", ((), ""))
+                transform.watched = (transform.watched[0] + inner[0], transform.watched[1])
         with _cache_lock:
             per_function[key] = (transform, _remember(depends))
     return transform
+
+
+def _same_parameters(per_function, key, wrt, depends):
+    """A current transform of the same function for another spelling of ``wrt`` that names
+    the same parameters (``wrt=0`` and ``wrt="x"``, ``(0, 1)`` and ``("x", "y")``), resolved
+    as Transform resolves it, against that transform's own source; or None."""
+    with _cache_lock:
+        others = [entry for other, entry in per_function.items() if other[1:] == key[1:]]
+    for transform, depended in others:
+        try:
+            names = resolve_wrt(transform.source, wrt)
+        except ValueError:
+            continue   # (a wrt that names no parameter: Transform says why)
+        if names == (transform.wrt, transform.wrt_tuple) and _unchanged(depended, depends):
+            return transform
+    return None
 
 
 def _ours(g):

@@ -1,13 +1,14 @@
 """Generated code has no dead names: every name it assigns is read.
 
 Checked on the examples' and benchmarks' functions, the golden functions and the
-functions of 300 fuzzed programs, in every form a user sees (``ad.show``: the
-gradient, specialised to example arguments where there are some, and forward
-mode). A statement kept only for what a call may do (a user's function called with
+functions of 100 fuzzed programs (300 with ``-m long``), in every form a user sees
+(``ad.show``: the gradient, specialised to example arguments where there are some, and
+forward mode). A statement kept only for what a call may do (a user's function called with
 inactive arguments) stays, as a bare call: it assigns no name.
 """
 
 import ast
+import collections
 import importlib.util
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import workloads  # noqa: E402
 from golden_functions import CASES  # noqa: E402
-from tests.fuzz.generator import generate  # noqa: E402
+from tests.fuzz.generator import FEATURES, generate  # noqa: E402
 
 
 def unused_names(code):
@@ -88,9 +89,19 @@ def _fuzzed(seed, tmp_dir):
     return module.f, program.argsets[0]
 
 
-def test_fuzzed_programs_assign_no_dead_name(tmp_path):
+#: the fuzzed programs checked: a third of programs 0-299 by default (every kind of program
+#: among them), the others with -m long
+SEEDS = range(300)
+
+
+@pytest.mark.parametrize("seeds", [
+    pytest.param(SEEDS[::3], id="every_third"),
+    pytest.param([s for s in SEEDS if s % 3], id="the_others", marks=pytest.mark.long)])
+def test_fuzzed_programs_assign_no_dead_name(tmp_path, seeds):
+    kinds = collections.Counter(kind for seed in seeds for kind in generate(seed, ()).features)
+    assert all(kinds[kind] >= 3 for kind in FEATURES), kinds
     dead = {}
-    for seed in range(300):
+    for seed in seeds:
         try:
             f, args = _fuzzed(seed, tmp_path)
             code = ad.show(f, args=tuple(args.values()))

@@ -1003,7 +1003,14 @@ def closure_gradient(k, x):
     return 2 * h * (k * np.cos(x) + 1) * (2.0 if k > 100.0 else 1.0)
 
 
-def test_compiling_and_dropping_functions_releases_them():
+#: how many functions and modules the two tests below make and drop: each one is checked
+#: to be released, so a few show it; hundreds with -m long
+DROPPED = [pytest.param(50, 5, id="few"),
+           pytest.param(200, 20, id="many", marks=pytest.mark.long)]
+
+
+@pytest.mark.parametrize("functions, modules", DROPPED)
+def test_compiling_and_dropping_functions_releases_them(functions, modules):
     from adcompile.compiler import Transform
 
     def transforms():
@@ -1014,7 +1021,7 @@ def test_compiling_and_dropping_functions_releases_them():
     gc.collect()
     base = (len(linecache.cache), transforms())
     alive = []
-    for k in range(200):
+    for k in range(0, 200, 200 // functions):   # (on both sides of make_closure's branch)
         f = make_closure(float(k))
         g = ad.grad(f)
         assert g(0.5) == pytest.approx(closure_gradient(float(k), 0.5), rel=1e-12)
@@ -1026,7 +1033,9 @@ def test_compiling_and_dropping_functions_releases_them():
     assert (len(linecache.cache), transforms()) == base
 
 
-def test_functions_of_a_dropped_module_are_released_with_their_gradients(tmp_path):
+@pytest.mark.parametrize("functions, modules", DROPPED)
+def test_functions_of_a_dropped_module_are_released_with_their_gradients(tmp_path, functions,
+                                                                         modules):
     # the generated code runs in the module's globals, which hold the module's functions:
     # adcompile's cache must not keep them (and the module) alive through it
     from adcompile.compiler import Transform
@@ -1040,7 +1049,7 @@ def test_functions_of_a_dropped_module_are_released_with_their_gradients(tmp_pat
     gc.collect()
     base = (generated_sources(), transforms())
     alive = []
-    for k in range(20):
+    for k in range(modules):
         mod = load_module(tmp_path, f"""
             import numpy as np
 

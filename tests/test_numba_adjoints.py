@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import assert_close, numerical_grad
 from test_numba import compiled, fallback_warning
-from test_numba_helpers import helper
+from test_numba_helpers import helper, jit_once
 
 import adcompile as ad
 from adcompile.runtime import joins
@@ -61,14 +61,14 @@ def test_concatenate_bar_gives_pythons_pieces(numba, shapes, axis, dtype):
     concatenate_bar = helper("concatenate_bar")
     xs, y_bar = items_and_gradient(shapes, axis, dtype)
     expected = joins.concatenate_bar(y_bar, xs, axis)
-    as_tuple = numba.njit(lambda y, xs, axis: concatenate_bar(y, xs, axis))
+    as_tuple = jit_once(lambda y, xs, axis: concatenate_bar(y, xs, axis))
     got = as_tuple(y_bar, tuple(xs), axis)
     assert isinstance(got, tuple) and len(got) == len(expected)
     for piece, reference in zip(got, expected):
         same(piece, reference)
         assert piece.flags.c_contiguous and not np.shares_memory(piece, y_bar)
     if len({len(s) for s in shapes}) == 1:   # (a list holds arrays of one type)
-        listed = numba.njit(lambda y, a, b, axis: concatenate_bar(y, [a, b], axis))
+        listed = jit_once(lambda y, a, b, axis: concatenate_bar(y, [a, b], axis))
         if len(xs) == 2:
             got = listed(y_bar, xs[0], xs[1], axis)
             assert len(got) == 2
@@ -79,11 +79,11 @@ def test_concatenate_bar_gives_pythons_pieces(numba, shapes, axis, dtype):
 def test_concatenate_bar_takes_a_constant_axis_and_the_default(numba):
     concatenate_bar = helper("concatenate_bar")
     xs, y_bar = items_and_gradient([(2, 3), (2, 2)], 1, np.float64)
-    got = numba.njit(lambda y, a, b: concatenate_bar(y, [a, b], 1))(y_bar, *xs)
+    got = jit_once(lambda y, a, b: concatenate_bar(y, [a, b], 1))(y_bar, *xs)
     for piece, reference in zip(got, joins.concatenate_bar(y_bar, xs, 1)):
         same(piece, reference)
     xs, y_bar = items_and_gradient([(2, 3), (1, 3)], 0, np.float64)
-    got = numba.njit(lambda y, a, b: concatenate_bar(y, (a, b)))(y_bar, *xs)
+    got = jit_once(lambda y, a, b: concatenate_bar(y, (a, b)))(y_bar, *xs)
     for piece, reference in zip(got, joins.concatenate_bar(y_bar, xs)):
         same(piece, reference)
 
@@ -91,14 +91,14 @@ def test_concatenate_bar_takes_a_constant_axis_and_the_default(numba):
 def test_concatenate_bar_runs_as_python_a_gradient_not_of_the_joined_shape(numba):
     from adcompile.backend.numba_joins import PiecesAsPython
     concatenate_bar = helper("concatenate_bar")
-    cut = numba.njit(lambda y, a, b, axis: concatenate_bar(y, (a, b), axis))
+    cut = jit_once(lambda y, a, b, axis: concatenate_bar(y, (a, b), axis))
     a, b = np.ones((2, 3)), np.ones((2, 4))
     for y_bar, axis in [(np.ones((2, 6)), 1), (np.ones((3, 7)), 1), (np.ones((2, 7)), 2),
                         (np.ones((2, 7)), -3)]:
         with pytest.raises(PiecesAsPython):
             cut(y_bar, a, b, axis)
     with pytest.raises(PiecesAsPython):
-        numba.njit(lambda y, a, b: concatenate_bar(y, (a, b), None))(np.ones(13), a, b)
+        jit_once(lambda y, a, b: concatenate_bar(y, (a, b), None))(np.ones(13), a, b)
 
 
 def test_concatenate_bar_refuses_what_it_does_not_take(numba):
@@ -216,7 +216,7 @@ def test_dot_bars_give_pythons_adjoints(numba, x_shape, y_shape, dtype):
     z_bar = np.asarray(RNG.normal(size=np.shape(np.dot(x, y)))).astype(dtype)
     for name in ("dot_bar_left", "dot_bar_right"):
         bar = helper(name)
-        got = numba.njit(lambda g, x, y: bar(g, x, y))(z_bar, x, y)
+        got = jit_once(lambda g, x, y: bar(g, x, y))(z_bar, x, y)
         expected = getattr(products, name)(z_bar, x, y)
         assert got.dtype == expected.dtype and got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=10 * np.finfo(dtype).eps, atol=0)
@@ -280,13 +280,13 @@ POWERS = [(2.0, 1.5, 0.5), (0.0, 0.0, -1.0), (1.0, 0.0, -1.0), (1.0, -0.0, -1.0)
 def test_scaled_power_gives_pythons_values(numba, c, x, p):
     from adcompile.runtime import powers
     scaled_power = helper("scaled_power")
-    got = numba.njit(lambda c, x, p: scaled_power(c, x, p))(c, x, p)
+    got = jit_once(lambda c, x, p: scaled_power(c, x, p))(c, x, p)
     expected = powers.scaled_power(c, x, p)
     same(got, expected)
     if isinstance(expected, np.ndarray):   # (float32 arrays with float32 numbers)
         down = [np.float32(v) if np.ndim(v) == 0 else v.astype(np.float32) for v in (c, x, p)]
         if any(np.ndim(v) for v in down[::2]) or np.ndim(down[1]):
-            got = numba.njit(lambda c, x, p: scaled_power(c, x, p))(*down)
+            got = jit_once(lambda c, x, p: scaled_power(c, x, p))(*down)
             same(got, powers.scaled_power(*down))
 
 
@@ -296,7 +296,7 @@ def test_scaled_power_gives_pythons_values(numba, c, x, p):
 def test_log_or_zero_gives_pythons_values(numba, x):
     from adcompile.runtime import powers
     log_or_zero = helper("log_or_zero")
-    got = numba.njit(lambda x: log_or_zero(x))(x)
+    got = jit_once(lambda x: log_or_zero(x))(x)
     same(got, powers.log_or_zero(x))
 
 
@@ -372,19 +372,19 @@ def test_diff_bar_gives_pythons_values(numba, shape, n, axis, dtype):
     g = RNG.normal(size=shape).astype(dtype)
     if g.size:
         g.flat[0] = -0.0   # (the signs of zeros are the helper's)
-    got = numba.njit(lambda g, n, axis: diff_bar(g, n, axis))(g, n, axis)
+    got = jit_once(lambda g, n, axis: diff_bar(g, n, axis))(g, n, axis)
     expected = gathers.diff_bar(g, n, axis)
     same(got, expected)
     assert np.array_equal(np.signbit(got), np.signbit(expected))
     if axis == -1:
-        same(numba.njit(lambda g, n: diff_bar(g, n))(g, n), expected)
-        same(numba.njit(lambda g: diff_bar(g, n, -1))(g), expected)   # (constants)
+        same(jit_once(lambda g, n: diff_bar(g, n))(g, n), expected)
+        same(jit_once(lambda g: diff_bar(g, n, -1))(g), expected)   # (constants)
 
 
 def test_diff_bar_runs_as_python_no_differences_and_refuses_other_types(numba):
     from adcompile.backend.numba_differences import DifferencesAsPython
     diff_bar = helper("diff_bar")
-    call = numba.njit(lambda g, n, axis: diff_bar(g, n, axis))
+    call = jit_once(lambda g, n, axis: diff_bar(g, n, axis))
     for n, axis in [(0, -1), (-1, 0), (1, 2), (1, -3)]:
         with pytest.raises(DifferencesAsPython):
             call(np.ones((2, 3)), n, axis)
@@ -439,19 +439,19 @@ def test_prod_others_gives_pythons_values(numba, shape, axis, dtype):
     if x.size > 3:   # (zeros: the products stay exact)
         x.flat[1] = 0.0
         x.flat[-1] = -0.0
-    got = numba.njit(lambda x, axis: prod_others(x, axis))(x, axis)
+    got = jit_once(lambda x, axis: prod_others(x, axis))(x, axis)
     expected = prods.prod_others(x, axis)
     same(got, expected)
     assert got.flags.c_contiguous and not np.shares_memory(got, x)
     if axis is None:
-        same(numba.njit(lambda x: prod_others(x))(x), expected)
+        same(jit_once(lambda x: prod_others(x))(x), expected)
 
 
 def test_prod_others_refuses_what_it_does_not_take(numba):
     from adcompile.backend.numba_prods import ProductsAsPython
     prod_others = helper("prod_others")
     from adcompile.runtime import prods
-    call = numba.njit(lambda x, axis: prod_others(x, axis))
+    call = jit_once(lambda x, axis: prod_others(x, axis))
     with pytest.raises(ProductsAsPython):
         call(np.ones((2, 3)), 2)
     for x, axis in [(np.ones(0), 0), (np.ones(0), None), (np.ones((2, 0, 3)), 1),

@@ -8,6 +8,7 @@ Every test needs numba (the ``numba`` fixture skips without it)."""
 
 import itertools
 import os
+import types
 import warnings
 
 import numpy as np
@@ -48,6 +49,36 @@ def helper(name):
     return numba_helpers.helpers()[name]
 
 
+#: the dispatchers jit_once made, by the code of the function and what its closure holds
+_JITTED = {}
+
+
+def jit_once(fn):
+    """``numba.njit(fn)``, one dispatcher for each code and closure (what the function's
+    free variables hold, which numba compiles in as constants): the cases of a test share
+    what numba compiled for the argument types they have in common, as a user's code
+    calling one function with them does. (A new dispatcher compiles again: half a second
+    at -O0 for a one-line function, a second or more for a helper's types.) The closure's
+    cells are copied: a later case may rebind the variables the first one's function
+    reads."""
+    import numba
+    try:
+        cells = tuple((type(c.cell_contents), repr(c.cell_contents), c.cell_contents)
+                      for c in fn.__closure__ or ())
+        key = (fn.__code__, cells)
+        hash(key)
+    except (TypeError, ValueError):   # (an array held, or an empty cell)
+        return numba.njit(fn)
+    found = _JITTED.get(key)
+    if found is None:   # (numba reads the closure when it compiles for new types: a copy
+        #                 of the function whose cells keep what the key says they hold)
+        cells = tuple(types.CellType(c.cell_contents) for c in fn.__closure__ or ())
+        kept = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                                  cells or None)
+        found = _JITTED[key] = numba.njit(kept)
+    return found
+
+
 def same(got, expected, ulps=0):
     """``got`` has ``expected``'s dtype and shape and its values (NaN where it is NaN),
     within ``ulps`` units in the last place of that dtype (0: exactly)."""
@@ -72,7 +103,7 @@ EDGES = [-800.0, -745.0, -709.0, -700.0, -104.0, -88.0, -20.0, -1e-300, 0.0, 1e-
 @pytest.mark.parametrize("dtype", sample([np.float64, np.float32, np.int64, np.bool_], 1))
 def test_stable_sigmoid_of_arrays(numba, dtype):
     stable_sigmoid = helper("stable_sigmoid")
-    jitted = numba.njit(lambda d: stable_sigmoid(d))
+    jitted = jit_once(lambda d: stable_sigmoid(d))
     values = np.concatenate([EDGES, 30 * RNG.normal(size=200)])
     if dtype is np.bool_:
         values = values > 0
@@ -86,7 +117,7 @@ def test_stable_sigmoid_of_arrays(numba, dtype):
 def test_stable_sigmoid_of_numbers(numba):
     stable_sigmoid = helper("stable_sigmoid")
     # (as a 0-d array: numba hands a float32 number back as a Python float)
-    jitted = numba.njit(lambda d: np.asarray(stable_sigmoid(d)))
+    jitted = jit_once(lambda d: np.asarray(stable_sigmoid(d)))
     for d in EDGES + [3, -800, True]:
         got, expected = jitted(d), special.stable_sigmoid(d)
         same(got, expected, ulps=4)
@@ -117,8 +148,8 @@ def _called_with(numba, name, axis, keepdims, *extra):
     the generated code does."""
     stub = helper(name)
     if len(extra) == 1:
-        return numba.njit(lambda a, b, c: stub(a, b, c, axis=axis, keepdims=keepdims))
-    return numba.njit(lambda a, b: stub(a, b, axis=axis, keepdims=keepdims))
+        return jit_once(lambda a, b, c: stub(a, b, c, axis=axis, keepdims=keepdims))
+    return jit_once(lambda a, b: stub(a, b, axis=axis, keepdims=keepdims))
 
 
 @pytest.mark.parametrize("shape, axis, keepdims, dtype",
@@ -158,7 +189,7 @@ def test_unreduce_times(numba, shape, axis, keepdims, dtypes):
     e = RNG.normal(size=shape).astype(e_type)
     g = reduced(RNG.normal(size=shape), axis, keepdims).astype(g_type)
     stub = helper("unreduce_times")
-    jitted = numba.njit(lambda g, e, x: stub(g, e, x, axis=axis, keepdims=keepdims))
+    jitted = jit_once(lambda g, e, x: stub(g, e, x, axis=axis, keepdims=keepdims))
     same(jitted(g, e, x), broadcast.unreduce_times(g, e, x, axis, keepdims))
     number = g_type(0.75)
     if keepdims or axis in (None, 0, -1):   # (else NumPy's expand_dims refuses a number)
@@ -197,7 +228,7 @@ REDUCTION_CASES = [((3, 4), 0, False), ((3, 4), 1, True), ((3, 4), -1, False),
 def test_reductions_along_an_axis(numba, shape, axis, keepdims, dtype, name):
     reduce = {"max_along": np.max, "min_along": np.min, "sum_along": np.sum}[name]
     stub = helper(name)
-    jitted = numba.njit(lambda a: np.asarray(stub(a, axis, keepdims)))
+    jitted = jit_once(lambda a: np.asarray(stub(a, axis, keepdims)))
     a = (10 * RNG.normal(size=shape)).astype(dtype)
     ulps = 4 if name == "sum_along" else 0   # (numba sums in another order than NumPy)
     same(jitted(a), reduce(a, axis=axis, keepdims=keepdims), ulps)
@@ -209,7 +240,7 @@ def test_reductions_along_an_axis(numba, shape, axis, keepdims, dtype, name):
 @pytest.mark.parametrize("shape, axis, keepdims", REDUCTION_CASES)
 def test_means_along_an_axis(numba, shape, axis, keepdims):
     stub = helper("mean_along")
-    jitted = numba.njit(lambda a: np.asarray(stub(a, axis, keepdims)))
+    jitted = jit_once(lambda a: np.asarray(stub(a, axis, keepdims)))
     a = 10 * RNG.normal(size=shape)
     same(jitted(a), np.mean(a, axis=axis, keepdims=keepdims), 4)
     refused(numba, lambda a: stub(a, axis, keepdims), a.astype(np.float32))
@@ -272,7 +303,7 @@ def test_the_check_of_a_loop_changing_rows_in_place_compiles(numba):
 
 def test_a_maximum_over_an_empty_axis_is_an_error_as_in_numpy(numba):
     stub = helper("max_along")
-    jitted = numba.njit(lambda a: stub(a, 0, False))
+    jitted = jit_once(lambda a: stub(a, 0, False))
     with pytest.raises(ValueError, match="zero-size"):
         np.max(np.ones((0, 3)), axis=0)
     with pytest.raises(ValueError, match="zero-size"):
@@ -309,7 +340,7 @@ def test_large_arrays_get_numpys_ufunc_values_small_ones_numbas(numba, name):
     from adcompile.backend.numba_ufuncs import LARGE
     stub, ufunc = helper(f"numpy_{name}"), getattr(np, name)
     binary = name == "logaddexp"
-    jitted = numba.njit(lambda a: stub(0.0, a) if binary else stub(a))
+    jitted = jit_once(lambda a: stub(0.0, a) if binary else stub(a))
     large = np.abs(RNG.normal(size=(LARGE // 16, 32)))
     for a in (large, np.asfortranarray(large), large[:, ::2], large.astype(np.float32)):
         if binary and a.dtype == np.float32:
@@ -319,13 +350,13 @@ def test_large_arrays_get_numpys_ufunc_values_small_ones_numbas(numba, name):
         assert got.flags.c_contiguous
     small = large[:3]
     same(jitted(small), ufunc(0.0, small) if binary else ufunc(small), ulps=4)
-    number = numba.njit(lambda v: np.asarray(stub(0.0, v) if binary else stub(v)))
+    number = jit_once(lambda v: np.asarray(stub(0.0, v) if binary else stub(v)))
     same(number(0.7), np.asarray(ufunc(0.0, 0.7) if binary else ufunc(0.7)), ulps=4)
 
 
 def test_large_arrays_get_the_python_stable_sigmoid(numba):
     stable_sigmoid = helper("stable_sigmoid")
-    jitted = numba.njit(lambda d: stable_sigmoid(d))
+    jitted = jit_once(lambda d: stable_sigmoid(d))
     d = np.concatenate([EDGES, 30 * RNG.normal(size=2000)])
     for a in (d, d.astype(np.float32), d.reshape(8, -1).T):
         # (numba's exp: its last bit may differ from NumPy's)
@@ -337,10 +368,10 @@ def test_reduced_size_counts_as_the_python_helper(numba):
     reduced_size = helper("reduced_size")
     x = normal(3, 4, 5)
     for axis in (0, 2, -1, (0, 2), (1,)):
-        jitted = numba.njit(lambda x, axis: reduced_size(x, axis))
+        jitted = jit_once(lambda x, axis: reduced_size(x, axis))
         assert jitted(x, axis) == broadcast.reduced_size(x, axis)
-    assert numba.njit(lambda x: reduced_size(x))(x) == broadcast.reduced_size(x) == 60
-    assert numba.njit(lambda v: reduced_size(v))(2.5) == broadcast.reduced_size(2.5) == 1
+    assert jit_once(lambda x: reduced_size(x))(x) == broadcast.reduced_size(x) == 60
+    assert jit_once(lambda v: reduced_size(v))(2.5) == broadcast.reduced_size(2.5) == 1
 
 
 def means(x, y):
@@ -381,7 +412,7 @@ def test_getitem_bar_and_the_adjoints_of_an_item_assignment(numba, shape, index)
     from adcompile.runtime import arrays
     getitem_bar, without_item, item_written = (
         helper("getitem_bar"), helper("without_item"), helper("item_written"))
-    scatter = numba.njit(lambda g, x, i: getitem_bar(g, x, i))
+    scatter = jit_once(lambda g, x, i: getitem_bar(g, x, i))
     x = RNG.normal(size=shape)
     g = RNG.normal(size=np.shape(x[index]))
     same(scatter(g, x, index), arrays.getitem_bar(g, x, index))
@@ -391,9 +422,9 @@ def test_getitem_bar_and_the_adjoints_of_an_item_assignment(numba, shape, index)
              arrays.getitem_bar(g.astype(g_type), x.astype(x_type), index))
     same(scatter(1.5, x, index), arrays.getitem_bar(1.5, x, index))   # (a number: float64 x)
     z_bar = RNG.normal(size=shape)
-    same(numba.njit(lambda g, i: without_item(g, i))(z_bar, index),
+    same(jit_once(lambda g, i: without_item(g, i))(z_bar, index),
          arrays.without_item(z_bar, index))
-    same(numba.njit(lambda g, i: item_written(g, i))(z_bar, index),
+    same(jit_once(lambda g, i: item_written(g, i))(z_bar, index),
          arrays.item_written(z_bar, index))
 
 

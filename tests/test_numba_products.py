@@ -10,7 +10,8 @@ Every test needs numba (the ``numba`` fixture skips without it)."""
 import numpy as np
 import pytest
 from conftest import assert_close, numerical_grad
-from test_numba_helpers import compiled_gradient, grid, helper, refused, same, sample
+from test_numba_helpers import (compiled_gradient, grid, helper, jit_once, refused, same,
+                                sample)
 
 from adcompile.runtime import arrays, broadcast, products
 
@@ -43,10 +44,10 @@ def test_products_and_their_adjoints_equal_the_runtime_helpers(numba, a_shape, b
     z_bar = normal(np.shape(x @ y), dtype)[()]
     ulps = 8 * max(a_shape[-1], 1)   # (BLAS's sums in another order, for a stack)
     # (np.asarray: numba hands a float32 number back as a Python float)
-    same(numba.njit(lambda a, b: np.asarray(matmul(a, b)))(x, y), x @ y, ulps)
-    same(numba.njit(lambda g, a, b: left(g, a, b))(z_bar, x, y),
+    same(jit_once(lambda a, b: np.asarray(matmul(a, b)))(x, y), x @ y, ulps)
+    same(jit_once(lambda g, a, b: left(g, a, b))(z_bar, x, y),
          products.matmul_bar_left(z_bar, x, y), ulps)
-    same(numba.njit(lambda g, a, b: right(g, a, b))(z_bar, x, y),
+    same(jit_once(lambda g, a, b: right(g, a, b))(z_bar, x, y),
          products.matmul_bar_right(z_bar, x, y), ulps)
 
 
@@ -60,7 +61,7 @@ def test_the_left_adjoint_summed_to_what_x_was_broadcast_from(numba, x_shape, to
     left = helper("matmul_bar_left")
     x, y, to = normal(x_shape), normal(x_shape[:-2] + (5, 2)), normal(to_shape)
     z_bar = normal(np.shape(x @ y))
-    jitted = numba.njit(lambda g, a, b, t: left(g, a, b, to=t))
+    jitted = jit_once(lambda g, a, b, t: left(g, a, b, to=t))
     same(jitted(z_bar, x, y, to), products.matmul_bar_left(z_bar, x, y, to=to), 40)
 
 
@@ -80,7 +81,7 @@ def test_stacks_that_do_not_broadcast_are_a_value_error_as_in_numpy(numba):
     with pytest.raises(ValueError):
         a @ b
     with pytest.raises(ValueError):
-        numba.njit(lambda a, b: matmul(a, b))(a, b)
+        jit_once(lambda a, b: matmul(a, b))(a, b)
 
 
 SWAPS = [((3, 4, 5), 1, 2), ((3, 4, 5), -1, 0), ((3, 4, 5), 1, 1), ((2, 3), 0, -1),
@@ -90,7 +91,7 @@ SWAPS = [((3, 4, 5), 1, 2), ((3, 4, 5), -1, 0), ((3, 4, 5), 1, 1), ((2, 3), 0, -
 @pytest.mark.parametrize("shape, i, j", sample(SWAPS, 1))
 def test_swapaxes_is_numpys_view(numba, shape, i, j):
     swapaxes = helper("swapaxes")
-    jitted = numba.njit(lambda a, i, j: swapaxes(a, i, j))
+    jitted = jit_once(lambda a, i, j: swapaxes(a, i, j))
     a = normal(shape)
     for b in (a, a[..., ::2]):
         got = jitted(b, i, j)
@@ -126,7 +127,7 @@ def test_unbroadcast_of_stacks(numba, g_shape, x_shape, dtype):
     g, x = normal(g_shape, dtype), normal(x_shape, dtype)[()]
     if not x_shape:
         x = RNG.normal()   # (a number: the runtime's sum is a NumPy number)
-    jitted = numba.njit(lambda g, x: np.asarray(unbroadcast(g, x)))   # (see above)
+    jitted = jit_once(lambda g, x: np.asarray(unbroadcast(g, x)))   # (see above)
     same(jitted(g, x), broadcast.unbroadcast(g, x), 4 * g.size)
     strided = np.swapaxes(normal(g_shape[:-2] + g_shape[:-3:-1], dtype), -1, -2)
     same(jitted(strided, x), broadcast.unbroadcast(strided, x), 4 * g.size)
@@ -154,7 +155,7 @@ def test_getitem_bar_sums_where_an_array_of_integers_repeats(numba, shape, index
     index = _index(index)
     x = normal(shape, dtypes[1])
     g = normal(np.shape(x[index]), dtypes[0])
-    jitted = numba.njit(lambda g, x, i: getitem_bar(g, x, i))
+    jitted = jit_once(lambda g, x, i: getitem_bar(g, x, i))
     same(jitted(g, x, index), arrays.getitem_bar(g, x, index), 4)
     if dtypes[1] == np.float64:
         same(jitted(1.5, x, index), arrays.getitem_bar(1.5, x, index), 4)
@@ -162,7 +163,7 @@ def test_getitem_bar_sums_where_an_array_of_integers_repeats(numba, shape, index
 
 def test_an_index_out_of_range_is_an_index_error_as_in_numpy(numba):
     getitem_bar = helper("getitem_bar")
-    jitted = numba.njit(lambda g, x, i: getitem_bar(g, x, i))
+    jitted = jit_once(lambda g, x, i: getitem_bar(g, x, i))
     with pytest.raises(IndexError):
         arrays.getitem_bar(np.ones(2), np.ones(3), np.array([0, 3]))
     with pytest.raises(IndexError):

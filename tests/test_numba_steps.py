@@ -9,7 +9,7 @@ Every test needs numba (the ``numba`` fixture skips without it)."""
 
 import numpy as np
 import pytest
-from test_numba_helpers import helper
+from test_numba_helpers import helper, jit_once
 
 from adcompile.runtime import steps
 
@@ -43,7 +43,7 @@ def ragged_and_empty(numba, call):
         out = [a.copy()]
         out.pop()
         return call(out)
-    return numba.njit(lambda a, b: call([a.copy(), b.copy()])), numba.njit(empty)
+    return jit_once(lambda a, b: call([a.copy(), b.copy()])), jit_once(empty)
 
 
 STEP_VALUES = [RNG.normal(size=(6, 4)), RNG.normal(size=(1, 3)),
@@ -54,17 +54,17 @@ STEP_VALUES = [RNG.normal(size=(6, 4)), RNG.normal(size=(1, 3)),
 def test_stacked_and_sum_steps_give_pythons_arrays(numba, values):
     stacked, sum_steps = helper("stacked"), helper("sum_steps")
     rows = list(values.copy())
-    same(numba.njit(lambda v: stacked([r.copy() for r in v]))(values), steps.stacked(rows))
-    same(numba.njit(lambda v: sum_steps([r.copy() for r in v]))(values), steps.sum_steps(rows))
-    same(numba.njit(lambda a: sum_steps(a))(values), steps.sum_steps(values))
-    same(numba.njit(lambda a: sum_steps(a))(values[::-1]), steps.sum_steps(values[::-1]))
+    same(jit_once(lambda v: stacked([r.copy() for r in v]))(values), steps.stacked(rows))
+    same(jit_once(lambda v: sum_steps([r.copy() for r in v]))(values), steps.sum_steps(rows))
+    same(jit_once(lambda a: sum_steps(a))(values), steps.sum_steps(values))
+    same(jit_once(lambda a: sum_steps(a))(values[::-1]), steps.sum_steps(values[::-1]))
 
 
 def test_step_arrays_give_pythons_arrays_for_float64(numba):
     step_arrays = helper("step_arrays")
     a, b = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 2, 2))
-    one = numba.njit(lambda a: step_arrays([r.copy() for r in a]))
-    two = numba.njit(lambda a, b: step_arrays([r.copy() for r in a], [r.copy() for r in b]))
+    one = jit_once(lambda a: step_arrays([r.copy() for r in a]))
+    two = jit_once(lambda a, b: step_arrays([r.copy() for r in a], [r.copy() for r in b]))
     same(one(a), steps.step_arrays(list(a)))
     for got, expected in zip(two(a, b), steps.step_arrays(list(a), list(b))):
         same(got, expected)
@@ -81,10 +81,10 @@ def test_step_arrays_give_pythons_arrays_for_float64(numba):
 def test_outer_steps_of_lists_and_arrays(numba, us, vs):
     outer_steps = helper("outer_steps")
     expected = steps.outer_steps(list(us), list(vs))
-    same(numba.njit(lambda u, v: outer_steps(u, v))(us, vs), expected, exact=False)
-    same(numba.njit(lambda u, v: outer_steps([r.copy() for r in u], v))(us, vs), expected,
+    same(jit_once(lambda u, v: outer_steps(u, v))(us, vs), expected, exact=False)
+    same(jit_once(lambda u, v: outer_steps([r.copy() for r in u], v))(us, vs), expected,
          exact=False)
-    same(numba.njit(lambda u, v: outer_steps(u, [r.copy() for r in v]))(us, vs), expected,
+    same(jit_once(lambda u, v: outer_steps(u, [r.copy() for r in v]))(us, vs), expected,
          exact=False)
 
 
@@ -95,7 +95,7 @@ def test_outer_steps_of_lists_and_arrays(numba, us, vs):
 def test_step_rows_is_pythons_view(numba, n, steps_of):
     step_rows = helper("step_rows")
     x = RNG.normal(size=(n, 3))
-    jitted = numba.njit(lambda x, a, b, c: step_rows(x, range(a, b, c)))
+    jitted = jit_once(lambda x, a, b, c: step_rows(x, range(a, b, c)))
     r = steps_of(n)
     got = jitted(x, r.start, r.stop, r.step)
     same(got, steps.step_rows(x, r))
@@ -118,12 +118,12 @@ def test_values_python_gives_otherwise_run_as_python(numba):
         with pytest.raises(as_python()):
             empty(np.ones(3))
     outer_steps = helper("outer_steps")
-    pairs = numba.njit(lambda u, v: outer_steps(u, v))
+    pairs = jit_once(lambda u, v: outer_steps(u, v))
     for us, vs in ((np.ones((3, 2)), np.ones((2, 2))), (np.ones((0, 2)), np.ones((0, 2)))):
         with pytest.raises(as_python()):
             pairs(us, vs)
     step_rows = helper("step_rows")
-    rows = numba.njit(lambda x, a, b, c: step_rows(x, range(a, b, c)))
+    rows = jit_once(lambda x, a, b, c: step_rows(x, range(a, b, c)))
     for a, b, c in ((0, 4, 1), (-1, 2, 1), (2, 2, 1), (3, -2, -1)):
         with pytest.raises(as_python()):
             rows(np.ones((3, 2)), a, b, c)
