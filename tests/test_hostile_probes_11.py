@@ -88,8 +88,7 @@ over-cautious, not changed here: ``state.update(m=..., P=...)`` of a dict being
 differentiated; ``list.reverse()``; a method of an object not differentiated calling
 another of its methods (``model.loss(x, y)`` with ``self.penalty()``, wrt ``x``); building
 ``Sequential(*layers)`` inside the loss; ``dataclasses.replace`` then a method;
-``np.subtract.at`` after ``np.add.at`` in a loop (says the index array may share memory
-with the array written); ``L[np.diag_indices(2)] = ...`` on ``np.tril`` of a constant, wrt
+``L[np.diag_indices(2)] = ...`` on ``np.tril`` of a constant, wrt
 the data only; a helper doing ``w -= ...; return w`` called as ``w = step(w)`` (refused when
 it runs); modified Gram-Schmidt (an outer write of a column then an inner loop of column
 updates, then ``V[0]`` read) and Cholesky by hand (then ``np.diag(L)``), both refused as if
@@ -2423,7 +2422,7 @@ GROUPS = {"gp": GP, "kalman": KALMAN, "ode": ODE, "rnn": RNN, "attention": ATTEN
 #: or the entry differentiated in ``wrt`` ("name/wrt")
 REFUSED = {
     "kalman_dict_update_method", "bidirectional_rnn", "gmm_2d_full_cov/1",
-    "springs_relaxed_by_descent", "mlp_dataclass_loss/1", "mlp_dataclass_replace",
+    "mlp_dataclass_loss/1", "mlp_dataclass_replace",
     "sequential_object", "polynomial_and_its_derivative", "try_except_fallback",
     "partial_bound_loss", "closure_counter", "lambda_in_a_dict", "walrus_and_any",
     "transposed_view_written", "transposed_row_plus_equals", "copyto_into_slice",
