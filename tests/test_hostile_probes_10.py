@@ -52,6 +52,7 @@ the right gradient. A bisection's result is piecewise constant in its parameter:
 derivative (zero) is not the root's (a Newton step after it, as below, gives the root's).
 """
 
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -76,7 +77,8 @@ def check_program(f, args, wrt, by_autograd):
     """The gradient equals finite differences (leaf by leaf for a structure, keeping its
     type), and autograd's where ``by_autograd``."""
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
-    if any(isinstance(args[w], (dict, list, tuple)) or is_object(args[w]) for w in wrts):
+    if any(isinstance(args[w], (dict, list, tuple)) or is_object(args[w])
+           or dataclasses.is_dataclass(args[w]) for w in wrts):
         got = ad.grad(f, wrt=wrt)(*args)
         for g, w in zip(got if isinstance(wrt, tuple) else (got,), wrts):
             assert type(g) is type(args[w])

@@ -100,7 +100,6 @@ the code runs).
 
 import dataclasses
 import functools
-import inspect
 import warnings
 from typing import NamedTuple
 
@@ -108,35 +107,11 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.special
-from conftest import assert_close, assert_grad, assert_hessian, autograd_gradient
-from test_hostile_probes_9 import case_id, flatten, is_object, tree_numerical_grad
+from conftest import assert_close, assert_hessian
+from test_hostile_probes_10 import check_program
 
 import adcompile as ad
 from adcompile.backend.jit import NumbaFallbackWarning
-
-
-def check_program(f, args, wrt, by_autograd):
-    """The gradient equals finite differences (leaf by leaf for a structure, keeping its
-    type), and autograd's where ``by_autograd``."""
-    wrts = wrt if isinstance(wrt, tuple) else (wrt,)
-    if any(isinstance(args[w], (dict, list, tuple)) or is_object(args[w])
-           or dataclasses.is_dataclass(args[w]) for w in wrts):
-        got = ad.grad(f, wrt=wrt)(*args)
-        for g, w in zip(got if isinstance(wrt, tuple) else (got,), wrts):
-            assert type(g) is type(args[w])
-            want = flatten(tree_numerical_grad(f, args, w))
-            for a, b in zip(flatten(g), want, strict=True):
-                assert_close(a, b, 1e-5, 1e-7, f"{f.__name__}, a leaf")
-    else:
-        starred = any(p.kind == p.VAR_POSITIONAL
-                      for p in inspect.signature(f).parameters.values())
-        got = assert_grad(f, *args, wrt=wrt, keywords=not starred)
-    if by_autograd:
-        want = autograd_gradient(f, *args, wrt=wrt)
-        for g, w in zip(got if isinstance(wrt, tuple) else (got,),
-                        want if isinstance(wrt, tuple) else (want,)):
-            for a, b in zip(flatten(g), flatten(w), strict=True):
-                assert_close(a, b, 1e-7, 1e-9, f"{f.__name__} against autograd")
 
 
 rng = np.random.default_rng(1111)
