@@ -287,6 +287,24 @@ def changed_through_a_computed_module_name(w):
     return t
 
 
+class Slotted:
+    """An object whose attributes are slots (no __dict__)."""
+
+    __slots__ = ("levels",)
+
+    def __init__(self, levels):
+        self.levels = levels
+
+
+SLOTTED = Slotted(LEVELS)
+
+
+def changed_through_a_slot(w):
+    t = np.sum(w * LEVELS)
+    SLOTTED.levels[0] = 7.0   # (LEVELS, which the slot holds)
+    return t
+
+
 @pytest.mark.parametrize("f", [changed_through_the_module, read_through_the_module,
                                changed_through_sys_modules, updated_through_the_module,
                                filled_through_an_object_of_the_module,
@@ -294,7 +312,8 @@ def changed_through_a_computed_module_name(w):
                                changed_in_a_loop_over_a_list,
                                changed_in_a_loop_over_a_dicts_values,
                                changed_in_a_loop_over_objects, read_through_a_view,
-                               changed_through_a_computed_module_name])
+                               changed_through_a_computed_module_name,
+                               changed_through_a_slot])
 def test_a_modules_array_changed_after_a_read_by_another_path_is_refused(f):
     # (a module's attribute was taken for a new object at each read, and what a module-level
     # list, dict or object held, or a view, for an object of its own: the gradient read the

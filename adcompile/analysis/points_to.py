@@ -543,10 +543,27 @@ def _items_now(obj):
         return []
     else:
         try:
-            items = dict(object.__getattribute__(obj, "__dict__")).items()
+            items = dict(object.__getattribute__(obj, "__dict__"))
         except (AttributeError, TypeError):
-            return []   # (no attributes of its own: what it holds stays "site[]")
+            items = {}   # (no attributes but its slots': what else it holds stays "site[]")
+        items = list(items.items()) + _slots_now(obj)
     return [(k, v) for k, v in items if not isinstance(v, ATOMS) and not is_code(v)]
+
+
+def _slots_now(obj):
+    """[(name, object)] of what the ``__slots__`` of ``obj``'s classes hold now (read from
+    their member descriptors, which only read the slot)."""
+    found = []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            member = cls.__dict__.get(name)
+            if isinstance(member, types.MemberDescriptorType):
+                try:
+                    found.append((name, member.__get__(obj)))
+                except AttributeError:   # (a slot not set)
+                    pass
+    return found
 
 
 def _step(obj, step):
