@@ -53,6 +53,7 @@ from .frontend import desugared, normalize
 from .frontend.source import PLACE
 from .optimize import renumber_temps
 from .rules import REGISTRY
+from .runtime.values import INTEGER_UPDATE, INTEGER_WRITE
 
 
 @dataclass(frozen=True)
@@ -267,9 +268,10 @@ def guard_integer_writes(fn, target):
     integers or booleans (NumPy rounds the value there: no gradient), and each ``x op= e``
     adding one to such an array in place (NumPy raises there, where the compiled code would
     make a new array); check, when the code runs, those into arrays whose dtype is not
-    known: ``require_float_array(x, where, message)`` before a write, which refuses a list
-    or dict too (a write into one is differentiated for arrays only),
-    ``require_floating(x, message)`` before an update (see analysis/integer_writes.py)."""
+    known: ``require_float_array(x, "file:line:col: statement")`` before a write, which
+    refuses a list or dict too (a write into one is differentiated for arrays only),
+    ``require_floating(x, "file:line:col: statement")`` before an update (see
+    analysis/integer_writes.py, and runtime/values.py for the errors' text)."""
     if not integer_writes(fn) and not integer_updates(fn) and not untyped_writes(fn):
         return fn   # (most functions: what is written into is floating)
     fn = ir.copy_function(fn)
@@ -279,9 +281,8 @@ def guard_integer_writes(fn, target):
                for s in [r.statement] + [m for x in r.refresh for m in x.made]}
     for op, base, kind in integer_writes(fn):
         source, node = origins.get(op, (fn.source, fn.source.node))
-        message = _INTEGER_WRITE.format(base=ir.user_name(fn, base))
-        _guard_floating(fn, target, (op, base), source.error(node, message), kind is not None,
-                        check="require_float_array")
+        _guard_floating(fn, target, op, base, _checked_place(fn, source, node, base),
+                        INTEGER_WRITE, kind is not None, check="require_float_array")
     for op, base in untyped_writes(fn):   # (y[0] = 3.0 on a list: with the user's line)
         source, node = origins.get(op, (fn.source, fn.source.node))
         error = source.error(node, _UNTYPED_WRITE.format(base=ir.user_name(fn, base)))
@@ -296,43 +297,38 @@ def guard_integer_writes(fn, target):
         if is_number(x):
             continue   # (n = 0; n += v: a new number, as in Python)
         source, node = rebinding.origin
-        written = (source.error(node, "").line or "").strip() or ast.unparse(node)
-        base = ast.unparse(node.target) if rebinding.held_in is not None \
-            else ir.user_name(fn, rebinding.old)   # (xs[i] op= v: the item)
-        message = _INTEGER_UPDATE.format(statement=written, base=base)
         surely = kind is not None and (ndim_of(x) or 0) > 0   # (an array of integers)
-        _guard_floating(fn, target, (rebinding.statement, x.id), source.error(node, message),
-                        surely)
+        _guard_floating(fn, target, rebinding.statement, x.id,
+                        _checked_place(fn, source, node, x.id), INTEGER_UPDATE, surely)
     return fn
 
 
-def _guard_floating(fn, target, write, error, refuse, check="require_floating"):
-    """Raise ``error`` if ``refuse``, else put the runtime check ``check`` of ``base`` before
-    the statement of ``write`` (statement, base): ``require_floating(base, message)``, or
-    ``require_float_array(base, where, message)`` (where: the user's file:line:col)."""
+def _guard_floating(fn, target, op, base, place, reason, refuse, check="require_floating"):
+    """Before the statement ``op``, which puts a value being differentiated into the array
+    ``base``: if ``refuse``, the TransformError ``reason`` at ``place`` (source, node, the
+    user's text of the statement), else the runtime check ``check(base, "file:line:col:
+    statement")`` (``require_floating`` or ``require_float_array``), whose TypeError gives
+    ``reason`` where the array is one of integers."""
+    source, node, text = place
+    error = source.error(node, f"{text} {reason}")
     if refuse:
         raise error
-    op, base = write
-    where = error.where
-    told = [ast.Constant(where), ast.Constant(error.reason)] \
-        if check == "require_float_array" else [ast.Constant(f"{where}: {error.reason}")]
-    check = ir.call(target.aliases[check], ir.load(base), *told)
+    check = ir.call(target.aliases[check], ir.load(base), ast.Constant(f"{error.where}: {text}"))
     ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
 
 
-_INTEGER_WRITE = ("a value being differentiated is written into {base!r}, an array of integers "
-                  "or booleans: NumPy rounds it (or makes it a truth value) there, which has no "
-                  "gradient. Make the array floating (np.zeros(n), dtype=float, 1.0 in a "
-                  "literal), or round the value explicitly (np.floor(v)) if that is meant")
+def _checked_place(fn, source, node, base):
+    """(source, node, text) of the user's statement ``node`` an error names: its first line as
+    written (``base``, the user's name of the array, where the node is the ``def``)."""
+    text = source.written(node).splitlines()[0] if node is not source.node \
+        else ir.user_name(fn, base)
+    return source, node, text
+
+
 _UNTYPED_WRITE = ("adcompile differentiates an assignment into an item of an array, not of a "
                   "list or dict ({base!r}), where what it holds is differentiated afterwards: "
                   "build a new list or dict (or use an array) instead of assigning into this "
                   "one")
-_INTEGER_UPDATE = ("{statement} puts values being differentiated into {base!r}, an array of "
-                   "integers or booleans, in place: NumPy cannot store floats there (Python "
-                   "raises a UFuncTypeError). Make the array floating (np.zeros(n), "
-                   "dtype=float, 1.0 in a literal)")
-
 
 def guard_update_shapes(fn, target):
     """Make each ``x op= e`` on an array keep x's shape, as Python's in place update must

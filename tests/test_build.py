@@ -57,6 +57,49 @@ def test_built_module_imports_and_computes_the_gradient_without_adcompile(tmp_pa
     np.testing.assert_allclose(eval(lines[1]), expected, rtol=1e-6)
 
 
+WRITES_INTO = """
+import numpy as np
+
+
+def written_into(x, z):
+    z[0] = 2.0 * x
+    z += x
+    return np.sum(z * z)
+"""
+
+
+def test_built_checks_explain_themselves_without_adcompile(tmp_path, monkeypatch):
+    """The runtime checks of a built module (``require_float_array(z, "file:line:col:
+    z[0] = 2.0 * x")``) carry the explanation they give with them, and give it: an array
+    of integers given where a value being differentiated is written is a TypeError at the
+    user's line; a floating one gets its gradient."""
+    (tmp_path / "writes_into.py").write_text(WRITES_INTO)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import writes_into
+    try:
+        out = ad.build(writes_into.written_into, tmp_path / "g_writes.py")
+    finally:
+        sys.modules.pop("writes_into", None)
+    text = out.read_text()
+    assert f"require_float_array(z, '{tmp_path / 'writes_into.py'}:6:5: z[0] = 2.0 * x')" in text
+    result = run_isolated("""
+        import numpy as np, g_writes
+        print(repr(g_writes.grad_written_into(1.5, np.array([1.0, 2.0]))))
+        try:
+            g_writes.grad_written_into(1.5, np.array([1, 2]))
+        except TypeError as error:
+            print(error)
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    value, message = result.stdout.strip().splitlines()
+    z = np.array([1.0, 2.0])
+    expected = numerical_gradient(lambda x: (lambda w: np.sum(w * w))(
+        np.array([2.0 * x + x, z[1] + x])), (1.5,), 0)
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+    assert message.startswith(f"{tmp_path / 'writes_into.py'}:6:5: z[0] = 2.0 * x writes a "
+                              f"value being differentiated into an array of integers"), message
+
+
 def test_built_module_matches_ad_grad_for_tuple_wrt(tmp_path):
     out = tmp_path / "g2.py"
     ad.build(lecture.graph, out, wrt=(0, 1, 2))
@@ -283,12 +326,13 @@ def test_built_with_args_takes_the_structure_they_have(tmp_path, monkeypatch):
 
 def test_each_runtime_helper_runs_from_its_copied_source():
     # a built module holds the source of the helpers it calls and of the helpers those call
-    # (standalone._helper_closure): that must define every global the helper reads, so
-    # none may read a constant or import of its module other than np
+    # (standalone._helper_closure), and the texts they read (_helper_texts): that must define
+    # every global the helper reads, so none may read another constant or import of its
+    # module than np
     import builtins
     import dis
     from adcompile import runtime
-    from adcompile.backend.standalone import _helper_closure
+    from adcompile.backend.standalone import _helper_closure, _helper_texts
 
     def globals_read(code):
         found = {i.argval for i in dis.get_instructions(code)
@@ -299,7 +343,7 @@ def test_each_runtime_helper_runs_from_its_copied_source():
         return found
 
     for name in runtime.HELPERS:
-        namespace = {"np": np}
+        namespace = {"np": np, **_helper_texts(_helper_closure(name))}
         for helper in _helper_closure(name):
             exec(textwrap.dedent(inspect.getsource(runtime.HELPERS[helper])), namespace)
         missing = {g for g in globals_read(namespace[name].__code__)

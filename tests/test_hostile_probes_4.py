@@ -257,12 +257,12 @@ def test_a_write_through_a_view_of_an_integer_array_is_refused():
     with pytest.raises(ad.TransformError, match="test_hostile_probes_4.py:") as info:
         ad.grad(row_of_an_integer_matrix_written)(V[:3])
     assert "row[1] = x[1] * 3" in str(info.value)
-    with pytest.raises(TypeError, match="'columns', an array of integers"):
+    with pytest.raises(TypeError, match=r"columns\[0\] = x \* 3 writes a value being differentiated into an array of integers"):
         ad.grad(transposed_integer_matrix_written)(V[:3])
 
 
 def test_a_write_into_an_array_of_unknown_dtype_is_checked_when_the_code_runs():
-    with pytest.raises(TypeError, match="test_hostile_probes_4.py:.*'out', an array of integ"):
+    with pytest.raises(TypeError, match=r"test_hostile_probes_4\.py:\d+:\d+: out\[k\] = x\[k\] \* 10 writes .* an array of integ"):
         ad.grad(buffer_given_filled_in_a_loop)(V, np.arange(4))
     got = assert_grad(buffer_given_filled_in_a_loop, V, np.arange(4.0))
     assert_close(got, autograd_gradient(lambda x, b: np.sum(
@@ -301,7 +301,7 @@ def counter_from_an_integer_sum(x):
 def test_an_update_adding_floats_into_an_integer_array_is_refused(f):
     with pytest.raises(TypeError, match="Cannot cast ufunc"):
         f(V)   # (what Python does: the gradient had been of z + x)
-    with pytest.raises(ad.TransformError, match="an array of integers or booleans, in place"):
+    with pytest.raises(ad.TransformError, match="an array of integers or booleans in place"):
         ad.grad(f)(V)
 
 

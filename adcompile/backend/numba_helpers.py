@@ -495,15 +495,15 @@ def _require_floating_helper(kinds, overload):
     at typing, so that the plain code runs and raises the TypeError that explains it."""
     types = kinds.types
 
-    def require_floating(x, message):
+    def require_floating(x, where):
         raise NotImplementedError
 
     @overload(require_floating)
-    def _require_floating(x, message):
+    def _require_floating(x, where):
         if isinstance(x, types.Array) and not isinstance(x.dtype, (types.Float,
                                                                     types.Complex)):
             return None
-        return lambda x, message: None
+        return lambda x, where: None
 
     return require_floating
 
@@ -514,13 +514,13 @@ def _require_float_array_helper(kinds, overload):
     runs (and raises the TypeError that explains it where it is wrong)."""
     types = kinds.types
 
-    def require_float_array(x, where, message):
+    def require_float_array(x, where):
         raise NotImplementedError
 
     @overload(require_float_array)
-    def _require_float_array(x, where, message):
+    def _require_float_array(x, where):
         if isinstance(x, types.Array) and isinstance(x.dtype, (types.Float, types.Complex)):
-            return lambda x, where, message: None
+            return lambda x, where: None
         return None
 
     return require_float_array
@@ -531,13 +531,13 @@ def _require_array_helper(kinds, overload):
     number; another value is refused at typing, so that the plain code runs and raises."""
     types = kinds.types
 
-    def require_array(x, message):
+    def require_array(x, where):
         raise NotImplementedError
 
     @overload(require_array)
-    def _require_array(x, message):
+    def _require_array(x, where):
         if isinstance(x, types.Array) or kinds.number(x):
-            return lambda x, message: None
+            return lambda x, where: None
         return None
 
     return require_array

@@ -240,7 +240,9 @@ def _definitions(module, directory):
     imports = [line for line in lines if line.startswith(("import ", "from "))]
     lines = [line for line in lines if line and line not in imports]
     lines += [""] if lines else []
-    for helper in [h for h in runtime.HELPERS if h in module.helpers]:
+    helpers = [h for h in runtime.HELPERS if h in module.helpers]
+    lines += [f"{name} = {text!r}" for name, text in _helper_texts(helpers).items()]
+    for helper in helpers:
         lines += ["", inspect.getsource(runtime.HELPERS[helper]).rstrip(), ""]
     lines += [f"{name} = {what}" for name, (kind, what) in header
               if kind == "runtime" and name != what and what in runtime.HELPERS]
@@ -336,6 +338,19 @@ def _bind(header, name, entry):
     if old is not None and (old[0] != entry[0] or (old[1] is not entry[1] and old[1] != entry[1])):
         raise BuildError(f"the name {name!r} means different things in the functions being built")
     header[name] = entry
+
+
+def _helper_texts(helpers):
+    """The module-level strings of the runtime that ``helpers`` read (the explanations of
+    their errors: runtime.values.INTEGER_WRITE), by name, in the order first read."""
+    texts = {}
+    for h in helpers:
+        function = runtime.HELPERS[h]
+        for name in sorted(ir.names_read(parse(inspect.getsource(function)))):
+            value = function.__globals__.get(name)
+            if isinstance(value, str) and name.isupper():
+                texts[name] = value
+    return texts
 
 
 def _helper_closure(name):

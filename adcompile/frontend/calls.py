@@ -220,15 +220,15 @@ class Calls:
 
     def _require_array(self, e, receiver, name):
         """Before ``receiver.name(...)`` with NumPy's rule for the method, the receiver not
-        being differentiated (``A.dot(x)``): ``require_array(receiver, message)``, a
-        TypeError when the code runs where it is another object (``model.take(x)`` of a
-        class of the user's has its own method, whose derivative NumPy's rule is not)."""
-        error = self.scope.src.error(e, f"{ast.unparse(e.func)}(...) is differentiated with "
-                                        f"the rule of NumPy's .{name}(), but "
-                                        f"{ast.unparse(receiver)} is not a NumPy array")
-        message = f"{error.where}: {error.reason}"
+        being differentiated (``A.dot(x)``): ``require_array(receiver, "file:line:col:
+        A.dot(...)")``, a TypeError when the code runs where it is another object
+        (``model.take(x)`` of a class of the user's has its own method, whose derivative
+        NumPy's rule is not)."""
+        where = self.scope.src.error(e, "").where
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_array)),
-                         args=[self.operand(receiver), ast.Constant(message)], keywords=[])
+                         args=[self.operand(receiver),
+                               ast.Constant(f"{where}: {self.scope.src.written(e.func)}(...)")],
+                         keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _check_positions(self, e, rule, count, func, describe):

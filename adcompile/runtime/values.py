@@ -116,26 +116,38 @@ def require_immutable(x, message):
         raise TypeError(message)
 
 
-def require_floating(x, message):
-    """Raise TypeError(message) where ``x`` is an array of integers or booleans: a value being
-    differentiated written into it is rounded (or made a truth value), which has no
-    gradient, and ``x op= v`` cannot store it (see analysis/integer_writes.py)."""
+#: why a value being differentiated cannot go into an array of integers or booleans: the
+#: TransformError where the array is known to be one when the code is made, the TypeError
+#: of the checks below where it is one when the code runs (see analysis/integer_writes.py)
+INTEGER_WRITE = ("writes a value being differentiated into an array of integers or booleans: "
+                 "NumPy rounds it (or makes it a truth value) there, which has no gradient. "
+                 "Make the array floating (np.zeros(n), dtype=float, 1.0 in a literal), or "
+                 "round the value explicitly (np.floor(v)) if that is meant")
+INTEGER_UPDATE = ("puts values being differentiated into an array of integers or booleans in "
+                  "place: NumPy cannot store floats there (Python raises a UFuncTypeError). "
+                  "Make the array floating (np.zeros(n), dtype=float, 1.0 in a literal)")
+
+
+def require_floating(x, where):
+    """Raise TypeError where ``x`` is an array of integers or booleans, before ``x op= v``
+    adds a value being differentiated to it in place, which NumPy cannot store.
+    ``where``: the user's ``file:line:col: statement``."""
     if isinstance(x, np.ndarray) and x.dtype.kind in "biu":   # (a NumPy int is a number)
-        raise TypeError(message)
+        raise TypeError(f"{where} {INTEGER_UPDATE}")
 
 
-def require_float_array(x, where, message):
+def require_float_array(x, where):
     """Raise TypeError unless ``x`` is a NumPy array not of integers or booleans, before a
-    value being differentiated is written into an item of it (``x[i] = v``: see
-    analysis/integer_writes.py); ``where`` is the user's ``file:line:col`` of the write.
-    For an array of integers or booleans the error is ``message``; for a list, a dict or
-    another object, that adcompile differentiates such a write into arrays only (a list or
-    dict changed in place keeps its type and is seen through every name it has, which a
-    new array made from it would not be). An array of objects stores the value as it is
-    (the adjoint of a tuple a primitive returns, in the code of a second derivative)."""
+    value being differentiated is written into an item of it (``x[i] = v``), which NumPy
+    rounds in an array of integers (no gradient). A list, a dict or another object is
+    refused too: adcompile differentiates such a write into arrays only (a list or dict
+    changed in place keeps its type and is seen through every name it has, which a new
+    array made from it would not be). An array of objects stores the value as it is (the
+    adjoint of a tuple a primitive returns, in the code of a second derivative).
+    ``where``: the user's ``file:line:col: statement``."""
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "biu":
-            raise TypeError(f"{where}: {message}")
+            raise TypeError(f"{where} {INTEGER_WRITE}")
         return
     kind = type(x).__name__
     raise TypeError(f"{where}: adcompile differentiates an assignment of a value being "
@@ -155,13 +167,15 @@ def require_update_shape(new, old, message):
                          f"(NumPy changes the array in place there)")
 
 
-def require_array(x, message):
-    """Raise TypeError(message) unless ``x`` is a NumPy array or scalar (or an array of
-    another library that follows NumPy's protocol, a Dask array): generated code calls a
-    method of ``x`` such as ``x.dot(v)`` with the rule of NumPy's method of that name,
-    which would be the wrong derivative of another object's method."""
+def require_array(x, where):
+    """Raise TypeError unless ``x`` is a NumPy array or scalar (or an array of another
+    library that follows NumPy's protocol, a Dask array): generated code calls a method of
+    ``x`` such as ``x.dot(v)`` with the rule of NumPy's method of that name, which would be
+    the wrong derivative of another object's method. ``where``: the user's
+    ``file:line:col: x.dot(...)``."""
     if not isinstance(x, (np.ndarray, np.generic)) and not hasattr(x, "__array_function__"):
-        raise TypeError(message)
+        raise TypeError(f"{where} is differentiated with the rule of NumPy's method of that "
+                        f"name, but it is called on a {type(x).__name__}, not a NumPy array")
 
 
 def require_supported(accepted, message):
