@@ -2,7 +2,8 @@
 the earlier probes did not cover, each checked by ``check_program`` (probe 10's: central
 finite differences in float64 leaf by leaf for structures, forward mode along random
 tangents and the call by keywords for arrays, autograd where it runs the code as written),
-second derivatives and the numba backend on samples:
+second derivatives, ``ad.value_and_grad`` (with ``has_aux``, and of dicts of parameters) and
+the numba backend on samples:
 
 - signal: 1-d and 2-d convolutions by loops, ``np.convolve``/``np.correlate`` in every mode
   (a short signal with a long kernel too), ``sliding_window_view`` (along axes, windows of
@@ -24,7 +25,8 @@ second derivatives and the numba backend on samples:
 - dp: soft-DTW (arrays, ``logsumexp``, lists of lists), HMM forward algorithms writing
   ``alpha[t] = ...`` (log space, scaled, normalised in place), forward-backward, soft
   Viterbi, CTC recursions, soft edit distances, relaxed knapsacks, a linear-chain CRF,
-  soft value iteration.
+  soft value iteration; recursions through row views (``a = alpha[t]; a[:] = ...; a /=
+  a.sum()``), rolling rows (``prev, cur = cur, prev``) and vectors updated in place.
 - finance/engineering: Black-Scholes (``norm.cdf`` and ``math.erf``), Greeks by nested
   ``ad.grad``, implied volatility by Newton, portfolios (variance, Sharpe, softmax
   weights), Monte Carlo and Asian options, forward kinematics with rotation matrices built
@@ -76,7 +78,10 @@ new`` in a loop (taken as sharing memory across iterations); a gradient or
 model, scaler and running-mean objects called on the object (and, where they assign
 ``self.vel`` or call ``self.m.get``, through the class); ``Model(params)`` built in the loss;
 ``__getitem__`` and operator overloading of user classes; a memoising recursive closure;
-``np.linalg.matrix_rank`` of a differentiated matrix in a condition; the results of
+``np.linalg.matrix_rank`` of a differentiated matrix in a condition; a row view of a
+preallocated array written (``a = alpha[t]; a[:] = ...``) or kept while another row is
+(``prev = alpha[t - 1]``); rolling rows, even with a fresh ``cur = np.empty(m)`` each
+iteration; the results of
 ``np.split``/``np.hsplit``, a boolean-indexed copy ``y[y > 0]``, and a view a helper returns,
 changed in place (refused when run: other names may share the array); buffers swapped by
 ``a, b = b, a`` with writes in the loop; ``v = u`` then a helper changing ``v``; a helper
@@ -114,6 +119,7 @@ from scipy.stats import multivariate_normal, norm
 from scipy.stats import t as student_t
 from conftest import assert_close, assert_hessian
 from test_hostile_probes_10 import check_program
+from test_hostile_probes_9 import flatten
 
 import adcompile as ad
 from adcompile.backend.jit import NumbaFallbackWarning
@@ -5803,6 +5809,123 @@ ARRAY_API = [
 ]
 
 
+# -- dp: recursions written through row views, rolling rows and vectors updated in place ---
+
+EM5 = np.abs(rng.normal(size=(5, 3))) + 0.1
+
+
+TR3 = np.abs(rng.normal(size=(3, 3))) + 0.1
+
+
+def hmm_alpha_row_views(A, E):
+    T, K = E.shape
+    alpha = np.zeros((T, K))
+    alpha[0] = E[0] / E[0].sum()
+    for t in range(1, T):
+        a = alpha[t]
+        a[:] = (alpha[t - 1] @ A) * E[t]
+        a /= a.sum()
+    return np.sum(np.log(alpha + 1.0))
+
+
+def hmm_alpha_prev_view_named(A, E):
+    T, K = E.shape
+    alpha = np.zeros((T, K))
+    alpha[0] = E[0]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        alpha[t] = (prev @ A) * E[t]
+        alpha[t] /= prev.sum()
+    return np.sum(alpha[-1])
+
+
+def heat_copy_row_then_update(u0, k):
+    U = np.zeros((4, len(u0)))
+    U[0] = u0
+    for n in range(3):
+        U[n + 1] = U[n]
+        U[n + 1, 1:-1] += k * (U[n, 2:] - 2 * U[n, 1:-1] + U[n, :-2])
+    return np.sum(U ** 2)
+
+
+def heat_row_view_update(u0, k):
+    U = np.zeros((4, len(u0)))
+    U[0] = u0
+    for n in range(3):
+        row = U[n + 1]
+        row[:] = U[n]
+        row[1:-1] += k * (U[n, 2:] - 2 * U[n, 1:-1] + U[n, :-2])
+    return np.sum(U ** 2)
+
+
+def log_alpha_in_place_logsumexp(logA, logE):
+    T, K = logE.shape
+    la = np.empty((T, K))
+    la[0] = logE[0]
+    for t in range(1, T):
+        la[t] = scipy.special.logsumexp(la[t - 1][:, None] + logA, axis=0)
+        la[t] += logE[t]
+    return scipy.special.logsumexp(la[-1])
+
+
+def backward_beta_views(A, E):
+    T, K = E.shape
+    beta = np.ones((T, K))
+    for t in range(T - 2, -1, -1):
+        b = beta[t]
+        b[:] = A @ (E[t + 1] * beta[t + 1])
+        b /= b.max()
+    return np.sum(beta[0] * E[0])
+
+
+def viterbi_soft_in_place_vector(logE, logA):
+    v = logE[0].copy()
+    for t in range(1, logE.shape[0]):
+        v[:] = 0.2 * scipy.special.logsumexp((v[:, None] + logA) / 0.2, axis=0) + logE[t]
+    return np.sum(v)
+
+
+def dtw_rows_rolling(x, y):
+    n, m = len(x), len(y)
+    prev = np.full(m + 1, 1e10)
+    prev[0] = 0.0
+    cur = np.empty(m + 1)
+    for i in range(1, n + 1):
+        cur[0] = 1e10
+        for j in range(1, m + 1):
+            c = (x[i - 1] - y[j - 1]) ** 2
+            cur[j] = c - 0.3 * np.log(np.exp(-prev[j] / 0.3) + np.exp(-cur[j - 1] / 0.3) + np.exp(-prev[j - 1] / 0.3))
+        prev, cur = cur, prev
+    return prev[m]
+
+
+def dtw_rows_rolling_copy(x, y):
+    n, m = len(x), len(y)
+    prev = np.full(m + 1, 1e10)
+    prev[0] = 0.0
+    for i in range(1, n + 1):
+        cur = np.empty(m + 1)
+        cur[0] = 1e10
+        for j in range(1, m + 1):
+            c = (x[i - 1] - y[j - 1]) ** 2
+            cur[j] = c - 0.3 * np.log(np.exp(-prev[j] / 0.3) + np.exp(-cur[j - 1] / 0.3) + np.exp(-prev[j - 1] / 0.3))
+        prev = cur
+    return prev[m]
+
+
+DP_VIEWS = [
+    (hmm_alpha_row_views, (TR3, EM5), (0, 1), False),
+    (hmm_alpha_prev_view_named, (TR3, EM5), (0, 1), False),
+    (heat_copy_row_then_update, (X8, 0.2), (0, 1), False),
+    (heat_row_view_update, (X8, 0.2), (0, 1), False),
+    (log_alpha_in_place_logsumexp, (np.log(TR3), np.log(EM5)), (0, 1), False),
+    (backward_beta_views, (TR3, EM5), (0, 1), False),
+    (viterbi_soft_in_place_vector, (np.log(EM5), np.log(TR3)), (0, 1), False),
+    (dtw_rows_rolling, (X8[:4], X8[4:7]), (0, 1), False),
+    (dtw_rows_rolling_copy, (X8[:4], X8[4:7]), (0, 1), False),
+]
+
+
 GROUPS = {"signal": SIGNAL, "graphs": GRAPHS, "probabilistic": PROBABILISTIC, "dp": DP,
           "finance": FINANCE, "oop": OOP, "aliases": ALIASES,
           "graph_scatters": GRAPH_SCATTERS, "signal_forms": SIGNAL_FORMS,
@@ -5813,7 +5936,7 @@ GROUPS = {"signal": SIGNAL, "graphs": GRAPHS, "probabilistic": PROBABILISTIC, "d
           "alias_flow": ALIAS_FLOW, "in_place_helpers": IN_PLACE_HELPERS,
           "changed_after_read": CHANGED_AFTER_READ,
           "changed_after_read_routes": CHANGED_AFTER_READ_ROUTES, "array_orders": ARRAY_ORDERS,
-          "iteration": ITERATION, "array_api": ARRAY_API}
+          "iteration": ITERATION, "array_api": ARRAY_API, "dp_views": DP_VIEWS}
 
 
 # -- the tests ---------------------------------------------------------------------------------
@@ -5903,7 +6026,8 @@ REFUSED = {
     "unrolled_sgd_with_ad_grad", "unstack_written", "var_std_ddof", "vars_dict_alias",
     "vector_class_iadd_mutates", "vector_class_operators", "view_from_helper_assigned",
     "view_method_written", "view_sort_after_read", "walrus_alias", "while_alias_swap",
-    "window_sums_as_strided", "x_diag_write_via_indices", "zip_star_unzip",
+    "window_sums_as_strided", "hmm_alpha_row_views", "hmm_alpha_prev_view_named",
+    "heat_row_view_update", "backward_beta_views", "dtw_rows_rolling", "dtw_rows_rolling_copy", "x_diag_write_via_indices", "zip_star_unzip",
 }
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {
@@ -5993,3 +6117,44 @@ def test_numba_backend_agrees(name):
     for g, w in zip(got if isinstance(wrt, tuple) else (got,),
                     want if isinstance(wrt, tuple) else (want,)):
         assert_close(g, w, 1e-10, 1e-12, f"{name} with numba")
+
+
+#: programs whose value and gradient ad.value_and_grad gives together (a dict of parameters
+#: among them)
+VALUE_AND_GRAD = ["gcn_two_layers", "vae_elbo", "hierarchical_non_centred", "soft_dtw",
+                  "hmm_forward_log", "black_scholes_call", "forward_kinematics",
+                  "truss_by_add_at", "scatter_add_at"]
+
+
+@pytest.mark.parametrize("name", VALUE_AND_GRAD)
+def test_value_and_grad_agrees(name):
+    f, args, wrt, _ = BY_NAME[name]
+    value, got = ad.value_and_grad(f, wrt=wrt)(*args)
+    assert_close(value, f(*args), 1e-12, 1e-12, f"{name}'s value")
+    want = ad.grad(f, wrt=wrt)(*args)
+    for g, w in zip(flatten(got), flatten(want), strict=True):
+        assert_close(g, w, 1e-12, 1e-12, f"{name}'s gradient")
+
+
+def vae_loss_and_reconstruction(params, x, eps):
+    h = np.tanh(x @ params["We"])
+    mu, log_var = h[:, :2], h[:, 2:]
+    z = mu + np.exp(0.5 * log_var) * eps
+    xr = z @ params["Wd"]
+    kl = -0.5 * np.sum(1 + log_var - mu ** 2 - np.exp(log_var))
+    return 0.5 * np.sum((x - xr) ** 2) + kl, {"reconstruction": xr, "kl": kl}
+
+
+def test_value_and_grad_with_aux_of_a_vae():
+    """has_aux: the auxiliary dict comes back as the function gave it, the gradient is the
+    loss's (probe 10's check of vae_elbo, the same loss without aux)."""
+    params, x, eps = BY_NAME["vae_elbo"][1]
+    (value, aux), got = ad.value_and_grad(vae_loss_and_reconstruction, has_aux=True)(
+        params, x, eps)
+    want_value, want_aux = vae_loss_and_reconstruction(params, x, eps)
+    assert_close(value, want_value, 1e-12, 1e-12)
+    assert_close(aux["reconstruction"], want_aux["reconstruction"], 1e-12, 1e-12)
+    want = ad.grad(vae_elbo)(params, x, eps)
+    assert set(got) == set(want)
+    for k in want:
+        assert_close(got[k], want[k], 1e-12, 1e-12, f"d/d{k}")
