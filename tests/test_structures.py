@@ -398,9 +398,9 @@ class Pair(collections.namedtuple("Pair", "w b")):
 
 
 def test_a_class_s_own_item_loop_and_length_code_is_refused():
-    """p["w"], for v in p and len(p) run the class's __getitem__, __iter__ and __len__ in
-    Python; the gradient read the fields instead (p["w"] as p.w, a loop over the fields,
-    len as the number of fields: silent wrong gradients). Such uses are refused at their
+    """p["w"], for v in p, tuple(t), first, *rest = t and len(p) run the class's
+    __getitem__, __iter__ and __len__ in Python; the gradient read the fields instead
+    (p["w"] as p.w, the fields in their order, len as their number: wrong gradients). Such uses are refused at their
     line; the fields by name, and a NamedTuple's own tuple methods, are read as before."""
     def by_item(p, x):
         return np.sum(p["w"] * x) + p["b"]
@@ -418,6 +418,14 @@ def test_a_class_s_own_item_loop_and_length_code_is_refused():
         first, second = t
         return np.sum(first) * np.sum(second ** 2)
 
+    def as_a_tuple(t):
+        items = tuple(t)
+        return np.sum(items[1] ** 2) * items[0]
+
+    def starred(t):
+        first, *rest = t
+        return first * np.sum(rest[0])
+
     def by_name(p, t):
         return np.sum(p.w ** 2) * p.b + np.sum(t.w) * t.b + len(t) + np.sum(t[0])
 
@@ -425,7 +433,9 @@ def test_a_class_s_own_item_loop_and_length_code_is_refused():
     t = Pair(np.array([0.3, -0.5]), 0.7)
     for f, args, construct in [(by_item, (p, x), "__getitem__"), (by_loop, (p,), "__iter__"),
                                (by_length, (p,), "holding values being differentiated"),
-                               (unpacked, (t,), "cannot unpack")]:
+                               (unpacked, (t,), "cannot unpack"),
+                               (as_a_tuple, (t,), "holding values being differentiated"),
+                               (starred, (t,), "holding values being differentiated")]:
         with pytest.raises(ad.TransformError, match=construct) as info:
             ad.grad(f)(*args)
         assert "test_structures.py" in str(info.value).splitlines()[0]
