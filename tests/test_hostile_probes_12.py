@@ -71,8 +71,9 @@ tests/test_structures.py):
   example) raised NotImplementedError inside the gradient code; it is differentiated.
 - **Wrong gradients**: a differentiated NamedTuple, dataclass or object whose class defines
   its own ``__getitem__``, ``__iter__`` or ``__len__`` was read by its fields where Python
-  runs that code (``p["w"]`` as ``p.w``, ``for v in p`` and ``a, b = p`` over the fields,
-  ``len(p)`` as their number). Such uses are refused at their line (tests/test_structures.py).
+  runs that code (``p["w"]`` as ``p.w``; ``for v in p``, ``a, b = p``, ``first, *rest = p``
+  and ``tuple(p)`` over the fields in their order; ``len(p)`` as their number). Such uses are
+  refused at their line (tests/test_structures.py).
 
 Everything else was differentiated right, or refused at this file's line (REFUSED, and
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
@@ -6128,6 +6129,93 @@ PROTOCOLS_MORE = [
 ]
 
 
+# -- OOP: parameter classes walked their own way (list, tuple, reversed, zip, map, starred) ---
+
+@dataclasses.dataclass
+class VIter:
+    v: np.ndarray
+    b: float
+    def __iter__(self):
+        return iter([self.v * 5.0, self.b])
+    def __reversed__(self):
+        return iter([self.b * 3.0, self.v])
+
+
+class PairIter(NamedTuple):
+    w: np.ndarray
+    b: float
+    def __iter__(self):
+        return iter((self.b, self.w))
+
+
+def list_of(a):
+    items = list(a)
+    return np.sum(items[0])
+
+
+def tuple_of_nt(t):
+    items = tuple(t)
+    return np.sum(items[1] ** 2) + items[0]
+
+
+def reversed_of(a):
+    total = 0.0
+    for item in reversed(a):
+        total = total + np.sum(item)
+    return total
+
+
+def sum_of_nt(t):
+    return sum(np.sum(v) for v in t)
+
+
+def comprehension_nt(t):
+    return np.sum([np.sum(v) * 2 for v in t])
+
+
+def star_unpack_nt(t):
+    first, *rest = t
+    return first * np.sum(rest[0])
+
+
+def zip_nt(t):
+    total = 0.0
+    for a, b in zip(t, (1.0, 2.0)):
+        total = total + np.sum(a) * b
+    return total
+
+
+def enumerate_nt(t):
+    total = 0.0
+    for i, a in enumerate(t):
+        total = total + (i + 1) * np.sum(a)
+    return total
+
+
+def map_nt(t):
+    return sum(map(np.sum, t))
+
+
+def star_call_nt(t):
+    def f(a, b):
+        return np.sum(a) * 2 + np.sum(b)
+    return f(*t)
+
+
+PROTOCOL_WALKS = [
+    (list_of, (VIter(X3, 0.5),), 0, False),
+    (tuple_of_nt, (PairIter(X3, 0.5),), 0, False),
+    (reversed_of, (VIter(X3, 0.5),), 0, False),
+    (sum_of_nt, (PairIter(X3, 0.5),), 0, False),
+    (comprehension_nt, (PairIter(X3, 0.5),), 0, False),
+    (star_unpack_nt, (PairIter(X3, 0.5),), 0, False),
+    (zip_nt, (PairIter(X3, 0.5),), 0, False),
+    (enumerate_nt, (PairIter(X3, 0.5),), 0, False),
+    (map_nt, (PairIter(X3, 0.5),), 0, False),
+    (star_call_nt, (PairIter(X3, 0.5),), 0, False),
+]
+
+
 GROUPS = {"signal": SIGNAL, "graphs": GRAPHS, "probabilistic": PROBABILISTIC, "dp": DP,
           "finance": FINANCE, "oop": OOP, "aliases": ALIASES,
           "graph_scatters": GRAPH_SCATTERS, "signal_forms": SIGNAL_FORMS,
@@ -6139,7 +6227,8 @@ GROUPS = {"signal": SIGNAL, "graphs": GRAPHS, "probabilistic": PROBABILISTIC, "d
           "changed_after_read": CHANGED_AFTER_READ,
           "changed_after_read_routes": CHANGED_AFTER_READ_ROUTES, "array_orders": ARRAY_ORDERS,
           "iteration": ITERATION, "array_api": ARRAY_API, "dp_views": DP_VIEWS,
-          "remainders": REMAINDERS, "protocols": PROTOCOLS, "protocols_more": PROTOCOLS_MORE}
+          "remainders": REMAINDERS, "protocols": PROTOCOLS, "protocols_more": PROTOCOLS_MORE,
+          "protocol_walks": PROTOCOL_WALKS}
 
 
 # -- the tests ---------------------------------------------------------------------------------
@@ -6147,6 +6236,9 @@ GROUPS = {"signal": SIGNAL, "graphs": GRAPHS, "probabilistic": PROBABILISTIC, "d
 #: refused with a TransformError at a line of this file: every entry of the function (a name),
 #: or the entry differentiated in ``wrt`` ("name/wrt")
 REFUSED = {
+    "list_of", "tuple_of_nt", "reversed_of", "sum_of_nt",
+    "comprehension_nt", "star_unpack_nt", "zip_nt", "enumerate_nt",
+    "map_nt", "star_call_nt",
     "accumulate_of_params", "adam_through_class", "add_at_into_a_view", "add_at_into_reshaped",
     "apply_along_axis_mutator", "arange_active", "array_api_aliases",
     "array_method_put_after_read", "array_split_written", "as_strided_write_after_read",
