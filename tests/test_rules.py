@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (FEW, SOME, arrays, assert_close, assert_grad, broadcast_pairs, grid,
-                      nonzero, operand, reals, shapes, weights)
+from conftest import (FEW, SOME, arrays, assert_close, assert_grad, assert_hessian, broadcast_pairs,
+                      grid, nonzero, operand, reals, shapes, weights)
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -1485,6 +1485,28 @@ def test_clip_active_bounds(data):
     w = data.draw(weights(np.broadcast_shapes(sx, sb)))
     assert_grad(clip_active_bounds, x, lo, hi, w, wrt=(0, 1, 2))
     assert_grad(clip_active_keywords, x, lo, hi, w, wrt=(0, 1, 2))
+
+
+def clip_crossed_bounds(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi) ** 3 * np.arange(6.0).reshape(2, 3)) \
+        + np.sum(x.clip(min=lo, max=hi) * np.arange(6.0).reshape(2, 3))
+
+
+def clip_bound_named_none(x, lo):
+    hi = None
+    return np.sum(np.clip(x, lo, hi) ** 2)
+
+
+def test_clip_with_crossed_bounds():
+    """Where a_min > a_max NumPy's clip gives a_max (minimum(maximum(x, a_min), a_max)):
+    a_min got the gradient there, a_max none (a wrong gradient, both modes); now a bound gets
+    it where the result is that bound and not x."""
+    x = np.array([0.3, -0.5, 1.0])
+    lo = np.array([[0.0, -1.0, 0.5], [0.4, -0.6, 2.0]])   # 2.0 above hi's 1.5: crossed
+    hi = np.array([1.5, 0.2, -0.3])                        # -0.3 below both of lo's 0.5, 2.0
+    assert_grad(clip_crossed_bounds, x, lo, hi, wrt=(0, 1, 2))
+    assert_hessian(clip_crossed_bounds, x, lo, hi, wrt=1)
+    assert_grad(clip_bound_named_none, x, lo, wrt=(0, 1))
 
 
 def clip_both_spellings(x):

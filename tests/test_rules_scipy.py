@@ -74,6 +74,31 @@ def test_scipy_special(data):
 
 
 
+def logsumexp_weighted_by_a_wider_b(x, B):
+    # b repeats a along axes a has as 1 (SciPy broadcasts a and b together)
+    return np.sum(special.logsumexp(x[None, :], b=B, axis=-1) ** 2) \
+        + special.logsumexp(x[None, :], b=B) + np.sum(special.logsumexp(x[:, None], b=B.T, axis=0))
+
+
+def logsumexp_weighted_by_more_dimensions(x, B):
+    return np.sum(special.logsumexp(x, b=B, axis=-1) ** 2)
+
+
+@needs_scipy
+def test_logsumexp_of_a_broadcast_by_b():
+    """logsumexp(a, b=B) where B broadcasts a to a larger shape failed inside the gradient
+    code (a's shape was taken for the one reduced); a B of more dimensions than a (the result
+    has B's) is refused at the user's line."""
+    x = np.array([0.3, -0.5, 1.0])
+    B = np.array([[1.0, 2.0, 0.5], [0.3, 1.0, 1.0]])
+    assert_grad(logsumexp_weighted_by_a_wider_b, x, B, wrt=(0, 1))
+    for transform in (lambda *a: ad.grad(logsumexp_weighted_by_more_dimensions)(*a),
+                      lambda *a: ad.jvp(logsumexp_weighted_by_more_dimensions)(*a, np.ones(3))):
+        with pytest.raises(ad.TransformError, match="b of more dimensions than a") as info:
+            transform(x, B)
+        assert "test_rules_scipy.py" in str(info.value)
+
+
 def sp_more_unary(x, w):
     # x in (0.05, 0.95): rgamma, j0, j1 of it and of its multiples; erfcinv of x + 0.02 (in
     # (0, 2)); ndtri of x; y0, y1 of x + 0.5 (away from their pole at 0)

@@ -266,6 +266,51 @@ def test_multivariate_normal_pdf(data):
     assert_grad(st_mvn_pdf, x, mu, cov, wrt=(0, 1, 2))
 
 
+def mvn_of_points_on_a_line(x, mean, cov):
+    return np.sum(mvn.logpdf(x, mean, cov) * np.arange(1.0, len(x) + 1)) \
+        + np.sum(mvn.pdf(x, mean=mean, cov=cov)) + np.sum(mvn.logpdf(x, cov=cov))
+
+
+def mvn_with_variances(x, s):
+    return mvn.logpdf(x, mean=np.zeros(3), cov=s)
+
+
+def mvn_with_a_number_for_cov(x):
+    return mvn.pdf(x, np.zeros(3), 2.0)
+
+
+def mvn_allowed_singular(x):
+    return mvn.logpdf(x, np.zeros(2), np.eye(2), allow_singular=True)
+
+
+def mvn_allowed_singular_by_a_flag(x, allow):
+    return mvn.logpdf(x, np.zeros(2), np.eye(2), allow_singular=allow)
+
+
+@needs_scipy
+def test_multivariate_normal_covariance_forms():
+    """The densities of a vector of points of one dimension (SciPy reads each entry as a
+    point where d is 1) are differentiated in both modes; a covariance given as a vector of
+    variances (the gradient in x was that of the matrix np.tril of the vector's rows: wrong)
+    or a number (a crash inside the gradient code), and allow_singular=True, are refused at
+    the user's line."""
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    assert_grad(mvn_of_points_on_a_line, x, np.array([0.4]), np.array([[1.7]]), wrt=(0, 1, 2))
+    assert_grad(mvn_of_points_on_a_line, x[:1], np.array([0.4]), np.array([[1.7]]),
+                wrt=(0, 1, 2))
+    for f, args in [(mvn_with_variances, (x[:3], np.array([1.0, 2.0, 0.5]))),
+                    (mvn_with_a_number_for_cov, (x[:3],)),
+                    (mvn_allowed_singular, (x[:2],))]:
+        for transform in (lambda *a: ad.grad(f)(*a), lambda *a: ad.jvp(f)(*a, np.ones(3)[:2])):
+            with pytest.raises(ad.TransformError, match="covariance given as a number or a "
+                               "vector|allow_singular=True is not") as info:
+                transform(*args)
+            assert "test_rules_scipy_stats.py" in str(info.value)
+    with pytest.raises(ValueError, match="allow_singular=True is not differentiated"):
+        ad.grad(mvn_allowed_singular_by_a_flag)(x[:2], True)   # (known when the code runs)
+    assert_grad(mvn_allowed_singular_by_a_flag, x[:2], False)
+
+
 def poisson_in_k(k, mu):
     return np.sum(scipy.stats.poisson.logpmf(k, mu))
 

@@ -376,6 +376,74 @@ def test_uses_that_are_refused():
         ad.grad(assigns_into_a_leaf)({"W": np.ones(2)}, 3.0)
 
 
+@dataclasses.dataclass
+class Doubled:
+    """Parameters whose class reads its items, walks and counts itself its own way."""
+    w: np.ndarray
+    b: float
+
+    def __getitem__(self, key):
+        return getattr(self, key) * 2.0
+
+    def __iter__(self):
+        return iter([self.w * 5.0])
+
+    def __len__(self):
+        return 7
+
+
+class Pair(collections.namedtuple("Pair", "w b")):
+    def __iter__(self):
+        return iter((self.b, self.w))
+
+
+def test_a_class_s_own_item_loop_and_length_code_is_refused():
+    """p["w"], for v in p, tuple(t), first, *rest = t and len(p) run the class's
+    __getitem__, __iter__ and __len__ in Python; the gradient read the fields instead
+    (p["w"] as p.w, the fields in their order, len as their number: wrong gradients). Such uses are refused at their
+    line; the fields by name, and a NamedTuple's own tuple methods, are read as before."""
+    def by_item(p, x):
+        return np.sum(p["w"] * x) + p["b"]
+
+    def by_loop(p):
+        total = 0.0
+        for v in p:
+            total = total + np.sum(v)
+        return total
+
+    def by_length(p):
+        return np.sum(p.w) * len(p)
+
+    def unpacked(t):
+        first, second = t
+        return np.sum(first) * np.sum(second ** 2)
+
+    def as_a_tuple(t):
+        items = tuple(t)
+        return np.sum(items[1] ** 2) * items[0]
+
+    def starred(t):
+        first, *rest = t
+        return first * np.sum(rest[0])
+
+    def by_name(p, t):
+        return np.sum(p.w ** 2) * p.b + np.sum(t.w) * t.b + len(t) + np.sum(t[0])
+
+    p, x = Doubled(np.array([0.3, -0.5]), 0.7), np.array([1.0, 2.0])
+    t = Pair(np.array([0.3, -0.5]), 0.7)
+    for f, args, construct in [(by_item, (p, x), "__getitem__"), (by_loop, (p,), "__iter__"),
+                               (by_length, (p,), "holding values being differentiated"),
+                               (unpacked, (t,), "cannot unpack"),
+                               (as_a_tuple, (t,), "holding values being differentiated"),
+                               (starred, (t,), "holding values being differentiated")]:
+        with pytest.raises(ad.TransformError, match=construct) as info:
+            ad.grad(f)(*args)
+        assert "test_structures.py" in str(info.value).splitlines()[0]
+    g = ad.grad(by_name, wrt=(0, 1))(p, t)
+    assert g[0].w == pytest.approx(2 * p.w * p.b) and g[1].b == pytest.approx(np.sum(t.w))
+    assert isinstance(g[0], Doubled) and isinstance(g[1], Pair)
+
+
 def test_bad_structures_are_type_errors():
     def f(p):
         return np.sum(p["a"])

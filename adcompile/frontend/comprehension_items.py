@@ -8,7 +8,7 @@ structures; an ``if`` clause is decided by the keys alone (``k.startswith("W")``
 import ast
 import copy
 
-from ..ir.trees import Leaf, Node
+from ..ir.trees import Leaf, Node, runs_own_code
 from .syntax import LEAF
 
 
@@ -80,7 +80,8 @@ class ComprehensionItems:
         """user name -> expression for binding comprehension ``target`` to ``part``."""
         if isinstance(target, ast.Name):
             return {target.id: self._item(part, node)}
-        items = part.children if isinstance(part, Node) else part
+        items = None if isinstance(part, Node) and runs_own_code(part, "__iter__") \
+            else part.children if isinstance(part, Node) else part
         if not isinstance(target, ast.Tuple) or not isinstance(items, tuple) \
                 or len(items) != len(target.elts):
             raise self.t.scope.src.error(node, f"cannot unpack an item into "

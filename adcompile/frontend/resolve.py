@@ -10,7 +10,7 @@ import ast
 import inspect
 import itertools
 
-from ..ir.trees import BY_ATTRIBUTE, Leaf, Node, is_function
+from ..ir.trees import BY_ATTRIBUTE, PROTOCOL, Leaf, Node, is_function, runs_own_code
 from .comprehension_items import ComprehensionItems, converted
 from .syntax import LEAF, SEQUENCE, TAKING_ITEMS, is_user_function, reversed_argument
 
@@ -241,7 +241,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         items, last first (``[layers[1], layers[0]]``); else ``a``."""
         seq = reversed_argument(a, self.t.callee)
         owner = self.t.tree_of(seq) if seq is not None else None
-        if not (isinstance(owner, Node) and owner.kind in SEQUENCE):
+        if not (isinstance(owner, Node) and owner.kind in SEQUENCE) \
+                or any(runs_own_code(owner, m) for m in PROTOCOL):
             return a
         made = ast.List(elts=[ast.Subscript(value=seq, slice=ast.Constant(i), ctx=ast.Load())
                               for i in reversed(range(len(owner.children)))], ctx=ast.Load())
@@ -255,7 +256,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         list of its leaves."""
         if isinstance(a, ast.Name) and a.id in self.t.scope.trees:
             node = self.t.scope.trees[a.id]
-            if node.kind in SEQUENCE and all(isinstance(c, Leaf) for c in node.children):
+            if node.kind in SEQUENCE and all(isinstance(c, Leaf) for c in node.children) \
+                    and not any(runs_own_code(node, m) for m in PROTOCOL):
                 return ast.List(elts=[self.t.leaf_reference(ast.Name(id=LEAF + c.name,
                                                                       ctx=ast.Load()))
                                       for c in node.children], ctx=ast.Load())

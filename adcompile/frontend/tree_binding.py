@@ -10,7 +10,7 @@ import copy
 
 from .. import ir
 from ..errors import TransformError
-from ..ir.trees import Leaf, Node, unpack
+from ..ir.trees import Leaf, Node, runs_own_code, unpack
 from .item_desugar import CHAINED, ITEM
 from .syntax import LEAF, SEQUENCE
 from .syntax import item_assigned
@@ -103,7 +103,8 @@ class TreeBinding:
                                              f"structure) to {ast.unparse(target)} is not "
                                              f"supported; assign it to a name")
         items = part.children if isinstance(part, Node) and part.kind in SEQUENCE \
-            else part if isinstance(part, tuple) else None
+            and not runs_own_code(part, "__iter__") else part if isinstance(part, tuple) \
+            else None
         items = _starred(target, items)
         if items is None or len(items) != len(target.elts):
             what = part.describe() if isinstance(part, Node) else repr(part)

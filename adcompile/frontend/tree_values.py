@@ -10,7 +10,7 @@ import copy
 import dataclasses
 
 from .. import ir, runtime
-from ..ir.trees import Leaf, Node
+from ..ir.trees import Leaf, Node, runs_own_code
 from .constructors import constructor_fields
 from .resolve import Resolver
 from .syntax import LEAF, SEQUENCE, reversed_argument
@@ -166,8 +166,9 @@ class TreeValues:
         else:
             return None
         if not isinstance(copied, Node) or copied.kind not in kinds \
-                or backwards is not None and copied.kind not in SEQUENCE:
-            return None   # (reversed(d) of a dict: its keys)
+                or backwards is not None and copied.kind not in SEQUENCE \
+                or runs_own_code(copied, "__iter__"):
+            return None   # (reversed(d) of a dict: its keys; a class's own walk: refused)
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
         return Node(kind, None, keys, copied.children[::-1] if backwards is not None

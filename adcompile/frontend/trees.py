@@ -30,7 +30,7 @@ import ast
 import copy
 
 from ..errors import TransformError
-from ..ir.trees import BY_ATTRIBUTE, Leaf, Node
+from ..ir.trees import BY_ATTRIBUTE, Leaf, Node, runs_own_code
 from .comprehension_items import UNDECIDED, decide, substitute
 from .resolve import Resolver
 from .syntax import LEAF, SEQUENCE
@@ -187,8 +187,13 @@ class Trees:
         return tuple(found) if isinstance(e, ast.Tuple) else found[0]
 
     def is_len_of_tree(self, e):
-        return isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords \
-            and isinstance(self.tree_of(e.args[0]), Node) and self.callee(e.func).is_(len)
+        """Whether ``e`` is ``len(params)`` of a structure that has as many items as it holds
+        (not one whose class defines ``__len__``: ``runs_own_code``)."""
+        if not (isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords):
+            return False
+        tree = self.tree_of(e.args[0])
+        return isinstance(tree, Node) and not runs_own_code(tree, "__len__") \
+            and self.callee(e.func).is_(len)
 
     def names_structure(self, e):
         """Whether user expression ``e`` names a structure (never an error)."""
@@ -252,6 +257,11 @@ _PLAIN_KINDS = {"dict": dict, "list": list, "tuple": tuple}
 def _item(base, e, key, src):
     """``base[key]``, read by ``e``, for a constant key or slice ``key`` (an error, of the
     function's ``src``, otherwise)."""
+    if runs_own_code(base, "__getitem__"):
+        raise src.error(e, f"{ast.unparse(e)}: {ast.unparse(e.value)} is {base.describe()} "
+                           f"being differentiated, whose class defines __getitem__: Python "
+                           f"runs that code here, where adcompile would read a field; read "
+                           f"the fields by name ({ast.unparse(e.value)}.name)")
     if key is NOT_STATIC:
         raise src.error(e, f"{ast.unparse(e.value)} is {base.describe()} being "
                            f"differentiated: index it with a constant, or loop over it "

@@ -11,7 +11,7 @@ import ast
 import copy
 
 from ..errors import TransformError
-from ..ir.trees import Leaf, Node
+from ..ir.trees import Leaf, Node, runs_own_code
 from .function_loops import mentioned_in
 from .item_desugar import WITH_ITEM
 from .syntax import SEQUENCE
@@ -182,6 +182,12 @@ class Unrolling:
         or enumerate/zip/reversed of structures, or a dict's items/keys/values; else None."""
         node = (self.tree_of(it) or self.copied_tree(it)) if self.might_be_tree(it) else None
         if isinstance(node, Node):   # (for W in list(layers): the copy's items)
+            if runs_own_code(node, "__iter__"):
+                raise self.scope.src.error(it, f"a loop over {ast.unparse(it)}, "
+                                               f"{node.describe()} being differentiated whose "
+                                               f"class defines __iter__: Python runs that "
+                                               f"code, where adcompile would walk the fields; "
+                                               f"read the fields by name")
             return list(node.keys) if node.kind == "dict" else list(node.children)
         if isinstance(it, (ast.Tuple, ast.List)) and it.elts and all(
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in it.elts):

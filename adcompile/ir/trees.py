@@ -79,6 +79,22 @@ class Node:
         return f"a {self.type.__qualname__}"
 
 
+#: the special methods by which Python reads a sequence's items (see runs_own_code)
+PROTOCOL = ("__getitem__", "__iter__", "__len__", "__reversed__")
+
+
+def runs_own_code(node, method):
+    """Whether Python runs code of the class of the structure ``node`` for the special method
+    ``method`` (one of ``PROTOCOL``) where adcompile reads the
+    fields (``p["w"]``, ``for v in p``, ``a, b = p``, ``len(p)``): the class of a NamedTuple
+    overriding tuple's, of a dataclass or object defining one (without one, Python refuses
+    such a use of a dataclass or object)."""
+    if node.kind not in BY_ATTRIBUTE or node.type is None:
+        return False
+    base = tuple if node.kind == "namedtuple" else object
+    return getattr(node.type, method, None) is not getattr(base, method, None)
+
+
 class StructureError(TypeError):
     """A value that cannot be a differentiated structure (a cycle, a complex leaf, ...)."""
 

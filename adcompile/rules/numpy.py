@@ -263,11 +263,12 @@ def heaviside(y, x, h):
 @adjoint(np.clip, methods=("clip",), optional=("a_min", "a_max"),
          spellings={"min": "a_min", "max": "a_max"})
 def clip(y, x, a_min, a_max):
-    # x at a bound (a tie) keeps its gradient; a bound gets it where x is beyond it.
-    # Assumes a_min <= a_max; either bound may be None or left out (x.clip(max=1)).
+    # y = minimum(maximum(x, a_min), a_max), as NumPy computes it: x at a bound (a tie) keeps
+    # its gradient; a bound gets it where y is that bound and not x (crossed bounds, a_min >
+    # a_max, give a_max). Either bound may be None or left out (x.clip(max=1)).
     x_bar += unbroadcast(y_bar * (y == x), x)
-    a_min_bar += unbroadcast(y_bar * (x < a_min), a_min)
-    a_max_bar += unbroadcast(y_bar * (x > a_max), a_max)
+    a_min_bar += unbroadcast(y_bar * ((y == a_min) & (y != x)), a_min)
+    a_max_bar += unbroadcast(y_bar * ((y == a_max) & (y != x)), a_max)
 
 
 @adjoint(np.where, constant=('c',))

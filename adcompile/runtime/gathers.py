@@ -80,23 +80,25 @@ def diff_bar(g, n=1, axis=-1):
 def sliding_window_bar(g, x, window_shape, axis=None):
     """The adjoint of ``y = np.lib.stride_tricks.sliding_window_view(x, window_shape,
     axis)``: each window's adjoint added back where the window was read (windows overlap:
-    their entries add up). g's last axes run over a window, in the order of ``axis``."""
+    their entries add up). g's last axes run over a window, in the order of ``axis``; an
+    axis given twice (windows of windows) starts each window at the sum of its offsets."""
     shape = np.shape(x)
     windows = tuple(window_shape) if np.iterable(window_shape) else (window_shape,)
     if axis is None:
         axes = tuple(range(len(shape)))
     else:
         axes = tuple(a % len(shape) for a in (axis if np.iterable(axis) else (axis,)))
-    if len(set(axes)) != len(axes):
-        raise NotImplementedError("adcompile differentiates sliding_window_view with one "
-                                  "window per axis; an axis given twice is not supported")
+    lengths = list(shape)   # (of y's leading axes)
+    for a, w in zip(axes, windows):
+        lengths[a] -= w - 1
     g = np.asarray(g)
     out = np.zeros(shape, dtype=_float_type(g, x))
     for offsets in np.ndindex(*windows):
-        index = [slice(None)] * len(shape)
-        for a, k, w in zip(axes, offsets, windows):
-            index[a] = slice(k, k + shape[a] - w + 1)
-        out[tuple(index)] += g[(Ellipsis,) + offsets]
+        starts = [0] * len(shape)
+        for a, k in zip(axes, offsets):
+            starts[a] += k
+        index = tuple(slice(k, k + n) for k, n in zip(starts, lengths))
+        out[index] += g[(Ellipsis,) + offsets]
     return out
 
 

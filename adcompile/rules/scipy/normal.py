@@ -102,24 +102,36 @@ def norm_isf(y, q, loc, scale):
     scale_bar += unbroadcast(y_bar * z, scale)
 
 
-# -- scipy.stats.multivariate_normal.logpdf -------------------------------------------------
+# -- scipy.stats.multivariate_normal.logpdf and pdf -----------------------------------------
+#    r = x - mean for each point: a row of x (the last axis), or, where d is 1, each entry of a
+#    vector x (SciPy reads it so); w = C^-1 r for each, the points as the rows of a matrix. SciPy
+#    reads C's lower triangle (eigh): the gradient of the symmetric matrix, (C^-1 r r^T C^-1 - C^-1)
+#    / 2 summed over the points, goes onto that triangle. A covariance given as a number or a
+#    vector of variances (c I, diag(v)) and allow_singular=True (a density on a subspace,
+#    through a pseudo-inverse) are refused
 
 @rule(stats.multivariate_normal.logpdf, shape="unknown", optional=("mean", "cov"))
 def mvn_logpdf(y, x, mean, cov, allow_singular=False):
-    # y = -(d log(2 pi) + log det C + r^T C^-1 r) / 2, r = x - mean for each point (a row of
-    # x, or x itself); w = C^-1 r. SciPy reads C's lower triangle (eigh): the gradient of the
-    # symmetric matrix, (C^-1 r r^T C^-1 - C^-1) / 2, goes onto that triangle
+    # y = -(d log(2 pi) + log det C + r^T C^-1 r) / 2 for each point
     if cov is None:
         unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
                     "matrix (a d x d array)")
+    elif ndim(cov) != 2:
+        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
+                    "vector of variances is not differentiated: pass the d x d matrix "
+                    "(c * np.eye(d), np.diag(v))")
+    elif allow_singular:
+        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
+                    "differentiated (a singular covariance's density lives on a subspace, "
+                    "where these derivatives are wrong); pass allow_singular=False")
     else:
         r = shifted(x, mean)
         c = read_symmetric(cov, "L")
-        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
-        gw = np.expand_dims(y_bar, -1) * w
-        x_bar += unbroadcast(-gw, x)
-        mean_bar += unbroadcast(gw, mean)
-        cov_bar += read_symmetric_bar(0.5 * (np.swapaxes(np.atleast_2d(gw), -1, -2) @ np.atleast_2d(w) - np.sum(y_bar) * np.linalg.inv(c)), "L")
+        w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
+        gw = np.reshape(y_bar, (-1, 1)) * w
+        x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
+        mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
+        cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(y_bar) * np.linalg.inv(c)), "L")
 
 
 @tangent_of(stats.multivariate_normal.logpdf)
@@ -127,13 +139,22 @@ def mvn_logpdf_tangent(y, x, mean, cov, allow_singular=False):
     if cov is None:
         unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
                     "matrix (a d x d array)")
+    elif ndim(cov) != 2:
+        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
+                    "vector of variances is not differentiated: pass the d x d matrix "
+                    "(c * np.eye(d), np.diag(v))")
+    elif allow_singular:
+        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
+                    "differentiated (a singular covariance's density lives on a subspace, "
+                    "where these derivatives are wrong); pass allow_singular=False")
     else:
         r = shifted(x, mean)
         c = read_symmetric(cov, "L")
-        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
-        y_dot += -np.sum(x_dot * w, axis=-1)
-        y_dot += np.sum(mean_dot * w, axis=-1)
-        y_dot += 0.5 * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
+        d = np.shape(c)[-1]
+        w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
+        y_dot += np.reshape(-np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+        y_dot += np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+        y_dot += np.reshape(0.5 * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L")))), np.shape(y))
 
 
 @rule(stats.multivariate_normal.pdf, shape="unknown", optional=("mean", "cov"))
@@ -142,15 +163,23 @@ def mvn_pdf(y, x, mean, cov, allow_singular=False):
     if cov is None:
         unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
                     "matrix (a d x d array)")
+    elif ndim(cov) != 2:
+        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
+                    "vector of variances is not differentiated: pass the d x d matrix "
+                    "(c * np.eye(d), np.diag(v))")
+    elif allow_singular:
+        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
+                    "differentiated (a singular covariance's density lives on a subspace, "
+                    "where these derivatives are wrong); pass allow_singular=False")
     else:
         r = shifted(x, mean)
         g = y_bar * y
         c = read_symmetric(cov, "L")
-        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
-        gw = np.expand_dims(g, -1) * w
-        x_bar += unbroadcast(-gw, x)
-        mean_bar += unbroadcast(gw, mean)
-        cov_bar += read_symmetric_bar(0.5 * (np.swapaxes(np.atleast_2d(gw), -1, -2) @ np.atleast_2d(w) - np.sum(g) * np.linalg.inv(c)), "L")
+        w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
+        gw = np.reshape(g, (-1, 1)) * w
+        x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
+        mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
+        cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(g) * np.linalg.inv(c)), "L")
 
 
 @tangent_of(stats.multivariate_normal.pdf)
@@ -158,13 +187,22 @@ def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
     if cov is None:
         unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
                     "matrix (a d x d array)")
+    elif ndim(cov) != 2:
+        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
+                    "vector of variances is not differentiated: pass the d x d matrix "
+                    "(c * np.eye(d), np.diag(v))")
+    elif allow_singular:
+        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
+                    "differentiated (a singular covariance's density lives on a subspace, "
+                    "where these derivatives are wrong); pass allow_singular=False")
     else:
         r = shifted(x, mean)
         c = read_symmetric(cov, "L")
-        w = np.reshape(np.swapaxes(np.linalg.solve(c, np.swapaxes(np.atleast_2d(r), -1, -2)), -1, -2), np.shape(r))
-        y_dot += -y * np.sum(x_dot * w, axis=-1)
-        y_dot += y * np.sum(mean_dot * w, axis=-1)
-        y_dot += 0.5 * y * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))))
+        d = np.shape(c)[-1]
+        w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
+        y_dot += -y * np.reshape(np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+        y_dot += y * np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+        y_dot += 0.5 * y * np.reshape(np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))), np.shape(y))
 
 
 # SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to

@@ -225,13 +225,19 @@ def gammaincc(y, a, x):
 
 @rule(special.logsumexp, shape="reduce", optional=("b",))
 def logsumexp(y, a, b, axis=None, keepdims=False, return_sign=False):
-    # y = log sum(b exp(a)): a gets the softmax weights b exp(a - y), b gets exp(a - y).
-    # (A return_sign not known when transforming, return_sign=flag, is refused too.)
+    # y = log sum(b exp(a)), over a and b broadcast together (ab): a gets the softmax weights
+    # b exp(a - y), b gets exp(a - y), each summed over what broadcasting repeated. A b of more
+    # dimensions than a is refused (y's dimensions would be b's, not a's), and so is a
+    # return_sign not known when transforming (return_sign=flag)
     if return_sign is False or return_sign == 0:
         if b is None:
             a_bar += unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+        elif ndim(b) > ndim(a):
+            unsupported("scipy.special.logsumexp with b of more dimensions than a is not "
+                        "differentiated; give a those dimensions (a[None, :])")
         else:
-            share = unreduce(y_bar, a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
+            ab = np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+            share = unreduce(y_bar, ab, axis=axis, keepdims=keepdims) * np.exp(ab - unreduce(y, ab, axis=axis, keepdims=keepdims))
             a_bar += unbroadcast(share * b, a)
             b_bar += unbroadcast(share, b)
     else:
@@ -244,9 +250,13 @@ def logsumexp_tangent(y, a, b, axis=None, keepdims=False, return_sign=False):
         unsupported("scipy.special.logsumexp with return_sign=True is not differentiated")
     elif b is None:
         y_dot += np.sum(a_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+    elif ndim(b) > ndim(a):
+        unsupported("scipy.special.logsumexp with b of more dimensions than a is not "
+                    "differentiated; give a those dimensions (a[None, :])")
     else:
-        y_dot += np.sum(a_dot * b * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
-        y_dot += np.sum(b_dot * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+        ab = np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+        y_dot += np.sum(a_dot * b * np.exp(ab - unreduce(y, ab, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+        y_dot += np.sum(b_dot * np.exp(ab - unreduce(y, ab, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 
 @rule(special.softmax, shape="like")
