@@ -85,8 +85,7 @@ tests/test_rules_scipy_linalg.py and tests/test_items.py):
 Everything else was differentiated right, or refused at this file's line (REFUSED, and
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
 over-cautious, not changed here: ``state.update(m=..., P=...)`` of a dict being
-differentiated; ``list.reverse()``; a method of an object not differentiated calling
-another of its methods (``model.loss(x, y)`` with ``self.penalty()``, wrt ``x``); building
+differentiated; ``list.reverse()``; building
 ``Sequential(*layers)`` inside the loss; ``dataclasses.replace`` then a method;
 ``L[np.diag_indices(2)] = ...`` on ``np.tril`` of a constant, wrt
 the data only; a helper doing ``w -= ...; return w`` called as ``w = step(w)`` (refused when
@@ -98,7 +97,10 @@ the code runs).
 
 Over-cautious refusals lifted since, each program now among those checked: ``y[0], y[-1] =
 y[1], y[-2]`` on a vector (an entry at a negative constant index is a number, as one at a
-positive index is; tests/test_items.py).
+positive index is; tests/test_items.py); a method of an object not differentiated calling
+another of its methods (``model.loss(x, y)`` with ``self.penalty()``, wrt ``x``: the method
+run as it is is read as its class's function, and the methods it calls on ``self`` too,
+which change nothing; tests/test_real_programs_objects.py).
 """
 
 import dataclasses
@@ -2400,7 +2402,7 @@ GROUPS = {"gp": GP, "kalman": KALMAN, "ode": ODE, "rnn": RNN, "attention": ATTEN
 #: or the entry differentiated in ``wrt`` ("name/wrt")
 REFUSED = {
     "kalman_dict_update_method", "bidirectional_rnn", "gmm_2d_full_cov/1",
-    "mlp_dataclass_loss/1", "mlp_dataclass_replace",
+    "mlp_dataclass_replace",
     "sequential_object", "polynomial_and_its_derivative", "try_except_fallback",
     "partial_bound_loss", "closure_counter", "lambda_in_a_dict", "walrus_and_any",
     "transposed_view_written", "transposed_row_plus_equals", "copyto_into_slice",

@@ -6,15 +6,15 @@ which it copies first).
 
 import ast
 import functools
-import inspect
 import linecache
 import types
 
 import numpy as np
 
 from .. import ir
+from ..ir.trees import BY_ATTRIBUTE, Node
 from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
-                           leaves_arguments, positional_outputs, reads_only,
+                           leaves_arguments, method_of, positional_outputs, reads_only,
                            writes_first_argument)
 from .points_to import ATOMS, ELSEWHERE, of
 from .program_order import Place, follows, program_order
@@ -101,28 +101,58 @@ def _call_changes(aliases, call):
             return found | given | {ELSEWHERE}
         return found | given   # a library's function may write into what it is given
     if isinstance(func, ast.Attribute):
-        receiver, method = aliases.value(func.value), func.attr
-        if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
-            return found | receiver
-        if method in _ADDING_METHODS:
-            return found
-        if reads_only(method, aliases.registry):
-            return found
-        holder = aliases.callee(func.value)
-        if _users_object(holder):   # (C.reset() may change what it holds, which another
-            return found | _method_changes(aliases, holder, call)   # name may hold)
-        return found | aliases.deep(receiver) | given
+        return found | _method_call_changes(aliases, call, given)
     return found | given | {ELSEWHERE}   # a function held in a variable
 
 
-def _known_changes(aliases, func, call, held=None):
+def _method_call_changes(aliases, call, given):
+    """What ``call``, ``v.method(...)`` of a value ``v`` whose function is not known, may
+    change (``given``: what its arguments may hold): by the method's name, or as the
+    function of ``v``'s class where ``v`` is an object of the user's known here."""
+    receiver, method = aliases.value(call.func.value), call.func.attr
+    if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
+        return receiver
+    if method in _ADDING_METHODS or reads_only(method, aliases.registry):
+        return set()
+    holder = aliases.callee(call.func.value)
+    if _users_object(holder):   # (C.reset() may change what it holds, which another name
+        return _method_changes(aliases, type(holder), _own_attributes(holder), call)  # may
+    tree = _structure_of(aliases, call.func.value)
+    if tree is not None and tree.kind in BY_ATTRIBUTE:   # (model.penalty(), model an
+        # argument given as a structure: the code is specialised on its class and on its
+        # own attributes, its keys)
+        return _method_changes(aliases, tree.type, set(tree.keys), call)
+    return aliases.deep(receiver) | given
+
+
+def _structure_of(aliases, e):
+    """The ``ir.trees.Node`` of the structure that the expression ``e`` names: a parameter
+    given as one (and never assigned), read with constant keys (``model``, ``model.enc``,
+    ``layers[0]``); else None."""
+    steps = []
+    while isinstance(e, (ast.Attribute, ast.Subscript)):
+        steps.append(e.attr if isinstance(e, ast.Attribute) else e.slice)
+        e = e.value
+    trees = getattr(aliases.fn, "trees", None) or {}
+    found = trees.get(e.id) if isinstance(e, ast.Name) and e.id not in aliases.local else None
+    for step in reversed(steps):
+        if not isinstance(found, Node) or isinstance(step, str) != (
+                found.kind in BY_ATTRIBUTE) or isinstance(step, ast.expr) and not (
+                isinstance(step, ast.Constant) and not isinstance(step.value, bool)):
+            return None
+        found = found.child(step if isinstance(step, str) else step.value)
+    return found if isinstance(found, Node) else None
+
+
+def _known_changes(aliases, func, call, held=None, owner=None):
     """What the user's function ``func`` called as ``call`` may change in place: what it is
     given for the parameters it may change, and the module-level objects it assigns into
     (call_effects.py); None where that is not known. ``held``: {argument node: the object it
-    stands for} (what a ``functools.partial`` holds)."""
+    stands for} (what a ``functools.partial`` holds); ``owner``: (class, own attributes'
+    names) of the object given first, where ``func`` is its method (call_effects._changes)."""
     held = held or {}
-    bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True)
-    free = globals_changed(func, aliases.registry) if bound is not None else None
+    bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True, owner=owner)
+    free = globals_changed(func, aliases.registry, owner) if bound is not None else None
     if bound is None or free is None:
         return None
     given = set().union(set(), *(
@@ -132,23 +162,29 @@ def _known_changes(aliases, func, call, held=None):
     return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
 
 
-def _method_changes(aliases, holder, call):
-    """What ``holder.method(...)`` may change, ``holder`` an object of the user's class: as
-    its class's function given ``holder`` first (``REC.tick()`` adding to a count of
-    ``REC``'s); ``ELSEWHERE`` where that is not known (an attribute of the object's own, a
-    method of a class not known to change only its parameters)."""
-    name = call.func.attr
-    try:
-        own = name in object.__getattribute__(holder, "__dict__")
-    except (AttributeError, TypeError):
-        own = False
-    func = inspect.getattr_static(type(holder), name, None)
-    if own or not isinstance(func, types.FunctionType):
+def _method_changes(aliases, cls, own, call):
+    """What ``holder.method(...)`` may change, ``holder`` an object of the user's class
+    ``cls`` whose own attributes are named ``own``: as the class's function given
+    ``holder`` first (``REC.tick()`` adding to a count of ``REC``'s; its calls of
+    ``self``'s methods, those of the class); ``ELSEWHERE`` where that is not known (an
+    attribute of the object's own, a method of a class not known to change only its
+    parameters)."""
+    func = method_of(cls, own, call.func.attr)
+    if func is None:
         return {ELSEWHERE}
     as_function = ast.Call(func=call.func, args=[call.func.value] + list(call.args),
                            keywords=call.keywords)
-    known = _known_changes(aliases, func, as_function)
+    known = _known_changes(aliases, func, as_function, owner=(cls, own))
     return {ELSEWHERE} if known is None else known
+
+
+def _own_attributes(holder):
+    """The names of the attributes the object ``holder`` has of its own (in its
+    ``__dict__``), which ``holder.name`` finds before its class's."""
+    try:
+        return set(object.__getattribute__(holder, "__dict__"))
+    except (AttributeError, TypeError):
+        return set()
 
 
 def _partial_changes(aliases, partial, call):
