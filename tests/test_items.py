@@ -508,6 +508,37 @@ def test_dicts_the_function_makes_and_changes():
     assert d == {}
 
 
+def dict_holding_itself(x):
+    d = {"m": x * 1.0}
+    d["a"] = d   # d["a"]["m"] is d["m"], whatever d["m"] becomes
+    d["m"] = x * 3.0
+    return np.sum(d["a"]["m"])
+
+
+def dict_holding_itself_in_a_list(x):
+    d = {"m": x * 1.0}
+    e = {"d": [d]}
+    d["a"] = e
+    d["m"] = x * 3.0
+    return np.sum(d["a"]["d"][0]["m"])
+
+
+def dict_holding_another_twice(x):
+    d = {"m": x * 1.0}
+    e = {"n": d, "o": d}
+    e["n"]["m"] = x * 3.0
+    return np.sum(d["m"] * e["o"]["m"])
+
+
+def test_a_dict_made_to_hold_itself_is_refused():
+    # (its structure held the dict as it was: d["a"]["m"] stayed x, a gradient of 1 for 3;
+    # a dict held twice, which does not hold itself, sees its change in both places)
+    for f in (dict_holding_itself, dict_holding_itself_in_a_list):
+        with pytest.raises(ad.TransformError, match="hold itself"):
+            ad.grad(f)(W)
+    np.testing.assert_allclose(ad.grad(dict_holding_another_twice)(W), 18 * W)
+
+
 def test_a_dict_given_a_new_structure_in_each_iteration():
     def f(x, y):
         d = {"s": x, "u": y}

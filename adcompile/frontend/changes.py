@@ -87,7 +87,7 @@ class Changes:
             key = old.keys[key]
         part = self._updated_item(old, key, user) if isinstance(user, ast.AugAssign) \
             else self.part_of(value)
-        self._with_part(old, key, part)
+        self._with_part(old, key, part, user)
 
     def assign_attribute(self, stmt):
         """``obj.name = v`` or ``obj.name op= v`` (``stmt``) on a dataclass or object this
@@ -110,12 +110,19 @@ class Changes:
                                              f"not supported; make a new one instead")
         part = self._updated_item(old, target.attr, stmt) if isinstance(
             stmt, ast.AugAssign) else self.part_of(stmt.value)
-        self._with_part(old, target.attr, part)
+        self._with_part(old, target.attr, part, stmt)
         return True
 
-    def _with_part(self, old, key, part):
+    def _with_part(self, old, key, part, user):
         """Bind every name bound to the structure ``old`` (of this function's), directly or
-        as a part of another, to a new one with ``part`` at ``key``."""
+        as a part of another, to a new one with ``part`` at ``key``. A ``part`` holding
+        ``old`` itself is refused at ``user`` (the user's statement): Python's structure
+        would hold itself, and see its later changes there, which a new structure holding
+        the old one would not."""
+        if isinstance(part, Node) and any(n is old for n in part.nodes()):
+            raise self.scope.src.error(user, f"this makes {old.describe()} hold itself: a "
+                                             f"structure of values being differentiated "
+                                             f"cannot hold itself; hold a copy of it")
         keys, children = list(old.keys), list(old.children)
         at = next((i for i, k in enumerate(keys) if k == key and type(k) is type(key)), None)
         if at is not None:
