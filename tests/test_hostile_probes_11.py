@@ -84,8 +84,7 @@ tests/test_rules_scipy_linalg.py and tests/test_items.py):
 
 Everything else was differentiated right, or refused at this file's line (REFUSED, and
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
-over-cautious, not changed here: ``state.update(m=..., P=...)`` of a dict being
-differentiated; ``list.reverse()``; building
+over-cautious, not changed here: building
 ``Sequential(*layers)`` inside the loss; ``dataclasses.replace`` then a method;
 ``L[np.diag_indices(2)] = ...`` on ``np.tril`` of a constant, wrt
 the data only; a helper doing ``w -= ...; return w`` called as ``w = step(w)`` (refused when
@@ -100,7 +99,11 @@ y[1], y[-2]`` on a vector (an entry at a negative constant index is a number, as
 positive index is; tests/test_items.py); a method of an object not differentiated calling
 another of its methods (``model.loss(x, y)`` with ``self.penalty()``, wrt ``x``: the method
 run as it is is read as its class's function, and the methods it calls on ``self`` too,
-which change nothing; tests/test_real_programs_objects.py).
+which change nothing; tests/test_real_programs_objects.py); ``state.update(m=..., P=...)`` of
+a dict the function made (``dict(m=..., P=...)``, a copy of a dict argument: the items stored
+as ``state["m"] = ...`` stores them, all computed first; tests/test_structure_copies.py);
+``list.reverse()`` of a list the function made (the swaps it amounts to;
+tests/test_list_forms.py).
 """
 
 import dataclasses
@@ -2401,7 +2404,7 @@ GROUPS = {"gp": GP, "kalman": KALMAN, "ode": ODE, "rnn": RNN, "attention": ATTEN
 #: refused with a TransformError at a line of this file: every entry of the function (a name),
 #: or the entry differentiated in ``wrt`` ("name/wrt")
 REFUSED = {
-    "kalman_dict_update_method", "bidirectional_rnn", "gmm_2d_full_cov/1",
+    "gmm_2d_full_cov/1",
     "mlp_dataclass_replace",
     "sequential_object", "polynomial_and_its_derivative", "try_except_fallback",
     "partial_bound_loss", "closure_counter", "lambda_in_a_dict", "walrus_and_any",

@@ -300,6 +300,7 @@ def _spelled(s):
     """Statement ``s`` as the user wrote it (its line, for one resolved: ``$method1``)."""
     origin = getattr(s, "origin", None)
     node = origin[1] if origin else getattr(s, "node", None)
+    node = getattr(node, ir.WRITTEN_OUT, node)   # (xs.reverse(), not the swaps written out)
     what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
     if "$" in what and origin and getattr(node, "lineno", None):
         what = linecache.getline(getattr(origin[0], "filename", ""), node.lineno).strip() \
