@@ -12,11 +12,11 @@ import types
 import numpy as np
 
 from .. import ir
-from ..ir.trees import BY_ATTRIBUTE, Node
-from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
-                           leaves_arguments, method_of, positional_outputs, reads_only,
+from .call_effects import (bound_parameters, changes_unseen, globals_changed,
+                           leaves_arguments, positional_outputs, reads_only,
                            writes_first_argument)
 from .points_to import ATOMS, ELSEWHERE, of
+from .stores import receiver
 from .program_order import Place, follows, program_order
 
 #: container methods that change their receiver only (append and extend only add to a
@@ -109,39 +109,19 @@ def _method_call_changes(aliases, call, given):
     """What ``call``, ``v.method(...)`` of a value ``v`` whose function is not known, may
     change (``given``: what its arguments may hold): by the method's name, or as the
     function of ``v``'s class where ``v`` is an object of the user's known here."""
-    receiver, method = aliases.value(call.func.value), call.func.attr
+    receiver_objects, method = aliases.value(call.func.value), call.func.attr
     if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
-        return receiver
+        return receiver_objects
     if method in _ADDING_METHODS or reads_only(method, aliases.registry):
         return set()
-    holder = aliases.callee(call.func.value)
-    if _users_object(holder):   # (C.reset() may change what it holds, which another name
-        return _method_changes(aliases, type(holder), _own_attributes(holder), call)  # may
-    tree = _structure_of(aliases, call.func.value)
-    if tree is not None and tree.kind in BY_ATTRIBUTE:   # (model.penalty(), model an
-        # argument given as a structure: the code is specialised on its class and on its
-        # own attributes, its keys)
-        return _method_changes(aliases, tree.type, set(tree.keys), call)
-    return aliases.deep(receiver) | given
-
-
-def _structure_of(aliases, e):
-    """The ``ir.trees.Node`` of the structure that the expression ``e`` names: a parameter
-    given as one (and never assigned), read with constant keys (``model``, ``model.enc``,
-    ``layers[0]``); else None."""
-    steps = []
-    while isinstance(e, (ast.Attribute, ast.Subscript)):
-        steps.append(e.attr if isinstance(e, ast.Attribute) else e.slice)
-        e = e.value
-    trees = getattr(aliases.fn, "trees", None) or {}
-    found = trees.get(e.id) if isinstance(e, ast.Name) and e.id not in aliases.local else None
-    for step in reversed(steps):
-        if not isinstance(found, Node) or isinstance(step, str) != (
-                found.kind in BY_ATTRIBUTE) or isinstance(step, ast.expr) and not (
-                isinstance(step, ast.Constant) and not isinstance(step.value, bool)):
-            return None
-        found = found.child(step if isinstance(step, str) else step.value)
-    return found if isinstance(found, Node) else None
+    found = receiver(aliases, call)
+    if found is not None:   # (C.reset(), model.penalty(): may change what the object holds,
+        func, owner = found   # which another name may hold)
+        known = None if func is None else _known_changes(aliases, func, ast.Call(
+            func=call.func, args=[call.func.value] + list(call.args),
+            keywords=call.keywords), owner=owner)
+        return {ELSEWHERE} if known is None else known
+    return aliases.deep(receiver_objects) | given
 
 
 def _known_changes(aliases, func, call, held=None, owner=None):
@@ -162,31 +142,6 @@ def _known_changes(aliases, func, call, held=None, owner=None):
     return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
 
 
-def _method_changes(aliases, cls, own, call):
-    """What ``holder.method(...)`` may change, ``holder`` an object of the user's class
-    ``cls`` whose own attributes are named ``own``: as the class's function given
-    ``holder`` first (``REC.tick()`` adding to a count of ``REC``'s; its calls of
-    ``self``'s methods, those of the class); ``ELSEWHERE`` where that is not known (an
-    attribute of the object's own, a method of a class not known to change only its
-    parameters)."""
-    func = method_of(cls, own, call.func.attr)
-    if func is None:
-        return {ELSEWHERE}
-    as_function = ast.Call(func=call.func, args=[call.func.value] + list(call.args),
-                           keywords=call.keywords)
-    known = _known_changes(aliases, func, as_function, owner=(cls, own))
-    return {ELSEWHERE} if known is None else known
-
-
-def _own_attributes(holder):
-    """The names of the attributes the object ``holder`` has of its own (in its
-    ``__dict__``), which ``holder.name`` finds before its class's."""
-    try:
-        return set(object.__getattribute__(holder, "__dict__"))
-    except (AttributeError, TypeError):
-        return set()
-
-
 def _partial_changes(aliases, partial, call):
     """What calling ``partial`` (a ``functools.partial`` of a function of the user's) as
     ``call`` may change in place: the function's changes given the arguments the partial
@@ -199,14 +154,6 @@ def _partial_changes(aliases, partial, call):
         keywords=[ast.keyword(arg=k, value=node) for node, (k, _) in keywords.items()]
         + [k for k in call.keywords if k.arg not in partial.keywords])
     return _known_changes(aliases, partial.func, as_function, held)
-
-
-def _users_object(obj):
-    """Whether ``obj`` (what a name the function reads holds now, None where not known) is
-    an instance of a class of the user's, whose methods may change what it holds."""
-    return obj is not None and not isinstance(obj, (
-        types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
-        types.MethodType, np.ufunc)) and not is_foreign(type(obj))
 
 
 def _stored_parts(target):
