@@ -419,6 +419,22 @@ class Recorder:
 RECORDER = Recorder()
 
 
+def records_in_a_method(w):
+    t = np.sum(w * GRID)
+    RECORDER.record(len(w))
+    RECORDER.record_shape(np.ones(3))
+    return t + RECORDER.record(2.0) * np.sum(w ** 2)
+
+
+def test_a_method_appending_to_its_receiver_s_list_is_differentiated():
+    # (what it changes is known: the list it holds, which holds no array the gradient
+    # reads; it was unknown, so any change anywhere, and GRID read before was refused)
+    before = len(RECORDER.seen)
+    got = ad.grad(records_in_a_method)(W)
+    assert_close(got, numerical_grad(records_in_a_method, (W,), 0))
+    assert len(RECORDER.seen) > before   # (the method ran, as in Python)
+
+
 BOX = [None]
 KEPT = []
 

@@ -103,7 +103,8 @@ which change nothing; tests/test_real_programs_objects.py); ``state.update(m=...
 a dict the function made (``dict(m=..., P=...)``, a copy of a dict argument: the items stored
 as ``state["m"] = ...`` stores them, all computed first; tests/test_structure_copies.py);
 ``list.reverse()`` of a list the function made (the swaps it amounts to;
-tests/test_list_forms.py).
+tests/test_list_forms.py); a method run as it is that appends to a list its object holds
+(``self.seen.append(v)``: that list changed, not anything; tests/test_changed_arguments.py).
 """
 
 import dataclasses

@@ -326,6 +326,11 @@ def _parameter_flows(fn, func, local):
                              ast.NamedExpr)) or isinstance(node, ast.FunctionDef) \
                 and node is not fn:
             return None
+        if _stores_in_receiver(node):   # seen.append(v), self.seen.append(v): it holds v
+            read = ir.names_mentioned(list(node.args) + [k.value for k in node.keywords])
+            if any(n not in local and not code(n) for n in read):
+                read.add("*")
+            flows.append((set(), ir.names_mentioned([node.func.value]), read, "other"))
         pairs = [(t, node.value) for t in node.targets] if isinstance(node, ast.Assign) else \
             [(node.target, node.value)] if isinstance(node, ast.AnnAssign) and node.value else \
             [(node.target, node.iter)] if isinstance(node, (ast.For, ast.comprehension)) else []
@@ -477,6 +482,9 @@ def _call_changed(call, func, registry, depth, sharing, receiver=None):
     if obj is _METHOD and receiver is not None and isinstance(call.func.value, ast.Name) \
             and call.func.value.id == receiver[0] and depth > 0:
         return _own_method_changed(call, registry, depth, sharing, receiver[1])
+    if obj is _METHOD and (call.func.attr in _CHANGING_RECEIVER
+                           or call.func.attr in ir.WRITING_METHODS):
+        return sharing(call.func.value)   # (self.seen.append(v): self.seen, which holds v)
     if obj is _METHOD:
         return set() if reads_only(call.func.attr, registry) else None
     if obj is None or obj is func or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
@@ -516,6 +524,19 @@ def method_of(cls, own, name):
             "__getattribute__" in vars(k) for k in cls.__mro__ if k not in (object, tuple)):
         return None
     return method
+
+
+#: container methods that change their receiver only, by their name (as mutations.py reads
+#: them); those of _STORING store what they are given in it
+_STORING = {"append", "extend", "insert", "add", "update", "setdefault"}
+_CHANGING_RECEIVER = _STORING | {"pop", "remove", "clear", "reverse", "discard", "popitem"}
+
+
+def _stores_in_receiver(node):
+    """Whether ``node`` calls a container's method that stores what it is given in its
+    receiver (``self.seen.append(v)``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in _STORING
 
 
 def _fresh_locals(tree):
