@@ -87,8 +87,7 @@ REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
 over-cautious, not changed here: building
 ``Sequential(*layers)`` inside the loss; ``dataclasses.replace`` then a method;
 ``L[np.diag_indices(2)] = ...`` on ``np.tril`` of a constant, wrt
-the data only; a helper doing ``w -= ...; return w`` called as ``w = step(w)`` (refused when
-it runs); modified Gram-Schmidt (an outer write of a column then an inner loop of column
+the data only; modified Gram-Schmidt (an outer write of a column then an inner loop of column
 updates, then ``V[0]`` read) and Cholesky by hand (then ``np.diag(L)``), both refused as if
 the view read after the loops could see a later write; ``np.copyto`` into a slice,
 ``np.sum(..., out=)``, ``np.clip(..., out=y)``; ``np.atleast_1d``/``squeeze`` views (when
@@ -104,7 +103,11 @@ a dict the function made (``dict(m=..., P=...)``, a copy of a dict argument: the
 as ``state["m"] = ...`` stores them, all computed first; tests/test_structure_copies.py);
 ``list.reverse()`` of a list the function made (the swaps it amounts to;
 tests/test_list_forms.py); a method run as it is that appends to a list its object holds
-(``self.seen.append(v)``: that list changed, not anything; tests/test_changed_arguments.py).
+(``self.seen.append(v)``: that list changed, not anything; tests/test_changed_arguments.py);
+a helper doing ``w -= ...; return w`` called as ``w = step(w)`` in a loop (the loop's ``w`` is
+the array the last step changed, where the array has one or more dimensions and no jump
+leaves the loop between the step and the end of the iteration;
+tests/test_helpers_in_place.py).
 """
 
 import dataclasses
@@ -2420,8 +2423,8 @@ REFUSED = {
     "float64_of_an_array_written", "weights_scaled_by_a_median_in_place",
 }
 #: refused when the code runs: a TypeError naming the line of this file
-REFUSED_WHEN_RUN = {"gd_with_helper_that_updates", "atleast_1d_same_array",
-                    "squeeze_view_written", "batchnorm_running_stats"}
+REFUSED_WHEN_RUN = {"atleast_1d_same_array", "squeeze_view_written",
+                    "batchnorm_running_stats"}
 
 ENTRIES = [(group, *entry) for group, entries in GROUPS.items() for entry in entries]
 
