@@ -44,9 +44,10 @@ def stored(aliases, call):
     if by_name and func.attr in STORING_METHODS:
         return aliases.value(func.value), given
     if by_name and (func.attr in EMPTYING_METHODS or func.attr in ir.WRITING_METHODS
-                    or reads_only(func.attr, aliases.registry)) \
+                    or reads_only(func.attr, aliases.registry)
+                    or isinstance(getattr(obj, "__self__", None), np.ufunc)) \
             or not by_name and obj is not None and leaves_arguments(obj, aliases.registry):
-        return set(), set()
+        return set(), set()   # (np.add.at(c, i, v) writes values, as x[i] = v does)
     if by_name:
         given |= aliases.value(func.value)
     into = _stored_elsewhere(aliases, call, obj, by_name)
