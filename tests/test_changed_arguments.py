@@ -402,6 +402,95 @@ def test_a_method_or_partial_changing_no_array_read_is_differentiated():
     assert COUNTER.calls == before + 1   # (the method ran, as in Python)
 
 
+class Recorder:
+    """Keeps what it is shown in a list it holds: a method appending to its receiver's list."""
+
+    def __init__(self):
+        self.seen = []
+
+    def record(self, v):
+        self.seen.append(v)
+        return v
+
+    def record_shape(self, x):
+        self.record(np.shape(x))   # (another of its methods)
+
+
+RECORDER = Recorder()
+
+
+def records_in_a_method(w):
+    t = np.sum(w * GRID)
+    RECORDER.record(len(w))
+    RECORDER.record_shape(np.ones(3))
+    return t + RECORDER.record(2.0) * np.sum(w ** 2)
+
+
+def test_a_method_appending_to_its_receiver_s_list_is_differentiated():
+    # (what it changes is known: the list it holds, which holds no array the gradient
+    # reads; it was unknown, so any change anywhere, and GRID read before was refused)
+    before = len(RECORDER.seen)
+    got = ad.grad(records_in_a_method)(W)
+    assert_close(got, numerical_grad(records_in_a_method, (W,), 0))
+    assert len(RECORDER.seen) > before   # (the method ran, as in Python)
+
+
+BOX = [None]
+KEPT = []
+
+
+def keep(store, v):
+    store[0] = v
+
+
+def remember(v):
+    KEPT.append(v)
+
+
+def stored_by_a_helper_then_changed(w):
+    c = np.ones(2) * 2.0
+    keep(BOX, c)   # (BOX[0] is c from here on)
+    t = np.sum(w * c)
+    BOX[0][0] = 5.0   # changes c, which the gradient read
+    return t
+
+
+def stored_in_a_given_list_then_changed(w, box):
+    c = np.ones(2) * 2.0
+    keep(box, c)
+    t = np.sum(w * c)
+    box[0][0] = 5.0
+    return t
+
+
+def appended_by_a_helper_then_changed(w):
+    c = np.ones(2) * 2.0
+    remember(c)
+    t = np.sum(w * c)
+    KEPT[-1][0] = 5.0
+    return t
+
+
+def appended_by_a_method_then_changed(w):
+    c = np.ones(2) * 2.0
+    RECORDER.record(c)
+    t = np.sum(w * c)
+    RECORDER.seen[-1][0] = 5.0
+    return t
+
+
+@pytest.mark.parametrize("f, args", [
+    (stored_by_a_helper_then_changed, (W,)), (stored_in_a_given_list_then_changed, (W, [None])),
+    (appended_by_a_helper_then_changed, (W,)), (appended_by_a_method_then_changed, (W,))],
+    ids=lambda v: getattr(v, "__name__", ""))
+def test_an_array_a_call_stored_then_changed_through_the_container_is_refused(f, args):
+    # (the points-to facts did not know that the container held the array: the gradient
+    # was [5, 2], read after the change, where Python's is [2, 2])
+    with pytest.raises(ad.TransformError, match="may change in place an array") as caught:
+        ad.grad(f)(*args)
+    assert "[0] = 5.0" in str(caught.value).splitlines()[0]
+
+
 @pytest.mark.parametrize("f", [resets_through_another_name, resets_in_a_helper,
                                resets_in_a_loop_of_helpers, resets_through_a_models_method,
                                resets_in_a_method, resets_through_a_partial])

@@ -651,3 +651,106 @@ def test_a_refusal_in_the_helper_names_the_call():
         ad.grad(read_through_a_view)(U0.copy())
     assert re.search(line_of(read_through_a_view, "apply_dirichlet(u)") + r" in "
                      r"read_through_a_view", str(info.value))
+
+
+# -- a helper changing its argument in place and returning it, called as w = step(w) -----
+
+SX, SY = rng.normal(size=(6, 3)), rng.normal(size=6)
+
+
+def descent_step(w, lr, X, y):
+    w -= lr * X.T @ (X @ w - y)
+    return w
+
+
+def descended(lr, w0, X, y):
+    w = w0.copy()
+    total = 0.0
+    for _ in range(3):
+        total = total + np.sum(w ** 2)   # (the array the step before changed: new values)
+        w = descent_step(w, lr, X, y)
+    return w @ w + total
+
+
+def descended_twin(lr, w0, X, y):
+    w, total = w0, 0.0
+    for _ in range(3):
+        total = total + anp.sum(w ** 2)
+        w = w - lr * anp.dot(X.T, anp.dot(X, w) - y)
+    return anp.dot(w, w) + total
+
+
+def test_a_step_changing_its_argument_called_as_w_equals_step_w_in_a_loop():
+    # (the loop's w is, at the start of each iteration and after the loop, the array the
+    # last step changed: Python's w, which the step changed in place and returned)
+    args = (0.02, rng.normal(size=3), SX, SY)
+    got = assert_grad(descended, *args, wrt=(0, 1))
+    want = autograd.grad(descended_twin, (0, 1))(*args)
+    for g, w in zip(got, want):
+        assert_close(g, w, 1e-12, 1e-12)
+    assert_close(ad.hessian(descended, wrt=1)(*args),
+                 autograd.hessian(descended_twin, 1)(*args), 1e-10, 1e-12)
+
+
+def descended_keeping_the_previous(lr, w0, X, y):
+    w = w0.copy()
+    prev = w
+    for _ in range(3):
+        prev = w   # the same array: the step changes it too
+        w = descent_step(w, lr, X, y)
+    return w @ w + np.sum(prev)
+
+
+def descended_keeping_a_history(lr, w0, X, y):
+    w = w0.copy()
+    history = []
+    for _ in range(3):
+        history.append(w)   # the same array each time
+        w = descent_step(w, lr, X, y)
+    return w @ w + sum(np.sum(h) for h in history)
+
+
+def descended_but_read_unbound(lr, w0, X, y):
+    w = w0.copy()
+    for _ in range(3):
+        u = descent_step(w, lr, X, y)   # w is that array too, not bound again
+        s = np.sum(w)
+    return u @ u + s
+
+
+def descended_with_a_break(lr, w0, X, y):
+    w = w0.copy()
+    for i in range(3):
+        w = descent_step(w, lr, X, y)
+        if i == 1:
+            break
+        w = w * 1.0
+    return w @ w
+
+
+@pytest.mark.parametrize("f", [descended_keeping_the_previous, descended_keeping_a_history,
+                               descended_but_read_unbound, descended_with_a_break])
+def test_a_step_whose_old_array_another_name_holds_stays_refused(f):
+    # (another name holds the array the step changes, or a jump may leave w the old
+    # array: Python's name sees the change, the generated code's would not)
+    with pytest.raises((ad.TransformError, TypeError), match="in place"):
+        ad.grad(f, wrt=(0, 1))(0.02, rng.normal(size=3), SX, SY)
+
+
+def scaled_down(w, lr):
+    w -= lr * w
+    return w
+
+
+def zero_d_descended(lr, w0):
+    w = np.asarray(w0 * 1.0)   # a 0-d array, changed in place by w -= ...
+    for _ in range(3):
+        w = scaled_down(w, lr)
+    return w * w
+
+
+def test_a_step_on_a_zero_d_array_stays_checked():
+    # (x_2 = x op e of a 0-d array is a number, where Python's x stays the array: the
+    # carried name is not known to see the update)
+    with pytest.raises((ad.TransformError, TypeError), match="in place"):
+        ad.grad(zero_d_descended, wrt=(0, 1))(0.1, 0.7)

@@ -50,6 +50,9 @@ branch not taken; NumPy warns in the forward computation); forward mode gives th
 value, and the mask applied to the input too (``np.sqrt(np.where(x > 0, x, 1.0))``) gives
 the right gradient. A bisection's result is piecewise constant in its parameter: its
 derivative (zero) is not the root's (a Newton step after it, as below, gives the root's).
+
+Differentiated since (refused here at first): ``p.update({...})`` on a copy of a dict
+argument (``dict_update_on_a_copy``: its items stored as ``p["b1"] = ...`` stores them).
 """
 
 import dataclasses
@@ -2515,7 +2518,7 @@ REFUSED = {
     "activation_by_name", "apply_along_axis_rows", "builtin_list_of_an_array",
     "chained_slice_write", "class_attribute_as_a_count", "classmethod_constructor",
     "clip_into_itself", "copyto_where", "cumsum_into_a_buffer", "dict_of_a_zip_of_values",
-    "dict_update_on_a_copy", "dict_values_view_is_live", "dot_into_a_buffer",
+    "dict_values_view_is_live", "dot_into_a_buffer",
     "double_star_unpacking", "empty_like_labels_filled", "enumerate_adds_into_the_next",
     "exp_out_method_chain", "flat_read", "flat_write", "float32_midway",
     "floor_divide_and_ldexp", "generator_sees_a_later_change", "getattr_over_names",

@@ -11,6 +11,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from conftest import assert_close, assert_hessian
 
 import adcompile as ad
 from adcompile.compiler import Transform
@@ -507,6 +508,37 @@ def test_dicts_the_function_makes_and_changes():
     assert d == {}
 
 
+def dict_holding_itself(x):
+    d = {"m": x * 1.0}
+    d["a"] = d   # d["a"]["m"] is d["m"], whatever d["m"] becomes
+    d["m"] = x * 3.0
+    return np.sum(d["a"]["m"])
+
+
+def dict_holding_itself_in_a_list(x):
+    d = {"m": x * 1.0}
+    e = {"d": [d]}
+    d["a"] = e
+    d["m"] = x * 3.0
+    return np.sum(d["a"]["d"][0]["m"])
+
+
+def dict_holding_another_twice(x):
+    d = {"m": x * 1.0}
+    e = {"n": d, "o": d}
+    e["n"]["m"] = x * 3.0
+    return np.sum(d["m"] * e["o"]["m"])
+
+
+def test_a_dict_made_to_hold_itself_is_refused():
+    # (its structure held the dict as it was: d["a"]["m"] stayed x, a gradient of 1 for 3;
+    # a dict held twice, which does not hold itself, sees its change in both places)
+    for f in (dict_holding_itself, dict_holding_itself_in_a_list):
+        with pytest.raises(ad.TransformError, match="hold itself"):
+            ad.grad(f)(W)
+    np.testing.assert_allclose(ad.grad(dict_holding_another_twice)(W), 18 * W)
+
+
 def test_a_dict_given_a_new_structure_in_each_iteration():
     def f(x, y):
         d = {"s": x, "u": y}
@@ -818,3 +850,55 @@ def test_items_unpacked_from_a_value_that_is_not_a_display_stay_refused():
 
     with pytest.raises(ad.TransformError, match=r"\(y\[0\], y\[1\]\) = "):
         ad.grad(f)(rng.normal(size=3))
+
+
+def ends_copied(x):
+    y = x.copy()
+    y[1:-1] = 0.5 * (y[:-2] + y[2:])
+    y[0], y[-1] = y[1], y[-2]   # entries of a vector: numbers, read before either write
+    return np.sum(y ** 2 * x)
+
+
+def ends_copied_twin(x):
+    y = anp.concatenate([x[:1], 0.5 * (x[:-2] + x[2:]), x[-1:]])
+    y = anp.concatenate([y[1:2], y[1:-1], y[-2:-1]])   # (y[-2:-1]: y[0:1] for length 2)
+    return anp.sum(y ** 2 * x)
+
+
+def ends_swapped(x):
+    y = x * 1.0
+    y[0], y[-1] = y[-1], y[0]
+    return np.sum(y ** 3 * np.arange(y.size).reshape(y.shape))
+
+
+def ends_mixed_in_a_loop(x):
+    y = x * 1.0
+    for _ in range(3):
+        y[0], y[-1] = y[1] * y[-1], y[-2] + y[0]
+    return np.sum(y ** 3 * np.arange(1.0, y.size + 1.0).reshape(y.shape))
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_entries_at_negative_indices_assigned_by_one_tuple_assignment(n):
+    # y[-2] of a vector is a number, as y[1] is: read before the writes (for n = 2, y[-2]
+    # is y[0] as it was before y[0] was written)
+    x = rng.normal(size=n)
+    check_both_modes(ends_copied, x)
+    assert_close(ad.grad(ends_copied)(x), autograd.grad(ends_copied_twin)(x), 1e-12, 1e-12)
+    check_both_modes(ends_swapped, x)
+    check_both_modes(ends_mixed_in_a_loop, x)
+    assert_hessian(ends_mixed_in_a_loop, x)
+
+
+def test_rows_at_negative_indices_keep_numpys_meaning_and_unknown_kinds_are_checked():
+    # y[0] of a matrix is a view: y[-1] gets row 0 as the first write left it (the row that
+    # was y[-1]); the code for arguments of any kind cannot tell a number from a view, and
+    # checks when it runs
+    A = rng.normal(size=(3, 2))
+    ad.check_grad(ends_swapped, A)
+    ad.check_grad(ends_mixed_in_a_loop, A)
+    general = Transform(ends_swapped, 0).compiled((), "grad")
+    np.testing.assert_allclose(general(W), ad.grad(ends_swapped)(W))
+    with pytest.raises(TypeError, match=r"'y\[0\], y\[-1\] = y\[-1\], y\[0\]' changes the "
+                                        r"array 'y' in place, and 'y\[0\]', read before"):
+        general(A)

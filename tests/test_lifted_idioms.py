@@ -448,6 +448,19 @@ def row_read_after_a_change(x, B):
     return np.sum(row * B)
 
 
+def last_row_read_after_the_loop(x, B):
+    B = B * x
+    for row in B:
+        row -= 1.0
+    return np.sum(row * B)
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_the_last_row_changed_is_read_after_the_loop(rows):
+    # (Python's row is a view of B's last row, which the loop changed: the loop's last row)
+    assert_grad(last_row_read_after_the_loop, 0.5, rng.normal(size=(rows, 3)), wrt=(0, 1))
+
+
 def row_filled(B):
     B = B.copy()
     for row in B:
@@ -478,7 +491,9 @@ def test_what_is_not_a_change_through_the_rows_stays_refused():
                       "dimension", TypeError, at="v:")
     assert_refused_at(numbers_of_a_list, (0.5,), "in items:", "here one is a float",
                       TypeError, at="items:")
-    assert_refused_at(row_read_after_a_change, (0.5, B), "row -= 1.0",
+    # (the last row, changed through the array, is the loop's row after it, as Python's
+    # view is: what stays refused is the write into B that row, a view of it, would see)
+    assert_refused_at(row_read_after_a_change, (0.5, B), "B[0, 0] = 5.0",
                       "'row', which may share its memory")
     assert_refused_at(row_filled, (B,), "row.fill", "changes the array 'row' in place")
 

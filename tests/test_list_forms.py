@@ -1,6 +1,7 @@
 """Small list forms as users write them: a list display repeated (``[layer] * 3``), a
 starred name before others (``*_, last = hs``, ``a, *middle, z = xs``), a list reversed
-(``list(reversed(hs))``, ``hs[::-1]``), ``np.logaddexp.reduce`` and ``xs.insert(i, v)``.
+(``list(reversed(hs))``, ``hs[::-1]``), ``np.logaddexp.reduce``, ``xs.insert(i, v)`` and
+``xs.reverse()``.
 Each gradient is checked against central differences and autograd, and for each form one
 case that stays refused names its line."""
 
@@ -396,3 +397,62 @@ def inserted_at_a_position_given(x, at):
 
 def test_insert_at_a_position_not_known_stays_refused():
     refused_at(inserted_at_a_position_given, r"int literal", "# ERR", X.copy(), 1)
+
+
+# -- xs.reverse() on a list the function makes ---------------------------------------------
+
+def backward_states_in_time_order(x):
+    # the backward pass of a bidirectional RNN, its states put back in time order
+    W = np.outer(x, x) * 0.3 - np.eye(4) * 0.2
+    hs = []
+    h = np.zeros(4)
+    for t in range(3):
+        h = _cell(W, h, x * (3 - t))
+        hs.append(h)
+    hs.reverse()
+    return sum(np.sum(h * (t + 1.0)) for t, h in enumerate(hs))
+
+
+def reversed_twice_and_appended(x):
+    xs = [x[0], x[1] ** 2, np.sin(x[2])]   # (an odd length: the middle item stays)
+    xs.reverse()
+    first = xs[0]
+    xs.append(x[3] * x[0])
+    xs.reverse()                           # (an even length)
+    return xs[0] * first + xs[1] * xs[3] - xs[2] + len(xs)
+
+
+def reversed_in_each_iteration(x):
+    rows = [x, x * x]
+    total = 0.0
+    for i in range(3):
+        rows.reverse()
+        total = total + np.sum(rows[0] * (i + 1.0))
+    return total
+
+
+@pytest.mark.parametrize("f", [backward_states_in_time_order, reversed_twice_and_appended,
+                               reversed_in_each_iteration])
+def test_list_reverse(f):
+    assert_both(f, X)
+
+
+def reversed_argument(xs):
+    xs.reverse()  # ERR
+    return np.sum(xs[0] * np.arange(1.0, 3.0)) + np.sum(xs[1] ** 2)
+
+
+def reverse_it(xs):
+    xs.reverse()
+
+
+def reversed_by_a_helper(x):
+    hs = [x, x * x]
+    reverse_it(hs)  # ERR
+    return np.sum(hs[0] * np.arange(1.0, 5.0))
+
+
+def test_reverse_of_a_list_not_made_here_stays_refused():
+    # (the caller's list, or one a helper changes: Python's reverse would be unseen)
+    refused_at(reversed_argument, r"expression statement", "# ERR", [X[:2], X[2:]])
+    refused_at(reversed_by_a_helper, r"expression statement", "# ERR")

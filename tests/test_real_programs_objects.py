@@ -669,3 +669,76 @@ def test_a_zipped_list_the_loop_changes_is_refused():
     with pytest.raises(TransformError, match="zip of a structure") as info:
         ad.grad(zipped_and_changed, wrt=1)(make_params([3, 3, 3]), np.ones(3), ACTS[:2])
     assert "zip(params, acts)" in str(info.value)
+
+
+# -- a model not differentiated whose method calls its other methods ----------------------
+
+
+@dataclasses.dataclass
+class Ridge:
+    """A model whose loss calls its penalty, which calls another of its methods: kept as
+    they are (the model is not differentiated), they change nothing."""
+
+    W: np.ndarray
+    lam: float
+
+    def loss(self, x, y):
+        return np.mean((np.tanh(x @ self.W) - y) ** 2) + self.lam * self.penalty()
+
+    def penalty(self):
+        return self.squared(self.W) + 0.5 * self.squared(self.W[0])
+
+    def squared(self, A):
+        return np.sum(A ** 2)
+
+
+class PlainRidge:
+    """The same, a plain class."""
+
+    def __init__(self, W, lam):
+        self.W, self.lam = W, lam
+
+    loss, penalty, squared = Ridge.loss, Ridge.penalty, Ridge.squared
+
+
+def model_loss(model, x, y):
+    return model.loss(x, y) + np.sum(model.W[:, 0] * x[0])
+
+
+@pytest.mark.parametrize("cls", [Ridge, PlainRidge])
+def test_methods_of_a_model_not_differentiated_calling_its_methods(cls):
+    model = cls(rng.standard_normal((3, 2)), 0.3)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    for wrt in (1, 2):
+        got = ad.grad(model_loss, wrt=wrt)(model, x, y)
+        assert_close(got, numerical_grad(model_loss, (model, x, y), wrt), 1e-5, 1e-7)
+        want = with_autograd_numpy(globals(), autograd.grad(model_loss, wrt), model, x, y)
+        assert_close(got, want, 1e-10, 1e-12)
+
+
+class ScalingRidge(Ridge):
+    def squared(self, A):   # scales the model's array in place: after the loss read it
+        A *= 0.5
+        return np.sum(A ** 2)
+
+
+class ZeroingRidge(Ridge):
+    def penalty(self):
+        self.zero_first()
+        return self.squared(self.W)
+
+    def zero_first(self):
+        self.W[0, 0] = 0.0
+
+
+def test_a_method_changing_the_model_it_reads_is_refused():
+    # (the loss read W before the penalty changed it: the reverse pass would see the
+    # changed array, as it would where the object held its own function to call)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    own = PlainRidge(rng.standard_normal((3, 2)), 0.3)
+    own.penalty = lambda: np.sum(own.W ** 2)
+    for model in (ScalingRidge(rng.standard_normal((3, 2)), 0.3),
+                  ZeroingRidge(rng.standard_normal((3, 2)), 0.3), own):
+        with pytest.raises(TransformError, match="may change in place an array .* through "
+                                                 "'model.W'"):
+            ad.grad(model_loss, wrt=1)(model, x, y)

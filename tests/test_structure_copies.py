@@ -207,6 +207,14 @@ def integrate_a_copied_dict(k, state, steps=3):
     return np.sum(state["pos"] ** 2)
 
 
+def integrate_a_copied_dict_updated(k, state, steps=3):
+    state = state.copy()
+    for _ in range(steps):   # (both new values computed from the old state, then stored)
+        state.update(vel=state["vel"] - 0.1 * k * state["pos"],
+                     pos=state["pos"] + 0.1 * state["vel"])
+    return np.sum(state["pos"] ** 2)
+
+
 def integrate_a_dict_comprehension(k, state, steps=3):
     state = {name: value for name, value in state.items()}
     for _ in range(steps):
@@ -246,8 +254,8 @@ def state_parts():
     return rng.normal(size=3), rng.normal(size=3)
 
 
-@pytest.mark.parametrize("f", [integrate_a_copied_dict, integrate_a_dict_comprehension],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [integrate_a_copied_dict, integrate_a_dict_comprehension,
+                               integrate_a_copied_dict_updated], ids=lambda f: f.__name__)
 def test_a_copied_state_dict_not_differentiated_is_updated(f):
     pos, vel = state_parts()
     state = {"pos": pos, "vel": vel}
@@ -283,3 +291,64 @@ def test_a_copied_object_whose_attribute_is_a_property_is_refused():
                                              "supported") as info:
         ad.grad(integrate_a_copied_object)(1.3, Bounded(pos, vel))
     assert f"{__file__}:" in str(info.value).splitlines()[0]
+
+
+# -- d.update(...) on a dict the function made ---------------------------------------------
+
+def kalman_state_updated(q, ys):
+    state = dict(m=np.zeros(2), P=np.eye(2))
+    F = np.array([[1.0, 0.1], [0.0, 1.0]])
+    total = 0.0
+    for y in ys:
+        m, P = F @ state["m"], F @ state["P"] @ F.T + q * np.eye(2)
+        s = P[0, 0] + 0.2
+        k = P[:, 0] / s
+        r = y - m[0]
+        state.update(m=m + k * r, P=P - np.outer(k, k) * s)
+        total = total + r ** 2 / s + np.log(s)
+    return total
+
+
+def updated_from_a_display_and_keywords(x):
+    d = {"a": np.sin(x), "b": x ** 2}
+    alias, rows = d, [d]
+    d.update({"a": d["b"], "c": x * 3.0}, b=d["a"])   # (the old items: a swap)
+    return np.sum(alias["a"] * np.arange(1.0, 4.0) + rows[0]["b"] ** 3 * d["c"])
+
+
+def updated_from_another_dict(x):
+    d = {"a": x * 1.0}
+    other = {"a": x ** 2, "c": np.cos(x)}
+    d.update(other)
+    other["a"] = x * 5.0   # (a change of other alone: d holds the arrays, not other)
+    return np.sum(d["a"] * d["c"] + other["a"])
+
+
+@pytest.mark.parametrize("f, args", [
+    (kalman_state_updated, (0.05, [0.3, -0.2, 0.8])),
+    (updated_from_a_display_and_keywords, (rng.normal(size=3),)),
+    (updated_from_another_dict, (rng.normal(size=3),))], ids=lambda v: getattr(v, "__name__", ""))
+def test_a_dict_made_here_updated(f, args):
+    got = ad.grad(f)(*args)
+    assert_close(got, numerical_grad(f, args, 0))
+    assert_close(got, with_autograd_numpy(globals(), autograd.grad(f), *args))
+
+
+def update_the_caller_s_dict(params, x):
+    params.update(w=params["w"] * x)   # (Python changes the caller's dict)
+    return np.sum(params["w"])
+
+
+def update_to_hold_itself(x):
+    d = {"a": x * 1.0}
+    d.update(b=d)
+    d["a"] = x * 3.0
+    return np.sum(d["b"]["a"])   # (3 x: d["b"] is d)
+
+
+def test_an_update_that_would_not_be_python_s_is_refused():
+    params, x = params_and_x()
+    with pytest.raises(TransformError, match="changes a structure this function was given"):
+        ad.grad(update_the_caller_s_dict)(params, x)
+    with pytest.raises(TransformError, match="hold itself"):
+        ad.grad(update_to_hold_itself)(x)

@@ -215,15 +215,15 @@ def _keeps_code(decorator):
     return name == "staticmethod" and decorator is named or name in ("lru_cache", "cache")
 
 
-def bound_parameters(func, call, registry, depth, globals_aside=False):
+def bound_parameters(func, call, registry, depth, globals_aside=False, owner=None):
     """The argument expressions of ``call`` (to the Python function of the user's ``func``)
     given for the parameters ``func`` may change in place (see _changed_parameters), or None
     where that is not known (it may change anything, or such a parameter takes its default).
     ``globals_aside``: the parameters it changes, whatever module-level objects it changes
-    too by their names (``globals_changed``)."""
+    too by their names (``globals_changed``). ``owner``: see _changes."""
     if not isinstance(func, types.FunctionType):
         return None
-    made = _changes(func, registry, depth)
+    made = _changes(func, registry, depth, owner)
     changed = None if made is None or made[1] and not globals_aside else made[0]
     tree = _parsed(func) if changed else None
     if changed is None or changed and tree is None:
@@ -242,12 +242,13 @@ def bound_parameters(func, call, registry, depth, globals_aside=False):
     return [given[p] for p in sorted(changed)]
 
 
-def globals_changed(func, registry):
+def globals_changed(func, registry, owner=None):
     """{name: object} of the module-level names whose objects the user's function ``func``
     changes in place by assigning into them (``CONFIG["act"] = v``, ``BUF[0] = v``), where
     all else it changes is its parameters' objects; None where it may change more (a global
-    through another name or a method, a function that does)."""
-    made = _changes(func, registry, 3) if isinstance(func, types.FunctionType) else None
+    through another name or a method, a function that does). ``owner``: see _changes."""
+    made = _changes(func, registry, 3, owner) if isinstance(func, types.FunctionType) \
+        else None
     if made is None or any(n not in func.__globals__ for n in made[1]):
         return None   # (a closure variable's)
     return {n: func.__globals__[n] for n in sorted(made[1])}
@@ -259,7 +260,7 @@ def _changed_parameters(func, registry, depth):
     return None if made is None or made[1] else made[0]
 
 
-def _changes(func, registry, depth):
+def _changes(func, registry, depth, owner=None):
     """(parameters, module-level names) of a Python function of the user's (called on values
     not being differentiated, and so not inlined): the parameters whose objects, or what
     they hold, it may change in place, and the globals it assigns into (``BUF[0] = v``);
@@ -267,7 +268,10 @@ def _changes(func, registry, depth):
     method that may write, a function not known, ``out=``). A local name may share memory
     with every parameter its values are computed from (``r = np.sin(q)``: with ``q``), so
     ``r += e`` may change ``q``'s object (not where ``r`` is only ever made new by
-    arithmetic, see _fresh_locals). Looked into ``depth`` levels of calls deep."""
+    arithmetic, see _fresh_locals). Looked into ``depth`` levels of calls deep. ``owner``:
+    (class, the names of the object's own attributes) where ``func`` is called as a method
+    of an object of that class, given as its first parameter: its calls of the object's
+    methods (``self.penalty()``) are looked into as that class's functions."""
     tree = _parsed(func)
     if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
         return None
@@ -296,7 +300,8 @@ def _changes(func, registry, depth):
                     isinstance(e, ast.Name) for e in t.elts)):
                 found |= sharing(t)   # k[i] = v, obj.a = v
         if isinstance(node, ast.Call):
-            more = _call_changed(node, func, registry, depth, sharing)
+            more = _call_changed(node, func, registry, depth, sharing,
+                                 _receiver(fn, owner))
             if more is None:
                 return None
             found |= more
@@ -321,6 +326,11 @@ def _parameter_flows(fn, func, local):
                              ast.NamedExpr)) or isinstance(node, ast.FunctionDef) \
                 and node is not fn:
             return None
+        if _stores_in_receiver(node):   # seen.append(v), self.seen.append(v): it holds v
+            read = ir.names_mentioned(list(node.args) + [k.value for k in node.keywords])
+            if any(n not in local and not code(n) for n in read):
+                read.add("*")
+            flows.append((set(), ir.names_mentioned([node.func.value]), read, "other"))
         pairs = [(t, node.value) for t in node.targets] if isinstance(node, ast.Assign) else \
             [(node.target, node.value)] if isinstance(node, ast.AnnAssign) and node.value else \
             [(node.target, node.iter)] if isinstance(node, (ast.For, ast.comprehension)) else []
@@ -449,12 +459,32 @@ def _makes_new(value, func):
         module_of(obj) == "numpy" and getattr(obj, "__name__", "") in NUMPY_ALLOCATORS
 
 
-def _call_changed(call, func, registry, depth, sharing):
+def _receiver(fn, owner):
+    """(the name of the first parameter of the def ``fn``, ``owner``) where ``owner`` is
+    given (see _changes) and the def never binds that name again, else None."""
+    args = fn.args.posonlyargs + fn.args.args
+    if owner is None or not args:
+        return None
+    name = args[0].arg
+    bound = {n.id for n in ir.walk_tree(fn) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, (ast.Store, ast.Del))}
+    return None if name in bound else (name, owner)
+
+
+def _call_changed(call, func, registry, depth, sharing, receiver=None):
     """For _changed_parameters: the names ``call`` (in the user's function ``func``) may
-    change in place, by ``sharing(expression)``, or None for anything."""
+    change in place, by ``sharing(expression)``, or None for anything. ``receiver``: (the
+    name of an object of a known class, (the class, its own attributes' names)), whose
+    methods called by that name are the class's functions (see _receiver)."""
     if any(k.arg == "out" for k in call.keywords):
         return None
     obj = _called(call.func, func)
+    if obj is _METHOD and receiver is not None and isinstance(call.func.value, ast.Name) \
+            and call.func.value.id == receiver[0] and depth > 0:
+        return _own_method_changed(call, registry, depth, sharing, receiver[1])
+    if obj is _METHOD and (call.func.attr in _CHANGING_RECEIVER
+                           or call.func.attr in ir.WRITING_METHODS):
+        return sharing(call.func.value)   # (self.seen.append(v): self.seen, which holds v)
     if obj is _METHOD:
         return set() if reads_only(call.func.attr, registry) else None
     if obj is None or obj is func or getattr(obj, "__name__", "") in ir.WRITING_FUNCTIONS:
@@ -467,6 +497,46 @@ def _call_changed(call, func, registry, depth, sharing):
     if not isinstance(obj, types.FunctionType) and not leaves_arguments(obj, registry):
         return None
     return set()
+
+
+def _own_method_changed(call, registry, depth, sharing, owner):
+    """For _call_changed: what ``self.method(...)`` may change, ``self`` an object of the
+    class ``owner[0]`` with the own attributes ``owner[1]``: as the class's function given
+    ``self`` first; None where that is not known (an attribute of the object's own, no
+    plain function of the class's)."""
+    cls, own = owner
+    method = method_of(cls, own, call.func.attr)
+    if method is None:
+        return None
+    as_function = ast.Call(func=call.func, args=[call.func.value] + list(call.args),
+                           keywords=call.keywords)
+    bound = bound_parameters(method, as_function, registry, depth - 1, owner=owner)
+    return None if bound is None else set().union(set(), *(sharing(a) for a in bound))
+
+
+def method_of(cls, own, name):
+    """The plain function of the class ``cls`` that ``obj.name`` calls for an object
+    ``obj`` of that class whose own attributes are named ``own``; None where it may call
+    anything else (an attribute of the object's own, no plain function, a class that
+    looks its attributes up its own way: ``__getattribute__``)."""
+    method = inspect.getattr_static(cls, name, None)
+    if name in own or not isinstance(method, types.FunctionType) or any(
+            "__getattribute__" in vars(k) for k in cls.__mro__ if k not in (object, tuple)):
+        return None
+    return method
+
+
+#: container methods that change their receiver only, by their name (as mutations.py reads
+#: them); those of _STORING store what they are given in it
+_STORING = {"append", "extend", "insert", "add", "update", "setdefault"}
+_CHANGING_RECEIVER = _STORING | {"pop", "remove", "clear", "reverse", "discard", "popitem"}
+
+
+def _stores_in_receiver(node):
+    """Whether ``node`` calls a container's method that stores what it is given in its
+    receiver (``self.seen.append(v)``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in _STORING
 
 
 def _fresh_locals(tree):

@@ -6,17 +6,17 @@ which it copies first).
 
 import ast
 import functools
-import inspect
 import linecache
 import types
 
 import numpy as np
 
 from .. import ir
-from .call_effects import (bound_parameters, changes_unseen, globals_changed, is_foreign,
+from .call_effects import (bound_parameters, changes_unseen, globals_changed,
                            leaves_arguments, positional_outputs, reads_only,
                            writes_first_argument)
 from .points_to import ATOMS, ELSEWHERE, of
+from .stores import receiver
 from .program_order import Place, follows, program_order
 
 #: container methods that change their receiver only (append and extend only add to a
@@ -101,28 +101,38 @@ def _call_changes(aliases, call):
             return found | given | {ELSEWHERE}
         return found | given   # a library's function may write into what it is given
     if isinstance(func, ast.Attribute):
-        receiver, method = aliases.value(func.value), func.attr
-        if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
-            return found | receiver
-        if method in _ADDING_METHODS:
-            return found
-        if reads_only(method, aliases.registry):
-            return found
-        holder = aliases.callee(func.value)
-        if _users_object(holder):   # (C.reset() may change what it holds, which another
-            return found | _method_changes(aliases, holder, call)   # name may hold)
-        return found | aliases.deep(receiver) | given
+        return found | _method_call_changes(aliases, call, given)
     return found | given | {ELSEWHERE}   # a function held in a variable
 
 
-def _known_changes(aliases, func, call, held=None):
+def _method_call_changes(aliases, call, given):
+    """What ``call``, ``v.method(...)`` of a value ``v`` whose function is not known, may
+    change (``given``: what its arguments may hold): by the method's name, or as the
+    function of ``v``'s class where ``v`` is an object of the user's known here."""
+    receiver_objects, method = aliases.value(call.func.value), call.func.attr
+    if method in ir.WRITING_METHODS or method in _CONTAINER_METHODS:
+        return receiver_objects
+    if method in _ADDING_METHODS or reads_only(method, aliases.registry):
+        return set()
+    found = receiver(aliases, call)
+    if found is not None:   # (C.reset(), model.penalty(): may change what the object holds,
+        func, owner = found   # which another name may hold)
+        known = None if func is None else _known_changes(aliases, func, ast.Call(
+            func=call.func, args=[call.func.value] + list(call.args),
+            keywords=call.keywords), owner=owner)
+        return {ELSEWHERE} if known is None else known
+    return aliases.deep(receiver_objects) | given
+
+
+def _known_changes(aliases, func, call, held=None, owner=None):
     """What the user's function ``func`` called as ``call`` may change in place: what it is
     given for the parameters it may change, and the module-level objects it assigns into
     (call_effects.py); None where that is not known. ``held``: {argument node: the object it
-    stands for} (what a ``functools.partial`` holds)."""
+    stands for} (what a ``functools.partial`` holds); ``owner``: (class, own attributes'
+    names) of the object given first, where ``func`` is its method (call_effects._changes)."""
     held = held or {}
-    bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True)
-    free = globals_changed(func, aliases.registry) if bound is not None else None
+    bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True, owner=owner)
+    free = globals_changed(func, aliases.registry, owner) if bound is not None else None
     if bound is None or free is None:
         return None
     given = set().union(set(), *(
@@ -130,25 +140,6 @@ def _known_changes(aliases, func, call, held=None):
         else {aliases.object_site(f"{ast.unparse(call.func)}.args", held[a])}
         for a in bound))
     return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
-
-
-def _method_changes(aliases, holder, call):
-    """What ``holder.method(...)`` may change, ``holder`` an object of the user's class: as
-    its class's function given ``holder`` first (``REC.tick()`` adding to a count of
-    ``REC``'s); ``ELSEWHERE`` where that is not known (an attribute of the object's own, a
-    method of a class not known to change only its parameters)."""
-    name = call.func.attr
-    try:
-        own = name in object.__getattribute__(holder, "__dict__")
-    except (AttributeError, TypeError):
-        own = False
-    func = inspect.getattr_static(type(holder), name, None)
-    if own or not isinstance(func, types.FunctionType):
-        return {ELSEWHERE}
-    as_function = ast.Call(func=call.func, args=[call.func.value] + list(call.args),
-                           keywords=call.keywords)
-    known = _known_changes(aliases, func, as_function)
-    return {ELSEWHERE} if known is None else known
 
 
 def _partial_changes(aliases, partial, call):
@@ -163,14 +154,6 @@ def _partial_changes(aliases, partial, call):
         keywords=[ast.keyword(arg=k, value=node) for node, (k, _) in keywords.items()]
         + [k for k in call.keywords if k.arg not in partial.keywords])
     return _known_changes(aliases, partial.func, as_function, held)
-
-
-def _users_object(obj):
-    """Whether ``obj`` (what a name the function reads holds now, None where not known) is
-    an instance of a class of the user's, whose methods may change what it holds."""
-    return obj is not None and not isinstance(obj, (
-        types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
-        types.MethodType, np.ufunc)) and not is_foreign(type(obj))
 
 
 def _stored_parts(target):
@@ -264,6 +247,7 @@ def _spelled(s):
     """Statement ``s`` as the user wrote it (its line, for one resolved: ``$method1``)."""
     origin = getattr(s, "origin", None)
     node = origin[1] if origin else getattr(s, "node", None)
+    node = getattr(node, ir.WRITTEN_OUT, node)   # (xs.reverse(), not the swaps written out)
     what = ast.unparse(node).strip() if node is not None else ast.unparse(s.stmt).strip()
     if "$" in what and origin and getattr(node, "lineno", None):
         what = linecache.getline(getattr(origin[0], "filename", ""), node.lineno).strip() \

@@ -57,12 +57,15 @@ _TWO_D = (np.eye, np.identity)
 
 def _expression_ndim(e, callee, of):
     """ndim of an expression kept as written: arithmetic, comparisons and ufuncs broadcast
-    their operands (``0.5 + k ** 2`` of an int k: 0), a whole reduction (``np.sum(x)``,
-    ``x.mean()``) and ``math``'s functions give a number, else see ``_made_ndim``."""
+    their operands (``0.5 + k ** 2`` of an int k: 0), ``x.T`` has ``x``'s, a whole reduction
+    (``np.sum(x)``, ``x.mean()``) and ``math``'s functions give a number, else see
+    ``_made_ndim``."""
     if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare)) and not (
             isinstance(e, ast.BinOp) and isinstance(e.op, ast.MatMult)):
         return _broadcast_ndim([c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)],
                                of)
+    if isinstance(e, ast.Attribute) and e.attr == "T":
+        return of(e.value)   # X.T of an array (or a NumPy scalar) of known dimensions: as many
     if not isinstance(e, ast.Call) or any(isinstance(a, ast.Starred) for a in e.args):
         return _made_ndim(e, callee, of)
     if isinstance(e.func, ast.Attribute) and e.func.attr in _WHOLE_REDUCTIONS \

@@ -72,5 +72,11 @@ def _picks_one_entry(s, ndim_of):
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     ndim = ndim_of(x)
     return ndim is not None and ndim == len(parts) and all(
-        isinstance(p, ast.Constant) and type(p.value) is int
-        or isinstance(p, ast.Name) and ndim_of(p) == 0 for p in parts)
+        _is_int_constant(p) or isinstance(p, ast.Name) and ndim_of(p) == 0 for p in parts)
+
+
+def _is_int_constant(e):
+    """Whether ``e`` is an int written as a constant, negative ones too (``-2``)."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        e = e.operand
+    return isinstance(e, ast.Constant) and type(e.value) is int

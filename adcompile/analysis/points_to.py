@@ -45,6 +45,7 @@ from .call_effects import (NUMPY_ALLOCATORS, is_code, positional_outputs, return
                            writes_first_argument)
 from .callees import callee_of
 from .numbers import infer_numbers
+from .stores import ESCAPED, stored
 
 #: in the objects a name may refer to or a statement may change: any object made outside
 #: the function (an argument's, a global's, what they hold: one may hold another), where
@@ -168,7 +169,7 @@ class Aliases:
         inner = site + "[]"
         self.objects.setdefault(name, set()).add(site)
         self.contents.setdefault(site, set()).add(inner)
-        self.contents.setdefault(inner, set()).add(inner)
+        self.contents.setdefault(inner, set()).update((inner, ESCAPED))
 
     def _add(self, table, key, values):
         if table is self.objects and self.is_number(ir.load(key)):
@@ -217,7 +218,7 @@ class Aliases:
         while todo:
             site, name, obj = todo.pop()
             self.contents.setdefault(site, set()).add(site + "[]")
-            self.contents.setdefault(site + "[]", set()).add(site + "[]")
+            self.contents.setdefault(site + "[]", set()).update((site + "[]", ESCAPED))
             for k, item in _items_now(obj):
                 if len(self._global_sites) > _MOST_GLOBAL_SITES:
                     self.contents[site].add(ELSEWHERE)   # (too many to tell apart)
@@ -277,7 +278,8 @@ class Aliases:
 
     def deep(self, objects):
         """``objects`` and everything they may hold, at any depth (``ELSEWHERE``: and every
-        object made elsewhere)."""
+        object made elsewhere; ``ESCAPED``: what it holds, not itself, which stands for no
+        object)."""
         found, todo = set(), list(objects)
         while todo:
             o = todo.pop()
@@ -286,7 +288,7 @@ class Aliases:
                 todo.extend(self.contents.get(o, ()))
                 if o == ELSEWHERE:
                     todo.extend(self.made_elsewhere())
-        return found
+        return found - {ESCAPED}
 
     def _new(self, s, name):
         return f"{name}@{id(s)}"
@@ -386,14 +388,11 @@ class Aliases:
                 else:   # k[i] = v, obj.a = v: k (or obj) may now hold v
                     for site in list(self.of_expression(ir.base_of(target))):
                         self._add(self.contents, site, value)
-        for node in ir.walk_tree(stmt):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in ("append", "insert", "extend", "add", "update",
-                                           "setdefault") \
-                    and isinstance(node.func.value, ast.Name):
-                for site in list(self.of(node.func.value.id)):
-                    self._add(self.contents, site,
-                              set().union(set(), *(self.value(a) for a in node.args)))
+        for node in ir.walk_tree(stmt):   # (hs.append(v), keep(box, v): box holds v)
+            if isinstance(node, ast.Call):
+                into, held = stored(self, node)
+                for site in into:
+                    self._add(self.contents, site, held)
 
     def of_expression(self, e):
         return self.of(e.id) if isinstance(e, ast.Name) else set()

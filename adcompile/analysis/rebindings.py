@@ -33,8 +33,12 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
         same = {fn.origin.get(o, o) for o in olds}
         if s is not None and objects:
             here = order[id(s)]
-            after = _sees_the_update(aliases, objects, here, defs, stores, olds,
-                                     {rebinding.new} | ignored - {None})
+            # (the variable's result is an array in Python as in the generated code only
+            # where the old value is an array of one or more dimensions: a 0-d array
+            # changed in place stays one, where x_2 = x op e is a number)
+            array = (aliases.ndim_of(ir.load(rebinding.old)) or 0) >= 1
+            after = _sees_the_update(aliases, objects, here, (defs, order if array else None),
+                                     stores, olds, {rebinding.new} | ignored - {None})
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [r for r, *_ in entries
@@ -137,8 +141,9 @@ def _returned_observers(fn, aliases, objects, olds, same, after):
 
 def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
     """``after(name)``: whether the value of ``name`` is no observer of the update at
-    ``here`` that changes ``objects`` in place (see _made_after)."""
-    memo = {}
+    ``here`` that changes ``objects`` in place (see _made_after; ``defs``: (name -> the
+    entries assigning it, program_order))."""
+    memo, (defs, order) = {}, defs
 
     def gives_shared(s):
         made = aliases.made_by(s)
@@ -146,7 +151,7 @@ def _sees_the_update(aliases, objects, here, defs, stores, olds, result):
 
     def after(name, reader=None):
         return _made_after(name, here, defs, stores, olds, result, (
-            lambda m: bool(aliases.reach(m) & objects), gives_shared), memo, reader)
+            lambda m: bool(aliases.reach(m) & objects), gives_shared, order), memo, reader)
 
     return after
 
@@ -164,13 +169,22 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
     iteration of a loop that changes ``v[k + 1, 0]`` first) sees the new values, as
     Python's does. ``defs``: name -> the entries of the statements assigning it;
     ``stores``: name -> (position, loops, branches) of those; ``shares``: (whether a name
-    may share memory with the array, whether the value a statement assigns may)."""
+    may share memory with the array, whether the value a statement assigns may, the
+    program_order where the array updated has one or more dimensions, else None). A loop's
+    variable given the update's result at the end of each iteration, read in the next or
+    after the loop, is such a value too, where ``order`` is given
+    (_carried_from_each_step)."""
     key = (name, reader.statement if reader else None)
     if key in memo:
         return memo[key]
     memo[key] = False   # (a name made from itself: not shown)
     pos, branches = here.position, here.branches
-    made, (name_shares, gives_shared) = defs.get(name), shares
+    made, (name_shares, gives_shared, order) = defs.get(name), shares
+    carry = _carried_from_each_step(name, here, defs, reader, order) if order else None
+    if carry is not None and _made_after(carry.statement.source, here, defs, stores, olds,
+                                         result, shares, memo, carry):
+        memo[key] = True
+        return True
     found = bool(made) and None not in made and all(not gives_shared(d.statement) or (
         # the update's own result, read later in its iteration (an inlined helper's
         # u[1:-1] += ..., returned into the caller's u in a loop): the new values
@@ -187,6 +201,41 @@ def _made_after(name, here, defs, stores, olds, result, shares, memo, reader=Non
         for d in made)
     memo[key] = found
     return found
+
+
+def _carried_from_each_step(name, here, defs, reader, order):
+    """The Carry (an entry of program_order) that gives ``name``, a variable a ``for`` loop
+    carries, its value at ``reader`` (an entry, or None: where the function returns) after
+    the update at ``here`` has run, where that value is surely the Carry's of an iteration
+    after its update: the update and the Carry at the top level of the body of the
+    innermost loop around the update, the Carry after it, no jump in that loop, ``name``
+    assigned only there and before the loop, and ``reader`` in the loop before the update
+    (it reads the value from before the loop in the first iteration, before any update;
+    in each later one, the Carry's of the iteration before) or after the loop, outside
+    any other loop (the last iteration's, or, where none ran, no update ran either). Else
+    None. (``w = step(w)`` in a loop, ``step`` changing its argument in place and
+    returning it: the next iteration reads the new array.)"""
+    made = defs.get(name) or []
+    carries = [d for d in made if d is not None and isinstance(d.statement, ir.Carry)]
+    if len(made) != 2 or len(carries) != 1 or not here.loops:
+        return None
+    carry, = carries
+    loop = max((order[i] for i in here.loops), key=lambda e: e.position)   # (innermost)
+    body = loop.statement.body
+    if loop.statement.kind != "for" or carry.loops != here.loops \
+            or not any(s is here.statement for s in body) \
+            or not any(s is carry.statement for s in body) or carry.position < here.position \
+            or any(isinstance(s, ir.Jump) for s in ir.walk(body)):
+        return None
+    before, = [d for d in made if d is not carry]
+    if before is not None and (before.position > loop.position
+                               or id(loop.statement) in before.loops):
+        return None
+    inside = reader is not None and reader.loops == here.loops \
+        and loop.position < reader.position < here.position
+    after = len(here.loops) == 1 if reader is None else \
+        reader.loops == here.loops - {id(loop.statement)} and reader.position > carry.position
+    return carry if inside or after else None
 
 
 def _same_iteration(made, reader, assignments):

@@ -22,7 +22,7 @@ from .. import ir
 from ..errors import TransformError
 from ..ir.trees import Leaf, Node, access, unpack
 from .item_desugar import ITEM, WITH_ITEM
-from .syntax import LEAF, index_expression, is_trivial
+from .syntax import LEAF, index_expression, is_trivial, is_update
 from .comprehensions import FROM_DICT_COMPREHENSION
 from .control import append_where_falling_through
 from .trees import NOT_STATIC
@@ -58,13 +58,7 @@ class Changes:
         base, index, value = args
         old = self.tree_of(base)
         name = ast.unparse(base)
-        if not (isinstance(old, Node) and self.scope.own_trees.get(id(old)) is old):
-            copied = f"{name} = {old.kind}({name})" if isinstance(old, Node) and old.kind in (
-                "dict", "list") and isinstance(base, ast.Name) else "a copy of it"
-            raise self.scope.src.error(user, f"assigning into {name} changes a structure "
-                                             f"this function was given (the caller's, or one "
-                                             f"its items belong to): assign into a copy "
-                                             f"({copied}, before) or build a new one instead")
+        self.require_own(old, base, user)
         if old.kind not in ("dict", "list"):
             raise self.scope.src.error(user, f"{name} is {old.describe()}: it cannot be "
                                              f"assigned into")
@@ -87,7 +81,21 @@ class Changes:
             key = old.keys[key]
         part = self._updated_item(old, key, user) if isinstance(user, ast.AugAssign) \
             else self.part_of(value)
-        self._with_part(old, key, part)
+        self._with_part(old, key, part, user)
+
+    def require_own(self, old, base, user):
+        """Refuse at ``user`` (the user's statement) assigning into the structure ``old``
+        that ``base`` names unless this function made it: Python would change the
+        caller's."""
+        if isinstance(old, Node) and self.scope.own_trees.get(id(old)) is old:
+            return
+        name = ast.unparse(base)
+        copied = f"{name} = {old.kind}({name})" if isinstance(old, Node) and old.kind in (
+            "dict", "list") and isinstance(base, ast.Name) else "a copy of it"
+        raise self.scope.src.error(user, f"assigning into {name} changes a structure "
+                                         f"this function was given (the caller's, or one "
+                                         f"its items belong to): assign into a copy "
+                                         f"({copied}, before) or build a new one instead")
 
     def assign_attribute(self, stmt):
         """``obj.name = v`` or ``obj.name op= v`` (``stmt``) on a dataclass or object this
@@ -110,12 +118,19 @@ class Changes:
                                              f"not supported; make a new one instead")
         part = self._updated_item(old, target.attr, stmt) if isinstance(
             stmt, ast.AugAssign) else self.part_of(stmt.value)
-        self._with_part(old, target.attr, part)
+        self._with_part(old, target.attr, part, stmt)
         return True
 
-    def _with_part(self, old, key, part):
+    def _with_part(self, old, key, part, user):
         """Bind every name bound to the structure ``old`` (of this function's), directly or
-        as a part of another, to a new one with ``part`` at ``key``."""
+        as a part of another, to a new one with ``part`` at ``key``. A ``part`` holding
+        ``old`` itself is refused at ``user`` (the user's statement): Python's structure
+        would hold itself, and see its later changes there, which a new structure holding
+        the old one would not."""
+        if isinstance(part, Node) and any(n is old for n in part.nodes()):
+            raise self.scope.src.error(user, f"this makes {old.describe()} hold itself: a "
+                                             f"structure of values being differentiated "
+                                             f"cannot hold itself; hold a copy of it")
         keys, children = list(old.keys), list(old.children)
         at = next((i for i, k in enumerate(keys) if k == key and type(k) is type(key)), None)
         if at is not None:
@@ -365,10 +380,13 @@ class Changes:
 
 
 def _assigned_into(body):
-    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``): what
-    ``ir.assigns`` leaves out, the ``grid`` of ``grid[0][1] = v`` being read, not bound."""
+    """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``,
+    ``d.update(a=v)``): what ``ir.assigns`` leaves out, the ``grid`` of ``grid[0][1] = v``
+    being read, not bound."""
     found = set()
     for node in (n for s in body for n in ast.walk(s)):
+        if is_update(node):
+            found.add(node.value.func.value.id)
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, ast.AugAssign) else []
         for t in targets:

@@ -19,7 +19,7 @@ from .source import NOT_A_CALL
 from .. import ir
 from ..ir.trees import Node
 from .item_desugar import ITEM, WITH_ITEM
-from .syntax import Ready, is_append
+from .syntax import Ready, is_append, is_update
 
 
 def varied_user_names(fn, varied, varies, callee):
@@ -29,7 +29,7 @@ def varied_user_names(fn, varied, varies, callee):
     (``Dependence.varies``); ``callee`` resolves a call's function (``Functions.callee``)."""
     assigns = [n for n in ir.walk_tree(fn)
                if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
-               or is_append(n)]
+               or is_append(n) or is_update(n)]
     groups, updated = view_groups(fn, callee), updated_in_place(fn)
     flows = [({n.id for t in targets for n in _target_names(t)},
               lambda found, sources=sources: any(varies(e, found) for e in sources))
@@ -88,8 +88,9 @@ def _flows(node, callee):
     varying value when an expression of ``sources`` varies."""
     if isinstance(node, ast.For):
         return _loop_flows(node, callee)
-    if isinstance(node, ast.Expr):  # xs.append(value)
-        return [([node.value.func.value], [node.value.args[0]])]
+    if isinstance(node, ast.Expr):  # xs.append(value), d.update(...): what they are given
+        call = node.value
+        return [([call.func.value], list(call.args) + [k.value for k in call.keywords])]
     if node.value is None:
         return []
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -19,9 +19,9 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
 6. a loop changing in place the rows of the array it walks as a loop over their positions
    (row_loops.py); ``a, *rest, z = value`` as reads of its items (starred.py);
-   ``xs.insert(i, v)`` on a list the function makes as appends and item assignments
-   (list_inserts.py); loops over a fixed sequence of functions written out
-   (function_loops.py); map, filter, reduce and sorted/min/max with ``key=`` as code
+   ``xs.insert(i, v)`` and ``xs.reverse()`` on a list the function makes as appends and
+   item assignments (list_inserts.py); loops over a fixed sequence of functions written
+   out (function_loops.py); map, filter, reduce and sorted/min/max with ``key=`` as code
    calling the function (higher_order.py);
 7. nested functions and lambdas taken out, their closures made explicit (closures.py);
    ``f(*parts)`` of a tuple built at one place as ``f(parts[0], parts[1])`` (variadic.py);

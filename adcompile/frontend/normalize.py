@@ -33,6 +33,7 @@ from .closures import Closure
 from .complex_refusals import refuse_complex
 from .control import ControlFlow
 from .dependence import Dependence, varied_user_names, view_groups
+from .dict_updates import DictUpdates
 from .dtypes import FloatingTypes
 from .effects import is_pure
 from .expressions import Expressions
@@ -71,9 +72,9 @@ from .views import Views
 
 class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, Lists,
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
-                 Changes, Unrolling, Functions, Dependence, Validation, Views, LoopViews,
-                 LoopVariables, TupleLists, ListItems, Returns, StaticInts, StaticChoices,
-                 FloatingTypes, RowChecks):
+                 Changes, DictUpdates, Unrolling, Functions, Dependence, Validation, Views,
+                 LoopViews, LoopVariables, TupleLists, ListItems, Returns, StaticInts,
+                 StaticChoices, FloatingTypes, RowChecks):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
     the ints a call gave (static_ints.py)."""

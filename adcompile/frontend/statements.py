@@ -13,6 +13,7 @@ from .in_place_calls import CHANGES
 from .item_desugar import ITEM
 from .row_loops import ROWS
 from .syntax import is_append, is_pop, is_user_function
+from .tree_values import dict_display
 
 
 class Statements:
@@ -43,7 +44,8 @@ class Statements:
         if getattr(stmt, CHANGES, None) is not None:   # f(u) changing u (in_place_calls.py)
             return self.in_place_call(stmt)
         body, mark = self.out.body, len(self.out.body)
-        if self.scope.structured or _builds_structure(stmt) or self.is_fixed_display(stmt) \
+        if self.scope.structured or _builds_structure(stmt, self.callee) \
+                or self.is_fixed_display(stmt) \
                 or isinstance(stmt, ast.Assign) and self.constructed(stmt.value) is not None \
                 or self._calls_made_object(stmt):
             resolved = self.resolve_statement(stmt)
@@ -185,12 +187,13 @@ class Statements:
         return new
 
 
-def _builds_structure(stmt):
-    """Whether ``stmt`` binds a name to a dict display, perhaps inside a list or tuple
-    display or a deep copy of one (``copy.deepcopy({...})``): a structure if it holds
-    values being differentiated (trees.py)."""
+def _builds_structure(stmt, callee):
+    """Whether ``stmt`` binds a name to a dict display (or ``dict(k=v, ...)``), perhaps
+    inside a list or tuple display or a deep copy of one (``copy.deepcopy({...})``): a
+    structure if it holds values being differentiated (trees.py)."""
     def holds_dict(e):
-        return isinstance(e, ast.Dict) or isinstance(e, (ast.List, ast.Tuple)) \
+        return isinstance(e, ast.Dict) or dict_display(e, callee) is not None \
+            or isinstance(e, (ast.List, ast.Tuple)) \
             and any(holds_dict(x) for x in e.elts) \
             or isinstance(e, ast.Call) and len(e.args) == 1 and holds_dict(e.args[0]) \
             and "deepcopy" in (getattr(e.func, "id", None), getattr(e.func, "attr", None))

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import TransformError
 from ..ir import assigns, base_of, names_mentioned, names_read, walk_tree
 from .source import FunctionSource, own_signature
-from .syntax import is_user_function
+from .syntax import is_update, is_user_function
 
 _ARRAY_ATTRIBUTES = frozenset(a for a in dir(np.ndarray) if not a.startswith("_"))
 
@@ -200,13 +200,16 @@ def _owners(fn, params):
 
 def assigned_into(fn):
     """The parameters of the ``def`` ``fn`` a copy of which is assigned into (``state =
-    dict(state)``, then ``state["h"] = h``): a dict or list given for one is read as a
+    dict(state)``, then ``state["h"] = h`` or ``state.update(h=h)``): a dict or list given
+    for one is read as a
     structure, so that the copy, a structure of the function's own, may be assigned into
     (changes.py). (The argument itself assigned into is the caller's object: as an object
     not read as a structure, the code changes a private copy of it, or refuses.)"""
     made_from = _made_from(fn)
     found = set()
     for node in ast.walk(fn):
+        if is_update(node):
+            found |= made_from.get(node.value.func.value.id, set())
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
             if isinstance(node, ast.AugAssign) else []
         for t in targets:

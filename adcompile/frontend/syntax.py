@@ -72,6 +72,13 @@ def is_append(node):
             and isinstance(node.value.func.value, ast.Name))
 
 
+def is_update(node):
+    """``name.update(...)`` as a statement."""
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "update"
+            and isinstance(node.value.func.value, ast.Name))
+
+
 def is_pop(node):
     """``name.pop()`` as an expression."""
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)

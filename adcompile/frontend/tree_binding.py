@@ -40,6 +40,8 @@ class TreeBinding:
             return None
         if self.assign_attribute(stmt):   # s.vel = v, s a copy this function made
             return None
+        if self.update_dict(stmt):   # state.update(m=m, P=P), state a dict made here
+            return None
         if isinstance(stmt, ast.For):
             if self.unroll(stmt):
                 return None

@@ -22,7 +22,8 @@ class TreeValues:
 
     def might_be_tree(self, e):
         """Whether ``e`` may denote a structure (cheap, syntactic)."""
-        if isinstance(e, ast.Dict) or self.constructed(e) is not None \
+        if isinstance(e, ast.Dict) or dict_display(e, self.callee) is not None \
+                or self.constructed(e) is not None \
                 or self.copied_tree(e) is not None or self._deep_copied(e) is not None:
             return True
         replacing = self._replacing(e)
@@ -71,22 +72,9 @@ class TreeValues:
             e = Resolver(self).visit(copy.deepcopy(e))   # unrolls to
             if not isinstance(e, (ast.Dict, ast.List)):
                 return None
+        e = dict_display(e, self.callee) or e
         if isinstance(e, ast.Dict):
-            items = {}   # key -> part, in Python's order ({**d, "w": v}: d's items first)
-            for k, v in zip(e.keys, e.values):
-                if k is None:
-                    unpacked = self.tree_of(v)
-                    if not (isinstance(unpacked, Node) and unpacked.kind == "dict"):
-                        raise self.scope.src.error(v, "** in a dict of values being "
-                                                      "differentiated takes a dict of them; "
-                                                      "list the items")
-                    items.update(zip(unpacked.keys, unpacked.children))
-                    continue
-                key = self.static_value(k)
-                if key is NOT_STATIC:
-                    raise self.scope.src.error(e, "a dict of values being differentiated "
-                                                  "needs constant keys")
-                items[key] = self.part_of(v)
+            items = self.dict_items(e)
             return self._own(Node("dict", None, tuple(items), tuple(items.values())))
         copied = self.copied_tree(e)
         if copied is not None:
@@ -111,6 +99,26 @@ class TreeValues:
             return self._own(Node(kind, None, tuple(range(len(e.elts))),
                                   tuple(self.part_of(x) for x in e.elts)))
         return self.tree_of(e)
+
+    def dict_items(self, e):
+        """{key: part} of the dict display ``e``, its values computed now, in Python's
+        order (``{**d, "w": v}``: ``d``'s items first)."""
+        items = {}
+        for k, v in zip(e.keys, e.values):
+            if k is None:
+                unpacked = self.tree_of(v)
+                if not (isinstance(unpacked, Node) and unpacked.kind == "dict"):
+                    raise self.scope.src.error(v, "** in a dict of values being "
+                                                  "differentiated takes a dict of them; "
+                                                  "list the items")
+                items.update(zip(unpacked.keys, unpacked.children))
+                continue
+            key = self.static_value(k)
+            if key is NOT_STATIC:
+                raise self.scope.src.error(e, "a dict of values being differentiated "
+                                              "needs constant keys")
+            items[key] = self.part_of(v)
+        return items
 
     def _replacing(self, e):
         """The structure ``e`` makes a changed copy of, ``layer`` in ``layer._replace(W=v)``
@@ -248,6 +256,17 @@ class TreeValues:
         name = self.namer.temp()
         self.out.body.append(ir.Keep(ir.assign(name, operand), [name]))
         return name
+
+
+def dict_display(e, callee):
+    """The dict display that ``e``, ``dict(k=v, ...)`` of the builtin ``dict`` with
+    keywords only (``**d`` among them), stands for (``{"k": v, ...}``), else None."""
+    if not (isinstance(e, ast.Call) and not e.args and e.keywords
+            and callee(e.func).is_(dict)):
+        return None
+    return ast.copy_location(ast.Dict(
+        keys=[None if k.arg is None else ast.copy_location(ast.Constant(k.arg), k.value)
+              for k in e.keywords], values=[k.value for k in e.keywords]), e)
 
 
 #: what a class may define to copy its objects its own way (copy.copy, copy.deepcopy)

@@ -64,6 +64,8 @@ class Validation:
         if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
                 and not e.keywords and isinstance(e.args[0], ast.Name):
             return   # dict(params): a copy of a structure (trees.py), or refused there
+        if called.kind == "object" and what is dict and not e.args:
+            return   # dict(m=m, P=P): a dict display (tree_values.dict_display)
         if isinstance(e.func, (ast.Name, ast.Subscript, ast.Attribute)) \
                 and self._in_structure(e.func):
             # layer(x), layers[-1](x), self.layers[i](x) of a structure: its class's
@@ -109,10 +111,12 @@ class Validation:
                 and (e.func.value.id in self.scope.made_objects
                      or name in _DICT_METHODS and not e.args and not e.keywords
                      or name == "get" and 1 <= len(e.args) <= 2 and not e.keywords
-                     or name == "_replace" and not e.args):
+                     or name == "_replace" and not e.args
+                     or name == "update" and len(e.args) <= 1):
             # (a structure's methods are resolved or refused later: trees.py; d.items() and
             # d.get(key) of a dict this function makes, layer._replace(W=v) of a loop's NamedTuple, whose
-            # structures are known only then, too)
+            # structures are known only then, too; d.update(...) as a statement:
+            # dict_updates.py)
             return
         if name in self.registry.by_method or name in self.registry.nondiff_methods:
             return

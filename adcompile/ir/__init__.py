@@ -18,10 +18,11 @@ from .transformer import Transformer
 from .walks import child_nodes, walk_statements, walk_tree
 from .spelling import spell, user_name
 from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew, ListSet,
-                    Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM, WRITTEN_ARRAY)
+                    Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM, WRITTEN_ARRAY,
+                    WRITTEN_OUT)
 
 __all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
-           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer", "WRITING_FUNCTIONS", "WRITTEN_ARRAY",
+           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer", "WRITING_FUNCTIONS", "WRITTEN_ARRAY", "WRITTEN_OUT",
            "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
            "assigns",
            "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",

@@ -9,6 +9,9 @@ SPLIT_FROM = "_adcompile_split_from"
 #: the attribute of a user's ``new["W"][i] = v`` changing an array a structure holds: what
 #: the user wrote for that array (``new['W']``), for messages
 WRITTEN_ARRAY = "_adcompile_written_array"
+#: the attribute of a statement a pass of desugar wrote out for the user's (``xs.reverse()``
+#: as a loop of item swaps): that statement, for messages
+WRITTEN_OUT = "_adcompile_written_out"
 
 
 @dataclass(eq=False)
