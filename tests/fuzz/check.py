@@ -633,7 +633,8 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
             return outcome
         problem = _compare(traced, wrt, results)
         if problem is None and second_order and valid == 1 and "x" in params:
-            problem = _check_second_order(f, by_position, params, kwargs, late_refusals)
+            problem = _check_second_order(f, by_position, params, kwargs, late_refusals,
+                                          wrt.index("x"))
             if isinstance(problem, str):
                 second, problem = problem, None
         if problem is None and peer is not None:
@@ -772,10 +773,11 @@ def _against_autograd(traced, kwargs, name, path, ours, theirs):
     return None
 
 
-def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
+def _check_second_order(f, by_position, params, kwargs, late_refusals=False, which=0):
     """d2f/dx2 from ad.grad(ad.grad(f)) against central differences of adcompile's gradient
-    (already checked against finite differences of f): an Outcome if it is wrong, else
-    what happened ("checked", "refused", "not smooth"). Refusing is allowed."""
+    (already checked against finite differences of f; ``which``: the place of x's in it):
+    an Outcome if it is wrong, else what happened ("checked", "refused", "not smooth").
+    Refusing is allowed."""
     x = params.index("x")
     try:
         second = ad.grad(ad.grad(f, wrt=x), wrt=x)
@@ -792,7 +794,8 @@ def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
     estimates = []
     for step in (1e-5, 1e-4):
         h = step * _step(kwargs["x"])
-        sides = [_call(by_position, params, _moved(kwargs, "x", (), None, s * h))[1][0] for s in (1, -1)]
+        sides = [_call(by_position, params, _moved(kwargs, "x", (), None, s * h))[1][which]
+                 for s in (1, -1)]
         estimates.append((float(sides[0]) - float(sides[1])) / (2 * h))
     if not np.isclose(estimates[0], estimates[1], rtol=1e-3, atol=1e-5):
         return "not smooth"   # the gradient is not smooth enough here to tell
