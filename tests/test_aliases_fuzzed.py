@@ -19,6 +19,11 @@ without need (issue 19), each with the neighbour that must stay refused.
   with numbers there, it changes nothing the gradient reads (call_effects._changed_parameters,
   returns_new).
 
+And a wrong value the ``routes`` kind found: an update of an array not differentiated made
+in place (``b *= 0.5``, another name of it read later) shares the array with the names it
+rebinds, so that a later update through one of them (``g *= 0.5``) is seen where the first
+one's result is read; it was compiled as a new array nobody read, and dropped.
+
 Each function is checked against central finite differences, against the same function
 written without in-place updates (by adcompile and by autograd), and in forward mode.
 """
@@ -464,3 +469,48 @@ def test_asarray_of_a_zero_d_array_is_that_array():
         plus, minus = asarray_of_a_number(np.array(0.4 + h), 0.7), \
             asarray_of_a_number(np.array(0.4 - h), 0.7)
         assert_close(got[0], (plus - minus) / (2 * h))
+
+
+# -- an update made in place shares its array with a later one (routes seed 14255) --------
+# ``b = g; b *= 0.5`` on arrays not differentiated runs in place (``g`` is read later);
+# then ``g *= 0.5`` changes what ``b`` holds too, which is read. The update of ``g`` had no
+# observer in the facts found before the first was made in place (``b *= 0.5`` then made
+# a new array), so it was compiled as a new array nothing read and dropped: the value and
+# gradient missed a factor 0.5.
+
+def halves_an_argument_twice(x, v, g):
+    b = g
+    b *= 0.5
+    g *= 0.5
+    return np.sum(b) * x + np.sum(v) * x
+
+
+def halves_a_local_array_twice(x, v, g):
+    b = g * 1.0
+    c = b
+    c *= 0.5
+    b *= 0.5
+    return np.sum(c) * x + np.sum(v)
+
+
+def halves_an_array_a_dict_holds(x, v, g):
+    b = g * 1.0
+    d = {"w": b}
+    c = d["w"]
+    c *= 0.5
+    b *= 0.5
+    return np.sum(d["w"]) * x + np.sum(v)
+
+
+@pytest.mark.parametrize("f", [halves_an_argument_twice, halves_a_local_array_twice,
+                               halves_an_array_a_dict_holds])
+@pytest.mark.parametrize("wrt", [0, (0, 1)])
+def test_an_update_made_in_place_is_seen_by_the_next(f, wrt):
+    args = (0.4, X.copy(), np.array([0.25, -0.56, 0.75]))
+    try:
+        value, _ = ad.value_and_grad(f, wrt=wrt)(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    assert value == pytest.approx(f(*copies(args)))
+    assert_grad(f, *args, wrt=wrt, keywords=False)
