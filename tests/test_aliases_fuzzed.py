@@ -514,3 +514,49 @@ def test_an_update_made_in_place_is_seen_by_the_next(f, wrt):
         return
     assert value == pytest.approx(f(*copies(args)))
     assert_grad(f, *args, wrt=wrt, keywords=False)
+
+
+# -- an item of a module-level dict assigned in a loop (routes seed 30288) -----------------
+# ``BUF["t"] = e`` in a loop made the loop carry ``BUF``, a global, under a name of its own,
+# which started as None: the generated code made BUF a local variable and failed with
+# UnboundLocalError (or TypeError on None). It is refused at its line, as an assignment into
+# a global of a value being differentiated is; outside a loop, on values not
+# differentiated, it is kept as written, as Python runs it.
+
+BUF = {"t": np.zeros(3)}
+
+
+def sets_a_global_item_in_a_loop(x, g):
+    BUF["t"] = g * 1.0
+    for _ in range(3):
+        BUF["t"] -= g
+    return np.sum(BUF["t"]) * x
+
+
+def sets_a_global_item_in_a_while_loop(x, g):
+    i = 0
+    while i < 2:
+        BUF["t"] = g * 2.0
+        i += 1
+    return np.sum(BUF["t"]) * x
+
+
+def sets_a_global_item_once(x, g):
+    BUF["t"] = g * 2.0
+    BUF["t"] += g
+    return np.sum(BUF["t"]) * x
+
+
+@pytest.mark.parametrize("f, line", [(sets_a_global_item_in_a_loop, "BUF[\"t\"] -= g"),
+                                     (sets_a_global_item_in_a_while_loop, "BUF[\"t\"] = g * 2.0")])
+def test_an_item_of_a_global_assigned_in_a_loop_is_refused_at_its_line(f, line):
+    with pytest.raises(ad.TransformError, match="outside the function") as info:
+        ad.grad(f, wrt=0)(0.4, np.array([0.25, -0.56, 0.75]))
+    assert line in str(info.value)
+
+
+def test_an_item_of_a_global_assigned_outside_a_loop_is_kept():
+    g = np.array([0.25, -0.56, 0.75])
+    value, grad = ad.value_and_grad(sets_a_global_item_once, wrt=0)(0.4, g.copy())
+    assert value == pytest.approx(sets_a_global_item_once(0.4, g.copy()))
+    assert grad == pytest.approx(np.sum(3.0 * g))
