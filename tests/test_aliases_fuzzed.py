@@ -560,3 +560,59 @@ def test_an_item_of_a_global_assigned_outside_a_loop_is_kept():
     value, grad = ad.value_and_grad(sets_a_global_item_once, wrt=0)(0.4, g.copy())
     assert value == pytest.approx(sets_a_global_item_once(0.4, g.copy()))
     assert grad == pytest.approx(np.sum(3.0 * g))
+
+
+# -- a helper changing an array a module-level dict holds (routes seeds 51027, 66589) ------
+# ``set_item_of_global`` assigns into ``GLOBAL_BUF["t"][1]``: it changes the array the dict
+# holds, not only the dict. That array was not counted as changed: the gradient read ``b``
+# (stored in the dict) as it was after the call (a wrong gradient), and an argument stored
+# in the dict was changed by the generated code (no private copy was made of it).
+
+GLOBAL_BUF = {"t": np.zeros(3)}
+
+
+def set_item_of_global(s):
+    GLOBAL_BUF["t"][1] = s
+
+
+def a_helper_changes_what_a_global_holds(x, v):
+    b = np.arange(3.0)
+    GLOBAL_BUF["t"] = b
+    acc = np.sum(v * b)
+    set_item_of_global(0.5)
+    return acc + np.sum(b) * x
+
+
+def a_helper_changes_an_argument_a_global_holds(x, v, g):
+    b = g.copy()
+    GLOBAL_BUF["t"] = g
+    set_item_of_global(np.tanh(np.sum(b)))
+    r = GLOBAL_BUF["t"].reshape(3)
+    return np.dot(v, r) + np.sum(b) * x
+
+
+def test_a_helper_changing_what_a_global_holds_is_refused_or_right():
+    args = (0.4, X.copy())
+    try:
+        got = ad.grad(a_helper_changes_what_a_global_holds, wrt=(0, 1))(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    expected = assert_grad(a_helper_changes_what_a_global_holds, *args, wrt=(0, 1),
+                           keywords=False)
+    assert_close(got[1], expected[1])
+
+
+def test_a_helper_changing_an_argument_a_global_holds_leaves_the_argument():
+    g = np.array([0.25, -0.56, 0.75])
+    args = (0.4, X.copy(), g.copy())
+    try:
+        value, got = ad.value_and_grad(a_helper_changes_an_argument_a_global_holds,
+                                       wrt=(0, 1))(*args)
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    assert args[2].tolist() == g.tolist()   # (the generated code changed g before)
+    assert value == pytest.approx(a_helper_changes_an_argument_a_global_holds(*copies(args)))
+    assert_grad(a_helper_changes_an_argument_a_global_holds, *args, wrt=(0, 1),
+                keywords=False)

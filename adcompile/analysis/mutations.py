@@ -118,7 +118,7 @@ def _call_changes(aliases, call):
 def _known_changes(aliases, func, call, held=None):
     """What the user's function ``func`` called as ``call`` may change in place: what it is
     given for the parameters it may change, and the module-level objects it assigns into
-    (call_effects.py); None where that is not known. ``held``: {argument node: the object it
+    (call_effects.py), with what they hold; None where that is not known. ``held``: {argument node: the object it
     stands for} (what a ``functools.partial`` holds)."""
     held = held or {}
     bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True)
@@ -129,7 +129,8 @@ def _known_changes(aliases, func, call, held=None):
         aliases.value(a) if a not in held else set() if isinstance(held[a], ATOMS)
         else {aliases.object_site(f"{ast.unparse(call.func)}.args", held[a])}
         for a in bound))
-    return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
+    # (``BUF["t"][1] = v`` changes what the global holds, as ``p[0][1] = v`` a parameter's)
+    return aliases.deep(given | {aliases.object_site(name, o) for name, o in free.items()})
 
 
 def _method_changes(aliases, holder, call):
