@@ -451,7 +451,8 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
     program that changes a 0-d argument in place through an alias); ``late_refusals=True``
     counts the TypeError of adcompile's call-time check ``runtime.require_immutable`` (an
     in-place change it cannot follow, found when the generated code runs) as a refusal,
-    not a crash (the contract asks for a TransformError).
+    not a crash (the contract asks for a TransformError), and so runtime.require_sole_item's
+    (LATE_REFUSALS).
 
     ``backend="numba"``: a program checked OK is differentiated again with that backend,
     and its results compared with the plain code's (numba_check.py)."""
@@ -559,9 +560,17 @@ def _zero_d(kwargs):
     return out
 
 
+#: adcompile's call-time checks of an in-place change whose TypeError names the line: where
+#: the arguments' types do not show that x of ``x += e`` is a number; where another item of
+#: a list may be the array ``xs[i] += e`` changes (``[g, g]``: the items are known when the
+#: code runs)
+LATE_REFUSALS = ("require_immutable", "require_sole_item")
+
+
 def _late_refusal(exc):
     """Whether exc is adcompile's call-time refusal of an in-place change (see check_program)."""
-    return isinstance(exc, TypeError) and _where(exc).endswith(":require_immutable")
+    return isinstance(exc, TypeError) and _where(exc).endswith(
+        tuple(f":{name}" for name in LATE_REFUSALS))
 
 
 def _check_module(f, traced, argsets, params, wrt, second_order=False, source=None, zero_d=True,
