@@ -661,3 +661,32 @@ def test_a_row_held_in_a_container_sees_both_updates(f):
         return
     assert value == pytest.approx(f(*copies(args)))
     assert_grad(f, *args, wrt=(0, 1), keywords=False)
+
+
+# -- a loop over a dict that changes its items (routes seed 146378) ------------------------
+# ``for key in d: d[key] *= 0.5`` on a dict made in the function and not differentiated:
+# the loop walked d as an array the body changes (under a name the updates renew, read
+# by position), so it read d[0]: a KeyError from the generated code. It walks d's keys,
+# as Python's for does.
+
+def halves_a_dicts_items(x, v, g):
+    b = g * 0.5
+    d = {"w": b, "g": b}
+    for key in d:
+        d[key] *= 0.5
+    return np.sum(d["w"]) * x + np.sum(v)
+
+
+def scales_a_dicts_items(x, v, g):
+    d = {"w": g * 0.5, "g": g * 1.0}
+    for key in d:
+        d[key] = d[key] * x
+    return np.sum(d["w"]) + np.sum(d["g"] * v)
+
+
+@pytest.mark.parametrize("f", [halves_a_dicts_items, scales_a_dicts_items])
+def test_a_loop_over_a_dict_changing_its_items_walks_its_keys(f):
+    args = (0.4, X.copy(), np.array([1.79, 1.6, -1.23]))
+    value, _ = ad.value_and_grad(f, wrt=(0, 1))(*copies(args))
+    assert value == pytest.approx(f(*copies(args)))
+    assert_grad(f, *args, wrt=(0, 1), keywords=False)
