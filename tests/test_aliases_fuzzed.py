@@ -690,3 +690,37 @@ def test_a_loop_over_a_dict_changing_its_items_walks_its_keys(f):
     value, _ = ad.value_and_grad(f, wrt=(0, 1))(*copies(args))
     assert value == pytest.approx(f(*copies(args)))
     assert_grad(f, *args, wrt=(0, 1), keywords=False)
+
+
+# -- an update run in place, fused into the expression that reads its result --------------
+# (routes seeds 246030, 62764) ``d["g"] += np.tanh(d["g"])`` of an array not differentiated
+# (``b``, read afterwards) runs in place, ``t3 = augmented(t2, '+', ...)``; its temporary,
+# read once, was fused into that read, after ``np.sum(b)``, which then read b unchanged:
+# a wrong value (value_and_grad) and gradient.
+
+def a_dict_item_updated_and_its_array_read(x, y, v):
+    b = np.arange(3.0)
+    d = {"w": v, "g": b}
+    d["g"] += np.tanh(d["g"])
+    return np.sum(d["g"]) + np.sum(b) * y + np.sum(v) * x
+
+
+def a_list_item_updated_and_read_twice(x, y, v, g):
+    d = {"w": g, "g": v}
+    lst = [d["w"], d["w"]]
+    lst[1] += 3
+    return np.sum(lst[0]) * y + np.sum(lst[0] * lst[1]) * x + np.sum(v)
+
+
+@pytest.mark.parametrize("f, args", [
+    (a_dict_item_updated_and_its_array_read, (0.99, -0.48, X)),
+    (a_list_item_updated_and_read_twice, (0.82, 1.03, X, np.array([-1.53, -0.49, -1.06]))),
+])
+def test_an_update_in_place_is_not_moved_past_a_read(f, args):
+    value, got = ad.value_and_grad(f, wrt=(0, 1, 2))(*copies(args))
+    assert value == pytest.approx(f(*copies(args)))
+    expected = assert_grad(f, *args, wrt=(0, 1, 2), keywords=False)
+    for g, e in zip(got, expected):
+        assert_close(g, e)
+    _, tangent = ad.jvp(f, wrt=1)(*copies(args), tangents=1.0)
+    assert_close(tangent, expected[1])
