@@ -376,9 +376,11 @@ class _Gen:
         kinds = self.r.sample(pool, self.r.choice([1, 1, 2, 3]))
         for kind in kinds:
             if kind == "buf":
+                # (set from another array first: BUF["t"] = BUF["t"] would carry the module's
+                # state from one call to the next)
+                lines.append(f'BUF["t"] = {self.r.choice([self.ref(), self.ref(), "np.zeros(3)"])}')
                 self.containers["BUF"] = "buf"
                 self.slots["BUF"] = ['["t"]']
-                lines.append(f'BUF["t"] = {self.r.choice([self.ref(), self.ref(), "np.zeros(3)"])}')
                 continue
             name = {"dict": "d", "list": "lst", "tuple": "tp", "box": "box"}[kind]
             if kind == "box":
