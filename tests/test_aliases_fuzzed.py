@@ -724,3 +724,36 @@ def test_an_update_in_place_is_not_moved_past_a_read(f, args):
         assert_close(g, e)
     _, tangent = ad.jvp(f, wrt=1)(*copies(args), tangents=1.0)
     assert_close(tangent, expected[1])
+
+
+# -- a dict made again in a loop from its own items (routes seed 427669) -------------------
+# ``d = {"w": lst[i % 2], "g": d["w"]}``: at the end of each iteration the loop's names of
+# the dict's items took their new values one after the other, so ``d["g"]`` took the new
+# ``d["w"]``, not the one the iteration read (a wrong value and gradient). Python binds
+# the new dict's items at once; the values are copied first.
+
+def shifts_a_dicts_items(x, v, g, k):
+    d = {"w": v, "g": v}
+    lst = [g, v]
+    for i in range(k):
+        d = {"w": lst[i % 2], "g": d["w"]}
+    return np.sum(d["g"] * v) * x + np.sum(d["w"])
+
+
+def shifts_a_dicts_items_by_hand(x, v, g, k):
+    w, h = v, v
+    lst = [g, v]
+    for i in range(k):
+        w, h = lst[i % 2], w
+    return np.sum(h * v) * x + np.sum(w)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_a_dict_made_again_from_its_items_in_a_loop(k):
+    args = (1.15, X.copy(), np.array([0.88, 1.1, -0.72]), k)
+    value, got = ad.value_and_grad(shifts_a_dicts_items, wrt=(0, 1))(*copies(args))
+    assert value == pytest.approx(shifts_a_dicts_items(*copies(args)))
+    expected = assert_grad(shifts_a_dicts_items, *args, wrt=(0, 1), keywords=False)
+    for g, e in zip(got, ad.grad(shifts_a_dicts_items_by_hand, wrt=(0, 1))(*args)):
+        assert_close(g, e)
+    assert_close(expected[1], got[1])
