@@ -19,6 +19,11 @@ without need (issue 19), each with the neighbour that must stay refused.
   with numbers there, it changes nothing the gradient reads (call_effects._changed_parameters,
   returns_new).
 
+And a wrong value the ``routes`` kind found: an update of an array not differentiated made
+in place (``b *= 0.5``, another name of it read later) shares the array with the names it
+rebinds, so that a later update through one of them (``g *= 0.5``) is seen where the first
+one's result is read; it was compiled as a new array nobody read, and dropped.
+
 Each function is checked against central finite differences, against the same function
 written without in-place updates (by adcompile and by autograd), and in forward mode.
 """
@@ -464,3 +469,291 @@ def test_asarray_of_a_zero_d_array_is_that_array():
         plus, minus = asarray_of_a_number(np.array(0.4 + h), 0.7), \
             asarray_of_a_number(np.array(0.4 - h), 0.7)
         assert_close(got[0], (plus - minus) / (2 * h))
+
+
+# -- an update made in place shares its array with a later one (routes seed 14255) --------
+# ``b = g; b *= 0.5`` on arrays not differentiated runs in place (``g`` is read later);
+# then ``g *= 0.5`` changes what ``b`` holds too, which is read. The update of ``g`` had no
+# observer in the facts found before the first was made in place (``b *= 0.5`` then made
+# a new array), so it was compiled as a new array nothing read and dropped: the value and
+# gradient missed a factor 0.5.
+
+def halves_an_argument_twice(x, v, g):
+    b = g
+    b *= 0.5
+    g *= 0.5
+    return np.sum(b) * x + np.sum(v) * x
+
+
+def halves_a_local_array_twice(x, v, g):
+    b = g * 1.0
+    c = b
+    c *= 0.5
+    b *= 0.5
+    return np.sum(c) * x + np.sum(v)
+
+
+def halves_an_array_a_dict_holds(x, v, g):
+    b = g * 1.0
+    d = {"w": b}
+    c = d["w"]
+    c *= 0.5
+    b *= 0.5
+    return np.sum(d["w"]) * x + np.sum(v)
+
+
+@pytest.mark.parametrize("f", [halves_an_argument_twice, halves_a_local_array_twice,
+                               halves_an_array_a_dict_holds])
+@pytest.mark.parametrize("wrt", [0, (0, 1)])
+def test_an_update_made_in_place_is_seen_by_the_next(f, wrt):
+    args = (0.4, X.copy(), np.array([0.25, -0.56, 0.75]))
+    try:
+        value, _ = ad.value_and_grad(f, wrt=wrt)(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    assert value == pytest.approx(f(*copies(args)))
+    assert_grad(f, *args, wrt=wrt, keywords=False)
+
+
+# -- an item of a module-level dict assigned in a loop (routes seed 30288) -----------------
+# ``BUF["t"] = e`` in a loop made the loop carry ``BUF``, a global, under a name of its own,
+# which started as None: the generated code made BUF a local variable and failed with
+# UnboundLocalError (or TypeError on None). It is refused at its line, as an assignment into
+# a global of a value being differentiated is; outside a loop, on values not
+# differentiated, it is kept as written, as Python runs it.
+
+BUF = {"t": np.zeros(3)}
+
+
+def sets_a_global_item_in_a_loop(x, g):
+    BUF["t"] = g * 1.0
+    for _ in range(3):
+        BUF["t"] -= g
+    return np.sum(BUF["t"]) * x
+
+
+def sets_a_global_item_in_a_while_loop(x, g):
+    i = 0
+    while i < 2:
+        BUF["t"] = g * 2.0
+        i += 1
+    return np.sum(BUF["t"]) * x
+
+
+def sets_a_global_item_once(x, g):
+    BUF["t"] = g * 2.0
+    BUF["t"] += g
+    return np.sum(BUF["t"]) * x
+
+
+@pytest.mark.parametrize("f, line", [(sets_a_global_item_in_a_loop, "BUF[\"t\"] -= g"),
+                                     (sets_a_global_item_in_a_while_loop, "BUF[\"t\"] = g * 2.0")])
+def test_an_item_of_a_global_assigned_in_a_loop_is_refused_at_its_line(f, line):
+    with pytest.raises(ad.TransformError, match="outside the function") as info:
+        ad.grad(f, wrt=0)(0.4, np.array([0.25, -0.56, 0.75]))
+    assert line in str(info.value)
+
+
+def test_an_item_of_a_global_assigned_outside_a_loop_is_kept():
+    g = np.array([0.25, -0.56, 0.75])
+    value, grad = ad.value_and_grad(sets_a_global_item_once, wrt=0)(0.4, g.copy())
+    assert value == pytest.approx(sets_a_global_item_once(0.4, g.copy()))
+    assert grad == pytest.approx(np.sum(3.0 * g))
+
+
+# -- a helper changing an array a module-level dict holds (routes seeds 51027, 66589) ------
+# ``set_item_of_global`` assigns into ``GLOBAL_BUF["t"][1]``: it changes the array the dict
+# holds, not only the dict. That array was not counted as changed: the gradient read ``b``
+# (stored in the dict) as it was after the call (a wrong gradient), and an argument stored
+# in the dict was changed by the generated code (no private copy was made of it).
+
+GLOBAL_BUF = {"t": np.zeros(3)}
+
+
+def set_item_of_global(s):
+    GLOBAL_BUF["t"][1] = s
+
+
+def a_helper_changes_what_a_global_holds(x, v):
+    b = np.arange(3.0)
+    GLOBAL_BUF["t"] = b
+    acc = np.sum(v * b)
+    set_item_of_global(0.5)
+    return acc + np.sum(b) * x
+
+
+def a_helper_changes_an_argument_a_global_holds(x, v, g):
+    b = g.copy()
+    GLOBAL_BUF["t"] = g
+    set_item_of_global(np.tanh(np.sum(b)))
+    r = GLOBAL_BUF["t"].reshape(3)
+    return np.dot(v, r) + np.sum(b) * x
+
+
+def test_a_helper_changing_what_a_global_holds_is_refused_or_right():
+    args = (0.4, X.copy())
+    try:
+        got = ad.grad(a_helper_changes_what_a_global_holds, wrt=(0, 1))(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    expected = assert_grad(a_helper_changes_what_a_global_holds, *args, wrt=(0, 1),
+                           keywords=False)
+    assert_close(got[1], expected[1])
+
+
+def test_a_helper_changing_an_argument_a_global_holds_leaves_the_argument():
+    g = np.array([0.25, -0.56, 0.75])
+    args = (0.4, X.copy(), g.copy())
+    try:
+        value, got = ad.value_and_grad(a_helper_changes_an_argument_a_global_holds,
+                                       wrt=(0, 1))(*args)
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        return
+    assert args[2].tolist() == g.tolist()   # (the generated code changed g before)
+    assert value == pytest.approx(a_helper_changes_an_argument_a_global_holds(*copies(args)))
+    assert_grad(a_helper_changes_an_argument_a_global_holds, *args, wrt=(0, 1),
+                keywords=False)
+
+
+# -- a view held in a tuple or list, changed through it, then through its base ------------
+# (routes seeds 165302, 672) ``tp = (m[1], v)``; ``tp[0][0] += 0.5`` puts the new row back
+# into ``m`` (frontend/views.py), but the item of the tuple is not renewed by later updates
+# of ``m``, and the points-to facts took the new row put back for a new array: ``m *= 0.5``
+# was compiled as a new array and ``tp[0]`` read the row without the change (a wrong value).
+
+def a_tuple_holds_a_row_changed_twice(x, v, g):
+    m = np.outer(np.array([0.5, 0.5]), v)
+    tp = (m[1], v)
+    tp[0][0] += 0.5
+    m *= x
+    return np.dot(g, tp[0])
+
+
+def a_list_holds_a_row_changed_twice(x, v, g):
+    m = np.outer(np.array([0.5, 0.5]), v)
+    lst = [g, m[0]]
+    lst[-1][1:] = v[:2] * x
+    m[0][0] = x
+    return np.dot(lst[-1], g) + np.sum(m)
+
+
+def a_name_holds_a_row_changed_twice(x, v, g):
+    m = np.outer(np.array([0.5, 0.5]), v)
+    r = m[1]
+    r[0] += 0.5
+    m *= x
+    return np.dot(g, r)
+
+
+@pytest.mark.parametrize("f", [a_tuple_holds_a_row_changed_twice,
+                               a_list_holds_a_row_changed_twice,
+                               a_name_holds_a_row_changed_twice])
+def test_a_row_held_in_a_container_sees_both_updates(f):
+    args = (0.4, X.copy(), np.array([1.79, 1.6, -1.23]))
+    try:
+        value, _ = ad.value_and_grad(f, wrt=(0, 1))(*copies(args))
+    except ad.TransformError as exc:
+        assert "in place" in str(exc)
+        assert f is not a_name_holds_a_row_changed_twice   # (a name's row is renewed)
+        return
+    assert value == pytest.approx(f(*copies(args)))
+    assert_grad(f, *args, wrt=(0, 1), keywords=False)
+
+
+# -- a loop over a dict that changes its items (routes seed 146378) ------------------------
+# ``for key in d: d[key] *= 0.5`` on a dict made in the function and not differentiated:
+# the loop walked d as an array the body changes (under a name the updates renew, read
+# by position), so it read d[0]: a KeyError from the generated code. It walks d's keys,
+# as Python's for does.
+
+def halves_a_dicts_items(x, v, g):
+    b = g * 0.5
+    d = {"w": b, "g": b}
+    for key in d:
+        d[key] *= 0.5
+    return np.sum(d["w"]) * x + np.sum(v)
+
+
+def scales_a_dicts_items(x, v, g):
+    d = {"w": g * 0.5, "g": g * 1.0}
+    for key in d:
+        d[key] = d[key] * x
+    return np.sum(d["w"]) + np.sum(d["g"] * v)
+
+
+@pytest.mark.parametrize("f", [halves_a_dicts_items, scales_a_dicts_items])
+def test_a_loop_over_a_dict_changing_its_items_walks_its_keys(f):
+    args = (0.4, X.copy(), np.array([1.79, 1.6, -1.23]))
+    value, _ = ad.value_and_grad(f, wrt=(0, 1))(*copies(args))
+    assert value == pytest.approx(f(*copies(args)))
+    assert_grad(f, *args, wrt=(0, 1), keywords=False)
+
+
+# -- an update run in place, fused into the expression that reads its result --------------
+# (routes seeds 246030, 62764) ``d["g"] += np.tanh(d["g"])`` of an array not differentiated
+# (``b``, read afterwards) runs in place, ``t3 = augmented(t2, '+', ...)``; its temporary,
+# read once, was fused into that read, after ``np.sum(b)``, which then read b unchanged:
+# a wrong value (value_and_grad) and gradient.
+
+def a_dict_item_updated_and_its_array_read(x, y, v):
+    b = np.arange(3.0)
+    d = {"w": v, "g": b}
+    d["g"] += np.tanh(d["g"])
+    return np.sum(d["g"]) + np.sum(b) * y + np.sum(v) * x
+
+
+def a_list_item_updated_and_read_twice(x, y, v, g):
+    d = {"w": g, "g": v}
+    lst = [d["w"], d["w"]]
+    lst[1] += 3
+    return np.sum(lst[0]) * y + np.sum(lst[0] * lst[1]) * x + np.sum(v)
+
+
+@pytest.mark.parametrize("f, args", [
+    (a_dict_item_updated_and_its_array_read, (0.99, -0.48, X)),
+    (a_list_item_updated_and_read_twice, (0.82, 1.03, X, np.array([-1.53, -0.49, -1.06]))),
+])
+def test_an_update_in_place_is_not_moved_past_a_read(f, args):
+    value, got = ad.value_and_grad(f, wrt=(0, 1, 2))(*copies(args))
+    assert value == pytest.approx(f(*copies(args)))
+    expected = assert_grad(f, *args, wrt=(0, 1, 2), keywords=False)
+    for g, e in zip(got, expected):
+        assert_close(g, e)
+    _, tangent = ad.jvp(f, wrt=1)(*copies(args), tangents=1.0)
+    assert_close(tangent, expected[1])
+
+
+# -- a dict made again in a loop from its own items (routes seed 427669) -------------------
+# ``d = {"w": lst[i % 2], "g": d["w"]}``: at the end of each iteration the loop's names of
+# the dict's items took their new values one after the other, so ``d["g"]`` took the new
+# ``d["w"]``, not the one the iteration read (a wrong value and gradient). Python binds
+# the new dict's items at once; the values are copied first.
+
+def shifts_a_dicts_items(x, v, g, k):
+    d = {"w": v, "g": v}
+    lst = [g, v]
+    for i in range(k):
+        d = {"w": lst[i % 2], "g": d["w"]}
+    return np.sum(d["g"] * v) * x + np.sum(d["w"])
+
+
+def shifts_a_dicts_items_by_hand(x, v, g, k):
+    w, h = v, v
+    lst = [g, v]
+    for i in range(k):
+        w, h = lst[i % 2], w
+    return np.sum(h * v) * x + np.sum(w)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_a_dict_made_again_from_its_items_in_a_loop(k):
+    args = (1.15, X.copy(), np.array([0.88, 1.1, -0.72]), k)
+    value, got = ad.value_and_grad(shifts_a_dicts_items, wrt=(0, 1))(*copies(args))
+    assert value == pytest.approx(shifts_a_dicts_items(*copies(args)))
+    expected = assert_grad(shifts_a_dicts_items, *args, wrt=(0, 1), keywords=False)
+    for g, e in zip(got, ad.grad(shifts_a_dicts_items_by_hand, wrt=(0, 1))(*args)):
+        assert_close(g, e)
+    assert_close(expected[1], got[1])

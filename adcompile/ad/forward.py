@@ -23,7 +23,7 @@ from ..analysis.complex_values import may_make_complex
 from ..analysis.ndims import infer_ndims
 from ..analysis.shapes import infer_full, infer_shapes
 from ..errors import TransformError
-from ..optimize import fuse_blocks, simplify, total
+from ..optimize import fuse_blocks, simplify, total, with_effects
 from .templates import instantiate
 
 
@@ -96,7 +96,8 @@ class Forward:
         if may_make_complex(fn, self.ndim_of):   # (as_gradient refuses a complex tangent)
             out_dots = [ir.call(self.aliases["as_gradient"], d, e)
                         for d, e in zip(out_dots, fn.value_outputs)]
-        temps = set(self.namer.temps) | {self.dots[t] for t in self.namer.temps if t in self.dots}
+        temps = set(self.namer.temps) - with_effects(fn.body)
+        temps |= {self.dots[t] for t in temps if t in self.dots}
         live = ir.reads(fn.outputs + out_dots)
         body = fuse_blocks(body, temps, live)
         return Tangent(fn, body, list(fn.outputs), out_dots, param_dots)

@@ -237,7 +237,8 @@ def forward_sweep(sw):
 def fuse_temporaries(sw):
     """Put single-use temporaries of the forward sweep back into the expression using them."""
     live = ir.reads_outside_own_loops(sw.backward) | sw.live
-    forward = optimize.fuse_blocks(sw.forward, sw.context.namer.temps, live)
+    temps = set(sw.context.namer.temps) - optimize.with_effects(sw.fn.body)
+    forward = optimize.fuse_blocks(sw.forward, temps, live)
     return replace(sw, forward=forward)
 
 

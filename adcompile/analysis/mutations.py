@@ -127,9 +127,10 @@ def _method_call_changes(aliases, call, given):
 def _known_changes(aliases, func, call, held=None, owner=None):
     """What the user's function ``func`` called as ``call`` may change in place: what it is
     given for the parameters it may change, and the module-level objects it assigns into
-    (call_effects.py); None where that is not known. ``held``: {argument node: the object it
-    stands for} (what a ``functools.partial`` holds); ``owner``: (class, own attributes'
-    names) of the object given first, where ``func`` is its method (call_effects._changes)."""
+    (call_effects.py), with what they hold; None where that is not known. ``held``:
+    {argument node: the object it stands for} (what a ``functools.partial`` holds);
+    ``owner``: (class, own attributes' names) of the object given first, where ``func`` is
+    its method (call_effects._changes)."""
     held = held or {}
     bound = bound_parameters(func, call, aliases.registry, 3, globals_aside=True, owner=owner)
     free = globals_changed(func, aliases.registry, owner) if bound is not None else None
@@ -139,7 +140,8 @@ def _known_changes(aliases, func, call, held=None, owner=None):
         aliases.value(a) if a not in held else set() if isinstance(held[a], ATOMS)
         else {aliases.object_site(f"{ast.unparse(call.func)}.args", held[a])}
         for a in bound))
-    return aliases.deep(given) | {aliases.object_site(name, o) for name, o in free.items()}
+    # (``BUF["t"][1] = v`` changes what the global holds, as ``p[0][1] = v`` a parameter's)
+    return aliases.deep(given | {aliases.object_site(name, o) for name, o in free.items()})
 
 
 def _partial_changes(aliases, partial, call):

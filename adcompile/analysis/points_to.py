@@ -142,6 +142,11 @@ class Aliases:
         self._site_names = set()
         self.local = {p for p in fn.params} | {
             n for s in ir.walk(fn.body) for n in ir.defined_names(s)}
+        # the statements that put a view changed in place back into its base after the
+        # update (frontend/views.py, v_2 = with_item(v, 1, r_2)): the base holds the view's
+        # memory as Python's does (a tuple's item, which is not renewed, may be read later)
+        self._put_backs = {id(m) for r in getattr(fn, "rebindings", ()) for x in r.refresh
+                           for m in x.made if isinstance(m, ir.Op) and m.rule.name == "with_item"}
         # numbers (whatever the arguments, unless told) share nothing and cannot change
         self.is_number = is_number or infer_numbers(fn, {})
         for p in fn.params:
@@ -299,9 +304,7 @@ class Aliases:
                 return   # (a number: no object, x * y of numbers)
             # a new object (np.asarray of a number is one too), or for a primitive that may
             # return a view, also whatever it reads
-            self._add(self.objects, s.target, {self._new(s, s.target)})
-            if not self._makes_new(s):
-                self._add(self.objects, s.target, self.value(s.expr))
+            self._add(self.objects, s.target, self.made_by(s))
         elif isinstance(s, ir.Keep):
             self._kept(s)
         elif isinstance(s, ir.Carry):
@@ -323,6 +326,8 @@ class Aliases:
             if self.is_number(s.expr):
                 return set()
             made = {self._new(s, s.target)}
+            if id(s) in self._put_backs:
+                made |= self.value(s.expr.args[2])
             return made if self._makes_new(s) else made | self.value(s.expr)
         if isinstance(s, ir.Carry):
             return set(self.of(s.source))

@@ -30,6 +30,18 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     were inferred from (by default what they say of the parameters' names: of a name a
     loop assigns too, what it holds in the loop)."""
     is_number, ndim_of = settle_refreshes(fn, is_number, ndim_of, known)
+    # an update made in place shares its array with the names it rebinds: a later update
+    # of one of them may now have observers the facts before did not show (b = c; c *= 2;
+    # b *= 2; read c): the hazards are found again until no more updates are made so
+    handled = set()
+    while _check_hazards(fn, (is_number, ndim_of), guard, arrays, augmented, handled):
+        vars(fn).pop("_aliases", None)
+
+
+def _check_hazards(fn, facts_of, guard, arrays, augmented, handled):
+    """One round of check_rebindings over the hazards whose statements are not in
+    ``handled`` (ids, added to): whether it made an update in place."""
+    is_number, ndim_of = facts_of
     facts = Aliases(fn, REGISTRY, is_number, ndim_of)   # what the arguments' types tell
     arguments = {f"argument {p}" for p in arrays}
     # (code for arguments of unknown kinds: called by keyword, or differentiated again)
@@ -40,6 +52,9 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
     # (every name that may share the array, where the check may ask them: _checked_name)
     for rebinding, s, observers in rebinding_hazards(fn, facts, lambda r, s: _writes_item(
             s) and ndim_of(ir.load(r.old)) is None):
+        if id(rebinding) in handled:
+            continue
+        handled.add(id(rebinding))
         observer = observers[0]
         x = ir.load(rebinding.old)
         if is_number(x):
@@ -69,6 +84,7 @@ def check_rebindings(fn, is_number, ndim_of, guard, arrays=(), augmented=None, k
         guards += _made_in_place_or_checked(fn, made, is_number)
     for s, statement in guards:
         ir.insert_before(fn.body, s, statement)
+    return any(s.stmt is not before[0] for s, before, _ in made)   # (some kept in place)
 
 
 def _made_in_place_or_checked(fn, made, is_number):

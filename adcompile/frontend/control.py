@@ -177,6 +177,7 @@ class ControlFlow:
         variables of the leaves of the structures it carries, those of the structures now)."""
         self.sync_carried_structures(self.scope.loop_trees[-1])
         self.check_loop_views(carried)
+        self._before_the_copies(carried)
         for v, name in carried.items():
             current = self.scope.env.get(v)
             if current is None or current == name:
@@ -193,6 +194,21 @@ class ControlFlow:
                                                                 f"and something else on others")
             else:
                 self.out.body.append(ir.Carry(name, current))
+
+
+    def _before_the_copies(self, carried):
+        """A variable whose value now is another's loop name, which the copies at the exit
+        give a new value (``d = {"w": e, "g": d["w"]}``: ``d_g`` is to take ``d_w``'s value
+        of this iteration, copied before ``d_w`` takes ``e``): that value copied first, as
+        Python's assignment binds them all at once."""
+        renewed = {name for v, name in carried.items()
+                   if self.scope.env.get(v) not in (None, name)}
+        for v, name in carried.items():
+            current = self.scope.env.get(v)
+            if current in renewed and current != name and current not in self.out.structs:
+                held = self.namer.temp()
+                self.out.body.append(self.copy_statement(held, current, self.scope.src.node))
+                self.scope.env[v] = held
 
 
 def append_where_falling_through(block, stmts):

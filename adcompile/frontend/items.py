@@ -196,17 +196,22 @@ class Items:
             isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
             for n in ast.walk(src.node)) and src.resolve(name, None) is not None
 
+    def outside_error(self, stmt, name):
+        """The refusal of ``stmt``, which assigns into ``name``, a variable outside the
+        function (see _outside)."""
+        return self.scope.src.error(
+            stmt, f"assigning into {name!r}, a variable outside the function (a global or "
+                  f"closure variable), is not supported: it would change {name} for every "
+                  f"later call; return the value instead, or assign into a copy ({name} = "
+                  f"{name}.copy() first)")
+
     def _changed_array(self, base, stmt):
         """The generated name of user name ``base``, which ``stmt`` changes in place (checked:
         it has a value, it is no list or dict kept as written, no structure)."""
         generated = self.scope.env.get(base.id)
         if generated is None:
             if self._outside(base.id):
-                raise self.scope.src.error(
-                    stmt, f"assigning into {base.id!r}, a variable outside the function (a "
-                          f"global or closure variable), is not supported: it would change "
-                          f"{base.id} for every later call; return the value instead, or "
-                          f"assign into a copy ({base.id} = {base.id}.copy() first)")
+                raise self.outside_error(stmt, base.id)
             raise self.scope.src.error(stmt, f"{base.id!r} is assigned into before it has a "
                                              f"value")
         container = self._container_made(generated)

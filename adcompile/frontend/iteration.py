@@ -193,6 +193,7 @@ class Iteration:
                                           f"iterating over it; "
                                           f"iterate over range(n) for the n items you mean")
         if isinstance(e, ast.Name) and operand.id not in self.out.lists \
+                and not self._maybe_not_walked_by_position(e, operand) \
                 and body_stores.items_read \
                 and body_stores.updated & self.scope.view_groups.get(e.id, {e.id}):
             # the body may change the array in place (through another name too), which the
@@ -205,6 +206,15 @@ class Iteration:
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
         return self._walked_by_position(operand, e)
+
+    def _maybe_not_walked_by_position(self, e, operand):
+        """Whether the value of the name ``e`` (``operand``, its generated name), which is
+        not differentiated, is a dict, set or object made in the function, which Python's
+        for does not walk by position (``d[key] *= 0.5`` in ``for key in d``): walked as
+        ``runtime.iterated`` gives it, not as an array the updates renew (walked_array).
+        (An argument of unknown kind is taken for an array there.)"""
+        return operand.id not in self.out.varied_ssa \
+            and self._container_made(operand.id) not in (None, "list")
 
     def _walked_list(self, name, node):
         """A name of its own for the list ``name`` a loop walks (the same list)."""

@@ -85,6 +85,10 @@ class LoopVariables:
         (``_carried_list``), or refused where they held another value being differentiated."""
         made = made_lists(stmt.body)
         for v, n in carried.items():
+            if v not in before and self._outside(v):
+                # (an item of a global assigned in the loop, BUF["t"] = e: a loop's name
+                # for it would make the global a local variable of the generated code)
+                raise self.outside_error(_first_store(stmt, v), v)
             if v not in before:
                 # first assigned in the loop: unbound until then (None here), as in Python
                 self.out.body.append(ir.Keep(ir.assign(n, ast.Constant(None)), [n]))
@@ -133,3 +137,10 @@ class LoopVariables:
                                                      f"the next iteration or after the loop; "
                                                      f"bind it to a list display ({v} = [...]) "
                                                      f"or to a name holding one")
+
+
+def _first_store(stmt, name):
+    """The first simple statement in loop ``stmt`` assigning ``name`` (else ``stmt``)."""
+    stores = [s for s in ast.walk(stmt) if isinstance(s, ast.stmt) and not hasattr(s, "body")
+              and hasattr(s, "lineno") and any(n.id == name for n in ir.scope_stores(s))]
+    return min(stores, key=lambda s: (s.lineno, s.col_offset), default=stmt)

@@ -5,7 +5,7 @@
 - ``prune``: dead-code removal in the forward sweep (``prune_forward``) and the backward
   sweep (``prune_backward``);
 - ``fuse``: single-use temporaries put back into the expressions that read them
-  (``fuse``, ``fuse_blocks``);
+  (``fuse``, ``fuse_blocks``; not those of statements with effects, ``with_effects``);
 - ``products``: the backward sweep's products rewritten to save passes over arrays
   (``fuse_products``, ``reuse_dead_arrays``);
 - ``shape_reads``: adjoints that read a forward value only for its shape and precision
@@ -27,7 +27,7 @@
 
 from .dots import dot_products
 from .factor import factor_products
-from .fuse import fuse, fuse_blocks
+from .fuse import fuse, fuse_blocks, with_effects
 from .products import fuse_products, reuse_dead_arrays
 from .prune import prune_backward, prune_forward
 from .in_place import update_in_place
@@ -39,4 +39,4 @@ from .simplify import simplify, total
 __all__ = ["dot_products", "factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
            "local_math_functions", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
-           "simplify", "total", "update_in_place"]
+           "simplify", "total", "update_in_place", "with_effects"]

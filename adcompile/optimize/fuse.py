@@ -48,6 +48,15 @@ class _Inline(ir.Transformer):
 
 
 
+def with_effects(body):
+    """The names that statements of the IR ``body`` kept as written and not pure assign
+    (``t3 = augmented(t2, '+', e)``, a helper's call that may change what it is given): not
+    to be fused, which would move the effect past the statements between (``np.sum(b)``
+    of the array the update changes)."""
+    return {n for s in ir.walk(body) if isinstance(s, ir.Keep) and not s.pure
+            for n in s.defines}
+
+
 def fuse_blocks(stmts, temps, live):
     """Fuse single-use temporaries within each run of simple statements (never into a loop
     or branch, which could run them more or fewer times)."""

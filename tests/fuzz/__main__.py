@@ -45,7 +45,9 @@ def main(argv=None):
     parser.add_argument("--late-refusals-are-crashes", action="store_true",
                         help="count adcompile's call-time TypeError for an in-place change "
                              "(runtime.require_immutable: where the arguments' types do not show "
-                             "that a value is a number, the generated code checks it) as a crash, "
+                             "that a value is a number, the generated code checks it; "
+                             "runtime.require_sole_item: no other item of a list is the array "
+                             "changed) as a crash, "
                              "not as the refusal it is")
     parser.add_argument("--backend", choices=("numba",),
                         help="also differentiate each program checked OK with this backend and "

@@ -451,7 +451,8 @@ def check_program(source, argsets, label="p", second_order=False, zero_d=True,
     program that changes a 0-d argument in place through an alias); ``late_refusals=True``
     counts the TypeError of adcompile's call-time check ``runtime.require_immutable`` (an
     in-place change it cannot follow, found when the generated code runs) as a refusal,
-    not a crash (the contract asks for a TransformError).
+    not a crash (the contract asks for a TransformError), and so runtime.require_sole_item's
+    (LATE_REFUSALS).
 
     ``backend="numba"``: a program checked OK is differentiated again with that backend,
     and its results compared with the plain code's (numba_check.py)."""
@@ -559,9 +560,17 @@ def _zero_d(kwargs):
     return out
 
 
+#: adcompile's call-time checks of an in-place change whose TypeError names the line: where
+#: the arguments' types do not show that x of ``x += e`` is a number; where another item of
+#: a list may be the array ``xs[i] += e`` changes (``[g, g]``: the items are known when the
+#: code runs)
+LATE_REFUSALS = ("require_immutable", "require_sole_item")
+
+
 def _late_refusal(exc):
     """Whether exc is adcompile's call-time refusal of an in-place change (see check_program)."""
-    return isinstance(exc, TypeError) and _where(exc).endswith(":require_immutable")
+    return isinstance(exc, TypeError) and _where(exc).endswith(
+        tuple(f":{name}" for name in LATE_REFUSALS))
 
 
 def _check_module(f, traced, argsets, params, wrt, second_order=False, source=None, zero_d=True,
@@ -633,7 +642,8 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
             return outcome
         problem = _compare(traced, wrt, results)
         if problem is None and second_order and valid == 1 and "x" in params:
-            problem = _check_second_order(f, by_position, params, kwargs, late_refusals)
+            problem = _check_second_order(f, by_position, params, kwargs, late_refusals,
+                                          wrt.index("x"))
             if isinstance(problem, str):
                 second, problem = problem, None
         if problem is None and peer is not None:
@@ -772,10 +782,11 @@ def _against_autograd(traced, kwargs, name, path, ours, theirs):
     return None
 
 
-def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
+def _check_second_order(f, by_position, params, kwargs, late_refusals=False, which=0):
     """d2f/dx2 from ad.grad(ad.grad(f)) against central differences of adcompile's gradient
-    (already checked against finite differences of f): an Outcome if it is wrong, else
-    what happened ("checked", "refused", "not smooth"). Refusing is allowed."""
+    (already checked against finite differences of f; ``which``: the place of x's in it):
+    an Outcome if it is wrong, else what happened ("checked", "refused", "not smooth").
+    Refusing is allowed."""
     x = params.index("x")
     try:
         second = ad.grad(ad.grad(f, wrt=x), wrt=x)
@@ -792,7 +803,8 @@ def _check_second_order(f, by_position, params, kwargs, late_refusals=False):
     estimates = []
     for step in (1e-5, 1e-4):
         h = step * _step(kwargs["x"])
-        sides = [_call(by_position, params, _moved(kwargs, "x", (), None, s * h))[1][0] for s in (1, -1)]
+        sides = [_call(by_position, params, _moved(kwargs, "x", (), None, s * h))[1][which]
+                 for s in (1, -1)]
         estimates.append((float(sides[0]) - float(sides[1])) / (2 * h))
     if not np.isclose(estimates[0], estimates[1], rtol=1e-3, atol=1e-5):
         return "not smooth"   # the gradient is not smooth enough here to tell

@@ -49,7 +49,15 @@ moderate rate, among the classic statements):
   ``(W, b)`` pairs, most with layers), read in the body and by blocks over
   its layers and items (structures.py); drawn, like ``rows``, from a random
   stream of its own, so that ``generate(seed, exclude=("structures",))`` is
-  the program the seed gave before this kind existed.
+  the program the seed gave before this kind existed;
+- ``routes``: a program of its own (routes.py) in which arrays being
+  differentiated and not are held in dicts, lists, tuples, objects and a
+  module-level dict and changed in place through another route than the name
+  later read: items, attributes, views stored in containers, helpers and
+  methods that take the container or object, helpers called through a name or
+  a tuple of hooks, in loops and branches. For one program in ten of the other
+  kinds (a stream of its own), instead of it; excluding ``routes`` or
+  ``arrays`` gives the program the seed had before.
 
 Programs of the classic kind are exactly those generated before the other
 kinds existed (``generate(seed, exclude=FEATURES)`` gives them for any seed).
@@ -62,6 +70,7 @@ them, a fresh copy for every call).
 import random
 from dataclasses import dataclass, field
 
+from .routes import routes_program
 from .structures import rewrite
 
 PARAMS = ("x", "y", "n0", "k0", "flag")
@@ -71,7 +80,8 @@ ARRAY_WRT = ("x", "y", "v")
 LOOP_NAMES = "ijkl"
 MAX_DEPTH = 3
 
-FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection", "rows", "structures")
+FEATURES = ("arrays", "alias", "pairs", "stack", "containers", "reflection", "rows", "structures",
+            "routes")
 #: the share of seeds whose program is of the classic kind (numbers only)
 CLASSIC_SHARE = 0.4
 #: for the other seeds, the chance of each kind
@@ -82,6 +92,9 @@ ROWS_ODDS = 0.3
 #: for the programs of other kinds, the chance that the structures kind rewrites it (a stream
 #: of its own)
 STRUCTURES_ODDS = 0.25
+#: for the programs of other kinds, the chance that the program is of the routes kind instead
+#: (a stream of its own; excluding it, or arrays, gives the program the seed had before)
+ROUTES_ODDS = 0.1
 #: in a program with new kinds, the share of statements drawn from them
 FEATURE_STATEMENTS = 0.25
 
@@ -1113,6 +1126,9 @@ def features_for(seed, exclude=()):
             chosen.add("rows")
         if random.Random(f"{seed}:takes a structure").random() < STRUCTURES_ODDS:
             chosen.add("structures")
+        if random.Random(f"{seed}:routes").random() < ROUTES_ODDS \
+                and not {"routes", "arrays"} & set(exclude):
+            return frozenset({"routes"})
     chosen -= set(exclude)
     if "arrays" not in chosen:
         chosen.discard("stack")
@@ -1126,6 +1142,9 @@ def generate(seed, exclude=()):
     if unknown:
         raise ValueError(f"unknown program kinds {sorted(unknown)}; the kinds are {FEATURES}")
     features = features_for(seed, exclude)
+    if "routes" in features:
+        lines, argsets = routes_program(seed, _argsets(seed, arrays=True))
+        return Program(seed, "\n".join(lines) + "\n", argsets, features)
     rng = random.Random(seed)
     head = ["import math", "", "import numpy as np", ""]
     helpers, lines = [], []
