@@ -6267,7 +6267,7 @@ REFUSED = {
     "getattr_fill_after_read", "getitem_on_user_class", "global_mutated_wrapper", "gradient_axis",
     "gradient_coordinates_active", "heat_by_in_place_helper_no_copy_local",
     "heat_helper_on_a_view", "heat_helper_through_dict", "heat_row_view_update",
-    "helper_accumulates_in_loop", "helper_mutates_constant_after_read",
+    "helper_mutates_constant_after_read",
     "helper_overlapping_views", "helper_same_array_twice", "helper_writes_and_returns_other",
     "hierarchical_model", "hmm_alpha_prev_view_named", "hmm_alpha_row_views", "iadd_via_dunder",
     "implied_vol_newton", "in_place_helper_not_returning", "interp_xp_active", "islice_of_rows",
