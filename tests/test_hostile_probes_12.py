@@ -99,8 +99,9 @@ by NumPy) fails when the code runs with a ValueError naming no line; differentia
 function wrapped by a ``*args`` decorator is a ValueError for ``wrt`` out of range; a
 function that changes its argument's arrays through a shallow copy (``state = dict(state);
 state["v"] += x``) changes them in Python but not in the gradient (arguments are copied on
-entry), so it is left out here (finite differences would drift); a dict subclass or
-``OrderedDict`` of parameters is a TypeError naming the argument, not read as a dict.
+entry), so it is left out here (finite differences would drift). Fixed since: a dict
+subclass or ``OrderedDict`` of parameters was a TypeError naming the argument, not read as
+a dict (tests/test_mapping_params.py).
 """
 
 import copy
