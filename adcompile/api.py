@@ -22,7 +22,7 @@ from .backend.graph import Graph, computation_graph
 from .backend.jit import check_backend
 from .backend.standalone import build_module, module_source
 from .cache import cached_transform
-from .callables import describe, open_parameters, open_wrt, rebound, unbind
+from .callables import describe, forwarded, open_parameters, open_wrt, rebound, unbind
 from .checked_gradients import checked_gradient_code
 from .compiler import CHECKPOINT
 from .dispatch import dispatcher, specialisation
@@ -48,7 +48,9 @@ def _decorator(make, f, wrt, **options):
 def _unbound(make, f, wrt, **options):
     """``make(f, wrt, **options)``; for a partial, a bound method or a callable object
     (see callables.py), what ``make`` makes of its function, with the same arguments bound
-    and ``wrt`` counted among the parameters ``f`` leaves open."""
+    and ``wrt`` counted among the parameters ``f`` leaves open; for a decorator's wrapper
+    that only forwards its arguments, what ``make`` makes of the function it wraps."""
+    f = forwarded(f)
     bound = unbind(f)
     if bound is None:
         return make(f, wrt, **options)

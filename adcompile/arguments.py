@@ -72,7 +72,7 @@ class Arguments:
             kind = structure_kind(value)
             if kind is not None and (p in self.wrt or _holds_object(value) or (
                     kind in ("dict", "list") and p in self.assigned_into)):
-                found[p] = structure(value)
+                found[p] = _named_structure(self.function, p, value)
         for p in self.wrt - set(self.params_in_order):
             value = (kwargs or {}).get(p)
             if structure_kind(value) is not None:
@@ -132,13 +132,18 @@ def _holds_object(value, depth=0):
     return any(_holds_object(v, depth + 1) for v in itertools.islice(items, 32))
 
 
+def _named_structure(function, param, value):
+    """``structure(value)``, its refusal naming the argument ``param``."""
+    try:
+        return structure(value)
+    except StructureError as exc:
+        raise TypeError(f"argument {param!r} of {function}(): {exc}") from None
+
+
 def _check_structure(function, param, value):
     """Refuse a structure for a differentiated parameter that holds something no gradient
     can be given for (complex numbers, itself)."""
-    try:
-        node = structure(value)
-    except StructureError as exc:
-        raise TypeError(f"argument {param!r} of {function}(): {exc}") from None
+    node = _named_structure(function, param, value)
     if node.kind == "object" and not any(leaf.differentiable for leaf in node.leaves()):
         kind = type(value)
         raise TypeError(f"argument {param!r} of {function}() is a {kind.__module__}."

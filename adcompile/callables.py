@@ -10,10 +10,14 @@ callable leaves open: ``wrt=0`` of ``model.loss`` is the first parameter after `
 The bound arguments are never differentiated.
 """
 
+import ast
 import functools
 import inspect
 import types
 from dataclasses import dataclass, field
+
+from .errors import TransformError
+from .frontend.source_file import read_def
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,55 @@ def unbind(f):
     if isinstance(call, types.FunctionType):
         return Bound(call, (f,))
     return None   # a __call__ without Python source (a ufunc's): FunctionSource says so
+
+
+def forwarded(f):
+    """The function a decorator's wrapper ``f`` only forwards its arguments to, or ``f``:
+    ``f.__wrapped__`` (functools.wraps) where ``f``'s whole body is ``return fn(*args,
+    **kwargs)`` of its own variadic parameters (``**kwargs`` where it has them), ``fn`` the
+    variable of its closure holding ``f.__wrapped__``. Such a wrapper computes what the
+    function it wraps does, whose parameters ``wrt`` can name; any other (one that changes
+    the arguments or the result, or names its parameters) is differentiated as it is."""
+    wrapped = getattr(f, "__wrapped__", None)
+    if not (inspect.isfunction(f) and inspect.isfunction(wrapped)) \
+            or getattr(f, "_adcompile", None) is not None:
+        return f
+    try:
+        node = read_def(f, f.__code__.co_filename, f.__name__)[0]
+    except TransformError:
+        return f   # (FunctionSource says why)
+    if not isinstance(node, ast.FunctionDef) or not _forwards(node, f, wrapped):
+        return f
+    return forwarded(wrapped)
+
+
+def _forwards(node, f, wrapped):
+    """Whether the ``def`` ``node`` of ``f`` is ``def w(*args[, **kwargs]): return
+    fn(*args[, **kwargs])`` (a docstring allowed) with ``fn`` a closure variable holding
+    ``wrapped``."""
+    a = node.args
+    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg is None:
+        return False
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return False
+    call = body[0].value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and [_starred(e) for e in call.args] == [a.vararg.arg]
+            and [(k.arg, _named(k.value)) for k in call.keywords]
+            == ([(None, a.kwarg.arg)] if a.kwarg else [])):
+        return False
+    names = f.__code__.co_freevars
+    return call.func.id in names and f.__closure__[names.index(call.func.id)] \
+        .cell_contents is wrapped
+
+
+def _starred(e):
+    return _named(e.value) if isinstance(e, ast.Starred) else None
+
+
+def _named(e):
+    return e.id if isinstance(e, ast.Name) else None
 
 
 def describe(f):

@@ -5,6 +5,7 @@ import copy
 import numpy as np
 
 from .ir.trees import Leaf, leaf_values, structure, structure_kind, with_leaves
+from .runtime.values import mapping_like
 
 
 def numerical_gradient(f, args, index, eps=1e-6):
@@ -58,7 +59,7 @@ def leaf_gradients(f, args, index, eps=1e-6):
             values = [v for _, v in leaves]
             values[k] = call[index]
             whole = list(call)
-            whole[index] = with_leaves(node, args[index], iter(values))
+            whole[index] = with_leaves(node, args[index], iter(values), mapping_like)
             return f(*whole)
         inner = list(args)
         inner[index] = leaves[k][1]

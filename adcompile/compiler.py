@@ -45,7 +45,8 @@ def resolve_wrt(source, wrt):
             positional = source.positional_params
             if not -len(positional) <= item < len(positional):
                 raise ValueError(f"wrt={item} is out of range: {source.name}() has "
-                                 f"{len(positional)} positional parameters {positional}")
+                                 f"{len(positional)} positional parameters {positional}"
+                                 f"{_wrapper_hint(source)}")
             item = positional[item]
         elif item in source.variadic_params:
             raise ValueError(f"wrt={item!r} names the variadic parameter {item!r} of "
@@ -53,11 +54,27 @@ def resolve_wrt(source, wrt):
                              f"value to differentiate a parameter of its own")
         elif item not in source.params:
             raise ValueError(f"wrt={item!r} is not a parameter of {source.name}(); its "
-                             f"parameters are {source.params}")
+                             f"parameters are {source.params}{_wrapper_hint(source)}")
         if item in names:
             raise ValueError(f"wrt names parameter {item!r} twice")
         names.append(item)
     return names, as_tuple
+
+
+def _wrapper_hint(source):
+    """What to do where ``source`` is a decorator's wrapper (``functools.wraps``) taking
+    ``*args``, which does more than forward them (callables.forwarded), else ""."""
+    func = getattr(source, "_func", lambda: None)()
+    wrapped = getattr(func, "__wrapped__", None)
+    if wrapped is None or not source.variadic_params:
+        return ""
+    name = getattr(wrapped, "__name__", "f")
+    return (f"; {source.name}() is the wrapper a decorator made of {name}() (its "
+            f"__wrapped__), and it does more than return {name}(*args, **kwargs): adcompile "
+            f"differentiates the code that runs, the wrapper's. Give the wrapper the "
+            f"parameters it is called with (def {source.name}(x, ...)), or differentiate "
+            f"the function it wraps, ad.grad({name}.__wrapped__), if what the wrapper adds "
+            f"may be left out")
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from .arguments import Arguments
 from .cache import cached_transform
 from .callables import open_wrt, rebound, unbind
 from .ir.trees import leaf_values, structure, structure_kind, with_leaves
+from .runtime.values import mapping_like
 
 
 def jacobian(f: Function, wrt: Wrt = 0, mode: str | None = None) -> Function:
@@ -101,7 +102,7 @@ def _flat(x):
 def _unflat(like, values):
     """``like`` (a structure, array or number) with its differentiable leaves ``values``."""
     node = structure(like) if structure_kind(like) is not None else None
-    return values[0] if node is None else with_leaves(node, like, iter(values))
+    return values[0] if node is None else with_leaves(node, like, iter(values), mapping_like)
 
 
 def _zero(x):

@@ -94,13 +94,17 @@ changed in place (refused when run: other names may share the array); buffers sw
 ``a, b = b, a`` with writes in the loop; ``v = u`` then a helper changing ``v``; a helper
 changing an array through ``state["u"]``, ``U[0]`` or a nested def; ``heat_step(row)`` of a
 row name (refused when run). Not fixed, reported: of two refused calls on one line (two
-``np.quantile`` methods), the refusal names the later; ``np.cross`` of 2-vectors (deprecated
-by NumPy) fails when the code runs with a ValueError naming no line; differentiating a
-function wrapped by a ``*args`` decorator is a ValueError for ``wrt`` out of range; a
+``np.quantile`` methods), the refusal names the later; a
 function that changes its argument's arrays through a shallow copy (``state = dict(state);
 state["v"] += x``) changes them in Python but not in the gradient (arguments are copied on
-entry), so it is left out here (finite differences would drift); a dict subclass or
-``OrderedDict`` of parameters is a TypeError naming the argument, not read as a dict.
+entry), so it is left out here (finite differences would drift). Fixed since: a dict
+subclass or ``OrderedDict`` of parameters was a TypeError naming the argument, not read as
+a dict (tests/test_mapping_params.py); differentiating a function wrapped by a ``*args``
+decorator was a ValueError for ``wrt`` out of range, naming no wrapper: a wrapper that only
+forwards is differentiated as the function it wraps, another refused saying what to do
+(tests/test_wrapped_functions.py); ``np.cross`` of 2-vectors (deprecated by NumPy) of lengths
+known only when the code runs failed then with a ValueError naming no line: a check names
+it now (tests/test_rules_library.py).
 """
 
 import copy

@@ -809,6 +809,33 @@ def test_cross_of_two_vectors_is_refused_where_the_code_knows_their_length():
             assert "test_rules_library.py:" in str(info.value).splitlines()[0]
 
 
+def cross_along(a, b, axis):
+    return np.sum(np.cross(a, b, axis=axis) ** 2)
+
+
+def cross_of_arguments(a, b):
+    return np.sum(np.cross(a, b) * np.cross(b, a * a))
+
+
+@covers(("numpy", "cross"))
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # (NumPy's, for 2-vectors)
+def test_cross_of_two_vectors_is_refused_when_the_code_runs_at_the_users_line():
+    """Where the length of the vectors' axis is known only when the code runs (arguments),
+    2-vectors are refused then, a ValueError naming the user's line; 3-vectors, along an
+    axis given as a variable too, are differentiated."""
+    rng_cross = np.random.default_rng(5)
+    a, b = rng_cross.normal(size=(4, 3)), rng_cross.normal(size=(4, 3))
+    assert_grad(cross_of_arguments, a, b, wrt=(0, 1))
+    assert_grad(cross_along, a.T.copy(), b.T.copy(), 0, wrt=(0, 1))
+    assert_grad(cross_along, a, b, None, wrt=(0, 1))
+    for f, args in ((cross_of_arguments, (a[:, :2], b[:, :2])),
+                    (cross_of_arguments, (a[:, :2], b)),
+                    (cross_along, (a[:2], b[:2], 0))):
+        with pytest.raises(ValueError, match="np.cross of 2-vectors") as info:
+            ad.grad(f, wrt=(0, 1))(*args)
+        assert "test_rules_library.py:" in str(info.value).splitlines()[0]
+
+
 def np_block(a, b, v, w):
     # 2 x 2 blocks, vectors as rows, a 1-d join
     m = np.block([[a, b], [b.T, np.eye(np.shape(b)[1])]])

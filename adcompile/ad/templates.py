@@ -266,13 +266,19 @@ def _negated(test):
 
 
 class _RunTimeNdim(ast.NodeTransformer):
-    """A template test's ``ndim(x)`` as the code that runs computes it: ``np.ndim(x)``."""
+    """A template test's ``ndim(x)`` and ``known_length(x, axis)`` as the code that runs
+    computes them: ``np.ndim(x)``, ``np.shape(x)[axis]``."""
 
     def visit_Call(self, node):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "ndim":
             node.func = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="ndim",
                                       ctx=ast.Load())
+        elif isinstance(node.func, ast.Name) and node.func.id == "known_length":
+            shape = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                                attr="shape", ctx=ast.Load()),
+                             args=[node.args[0]], keywords=[])
+            return ast.Subscript(value=shape, slice=node.args[1], ctx=ast.Load())
         return node
 
 
@@ -491,19 +497,18 @@ def _unbroadcast_dropped(index, scalar_inputs, inputs, full_ndims, exact=()):
 
 
 def _shape_fact(call, value, x, ndim_of, shape_of):
-    """A template test's ``ndim(x)`` (UNKNOWN where the code is made not knowing it) or
-    ``known_length(x, axis)``: the length of that axis of ``x`` where the code is made
-    knowing it (an array of constant lengths: ``np.zeros(2)``, ``np.array([a, b])``), else
-    None, so that a test of it is always decided when the code is made, never when it runs
-    (a refusal it guards is made only for lengths known)."""
+    """A template test's ``ndim(x)`` or ``known_length(x, axis)`` (the length of that axis of
+    ``x``) where the code is made knowing it (an array of constant lengths: ``np.zeros(2)``,
+    ``np.array([a, b])``), else UNKNOWN: a refusal such a test guards is then checked when
+    the code runs (``_RunTimeNdim``), at the user's line."""
     if call.func.id == "ndim":
         n = ndim_of(x)
         return UNKNOWN if n is None else n
     axis = value(call.args[1])
     shape = shape_of(x) if shape_of is not None else None
     if shape is None or type(axis) is not int or not -len(shape) <= axis < len(shape):
-        return None
-    return shape[axis] if type(shape[axis]) is int else None
+        return UNKNOWN
+    return shape[axis] if type(shape[axis]) is int else UNKNOWN
 
 
 def _decide(test, params, index, inputs, ndim_of, rule, shape_of=None):

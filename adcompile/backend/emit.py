@@ -192,7 +192,8 @@ def _rebuilt(fn, grads, aliases):
         return grads
     of_leaf = dict(zip(fn.wrt, grads))
     return [trees.rebuild(fn.trees[p], ir.load(p), lambda leaf: of_leaf[leaf.name],
-                          aliases["replace_fields"]) if p in fn.trees else of_leaf[p]
+                          aliases["replace_fields"], aliases["mapping_like"])
+            if p in fn.trees else of_leaf[p]
             for p in fn.user_wrt]
 
 

@@ -106,6 +106,7 @@ def _displayable(tree):
         fields = {f.name for f in dataclasses.fields(tree.type) if f.init}
         if set(tree.keys) != fields:
             return False
-    elif tree.kind not in ("dict", "list", "tuple", "namedtuple"):
+    elif tree.kind not in ("dict", "list", "tuple", "namedtuple") \
+            or tree.kind == "dict" and tree.type is not None:   # (an OrderedDict, ...)
         return False
     return all(_displayable(c) for c in tree.children)

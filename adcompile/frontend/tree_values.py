@@ -10,7 +10,7 @@ import copy
 import dataclasses
 
 from .. import ir, runtime
-from ..ir.trees import Leaf, Node, runs_own_code
+from ..ir.trees import Leaf, Node, mapping_base, runs_own_code
 from .constructors import constructor_fields
 from .resolve import Resolver
 from .syntax import LEAF, SEQUENCE, reversed_argument
@@ -179,7 +179,7 @@ class TreeValues:
             return None   # (reversed(d) of a dict: its keys; a class's own walk: refused)
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
-        return Node(kind, None, keys, copied.children[::-1] if backwards is not None
+        return Node(kind, _copy_method_class(copied, e) if kind == "dict" else None, keys, copied.children[::-1] if backwards is not None
                     else copied.children)
 
     def _deep_copied(self, e):
@@ -272,6 +272,16 @@ def dict_display(e, callee):
 #: what a class may define to copy its objects its own way (copy.copy, copy.deepcopy)
 _COPY_HOOKS = ("__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__",
                "__setstate__", "__getnewargs__", "__getnewargs_ex__")
+
+
+def _copy_method_class(copied, e):
+    """The class of the dict ``e`` makes of the dict ``copied``: ``d.copy()`` of an
+    ``OrderedDict`` or ``defaultdict`` is one of its class, of another dict a dict (as
+    ``dict(d)`` is)."""
+    method = isinstance(e.func, ast.Attribute) and e.func.attr == "copy"
+    if method and copied.type is not None and mapping_base(copied.type) is not dict:
+        return copied.type
+    return None
 
 
 def _copied_plainly(node):

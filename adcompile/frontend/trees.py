@@ -163,7 +163,7 @@ class Trees:
         if not (called.is_(isinstance) or called.is_(hasattr)):
             return None
         node = self.tree_of(e.args[0]) if self.might_be_tree(e.args[0]) else None
-        kind = _PLAIN_KINDS.get(node.kind, node.type) if isinstance(node, Node) else None
+        kind = (node.type or _PLAIN_KINDS.get(node.kind)) if isinstance(node, Node) else None
         if not isinstance(kind, type):
             return None
         if called.is_(isinstance):

@@ -11,6 +11,7 @@ returns the gradient in the argument's structure (``rebuild``).
 """
 
 import ast
+import collections
 import dataclasses
 import functools
 import inspect
@@ -99,15 +100,45 @@ class StructureError(TypeError):
     """A value that cannot be a differentiated structure (a cycle, a complex leaf, ...)."""
 
 
+#: the classes of mappings read as dicts, as Python reads them (``Node.type``: None for dict)
+MAPPINGS = (collections.OrderedDict, collections.defaultdict, dict)
+
+#: what a class says of itself that changes none of the ways Python reads its items
+_DESCRIPTIVE = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
+                          "__firstlineno__", "__static_attributes__", "__annotations__",
+                          "__orig_bases__", "__parameters__"})
+
+
+def mapping_base(kind):
+    """The class of ``MAPPINGS`` the dict class ``kind`` is, or inherits from nearest."""
+    return next(k for k in kind.__mro__ if k in MAPPINGS)   # (as mapping_like finds it)
+
+
+def own_mapping_code(kind):
+    """The names a subclass ``kind`` of a dict, ``OrderedDict`` or ``defaultdict`` defines
+    itself (``__getitem__``, ``__init__``, ``get``, a method of its own, ...): code of the
+    user's that Python may run where adcompile reads, copies or makes such a mapping."""
+    mro = kind.__mro__
+    return sorted(name for k in mro[:mro.index(mapping_base(kind))] for name in vars(k)
+                  if name not in _DESCRIPTIVE)
+
+
 def structure(value, _seen=()):
     """The ``Node`` (or ``Leaf``) that describes ``value``, its leaves unnamed."""
     kind = type(value)
-    if kind is dict:
+    if isinstance(value, dict):
+        own = own_mapping_code(kind) if kind is not dict else ()
+        if own:
+            raise StructureError(f"a {kind.__qualname__} (a dict whose class defines "
+                                 f"{', '.join(own[:4])}{', ...' if len(own) > 4 else ''}: "
+                                 f"Python runs that code where adcompile would read its "
+                                 f"items); pass a dict of them (dict(...))")
         for k in value:
             if not _literal_key(k):
                 raise StructureError(f"a dict with the key {k!r}: keys of a differentiated "
                                      f"dict must be strings, numbers, or tuples of them")
-        return _node("dict", None, tuple(value), value.values(), value, _seen)
+        return _node("dict", None if kind is dict else kind, tuple(value), value.values(),
+                     value, _seen)
     if kind in (list, tuple):
         return _node(kind.__name__, None, tuple(range(len(value))), value, value, _seen)
     if isinstance(value, tuple) and hasattr(kind, "_fields"):
@@ -179,6 +210,8 @@ def structure_kind(value):
     kind = type(value)
     if kind is dict or kind is list or kind is tuple:
         return kind.__name__
+    if isinstance(value, dict):
+        return "dict"
     if kind in (float, int, np.ndarray) or isinstance(value, np.generic):
         return None
     if isinstance(value, tuple) and hasattr(kind, "_fields"):
@@ -202,15 +235,16 @@ def _read(node, value, key):
     return value[key] if node.kind in BY_ITEM else getattr(value, key)
 
 
-def with_leaves(node, value, leaves):
+def with_leaves(node, value, leaves, mapping_like):
     """``value`` (of structure ``node``) with its differentiable leaves replaced by
-    ``leaves`` (an iterator, depth first); other leaves are kept."""
+    ``leaves`` (an iterator, depth first); other leaves are kept. ``mapping_like``: the
+    runtime helper that makes an ``OrderedDict``, ``defaultdict`` or dict subclass."""
     if isinstance(node, Leaf):
         return next(leaves) if node.differentiable else value
-    parts = {k: with_leaves(c, _read(node, value, k), leaves)
+    parts = {k: with_leaves(c, _read(node, value, k), leaves, mapping_like)
              for k, c in zip(node.keys, node.children)}
     if node.kind == "dict":
-        return parts
+        return parts if node.type is None else mapping_like(value, parts)
     if node.kind in ("list", "tuple"):
         return (list if node.kind == "list" else tuple)(parts.values())
     if node.kind == "namedtuple":
@@ -252,17 +286,21 @@ def unpack(param, node):
     return found
 
 
-def rebuild(node, base, value_of, replace_fields):
+def rebuild(node, base, value_of, replace_fields, mapping="mapping_like"):
     """The expression for the structure ``node`` (read from ``base``) whose differentiable
-    leaves are ``value_of(leaf)``: a dict, list or tuple display, ``base._replace(...)``
-    for a NamedTuple, ``replace_fields(base, ...)`` (the runtime helper's name) for
-    dataclasses and objects. Leaves that are not differentiated are read from ``base``."""
+    leaves are ``value_of(leaf)``: a dict, list or tuple display (``mapping(base, {...})``,
+    the runtime helper's name, for an ``OrderedDict``, ``defaultdict`` or dict subclass),
+    ``base._replace(...)`` for a NamedTuple, ``replace_fields(base, ...)`` (the runtime
+    helper's name) for dataclasses and objects. Leaves that are not differentiated are read from ``base``."""
     if isinstance(node, Leaf):
         return value_of(node) if node.differentiable else base
-    parts = [(k, rebuild(c, access(node, base, k), value_of, replace_fields))
+    parts = [(k, rebuild(c, access(node, base, k), value_of, replace_fields, mapping))
              for k, c in zip(node.keys, node.children)]
     if node.kind == "dict":
-        return ast.Dict(keys=[ast.Constant(k) for k, _ in parts], values=[v for _, v in parts])
+        display = ast.Dict(keys=[ast.Constant(k) for k, _ in parts],
+                           values=[v for _, v in parts])
+        return display if node.type is None else ast.Call(
+            func=ast.Name(id=mapping, ctx=ast.Load()), args=[base, display], keywords=[])
     if node.kind in ("list", "tuple"):
         kind = ast.List if node.kind == "list" else ast.Tuple
         return kind(elts=[v for _, v in parts], ctx=ast.Load())
@@ -335,7 +373,7 @@ def complex_leaf(value, _seen=()):
             or isinstance(value, np.ndarray) and value.dtype.kind == "c":
         return ()
     kind = type(value)
-    if kind is dict:
+    if isinstance(value, dict):
         items = value.items()
     elif kind is list or isinstance(value, tuple):
         items = enumerate(value)

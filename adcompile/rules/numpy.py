@@ -522,7 +522,7 @@ def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # moved last, the products taken there and the adjoints moved back
     # (axis given as a variable: which it is, None or an axis, is chosen when the code runs)
     # 2-vectors (deprecated by NumPy) are refused where the code is made knowing their
-    # length, and else by cross_bar when it runs
+    # length, and else by a check made when the code runs (ad/templates.py), at the line
     if axis is None and (known_length(a, axisa) == 2 or known_length(b, axisb) == 2) \
             or axis is not None and (known_length(a, axis) == 2 or known_length(b, axis) == 2):
         unsupported("np.cross of 2-vectors is not differentiated (NumPy deprecates them): "

@@ -407,6 +407,24 @@ def private_copy(x):
     return copy.deepcopy(x)
 
 
+def mapping_like(like, items):
+    """The dict ``items`` as a mapping of the class of ``like`` (an ``OrderedDict``, a
+    ``defaultdict`` with its ``default_factory``, a subclass of one holding ``like``'s
+    attributes): the gradient of ``like`` in its own kind, made as ``copy.copy`` makes one
+    but running no code of the user's (ir/trees.py refuses a subclass that defines any)."""
+    import collections
+    kind = type(like)
+    base = next(k for k in kind.__mro__
+                if k in (collections.OrderedDict, collections.defaultdict, dict))
+    new = base.__new__(kind)
+    if base is collections.defaultdict:
+        base.__init__(new, like.default_factory)
+    base.update(new, items)
+    if hasattr(like, "__dict__"):
+        new.__dict__.update(like.__dict__)
+    return new
+
+
 def replace_fields(obj, **fields):
     """A shallow copy of ``obj`` (a dataclass or another object whose attributes are a
     structured argument's) with the attributes ``fields`` set: the gradient of ``obj`` in
