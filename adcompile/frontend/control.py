@@ -195,7 +195,6 @@ class ControlFlow:
             else:
                 self.out.body.append(ir.Carry(name, current))
 
-
     def _before_the_copies(self, carried):
         """A variable whose value now is another's loop name, which the copies at the exit
         give a new value (``d = {"w": e, "g": d["w"]}``: ``d_g`` is to take ``d_w``'s value

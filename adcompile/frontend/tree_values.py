@@ -179,8 +179,9 @@ class TreeValues:
             return None   # (reversed(d) of a dict: its keys; a class's own walk: refused)
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
-        return Node(kind, _copy_method_class(copied, e) if kind == "dict" else None, keys, copied.children[::-1] if backwards is not None
-                    else copied.children)
+        children = copied.children[::-1] if backwards is not None else copied.children
+        return Node(kind, _copy_method_class(copied, e) if kind == "dict" else None, keys,
+                    children)
 
     def _deep_copied(self, e):
         """``s`` when ``e`` is ``copy.deepcopy(s)`` of a structure (or a display that may make

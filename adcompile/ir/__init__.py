@@ -21,12 +21,13 @@ from .nodes import (Carry, If, Jump, Keep, ListAdd, ListAppend, ListGet, ListNew
                     Loop, NormalFunction, Op, Rebinding, Refresh, SPLIT_FROM, WRITTEN_ARRAY,
                     WRITTEN_OUT)
 
-__all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew",
-           "ListSet", "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer", "WRITING_FUNCTIONS", "WRITTEN_ARRAY", "WRITTEN_OUT",
-           "WRITING_METHODS", "add_to_item", "always_jumps", "assign", "assigned_once",
-           "assigns",
-           "base_of", "call", "changed_in_place", "child_nodes", "children", "closure", "copy_function",
-           "copy_tree", "defined_names", "insert_before", "live_before", "load", "method_call", "names_mentioned", "names_read",
-           "names_used", "own_assigns", "own_reads", "reads", "reads_outside_own_loops",
-           "rename", "same_tree", "scope_stores", "segments",
-           "set_item", "spell", "store", "store_all", "user_name", "walk", "walk_statements", "walk_tree", "child_nodes"]
+__all__ = ["Carry", "If", "Jump", "Keep", "ListAdd", "ListAppend", "ListGet", "ListNew", "ListSet",
+           "Loop", "NormalFunction", "Op", "Rebinding", "Refresh", "SPLIT_FROM", "Transformer",
+           "WRITING_FUNCTIONS", "WRITTEN_ARRAY", "WRITTEN_OUT", "WRITING_METHODS", "add_to_item",
+           "always_jumps", "assign", "assigned_once", "assigns", "base_of", "call",
+           "changed_in_place", "child_nodes", "children", "closure", "copy_function", "copy_tree",
+           "defined_names", "insert_before", "live_before", "load", "method_call",
+           "names_mentioned", "names_read", "names_used", "own_assigns", "own_reads", "reads",
+           "reads_outside_own_loops", "rename", "same_tree", "scope_stores", "segments",
+           "set_item", "spell", "store", "store_all", "user_name", "walk", "walk_statements",
+           "walk_tree"]

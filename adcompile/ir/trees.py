@@ -291,7 +291,8 @@ def rebuild(node, base, value_of, replace_fields, mapping="mapping_like"):
     leaves are ``value_of(leaf)``: a dict, list or tuple display (``mapping(base, {...})``,
     the runtime helper's name, for an ``OrderedDict``, ``defaultdict`` or dict subclass),
     ``base._replace(...)`` for a NamedTuple, ``replace_fields(base, ...)`` (the runtime
-    helper's name) for dataclasses and objects. Leaves that are not differentiated are read from ``base``."""
+    helper's name) for dataclasses and objects. Leaves that are not differentiated are read
+    from ``base``."""
     if isinstance(node, Leaf):
         return value_of(node) if node.differentiable else base
     parts = [(k, rebuild(c, access(node, base, k), value_of, replace_fields, mapping))
