@@ -450,8 +450,10 @@ def drop_array_checks(fn, target):
     where)`` (before a loop changing in place the rows of the array it walks:
     frontend/row_loops.py) where ``a`` is known to have two or more dimensions, and each
     ``require_ndarray(a, message)`` (before a helper's ``v op= e`` changing the caller's
-    ``a``: frontend/in_place_calls.py) where it is known to have one or more: only an array
-    argument and what NumPy makes of one have a known number of dimensions."""
+    ``a``: frontend/in_place_calls.py) and each ``require_positions(a, where)`` (before a
+    loop walking by position an array its body changes: frontend/iteration.py) where it is
+    known to have one or more: only an array argument and what NumPy makes of one have a
+    known number of dimensions."""
     if not any(_checked_receiver(fn, s) is not None for s in ir.walk(fn.body)):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
@@ -465,7 +467,7 @@ def drop_array_checks(fn, target):
             return False
         if check == "require_rows":
             return (ndim_of(receiver) or 0) >= 2
-        if check == "require_ndarray":
+        if check in ("require_ndarray", "require_positions"):
             return (ndim_of(receiver) or 0) >= 1
         return ndim_of(receiver) is not None
 
@@ -480,12 +482,13 @@ def drop_array_checks(fn, target):
 
 
 def _checked_receiver(fn, s):
-    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, message)``,
-    ``require_rows(a, where)`` or ``require_ndarray(a, message)``, else None."""
+    """(``a``, the check's name) if the statement ``s`` is ``require_array(a, where)``,
+    ``require_rows(a, where)``, ``require_ndarray(a, message)`` or ``require_positions(a,
+    where)``, else None."""
     call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
         helper = fn.extra_globals.get(call.func.id)
-        for check in ("require_array", "require_rows", "require_ndarray"):
+        for check in ("require_array", "require_rows", "require_ndarray", "require_positions"):
             if helper is RUNTIME[check]:
                 return call.args[0], check
     return None

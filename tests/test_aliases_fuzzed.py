@@ -29,11 +29,12 @@ written without in-place updates (by adcompile and by autograd), and in forward 
 """
 
 import functools
+import inspect
 import math
 
 import numpy as np
 import pytest
-from conftest import assert_close, assert_grad, with_autograd_numpy
+from conftest import assert_close, assert_grad, numerical_grad, with_autograd_numpy
 
 import adcompile as ad
 
@@ -690,6 +691,49 @@ def test_a_loop_over_a_dict_changing_its_items_walks_its_keys(f):
     value, _ = ad.value_and_grad(f, wrt=(0, 1))(*copies(args))
     assert value == pytest.approx(f(*copies(args)))
     assert_grad(f, *args, wrt=(0, 1), keywords=False)
+
+
+# The same loop over a dict given as an argument (not differentiated): its kind is not known
+# when the code is made, so the loop walks it by position as an array; a check when the
+# code runs refuses a dict there, at the loop's line (it was a KeyError naming no line),
+# and ``for key in list(d)`` is differentiated.
+
+def halves_a_given_dicts_items(x, d):
+    for key in d:
+        d[key] *= 0.5
+    return np.sum(d["w"] * x)
+
+
+def halves_a_given_dicts_items_by_a_list(x, d):
+    for key in list(d):
+        d[key] *= 0.5
+    return np.sum(d["w"] * x)
+
+
+def halves_a_given_arrays_rows(x, a):
+    for row in a:
+        a[0] *= 0.5
+        x = x * np.sum(row)
+    return np.sum(x)
+
+
+def test_a_loop_over_a_given_dict_changing_its_items_is_refused_at_its_line():
+    d = {"w": np.array([1.0, 2.0]), "g": np.array([3.0, 4.0])}
+    line = inspect.getsourcelines(halves_a_given_dicts_items)[1] + 1
+    with pytest.raises(TypeError, match=rf"test_aliases_fuzzed\.py:{line}:16: d: the loop "
+                                        rf"changes what it walks.* a dict"):
+        ad.grad(halves_a_given_dicts_items)(X.copy(), dict(d))
+    fresh = lambda: {k: v.copy() for k, v in d.items()}   # noqa: E731 (the loop halves them)
+    got = ad.grad(halves_a_given_dicts_items_by_a_list)(X[:2].copy(), fresh())
+    assert_close(got, 0.5 * d["w"])
+    assert_close(got, numerical_grad(
+        lambda x: halves_a_given_dicts_items_by_a_list(x, fresh()), (X[:2].copy(),), 0))
+    # (an array given there: walked by its rows, as before; the check is dropped where the
+    # argument kinds show an array)
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert "require_positions" not in ad.show(halves_a_given_arrays_rows, args=(0.7, a))
+    assert "require_positions" in ad.show(halves_a_given_arrays_rows)
+    assert_grad(halves_a_given_arrays_rows, 0.7, a)
 
 
 # -- an update run in place, fused into the expression that reads its result --------------

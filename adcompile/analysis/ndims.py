@@ -7,7 +7,7 @@ import ast
 
 import numpy as np
 
-from ..runtime import iterated
+from ..runtime import iterated, private_copy
 from .callees import callee_of
 from .propagation import UNSET, propagate
 
@@ -86,7 +86,8 @@ def _expression_ndim(e, callee, of):
         return 0   # np.sum(x)
     if isinstance(obj, np.ufunc) and len(e.args) == obj.nin or obj is abs:
         return _broadcast_ndim(e.args, of)
-    if obj is iterated and len(e.args) == 1:   # (an array as it is: what a for walks)
+    if (obj is iterated or obj is private_copy) and len(e.args) == 1:
+        # (an array as it is: what a for walks; a copy of an argument changed in place)
         return _broadcast_ndim(e.args, of)
     if any(obj is f for f in (np.asarray, np.array, np.copy)) and len(e.args) == 1:
         # np.asarray(x): x's (a list's unknown); of a number, a 0-d array, which can be

@@ -65,6 +65,7 @@ def _make():
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_rows"] = _require_rows_helper(kinds, overload)
     made["require_ndarray"] = _require_ndarray_helper(kinds, overload)
+    made["require_positions"] = _require_positions_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
     made["private_copy"] = _private_copy_helper(kinds, overload)
@@ -577,6 +578,24 @@ def _require_ndarray_helper(kinds, overload):
         return None
 
     return require_ndarray
+
+
+def _require_positions_helper(kinds, overload):
+    """The numba version of ``require_positions`` (frontend/iteration.py): nothing for an
+    array; another value is refused at typing, so that the plain code runs and raises
+    where it is a dict or set."""
+    types = kinds.types
+
+    def require_positions(x, where):
+        raise NotImplementedError
+
+    @overload(require_positions)
+    def _require_positions(x, where):
+        if isinstance(x, types.Array):
+            return lambda x, where: None
+        return None
+
+    return require_positions
 
 
 def _require_length_helper(overload):

@@ -198,6 +198,7 @@ class Iteration:
                 and body_stores.updated & self.scope.view_groups.get(e.id, {e.id}):
             # the body may change the array in place (through another name too), which the
             # steps after see: a variable of the loop's own names it (see loop_views.py)
+            self._require_positions(operand, e)
             return ir.load(self.walked_array(operand.id, e))
         if isinstance(e, ast.Name) and e.id in body_stores and operand.id not in self.out.lists:
             # the body reassigns the name: iterate over the value it has now
@@ -206,6 +207,19 @@ class Iteration:
             self.out.body.append(self.copy_statement(fresh, operand.id, e))
             operand = ir.load(fresh)
         return self._walked_by_position(operand, e)
+
+    def _require_positions(self, operand, e):
+        """Before a loop walking ``e`` (``operand``, a name not differentiated) by position as
+        an array its body changes: ``require_positions(operand, "file:line:col: e")``, a
+        TypeError when the code runs where it holds a dict or set (an argument's kind is not
+        known here; dropped where the argument kinds show an array:
+        pipeline.drop_array_checks)."""
+        if operand.id in self.out.varied_ssa:
+            return   # (an array being differentiated)
+        where = f"{self.scope.src.error(e, '').where}: {self.scope.src.written(e)}"
+        check = ast.Call(func=ir.load(self.runtime_name(runtime.require_positions)),
+                         args=[ir.load(operand.id), ast.Constant(where)], keywords=[])
+        self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _maybe_not_walked_by_position(self, e, operand):
         """Whether the value of the name ``e`` (``operand``, its generated name), which is

@@ -318,6 +318,18 @@ def require_sole_item(xs, i, message):
             raise TypeError(message)
 
 
+def require_positions(x, where):
+    """Raise TypeError unless a for loop walks ``x`` by position (a list, tuple or array),
+    before such a loop whose body changes what it walks in place, which generated code
+    walks as an array the changes renew, ``x[i]`` at step i (frontend/loop_views.py): a
+    dict's items would be read by the keys 0, 1, ... ``where``: the user's
+    ``file:line:col: x`` of what the loop walks."""
+    if not isinstance(x, (list, tuple, range, str, np.ndarray)):
+        raise TypeError(f"{where}: the loop changes what it walks, which adcompile walks by "
+                        f"position, as an array's rows; here it is a {type(x).__name__}: "
+                        f"walk a list of its items instead (for key in list(d))")
+
+
 def require_rows(x, where):
     """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
     ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
