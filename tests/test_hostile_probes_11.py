@@ -120,6 +120,7 @@ import pytest
 import scipy.linalg
 import scipy.special
 from conftest import assert_close, assert_hessian
+from probe_tables import ProbeTable, entry_ids
 from test_hostile_probes_10 import check_program
 
 import adcompile as ad
@@ -2426,32 +2427,12 @@ REFUSED = {
 REFUSED_WHEN_RUN = {"atleast_1d_same_array", "squeeze_view_written",
                     "batchnorm_running_stats"}
 
-ENTRIES = [(group, *entry) for group, entries in GROUPS.items() for entry in entries]
-
-
-def refused(f, wrt):
-    return bool({f.__name__, f"{f.__name__}/{wrt}"} & (REFUSED | REFUSED_WHEN_RUN))
-
-
-def entry_ids(entries):
-    seen = {}
-    ids = []
-    for group, f, _, wrt, *_ in entries:
-        name = f"{group}-{f.__name__}-{wrt}"
-        seen[name] = seen.get(name, 0) + 1
-        ids.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return ids
-
-
-PROGRAMS = [e for e in ENTRIES if not refused(e[1], e[3])]
-REFUSALS = [e for e in ENTRIES if refused(e[1], e[3])]
-BY_NAME = {e[1].__name__: e[1:] for e in PROGRAMS}
+PROBE = ProbeTable.of(GROUPS, REFUSED, REFUSED_WHEN_RUN)
+PROGRAMS, REFUSALS, BY_NAME = PROBE.programs, PROBE.refusals, PROBE.by_name
 
 
 def test_every_refusal_is_a_program_here():
-    names = {e[1].__name__ for e in ENTRIES} | {f"{e[1].__name__}/{e[3]}" for e in ENTRIES}
-    assert REFUSED <= names and REFUSED_WHEN_RUN <= names
-    assert len(ENTRIES) >= 200
+    PROBE.check_listed()
 
 
 @pytest.mark.parametrize("group, f, args, wrt, by_autograd", PROGRAMS, ids=entry_ids(PROGRAMS))
@@ -2461,12 +2442,7 @@ def test_programs(group, f, args, wrt, by_autograd):
 
 @pytest.mark.parametrize("group, f, args, wrt, by_autograd", REFUSALS, ids=entry_ids(REFUSALS))
 def test_what_is_refused(group, f, args, wrt, by_autograd):
-    """A TransformError at a line of this file (a TypeError naming the line, for those
-    checked when the code runs)."""
-    expected = TypeError if f.__name__ in REFUSED_WHEN_RUN else ad.TransformError
-    with pytest.raises(expected) as info:
-        ad.grad(f, wrt=wrt)(*args)
-    assert f"{__file__.rsplit('/', 1)[-1]}:" in str(info.value).splitlines()[0]
+    PROBE.check_refused(f, args, wrt, __file__)
 
 
 SECOND_ORDER = ["gp_nll_slogdet", "gp_ard", "kalman_by_a_class", "rk4_in_place", "leapfrog",
