@@ -281,6 +281,26 @@ def test_a_write_into_an_array_of_unknown_dtype_is_checked_and_compiles(numba):
         g(normal(4), np.arange(4))
 
 
+def rows_read_while_halved(x, data, shape):
+    B = data.reshape(shape).copy()   # (not differentiated; its dimensions known when run)
+    for row in B:
+        B[0] *= 0.5
+        x = x * np.sum(row)
+    return x
+
+
+def test_the_check_of_a_loop_changing_what_it_walks_compiles(numba):
+    args = (0.7, normal(6), (2, 3))
+    g, (got,) = compiled_gradient(rows_read_while_halved, 0, args)
+    text = g.numba.variants[0].text
+    assert "require_positions(" in text
+    # (the analysis takes B for what data or shape may hold: their check runs as Python
+    # first, though the lists of per-step values are made empty before it)
+    assert text.index("_stack = []") < text.index("private_copy(") and "require_unshared(" not in text
+    assert_close(got, numerical_grad(rows_read_while_halved, args, 0))
+    assert_close(got, ad.grad(rows_read_while_halved)(*args), 1e-12, 1e-13)
+
+
 def rows_centred(x, data, shape):
     B = np.reshape(data, shape) * x     # (its number of dimensions known when it runs)
     for row in B:

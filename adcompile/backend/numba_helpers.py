@@ -64,8 +64,8 @@ def _make():
     made["require_float_array"] = _require_float_array_helper(kinds, overload)
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_rows"] = _require_rows_helper(kinds, overload)
-    made["require_ndarray"] = _require_ndarray_helper(kinds, overload)
-    made["require_positions"] = _require_positions_helper(kinds, overload)
+    made["require_ndarray"] = _array_only_helper(kinds, overload)
+    made["require_positions"] = _array_only_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
     made["private_copy"] = _private_copy_helper(kinds, overload)
@@ -562,40 +562,23 @@ def _require_rows_helper(kinds, overload):
     return require_rows
 
 
-def _require_ndarray_helper(kinds, overload):
-    """The numba version of ``require_ndarray`` (frontend/in_place_calls.py): nothing for
-    an array; another value is refused at typing, so that the plain code runs and
-    raises."""
+def _array_only_helper(kinds, overload):
+    """The numba version of a check that passes an array only (``require_ndarray``:
+    frontend/in_place_calls.py; ``require_positions``: frontend/iteration.py): nothing for
+    an array; another value is refused at typing, so that the plain code runs and raises
+    where it is wrong. A stub of its own for each check."""
     types = kinds.types
 
-    def require_ndarray(x, message):
+    def check(x, where):
         raise NotImplementedError
 
-    @overload(require_ndarray)
-    def _require_ndarray(x, message):
-        if isinstance(x, types.Array):
-            return lambda x, message: None
-        return None
-
-    return require_ndarray
-
-
-def _require_positions_helper(kinds, overload):
-    """The numba version of ``require_positions`` (frontend/iteration.py): nothing for an
-    array; another value is refused at typing, so that the plain code runs and raises
-    where it is a dict or set."""
-    types = kinds.types
-
-    def require_positions(x, where):
-        raise NotImplementedError
-
-    @overload(require_positions)
-    def _require_positions(x, where):
+    @overload(check)
+    def _check(x, where):
         if isinstance(x, types.Array):
             return lambda x, where: None
         return None
 
-    return require_positions
+    return check
 
 
 def _require_length_helper(overload):
@@ -642,8 +625,9 @@ def _require_update_shape_helper(kinds, overload):
 
 
 def _private_copy_helper(kinds, overload):
-    """The numba version of ``private_copy`` (pipeline.private_copies): a copy of an array;
-    another value (a list, a dict) is refused at typing, so that the plain code runs."""
+    """The numba version of ``private_copy`` (pipeline.private_copies): a copy of an array,
+    a tuple of numbers as it is (nothing in it can change); another value (a list, a dict)
+    is refused at typing, so that the plain code runs."""
     types = kinds.types
 
     def private_copy(x):
@@ -653,6 +637,8 @@ def _private_copy_helper(kinds, overload):
     def _private_copy(x):
         if isinstance(x, types.Array):
             return lambda x: x.copy()
+        if isinstance(x, types.BaseTuple) and all(isinstance(t, types.Number) for t in x.types):
+            return lambda x: x
         return None
 
     return private_copy
