@@ -13,7 +13,7 @@ import scipy.stats
 
 from .. import refused
 from . import rules_reading
-from .locations import shifted, standardized
+from .locations import covariance, shifted, standardized
 
 rule, tangent_of = rules_reading(globals())
 special = scipy.special
@@ -113,96 +113,48 @@ def norm_isf(y, q, loc, scale):
 @rule(stats.multivariate_normal.logpdf, shape="unknown", optional=("mean", "cov"))
 def mvn_logpdf(y, x, mean, cov, allow_singular=False):
     # y = -(d log(2 pi) + log det C + r^T C^-1 r) / 2 for each point
-    if cov is None:
-        unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
-                    "matrix (a d x d array)")
-    elif ndim(cov) != 2:
-        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
-                    "vector of variances is not differentiated: pass the d x d matrix "
-                    "(c * np.eye(d), np.diag(v))")
-    elif allow_singular:
-        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
-                    "differentiated (a singular covariance's density lives on a subspace, "
-                    "where these derivatives are wrong); pass allow_singular=False")
-    else:
-        r = shifted(x, mean)
-        c = read_symmetric(cov, "L")
-        w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
-        gw = np.reshape(y_bar, (-1, 1)) * w
-        x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
-        mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
-        cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(y_bar) * np.linalg.inv(c)), "L")
+    c = covariance(cov, allow_singular)
+    r = shifted(x, mean)
+    w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
+    gw = np.reshape(y_bar, (-1, 1)) * w
+    x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
+    mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
+    cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(y_bar) * np.linalg.inv(c)), "L")
 
 
 @tangent_of(stats.multivariate_normal.logpdf)
 def mvn_logpdf_tangent(y, x, mean, cov, allow_singular=False):
-    if cov is None:
-        unsupported("scipy.stats.multivariate_normal.logpdf without cov: pass the covariance "
-                    "matrix (a d x d array)")
-    elif ndim(cov) != 2:
-        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
-                    "vector of variances is not differentiated: pass the d x d matrix "
-                    "(c * np.eye(d), np.diag(v))")
-    elif allow_singular:
-        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
-                    "differentiated (a singular covariance's density lives on a subspace, "
-                    "where these derivatives are wrong); pass allow_singular=False")
-    else:
-        r = shifted(x, mean)
-        c = read_symmetric(cov, "L")
-        d = np.shape(c)[-1]
-        w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
-        y_dot += np.reshape(-np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
-        y_dot += np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
-        y_dot += np.reshape(0.5 * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L")))), np.shape(y))
+    c = covariance(cov, allow_singular)
+    r = shifted(x, mean)
+    d = np.shape(c)[-1]
+    w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
+    y_dot += np.reshape(-np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+    y_dot += np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+    y_dot += np.reshape(0.5 * (np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L")))), np.shape(y))
 
 
 @rule(stats.multivariate_normal.pdf, shape="unknown", optional=("mean", "cov"))
 def mvn_pdf(y, x, mean, cov, allow_singular=False):
     # the density y = exp(logpdf): logpdf's adjoint with y_bar y for logpdf's bar
-    if cov is None:
-        unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
-                    "matrix (a d x d array)")
-    elif ndim(cov) != 2:
-        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
-                    "vector of variances is not differentiated: pass the d x d matrix "
-                    "(c * np.eye(d), np.diag(v))")
-    elif allow_singular:
-        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
-                    "differentiated (a singular covariance's density lives on a subspace, "
-                    "where these derivatives are wrong); pass allow_singular=False")
-    else:
-        r = shifted(x, mean)
-        g = y_bar * y
-        c = read_symmetric(cov, "L")
-        w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
-        gw = np.reshape(g, (-1, 1)) * w
-        x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
-        mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
-        cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(g) * np.linalg.inv(c)), "L")
+    c = covariance(cov, allow_singular)
+    r = shifted(x, mean)
+    g = y_bar * y
+    w = np.linalg.solve(c, np.reshape(r, (-1, np.shape(c)[-1])).T).T
+    gw = np.reshape(g, (-1, 1)) * w
+    x_bar += unbroadcast(np.reshape(-gw, np.shape(r)), x)
+    mean_bar += unbroadcast(np.reshape(gw, np.shape(r)), mean)
+    cov_bar += read_symmetric_bar(0.5 * (gw.T @ w - np.sum(g) * np.linalg.inv(c)), "L")
 
 
 @tangent_of(stats.multivariate_normal.pdf)
 def mvn_pdf_tangent(y, x, mean, cov, allow_singular=False):
-    if cov is None:
-        unsupported("scipy.stats.multivariate_normal.pdf without cov: pass the covariance "
-                    "matrix (a d x d array)")
-    elif ndim(cov) != 2:
-        unsupported("scipy.stats.multivariate_normal's covariance given as a number or a "
-                    "vector of variances is not differentiated: pass the d x d matrix "
-                    "(c * np.eye(d), np.diag(v))")
-    elif allow_singular:
-        unsupported("scipy.stats.multivariate_normal with allow_singular=True is not "
-                    "differentiated (a singular covariance's density lives on a subspace, "
-                    "where these derivatives are wrong); pass allow_singular=False")
-    else:
-        r = shifted(x, mean)
-        c = read_symmetric(cov, "L")
-        d = np.shape(c)[-1]
-        w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
-        y_dot += -y * np.reshape(np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
-        y_dot += y * np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
-        y_dot += 0.5 * y * np.reshape(np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))), np.shape(y))
+    c = covariance(cov, allow_singular)
+    r = shifted(x, mean)
+    d = np.shape(c)[-1]
+    w = np.linalg.solve(c, np.reshape(r, (-1, d)).T).T
+    y_dot += -y * np.reshape(np.sum(np.reshape(np.broadcast_to(x_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+    y_dot += y * np.reshape(np.sum(np.reshape(np.broadcast_to(mean_dot, np.shape(r)), (-1, d)) * w, axis=-1), np.shape(y))
+    y_dot += 0.5 * y * np.reshape(np.sum(w * (w @ read_symmetric(cov_dot, "L")), axis=-1) - np.trace(np.linalg.solve(c, read_symmetric(cov_dot, "L"))), np.shape(y))
 
 
 # SciPy computes the multivariate normal cdf by randomized quasi-Monte Carlo integration, to
