@@ -91,6 +91,14 @@ def test_a_point_where_rounding_hides_a_term_is_not_used():
     assert outcome.status == "ok", outcome
 
 
+def test_the_float_0d_mode_takes_the_0d_arrays_gradients_as_such():
+    # (--float-0d compares the call with 0-d arrays with the differences taken on floats: its
+    # gradients are 0-d arrays, not the floats the call with floats gives)
+    results = run(range(12), jobs=1, reduce=False, exclude=FEATURES, zero_d=False)
+    assert not [o for _, o, _ in results if o.status in ("wrong", "crash")], summary(results)
+    assert sum(o.status == "ok" for _, o, _ in results) >= 8, summary(results)
+
+
 def test_structures_take_the_numbers_of_the_program_without_them():
     seeds = [s for s in range(300) if "structures" in generate(s).features]
     assert len(seeds) >= 30, seeds

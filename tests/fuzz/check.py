@@ -623,8 +623,8 @@ def _check_module(f, traced, argsets, params, wrt, second_order=False, source=No
                 else:
                     if zero_d:
                         results.append((stage, zero_kwargs, zero_reference, v, g))
-                    else:
-                        results.append((stage, kwargs, reference, None, g))
+                    else:   # (the gradient has the 0-d arrays' types, the floats' values)
+                        results.append((stage, zero_kwargs, reference, None, g))
             stage = "forward"
             results.append((stage, kwargs, reference) + _forward(forward, params, wrt, kwargs))
         except ad.TransformError as exc:
