@@ -14,6 +14,7 @@ from conftest import (assert_close, assert_grad, assert_gradient_like, numerical
                       numerical_vjp)
 
 import adcompile as ad
+from tests.samples import lecture
 
 RNG = np.random.default_rng(12345)
 
@@ -314,6 +315,13 @@ def test_show_returns_readable_source():
     assert "x_bar" in text and "y_bar" in text
     assert "def grad_" in ad.show(bare_decorated)          # a decorated gradient: its original
     assert ad.show(bare_decorated) == ad.show(bare_decorated.__wrapped__)
+
+
+def test_a_variables_adjoint_keeps_its_name_beside_a_helper_named_so():
+    text = ad.show(lecture.residual_and_join, args=(np.ones(3),))
+    assert "r_bar = " in text and "r_bar_2" not in text and "r_rule_bar(" in text, text
+    assert_grad(lecture.residual_and_join, np.array([0.3, -0.7, 1.1]))
+    assert ad.show(product).count("_rule_bar") == 0   # (only where the names meet)
 
 
 def test_show_of_a_made_function_shows_what_it_runs():

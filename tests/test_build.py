@@ -119,6 +119,18 @@ def test_build_writes_math_and_shadowed_names_correctly(tmp_path):
     assert got[1] == pytest.approx(12.0)
 
 
+def test_build_writes_a_helper_renamed_beside_an_adjoint_of_its_name(tmp_path):
+    # (r_bar, the adjoint of np.r_, is r_rule_bar where the code's r has the adjoint r_bar)
+    out = tmp_path / "g4.py"
+    ad.build(lecture.residual_and_join, out)
+    assert "r_rule_bar" in out.read_text()
+    x = np.array([0.3, -0.7, 1.1])
+    result = run_isolated(f"import g4, numpy as np; print(list(g4.grad_residual_and_join("
+                          f"np.array({x.tolist()}))))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert np.allclose(eval(result.stdout), numerical_gradient(lecture.residual_and_join, (x,), 0))
+
+
 def test_build_refuses_to_overwrite_a_file_it_did_not_write(tmp_path):
     target = tmp_path / "mine.py"
     target.write_text("precious = 1\n")

@@ -24,8 +24,19 @@ def runtime_aliases(source, namer, bound=None):
     for name, obj in RUNTIME.items():
         shadowed = name in namer.taken and bound.get(name) is not obj and (
             name in _locals(source) or source.resolve(name, None) is not obj)
-        aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
+        if _adjoint_of_own(name, namer):
+            aliases[name] = namer.fresh(f"{name[:-len('_bar')]}_rule_bar")
+        else:
+            aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
     return aliases
+
+
+def _adjoint_of_own(helper, namer):
+    """Whether ``helper`` (``r_bar``, the adjoint of ``np.r_``) is named as the adjoint of a
+    variable of the code (a residual ``r``): the variable's adjoint keeps the name, and the
+    helper gets another (``r_rule_bar``)."""
+    return helper.endswith("_bar") and helper[:-len("_bar")] in namer.taken \
+        and helper not in namer.taken
 
 
 def _locals(source):
