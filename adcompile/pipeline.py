@@ -534,7 +534,8 @@ def sweep_passes(in_place):
                 sweeps.free_shape_reads, sweeps.factor_products, sweeps.reuse_dead_arrays, sweeps.update_in_place,
                 sweeps.prune_tape, sweeps.forward_sweep, sweeps.fuse_temporaries,
                 sweeps.renumber, sweeps.lower_tape, sweeps.loop_fission, sweeps.hoist_inputs,
-                sweeps.dot_products, sweeps.renumber_again, sweeps.local_math_functions]
+                sweeps.dot_products, sweeps.merge_copies, sweeps.renumber_again,
+                sweeps.local_math_functions]
     return [sweeps.keep_differentiable, sweeps.prune_backward, sweeps.prune_tape,
             sweeps.forward_sweep, sweeps.fuse_temporaries, sweeps.renumber, sweeps.lower_tape]
 

@@ -259,6 +259,16 @@ def dot_products(sw):
                    backward=optimize.dot_products(sw.backward, sw.ndims, numpy_name))
 
 
+@sweep_pass("forward", "backward", "outputs", "grads")
+def merge_copies(sw):
+    """Merge the copies ``lengthscale = t1``, ``v_3 = v_2`` into the names they copy, where
+    each of the two is bound once (optimize/copies.py)."""
+    params = set(sw.fn.params) | {"out_bar"} | set(sw.fn.extra_globals)
+    merged = optimize.merge_copies([sw.forward, sw.backward], sw.outputs + sw.grads, params)
+    ndims = {merged.get(n, n): d for n, d in (sw.ndims or {}).items()}
+    return replace(sw, ndims=ndims if sw.ndims is not None else None)
+
+
 @sweep_pass("forward", "backward", "outputs", "grads", "namer", idle=lambda sw: optimize.numbered(
     sw.forward + sw.backward, sw.outputs, sw.context.namer))
 def renumber_again(sw):

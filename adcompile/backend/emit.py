@@ -87,33 +87,48 @@ def forward_def(tangent, name, doc, wrt_tuple):
     return _numbered(node)
 
 
-def written_items(fn, body, reads=None):
+def written_items(fn, body):
     """``body`` with each ``x_2 = with_item(x, index, v)`` (the primitive of ``x[index] =
     v``) written as Python does it, on a copy: ``x_2 = x.copy()``, ``x_2[index] = v``; or
-    in place, ``x[index] = v``, ``x_2 = x``, where ``x`` is an array no other name can refer
-    to: assigned once, by an expression that makes a new array, and read nowhere else."""
+    in place, ``x[index] = v``, where ``x`` is an array no other name can refer to:
+    assigned once, by an expression that makes a new array, and read nowhere else. The
+    code then reads ``x`` for ``x_2`` (``x_2 = x`` where ``x_2`` is assigned again)."""
     names = {n for n, obj in getattr(fn, "extra_globals", {}).items() if obj is with_item}
     if not names:
         return body
-    if reads is None:
-        reads = collections.Counter(n.id for s in body for n in ast.walk(s)
-                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
-        stores = collections.Counter(n.id for s in body for n in ast.walk(s)
-                                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-        fresh = {s.targets[0].id for s in ir.walk_statements(body) if isinstance(s, ast.Assign)
-                 and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                 and _makes_new_array(s.value, names)}
-        for name in list(reads):
-            if stores[name] != 1 or name not in fresh:
-                reads[name] += 2   # (it may share its array with another name)
-        for p in fn.params + list(fn.source.params):
-            reads[p] += 2   # (the caller's arrays are never changed)
+    reads = collections.Counter(n.id for s in body for n in ast.walk(s)
+                                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    stores = collections.Counter(n.id for s in body for n in ast.walk(s)
+                                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    fresh = {s.targets[0].id for s in ir.walk_statements(body) if isinstance(s, ast.Assign)
+             and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+             and _makes_new_array(s.value, names)}
+    for name in list(reads):
+        if stores[name] != 1 or name not in fresh:
+            reads[name] += 2   # (it may share its array with another name)
+    for p in fn.params + list(fn.source.params):
+        reads[p] += 2   # (the caller's arrays are never changed)
+    renamed = {}
+    body = _written_items(fn, body, names, reads, stores, renamed)
+    while any(new in renamed for new in renamed.values()):   # (x_3 -> x_2 -> x)
+        renamed = {old: renamed.get(new, new) for old, new in renamed.items()}
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Name) and node.id in renamed:
+            node.id = renamed[node.id]
+    return body
+
+
+def _written_items(fn, body, names, reads, stores, renamed):
+    """``body`` as ``written_items`` writes it, given the counts of the reads and stores of
+    each name (a name that may share its array read twice more); ``renamed`` gets the
+    names read as others (``x_2``: ``x``)."""
     params = set(fn.params) | set(fn.source.params)
     out = []
     for s in body:
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                setattr(s, field, written_items(fn, getattr(s, field), reads))
+                setattr(s, field, _written_items(fn, getattr(s, field), names, reads, stores,
+                                                 renamed))
         value = getattr(s, "value", None)
         if isinstance(s, ast.Assign) and isinstance(value, ast.Call) \
                 and isinstance(value.func, ast.Name) and value.func.id in names \
@@ -131,7 +146,9 @@ def written_items(fn, body, reads=None):
             out.append(ast.Assign(targets=[ast.Subscript(value=ir.load(written),
                                                          slice=subscript_of(index),
                                                          ctx=ast.Store())], value=item))
-            if alone:
+            if alone and stores[target] == 1:
+                renamed[target] = array.id
+            elif alone:
                 out.append(ir.assign(target, ir.load(array.id)))
             continue
         out.append(s)

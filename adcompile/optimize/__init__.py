@@ -18,6 +18,7 @@
   (``dot_products``);
 - ``local_functions``: the ``math`` functions loops call read once into local names
   (``local_math_functions``);
+- ``copies``: copies ``a = b`` merged into the names they copy (``merge_copies``);
 - ``renumber``: the remaining temporaries numbered t1, t2, ... (``renumber_temps``);
 - ``fission``: loop fission, the per-step work of a reversed loop done for all steps at
   once (``split_reversed``), with ``hoist``: the same for a forward loop's inputs
@@ -25,6 +26,7 @@
   ``loops``: what the two read off a loop's code.
 """
 
+from .copies import merge_copies
 from .dots import dot_products
 from .factor import factor_products
 from .fuse import fuse, fuse_blocks, with_effects
@@ -36,7 +38,7 @@ from .renumber import numbered, renumber_temps
 from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["dot_products", "factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
+__all__ = ["dot_products", "merge_copies", "factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
            "local_math_functions", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
            "simplify", "total", "update_in_place", "with_effects"]
