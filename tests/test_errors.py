@@ -454,6 +454,17 @@ def test_unknown_attribute_says_what_is_read_and_how_to_read_another():
     assert ".shape" in hint and "@ad.primitive" in hint and "'Your own primitives'" in hint
 
 
+def f_attr_of_unknown_call(x):
+    return np.sum(np.ediff1d(x).imag)
+
+
+def test_an_attribute_of_a_call_without_a_rule_names_the_call():
+    # (not the attribute: the call is what has no rule, as for the call alone)
+    first = message_of(f_attr_of_unknown_call, np.ones(3)).splitlines()[0]
+    assert first.endswith(": call to 'np.ediff1d' (ediff1d) cannot be differentiated: "
+                          "it has no adjoint rule"), first
+
+
 def test_unknown_method_suggests_a_fix():
     hint = message_of(f_method_partition, np.ones(3)).splitlines()[-1]
     assert hint.startswith("hint: call a function that has a rule instead")

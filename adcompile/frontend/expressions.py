@@ -145,11 +145,11 @@ class Expressions:
             return self.emit_call(target, e)
         if isinstance(e, ast.Attribute):
             rule = self.registry.by_attribute.get(e.attr)
-            if rule is None:
+            inputs = [self.operand(e.value)]   # (first: so.minimize(...).x is refused for
+            if rule is None:                    # the call, which has no rule)
                 raise self.scope.src.error(e, f"attribute .{e.attr} of a value being "
                                               f"differentiated is not supported",
                                            hint=attribute_hint(self.registry))
-            inputs = [self.operand(e.value)]
             expr = ast.Attribute(value=inputs[0], attr=e.attr, ctx=ast.Load())
             return self.emit(target, expr, e, rule=rule, inputs=inputs,
                              statics=self._defaults(rule, {}))
