@@ -455,14 +455,15 @@ def test_unknown_attribute_says_what_is_read_and_how_to_read_another():
 
 
 def f_attr_of_unknown_call(x):
-    return np.sum(np.ediff1d(x).imag)
+    import scipy.optimize
+    return np.sum(scipy.optimize.minimize(lambda z: np.sum((z - x) ** 2), np.zeros(2)).x)
 
 
 def test_an_attribute_of_a_call_without_a_rule_names_the_call():
     # (not the attribute: the call is what has no rule, as for the call alone)
-    first = message_of(f_attr_of_unknown_call, np.ones(3)).splitlines()[0]
-    assert first.endswith(": call to 'np.ediff1d' (ediff1d) cannot be differentiated: "
-                          "it has no adjoint rule"), first
+    pytest.importorskip("scipy")
+    first = message_of(f_attr_of_unknown_call, np.ones(2)).splitlines()[0]
+    assert "scipy.optimize.minimize() has no adjoint rule" in first, first
 
 
 def test_unknown_method_suggests_a_fix():
