@@ -155,6 +155,80 @@ def test_a_function_returned_by_a_call_on_differentiated_values_is_refused():
         ad.grad(calls_the_closure_returned)(W, x)
 
 
+@dataclass
+class Linear:
+    w: np.ndarray
+    b: float
+
+    @classmethod
+    def from_params(cls, p):
+        return cls(p["w"], p["b"])
+
+    @classmethod
+    def scaled(cls, p, k):
+        return cls.from_params({"w": p["w"] * k, "b": p["b"]})
+
+    def __call__(self, X):
+        return X @ self.w + self.b
+
+
+class Factory:
+    def __init__(self, k):
+        self.k = k
+
+    def build(self, p):
+        return Linear(p["w"] * self.k, p["b"])
+
+
+FACTORY = Factory(0.5)
+XL = rng.normal(size=(5, 3))
+
+
+def by_a_class_method(p):
+    model = Linear.from_params(p)
+    return np.sum(model(XL) ** 2)
+
+
+def by_nested_class_methods(p):
+    model = Linear.scaled(p, 2.0)
+    return np.sum(np.tanh(model(XL)))
+
+
+def make(cls, p):
+    return cls(p["w"], p["b"])
+
+
+def by_a_class_given_to_a_helper(p):
+    model = make(Linear, p)
+    return np.sum(model(XL) ** 2)
+
+
+def by_a_module_level_factory(p):
+    model = FACTORY.build(p)
+    return np.sum(model(XL) ** 2)
+
+
+def linear_autograd(w, b, k=1.0):
+    return anp.sum((XL @ (w * k) + b) ** 2)
+
+
+@pytest.mark.parametrize("f, k", [(by_a_class_method, 1.0), (by_a_class_given_to_a_helper, 1.0),
+                                  (by_a_module_level_factory, 0.5)])
+def test_an_object_made_by_a_class_method_or_a_helper(f, k):
+    # (a class method was refused as a call without a rule; a class given to a helper that
+    # calls it, as a function held in a variable)
+    p = {"w": rng.normal(size=3), "b": 0.3}
+    ad.check_grad(f, p)
+    g = ad.grad(f)(p)
+    assert type(g) is dict and list(g) == ["w", "b"] and isinstance(g["b"], float)
+    assert_close(g["w"], autograd.grad(linear_autograd, 0)(p["w"], p["b"], k), 1e-12, 1e-12)
+    assert_close(g["b"], autograd.grad(linear_autograd, 1)(p["w"], p["b"], k), 1e-12, 1e-12)
+
+
+def test_class_methods_calling_class_methods():
+    ad.check_grad(by_nested_class_methods, {"w": rng.normal(size=3), "b": -0.2})
+
+
 def test_a_named_tuple_a_loop_carries():
     for n in (0, 1, 4):
         assert_grad(carried_state, 0.5, n)

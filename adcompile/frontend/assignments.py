@@ -114,6 +114,13 @@ class Assignments:
             if result not in self.out.lists:
                 return
             shared_list = result
+        elif isinstance(value, ast.Call) and self.global_method(value) is not None:
+            # m = Layer.from_params(p), m = MODEL.build(p): a structure too
+            result = self._global_method(Deferred(self.define, target.id), value,
+                                         self.global_method(value), tree_ok=True)
+            if isinstance(result, Node):
+                return self.bind_tree(target.id, result, stmt)
+            return
         if shared_list is not None:  # the same list under another name
             self.scope.env[target.id] = shared_list
             self.scope.defined.add(target.id)

@@ -130,6 +130,16 @@ class Calls:
                                           f"use xs[::-1] for a reversed copy")
         return e
 
+    def global_method(self, e):
+        """The method bound to a module-level object or class of the user's that the call
+        ``e`` calls by ``NAME.method(...)`` (see ``_global_method``), else None."""
+        if not (isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name)):
+            return None
+        called = self.callee(e.func)
+        if called.kind != "object" or self.registry.rule_for(called.what) is not None:
+            return None
+        return called.what if user_method(called.what) is not None else None
+
     def _object_method(self, target, e, called):
         """Emit a call of a method of a module-level object of the user's class, inlined
         (``_global_method``): ``MODEL.loss(w, x)``, or ``model(x)`` as ``model.__call__(x)``.
@@ -147,18 +157,23 @@ class Calls:
                 func=method, args=e.args, keywords=e.keywords), e), called_method(what))
         return None
 
-    def _global_method(self, target, e, method):
+    def _global_method(self, target, e, method, tree_ok=False):
         """``MODEL.loss(w, x)``, ``method`` bound to a module-level object: inlined as
-        ``Model.loss(MODEL, w, x)``, ``MODEL`` in the generated code bound to the object
+        ``Model.loss(MODEL, w, x)`` (a class method ``Layer.from_params(p)`` as
+        ``from_params(Layer, p)``), ``MODEL`` in the generated code bound to the object
         it names now (as a function called by name is: normalize._capture_called_globals;
         its attributes are read when the code runs, never differentiated)."""
-        obj = self.operand(e.func.value)
-        if not isinstance(obj, ast.Name):
-            raise self.unknown_call(e, Callee("object", method))
-        self.out.extra_globals.setdefault(obj.id, method.__self__)
-        call = ast.copy_location(ast.Call(func=e.func, args=[Ready(obj)] + e.args,
+        if isinstance(method.__self__, type):   # Layer.from_params(p): cls is Layer, called
+            first = e.func.value                  # as a class where it is (functions.py)
+        else:
+            obj = self.operand(e.func.value)
+            if not isinstance(obj, ast.Name):
+                raise self.unknown_call(e, Callee("object", method))
+            self.out.extra_globals.setdefault(obj.id, method.__self__)
+            first = Ready(obj)
+        call = ast.copy_location(ast.Call(func=e.func, args=[first] + e.args,
                                           keywords=e.keywords), e)
-        return self.inline(target, user_method(method), call)
+        return self.inline(target, user_method(method), call, tree_ok=tree_ok)
 
     def _stack_lists(self, e, rule, what):
         """``np.sum(terms)``, a NumPy function given a list (or a list display or

@@ -21,7 +21,7 @@ from .closures import Closure
 from .local_functions import StandIn
 from .references import ONLY_CALLED, REFERENCE, copy_call
 from .source import Callee
-from .syntax import Ready, is_user_function, made_by_adcompile, user_method
+from .syntax import Ready, is_user_class, is_user_function, made_by_adcompile, user_method
 from .syntax import LEAF
 
 #: the attribute of a name standing for the result of a call inlined out of an expression
@@ -102,6 +102,10 @@ class Functions:
             return Callee("object", self.scope.functions[func.id])
         if isinstance(func, ast.Name) and func.id in self.scope.known:   # (trees.py)
             return Callee("object", self.scope.known[func.id])
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and is_user_class(self.scope.functions.get(func.value.id)):
+            # cls.from_params in a class method, cls given the class (calls.py)
+            return Callee("object", getattr(self.scope.functions[func.value.id], func.attr))
         base = func
         while isinstance(base, ast.Attribute):
             base = base.value
@@ -141,8 +145,8 @@ class Functions:
         return self.operand(e)
 
     def _is_function(self, obj):
-        if isinstance(obj, (StandIn, Closure)):
-            return True
+        if isinstance(obj, (StandIn, Closure)) or is_user_class(obj):
+            return True   # (a class of the user's, given to a helper that calls it)
         return callable(obj) and not isinstance(obj, type) and (
             is_user_function(obj) or self.registry.rule_for(obj) is not None
             or self.registry.is_nondifferentiable(obj))

@@ -275,6 +275,10 @@ class Inline:
         value = ast.Constant(None) if last is None or last.value is None else last.value
         if self.might_be_tree(value):
             return True, self.tree_value(value)
+        if isinstance(value, ast.Call) and self.global_method(value) is not None:
+            # return cls.from_params(q): what it makes is what this call returns
+            return True, self._global_method(target, value, self.global_method(value),
+                                             tree_ok=True)
         value = self.resolve_expression(value)
         if isinstance(value, (ast.Tuple, ast.List)) and unpack == len(value.elts):
             return True, [self.operand(e) for e in value.elts]

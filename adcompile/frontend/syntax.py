@@ -122,12 +122,26 @@ def is_user_function(obj):
 
 def user_method(obj):
     """For a method of the user's class bound to an object (``MODEL.loss``, ``MODEL`` a
-    module-level object), the function to inline with the object as its first argument;
+    module-level object) or a class method of the user's class (``Layer.from_params``, bound
+    to the class), the function to inline with the object or class as its first argument;
     else None."""
-    if inspect.ismethod(obj) and not isinstance(obj.__self__, type) \
-            and is_user_function(obj.__func__):
+    if inspect.ismethod(obj) and is_user_function(obj.__func__) and (
+            not isinstance(obj.__self__, type) or is_user_class(obj.__self__)):
         return obj.__func__
     return None
+
+
+def is_user_class(obj):
+    """A class of the user's code (not of NumPy, adcompile, the standard library or an
+    installed package): a call of it runs its ``__init__`` (constructors.py), a class
+    method of it is inlined, a helper given it calls it as such."""
+    if not isinstance(obj, type) or (obj.__module__ or "").split(".")[0] in (
+            "builtins", "numpy", "adcompile"):
+        return False
+    try:
+        return not in_a_library(inspect.getsourcefile(obj) or "")
+    except (TypeError, OSError):   # (a class made by type(), or of a C extension)
+        return False
 
 
 def called_method(obj):
