@@ -171,6 +171,9 @@ class Linear:
     def __call__(self, X):
         return X @ self.w + self.b
 
+    def penalised(self, X, lam):
+        return np.sum(self(X) ** 2) + lam * np.sum(self.w ** 2)
+
 
 class Factory:
     def __init__(self, k):
@@ -227,6 +230,35 @@ def test_an_object_made_by_a_class_method_or_a_helper(f, k):
 
 def test_class_methods_calling_class_methods():
     ad.check_grad(by_nested_class_methods, {"w": rng.normal(size=3), "b": -0.2})
+
+
+def chained_class_method(p):
+    return Linear.from_params(p).penalised(XL, 0.1)
+
+
+def chained_factory_method(p):
+    total = FACTORY.build(p).penalised(XL, 0.2)
+    return total
+
+
+def chained_inside_a_larger_expression(p):
+    return 1.0 + Linear.from_params(p).penalised(XL, 0.1)
+
+
+def penalised_autograd(w, b, lam):
+    return anp.sum((XL @ w + b) ** 2) + lam * anp.sum(w ** 2)
+
+
+def test_a_method_called_on_what_a_class_method_makes_in_one_expression():
+    # (the object is named by a statement before: ridge = Linear.from_params(p))
+    p = {"w": rng.normal(size=3), "b": -0.4}
+    for f, k, lam in ((chained_class_method, 1.0, 0.1), (chained_factory_method, 0.5, 0.2)):
+        ad.check_grad(f, p)
+        g = ad.grad(f)(p)
+        assert_close(g["w"], autograd.grad(penalised_autograd, 0)(p["w"] * k, p["b"], lam) * k,
+                     1e-12, 1e-12)
+    with pytest.raises(ad.TransformError, match="method .penalised"):
+        ad.grad(chained_inside_a_larger_expression)(p)
 
 
 def test_a_named_tuple_a_loop_carries():

@@ -52,7 +52,9 @@ the right gradient. A bisection's result is piecewise constant in its parameter:
 derivative (zero) is not the root's (a Newton step after it, as below, gives the root's).
 
 Differentiated since (refused here at first): ``p.update({...})`` on a copy of a dict
-argument (``dict_update_on_a_copy``: its items stored as ``p["b1"] = ...`` stores them).
+argument (``dict_update_on_a_copy``: its items stored as ``p["b1"] = ...`` stores them);
+a class method making the model a method is called on in one expression
+(``classmethod_constructor``: ``Ridge.from_vector(theta).loss(X, y)``).
 """
 
 import dataclasses
@@ -2516,7 +2518,7 @@ STATE = [
 
 REFUSED = {
     "activation_by_name", "apply_along_axis_rows", "builtin_list_of_an_array",
-    "chained_slice_write", "class_attribute_as_a_count", "classmethod_constructor",
+    "chained_slice_write", "class_attribute_as_a_count",
     "clip_into_itself", "copyto_where", "cumsum_into_a_buffer", "dict_of_a_zip_of_values",
     "dict_values_view_is_live", "dot_into_a_buffer",
     "double_star_unpacking", "empty_like_labels_filled", "enumerate_adds_into_the_next",

@@ -119,6 +119,7 @@ class Assignments:
             result = self._global_method(Deferred(self.define, target.id), value,
                                          self.global_method(value), tree_ok=True)
             if isinstance(result, Node):
+                self.scope.structured = True   # (m.loss(X, y) after it: resolve.py)
                 return self.bind_tree(target.id, result, stmt)
             return
         if shared_list is not None:  # the same list under another name

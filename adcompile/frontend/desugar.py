@@ -13,7 +13,9 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    (local_imports.py);
 4. reflection with constant text (``eval("a * b")``, ``locals()["w"]``) and a local naming a
    module's function (``sin = math.sin``) as the code they stand for (reflection.py,
-   function_aliases.py);
+   function_aliases.py); a method called on what a class method makes
+   (``Ridge.from_vector(theta).loss(X, y)``) after a statement naming the object
+   (chained_objects.py);
 5. ufunc methods as the functions they equal (ufunc_methods.py), a ufunc with ``out=`` as
    an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
@@ -42,6 +44,7 @@ from .. import ir
 from ..rules import REGISTRY
 from ..analysis import liveness
 from .choice_folding import fix_choices
+from .chained_objects import name_chained_objects
 from .closures import extract
 from .comprehensions import desugar_comprehensions
 from .contexts import unwrap_quiet_contexts
@@ -82,6 +85,7 @@ def desugar(source, callers=(), structures=(), choices=None):
     drop_local_imports(fn, source.imports)
     constant_reflection(fn, source)
     inline_function_aliases(fn, source)
+    name_chained_objects(fn, source)
     write_ufunc_methods(fn, source)
     write_ufunc_outputs(fn, source)
     unwrap_quiet_contexts(fn, source)

@@ -27,12 +27,15 @@ class Validation:
         """Reject the calls of ``fn`` that could read or change a value being differentiated
         without a rule, and nested functions passed where they are not inlined."""
         calls = [node for node in walk_tree(fn) if isinstance(node, ast.Call)]
-        # names bound to a NamedTuple or dataclass made here: calling one is calling its
-        # __call__ (resolve.py), refused there if it is no such structure
+        # names bound to a NamedTuple or dataclass made here (also by a class method,
+        # Layer.from_params(p)): calling one is calling its __call__ (resolve.py), refused
+        # there if it is no such structure
         self.scope.made_objects = {n.targets[0].id for n in walk_tree(fn)
                                    if isinstance(n, ast.Assign) and len(n.targets) == 1
                                    and isinstance(n.targets[0], ast.Name)
-                                   and self.constructed(n.value) is not None}
+                                   and (self.constructed(n.value) is not None
+                                        or isinstance(n.value, ast.Call)
+                                        and self.global_method(n.value) is not None)}
         # names bound to a structure's items (``for layer in layers``, ``last =
         # layers[-1]``): what they hold is known once loops are unrolled (resolve.py)
         self.scope.item_names = items_of(fn, set(self.scope.trees)) if self.scope.trees \
