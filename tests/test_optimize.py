@@ -363,6 +363,23 @@ def test_the_summand_is_not_computed_for_its_shape():
     assert "stable_sigmoid(z)" in ad.show(logistic, args=(w, X, y))
 
 
+X_MODULE = RNG.standard_normal((6, 3))
+
+
+def penalised_by_a_module_array(w, b):
+    r = X_MODULE @ w + b
+    return np.sum(r ** 2) + 0.1 * np.sum(w ** 2)
+
+
+def test_a_sum_of_what_a_module_level_array_gives_is_known_to_be_a_number():
+    # (np.sum of anything is a number: the penalty's adjoint is 0.1 * out_bar, and the
+    # penalty itself is not computed for its shape; the analyses took a value read from a
+    # module-level name for one not known yet, which stayed so)
+    code = ad.show(penalised_by_a_module_array, wrt=(0, 1), args=(np.ones(3), 0.5))
+    assert "0.1 * np.sum" not in code and "unbroadcast(out_bar" not in code, code
+    assert_grad(penalised_by_a_module_array, RNG.standard_normal(3), 0.5, wrt=(0, 1))
+
+
 def test_the_summand_is_computed_where_no_input_has_its_shape():
     a, b = RNG.standard_normal((3, 1)), RNG.standard_normal((1, 4))
     code = ad.show(outer_sum, wrt=(0, 1), args=(a, b))

@@ -39,6 +39,7 @@ class _Propagation:
         self.values = {p: v for p, v in known.items() if v is not None}
         self.read = set()   # (see run)
         self._slices = None   # (see _slice)
+        self._assigned = None   # (see _defined)
         for p in fn.params:
             self.values.setdefault(p, unknown)
 
@@ -50,7 +51,10 @@ class _Propagation:
                 and not isinstance(e.value, bool) else self.unknown
         if isinstance(e, ast.Name):
             self.read.add(e.id)
-            return self.values.get(e.id, UNSET)
+            found = self.values.get(e.id, UNSET)
+            if found is UNSET and e.id not in self._defined():
+                return self.unknown   # (a module-level name: X @ w, np.sum of it a number)
+            return found
         if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant):
             return self.of(e.operand)
         if isinstance(e, ast.Attribute) and e.attr in ("ndim", "size"):
@@ -61,6 +65,12 @@ class _Propagation:
         if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
             return self.subscript(e, self.of)
         return self.unknown if self.expression is None else self.expression(e, self.of)
+
+    def _defined(self):
+        """The names the function's statements assign (found once)."""
+        if self._assigned is None:
+            self._assigned = set().union(*(ir.defined_names(s) for s in self.fn.body))
+        return self._assigned
 
     def run(self):
         """Each name starts unset; an assignment sets it, a disagreeing one makes it
