@@ -205,13 +205,9 @@ class TreeValues:
             if leaf.function is None and leaf.name is not None))
         if len(names) < 2:
             return
-        error = self.scope.src.error(e, f"{ast.unparse(e)!r} copies a structure holding one "
-                                        f"array in two places: the copy holds one new array "
-                                        f"twice, which adcompile would take for two; copy the "
-                                        f"arrays one by one")
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_distinct)),
                          args=[ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load()),
-                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+                               ast.Constant(self.scope.src.where(e))], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _deep_copy(self, tree, e, memo):
