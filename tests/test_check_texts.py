@@ -2,7 +2,7 @@
 (``require_immutable(a, "f.py:5:5: a *= x", "update", "a", "b")``): the explanation of
 their errors is the runtime helper's, and the error a user sees says as much as before
 (the statement, the names, what to write instead). Each check here is made to fail; the
-modules ``ad.build`` writes carry the texts with the helpers (test_standalone_checks)."""
+modules ``ad.build`` writes carry the texts with the helpers (test_build.py)."""
 
 import ast
 import copy

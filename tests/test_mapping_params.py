@@ -5,6 +5,8 @@ whose class has code of its own (``__getitem__``, ...) refused, naming the argum
 
 import collections
 import copy
+import sys
+import warnings
 
 import autograd
 import autograd.numpy as anp
@@ -12,7 +14,9 @@ import numpy as np
 import pytest
 
 import adcompile as ad
+from adcompile.backend.jit import NumbaFallbackWarning
 
+from test_build import run_isolated
 from test_structures import assert_same_structure, assert_tree_close
 
 rng = np.random.default_rng(12)
@@ -150,3 +154,137 @@ def test_a_dict_subclass_with_its_own_getitem_runs_it_where_not_differentiated()
     twice = {k: v * 2 for k, v in params.items()}
     assert_tree_close(ad.grad(mlp, wrt=1)(params, x),
                       autograd.grad(mlp_autograd, 1)(twice, x))
+
+
+# ---------------------------------------------------------------------------
+# ad.build and backend="numba" with mappings of parameters
+# ---------------------------------------------------------------------------
+
+MAPPINGS_MODULE = '''
+import collections
+
+import numpy as np
+
+
+def mlp(params, x):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    return np.sum((h @ params["W2"]) ** 2)
+
+
+def ordered_walk(params, x):
+    total = 0.0
+    for i, (key, value) in enumerate(params.items()):
+        total = total + np.sum(value[..., 0] * x[: value.shape[0]]) * (i + 1)
+    if isinstance(params, collections.OrderedDict):
+        total = total * 3.0
+    return total
+'''
+
+#: the arguments, made the same way in this process and in the one without adcompile
+MAKE_ARGUMENTS = '''
+import collections
+import numpy as np
+rng = np.random.default_rng(5)
+items = [("W1", rng.normal(size=(3, 4))), ("b1", rng.normal(size=4)),
+         ("W2", rng.normal(size=(4, 2)))]
+x, v = rng.normal(size=(5, 3)), rng.normal(size=4)
+kinds = {"OrderedDict": collections.OrderedDict(items),
+         "reversed": collections.OrderedDict(reversed(items)),
+         "defaultdict": collections.defaultdict(float, items)}
+'''
+
+
+@pytest.fixture
+def mappings_module(tmp_path, monkeypatch):
+    (tmp_path / "mapping_funcs.py").write_text(MAPPINGS_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mapping_funcs
+    yield mapping_funcs
+    sys.modules.pop("mapping_funcs", None)
+
+
+def _arguments():
+    found = {}
+    exec(MAKE_ARGUMENTS, found)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["OrderedDict", "reversed", "defaultdict"])
+def test_a_built_module_gives_the_gradient_of_a_mapping_in_its_class(kind, tmp_path,
+                                                                       mappings_module):
+    """Built with args= of an OrderedDict (in either order) or a defaultdict, the module
+    (run where adcompile cannot be imported) gives ad.grad's gradient, in the argument's
+    class and order."""
+    made = _arguments()
+    params, x, v = made["kinds"][kind], made["x"], made["v"]
+    ad.build(mappings_module.mlp, tmp_path / "g_mlp.py", args=(params, x))
+    ad.build(mappings_module.ordered_walk, tmp_path / "g_walk.py", args=(params, v))
+    result = run_isolated(MAKE_ARGUMENTS + f'''
+import g_mlp, g_walk
+params = kinds[{kind!r}]
+for g in (g_mlp.grad_mlp(params, x), g_walk.grad_ordered_walk(params, v)):
+    print(repr((type(g).__name__, getattr(g, "default_factory", None) is float,
+                [(k, g[k].tolist()) for k in g])))
+''', tmp_path)
+    assert result.returncode == 0, result.stderr
+    for line, f, arg in zip(result.stdout.strip().splitlines(), (
+            mappings_module.mlp, mappings_module.ordered_walk), (x, v)):
+        name, factory, got = eval(line)
+        expected = ad.grad(f)(params, arg)
+        assert name == type(params).__name__ and factory == isinstance(params, defaultdict)
+        assert [k for k, _ in got] == list(params)
+        for k, g in got:
+            np.testing.assert_allclose(g, expected[k], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("given", ["dict", "reversed", "fewer"])
+def test_a_module_built_for_an_ordered_dict_refuses_another_layout(given, tmp_path,
+                                                                   mappings_module):
+    """Its code knows the class (isinstance) and walks the keys in the example's order:
+    given a dict, or an OrderedDict in another order, it would be the gradient of another
+    function (it was); it is a TypeError naming the argument and what differs."""
+    made = _arguments()
+    params, v = made["kinds"]["OrderedDict"], made["v"]
+    out = ad.build(mappings_module.ordered_walk, tmp_path / "g_walk2.py", args=(params, v))
+    namespace = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)
+    other = {"dict": dict(params), "reversed": made["kinds"]["reversed"],
+             "fewer": OrderedDict(list(params.items())[:2])}[given]
+    differs = {"dict": "of class dict", "reversed": r"with the keys \['W2', 'b1', 'W1'\]",
+               "fewer": r"with the keys \['W1', 'b1'\]"}[given]
+    with pytest.raises(TypeError, match=r"grad_ordered_walk\(\) was built \(ad\.build with "
+                                        r"args=\) for params of class OrderedDict with the "
+                                        rf"keys \['W1', 'b1', 'W2'\], and here it is {differs}"):
+        namespace["grad_ordered_walk"](other, v)
+    got = namespace["grad_ordered_walk"](OrderedDict(params), v)
+    assert_tree_close(got, ad.grad(mappings_module.ordered_walk)(params, v))
+
+
+@pytest.mark.parametrize("params", mappings(), ids=lambda p: type(p).__name__)
+def test_numba_backend_gives_the_gradient_of_a_mapping_in_its_class(params):
+    """backend="numba" with a mapping argument: numba takes no dict, and the gradient runs as
+    Python (saying so, once), in the argument's class and order."""
+    x, v = rng.normal(size=(5, 3)), rng.normal(size=4)
+    for f, arg in ((mlp, x), (walked, v)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumbaFallbackWarning)
+            g = ad.grad(f, backend="numba")(params, arg)
+        assert_same_structure(g, params)
+        assert list(g) == list(params)
+        assert_tree_close(g, ad.grad(f)(params, arg))
+        if isinstance(params, defaultdict):
+            assert g.default_factory is params.default_factory
+
+
+def test_a_dict_subclass_once_copied_is_still_read_as_a_dict():
+    """copy.copy (and pickle) of an object record ``__slotnames__`` on its class (copyreg):
+    that is no code of the user's, and the subclass was refused after it."""
+    class Copied(dict):
+        pass
+
+    params, x = Copied(items()), rng.normal(size=(5, 3))
+    copy.copy(params)
+    assert "__slotnames__" in vars(Copied)
+    g = ad.grad(mlp)(params, x)
+    assert type(g) is Copied
+    assert_tree_close(g, autograd.grad(mlp_autograd)(dict(params), x))

@@ -104,9 +104,11 @@ class StructureError(TypeError):
 MAPPINGS = (collections.OrderedDict, collections.defaultdict, dict)
 
 #: what a class says of itself that changes none of the ways Python reads its items
+#: (``__slotnames__``: copyreg's record, put on the class the first time one of its
+#: objects is copied or pickled)
 _DESCRIPTIVE = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
                           "__firstlineno__", "__static_attributes__", "__annotations__",
-                          "__orig_bases__", "__parameters__"})
+                          "__orig_bases__", "__parameters__", "__slotnames__"})
 
 
 def mapping_base(kind):

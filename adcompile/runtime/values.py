@@ -270,6 +270,37 @@ def require_array_arguments(gradient, reads=None, /, **arguments):
                   "they have")
 
 
+def require_layout(gradient, name, x, layout, path=""):
+    """Raise TypeError unless the argument ``x`` (``name``) of the gradient ``gradient``, which
+    ``ad.build`` wrote for example arguments (``args=``), has the layout of the example's
+    structure its code was made for: ``layout`` is (its class's name, its keys in order,
+    the layouts of its items: None for an array or number, and for all of them). That code reads the items by
+    those keys, walks them in that order and knows the class (``isinstance(p,
+    OrderedDict)``): for a structure of another class or other keys it would be the
+    gradient of another function, where ``ad.grad`` makes code for what it is given."""
+    if layout is None:
+        return
+    kind, keys, parts = layout
+    here = type(x).__qualname__
+    differs = None
+    if here != kind:
+        differs = f"of class {here}"
+    elif isinstance(x, dict) and tuple(x) != keys:
+        differs = f"with the keys {list(x)}"
+    elif type(x) in (list, tuple) and len(x) != len(keys):
+        differs = f"of {len(x)} items"
+    if differs is not None:
+        raise TypeError(f"{gradient}() was built (ad.build with args=) for {name}{path} of "
+                        f"class {kind} with the keys {list(keys)}, and here it is {differs}: "
+                        f"build it with args= of the kind it is given")
+    by_item = isinstance(x, dict) or type(x) in (list, tuple)
+    for k, part in zip(keys, parts or ()):
+        if part is not None:
+            item = x[k] if by_item else getattr(x, k)
+            require_layout(gradient, name, item, part, f"{path}[{k!r}]" if by_item
+                           else f"{path}.{k}")
+
+
 #: why a helper's ``v op= e`` on its parameter needs a NumPy array (require_ndarray)
 IN_PLACE_CALL = ("updates its parameter by 'v op= e', which changes the caller's {name!r} in "
                  "place, as adcompile computes it, only where {name!r} is a NumPy array; here "
