@@ -5,6 +5,7 @@ whose class has code of its own (``__getitem__``, ...) refused, naming the argum
 
 import collections
 import copy
+import inspect
 import sys
 import warnings
 
@@ -288,3 +289,130 @@ def test_a_dict_subclass_once_copied_is_still_read_as_a_dict():
     g = ad.grad(mlp)(params, x)
     assert type(g) is Copied
     assert_tree_close(g, autograd.grad(mlp_autograd)(dict(params), x))
+
+
+# ---------------------------------------------------------------------------
+# an OrderedDict returned, type(p), OrderedDict(p), p.move_to_end(k)
+# ---------------------------------------------------------------------------
+
+def loss_and_params(params, x):
+    return mlp(params, x), params
+
+
+def the_params(params, x):
+    return params
+
+
+def params_and_loss(params, x):
+    return {"params": params, "loss": mlp(params, x)}
+
+
+@pytest.mark.parametrize("params", [OrderedDict(items()), OrderedDict(reversed(items())),
+                                    dict(items())], ids=["ordered", "reversed", "dict"])
+def test_a_returned_ordered_dict_of_parameters_keeps_its_class_and_order(params):
+    """As aux (has_aux), as the value (vjp, jvp) and inside it: an OrderedDict in Python
+    is one here (as aux it was refused; as the value it came back a dict)."""
+    x = rng.normal(size=(5, 3))
+    (value, aux), g = ad.value_and_grad(loss_and_params, has_aux=True)(params, x)
+    assert type(aux) is type(params) and list(aux) == list(params)
+    assert all(aux[k] is params[k] or np.array_equal(aux[k], params[k]) for k in params)
+    assert_tree_close(g, ad.grad(mlp)(params, x))
+    bar = type(params)((k, rng.normal(size=v.shape)) for k, v in params.items())
+    out, g = ad.vjp(the_params)(params, x, bar)
+    assert type(out) is type(params) and list(out) == list(params)
+    assert_tree_close(g, bar)
+    out, tangent = ad.jvp(the_params)(params, x, bar)
+    assert type(out) is type(params) and type(tangent) is type(params)
+    assert list(tangent) == list(params)
+    whole = {"params": bar, "loss": 1.0}
+    out, g = ad.vjp(params_and_loss)(params, x, whole)
+    assert type(out["params"]) is type(params) and list(out["params"]) == list(params)
+    expected = ad.grad(mlp)(params, x)
+    assert_tree_close(g, type(params)((k, bar[k] + expected[k]) for k in params))
+
+
+@pytest.mark.parametrize("params", [defaultdict(float, items()), Params(items())],
+                         ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize("f", [loss_and_params, the_params, params_and_loss])
+def test_a_returned_mapping_of_another_class_is_refused_at_the_line(params, f):
+    """A defaultdict (its default_factory) or a subclass (its attributes) is not made
+    again of the values: refused, naming the class and the line (the value came back a
+    plain dict)."""
+    x = rng.normal(size=(5, 3))
+    line = inspect.getsourcelines(f)[1] + 1
+    with pytest.raises(ad.TransformError, match=rf"test_mapping_params\.py:{line}:\d+: "
+                                                rf"returns a {type(params).__name__} of values "
+                                                r"being differentiated.*return a dict or an "
+                                                r"OrderedDict of them"):
+        if f is loss_and_params:
+            ad.grad(f, has_aux=True)(params, x)
+        else:
+            ad.vjp(f)(params, x, params)
+
+
+def by_class(params, x):
+    total = mlp(params, x)
+    if type(params) is OrderedDict:
+        total = total * 2.0
+    if type(params).__name__ == "Params":
+        total = total * 3.0
+    return total
+
+
+def by_class_autograd(params, x, kind):
+    total = mlp_autograd(params, x)
+    return total * (2.0 if kind is OrderedDict else 3.0 if kind is Params else 1.0)
+
+
+@pytest.mark.parametrize("params", [dict(items()), OrderedDict(items()), Params(items())],
+                         ids=lambda p: type(p).__name__)
+def test_the_type_of_a_mapping_is_its_class(params):
+    """type(params) is the argument's class, known when the code is made (refused as a
+    use of a dict of values being differentiated before)."""
+    x = rng.normal(size=(5, 3))
+    g = ad.grad(by_class)(params, x)
+    assert_tree_close(g, autograd.grad(by_class_autograd)(dict(params), x, type(params)))
+    ad.check_grad(by_class, params, x)
+
+
+def copied_in_order(params, x):
+    mine = collections.OrderedDict(params)
+    mine["b1"] = mine["b1"] * 2.0
+    total = 0.0
+    for i, (key, value) in enumerate(mine.items()):
+        total = total + np.sum(value[..., 0] * x[: value.shape[0]]) * (i + 1)
+    return total * (3.0 if isinstance(mine, OrderedDict) else 1.0) + np.sum(params["b1"])
+
+
+@pytest.mark.parametrize("params", [dict(items()), OrderedDict(reversed(items()))],
+                         ids=["dict", "reversed"])
+def test_an_ordered_dict_made_of_a_mapping(params):
+    """OrderedDict(params): a copy in params' order, of that class (refused before: a call
+    without a rule)."""
+    x = rng.normal(size=4)
+    ad.check_grad(copied_in_order, params, x)
+
+
+def moved_to_the_end(params, x):
+    params.move_to_end("W1")
+    return mlp(params, x)
+
+
+def reordered(params, x):
+    mine = OrderedDict({k: params[k] for k in ["W2", "b1", "W1"]})
+    total = 0.0
+    for i, value in enumerate(mine.values()):
+        total = total + np.sum(value ** 2) * (i + 1)
+    return total + mlp(params, x)
+
+
+def test_move_to_end_is_refused_saying_what_to_write():
+    """It changes the order of the caller's dict in place: refused at the line, saying how
+    to make one in that order, which is differentiated."""
+    params, x = OrderedDict(items()), rng.normal(size=(5, 3))
+    line = inspect.getsourcelines(moved_to_the_end)[1] + 1
+    with pytest.raises(ad.TransformError, match=rf"test_mapping_params\.py:{line}:5: "
+                                                r"params\.move_to_end\('W1'\) changes the "
+                                                r"order .*\{k: params\[k\] for k in keys\}"):
+        ad.grad(moved_to_the_end)(params, x)
+    ad.check_grad(reordered, params, x)
