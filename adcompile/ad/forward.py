@@ -214,8 +214,8 @@ class Forward:
                 inst = instantiate(rule, s.target, None, s.inputs, s.statics, set(), self.ndim_of,
                                    self.namer, self.aliases, dots=dots,
                                    extra=self.fn.extra_globals, full_of=self.full_of,
-                                   shape_of=self.shape_of, refused_at=lambda why: (
-                                       self.fn.source.where(s.node), f"forward mode: {why}"))
+                                   shape_of=self.shape_of, refused_at=lambda why: str(
+                                       self.fn.source.error(s.node, f"forward mode: {why}")))
             except TransformError as exc:
                 raise self.fn.source.error(s.node, f"forward mode: {exc}") from None
             statements = inst.statements

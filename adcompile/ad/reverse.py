@@ -223,7 +223,7 @@ class Reverser(ReversedControl):
                                    self.ndim_of, self.namer, self.aliases,
                                    extra=self.fn.extra_globals, full_of=self.full_of,
                                    shape_of=self.context.shape_of,
-                                   refused_at=lambda why: (self.fn.source.where(s.node), why))
+                                   refused_at=lambda why: str(self.fn.source.error(s.node, why)))
             except TransformError as exc:  # unsupported(...) in a rule: point at the call
                 raise self.fn.source.error(s.node, exc.reason) from None
             first = len(out)

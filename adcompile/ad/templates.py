@@ -34,9 +34,8 @@ def instantiate(rule, output, output_bar, inputs, statics, wanted, ndim_of, name
     full_of: expression -> True when it is known to have no axis of length 1.
     shape_of: expression -> its symbolic shape (analysis.infer_shapes), None if unknown.
     aliases: runtime name -> the name it has in the generated code.
-    refused_at: reason -> (the user's ``file:line:col: call`` of this use, the reason as the
-    refusal at this use gives it), for the checks made when the code runs of the refusals
-    not decided now.
+    refused_at: reason -> the text of the refusal at this use (the user's file:line:col and
+    line), for the checks made when the code runs of the refusals not decided now.
     dots: for a tangent (``rule.tangent`` or one derived from the adjoint), input index ->
     the expression of that input's tangent; ``output_bar`` is then unused and each
     contribution is a term of the output's tangent.
@@ -146,18 +145,17 @@ class _Inliner:
 
     def _refused_when_run(self, test, reason):
         """``if test: unsupported(reason)`` where ``test`` is known only when the code runs
-        (an input's ndim, a keyword given a variable): ``require_supported(accepted, where,
-        reason)`` there, ``accepted`` the negation of what ``test`` leaves undecided, the
-        reason that of the refusal of code made for known values (the code goes on as for a
-        test that is false)."""
+        (an input's ndim, a keyword given a variable): ``require_supported(accepted,
+        message)`` there, ``accepted`` the negation of what ``test`` leaves undecided, the
+        message the refusal of code made for known values (the code goes on as for a test
+        that is false)."""
         left = _undecided(test, self.decide)
         accepted = self.substitute(_RunTimeNdim().visit(_negated(copy_tree(left))))
-        where, reason = self.refused_at(reason) if self.refused_at is not None else ("", reason)
+        message = self.refused_at(reason) if self.refused_at is not None else reason
         check = ast.Call(func=ast.Name(id=self.aliases.get("require_supported",
                                                            "require_supported"),
                                        ctx=ast.Load()),
-                         args=[accepted, ast.Constant(where), ast.Constant(reason)],
-                         keywords=[])
+                         args=[accepted, ast.Constant(message)], keywords=[])
         self.inst.statements.append(ast.Expr(value=check, lineno=0))
 
     def decide(self, test):

@@ -240,15 +240,15 @@ def require_array(x, where):
                         f"name, but it is called on a {type(x).__name__}, not a NumPy array")
 
 
-def require_supported(accepted, where, reason):
-    """Raise ValueError unless ``accepted``: a rule's test of one use that the code was made
-    without deciding (the number of dimensions of an input, in code made for arguments of
-    any kind; a keyword given a variable), evaluated where the code runs
-    (ad/templates.py). ``reason``: the refusal code made for such values gives (a ValueError
-    here, as that TransformError is), at ``where``, the user's ``file:line:col: call``."""
+def require_supported(accepted, message):
+    """Raise ValueError(message) unless ``accepted``: a rule's test of one use that the code
+    was made without deciding (the number of dimensions of an input, in code made for
+    arguments of any kind; a keyword given a variable), evaluated where the code runs
+    (ad/templates.py). ``message``: the refusal code made for such values gives, at the
+    user's ``file:line:col`` with the line (a ValueError, as that TransformError is, and
+    with its text: the rule's own reason, which the runtime does not hold)."""
     if not accepted:
-        place, call = _place_and_statement(where)
-        raise ValueError(f"{place}: {reason}\n    {call}" if where else reason)
+        raise ValueError(message)
 
 
 def require_array_arguments(gradient, reads=None, /, **arguments):
