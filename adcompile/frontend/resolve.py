@@ -101,8 +101,8 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
             return ast.copy_location(ast.Constant(fact), node)
         kind = t.structure_class(node)
         if kind is not None and node is not self._called:
-            # type(params): its class, known now (called, type(params)(...) is refused as a
-            # function held in a variable: calls.py)
+            # type(params): its class, known now (type(params)(...) is left as written:
+            # refused where a value being differentiated is given to a call of a value)
             name = t.namer.fresh(kind.__name__)
             t.out.extra_globals[name] = kind
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
