@@ -107,8 +107,10 @@ def guard_rebindings(fn, target):
     known, ndim_of, is_number = _number_facts(fn, target)
     arrays = {p for p, n in zip(target.params, target.key) if isinstance(n, tuple)}
 
-    def guard(name, message):
-        check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(message))
+    def guard(name, where, said):   # (said: what the error names, rebinding_reason's)
+        *said, swap = said
+        check = ir.call(target.aliases["require_immutable"], ir.load(name), ast.Constant(where),
+                        *[ast.Constant(v) for v in said + ([swap] if swap else [])])
         return ir.Keep(ast.Expr(check), [], pure=False)
 
     def augmented(x, op, e):
@@ -184,14 +186,11 @@ def _unshared_check(fn, changed, others, target):
     where an object one of ``changed`` (names of what the function changes in place) holds is
     held by another of them or one of ``others``, or shares memory with one held there."""
     what = ", ".join(repr(p) for p in changed)
-    error = fn.source.error(fn.source.node, (
-        f"{fn.source.name}() changes {what} in place, and another argument or a module-level "
-        f"value it reads shares an array or object with it: Python's change would show "
-        f"through both, the gradient's code would not; pass separate objects"))
+    where = fn.source.error(fn.source.node, "").where
     tuples = [ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load())
               for names in (changed, others)]
-    check = ir.call(target.aliases["require_unshared"], *tuples,
-                    ast.Constant(f"{error.where}: {error.reason}"))
+    check = ir.call(target.aliases["require_unshared"], *tuples, ast.Constant(
+        f"{where}: {fn.source.name}() changes {what} in place"))
     return ir.Keep(ast.Expr(check), [], pure=False)
 
 
@@ -285,9 +284,9 @@ def guard_integer_writes(fn, target):
                         INTEGER_WRITE, kind is not None, check="require_float_array")
     for op, base in untyped_writes(fn):   # (y[0] = 3.0 on a list: with the user's line)
         source, node = origins.get(op, (fn.source, fn.source.node))
-        error = source.error(node, _UNTYPED_WRITE.format(base=ir.user_name(fn, base)))
-        check = ir.call(target.aliases["require_ndarray"], ir.load(base),
-                        ast.Constant(f"{error.where}: {error.reason}"))
+        where = source.error(node, "").where
+        check = ir.call(target.aliases["require_array_written"], ir.load(base),
+                        ast.Constant(f"{where}: {ir.user_name(fn, base)}"))
         ir.insert_before(fn.body, op, ir.Keep(ast.Expr(check), [], pure=False))
     updates = integer_updates(fn)
     if updates:
@@ -325,10 +324,6 @@ def _checked_place(fn, source, node, base):
     return source, node, text
 
 
-_UNTYPED_WRITE = ("adcompile differentiates an assignment into an item of an array, not of a "
-                  "list or dict ({base!r}), where what it holds is differentiated afterwards: "
-                  "build a new list or dict (or use an array) instead of assigning into this "
-                  "one")
 
 def guard_update_shapes(fn, target):
     """Make each ``x op= e`` on an array keep x's shape, as Python's in place update must
@@ -449,8 +444,9 @@ def drop_array_checks(fn, target):
     or made from one by NumPy; ``a.T`` is ``a``'s kind). Drop each ``require_rows(a,
     where)`` (before a loop changing in place the rows of the array it walks:
     frontend/row_loops.py) where ``a`` is known to have two or more dimensions, and each
-    ``require_ndarray(a, message)`` (before a helper's ``v op= e`` changing the caller's
-    ``a``: frontend/in_place_calls.py) and each ``require_positions(a, where)`` (before a
+    ``require_ndarray(a, where, name)`` (before a helper's ``v op= e`` changing the caller's
+    ``a``: frontend/in_place_calls.py), ``require_array_written(a, where)`` (before an item
+    of ``a`` is assigned: guard_integer_writes) and ``require_positions(a, where)`` (before a
     loop walking by position an array its body changes: frontend/iteration.py) where it is
     known to have one or more: only an array argument and what NumPy makes of one have a
     known number of dimensions."""
@@ -467,7 +463,7 @@ def drop_array_checks(fn, target):
             return False
         if check == "require_rows":
             return (ndim_of(receiver) or 0) >= 2
-        if check in ("require_ndarray", "require_positions"):
+        if check in _ARRAY_ONLY:
             return (ndim_of(receiver) or 0) >= 1
         return ndim_of(receiver) is not None
 
@@ -481,14 +477,17 @@ def drop_array_checks(fn, target):
     return fn
 
 
+#: the checks whose first argument must be a NumPy array (drop_array_checks)
+_ARRAY_ONLY = ("require_ndarray", "require_array_written", "require_positions")
+
+
 def _checked_receiver(fn, s):
     """(``a``, the check's name) if the statement ``s`` is ``require_array(a, where)``,
-    ``require_rows(a, where)``, ``require_ndarray(a, message)`` or ``require_positions(a,
-    where)``, else None."""
+    ``require_rows(a, where)`` or one of ``_ARRAY_ONLY`` of ``a``, else None."""
     call = s.stmt.value if isinstance(s, ir.Keep) and isinstance(s.stmt, ast.Expr) else None
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
         helper = fn.extra_globals.get(call.func.id)
-        for check in ("require_array", "require_rows", "require_ndarray", "require_positions"):
+        for check in ("require_array", "require_rows") + _ARRAY_ONLY:
             if helper is RUNTIME[check]:
                 return call.args[0], check
     return None

@@ -497,3 +497,80 @@ def test_ruff_finds_nothing_in_built_modules(tmp_path):
                              *[p.name for p in paths]],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+CHECKED = """
+import numpy as np
+
+
+def through_atleast_2d(x):
+    y = x * 1.0
+    z = np.atleast_2d(y)
+    z[0, 1] = x[0] ** 3
+    return np.sum(y * x)
+
+
+def one_array_twice_in_a_list(x):
+    params = [x * 1.0, x * 2.0]
+    params[1] = params[0]
+    for i in range(2):
+        params[i] *= 1.5
+    return np.sum(params[0]) + np.sum(params[1])
+
+
+def changes_its_argument(w, a, b):
+    a[0] = 5.0
+    return np.sum(w * b)
+
+
+def diffuse(u, rate):
+    u *= 1.0 - rate
+
+
+def diffused(x):
+    t = x * 2.0
+    diffuse(t, 0.1)
+    return np.sum(t * x)
+
+
+def padded(x, mode):
+    return np.sum(np.pad(x, 1, mode=mode) ** 2)
+"""
+
+
+def test_built_checks_of_shared_arrays_explain_themselves_without_adcompile(tmp_path,
+                                                                          monkeypatch):
+    """The checks that name only the user's place, statement and names
+    (``require_immutable``, ``require_sole_item``, ``require_unshared``, ``require_ndarray``,
+    ``require_supported``) give in a built module the errors ``ad.grad`` gives."""
+    (tmp_path / "checked.py").write_text(CHECKED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import checked
+    calls = {"through_atleast_2d": "np.arange(3.0)", "one_array_twice_in_a_list":
+             "np.arange(3.0)", "changes_its_argument": "w, b, b", "diffused": "0.3",
+             "padded": "np.arange(3.0), 'linear_ramp'"}
+    try:
+        functions = [getattr(checked, name) for name in calls]
+        ad.build(functions, tmp_path / "g_checked.py", wrt=0)
+        w, b = np.ones(3), np.arange(3.0)
+        expected = []
+        for f, args in zip(functions, [(b,), (b,), (w, b, b), (0.3,), (b, "linear_ramp")]):
+            with pytest.raises((TypeError, ValueError)) as caught:
+                ad.grad(f)(*args)
+            expected.append(f"{type(caught.value).__name__}: {caught.value}")
+    finally:
+        sys.modules.pop("checked", None)
+    result = run_isolated("""
+        import numpy as np, g_checked
+        w, b = np.ones(3), np.arange(3.0)
+        for name, args in %r.items():
+            try:
+                getattr(g_checked, "grad_" + name)(*eval(args + ","))
+                print("no error")
+            except (TypeError, ValueError) as error:
+                print(repr(f"{type(error).__name__}: {error}"))
+    """ % calls, tmp_path)
+    assert result.returncode == 0, result.stderr
+    got = [eval(line) for line in result.stdout.strip().splitlines()]
+    assert got == expected
+    assert all(str(tmp_path / "checked.py") in e for e in expected)

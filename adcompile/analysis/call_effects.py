@@ -7,6 +7,7 @@ its arguments hold.
 
 import ast
 import builtins
+import collections
 import dataclasses
 import functools
 import inspect
@@ -28,7 +29,7 @@ _READING_METHODS = {"copy", "tolist", "item", "astype", "conj", "conjugate", "ro
 _PURE_BUILTINS = {len, int, float, complex, bool, str, repr, range, min, max, sum, abs, round,
                   print, isinstance, type, tuple, list, dict, set, frozenset, sorted, reversed,
                   enumerate, zip, any, all, id, hash, format, divmod, pow, getattr, hasattr,
-                  iter, slice}
+                  iter, slice, collections.OrderedDict}
 
 
 #: the functions of the operator module that change their first argument in place

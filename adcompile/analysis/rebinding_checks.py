@@ -9,6 +9,7 @@ import ast
 from .. import ir
 from ..errors import TransformError
 from ..rules import REGISTRY
+from ..runtime.values import rebinding_reason
 from .mutations import check_mutations
 from .points_to import Aliases
 from .rebindings import rebinding_hazards
@@ -60,18 +61,18 @@ def _check_hazards(fn, facts_of, guard, arrays, augmented, handled):
         if is_number(x):
             continue
         source, node = rebinding.origin
-        message = _rebinding_message(fn, rebinding, node, observer,
-                                     rebinding.old in sequences)
-        error = source.error(node, message)
+        parts = _rebinding_parts(fn, rebinding, node, observer, rebinding.old in sequences)
+        error = source.error(node, rebinding_reason(*parts))
         ndim = ndim_of(x)
         array = ndim is not None and ndim > 0 or facts.of(rebinding.old) & arguments \
             or rebinding.old in sequences
-        where = f"{error.where}: "
-        check = None if array else guard(_checked_name(fn, rebinding, s, observers), where + message)
+        where = f"{error.where}: {parts[0]}"
+        check = None if array else guard(_checked_name(fn, rebinding, s, observers), where,
+                                         parts[1:])
         if array and s in fn.untyped and not isinstance(s, ir.Keep) and general:
             # (an array whose other names the arguments' types could show to be views:
             # refused when the code made for arguments of unknown kinds runs)
-            guards.append((s, guard(rebinding.old, where + message)))
+            guards.append((s, guard(rebinding.old, where, parts[1:])))
             continue
         before = (s.stmt, s.pure) if isinstance(s, ir.Keep) else None
         if augmented is not None and _made_in_place(s, rebinding.old, augmented):
@@ -131,7 +132,10 @@ def _check_made_in_place(fn, is_number):
     check_mutations(fn, Aliases(fn, REGISTRY, is_number))
 
 
-def _rebinding_message(fn, rebinding, node, observer, listed=False):
+def _rebinding_parts(fn, rebinding, node, observer, listed=False):
+    """What the refusal of the rebinding hazard at ``node`` says, as
+    ``runtime.rebinding_reason`` reads it: (the statement as the user wrote it, its kind,
+    the array changed, ``observer``'s user name, the swap of the two names or '')."""
     name = ir.user_name(fn, rebinding.old)
     other = ir.user_name(fn, observer)
     target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
@@ -139,33 +143,14 @@ def _rebinding_message(fn, rebinding, node, observer, listed=False):
     if isinstance(target, ast.Subscript) and isinstance(node, ast.AugAssign) and (
             listed or not isinstance(getattr(rebinding.statement, "expr", None), ast.Call)):
         # items[i] op= v on a list or dict (``listed``: one a primitive gives)
-        item = rebinding.origin[0].written(target)
-        return (f"{statement!r} changes the array {item} in place, and "
-                f"{other!r}, which may hold the same array, is read afterwards; adcompile "
-                f"computes the item as a new array here, so the two would differ. Write "
-                f"{item} = {item} {_symbol(node)} ... to make a new array")
+        return statement, "item", rebinding.origin[0].written(target), other, ""
     split = getattr(node, ir.SPLIT_FROM, None)
     if isinstance(target, ast.Subscript) and split is not None:   # y[0], y[1] = y[1], y[0]
-        return (f"{_assignment_text(split)!r} changes the array {name!r} in place, and "
-                f"{other!r}, read before, may share its memory (a row of a matrix is a view of "
-                f"it): Python assigns the targets one at a time, so a value that is a view "
-                f"sees what the assignments before it changed (a swap of rows does not "
-                f"swap), and adcompile computes {name} as a new array here, so the two would "
-                f"differ. Assign copies ({other}.copy()), or index once "
-                f"({name}[[i, j]] = {name}[[j, i]])")
+        return _assignment_text(split), "swap", name, other, ""
     if isinstance(target, ast.Subscript):   # x[i] = v
         name = getattr(node, ir.WRITTEN_ARRAY, name)   # (new["W"][i] = v: new['W'])
-        return (f"{statement!r} changes the array {name!r} in place, and "
-                f"{other!r}, which may share its memory (the same array under another name, "
-                f"or a view of it), is read afterwards; adcompile computes {name} as a new "
-                f"array here, so the two would differ. Copy {name!r} before assigning into it "
-                f"({name} = {name}.copy()), or where it is made"
-                + _swap_note(rebinding.origin[0], name, other))
-    return (f"{statement!r} changes the array {name!r} in place, and "
-            f"{other!r}, which may share its memory, is read afterwards; adcompile computes "
-            f"{name} as a new array here, so the two would differ. Write {name} = "
-            f"{name} {_symbol(node)} ... to make a new array (then {other!r} keeps its "
-            f"value), or copy {name!r} where it is made")
+        return statement, "write", name, other, _swapped(rebinding.origin[0], name, other)
+    return statement, "update", name, other, ""
 
 
 def _assignment_text(s):
@@ -217,23 +202,15 @@ def _defined_before(block, s, name):
     return None
 
 
-def _swap_note(source, name, other):
+def _swapped(source, name, other):
     """For arrays ``name`` and ``other`` that the function swaps (``u, un = un, u``: double
-    buffering), what to write instead; else ''."""
+    buffering), that swap as written; else ''."""
     for n in ast.walk(getattr(source, "node", ast.Module(body=[], type_ignores=[]))):
         if isinstance(n, ast.Assign) and len(n.targets) == 1 \
                 and all(isinstance(t, ast.Tuple) and all(isinstance(e, ast.Name) for e in t.elts)
                         for t in (n.targets[0], n.value)) \
                 and {name, other} <= {e.id for e in n.targets[0].elts} \
                 and sorted(e.id for e in n.targets[0].elts) == sorted(e.id for e in n.value.elts):
-            swap = (f"{', '.join(e.id for e in n.targets[0].elts)} = "
+            return (f"{', '.join(e.id for e in n.targets[0].elts)} = "
                     f"{', '.join(e.id for e in n.value.elts)}")
-            return (f"; here {swap!r} swaps the two arrays (double buffering), and adcompile "
-                    f"does not follow which array each name holds across a swap: the copy "
-                    f"costs no more than the new array the generated code makes there anyway")
     return ""
-
-
-def _symbol(node):
-    return ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2].strip() \
-        if isinstance(node, ast.AugAssign) else "+"

@@ -13,7 +13,7 @@ numba_sums.py, numba_scatter.py, numba_steps.py and the modules named below):
 ``zeros_like``, ``filled_like``,
 ``unbroadcast``, ``reduced_size``, ``real_sign``, ``require_floating``,
 ``require_float_array``, ``require_array``, ``require_rows``, ``require_ndarray``,
-``require_positions``,
+``require_array_written``, ``require_positions``,
 ``require_length``, ``require_update_shape``,
 ``unreduce``, ``unreduce_times`` and ``argmax_mask`` (reductions over all axes or one),
 ``stable_sigmoid``, ``in_place``, ``getitem_bar`` (basic indexing, and an index of one

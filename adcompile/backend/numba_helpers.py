@@ -65,6 +65,7 @@ def _make():
     made["require_array"] = _require_array_helper(kinds, overload)
     made["require_rows"] = _require_rows_helper(kinds, overload)
     made["require_ndarray"] = _array_only_helper(kinds, overload)
+    made["require_array_written"] = _array_only_helper(kinds, overload)
     made["require_positions"] = _array_only_helper(kinds, overload)
     made["require_length"] = _require_length_helper(overload)
     made["require_update_shape"] = _require_update_shape_helper(kinds, overload)
@@ -564,18 +565,19 @@ def _require_rows_helper(kinds, overload):
 
 def _array_only_helper(kinds, overload):
     """The numba version of a check that passes an array only (``require_ndarray``:
-    frontend/in_place_calls.py; ``require_positions``: frontend/iteration.py): nothing for
-    an array; another value is refused at typing, so that the plain code runs and raises
-    where it is wrong. A stub of its own for each check."""
+    frontend/in_place_calls.py; ``require_array_written``: pipeline.guard_integer_writes;
+    ``require_positions``: frontend/iteration.py): nothing for an array; another value is
+    refused at typing, so that the plain code runs and raises where it is wrong. A stub of
+    its own for each check (``said``: what the error names)."""
     types = kinds.types
 
-    def check(x, where):
+    def check(x, *said):
         raise NotImplementedError
 
     @overload(check)
-    def _check(x, where):
+    def _check(x, *said):
         if isinstance(x, types.Array):
-            return lambda x, where: None
+            return lambda x, *said: None
         return None
 
     return check
@@ -605,17 +607,17 @@ def _require_update_shape_helper(kinds, overload):
     so that the plain code runs and raises the ValueError that names the user's line."""
     types = kinds.types
 
-    def require_update_shape(new, old, message):
+    def require_update_shape(new, old, where):
         raise NotImplementedError
 
     @overload(require_update_shape)
-    def _require_update_shape(new, old, message):
+    def _require_update_shape(new, old, where):
         if not isinstance(old, types.Array):
-            return lambda new, old, message: None
+            return lambda new, old, where: None
         if not isinstance(new, types.Array) or new.ndim != old.ndim:
             return None
 
-        def check(new, old, message):
+        def check(new, old, where):
             if new.shape != old.shape:
                 raise ValueError("x op= e: non-broadcastable output operand (the broadcast "
                                  "shape differs from the array's, which NumPy keeps)")

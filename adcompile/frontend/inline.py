@@ -131,15 +131,14 @@ class Inline:
     def _require_ndarray(self, name, user, func):
         """Before the call statement ``user`` of ``func``, whose ``v op= e`` on its parameter
         changes the caller's ``name`` in place (in_place_calls.py), ``require_ndarray(name,
-        message)``: a TypeError when the code runs where ``name`` holds no NumPy array
-        (dropped where the argument kinds show it does: pipeline.drop_array_checks)."""
-        error = self.scope.src.error(user, f"{func.__name__}() updates its parameter by "
-                                           f"'v op= e', which changes the caller's {name!r} "
-                                           f"in place, as adcompile computes it, only where "
-                                           f"{name!r} is a NumPy array; here it is not one")
+        "file:line:col: f()", name)``: a TypeError when the code runs where ``name`` holds no
+        NumPy array (dropped where the argument kinds show it does:
+        pipeline.drop_array_checks)."""
+        where = self.scope.src.error(user, "").where
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_ndarray)),
                          args=[self.operand(ir.load(name)),
-                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+                               ast.Constant(f"{where}: {func.__name__}()"),
+                               ast.Constant(name)], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _bind_changed(self, name, param, before):

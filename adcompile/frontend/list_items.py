@@ -100,21 +100,12 @@ class ListItems:
 
     def _require_sole_item(self, name, index, stmt):
         """Before ``xs[i] op= v`` on the list ``name``: ``require_sole_item(xs, i,
-        message)``, a TypeError when the code runs where another item of the list is the
-        array changed in place (or a view of it), which Python's list would show changed
-        and the new item computed here would not."""
-        place = self.scope.src.error(stmt, "")
-        written = (place.line or "").strip() or ast.unparse(stmt).strip()
-        listed = ast.unparse(ir.base_of(stmt.target))
-        error = self.scope.src.error(stmt, f"{written!r} changes in place an array of the "
-                                           f"list {listed!r}, and another item of the list "
-                                           f"is the same array or a view of it; adcompile "
-                                           f"computes the changed item as a new array, so "
-                                           f"the two would differ. Give each item an array "
-                                           f"of its own (a copy)")
+        "file:line:col: xs[i] op= v")``, a TypeError when the code runs where another item
+        of the list is the array changed in place (or a view of it), which Python's list
+        would show changed and the new item computed here would not."""
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_sole_item)),
                          args=[ir.load(name), ir.copy_tree(index),
-                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+                               ast.Constant(self.scope.src.where(stmt))], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def add_to_item(self, target, value, stmt):

@@ -58,7 +58,7 @@ from .item_desugar import spellings
 from .items import Items
 from .reflection import attributes_by_name
 from .refusals import refuse_unsupported
-from .returns import Returns
+from .returns import Returns, refuse_unrebuilt_mapping
 from .rewritten_calls import RewrittenCalls
 from .row_loops import RowChecks
 from .tree_binding import TreeBinding
@@ -194,6 +194,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
         output_tree = self.tree_value(ret.value) \
             if not self.request.has_aux and self.might_be_tree(ret.value) else None
         if output_tree is not None:   # a structure: its leaves are the outputs
+            refuse_unrebuilt_mapping(self.scope.src, output_tree, ret)
             outputs, tuple_output = [ir.load(leaf.name) for leaf in output_tree.leaves()], True
             self._name_classes(output_tree)
         else:

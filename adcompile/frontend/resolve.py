@@ -25,6 +25,7 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
     def __init__(self, trees):
         self.t = trees
         self.placeholders = itertools.count()
+        self._called = None   # (the function of the call visited last: see visit_Call)
 
     def visit_Name(self, node):
         return node
@@ -98,6 +99,14 @@ class Resolver(ComprehensionItems, ast.NodeTransformer):
         fact = t.structure_fact(node)
         if fact is not None:   # isinstance(params, dict), hasattr(model, "b")
             return ast.copy_location(ast.Constant(fact), node)
+        kind = t.structure_class(node)
+        if kind is not None and node is not self._called:
+            # type(params): its class, known now (type(params)(...) is left as written:
+            # refused where a value being differentiated is given to a call of a value)
+            name = t.namer.fresh(kind.__name__)
+            t.out.extra_globals[name] = kind
+            return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        self._called = node.func
         method = self._method(node)
         if method is not None:
             node = method

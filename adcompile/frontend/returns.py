@@ -5,6 +5,7 @@ and the classes of a returned structure named for the generated code. Part of
 ``normalize.Normalizer``."""
 
 import ast
+import collections
 import copy
 import dataclasses
 
@@ -17,12 +18,14 @@ class Returns:
     """Part of ``normalize.Normalizer``: the operands of the returned value."""
 
     def _name_classes(self, tree):
-        """Give the NamedTuple and dataclass classes in the returned structure ``tree`` a
-        name in the generated code (``extra_globals``), which rebuilds them by calling it."""
+        """Give the NamedTuple, dataclass and OrderedDict classes in the returned structure
+        ``tree`` a name in the generated code (``extra_globals``), which rebuilds them by
+        calling it."""
         if not isinstance(tree, Node):
             return
         named = {id(obj) for obj in self.out.extra_globals.values()}
-        if tree.kind in ("namedtuple", "dataclass") and id(tree.type) not in named:
+        if (tree.kind in ("namedtuple", "dataclass") or tree.type is collections.OrderedDict) \
+                and id(tree.type) not in named:
             name = tree.type.__name__   # (its own name where the module's globals have it)
             if name in self.scope.locals or self.scope.src.resolve(name, None) is not tree.type:
                 name = self.namer.fresh(name)
@@ -88,6 +91,8 @@ class _Displays(ast.NodeTransformer):
 
     def visit_Name(self, node):
         tree = self.n.scope.trees.get(node.id)
+        if tree is not None and self.n.varies(node):   # (else the object as it is)
+            refuse_unrebuilt_mapping(self.n.scope.src, tree, node)
         if tree is None or not _displayable(tree) \
                 or not all(leaf.name for leaf in tree.leaves()):
             return node
@@ -96,6 +101,29 @@ class _Displays(ast.NodeTransformer):
         values = iter([self.n.leaf_reference(ast.Name(id=LEAF + leaf.name, ctx=ast.Load()))
                        for leaf in tree.leaves()])
         return ast.copy_location(rebuild_values(tree, values, classes), node)
+
+
+def unrebuilt_mapping(tree):
+    """The class of a mapping in the structure ``tree`` that generated code does not make
+    again of its values (a ``defaultdict``: its ``default_factory``; a subclass of dict or
+    ``OrderedDict``: the object's attributes), or None."""
+    if not isinstance(tree, Node):
+        return None
+    if tree.kind == "dict" and tree.type not in (None, collections.OrderedDict):
+        return tree.type
+    return next((k for k in map(unrebuilt_mapping, tree.children) if k is not None), None)
+
+
+def refuse_unrebuilt_mapping(src, tree, node):
+    """The TransformError at ``node``, which returns the structure ``tree`` of values being
+    differentiated, where it holds a mapping ``unrebuilt_mapping`` finds; else nothing."""
+    kind = unrebuilt_mapping(tree)
+    if kind is not None:
+        raise src.error(node, f"returns a {kind.__qualname__} of values being differentiated: "
+                              f"adcompile returns a new structure of the values, and does not "
+                              f"make one of this class (a defaultdict's default_factory, a "
+                              f"subclass's attributes); return a dict or an OrderedDict of "
+                              f"them (dict(p))")
 
 
 def _displayable(tree):
@@ -107,6 +135,6 @@ def _displayable(tree):
         if set(tree.keys) != fields:
             return False
     elif tree.kind not in ("dict", "list", "tuple", "namedtuple") \
-            or tree.kind == "dict" and tree.type is not None:   # (an OrderedDict, ...)
-        return False
+            or tree.kind == "dict" and tree.type not in (None, collections.OrderedDict):
+        return False   # (a defaultdict, a subclass of dict: unrebuilt_mapping)
     return all(_displayable(c) for c in tree.children)

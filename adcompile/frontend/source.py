@@ -268,6 +268,11 @@ class FunctionSource:
         filename, lineno, col, callers = self.place(node)
         return TransformError(message, filename, lineno, col, hint=hint, callers=callers)
 
+    def where(self, node):
+        """``file:line:col: text`` of ``node`` (``written``), as a check made when the code
+        runs names the user's statement (the place as ``error`` gives it)."""
+        return f"{self.error(node, '').where}: {self.written(node)}"
+
     def place(self, node):
         """Where ``node`` is, a node of this function or of one inlined into it: (file, line,
         column, the calls that led there)."""

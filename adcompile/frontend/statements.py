@@ -9,6 +9,7 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 import ast
 
 from .. import ir
+from ..ir.trees import Node
 from .in_place_calls import CHANGES
 from .item_desugar import ITEM
 from .row_loops import ROWS
@@ -121,6 +122,22 @@ class Statements:
         raise self.scope.src.error(stmt, f"a {type(stmt).__name__} statement cannot be "
                                          f"differentiated")
 
+    def _refuse_reordering(self, e):
+        """Refuse ``d.move_to_end(k)`` or ``d.popitem()`` of a dict (an ``OrderedDict``)
+        holding values being differentiated: the change of its order or items in place,
+        which every name of it would see, saying what to write instead."""
+        if not (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute)
+                and e.func.attr in ("move_to_end", "popitem")):
+            return
+        tree = self.tree_of(e.func.value) if self.might_be_tree(e.func.value) else None
+        if isinstance(tree, Node) and tree.kind == "dict" and self.varies(e.func.value):
+            held = ast.unparse(e.func.value)
+            raise self.scope.src.error(e, f"{ast.unparse(e)} changes the order or the items of "
+                                          f"{held}, a dict of values being differentiated, in "
+                                          f"place, which adcompile does not follow; make a new "
+                                          f"one in the order wanted ({{k: {held}[k] for k in "
+                                          f"keys}}, or OrderedDict of it)")
+
     def expression_statement(self, stmt):
         """An expression as a statement: print(x) and the like are kept, a pop normalized,
         anything else on a value being differentiated refused."""
@@ -137,6 +154,7 @@ class Statements:
             # gradient code keeps a computation of the user's whose value nothing needed,
             # for what its calls may do: here it is that computation again, differentiated
             return self.emit_value(None, e, node=stmt)
+        self._refuse_reordering(e)
         if self.varies(e):
             raise self.scope.src.error(stmt, "an expression statement on a value being "
                                              "differentiated (it could change the value in "

@@ -151,18 +151,20 @@ def _structure_use_in(fn, params):
 
 def _reads_items(node, is_param, walks_param):
     """Whether ``node`` reads the items of a parameter (``is_param``), as it would a
-    structure's, or an array's rows: ``dict(params)``, ``list(layers)``,
+    structure's, or an array's rows: ``dict(params)``, ``OrderedDict(params)``, ``list(layers)``,
     ``copy.deepcopy(params)`` (a copy), ``map(f, params)``, ``zip(*layers)`` (the items'
     items)."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "copy":
+            and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id in ("copy", "collections"):
         name = node.func.attr   # (copy.copy, copy.deepcopy: of a structure or an array)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         name = node.func.id
     else:
         return False
     args = node.args
-    return name in ("dict", "list", "tuple", "copy", "deepcopy") and len(args) == 1 \
+    return name in ("dict", "list", "tuple", "copy", "deepcopy", "OrderedDict") \
+        and len(args) == 1 \
         and is_param(args[0]) \
         or name == "map" and any(walks_param(a) for a in args[1:]) \
         or name == "zip" and any(isinstance(a, ast.Starred) and is_param(a.value) for a in args)

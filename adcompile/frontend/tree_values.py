@@ -6,6 +6,7 @@ names of their own where needed. Part of ``normalize.Normalizer``.
 """
 
 import ast
+import collections
 import copy
 import dataclasses
 
@@ -168,7 +169,8 @@ class TreeValues:
             return Node(copied.kind, copied.type, copied.keys, copied.children)
         elif len(e.args) == 1 and isinstance(self.tree_of(backwards or e.args[0]), Node):
             copied, called = self.tree_of(backwards or e.args[0]), self.callee(e.func)
-            kinds = {"dict": "dict"} if called.is_(dict) else dict.fromkeys(
+            kinds = {"dict": "dict"} if called.is_(dict) or called.is_(
+                collections.OrderedDict) else dict.fromkeys(
                 SEQUENCE, "list") if called.is_(list) else dict.fromkeys(
                 SEQUENCE, "tuple") if called.is_(tuple) else {}
         else:
@@ -180,8 +182,8 @@ class TreeValues:
         kind = kinds[copied.kind]
         keys = copied.keys if kind == "dict" else tuple(range(len(copied.children)))
         children = copied.children[::-1] if backwards is not None else copied.children
-        return Node(kind, _copy_method_class(copied, e) if kind == "dict" else None, keys,
-                    children)
+        return Node(kind, _copy_method_class(copied, e, self.callee(e.func)) if kind == "dict"
+                    else None, keys, children)
 
     def _deep_copied(self, e):
         """``s`` when ``e`` is ``copy.deepcopy(s)`` of a structure (or a display that may make
@@ -205,13 +207,9 @@ class TreeValues:
             if leaf.function is None and leaf.name is not None))
         if len(names) < 2:
             return
-        error = self.scope.src.error(e, f"{ast.unparse(e)!r} copies a structure holding one "
-                                        f"array in two places: the copy holds one new array "
-                                        f"twice, which adcompile would take for two; copy the "
-                                        f"arrays one by one")
         check = ast.Call(func=ir.load(self.runtime_name(runtime.require_distinct)),
                          args=[ast.Tuple(elts=[ir.load(n) for n in names], ctx=ast.Load()),
-                               ast.Constant(f"{error.where}: {error.reason}")], keywords=[])
+                               ast.Constant(self.scope.src.where(e))], keywords=[])
         self.out.body.append(ir.Keep(ast.Expr(check), [], pure=False))
 
     def _deep_copy(self, tree, e, memo):
@@ -275,10 +273,13 @@ _COPY_HOOKS = ("__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__get
                "__setstate__", "__getnewargs__", "__getnewargs_ex__")
 
 
-def _copy_method_class(copied, e):
+def _copy_method_class(copied, e, called=None):
     """The class of the dict ``e`` makes of the dict ``copied``: ``d.copy()`` of an
     ``OrderedDict`` or ``defaultdict`` is one of its class, of another dict a dict (as
-    ``dict(d)`` is)."""
+    ``dict(d)`` is); ``OrderedDict(d)`` (``called``, the function called) an
+    ``OrderedDict``."""
+    if called is not None and called.is_(collections.OrderedDict):
+        return collections.OrderedDict
     method = isinstance(e.func, ast.Attribute) and e.func.attr == "copy"
     if method and copied.type is not None and mapping_base(copied.type) is not dict:
         return copied.type

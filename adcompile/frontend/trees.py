@@ -174,6 +174,16 @@ class Trees:
             return None   # (a dataclass's own attributes besides its fields are not known)
         return node.kind == "object" and name in node.keys or hasattr(kind, name)
 
+    def structure_class(self, e):
+        """The class of ``S`` where ``e`` is ``type(S)`` of a structure (the code is
+        specialised on its kind and class), else None."""
+        if not (isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords
+                and self.might_be_tree(e.args[0]) and self.callee(e.func).is_(type)):
+            return None
+        node = self.tree_of(e.args[0])
+        kind = (node.type or _PLAIN_KINDS.get(node.kind)) if isinstance(node, Node) else None
+        return kind if isinstance(kind, type) else None
+
     def static_classes(self, e):
         """The class, or tuple of classes, ``e`` names (``dict``, ``(list, tuple)``,
         ``Layer``), else None."""

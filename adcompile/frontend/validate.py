@@ -7,6 +7,7 @@ or ``len(...)``; refusals.py and complex_refusals.py refuse the rest.
 """
 
 import ast
+import collections
 import inspect
 
 import numpy as np
@@ -64,8 +65,8 @@ class Validation:
         if called.kind == "object" and what is hasattr and self.scope.trees \
                 and self.structure_fact(e) is not None:
             return   # hasattr(model, "b"): known now (trees.py)
-        if called.kind == "object" and what in (dict, list, tuple) and len(e.args) == 1 \
-                and not e.keywords and isinstance(e.args[0], ast.Name):
+        if called.kind == "object" and what in (dict, list, tuple, collections.OrderedDict) \
+                and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name):
             return   # dict(params): a copy of a structure (trees.py), or refused there
         if called.kind == "object" and what is dict and not e.args:
             return   # dict(m=m, P=P): a dict display (tree_values.dict_display)

@@ -104,9 +104,11 @@ class StructureError(TypeError):
 MAPPINGS = (collections.OrderedDict, collections.defaultdict, dict)
 
 #: what a class says of itself that changes none of the ways Python reads its items
+#: (``__slotnames__``: copyreg's record, put on the class the first time one of its
+#: objects is copied or pickled)
 _DESCRIPTIVE = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
                           "__firstlineno__", "__static_attributes__", "__annotations__",
-                          "__orig_bases__", "__parameters__"})
+                          "__orig_bases__", "__parameters__", "__slotnames__"})
 
 
 def mapping_base(kind):
@@ -319,13 +321,15 @@ def rebuild_values(node, values, classes=None):
     iterator, one per leaf, depth first): dicts, lists and tuples as displays, a NamedTuple
     or dataclass as a call of its class by its name in ``classes`` (id(class) -> name; a
     tuple where it has none, or a dataclass some field of which its ``__init__`` does not
-    take)."""
+    take), an ``OrderedDict`` as that class's call of the dict's display."""
     if isinstance(node, Leaf):
         return next(values)
     parts = [rebuild_values(c, values, classes) for c in node.children]
-    if node.kind == "dict":
-        return ast.Dict(keys=[ast.Constant(k) for k in node.keys], values=parts)
     name = (classes or {}).get(id(node.type))
+    if node.kind == "dict":
+        display = ast.Dict(keys=[ast.Constant(k) for k in node.keys], values=parts)
+        return display if name is None else ast.Call(   # (an OrderedDict)
+            func=ast.Name(id=name, ctx=ast.Load()), args=[display], keywords=[])
     if node.kind == "namedtuple" and name is not None:
         return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=parts, keywords=[])
     if node.kind == "dataclass" and name is not None \

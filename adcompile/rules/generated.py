@@ -432,9 +432,9 @@ nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.argmax_mask,
                   runtime.correlate_padding)
 inert(runtime.require_immutable, runtime.require_floating, runtime.require_float_array,
       runtime.require_array, runtime.require_length, runtime.require_rows,
-      runtime.require_ndarray, runtime.require_positions, runtime.require_distinct,
-      runtime.require_unshared, runtime.require_sole_item, runtime.require_array_items, runtime.require_update_shape,
-      runtime.require_supported)
+      runtime.require_ndarray, runtime.require_array_written, runtime.require_positions,
+      runtime.require_distinct, runtime.require_unshared, runtime.require_sole_item,
+      runtime.require_array_items, runtime.require_update_shape, runtime.require_supported)
 
 
 @adjoint(runtime.cofactor, shape="same")

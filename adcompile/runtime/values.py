@@ -108,12 +108,74 @@ def as_gradient(g, x):
     return g if g.shape == shape else np.array(np.broadcast_to(g, shape))
 
 
-def require_immutable(x, message):
-    """Raise TypeError(message) unless ``x`` is a number (or another immutable value): the
-    generated code computes ``x op= e`` as a new value, which is what Python does for a
-    number but not for an array another variable shares (see analysis/rebindings.py)."""
+#: why ``x op= e`` or ``x[i] = v``, which changes an array in place, is refused where another
+#: name that may share the array is read afterwards: generated code makes a new array there
+#: (analysis/rebinding_checks.py). One text per kind of statement (see rebinding_reason):
+#: ``{statement}`` the user's, ``{name}`` the array changed, ``{other}`` the name read,
+#: ``{op}`` the operator of ``x op= e``
+REBOUND_ITEM = ("{statement!r} changes the array {name} in place, and {other!r}, which may "
+                "hold the same array, is read afterwards; adcompile computes the item as a "
+                "new array here, so the two would differ. Write {name} = {name} {op} ... to "
+                "make a new array")
+REBOUND_SWAP = ("{statement!r} changes the array {name!r} in place, and {other!r}, read "
+                "before, may share its memory (a row of a matrix is a view of it): Python "
+                "assigns the targets one at a time, so a value that is a view sees what the "
+                "assignments before it changed (a swap of rows does not swap), and adcompile "
+                "computes {name} as a new array here, so the two would differ. Assign copies "
+                "({other}.copy()), or index once ({name}[[i, j]] = {name}[[j, i]])")
+REBOUND_WRITE = ("{statement!r} changes the array {name!r} in place, and {other!r}, which may "
+                 "share its memory (the same array under another name, or a view of it), is "
+                 "read afterwards; adcompile computes {name} as a new array here, so the two "
+                 "would differ. Copy {name!r} before assigning into it ({name} = "
+                 "{name}.copy()), or where it is made")
+#: what REBOUND_WRITE adds where the function swaps the two arrays (``{swap}``: ``u, v = v, u``)
+REBOUND_SWAPPED = ("; here {swap!r} swaps the two arrays (double buffering), and adcompile "
+                   "does not follow which array each name holds across a swap: the copy costs "
+                   "no more than the new array the generated code makes there anyway")
+REBOUND_UPDATE = ("{statement!r} changes the array {name!r} in place, and {other!r}, which "
+                  "may share its memory, is read afterwards; adcompile computes {name} as a "
+                  "new array here, so the two would differ. Write {name} = {name} {op} ... to "
+                  "make a new array (then {other!r} keeps its value), or copy {name!r} where "
+                  "it is made")
+
+
+def rebinding_reason(statement, kind, name, other, swap=""):
+    """The reason ``statement`` (as the user wrote it), which changes the array ``name`` in
+    place, is refused where ``other``, which may share it, is read afterwards: the text of
+    ``kind`` ("item": ``xs[i] op= v`` of a list; "swap": ``y[0], y[1] = y[1], y[0]``;
+    "write": ``x[i] = v``; "update": ``x op= e``), ``swap`` the swap of the two names the
+    function makes, if any (a TransformError's reason, and require_immutable's)."""
+    text = {"item": REBOUND_ITEM, "swap": REBOUND_SWAP, "write": REBOUND_WRITE,
+            "update": REBOUND_UPDATE}[kind]
+    reason = text.format(statement=statement, name=name, other=other,
+                         op=_augmented_symbol(statement))
+    return reason + (REBOUND_SWAPPED.format(swap=swap) if swap else "")
+
+
+def _augmented_symbol(statement):
+    """The operator of the ``x op= e`` ``statement`` (``'*'`` of ``x *= 2``); '+' for another
+    statement."""
+    import re
+    found = re.search(r"(\*\*|//|>>|<<|[-+*/%@&|^])=(?!=)", statement)
+    return found.group(1) if found else "+"
+
+
+def _place_and_statement(where):
+    """(``file:line:col``, the statement) of a check's ``where``, ``"file:line:col:
+    statement"``."""
+    place, _, statement = where.partition(": ")
+    return place, statement
+
+
+def require_immutable(x, where, kind, name, other, swap=""):
+    """Raise TypeError unless ``x`` is a number (or another immutable value): the generated
+    code computes the statement at ``where`` (the user's ``file:line:col: statement``) as a
+    new value, which is what Python does for a number but not for an array another
+    variable shares (see analysis/rebindings.py). ``kind``, ``name``, ``other``, ``swap``:
+    what the error says, as rebinding_reason reads them."""
     if not isinstance(x, (int, float, complex, np.generic, str, bytes, tuple, frozenset)):
-        raise TypeError(message)
+        place, statement = _place_and_statement(where)
+        raise TypeError(f"{place}: {rebinding_reason(statement, kind, name, other, swap)}")
 
 
 #: why a value being differentiated cannot go into an array of integers or booleans: the
@@ -155,14 +217,14 @@ def require_float_array(x, where):
                     f"{kind} (or an array) instead of assigning into this one")
 
 
-def require_update_shape(new, old, message):
+def require_update_shape(new, old, where):
     """Raise NumPy's ValueError where ``old`` is an array whose shape ``new`` (computed from
     it as ``old op e``) does not have: Python runs ``x op= e`` in place, which cannot give
     ``x`` another shape (``e`` of more dimensions, or longer along an axis of length 1 of
     ``x``), where generated code makes a new value (see pipeline.guard_update_shapes).
-    ``message``: the user's ``file:line:col`` and statement."""
+    ``where``: the user's ``file:line:col`` and statement."""
     if isinstance(old, np.ndarray) and np.shape(new) != old.shape:
-        raise ValueError(f"{message}: non-broadcastable output operand with shape "
+        raise ValueError(f"{where}: non-broadcastable output operand with shape "
                          f"{old.shape} doesn't match the broadcast shape {np.shape(new)} "
                          f"(NumPy changes the array in place there)")
 
@@ -183,7 +245,8 @@ def require_supported(accepted, message):
     was made without deciding (the number of dimensions of an input, in code made for
     arguments of any kind; a keyword given a variable), evaluated where the code runs
     (ad/templates.py). ``message``: the refusal code made for such values gives, at the
-    user's ``file:line:col`` with the line (a ValueError, as that TransformError is)."""
+    user's ``file:line:col`` with the line (a ValueError, as that TransformError is, and
+    with its text: the rule's own reason, which the runtime does not hold)."""
     if not accepted:
         raise ValueError(message)
 
@@ -207,36 +270,107 @@ def require_array_arguments(gradient, reads=None, /, **arguments):
                   "they have")
 
 
-def require_ndarray(x, message):
-    """Raise TypeError(message) unless ``x`` is a NumPy array, before a call of the user's
-    helper whose ``v op= e`` on its parameter generated code takes to change the caller's
-    array ``x`` in place (frontend/in_place_calls.py): on a number Python binds the helper's
-    name to a new value and leaves ``x`` as it was. ``message``: the user's
-    ``file:line:col`` and what the call does."""
+def require_layout(gradient, name, x, layout, path=""):
+    """Raise TypeError unless the argument ``x`` (``name``) of the gradient ``gradient``, which
+    ``ad.build`` wrote for example arguments (``args=``), has the layout of the example's
+    structure its code was made for: ``layout`` is (its class's name, its keys in order,
+    the layouts of its items: None for an array or number, and for all of them). That code reads the items by
+    those keys, walks them in that order and knows the class (``isinstance(p,
+    OrderedDict)``): for a structure of another class or other keys it would be the
+    gradient of another function, where ``ad.grad`` makes code for what it is given."""
+    if layout is None:
+        return
+    kind, keys, parts = layout
+    here = type(x).__qualname__
+    differs = None
+    if here != kind:
+        differs = f"of class {here}"
+    elif isinstance(x, dict) and tuple(x) != keys:
+        differs = f"with the keys {list(x)}"
+    elif type(x) in (list, tuple) and len(x) != len(keys):
+        differs = f"of {len(x)} items"
+    if differs is not None:
+        raise TypeError(f"{gradient}() was built (ad.build with args=) for {name}{path} of "
+                        f"class {kind} with the keys {list(keys)}, and here it is {differs}: "
+                        f"build it with args= of the kind it is given")
+    by_item = isinstance(x, dict) or type(x) in (list, tuple)
+    for k, part in zip(keys, parts or ()):
+        if part is not None:
+            item = x[k] if by_item else getattr(x, k)
+            require_layout(gradient, name, item, part, f"{path}[{k!r}]" if by_item
+                           else f"{path}.{k}")
+
+
+#: why a helper's ``v op= e`` on its parameter needs a NumPy array (require_ndarray)
+IN_PLACE_CALL = ("updates its parameter by 'v op= e', which changes the caller's {name!r} in "
+                 "place, as adcompile computes it, only where {name!r} is a NumPy array; here "
+                 "it is not one (it holds a {kind})")
+
+
+def require_ndarray(x, where, name):
+    """Raise TypeError unless ``x`` is a NumPy array, before a call of the user's helper
+    whose ``v op= e`` on its parameter generated code takes to change the caller's array
+    ``x`` (named ``name``) in place (frontend/in_place_calls.py): on a number Python binds
+    the helper's name to a new value and leaves ``x`` as it was. ``where``: the user's
+    ``file:line:col: call``."""
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{message} (it holds a {type(x).__name__})")
+        text = IN_PLACE_CALL.format(name=name, kind=type(x).__name__)
+        raise TypeError(f"{where} {text}")
 
 
-def require_distinct(values, message):
-    """Raise TypeError(message) where two of ``values`` (the arrays a structure holds, about
-    to be deep-copied) are one array: ``copy.deepcopy`` copies it once and the copy holds it
+#: why an item of a list or dict is not assigned into where what it holds is differentiated
+#: afterwards (require_array_written; ``{name}``: the list's or dict's)
+UNTYPED_WRITE = ("adcompile differentiates an assignment into an item of an array, not of a "
+                 "list or dict ({name!r}), where what it holds is differentiated afterwards: "
+                 "build a new list or dict (or use an array) instead of assigning into this "
+                 "one")
+
+
+def require_array_written(x, where):
+    """Raise TypeError unless ``x`` is a NumPy array, before an item of it is assigned (a
+    value not being differentiated) where what it holds is differentiated afterwards:
+    generated code makes such a write into a new array, which a list or dict changed in
+    place (seen through each of its names) is not (analysis/integer_writes.py).
+    ``where``: the user's ``file:line:col: x``, the name assigned into."""
+    if not isinstance(x, np.ndarray):
+        place, name = _place_and_statement(where)
+        raise TypeError(f"{place}: {UNTYPED_WRITE.format(name=name)}")
+
+
+#: why ``copy.deepcopy`` of a structure holding one array twice is refused (require_distinct)
+HELD_TWICE = ("copies a structure holding one array in two places: the copy holds one new "
+              "array twice, which adcompile would take for two; copy the arrays one by one")
+
+
+def require_distinct(values, where):
+    """Raise TypeError where two of ``values`` (the arrays a structure holds, about to be
+    deep-copied) are one array: ``copy.deepcopy`` copies it once and the copy holds it
     twice, so a change through one place shows through the other, where generated code
-    copies each place on its own (frontend/tree_values.py)."""
+    copies each place on its own (frontend/tree_values.py). ``where``: the user's
+    ``file:line:col: copy.deepcopy(...)``."""
     seen = set()
     for v in values:
         if isinstance(v, np.ndarray):
             if id(v) in seen:
-                raise TypeError(message)
+                place, statement = _place_and_statement(where)
+                raise TypeError(f"{place}: {statement!r} {HELD_TWICE}")
             seen.add(id(v))
 
 
-def require_unshared(changed, others, message):
-    """Raise TypeError(message) where an object one of ``changed`` (the arguments the code
-    changes in place, of which it makes private copies first: ``private_copy``) holds, at
-    any depth, is held by another of them or by one of ``others`` (the other arguments, the
+#: why an argument changed in place may not share what it holds (require_unshared)
+SHARED = ("and another argument or a module-level value it reads shares an array or object "
+          "with it: Python's change would show through both, the gradient's code would not; "
+          "pass separate objects")
+
+
+def require_unshared(changed, others, where):
+    """Raise TypeError where an object one of ``changed`` (the arguments the code changes in
+    place, of which it makes private copies first: ``private_copy``) holds, at any depth,
+    is held by another of them or by one of ``others`` (the other arguments, the
     module-level values the code reads), or shares memory with one held there (a view):
     Python's change would show through the other name, where the generated code changes
-    its own copy."""
+    its own copy. ``where``: ``file:line:col: f() changes 'p' in place`` (the function's
+    ``def``)."""
     mine = [_held_objects(x) for x in changed]
     if not any(mine):
         return
@@ -249,14 +383,14 @@ def require_unshared(changed, others, message):
                 by_memory.setdefault(_memory_owner(o), []).append(o)
         for o in held:
             if id(o) in ids:
-                raise TypeError(message)
+                raise TypeError(f"{where}, {SHARED}")
             if isinstance(o, np.ndarray):
                 owner = _memory_owner(o)
                 near = by_memory.get(None, []) + (
                     by_memory.get(owner, []) if owner is not None
                     else [a for arrays in by_memory.values() for a in arrays])
                 if any(np.may_share_memory(o, a) for a in near):
-                    raise TypeError(message)
+                    raise TypeError(f"{where}, {SHARED}")
 
 
 def _memory_owner(a):
@@ -301,21 +435,32 @@ def _held_objects(x):
 
 
 
-def require_sole_item(xs, i, message):
-    """Raise TypeError(message) before ``xs[i] op= v`` on a list, which generated code makes
-    a new item of (frontend/list_items.py), where Python changes the array ``xs[i]`` in
-    place and another item of ``xs`` is that array or a view of it (would show the change).
-    An item that is not a number or a NumPy array is taken to be one that may hold it."""
+#: why ``xs[i] op= v`` is refused where another item of the list is that array or a view
+#: of it (require_sole_item; ``{listed}``: the list)
+SHARED_ITEM = ("changes in place an array of the list {listed!r}, and another item of the "
+               "list is the same array or a view of it; adcompile computes the changed item "
+               "as a new array, so the two would differ. Give each item an array of its own "
+               "(a copy)")
+
+
+def require_sole_item(xs, i, where):
+    """Raise TypeError before ``xs[i] op= v`` on a list, which generated code makes a new
+    item of (frontend/list_items.py), where Python changes the array ``xs[i]`` in place and
+    another item of ``xs`` is that array or a view of it (would show the change). An item
+    that is not a number or a NumPy array is taken to be one that may hold it. ``where``:
+    the user's ``file:line:col: xs[i] op= v``."""
     item = xs[i]
-    if not isinstance(item, np.ndarray):
-        if isinstance(item, (int, float, complex, np.generic)):
-            return   # (a number: Python binds the item to a new one, as generated code does)
-        raise TypeError(message)
+    if isinstance(item, (int, float, complex, np.generic)):
+        return   # (a number: Python binds the item to a new one, as generated code does)
     k = i % len(xs)
-    for j, other in enumerate(xs):
-        if j != k and not isinstance(other, (int, float, complex, np.generic)) and (
-                not isinstance(other, np.ndarray) or np.may_share_memory(other, item)):
-            raise TypeError(message)
+    if isinstance(item, np.ndarray) and not any(
+            j != k and not isinstance(other, (int, float, complex, np.generic)) and (
+                not isinstance(other, np.ndarray) or np.may_share_memory(other, item))
+            for j, other in enumerate(xs)):
+        return
+    place, statement = _place_and_statement(where)
+    listed = statement.split("[", 1)[0].strip()
+    raise TypeError(f"{place}: {statement!r} {SHARED_ITEM.format(listed=listed)}")
 
 
 def require_positions(x, where):
