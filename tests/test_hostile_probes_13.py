@@ -63,7 +63,8 @@ What the probe found (fixed, with the regression tests in tests/test_update_shap
   then shared (``t = s``) and updated again (``s += x[1] ** 2``) gave ``t`` the value before
   the second update (gradient [1, 0] for [1, 2 x1]): the generated ``s_2 = s + e`` is a
   NumPy scalar, where Python's ``s += e`` keeps the array, so the analysis took it for an
-  immutable number and the check that ``t`` shares it passed. The update's value is an array
+  immutable number and the check that ``t`` shares it passed (so for a 0-d array in a dict,
+  ``state["loss"] += ...``, or appended to a list). The update's value is an array
   again (``require_update_shape``, emitted where ``x`` may be a 0-d array) and is not taken
   for a number (analysis/numbers.py): the program is refused when run, at its line.
 - **Crash inside generated code**: ``s[...] = s * 2`` after ``s += v`` on a 0-d array
@@ -2936,6 +2937,15 @@ def zero_d_alias_after_update(x):
     return t * 1.0
 
 
+def zero_d_state_dict_after_update(x):
+    state = {"loss": np.zeros(())}
+    for v in x:
+        state["loss"] += v ** 2
+    best = state["loss"]
+    state["loss"] += 1.0
+    return best * 1.0
+
+
 def fill_diagonal_active(A, v):
     B = A.copy()
     np.fill_diagonal(B, v)
@@ -3012,6 +3022,7 @@ ML = [
     (zero_d_array_accumulator, (X4,), 0, False),
     (zero_d_running_total_kept, (X4,), 0, False),
     (zero_d_alias_after_update, (X4,), 0, False),
+    (zero_d_state_dict_after_update, (X4,), 0, False),
     (fill_diagonal_active, (M3, X3), (0, 1), False),
     (triu_indices_symmetric, (X3,), 0, False),
     (reshape_view_iadd, (X6,), 0, False),
@@ -3048,7 +3059,8 @@ REFUSED = {
     "viterbi_score_of_best_path", "isotonic_like_pool_adjacent", "reshape_view_iadd",
 }
 #: refused when the code runs: a TypeError naming the line of this file
-REFUSED_WHEN_RUN = {"zero_d_running_total_kept", "zero_d_alias_after_update"}
+REFUSED_WHEN_RUN = {"zero_d_running_total_kept", "zero_d_alias_after_update",
+                    "zero_d_state_dict_after_update"}
 
 PROBE = ProbeTable.of(GROUPS, REFUSED, REFUSED_WHEN_RUN)
 PROGRAMS, REFUSALS, BY_NAME = PROBE.programs, PROBE.refusals, PROBE.by_name

@@ -270,6 +270,22 @@ def zero_d_shared_then_updated(x):
     return t * 1.0
 
 
+def zero_d_item_shared_then_updated(x):
+    d = {"s": np.zeros(())}
+    d["s"] += x[0]
+    t = d["s"]
+    d["s"] += x[1] ** 2
+    return t * 1.0
+
+
+def zero_d_appended_then_updated(x):
+    s = np.zeros(())
+    s += x[0]
+    ys = [s]
+    s += x[1] ** 2
+    return ys[0] * 1.0
+
+
 def test_a_0d_array_updated_in_place_is_written_into():
     """Probe 13: ``s[...] = ...`` after ``s += e`` on a 0-d array failed inside the generated
     code (TypeError: 'numpy.float64' object does not support item assignment)."""
@@ -282,8 +298,11 @@ def test_a_0d_array_shared_and_updated_is_refused_when_the_code_runs():
     """Probe 13: ``t = s`` then ``s += e`` on a 0-d array already updated (so a NumPy scalar
     in the generated code) gave t the value before the update: a wrong gradient ([1, 0] for
     [1, 2 x1]). The update's value is an array again, and the check that t shares it
-    refuses at the user's line."""
+    refuses at the user's line; so for a 0-d array in a dict or appended to a list."""
     x = rng.normal(size=2)
-    with pytest.raises(TypeError, match="share its memory") as info:
-        ad.grad(zero_d_shared_then_updated)(x)
-    assert place(zero_d_shared_then_updated, "s += x[1] ** 2") in str(info.value)
+    for f, text in [(zero_d_shared_then_updated, "s += x[1] ** 2"),
+                    (zero_d_item_shared_then_updated, 'd["s"] += x[1] ** 2'),
+                    (zero_d_appended_then_updated, "s += x[1] ** 2")]:
+        with pytest.raises(TypeError, match="share its memory|hold the same array") as info:
+            ad.grad(f)(x)
+        assert place(f, text) in str(info.value)
