@@ -8,7 +8,8 @@ derivatives, float32 arguments and the numba backend on samples:
   expressions, ``zip``/``enumerate``/``reversed``/``sorted(key=...)``/``map``, ``min``/``max``
   of lists and with ``key=``, ``abs``, ``round``, ``divmod``, ``float``/``int`` casts, while
   loops left on a tolerance (Newton, fixed points, bisection then Newton), tuples returned
-  and unpacked, recursion (refused), Kahan summation, Simpson's rule on lists.
+  and unpacked, recursion (refused), Kahan summation, Simpson's rule on lists; ``match``,
+  ``getattr(np, name)``, ``try``/``except``, ``for``/``else``, ``while True`` with ``break``.
 - estimators: sklearn-style classes (``fit`` loops updating ``self.coef_``, ``predict``,
   ``score``, a scaler), losses (hinge, squared hinge, Huber by ``np.where`` and by masks,
   pinball, focal, triplet, contrastive, KL, Poisson, Tweedie, log-cosh, smooth L1, Dice,
@@ -90,7 +91,11 @@ statement, ``svd`` with ``full_matrices=True`` (Procrustes), ``ad.hessian``/``ad
 ``ad.value_and_grad`` called inside the function, a method of a class defined inside the
 function (the message says it is defined inside a block), ``back[t] = np.argmax(...)`` into
 an int array read later as an index (Viterbi), ``y.reshape(2, -1)[0] += 1``, chained writes
-through slices and copies (``B[1:][0] = v``; ``B[mask][0] = v``, which Python drops).
+through slices and copies (``B[1:][0] = v``; ``B[mask][0] = v``, which Python drops); a
+``match`` statement on a loss name, ``getattr(np, CONFIG["act"])``, ``functools.partial(
+np.clip, ...)`` held in a variable, ``try``/``except ZeroDivisionError``, ``nonlocal``, and
+lambdas made in a loop with ``k=k`` defaults (the message says the default is not a number,
+though it is an int).
 Not fixed, reported: ``np.nansum(x * data)`` with NaNs in the constant ``data`` has NaN
 gradients there (0 times NaN, as for ``np.where``; autograd agrees); second derivatives
 through ``np.linalg.lstsq`` and of ``multi_dot`` are refused; of programs whose value is
@@ -98,6 +103,7 @@ piecewise constant in the input (bisection), the Hessian is the exact one (zero)
 finite differences of the gradient see.
 """
 
+import functools
 import math
 import statistics
 import warnings
@@ -3033,9 +3039,108 @@ ML = [
 ]
 
 
-GROUPS = {"python": PYTHON, "estimators": ESTIMATORS, "indexing": INDEXING, "dtypes": DTYPES,
-          "methods": METHODS, "geometry": GEOMETRY, "second": SECOND, "library": LIBRARY,
-          "idioms": IDIOMS, "ml": ML}
+CONFIG = {"act": "tanh"}
+
+
+def match_on_a_loss_name(x, kind="l1"):
+    match kind:
+        case "l2":
+            return np.sum(x ** 2)
+        case "l1":
+            return np.sum(np.abs(x))
+        case _:
+            return np.sum(x)
+
+
+def getattr_of_numpy_by_config(x):
+    act = getattr(np, CONFIG["act"])
+    return np.sum(act(x) ** 2)
+
+
+def reduction_chosen_by_conditional(x, mode="mean"):
+    red = np.mean if mode == "mean" else np.sum
+    return red(x ** 2)
+
+
+def partial_of_clip(x):
+    clip = functools.partial(np.clip, a_min=-0.4, a_max=None)
+    return np.sum(clip(x) ** 2)
+
+
+def try_except_fallback(x):
+    try:
+        y = 1.0 / (x[0] - x[0])
+    except ZeroDivisionError:
+        y = x[1] ** 2
+    return y
+
+
+def lambdas_with_loop_defaults(x):
+    fs = []
+    for k in range(3):
+        fs.append(lambda z, k=k: z ** (k + 1))
+    return sum(np.sum(f(x)) for f in fs)
+
+
+def nonlocal_rebinding(x):
+    def inner():
+        nonlocal x
+        x = x * 2
+    inner()
+    return np.sum(x ** 2)
+
+
+def for_else_without_break(x):
+    total = 0.0
+    for v in x:
+        if v > 10:
+            break
+    else:
+        total = np.sum(x ** 3)
+    return total
+
+
+def p_norm_with_inf_branch(x, p=3):
+    if p == np.inf:
+        return np.max(np.abs(x))
+    return np.sum(np.abs(x) ** p) ** (1 / p)
+
+
+def while_true_with_counter(x):
+    k = 0
+    while True:
+        k += 1
+        x = np.cos(x)
+        if k >= 5:
+            break
+    return np.sum(x)
+
+
+def assert_and_isinstance_checks(x):
+    assert np.all(np.isfinite(x)), "bad input"
+    if not isinstance(x, np.ndarray):
+        raise TypeError("need an array")
+    return np.sum(x ** 2) / x.size
+
+
+PYTHON_CONTROL = [
+    (match_on_a_loss_name, (X4,), 0, False),
+    (getattr_of_numpy_by_config, (X4,), 0, False),
+    (reduction_chosen_by_conditional, (X4,), 0, False),
+    (partial_of_clip, (X4,), 0, False),
+    (try_except_fallback, (X4,), 0, False),
+    (lambdas_with_loop_defaults, (X4,), 0, False),
+    (nonlocal_rebinding, (X4,), 0, False),
+    (for_else_without_break, (X4,), 0, True),
+    (p_norm_with_inf_branch, (X4,), 0, True),
+    (while_true_with_counter, (X4,), 0, True),
+    (assert_and_isinstance_checks, (X4,), 0, False),
+]
+
+
+GROUPS = {"python": PYTHON + PYTHON_CONTROL, "estimators": ESTIMATORS, "indexing": INDEXING,
+          "dtypes": DTYPES, "methods": METHODS, "geometry": GEOMETRY, "second": SECOND,
+          "library": LIBRARY, "idioms": IDIOMS, "ml": ML}
 
 #: refused at a line of this file (a TransformError)
 REFUSED = {
@@ -3057,6 +3162,8 @@ REFUSED = {
     "numpy_positional_ddof_weights", "special_huber_argument_order", "special_boxcox",
     "cdist_sqeuclidean", "pdist_euclidean", "class_with_dot_method",
     "viterbi_score_of_best_path", "isotonic_like_pool_adjacent", "reshape_view_iadd",
+    "match_on_a_loss_name", "getattr_of_numpy_by_config",
+    "partial_of_clip", "try_except_fallback", "lambdas_with_loop_defaults", "nonlocal_rebinding",
 }
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {"zero_d_running_total_kept", "zero_d_alias_after_update",
