@@ -3138,8 +3138,53 @@ PYTHON_CONTROL = [
 ]
 
 
+GRID = np.linspace(0, 1, 5)
+TARGETS = np.sin(3 * GRID)
+
+
+def gp_nll_zero_d_hyperparameters(log_ell, log_sf):
+    ell = np.exp(log_ell)
+    K = np.exp(log_sf) * np.exp(-0.5 * (GRID[:, None] - GRID[None, :]) ** 2 / ell ** 2)
+    K[np.diag_indices_from(K)] += 0.1
+    L = np.linalg.cholesky(K)
+    a = np.linalg.solve(L.T, np.linalg.solve(L, TARGETS))
+    return 0.5 * TARGETS @ a + np.sum(np.log(np.diag(L)))
+
+
+def learning_rate_zero_d_decayed_in_place(lr, w):
+    w = w.copy()
+    for _ in range(4):
+        w -= lr * 2 * w
+        lr *= 0.9
+    return np.sum(w ** 2)
+
+
+def temperature_zero_d_scaled(T, z):
+    T = T + 0.0
+    T *= 2.0
+    e = np.exp(z / T)
+    return np.sum(e / e.sum() * np.arange(len(z)))
+
+
+def momentum_zero_d_state(x, beta):
+    v = np.zeros(())
+    for t in range(3):
+        v *= beta
+        v += x[t] ** 2
+    return v * 1.0
+
+
+ZERO_D = [
+    (gp_nll_zero_d_hyperparameters, (np.array(-0.5), np.array(0.2)), (0, 1), False),
+    (learning_rate_zero_d_decayed_in_place, (np.array(0.1), np.array([0.5, -0.3])), (0, 1),
+     False),
+    (temperature_zero_d_scaled, (np.array(0.7), np.array([0.1, 0.5, -0.3])), (0, 1), False),
+    (momentum_zero_d_state, (np.array([0.3, 0.5, 0.9]), np.array(0.8)), (0, 1), False),
+]
+
+
 GROUPS = {"python": PYTHON + PYTHON_CONTROL, "estimators": ESTIMATORS, "indexing": INDEXING,
-          "dtypes": DTYPES, "methods": METHODS, "geometry": GEOMETRY, "second": SECOND,
+          "dtypes": DTYPES + ZERO_D, "methods": METHODS, "geometry": GEOMETRY, "second": SECOND,
           "library": LIBRARY, "idioms": IDIOMS, "ml": ML}
 
 #: refused at a line of this file (a TransformError)
@@ -3193,7 +3238,8 @@ SECOND_ORDER = ["newton_sqrt_while", "tuple_returned_unpacked", "kahan_summation
                 "hinge_loss", "focal_loss", "label_smoothing_ce", "fancy_iadd_repeated_on_zeros",
                 "bool_mask_write_values", "where_in_sum", "einsum_trace",
                 "zero_d_array_accumulator", "barycentric_coordinates", "hvp_by_grad_of_grad",
-                "chained_index_write_into_zeros", "sparsemax_loss",
+                "chained_index_write_into_zeros", "sparsemax_loss", "momentum_zero_d_state",
+                "learning_rate_zero_d_decayed_in_place",
                 *[pytest.param(name, marks=pytest.mark.long) for name in (
                     "adaptive_rk_vector", "finite_volume_minmod", "sinkhorn_log_domain",
                     "matrix_factorisation_sgd_in_place", "soft_rasteriser", "romberg_table",
