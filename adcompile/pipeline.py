@@ -333,8 +333,9 @@ def guard_update_shapes(fn, target):
     the target show the shape kept (``x`` a number, ``e`` a number or of x's symbolic
     shape, or of no more dimensions than an ``x`` with no axis of length 1); a
     TransformError where they show it changed (``e`` of more dimensions than the array
-    ``x``); else ``require_update_shape(x_2, x, message)`` after the update. The same for
-    an item's update ``a[i] op= e`` (see _updates)."""
+    ``x``); else ``x_2 = require_update_shape(x_2, x, message)`` after the update, which
+    also makes ``x_2`` a 0-d array again where ``x`` is one (emitted where ``x`` may be one
+    too). The same for an item's update ``a[i] op= e`` (see _updates)."""
     if not _updates(fn):
         return fn   # (most functions)
     fn = ir.copy_function(fn)
@@ -342,7 +343,7 @@ def guard_update_shapes(fn, target):
     after = {}
     for (source, node), s, x, e, new in _updates(fn):
         kept = _shape_kept(facts, x, e, new, isinstance(node.op, ast.MatMult))
-        if kept:
+        if kept and not _may_be_zero_d_array(facts, x, new):
             continue
         error = source.error(node, _UPDATE_SHAPE.format(statement=source.written(node)))
         if kept is False:
@@ -350,7 +351,10 @@ def guard_update_shapes(fn, target):
         where = f"{error.where}: {source.written(node)}"
         check = ir.call(target.aliases["require_update_shape"], ir.load(new), x,
                         ast.Constant(where))
-        after.setdefault(s, []).append(ir.Keep(ast.Expr(check), [], pure=False))
+        # (new = ..., though the analysis does not count it a definition: the same value,
+        # an array again where x is a 0-d array, as Python's update leaves it)
+        rebound = ast.Assign(targets=[ast.Name(id=new, ctx=ast.Store())], value=check)
+        after.setdefault(s, []).append(ir.Keep(rebound, [], pure=False))
     _insert_after(fn.body, after)
     return fn
 
@@ -417,6 +421,14 @@ def _shape_kept(facts, x, e, new, matmul):
     if dims[1] > dims[0] >= 1:
         return False
     return True if dims[1] <= dims[0] and full_of(x) else None
+
+
+def _may_be_zero_d_array(facts, x, new):
+    """Whether ``x`` may be a 0-d array, which ``new = x op e`` makes a NumPy scalar where
+    Python's ``x op= e`` keeps the array (another name may share it, the code may write
+    into it). A number updated in a loop (``s = 0.0``, then ``s += e``) never is one."""
+    is_number, ndim_of = facts[0], facts[1]
+    return not is_number(x) and ndim_of(x) in (None, 0) and not _number_or_own(x, new, facts)
 
 
 def _number_or_own(x, new, facts):

@@ -546,6 +546,32 @@ def test_private_copy_of_an_argument():
     assert_grad(uses_private_copy, RNG.normal(size=(2, 3)))
 
 
+def uses_require_update_shape(x, s):
+    # x op= e's checked new value, as generated code computes it (a 0-d array s stays one)
+    new = runtime.require_update_shape(s + x[0] ** 2, s, "here: s += x[0] ** 2")
+    return np.sum(new * x) + np.sin(new) * x[1]
+
+
+def zero_d_total_updated(x):
+    s = np.zeros(())
+    for v in x:
+        s *= 0.5
+        s += np.sin(v) * v
+    return s * x[0]
+
+
+@covers(("generated", "require_update_shape"))
+def test_require_update_shape_is_the_identity_in_the_new_value():
+    x = RNG.normal(size=3)
+    assert isinstance(runtime.require_update_shape(np.float64(2.0), np.zeros(()), ""), np.ndarray)
+    assert_grad(uses_require_update_shape, x, np.zeros(()))
+    assert_grad(uses_require_update_shape, x, 0.5)
+    hessian = ad.hessian(zero_d_total_updated)(x)
+    first = ad.grad(zero_d_total_updated)
+    for i in range(3):
+        assert_close(hessian[i], numerical_grad(lambda v: first(v)[i], [x], 0), 1e-5, 1e-7)
+
+
 def uses_r_bar(g, x):
     pieces = runtime.r_bar(g, [x, x[:2], 1.5])
     return np.sum(pieces[0] ** 2) + np.sum(np.sin(pieces[1])) * pieces[2]

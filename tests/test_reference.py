@@ -1292,6 +1292,24 @@ def helpers_unreduce(x):
     return np.sum(np.sin(np.sum(x, axis=1))) + np.sum(np.mean(x, axis=0) ** 3) + np.mean(x) ** 2
 
 
+def zero_d_update_twin(x):
+    s = 0.0
+    for k in range(3):
+        s = 0.5 * s + x[k] ** 3
+    return s * x[0]
+
+
+@case(normal(3), order=2, twin=zero_d_update_twin)
+def helpers_zero_d_update(x):
+    # x op= e on a 0-d array: the generated code makes its new value an array again
+    # (require_update_shape), which the second derivative differentiates as the identity
+    s = np.zeros(())
+    for v in x:
+        s *= 0.5
+        s += v ** 3
+    return s * x[0]
+
+
 @case(normal(2, 3, 4), order=2)
 def helpers_transpose(x):
     return np.sum(np.transpose(x, (2, 0, 1)) ** 3 * np.arange(24.0).reshape(4, 2, 3))

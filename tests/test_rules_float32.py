@@ -898,6 +898,14 @@ def f_piece_helpers(g, x, s):
             + np.sum(columns[0] ** 2) + np.sum(cofactors ** 2))
 
 
+@case(("generated", "require_update_shape"), args=(A(3), A(2, 3)), wrt=(0, 1))
+def f_update_checked(x, m):
+    total = np.zeros((), dtype=x.dtype)   # (a 0-d array of x's dtype, kept by its update)
+    new = rt.require_update_shape(total + np.sum(x ** 2), total, "here")
+    rows = rt.require_update_shape(m * x, m, "here")
+    return np.sum(rows ** 2) + new * x[0]
+
+
 @case(("generated", "tile_bar"), ("generated", "repeat_bar"), ("generated", "diag_bar"),
       ("generated", "trace_bar"), ("generated", "pad_bar"), ("generated", "astype_bar"),
       args=(A(3, 4), A(3, 2), A(3)), wrt=(0, 1, 2))

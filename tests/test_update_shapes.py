@@ -16,7 +16,7 @@ import pytest
 
 import adcompile as ad
 from adcompile.errors import TransformError
-from conftest import assert_close, assert_grad, numerical_grad
+from conftest import assert_close, assert_grad, assert_hessian, numerical_grad
 
 rng = np.random.default_rng(5)
 
@@ -249,3 +249,60 @@ def test_numba_checks_the_shape_when_the_code_runs():
         g(rng.normal(size=(1, 3)), rng.normal(size=(2, 3)))
     u, e = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
     assert_close(g(u, e), numerical_grad(grown, (u, e), 0))
+
+
+# -- a 0-d array stays an array: s + e is a NumPy scalar, s += e changes the array in place
+
+def zero_d_accumulator_written(x):
+    s = np.zeros(())
+    for v in x:
+        s *= 0.5
+        s += v ** 2
+    s[...] = s * 2      # (into the array: the generated code's s + e had made a scalar)
+    return s * x[0]
+
+
+def zero_d_shared_then_updated(x):
+    s = np.zeros(())
+    s += x[0]
+    t = s               # (the same array: t sees the next update)
+    s += x[1] ** 2
+    return t * 1.0
+
+
+def zero_d_item_shared_then_updated(x):
+    d = {"s": np.zeros(())}
+    d["s"] += x[0]
+    t = d["s"]
+    d["s"] += x[1] ** 2
+    return t * 1.0
+
+
+def zero_d_appended_then_updated(x):
+    s = np.zeros(())
+    s += x[0]
+    ys = [s]
+    s += x[1] ** 2
+    return ys[0] * 1.0
+
+
+def test_a_0d_array_updated_in_place_is_written_into():
+    """Probe 13: ``s[...] = ...`` after ``s += e`` on a 0-d array failed inside the generated
+    code (TypeError: 'numpy.float64' object does not support item assignment)."""
+    x = rng.normal(size=3)
+    assert_grad(zero_d_accumulator_written, x)
+    assert_hessian(zero_d_accumulator_written, x)
+
+
+def test_a_0d_array_shared_and_updated_is_refused_when_the_code_runs():
+    """Probe 13: ``t = s`` then ``s += e`` on a 0-d array already updated (so a NumPy scalar
+    in the generated code) gave t the value before the update: a wrong gradient ([1, 0] for
+    [1, 2 x1]). The update's value is an array again, and the check that t shares it
+    refuses at the user's line; so for a 0-d array in a dict or appended to a list."""
+    x = rng.normal(size=2)
+    for f, text in [(zero_d_shared_then_updated, "s += x[1] ** 2"),
+                    (zero_d_item_shared_then_updated, 'd["s"] += x[1] ** 2'),
+                    (zero_d_appended_then_updated, "s += x[1] ** 2")]:
+        with pytest.raises(TypeError, match="share its memory|hold the same array") as info:
+            ad.grad(f)(x)
+        assert place(f, text) in str(info.value)

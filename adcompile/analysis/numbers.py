@@ -18,6 +18,10 @@ def infer_numbers(fn, known, ndim_of=None):
     NumPy scalar, not a 0-d array, where the result has no dimension. Returns
     ``is_number(expression)``."""
     callee = callee_of(fn)
+    # the Ops of x op= e on names: x stays an array there, a 0-d one too (x + e makes a NumPy
+    # scalar of a 0-d x, x += e changes it in place: another name may share it)
+    updates = {id(r.statement) for r in fn.rebindings if isinstance(r.statement, ir.Op)
+               and isinstance(r.origin[1], ast.AugAssign)}
 
     def operands(s):
         return [e for v, e in zip(s.rule.inputs, s.inputs) if v in s.rule.differentiable_inputs]
@@ -27,6 +31,8 @@ def infer_numbers(fn, known, ndim_of=None):
         parts = [of(e) for e in operands(s)]
         if UNSET in parts:
             return UNSET
+        if id(s) in updates and s.inputs and of(s.inputs[0]) is not True:
+            return UNSET if of(s.inputs[0]) is UNSET else False
         if rule.filename.endswith("math.py"):
             return True    # math.* returns a float
         if rule.name == "getitem" and ndim_of is not None and _picks_one_entry(s, ndim_of):

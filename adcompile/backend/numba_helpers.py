@@ -601,10 +601,11 @@ def _require_length_helper(overload):
 
 
 def _require_update_shape_helper(kinds, overload):
-    """The numba version of ``require_update_shape`` (pipeline.guard_update_shapes): nothing
-    where the old value is not an array; a ValueError where an array's new value has
-    another shape; one of another kind (more dimensions, a number) is refused at typing,
-    so that the plain code runs and raises the ValueError that names the user's line."""
+    """The numba version of ``require_update_shape`` (pipeline.guard_update_shapes): the new
+    value, where the old value is not an array; a ValueError where an array's new value has
+    another shape; one of another kind (more dimensions, a number: a 0-d array's update,
+    which the plain code makes an array again) is refused at typing, so that the plain code
+    runs and raises the ValueError that names the user's line."""
     types = kinds.types
 
     def require_update_shape(new, old, where):
@@ -613,7 +614,7 @@ def _require_update_shape_helper(kinds, overload):
     @overload(require_update_shape)
     def _require_update_shape(new, old, where):
         if not isinstance(old, types.Array):
-            return lambda new, old, where: None
+            return lambda new, old, where: new
         if not isinstance(new, types.Array) or new.ndim != old.ndim:
             return None
 
@@ -621,6 +622,7 @@ def _require_update_shape_helper(kinds, overload):
             if new.shape != old.shape:
                 raise ValueError("x op= e: non-broadcastable output operand (the broadcast "
                                  "shape differs from the array's, which NumPy keeps)")
+            return new
         return check
 
     return require_update_shape

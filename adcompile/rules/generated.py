@@ -434,7 +434,7 @@ inert(runtime.require_immutable, runtime.require_floating, runtime.require_float
       runtime.require_array, runtime.require_length, runtime.require_rows,
       runtime.require_ndarray, runtime.require_array_written, runtime.require_positions,
       runtime.require_distinct, runtime.require_unshared, runtime.require_sole_item,
-      runtime.require_array_items, runtime.require_update_shape, runtime.require_supported)
+      runtime.require_array_items, runtime.require_supported)
 
 
 @adjoint(runtime.cofactor, shape="same")
@@ -544,6 +544,12 @@ def polygamma(y, x, n=0):
 def private_copy(y, x):
     # a copy: the identity
     x_bar += y_bar
+
+
+@adjoint(runtime.require_update_shape, shape="same", linear=True, constant=("old", "message"))
+def require_update_shape(y, new, old, message):
+    # x op= e's new value, checked (an array again where x is a 0-d one): the identity
+    new_bar += y_bar
 
 
 # -- adjoints of picking entries and of more joins (runtime/gathers.py): linear in g, each one's

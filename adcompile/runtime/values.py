@@ -218,15 +218,22 @@ def require_float_array(x, where):
 
 
 def require_update_shape(new, old, where):
-    """Raise NumPy's ValueError where ``old`` is an array whose shape ``new`` (computed from
-    it as ``old op e``) does not have: Python runs ``x op= e`` in place, which cannot give
-    ``x`` another shape (``e`` of more dimensions, or longer along an axis of length 1 of
-    ``x``), where generated code makes a new value (see pipeline.guard_update_shapes).
-    ``where``: the user's ``file:line:col`` and statement."""
-    if isinstance(old, np.ndarray) and np.shape(new) != old.shape:
+    """``new`` (computed from ``old`` as ``old op e``, for the user's ``x op= e``) as the
+    array Python's in place update leaves: NumPy's ValueError where ``old`` is an array whose
+    shape ``new`` does not have (``e`` of more dimensions, or longer along an axis of length
+    1 of ``x``), and an array again where ``old`` is a 0-d array (``s + e`` gives a NumPy
+    scalar, ``s += e`` keeps the array, which another name may share and the code may
+    write into). See pipeline.guard_update_shapes. ``where``: the user's
+    ``file:line:col`` and statement."""
+    if not isinstance(old, np.ndarray):
+        return new
+    if np.shape(new) != old.shape:
         raise ValueError(f"{where}: non-broadcastable output operand with shape "
                          f"{old.shape} doesn't match the broadcast shape {np.shape(new)} "
                          f"(NumPy changes the array in place there)")
+    if not isinstance(new, np.ndarray):
+        return np.array(new, dtype=old.dtype)
+    return new
 
 
 def require_array(x, where):
