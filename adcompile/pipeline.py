@@ -353,7 +353,7 @@ def guard_update_shapes(fn, target):
                         ast.Constant(where))
         # (new = ..., though the analysis does not count it a definition: the same value,
         # an array again where x is a 0-d array, as Python's update leaves it)
-        rebound = ast.Assign(targets=[ast.Name(id=new, ctx=ast.Store())], value=check)
+        rebound = ir.assign(new, check)
         after.setdefault(s, []).append(ir.Keep(rebound, [], pure=False))
     _insert_after(fn.body, after)
     return fn

@@ -306,3 +306,22 @@ def test_a_0d_array_shared_and_updated_is_refused_when_the_code_runs():
         with pytest.raises(TypeError, match="share its memory|hold the same array") as info:
             ad.grad(f)(x)
         assert place(f, text) in str(info.value)
+
+
+def item_of_a_list_updated_then_dropped(x, h):
+    hs = [np.sin(x), h]
+    ls = [x * 2.0, h]
+    ls[1] *= hs[0]      # (ls is read no more: only the check of the update stays)
+    return np.sum(hs[0] * x)
+
+
+def test_the_check_of_an_update_whose_value_is_read_no_more_stays_with_its_operands():
+    # (the check x_2 = require_update_shape(x_2, ...) was fused away as a dead temporary,
+    # leaving the read of hs[0] nothing used; and its stage failed to print)
+    x, h = rng.normal(size=3), rng.normal(size=3)
+    code = ad.show(item_of_a_list_updated_then_dropped)   # (general code: h of any kind)
+    assert "require_update_shape(" in code, code
+    for stage in ("guard_update_shapes", "fuse_temporaries"):
+        assert "require_update_shape(" in ad.show(item_of_a_list_updated_then_dropped,
+                                                  stage=stage)
+    assert_grad(item_of_a_list_updated_then_dropped, x, h)

@@ -54,7 +54,8 @@ def with_effects(body):
     to be fused, which would move the effect past the statements between (``np.sum(b)``
     of the array the update changes)."""
     return {n for s in ir.walk(body) if isinstance(s, ir.Keep) and not s.pure
-            for n in s.defines}
+            for n in set(s.defines) | ir.assigns([s.stmt])}   # (x_2 = require_update_shape(
+    #                                  x_2, ...) does not define x_2 again: pipeline.py)
 
 
 def fuse_blocks(stmts, temps, live):
