@@ -81,6 +81,19 @@ class Items:
         self.out.body[-1].origin = (self.scope.src, user)   # (errors quote the user's line)
         return None
 
+    def filled_place(self, stmt):
+        """The statement to normalize for ``place[...] = v`` desugared from the user's
+        ``place.fill(v)`` or ``np.copyto(place, v)`` (``place`` read by constant keys:
+        ``d["w"]``, ``box.a``): that assignment where ``place`` or ``v`` may vary, else the
+        user's call, kept as written (it may be any object's method)."""
+        call = getattr(stmt, FILLING)
+        if not (self.varies(stmt.targets[0].value) or self.varies(stmt.value)):
+            return call
+        if call.value.func.attr == "copyto" and not self.callee(call.value.func).is_(np.copyto):
+            raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
+                                             f"copyto: it cannot be differentiated")
+        return stmt
+
     def assign_item(self, target, value, stmt):
         """``x[index] = value`` (``stmt``, the user's statement) as ``with_item``."""
         base = target.value

@@ -10,7 +10,7 @@ import ast
 
 from .. import ir
 from .in_place_calls import CHANGES
-from .item_desugar import ITEM
+from .item_desugar import FILLING, ITEM
 from .row_loops import ROWS
 from .syntax import is_append, is_pop, is_user_function
 from .tree_values import dict_display
@@ -43,6 +43,8 @@ class Statements:
         about them point at it)."""
         if getattr(stmt, CHANGES, None) is not None:   # f(u) changing u (in_place_calls.py)
             return self.in_place_call(stmt)
+        if getattr(stmt, FILLING, None) is not None and getattr(stmt, ITEM, None) is None:
+            stmt = self.filled_place(stmt)   # np.copyto(d["w"], v) as d["w"][...] = v
         body, mark = self.out.body, len(self.out.body)
         if self.scope.structured or _builds_structure(stmt, self.callee) \
                 or self.is_fixed_display(stmt) \
