@@ -6,8 +6,9 @@
 Its value is ``y`` itself: ``z = np.exp(x, out=buf)`` is ``buf[...] = np.exp(x)``, then
 ``z = buf`` (the same array), and so for ``return``; into slices of an array (a view),
 ``np.sin(x, out=y[1:])`` is ``y[1:] = np.sin(x)``; into an object read by constant keys,
-``np.tanh(x, out=d["w"])`` is ``d["w"][...] = np.tanh(x)`` (``m[0]``, ``box.a`` alike). With ``where=mask``, the entries the
-mask leaves out keep what ``y`` held: ``y[...] = np.where(mask, np.divide(a, b), y)``;
+``np.tanh(x, out=d["w"])`` is ``d["w"][...] = np.tanh(x)`` (``m[0]``, ``box.a`` alike).
+With ``where=mask``, the entries the mask leaves out keep what ``y`` held:
+``y[...] = np.where(mask, np.divide(a, b), y)``;
 the division is given ``np.where(mask, b, 1.0)`` for ``b`` (each input a value in its
 function's domain where the mask is False), so that its adjoint there, multiplied by
 zero, is zero, not NaN (``0 * inf``). The operands are read once, in Python's order,
