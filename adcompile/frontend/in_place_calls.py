@@ -226,10 +226,10 @@ class _InPlaceParameters:
         plain = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
         augmented = {s.target for s in ast.walk(node) if isinstance(s, ast.AugAssign)}
         self.known[func] = (
-            frozenset(p for p in plain if not _bound_again(node, p)
+            frozenset(p for p in plain if not bound_again(node, p)
                       and _changed(node, p, called, self)),
-            frozenset(p for p in plain if _bound_again(node, p)
-                      and not _bound_again(node, p, augmented)))
+            frozenset(p for p in plain if bound_again(node, p)
+                      and not bound_again(node, p, augmented)))
         return self.known[func]
 
 
@@ -239,7 +239,7 @@ def _defined(node):
             and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def _bound_again(node, name, augmented=()):
+def bound_again(node, name, augmented=()):
     """Whether the body of the ``def`` ``node`` may bind its parameter ``name`` to another
     object (an assignment, ``x op= e`` but on the name nodes ``augmented`` (ids), ``del``,
     a loop's or ``with``'s target, an import, ``global``), or mentions it in a function or

@@ -135,6 +135,8 @@ class Statements:
                 return self.keep(stmt, pure=False)
         if is_pop(e) and self.scope.env.get(e.func.value.id) in self.out.lists:
             return self.pop(None, e, stmt)
+        if self.varies(e) and self.inlined_call_statement(stmt):
+            return None
         if self.varies(e) and self.scope.src.generated:
             # gradient code keeps a computation of the user's whose value nothing needed,
             # for what its calls may do: here it is that computation again, differentiated
@@ -145,6 +147,27 @@ class Statements:
                                              "place); assign its result",
                                        _out_hint(e) or self._returning_hint(e))
         self.keep(stmt, pure=False)
+
+    def inlined_call_statement(self, stmt):
+        """Inline the call statement ``stmt`` of a function of the user's (``step(u, s)``,
+        ``scale_(params, 0.5)``, ``box.push(s)``) whose value is not used, as ``_ =
+        step(u, s)`` would be; returns whether it did. What the callee changes in place is
+        then what its own statements change: arrays as new versions the aliasing analysis
+        checks, the caller's structures as the structures it made (``Changes``)."""
+        e = stmt.value
+        if not isinstance(e, ast.Call):
+            return False
+        called = self.callee(e.func)
+        if called.kind != "object" or not is_user_function(called.what) \
+                or self.registry.rule_for(called.what) is not None \
+                or getattr(called.what, "_adcompile_primitive", False):
+            return False
+        mark = len(self.out.body)
+        self.inline(None, called.what, e, tree_ok=True)
+        for s in ir.walk(self.out.body[mark:]):
+            if isinstance(s, ir.Keep) and s.origin is None:
+                s.origin = (self.scope.src, stmt)
+        return True
 
     def _returning_hint(self, e):
         """For ``step(u, r)`` as a statement, a function of the user's that may change its
