@@ -44,7 +44,8 @@ class Items:
         if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
             return None   # (gradient code adding to an item of a list's adjoint: list_items.py)
         call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
-        if call is not None and not (self.varies(base) or self.varies(value)):
+        if call is not None and not (self.varies(base) or self.varies(value)
+                                     or self.varies(call.value)):
             mark = len(self.out.body)
             self.expression_statement(call)   # (as written: x may be any object)
             for s in self.out.body[mark:]:    # (errors quote the user's line)
@@ -87,7 +88,8 @@ class Items:
         ``d["w"]``, ``box.a``): that assignment where ``place`` or ``v`` may vary, else the
         user's call, kept as written (it may be any object's method)."""
         call = getattr(stmt, FILLING)
-        if not (self.varies(stmt.targets[0].value) or self.varies(stmt.value)):
+        if not (self.varies(stmt.targets[0].value) or self.varies(stmt.value)
+                or self.varies(call.value)):
             return call
         if call.value.func.attr == "copyto" and not self.callee(call.value.func).is_(np.copyto):
             raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
