@@ -47,6 +47,7 @@ from ..errors import TransformError
 from ..ir.naming import names_in
 from ..rules import REGISTRY
 from .array_names import array_names
+from .held_arguments import hold_changed_items
 from .item_desugar import AT_UFUNCS
 from .source import PLACE, FunctionSource, own_signature
 from .syntax import is_user_function, made_by_adcompile
@@ -79,6 +80,9 @@ def desugar_in_place_calls(fn, source, local, structures=()):
     def called(func):
         return _resolved(func, source, local)
 
+    taken = ir.names_mentioned([fn])
+    for block in list(_blocks(fn)):   # normalize_(params["w"]): held_arguments.py
+        hold_changed_items(fn, block, called, found, set(structures), taken)
     for block in _blocks(fn):
         for k, stmt in enumerate(block):
             marked = _marked(stmt, called, found, skip=structures, arrays=arrays)
