@@ -875,6 +875,18 @@ def calls_a_helper_copying_late(w, b, x):
     return np.sum(d["w"] * d["b"])
 
 
+def doubles_then_shifts_(a, b):
+    for _ in range(2):
+        a["w"] = a["w"] * 2.0
+    b["b"] = b["b"] + 1.0
+
+
+def passes_one_dict_twice(w, b, x):
+    d = {"w": w * 1.0, "b": b + 0.0}
+    doubles_then_shifts_(d, d)          # ERR: one dict under two parameters
+    return np.sum(d["w"]) * np.sum(d["b"])
+
+
 def changes_the_argument(params, x):
     decay_(params, 0.5)                # the caller's dict: refused in the helper
     return np.sum(params["w"])
@@ -887,6 +899,8 @@ def test_a_helper_changing_a_structure_stays_refused_where_it_cannot_be_followed
                               r"name"),
         (holds_the_array_too, (PW, PB, PX), decay_, 'params["w"] *= s',
          r"and 'a', which may hold the same array, is read afterwards"),
+        (passes_one_dict_twice, (PW, PB, PX), passes_one_dict_twice,
+         "doubles_then_shifts_(d, d)", r"given under two parameters"),
         (calls_a_helper_copying_late, (PW, PB, PX), changes_then_copies_, 'd["w"] = d["w"]',
          r"changes a structure this function was given"),
         (changes_the_argument, ({"w": PW.copy(), "b": PB.copy()}, PX), decay_,

@@ -47,12 +47,17 @@ def changed_structures(callee, trees):
     structure (``trees``) that the callee, its body done, never bound again and changed;
     None in place of a version where the callee holds none (it could not be followed)."""
     changed, kept = [], kept_parameters(callee.src, trees)
+    parts = {p: {id(n) for n in t.nodes()} for p, t in trees.items() if isinstance(t, Node)}
     for param, old in trees.items():
         if param not in kept or not isinstance(old, Node):
             continue
         new = callee.trees.get(param)
-        if new is not old:
-            changed.append((old, new if isinstance(new, Node) else None))
+        if new is old:
+            continue
+        shared = any(parts[param] & ids for p, ids in parts.items() if p != param)
+        # (one structure under two parameters, or one inside another: their versions
+        # may part ways in the callee, as a loop carries one name)
+        changed.append((old, new if isinstance(new, Node) and not shared else None))
     return changed
 
 
@@ -63,8 +68,8 @@ def carry_back(caller, callee, changed, refuse):
     for a change that cannot be followed (see the module's docstring)."""
     if any(new is None for _, new in changed):
         raise refuse("it changes a structure it was given in a way adcompile does not follow "
-                     "after the call (on some paths only, with other names of it); have it "
-                     "return the new values and assign them")
+                     "after the call (given under two parameters, or with other names of it "
+                     "on some paths only); have it return the new values and assign them")
     olds = {id(old): new for old, new in changed}
     elsewhere = _reached(caller.trees.values(), olds)
     for old, new in changed:
