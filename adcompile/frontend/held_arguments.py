@@ -11,7 +11,8 @@ back after it::
     params["w"] = _held1
 
 which is what Python does (the helper changes the object the dict holds; putting it
-back stores that same object), and what adcompile follows: the name is given the
+back stores that same object: done only for a structure, ``PUT_BACK``), and what
+adcompile follows: the name is given the
 helper's last version of the array, and the dict (the object) that version
 (changes.py: a structure the function made; one it was given stays refused there).
 Other names of the array read afterwards are the aliasing analysis's, as for ``a =
@@ -28,6 +29,11 @@ from ..ir import copy_tree
 from .item_desugar import SPELLINGS
 from .source import own_signature
 from .syntax import is_keyed_place
+
+#: the attribute of the assignment putting the item back: normalized only where the dict
+#: or object is a structure adcompile takes apart (statements.py); elsewhere Python's
+#: object already holds the changed array (and a property's setter must not run again)
+PUT_BACK = "_adcompile_put_back"
 
 
 def hold_changed_items(fn, block, called, found, skip, taken):
@@ -49,8 +55,9 @@ def hold_changed_items(fn, block, called, found, skip, taken):
             read = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), arg)
             before.append(ast.copy_location(ast.Assign(
                 targets=[ast.Name(id=name, ctx=ast.Store())], value=_loaded(arg)), block[k]))
-            after.append(ast.copy_location(ast.Assign(targets=[_stored(arg)], value=read),
-                                           block[k]))
+            back = ast.copy_location(ast.Assign(targets=[_stored(arg)], value=read), block[k])
+            setattr(back, PUT_BACK, True)
+            after.append(back)
             _replace(block[k].value, arg, read)
         block[k:k + 1] = before + [block[k]] + after
         k += len(before) + 1 + len(after)

@@ -9,6 +9,7 @@ branches and loops in control.py and loops.py. Part of ``normalize.Normalizer``.
 import ast
 
 from .. import ir
+from .held_arguments import PUT_BACK
 from .in_place_calls import CHANGES
 from .item_desugar import FILLING, ITEM
 from .row_loops import ROWS
@@ -43,6 +44,8 @@ class Statements:
         about them point at it)."""
         if getattr(stmt, CHANGES, None) is not None:   # f(u) changing u (in_place_calls.py)
             return self.in_place_call(stmt)
+        if getattr(stmt, PUT_BACK, False) and not self.names_structure(stmt.targets[0].value):
+            return None   # (d["w"] = _held1 after a helper changed it: the same array)
         if getattr(stmt, FILLING, None) is not None and getattr(stmt, ITEM, None) is None:
             stmt = self.filled_place(stmt)   # np.copyto(d["w"], v) as d["w"][...] = v
         body, mark = self.out.body, len(self.out.body)
