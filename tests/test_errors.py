@@ -644,18 +644,19 @@ def test_expression_statement_on_active_value():
     expect_rejected(f_expr_sort, ("expr_sort", r"expression|\bpartition\b"))
 
 
-def f_out_keyword(x):
-    y = np.empty((2, 3))
-    np.multiply(x, 2.0, out=y[1])  # ERR:out_keyword
+def f_out_keyword(x, k=1):
+    y = np.zeros((2, 3))
+    np.multiply(x, 2.0, out=y[k])  # ERR:out_keyword
     return np.sum(y)
 
 
 def test_a_ufunc_writing_into_out_says_how_to_assign_instead():
-    # (out= given a name or slices of one is an array update: test_real_programs_idioms.py)
+    # (out= given a name, slices of one or an item with constant keys is an array update:
+    # test_real_programs_idioms.py, test_items.py; y[k] may be an array index, a copy)
     expect_rejected(f_out_keyword, ("out_keyword", r"expression statement"))
     with pytest.raises(ad.TransformError) as info:
         ad.grad(f_out_keyword)(np.ones(3))
-    assert "hint: drop out= and assign the result: y[1] = np.multiply(x, 2.0)" \
+    assert "hint: drop out= and assign the result: y[k] = np.multiply(x, 2.0)" \
         in str(info.value)
 
 

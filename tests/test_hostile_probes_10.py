@@ -2536,7 +2536,7 @@ REFUSED = {
     "partial_sum_over_axis", "place_by_mask", "preallocated_rows_filled", "put_as_a_method",
     "put_at_indices", "putmask_values", "real_and_imag_of_a_real_array", "recursive_horner",
     "recursive_power", "reduce_over_layers", "reshaped_view_written", "resize_in_place",
-    "rnn_with_a_state_dict", "row_views_in_a_list", "sequential_of_layers",
+    "row_views_in_a_list", "sequential_of_layers",
     "setdefault_and_defaultdict", "shuffled_copy", "slice_written_into_int_labels",
     "sorted_keys_reversed", "sorted_pairs_by_score", "statistics_module", "sum_into_a_buffer",
     "super_call_in_a_subclass", "super_init_and_call", "template_method_in_a_subclass",

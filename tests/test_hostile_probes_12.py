@@ -6271,7 +6271,7 @@ REFUSED = {
     "generator_of_differentiated_slices", "getattr_alias", "getattr_fallback",
     "getattr_fill_after_read", "getitem_on_user_class", "global_mutated_wrapper", "gradient_axis",
     "gradient_coordinates_active", "heat_by_in_place_helper_no_copy_local",
-    "heat_helper_on_a_view", "heat_helper_through_dict", "heat_row_view_update",
+    "heat_row_view_update",
     "helper_mutates_constant_after_read",
     "helper_overlapping_views", "helper_same_array_twice", "helper_writes_and_returns_other",
     "hierarchical_model", "hmm_alpha_prev_view_named", "hmm_alpha_row_views", "iadd_via_dunder",
@@ -6336,6 +6336,7 @@ REFUSED = {
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {
     "boolean_index_is_a_copy", "einsum_diagonal_view_written", "heat_helper_on_a_row_name",
+    "heat_helper_on_a_view",
     "hsplit_of_a_matrix_written", "list_append_twice_then_in_place", "loop_else_alias",
     "loop_variable_alias_last", "split_results_written", "squeeze_of_matrix_column",
     "view_from_helper_written", "zero_d_array_alias",

@@ -1712,6 +1712,21 @@ def out_into_a_row(A):
     return np.sum(B * A)
 
 
+def out_into_a_fancy_copy(A):
+    B = A.copy()
+    np.exp(B[0], out=B[[1]])   # (a copy of row 1: B stays as it was)
+    return np.sum(B * A)
+
+
+def test_out_into_a_row_writes_the_row():
+    # sum(A0 * A0) + sum(exp(A0) * A1) + sum(A2 * A2)
+    grad = 2 * M
+    grad[1] = np.exp(M[0])
+    grad[0] = 2 * M[0] + M[1] * np.exp(M[0])
+    np.testing.assert_allclose(ad.grad(out_into_a_row)(M), grad, rtol=1e-12)
+    ad.check_grad(out_into_a_row, M)
+
+
 def cumulative_sum_into(x):
     y = np.empty(4)
     np.cumsum(x, out=y)
@@ -1788,7 +1803,7 @@ def test_what_stays_refused():
             held.format(r"p\['w'\]", r"params\['w'\]"))
     refused(real_part_written, (X3,), shares.format("r", "y"))   # (y.real is y itself)
     statement = r"an expression statement on a value being differentiated"
-    refused(out_into_a_row, (M,), statement)
+    refused(out_into_a_fancy_copy, (M,), statement)
     refused(cumulative_sum_into, (X4,), statement)
     refused(put_into, (X3,), r"call to 'np\.put' \(put\) cannot be differentiated")
     refused(added_in_place_by_operator, (X3,), r"call to 'operator\.iadd'")

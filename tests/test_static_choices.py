@@ -353,3 +353,68 @@ def test_a_function_chosen_so_still_needs_its_rule():
     with pytest.raises(ad.TransformError, match=r"argument 'act' is <numpy.vectorize"):
         ad.grad(loss_of_a_function)(w, x, np.vectorize(np.tanh))
     assert_close(g(w, x, "sin"), numerical_grad(applies_an_unruled_function, (w, x), 0))
+
+
+# -- a local naming a function inside a loop or a branch; loops over functions sharing their
+# variable ---------------------------------------------------------------------------------
+
+def damped(z, s):
+    return np.tanh(z) * s
+
+
+def shifted(z, s):
+    return np.sin(z) + s
+
+
+def alias_in_a_loop(w, x):
+    h = x @ w
+    total = 0.0
+    for k in range(2):
+        fn = damped                           # a name for the helper, in the loop's body
+        total = total + np.sum(fn(h, 0.5 * k))
+        if k == 1:
+            g = shifted
+            total = total + np.sum(g(h, 1.0))
+    return total
+
+
+def hooks_walked_twice(w, x):
+    h = x @ w
+    for hook in (damped, shifted):
+        h = hook(h, 0.9)
+    total = np.sum(h)
+    for hook in (shifted, damped, damped):   # (the same variable, another loop)
+        total = total + np.sum(hook(h, 0.5))
+    return total
+
+
+def test_a_helper_named_in_a_loop_and_hooks_walked_by_two_loops():
+    w, x = data()
+    for f in (alias_in_a_loop, hooks_walked_twice):
+        got = assert_grad(f, w, x)
+        assert_close(got, by_autograd(f, w, x), 1e-10, 1e-12)
+
+
+def hook_read_after_its_loop(w, x):
+    h = x @ w
+    for hook in (damped, shifted):
+        h = hook(h, 0.9)          # ERR: not written out, hook is read after the loop
+    return np.sum(hook(h, 0.5))
+
+
+def named_before_its_loop_reads(w, x):
+    h = x @ w
+    total = 0.0
+    for k in range(2):
+        if k:
+            total = total + np.sum(fn(h, 1.0))   # ERR: the name of the iteration before
+        fn = damped
+    return total
+
+
+def test_a_function_variable_read_outside_what_binds_it_stays_refused():
+    w, x = data()
+    for f in (hook_read_after_its_loop, named_before_its_loop_reads):
+        with pytest.raises(ad.TransformError, match="a function held in a variable") as info:
+            ad.grad(f)(w, x)
+        assert "# ERR" in str(info.value)

@@ -293,6 +293,39 @@ def test_a_copied_object_whose_attribute_is_a_property_is_refused():
     assert f"{__file__}:" in str(info.value).splitlines()[0]
 
 
+def integrate_a_made_object(k, pos, vel):
+    body = Body(pos * 1.0, vel)   # (made here: the function's own to change)
+    for _ in range(3):
+        body.vel = body.vel - 0.1 * k * body.pos
+        body.pos = body.pos + 0.1 * body.vel
+    return np.sum(body.pos ** 2) + np.sum(vel * body.vel)
+
+
+def test_an_object_the_function_makes_is_updated():
+    pos, vel = state_parts()
+    k = 1.3
+    for wrt in (0, 1, 2):
+        got = ad.grad(integrate_a_made_object, wrt=wrt)(k, pos, vel)
+        assert_close(got, numerical_grad(integrate_a_made_object, (k, pos, vel), wrt))
+        assert_close(got, with_autograd_numpy(globals(), autograd.grad(
+            integrate_a_made_object, wrt), k, pos, vel))
+
+
+def made_object_changed_in_place(pos, vel):
+    p = pos * 1.0
+    body = Body(p, vel * 1.0)
+    body.pos += body.vel   # (changes p too)
+    return np.sum(p * pos)
+
+
+def test_an_object_the_function_makes_changed_in_place_through_another_name_is_refused():
+    pos, vel = state_parts()
+    with pytest.raises(TransformError, match=r"'body.pos \+= body.vel' changes the array "
+                                             r"'body.pos' in place, and 'p'") as info:
+        ad.grad(made_object_changed_in_place)(pos, vel)
+    assert f"{__file__}:" in str(info.value).splitlines()[0]
+
+
 # -- d.update(...) on a dict the function made ---------------------------------------------
 
 def kalman_state_updated(q, ys):

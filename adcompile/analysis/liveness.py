@@ -14,8 +14,11 @@ import ast
 from ..ir import assigns, names_mentioned, names_read, reads
 
 
-def annotate(fn):
-    _block(fn.body, set(), None)
+def annotate(fn, live_at_exit=()):
+    """Mark each ``if`` and loop of the ``def`` ``fn`` with the names read after it;
+    ``live_at_exit``: names read after the function returns (an inlined function's
+    parameters whose structures the caller reads on: frontend/inline.py)."""
+    _block(fn.body, set(live_at_exit), None)
 
 
 def _block(stmts, live, loop):

@@ -382,11 +382,17 @@ class Changes:
 def _assigned_into(body):
     """The names whose items ``body`` assigns (``grid[0][1] = v``, ``d["a"] += v``,
     ``d.update(a=v)``): what ``ir.assigns`` leaves out, the ``grid`` of ``grid[0][1] = v``
-    being read, not bound."""
+    being read, not bound; and those a call statement passes whole (``scale_(d, s)``,
+    ``layer.decay(s)``), which the function called may change (structure_sharing.py)."""
     found = set()
     for node in (n for s in body for n in ast.walk(s)):
         if is_update(node):
             found.add(node.value.func.value.id)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+            found.update(a.id for a in [receiver, *call.args, *(k.value for k in call.keywords)]
+                         if isinstance(a, ast.Name))
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, ast.AugAssign) else []
         for t in targets:

@@ -23,6 +23,7 @@ import sys
 
 from ..errors import TransformError
 from .source import FunctionSource, own_signature
+from .syntax import is_keyed_place
 
 #: where Python's generated ``__new__``/``__init__`` come from (they are made by exec)
 _GENERATED = "<string>"
@@ -165,9 +166,10 @@ def _read_only(e):
 
 def _arithmetic(e):
     """Whether the argument ``e`` is arithmetic of values ``_read_only`` reads
-    (``2.0 * W``): put in place of its parameter where the ``__init__`` reads that once."""
+    (``2.0 * W``), or of items and attributes read by constant keys (``layers[-1]``,
+    ``params.b``): put in place of its parameter where the ``__init__`` reads that once."""
     return all(isinstance(n, _ARITHMETIC) or isinstance(n, ast.Subscript) and _read_only(n)
-               for n in ast.walk(e))
+               or is_keyed_place(n) for n in ast.walk(e))
 
 
 def _plain_attributes(cls):

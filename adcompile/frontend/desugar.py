@@ -65,6 +65,7 @@ from .reflection import constant_reflection
 from .row_loops import write_row_loops
 from .source import mark_place
 from .starred import desugar_starred
+from .structure_sharing import kept_parameters
 from .ufunc_methods import write_ufunc_methods
 from .ufunc_out import write_ufunc_outputs
 from .variadic import expand_local_tuples, expand_starred_zips
@@ -106,5 +107,7 @@ def desugar(source, callers=(), structures=(), choices=None):
     desugar_frozen(fn, source, REGISTRY)
     if callers:   # (the nodes the passes made: an error at one names the callee's line)
         mark_place(fn, source, callers, unmarked_only=True)
-    liveness.annotate(fn)
+    # (structures given to an inlined function that it never binds again: what it changes
+    # in them, the caller reads on: inline.py)
+    liveness.annotate(fn, kept_parameters(source, structures) if callers else ())
     return fn, nested

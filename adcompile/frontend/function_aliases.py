@@ -2,9 +2,10 @@
 for gradients: ``g = ad.grad(f)`` read as ``ad.grad(f)``.
 
 Numeric code often gives a module's function a short local name (``exp = np.exp``,
-``norm = np.linalg.norm``) before a loop. Where the local is assigned that once, at the
-top of the function's body, and nowhere else (in no nested scope either), each later
-read of it is the attribute itself: the rest of the compiler then finds the function's
+``norm = np.linalg.norm``) before a loop. Where the local is assigned that once, and
+nowhere else (in no nested scope either), each read of it in the statements after the
+assignment in its block (the function's body, a loop's, a branch's) is the attribute
+itself: the rest of the compiler then finds the function's
 rule as if the user had written ``math.sin(theta)``. What the attribute holds is read
 when transforming, as for a call written ``math.sin(...)``. The same for a function of
 the user's (``f = relu``) and for a function a global dict, tuple or list holds under a
@@ -25,14 +26,32 @@ from .source import NO_KEY, held_item, int_constant, item_key
 
 def inline_function_aliases(fn, source):
     """Replace (in place) in ``fn``, a copy of ``source``'s def, each read of a local that
-    names a function of a module (see the module's docstring)."""
+    names a function of a module (see the module's docstring). A local assigned so in a
+    loop or a branch (``h = bump`` before ``h(a, s)`` in a loop's body) is read so in the
+    statements after it in that block, which run after it each time."""
+    todo = [fn]
+    while todo:
+        node = todo.pop()
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                _aliases_in(block, fn, source, top=block is fn.body)
+                todo.extend(s for s in block if not isinstance(s, _DEFINITIONS))
+        todo.extend(h for h in getattr(node, "handlers", ()))
+
+
+def _aliases_in(block, fn, source, top):
+    """Replace the reads of the locals ``block`` (a block of ``fn``'s statements; ``top``:
+    its body) assigns a module's function in the statements of ``block`` after the
+    assignment (a gradient, ``g = ad.grad(f)``, in its body only: the assignment goes)."""
     nodes = None
-    for at, stmt in enumerate(fn.body):
-        pairs = _assigned_attributes(stmt)
+    for at, stmt in enumerate(block):
+        pairs = [(t, chain) for t, chain in _assigned_attributes(stmt)
+                 if top or not isinstance(chain, ast.Call)]
         if not pairs:
             continue
         nodes = nodes if nodes is not None else list(walk_tree(fn))
-        before = names_mentioned(fn.body[:at])
+        before = names_mentioned(block[:at])
         aliases = {target.id: chain for target, chain in pairs
                    if target.id not in before and _names_function(target, chain, nodes, source)}
         if not aliases:
@@ -44,11 +63,11 @@ def inline_function_aliases(fn, source):
                     return placed(copy_tree(aliases[node.id]), node)
                 return node
 
-        fn.body[at + 1:] = [Replace().visit(s) for s in fn.body[at + 1:]]
+        block[at + 1:] = [Replace().visit(s) for s in block[at + 1:]]
         if isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call):
             # g = ad.grad(f), each read of g now the call: the gradient is not made when
             # the code runs (of a nested def, it could not be: nested_gradients.py)
-            fn.body[at] = placed(ast.Pass(), stmt)
+            block[at] = placed(ast.Pass(), stmt)
         nodes = None
 
 

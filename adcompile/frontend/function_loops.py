@@ -78,17 +78,22 @@ def _functions_walked(stmt, fn, source, local):
 
 
 def _only_read_in(stmt, v, fn):
-    """Whether the body of loop ``stmt`` only reads ``v``, nothing else mentions it, and
-    the body has no jumps out of the loop."""
+    """Whether the body of loop ``stmt`` only reads ``v``, nothing else mentions it but
+    other loops binding it, and the body has no jumps out of the loop."""
     if any(isinstance(n, (ast.Break, ast.Continue, ast.Global, ast.Nonlocal))
            for s in stmt.body for n in walk_tree(s)):
         return False
     if any(isinstance(n, ast.Name) and n.id == v and not isinstance(n.ctx, ast.Load)
            for s in stmt.body for n in walk_tree(s)):
         return False
-    mentions = sum(isinstance(n, ast.Name) and n.id == v for n in walk_tree(fn))
-    in_loop = sum(isinstance(n, ast.Name) and n.id == v for s in [stmt] for n in walk_tree(s))
-    return mentions == in_loop   # (not read after the loop, nor used by another loop)
+    # (not read after the loop but in another loop binding v: for hook in (f, g): hook(a)
+    # twice; there each read is of what that loop binds)
+    bound_by_loops = {id(n) for n in walk_tree(stmt)} | {
+        id(n) for loop in walk_tree(fn)
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)
+        and loop.target.id == v for s in [loop.target, *loop.body] for n in walk_tree(s)}
+    return all(id(n) in bound_by_loops for n in walk_tree(fn)
+               if isinstance(n, ast.Name) and n.id == v)
 
 
 def _zipped_copies(stmt, fn, source, local):

@@ -47,6 +47,7 @@ from ..errors import TransformError
 from ..ir.naming import names_in
 from ..rules import REGISTRY
 from .array_names import array_names
+from .held_arguments import hold_changed_items
 from .item_desugar import AT_UFUNCS
 from .source import PLACE, FunctionSource, own_signature
 from .syntax import is_user_function, made_by_adcompile
@@ -79,6 +80,9 @@ def desugar_in_place_calls(fn, source, local, structures=()):
     def called(func):
         return _resolved(func, source, local)
 
+    taken = ir.names_mentioned([fn])
+    for block in list(_blocks(fn)):   # normalize_(params["w"]): held_arguments.py
+        hold_changed_items(fn, block, called, found, set(structures), taken)
     for block in _blocks(fn):
         for k, stmt in enumerate(block):
             marked = _marked(stmt, called, found, skip=structures, arrays=arrays)
@@ -226,10 +230,10 @@ class _InPlaceParameters:
         plain = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
         augmented = {s.target for s in ast.walk(node) if isinstance(s, ast.AugAssign)}
         self.known[func] = (
-            frozenset(p for p in plain if not _bound_again(node, p)
+            frozenset(p for p in plain if not bound_again(node, p)
                       and _changed(node, p, called, self)),
-            frozenset(p for p in plain if _bound_again(node, p)
-                      and not _bound_again(node, p, augmented)))
+            frozenset(p for p in plain if bound_again(node, p)
+                      and not bound_again(node, p, augmented)))
         return self.known[func]
 
 
@@ -239,7 +243,7 @@ def _defined(node):
             and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def _bound_again(node, name, augmented=()):
+def bound_again(node, name, augmented=()):
     """Whether the body of the ``def`` ``node`` may bind its parameter ``name`` to another
     object (an assignment, ``x op= e`` but on the name nodes ``augmented`` (ids), ``del``,
     a loop's or ``with``'s target, an import, ``global``), or mentions it in a function or

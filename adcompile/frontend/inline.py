@@ -17,6 +17,7 @@ from .closures import Closure
 from .in_place_calls import CHANGES
 from .local_functions import StandIn
 from .source import FunctionSource, own_signature
+from .structure_sharing import carry_back, changed_structures, share_ownership
 from .syntax import MISSING, Deferred, is_literal, made_by_adcompile
 from .variadic import expand_unpacking, specialize
 from ..ir.parsing import parse
@@ -54,11 +55,12 @@ class Inline:
         choices = self.argument_choices(func, call)   # (see static_choices.py)
         if isinstance(target, Deferred):  # name the caller's variable in the caller's scope
             target = target()
-        caller = self.scope
+        caller, changed = self.scope, None
         self.inlining.stack.append(key)
         try:
             done, result = self._inline_body(source, (env, varied, trees, ints, named_as,
                                                       choices), target, call, name, unpack)
+            changed, callee = changed_structures(self.scope, trees), self.scope
             self.inlining.finished = (given, env, self.scope)
             if isinstance(result, Node) and not tree_ok:
                 raise caller.src.error(call, f"{name}() returns a structure of values being "
@@ -73,6 +75,9 @@ class Inline:
         finally:
             self.inlining.stack.pop()
             self.scope = caller
+            if changed:   # (what the callee changed in the caller's structures: the caller's)
+                carry_back(caller, callee, changed, lambda reason: caller.src.error(
+                    call, f"{name}() cannot be followed here: {reason}"))
         if target is None or (isinstance(result, ast.Name) and result.id in self.out.lists):
             return result.id if isinstance(result, ast.Name) else self._bind(result)
         if self.is_varied_operand(result):
@@ -266,6 +271,7 @@ class Inline:
         env, varied, trees, ints, named_as, choices = binding
         fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees,
                         choices)
+        share_ownership(caller, self.scope, trees)
         self.scope.named_as = named_as
         self.seed_argument_ints(ints, fn)
         last = fn.body[-1] if fn.body and isinstance(fn.body[-1], ast.Return) else None

@@ -1,6 +1,7 @@
 """``x[index] = v`` and ``x[index] op= v`` on a name rewritten as ``x = $with_item(x, index,
 v)`` before normalizing (``desugar_items``), so that every analysis of names sees that
-``x`` changes there; ``x.fill(v)``, ``np.copyto(x, v)``, ``np.add.at(x, i, v)``,
+``x`` changes there; ``x.fill(v)``, ``np.copyto(x, v)`` (``d["w"].fill(v)``: into an
+object read by constant keys), ``np.add.at(x, i, v)``,
 ``np.fill_diagonal(x, v)`` and ``x.sort()`` as the item assignments they are; chained targets (``y[0] =
 y[-1] = v``) one by one; a write through an item, ``x[i][j] = v``, as ``x[i, j] = v`` (the same
 write where ``x`` is an array and ``i`` an int: ``x[i]`` is a view of ``x``, checked when
@@ -10,7 +11,7 @@ import ast
 import copy
 
 from .. import ir, runtime
-from .syntax import index_expression, is_trivial
+from .syntax import index_expression, is_keyed_place, is_trivial
 
 
 #: the attribute of an ``x = with_item(x, index, v)`` desugared from ``x[index] = v``: the
@@ -67,12 +68,8 @@ def desugar_items(fn):
                                     if isinstance(t, ast.Name)})
                 out.extend(rewrite(split))
                 continue
-            filled = _filled(s)
-            if filled is not None:   # x.fill(v), np.copyto(x, v): x[...] = v
-                new = _desugared(filled, filled.targets[0].value.id, filled.targets[0].slice)
-                setattr(new, FILLING, s)
-                out.append(new)
-                continue
+            # x.fill(v), np.copyto(x, v): x[...] = v (d["w"].fill(v): d["w"][...] = v)
+            s = _filled(s) or s
             target, chain = _item_target(s)
             if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
                 out.append(s)
@@ -195,9 +192,11 @@ def _unpacked_items(s):
 
 
 def _filled(s):
-    """``x[...] = v`` for the statement ``x.fill(v)`` or ``np.copyto(x, v)`` (``x`` a name;
-    no keyword), else None. Which object ``x`` is, and that ``np.copyto`` is NumPy's, is
-    known only when normalizing (``Items.item_statement``)."""
+    """``x[...] = v`` for the statement ``x.fill(v)`` or ``np.copyto(x, v)`` (``x`` a name,
+    or an object read from one by constant keys, ``d["w"]``; no keyword), the statement
+    kept on it (``FILLING``), else None. Which object ``x`` is, and that ``np.copyto`` is
+    NumPy's, is known only when normalizing (``Items.item_statement``,
+    ``Items.filled_place``)."""
     call = s.value if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) else None
     if call is None or not isinstance(call.func, ast.Attribute) \
             or any(isinstance(a, ast.Starred) for a in call.args):
@@ -208,10 +207,9 @@ def _filled(s):
         name, value = call.func.value, ast.Name(id=call.func.value.id, ctx=ast.Load())
     elif call.keywords:
         return None
-    elif call.func.attr == "fill" and len(call.args) == 1 and isinstance(call.func.value, ast.Name):
+    elif call.func.attr == "fill" and len(call.args) == 1 and _array_place(call.func.value):
         name, value = call.func.value, call.args[0]
-    elif call.func.attr == "copyto" and len(call.args) == 2 \
-            and isinstance(call.args[0], ast.Name):
+    elif call.func.attr == "copyto" and len(call.args) == 2 and _array_place(call.args[0]):
         name, value = call.args
     elif call.func.attr == "at" and isinstance(call.func.value, ast.Attribute) \
             and call.func.value.attr in AT_UFUNCS and len(call.args) == 3 \
@@ -237,17 +235,36 @@ def _filled(s):
             func=ast.Name(id="min", ctx=ast.Load()), args=[of_numpy("shape", x)], keywords=[]),
             of_numpy("ndim", copy.deepcopy(x)))
         place = ast.Subscript(value=copy.deepcopy(x), slice=index, ctx=ast.Store())
-        return ast.fix_missing_locations(ast.copy_location(
-            ast.Assign(targets=[place], value=value), s))
     else:
         return None
-    place = ast.Subscript(value=ast.Name(id=name.id, ctx=ast.Load()),
-                          slice=ast.Constant(Ellipsis), ctx=ast.Store())
-    return ast.copy_location(ast.Assign(targets=[place], value=value), s)
+    if call.func.attr != "fill_diagonal":
+        read = ast.Name(id=name.id, ctx=ast.Load()) if isinstance(name, ast.Name) \
+            else _loaded(name)
+        place = ast.Subscript(value=read, slice=ast.Constant(Ellipsis), ctx=ast.Store())
+    filled = ast.fix_missing_locations(ast.copy_location(ast.Assign(targets=[place],
+                                                                    value=value), s))
+    setattr(filled, FILLING, s)
+    return filled
+
+
+def _array_place(e):
+    """Whether ``e`` is a name or an object read from one by constant keys (``d["w"]``,
+    ``box.a``, ``m[0]``), which ``e[...] = v`` writes into."""
+    return isinstance(e, ast.Name) or is_keyed_place(e)
+
+
+def _loaded(e):
+    """A copy of the expression ``e`` that reads it."""
+    e = copy.deepcopy(e)
+    for node in ast.walk(e):
+        if hasattr(node, "ctx"):
+            node.ctx = ast.Load()
+    return e
 
 
 def _desugared(s, name, index):
-    """``name = $with_item(name, index, value)`` for the user's statement ``s``."""
+    """``name = $with_item(name, index, value)`` for the user's statement ``s`` (the call
+    of ``x.fill(v)`` and the like kept on it: ``FILLING``)."""
     value = s.value
     if isinstance(s, ast.AugAssign):
         place = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=index,
@@ -259,4 +276,6 @@ def _desugared(s, name, index):
                      value=ast.copy_location(call, s))
     ast.copy_location(new, s)
     setattr(new, ITEM, s)
+    if getattr(s, FILLING, None) is not None:
+        setattr(new, FILLING, getattr(s, FILLING))
     return new

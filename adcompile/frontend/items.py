@@ -44,7 +44,8 @@ class Items:
         if isinstance(user, ast.Assign) and self.add_to_item(user.targets[0], user.value, user):
             return None   # (gradient code adding to an item of a list's adjoint: list_items.py)
         call = getattr(stmt, FILLING, None)   # x.fill(v) or np.copyto(x, v), as x[...] = v
-        if call is not None and not (self.varies(base) or self.varies(value)):
+        if call is not None and not (self.varies(base) or self.varies(value)
+                                     or self.varies(call.value)):
             mark = len(self.out.body)
             self.expression_statement(call)   # (as written: x may be any object)
             for s in self.out.body[mark:]:    # (errors quote the user's line)
@@ -80,6 +81,20 @@ class Items:
         self.keep(ast.copy_location(kept, user), pure=False)
         self.out.body[-1].origin = (self.scope.src, user)   # (errors quote the user's line)
         return None
+
+    def filled_place(self, stmt):
+        """The statement to normalize for ``place[...] = v`` desugared from the user's
+        ``place.fill(v)`` or ``np.copyto(place, v)`` (``place`` read by constant keys:
+        ``d["w"]``, ``box.a``): that assignment where ``place`` or ``v`` may vary, else the
+        user's call, kept as written (it may be any object's method)."""
+        call = getattr(stmt, FILLING)
+        if not (self.varies(stmt.targets[0].value) or self.varies(stmt.value)
+                or self.varies(call.value)):
+            return call
+        if call.value.func.attr == "copyto" and not self.callee(call.value.func).is_(np.copyto):
+            raise self.scope.src.error(call, f"{ast.unparse(call.value.func)} is not numpy's "
+                                             f"copyto: it cannot be differentiated")
+        return stmt
 
     def assign_item(self, target, value, stmt):
         """``x[index] = value`` (``stmt``, the user's statement) as ``with_item``."""

@@ -10,8 +10,9 @@ import ast
 
 from .. import ir
 from ..ir.trees import Node
+from .held_arguments import PUT_BACK
 from .in_place_calls import CHANGES
-from .item_desugar import ITEM
+from .item_desugar import FILLING, ITEM
 from .row_loops import ROWS
 from .syntax import is_append, is_pop, is_user_function
 from .tree_values import dict_display
@@ -44,6 +45,10 @@ class Statements:
         about them point at it)."""
         if getattr(stmt, CHANGES, None) is not None:   # f(u) changing u (in_place_calls.py)
             return self.in_place_call(stmt)
+        if getattr(stmt, PUT_BACK, False) and not self.names_structure(stmt.targets[0].value):
+            return None   # (d["w"] = _held1 after a helper changed it: the same array)
+        if getattr(stmt, FILLING, None) is not None and getattr(stmt, ITEM, None) is None:
+            stmt = self.filled_place(stmt)   # np.copyto(d["w"], v) as d["w"][...] = v
         body, mark = self.out.body, len(self.out.body)
         if self.scope.structured or _builds_structure(stmt, self.callee) \
                 or self.is_fixed_display(stmt) \
@@ -150,6 +155,8 @@ class Statements:
                 return self.keep(stmt, pure=False)
         if is_pop(e) and self.scope.env.get(e.func.value.id) in self.out.lists:
             return self.pop(None, e, stmt)
+        if self.varies(e) and self.inlined_call_statement(stmt):
+            return None
         if self.varies(e) and self.scope.src.generated:
             # gradient code keeps a computation of the user's whose value nothing needed,
             # for what its calls may do: here it is that computation again, differentiated
@@ -161,6 +168,27 @@ class Statements:
                                              "place); assign its result",
                                        _out_hint(e) or self._returning_hint(e))
         self.keep(stmt, pure=False)
+
+    def inlined_call_statement(self, stmt):
+        """Inline the call statement ``stmt`` of a function of the user's (``step(u, s)``,
+        ``scale_(params, 0.5)``, ``box.push(s)``) whose value is not used, as ``_ =
+        step(u, s)`` would be; returns whether it did. What the callee changes in place is
+        then what its own statements change: arrays as new versions the aliasing analysis
+        checks, the caller's structures as the structures it made (``Changes``)."""
+        e = stmt.value
+        if not isinstance(e, ast.Call):
+            return False
+        called = self.callee(e.func)
+        if called.kind != "object" or not is_user_function(called.what) \
+                or self.registry.rule_for(called.what) is not None \
+                or getattr(called.what, "_adcompile_primitive", False):
+            return False
+        mark = len(self.out.body)
+        self.inline(None, called.what, e, tree_ok=True)
+        for s in ir.walk(self.out.body[mark:]):
+            if isinstance(s, ir.Keep) and s.origin is None:
+                s.origin = (self.scope.src, stmt)
+        return True
 
     def _returning_hint(self, e):
         """For ``step(u, r)`` as a statement, a function of the user's that may change its

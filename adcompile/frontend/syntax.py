@@ -221,3 +221,26 @@ def item_assigned(stmt):
     if not isinstance(target, ast.Subscript):
         return None
     return target.value, target.slice, ast.copy_location(value, stmt)
+
+
+def is_keyed_place(e):
+    """Whether ``e`` reads an object by a fixed route from a name: an item or an attribute,
+    with constant keys, of a name or of such a place (``d["w"]``, ``lst[-1]``, ``box.a``,
+    ``m[0]``, ``params["layers"][1]``), never the name alone. Reading it twice reads the
+    same object, and ``e[...] = v`` writes into that object as NumPy's in-place functions
+    do (``np.copyto(e, v)``, ``e.fill(v)``, ``out=e``)."""
+    if not isinstance(e, (ast.Subscript, ast.Attribute)):
+        return False
+    while isinstance(e, (ast.Subscript, ast.Attribute)):
+        if isinstance(e, ast.Subscript) and not _constant_key(e.slice):
+            return False
+        e = e.value
+    return isinstance(e, ast.Name)
+
+
+def _constant_key(index):
+    """Whether ``index`` is an int (``-1`` too) or str constant."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+        return isinstance(index, ast.Constant) and type(index.value) is int
+    return isinstance(index, ast.Constant) and type(index.value) in (int, str)

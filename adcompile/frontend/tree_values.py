@@ -89,9 +89,10 @@ class TreeValues:
         if replaced is not None:
             return replaced
         made = self.constructed(e)
-        if made is not None:   # State(h, c), Layer(W=W, b=b)
+        if made is not None:   # State(h, c), Layer(W=W, b=b): a new object, the function's own
             (kind, fields), cls = made, self.callee(e.func).what
-            return Node(kind, cls, tuple(fields), tuple(self.part_of(v) for v in fields.values()))
+            return self._own(Node(kind, cls, tuple(fields),
+                                  tuple(self.part_of(v) for v in fields.values())))
         if isinstance(e, (ast.List, ast.Tuple)):
             if any(isinstance(x, ast.Starred) for x in e.elts):
                 raise self.scope.src.error(e, "a starred item in a structure of values being "

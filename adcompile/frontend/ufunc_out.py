@@ -5,8 +5,10 @@
 2.0)``, which adcompile differentiates as any array update (README: *Array updates*).
 Its value is ``y`` itself: ``z = np.exp(x, out=buf)`` is ``buf[...] = np.exp(x)``, then
 ``z = buf`` (the same array), and so for ``return``; into slices of an array (a view),
-``np.sin(x, out=y[1:])`` is ``y[1:] = np.sin(x)``. With ``where=mask``, the entries the
-mask leaves out keep what ``y`` held: ``y[...] = np.where(mask, np.divide(a, b), y)``;
+``np.sin(x, out=y[1:])`` is ``y[1:] = np.sin(x)``; into an object read by constant keys,
+``np.tanh(x, out=d["w"])`` is ``d["w"][...] = np.tanh(x)`` (``m[0]``, ``box.a`` alike).
+With ``where=mask``, the entries the mask leaves out keep what ``y`` held:
+``y[...] = np.where(mask, np.divide(a, b), y)``;
 the division is given ``np.where(mask, b, 1.0)`` for ``b`` (each input a value in its
 function's domain where the mask is False), so that its adjoint there, multiplied by
 zero, is zero, not NaN (``0 * inf``). The operands are read once, in Python's order,
@@ -24,6 +26,7 @@ import numpy as np
 from ..ir import assigns, copy_tree
 from ..ir.naming import fresh_name, names_in
 from .references import placed
+from .syntax import is_keyed_place
 
 #: ufunc -> the value each input takes where ``where=`` is False: one at which the
 #: function and its derivatives are finite
@@ -141,9 +144,11 @@ def _load(name, at):
 
 def _array_or_slices(out):
     """Whether ``out`` is a name, or slices of one (``y[1:]``, ``y[:, :2]``, ``y[...]``):
-    a view of the array, which ``out[...] = v`` writes into as the ufunc does. (An integer
-    or an array index gives a number or a copy.)"""
-    if isinstance(out, ast.Name):
+    a view of the array, which ``out[...] = v`` writes into as the ufunc does, or an
+    object read by constant keys (``d["w"]``, ``box.a``, ``m[0]``: ``is_keyed_place``),
+    which ``out[...] = v`` writes into too. (An index that is not constant may be an
+    array, which gives a copy.)"""
+    if isinstance(out, ast.Name) or is_keyed_place(out):
         return True
     index = out.slice.elts if isinstance(out, ast.Subscript) \
         and isinstance(out.slice, ast.Tuple) else [getattr(out, "slice", None)]
@@ -170,8 +175,9 @@ def _read(out):
 
 
 def _written(out):
-    """The target of the update that writes into ``out``: ``y[...]``, or ``y[1:]``."""
-    if isinstance(out, ast.Name):
+    """The target of the update that writes into ``out``: ``y[...]`` (``d["w"][...]``), or
+    ``y[1:]``."""
+    if isinstance(out, ast.Name) or is_keyed_place(out):
         return placed(ast.Subscript(value=_read(out), slice=placed(ast.Constant(...), out),
                                     ctx=ast.Store()), out)
     target = _read(out)
