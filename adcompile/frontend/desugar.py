@@ -60,6 +60,7 @@ from .lower import lower_function
 from .nesting import split_nesting
 from .reflection import constant_reflection
 from .row_loops import write_row_loops
+from .row_views import write_row_views
 from .source import mark_place
 from .starred import desugar_starred
 from .ufunc_methods import write_ufunc_methods
@@ -87,6 +88,7 @@ def desugar(source, callers=(), structures=(), choices=None):
     unwrap_quiet_contexts(fn, source)
     drop_name_deletions(fn)
     write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
+    write_row_views(fn, source, structures)   # (as well: a[j] = v becomes B[t][j] = v)
     desugar_starred(fn, source)   # (before higher_order.py: list(map(f, xs)) is a form)
     write_list_inserts(fn)
     unroll_function_loops(fn, source)
