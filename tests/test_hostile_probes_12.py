@@ -79,25 +79,26 @@ Everything else was differentiated right, or refused at this file's line (REFUSE
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
 over-cautious, not changed here: ``msgs[j].append(...)`` into a list of lists and
 ``R[i][j] = ...`` (soft-DTW over lists of lists); ``params["theta"][k]`` with ``k`` a key of
-another dict; ``np.logaddexp.reduce`` of a list; ``new = best.copy(); new[c] = ...; best =
-new`` in a loop (taken as sharing memory across iterations); a gradient or
+another dict; ``np.logaddexp.reduce`` of a list; a gradient or
 ``ad.value_and_grad(...)`` held in a variable and called; methods of optimiser, layer,
 model, scaler and running-mean objects called on the object (and, where they assign
 ``self.vel`` or call ``self.m.get``, through the class); ``Model(params)`` built in the loss;
 ``__getitem__`` and operator overloading of user classes; a memoising recursive closure;
-``np.linalg.matrix_rank`` of a differentiated matrix in a condition; a row view of a
-preallocated array written (``a = alpha[t]; a[:] = ...``) or kept while another row is
-(``prev = alpha[t - 1]``); rolling rows, even with a fresh ``cur = np.empty(m)`` each
-iteration; the results of
+``np.linalg.matrix_rank`` of a differentiated matrix in a condition; the results of
 ``np.split``/``np.hsplit``, a boolean-indexed copy ``y[y > 0]``, and a view a helper returns,
-changed in place (refused when run: other names may share the array); buffers swapped by
-``a, b = b, a`` with writes in the loop; ``v = u`` then a helper changing ``v``; a helper
-changing an array through ``state["u"]``, ``U[0]`` or a nested def; ``heat_step(row)`` of a
-row name (refused when run). Not fixed, reported: of two refused calls on one line (two
+changed in place (refused when run: other names may share the array); ``v = u`` then a
+helper changing ``v``; a helper changing an array through ``state["u"]``, ``U[0]`` or a
+nested def; ``heat_step(row)`` of a row name (refused when run). Not fixed, reported: of two refused calls on one line (two
 ``np.quantile`` methods), the refusal names the later; a
 function that changes its argument's arrays through a shallow copy (``state = dict(state);
 state["v"] += x``) changes them in Python but not in the gradient (arguments are copied on
-entry), so it is left out here (finite differences would drift). Fixed since: a dict
+entry), so it is left out here (finite differences would drift). Fixed since: a row view of a
+preallocated array written (``a = alpha[t]; a[:] = ...; a /= a.sum()``) or kept while
+another row is (``prev = alpha[t - 1]``) is written through the array
+(tests/test_row_views.py); ``new = best.copy(); new[c] = ...; best = new`` in a loop,
+rolling rows (``prev, cur = cur, prev``, or a fresh ``cur = np.empty(m)`` each iteration)
+and buffers swapped by ``a, b = b, a`` with writes in the loop are no longer taken for one
+array (tests/test_iteration_objects.py); a dict
 subclass or ``OrderedDict`` of parameters was a TypeError naming the argument, not read as
 a dict (tests/test_mapping_params.py); differentiating a function wrapped by a ``*args``
 decorator was a ValueError for ``wrt`` out of range, naming no wrapper: a wrapper that only
