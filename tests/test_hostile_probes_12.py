@@ -6320,7 +6320,7 @@ REFUSED = {
     "setattr_data_after_read", "setflags_then_write", "setitem_via_dunder", "sgd_through_class",
     "shallow_dict_copy_in_place", "shallow_dict_copy_method_in_place/(0, 1)",
     "shallow_dict_unpack_in_place", "shape_attribute_set", "shuffle_after_read", "sinc_and_i0",
-    "sliding_window_writeable", "soft_dtw_lists", "solve_banded_tridiagonal",
+    "sliding_window_writeable", "solve_banded_tridiagonal",
     "solve_continuous_lyap", "solve_diagonal_assume", "sorted_key_alias", "sorted_zip_pairs",
     "special_zoo", "special_zoo2", "starmap_products", "subtract_out_slice",
     "sum_dtype_and_initial", "svd_scipy", "svdvals_numpy", "take_mode_clip_wrap",

@@ -57,6 +57,7 @@ from .in_place_calls import desugar_in_place_calls
 from .item_desugar import desugar_items
 from .local_imports import drop_local_imports
 from .list_inserts import write_list_inserts
+from .list_tables import write_list_tables
 from .lower import lower_function
 from .nesting import split_nesting
 from .reflection import constant_reflection
@@ -90,6 +91,7 @@ def desugar(source, callers=(), structures=(), choices=None):
     drop_name_deletions(fn)
     write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
     write_row_views(fn, source, structures)   # (as well: a[j] = v becomes B[t][j] = v)
+    write_list_tables(fn, source)   # (before comprehensions: R = [[c] * k for ...])
     desugar_starred(fn, source)   # (before higher_order.py: list(map(f, xs)) is a form)
     write_list_inserts(fn)
     unroll_function_loops(fn, source)
