@@ -77,9 +77,8 @@ tests/test_structures.py):
 
 Everything else was differentiated right, or refused at this file's line (REFUSED, and
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
-over-cautious, not changed here: ``msgs[j].append(...)`` into a list of lists and
-``R[i][j] = ...`` (soft-DTW over lists of lists); ``params["theta"][k]`` with ``k`` a key of
-another dict; ``np.logaddexp.reduce`` of a list; a gradient or
+over-cautious, not changed here: ``msgs[j].append(...)`` into a list of lists;
+``params["theta"][k]`` with ``k`` a key of another dict; ``np.logaddexp.reduce`` of a list; a gradient or
 ``ad.value_and_grad(...)`` held in a variable and called; methods of optimiser, layer,
 model, scaler and running-mean objects called on the object (and, where they assign
 ``self.vel`` or call ``self.m.get``, through the class); ``Model(params)`` built in the loss;
@@ -98,7 +97,9 @@ another row is (``prev = alpha[t - 1]``) is written through the array
 (tests/test_row_views.py); ``new = best.copy(); new[c] = ...; best = new`` in a loop,
 rolling rows (``prev, cur = cur, prev``, or a fresh ``cur = np.empty(m)`` each iteration)
 and buffers swapped by ``a, b = b, a`` with writes in the loop are no longer taken for one
-array (tests/test_iteration_objects.py); a dict
+array (tests/test_iteration_objects.py); ``R[i][j] = ...`` into a table of reals kept
+as a list of lists (soft-DTW) is made in the 2-d array of its entries
+(tests/test_list_tables.py); a dict
 subclass or ``OrderedDict`` of parameters was a TypeError naming the argument, not read as
 a dict (tests/test_mapping_params.py); differentiating a function wrapped by a ``*args``
 decorator was a ValueError for ``wrt`` out of range, naming no wrapper: a wrapper that only

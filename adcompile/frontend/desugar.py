@@ -19,7 +19,8 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
 6. a loop changing in place the rows of the array it walks as a loop over their positions
    (row_loops.py); a name for a row changed in place (``a = alpha[t]; a[:] = v``) as the
-   row itself (row_views.py); ``a, *rest, z = value`` as reads of its items (starred.py);
+   row itself (row_views.py); a list of lists of reals used entry by entry as a 2-d array
+   (list_tables.py); ``a, *rest, z = value`` as reads of its items (starred.py);
    ``xs.insert(i, v)`` and ``xs.reverse()`` on a list the function makes as appends and
    item assignments (list_inserts.py); loops over a fixed sequence of functions written
    out (function_loops.py); map, filter, reduce and sorted/min/max with ``key=`` as code
