@@ -77,27 +77,29 @@ tests/test_structures.py):
 
 Everything else was differentiated right, or refused at this file's line (REFUSED, and
 REFUSED_WHEN_RUN for the checks made when the code runs). Refusals that look
-over-cautious, not changed here: ``msgs[j].append(...)`` into a list of lists and
-``R[i][j] = ...`` (soft-DTW over lists of lists); ``params["theta"][k]`` with ``k`` a key of
-another dict; ``np.logaddexp.reduce`` of a list; ``new = best.copy(); new[c] = ...; best =
-new`` in a loop (taken as sharing memory across iterations); a gradient or
+over-cautious, not changed here: ``msgs[j].append(...)`` into a list of lists;
+``params["theta"][k]`` with ``k`` a key of another dict; ``np.logaddexp.reduce`` of a list; a gradient or
 ``ad.value_and_grad(...)`` held in a variable and called; methods of optimiser, layer,
 model, scaler and running-mean objects called on the object (and, where they assign
 ``self.vel`` or call ``self.m.get``, through the class); ``Model(params)`` built in the loss;
 ``__getitem__`` and operator overloading of user classes; a memoising recursive closure;
-``np.linalg.matrix_rank`` of a differentiated matrix in a condition; a row view of a
-preallocated array written (``a = alpha[t]; a[:] = ...``) or kept while another row is
-(``prev = alpha[t - 1]``); rolling rows, even with a fresh ``cur = np.empty(m)`` each
-iteration; the results of
+``np.linalg.matrix_rank`` of a differentiated matrix in a condition; the results of
 ``np.split``/``np.hsplit``, a boolean-indexed copy ``y[y > 0]``, and a view a helper returns,
-changed in place (refused when run: other names may share the array); buffers swapped by
-``a, b = b, a`` with writes in the loop; ``v = u`` then a helper changing ``v``; a helper
-changing an array through ``state["u"]``, ``U[0]`` or a nested def; ``heat_step(row)`` of a
-row name (refused when run). Not fixed, reported: of two refused calls on one line (two
+changed in place (refused when run: other names may share the array); ``v = u`` then a
+helper changing ``v``; a helper changing an array through ``state["u"]``, ``U[0]`` or a
+nested def; ``heat_step(row)`` of a row name (refused when run). Not fixed, reported: of two refused calls on one line (two
 ``np.quantile`` methods), the refusal names the later; a
 function that changes its argument's arrays through a shallow copy (``state = dict(state);
 state["v"] += x``) changes them in Python but not in the gradient (arguments are copied on
-entry), so it is left out here (finite differences would drift). Fixed since: a dict
+entry), so it is left out here (finite differences would drift). Fixed since: a row view of a
+preallocated array written (``a = alpha[t]; a[:] = ...; a /= a.sum()``) or kept while
+another row is (``prev = alpha[t - 1]``) is written through the array
+(tests/test_row_views.py); ``new = best.copy(); new[c] = ...; best = new`` in a loop,
+rolling rows (``prev, cur = cur, prev``, or a fresh ``cur = np.empty(m)`` each iteration)
+and buffers swapped by ``a, b = b, a`` with writes in the loop are no longer taken for one
+array (tests/test_iteration_objects.py); ``R[i][j] = ...`` into a table of reals kept
+as a list of lists (soft-DTW) is made in the 2-d array of its entries
+(tests/test_list_tables.py); a dict
 subclass or ``OrderedDict`` of parameters was a TypeError naming the argument, not read as
 a dict (tests/test_mapping_params.py); differentiating a function wrapped by a ``*args``
 decorator was a ValueError for ``wrt`` out of range, naming no wrapper: a wrapper that only
@@ -6247,8 +6249,8 @@ REFUSED = {
     "accumulate_of_params", "adam_through_class", "add_at_into_a_view", "add_at_into_reshaped",
     "apply_along_axis_mutator", "arange_active", "array_api_aliases",
     "array_method_put_after_read", "array_split_written", "as_strided_write_after_read",
-    "asarray_write_after_read", "attribute_alias_via_setattr", "backward_beta_views",
-    "block_diag_kron", "bool_override", "broadcast_arrays_sum", "bs_gamma_by_nested_grad",
+    "asarray_write_after_read", "attribute_alias_via_setattr", "block_diag_kron",
+    "bool_override", "broadcast_arrays_sum", "bs_gamma_by_nested_grad",
     "builtin_max_key_alias", "byteswap_in_place", "chain_of_lists",
     "chained_basic_then_fancy_assign", "chained_fancy_then_basic_assign", "chained_index_assign",
     "cholesky_banded_solve", "cholesky_upper_kw", "choose_rows", "clip_positional_out",
@@ -6261,8 +6263,8 @@ REFUSED = {
     "dataclass_property", "dataclass_unpack_override", "default_arg_binding",
     "diag_of_vector_offset", "dict_from_zip", "dict_get_alias", "dict_items_loop_in_place",
     "dict_of_constants_mutated_by_method_call", "dict_pop_alias", "dict_setdefault_alias",
-    "dict_values_aliased", "dot_out_positional", "dtw_rows_rolling", "dtw_rows_rolling_copy",
-    "dual_numbers_user_class", "edge_list_messages_in_a_list", "eigh_generalized",
+    "dict_values_aliased", "dot_out_positional", "dual_numbers_user_class",
+    "edge_list_messages_in_a_list", "eigh_generalized",
     "eigh_lower_false", "eigh_subset", "einsum_dtype", "einsum_out_after_read",
     "enumerate_reversed", "exec_style_builtin_after_read", "expand_dims_view_written",
     "fft_convolution", "fft_power_loss", "fill_diagonal_after_read", "flatten_order_f",
@@ -6271,13 +6273,12 @@ REFUSED = {
     "generator_of_differentiated_slices", "getattr_alias", "getattr_fallback",
     "getattr_fill_after_read", "getitem_on_user_class", "global_mutated_wrapper", "gradient_axis",
     "gradient_coordinates_active", "heat_by_in_place_helper_no_copy_local",
-    "heat_row_view_update",
     "helper_mutates_constant_after_read",
     "helper_overlapping_views", "helper_same_array_twice", "helper_writes_and_returns_other",
-    "hierarchical_model", "hmm_alpha_prev_view_named", "hmm_alpha_row_views", "iadd_via_dunder",
+    "hierarchical_model", "iadd_via_dunder",
     "implied_vol_newton", "in_place_helper_not_returning", "interp_xp_active", "islice_of_rows",
     "itemset_after_read", "itemset_style", "iter_next_over_parameters",
-    "kinematics_in_place_helper", "knapsack_relaxed", "lambda_mutates_after_read",
+    "kinematics_in_place_helper", "lambda_mutates_after_read",
     "lambdas_in_list_late_binding", "layer_objects_mutated_in_the_loss",
     "layer_weight_scaled_in_place", "linalg_diagonal_batch", "linalg_diagonal_nonsquare",
     "linalg_matrix_transpose", "linalg_outer_cross", "linalg_tensordot_matmul",
@@ -6320,18 +6321,18 @@ REFUSED = {
     "setattr_data_after_read", "setflags_then_write", "setitem_via_dunder", "sgd_through_class",
     "shallow_dict_copy_in_place", "shallow_dict_copy_method_in_place/(0, 1)",
     "shallow_dict_unpack_in_place", "shape_attribute_set", "shuffle_after_read", "sinc_and_i0",
-    "sliding_window_writeable", "soft_dtw_lists", "solve_banded_tridiagonal",
+    "sliding_window_writeable", "solve_banded_tridiagonal",
     "solve_continuous_lyap", "solve_diagonal_assume", "sorted_key_alias", "sorted_zip_pairs",
     "special_zoo", "special_zoo2", "starmap_products", "subtract_out_slice",
-    "sum_dtype_and_initial", "svd_scipy", "svdvals_numpy", "swap_buffers_in_loop",
-    "swap_buffers_in_loop_written_in_place", "take_mode_clip_wrap", "toeplitz_circulant",
+    "sum_dtype_and_initial", "svd_scipy", "svdvals_numpy", "take_mode_clip_wrap",
+    "toeplitz_circulant",
     "transposed_sort_after_read", "try_finally_value", "ufunc_at_after_read",
     "ufunc_out_positional_after_read", "unbound_sort_after_read", "unrolled_adam_object",
     "unrolled_momentum_in_place_state", "unrolled_momentum_object", "unrolled_sgd_object",
     "unrolled_sgd_with_ad_grad", "unstack_written", "var_std_ddof", "vars_dict_alias",
     "vector_class_iadd_mutates", "vector_class_operators", "view_from_helper_assigned",
-    "view_method_written", "view_sort_after_read", "walrus_alias", "while_alias_swap",
-    "window_sums_as_strided", "x_diag_write_via_indices", "zip_star_unzip",
+    "view_method_written", "view_sort_after_read", "walrus_alias", "window_sums_as_strided",
+    "x_diag_write_via_indices", "zip_star_unzip",
 }
 #: refused when the code runs: a TypeError naming the line of this file
 REFUSED_WHEN_RUN = {

@@ -3276,6 +3276,7 @@ def row_write_then_read(W, xs):
 HOISTED = [
     (rnn, (W_RNN, U, b, XS_HOIST), (0, 1, 2), True),
     (autoregressive_item_write, (W_RNN, rng_hoist.normal(size=3)), (0, 1), False),
+    (autoregressive_view_write, (W_RNN, rng_hoist.normal(size=3)), (0, 1), False),
     (break_before_out_of_range, (W_RNN, XS_HOIST), (0, 1), True),
     (continue_skipping, (W_RNN, XS_HOIST), (0, 1), True),
     (previous_row, (W_RNN, XS_HOIST), (0, 1), True),
@@ -3469,7 +3470,6 @@ REFUSALS = [
     (quantile_methods, (X4_RULES,), 0),
     (nan_reductions, (X4_RULES,), 0),
     (average_returned, (M3_RULES, np.array([0.2, 0.3, 0.5])), (0, 1)),
-    (autoregressive_view_write, (W_RNN, rng_hoist.normal(size=3)), (0, 1)),
     (singledispatch_loss, (X3_WRAP,), 0),
     (lru_cache_differentiated, (0.7,), 0),
     (class_decorator_loss, (X3_WRAP,), 0),

@@ -163,6 +163,13 @@ def into_a_list_of_lists(x):
     return rows[0][0] + rows[1][1]
 
 
+def into_a_list_of_lists_read_by_rows(x):
+    rows = [[0.0] * 3 for _ in range(3)]
+    for i in range(3):
+        rows[i][i] = x
+    return sum(rows[0]) + rows[1][1]
+
+
 def into_a_given_list_of_lists(x, rows):
     for i in range(2):
         rows[i][0] = x * rows[i][1]
@@ -186,9 +193,11 @@ def test_what_is_not_the_same_write_stays_refused():
     # an index not known to be an int: B[k][0] is B[k, 0] only where k is one
     assert_refused_at(written_at_a_given_index, (0.5, B, 1), "k][0]",
                       r"B\[k\]\[0\] = \.\.\. is differentiated as B\[k, 0\].* 'k' an int")
-    # a list of lists the function made: the write changes an inner list
-    assert_refused_at(into_a_list_of_lists, (0.5,), "rows[i][i]", "changes in place an item "
-                      "of the list rows")
+    # a list of lists the function made, a row read whole: the write changes an inner list
+    # (used entry by entry only, it is a table: frontend/list_tables.py)
+    assert_refused_at(into_a_list_of_lists_read_by_rows, (0.5,), "rows[i][i]",
+                      "changes in place an item of the list rows")
+    assert_close(assert_grad(into_a_list_of_lists, 0.5), 2.0, 1e-12, 1e-12)
     # one the caller gives: known when the code runs
     assert_refused_at(into_a_given_list_of_lists, (0.5, [[1.0, 2.0], [3.0, 4.0]]),
                       "rows[i][0]", "into an item of an array, not of a list", TypeError)

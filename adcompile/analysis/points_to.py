@@ -298,6 +298,14 @@ class Aliases:
     def _new(self, s, name):
         return f"{name}@{id(s)}"
 
+    def new_site(self, op):
+        """The object the IR statement ``op`` makes where it makes a new one."""
+        return self._new(op, op.target)
+
+    def allocates(self, call):
+        """Whether the call ``call`` surely returns a new object (see _allocates)."""
+        return self._allocates(call)
+
     def _statement(self, s):
         if isinstance(s, ir.Op):
             if self.is_number(s.expr):

@@ -7,6 +7,8 @@ decides, for the argument kinds of a specialisation, what to do about them.
 import ast
 
 from .. import ir
+from .iteration_objects import (buffer_chains, held_before_each_iteration,
+                                made_each_iteration, other_buffer)
 from .program_order import exclusive, follows, program_order
 
 
@@ -20,6 +22,7 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
     stores, stale, defs = _stores(fn, entries)
     carried = {e.statement.target for e in entries if isinstance(e.statement, ir.Carry)}
     found, dead = [], _dead_statements(fn)
+    updates = {id(r.statement): r.old for r in fn.rebindings}
     for rebinding in fn.rebindings:
         s = rebinding.statement if id(rebinding.statement) in order else None
         objects = _changed_by(aliases, rebinding)
@@ -39,6 +42,8 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
             array = (aliases.ndim_of(ir.load(rebinding.old)) or 0) >= 1
             after = _sees_the_update(aliases, objects, here, (defs, order if array else None),
                                      stores, olds, {rebinding.new} | ignored - {None})
+            after = _or_older(after, rebinding, here, (defs, order, aliases, updates),
+                              objects, olds)
             # (the statement itself reads in the next iteration what it changed in this one)
             unread = getattr(fn, "unread", set()) | dead
             readers = [r for r, *_ in entries
@@ -62,6 +67,25 @@ def rebinding_hazards(fn, aliases, every=lambda rebinding, s: False):
                               if n not in observers and n not in ignored]
         found.append((rebinding, s, observers[:1] if first else observers))
     return [(r, s, o) for r, s, o in found if o]
+
+
+def _or_older(after, rebinding, here, facts, objects, olds):
+    """``after``, or also true of a name that holds only objects of earlier iterations of
+    the loop whose each iteration makes the object the update at ``here`` changes
+    (iteration_objects.py)."""
+    defs, order, aliases, updates = facts
+    loop = made_each_iteration(rebinding.old, defs, order, aliases, updates)
+    if loop is not None and id(loop.statement) in here.loops:
+        return lambda n, reader=None: after(n, reader) or n not in olds \
+            and held_before_each_iteration(n, loop, defs, order, aliases, objects)
+    loops = set(here.loops).union(*(d.loops for d in defs.get(rebinding.old) or () if d))
+    for i in sorted(loops, key=lambda i: order[i].position):
+        chains = buffer_chains(order[i], defs, order, aliases, updates)
+        if chains.get(rebinding.old) is not None:
+            return lambda n, reader=None, c=chains: after(n, reader) or n not in olds \
+                and other_buffer(c, n, rebinding.old) \
+                and not aliases.deep(aliases.held(aliases.of(n))) & objects
+    return after
 
 
 def _changed_by(aliases, rebinding):

@@ -546,9 +546,9 @@ def _require_array_helper(kinds, overload):
 
 
 def _require_rows_helper(kinds, overload):
-    """The numba version of ``require_rows`` (frontend/row_loops.py): nothing for an array
-    of two or more dimensions; another value is refused at typing, so that the plain code
-    runs and raises."""
+    """The numba version of ``require_rows`` (frontend/row_loops.py, row_views.py): nothing
+    for an array of two or more dimensions; another value is refused at typing, so that the
+    plain code runs and raises."""
     types = kinds.types
 
     def require_rows(x, where):

@@ -20,7 +20,9 @@ Each pass is a function of a module of its own, rewriting the copy into simpler 
    an array update (ufunc_out.py); ``with np.errstate(...)`` blocks that only quiet
    warnings as their bodies (contexts.py); ``del`` of names dropped (deletions.py);
 6. a loop changing in place the rows of the array it walks as a loop over their positions
-   (row_loops.py); ``a, *rest, z = value`` as reads of its items (starred.py);
+   (row_loops.py); a name for a row changed in place (``a = alpha[t]; a[:] = v``) as the
+   row itself (row_views.py); a list of lists of reals used entry by entry as a 2-d array
+   (list_tables.py); ``a, *rest, z = value`` as reads of its items (starred.py);
    ``xs.insert(i, v)`` and ``xs.reverse()`` on a list the function makes as appends and
    item assignments (list_inserts.py); loops over a fixed sequence of functions written
    out (function_loops.py); map, filter, reduce and sorted/min/max with ``key=`` as code
@@ -59,10 +61,12 @@ from .in_place_calls import desugar_in_place_calls
 from .item_desugar import desugar_items
 from .local_imports import drop_local_imports
 from .list_inserts import write_list_inserts
+from .list_tables import write_list_tables
 from .lower import lower_function
 from .nesting import split_nesting
 from .reflection import constant_reflection
 from .row_loops import write_row_loops
+from .row_views import write_row_views
 from .source import mark_place
 from .starred import desugar_starred
 from .structure_sharing import kept_parameters
@@ -92,6 +96,8 @@ def desugar(source, callers=(), structures=(), choices=None):
     unwrap_quiet_contexts(fn, source)
     drop_name_deletions(fn)
     write_row_loops(fn, source)   # (before items: row[j] = v becomes B[k][j] = v)
+    write_row_views(fn, source, structures)   # (as well: a[j] = v becomes B[t][j] = v)
+    write_list_tables(fn, source)   # (before comprehensions: R = [[c] * k for ...])
     desugar_starred(fn, source)   # (before higher_order.py: list(map(f, xs)) is a form)
     write_list_inserts(fn)
     unroll_function_loops(fn, source)

@@ -61,6 +61,7 @@ from .refusals import refuse_unsupported
 from .returns import Returns, refuse_unrebuilt_mapping
 from .rewritten_calls import RewrittenCalls
 from .row_loops import RowChecks
+from .row_views import RowViews
 from .tree_binding import TreeBinding
 from .tree_values import TreeValues
 from .trees import Trees
@@ -74,7 +75,7 @@ class Normalizer(Statements, Assignments, Items, ControlFlow, Loops, Iteration, 
                  Expressions, Calls, RewrittenCalls, Inline, Trees, TreeValues, TreeBinding,
                  Changes, DictUpdates, Unrolling, Functions, Dependence, Validation, Views,
                  LoopViews, LoopVariables, TupleLists, ListItems, Returns, StaticInts,
-                 StaticChoices, FloatingTypes, RowChecks):
+                 StaticChoices, FloatingTypes, RowChecks, RowViews):
     """Normalizes one function (and the callees it inlines) for the parameters ``wrt``;
     ``trees`` gives the structure (ir/trees.py) of each parameter that is one, ``statics``
     the ints a call gave (static_ints.py)."""

@@ -14,6 +14,7 @@ from .held_arguments import PUT_BACK
 from .in_place_calls import CHANGES
 from .item_desugar import FILLING, ITEM
 from .row_loops import ROWS
+from .row_views import ROW_VIEW
 from .syntax import is_append, is_pop, is_user_function
 from .tree_values import dict_display
 
@@ -101,6 +102,8 @@ class Statements:
             return self.item_statement(stmt)
         if isinstance(stmt, ast.If) and getattr(stmt, ROWS, None) is not None:
             return self.row_loop(stmt)   # for row in B: row -= c (row_loops.py)
+        if isinstance(stmt, ast.If) and getattr(stmt, ROW_VIEW, None) is not None:
+            return self.row_view(stmt)   # a = B[t]; a[:] = v (row_views.py)
         if isinstance(stmt, ast.If):
             return self.branch(stmt)
         if isinstance(stmt, (ast.For, ast.While)):

@@ -484,19 +484,21 @@ def require_positions(x, where):
 
 def require_rows(x, where):
     """Raise TypeError unless ``x`` is an array of two or more dimensions, before a loop
-    ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``),
-    which generated code makes through ``x`` (frontend/row_loops.py): each row of such an
-    array is a view of it. The items of an array of one dimension are numbers, and a list
-    holds arrays of its own, which ``row -= c`` would change without changing ``x``.
-    ``where``: the user's ``file:line:col`` of the loop."""
+    ``for row in x`` whose body changes ``row`` in place (``row -= c``, ``row[:] = v``,
+    frontend/row_loops.py), or a block that changes a row through its name (``a = x[t];
+    a[:] = v``, frontend/row_views.py), which generated code makes through ``x``: each row
+    of such an array is a view of it. The items of an array of one dimension are numbers,
+    and a list holds arrays of its own, which ``row -= c`` would change without changing
+    ``x``. ``where``: the user's ``file:line:col`` of the loop, or of ``x`` in ``a =
+    x[t]``."""
     if isinstance(x, np.ndarray) and x.ndim >= 2:
         return
     what = f"an array of {x.ndim} dimension" if isinstance(x, np.ndarray) \
         else f"a {type(x).__name__}"
-    raise TypeError(f"{where}: the loop changes its rows in place, which adcompile makes "
-                    f"through the array it walks where that has two or more dimensions "
-                    f"(each row a view of it); here it is {what}: walk range(len(...)) "
-                    f"and write the items back instead")
+    raise TypeError(f"{where}: its rows are changed in place (by a loop walking them, or "
+                    f"through a name for one), which adcompile makes through the array "
+                    f"where that has two or more dimensions (each row a view of it); here "
+                    f"it is {what}: write the items back through it instead (x[i] = ...)")
 
 
 def require_array_items(xs, where):
