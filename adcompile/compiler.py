@@ -12,7 +12,7 @@ import gc
 import threading
 import weakref
 
-from . import pipeline
+from . import ir, pipeline
 from .analysis.ndims import infer_ndims
 from .backend.compile import compile_function
 from .backend.emit import forward_def, function_def, to_source, without_calls
@@ -149,11 +149,16 @@ class Transform:
                                 for p in self._leaves(q))
         # (the names of the runtime helpers are taken in the normalized function's namer)
         self.aliases = runtime_aliases(self.source, self.normal.namer,
-                                       self.normal.extra_globals)
+                                       self.normal.extra_globals, self._variables())
         self.tuple_output = self.normal.tuple_output
         # (no code is generated here: a callable generates the code for a call's arguments
         # at the first such call, its general code when .source is first read; that is
         # where the errors of the passes after normalize surface)
+
+    def _variables(self):
+        """The names the normalized function assigns, and its parameters: those that may
+        have adjoints."""
+        return set(self.normal.params).union(*(ir.defined_names(s) for s in self.normal.body))
 
     def _normalize(self, has_aux):
         """``self.normal``, the normalized function; False where what it means is known only

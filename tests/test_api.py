@@ -322,6 +322,14 @@ def test_a_variables_adjoint_keeps_its_name_beside_a_helper_named_so():
     assert "r_bar = " in text and "r_bar_2" not in text and "r_rule_bar(" in text, text
     assert_grad(lecture.residual_and_join, np.array([0.3, -0.7, 1.1]))
     assert ad.show(product).count("_rule_bar") == 0   # (only where the names meet)
+    # (a function the code calls is no variable: sorted's adjoint helper keeps its name)
+    text = ad.show(sorted_pair, args=(np.array([0.3, -0.2, 0.9]),))
+    assert "sorted_bar(" in text and "_rule_bar" not in text, text
+
+
+def sorted_pair(x):
+    s = sorted([x[0] * 2.0, x[1], x[2] ** 2])
+    return s[0] * s[2]
 
 
 def test_show_of_a_made_function_shows_what_it_runs():

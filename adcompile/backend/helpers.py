@@ -17,25 +17,26 @@ from ..ir import assigns
 RUNTIME = {"np": np, "math": math, "slice": slice, **runtime.HELPERS}
 
 
-def runtime_aliases(source, namer, bound=None):
+def runtime_aliases(source, namer, bound=None, variables=()):
     """Choose the name each runtime helper has in code generated for ``source`` (``bound``:
-    names the normalized code already binds to objects, as it binds ``added_at``)."""
+    names the normalized code already binds to objects, as it binds ``added_at``;
+    ``variables``: the names it assigns, and its parameters)."""
     aliases, bound = {}, bound or {}
     for name, obj in RUNTIME.items():
         shadowed = name in namer.taken and bound.get(name) is not obj and (
             name in _locals(source) or source.resolve(name, None) is not obj)
-        if _adjoint_of_own(name, namer):
+        if _adjoint_of_own(name, namer, variables):
             aliases[name] = namer.fresh(f"{name[:-len('_bar')]}_rule_bar")
         else:
             aliases[name] = namer.fresh(name) if shadowed else namer.take(name)
     return aliases
 
 
-def _adjoint_of_own(helper, namer):
+def _adjoint_of_own(helper, namer, variables):
     """Whether ``helper`` (``r_bar``, the adjoint of ``np.r_``) is named as the adjoint of a
-    variable of the code (a residual ``r``): the variable's adjoint keeps the name, and the
-    helper gets another (``r_rule_bar``)."""
-    return helper.endswith("_bar") and helper[:-len("_bar")] in namer.taken \
+    variable of the code (a residual ``r``; not a function it calls, ``sorted``): the
+    variable's adjoint keeps the name, and the helper gets another (``r_rule_bar``)."""
+    return helper.endswith("_bar") and helper[:-len("_bar")] in variables \
         and helper not in namer.taken
 
 
