@@ -245,6 +245,7 @@ class Inline:
                 continue
             if not isinstance(op, ast.Name) or (param in stored and op.id not in self.out.lists):
                 fresh = self.namer.fresh(param)
+                self.inlining.fresh_parameters[fresh] = param
                 if isinstance(op, ast.Name) and op.id in self.out.varied_ssa:
                     self.emit(fresh, op, call, self.registry.special["copy"], [op], {})
                 else:
@@ -271,6 +272,9 @@ class Inline:
         env, varied, trees, ints, named_as, choices = binding
         fn = self.enter(source, env, varied, caller.src.call_site(call, caller.callers), trees,
                         choices)
+        for fresh, param in self.inlining.fresh_parameters.items():   # (arr_3: the callee's arr)
+            self.out.origin.setdefault(fresh, (self.scope.number, param))
+        self.inlining.fresh_parameters.clear()
         share_ownership(caller, self.scope, trees)
         self.scope.named_as = named_as
         self.seed_argument_ints(ints, fn)

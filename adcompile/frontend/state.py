@@ -149,6 +149,8 @@ class Inlining:
     finished: tuple = None   # the last call inlined: (the function, its parameters' names
     #                          given, its Scope at its end) (Inline.in_place_call)
     naming: tuple = None     # (function, Scope.named_as) for the next call of it inlined
+    fresh_parameters: dict = field(default_factory=dict)   # a name made for a callee's
+    #                                 parameter -> the parameter (its origin, once entered)
 
     @classmethod
     def of(cls, source):
