@@ -129,7 +129,7 @@ def _rewritten(stmts, i, found, rows, fn):
                                                slice=ir.copy_tree(index), ctx=ctx()), view)
 
     new = [_through_array(s, a, row) for s in ir.copy_tree(rest)]
-    if _read_outside(fn, rest, a):   # (the row as it is at the end of the block, for what reads it after)
+    if _read_outside(fn, rest, a):   # (the row as it is at the block's end, for what follows)
         new = [ir.copy_tree(view)] + new + [ir.copy_tree(view)]
     choice = ast.copy_location(ast.If(test=ast.Constant(True), body=new or [ast.Pass()],
                                       orelse=stmts[i:]), view)

@@ -38,7 +38,7 @@ from .renumber import numbered, renumber_temps
 from .shape_reads import free_shape_reads
 from .simplify import simplify, total
 
-__all__ = ["dot_products", "merge_copies", "factor_products", "free_shape_reads", "fuse", "fuse_blocks", "fuse_products",
-           "local_math_functions", "numbered",
+__all__ = ["dot_products", "factor_products", "free_shape_reads", "fuse", "fuse_blocks",
+           "fuse_products", "local_math_functions", "merge_copies", "numbered",
            "prune_backward", "prune_forward", "renumber_temps", "reuse_dead_arrays",
            "simplify", "total", "update_in_place", "with_effects"]

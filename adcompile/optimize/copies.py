@@ -25,9 +25,10 @@ _JUMPS = (ast.Break, ast.Continue, ast.Return, ast.Raise)
 
 def merge_copies(sweeps, later, params):
     """Merge the copies of ``sweeps`` (the forward and the backward sweep, lists of
-    statements changed in place: copies go, names are replaced) into the names they copy, each pair into the one
-    ``survivor`` picks; ``later``: the expressions read after them (the outputs and the
-    gradients), ``params``: names bound when the code starts. Returns ``{old: new}``."""
+    statements changed in place: copies go, names are replaced) into the names they copy,
+    each pair into the one ``survivor`` picks; ``later``: the expressions read after them
+    (the outputs and the gradients), ``params``: names bound when the code starts. Returns
+    ``{old: new}``."""
     statements = [s for sweep in sweeps for s in sweep]
     bound, order, first_read = _facts(statements, later, params)
     merged, copies = {}, []
@@ -43,7 +44,7 @@ def merge_copies(sweeps, later, params):
             if found is None:
                 continue
             a, b = found
-            keep = survivor(a, b)
+            keep = survivor(a, b) if a != b else None
             if keep is None or bound[a] != 1 or bound[b] != 1 \
                     or first_read.get(a, order[id(s)]) < order[id(s)]:
                 continue

@@ -281,8 +281,8 @@ def require_layout(gradient, name, x, layout, path=""):
     """Raise TypeError unless the argument ``x`` (``name``) of the gradient ``gradient``, which
     ``ad.build`` wrote for example arguments (``args=``), has the layout of the example's
     structure its code was made for: ``layout`` is (its class's name, its keys in order,
-    the layouts of its items: None for an array or number, and for all of them). That code reads the items by
-    those keys, walks them in that order and knows the class (``isinstance(p,
+    the layouts of its items), or None for an array or a number. That code reads the items
+    by those keys, walks them in that order and knows the class (``isinstance(p,
     OrderedDict)``): for a structure of another class or other keys it would be the
     gradient of another function, where ``ad.grad`` makes code for what it is given."""
     if layout is None:
