@@ -103,7 +103,8 @@ class Functions:
         if isinstance(func, ast.Name) and func.id in self.scope.known:   # (trees.py)
             return Callee("object", self.scope.known[func.id])
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and is_user_class(self.scope.functions.get(func.value.id)):
+                and is_user_class(self.scope.functions.get(func.value.id)) \
+                and hasattr(self.scope.functions[func.value.id], func.attr):
             # cls.from_params in a class method, cls given the class (calls.py)
             return Callee("object", getattr(self.scope.functions[func.value.id], func.attr))
         base = func
