@@ -324,7 +324,6 @@ def _checked_place(fn, source, node, base):
     return source, node, text
 
 
-
 def guard_update_shapes(fn, target):
     """Make each ``x op= e`` on an array keep x's shape, as Python's in place update must
     (NumPy raises a ValueError where the broadcast shape differs from x's: ``e`` of more
