@@ -1,10 +1,12 @@
-"""The tables of programs of the later probes (test_hostile_probes_11.py, _12.py): each
+"""The tables of programs of the later probes (test_hostile_probes_11.py, _12.py, _13.py): each
 program an entry ``(group, f, args, wrt, by_autograd)``, those expected to be refused named
 (``f``'s name, or ``name/wrt`` for one choice of ``wrt``) in REFUSED, or in REFUSED_WHEN_RUN
 for the checks made when the code runs; the rest checked by probe 10's ``check_program``."""
 
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 import adcompile as ad
@@ -46,6 +48,21 @@ class ProbeTable:
             f"{e[1].__name__}/{e[3]}" for e in self.entries}
         assert self.refused <= names and self.refused_when_run <= names
         assert len(self.entries) >= at_least
+
+    def check_numba(self, name):
+        """The numba backend compiles the program ``name`` (a fallback to Python fails) and
+        gives the plain code's gradient."""
+        pytest.importorskip("numba")
+        from adcompile.backend.jit import NumbaFallbackWarning
+        f, args, wrt, _ = self.by_name[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", NumbaFallbackWarning)
+            got = ad.grad(f, wrt=wrt, backend="numba")(*args)
+        want = ad.grad(f, wrt=wrt)(*args)
+        for g, w in zip(got if isinstance(wrt, tuple) else (got,),
+                        want if isinstance(wrt, tuple) else (want,)):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{name} with numba")
 
     def check_refused(self, f, args, wrt, filename):
         """A TransformError at a line of the probe's file ``filename`` (a TypeError naming

@@ -112,7 +112,6 @@ tests/test_helpers_in_place.py).
 
 import dataclasses
 import functools
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -124,7 +123,6 @@ from probe_tables import ProbeTable, entry_ids
 from test_hostile_probes_10 import check_program
 
 import adcompile as ad
-from adcompile.backend.jit import NumbaFallbackWarning
 
 
 rng = np.random.default_rng(1111)
@@ -2468,12 +2466,4 @@ NUMBA = ["symplectic_euler_in_place_views", "verlet_with_velocity_state", "while
 
 @pytest.mark.parametrize("name", NUMBA)
 def test_numba_backend_agrees(name):
-    pytest.importorskip("numba")
-    f, args, wrt, _ = BY_NAME[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NumbaFallbackWarning)
-        got = ad.grad(f, wrt=wrt, backend="numba")(*args)
-    want = ad.grad(f, wrt=wrt)(*args)
-    for g, w in zip(got if isinstance(wrt, tuple) else (got,),
-                    want if isinstance(wrt, tuple) else (want,)):
-        assert_close(g, w, 1e-10, 1e-12, f"{name} with numba")
+    PROBE.check_numba(name)

@@ -115,7 +115,6 @@ import functools
 import itertools
 import math
 import operator
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -138,7 +137,6 @@ from test_hostile_probes_10 import check_program
 from test_hostile_probes_9 import flatten
 
 import adcompile as ad
-from adcompile.backend.jit import NumbaFallbackWarning
 
 
 rng = np.random.default_rng(1212)
@@ -6390,15 +6388,7 @@ NUMBA = ["heat_by_in_place_helper", "helper_two_arrays", "sparse_matvec_csr",
 
 @pytest.mark.parametrize("name", NUMBA)
 def test_numba_backend_agrees(name):
-    pytest.importorskip("numba")
-    f, args, wrt, _ = BY_NAME[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NumbaFallbackWarning)
-        got = ad.grad(f, wrt=wrt, backend="numba")(*args)
-    want = ad.grad(f, wrt=wrt)(*args)
-    for g, w in zip(got if isinstance(wrt, tuple) else (got,),
-                    want if isinstance(wrt, tuple) else (want,)):
-        assert_close(g, w, 1e-10, 1e-12, f"{name} with numba")
+    PROBE.check_numba(name)
 
 
 #: programs whose value and gradient ad.value_and_grad gives together (a dict of parameters

@@ -122,7 +122,6 @@ from probe_tables import ProbeTable, entry_ids
 from test_hostile_probes_10 import check_program
 
 import adcompile as ad
-from adcompile.backend.jit import NumbaFallbackWarning
 
 rng = np.random.default_rng(1313)
 X3 = rng.normal(size=3)
@@ -3300,12 +3299,4 @@ NUMBA = ["tuple_swap_fibonacci", "reversed_horner", "secant_method",
 
 @pytest.mark.parametrize("name", NUMBA)
 def test_numba_backend_agrees(name):
-    pytest.importorskip("numba")
-    f, args, wrt, _ = BY_NAME[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NumbaFallbackWarning)
-        got = ad.grad(f, wrt=wrt, backend="numba")(*args)
-    want = ad.grad(f, wrt=wrt)(*args)
-    for g, w in zip(got if isinstance(wrt, tuple) else (got,),
-                    want if isinstance(wrt, tuple) else (want,)):
-        assert_close(g, w, 1e-10, 1e-12, f"{name} with numba")
+    PROBE.check_numba(name)
